@@ -1,0 +1,28 @@
+"""wsgicheck: a WSGI (PEP 3333) conformance test harness and validating fake server.
+
+The public surface starts here: :class:`Client` drives an app in memory through the same core
+the socket server uses; :class:`Request`, :class:`Response` and :class:`ServerConfig` are the
+values it works with.
+"""
+
+from __future__ import annotations
+
+from .client import Client
+from .core import RefusedCall
+from .environ import VERSION as __version__
+from .environ import ServerConfig
+from .events import Trace
+from .request import Framing, InvalidRequest, Request
+from .response import Response
+
+__all__ = [
+    "Client",
+    "Framing",
+    "InvalidRequest",
+    "RefusedCall",
+    "Request",
+    "Response",
+    "ServerConfig",
+    "Trace",
+    "__version__",
+]

@@ -1,0 +1,235 @@
+"""The memory transport: requests go straight into the core, with no bytes or sockets.
+
+``Client(app).get("/hello")`` builds a :class:`~wsgicheck.request.Request`, runs it through
+exactly the code the socket server uses (:func:`~wsgicheck.environ.build_environ`,
+:func:`~wsgicheck.core.run_app`), and returns a :class:`~wsgicheck.response.Response` with
+the environ the app saw and the trace of what it did.
+"""
+
+from __future__ import annotations
+
+import json as _json
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from .core import WSGIApp, _Exchange, app_location, send_refusal
+from .environ import ServerConfig, build_environ, request_problem
+from .events import RawEvent
+from .request import Framing, Request
+from .response import Response
+
+__all__ = ["Client", "MemorySink", "encode_target"]
+
+HeadersArg = Mapping[str, str] | Iterable[tuple[str, str]] | None
+
+# Characters a client may put in a request-target unescaped (RFC 3986 §2: unreserved,
+# sub-delims, ":", "@", "/", "?", and "%" for escapes already present).
+_TARGET_SAFE = "/?:@!$&'()*+,;=-._~%[]"
+_PLAIN_CACHE_SIZE = 1024
+
+
+def encode_target(target: str | bytes) -> str:
+    """The request-target a browser would send for ``target``.
+
+    ``bytes`` are sent exactly as given (latin-1 view). Text keeps ASCII as is and
+    percent-encodes anything else as UTF-8, so ``"/café"`` is sent as ``"/caf%C3%A9"``.
+    """
+    if isinstance(target, bytes):
+        return target.decode("latin-1")
+    if target.isascii() and " " not in target:
+        return target
+    return quote(target, safe=_TARGET_SAFE)
+
+
+class MemorySink:
+    """Collects the response in memory (the memory transport's :class:`ResponseSink`)."""
+
+    # Class-level initial state: a sink is made per request, so its creation sets nothing.
+    status_code = 0
+    reason = ""
+    headers: list[tuple[str, str]] = []  # noqa: RUF012 - replaced, never mutated
+    body = b""
+    parts: list[bytes] | None = None
+    finished = False
+    aborted = False
+
+    def send_head(self, status_code: int, reason: str, headers: list[tuple[str, str]]) -> None:
+        self.status_code, self.reason, self.headers = status_code, reason, headers
+
+    def send_body(self, data: bytes) -> None:
+        if self.parts is not None:
+            self.parts.append(data)
+        elif self.body:
+            self.parts = [self.body, data]
+        else:
+            self.body = data
+
+    def collected(self) -> bytes:
+        """The body received so far."""
+        return b"".join(self.parts) if self.parts is not None else self.body
+
+    def finish(self) -> None:
+        self.finished = True
+
+    def abort(self) -> None:
+        self.aborted = True
+
+
+class Client:
+    """Drive a WSGI application in memory: no bytes, no sockets, the same core as the server.
+
+    ``host`` is sent as the Host header unless a request sets its own; ``config`` holds the
+    server-side choices (mount prefix, flags, short reads...).
+    """
+
+    def __init__(
+        self,
+        app: WSGIApp,
+        *,
+        config: ServerConfig | None = None,
+        script_name: str | None = None,
+        host: str | None = None,
+        remote_addr: str = "127.0.0.1",
+    ) -> None:
+        config = config or ServerConfig()
+        if script_name is not None:
+            config = replace(config, script_name=script_name)
+        self.app = app
+        self.config = config
+        port = config.server_port
+        self.host = host or (config.server_name if port == "80" else f"{config.server_name}:{port}")
+        self.remote: tuple[str, int | None] = (remote_addr, None)
+        self._app_where = app_location(app)
+        self._plain_requests: dict[tuple[str, str | bytes], Request] = {}
+
+    # -- building requests --------------------------------------------------------------------
+
+    def build_request(
+        self,
+        method: str,
+        target: str | bytes,
+        *,
+        headers: HeadersArg = None,
+        body: bytes | str = b"",
+        json: Any = None,
+        form: Mapping[str, str] | None = None,
+        chunked: bool = False,
+        chunk_sizes: tuple[int, ...] = (),
+        http_version: str = "1.1",
+    ) -> Request:
+        """The :class:`Request` that :meth:`request` would send, without sending it."""
+        pairs = list(headers.items() if isinstance(headers, Mapping) else headers or ())
+        if json is not None:
+            body = _json.dumps(json).encode()
+            pairs.append(("Content-Type", "application/json"))
+        elif form is not None:
+            body = urlencode(form).encode()
+            pairs.append(("Content-Type", "application/x-www-form-urlencoded"))
+        if isinstance(body, str):
+            body = body.encode()
+        declared = None
+        fields: list[tuple[str, str]] = []
+        for name, value in pairs:
+            lower = name.lower()
+            if lower == "content-length":
+                declared = value.strip()
+            elif lower == "transfer-encoding":
+                if value.strip().lower() != "chunked":
+                    raise ValueError(f"unsupported Transfer-Encoding {value!r}; only chunked")
+                chunked = True
+            else:
+                fields.append((name, value))
+        if declared is not None and declared != str(len(body)):
+            raise ValueError(f"Content-Length {declared} does not match a {len(body)}-byte body")
+        if not any(name.lower() == "host" for name, _ in fields) and http_version == "1.1":
+            fields.insert(0, ("Host", self.host))
+        if chunked:
+            framing = Framing.CHUNKED
+        elif body or declared is not None or method in ("POST", "PUT", "PATCH"):
+            framing = Framing.CONTENT_LENGTH
+        else:
+            framing = Framing.NONE
+        return Request(
+            method=method,
+            target=encode_target(target),
+            http_version=http_version,
+            headers=tuple(fields),
+            body=body,
+            framing=framing,
+            chunk_sizes=chunk_sizes,
+        )
+
+    # -- sending --------------------------------------------------------------------------------
+
+    def request(self, method: str, target: str | bytes, **options: Any) -> Response:
+        """Send one request; ``options`` are those of :meth:`build_request`."""
+        return self.send(self.build_request(method, target, **options))
+
+    def _plain(self, method: str, target: str | bytes) -> Request:
+        """A bodiless request with default headers: the common case, built cheaply.
+
+        Requests are immutable values, so the one built for a (method, target) is reused
+        the next time (a test suite asks for the same few URLs over and over).
+        """
+        key = (method, target)
+        request = self._plain_requests.get(key)
+        if request is None:
+            request = self.build_request(method, target)
+            if len(self._plain_requests) >= _PLAIN_CACHE_SIZE:
+                self._plain_requests.clear()
+            self._plain_requests[key] = request
+        return request
+
+    def get(self, target: str | bytes = "/", **options: Any) -> Response:
+        if not options:
+            return self.send(self._plain("GET", target))
+        return self.send(self.build_request("GET", target, **options))
+
+    def head(self, target: str | bytes = "/", **options: Any) -> Response:
+        if not options:
+            return self.send(self._plain("HEAD", target))
+        return self.send(self.build_request("HEAD", target, **options))
+
+    def post(self, target: str | bytes = "/", **options: Any) -> Response:
+        return self.send(self.build_request("POST", target, **options))
+
+    def put(self, target: str | bytes = "/", **options: Any) -> Response:
+        return self.send(self.build_request("PUT", target, **options))
+
+    def patch(self, target: str | bytes = "/", **options: Any) -> Response:
+        return self.send(self.build_request("PATCH", target, **options))
+
+    def delete(self, target: str | bytes = "/", **options: Any) -> Response:
+        return self.send(self.build_request("DELETE", target, **options))
+
+    def options(self, target: str | bytes = "*", **options: Any) -> Response:
+        return self.send(self.build_request("OPTIONS", target, **options))
+
+    def send(self, request: Request) -> Response:
+        """Run ``request`` through the core and return what came back."""
+        config = self.config
+        log: list[RawEvent] = []
+        sink = MemorySink()
+        refusal = request_problem(request, config)
+        environ: dict[str, Any] | None = None
+        errors = ""
+        if refusal is not None:
+            send_refusal(refusal, sink, config)
+        else:
+            live = build_environ(request, config, body=request.body, log=log, remote=self.remote)
+            environ = live.copy()
+            _Exchange(sink, log, config, request.method).run(self.app, live, self._app_where)
+            errors = environ["wsgi.errors"].getvalue()
+        return Response(
+            request,
+            sink.status_code,
+            sink.reason,
+            sink.headers,
+            sink.collected(),
+            sink.finished and not sink.aborted,
+            environ,
+            log,
+            errors,
+        )

@@ -1,0 +1,526 @@
+"""Run a WSGI application for one request and assemble its response, recording a trace.
+
+This is the server half of PEP 3333, shared by every transport. :func:`run_app` calls the
+application, gives it a ``start_response`` with the PEP's exact semantics, consumes the
+returned iterable block by block, and hands the response to a :class:`ResponseSink` that
+only moves bytes (a list in memory, or a socket). It owns no socket, thread or clock.
+
+What it promises, whatever the application does:
+
+* headers go out only with the first non-empty block, on the first ``write()``, or when the
+  iterable ends; ``exc_info`` replaces them before that and re-raises after;
+* ``close()`` on the iterable is called exactly once on every path (end, error, client gone);
+* never more body than a declared Content-Length; a short body is noticed and the response
+  aborted; no body for HEAD, 204 and 304;
+* an exception before the head went out becomes a 500; after, the response is aborted;
+  neither ever escapes to the transport.
+
+Every request passes through here, so the common path is written to be cheap: raw trace
+records, cached header checks, class-level defaults for the exchange state.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable
+from email.utils import formatdate
+from types import GeneratorType
+from typing import Any, Protocol
+
+from .environ import Refusal, ServerConfig
+from .events import (
+    AppRaised,
+    AppReturned,
+    BodyLimitReached,
+    BodyShort,
+    BodyTruncated,
+    ClientGone,
+    CloseCalled,
+    HeadersSent,
+    Location,
+    RawEvent,
+    Refused,
+    StartResponseCalled,
+    WriteCalled,
+    Yielded,
+)
+from .head import RefusedCall, check_headers, check_status
+
+__all__ = [
+    "RefusedCall",
+    "ResponseSink",
+    "WSGIApp",
+    "app_location",
+    "http_date",
+    "run_app",
+    "send_refusal",
+]
+
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+#: Statuses whose responses never carry a body (RFC 9110 §15.3.5, §15.4.5).
+NO_BODY_STATUSES = frozenset({204, 304})
+
+_START_RESPONSE_PARAMETERS = ("status", "response_headers", "exc_info")
+
+
+class ResponseSink(Protocol):
+    """Where the assembled response goes. Transports implement this; it moves bytes only.
+
+    Any ``OSError`` raised here means the client has gone away.
+    """
+
+    def send_head(self, status_code: int, reason: str, headers: list[tuple[str, str]]) -> None:
+        """Send the status line and header section."""
+
+    def send_body(self, data: bytes) -> None:
+        """Send one non-empty block of body."""
+
+    def finish(self) -> None:
+        """The response is complete."""
+
+    def abort(self) -> None:
+        """The response cannot be completed; the connection must close."""
+
+
+class _ClientGone(Exception):
+    """Internal: the sink reported the client gone. Raised through app code by ``write``."""
+
+
+_date_text = ""
+_date_expires = 0.0
+
+
+def http_date(_now: Callable[[], float] = time.time) -> str:
+    """The current time as an RFC 9110 §5.6.7 IMF-fixdate, recomputed once a second."""
+    global _date_text, _date_expires
+    now = _now()
+    if now >= _date_expires:
+        second = int(now)
+        _date_text = formatdate(second, usegmt=True)
+        _date_expires = second + 1.0
+    return _date_text
+
+
+def _yield_location(generator: Any) -> tuple[str, int, str] | None:
+    """Where the innermost generator (following ``yield from``) is suspended."""
+    while True:
+        inner = getattr(generator, "gi_yieldfrom", None)
+        if inner is None or getattr(inner, "gi_frame", None) is None:
+            break
+        generator = inner
+    frame = generator.gi_frame
+    if frame is None:
+        return None
+    code = frame.f_code
+    return (code.co_filename, frame.f_lineno, code.co_name)
+
+
+def _describe(exc: BaseException) -> tuple[str, str, Location | None]:
+    """Type name, message and innermost location outside this module of an exception."""
+    tb = exc.__traceback__
+    where = None
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        if code.co_filename != __file__:
+            where = Location(code.co_filename, tb.tb_lineno, code.co_name)
+        tb = tb.tb_next
+    return type(exc).__qualname__, str(exc), where
+
+
+def _exc_info_kind(exc_info: object) -> tuple[str, str | None]:
+    if exc_info is None:
+        return "absent", None
+    if isinstance(exc_info, tuple) and len(exc_info) == 3:
+        kind, value, tb = exc_info
+        if kind is None and value is None and tb is None:
+            return "empty", None
+        if isinstance(value, BaseException) and isinstance(kind, type):
+            return "exception", f"{kind.__qualname__}: {value}"
+    return "malformed", repr(exc_info)[:200]
+
+
+def _reraise_interrupt(exc: BaseException | None) -> None:
+    """Ctrl-C in the main thread is the user's, not the app's: let it through."""
+    if isinstance(exc, KeyboardInterrupt) and threading.current_thread() is (
+        threading.main_thread()
+    ):
+        raise exc
+
+
+class _Exchange:
+    """The server's state for one application invocation.
+
+    Class attributes give the initial state, so creating one sets only what varies.
+    """
+
+    status: str | None = None
+    status_code = 0
+    reason = ""
+    headers: list[tuple[str, str]] = []  # noqa: RUF012 - replaced, never mutated
+    declared: int | None = None
+    has_date = has_server = False
+    sr_calls = 0
+    head_sent = False
+    returned = False
+    used_write = False
+    length_hint: int | None = None
+    produced = 0
+    sent = 0
+    stopped = False
+    limit_hit = False
+    client_gone = False
+
+    def __init__(
+        self, sink: ResponseSink, log: list[RawEvent], config: ServerConfig, method: str
+    ) -> None:
+        self.sink = sink
+        self.log = log
+        self.config = config
+        self.limit = config.response_body_limit
+        # HEAD never carries a body; 204 and 304 are settled once the status is known.
+        self.body_allowed = method != "HEAD"
+
+    # -- the callables the application receives ----------------------------------------------
+
+    def start_response(self, *args: Any, **kwargs: Any) -> Callable[[bytes], None]:
+        frame = sys._getframe(1)
+        if kwargs or not 2 <= len(args) <= 3:
+            status, headers, exc_info = self._unusual_arguments(args, kwargs)
+        else:
+            status, headers = args[0], args[1]
+            exc_info = args[2] if len(args) == 3 else None
+        kind, summary = ("absent", None) if exc_info is None else _exc_info_kind(exc_info)
+        self.log.append(
+            (
+                StartResponseCalled,
+                status,
+                headers,
+                summary,
+                kind,
+                len(args),
+                tuple(kwargs) if kwargs else (),
+                self.head_sent,
+                (frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name),
+            )
+        )
+        self.sr_calls += 1
+        try:
+            if kind != "absent":
+                self._check_exc_info(kind, exc_info)
+            elif self.sr_calls > 1:
+                raise RefusedCall("APP-SR-ONCE", "start_response called again without exc_info")
+            code, reason = check_status(status)
+            facts = check_headers(headers)
+        except RefusedCall as refusal:
+            self.log.append((Refused, "start_response", str(refusal), refusal.rule))
+            raise
+        finally:
+            exc_info = None  # PEP 3333: do not keep a reference to exc_info
+        self.status, self.status_code, self.reason = status, code, reason
+        self.headers, self.declared, self.has_date, self.has_server = facts
+        return self.write
+
+    def _unusual_arguments(
+        self, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> tuple[Any, Any, Any]:
+        """Accept keywords as a real server would; the rules flag them (PEP: positional)."""
+        params = dict(zip(_START_RESPONSE_PARAMETERS, args, strict=False))
+        params.update(kwargs)
+        unknown = set(params) - set(_START_RESPONSE_PARAMETERS)
+        if len(args) > 3 or unknown or "status" not in params or "response_headers" not in params:
+            self.log.append((Refused, "start_response", "bad arguments", "APP-SR-POSITIONAL"))
+            raise TypeError(
+                "start_response() takes (status, response_headers, exc_info=None), "
+                f"got {len(args)} positional and keywords {sorted(kwargs)}"
+            )
+        return params["status"], params["response_headers"], params.get("exc_info")
+
+    def _check_exc_info(self, kind: str, exc_info: Any) -> None:
+        if kind == "malformed":
+            raise RefusedCall("APP-EXC-INFO-TUPLE", "exc_info must be a sys.exc_info() triple")
+        if self.head_sent:
+            if kind == "exception":
+                # PEP 3333: too late to change the status; re-raise the original error.
+                raise exc_info[1].with_traceback(exc_info[2])
+            raise RefusedCall("APP-SR-ONCE", "start_response called after the headers were sent")
+
+    def write(self, data: bytes) -> None:
+        frame = sys._getframe(1)
+        self.log.append(
+            (
+                WriteCalled,
+                data,
+                (frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name),
+                self.returned,
+            )
+        )
+        if self.status is None:
+            self._refuse("write", "APP-SR-BEFORE-BODY", "write() called before start_response()")
+        if type(data) is not bytes:
+            self._refuse(
+                "write", "APP-WRITE-BYTES", f"write() takes bytes, not {type(data).__name__}"
+            )
+        self.used_write = True
+        if self.client_gone:
+            raise _ClientGone
+        if data and self.stopped:
+            self._refuse_overflow()
+        self._deliver(data)
+        if self.stopped and self.produced > self.sent:
+            self._refuse_overflow()
+
+    def _refuse_overflow(self) -> None:
+        if self.limit_hit:
+            self._refuse("write", "HARNESS-BODY-LIMIT", "the response body limit was reached")
+        self._refuse("write", "APP-CL-ACCURATE", "write() past the declared Content-Length")
+
+    def _refuse(self, callable_name: str, rule: str, message: str) -> None:
+        self.log.append((Refused, callable_name, f"{rule}: {message}", rule))
+        raise RefusedCall(rule, message)
+
+    # -- sending ----------------------------------------------------------------------------
+
+    def _deliver(self, data: bytes) -> None:
+        """Take one block of body from the app and send what may be sent of it."""
+        if not data:
+            return
+        if not self.head_sent:
+            self._send_head(len(data))
+        size = len(data)
+        before = self.produced
+        self.produced = produced = before + size
+        room = size
+        limit = self.limit
+        if limit is not None and produced >= limit:
+            if produced > limit:
+                self.log.append((BodyLimitReached, limit))
+                self.limit_hit = True
+            room = limit - before
+            self.stopped = True
+        declared = self.declared
+        if declared is not None and produced >= declared:
+            if produced > declared and self.body_allowed:
+                self.log.append((BodyTruncated, declared, produced))
+            room = min(room, declared - before)
+            self.stopped = True
+        if room < size:
+            data = data[: max(room, 0)]
+        if not self.body_allowed:
+            self.sent += len(data)
+        elif data:
+            try:
+                self.sink.send_body(data)
+            except OSError as exc:
+                self._gone(exc)
+            self.sent += len(data)
+
+    def _send_head(self, first_block: int | None) -> None:
+        """Complete the header section with the server's fields and send it."""
+        headers = self.headers
+        if self.status_code in NO_BODY_STATUSES:
+            self.body_allowed = False
+        elif self.declared is None and self.body_allowed:
+            if first_block is None:
+                self.declared = 0
+                headers = [*headers, ("Content-Length", "0")]
+            elif self.length_hint == 1 and not self.used_write:
+                # PEP 3333 "Handling the Content-Length Header": a one-block body has a
+                # known length, so the server may send it rather than chunk.
+                self.declared = first_block
+                headers = [*headers, ("Content-Length", str(first_block))]
+        elif self.declared is None and self.length_hint == 1 and first_block is not None:
+            # HEAD: the one block is the body a GET would carry; announce its length.
+            headers = [*headers, ("Content-Length", str(first_block))]
+        if not self.has_date:
+            headers.append(("Date", http_date()))
+        if not self.has_server:
+            headers.append(("Server", self.config.server_software))
+        self.head_sent = True
+        self.log.append((HeadersSent, self.status, headers))
+        try:
+            self.sink.send_head(self.status_code, self.reason, headers)
+        except OSError as exc:
+            self._gone(exc)
+
+    def _gone(self, exc: OSError) -> None:
+        self.client_gone = True
+        self.log.append((ClientGone, f"{type(exc).__name__}: {exc}"))
+        raise _ClientGone from exc
+
+    # -- the exchange ---------------------------------------------------------------------------
+
+    def run(self, app: WSGIApp, environ: dict[str, Any], app_where: Location | None) -> bool:
+        """Call the app and send its response; True if the response completed."""
+        try:
+            result: Any = app(environ, self.start_response)
+        except _ClientGone:
+            self.sink.abort()
+            return False
+        except BaseException as exc:
+            self._app_failed(exc, "call")
+            return self._fail(type(exc).__qualname__, exc)
+        self.returned = True
+        kind = type(result)
+        if kind is list:
+            length: int | None = len(result)
+            close = None
+            iterable = True
+        else:
+            length = None
+            if hasattr(kind, "__len__"):
+                try:
+                    length = len(result)
+                except Exception:
+                    length = None
+            close = getattr(result, "close", None)
+            iterable = hasattr(kind, "__iter__") or hasattr(kind, "__getitem__")
+        self.length_hint = length
+        self.log.append(
+            (AppReturned, kind.__name__, length, close is not None, iterable, app_where)
+        )
+        try:
+            return self._consume(result)
+        finally:
+            if close is not None:
+                self._close(close)
+
+    def _consume(self, result: Any) -> bool:
+        log = self.log
+        try:
+            iterator = iter(result)
+            generator = type(iterator) is GeneratorType
+            for block in iterator:
+                log.append((Yielded, block, _yield_location(iterator) if generator else None))
+                if type(block) is not bytes:
+                    return self._violation(
+                        "APP-YIELD-BYTES", f"the iterable yielded {type(block).__name__}, not bytes"
+                    )
+                if self.status is None:
+                    return self._violation(
+                        "APP-SR-BEFORE-BODY", "a body block was yielded before start_response()"
+                    )
+                if block:
+                    self._deliver(block)
+                    if self.stopped:
+                        break
+            if not self.head_sent:
+                if self.status is None:
+                    return self._violation(
+                        "APP-SR-CALLED", "the application never called start_response()"
+                    )
+                self._send_head(None)
+        except _ClientGone:
+            self.sink.abort()
+            return False
+        except BaseException as exc:
+            self._app_failed(exc, "iteration")
+            return self._fail(type(exc).__qualname__, exc)
+        return self._end()
+
+    def _end(self) -> bool:
+        """Finish the response, or abort it when the client could not frame what it got."""
+        declared = self.declared
+        if self.body_allowed and declared is not None and self.sent < declared:
+            self.log.append((BodyShort, declared, self.sent))
+            self.sink.abort()
+            return False
+        if self.limit_hit and declared is None:
+            self.sink.abort()
+            return False
+        try:
+            self.sink.finish()
+        except OSError as exc:
+            self.client_gone = True
+            self.log.append((ClientGone, f"{type(exc).__name__}: {exc}"))
+            return False
+        return True
+
+    def _violation(self, rule: str, message: str) -> bool:
+        """The app broke a rule the server cannot work around: record it and fail."""
+        self.log.append((Refused, "iterable", f"{rule}: {message}", rule))
+        return self._fail(f"a protocol error ({rule})", None)
+
+    def _close(self, close: Callable[[], object]) -> None:
+        try:
+            close()
+        except BaseException as exc:
+            self.log.append((CloseCalled, f"{type(exc).__qualname__}: {exc}"))
+            self._app_failed(exc, "close")
+            _reraise_interrupt(exc)
+        else:
+            self.log.append((CloseCalled, None))
+
+    def _app_failed(self, exc: BaseException, phase: str) -> None:
+        kind, message, where = _describe(exc)
+        self.log.append((AppRaised, phase, kind, message, where, self.head_sent))
+
+    def _fail(self, what: str, exc: BaseException | None) -> bool:
+        """Answer 500 if nothing was sent yet, else abort. Never lets the error escape."""
+        if self.head_sent:
+            self.sink.abort()
+            _reraise_interrupt(exc)
+            return False
+        data = f"500 Internal Server Error\n\nThe application failed: {what}.\n".encode()
+        self.status, self.status_code = "500 Internal Server Error", 500
+        self.reason = "Internal Server Error"
+        self.headers = [
+            ("Content-Type", "text/plain; charset=utf-8"),
+            ("Content-Length", str(len(data))),
+        ]
+        self.declared = len(data)
+        self.has_date = self.has_server = False
+        self.produced = self.sent = 0
+        self.stopped = self.limit_hit = False
+        try:
+            self._deliver(data)
+        except _ClientGone:
+            self.sink.abort()
+            return False
+        _reraise_interrupt(exc)
+        return self._end()
+
+
+def app_location(app: object) -> Location | None:
+    """Where an application callable is defined, for findings about its return value."""
+    function = app if hasattr(app, "__code__") else getattr(app, "__call__", None)  # noqa: B004
+    function = getattr(function, "__func__", function)
+    code = getattr(function, "__code__", None)
+    if code is None:
+        return None
+    return Location(code.co_filename, code.co_firstlineno, code.co_name)
+
+
+def run_app(
+    app: WSGIApp,
+    environ: dict[str, Any],
+    sink: ResponseSink,
+    log: list[RawEvent],
+    config: ServerConfig,
+    *,
+    app_where: Location | None = None,
+) -> bool:
+    """Run ``app`` on ``environ`` and send its response to ``sink``; True if it completed.
+
+    Everything the app does is appended to ``log``. Exceptions from the app never escape
+    (except a ``KeyboardInterrupt`` in the main thread, which is the user's Ctrl-C).
+    """
+    return _Exchange(sink, log, config, environ["REQUEST_METHOD"]).run(app, environ, app_where)
+
+
+def send_refusal(refusal: Refusal, sink: ResponseSink, config: ServerConfig) -> None:
+    """Answer a request the server refuses (see :func:`~wsgicheck.environ.request_problem`)."""
+    body = f"{refusal.status} {refusal.reason}\n\n{refusal.message}\n".encode()
+    headers = [
+        ("Content-Type", "text/plain; charset=utf-8"),
+        ("Content-Length", str(len(body))),
+        ("Date", http_date()),
+        ("Server", config.server_software),
+    ]
+    if refusal.close:
+        headers.append(("Connection", "close"))
+    sink.send_head(refusal.status, refusal.reason, headers)
+    sink.send_body(body)
+    sink.finish()

@@ -1,0 +1,292 @@
+"""The trace: small immutable records of what an application did during one exchange.
+
+The core observes the application through guard proxies and appends one record per thing it
+did: ``start_response`` called with these arguments from this line, a block yielded, ``write``
+called, ``close`` called, ``wsgi.input`` read, ``wsgi.errors`` written. Rules judge the trace
+afterwards; nothing here decides whether an event is a violation.
+
+Recording happens on every request, so it has to be cheap: the core appends plain tuples
+``(EventClass, *fields)`` to a list, and :class:`Trace` turns them into the frozen dataclasses
+below only when somebody reads it.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, NamedTuple, TypeVar, overload
+
+__all__ = [
+    "AppRaised",
+    "AppReturned",
+    "BodyLimitReached",
+    "BodyShort",
+    "BodyTruncated",
+    "ClientGone",
+    "CloseCalled",
+    "ErrorsWritten",
+    "Event",
+    "FileWrapperCalled",
+    "HeadersSent",
+    "InputRead",
+    "Location",
+    "Refused",
+    "StartResponseCalled",
+    "StreamMisuse",
+    "Trace",
+    "WriteCalled",
+    "Yielded",
+    "caller_location",
+]
+
+
+class Location(NamedTuple):
+    """Where in the application's source something happened."""
+
+    file: str
+    line: int
+    function: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}"
+
+
+def caller_location(depth: int) -> Location:
+    """The source location ``depth`` frames above the function calling this one."""
+    frame = sys._getframe(depth + 1)
+    code = frame.f_code
+    return Location(code.co_filename, frame.f_lineno, code.co_name)
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """Base class of all trace events.
+
+    The core records locations as plain ``(file, line, function)`` tuples, which is cheaper;
+    they become :class:`Location` values here, when the trace is first read.
+    """
+
+    def __post_init__(self) -> None:
+        where = getattr(self, "where", None)
+        if type(where) is tuple:
+            object.__setattr__(self, "where", Location(*where))
+
+
+@dataclass(frozen=True, slots=True)
+class StartResponseCalled(Event):
+    """The application called ``start_response``; arguments recorded as given."""
+
+    status: object
+    headers: object
+    #: ``None`` when no exc_info was passed (or it was ``None``), else a short description.
+    exc_info: str | None
+    #: ``"absent"``, ``"exception"`` (a real ``sys.exc_info()`` triple), ``"empty"`` (the
+    #: ``(None, None, None)`` triple) or ``"malformed"`` (anything else). The triple itself is
+    #: not kept: holding a traceback would create the reference cycle PEP 3333 warns about.
+    exc_info_kind: str
+    #: How many positional arguments were passed, and the names of any keyword arguments.
+    positional: int
+    keywords: tuple[str, ...]
+    #: Whether a response head had already gone to the client when this call was made.
+    headers_sent: bool
+    where: Location | None
+
+
+@dataclass(frozen=True, slots=True)
+class Refused(Event):
+    """The server raised from ``start_response`` or ``write`` because the call was invalid."""
+
+    callable: str
+    message: str
+    #: Id of the PEP 3333 rule the call broke.
+    rule: str
+
+
+@dataclass(frozen=True, slots=True)
+class AppReturned(Event):
+    """The application callable returned; what kind of object came back."""
+
+    type_name: str
+    #: ``len(result)`` if the object supports it (and it did not raise), else ``None``.
+    length: int | None
+    has_close: bool
+    iterable: bool
+    where: Location | None
+
+
+@dataclass(frozen=True, slots=True)
+class AppRaised(Event):
+    """An exception escaped the application: from the call, the iteration, or ``close()``."""
+
+    phase: str
+    exc_type: str
+    message: str
+    where: Location | None
+    #: Whether a response head had already gone to the client.
+    headers_sent: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Yielded(Event):
+    """The returned iterable produced one block (the object itself, bytes or not)."""
+
+    value: object
+    where: Location | None
+
+
+@dataclass(frozen=True, slots=True)
+class WriteCalled(Event):
+    """The application called the ``write`` callable returned by ``start_response``."""
+
+    value: object
+    where: Location | None
+    #: True when called after the application callable had returned (from the iterable).
+    during_iteration: bool
+
+
+@dataclass(frozen=True, slots=True)
+class HeadersSent(Event):
+    """The response head went out: the status and header fields the client receives."""
+
+    status: str
+    #: The core records the list it sent; it becomes a tuple when the trace is read.
+    headers: tuple[tuple[str, str], ...] | list[tuple[str, str]]
+
+    def __post_init__(self) -> None:
+        if isinstance(self.headers, list):
+            object.__setattr__(self, "headers", tuple(self.headers))
+
+
+@dataclass(frozen=True, slots=True)
+class CloseCalled(Event):
+    """The server called the iterable's ``close()``; ``error`` is set if it raised."""
+
+    error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class InputRead(Event):
+    """The application read ``wsgi.input`` by ``method`` with ``argument``."""
+
+    method: str
+    #: The size or hint the application passed (``None`` when it passed none).
+    argument: object
+    #: Bytes returned by this call (for ``readlines``, in all lines together).
+    size: int
+    #: Body bytes still unread when the call was made; ``None`` when the length is unknown
+    #: (a chunked body not yet read to its end).
+    available: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorsWritten(Event):
+    """The application called ``write``, ``writelines`` or ``flush`` on ``wsgi.errors``."""
+
+    method: str
+    value: object
+
+
+@dataclass(frozen=True, slots=True)
+class StreamMisuse(Event):
+    """The application reached for an attribute PEP 3333 does not give a stream."""
+
+    stream: str
+    attribute: str
+
+
+@dataclass(frozen=True, slots=True)
+class FileWrapperCalled(Event):
+    """The application called ``wsgi.file_wrapper``."""
+
+    filelike_type: str
+    has_read: bool
+    block_size: object
+    where: Location | None
+
+
+@dataclass(frozen=True, slots=True)
+class BodyTruncated(Event):
+    """The application produced more than its Content-Length; the excess was not sent."""
+
+    declared: int
+    produced: int
+
+
+@dataclass(frozen=True, slots=True)
+class BodyShort(Event):
+    """The body ended before the Content-Length the application declared."""
+
+    declared: int
+    sent: int
+
+
+@dataclass(frozen=True, slots=True)
+class BodyLimitReached(Event):
+    """The server stopped reading an application body at its configured size limit."""
+
+    limit: int
+
+
+@dataclass(frozen=True, slots=True)
+class ClientGone(Event):
+    """The client went away while the response was being sent."""
+
+    message: str
+
+
+E = TypeVar("E", bound=Event)
+
+#: What the core appends: the event class followed by its field values, in field order.
+RawEvent = tuple[Any, ...]
+
+
+class Trace(Sequence[Event]):
+    """The ordered events of one exchange, materialised from raw records on first read."""
+
+    __slots__ = ("_events", "_raw")
+
+    def __init__(self, raw: list[RawEvent]) -> None:
+        self._raw = raw
+        self._events: tuple[Event, ...] | None = None
+
+    @classmethod
+    def of_events(cls, events: Iterable[Event]) -> Trace:
+        """A trace of events already built (for tests and for traces read back from JSON)."""
+        built = tuple(events)
+        trace = cls([(type(event),) for event in built])
+        trace._events = built
+        return trace
+
+    @property
+    def events(self) -> tuple[Event, ...]:
+        if self._events is None:
+            self._events = tuple(record[0](*record[1:]) for record in self._raw)
+        return self._events
+
+    @overload
+    def __getitem__(self, index: int) -> Event: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Event]: ...
+    def __getitem__(self, index: int | slice) -> Event | Sequence[Event]:
+        return self.events[index]
+
+    def __len__(self) -> int:
+        return len(self._raw)
+
+    def __iter__(self) -> Iterator[Event]:
+        return iter(self.events)
+
+    def of(self, kind: type[E]) -> list[E]:
+        """The events of one type, in order."""
+        return [event for event in self.events if type(event) is kind]
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Trace):
+            return self.events == other.events
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Trace({list(self.events)!r})"

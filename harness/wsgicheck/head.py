@@ -1,0 +1,137 @@
+"""What a server refuses from ``start_response``: the status and header checks.
+
+PEP 3333 makes a bad status or header a fatal error, and recommends the server check "when
+start_response is called, so that an error can be raised while the application is still
+running". :func:`check_status` and :func:`check_headers` do that and raise
+:class:`RefusedCall` naming the broken rule.
+
+Both run on every request, so valid values are remembered (bounded caches): an app that sends
+``"200 OK"`` and ``("Content-Type", "text/plain")`` each time pays for one dict lookup.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from . import grammar
+
+__all__ = ["HeadFacts", "RefusedCall", "check_headers", "check_status"]
+
+_CACHE_LIMIT = 4096
+_valid_statuses: dict[str, tuple[int, str]] = {}
+#: Valid (name, value) header tuples, mapped to the lower-cased name.
+_valid_fields: dict[tuple[str, str], str] = {}
+
+
+class RefusedCall(RuntimeError):
+    """Raised into the application when it calls ``start_response`` or ``write`` wrongly.
+
+    PEP 3333 calls these "fatal errors"; the server raises from the call so the mistake
+    surfaces inside the app, at the line that made it. ``rule`` names the broken rule.
+    """
+
+    def __init__(self, rule: str, message: str) -> None:
+        super().__init__(f"{rule}: {message}")
+        self.rule = rule
+
+
+class HeadFacts(NamedTuple):
+    """What the server needs to know about a valid header list (returned as a plain tuple)."""
+
+    headers: list[tuple[str, str]]
+    content_length: int | None
+    has_date: bool
+    has_server: bool
+
+
+def check_status(status: object) -> tuple[int, str]:
+    """The (code, reason) of a valid status string; raise :class:`RefusedCall` otherwise."""
+    if type(status) is str:
+        known = _valid_statuses.get(status)
+        if known is not None:
+            return known
+    result = _check_status(status)
+    if len(_valid_statuses) >= _CACHE_LIMIT:
+        _valid_statuses.clear()
+    _valid_statuses[status] = result  # type: ignore[index]
+    return result
+
+
+def _check_status(status: object) -> tuple[int, str]:
+    if type(status) is not str:
+        raise RefusedCall("APP-STATUS-STR", f"status must be str, not {type(status).__name__}")
+    if grammar.control_chars_re.search(status):
+        raise RefusedCall("APP-STATUS-NO-CONTROL", f"status has control characters: {status!r}")
+    if not grammar.is_latin1(status):
+        raise RefusedCall("APP-STATUS-HEADERS-LATIN1", f"status is not latin-1: {status!r}")
+    match = grammar.status_re.fullmatch(status)
+    if match is None or match["reason"] != match["reason"].strip():
+        raise RefusedCall(
+            "APP-STATUS-FORMAT",
+            f"status must be a 3-digit code, one space and a reason, like '200 OK': {status!r}",
+        )
+    code = int(match["code"])
+    if code < 200:
+        raise RefusedCall(
+            "APP-STATUS-FORMAT",
+            f"status {code} is informational; a WSGI app cannot send interim responses",
+        )
+    return code, match["reason"]
+
+
+def check_headers(headers: object) -> HeadFacts:
+    """Validate ``response_headers``; raise :class:`RefusedCall` naming the first bad field."""
+    if type(headers) is not list:
+        raise RefusedCall(
+            "APP-HEADERS-LIST", f"response_headers must be a list, not {type(headers).__name__}"
+        )
+    length: int | None = None
+    has_date = has_server = False
+    for item in headers:
+        lower = _valid_fields.get(item) if type(item) is tuple else None
+        if lower is None or type(item[0]) is not str or type(item[1]) is not str:
+            lower = _check_field(item)
+        if lower == "content-length":
+            declared = int(item[1])
+            if length is not None and declared != length:
+                raise RefusedCall("APP-CL-SYNTAX", "two Content-Length headers that disagree")
+            length = declared
+        elif lower == "date":
+            has_date = True
+        elif lower == "server":
+            has_server = True
+    return list(headers), length, has_date, has_server  # type: ignore[return-value]
+
+
+def _check_field(item: object) -> str:
+    """Validate one header field and remember it; return its lower-cased name."""
+    if type(item) is not tuple or len(item) != 2:
+        raise RefusedCall(
+            "APP-HEADERS-TUPLES", f"each header must be a (name, value) tuple: {item!r}"
+        )
+    name, value = item
+    if type(name) is not str or type(value) is not str:
+        raise RefusedCall("APP-HEADER-STR", f"header name and value must be str: {item!r}")
+    if grammar.token_re.fullmatch(name) is None:
+        rule = "APP-HEADER-NAME-TOKEN" if grammar.is_latin1(name) else "APP-STATUS-HEADERS-LATIN1"
+        raise RefusedCall(rule, f"header name is not an RFC 9110 token: {name!r}")
+    if grammar.value_control_chars_re.search(value):
+        raise RefusedCall(
+            "APP-HEADER-VALUE-NO-CONTROL", f"header {name} has control characters: {value!r}"
+        )
+    if not grammar.is_latin1(value):
+        raise RefusedCall(
+            "APP-STATUS-HEADERS-LATIN1", f"header {name} value is not latin-1: {value!r}"
+        )
+    lower = name.lower()
+    if lower in grammar.HOP_BY_HOP_HEADERS:
+        rule = "APP-NO-TRANSFER-ENCODING" if lower == "transfer-encoding" else "APP-NO-HOP-BY-HOP"
+        raise RefusedCall(rule, f"{name} is hop-by-hop: the server owns it")
+    if lower == "content-length":
+        text = value.strip(" \t")
+        if not (text.isascii() and text.isdigit()):
+            raise RefusedCall("APP-CL-SYNTAX", f"Content-Length is not a number: {value!r}")
+    if len(_valid_fields) >= _CACHE_LIMIT:
+        _valid_fields.clear()
+    _valid_fields[item] = lower
+    return lower

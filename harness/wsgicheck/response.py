@@ -1,0 +1,110 @@
+"""The response value: what the client received, with the environ and trace behind it."""
+
+from __future__ import annotations
+
+import json as _json
+from typing import Any
+
+from .events import RawEvent, Trace
+from .request import Request
+
+__all__ = ["Response"]
+
+
+class Response:
+    """One exchange as the client saw it, plus what the server observed.
+
+    ``environ`` is the environ as the server built it, before the app could change it;
+    ``None`` when the server answered without calling the app (a 400 for a request with
+    no Host, say). ``complete`` is False when the response was aborted mid-body.
+    ``trace`` is what the application did. ``errors`` is everything it wrote to
+    ``wsgi.errors``.
+
+    A record to read, not to change. It is a plain slotted class rather than a frozen
+    dataclass because one is made per request and freezing would cost each a few
+    microseconds; the trace is built from the core's raw records on first use.
+    """
+
+    __slots__ = (
+        "_log",
+        "_trace",
+        "body",
+        "complete",
+        "environ",
+        "errors",
+        "headers",
+        "reason",
+        "request",
+        "status_code",
+    )
+
+    def __init__(
+        self,
+        request: Request,
+        status_code: int,
+        reason: str,
+        headers: list[tuple[str, str]],
+        body: bytes,
+        complete: bool,
+        environ: dict[str, Any] | None,
+        log: list[RawEvent],
+        errors: str = "",
+    ) -> None:
+        self.request = request
+        self.status_code = status_code
+        self.reason = reason
+        self.headers = headers
+        self.body = body
+        self.complete = complete
+        self.environ = environ
+        self.errors = errors
+        self._log = log
+        self._trace: Trace | None = None
+
+    @property
+    def trace(self) -> Trace:
+        """The events the server recorded while the application ran."""
+        if self._trace is None:
+            self._trace = Trace(self._log)
+        return self._trace
+
+    @property
+    def status(self) -> str:
+        """The status line's code and reason, as ``start_response`` takes it."""
+        return f"{self.status_code} {self.reason}"
+
+    def header(self, name: str, default: str | None = None) -> str | None:
+        """The first value of header ``name`` (case-insensitive), or ``default``."""
+        lower = name.lower()
+        for key, value in self.headers:
+            if key.lower() == lower:
+                return value
+        return default
+
+    @property
+    def charset(self) -> str:
+        """The charset named in Content-Type, or utf-8."""
+        content_type = self.header("content-type") or ""
+        for param in content_type.split(";")[1:]:
+            key, _, value = param.strip().partition("=")
+            if key.lower() == "charset" and value:
+                return value.strip('"')
+        return "utf-8"
+
+    @property
+    def text(self) -> str:
+        """The body decoded with :attr:`charset` (undecodable bytes replaced)."""
+        try:
+            return self.body.decode(self.charset, errors="replace")
+        except LookupError:
+            return self.body.decode("utf-8", errors="replace")
+
+    def json(self) -> Any:
+        """The body parsed as JSON."""
+        return _json.loads(self.body)
+
+    def __repr__(self) -> str:
+        return (
+            f"<Response {self.status_code} {self.reason!r} for {self.request.method} "
+            f"{self.request.target} ({len(self.body)} bytes)>"
+        )

@@ -1,0 +1,267 @@
+"""``wsgi.input``, ``wsgi.errors`` and ``wsgi.file_wrapper``, as guard proxies that record.
+
+Each stream offers exactly the methods PEP 3333 gives it ("Input and Error Streams") with the
+semantics of the Python library reference, and appends a trace event for every call. Reaching
+for anything else is recorded as :class:`~wsgicheck.events.StreamMisuse` and raises
+``AttributeError``, as it would on a server whose stream lacks that method.
+
+The body is bytes in memory (the memory transport) or comes from a :class:`BodySource` (the
+HTTP parser, for the socket transport). Either way ``wsgi.input`` never reads past the body: at
+its end every read returns ``b""``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, Protocol
+
+from .events import (
+    ErrorsWritten,
+    FileWrapperCalled,
+    InputRead,
+    RawEvent,
+    StreamMisuse,
+    caller_location,
+)
+
+__all__ = ["BodySource", "ErrorStream", "FileWrapper", "InputStream", "file_wrapper_for"]
+
+DEFAULT_BLOCK_SIZE = 8192
+
+
+class BodySource(Protocol):
+    """Where ``wsgi.input`` gets the request body from."""
+
+    def read_some(self, limit: int) -> bytes:
+        """Return between 1 and ``limit`` body bytes, or ``b""`` once the body has ended."""
+        ...
+
+
+def _size_argument(name: str, value: object) -> int:
+    """PEP 3333 sizes: ``None`` or a negative number means "no limit"."""
+    if value is None:
+        return -1
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int or None, not {type(value).__name__}")
+    return value
+
+
+class InputStream:
+    """``wsgi.input``: ``read``, ``readline``, ``readlines`` and iteration over the body.
+
+    ``max_read`` makes every call return at most that many bytes (the "short reads" a server
+    may give), so an application that assumes ``read(n)`` returns ``n`` bytes is found out.
+    """
+
+    __slots__ = ("_buffer", "_consumed", "_eof", "_length", "_log", "_max_read", "_source")
+
+    def __init__(
+        self,
+        source: BodySource | bytes,
+        log: list[RawEvent],
+        length: int | None,
+        max_read: int | None = None,
+    ) -> None:
+        self._log = log
+        self._length = length
+        self._max_read = max_read
+        self._consumed = 0
+        if type(source) is bytes:
+            # A body already in memory: nothing to pull, the buffer is the whole body.
+            self._source: BodySource | None = None
+            self._buffer = source
+            self._eof = True
+        else:
+            self._source = source  # type: ignore[assignment]
+            self._buffer = b""
+            self._eof = False
+
+    # -- internals -----------------------------------------------------------------------------
+
+    def _available(self) -> int | None:
+        if self._length is not None:
+            return self._length - self._consumed
+        if self._eof:
+            return len(self._buffer)
+        return None
+
+    def _fill(self, limit: int) -> bool:
+        """Pull more body into the buffer; False at the end of the body."""
+        if self._eof or self._source is None:
+            return False
+        data = self._source.read_some(limit)
+        if not data:
+            self._eof = True
+            return False
+        self._buffer = self._buffer + data if self._buffer else data
+        return True
+
+    def _take(self, count: int) -> bytes:
+        buffer = self._buffer
+        if count >= len(buffer):
+            self._buffer = b""
+            self._consumed += len(buffer)
+            return buffer
+        data = buffer[:count]
+        self._buffer = buffer[count:]
+        self._consumed += len(data)
+        return data
+
+    def _read(self, size: int) -> bytes:
+        cap = self._max_read
+        if size < 0:
+            if cap is not None:
+                size = cap
+            else:
+                while self._fill(1 << 16):
+                    pass
+                return self._take(len(self._buffer))
+        elif cap is not None:
+            size = min(size, cap)
+        if size == 0:
+            return b""
+        if cap is None:
+            while len(self._buffer) < size and self._fill(size - len(self._buffer)):
+                pass
+        elif not self._buffer:
+            self._fill(size)
+        return self._take(size)
+
+    def _readline(self, size: int) -> bytes:
+        cap = self._max_read
+        if cap is not None:
+            size = cap if size < 0 else min(size, cap)
+        while True:
+            end = self._buffer.find(b"\n") + 1
+            if end:
+                return self._take(end if size < 0 else min(end, size))
+            if 0 <= size <= len(self._buffer):
+                return self._take(size)
+            if cap is not None and self._buffer:
+                return self._take(len(self._buffer))
+            if not self._fill(DEFAULT_BLOCK_SIZE):
+                return self._take(len(self._buffer))
+
+    # -- PEP 3333 methods ----------------------------------------------------------------------
+
+    def read(self, size: int | None = -1) -> bytes:
+        """Read up to ``size`` bytes (all that is left when ``size`` is omitted or negative)."""
+        available = self._available()
+        data = self._read(_size_argument("read() size", size))
+        self._log.append((InputRead, "read", size, len(data), available))
+        return data
+
+    def readline(self, size: int | None = -1) -> bytes:
+        """Read one line, or at most ``size`` bytes of it."""
+        available = self._available()
+        data = self._readline(_size_argument("readline() size", size))
+        self._log.append((InputRead, "readline", size, len(data), available))
+        return data
+
+    def readlines(self, hint: int | None = -1) -> list[bytes]:
+        """Read lines until the end, or until their total length reaches ``hint``."""
+        available = self._available()
+        limit = _size_argument("readlines() hint", hint)
+        lines: list[bytes] = []
+        total = 0
+        while line := self._readline(-1):
+            lines.append(line)
+            total += len(line)
+            if 0 < limit <= total:
+                break
+        self._log.append((InputRead, "readlines", hint, total, available))
+        return lines
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self
+
+    def __next__(self) -> bytes:
+        available = self._available()
+        line = self._readline(-1)
+        self._log.append((InputRead, "__next__", None, len(line), available))
+        if not line:
+            raise StopIteration
+        return line
+
+    def __getattr__(self, name: str) -> Any:
+        if not name.startswith("__"):
+            self._log.append((StreamMisuse, "wsgi.input", name))
+        raise AttributeError(f"wsgi.input has no attribute {name!r} (PEP 3333 gives it none)")
+
+
+class ErrorStream:
+    """``wsgi.errors``: a text stream that captures what the application logs."""
+
+    __slots__ = ("_log", "parts")
+
+    def __init__(self, log: list[RawEvent]) -> None:
+        self._log = log
+        self.parts: list[str] = []
+
+    def write(self, text: str) -> int:
+        self._log.append((ErrorsWritten, "write", text))
+        if not isinstance(text, str):
+            raise TypeError(f"wsgi.errors.write() takes str, not {type(text).__name__}")
+        self.parts.append(text)
+        return len(text)
+
+    def writelines(self, lines: Iterable[str]) -> None:
+        items = list(lines)
+        self._log.append((ErrorsWritten, "writelines", items))
+        for text in items:
+            if not isinstance(text, str):
+                raise TypeError(f"wsgi.errors.writelines() takes str, not {type(text).__name__}")
+        self.parts.extend(items)
+
+    def flush(self) -> None:
+        self._log.append((ErrorsWritten, "flush", None))
+
+    def getvalue(self) -> str:
+        """Everything written so far."""
+        return "".join(self.parts) if self.parts else ""
+
+    def __getattr__(self, name: str) -> Any:
+        if not name.startswith("__"):
+            self._log.append((StreamMisuse, "wsgi.errors", name))
+        raise AttributeError(f"wsgi.errors has no attribute {name!r} (PEP 3333 gives it none)")
+
+
+class FileWrapper:
+    """The iterable ``wsgi.file_wrapper`` returns: ``read(block_size)`` until ``b""``.
+
+    Its ``close()`` closes the file-like object, as PEP 3333 requires when it has one.
+    """
+
+    __slots__ = ("block_size", "filelike")
+
+    def __init__(self, filelike: Any, block_size: int = DEFAULT_BLOCK_SIZE) -> None:
+        self.filelike = filelike
+        self.block_size = block_size
+
+    def __iter__(self) -> Iterator[bytes]:
+        read = self.filelike.read
+        while block := read(self.block_size):
+            yield block
+
+    def close(self) -> None:
+        close = getattr(self.filelike, "close", None)
+        if close is not None:
+            close()
+
+
+def file_wrapper_for(log: list[RawEvent]) -> Callable[..., FileWrapper]:
+    """A ``wsgi.file_wrapper`` callable that records each call in ``log``."""
+
+    def file_wrapper(filelike: Any, block_size: int = DEFAULT_BLOCK_SIZE) -> FileWrapper:
+        log.append(
+            (
+                FileWrapperCalled,
+                type(filelike).__name__,
+                callable(getattr(filelike, "read", None)),
+                block_size,
+                caller_location(1),
+            )
+        )
+        return FileWrapper(filelike, block_size)
+
+    return file_wrapper

@@ -1,0 +1,129 @@
+"""TARGET → application: ``module:callable`` or ``path/to/file.py:callable``.
+
+Every way a TARGET can be wrong (no such file or module, an error while importing the app,
+no such attribute, not callable) becomes one :class:`~wsgicheck.errors.TargetError` whose
+message fits on one line. A file path works from any directory and makes the file's folder
+importable, so an app can import its siblings (the Django fixture imports its project).
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+import sys
+import traceback
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from .core import WSGIApp
+from .errors import TargetError
+
+__all__ = ["load_target"]
+
+#: Attribute names tried, in order, when TARGET names no callable (gunicorn's habit, then Flask's).
+DEFAULT_NAMES = ("application", "app")
+
+
+def load_target(spec: str) -> WSGIApp:
+    """Import and return the WSGI application named by ``spec``."""
+    if not spec or not spec.strip():
+        raise TargetError("TARGET is empty; expected module:callable or path/file.py:callable")
+    source, attribute = _split(spec)
+    module = _import_file(source) if _is_path(source) else _import_module(source)
+    app = _resolve(module, attribute, spec)
+    if not callable(app):
+        raise TargetError(f"{spec!r} is a {type(app).__name__}, not a callable WSGI application")
+    return app  # type: ignore[no-any-return]
+
+
+def _split(spec: str) -> tuple[str, str | None]:
+    source, sep, attribute = spec.rpartition(":")
+    if not sep or (len(source) == 1 and source.isalpha()):  # no ":" or a Windows drive only
+        return spec, None
+    if not attribute:
+        raise TargetError(f"TARGET {spec!r} ends with ':' but names no callable")
+    return source, attribute
+
+
+def _is_path(source: str) -> bool:
+    return source.endswith(".py") or os.sep in source or "/" in source
+
+
+def _import_file(source: str) -> ModuleType:
+    path = Path(source).expanduser().resolve()
+    if path.is_dir():
+        raise TargetError(f"{source!r} is a directory; name a .py file or a module")
+    if not path.is_file():
+        raise TargetError(f"cannot find file {source!r} (from {Path.cwd()})")
+    folder = str(path.parent)
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+    name = path.stem
+    existing = sys.modules.get(name)
+    if existing is not None and getattr(existing, "__file__", None) == str(path):
+        return existing
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:  # pragma: no cover - only for non-.py paths
+        raise TargetError(f"cannot import {source!r} as Python source")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException as exc:
+        del sys.modules[name]
+        raise TargetError(f"importing {source!r} failed: {_one_line(exc)}") from exc
+    return module
+
+
+def _import_module(name: str) -> ModuleType:
+    if "" not in sys.path and os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name is not None and (name == exc.name or name.startswith(exc.name + ".")):
+            raise TargetError(f"no module named {name!r} (from {Path.cwd()})") from exc
+        raise TargetError(f"importing {name!r} failed: {_one_line(exc)}") from exc
+    except BaseException as exc:
+        raise TargetError(f"importing {name!r} failed: {_one_line(exc)}") from exc
+
+
+def _resolve(module: ModuleType, attribute: str | None, spec: str) -> Any:
+    if attribute is None:
+        for candidate in DEFAULT_NAMES:
+            if hasattr(module, candidate):
+                return getattr(module, candidate)
+        raise TargetError(
+            f"{spec!r} names no callable and the module has no "
+            f"{' or '.join(DEFAULT_NAMES)}; use {spec}:NAME"
+        )
+    factory = attribute.endswith("()")
+    obj: Any = module
+    path = attribute[:-2] if factory else attribute
+    for part in path.split("."):
+        if not part.isidentifier():
+            raise TargetError(f"{attribute!r} in TARGET {spec!r} is not a Python name")
+        try:
+            obj = getattr(obj, part)
+        except AttributeError:
+            raise TargetError(f"module {module.__name__!r} has no attribute {path!r}") from None
+    if factory:
+        try:
+            obj = obj()
+        except BaseException as exc:
+            raise TargetError(f"calling {path}() failed: {_one_line(exc)}") from exc
+    return obj
+
+
+def _one_line(exc: BaseException) -> str:
+    """``Type: message (file:line)``, with the innermost frame of the traceback."""
+    text = f"{type(exc).__name__}: {exc}".splitlines()[0] if str(exc) else type(exc).__name__
+    if isinstance(exc, SyntaxError) and exc.filename:
+        return f"{text} ({exc.filename}:{exc.lineno})"
+    frames = traceback.extract_tb(exc.__traceback__)
+    if frames:
+        last = frames[-1]
+        text += f" ({last.filename}:{last.lineno})"
+    return text

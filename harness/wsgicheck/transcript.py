@@ -1,0 +1,104 @@
+"""A ``curl -v``-style transcript of one exchange, with what the trace recorded.
+
+``>`` lines are the request, ``<`` lines the response, ``*`` lines what the server observed
+the application do. Bodies are summarised by size, never printed.
+"""
+
+from __future__ import annotations
+
+from .events import (
+    AppRaised,
+    AppReturned,
+    BodyLimitReached,
+    BodyShort,
+    BodyTruncated,
+    ClientGone,
+    CloseCalled,
+    ErrorsWritten,
+    Event,
+    FileWrapperCalled,
+    HeadersSent,
+    InputRead,
+    Location,
+    Refused,
+    StartResponseCalled,
+    StreamMisuse,
+    WriteCalled,
+    Yielded,
+)
+from .response import Response
+
+__all__ = ["describe_event", "format_exchange"]
+
+
+def _at(where: Location | None) -> str:
+    return f" at {where}" if where is not None else ""
+
+
+def _size(value: object) -> str:
+    if isinstance(value, bytes):
+        return f"{len(value)} bytes"
+    return f"a {type(value).__name__} ({value!r:.40})"
+
+
+def describe_event(event: Event) -> str:
+    """One line saying what an event records."""
+    match event:
+        case StartResponseCalled():
+            extra = f", exc_info={event.exc_info}" if event.exc_info_kind != "absent" else ""
+            return f"start_response({event.status!r}, {event.headers!r}{extra}){_at(event.where)}"
+        case Refused():
+            return f"server refused {event.callable}: {event.message}"
+        case AppReturned():
+            length = f", len()={event.length}" if event.length is not None else ""
+            close = ", has close()" if event.has_close else ""
+            return f"app returned {event.type_name}{length}{close}{_at(event.where)}"
+        case AppRaised():
+            where = _at(event.where)
+            return f"app raised {event.exc_type}: {event.message} during {event.phase}{where}"
+        case Yielded():
+            return f"iterable yielded {_size(event.value)}{_at(event.where)}"
+        case WriteCalled():
+            when = " from inside the iterable" if event.during_iteration else ""
+            return f"write() of {_size(event.value)}{when}{_at(event.where)}"
+        case HeadersSent():
+            return f"headers sent: {event.status}"
+        case CloseCalled():
+            return "close() called" + (f", raised {event.error}" if event.error else "")
+        case InputRead():
+            arg = "" if event.argument in (None, -1) else repr(event.argument)
+            return f"wsgi.input.{event.method}({arg}) -> {event.size} bytes"
+        case ErrorsWritten():
+            value = "" if event.value is None else repr(event.value)[:60]
+            return f"wsgi.errors.{event.method}({value})"
+        case StreamMisuse():
+            return f"{event.stream}.{event.attribute} used (not a PEP 3333 method)"
+        case FileWrapperCalled():
+            return f"wsgi.file_wrapper({event.filelike_type}){_at(event.where)}"
+        case BodyTruncated():
+            return f"body of {event.produced} bytes cut to its Content-Length {event.declared}"
+        case BodyShort():
+            return f"body ended after {event.sent} of {event.declared} declared bytes"
+        case BodyLimitReached():
+            return f"stopped reading the body at the {event.limit}-byte limit"
+        case ClientGone():
+            return f"client went away: {event.message}"
+    return repr(event)  # pragma: no cover - every event type is listed above
+
+
+def format_exchange(response: Response, *, trace: bool = True) -> list[str]:
+    """The transcript lines for one response."""
+    request = response.request
+    lines = [f"> {request.method} {request.target} HTTP/{request.http_version}"]
+    lines.extend(f"> {name}: {value}" for name, value in request.wire_headers)
+    lines.append(">")
+    if request.body:
+        lines.append(f"> [{len(request.body)} bytes of body, {request.framing.value}]")
+    lines.append(f"< HTTP/1.1 {response.status_code} {response.reason}")
+    lines.extend(f"< {name}: {value}" for name, value in response.headers)
+    lines.append("<")
+    state = "" if response.complete else ", response aborted"
+    lines.append(f"< [{len(response.body)} bytes of body{state}]")
+    if trace:
+        lines.extend(f"* {describe_event(event)}" for event in response.trace)
+    return lines
