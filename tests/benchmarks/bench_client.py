@@ -95,8 +95,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'contender':<16}{'median µs':>11}{'vs floor':>10}{'wsgicheck faster by':>22}")
     for name in functions:
         times = samples[name]
-        vs_floor = statistics.median(t / f for t, f in zip(times, floor))
-        faster = statistics.median(t / o for t, o in zip(times, ours))
+        vs_floor = statistics.median(t / f for t, f in zip(times, floor, strict=True))
+        faster = statistics.median(t / o for t, o in zip(times, ours, strict=True))
         print(f"{name:<16}{statistics.median(times) * 1e6:>11.2f}{vs_floor:>9.2f}x{faster:>21.2f}x")
     return 0
 
