@@ -17,6 +17,8 @@ from .response import Response
 
 __all__ = [
     "Client",
+    "Limits",
+    "Server",
     "Framing",
     "InvalidRequest",
     "RefusedCall",
@@ -25,4 +27,14 @@ __all__ = [
     "ServerConfig",
     "Trace",
     "__version__",
+    "live_server",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """The socket server is imported on first use: ``import wsgicheck`` stays light."""
+    if name in ("Server", "Limits", "live_server"):
+        from . import server
+
+        return getattr(server, name)
+    raise AttributeError(f"module 'wsgicheck' has no attribute {name!r}")

@@ -7,13 +7,17 @@ always with one line on stderr for the last.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 
 from . import __version__
 from .client import Client
 from .environ import ServerConfig
-from .errors import WsgicheckError
+from .errors import UsageError, WsgicheckError
 from .events import AppRaised, Refused
 from .response import Response
 from .target import load_target
@@ -46,6 +50,18 @@ def _parser() -> argparse.ArgumentParser:
     )
     check.add_argument("--script-name", default="", help="mount the app under this prefix")
     check.add_argument("--quiet", "-q", action="store_true", help="print only the summary")
+    serve = commands.add_parser(
+        "serve",
+        help="serve TARGET on a real socket, validating and tracing each exchange",
+        description="Serve TARGET over HTTP/1.1 with every exchange printed like curl -v, "
+        "with what the trace recorded. Ctrl-C stops it cleanly.",
+    )
+    serve.add_argument("target", metavar="TARGET", help="module:callable or path/file.py:callable")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port (8000; 0 picks a free one)")
+    serve.add_argument("--script-name", default="", help="mount the app under this prefix")
+    serve.add_argument("--threads", type=int, default=8, help="worker threads (8)")
+    serve.add_argument("--quiet", "-q", action="store_true", help="print only problems")
     return parser
 
 
@@ -92,12 +108,73 @@ def _check(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _serve(args: argparse.Namespace) -> int:
+    from .server import Server
+
+    app = load_target(args.target)
+    if args.threads < 1:
+        raise UsageError("--threads must be at least 1")
+    printing = threading.Lock()
+
+    def show(response: Response) -> None:
+        problems = _problems(response)
+        lines = [] if args.quiet else [*format_exchange(response), ""]
+        request = response.request
+        lines.extend(f"! {request.method} {request.target}: {problem}" for problem in problems)
+        if lines:
+            with printing:
+                print("\n".join(lines), flush=True)
+
+    def rejected(remote: tuple[str, int], status: int, message: str) -> None:
+        with printing:
+            print(f"! {remote[0]}:{remote[1]}: refused with {status}: {message}", flush=True)
+
+    try:
+        server = Server(
+            app,
+            host=args.host,
+            port=args.port,
+            threads=args.threads,
+            config=ServerConfig(script_name=args.script_name),
+            on_exchange=show,
+            on_reject=rejected,
+        )
+    except OSError as exc:
+        raise UsageError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from exc
+    print(f"wsgicheck: serving {args.target} on {server.url} (Ctrl-C to stop)", flush=True)
+    signal.signal(signal.SIGTERM, _interrupt)
+    with contextlib.suppress(KeyboardInterrupt):
+        server.serve_forever()
+    print("wsgicheck: stopped", flush=True)
+    return 0
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``wsgicheck`` console script."""
     args = _parser().parse_args(argv)
     try:
+        status = _run(args)
+        sys.stdout.flush()  # a closed pipe shows up here, not at interpreter exit
+    except BrokenPipeError:
+        # The reader went away (``wsgicheck check ... | head``): stop quietly, as the Python
+        # docs advise for SIGPIPE, pointing stdout at devnull so the flush at exit is silent.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return 1
+    return status
+
+
+def _run(args: argparse.Namespace) -> int:
+    try:
         if args.command == "check":
             return _check(args)
+        if args.command == "serve":
+            return _serve(args)
     except WsgicheckError as exc:
         print(f"wsgicheck: error: {exc}", file=sys.stderr)
         return 2

@@ -294,10 +294,11 @@ class _Exchange:
         self.produced = produced = before + size
         room = size
         limit = self.limit
-        if limit is not None and produced >= limit:
-            if produced > limit:
-                self.log.append((BodyLimitReached, limit))
-                self.limit_hit = True
+        if limit is not None and produced > limit:
+            # Only a block past the limit shows the body is longer: a body of exactly
+            # ``limit`` bytes may still end there, so iteration goes on until it does.
+            self.log.append((BodyLimitReached, limit))
+            self.limit_hit = True
             room = limit - before
             self.stopped = True
         declared = self.declared

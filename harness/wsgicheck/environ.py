@@ -79,7 +79,7 @@ class ServerConfig:
             )
         if not self.server_name:
             raise ValueError("server_name: must not be empty (PEP 3333)")
-        if not self.server_port.isdigit():
+        if not (self.server_port.isascii() and self.server_port.isdigit()):
             raise ValueError(f"server_port: must be decimal digits, not {self.server_port!r}")
         if self.max_read is not None and self.max_read < 1:
             raise ValueError("max_read: must be at least 1")
@@ -183,11 +183,13 @@ def build_environ(
     body: BodySource | bytes,
     log: list[RawEvent],
     remote: tuple[str, int | None] | None = None,
+    content_length: int | None = None,
 ) -> dict[str, Any]:
     """The PEP 3333 environ for ``request``, with guarded streams that record into ``log``.
 
-    ``body`` is the request body in memory, or a source the socket transport reads it from.
-    Call :func:`request_problem` first: a request it refuses has no environ.
+    ``body`` is the request body in memory, or a source the socket transport streams it
+    from; then ``content_length`` is the length the client declared (``request.body`` is
+    not read). Call :func:`request_problem` first: a request it refuses has no environ.
     """
     environ = config._template.copy()
     target = request.target
@@ -217,7 +219,7 @@ def build_environ(
         if config.no_body_content_length == "empty":
             environ["CONTENT_LENGTH"] = ""
     elif framing is Framing.CONTENT_LENGTH:
-        length = len(request.body)
+        length = len(request.body) if content_length is None else content_length
         environ["CONTENT_LENGTH"] = str(length)
     else:
         length = None

@@ -34,6 +34,7 @@ __all__ = [
     "Refused",
     "StartResponseCalled",
     "StreamMisuse",
+    "TimedOut",
     "Trace",
     "WriteCalled",
     "Yielded",
@@ -226,6 +227,15 @@ class BodyLimitReached(Event):
     """The server stopped reading an application body at its configured size limit."""
 
     limit: int
+
+
+@dataclass(frozen=True, slots=True)
+class TimedOut(Event):
+    """The application ran past the server's per-exchange time limit; the server answered."""
+
+    limit: float
+    #: Whether the response head had gone out (then the response was aborted, else a 500).
+    headers_sent: bool
 
 
 @dataclass(frozen=True, slots=True)

@@ -88,7 +88,13 @@ def check_headers(headers: object) -> HeadFacts:
     length: int | None = None
     has_date = has_server = False
     for item in headers:
-        lower = _valid_fields.get(item) if type(item) is tuple else None
+        if type(item) is tuple:
+            try:
+                lower = _valid_fields.get(item)
+            except TypeError:  # unhashable contents (a list value...): never a valid field
+                lower = None
+        else:
+            lower = None
         if lower is None or type(item[0]) is not str or type(item[1]) is not str:
             lower = _check_field(item)
         if lower == "content-length":

@@ -11,8 +11,11 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from .client import Client
     from .core import WSGIApp
+    from .server import Server
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -58,3 +61,12 @@ def wsgi_client(wsgi_app: WSGIApp) -> Client:
     from .client import Client
 
     return Client(wsgi_app)
+
+
+@pytest.fixture
+def wsgi_server(wsgi_app: WSGIApp) -> Iterator[Server]:
+    """The app under test served on a free loopback port; ``wsgi_server.url`` to reach it."""
+    from .server import live_server
+
+    with live_server(wsgi_app) as server:
+        yield server

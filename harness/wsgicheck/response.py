@@ -20,6 +20,9 @@ class Response:
     ``trace`` is what the application did. ``errors`` is everything it wrote to
     ``wsgi.errors``.
 
+    A server record may keep only the first bytes of each body (its capture limit);
+    ``request_body_size`` and ``body_size`` are then the full sizes.
+
     A record to read, not to change. It is a plain slotted class rather than a frozen
     dataclass because one is made per request and freezing would cost each a few
     microseconds; the trace is built from the core's raw records on first use.
@@ -29,12 +32,14 @@ class Response:
         "_log",
         "_trace",
         "body",
+        "body_size",
         "complete",
         "environ",
         "errors",
         "headers",
         "reason",
         "request",
+        "request_body_size",
         "status_code",
     )
 
@@ -49,6 +54,9 @@ class Response:
         environ: dict[str, Any] | None,
         log: list[RawEvent],
         errors: str = "",
+        *,
+        request_body_size: int | None = None,
+        body_size: int | None = None,
     ) -> None:
         self.request = request
         self.status_code = status_code
@@ -60,6 +68,10 @@ class Response:
         self.errors = errors
         self._log = log
         self._trace: Trace | None = None
+        self.request_body_size = (
+            len(request.body) if request_body_size is None else (request_body_size)
+        )
+        self.body_size = len(body) if body_size is None else body_size
 
     @property
     def trace(self) -> Trace:

@@ -69,7 +69,7 @@ class InputStream:
         if type(source) is bytes:
             # A body already in memory: nothing to pull, the buffer is the whole body.
             self._source: BodySource | None = None
-            self._buffer = source
+            self._buffer = source if length is None or len(source) <= length else source[:length]
             self._eof = True
         else:
             self._source = source  # type: ignore[assignment]
@@ -89,10 +89,18 @@ class InputStream:
         """Pull more body into the buffer; False at the end of the body."""
         if self._eof or self._source is None:
             return False
+        if self._length is not None:
+            # Never past the declared length, whatever the source would give.
+            limit = min(limit, self._length - self._consumed - len(self._buffer))
+            if limit <= 0:
+                self._eof = True
+                return False
         data = self._source.read_some(limit)
         if not data:
             self._eof = True
             return False
+        if len(data) > limit:
+            data = data[:limit]
         self._buffer = self._buffer + data if self._buffer else data
         return True
 

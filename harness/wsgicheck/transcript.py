@@ -23,9 +23,11 @@ from .events import (
     Refused,
     StartResponseCalled,
     StreamMisuse,
+    TimedOut,
     WriteCalled,
     Yielded,
 )
+from .request import Framing
 from .response import Response
 
 __all__ = ["describe_event", "format_exchange"]
@@ -81,6 +83,9 @@ def describe_event(event: Event) -> str:
             return f"body ended after {event.sent} of {event.declared} declared bytes"
         case BodyLimitReached():
             return f"stopped reading the body at the {event.limit}-byte limit"
+        case TimedOut():
+            after = "aborted the response" if event.headers_sent else "answered 500"
+            return f"the app ran past the {event.limit:g}s exchange limit; the server {after}"
         case ClientGone():
             return f"client went away: {event.message}"
     return repr(event)  # pragma: no cover - every event type is listed above
@@ -90,15 +95,20 @@ def format_exchange(response: Response, *, trace: bool = True) -> list[str]:
     """The transcript lines for one response."""
     request = response.request
     lines = [f"> {request.method} {request.target} HTTP/{request.http_version}"]
-    lines.extend(f"> {name}: {value}" for name, value in request.wire_headers)
+    lines.extend(f"> {name}: {value}" for name, value in request.headers)
+    if request.framing is Framing.CONTENT_LENGTH:
+        declared = (response.environ or {}).get("CONTENT_LENGTH", response.request_body_size)
+        lines.append(f"> Content-Length: {declared}")
+    elif request.framing is Framing.CHUNKED:
+        lines.append("> Transfer-Encoding: chunked")
     lines.append(">")
-    if request.body:
-        lines.append(f"> [{len(request.body)} bytes of body, {request.framing.value}]")
+    if response.request_body_size:
+        lines.append(f"> [{response.request_body_size} bytes of body, {request.framing.value}]")
     lines.append(f"< HTTP/1.1 {response.status_code} {response.reason}")
     lines.extend(f"< {name}: {value}" for name, value in response.headers)
     lines.append("<")
     state = "" if response.complete else ", response aborted"
-    lines.append(f"< [{len(response.body)} bytes of body{state}]")
+    lines.append(f"< [{response.body_size} bytes of body{state}]")
     if trace:
         lines.extend(f"* {describe_event(event)}" for event in response.trace)
     return lines

@@ -12,7 +12,14 @@ import h11
 
 from .request import FRAMING_HEADERS, Framing, Request
 
-__all__ = ["WireError", "parse_request", "request_from_h11"]
+__all__ = [
+    "WireError",
+    "check_head",
+    "check_partial_head",
+    "find_head_end",
+    "parse_request",
+    "request_from_h11",
+]
 
 
 class WireError(ValueError):
@@ -54,8 +61,21 @@ def request_from_h11(event: h11.Request, body: bytes, chunk_sizes: tuple[int, ..
     )
 
 
+#: Default limits on a request head, as the socket server applies them.
+MAX_HEAD = 64 * 1024
+MAX_TARGET = 8 * 1024
+
+
 def parse_request(data: bytes) -> Request:
-    """Parse exactly one complete request from ``data``; raise :class:`WireError` if not."""
+    """Parse exactly one complete request from ``data``; raise :class:`WireError` if not.
+
+    As strict as the socket server: the head passes :func:`check_head` before h11 sees it.
+    """
+    end = find_head_end(data)
+    if end < 0:
+        check_partial_head(data, max_head=MAX_HEAD, max_target=MAX_TARGET)
+        raise WireError("incomplete request: no blank line ends the header section")
+    check_head(data[:end], max_head=MAX_HEAD, max_target=MAX_TARGET)
     connection = h11.Connection(h11.SERVER)
     connection.receive_data(data)
     body: list[bytes] = []
@@ -83,3 +103,68 @@ def parse_request(data: bytes) -> Request:
         raise WireError("extra bytes after the end of the request")
     assert request is not None
     return request_from_h11(request, b"".join(body), tuple(size for size in sizes if size))
+
+
+# -- the strict front door: raw checks on a request head before h11 sees it -----------------
+#
+# h11 is deliberately lenient in places (it accepts bare LF line endings, unfolds obs-fold,
+# and lets Transfer-Encoding win over Content-Length). A server that sits in front of other
+# software must not be: every one of these shapes has been used to smuggle requests past a
+# proxy. RFC 9112 lets a server reject each of them; wsgicheck does, with the status the RFC
+# names, and closes the connection (framing is in doubt).
+
+_SUPPORTED_VERSIONS = (b"HTTP/1.1", b"HTTP/1.0")
+
+
+def find_head_end(buffer: bytes | bytearray) -> int:
+    """The index just past the blank line ending the header section, or -1 if not there."""
+    end = buffer.find(b"\r\n\r\n")
+    return -1 if end < 0 else end + 4
+
+
+def check_partial_head(buffer: bytes | bytearray, *, max_head: int, max_target: int) -> None:
+    """Reject a head that is already too long or malformed before it is complete."""
+    line_end = buffer.find(b"\r\n")
+    first_line = len(buffer) if line_end < 0 else line_end
+    if first_line > max_target + 32:
+        raise WireError("request-target too long (RFC 9112 §3)", 414)
+    if len(buffer) > max_head:
+        raise WireError("request header section too large", 431)
+    if b"\x00" in buffer:
+        raise WireError("NUL byte in the request head")
+    lf = buffer.count(b"\n")
+    crlf = buffer.count(b"\r\n")
+    if lf != crlf:
+        raise WireError("bare LF in the request head (RFC 9112 §2.2)")
+    cr = buffer.count(b"\r")
+    if cr > crlf + (1 if buffer.endswith(b"\r") else 0):
+        raise WireError("bare CR in the request head (RFC 9112 §2.2)")
+
+
+def check_head(head: bytes, *, max_head: int, max_target: int) -> None:
+    """Raise :class:`WireError` with the right status for a head h11 must not see.
+
+    ``head`` is one complete request head, up to and including the blank line.
+    """
+    check_partial_head(head, max_head=max_head, max_target=max_target)
+    line_end = head.find(b"\r\n")
+    request_line = head[:line_end]
+    parts = request_line.split(b" ")
+    if len(parts) != 3 or not all(parts):
+        raise WireError("malformed request line (RFC 9112 §3)")
+    if len(parts[1]) > max_target:
+        raise WireError("request-target too long (RFC 9112 §3)", 414)
+    version = parts[2]
+    if version not in _SUPPORTED_VERSIONS:
+        if len(version) == 8 and version[:5] == b"HTTP/" and version[5:8:2].isdigit():
+            raise WireError(f"HTTP version {version.decode('latin-1')} not supported", 505)
+        raise WireError("malformed HTTP version in the request line")
+    fields = head[line_end:]
+    if b"\r\n " in fields or b"\r\n\t" in fields:
+        raise WireError("obsolete line folding in a header (RFC 9112 §5.2)")
+    lower = fields.lower()
+    if b"\r\ntransfer-encoding:" in lower:
+        if b"\r\ncontent-length:" in lower:
+            raise WireError("both Content-Length and Transfer-Encoding (RFC 9112 §6.3)")
+        if version == b"HTTP/1.0":
+            raise WireError("Transfer-Encoding in an HTTP/1.0 request (RFC 9112 §6.1)")

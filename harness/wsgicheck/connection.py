@@ -1,0 +1,435 @@
+"""One HTTP/1.1 connection on a real socket: parse heads, serve exchanges through the core.
+
+The socket transport adds only bytes and sockets to the core. A :class:`Connection` holds the
+socket and the bytes received but not yet parsed; :func:`parse_head` turns them into an h11
+request (after the strict checks of :mod:`wsgicheck.wire`); :func:`serve_exchange` runs one
+request through :func:`~wsgicheck.environ.build_environ` and the core's ``_Exchange`` with a
+body streamed from the socket (:class:`SocketBody`) and a response streamed to it
+(:class:`SocketSink`). Each request gets a fresh ``h11.Connection``, so every head that
+reaches h11 has passed the raw checks first, pipelined ones included.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import h11
+
+from .core import WSGIApp, _Exchange, http_date, send_refusal
+from .environ import Refusal, ServerConfig, build_environ, request_problem
+from .events import Location, RawEvent
+from .request import Request
+from .response import Response
+from .wire import WireError, check_head, check_partial_head, find_head_end, request_from_h11
+
+__all__ = ["Connection", "Limits", "SocketBody", "SocketSink", "parse_head", "serve_exchange"]
+
+RECV_SIZE = 64 * 1024
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Limits:
+    """The server's limits and timeouts (seconds), all configurable."""
+
+    #: Largest request head (request line and header fields): beyond it, 431.
+    max_head: int = 64 * 1024
+    #: Longest request-target: beyond it, 414.
+    max_target: int = 8 * 1024
+    #: Largest request body: a larger Content-Length, or a chunked body growing past it, 413.
+    max_body: int | None = 1 << 30
+    #: Time to receive a whole request head once it has begun (slowloris defence).
+    header_timeout: float = 10.0
+    #: Time a keep-alive connection may sit idle between requests.
+    keepalive_timeout: float = 15.0
+    #: Time any single socket read or write may block while an exchange runs.
+    io_timeout: float = 30.0
+    #: Time an application may take for one exchange before the server answers for it.
+    exchange_timeout: float = 30.0
+    #: Unread request body the server will discard to keep a connection alive.
+    drain_limit: int = 1 << 20
+    #: Bytes of each request and response body kept in exchange records.
+    capture_limit: int = 0
+
+
+class ConnectionClosed(ConnectionError):
+    """The client closed the connection or the socket failed."""
+
+
+class RequestBodyError(ConnectionError):
+    """The request body could not be read: malformed framing, or over the size limit.
+
+    Raised into the application from ``wsgi.input``; ``status`` is what the server answers.
+    """
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class Connection:
+    """A client socket and what has been received on it but not yet parsed."""
+
+    __slots__ = (
+        "buffer",
+        "closed",
+        "deadline",
+        "head_sent",
+        "lock",
+        "remote",
+        "sock",
+        "taken_over",
+    )
+
+    def __init__(self, sock: socket.socket, remote: tuple[str, int]) -> None:
+        self.sock = sock
+        self.remote = remote
+        self.buffer = bytearray()
+        #: When the selector gives up on this idle or half-sent connection (monotonic).
+        self.deadline = 0.0
+        #: Serialises writes between the worker and the watchdog.
+        self.lock = threading.Lock()
+        self.taken_over = False
+        self.head_sent = False
+        self.closed = False
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        with contextlib.suppress(OSError):
+            self.sock.shutdown(socket.SHUT_RDWR)
+        self.sock.close()
+
+
+def parse_head(conn: Connection, limits: Limits) -> tuple[h11.Connection, h11.Request] | None:
+    """The next request on ``conn`` if its whole head has arrived, else None.
+
+    Raises :class:`~wsgicheck.wire.WireError` (carrying the status to answer) for a head that
+    must be refused. Bytes after the head go to the new h11 connection with it.
+    """
+    buffer = conn.buffer
+    while buffer[:2] == b"\r\n":  # RFC 9112 §2.2: ignore empty lines before a request
+        del buffer[:2]
+    end = find_head_end(buffer)
+    if end < 0:
+        check_partial_head(buffer, max_head=limits.max_head, max_target=limits.max_target)
+        return None
+    head = bytes(buffer[:end])
+    check_head(head, max_head=limits.max_head, max_target=limits.max_target)
+    parser = h11.Connection(h11.SERVER, max_incomplete_event_size=limits.max_head)
+    parser.receive_data(bytes(buffer))
+    conn.buffer = bytearray()
+    try:
+        event = parser.next_event()
+    except h11.RemoteProtocolError as exc:
+        raise WireError(str(exc), exc.error_status_hint) from exc
+    if not isinstance(event, h11.Request):  # pragma: no cover - a checked head always parses
+        raise WireError("could not parse the request head")
+    return parser, event
+
+
+def error_response(status: int, message: str, server_software: str) -> bytes:
+    """A complete response for a request refused before any app ran; it closes the connection."""
+    reason = _REASONS.get(status, "Error")
+    body = f"{status} {reason}\n\n{message}\n".encode("utf-8", "replace")
+    head = (
+        f"HTTP/1.1 {status} {reason}\r\n"
+        "Content-Type: text/plain; charset=utf-8\r\n"
+        f"Content-Length: {len(body)}\r\n"
+        f"Date: {http_date()}\r\n"
+        f"Server: {server_software}\r\n"
+        "Connection: close\r\n\r\n"
+    )
+    return head.encode("latin-1") + body
+
+
+_REASONS = {
+    400: "Bad Request",
+    404: "Not Found",
+    408: "Request Timeout",
+    413: "Content Too Large",
+    414: "URI Too Long",
+    431: "Request Header Fields Too Large",
+    500: "Internal Server Error",
+    501: "Not Implemented",
+    505: "HTTP Version Not Supported",
+}
+
+
+class SocketBody:
+    """``wsgi.input``'s source: the request body, read from the socket through h11.
+
+    The first read answers ``Expect: 100-continue`` (PEP 3333: send 100 when the app first
+    reads, so an app that answers without reading never makes the client send its body).
+    """
+
+    __slots__ = ("_capture", "_conn", "_limits", "_parser", "_pending", "captured", "error", "size")
+
+    def __init__(self, conn: Connection, parser: h11.Connection, limits: Limits) -> None:
+        self._conn = conn
+        self._parser = parser
+        self._limits = limits
+        self._pending = b""
+        self._capture = limits.capture_limit
+        self.captured = bytearray()
+        self.size = 0
+        self.error: RequestBodyError | None = None
+
+    def read_some(self, limit: int) -> bytes:
+        if self._pending:
+            data, self._pending = self._pending[:limit], self._pending[limit:]
+            return data
+        if self.error is not None:
+            raise self.error
+        parser = self._parser
+        if parser.they_are_waiting_for_100_continue:
+            _send(self._conn, parser, h11.InformationalResponse(status_code=100, headers=[]))
+        while True:
+            try:
+                event = parser.next_event()
+            except h11.RemoteProtocolError as exc:
+                self.error = RequestBodyError(f"malformed request body: {exc}", 400)
+                raise self.error from exc
+            if type(event) is h11.Data:
+                data = bytes(event.data)
+                self.size += len(data)
+                max_body = self._limits.max_body
+                if max_body is not None and self.size > max_body:
+                    self.error = RequestBodyError("request body over the size limit", 413)
+                    raise self.error
+                if len(self.captured) < self._capture:
+                    self.captured += data[: self._capture - len(self.captured)]
+                if len(data) > limit:
+                    data, self._pending = data[:limit], data[limit:]
+                return data
+            if type(event) is h11.EndOfMessage:
+                return b""
+            if event is h11.NEED_DATA:
+                parser.receive_data(_recv(self._conn))
+                continue
+            raise ConnectionClosed(f"unexpected {event!r} while reading the body")
+
+
+def _recv(conn: Connection) -> bytes:
+    """One read from the socket; ``b""`` at the client's end of stream."""
+    try:
+        return conn.sock.recv(RECV_SIZE)
+    except (TimeoutError, OSError) as exc:
+        raise ConnectionClosed(f"reading the request failed: {exc}") from exc
+
+
+def _send(conn: Connection, parser: h11.Connection, event: Any) -> None:
+    """Serialise ``event`` with h11 and write it, unless the watchdog took the exchange over."""
+    try:
+        data = parser.send(event)
+    except h11.LocalProtocolError as exc:
+        raise ConnectionClosed(f"HTTP framing error: {exc}") from exc
+    with conn.lock:
+        if conn.taken_over:
+            raise ConnectionClosed("the server already answered: the exchange timed out")
+        if type(event) is h11.Response:
+            conn.head_sent = True
+        if data:
+            conn.sock.sendall(data)
+
+
+class SocketSink:
+    """The core's :class:`~wsgicheck.core.ResponseSink` for a socket: h11 does the framing.
+
+    When the request body turned out to be malformed or too large, the app's error answer is
+    replaced by the 400 or 413 the client is owed, and the connection closes.
+    """
+
+    __slots__ = (
+        "_body",
+        "_capture",
+        "_conn",
+        "_parser",
+        "captured",
+        "headers",
+        "reason",
+        "replaced",
+        "size",
+        "status_code",
+    )
+
+    def __init__(
+        self, conn: Connection, parser: h11.Connection, body: SocketBody, limits: Limits
+    ) -> None:
+        self._conn = conn
+        self._parser = parser
+        self._body = body
+        self._capture = limits.capture_limit
+        #: True when the app's answer was replaced by the error the client is owed.
+        self.replaced = False
+        self.captured = bytearray()
+        self.size = 0
+        self.status_code = 0
+        self.reason = ""
+        self.headers: list[tuple[str, str]] = []
+
+    def send_head(self, status_code: int, reason: str, headers: list[tuple[str, str]]) -> None:
+        error = self._body.error
+        if error is not None and status_code >= 500:
+            self.replaced = True
+            text = f"{error.status} {_REASONS[error.status]}\n\n{error}\n".encode()
+            headers = [
+                ("Content-Type", "text/plain; charset=utf-8"),
+                ("Content-Length", str(len(text))),
+                ("Connection", "close"),
+            ]
+            status_code, reason = error.status, _REASONS[error.status]
+            self.status_code, self.reason, self.headers = status_code, reason, headers
+            _send(self._conn, self._parser, _response(status_code, reason, headers))
+            _send(self._conn, self._parser, h11.Data(data=text))
+            _send(self._conn, self._parser, h11.EndOfMessage())
+            return
+        if self._parser.they_are_waiting_for_100_continue:
+            # Answering before the app read the body: the client may send it now or never,
+            # so the connection cannot be reused (RFC 9110 §10.1.1). Say so.
+            headers = [*headers, ("Connection", "close")]
+        self.status_code, self.reason, self.headers = status_code, reason, headers
+        _send(self._conn, self._parser, _response(status_code, reason, headers))
+
+    def send_body(self, data: bytes) -> None:
+        if self.replaced:
+            return
+        self.size += len(data)
+        if len(self.captured) < self._capture:
+            self.captured += data[: self._capture - len(self.captured)]
+        _send(self._conn, self._parser, h11.Data(data=data))
+
+    def finish(self) -> None:
+        if self.replaced:
+            return
+        _send(self._conn, self._parser, h11.EndOfMessage())
+
+    def abort(self) -> None:
+        self._parser = _closed_parser()
+
+
+def _closed_parser() -> h11.Connection:
+    """A stand-in parser that refuses to send anything (after an abort)."""
+    parser = h11.Connection(h11.SERVER)
+    parser.send_failed()
+    return parser
+
+
+def _response(status_code: int, reason: str, headers: list[tuple[str, str]]) -> h11.Response:
+    return h11.Response(
+        status_code=status_code,
+        reason=reason.encode("latin-1"),
+        headers=[(name.encode("latin-1"), value.encode("latin-1")) for name, value in headers],
+    )
+
+
+def _declared_length(event: h11.Request) -> int | None:
+    for name, value in event.headers:
+        if name == b"content-length":
+            return int(value)
+    return None
+
+
+@dataclass(slots=True)
+class InFlight:
+    """An exchange a worker is running, as the watchdog sees it."""
+
+    conn: Connection
+    request: Request
+    environ: dict[str, Any]
+    log: list[RawEvent]
+    deadline: float
+    #: Set by whoever reports the exchange first (the worker or the watchdog).
+    reported: bool = False
+
+
+def serve_exchange(
+    app: WSGIApp,
+    conn: Connection,
+    parser: h11.Connection,
+    event: h11.Request,
+    *,
+    config: ServerConfig,
+    limits: Limits,
+    app_where: Location | None,
+    track: Callable[[InFlight | None], None],
+    deadline: float,
+) -> tuple[bool, Response | None]:
+    """Serve one request on ``conn``; return (keep the connection open, the record).
+
+    The record is None when the watchdog took the exchange over (it reports it instead).
+    """
+    request = request_from_h11(event, b"")
+    declared = _declared_length(event)
+    log: list[RawEvent] = []
+    body = SocketBody(conn, parser, limits)
+    sink = SocketSink(conn, parser, body, limits)
+    environ: dict[str, Any] | None = None
+    errors = ""
+    if declared is not None and limits.max_body is not None and declared > limits.max_body:
+        refusal: Refusal | None = Refusal(
+            413, "Content Too Large", "request body over the size limit", True
+        )
+    else:
+        refusal = request_problem(request, config)
+    if refusal is not None:
+        try:
+            send_refusal(refusal, sink, config)
+            completed = not refusal.close
+        except OSError:
+            completed = False
+    else:
+        live = build_environ(
+            request, config, body=body, log=log, remote=conn.remote, content_length=declared
+        )
+        environ = live.copy()
+        flight = InFlight(conn, request, environ, log, deadline)
+        track(flight)
+        try:
+            completed = _Exchange(sink, log, config, request.method).run(app, live, app_where)
+        finally:
+            track(None)
+        if flight.reported:
+            return False, None
+        flight.reported = True
+        errors = environ["wsgi.errors"].getvalue()
+    keep = completed and body.error is None and not sink.replaced
+    keep = keep and parser.our_state is h11.DONE and _finish_body(parser, body, limits)
+    if body.captured:
+        request = request.replace(body=bytes(body.captured))
+    record = Response(
+        request,
+        sink.status_code,
+        sink.reason,
+        sink.headers,
+        bytes(sink.captured),
+        completed,
+        environ,
+        log,
+        errors,
+        request_body_size=body.size,
+        body_size=sink.size,
+    )
+    return keep, record
+
+
+def _finish_body(parser: h11.Connection, body: SocketBody, limits: Limits) -> bool:
+    """Discard what the app left of the request body; True if the connection can be reused."""
+    if parser.their_state is h11.DONE:
+        return True
+    if parser.they_are_waiting_for_100_continue or parser.their_state is not h11.SEND_BODY:
+        return False  # the client may or may not send the body now: framing is in doubt
+    start = body.size
+    try:
+        while body.read_some(RECV_SIZE):
+            if body.size - start > limits.drain_limit:
+                return False
+    except OSError:
+        return False
+    state: object = parser.their_state  # read_some moved it on; mypy cannot see that
+    return state is h11.DONE

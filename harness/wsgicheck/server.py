@@ -1,0 +1,461 @@
+"""The real socket server: HTTP/1.1 on loopback, on the shared core.
+
+Shape (the waitress model, done with a selector and h11):
+
+* one **selector thread** owns every idle connection: it accepts, reads request heads as
+  they trickle in, checks them (:func:`~wsgicheck.connection.parse_head`), answers malformed
+  ones itself, and drops connections that idle or dawdle past their deadline (slowloris);
+* a bounded **pool of worker threads** runs exchanges: a worker owns its connection from a
+  complete head to the end of the response (streaming the body both ways), serves any
+  pipelined requests already received, in order, and hands the connection back;
+* a **watchdog** (the selector thread again) answers for an app that runs past the exchange
+  limit, records it, and replaces the stuck worker so the server keeps serving.
+
+:class:`Server` is also a context manager that serves from background threads: the live
+server of the test fixtures and of the differential runner.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import queue
+import selectors
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from typing import Any
+
+import h11
+
+from .connection import (
+    Connection,
+    InFlight,
+    Limits,
+    error_response,
+    parse_head,
+    serve_exchange,
+)
+from .core import WSGIApp, app_location
+from .environ import ServerConfig
+from .events import TimedOut
+from .response import Response
+from .wire import WireError
+
+__all__ = ["Limits", "Server", "live_server"]
+
+#: How often the selector thread looks at deadlines when nothing else wakes it.
+TICK = 0.25
+
+Work = tuple[Connection, h11.Connection, h11.Request]
+
+
+class _WorkerPool:
+    """A fixed number of threads taking work from a queue; stuck ones are replaced."""
+
+    def __init__(self, size: int, handle: Callable[[Work], None], name: str) -> None:
+        self._queue: queue.SimpleQueue[Work | None] = queue.SimpleQueue()
+        self._handle = handle
+        self._name = name
+        self._counter = itertools.count(1)
+        self._lock = threading.Lock()
+        self._surplus = 0
+        self.threads: list[threading.Thread] = []
+        for _ in range(size):
+            self._spawn()
+
+    def _spawn(self) -> None:
+        thread = threading.Thread(
+            target=self._run, name=f"{self._name}-worker-{next(self._counter)}", daemon=True
+        )
+        self.threads.append(thread)
+        thread.start()
+
+    def _run(self) -> None:
+        while True:
+            work = self._queue.get()
+            if work is None:
+                return
+            self._handle(work)
+            with self._lock:
+                if self._surplus:
+                    # This worker was written off as stuck and replaced; now it is spare.
+                    self._surplus -= 1
+                    return
+
+    def submit(self, work: Work) -> None:
+        self._queue.put(work)
+
+    def replace_stuck(self) -> None:
+        """A worker is stuck in an app: start another so capacity stays the same."""
+        with self._lock:
+            self._surplus += 1
+            self.threads = [thread for thread in self.threads if thread.is_alive()]
+            self._spawn()
+
+    def stop(self, timeout: float) -> list[threading.Thread]:
+        """Stop the workers; return those still running after ``timeout`` (stuck in apps)."""
+        for _ in self.threads:
+            self._queue.put(None)
+        deadline = time.monotonic() + timeout
+        for thread in self.threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        return [thread for thread in self.threads if thread.is_alive()]
+
+
+class Server:
+    """A validating HTTP/1.1 server for one WSGI app, on the shared core.
+
+    ``on_exchange`` is called (from a worker thread) with a
+    :class:`~wsgicheck.response.Response` record of every exchange that reached the app or
+    was refused after parsing; bodies in records are cut at ``limits.capture_limit`` bytes.
+    ``on_reject`` is called with the client address, status and reason for every request
+    refused before it could be parsed (a malformed head, a timeout).
+    """
+
+    def __init__(
+        self,
+        app: WSGIApp,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        threads: int = 8,
+        config: ServerConfig | None = None,
+        limits: Limits | None = None,
+        on_exchange: Callable[[Response], None] | None = None,
+        on_reject: Callable[[tuple[str, int], int, str], None] | None = None,
+    ) -> None:
+        if threads < 1:
+            raise ValueError("threads: at least 1")
+        self.app = app
+        self.limits = limits or Limits()
+        self.threads = threads
+        self.on_exchange = on_exchange
+        self.on_reject = on_reject
+        self._app_where = app_location(app)
+        self._listener = socket.create_server((host, port), backlog=1024)
+        self._listener.setblocking(False)
+        bound_host, bound_port = self._listener.getsockname()[:2]
+        self.host, self.port = bound_host, bound_port
+        self.config = replace(
+            config or ServerConfig(),
+            server_name=bound_host,
+            server_port=str(bound_port),
+            multithread=threads > 1,
+        )
+        self._selector = selectors.DefaultSelector()
+        self._wake_r, self._wake_w = socket.socketpair()
+        self._wake_r.setblocking(False)
+        self._returned: queue.SimpleQueue[Connection] = queue.SimpleQueue()
+        self._in_flight: dict[int, InFlight] = {}
+        self._in_flight_lock = threading.Condition()
+        self._accepting = True
+        self._running = False
+        self._loop_thread: threading.Thread | None = None
+        self._pool: _WorkerPool | None = None
+        self.stuck_threads: list[threading.Thread] = []
+
+    @property
+    def url(self) -> str:
+        """``http://host:port``, the address clients use."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    def start(self) -> Server:
+        """Start serving from background threads; return self."""
+        if self._running:
+            raise RuntimeError("server already started")
+        self._running = True
+        self._selector.register(self._listener, selectors.EVENT_READ, None)
+        self._selector.register(self._wake_r, selectors.EVENT_READ, "wake")
+        self._pool = _WorkerPool(self.threads, self._work, f"wsgicheck-{self.port}")
+        self._loop_thread = threading.Thread(
+            target=self._loop, name=f"wsgicheck-{self.port}-selector", daemon=True
+        )
+        self._loop_thread.start()
+        return self
+
+    def shutdown(self, timeout: float = 5.0) -> None:
+        """Stop gracefully: no new connections, in-flight exchanges finish, threads end.
+
+        Exchanges still running after ``timeout`` (an app that hangs) are abandoned; their
+        threads are listed in :attr:`stuck_threads`.
+        """
+        if not self._running:
+            return
+        deadline = time.monotonic() + timeout
+        self._accepting = False
+        self._wake()
+        with self._in_flight_lock:
+            self._in_flight_lock.wait_for(
+                lambda: not self._in_flight, timeout=max(0.0, deadline - time.monotonic())
+            )
+        self._running = False
+        self._wake()
+        if self._loop_thread is not None:
+            self._loop_thread.join(max(0.1, deadline - time.monotonic()))
+        if self._pool is not None:
+            self.stuck_threads = self._pool.stop(max(0.1, deadline - time.monotonic()))
+        self._selector.close()
+        self._wake_r.close()
+        self._wake_w.close()
+
+    def serve_forever(self) -> None:
+        """Serve until interrupted (Ctrl-C), then shut down gracefully."""
+        self.start()
+        try:
+            while self._loop_thread is not None and self._loop_thread.is_alive():
+                self._loop_thread.join(0.5)
+        finally:
+            self.shutdown()
+
+    def __enter__(self) -> Server:
+        return self if self._running else self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.shutdown()
+
+    # -- the selector thread --------------------------------------------------------------------
+
+    def _wake(self) -> None:
+        with contextlib.suppress(OSError):
+            self._wake_w.send(b"x")
+
+    def _loop(self) -> None:
+        selector = self._selector
+        listening = True
+        while self._running:
+            if listening and not self._accepting:
+                listening = False
+                selector.unregister(self._listener)
+                self._listener.close()
+                self._close_idle()
+            for key, _ in selector.select(TICK):
+                if key.data is None:
+                    self._accept()
+                elif key.data == "wake":
+                    self._drain_wake()
+                else:
+                    self._readable(key.data)
+            self._adopt_returned()
+            self._expire(time.monotonic())
+        if listening:
+            selector.unregister(self._listener)
+            self._listener.close()
+        self._close_idle()
+        self._adopt_returned()
+
+    def _drain_wake(self) -> None:
+        with contextlib.suppress(OSError):
+            while self._wake_r.recv(4096):
+                pass
+
+    def _accept(self) -> None:
+        for _ in range(64):
+            try:
+                sock, address = self._listener.accept()
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:
+                return
+            sock.setblocking(False)
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            conn = Connection(sock, (address[0], address[1]))
+            conn.deadline = time.monotonic() + self.limits.header_timeout
+            self._selector.register(sock, selectors.EVENT_READ, conn)
+
+    def _readable(self, conn: Connection) -> None:
+        try:
+            data = conn.sock.recv(65536)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            data = b""
+        if not data:
+            self._drop(conn)
+            return
+        if not conn.buffer:
+            # The first byte of a request: it now has header_timeout to arrive whole.
+            conn.deadline = time.monotonic() + self.limits.header_timeout
+        conn.buffer += data
+        self._try_dispatch(conn)
+
+    def _try_dispatch(self, conn: Connection) -> None:
+        try:
+            parsed = parse_head(conn, self.limits)
+        except WireError as exc:
+            self._reject(conn, exc.status, str(exc))
+            return
+        if parsed is None:
+            return
+        self._selector.unregister(conn.sock)
+        conn.sock.setblocking(True)
+        conn.sock.settimeout(self.limits.io_timeout)
+        assert self._pool is not None
+        self._pool.submit((conn, *parsed))
+
+    def _reject(self, conn: Connection, status: int, message: str) -> None:
+        """Answer a request refused before parsing completed, and close (framing in doubt)."""
+        with contextlib.suppress(OSError):
+            conn.sock.setblocking(True)
+            conn.sock.settimeout(1.0)
+            conn.sock.sendall(error_response(status, message, self.config.server_software))
+        self._report_rejection(conn, status, message)
+        self._drop(conn)
+
+    def _report_rejection(self, conn: Connection, status: int, message: str) -> None:
+        if self.on_reject is not None:
+            with contextlib.suppress(Exception):
+                self.on_reject(conn.remote, status, message)
+
+    def _drop(self, conn: Connection) -> None:
+        with contextlib.suppress(KeyError, ValueError):
+            self._selector.unregister(conn.sock)
+        conn.close()
+
+    def _adopt_returned(self) -> None:
+        """Take back connections whose exchange ended, to wait for their next request."""
+        while True:
+            try:
+                conn = self._returned.get_nowait()
+            except queue.Empty:
+                return
+            if not self._accepting:
+                conn.close()
+                continue
+            conn.sock.setblocking(False)
+            self._selector.register(conn.sock, selectors.EVENT_READ, conn)
+            if conn.buffer:
+                self._try_dispatch(conn)
+
+    def _close_idle(self) -> None:
+        for key in list(self._selector.get_map().values()):
+            if isinstance(key.data, Connection):
+                self._drop(key.data)
+
+    def _expire(self, now: float) -> None:
+        for key in list(self._selector.get_map().values()):
+            conn = key.data
+            if isinstance(conn, Connection) and now >= conn.deadline:
+                if conn.buffer:
+                    self._reject(conn, 408, "the request head did not arrive in time")
+                else:
+                    self._drop(conn)  # idle keep-alive connection: close quietly
+        with self._in_flight_lock:
+            late = [flight for flight in self._in_flight.values() if now >= flight.deadline]
+        for flight in late:
+            self._take_over(flight)
+
+    def _take_over(self, flight: InFlight) -> None:
+        """An app ran past the exchange limit: answer for it, record it, replace the worker."""
+        conn = flight.conn
+        with conn.lock:
+            if conn.taken_over or flight.reported:
+                return
+            conn.taken_over = True
+            flight.reported = True
+            headers_sent = conn.head_sent
+            flight.log.append((TimedOut, self.limits.exchange_timeout, headers_sent))
+            if not headers_sent:
+                with contextlib.suppress(OSError):
+                    conn.sock.sendall(
+                        error_response(500, "the application did not answer in time", "wsgicheck")
+                    )
+        conn.close()
+        with self._in_flight_lock:
+            self._in_flight.pop(id(conn), None)
+            self._in_flight_lock.notify_all()
+        assert self._pool is not None
+        self._pool.replace_stuck()
+        if self.on_exchange is not None:
+            record = Response(
+                flight.request,
+                0 if headers_sent else 500,
+                "" if headers_sent else "Internal Server Error",
+                [],
+                b"",
+                False,
+                flight.environ,
+                flight.log,
+                "",
+            )
+            with contextlib.suppress(Exception):
+                self.on_exchange(record)
+
+    # -- the workers ----------------------------------------------------------------------------
+
+    def _track(self, conn: Connection) -> Callable[[InFlight | None], None]:
+        def track(flight: InFlight | None) -> None:
+            with self._in_flight_lock:
+                if flight is None:
+                    self._in_flight.pop(id(conn), None)
+                    self._in_flight_lock.notify_all()
+                else:
+                    self._in_flight[id(conn)] = flight
+
+        return track
+
+    def _work(self, work: Work) -> None:
+        conn, parser, event = work
+        track = self._track(conn)
+        try:
+            while True:
+                keep, record = serve_exchange(
+                    self.app,
+                    conn,
+                    parser,
+                    event,
+                    config=self.config,
+                    limits=self.limits,
+                    app_where=self._app_where,
+                    track=track,
+                    deadline=time.monotonic() + self.limits.exchange_timeout,
+                )
+                if record is not None and self.on_exchange is not None:
+                    with contextlib.suppress(Exception):
+                        self.on_exchange(record)
+                if not keep or not self._accepting or conn.taken_over:
+                    conn.close()
+                    return
+                conn.buffer = bytearray(parser.trailing_data[0])
+                try:
+                    parsed = parse_head(conn, self.limits) if conn.buffer else None
+                except WireError as exc:
+                    with contextlib.suppress(OSError):
+                        conn.sock.sendall(
+                            error_response(exc.status, str(exc), self.config.server_software)
+                        )
+                    conn.close()
+                    return
+                if parsed is None:
+                    break
+                parser, event = parsed  # a pipelined request: serve it now, in order
+        except Exception:  # pragma: no cover - a bug in wsgicheck, never the app's fault
+            conn.close()
+            raise
+        now = time.monotonic()
+        conn.deadline = now + (
+            self.limits.header_timeout if conn.buffer else self.limits.keepalive_timeout
+        )
+        self._returned.put(conn)
+        self._wake()
+
+
+@contextlib.contextmanager
+def live_server(app: WSGIApp, **options: Any) -> Iterator[Server]:
+    """Serve ``app`` on a free loopback port in background threads for the ``with`` block.
+
+    Yields the started :class:`Server` (``server.url``); stops it gracefully on exit.
+    Options are those of :class:`Server`.
+    """
+    server = Server(app, **options)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
