@@ -17,13 +17,13 @@ from .response import Response
 
 __all__ = [
     "Client",
-    "Limits",
-    "Server",
     "Framing",
     "InvalidRequest",
+    "Limits",
     "RefusedCall",
     "Request",
     "Response",
+    "Server",
     "ServerConfig",
     "Trace",
     "__version__",

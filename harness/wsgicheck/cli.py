@@ -82,10 +82,14 @@ def _requests(client: Client, paths: Sequence[str]) -> list[Response]:
 
 def _problems(response: Response) -> list[str]:
     problems = []
+    refused = False
     for event in response.trace:
         if isinstance(event, Refused):
+            refused = True
             problems.append(f"server refused {event.callable}: {event.message}")
         elif isinstance(event, AppRaised):
+            if refused and event.exc_type == "RefusedCall":
+                continue  # the refusal escaping the app: already reported
             problems.append(f"app raised {event.exc_type}: {event.message} ({event.where})")
     return problems
 

@@ -25,7 +25,14 @@ from .environ import Refusal, ServerConfig, build_environ, request_problem
 from .events import Location, RawEvent
 from .request import Request
 from .response import Response
-from .wire import WireError, check_head, check_partial_head, find_head_end, request_from_h11
+from .wire import (
+    WireError,
+    check_head,
+    check_partial_head,
+    find_head_end,
+    for_h11,
+    request_head,
+)
 
 __all__ = ["Connection", "Limits", "SocketBody", "SocketSink", "parse_head", "serve_exchange"]
 
@@ -79,7 +86,9 @@ class Connection:
         "closed",
         "deadline",
         "head_sent",
+        "idle",
         "lock",
+        "raw_target",
         "remote",
         "sock",
         "taken_over",
@@ -96,6 +105,10 @@ class Connection:
         self.taken_over = False
         self.head_sent = False
         self.closed = False
+        #: Whether the poller is watching it for a request (not a worker serving it).
+        self.idle = False
+        #: The raw target of the request being served, when h11 was given a stand-in.
+        self.raw_target: str | None = None
 
     def close(self) -> None:
         if self.closed:
@@ -121,8 +134,9 @@ def parse_head(conn: Connection, limits: Limits) -> tuple[h11.Connection, h11.Re
         return None
     head = bytes(buffer[:end])
     check_head(head, max_head=limits.max_head, max_target=limits.max_target)
+    h11_head, conn.raw_target = for_h11(head)
     parser = h11.Connection(h11.SERVER, max_incomplete_event_size=limits.max_head)
-    parser.receive_data(bytes(buffer))
+    parser.receive_data(h11_head + buffer[end:])
     conn.buffer = bytearray()
     try:
         event = parser.next_event()
@@ -223,23 +237,47 @@ def _recv(conn: Connection) -> bytes:
         raise ConnectionClosed(f"reading the request failed: {exc}") from exc
 
 
-def _send(conn: Connection, parser: h11.Connection, event: Any) -> None:
-    """Serialise ``event`` with h11 and write it, unless the watchdog took the exchange over."""
+def _serialise(parser: h11.Connection, event: Any) -> list[bytes]:
+    """What h11 puts on the wire for ``event`` (a body block is passed through, not copied)."""
     try:
-        data = parser.send(event)
+        return parser.send_with_data_passthrough(event) or []
     except h11.LocalProtocolError as exc:
         raise ConnectionClosed(f"HTTP framing error: {exc}") from exc
+
+
+def _write(conn: Connection, parts: list[bytes], *, head: bool = False) -> None:
+    """Write ``parts``, unless the watchdog took the exchange over; small ones in one call."""
     with conn.lock:
         if conn.taken_over:
             raise ConnectionClosed("the server already answered: the exchange timed out")
-        if type(event) is h11.Response:
+        if head:
             conn.head_sent = True
-        if data:
-            conn.sock.sendall(data)
+        if len(parts) == 1:
+            conn.sock.sendall(parts[0])
+        elif sum(map(len, parts)) <= COALESCE:
+            conn.sock.sendall(b"".join(parts))
+        else:
+            for part in parts:
+                conn.sock.sendall(part)
+
+
+#: Below this many bytes, a response head and body block go out in one write.
+COALESCE = 16 * 1024
+
+
+def _send(conn: Connection, parser: h11.Connection, event: Any) -> None:
+    """Serialise ``event`` with h11 and write it at once."""
+    parts = _serialise(parser, event)
+    if parts:
+        _write(conn, parts, head=type(event) is h11.Response)
 
 
 class SocketSink:
     """The core's :class:`~wsgicheck.core.ResponseSink` for a socket: h11 does the framing.
+
+    The head is written together with the first body block (or the end of the message), so
+    a small response is one write: headers still go out no earlier and no later than the
+    core sends that block, as PEP 3333 requires.
 
     When the request body turned out to be malformed or too large, the app's error answer is
     replaced by the 400 or 413 the client is owed, and the connection closes.
@@ -249,6 +287,7 @@ class SocketSink:
         "_body",
         "_capture",
         "_conn",
+        "_head",
         "_parser",
         "captured",
         "headers",
@@ -265,6 +304,7 @@ class SocketSink:
         self._parser = parser
         self._body = body
         self._capture = limits.capture_limit
+        self._head: list[bytes] = []
         #: True when the app's answer was replaced by the error the client is owed.
         self.replaced = False
         self.captured = bytearray()
@@ -281,20 +321,31 @@ class SocketSink:
             headers = [
                 ("Content-Type", "text/plain; charset=utf-8"),
                 ("Content-Length", str(len(text))),
+                # RFC 9110 §6.6.1: an origin server with a clock sends Date on a 4xx.
+                ("Date", http_date()),
                 ("Connection", "close"),
             ]
             status_code, reason = error.status, _REASONS[error.status]
             self.status_code, self.reason, self.headers = status_code, reason, headers
-            _send(self._conn, self._parser, _response(status_code, reason, headers))
-            _send(self._conn, self._parser, h11.Data(data=text))
-            _send(self._conn, self._parser, h11.EndOfMessage())
+            parts = _serialise(self._parser, _response(status_code, reason, headers))
+            parts += _serialise(self._parser, h11.Data(data=text))
+            parts += _serialise(self._parser, h11.EndOfMessage())
+            _write(self._conn, parts, head=True)
             return
         if self._parser.they_are_waiting_for_100_continue:
             # Answering before the app read the body: the client may send it now or never,
             # so the connection cannot be reused (RFC 9110 §10.1.1). Say so.
             headers = [*headers, ("Connection", "close")]
         self.status_code, self.reason, self.headers = status_code, reason, headers
-        _send(self._conn, self._parser, _response(status_code, reason, headers))
+        self._head = _serialise(self._parser, _response(status_code, reason, headers))
+
+    def _flush(self, parts: list[bytes]) -> None:
+        head = self._head
+        if head:
+            self._head = []
+            _write(self._conn, head + parts, head=True)
+        elif parts:
+            _write(self._conn, parts)
 
     def send_body(self, data: bytes) -> None:
         if self.replaced:
@@ -302,14 +353,16 @@ class SocketSink:
         self.size += len(data)
         if len(self.captured) < self._capture:
             self.captured += data[: self._capture - len(self.captured)]
-        _send(self._conn, self._parser, h11.Data(data=data))
+        self._flush(_serialise(self._parser, h11.Data(data=data)))
 
     def finish(self) -> None:
         if self.replaced:
             return
-        _send(self._conn, self._parser, h11.EndOfMessage())
+        self._flush(_serialise(self._parser, h11.EndOfMessage()))
 
     def abort(self) -> None:
+        with contextlib.suppress(OSError):
+            self._flush([])
         self._parser = _closed_parser()
 
 
@@ -321,18 +374,14 @@ def _closed_parser() -> h11.Connection:
 
 
 def _response(status_code: int, reason: str, headers: list[tuple[str, str]]) -> h11.Response:
+    # The core has checked every name and value more strictly than h11 would (RFC 9110
+    # tokens, no control characters, latin-1), so h11's own validation is skipped.
     return h11.Response(
         status_code=status_code,
         reason=reason.encode("latin-1"),
         headers=[(name.encode("latin-1"), value.encode("latin-1")) for name, value in headers],
+        _parsed=True,
     )
-
-
-def _declared_length(event: h11.Request) -> int | None:
-    for name, value in event.headers:
-        if name == b"content-length":
-            return int(value)
-    return None
 
 
 @dataclass(slots=True)
@@ -359,13 +408,14 @@ def serve_exchange(
     app_where: Location | None,
     track: Callable[[InFlight | None], None],
     deadline: float,
+    record: bool = True,
 ) -> tuple[bool, Response | None]:
     """Serve one request on ``conn``; return (keep the connection open, the record).
 
-    The record is None when the watchdog took the exchange over (it reports it instead).
+    The record is None when not asked for, or when the watchdog took the exchange over (it
+    reports it instead).
     """
-    request = request_from_h11(event, b"")
-    declared = _declared_length(event)
+    request, declared = request_head(event, conn.raw_target)
     log: list[RawEvent] = []
     body = SocketBody(conn, parser, limits)
     sink = SocketSink(conn, parser, body, limits)
@@ -387,7 +437,7 @@ def serve_exchange(
         live = build_environ(
             request, config, body=body, log=log, remote=conn.remote, content_length=declared
         )
-        environ = live.copy()
+        environ = live.copy() if record else live
         flight = InFlight(conn, request, environ, log, deadline)
         track(flight)
         try:
@@ -397,12 +447,15 @@ def serve_exchange(
         if flight.reported:
             return False, None
         flight.reported = True
-        errors = environ["wsgi.errors"].getvalue()
+        if record:
+            errors = environ["wsgi.errors"].getvalue()
     keep = completed and body.error is None and not sink.replaced
     keep = keep and parser.our_state is h11.DONE and _finish_body(parser, body, limits)
+    if not record:
+        return keep, None
     if body.captured:
         request = request.replace(body=bytes(body.captured))
-    record = Response(
+    return keep, Response(
         request,
         sink.status_code,
         sink.reason,
@@ -415,7 +468,6 @@ def serve_exchange(
         request_body_size=body.size,
         body_size=sink.size,
     )
-    return keep, record
 
 
 def _finish_body(parser: h11.Connection, body: SocketBody, limits: Limits) -> bool:

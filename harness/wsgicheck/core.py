@@ -21,6 +21,7 @@ records, cached header checks, class-level defaults for the exchange state.
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 import time
@@ -118,13 +119,16 @@ def _yield_location(generator: Any) -> tuple[str, int, str] | None:
     return (code.co_filename, frame.f_lineno, code.co_name)
 
 
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
 def _describe(exc: BaseException) -> tuple[str, str, Location | None]:
-    """Type name, message and innermost location outside this module of an exception."""
+    """Type name, message and innermost location outside wsgicheck of an exception."""
     tb = exc.__traceback__
     where = None
     while tb is not None:
         code = tb.tb_frame.f_code
-        if code.co_filename != __file__:
+        if not code.co_filename.startswith(_PACKAGE_DIR):
             where = Location(code.co_filename, tb.tb_lineno, code.co_name)
         tb = tb.tb_next
     return type(exc).__qualname__, str(exc), where
@@ -323,6 +327,10 @@ class _Exchange:
         headers = self.headers
         if self.status_code in NO_BODY_STATUSES:
             self.body_allowed = False
+            if self.status_code == 204 and self.declared is not None:
+                # RFC 9110 §8.6: a server must not send Content-Length in a 204. The trace
+                # keeps what the app passed; the wire gets a correct message.
+                headers = [pair for pair in headers if pair[0].lower() != "content-length"]
         elif self.declared is None and self.body_allowed:
             if first_block is None:
                 self.declared = 0

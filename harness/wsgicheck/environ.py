@@ -127,7 +127,9 @@ def split_target(target: str) -> tuple[str, str]:
 def _decode_path(raw_path: str) -> str:
     if "%" not in raw_path:
         return raw_path
-    return unquote_to_bytes(raw_path).decode("latin-1")
+    # Encode as latin-1 first: given a str, unquote_to_bytes would encode it as UTF-8 and
+    # turn a raw obs-text byte such as "\xe9" into two bytes.
+    return unquote_to_bytes(raw_path.encode("latin-1")).decode("latin-1")
 
 
 def _mount(path: str, script_name: str) -> str | None:
@@ -193,10 +195,14 @@ def build_environ(
     """
     environ = config._template.copy()
     target = request.target
+    authority = None
     if "?" in target or not target.startswith("/"):
         raw_path, query = split_target(target)
         if query:
             environ["QUERY_STRING"] = query
+        if not target.startswith("/"):
+            match = _absolute_form_re.fullmatch(target)
+            authority = match["authority"] if match is not None else None
     else:
         raw_path = target
     if raw_path == "*":
@@ -237,6 +243,10 @@ def build_environ(
             # the exception: its pairs are separated by "; " (RFC 6265 §5.4, RFC 9113 §8.2.3).
             value = previous + ("; " if key == "HTTP_COOKIE" else ", ") + value
         environ[key] = value
+    if authority:
+        # RFC 9112 §3.2.2: with an absolute-form target the server must ignore Host and use
+        # the target's authority, so that URL reconstruction (PEP 3333) gives the URL asked.
+        environ["HTTP_HOST"] = authority
     environ["wsgi.input"] = InputStream(body, log, length, config.max_read)
     environ["wsgi.errors"] = ErrorStream(log)
     if config.file_wrapper:

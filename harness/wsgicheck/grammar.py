@@ -30,8 +30,9 @@ FIELD_VALUE = rf"(?:{FIELD_VCHAR}(?:[ \t]*{FIELD_VCHAR})*)?"
 METHOD = TOKEN
 
 # RFC 9112 §3.2: request-target = origin-form / absolute-form / authority-form / asterisk-form.
-# Servers see raw bytes; we accept any visible ASCII or obs-text byte (what h11 accepts),
-# and leave the finer split to the environ builder.
+# Servers see raw bytes; we accept any visible ASCII or obs-text byte (raw latin-1 bytes pass
+# through gunicorn, waitress and wsgiref, and PEP 3333's latin-1 rule exists for them), and
+# leave the finer split to the environ builder.
 REQUEST_TARGET = r"[\x21-\x7e\x80-\xff]+"
 
 # RFC 9112 §2.3: HTTP-version = HTTP-name "/" DIGIT "." DIGIT

@@ -43,6 +43,7 @@ def pytest_report_header(config: pytest.Config) -> str | None:
 @pytest.fixture(scope="session")
 def wsgi_app(pytestconfig: pytest.Config) -> WSGIApp:
     """The application named by ``--wsgi-app`` (or the ``wsgi_app`` ini key)."""
+    __tracebackhide__ = True  # the error says all; the plugin's source is noise to users
     from .errors import TargetError
     from .target import load_target
 

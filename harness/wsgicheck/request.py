@@ -58,6 +58,20 @@ class Request:
     def __post_init__(self) -> None:
         _validate(self)
 
+    @classmethod
+    def _trusted(cls, **fields: Any) -> Request:
+        """Build without validating, for heads that passed stricter checks already.
+
+        The socket server's heads have been through :func:`wsgicheck.wire.check_head` and
+        h11; validating them again would cost every request a few microseconds.
+        """
+        self = object.__new__(cls)
+        for name, value in fields.items():
+            object.__setattr__(self, name, value)
+        if "chunk_sizes" not in fields:
+            object.__setattr__(self, "chunk_sizes", ())
+        return self
+
     # -- derived views -------------------------------------------------------------------------
 
     @property

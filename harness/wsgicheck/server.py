@@ -20,8 +20,8 @@ from __future__ import annotations
 import contextlib
 import itertools
 import queue
-import selectors
 import socket
+import struct
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -41,6 +41,7 @@ from .connection import (
 from .core import WSGIApp, app_location
 from .environ import ServerConfig
 from .events import TimedOut
+from .poller import make_poller
 from .response import Response
 from .wire import WireError
 
@@ -55,13 +56,12 @@ Work = tuple[Connection, h11.Connection, h11.Request]
 class _WorkerPool:
     """A fixed number of threads taking work from a queue; stuck ones are replaced."""
 
-    def __init__(self, size: int, handle: Callable[[Work], None], name: str) -> None:
+    def __init__(self, size: int, handle: Callable[[Work], bool], name: str) -> None:
         self._queue: queue.SimpleQueue[Work | None] = queue.SimpleQueue()
         self._handle = handle
         self._name = name
         self._counter = itertools.count(1)
         self._lock = threading.Lock()
-        self._surplus = 0
         self.threads: list[threading.Thread] = []
         for _ in range(size):
             self._spawn()
@@ -78,12 +78,10 @@ class _WorkerPool:
             work = self._queue.get()
             if work is None:
                 return
-            self._handle(work)
-            with self._lock:
-                if self._surplus:
-                    # This worker was written off as stuck and replaced; now it is spare.
-                    self._surplus -= 1
-                    return
+            if self._handle(work):
+                # This worker was written off as stuck and replaced; now it is spare. (Only
+                # the stuck worker itself may leave: any other leaving would shrink the pool.)
+                return
 
     def submit(self, work: Work) -> None:
         self._queue.put(work)
@@ -91,7 +89,6 @@ class _WorkerPool:
     def replace_stuck(self) -> None:
         """A worker is stuck in an app: start another so capacity stays the same."""
         with self._lock:
-            self._surplus += 1
             self.threads = [thread for thread in self.threads if thread.is_alive()]
             self._spawn()
 
@@ -126,6 +123,7 @@ class Server:
         limits: Limits | None = None,
         on_exchange: Callable[[Response], None] | None = None,
         on_reject: Callable[[tuple[str, int], int, str], None] | None = None,
+        poller: str = "auto",
     ) -> None:
         if threads < 1:
             raise ValueError("threads: at least 1")
@@ -145,16 +143,17 @@ class Server:
             server_port=str(bound_port),
             multithread=threads > 1,
         )
-        self._selector = selectors.DefaultSelector()
-        self._wake_r, self._wake_w = socket.socketpair()
-        self._wake_r.setblocking(False)
-        self._returned: queue.SimpleQueue[Connection] = queue.SimpleQueue()
+        self._poller = make_poller(self._listener, poller)
         self._in_flight: dict[int, InFlight] = {}
         self._in_flight_lock = threading.Condition()
         self._accepting = True
         self._running = False
         self._loop_thread: threading.Thread | None = None
         self._pool: _WorkerPool | None = None
+        # Blocking sockets with kernel timeouts: Python polls before every call on a
+        # socket with a Python-level timeout, which would double the syscalls per request.
+        seconds = self.limits.io_timeout
+        self._timeval = struct.pack("ll", int(seconds), int((seconds % 1) * 1_000_000))
         self.stuck_threads: list[threading.Thread] = []
 
     @property
@@ -170,8 +169,6 @@ class Server:
         if self._running:
             raise RuntimeError("server already started")
         self._running = True
-        self._selector.register(self._listener, selectors.EVENT_READ, None)
-        self._selector.register(self._wake_r, selectors.EVENT_READ, "wake")
         self._pool = _WorkerPool(self.threads, self._work, f"wsgicheck-{self.port}")
         self._loop_thread = threading.Thread(
             target=self._loop, name=f"wsgicheck-{self.port}-selector", daemon=True
@@ -200,9 +197,7 @@ class Server:
             self._loop_thread.join(max(0.1, deadline - time.monotonic()))
         if self._pool is not None:
             self.stuck_threads = self._pool.stop(max(0.1, deadline - time.monotonic()))
-        self._selector.close()
-        self._wake_r.close()
-        self._wake_w.close()
+        self._poller.close()
 
     def serve_forever(self) -> None:
         """Serve until interrupted (Ctrl-C), then shut down gracefully."""
@@ -222,58 +217,54 @@ class Server:
     # -- the selector thread --------------------------------------------------------------------
 
     def _wake(self) -> None:
-        with contextlib.suppress(OSError):
-            self._wake_w.send(b"x")
+        self._poller.wake()
 
     def _loop(self) -> None:
-        selector = self._selector
+        poller = self._poller
         listening = True
         while self._running:
             if listening and not self._accepting:
                 listening = False
-                selector.unregister(self._listener)
+                poller.stop_listening()
                 self._listener.close()
                 self._close_idle()
-            for key, _ in selector.select(TICK):
-                if key.data is None:
-                    self._accept()
-                elif key.data == "wake":
-                    self._drain_wake()
-                else:
-                    self._readable(key.data)
-            self._adopt_returned()
+            accept, ready = poller.poll(TICK)
+            if accept and listening:
+                self._accept()
+            for conn in ready:
+                self._readable(conn)
             self._expire(time.monotonic())
         if listening:
-            selector.unregister(self._listener)
+            poller.stop_listening()
             self._listener.close()
         self._close_idle()
-        self._adopt_returned()
-
-    def _drain_wake(self) -> None:
-        with contextlib.suppress(OSError):
-            while self._wake_r.recv(4096):
-                pass
 
     def _accept(self) -> None:
         for _ in range(64):
             try:
                 sock, address = self._listener.accept()
-            except (BlockingIOError, InterruptedError):
+            except OSError:  # BlockingIOError when there is none left
                 return
+            try:
+                self._prepare(sock)
             except OSError:
-                return
-            sock.setblocking(False)
-            with contextlib.suppress(OSError):
-                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                sock.close()
+                continue
             conn = Connection(sock, (address[0], address[1]))
             conn.deadline = time.monotonic() + self.limits.header_timeout
-            self._selector.register(sock, selectors.EVENT_READ, conn)
+            self._poller.watch(conn)
+
+    def _prepare(self, sock: socket.socket) -> None:
+        sock.setblocking(True)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, self._timeval)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, self._timeval)
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def _readable(self, conn: Connection) -> None:
+        """A watched connection has bytes (or its end): read them, serve a complete head."""
         try:
             data = conn.sock.recv(65536)
-        except (BlockingIOError, InterruptedError):
-            return
         except OSError:
             data = b""
         if not data:
@@ -292,10 +283,8 @@ class Server:
             self._reject(conn, exc.status, str(exc))
             return
         if parsed is None:
+            self._poller.rearm(conn)
             return
-        self._selector.unregister(conn.sock)
-        conn.sock.setblocking(True)
-        conn.sock.settimeout(self.limits.io_timeout)
         assert self._pool is not None
         self._pool.submit((conn, *parsed))
 
@@ -314,40 +303,21 @@ class Server:
                 self.on_reject(conn.remote, status, message)
 
     def _drop(self, conn: Connection) -> None:
-        with contextlib.suppress(KeyError, ValueError):
-            self._selector.unregister(conn.sock)
+        self._poller.forget(conn)
         conn.close()
 
-    def _adopt_returned(self) -> None:
-        """Take back connections whose exchange ended, to wait for their next request."""
-        while True:
-            try:
-                conn = self._returned.get_nowait()
-            except queue.Empty:
-                return
-            if not self._accepting:
-                conn.close()
-                continue
-            conn.sock.setblocking(False)
-            self._selector.register(conn.sock, selectors.EVENT_READ, conn)
-            if conn.buffer:
-                self._try_dispatch(conn)
-
     def _close_idle(self) -> None:
-        for key in list(self._selector.get_map().values()):
-            if isinstance(key.data, Connection):
-                self._drop(key.data)
+        for conn in self._poller.watched():
+            self._drop(conn)
 
     def _expire(self, now: float) -> None:
-        for key in list(self._selector.get_map().values()):
-            conn = key.data
-            if isinstance(conn, Connection) and now >= conn.deadline:
+        for conn in self._poller.watched():
+            if now >= conn.deadline:
                 if conn.buffer:
                     self._reject(conn, 408, "the request head did not arrive in time")
                 else:
                     self._drop(conn)  # idle keep-alive connection: close quietly
-        with self._in_flight_lock:
-            late = [flight for flight in self._in_flight.values() if now >= flight.deadline]
+        late = [flight for flight in list(self._in_flight.values()) if now >= flight.deadline]
         for flight in late:
             self._take_over(flight)
 
@@ -366,7 +336,7 @@ class Server:
                     conn.sock.sendall(
                         error_response(500, "the application did not answer in time", "wsgicheck")
                     )
-        conn.close()
+        self._drop(conn)
         with self._in_flight_lock:
             self._in_flight.pop(id(conn), None)
             self._in_flight_lock.notify_all()
@@ -390,60 +360,81 @@ class Server:
     # -- the workers ----------------------------------------------------------------------------
 
     def _track(self, conn: Connection) -> Callable[[InFlight | None], None]:
+        """What a worker calls as an exchange starts (with it) and ends (with None).
+
+        Plain dict operations (atomic under the GIL) on the hot path; the condition is
+        notified only when :meth:`shutdown` waits for in-flight exchanges to end.
+        """
+        key = id(conn)
+        in_flight = self._in_flight
+
         def track(flight: InFlight | None) -> None:
-            with self._in_flight_lock:
-                if flight is None:
-                    self._in_flight.pop(id(conn), None)
+            if flight is not None:
+                in_flight[key] = flight
+                return
+            in_flight.pop(key, None)
+            if not self._accepting:
+                with self._in_flight_lock:
                     self._in_flight_lock.notify_all()
-                else:
-                    self._in_flight[id(conn)] = flight
 
         return track
 
-    def _work(self, work: Work) -> None:
+    def _work(self, work: Work) -> bool:
+        """Serve a connection's requests; True if the watchdog wrote this worker off."""
         conn, parser, event = work
         track = self._track(conn)
-        try:
-            while True:
-                keep, record = serve_exchange(
-                    self.app,
-                    conn,
-                    parser,
-                    event,
-                    config=self.config,
-                    limits=self.limits,
-                    app_where=self._app_where,
-                    track=track,
-                    deadline=time.monotonic() + self.limits.exchange_timeout,
-                )
-                if record is not None and self.on_exchange is not None:
-                    with contextlib.suppress(Exception):
-                        self.on_exchange(record)
-                if not keep or not self._accepting or conn.taken_over:
-                    conn.close()
-                    return
-                conn.buffer = bytearray(parser.trailing_data[0])
-                try:
-                    parsed = parse_head(conn, self.limits) if conn.buffer else None
-                except WireError as exc:
-                    with contextlib.suppress(OSError):
-                        conn.sock.sendall(
-                            error_response(exc.status, str(exc), self.config.server_software)
-                        )
-                    conn.close()
-                    return
-                if parsed is None:
-                    break
-                parser, event = parsed  # a pipelined request: serve it now, in order
-        except Exception:  # pragma: no cover - a bug in wsgicheck, never the app's fault
-            conn.close()
-            raise
+        while True:
+            keep, record = serve_exchange(
+                self.app,
+                conn,
+                parser,
+                event,
+                config=self.config,
+                limits=self.limits,
+                app_where=self._app_where,
+                track=track,
+                deadline=time.monotonic() + self.limits.exchange_timeout,
+                record=self.on_exchange is not None,
+            )
+            if record is not None and self.on_exchange is not None:
+                with contextlib.suppress(Exception):
+                    self.on_exchange(record)
+            if not keep or not self._accepting or conn.taken_over:
+                self._drop(conn)
+                return conn.taken_over
+            conn.buffer = bytearray(parser.trailing_data[0])
+            _read_ready(conn)
+            try:
+                parsed = parse_head(conn, self.limits) if conn.buffer else None
+            except WireError as exc:
+                with contextlib.suppress(OSError):
+                    conn.sock.sendall(
+                        error_response(exc.status, str(exc), self.config.server_software)
+                    )
+                self._drop(conn)
+                return False
+            if parsed is None:
+                break
+            # The next request has already arrived (pipelined, or a quick client): serve it
+            # now, in order, without a trip through the selector thread.
+            parser, event = parsed
         now = time.monotonic()
         conn.deadline = now + (
             self.limits.header_timeout if conn.buffer else self.limits.keepalive_timeout
         )
-        self._returned.put(conn)
-        self._wake()
+        self._poller.rearm(conn)
+        return False
+
+
+def _read_ready(conn: Connection) -> None:
+    """Take whatever the client has already sent, without waiting."""
+    flags = getattr(socket, "MSG_DONTWAIT", 0)
+    if not flags:
+        return
+    with contextlib.suppress(OSError):
+        data = conn.sock.recv(65536, flags)
+        if data:
+            conn.buffer += data
 
 
 @contextlib.contextmanager

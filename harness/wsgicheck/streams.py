@@ -49,8 +49,10 @@ def _size_argument(name: str, value: object) -> int:
 class InputStream:
     """``wsgi.input``: ``read``, ``readline``, ``readlines`` and iteration over the body.
 
-    ``max_read`` makes every call return at most that many bytes (the "short reads" a server
-    may give), so an application that assumes ``read(n)`` returns ``n`` bytes is found out.
+    ``max_read`` makes ``read(n)`` return at most that many bytes: the short reads a server
+    may give (a socket file in non-blocking mode does), so an application that assumes
+    ``read(n)`` returns ``n`` bytes is found out. Everything else keeps the library
+    semantics PEP 3333 names: ``read()`` returns all the rest, ``readline()`` a whole line.
     """
 
     __slots__ = ("_buffer", "_consumed", "_eof", "_length", "_log", "_max_read", "_source")
@@ -116,15 +118,12 @@ class InputStream:
         return data
 
     def _read(self, size: int) -> bytes:
-        cap = self._max_read
         if size < 0:
-            if cap is not None:
-                size = cap
-            else:
-                while self._fill(1 << 16):
-                    pass
-                return self._take(len(self._buffer))
-        elif cap is not None:
+            while self._fill(1 << 16):
+                pass
+            return self._take(len(self._buffer))
+        cap = self._max_read
+        if cap is not None:
             size = min(size, cap)
         if size == 0:
             return b""
@@ -136,17 +135,12 @@ class InputStream:
         return self._take(size)
 
     def _readline(self, size: int) -> bytes:
-        cap = self._max_read
-        if cap is not None:
-            size = cap if size < 0 else min(size, cap)
         while True:
             end = self._buffer.find(b"\n") + 1
             if end:
                 return self._take(end if size < 0 else min(end, size))
             if 0 <= size <= len(self._buffer):
                 return self._take(size)
-            if cap is not None and self._buffer:
-                return self._take(len(self._buffer))
             if not self._fill(DEFAULT_BLOCK_SIZE):
                 return self._take(len(self._buffer))
 

@@ -8,6 +8,7 @@ importable, so an app can import its siblings (the Django fixture imports its pr
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import importlib.util
 import os
@@ -34,7 +35,9 @@ def load_target(spec: str) -> WSGIApp:
     module = _import_file(source) if _is_path(source) else _import_module(source)
     app = _resolve(module, attribute, spec)
     if not callable(app):
-        raise TargetError(f"{spec!r} is a {type(app).__name__}, not a callable WSGI application")
+        kind = type(app).__name__
+        article = "an" if kind[:1].lower() in "aeiou" else "a"
+        raise TargetError(f"{spec!r} is {article} {kind}, not a callable WSGI application")
     return app  # type: ignore[no-any-return]
 
 
@@ -57,13 +60,13 @@ def _import_file(source: str) -> ModuleType:
         raise TargetError(f"{source!r} is a directory; name a .py file or a module")
     if not path.is_file():
         raise TargetError(f"cannot find file {source!r} (from {Path.cwd()})")
-    folder = str(path.parent)
-    if folder not in sys.path:
-        sys.path.insert(0, folder)
-    name = path.stem
+    name = _module_name(path)
     existing = sys.modules.get(name)
     if existing is not None and getattr(existing, "__file__", None) == str(path):
         return existing
+    folder = str(path.parent)
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
     spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:  # pragma: no cover - only for non-.py paths
         raise TargetError(f"cannot import {source!r} as Python source")
@@ -75,6 +78,28 @@ def _import_file(source: str) -> ModuleType:
         del sys.modules[name]
         raise TargetError(f"importing {source!r} failed: {_one_line(exc)}") from exc
     return module
+
+
+def _module_name(path: Path) -> str:
+    """The name to import ``path`` under: its stem, unless that names another module.
+
+    ``/tmp/x/json.py`` must not replace the standard library's ``json`` for the rest of
+    the process, nor two ``app.py`` files in different folders replace each other.
+    """
+    stem = path.stem
+    if stem.isidentifier():
+        existing = sys.modules.get(stem)
+        if existing is None:
+            try:
+                found = importlib.util.find_spec(stem)
+            except (ImportError, ValueError):
+                found = None
+            origin = getattr(found, "origin", None)
+            if found is None or (origin is not None and Path(origin).resolve() == path):
+                return stem
+        elif getattr(existing, "__file__", None) == str(path):
+            return stem
+    return "_wsgicheck_target_" + hashlib.sha1(str(path).encode()).hexdigest()[:12]
 
 
 def _import_module(name: str) -> ModuleType:

@@ -8,6 +8,8 @@ that hold a whole request in memory use :func:`parse_request`.
 
 from __future__ import annotations
 
+import re
+
 import h11
 
 from .request import FRAMING_HEADERS, Framing, Request
@@ -17,8 +19,10 @@ __all__ = [
     "check_head",
     "check_partial_head",
     "find_head_end",
+    "for_h11",
     "parse_request",
     "request_from_h11",
+    "request_head",
 ]
 
 
@@ -31,34 +35,71 @@ class WireError(ValueError):
         self.status = status
 
 
-def request_from_h11(event: h11.Request, body: bytes, chunk_sizes: tuple[int, ...] = ()) -> Request:
+def request_from_h11(
+    event: h11.Request,
+    body: bytes,
+    chunk_sizes: tuple[int, ...] = (),
+    *,
+    target: str | None = None,
+) -> Request:
     """The Request for an h11 request event and its (decoded) body.
 
     Header names keep the case the client sent (h11's ``raw_items``); the framing fields
     become :attr:`Request.framing`. h11 has already enforced RFC 9112's grammar and framing
     rules, so the result is validated once more only by the Request constructor.
+    ``target`` replaces the event's target when :func:`for_h11` had to stand in for it.
     """
-    headers = []
-    framing = Framing.NONE
-    for raw_name, raw_value in event.headers.raw_items():
-        name = raw_name.decode("latin-1")
-        lower = name.lower()
-        if lower in FRAMING_HEADERS:
-            if lower == "transfer-encoding":
-                framing = Framing.CHUNKED
-            elif framing is Framing.NONE:
-                framing = Framing.CONTENT_LENGTH
-            continue
-        headers.append((name, raw_value.decode("latin-1")))
+    headers, framing, _ = _fields(event)
     return Request(
         method=event.method.decode("latin-1"),
-        target=event.target.decode("latin-1"),
+        target=event.target.decode("latin-1") if target is None else target,
         http_version=event.http_version.decode("latin-1"),
         headers=tuple(headers),
         body=body,
         framing=framing,
         chunk_sizes=chunk_sizes if framing is Framing.CHUNKED and body else (),
     )
+
+
+def _fields(
+    event: h11.Request,
+) -> tuple[list[tuple[str, str]], Framing, int | None]:
+    """The end-to-end header fields, the framing and the declared Content-Length."""
+    headers = []
+    framing = Framing.NONE
+    length = None
+    for raw_name, raw_value in event.headers.raw_items():
+        name = raw_name.decode("latin-1")
+        lower = name.lower()
+        if lower in FRAMING_HEADERS:
+            if lower == "transfer-encoding":
+                framing = Framing.CHUNKED
+            else:
+                length = int(raw_value)
+                if framing is Framing.NONE:
+                    framing = Framing.CONTENT_LENGTH
+            continue
+        headers.append((name, raw_value.decode("latin-1")))
+    return headers, framing, length
+
+
+def request_head(event: h11.Request, target: str | None) -> tuple[Request, int | None]:
+    """The Request (with an empty body) for a head the server checked, and its length.
+
+    The socket server streams the body to the app, so the value holds the head only; the
+    head passed :func:`check_head` and h11, which are stricter than the Request's own
+    checks, so it is not validated again.
+    """
+    headers, framing, length = _fields(event)
+    request = Request._trusted(
+        method=event.method.decode("latin-1"),
+        target=event.target.decode("latin-1") if target is None else target,
+        http_version=event.http_version.decode("latin-1"),
+        headers=tuple(headers),
+        body=b"",
+        framing=framing,
+    )
+    return request, length
 
 
 #: Default limits on a request head, as the socket server applies them.
@@ -76,8 +117,9 @@ def parse_request(data: bytes) -> Request:
         check_partial_head(data, max_head=MAX_HEAD, max_target=MAX_TARGET)
         raise WireError("incomplete request: no blank line ends the header section")
     check_head(data[:end], max_head=MAX_HEAD, max_target=MAX_TARGET)
+    head, target = for_h11(data[:end])
     connection = h11.Connection(h11.SERVER)
-    connection.receive_data(data)
+    connection.receive_data(head + data[end:])
     body: list[bytes] = []
     sizes: list[int] = []
     request: h11.Request | None = None
@@ -102,7 +144,10 @@ def parse_request(data: bytes) -> Request:
     if connection.trailing_data[0]:
         raise WireError("extra bytes after the end of the request")
     assert request is not None
-    return request_from_h11(request, b"".join(body), tuple(size for size in sizes if size))
+    chunks = tuple(size for size in sizes if size)
+    if len(chunks) == 1:
+        chunks = ()  # one chunk of the whole body: the Request's default
+    return request_from_h11(request, b"".join(body), chunks, target=target)
 
 
 # -- the strict front door: raw checks on a request head before h11 sees it -----------------
@@ -122,6 +167,13 @@ def find_head_end(buffer: bytes | bytearray) -> int:
     return -1 if end < 0 else end + 4
 
 
+# Control characters a request head must not hold: all but HTAB, CR and LF (which are
+# checked as CRLF pairs below). RFC 9110 §5.5 makes them invalid in field values; in the
+# request line nothing but SP separates.
+_head_controls_re = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_obs_text_re = re.compile(rb"[\x80-\xff]")
+
+
 def check_partial_head(buffer: bytes | bytearray, *, max_head: int, max_target: int) -> None:
     """Reject a head that is already too long or malformed before it is complete."""
     line_end = buffer.find(b"\r\n")
@@ -130,8 +182,9 @@ def check_partial_head(buffer: bytes | bytearray, *, max_head: int, max_target: 
         raise WireError("request-target too long (RFC 9112 §3)", 414)
     if len(buffer) > max_head:
         raise WireError("request header section too large", 431)
-    if b"\x00" in buffer:
-        raise WireError("NUL byte in the request head")
+    control = _head_controls_re.search(buffer)
+    if control is not None:
+        raise WireError(f"control character {control.group()!r} in the request head")
     lf = buffer.count(b"\n")
     crlf = buffer.count(b"\r\n")
     if lf != crlf:
@@ -168,3 +221,18 @@ def check_head(head: bytes, *, max_head: int, max_target: int) -> None:
             raise WireError("both Content-Length and Transfer-Encoding (RFC 9112 §6.3)")
         if version == b"HTTP/1.0":
             raise WireError("Transfer-Encoding in an HTTP/1.0 request (RFC 9112 §6.1)")
+
+
+def for_h11(head: bytes) -> tuple[bytes, str | None]:
+    """The head as h11 will take it, and the original target if it had to change.
+
+    h11 accepts only visible ASCII in a request-target, but servers (gunicorn, waitress,
+    wsgiref) pass raw obs-text bytes through, and PEP 3333's latin-1 rule exists for them.
+    Such a target goes to h11 percent-encoded; the request keeps the bytes as sent.
+    """
+    line_end = head.find(b"\r\n")
+    method, target, version = head[:line_end].split(b" ")
+    if _obs_text_re.search(target) is None:
+        return head, None
+    encoded = _obs_text_re.sub(lambda match: b"%%%02X" % match.group()[0], target)
+    return b" ".join((method, encoded, version)) + head[line_end:], target.decode("latin-1")

@@ -1,0 +1,320 @@
+"""TARGET loading: every good form finds the app, every bad one is a one-line TargetError."""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from wsgicheck.client import Client
+from wsgicheck.errors import TargetError, WsgicheckError
+from wsgicheck.target import load_target
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+
+HELLO_APP = """
+def app(environ, start_response):
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [b"from app"]
+"""
+
+
+@pytest.fixture(autouse=True)
+def import_state(tmp_path: Path) -> Iterator[None]:
+    """Undo what loading a target from ``tmp_path`` did: its sys.path entries and modules.
+
+    Modules from elsewhere (Django and the seed apps) stay loaded, as they would after any
+    other test that used them.
+    """
+    path, modules = list(sys.path), set(sys.modules)
+    yield
+    temporary = str(tmp_path)
+    sys.path[:] = [entry for entry in sys.path if entry in path or not entry.startswith(temporary)]
+    for name in set(sys.modules) - modules:
+        if (getattr(sys.modules[name], "__file__", None) or "").startswith(temporary):
+            del sys.modules[name]
+
+
+def write(folder: Path, name: str, source: str) -> Path:
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(source))
+    return path
+
+
+def body(app: object) -> bytes:
+    return Client(app).get("/").body  # type: ignore[arg-type]
+
+
+def load_error(spec: str) -> str:
+    """The message of the TargetError that loading ``spec`` raises, checked to be one line."""
+    with pytest.raises(TargetError) as caught:
+        load_target(spec)
+    message = str(caught.value)
+    assert message
+    assert "\n" not in message
+    assert "Traceback" not in message
+    return message
+
+
+# -- targets that load -------------------------------------------------------------------------
+
+
+def test_module_colon_callable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write(tmp_path, "wc_modapp.py", HELLO_APP)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    app = load_target("wc_modapp:app")
+    assert app is sys.modules["wc_modapp"].app
+    assert body(app) == b"from app"
+
+
+def test_module_found_from_the_current_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(tmp_path, "wc_cwdapp.py", HELLO_APP)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "path", [p for p in sys.path if p not in ("", str(tmp_path))])
+    assert body(load_target("wc_cwdapp:app")) == b"from app"
+
+
+def test_module_in_a_package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write(tmp_path, "wc_pkg/__init__.py", "")
+    write(tmp_path, "wc_pkg/web.py", HELLO_APP)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert body(load_target("wc_pkg.web:app")) == b"from app"
+
+
+def test_file_path_from_another_directory_imports_its_siblings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = tmp_path / "project"
+    write(project, "wc_sibling.py", "GREETING = b'from the sibling'\n")
+    write(
+        project,
+        "wc_fileapp.py",
+        """
+        from wc_sibling import GREETING
+
+        def app(environ, start_response):
+            start_response("200 OK", [])
+            return [GREETING]
+        """,
+    )
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    app = load_target("../project/wc_fileapp.py:app")
+    assert body(app) == b"from the sibling"
+    assert str(project) in sys.path
+
+
+def test_absolute_file_path(tmp_path: Path) -> None:
+    path = write(tmp_path, "wc_absapp.py", HELLO_APP)
+    assert body(load_target(f"{path}:app")) == b"from app"
+
+
+def test_loading_a_file_twice_gives_the_same_app(tmp_path: Path) -> None:
+    path = write(tmp_path, "wc_twice.py", HELLO_APP + "LOADS = []\nLOADS.append(1)\n")
+    first = load_target(f"{path}:app")
+    assert load_target(f"{path}:app") is first
+    assert sys.modules["wc_twice"].LOADS == [1]
+
+
+def test_dotted_attribute(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write(
+        tmp_path,
+        "wc_dotted.py",
+        """
+        class Holder:
+            class Inner:
+                @staticmethod
+                def wsgi(environ, start_response):
+                    start_response("200 OK", [])
+                    return [b"inner"]
+
+        holder = Holder()
+        """,
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert body(load_target("wc_dotted:holder.Inner.wsgi")) == b"inner"
+
+
+def test_factory_is_called(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write(
+        tmp_path,
+        "wc_factory.py",
+        """
+        CALLS = []
+
+        def create_app():
+            CALLS.append(1)
+
+            def app(environ, start_response):
+                start_response("200 OK", [])
+                return [b"made"]
+
+            return app
+        """,
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    app = load_target("wc_factory:create_app()")
+    assert body(app) == b"made"
+    assert sys.modules["wc_factory"].CALLS == [1]
+
+
+def test_factory_in_a_file_path(tmp_path: Path) -> None:
+    path = write(tmp_path, "wc_filefactory.py", HELLO_APP + "\ndef make():\n    return app\n")
+    assert body(load_target(f"{path}:make()")) == b"from app"
+
+
+def test_no_callable_prefers_application_then_app(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(tmp_path, "wc_only_app.py", HELLO_APP)
+    write(tmp_path, "wc_both.py", HELLO_APP + "\napplication = app\napp = None\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    only_app = load_target("wc_only_app")
+    assert only_app is sys.modules["wc_only_app"].app
+    assert load_target("wc_both") is sys.modules["wc_both"].application
+    assert load_target(str(tmp_path / "wc_only_app.py")) is only_app
+
+
+def test_django_seed_loads_from_another_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("django")
+    monkeypatch.chdir(tmp_path)
+    app = load_target(f"{FIXTURES / 'djangoapp.py'}:app")
+    response = Client(app).get("/hello")
+    assert response.status_code == 200
+    assert b"Hello world from" in response.body
+
+
+def test_relative_django_target_from_a_sibling_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("django")
+    monkeypatch.chdir(FIXTURES / "helloworld")
+    app = load_target("../djangoapp.py:app")
+    assert Client(app).get("/hello").status_code == 200
+
+
+# -- targets that do not load ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("spec", ["", "   "])
+def test_empty(spec: str) -> None:
+    assert "empty" in load_error(spec)
+
+
+def test_target_error_is_a_wsgicheck_error() -> None:
+    assert issubclass(TargetError, WsgicheckError)
+
+
+def test_missing_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    message = load_error("nowhere/app.py:app")
+    assert "'nowhere/app.py'" in message
+    assert str(tmp_path) in message
+
+
+def test_directory(tmp_path: Path) -> None:
+    (tmp_path / "pkgdir").mkdir()
+    assert "directory" in load_error(f"{tmp_path / 'pkgdir'}:app")
+    assert "directory" in load_error(f"{tmp_path}/")
+
+
+def test_missing_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    message = load_error("wc_no_such_module:app")
+    assert "no module named 'wc_no_such_module'" in message
+    assert "no module named 'wc_no_such_pkg.sub'" in load_error("wc_no_such_pkg.sub:app")
+
+
+def test_import_error_inside_the_app_names_the_missing_dependency(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(tmp_path, "wc_needs_dep.py", "import wc_missing_dependency\n" + HELLO_APP)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    for spec in ("wc_needs_dep:app", f"{tmp_path / 'wc_needs_dep.py'}:app"):
+        message = load_error(spec)
+        assert "wc_missing_dependency" in message
+        assert "ModuleNotFoundError" in message
+        assert "no module named 'wc_needs_dep'" not in message
+        assert "wc_needs_dep.py:1" in message
+
+
+def test_syntax_error_gives_file_and_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = write(tmp_path, "wc_broken_syntax.py", "x = 1\n\ndef app(:\n    pass\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    for spec in (f"{path}:app", "wc_broken_syntax:app"):
+        message = load_error(spec)
+        assert "SyntaxError" in message
+        assert f"{path}:3" in message
+
+
+def test_exception_raised_at_import(tmp_path: Path) -> None:
+    path = write(
+        tmp_path, "wc_raises.py", "import os\n\nraise RuntimeError('no config\\nsecond line')\n"
+    )
+    message = load_error(f"{path}:app")
+    assert "RuntimeError: no config" in message
+    assert "second line" not in message
+    assert f"{path}:3" in message
+    assert "wc_raises" not in sys.modules  # a half-imported module is not left behind
+
+
+def test_system_exit_at_import_is_a_target_error(tmp_path: Path) -> None:
+    path = write(tmp_path, "wc_exits.py", "import sys\nsys.exit(3)\n")
+    assert "SystemExit" in load_error(f"{path}:app")
+
+
+def test_missing_attribute(tmp_path: Path) -> None:
+    path = write(tmp_path, "wc_noattr.py", HELLO_APP)
+    message = load_error(f"{path}:application")
+    assert "no attribute 'application'" in message
+    assert "no attribute 'app.missing'" in load_error(f"{path}:app.missing")
+
+
+def test_no_default_name(tmp_path: Path) -> None:
+    path = write(tmp_path, "wc_nodefault.py", "def handler(environ, start_response): ...\n")
+    message = load_error(str(path))
+    assert "application or app" in message
+
+
+def test_attribute_not_callable(tmp_path: Path) -> None:
+    path = write(tmp_path, "wc_notcallable.py", "app = 42\nconfig = {'a': 1}\n")
+    assert "not a callable" in load_error(f"{path}:app")
+    assert "dict" in load_error(f"{path}:config")
+
+
+def test_factory_returning_a_non_callable(tmp_path: Path) -> None:
+    path = write(tmp_path, "wc_badfactory.py", "def make():\n    return 'not an app'\n")
+    assert "not a callable" in load_error(f"{path}:make()")
+
+
+@pytest.mark.parametrize("spec", ["wc_anything:", "app.py:"])
+def test_trailing_colon(spec: str) -> None:
+    assert "ends with ':'" in load_error(spec)
+
+
+@pytest.mark.parametrize("attribute", ["1app", "app-x", "app..x", "make()()"])
+def test_attribute_that_is_not_a_name(tmp_path: Path, attribute: str) -> None:
+    path = write(tmp_path, "wc_names.py", HELLO_APP)
+    assert "not a Python name" in load_error(f"{path}:{attribute}")
+
+
+def test_factory_that_raises(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "wc_factory_raises.py",
+        "def create_app():\n    raise KeyError('SECRET_KEY')\n",
+    )
+    message = load_error(f"{path}:create_app()")
+    assert "create_app()" in message
+    assert "KeyError" in message
+    assert "SECRET_KEY" in message
+    assert f"{path}:2" in message
