@@ -394,6 +394,7 @@ def test_the_trace_records_what_the_app_did_in_order() -> None:
         "StartResponseCalled",
         "Yielded",
         "HeadersSent",
+        "Exhausted",
         "CloseCalled",
     ]
     [read] = response.trace.of(InputRead)

@@ -19,11 +19,13 @@ from wsgicheck.events import (
     CloseCalled,
     ErrorsWritten,
     Event,
+    Exhausted,
     FileWrapperCalled,
     HeadersSent,
     InputRead,
     Location,
     Refused,
+    ServerObserved,
     StartResponseCalled,
     StreamMisuse,
     TimedOut,
@@ -93,6 +95,7 @@ def test_chunked_post_exchange_lines() -> None:
         f"* iterable yielded 50 bytes at {__file__}:{first + 4}",
         "* headers sent: 201 Created",
         f"* iterable yielded 0 bytes at {__file__}:{first + 5}",
+        "* iterable exhausted",
         "* close() called",
     ]
 
@@ -151,6 +154,11 @@ CASES: list[tuple[Event, str]] = [
     (WriteCalled(b"", None, True), "write() of 0 bytes from inside the iterable"),
     (HeadersSent("404 Not Found", ()), "headers sent: 404 Not Found"),
     (CloseCalled(None), "close() called"),
+    (Exhausted(), "iterable exhausted"),
+    (
+        ServerObserved("start_response-returned", "None"),
+        "server: start_response-returned: None",
+    ),
     (CloseCalled("OSError: gone"), "close() called, raised OSError: gone"),
     (InputRead("read", None, 5, 5), "wsgi.input.read() -> 5 bytes"),
     (InputRead("read", -1, 0, 0), "wsgi.input.read() -> 0 bytes"),

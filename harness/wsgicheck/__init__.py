@@ -26,8 +26,12 @@ __all__ = [
     "Server",
     "ServerConfig",
     "Trace",
+    "Validator",
+    "WSGIViolation",
+    "WSGIWarning",
     "__version__",
     "live_server",
+    "validator",
 ]
 
 
@@ -37,4 +41,8 @@ def __getattr__(name: str) -> object:
         from . import server
 
         return getattr(server, name)
+    if name in ("validator", "Validator", "WSGIViolation", "WSGIWarning"):
+        from . import validation
+
+        return getattr(validation, name)
     raise AttributeError(f"module 'wsgicheck' has no attribute {name!r}")

@@ -21,6 +21,7 @@ records, cached header checks, class-level defaults for the exchange state.
 
 from __future__ import annotations
 
+import io
 import os
 import sys
 import threading
@@ -39,6 +40,7 @@ from .events import (
     BodyTruncated,
     ClientGone,
     CloseCalled,
+    Exhausted,
     HeadersSent,
     Location,
     RawEvent,
@@ -146,6 +148,12 @@ def _exc_info_kind(exc_info: object) -> tuple[str, str | None]:
     return "malformed", repr(exc_info)[:200]
 
 
+def _handling() -> str | None:
+    """The type of the exception the caller is handling, if it called from an except block."""
+    exc = sys.exc_info()[1]
+    return None if exc is None else type(exc).__qualname__
+
+
 def _reraise_interrupt(exc: BaseException | None) -> None:
     """Ctrl-C in the main thread is the user's, not the app's: let it through."""
     if isinstance(exc, KeyboardInterrupt) and threading.current_thread() is (
@@ -208,6 +216,7 @@ class _Exchange:
                 tuple(kwargs) if kwargs else (),
                 self.head_sent,
                 (frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name),
+                _handling(),
             )
         )
         self.sr_calls += 1
@@ -388,7 +397,15 @@ class _Exchange:
             iterable = hasattr(kind, "__iter__") or hasattr(kind, "__getitem__")
         self.length_hint = length
         self.log.append(
-            (AppReturned, kind.__name__, length, close is not None, iterable, app_where)
+            (
+                AppReturned,
+                kind.__name__,
+                length,
+                close is not None,
+                iterable,
+                app_where,
+                kind is not list and isinstance(result, io.IOBase),
+            )
         )
         try:
             return self._consume(result)
@@ -415,6 +432,8 @@ class _Exchange:
                     self._deliver(block)
                     if self.stopped:
                         break
+            else:
+                log.append((Exhausted,))
             if not self.head_sent:
                 if self.status is None:
                     return self._violation(

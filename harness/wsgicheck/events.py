@@ -27,11 +27,13 @@ __all__ = [
     "CloseCalled",
     "ErrorsWritten",
     "Event",
+    "Exhausted",
     "FileWrapperCalled",
     "HeadersSent",
     "InputRead",
     "Location",
     "Refused",
+    "ServerObserved",
     "StartResponseCalled",
     "StreamMisuse",
     "TimedOut",
@@ -92,6 +94,9 @@ class StartResponseCalled(Event):
     #: Whether a response head had already gone to the client when this call was made.
     headers_sent: bool
     where: Location | None
+    #: The type of the exception being handled where the call was made (it was made from
+    #: an ``except`` block), or None.
+    handling: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +119,8 @@ class AppReturned(Event):
     has_close: bool
     iterable: bool
     where: Location | None
+    #: Whether it is a file object (``io.IOBase``), which PEP 3333 advises against returning.
+    is_file: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +141,23 @@ class Yielded(Event):
 
     value: object
     where: Location | None
+
+
+@dataclass(frozen=True, slots=True)
+class Exhausted(Event):
+    """The returned iterable ran to its end (the server took every block)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ServerObserved(Event):
+    """Something a server did, seen from inside by :func:`wsgicheck.validator`.
+
+    ``what`` names the observation (``"start_response-returned"``, ``"input-returned"``...),
+    ``detail`` says what was seen.
+    """
+
+    what: str
+    detail: str
 
 
 @dataclass(frozen=True, slots=True)

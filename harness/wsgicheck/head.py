@@ -15,7 +15,16 @@ from typing import NamedTuple
 
 from . import grammar
 
-__all__ = ["HeadFacts", "RefusedCall", "check_headers", "check_status"]
+__all__ = [
+    "HeadFacts",
+    "Problem",
+    "RefusedCall",
+    "check_headers",
+    "check_status",
+    "field_problems",
+    "headers_problems",
+    "status_problems",
+]
 
 _CACHE_LIMIT = 4096
 _valid_statuses: dict[str, tuple[int, str]] = {}
@@ -58,25 +67,52 @@ def check_status(status: object) -> tuple[int, str]:
 
 
 def _check_status(status: object) -> tuple[int, str]:
+    problems = status_problems(status)
+    if problems:
+        raise RefusedCall(*problems[0])
+    assert isinstance(status, str)
+    return int(status[:3]), status[4:]
+
+
+#: A broken requirement: (rule id, message).
+Problem = tuple[str, str]
+
+_WHITESPACE = " \t\r\n\x0b\x0c"
+
+
+def status_problems(status: object) -> list[Problem]:
+    """Every rule ``status`` breaks (empty for a valid status), each checked on its own."""
     if type(status) is not str:
-        raise RefusedCall("APP-STATUS-STR", f"status must be str, not {type(status).__name__}")
+        return [("APP-STATUS-STR", f"status must be str, not {type(status).__name__}")]
+    problems = []
     if grammar.control_chars_re.search(status):
-        raise RefusedCall("APP-STATUS-NO-CONTROL", f"status has control characters: {status!r}")
+        problems.append(("APP-STATUS-NO-CONTROL", f"status has control characters: {status!r}"))
     if not grammar.is_latin1(status):
-        raise RefusedCall("APP-STATUS-HEADERS-LATIN1", f"status is not latin-1: {status!r}")
-    match = grammar.status_re.fullmatch(status)
-    if match is None or match["reason"] != match["reason"].strip():
-        raise RefusedCall(
-            "APP-STATUS-FORMAT",
-            f"status must be a 3-digit code, one space and a reason, like '200 OK': {status!r}",
+        problems.append(("APP-STATUS-HEADERS-LATIN1", f"status is not latin-1: {status!r}"))
+    code, space, reason = status[:3], status[3:4], status[4:]
+    if not (
+        code.isascii()
+        and code.isdigit()
+        and code >= "100"
+        and space == " "
+        and reason
+        and reason[0] not in _WHITESPACE
+        and reason[-1] not in _WHITESPACE
+    ):
+        problems.append(
+            (
+                "APP-STATUS-FORMAT",
+                f"status must be a 3-digit code, one space and a reason, like '200 OK': {status!r}",
+            )
         )
-    code = int(match["code"])
-    if code < 200:
-        raise RefusedCall(
-            "APP-STATUS-FORMAT",
-            f"status {code} is informational; a WSGI app cannot send interim responses",
+    elif int(code) < 200:
+        problems.append(
+            (
+                "APP-STATUS-FINAL",
+                f"status {code} is interim (1xx); a WSGI app can only send a final response",
+            )
         )
-    return code, match["reason"]
+    return problems
 
 
 def check_headers(headers: object) -> HeadFacts:
@@ -111,33 +147,70 @@ def check_headers(headers: object) -> HeadFacts:
 
 def _check_field(item: object) -> str:
     """Validate one header field and remember it; return its lower-cased name."""
-    if type(item) is not tuple or len(item) != 2:
-        raise RefusedCall(
-            "APP-HEADERS-TUPLES", f"each header must be a (name, value) tuple: {item!r}"
-        )
-    name, value = item
-    if type(name) is not str or type(value) is not str:
-        raise RefusedCall("APP-HEADER-STR", f"header name and value must be str: {item!r}")
-    if grammar.token_re.fullmatch(name) is None:
-        rule = "APP-HEADER-NAME-TOKEN" if grammar.is_latin1(name) else "APP-STATUS-HEADERS-LATIN1"
-        raise RefusedCall(rule, f"header name is not an RFC 9110 token: {name!r}")
-    if grammar.value_control_chars_re.search(value):
-        raise RefusedCall(
-            "APP-HEADER-VALUE-NO-CONTROL", f"header {name} has control characters: {value!r}"
-        )
-    if not grammar.is_latin1(value):
-        raise RefusedCall(
-            "APP-STATUS-HEADERS-LATIN1", f"header {name} value is not latin-1: {value!r}"
-        )
-    lower = name.lower()
-    if lower in grammar.HOP_BY_HOP_HEADERS:
-        rule = "APP-NO-TRANSFER-ENCODING" if lower == "transfer-encoding" else "APP-NO-HOP-BY-HOP"
-        raise RefusedCall(rule, f"{name} is hop-by-hop: the server owns it")
-    if lower == "content-length":
-        text = value.strip(" \t")
-        if not (text.isascii() and text.isdigit()):
-            raise RefusedCall("APP-CL-SYNTAX", f"Content-Length is not a number: {value!r}")
+    problems = field_problems(item)
+    if problems:
+        raise RefusedCall(*problems[0])
+    assert isinstance(item, tuple)
+    lower: str = item[0].lower()
     if len(_valid_fields) >= _CACHE_LIMIT:
         _valid_fields.clear()
     _valid_fields[item] = lower
     return lower
+
+
+def field_problems(item: object) -> list[Problem]:
+    """Every rule one ``(name, value)`` header item breaks, each checked on its own."""
+    if type(item) is not tuple or len(item) != 2:
+        return [("APP-HEADERS-TUPLES", f"each header must be a (name, value) tuple: {item!r}")]
+    name, value = item
+    if type(name) is not str or type(value) is not str:
+        return [("APP-HEADER-STR", f"header name and value must be str: {item!r}")]
+    problems = []
+    if grammar.token_re.fullmatch(name) is None:
+        if grammar.is_latin1(name):
+            problems.append(
+                ("APP-HEADER-NAME-TOKEN", f"header name is not an RFC 9110 token: {name!r}")
+            )
+        else:
+            problems.append(("APP-STATUS-HEADERS-LATIN1", f"header name is not latin-1: {name!r}"))
+    if grammar.value_control_chars_re.search(value):
+        problems.append(
+            ("APP-HEADER-VALUE-NO-CONTROL", f"header {name} has control characters: {value!r}")
+        )
+    if not grammar.is_latin1(value):
+        problems.append(
+            ("APP-STATUS-HEADERS-LATIN1", f"header {name} value is not latin-1: {value!r}")
+        )
+    lower = name.lower()
+    if lower == "transfer-encoding":
+        problems.append(("APP-NO-TRANSFER-ENCODING", f"{name} is hop-by-hop: the server owns it"))
+    elif lower in grammar.HOP_BY_HOP_HEADERS:
+        problems.append(("APP-NO-HOP-BY-HOP", f"{name} is hop-by-hop: the server owns it"))
+    elif lower == "content-length":
+        text = value.strip(" \t")
+        if not (text.isascii() and text.isdigit()):
+            problems.append(("APP-CL-SYNTAX", f"Content-Length is not a number: {value!r}"))
+    return problems
+
+
+def headers_problems(headers: object) -> list[Problem]:
+    """Every rule a ``response_headers`` argument breaks, item by item."""
+    problems: list[Problem] = []
+    if type(headers) is not list:
+        problems.append(
+            (
+                "APP-HEADERS-LIST",
+                f"response_headers must be a list, not {type(headers).__name__}",
+            )
+        )
+        if not isinstance(headers, list | tuple):
+            return problems
+    lengths = set()
+    for item in headers:
+        found = field_problems(item)
+        problems.extend(found)
+        if not found and item[0].lower() == "content-length":
+            lengths.add(int(item[1]))
+    if len(lengths) > 1:
+        problems.append(("APP-CL-SYNTAX", "two Content-Length headers that disagree"))
+    return problems

@@ -57,6 +57,9 @@ class Request:
 
     def __post_init__(self) -> None:
         _validate(self)
+        if len(self.chunk_sizes) == 1:
+            # One chunk of the whole body is what () means: keep one spelling of it.
+            object.__setattr__(self, "chunk_sizes", ())
 
     @classmethod
     def _trusted(cls, **fields: Any) -> Request:

@@ -16,11 +16,13 @@ from .events import (
     CloseCalled,
     ErrorsWritten,
     Event,
+    Exhausted,
     FileWrapperCalled,
     HeadersSent,
     InputRead,
     Location,
     Refused,
+    ServerObserved,
     StartResponseCalled,
     StreamMisuse,
     TimedOut,
@@ -83,6 +85,10 @@ def describe_event(event: Event) -> str:
             return f"body ended after {event.sent} of {event.declared} declared bytes"
         case BodyLimitReached():
             return f"stopped reading the body at the {event.limit}-byte limit"
+        case Exhausted():
+            return "iterable exhausted"
+        case ServerObserved():
+            return f"server: {event.what}: {event.detail}"
         case TimedOut():
             after = "aborted the response" if event.headers_sent else "answered 500"
             return f"the app ran past the {event.limit:g}s exchange limit; the server {after}"

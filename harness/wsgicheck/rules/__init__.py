@@ -1,0 +1,29 @@
+"""PEP 3333 rules: the registry, what each rule sees, and running them.
+
+Importing this package registers every rule (the modules below declare them with the
+:func:`~wsgicheck.rules.registry.rule` decorator).
+"""
+
+from __future__ import annotations
+
+from . import app_head, app_protocol, app_streams, environ_rules, server_rules
+from .engine import RuleResult, check_exchange, evaluate, is_failure
+from .exchange import Exchange
+from .registry import REGISTRY, Binding, DuplicateRule, Finding, Level, Rule, rule
+
+__all__ = [
+    "REGISTRY",
+    "Binding",
+    "DuplicateRule",
+    "Exchange",
+    "Finding",
+    "Level",
+    "Rule",
+    "RuleResult",
+    "check_exchange",
+    "evaluate",
+    "is_failure",
+    "rule",
+]
+
+_MODULES = (app_head, app_protocol, app_streams, environ_rules, server_rules)

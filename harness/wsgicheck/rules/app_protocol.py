@@ -1,0 +1,502 @@
+"""Application rules on the calling protocol: start_response, the iterable, write, close."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ..events import StartResponseCalled, WriteCalled, Yielded
+from .exchange import Exchange
+from .registry import Binding, Finding, Level, Rule, rule
+
+SR = "The start_response() Callable"
+
+
+def _called(ex: Exchange) -> bool:
+    return bool(ex.start_calls)
+
+
+def _returned(ex: Exchange) -> bool:
+    return ex.returned is not None
+
+
+@rule(
+    "APP-CALLABLE-TWO-POSITIONAL",
+    level=Level.MUST,
+    binding=Binding.APP,
+    section="Specification Details",
+    summary="the application accepts two positional arguments (environ, start_response)",
+    pep="""The application object must accept two positional arguments. For the sake of
+    illustration, we have named them environ and start_response, but they are not required
+    to have these names.""",
+    applies=lambda ex: ex.app_ran,
+    example="""
+bad:  def app(environ): ...                      # or: def app(*, environ, start_response)
+fix:  def app(environ, start_response): ...""",
+)
+def callable_two_positional(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    for raised in ex.raised:
+        # A TypeError raised by the call itself (no frame of the app on the traceback)
+        # means the app could not take the two arguments.
+        if raised.phase == "call" and raised.exc_type == "TypeError" and raised.where is None:
+            yield self.finding(ex, f"calling the app with two arguments failed: {raised.message}")
+
+
+@rule(
+    "APP-REINVOKABLE",
+    level=Level.MUST,
+    binding=Binding.APP,
+    section="The Application/Framework Side",
+    summary="the application can be called again for the same request",
+    pep="""The application object must be able to be invoked more than once, as virtually all
+    servers/gateways (other than CGI) will make such repeated requests.""",
+    applies=lambda ex: ex.previous is not None and ex.app_ran,
+    example="""
+bad:  body = iter([b"hi"]) at module level, returned by every call (empty the second time)
+fix:  build the response inside the call""",
+)
+def reinvokable(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    first = ex.previous
+    assert first is not None
+    if not first.raised and ex.raised and ex.raised[0].phase == "call":
+        raised = ex.raised[0]
+        yield self.finding(
+            ex,
+            f"the same request worked the first time and raised {raised.exc_type} the next",
+            raised.where,
+        )
+    elif (
+        first.iteration_finished
+        and ex.iteration_finished
+        and first.response.status_code == ex.response.status_code
+        and _body(first)
+        and not _body(ex)
+        and ex.method != "HEAD"
+    ):
+        yield self.finding(ex, "the same request got a body the first time and none the next")
+
+
+def _body(ex: Exchange) -> bytes:
+    return b"".join(block for _, block in ex.body_blocks())
+
+
+@rule(
+    "APP-SR-POSITIONAL",
+    level=Level.MUST,
+    binding=Binding.APP,
+    section="Specification Details; " + SR,
+    summary="start_response is called with positional arguments only (2 or 3 of them)",
+    pep="""The start_response parameter is a callable accepting two required positional
+    arguments, and one optional argument. ... start_response(status, response_headers)""",
+    applies=_called,
+    example="""
+bad:  start_response(status="200 OK", response_headers=headers)
+fix:  start_response("200 OK", headers)""",
+)
+def sr_positional(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    for call in ex.start_calls:
+        if call.keywords or call.positional not in (2, 3):
+            keywords = f" and keywords {', '.join(call.keywords)}" if call.keywords else ""
+            yield self.finding(
+                ex, f"called with {call.positional} positional arguments{keywords}", call.where
+            )
+
+
+@rule(
+    "APP-SR-CALLED",
+    level=Level.MUST,
+    binding=Binding.APP,
+    section="Specification Details",
+    summary="the application calls start_response for every request, even with no body",
+    pep="""The application object must ... invoke start_response before returning the
+    response body ... (the example gateway raises "write() before start_response()").""",
+    applies=_returned,
+    example="""
+bad:  def app(environ, start_response): return []
+fix:  start_response("204 No Content", []); return []""",
+)
+def sr_called(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    if not ex.start_calls and not ex.raised and not ex.client_gone:
+        yield self.finding(
+            ex,
+            "the app returned its iterable and it ended without start_response()",
+            ex.returned.where if ex.returned else None,
+        )
+
+
+@rule(
+    "APP-SR-BEFORE-BODY",
+    level=Level.MUST,
+    binding=Binding.APP,
+    section="Specification Details",
+    summary="start_response is called before the first body bytes are produced",
+    pep="""The start_response callable must be called before the iterable yields its first
+    body bytestring ... (the application may call it during the first iteration).""",
+    applies=lambda ex: bool(ex.yields or ex.writes),
+    example="""
+bad:  def app(environ, start_response): yield b"hi"; start_response("200 OK", [])
+fix:  start_response first, then yield""",
+)
+def sr_before_body(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    started = False
+    for event in ex.events:
+        if isinstance(event, StartResponseCalled):
+            started = True
+        elif (
+            isinstance(event, Yielded | WriteCalled)
+            and not started
+            and (isinstance(event, WriteCalled) or event.value)
+        ):
+            what = "write() was called" if isinstance(event, WriteCalled) else "a block came"
+            yield self.finding(ex, f"{what} before start_response()", event.where)
+            return
+
+
+@rule(
+    "APP-SR-ONCE",
+    level=Level.MUST,
+    binding=Binding.APP,
+    section=SR,
+    summary="start_response is called again only with exc_info, from an error handler",
+    pep="""It is a fatal error to call start_response without the exc_info argument if
+    start_response has already been called within the current invocation of the
+    application.""",
+    applies=_called,
+    example="""
+bad:  start_response("200 OK", h); ...; start_response("500 Oops", h)
+fix:  except Exception: start_response("500 Oops", h, sys.exc_info())""",
+)
+def sr_once(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    for call in ex.start_calls[1:]:
+        if call.exc_info_kind == "absent":
+            yield self.finding(ex, "start_response called again without exc_info", call.where)
+        elif call.exc_info_kind == "empty" and call.headers_sent:
+            yield self.finding(ex, "start_response called after the headers were sent", call.where)
+
+
+@rule(
+    "APP-EXC-INFO-TUPLE",
+    level=Level.MUST,
+    binding=Binding.APP,
+    section=SR,
+    summary="exc_info, when given, is a sys.exc_info() triple",
+    pep="""The exc_info argument, if supplied, must be a Python sys.exc_info() tuple.""",
+    applies=_called,
+    example="""
+bad:  start_response("500 Oops", h, exc)          # the exception, not the triple
+fix:  start_response("500 Oops", h, sys.exc_info())""",
+)
+def exc_info_tuple(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    for call in ex.start_calls:
+        if call.exc_info_kind == "malformed":
+            yield self.finding(ex, f"exc_info is not a triple: {call.exc_info}", call.where)
+
+
+@rule(
+    "APP-EXC-INFO-ONLY-IN-ERROR",
+    level=Level.SHOULD,
+    binding=Binding.APP,
+    section=SR,
+    summary="exc_info is passed only from an error handler, with a real exception",
+    pep="""This argument should be supplied by the application only if start_response is
+    being called by an error handler.""",
+    applies=_called,
+    example="""
+bad:  start_response("200 OK", h, sys.exc_info())   # outside any except block
+fix:  start_response("200 OK", h)""",
+)
+def exc_info_only_in_error(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    for call in ex.start_calls:
+        if call.exc_info_kind == "empty" or (
+            call.exc_info_kind == "exception" and call.handling is None
+        ):
+            yield self.finding(
+                ex, "exc_info passed while no exception was being handled", call.where
+            )
+
+
+@rule(
+    "APP-EXC-INFO-ON-ERROR",
+    level=Level.SHOULD,
+    binding=Binding.APP,
+    section="Error Handling",
+    summary="an error response started from an except block passes exc_info",
+    pep="""When an application ... begins an error response, it should always provide
+    exc_info.""",
+    applies=_called,
+    example="""
+bad:  except Exception: start_response("500 Oops", h)
+fix:  except Exception: start_response("500 Oops", h, sys.exc_info())""",
+)
+def exc_info_on_error(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    for call in ex.start_calls:
+        if (
+            call.exc_info_kind == "absent"
+            and call.handling is not None
+            and isinstance(call.status, str)
+            and call.status[:1] == "5"
+        ):
+            yield self.finding(
+                ex,
+                f"a {call.status[:3]} started while handling {call.handling}, without exc_info",
+                call.where,
+            )
+
+
+@rule(
+    "APP-NO-TRAP-SR-EXC",
+    level=Level.MUST,
+    binding=Binding.APP,
+    section=SR + "; Error Handling",
+    summary="the exception start_response re-raises for a late exc_info propagates",
+    pep="""If exc_info is provided, and the HTTP headers have already been sent,
+    start_response must raise an error ... The application must not trap any exceptions
+    raised by start_response, if it called start_response with exc_info.""",
+    applies=lambda ex: any(
+        call.exc_info_kind == "exception" and call.headers_sent for call in ex.start_calls
+    ),
+    example="""
+bad:  try: start_response("500 Oops", h, sys.exc_info())
+      except Exception: pass
+fix:  let it propagate: the server aborts the response""",
+)
+def no_trap_sr_exc(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    if not ex.raised:
+        late = next(
+            call
+            for call in ex.start_calls
+            if call.exc_info_kind == "exception" and call.headers_sent
+        )
+        yield self.finding(
+            ex, "start_response re-raised the error, and the app swallowed it", late.where
+        )
+
+
+@rule(
+    "APP-RETURN-ITERABLE",
+    level=Level.MUST,
+    binding=Binding.APP,
+    section="Specification Details; The write() Callable",
+    summary="the application returns an iterable of bytestrings (even after write())",
+    pep="""The application object must return an iterable yielding zero or more
+    bytestrings.""",
+    applies=_returned,
+    example="""
+bad:  return None          # after using write()
+fix:  return []""",
+)
+def return_iterable(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    returned = ex.returned
+    assert returned is not None
+    if not returned.iterable:
+        yield self.finding(ex, f"the app returned {returned.type_name}", returned.where)
+    elif returned.type_name in ("str", "bytes", "bytearray"):
+        yield self.finding(
+            ex,
+            f"the app returned a bare {returned.type_name}: it is iterated one character or "
+            "byte at a time",
+            returned.where,
+        )
+
+
+@rule(
+    "APP-YIELD-BYTES",
+    level=Level.MUST,
+    binding=Binding.APP,
+    section="Specification Details; Unicode Issues",
+    summary="every block the iterable yields is bytes",
+    pep="""The application object must return an iterable yielding zero or more bytestrings.
+    ... the body ... must be of type bytes.""",
+    applies=lambda ex: bool(ex.yields),
+    example="""
+bad:  return ["Hello"]
+fix:  return [b"Hello"]  # or ["Hello".encode("utf-8")]""",
+)
+def yield_bytes(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    for event in ex.yields:
+        if type(event.value) is not bytes:
+            yield self.finding(
+                ex, f"the iterable yielded {type(event.value).__name__}", event.where
+            )
+            return
+
+
+@rule(
+    "APP-LEN-ACCURATE",
+    level=Level.MUST,
+    binding=Binding.APP,
+    section="Specification Details",
+    summary="if the returned iterable has len(), it is the number of blocks it yields",
+    pep="""If the iterable returned by the application has a __len__() method, it must
+    return an accurate result.""",
+    applies=lambda ex: ex.returned is not None and ex.returned.length is not None,
+    example="""
+bad:  class Body(list): def __len__(self): return 1   # yields three blocks
+fix:  do not define __len__, or make it right""",
+)
+def len_accurate(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    returned = ex.returned
+    assert returned is not None
+    assert returned.length is not None
+    if ex.iteration_finished and len(ex.yields) != returned.length:
+        yield self.finding(
+            ex,
+            f"len() said {returned.length}; the iterable yielded {len(ex.yields)} blocks",
+            returned.where,
+        )
+
+
+@rule(
+    "APP-WRITE-BYTES",
+    level=Level.MUST,
+    binding=Binding.APP,
+    section="The write() Callable; Unicode Issues",
+    summary="the argument to write() is bytes",
+    pep="""The write() callable ... accepts one positional parameter: a bytestring to be
+    written as part of the HTTP response body.""",
+    applies=lambda ex: bool(ex.writes),
+    example="""
+bad:  write("Hello")
+fix:  write(b"Hello")""",
+)
+def write_bytes(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    for event in ex.writes:
+        if type(event.value) is not bytes:
+            yield self.finding(ex, f"write() got {type(event.value).__name__}", event.where)
+            return
+
+
+@rule(
+    "APP-NO-WRITE-FROM-ITER",
+    level=Level.MUST,
+    binding=Binding.APP,
+    section="The write() Callable",
+    summary="write() is not called from inside the returned iterable",
+    pep="""An application must not call write() from within the iterable it returns ...""",
+    applies=lambda ex: bool(ex.writes),
+    example="""
+bad:  def app(environ, start_response):
+          write = start_response("200 OK", h)
+          yield write(b"x") or b""
+fix:  yield b"x\"""",
+)
+def no_write_from_iter(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    for event in ex.writes:
+        if event.during_iteration:
+            yield self.finding(ex, "write() called after the app returned", event.where)
+            return
+
+
+@rule(
+    "APP-AVOID-WRITE",
+    level=Level.SHOULD,
+    binding=Binding.APP,
+    section="Specification Details; The write() Callable",
+    summary="new applications do not use the write() callable",
+    pep="""New WSGI applications and frameworks should not use the write() callable if it is
+    possible to avoid doing so.""",
+    applies=lambda ex: bool(ex.writes),
+    example="""
+bad:  write = start_response("200 OK", h); write(b"Hello")
+fix:  start_response("200 OK", h); return [b"Hello"]""",
+)
+def avoid_write(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    first = ex.writes[0]
+    yield self.finding(ex, f"write() used {len(ex.writes)} time(s)", first.where)
+
+
+@rule(
+    "APP-CL-ACCURATE",
+    level=Level.MUST,
+    binding=Binding.APP,
+    section="Handling the Content-Length Header",
+    summary="a declared Content-Length matches the body produced",
+    pep="""If the application supplies a Content-Length header, the server should not
+    transmit more bytes to the client than the header allows ... If the application does
+    not supply that amount of data, the server should close the connection ...""",
+    applies=lambda ex: ex.method != "HEAD" and ex.response.status_code not in (204, 304),
+    example="""
+bad:  [("Content-Length", str(len(text)))]   # len of the str, body encoded as UTF-8
+fix:  body = text.encode(); [("Content-Length", str(len(body)))]""",
+)
+def cl_accurate(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    declared = ex.declared_length
+    if ex.truncated is not None:
+        yield self.finding(
+            ex,
+            f"Content-Length said {ex.truncated.declared}; the app produced at least "
+            f"{ex.truncated.produced} bytes",
+        )
+    elif declared is not None and ex.iteration_finished and ex.produced != declared:
+        yield self.finding(
+            ex, f"Content-Length said {declared}; the app produced {ex.produced} bytes"
+        )
+    else:
+        for refusal in ex.refusals(self.id):
+            yield self.finding(ex, refusal.message)
+
+
+@rule(
+    "APP-NO-BODY-FOR-STATUS",
+    level=Level.MUST,
+    binding=Binding.APP,
+    section="Other HTTP Features; RFC 9110 §15.3.5, §15.4.5",
+    summary="a 204 or 304 response has no body",
+    pep="""... applications ... should ... send a valid HTTP response. (RFC 9110: a 204 or 304
+    response cannot contain content; the server drops it.)""",
+    covers=(),
+    applies=lambda ex: ex.response.status_code in (204, 304) and bool(ex.start_calls),
+    example="""
+bad:  start_response("204 No Content", h); return [b"done"]
+fix:  start_response("204 No Content", h); return []""",
+)
+def no_body_for_status(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    blocks = ex.body_blocks()
+    if blocks:
+        size = sum(len(block) for _, block in blocks)
+        where = getattr(blocks[0][0], "where", None)
+        yield self.finding(ex, f"a {ex.response.status_code} with {size} bytes of body", where)
+
+
+@rule(
+    "APP-NO-FILE-AS-ITERABLE",
+    level=Level.SHOULD,
+    binding=Binding.APP,
+    section="Supporting Older (<2.2) Versions of Python",
+    summary="the app returns wsgi.file_wrapper(file), not a raw file object",
+    pep="""... it is usually best to ... not return a file object as the response body
+    iterable, since iterating a file ... is slow ...; use wsgi.file_wrapper or an
+    application-specific file wrapper class.""",
+    applies=_returned,
+    example="""
+bad:  return open("report.pdf", "rb")
+fix:  return environ["wsgi.file_wrapper"](open("report.pdf", "rb"), 65536)""",
+)
+def no_file_as_iterable(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    returned = ex.returned
+    assert returned is not None
+    if returned.is_file:
+        yield self.finding(ex, f"the app returned a {returned.type_name}", returned.where)
+
+
+@rule(
+    "APP-OWN-BUFFERING",
+    level=Level.SHOULD,
+    binding=Binding.APP,
+    section="Specification Details; Buffering and Streaming",
+    summary="the app buffers small bodies itself rather than yield many tiny blocks",
+    pep="""Applications should ... do their own buffering ... e.g. by returning a
+    single-element list containing the whole body.""",
+    applies=lambda ex: len(ex.body_blocks()) > 1,
+    example="""
+bad:  return (c.encode() for c in text)   # one block per character
+fix:  return [text.encode()]""",
+)
+def own_buffering(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    blocks = [block for _, block in ex.body_blocks()]
+    total = sum(map(len, blocks))
+    # Many blocks that are all tiny: each is a separate send for the server. Streaming
+    # responses (server-sent events, large downloads) have fewer or larger blocks.
+    if len(blocks) >= 64 and total / len(blocks) < 16:
+        yield self.finding(
+            ex, f"{len(blocks)} blocks of {total / len(blocks):.1f} bytes on average"
+        )

@@ -1,0 +1,157 @@
+"""Application rules on the streams: wsgi.input, wsgi.errors and wsgi.file_wrapper."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ..events import ErrorsWritten
+from .exchange import Exchange
+from .registry import Binding, Finding, Level, Rule, rule
+
+STREAMS = "Input and Error Streams"
+
+
+def _written(event: ErrorsWritten) -> list[object]:
+    """What one call on wsgi.errors wrote: nothing for flush, each line for writelines."""
+    if event.method == "flush":
+        return []
+    if event.method == "writelines" and isinstance(event.value, list):
+        return event.value
+    return [event.value]
+
+
+@rule(
+    "APP-INPUT-NO-READ-PAST-CL",
+    level=Level.SHOULD,
+    binding=Binding.APP,
+    section=STREAMS,
+    summary="the app does not ask wsgi.input for more than CONTENT_LENGTH bytes",
+    pep="""The server is not required to read past the client's specified Content-Length,
+    and should simulate an end-of-file condition if the application attempts to read past
+    that point. The application should not attempt to read more data than is specified by
+    the CONTENT_LENGTH variable.""",
+    applies=lambda ex: (
+        bool(ex.input_reads)
+        and ex.environ is not None
+        and not ex.environ.get("wsgi.input_terminated")
+    ),
+    example="""
+bad:  body = environ["wsgi.input"].read(65536)
+fix:  length = int(environ.get("CONTENT_LENGTH") or 0)
+      body = environ["wsgi.input"].read(length)""",
+)
+def input_no_read_past_cl(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    # Without wsgi.input_terminated, a server may hand the app the raw socket: a read past
+    # CONTENT_LENGTH then blocks until the client gives up. read() with no size is allowed
+    # (PEP 3333 note 1 asks servers to support it), so only sized reads count.
+    for read in ex.input_reads:
+        size = read.argument
+        if read.available is None or size is None or not isinstance(size, int) or size < 0:
+            continue
+        if read.method in ("read", "readline") and size > read.available:
+            yield self.finding(
+                ex,
+                f"wsgi.input.{read.method}({size}) with {read.available} bytes of body left",
+            )
+            return
+
+
+@rule(
+    "APP-STREAMS-ONLY-SPEC-METHODS",
+    level=Level.MUST,
+    binding=Binding.APP,
+    section=STREAMS,
+    summary="the app uses only read/readline/readlines/iteration on wsgi.input, "
+    "write/writelines/flush on wsgi.errors",
+    pep="""Applications conforming to this specification must not use any other methods or
+    attributes of the input or errors objects.""",
+    applies=lambda ex: ex.app_ran,
+    example="""
+bad:  environ["wsgi.input"].seek(0)
+fix:  body = environ["wsgi.input"].read(length); work on the bytes""",
+)
+def streams_only_spec_methods(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    for misuse in ex.misuse:
+        if misuse.attribute != "close":
+            yield self.finding(ex, f"{misuse.stream}.{misuse.attribute} used")
+
+
+@rule(
+    "APP-STREAMS-NO-CLOSE",
+    level=Level.MUST,
+    binding=Binding.APP,
+    section=STREAMS,
+    summary="the app never closes wsgi.input or wsgi.errors",
+    pep="""In particular, applications must not attempt to close these streams, even if they
+    possess close() methods.""",
+    applies=lambda ex: ex.app_ran,
+    example="""
+bad:  with environ["wsgi.input"] as stream: ...
+fix:  stream = environ["wsgi.input"]; data = stream.read(length)""",
+)
+def streams_no_close(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    for misuse in ex.misuse:
+        if misuse.attribute == "close":
+            yield self.finding(ex, f"{misuse.stream}.close() called")
+
+
+@rule(
+    "APP-ERRORS-WRITE-STR",
+    level=Level.MUST,
+    binding=Binding.APP,
+    section=STREAMS + "; A Note On String Types",
+    summary="wsgi.errors.write() and writelines() are given str",
+    pep="""errors: write(str) ... writelines(seq) (a text-mode stream: native strings).""",
+    applies=lambda ex: bool(ex.errors_writes),
+    example="""
+bad:  environ["wsgi.errors"].write(b"oops\\n")
+fix:  environ["wsgi.errors"].write("oops\\n")""",
+)
+def errors_write_str(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    for event in ex.errors_writes:
+        for value in _written(event):
+            if not isinstance(value, str):
+                yield self.finding(ex, f"wsgi.errors.{event.method}() got {type(value).__name__}")
+                return
+
+
+@rule(
+    "APP-ERRORS-NEWLINE",
+    level=Level.SHOULD,
+    binding=Binding.APP,
+    section="environ Variables",
+    summary="text written to wsgi.errors ends lines with \\n, not \\r\\n",
+    pep="""... applications are expected to use only "\\n" as a line ending in such a stream,
+    and assume that it will be converted to the correct line ending by the server.""",
+    applies=lambda ex: bool(ex.errors_writes),
+    example="""
+bad:  environ["wsgi.errors"].write("oops\\r\\n")
+fix:  environ["wsgi.errors"].write("oops\\n")""",
+)
+def errors_newline(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    for event in ex.errors_writes:
+        for value in _written(event):
+            if isinstance(value, str) and "\r\n" in value:
+                yield self.finding(ex, "wsgi.errors got '\\r\\n'")
+                return
+
+
+@rule(
+    "APP-FILELIKE-READ",
+    level=Level.MUST,
+    binding=Binding.APP,
+    section="Optional Platform-Specific File Handling",
+    summary="what the app passes to wsgi.file_wrapper has a read() method",
+    pep="""... the application must ... pass a "file-like" object ... must have a read()
+    method that takes an optional size argument.""",
+    applies=lambda ex: bool(ex.file_wrapper_calls),
+    example="""
+bad:  environ["wsgi.file_wrapper"](b"bytes")
+fix:  environ["wsgi.file_wrapper"](io.BytesIO(b"bytes"))""",
+)
+def filelike_read(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    for call in ex.file_wrapper_calls:
+        if not call.has_read:
+            yield self.finding(
+                ex, f"wsgi.file_wrapper got a {call.filelike_type} without read()", call.where
+            )

@@ -1,0 +1,201 @@
+"""The rule registry: stable ids, levels, PEP sections, and the checks behind them.
+
+A rule is declared once, with the :func:`rule` decorator on its check function; the
+decorator is the single source of truth for its metadata (id, level, who it binds, PEP
+section, summary, the PEP passage, the catalogue rows it covers). Registering an id twice
+fails at import. Checks are plain functions over an :class:`~wsgicheck.rules.exchange.Exchange`
+that yield :class:`Finding` values; they never drive I/O.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from ..events import Location
+
+if TYPE_CHECKING:
+    from ..request import Request
+    from .exchange import Exchange
+
+__all__ = [
+    "REGISTRY",
+    "Binding",
+    "DuplicateRule",
+    "Finding",
+    "Level",
+    "Rule",
+    "rule",
+]
+
+
+class Level(enum.Enum):
+    """How binding a rule is. SHOULD findings are warnings unless run strictly."""
+
+    MUST = "MUST"
+    SHOULD = "SHOULD"
+
+
+class Binding(enum.Enum):
+    """Who a rule binds: the application, the server's behaviour, or the environ it builds."""
+
+    APP = "app"
+    SERVER = "server"
+    ENVIRON = "environ"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Finding:
+    """One violation of one rule, in one exchange."""
+
+    rule: str
+    level: Level
+    message: str
+    section: str
+    #: Where in the application (or server) it happened, when known.
+    where: Location | None = None
+    #: The request that showed it.
+    request: Request | None = None
+
+
+Check = Callable[["Exchange"], Iterable[Finding]]
+Applies = Callable[["Exchange"], bool]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Rule:
+    """A PEP 3333 requirement wsgicheck checks."""
+
+    id: str
+    level: Level
+    binding: Binding
+    #: The PEP 3333 section(s) the rule comes from.
+    section: str
+    #: One line saying what the rule requires.
+    summary: str
+    #: The PEP's own words (a short quote).
+    pep: str
+    #: Rows of the PEP 3333 catalogue (``specs/pep3333-rules.md``) this rule checks.
+    covers: tuple[str, ...]
+    check: Check = field(repr=False, compare=False)
+    #: Whether an exchange holds the evidence the rule needs; when no exchange does, the
+    #: rule is reported as skipped rather than passed.
+    applies: Applies = field(repr=False, compare=False)
+    #: A short example of a violation and its fix, for ``wsgicheck explain``.
+    example: str = ""
+
+    def findings(self, exchange: Exchange) -> list[Finding]:
+        """Run the check on one exchange."""
+        return list(self.check(exchange))
+
+    def finding(self, exchange: Exchange, message: str, where: Location | None = None) -> Finding:
+        """A finding of this rule in ``exchange``."""
+        return Finding(
+            rule=self.id,
+            level=self.level,
+            message=message,
+            section=self.section,
+            where=where,
+            request=exchange.request,
+        )
+
+
+class DuplicateRule(Exception):
+    """Two rules registered under one id."""
+
+
+class _Registry:
+    """All registered rules, by id, in registration order."""
+
+    def __init__(self) -> None:
+        self._rules: dict[str, Rule] = {}
+
+    def add(self, new: Rule) -> None:
+        if new.id in self._rules:
+            raise DuplicateRule(f"rule id {new.id!r} is registered twice")
+        self._rules[new.id] = new
+
+    def __getitem__(self, rule_id: str) -> Rule:
+        return self._rules[rule_id]
+
+    def __contains__(self, rule_id: object) -> bool:
+        return rule_id in self._rules
+
+    def __iter__(self) -> Iterator[Rule]:
+        return iter(self._rules.values())
+
+    def __len__(self) -> int:
+        return len(self._rules)
+
+    def ids(self) -> list[str]:
+        return list(self._rules)
+
+    def select(self, select: Iterable[str] = (), ignore: Iterable[str] = ()) -> list[Rule]:
+        """The rules whose id matches ``select`` (all if empty) and not ``ignore``.
+
+        Patterns are ids or prefixes ending in ``*`` (``APP-*``, ``ENV-CGI-*``).
+        """
+        chosen = list(select)
+        dropped = list(ignore)
+        return [
+            each
+            for each in self._rules.values()
+            if (not chosen or _matches(each.id, chosen)) and not _matches(each.id, dropped)
+        ]
+
+
+def _matches(rule_id: str, patterns: list[str]) -> bool:
+    for pattern in patterns:
+        if pattern.endswith("*") and rule_id.startswith(pattern[:-1]):
+            return True
+        if rule_id == pattern:
+            return True
+    return False
+
+
+REGISTRY = _Registry()
+
+
+def _always(exchange: Exchange) -> bool:
+    return True
+
+
+def rule(
+    id: str,
+    *,
+    level: Level,
+    binding: Binding,
+    section: str,
+    summary: str,
+    pep: str,
+    covers: tuple[str, ...] | None = None,
+    applies: Applies = _always,
+    example: str = "",
+) -> Callable[[Callable[[Rule, Exchange], Iterable[Finding]]], Rule]:
+    """Register a check as the rule ``id``; the decorated function becomes the :class:`Rule`.
+
+    The check receives the rule itself (to build findings) and the exchange.
+    """
+
+    def register(check: Callable[[Rule, Exchange], Iterable[Finding]]) -> Rule:
+        def bound(exchange: Exchange) -> Iterable[Finding]:
+            return check(registered, exchange)
+
+        registered = Rule(
+            id=id,
+            level=level,
+            binding=binding,
+            section=section,
+            summary=summary,
+            pep=" ".join(pep.split()),
+            covers=covers if covers is not None else (id,),
+            check=bound,
+            applies=applies,
+            example=example.strip("\n"),
+        )
+        REGISTRY.add(registered)
+        return registered
+
+    return register

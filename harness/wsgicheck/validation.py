@@ -1,0 +1,537 @@
+"""``wsgicheck.validator(app)``: the rules as middleware, a drop-in for ``wsgiref.validate``.
+
+Wrap an application once and run it under any server or test client: the wrapper records
+what the app does (through the same trace events the core uses), and what the server does
+that it can see from inside, and runs every rule when the exchange ends (``close()``, or
+garbage collection if the server never closes). Calls the PEP makes fatal are judged at the
+call, so the failure points at the line that made it.
+
+By default, as with ``wsgiref.validate.validator``, a MUST violation raises
+:class:`WSGIViolation` (an ``AssertionError``) whose message starts with the rule id, and a
+SHOULD violation is a :class:`WSGIWarning`. ``strict=True`` raises for SHOULD rules too;
+``collect=True`` raises nothing and keeps every finding in ``validator.findings``.
+
+Unlike the other validators it keeps the app's ``len()`` visible to the server, and hands a
+``wsgi.file_wrapper`` result back untouched, so servers keep their optimisations.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import warnings
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+from urllib.parse import quote
+
+from .core import WSGIApp, _describe, _exc_info_kind, _handling, _yield_location, app_location
+from .events import (
+    AppRaised,
+    AppReturned,
+    CloseCalled,
+    ErrorsWritten,
+    Exhausted,
+    FileWrapperCalled,
+    InputRead,
+    RawEvent,
+    ServerObserved,
+    StartResponseCalled,
+    StreamMisuse,
+    WriteCalled,
+    Yielded,
+)
+from .request import Framing, Request
+from .response import Response
+from .rules import REGISTRY, Exchange, Finding, Level, Rule, check_exchange
+
+__all__ = ["Validator", "WSGIViolation", "WSGIWarning", "validator"]
+
+#: Rules judged as soon as a call is made: their verdict cannot change later.
+CALL_RULES = (
+    "APP-STATUS-STR",
+    "APP-STATUS-FORMAT",
+    "APP-STATUS-NO-CONTROL",
+    "APP-STATUS-FINAL",
+    "APP-STATUS-HEADERS-LATIN1",
+    "APP-HEADERS-LIST",
+    "APP-HEADERS-TUPLES",
+    "APP-HEADER-STR",
+    "APP-HEADER-NAME-TOKEN",
+    "APP-HEADER-VALUE-NO-CONTROL",
+    "APP-NO-HOP-BY-HOP",
+    "APP-NO-TRANSFER-ENCODING",
+    "APP-CL-SYNTAX",
+    "APP-SR-POSITIONAL",
+    "APP-SR-ONCE",
+    "APP-EXC-INFO-TUPLE",
+    "APP-SR-BEFORE-BODY",
+    "APP-YIELD-BYTES",
+    "APP-WRITE-BYTES",
+    "APP-NO-WRITE-FROM-ITER",
+    "APP-ERRORS-WRITE-STR",
+    "APP-STREAMS-NO-CLOSE",
+    "APP-STREAMS-ONLY-SPEC-METHODS",
+)
+
+#: How much of the body the validator keeps to judge it (it counts the rest).
+BODY_KEPT = 1 << 20
+
+
+class WSGIViolation(AssertionError):
+    """A MUST rule was broken (or a SHOULD rule, in strict mode)."""
+
+    def __init__(self, finding: Finding) -> None:
+        where = f" (at {finding.where})" if finding.where else ""
+        super().__init__(f"{finding.rule}: {finding.message}{where}")
+        self.finding = finding
+        self.rule = finding.rule
+
+
+class WSGIWarning(UserWarning):
+    """A SHOULD rule was broken."""
+
+    def __init__(self, finding: Finding) -> None:
+        where = f" (at {finding.where})" if finding.where else ""
+        super().__init__(f"{finding.rule}: {finding.message}{where}")
+        self.finding = finding
+        self.rule = finding.rule
+
+
+class Validator:
+    """A validating wrapper around a WSGI application (see :func:`validator`)."""
+
+    def __init__(
+        self,
+        app: WSGIApp,
+        *,
+        strict: bool = False,
+        collect: bool = False,
+        select: Iterable[str] = (),
+        ignore: Iterable[str] = (),
+    ) -> None:
+        self.app = app
+        self.strict = strict
+        self.collect = collect
+        self.rules: list[Rule] = REGISTRY.select(select, ignore)
+        self._call_rules = [each for each in self.rules if each.id in CALL_RULES]
+        self._app_where = app_location(app)
+        self._lock = threading.Lock()
+        #: Every finding so far, in every exchange (with ``collect=True``, the only report).
+        self.findings: list[Finding] = []
+
+    def __call__(self, environ: Any, start_response: Callable[..., Any]) -> Any:
+        return _Invocation(self, environ, start_response).run()
+
+    def _report(self, findings: list[Finding]) -> None:
+        with self._lock:
+            self.findings.extend(findings)
+        if self.collect:
+            return
+        for finding in findings:
+            if finding.level is Level.MUST or self.strict:
+                raise WSGIViolation(finding)
+            warnings.warn(WSGIWarning(finding), stacklevel=3)
+
+
+def validator(
+    app: WSGIApp,
+    *,
+    strict: bool = False,
+    collect: bool = False,
+    select: Iterable[str] = (),
+    ignore: Iterable[str] = (),
+) -> Validator:
+    """Wrap ``app`` so every exchange is checked against the PEP 3333 rules.
+
+    A drop-in for ``wsgiref.validate.validator(app)``; ``select``/``ignore`` take rule ids
+    or prefixes (``"APP-*"``).
+    """
+    return Validator(app, strict=strict, collect=collect, select=select, ignore=ignore)
+
+
+class _Invocation:
+    """One call of the wrapped app: its log, and the guards that fill it."""
+
+    def __init__(self, owner: Validator, environ: Any, start_response: Callable[..., Any]):
+        self.owner = owner
+        self.log: list[RawEvent] = []
+        self.server_start_response = start_response
+        self.environ = environ
+        self.environ_type = type(environ)
+        try:
+            self.snapshot = dict(environ)
+        except Exception:
+            self.snapshot = {}
+        self.reported: set[tuple[str, str]] = set()
+        self.finished = False
+        self.returned = False
+        self.body_started = False
+        self.status: str | None = None
+        self.headers: list[tuple[str, str]] = []
+        self.body = bytearray()
+        self.size = 0
+        self.file_wrappers: set[int] = set()
+
+    # -- judging ---------------------------------------------------------------------------
+
+    def _exchange(self) -> Exchange:
+        status = self.status or "0 "
+        code = int(status[:3]) if status[:3].isdigit() else 0
+        response = Response(
+            _request_from(self.snapshot),
+            code,
+            status[4:],
+            list(self.headers),
+            bytes(self.body),
+            True,
+            self.snapshot,
+            self.log,
+            body_size=self.size,
+        )
+        return Exchange(response, source="validator", environ_type=self.environ_type)
+
+    def judge(self, rules: list[Rule]) -> None:
+        """Run ``rules`` on what has happened so far; report what is new."""
+        findings = check_exchange(self._exchange(), rules)
+        fresh = []
+        for finding in findings:
+            key = (finding.rule, finding.message)
+            if key not in self.reported:
+                self.reported.add(key)
+                fresh.append(finding)
+        if fresh:
+            self.owner._report(fresh)
+
+    def finish(self) -> None:
+        if not self.finished:
+            self.finished = True
+            self.judge(self.owner.rules)
+
+    # -- the call ------------------------------------------------------------------------------
+
+    def run(self) -> Any:
+        environ = self.environ
+        if isinstance(environ, dict):
+            self._guard_streams(environ)
+        try:
+            result: Any = self.owner.app(environ, self.start_response)
+        except BaseException as exc:
+            kind, message, where = _describe(exc)
+            self.log.append((AppRaised, "call", kind, message, where, self.body_started))
+            self.finish()
+            raise
+        self.returned = True
+        kind_of = type(result)
+        length: int | None = None
+        if hasattr(kind_of, "__len__"):
+            try:
+                length = len(result)
+            except Exception:
+                length = None
+        close = getattr(result, "close", None)
+        self.log.append(
+            (
+                AppReturned,
+                kind_of.__name__,
+                length,
+                close is not None,
+                hasattr(kind_of, "__iter__") or hasattr(kind_of, "__getitem__"),
+                self.owner._app_where,
+                _is_file(result),
+            )
+        )
+        if id(result) in self.file_wrappers:
+            # The server's own file wrapper: hand it back untouched, so the server can use
+            # its fast path (sendfile); what happens next is the server's business.
+            self.log.append((ServerObserved, "file-wrapper-returned", kind_of.__name__))
+            self.finish()
+            return result
+        wrapper = _SizedIterable if length is not None else _Iterable
+        return wrapper(self, result)
+
+    def _guard_streams(self, environ: dict[str, Any]) -> None:
+        if "wsgi.input" in environ:
+            length = environ.get("CONTENT_LENGTH")
+            declared = int(length) if isinstance(length, str) and length.isdigit() else None
+            environ["wsgi.input"] = _InputGuard(self, environ["wsgi.input"], declared)
+        if "wsgi.errors" in environ:
+            environ["wsgi.errors"] = _ErrorsGuard(self, environ["wsgi.errors"])
+        wrapper = environ.get("wsgi.file_wrapper")
+        if callable(wrapper):
+            environ["wsgi.file_wrapper"] = self._file_wrapper(wrapper)
+
+    def _file_wrapper(self, server_wrapper: Callable[..., Any]) -> Callable[..., Any]:
+        def file_wrapper(filelike: Any, *args: Any) -> Any:
+            frame = sys._getframe(1)
+            self.log.append(
+                (
+                    FileWrapperCalled,
+                    type(filelike).__name__,
+                    callable(getattr(filelike, "read", None)),
+                    args[0] if args else None,
+                    (frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name),
+                )
+            )
+            self.judge(self.owner._call_rules)
+            result = server_wrapper(filelike, *args)
+            self.file_wrappers.add(id(result))
+            return result
+
+        return file_wrapper
+
+    def start_response(self, *args: Any, **kwargs: Any) -> Any:
+        frame = sys._getframe(1)
+        params = dict(zip(("status", "response_headers", "exc_info"), args, strict=False))
+        params.update(kwargs)
+        exc_info = params.get("exc_info")
+        kind, summary = _exc_info_kind(exc_info)
+        self.log.append(
+            (
+                StartResponseCalled,
+                params.get("status"),
+                params.get("response_headers"),
+                summary,
+                kind,
+                len(args),
+                tuple(kwargs),
+                self.body_started,
+                (frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name),
+                _handling(),
+            )
+        )
+        self.judge(self.owner._call_rules)
+        try:
+            write = self.server_start_response(*args, **kwargs)
+        except BaseException as exc:
+            self.log.append((ServerObserved, "start_response-raised", type(exc).__qualname__))
+            raise
+        finally:
+            exc_info = params = None  # type: ignore[assignment]
+        returned = "callable" if callable(write) else type(write).__name__
+        self.log.append((ServerObserved, "start_response-returned", returned))
+        status, headers = (
+            args[0] if args else kwargs.get("status"),
+            (args[1] if len(args) > 1 else kwargs.get("response_headers")),
+        )
+        if isinstance(status, str):
+            self.status = status
+        if isinstance(headers, list | tuple):
+            self.headers = [item for item in headers if isinstance(item, tuple)]
+        return self._write_for(write)
+
+    def _write_for(self, server_write: Any) -> Callable[[bytes], Any]:
+        def write(data: bytes) -> Any:
+            frame = sys._getframe(1)
+            self.log.append(
+                (
+                    WriteCalled,
+                    data,
+                    (frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name),
+                    self.returned,
+                )
+            )
+            self.judge(self.owner._call_rules)
+            self._body(data)
+            return server_write(data)
+
+        return write
+
+    def _body(self, data: object) -> None:
+        if type(data) is bytes and data:
+            self.body_started = True
+            self.size += len(data)
+            if len(self.body) < BODY_KEPT:
+                self.body += data[: BODY_KEPT - len(self.body)]
+
+
+class _Iterable:
+    """The app's iterable, as the server sees it: every block and close() recorded."""
+
+    def __init__(self, invocation: _Invocation, result: Any) -> None:
+        self._invocation = invocation
+        self._result = result
+        self._iterator: Iterator[Any] | None = None
+        self._generator = False
+
+    def __iter__(self) -> _Iterable:
+        return self
+
+    def __next__(self) -> Any:
+        invocation = self._invocation
+        if self._iterator is None:
+            self._iterator = iter(self._result)
+            self._generator = hasattr(self._iterator, "gi_frame")
+        try:
+            block = next(self._iterator)
+        except StopIteration:
+            invocation.log.append((Exhausted,))
+            raise
+        except BaseException as exc:
+            kind, message, where = _describe(exc)
+            invocation.log.append(
+                (AppRaised, "iteration", kind, message, where, invocation.body_started)
+            )
+            raise
+        location = _yield_location(self._iterator) if self._generator else None
+        invocation.log.append((Yielded, block, location))
+        if type(block) is not bytes or (block and invocation.status is None):
+            invocation.judge(invocation.owner._call_rules)
+        invocation._body(block)
+        return block
+
+    def close(self) -> None:
+        invocation = self._invocation
+        close = getattr(self._result, "close", None)
+        try:
+            if close is not None:
+                close()
+        except BaseException as exc:
+            invocation.log.append((CloseCalled, f"{type(exc).__qualname__}: {exc}"))
+            raise
+        else:
+            invocation.log.append((CloseCalled, None))
+        finally:
+            invocation.finish()
+
+    def __del__(self) -> None:
+        # A server that never calls close(): judge the exchange now (SRV-CLOSE-CALLED fires
+        # if the app's iterable had a close()).
+        invocation = self._invocation
+        if not invocation.finished:
+            invocation.finished = True
+            invocation.log.append((ServerObserved, "never-closed", type(self._result).__name__))
+            with warnings.catch_warnings():
+                warnings.simplefilter("always")
+                try:
+                    invocation.judge(invocation.owner.rules)
+                except WSGIViolation as violation:
+                    warnings.warn(WSGIWarning(violation.finding), stacklevel=1)
+
+
+class _SizedIterable(_Iterable):
+    """An iterable whose ``len()`` the server can still see (PEP 3333 lets it use it)."""
+
+    def __len__(self) -> int:
+        return len(self._result)
+
+
+class _InputGuard:
+    """``wsgi.input`` seen through the validator: each call recorded, types checked."""
+
+    def __init__(self, invocation: _Invocation, stream: Any, length: int | None) -> None:
+        self._invocation = invocation
+        self._stream = stream
+        self._length = length
+        self._consumed = 0
+        self._available_before: int | None = None
+
+    def _available(self) -> int | None:
+        return None if self._length is None else max(0, self._length - self._consumed)
+
+    def _record(self, method: str, argument: object, data: Any) -> None:
+        size = sum(map(len, data)) if isinstance(data, list) else len(data)
+        self._consumed += size
+        invocation = self._invocation
+        invocation.log.append((InputRead, method, argument, size, self._available_before))
+        returned = [data] if not isinstance(data, list) else data
+        if any(type(piece) is not bytes for piece in returned):
+            invocation.log.append(
+                (ServerObserved, "input-returned", f"{method}() gave {type(data).__name__}")
+            )
+
+    def read(self, *args: Any) -> Any:
+        self._available_before = self._available()
+        data = self._stream.read(*args)
+        self._record("read", args[0] if args else None, data)
+        return data
+
+    def readline(self, *args: Any) -> Any:
+        self._available_before = self._available()
+        data = self._stream.readline(*args)
+        self._record("readline", args[0] if args else None, data)
+        return data
+
+    def readlines(self, *args: Any) -> Any:
+        self._available_before = self._available()
+        data = self._stream.readlines(*args)
+        self._record("readlines", args[0] if args else None, list(data))
+        return data
+
+    def __iter__(self) -> Iterator[Any]:
+        while True:
+            self._available_before = self._available()
+            line = self._stream.readline()
+            self._record("__next__", None, line)
+            if not line:
+                return
+            yield line
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        self._invocation.log.append((StreamMisuse, "wsgi.input", name))
+        self._invocation.judge(self._invocation.owner._call_rules)
+        return getattr(self._stream, name)
+
+
+class _ErrorsGuard:
+    """``wsgi.errors`` seen through the validator."""
+
+    def __init__(self, invocation: _Invocation, stream: Any) -> None:
+        self._invocation = invocation
+        self._stream = stream
+
+    def write(self, text: Any) -> Any:
+        self._invocation.log.append((ErrorsWritten, "write", text))
+        self._invocation.judge(self._invocation.owner._call_rules)
+        return self._stream.write(text)
+
+    def writelines(self, lines: Iterable[Any]) -> Any:
+        items = list(lines)
+        self._invocation.log.append((ErrorsWritten, "writelines", items))
+        self._invocation.judge(self._invocation.owner._call_rules)
+        return self._stream.writelines(items)
+
+    def flush(self) -> Any:
+        self._invocation.log.append((ErrorsWritten, "flush", None))
+        return self._stream.flush()
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        self._invocation.log.append((StreamMisuse, "wsgi.errors", name))
+        self._invocation.judge(self._invocation.owner._call_rules)
+        return getattr(self._stream, name)
+
+
+def _is_file(result: object) -> bool:
+    import io
+
+    return isinstance(result, io.IOBase)
+
+
+def _request_from(environ: dict[str, Any]) -> Request:
+    """The request an environ describes, as well as it can be told (for findings)."""
+
+    def text(key: str, default: str = "") -> str:
+        value = environ.get(key, default)
+        return value if isinstance(value, str) else default
+
+    path = quote(text("SCRIPT_NAME") + text("PATH_INFO"), safe="/:@!$&'()*+,;=-._~") or "/"
+    query = text("QUERY_STRING")
+    headers = []
+    for key, value in environ.items():
+        if isinstance(key, str) and key.startswith("HTTP_") and isinstance(value, str):
+            headers.append((key[5:].replace("_", "-").title(), value))
+    if text("CONTENT_TYPE"):
+        headers.append(("Content-Type", text("CONTENT_TYPE")))
+    length = text("CONTENT_LENGTH")
+    version = text("SERVER_PROTOCOL", "HTTP/1.1")[5:] or "1.1"
+    return Request._trusted(
+        method=text("REQUEST_METHOD", "GET") or "GET",
+        target=path + ("?" + query if query else ""),
+        http_version=version,
+        headers=tuple(headers),
+        body=b"",
+        framing=Framing.CONTENT_LENGTH if length.isdigit() and length != "0" else Framing.NONE,
+    )
