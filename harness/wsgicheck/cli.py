@@ -1,7 +1,7 @@
-"""The ``wsgicheck`` command line.
+"""The ``wsgicheck`` command line: ``check``, ``serve``, ``rules``, ``explain``.
 
-Exit status: 0 clean, 1 the app did something wrong, 2 a usage error (bad TARGET, bad option),
-always with one line on stderr for the last.
+Exit status: 0 clean, 1 the app broke rules, 2 a usage error (bad TARGET, bad option),
+the last always with one line on stderr.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ import signal
 import sys
 import threading
 from collections.abc import Sequence
+from typing import Any
 
 from . import __version__
-from .client import Client
 from .environ import ServerConfig
 from .errors import UsageError, WsgicheckError
 from .events import AppRaised, Refused
@@ -25,31 +25,81 @@ from .transcript import format_exchange
 
 __all__ = ["main"]
 
-DEFAULT_PATHS = ("/", "/hello")
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr and exit status 2."""
+
+    def error(self, message: str) -> Any:
+        raise UsageError(message)
+
+
+def _ids(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    from .runner import PROFILES
+
+    parser = _Parser(
         prog="wsgicheck", description="WSGI (PEP 3333) conformance harness and fake server."
     )
     parser.add_argument("--version", action="version", version=f"wsgicheck {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
     check = commands.add_parser(
         "check",
-        help="drive TARGET with requests and report what it did",
-        description="Drive TARGET in memory with a fixed set of requests and print each "
-        "exchange with what the trace recorded.",
+        help="check TARGET against every PEP 3333 rule with generated requests",
+        description="Drive TARGET with generated requests through both transports, judge "
+        "every exchange against the PEP 3333 rules, and report. Exit status 0 when clean, "
+        "1 on findings, 2 on usage errors.",
     )
     check.add_argument("target", metavar="TARGET", help="module:callable or path/file.py:callable")
+    check.add_argument("--format", default="text", help="text, json, junit, sarif, html, markdown")
+    check.add_argument("--output", "-o", metavar="FILE", help="write the report here")
+    check.add_argument("--profile", default="default", choices=list(PROFILES))
+    check.add_argument("--examples", type=int, metavar="N", help="examples (overrides profile)")
+    check.add_argument("--seed", type=int, help="replay a run (the report prints its seed)")
+    check.add_argument("--strict", action="store_true", help="SHOULD findings fail the run")
+    check.add_argument(
+        "--select",
+        type=_ids,
+        action="extend",
+        default=[],
+        metavar="IDS",
+        help="only these rules (ids or prefixes like APP-*, comma-separated)",
+    )
+    check.add_argument(
+        "--ignore", type=_ids, action="extend", default=[], metavar="IDS", help="not these rules"
+    )
     check.add_argument(
         "--path",
         action="append",
         dest="paths",
+        default=[],
         metavar="PATH",
-        help="a path to exercise (repeatable; default: / and /hello)",
+        help="a path worth trying (repeatable); links found are added",
     )
-    check.add_argument("--script-name", default="", help="mount the app under this prefix")
-    check.add_argument("--quiet", "-q", action="store_true", help="print only the summary")
+    check.add_argument("--transport", default="both", choices=["both", "memory", "socket"])
+    check.add_argument(
+        "--jobs",
+        "-j",
+        type=int,
+        default=1,
+        metavar="N",
+        help="share the examples among N processes",
+    )
+    check.add_argument(
+        "--database",
+        metavar="DIR",
+        default=".wsgicheck/examples",
+        help="Hypothesis example database: past failures replay first",
+    )
+    check.add_argument("--no-database", action="store_true", help="do not save examples")
+    check.add_argument(
+        "--timeout", type=float, default=10.0, metavar="SECONDS", help="time limit per exchange"
+    )
+    check.add_argument("--no-color", action="store_true", help="plain text even on a terminal")
+
     serve = commands.add_parser(
         "serve",
         help="serve TARGET on a real socket, validating and tracing each exchange",
@@ -62,22 +112,90 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--script-name", default="", help="mount the app under this prefix")
     serve.add_argument("--threads", type=int, default=8, help="worker threads (8)")
     serve.add_argument("--quiet", "-q", action="store_true", help="print only problems")
+
+    commands.add_parser("rules", help="list the rules", description="List every rule.")
+    explain = commands.add_parser(
+        "explain", help="explain a rule", description="Print a rule, its PEP text and an example."
+    )
+    explain.add_argument("rule", metavar="RULE_ID")
     return parser
 
 
-def _requests(client: Client, paths: Sequence[str]) -> list[Response]:
-    """The fixed set of exchanges ``check`` runs for each path."""
-    prefix = client.config.script_name
-    responses = []
-    for path in paths:
-        target = prefix + path
-        responses.append(client.get(target))
-        responses.append(client.head(target))
-        responses.append(client.get(target + "?q=1&empty=&pct=%25"))
-        responses.append(client.post(target, form={"name": "wsgicheck"}))
-        responses.append(client.post(target, body=b"chunk" * 10, chunked=True, chunk_sizes=(7, 43)))
-    responses.append(client.get(prefix + "/caf\u00e9//x"))
-    return responses
+# -- check ---------------------------------------------------------------------------------------
+
+
+def _check(args: argparse.Namespace) -> int:
+    from . import report
+    from .runner import RunOptions, run, run_jobs
+
+    if args.format not in report.names():
+        raise UsageError(f"--format: one of {', '.join(report.names())}, not {args.format!r}")
+    if args.jobs < 1:
+        raise UsageError("--jobs must be at least 1")
+    for path in args.paths:
+        if not path.startswith("/"):
+            raise UsageError(f"--path {path!r}: paths start with '/'")
+    app = load_target(args.target)
+    from .rules import REGISTRY
+
+    for pattern in [*args.select, *args.ignore]:
+        if not REGISTRY.select([pattern]):
+            raise UsageError(f"no rule matches {pattern!r} (see: wsgicheck rules)")
+    options = RunOptions(
+        profile=args.profile,
+        max_examples=args.examples,
+        seed=args.seed,
+        paths=tuple(args.paths),
+        select=tuple(args.select),
+        ignore=tuple(args.ignore),
+        strict=args.strict,
+        transports=args.transport,
+        database=None if args.no_database else args.database,
+        timeout=args.timeout,
+    )
+    progress = _Progress() if sys.stderr.isatty() else None
+    if args.jobs > 1:
+        result = run_jobs(args.target, options, jobs=args.jobs, on_progress=progress)
+    else:
+        result = run(app, options, target=args.target, on_progress=progress)
+    if progress is not None:
+        progress.done()
+    color = (
+        args.output is None
+        and args.format == "text"
+        and sys.stdout.isatty()
+        and not args.no_color
+        and "NO_COLOR" not in os.environ
+    )
+    text = report.render(result, args.format, color=color)
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as stream:
+            stream.write(text)
+    else:
+        sys.stdout.write(text)
+    return 1 if result.failed() else 0
+
+
+class _Progress:
+    """A one-line progress bar on stderr, for terminals."""
+
+    def __init__(self) -> None:
+        self.shown = -1
+
+    def __call__(self, done: int, total: int) -> None:
+        percent = min(100, done * 100 // max(total, 1))
+        if percent != self.shown:
+            self.shown = percent
+            bar = "#" * (percent // 4)
+            sys.stderr.write(f"\r[{bar:<25}] {done}/{total} examples")
+            sys.stderr.flush()
+
+    def done(self) -> None:
+        sys.stderr.write("\r" + " " * 60 + "\r")
+        sys.stderr.flush()
+
+
+# -- serve ---------------------------------------------------------------------------------------
 
 
 def _problems(response: Response) -> list[str]:
@@ -94,25 +212,8 @@ def _problems(response: Response) -> list[str]:
     return problems
 
 
-def _check(args: argparse.Namespace) -> int:
-    app = load_target(args.target)
-    client = Client(app, config=ServerConfig(script_name=args.script_name))
-    responses = _requests(client, args.paths or DEFAULT_PATHS)
-    failed = 0
-    for response in responses:
-        problems = _problems(response)
-        failed += bool(problems)
-        if not args.quiet:
-            print("\n".join(format_exchange(response)))
-            print()
-        for problem in problems:
-            print(f"! {response.request.method} {response.request.target}: {problem}")
-    verdict = f"{failed} with problems" if failed else "no problems"
-    print(f"{args.target}: {len(responses)} exchanges, {verdict}")
-    return 1 if failed else 0
-
-
 def _serve(args: argparse.Namespace) -> int:
+    from .rules import Exchange, check_exchange
     from .server import Server
 
     app = load_target(args.target)
@@ -121,10 +222,16 @@ def _serve(args: argparse.Namespace) -> int:
     printing = threading.Lock()
 
     def show(response: Response) -> None:
-        problems = _problems(response)
+        findings = check_exchange(Exchange(response, source="socket"))
         lines = [] if args.quiet else [*format_exchange(response), ""]
         request = response.request
-        lines.extend(f"! {request.method} {request.target}: {problem}" for problem in problems)
+        where = f"{request.method} {request.target}"
+        lines.extend(f"! {where}: {problem}" for problem in _problems(response))
+        lines.extend(
+            f"! {where}: {finding.rule} ({finding.level.value}): {finding.message}"
+            + (f" at {finding.where}" if finding.where else "")
+            for finding in findings
+        )
         if lines:
             with printing:
                 print("\n".join(lines), flush=True)
@@ -145,6 +252,8 @@ def _serve(args: argparse.Namespace) -> int:
         )
     except OSError as exc:
         raise UsageError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from exc
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
     print(f"wsgicheck: serving {args.target} on {server.url} (Ctrl-C to stop)", flush=True)
     signal.signal(signal.SIGTERM, _interrupt)
     with contextlib.suppress(KeyboardInterrupt):
@@ -157,10 +266,62 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
+# -- rules and explain ----------------------------------------------------------------------------
+
+
+def _rules(args: argparse.Namespace) -> int:
+    from .rules import REGISTRY
+
+    for each in REGISTRY:
+        print(f"{each.id:<32} {each.level.value:<6} {each.binding.value:<7} {each.summary}")
+    print(f"\n{len(REGISTRY)} rules. `wsgicheck explain RULE_ID` for one in full.")
+    return 0
+
+
+def _explain(args: argparse.Namespace) -> int:
+    from .rules import REGISTRY
+
+    rule_id = args.rule.upper()
+    if rule_id not in REGISTRY:
+        close = [each.id for each in REGISTRY if rule_id in each.id or each.id in rule_id]
+        hint = f"; did you mean {', '.join(close[:3])}?" if close else " (see: wsgicheck rules)"
+        raise UsageError(f"no rule {args.rule!r}{hint}")
+    each = REGISTRY[rule_id]
+    lines = [
+        f"{each.id} ({each.level.value}, binds the {each.binding.value})",
+        "",
+        f"  {each.summary}",
+        "",
+        f"PEP 3333, {each.section}:",
+        *_wrap(each.pep, "  "),
+    ]
+    if each.covers:
+        lines += ["", f"Catalogue rows: {', '.join(each.covers)}"]
+    if each.example:
+        lines += ["", "Example:", *("  " + line for line in each.example.splitlines())]
+    print("\n".join(lines))
+    return 0
+
+
+def _wrap(text: str, indent: str) -> list[str]:
+    import textwrap
+
+    return textwrap.wrap(text, width=92, initial_indent=indent, subsequent_indent=indent)
+
+
+# -- entry ---------------------------------------------------------------------------------------
+
+_COMMANDS = {"check": _check, "serve": _serve, "rules": _rules, "explain": _explain}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``wsgicheck`` console script."""
-    args = _parser().parse_args(argv)
     try:
+        try:
+            args = _parser().parse_args(argv)
+        except UsageError as exc:
+            print(f"wsgicheck: error: {exc}", file=sys.stderr)
+            return 2
         status = _run(args)
         sys.stdout.flush()  # a closed pipe shows up here, not at interpreter exit
     except BrokenPipeError:
@@ -175,14 +336,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     try:
-        if args.command == "check":
-            return _check(args)
-        if args.command == "serve":
-            return _serve(args)
+        return _COMMANDS[args.command](args)
     except WsgicheckError as exc:
         print(f"wsgicheck: error: {exc}", file=sys.stderr)
         return 2
-    raise AssertionError(f"unhandled command {args.command}")  # pragma: no cover
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -207,10 +207,15 @@ class Client:
     def options(self, target: str | bytes = "*", **options: Any) -> Response:
         return self.send(self.build_request("OPTIONS", target, **options))
 
-    def send(self, request: Request) -> Response:
-        """Run ``request`` through the core and return what came back."""
+    def send(self, request: Request, *, log: list[RawEvent] | None = None) -> Response:
+        """Run ``request`` through the core and return what came back.
+
+        ``log`` is the list the trace is recorded into (a caller that may give up on a
+        hanging app keeps it, to see what the app did before it hung).
+        """
         config = self.config
-        log: list[RawEvent] = []
+        if log is None:
+            log = []
         sink = MemorySink()
         refusal = request_problem(request, config)
         environ: dict[str, Any] | None = None

@@ -127,11 +127,10 @@ class InputStream:
             size = min(size, cap)
         if size == 0:
             return b""
-        if cap is None:
-            while len(self._buffer) < size and self._fill(size - len(self._buffer)):
-                pass
-        elif not self._buffer:
-            self._fill(size)
+        # Short reads are exactly max_read bytes (or what is left): the same whatever the
+        # source delivers at a time, so both transports give the app the same reads.
+        while len(self._buffer) < size and self._fill(size - len(self._buffer)):
+            pass
         return self._take(size)
 
     def _readline(self, size: int) -> bytes:

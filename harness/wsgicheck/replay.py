@@ -1,0 +1,279 @@
+"""Replaying one request through each transport, with time limits, and comparing them.
+
+:class:`MemoryTransport` runs the app in a worker thread so that an app that hangs costs
+the run one abandoned thread and a finding, never the run itself. :class:`SocketTransport`
+sends the request's exact bytes to one live :class:`~wsgicheck.server.Server` over one
+keep-alive connection and takes the server's record of the exchange. :func:`differences`
+lists what the two disagree on, after the normalisation documented in ``NORMALISED``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import queue
+import socket
+import threading
+from dataclasses import replace
+from typing import Any
+
+from .client import Client
+from .core import WSGIApp
+from .environ import ServerConfig
+from .events import InputRead, RawEvent, TimedOut
+from .request import Request
+from .response import Response
+from .server import Limits, Server
+
+__all__ = ["NORMALISED", "MemoryTransport", "SocketTransport", "TransportError", "differences"]
+
+#: What may differ between the transports for the same request, and why.
+NORMALISED = {
+    "environ REMOTE_PORT": "only a socket has a client port",
+    "environ wsgi.input, wsgi.errors, wsgi.file_wrapper": (
+        "the objects differ; their types must not"
+    ),
+    "response header Date": "the two exchanges happen at different times",
+    "response header Connection": "the socket server adds Connection: close when it must close",
+    "response body and header values": (
+        "an app may answer the same request differently each time (a token, a timestamp); "
+        "the status, the header names and the trace's shape must agree"
+    ),
+    "trace InputRead.available for a chunked body": (
+        "unknown on a socket until the body ends; known at once in memory"
+    ),
+}
+
+
+class TransportError(Exception):
+    """The socket transport could not complete an exchange (a wsgicheck problem)."""
+
+
+class MemoryTransport:
+    """Exchanges in memory, in a worker thread, abandoned past ``timeout`` seconds."""
+
+    def __init__(self, app: WSGIApp, timeout: float) -> None:
+        self.app = app
+        self.timeout = timeout
+        self._jobs: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._worker: threading.Thread | None = None
+
+    def _start_worker(self) -> None:
+        self._jobs = queue.SimpleQueue()
+        self._worker = threading.Thread(
+            target=self._work, args=(self._jobs,), name="wsgicheck-memory", daemon=True
+        )
+        self._worker.start()
+
+    @staticmethod
+    def _work(jobs: queue.SimpleQueue[Any]) -> None:
+        while True:
+            job = jobs.get()
+            if job is None:
+                return
+            client, request, log, done, finished = job
+            try:
+                done.append(client.send(request, log=log))
+            except BaseException as exc:  # pragma: no cover - the core never raises
+                done.append(exc)
+            finished.set()
+
+    def exchange(self, request: Request, config: ServerConfig) -> Response:
+        if self._worker is None or not self._worker.is_alive():
+            self._start_worker()
+        log: list[RawEvent] = []
+        done: list[Any] = []
+        finished = threading.Event()
+        self._jobs.put((Client(self.app, config=config), request, log, done, finished))
+        if finished.wait(self.timeout):
+            result = done[0]
+            if isinstance(result, BaseException):  # pragma: no cover
+                raise result
+            return result  # type: ignore[no-any-return]
+        # The app hangs: leave it its thread, record what it did, carry on with a new one.
+        log.append((TimedOut, self.timeout, False))
+        self._worker = None
+        return Response(request, 0, "", [], b"", False, {}, log)
+
+    def close(self) -> None:
+        if self._worker is not None:
+            self._jobs.put(None)
+
+
+class SocketTransport:
+    """Exchanges over a real socket with one live server, keep-alive reused."""
+
+    def __init__(self, app: WSGIApp, timeout: float, body_limit: int) -> None:
+        self._records: queue.SimpleQueue[Response | tuple[int, str]] = queue.SimpleQueue()
+        self.timeout = timeout
+        self.server = Server(
+            app,
+            threads=4,
+            limits=Limits(
+                exchange_timeout=timeout,
+                io_timeout=timeout + 5,
+                capture_limit=body_limit,
+                header_timeout=timeout + 5,
+            ),
+            on_exchange=self._records.put,
+            on_reject=lambda remote, status, message: self._records.put((status, message)),
+        )
+        self.server.start()
+        self._sock: socket.socket | None = None
+
+    @property
+    def config(self) -> ServerConfig:
+        return self.server.config
+
+    def _connect(self) -> socket.socket:
+        if self._sock is None:
+            self._sock = socket.create_connection(
+                (self.server.host, self.server.port), timeout=self.timeout + 5
+            )
+        return self._sock
+
+    def _drop(self) -> None:
+        if self._sock is not None:
+            with contextlib.suppress(OSError):
+                self._sock.close()
+            self._sock = None
+
+    def exchange(self, request: Request, config: ServerConfig) -> Response:
+        # One request at a time on one connection: the server takes the config the runner
+        # drew for this example (its name and port stay its own).
+        self.server.config = replace(
+            config,
+            server_name=self.server.config.server_name,
+            server_port=self.server.config.server_port,
+        )
+        for attempt in range(2):
+            sock = self._connect()
+            try:
+                sock.sendall(request.to_bytes())
+                keep = _read_response(sock, request.method)
+                break
+            except (ConnectionError, TimeoutError, OSError):
+                self._drop()
+                if attempt:
+                    raise
+        if not keep:
+            self._drop()
+        try:
+            record = self._records.get(timeout=self.timeout + 5)
+        except queue.Empty:
+            raise TransportError("the server sent no record of the exchange") from None
+        if isinstance(record, tuple):
+            raise TransportError(f"the server refused the request: {record[0]} {record[1]}")
+        return record
+
+    def close(self) -> None:
+        self._drop()
+        self.server.shutdown(timeout=2.0)
+
+
+def _read_response(sock: socket.socket, method: str) -> bool:
+    """Read one whole response (skipping 1xx); return whether the connection stays open."""
+    reader = _Reader(sock)
+    while True:
+        status_line = reader.line()
+        status = int(status_line.split(b" ", 2)[1])
+        headers: dict[bytes, list[bytes]] = {}
+        while line := reader.line():
+            name, _, value = line.partition(b":")
+            headers.setdefault(name.strip().lower(), []).append(value.strip())
+        if status >= 200:
+            break
+    version = status_line[:8]
+    connection = b",".join(headers.get(b"connection", [])).lower()
+    keep = (version == b"HTTP/1.1" and b"close" not in connection) or (
+        version == b"HTTP/1.0" and b"keep-alive" in connection
+    )
+    if method == "HEAD" or status in (204, 304):
+        return keep
+    if b"chunked" in b",".join(headers.get(b"transfer-encoding", [])).lower():
+        while True:
+            size = int(reader.line().split(b";")[0], 16)
+            if size == 0:
+                while reader.line():
+                    pass
+                return keep
+            reader.exactly(size + 2)
+    if b"content-length" in headers:
+        reader.exactly(int(headers[b"content-length"][0]))
+        return keep
+    reader.until_close()
+    return False
+
+
+class _Reader:
+    """Buffered reads from a socket: lines and exact sizes."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.buffer = b""
+
+    def _more(self) -> None:
+        data = self.sock.recv(65536)
+        if not data:
+            raise ConnectionError("the server closed the connection")
+        self.buffer += data
+
+    def line(self) -> bytes:
+        while b"\r\n" not in self.buffer:
+            self._more()
+        line, self.buffer = self.buffer.split(b"\r\n", 1)
+        return line
+
+    def exactly(self, size: int) -> None:
+        while len(self.buffer) < size:
+            self._more()
+        self.buffer = self.buffer[size:]
+
+    def until_close(self) -> None:
+        with contextlib.suppress(ConnectionError):
+            while True:
+                self.buffer = b""
+                self._more()
+
+
+def differences(memory: Response, wire: Response) -> list[str]:
+    """What the two transports disagree on, after the normalisation of :data:`NORMALISED`."""
+    found = []
+    if memory.status_code != wire.status_code:
+        found.append(f"status {memory.status_code} in memory, {wire.status_code} on a socket")
+    found.extend(_environ_differences(memory.environ, wire.environ))
+    names = {name.lower() for name, _ in memory.headers} - {"date", "connection"}
+    wire_names = {name.lower() for name, _ in wire.headers} - {"date", "connection"}
+    if names != wire_names:
+        found.append(f"response header names differ: {sorted(names ^ wire_names)}")
+    shape = _trace_shape(memory)
+    wire_shape = _trace_shape(wire)
+    if shape != wire_shape:
+        found.append(f"traces differ: {shape} in memory, {wire_shape} on a socket")
+    return found
+
+
+def _environ_differences(memory: dict[str, Any] | None, wire: dict[str, Any] | None) -> list[str]:
+    if memory is None or wire is None:
+        return [] if memory is wire else ["the app ran on one transport only"]
+    found = []
+    objects = {"wsgi.input", "wsgi.errors", "wsgi.file_wrapper"}
+    for key in sorted(set(memory) | set(wire)):
+        if key == "REMOTE_PORT":
+            continue
+        mine, theirs = memory.get(key, "<absent>"), wire.get(key, "<absent>")
+        if key in objects:
+            mine, theirs = type(mine).__name__, type(theirs).__name__
+        if mine != theirs:
+            found.append(f"environ {key}: {mine!r} in memory, {theirs!r} on a socket")
+    return found
+
+
+def _trace_shape(response: Response) -> list[str]:
+    """The trace as a list of event kinds (and the sizes that must agree)."""
+    shape = []
+    for event in response.trace:
+        kind = type(event).__name__
+        if isinstance(event, InputRead):
+            kind += f"({event.method},{event.size})"
+        shape.append(kind)
+    return shape

@@ -1,0 +1,72 @@
+"""Rules the runner itself enforces: an app that hangs, never ends, or answers differently
+depending on which of wsgicheck's transports carried the request.
+
+They are not catalogue rows (see ``specs/traceability/extra.md``): they are how a hostile or
+broken app shows up as a finding instead of a hung or crashed harness.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from .exchange import Exchange
+from .registry import Binding, Finding, Level, Rule, rule
+
+
+@rule(
+    "HARNESS-EXCHANGE-TIMEOUT",
+    level=Level.MUST,
+    binding=Binding.APP,
+    section="wsgicheck: per-exchange time limit",
+    summary="the application answers each request within the time limit",
+    pep="""(Not a PEP 3333 requirement: a server must be able to finish an exchange. An app
+    that never returns, or whose iterable never ends, hangs the server thread serving it.)""",
+    covers=(),
+    applies=lambda ex: ex.app_ran,
+    example="""
+bad:  def app(environ, start_response): time.sleep(3600)
+fix:  bound the work; stream long responses block by block""",
+)
+def exchange_timeout(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    if ex.timed_out:
+        yield self.finding(ex, "the exchange ran past the time limit and was abandoned")
+
+
+@rule(
+    "HARNESS-BODY-LIMIT",
+    level=Level.SHOULD,
+    binding=Binding.APP,
+    section="wsgicheck: response body limit",
+    summary="the response body ends within the size limit",
+    pep="""(Not a PEP 3333 requirement: an iterable that never ends keeps a server sending
+    forever; wsgicheck stops reading at its limit and reports it.)""",
+    covers=(),
+    applies=lambda ex: ex.app_ran,
+    example="""
+bad:  return itertools.repeat(b"x")
+fix:  end the iterable""",
+)
+def body_limit(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    if ex.limit_reached:
+        yield self.finding(ex, "the body went past the response body limit")
+
+
+@rule(
+    "HARNESS-TRANSPORTS-AGREE",
+    level=Level.MUST,
+    binding=Binding.SERVER,
+    section="wsgicheck: one core, two transports",
+    summary="the same request gets the same environ, status and trace in memory and on a socket",
+    pep="""(Not a PEP 3333 requirement: wsgicheck's two transports share one core, so they
+    must agree; a difference is a wsgicheck bug or an app that answers the same request
+    differently each time.)""",
+    covers=(),
+    applies=lambda ex: "transport_differences" in ex.extra,
+    example="""
+bad:  the socket transport builds CONTENT_LENGTH, the memory one leaves it out
+fix:  build the environ in one function, used by both""",
+)
+def transports_agree(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    differences: list[str] = ex.extra["transport_differences"]
+    if differences:
+        yield self.finding(ex, "; ".join(differences[:5]))

@@ -1,0 +1,475 @@
+"""The runner: generated requests through both transports, every rule, shrunk failures.
+
+:func:`run` learns paths worth trying from the app's first answers, then lets Hypothesis
+draw (request, server configuration) pairs. Each pair is replayed in memory and on a live
+socket server; every rule judges both exchanges, and the transports are compared. Whenever
+an example breaks a rule, the runner raises a failure of that rule's own type, so
+Hypothesis shrinks it and keeps looking for other failures; for every rule that failed, the
+smallest example seen is kept with reproducers (raw HTTP, curl, and a Python snippet).
+
+Runs are deterministic for a given seed, and Hypothesis's example database (a directory by
+default) replays past failures first.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import seed as hypothesis_seed
+from hypothesis.database import DirectoryBasedExampleDatabase, ExampleDatabase
+
+from . import strategies
+from .client import Client
+from .core import WSGIApp
+from .environ import ServerConfig
+from .replay import NORMALISED, MemoryTransport, SocketTransport, TransportError, differences
+from .reproduce import Reproducers, reproducers
+from .request import Request
+from .response import Response
+from .rules import REGISTRY, Exchange, Finding, Rule, RuleResult, is_failure
+
+if sys.version_info >= (3, 11):  # pragma: no cover - depends on the interpreter
+    from builtins import BaseExceptionGroup
+else:  # pragma: no cover
+    from exceptiongroup import BaseExceptionGroup  # type: ignore[import-not-found]
+
+__all__ = [
+    "NORMALISED",
+    "PROFILES",
+    "Failure",
+    "RunOptions",
+    "RunResult",
+    "discover",
+    "run",
+    "run_jobs",
+]
+
+#: Examples per run for each profile.
+PROFILES = {"quick": 50, "default": 200, "thorough": 1500}
+#: Where Hypothesis keeps the examples that failed, to replay them first next time.
+DEFAULT_DATABASE = ".wsgicheck/examples"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunOptions:
+    """How a run draws, judges and reports."""
+
+    profile: str = "default"
+    #: Overrides the profile's number of examples.
+    max_examples: int | None = None
+    #: None picks one at random (and the result says which).
+    seed: int | None = None
+    #: Paths the app serves, to try first and vary (learned ones are added).
+    paths: tuple[str, ...] = ()
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    #: SHOULD findings fail the run too.
+    strict: bool = False
+    #: ``"both"``, ``"memory"`` or ``"socket"``.
+    transports: str = "both"
+    #: A directory for Hypothesis's example database, or None for none.
+    database: str | None = DEFAULT_DATABASE
+    #: Seconds an exchange may take before it is abandoned and reported.
+    timeout: float = 10.0
+    #: Bytes of response body taken from an app before it is reported as endless.
+    body_limit: int = 8 << 20
+    #: Mount prefixes drawn for SCRIPT_NAME ("" is the server root).
+    script_names: tuple[str, ...] = ("", "/app")
+    #: Raw latin-1 bytes in targets (HTTP says no; servers pass them through).
+    raw_bytes: bool = True
+
+    def __post_init__(self) -> None:
+        if self.profile not in PROFILES:
+            raise ValueError(f"profile: one of {', '.join(PROFILES)}, not {self.profile!r}")
+        if self.transports not in ("both", "memory", "socket"):
+            raise ValueError(f"transports: both, memory or socket, not {self.transports!r}")
+
+    @property
+    def examples(self) -> int:
+        return self.max_examples if self.max_examples is not None else PROFILES[self.profile]
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """The smallest example seen that breaks one rule, and how to replay it."""
+
+    rule: Rule
+    finding: Finding
+    request: Request
+    config: ServerConfig
+    transport: str
+    reproducers: Reproducers
+
+
+@dataclass(slots=True)
+class RunResult:
+    """Everything a report needs."""
+
+    target: str
+    seed: int
+    options: RunOptions
+    examples: int
+    duration: float
+    paths: list[str]
+    results: list[RuleResult]
+    failures: dict[str, Failure]
+    errors: list[str] = field(default_factory=list)
+
+    def failed(self) -> bool:
+        """Whether the run fails: a MUST finding, or a SHOULD one when strict."""
+        return any(
+            is_failure(failure.finding, strict=self.options.strict)
+            for failure in self.failures.values()
+        ) or bool(self.errors)
+
+
+# -- discovering paths --------------------------------------------------------------------------
+
+_link_re = re.compile(rb"""(?:href|src|action)\s*=\s*["']([^"'#<>\s]+)""", re.IGNORECASE)
+
+
+def discover(app: WSGIApp, seeds: Sequence[str] = (), *, limit: int = 24) -> list[str]:
+    """Paths worth trying: ``/``, the seeds, and what the app's answers link to.
+
+    Follows links in HTML (``href``, ``src``, form ``action``) and ``Location`` and
+    ``Content-Location`` headers, on the same origin only, breadth first, at most
+    ``limit`` paths.
+    """
+    client = Client(app)
+    queue = ["/", *seeds]
+    found: list[str] = []
+    while queue and len(found) < limit:
+        path = queue.pop(0)
+        if path in found:
+            continue
+        found.append(path)
+        try:
+            response = client.get(path)
+        except Exception:  # pragma: no cover - the core never raises
+            continue
+        links = [match.decode("latin-1") for match in _link_re.findall(response.body[:65536])]
+        for name in ("Location", "Content-Location"):
+            value = response.header(name)
+            if value:
+                links.append(value)
+        for link in links:
+            absolute = urlsplit(urljoin("http://app.invalid" + path, link))
+            if absolute.netloc == "app.invalid" and absolute.path.startswith("/"):
+                candidate = absolute.path + (f"?{absolute.query}" if absolute.query else "")
+                if candidate not in found and candidate not in queue and candidate.isascii():
+                    queue.append(candidate)
+    return found
+
+
+# -- the run ------------------------------------------------------------------------------------
+
+
+class _RuleFailure(Exception):
+    """Raised to Hypothesis for one failing rule; each rule gets its own subclass."""
+
+
+_FAILURE_TYPES: dict[str, type[_RuleFailure]] = {}
+
+
+def _failure_type(rule_id: str) -> type[_RuleFailure]:
+    kind = _FAILURE_TYPES.get(rule_id)
+    if kind is None:
+        name = "Broke_" + rule_id.replace("-", "_")
+        kind = _FAILURE_TYPES[rule_id] = type(name, (_RuleFailure,), {})
+    return kind
+
+
+_DEFAULT_CONFIG = ServerConfig()
+_DRAWN_CHOICES = (
+    "script_name",
+    "no_body_content_length",
+    "empty_query_string",
+    "multithread",
+    "multiprocess",
+    "file_wrapper",
+    "input_terminated_always",
+    "max_read",
+)
+
+
+def _size(request: Request, config: ServerConfig) -> tuple[int, ...]:
+    """How big an example is, to keep the smallest one per rule: the fewest server choices
+    away from the default, then the shortest request."""
+    unusual = sum(
+        getattr(config, name) != getattr(_DEFAULT_CONFIG, name) for name in _DRAWN_CHOICES
+    )
+    return (unusual, len(request.to_bytes()), len(request.headers))
+
+
+class _Collector:
+    """What the examples showed, rule by rule."""
+
+    def __init__(self, rules: list[Rule], strict: bool) -> None:
+        self.rules = rules
+        self.strict = strict
+        self.applied = {each.id: 0 for each in rules}
+        self.findings: dict[str, list[Finding]] = {each.id: [] for each in rules}
+        self.smallest: dict[str, tuple[tuple[int, ...], Finding, Request, ServerConfig, str]] = {}
+        self.raised: dict[str, int] = {}
+        self.examples = 0
+
+    def judge(
+        self, exchange: Exchange, request: Request, config: ServerConfig, transport: str
+    ) -> list[Finding]:
+        found = []
+        for each in self.rules:
+            if each.applies(exchange):
+                self.applied[each.id] += 1
+                for finding in each.check(exchange):
+                    found.append(finding)
+                    self.findings[each.id].append(finding)
+                    size = _size(request, config)
+                    kept = self.smallest.get(each.id)
+                    if kept is None or size <= kept[0]:
+                        self.smallest[each.id] = (size, finding, request, config, transport)
+        return found
+
+    def pick(self, findings: list[Finding]) -> str | None:
+        """The failing rule to report to Hypothesis: the one reported least so far."""
+        failing = sorted({f.rule for f in findings if is_failure(f, strict=self.strict)})
+        if not failing:
+            return None
+        chosen = min(failing, key=lambda rule_id: (self.raised.get(rule_id, 0), rule_id))
+        self.raised[chosen] = self.raised.get(chosen, 0) + 1
+        return chosen
+
+
+def _with_prefix(request: Request, config: ServerConfig) -> Request:
+    """The request with the drawn mount prefix in front of its (origin-form) target."""
+    if config.script_name and request.target.startswith("/"):
+        return request.replace(target=config.script_name + request.target)
+    return request
+
+
+@dataclass(slots=True)
+class _Partial:
+    """What one process's share of a run found (picklable, to merge across processes)."""
+
+    examples: int
+    applied: dict[str, int]
+    findings: dict[str, list[Finding]]
+    smallest: dict[str, tuple[tuple[int, ...], Finding, Request, ServerConfig, str]]
+    errors: list[str]
+    paths: list[str]
+
+
+def _explore(
+    app: WSGIApp,
+    options: RunOptions,
+    *,
+    seed: int,
+    examples: int,
+    target: str,
+    on_progress: Callable[[int, int], None] | None,
+) -> _Partial:
+    """Run ``examples`` examples with ``seed`` and collect what they show."""
+    rules = REGISTRY.select(options.select, options.ignore)
+    collector = _Collector(rules, options.strict)
+    paths = discover(app, options.paths)
+    memory = MemoryTransport(app, options.timeout) if options.transports != "socket" else None
+    wire = (
+        SocketTransport(app, options.timeout, options.body_limit)
+        if options.transports != "memory"
+        else None
+    )
+    base = wire.config if wire is not None else ServerConfig()
+    base = replace(base, response_body_limit=options.body_limit)
+    errors: list[str] = []
+
+    def example(request: Request, config: ServerConfig) -> None:
+        collector.examples += 1
+        if on_progress is not None:
+            on_progress(collector.examples, examples)
+        request = _with_prefix(request, config)
+        found: list[Finding] = []
+        first: Exchange | None = None
+        mem_response: Response | None = None
+        if memory is not None:
+            mem_response = memory.exchange(request, config)
+            first = Exchange(mem_response, source="memory")
+            found += collector.judge(first, request, config, "memory")
+        if wire is not None:
+            try:
+                response = wire.exchange(request, config)
+            except TransportError as exc:
+                errors.append(f"{request.method} {request.target}: {exc}")
+                return
+            extra: dict[str, Any] = {}
+            if mem_response is not None:
+                extra["transport_differences"] = differences(mem_response, response)
+            exchange = Exchange(response, source="socket", previous=first, extra=extra)
+            found += collector.judge(exchange, request, config, "socket")
+        chosen = collector.pick(found)
+        if chosen is not None:
+            raise _failure_type(chosen)(chosen)
+
+    database: ExampleDatabase | None = None
+    if options.database is not None:
+        database = DirectoryBasedExampleDatabase(options.database)
+    test = given(
+        strategies.requests(paths=paths, raw_bytes=options.raw_bytes),
+        strategies.server_configs(script_names=options.script_names, base=base),
+    )(example)
+    test = settings(
+        max_examples=examples,
+        database=database,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+        phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink],
+        report_multiple_bugs=True,
+        print_blob=False,
+    )(test)
+    test = hypothesis_seed(seed)(test)
+    # Examples in the database belong to this target and these options.
+    key = f"{target}|{options.transports}|{options.script_names}|{options.raw_bytes}"
+    test._hypothesis_internal_add_digest = key.encode()  # type: ignore[attr-defined]
+    try:
+        test()
+    except _RuleFailure:
+        pass
+    except BaseExceptionGroup as group:
+        if any(not isinstance(exc, _RuleFailure) for exc in group.exceptions):
+            raise
+    finally:
+        if memory is not None:
+            memory.close()
+        if wire is not None:
+            wire.close()
+    return _Partial(
+        collector.examples,
+        collector.applied,
+        collector.findings,
+        collector.smallest,
+        errors,
+        paths,
+    )
+
+
+def _merge(
+    partials: list[_Partial], options: RunOptions, *, seed: int, target: str, started: float
+) -> RunResult:
+    rules = REGISTRY.select(options.select, options.ignore)
+    results = []
+    for each in rules:
+        findings = tuple(f for part in partials for f in part.findings.get(each.id, []))
+        applied = sum(part.applied.get(each.id, 0) for part in partials)
+        status = "fail" if findings else ("pass" if applied else "skip")
+        results.append(RuleResult(each, status, findings, applied))
+    smallest: dict[str, tuple[tuple[int, ...], Finding, Request, ServerConfig, str]] = {}
+    for part in partials:
+        for rule_id, kept in part.smallest.items():
+            if rule_id not in smallest or kept[0] < smallest[rule_id][0]:
+                smallest[rule_id] = kept
+    failures = {
+        rule_id: Failure(
+            REGISTRY[rule_id],
+            finding,
+            request,
+            config,
+            transport,
+            reproducers(request, config, target),
+        )
+        for rule_id, (_, finding, request, config, transport) in sorted(smallest.items())
+    }
+    paths = list(dict.fromkeys(path for part in partials for path in part.paths))
+    return RunResult(
+        target=target,
+        seed=seed,
+        options=options,
+        examples=sum(part.examples for part in partials),
+        duration=time.monotonic() - started,
+        paths=paths,
+        results=results,
+        failures=failures,
+        errors=[error for part in partials for error in part.errors],
+    )
+
+
+def run(
+    app: WSGIApp,
+    options: RunOptions | None = None,
+    *,
+    target: str = "<app>",
+    on_progress: Callable[[int, int], None] | None = None,
+) -> RunResult:
+    """Drive ``app`` with generated requests and judge every exchange (in this process)."""
+    options = options or RunOptions()
+    started = time.monotonic()
+    seed = options.seed if options.seed is not None else random.randrange(1 << 32)
+    partial = _explore(
+        app,
+        options,
+        seed=seed,
+        examples=options.examples,
+        target=target,
+        on_progress=on_progress,
+    )
+    return _merge([partial], options, seed=seed, target=target, started=started)
+
+
+def _job(spec: str, options: RunOptions, seed: int, examples: int) -> _Partial:
+    """One process's share of a parallel run (it loads the app itself)."""
+    from .target import load_target
+
+    return _explore(
+        load_target(spec), options, seed=seed, examples=examples, target=spec, on_progress=None
+    )
+
+
+def run_jobs(
+    spec: str,
+    options: RunOptions | None = None,
+    *,
+    jobs: int,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> RunResult:
+    """Like :func:`run`, across ``jobs`` processes, each loading the app from ``spec``.
+
+    The examples are shared out; each process draws with its own seed derived from the
+    run's, so the whole run stays deterministic for one seed and one number of jobs.
+    """
+    options = options or RunOptions()
+    if jobs < 2:
+        from .target import load_target
+
+        return run(load_target(spec), options, target=spec, on_progress=on_progress)
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    started = time.monotonic()
+    seed = options.seed if options.seed is not None else random.randrange(1 << 32)
+    shares = [
+        options.examples // jobs + (1 if i < options.examples % jobs else 0) for i in range(jobs)
+    ]
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        futures = [
+            pool.submit(_job, spec, options, (seed + index) % (1 << 32), share)
+            for index, share in enumerate(shares)
+            if share
+        ]
+        partials = []
+        for future in futures:
+            partials.append(future.result())
+            if on_progress is not None:
+                on_progress(sum(part.examples for part in partials), options.examples)
+    return _merge(partials, options, seed=seed, target=spec, started=started)
+
+
+def database_path(options: RunOptions) -> Path | None:
+    """Where the example database lives, if there is one."""
+    return Path(options.database) if options.database is not None else None
