@@ -429,7 +429,7 @@ def serve_exchange(
         refusal = request_problem(request, config)
     if refusal is not None:
         try:
-            send_refusal(refusal, sink, config)
+            send_refusal(refusal, sink, config, method=request.method)
             completed = not refusal.close
         except OSError:
             completed = False
@@ -465,7 +465,7 @@ def serve_exchange(
         environ,
         log,
         errors,
-        request_body_size=body.size,
+        request_body_size=declared if declared is not None else body.size,
         body_size=sink.size,
     )
 

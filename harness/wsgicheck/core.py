@@ -45,6 +45,7 @@ from .events import (
     Location,
     RawEvent,
     Refused,
+    ServerObserved,
     StartResponseCalled,
     WriteCalled,
     Yielded,
@@ -256,7 +257,12 @@ class _Exchange:
             raise RefusedCall("APP-EXC-INFO-TUPLE", "exc_info must be a sys.exc_info() triple")
         if self.head_sent:
             if kind == "exception":
-                # PEP 3333: too late to change the status; re-raise the original error.
+                # PEP 3333: too late to change the status; re-raise the original error. It
+                # is recorded as a foreign server's would be (SRV-EXC-INFO-RAISE judges it).
+                self.log.append(
+                    (ServerObserved, "start_response-raised", type(exc_info[1]).__qualname__)
+                )
+                self.log.append((ServerObserved, "exc_info-reraised", "original"))
                 raise exc_info[1].with_traceback(exc_info[2])
             raise RefusedCall("APP-SR-ONCE", "start_response called after the headers were sent")
 
@@ -315,8 +321,10 @@ class _Exchange:
             room = limit - before
             self.stopped = True
         declared = self.declared
-        if declared is not None and produced >= declared:
-            if produced > declared and self.body_allowed:
+        if declared is not None and produced > declared:
+            # Past the declared length: send no more and stop iterating (PEP 3333). A body
+            # that only reaches the length is iterated on, to see it end (or not).
+            if self.body_allowed:
                 self.log.append((BodyTruncated, declared, produced))
             room = min(room, declared - before)
             self.stopped = True
@@ -424,11 +432,13 @@ class _Exchange:
                     return self._violation(
                         "APP-YIELD-BYTES", f"the iterable yielded {type(block).__name__}, not bytes"
                     )
-                if self.status is None:
-                    return self._violation(
-                        "APP-SR-BEFORE-BODY", "a body block was yielded before start_response()"
-                    )
                 if block:
+                    # An empty block may come first: a buffering middleware yields b"" per
+                    # inner block and calls start_response once it has the whole body.
+                    if self.status is None:
+                        return self._violation(
+                            "APP-SR-BEFORE-BODY", "a body block was yielded before start_response()"
+                        )
                     self._deliver(block)
                     if self.stopped:
                         break
@@ -538,8 +548,13 @@ def run_app(
     return _Exchange(sink, log, config, environ["REQUEST_METHOD"]).run(app, environ, app_where)
 
 
-def send_refusal(refusal: Refusal, sink: ResponseSink, config: ServerConfig) -> None:
-    """Answer a request the server refuses (see :func:`~wsgicheck.environ.request_problem`)."""
+def send_refusal(
+    refusal: Refusal, sink: ResponseSink, config: ServerConfig, *, method: str = "GET"
+) -> None:
+    """Answer a request the server refuses (see :func:`~wsgicheck.environ.request_problem`).
+
+    The answer to a HEAD request has no body (RFC 9110 §9.3.2), refused or not.
+    """
     body = f"{refusal.status} {refusal.reason}\n\n{refusal.message}\n".encode()
     headers = [
         ("Content-Type", "text/plain; charset=utf-8"),
@@ -550,5 +565,6 @@ def send_refusal(refusal: Refusal, sink: ResponseSink, config: ServerConfig) -> 
     if refusal.close:
         headers.append(("Connection", "close"))
     sink.send_head(refusal.status, refusal.reason, headers)
-    sink.send_body(body)
+    if method != "HEAD":
+        sink.send_body(body)
     sink.finish()

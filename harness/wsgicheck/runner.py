@@ -24,7 +24,6 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from hypothesis import HealthCheck, Phase, given, settings
-from hypothesis import seed as hypothesis_seed
 from hypothesis.database import DirectoryBasedExampleDatabase, ExampleDatabase
 
 from . import strategies
@@ -55,6 +54,8 @@ __all__ = [
 
 #: Examples per run for each profile.
 PROFILES = {"quick": 50, "default": 200, "thorough": 1500}
+#: Hypothesis passes per run at most (each after the failures of the previous one).
+MAX_PASSES = 6
 #: Where Hypothesis keeps the examples that failed, to replay them first next time.
 DEFAULT_DATABASE = ".wsgicheck/examples"
 
@@ -137,36 +138,49 @@ class RunResult:
 _link_re = re.compile(rb"""(?:href|src|action)\s*=\s*["']([^"'#<>\s]+)""", re.IGNORECASE)
 
 
-def discover(app: WSGIApp, seeds: Sequence[str] = (), *, limit: int = 24) -> list[str]:
+def discover(
+    app: WSGIApp,
+    seeds: Sequence[str] = (),
+    *,
+    limit: int = 24,
+    timeout: float = 10.0,
+    body_limit: int = 8 << 20,
+) -> list[str]:
     """Paths worth trying: ``/``, the seeds, and what the app's answers link to.
 
     Follows links in HTML (``href``, ``src``, form ``action``) and ``Location`` and
     ``Content-Location`` headers, on the same origin only, breadth first, at most
-    ``limit`` paths.
+    ``limit`` paths. The app runs as in the rest of the run: in a worker thread, with the
+    time and body limits, so a hostile app cannot stop the run here either.
     """
-    client = Client(app)
+    transport = MemoryTransport(app, timeout)
+    config = ServerConfig(response_body_limit=body_limit)
+    client = Client(app, config=config)
     queue = ["/", *seeds]
     found: list[str] = []
-    while queue and len(found) < limit:
-        path = queue.pop(0)
-        if path in found:
-            continue
-        found.append(path)
-        try:
-            response = client.get(path)
-        except Exception:  # pragma: no cover - the core never raises
-            continue
-        links = [match.decode("latin-1") for match in _link_re.findall(response.body[:65536])]
-        for name in ("Location", "Content-Location"):
-            value = response.header(name)
-            if value:
-                links.append(value)
-        for link in links:
-            absolute = urlsplit(urljoin("http://app.invalid" + path, link))
-            if absolute.netloc == "app.invalid" and absolute.path.startswith("/"):
-                candidate = absolute.path + (f"?{absolute.query}" if absolute.query else "")
-                if candidate not in found and candidate not in queue and candidate.isascii():
-                    queue.append(candidate)
+    try:
+        while queue and len(found) < limit:
+            path = queue.pop(0)
+            if path in found:
+                continue
+            found.append(path)
+            response = transport.exchange(client.build_request("GET", path), config)
+            if response.environ is None or not response.complete:
+                continue
+            body = response.body[:65536]
+            links = [match.decode("latin-1") for match in _link_re.findall(body)]
+            for name in ("Location", "Content-Location"):
+                value = response.header(name)
+                if value:
+                    links.append(value)
+            for link in links:
+                absolute = urlsplit(urljoin("http://app.invalid" + path, link))
+                if absolute.netloc == "app.invalid" and absolute.path.startswith("/"):
+                    candidate = absolute.path + (f"?{absolute.query}" if absolute.query else "")
+                    if candidate not in found and candidate not in queue and candidate.isascii():
+                        queue.append(candidate)
+    finally:
+        transport.close()
     return found
 
 
@@ -220,6 +234,7 @@ class _Collector:
         self.findings: dict[str, list[Finding]] = {each.id: [] for each in rules}
         self.smallest: dict[str, tuple[tuple[int, ...], Finding, Request, ServerConfig, str]] = {}
         self.raised: dict[str, int] = {}
+        self.shrunk: set[str] = set()
         self.examples = 0
 
     def judge(
@@ -239,8 +254,13 @@ class _Collector:
         return found
 
     def pick(self, findings: list[Finding]) -> str | None:
-        """The failing rule to report to Hypothesis: the one reported least so far."""
-        failing = sorted({f.rule for f in findings if is_failure(f, strict=self.strict)})
+        """The failing rule to report to Hypothesis: the one reported least so far.
+
+        Rules already shrunk in an earlier pass are not reported again (see ``_explore``).
+        """
+        failing = sorted(
+            {f.rule for f in findings if is_failure(f, strict=self.strict)} - self.shrunk
+        )
         if not failing:
             return None
         chosen = min(failing, key=lambda rule_id: (self.raised.get(rule_id, 0), rule_id))
@@ -279,7 +299,7 @@ def _explore(
     """Run ``examples`` examples with ``seed`` and collect what they show."""
     rules = REGISTRY.select(options.select, options.ignore)
     collector = _Collector(rules, options.strict)
-    paths = discover(app, options.paths)
+    paths = discover(app, options.paths, timeout=options.timeout, body_limit=options.body_limit)
     memory = MemoryTransport(app, options.timeout) if options.transports != "socket" else None
     wire = (
         SocketTransport(app, options.timeout, options.body_limit)
@@ -320,30 +340,45 @@ def _explore(
     database: ExampleDatabase | None = None
     if options.database is not None:
         database = DirectoryBasedExampleDatabase(options.database)
-    test = given(
-        strategies.requests(paths=paths, raw_bytes=options.raw_bytes),
-        strategies.server_configs(script_names=options.script_names, base=base),
-    )(example)
-    test = settings(
-        max_examples=examples,
-        database=database,
-        deadline=None,
-        suppress_health_check=list(HealthCheck),
-        phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink],
-        report_multiple_bugs=True,
-        print_blob=False,
-    )(test)
-    test = hypothesis_seed(seed)(test)
-    # Examples in the database belong to this target and these options.
+    # Examples in the database belong to this target and these options (Hypothesis keys
+    # its database by the test function's source, to which this is added).
     key = f"{target}|{options.transports}|{options.script_names}|{options.raw_bytes}"
-    test._hypothesis_internal_add_digest = key.encode()  # type: ignore[attr-defined]
+    example._hypothesis_internal_add_digest = key.encode()  # type: ignore[attr-defined]
+    requests = strategies.requests(paths=paths, raw_bytes=options.raw_bytes)
+    configs = strategies.server_configs(script_names=options.script_names, base=base)
+    # Hypothesis stops generating once it has a failure to shrink. So a run is a few
+    # passes: each shrinks the failures it finds, and the next one (a new seed, those
+    # rules no longer raised) spends the rest of the budget looking for others.
     try:
-        test()
-    except _RuleFailure:
-        pass
-    except BaseExceptionGroup as group:
-        if any(not isinstance(exc, _RuleFailure) for exc in group.exceptions):
-            raise
+        for attempt in range(MAX_PASSES):
+            remaining = examples - collector.examples
+            if remaining <= 0:
+                break
+            test = given(requests, configs)(example)
+            test = settings(
+                max_examples=remaining,
+                database=database if attempt == 0 else None,
+                deadline=None,
+                suppress_health_check=list(HealthCheck),
+                phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink],
+                report_multiple_bugs=True,
+                print_blob=False,
+            )(test)
+            # hypothesis.seed() would also switch the database off; a seeded run that still
+            # replays past failures sets the seed Hypothesis reads, and nothing else. (The
+            # runner's tests check both the determinism and the replay.)
+            test._hypothesis_internal_use_seed = (seed + attempt) % (1 << 32)  # type: ignore[attr-defined]
+            before = collector.examples
+            try:
+                test()
+            except _RuleFailure:
+                pass
+            except BaseExceptionGroup as group:
+                if any(not isinstance(exc, _RuleFailure) for exc in group.exceptions):
+                    raise
+            collector.shrunk |= set(collector.raised)
+            if collector.examples == before:
+                break
     finally:
         if memory is not None:
             memory.close()

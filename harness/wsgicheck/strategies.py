@@ -250,8 +250,18 @@ def bodies(*, max_size: int = 64 * 1024) -> st.SearchStrategy[bytes]:
     form = st.dictionaries(_token, st.text(max_size=8), max_size=4).map(
         lambda pairs: "&".join(f"{quote(k)}={quote(v)}" for k, v in pairs.items()).encode()
     )
-    large = st.integers(min_value=0, max_value=max_size).map(lambda size: b"x" * size)
-    return st.one_of(st.just(b""), small, text, form, large)
+    # Sizes around the usual buffer boundaries, and any size: st.integers favours small
+    # numbers, and a bug that needs a body past 4 KiB would stay hidden.
+    boundaries = [
+        size for size in (1023, 1024, 4095, 4096, 4097, 8192, 65535, 65536) if size <= max_size
+    ]
+    sizes = (
+        st.one_of(st.sampled_from(boundaries), st.integers(0, max_size))
+        if boundaries
+        else (st.integers(0, max_size))
+    )
+    large = sizes.map(lambda size: b"x" * size)
+    return st.one_of(small, text, form, large, large, st.just(b""))
 
 
 def framings() -> st.SearchStrategy[Framing]:
@@ -286,7 +296,17 @@ def _requests(
     host: str,
     versions: Sequence[str],
 ) -> Request:
-    verb = draw(method)
+    # Draw the shape first, so every kind of request is common from the first examples
+    # on: a plain GET, a request with a body, a HEAD, or any method at all.
+    shape = draw(st.sampled_from(["any", "body", "body", "head", "get"]))
+    if shape == "body":
+        verb = draw(st.sampled_from(["POST", "PUT", "PATCH", "POST"]))
+    elif shape == "head":
+        verb = "HEAD"
+    elif shape == "get":
+        verb = "GET"
+    else:
+        verb = draw(method)
     version = draw(st.sampled_from(list(versions)))
     headers: list[tuple[str, str]] = []
     if version == "1.1" or draw(st.booleans()):

@@ -1,0 +1,195 @@
+"""The runner finds bugs that hide behind one kind of request, and stays quiet on good apps."""
+
+from __future__ import annotations
+
+import itertools
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import wsgicheck.connection
+from wsgicheck import Client, Request
+from wsgicheck.reproduce import curl_command
+from wsgicheck.rules import Exchange, check_exchange
+from wsgicheck.runner import RunOptions, discover, run, run_jobs
+from wsgicheck.server import Limits, live_server
+from wsgicheck.target import load_target
+
+ROOT = Path(__file__).resolve().parent.parent
+HIDDEN = sorted((ROOT / "fixtures" / "hidden").glob("*.py"))
+SEED = 12345
+
+
+def options(**changes: Any) -> RunOptions:
+    return RunOptions(**{"database": None, "seed": SEED, **changes})
+
+
+@pytest.mark.parametrize("path", HIDDEN, ids=[path.stem for path in HIDDEN])
+def test_the_default_profile_finds_a_bug_hidden_behind_one_kind_of_request(path: Path) -> None:
+    app = load_target(f"{path}:app")
+    expected = sys.modules[app.__module__].EXPECTED
+    result = run(app, options(), target=str(path))
+    assert expected in result.failures, sorted(result.failures)
+    assert result.errors == []
+    failure = result.failures[expected]
+    # The smallest example replays the finding in memory, under the same server choices.
+    replayed = Client(app, config=failure.config).send(failure.request)
+    assert expected in {finding.rule for finding in check_exchange(Exchange(replayed))}
+
+
+SEED_APPS = ["wsgiapp", "flaskapp", "pyramidapp", "djangoapp"]
+
+
+@pytest.mark.parametrize("name", SEED_APPS)
+def test_the_seed_apps_pass_the_default_profile(name: str) -> None:
+    target = str(ROOT / "fixtures" / f"{name}.py") + ":app"
+    result = run(load_target(target), options(paths=("/hello",)), target=target)
+    assert result.errors == []
+    assert {rule: f.finding.message for rule, f in result.failures.items()} == {}
+    assert "/hello" in result.paths
+    assert result.examples >= 200
+
+
+def test_a_transport_that_differs_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Alter one environ key in the socket transport only: the comparison must notice."""
+    build = wsgicheck.connection.build_environ
+
+    def altered(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        environ = build(*args, **kwargs)
+        environ["SERVER_PROTOCOL"] = "HTTP/1.1"  # even for HTTP/1.0 requests
+        return environ
+
+    monkeypatch.setattr(wsgicheck.connection, "build_environ", altered)
+    app = load_target(str(ROOT / "fixtures" / "wsgiapp.py") + ":app")
+    result = run(app, options(profile="quick"), target="wsgiapp")
+    failure = result.failures["HARNESS-TRANSPORTS-AGREE"]
+    assert "SERVER_PROTOCOL" in failure.finding.message
+    assert failure.request.http_version == "1.0"
+
+
+def test_a_seed_replays_the_same_run() -> None:
+    app = load_target(str(HIDDEN[0]) + ":app")
+    first = run(app, options(profile="quick"), target="x")
+    second = run(app, options(profile="quick"), target="x")
+    assert first.examples == second.examples
+    assert sorted(first.failures) == sorted(second.failures)
+    assert [f.request for f in first.failures.values()] == [
+        f.request for f in second.failures.values()
+    ]
+
+
+def test_the_example_database_replays_past_failures_first(tmp_path: Path) -> None:
+    app = load_target(str(ROOT / "fixtures" / "hidden" / "large_body.py") + ":app")
+    database = str(tmp_path / "examples")
+    found = run(app, options(database=database), target="large")
+    assert "APP-CL-ACCURATE" in found.failures
+    # Another seed and only two examples: the saved failure is tried first.
+    again = run(app, options(database=database, seed=1, max_examples=2), target="large")
+    assert "APP-CL-ACCURATE" in again.failures
+
+
+def test_a_hanging_app_is_a_finding_not_a_hung_run() -> None:
+    release = threading.Event()
+
+    def hangs(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        if environ["REQUEST_METHOD"] == "POST":
+            release.wait(30)
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"ok"]
+
+    started = time.monotonic()
+    try:
+        result = run(hangs, options(max_examples=12, timeout=0.5), target="hangs")
+    finally:
+        release.set()
+    assert "HARNESS-EXCHANGE-TIMEOUT" in result.failures
+    assert time.monotonic() - started < 60
+
+
+def test_an_endless_body_is_cut_and_reported() -> None:
+    def endless(environ: dict[str, Any], start_response: Any) -> Any:
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return itertools.repeat(b"x" * 1024)
+
+    result = run(endless, options(max_examples=5, body_limit=64 * 1024), target="endless")
+    assert "HARNESS-BODY-LIMIT" in result.failures
+
+
+@pytest.mark.parametrize("kind", [SystemExit, KeyboardInterrupt, MemoryError])
+def test_an_app_raising_base_exceptions_does_not_stop_the_run(kind: type[BaseException]) -> None:
+    def raises(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        raise kind("from the app")
+
+    result = run(raises, options(max_examples=10), target="raises")
+    assert result.examples >= 10
+    assert result.errors == []
+
+
+def test_jobs_share_the_examples_across_processes() -> None:
+    target = str(ROOT / "fixtures" / "hidden" / "query_only.py") + ":app"
+    result = run_jobs(target, options(max_examples=120), jobs=2)
+    assert "APP-SR-ONCE" in result.failures
+    assert result.examples >= 120
+
+
+def test_discovery_follows_links_and_redirects() -> None:
+    def site(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        path = environ["PATH_INFO"]
+        if path == "/":
+            start_response("200 OK", [("Content-Type", "text/html")])
+            return [b'<a href="/a">a</a> <a href="b?x=1">b</a> <a href="http://elsewhere/c">c</a>']
+        if path == "/a":
+            start_response("302 Found", [("Location", "/deep/d")])
+            return [b""]
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"leaf"]
+
+    assert discover(site, ["/seed"]) == ["/", "/seed", "/a", "/b?x=1", "/deep/d"]
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="needs curl")
+def test_the_curl_reproducer_replays_the_request_on_a_live_server() -> None:
+    app = load_target(str(ROOT / "fixtures" / "hidden" / "post_only.py") + ":app")
+    result = run(app, options(profile="quick"), target="post")
+    failure = result.failures["APP-HEADER-VALUE-NO-CONTROL"]
+    records: list[Any] = []
+    with live_server(app, on_exchange=records.append, limits=Limits(capture_limit=1 << 16)) as srv:
+        command = curl_command(failure.request, failure.config, base_url=srv.url)
+        subprocess.run(
+            ["bash", "-c", command + " --max-time 10 -o /dev/null"],
+            capture_output=True,
+            timeout=30,
+            check=False,
+        )
+    assert records, "curl's request never reached the server"
+    fired = {f.rule for f in check_exchange(Exchange(records[-1], source="socket"))}
+    assert "APP-HEADER-VALUE-NO-CONTROL" in fired
+
+
+def test_run_options_are_checked() -> None:
+    with pytest.raises(ValueError, match="profile"):
+        RunOptions(profile="fast")
+    with pytest.raises(ValueError, match="transports"):
+        RunOptions(transports="carrier-pigeon")
+
+
+def test_memory_only_and_socket_only_runs() -> None:
+    app = load_target(str(ROOT / "fixtures" / "hidden" / "head_only.py") + ":app")
+    for transports in ("memory", "socket"):
+        result = run(app, options(profile="quick", transports=transports), target="head")
+        assert "APP-YIELD-BYTES" in result.failures
+        assert {f.transport for f in result.failures.values()} == {transports}
+
+
+def test_the_request_a_failure_names_is_the_one_sent() -> None:
+    app = load_target(str(ROOT / "fixtures" / "hidden" / "query_only.py") + ":app")
+    result = run(app, options(profile="quick", transports="socket"), target="q")
+    failure = result.failures["APP-SR-ONCE"]
+    assert isinstance(failure.request, Request)
+    assert "?" in failure.request.target
