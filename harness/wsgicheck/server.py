@@ -422,8 +422,18 @@ class Server:
         conn.deadline = now + (
             self.limits.header_timeout if conn.buffer else self.limits.keepalive_timeout
         )
-        self._poller.rearm(conn)
+        # A shutdown sweeping idle connections may close this one as it is re-armed.
+        with contextlib.suppress(OSError, ValueError):
+            self._poller.rearm(conn)
+        if self._shutting_down():
+            # The selector thread's last sweep may already have run, so a connection handed
+            # back now would never be closed. Close it here.
+            self._drop(conn)
         return False
+
+    def _shutting_down(self) -> bool:
+        """Whether :meth:`shutdown` has begun (read afresh: it runs in another thread)."""
+        return not self._accepting
 
 
 def _read_ready(conn: Connection) -> None:
