@@ -295,16 +295,16 @@ def _requests(
     fields: st.SearchStrategy[tuple[tuple[str, str], ...]],
     host: str,
     versions: Sequence[str],
+    shapes: dict[str, list[str]],
 ) -> Request:
     # Draw the shape first, so every kind of request is common from the first examples
     # on: a plain GET, a request with a body, a HEAD, or any method at all.
-    shape = draw(st.sampled_from(["any", "body", "body", "head", "get"]))
-    if shape == "body":
-        verb = draw(st.sampled_from(["POST", "PUT", "PATCH", "POST"]))
-    elif shape == "head":
-        verb = "HEAD"
-    elif shape == "get":
-        verb = "GET"
+    kinds = ["any", "any", "body", "body", "head", "get", "options"]
+    shape = draw(st.sampled_from(kinds)) if shapes else "any"
+    if shape == "body" and shapes.get("body"):
+        verb = draw(st.sampled_from(shapes["body"]))
+    elif shape in ("head", "get", "options") and shapes.get(shape):
+        verb = shapes[shape][0]
     else:
         verb = draw(method)
     version = draw(st.sampled_from(list(versions)))
@@ -350,7 +350,7 @@ def _requests(
     order = headers
     return Request(
         method=verb,
-        target="*" if verb == "OPTIONS" and draw(st.integers(0, 9)) == 0 else draw(target),
+        target="*" if verb == "OPTIONS" and draw(st.booleans()) else draw(target),
         http_version=version,
         headers=tuple(order),
         body=data,
@@ -379,15 +379,26 @@ def requests(
     ``"1.0"``. Headers: repeated and differently cased fields, long values, cookies,
     ``Expect: 100-continue`` and ``Connection`` variants.
     """
+    # Shapes of request to draw often (methods with a body, HEAD, GET), within the methods
+    # allowed; a strategy given for ``methods`` is used as it is.
+    shapes: dict[str, list[str]] = {}
     if methods is None:
         method: st.SearchStrategy[str] = globals()["methods"]()
+        allowed: list[str] = list(STANDARD_METHODS)
     elif isinstance(methods, st.SearchStrategy):
         method = methods
+        allowed = []
     else:
-        chosen = list(methods)
-        if not chosen or not all(isinstance(m, str) and grammar.is_token(m) for m in chosen):
+        allowed = list(methods)
+        if not allowed or not all(isinstance(m, str) and grammar.is_token(m) for m in allowed):
             raise InvalidArgument(f"methods={methods!r} must be RFC 9110 tokens")
-        method = st.sampled_from(chosen)
+        method = st.sampled_from(allowed)
+    body_methods: list[str] = [name for name in ("POST", "PUT", "PATCH", "POST") if name in allowed]
+    if body_methods:
+        shapes["body"] = body_methods
+    for name in ("HEAD", "GET", "OPTIONS"):
+        if name in allowed:
+            shapes[name.lower()] = [name]
     versions = list(http_versions)
     if not versions or any(version not in ("1.0", "1.1") for version in versions):
         raise InvalidArgument(f"http_versions={http_versions!r}: '1.0' and '1.1' only")
@@ -400,6 +411,7 @@ def requests(
         fields=header_fields(max_size=max_headers),
         host=host,
         versions=versions,
+        shapes=shapes,
     )
 
 

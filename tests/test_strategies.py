@@ -1,0 +1,159 @@
+"""The strategies draw valid requests and server choices, and say which argument is bad."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.errors import InvalidArgument
+
+from wsgicheck import Client, Framing, Request, ServerConfig
+from wsgicheck import strategies as wst
+from wsgicheck.environ import request_problem
+from wsgicheck.wire import parse_request
+
+QUICK = settings(max_examples=100, suppress_health_check=list(HealthCheck), deadline=None)
+
+
+@QUICK
+@given(wst.requests())
+def test_every_request_is_valid_and_survives_the_wire(request: Request) -> None:
+    """What the strategy draws parses back to itself and no server must refuse it."""
+    assert parse_request(request.to_bytes()) == _without_ows(request)
+    assert request_problem(request, ServerConfig()) is None
+
+
+def _without_ows(request: Request) -> Request:
+    headers = tuple((name, value.strip(" \t")) for name, value in request.headers)
+    return request.replace(headers=headers)
+
+
+@QUICK
+@given(wst.requests(methods=["GET", "DELETE"], paths=["/api/items"], http_versions=["1.1"]))
+def test_requests_can_be_narrowed(request: Request) -> None:
+    assert request.method in {"GET", "DELETE"}
+    assert request.http_version == "1.1"
+    assert request.header_values("Host") == ["localhost"]
+
+
+@QUICK
+@given(wst.targets(prefix="/mount", paths=["/a"]))
+def test_targets_stay_under_a_prefix(target: str) -> None:
+    assert target.startswith(("/mount/", "/mount?")) or target == "/mount"
+
+
+@QUICK
+@given(wst.targets(raw_bytes=True, max_length=64))
+def test_targets_respect_their_length(target: str) -> None:
+    assert len(target) <= 64
+    assert target.startswith("/")
+
+
+@QUICK
+@given(wst.header_fields(underscores=False))
+def test_header_fields_without_underscores(fields: tuple[tuple[str, str], ...]) -> None:
+    assert all("_" not in name for name, _ in fields)
+    assert all(
+        name.lower() not in ("host", "content-length", "transfer-encoding") for name, _ in fields
+    )
+
+
+def _sample(strategy: st.SearchStrategy[Any], count: int = 300) -> list[Any]:
+    drawn: list[Any] = []
+
+    @settings(max_examples=count, suppress_health_check=list(HealthCheck), database=None)
+    @given(strategy)
+    def collect(value: Any) -> None:
+        drawn.append(value)
+
+    collect()
+    return drawn
+
+
+def test_requests_draw_every_kind_of_request() -> None:
+    drawn = _sample(wst.requests(paths=["/hello"]))
+    methods = Counter(request.method for request in drawn)
+    framings = Counter(request.framing for request in drawn)
+    assert {"GET", "HEAD", "POST"} <= set(methods)
+    assert any(method not in wst.STANDARD_METHODS for method in methods)
+    assert set(framings) == {Framing.NONE, Framing.CONTENT_LENGTH, Framing.CHUNKED}
+    assert any(request.http_version == "1.0" for request in drawn)
+    assert any(len(request.body) > 4096 for request in drawn)
+    assert any(len(request.chunk_sizes) > 1 for request in drawn)
+    assert any(request.header_values("Expect") for request in drawn)
+    assert any("?" in request.target for request in drawn)
+    assert any("%" in request.target for request in drawn)
+    assert any(request.target.startswith("/hello") for request in drawn)
+    assert any(request.target == "*" for request in drawn)
+    names = [name.lower() for request in drawn for name, _ in request.headers]
+    assert any(names.count(name) > 1 for name in set(names))
+
+
+def test_server_configs_draw_every_choice() -> None:
+    drawn = _sample(wst.server_configs(script_names=("", "/app")), 200)
+    assert {config.script_name for config in drawn} == {"", "/app"}
+    assert {config.file_wrapper for config in drawn} == {True, False}
+    assert {config.input_terminated_always for config in drawn} == {True, False}
+    assert {config.no_body_content_length for config in drawn} == {"omit", "empty"}
+    assert any(config.max_read is not None for config in drawn)
+    assert any(config.multithread for config in drawn)
+
+
+@QUICK
+@given(wst.requests(paths=["/"]), wst.server_configs())
+def test_a_conformant_app_survives_any_request_under_any_server(
+    request: Request, config: ServerConfig
+) -> None:
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        # Reads until the body ends: a server may give short reads.
+        stream = environ["wsgi.input"]
+        left = int(environ.get("CONTENT_LENGTH") or 0)
+        parts = []
+        if environ.get("CONTENT_LENGTH"):
+            while left and (part := stream.read(left)):
+                parts.append(part)
+                left -= len(part)
+        else:
+            parts.append(stream.read())
+        start_response("200 OK", [("Content-Type", "application/octet-stream")])
+        return [b"".join(parts)]
+
+    if config.script_name and request.target.startswith("/"):
+        request = request.replace(target=config.script_name + request.target)
+    response = Client(app, config=config).send(request)
+    assert response.status_code == 200
+    if request.method != "HEAD":
+        assert response.body == request.body
+
+
+@pytest.mark.parametrize(
+    ("call", "name"),
+    [
+        (lambda: wst.requests(methods=["BAD METHOD"]), "methods"),
+        (lambda: wst.requests(methods=[]), "methods"),
+        (lambda: wst.requests(http_versions=["2.0"]), "http_versions"),
+        (lambda: wst.requests(host=""), "host"),
+        (lambda: wst.targets(prefix="app"), "prefix"),
+        (lambda: wst.targets(prefix="/app/"), "prefix"),
+        (lambda: wst.targets(paths=["relative"]), "paths"),
+        (lambda: wst.targets(max_length=3), "max_length"),
+        (lambda: wst.header_fields(max_size=-1), "max_size"),
+        (lambda: wst.bodies(max_size=True), "max_size"),
+        (lambda: wst.server_configs(script_names=["app"]), "script_names"),
+    ],
+)
+def test_a_bad_argument_is_named(call: Any, name: str) -> None:
+    with pytest.raises(InvalidArgument, match=name):
+        call()
+
+
+def test_methods_can_leave_out_extension_methods() -> None:
+    assert set(_sample(wst.methods(extension=False), 100)) <= set(wst.STANDARD_METHODS)
+
+
+def test_a_strategy_for_methods_is_used_as_is() -> None:
+    drawn = _sample(wst.requests(methods=st.just("PROPFIND")), 60)
+    assert {request.method for request in drawn} == {"PROPFIND"}
