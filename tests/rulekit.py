@@ -1,7 +1,9 @@
 """Helpers for the rule tests: load fixtures, run them, collect findings.
 
 A broken fixture (see ``fixtures/broken/README.md``) offers ``app``, ``server(app)`` or
-``record()``; :func:`findings_of` runs whichever it offers and returns every finding.
+``record()``; :func:`findings_of` runs whichever it offers and returns every finding. An
+``app`` fixture may set ``REQUESTS`` (a request listed twice is replayed: the second exchange
+gets the first as ``previous``) and ``CONFIG`` (the :class:`~wsgicheck.ServerConfig`).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from types import ModuleType
 from typing import Any
 
 from wsgicheck import Client
+from wsgicheck.environ import ServerConfig
 from wsgicheck.rules import Exchange, Finding, check_exchange
 from wsgicheck.validation import validator
 
@@ -31,16 +34,21 @@ STANDARD_REQUESTS: list[dict[str, Any]] = [
 ]
 
 
-def load(path: Path) -> ModuleType:
-    """Import a fixture file under a name of its own."""
+def load(path: Path, *, fresh: bool = False) -> ModuleType:
+    """Import a fixture file under a name of its own.
+
+    ``fresh`` runs a new copy, not kept in ``sys.modules``: a fixture with state (one that
+    breaks on its second call) then starts from scratch without disturbing other tests.
+    """
     name = f"_fixture_{path.parent.name}_{path.stem}"
-    if name in sys.modules:
+    if name in sys.modules and not fresh:
         return sys.modules[name]
     spec = importlib.util.spec_from_file_location(name, path)
     assert spec is not None
     assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
+    if not fresh:
+        sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
 
@@ -71,8 +79,9 @@ def requests_of(module: ModuleType) -> list[dict[str, Any]]:
 def findings_of(module: ModuleType) -> list[Finding]:
     """Every finding a fixture produces, whichever way it is meant to be run."""
     if hasattr(module, "record"):
-        response, source = module.record()
-        return check_exchange(Exchange(response, source=source))
+        response, source, *rest = module.record()
+        extra = rest[0] if rest else None
+        return check_exchange(Exchange(response, source=source, extra=extra))
     if hasattr(module, "server"):
         checked = validator(getattr(module, "INNER", hello), collect=True)
         client = Client(module.server(checked))
@@ -80,13 +89,24 @@ def findings_of(module: ModuleType) -> list[Finding]:
             client.request(**request)
         gc.collect()
         return list(checked.findings)
-    client = Client(module.app)
     found: list[Finding] = []
-    for request in requests_of(module):
-        found.extend(check_exchange(Exchange(client.request(**request))))
+    for exchange in exchanges_of_app(
+        module.app, requests_of(module), getattr(module, "CONFIG", None)
+    ):
+        found.extend(check_exchange(exchange))
     return found
 
 
-def exchanges_of_app(app: Any, requests: list[dict[str, Any]]) -> list[Exchange]:
-    client = Client(app)
-    return [Exchange(client.request(**request)) for request in requests]
+def exchanges_of_app(
+    app: Any, requests: list[dict[str, Any]], config: ServerConfig | None = None
+) -> list[Exchange]:
+    """One exchange per request; a repeated request gets the earlier one as ``previous``."""
+    client = Client(app, config=config)
+    earlier: dict[str, Exchange] = {}
+    exchanges = []
+    for request in requests:
+        key = repr(sorted(request.items()))
+        exchange = Exchange(client.request(**request), previous=earlier.get(key))
+        earlier[key] = exchange
+        exchanges.append(exchange)
+    return exchanges

@@ -221,7 +221,7 @@ class Client:
         environ: dict[str, Any] | None = None
         errors = ""
         if refusal is not None:
-            send_refusal(refusal, sink, config)
+            send_refusal(refusal, sink, config, method=request.method)
         else:
             live = build_environ(request, config, body=request.body, log=log, remote=self.remote)
             environ = live.copy()

@@ -152,8 +152,18 @@ class Exhausted(Event):
 class ServerObserved(Event):
     """Something a server did, seen from inside by :func:`wsgicheck.validator`.
 
-    ``what`` names the observation (``"start_response-returned"``, ``"input-returned"``...),
-    ``detail`` says what was seen.
+    ``what`` names the observation, ``detail`` says what was seen:
+
+    * ``start_response-returned`` (``"callable"`` or the type returned),
+      ``start_response-raised`` (the exception type), and after a raise for a real
+      ``exc_info``, ``exc_info-reraised`` (``"original"`` or ``"another"``). Each follows the
+      :class:`StartResponseCalled` it answers. wsgicheck's own core records the raise for a
+      late ``exc_info`` the same way; its other refusals are :class:`Refused` events.
+    * ``write-raised``, ``errors-raised`` (``"write: UnicodeEncodeError"``), ``input-raised``
+      (``"read(None): TypeError"``), ``input-returned`` (a read gave something not bytes).
+    * ``app-called`` (the server called the app with keywords), ``iterable-attribute`` (it
+      reached for another attribute of the app's iterable), ``never-closed``.
+    * ``file-wrapper-returned``, ``file-wrapper-not-iterable``, ``file-wrapper-no-close``.
     """
 
     what: str

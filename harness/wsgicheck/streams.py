@@ -189,6 +189,15 @@ class InputStream:
             self._log.append((StreamMisuse, "wsgi.input", name))
         raise AttributeError(f"wsgi.input has no attribute {name!r} (PEP 3333 gives it none)")
 
+    def __enter__(self) -> InputStream:
+        # ``with environ["wsgi.input"]`` closes the stream at the end of the block: record
+        # it as the close() PEP 3333 forbids, and let the app go on (a file would allow it).
+        self._log.append((StreamMisuse, "wsgi.input", "close"))
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        return None
+
 
 class ErrorStream:
     """``wsgi.errors``: a text stream that captures what the application logs."""
@@ -225,6 +234,13 @@ class ErrorStream:
         if not name.startswith("__"):
             self._log.append((StreamMisuse, "wsgi.errors", name))
         raise AttributeError(f"wsgi.errors has no attribute {name!r} (PEP 3333 gives it none)")
+
+    def __enter__(self) -> ErrorStream:
+        self._log.append((StreamMisuse, "wsgi.errors", "close"))  # as for wsgi.input
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        return None
 
 
 class FileWrapper:

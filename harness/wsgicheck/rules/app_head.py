@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from ..grammar import value_control_chars_re
 from ..head import headers_problems, status_problems
 from .exchange import Exchange
 from .registry import Binding, Finding, Level, Rule, rule
@@ -95,6 +96,7 @@ def status_no_control(self: Rule, ex: Exchange) -> Iterator[Finding]:
     summary="status is a final status (2xx-5xx); a WSGI app cannot send 1xx interim answers",
     pep="""The status argument is a status string ... the HTTP status of the response.
     (RFC 9110 §15.2: a 1xx response is interim, sent before the final response.)""",
+    covers=(),
     applies=_called,
     example="""
 bad:  start_response("100 Continue", headers)  # the server sends 100 Continue itself
@@ -205,7 +207,21 @@ bad:  [("Location", next_url)]  # next_url came from the query string: "/\\r\\nS
 fix:  validate or quote the value before it goes into a header""",
 )
 def header_value_no_control(self: Rule, ex: Exchange) -> Iterator[Finding]:
-    return _headers(self.id, self, ex)
+    yield from _headers(self.id, self, ex)
+    # PEP 3333 forbids *any* control character, and HTAB is one. RFC 9110 §5.5 allows HTAB
+    # inside a field value, so the server (wsgicheck.head) sends it on; the rule reports it.
+    for call in ex.start_calls:
+        if not isinstance(call.headers, list | tuple):
+            continue
+        for item in call.headers:
+            if (
+                type(item) is tuple
+                and len(item) == 2
+                and type(item[1]) is str
+                and "\t" in item[1]
+                and not value_control_chars_re.search(item[1])
+            ):
+                yield self.finding(ex, f"header {item[0]} has a tab: {item[1]!r}", call.where)
 
 
 @rule(
@@ -217,6 +233,7 @@ def header_value_no_control(self: Rule, ex: Exchange) -> Iterator[Finding]:
     pep="""Applications and middleware are forbidden from using HTTP/1.1 "hop-by-hop" features
     or headers, any equivalent features in HTTP/1.0, or any headers that would affect the
     persistence of the client's connection to the web server.""",
+    covers=("APP-NO-HOP-BY-HOP", "MW-NO-HOP-BY-HOP"),
     applies=_called,
     example="""
 bad:  [("Connection", "close")]
@@ -234,6 +251,7 @@ def no_hop_by_hop(self: Rule, ex: Exchange) -> Iterator[Finding]:
     summary="no Transfer-Encoding header: the app applies no transfer-coding",
     pep="""... applications must not apply any kind of "transfer-encoding" to their output,
     ... (i.e. chunking, gzip as a transfer-encoding).""",
+    covers=("APP-NO-TRANSFER-ENCODING", "MW-NO-TRANSFER-ENCODING"),
     applies=_called,
     example="""
 bad:  [("Transfer-Encoding", "chunked")] and hand-made chunk framing in the body

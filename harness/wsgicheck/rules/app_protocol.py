@@ -87,7 +87,7 @@ def _body(ex: Exchange) -> bytes:
     summary="start_response is called with positional arguments only (2 or 3 of them)",
     pep="""The start_response parameter is a callable accepting two required positional
     arguments, and one optional argument. ... start_response(status, response_headers)""",
-    applies=_called,
+    applies=lambda ex: bool(ex.start_calls or ex.refusals("APP-SR-POSITIONAL")),
     example="""
 bad:  start_response(status="200 OK", response_headers=headers)
 fix:  start_response("200 OK", headers)""",
@@ -99,6 +99,10 @@ def sr_positional(self: Rule, ex: Exchange) -> Iterator[Finding]:
             yield self.finding(
                 ex, f"called with {call.positional} positional arguments{keywords}", call.where
             )
+    # Arguments a server cannot even bind (four of them, an unknown keyword) are refused
+    # before the call is recorded as one.
+    for refusal in ex.refusals(self.id):
+        yield self.finding(ex, f"start_response could not take its arguments: {refusal.message}")
 
 
 @rule(
@@ -115,7 +119,9 @@ bad:  def app(environ, start_response): return []
 fix:  start_response("204 No Content", []); return []""",
 )
 def sr_called(self: Rule, ex: Exchange) -> Iterator[Finding]:
-    if not ex.start_calls and not ex.raised and not ex.client_gone:
+    # Only an iterable that ran to its end shows start_response was never coming: a server
+    # that stopped early (another violation, or its own choice) cannot tell.
+    if not ex.start_calls and ex.exhausted and not ex.raised and not ex.client_gone:
         yield self.finding(
             ex,
             "the app returned its iterable and it ended without start_response()",
@@ -206,12 +212,25 @@ fix:  start_response("200 OK", h)""",
 )
 def exc_info_only_in_error(self: Rule, ex: Exchange) -> Iterator[Finding]:
     for call in ex.start_calls:
-        if call.exc_info_kind == "empty" or (
-            call.exc_info_kind == "exception" and call.handling is None
+        if call.exc_info_kind == "empty":
+            yield self.finding(ex, "exc_info passed with no exception in it", call.where)
+        elif (
+            call.exc_info_kind == "exception"
+            and call.handling is None
+            and not _error_status(call.status)
         ):
+            # A real triple kept from an earlier except block is still an error handler's
+            # (Bottle stores sys.exc_info() and starts its 500 later): only a non-error
+            # status shows the exc_info does not belong to the response.
             yield self.finding(
-                ex, "exc_info passed while no exception was being handled", call.where
+                ex,
+                f"exc_info passed outside an error handler, with status {call.status!r}",
+                call.where,
             )
+
+
+def _error_status(status: object) -> bool:
+    return isinstance(status, str) and status[:1] in ("4", "5")
 
 
 @rule(
@@ -260,6 +279,8 @@ bad:  try: start_response("500 Oops", h, sys.exc_info())
 fix:  let it propagate: the server aborts the response""",
 )
 def no_trap_sr_exc(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    if ex.source == "validator" and not ex.observations("start_response-raised"):
+        return  # that server did not raise (its own fault): there was nothing to trap
     if not ex.raised:
         late = next(
             call
@@ -337,10 +358,19 @@ def len_accurate(self: Rule, ex: Exchange) -> Iterator[Finding]:
     returned = ex.returned
     assert returned is not None
     assert returned.length is not None
-    if ex.iteration_finished and len(ex.yields) != returned.length:
+    yielded = len(ex.yields)
+    if yielded > returned.length:
+        # Even when the server stopped early: with len() == 1 it may send the first block's
+        # size as Content-Length, and then it cuts the rest.
         yield self.finding(
             ex,
-            f"len() said {returned.length}; the iterable yielded {len(ex.yields)} blocks",
+            f"len() said {returned.length}; the iterable yielded at least {yielded} blocks",
+            returned.where,
+        )
+    elif ex.iteration_finished and yielded != returned.length:
+        yield self.finding(
+            ex,
+            f"len() said {returned.length}; the iterable yielded {yielded} blocks",
             returned.where,
         )
 
@@ -413,6 +443,7 @@ def avoid_write(self: Rule, ex: Exchange) -> Iterator[Finding]:
     pep="""If the application supplies a Content-Length header, the server should not
     transmit more bytes to the client than the header allows ... If the application does
     not supply that amount of data, the server should close the connection ...""",
+    covers=("APP-CL-ACCURATE", "MW-FIX-CONTENT-LENGTH"),
     applies=lambda ex: ex.method != "HEAD" and ex.response.status_code not in (204, 304),
     example="""
 bad:  [("Content-Length", str(len(text)))]   # len of the str, body encoded as UTF-8
@@ -420,7 +451,9 @@ fix:  body = text.encode(); [("Content-Length", str(len(body)))]""",
 )
 def cl_accurate(self: Rule, ex: Exchange) -> Iterator[Finding]:
     declared = ex.declared_length
-    if ex.truncated is not None:
+    # Only a length the app declared: a server may compute one itself (from len() == 1),
+    # and a body longer than that is APP-LEN-ACCURATE's business.
+    if ex.truncated is not None and declared is not None:
         yield self.finding(
             ex,
             f"Content-Length said {ex.truncated.declared}; the app produced at least "

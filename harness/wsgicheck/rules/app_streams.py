@@ -71,9 +71,21 @@ bad:  environ["wsgi.input"].seek(0)
 fix:  body = environ["wsgi.input"].read(length); work on the bytes""",
 )
 def streams_only_spec_methods(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    # wsgicheck's streams (and the validator's guards) have only the PEP's methods, so
+    # reaching for another one fails with AttributeError. Looking one up is not a
+    # violation in itself: Werkzeug probes ``hasattr(stream, "readinto")`` and falls back
+    # to read() when it is missing. The app breaks the rule when it depended on it: the
+    # AttributeError escaped.
     for misuse in ex.misuse:
-        if misuse.attribute != "close":
-            yield self.finding(ex, f"{misuse.stream}.{misuse.attribute} used")
+        if misuse.attribute == "close":
+            continue
+        quoted = f"'{misuse.attribute}'"
+        if any(
+            raised.exc_type == "AttributeError" and quoted in raised.message for raised in ex.raised
+        ):
+            yield self.finding(
+                ex, f"{misuse.stream}.{misuse.attribute} used: the app failed without it"
+            )
 
 
 @rule(

@@ -1,0 +1,372 @@
+"""Environ rules on the environ object and its ``wsgi.*`` keys: types, streams, callables, names.
+
+These judge the environ alone, so they hold under any caller (wsgicheck's transports, a probe
+inside a real server, or :func:`wsgicheck.validator` under somebody else's server). Checks
+look up only the attributes PEP 3333 names: wsgicheck's own streams record any other
+attribute access as application misuse.
+"""
+
+from __future__ import annotations
+
+import inspect
+import io
+import re
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from .exchange import Exchange
+from .registry import Binding, Finding, Level, Rule, rule
+
+VARIABLES = "environ Variables"
+STREAMS = "Input and Error Streams"
+
+#: PEP 3333 "environ Variables": server-defined names use "only lower-case letters, numbers,
+#: dots, and underscores", prefixed with a name unique to the server (``mod_python.x``).
+_extension_name_re = re.compile(r"[a-z0-9_]+\.[a-z0-9_.]+")
+
+
+def _has_environ(ex: Exchange) -> bool:
+    return ex.environ is not None
+
+
+def _env(ex: Exchange) -> dict[str, Any]:
+    assert ex.environ is not None
+    return ex.environ
+
+
+def _accepts(function: Callable[..., Any], *args: object) -> bool:
+    """Whether ``function`` can be called with ``args`` positionally, as far as can be told.
+
+    A callable whose signature Python cannot read (some builtins) gets the benefit of the doubt.
+    """
+    try:
+        signature = inspect.signature(function)
+    except (TypeError, ValueError):
+        return True
+    try:
+        signature.bind(*args)
+    except TypeError:
+        return False
+    return True
+
+
+def _method_problems(stream: object, methods: tuple[tuple[str, int], ...]) -> list[str]:
+    """What is wrong with ``stream``'s methods: each one ``(name, positional arguments)``."""
+    problems = []
+    for name, count in methods:
+        method = getattr(stream, name, None)
+        if not callable(method):
+            problems.append(f"has no {name}()")
+        elif not _accepts(method, *([1] * count)):
+            problems.append(f"{name}() does not take {count} positional argument(s)")
+    return problems
+
+
+def _present(key: str) -> Callable[[Rule, Exchange], Iterator[Finding]]:
+    """The check of a rule that only asks for ``key`` to be in environ."""
+
+    def check(self: Rule, ex: Exchange) -> Iterator[Finding]:
+        if key not in _env(ex):
+            yield self.finding(ex, f"environ has no {key}")
+
+    return check
+
+
+@rule(
+    "ENV-DICT-BUILTIN",
+    level=Level.MUST,
+    binding=Binding.ENVIRON,
+    section="Specification Details",
+    summary="environ is a built-in dict, not a subclass, UserDict or other mapping",
+    pep="""This object must be a builtin Python dictionary (not a subclass, UserDict or other
+    dictionary emulation), and the application is allowed to modify the dictionary in any way
+    it desires.""",
+    applies=_has_environ,
+    example="""
+bad:  app(LazyEnviron(environ), start_response)   # class LazyEnviron(dict)
+fix:  app(dict(environ), start_response)""",
+)
+def dict_builtin(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    # Apps may copy environ with dict() and lose what a subclass computes lazily, or rely on
+    # dict-only behaviour (json.dumps, C extensions checking PyDict_CheckExact).
+    if ex.environ_type is not dict:
+        kind = ex.environ_type
+        yield self.finding(ex, f"environ is a {kind.__module__}.{kind.__qualname__}, not a dict")
+
+
+@rule(
+    "ENV-WSGI-VERSION",
+    level=Level.MUST,
+    binding=Binding.ENVIRON,
+    section=VARIABLES,
+    summary="wsgi.version is the tuple (1, 0)",
+    pep="""wsgi.version The tuple (1, 0), representing WSGI version 1.0.""",
+    applies=_has_environ,
+    example="""
+bad:  environ["wsgi.version"] = [1, 0]
+fix:  environ["wsgi.version"] = (1, 0)""",
+)
+def wsgi_version(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    env = _env(ex)
+    if "wsgi.version" not in env:
+        yield self.finding(ex, "environ has no wsgi.version")
+        return
+    version = env["wsgi.version"]
+    if not (isinstance(version, tuple) and version == (1, 0)):
+        yield self.finding(ex, f"wsgi.version is {version!r}, not the tuple (1, 0)")
+
+
+#: RFC 3986 §3.1: scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )
+_scheme_re = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*")
+
+
+@rule(
+    "ENV-URL-SCHEME",
+    level=Level.MUST,
+    binding=Binding.ENVIRON,
+    section=VARIABLES,
+    summary="wsgi.url_scheme is a str naming the URL scheme (any scheme, not only http/https)",
+    pep="""wsgi.url_scheme A string representing the "scheme" portion of the URL at which the
+    application is being invoked. Normally, this will have the value "http" or "https", as
+    appropriate.""",
+    applies=_has_environ,
+    example="""
+bad:  environ["wsgi.url_scheme"] = b"http"
+fix:  environ["wsgi.url_scheme"] = "http"   # or "https", "ws", ...: any scheme name""",
+)
+def url_scheme(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    # "Normally" http or https: other schemes are allowed, so only the form is judged.
+    env = _env(ex)
+    if "wsgi.url_scheme" not in env:
+        yield self.finding(ex, "environ has no wsgi.url_scheme")
+        return
+    scheme = env["wsgi.url_scheme"]
+    if type(scheme) is not str:
+        yield self.finding(ex, f"wsgi.url_scheme is a {type(scheme).__name__}, not a str")
+    elif _scheme_re.fullmatch(scheme) is None:
+        yield self.finding(ex, f"wsgi.url_scheme {scheme!r} is not a URL scheme (RFC 3986 §3.1)")
+
+
+@rule(
+    "ENV-INPUT-PRESENT",
+    level=Level.MUST,
+    binding=Binding.ENVIRON,
+    section=VARIABLES,
+    summary="wsgi.input is present, even for a request with no body",
+    pep="""wsgi.input An input stream (file-like object) from which the HTTP request body bytes
+    can be read.""",
+    applies=_has_environ,
+    example="""
+bad:  if has_body: environ["wsgi.input"] = stream
+fix:  environ["wsgi.input"] = stream if has_body else io.BytesIO(b"")""",
+)
+def input_present(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    return _present("wsgi.input")(self, ex)
+
+
+@rule(
+    "ENV-INPUT-METHODS",
+    level=Level.MUST,
+    binding=Binding.ENVIRON,
+    section=STREAMS,
+    summary="wsgi.input has read(size), readline(), readlines(hint) and __iter__()",
+    pep="""The input and error streams provided by the server must support the following
+    methods: ... The methods listed in the table above must be supported by all servers
+    conforming to this specification.""",
+    applies=lambda ex: ex.environ is not None and "wsgi.input" in ex.environ,
+    example="""
+bad:  class Body: def read(self, size): ...       # no readline, readlines, __iter__
+fix:  environ["wsgi.input"] = io.BufferedReader(raw)  # or implement all four""",
+)
+def input_methods(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    # readlines() is called without a hint: "the hint argument to readlines() is optional
+    # for both caller and implementer". readline(size) is a SHOULD (a server rule).
+    stream = _env(ex)["wsgi.input"]
+    problems = _method_problems(stream, (("read", 1), ("readline", 0), ("readlines", 0)))
+    if not callable(getattr(type(stream), "__iter__", None)):
+        problems.append("is not iterable (no __iter__)")
+    for problem in problems:
+        yield self.finding(ex, f"wsgi.input ({type(stream).__name__}) {problem}")
+
+
+@rule(
+    "ENV-ERRORS-PRESENT",
+    level=Level.MUST,
+    binding=Binding.ENVIRON,
+    section=VARIABLES,
+    summary="wsgi.errors is present",
+    pep="""wsgi.errors An output stream (file-like object) to which error output can be
+    written, for the purpose of recording program or other errors in a standardized and
+    possibly centralized location.""",
+    applies=_has_environ,
+    example="""
+bad:  environ without "wsgi.errors"
+fix:  environ["wsgi.errors"] = sys.stderr   # or the server's error log""",
+)
+def errors_present(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    return _present("wsgi.errors")(self, ex)
+
+
+@rule(
+    "ENV-ERRORS-METHODS",
+    level=Level.MUST,
+    binding=Binding.ENVIRON,
+    section=STREAMS,
+    summary="wsgi.errors has flush(), write(str) and writelines(seq)",
+    pep="""The input and error streams provided by the server must support the following
+    methods: ... The methods listed in the table above must be supported by all servers
+    conforming to this specification.""",
+    applies=lambda ex: ex.environ is not None and "wsgi.errors" in ex.environ,
+    example="""
+bad:  class Log: def write(self, text): logger.error(text)   # no flush, writelines
+fix:  give it flush() and writelines() too, or use an io.TextIOBase""",
+)
+def errors_methods(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    stream = _env(ex)["wsgi.errors"]
+    for problem in _method_problems(stream, (("flush", 0), ("write", 1), ("writelines", 1))):
+        yield self.finding(ex, f"wsgi.errors ({type(stream).__name__}) {problem}")
+
+
+#: The write() methods of the stdlib's binary streams: each takes bytes only.
+_BINARY_WRITES = frozenset(
+    kind.write
+    for kind in (io.BytesIO, io.FileIO, io.BufferedWriter, io.BufferedRandom, io.BufferedRWPair)
+)
+
+
+@rule(
+    "ENV-ERRORS-TEXT",
+    level=Level.SHOULD,
+    binding=Binding.ENVIRON,
+    section=VARIABLES,
+    summary='wsgi.errors is a text-mode stream (takes str, "\\n" line endings), not binary',
+    pep="""This should be a "text mode" stream; i.e., applications should use "\\n" as a line
+    ending, and assume that it will be converted to the correct line ending by the
+    server/gateway.""",
+    applies=lambda ex: ex.environ is not None and "wsgi.errors" in ex.environ,
+    example="""
+bad:  environ["wsgi.errors"] = sys.stderr.buffer
+fix:  environ["wsgi.errors"] = sys.stderr""",
+)
+def errors_text(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    # Only a stream whose write() is a stdlib binary one (it raises TypeError on str) is
+    # judged: gunicorn's errors stream subclasses io.RawIOBase yet takes str. Whether "\n"
+    # gets converted can only be seen in the server's log (a probe).
+    stream = _env(ex)["wsgi.errors"]
+    if getattr(type(stream), "write", None) in _BINARY_WRITES:
+        yield self.finding(ex, f"wsgi.errors is a binary stream ({type(stream).__name__})")
+
+
+@rule(
+    "ENV-MULTITHREAD-PRESENT",
+    level=Level.MUST,
+    binding=Binding.ENVIRON,
+    section=VARIABLES,
+    summary="wsgi.multithread is present",
+    pep="""wsgi.multithread This value should evaluate true if the application object may be
+    simultaneously invoked by another thread in the same process, and should evaluate false
+    otherwise.""",
+    applies=_has_environ,
+    example="""
+bad:  environ without "wsgi.multithread"
+fix:  environ["wsgi.multithread"] = True   # if requests run in a thread pool""",
+)
+def multithread_present(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    return _present("wsgi.multithread")(self, ex)
+
+
+@rule(
+    "ENV-MULTIPROCESS-PRESENT",
+    level=Level.MUST,
+    binding=Binding.ENVIRON,
+    section=VARIABLES,
+    summary="wsgi.multiprocess is present",
+    pep="""wsgi.multiprocess This value should evaluate true if an equivalent application
+    object may be simultaneously invoked by another process, and should evaluate false
+    otherwise.""",
+    applies=_has_environ,
+    example="""
+bad:  environ without "wsgi.multiprocess"
+fix:  environ["wsgi.multiprocess"] = workers > 1""",
+)
+def multiprocess_present(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    return _present("wsgi.multiprocess")(self, ex)
+
+
+@rule(
+    "ENV-RUN-ONCE-PRESENT",
+    level=Level.MUST,
+    binding=Binding.ENVIRON,
+    section=VARIABLES,
+    summary="wsgi.run_once is present",
+    pep="""wsgi.run_once This value should evaluate true if the server or gateway expects (but
+    does not guarantee!) that the application will only be invoked this one time during the
+    life of its containing process.""",
+    applies=_has_environ,
+    example="""
+bad:  environ without "wsgi.run_once"
+fix:  environ["wsgi.run_once"] = False   # True only for CGI-like gateways""",
+)
+def run_once_present(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    return _present("wsgi.run_once")(self, ex)
+
+
+@rule(
+    "ENV-FILE-WRAPPER-SIGNATURE",
+    level=Level.MUST,
+    binding=Binding.ENVIRON,
+    section="Optional Platform-Specific File Handling",
+    summary="wsgi.file_wrapper, if present, is callable as (filelike) and (filelike, blksize)",
+    pep="""If the server or gateway supplies wsgi.file_wrapper, it must be a callable that
+    accepts one required positional parameter, and one optional positional parameter.""",
+    applies=lambda ex: ex.environ is not None and "wsgi.file_wrapper" in ex.environ,
+    example="""
+bad:  environ["wsgi.file_wrapper"] = lambda filelike: FileWrapper(filelike)
+fix:  environ["wsgi.file_wrapper"] = lambda filelike, size=8192: FileWrapper(filelike, size)""",
+)
+def file_wrapper_signature(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    # The signature is read, never tried: calling the wrapper could start a transmission.
+    wrapper = _env(ex)["wsgi.file_wrapper"]
+    if not callable(wrapper):
+        yield self.finding(ex, f"wsgi.file_wrapper is a {type(wrapper).__name__}, not callable")
+        return
+    filelike = io.BytesIO()
+    if not _accepts(wrapper, filelike):
+        yield self.finding(ex, "wsgi.file_wrapper(filelike) cannot be called with one argument")
+    if not _accepts(wrapper, filelike, 8192):
+        yield self.finding(ex, "wsgi.file_wrapper(filelike, blksize) does not take a block size")
+
+
+@rule(
+    "ENV-EXT-VAR-NAMING",
+    level=Level.SHOULD,
+    binding=Binding.ENVIRON,
+    section=VARIABLES,
+    summary="server-defined keys are lower case, prefixed with the server's name (gunicorn.socket)",
+    pep="""These variables should be named using only lower-case letters, numbers, dots, and
+    underscores, and should be prefixed with a name that is unique to the defining server or
+    gateway. For example, mod_python might define variables with names like
+    mod_python.some_variable.""",
+    applies=_has_environ,
+    example="""
+bad:  environ["MyServer.Socket"] = sock
+fix:  environ["myserver.socket"] = sock""",
+)
+def ext_var_naming(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    # Only dotted names are judged: an undotted one may be a CGI variable or an OS
+    # environment variable (both allowed). wsgi.* keys are the spec's own namespace (and
+    # de facto extensions such as wsgi.input_terminated), x-wsgiorg.* the one wsgi.org's
+    # proposals use (uWSGI sets x-wsgiorg.fdevent.*); HTTP_* ones come from header names,
+    # which may hold dots.
+    keys: list[object] = list(_env(ex))
+    for key in keys:
+        if not isinstance(key, str):
+            yield self.finding(ex, f"environ key {key!r} is not a str")
+        elif (
+            "." in key
+            and not key.startswith(("wsgi.", "x-wsgiorg.", "HTTP_"))
+            and _extension_name_re.fullmatch(key) is None
+        ):
+            yield self.finding(
+                ex, f"{key!r}: not lower-case letters, digits, '_' and '.' after a prefix"
+            )

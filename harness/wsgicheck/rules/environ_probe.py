@@ -1,0 +1,108 @@
+"""Environ rules on values that describe the server itself: only a probe can check them.
+
+``wsgi.multithread``, ``wsgi.multiprocess`` and ``wsgi.run_once`` promise something about
+how the server runs the app; whether the promise holds shows across exchanges, which
+``wsgicheck probe`` gathers into ``Exchange.extra``:
+
+* ``together`` (dict): two requests sent at once; ``overlapped`` (the app ran for both at
+  the same time) and ``same_process`` (in one process, so in two of its threads);
+* ``process_requests`` (int): how many requests the process that ran this one served.
+
+Exchanges without those keys leave the rules unapplied (skipped, never passed).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from .exchange import Exchange
+from .registry import Binding, Finding, Level, Rule, rule
+
+VARIABLES = "environ Variables"
+
+
+def _together(ex: Exchange, *, same_process: bool) -> bool:
+    evidence: Any = ex.extra.get("together")
+    return (
+        ex.environ is not None
+        and isinstance(evidence, dict)
+        and evidence.get("overlapped") is True
+        and evidence.get("same_process") is same_process
+    )
+
+
+@rule(
+    "ENV-MULTITHREAD-ACCURATE",
+    level=Level.SHOULD,
+    binding=Binding.ENVIRON,
+    section=VARIABLES,
+    summary="wsgi.multithread is true when the app runs in two threads of a process at once",
+    pep="""wsgi.multithread This value should evaluate true if the application object may be
+    simultaneously invoked by another thread in the same process, and should evaluate false
+    otherwise.""",
+    applies=lambda ex: _together(ex, same_process=True),
+    example="""
+bad:  environ["wsgi.multithread"] = False     # with a thread pool serving requests
+fix:  environ["wsgi.multithread"] = True""",
+)
+def multithread_accurate(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    assert ex.environ is not None
+    if not ex.environ.get("wsgi.multithread"):
+        yield self.finding(
+            ex,
+            "the app ran for two requests at once in one process; wsgi.multithread is "
+            f"{ex.environ.get('wsgi.multithread')!r}",
+        )
+
+
+@rule(
+    "ENV-MULTIPROCESS-ACCURATE",
+    level=Level.SHOULD,
+    binding=Binding.ENVIRON,
+    section=VARIABLES,
+    summary="wsgi.multiprocess is true when the app runs in two processes at once",
+    pep="""wsgi.multiprocess This value should evaluate true if an equivalent application
+    object may be simultaneously invoked by another process, and should evaluate false
+    otherwise.""",
+    applies=lambda ex: _together(ex, same_process=False),
+    example="""
+bad:  environ["wsgi.multiprocess"] = False    # with several pre-forked workers
+fix:  environ["wsgi.multiprocess"] = workers > 1""",
+)
+def multiprocess_accurate(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    assert ex.environ is not None
+    if not ex.environ.get("wsgi.multiprocess"):
+        yield self.finding(
+            ex,
+            "the app ran for two requests at once in two processes; wsgi.multiprocess is "
+            f"{ex.environ.get('wsgi.multiprocess')!r}",
+        )
+
+
+@rule(
+    "ENV-RUN-ONCE-ACCURATE",
+    level=Level.SHOULD,
+    binding=Binding.ENVIRON,
+    section=VARIABLES,
+    summary="wsgi.run_once is false when the process goes on to serve other requests",
+    pep="""wsgi.run_once This value should evaluate true if the server or gateway expects
+    (but does not guarantee!) that the application will only be invoked this one time
+    during the life of its containing process. Normally, this will only be true for a
+    gateway based on CGI (or something similar).""",
+    applies=lambda ex: (
+        ex.environ is not None
+        and isinstance(ex.extra.get("process_requests"), int)
+        and ex.extra["process_requests"] >= 2
+    ),
+    example="""
+bad:  environ["wsgi.run_once"] = True         # in a long-running server
+fix:  environ["wsgi.run_once"] = False        # True only for CGI-like gateways""",
+)
+def run_once_accurate(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    assert ex.environ is not None
+    if ex.environ.get("wsgi.run_once"):
+        count = ex.extra["process_requests"]
+        yield self.finding(
+            ex, f"the process served {count} requests; wsgi.run_once is True in each"
+        )

@@ -1,0 +1,290 @@
+"""Server rules on the body it sends: Content-Length, write(), bytes as given, no body where
+HTTP forbids one.
+
+They compare what the app produced (the trace) with what went on the wire (the response),
+so they judge wsgicheck's own transports and a probe's client, not the validator, which
+never sees the wire. The body owed is computed once (:func:`owed_segments`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ..events import WriteCalled, Yielded
+from .exchange import Exchange
+from .registry import Binding, Finding, Level, Rule, rule
+from .server_evidence import (
+    Segment,
+    body_allowed,
+    declared_length,
+    final_call,
+    judgeable,
+    on_wire,
+    owed_segments,
+    raised_after_head,
+    sent_holds,
+    server_answered,
+    write_raised,
+)
+
+CL = "Handling the Content-Length Header"
+WRITE = "The write() Callable"
+
+
+def _declared_on_wire(ex: Exchange) -> bool:
+    """An app's response with a body and a declared length, as a client received it."""
+    call = final_call(ex)
+    return (
+        on_wire(ex)
+        and judgeable(ex)
+        and not server_answered(ex)
+        and declared_length(call) is not None
+        and body_allowed(ex, call)
+    )
+
+
+@rule(
+    "SRV-CL-NO-EXCESS",
+    level=Level.SHOULD,
+    binding=Binding.SERVER,
+    section=CL,
+    summary="no more body is sent than the app's Content-Length allows",
+    pep="""If the application supplies a Content-Length header, the server should not
+    transmit more bytes to the client than the header allows.""",
+    applies=_declared_on_wire,
+    example="""
+bad:  for block in result: sock.sendall(block)       # past Content-Length: 5
+fix:  send at most Content-Length bytes, then stop iterating""",
+)
+def cl_no_excess(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    declared = declared_length(final_call(ex))
+    assert declared is not None
+    if ex.response.body_size > declared:
+        yield self.finding(
+            ex, f"Content-Length was {declared}; {ex.response.body_size} bytes of body were sent"
+        )
+
+
+@rule(
+    "SRV-CL-STOP-OR-RAISE",
+    level=Level.SHOULD,
+    binding=Binding.SERVER,
+    section=CL,
+    summary="once Content-Length bytes are in, the server stops iterating and refuses write()",
+    pep="""... and should stop iterating over the response when enough data has been sent,
+    or raise an error if the application tries to write() past that point.""",
+    applies=lambda ex: (
+        judgeable(ex)
+        and bool(declared_length(final_call(ex)))
+        and body_allowed(ex, final_call(ex))
+        and not ex.limit_reached
+    ),
+    example="""
+bad:  for block in result: send(block[: room])       # keeps asking for blocks
+fix:  stop (and close) once Content-Length bytes went out; raise from a write() past it""",
+)
+def cl_stop_or_raise(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    # One more block may be asked for once the length is reached: it shows whether the body
+    # ends there (a server may look, to report an app that overruns). Asking again after a
+    # block that overran is iterating on past the point.
+    declared = declared_length(final_call(ex))
+    assert declared is not None
+    produced = 0
+    overran = False
+    for index, event in enumerate(ex.events):
+        if not isinstance(event, Yielded | WriteCalled):
+            continue
+        data = event.value
+        if type(data) is not bytes or not data:
+            continue
+        if produced >= declared:
+            if isinstance(event, Yielded):
+                if overran:
+                    yield self.finding(
+                        ex,
+                        f"the server went on asking for blocks after the {declared} bytes of "
+                        "Content-Length were in and the body had overrun them",
+                        event.where,
+                    )
+                    return
+                overran = True
+                continue
+            if write_raised(ex, index) is None:
+                yield self.finding(
+                    ex,
+                    f"write() past the {declared} bytes of Content-Length returned normally",
+                    event.where,
+                )
+                return
+        produced += len(data)
+
+
+@rule(
+    "SRV-CL-SHORT",
+    level=Level.SHOULD,
+    binding=Binding.SERVER,
+    section=CL,
+    summary="a body shorter than its Content-Length ends with the connection closed",
+    pep="""(Of course, if the application does not provide enough data to meet its stated
+    Content-Length, the server should close the connection and log or otherwise report the
+    error.)""",
+    applies=_declared_on_wire,
+    example="""
+bad:  the app said Content-Length: 10 and gave 4 bytes; the server keeps the connection
+fix:  close the connection (the client cannot tell where the next response starts)""",
+)
+def cl_short(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    declared = declared_length(final_call(ex))
+    assert declared is not None
+    sent = ex.response.body_size
+    if sent < declared and ex.response.complete:
+        yield self.finding(
+            ex,
+            f"Content-Length was {declared}, {sent} bytes were sent, and the response was "
+            "finished as if complete",
+        )
+
+
+def _writes(ex: Exchange) -> bool:
+    return any(type(event.value) is bytes and event.value for event in ex.writes)
+
+
+def _segments(ex: Exchange, kind: str) -> list[Segment]:
+    return [segment for segment in owed_segments(ex) or () if segment.kind == kind]
+
+
+def _size_wrong(ex: Exchange, segments: list[Segment]) -> str | None:
+    """Why the body sent is not as long as the body owed, or None.
+
+    Bytes past the app's own Content-Length are SRV-CL-NO-EXCESS's finding, not this one.
+    """
+    owed = segments[-1].end if segments else 0
+    sent = ex.response.body_size
+    declared = declared_length(final_call(ex))
+    past_length = declared is not None and sent > declared
+    if sent < owed or (sent > owed and not raised_after_head(ex) and not past_length):
+        return f"{sent} bytes of body were sent for the {owed} the app produced"
+    return None
+
+
+@rule(
+    "SRV-WRITE-SEMANTICS",
+    level=Level.MUST,
+    binding=Binding.SERVER,
+    section=WRITE,
+    summary="data passed to write() is sent, in order, exactly as if it had been yielded",
+    pep="""... a bytestring to be written as part of the HTTP response body, that is treated
+    exactly as though it had been yielded by the output iterable.""",
+    applies=lambda ex: _writes(ex) and owed_segments(ex) is not None,
+    example="""
+bad:  def write(data): self.buffer.append(data)      # and the buffer is never sent
+fix:  def write(data): self.send(data)               # sent (or queued) before returning""",
+)
+def write_semantics(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    segments = owed_segments(ex) or []
+    for segment in segments:
+        if segment.kind == "write" and not sent_holds(ex, segment):
+            yield self.finding(
+                ex,
+                f"the {len(segment.data)} bytes written at offset {segment.start} are not in "
+                "the body sent",
+            )
+            return
+    if not _segments(ex, "yield"):
+        problem = _size_wrong(ex, segments)
+        if problem:
+            yield self.finding(ex, problem)
+
+
+@rule(
+    "SRV-ITER-AFTER-WRITE",
+    level=Level.MUST,
+    binding=Binding.SERVER,
+    section=WRITE,
+    summary="blocks yielded by an app that used write() are sent too, after the written data",
+    pep="""... if it does yield non-empty bytestrings, that output must be treated normally
+    by the server or gateway (i.e., it must be sent or queued immediately).""",
+    applies=lambda ex: _writes(ex) and bool(_segments(ex, "yield")),
+    example="""
+bad:  if self.used_write: return      # ignores what the iterable yields
+fix:  send the yielded blocks after everything passed to write()""",
+)
+def iter_after_write(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    segments = owed_segments(ex) or []
+    for segment in segments:
+        if segment.kind == "yield" and not sent_holds(ex, segment):
+            yield self.finding(
+                ex,
+                f"the {len(segment.data)} bytes yielded after write(), owed at offset "
+                f"{segment.start}, are not in the body sent",
+            )
+            return
+    problem = _size_wrong(ex, segments)
+    if problem:
+        yield self.finding(ex, problem)
+
+
+@rule(
+    "SRV-BINARY-SAFE",
+    level=Level.SHOULD,
+    binding=Binding.SERVER,
+    section="Specification Details",
+    summary="the body sent is the bytes the app yielded, unchanged",
+    pep="""The server or gateway should treat the yielded bytestrings as binary byte
+    sequences: in particular, it should ensure that line endings are not altered.""",
+    applies=lambda ex: not _writes(ex) and owed_segments(ex) is not None,
+    example="""
+bad:  sock.makefile("w", newline="\\r\\n").write(block.decode("latin-1"))
+fix:  sock.sendall(block)""",
+)
+def binary_safe(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    segments = owed_segments(ex) or []
+    owed = b"".join(segment.data for segment in segments)
+    sent = ex.response.body
+    for offset, (expected, got) in enumerate(zip(owed, sent, strict=False)):
+        if expected != got:
+            yield self.finding(
+                ex,
+                f"body byte {offset} is {bytes([got])!r}; the app yielded {bytes([expected])!r}",
+            )
+            return
+    problem = _size_wrong(ex, segments)
+    if problem:
+        yield self.finding(ex, problem)
+
+
+#: Statuses whose responses never carry content (RFC 9110 §15.3.5, §15.4.5).
+NO_CONTENT = (204, 304)
+
+
+def _no_body_expected(ex: Exchange) -> bool:
+    code = ex.response.status_code
+    return ex.method == "HEAD" or code in NO_CONTENT or 100 <= code < 200
+
+
+@rule(
+    "SRV-NO-BODY-HEAD-204-304",
+    level=Level.MUST,
+    binding=Binding.SERVER,
+    section="Other HTTP Features; RFC 9110 §9.3.2, §8.6, §15.3.5, §15.4.5",
+    summary="no body is sent for HEAD, 1xx, 204 or 304, and no Content-Length on a 204",
+    pep="""In a sense, a server should consider itself to be like an HTTP "gateway server",
+    with the application being an HTTP "origin server".""",
+    covers=(),
+    applies=lambda ex: (
+        on_wire(ex) and ex.response.status_code != 0 and not ex.timed_out and _no_body_expected(ex)
+    ),
+    example="""
+bad:  HEAD / -> "Content-Length: 5" and then "hello" on the wire
+fix:  send the head only (the Content-Length a GET would have may stay)""",
+)
+def no_body_head_204_304(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    response = ex.response
+    code = response.status_code
+    what = "HEAD request" if ex.method == "HEAD" else f"{code} response"
+    if response.body_size:
+        yield self.finding(ex, f"{response.body_size} bytes of body were sent for a {what}")
+    if code == 204 or 100 <= code < 200:
+        for name in ("Content-Length", "Transfer-Encoding"):
+            if response.header(name) is not None:
+                yield self.finding(ex, f"a {code} response was sent with {name}")

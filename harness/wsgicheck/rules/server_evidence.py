@@ -1,0 +1,303 @@
+"""What the server rules read from an exchange, whoever recorded it.
+
+Evidence about a server comes from three places, and a server rule reads whichever the
+exchange holds rather than asking where it came from:
+
+* wsgicheck's own transports (source ``"memory"`` or ``"socket"``): the core's trace, with
+  :class:`~wsgicheck.events.HeadersSent` and the response as it was sent;
+* :func:`wsgicheck.validator` inside somebody else's server (``"validator"``): the app's
+  calls, each followed by what the server did with it
+  (:class:`~wsgicheck.events.ServerObserved`); the response is what the *app* produced;
+* a probe (``"probe"``): the same observations, plus the response a client received.
+
+So "on the wire" means any source but ``"validator"``, and a call's outcome is read from the
+event that follows it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ..events import (
+    BodyLimitReached,
+    BodyTruncated,
+    ClientGone,
+    Event,
+    HeadersSent,
+    Refused,
+    ServerObserved,
+    StartResponseCalled,
+    WriteCalled,
+    Yielded,
+)
+from ..grammar import HOP_BY_HOP_HEADERS
+from ..head import headers_problems, status_problems
+from .exchange import Exchange
+
+__all__ = [
+    "HOP_RULES",
+    "OWN_SOURCES",
+    "RAISED",
+    "RETURNED",
+    "Segment",
+    "accepted_calls",
+    "body_allowed",
+    "body_error_answer",
+    "call_outcomes",
+    "declared_length",
+    "final_call",
+    "header_fields",
+    "hop_by_hop",
+    "iter_late_exc_info",
+    "judgeable",
+    "observed_after",
+    "on_wire",
+    "owed_segments",
+    "problems_of",
+    "raised_after_head",
+    "sent_holds",
+    "server_answered",
+    "status_code",
+    "write_raised",
+]
+
+RAISED = "raised"
+RETURNED = "returned"
+
+#: Sources whose record says what wsgicheck's own core did (every raise is in the trace).
+OWN_SOURCES = ("memory", "socket")
+#: Rules of the header checks that name a hop-by-hop header (SRV-REJECT-HOP-BY-HOP's).
+HOP_RULES = ("APP-NO-HOP-BY-HOP", "APP-NO-TRANSFER-ENCODING")
+
+
+def on_wire(ex: Exchange) -> bool:
+    """Whether ``ex.response`` is what a client received (not what the app produced)."""
+    return ex.source != "validator"
+
+
+def judgeable(ex: Exchange) -> bool:
+    """The app ran, and the exchange was not cut short by the time limit or the client."""
+    return ex.app_ran and not ex.timed_out and not ex.client_gone
+
+
+def observed_after(ex: Exchange, event: Event, what: str) -> ServerObserved | None:
+    """The observation ``what`` right after ``event`` (the server's answer to that call)."""
+    events = ex.events
+    for index, each in enumerate(events):
+        if each is event:
+            following = events[index + 1 : index + 3]
+            for later in following:
+                if isinstance(later, ServerObserved) and later.what == what:
+                    return later
+            return None
+    return None
+
+
+def call_outcomes(ex: Exchange) -> list[tuple[StartResponseCalled, str | None]]:
+    """Each start_response call with what the server did: ``RAISED``, ``RETURNED`` or None.
+
+    The outcome is the event right after the call: a :class:`Refused` from wsgicheck's core,
+    or a ``start_response-*`` observation from the validator. wsgicheck's core records every
+    raise, so there no event means it returned; elsewhere it means nobody saw.
+    """
+    default = RETURNED if ex.source in OWN_SOURCES else None
+    outcomes: list[tuple[StartResponseCalled, str | None]] = []
+    events = ex.events
+    for index, event in enumerate(events):
+        if not isinstance(event, StartResponseCalled):
+            continue
+        outcome = default
+        following = events[index + 1] if index + 1 < len(events) else None
+        if isinstance(following, Refused) and following.callable == "start_response":
+            outcome = RAISED
+        elif isinstance(following, ServerObserved):
+            if following.what == "start_response-raised":
+                outcome = RAISED
+            elif following.what == "start_response-returned":
+                outcome = RETURNED
+        outcomes.append((event, outcome))
+    return outcomes
+
+
+def accepted_calls(ex: Exchange) -> list[StartResponseCalled]:
+    """The calls the server did not refuse, in order."""
+    return [call for call, outcome in call_outcomes(ex) if outcome != RAISED]
+
+
+def final_call(ex: Exchange) -> StartResponseCalled | None:
+    """The last call the server accepted: the status and headers that should go out."""
+    calls = accepted_calls(ex)
+    return calls[-1] if calls else None
+
+
+def status_code(call: StartResponseCalled | None) -> int | None:
+    status = call.status if call is not None else None
+    if isinstance(status, str) and status[:3].isdigit():
+        return int(status[:3])
+    return None
+
+
+def header_fields(headers: object) -> list[tuple[str, str]]:
+    """The well-formed ``(name, value)`` pairs of a header list, names lower-cased."""
+    if not isinstance(headers, list | tuple):
+        return []
+    return [
+        (item[0].lower(), item[1].strip(" \t"))
+        for item in headers
+        if isinstance(item, tuple)
+        and len(item) == 2
+        and isinstance(item[0], str)
+        and isinstance(item[1], str)
+    ]
+
+
+def declared_length(call: StartResponseCalled | None) -> int | None:
+    """The Content-Length a call declared, if it declared a number."""
+    if call is None:
+        return None
+    for name, value in header_fields(call.headers):
+        if name == "content-length" and value.isascii() and value.isdigit():
+            return int(value)
+    return None
+
+
+def problems_of(call: StartResponseCalled) -> list[tuple[str, str]]:
+    """What is wrong with a call's status and headers (the APP rules' problems)."""
+    return status_problems(call.status) + headers_problems(call.headers)
+
+
+def body_allowed(ex: Exchange, call: StartResponseCalled | None) -> bool:
+    """Whether HTTP lets this response carry a body (not HEAD, 1xx, 204 or 304)."""
+    code = status_code(call)
+    return ex.method != "HEAD" and code is not None and code >= 200 and code not in (204, 304)
+
+
+def body_error_answer(ex: Exchange) -> bool:
+    """The server replaced the app's 5xx by the 400/413 a malformed or oversized request
+    body is owed (the socket transport does; RFC 9110 lets any server)."""
+    code = status_code(final_call(ex))
+    return (
+        ex.response.status_code in (400, 413)
+        and code is not None
+        and code >= 500
+        and (ex.response.header("connection") or "").lower() == "close"
+    )
+
+
+def server_answered(ex: Exchange) -> bool:
+    """Whether the response is the server's own answer rather than the app's.
+
+    That is the case when the app failed before its head could go out (the server owes a
+    500), broke a rule the server cannot work around, ran out of time, or never ran.
+    """
+    if not ex.app_ran or ex.timed_out or final_call(ex) is None:
+        return True
+    if any(raised.phase != "close" and not raised.headers_sent for raised in ex.raised):
+        return True
+    if any(refused.callable == "iterable" for refused in ex.refused):
+        return True
+    return body_error_answer(ex)
+
+
+#: What a server records between a write() and its refusal of it.
+_SERVER_SIDE = (BodyTruncated, BodyLimitReached, HeadersSent, ClientGone)
+
+
+def write_raised(ex: Exchange, index: int) -> Refused | ServerObserved | None:
+    """How the server raised from the write() at ``events[index]``, or None if it did not."""
+    for later in ex.events[index + 1 :]:
+        if isinstance(later, Refused) and later.callable == "write":
+            return later
+        if isinstance(later, ServerObserved) and later.what == "write-raised":
+            return later
+        if not isinstance(later, _SERVER_SIDE):
+            return None
+    return None
+
+
+class Segment:
+    """One block of body the app handed over, and where it belongs in the body sent."""
+
+    __slots__ = ("data", "kind", "start")
+
+    def __init__(self, kind: str, start: int, data: bytes) -> None:
+        self.kind = kind
+        self.start = start
+        self.data = data
+
+    @property
+    def end(self) -> int:
+        return self.start + len(self.data)
+
+
+def owed_segments(ex: Exchange) -> list[Segment] | None:
+    """The body the client is owed for what the app produced, block by block.
+
+    Blocks are cut at the declared Content-Length. None when it cannot be told: the response
+    is not one a client received, it has no body by HTTP, the server answered for the app,
+    a block was not bytes, a write's fate is unknown, or the body came from the server's
+    file wrapper.
+    """
+    if not on_wire(ex) or not judgeable(ex) or ex.limit_reached or server_answered(ex):
+        return None
+    if ex.observations("file-wrapper-returned"):
+        return None  # the server's own file wrapper made the body: the trace holds none of it
+    call = final_call(ex)
+    if not body_allowed(ex, call) or _len_lied(ex):
+        return None
+    limit = declared_length(call)
+    segments: list[Segment] = []
+    offset = 0
+    events = ex.events
+    for index, event in enumerate(events):
+        if isinstance(event, Yielded):
+            kind = "yield"
+        elif isinstance(event, WriteCalled):
+            kind = "write"
+            answer = write_raised(ex, index)
+            if isinstance(answer, ServerObserved):
+                return None  # a foreign server raised: what it sent is unknown
+            if answer is not None and answer.rule != "APP-CL-ACCURATE":
+                continue  # refused before anything was sent
+        else:
+            continue
+        data = event.value
+        if type(data) is not bytes:
+            return None
+        if limit is not None:
+            data = data[: max(0, limit - offset)]
+        if data:
+            segments.append(Segment(kind, offset, data))
+            offset += len(data)
+    return segments
+
+
+def _len_lied(ex: Exchange) -> bool:
+    """The app's iterable gave a wrong len(), which a server may rely on (APP-LEN-ACCURATE)."""
+    returned = ex.returned
+    return returned is not None and returned.length is not None and len(ex.yields) > returned.length
+
+
+def sent_holds(ex: Exchange, segment: Segment) -> bool:
+    """Whether the body sent holds ``segment`` at its place (as far as it was captured)."""
+    response = ex.response
+    if response.body_size < segment.end:
+        return False
+    visible = response.body[segment.start : segment.end]
+    return visible == segment.data[: len(visible)]
+
+
+def hop_by_hop(name: str) -> bool:
+    return name in HOP_BY_HOP_HEADERS or name == "transfer-encoding"
+
+
+def raised_after_head(ex: Exchange) -> bool:
+    """The app failed after its head went out (a server may then append an error note)."""
+    return any(raised.phase != "close" and raised.headers_sent for raised in ex.raised)
+
+
+def iter_late_exc_info(ex: Exchange) -> Iterator[tuple[StartResponseCalled, str | None]]:
+    """Calls with a real exc_info made after the head went out, with their outcomes."""
+    for call, outcome in call_outcomes(ex):
+        if call.exc_info_kind == "exception" and call.headers_sent:
+            yield call, outcome

@@ -1,0 +1,262 @@
+"""Server rules on the response head it sends: what it adds, what it keeps, how it frames,
+and how it answers for an app that failed.
+
+They read the response as a client received it, so they judge wsgicheck's own transports
+and a probe's client, not the validator (which never sees the wire).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterator
+
+from .exchange import Exchange
+from .registry import Binding, Finding, Level, Rule, rule
+from .server_evidence import (
+    accepted_calls,
+    body_error_answer,
+    final_call,
+    header_fields,
+    hop_by_hop,
+    judgeable,
+    on_wire,
+    server_answered,
+    status_code,
+)
+
+SR = "The start_response() Callable"
+OTHER = "Other HTTP Features"
+
+#: RFC 9110 §5.6.7: IMF-fixdate, the only form a sender may generate.
+IMF_FIXDATE_RE = re.compile(
+    r"(Mon|Tue|Wed|Thu|Fri|Sat|Sun), [0-9]{2} "
+    r"(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [0-9]{4} "
+    r"[0-9]{2}:[0-9]{2}:[0-9]{2} GMT"
+)
+#: Fields a server generates itself, and adds when the app gave none.
+SERVER_FIELDS = ("content-length", "date", "server")
+
+
+def _app_answer(ex: Exchange) -> bool:
+    """The response a client received is the answer of the app that ran (not the server's)."""
+    return on_wire(ex) and judgeable(ex) and not server_answered(ex)
+
+
+@rule(
+    "SRV-ADD-REQUIRED-HEADERS",
+    level=Level.MUST,
+    binding=Binding.SERVER,
+    section=SR + "; RFC 9110 §6.6.1",
+    summary="the server adds the header fields HTTP requires and the app left out (Date)",
+    pep="""if the application omits a header required by HTTP (or other relevant
+    specifications that are in effect), the server or gateway must add it.""",
+    applies=lambda ex: on_wire(ex) and not ex.timed_out and 200 <= ex.response.status_code < 500,
+    example="""
+bad:  the app sent no Date, and neither did the server
+fix:  add Date: <IMF-fixdate> when the app did not send one""",
+)
+def add_required_headers(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    # RFC 9110 §6.6.1: an origin server with a clock must send Date in 2xx, 3xx and 4xx
+    # responses (it may in 1xx and 5xx). Server is optional in HTTP: not required here.
+    dates = [value for name, value in header_fields(ex.response.headers) if name == "date"]
+    if not dates:
+        yield self.finding(ex, f"a {ex.response.status_code} response was sent without Date")
+        return
+    from_app = any(name == "date" for name, _ in header_fields(_app_headers(ex)))
+    if not from_app and not IMF_FIXDATE_RE.fullmatch(dates[0]):
+        yield self.finding(ex, f"the Date the server added is not an IMF-fixdate: {dates[0]!r}")
+
+
+def _app_headers(ex: Exchange) -> object:
+    call = final_call(ex)
+    return call.headers if call is not None else []
+
+
+@rule(
+    "SRV-HEADER-CASE-INSENSITIVE",
+    level=Level.MUST,
+    binding=Binding.SERVER,
+    section=SR,
+    summary="a field the app sent in any case is not sent a second time by the server",
+    pep="""(A reminder for server/gateway authors: HTTP header names are case-insensitive,
+    so be sure to take that into consideration when examining application-supplied
+    headers!)""",
+    applies=lambda ex: (
+        _app_answer(ex)
+        and any(name in SERVER_FIELDS for name, _ in header_fields(_app_headers(ex)))
+    ),
+    example="""
+bad:  if "Date" not in dict(headers): headers.append(("Date", now))   # app sent "date"
+fix:  if not any(name.lower() == "date" for name, _ in headers): ...""",
+)
+def header_case_insensitive(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    call = final_call(ex)
+    assert call is not None
+    app = Counter(name for name, _ in header_fields(call.headers))
+    wire = Counter(name for name, _ in header_fields(ex.response.headers))
+    spelled = {name.lower(): name for name in _names(call.headers)}
+    for name in SERVER_FIELDS:
+        if app[name] and wire[name] > app[name]:
+            given = spelled.get(name, name)
+            yield self.finding(
+                ex,
+                f"the app sent {given!r}; the response has {wire[name]} {name} fields",
+                call.where,
+            )
+
+
+def _names(headers: object) -> list[str]:
+    """The header names as the app spelled them."""
+    if not isinstance(headers, list | tuple):
+        return []
+    return [
+        item[0]
+        for item in headers
+        if isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], str)
+    ]
+
+
+#: Request fields that let a server transform the response itself (PEP 3333, "Other HTTP
+#: Features": byte ranges, cache validation, re-encoding), with the statuses that show it did.
+_PERMITTED = (
+    (("range",), (206, 416)),
+    (("if-none-match", "if-modified-since", "if-match", "if-unmodified-since"), (304, 412)),
+)
+
+
+def _transformed(ex: Exchange) -> bool:
+    """The server used a permission to change the response (ranges, validation, encoding)."""
+    asked = {name.lower() for name, _ in ex.request.headers}
+    code = ex.response.status_code
+    for names, statuses in _PERMITTED:
+        if asked.intersection(names) and code in statuses:
+            return True
+    if "accept-encoding" in asked:
+        app = dict(header_fields(_app_headers(ex))).get("content-encoding")
+        return ex.response.header("content-encoding") != app
+    return False
+
+
+@rule(
+    "SRV-PLAY-DUMB",
+    level=Level.SHOULD,
+    binding=Binding.SERVER,
+    section=OTHER,
+    summary="the status and header fields the app gave reach the client unchanged",
+    pep="""In general, servers and gateways should "play dumb" and allow the application
+    complete control over its output. They should only make changes that do not alter the
+    effective semantics of the application's response.""",
+    applies=lambda ex: (
+        _app_answer(ex)
+        and ex.response.status_code != 0
+        and isinstance(_app_headers(ex), list)
+        and not _transformed(ex)
+    ),
+    example="""
+bad:  headers = [(n, v) for n, v in headers if n != "X-Trace"]; status = "200 OK"
+fix:  send the app's status and fields; add only Date, Server and framing""",
+)
+def play_dumb(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    # The body is SRV-BINARY-SAFE's (and SRV-WRITE-SEMANTICS'); a status the app replaced
+    # with exc_info is SRV-EXC-INFO-REPLACE's.
+    call = final_call(ex)
+    assert call is not None
+    code = status_code(call)
+    sent = ex.response.status_code
+    earlier = {status_code(each) for each in accepted_calls(ex)}
+    if code is not None and sent != code and sent not in earlier:
+        yield self.finding(ex, f"the app's status was {code}; the client got {sent}", call.where)
+    app = header_fields(call.headers)
+    wire = header_fields(ex.response.headers)
+    app_count, wire_count = Counter(app), Counter(wire)
+    for field, count in app_count.items():
+        name, value = field
+        if hop_by_hop(name) or name == "content-length":
+            continue  # framing and connection are the server's
+        if wire_count[field] < count:
+            yield self.finding(ex, f"the app's {name}: {value!r} was not sent as given")
+            return
+    lengths = {value for name, value in wire if name == "content-length"}
+    app_lengths = {value for name, value in app if name == "content-length"}
+    if app_lengths and lengths and lengths != app_lengths:
+        yield self.finding(
+            ex, f"Content-Length {sorted(app_lengths)} became {sorted(lengths)} on the wire"
+        )
+        return
+    for field in wire_count:
+        name, value = field
+        # Date, Server and framing a server may add; a second one of the app's own is
+        # SRV-HEADER-CASE-INSENSITIVE's.
+        if field not in app_count and not (hop_by_hop(name) or name in _SERVER_MAY_ADD):
+            yield self.finding(ex, f"the server added {name}: {value!r}")
+            return
+
+
+_SERVER_MAY_ADD = frozenset({"content-length", "date", "server", "via"})
+
+
+@rule(
+    "SRV-TRAP-LOG",
+    level=Level.SHOULD,
+    binding=Binding.SERVER,
+    section="Error Handling",
+    summary="an exception from the app is trapped, logged and answered (500, or an abort)",
+    pep="""Servers should trap and log any exception that aborts an application or the
+    iteration of its return value.""",
+    applies=lambda ex: (
+        on_wire(ex)
+        and ex.app_ran
+        and not ex.timed_out
+        and not ex.client_gone
+        and any(raised.phase in ("call", "iteration") for raised in ex.raised)
+    ),
+    example="""
+bad:  try: result = app(environ, start_response)
+      except Exception: pass                            # a 200 with nothing, no log
+fix:  except Exception: log it; send a 500 (or abort if the head is out)""",
+)
+def trap_log(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    # A probe may add what the server's log said (extra["server_log"]) and whether the
+    # server still answered afterwards (extra["server_alive"]).
+    sent = ex.response.status_code
+    for raised in ex.raised:
+        if raised.phase not in ("call", "iteration"):
+            continue
+        if not raised.headers_sent and sent < 500 and not body_error_answer(ex):
+            got = f"a {sent}" if sent else "no response"
+            yield self.finding(
+                ex,
+                f"the app raised {raised.exc_type} before its head went out; the client got "
+                f"{got}, not a 5xx",
+                raised.where,
+            )
+        log = ex.extra.get("server_log")
+        if isinstance(log, str) and raised.exc_type.rsplit(".", 1)[-1] not in log:
+            yield self.finding(ex, f"the server's log does not mention {raised.exc_type}")
+    if ex.extra.get("server_alive") is False:
+        yield self.finding(ex, "the server stopped answering after the app's exception")
+
+
+@rule(
+    "SRV-CHUNKED-RFC",
+    level=Level.MUST,
+    binding=Binding.SERVER,
+    section="Handling the Content-Length Header; RFC 9112 §6.1",
+    summary="chunked responses go only to HTTP/1.1 clients, and never with Content-Length",
+    pep="""Note that the server must comply fully with RFC 2616 when doing this, or else
+    fall back to one of the other strategies for dealing with the absence of
+    Content-Length.""",
+    applies=lambda ex: on_wire(ex) and ex.response.header("transfer-encoding") is not None,
+    example="""
+bad:  HTTP/1.0 client -> "Transfer-Encoding: chunked" (it cannot decode it)
+fix:  to HTTP/1.0, send Content-Length or close the connection at the end""",
+)
+def chunked_rfc(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    codings = (ex.response.header("transfer-encoding") or "").lower()
+    if "chunked" not in codings:
+        return
+    if ex.request.http_version != "1.1":
+        yield self.finding(ex, f"a chunked response to an HTTP/{ex.request.http_version} request")
+    if ex.response.header("content-length") is not None:
+        yield self.finding(ex, "a response with both Transfer-Encoding and Content-Length")

@@ -1,0 +1,245 @@
+"""Server rules only a probe can feed: what a client sees, and when.
+
+``wsgicheck probe`` runs its app inside a real server and talks to it with a raw client;
+the client adds what only it knows to ``Exchange.extra`` (keys below). Exchanges without
+those keys (every other source) leave these rules unapplied, so they are skipped, never
+passed.
+
+* ``first_block_received`` (bool): in the unbuffered scenario the app yields a block and
+  waits for the client to confirm it arrived before it yields the next; False when the
+  app's wait ran out.
+* ``expect`` (dict): an ``Expect: 100-continue`` request whose body the client held back:
+  ``continue`` (a 100 came), ``final_first`` (a final response came first), ``version``
+  (the HTTP version the server answered with, final or interim).
+* ``file_wrapper_variant`` (``"file"``, ``"nofileno"``, ``"offset"``, ``"early"``) and
+  ``file_wrapper_expected`` (bytes): the body a client should get when the app used
+  ``wsgi.file_wrapper`` that way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from .exchange import Exchange
+from .registry import Binding, Finding, Level, Rule, rule
+from .server_evidence import judgeable, on_wire, server_answered
+
+STREAMING = "Buffering and Streaming"
+EXPECT = "HTTP 1.1 Expect/Continue"
+FILES = "Optional Platform-Specific File Handling"
+
+
+@rule(
+    "SRV-UNBUFFERED-TX",
+    level=Level.MUST,
+    binding=Binding.SERVER,
+    section=STREAMING,
+    summary="each block the app yields reaches the client before the app has to yield the next",
+    pep="""WSGI servers, gateways, and middleware must not delay the transmission of any
+    block; they must either fully transmit the block to the client, or guarantee that they
+    will continue transmission even while the application is producing its next block.""",
+    applies=lambda ex: isinstance(ex.extra.get("first_block_received"), bool) and judgeable(ex),
+    example="""
+bad:  self.buffer += block              # sent when the buffer fills, or at the end
+fix:  sock.sendall(block)                # before asking the iterable for the next block""",
+)
+def unbuffered_tx(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    if ex.extra["first_block_received"] is False:
+        yield self.finding(
+            ex,
+            "the first block did not reach the client while the app waited before its next "
+            "one: the server held it back",
+        )
+
+
+def _expect(ex: Exchange) -> dict[str, Any] | None:
+    """The client's view of an Expect: 100-continue exchange, if it is one."""
+    evidence = ex.extra.get("expect")
+    return evidence if isinstance(evidence, dict) else None
+
+
+def _http11(ex: Exchange) -> bool:
+    """The server speaks HTTP/1.1 (the PEP's Expect/Continue duty is for those only)."""
+    evidence = _expect(ex)
+    return evidence is not None and evidence.get("version") == "HTTP/1.1"
+
+
+def _read_total(ex: Exchange) -> int:
+    return sum(read.size for read in ex.input_reads)
+
+
+@rule(
+    "SRV-EXPECT-CONTINUE",
+    level=Level.MUST,
+    binding=Binding.SERVER,
+    section=EXPECT,
+    summary="an HTTP/1.1 server handles Expect: 100-continue: the app gets the whole body",
+    pep="""Servers and gateways that implement HTTP 1.1 must provide transparent support for
+    HTTP 1.1's "expect/continue" mechanism.""",
+    applies=lambda ex: _http11(ex) and not ex.timed_out,
+    example="""
+bad:  if headers.get("expect"): return error(417)
+fix:  send "HTTP/1.1 100 Continue" at once, or when the app first reads wsgi.input""",
+)
+def expect_continue(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    status = ex.response.status_code
+    size = len(ex.request.body)
+    if status == 0:
+        ran = "the app ran" if ex.app_ran else "the app never ran"
+        yield self.finding(
+            ex, f"no response came to an Expect: 100-continue request of {size} bytes ({ran})"
+        )
+        return
+    if not ex.app_ran:
+        if status >= 400:
+            yield self.finding(ex, f"the server refused an Expect: 100-continue request: {status}")
+        return
+    total = _read_total(ex)
+    if total < size:
+        yield self.finding(
+            ex, f"the app read {total} of the {size} bytes the client sent after Expect"
+        )
+
+
+@rule(
+    "SRV-EXPECT-READ-BLOCKS",
+    level=Level.MUST,
+    binding=Binding.SERVER,
+    section=EXPECT,
+    summary="after 100 Continue, a read of wsgi.input waits for the body; it does not end early",
+    pep="""Proceed with the request normally, but provide the application with a wsgi.input
+    stream that will send the "100 Continue" response if/when the application first attempts
+    to read from the input stream. The read request must then remain blocked until the
+    client responds.""",
+    applies=lambda ex: (
+        (_expect(ex) or {}).get("continue") is True and ex.app_ran and bool(ex.input_reads)
+    ),
+    example="""
+bad:  def read(self, size): self.send_continue(); return self.sock.recv(size, MSG_DONTWAIT)
+fix:  def read(self, size): self.send_continue(); return self.rfile.read(size)  # blocks""",
+)
+def expect_read_blocks(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    for read in ex.input_reads:
+        asked = read.method != "read" or read.argument != 0
+        if asked and read.size == 0 and read.available:
+            yield self.finding(
+                ex,
+                f"wsgi.input.{read.method}() returned b'' with {read.available} bytes of the "
+                "body still to come from the client",
+            )
+            return
+
+
+@rule(
+    "SRV-EXPECT-NO-TIMEOUT-WAIT",
+    level=Level.SHOULD,
+    binding=Binding.SERVER,
+    section=EXPECT,
+    summary="an HTTP/1.1 server sends 100 Continue rather than wait for the client to give up",
+    pep="""Wait until the client decides that the server does not support expect/continue,
+    and sends the request body on its own. (This is suboptimal, and is not recommended.)""",
+    applies=lambda ex: _http11(ex) and ex.app_ran and not ex.timed_out,
+    example="""
+bad:  ignore Expect; the client waits (curl: 1 s) before it sends the body unasked
+fix:  answer "HTTP/1.1 100 Continue" when the app reads wsgi.input (or at once)""",
+)
+def expect_no_timeout_wait(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    evidence = _expect(ex) or {}
+    if not evidence.get("continue") and not evidence.get("final_first"):
+        yield self.finding(
+            ex,
+            "no 100 Continue came: the client had to stop waiting and send its body unasked",
+        )
+
+
+def _file_case(variant: str) -> Any:
+    """``applies`` for the file-wrapper scenario ``variant``, on the app's own answer."""
+
+    def applies(ex: Exchange) -> bool:
+        return (
+            ex.extra.get("file_wrapper_variant") in variant.split("|")
+            and isinstance(ex.extra.get("file_wrapper_expected"), bytes)
+            and bool(ex.file_wrapper_calls)
+            and on_wire(ex)
+            and judgeable(ex)
+            and not server_answered(ex)
+        )
+
+    return applies
+
+
+def _body_problem(ex: Exchange) -> str | None:
+    """How the body received differs from the one expected, or None."""
+    expected: bytes = ex.extra["file_wrapper_expected"]
+    got = ex.response.body
+    if ex.response.body_size == len(expected) and got == expected:
+        return None
+    if not got:
+        return f"the client got no body, not the {len(expected)} bytes expected"
+    for offset, (want, have) in enumerate(zip(expected, got, strict=False)):
+        if want != have:
+            return f"body byte {offset} is {bytes([have])!r}, not {bytes([want])!r}"
+    return f"the client got {ex.response.body_size} bytes, not {len(expected)}"
+
+
+@rule(
+    "SRV-FILE-WRAPPER-NO-EARLY-TX",
+    level=Level.MUST,
+    binding=Binding.SERVER,
+    section=FILES,
+    summary="a file wrapper the app made but did not return sends nothing",
+    pep="""The callable must return an iterable object, and must not perform any data
+    transmission until and unless the server/gateway actually receives the iterable as a
+    return value from the application.""",
+    applies=_file_case("early"),
+    example="""
+bad:  def file_wrapper(filelike, blksize=8192): sendfile(sock, filelike.fileno())
+fix:  return a wrapper; sendfile only when the app returns that very wrapper""",
+)
+def file_wrapper_no_early_tx(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    problem = _body_problem(ex)
+    if problem:
+        yield self.finding(ex, f"the app made a file wrapper and returned another body; {problem}")
+
+
+@rule(
+    "SRV-FILE-WRAPPER-FALLBACK",
+    level=Level.MUST,
+    binding=Binding.SERVER,
+    section=FILES,
+    summary="over an object without fileno(), the file wrapper still sends what read() gives",
+    pep="""Note that even if the object is not suitable for the platform API, the
+    wsgi.file_wrapper must still return an iterable that wraps read() and close(), so that
+    applications using file wrappers are portable across platforms.""",
+    applies=_file_case("nofileno"),
+    example="""
+bad:  os.sendfile(sock.fileno(), wrapper.filelike.fileno(), ...)   # AttributeError
+fix:  if no usable fileno(): iterate filelike.read(blksize) until b''""",
+)
+def file_wrapper_fallback(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    problem = _body_problem(ex)
+    if problem:
+        yield self.finding(ex, f"wsgi.file_wrapper over an object with no fileno(): {problem}")
+
+
+@rule(
+    "SRV-FILE-WRAPPER-SEMANTICS",
+    level=Level.SHOULD,
+    binding=Binding.SERVER,
+    section=FILES,
+    summary="a file wrapper sends from the file's position to its end or to Content-Length",
+    pep="""Apart from the handling of close(), the semantics of returning a file wrapper from
+    the application should be the same as if the application had returned
+    iter(filelike.read, ''). In other words, transmission should begin at the current
+    position within the "file" at the time that transmission begins, and continue until the
+    end is reached, or until Content-Length bytes have been written.""",
+    applies=_file_case("file|offset"),
+    example="""
+bad:  os.sendfile(out, filelike.fileno(), 0, os.fstat(fd).st_size)   # from the start
+fix:  start at filelike.tell(), send at most Content-Length bytes""",
+)
+def file_wrapper_semantics(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    problem = _body_problem(ex)
+    if problem:
+        yield self.finding(ex, f"the file wrapper's body is not the file's: {problem}")

@@ -1,0 +1,257 @@
+"""Server rules on the streams it hands the app: wsgi.input and wsgi.errors.
+
+Each read of ``wsgi.input`` is recorded with what was asked, what came back and how much of
+the body was left (:class:`~wsgicheck.events.InputRead`), by wsgicheck's own stream or by the
+validator's guard around a foreign server's; the rules compare the three.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ..events import ErrorsWritten, InputRead
+from ..request import Framing
+from .exchange import Exchange
+from .registry import Binding, Finding, Level, Rule, rule
+from .server_evidence import judgeable, observed_after
+
+STREAMS = "Input and Error Streams"
+
+
+def _no_size(read: InputRead) -> bool:
+    """A read() or readline() with no size (None, or negative as the io module takes it)."""
+    argument = read.argument
+    return argument is None or (type(argument) is int and argument < 0)
+
+
+def _asks(read: InputRead) -> bool:
+    """Whether the read asked for anything (``read(0)`` asks for nothing)."""
+    return read.method in ("readlines", "__next__") or read.argument != 0
+
+
+def _raised(ex: Exchange, call: str) -> list[str]:
+    """Details of the reads that raised TypeError, whose call started with ``call``."""
+    return [
+        seen.detail
+        for seen in ex.observations("input-raised")
+        if seen.detail.startswith(call) and seen.detail.endswith(": TypeError")
+    ]
+
+
+@rule(
+    "SRV-INPUT-BYTES",
+    level=Level.MUST,
+    binding=Binding.SERVER,
+    section="Unicode Issues",
+    summary="everything read from wsgi.input is bytes",
+    pep="""For values referred to in this specification as "bytestrings" (i.e., values
+    read from wsgi.input, passed to write() or yielded by the application), the value must
+    be of type bytes under Python 3.""",
+    applies=lambda ex: bool(ex.input_reads) or bool(ex.observations("input-returned")),
+    example="""
+bad:  environ["wsgi.input"] = io.TextIOWrapper(sock.makefile("rb"))
+fix:  environ["wsgi.input"] = sock.makefile("rb")   # bytes""",
+)
+def input_bytes(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    for seen in ex.observations("input-returned"):
+        yield self.finding(ex, f"wsgi.input.{seen.detail}, not bytes")
+
+
+@rule(
+    "SRV-INPUT-EOF-AT-CL",
+    level=Level.SHOULD,
+    binding=Binding.SERVER,
+    section=STREAMS,
+    summary="wsgi.input ends at CONTENT_LENGTH: a read never returns more than is left",
+    pep="""The server is not required to read past the client's specified Content-Length,
+    and should simulate an end-of-file condition if the application attempts to read past
+    that point.""",
+    applies=lambda ex: any(read.available is not None for read in ex.input_reads),
+    example="""
+bad:  environ["wsgi.input"] = sock.makefile("rb")    # read() runs into the next request
+fix:  wrap it so reads stop at CONTENT_LENGTH bytes""",
+)
+def input_eof_at_cl(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    for read in ex.input_reads:
+        if read.available is not None and read.available > 0 and read.size > read.available:
+            yield self.finding(
+                ex,
+                f"wsgi.input.{read.method}({_argument(read)}) returned {read.size} bytes with "
+                f"{read.available} left before CONTENT_LENGTH",
+            )
+            return
+
+
+def _argument(read: InputRead) -> str:
+    return "" if read.argument is None else repr(read.argument)
+
+
+@rule(
+    "SRV-INPUT-READ-NOARG",
+    level=Level.SHOULD,
+    binding=Binding.SERVER,
+    section=STREAMS,
+    summary="wsgi.input.read() with no size returns the rest of the body",
+    pep="""A server should allow read() to be called without an argument, and return the
+    remainder of the client's input stream.""",
+    applies=lambda ex: (
+        any(read.method == "read" and _no_size(read) for read in ex.input_reads)
+        or bool(_raised(ex, "read(None)"))
+    ),
+    example="""
+bad:  def read(self, size): ...                       # read() is a TypeError
+fix:  def read(self, size=-1): ...                    # all that is left""",
+)
+def input_read_noarg(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    for detail in _raised(ex, "read(None)"):
+        yield self.finding(ex, f"wsgi.input.{detail}: read() needs a size on this server")
+        return
+    for read in ex.input_reads:
+        if (
+            read.method == "read"
+            and _no_size(read)
+            and read.available is not None
+            and read.size < read.available
+        ):
+            yield self.finding(
+                ex, f"wsgi.input.read() returned {read.size} bytes of the {read.available} left"
+            )
+            return
+
+
+@rule(
+    "SRV-INPUT-EMPTY-AT-EOF",
+    level=Level.SHOULD,
+    binding=Binding.SERVER,
+    section=STREAMS,
+    summary="once wsgi.input is empty or exhausted, every read returns b''",
+    pep="""A server should return empty bytestrings from any attempt to read from an empty
+    or exhausted input stream.""",
+    applies=lambda ex: bool(ex.input_reads),
+    example="""
+bad:  a stream that rewinds, or reads the next request, once the body is used up
+fix:  return b"" from every read after the end""",
+)
+def input_empty_at_eof(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    # A probe knows more: extra["input_blocked"] says the app's reads returned only once
+    # the client had shut its side of the connection. For a request without a body, that
+    # is a read of an empty stream that waited instead of returning b"".
+    if ex.extra.get("input_blocked") is True and not ex.request.body:
+        yield self.finding(
+            ex,
+            "a read of wsgi.input for a request with no body waited until the client shut "
+            "its side of the connection, instead of returning b''",
+        )
+        return
+    ended = False
+    for read in ex.input_reads:
+        if read.size > 0 and (ended or read.available == 0):
+            yield self.finding(
+                ex,
+                f"wsgi.input.{read.method}({_argument(read)}) returned {read.size} bytes after "
+                "the end of the body",
+            )
+            return
+        if read.size == 0 and _asks(read):
+            ended = True
+
+
+@rule(
+    "SRV-INPUT-READLINE-SIZE",
+    level=Level.SHOULD,
+    binding=Binding.SERVER,
+    section=STREAMS,
+    summary="wsgi.input.readline(size) returns at most size bytes",
+    pep="""Servers should support the optional "size" argument to readline(), but as in WSGI
+    1.0, they are allowed to omit support for it.""",
+    applies=lambda ex: (
+        any(
+            read.method == "readline" and type(read.argument) is int and read.argument >= 0
+            for read in ex.input_reads
+        )
+        or bool(_raised(ex, "readline("))
+    ),
+    example="""
+bad:  def readline(self): ...                 # readline(1024) is a TypeError
+fix:  def readline(self, size=-1): ...""",
+)
+def input_readline_size(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    for detail in _raised(ex, "readline("):
+        if not detail.startswith("readline(None)"):
+            yield self.finding(ex, f"wsgi.input.{detail}: readline() takes no size here")
+            return
+    for read in ex.input_reads:
+        size = read.argument
+        if read.method == "readline" and type(size) is int and 0 <= size < read.size:
+            yield self.finding(ex, f"wsgi.input.readline({size}) returned {read.size} bytes")
+            return
+
+
+def _read_to_end(ex: Exchange) -> bool:
+    return any(
+        (read.method == "read" and _no_size(read)) or (read.size == 0 and _asks(read))
+        for read in ex.input_reads
+    )
+
+
+@rule(
+    "SRV-HANDLE-INBOUND-HOP",
+    level=Level.MUST,
+    binding=Binding.SERVER,
+    section="Other HTTP Features",
+    summary="a chunked request body reaches the app decoded",
+    pep="""WSGI servers must handle any supported inbound "hop-by-hop" headers on their own,
+    such as by decoding any inbound Transfer-Encoding, including chunked encoding if
+    applicable.""",
+    applies=lambda ex: (
+        ex.request.framing is Framing.CHUNKED and judgeable(ex) and ex.environ is not None
+    ),
+    example="""
+bad:  environ["wsgi.input"] = sock.makefile("rb")   # the app reads "5\\r\\nhello\\r\\n0\\r\\n..."
+fix:  decode the chunked framing and give the app the payload (wsgi.input_terminated)""",
+)
+def handle_inbound_hop(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    decoded = ex.response.request_body_size
+    assert ex.environ is not None
+    length = ex.environ.get("CONTENT_LENGTH")
+    if isinstance(length, str) and length.isdigit() and int(length) != decoded:
+        yield self.finding(
+            ex, f"CONTENT_LENGTH is {length} for a chunked body of {decoded} bytes decoded"
+        )
+        return
+    total = sum(read.size for read in ex.input_reads)
+    if total > decoded or (_read_to_end(ex) and total != decoded):
+        yield self.finding(
+            ex, f"the app read {total} bytes of a chunked body of {decoded} bytes decoded"
+        )
+
+
+def _all_text(event: ErrorsWritten) -> bool:
+    values = event.value if event.method == "writelines" else [event.value]
+    return isinstance(values, list) and all(isinstance(value, str) for value in values)
+
+
+@rule(
+    "SRV-ERRORS-UNICODE",
+    level=Level.SHOULD,
+    binding=Binding.SERVER,
+    section="environ Variables",
+    summary="wsgi.errors takes any str without raising",
+    pep="""On platforms where the str type is unicode, the error stream should accept and
+    log arbitrary unicode without raising an error; it is allowed, however, to substitute
+    characters that cannot be rendered in the stream's encoding.""",
+    applies=lambda ex: any(
+        event.method != "flush" and _all_text(event) for event in ex.errors_writes
+    ),
+    example="""
+bad:  environ["wsgi.errors"] = open("errors.log", "w", encoding="ascii")
+fix:  open("errors.log", "w", encoding="utf-8", errors="backslashreplace")""",
+)
+def errors_unicode(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    for event in ex.errors_writes:
+        if event.method == "flush" or not _all_text(event):
+            continue
+        seen = observed_after(ex, event, "errors-raised")
+        if seen is not None:
+            yield self.finding(ex, f"wsgi.errors.{seen.detail} for text the app wrote")
+            return

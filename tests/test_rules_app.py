@@ -1,0 +1,261 @@
+"""Application rules at their edges: what they must report, and what they must let pass.
+
+The broken fixtures show each rule fires; these tests pin down the cases around them,
+chiefly the false positives that were fixed (a finding the PEP does not back is a bug).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import sys
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import bottle
+from werkzeug.test import Client as WerkzeugClient
+
+from wsgicheck import Client, ServerConfig
+from wsgicheck.rules import Exchange, check_exchange
+from wsgicheck.validation import validator
+
+Environ = dict[str, Any]
+StartResponse = Callable[..., Any]
+TEXT = [("Content-Type", "text/plain")]
+
+
+def fired(app: Any, method: str = "GET", **options: Any) -> list[str]:
+    """The rule ids one request through the memory transport finds, sorted."""
+    config = options.pop("config", None)
+    response = Client(app, config=config).request(method, "/", **options)
+    return sorted({finding.rule for finding in check_exchange(Exchange(response))})
+
+
+def validated(app: Any, server: Callable[[Any], None]) -> list[str]:
+    """The APP rule ids ``validator(app, collect=True)`` finds when ``server`` runs it."""
+    checked = validator(app, collect=True, select=["APP-*"])
+    server(checked)
+    return sorted({finding.rule for finding in checked.findings})
+
+
+# -- APP-SR-CALLED ----------------------------------------------------------------------------
+
+
+def test_sr_called_waits_for_the_iterable_to_end() -> None:
+    def app(environ: Environ, start_response: StartResponse) -> Iterator[bytes]:
+        yield b"early"
+        start_response("200 OK", TEXT)
+
+    # The server stopped at the early block; whether start_response would have come is
+    # unknown, so only APP-SR-BEFORE-BODY is reported.
+    assert fired(app) == ["APP-SR-BEFORE-BODY"]
+
+
+def test_an_empty_block_before_start_response_is_allowed() -> None:
+    def app(environ: Environ, start_response: StartResponse) -> Iterator[bytes]:
+        yield b""
+        start_response("200 OK", TEXT)
+        yield b"late"
+
+    assert fired(app) == []
+
+
+# -- exc_info ---------------------------------------------------------------------------------
+
+
+def test_a_kept_exc_info_for_an_error_status_is_an_error_handlers() -> None:
+    def app(environ: Environ, start_response: StartResponse) -> list[bytes]:
+        try:
+            raise ValueError("boom")
+        except ValueError:
+            kept = sys.exc_info()
+        start_response("500 Internal Server Error", TEXT, kept)
+        return [b"failed\n"]
+
+    assert fired(app) == []
+
+
+def test_a_kept_exc_info_for_a_success_status_is_reported() -> None:
+    def app(environ: Environ, start_response: StartResponse) -> list[bytes]:
+        try:
+            raise ValueError("boom")
+        except ValueError:
+            kept = sys.exc_info()
+        start_response("200 OK", TEXT, kept)
+        return [b"fine\n"]
+
+    assert fired(app) == ["APP-EXC-INFO-ONLY-IN-ERROR"]
+
+
+def test_bottles_deferred_500_with_exc_info_is_not_reported() -> None:
+    app = bottle.Bottle()
+
+    @app.route("/")
+    def index() -> str:
+        raise RuntimeError("the route failed")
+
+    response = Client(app).get("/")
+    assert response.status_code == 500
+    assert check_exchange(Exchange(response)) == []
+
+
+def _late_error_app(trap: bool) -> Callable[[Environ, StartResponse], Iterator[bytes]]:
+    def app(environ: Environ, start_response: StartResponse) -> Iterator[bytes]:
+        start_response("200 OK", TEXT)
+        yield b"first part\n"
+        try:
+            raise ValueError("second part")
+        except ValueError:
+            try:
+                start_response("500 Internal Server Error", TEXT, sys.exc_info())
+            except ValueError:
+                if not trap:
+                    raise
+
+    return app
+
+
+def _serve(raise_late: bool) -> Callable[[Any], None]:
+    """A server that sends headers with the first block; ``raise_late`` as the PEP says."""
+
+    def serve(app: Any) -> None:
+        environ: Environ = {"REQUEST_METHOD": "GET", "wsgi.input": io.BytesIO()}
+        environ["wsgi.errors"] = io.StringIO()
+        sent = []
+
+        def start_response(status: str, headers: Any, exc_info: Any = None) -> Any:
+            if exc_info is not None and sent and raise_late:
+                raise exc_info[1].with_traceback(exc_info[2])
+            return sent.append
+
+        result = app(environ, start_response)
+        try:
+            for block in result:
+                sent.append(block)
+        except ValueError:
+            pass
+        finally:
+            result.close()
+
+    return serve
+
+
+def test_trapping_the_reraised_error_is_reported() -> None:
+    assert fired(_late_error_app(trap=True)) == ["APP-NO-TRAP-SR-EXC"]
+    assert validated(_late_error_app(trap=True), _serve(raise_late=True)) == ["APP-NO-TRAP-SR-EXC"]
+    assert fired(_late_error_app(trap=False)) == []
+
+
+def test_nothing_to_trap_when_the_server_did_not_raise() -> None:
+    # A server (or a middleware, which may keep exc_info instead) that did not raise: the
+    # app cannot have trapped anything.
+    assert "APP-NO-TRAP-SR-EXC" not in validated(
+        _late_error_app(trap=True), _serve(raise_late=False)
+    )
+
+
+# -- the streams ------------------------------------------------------------------------------
+
+
+def _probing_app(environ: Environ, start_response: StartResponse) -> list[bytes]:
+    stream = environ["wsgi.input"]
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    read = getattr(stream, "readinto", None)  # an optional fast path, as Werkzeug has
+    body = stream.read(length) if read is None else b""
+    start_response("200 OK", TEXT)
+    return [b"%d\n" % len(body)]
+
+
+def test_probing_a_stream_for_another_method_is_not_a_violation() -> None:
+    assert fired(_probing_app, "POST", body=b"abc") == []
+
+
+def test_the_validator_offers_only_the_peps_stream_methods() -> None:
+    def seeking(environ: Environ, start_response: StartResponse) -> list[bytes]:
+        environ["wsgi.input"].seek(0)
+        start_response("200 OK", TEXT)
+        return [b"x"]
+
+    def serve(app: Any) -> None:
+        environ: Environ = {"REQUEST_METHOD": "GET", "wsgi.input": io.BytesIO(b"abc")}
+        environ["wsgi.errors"] = io.StringIO()
+        # The server's stream has seek(), but the app only gets the PEP's methods.
+        with contextlib.suppress(AttributeError):
+            app(environ, lambda status, headers, exc_info=None: None)
+
+    assert validated(seeking, serve) == ["APP-STREAMS-ONLY-SPEC-METHODS"]
+    assert validated(_probing_app, serve) == []
+
+
+def test_werkzeug_under_the_validator_takes_its_portable_path() -> None:
+    def app(environ: Environ, start_response: StartResponse) -> Any:
+        from werkzeug.wrappers import Request, Response
+
+        request = Request(environ)
+        return Response(request.form.get("name", ""))(environ, start_response)
+
+    checked = validator(app)  # strict by default: a MUST finding would raise
+    response = WerkzeugClient(checked).post("/", data={"name": "wsgicheck"})
+    assert response.status_code == 200
+    assert response.data == b"wsgicheck"
+    response.close()  # the test client's server duty: close the iterable
+    assert not any(finding.rule.startswith("APP-") for finding in checked.findings)
+
+
+def test_werkzeug_without_input_terminated_is_clean() -> None:
+    config = ServerConfig(input_terminated_always=False)
+
+    def app(environ: Environ, start_response: StartResponse) -> Any:
+        from werkzeug.wrappers import Request, Response
+
+        return Response(Request(environ).form.get("name", ""))(environ, start_response)
+
+    assert fired(app, "POST", form={"name": "x"}, config=config) == []
+
+
+# -- start_response's arguments -------------------------------------------------------------
+
+
+def test_arguments_start_response_cannot_take_are_reported() -> None:
+    def app(environ: Environ, start_response: StartResponse) -> list[bytes]:
+        start_response("200 OK", TEXT, None, "extra")
+        return [b"x"]
+
+    assert fired(app) == ["APP-SR-POSITIONAL"]
+
+
+# -- headers, len() ---------------------------------------------------------------------------
+
+
+def test_a_tab_in_a_header_value_is_a_control_character() -> None:
+    def app(environ: Environ, start_response: StartResponse) -> list[bytes]:
+        start_response("200 OK", [*TEXT, ("X-Note", "a\tb")])
+        return [b"x"]
+
+    assert fired(app) == ["APP-HEADER-VALUE-NO-CONTROL"]
+
+
+def test_len_that_overstates_the_blocks_is_reported() -> None:
+    class Body(list[bytes]):
+        def __len__(self) -> int:
+            return 3
+
+    def app(environ: Environ, start_response: StartResponse) -> Body:
+        start_response("200 OK", TEXT)
+        return Body([b"a", b"b"])
+
+    assert fired(app) == ["APP-LEN-ACCURATE"]
+
+
+def test_a_server_computed_length_is_not_the_apps_content_length() -> None:
+    class Body(list[bytes]):
+        def __len__(self) -> int:
+            return 1
+
+    def app(environ: Environ, start_response: StartResponse) -> Body:
+        start_response("200 OK", TEXT)
+        return Body([b"Hello, ", b"world\n"])
+
+    # wsgicheck sends the first block's size as Content-Length (len() == 1); the second
+    # block is cut. The app broke len(), not a Content-Length it never sent.
+    assert fired(app) == ["APP-LEN-ACCURATE"]

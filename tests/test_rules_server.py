@@ -1,0 +1,1065 @@
+"""The server rules: each passes, fails and stays out of it where it should.
+
+Three kinds of evidence feed them, and each is used here: wsgicheck's own transports (the
+memory :class:`~wsgicheck.Client` and the live socket server), :func:`wsgicheck.validator`
+inside a broken server (a middleware playing server), and records of what a broken server
+put on the wire (a real exchange, doctored). Tests assert on rule ids and verdicts, never on
+wording.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import http.client
+import io
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import fields
+from typing import Any
+
+import pytest
+
+import wsgicheck.validation as validation
+from serverutil import Reader, Recorder, connect
+from wsgicheck import Client, Response
+from wsgicheck.connection import Limits
+from wsgicheck.events import Event, HeadersSent, InputRead, StartResponseCalled
+from wsgicheck.rules import REGISTRY, Binding, Exchange, Finding, check_exchange, evaluate
+from wsgicheck.server import live_server
+
+App = Callable[[dict[str, Any], Any], Any]
+Server = Callable[[App], App]
+TEXT = [("Content-Type", "text/plain")]
+
+
+# -- helpers ------------------------------------------------------------------------------------
+
+
+def verdict(rule_id: str, exchanges: list[Exchange]) -> str:
+    """``"pass"``, ``"fail"`` or ``"skip"``: the rule's verdict over ``exchanges``."""
+    return evaluate(exchanges, [REGISTRY[rule_id]])[0].status
+
+
+def memory(app: App, method: str = "GET", target: str = "/", **options: Any) -> Exchange:
+    return Exchange(Client(app).request(method, target, **options))
+
+
+def doctored(real: Response, events: list[Event] | None = None, **changes: Any) -> Exchange:
+    """``real`` as a broken server would have recorded it (source "socket")."""
+    kept = list(real.trace) if events is None else events
+    log = [(type(event), *(getattr(event, f.name) for f in fields(event))) for event in kept]
+    values: dict[str, Any] = {
+        "status_code": real.status_code,
+        "reason": real.reason,
+        "headers": real.headers,
+        "body": real.body,
+        "complete": real.complete,
+    }
+    values.update(changes)
+    response = Response(
+        real.request,
+        values["status_code"],
+        values["reason"],
+        values["headers"],
+        values["body"],
+        values["complete"],
+        real.environ,
+        log,
+        request_body_size=real.request_body_size,
+    )
+    return Exchange(response, source="socket")
+
+
+@pytest.fixture
+def judged(monkeypatch: pytest.MonkeyPatch) -> list[Exchange]:
+    """The exchanges the validator judges with every rule (at close, GC, or app failure)."""
+    exchanges: list[Exchange] = []
+    original = check_exchange
+
+    def recording(exchange: Exchange, rules: Any = None) -> list[Finding]:
+        if rules is None or len(rules) > len(validation.CALL_RULES):
+            exchanges.append(exchange)
+        return original(exchange, rules)
+
+    monkeypatch.setattr(validation, "check_exchange", recording)
+    return exchanges
+
+
+def under(server: Server, inner: App, *requests: dict[str, Any]) -> list[Finding]:
+    """Run ``inner`` in a validator under the broken ``server``; every finding."""
+    checked = validation.validator(inner, collect=True)
+    client = Client(server(checked))
+    for request in requests or ({"method": "GET", "target": "/"},):
+        client.request(**request)
+    gc.collect()
+    return list(checked.findings)
+
+
+def passthrough(app: App) -> App:
+    """A server that adds nothing: wsgicheck's own core does the work."""
+    return app
+
+
+def fired(findings: list[Finding]) -> set[str]:
+    return {finding.rule for finding in findings}
+
+
+def hello(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    start_response("200 OK", [*TEXT, ("Content-Length", "13")])
+    return [b"Hello world!\n"]
+
+
+def generator_app(environ: dict[str, Any], start_response: Any) -> Iterator[bytes]:
+    start_response("200 OK", TEXT)
+    yield b"Hello "
+    yield b"world!\n"
+
+
+def late_exc_info_app(environ: dict[str, Any], start_response: Any) -> Iterator[bytes]:
+    start_response("200 OK", TEXT)
+    yield b"first part\n"
+    try:
+        raise ValueError("the second part failed")
+    except ValueError:
+        start_response("500 Internal Server Error", TEXT, sys.exc_info())
+        raise
+
+
+def echo_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    body = environ["wsgi.input"].read()
+    start_response("200 OK", TEXT)
+    return [b"got:" + body]
+
+
+POST: dict[str, Any] = {"method": "POST", "target": "/", "body": b"name=wsgicheck"}
+
+
+# -- invoking the app, start_response -----------------------------------------------------------
+
+
+def test_invoke_positional(judged: list[Exchange]) -> None:
+    under(passthrough, hello)
+    assert verdict("SRV-INVOKE-POSITIONAL", judged) == "pass"
+
+    def keywords(app: App) -> App:
+        return lambda environ, start_response: app(
+            environ=environ,  # type: ignore[call-arg]
+            start_response=start_response,
+        )
+
+    assert "SRV-INVOKE-POSITIONAL" in fired(under(keywords, hello))
+    assert verdict("SRV-INVOKE-POSITIONAL", [memory(hello)]) == "skip"
+
+
+def test_the_validator_still_refuses_what_no_app_could_take() -> None:
+    checked = validation.validator(hello, collect=True)
+    with pytest.raises(TypeError):
+        checked({}, lambda *args: None, "third")
+    with pytest.raises(TypeError):
+        checked(environ={}, respond=None)
+    with pytest.raises(TypeError):
+        checked({}, lambda *args: None, environ={})
+
+
+def three_positional(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    start_response("200 OK", TEXT, None)
+    return [b"Hello\n"]
+
+
+def test_sr_signature(judged: list[Exchange]) -> None:
+    under(passthrough, three_positional)
+    assert verdict("SRV-SR-SIGNATURE", judged) == "pass"
+
+    def two_only(app: App) -> App:
+        def broken(environ: dict[str, Any], start_response: Any) -> Any:
+            return app(environ, lambda status, headers: start_response(status, headers))
+
+        return broken
+
+    assert "SRV-SR-SIGNATURE" in fired(under(two_only, three_positional))
+    assert verdict("SRV-SR-SIGNATURE", [memory(three_positional)]) == "pass"
+
+
+def test_sr_signature_is_only_about_type_errors_on_valid_calls() -> None:
+    def picky(app: App) -> App:
+        def broken(environ: dict[str, Any], start_response: Any) -> Any:
+            def start(status: str, headers: Any, exc_info: Any = None) -> Any:
+                raise ValueError("no")
+
+            return app(environ, start)
+
+        return broken
+
+    assert "SRV-SR-SIGNATURE" not in fired(under(picky, hello))
+
+
+def test_sr_returns_write(judged: list[Exchange]) -> None:
+    under(passthrough, hello)
+    assert verdict("SRV-SR-RETURNS-WRITE", judged) == "pass"
+
+    def returns_none(app: App) -> App:
+        def broken(environ: dict[str, Any], start_response: Any) -> Any:
+            def start(status: str, headers: Any, exc_info: Any = None) -> None:
+                start_response(status, headers, exc_info)
+
+            return app(environ, start)
+
+        return broken
+
+    assert "SRV-SR-RETURNS-WRITE" in fired(under(returns_none, hello))
+
+
+# -- the iterable and close() -------------------------------------------------------------------
+
+
+def test_close_called_once_passes(judged: list[Exchange]) -> None:
+    under(passthrough, generator_app)
+    assert verdict("SRV-CLOSE-CALLED", judged) == "pass"
+    assert verdict("SRV-CLOSE-CALLED", [memory(generator_app)]) == "pass"
+
+
+def test_close_never_called_or_twice_fails() -> None:
+    def never(app: App) -> App:
+        return lambda environ, start_response: list(app(environ, start_response))
+
+    def twice(app: App) -> App:
+        def broken(environ: dict[str, Any], start_response: Any) -> Any:
+            result = app(environ, start_response)
+            body = list(result)
+            result.close()
+            result.close()
+            return body
+
+        return broken
+
+    assert "SRV-CLOSE-CALLED" in fired(under(never, generator_app))
+    assert "SRV-CLOSE-CALLED" in fired(under(twice, generator_app))
+
+
+def test_close_called_does_not_apply_without_close() -> None:
+    assert verdict("SRV-CLOSE-CALLED", [memory(hello)]) == "skip"
+
+
+def test_close_called_on_the_error_path_in_memory() -> None:
+    def fails(environ: dict[str, Any], start_response: Any) -> Iterator[bytes]:
+        start_response("200 OK", TEXT)
+        yield b"part"
+        raise RuntimeError("mid-body")
+
+    assert verdict("SRV-CLOSE-CALLED", [memory(fails)]) == "pass"
+
+
+def impatient(app: App) -> App:
+    """A server that gives up when start_response was not called by the time app returned."""
+
+    def broken(environ: dict[str, Any], start_response: Any) -> Any:
+        started: list[str] = []
+
+        def start(status: str, headers: Any, exc_info: Any = None) -> Any:
+            started.append(status)
+            return start_response(status, headers, exc_info)
+
+        result = app(environ, start)
+        if not started:
+            result.close()
+            start_response("500 Internal Server Error", TEXT)
+            return [b"no response"]
+        return result
+
+    return broken
+
+
+def test_no_assume_sr_called(judged: list[Exchange]) -> None:
+    under(passthrough, generator_app)
+    assert verdict("SRV-NO-ASSUME-SR-CALLED", judged) == "pass"
+    assert verdict("SRV-NO-ASSUME-SR-CALLED", [memory(generator_app)]) == "pass"
+    assert verdict("SRV-NO-ASSUME-SR-CALLED", [memory(hello)]) == "skip"
+    assert "SRV-NO-ASSUME-SR-CALLED" in fired(under(impatient, generator_app))
+
+
+def test_no_other_iter_attrs(judged: list[Exchange]) -> None:
+    def sized_probe(app: App) -> App:
+        def server(environ: dict[str, Any], start_response: Any) -> Any:
+            result = app(environ, start_response)
+            hasattr(result, "__len__")  # dunders are the iteration protocol's: allowed
+            return result
+
+        return server
+
+    under(sized_probe, generator_app)
+    assert verdict("SRV-NO-OTHER-ITER-ATTRS", judged) == "pass"
+
+    def fileno_probe(app: App) -> App:
+        def broken(environ: dict[str, Any], start_response: Any) -> Any:
+            result = app(environ, start_response)
+            getattr(result, "fileno", None)
+            return result
+
+        return broken
+
+    assert "SRV-NO-OTHER-ITER-ATTRS" in fired(under(fileno_probe, generator_app))
+    assert verdict("SRV-NO-OTHER-ITER-ATTRS", [memory(generator_app)]) == "skip"
+
+
+# -- the head -----------------------------------------------------------------------------------
+
+
+def _head_first(real: Response) -> list[Event]:
+    events = [event for event in real.trace if not isinstance(event, HeadersSent)]
+    at = next(i for i, event in enumerate(events) if isinstance(event, StartResponseCalled))
+    events.insert(at + 1, real.trace.of(HeadersSent)[0])
+    return events
+
+
+def test_defer_headers() -> None:
+    real = Client(generator_app).get("/")
+    assert verdict("SRV-DEFER-HEADERS", [Exchange(real)]) == "pass"
+    assert verdict("SRV-DEFER-HEADERS", [doctored(real, _head_first(real))]) == "fail"
+
+
+def test_defer_headers_allows_an_early_content_length_zero() -> None:
+    def empty(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response("200 OK", [("Content-Length", "0")])
+        return []
+
+    real = Client(empty).get("/")
+    assert verdict("SRV-DEFER-HEADERS", [doctored(real, _head_first(real))]) == "pass"
+
+
+def test_defer_headers_needs_the_head_in_the_trace(judged: list[Exchange]) -> None:
+    under(passthrough, hello)
+    assert verdict("SRV-DEFER-HEADERS", judged) == "skip"
+
+
+def bad_name(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    try:
+        start_response("200 OK", [*TEXT, ("X Bad", "1")])
+    except Exception:
+        start_response("200 OK", TEXT, sys.exc_info())
+    return [b"Hello\n"]
+
+
+def hop(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    try:
+        start_response("200 OK", [*TEXT, ("Connection", "close")])
+    except Exception:
+        start_response("200 OK", TEXT, sys.exc_info())
+    return [b"Hello\n"]
+
+
+def storing(app: App) -> App:
+    """A server that checks nothing in start_response and filters the headers when sending."""
+
+    def broken(environ: dict[str, Any], start_response: Any) -> Any:
+        stored: list[Any] = []
+
+        def start(status: str, headers: Any, exc_info: Any = None) -> Any:
+            stored[:] = [status, headers]
+            return lambda data: None
+
+        result = app(environ, start)
+        body = b"".join(result)
+        result.close()
+        start_response(stored[0], TEXT)
+        return [body]
+
+    return broken
+
+
+def test_check_headers_early() -> None:
+    assert verdict("SRV-CHECK-HEADERS-EARLY", [memory(bad_name)]) == "pass"
+    assert verdict("SRV-CHECK-HEADERS-EARLY", [memory(hello)]) == "skip"
+    assert "SRV-CHECK-HEADERS-EARLY" in fired(under(storing, bad_name))
+    assert "SRV-CHECK-HEADERS-EARLY" not in fired(under(storing, hop))
+
+
+def test_reject_hop_by_hop() -> None:
+    assert verdict("SRV-REJECT-HOP-BY-HOP", [memory(hop)]) == "pass"
+    assert "SRV-REJECT-HOP-BY-HOP" in fired(under(storing, hop))
+    assert "SRV-REJECT-HOP-BY-HOP" not in fired(under(storing, bad_name))
+
+
+def replacing(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    start_response("200 OK", TEXT)
+    try:
+        raise ValueError("rendering failed")
+    except ValueError:
+        start_response("500 Internal Server Error", TEXT, sys.exc_info())
+        return [b"Sorry.\n"]
+
+
+def once_only(app: App) -> App:
+    """A server whose start_response refuses a second call, exc_info or not."""
+
+    def broken(environ: dict[str, Any], start_response: Any) -> Any:
+        started: list[str] = []
+
+        def start(status: str, headers: Any, exc_info: Any = None) -> Any:
+            if started:
+                raise AssertionError("start_response called twice")
+            started.append(status)
+            return start_response(status, headers, exc_info)
+
+        return app(environ, start)
+
+    return broken
+
+
+def test_exc_info_replace() -> None:
+    real = Client(replacing).get("/")
+    assert real.status_code == 500
+    assert verdict("SRV-EXC-INFO-REPLACE", [Exchange(real)]) == "pass"
+    assert verdict("SRV-EXC-INFO-REPLACE", [memory(hello)]) == "skip"
+    kept_200 = doctored(real, status_code=200, reason="OK")
+    assert verdict("SRV-EXC-INFO-REPLACE", [kept_200]) == "fail"
+    # The status the app replaced is this rule's, not SRV-PLAY-DUMB's.
+    assert verdict("SRV-PLAY-DUMB", [kept_200]) == "pass"
+    assert "SRV-EXC-INFO-REPLACE" in fired(under(once_only, replacing))
+
+
+def silent(app: App) -> App:
+    """A server whose start_response ignores a late exc_info."""
+
+    def broken(environ: dict[str, Any], start_response: Any) -> Any:
+        write: list[Any] = []
+
+        def start(status: str, headers: Any, exc_info: Any = None) -> Any:
+            if not write:
+                write.append(start_response(status, headers, exc_info))
+            return write[0]
+
+        return app(environ, start)
+
+    return broken
+
+
+def own_error(app: App) -> App:
+    """A server that raises its own error for a late exc_info."""
+
+    def broken(environ: dict[str, Any], start_response: Any) -> Any:
+        write: list[Any] = []
+
+        def start(status: str, headers: Any, exc_info: Any = None) -> Any:
+            if write:
+                raise RuntimeError("headers already sent")
+            write.append(start_response(status, headers, exc_info))
+            return write[0]
+
+        return app(environ, start)
+
+    return broken
+
+
+def test_exc_info_raise_and_reraise_original(judged: list[Exchange]) -> None:
+    own = memory(late_exc_info_app)
+    assert verdict("SRV-EXC-INFO-RAISE", [own]) == "pass"
+    assert verdict("SRV-EXC-INFO-RERAISE-ORIGINAL", [own]) == "pass"
+    under(passthrough, late_exc_info_app)
+    assert verdict("SRV-EXC-INFO-RAISE", judged) == "pass"
+    assert verdict("SRV-EXC-INFO-RERAISE-ORIGINAL", judged) == "pass"
+    assert verdict("SRV-EXC-INFO-RAISE", [memory(hello)]) == "skip"
+    silently = fired(under(silent, late_exc_info_app))
+    assert "SRV-EXC-INFO-RAISE" in silently
+    assert "APP-NO-TRAP-SR-EXC" not in silently
+    other = fired(under(own_error, late_exc_info_app))
+    assert "SRV-EXC-INFO-RERAISE-ORIGINAL" in other
+    assert "SRV-EXC-INFO-RAISE" not in other
+
+
+# -- wsgi.file_wrapper --------------------------------------------------------------------------
+
+
+def file_app(environ: dict[str, Any], start_response: Any) -> Any:
+    start_response("200 OK", TEXT)
+    return environ["wsgi.file_wrapper"](io.BytesIO(b"Hello world!\n"), 4)
+
+
+def with_wrapper(wrapper: Any) -> Server:
+    def server(app: App) -> App:
+        def broken(environ: dict[str, Any], start_response: Any) -> Any:
+            environ["wsgi.file_wrapper"] = wrapper
+            return app(environ, start_response)
+
+        return broken
+
+    return server
+
+
+class NoIter:
+    def __init__(self, filelike: Any, block_size: int = 8192) -> None:
+        self.filelike = filelike
+
+    def close(self) -> None:
+        self.filelike.close()
+
+
+class NoClose:
+    def __init__(self, filelike: Any, block_size: int = 8192) -> None:
+        self.filelike = filelike
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(lambda: self.filelike.read(4), b"")
+
+
+def discards(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    environ["wsgi.file_wrapper"](io.BytesIO(b"x"))
+    start_response("200 OK", TEXT)
+    return [b"x"]
+
+
+def test_file_wrapper_rules(judged: list[Exchange]) -> None:
+    own = memory(file_app)
+    assert own.response.body == b"Hello world!\n"
+    for rule_id in ("SRV-FILE-WRAPPER-RETURNS-ITER", "SRV-FILE-WRAPPER-CLOSE"):
+        assert verdict(rule_id, [own]) == "pass"
+        assert verdict(rule_id, [memory(hello)]) == "skip"
+    under(passthrough, file_app)
+    assert verdict("SRV-FILE-WRAPPER-CLOSE", judged) == "pass"
+    assert "SRV-FILE-WRAPPER-RETURNS-ITER" in fired(under(with_wrapper(NoIter), discards))
+    assert "SRV-FILE-WRAPPER-CLOSE" in fired(under(with_wrapper(NoClose), file_app))
+
+
+# -- wsgi.input and wsgi.errors -----------------------------------------------------------------
+
+
+def replaced_input(make: Callable[[bytes], Any]) -> Server:
+    def server(app: App) -> App:
+        def broken(environ: dict[str, Any], start_response: Any) -> Any:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            environ["wsgi.input"] = make(environ["wsgi.input"].read(length))
+            return app(environ, start_response)
+
+        return broken
+
+    return server
+
+
+def reads_five(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    environ["wsgi.input"].read(5)
+    start_response("200 OK", TEXT)
+    return [b"ok"]
+
+
+def test_input_bytes(judged: list[Exchange]) -> None:
+    assert verdict("SRV-INPUT-BYTES", [memory(echo_app, **POST)]) == "pass"
+    under(passthrough, echo_app, POST)
+    assert verdict("SRV-INPUT-BYTES", judged) == "pass"
+    text = replaced_input(lambda data: io.StringIO(data.decode("latin-1")))
+    assert "SRV-INPUT-BYTES" in fired(under(text, reads_five, POST))
+
+
+def greedy(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    body = environ["wsgi.input"].read(1000)
+    start_response("200 OK", TEXT)
+    return [body]
+
+
+def test_input_eof_at_cl() -> None:
+    assert verdict("SRV-INPUT-EOF-AT-CL", [memory(greedy, **POST)]) == "pass"
+    assert verdict("SRV-INPUT-EOF-AT-CL", [memory(hello)]) == "skip"
+    pipelined = replaced_input(lambda data: io.BytesIO(data + b"GET /next HTTP/1.1\r\n\r\n"))
+    assert "SRV-INPUT-EOF-AT-CL" in fired(under(pipelined, greedy, POST))
+
+
+class SizedInput:
+    def __init__(self, data: bytes) -> None:
+        self.stream = io.BytesIO(data)
+
+    def read(self, size: int) -> bytes:
+        return self.stream.read(size)
+
+
+class ShortInput:
+    """read() with no size gives only a few bytes: not "the remainder"."""
+
+    def __init__(self, data: bytes) -> None:
+        self.stream = io.BytesIO(data)
+
+    def read(self, size: int = -1) -> bytes:
+        return self.stream.read(3 if size < 0 else size)
+
+
+def test_input_read_noarg() -> None:
+    assert verdict("SRV-INPUT-READ-NOARG", [memory(echo_app, **POST)]) == "pass"
+    assert verdict("SRV-INPUT-READ-NOARG", [memory(hello)]) == "skip"
+    assert "SRV-INPUT-READ-NOARG" in fired(under(replaced_input(SizedInput), echo_app, POST))
+    assert "SRV-INPUT-READ-NOARG" in fired(under(replaced_input(ShortInput), echo_app, POST))
+
+
+class Rewinding:
+    def __init__(self, data: bytes) -> None:
+        self.stream = io.BytesIO(data)
+
+    def read(self, size: int = -1) -> bytes:
+        if self.stream.tell() == len(self.stream.getvalue()):
+            self.stream.seek(0)
+        return self.stream.read(size)
+
+
+def read_twice(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    stream = environ["wsgi.input"]
+    first = stream.read()
+    second = stream.read(10)
+    start_response("200 OK", TEXT)
+    return [first + second]
+
+
+def test_input_empty_at_eof() -> None:
+    assert verdict("SRV-INPUT-EMPTY-AT-EOF", [memory(read_twice, **POST)]) == "pass"
+    chunked = memory(read_twice, "POST", "/", body=b"a\nb\n", chunked=True)
+    assert verdict("SRV-INPUT-EMPTY-AT-EOF", [chunked]) == "pass"
+    assert "SRV-INPUT-EMPTY-AT-EOF" in fired(under(replaced_input(Rewinding), read_twice, POST))
+
+
+class IgnoresSize:
+    def __init__(self, data: bytes) -> None:
+        self.stream = io.BytesIO(data)
+
+    def readline(self, size: int = -1) -> bytes:
+        return self.stream.readline()
+
+
+def first_line(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    first = environ["wsgi.input"].readline(4)
+    start_response("200 OK", TEXT)
+    return [first]
+
+
+def test_input_readline_size() -> None:
+    assert verdict("SRV-INPUT-READLINE-SIZE", [memory(first_line, **POST)]) == "pass"
+    assert verdict("SRV-INPUT-READLINE-SIZE", [memory(echo_app, **POST)]) == "skip"
+    broken = under(replaced_input(IgnoresSize), first_line, POST)
+    assert "SRV-INPUT-READLINE-SIZE" in fired(broken)
+    no_size = under(replaced_input(SizedInput), first_line, POST)  # no readline at all
+    assert "SRV-INPUT-READLINE-SIZE" not in fired(no_size)
+
+
+def test_handle_inbound_hop() -> None:
+    real = Client(echo_app).request("POST", "/", body=b"hello world", chunked=True)
+    assert real.body == b"got:hello world"
+    assert verdict("SRV-HANDLE-INBOUND-HOP", [Exchange(real)]) == "pass"
+    assert verdict("SRV-HANDLE-INBOUND-HOP", [memory(echo_app, **POST)]) == "skip"
+    framed = [
+        InputRead(event.method, event.argument, 21, None) if isinstance(event, InputRead) else event
+        for event in real.trace
+    ]
+    assert verdict("SRV-HANDLE-INBOUND-HOP", [doctored(real, framed)]) == "fail"
+    assert real.environ is not None
+    real.environ["CONTENT_LENGTH"] = "21"
+    assert verdict("SRV-HANDLE-INBOUND-HOP", [doctored(real)]) == "fail"
+
+
+class AsciiErrors:
+    def write(self, text: str) -> None:
+        text.encode("ascii")
+
+    def writelines(self, lines: list[str]) -> None:
+        for line in lines:
+            self.write(line)
+
+    def flush(self) -> None:
+        pass
+
+
+def logs(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    environ["wsgi.errors"].write("Zoë ☃\n")
+    start_response("200 OK", TEXT)
+    return [b"ok"]
+
+
+def test_errors_unicode(judged: list[Exchange]) -> None:
+    assert verdict("SRV-ERRORS-UNICODE", [memory(logs)]) == "pass"
+    assert verdict("SRV-ERRORS-UNICODE", [memory(hello)]) == "skip"
+    under(passthrough, logs)
+    assert verdict("SRV-ERRORS-UNICODE", judged) == "pass"
+
+    def ascii_errors(app: App) -> App:
+        def broken(environ: dict[str, Any], start_response: Any) -> Any:
+            environ["wsgi.errors"] = AsciiErrors()
+            return app(environ, start_response)
+
+        return broken
+
+    assert "SRV-ERRORS-UNICODE" in fired(under(ascii_errors, logs))
+
+
+# -- the response on the wire -------------------------------------------------------------------
+
+
+def test_add_required_headers() -> None:
+    real = Client(hello).get("/")
+    assert verdict("SRV-ADD-REQUIRED-HEADERS", [Exchange(real)]) == "pass"
+    no_date = [(n, v) for n, v in real.headers if n != "Date"]
+    assert verdict("SRV-ADD-REQUIRED-HEADERS", [doctored(real, headers=no_date)]) == "fail"
+    bad_date = [*no_date, ("Date", "yesterday")]
+    assert verdict("SRV-ADD-REQUIRED-HEADERS", [doctored(real, headers=bad_date)]) == "fail"
+    failed = doctored(real, status_code=503, reason="Busy", headers=no_date)
+    assert verdict("SRV-ADD-REQUIRED-HEADERS", [failed]) == "skip"
+
+
+def test_add_required_headers_leaves_the_apps_own_date_alone() -> None:
+    def dated(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response("200 OK", [*TEXT, ("Date", "Thu, 01 Jan 2026 00:00:00 GMT")])
+        return [b"x"]
+
+    assert verdict("SRV-ADD-REQUIRED-HEADERS", [memory(dated)]) == "pass"
+
+
+def lower_case(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    start_response(
+        "200 OK",
+        [("content-type", "text/plain"), ("content-length", "2"), ("date", "whenever")],
+    )
+    return [b"ok"]
+
+
+def test_header_case_insensitive() -> None:
+    real = Client(lower_case).get("/")
+    assert verdict("SRV-HEADER-CASE-INSENSITIVE", [Exchange(real)]) == "pass"
+    assert verdict("SRV-HEADER-CASE-INSENSITIVE", [memory(generator_app)]) == "skip"
+    twice = doctored(real, headers=[*real.headers, ("Content-Length", "2")])
+    assert verdict("SRV-HEADER-CASE-INSENSITIVE", [twice]) == "fail"
+
+
+def overrun(environ: dict[str, Any], start_response: Any) -> Iterator[bytes]:
+    start_response("200 OK", [*TEXT, ("Content-Length", "5")])
+    yield b"Hello"
+    yield b", world"
+    yield b" and more"
+
+
+def test_cl_no_excess() -> None:
+    own = memory(overrun)
+    assert own.response.body == b"Hello"
+    assert verdict("SRV-CL-NO-EXCESS", [own]) == "pass"
+    assert verdict("SRV-CL-NO-EXCESS", [memory(generator_app)]) == "skip"
+    real = Client(hello).get("/")
+    assert verdict("SRV-CL-NO-EXCESS", [doctored(real, body=real.body + b"\r\n")]) == "fail"
+
+
+def writes_past(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    write = start_response("200 OK", [*TEXT, ("Content-Length", "5")])
+    write(b"Hello")
+    with contextlib.suppress(Exception):  # wsgicheck refuses it (SRV-CL-STOP-OR-RAISE)
+        write(b", world")
+    return []
+
+
+def test_cl_stop_or_raise_in_memory() -> None:
+    assert verdict("SRV-CL-STOP-OR-RAISE", [memory(overrun)]) == "pass"
+    assert verdict("SRV-CL-STOP-OR-RAISE", [memory(writes_past)]) == "pass"
+    assert verdict("SRV-CL-STOP-OR-RAISE", [memory(generator_app)]) == "skip"
+
+
+def taking(extra_blocks: int) -> Server:
+    """A server that takes ``extra_blocks`` blocks past the Content-Length."""
+
+    def server(app: App) -> App:
+        def broken(environ: dict[str, Any], start_response: Any) -> Any:
+            result = app(environ, start_response)
+            iterator = iter(result)
+            blocks = [next(iterator)]
+            blocks += [next(iterator) for _ in range(extra_blocks)]
+            result.close()
+            return [b"".join(blocks)[:5]]
+
+        return broken
+
+    return server
+
+
+def test_cl_stop_or_raise_allows_one_look_past_the_end(judged: list[Exchange]) -> None:
+    under(taking(1), overrun)
+    assert verdict("SRV-CL-STOP-OR-RAISE", judged) == "pass"
+    judged.clear()
+    under(taking(2), overrun)
+    assert verdict("SRV-CL-STOP-OR-RAISE", judged) == "fail"
+
+
+def test_cl_stop_or_raise_on_a_write_past_the_length() -> None:
+    def lenient(app: App) -> App:
+        def broken(environ: dict[str, Any], start_response: Any) -> Any:
+            written: list[bytes] = []
+
+            def start(status: str, headers: Any, exc_info: Any = None) -> Any:
+                start_response(status, headers, exc_info)
+                return written.append
+
+            result = app(environ, start)
+            result.close()
+            return [b"".join(written)[:5]]
+
+        return broken
+
+    assert "SRV-CL-STOP-OR-RAISE" in fired(under(lenient, writes_past))
+
+
+def short(environ: dict[str, Any], start_response: Any) -> Iterator[bytes]:
+    start_response("200 OK", [*TEXT, ("Content-Length", "13")])
+    yield b"Hello "
+    raise RuntimeError("the rest failed")
+
+
+def test_cl_short() -> None:
+    real = Client(short).get("/")
+    assert not real.complete
+    assert verdict("SRV-CL-SHORT", [Exchange(real)]) == "pass"
+    assert verdict("SRV-CL-SHORT", [doctored(real, complete=True)]) == "fail"
+
+
+def write_then_yield(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    write = start_response("200 OK", TEXT)
+    write(b"Hello, ")
+    return [b"world!\n"]
+
+
+def test_write_semantics_and_iter_after_write() -> None:
+    real = Client(write_then_yield).get("/")
+    assert real.body == b"Hello, world!\n"
+    for rule_id in ("SRV-WRITE-SEMANTICS", "SRV-ITER-AFTER-WRITE"):
+        assert verdict(rule_id, [Exchange(real)]) == "pass"
+        assert verdict(rule_id, [memory(hello)]) == "skip"
+    lost_write = doctored(real, body=b"world!\n")
+    assert verdict("SRV-WRITE-SEMANTICS", [lost_write]) == "fail"
+    lost_yield = doctored(real, body=b"Hello, ")
+    assert verdict("SRV-WRITE-SEMANTICS", [lost_yield]) == "pass"
+    assert verdict("SRV-ITER-AFTER-WRITE", [lost_yield]) == "fail"
+    swapped = doctored(real, body=b"world!\nHello, ")
+    assert verdict("SRV-WRITE-SEMANTICS", [swapped]) == "fail"
+
+
+def test_body_rules_read_only_what_was_captured() -> None:
+    real = Client(write_then_yield).get("/")
+    cut = doctored(real, body=b"Hel")
+    assert verdict("SRV-WRITE-SEMANTICS", [cut]) == "fail"  # 3 bytes sent in all
+    response = cut.response
+    response.body_size = len(b"Hello, world!\n")  # 3 bytes kept of the 14 sent
+    assert verdict("SRV-WRITE-SEMANTICS", [Exchange(response, source="socket")]) == "pass"
+
+
+ALL_BYTES = bytes(range(256)) + b"\r\n\n\r"
+
+
+def binary(environ: dict[str, Any], start_response: Any) -> Iterator[bytes]:
+    start_response("200 OK", [("Content-Type", "application/octet-stream")])
+    yield ALL_BYTES[:100]
+    yield ALL_BYTES[100:]
+
+
+def test_binary_safe() -> None:
+    real = Client(binary).get("/")
+    assert real.body == ALL_BYTES
+    assert verdict("SRV-BINARY-SAFE", [Exchange(real)]) == "pass"
+    assert verdict("SRV-BINARY-SAFE", [memory(write_then_yield)]) == "skip"
+    crlf = doctored(real, body=real.body.replace(b"\n", b"\r\n"))
+    assert verdict("SRV-BINARY-SAFE", [crlf]) == "fail"
+    assert verdict("SRV-BINARY-SAFE", [doctored(real, body=real.body[:-1])]) == "fail"
+
+
+def test_binary_safe_lets_a_server_append_an_error_note() -> None:
+    real = Client(short).get("/")
+    noted = doctored(real, body=real.body + b"\n[error: the response failed]\n")
+    assert verdict("SRV-BINARY-SAFE", [noted]) == "pass"
+
+
+def created(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    start_response("201 Created", [("Content-Type", "application/json"), ("X-Id", "7")])
+    return [b"{}"]
+
+
+def test_play_dumb() -> None:
+    real = Client(created).get("/")
+    assert verdict("SRV-PLAY-DUMB", [Exchange(real)]) == "pass"
+    dropped = [(n, v) for n, v in real.headers if n != "X-Id"]
+    assert verdict("SRV-PLAY-DUMB", [doctored(real, headers=dropped)]) == "fail"
+    assert verdict("SRV-PLAY-DUMB", [doctored(real, status_code=200, reason="OK")]) == "fail"
+    added = [*real.headers, ("Cache-Control", "no-store")]
+    assert verdict("SRV-PLAY-DUMB", [doctored(real, headers=added)]) == "fail"
+    framing = [*real.headers, ("Connection", "close"), ("Via", "1.1 proxy")]
+    assert verdict("SRV-PLAY-DUMB", [doctored(real, headers=framing)]) == "pass"
+
+
+def test_play_dumb_leaves_permitted_transformations_alone() -> None:
+    real = Client(hello).request("GET", "/", headers={"Range": "bytes=0-4"})
+    ranged = doctored(
+        real,
+        status_code=206,
+        reason="Partial Content",
+        headers=[*TEXT, ("Content-Range", "bytes 0-4/13"), ("Content-Length", "5")],
+        body=b"Hello",
+    )
+    assert verdict("SRV-PLAY-DUMB", [ranged]) == "skip"
+
+
+def raises(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    raise RuntimeError("the database is down")
+
+
+def test_trap_log() -> None:
+    real = Client(raises).get("/")
+    assert real.status_code == 500
+    assert verdict("SRV-TRAP-LOG", [Exchange(real)]) == "pass"
+    assert verdict("SRV-TRAP-LOG", [memory(short)]) == "pass"
+    assert verdict("SRV-TRAP-LOG", [memory(hello)]) == "skip"
+    swallowed = doctored(real, status_code=200, reason="OK", body=b"")
+    assert verdict("SRV-TRAP-LOG", [swallowed]) == "fail"
+    dropped = doctored(real, status_code=0, reason="", headers=[], body=b"", complete=False)
+    assert verdict("SRV-TRAP-LOG", [dropped]) == "fail"
+
+
+def test_trap_log_reads_a_probes_log_and_liveness() -> None:
+    response = Client(raises).get("/")
+    logged = Exchange(response, source="probe", extra={"server_log": "RuntimeError: down"})
+    assert verdict("SRV-TRAP-LOG", [logged]) == "pass"
+    quiet = Exchange(response, source="probe", extra={"server_log": "GET / 500"})
+    assert verdict("SRV-TRAP-LOG", [quiet]) == "fail"
+    dead = Exchange(response, source="probe", extra={"server_alive": False})
+    assert verdict("SRV-TRAP-LOG", [dead]) == "fail"
+
+
+def no_content(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    start_response("204 No Content", [("Content-Length", "0")])
+    return []
+
+
+def test_no_body_for_head_204_304() -> None:
+    head = Client(hello).head("/")
+    assert verdict("SRV-NO-BODY-HEAD-204-304", [Exchange(head)]) == "pass"
+    assert verdict("SRV-NO-BODY-HEAD-204-304", [memory(no_content)]) == "pass"
+    assert verdict("SRV-NO-BODY-HEAD-204-304", [memory(hello)]) == "skip"
+    with_body = doctored(head, body=b"Hello world!\n")
+    assert verdict("SRV-NO-BODY-HEAD-204-304", [with_body]) == "fail"
+    real = Client(no_content).get("/")
+    with_length = doctored(real, headers=[*real.headers, ("Content-Length", "0")])
+    assert verdict("SRV-NO-BODY-HEAD-204-304", [with_length]) == "fail"
+
+
+def test_a_refused_head_request_gets_no_body() -> None:
+    refused = Client(hello).request("HEAD", "/", headers={"Host": "a b"})
+    assert refused.status_code == 400
+    assert refused.body == b""
+    assert verdict("SRV-NO-BODY-HEAD-204-304", [Exchange(refused)]) == "pass"
+
+
+def test_chunked_rfc() -> None:
+    old = Client(generator_app).request("GET", "/", http_version="1.0")
+    assert verdict("SRV-CHUNKED-RFC", [Exchange(old)]) == "skip"
+    chunked = [*old.headers, ("Transfer-Encoding", "chunked")]
+    assert verdict("SRV-CHUNKED-RFC", [doctored(old, headers=chunked)]) == "fail"
+    new = Client(generator_app).get("/")
+    fine = [*new.headers, ("Transfer-Encoding", "chunked")]
+    assert verdict("SRV-CHUNKED-RFC", [doctored(new, headers=fine)]) == "pass"
+    both = [*fine, ("Content-Length", "13")]
+    assert verdict("SRV-CHUNKED-RFC", [doctored(new, headers=both)]) == "fail"
+
+
+# -- wsgicheck's own transports keep every server rule ----------------------------------------
+
+
+def streaming(environ: dict[str, Any], start_response: Any) -> Iterator[bytes]:
+    start_response("200 OK", TEXT)
+    for number in range(5):
+        yield b"line %d\n" % number
+        yield b""
+
+
+def exc_info_early(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    start_response("200 OK", TEXT)
+    try:
+        raise KeyError("missing")
+    except KeyError:
+        start_response("500 Internal Server Error", TEXT, sys.exc_info())
+    return [b"error page\n"]
+
+
+class Closing:
+    """An iterable with close()."""
+
+    def __init__(self, blocks: list[bytes]) -> None:
+        self.blocks = blocks
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(self.blocks)
+
+    def close(self) -> None:
+        self.blocks = []
+
+
+def closing(environ: dict[str, Any], start_response: Any) -> Closing:
+    start_response("200 OK", TEXT)
+    return Closing([b"Hello ", b"world!\n"])
+
+
+def upload(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    stream = environ["wsgi.input"]
+    lines = [stream.readline(4), stream.read()]
+    start_response("200 OK", TEXT)
+    return [b"|".join(lines)]
+
+
+GET: dict[str, Any] = {"method": "GET", "target": "/"}
+#: (app, request, rules that must apply to it: a clean verdict is no skip)
+OWN_CASES: dict[str, tuple[App, dict[str, Any], tuple[str, ...]]] = {
+    "plain": (hello, GET, ("SRV-CL-NO-EXCESS", "SRV-PLAY-DUMB", "SRV-ADD-REQUIRED-HEADERS")),
+    "streaming": (streaming, GET, ("SRV-BINARY-SAFE", "SRV-DEFER-HEADERS")),
+    "write": (write_then_yield, GET, ("SRV-WRITE-SEMANTICS", "SRV-ITER-AFTER-WRITE")),
+    "exc_info": (exc_info_early, GET, ("SRV-EXC-INFO-REPLACE",)),
+    "late exc_info": (late_exc_info_app, GET, ("SRV-EXC-INFO-RAISE", "SRV-TRAP-LOG")),
+    "head": (hello, {"method": "HEAD", "target": "/"}, ("SRV-NO-BODY-HEAD-204-304",)),
+    "204": (no_content, GET, ("SRV-NO-BODY-HEAD-204-304",)),
+    "chunked upload": (
+        upload,
+        {"method": "POST", "target": "/", "body": b"one\ntwo\n", "chunked": True},
+        ("SRV-HANDLE-INBOUND-HOP", "SRV-INPUT-READLINE-SIZE", "SRV-INPUT-READ-NOARG"),
+    ),
+    "close": (closing, GET, ("SRV-CLOSE-CALLED",)),
+    "fails": (raises, GET, ("SRV-TRAP-LOG",)),
+}
+SERVER_RULES = [each for each in REGISTRY if each.binding is Binding.SERVER]
+
+
+def assert_clean(exchange: Exchange, must_apply: tuple[str, ...]) -> None:
+    assert sorted(fired(check_exchange(exchange, SERVER_RULES))) == []
+    for rule_id in must_apply:
+        assert REGISTRY[rule_id].applies(exchange), rule_id
+
+
+@pytest.mark.parametrize("name", list(OWN_CASES))
+def test_the_memory_transport_keeps_every_server_rule(name: str) -> None:
+    app, request, must_apply = OWN_CASES[name]
+    assert_clean(Exchange(Client(app).request(**request)), must_apply)
+
+
+def test_the_socket_transport_keeps_every_server_rule() -> None:
+    recorder = Recorder()
+    limits = Limits(capture_limit=1 << 20, exchange_timeout=5.0)
+    for name, (app, options, must_apply) in OWN_CASES.items():
+        with live_server(app, threads=2, limits=limits, on_exchange=recorder.on_exchange) as srv:
+            before = len(recorder.records)
+            request = Client(app, config=srv.config).build_request(**options)
+            with connect(srv) as sock:
+                reader = Reader(sock)
+                sock.sendall(request.to_bytes())
+                # A response the server aborted (the app failed mid-body) does not parse.
+                with contextlib.suppress(http.client.HTTPException):
+                    reader.response(request.method)
+                reader.close()
+            assert recorder.wait(records=before + 1), name
+            record = recorder.records[before]
+        assert_clean(Exchange(record, source="socket"), must_apply)
+
+
+@pytest.mark.parametrize("name", list(OWN_CASES))
+def test_the_validator_sees_no_server_finding_in_wsgichecks_core(name: str) -> None:
+    app, request, _ = OWN_CASES[name]
+    assert sorted(rule for rule in fired(under(passthrough, app, request)) if "SRV" in rule) == []
+
+
+def test_every_server_rule_has_its_metadata() -> None:
+    for each in SERVER_RULES:
+        assert each.section, each.id
+        assert each.summary, each.id
+        assert each.pep, each.id
+        if each.id.startswith("SRV-"):
+            assert each.example, each.id
