@@ -1,16 +1,41 @@
-"""The pytest plugin, exercised the way users meet it: pytest run in a subprocess."""
+"""The pytest plugin, exercised the way users meet it: pytest run in a subprocess.
+
+What only a fresh process shows (exit status, the header, xdist, JUnit XML, the warnings
+summary) runs in a subprocess; option parsing and collection, and the failure paths, run
+in this process, which is quicker. Suite runs use the quick profile, fixed seeds and no
+example database, and select a few rules where the test is about options, not verdicts.
+"""
 
 from __future__ import annotations
 
+import re
+import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+# Imported here, not first inside an in-process pytest run: pytester drops the modules a run
+# imported when it ends, and a second copy of Hypothesis's internals breaks the next run.
+import wsgicheck.runner
+import wsgicheck.server
+from wsgicheck import WSGIWarning
+from wsgicheck.plugin import PROFILES
+from wsgicheck.rules import REGISTRY, Level
+from wsgicheck.runner import PROFILES as RUNNER_PROFILES
+from wsgicheck.suite import SuiteWarning
+
 pytest_plugins = ["pytester"]
 
-SEED = Path(__file__).resolve().parent.parent / "fixtures" / "wsgiapp.py"
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+SEED = FIXTURES / "wsgiapp.py"
 TARGET = f"{SEED}:app"
+BROKEN = f"{FIXTURES / 'broken' / 'app_sr_once.py'}:app"  # breaks APP-SR-ONCE, a MUST rule
+BROKEN_RULE = "APP-SR-ONCE"
+WARNED = f"{FIXTURES / 'broken' / 'app_avoid_write.py'}:app"  # APP-AVOID-WRITE, a SHOULD rule
 TIMEOUT = 120
+FAST = ("--wsgi-profile=quick", "--wsgi-seed=7", "--wsgi-database=off")
+ALL_ITEMS = len(REGISTRY) + 1  # a rule each, and the run itself
 
 USER_TESTS = """
 from wsgicheck import Client
@@ -37,10 +62,26 @@ def test_app_is_shared_across_the_session(wsgi_app, wsgi_client):
     assert wsgi_client.app is wsgi_app
 """
 
+HTTP_GET = """
+import http.client
+from urllib.parse import urlsplit
+
+
+def get(url, path="/hello"):
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    try:
+        connection.request("GET", path)
+        response = connection.getresponse()
+        return response.status, response.read()
+    finally:
+        connection.close()
+"""
+
 
 def assert_no_plugin_source(result: pytest.RunResult) -> None:
-    """Errors from the fixture show the message, not a listing of the plugin's code."""
-    output = result.stdout.str()
+    """Errors from the plugin show the message, not a listing of the plugin's code."""
+    output = result.stdout.str() + result.stderr.str()
     assert "Traceback" not in output
     assert "raise pytest.UsageError" not in output
     assert "plugin.py" not in output
@@ -50,49 +91,441 @@ def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
     return pytester.runpytest_subprocess("-p", "no:cacheprovider", *args, timeout=TIMEOUT)
 
 
-def test_option_gives_the_fixtures_and_the_header(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile(test_user=USER_TESTS)
-    result = run(pytester, "--wsgi-app", TARGET)
-    result.assert_outcomes(passed=4)
+def outcomes(result: pytest.RunResult) -> dict[str, str]:
+    """Each suite item's outcome, from ``-v`` output (``wsgicheck::ID PASSED``)."""
+    found = re.findall(r"^wsgicheck::(\S+) (PASSED|FAILED|SKIPPED)", result.stdout.str(), re.M)
+    return dict(found)
+
+
+def junit(path: Path) -> dict[str, ET.Element]:
+    """The suite's testcases in a JUnit XML file, by name."""
+    cases = ET.parse(path).getroot().iter("testcase")
+    return {case.get("name", ""): case for case in cases if case.get("classname") == "wsgicheck"}
+
+
+def verdict(case: ET.Element) -> str:
+    for kind in ("failure", "error", "skipped"):
+        if case.find(kind) is not None:
+            return kind
+    return "passed"
+
+
+# -- the conformance suite ----------------------------------------------------------------------
+
+
+def test_suite_on_a_good_app_passes_with_no_test_file(pytester: pytest.Pytester) -> None:
+    result = run(pytester, f"--wsgi-app={TARGET}", *FAST, "-v", "-rs")
     assert result.ret == pytest.ExitCode.OK
-    result.stdout.fnmatch_lines([f"wsgicheck: app {TARGET}", "*4 passed*"])
+    verdicts = outcomes(result)
+    assert set(verdicts) == {*REGISTRY.ids(), "run"}
+    assert set(verdicts.values()) <= {"PASSED", "SKIPPED"}
+    assert verdicts[BROKEN_RULE] == "PASSED"
+    result.stdout.fnmatch_lines(
+        [
+            f"wsgicheck: app {TARGET}, profile quick, seed 7, transport both, database off",
+            f"*collected {ALL_ITEMS} items",
+            "*- wsgicheck -*",
+            f"{TARGET}: 50 examples in *s (profile quick, seed 7), paths tried: /, /hello",
+        ]
+    )
+    # A rule nothing gave evidence for is a real skip, with its reason.
+    assert verdicts["APP-AVOID-WRITE"] == "SKIPPED"
+    skipped = sum(outcome == "SKIPPED" for outcome in verdicts.values())
+    result.stdout.fnmatch_lines(
+        [
+            "wsgicheck::APP-AVOID-WRITE SKIPPED (none of the 50 examples *",
+            f"SKIPPED [[]{skipped}] *: none of the 50 examples gave evidence for this rule",
+        ]
+    )
 
 
-def test_wsgi_server_serves_the_app_on_a_real_socket(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile(
-        test_user="""
-        import http.client
-        from urllib.parse import urlsplit
+def test_suite_on_a_broken_app_fails_that_rule_with_a_reproducer(pytester: pytest.Pytester) -> None:
+    xml = pytester.path / "report.xml"
+    result = run(pytester, f"--wsgi-app={BROKEN}", *FAST, "-v", f"--junitxml={xml}")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    failed = {rule for rule, outcome in outcomes(result).items() if outcome == "FAILED"}
+    assert failed == {BROKEN_RULE}
+    result.stdout.fnmatch_lines(
+        [
+            f"*_ wsgicheck rule {BROKEN_RULE} _*",
+            f"{BROKEN_RULE} (MUST, app): start_response called again without exc_info",
+            "PEP 3333, The start_response() Callable:",
+            "    It is a fatal error to call start_response without the exc_info argument*",
+            "The app's line responsible:",
+            "    */fixtures/broken/app_sr_once.py:13, in app",
+            '        start_response("404 Not Found", [("Content-Type", "text/plain")])',
+            "Smallest request (* transport):",
+            "    GET /* HTTP/1.1",
+            "Reproduce with curl, against `wsgicheck serve * --port 8000`:",
+            "    curl -v --path-as-is *http://127.0.0.1:8000/*",
+            "Reproduce in Python (in memory, exactly):",
+            f"    app = load_target('{BROKEN[:-4]}:app')",
+            "Replay this run: --wsgi-seed=7 --wsgi-profile=quick",
+            f"FAILED wsgicheck::{BROKEN_RULE} - {BROKEN_RULE} (MUST, app): *",
+        ]
+    )
+    # --junitxml: a testcase per rule, the failure carrying the report.
+    cases = junit(xml)
+    assert set(cases) == {*REGISTRY.ids(), "run"}
+    failed = {name for name, case in cases.items() if verdict(case) == "failure"}
+    assert failed == {BROKEN_RULE}
+    failure = cases[BROKEN_RULE].find("failure")
+    assert failure is not None
+    assert failure.get("message", "").startswith(f"{BROKEN_RULE} (MUST, app): ")
+    assert "curl -v" in (failure.text or "")
+    properties = {p.get("name"): p.get("value") for p in cases["run"].iter("property")}
+    assert properties == {"wsgicheck_seed": "7", "wsgicheck_examples": "50"}
 
 
-        def test_served(wsgi_server):
-            url = urlsplit(wsgi_server.url)
-            assert url.hostname == "127.0.0.1"
-            connection = http.client.HTTPConnection(url.hostname, url.port, timeout=30)
-            try:
-                connection.request("GET", "/hello")
-                response = connection.getresponse()
-                assert response.status == 200
-                assert response.read() == b"Hello world from a simple WSGI application!\\n"
-            finally:
-                connection.close()
+def test_a_should_rule_warns_and_passes_even_when_warnings_are_errors(
+    pytester: pytest.Pytester,
+) -> None:
+    xml = pytester.path / "report.xml"
+    args = (f"--wsgi-app={WARNED}", *FAST, "--wsgi-select=APP-AVOID-WRITE")
+    result = run(pytester, *args, "-W", "error", f"--junitxml={xml}")
+    assert result.ret == pytest.ExitCode.OK
+    result.assert_outcomes(passed=2, warnings=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*warnings summary*",
+            "wsgicheck::APP-AVOID-WRITE",
+            "  */fixtures/broken/app_avoid_write.py:12: SuiteWarning: APP-AVOID-WRITE: *",
+            '    write(b"Hello\\n")',
+        ]
+    )
+    properties = {
+        p.get("name"): p.get("value") for p in junit(xml)["APP-AVOID-WRITE"].iter("property")
+    }
+    assert properties["wsgicheck_warning"] == "APP-AVOID-WRITE: write() used 1 time(s)"
+    strict = pytester.runpytest_inprocess("-p", "no:cacheprovider", *args, "--wsgi-strict")
+    assert strict.ret == pytest.ExitCode.TESTS_FAILED
+    strict.assert_outcomes(passed=1, failed=1)
+    strict.stdout.fnmatch_lines(["APP-AVOID-WRITE (SHOULD, app): write() used 1 time(s)"])
+
+
+def test_user_tests_run_alongside_the_suite_and_it_can_be_turned_off(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(test_user=USER_TESTS)
+    args = (f"--wsgi-app={TARGET}", *FAST, "--wsgi-select=APP-SR-*")
+    both = run(pytester, *args)
+    both.assert_outcomes(passed=4 + 4 + 1)
+    only_users = pytester.runpytest_inprocess("-p", "no:cacheprovider", *args, "--wsgi-no-suite")
+    only_users.assert_outcomes(passed=4)
+    only_users.stdout.fnmatch_lines([f"wsgicheck: app {TARGET} (suite off)"])
+
+
+def test_every_option_has_an_ini_key(pytester: pytest.Pytester) -> None:
+    pytester.makeini(
+        f"""
+        [pytest]
+        wsgi_app = {BROKEN}
+        wsgi_profile = quick
+        wsgi_seed = 99
+        wsgi_strict = true
+        wsgi_select = APP-SR-* APP-AVOID-WRITE
+        wsgi_ignore = APP-SR-POSITIONAL
+        wsgi_path = /hello /other
+        wsgi_transport = memory
+        wsgi_database = db
         """
     )
-    run(pytester, f"--wsgi-app={TARGET}").assert_outcomes(passed=1)
-
-
-def test_ini_key(pytester: pytest.Pytester) -> None:
-    pytester.makeini(f"[pytest]\nwsgi_app = {TARGET}\n")
+    result = run(pytester, "-v")
+    result.stdout.fnmatch_lines(
+        [
+            f"wsgicheck: app {BROKEN}, profile quick, seed 99, transport memory, strict, "
+            f"database {pytester.path / 'db'}",
+            "*paths tried: /, /hello, /other",
+        ]
+    )
+    assert outcomes(result) == {
+        "APP-SR-CALLED": "PASSED",
+        "APP-SR-BEFORE-BODY": "PASSED",
+        "APP-SR-ONCE": "FAILED",
+        "APP-AVOID-WRITE": "SKIPPED",
+        "run": "PASSED",
+    }
+    assert (pytester.path / "db").is_dir()
+    pytester.makeini(f"[pytest]\nwsgi_app = {TARGET}\nwsgi_suite = false\n")
     pytester.makepyfile(test_user=USER_TESTS)
-    result = run(pytester)
-    result.assert_outcomes(passed=4)
-    result.stdout.fnmatch_lines([f"wsgicheck: app {TARGET}"])
+    fixtures_only = pytester.runpytest_inprocess("-p", "no:cacheprovider")
+    fixtures_only.assert_outcomes(passed=4)
+    fixtures_only.stdout.fnmatch_lines([f"wsgicheck: app {TARGET} (suite off)"])
 
 
-def test_option_wins_over_the_ini_key(pytester: pytest.Pytester) -> None:
-    pytester.makeini("[pytest]\nwsgi_app = wc_no_such_module:app\n")
-    pytester.makepyfile(test_user=USER_TESTS)
-    run(pytester, f"--wsgi-app={TARGET}").assert_outcomes(passed=4)
+# -- options that need no run: collected in this process, which is quicker --------------------
+
+
+def collect(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
+    """``pytest --co`` in this process: the header and the items, without running them."""
+    return pytester.runpytest_inprocess("-p", "no:cacheprovider", "--co", *args)
+
+
+def collected(result: pytest.RunResult) -> list[str]:
+    return re.findall(r"^\s*<(?:RuleItem|RunItem) (\S+)>", result.stdout.str(), re.M)
+
+
+def test_options_win_over_ini_keys(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\nwsgi_app = wc_no_such_module:app\nwsgi_seed = 1\n")
+    result = collect(pytester, f"--wsgi-app={TARGET}", "--wsgi-seed=2")
+    result.stdout.fnmatch_lines([f"wsgicheck: app {TARGET}, profile default, seed 2, *"])
+
+
+def test_select_and_ignore_take_ids_and_prefixes(pytester: pytest.Pytester) -> None:
+    result = collect(
+        pytester,
+        f"--wsgi-app={TARGET}",
+        "--wsgi-select=app-sr-*,ENV-CGI-STR",
+        "--wsgi-select=HARNESS-*",
+        "--wsgi-ignore=APP-SR-ONCE",
+        "--wsgi-ignore=harness-body-limit",
+    )
+    expected = [
+        each.id
+        for each in REGISTRY.select(
+            ["APP-SR-*", "ENV-CGI-STR", "HARNESS-*"], ["APP-SR-ONCE", "HARNESS-BODY-LIMIT"]
+        )
+    ]
+    assert "APP-SR-CALLED" in expected
+    assert "HARNESS-EXCHANGE-TIMEOUT" in expected
+    assert collected(result) == [*expected, "run"]
+    result.stdout.fnmatch_lines([f"*{len(expected) + 1} tests collected*"])
+
+
+def test_markers_and_keywords_select_suite_items(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_user="def test_plain():\n    pass\n")
+    should_environ = [
+        each.id
+        for each in REGISTRY
+        if each.level is Level.SHOULD and each.binding.value == "environ"
+    ]
+    assert should_environ
+    by_keyword = collect(pytester, f"--wsgi-app={TARGET}", "-k", "SHOULD and environ")
+    assert collected(by_keyword) == should_environ
+    only_suite = collect(pytester, f"--wsgi-app={TARGET}", "-m", "wsgicheck", "--strict-markers")
+    assert collected(only_suite) == [*REGISTRY.ids(), "run"]
+    assert "test_plain" not in only_suite.stdout.str()
+    not_suite = collect(pytester, f"--wsgi-app={TARGET}", "-m", "not wsgicheck")
+    assert collected(not_suite) == []
+    assert "<Function test_plain>" in not_suite.stdout.str()
+
+
+def test_without_a_seed_one_is_drawn_and_printed(pytester: pytest.Pytester) -> None:
+    seeds = []
+    for _ in range(2):
+        result = collect(pytester, f"--wsgi-app={TARGET}")
+        match = re.search(r"^wsgicheck: app .*, seed (\d+), ", result.stdout.str(), re.M)
+        assert match is not None
+        seeds.append(int(match.group(1)))
+    assert all(0 <= seed < 1 << 32 for seed in seeds)
+    assert seeds[0] != seeds[1]
+
+
+def test_the_default_database_is_under_the_rootdir(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\n")
+    result = collect(pytester, f"--wsgi-app={TARGET}")
+    result.stdout.fnmatch_lines([f"*, database {pytester.path / '.wsgicheck' / 'examples'}"])
+    given = collect(pytester, f"--wsgi-app={TARGET}", "--wsgi-database=elsewhere")
+    given.stdout.fnmatch_lines([f"*, database {pytester.path / 'elsewhere'}"])
+
+
+def test_options_are_listed_in_help(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest_inprocess("--help")
+    result.stdout.fnmatch_lines(["wsgicheck: WSGI (PEP 3333) conformance:", "*--wsgi-app=TARGET*"])
+    text = result.stdout.str()
+    for name in ("app", "profile", "seed", "strict", "select", "ignore", "path", "transport",
+                 "database"):  # fmt: skip
+        assert f"--wsgi-{name}" in text
+        assert re.search(rf"^  wsgi_{name} \(\w+\):", text, re.M), name
+    assert "--wsgi-no-suite" in text
+    assert re.search(r"^  wsgi_suite \(bool\):", text, re.M)
+
+
+def test_the_plugin_knows_the_runner_profiles() -> None:
+    assert tuple(RUNNER_PROFILES) == PROFILES
+
+
+def test_suite_warnings_are_wsgi_warnings_that_xdist_can_rebuild() -> None:
+    """pytest-xdist rebuilds a worker's warning on the controller from its text alone."""
+    rebuilt = SuiteWarning(*SuiteWarning("APP-AVOID-WRITE: write() used 1 time(s)").args)
+    assert isinstance(rebuilt, WSGIWarning)
+    assert rebuilt.rule == "APP-AVOID-WRITE"
+    assert str(rebuilt) == "APP-AVOID-WRITE: write() used 1 time(s)"
+
+
+# -- pytest-xdist --------------------------------------------------------------------------------
+
+
+GIVEN_TEST = """
+from hypothesis import HealthCheck, given, settings
+from wsgicheck.strategies import requests
+
+
+# (Beside the suite's run on a busy machine, generation can be slow: not this test's point.)
+@settings(max_examples=25, database=None, suppress_health_check=[HealthCheck.too_slow])
+@given(requests(paths=["/", "/elsewhere"]))
+def test_only_the_root_breaks(wsgi_app, sent):
+    response = Client(wsgi_app).send(sent)
+    assert response.environ["REQUEST_METHOD"] == sent.method
+    assert (response.status_code == 500) == (response.environ["PATH_INFO"] == "/")
+"""
+
+
+def test_xdist_workers_share_one_run_and_give_complete_verdicts(
+    pytester: pytest.Pytester,
+) -> None:
+    """With -n 2 the suite's items run on both workers, from one run: every rule judged, the
+    broken one failed, the seed the controller drew (and printed) used; a user's own tests,
+    a @given one among them, run beside the suite with Hypothesis's plugin loaded."""
+    runs = pytester.path / "runs.log"
+    pytester.makeconftest(
+        f"""
+        import os
+
+        import wsgicheck.runner
+
+        real_run = wsgicheck.runner.run
+
+
+        def counted_run(*args, **kwargs):
+            with open({str(runs)!r}, "a") as log:
+                log.write(os.environ.get("PYTEST_XDIST_WORKER", "-") + "\\n")
+            return real_run(*args, **kwargs)
+
+
+        wsgicheck.runner.run = counted_run
+        """
+    )
+    pytester.makepyfile(
+        test_user="""
+from wsgicheck import Client
+
+
+def test_the_second_start_response_is_refused(wsgi_client):
+    assert wsgi_client.get("/").status_code == 500
+"""
+        + GIVEN_TEST
+    )
+    xml = pytester.path / "report.xml"
+    args = (f"--wsgi-app={BROKEN}", "--wsgi-profile=quick", "--wsgi-database=off")
+    result = run(pytester, *args, f"--junitxml={xml}", "-n", "2", "-v")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines(
+        ["plugins: *hypothesis-*", "created: 2/2 workers", "*- wsgicheck -*"]
+    )
+    workers = set(re.findall(r"^\[(gw\d)\] .* wsgicheck::", result.stdout.str(), re.M))
+    assert workers == {"gw0", "gw1"}
+    assert len(runs.read_text().splitlines()) == 1
+    cases = junit(xml)
+    assert set(cases) == {*REGISTRY.ids(), "run"}
+    assert {name for name, case in cases.items() if verdict(case) == "failure"} == {BROKEN_RULE}
+    match = re.search(r"^wsgicheck: app .*, seed (\d+), ", result.stdout.str(), re.M)
+    assert match is not None
+    properties = {p.get("name"): p.get("value") for p in cases["run"].iter("property")}
+    assert properties["wsgicheck_seed"] == match.group(1)
+    users = [case for case in ET.parse(xml).getroot().iter("testcase")
+             if case.get("classname") == "test_user"]  # fmt: skip
+    assert sorted((case.get("name"), verdict(case)) for case in users) == [
+        ("test_only_the_root_breaks", "passed"),
+        ("test_the_second_start_response_is_refused", "passed"),
+    ]
+
+
+# -- fixtures -----------------------------------------------------------------------------------
+
+
+def test_option_gives_the_fixtures_and_the_header(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_user=USER_TESTS
+        + HTTP_GET
+        + """
+import pytest
+
+
+def test_served(wsgi_server):
+    assert urlsplit(wsgi_server.url).hostname == "127.0.0.1"
+    assert get(wsgi_server.url) == (200, b"Hello world from a simple WSGI application!\\n")
+
+
+@pytest.mark.wsgi_config(script_name="/mount", multiprocess=True)
+def test_client_choices(wsgi_client):
+    environ = wsgi_client.get("/mount/hello").environ
+    assert (environ["SCRIPT_NAME"], environ["PATH_INFO"]) == ("/mount", "/hello")
+    assert environ["wsgi.multiprocess"] is True
+
+
+@pytest.mark.wsgi_config(script_name="/mount")
+def test_server_choices(wsgi_server):
+    assert get(wsgi_server.url, "/mount/hello")[0] == 200
+    assert get(wsgi_server.url, "/hello")[0] == 404
+
+
+def test_default_choices(wsgi_client):
+    assert wsgi_client.get("/hello").environ["SCRIPT_NAME"] == ""
+
+
+@pytest.mark.wsgi_config(no_such_choice=1)
+def test_bad_choice(wsgi_client):
+    pass
+"""
+    )
+    result = run(pytester, "--wsgi-app", TARGET, "--wsgi-no-suite", "--strict-markers")
+    result.assert_outcomes(passed=8, errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            f"wsgicheck: app {TARGET} (suite off)",
+            "E   pytest.UsageError: wsgi_config: *no_such_choice*",
+        ]
+    )
+    assert_no_plugin_source(result)
+
+
+def test_server_thread_errors_fail_the_test_that_caused_them(pytester: pytest.Pytester) -> None:
+    """A failure of wsgicheck's own server code is re-raised in the test; the app's is not."""
+    pytester.makepyfile(
+        wc_raising="""
+        def app(environ, start_response):
+            if environ["PATH_INFO"] == "/boom":
+                raise ValueError("the app's own bug")
+            start_response("200 OK", [("Content-Type", "text/plain")])
+            return [b"ok"]
+        """,
+        test_user=HTTP_GET
+        + """
+import pytest
+
+
+class InternalBug(RuntimeError):
+    pass
+
+
+def test_an_app_exception_is_a_500_not_an_error(wsgi_server):
+    assert get(wsgi_server.url, "/boom")[0] == 500
+
+
+def test_internal_failure(wsgi_server, monkeypatch):
+    def broken(*args, **kwargs):
+        raise InternalBug("a bug in wsgicheck's server")
+
+    monkeypatch.setattr("wsgicheck.server.serve_exchange", broken)
+    with pytest.raises(http.client.RemoteDisconnected):
+        get(wsgi_server.url)
+
+
+def test_after_it_the_next_server_is_clean(wsgi_server):
+    assert get(wsgi_server.url) == (200, b"ok")
+""",
+    )
+    result = run(pytester, "--wsgi-app=wc_raising:app", "--wsgi-no-suite", "-W", "error")
+    result.assert_outcomes(passed=2, failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*_ test_internal_failure _*",
+            "E       test_user.InternalBug: a bug in wsgicheck's server",
+            "E       (raised in a thread of wsgicheck's live server, the wsgi_server fixture)",
+            "FAILED test_user.py::test_internal_failure - test_user.InternalBug: *",
+        ]
+    )
 
 
 def test_module_target_relative_to_the_rootdir(pytester: pytest.Pytester) -> None:
@@ -109,20 +542,26 @@ def test_module_target_relative_to_the_rootdir(pytester: pytest.Pytester) -> Non
             assert wsgi_client.get("/x").body == b"|/x"
         """,
     )
-    run(pytester, "--wsgi-app=wc_userapp:make()").assert_outcomes(passed=1)
+    run(pytester, "--wsgi-app=wc_userapp:make()", "--wsgi-no-suite").assert_outcomes(passed=1)
 
 
 def test_without_an_app_plain_tests_run_and_there_is_no_header(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile(test_user="def test_plain():\n    assert True\n")
+    """Every pytest run loads the plugin: without an app it must stay out of the way, and
+    import none of the heavy modules (runner, rules, server, suite)."""
+    pytester.makepyfile(
+        test_user="""
+import sys
+
+
+def test_plain():
+    heavy = ["wsgicheck.runner", "wsgicheck.rules", "wsgicheck.server", "wsgicheck.suite"]
+    assert [name for name in heavy if name in sys.modules] == []
+"""
+    )
     result = run(pytester)
     result.assert_outcomes(passed=1)
     assert "wsgicheck:" not in result.stdout.str()
-
-
-def test_option_is_listed_in_help(pytester: pytest.Pytester) -> None:
-    result = run(pytester, "--help")
-    result.stdout.fnmatch_lines(["wsgicheck: WSGI (PEP 3333) conformance:", "*--wsgi-app=TARGET*"])
-    result.stdout.fnmatch_lines(["*wsgi_app (string):*"])
+    assert "wsgicheck::" not in result.stdout.str()
 
 
 def test_fixture_without_the_option_is_a_usage_error(pytester: pytest.Pytester) -> None:
@@ -136,34 +575,72 @@ def test_fixture_without_the_option_is_a_usage_error(pytester: pytest.Pytester) 
     assert_no_plugin_source(result)
 
 
-@pytest.mark.parametrize(
-    ("target", "message"),
-    [
-        ("wc_no_such_module:app", "*--wsgi-app: no module named 'wc_no_such_module'*"),
-        ("missing/app.py:app", "*--wsgi-app: cannot find file 'missing/app.py'*"),
-        (f"{SEED}:nope", "*--wsgi-app: module 'wsgiapp' has no attribute 'nope'*"),
-    ],
-)
-def test_bad_target_is_a_clear_error(pytester: pytest.Pytester, target: str, message: str) -> None:
+# -- usage errors: exit 4 and one line, before any test runs ------------------------------------
+
+
+def test_a_bad_target_is_a_usage_error_in_one_line(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_user=USER_TESTS)
-    result = run(pytester, f"--wsgi-app={target}")
-    result.assert_outcomes(errors=4)
-    result.stdout.fnmatch_lines([message])
-    assert_no_plugin_source(result)
-
-
-def test_import_error_inside_the_app_is_reported(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile(
-        wc_brokenapp="import wc_not_installed\n",
-        test_user="def test_it(wsgi_client):\n    pass\n",
+    result = run(pytester, "--wsgi-app=wc_no_such_module:app")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert result.stderr.lines[0].startswith(
+        "ERROR: --wsgi-app: no module named 'wc_no_such_module'"
     )
-    result = run(pytester, "--wsgi-app=wc_brokenapp:app")
-    result.assert_outcomes(errors=1)
+    assert [line for line in result.stderr.lines if line.strip()] == result.stderr.lines[:1]
+    assert "collected" not in result.stdout.str()
     assert_no_plugin_source(result)
-    result.stdout.fnmatch_lines(["*--wsgi-app: importing 'wc_brokenapp' failed*wc_not_installed*"])
 
 
-# -- the same, in this process: pytest-cov does not follow pytest into a subprocess -----------
+def test_a_bad_target_with_xdist_stops_before_workers_start(pytester: pytest.Pytester) -> None:
+    result = run(pytester, "--wsgi-app=wc_no_such_module:app", "-n", "2")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "created:" not in result.stdout.str()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--wsgi-app=missing/app.py:app"], "--wsgi-app: cannot find file 'missing/app.py'*"),
+        ([f"--wsgi-app={SEED}:nope"], "--wsgi-app: module 'wsgiapp' has no attribute 'nope'"),
+        (["--wsgi-app=wc_brokenapp:app"], "--wsgi-app: importing 'wc_brokenapp' failed*"),
+        ([f"--wsgi-app={TARGET}", "--wsgi-seed=x"], "--wsgi-seed: an integer, not 'x'"),
+        ([f"--wsgi-app={TARGET}", "--wsgi-select=NOPE-*"], "--wsgi-select: no rule matches *"),
+        ([f"--wsgi-app={TARGET}", "--wsgi-ignore=APP-X"], "--wsgi-ignore: no rule matches *"),
+    ],
+    ids=["file", "attribute", "import", "seed", "select", "ignore"],
+)
+def test_bad_options_are_usage_errors(
+    pytester: pytest.Pytester, args: list[str], message: str
+) -> None:
+    pytester.makepyfile(wc_brokenapp="import wc_not_installed\n")
+    result = pytester.runpytest_inprocess("-p", "no:cacheprovider", *args)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([f"ERROR: {message}"])
+    assert_no_plugin_source(result)
+
+
+@pytest.mark.parametrize(
+    ("ini", "message"),
+    [
+        ("wsgi_profile = slow", "wsgi_profile: one of quick, default, thorough, not 'slow'"),
+        ("wsgi_transport = pigeon", "wsgi_transport: one of both, memory, socket, not 'pigeon'"),
+        ("wsgi_select = NOPE", "--wsgi-select: no rule matches 'NOPE'*"),
+    ],
+    ids=["profile", "transport", "select"],
+)
+def test_bad_ini_values_are_usage_errors(pytester: pytest.Pytester, ini: str, message: str) -> None:
+    pytester.makeini(f"[pytest]\nwsgi_app = {TARGET}\n{ini}\n")
+    result = pytester.runpytest_inprocess("-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([f"ERROR: {message}"])
+
+
+def test_a_bad_ini_target_names_the_ini_key(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\nwsgi_app = wc_no_such_module:app\n")
+    result = pytester.runpytest_inprocess("-p", "no:cacheprovider")
+    result.stderr.fnmatch_lines(["ERROR: wsgi_app (ini): no module named 'wc_no_such_module'*"])
+
+
+# -- in this process: the suite and the fixtures, measured line by line ------------------------
 
 
 def test_in_process_fixtures_and_header(pytester: pytest.Pytester) -> None:
@@ -175,22 +652,61 @@ def test_server(wsgi_server):
     assert wsgi_server.url.startswith("http://127.0.0.1:")
 """
     )
-    result = pytester.runpytest_inprocess("-p", "no:cacheprovider", f"--wsgi-app={TARGET}")
+    result = pytester.runpytest_inprocess(
+        "-p", "no:cacheprovider", f"--wsgi-app={TARGET}", "--wsgi-no-suite"
+    )
     result.assert_outcomes(passed=5)
-    result.stdout.fnmatch_lines([f"wsgicheck: app {TARGET}"])
+    result.stdout.fnmatch_lines([f"wsgicheck: app {TARGET} (suite off)"])
 
 
-@pytest.mark.parametrize(
-    ("args", "message"),
-    [
-        ((), "*the wsgi_app fixture needs --wsgi-app=module:callable*"),
-        (("--wsgi-app=wc_no_such_module:app",), "*--wsgi-app: no module named*"),
-    ],
-    ids=["no-option", "bad-target"],
-)
-def test_in_process_errors(pytester: pytest.Pytester, args: tuple[str, ...], message: str) -> None:
-    pytester.makepyfile(test_user="def test_it(wsgi_client):\n    pass\n")
-    result = pytester.runpytest_inprocess("-p", "no:cacheprovider", *args)
-    result.assert_outcomes(errors=1)
-    result.stdout.fnmatch_lines([message])
-    assert_no_plugin_source(result)
+def test_in_process_suite(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest_inprocess(
+        "-p",
+        "no:cacheprovider",
+        f"--wsgi-app={BROKEN}",
+        *FAST,
+        f"--wsgi-select={BROKEN_RULE},APP-SR-CALLED,APP-AVOID-WRITE",
+    )
+    result.assert_outcomes(passed=2, failed=1, skipped=1)
+    result.stdout.fnmatch_lines([f"{BROKEN_RULE} (MUST, app): *"])
+
+
+def test_harness_errors_fail_the_run_item(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Exchanges wsgicheck could not complete are its own problem: the run item says so."""
+    real_run = wsgicheck.runner.run
+
+    def run_with_an_error(*args: Any, **kwargs: Any) -> Any:
+        result = real_run(*args, **kwargs)
+        result.errors.append("GET /: the server sent no record of the exchange")
+        return result
+
+    monkeypatch.setattr(wsgicheck.runner, "run", run_with_an_error)
+    result = pytester.runpytest_inprocess(
+        "-p", "no:cacheprovider", f"--wsgi-app={TARGET}", *FAST, "--wsgi-select=APP-SR-CALLED"
+    )
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*_ wsgicheck run _*",
+            "wsgicheck could not complete 1 exchange(s):",
+            "    GET /: the server sent no record of the exchange",
+        ]
+    )
+
+
+def test_a_run_that_crashes_fails_every_item_once_in_full(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def crash(*args: Any, **kwargs: Any) -> Any:
+        raise OSError("no sockets today")
+
+    monkeypatch.setattr(wsgicheck.runner, "run", crash)
+    result = pytester.runpytest_inprocess(
+        "-p", "no:cacheprovider", f"--wsgi-app={TARGET}", *FAST, "--wsgi-select=APP-SR-*"
+    )
+    result.assert_outcomes(failed=len(REGISTRY.select(["APP-SR-*"])) + 1)
+    output = result.stdout.str()
+    assert output.count("OSError: no sockets today") == 2  # the traceback, and its summary line
+    assert output.count("the wsgicheck run failed earlier in this session") >= 4

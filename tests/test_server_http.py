@@ -599,7 +599,11 @@ def test_fetch(wsgi_server):
 def test_wsgi_server_fixture(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_user=FIXTURE_TEST)
     result = pytester.runpytest_subprocess(
-        "-p", "no:cacheprovider", f"--wsgi-app={FIXTURES / 'wsgiapp.py'}:app", timeout=120
+        "-p",
+        "no:cacheprovider",
+        f"--wsgi-app={FIXTURES / 'wsgiapp.py'}:app",
+        "--wsgi-no-suite",
+        timeout=120,
     )
     result.assert_outcomes(passed=1)
 

@@ -6,6 +6,7 @@ every app that blocks waits on an event the test sets before it ends, so no thre
 
 from __future__ import annotations
 
+import itertools
 import socket
 import threading
 import time
@@ -389,6 +390,86 @@ def test_on_exchange_that_raises_does_not_stop_the_server(app: Broken) -> None:
         still_serves(srv)
         exchange(srv, b"BAD\r\n\r\n")
         still_serves(srv)
+
+
+def test_a_failure_of_the_servers_own_code_is_kept_and_serving_goes_on(
+    app: Broken, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not the app's exception (that is a 500): wsgicheck's. The connection closes, the
+    worker survives, and the failure goes to on_error and :attr:`Server.errors`."""
+    import wsgicheck.server
+
+    real = wsgicheck.server.serve_exchange
+    calls = itertools.count()
+
+    def serve_once_broken(*args: Any, **kwargs: Any) -> Any:
+        if next(calls) == 0:
+            raise LookupError("wsgicheck bug")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(wsgicheck.server, "serve_exchange", serve_once_broken)
+    seen: list[BaseException] = []
+    with live_server(app, threads=1, limits=LIMITS, on_error=seen.append) as srv:
+        assert exchange(srv, OK) == (b"", True)
+        still_serves(srv)
+    assert [type(each) for each in seen] == [LookupError]
+    assert srv.errors == seen
+
+
+def test_without_on_error_the_thread_excepthook_reports_it(
+    app: Broken, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import wsgicheck.server
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise LookupError("wsgicheck bug")
+
+    hooked: list[threading.ExceptHookArgs] = []
+    monkeypatch.setattr(wsgicheck.server, "serve_exchange", broken)
+    monkeypatch.setattr(threading, "excepthook", hooked.append)
+    with live_server(app, threads=1, limits=LIMITS) as srv:
+        assert exchange(srv, OK) == (b"", True)
+    assert [type(args.exc_value) for args in hooked] == [LookupError]
+    assert hooked[0].thread is not None
+    assert hooked[0].thread.name.startswith("wsgicheck-")
+    assert srv.errors == [hooked[0].exc_value]
+
+
+def test_a_failure_handling_one_connection_drops_only_that_one(
+    app: Broken, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import wsgicheck.server
+
+    real = wsgicheck.server.parse_head
+    calls = itertools.count()
+
+    def parse_once_broken(*args: Any, **kwargs: Any) -> Any:
+        if next(calls) == 0:
+            raise LookupError("wsgicheck bug")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(wsgicheck.server, "parse_head", parse_once_broken)
+    seen: list[BaseException] = []
+    with live_server(app, threads=1, limits=LIMITS, on_error=seen.append) as srv:
+        assert exchange(srv, OK) == (b"", True)
+        still_serves(srv)
+    assert [type(each) for each in seen] == [LookupError]
+
+
+def test_a_failure_of_the_selector_loop_closes_the_listener(
+    app: Broken, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nothing would accept connections after it, so none may be left waiting."""
+
+    def broken(self: Server, now: float) -> None:
+        raise LookupError("wsgicheck bug")
+
+    monkeypatch.setattr(Server, "_expire", broken)
+    seen: list[BaseException] = []
+    with live_server(app, threads=1, limits=LIMITS, on_error=seen.append) as srv:
+        assert wait_for(lambda: bool(seen))
+        assert wait_for(lambda: refused_connection(srv.port))
+    assert [type(each) for each in seen] == [LookupError]
 
 
 # -- concurrency -------------------------------------------------------------------------------

@@ -1,73 +1,316 @@
-"""The pytest plugin: ``--wsgi-app`` and fixtures for testing a WSGI app.
+"""The pytest plugin: ``--wsgi-app`` gives a conformance suite and fixtures for your tests.
 
-Loaded through the ``pytest11`` entry point in every pytest run, so it imports nothing heavy
-until a fixture is used.
+Loaded through the ``pytest11`` entry point in every pytest run of every user, so this module
+imports only pytest and the standard library. The app, the runner and Hypothesis are
+imported when ``--wsgi-app`` (or the ``wsgi_app`` ini key) is given, the server when a test
+asks for ``wsgi_server``. State lives in ``config.stash``, never in module globals, so
+in-process pytest runs (``pytester``) do not see each other's.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import os
+import random
+import sys
+from collections.abc import Callable, Generator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
 
 import pytest
 
-if TYPE_CHECKING:
-    from collections.abc import Iterator
+if sys.version_info >= (3, 11):  # pragma: no cover - depends on the interpreter
+    from builtins import BaseExceptionGroup
+else:  # pragma: no cover - pytest needs the backport on 3.10, so it is there
+    from exceptiongroup import BaseExceptionGroup  # type: ignore[import-not-found]
 
+if TYPE_CHECKING:
     from .client import Client
     from .core import WSGIApp
+    from .environ import ServerConfig
     from .server import Server
+
+__all__ = ["PROFILES", "TRANSPORTS", "Settings"]
+
+#: The runner's profiles (``wsgicheck.runner.PROFILES``, not imported here: it is heavy).
+PROFILES = ("quick", "default", "thorough")
+TRANSPORTS = ("both", "memory", "socket")
+#: The example database, relative to the rootdir, unless ``--wsgi-database`` says otherwise.
+DEFAULT_DATABASE = ".wsgicheck/examples"
+_OFF = ("", "off", "none", "no", "false")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Settings:
+    """The ``--wsgi-*`` options (or ini keys) of one session, checked."""
+
+    target: str
+    profile: str
+    seed: int
+    strict: bool
+    select: tuple[str, ...]
+    ignore: tuple[str, ...]
+    paths: tuple[str, ...]
+    transport: str
+    #: The Hypothesis example database folder (absolute), or None for none.
+    database: str | None
+    #: Whether the conformance suite's items are collected.
+    suite: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _State:
+    settings: Settings
+    app: WSGIApp
+
+
+_STATE = pytest.StashKey[_State]()
+#: Failures of wsgicheck's own server threads during a test, to re-raise in it.
+_SERVER_ERRORS = pytest.StashKey[list[BaseException]]()
+
+# (name, ini type, help, extra argparse keywords); each becomes --wsgi-NAME and wsgi_NAME.
+_OPTIONS: list[tuple[str, Literal["string", "args", "bool"], str, dict[str, Any]]] = [
+    ("app", "string", "the WSGI app under test: module:callable or path/file.py:callable",
+     {"metavar": "TARGET"}),
+    ("profile", "string", f"how hard the suite looks: {', '.join(PROFILES)} (default: default)",
+     {"choices": PROFILES}),
+    ("seed", "string", "seed of the suite's run (printed in the header; replays a run)",
+     {"metavar": "N"}),
+    ("strict", "bool", "SHOULD rules fail the suite too (otherwise they warn)",
+     {"action": "store_true", "default": None}),
+    ("select", "args", "only these rules: ids or prefixes like APP-* (comma-separated)",
+     {"action": "append", "metavar": "IDS"}),
+    ("ignore", "args", "not these rules: ids or prefixes (comma-separated)",
+     {"action": "append", "metavar": "IDS"}),
+    ("path", "args", "a path worth trying (repeatable); links the app answers with are added",
+     {"action": "append", "metavar": "PATH"}),
+    ("transport", "string", "memory, socket, or both, compared (default: both)",
+     {"choices": TRANSPORTS}),
+    ("database", "string",
+     f"Hypothesis example database folder, or 'off' (default: <rootdir>/{DEFAULT_DATABASE})",
+     {"metavar": "DIR"}),
+]  # fmt: skip
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("wsgi", "wsgicheck: WSGI (PEP 3333) conformance")
+    for name, ini_type, text, extra in _OPTIONS:
+        group.addoption(f"--wsgi-{name}", dest=f"wsgi_{name}", help=text, **extra)
+        parser.addini(f"wsgi_{name}", f"{text} (as --wsgi-{name})", type=ini_type)
     group.addoption(
-        "--wsgi-app",
-        dest="wsgi_app",
-        metavar="TARGET",
+        "--wsgi-no-suite",
+        dest="wsgi_suite",
+        action="store_false",
         default=None,
-        help="the WSGI app under test: module:callable or path/file.py:callable",
+        help="do not collect the conformance suite; only give the fixtures",
     )
-    parser.addini("wsgi_app", "the WSGI app under test (as --wsgi-app)", default=None)
+    parser.addini(
+        "wsgi_suite", "collect the conformance suite (false: --wsgi-no-suite)", type="bool",
+        default=True,
+    )  # fmt: skip
 
 
-def _target(config: pytest.Config) -> str | None:
-    value: Any = config.getoption("wsgi_app") or config.getini("wsgi_app")
-    return str(value) if value else None
+def pytest_configure(config: pytest.Config) -> None:
+    """Check the options and load the app now, so a bad one stops pytest with one line."""
+    config.addinivalue_line(
+        "markers",
+        "wsgicheck(rule_id): an item of the wsgicheck conformance suite (one per rule); "
+        "-m wsgicheck runs only them, -m 'not wsgicheck' all but them",
+    )
+    config.addinivalue_line(
+        "markers",
+        "wsgi_config(**choices): the server choices (wsgicheck.ServerConfig fields, "
+        "e.g. script_name='/app') of the wsgi_client and wsgi_server fixtures in this test",
+    )
+    target = _value(config, "app")
+    if not target:
+        return
+    settings = _settings(config, str(target))
+    config.stash[_STATE] = _State(settings, _load(config, settings.target))
+    if settings.suite:
+        from .suite import SuitePlugin
+
+        config.pluginmanager.register(
+            SuitePlugin(config, settings, config.stash[_STATE].app), "wsgicheck-suite"
+        )
 
 
 def pytest_report_header(config: pytest.Config) -> str | None:
-    target = _target(config)
-    return f"wsgicheck: app {target}" if target else None
+    state = config.stash.get(_STATE, None)
+    if state is None:
+        return None
+    s = state.settings
+    if not s.suite:
+        return f"wsgicheck: app {s.target} (suite off)"
+    parts = [f"profile {s.profile}", f"seed {s.seed}", f"transport {s.transport}"]
+    parts += ["strict"] if s.strict else []
+    parts.append(f"database {s.database}" if s.database else "database off")
+    return f"wsgicheck: app {s.target}, {', '.join(parts)}"
+
+
+# -- options --------------------------------------------------------------------------------
+
+
+def _value(config: pytest.Config, name: str) -> Any:
+    """The option if given on the command line, else the ini key."""
+    value = config.getoption(f"wsgi_{name}")
+    return value if value is not None else config.getini(f"wsgi_{name}")
+
+
+def _ids(config: pytest.Config, name: str) -> tuple[str, ...]:
+    """Rule patterns (comma- or space-separated, repeatable), each matching some rule."""
+    from .rules import REGISTRY
+
+    found = []
+    for chunk in _value(config, name) or ():
+        found += [part.strip().upper() for part in chunk.split(",") if part.strip()]
+    for pattern in found:
+        if not REGISTRY.select([pattern]):
+            raise pytest.UsageError(
+                f"--wsgi-{name}: no rule matches {pattern!r} (see: wsgicheck rules)"
+            )
+    return tuple(found)
+
+
+def _settings(config: pytest.Config, target: str) -> Settings:
+    profile = str(_value(config, "profile") or "default")
+    transport = str(_value(config, "transport") or "both")
+    for name, value, allowed in (
+        ("profile", profile, PROFILES),
+        ("transport", transport, TRANSPORTS),
+    ):
+        if value not in allowed:  # only an ini value can get here: argparse checks options
+            raise pytest.UsageError(f"wsgi_{name}: one of {', '.join(allowed)}, not {value!r}")
+    workerinput: dict[str, Any] = getattr(config, "workerinput", {})
+    seed_text = str(_value(config, "seed") or "").strip()
+    if seed_text:
+        try:
+            seed = int(seed_text)
+        except ValueError:
+            raise pytest.UsageError(f"--wsgi-seed: an integer, not {seed_text!r}") from None
+    elif "wsgicheck_seed" in workerinput:
+        seed = int(workerinput["wsgicheck_seed"])  # the controller's, so all workers agree
+    else:
+        seed = random.SystemRandom().randrange(1 << 32)
+    database = _database(config)
+    suite = config.getoption("wsgi_suite")
+    return Settings(
+        target=target,
+        profile=profile,
+        seed=seed,
+        strict=bool(_value(config, "strict")),
+        select=_ids(config, "select"),
+        ignore=_ids(config, "ignore"),
+        paths=tuple(_value(config, "path") or ()),
+        transport=transport,
+        database=database,
+        suite=bool(config.getini("wsgi_suite") if suite is None else suite),
+    )
+
+
+def _database(config: pytest.Config) -> str | None:
+    """An absolute folder: an option relative to where pytest was started, an ini value
+    relative to the ini file, the default relative to the rootdir."""
+    given = config.getoption("wsgi_database")
+    if given is not None:
+        base = config.invocation_params.dir
+    else:
+        given = config.getini("wsgi_database") or None
+        base = config.inipath.parent if config.inipath else config.rootpath
+    if given is None:
+        return str(config.rootpath / DEFAULT_DATABASE)
+    if str(given).strip().lower() in _OFF:
+        return None
+    return str(base / Path(os.path.expanduser(str(given))))
+
+
+def _load(config: pytest.Config, target: str) -> WSGIApp:
+    from .errors import TargetError
+    from .target import load_target
+
+    source = "--wsgi-app" if config.getoption("wsgi_app") else "wsgi_app (ini)"
+    try:
+        return load_target(target)
+    except TargetError as exc:
+        raise pytest.UsageError(f"{source}: {exc}") from None
+
+
+# -- fixtures -------------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="session")
 def wsgi_app(pytestconfig: pytest.Config) -> WSGIApp:
     """The application named by ``--wsgi-app`` (or the ``wsgi_app`` ini key)."""
     __tracebackhide__ = True  # the error says all; the plugin's source is noise to users
-    from .errors import TargetError
-    from .target import load_target
-
-    target = _target(pytestconfig)
-    if target is None:
+    state = pytestconfig.stash.get(_STATE, None)
+    if state is None:
         raise pytest.UsageError("the wsgi_app fixture needs --wsgi-app=module:callable")
+    return state.app
+
+
+def _server_config(request: pytest.FixtureRequest) -> ServerConfig | None:
+    """The ``@pytest.mark.wsgi_config(...)`` choices of the test, if it has any."""
+    __tracebackhide__ = True
+    marker = request.node.get_closest_marker("wsgi_config")
+    if marker is None:
+        return None
+    from .environ import ServerConfig
+
+    if marker.args:
+        raise pytest.UsageError("wsgi_config takes keyword arguments (ServerConfig fields)")
     try:
-        return load_target(target)
-    except TargetError as exc:
-        raise pytest.UsageError(f"--wsgi-app: {exc}") from None
+        return ServerConfig(**marker.kwargs)
+    except (TypeError, ValueError) as exc:
+        raise pytest.UsageError(f"wsgi_config: {exc}") from None
 
 
 @pytest.fixture
-def wsgi_client(wsgi_app: WSGIApp) -> Client:
+def wsgi_client(request: pytest.FixtureRequest, wsgi_app: WSGIApp) -> Client:
     """An in-memory :class:`wsgicheck.Client` for the app under test."""
+    __tracebackhide__ = True
     from .client import Client
 
-    return Client(wsgi_app)
+    return Client(wsgi_app, config=_server_config(request))
 
 
 @pytest.fixture
-def wsgi_server(wsgi_app: WSGIApp) -> Iterator[Server]:
-    """The app under test served on a free loopback port; ``wsgi_server.url`` to reach it."""
+def wsgi_server(request: pytest.FixtureRequest, wsgi_app: WSGIApp) -> Iterator[Server]:
+    """The app under test served on a free loopback port; ``wsgi_server.url`` to reach it.
+
+    A failure of wsgicheck's own server threads is re-raised in the test that caused it
+    (an exception in the app is not one: the server answers it with a 500, as any would).
+    """
+    __tracebackhide__ = True
     from .server import live_server
 
-    with live_server(wsgi_app) as server:
+    errors: list[BaseException] = []
+    request.node.stash[_SERVER_ERRORS] = errors
+    with live_server(wsgi_app, config=_server_config(request), on_error=errors.append) as server:
         yield server
+    _raise_server_errors(errors)  # those met after the test body, while shutting down
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
+    """Fail the test whose requests made the live server's threads fail."""
+    try:
+        return (yield)
+    finally:
+        errors = item.stash.get(_SERVER_ERRORS, None)
+        if errors:
+            _raise_server_errors(errors)
+
+
+def _raise_server_errors(errors: list[BaseException]) -> None:
+    __tracebackhide__ = True
+    pending, errors[:] = list(errors), []
+    if not pending:
+        return
+    for each in pending:
+        note = "(raised in a thread of wsgicheck's live server, the wsgi_server fixture)"
+        add_note: Callable[[str], None] | None = getattr(each, "add_note", None)
+        if add_note is not None:
+            add_note(note)
+    if len(pending) == 1:
+        raise pending[0]
+    raise BaseExceptionGroup("wsgicheck's live server failed", pending)

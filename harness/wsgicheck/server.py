@@ -110,6 +110,11 @@ class Server:
     was refused after parsing; bodies in records are cut at ``limits.capture_limit`` bytes.
     ``on_reject`` is called with the client address, status and reason for every request
     refused before it could be parsed (a malformed head, a timeout).
+
+    An exception in wsgicheck's own serving code (never the app's: the core turns those into
+    a 500 or an aborted response) is kept in :attr:`errors`, the connection is closed and the
+    thread keeps serving; ``on_error`` is called with it, or, without one,
+    :func:`threading.excepthook` reports it as if the thread had died of it.
     """
 
     def __init__(
@@ -123,6 +128,7 @@ class Server:
         limits: Limits | None = None,
         on_exchange: Callable[[Response], None] | None = None,
         on_reject: Callable[[tuple[str, int], int, str], None] | None = None,
+        on_error: Callable[[BaseException], None] | None = None,
         poller: str = "auto",
     ) -> None:
         if threads < 1:
@@ -132,6 +138,9 @@ class Server:
         self.threads = threads
         self.on_exchange = on_exchange
         self.on_reject = on_reject
+        self.on_error = on_error
+        #: wsgicheck-internal failures met by the server's threads, oldest first.
+        self.errors: list[BaseException] = []
         self._app_where = app_location(app)
         self._listener = socket.create_server((host, port), backlog=1024)
         self._listener.setblocking(False)
@@ -169,9 +178,9 @@ class Server:
         if self._running:
             raise RuntimeError("server already started")
         self._running = True
-        self._pool = _WorkerPool(self.threads, self._work, f"wsgicheck-{self.port}")
+        self._pool = _WorkerPool(self.threads, self._guarded_work, f"wsgicheck-{self.port}")
         self._loop_thread = threading.Thread(
-            target=self._loop, name=f"wsgicheck-{self.port}-selector", daemon=True
+            target=self._guarded_loop, name=f"wsgicheck-{self.port}-selector", daemon=True
         )
         self._loop_thread.start()
         return self
@@ -214,6 +223,40 @@ class Server:
     def __exit__(self, *exc_info: object) -> None:
         self.shutdown()
 
+    # -- wsgicheck's own failures ---------------------------------------------------------------
+
+    def _internal_error(self, exc: BaseException) -> None:
+        """Keep a failure of the server's own code and report it to whoever listens."""
+        self.errors.append(exc)
+        if self.on_error is not None:
+            with contextlib.suppress(Exception):
+                self.on_error(exc)
+            return
+        args = (type(exc), exc, exc.__traceback__, threading.current_thread())
+        threading.excepthook(threading.ExceptHookArgs(args))
+
+    def _guarded_work(self, work: Work) -> bool:
+        """:meth:`_work`, but a failure of ours closes the connection, not the worker."""
+        try:
+            return self._work(work)
+        except Exception as exc:
+            self._internal_error(exc)
+            self._drop(work[0])
+            return False
+
+    def _guarded_loop(self) -> None:
+        """:meth:`_loop`; if it fails, nothing accepts or watches connections any more, so
+        the listener and the idle connections are closed rather than left to hang clients."""
+        try:
+            self._loop()
+        except Exception as exc:
+            self._internal_error(exc)
+            with contextlib.suppress(Exception):
+                self._poller.stop_listening()
+            self._listener.close()
+            with contextlib.suppress(Exception):
+                self._close_idle()
+
     # -- the selector thread --------------------------------------------------------------------
 
     def _wake(self) -> None:
@@ -232,7 +275,11 @@ class Server:
             if accept and listening:
                 self._accept()
             for conn in ready:
-                self._readable(conn)
+                try:
+                    self._readable(conn)
+                except Exception as exc:  # ours, not the app's: drop the connection, go on
+                    self._internal_error(exc)
+                    self._drop(conn)
             self._expire(time.monotonic())
         if listening:
             poller.stop_listening()

@@ -16,7 +16,7 @@ __all__ = ["FORMATS", "Renderer", "format", "names", "render"]
 
 Renderer = Callable[[RunResult, bool], str]
 FORMATS: dict[str, Renderer] = {}
-_MODULES = ("text", "json")
+_MODULES = ("text", "json", "junit", "sarif", "html", "markdown")
 
 
 def format(name: str) -> Callable[[Renderer], Renderer]:
@@ -41,6 +41,6 @@ def names() -> list[str]:
 
 def render(result: RunResult, name: str, *, color: bool = False) -> str:
     """The report of ``result`` in format ``name``."""
-    if not FORMATS:
+    if name not in FORMATS:  # a format module imported alone registers only itself
         _load()
     return FORMATS[name](result, color)

@@ -3,20 +3,51 @@
 from __future__ import annotations
 
 import base64
+import re
 from dataclasses import dataclass
 from typing import Any
 
+from ..appcoverage import AppCoverage
+from ..baseline import fingerprint
 from ..events import Location
+from ..locations import relative_path
 from ..request import Request
 from ..rules import Binding, Level, RuleResult
 from ..runner import Failure, RunResult
 
-__all__ = ["BINDING_TITLES", "Summary", "failure_data", "grouped", "request_data", "summary"]
+__all__ = [
+    "BINDING_TITLES",
+    "VERDICT_TITLES",
+    "Summary",
+    "coverage_data",
+    "failure_data",
+    "failure_kind",
+    "grouped",
+    "headline",
+    "location_data",
+    "plural",
+    "printable",
+    "raw_lines",
+    "request_data",
+    "summary",
+    "verdict",
+    "verdict_of",
+]
 
 BINDING_TITLES = {
     Binding.APP: "Application",
     Binding.ENVIRON: "Environ (the server's side)",
     Binding.SERVER: "Server behaviour",
+}
+
+
+#: Each verdict, as the reports name it.
+VERDICT_TITLES = {
+    "pass": "passed",
+    "fail": "failed",
+    "warn": "warned",
+    "known": "known",
+    "skip": "skipped",
 }
 
 
@@ -26,24 +57,87 @@ class Summary:
     failed: int
     warned: int
     skipped: int
+    #: Failing rules a baseline accepts.
+    known: int = 0
 
     @property
     def total(self) -> int:
-        return self.passed + self.failed + self.warned + self.skipped
+        return self.passed + self.failed + self.warned + self.skipped + self.known
 
 
-def verdict(result: RuleResult, strict: bool) -> str:
-    """``pass``, ``fail``, ``warn`` (a SHOULD rule broken, not strict) or ``skip``."""
-    if result.status == "fail" and result.rule.level is Level.SHOULD and not strict:
+def verdict(result: RuleResult, strict: bool, known: frozenset[str] | None = None) -> str:
+    """``pass``, ``fail``, ``warn`` (a SHOULD rule broken, not strict), ``known`` (broken,
+    but every finding is in the baseline) or ``skip``."""
+    if result.status != "fail":
+        return result.status
+    if known is not None and result.rule.id in known:
+        return "known"
+    if result.rule.level is Level.SHOULD and not strict:
         return "warn"
-    return result.status
+    return "fail"
+
+
+def verdict_of(run: RunResult, result: RuleResult) -> str:
+    return verdict(result, run.options.strict, run.known)
+
+
+def failure_kind(run: RunResult, failure: Failure) -> str:
+    """The verdict of a failure's rule: ``fail``, ``warn`` or ``known``."""
+    if run.known is not None and failure.rule.id in run.known:
+        return "known"
+    if failure.rule.level is Level.SHOULD and not run.options.strict:
+        return "warn"
+    return "fail"
 
 
 def summary(run: RunResult) -> Summary:
-    counts = {"pass": 0, "fail": 0, "warn": 0, "skip": 0}
+    counts = {"pass": 0, "fail": 0, "warn": 0, "skip": 0, "known": 0}
     for result in run.results:
-        counts[verdict(result, run.options.strict)] += 1
-    return Summary(counts["pass"], counts["fail"], counts["warn"], counts["skip"])
+        counts[verdict_of(run, result)] += 1
+    return Summary(counts["pass"], counts["fail"], counts["warn"], counts["skip"], counts["known"])
+
+
+def headline(run: RunResult) -> str:
+    """``FAILED: 1 rule failed, 0 warned, 59 passed, 43 skipped (103 rules)``."""
+    counts = summary(run)
+    parts = [
+        f"{plural(counts.failed, 'rule')} failed",
+        f"{counts.warned} warned",
+        *([f"{counts.known} known"] if counts.known else []),
+        f"{counts.passed} passed",
+        f"{counts.skipped} skipped",
+    ]
+    head = "FAILED" if run.failed() else "passed"
+    return f"{head}: {', '.join(parts)} ({plural(counts.total, 'rule')})"
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" + ("" if count == 1 else "s")
+
+
+# C0 controls but tab and newline, DEL, C1 controls, and what XML 1.0 cannot hold.
+_unprintable = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters shown as ``\\xNN`` escapes: terminals, XML and HTML
+    all misbehave on raw ones, and what an app sends may hold any."""
+    return _unprintable.sub(_escape, text)
+
+
+def raw_lines(raw: str, *, limit: int = 200) -> list[str]:
+    """A raw request, one line per HTTP line, unprintable bytes escaped, the body cut."""
+    head, _, body = raw.partition("\r\n\r\n")
+    lines = [repr(line)[1:-1] for line in head.split("\r\n")]
+    lines.append("")
+    if body:
+        lines.append(repr(body[:limit])[1:-1] + ("..." if len(body) > limit else ""))
+    return lines
 
 
 def grouped(run: RunResult) -> list[tuple[Binding, list[RuleResult]]]:
@@ -79,6 +173,7 @@ def failure_data(failure: Failure) -> dict[str, Any]:
     return {
         "message": failure.finding.message,
         "location": location_data(failure.finding.where),
+        "fingerprint": fingerprint(failure.finding),
         "transport": failure.transport,
         "request": request_data(failure.request),
         "server_config": {
@@ -94,4 +189,26 @@ def failure_data(failure: Failure) -> dict[str, Any]:
         "raw": failure.reproducers.raw.decode("latin-1"),
         "curl": failure.reproducers.curl,
         "python": failure.reproducers.python,
+    }
+
+
+def coverage_data(measured: AppCoverage | None) -> dict[str, Any] | None:
+    """``--app-coverage`` as JSON-safe data (paths relative to the working directory)."""
+    if measured is None:
+        return None
+    return {
+        "root": relative_path(measured.root),
+        "statements": measured.statements,
+        "executed": measured.executed,
+        "percent": measured.percent,
+        "files": [
+            {
+                "path": relative_path(each.path),
+                "statements": len(each.statements),
+                "executed": len(each.executed),
+                "percent": each.percent,
+                "missing": list(each.missing),
+            }
+            for each in measured.files
+        ],
     }

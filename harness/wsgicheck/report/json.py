@@ -7,7 +7,7 @@ from typing import Any
 
 from ..runner import RunResult
 from . import format
-from .common import failure_data, summary, verdict
+from .common import coverage_data, failure_data, location_data, summary, verdict_of
 
 SCHEMA_VERSION = 1
 
@@ -23,8 +23,8 @@ def data(run: RunResult) -> dict[str, Any]:
             "binding": result.rule.binding.value,
             "section": result.rule.section,
             "summary": result.rule.summary,
-            "status": "fail" if result.status == "fail" else result.status,
-            "verdict": verdict(result, run.options.strict),
+            "status": result.status,
+            "verdict": verdict_of(run, result),
             "exchanges": result.applied,
             "findings": len(result.findings),
             "message": "",
@@ -49,9 +49,12 @@ def data(run: RunResult) -> dict[str, Any]:
             "failed": counts.failed,
             "warned": counts.warned,
             "skipped": counts.skipped,
+            "known": counts.known,
         },
         "results": results,
         "errors": run.errors,
+        "app": location_data(run.app_location),
+        "app_coverage": coverage_data(run.app_coverage),
     }
 
 

@@ -1,14 +1,44 @@
-"""The text report: what a person at a terminal reads (coloured when it is a terminal)."""
+"""The text report: what a person at a terminal reads (coloured when it is a terminal).
+
+Everything the app or the request supplied goes through :func:`printable` first, so an
+app cannot move the cursor or recolour the terminal of the person reading its report.
+"""
 
 from __future__ import annotations
 
-from ..rules import Level
-from ..runner import RunResult
-from . import format
-from .common import BINDING_TITLES, grouped, summary, verdict
+import linecache
+import textwrap
 
-_COLORS = {"pass": "32", "fail": "31", "warn": "33", "skip": "2", "title": "1", "dim": "2"}
-_MARKS = {"pass": "✓", "fail": "✗", "warn": "!", "skip": "·"}
+from ..appcoverage import AppCoverage, line_ranges
+from ..locations import relative_path
+from ..runner import Failure, RunResult
+from . import format
+from .common import (
+    BINDING_TITLES,
+    failure_kind,
+    grouped,
+    headline,
+    plural,
+    printable,
+    raw_lines,
+    verdict_of,
+)
+
+_COLORS = {
+    "pass": "32",
+    "fail": "31",
+    "warn": "33",
+    "known": "36",
+    "skip": "2",
+    "title": "1",
+    "dim": "2",
+}
+_MARKS = {"pass": "✓", "fail": "✗", "warn": "!", "known": "○", "skip": "·"}
+_LEGEND = (
+    "✓ passed   ✗ failed   ! warned (SHOULD)   ○ known (in the baseline)   "
+    "· skipped (no exchange gave evidence)"
+)
+_WIDTH = 100
 
 
 def _paint(text: str, kind: str, color: bool) -> str:
@@ -23,58 +53,107 @@ def render(run: RunResult, color: bool) -> str:
         f"  seed {run.seed} · profile {options.profile} · {run.examples} examples · "
         f"{run.duration:.1f}s · transports: {options.transports}"
         + (" · strict" if options.strict else ""),
-        f"  paths tried: {', '.join(run.paths) or '-'}",
+        f"  paths tried: {printable(', '.join(run.paths)) or '-'}",
+        _paint(f"  {_LEGEND}", "dim", color),
         "",
     ]
     for binding, results in grouped(run):
         lines.append(_paint(BINDING_TITLES[binding], "title", color))
         for result in results:
-            kind = verdict(result, options.strict)
-            count = f" ({len(result.findings)} findings)" if result.findings else ""
-            skipped = " (no exchange gave evidence)" if kind == "skip" else ""
+            kind = verdict_of(run, result)
+            count = f" ({plural(len(result.findings), 'finding')})" if result.findings else ""
             lines.append(
                 "  "
                 + _paint(f"{_MARKS[kind]} {result.rule.id:<30}", kind, color)
-                + f" {result.rule.level.value:<6} {result.rule.summary}{count}{skipped}"
+                + f" {result.rule.level.value:<6} {result.rule.summary}{count}"
             )
         lines.append("")
-    for rule_id, failure in run.failures.items():
-        rule = failure.rule
-        kind = "fail" if rule.level is Level.MUST or options.strict else "warn"
-        lines.append(_paint(f"{_MARKS[kind]} {rule_id} ({rule.level.value})", kind, color))
-        lines.append(f"  {failure.finding.message}")
-        if failure.finding.where is not None:
-            lines.append(f"  at {failure.finding.where} in {failure.finding.where.function}()")
-        lines.append(f"  PEP 3333, {rule.section}: {rule.pep}")
-        lines.append(f"  smallest request ({failure.transport} transport):")
-        raw = failure.reproducers.raw.decode("latin-1")
-        lines.extend("    " + repr_line for repr_line in _raw_lines(raw))
-        lines.append("  replay with curl (against `wsgicheck serve TARGET --port 8000`):")
-        lines.append(f"    {failure.reproducers.curl}")
-        lines.append("  replay in Python:")
-        lines.extend(f"    {line}" for line in failure.reproducers.python.splitlines())
+    known = []
+    for failure in run.failures.values():
+        if failure_kind(run, failure) == "known":
+            known.append(failure)
+        else:
+            lines.extend(_failure(run, failure, color))
+    if known:
+        lines.append(_paint("Known findings (accepted by the baseline)", "title", color))
+        for failure in known:
+            where = _where(failure)
+            lines.append(
+                "  "
+                + _paint(f"{_MARKS['known']} {failure.rule.id}", "known", color)
+                + f" {printable(failure.finding.message)}"
+                + (f" (at {where})" if where else "")
+            )
         lines.append("")
+    if run.app_coverage is not None:
+        lines.extend(_coverage(run.app_coverage, color))
     for error in run.errors:
-        lines.append(_paint(f"error: {error}", "fail", color))
-    counts = summary(run)
-    verdict_text = "FAILED" if run.failed() else "passed"
-    lines.append(
-        _paint(
-            f"{verdict_text}: {counts.failed} rules failed, {counts.warned} warned, "
-            f"{counts.passed} passed, {counts.skipped} skipped ({counts.total} rules)",
-            "fail" if run.failed() else "pass",
-            color,
-        )
-    )
+        lines.append(_paint(f"error: {printable(error)}", "fail", color))
+    lines.append(_closing(run, color))
     return "\n".join(lines) + "\n"
 
 
-def _raw_lines(raw: str) -> list[str]:
-    """The raw request, one line per HTTP line, with unprintable bytes escaped."""
-    head, _, body = raw.partition("\r\n\r\n")
-    lines = [repr(line)[1:-1] for line in head.split("\r\n")]
+def _where(failure: Failure) -> str:
+    where = failure.finding.where
+    return "" if where is None else f"{relative_path(where.file)}:{where.line}"
+
+
+def _failure(run: RunResult, failure: Failure, color: bool) -> list[str]:
+    rule = failure.rule
+    kind = failure_kind(run, failure)
+    lines = [
+        _paint(f"{_MARKS[kind]} {rule.id} ({rule.level.value})", kind, color),
+        f"  {printable(failure.finding.message)}",
+    ]
+    where = failure.finding.where
+    if where is not None:
+        lines.append(f"  at {_where(failure)} in {where.function}()")
+        source = linecache.getline(where.file, where.line).strip()
+        if source:
+            lines.append(_paint(f"    {where.line} │ {printable(source)}", "dim", color))
+    lines.extend(
+        textwrap.wrap(
+            f"PEP 3333, {rule.section}: {rule.pep}",
+            width=_WIDTH,
+            initial_indent="  ",
+            subsequent_indent="    ",
+        )
+    )
+    lines.append(f"  smallest request ({failure.transport} transport):")
+    raw = failure.reproducers.raw.decode("latin-1")
+    lines.extend(f"    {line}".rstrip() for line in raw_lines(raw))
+    lines.append("  replay with curl (against `wsgicheck serve TARGET --port 8000`):")
+    lines.append(f"    {printable(failure.reproducers.curl)}")
+    lines.append("  replay in Python:")
+    lines.extend(
+        f"    {printable(line)}".rstrip() for line in failure.reproducers.python.splitlines()
+    )
     lines.append("")
-    if body:
-        shown = repr(body[:200])[1:-1]
-        lines.append(shown + ("..." if len(body) > 200 else ""))
     return lines
+
+
+def _coverage(measured: AppCoverage, color: bool) -> list[str]:
+    lines = [
+        _paint(
+            f"App coverage: {measured.executed} of {plural(measured.statements, 'line')} "
+            f"({measured.percent:.1f}%) of the app's files under {relative_path(measured.root)}",
+            "title",
+            color,
+        )
+    ]
+    if not measured.files:
+        lines.append("  no file of the app ran under measurement")
+    width = max((len(relative_path(each.path)) for each in measured.files), default=0)
+    for each in measured.files:
+        missing = line_ranges(each.missing)
+        lines.append(
+            f"  {relative_path(each.path):<{width}}  {each.percent:5.1f}%  "
+            f"{len(each.executed)}/{len(each.statements)}"
+            + (f"  never reached: {missing}" if missing else "")
+        )
+    lines.append("")
+    return lines
+
+
+def _closing(run: RunResult, color: bool) -> str:
+    return _paint(headline(run), "fail" if run.failed() else "pass", color)

@@ -1,0 +1,61 @@
+"""GitHub Actions workflow annotations: findings shown on the app's lines in a pull request.
+
+Printed (besides the report) when ``GITHUB_ACTIONS=true``: ``::error`` for a finding that
+fails the run, ``::warning`` for a SHOULD finding that does not; findings the baseline
+accepts are left out. Values are escaped as the Actions toolkit does (``%``, CR and LF in
+the message; also ``:`` and ``,`` in properties), so an app's text cannot end the command
+early or start another.
+"""
+
+from __future__ import annotations
+
+import os
+
+from ..locations import relative_path
+from ..runner import RunResult
+from .common import failure_kind
+
+__all__ = ["escape_data", "escape_property", "workflow_commands"]
+
+
+def escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(text: str) -> str:
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def _command(name: str, properties: dict[str, str], message: str) -> str:
+    props = ",".join(f"{key}={escape_property(value)}" for key, value in properties.items())
+    return f"::{name}{' ' if props else ''}{props}::{escape_data(message)}"
+
+
+def workflow_commands(run: RunResult, *, workspace: str | None = None) -> list[str]:
+    """One workflow command per new finding, and one per harness error.
+
+    Paths are relative to ``workspace`` (``GITHUB_WORKSPACE``, else the working directory),
+    which is what GitHub resolves them against.
+    """
+    base = workspace or os.environ.get("GITHUB_WORKSPACE") or None
+    lines = []
+    for failure in run.failures.values():
+        kind = failure_kind(run, failure)
+        if kind == "known":
+            continue
+        rule = failure.rule
+        properties: dict[str, str] = {}
+        where = failure.finding.where or run.app_location
+        if where is not None:
+            properties["file"] = relative_path(where.file, base)
+            properties["line"] = str(max(where.line, 1))
+        properties["title"] = f"{rule.id} ({rule.level.value})"
+        message = (
+            f"{failure.finding.message}\n"
+            f"PEP 3333, {rule.section}: {rule.summary}.\n"
+            f"Replay: wsgicheck check {run.target} --seed {run.seed}; "
+            f"wsgicheck explain {rule.id}"
+        )
+        lines.append(_command("error" if kind == "fail" else "warning", properties, message))
+    lines.extend(_command("error", {"title": "wsgicheck"}, error) for error in run.errors)
+    return lines

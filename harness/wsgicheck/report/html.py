@@ -1,0 +1,250 @@
+"""The HTML report: one self-contained file to attach to a CI run or mail to a colleague.
+
+No scripts, no fonts, no images, no links to fetch: inline CSS, and ``<details>`` for the
+failures, so it reads the same from a CI artifact, offline, or with JavaScript off. Every
+string from the app or the request is escaped (and its control characters shown).
+"""
+
+from __future__ import annotations
+
+import html
+import linecache
+
+from .. import __version__
+from ..appcoverage import AppCoverage, line_ranges
+from ..locations import relative_path
+from ..runner import Failure, RunResult
+from . import format
+from .common import (
+    BINDING_TITLES,
+    VERDICT_TITLES,
+    failure_kind,
+    grouped,
+    headline,
+    plural,
+    printable,
+    raw_lines,
+    summary,
+    verdict_of,
+)
+
+_MARKS = {"pass": "✓", "fail": "✗", "warn": "!", "known": "○", "skip": "–"}
+_COLUMNS = ("pass", "fail", "warn", "known", "skip")
+
+_CSS = """
+:root { color-scheme: light dark; --fg: #1d2125; --muted: #5f6b76; --line: #d5dbe1;
+  --bg: #ffffff; --panel: #f5f7f9; --pass: #1a7f37; --fail: #cf222e; --warn: #9a6700;
+  --known: #0969da; --skip: #8c959f; }
+@media (prefers-color-scheme: dark) { :root { --fg: #e6edf3; --muted: #9198a1;
+  --line: #30363d; --bg: #0d1117; --panel: #161b22; --pass: #3fb950; --fail: #f85149;
+  --warn: #d29922; --known: #58a6ff; --skip: #6e7681; } }
+* { box-sizing: border-box; }
+body { margin: 0 auto; max-width: 78rem; padding: 1.5rem; font: 15px/1.5 system-ui,
+  -apple-system, "Segoe UI", sans-serif; color: var(--fg); background: var(--bg); }
+h1 { font-size: 1.5rem; margin: 0 0 .25rem; word-break: break-all; }
+h2 { font-size: 1.2rem; margin: 2rem 0 .5rem; border-bottom: 1px solid var(--line); }
+h3 { font-size: 1rem; margin: 1rem 0 .25rem; }
+code, pre { font: 13px/1.45 ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace; }
+pre { background: var(--panel); border: 1px solid var(--line); border-radius: 6px;
+  padding: .6rem .8rem; overflow-x: auto; white-space: pre; margin: .25rem 0 .75rem; }
+.meta { color: var(--muted); margin: 0; }
+.verdict { font-weight: 600; font-size: 1.1rem; }
+.counts { list-style: none; padding: 0; display: flex; gap: .5rem; flex-wrap: wrap; }
+.counts li { border: 1px solid var(--line); border-radius: 999px; padding: .1rem .7rem; }
+.pass { color: var(--pass); } .fail { color: var(--fail); } .warn { color: var(--warn); }
+.known { color: var(--known); } .skip { color: var(--skip); }
+table { border-collapse: collapse; width: 100%; margin: .5rem 0 1rem; }
+caption { text-align: left; font-weight: 600; padding: .25rem 0; }
+th, td { border-bottom: 1px solid var(--line); padding: .25rem .5rem; text-align: left;
+  vertical-align: top; }
+th.num { text-align: right; }
+thead th { font-size: .8rem; text-transform: uppercase; color: var(--muted); }
+td.cell { text-align: center; width: 3.2rem; font-weight: 700; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
+th code { white-space: nowrap; }
+tr.v-fail th, tr.v-fail th a { color: var(--fail); } tr.v-warn th { color: var(--warn); }
+tr.v-known th { color: var(--known); } tr.v-skip { color: var(--muted); }
+details { border: 1px solid var(--line); border-left: 4px solid var(--fail);
+  border-radius: 6px; margin: .6rem 0; padding: .4rem .8rem; }
+details.f-warn { border-left-color: var(--warn); }
+details.f-known { border-left-color: var(--known); }
+summary { cursor: pointer; font-weight: 600; }
+summary .message { font-weight: 400; }
+blockquote { margin: .5rem 0; padding: .1rem .8rem; border-left: 3px solid var(--line);
+  color: var(--muted); }
+.missing { font-family: ui-monospace, monospace; font-size: 13px; }
+footer { margin-top: 2rem; color: var(--muted); font-size: .85rem; }
+"""
+
+
+def _e(text: object) -> str:
+    """Escaped for HTML text and attribute values, control characters shown."""
+    return html.escape(printable(str(text)), quote=True)
+
+
+@format("html")
+def render(run: RunResult, color: bool) -> str:
+    counts = summary(run)
+    failed = run.failed()
+    options = run.options
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en">',
+        "<head>",
+        '<meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>wsgicheck: {_e(run.target)}</title>",
+        f"<style>{_CSS}</style>",
+        "</head>",
+        "<body>",
+        "<header>",
+        f"<h1>wsgicheck <code>{_e(run.target)}</code></h1>",
+        f'<p class="meta">seed {run.seed} · profile {_e(options.profile)} · '
+        f"{run.examples} examples · {run.duration:.1f}s · transports {_e(options.transports)}"
+        f"{' · strict' if options.strict else ''}</p>",
+        f'<p class="meta">paths tried: {_e(", ".join(run.paths) or "-")}</p>',
+        f'<p id="verdict" class="verdict {"fail" if failed else "pass"}">{_e(headline(run))}</p>',
+        '<ul class="counts">',
+        *(
+            f'<li class="{name}">{number} {VERDICT_TITLES[name]}</li>'
+            for name, number in (
+                ("fail", counts.failed),
+                ("warn", counts.warned),
+                ("known", counts.known),
+                ("pass", counts.passed),
+                ("skip", counts.skipped),
+            )
+            if number or name != "known"
+        ),
+        "</ul>",
+        "</header>",
+        "<main>",
+        *_failures(run),
+        *_coverage(run.app_coverage),
+        *_matrix(run),
+        *_errors(run),
+        "</main>",
+        f"<footer>wsgicheck {_e(__version__)} · replay this run: <code>wsgicheck check "
+        f"{_e(run.target)} --seed {run.seed}</code></footer>",
+        "</body>",
+        "</html>",
+    ]
+    return "\n".join(parts) + "\n"
+
+
+def _matrix(run: RunResult) -> list[str]:
+    columns = [name for name in _COLUMNS if name != "known" or run.known is not None]
+    parts = ['<section id="matrix">', "<h2>Rules</h2>"]
+    for binding, results in grouped(run):
+        parts += [
+            f'<table class="matrix" id="matrix-{binding.value}">',
+            f"<caption>{_e(BINDING_TITLES[binding])}</caption>",
+            "<thead><tr><th>Rule</th><th>Level</th>"
+            + "".join(f"<th>{VERDICT_TITLES[name]}</th>" for name in columns)
+            + '<th class="num">Exchanges</th><th class="num">Findings</th>'
+            "<th>What it requires</th></tr></thead>",
+            "<tbody>",
+        ]
+        for result in results:
+            kind = verdict_of(run, result)
+            rule_id = _e(result.rule.id)
+            name = (
+                f'<a href="#failure-{rule_id}">{rule_id}</a>'
+                if result.rule.id in run.failures
+                else rule_id
+            )
+            cells = "".join(
+                f'<td class="cell {column}">{_MARKS[column]}</td>'
+                if column == kind
+                else '<td class="cell"></td>'
+                for column in columns
+            )
+            parts.append(
+                f'<tr class="v-{kind}" data-rule="{rule_id}" data-verdict="{kind}">'
+                f'<th scope="row"><code>{name}</code></th><td>{result.rule.level.value}</td>'
+                f'{cells}<td class="num">{result.applied}</td>'
+                f'<td class="num">{len(result.findings)}</td><td>{_e(result.rule.summary)}</td>'
+                "</tr>"
+            )
+        parts += ["</tbody>", "</table>"]
+    parts.append("</section>")
+    return parts
+
+
+def _failures(run: RunResult) -> list[str]:
+    if not run.failures:
+        return []
+    parts = ['<section id="failures">', "<h2>Failures</h2>"]
+    for rule_id, failure in run.failures.items():
+        parts += _failure(run, rule_id, failure)
+    parts.append("</section>")
+    return parts
+
+
+def _failure(run: RunResult, rule_id: str, failure: Failure) -> list[str]:
+    rule = failure.rule
+    kind = failure_kind(run, failure)
+    where = failure.finding.where
+    parts = [
+        f'<details class="failure f-{kind}" id="failure-{_e(rule_id)}">',
+        f'<summary><span class="{kind}">{_MARKS[kind]} <code>{_e(rule_id)}</code></span> '
+        f"({rule.level.value}{', known' if kind == 'known' else ''}) "
+        f'<span class="message">{_e(failure.finding.message)}</span></summary>',
+    ]
+    if where is not None:
+        parts.append(
+            f"<p>at <code>{_e(relative_path(where.file))}:{where.line}</code> "
+            f"in <code>{_e(where.function)}()</code></p>"
+        )
+        source = linecache.getline(where.file, where.line).rstrip()
+        if source:
+            parts.append(f'<pre class="source">{where.line} │ {_e(source.strip())}</pre>')
+    parts += [
+        f"<blockquote><p>PEP 3333, <em>{_e(rule.section)}</em>: {_e(rule.pep)}</p></blockquote>",
+        f"<h3>Smallest request ({_e(failure.transport)} transport)</h3>",
+        '<pre class="raw">'
+        + _e("\n".join(raw_lines(failure.reproducers.raw.decode("latin-1"))))
+        + "</pre>",
+        "<h3>Replay with curl</h3>",
+        "<p>against <code>wsgicheck serve TARGET --port 8000</code>:</p>",
+        f'<pre class="curl">{_e(failure.reproducers.curl)}</pre>',
+        "<h3>Replay in Python</h3>",
+        f'<pre class="python">{_e(failure.reproducers.python)}</pre>',
+        "</details>",
+    ]
+    return parts
+
+
+def _coverage(measured: AppCoverage | None) -> list[str]:
+    if measured is None:
+        return []
+    parts = [
+        '<section id="app-coverage">',
+        "<h2>App coverage</h2>",
+        f"<p>{measured.executed} of {plural(measured.statements, 'line')} "
+        f"({measured.percent:.1f}%) of the app's files under "
+        f"<code>{_e(relative_path(measured.root))}</code> ran.</p>",
+        '<table><thead><tr><th>File</th><th class="num">Lines run</th><th class="num">%</th>'
+        "<th>Never reached</th></tr></thead><tbody>",
+    ]
+    for each in measured.files:
+        parts.append(
+            f"<tr><td><code>{_e(relative_path(each.path))}</code></td>"
+            f'<td class="num">{len(each.executed)}/{len(each.statements)}</td>'
+            f'<td class="num">{each.percent:.1f}</td>'
+            f'<td class="missing">{_e(line_ranges(each.missing))}</td></tr>'
+        )
+    parts += ["</tbody></table>", "</section>"]
+    return parts
+
+
+def _errors(run: RunResult) -> list[str]:
+    if not run.errors:
+        return []
+    items = "".join(f"<li>{_e(error)}</li>" for error in run.errors)
+    return [
+        '<section id="errors">',
+        "<h2>Errors of wsgicheck</h2>",
+        f"<ul>{items}</ul>",
+        "</section>",
+    ]

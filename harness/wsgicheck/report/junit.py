@@ -1,0 +1,124 @@
+"""The JUnit XML report, for CI systems that show test results (Jenkins, GitLab, Azure...).
+
+One ``testcase`` per rule, one ``testsuite`` per binding. A failing rule is a ``failure``
+carrying the message, PEP section, location and reproducers; a skipped rule is
+``skipped``. SHOULD findings fail only when the run is strict; otherwise, like findings
+the baseline accepts, they are passing cases whose ``system-out`` says what was found, so
+CI stays green and the finding stays visible. ElementTree escapes markup; control
+characters, which XML 1.0 cannot hold at all, are shown as ``\\xNN`` first.
+"""
+
+from __future__ import annotations
+
+import socket
+import xml.etree.ElementTree as ET
+from datetime import datetime, timezone
+
+from ..locations import relative_path
+from ..runner import Failure, RunResult
+from . import format
+from .common import failure_kind, grouped, printable, raw_lines, verdict_of
+
+
+def _text(value: str) -> str:
+    return printable(value)
+
+
+def _details(run: RunResult, failure: Failure) -> str:
+    rule = failure.rule
+    where = failure.finding.where
+    lines = [
+        failure.finding.message,
+        "",
+        f"rule: {rule.id} ({rule.level.value}, binds the {rule.binding.value})",
+        f"PEP 3333, {rule.section}: {rule.pep}",
+    ]
+    if where is not None:
+        lines.append(f"at: {relative_path(where.file)}:{where.line} in {where.function}()")
+    lines += [
+        "",
+        f"smallest request ({failure.transport} transport):",
+        *raw_lines(failure.reproducers.raw.decode("latin-1")),
+        "replay with curl (against `wsgicheck serve TARGET --port 8000`):",
+        failure.reproducers.curl,
+        "",
+        "replay in Python:",
+        failure.reproducers.python,
+        "",
+        f"replay the whole run: wsgicheck check {run.target} --seed {run.seed}",
+    ]
+    return _text("\n".join(lines))
+
+
+@format("junit")
+def render(run: RunResult, color: bool) -> str:
+    stamp = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+    root = ET.Element("testsuites", name="wsgicheck", time=f"{run.duration:.3f}")
+    totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+    for binding, results in grouped(run):
+        suite_name = f"wsgicheck.{binding.value}"
+        suite = ET.SubElement(root, "testsuite", name=suite_name, timestamp=stamp)
+        suite.set("hostname", socket.gethostname())
+        _properties(suite, run)
+        counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+        for result in results:
+            counts["tests"] += 1
+            case = ET.SubElement(
+                suite, "testcase", name=result.rule.id, classname=suite_name, time="0"
+            )
+            kind = verdict_of(run, result)
+            failure = run.failures.get(result.rule.id)
+            if kind == "skip":
+                counts["skipped"] += 1
+                ET.SubElement(case, "skipped", message="no exchange gave evidence for this rule")
+            elif failure is None:
+                continue
+            elif kind == "fail":
+                counts["failures"] += 1
+                element = ET.SubElement(
+                    case,
+                    "failure",
+                    message=_text(f"{result.rule.id}: {failure.finding.message}"),
+                    type=result.rule.level.value,
+                )
+                element.text = _details(run, failure)
+            else:
+                label = {"warn": "warning (a SHOULD rule; fails only with --strict)"}.get(
+                    failure_kind(run, failure), "known finding, accepted by the baseline"
+                )
+                out = ET.SubElement(case, "system-out")
+                out.text = f"{label}\n\n{_details(run, failure)}"
+        _counts(suite, counts, totals)
+    if run.errors:
+        suite = ET.SubElement(root, "testsuite", name="wsgicheck.harness", timestamp=stamp)
+        case = ET.SubElement(suite, "testcase", name="run", classname="wsgicheck.harness")
+        case.set("time", "0")
+        error = ET.SubElement(case, "error", message="wsgicheck could not complete the run")
+        error.set("type", "HarnessError")
+        error.text = _text("\n".join(run.errors))
+        _counts(suite, {"tests": 1, "failures": 0, "errors": 1, "skipped": 0}, totals)
+    for key, value in totals.items():
+        root.set(key, str(value))
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, "unicode") + "\n"
+
+
+def _counts(suite: ET.Element, counts: dict[str, int], totals: dict[str, int]) -> None:
+    for key, value in counts.items():
+        suite.set(key, str(value))
+        totals[key] += value
+    suite.set("time", "0")
+
+
+def _properties(suite: ET.Element, run: RunResult) -> None:
+    properties = ET.SubElement(suite, "properties")
+    values = {
+        "target": run.target,
+        "seed": str(run.seed),
+        "profile": run.options.profile,
+        "examples": str(run.examples),
+        "transports": run.options.transports,
+        "strict": str(run.options.strict).lower(),
+    }
+    for name, value in values.items():
+        ET.SubElement(properties, "property", name=name, value=_text(value))

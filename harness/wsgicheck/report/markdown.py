@@ -1,0 +1,189 @@
+"""The Markdown report, for pull-request comments (GitHub-flavoured Markdown).
+
+A summary line, a table of the rules that failed or warned, and each failure's details
+collapsed. What the app or the request supplied is escaped: Markdown punctuation is
+backslashed, ``& < >`` become entities (an app's ``<script>`` or ``</details>`` stays
+text), ``@`` and ``#`` become entities (no mentions or issue links pinged from a report),
+and code blocks use a fence longer than any run of backticks inside them. GitHub cuts
+comments at 65,536 characters, so details past a budget are left to the other formats.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ..appcoverage import AppCoverage, line_ranges
+from ..locations import relative_path
+from ..runner import Failure, RunResult
+from . import format
+from .common import failure_kind, headline, plural, printable, raw_lines
+
+_ICONS = {"fail": "❌", "warn": "⚠️", "known": "🔵", "pass": "✅"}
+#: GitHub's limit is 65,536 characters a comment; leave room for what a CI job adds.
+BUDGET = 60_000
+
+_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "@": "&#64;", "#": "&#35;"}
+_HTML_ENTITIES = {**_ENTITIES, "'": "&#39;"}
+_BACKSLASHED = set("\\`*_{}[]()+-.!|~:")
+
+
+def md(text: str) -> str:
+    """``text`` as literal Markdown inline text (table cells included), on one line."""
+    out = []
+    for char in printable(text):
+        if char in _ENTITIES:
+            out.append(_ENTITIES[char])
+        elif char in _BACKSLASHED:
+            out.append("\\" + char)
+        elif char in "\r\n\t":
+            out.append(" ")
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def _html(text: str) -> str:
+    """``text`` inside raw HTML (``<summary>``), where Markdown is not parsed."""
+    return "".join(_HTML_ENTITIES.get(char, char) for char in printable(text))
+
+
+def code(text: str, lang: str = "") -> list[str]:
+    """A fenced code block holding ``text`` exactly (control characters shown)."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return [f"{fence}{lang}", printable(text), fence]
+
+
+def _inline_code(text: str, *, cell: bool = False) -> str:
+    """A code span; in a table ``cell``, with ``|`` escaped as GFM tables require."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    ticks = "`" * (longest + 1)
+    value = printable(text).replace("\n", " ")
+    if cell:
+        value = value.replace("|", "\\|")
+    pad = " " if value.startswith("`") or value.endswith("`") else ""
+    return f"{ticks}{pad}{value}{pad}{ticks}"
+
+
+def _short(text: str, limit: int = 300) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _where(failure: Failure, *, cell: bool = False) -> str:
+    where = failure.finding.where
+    if where is None:
+        return ""
+    return _inline_code(f"{relative_path(where.file)}:{where.line}", cell=cell)
+
+
+@format("markdown")
+def render(run: RunResult, color: bool) -> str:
+    icon = _ICONS["fail"] if run.failed() else _ICONS["pass"]
+    options = run.options
+    lines = [
+        f"### {icon} wsgicheck {md(headline(run))}",
+        "",
+        f"{_inline_code(run.target)} · seed {run.seed} · profile {md(options.profile)} · "
+        f"{run.examples} examples · transports {md(options.transports)}"
+        + (" · strict" if options.strict else ""),
+        "",
+    ]
+    shown = [f for f in run.failures.values() if failure_kind(run, f) != "known"]
+    known = [f for f in run.failures.values() if failure_kind(run, f) == "known"]
+    if shown:
+        lines += _table(run, shown)
+    for error in run.errors:
+        lines.append(f"- ❗ wsgicheck error: {md(error)}")
+    if run.errors:
+        lines.append("")
+    details = [_details(run, failure, python=True) for failure in shown]
+    size = sum(len(line) + 1 for line in lines)
+    kept = 0
+    for full, failure in zip(details, shown, strict=True):
+        block = full if size + len(full) <= BUDGET else _details(run, failure, python=False)
+        if size + len(block) > BUDGET:
+            break
+        lines.append(block)
+        size += len(block)
+        kept += 1
+    if kept < len(shown):
+        lines += [
+            f"*{plural(len(shown) - kept, 'more failure')} not shown here (comment size "
+            "limit): see the `--format html` or `--format json` report.*",
+            "",
+        ]
+    if known:
+        lines += [
+            "<details>",
+            f"<summary>🔵 {plural(len(known), 'known finding')} (accepted by the baseline)"
+            "</summary>",
+            "",
+            *_table(run, known),
+            "</details>",
+            "",
+        ]
+    if run.app_coverage is not None:
+        lines += _coverage(run.app_coverage)
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _table(run: RunResult, failures: list[Failure]) -> list[str]:
+    lines = ["| | Rule | Level | Finding | Where |", "| --- | --- | --- | --- | --- |"]
+    for failure in failures:
+        kind = failure_kind(run, failure)
+        lines.append(
+            f"| {_ICONS[kind]} | {_inline_code(failure.rule.id, cell=True)} "
+            f"| {failure.rule.level.value} | {md(_short(failure.finding.message))} "
+            f"| {_where(failure, cell=True)} |"
+        )
+    lines.append("")
+    return lines
+
+
+def _details(run: RunResult, failure: Failure, *, python: bool) -> str:
+    rule = failure.rule
+    kind = failure_kind(run, failure)
+    lines = [
+        "<details>",
+        f"<summary>{_ICONS[kind]} <code>{_html(rule.id)}</code>: "
+        f"{_html(_short(failure.finding.message))}</summary>",
+        "",
+        f"> PEP 3333, *{md(rule.section)}*: {md(rule.pep)}",
+        "",
+    ]
+    if len(failure.finding.message) > len(_short(failure.finding.message)):
+        lines += [md(failure.finding.message), ""]
+    where = failure.finding.where
+    if where is not None:
+        lines += [f"At {_where(failure)} in {_inline_code(where.function + '()')}.", ""]
+    lines += [
+        f"Smallest request ({md(failure.transport)} transport):",
+        "",
+        *code("\n".join(raw_lines(failure.reproducers.raw.decode("latin-1"))), "http"),
+        "",
+        "Replay with curl (against `wsgicheck serve TARGET --port 8000`):",
+        "",
+        *code(failure.reproducers.curl, "sh"),
+        "",
+    ]
+    if python:
+        lines += ["Replay in Python:", "", *code(failure.reproducers.python, "python"), ""]
+    lines += ["</details>", ""]
+    return "\n".join(lines) + "\n"
+
+
+def _coverage(measured: AppCoverage) -> list[str]:
+    lines = [
+        f"**App coverage**: {measured.executed} of {plural(measured.statements, 'line')} "
+        f"({measured.percent:.1f}%) of the app's files ran.",
+        "",
+        "| File | Lines run | % | Never reached |",
+        "| --- | --- | ---: | --- |",
+    ]
+    for each in measured.files:
+        lines.append(
+            f"| {_inline_code(relative_path(each.path), cell=True)} | {len(each.executed)}/"
+            f"{len(each.statements)} | {each.percent:.1f} | {md(line_ranges(each.missing))} |"
+        )
+    lines.append("")
+    return lines

@@ -1,0 +1,158 @@
+"""The SARIF 2.1.0 report, for code-scanning tools (GitHub code scanning, IDE viewers).
+
+Every rule the run judged is described in ``tool.driver.rules`` (its PEP text, and an
+example of a violation and its fix as help, so nothing needs fetching); every failing rule
+is a result placed on the app's line, with a path relative to the working directory, which
+in CI is the repository root that code scanning resolves paths against. Findings the
+baseline accepts carry ``baselineState: unchanged`` and an external suppression, so tools
+hide them; new ones are ``baselineState: new``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from .. import __version__
+from ..baseline import fingerprint
+from ..events import Location
+from ..rules import Level, Rule
+from ..runner import Failure, RunResult
+from . import format
+from .common import failure_kind, printable
+
+SARIF_VERSION = "2.1.0"
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+_BASE = "SRCROOT"
+
+
+def _name(rule: Rule) -> str:
+    """``APP-STATUS-FORMAT`` → ``AppStatusFormat`` (SARIF names are identifiers)."""
+    return "".join(part.capitalize() for part in rule.id.split("-"))
+
+
+def _level(rule: Rule) -> str:
+    return "error" if rule.level is Level.MUST else "warning"
+
+
+def _descriptor(rule: Rule) -> dict[str, Any]:
+    text = [rule.summary, "", f"PEP 3333, {rule.section}:", rule.pep]
+    markdown = [f"**{rule.summary}**", "", f"PEP 3333, *{rule.section}*:", "", f"> {rule.pep}"]
+    if rule.example:
+        text += ["", "Example:", rule.example]
+        markdown += ["", "Example:", "", "```python", rule.example, "```"]
+    text += ["", f"wsgicheck explain {rule.id}"]
+    return {
+        "id": rule.id,
+        "name": _name(rule),
+        "shortDescription": {"text": rule.summary},
+        "fullDescription": {"text": rule.pep},
+        "help": {"text": "\n".join(text), "markdown": "\n".join(markdown)},
+        "defaultConfiguration": {"level": _level(rule)},
+        "properties": {
+            "level": rule.level.value,
+            "binding": rule.binding.value,
+            "section": rule.section,
+            "tags": ["wsgi", "pep3333", rule.binding.value],
+        },
+    }
+
+
+def _artifact(file: str, root: Path) -> dict[str, Any]:
+    path = Path(file)
+    try:
+        relative = path.resolve().relative_to(root)
+    except (ValueError, OSError):
+        return {"uri": path.as_uri() if path.is_absolute() else quote(path.as_posix())}
+    return {"uri": quote(relative.as_posix()), "uriBaseId": _BASE}
+
+
+def _location(where: Location, root: Path) -> dict[str, Any]:
+    return {
+        "physicalLocation": {
+            "artifactLocation": _artifact(where.file, root),
+            "region": {"startLine": max(where.line, 1)},
+        },
+        "logicalLocations": [{"name": where.function, "kind": "function"}],
+    }
+
+
+def _result(run: RunResult, failure: Failure, index: int, root: Path) -> dict[str, Any]:
+    rule = failure.rule
+    where = failure.finding.where or run.app_location
+    result: dict[str, Any] = {
+        "ruleId": rule.id,
+        "ruleIndex": index,
+        "level": _level(rule),
+        "kind": "fail",
+        "message": {"text": printable(f"{rule.id}: {failure.finding.message}")},
+        "locations": [_location(where, root)] if where is not None else [],
+        "partialFingerprints": {"wsgicheck/v1": fingerprint(failure.finding)},
+        "properties": {
+            "transport": failure.transport,
+            "request": failure.reproducers.raw.decode("latin-1"),
+            "curl": failure.reproducers.curl,
+            "python": failure.reproducers.python,
+        },
+    }
+    if run.known is not None:
+        known = failure_kind(run, failure) == "known"
+        result["baselineState"] = "unchanged" if known else "new"
+        if known:
+            result["suppressions"] = [
+                {"kind": "external", "justification": "accepted by the wsgicheck baseline"}
+            ]
+    return result
+
+
+def data(run: RunResult) -> dict[str, Any]:
+    root = Path.cwd().resolve()
+    rules = [result.rule for result in run.results]
+    index = {rule.id: position for position, rule in enumerate(rules)}
+    results = [
+        _result(run, failure, index[rule_id], root)
+        for rule_id, failure in run.failures.items()
+        if rule_id in index
+    ]
+    invocation: dict[str, Any] = {
+        "executionSuccessful": not run.errors,
+        "workingDirectory": {"uri": root.as_uri()},
+    }
+    if run.errors:
+        invocation["toolExecutionNotifications"] = [
+            {"level": "error", "message": {"text": printable(error)}} for error in run.errors
+        ]
+    return {
+        "$schema": SARIF_SCHEMA,
+        "version": SARIF_VERSION,
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "wsgicheck",
+                        "version": __version__,
+                        "semanticVersion": __version__,
+                        "rules": [_descriptor(rule) for rule in rules],
+                    }
+                },
+                "originalUriBaseIds": {_BASE: {"uri": root.as_uri().rstrip("/") + "/"}},
+                "invocations": [invocation],
+                "columnKind": "unicodeCodePoints",
+                "results": results,
+                "properties": {
+                    "target": run.target,
+                    "seed": run.seed,
+                    "profile": run.options.profile,
+                    "examples": run.examples,
+                    "strict": run.options.strict,
+                },
+            }
+        ],
+    }
+
+
+@format("sarif")
+def render(run: RunResult, color: bool) -> str:
+    return json.dumps(data(run), indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,644 @@
+"""Report formats, rendered from real runs: what each must contain, and what it must escape.
+
+The runs are made once per module (in memory, few examples, fixed seeds); a "nasty" app puts
+markup, Markdown, XML and control characters into what the reports show.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import html.parser
+import importlib.resources
+import json
+import os
+import re
+import shutil
+import subprocess
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+
+from wsgicheck import report
+from wsgicheck.appcoverage import AppCoverage, FileCoverage, line_ranges
+from wsgicheck.baseline import Baseline, Entry, fingerprint, known_rules
+from wsgicheck.report.common import grouped
+from wsgicheck.report.github import escape_data, escape_property, workflow_commands
+from wsgicheck.report.markdown import BUDGET, md
+from wsgicheck.rules import REGISTRY
+from wsgicheck.runner import RunOptions, RunResult, run
+from wsgicheck.target import load_target
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "fixtures"
+FORMATS = ["text", "json", "junit", "sarif", "html", "markdown"]
+
+NASTY = "<script>alert('@admin #1')</script> | `x` ]]> </details> &amp; *bold* [l](u)"
+
+
+def nasty_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    start_response("200  " + NASTY, [("Content-Type", "text/plain")])  # two spaces
+    return [b"ok\n"]
+
+
+NASTY_LINE = nasty_app.__code__.co_firstlineno + 1
+
+
+def _run(app: Any, target: str, seed: int = 7, **options: Any) -> RunResult:
+    settings = {"profile": "quick", "max_examples": 20, "seed": seed, "database": None}
+    return run(app, RunOptions(**{**settings, **options}), target=target)
+
+
+def _fixture(name: str) -> tuple[Any, str]:
+    target = f"{FIXTURES / name}:app"
+    return load_target(target), target
+
+
+@pytest.fixture(scope="module")
+def clean() -> RunResult:
+    return _run(*_fixture("wsgiapp.py"))
+
+
+@pytest.fixture(scope="module")
+def broken() -> RunResult:
+    return _run(*_fixture("broken/app_status_format.py"))
+
+
+@pytest.fixture(scope="module")
+def warned() -> RunResult:
+    return _run(*_fixture("broken/app_avoid_write.py"))
+
+
+@pytest.fixture(scope="module")
+def nasty() -> RunResult:
+    result = _run(nasty_app, "tests/test_report.py:nasty_app")
+    # A message holding raw control characters too, as a rule quoting app bytes might.
+    failure = result.failures["APP-STATUS-FORMAT"]
+    finding = dataclasses.replace(failure.finding, message="raw \x00\x1b[31m\x7f " + NASTY)
+    result.failures["APP-STATUS-FORMAT"] = dataclasses.replace(failure, finding=finding)
+    return result
+
+
+def _with(result: RunResult, **changes: Any) -> RunResult:
+    return dataclasses.replace(result, **changes)
+
+
+def _coverage() -> AppCoverage:
+    return AppCoverage(
+        root=str(FIXTURES),
+        files=(
+            FileCoverage(
+                path=str(FIXTURES / "wsgiapp.py"), statements=(1, 2, 3, 5, 6, 7), executed=(1, 2)
+            ),
+        ),
+    )
+
+
+# -- every format -----------------------------------------------------------------------------
+
+
+def test_the_formats() -> None:
+    assert report.names() == FORMATS
+
+
+@pytest.mark.parametrize("name", FORMATS)
+def test_every_format_renders_each_kind_of_run(
+    name: str, clean: RunResult, broken: RunResult, warned: RunResult, nasty: RunResult
+) -> None:
+    for result in (clean, broken, warned, nasty, _with(broken, app_coverage=_coverage())):
+        text = report.render(result, name)
+        assert text.endswith("\n")
+        assert "\x00" not in text
+        assert "\x1b" not in text
+
+
+# -- text ---------------------------------------------------------------------------------------
+
+
+def test_text_shows_the_failure_with_its_source_line(
+    broken: RunResult, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(ROOT)
+    text = report.render(broken, "text")
+    assert "✗ APP-STATUS-FORMAT (MUST)" in text
+    assert "  at fixtures/broken/app_status_format.py:11 in app()" in text
+    assert '11 │ start_response("200  OK", [("Content-Type", "text/plain")])' in text
+    assert "  smallest request (" in text
+    assert "    curl -v --path-as-is " in text
+    assert text.splitlines()[-1].startswith("FAILED: 1 rule failed, 0 warned, ")
+
+
+def test_text_clean_run_ends_passed(clean: RunResult) -> None:
+    last = report.render(clean, "text").splitlines()[-1]
+    assert re.fullmatch(
+        r"passed: 0 rules failed, 0 warned, \d+ passed, \d+ skipped \(\d+ rules\)", last
+    )
+
+
+def test_text_colour_only_when_asked(broken: RunResult) -> None:
+    assert "\x1b[" not in report.render(broken, "text", color=False)
+    assert "\x1b[31m" in report.render(broken, "text", color=True)
+
+
+def test_text_shows_control_characters_escaped(nasty: RunResult) -> None:
+    text = report.render(nasty, "text", color=True)
+    assert "raw \\x00\\x1b[31m\\x7f <script>" in text
+
+
+def test_text_known_findings_are_listed_apart(broken: RunResult) -> None:
+    text = report.render(_with(broken, known=frozenset({"APP-STATUS-FORMAT"})), "text")
+    assert "Known findings (accepted by the baseline)" in text
+    assert "✗ APP-STATUS-FORMAT (MUST)" not in text
+    assert text.splitlines()[-1].startswith("passed: 0 rules failed, 0 warned, 1 known, ")
+
+
+def test_text_shows_app_coverage(clean: RunResult) -> None:
+    text = report.render(_with(clean, app_coverage=_coverage()), "text")
+    assert "App coverage: 2 of 6 lines (33.3%)" in text
+    assert re.search(r"wsgiapp\.py +33\.3% +2/6 +never reached: 3, 5-7", text)
+
+
+# -- JSON ---------------------------------------------------------------------------------------
+
+
+def _schema() -> dict[str, Any]:
+    source = importlib.resources.files("wsgicheck.report").joinpath("schema.json")
+    return json.loads(source.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+
+
+def test_the_schema_is_a_valid_json_schema() -> None:
+    jsonschema.Draft202012Validator.check_schema(_schema())
+
+
+def test_json_validates_against_the_schema(
+    clean: RunResult, broken: RunResult, warned: RunResult, nasty: RunResult
+) -> None:
+    validator = jsonschema.Draft202012Validator(_schema())
+    runs = [
+        clean,
+        broken,
+        warned,
+        nasty,
+        _with(broken, known=frozenset({"APP-STATUS-FORMAT"}), app_coverage=_coverage()),
+        _with(clean, errors=["GET /: the socket closed"]),
+    ]
+    for result in runs:
+        validator.validate(json.loads(report.render(result, "json")))
+
+
+def test_json_carries_the_failure_and_its_reproducers(broken: RunResult) -> None:
+    data = json.loads(report.render(broken, "json"))
+    assert data["failed"] is True
+    assert data["summary"]["failed"] == 1
+    (entry,) = [each for each in data["results"] if each["status"] == "fail"]
+    assert entry["rule"] == "APP-STATUS-FORMAT"
+    assert entry["location"]["line"] == 11
+    assert entry["raw"].startswith(("GET ", "HEAD ", "POST ", "PUT ", "OPTIONS ", "DELETE "))
+    assert entry["curl"].startswith("curl ")
+    assert re.fullmatch("[0-9a-f]{16}", entry["fingerprint"])
+    assert data["app"]["function"] == "app"
+    assert data["app_coverage"] is None
+
+
+def test_json_known_verdict_and_coverage(broken: RunResult) -> None:
+    result = _with(broken, known=frozenset({"APP-STATUS-FORMAT"}), app_coverage=_coverage())
+    data = json.loads(report.render(result, "json"))
+    assert data["failed"] is False
+    assert data["summary"]["known"] == 1
+    assert data["summary"]["failed"] == 0
+    (entry,) = [each for each in data["results"] if each["status"] == "fail"]
+    assert entry["verdict"] == "known"
+    (file,) = data["app_coverage"]["files"]
+    assert file["missing"] == [3, 5, 6, 7]
+    assert file["percent"] == 33.3
+
+
+# -- JUnit --------------------------------------------------------------------------------------
+
+
+def _junit(result: RunResult) -> ET.Element:
+    return ET.fromstring(report.render(result, "junit"))
+
+
+def test_junit_has_one_testcase_per_rule_grouped_by_binding(broken: RunResult) -> None:
+    root = _junit(broken)
+    assert root.tag == "testsuites"
+    cases = root.findall("./testsuite/testcase")
+    assert sorted(case.get("name") or "" for case in cases) == sorted(
+        result.rule.id for result in broken.results
+    )
+    assert {suite.get("name") for suite in root.findall("testsuite")} == {
+        f"wsgicheck.{result.rule.binding.value}" for result in broken.results
+    }
+    for suite in root.findall("testsuite"):
+        assert int(suite.get("tests") or -1) == len(suite.findall("testcase"))
+    assert int(root.get("tests") or -1) == len(cases)
+
+
+def test_junit_failure_carries_message_section_location_and_reproducers(
+    broken: RunResult,
+) -> None:
+    root = _junit(broken)
+    failures = root.findall(".//testcase/failure")
+    assert len(failures) == 1
+    assert root.get("failures") == "1"
+    failure = failures[0]
+    assert (failure.get("message") or "").startswith("APP-STATUS-FORMAT: ")
+    assert failure.get("type") == "MUST"
+    body = failure.text or ""
+    assert "PEP 3333, Specification Details" in body
+    assert "app_status_format.py:11 in app()" in body
+    assert "curl -v --path-as-is" in body
+    assert "client.send(Request(" in body
+    skipped = root.findall(".//testcase/skipped")
+    assert len(skipped) == sum(result.status == "skip" for result in broken.results)
+    assert root.get("skipped") == str(len(skipped))
+
+
+def test_junit_should_findings_fail_only_when_strict(warned: RunResult) -> None:
+    case = _junit(warned).find(".//testcase[@name='APP-AVOID-WRITE']")
+    assert case is not None
+    assert case.find("failure") is None
+    out = case.find("system-out")
+    assert out is not None
+    assert (out.text or "").startswith("warning (a SHOULD rule")
+    strict = _with(warned, options=dataclasses.replace(warned.options, strict=True))
+    case = _junit(strict).find(".//testcase[@name='APP-AVOID-WRITE']")
+    assert case is not None
+    assert case.find("failure") is not None
+
+
+def test_junit_known_findings_pass_and_errors_are_errors(broken: RunResult) -> None:
+    result = _with(broken, known=frozenset({"APP-STATUS-FORMAT"}), errors=["boom <&>"])
+    root = _junit(result)
+    case = root.find(".//testcase[@name='APP-STATUS-FORMAT']")
+    assert case is not None
+    assert case.find("failure") is None
+    assert "accepted by the baseline" in (case.findtext("system-out") or "")
+    error = root.find("./testsuite[@name='wsgicheck.harness']/testcase/error")
+    assert error is not None
+    assert error.text == "boom <&>"
+    assert root.get("errors") == "1"
+
+
+def test_junit_escapes_what_the_app_sent(nasty: RunResult) -> None:
+    root = _junit(nasty)  # parses: no raw control characters, markup escaped
+    failure = root.find(".//testcase[@name='APP-STATUS-FORMAT']/failure")
+    assert failure is not None
+    assert "raw \\x00\\x1b[31m\\x7f <script>alert('@admin #1')</script>" in (
+        failure.get("message") or ""
+    )
+
+
+# -- SARIF --------------------------------------------------------------------------------------
+
+_LEVELS = {"none", "note", "warning", "error"}
+_BASELINE_STATES = {"new", "unchanged", "updated", "absent"}
+
+
+def _message(value: Any, where: str) -> None:
+    assert isinstance(value, dict), where
+    assert isinstance(value.get("text"), str) or isinstance(value.get("id"), str), where
+
+
+def check_sarif(log: dict[str, Any]) -> None:
+    """The properties SARIF 2.1.0 requires (sections 3.13-3.52 of the OASIS spec), by hand."""
+    assert log["version"] == "2.1.0"
+    assert isinstance(log["runs"], list)
+    assert log["runs"]
+    for run_ in log["runs"]:
+        driver = run_["tool"]["driver"]
+        assert isinstance(driver["name"], str)
+        assert driver["name"]
+        rules = driver.get("rules", [])
+        ids = [rule["id"] for rule in rules]
+        assert len(ids) == len(set(ids)), "rule ids are unique"
+        for rule in rules:
+            assert isinstance(rule["id"], str)
+            for key in ("shortDescription", "fullDescription", "help"):
+                if key in rule:
+                    assert isinstance(rule[key]["text"], str), key
+            level = rule.get("defaultConfiguration", {}).get("level", "warning")
+            assert level in _LEVELS
+            assert isinstance(rule.get("properties", {}), dict)
+        bases = run_.get("originalUriBaseIds", {})
+        for base in bases.values():
+            assert base["uri"].endswith("/")
+        for result in run_.get("results", []):
+            _message(result["message"], "result.message")
+            assert result.get("level", "warning") in _LEVELS
+            assert result["ruleId"] in ids
+            if "ruleIndex" in result:
+                assert ids[result["ruleIndex"]] == result["ruleId"]
+            if "baselineState" in result:
+                assert result["baselineState"] in _BASELINE_STATES
+            for suppression in result.get("suppressions", []):
+                assert suppression["kind"] in {"inSource", "external"}
+            for location in result.get("locations", []):
+                physical = location["physicalLocation"]
+                artifact = physical["artifactLocation"]
+                assert isinstance(artifact["uri"], str)
+                if "uriBaseId" in artifact:
+                    assert artifact["uriBaseId"] in bases
+                line = physical["region"]["startLine"]
+                assert isinstance(line, int)
+                assert line >= 1
+            for value in result.get("partialFingerprints", {}).values():
+                assert isinstance(value, str)
+
+
+def _sarif(result: RunResult) -> dict[str, Any]:
+    return json.loads(report.render(result, "sarif"))  # type: ignore[no-any-return]
+
+
+def test_sarif_is_structurally_valid(
+    clean: RunResult, broken: RunResult, warned: RunResult, nasty: RunResult
+) -> None:
+    for result in (clean, broken, warned, nasty, _with(broken, known=frozenset())):
+        check_sarif(_sarif(result))
+
+
+def test_sarif_describes_every_rule(broken: RunResult) -> None:
+    rules = _sarif(broken)["runs"][0]["tool"]["driver"]["rules"]
+    assert [rule["id"] for rule in rules] == [result.rule.id for result in broken.results]
+    by_id = {rule["id"]: rule for rule in rules}
+    rule = by_id["APP-STATUS-FORMAT"]
+    assert rule["name"] == "AppStatusFormat"
+    assert rule["fullDescription"]["text"] == REGISTRY["APP-STATUS-FORMAT"].pep
+    assert 'start_response("200  OK", headers)' in rule["help"]["text"]
+    assert "helpUri" not in rule
+    assert rule["properties"]["level"] == "MUST"
+    assert rule["properties"]["binding"] == "app"
+    assert rule["properties"]["section"].startswith("Specification Details")
+    assert by_id["APP-AVOID-WRITE"]["defaultConfiguration"]["level"] == "warning"
+
+
+def test_sarif_puts_the_finding_on_the_apps_line(
+    broken: RunResult, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(ROOT)
+    (result,) = _sarif(broken)["runs"][0]["results"]
+    assert result["ruleId"] == "APP-STATUS-FORMAT"
+    assert result["level"] == "error"
+    physical = result["locations"][0]["physicalLocation"]
+    assert physical["artifactLocation"] == {
+        "uri": "fixtures/broken/app_status_format.py",
+        "uriBaseId": "SRCROOT",
+    }
+    assert physical["region"] == {"startLine": 11}
+    assert "baselineState" not in result
+
+
+def test_sarif_outside_the_working_directory_uses_a_file_uri(
+    broken: RunResult, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (result,) = _sarif(broken)["runs"][0]["results"]
+    uri = result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+    assert uri == (FIXTURES / "broken" / "app_status_format.py").as_uri()
+
+
+def test_sarif_marks_warnings_and_baseline_states(warned: RunResult, broken: RunResult) -> None:
+    (result,) = _sarif(warned)["runs"][0]["results"]
+    assert result["level"] == "warning"
+    (new,) = _sarif(_with(broken, known=frozenset()))["runs"][0]["results"]
+    assert new["baselineState"] == "new"
+    assert "suppressions" not in new
+    (old,) = _sarif(_with(broken, known=frozenset({"APP-STATUS-FORMAT"})))["runs"][0]["results"]
+    assert old["baselineState"] == "unchanged"
+    assert old["suppressions"][0]["kind"] == "external"
+
+
+# -- Markdown -----------------------------------------------------------------------------------
+
+
+def test_markdown_summary_table_and_details(broken: RunResult) -> None:
+    text = report.render(broken, "markdown")
+    lines = text.splitlines()
+    assert lines[0].startswith("### ❌ wsgicheck FAILED")
+    row = next(line for line in lines if line.startswith("| ❌ |"))
+    assert "`APP-STATUS-FORMAT`" in row
+    assert "| MUST |" in row
+    assert "app_status_format.py:11`" in row
+    assert "<summary>❌ <code>APP-STATUS-FORMAT</code>: " in text
+    assert "```http\n" in text
+    assert "```sh\ncurl -v" in text
+    assert "```python\n" in text
+    assert text.count("<details>") == text.count("</details>") == 1
+
+
+def test_markdown_clean_run_has_no_table(clean: RunResult) -> None:
+    text = report.render(clean, "markdown")
+    assert text.startswith("### ✅ wsgicheck passed")
+    assert "| Rule |" not in text
+
+
+def test_markdown_escapes_what_the_app_sent(nasty: RunResult) -> None:
+    text = report.render(nasty, "markdown")
+    assert "<script>" not in text.replace("```", "")  # only inside code blocks, if at all
+    row = next(line for line in text.splitlines() if line.startswith("| ❌ |"))
+    assert len(re.findall(r"(?<!\\)\|", row)) == 6  # five cells: the app's | is escaped
+    assert "@admin" not in row
+    assert "&#64;admin" in row
+    assert "&#35;1" in row
+    summary = next(line for line in text.splitlines() if line.startswith("<summary>"))
+    assert "&lt;script&gt;" in summary
+    assert "&lt;/details&gt;" in summary
+    assert text.count("<details>") == text.count("</details>")
+
+
+def test_markdown_escape_helper() -> None:
+    assert md("a|b") == "a\\|b"
+    assert md("<b>&") == "&lt;b&gt;&amp;"
+    assert md("@you #3") == "&#64;you &#35;3"
+    assert md("*x* _y_ `z`") == "\\*x\\* \\_y\\_ \\`z\\`"
+    assert md("two\nlines\x1b") == "two lines\\\\x1b"
+
+
+def test_markdown_keeps_under_the_comment_limit(broken: RunResult) -> None:
+    failure = broken.failures["APP-STATUS-FORMAT"]
+    failures = {}
+    for index in range(40):
+        rule_id = f"APP-STATUS-FORMAT-{index}"
+        big = dataclasses.replace(failure.finding, message="x" * 3000)
+        failures[rule_id] = dataclasses.replace(failure, finding=big)
+    text = report.render(_with(broken, failures=failures), "markdown")
+    assert len(text) < BUDGET + 5000
+    assert "more failures not shown here" in text
+
+
+def test_markdown_coverage_and_known(broken: RunResult, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+    result = _with(broken, known=frozenset({"APP-STATUS-FORMAT"}), app_coverage=_coverage())
+    text = report.render(result, "markdown")
+    assert text.startswith("### ✅ wsgicheck passed")
+    assert "1 known finding (accepted by the baseline)" in text
+    assert "| `fixtures/wsgiapp.py` | 2/6 | 33.3 | 3, 5\\-7 |" in text
+
+
+# -- HTML ---------------------------------------------------------------------------------------
+
+
+class _Tags(html.parser.HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+
+
+def _tags(text: str) -> list[tuple[str, dict[str, str | None]]]:
+    parser = _Tags()
+    parser.feed(text)
+    return parser.tags
+
+
+def test_html_is_self_contained(broken: RunResult) -> None:
+    text = report.render(_with(broken, app_coverage=_coverage()), "html")
+    tags = _tags(text)
+    names = {tag for tag, _ in tags}
+    assert not names & {"script", "link", "img", "iframe", "object", "embed"}
+    for _, attrs in tags:
+        assert "src" not in attrs
+        assert not (attrs.get("href") or "#").startswith(("http:", "https:", "//"))
+    assert "@import" not in text
+    assert "url(" not in text
+    assert text.startswith("<!DOCTYPE html>")
+
+
+def test_html_has_the_matrix_and_the_failure_details(broken: RunResult) -> None:
+    tags = _tags(report.render(broken, "html"))
+    rows = [attrs for tag, attrs in tags if tag == "tr" and "data-rule" in attrs]
+    in_order = [result.rule.id for _, results in grouped(broken) for result in results]
+    assert [row["data-rule"] for row in rows] == in_order
+    verdicts = {row["data-rule"]: row["data-verdict"] for row in rows}
+    assert verdicts["APP-STATUS-FORMAT"] == "fail"
+    ids = [attrs.get("id") for tag, attrs in tags if tag == "details"]
+    assert ids == ["failure-APP-STATUS-FORMAT"]
+
+
+def test_html_escapes_what_the_app_sent(nasty: RunResult) -> None:
+    text = report.render(nasty, "html")
+    assert "<script" not in text
+    assert "&lt;script&gt;alert(&#x27;@admin #1&#x27;)&lt;/script&gt;" in text
+    assert "raw \\x00\\x1b[31m\\x7f" in text
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def _chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    if CHROMIUM is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium is not installed (.ci/run installs Debian's chromium)")
+        pytest.skip("chromium is not installed (apt-get install chromium)")
+    command = [
+        CHROMIUM,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        *args,
+    ]
+    return subprocess.run(command, capture_output=True, text=True, timeout=120, check=True)
+
+
+def test_html_renders_in_headless_chromium(broken: RunResult, tmp_path: Path) -> None:
+    page = tmp_path / "report.html"
+    page.write_text(report.render(_with(broken, app_coverage=_coverage()), "html"))
+    dom = _chromium(tmp_path, "--dump-dom", page.as_uri()).stdout
+    tags = _tags(dom)
+    tables = [attrs.get("id") for tag, attrs in tags if tag == "table"]
+    assert {"matrix-app", "matrix-server", "matrix-environ"} <= set(tables)
+    rows = [attrs["data-rule"] for tag, attrs in tags if tag == "tr" and "data-rule" in attrs]
+    assert len(rows) == len(broken.results)
+    assert '<details class="failure f-fail" id="failure-APP-STATUS-FORMAT">' in dom
+    assert "curl -v --path-as-is" in dom
+    assert 'id="app-coverage"' in dom
+    shot = tmp_path / "report.png"
+    _chromium(tmp_path, f"--screenshot={shot}", "--window-size=1280,1600", page.as_uri())
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert shot.stat().st_size > 10_000
+
+
+# -- GitHub annotations ------------------------------------------------------------------------
+
+
+def test_annotation_escaping() -> None:
+    assert escape_data("50% done\r\nnext") == "50%25 done%0D%0Anext"
+    assert escape_property("a:b,c%\n") == "a%3Ab%2Cc%25%0A"
+
+
+def test_workflow_commands_for_findings(
+    broken: RunResult, warned: RunResult, nasty: RunResult, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(ROOT)
+    monkeypatch.delenv("GITHUB_WORKSPACE", raising=False)
+    (line,) = workflow_commands(broken)
+    assert line.startswith(
+        "::error file=fixtures/broken/app_status_format.py,line=11,"
+        "title=APP-STATUS-FORMAT (MUST)::status must"
+    )
+    assert "\n" not in line
+    assert "%0AReplay: wsgicheck check " in line
+    (line,) = workflow_commands(warned)
+    assert line.startswith("::warning file=fixtures/broken/app_avoid_write.py,line=")
+    (line,) = workflow_commands(nasty)
+    assert f"file=tests/test_report.py,line={NASTY_LINE}," in line
+    assert workflow_commands(_with(broken, known=frozenset({"APP-STATUS-FORMAT"}))) == []
+    assert workflow_commands(_with(broken, failures={}, errors=["a\nb"])) == [
+        "::error title=wsgicheck::a%0Ab"
+    ]
+
+
+def test_workflow_command_paths_follow_the_workspace(
+    broken: RunResult, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GITHUB_WORKSPACE", str(FIXTURES))
+    (line,) = workflow_commands(broken)
+    assert line.startswith("::error file=broken/app_status_format.py,line=11,")
+
+
+# -- baselines and coverage values --------------------------------------------------------------
+
+
+def test_known_rules_need_every_finding_accepted(broken: RunResult) -> None:
+    (result,) = [each for each in broken.results if each.rule.id == "APP-STATUS-FORMAT"]
+    (mark,) = {fingerprint(each) for each in result.findings}
+    rule_only = Baseline(entries=(Entry(rule="APP-STATUS-FORMAT"),))
+    exact = Baseline(entries=(Entry(rule="APP-STATUS-FORMAT", fingerprint=mark),))
+    elsewhere = Baseline(entries=(Entry(rule="APP-STATUS-FORMAT", fingerprint="0" * 16),))
+    other_rule = Baseline(entries=(Entry(rule="APP-STATUS-STR"),))
+    assert known_rules(broken, rule_only) == {"APP-STATUS-FORMAT"}
+    assert known_rules(broken, exact) == {"APP-STATUS-FORMAT"}
+    assert known_rules(broken, elsewhere) == frozenset()
+    assert known_rules(broken, other_rule) == frozenset()
+
+
+def test_line_ranges_and_merge() -> None:
+    assert line_ranges([9, 1, 2, 3, 7, 10]) == "1-3, 7, 9-10"
+    assert line_ranges([]) == ""
+    one = _coverage()
+    path = one.files[0].path
+    other = AppCoverage(
+        root=one.root,
+        files=(
+            FileCoverage(path=path, statements=(1, 2, 3, 5, 6, 7), executed=(3, 5)),
+            FileCoverage(path="/elsewhere.py", statements=(1,), executed=(1,)),
+        ),
+    )
+    merged = one.merge(other)
+    assert [each.path for each in merged.files] == sorted([path, "/elsewhere.py"])
+    mine = next(each for each in merged.files if each.path == path)
+    assert mine.executed == (1, 2, 3, 5)
+    assert mine.missing == (6, 7)
+    assert merged.statements == 7
+    assert merged.executed == 5
+    assert merged.percent == 71.4
