@@ -10,6 +10,8 @@ By default, as with ``wsgiref.validate.validator``, a MUST violation raises
 :class:`WSGIViolation` (an ``AssertionError``) whose message starts with the rule id, and a
 SHOULD violation is a :class:`WSGIWarning`. ``strict=True`` raises for SHOULD rules too;
 ``collect=True`` raises nothing and keeps every finding in ``validator.findings``.
+``on_exchange`` is called with each exchange's record once it has ended (and again if the
+server closes the iterable a second time): ``wsgicheck probe`` sends it home from there.
 
 Unlike the other validators it keeps the app's ``len()`` visible to the server, and hands a
 ``wsgi.file_wrapper`` result back untouched, so servers keep their optimisations.
@@ -70,7 +72,6 @@ CALL_RULES = (
     "APP-NO-WRITE-FROM-ITER",
     "APP-ERRORS-WRITE-STR",
     "APP-STREAMS-NO-CLOSE",
-    "APP-STREAMS-ONLY-SPEC-METHODS",
 )
 
 #: How much of the body the validator keeps to judge it (it counts the rest).
@@ -108,10 +109,13 @@ class Validator:
         collect: bool = False,
         select: Iterable[str] = (),
         ignore: Iterable[str] = (),
+        on_exchange: Callable[[Exchange], None] | None = None,
     ) -> None:
         self.app = app
         self.strict = strict
         self.collect = collect
+        #: Called with the :class:`Exchange` of every exchange that ended; must not raise.
+        self.on_exchange = on_exchange
         self.rules: list[Rule] = REGISTRY.select(select, ignore)
         self._call_rules = [each for each in self.rules if each.id in CALL_RULES]
         self._app_where = app_location(app)
@@ -119,8 +123,23 @@ class Validator:
         #: Every finding so far, in every exchange (with ``collect=True``, the only report).
         self.findings: list[Finding] = []
 
-    def __call__(self, environ: Any, start_response: Callable[..., Any]) -> Any:
-        return _Invocation(self, environ, start_response).run()
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        # PEP 3333: the server must call the app positionally. Keywords are accepted (as an
+        # app with those parameter names would) and recorded, so SRV-INVOKE-POSITIONAL can
+        # report the server that used them.
+        params = dict(zip(("environ", "start_response"), args, strict=False))
+        params.update(kwargs)
+        if len(args) + len(kwargs) != 2 or set(params) != {"environ", "start_response"}:
+            raise TypeError(
+                "a WSGI application takes (environ, start_response), "
+                f"got {len(args)} positional and keywords {sorted(kwargs)}"
+            )
+        invocation = _Invocation(self, params["environ"], params["start_response"])
+        if kwargs:
+            invocation.log.append(
+                (ServerObserved, "app-called", f"keywords: {', '.join(sorted(kwargs))}")
+            )
+        return invocation.run()
 
     def _report(self, findings: list[Finding]) -> None:
         with self._lock:
@@ -140,13 +159,21 @@ def validator(
     collect: bool = False,
     select: Iterable[str] = (),
     ignore: Iterable[str] = (),
+    on_exchange: Callable[[Exchange], None] | None = None,
 ) -> Validator:
     """Wrap ``app`` so every exchange is checked against the PEP 3333 rules.
 
     A drop-in for ``wsgiref.validate.validator(app)``; ``select``/``ignore`` take rule ids
-    or prefixes (``"APP-*"``).
+    or prefixes (``"APP-*"``); ``on_exchange`` receives each exchange's record when it ends.
     """
-    return Validator(app, strict=strict, collect=collect, select=select, ignore=ignore)
+    return Validator(
+        app,
+        strict=strict,
+        collect=collect,
+        select=select,
+        ignore=ignore,
+        on_exchange=on_exchange,
+    )
 
 
 class _Invocation:
@@ -205,7 +232,15 @@ class _Invocation:
     def finish(self) -> None:
         if not self.finished:
             self.finished = True
-            self.judge(self.owner.rules)
+            try:
+                self.judge(self.owner.rules)
+            finally:
+                self.ended()
+
+    def ended(self) -> None:
+        """Hand the record to ``on_exchange``, if the owner has one."""
+        if self.owner.on_exchange is not None:
+            self.owner.on_exchange(self._exchange())
 
     # -- the call ------------------------------------------------------------------------------
 
@@ -260,24 +295,32 @@ class _Invocation:
         if callable(wrapper):
             environ["wsgi.file_wrapper"] = self._file_wrapper(wrapper)
 
-    def _file_wrapper(self, server_wrapper: Callable[..., Any]) -> Callable[..., Any]:
-        def file_wrapper(filelike: Any, *args: Any) -> Any:
-            frame = sys._getframe(1)
-            self.log.append(
-                (
-                    FileWrapperCalled,
-                    type(filelike).__name__,
-                    callable(getattr(filelike, "read", None)),
-                    args[0] if args else None,
-                    (frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name),
-                )
-            )
-            self.judge(self.owner._call_rules)
-            result = server_wrapper(filelike, *args)
-            self.file_wrappers.add(id(result))
-            return result
+    def _file_wrapper(self, server_wrapper: Callable[..., Any]) -> _FileWrapperGuard:
+        return _FileWrapperGuard(self, server_wrapper)
 
-        return file_wrapper
+    def wrap_file(self, server_wrapper: Callable[..., Any], filelike: Any, args: Any) -> Any:
+        """The app called wsgi.file_wrapper: record it, and call the server's."""
+        frame = sys._getframe(2)
+        self.log.append(
+            (
+                FileWrapperCalled,
+                type(filelike).__name__,
+                callable(getattr(filelike, "read", None)),
+                args[0] if args else None,
+                (frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name),
+            )
+        )
+        self.judge(self.owner._call_rules)
+        result = server_wrapper(filelike, *args)
+        self.file_wrappers.add(id(result))
+        kind = type(result)
+        if not (hasattr(kind, "__iter__") or hasattr(kind, "__getitem__")):
+            self.log.append((ServerObserved, "file-wrapper-not-iterable", kind.__name__))
+        if callable(getattr(filelike, "close", None)) and not callable(
+            getattr(result, "close", None)
+        ):
+            self.log.append((ServerObserved, "file-wrapper-no-close", kind.__name__))
+        return result
 
     def start_response(self, *args: Any, **kwargs: Any) -> Any:
         frame = sys._getframe(1)
@@ -304,6 +347,11 @@ class _Invocation:
             write = self.server_start_response(*args, **kwargs)
         except BaseException as exc:
             self.log.append((ServerObserved, "start_response-raised", type(exc).__qualname__))
+            if kind == "exception" and exc_info is not None:
+                original = exc is exc_info[1]
+                self.log.append(
+                    (ServerObserved, "exc_info-reraised", "original" if original else "another")
+                )
             raise
         finally:
             exc_info = params = None  # type: ignore[assignment]
@@ -332,7 +380,11 @@ class _Invocation:
             )
             self.judge(self.owner._call_rules)
             self._body(data)
-            return server_write(data)
+            try:
+                return server_write(data)
+            except BaseException as exc:
+                self.log.append((ServerObserved, "write-raised", type(exc).__qualname__))
+                raise
 
         return write
 
@@ -342,6 +394,31 @@ class _Invocation:
             self.size += len(data)
             if len(self.body) < BODY_KEPT:
                 self.body += data[: BODY_KEPT - len(self.body)]
+
+
+class _FileWrapperGuard:
+    """``wsgi.file_wrapper`` as the app sees it: each call recorded.
+
+    To the server it is still its own wrapper type: the guard sits in the environ dict the
+    server built, and a server may look there again once the app has returned (gunicorn
+    asks ``isinstance(result, environ["wsgi.file_wrapper"])`` to take its sendfile path),
+    so ``isinstance`` and ``issubclass`` answer as for the server's wrapper.
+    """
+
+    def __init__(self, invocation: _Invocation, server_wrapper: Callable[..., Any]) -> None:
+        self._invocation = invocation
+        self._server_wrapper = server_wrapper
+
+    def __call__(self, filelike: Any, *args: Any) -> Any:
+        return self._invocation.wrap_file(self._server_wrapper, filelike, args)
+
+    def __instancecheck__(self, instance: object) -> bool:
+        kind = self._server_wrapper
+        return isinstance(kind, type) and isinstance(instance, kind)
+
+    def __subclasscheck__(self, subclass: type) -> bool:
+        kind = self._server_wrapper
+        return isinstance(kind, type) and issubclass(subclass, kind)
 
 
 class _Iterable:
@@ -381,6 +458,7 @@ class _Iterable:
 
     def close(self) -> None:
         invocation = self._invocation
+        again = invocation.finished
         close = getattr(self._result, "close", None)
         try:
             if close is not None:
@@ -391,7 +469,22 @@ class _Iterable:
         else:
             invocation.log.append((CloseCalled, None))
         finally:
-            invocation.finish()
+            if again:
+                # The server closed it twice: judge again so SRV-CLOSE-CALLED counts both.
+                try:
+                    invocation.judge(invocation.owner.rules)
+                finally:
+                    invocation.ended()
+            else:
+                invocation.finish()
+
+    def __getattr__(self, name: str) -> Any:
+        # Iteration, close() and len() are all a server may use (PEP 3333): anything else it
+        # reaches for is recorded (SRV-NO-OTHER-ITER-ATTRS) and, as on a plain iterable, absent.
+        if name.startswith("__") or name in _ITERABLE_SLOTS:
+            raise AttributeError(name)
+        self._invocation.log.append((ServerObserved, "iterable-attribute", name))
+        raise AttributeError(f"the application's iterable has no attribute {name!r} for servers")
 
     def __del__(self) -> None:
         # A server that never calls close(): judge the exchange now (SRV-CLOSE-CALLED fires
@@ -406,6 +499,11 @@ class _Iterable:
                     invocation.judge(invocation.owner.rules)
                 except WSGIViolation as violation:
                     warnings.warn(WSGIWarning(violation.finding), stacklevel=1)
+                finally:
+                    invocation.ended()
+
+
+_ITERABLE_SLOTS = frozenset({"_invocation", "_result", "_iterator", "_generator"})
 
 
 class _SizedIterable(_Iterable):
@@ -429,7 +527,7 @@ class _InputGuard:
         return None if self._length is None else max(0, self._length - self._consumed)
 
     def _record(self, method: str, argument: object, data: Any) -> None:
-        size = sum(map(len, data)) if isinstance(data, list) else len(data)
+        size = sum(map(_size, data)) if isinstance(data, list) else _size(data)
         self._consumed += size
         invocation = self._invocation
         invocation.log.append((InputRead, method, argument, size, self._available_before))
@@ -439,21 +537,30 @@ class _InputGuard:
                 (ServerObserved, "input-returned", f"{method}() gave {type(data).__name__}")
             )
 
-    def read(self, *args: Any) -> Any:
+    def _call(self, method: str, args: tuple[Any, ...]) -> Any:
+        """Call the server's ``method``; a raise is recorded (``"read(None): TypeError"``)."""
         self._available_before = self._available()
-        data = self._stream.read(*args)
+        try:
+            return getattr(self._stream, method)(*args)
+        except BaseException as exc:
+            call = f"{method}({args[0] if args else None!r})"
+            self._invocation.log.append(
+                (ServerObserved, "input-raised", f"{call}: {type(exc).__qualname__}")
+            )
+            raise
+
+    def read(self, *args: Any) -> Any:
+        data = self._call("read", args)
         self._record("read", args[0] if args else None, data)
         return data
 
     def readline(self, *args: Any) -> Any:
-        self._available_before = self._available()
-        data = self._stream.readline(*args)
+        data = self._call("readline", args)
         self._record("readline", args[0] if args else None, data)
         return data
 
     def readlines(self, *args: Any) -> Any:
-        self._available_before = self._available()
-        data = self._stream.readlines(*args)
+        data = self._call("readlines", args)
         self._record("readlines", args[0] if args else None, list(data))
         return data
 
@@ -471,7 +578,9 @@ class _InputGuard:
             raise AttributeError(name)
         self._invocation.log.append((StreamMisuse, "wsgi.input", name))
         self._invocation.judge(self._invocation.owner._call_rules)
-        return getattr(self._stream, name)
+        # Only the PEP's methods, as wsgiref.validate does: an app that probes for another
+        # (Werkzeug's hasattr(stream, "readinto")) takes its portable path.
+        raise AttributeError(f"wsgi.input has no attribute {name!r} (PEP 3333 gives it none)")
 
 
 class _ErrorsGuard:
@@ -484,13 +593,23 @@ class _ErrorsGuard:
     def write(self, text: Any) -> Any:
         self._invocation.log.append((ErrorsWritten, "write", text))
         self._invocation.judge(self._invocation.owner._call_rules)
-        return self._stream.write(text)
+        return self._call("write", text)
 
     def writelines(self, lines: Iterable[Any]) -> Any:
         items = list(lines)
         self._invocation.log.append((ErrorsWritten, "writelines", items))
         self._invocation.judge(self._invocation.owner._call_rules)
-        return self._stream.writelines(items)
+        return self._call("writelines", items)
+
+    def _call(self, method: str, argument: Any) -> Any:
+        """Pass a write on; a raise is recorded for SRV-ERRORS-UNICODE."""
+        try:
+            return getattr(self._stream, method)(argument)
+        except BaseException as exc:
+            self._invocation.log.append(
+                (ServerObserved, "errors-raised", f"{method}: {type(exc).__qualname__}")
+            )
+            raise
 
     def flush(self) -> Any:
         self._invocation.log.append((ErrorsWritten, "flush", None))
@@ -501,7 +620,15 @@ class _ErrorsGuard:
             raise AttributeError(name)
         self._invocation.log.append((StreamMisuse, "wsgi.errors", name))
         self._invocation.judge(self._invocation.owner._call_rules)
-        return getattr(self._stream, name)
+        raise AttributeError(f"wsgi.errors has no attribute {name!r} (PEP 3333 gives it none)")
+
+
+def _size(data: object) -> int:
+    """The length of what a read returned, whatever the server returned."""
+    try:
+        return len(data)  # type: ignore[arg-type]
+    except TypeError:
+        return 0
 
 
 def _is_file(result: object) -> bool:

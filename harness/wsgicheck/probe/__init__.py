@@ -1,0 +1,24 @@
+"""``wsgicheck probe``: judge real servers against the SERVER and ENVIRON rules.
+
+The probe app (:mod:`.app`) runs inside the server under test and sends home, per request,
+the environ the server built and the trace of what the server did with the app's side;
+a raw-socket client (:mod:`.rawclient`) sends a fixed corpus (:mod:`.corpus`) and
+generated requests and reads the answers; :mod:`.judge` turns both into exchanges for the
+rules. Layers, lowest first: codec, channel, scenarios, app (inside the server);
+rawclient, servers, process, session, corpus, judge, differences, result, prober,
+matrix, report, command (the prober's side, which never imports the other way).
+"""
+
+from __future__ import annotations
+
+from .result import ProbeOptions, ProbeResult
+from .servers import KNOWN_SERVERS, PROBE_APP
+
+__all__ = ["KNOWN_SERVERS", "PROBE_APP", "ProbeOptions", "ProbeResult", "probe"]
+
+
+def probe(server: str, options: ProbeOptions | None = None) -> ProbeResult:
+    """Probe ``server`` (a known name or a command template); see :mod:`.prober`."""
+    from .prober import probe as run_probe
+
+    return run_probe(server, options)

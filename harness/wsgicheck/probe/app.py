@@ -1,0 +1,99 @@
+"""The probe app: what ``wsgicheck probe`` deploys inside the server under test.
+
+``wsgicheck.probe.app:app`` reads the ``X-Wsgicheck-Probe`` header, runs the scenario it
+names (:mod:`.scenarios`) inside :func:`wsgicheck.validator` (collecting, never raising),
+and when the exchange ends sends the prober its record through the side channel
+(:mod:`.channel`): the environ the server built, the trace of what the server did with the
+app's side, and the verdicts of the rules that must look at live objects (the streams),
+which cannot travel.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from ..rules import REGISTRY, Exchange
+from ..validation import Validator
+from .channel import Channel
+from .codec import encode, encode_events, qualified_name
+from .scenarios import ENVIRON_KEY, SCENARIOS, Context, echo, parse_header
+
+__all__ = ["LIVE_RULES", "app", "make_app"]
+
+#: Rules that inspect the server's objects (their methods, their signatures): judged here,
+#: where the objects are; the prober takes their verdicts from the record.
+LIVE_RULES = (
+    "ENV-INPUT-METHODS",
+    "ENV-ERRORS-METHODS",
+    "ENV-ERRORS-TEXT",
+    "ENV-FILE-WRAPPER-SIGNATURE",
+)
+
+
+def _dispatch(channel: Channel | None) -> Callable[..., Any]:
+    def dispatch(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        parsed = parse_header(environ.get(ENVIRON_KEY))
+        if parsed is None:
+            body = b"wsgicheck probe app: send X-Wsgicheck-Probe: <id> <scenario>\n"
+            start_response(
+                "200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))]
+            )
+            return [body]
+        probe_id, scenario, arg = parsed
+        context = Context(probe_id, scenario, arg, channel)
+        return SCENARIOS.get(scenario, echo)(context, environ, start_response)
+
+    return dispatch
+
+
+def record_of(exchange: Exchange, probe_id: int) -> dict[str, Any]:
+    """What the prober needs of one exchange, as JSON-safe data."""
+    environ = exchange.environ or {}
+    live = {}
+    for rule_id in LIVE_RULES:
+        rule = REGISTRY[rule_id]
+        applied = rule.applies(exchange)
+        messages = [finding.message for finding in rule.check(exchange)] if applied else []
+        live[rule_id] = {"applied": applied, "findings": messages}
+    # Keys the server copied from its process environment (wsgiref does): the prober
+    # leaves them out when it compares environs.
+    os_keys = sorted(
+        key
+        for key, value in environ.items()
+        if isinstance(key, str) and os.environ.get(key) == value
+    )
+    return {
+        "id": probe_id,
+        "exchange": {
+            "environ": encode(environ),
+            "environ_type": qualified_name(exchange.environ_type),
+            "events": encode_events(exchange.events),
+            "live": live,
+            "os_keys": os_keys,
+            "pid": os.getpid(),
+            "thread": threading.get_ident(),
+        },
+    }
+
+
+def make_app(channel: Channel | None) -> Validator:
+    """The probe app, sending its records to ``channel`` (none: it answers, records nothing)."""
+
+    def send(exchange: Exchange) -> None:
+        parsed = parse_header((exchange.environ or {}).get(ENVIRON_KEY))
+        if channel is None or parsed is None:
+            return
+        try:
+            channel.send(record_of(exchange, parsed[0]))
+        except Exception as exc:  # never let the record break the server's exchange
+            channel.send({"id": parsed[0], "note": {"record_error": repr(exc)[:300]}})
+
+    return Validator(_dispatch(channel), collect=True, select=LIVE_RULES, on_exchange=send)
+
+
+#: What servers load: ``wsgicheck.probe.app:app``, reporting to the prober that started the
+#: server (its channel is in this process's environment).
+app = make_app(Channel.from_environment())

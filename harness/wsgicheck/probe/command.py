@@ -1,0 +1,116 @@
+"""``wsgicheck probe``: the subcommand's options and what it does with them.
+
+Exit status as for ``check``: 0 when every server probed kept the MUST rules, 1 when one
+broke a MUST rule, 2 for a usage error or a server that does not start (one line on
+stderr). ``--all`` probes every known server that is installed and skips the others with
+a note; a server that does not start is left out of the matrix with a note too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import sys
+from typing import Any
+
+from ..errors import UsageError, WsgicheckError
+from .servers import KNOWN_SERVERS
+
+__all__ = ["add_parser", "run"]
+
+
+def add_parser(commands: Any) -> argparse.ArgumentParser:
+    """Add ``probe`` to the ``wsgicheck`` subcommands."""
+    probe: argparse.ArgumentParser = commands.add_parser(
+        "probe",
+        help="judge a real WSGI server against the SERVER and ENVIRON rules",
+        description="Start SERVER on 127.0.0.1 with wsgicheck's probe app inside, send it a "
+        "fixed corpus and generated requests over real sockets, stop it, and judge every "
+        "SERVER and ENVIRON rule on what it did. SERVER is one of "
+        f"{', '.join(KNOWN_SERVERS)}, or a command with {{app}}, {{host}}, {{port}} (and "
+        "{python}). Exit status 0 when it keeps the MUST rules, 1 when not, 2 on errors.",
+    )
+    probe.add_argument("server", metavar="SERVER", nargs="?", help="a known name or a command")
+    probe.add_argument("--all", action="store_true", help="every known server installed")
+    probe.add_argument("--format", default="text", help="text, json, junit, sarif, html, markdown")
+    probe.add_argument(
+        "--matrix", choices=["markdown", "html"], help="write the servers × rules matrix instead"
+    )
+    probe.add_argument("--output", "-o", metavar="FILE", help="write the report here")
+    probe.add_argument(
+        "--examples", type=int, default=20, metavar="N", help="generated requests (20)"
+    )
+    probe.add_argument("--seed", type=int, help="replay the same generated requests")
+    probe.add_argument(
+        "--timeout", type=float, default=5.0, metavar="SECONDS", help="limit of each read (5)"
+    )
+    probe.add_argument(
+        "--start-timeout",
+        type=float,
+        default=20.0,
+        metavar="SECONDS",
+        help="time the server has to start listening (20)",
+    )
+    return probe
+
+
+def run(args: argparse.Namespace) -> int:
+    from .. import report
+    from .matrix import build, to_html, to_markdown
+    from .prober import probe
+    from .report import MULTI_FORMATS, render
+    from .result import ProbeOptions, ProbeResult
+
+    if args.all == (args.server is not None):
+        raise UsageError("give one SERVER, or --all")
+    if args.format not in report.names():
+        raise UsageError(f"--format: one of {', '.join(report.names())}, not {args.format!r}")
+    if args.all and args.matrix is None and args.format not in MULTI_FORMATS:
+        raise UsageError(f"--all takes --format {' or '.join(MULTI_FORMATS)}, or --matrix")
+    try:
+        options = ProbeOptions(
+            examples=args.examples,
+            seed=args.seed,
+            timeout=args.timeout,
+            start_timeout=args.start_timeout,
+        )
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    results: list[ProbeResult] = []
+    left_out: list[str] = []
+    if args.all:
+        for name, known in KNOWN_SERVERS.items():
+            if not known.installed():
+                left_out.append(f"{name}: not installed, skipped")
+                print(f"wsgicheck: {name} is not installed; skipped", file=sys.stderr)
+                continue
+            try:
+                results.append(probe(name, options))
+            except WsgicheckError as exc:
+                left_out.append(f"{name}: {exc}")
+                print(f"wsgicheck: {name}: {exc}", file=sys.stderr)
+    else:
+        results.append(probe(args.server, options))
+    if args.matrix is not None:
+        date = datetime.date.today().isoformat()
+        matrix = build(results, left_out=left_out, date=date)
+        text = to_markdown(matrix) if args.matrix == "markdown" else to_html(matrix)
+    else:
+        text = render(results, args.format, color=_color(args))
+    _write(args.output, text)
+    return 1 if any(each.failed() for each in results) else 0
+
+
+def _color(args: argparse.Namespace) -> bool:
+    return args.output is None and args.format == "text" and sys.stdout.isatty()
+
+
+def _write(output: str | None, text: str) -> None:
+    if output is None:
+        sys.stdout.write(text)
+        return
+    try:
+        with open(output, "w", encoding="utf-8") as stream:
+            stream.write(text)
+    except OSError as exc:
+        raise UsageError(f"--output {output}: {exc.strerror or exc}") from exc

@@ -1,0 +1,397 @@
+"""The fixed corpus: each plan sends one scenario's requests the way that shows most.
+
+A plan is a function of the :class:`~.session.Session`; it sends requests (some on shared
+connections, some pipelined, some with the body held back), reads the answers with the
+raw client, and notes what only the client can see in ``Sent.extra`` and in the session's
+``observations``. Generated requests (:func:`drawn_requests`) come on top, all answered by
+the ``echo`` scenario.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from hypothesis import HealthCheck, Phase, given, settings
+
+from .. import strategies
+from ..request import Framing, Request
+from . import scenarios
+from .rawclient import WireResponse
+from .session import Sent, Session
+
+__all__ = ["PLANS", "drawn_requests"]
+
+#: Seconds the client waits for ``100 Continue`` before it sends the body anyway (RFC 9110
+#: §10.1.1 lets it; curl waits one second).
+CONTINUE_WAIT = 3.0
+#: Seconds the client lets pass between a 100 Continue and the body it then sends.
+CONTINUE_LATE = 0.2
+#: Seconds the client waits, in the input scenarios, before it shuts its sending side: a
+#: read() that wants the connection's end gets it then, and the probe goes on.
+INPUT_WAIT = 1.0
+#: Seconds the client waits for the rest of a body shorter than its Content-Length.
+SHORT_WAIT = 2.0
+#: Seconds the client waits for the first block of the unbuffered scenario.
+BLOCK_WAIT = scenarios.BLOCK_WAIT + 2.0
+
+INPUT_BODY = b"line one\nline two\nthe third line, longer than the others\nno newline at the end"
+CLOSE = (("Connection", "close"),)
+PADDING = (("X-Padding", "p" * 128),)
+
+Plan = Callable[[Session], None]
+
+
+def plain(session: Session) -> None:
+    """Echo requests: GET, POST with a form, HTTP/1.0 without Host."""
+    session.exchange(session.request("echo", target="/plain/path?q=1&x=%C3%A9"))
+    session.exchange(
+        session.request(
+            "echo",
+            method="POST",
+            target="/form",
+            headers=(("Content-Type", "application/x-www-form-urlencoded"),),
+            body=b"name=wsgicheck&q=%C3%A9",
+        )
+    )
+    old = session.request("echo", target="/http10", version="1.0", host=False)
+    response = session.exchange(old)
+    if response is not None:
+        session.observations["HTTP/1.0 request answered with"] = response.version
+
+
+def keep_alive(session: Session) -> None:
+    """Two requests, one after the other, on one connection; then two pipelined."""
+    first = session.request("echo", target="/keep-alive/1")
+    second = session.request("echo", target="/keep-alive/2", follow_up=True)
+    with session.connection() as conn:
+        conn.send(first.request.to_bytes())
+        first.response = conn.read_response("GET")
+        if first.response is not None:
+            session.observations["HTTP/1.1 request answered with"] = first.response.version
+        if _stays_open(first.response) and conn.send(second.request.to_bytes()):
+            second.response = conn.read_response("GET")
+    session.observations["keep-alive"] = _reuse_story(first.response, second.response)
+    one = session.request("echo", target="/pipelined/1")
+    two = session.request("echo", target="/pipelined/2", follow_up=True)
+    with session.connection() as conn:
+        conn.send(one.request.to_bytes() + two.request.to_bytes())
+        one.response = conn.read_response("GET")
+        if _stays_open(one.response):
+            two.response = conn.read_response("GET")
+    session.observations["pipelining"] = _reuse_story(one.response, two.response)
+
+
+def _stays_open(response: WireResponse | None) -> bool:
+    """Whether the server said it keeps the connection (RFC 9112 §9.3)."""
+    if response is None or response.closed:
+        return False
+    tokens = {
+        token.strip().lower()
+        for name, value in response.headers
+        if name.lower() == "connection"
+        for token in value.split(",")
+    }
+    if response.version == "HTTP/1.1":
+        return "close" not in tokens
+    return "keep-alive" in tokens
+
+
+def _reuse_story(first: WireResponse | None, second: WireResponse | None) -> str:
+    if second is not None:
+        return "yes"
+    if not _stays_open(first):
+        return "no (the server closes the connection after each response)"
+    return "no (the second request got no answer)"
+
+
+def closing(session: Session) -> None:
+    """An iterable with close(): ended normally, by an exception, by the client leaving."""
+    session.exchange(session.request("close", "normal"))
+    failed = session.request("close", "error")
+    session.exchange(failed)
+    gone = session.request("close", "disconnect")
+    with session.connection() as conn:
+        conn.send(gone.request.to_bytes())
+        conn.read_head()  # the head, if the server sends it before the app ends
+    gone.client_gone = True
+    session.channel.raise_flag(gone.probe_id, "client-gone")
+
+
+def write(session: Session) -> None:
+    """write(), then yielded blocks."""
+    session.exchange(session.request("write"))
+    session.exchange(session.request("write", version="1.0", host=False))
+
+
+def input_stream(session: Session) -> None:
+    """wsgi.input read every way, with the next request pipelined right after the body."""
+    for mode in ("read", "read-past", "readline", "readlines", "iter", "sized"):
+        sent = session.request("input", mode, method="POST", body=INPUT_BODY)
+        # Longer than the 100 bytes read-past asks for beyond the body: a stream that does
+        # not stop at CONTENT_LENGTH reads into it at once, rather than wait for more.
+        follow = session.request("echo", target="/after-the-body", headers=PADDING, follow_up=True)
+        _until_answered(session, sent, follow)
+    _until_answered(session, session.request("input", "empty"))
+    sizes = (10, 20, len(INPUT_BODY) - 30)
+    raw = sum(len(b"%x\r\n\r\n" % size) + size for size in sizes) + len(b"0\r\n\r\n")
+    sent = session.request(
+        "input",
+        f"chunked={raw}",
+        method="POST",
+        body=INPUT_BODY,
+        framing=Framing.CHUNKED,
+        chunk_sizes=sizes,
+        headers=CLOSE,
+    )
+    session.exchange(sent)
+    if sent.response is not None:
+        session.observations["chunked request body"] = _chunked_story(sent)
+
+
+def _until_answered(session: Session, sent: Sent, follow: Sent | None = None) -> None:
+    """Send ``sent`` (and ``follow`` right behind it); if no answer comes, the app may be
+    waiting for the connection's end: shut the client's side and wait again. The exchange
+    then notes ``input_blocked`` (a read past the body waited for the client)."""
+    data = sent.request.to_bytes() + (follow.request.to_bytes() if follow else b"")
+    with session.connection() as conn:
+        conn.send(data)
+        sent.response = conn.read_response(sent.request.method, timeout=INPUT_WAIT)
+        if sent.response is None and not conn.closed:
+            conn.shutdown_write()
+            sent.response = conn.read_response(sent.request.method)
+            sent.extra["input_blocked"] = True
+        if follow is not None and _stays_open(sent.response):
+            follow.response = conn.read_response(follow.request.method)
+
+
+def _chunked_story(sent: Sent) -> str:
+    assert sent.response is not None
+    if sent.response.status != 200:
+        return f"answered {sent.response.status}"
+    read = sent.response.body
+    if read == sent.request.body:
+        return "decoded"
+    if b"\r\n" in read:
+        return "passed through with its chunk framing"
+    return f"the app read {len(read)} of {len(sent.request.body)} bytes"
+
+
+def expect(session: Session) -> None:
+    """Expect: 100-continue, the body held back until the 100 comes (or the wait ends);
+    once with a body, once with an empty one."""
+    for body in (INPUT_BODY, b""):
+        sent = session.request(
+            "expect",
+            method="POST",
+            headers=(("Expect", "100-continue"),),
+            body=body,
+            framing=Framing.CONTENT_LENGTH,
+        )
+        evidence = _expect_exchange(session, sent)
+        sent.extra["expect"] = evidence
+        if not body:
+            continue
+        if evidence["continue"]:
+            when = "on the app's first read" if evidence["app_reading"] else "before the app read"
+            story = f"100 Continue sent {when}"
+        elif evidence["final_first"]:
+            story = "answered at once, without the body"
+        else:
+            story = "no 100 Continue; the body was read when the client sent it unasked"
+        session.observations["Expect: 100-continue"] = story
+
+
+def _expect_exchange(session: Session, sent: Sent) -> dict[str, Any]:
+    head, _, body = sent.request.to_bytes().partition(b"\r\n\r\n")
+    evidence: dict[str, Any] = {"continue": False, "final_first": False, "app_reading": False}
+    # An HTTP/1.0 server owes no 100 (PEP 3333): do not make the client wait long for one.
+    old = session.observations.get("HTTP/1.1 request answered with") == "HTTP/1.0"
+    with session.connection() as conn:
+        conn.send(head + b"\r\n\r\n")
+        first = conn.read_head(timeout=CONTINUE_LATE if old else CONTINUE_WAIT)
+        evidence["version"] = first.version if first is not None else ""
+        if first is not None and first.status == 100:
+            evidence["continue"] = True
+            evidence["app_reading"] = session.channel.flag_raised(sent.probe_id, "reading")
+            # Late, so that a read which does not wait for the body shows it.
+            time.sleep(CONTINUE_LATE)
+            conn.send(body)
+            sent.response = conn.read_response("POST")
+            if sent.response is not None:
+                sent.response.interim.insert(0, 100)
+        elif first is not None:
+            evidence["final_first"] = True  # answered without waiting for the body
+            sent.response = conn.read_body(first, "POST")
+        else:
+            conn.send(body)
+            sent.response = conn.read_response("POST")
+    if sent.response is not None:
+        evidence["version"] = sent.response.version
+    return evidence
+
+
+def content_length(session: Session) -> None:
+    """A body shorter, and one longer, than its Content-Length."""
+    short = session.request("content-length", "short")
+    response = session.exchange(short, timeout=SHORT_WAIT)
+    if response is not None:
+        session.observations["body shorter than Content-Length"] = (
+            "connection closed" if response.closed else "connection left open"
+        )
+    session.exchange(session.request("content-length", "long", headers=CLOSE), drain=True)
+    session.exchange(session.request("content-length", "long-write", headers=CLOSE), drain=True)
+
+
+def no_body(session: Session) -> None:
+    """HEAD, and a 204 from an app that gives a body anyway (read until the server closes)."""
+    session.exchange(session.request("no-body", method="HEAD", headers=CLOSE), drain=True)
+    session.exchange(session.request("no-body", "204", headers=CLOSE), drain=True)
+
+
+def bad_headers(session: Session) -> None:
+    """A hop-by-hop header, and a header name with spaces, passed to start_response."""
+    session.exchange(session.request("bad-headers", "hop"))
+    session.exchange(session.request("bad-headers", "invalid"))
+
+
+def raising(session: Session) -> None:
+    """The app raises before its head and after; does the server answer, and go on?"""
+    early = session.request("raise", "early")
+    session.exchange(early)
+    late = session.request("raise", "late")
+    session.exchange(late)
+    alive = session.alive()
+    early.extra["server_alive"] = late.extra["server_alive"] = alive
+    if late.response is not None:
+        if late.response.closed and not late.response.complete:
+            story = "response cut short, connection closed"
+        elif _framing(late.response) == "until the connection closes":
+            story = "connection closed (a close-delimited body: the client cannot tell)"
+        else:
+            story = "response ended as if complete"
+        session.observations["exception after the head"] = story
+
+
+def exc_info(session: Session) -> None:
+    """start_response with exc_info before the head went out, and after."""
+    session.exchange(session.request("exc-info", "before"))
+    session.exchange(session.request("exc-info", "after"))
+
+
+def binary(session: Session) -> None:
+    """Every byte value, with and without Content-Length, to HTTP/1.1 and HTTP/1.0."""
+    session.exchange(session.request("binary"))
+    nolength = session.request("binary", "nolength")
+    response = session.exchange(nolength)
+    if response is not None:
+        session.observations["body without Content-Length (HTTP/1.1)"] = _framing(response)
+    old = session.request("binary", "nolength", version="1.0", host=False)
+    response = session.exchange(old)
+    if response is not None:
+        session.observations["body without Content-Length (HTTP/1.0)"] = _framing(response)
+
+
+def _framing(response: Any) -> str:
+    if "chunked" in (response.header("transfer-encoding") or "").lower():
+        return "chunked"
+    if response.header("content-length") is not None:
+        return "Content-Length added"
+    return "until the connection closes"
+
+
+def unbuffered(session: Session) -> None:
+    """The app waits after its first block until the client says the block arrived."""
+    sent = session.request("unbuffered")
+    with session.connection() as conn:
+        conn.send(sent.request.to_bytes())
+        head = conn.read_head(timeout=BLOCK_WAIT)
+        if head is None:
+            return
+        if conn.wait_for(scenarios.FIRST_BLOCK, BLOCK_WAIT):
+            session.channel.raise_flag(sent.probe_id, "first-block")
+        sent.response = conn.read_body(head, "GET")
+
+
+def file_wrapper(session: Session) -> None:
+    """wsgi.file_wrapper with a real file, without fileno(), at an offset, and unused."""
+    for variant in ("file", "nofileno", "offset", "early"):
+        sent = session.request("file-wrapper", variant)
+        session.exchange(sent)
+        sent.extra["file_wrapper_variant"] = variant
+
+
+def late_start(session: Session) -> None:
+    """start_response called on the first next() of a generator."""
+    session.exchange(session.request("late-start"))
+
+
+def errors_unicode(session: Session) -> None:
+    """Text beyond latin-1 to wsgi.errors."""
+    session.exchange(session.request("errors-unicode"))
+
+
+def together(session: Session) -> None:
+    """Two requests at once, on two connections: may the app run twice at the same time?"""
+    first = session.request("together", "next")
+    second = session.request("together", "previous")
+    with session.connection() as one, session.connection() as two:
+        one.send(first.request.to_bytes())
+        two.send(second.request.to_bytes())
+        first.response = one.read_response("GET")
+        # Hang up at once: a server that lingers on close (gunicorn waits for the client)
+        # would otherwise hold the second request back.
+        one.close()
+        second.response = two.read_response("GET")
+    both = (first.response, second.response)
+    if all(response is not None and response.status == 200 for response in both):
+        overlapped = any(b"together" in response.body for response in both if response)
+        session.observations["two requests at once"] = (
+            "run at the same time" if overlapped else "run one after the other"
+        )
+
+
+#: The plans, in the order they run.
+PLANS: tuple[Plan, ...] = (
+    plain,
+    keep_alive,
+    closing,
+    write,
+    input_stream,
+    expect,
+    content_length,
+    no_body,
+    bad_headers,
+    raising,
+    exc_info,
+    binary,
+    unbuffered,
+    file_wrapper,
+    late_start,
+    errors_unicode,
+    together,
+)
+
+
+def drawn_requests(count: int, seed: int) -> list[Request]:
+    """``count`` requests from :func:`wsgicheck.strategies.requests`, the same for a seed."""
+    if count <= 0:
+        return []
+    drawn: list[Request] = []
+    strategy = strategies.requests(raw_bytes=False, max_body_size=4096, host="localhost")
+
+    @settings(
+        max_examples=count,
+        database=None,
+        deadline=None,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(strategy)
+    def collect(request: Request) -> None:
+        drawn.append(request)
+
+    collect._hypothesis_internal_use_seed = seed  # type: ignore[attr-defined]
+    collect()
+    return drawn[:count]

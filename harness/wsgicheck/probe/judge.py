@@ -1,0 +1,211 @@
+"""From what was sent and what the app sent home to rule verdicts.
+
+Each :class:`~.session.Sent` and its record become one
+:class:`~wsgicheck.rules.Exchange` with ``source="probe"``: the request the client sent,
+the response as the raw client read it, the environ and trace the probe app recorded
+inside the server, and the client's own evidence in ``extra``. Every SERVER and ENVIRON
+rule judges them; APP rules do not (the probe app breaks some on purpose). The rules that
+inspect live objects (``app.LIVE_RULES``) were judged inside the server, and their
+verdicts come with the record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..events import AppRaised, ClientGone, RawEvent
+from ..request import Request
+from ..response import Response
+from ..rules import REGISTRY, Binding, Exchange, Finding, Rule, RuleResult
+from . import scenarios
+from .app import LIVE_RULES
+from .codec import decode, decode_events, dict_type_named
+from .session import Sent
+
+__all__ = [
+    "Judged",
+    "Record",
+    "add_shared_evidence",
+    "judge",
+    "probe_rules",
+    "records_by_id",
+    "to_exchange",
+]
+
+
+def probe_rules() -> list[Rule]:
+    """The rules a probe judges: every SERVER and ENVIRON rule."""
+    return [
+        each
+        for each in REGISTRY
+        if each.binding in (Binding.SERVER, Binding.ENVIRON) and not each.id.startswith("HARNESS-")
+    ]
+
+
+@dataclass(slots=True)
+class Record:
+    """What the probe app sent home about one probe id."""
+
+    exchange: dict[str, Any] | None = None
+    notes: dict[str, Any] = field(default_factory=dict)
+
+
+def records_by_id(raw: Iterable[dict[str, Any]]) -> dict[int, Record]:
+    """Records merged per probe id: the last exchange record, every note."""
+    merged: dict[int, Record] = {}
+    for item in raw:
+        probe_id = item.get("id")
+        if not isinstance(probe_id, int):
+            continue
+        record = merged.setdefault(probe_id, Record())
+        if isinstance(item.get("exchange"), dict):
+            record.exchange = item["exchange"]
+        if isinstance(item.get("note"), dict):
+            record.notes.update(item["note"])
+    return merged
+
+
+@dataclass(slots=True)
+class Judged:
+    """One probe exchange, ready for the rules."""
+
+    sent: Sent
+    exchange: Exchange
+    record: Record | None
+    #: The verdicts of the live rules, from inside the server: id → (applied, messages).
+    live: dict[str, tuple[bool, list[str]]]
+
+
+def to_exchange(sent: Sent, record: Record | None, server_log: str) -> Judged:
+    """The exchange a rule sees for one probe request."""
+    wire = sent.response
+    environ: dict[str, Any] | None = None
+    log: list[RawEvent] = []
+    environ_type: type = dict
+    live: dict[str, tuple[bool, list[str]]] = {}
+    data = record.exchange if record is not None else None
+    if data is not None:
+        environ = decode(data["environ"])
+        environ_type = dict_type_named(str(data.get("environ_type", "builtins.dict")))
+        log = decode_events(data["events"])
+        for rule_id, verdict in dict(data.get("live", {})).items():
+            live[str(rule_id)] = (bool(verdict["applied"]), [str(m) for m in verdict["findings"]])
+    if sent.client_gone:
+        log.append((ClientGone, "the client hung up on purpose"))
+    if wire is None:
+        response = Response(sent.request, 0, "", [], b"", False, environ, log)
+    else:
+        body = wire.body + wire.excess
+        response = Response(
+            sent.request,
+            wire.status,
+            wire.reason,
+            list(wire.headers),
+            body,
+            # Aborted only when the server closed before the framing ended; a body cut
+            # short on a connection left open was finished as if complete.
+            wire.complete or not wire.closed,
+            environ,
+            log,
+        )
+    extra = _extra(sent, record, server_log, log)
+    exchange = Exchange(response, source="probe", environ_type=environ_type, extra=extra)
+    return Judged(sent, exchange, record, live)
+
+
+def _extra(
+    sent: Sent, record: Record | None, server_log: str, log: list[RawEvent]
+) -> dict[str, Any]:
+    extra = dict(sent.extra)
+    notes = record.notes if record is not None else {}
+    if "first_block_received" in notes:
+        extra["first_block_received"] = notes["first_block_received"] is True
+    variant = extra.get("file_wrapper_variant")
+    if isinstance(variant, str) and notes.get("file_wrapper") is True:
+        extra["file_wrapper_expected"] = scenarios.expected_file_body(variant)
+        if variant != "early":  # a wrapper never returned need not be closed by anyone
+            extra["filelike_closed"] = notes.get("filelike_closed") is True
+    if any(item[0] is AppRaised for item in log):
+        extra["server_log"] = server_log
+    return extra
+
+
+def add_shared_evidence(judged: list[Judged]) -> None:
+    """Evidence that spans exchanges, for the ``*-ACCURATE`` environ rules: how many
+    requests each server process served, and whether two requests sent together ran at
+    once, in one process or two."""
+    pids: dict[int, int] = {}
+    by_id: dict[int, Judged] = {}
+    for item in judged:
+        by_id[item.sent.probe_id] = item
+        pid = _pid(item)
+        if pid is not None:
+            pids[pid] = pids.get(pid, 0) + 1
+    for item in judged:
+        pid = _pid(item)
+        if pid is not None:
+            item.exchange.extra["process_requests"] = pids[pid]
+        if item.sent.scenario != "together" or item.record is None:
+            continue
+        step = 1 if item.sent.arg == "next" else -1
+        partner = by_id.get(item.sent.probe_id + step)
+        if partner is None or partner.record is None or _pid(partner) is None or pid is None:
+            continue
+        overlapped = any(
+            each.record is not None and each.record.notes.get("overlapped") is True
+            for each in (item, partner)
+        )
+        item.exchange.extra["together"] = {
+            "overlapped": overlapped,
+            "same_process": pid == _pid(partner),
+        }
+
+
+def _pid(item: Judged) -> int | None:
+    data = item.record.exchange if item.record is not None else None
+    pid = data.get("pid") if data is not None else None
+    return pid if isinstance(pid, int) else None
+
+
+def judge(
+    judged: list[Judged], rules: list[Rule] | None = None
+) -> tuple[list[RuleResult], list[str]]:
+    """Each rule's verdict over every exchange; and the rules that crashed, as errors."""
+    results = []
+    errors: list[str] = []
+    for each in probe_rules() if rules is None else rules:
+        applied = 0
+        findings: list[Finding] = []
+        for item in judged:
+            if each.id in LIVE_RULES:
+                if item.record is None or item.record.exchange is None:
+                    continue
+                was_applied, messages = item.live.get(each.id, (False, []))
+                applied += was_applied
+                findings.extend(each.finding(item.exchange, message) for message in messages)
+                continue
+            try:
+                if each.applies(item.exchange):
+                    applied += 1
+                    findings.extend(each.check(item.exchange))
+            except Exception as exc:  # a rule must not stop the probe: report it
+                errors.append(
+                    f"rule {each.id} failed on probe {item.sent.probe_id} "
+                    f"({item.sent.scenario}): {type(exc).__name__}: {exc}"
+                )
+        status = "fail" if findings else ("pass" if applied else "skip")
+        results.append(RuleResult(each, status, tuple(findings), applied))
+    return results, errors
+
+
+def smallest(findings: Iterable[Finding]) -> Finding | None:
+    """The finding whose request is the shortest: the easiest one to replay."""
+    best: tuple[int, Finding] | None = None
+    for finding in findings:
+        request: Request | None = finding.request
+        size = len(request.to_bytes()) if request is not None else 1 << 30
+        if best is None or size < best[0]:
+            best = (size, finding)
+    return best[1] if best is not None else None

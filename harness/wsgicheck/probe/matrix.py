@@ -1,0 +1,190 @@
+"""The server conformance matrix: servers × rules, each cell pass, fail or not applicable.
+
+Rows are the SERVER and ENVIRON rules in registry order, columns the servers probed;
+Markdown for a README or a pull request, HTML for a page of its own. A failing cell names
+its first finding (a footnote in Markdown, a tooltip and a list in HTML).
+"""
+
+from __future__ import annotations
+
+import html as _html
+from dataclasses import dataclass, field
+
+from ..rules import Binding
+from .result import ProbeResult
+
+__all__ = ["Matrix", "build", "to_html", "to_markdown"]
+
+_TITLES = {Binding.SERVER: "Server behaviour", Binding.ENVIRON: "The environ the server builds"}
+_MARKS = {"pass": "✅ pass", "fail": "❌ fail", "skip": "— n/a"}
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    server: str
+    version: str
+    how: str
+
+
+@dataclass(slots=True)
+class Row:
+    rule: str
+    level: str
+    binding: Binding
+    summary: str
+    #: Server → ``"pass"``, ``"fail"`` or ``"skip"``.
+    cells: dict[str, str] = field(default_factory=dict)
+    #: Server → the first finding's message, for failing cells.
+    messages: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Matrix:
+    columns: list[Column]
+    rows: list[Row]
+    #: Servers left out, and why (not installed, did not start).
+    left_out: list[str] = field(default_factory=list)
+    #: When it was measured (a date, as the caller gives it).
+    date: str = ""
+
+    def counts(self, server: str) -> dict[str, int]:
+        tally = {"pass": 0, "fail": 0, "skip": 0}
+        for row in self.rows:
+            tally[row.cells.get(server, "skip")] += 1
+        return tally
+
+
+def build(
+    results: list[ProbeResult], *, left_out: list[str] | None = None, date: str = ""
+) -> Matrix:
+    """The matrix of ``results`` (one column per server, in the order given)."""
+    columns = [Column(each.server, each.version or "", each.how) for each in results]
+    rows: dict[str, Row] = {}
+    for each in results:
+        for result in each.run.results:
+            rule = result.rule
+            row = rows.get(rule.id)
+            if row is None:
+                row = rows[rule.id] = Row(rule.id, rule.level.value, rule.binding, rule.summary)
+            row.cells[each.server] = result.status
+            if result.findings:
+                row.messages[each.server] = result.findings[0].message
+    return Matrix(columns, list(rows.values()), list(left_out or []), date)
+
+
+def _md(text: str) -> str:
+    """Inline Markdown text: table pipes and markup characters escaped, one line."""
+    out = []
+    for char in text.replace("\r", " ").replace("\n", " "):
+        if char in "\\`*_[]<>|#":
+            out.append("\\" + char)
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def to_markdown(matrix: Matrix) -> str:
+    """The matrix as GitHub-flavoured Markdown."""
+    names = [column.server for column in matrix.columns]
+    lines = []
+    if matrix.date:
+        lines += [f"Measured {matrix.date}.", ""]
+    lines += [
+        "| server | version | how it was run | pass | fail | n/a |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for column in matrix.columns:
+        tally = matrix.counts(column.server)
+        lines.append(
+            f"| {_md(column.server)} | {_md(column.version)} | {_md(column.how)} | "
+            f"{tally['pass']} | {tally['fail']} | {tally['skip']} |"
+        )
+    for note in matrix.left_out:
+        lines.append(f"\n{_md(note)}")
+    notes: list[str] = []
+    for binding in (Binding.SERVER, Binding.ENVIRON):
+        rows = [row for row in matrix.rows if row.binding is binding]
+        if not rows:
+            continue
+        lines += ["", f"**{_TITLES[binding]}**", ""]
+        lines.append("| rule | level | " + " | ".join(_md(name) for name in names) + " |")
+        lines.append("| --- | --- |" + " --- |" * len(names))
+        for row in rows:
+            cells = []
+            for name in names:
+                status = row.cells.get(name, "skip")
+                mark = _MARKS[status]
+                if status == "fail" and name in row.messages:
+                    notes.append(f"{row.rule} on {name}: {row.messages[name]}")
+                    mark += f" [{len(notes)}]"
+                cells.append(mark)
+            lines.append(f"| `{row.rule}` | {row.level} | " + " | ".join(cells) + " |")
+    if notes:
+        lines += ["", "Findings (the first of each failing cell):", ""]
+        lines += [f"{index}. {_md(note)}" for index, note in enumerate(notes, 1)]
+    return "\n".join(lines) + "\n"
+
+
+_STYLE = """
+body { font: 14px/1.4 system-ui, sans-serif; margin: 2em; }
+table { border-collapse: collapse; margin-bottom: 2em; }
+th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: left; }
+td.pass { background: #e6f4ea; } td.fail { background: #fce8e6; } td.skip { color: #888; }
+code { font-size: 0.95em; }
+"""
+
+
+def to_html(matrix: Matrix) -> str:
+    """The matrix as one standalone HTML page."""
+    esc = _html.escape
+    names = [column.server for column in matrix.columns]
+    out = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        "<title>wsgicheck probe: server conformance matrix</title>",
+        f"<style>{_STYLE}</style></head><body>",
+        "<h1>Server conformance matrix (wsgicheck probe)</h1>",
+    ]
+    if matrix.date:
+        out.append(f"<p>Measured {esc(matrix.date)}.</p>")
+    out.append("<table><tr><th>server</th><th>version</th><th>how it was run</th>")
+    out.append("<th>pass</th><th>fail</th><th>n/a</th></tr>")
+    for column in matrix.columns:
+        tally = matrix.counts(column.server)
+        out.append(
+            f"<tr><td>{esc(column.server)}</td><td>{esc(column.version)}</td>"
+            f"<td>{esc(column.how)}</td><td>{tally['pass']}</td><td>{tally['fail']}</td>"
+            f"<td>{tally['skip']}</td></tr>"
+        )
+    out.append("</table>")
+    out.extend(f"<p>{esc(note)}</p>" for note in matrix.left_out)
+    findings: list[str] = []
+    for binding in (Binding.SERVER, Binding.ENVIRON):
+        rows = [row for row in matrix.rows if row.binding is binding]
+        if not rows:
+            continue
+        out.append(f"<h2>{esc(_TITLES[binding])}</h2><table><tr><th>rule</th><th>level</th>")
+        out.extend(f"<th>{esc(name)}</th>" for name in names)
+        out.append("</tr>")
+        for row in rows:
+            out.append(
+                f'<tr><td><code title="{esc(row.summary)}">{esc(row.rule)}</code></td>'
+                f"<td>{esc(row.level)}</td>"
+            )
+            for name in names:
+                status = row.cells.get(name, "skip")
+                message = row.messages.get(name, "")
+                title = f' title="{esc(message)}"' if message else ""
+                out.append(f'<td class="{status}"{title}>{esc(_MARKS[status])}</td>')
+                if message:
+                    findings.append(
+                        f"<li><code>{esc(row.rule)}</code> on {esc(name)}: {esc(message)}</li>"
+                    )
+            out.append("</tr>")
+        out.append("</table>")
+    if findings:
+        out.append("<h2>Findings (the first of each failing cell)</h2><ol>")
+        out.extend(findings)
+        out.append("</ol>")
+    out.append("</body></html>")
+    return "\n".join(out) + "\n"

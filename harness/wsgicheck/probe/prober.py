@@ -1,0 +1,266 @@
+"""``wsgicheck probe``: start a server with the probe app, send the corpus and generated
+requests, stop it, and judge what was seen.
+
+The server runs as a subprocess in its own process group, with the side channel's
+directory in its environment; it is stopped (and its group killed if need be) whatever
+happens, before anything is judged.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from ..environ import ServerConfig
+from ..reproduce import reproducers
+from ..request import Request
+from ..rules import RuleResult
+from ..runner import Failure, RunOptions, RunResult
+from .channel import ENV_VAR, Channel
+from .corpus import PLANS, drawn_requests
+from .differences import environ_differences
+from .judge import Judged, add_shared_evidence, judge, records_by_id, smallest, to_exchange
+from .process import ServerProcess, free_port
+from .result import ProbeOptions, ProbeResult
+from .servers import PROBE_APP, command_line, resolve
+from .session import Sent, Session
+
+__all__ = ["probe"]
+
+#: Plans in a row with no answer at all after which the probe gives up on the server.
+SILENT_PLANS = 3
+
+_CLOSE_PATHS = {
+    "normal": "close() after a normal end",
+    "error": "close() after an exception in the iterable",
+    "disconnect": "close() after the client hung up",
+}
+
+
+def _environment(directory: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env[ENV_VAR] = directory
+    env["PYTHONUNBUFFERED"] = "1"
+    # The server's Python must import the probe app: put this wsgicheck first on its path.
+    package_root = str(Path(__file__).resolve().parents[2])
+    env["PYTHONPATH"] = os.pathsep.join(
+        part for part in (package_root, env.get("PYTHONPATH", "")) if part
+    )
+    return env
+
+
+def probe(
+    server: str,
+    options: ProbeOptions | None = None,
+    *,
+    on_step: Callable[[str], None] | None = None,
+) -> ProbeResult:
+    """Probe ``server`` (a known name or a command template) and judge it.
+
+    Raises :class:`~.process.ServerStartError` if the server does not start, and
+    :class:`~wsgicheck.errors.UsageError` for a SERVER that is neither.
+    """
+    options = options or ProbeOptions()
+    name, template, known = resolve(server)
+    seed = options.seed if options.seed is not None else random.randrange(1 << 32)
+    generated = drawn_requests(options.examples, seed)
+    started = time.monotonic()
+    notes: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="wsgicheck-probe-") as directory:
+        port = free_port(options.host)
+        argv = command_line(template, host=options.host, port=port)
+        channel = Channel(directory)
+        process = ServerProcess(
+            argv, env=_environment(directory), log_path=Path(directory) / "server.log"
+        )
+        session = Session(options.host, port, channel, timeout=options.timeout)
+        try:
+            process.start(options.host, port, timeout=options.start_timeout)
+            _send_all(session, process, generated, notes, on_step)
+            _settle(session, channel, options.timeout)
+        finally:
+            process.stop(options.stop_timeout)
+        server_log = process.log()
+        records = records_by_id(channel.records())
+    judged: list[Judged] = []
+    for sent in session.sent:
+        record = records.get(sent.probe_id)
+        if sent.response is None and record is None:
+            if not sent.follow_up:
+                notes.append(f"probe {sent.probe_id} ({_label(sent)}): no answer and no record")
+            if not sent.extra:
+                continue  # nothing seen at all (the client's own evidence is judged)
+        status = sent.response.status if sent.response is not None else 0
+        if 0 < status < 400 and (record is None or record.exchange is None):
+            notes.append(
+                f"probe {sent.probe_id} ({_label(sent)}): answered {status}, "
+                "but the app sent no record"
+            )
+        if record is not None and "record_error" in record.notes:
+            notes.append(f"probe {sent.probe_id}: {record.notes['record_error']}")
+        judged.append(to_exchange(sent, record, server_log))
+    add_shared_evidence(judged)
+    results, errors = judge(judged)
+    notes.extend(errors)
+    observations = dict(session.observations)
+    observations.update(_observed(judged))
+    differences, compared = environ_differences(judged)
+    run = _as_run(name, seed, options, judged, results, time.monotonic() - started)
+    return ProbeResult(
+        server=name,
+        command=argv,
+        version=known.version() if known is not None else None,
+        how=known.how if known is not None else " ".join(argv),
+        run=run,
+        observations=observations,
+        differences=differences,
+        compared=compared,
+        notes=notes,
+        exchanges=[item.exchange for item in judged],
+    )
+
+
+def _label(sent: Sent) -> str:
+    return f"{sent.scenario} {sent.arg}".strip()
+
+
+def _send_all(
+    session: Session,
+    process: ServerProcess,
+    generated: list[Request],
+    notes: list[str],
+    on_step: Callable[[str], None] | None,
+) -> None:
+    silent = 0
+    for plan in PLANS:
+        if on_step is not None:
+            on_step(plan.__name__)
+        before = len(session.sent)
+        try:
+            plan(session)
+        except OSError as exc:
+            notes.append(f"{plan.__name__}: {type(exc).__name__}: {exc}")
+        if not process.alive():
+            notes.append(f"the server exited during {plan.__name__}: {process.last_line()}")
+            return
+        answered = any(sent.response is not None for sent in session.sent[before:])
+        silent = 0 if answered else silent + 1
+        if silent >= SILENT_PLANS:
+            # Every wait is bounded, but a server that answers nothing would make the
+            # probe wait out each one: stop here.
+            notes.append(f"the server answered nothing in {silent} plans in a row; stopped")
+            return
+    if on_step is not None:
+        on_step(f"{len(generated)} generated requests")
+    for request in generated:
+        sent = session.tagged(request)
+        try:
+            session.exchange(sent)
+        except OSError as exc:
+            notes.append(f"generated probe {sent.probe_id}: {type(exc).__name__}: {exc}")
+            if not process.alive():
+                return
+
+
+def _settle(session: Session, channel: Channel, timeout: float) -> None:
+    """Wait (bounded) for the records of the requests answered 2xx: the app ran for those,
+    and its record may still be on its way (written after the response, at close())."""
+    wanted = {
+        sent.probe_id
+        for sent in session.sent
+        if sent.response is not None and 200 <= sent.response.status < 300
+    }
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        have = {item["id"] for item in channel.records() if isinstance(item.get("exchange"), dict)}
+        if wanted <= have:
+            return
+        time.sleep(0.05)
+
+
+def _observed(judged: list[Judged]) -> dict[str, str]:
+    """What the records say about the server's habits."""
+    seen: dict[str, str] = {}
+    refused = [
+        item
+        for item in judged
+        if item.sent.scenario == "echo"
+        and not item.exchange.app_ran
+        and item.sent.response is not None
+        and item.sent.response.status >= 400
+    ]
+    if refused:
+        first = refused[0].sent
+        line = first.request.to_bytes().split(b"\r\n", 1)[0].decode("latin-1")[:80]
+        seen["valid requests refused without running the app"] = (
+            f"{len(refused)} (first: {first.response.status} for {line!r})"  # type: ignore[union-attr]
+        )
+    for item in judged:
+        environ = item.exchange.environ
+        sent = item.sent
+        if sent.scenario == "echo" and environ is not None and "SERVER_SOFTWARE" not in seen:
+            seen["SERVER_SOFTWARE"] = str(environ.get("SERVER_SOFTWARE", "<absent>"))
+            for key in ("wsgi.multithread", "wsgi.multiprocess", "wsgi.run_once"):
+                seen[key] = repr(environ.get(key, "<absent>"))
+        if sent.scenario == "close" and sent.arg in _CLOSE_PATHS:
+            exchange = item.exchange
+            if not exchange.app_ran:
+                text = "no record"
+            elif exchange.closes:
+                count = len(exchange.closes)
+                text = "called once" if count == 1 else f"called {count} times"
+            else:
+                text = "never called"
+            seen[_CLOSE_PATHS[sent.arg]] = text
+        if sent.scenario == "file-wrapper" and item.record is not None:
+            offered = item.record.notes.get("file_wrapper")
+            if isinstance(offered, bool):
+                seen["wsgi.file_wrapper"] = "offered" if offered else "not offered"
+    return seen
+
+
+def _as_run(
+    name: str,
+    seed: int,
+    options: ProbeOptions,
+    judged: list[Judged],
+    results: list[RuleResult],
+    duration: float,
+) -> RunResult:
+    """The verdicts as a run result, for the report formats of ``wsgicheck check``."""
+    failures: dict[str, Failure] = {}
+    config = ServerConfig()
+    for result in results:
+        finding = smallest(result.findings)
+        if finding is None or finding.request is None:
+            continue
+        failures[result.rule.id] = Failure(
+            result.rule,
+            finding,
+            finding.request,
+            config,
+            "probe",
+            reproducers(finding.request, config, PROBE_APP),
+        )
+    return RunResult(
+        target=f"{name} (wsgicheck probe)",
+        seed=seed,
+        options=RunOptions(
+            profile="quick",
+            max_examples=options.examples,
+            seed=seed,
+            select=("SRV-*", "ENV-*"),
+            transports="socket",
+            database=None,
+            timeout=options.timeout,
+        ),
+        examples=len(judged),
+        duration=duration,
+        paths=[],
+        results=results,
+        failures=failures,
+    )

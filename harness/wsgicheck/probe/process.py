@@ -1,0 +1,133 @@
+"""The server under test as a subprocess: started in its own process group, waited for
+(bounded), and stopped by its process group id, so pre-forked workers go with it.
+
+Stopping is SIGTERM to the group, then SIGKILL to the group once ``stop_timeout`` has
+passed, and SIGKILL to the group once more after the leader has gone, in case a worker
+outlived its master. Every wait has a limit; a server that never listens is a
+:class:`ServerStartError`, never a hang.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+from types import TracebackType
+
+from ..errors import WsgicheckError
+
+__all__ = ["ServerProcess", "ServerStartError", "free_port"]
+
+#: How long to wait between two connection attempts while the server starts.
+POLL = 0.05
+
+
+class ServerStartError(WsgicheckError):
+    """The server under test did not start listening (it exited, or took too long)."""
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port nothing listens on right now (the server binds it a moment later)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+class ServerProcess:
+    """One server process (and its children), its output kept in ``log_path``."""
+
+    def __init__(self, argv: list[str], *, env: dict[str, str], log_path: Path) -> None:
+        self.argv = argv
+        self.env = env
+        self.log_path = log_path
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.process is not None else None
+
+    def start(self, host: str, port: int, *, timeout: float) -> None:
+        """Start the server and return once ``host:port`` accepts connections."""
+        with open(self.log_path, "ab") as log:
+            try:
+                self.process = subprocess.Popen(
+                    self.argv,
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    env=self.env,
+                    start_new_session=True,
+                )
+            except OSError as exc:
+                raise ServerStartError(f"cannot run {self.argv[0]!r}: {exc.strerror}") from None
+        deadline = time.monotonic() + timeout
+        while True:
+            status = self.process.poll()
+            if status is not None:
+                self.stop()
+                raise ServerStartError(
+                    f"the server exited with status {status} before listening on "
+                    f"{host}:{port}: {self.last_line() or 'no output'}"
+                )
+            try:
+                with socket.create_connection((host, port), timeout=POLL * 4):
+                    return
+            except OSError:
+                pass
+            if time.monotonic() >= deadline:
+                self.stop()
+                raise ServerStartError(
+                    f"the server did not listen on {host}:{port} within {timeout:g}s: "
+                    f"{self.last_line() or 'no output'}"
+                )
+            time.sleep(POLL)
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Terminate the process group; kill it if it outstays ``timeout`` seconds."""
+        process = self.process
+        if process is None:
+            return
+        if process.poll() is None:
+            self._signal(signal.SIGTERM)
+            try:
+                process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self._signal(signal.SIGKILL)
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    process.wait(timeout)
+        # Whatever the leader left behind in its group goes too.
+        self._signal(signal.SIGKILL)
+
+    def _signal(self, sig: signal.Signals) -> None:
+        assert self.process is not None
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.process.pid, sig)
+
+    def log(self) -> str:
+        """Everything the server wrote to stdout and stderr."""
+        try:
+            return self.log_path.read_bytes().decode("utf-8", errors="replace")
+        except OSError:
+            return ""
+
+    def last_line(self) -> str:
+        lines = [line.strip() for line in self.log().splitlines() if line.strip()]
+        return lines[-1][:300] if lines else ""
+
+    def __enter__(self) -> ServerProcess:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()

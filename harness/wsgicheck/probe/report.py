@@ -1,0 +1,98 @@
+"""Reports of a probe: the verdicts in any ``wsgicheck check`` format, plus the probe's own.
+
+The verdicts are a run result (:attr:`ProbeResult.run`), rendered by
+:mod:`wsgicheck.report`; the text report then adds what the probe learned about the
+server (observations, environ differences, notes) and the JSON report adds them as data.
+Formats that make one document per run (JUnit, SARIF, HTML, Markdown) take one server.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .. import report
+from ..report.common import printable
+from ..report.json import data as run_data
+from ..request import Request
+from .differences import NORMALISED
+from .result import ProbeResult
+from .servers import PROBE_APP
+
+__all__ = ["MULTI_FORMATS", "render"]
+
+#: Formats that can hold several servers' probes in one document.
+MULTI_FORMATS = ("text", "json")
+
+
+def render(results: list[ProbeResult], name: str, *, color: bool = False) -> str:
+    """The report of ``results`` (several only in :data:`MULTI_FORMATS`)."""
+    if name == "json":
+        document = {"schema_version": 1, "probes": [probe_data(each) for each in results]}
+        return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    parts = []
+    for each in results:
+        text = report.render(each.run, name, color=color)
+        if name == "text":
+            text += "\n".join(_appendix(each)) + "\n"
+        parts.append(text)
+    return "\n".join(parts)
+
+
+def probe_data(result: ProbeResult) -> dict[str, Any]:
+    """One probe as plain data: the run's JSON report, and the probe's own findings."""
+    document = run_data(result.run)
+    document["probe"] = {
+        "server": result.server,
+        "version": result.version,
+        "how": result.how,
+        "command": result.command,
+        "observations": result.observations,
+        "environ_differences": {
+            "compared": result.compared,
+            "normalised": NORMALISED,
+            "keys": [
+                {
+                    "key": each.key,
+                    "requests": each.count,
+                    "server": each.server,
+                    "wsgicheck": each.wsgicheck,
+                    "example_request": _raw(each.request),
+                }
+                for each in result.differences
+            ],
+        },
+        "notes": result.notes,
+    }
+    return document
+
+
+def _raw(request: Request) -> str:
+    return request.to_bytes().decode("latin-1")
+
+
+def _appendix(result: ProbeResult) -> list[str]:
+    title = f"Probe of {result.server}" + (f" {result.version}" if result.version else "")
+    lines = [title, f"  run as: {printable(result.how)}", "", "What the server does:"]
+    width = max((len(key) for key in result.observations), default=0)
+    for key, value in result.observations.items():
+        lines.append(f"  {key:<{width}}  {printable(value)}")
+    lines += [
+        "",
+        "The replays above run the request through wsgicheck's own core; to replay it against",
+        f"{result.server}, start it with the probe app ({PROBE_APP}) and send the raw request.",
+        "",
+        f"Environ differences from wsgicheck's own core ({result.compared} requests compared;"
+        " normalised: " + "; ".join(NORMALISED) + "):",
+    ]
+    if not result.differences:
+        lines.append("  none")
+    for each in result.differences:
+        lines.append(
+            f"  {each.key} ({each.count} of {result.compared}): "
+            f"server {printable(each.server)[:120]}, wsgicheck {printable(each.wsgicheck)[:120]}"
+        )
+    if result.notes:
+        lines += ["", "Notes:"]
+        lines.extend(f"  {printable(note)}" for note in result.notes)
+    return lines

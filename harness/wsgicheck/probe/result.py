@@ -1,0 +1,72 @@
+"""What one probe of one server found: verdicts shaped as a run, plus what only a probe has.
+
+The verdicts are a :class:`~wsgicheck.runner.RunResult`, so every ``--format`` of
+``wsgicheck check`` renders them as they are; the observations (how the server framed,
+kept connections, called ``close()``...), the environ differences from wsgicheck's own
+core, and the notes on what could not be probed travel beside it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..rules import Exchange
+from ..runner import RunResult
+from .differences import Difference
+
+__all__ = ["ProbeOptions", "ProbeResult"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProbeOptions:
+    """How a probe runs. Every wait is bounded by one of these."""
+
+    #: Generated requests (``wsgicheck.strategies.requests()``) on top of the corpus.
+    examples: int = 20
+    #: None picks one at random (the result says which).
+    seed: int | None = None
+    #: Seconds any one read from the server may take.
+    timeout: float = 5.0
+    #: Seconds the server has to start listening.
+    start_timeout: float = 20.0
+    #: Seconds the server has to exit after SIGTERM, before SIGKILL.
+    stop_timeout: float = 5.0
+    host: str = "127.0.0.1"
+
+    def __post_init__(self) -> None:
+        if self.examples < 0:
+            raise ValueError("examples: must be 0 or more")
+        for name in ("timeout", "start_timeout", "stop_timeout"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name}: must be more than 0 seconds")
+
+
+@dataclass(slots=True)
+class ProbeResult:
+    """One server, probed."""
+
+    #: The known name, or the command template as given.
+    server: str
+    command: list[str]
+    #: The server's version (its distribution's, or Python's for wsgiref), if known.
+    version: str | None
+    #: How the server was run.
+    how: str
+    run: RunResult
+    #: What the probe learned about the server's habits (name → description).
+    observations: dict[str, str] = field(default_factory=dict)
+    differences: list[Difference] = field(default_factory=list)
+    #: How many requests were compared with wsgicheck's own core.
+    compared: int = 0
+    #: What got in the way (no record for a request, a rule that could not run...).
+    notes: list[str] = field(default_factory=list)
+    #: Every exchange judged, as the rules saw it (``source="probe"``).
+    exchanges: list[Exchange] = field(default_factory=list)
+
+    def failed(self) -> bool:
+        """Whether the server broke a MUST rule."""
+        return self.run.failed()
+
+    def verdicts(self) -> dict[str, str]:
+        """Rule id → ``pass``, ``fail`` or ``skip`` (not applicable)."""
+        return {result.rule.id: result.status for result in self.run.results}

@@ -1,0 +1,133 @@
+"""The servers ``wsgicheck probe`` knows by name, and command templates for the rest.
+
+A command template is a command line with ``{app}`` (the probe app, ``module:callable``),
+``{host}``, ``{port}`` and ``{python}`` (this interpreter) in it. Each known server is
+started the way its documentation shows, with its defaults (gunicorn: one sync worker).
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import importlib.util
+import platform
+import shlex
+import sys
+from dataclasses import dataclass
+
+from ..errors import UsageError
+
+__all__ = ["KNOWN_SERVERS", "PROBE_APP", "KnownServer", "command_line", "resolve"]
+
+#: The app every server is given.
+PROBE_APP = "wsgicheck.probe.app:app"
+FIELDS = ("app", "host", "port", "python")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class KnownServer:
+    """A server ``wsgicheck probe`` can start by name."""
+
+    name: str
+    #: The command line, a template (see the module docstring).
+    command: str
+    #: The module that must be importable for the server to be installed.
+    module: str
+    #: The distribution whose version is reported (None: the standard library).
+    distribution: str | None
+    #: How it is run, for the report.
+    how: str
+
+    def installed(self) -> bool:
+        return importlib.util.find_spec(self.module) is not None
+
+    def version(self) -> str:
+        if self.distribution is None:
+            return f"Python {platform.python_version()}"
+        try:
+            return importlib.metadata.version(self.distribution)
+        except importlib.metadata.PackageNotFoundError:
+            return "not installed"
+
+
+KNOWN_SERVERS: dict[str, KnownServer] = {
+    each.name: each
+    for each in (
+        KnownServer(
+            name="wsgiref",
+            command="{python} -m wsgicheck.probe.launch wsgiref {host} {port} {app}",
+            module="wsgiref.simple_server",
+            distribution=None,
+            how="wsgiref.simple_server.make_server(host, port, app).serve_forever()",
+        ),
+        KnownServer(
+            name="werkzeug",
+            command="{python} -m wsgicheck.probe.launch werkzeug {host} {port} {app}",
+            module="werkzeug.serving",
+            distribution="werkzeug",
+            how="werkzeug.serving.run_simple(host, port, app, threaded=True), as flask run",
+        ),
+        KnownServer(
+            name="waitress",
+            command="{python} -m waitress --listen={host}:{port} {app}",
+            module="waitress",
+            distribution="waitress",
+            how="waitress-serve --listen=HOST:PORT APP",
+        ),
+        KnownServer(
+            name="gunicorn",
+            command="{python} -m gunicorn --bind {host}:{port} --workers 1 "
+            "--graceful-timeout 3 {app}",
+            module="gunicorn",
+            distribution="gunicorn",
+            how="gunicorn --bind HOST:PORT APP (one sync worker, the default)",
+        ),
+        KnownServer(
+            name="cheroot",
+            command="{python} -m cheroot --bind {host}:{port} {app}",
+            module="cheroot",
+            distribution="cheroot",
+            how="cheroot --bind HOST:PORT APP",
+        ),
+        KnownServer(
+            name="wsgicheck",
+            command="{python} -m wsgicheck serve {app} --host {host} --port {port} --quiet",
+            module="wsgicheck.server",
+            distribution="wsgicheck",
+            how="wsgicheck serve APP --host HOST --port PORT",
+        ),
+    )
+}
+
+
+def resolve(server: str) -> tuple[str, str, KnownServer | None]:
+    """``(name, template, known)`` for a SERVER argument: a known name or a template."""
+    known = KNOWN_SERVERS.get(server)
+    if known is not None:
+        return known.name, known.command, known
+    if "{" not in server:
+        names = ", ".join(KNOWN_SERVERS)
+        raise UsageError(
+            f"unknown server {server!r}: one of {names}, or a command with {{app}} and {{port}}"
+        )
+    command_line(server, host="127.0.0.1", port=1)  # validate it now, with a clear error
+    return server, server, None
+
+
+def command_line(template: str, *, host: str, port: int, app: str = PROBE_APP) -> list[str]:
+    """The template's words with the fields filled in."""
+    try:
+        words = shlex.split(template)
+    except ValueError as exc:
+        raise UsageError(f"server command {template!r}: {exc}") from None
+    if not any("{app}" in word for word in words) or not any("{port}" in word for word in words):
+        raise UsageError(f"server command {template!r} needs {{app}} and {{port}}")
+    values = {"app": app, "host": host, "port": str(port), "python": sys.executable}
+    filled = []
+    for word in words:
+        try:
+            filled.append(word.format(**values))
+        except (KeyError, IndexError, ValueError) as exc:
+            raise UsageError(
+                f"server command {template!r}: unknown field {exc} (use {', '.join(FIELDS)})"
+            ) from None
+    return filled

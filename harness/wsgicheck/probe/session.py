@@ -1,0 +1,129 @@
+"""One probe session's sending side: probe ids, requests that name their scenario, and the
+record of what was sent and what came back.
+
+Each :class:`Sent` pairs a request (the :class:`~wsgicheck.request.Request` the client
+really sent, probe header included, so rules can compare the environ with it) with the
+response as the raw client read it and the evidence only the client has (``extra``: a
+``100 Continue`` seen, a first block received, the server still answering afterwards).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..request import Framing, Request
+from .channel import Channel
+from .rawclient import RawConnection, WireResponse
+from .scenarios import HEADER
+
+__all__ = ["Sent", "Session"]
+
+
+@dataclass(slots=True)
+class Sent:
+    """One probe request, and what the client saw of its answer."""
+
+    probe_id: int
+    scenario: str
+    request: Request
+    response: WireResponse | None = None
+    #: Evidence only the client has, for the rules (see :mod:`wsgicheck.rules.server_probe`).
+    extra: dict[str, Any] = field(default_factory=dict)
+    #: The client hung up before the response ended (on purpose).
+    client_gone: bool = False
+    #: Drawn by Hypothesis (an echo request), rather than from the fixed corpus.
+    generated: bool = False
+    #: The scenario's argument (``"error"`` for ``close``...).
+    arg: str = ""
+    #: Sent behind another request on its connection: a server that closes after the first
+    #: never sees it, and that is no problem of the probe's.
+    follow_up: bool = False
+
+
+class Session:
+    """Talks to one server under test on ``host:port``."""
+
+    def __init__(self, host: str, port: int, channel: Channel, *, timeout: float) -> None:
+        self.host = host
+        self.port = port
+        self.channel = channel
+        self.timeout = timeout
+        self.sent: list[Sent] = []
+        #: What the corpus learned about the server, for the report (key → description).
+        self.observations: dict[str, str] = {}
+        self._ids = itertools.count(1)
+
+    def request(
+        self,
+        scenario: str,
+        arg: str = "",
+        *,
+        method: str = "GET",
+        target: str = "/",
+        version: str = "1.1",
+        headers: tuple[tuple[str, str], ...] = (),
+        body: bytes = b"",
+        framing: Framing | None = None,
+        chunk_sizes: tuple[int, ...] = (),
+        host: bool = True,
+        follow_up: bool = False,
+    ) -> Sent:
+        """A new probe request for ``scenario`` (not sent yet), recorded in :attr:`sent`."""
+        probe_id = next(self._ids)
+        fields = [("Host", f"{self.host}:{self.port}")] if host else []
+        fields += [*headers, (HEADER, f"{probe_id} {scenario}" + (f" {arg}" if arg else ""))]
+        if framing is None:
+            framing = Framing.CONTENT_LENGTH if body or method in ("POST", "PUT") else Framing.NONE
+        request = Request(
+            method=method,
+            target=target,
+            http_version=version,
+            headers=tuple(fields),
+            body=body,
+            framing=framing,
+            chunk_sizes=chunk_sizes,
+        )
+        sent = Sent(probe_id, scenario, request, arg=arg, follow_up=follow_up)
+        self.sent.append(sent)
+        return sent
+
+    def tagged(self, request: Request) -> Sent:
+        """A generated request, with the probe header added (scenario ``echo``)."""
+        probe_id = next(self._ids)
+        request = request.replace(headers=(*request.headers, (HEADER, f"{probe_id} echo")))
+        sent = Sent(probe_id, "echo", request, generated=True)
+        self.sent.append(sent)
+        return sent
+
+    @contextmanager
+    def connection(self) -> Iterator[RawConnection]:
+        """A fresh connection, closed afterwards whatever happens."""
+        conn = RawConnection(self.host, self.port, self.timeout)
+        try:
+            yield conn
+        finally:
+            conn.close()
+
+    def exchange(
+        self, sent: Sent, *, drain: bool = False, timeout: float | None = None
+    ) -> WireResponse | None:
+        """Send ``sent`` on a connection of its own and read the answer."""
+        with self.connection() as conn:
+            if conn.send(sent.request.to_bytes()):
+                sent.response = conn.read_response(
+                    sent.request.method, drain=drain, timeout=timeout
+                )
+        return sent.response
+
+    def alive(self) -> bool:
+        """Whether the server still answers a plain request (on a new connection)."""
+        probe = self.request("echo")
+        try:
+            response = self.exchange(probe)
+        except OSError:
+            return False
+        return response is not None and response.status == 200

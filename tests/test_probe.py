@@ -1,0 +1,363 @@
+"""``wsgicheck probe`` against real servers from PyPI, on loopback, as subprocesses.
+
+Each server is probed once (a few generated requests on top of the corpus) and checked for
+a handful of its documented behaviours; wsgicheck's own server must pass every SERVER and
+ENVIRON rule. The process tests check that no server outlives its probe, whatever happens.
+All waits are bounded by the probe's own time limits.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import platform
+import signal
+import sys
+from pathlib import Path
+
+import pytest
+
+from wsgicheck.cli import main
+from wsgicheck.probe import ProbeOptions, ProbeResult, prober
+from wsgicheck.probe.command import KNOWN_SERVERS
+from wsgicheck.probe.matrix import build, to_html, to_markdown
+from wsgicheck.probe.process import ServerProcess, ServerStartError
+from wsgicheck.probe.scenarios import HEADER
+from wsgicheck.probe.servers import KnownServer
+from wsgicheck.rules import Binding, Exchange
+
+#: Few generated requests: the corpus carries the scenarios; these keep the tests quick.
+OPTIONS = ProbeOptions(examples=3, seed=20261124)
+
+
+@functools.cache
+def probed(server: str) -> ProbeResult:
+    """The probe of ``server`` (once per test process)."""
+    return prober.probe(server, OPTIONS)
+
+
+def scenario(result: ProbeResult, name: str, arg: str = "") -> Exchange:
+    """The first exchange of scenario ``name`` (with ``arg``)."""
+    for exchange in result.exchanges:
+        value = exchange.request.header_values(HEADER)
+        if value and value[0].split()[1:] == ([name, arg] if arg else [name]):
+            return exchange
+    raise AssertionError(f"no exchange of {name} {arg}")
+
+
+def verdict(result: ProbeResult, rule: str) -> str:
+    return result.verdicts()[rule]
+
+
+def processes_with(marker: str) -> list[int]:
+    """Live processes whose command line holds ``marker`` (zombies are not alive)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if marker in cmdline and state != "Z":
+            found.append(int(entry.name))
+    return found
+
+
+def assert_closed_on_every_path(result: ProbeResult) -> None:
+    for path in ("a normal end", "an exception in the iterable", "the client hung up"):
+        key = f"close() after {path}"
+        assert result.observations[key] == "called once", (key, result.observations[key])
+    assert verdict(result, "SRV-CLOSE-CALLED") == "pass"
+
+
+# -- the servers ---------------------------------------------------------------------------------
+
+
+def test_wsgiref_speaks_http10_and_passes_chunked_bodies_through() -> None:
+    result = probed("wsgiref")
+    # wsgiref.simple_server is an HTTP/1.0 server (WSGIRequestHandler's protocol_version),
+    # and its Server header names the interpreter: "WSGIServer/0.2 CPython/3.x.y".
+    echo = scenario(result, "echo")
+    assert echo.response.header("Server").endswith(f"Python/{platform.python_version()}")
+    assert result.observations["HTTP/1.1 request answered with"] == "HTTP/1.0"
+    assert result.observations["keep-alive"].startswith("no")
+    # HTTP/1.0, so the Expect/Continue duty is not its (PEP 3333 says so).
+    assert verdict(result, "SRV-EXPECT-CONTINUE") == "skip"
+    # It does not decode a chunked request body: the app reads the chunk framing.
+    assert result.observations["chunked request body"] == "passed through with its chunk framing"
+    assert verdict(result, "SRV-HANDLE-INBOUND-HOP") == "fail"
+    # It invents CONTENT_TYPE "text/plain" for a request that sent none (the README's
+    # differential table).
+    assert verdict(result, "ENV-CONTENT-TYPE") == "fail"
+    assert any(each.key == "CONTENT_TYPE" for each in result.differences)
+    assert_closed_on_every_path(result)
+    assert result.observations["wsgi.file_wrapper"] == "offered"
+    assert verdict(result, "SRV-FILE-WRAPPER-FALLBACK") == "pass"
+
+
+def test_waitress_keeps_connections_and_decodes_chunked_bodies() -> None:
+    result = probed("waitress")
+    assert result.observations["HTTP/1.1 request answered with"] == "HTTP/1.1"
+    # Waitress keeps HTTP/1.1 connections open and serves pipelined requests in order.
+    assert result.observations["keep-alive"] == "yes"
+    assert result.observations["pipelining"] == "yes"
+    assert result.observations["chunked request body"] == "decoded"
+    assert verdict(result, "SRV-HANDLE-INBOUND-HOP") == "pass"
+    # A thread pool in one process.
+    assert result.observations["wsgi.multithread"] == "True"
+    assert result.observations["wsgi.multiprocess"] == "False"
+    assert result.observations["two requests at once"] == "run at the same time"
+    assert verdict(result, "ENV-MULTITHREAD-ACCURATE") == "pass"
+    assert result.observations["SERVER_SOFTWARE"] == "waitress"
+    assert result.observations["wsgi.file_wrapper"] == "offered"
+    assert_closed_on_every_path(result)
+
+
+def test_gunicorn_sync_worker_closes_each_connection_and_leaves_no_process() -> None:
+    result = probed("gunicorn")
+    assert result.observations["SERVER_SOFTWARE"].startswith("gunicorn/")
+    # The sync worker does not support persistent connections: every response closes.
+    assert result.observations["keep-alive"].startswith("no")
+    assert scenario(result, "echo").response.header("Connection") == "close"
+    # One sync worker: neither threads nor several processes, one request at a time.
+    assert result.observations["wsgi.multithread"] == "False"
+    assert result.observations["wsgi.multiprocess"] == "False"
+    assert result.observations["two requests at once"] == "run one after the other"
+    assert verdict(result, "ENV-MULTITHREAD-ACCURATE") == "skip"
+    assert verdict(result, "ENV-RUN-ONCE-ACCURATE") == "pass"
+    assert result.observations["chunked request body"] == "decoded"
+    assert_closed_on_every_path(result)
+    # The probe app's file wrappers are gunicorn's own: it takes its sendfile path.
+    assert verdict(result, "SRV-FILE-WRAPPER-SEMANTICS") == "pass"
+    # Master and worker are gone (their command line holds the address the probe chose).
+    bind = result.command[result.command.index("--bind") + 1]
+    assert processes_with(f"--bind {bind}") == []
+
+
+def test_werkzeug_dev_server() -> None:
+    result = probed("werkzeug")
+    assert result.observations["SERVER_SOFTWARE"].startswith("Werkzeug/")
+    # run_simple(threaded=True), as `flask run`: HTTP/1.1 and a thread per request.
+    assert result.observations["HTTP/1.1 request answered with"] == "HTTP/1.1"
+    assert result.observations["wsgi.multithread"] == "True"
+    # Werkzeug decodes chunked request bodies and sets wsgi.input_terminated.
+    assert result.observations["chunked request body"] == "decoded"
+    # It offers no wsgi.file_wrapper, so the file-wrapper rules do not apply.
+    assert result.observations["wsgi.file_wrapper"] == "not offered"
+    assert verdict(result, "SRV-FILE-WRAPPER-FALLBACK") == "skip"
+    assert_closed_on_every_path(result)
+
+
+def test_cheroot() -> None:
+    result = probed("cheroot")
+    assert result.observations["SERVER_SOFTWARE"].startswith("Cheroot/")
+    assert result.observations["keep-alive"] == "yes"
+    assert result.observations["chunked request body"] == "decoded"
+    assert_closed_on_every_path(result)
+
+
+def test_wsgicheck_own_server_passes_every_server_and_environ_rule() -> None:
+    result = probed("wsgicheck")
+    failing = {
+        rule: [finding.message for finding in each.findings]
+        for each in result.run.results
+        for rule in [each.rule.id]
+        if each.status == "fail"
+    }
+    assert failing == {}
+    assert result.notes == []
+    applied = [each for each in result.run.results if each.status == "pass"]
+    assert len(applied) >= 60
+    assert {each.rule.binding for each in result.run.results} == {
+        Binding.SERVER,
+        Binding.ENVIRON,
+    }
+    assert result.observations["keep-alive"] == "yes"
+    assert result.observations["Expect: 100-continue"].startswith("100 Continue sent")
+    assert verdict(result, "SRV-UNBUFFERED-TX") == "pass"
+
+
+# -- the matrix and the command ------------------------------------------------------------------
+
+
+def test_the_matrix_has_a_column_per_server_and_a_row_per_rule() -> None:
+    results = [probed("wsgicheck"), probed("gunicorn")]
+    matrix = build(results, left_out=["cheroot: not installed, skipped"], date="2026-11-24")
+    assert [column.server for column in matrix.columns] == ["wsgicheck", "gunicorn"]
+    ids = [row.rule for row in matrix.rows]
+    assert "SRV-CLOSE-CALLED" in ids
+    assert "ENV-CGI-STR" in ids
+    assert not any(rule.startswith(("APP-", "HARNESS-")) for rule in ids)
+    markdown = to_markdown(matrix)
+    assert "| `SRV-CLOSE-CALLED` | MUST | ✅ pass | ✅ pass |" in markdown
+    assert "cheroot: not installed, skipped" in markdown
+    assert "Measured 2026-11-24." in markdown
+    page = to_html(matrix)
+    assert page.startswith("<!DOCTYPE html>")
+    assert '<td class="pass">' in page
+    assert matrix.counts("wsgicheck")["fail"] == 0
+
+
+def test_cli_probe_json_report(capsys: pytest.CaptureFixture[str]) -> None:
+    status = main(["probe", "wsgicheck", "--format", "json", "--examples", "2", "--seed", "1"])
+    out = capsys.readouterr().out
+    assert status == 0
+    document = json.loads(out)
+    [entry] = document["probes"]
+    assert entry["probe"]["server"] == "wsgicheck"
+    assert entry["failed"] is False
+    assert {item["status"] for item in entry["results"]} <= {"pass", "skip"}
+    assert entry["probe"]["observations"]["keep-alive"] == "yes"
+
+
+def test_cli_probe_text_and_matrix_outputs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    page = tmp_path / "matrix.html"
+    status = main(["probe", "wsgicheck", "--matrix", "html", "-o", str(page), "--examples", "0"])
+    assert status == 0
+    assert "SRV-CLOSE-CALLED" in page.read_text(encoding="utf-8")
+    status = main(["probe", "wsgicheck", "--examples", "0"])
+    out = capsys.readouterr().out
+    assert status == 0
+    assert "Probe of wsgicheck" in out
+    assert "What the server does:" in out
+
+
+def test_cli_probe_all_skips_servers_not_installed(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = KnownServer(
+        name="nosuch",
+        command="{python} -m nosuch_server_module {host} {port} {app}",
+        module="nosuch_server_module",
+        distribution="nosuch-server",
+        how="not a server",
+    )
+    servers = {"nosuch": missing, "wsgicheck": KNOWN_SERVERS["wsgicheck"]}
+    monkeypatch.setattr("wsgicheck.probe.command.KNOWN_SERVERS", servers)
+    status = main(["probe", "--all", "--matrix", "markdown", "--examples", "0"])
+    captured = capsys.readouterr()
+    assert status == 0
+    assert "nosuch: not installed, skipped" in captured.out
+    assert "| wsgicheck |" in captured.out
+    assert "nosuch is not installed" in captured.err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["probe"], "give one SERVER, or --all"),
+        (["probe", "nosuch"], "unknown server 'nosuch'"),
+        (["probe", "{python} -m x {port}"], "needs {app} and {port}"),
+        (["probe", "{python} {app} {port} {nope}"], "unknown field"),
+        (["probe", "--all", "--format", "junit"], "--all takes --format"),
+        (["probe", "wsgicheck", "--format", "nope"], "--format: one of"),
+        (["probe", "wsgicheck", "--timeout", "0"], "timeout"),
+    ],
+)
+def test_cli_probe_usage_errors(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert err.count("\n") == 1
+
+
+# -- custom commands, and servers that do not start ------------------------------------------
+
+
+def test_a_command_template_is_probed_like_a_known_server() -> None:
+    template = "{python} -m wsgicheck serve {app} --host={host} --port={port} --quiet"
+    result = prober.probe(template, ProbeOptions(examples=0))
+    assert result.server == template
+    assert result.version is None
+    assert result.command[0] == sys.executable
+    assert result.command[-2].startswith("--port=")
+    assert result.observations["SERVER_SOFTWARE"].startswith("wsgicheck/")
+    assert not result.failed()
+
+
+def test_a_server_that_exits_is_one_line_and_exit_status_2(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    command = "{python} -c 'import sys; print(\"bad config\"); sys.exit(3)' {app} {port}"
+    assert main(["probe", command]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("wsgicheck: error: the server exited with status 3")
+    assert "bad config" in err
+    assert err.count("\n") == 1
+
+
+def test_a_server_that_never_listens_is_stopped_and_reported() -> None:
+    marker = "wsgicheck-probe-never-listens"
+    command = f"{{python}} -c 'import time; time.sleep(60)' {marker} {{app}} {{port}}"
+    with pytest.raises(ServerStartError, match="did not listen"):
+        prober.probe(command, ProbeOptions(examples=0, start_timeout=1.0))
+    assert processes_with(marker) == []
+
+
+def test_no_server_outlives_a_probe_that_fails(monkeypatch: pytest.MonkeyPatch) -> None:
+    started: list[ServerProcess] = []
+
+    class Recorded(ServerProcess):
+        def start(self, host: str, port: int, *, timeout: float) -> None:
+            started.append(self)
+            super().start(host, port, timeout=timeout)
+
+    def broken_plan(session: object) -> None:
+        raise RuntimeError("the prober broke")
+
+    monkeypatch.setattr(prober, "ServerProcess", Recorded)
+    monkeypatch.setattr(prober, "PLANS", (broken_plan,))
+    with pytest.raises(RuntimeError, match="the prober broke"):
+        prober.probe("gunicorn", ProbeOptions(examples=0))
+    [process] = started
+    assert process.process is not None
+    assert process.process.poll() is not None
+    with pytest.raises(ProcessLookupError):
+        os.killpg(process.process.pid, 0)  # the whole group (master and worker) is gone
+
+
+def test_a_server_ignoring_sigterm_is_killed(tmp_path: Path) -> None:
+    code = (
+        "import signal, socket, sys, time\n"
+        "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+        "s = socket.socket(); s.bind(('127.0.0.1', int(sys.argv[1]))); s.listen()\n"
+        "time.sleep(60)\n"
+    )
+    from wsgicheck.probe.process import free_port
+
+    port = free_port()
+    process = ServerProcess(
+        [sys.executable, "-c", code, str(port)], env=dict(os.environ), log_path=tmp_path / "log"
+    )
+    process.start("127.0.0.1", port, timeout=10)
+    assert process.alive()
+    process.stop(timeout=0.5)
+    assert process.process is not None
+    assert process.process.returncode == -signal.SIGKILL
+
+
+def test_a_server_that_never_answers_is_given_up_on(tmp_path: Path) -> None:
+    # It listens and accepts, and never says a word: the probe stops after a few plans.
+    code = (
+        "import socket, sys, time\n"
+        "s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+        "s.bind(('127.0.0.1', int(sys.argv[1]))); s.listen(64)\n"
+        "held = []\n"
+        "while True:\n"
+        "    held.append(s.accept()[0])\n"
+    )
+    script = tmp_path / "mute.py"
+    script.write_text(code, encoding="utf-8")
+    result = prober.probe(
+        f"{{python}} {script} {{port}} {{app}}", ProbeOptions(examples=0, timeout=0.3)
+    )
+    assert any("answered nothing" in note for note in result.notes)
+    assert {each.status for each in result.run.results} <= {"skip", "pass", "fail"}
+    assert processes_with(str(script)) == []

@@ -1,0 +1,110 @@
+"""``wsgicheck.validator``: the ``on_exchange`` hook, and the file wrapper a server still
+recognises as its own once the app has returned."""
+
+from __future__ import annotations
+
+import gc
+import io
+from collections.abc import Callable
+from typing import Any
+
+from wsgicheck import validator
+from wsgicheck.events import CloseCalled
+from wsgicheck.rules import Exchange
+
+
+class ServerWrapper:
+    """A server's own file wrapper type (gunicorn's is a class like this)."""
+
+    def __init__(self, filelike: Any, blksize: int = 8192) -> None:
+        self.filelike = filelike
+
+    def __iter__(self) -> Any:
+        return iter(lambda: self.filelike.read(8192), b"")
+
+
+def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+    return lambda data: None
+
+
+def environ() -> dict[str, Any]:
+    return {
+        "REQUEST_METHOD": "GET",
+        "wsgi.input": io.BytesIO(),
+        "wsgi.errors": io.StringIO(),
+        "wsgi.file_wrapper": ServerWrapper,
+    }
+
+
+class Closing:
+    def __iter__(self) -> Any:
+        yield b"x"
+
+    def close(self) -> None:
+        pass
+
+
+def app_returning(result: Callable[[dict[str, Any]], Any]) -> Callable[..., Any]:
+    def app(env: dict[str, Any], respond: Callable[..., Any]) -> Any:
+        respond("200 OK", [("Content-Type", "text/plain")])
+        return result(env)
+
+    return app
+
+
+def test_on_exchange_gets_each_ended_exchange() -> None:
+    seen: list[Exchange] = []
+    checked = validator(app_returning(lambda env: Closing()), collect=True, on_exchange=seen.append)
+    result = checked(environ(), start_response)
+    assert list(result) == [b"x"]
+    assert seen == []  # not over yet
+    result.close()
+    assert len(seen) == 1
+    assert [type(event) for event in seen[0].events][-1] is CloseCalled
+    result.close()  # a second close() is news too (SRV-CLOSE-CALLED counts it)
+    assert len(seen) == 2
+    assert len(seen[1].closes) == 2
+
+
+def test_on_exchange_gets_an_exchange_never_closed_at_garbage_collection() -> None:
+    seen: list[Exchange] = []
+    checked = validator(app_returning(lambda env: Closing()), collect=True, on_exchange=seen.append)
+    result = checked(environ(), start_response)
+    list(result)
+    del result
+    gc.collect()
+    [exchange] = seen
+    assert exchange.observations("never-closed")
+
+
+def test_the_server_still_knows_its_file_wrapper() -> None:
+    # gunicorn asks isinstance(result, environ["wsgi.file_wrapper"]) after the app returned,
+    # on the environ it built (which the validator's guard now sits in).
+    env = environ()
+    seen: list[Exchange] = []
+    checked = validator(
+        app_returning(lambda env: env["wsgi.file_wrapper"](io.BytesIO(b"data"), 4096)),
+        collect=True,
+        on_exchange=seen.append,
+    )
+    result = checked(env, start_response)
+    assert isinstance(result, ServerWrapper)  # handed back untouched
+    assert isinstance(result, env["wsgi.file_wrapper"])
+    assert not isinstance(object(), env["wsgi.file_wrapper"])
+    assert issubclass(ServerWrapper, env["wsgi.file_wrapper"])
+    assert list(result) == [b"data"]
+    [exchange] = seen
+    assert exchange.observations("file-wrapper-returned")
+    assert len(exchange.file_wrapper_calls) == 1
+
+
+def test_a_wrapper_that_is_a_function_is_no_type_to_check_against() -> None:
+    env = environ()
+    env["wsgi.file_wrapper"] = lambda filelike, blksize=8192: iter([filelike.read()])
+    checked = validator(
+        app_returning(lambda env: env["wsgi.file_wrapper"](io.BytesIO(b"data"))), collect=True
+    )
+    result = checked(env, start_response)
+    assert not isinstance(result, env["wsgi.file_wrapper"])
+    assert not issubclass(list, env["wsgi.file_wrapper"])
+    assert list(result) == [b"data"]
