@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import itertools
+import json
 import shutil
 import subprocess
 import sys
@@ -14,7 +16,7 @@ from typing import Any
 import pytest
 
 import wsgicheck.connection
-from wsgicheck import Client, Request
+from wsgicheck import Client, Framing, Request, ServerConfig
 from wsgicheck.reproduce import curl_command
 from wsgicheck.rules import Exchange, check_exchange
 from wsgicheck.runner import RunOptions, discover, run, run_jobs
@@ -23,7 +25,11 @@ from wsgicheck.target import load_target
 
 ROOT = Path(__file__).resolve().parent.parent
 HIDDEN = sorted((ROOT / "fixtures" / "hidden").glob("*.py"))
-SEED = 12345
+#: Whether the default profile meets a hidden bug depends on the seed (large_body needs a
+#: body over 4 KiB among 200 examples; most seeds draw one). The runner loads all of its own
+#: modules before drawing, so a seed draws the same requests whatever the test process
+#: imported; this one finds every hidden bug.
+SEED = 1
 
 
 def options(**changes: Any) -> RunOptions:
@@ -32,15 +38,54 @@ def options(**changes: Any) -> RunOptions:
 
 @pytest.mark.parametrize("path", HIDDEN, ids=[path.stem for path in HIDDEN])
 def test_the_default_profile_finds_a_bug_hidden_behind_one_kind_of_request(path: Path) -> None:
+    """Generation alone finds it (the fixed corpus, which tries each shape, is off).
+
+    In a fresh process: Hypothesis also draws constants from the local modules loaded, so
+    a seed replays exactly only in the same set of modules, as a real ``check`` has.
+    """
     app = load_target(f"{path}:app")
     expected = sys.modules[app.__module__].EXPECTED
-    result = run(app, options(), target=str(path))
-    assert expected in result.failures, sorted(result.failures)
-    assert result.errors == []
-    failure = result.failures[expected]
+    report = _check_json(f"{path}:app", "--no-corpus", "--seed", str(SEED))
+    failed = {entry["rule"]: entry for entry in report["results"] if entry["status"] == "fail"}
+    assert expected in failed, sorted(failed)
+    assert report["errors"] == []
     # The smallest example replays the finding in memory, under the same server choices.
-    replayed = Client(app, config=failure.config).send(failure.request)
+    failure = failed[expected]
+    request = Request(
+        method=failure["request"]["method"],
+        target=failure["request"]["target"],
+        http_version=failure["request"]["http_version"],
+        headers=tuple(tuple(pair) for pair in failure["request"]["headers"]),  # type: ignore[misc]
+        body=base64.b64decode(failure["request"]["body_base64"]),
+        framing=Framing(failure["request"]["framing"]),
+        chunk_sizes=tuple(failure["request"]["chunk_sizes"]),
+    )
+    config = ServerConfig(**failure["server_config"])
+    replayed = Client(app, config=config).send(request)
     assert expected in {finding.rule for finding in check_exchange(Exchange(replayed))}
+
+
+def _check_json(target: str, *options: str) -> dict[str, Any]:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "wsgicheck",
+            "check",
+            target,
+            "--no-database",
+            "--format",
+            "json",
+            *options,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode in (0, 1), result.stderr
+    report: dict[str, Any] = json.loads(result.stdout)
+    return report
 
 
 SEED_APPS = ["wsgiapp", "flaskapp", "pyramidapp", "djangoapp"]
@@ -84,21 +129,59 @@ def test_a_seed_replays_the_same_run() -> None:
     ]
 
 
+_DRAW = """
+import importlib, json, sys
+from wsgicheck.runner import RunOptions, run
+from wsgicheck.target import load_target
+for name in sys.argv[2:]:
+    importlib.import_module(name)
+result = run(load_target(sys.argv[1]), RunOptions(database=None, seed=12345), target="x")
+print(json.dumps([result.examples, [f.request.to_bytes().hex() for f in result.failures.values()]]))
+"""
+
+
+def test_a_seed_draws_the_same_requests_whatever_was_imported_before() -> None:
+    """Hypothesis draws on constants from the local modules loaded; the runner loads all of
+    its own first, so importing a report format (or a baseline) first changes nothing."""
+    target = str(ROOT / "fixtures" / "hidden" / "large_body.py") + ":app"
+    outputs = [
+        subprocess.run(
+            [sys.executable, "-c", _DRAW, target, *imports],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=True,
+        ).stdout
+        for imports in ([], ["wsgicheck.report.html", "wsgicheck.baseline"])
+    ]
+    assert outputs[0] == outputs[1]
+
+
 def test_the_example_database_replays_past_failures_first(tmp_path: Path) -> None:
-    app = load_target(str(ROOT / "fixtures" / "hidden" / "large_body.py") + ":app")
+    app = load_target(str(ROOT / "fixtures" / "hidden" / "post_only.py") + ":app")
+    rule = "APP-HEADER-VALUE-NO-CONTROL"
+    # A seed whose first two examples miss the bug, without a database...
+    for seed in range(2, 40):
+        alone = run(app, options(seed=seed, max_examples=2, corpus=False), target="post")
+        if rule not in alone.failures:
+            break
+    else:  # pragma: no cover - 38 seeds that all hit a 1-in-3 bug twice running
+        pytest.fail("no seed misses the bug")
+    # ...finds it once an earlier run has saved its failure in the database.
     database = str(tmp_path / "examples")
-    found = run(app, options(database=database), target="large")
-    assert "APP-CL-ACCURATE" in found.failures
-    # Another seed and only two examples: the saved failure is tried first.
-    again = run(app, options(database=database, seed=1, max_examples=2), target="large")
-    assert "APP-CL-ACCURATE" in again.failures
+    found = run(app, options(database=database, corpus=False), target="post")
+    assert rule in found.failures
+    again = run(
+        app, options(database=database, seed=seed, max_examples=2, corpus=False), target="post"
+    )
+    assert rule in again.failures
 
 
 def test_a_hanging_app_is_a_finding_not_a_hung_run() -> None:
     release = threading.Event()
 
     def hangs(environ: dict[str, Any], start_response: Any) -> list[bytes]:
-        if environ["REQUEST_METHOD"] == "POST":
+        if environ["REQUEST_METHOD"] == "POST":  # the corpus sends POSTs early on
             release.wait(30)
         start_response("200 OK", [("Content-Type", "text/plain")])
         return [b"ok"]

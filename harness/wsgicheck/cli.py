@@ -1,4 +1,4 @@
-"""The ``wsgicheck`` command line: ``check``, ``serve``, ``rules``, ``explain``.
+"""The ``wsgicheck`` command line: ``check``, ``serve``, ``rules``, ``explain``, ``probe``.
 
 Exit status: 0 clean, 1 the app broke rules, 2 a usage error (bad TARGET, bad option),
 the last always with one line on stderr.
@@ -13,7 +13,7 @@ import signal
 import sys
 import threading
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import __version__
 from .environ import ServerConfig
@@ -22,6 +22,9 @@ from .events import AppRaised, Refused
 from .response import Response
 from .target import load_target
 from .transcript import format_exchange
+
+if TYPE_CHECKING:
+    from .runner import RunOptions
 
 __all__ = ["main"]
 
@@ -34,7 +37,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _ids(text: str) -> list[str]:
-    return [part.strip() for part in text.split(",") if part.strip()]
+    return [part.strip().upper() for part in text.split(",") if part.strip()]
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -96,9 +99,29 @@ def _parser() -> argparse.ArgumentParser:
     )
     check.add_argument("--no-database", action="store_true", help="do not save examples")
     check.add_argument(
+        "--no-corpus",
+        action="store_true",
+        help="skip the fixed first examples: generated requests only",
+    )
+    check.add_argument(
         "--timeout", type=float, default=10.0, metavar="SECONDS", help="time limit per exchange"
     )
     check.add_argument("--no-color", action="store_true", help="plain text even on a terminal")
+    check.add_argument(
+        "--baseline",
+        metavar="FILE",
+        help="findings accepted in FILE are reported as known and fail nothing",
+    )
+    check.add_argument(
+        "--write-baseline",
+        metavar="FILE",
+        help="write this run's findings to FILE as a baseline (and accept them)",
+    )
+    check.add_argument(
+        "--app-coverage",
+        action="store_true",
+        help="measure which lines of the app the requests ran (coverage.py)",
+    )
 
     serve = commands.add_parser(
         "serve",
@@ -113,12 +136,40 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--threads", type=int, default=8, help="worker threads (8)")
     serve.add_argument("--quiet", "-q", action="store_true", help="print only problems")
 
-    commands.add_parser("rules", help="list the rules", description="List every rule.")
+    rules = commands.add_parser(
+        "rules",
+        help="list the rules",
+        description="List the rules, grouped by who they bind: id, level, summary.",
+    )
+    rules.add_argument(
+        "patterns",
+        nargs="*",
+        metavar="PATTERN",
+        help="only rules matching these ids or prefixes (APP-*, ENV-CGI-*)",
+    )
+    rules.add_argument("--level", choices=["MUST", "SHOULD"], type=str.upper, help="one level")
+    rules.add_argument("--json", action="store_true", help="the catalogue as JSON")
     explain = commands.add_parser(
-        "explain", help="explain a rule", description="Print a rule, its PEP text and an example."
+        "explain",
+        help="explain a rule",
+        description="Print a rule, its PEP text, and an example of a violation and its fix.",
     )
     explain.add_argument("rule", metavar="RULE_ID")
+    from .probe.command import add_parser as add_probe  # its own module: wsgicheck.probe
+
+    add_probe(commands)
     return parser
+
+
+def _hypothesis_home() -> None:
+    """Keep Hypothesis's files (its constants cache) under ``.wsgicheck/`` with ours.
+
+    Only for the command line: a library caller or a pytest run keeps its own setting.
+    """
+    import hypothesis.configuration
+
+    if "HYPOTHESIS_STORAGE_DIRECTORY" not in os.environ:
+        hypothesis.configuration.set_hypothesis_home_dir(os.path.join(".wsgicheck", "hypothesis"))
 
 
 # -- check ---------------------------------------------------------------------------------------
@@ -126,7 +177,9 @@ def _parser() -> argparse.ArgumentParser:
 
 def _check(args: argparse.Namespace) -> int:
     from . import report
-    from .runner import RunOptions, run, run_jobs
+    from .runner import run, run_jobs
+
+    _hypothesis_home()
 
     if args.format not in report.names():
         raise UsageError(f"--format: one of {', '.join(report.names())}, not {args.format!r}")
@@ -135,13 +188,67 @@ def _check(args: argparse.Namespace) -> int:
     for path in args.paths:
         if not path.startswith("/"):
             raise UsageError(f"--path {path!r}: paths start with '/'")
-    app = load_target(args.target)
+    baseline = None
+    if args.baseline:
+        from . import baseline as baselines
+
+        baseline = baselines.load(args.baseline)
+    measurement = None
+    if args.app_coverage and args.jobs == 1:
+        from .appcoverage import Measurement
+
+        measurement = Measurement(args.target)
+        measurement.start()  # before the import: module-level lines count too
+    try:
+        app = load_target(args.target)
+        options = _options(args)
+        progress = _Progress() if sys.stderr.isatty() else None
+        if args.jobs > 1:
+            result = run_jobs(
+                args.target,
+                options,
+                jobs=args.jobs,
+                on_progress=progress,
+                app_coverage=args.app_coverage,
+            )
+        else:
+            result = run(app, options, target=args.target, on_progress=progress)
+    finally:
+        measured = measurement.stop() if measurement is not None else None
+    if measured is not None:
+        result.app_coverage = measured
+    if progress is not None:
+        progress.done()
+    if args.write_baseline:
+        from . import baseline as baselines
+
+        baseline = baselines.from_run(result)
+        baselines.write(args.write_baseline, baseline)
+    if baseline is not None:
+        from .baseline import known_rules
+
+        result.known = known_rules(result, baseline)
+    _write_report(args, report.render(result, args.format, color=_color(args)))
+    if os.environ.get("GITHUB_ACTIONS") == "true":
+        from .report.github import workflow_commands
+
+        # On stdout, unless stdout carries a report a program will parse (the runner reads
+        # workflow commands from stderr too).
+        machine = args.output is None and args.format != "text"
+        stream = sys.stderr if machine else sys.stdout
+        for line in workflow_commands(result):
+            print(line, file=stream)
+    return 1 if result.failed() else 0
+
+
+def _options(args: argparse.Namespace) -> RunOptions:
     from .rules import REGISTRY
+    from .runner import RunOptions
 
     for pattern in [*args.select, *args.ignore]:
         if not REGISTRY.select([pattern]):
             raise UsageError(f"no rule matches {pattern!r} (see: wsgicheck rules)")
-    options = RunOptions(
+    return RunOptions(
         profile=args.profile,
         max_examples=args.examples,
         seed=args.seed,
@@ -152,28 +259,29 @@ def _check(args: argparse.Namespace) -> int:
         transports=args.transport,
         database=None if args.no_database else args.database,
         timeout=args.timeout,
+        corpus=not args.no_corpus,
     )
-    progress = _Progress() if sys.stderr.isatty() else None
-    if args.jobs > 1:
-        result = run_jobs(args.target, options, jobs=args.jobs, on_progress=progress)
-    else:
-        result = run(app, options, target=args.target, on_progress=progress)
-    if progress is not None:
-        progress.done()
-    color = (
+
+
+def _color(args: argparse.Namespace) -> bool:
+    return (
         args.output is None
         and args.format == "text"
         and sys.stdout.isatty()
         and not args.no_color
         and "NO_COLOR" not in os.environ
     )
-    text = report.render(result, args.format, color=color)
-    if args.output:
+
+
+def _write_report(args: argparse.Namespace, text: str) -> None:
+    if not args.output:
+        sys.stdout.write(text)
+        return
+    try:
         with open(args.output, "w", encoding="utf-8") as stream:
             stream.write(text)
-    else:
-        sys.stdout.write(text)
-    return 1 if result.failed() else 0
+    except OSError as exc:
+        raise UsageError(f"--output {args.output}: {exc.strerror or exc}") from exc
 
 
 class _Progress:
@@ -270,35 +378,84 @@ def _interrupt(signum: int, frame: object) -> None:
 
 
 def _rules(args: argparse.Namespace) -> int:
-    from .rules import REGISTRY
+    from .report.common import BINDING_TITLES
+    from .rules import REGISTRY, Binding
 
-    for each in REGISTRY:
-        print(f"{each.id:<32} {each.level.value:<6} {each.binding.value:<7} {each.summary}")
-    print(f"\n{len(REGISTRY)} rules. `wsgicheck explain RULE_ID` for one in full.")
+    for pattern in args.patterns:
+        if not REGISTRY.select([pattern.upper()]):
+            raise UsageError(f"no rule matches {pattern!r}")
+    chosen = [
+        each
+        for each in REGISTRY.select([pattern.upper() for pattern in args.patterns])
+        if args.level is None or each.level.value == args.level
+    ]
+    if args.json:
+        import json
+
+        catalogue = [
+            {
+                "id": each.id,
+                "level": each.level.value,
+                "binding": each.binding.value,
+                "section": each.section,
+                "summary": each.summary,
+                "pep": each.pep,
+                "covers": list(each.covers),
+                "example": each.example,
+            }
+            for each in chosen
+        ]
+        print(json.dumps(catalogue, indent=2, ensure_ascii=False))
+        return 0
+    width = max((len(each.id) for each in chosen), default=0)
+    for binding in Binding:
+        group = [each for each in chosen if each.binding is binding]
+        if not group:
+            continue
+        print(f"{BINDING_TITLES[binding]} ({len(group)})")
+        for each in group:
+            print(f"  {each.id:<{width}}  {each.level.value:<6}  {each.summary}")
+        print()
+    must = sum(each.level.value == "MUST" for each in chosen)
+    print(
+        f"{len(chosen)} rules ({must} MUST, {len(chosen) - must} SHOULD). "
+        "`wsgicheck explain RULE_ID` shows one in full."
+    )
     return 0
 
 
 def _explain(args: argparse.Namespace) -> int:
+    import difflib
+
     from .rules import REGISTRY
 
-    rule_id = args.rule.upper()
+    rule_id = args.rule.strip().upper()
     if rule_id not in REGISTRY:
-        close = [each.id for each in REGISTRY if rule_id in each.id or each.id in rule_id]
+        ids = REGISTRY.ids()
+        close = [each for each in ids if rule_id and rule_id in each]
+        close += [
+            each for each in difflib.get_close_matches(rule_id, ids, n=3) if each not in close
+        ]
         hint = f"; did you mean {', '.join(close[:3])}?" if close else " (see: wsgicheck rules)"
         raise UsageError(f"no rule {args.rule!r}{hint}")
     each = REGISTRY[rule_id]
     lines = [
         f"{each.id} ({each.level.value}, binds the {each.binding.value})",
         "",
-        f"  {each.summary}",
+        *_wrap(each.summary, "  "),
         "",
         f"PEP 3333, {each.section}:",
         *_wrap(each.pep, "  "),
     ]
-    if each.covers:
-        lines += ["", f"Catalogue rows: {', '.join(each.covers)}"]
     if each.example:
-        lines += ["", "Example:", *("  " + line for line in each.example.splitlines())]
+        lines += ["", "Example of a violation and its fix:"]
+        lines += ["  " + line for line in each.example.splitlines()]
+    if each.covers:
+        lines += ["", f"Catalogue rows (specs/): {', '.join(each.covers)}"]
+    level = (
+        "fails a run" if each.level.value == "MUST" else "warns (fails a run only with --strict)"
+    )
+    lines += ["", f"A finding of this rule {level}; select it alone with --select {each.id}."]
     print("\n".join(lines))
     return 0
 
@@ -311,7 +468,20 @@ def _wrap(text: str, indent: str) -> list[str]:
 
 # -- entry ---------------------------------------------------------------------------------------
 
-_COMMANDS = {"check": _check, "serve": _serve, "rules": _rules, "explain": _explain}
+
+def _probe(args: argparse.Namespace) -> int:
+    from .probe.command import run
+
+    return run(args)
+
+
+_COMMANDS = {
+    "check": _check,
+    "serve": _serve,
+    "rules": _rules,
+    "explain": _explain,
+    "probe": _probe,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -13,6 +13,7 @@ default) replays past failures first.
 
 from __future__ import annotations
 
+import contextlib
 import random
 import re
 import sys
@@ -20,7 +21,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
 from hypothesis import HealthCheck, Phase, given, settings
@@ -29,12 +30,18 @@ from hypothesis.database import DirectoryBasedExampleDatabase, ExampleDatabase
 from . import strategies
 from .client import Client
 from .core import WSGIApp
+from .corpus import corpus
 from .environ import ServerConfig
+from .events import Location
+from .locations import app_location
 from .replay import NORMALISED, MemoryTransport, SocketTransport, TransportError, differences
 from .reproduce import Reproducers, reproducers
 from .request import Request
 from .response import Response
 from .rules import REGISTRY, Exchange, Finding, Rule, RuleResult, is_failure
+
+if TYPE_CHECKING:
+    from .appcoverage import AppCoverage
 
 if sys.version_info >= (3, 11):  # pragma: no cover - depends on the interpreter
     from builtins import BaseExceptionGroup
@@ -54,6 +61,9 @@ __all__ = [
 
 #: Examples per run for each profile.
 PROFILES = {"quick": 50, "default": 200, "thorough": 1500}
+#: Rules whose failures are kept as found, not shrunk: each attempt to shrink a time-out
+#: would cost a whole time limit.
+NOT_SHRUNK = frozenset({"HARNESS-EXCHANGE-TIMEOUT"})
 #: Hypothesis passes per run at most (each after the failures of the previous one).
 MAX_PASSES = 6
 #: Where Hypothesis keeps the examples that failed, to replay them first next time.
@@ -87,6 +97,8 @@ class RunOptions:
     script_names: tuple[str, ...] = ("", "/app")
     #: Raw latin-1 bytes in targets (HTTP says no; servers pass them through).
     raw_bytes: bool = True
+    #: Start with the fixed examples of :mod:`wsgicheck.corpus` before generating.
+    corpus: bool = True
 
     def __post_init__(self) -> None:
         if self.profile not in PROFILES:
@@ -124,12 +136,20 @@ class RunResult:
     results: list[RuleResult]
     failures: dict[str, Failure]
     errors: list[str] = field(default_factory=list)
+    #: With a baseline (``--baseline``), the failing rules it accepts: reported, but they
+    #: fail nothing. None when the run had no baseline.
+    known: frozenset[str] | None = None
+    #: The lines of the app the run executed (``--app-coverage``), when measured.
+    app_coverage: AppCoverage | None = None
+    #: Where the application callable is defined, when its source can be found.
+    app_location: Location | None = None
 
     def failed(self) -> bool:
-        """Whether the run fails: a MUST finding, or a SHOULD one when strict."""
+        """Whether the run fails: a new MUST finding, or a new SHOULD one when strict."""
         return any(
             is_failure(failure.finding, strict=self.options.strict)
-            for failure in self.failures.values()
+            for rule_id, failure in self.failures.items()
+            if self.known is None or rule_id not in self.known
         ) or bool(self.errors)
 
 
@@ -259,7 +279,9 @@ class _Collector:
         Rules already shrunk in an earlier pass are not reported again (see ``_explore``).
         """
         failing = sorted(
-            {f.rule for f in findings if is_failure(f, strict=self.strict)} - self.shrunk
+            {f.rule for f in findings if is_failure(f, strict=self.strict)}
+            - self.shrunk
+            - NOT_SHRUNK
         )
         if not failing:
             return None
@@ -285,6 +307,37 @@ class _Partial:
     smallest: dict[str, tuple[tuple[int, ...], Finding, Request, ServerConfig, str]]
     errors: list[str]
     paths: list[str]
+    app_location: Location | None = None
+    app_coverage: AppCoverage | None = None
+
+
+_OWN_MODULES_LOADED = False
+
+
+def _load_own_modules() -> None:
+    """Import every wsgicheck module, once, before drawing anything.
+
+    Hypothesis mixes constants from the source of every local module loaded so far into
+    what it draws, and wsgicheck is local code to it. Without this, the same seed draws
+    different requests depending on what the caller happened to import before the run (a
+    report format, ``--baseline``, the pytest plugin, another test module), and a seed would
+    not replay a run.
+    """
+    global _OWN_MODULES_LOADED
+    if _OWN_MODULES_LOADED:
+        return
+    import importlib
+    import pkgutil
+
+    package = sys.modules[__name__.rpartition(".")[0]]
+    for info in pkgutil.walk_packages(package.__path__, package.__name__ + ".", lambda _: None):
+        if info.name.endswith("__main__"):
+            continue
+        try:
+            importlib.import_module(info.name)
+        except Exception:  # pragma: no cover - a module that cannot load here draws nothing
+            continue
+    _OWN_MODULES_LOADED = True
 
 
 def _explore(
@@ -298,6 +351,7 @@ def _explore(
 ) -> _Partial:
     """Run ``examples`` examples with ``seed`` and collect what they show."""
     rules = REGISTRY.select(options.select, options.ignore)
+    _load_own_modules()
     collector = _Collector(rules, options.strict)
     paths = discover(app, options.paths, timeout=options.timeout, body_limit=options.body_limit)
     memory = MemoryTransport(app, options.timeout) if options.transports != "socket" else None
@@ -350,6 +404,13 @@ def _explore(
     # passes: each shrinks the failures it finds, and the next one (a new seed, those
     # rules no longer raised) spends the rest of the budget looking for others.
     try:
+        # The fixed examples first: every common request shape, under each server choice.
+        fixed = corpus(paths, script_names=options.script_names, base=base)
+        for request, config in fixed if options.corpus else []:
+            if collector.examples >= examples:
+                break
+            with contextlib.suppress(_RuleFailure):
+                example(request, config)
         for attempt in range(MAX_PASSES):
             remaining = examples - collector.examples
             if remaining <= 0:
@@ -391,6 +452,7 @@ def _explore(
         collector.smallest,
         errors,
         paths,
+        app_location(app),
     )
 
 
@@ -421,6 +483,10 @@ def _merge(
         for rule_id, (_, finding, request, config, transport) in sorted(smallest.items())
     }
     paths = list(dict.fromkeys(path for part in partials for path in part.paths))
+    measured = [part.app_coverage for part in partials if part.app_coverage is not None]
+    app_coverage = measured[0] if measured else None
+    for more in measured[1:]:
+        app_coverage = more if app_coverage is None else app_coverage.merge(more)
     return RunResult(
         target=target,
         seed=seed,
@@ -431,6 +497,8 @@ def _merge(
         results=results,
         failures=failures,
         errors=[error for part in partials for error in part.errors],
+        app_coverage=app_coverage,
+        app_location=next((p.app_location for p in partials if p.app_location), None),
     )
 
 
@@ -456,13 +524,29 @@ def run(
     return _merge([partial], options, seed=seed, target=target, started=started)
 
 
-def _job(spec: str, options: RunOptions, seed: int, examples: int) -> _Partial:
-    """One process's share of a parallel run (it loads the app itself)."""
+def _job(
+    spec: str, options: RunOptions, seed: int, examples: int, measure: bool = False
+) -> _Partial:
+    """One process's share of a parallel run (it loads the app itself, measured if asked)."""
     from .target import load_target
 
-    return _explore(
-        load_target(spec), options, seed=seed, examples=examples, target=spec, on_progress=None
-    )
+    if not measure:
+        return _explore(
+            load_target(spec), options, seed=seed, examples=examples, target=spec, on_progress=None
+        )
+    from .appcoverage import Measurement
+
+    measurement = Measurement(spec)
+    measurement.start()
+    try:
+        app = load_target(spec)
+        partial = _explore(
+            app, options, seed=seed, examples=examples, target=spec, on_progress=None
+        )
+    finally:
+        measured = measurement.stop()
+    partial.app_coverage = measured
+    return partial
 
 
 def run_jobs(
@@ -471,17 +555,31 @@ def run_jobs(
     *,
     jobs: int,
     on_progress: Callable[[int, int], None] | None = None,
+    app_coverage: bool = False,
 ) -> RunResult:
     """Like :func:`run`, across ``jobs`` processes, each loading the app from ``spec``.
 
     The examples are shared out; each process draws with its own seed derived from the
     run's, so the whole run stays deterministic for one seed and one number of jobs.
+    With ``app_coverage``, each process measures the app's lines (from its import on) and
+    the result holds them all.
     """
     options = options or RunOptions()
     if jobs < 2:
         from .target import load_target
 
-        return run(load_target(spec), options, target=spec, on_progress=on_progress)
+        if not app_coverage:
+            return run(load_target(spec), options, target=spec, on_progress=on_progress)
+        from .appcoverage import Measurement
+
+        measurement = Measurement(spec)
+        measurement.start()
+        try:
+            result = run(load_target(spec), options, target=spec, on_progress=on_progress)
+        finally:
+            measured = measurement.stop()
+        result.app_coverage = measured
+        return result
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
@@ -493,7 +591,7 @@ def run_jobs(
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
         futures = [
-            pool.submit(_job, spec, options, (seed + index) % (1 << 32), share)
+            pool.submit(_job, spec, options, (seed + index) % (1 << 32), share, app_coverage)
             for index, share in enumerate(shares)
             if share
         ]

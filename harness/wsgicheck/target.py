@@ -8,12 +8,15 @@ importable, so an app can import its siblings (the Django fixture imports its pr
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib
 import importlib.util
 import os
 import sys
 import traceback
+import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -21,7 +24,7 @@ from typing import Any
 from .core import WSGIApp
 from .errors import TargetError
 
-__all__ = ["load_target"]
+__all__ = ["load_target", "source_root"]
 
 #: Attribute names tried, in order, when TARGET names no callable (gunicorn's habit, then Flask's).
 DEFAULT_NAMES = ("application", "app")
@@ -39,6 +42,35 @@ def load_target(spec: str) -> WSGIApp:
         article = "an" if kind[:1].lower() in "aeiou" else "a"
         raise TargetError(f"{spec!r} is {article} {kind}, not a callable WSGI application")
     return app  # type: ignore[no-any-return]
+
+
+def source_root(spec: str) -> Path | None:
+    """The folder the app named by ``spec`` comes from, found without importing it.
+
+    For a file, its folder (which :func:`load_target` makes importable); for a module, its
+    top-level package's folder, or the folder of a lone module. None when it cannot be found
+    (:func:`load_target` then says why).
+    """
+    try:
+        source, _ = _split(spec)
+    except TargetError:
+        return None
+    if _is_path(source):
+        path = Path(source).expanduser().resolve()
+        return path.parent if path.is_file() else None
+    if "" not in sys.path and os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    try:
+        found = importlib.util.find_spec(source.partition(".")[0])
+    except (ImportError, ValueError):
+        return None
+    if found is None:
+        return None
+    if found.submodule_search_locations:
+        return Path(next(iter(found.submodule_search_locations))).resolve()
+    if found.origin and os.path.isfile(found.origin):
+        return Path(found.origin).resolve().parent
+    return None
 
 
 def _split(spec: str) -> tuple[str, str | None]:
@@ -73,7 +105,8 @@ def _import_file(source: str) -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     try:
-        spec.loader.exec_module(module)
+        with _warnings_shown():
+            spec.loader.exec_module(module)
     except BaseException as exc:
         del sys.modules[name]
         raise TargetError(f"importing {source!r} failed: {_one_line(exc)}") from exc
@@ -106,7 +139,8 @@ def _import_module(name: str) -> ModuleType:
     if "" not in sys.path and os.getcwd() not in sys.path:
         sys.path.insert(0, os.getcwd())
     try:
-        return importlib.import_module(name)
+        with _warnings_shown():
+            return importlib.import_module(name)
     except ModuleNotFoundError as exc:
         if exc.name is not None and (name == exc.name or name.startswith(exc.name + ".")):
             raise TargetError(f"no module named {name!r} (from {Path.cwd()})") from exc
@@ -140,6 +174,25 @@ def _resolve(module: ModuleType, attribute: str | None, spec: str) -> Any:
         except BaseException as exc:
             raise TargetError(f"calling {path}() failed: {_one_line(exc)}") from exc
     return obj
+
+
+@contextlib.contextmanager
+def _warnings_shown() -> Iterator[None]:
+    """Import the app with warnings shown, not raised.
+
+    A deprecation warning from the app's dependencies (pkg_resources, cgi...) is not a
+    reason to refuse the TARGET, even where warnings are errors (``-W error``, pytest's
+    ``filterwarnings = error``): it is printed once instead.
+    """
+    with warnings.catch_warnings():
+        # The filters stay as they are (an ignored warning stays ignored), except that an
+        # "error" becomes "default": shown, not raised.
+        filters: list[Any] = warnings.filters  # type: ignore[assignment]
+        filters[:] = [
+            ("default", *entry[1:]) if entry[0] == "error" else entry for entry in filters
+        ]
+        warnings._filters_mutated()  # type: ignore[attr-defined]  # as simplefilter() does
+        yield
 
 
 def _one_line(exc: BaseException) -> str:
