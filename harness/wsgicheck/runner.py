@@ -39,6 +39,7 @@ from .reproduce import Reproducers, reproducers
 from .request import Request
 from .response import Response
 from .rules import REGISTRY, Exchange, Finding, Rule, RuleResult, is_failure
+from .strategies import STANDARD_METHODS
 
 if TYPE_CHECKING:
     from .appcoverage import AppCoverage
@@ -236,12 +237,14 @@ _DRAWN_CHOICES = (
 
 
 def _size(request: Request, config: ServerConfig) -> tuple[int, ...]:
-    """How big an example is, to keep the smallest one per rule: the fewest server choices
-    away from the default, then the shortest request."""
+    """How big an example is, to keep the simplest one per rule: the fewest server choices
+    away from the default, then a GET before another standard method before any other,
+    then the fewest header fields, then the shortest request."""
     unusual = sum(
         getattr(config, name) != getattr(_DEFAULT_CONFIG, name) for name in _DRAWN_CHOICES
     )
-    return (unusual, len(request.to_bytes()), len(request.headers))
+    method = 0 if request.method == "GET" else 1 if request.method in STANDARD_METHODS else 2
+    return (unusual, method, len(request.headers), len(request.to_bytes()))
 
 
 class _Collector:
