@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import base64
 import itertools
 import json
@@ -17,7 +18,7 @@ import pytest
 
 import wsgicheck.connection
 from wsgicheck import Client, Framing, Request, ServerConfig
-from wsgicheck.reproduce import curl_command
+from wsgicheck.reproduce import curl_command, python_snippet
 from wsgicheck.rules import Exchange, check_exchange
 from wsgicheck.runner import RunOptions, discover, run, run_jobs
 from wsgicheck.server import Limits, live_server
@@ -276,3 +277,42 @@ def test_the_request_a_failure_names_is_the_one_sent() -> None:
     failure = result.failures["APP-SR-ONCE"]
     assert isinstance(failure.request, Request)
     assert "?" in failure.request.target
+
+
+HOST = (("Host", "localhost"),)
+
+
+@pytest.mark.parametrize(
+    ("fixture", "request_", "config"),
+    [
+        ("mount_prefix", Request(target="/app/x", headers=HOST), ServerConfig(script_name="/app")),
+        (
+            "chunked_body",
+            Request(method="POST", headers=HOST, body=b"a=1", framing=Framing.CHUNKED),
+            ServerConfig(),
+        ),
+    ],
+    ids=["server-choice", "chunked"],
+)
+def test_the_python_reproducer_runs_and_replays_the_finding(
+    fixture: str, request_: Request, config: ServerConfig
+) -> None:
+    """The snippet a report prints is pasted into a shell as is: it must run, import only
+    what it uses, and show the same finding."""
+    target = f"fixtures/hidden/{fixture}.py:app"
+    expected = sys.modules[load_target(target).__module__].EXPECTED
+    snippet = python_snippet(request_, config, target)
+    tree = ast.parse(snippet)
+    imported = {
+        alias.asname or alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom)
+        for alias in node.names
+    }
+    used = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
+    assert imported <= used, imported - used
+    done = subprocess.run(
+        [sys.executable, "-c", snippet], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert expected in done.stdout.split()

@@ -85,23 +85,31 @@ def python_snippet(request: Request, config: ServerConfig, target: str) -> str:
         for each in fields(Request)
         if getattr(request, each.name) != getattr(Request(), each.name)
     ]
-    return (
-        "\n".join(
-            [
-                "from wsgicheck import Client, Framing, Request, ServerConfig",
-                "from wsgicheck.rules import Exchange, check_exchange",
-                "from wsgicheck.target import load_target",
-                "",
-                f"app = load_target({target!r})",
-                f"client = Client(app, config=ServerConfig({', '.join(changed)}))",
-                "response = client.send(Request(",
-                *request_fields,
-                "))",
-                "for finding in check_exchange(Exchange(response)):",
-                "    print(finding.rule, finding.message)",
-            ]
-        )
-        .replace("<Framing.CONTENT_LENGTH: 'content-length'>", "Framing.CONTENT_LENGTH")
+    request_lines = [
+        line.replace("<Framing.CONTENT_LENGTH: 'content-length'>", "Framing.CONTENT_LENGTH")
         .replace("<Framing.CHUNKED: 'chunked'>", "Framing.CHUNKED")
         .replace("<Framing.NONE: 'none'>", "Framing.NONE")
+        for line in request_fields
+    ]
+    # Import only what the snippet uses, so it passes a linter when pasted into a test.
+    names = ["Client", "Request"]
+    if any("Framing." in line for line in request_lines):
+        names.insert(1, "Framing")
+    if changed:
+        names.append("ServerConfig")
+    client = f"Client(app, config=ServerConfig({', '.join(changed)}))" if changed else "Client(app)"
+    return "\n".join(
+        [
+            f"from wsgicheck import {', '.join(names)}",
+            "from wsgicheck.rules import Exchange, check_exchange",
+            "from wsgicheck.target import load_target",
+            "",
+            f"app = load_target({target!r})",
+            f"client = {client}",
+            "response = client.send(Request(",
+            *request_lines,
+            "))",
+            "for finding in check_exchange(Exchange(response)):",
+            "    print(finding.rule, finding.message)",
+        ]
     )
