@@ -50,6 +50,16 @@ def verdict(result: ProbeResult, rule: str) -> str:
     return result.verdicts()[rule]
 
 
+def messages(result: ProbeResult, rule: str) -> list[str]:
+    """What ``rule`` found on the probed server."""
+    return [
+        finding.message
+        for each in result.run.results
+        if each.rule.id == rule
+        for finding in each.findings
+    ]
+
+
 def processes_with(marker: str) -> list[int]:
     """Live processes whose command line holds ``marker`` (zombies are not alive)."""
     found = []
@@ -112,6 +122,8 @@ def test_waitress_keeps_connections_and_decodes_chunked_bodies() -> None:
     assert result.observations["two requests at once"] == "run at the same time"
     assert verdict(result, "ENV-MULTITHREAD-ACCURATE") == "pass"
     assert result.observations["SERVER_SOFTWARE"] == "waitress"
+    # It drops X-Forwarded-For from peers it does not trust (clear_untrusted_proxy_headers).
+    assert any("HTTP_X_FORWARDED_FOR" in each for each in messages(result, "ENV-HTTP-VARS"))
     assert result.observations["wsgi.file_wrapper"] == "offered"
     assert_closed_on_every_path(result)
 
@@ -129,6 +141,10 @@ def test_gunicorn_sync_worker_closes_each_connection_and_leaves_no_process() -> 
     assert verdict(result, "ENV-MULTITHREAD-ACCURATE") == "skip"
     assert verdict(result, "ENV-RUN-ONCE-ACCURATE") == "pass"
     assert result.observations["chunked request body"] == "decoded"
+    # It refuses a lower-case method (a valid token) with a 400 of its own, without Date.
+    assert set(messages(result, "SRV-ADD-REQUIRED-HEADERS")) == {
+        "a 400 response was sent without Date"
+    }
     assert_closed_on_every_path(result)
     # The probe app's file wrappers are gunicorn's own: it takes its sendfile path.
     assert verdict(result, "SRV-FILE-WRAPPER-SEMANTICS") == "pass"
@@ -148,6 +164,9 @@ def test_werkzeug_dev_server() -> None:
     # It offers no wsgi.file_wrapper, so the file-wrapper rules do not apply.
     assert result.observations["wsgi.file_wrapper"] == "not offered"
     assert verdict(result, "SRV-FILE-WRAPPER-FALLBACK") == "skip"
+    # It decodes the path as UTF-8, so a byte that is not UTF-8 arrives as U+FFFD.
+    found = messages(result, "ENV-URL-RECONSTRUCTABLE")
+    assert any("is '/latin-1/\xef\xbf\xbd'" in each for each in found), found
     assert_closed_on_every_path(result)
 
 
@@ -155,6 +174,9 @@ def test_cheroot() -> None:
     result = probed("cheroot")
     assert result.observations["SERVER_SOFTWARE"].startswith("Cheroot/")
     assert result.observations["keep-alive"] == "yes"
+    # It leaves an encoded slash encoded in PATH_INFO.
+    found = messages(result, "ENV-URL-RECONSTRUCTABLE")
+    assert any("is '/a%2Fb/c'" in each for each in found), found
     assert result.observations["chunked request body"] == "decoded"
     assert_closed_on_every_path(result)
 

@@ -415,7 +415,7 @@ def failure_text(rule: Rule, verdict: Verdict, verdicts: Verdicts, settings: Set
         f"    {example.reproducers.curl}",
         "",
         "Reproduce in Python (in memory, exactly):",
-        *[f"    {line}" for line in example.reproducers.python.splitlines()],
+        *[f"    {line}".rstrip() for line in example.reproducers.python.splitlines()],
         "",
         f"Replay this run: --wsgi-seed={verdicts.seed} --wsgi-profile={settings.profile}",
     ]

@@ -61,6 +61,38 @@ def plain(session: Session) -> None:
         session.observations["HTTP/1.0 request answered with"] = response.version
 
 
+#: Targets whose decoding servers disagree on, one oddity each so that a server refusing one
+#: (with its own 400) still shows how it decodes the others.
+ODD_TARGETS = (
+    "/a%2Fb/c",  # an encoded slash inside a segment: PATH_INFO decodes it to "/"
+    "/latin-1/%E9",  # a byte that is not UTF-8: PATH_INFO holds it as U+00E9
+    "/utf-8/%C3%A9",  # UTF-8: PATH_INFO holds its two bytes as two latin-1 characters
+    "/percent/%25/%2e/x",  # %25 decodes once, to "%"; an encoded dot segment stays a segment
+    "//double//slashes/",
+    "/nul/%00",  # a NUL byte: a server may refuse it; if it answers, PATH_INFO carries it
+    "/query?a=%zz&b=%C3%A9&c=1+2&&",  # QUERY_STRING is the raw query, never decoded
+)
+#: Methods a server must pass on as sent: RFC 9110 method tokens are case-sensitive.
+ODD_METHODS = ("PROPFIND", "purge", "M-SEARCH")
+
+
+def odd_targets(session: Session) -> None:
+    """Echo requests with targets, methods and header fields that servers treat differently."""
+    for target in ODD_TARGETS:
+        session.exchange(session.request("echo", target=target))
+    for method in ODD_METHODS:
+        session.exchange(session.request("echo", method=method, target="/method"))
+    # Header fields: repeated (joined into one variable), oddly cased, and a proxy header a
+    # server may drop from peers it does not trust.
+    fields = (
+        ("Accept", "text/plain"),
+        ("accept", "text/html"),
+        ("X-Forwarded-For", "192.0.2.1"),
+        ("X-MiXeD-CaSe", "yes"),
+    )
+    session.exchange(session.request("echo", target="/headers", headers=fields))
+
+
 def keep_alive(session: Session) -> None:
     """Two requests, one after the other, on one connection; then two pipelined."""
     first = session.request("echo", target="/keep-alive/1")
@@ -355,6 +387,7 @@ def together(session: Session) -> None:
 #: The plans, in the order they run.
 PLANS: tuple[Plan, ...] = (
     plain,
+    odd_targets,
     keep_alive,
     closing,
     write,
