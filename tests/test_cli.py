@@ -612,3 +612,45 @@ def test_main_on_a_closed_pipe(monkeypatch: pytest.MonkeyPatch) -> None:
         stdout.flush()  # stdout now goes to devnull: no second error
     finally:
         stdout.close()
+
+
+@pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs a pseudo-terminal")
+def test_a_terminal_gets_a_progress_bar_that_leaves_the_report_alone() -> None:
+    """With stderr on a terminal, ``check`` draws a progress bar there and wipes it at the
+    end; the report on stdout (a pipe) has none of it."""
+    controller, terminal = os.openpty()
+    try:
+        done = subprocess.run(
+            [
+                *(sys.executable, "-m", "wsgicheck", "check"),
+                str(ROOT / "fixtures" / "wsgiapp.py:app"),
+                *("--profile", "quick", "--seed", "1", "--no-database"),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=terminal,
+            timeout=120,
+            cwd=ROOT,
+        )
+        os.close(terminal)
+        terminal = -1
+        drawn = b""
+        while True:
+            try:
+                chunk = os.read(controller, 65536)
+            except OSError:  # EIO: the terminal's other end is closed and drained
+                break
+            if not chunk:
+                break
+            drawn += chunk
+    finally:
+        if terminal != -1:
+            os.close(terminal)
+        os.close(controller)
+    assert done.returncode == 0
+    assert re.search(rb"\[#+ *\] \d+/\d+ examples", drawn), drawn[:200]
+    assert b"50/50 examples" in drawn
+    # Wiped at the end: after the last bar, a carriage return, blanks, a carriage return.
+    wipe = drawn.rsplit(b"examples", 1)[1]
+    assert re.fullmatch(rb"\r +\r", wipe), wipe
+    assert b"\r" not in done.stdout
+    assert done.stdout.splitlines()[-1].startswith(b"passed: 0 rules failed")
