@@ -383,3 +383,44 @@ def test_a_server_that_never_answers_is_given_up_on(tmp_path: Path) -> None:
     assert any("answered nothing" in note for note in result.notes)
     assert {each.status for each in result.run.results} <= {"skip", "pass", "fail"}
     assert processes_with(str(script)) == []
+
+
+KEEPING_SERVER = '''
+"""wsgiref's server behind a start_response that keeps every exc_info it is given."""
+import sys
+from wsgiref.simple_server import make_server
+
+from wsgicheck.target import load_target
+
+KEPT = []
+
+
+def keeping(app):
+    def wrapped(environ, start_response):
+        def keep(status, headers, exc_info=None):
+            if exc_info:
+                KEPT.append(exc_info)
+            return start_response(status, headers, exc_info)
+
+        return app(environ, keep)
+
+    return wrapped
+
+
+host, port, target = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+make_server(host, port, keeping(load_target(target))).serve_forever()
+'''
+
+
+def test_a_server_keeping_exc_info_is_caught(tmp_path: Path) -> None:
+    """SRV-NO-EXC-INFO-REF fires on a server that holds on to exc_info, and names what
+    holds it; the servers that let it go pass (the matrix)."""
+    script = tmp_path / "keeping_server.py"
+    script.write_text(KEEPING_SERVER)
+    result = prober.probe(
+        f"{{python}} {script} {{host}} {{port}} {{app}}", ProbeOptions(examples=0)
+    )
+    assert verdict(result, "SRV-NO-EXC-INFO-REF") == "fail"
+    [message] = messages(result, "SRV-NO-EXC-INFO-REF")
+    assert "held by: tuple" in message
+    assert verdict(probed("wsgiref"), "SRV-NO-EXC-INFO-REF") == "pass"

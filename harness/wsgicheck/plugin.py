@@ -9,6 +9,7 @@ in-process pytest runs (``pytester``) do not see each other's.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import sys
@@ -311,6 +312,9 @@ def _raise_server_errors(errors: list[BaseException]) -> None:
         add_note: Callable[[str], None] | None = getattr(each, "add_note", None)
         if add_note is not None:
             add_note(note)
+        else:  # pragma: no cover - Python 3.10: no add_note(); pytest shows __notes__ still
+            with contextlib.suppress(AttributeError, TypeError):
+                each.__notes__ = [*getattr(each, "__notes__", ()), note]  # type: ignore[attr-defined]
     if len(pending) == 1:
         raise pending[0]
     raise BaseExceptionGroup("wsgicheck's live server failed", pending)

@@ -307,9 +307,11 @@ def raising(session: Session) -> None:
 
 
 def exc_info(session: Session) -> None:
-    """start_response with exc_info before the head went out, and after."""
+    """start_response with exc_info before the head went out, and after; then whether the
+    server kept the exc_info it was given."""
     session.exchange(session.request("exc-info", "before"))
     session.exchange(session.request("exc-info", "after"))
+    session.exchange(session.request("exc-ref"))
 
 
 def binary(session: Session) -> None:

@@ -122,6 +122,11 @@ def _extra(
     notes = record.notes if record is not None else {}
     if "first_block_received" in notes:
         extra["first_block_received"] = notes["first_block_received"] is True
+    if isinstance(notes.get("exc_info_kept"), bool):
+        extra["exc_info_kept"] = notes["exc_info_kept"]
+        holders = notes.get("exc_info_holders")
+        if isinstance(holders, list):
+            extra["exc_info_holders"] = [str(each) for each in holders]
     variant = extra.get("file_wrapper_variant")
     if isinstance(variant, str) and notes.get("file_wrapper") is True:
         extra["file_wrapper_expected"] = scenarios.expected_file_body(variant)

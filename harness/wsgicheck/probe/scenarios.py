@@ -11,9 +11,11 @@ produce (the bytes of a file, the blocks of a body).
 
 from __future__ import annotations
 
+import gc
 import sys
 import tempfile
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -342,6 +344,42 @@ def _exc_info_after(start_response: Callable[..., Any]) -> Iterator[bytes]:
     yield b"start_response returned: the server accepted exc_info after the head\n"
 
 
+def exc_ref(ctx: Context, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+    """start_response with exc_info replaces a 200; once it has returned and the app has left
+    its except block, nothing but the server can still hold the exception: a garbage
+    collection then tells whether the server kept exc_info (and with it the traceback and
+    every frame on it)."""
+    read_body(environ)
+    start_response("200 OK", [TEXT])
+    body = b"the app replaced its 200 with this 500\n"
+    try:
+        ref = _replace_with_exc_info(start_response, [TEXT, _length(body)])
+    except ProbeError:
+        ctx.note("exc_info_raised", True)  # the server re-raised: nothing to judge here
+        return [body]
+    gc.collect()
+    kept = ref()
+    ctx.note("exc_info_kept", kept is not None)
+    if kept is not None:
+        holders = sorted({type(each).__name__ for each in gc.get_referrers(kept)} - {"frame"})
+        ctx.note("exc_info_holders", holders)
+    del kept
+    return [body]
+
+
+def _replace_with_exc_info(
+    start_response: Callable[..., Any], headers: list[tuple[str, str]]
+) -> weakref.ref[ProbeError]:
+    """Raise, pass ``sys.exc_info()`` to start_response, and keep only a weak reference (no
+    name in this frame binds the exception once the except block ends)."""
+    try:
+        raise ProbeError("wsgicheck probe: an error whose exc_info the server must not keep")
+    except ProbeError as exc:
+        ref = weakref.ref(exc)
+        start_response("500 Internal Server Error", headers, sys.exc_info())
+    return ref
+
+
 def binary(ctx: Context, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
     """Every byte value, with a Content-Length or without (``nolength``)."""
     read_body(environ)
@@ -501,6 +539,7 @@ SCENARIOS: dict[str, Scenario] = {
     "bad-headers": bad_headers,
     "raise": raising,
     "exc-info": exc_info,
+    "exc-ref": exc_ref,
     "binary": binary,
     "unbuffered": unbuffered,
     "file-wrapper": file_wrapper,

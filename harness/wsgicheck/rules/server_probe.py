@@ -11,6 +11,9 @@ passed.
 * ``expect`` (dict): an ``Expect: 100-continue`` request whose body the client held back:
   ``continue`` (a 100 came), ``final_first`` (a final response came first), ``version``
   (the HTTP version the server answered with, final or interim).
+* ``exc_info_kept`` (bool) and ``exc_info_holders`` (type names): whether the exception
+  the app passed as exc_info outlived start_response and a garbage collection, and what
+  held it.
 * ``file_wrapper_variant`` (``"file"``, ``"nofileno"``, ``"offset"``, ``"early"``) and
   ``file_wrapper_expected`` (bytes): the body a client should get when the app used
   ``wsgi.file_wrapper`` that way.
@@ -243,3 +246,29 @@ def file_wrapper_semantics(self: Rule, ex: Exchange) -> Iterator[Finding]:
     problem = _body_problem(ex)
     if problem:
         yield self.finding(ex, f"the file wrapper's body is not the file's: {problem}")
+
+
+@rule(
+    "SRV-NO-EXC-INFO-REF",
+    level=Level.SHOULD,
+    binding=Binding.SERVER,
+    section="The start_response() Callable",
+    summary="start_response keeps no reference to exc_info once it has returned",
+    pep="""servers, gateways, or middleware implementing start_response should ensure that
+    no reference is held to the exc_info parameter beyond the duration of the function's
+    execution, to avoid creating a circular reference through the traceback and frames
+    involved.""",
+    applies=lambda ex: isinstance(ex.extra.get("exc_info_kept"), bool) and judgeable(ex),
+    example="""
+bad:  self.exc_info = exc_info            # the traceback and its frames live on
+fix:  try: ... finally: exc_info = None   # drop it before start_response returns""",
+)
+def no_exc_info_ref(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    if ex.extra["exc_info_kept"] is True:
+        holders = ex.extra.get("exc_info_holders") or []
+        held = f" (held by: {', '.join(holders)})" if holders else ""
+        yield self.finding(
+            ex,
+            "the exception passed as exc_info was still alive after start_response returned "
+            f"and a garbage collection ran: the server kept a reference to it{held}",
+        )
