@@ -963,3 +963,39 @@ def test_an_app_is_called_once_per_request_and_may_be_called_again() -> None:
     client = Client(app)
     assert [client.get(path).body for path in ("/a", "/b")] == [b"/a", b"/b"]
     assert calls == ["/a", "/b"]
+
+
+def test_the_server_touches_nothing_of_what_a_generator_delegates_to_but_iteration() -> None:
+    """Finding where a generator yielded follows ``yield from`` into real generators only:
+    an iterable of the app's behind it is iterated, never inspected (SRV-NO-OTHER-ITER-ATTRS;
+    the probe found this with the app given as a class)."""
+    touched: list[str] = []
+
+    class Delegate:
+        def __init__(self) -> None:
+            self.blocks = iter([b"one", b"two"])
+
+        def __iter__(self) -> Delegate:
+            return self
+
+        def __next__(self) -> bytes:
+            return next(self.blocks)
+
+        def __getattr__(self, name: str) -> Any:
+            touched.append(name)
+            raise AttributeError(name)
+
+    def app(environ: dict[str, Any], start_response: Any) -> Any:
+        start_response("200 OK", [("Content-Type", "text/plain")])
+
+        def body() -> Any:
+            yield from Delegate()
+
+        return body()
+
+    response = Client(app).get("/")
+    assert response.body == b"onetwo"
+    assert touched == []
+    yields = [event for event in response.trace if type(event).__name__ == "Yielded"]
+    assert len(yields) == 2
+    assert all(event.where is not None and event.where.function == "body" for event in yields)

@@ -15,6 +15,7 @@ import platform
 import signal
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -412,15 +413,52 @@ make_server(host, port, keeping(load_target(target))).serve_forever()
 '''
 
 
+def probe_script(folder: Path, source: str, **options: Any) -> ProbeResult:
+    """Probe a server written for one test: ``source`` run as ``SCRIPT HOST PORT APP``."""
+    script = folder / "server_under_test.py"
+    script.write_text(source)
+    template = f"{{python}} {script} {{host}} {{port}} {{app}}"
+    return prober.probe(template, ProbeOptions(examples=0, **options))
+
+
 def test_a_server_keeping_exc_info_is_caught(tmp_path: Path) -> None:
     """SRV-NO-EXC-INFO-REF fires on a server that holds on to exc_info, and names what
     holds it; the servers that let it go pass (the matrix)."""
-    script = tmp_path / "keeping_server.py"
-    script.write_text(KEEPING_SERVER)
-    result = prober.probe(
-        f"{{python}} {script} {{host}} {{port}} {{app}}", ProbeOptions(examples=0)
-    )
+    result = probe_script(tmp_path, KEEPING_SERVER)
     assert verdict(result, "SRV-NO-EXC-INFO-REF") == "fail"
     [message] = messages(result, "SRV-NO-EXC-INFO-REF")
     assert "held by: tuple" in message
     assert verdict(probed("wsgiref"), "SRV-NO-EXC-INFO-REF") == "pass"
+
+
+CLASS_REFUSING_SERVER = '''
+"""wsgiref's server, refusing an app given as a class."""
+import inspect
+import sys
+from wsgiref.simple_server import make_server
+
+from wsgicheck.target import load_target
+
+host, port, target = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+app = load_target(target)
+if inspect.isclass(app):
+    sys.exit("TypeError: the WSGI app must not be a class")
+make_server(host, port, app).serve_forever()
+'''
+
+
+def test_a_server_refusing_an_app_class_is_caught(tmp_path: Path) -> None:
+    """SRV-CALLABLE-OPAQUE: the server is started again with the app as a function, a
+    class, a bound method and a partial; one that refuses a class fails the rule, and the
+    real servers, which take them all, pass (the matrix)."""
+    result = probe_script(tmp_path, CLASS_REFUSING_SERVER)
+    assert verdict(result, "SRV-CALLABLE-OPAQUE") == "fail"
+    [message] = messages(result, "SRV-CALLABLE-OPAQUE")
+    assert message.startswith("with the app given as a class: the server did not start")
+    assert "must not be a class" in message
+    plain = probe_script(tmp_path, CLASS_REFUSING_SERVER, callables=False)
+    assert verdict(plain, "SRV-CALLABLE-OPAQUE") == "skip"
+    own = probed("wsgicheck")
+    kinds = {each.extra.get("callable_kind") for each in own.exchanges} - {None}
+    assert kinds == {"function", "class", "bound method", "functools.partial"}
+    assert verdict(own, "SRV-CALLABLE-OPAQUE") == "pass"

@@ -109,10 +109,14 @@ def http_date(_now: Callable[[], float] = time.time) -> str:
 
 
 def _yield_location(generator: Any) -> tuple[str, int, str] | None:
-    """Where the innermost generator (following ``yield from``) is suspended."""
+    """Where the innermost generator (following ``yield from``) is suspended.
+
+    Only real generators are followed: what a generator delegates to may be any iterable of
+    the app's, and a server may touch nothing of it but iteration (SRV-NO-OTHER-ITER-ATTRS).
+    """
     while True:
-        inner = getattr(generator, "gi_yieldfrom", None)
-        if inner is None or getattr(inner, "gi_frame", None) is None:
+        inner = generator.gi_yieldfrom
+        if type(inner) is not GeneratorType or inner.gi_frame is None:
             break
         generator = inner
     frame = generator.gi_frame

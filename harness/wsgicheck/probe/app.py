@@ -10,9 +10,10 @@ which cannot travel.
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from ..rules import REGISTRY, Exchange
@@ -21,7 +22,7 @@ from .channel import Channel
 from .codec import encode, encode_events, qualified_name
 from .scenarios import ENVIRON_KEY, SCENARIOS, Context, echo, parse_header
 
-__all__ = ["LIVE_RULES", "app", "make_app"]
+__all__ = ["LIVE_RULES", "AppClass", "app", "as_function", "as_method", "as_partial", "make_app"]
 
 #: Rules that inspect the server's objects (their methods, their signatures): judged here,
 #: where the objects are; the prober takes their verdicts from the record.
@@ -97,3 +98,46 @@ def make_app(channel: Channel | None) -> Validator:
 #: What servers load: ``wsgicheck.probe.app:app``, reporting to the prober that started the
 #: server (its channel is in this process's environment).
 app = make_app(Channel.from_environment())
+
+
+# The same app as every other kind of callable a server may be given (``CALLABLE_KINDS`` in
+# .scenarios names them): PEP 3333 says the server must only call it, whatever it is
+# (``SRV-CALLABLE-OPAQUE``). ``app`` itself is an instance with ``__call__``.
+
+
+def as_function(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+    """The probe app as a plain function."""
+    return app(environ, start_response)
+
+
+class AppClass:
+    """The probe app as a class: calling it makes the response iterable (the PEP's
+    ``AppClass`` example), which the server iterates and closes."""
+
+    def __init__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> None:
+        self._result = app(environ, start_response)
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield from self._result
+
+    def close(self) -> None:
+        close = getattr(self._result, "close", None)
+        if close is not None:
+            close()
+
+
+class _Holder:
+    def call(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        return app(environ, start_response)
+
+
+def _with_app(
+    inner: Callable[..., Any], environ: dict[str, Any], start_response: Callable[..., Any]
+) -> Any:
+    return inner(environ, start_response)
+
+
+#: The probe app as a bound method.
+as_method = _Holder().call
+#: The probe app as a ``functools.partial`` object.
+as_partial = functools.partial(_with_app, app)

@@ -24,9 +24,10 @@ from .channel import ENV_VAR, Channel
 from .corpus import PLANS, drawn_requests
 from .differences import environ_differences
 from .judge import Judged, add_shared_evidence, judge, records_by_id, smallest, to_exchange
-from .process import ServerProcess, free_port
+from .process import ServerProcess, ServerStartError, free_port
 from .result import ProbeOptions, ProbeResult
-from .servers import PROBE_APP, command_line, resolve
+from .scenarios import CALLABLE_KINDS
+from .servers import PROBE_APP, PROBE_MODULE, command_line, resolve
 from .session import Sent, Session
 
 __all__ = ["probe"]
@@ -86,6 +87,11 @@ def probe(
             process.stop(options.stop_timeout)
         server_log = process.log()
         records = records_by_id(channel.records())
+        others = (
+            _other_callables(template, options, Path(directory), on_step)
+            if options.callables
+            else []
+        )
     judged: list[Judged] = []
     for sent in session.sent:
         record = records.get(sent.probe_id)
@@ -103,6 +109,7 @@ def probe(
         if record is not None and "record_error" in record.notes:
             notes.append(f"probe {sent.probe_id}: {record.notes['record_error']}")
         judged.append(to_exchange(sent, record, server_log))
+    judged.extend(others)
     add_shared_evidence(judged)
     results, errors = judge(judged)
     notes.extend(errors)
@@ -164,6 +171,39 @@ def _send_all(
             notes.append(f"generated probe {sent.probe_id}: {type(exc).__name__}: {exc}")
             if not process.alive():
                 return
+
+
+def _other_callables(
+    template: str, options: ProbeOptions, directory: Path, on_step: Callable[[str], None] | None
+) -> list[Judged]:
+    """Start the server once per other kind of callable, each time with the same probe app
+    in that form, and send each one echo request (PEP 3333: the server only calls it)."""
+    judged: list[Judged] = []
+    for number, (kind, name) in enumerate(CALLABLE_KINDS.items(), 1):
+        if on_step is not None:
+            on_step(f"the app as a {kind}")
+        folder = directory / f"callable-{number}"
+        folder.mkdir()
+        port = free_port(options.host)
+        argv = command_line(template, host=options.host, port=port, app=f"{PROBE_MODULE}:{name}")
+        channel = Channel(folder)
+        process = ServerProcess(argv, env=_environment(str(folder)), log_path=folder / "log")
+        session = Session(options.host, port, channel, timeout=options.timeout)
+        sent = session.request("echo", target=f"/callable/{name}")
+        sent.extra["callable_kind"] = kind
+        try:
+            process.start(options.host, port, timeout=options.start_timeout)
+            session.exchange(sent)
+            _settle(session, channel, options.timeout)
+        except ServerStartError as exc:
+            sent.extra["callable_error"] = f"the server did not start: {exc}"
+        except OSError as exc:
+            sent.extra["callable_error"] = f"{type(exc).__name__}: {exc}"
+        finally:
+            process.stop(options.stop_timeout)
+        record = records_by_id(channel.records()).get(sent.probe_id)
+        judged.append(to_exchange(sent, record, process.log()))
+    return judged
 
 
 def _settle(session: Session, channel: Channel, timeout: float) -> None:

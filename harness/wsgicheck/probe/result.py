@@ -32,6 +32,9 @@ class ProbeOptions:
     #: Seconds the server has to exit after SIGTERM, before SIGKILL.
     stop_timeout: float = 5.0
     host: str = "127.0.0.1"
+    #: Also start the server once per other kind of callable (function, class, bound
+    #: method, ``functools.partial``), one request each (``SRV-CALLABLE-OPAQUE``).
+    callables: bool = True
 
     def __post_init__(self) -> None:
         if self.examples < 0:

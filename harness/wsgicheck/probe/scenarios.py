@@ -24,6 +24,7 @@ from .channel import Channel
 
 __all__ = [
     "BINARY_BODY",
+    "CALLABLE_KINDS",
     "FILE_DATA",
     "HEADER",
     "SCENARIOS",
@@ -32,6 +33,14 @@ __all__ = [
     "expected_file_body",
     "parse_header",
 ]
+
+#: The probe app as other kinds of callable: kind → its name in ``wsgicheck.probe.app``.
+CALLABLE_KINDS = {
+    "function": "as_function",
+    "class": "AppClass",
+    "bound method": "as_method",
+    "functools.partial": "as_partial",
+}
 
 #: The request header naming the probe id and scenario, and its environ key.
 HEADER = "X-Wsgicheck-Probe"

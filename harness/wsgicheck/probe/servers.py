@@ -16,10 +16,12 @@ from dataclasses import dataclass
 
 from ..errors import UsageError
 
-__all__ = ["KNOWN_SERVERS", "PROBE_APP", "KnownServer", "command_line", "resolve"]
+__all__ = ["KNOWN_SERVERS", "PROBE_APP", "PROBE_MODULE", "KnownServer", "command_line", "resolve"]
 
-#: The app every server is given.
-PROBE_APP = "wsgicheck.probe.app:app"
+#: The app every server is given, and the module it lives in (which also holds the same app
+#: as other kinds of callable).
+PROBE_MODULE = "wsgicheck.probe.app"
+PROBE_APP = f"{PROBE_MODULE}:app"
 FIELDS = ("app", "host", "port", "python")
 
 

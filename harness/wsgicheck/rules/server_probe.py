@@ -11,6 +11,8 @@ passed.
 * ``expect`` (dict): an ``Expect: 100-continue`` request whose body the client held back:
   ``continue`` (a 100 came), ``final_first`` (a final response came first), ``version``
   (the HTTP version the server answered with, final or interim).
+* ``callable_kind`` (str) and ``callable_error``: the server was started with the probe app
+  as another kind of callable (function, class, bound method, ``functools.partial``).
 * ``exc_info_kept`` (bool) and ``exc_info_holders`` (type names): whether the exception
   the app passed as exc_info outlived start_response and a garbage collection, and what
   held it.
@@ -272,3 +274,32 @@ def no_exc_info_ref(self: Rule, ex: Exchange) -> Iterator[Finding]:
             "the exception passed as exc_info was still alive after start_response returned "
             f"and a garbage collection ran: the server kept a reference to it{held}",
         )
+
+
+@rule(
+    "SRV-CALLABLE-OPAQUE",
+    level=Level.MUST,
+    binding=Binding.SERVER,
+    section="The Application/Framework Side",
+    summary="the server takes the app as any kind of callable: function, class, method, "
+    "instance, partial",
+    pep="""The application object is simply a callable object that accepts two arguments.
+    The term "object" should not be misconstrued as requiring an actual object instance: a
+    function, method, class, or instance with a __call__ method are all acceptable for use
+    as an application object.""",
+    applies=lambda ex: isinstance(ex.extra.get("callable_kind"), str),
+    example="""
+bad:  if not inspect.isfunction(app): raise TypeError("not a WSGI app")
+fix:  if not callable(app): ...          # then only ever call it: app(environ, start_response)""",
+)
+def callable_opaque(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    kind = ex.extra["callable_kind"]
+    error = ex.extra.get("callable_error")
+    if isinstance(error, str):
+        yield self.finding(ex, f"with the app given as a {kind}: {error}")
+        return
+    status = ex.response.status_code
+    if not ex.app_ran or status != 200:
+        answered = f"answered {status}" if status else "did not answer"
+        ran = "the app ran" if ex.app_ran else "the app never ran"
+        yield self.finding(ex, f"with the app given as a {kind}, the server {answered} and {ran}")
