@@ -234,6 +234,14 @@ def test_cli_probe_json_report(capsys: pytest.CaptureFixture[str]) -> None:
     assert entry["failed"] is False
     assert {item["status"] for item in entry["results"]} <= {"pass", "skip"}
     assert entry["probe"]["observations"]["keep-alive"] == "yes"
+    callable_opaque = [each for each in entry["results"] if each["rule"] == "SRV-CALLABLE-OPAQUE"]
+    assert callable_opaque[0]["status"] == "pass"
+    # --no-callables leaves the restarts out, so the rule has nothing to judge.
+    status = main(["probe", "wsgicheck", "--format", "json", "--examples", "0", "--no-callables"])
+    [entry] = json.loads(capsys.readouterr().out)["probes"]
+    assert status == 0
+    verdicts = {each["rule"]: each["status"] for each in entry["results"]}
+    assert verdicts["SRV-CALLABLE-OPAQUE"] == "skip"
 
 
 def test_cli_probe_text_and_matrix_outputs(

@@ -42,6 +42,13 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
     )
     probe.add_argument("--seed", type=int, help="replay the same generated requests")
     probe.add_argument(
+        "--no-callables",
+        dest="callables",
+        action="store_false",
+        help="skip restarting the server with the app as other kinds of callable "
+        "(SRV-CALLABLE-OPAQUE is then skipped)",
+    )
+    probe.add_argument(
         "--timeout", type=float, default=5.0, metavar="SECONDS", help="limit of each read (5)"
     )
     probe.add_argument(
@@ -73,6 +80,7 @@ def run(args: argparse.Namespace) -> int:
             seed=args.seed,
             timeout=args.timeout,
             start_timeout=args.start_timeout,
+            callables=args.callables,
         )
     except ValueError as exc:
         raise UsageError(str(exc)) from None
