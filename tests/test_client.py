@@ -514,3 +514,21 @@ def test_seed_app_answers_an_unknown_path_with_404(seed: tuple[Client, str]) -> 
     response = client.get("/no/such/page")
     assert response.status_code == 404
     assert_clean(response)
+
+
+def test_a_response_replaced_keeps_the_exchange_and_changes_only_what_is_asked() -> None:
+    """``Response.replace`` shows a rule what a differently behaved server sends."""
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"hello"]
+
+    real = Client(app).get("/")
+    cut = real.replace(body=b"hel", complete=False)
+    assert (cut.body, cut.complete, cut.status_code) == (b"hel", False, 200)
+    assert cut.request is real.request and cut.environ is real.environ
+    assert list(cut.trace) == list(real.trace)
+    fewer = real.replace(list(real.trace)[:1])
+    assert list(fewer.trace) == list(real.trace)[:1]
+    with pytest.raises(TypeError, match="cannot change environ"):
+        real.replace(environ={})

@@ -15,7 +15,6 @@ import http.client
 import io
 import sys
 from collections.abc import Callable, Iterator
-from dataclasses import fields
 from typing import Any
 
 import pytest
@@ -47,28 +46,7 @@ def memory(app: App, method: str = "GET", target: str = "/", **options: Any) -> 
 
 def doctored(real: Response, events: list[Event] | None = None, **changes: Any) -> Exchange:
     """``real`` as a broken server would have recorded it (source "socket")."""
-    kept = list(real.trace) if events is None else events
-    log = [(type(event), *(getattr(event, f.name) for f in fields(event))) for event in kept]
-    values: dict[str, Any] = {
-        "status_code": real.status_code,
-        "reason": real.reason,
-        "headers": real.headers,
-        "body": real.body,
-        "complete": real.complete,
-    }
-    values.update(changes)
-    response = Response(
-        real.request,
-        values["status_code"],
-        values["reason"],
-        values["headers"],
-        values["body"],
-        values["complete"],
-        real.environ,
-        log,
-        request_body_size=real.request_body_size,
-    )
-    return Exchange(response, source="socket")
+    return Exchange(real.replace(events, **changes), source="socket")
 
 
 @pytest.fixture

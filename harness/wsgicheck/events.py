@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any, NamedTuple, TypeVar, overload
 
 __all__ = [
@@ -41,6 +41,7 @@ __all__ = [
     "WriteCalled",
     "Yielded",
     "caller_location",
+    "raw_event",
 ]
 
 
@@ -283,6 +284,11 @@ E = TypeVar("E", bound=Event)
 
 #: What the core appends: the event class followed by its field values, in field order.
 RawEvent = tuple[Any, ...]
+
+
+def raw_event(event: Event) -> RawEvent:
+    """An event back as the core records it: its class, then its fields in order."""
+    return (type(event), *(getattr(event, each.name) for each in fields(event)))
 
 
 class Trace(Sequence[Event]):

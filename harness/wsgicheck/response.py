@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json as _json
+from collections.abc import Iterable
 from typing import Any
 
-from .events import RawEvent, Trace
+from .events import Event, RawEvent, Trace, raw_event
 from .request import Request
 
 __all__ = ["Response"]
@@ -72,6 +73,32 @@ class Response:
             len(request.body) if request_body_size is None else (request_body_size)
         )
         self.body_size = len(body) if body_size is None else body_size
+
+    #: What :meth:`replace` may change: what the client received.
+    _REPLACEABLE = frozenset({"status_code", "reason", "headers", "body", "complete"})
+
+    def replace(self, events: Iterable[Event] | None = None, **changes: Any) -> Response:
+        """This exchange as a server behaving differently would have recorded it: the same
+        request and environ, with ``changes`` to what the client received (``status_code``,
+        ``reason``, ``headers``, ``body``, ``complete``) and, if given, other ``events``.
+        For showing a server rule what a broken server does."""
+        unknown = set(changes) - self._REPLACEABLE
+        if unknown:
+            raise TypeError(f"Response.replace: cannot change {', '.join(sorted(unknown))}")
+        values = {name: getattr(self, name) for name in self._REPLACEABLE} | changes
+        kept = self.trace if events is None else events
+        return Response(
+            self.request,
+            values["status_code"],
+            values["reason"],
+            values["headers"],
+            values["body"],
+            values["complete"],
+            self.environ,
+            [raw_event(event) for event in kept],
+            self.errors,
+            request_body_size=self.request_body_size,
+        )
 
     @property
     def trace(self) -> Trace:

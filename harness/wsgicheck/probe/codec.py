@@ -10,11 +10,10 @@ stand-in whose class has the original's name, so a rule's message names the real
 from __future__ import annotations
 
 import base64
-import dataclasses
 from typing import Any
 
 from .. import events as event_types
-from ..events import Event, RawEvent
+from ..events import Event, RawEvent, raw_event
 
 __all__ = ["Opaque", "decode", "decode_events", "encode", "encode_events", "type_named"]
 
@@ -116,8 +115,7 @@ def encode_events(events: tuple[Event, ...] | list[Event]) -> list[Any]:
     """A trace as JSON-safe data: each event's class name and its fields in order."""
     out = []
     for event in events:
-        values = [getattr(event, field.name) for field in dataclasses.fields(event)]
-        out.append({"event": type(event).__name__, "fields": encode(tuple(values))})
+        out.append({"event": type(event).__name__, "fields": encode(raw_event(event)[1:])})
     return out
 
 
