@@ -78,24 +78,22 @@ CALL_RULES = (
 BODY_KEPT = 1 << 20
 
 
-class WSGIViolation(AssertionError):
+class _FindingReport(Exception):
+    """An exception or warning made from a finding: its text names the rule and the place."""
+
+    def __init__(self, finding: Finding) -> None:
+        where = f" (at {finding.where})" if finding.where else ""
+        super().__init__(f"{finding.rule}: {finding.message}{where}")
+        self.finding = finding
+        self.rule = finding.rule
+
+
+class WSGIViolation(_FindingReport, AssertionError):
     """A MUST rule was broken (or a SHOULD rule, in strict mode)."""
 
-    def __init__(self, finding: Finding) -> None:
-        where = f" (at {finding.where})" if finding.where else ""
-        super().__init__(f"{finding.rule}: {finding.message}{where}")
-        self.finding = finding
-        self.rule = finding.rule
 
-
-class WSGIWarning(UserWarning):
+class WSGIWarning(_FindingReport, UserWarning):
     """A SHOULD rule was broken."""
-
-    def __init__(self, finding: Finding) -> None:
-        where = f" (at {finding.where})" if finding.where else ""
-        super().__init__(f"{finding.rule}: {finding.message}{where}")
-        self.finding = finding
-        self.rule = finding.rule
 
 
 class Validator:
