@@ -526,7 +526,8 @@ def test_a_response_replaced_keeps_the_exchange_and_changes_only_what_is_asked()
     real = Client(app).get("/")
     cut = real.replace(body=b"hel", complete=False)
     assert (cut.body, cut.complete, cut.status_code) == (b"hel", False, 200)
-    assert cut.request is real.request and cut.environ is real.environ
+    assert cut.request is real.request
+    assert cut.environ is real.environ
     assert list(cut.trace) == list(real.trace)
     fewer = real.replace(list(real.trace)[:1])
     assert list(fewer.trace) == list(real.trace)[:1]

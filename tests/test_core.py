@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from wsgicheck import Client, RefusedCall, Request, ServerConfig
+from wsgicheck import Client, RefusedCall, Request, ServerConfig, validator
 from wsgicheck.client import MemorySink
 from wsgicheck.core import _Exchange, run_app
 from wsgicheck.environ import build_environ
@@ -965,10 +965,14 @@ def test_an_app_is_called_once_per_request_and_may_be_called_again() -> None:
     assert calls == ["/a", "/b"]
 
 
-def test_the_server_touches_nothing_of_what_a_generator_delegates_to_but_iteration() -> None:
+@pytest.mark.parametrize("validated", [False, True], ids=["core", "validator"])
+def test_the_server_touches_nothing_of_what_a_generator_delegates_to_but_iteration(
+    validated: bool,
+) -> None:
     """Finding where a generator yielded follows ``yield from`` into real generators only:
     an iterable of the app's behind it is iterated, never inspected (SRV-NO-OTHER-ITER-ATTRS;
-    the probe found this with the app given as a class)."""
+    the probe found this with the app given as a class). The validator, which locates the
+    app's yields itself, holds to the same."""
     touched: list[str] = []
 
     class Delegate:
@@ -993,9 +997,11 @@ def test_the_server_touches_nothing_of_what_a_generator_delegates_to_but_iterati
 
         return body()
 
-    response = Client(app).get("/")
+    response = Client(validator(app, collect=True) if validated else app).get("/")
     assert response.body == b"onetwo"
     assert touched == []
+    if validated:
+        return
     yields = [event for event in response.trace if type(event).__name__ == "Yielded"]
     assert len(yields) == 2
     assert all(event.where is not None and event.where.function == "body" for event in yields)

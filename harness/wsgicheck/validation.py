@@ -23,6 +23,7 @@ import sys
 import threading
 import warnings
 from collections.abc import Callable, Iterable, Iterator
+from types import GeneratorType
 from typing import Any
 from urllib.parse import quote
 
@@ -435,7 +436,7 @@ class _Iterable:
         invocation = self._invocation
         if self._iterator is None:
             self._iterator = iter(self._result)
-            self._generator = hasattr(self._iterator, "gi_frame")
+            self._generator = type(self._iterator) is GeneratorType
         try:
             block = next(self._iterator)
         except StopIteration:
