@@ -7,10 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from wsgicheck.rules import REGISTRY
+from wsgicheck.rules import REGISTRY, Rule
 
 SPECS = Path(__file__).resolve().parent.parent / "specs"
 CATALOGUE = SPECS / "pep3333-rules.md"
+#: The PEP's own text (reStructuredText, as published in the peps repository).
+PEP = SPECS / "pep-3333.rst"
 TRACE = SPECS / "traceability"
 
 _row_re = re.compile(r"^\| `([A-Z0-9-]+)` \| ([^|]+) \|")
@@ -85,3 +87,44 @@ def test_each_rules_covers_matches_the_rows_naming_it() -> None:
         if set(each.covers) != naming[each.id]
     }
     assert mismatched == {}
+
+
+def pep_as_read() -> str:
+    """The PEP's words as a reader sees them: inline markup (``literal``, **must**,
+    *emphasis*, :rfc:`2616`, `Section`_) reduced to its text, whitespace collapsed."""
+    text = PEP.read_text(encoding="utf-8")
+    text = re.sub(r":rfc:`(\d+)`", r"RFC \1", text)
+    text = re.sub(r"``(.+?)``", r"\1", text, flags=re.S)
+    text = re.sub(r"`([^`<]+?)`_", r"\1", text)
+    text = re.sub(r"\*\*(.+?)\*\*", r"\1", text, flags=re.S)
+    text = re.sub(r"(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*", r"\1", text, flags=re.S)
+    return " ".join(text.split())
+
+
+QUOTING = [each for each in REGISTRY if each.source != "wsgicheck"]
+
+
+@pytest.mark.parametrize("rule", QUOTING, ids=[each.id for each in QUOTING])
+def test_every_pep_quote_occurs_word_for_word_in_the_pep(rule: Rule) -> None:
+    """A rule's ``pep`` is a quote: each part between "..." occurs in the PEP, in order."""
+    text = pep_as_read()
+    position = 0
+    for part in (piece.strip() for piece in rule.pep.split("...")):
+        if not part:
+            continue
+        found = text.find(part, position)
+        assert found >= 0, f"{rule.id}: not in PEP 3333 after offset {position}: {part!r}"
+        position = found + len(part)
+
+
+def test_every_rule_names_its_source() -> None:
+    """PEP 3333, an RFC 9110/9112 section, or wsgicheck's own (the HARNESS rules only)."""
+    rfc = r"RFC 911[02] §[0-9.]+(, §[0-9.]+)*"
+    source_re = re.compile(rf"PEP 3333|{rfc}(; {rfc})*")
+    wrong = {
+        each.id: each.source
+        for each in REGISTRY
+        if not source_re.fullmatch(each.source)
+        and not (each.source == "wsgicheck" and each.id.startswith("HARNESS-"))
+    }
+    assert wrong == {}

@@ -39,10 +39,11 @@ def _called(ex: Exchange) -> bool:
     "APP-STATUS-STR",
     level=Level.MUST,
     binding=Binding.APP,
-    section="A Note On String Types; The start_response() Callable",
+    section="Unicode Issues; The start_response() Callable",
     summary="status is a native str, not bytes",
-    pep="""The status argument is a status string of the form "999 Message here" ...
-    strings passed to or from the server must be of type str.""",
+    pep="""all strings passed to or from the server must be of type str or bytes, never
+    unicode. ... Note also that strings passed to start_response() as a status or as
+    response headers must follow RFC 2616 with respect to encoding.""",
     applies=_called,
     example="""
 bad:  start_response(b"200 OK", headers)
@@ -58,9 +59,10 @@ def status_str(self: Rule, ex: Exchange) -> Iterator[Finding]:
     binding=Binding.APP,
     section="Specification Details; " + SECTION,
     summary="status is a 3-digit code, one space and a reason phrase, nothing around them",
-    pep="""The status argument is a status string of the form "999 Message here" ... a
-    status code and a reason phrase, in that order and separated by a single space, with no
-    surrounding whitespace or other characters.""",
+    pep="""The status argument is an HTTP "status" string like "200 OK" or "404 Not Found".
+    That is, it is a string consisting of a Status-Code and a Reason-Phrase, in that
+    order and separated by a single space, with no surrounding whitespace or other
+    characters.""",
     applies=_called,
     example="""
 bad:  start_response("200", headers)     # no reason phrase
@@ -77,8 +79,8 @@ def status_format(self: Rule, ex: Exchange) -> Iterator[Finding]:
     binding=Binding.APP,
     section=SECTION,
     summary="status holds no control characters (no CR, LF, NUL...)",
-    pep="""(Note: it must not contain control characters, and must not be terminated with a
-    carriage return, linefeed, or combination thereof.)""",
+    pep="""The string must not contain control characters, and must not be terminated with a
+    carriage return, linefeed, or combination thereof.""",
     applies=_called,
     example="""
 bad:  start_response("200 OK\\r\\n", headers)   # response splitting
@@ -94,8 +96,8 @@ def status_no_control(self: Rule, ex: Exchange) -> Iterator[Finding]:
     binding=Binding.APP,
     section=SECTION + "; RFC 9110 §15.2",
     summary="status is a final status (2xx-5xx); a WSGI app cannot send 1xx interim answers",
-    pep="""The status argument is a status string ... the HTTP status of the response.
-    (RFC 9110 §15.2: a 1xx response is interim, sent before the final response.)""",
+    pep="""The status argument is an HTTP "status" string like "200 OK" or "404 Not Found".""",
+    source="RFC 9110 §15.2",
     covers=(),
     applies=_called,
     example="""
@@ -112,10 +114,10 @@ def status_final(self: Rule, ex: Exchange) -> Iterator[Finding]:
     binding=Binding.APP,
     section="Unicode Issues; A Note On String Types",
     summary="status and header strings hold only code points U+0000-U+00FF (latin-1)",
-    pep="""HTTP does not directly support Unicode ... all strings passed to or from the server
-    must be of type str ... and contain only code points representable in ISO-8859-1
-    encoding (\\u0000 through \\u00FF, inclusive). It is a fatal error for an application to
-    supply strings containing any other Unicode character or code point.""",
+    pep="""all "strings" referred to in this specification must contain only code points
+    representable in ISO-8859-1 encoding (\\u0000 through \\u00FF, inclusive). It is a
+    fatal error for an application to supply strings containing any other Unicode
+    character or code point.""",
     applies=_called,
     example="""
 bad:  ("Content-Disposition", "attachment; filename=résumé€.pdf")
@@ -133,7 +135,7 @@ def status_headers_latin1(self: Rule, ex: Exchange) -> Iterator[Finding]:
     section=SECTION,
     summary="response_headers is a real list (type(headers) is list)",
     pep="""The response_headers argument is a list of (header_name, header_value) tuples. It
-    must be a Python list; i.e. type(response_headers) is ListType.""",
+    must be a Python list; i.e. type(response_headers) is ListType""",
     applies=_called,
     example="""
 bad:  start_response("200 OK", (("Content-Type", "text/plain"),))
@@ -165,8 +167,8 @@ def headers_tuples(self: Rule, ex: Exchange) -> Iterator[Finding]:
     binding=Binding.APP,
     section="A Note On String Types; Unicode Issues",
     summary="header names and values are native str",
-    pep="""... "native" strings (which are always implemented using a type named str) that
-    are used for request/response headers and metadata.""",
+    pep=""""Native" strings (which are always implemented using the type named str) that are
+    used for request/response headers and metadata""",
     applies=_called,
     example="""
 bad:  [("Content-Length", 12)]
@@ -249,8 +251,9 @@ def no_hop_by_hop(self: Rule, ex: Exchange) -> Iterator[Finding]:
     binding=Binding.APP,
     section="Handling the Content-Length Header; Other HTTP Features",
     summary="no Transfer-Encoding header: the app applies no transfer-coding",
-    pep="""... applications must not apply any kind of "transfer-encoding" to their output,
-    ... (i.e. chunking, gzip as a transfer-encoding).""",
+    pep="""(Note: applications and middleware must not apply any kind of Transfer-Encoding to
+    their output, such as chunking or gzipping; as "hop-by-hop" operations, these
+    encodings are the province of the actual web server/gateway.""",
     covers=("APP-NO-TRANSFER-ENCODING", "MW-NO-TRANSFER-ENCODING"),
     applies=_called,
     example="""
@@ -267,9 +270,9 @@ def no_transfer_encoding(self: Rule, ex: Exchange) -> Iterator[Finding]:
     binding=Binding.APP,
     section="Handling the Content-Length Header; RFC 9110 §8.6",
     summary="a Content-Length header is a decimal number, and repeats of it agree",
-    pep="""If the application supplies a Content-Length header, the server should not
-    transmit more bytes to the client than the header allows. (RFC 9110 §8.6:
-    Content-Length = 1*DIGIT.)""",
+    pep="""If the application supplies a Content-Length header, the server should not transmit
+    more bytes to the client than the header allows""",
+    source="RFC 9110 §8.6",
     covers=(),
     applies=_called,
     example="""

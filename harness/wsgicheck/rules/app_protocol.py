@@ -47,7 +47,7 @@ def callable_two_positional(self: Rule, ex: Exchange) -> Iterator[Finding]:
     binding=Binding.APP,
     section="The Application/Framework Side",
     summary="the application can be called again for the same request",
-    pep="""The application object must be able to be invoked more than once, as virtually all
+    pep="""Application objects must be able to be invoked more than once, as virtually all
     servers/gateways (other than CGI) will make such repeated requests.""",
     applies=lambda ex: ex.previous is not None and ex.app_ran,
     example="""
@@ -111,8 +111,9 @@ def sr_positional(self: Rule, ex: Exchange) -> Iterator[Finding]:
     binding=Binding.APP,
     section="Specification Details",
     summary="the application calls start_response for every request, even with no body",
-    pep="""The application object must ... invoke start_response before returning the
-    response body ... (the example gateway raises "write() before start_response()").""",
+    pep="""the application must invoke the start_response() callable before the iterable yields
+    its first body bytestring, so that the server can send the headers before any body
+    content.""",
     applies=_returned,
     example="""
 bad:  def app(environ, start_response): return []
@@ -135,8 +136,9 @@ def sr_called(self: Rule, ex: Exchange) -> Iterator[Finding]:
     binding=Binding.APP,
     section="Specification Details",
     summary="start_response is called before the first body bytes are produced",
-    pep="""The start_response callable must be called before the iterable yields its first
-    body bytestring ... (the application may call it during the first iteration).""",
+    pep="""the application must invoke the start_response() callable before the iterable yields
+    its first body bytestring, so that the server can send the headers before any body
+    content. However, this invocation may be performed by the iterable's first iteration""",
     applies=lambda ex: bool(ex.yields or ex.writes),
     example="""
 bad:  def app(environ, start_response): yield b"hi"; start_response("200 OK", [])
@@ -163,9 +165,9 @@ def sr_before_body(self: Rule, ex: Exchange) -> Iterator[Finding]:
     binding=Binding.APP,
     section=SR,
     summary="start_response is called again only with exc_info, from an error handler",
-    pep="""It is a fatal error to call start_response without the exc_info argument if
-    start_response has already been called within the current invocation of the
-    application.""",
+    pep="""More precisely, it is a fatal error to call start_response without the exc_info
+    argument if start_response has already been called within the current invocation of
+    the application.""",
     applies=_called,
     example="""
 bad:  start_response("200 OK", h); ...; start_response("500 Oops", h)
@@ -239,8 +241,8 @@ def _error_status(status: object) -> bool:
     binding=Binding.APP,
     section="Error Handling",
     summary="an error response started from an except block passes exc_info",
-    pep="""When an application ... begins an error response, it should always provide
-    exc_info.""",
+    pep="""These techniques will work as long as application authors: 1. Always provide
+    exc_info when beginning an error response""",
     applies=_called,
     example="""
 bad:  except Exception: start_response("500 Oops", h)
@@ -267,7 +269,7 @@ def exc_info_on_error(self: Rule, ex: Exchange) -> Iterator[Finding]:
     binding=Binding.APP,
     section=SR + "; Error Handling",
     summary="the exception start_response re-raises for a late exc_info propagates",
-    pep="""If exc_info is provided, and the HTTP headers have already been sent,
+    pep="""However, if exc_info is provided, and the HTTP headers have already been sent,
     start_response must raise an error ... The application must not trap any exceptions
     raised by start_response, if it called start_response with exc_info.""",
     applies=lambda ex: any(
@@ -298,8 +300,8 @@ def no_trap_sr_exc(self: Rule, ex: Exchange) -> Iterator[Finding]:
     binding=Binding.APP,
     section="Specification Details; The write() Callable",
     summary="the application returns an iterable of bytestrings (even after write())",
-    pep="""The application object must return an iterable yielding zero or more
-    bytestrings.""",
+    pep="""When called by the server, the application object must return an iterable yielding
+    zero or more bytestrings.""",
     applies=_returned,
     example="""
 bad:  return None          # after using write()
@@ -325,8 +327,10 @@ def return_iterable(self: Rule, ex: Exchange) -> Iterator[Finding]:
     binding=Binding.APP,
     section="Specification Details; Unicode Issues",
     summary="every block the iterable yields is bytes",
-    pep="""The application object must return an iterable yielding zero or more bytestrings.
-    ... the body ... must be of type bytes.""",
+    pep="""When called by the server, the application object must return an iterable yielding
+    zero or more bytestrings. ... For values referred to in this specification as
+    "bytestrings" (i.e., values read from wsgi.input, passed to write() or yielded by
+    the application), the value must be of type bytes under Python 3""",
     applies=lambda ex: bool(ex.yields),
     example="""
 bad:  return ["Hello"]
@@ -347,8 +351,8 @@ def yield_bytes(self: Rule, ex: Exchange) -> Iterator[Finding]:
     binding=Binding.APP,
     section="Specification Details",
     summary="if the returned iterable has len(), it is the number of blocks it yields",
-    pep="""If the iterable returned by the application has a __len__() method, it must
-    return an accurate result.""",
+    pep="""That is, if the iterable returned by the application provides a working __len__()
+    method, it must return an accurate result.""",
     applies=lambda ex: ex.returned is not None and ex.returned.length is not None,
     example="""
 bad:  class Body(list): def __len__(self): return 1   # yields three blocks
@@ -381,8 +385,8 @@ def len_accurate(self: Rule, ex: Exchange) -> Iterator[Finding]:
     binding=Binding.APP,
     section="The write() Callable; Unicode Issues",
     summary="the argument to write() is bytes",
-    pep="""The write() callable ... accepts one positional parameter: a bytestring to be
-    written as part of the HTTP response body.""",
+    pep="""The write() callable is returned by the start_response() callable, and it accepts a
+    single parameter: a bytestring to be written as part of the HTTP response body""",
     applies=lambda ex: bool(ex.writes),
     example="""
 bad:  write("Hello")
@@ -401,7 +405,7 @@ def write_bytes(self: Rule, ex: Exchange) -> Iterator[Finding]:
     binding=Binding.APP,
     section="The write() Callable",
     summary="write() is not called from inside the returned iterable",
-    pep="""An application must not call write() from within the iterable it returns ...""",
+    pep="""Applications must not invoke write() from within their return iterable""",
     applies=lambda ex: bool(ex.writes),
     example="""
 bad:  def app(environ, start_response):
@@ -440,9 +444,10 @@ def avoid_write(self: Rule, ex: Exchange) -> Iterator[Finding]:
     binding=Binding.APP,
     section="Handling the Content-Length Header",
     summary="a declared Content-Length matches the body produced",
-    pep="""If the application supplies a Content-Length header, the server should not
-    transmit more bytes to the client than the header allows ... If the application does
-    not supply that amount of data, the server should close the connection ...""",
+    pep="""If the application supplies a Content-Length header, the server should not transmit
+    more bytes to the client than the header allows ... (Of course, if the application
+    does not provide enough data to meet its stated Content-Length, the server should
+    close the connection and log or otherwise report the error.)""",
     covers=("APP-CL-ACCURATE", "MW-FIX-CONTENT-LENGTH"),
     applies=lambda ex: ex.method != "HEAD" and ex.response.status_code not in (204, 304),
     example="""
@@ -474,8 +479,9 @@ def cl_accurate(self: Rule, ex: Exchange) -> Iterator[Finding]:
     binding=Binding.APP,
     section="Other HTTP Features; RFC 9110 §15.3.5, §15.4.5",
     summary="a 204 or 304 response has no body",
-    pep="""... applications ... should ... send a valid HTTP response. (RFC 9110: a 204 or 304
-    response cannot contain content; the server drops it.)""",
+    pep="""In a sense, a server should consider itself to be like an HTTP "gateway server",
+    with the application being an HTTP "origin server".""",
+    source="RFC 9110 §15.3.5, §15.4.5",
     covers=(),
     applies=lambda ex: ex.response.status_code in (204, 304) and bool(ex.start_calls),
     example="""
@@ -496,8 +502,9 @@ def no_body_for_status(self: Rule, ex: Exchange) -> Iterator[Finding]:
     binding=Binding.APP,
     section="Supporting Older (<2.2) Versions of Python",
     summary="the app returns wsgi.file_wrapper(file), not a raw file object",
-    pep="""... it is usually best to ... not return a file object as the response body
-    iterable, since iterating a file ... is slow ...; use wsgi.file_wrapper or an
+    pep="""You may not return a file object and expect it to work as an iterable, since before
+    Python 2.2, files were not iterable. (In general, you shouldn't do this anyway,
+    because it will perform quite poorly most of the time!) Use wsgi.file_wrapper or an
     application-specific file wrapper class.""",
     applies=_returned,
     example="""
@@ -517,8 +524,7 @@ def no_file_as_iterable(self: Rule, ex: Exchange) -> Iterator[Finding]:
     binding=Binding.APP,
     section="Specification Details; Buffering and Streaming",
     summary="the app buffers small bodies itself rather than yield many tiny blocks",
-    pep="""Applications should ... do their own buffering ... e.g. by returning a
-    single-element list containing the whole body.""",
+    pep="""(In other words, applications should perform their own buffering.""",
     applies=lambda ex: len(ex.body_blocks()) > 1,
     example="""
 bad:  return (c.encode() for c in text)   # one block per character

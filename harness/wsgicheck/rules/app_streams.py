@@ -113,7 +113,7 @@ def streams_no_close(self: Rule, ex: Exchange) -> Iterator[Finding]:
     binding=Binding.APP,
     section=STREAMS + "; A Note On String Types",
     summary="wsgi.errors.write() and writelines() are given str",
-    pep="""errors: write(str) ... writelines(seq) (a text-mode stream: native strings).""",
+    pep="""write(str) errors writelines(seq) errors""",
     applies=lambda ex: bool(ex.errors_writes),
     example="""
 bad:  environ["wsgi.errors"].write(b"oops\\n")
@@ -133,8 +133,9 @@ def errors_write_str(self: Rule, ex: Exchange) -> Iterator[Finding]:
     binding=Binding.APP,
     section="environ Variables",
     summary="text written to wsgi.errors ends lines with \\n, not \\r\\n",
-    pep="""... applications are expected to use only "\\n" as a line ending in such a stream,
-    and assume that it will be converted to the correct line ending by the server.""",
+    pep="""This should be a "text mode" stream; i.e., applications should use "\\n" as a line
+    ending, and assume that it will be converted to the correct line ending by the
+    server/gateway.""",
     applies=lambda ex: bool(ex.errors_writes),
     example="""
 bad:  environ["wsgi.errors"].write("oops\\r\\n")
@@ -154,8 +155,8 @@ def errors_newline(self: Rule, ex: Exchange) -> Iterator[Finding]:
     binding=Binding.APP,
     section="Optional Platform-Specific File Handling",
     summary="what the app passes to wsgi.file_wrapper has a read() method",
-    pep="""... the application must ... pass a "file-like" object ... must have a read()
-    method that takes an optional size argument.""",
+    pep="""To be considered "file-like", the object supplied by the application must have a
+    read() method that takes an optional size argument.""",
     applies=lambda ex: bool(ex.file_wrapper_calls),
     example="""
 bad:  environ["wsgi.file_wrapper"](b"bytes")

@@ -21,6 +21,7 @@ from .registry import Binding, Finding, Level, Rule, rule
     summary="the application answers each request within the time limit",
     pep="""(Not a PEP 3333 requirement: a server must be able to finish an exchange. An app
     that never returns, or whose iterable never ends, hangs the server thread serving it.)""",
+    source="wsgicheck",
     covers=(),
     applies=lambda ex: ex.app_ran,
     example="""
@@ -40,6 +41,7 @@ def exchange_timeout(self: Rule, ex: Exchange) -> Iterator[Finding]:
     summary="the response body ends within the size limit",
     pep="""(Not a PEP 3333 requirement: an iterable that never ends keeps a server sending
     forever; wsgicheck stops reading at its limit and reports it.)""",
+    source="wsgicheck",
     covers=(),
     applies=lambda ex: ex.app_ran,
     example="""
@@ -60,6 +62,7 @@ def body_limit(self: Rule, ex: Exchange) -> Iterator[Finding]:
     pep="""(Not a PEP 3333 requirement: wsgicheck's two transports share one core, so they
     must agree; a difference is a wsgicheck bug or an app that answers the same request
     differently each time.)""",
+    source="wsgicheck",
     covers=(),
     applies=lambda ex: "transport_differences" in ex.extra,
     example="""

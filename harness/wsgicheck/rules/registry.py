@@ -85,6 +85,11 @@ class Rule:
     applies: Applies = field(repr=False, compare=False)
     #: A short example of a violation and its fix, for ``wsgicheck explain``.
     example: str = ""
+    #: Where the requirement and its level come from: ``"PEP 3333"`` (then ``pep`` is a
+    #: quote that occurs word for word in the PEP), an RFC section (``"RFC 9110 §9.3.2"``:
+    #: ``pep`` is the PEP passage that points to HTTP), or ``"wsgicheck"`` (a rule of the
+    #: harness's own, no requirement of either).
+    source: str = "PEP 3333"
 
     def findings(self, exchange: Exchange) -> list[Finding]:
         """Run the check on one exchange."""
@@ -173,6 +178,7 @@ def rule(
     covers: tuple[str, ...] | None = None,
     applies: Applies = _always,
     example: str = "",
+    source: str = "PEP 3333",
 ) -> Callable[[Callable[[Rule, Exchange], Iterable[Finding]]], Rule]:
     """Register a check as the rule ``id``; the decorated function becomes the :class:`Rule`.
 
@@ -194,6 +200,7 @@ def rule(
             check=bound,
             applies=applies,
             example=example.strip("\n"),
+            source=source,
         )
         REGISTRY.add(registered)
         return registered

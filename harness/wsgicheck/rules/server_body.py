@@ -49,8 +49,8 @@ def _declared_on_wire(ex: Exchange) -> bool:
     binding=Binding.SERVER,
     section=CL,
     summary="no more body is sent than the app's Content-Length allows",
-    pep="""If the application supplies a Content-Length header, the server should not
-    transmit more bytes to the client than the header allows.""",
+    pep="""If the application supplies a Content-Length header, the server should not transmit
+    more bytes to the client than the header allows""",
     applies=_declared_on_wire,
     example="""
 bad:  for block in result: sock.sendall(block)       # past Content-Length: 5

@@ -219,7 +219,7 @@ def no_assume_sr_called(self: Rule, ex: Exchange) -> Iterator[Finding]:
     summary="the server uses only iteration, close() and len() of the app's iterable",
     pep="""Finally, servers and gateways must not directly use any other attributes of the
     iterable returned by the application, unless it is an instance of a type specific to
-    that server or gateway.""",
+    that server or gateway, such as a "file wrapper" returned by wsgi.file_wrapper""",
     applies=lambda ex: _seen_from_inside(ex) and ex.returned is not None,
     example="""
 bad:  if hasattr(result, "fileno"): sendfile(result.fileno())
@@ -348,7 +348,7 @@ def _replacing_calls(ex: Exchange) -> list[tuple[StartResponseCalled, str | None
     summary="with exc_info before the head went out, start_response replaces status and headers",
     pep="""If exc_info is supplied, and no HTTP headers have been output yet, start_response
     should replace the currently-stored HTTP response headers with the newly-supplied
-    ones.""",
+    ones""",
     applies=lambda ex: any(outcome is not None for _, outcome in _replacing_calls(ex)),
     example="""
 bad:  if self.status is not None: raise AssertionError("headers already set")
@@ -408,7 +408,7 @@ def exc_info_raise(self: Rule, ex: Exchange) -> Iterator[Finding]:
     section=SR,
     summary="the error start_response raises for a late exc_info is the app's own",
     pep="""start_response must raise an error, and should re-raise using the exc_info tuple.
-    That is: raise exc_info[1].with_traceback(exc_info[2])""",
+    That is:: raise exc_info[1].with_traceback(exc_info[2])""",
     applies=lambda ex: any(
         observed_after(ex, call, "exc_info-reraised") is not None
         for call, _ in iter_late_exc_info(ex)

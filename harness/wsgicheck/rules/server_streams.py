@@ -44,9 +44,9 @@ def _raised(ex: Exchange, call: str) -> list[str]:
     binding=Binding.SERVER,
     section="Unicode Issues",
     summary="everything read from wsgi.input is bytes",
-    pep="""For values referred to in this specification as "bytestrings" (i.e., values
-    read from wsgi.input, passed to write() or yielded by the application), the value must
-    be of type bytes under Python 3.""",
+    pep="""For values referred to in this specification as "bytestrings" (i.e., values read
+    from wsgi.input, passed to write() or yielded by the application), the value must be
+    of type bytes under Python 3""",
     applies=lambda ex: bool(ex.input_reads) or bool(ex.observations("input-returned")),
     example="""
 bad:  environ["wsgi.input"] = io.TextIOWrapper(sock.makefile("rb"))
