@@ -21,7 +21,7 @@ import pytest
 
 import wsgicheck.validation as validation
 from serverutil import Reader, Recorder, connect
-from wsgicheck import Client, Response
+from wsgicheck import Client, Request, Response
 from wsgicheck.connection import Limits
 from wsgicheck.events import Event, HeadersSent, InputRead, StartResponseCalled
 from wsgicheck.rules import REGISTRY, Binding, Exchange, Finding, check_exchange, evaluate
@@ -674,6 +674,9 @@ def test_add_required_headers() -> None:
     assert verdict("SRV-ADD-REQUIRED-HEADERS", [doctored(real, headers=bad_date)]) == "fail"
     failed = doctored(real, status_code=503, reason="Busy", headers=no_date)
     assert verdict("SRV-ADD-REQUIRED-HEADERS", [failed]) == "skip"
+    # The server's own 400 for a request the app never saw is not the app's answer.
+    refused = Response(Request(method="purge"), 400, "Bad Request", [], b"", True, None, [])
+    assert verdict("SRV-ADD-REQUIRED-HEADERS", [Exchange(refused, source="probe")]) == "skip"
 
 
 def test_add_required_headers_leaves_the_apps_own_date_alone() -> None:

@@ -32,6 +32,8 @@ from .session import Sent, Session
 
 __all__ = ["probe"]
 
+#: The rules only the restarts with the app as other kinds of callable feed.
+CALLABLE_RULES = ("SRV-CALLABLE-OPAQUE",)
 #: Plans in a row with no answer at all after which the probe gives up on the server.
 SILENT_PLANS = 3
 
@@ -128,6 +130,8 @@ def probe(
         compared=compared,
         notes=notes,
         exchanges=[item.exchange for item in judged],
+        options=options,
+        not_probed=frozenset(() if options.callables else CALLABLE_RULES),
     )
 
 

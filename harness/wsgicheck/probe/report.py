@@ -15,6 +15,7 @@ from .. import report
 from ..report.common import printable
 from ..report.json import data as run_data
 from ..request import Request
+from ..rules import Finding
 from .differences import NORMALISED
 from .result import ProbeResult
 from .servers import PROBE_APP
@@ -40,9 +41,31 @@ def render(results: list[ProbeResult], name: str, *, color: bool = False) -> str
 
 
 def probe_data(result: ProbeResult) -> dict[str, Any]:
-    """One probe as plain data: the run's JSON report, and the probe's own findings."""
+    """One probe as plain data: the run's JSON report, and the probe's own findings.
+
+    Each result also lists every distinct finding (message and the raw request that showed
+    it first), and its matrix cell. The run's own options (``profile``, ``transports``,
+    ``paths``) are those of ``wsgicheck check``; a probe did not use them, so they are left
+    out and the probe's own options stand in their place.
+    """
     document = run_data(result.run)
+    for key in ("profile", "transports", "paths"):
+        document.pop(key, None)
+    cells = result.cells()
+    for entry, verdict in zip(document["results"], result.run.results, strict=True):
+        entry["cell"] = cells[verdict.rule.id]
+        entry["distinct_findings"] = _distinct(verdict.findings)
+    options = result.options
     document["probe"] = {
+        "options": None
+        if options is None
+        else {
+            "examples": options.examples,
+            "seed": result.run.seed,
+            "timeout": options.timeout,
+            "callables": options.callables,
+        },
+        "not_probed": sorted(result.not_probed),
         "server": result.server,
         "version": result.version,
         "how": result.how,
@@ -69,6 +92,21 @@ def probe_data(result: ProbeResult) -> dict[str, Any]:
 
 def _raw(request: Request) -> str:
     return request.to_bytes().decode("latin-1")
+
+
+def _distinct(findings: tuple[Finding, ...]) -> list[dict[str, Any]]:
+    """Each distinct message once, with the first request that showed it."""
+    seen: dict[str, dict[str, Any]] = {}
+    for finding in findings:
+        if finding.message not in seen:
+            request = finding.request
+            seen[finding.message] = {
+                "message": finding.message,
+                "request": _raw(request) if request is not None else None,
+                "count": 0,
+            }
+        seen[finding.message]["count"] += 1
+    return list(seen.values())
 
 
 def _appendix(result: ProbeResult) -> list[str]:

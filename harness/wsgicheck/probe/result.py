@@ -10,11 +10,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..rules import Exchange
+from ..rules import Exchange, Level
 from ..runner import RunResult
 from .differences import Difference
 
-__all__ = ["ProbeOptions", "ProbeResult"]
+__all__ = ["CELLS", "ProbeOptions", "ProbeResult"]
+
+#: What a probe can say of one rule on one server, in the order a matrix counts them: it
+#: passed; a MUST was broken; a SHOULD was not followed; the probe tried and the server gave
+#: no evidence (no file wrapper offered, an HTTP/1.0 server and Expect); the probe did not
+#: try (an option left it out).
+CELLS = ("pass", "fail", "warn", "n/a", "not probed")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -65,6 +71,10 @@ class ProbeResult:
     notes: list[str] = field(default_factory=list)
     #: Every exchange judged, as the rules saw it (``source="probe"``).
     exchanges: list[Exchange] = field(default_factory=list)
+    #: The options the probe ran with.
+    options: ProbeOptions | None = None
+    #: Rules the probe did not try on this server (an option left their requests out).
+    not_probed: frozenset[str] = frozenset()
 
     def failed(self) -> bool:
         """Whether the server broke a MUST rule."""
@@ -73,3 +83,16 @@ class ProbeResult:
     def verdicts(self) -> dict[str, str]:
         """Rule id → ``pass``, ``fail`` or ``skip`` (not applicable)."""
         return {result.rule.id: result.status for result in self.run.results}
+
+    def cells(self) -> dict[str, str]:
+        """Rule id → one of :data:`CELLS`."""
+        out = {}
+        for result in self.run.results:
+            if result.status == "fail":
+                cell = "fail" if result.rule.level is Level.MUST else "warn"
+            elif result.status == "skip":
+                cell = "not probed" if result.rule.id in self.not_probed else "n/a"
+            else:
+                cell = "pass"
+            out[result.rule.id] = cell
+        return out

@@ -51,7 +51,9 @@ def _app_answer(ex: Exchange) -> bool:
     summary="the server adds the header fields HTTP requires and the app left out (Date)",
     pep="""if the application omits a header required by HTTP (or other relevant
     specifications that are in effect), the server or gateway must add it.""",
-    applies=lambda ex: on_wire(ex) and not ex.timed_out and 200 <= ex.response.status_code < 500,
+    # The app's answers only: a 400 the server sends for a request it never passed to the
+    # app has no "application" that omitted anything (PEP 3333 speaks of the app's headers).
+    applies=lambda ex: _app_answer(ex) and 200 <= ex.response.status_code < 500,
     example="""
 bad:  the app sent no Date, and neither did the server
 fix:  add Date: <IMF-fixdate> when the app did not send one""",
