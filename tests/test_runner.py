@@ -30,7 +30,7 @@ HIDDEN = sorted((ROOT / "fixtures" / "hidden").glob("*.py"))
 #: body over 4 KiB among 200 examples; most seeds draw one). The runner loads all of its own
 #: modules before drawing, so a seed draws the same requests whatever the test process
 #: imported; this one finds every hidden bug.
-SEED = 1
+SEED = 2
 
 
 def options(**changes: Any) -> RunOptions:

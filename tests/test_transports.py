@@ -78,7 +78,8 @@ def recorder() -> Recorder:
 
 @pytest.fixture
 def server(recorder: Recorder) -> Iterator[Server]:
-    limits = Limits(capture_limit=1 << 20, header_timeout=2.0)
+    # Raw latin-1 targets reach the app in memory; this server is told to take them too.
+    limits = Limits(capture_limit=1 << 20, header_timeout=2.0, raw_latin1_targets=True)
     with live_server(report_app, threads=4, limits=limits, on_exchange=recorder.on_exchange) as srv:
         yield srv
 

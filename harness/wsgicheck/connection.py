@@ -26,11 +26,15 @@ from .events import Location, RawEvent
 from .request import Request
 from .response import Response
 from .wire import (
+    MAX_CHUNK_EXT,
+    MAX_FIELDS,
+    ChunkLines,
     WireError,
     check_head,
     check_partial_head,
     find_head_end,
     for_h11,
+    is_chunked,
     request_head,
 )
 
@@ -47,6 +51,15 @@ class Limits:
     max_head: int = 64 * 1024
     #: Longest request-target: beyond it, 414.
     max_target: int = 8 * 1024
+    #: Most header fields in a request head: beyond it, 431.
+    max_fields: int = MAX_FIELDS
+    #: Most bytes of chunk extensions on one chunk-size line: beyond it, 400.
+    max_chunk_ext: int = MAX_CHUNK_EXT
+    #: A server choice, not a limit: take raw octets 0x80-0xFF in a request-target (as
+    #: gunicorn, waitress and wsgiref do) instead of refusing them with 400 as RFC 9112 §3.2
+    #: and RFC 3986 §2 have it. Off by default and in ``wsgicheck serve``; the runner's
+    #: socket transport turns it on to show an app raw latin-1 bytes in PATH_INFO.
+    raw_latin1_targets: bool = False
     #: Largest request body: a larger Content-Length, or a chunked body growing past it, 413.
     max_body: int | None = 1 << 30
     #: Time to receive a whole request head once it has begun (slowloris defence).
@@ -83,6 +96,7 @@ class Connection:
 
     __slots__ = (
         "buffer",
+        "chunk_lines",
         "closed",
         "deadline",
         "head_sent",
@@ -92,6 +106,7 @@ class Connection:
         "remote",
         "sock",
         "taken_over",
+        "unchecked",
     )
 
     def __init__(self, sock: socket.socket, remote: tuple[str, int]) -> None:
@@ -109,6 +124,10 @@ class Connection:
         self.idle = False
         #: The raw target of the request being served, when h11 was given a stand-in.
         self.raw_target: str | None = None
+        #: For a chunked request: the checker of its chunk lines, and the bytes received
+        #: after its head, which h11 gets only once they have passed it (in SocketBody).
+        self.chunk_lines: ChunkLines | None = None
+        self.unchecked = b""
 
     def close(self) -> None:
         if self.closed:
@@ -130,13 +149,25 @@ def parse_head(conn: Connection, limits: Limits) -> tuple[h11.Connection, h11.Re
         del buffer[:2]
     end = find_head_end(buffer)
     if end < 0:
-        check_partial_head(buffer, max_head=limits.max_head, max_target=limits.max_target)
+        check_partial_head(
+            buffer,
+            max_head=limits.max_head,
+            max_target=limits.max_target,
+            max_fields=limits.max_fields,
+        )
         return None
     head = bytes(buffer[:end])
-    check_head(head, max_head=limits.max_head, max_target=limits.max_target)
+    check_head(
+        head,
+        max_head=limits.max_head,
+        max_target=limits.max_target,
+        max_fields=limits.max_fields,
+        raw_latin1_targets=limits.raw_latin1_targets,
+    )
     h11_head, conn.raw_target = for_h11(head)
     parser = h11.Connection(h11.SERVER, max_incomplete_event_size=limits.max_head)
-    parser.receive_data(h11_head + buffer[end:])
+    parser.receive_data(h11_head)
+    rest = bytes(buffer[end:])
     conn.buffer = bytearray()
     try:
         event = parser.next_event()
@@ -144,6 +175,13 @@ def parse_head(conn: Connection, limits: Limits) -> tuple[h11.Connection, h11.Re
         raise WireError(str(exc), exc.error_status_hint) from exc
     if not isinstance(event, h11.Request):  # pragma: no cover - a checked head always parses
         raise WireError("could not parse the request head")
+    if is_chunked(event):
+        # Checked as the app reads: a bad line is the app's wsgi.input error and a 400.
+        conn.chunk_lines, conn.unchecked = ChunkLines(limits.max_chunk_ext), rest
+    else:
+        conn.chunk_lines, conn.unchecked = None, b""
+        if rest:  # b"" would tell h11 the stream ended
+            parser.receive_data(rest)
     return parser, event
 
 
@@ -182,13 +220,27 @@ class SocketBody:
     reads, so an app that answers without reading never makes the client send its body).
     """
 
-    __slots__ = ("_capture", "_conn", "_limits", "_parser", "_pending", "captured", "error", "size")
+    __slots__ = (
+        "_capture",
+        "_conn",
+        "_limits",
+        "_lines",
+        "_parser",
+        "_pending",
+        "_unchecked",
+        "captured",
+        "error",
+        "size",
+    )
 
     def __init__(self, conn: Connection, parser: h11.Connection, limits: Limits) -> None:
         self._conn = conn
         self._parser = parser
         self._limits = limits
         self._pending = b""
+        # A chunked body reaches h11 only through its ChunkLines check.
+        self._lines, self._unchecked = conn.chunk_lines, conn.unchecked
+        conn.chunk_lines, conn.unchecked = None, b""
         self._capture = limits.capture_limit
         self.captured = bytearray()
         self.size = 0
@@ -224,7 +276,16 @@ class SocketBody:
             if type(event) is h11.EndOfMessage:
                 return b""
             if event is h11.NEED_DATA:
-                parser.receive_data(_recv(self._conn))
+                lines = self._lines
+                if lines is not None and lines.error is not None:
+                    # h11 has every good chunk before the bad line; now the app has them too.
+                    status = lines.error.status
+                    self.error = RequestBodyError(f"malformed request body: {lines.error}", status)
+                    raise self.error
+                data, self._unchecked = self._unchecked or _recv(self._conn), b""
+                passed = data if lines is None else lines.feed(data)
+                if passed or not data:  # b"" from the socket is the client's end of stream
+                    parser.receive_data(passed)
                 continue
             raise ConnectionClosed(f"unexpected {event!r} while reading the body")
 

@@ -30,13 +30,29 @@ FIELD_VALUE = rf"(?:{FIELD_VCHAR}(?:[ \t]*{FIELD_VCHAR})*)?"
 METHOD = TOKEN
 
 # RFC 9112 §3.2: request-target = origin-form / absolute-form / authority-form / asterisk-form.
-# Servers see raw bytes; we accept any visible ASCII or obs-text byte (raw latin-1 bytes pass
-# through gunicorn, waitress and wsgiref, and PEP 3333's latin-1 rule exists for them), and
-# leave the finer split to the environ builder.
+# A Request value may hold any visible ASCII or obs-text byte, so that a test can send raw
+# latin-1 bytes (PEP 3333's latin-1 rule exists for servers that pass them through); the
+# environ builder checks the forms below, and the socket server refuses obs-text unless told.
 REQUEST_TARGET = r"[\x21-\x7e\x80-\xff]+"
 
-# RFC 9112 §2.3: HTTP-version = HTTP-name "/" DIGIT "." DIGIT
+# RFC 9112 §3.2.1: origin-form = absolute-path [ "?" query ]; RFC 3986 §3.3, §3.4: neither
+# a segment nor the query holds "#" (the fragment stays with the client, RFC 9110 §7.1). The
+# rest of each character set is left as wide as REQUEST_TARGET, as servers accept "%zz".
+ORIGIN_FORM = r"/[^#]*"
+# RFC 9110 §4.2.1: http-URI = "http" "://" authority path-abempty [ "?" query ], and the same
+# for https (§4.2.2). RFC 3986 §3.2: authority = [ userinfo "@" ] host [ ":" port ], but
+# RFC 9110 §4.2.4 deprecates userinfo in these URIs and has a recipient treat it as an error;
+# Host is uri-host [ ":" port ] (§7.2). So the authority of an absolute-form target
+# (RFC 9112 §3.2.2) holds no "@", and the target no fragment.
+ABSOLUTE_FORM = r"(?i:(?P<scheme>https?))://(?P<authority>[^/?#@]*)(?P<rest>[/?][^#]*)?"
+
+# RFC 9112 §3.2 and RFC 3986 §2: a request-target is a URI reference, US-ASCII only; an octet
+# past 0x7F (RFC 9110 §5.5: obs-text = %x80-FF) is no URI character.
+OBS_TEXT = r"[\x80-\xff]"
+
+# RFC 9112 §2.3: HTTP-version = HTTP-name "/" DIGIT "." DIGIT; HTTP-name = %s"HTTP"
 HTTP_VERSION = r"[0-9]\.[0-9]"
+HTTP_VERSION_FIELD = rf"HTTP/{HTTP_VERSION}"
 
 # PEP 3333, "The start_response() Callable": status is "999 Message here": a three-digit
 # status code and a reason phrase separated by a single space, no surrounding whitespace.
@@ -44,8 +60,24 @@ HTTP_VERSION = r"[0-9]\.[0-9]"
 REASON_PHRASE = r"[\t \x21-\x7e\x80-\xff]+"
 STATUS = rf"(?P<code>[0-9]{{3}}) (?P<reason>{REASON_PHRASE})"
 
-# RFC 9112 §7.1: chunk-size = 1*HEXDIG
+# RFC 9112 §7.1: chunk-size = 1*HEXDIG (only HEXDIG: no "0x", sign, "_" or space, all of
+# which Python's int(text, 16) would take)
 CHUNK_SIZE = r"[0-9A-Fa-f]+"
+# RFC 9110 §5.6.3: OWS = *( SP / HTAB ); BWS = OWS
+OWS = r"[ \t]*"
+# RFC 9110 §5.6.4: quoted-string = DQUOTE *( qdtext / quoted-pair ) DQUOTE
+#                  qdtext        = HTAB / SP / %x21 / %x23-5B / %x5D-7E / obs-text
+#                  quoted-pair   = "\" ( HTAB / SP / VCHAR / obs-text )
+QUOTED_STRING = r'"(?:[\t \x21\x23-\x5b\x5d-\x7e\x80-\xff]|\\[\t \x21-\x7e\x80-\xff])*"'
+# RFC 9112 §7.1.1: chunk-ext      = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] )
+#                  chunk-ext-name = token
+#                  chunk-ext-val  = token / quoted-string
+# So no whitespace after a chunk size unless ";" follows it, a ";" needs a name, and no
+# control character (NUL, a bare CR) anywhere: h11 discards extensions unread.
+CHUNK_EXT = rf"(?:{OWS};{OWS}{TOKEN}(?:{OWS}={OWS}(?:{TOKEN}|{QUOTED_STRING}))?)*"
+# RFC 9112 §7.1: chunk = chunk-size [ chunk-ext ] CRLF chunk-data CRLF; last-chunk is the
+# same line with a size of zeros. This is the line before the data.
+CHUNK_LINE = rf"(?P<size>{CHUNK_SIZE})(?P<ext>{CHUNK_EXT})\r\n"
 
 # PEP 3333 names the hop-by-hop headers by reference to RFC 2616 §13.5.1; RFC 9110 §7.6.1
 # adds that any header listed in Connection is hop-by-hop too. Lower-case.
@@ -70,6 +102,13 @@ request_target_re = re.compile(REQUEST_TARGET)
 http_version_re = re.compile(HTTP_VERSION)
 status_re = re.compile(STATUS)
 chunk_size_re = re.compile(CHUNK_SIZE)
+origin_form_re = re.compile(ORIGIN_FORM)
+absolute_form_re = re.compile(ABSOLUTE_FORM)
+# The wire checks match raw bytes: the same patterns, as bytes patterns (every escape in them
+# is ASCII text, so \x80-\xff still means those octets).
+obs_text_bytes_re = re.compile(OBS_TEXT.encode("ascii"))
+http_version_field_bytes_re = re.compile(HTTP_VERSION_FIELD.encode("ascii"))
+chunk_line_bytes_re = re.compile(CHUNK_LINE.encode("ascii"))
 # Control characters a status or header value must not carry (PEP 3333: "must not contain
 # control characters"); HTAB is allowed inside field values by RFC 9110 §5.5.
 control_chars_re = re.compile(r"[\x00-\x1f\x7f]")

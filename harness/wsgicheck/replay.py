@@ -101,9 +101,15 @@ class MemoryTransport:
 
 
 class SocketTransport:
-    """Exchanges over a real socket with one live server, keep-alive reused."""
+    """Exchanges over a real socket with one live server, keep-alive reused.
 
-    def __init__(self, app: WSGIApp, timeout: float, body_limit: int) -> None:
+    ``raw_latin1_targets`` is the server's choice of that name (:class:`Limits`): with it, a
+    target with raw latin-1 bytes reaches the app, as it does in memory, instead of a 400.
+    """
+
+    def __init__(
+        self, app: WSGIApp, timeout: float, body_limit: int, *, raw_latin1_targets: bool = False
+    ) -> None:
         self._records: queue.SimpleQueue[Response | tuple[int, str]] = queue.SimpleQueue()
         self.timeout = timeout
         self.server = Server(
@@ -114,6 +120,7 @@ class SocketTransport:
                 io_timeout=timeout + 5,
                 capture_limit=body_limit,
                 header_timeout=timeout + 5,
+                raw_latin1_targets=raw_latin1_targets,
             ),
             on_exchange=self._records.put,
             on_reject=lambda remote, status, message: self._records.put((status, message)),

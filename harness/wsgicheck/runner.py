@@ -96,7 +96,8 @@ class RunOptions:
     body_limit: int = 8 << 20
     #: Mount prefixes drawn for SCRIPT_NAME ("" is the server root).
     script_names: tuple[str, ...] = ("", "/app")
-    #: Raw latin-1 bytes in targets (HTTP says no; servers pass them through).
+    #: Raw latin-1 bytes in targets (HTTP says no; some servers pass them through). The
+    #: socket transport's server then takes them too (``Limits.raw_latin1_targets``).
     raw_bytes: bool = True
     #: Start with the fixed examples of :mod:`wsgicheck.corpus` before generating.
     corpus: bool = True
@@ -359,7 +360,9 @@ def _explore(
     paths = discover(app, options.paths, timeout=options.timeout, body_limit=options.body_limit)
     memory = MemoryTransport(app, options.timeout) if options.transports != "socket" else None
     wire = (
-        SocketTransport(app, options.timeout, options.body_limit)
+        SocketTransport(
+            app, options.timeout, options.body_limit, raw_latin1_targets=options.raw_bytes
+        )
         if options.transports != "memory"
         else None
     )

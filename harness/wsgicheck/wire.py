@@ -12,14 +12,17 @@ import re
 
 import h11
 
+from . import grammar
 from .request import FRAMING_HEADERS, Framing, Request
 
 __all__ = [
+    "ChunkLines",
     "WireError",
     "check_head",
     "check_partial_head",
     "find_head_end",
     "for_h11",
+    "is_chunked",
     "parse_request",
     "request_from_h11",
     "request_head",
@@ -102,33 +105,50 @@ def request_head(event: h11.Request, target: str | None) -> tuple[Request, int |
     return request, length
 
 
-#: Default limits on a request head, as the socket server applies them.
+#: Default limits on a request, as the socket server applies them.
 MAX_HEAD = 64 * 1024
 MAX_TARGET = 8 * 1024
+#: Header fields in one request head: more is a 431, like an oversized head.
+MAX_FIELDS = 100
+#: Bytes of chunk extensions on one chunk-size line.
+MAX_CHUNK_EXT = 4 * 1024
 
 
-def parse_request(data: bytes) -> Request:
+def parse_request(data: bytes, *, raw_latin1_targets: bool = False) -> Request:
     """Parse exactly one complete request from ``data``; raise :class:`WireError` if not.
 
-    As strict as the socket server: the head passes :func:`check_head` before h11 sees it.
+    As strict as the socket server with its default limits: the head passes
+    :func:`check_head` before h11 sees it, and a chunked body passes :class:`ChunkLines`.
+    ``raw_latin1_targets`` is the server's choice of the same name
+    (:class:`~wsgicheck.connection.Limits`).
     """
     end = find_head_end(data)
     if end < 0:
         check_partial_head(data, max_head=MAX_HEAD, max_target=MAX_TARGET)
         raise WireError("incomplete request: no blank line ends the header section")
-    check_head(data[:end], max_head=MAX_HEAD, max_target=MAX_TARGET)
+    check_head(
+        data[:end], max_head=MAX_HEAD, max_target=MAX_TARGET, raw_latin1_targets=raw_latin1_targets
+    )
     head, target = for_h11(data[:end])
     connection = h11.Connection(h11.SERVER)
-    connection.receive_data(head + data[end:])
+    connection.receive_data(head)
     body: list[bytes] = []
     sizes: list[int] = []
-    request: h11.Request | None = None
     try:
+        request = connection.next_event()
+        if not isinstance(request, h11.Request):  # pragma: no cover - a checked head parses
+            raise WireError("could not parse the request head")
+        rest = data[end:]
+        if is_chunked(request):
+            lines = ChunkLines()
+            rest = lines.feed(rest)
+            if lines.error is not None:
+                raise lines.error
+        if rest:  # b"" would tell h11 the stream ended
+            connection.receive_data(rest)
         while True:
             event = connection.next_event()
-            if isinstance(event, h11.Request):
-                request = event
-            elif isinstance(event, h11.Data):
+            if isinstance(event, h11.Data):
                 body.append(event.data)
                 if event.chunk_start or not sizes:
                     sizes.append(0)
@@ -143,7 +163,6 @@ def parse_request(data: bytes) -> Request:
         raise WireError(str(exc), exc.error_status_hint) from exc
     if connection.trailing_data[0]:
         raise WireError("extra bytes after the end of the request")
-    assert request is not None
     chunks = tuple(size for size in sizes if size)
     if len(chunks) == 1:
         chunks = ()  # one chunk of the whole body: the Request's default
@@ -153,10 +172,11 @@ def parse_request(data: bytes) -> Request:
 # -- the strict front door: raw checks on a request head before h11 sees it -----------------
 #
 # h11 is deliberately lenient in places (it accepts bare LF line endings, unfolds obs-fold,
-# and lets Transfer-Encoding win over Content-Length). A server that sits in front of other
-# software must not be: every one of these shapes has been used to smuggle requests past a
-# proxy. RFC 9112 lets a server reject each of them; wsgicheck does, with the status the RFC
-# names, and closes the connection (framing is in doubt).
+# lets Transfer-Encoding win over Content-Length, and skips chunk extensions unread). A
+# server that sits in front of other software must not be: every one of these shapes has
+# been used to smuggle requests past a proxy. RFC 9112 lets a server reject each of them;
+# wsgicheck does, with the status the RFC names, and closes the connection (framing is in
+# doubt). ChunkLines, at the end of this module, does the same for a chunked body.
 
 _SUPPORTED_VERSIONS = (b"HTTP/1.1", b"HTTP/1.0")
 
@@ -171,10 +191,11 @@ def find_head_end(buffer: bytes | bytearray) -> int:
 # checked as CRLF pairs below). RFC 9110 §5.5 makes them invalid in field values; in the
 # request line nothing but SP separates.
 _head_controls_re = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_obs_text_re = re.compile(rb"[\x80-\xff]")
 
 
-def check_partial_head(buffer: bytes | bytearray, *, max_head: int, max_target: int) -> None:
+def check_partial_head(
+    buffer: bytes | bytearray, *, max_head: int, max_target: int, max_fields: int = MAX_FIELDS
+) -> None:
     """Reject a head that is already too long or malformed before it is complete."""
     line_end = buffer.find(b"\r\n")
     first_line = len(buffer) if line_end < 0 else line_end
@@ -187,6 +208,9 @@ def check_partial_head(buffer: bytes | bytearray, *, max_head: int, max_target: 
         raise WireError(f"control character {control.group()!r} in the request head")
     lf = buffer.count(b"\n")
     crlf = buffer.count(b"\r\n")
+    # Every CRLF ends a line: the request line, a field line, or the final blank line.
+    if crlf - 1 - buffer.endswith(b"\r\n\r\n") > max_fields:
+        raise WireError(f"more than {max_fields} header fields (RFC 6585 §5)", 431)
     if lf != crlf:
         raise WireError("bare LF in the request head (RFC 9112 §2.2)")
     cr = buffer.count(b"\r")
@@ -194,24 +218,36 @@ def check_partial_head(buffer: bytes | bytearray, *, max_head: int, max_target: 
         raise WireError("bare CR in the request head (RFC 9112 §2.2)")
 
 
-def check_head(head: bytes, *, max_head: int, max_target: int) -> None:
+def check_head(
+    head: bytes,
+    *,
+    max_head: int,
+    max_target: int,
+    max_fields: int = MAX_FIELDS,
+    raw_latin1_targets: bool = False,
+) -> None:
     """Raise :class:`WireError` with the right status for a head h11 must not see.
 
     ``head`` is one complete request head, up to and including the blank line.
+    ``raw_latin1_targets`` lets octets 0x80-0xFF through in the request-target (see
+    :class:`~wsgicheck.connection.Limits`); by default they are refused.
     """
-    check_partial_head(head, max_head=max_head, max_target=max_target)
+    check_partial_head(head, max_head=max_head, max_target=max_target, max_fields=max_fields)
     line_end = head.find(b"\r\n")
     request_line = head[:line_end]
     parts = request_line.split(b" ")
     if len(parts) != 3 or not all(parts):
         raise WireError("malformed request line (RFC 9112 §3)")
-    if len(parts[1]) > max_target:
+    target = parts[1]
+    if len(target) > max_target:
         raise WireError("request-target too long (RFC 9112 §3)", 414)
+    if not raw_latin1_targets and grammar.obs_text_bytes_re.search(target) is not None:
+        raise WireError("non-ASCII byte in the request-target (RFC 9112 §3.2, RFC 3986 §2)")
     version = parts[2]
     if version not in _SUPPORTED_VERSIONS:
-        if len(version) == 8 and version[:5] == b"HTTP/" and version[5:8:2].isdigit():
+        if grammar.http_version_field_bytes_re.fullmatch(version) is not None:
             raise WireError(f"HTTP version {version.decode('latin-1')} not supported", 505)
-        raise WireError("malformed HTTP version in the request line")
+        raise WireError("malformed HTTP version in the request line (RFC 9112 §2.3)")
     fields = head[line_end:]
     if b"\r\n " in fields or b"\r\n\t" in fields:
         raise WireError("obsolete line folding in a header (RFC 9112 §5.2)")
@@ -226,13 +262,97 @@ def check_head(head: bytes, *, max_head: int, max_target: int) -> None:
 def for_h11(head: bytes) -> tuple[bytes, str | None]:
     """The head as h11 will take it, and the original target if it had to change.
 
-    h11 accepts only visible ASCII in a request-target, but servers (gunicorn, waitress,
-    wsgiref) pass raw obs-text bytes through, and PEP 3333's latin-1 rule exists for them.
-    Such a target goes to h11 percent-encoded; the request keeps the bytes as sent.
+    h11 accepts only visible ASCII in a request-target, but some servers (gunicorn,
+    waitress, wsgiref) pass raw obs-text bytes through, and PEP 3333's latin-1 rule exists
+    for them. When the server is told to take them too (``raw_latin1_targets``), such a
+    target goes to h11 percent-encoded; the request keeps the bytes as sent.
     """
     line_end = head.find(b"\r\n")
     method, target, version = head[:line_end].split(b" ")
-    if _obs_text_re.search(target) is None:
+    if grammar.obs_text_bytes_re.search(target) is None:
         return head, None
-    encoded = _obs_text_re.sub(lambda match: b"%%%02X" % match.group()[0], target)
+    encoded = grammar.obs_text_bytes_re.sub(lambda match: b"%%%02X" % match.group()[0], target)
     return b" ".join((method, encoded, version)) + head[line_end:], target.decode("latin-1")
+
+
+def is_chunked(event: h11.Request) -> bool:
+    """Whether h11 will read this request's body as chunked (it allows no other coding)."""
+    return any(name == b"transfer-encoding" for name, _ in event.headers)
+
+
+class ChunkLines:
+    """The chunk-size lines of one chunked body, checked before h11 reads them.
+
+    h11 reads ``chunk-size`` loosely (whitespace after it, and any bytes at all after a
+    ``;``, which it discards unread), and a proxy in front may read the same line otherwise:
+    a request smuggled behind it. Every byte of the body passes :meth:`feed` before h11 gets
+    it. Each line before a chunk's data must be ``chunk-size [ chunk-ext ] CRLF`` exactly
+    (RFC 9112 §7.1, :data:`~wsgicheck.grammar.CHUNK_LINE`) with at most ``max_ext`` bytes of
+    extensions; h11 gets the line only once it is whole and checked, as ``chunk-size CRLF``
+    (the extensions it would discard, and the ``BWS`` before them that it would refuse). The
+    data, its CRLF and the trailer section go to h11 as they are, and it checks them.
+    """
+
+    __slots__ = ("_line", "_max_ext", "_remaining", "done", "error")
+
+    def __init__(self, max_ext: int = MAX_CHUNK_EXT) -> None:
+        self._max_ext = max_ext
+        self._line = bytearray()
+        #: Bytes of chunk data and its CRLF still to pass before the next size line.
+        self._remaining = 0
+        #: The last chunk's line has been checked: the rest is the trailer section's.
+        self.done = False
+        #: What is wrong with the line that stopped the body, once one did.
+        self.error: WireError | None = None
+
+    def feed(self, data: bytes) -> bytes:
+        """What h11 may read of the body so far, given its next bytes ``data``.
+
+        A line not yet ended is held back. At a line that breaks the grammar, :attr:`error`
+        is set and nothing from there on passes; the good chunks before it still reach the
+        app, and the error is raised when it reads on.
+        """
+        if self.error is not None:
+            return b""
+        out: list[bytes] = []
+        start, end = 0, len(data)
+        while start < end:
+            if self.done:
+                out.append(data[start:])
+                break
+            if self._remaining:
+                step = min(self._remaining, end - start)
+                out.append(data[start : start + step])
+                start += step
+                self._remaining -= step
+                continue
+            newline = data.find(b"\n", start)
+            stop = end if newline < 0 else newline + 1
+            self._line += data[start:stop]
+            start = stop
+            try:
+                # A size h11 takes has at most 20 digits; the rest of the line is extensions.
+                if len(self._line) > self._max_ext + 22:
+                    raise WireError(f"chunk extensions longer than {self._max_ext} bytes")
+                if newline >= 0:
+                    out.append(self._end_line())
+            except WireError as exc:
+                self.error = exc
+                break
+        return out[0] if len(out) == 1 else b"".join(out)
+
+    def _end_line(self) -> bytes:
+        """Check the line just completed; the line as h11 gets it."""
+        line = bytes(self._line)
+        self._line.clear()
+        match = grammar.chunk_line_bytes_re.fullmatch(line)
+        if match is None:
+            raise WireError(f"malformed chunk-size line {line[:80]!r} (RFC 9112 §7.1)")
+        if len(match["ext"]) > self._max_ext:
+            raise WireError(f"chunk extensions longer than {self._max_ext} bytes")
+        size = int(match["size"], 16)  # HEXDIG only: the pattern matched
+        if size:
+            self._remaining = size + 2
+        else:
+            self.done = True
+        return match["size"] + b"\r\n"
