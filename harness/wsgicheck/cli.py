@@ -12,6 +12,7 @@ import os
 import signal
 import sys
 import threading
+import traceback
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -348,6 +349,17 @@ def _serve(args: argparse.Namespace) -> int:
         with printing:
             print(f"! {remote[0]}:{remote[1]}: refused with {status}: {message}", flush=True)
 
+    def failed(exc: BaseException) -> None:
+        # Not the app's fault nor the client's: say so, with where it happened.
+        lines = traceback.format_exception(exc)
+        with printing:
+            print(
+                f"! wsgicheck's own error (a bug in wsgicheck, not in the app): "
+                f"{type(exc).__name__}: {exc}\n" + "".join(lines).rstrip(),
+                file=sys.stderr,
+                flush=True,
+            )
+
     try:
         server = Server(
             app,
@@ -357,6 +369,7 @@ def _serve(args: argparse.Namespace) -> int:
             config=ServerConfig(script_name=args.script_name),
             on_exchange=show,
             on_reject=rejected,
+            on_error=failed,
         )
     except OSError as exc:
         raise UsageError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from exc

@@ -38,7 +38,15 @@ from .wire import (
     request_head,
 )
 
-__all__ = ["Connection", "Limits", "SocketBody", "SocketSink", "parse_head", "serve_exchange"]
+__all__ = [
+    "Connection",
+    "Limits",
+    "SendError",
+    "SocketBody",
+    "SocketSink",
+    "parse_head",
+    "serve_exchange",
+]
 
 RECV_SIZE = 64 * 1024
 
@@ -78,6 +86,15 @@ class Limits:
 
 class ConnectionClosed(ConnectionError):
     """The client closed the connection or the socket failed."""
+
+
+class SendError(RuntimeError):
+    """The server could not put a response the core accepted on the wire.
+
+    A failure of wsgicheck itself (or of h11 under it), never of the client: it is not an
+    ``OSError``, so the core does not take it for a client that went away; it reaches
+    :class:`~wsgicheck.server.Server`, which reports it as its own error.
+    """
 
 
 class RequestBodyError(ConnectionError):
@@ -303,7 +320,7 @@ def _serialise(parser: h11.Connection, event: Any) -> list[bytes]:
     try:
         return parser.send_with_data_passthrough(event) or []
     except h11.LocalProtocolError as exc:
-        raise ConnectionClosed(f"HTTP framing error: {exc}") from exc
+        raise SendError(f"h11 refused to send {type(event).__name__}: {exc}") from exc
 
 
 def _write(conn: Connection, parts: list[bytes], *, head: bool = False) -> None:
@@ -356,6 +373,7 @@ class SocketSink:
         "replaced",
         "size",
         "status_code",
+        "wire_head",
     )
 
     def __init__(
@@ -373,6 +391,8 @@ class SocketSink:
         self.status_code = 0
         self.reason = ""
         self.headers: list[tuple[str, str]] = []
+        #: The status line and header section exactly as serialised for the wire.
+        self.wire_head = b""
 
     def send_head(self, status_code: int, reason: str, headers: list[tuple[str, str]]) -> None:
         error = self._body.error
@@ -388,7 +408,10 @@ class SocketSink:
             ]
             status_code, reason = error.status, _REASONS[error.status]
             self.status_code, self.reason, self.headers = status_code, reason, headers
-            parts = _serialise(self._parser, _response(status_code, reason, headers))
+            self.wire_head = b"".join(
+                _serialise(self._parser, _response(status_code, reason, headers))
+            )
+            parts = [self.wire_head]
             parts += _serialise(self._parser, h11.Data(data=text))
             parts += _serialise(self._parser, h11.EndOfMessage())
             _write(self._conn, parts, head=True)
@@ -398,7 +421,17 @@ class SocketSink:
             # so the connection cannot be reused (RFC 9110 §10.1.1). Say so.
             headers = [*headers, ("Connection", "close")]
         self.status_code, self.reason, self.headers = status_code, reason, headers
-        self._head = _serialise(self._parser, _response(status_code, reason, headers))
+        # h11 writes a head line by line: joined once here, written with the first block.
+        self.wire_head = b"".join(_serialise(self._parser, _response(status_code, reason, headers)))
+        self._head = [self.wire_head]
+
+    def wire_fields(self) -> list[tuple[str, str]]:
+        """The header fields as they went on the wire, framing fields h11 added included
+        (the app's fields when no head was serialised)."""
+        if not self.wire_head:
+            return self.headers
+        lines = self.wire_head.decode("latin-1").split("\r\n")[1:-2]
+        return [(name, value) for name, _, value in (line.partition(": ") for line in lines)]
 
     def _flush(self, parts: list[bytes]) -> None:
         head = self._head
@@ -435,14 +468,32 @@ def _closed_parser() -> h11.Connection:
 
 
 def _response(status_code: int, reason: str, headers: list[tuple[str, str]]) -> h11.Response:
-    # The core has checked every name and value more strictly than h11 would (RFC 9110
-    # tokens, no control characters, latin-1), so h11's own validation is skipped.
-    return h11.Response(
-        status_code=status_code,
-        reason=reason.encode("latin-1"),
-        headers=[(name.encode("latin-1"), value.encode("latin-1")) for name, value in headers],
-        _parsed=True,
-    )
+    """The h11 event for a head the core accepted, every field value without its OWS.
+
+    RFC 9110 §5.5: leading and trailing whitespace is not part of a field value, and a
+    sender's OWS there is dropped by every recipient. The core accepts values with it (PEP
+    3333 forbids only control characters; Django and Beaker build every Set-Cookie as
+    ``" name=value; Path=/"``), but h11 re-validates the whole head when it adds framing
+    fields (HTTP/1.0, ``Connection: close``, chunked) and refuses such a value. Trimmed,
+    every value the core accepts is one h11 takes, so h11's first validation is skipped.
+    """
+    fields = []
+    for name, value in headers:
+        value = value.strip(" \t")
+        if len(value) > _H11_LENGTH_DIGITS and name.lower() == "content-length":
+            # The same number without leading zeros: h11 takes at most 20 digits.
+            value = value.lstrip("0") or "0"
+        fields.append((name.encode("latin-1"), value.encode("latin-1")))
+    try:
+        return h11.Response(
+            status_code=status_code, reason=reason.encode("latin-1"), headers=fields, _parsed=True
+        )
+    except h11.LocalProtocolError as exc:
+        raise SendError(f"h11 refused to send Response: {exc}") from exc
+
+
+#: The longest Content-Length h11 sends (``h11._headers.CONTENT_LENGTH_MAX_DIGITS``).
+_H11_LENGTH_DIGITS = 20
 
 
 @dataclass(slots=True)
@@ -520,7 +571,7 @@ def serve_exchange(
         request,
         sink.status_code,
         sink.reason,
-        sink.headers,
+        sink.wire_fields(),
         bytes(sink.captured),
         completed,
         environ,

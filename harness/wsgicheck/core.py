@@ -13,7 +13,10 @@ What it promises, whatever the application does:
 * never more body than a declared Content-Length; a short body is noticed and the response
   aborted; no body for HEAD, 204 and 304;
 * an exception before the head went out becomes a 500; after, the response is aborted;
-  neither ever escapes to the transport.
+  neither ever escapes to the transport;
+* a failure of the sink itself (anything but the ``OSError`` of a client gone) is the
+  transport's own: the response is aborted, the iterable closed, and the error re-raised to
+  the transport, never recorded as the app's doing or the client's.
 
 Every request passes through here, so the common path is written to be cheap: raw trace
 records, cached header checks, class-level defaults for the exchange state.
@@ -73,7 +76,8 @@ _START_RESPONSE_PARAMETERS = ("status", "response_headers", "exc_info")
 class ResponseSink(Protocol):
     """Where the assembled response goes. Transports implement this; it moves bytes only.
 
-    Any ``OSError`` raised here means the client has gone away.
+    Any ``OSError`` raised here means the client has gone away; any other exception is a
+    failure of the transport itself, which :func:`run_app` re-raises once the app is done.
     """
 
     def send_head(self, status_code: int, reason: str, headers: list[tuple[str, str]]) -> None:
@@ -91,6 +95,10 @@ class ResponseSink(Protocol):
 
 class _ClientGone(Exception):
     """Internal: the sink reported the client gone. Raised through app code by ``write``."""
+
+
+class _SinkFailed(Exception):
+    """Internal: the sink failed (wsgicheck's fault). Raised through app code by ``write``."""
 
 
 _date_text = ""
@@ -189,6 +197,8 @@ class _Exchange:
     stopped = False
     limit_hit = False
     client_gone = False
+    #: The sink's own failure, re-raised to the transport when the exchange ends.
+    failure: Exception | None = None
 
     def __init__(
         self, sink: ResponseSink, log: list[RawEvent], config: ServerConfig, method: str
@@ -289,6 +299,8 @@ class _Exchange:
         self.used_write = True
         if self.client_gone:
             raise _ClientGone
+        if self.failure is not None:
+            raise _SinkFailed
         if data and self.stopped:
             self._refuse_overflow()
         self._deliver(data)
@@ -310,6 +322,8 @@ class _Exchange:
         """Take one block of body from the app and send what may be sent of it."""
         if not data:
             return
+        if self.failure is not None:  # the app swallowed the _SinkFailed and went on
+            raise _SinkFailed
         if not self.head_sent:
             self._send_head(len(data))
         size = len(data)
@@ -341,6 +355,8 @@ class _Exchange:
                 self.sink.send_body(data)
             except OSError as exc:
                 self._gone(exc)
+            except Exception as exc:
+                self._failed(exc)
             self.sent += len(data)
 
     def _send_head(self, first_block: int | None) -> None:
@@ -374,22 +390,48 @@ class _Exchange:
             self.sink.send_head(self.status_code, self.reason, headers)
         except OSError as exc:
             self._gone(exc)
+        except Exception as exc:
+            self._failed(exc)
 
     def _gone(self, exc: OSError) -> None:
         self.client_gone = True
         self.log.append((ClientGone, f"{type(exc).__name__}: {exc}"))
         raise _ClientGone from exc
 
+    def _failed(self, exc: Exception) -> None:
+        self.failure = exc
+        raise _SinkFailed from exc
+
+    def _stop(self) -> bool:
+        """The client went away or the sink failed: abort the response; it did not complete."""
+        try:
+            self.sink.abort()
+        except Exception:
+            if self.failure is None:
+                raise
+            # else the sink's first failure is the one reported
+        return False
+
     # -- the exchange ---------------------------------------------------------------------------
 
     def run(self, app: WSGIApp, environ: dict[str, Any], app_where: Location | None) -> bool:
-        """Call the app and send its response; True if the response completed."""
+        """Call the app and send its response; True if the response completed.
+
+        A failure of the sink itself is raised from here once the app is done with.
+        """
+        completed = self._run(app, environ, app_where)
+        if self.failure is not None:
+            raise self.failure
+        return completed
+
+    def _run(self, app: WSGIApp, environ: dict[str, Any], app_where: Location | None) -> bool:
         try:
             result: Any = app(environ, self.start_response)
-        except _ClientGone:
-            self.sink.abort()
-            return False
+        except (_ClientGone, _SinkFailed):
+            return self._stop()
         except BaseException as exc:
+            if self.failure is not None:  # the app turned our failure into its own
+                return self._stop()
             self._app_failed(exc, "call")
             return self._fail(type(exc).__qualname__, exc)
         self.returned = True
@@ -454,10 +496,11 @@ class _Exchange:
                         "APP-SR-CALLED", "the application never called start_response()"
                     )
                 self._send_head(None)
-        except _ClientGone:
-            self.sink.abort()
-            return False
+        except (_ClientGone, _SinkFailed):
+            return self._stop()
         except BaseException as exc:
+            if self.failure is not None:
+                return self._stop()
             self._app_failed(exc, "iteration")
             return self._fail(type(exc).__qualname__, exc)
         return self._end()
@@ -478,6 +521,9 @@ class _Exchange:
             self.client_gone = True
             self.log.append((ClientGone, f"{type(exc).__name__}: {exc}"))
             return False
+        except Exception as exc:
+            self.failure = exc
+            return self._stop()
         return True
 
     def _violation(self, rule: str, message: str) -> bool:
@@ -518,9 +564,8 @@ class _Exchange:
         self.stopped = self.limit_hit = False
         try:
             self._deliver(data)
-        except _ClientGone:
-            self.sink.abort()
-            return False
+        except (_ClientGone, _SinkFailed):
+            return self._stop()
         _reraise_interrupt(exc)
         return self._end()
 

@@ -35,6 +35,7 @@ NORMALISED = {
     ),
     "response header Date": "the two exchanges happen at different times",
     "response header Connection": "the socket server adds Connection: close when it must close",
+    "response header Transfer-Encoding": "only a socket frames a body of unknown length",
     "response body and header values": (
         "an app may answer the same request differently each time (a token, a timestamp); "
         "the status, the header names and the trace's shape must agree"
@@ -110,7 +111,9 @@ class SocketTransport:
     def __init__(
         self, app: WSGIApp, timeout: float, body_limit: int, *, raw_latin1_targets: bool = False
     ) -> None:
-        self._records: queue.SimpleQueue[Response | tuple[int, str]] = queue.SimpleQueue()
+        self._records: queue.SimpleQueue[Response | tuple[int, str] | BaseException] = (
+            queue.SimpleQueue()
+        )
         self.timeout = timeout
         self.server = Server(
             app,
@@ -124,6 +127,7 @@ class SocketTransport:
             ),
             on_exchange=self._records.put,
             on_reject=lambda remote, status, message: self._records.put((status, message)),
+            on_error=self._records.put,
         )
         self.server.start()
         self._sock: socket.socket | None = None
@@ -171,6 +175,10 @@ class SocketTransport:
                 record = self._records.get(timeout=max(0.0, deadline - time.monotonic()))
             except queue.Empty:
                 raise TransportError("the server sent no record of the exchange") from None
+            if isinstance(record, BaseException):
+                raise TransportError(
+                    f"wsgicheck's server failed: {type(record).__name__}: {record}"
+                ) from record
             if isinstance(record, tuple):
                 raise TransportError(f"the server refused the request: {record[0]} {record[1]}")
             if _same_request(record.request, request):
@@ -280,8 +288,8 @@ def differences(memory: Response, wire: Response) -> list[str]:
     if memory.status_code != wire.status_code:
         found.append(f"status {memory.status_code} in memory, {wire.status_code} on a socket")
     found.extend(_environ_differences(memory.environ, wire.environ))
-    names = {name.lower() for name, _ in memory.headers} - {"date", "connection"}
-    wire_names = {name.lower() for name, _ in wire.headers} - {"date", "connection"}
+    names = {name.lower() for name, _ in memory.headers} - _SERVER_OWNED
+    wire_names = {name.lower() for name, _ in wire.headers} - _SERVER_OWNED
     if names != wire_names:
         found.append(f"response header names differ: {sorted(names ^ wire_names)}")
     shape = _trace_shape(memory)
@@ -289,6 +297,10 @@ def differences(memory: Response, wire: Response) -> list[str]:
     if shape != wire_shape:
         found.append(f"traces differ: {shape} in memory, {wire_shape} on a socket")
     return found
+
+
+#: Response fields a transport sets for itself (see :data:`NORMALISED`).
+_SERVER_OWNED = frozenset({"date", "connection", "transfer-encoding"})
 
 
 def _environ_differences(memory: dict[str, Any] | None, wire: dict[str, Any] | None) -> list[str]:

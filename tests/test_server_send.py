@@ -1,0 +1,731 @@
+"""The socket server delivers every legal response head unchanged (issue 11 §1).
+
+For every status and header list that passes the APP-* head rules, the response on the wire
+parses (by h11 as a client and by ``http.client``) and its fields are the app's, up to the
+optional whitespace around a value (RFC 9110 §5.5), under HTTP/1.0, HTTP/1.1 keep-alive and
+``Connection: close``, with and without Content-Length. Hypothesis draws the heads from the
+grammar's own regular expressions; real Django and Beaker apps set real cookies (both build
+every ``Set-Cookie`` value with a leading space). A failure of the server itself while
+sending is the harness's own error, never a client that went away. The ``serve`` trace
+shows the head as it went on the wire.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import h11
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from serverutil import TIMEOUT, Recorder, connect, parse_responses, read_until_closed
+from wsgicheck import grammar
+from wsgicheck.client import MemorySink
+from wsgicheck.connection import SendError
+from wsgicheck.core import run_app
+from wsgicheck.environ import ServerConfig, build_environ
+from wsgicheck.events import AppRaised, ClientGone, RawEvent, Refused, Trace
+from wsgicheck.head import headers_problems, status_problems
+from wsgicheck.replay import MemoryTransport, SocketTransport, TransportError, differences
+from wsgicheck.request import Request
+from wsgicheck.server import Server, live_server
+from wsgicheck.transcript import format_exchange
+
+CURL = shutil.which("curl") or "/usr/bin/curl"
+
+#: How a test talks to the server: (HTTP version, Connection header or None).
+MODES = {
+    "http/1.0": ("1.0", None),
+    "keep-alive": ("1.1", None),
+    "close": ("1.1", "close"),
+}
+
+
+@dataclass
+class Plan:
+    """What :class:`PlannedApp` answers: a status, header list and body blocks."""
+
+    status: str = "200 OK"
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    blocks: list[bytes] = field(default_factory=list)
+    generator: bool = False
+
+
+class PlannedApp:
+    """A WSGI app that sends whatever the test planned, as a list or a generator."""
+
+    def __init__(self) -> None:
+        self.plan = Plan()
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        plan = self.plan
+        start_response(plan.status, list(plan.headers))
+        if plan.generator:
+            return (block for block in plan.blocks)
+        return list(plan.blocks)
+
+
+def request_bytes(method: str, mode: str) -> bytes:
+    version, connection = MODES[mode]
+    lines = [f"{method} / HTTP/{version}", "Host: wsgicheck.test"]
+    if connection is not None:
+        lines.append(f"Connection: {connection}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
+@dataclass
+class Received:
+    """One response as an h11 client read it, with the exact bytes it read."""
+
+    status: int
+    reason: str
+    fields: list[tuple[str, str]]
+    body: bytes
+    raw: bytes
+
+
+def read_response(sock: Any, client: h11.Connection) -> Received:
+    """One whole response off ``sock``, parsed by ``client`` (bounded reads)."""
+    raw = bytearray()
+    body = bytearray()
+    head: h11.Response | None = None
+    for _ in range(10_000):
+        event = client.next_event()
+        if event is h11.NEED_DATA:
+            data = sock.recv(65536)
+            raw += data
+            client.receive_data(data)
+        elif isinstance(event, h11.Response):
+            head = event
+        elif isinstance(event, h11.Data):
+            body += event.data
+        elif isinstance(event, h11.EndOfMessage | h11.ConnectionClosed):
+            break
+    assert head is not None, bytes(raw)
+    fields = [
+        (name.decode("latin-1"), value.decode("latin-1"))
+        for name, value in head.headers.raw_items()
+    ]
+    return Received(
+        head.status_code, head.reason.decode("latin-1"), fields, bytes(body), bytes(raw)
+    )
+
+
+def h11_client(method: str, mode: str) -> h11.Connection:
+    """An h11 client in the state of having sent ``request_bytes(method, mode)``."""
+    client = h11.Connection(h11.CLIENT)
+    headers = [("Host", "wsgicheck.test")]
+    connection = MODES[mode][1]
+    if connection is not None:
+        headers.append(("Connection", connection))
+    client.send(h11.Request(method=method, target="/", headers=headers))
+    client.send(h11.EndOfMessage())
+    return client
+
+
+def fetch(server: Server, method: str, mode: str) -> list[Received]:
+    """The exchanges of one connection in ``mode``: two on a keep-alive one, else one."""
+    received = []
+    with connect(server) as sock:
+        for _ in range(2 if mode == "keep-alive" else 1):
+            client = h11_client(method, mode)
+            sock.sendall(request_bytes(method, mode))
+            received.append(read_response(sock, client))
+            assert client.their_state in (h11.DONE, h11.MUST_CLOSE)
+        if mode != "keep-alive":
+            rest, closed = read_until_closed(sock)
+            assert (rest, closed) == (b"", True)
+    return received
+
+
+SERVER_OWNED = frozenset({"transfer-encoding", "connection"})
+SERVER_ADDS = frozenset({"date", "server", "content-length"})
+
+
+def apps_fields(wire: list[tuple[str, str]], app: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The wire's fields without those the server adds: framing, and Date, Server and
+    Content-Length where the app gave none."""
+    given = {name.lower() for name, _ in app}
+    owned = SERVER_OWNED | (SERVER_ADDS - given)
+    return [(name, value) for name, value in wire if name.lower() not in owned]
+
+
+def expected_fields(plan: Plan) -> list[tuple[str, str]]:
+    """The app's fields as a recipient reads them: OWS trimmed; no Content-Length in a 204
+    (RFC 9110 §8.6: the core drops it)."""
+    no_length = plan.status.startswith("204")
+    return [
+        (name, value.strip(" \t"))
+        for name, value in plan.headers
+        if not (no_length and name.lower() == "content-length")
+    ]
+
+
+def expected_body(plan: Plan, method: str) -> bytes:
+    if method == "HEAD" or plan.status[:3] in ("204", "304"):
+        return b""
+    return b"".join(plan.blocks)
+
+
+def check_delivery(server: Server, recorder: Recorder, app: PlannedApp, method: str) -> None:
+    """Every mode delivers the plan: h11 and http.client parse it, fields and body equal."""
+    plan = app.plan
+    for mode in MODES:
+        before = len(recorder.records)
+        received = fetch(server, method, mode)
+        assert recorder.wait(records=before + len(received))
+        records = recorder.records[before:]
+        for got, record in zip(received, records, strict=True):
+            assert (got.status, got.reason) == (int(plan.status[:3]), plan.status[4:])
+            assert apps_fields(got.fields, plan.headers) == expected_fields(plan), mode
+            assert got.body == expected_body(plan, method), mode
+            (parsed,) = parse_responses(got.raw, [method])
+            # http.client strips the reason as str: obs-text U+0085 and U+00A0 go too.
+            assert (parsed.status, parsed.reason) == (got.status, got.reason.strip())
+            assert parsed.headers == got.fields
+            assert parsed.body == got.body
+            # The record is the head as it went on the wire.
+            assert record.headers == got.fields
+            assert record.complete
+            assert record.trace.of(ClientGone) == []
+
+
+@pytest.fixture(scope="module")
+def planned() -> Iterator[tuple[Server, Recorder, PlannedApp]]:
+    app = PlannedApp()
+    recorder = Recorder()
+    with live_server(app, threads=2, on_error=pytest.fail, **recorder.options) as server:
+        yield server, recorder, app
+
+
+# -- the property ---------------------------------------------------------------------------------
+
+_names = st.from_regex(grammar.TOKEN, fullmatch=True).filter(
+    lambda name: (
+        len(name) <= 40
+        and name.lower() not in grammar.HOP_BY_HOP_HEADERS
+        and name.lower() != "content-length"
+    )
+)
+_ows = st.text(alphabet=" \t", max_size=3)
+#: RFC 9110 §5.5 field values, with OWS around them as an app may leave it.
+_values = st.tuples(
+    _ows, st.from_regex(grammar.FIELD_VALUE, fullmatch=True).filter(lambda v: len(v) <= 200), _ows
+).map("".join)
+_reasons = st.from_regex(grammar.REASON_PHRASE, fullmatch=True).filter(
+    lambda reason: len(reason) <= 60 and reason == reason.strip(" \t")
+)
+
+
+@st.composite
+def plans(draw: st.DrawFn) -> Plan:
+    code = draw(st.sampled_from([200, 201, 204, 301, 304, 404, 500, 999]) | st.integers(200, 999))
+    # The grammar's reason phrase allows HTAB; PEP 3333 (APP-STATUS-NO-CONTROL) does not.
+    status = draw(_reasons.map(f"{code} {{}}".format).filter(lambda s: not status_problems(s)))
+    headers = draw(st.lists(st.tuples(_names, _values), max_size=8))
+    blocks = draw(st.lists(st.binary(max_size=64), max_size=4))
+    if draw(st.booleans()):
+        length = str(sum(map(len, blocks)))
+        zeros = "0" * draw(st.integers(0, 3))
+        value = draw(_ows) + zeros + length + draw(_ows)
+        headers.insert(draw(st.integers(0, len(headers))), ("Content-Length", value))
+    return Plan(status, headers, blocks, draw(st.booleans()))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(plan=plans(), method=st.sampled_from(["GET", "HEAD"]))
+def test_every_legal_head_is_delivered_unchanged(
+    planned: tuple[Server, Recorder, PlannedApp], plan: Plan, method: str
+) -> None:
+    assert headers_problems(plan.headers) == []
+    server, recorder, app = planned
+    app.plan = plan
+    check_delivery(server, recorder, app, method)
+
+
+COOKIE = ("Set-Cookie", " name=value; Path=/")
+
+
+@pytest.mark.parametrize("generator", [False, True], ids=["list", "generator"])
+@pytest.mark.parametrize(
+    "headers",
+    [
+        [("Content-Type", "text/plain"), COOKIE],
+        [("Content-Type", "text/plain"), COOKIE, ("Content-Length", " 5 ")],
+        [("X-Trailing", "value \t"), ("X-Blank", "  "), ("X-Inner", "a \t b")],
+    ],
+    ids=["cookie", "cookie-with-length", "ows"],
+)
+def test_values_with_ows_are_delivered(
+    planned: tuple[Server, Recorder, PlannedApp],
+    headers: list[tuple[str, str]],
+    generator: bool,
+) -> None:
+    """The issue's case, each way a response gets framing fields rewritten."""
+    server, recorder, app = planned
+    app.plan = Plan("200 OK", headers, [b"hel", b"lo"], generator)
+    check_delivery(server, recorder, app, "GET")
+
+
+def test_the_cookie_goes_out_trimmed_on_a_raw_socket(
+    planned: tuple[Server, Recorder, PlannedApp],
+) -> None:
+    server, _, app = planned
+    app.plan = Plan("200 OK", [("Content-Type", "text/plain"), COOKIE], [b"hello"], True)
+    with connect(server) as sock:
+        sock.sendall(request_bytes("GET", "http/1.0"))
+        data, closed = read_until_closed(sock)
+    assert closed
+    head, _, body = data.partition(b"\r\n\r\n")
+    assert head.split(b"\r\n")[2:3] == [b"Set-Cookie: name=value; Path=/"]
+    assert body == b"hello"
+
+
+def test_curl_gets_the_cookie_from_wsgicheck_serve(tmp_path: Path) -> None:
+    """``wsgicheck serve`` on an app whose Set-Cookie starts with a space: curl gets it,
+    over HTTP/1.0 and with Connection: close, and the trace shows the framing fields."""
+    module = tmp_path / "cookieapp.py"
+    module.write_text(
+        textwrap.dedent(
+            """
+            def app(environ, start_response):
+                start_response("200 OK", [("Content-Type", "text/plain"),
+                                          ("Set-Cookie", " name=value; Path=/")])
+                yield b"hello"
+            """
+        )
+    )
+    with Serve(tmp_path, "cookieapp:app") as serve:
+        replies = [
+            _curl(serve.url, *options) for options in (["-0"], ["-H", "Connection: close"], [])
+        ]
+        out, err = serve.stop()
+    for done in replies:
+        assert done.returncode == 0, done.stderr
+        assert _fields(done.stdout, "set-cookie") == ["name=value; Path=/"]
+        assert done.stdout.endswith("\r\n\r\nhello")
+    heads = [_head(block) for block in out.split("\n\n") if block.startswith("> GET /")]
+    assert heads == [
+        ["Content-Type: text/plain", "Set-Cookie: name=value; Path=/", "Connection: close"],
+        [
+            "Content-Type: text/plain",
+            "Set-Cookie: name=value; Path=/",
+            "Transfer-Encoding: chunked",
+            "Connection: close",
+        ],
+        [
+            "Content-Type: text/plain",
+            "Set-Cookie: name=value; Path=/",
+            "Transfer-Encoding: chunked",
+        ],
+    ]
+    assert "client went away" not in out
+    assert err == ""
+
+
+# -- real frameworks ------------------------------------------------------------------------------
+
+DJANGO_APP = '''
+"""A Django login-like page: session, CSRF and an explicit cookie, nothing on disk."""
+
+import django
+from django.conf import settings
+
+settings.configure(
+    SECRET_KEY="wsgicheck-test-not-secret",
+    DEBUG=False,
+    ALLOWED_HOSTS=["*"],
+    ROOT_URLCONF=__name__,
+    MIDDLEWARE=[
+        "django.contrib.sessions.middleware.SessionMiddleware",
+        "django.middleware.csrf.CsrfViewMiddleware",
+    ],
+    SESSION_ENGINE="django.contrib.sessions.backends.signed_cookies",
+    DATABASES={},
+    USE_TZ=True,
+)
+django.setup()
+
+from django.core.wsgi import get_wsgi_application  # noqa: E402
+from django.http import HttpResponse, StreamingHttpResponse  # noqa: E402
+from django.middleware.csrf import get_token  # noqa: E402
+from django.urls import path  # noqa: E402
+
+
+def login(request):
+    request.session["visits"] = request.session.get("visits", 0) + 1
+    token = get_token(request)
+    response = HttpResponse(f'<form method="post"><input name="csrf" value="{token}"></form>')
+    response.set_cookie("theme", "dark", samesite="Lax")
+    return response
+
+
+def stream(request):
+    response = StreamingHttpResponse(iter([b"one ", b"two"]), content_type="text/plain")
+    response.set_cookie("theme", "light")
+    return response
+
+
+urlpatterns = [path("login", login), path("stream", stream)]
+app = get_wsgi_application()
+'''
+
+
+@pytest.fixture(scope="module")
+def django_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    pytest.importorskip("django")
+    directory = tmp_path_factory.mktemp("djangologin")
+    (directory / "djangologin.py").write_text(DJANGO_APP)
+    return directory
+
+
+@pytest.mark.parametrize("mode", ["-0", "Connection: close", "keep-alive"])
+def test_django_login_page_cookies_reach_curl(django_dir: Path, mode: str) -> None:
+    options = {"-0": ["-0"], "Connection: close": ["-H", "Connection: close"]}.get(mode, [])
+    with Serve(django_dir, "djangologin:app") as serve:
+        login = _curl(serve.url + "login", *options)
+        stream = _curl(serve.url + "stream", *options)
+        out, err = serve.stop()
+    assert login.returncode == 0, login.stderr
+    cookies = sorted(line.split("=", 1)[0] for line in _fields(login.stdout, "set-cookie"))
+    assert cookies == ["csrftoken", "sessionid", "theme"]
+    assert login.stdout.endswith("></form>")
+    assert stream.returncode == 0, stream.stderr
+    assert [value.split(";")[0] for value in _fields(stream.stdout, "set-cookie")] == [
+        "theme=light"
+    ]
+    assert stream.stdout.endswith("\r\n\r\none two")
+    assert "client went away" not in out
+    assert err == ""
+
+
+def test_django_login_page_transports_agree(django_dir: Path) -> None:
+    """``wsgicheck check`` runs the page through both transports: they agree."""
+    done = subprocess.run(
+        [
+            *_command(),
+            "check",
+            "djangologin:app",
+            *("--path", "/login", "--path", "/stream"),
+            *("--profile", "quick", "--seed", "1", "--no-database", "--format", "json"),
+        ],
+        cwd=django_dir,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        env=_env(django_dir),
+    )
+    report = json.loads(done.stdout)
+    assert (done.returncode, report["errors"]) == (0, []), done.stderr
+    failed = [each["rule"] for each in report["results"] if each["findings"]]
+    assert failed == []
+    (agree,) = [each for each in report["results"] if each["rule"] == "HARNESS-TRANSPORTS-AGREE"]
+    assert (agree["verdict"], agree["exchanges"]) == ("pass", report["examples"])
+
+
+def _beaker_app() -> Any:
+    beaker = pytest.importorskip("beaker.middleware")
+
+    def inner(environ: dict[str, Any], start_response: Any) -> Iterator[bytes]:
+        session = environ["beaker.session"]
+        session["visits"] = session.get("visits", 0) + 1
+        session.save()
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        yield b"visit %d" % session["visits"]
+
+    options = {
+        "session.type": "cookie",
+        "session.key": "beaker.id",
+        "session.validate_key": "wsgicheck-test-not-secret",
+    }
+    return beaker.SessionMiddleware(inner, options)
+
+
+def test_beaker_session_cookie_is_delivered_in_every_mode() -> None:
+    app = _beaker_app()
+    recorder = Recorder()
+    with live_server(app, threads=2, on_error=pytest.fail, **recorder.options) as server:
+        for mode in MODES:
+            for got in fetch(server, "GET", mode):
+                cookies = [value for name, value in got.fields if name.lower() == "set-cookie"]
+                assert len(cookies) == 1, mode
+                assert cookies[0].startswith("beaker.id="), mode
+                assert got.body == b"visit 1"
+    assert recorder.wait(records=4)
+    for record in recorder.records:
+        (call,) = [event for event in record.trace if type(event).__name__ == "StartResponseCalled"]
+        (given,) = [value for name, value in call.headers if name.lower() == "set-cookie"]
+        assert given.startswith(" beaker.id=")  # what Beaker passed, with its space
+        assert record.header("set-cookie") == given.strip()
+
+
+# -- the server's own failures ------------------------------------------------------------------
+
+#: A Content-Length of 21 digits: legal (RFC 9110 §8.6: 1*DIGIT), more than h11 will send.
+HUGE = str(10**20)
+
+
+def huge_length_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    start_response("200 OK", [("Content-Length", HUGE)])
+    return [b"short"]
+
+
+def test_a_send_failure_is_the_servers_own_error() -> None:
+    errors: list[BaseException] = []
+    recorder = Recorder()
+    with live_server(huge_length_app, on_error=errors.append, **recorder.options) as server:
+        with connect(server) as sock:
+            sock.sendall(request_bytes("GET", "keep-alive"))
+            data, closed = read_until_closed(sock)
+        assert (data, closed) == (b"", True)
+    assert [type(error) for error in errors] == [SendError]
+    assert "h11 refused to send Response" in str(errors[0])
+    assert "Content-Length" in str(errors[0])
+    assert server.errors == errors
+    assert recorder.records == []  # no record that would blame the client or the app
+
+
+class BrokenSink(MemorySink):
+    """A sink with a bug of its own (not a client gone): it raises in ``fails_in``."""
+
+    def __init__(self, fails_in: str) -> None:
+        self.fails_in = fails_in
+
+    def _maybe_fail(self, where: str) -> None:
+        if where == self.fails_in:
+            raise RuntimeError(f"bug in {where}")
+
+    def send_head(self, status_code: int, reason: str, headers: list[tuple[str, str]]) -> None:
+        self._maybe_fail("send_head")
+        super().send_head(status_code, reason, headers)
+
+    def send_body(self, data: bytes) -> None:
+        self._maybe_fail("send_body")
+        super().send_body(data)
+
+    def finish(self) -> None:
+        self._maybe_fail("finish")
+        super().finish()
+
+
+class Closing:
+    """An iterable that counts its close() calls; through write() when ``writes``."""
+
+    def __init__(self, start_response: Any, writes: bool) -> None:
+        self.closed = 0
+        write = start_response("200 OK", [("Set-Cookie", " a=b")])
+        if writes:
+            for _ in range(3):  # an app that swallows every error and writes on
+                with contextlib.suppress(Exception):
+                    write(b"w")
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield b"one"
+        yield b"two"
+
+    def close(self) -> None:
+        self.closed += 1
+
+
+@pytest.mark.parametrize("writes", [False, True], ids=["iterable", "write"])
+@pytest.mark.parametrize("fails_in", ["send_head", "send_body", "finish"])
+def test_a_sink_failure_is_reraised_never_blamed_on_the_app_or_client(
+    fails_in: str, writes: bool
+) -> None:
+    made: list[Closing] = []
+
+    def app(environ: dict[str, Any], start_response: Any) -> Closing:
+        made.append(Closing(start_response, writes))
+        return made[0]
+
+    log: list[RawEvent] = []
+    config = ServerConfig()
+    request = Request(headers=(("Host", "localhost"),))
+    environ = build_environ(request, config, body=b"", log=log)
+    sink = BrokenSink(fails_in)
+    with pytest.raises(RuntimeError, match=f"^bug in {fails_in}$"):
+        run_app(app, environ, sink, log, config)
+    assert made[0].closed == 1
+    kinds = {type(event) for event in Trace(log)}
+    assert kinds.isdisjoint({ClientGone, AppRaised, Refused})
+    assert (sink.aborted, sink.finished) == (True, False)
+
+
+def test_leading_zeros_past_h11s_limit_are_sent_as_the_same_number(
+    planned: tuple[Server, Recorder, PlannedApp],
+) -> None:
+    server, _, app = planned
+    app.plan = Plan("200 OK", [("Content-Length", "0" * 30 + "5")], [b"hello"], True)
+    (got,) = fetch(server, "GET", "close")
+    assert got.fields[0] == ("Content-Length", "5")
+    assert got.body == b"hello"
+
+
+def test_the_runner_reports_a_send_failure_as_its_own_error() -> None:
+    wire = SocketTransport(huge_length_app, timeout=5.0, body_limit=1024)
+    try:
+        with pytest.raises(TransportError, match=r"wsgicheck's server failed: SendError: h11"):
+            wire.exchange(Request(method="GET", target="/", headers=(("Host", "x"),)), wire.config)
+    finally:
+        wire.close()
+
+
+def test_serve_names_its_own_error(tmp_path: Path) -> None:
+    (tmp_path / "hugeapp.py").write_text(
+        textwrap.dedent(
+            f"""
+            def app(environ, start_response):
+                start_response("200 OK", [("Content-Length", "{HUGE}")])
+                return [b"short"]
+            """
+        )
+    )
+    with Serve(tmp_path, "hugeapp:app") as serve:
+        done = _curl(serve.url)
+        out, err = serve.stop()
+    assert done.returncode == 52, done.stderr  # curl: empty reply
+    assert "! wsgicheck's own error (a bug in wsgicheck, not in the app): SendError: " in err
+    assert "client went away" not in out
+
+
+# -- the transports agree on a streamed cookie ----------------------------------------------------
+
+
+def test_memory_and_socket_agree_on_a_streamed_cookie() -> None:
+    app = PlannedApp()
+    app.plan = Plan("200 OK", [("Content-Type", "text/plain"), COOKIE], [b"a", b"b"], True)
+    memory = MemoryTransport(app, timeout=5.0)
+    wire = SocketTransport(app, timeout=5.0, body_limit=1024)
+    try:
+        for version, connection in MODES.values():
+            headers: tuple[tuple[str, str], ...] = (("Host", "x"),)
+            if connection is not None:
+                headers += (("Connection", connection),)
+            request = Request(method="GET", target="/", headers=headers, http_version=version)
+            on_wire = wire.exchange(request, wire.config)
+            assert differences(memory.exchange(request, wire.config), on_wire) == []
+            framing = {name.lower(): value for name, value in on_wire.headers}
+            assert framing.get("transfer-encoding") == (None if version == "1.0" else "chunked")
+            assert on_wire.header("set-cookie") == "name=value; Path=/"
+    finally:
+        memory.close()
+        wire.close()
+
+
+def test_the_trace_shows_the_head_on_the_wire(
+    planned: tuple[Server, Recorder, PlannedApp],
+) -> None:
+    server, recorder, app = planned
+    app.plan = Plan("200 OK", [COOKIE], [b"x"], True)
+    before = len(recorder.records)
+    fetch(server, "GET", "close")
+    assert recorder.wait(records=before + 1)
+    lines = format_exchange(recorder.records[before], trace=False)
+    head = lines[lines.index("< HTTP/1.1 200 OK") : lines.index("<")]
+    assert [re.sub(r"^< Date: .*", "< Date: *", line) for line in head] == [
+        "< HTTP/1.1 200 OK",
+        "< Set-Cookie: name=value; Path=/",
+        "< Date: *",
+        "< Server: wsgicheck/0.1.0",
+        "< Transfer-Encoding: chunked",
+        "< Connection: close",
+    ]
+
+
+# -- helpers for the subprocess tests -------------------------------------------------------------
+
+
+def _command() -> list[str]:
+    script = Path(sys.executable).with_name("wsgicheck")
+    return [str(script)] if script.is_file() else [sys.executable, "-m", "wsgicheck"]
+
+
+def _env(directory: Path) -> dict[str, str]:
+    path = os.pathsep.join([str(directory), os.environ.get("PYTHONPATH", "")])
+    return {**os.environ, "PYTHONPATH": path}
+
+
+class Serve:
+    """``wsgicheck serve TARGET`` on a free port, as a context manager; :meth:`stop` ends it
+    and returns everything it printed (stdout, stderr)."""
+
+    def __init__(self, directory: Path, target: str) -> None:
+        self.process = subprocess.Popen(
+            [*_command(), "serve", target, "--port", "0"],
+            cwd=directory,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=_env(directory),
+        )
+        self.url = ""
+
+    def __enter__(self) -> Serve:
+        assert self.process.stdout is not None
+        banner = self.process.stdout.readline()
+        match = re.match(r"wsgicheck: serving .* on (http://127\.0\.0\.1:\d+) ", banner)
+        if match is None:
+            self.stop()
+            pytest.fail(f"wsgicheck serve did not start: {banner!r}")
+        self.url = match.group(1) + "/"
+        return self
+
+    def stop(self) -> tuple[str, str]:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        try:
+            return self.process.communicate(timeout=TIMEOUT)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            return self.process.communicate(timeout=TIMEOUT)
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self.process.returncode is None:
+            self.stop()
+
+
+def _curl(url: str, *options: str) -> subprocess.CompletedProcess[str]:
+    """curl's reply with its head (CRLFs kept: no newline translation)."""
+    done = subprocess.run(
+        [CURL, "-s", "-S", "-i", "--max-time", "10", *options, url],
+        capture_output=True,
+        timeout=15,
+        check=False,
+    )
+    return subprocess.CompletedProcess(
+        done.args, done.returncode, done.stdout.decode("latin-1"), done.stderr.decode()
+    )
+
+
+def _fields(response: str, name: str) -> list[str]:
+    head = response.split("\r\n\r\n", 1)[0]
+    return [
+        line.split(":", 1)[1].strip()
+        for line in head.split("\r\n")[1:]
+        if line.split(":", 1)[0].lower() == name
+    ]
+
+
+def _head(block: str) -> list[str]:
+    """The response fields of one exchange in ``serve``'s trace, Date and Server left out."""
+    return [
+        line[2:]
+        for line in block.splitlines()
+        if line.startswith("< ")
+        and ":" in line
+        and not line.startswith(("< Date:", "< Server:", "< HTTP/"))
+    ]
