@@ -395,6 +395,16 @@ class InFlight:
     deadline: float
     #: Set by whoever reports the exchange first (the worker or the watchdog).
     reported: bool = False
+    #: The request's Content-Length, and its body as read so far (for a chunked one).
+    declared: int | None = None
+    body: SocketBody | None = None
+
+    @property
+    def request_body_size(self) -> int:
+        """The size of the request body, as far as the server knows it yet."""
+        if self.declared is not None:
+            return self.declared
+        return self.body.size if self.body is not None else 0
 
 
 def serve_exchange(
@@ -438,7 +448,7 @@ def serve_exchange(
             request, config, body=body, log=log, remote=conn.remote, content_length=declared
         )
         environ = live.copy() if record else live
-        flight = InFlight(conn, request, environ, log, deadline)
+        flight = InFlight(conn, request, environ, log, deadline, declared=declared, body=body)
         track(flight)
         try:
             completed = _Exchange(sink, log, config, request.method).run(app, live, app_where)

@@ -25,7 +25,14 @@ from .request import Request
 from .response import Response
 from .server import Limits, Server
 
-__all__ = ["NORMALISED", "MemoryTransport", "SocketTransport", "TransportError", "differences"]
+__all__ = [
+    "NORMALISED",
+    "MemoryTransport",
+    "SocketTransport",
+    "TransportError",
+    "differences",
+    "timed_out",
+]
 
 #: What may differ between the transports for the same request, and why.
 NORMALISED = {
@@ -43,6 +50,11 @@ NORMALISED = {
         "unknown on a socket until the body ends; known at once in memory"
     ),
 }
+
+
+def timed_out(response: Response) -> bool:
+    """Whether the exchange was abandoned at its time limit."""
+    return any(type(event) is TimedOut for event in response.trace)
 
 
 class TransportError(Exception):
@@ -71,9 +83,9 @@ class MemoryTransport:
             job = jobs.get()
             if job is None:
                 return
-            client, request, log, done, finished = job
+            pending, done, finished = job
             try:
-                done.append(client.send(request, log=log))
+                done.append(pending.run())
             except BaseException as exc:  # pragma: no cover - the core never raises
                 done.append(exc)
             finished.set()
@@ -81,19 +93,23 @@ class MemoryTransport:
     def exchange(self, request: Request, config: ServerConfig) -> Response:
         if self._worker is None or not self._worker.is_alive():
             self._start_worker()
-        log: list[RawEvent] = []
+        pending = Client(self.app, config=config).start(request)
         done: list[Any] = []
         finished = threading.Event()
-        self._jobs.put((Client(self.app, config=config), request, log, done, finished))
+        self._jobs.put((pending, done, finished))
         if finished.wait(self.timeout):
             result = done[0]
             if isinstance(result, BaseException):  # pragma: no cover
                 raise result
             return result  # type: ignore[no-any-return]
-        # The app hangs: leave it its thread, record what it did, carry on with a new one.
-        log.append((TimedOut, self.timeout, False))
+        # The app hangs: leave it its thread (told the client is gone, so an app that goes
+        # on producing stops at its next block), record what it did until now and the
+        # environ it received, and carry on with a new thread.
+        head_sent = pending.head_sent
+        pending.abandon()
         self._worker = None
-        return Response(request, 0, "", [], b"", False, {}, log)
+        log: list[RawEvent] = [*pending.log, (TimedOut, self.timeout, head_sent)]
+        return Response(request, 0, "", [], b"", False, pending.environ, log, pending.errors())
 
     def close(self) -> None:
         if self._worker is not None:

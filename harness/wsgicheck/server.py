@@ -398,8 +398,9 @@ class Server:
                 b"",
                 False,
                 flight.environ,
-                flight.log,
+                list(flight.log),  # the stuck worker may still add to its own
                 "",
+                request_body_size=flight.request_body_size,
             )
             with contextlib.suppress(Exception):
                 self.on_exchange(record)
