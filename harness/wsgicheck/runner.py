@@ -432,7 +432,12 @@ def _explore(
     rules = REGISTRY.select(options.select, options.ignore)
     _load_own_modules()
     collector = _Collector(rules, options.strict)
-    paths = discover(app, options.paths, timeout=options.timeout, body_limit=options.body_limit)
+    try:
+        paths = discover(app, options.paths, timeout=options.timeout, body_limit=options.body_limit)
+    except KeyboardInterrupt:  # Ctrl-C before the first example: an empty result
+        empty = _Partial(0, collector.applied, collector.findings, {}, [], [], app_location(app))
+        empty.interrupted = True
+        return empty
     memory = MemoryTransport(app, options.timeout) if options.transports != "socket" else None
     wire = (
         SocketTransport(app, options.timeout, options.body_limit)
