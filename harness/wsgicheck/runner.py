@@ -40,7 +40,7 @@ from .replay import (
     MemoryTransport,
     SocketTransport,
     TransportError,
-    differences,
+    compare,
     timed_out,
 )
 from .reproduce import Reproducers, reproducers
@@ -475,9 +475,9 @@ def _explore(
                 return
             exchange = Exchange(response, source="socket", previous=first)
             timeouts.saw(drawn, exchange.timed_out)
-            if mem_response is not None and first is not None and not exchange.timed_out:
+            if memory is not None and mem_response is not None and not exchange.timed_out:
                 # A timed-out exchange has no answer to compare; it is judged alone.
-                exchange.extra["transport_differences"] = differences(mem_response, response)
+                exchange.extra.update(compare(memory, request, config, mem_response, response))
             found += collector.judge(exchange, request, config, "socket")
         chosen = collector.pick(found)
         if chosen is not None:
