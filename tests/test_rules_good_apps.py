@@ -47,6 +47,11 @@ CONFIGS = {
 #: make it flag nothing; the exemption is for that one rule on that one app, and the test
 #: checks it does fire there.
 EXPECTED: dict[str, set[str]] = {"writeapp": {"APP-AVOID-WRITE"}}
+#: Findings expected only under short reads, by app. WebOb's LimitedLengthFile takes a read
+#: of wsgi.input that returns fewer bytes than asked for as the client gone, and raises
+#: DisconnectionError out of the app: PEP 3333 lets a server return short reads, so the app
+#: lets an error escape that it should trap (APP-TRAP-OWN-ERRORS, a SHOULD).
+EXPECTED_UNDER_SHORT_READS: dict[str, set[str]] = {"webobapp": {"APP-TRAP-OWN-ERRORS"}}
 
 #: The path each app answers with 200 (the seed apps serve /hello; the others /).
 OK_PATH = {path.stem: "/hello" for path in SEEDS}
@@ -71,7 +76,10 @@ def requests_for(name: str, config: ServerConfig) -> list[dict[str, Any]]:
 
 def check(name: str, config: ServerConfig, exchanges: list[Exchange]) -> None:
     fired = {finding.rule for ex in exchanges for finding in check_exchange(ex)}
-    assert fired == EXPECTED.get(name, set())
+    expected = EXPECTED.get(name, set())
+    if config.max_read is not None:
+        expected = expected | EXPECTED_UNDER_SHORT_READS.get(name, set())
+    assert fired == expected
     page = config.script_name + OK_PATH.get(name, "/")
     ok = [ex for ex in exchanges if ex.method == "GET" and ex.request.target == page]
     assert ok, "the app's own page was not requested"

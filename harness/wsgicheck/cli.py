@@ -1,13 +1,14 @@
 """The ``wsgicheck`` command line: ``check``, ``serve``, ``rules``, ``explain``, ``probe``.
 
 Exit status: 0 clean, 1 the app broke rules, 2 a usage error (bad TARGET, bad option),
-the last always with one line on stderr.
+the last always with one line on stderr; 130 when interrupted (Ctrl-C), with one line too.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import math
 import os
 import signal
 import sys
@@ -28,6 +29,9 @@ if TYPE_CHECKING:
     from .runner import RunOptions
 
 __all__ = ["main"]
+
+#: What Ctrl-C prints (exit status 130, as a shell reports SIGINT).
+INTERRUPTED = "wsgicheck: interrupted"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -186,6 +190,10 @@ def _check(args: argparse.Namespace) -> int:
         raise UsageError(f"--format: one of {', '.join(report.names())}, not {args.format!r}")
     if args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
+    if args.examples is not None and args.examples < 1:
+        raise UsageError(f"--examples must be at least 1, not {args.examples}")
+    if not 0 < args.timeout < math.inf:
+        raise UsageError(f"--timeout must be a number of seconds above 0, not {args.timeout}")
     for path in args.paths:
         if not path.startswith("/"):
             raise UsageError(f"--path {path!r}: paths start with '/'")
@@ -220,6 +228,12 @@ def _check(args: argparse.Namespace) -> int:
         result.app_coverage = measured
     if progress is not None:
         progress.done()
+    if result.interrupted:
+        # Ctrl-C: what ran so far, to the report asked for (not to a terminal), and 130.
+        print(INTERRUPTED, file=sys.stderr)
+        if args.output or args.format != "text":
+            _write_report(args, report.render(result, args.format, color=False))
+        return 130
     if args.write_baseline:
         from . import baseline as baselines
 
@@ -507,6 +521,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
         status = _run(args)
         sys.stdout.flush()  # a closed pipe shows up here, not at interpreter exit
+    except KeyboardInterrupt:
+        print(INTERRUPTED, file=sys.stderr)
+        return 130
     except BrokenPipeError:
         # The reader went away (``wsgicheck check ... | head``): stop quietly, as the Python
         # docs advise for SIGPIPE, pointing stdout at devnull so the flush at exit is silent.

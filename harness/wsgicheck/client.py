@@ -20,7 +20,7 @@ from .events import RawEvent
 from .request import Framing, Request
 from .response import Response
 
-__all__ = ["Client", "MemorySink", "encode_target"]
+__all__ = ["Client", "MemorySink", "PendingExchange", "encode_target"]
 
 HeadersArg = Mapping[str, str] | Iterable[tuple[str, str]] | None
 
@@ -54,11 +54,17 @@ class MemorySink:
     parts: list[bytes] | None = None
     finished = False
     aborted = False
+    #: Set when the caller gave up on the exchange: the client is gone (an ``OSError``).
+    gone = False
 
     def send_head(self, status_code: int, reason: str, headers: list[tuple[str, str]]) -> None:
+        if self.gone:
+            raise ConnectionAbortedError("the caller gave up on this exchange")
         self.status_code, self.reason, self.headers = status_code, reason, headers
 
     def send_body(self, data: bytes) -> None:
+        if self.gone:
+            raise ConnectionAbortedError("the caller gave up on this exchange")
         if self.parts is not None:
             self.parts.append(data)
         elif self.body:
@@ -207,34 +213,77 @@ class Client:
     def options(self, target: str | bytes = "*", **options: Any) -> Response:
         return self.send(self.build_request("OPTIONS", target, **options))
 
-    def send(self, request: Request, *, log: list[RawEvent] | None = None) -> Response:
-        """Run ``request`` through the core and return what came back.
+    def send(self, request: Request) -> Response:
+        """Run ``request`` through the core and return what came back."""
+        return self.start(request).run()
 
-        ``log`` is the list the trace is recorded into (a caller that may give up on a
-        hanging app keeps it, to see what the app did before it hung).
+    def start(self, request: Request) -> PendingExchange:
+        """Build the environ for ``request``, ready for :meth:`PendingExchange.run`.
+
+        A caller that may give up on a hanging app (the runner's memory transport) runs it
+        in another thread and keeps, from here, the environ the app received and its trace.
         """
-        config = self.config
-        if log is None:
-            log = []
-        sink = MemorySink()
-        refusal = request_problem(request, config)
-        environ: dict[str, Any] | None = None
+        return PendingExchange(self, request)
+
+
+class PendingExchange:
+    """One request through the memory transport: its environ built, the app not yet run.
+
+    ``environ`` (a copy, taken before the app could change it) and ``log`` are readable
+    from another thread while :meth:`run` runs; :meth:`abandon` tells the core the client
+    has gone, so an app that goes on producing stops at its next block.
+    """
+
+    __slots__ = ("_client", "_exchange", "_live", "_sink", "environ", "log", "refusal", "request")
+
+    def __init__(self, client: Client, request: Request) -> None:
+        self._client = client
+        self.request = request
+        self.log: list[RawEvent] = []
+        self._sink = MemorySink()
+        self._exchange = _Exchange(self._sink, self.log, client.config, request.method)
+        self.refusal = request_problem(request, client.config)
+        self._live: dict[str, Any] | None = None
+        #: The environ as the app received it; None when the server refused the request.
+        self.environ: dict[str, Any] | None = None
+        if self.refusal is None:
+            self._live = build_environ(
+                request, client.config, body=request.body, log=self.log, remote=client.remote
+            )
+            self.environ = self._live.copy()
+
+    def run(self) -> Response:
+        """Run the app (or answer the refusal) and return what came back."""
+        client, sink, environ = self._client, self._sink, self.environ
         errors = ""
-        if refusal is not None:
-            send_refusal(refusal, sink, config, method=request.method)
+        if self._live is None:
+            assert self.refusal is not None
+            send_refusal(self.refusal, sink, client.config, method=self.request.method)
         else:
-            live = build_environ(request, config, body=request.body, log=log, remote=self.remote)
-            environ = live.copy()
-            _Exchange(sink, log, config, request.method).run(self.app, live, self._app_where)
-            errors = environ["wsgi.errors"].getvalue()
+            self._exchange.run(client.app, self._live, client._app_where)
+            errors = self.errors()
         return Response(
-            request,
+            self.request,
             sink.status_code,
             sink.reason,
             sink.headers,
             sink.collected(),
             sink.finished and not sink.aborted,
             environ,
-            log,
+            self.log,
             errors,
         )
+
+    def errors(self) -> str:
+        """What the app wrote to ``wsgi.errors`` so far."""
+        return "" if self.environ is None else self.environ["wsgi.errors"].getvalue()
+
+    @property
+    def head_sent(self) -> bool:
+        """Whether the response head has gone out (to the memory sink)."""
+        return self._exchange.head_sent
+
+    def abandon(self) -> None:
+        """The caller gave up: the app's next block or ``write()`` finds the client gone."""
+        self._sink.gone = True
+        self._exchange.client_gone = True

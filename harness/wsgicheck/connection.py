@@ -507,6 +507,18 @@ class InFlight:
     deadline: float
     #: Set by whoever reports the exchange first (the worker or the watchdog).
     reported: bool = False
+    #: The request's Content-Length, and its body as read so far (for a chunked one).
+    declared: int | None = None
+    body: SocketBody | None = None
+    #: The core's exchange: the watchdog tells it the client is gone when it takes over.
+    exchange: _Exchange | None = None
+
+    @property
+    def request_body_size(self) -> int:
+        """The size of the request body, as far as the server knows it yet."""
+        if self.declared is not None:
+            return self.declared
+        return self.body.size if self.body is not None else 0
 
 
 def serve_exchange(
@@ -550,10 +562,13 @@ def serve_exchange(
             request, config, body=body, log=log, remote=conn.remote, content_length=declared
         )
         environ = live.copy() if record else live
-        flight = InFlight(conn, request, environ, log, deadline)
+        exchange = _Exchange(sink, log, config, request.method)
+        flight = InFlight(
+            conn, request, environ, log, deadline, declared=declared, body=body, exchange=exchange
+        )
         track(flight)
         try:
-            completed = _Exchange(sink, log, config, request.method).run(app, live, app_where)
+            completed = exchange.run(app, live, app_where)
         finally:
             track(None)
         if flight.reported:

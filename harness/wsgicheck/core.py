@@ -138,7 +138,10 @@ _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
 
 def _describe(exc: BaseException) -> tuple[str, str, Location | None]:
-    """Type name, message and innermost location outside wsgicheck of an exception."""
+    """Type name, message and innermost location outside wsgicheck of an exception.
+
+    The message is the app's ``__str__``, which may itself raise: that is recorded too.
+    """
     tb = exc.__traceback__
     where = None
     while tb is not None:
@@ -146,7 +149,14 @@ def _describe(exc: BaseException) -> tuple[str, str, Location | None]:
         if not code.co_filename.startswith(_PACKAGE_DIR):
             where = Location(code.co_filename, tb.tb_lineno, code.co_name)
         tb = tb.tb_next
-    return type(exc).__qualname__, str(exc), where
+    kind = type(exc)
+    try:
+        message = str(exc)
+    except BaseException as failed:
+        message = f"<str() of it raised {type(failed).__qualname__}>"
+    if type(message) is not str:  # pragma: no cover - str() always gives a str
+        message = ""
+    return kind.__qualname__, message, where
 
 
 def _exc_info_kind(exc_info: object) -> tuple[str, str | None]:
@@ -445,9 +455,16 @@ class _Exchange:
             if hasattr(kind, "__len__"):
                 try:
                     length = len(result)
-                except Exception:
+                except BaseException as exc:
+                    self._app_failed(exc, "attribute")
+                    _reraise_interrupt(exc)
                     length = None
-            close = getattr(result, "close", None)
+            try:
+                close = getattr(result, "close", None)
+            except BaseException as exc:  # a __getattr__ of the app's that raises
+                self._app_failed(exc, "attribute")
+                _reraise_interrupt(exc)
+                close = None
             iterable = hasattr(kind, "__iter__") or hasattr(kind, "__getitem__")
         self.length_hint = length
         self.log.append(
@@ -488,6 +505,8 @@ class _Exchange:
                     self._deliver(block)
                     if self.stopped:
                         break
+                elif self.client_gone:
+                    raise _ClientGone  # the transport gave up: endless b"" blocks stop here
             else:
                 log.append((Exhausted,))
             if not self.head_sent:
@@ -535,7 +554,8 @@ class _Exchange:
         try:
             close()
         except BaseException as exc:
-            self.log.append((CloseCalled, f"{type(exc).__qualname__}: {exc}"))
+            kind, message, _ = _describe(exc)
+            self.log.append((CloseCalled, f"{kind}: {message}"))
             self._app_failed(exc, "close")
             _reraise_interrupt(exc)
         else:

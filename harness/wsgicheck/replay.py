@@ -4,7 +4,8 @@
 the run one abandoned thread and a finding, never the run itself. :class:`SocketTransport`
 sends the request's exact bytes to one live :class:`~wsgicheck.server.Server` over one
 keep-alive connection and takes the server's record of the exchange. :func:`differences`
-lists what the two disagree on, after the normalisation documented in ``NORMALISED``.
+lists what the two disagree on, after the normalisation documented in ``NORMALISED``, less
+what :func:`app_variations` shows the app varies by itself when the request is replayed.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import queue
 import socket
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 
@@ -25,7 +27,16 @@ from .request import Request
 from .response import Response
 from .server import Limits, Server
 
-__all__ = ["NORMALISED", "MemoryTransport", "SocketTransport", "TransportError", "differences"]
+__all__ = [
+    "NORMALISED",
+    "MemoryTransport",
+    "SocketTransport",
+    "TransportError",
+    "app_variations",
+    "compare",
+    "differences",
+    "timed_out",
+]
 
 #: What may differ between the transports for the same request, and why.
 NORMALISED = {
@@ -43,7 +54,17 @@ NORMALISED = {
     "trace InputRead.available for a chunked body": (
         "unknown on a socket until the body ends; known at once in memory"
     ),
+    "what the app varies by itself": (
+        "when the transports differ, the request is replayed in memory; what the app answers "
+        "differently there (a rate limiter's status, a cookie set once) is the app's "
+        "(HARNESS-APP-VARIES), not the server's"
+    ),
 }
+
+
+def timed_out(response: Response) -> bool:
+    """Whether the exchange was abandoned at its time limit."""
+    return any(type(event) is TimedOut for event in response.trace)
 
 
 class TransportError(Exception):
@@ -72,9 +93,9 @@ class MemoryTransport:
             job = jobs.get()
             if job is None:
                 return
-            client, request, log, done, finished = job
+            pending, done, finished = job
             try:
-                done.append(client.send(request, log=log))
+                done.append(pending.run())
             except BaseException as exc:  # pragma: no cover - the core never raises
                 done.append(exc)
             finished.set()
@@ -82,19 +103,23 @@ class MemoryTransport:
     def exchange(self, request: Request, config: ServerConfig) -> Response:
         if self._worker is None or not self._worker.is_alive():
             self._start_worker()
-        log: list[RawEvent] = []
+        pending = Client(self.app, config=config).start(request)
         done: list[Any] = []
         finished = threading.Event()
-        self._jobs.put((Client(self.app, config=config), request, log, done, finished))
+        self._jobs.put((pending, done, finished))
         if finished.wait(self.timeout):
             result = done[0]
             if isinstance(result, BaseException):  # pragma: no cover
                 raise result
             return result  # type: ignore[no-any-return]
-        # The app hangs: leave it its thread, record what it did, carry on with a new one.
-        log.append((TimedOut, self.timeout, False))
+        # The app hangs: leave it its thread (told the client is gone, so an app that goes
+        # on producing stops at its next block), record what it did until now and the
+        # environ it received, and carry on with a new thread.
+        head_sent = pending.head_sent
+        pending.abandon()
         self._worker = None
-        return Response(request, 0, "", [], b"", False, {}, log)
+        log: list[RawEvent] = [*pending.log, (TimedOut, self.timeout, head_sent)]
+        return Response(request, 0, "", [], b"", False, pending.environ, log, pending.errors())
 
     def close(self) -> None:
         if self._worker is not None:
@@ -282,20 +307,69 @@ class _Reader:
                 self._more()
 
 
-def differences(memory: Response, wire: Response) -> list[str]:
-    """What the two transports disagree on, after the normalisation of :data:`NORMALISED`."""
-    found = []
-    if memory.status_code != wire.status_code:
-        found.append(f"status {memory.status_code} in memory, {wire.status_code} on a socket")
-    found.extend(_environ_differences(memory.environ, wire.environ))
-    names = {name.lower() for name, _ in memory.headers} - _SERVER_OWNED
-    wire_names = {name.lower() for name, _ in wire.headers} - _SERVER_OWNED
-    if names != wire_names:
-        found.append(f"response header names differ: {sorted(names ^ wire_names)}")
-    shape = _trace_shape(memory)
-    wire_shape = _trace_shape(wire)
-    if shape != wire_shape:
-        found.append(f"traces differ: {shape} in memory, {wire_shape} on a socket")
+def differences(memory: Response, wire: Response, *, app_varies: Iterable[str] = ()) -> list[str]:
+    """What the two transports disagree on, after the normalisation of :data:`NORMALISED`,
+    leaving out the aspects the app varies by itself (the keys of :func:`app_variations`)."""
+    skipped = set(app_varies)
+    found = _compare(memory, wire, ("in memory", "on a socket"))
+    return [text for aspect, text in found.items() if aspect not in skipped]
+
+
+#: Replays in memory of a request whose transports disagree, to see whether the app varies.
+REPLAYS = 2
+
+
+def compare(
+    memory: MemoryTransport, request: Request, config: ServerConfig, first: Response, wire: Response
+) -> dict[str, list[str]]:
+    """The evidence of comparing the memory exchange ``first`` with the socket one ``wire``.
+
+    ``transport_differences`` (HARNESS-TRANSPORTS-AGREE's); when there are some, the request
+    is replayed in memory (up to :data:`REPLAYS` times, not past a time-out) and
+    ``app_varies`` (HARNESS-APP-VARIES's) lists what the app changed by itself, which the
+    transport differences then leave out.
+    """
+    if not differences(first, wire):
+        return {"transport_differences": []}
+    replays = []
+    for _ in range(REPLAYS):
+        again = memory.exchange(request, config)
+        if timed_out(again):
+            break
+        replays.append(again)
+    varies = app_variations(first, *replays)
+    return {
+        "transport_differences": differences(first, wire, app_varies=varies),
+        "app_varies": list(varies.values()),
+    }
+
+
+def app_variations(first: Response, *replays: Response) -> dict[str, str]:
+    """What the app changes by itself: the aspects (``"status"``, ``"header names"``,
+    ``"trace"``...) in which a replay of the same request in memory differs from the first
+    exchange in memory, each with a description."""
+    found: dict[str, str] = {}
+    for again in replays:
+        for aspect, text in _compare(first, again, ("first", "when replayed")).items():
+            found.setdefault(aspect, text)
+    return found
+
+
+def _compare(first: Response, second: Response, sides: tuple[str, str]) -> dict[str, str]:
+    """What two exchanges of one request disagree on, by aspect, after NORMALISED."""
+    one, two = sides
+    found = {}
+    if first.status_code != second.status_code:
+        found["status"] = f"status {first.status_code} {one}, {second.status_code} {two}"
+    found.update(_environ_differences(first.environ, second.environ, sides))
+    names = {name.lower() for name, _ in first.headers} - _SERVER_OWNED
+    other = {name.lower() for name, _ in second.headers} - _SERVER_OWNED
+    if names != other:
+        found["header names"] = f"response header names differ: {sorted(names ^ other)}"
+    shape = _trace_shape(first)
+    other_shape = _trace_shape(second)
+    if shape != other_shape:
+        found["trace"] = f"traces differ: {shape} {one}, {other_shape} {two}"
     return found
 
 
@@ -303,19 +377,21 @@ def differences(memory: Response, wire: Response) -> list[str]:
 _SERVER_OWNED = frozenset({"date", "connection", "transfer-encoding"})
 
 
-def _environ_differences(memory: dict[str, Any] | None, wire: dict[str, Any] | None) -> list[str]:
-    if memory is None or wire is None:
-        return [] if memory is wire else ["the app ran on one transport only"]
-    found = []
+def _environ_differences(
+    first: dict[str, Any] | None, second: dict[str, Any] | None, sides: tuple[str, str]
+) -> dict[str, str]:
+    if first is None or second is None:
+        return {} if first is second else {"app ran": "the app ran in one exchange only"}
+    found = {}
     objects = {"wsgi.input", "wsgi.errors", "wsgi.file_wrapper"}
-    for key in sorted(set(memory) | set(wire)):
+    for key in sorted(set(first) | set(second)):
         if key == "REMOTE_PORT":
             continue
-        mine, theirs = memory.get(key, "<absent>"), wire.get(key, "<absent>")
+        mine, theirs = first.get(key, "<absent>"), second.get(key, "<absent>")
         if key in objects:
             mine, theirs = type(mine).__name__, type(theirs).__name__
         if mine != theirs:
-            found.append(f"environ {key}: {mine!r} in memory, {theirs!r} on a socket")
+            found[f"environ {key}"] = f"environ {key}: {mine!r} {sides[0]}, {theirs!r} {sides[1]}"
     return found
 
 

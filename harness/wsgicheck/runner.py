@@ -14,6 +14,7 @@ default) replays past failures first.
 from __future__ import annotations
 
 import contextlib
+import os
 import random
 import re
 import sys
@@ -21,7 +22,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
 from hypothesis import HealthCheck, Phase, given, settings
@@ -34,7 +35,14 @@ from .corpus import corpus
 from .environ import ServerConfig
 from .events import Location
 from .locations import app_location
-from .replay import NORMALISED, MemoryTransport, SocketTransport, TransportError, differences
+from .replay import (
+    NORMALISED,
+    MemoryTransport,
+    SocketTransport,
+    TransportError,
+    compare,
+    timed_out,
+)
 from .reproduce import Reproducers, reproducers
 from .request import Request
 from .response import Response
@@ -64,7 +72,13 @@ __all__ = [
 PROFILES = {"quick": 50, "default": 200, "thorough": 1500}
 #: Rules whose failures are kept as found, not shrunk: each attempt to shrink a time-out
 #: would cost a whole time limit.
-NOT_SHRUNK = frozenset({"HARNESS-EXCHANGE-TIMEOUT"})
+TIMEOUT_RULE = "HARNESS-EXCHANGE-TIMEOUT"
+NOT_SHRUNK = frozenset({TIMEOUT_RULE})
+#: Time-outs in a row on one path after which the run sends that path no more requests,
+#: and in a row on any paths after which it sends none at all: each costs a whole time
+#: limit, and an app that hangs on every request would otherwise cost one per example.
+PATH_TIMEOUTS = 3
+RUN_TIMEOUTS = 5
 #: Hypothesis passes per run at most (each after the failures of the previous one).
 MAX_PASSES = 6
 #: Where Hypothesis keeps the examples that failed, to replay them first next time.
@@ -145,6 +159,11 @@ class RunResult:
     app_coverage: AppCoverage | None = None
     #: Where the application callable is defined, when its source can be found.
     app_location: Location | None = None
+    #: The run was stopped by Ctrl-C: the results are of the examples run until then.
+    interrupted: bool = False
+    #: What the run left out, and why (paths given up after time-outs in a row); the
+    #: time-out finding says it too.
+    notes: list[str] = field(default_factory=list)
 
     def failed(self) -> bool:
         """Whether the run fails: a new MUST finding, or a new SHOULD one when strict."""
@@ -180,13 +199,15 @@ def discover(
     client = Client(app, config=config)
     queue = ["/", *seeds]
     found: list[str] = []
+    in_a_row = 0
     try:
-        while queue and len(found) < limit:
+        while queue and len(found) < limit and in_a_row < PATH_TIMEOUTS:
             path = queue.pop(0)
             if path in found:
                 continue
             found.append(path)
             response = transport.exchange(client.build_request("GET", path), config)
+            in_a_row = in_a_row + 1 if timed_out(response) else 0
             if response.environ is None or not response.complete:
                 continue
             body = response.body[:65536]
@@ -246,6 +267,46 @@ def _size(request: Request, config: ServerConfig) -> tuple[int, ...]:
     )
     method = 0 if request.method == "GET" else 1 if request.method in STANDARD_METHODS else 2
     return (unusual, method, len(request.headers), len(request.to_bytes()))
+
+
+class _TimeOuts:
+    """Time-outs in a row, per path and over the run, and the paths written off."""
+
+    def __init__(self) -> None:
+        self.in_a_row: dict[str, int] = {}
+        self.run_in_a_row = 0
+        self.written_off: list[str] = []
+        self.stopped = False
+
+    @staticmethod
+    def path(request: Request) -> str:
+        return request.target.partition("?")[0]
+
+    def skips(self, request: Request) -> bool:
+        """Whether the run sends no more requests like this one."""
+        return self.stopped or self.path(request) in self.written_off
+
+    def saw(self, request: Request, timed_out: bool) -> None:
+        path = self.path(request)
+        if not timed_out:
+            self.in_a_row[path] = self.run_in_a_row = 0
+            return
+        self.in_a_row[path] = self.in_a_row.get(path, 0) + 1
+        self.run_in_a_row += 1
+        if self.in_a_row[path] >= PATH_TIMEOUTS and path not in self.written_off:
+            self.written_off.append(path)
+        if self.run_in_a_row >= RUN_TIMEOUTS:
+            self.stopped = True
+
+    def notes(self) -> list[str]:
+        """What the run left out, and why, for the time-out finding."""
+        notes = [
+            f"{PATH_TIMEOUTS} time-outs in a row on {path}: the run sent it no more requests"
+            for path in self.written_off
+        ]
+        if self.stopped:
+            notes.append(f"{RUN_TIMEOUTS} time-outs in a row: the run sent no more requests")
+        return notes
 
 
 class _Collector:
@@ -313,6 +374,9 @@ class _Partial:
     paths: list[str]
     app_location: Location | None = None
     app_coverage: AppCoverage | None = None
+    #: What the run left out, and why (paths written off after time-outs).
+    notes: list[str] = field(default_factory=list)
+    interrupted: bool = False
 
 
 _OWN_MODULES_LOADED = False
@@ -322,10 +386,11 @@ def _load_own_modules() -> None:
     """Import every wsgicheck module, once, before drawing anything.
 
     Hypothesis mixes constants from the source of every local module loaded so far into
-    what it draws, and wsgicheck is local code to it. Without this, the same seed draws
-    different requests depending on what the caller happened to import before the run (a
-    report format, ``--baseline``, the pytest plugin, another test module), and a seed would
-    not replay a run.
+    what it draws, and a wsgicheck checkout is local code to it (an installed one is not).
+    Each module is marked as already read, so its constants are left out wherever wsgicheck
+    lives: a seed then draws the same requests whatever the caller imported before the run
+    (a report format, ``--baseline``, the pytest plugin) and whatever wsgicheck's own source
+    says; the app's constants still count.
     """
     global _OWN_MODULES_LOADED
     if _OWN_MODULES_LOADED:
@@ -333,6 +398,12 @@ def _load_own_modules() -> None:
     import importlib
     import pkgutil
 
+    try:
+        from hypothesis.internal.conjecture import providers
+
+        seen: set[int] = providers._seen_modules
+    except (ImportError, AttributeError):  # pragma: no cover - another Hypothesis
+        seen = set()
     package = sys.modules[__name__.rpartition(".")[0]]
     for info in pkgutil.walk_packages(package.__path__, package.__name__ + ".", lambda _: None):
         if info.name.endswith("__main__"):
@@ -341,6 +412,11 @@ def _load_own_modules() -> None:
             importlib.import_module(info.name)
         except Exception:  # pragma: no cover - a module that cannot load here draws nothing
             continue
+    # Every module from wsgicheck's directory, ``__main__`` too under ``python -m``.
+    home = os.path.dirname(os.path.abspath(__file__)) + os.sep
+    for module in list(sys.modules.values()):
+        if os.path.abspath(getattr(module, "__file__", None) or os.sep).startswith(home):
+            seen.add(id(module))
     _OWN_MODULES_LOADED = True
 
 
@@ -357,7 +433,12 @@ def _explore(
     rules = REGISTRY.select(options.select, options.ignore)
     _load_own_modules()
     collector = _Collector(rules, options.strict)
-    paths = discover(app, options.paths, timeout=options.timeout, body_limit=options.body_limit)
+    try:
+        paths = discover(app, options.paths, timeout=options.timeout, body_limit=options.body_limit)
+    except KeyboardInterrupt:  # Ctrl-C before the first example: an empty result
+        empty = _Partial(0, collector.applied, collector.findings, {}, [], [], app_location(app))
+        empty.interrupted = True
+        return empty
     memory = MemoryTransport(app, options.timeout) if options.transports != "socket" else None
     wire = (
         SocketTransport(
@@ -369,11 +450,16 @@ def _explore(
     base = wire.config if wire is not None else ServerConfig()
     base = replace(base, response_body_limit=options.body_limit)
     errors: list[str] = []
+    timeouts = _TimeOuts()
+    interrupted = False
 
     def example(request: Request, config: ServerConfig) -> None:
+        if timeouts.skips(request):
+            return
         collector.examples += 1
         if on_progress is not None:
             on_progress(collector.examples, examples)
+        drawn = request
         request = _with_prefix(request, config)
         found: list[Finding] = []
         first: Exchange | None = None
@@ -382,16 +468,19 @@ def _explore(
             mem_response = memory.exchange(request, config)
             first = Exchange(mem_response, source="memory")
             found += collector.judge(first, request, config, "memory")
-        if wire is not None:
+            timeouts.saw(drawn, first.timed_out)
+        if wire is not None and not (first is not None and first.timed_out):
+            # (The socket is not tried after a time-out in memory: it would cost another.)
             try:
                 response = wire.exchange(request, config)
             except TransportError as exc:
                 errors.append(f"{request.method} {request.target}: {exc}")
                 return
-            extra: dict[str, Any] = {}
-            if mem_response is not None:
-                extra["transport_differences"] = differences(mem_response, response)
-            exchange = Exchange(response, source="socket", previous=first, extra=extra)
+            exchange = Exchange(response, source="socket", previous=first)
+            timeouts.saw(drawn, exchange.timed_out)
+            if memory is not None and mem_response is not None and not exchange.timed_out:
+                # A timed-out exchange has no answer to compare; it is judged alone.
+                exchange.extra.update(compare(memory, request, config, mem_response, response))
             found += collector.judge(exchange, request, config, "socket")
         chosen = collector.pick(found)
         if chosen is not None:
@@ -413,13 +502,13 @@ def _explore(
         # The fixed examples first: every common request shape, under each server choice.
         fixed = corpus(paths, script_names=options.script_names, base=base)
         for request, config in fixed if options.corpus else []:
-            if collector.examples >= examples:
+            if collector.examples >= examples or timeouts.stopped:
                 break
             with contextlib.suppress(_RuleFailure):
                 example(request, config)
         for attempt in range(MAX_PASSES):
             remaining = examples - collector.examples
-            if remaining <= 0:
+            if remaining <= 0 or timeouts.stopped:
                 break
             test = given(requests, configs)(example)
             test = settings(
@@ -446,6 +535,8 @@ def _explore(
             collector.shrunk |= set(collector.raised)
             if collector.examples == before:
                 break
+    except KeyboardInterrupt:
+        interrupted = True  # Ctrl-C: what ran so far is the result
     finally:
         if memory is not None:
             memory.close()
@@ -459,6 +550,8 @@ def _explore(
         errors,
         paths,
         app_location(app),
+        notes=timeouts.notes(),
+        interrupted=interrupted,
     )
 
 
@@ -477,6 +570,11 @@ def _merge(
         for rule_id, kept in part.smallest.items():
             if rule_id not in smallest or kept[0] < smallest[rule_id][0]:
                 smallest[rule_id] = kept
+    notes = [note for part in partials for note in part.notes]
+    if notes and TIMEOUT_RULE in smallest:
+        size, finding, *rest = smallest[TIMEOUT_RULE]
+        message = "; ".join([finding.message, *notes])
+        smallest[TIMEOUT_RULE] = (size, replace(finding, message=message), *rest)  # type: ignore[assignment]
     failures = {
         rule_id: Failure(
             REGISTRY[rule_id],
@@ -505,6 +603,8 @@ def _merge(
         errors=[error for part in partials for error in part.errors],
         app_coverage=app_coverage,
         app_location=next((p.app_location for p in partials if p.app_location), None),
+        interrupted=any(part.interrupted for part in partials),
+        notes=notes,
     )
 
 

@@ -262,7 +262,12 @@ class _Invocation:
                 length = len(result)
             except Exception:
                 length = None
-        close = getattr(result, "close", None)
+        try:
+            close = getattr(result, "close", None)
+        except BaseException as exc:  # the app's __getattr__ raised: the server will see it too
+            kind, message, where = _describe(exc)
+            self.log.append((AppRaised, "attribute", kind, message, where, self.body_started))
+            close = None
         self.log.append(
             (
                 AppReturned,
@@ -458,12 +463,16 @@ class _Iterable:
     def close(self) -> None:
         invocation = self._invocation
         again = invocation.finished
-        close = getattr(self._result, "close", None)
         try:
+            close = getattr(self._result, "close", None)
             if close is not None:
                 close()
         except BaseException as exc:
-            invocation.log.append((CloseCalled, f"{type(exc).__qualname__}: {exc}"))
+            kind, message, where = _describe(exc)
+            invocation.log.append((CloseCalled, f"{kind}: {message}"))
+            invocation.log.append(
+                (AppRaised, "close", kind, message, where, invocation.body_started)
+            )
             raise
         else:
             invocation.log.append((CloseCalled, None))

@@ -6,7 +6,15 @@ Importing this package registers every rule (the modules below declare them with
 
 from __future__ import annotations
 
-from . import app_head, app_protocol, app_streams, environ_rules, harness_rules, server_rules
+from . import (
+    app_head,
+    app_protocol,
+    app_streams,
+    app_trap,
+    environ_rules,
+    harness_rules,
+    server_rules,
+)
 from .engine import RuleResult, check_exchange, evaluate, is_failure
 from .exchange import Exchange
 from .registry import REGISTRY, Binding, DuplicateRule, Finding, Level, Rule, rule
@@ -26,4 +34,12 @@ __all__ = [
     "rule",
 ]
 
-_MODULES = (app_head, app_protocol, app_streams, environ_rules, harness_rules, server_rules)
+_MODULES = (
+    app_head,
+    app_protocol,
+    app_streams,
+    app_trap,
+    environ_rules,
+    harness_rules,
+    server_rules,
+)

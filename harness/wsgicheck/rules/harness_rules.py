@@ -1,5 +1,5 @@
 """Rules the runner itself enforces: an app that hangs, never ends, or answers differently
-depending on which of wsgicheck's transports carried the request.
+depending on which of wsgicheck's transports carried the request, or by itself.
 
 They are not catalogue rows (see ``specs/traceability/extra.md``): they are how a hostile or
 broken app shows up as a finding instead of a hung or crashed harness.
@@ -60,8 +60,8 @@ def body_limit(self: Rule, ex: Exchange) -> Iterator[Finding]:
     section="wsgicheck: one core, two transports",
     summary="the same request gets the same environ, status and trace in memory and on a socket",
     pep="""(Not a PEP 3333 requirement: wsgicheck's two transports share one core, so they
-    must agree; a difference is a wsgicheck bug or an app that answers the same request
-    differently each time.)""",
+    must agree; a difference is a wsgicheck bug. What the app changes by itself, seen when
+    the request is replayed in memory, is left out: that is HARNESS-APP-VARIES.)""",
     source="wsgicheck",
     covers=(),
     applies=lambda ex: "transport_differences" in ex.extra,
@@ -73,3 +73,29 @@ def transports_agree(self: Rule, ex: Exchange) -> Iterator[Finding]:
     differences: list[str] = ex.extra["transport_differences"]
     if differences:
         yield self.finding(ex, "; ".join(differences[:5]))
+
+
+@rule(
+    "HARNESS-APP-VARIES",
+    level=Level.SHOULD,
+    binding=Binding.APP,
+    section="wsgicheck: the same request, replayed",
+    summary="the app answers the same request the same way again (not a server difference)",
+    pep="""(Not a PEP 3333 requirement: an app may answer one request differently each time,
+    by design (a rate limiter, a counter, a clock, a random token). When the two transports
+    disagree, wsgicheck replays the request in memory; what the app changes by itself is
+    reported here, and left out of HARNESS-TRANSPORTS-AGREE, so it is not blamed on the
+    server. Ignore this rule for an app that varies on purpose.)""",
+    source="wsgicheck",
+    covers=(),
+    applies=lambda ex: "app_varies" in ex.extra,
+    example="""
+seen: status 200 first, 429 when replayed   # Flask-Limiter: over the limit
+fix:  nothing, if it is by design; else find the state the app keeps between requests""",
+)
+def app_varies(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    varied: list[str] = ex.extra["app_varies"]
+    if varied:
+        yield self.finding(
+            ex, "replayed in memory, the app answered differently: " + "; ".join(varied[:5])
+        )

@@ -1,0 +1,67 @@
+"""Application rule on errors: an exception that escapes the app is a finding, not a 500.
+
+Like a fuzzer's server-error check: whatever escapes the application callable, its
+iterable's ``__iter__``/``__next__`` or ``close()`` is reported with its type and the
+innermost app frame, ``SystemExit`` and ``KeyboardInterrupt`` included (in a server's
+worker thread they end the thread, in its main thread the server). An error the server
+raised into the app (a refused ``start_response`` or ``write()``, the re-raise of a late
+``exc_info``) is not the app's: the PEP has it propagate, and another rule judges the call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ..events import AppRaised
+from .exchange import Exchange
+from .registry import Binding, Finding, Level, Rule, rule
+
+#: What each phase of :class:`~wsgicheck.events.AppRaised` names.
+PHASES = {
+    "call": "the application callable",
+    "iteration": "the iteration of its return value",
+    "close": "its iterable's close()",
+    "attribute": "a look-up on its iterable (close, len)",
+}
+#: What wsgicheck's core raises into an app for a call it refuses.
+_REFUSALS = frozenset({"RefusedCall", "TypeError"})
+
+
+def _not_the_apps(ex: Exchange, raised: AppRaised) -> bool:
+    """Whether ``raised`` is what start_response or write() raised into the app, or the
+    call itself failing on the app's signature (APP-CALLABLE-TWO-POSITIONAL's finding)."""
+    if raised.phase == "call" and raised.exc_type == "TypeError" and raised.where is None:
+        return True
+    kinds = {event.detail for event in ex.observations("start_response-raised")}
+    kinds |= {event.detail for event in ex.observations("write-raised")}
+    for what in ("input-raised", "errors-raised"):  # "read(None): TypeError"
+        kinds |= {event.detail.rpartition(": ")[2] for event in ex.observations(what)}
+    if any(event.callable in ("start_response", "write") for event in ex.refused):
+        kinds |= _REFUSALS
+    if ex.misuse:  # a stream method PEP 3333 does not give (APP-STREAMS-ONLY-SPEC-METHODS)
+        kinds.add("AttributeError")
+    return raised.exc_type in kinds
+
+
+@rule(
+    "APP-TRAP-OWN-ERRORS",
+    level=Level.SHOULD,
+    binding=Binding.APP,
+    section="Error Handling",
+    summary="no exception escapes the app, its iterable or close(): the app answers its errors",
+    pep="""In general, applications should try to trap their own, internal errors, and
+    display a helpful message in the browser.""",
+    applies=lambda ex: ex.app_ran,
+    example="""
+bad:  def app(environ, start_response): return [DB[environ["PATH_INFO"]]]  # KeyError
+fix:  catch it and answer 404 (or 500 with exc_info=sys.exc_info() and a helpful page)""",
+)
+def trap_own_errors(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    for raised in ex.raised:
+        if _not_the_apps(ex, raised):
+            continue
+        where = PHASES.get(raised.phase, raised.phase)
+        message = f"{raised.exc_type} escaped {where}"
+        if raised.message:
+            message += f": {raised.message[:200]}"
+        yield self.finding(ex, message, raised.where)

@@ -1,0 +1,230 @@
+"""An exception escaping the app is a finding (APP-TRAP-OWN-ERRORS), whatever it is.
+
+From the callable, the iterable's ``__iter__``/``__next__``, ``close()`` or a look-up on the
+iterable; ``SystemExit``, ``KeyboardInterrupt`` and other ``BaseException`` subclasses too.
+The finding names the type and the innermost app frame; the run keeps the smallest request.
+Hostile objects (an exception whose ``__str__`` raises or hangs, an iterable whose
+``__getattr__`` raises) are recorded and never crash the core, ``Client`` or the validator.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import wsgicheck
+from test_cli import cli
+from wsgicheck import Client
+from wsgicheck.response import Response
+from wsgicheck.rules import Exchange, check_exchange
+from wsgicheck.runner import RunOptions, run
+
+RULE = "APP-TRAP-OWN-ERRORS"
+HERE = Path(__file__).read_text().splitlines()
+
+
+def line_of(marker: str) -> int:
+    """The line of this file that ends with ``# <marker>``."""
+    return next(i for i, text in enumerate(HERE, 1) if text.rstrip().endswith(f"# {marker}"))
+
+
+class Boom(BaseException):
+    """A BaseException of the app's own, neither Exception nor SystemExit."""
+
+
+KINDS: list[type[BaseException]] = [
+    ValueError,
+    SystemExit,
+    KeyboardInterrupt,
+    GeneratorExit,
+    MemoryError,
+    Boom,
+]
+
+
+def raising_call(kind: type[BaseException]) -> Any:
+    def app(environ: dict[str, Any], start_response: Any) -> Any:
+        raise kind("from the call")  # call
+
+    return app
+
+
+class _Iterable:
+    def __init__(self, kind: type[BaseException], where: str) -> None:
+        self.kind = kind
+        self.where = where
+
+    def __iter__(self) -> Iterator[bytes]:
+        if self.where == "__iter__":
+            raise self.kind("from __iter__")  # __iter__
+        return self
+
+    def __next__(self) -> bytes:
+        raise self.kind("from __next__")  # __next__
+
+    def close(self) -> None:
+        if self.where == "close":
+            raise self.kind("from close")  # close
+
+
+def raising_iterable(kind: type[BaseException], where: str) -> Any:
+    def app(environ: dict[str, Any], start_response: Any) -> Any:
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        if where == "close":
+            return _Closing(kind)
+        return _Iterable(kind, where)
+
+    return app
+
+
+class _Closing(_Iterable):
+    def __init__(self, kind: type[BaseException]) -> None:
+        super().__init__(kind, "close")
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter([b"ok"])
+
+
+def in_a_thread(call: Callable[[], Response]) -> Response:
+    """Run ``call`` off the main thread: there, a KeyboardInterrupt is the app's, not Ctrl-C."""
+    done: list[Response] = []
+    worker = threading.Thread(target=lambda: done.append(call()))
+    worker.start()
+    worker.join(30)
+    assert done, "the core let the app's exception escape"
+    return done[0]
+
+
+@pytest.mark.parametrize("kind", KINDS, ids=lambda kind: kind.__name__)
+@pytest.mark.parametrize("where", ["call", "__iter__", "__next__", "close"])
+def test_an_escaping_exception_is_one_finding_at_the_apps_frame(
+    kind: type[BaseException], where: str
+) -> None:
+    app = raising_call(kind) if where == "call" else raising_iterable(kind, where)
+    response = in_a_thread(lambda: Client(app).get("/"))
+    findings = check_exchange(Exchange(response))
+    assert [finding.rule for finding in findings] == [RULE]
+    (finding,) = findings
+    assert finding.message.startswith(kind.__name__ + " escaped")
+    assert finding.where is not None
+    assert (Path(finding.where.file).name, finding.where.line) == (
+        Path(__file__).name,
+        line_of(where),
+    )
+
+
+@pytest.mark.parametrize("kind", [SystemExit, KeyboardInterrupt, Boom], ids=lambda k: k.__name__)
+def test_a_run_reports_base_exceptions_and_only_them(kind: type[BaseException]) -> None:
+    result = run(raising_call(kind), RunOptions(database=None, seed=5, max_examples=10))
+    assert set(result.failures) == {RULE}
+    assert result.errors == []
+    assert not result.failed()  # a SHOULD: it fails a strict run only
+
+
+def test_the_run_keeps_the_smallest_request_that_crashes_the_app() -> None:
+    def post_crashes(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        if environ["REQUEST_METHOD"] == "POST":
+            raise KeyError("the form")
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"ok"]
+
+    options = RunOptions(database=None, seed=5, max_examples=60, strict=True)
+    result = run(post_crashes, options)
+    assert set(result.failures) == {RULE}
+    failure = result.failures[RULE]
+    assert failure.request.method == "POST"
+    assert failure.finding.message.startswith("KeyError escaped the application callable")
+    replayed = Client(post_crashes, config=failure.config).send(failure.request)
+    assert {finding.rule for finding in check_exchange(Exchange(replayed))} == {RULE}
+
+
+EXITS = "def app(environ, start_response):\n    raise SystemExit\n"
+
+
+def test_check_warns_of_an_app_that_raises_system_exit_and_fails_it_when_strict(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "exits.py").write_text(EXITS)
+    plain = cli(tmp_path, "check", "exits.py:app", "--no-database", "--examples", "5")
+    strict = cli(tmp_path, "check", "exits.py:app", "--no-database", "--examples", "5", "--strict")
+    assert (plain.returncode, strict.returncode) == (0, 1)
+    for done in (plain, strict):
+        assert f"{RULE} (SHOULD)" in done.stdout
+        assert "SystemExit escaped the application callable" in done.stdout
+        assert "at exits.py:2 in app()" in done.stdout
+
+
+# -- hostile objects --------------------------------------------------------------------------
+
+
+class StrRaises(Exception):
+    def __str__(self) -> str:
+        raise RuntimeError("no message for you")
+
+
+class GetattrRaises:
+    """An iterable whose look-up of any other attribute (close, for one) raises."""
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter([b"ok"])
+
+    def __getattr__(self, name: str) -> Any:
+        raise RuntimeError(f"no {name} here")  # getattr
+
+
+def str_raises(environ: dict[str, Any], start_response: Any) -> Any:
+    raise StrRaises
+
+
+def getattr_raises(environ: dict[str, Any], start_response: Any) -> Any:
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return GetattrRaises()
+
+
+def test_an_exception_whose_str_raises_is_recorded() -> None:
+    response = Client(str_raises).get("/")
+    assert response.status_code == 500
+    (finding,) = check_exchange(Exchange(response))
+    assert finding.rule == RULE
+    assert finding.message.startswith("StrRaises escaped the application callable")
+
+
+def test_an_iterable_whose_getattr_raises_is_recorded_and_still_served() -> None:
+    response = Client(getattr_raises).get("/")
+    assert (response.status_code, response.body, response.complete) == (200, b"ok", True)
+    (finding,) = check_exchange(Exchange(response))
+    assert finding.rule == RULE
+    assert finding.where is not None
+    assert finding.where.line == line_of("getattr")
+
+
+@pytest.mark.parametrize("app", [str_raises, getattr_raises], ids=lambda app: app.__name__)
+def test_the_validator_records_hostile_objects_without_crashing(app: Any) -> None:
+    checked = wsgicheck.validator(app, collect=True)
+    response = Client(checked).get("/")
+    assert response.status_code in (200, 500)
+    assert RULE in {finding.rule for finding in checked.findings}
+
+
+def test_an_exception_whose_str_hangs_costs_the_exchange_not_the_run() -> None:
+    release = threading.Event()
+
+    class StrHangs(Exception):
+        def __str__(self) -> str:
+            release.wait(30)
+            return "late"
+
+    def app(environ: dict[str, Any], start_response: Any) -> Any:
+        raise StrHangs
+
+    options = RunOptions(database=None, seed=5, max_examples=5, timeout=0.3)
+    try:
+        result = run(app, options)
+    finally:
+        release.set()
+    assert set(result.failures) == {"HARNESS-EXCHANGE-TIMEOUT"}
+    assert result.errors == []

@@ -1,0 +1,69 @@
+"""An app that answers the same request differently is told apart from a server difference.
+
+When the memory and socket exchanges of one request differ, the runner replays it in
+memory. If the app disagrees with itself, that is HARNESS-APP-VARIES, and the transport
+comparison (HARNESS-TRANSPORTS-AGREE) leaves out what the app varies. Real apps: a Flask app
+behind Flask-Limiter, and a counter that sets a cookie on a URL's first visit.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import wsgicheck.connection
+from rulekit import load
+from wsgicheck import Client
+from wsgicheck.replay import app_variations, differences
+from wsgicheck.runner import RunOptions, run
+
+ROOT = Path(__file__).resolve().parent.parent
+VARYING = ROOT / "fixtures" / "varying"
+
+
+def options(**changes: Any) -> RunOptions:
+    return RunOptions(**{"database": None, "seed": 2, "max_examples": 40, **changes})
+
+
+@pytest.mark.parametrize("name", ["ratelimited", "counter"])
+def test_an_app_that_varies_is_its_own_finding_not_the_servers(name: str) -> None:
+    app = load(VARYING / f"{name}.py", fresh=True).app
+    result = run(app, options(), target=name)
+    assert result.errors == []
+    assert set(result.failures) == {"HARNESS-APP-VARIES"}
+    assert not result.failed()  # a SHOULD: it is the app's own behaviour, not a violation
+    agree = next(r for r in result.results if r.rule.id == "HARNESS-TRANSPORTS-AGREE")
+    assert agree.status == "pass"
+
+
+def test_the_rate_limited_app_varies_its_status() -> None:
+    app = load(VARYING / "ratelimited.py", fresh=True).app
+    client = Client(app)
+    first, second, third = (client.get("/x") for _ in range(3))
+    assert [first.status_code, second.status_code, third.status_code] == [200, 200, 429]
+    varies = app_variations(second, third)
+    assert set(varies) == {"status"}
+    assert differences(second, third, app_varies=varies) == []
+
+
+def test_a_real_transport_difference_is_still_blamed_on_the_server(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A deterministic app, a socket transport that builds another environ: the replay in
+    memory agrees with the first exchange, so the difference is the server's."""
+    build = wsgicheck.connection.build_environ
+
+    def altered(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        environ = build(*args, **kwargs)
+        environ["wsgi.run_once"] = True
+        return environ
+
+    monkeypatch.setattr(wsgicheck.connection, "build_environ", altered)
+    app = load(ROOT / "fixtures" / "wsgiapp.py").app
+    result = run(app, options(max_examples=10), target="wsgiapp")
+    assert set(result.failures) == {"HARNESS-TRANSPORTS-AGREE"}
+    assert "wsgi.run_once" in result.failures["HARNESS-TRANSPORTS-AGREE"].finding.message
+    varies = next(r for r in result.results if r.rule.id == "HARNESS-APP-VARIES")
+    assert varies.status == "pass"  # replayed, and the app answered the same

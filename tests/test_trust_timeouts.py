@@ -1,0 +1,305 @@
+"""A timed-out exchange is judged only on what happened, and a run of time-outs ends.
+
+An app that hangs is one finding (HARNESS-EXCHANGE-TIMEOUT), never a cascade of findings
+about an environ or a request body the record lost; a run where every request hangs sends
+a bounded number of requests; an abandoned app stops producing at its next block; Ctrl-C
+and nonsense limits end ``check`` with one line.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import signal
+import subprocess
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from test_cli import CLEAN, _command, cli
+from wsgicheck import Client
+from wsgicheck.cli import INTERRUPTED
+from wsgicheck.replay import MemoryTransport, SocketTransport
+from wsgicheck.rules import Exchange, check_exchange
+from wsgicheck.runner import PATH_TIMEOUTS, RUN_TIMEOUTS, RunOptions, discover, run
+
+LIMIT = 0.3
+#: How long a hanging app waits at most, so its abandoned threads end with the test.
+HANG = 30.0
+
+
+class Hangs:
+    """An app that hangs (until released) on the requests ``when`` picks, counting calls."""
+
+    def __init__(self, when: Any = lambda environ: True, *, where: str = "call") -> None:
+        self.when = when
+        self.where = where
+        self.release = threading.Event()
+        self.calls = 0
+        self.lock = threading.Lock()
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        with self.lock:
+            self.calls += 1
+        hang = self.when(environ)
+        if hang and self.where == "call":
+            self.release.wait(HANG)
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        if hang and self.where == "iteration":
+            return self._slow_body()
+        if hang and self.where == "close":
+            return _HangsInClose(self.release)
+        return [b"ok"]
+
+    def _slow_body(self) -> Iterator[bytes]:
+        yield b"first block, "
+        self.release.wait(HANG)
+        yield b"and the rest"
+
+
+class _HangsInClose:
+    def __init__(self, release: threading.Event) -> None:
+        self.release = release
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter([b"ok"])
+
+    def close(self) -> None:
+        self.release.wait(HANG)
+
+
+def options(**changes: Any) -> RunOptions:
+    return RunOptions(**{"database": None, "seed": 3, "timeout": LIMIT, **changes})
+
+
+def failing(app: Any, **changes: Any) -> set[str]:
+    try:
+        result = run(app, options(**changes), target="app")
+    finally:
+        if isinstance(app, Hangs):
+            app.release.set()
+    assert result.errors == []
+    return set(result.failures)
+
+
+# -- the record of a timed-out exchange ----------------------------------------------------
+
+
+def test_a_memory_time_out_keeps_the_environ_the_app_received() -> None:
+    app = Hangs()
+    transport = MemoryTransport(app, LIMIT)
+    client = Client(app)
+    request = client.build_request("POST", "/form?x=1", form={"a": "1"})
+    try:
+        response = transport.exchange(request, client.config)
+    finally:
+        app.release.set()
+        transport.close()
+    assert response.environ is not None
+    assert response.environ["wsgi.version"] == (1, 0)
+    assert response.environ["QUERY_STRING"] == "x=1"
+    assert response.environ["CONTENT_LENGTH"] == "3"
+    fired = {f.rule for f in check_exchange(Exchange(response, source="memory"))}
+    assert fired == {"HARNESS-EXCHANGE-TIMEOUT"}
+
+
+def test_a_socket_time_out_keeps_the_request_body_size() -> None:
+    app = Hangs()
+    transport = SocketTransport(app, LIMIT, 1 << 16)
+    request = Client(app).build_request("POST", "/", body=b"x" * 50)
+    try:
+        response = transport.exchange(request, transport.config)
+    finally:
+        app.release.set()
+        transport.close()
+    assert response.request_body_size == 50
+    assert response.environ is not None
+    assert response.environ["CONTENT_LENGTH"] == "50"
+    fired = {f.rule for f in check_exchange(Exchange(response, source="socket"))}
+    assert fired == {"HARNESS-EXCHANGE-TIMEOUT"}
+
+
+# -- runs with slow, hanging and endless apps: exactly the time-out finding -------------------
+
+
+@pytest.mark.parametrize("where", ["call", "iteration", "close"])
+def test_an_app_slow_on_one_method_fails_only_the_time_out(where: str) -> None:
+    app = Hangs(lambda environ: environ["REQUEST_METHOD"] == "POST", where=where)
+    assert failing(app, max_examples=30) == {"HARNESS-EXCHANGE-TIMEOUT"}
+
+
+def test_an_app_that_always_hangs_fails_only_the_time_out() -> None:
+    assert failing(Hangs(), max_examples=30) == {"HARNESS-EXCHANGE-TIMEOUT"}
+
+
+def test_an_endless_body_fails_only_the_body_limit() -> None:
+    def endless(environ: dict[str, Any], start_response: Any) -> Any:
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return itertools.repeat(b"x" * 1024)
+
+    assert failing(endless, max_examples=10, body_limit=16 * 1024) == {"HARNESS-BODY-LIMIT"}
+
+
+# -- bounded time ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("transports", ["both", "memory", "socket"])
+def test_a_run_where_every_request_hangs_sends_a_bounded_number(transports: str) -> None:
+    """Each time-out costs a whole time limit: the run gives a path up after a few in a row,
+    then the whole run, and says so. (With the default 10 s limit: 8 calls, under 2 min.)"""
+    app = Hangs()
+    try:
+        result = run(app, options(transports=transports), target="hangs")
+    finally:
+        app.release.set()
+    # Discovery tries / (one time-out), then the run: PATH_TIMEOUTS on /, then other paths
+    # until RUN_TIMEOUTS in a row. The default profile's 200 examples are never reached.
+    assert app.calls == 1 + RUN_TIMEOUTS
+    assert set(result.failures) == {"HARNESS-EXCHANGE-TIMEOUT"}
+    assert len(result.notes) == 2  # "/" given up, then the run
+    message = result.failures["HARNESS-EXCHANGE-TIMEOUT"].finding.message
+    assert all(note in message for note in result.notes)
+
+
+def test_a_path_that_hangs_is_given_up_and_the_others_still_run() -> None:
+    app = Hangs(lambda environ: environ["PATH_INFO"].endswith("/slow"))
+    try:
+        result = run(app, options(paths=("/slow",), max_examples=40), target="slow")
+    finally:
+        app.release.set()
+    assert set(result.failures) == {"HARNESS-EXCHANGE-TIMEOUT"}
+    assert len(result.notes) == 1
+    assert result.examples >= 30  # the other paths went on
+
+
+def test_discovery_gives_up_after_time_outs_in_a_row() -> None:
+    app = Hangs()
+    try:
+        found = discover(app, ["/a", "/b", "/c", "/d", "/e"], timeout=LIMIT)
+    finally:
+        app.release.set()
+    assert app.calls == PATH_TIMEOUTS
+    assert found == ["/", "/a", "/b"]
+
+
+def test_an_abandoned_app_stops_at_its_next_block() -> None:
+    """Empty blocks forever, and write(b"") forever: neither keeps its thread growing."""
+    stopped = {"yield": threading.Event(), "write": threading.Event()}
+
+    def empty_blocks() -> Iterator[bytes]:
+        try:
+            while True:
+                yield b""
+        finally:
+            stopped["yield"].set()
+
+    def app(environ: dict[str, Any], start_response: Any) -> Any:
+        write = start_response("200 OK", [("Content-Type", "text/plain")])
+        if environ["PATH_INFO"] == "/write":
+            try:
+                while True:
+                    write(b"")
+            finally:
+                stopped["write"].set()
+        return empty_blocks()
+
+    transport = MemoryTransport(app, LIMIT)
+    client = Client(app)
+    try:
+        for path, also in (("/yield", set()), ("/write", {"APP-AVOID-WRITE"})):
+            response = transport.exchange(client.build_request("GET", path), client.config)
+            fired = {f.rule for f in check_exchange(Exchange(response))}
+            assert fired == {"HARNESS-EXCHANGE-TIMEOUT", *also}
+            assert stopped[path[1:]].wait(HANG), f"{path}: the abandoned app went on"
+    finally:
+        transport.close()
+
+
+def test_a_socket_worker_written_off_stops_at_its_next_block() -> None:
+    stopped = threading.Event()
+
+    def empty_blocks() -> Iterator[bytes]:
+        try:
+            while True:
+                yield b""
+        finally:
+            stopped.set()
+
+    def app(environ: dict[str, Any], start_response: Any) -> Any:
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return empty_blocks()
+
+    transport = SocketTransport(app, LIMIT, 1 << 16)
+    try:
+        response = transport.exchange(Client(app).build_request("GET", "/"), transport.config)
+        fired = {f.rule for f in check_exchange(Exchange(response, source="socket"))}
+        assert fired == {"HARNESS-EXCHANGE-TIMEOUT"}
+        assert stopped.wait(HANG), "the written-off worker went on iterating"
+    finally:
+        transport.close()
+
+
+# -- the command line -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "option",
+    [
+        ["--examples", "0"],
+        ["--examples", "-3"],
+        ["--timeout", "0"],
+        ["--timeout", "-1"],
+        ["--timeout", "nan"],
+        ["--timeout", "inf"],
+    ],
+    ids=lambda option: " ".join(option),
+)
+def test_nonsense_limits_are_a_one_line_usage_error(tmp_path: Path, option: list[str]) -> None:
+    done = cli(tmp_path, "check", CLEAN, "--no-database", *option)
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert len(done.stderr.splitlines()) == 1, done.stderr
+    assert done.stderr.startswith("wsgicheck: error: " + option[0])
+
+
+APP = """
+import pathlib, time
+
+def app(environ, start_response):
+    if environ["REQUEST_METHOD"] == "POST":  # the examples have begun (discovery only GETs)
+        pathlib.Path("started").touch()
+    time.sleep(0.05)
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [b"ok"]
+"""
+
+
+def test_ctrl_c_prints_one_line_writes_the_partial_report_and_exits_130(tmp_path: Path) -> None:
+    (tmp_path / "slowish.py").write_text(APP)
+    options = ["--no-database", "--format", "json", "--output", "report.json", "--seed", "1"]
+    process = subprocess.Popen(
+        [*_command(), "check", "slowish.py:app", *options],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        for _ in range(600):  # up to a minute for the run to reach the app
+            if (tmp_path / "started").exists() or process.poll() is not None:
+                break
+            threading.Event().wait(0.1)
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:  # pragma: no cover - only when the test fails
+            process.kill()
+            process.communicate()
+    assert process.returncode == 130, err
+    assert err.splitlines() == [INTERRUPTED]
+    assert out == ""
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert 0 < report["examples"] < 200
