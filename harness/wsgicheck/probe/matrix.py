@@ -2,7 +2,9 @@
 
 Rows are the SERVER and ENVIRON rules in registry order, columns the servers probed;
 Markdown for a README or a pull request, HTML for a page of its own. A failing cell names
-its first finding (a footnote in Markdown, a tooltip and a list in HTML).
+its first finding (a footnote in Markdown, a tooltip and a list in HTML). Server names,
+versions and findings pass through :func:`~wsgicheck.untrusted.show` before the markup's
+own escaping.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import html as _html
 from dataclasses import dataclass, field
 
 from ..rules import Binding
+from ..untrusted import show
 from .result import ProbeResult
 
 __all__ = ["Matrix", "build", "to_html", "to_markdown"]
@@ -75,7 +78,7 @@ def build(
 def _md(text: str) -> str:
     """Inline Markdown text: table pipes and markup characters escaped, one line."""
     out = []
-    for char in text.replace("\r", " ").replace("\n", " "):
+    for char in show(text):
         if char in "\\`*_[]<>|#":
             out.append("\\" + char)
         else:
@@ -136,7 +139,10 @@ code { font-size: 0.95em; }
 
 def to_html(matrix: Matrix) -> str:
     """The matrix as one standalone HTML page."""
-    esc = _html.escape
+
+    def esc(text: str) -> str:
+        return _html.escape(show(text))
+
     names = [column.server for column in matrix.columns]
     out = [
         "<!DOCTYPE html>",
