@@ -18,7 +18,10 @@ PACKAGE = ROOT / "harness" / "wsgicheck"
 #: Lowest first, as in the README. Module names are relative to the package; a name ending
 #: in ``.*`` stands for every module of that subpackage.
 LAYERS: list[tuple[str, set[str]]] = [
-    ("grammar and values", {"grammar", "events", "errors", "request", "head", "streams"}),
+    (
+        "grammar and values",
+        {"untrusted", "grammar", "events", "errors", "request", "head", "streams"},
+    ),
     ("request to environ", {"response", "environ", "wire"}),
     ("core", {"core", "target"}),
     ("transports", {"client", "connection", "poller", "server"}),

@@ -454,7 +454,7 @@ def test_markdown_escape_helper() -> None:
     assert md("<b>&") == "&lt;b&gt;&amp;"
     assert md("@you #3") == "&#64;you &#35;3"
     assert md("*x* _y_ `z`") == "\\*x\\* \\_y\\_ \\`z\\`"
-    assert md("two\nlines\x1b") == "two lines\\\\x1b"
+    assert md("two\nlines\x1b") == "two\\\\nlines\\\\x1b"
 
 
 def test_markdown_keeps_under_the_comment_limit(broken: RunResult) -> None:
@@ -593,8 +593,9 @@ def test_workflow_commands_for_findings(
     (line,) = workflow_commands(nasty)
     assert f"file=tests/test_report.py,line={NASTY_LINE}," in line
     assert workflow_commands(_with(broken, known=frozenset({"APP-STATUS-FORMAT"}))) == []
+    # A line break in an error's text is shown, not passed on: it ends no command line.
     assert workflow_commands(_with(broken, failures={}, errors=["a\nb"])) == [
-        "::error title=wsgicheck::a%0Ab"
+        "::error title=wsgicheck::a\\nb"
     ]
 
 

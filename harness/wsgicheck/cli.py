@@ -17,7 +17,7 @@ import traceback
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from . import __version__
+from . import __version__, untrusted
 from .environ import ServerConfig
 from .errors import UsageError, WsgicheckError
 from .events import AppRaised, Refused
@@ -349,19 +349,23 @@ def _serve(args: argparse.Namespace) -> int:
         lines = [] if args.quiet else [*format_exchange(response), ""]
         request = response.request
         where = f"{request.method} {request.target}"
-        lines.extend(f"! {where}: {problem}" for problem in _problems(response))
-        lines.extend(
-            f"! {where}: {finding.rule} ({finding.level.value}): {finding.message}"
-            + (f" at {finding.where}" if finding.where else "")
-            for finding in findings
-        )
+        problems = [
+            *_problems(response),
+            *(
+                f"{finding.rule} ({finding.level.value}): {finding.message}"
+                + (f" at {finding.where.file}:{finding.where.line}" if finding.where else "")
+                for finding in findings
+            ),
+        ]
+        lines.extend(untrusted.show(f"! {where}: {problem}") for problem in problems)
         if lines:
             with printing:
                 print("\n".join(lines), flush=True)
 
     def rejected(remote: tuple[str, int], status: int, message: str) -> None:
         with printing:
-            print(f"! {remote[0]}:{remote[1]}: refused with {status}: {message}", flush=True)
+            line = f"! {remote[0]}:{remote[1]}: refused with {status}: {message}"
+            print(untrusted.show(line), flush=True)
 
     def failed(exc: BaseException) -> None:
         # Not the app's fault nor the client's: say so, with where it happened.
@@ -517,7 +521,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             args = _parser().parse_args(argv)
         except UsageError as exc:
-            print(f"wsgicheck: error: {exc}", file=sys.stderr)
+            print(f"wsgicheck: error: {untrusted.show(str(exc))}", file=sys.stderr)
             return 2
         status = _run(args)
         sys.stdout.flush()  # a closed pipe shows up here, not at interpreter exit
@@ -538,7 +542,7 @@ def _run(args: argparse.Namespace) -> int:
     try:
         return _COMMANDS[args.command](args)
     except WsgicheckError as exc:
-        print(f"wsgicheck: error: {exc}", file=sys.stderr)
+        print(f"wsgicheck: error: {untrusted.show(str(exc))}", file=sys.stderr)
         return 2
 
 

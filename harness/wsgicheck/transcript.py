@@ -1,7 +1,11 @@
 """A ``curl -v``-style transcript of one exchange, with what the trace recorded.
 
 ``>`` lines are the request, ``<`` lines the response, ``*`` lines what the server observed
-the application do. Bodies are summarised by size, never printed.
+the application do. Bodies are summarised by size, never printed. The request came from
+whoever connected and the response and events from the app, so every line passes through
+:func:`~wsgicheck.untrusted.show` (and every app object through
+:func:`~wsgicheck.untrusted.safe_repr`): no client or app can write a control sequence or a
+line of its own into the terminal or log that shows the transcript.
 """
 
 from __future__ import annotations
@@ -31,18 +35,19 @@ from .events import (
 )
 from .request import Framing
 from .response import Response
+from .untrusted import safe_repr, show, type_name
 
 __all__ = ["describe_event", "format_exchange"]
 
 
 def _at(where: Location | None) -> str:
-    return f" at {where}" if where is not None else ""
+    return f" at {show(where.file)}:{where.line}" if where is not None else ""
 
 
 def _size(value: object) -> str:
     if isinstance(value, bytes):
         return f"{len(value)} bytes"
-    return f"a {type(value).__name__} ({value!r:.40})"
+    return f"a {type_name(value)} ({safe_repr(value, limit=40)})"
 
 
 def describe_event(event: Event) -> str:
@@ -50,7 +55,8 @@ def describe_event(event: Event) -> str:
     match event:
         case StartResponseCalled():
             extra = f", exc_info={event.exc_info}" if event.exc_info_kind != "absent" else ""
-            return f"start_response({event.status!r}, {event.headers!r}{extra}){_at(event.where)}"
+            arguments = f"{safe_repr(event.status)}, {safe_repr(event.headers)}{extra}"
+            return f"start_response({arguments}){_at(event.where)}"
         case Refused():
             return f"server refused {event.callable}: {event.message}"
         case AppReturned():
@@ -66,14 +72,14 @@ def describe_event(event: Event) -> str:
             when = " from inside the iterable" if event.during_iteration else ""
             return f"write() of {_size(event.value)}{when}{_at(event.where)}"
         case HeadersSent():
-            return f"headers sent: {event.status}"
+            return f"headers sent: {show(event.status)}"
         case CloseCalled():
             return "close() called" + (f", raised {event.error}" if event.error else "")
         case InputRead():
             arg = "" if event.argument in (None, -1) else repr(event.argument)
             return f"wsgi.input.{event.method}({arg}) -> {event.size} bytes"
         case ErrorsWritten():
-            value = "" if event.value is None else repr(event.value)[:60]
+            value = "" if event.value is None else safe_repr(event.value, limit=60)
             return f"wsgi.errors.{event.method}({value})"
         case StreamMisuse():
             return f"{event.stream}.{event.attribute} used (not a PEP 3333 method)"
@@ -98,10 +104,10 @@ def describe_event(event: Event) -> str:
 
 
 def format_exchange(response: Response, *, trace: bool = True) -> list[str]:
-    """The transcript lines for one response."""
+    """The transcript lines for one response, each safe to print as it is."""
     request = response.request
-    lines = [f"> {request.method} {request.target} HTTP/{request.http_version}"]
-    lines.extend(f"> {name}: {value}" for name, value in request.headers)
+    lines = [f"> {show(request.method)} {show(request.target)} HTTP/{request.http_version}"]
+    lines.extend(f"> {show(name)}: {show(value)}" for name, value in request.headers)
     if request.framing is Framing.CONTENT_LENGTH:
         declared = (response.environ or {}).get("CONTENT_LENGTH", response.request_body_size)
         lines.append(f"> Content-Length: {declared}")
@@ -110,11 +116,11 @@ def format_exchange(response: Response, *, trace: bool = True) -> list[str]:
     lines.append(">")
     if response.request_body_size:
         lines.append(f"> [{response.request_body_size} bytes of body, {request.framing.value}]")
-    lines.append(f"< HTTP/1.1 {response.status_code} {response.reason}")
-    lines.extend(f"< {name}: {value}" for name, value in response.headers)
+    lines.append(f"< HTTP/1.1 {response.status_code} {show(response.reason)}")
+    lines.extend(f"< {show(name)}: {show(value)}" for name, value in response.headers)
     lines.append("<")
     state = "" if response.complete else ", response aborted"
     lines.append(f"< [{response.body_size} bytes of body{state}]")
     if trace:
-        lines.extend(f"* {describe_event(event)}" for event in response.trace)
+        lines.extend(f"* {show(describe_event(event))}" for event in response.trace)
     return lines

@@ -5,7 +5,9 @@ Rows are the SERVER and ENVIRON rules in registry order, each with its level and
 that level comes from (PEP 3333 or an RFC section); columns are the servers probed. A broken
 MUST, a SHOULD not followed, "not applicable" and "not probed" have four marks and four
 counts. Markdown for a README or a pull request, HTML for a page of its own. A failing cell
-names its first finding (a footnote in Markdown, a tooltip and a list in HTML).
+names its first finding (a footnote in Markdown, a tooltip and a list in HTML). Server names,
+versions and findings pass through :func:`~wsgicheck.untrusted.show` before the markup's
+own escaping.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import html as _html
 from dataclasses import dataclass, field
 
 from ..rules import Binding
+from ..untrusted import show
 from .result import CELLS, ProbeResult
 
 __all__ = ["Matrix", "build", "to_html", "to_markdown"]
@@ -101,7 +104,7 @@ def build(
 def _md(text: str) -> str:
     """Inline Markdown text: table pipes and markup characters escaped, one line."""
     out = []
-    for char in text.replace("\r", " ").replace("\n", " "):
+    for char in show(text):
         if char in "\\`*_[]<>|#":
             out.append("\\" + char)
         else:
@@ -172,7 +175,10 @@ code { font-size: 0.95em; }
 
 def to_html(matrix: Matrix) -> str:
     """The matrix as one standalone HTML page."""
-    esc = _html.escape
+
+    def esc(text: str) -> str:
+        return _html.escape(show(text))
+
     names = [column.server for column in matrix.columns]
     out = [
         "<!DOCTYPE html>",

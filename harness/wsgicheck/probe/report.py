@@ -8,14 +8,14 @@ Formats that make one document per run (JUnit, SARIF, HTML, Markdown) take one s
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from .. import report
-from ..report.common import printable
+from ..report.common import dumps
 from ..report.json import data as run_data
 from ..request import Request
 from ..rules import Finding
+from ..untrusted import show
 from .differences import NORMALISED
 from .result import ProbeResult
 from .servers import PROBE_APP
@@ -30,7 +30,7 @@ def render(results: list[ProbeResult], name: str, *, color: bool = False) -> str
     """The report of ``results`` (several only in :data:`MULTI_FORMATS`)."""
     if name == "json":
         document = {"schema_version": 1, "probes": [probe_data(each) for each in results]}
-        return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+        return dumps(document)
     parts = []
     for each in results:
         text = report.render(each.run, name, color=color)
@@ -110,15 +110,17 @@ def _distinct(findings: tuple[Finding, ...]) -> list[dict[str, Any]]:
 
 
 def _appendix(result: ProbeResult) -> list[str]:
-    title = f"Probe of {result.server}" + (f" {result.version}" if result.version else "")
-    lines = [title, f"  run as: {printable(result.how)}", "", "What the server does:"]
+    version = f" {show(result.version)}" if result.version else ""
+    title = f"Probe of {show(result.server)}{version}"
+    lines = [title, f"  run as: {show(result.how)}", "", "What the server does:"]
     width = max((len(key) for key in result.observations), default=0)
     for key, value in result.observations.items():
-        lines.append(f"  {key:<{width}}  {printable(value)}")
+        lines.append(f"  {key:<{width}}  {show(value)}")
     lines += [
         "",
         "The replays above run the request through wsgicheck's own core; to replay it against",
-        f"{result.server}, start it with the probe app ({PROBE_APP}) and send the raw request.",
+        f"{show(result.server)}, start it with the probe app ({PROBE_APP}) and send the raw "
+        "request.",
         "",
         f"Environ differences from wsgicheck's own core ({result.compared} requests compared;"
         " normalised: " + "; ".join(NORMALISED) + "):",
@@ -127,10 +129,10 @@ def _appendix(result: ProbeResult) -> list[str]:
         lines.append("  none")
     for each in result.differences:
         lines.append(
-            f"  {each.key} ({each.count} of {result.compared}): "
-            f"server {printable(each.server)[:120]}, wsgicheck {printable(each.wsgicheck)[:120]}"
+            f"  {show(each.key)} ({each.count} of {result.compared}): "
+            f"server {show(each.server, limit=120)}, wsgicheck {show(each.wsgicheck, limit=120)}"
         )
     if result.notes:
         lines += ["", "Notes:"]
-        lines.extend(f"  {printable(note)}" for note in result.notes)
+        lines.extend(f"  {show(note)}" for note in result.notes)
     return lines

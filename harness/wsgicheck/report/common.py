@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -14,19 +15,22 @@ from ..locations import relative_path
 from ..request import Request
 from ..rules import Binding, Level, RuleResult
 from ..runner import Failure, RunResult
+from ..untrusted import LIMIT, show
 
 __all__ = [
     "BINDING_TITLES",
+    "REPRODUCER_LIMIT",
     "VERDICT_TITLES",
     "Summary",
     "coverage_data",
+    "dumps",
     "failure_data",
     "failure_kind",
     "grouped",
     "headline",
+    "lines_of",
     "location_data",
     "plural",
-    "printable",
     "raw_lines",
     "request_data",
     "summary",
@@ -115,29 +119,37 @@ def plural(count: int, noun: str) -> str:
     return f"{count} {noun}" + ("" if count == 1 else "s")
 
 
-# C0 controls but tab and newline, DEL, C1 controls, and what XML 1.0 cannot hold.
-_unprintable = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+#: How long a line of a reproducer may be: the harness builds them from its own requests,
+#: and cutting one shorter would leave a command that no longer replays.
+REPRODUCER_LIMIT = 64 * 1024
 
 
-def _escape(match: re.Match[str]) -> str:
-    code = ord(match.group())
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
-
-
-def printable(text: str) -> str:
-    """``text`` with control characters shown as ``\\xNN`` escapes: terminals, XML and HTML
-    all misbehave on raw ones, and what an app sends may hold any."""
-    return _unprintable.sub(_escape, text)
+def lines_of(text: str, *, limit: int = LIMIT) -> list[str]:
+    """Multi-line text (a reproducer, a source excerpt), each line made safe by :func:`show`."""
+    return [show(line, limit=limit) for line in text.split("\n")]
 
 
 def raw_lines(raw: str, *, limit: int = 200) -> list[str]:
     """A raw request, one line per HTTP line, unprintable bytes escaped, the body cut."""
     head, _, body = raw.partition("\r\n\r\n")
-    lines = [repr(line)[1:-1] for line in head.split("\r\n")]
+    lines = [show(line) for line in head.split("\r\n")]
     lines.append("")
     if body:
-        lines.append(repr(body[:limit])[1:-1] + ("..." if len(body) > limit else ""))
+        lines.append(show(body, limit=max(limit, 40)))
     return lines
+
+
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\ud800-\udfff\ufffe\uffff]")
+
+
+def dumps(document: object) -> str:
+    """``document`` as indented JSON text that holds no raw control character.
+
+    ``json`` escapes C0 controls itself; DEL, C1 controls, line separators and lone
+    surrogates (which no UTF-8 writer can encode) are written as ``\\uXXXX`` escapes too.
+    """
+    text = json.dumps(document, indent=2, ensure_ascii=False)
+    return _JSON_UNSAFE.sub(lambda match: f"\\u{ord(match.group()):04x}", text) + "\n"
 
 
 def grouped(run: RunResult) -> list[tuple[Binding, list[RuleResult]]]:
@@ -164,14 +176,14 @@ def request_data(request: Request) -> dict[str, Any]:
 def location_data(where: Location | None) -> dict[str, Any] | None:
     if where is None:
         return None
-    return {"file": where.file, "line": where.line, "function": where.function}
+    return {"file": show(where.file), "line": where.line, "function": show(where.function)}
 
 
 def failure_data(failure: Failure) -> dict[str, Any]:
     """A failure's minimal example and reproducers as JSON-safe data."""
     config = failure.config
     return {
-        "message": failure.finding.message,
+        "message": show(failure.finding.message),
         "location": location_data(failure.finding.where),
         "fingerprint": fingerprint(failure.finding),
         "transport": failure.transport,
@@ -197,13 +209,13 @@ def coverage_data(measured: AppCoverage | None) -> dict[str, Any] | None:
     if measured is None:
         return None
     return {
-        "root": relative_path(measured.root),
+        "root": show(relative_path(measured.root)),
         "statements": measured.statements,
         "executed": measured.executed,
         "percent": measured.percent,
         "files": [
             {
-                "path": relative_path(each.path),
+                "path": show(relative_path(each.path)),
                 "statements": len(each.statements),
                 "executed": len(each.executed),
                 "percent": each.percent,

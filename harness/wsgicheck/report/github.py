@@ -2,9 +2,10 @@
 
 Printed (besides the report) when ``GITHUB_ACTIONS=true``: ``::error`` for a finding that
 fails the run, ``::warning`` for a SHOULD finding that does not; findings the baseline
-accepts are left out. Values are escaped as the Actions toolkit does (``%``, CR and LF in
-the message; also ``:`` and ``,`` in properties), so an app's text cannot end the command
-early or start another.
+accepts are left out. What the app supplied is first made one line by
+:func:`~wsgicheck.untrusted.show`, then every value is escaped as the Actions toolkit does
+(``%``, CR and LF in the message; also ``:`` and ``,`` in properties), so an app's text can
+neither end the command early nor start another.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import os
 
 from ..locations import relative_path
 from ..runner import RunResult
+from ..untrusted import show
 from .common import failure_kind
 
 __all__ = ["escape_data", "escape_property", "workflow_commands"]
@@ -47,15 +49,15 @@ def workflow_commands(run: RunResult, *, workspace: str | None = None) -> list[s
         properties: dict[str, str] = {}
         where = failure.finding.where or run.app_location
         if where is not None:
-            properties["file"] = relative_path(where.file, base)
+            properties["file"] = show(relative_path(where.file, base))
             properties["line"] = str(max(where.line, 1))
         properties["title"] = f"{rule.id} ({rule.level.value})"
         message = (
-            f"{failure.finding.message}\n"
+            f"{show(failure.finding.message)}\n"
             f"PEP 3333, {rule.section}: {rule.summary}.\n"
-            f"Replay: wsgicheck check {run.target} --seed {run.seed}; "
+            f"Replay: wsgicheck check {show(run.target)} --seed {run.seed}; "
             f"wsgicheck explain {rule.id}"
         )
         lines.append(_command("error" if kind == "fail" else "warning", properties, message))
-    lines.extend(_command("error", {"title": "wsgicheck"}, error) for error in run.errors)
+    lines.extend(_command("error", {"title": "wsgicheck"}, show(error)) for error in run.errors)
     return lines

@@ -2,7 +2,8 @@
 
 No scripts, no fonts, no images, no links to fetch: inline CSS, and ``<details>`` for the
 failures, so it reads the same from a CI artifact, offline, or with JavaScript off. Every
-string from the app or the request is escaped (and its control characters shown).
+string from the app or the request is made safe by :func:`~wsgicheck.untrusted.show` (its
+control characters shown, its length bounded), then escaped as HTML.
 """
 
 from __future__ import annotations
@@ -14,15 +15,17 @@ from .. import __version__
 from ..appcoverage import AppCoverage, line_ranges
 from ..locations import relative_path
 from ..runner import Failure, RunResult
+from ..untrusted import LIMIT, show
 from . import format
 from .common import (
     BINDING_TITLES,
+    REPRODUCER_LIMIT,
     VERDICT_TITLES,
     failure_kind,
     grouped,
     headline,
+    lines_of,
     plural,
-    printable,
     raw_lines,
     summary,
     verdict_of,
@@ -77,9 +80,14 @@ footer { margin-top: 2rem; color: var(--muted); font-size: .85rem; }
 """
 
 
-def _e(text: object) -> str:
+def _e(text: str, *, limit: int = LIMIT) -> str:
     """Escaped for HTML text and attribute values, control characters shown."""
-    return html.escape(printable(str(text)), quote=True)
+    return html.escape(show(text, limit=limit), quote=True)
+
+
+def _pre(lines: list[str]) -> str:
+    """Lines already made safe, escaped for the inside of a ``<pre>``."""
+    return "\n".join(html.escape(line, quote=True) for line in lines)
 
 
 @format("html")
@@ -202,14 +210,13 @@ def _failure(run: RunResult, rule_id: str, failure: Failure) -> list[str]:
     parts += [
         f"<blockquote><p>PEP 3333, <em>{_e(rule.section)}</em>: {_e(rule.pep)}</p></blockquote>",
         f"<h3>Smallest request ({_e(failure.transport)} transport)</h3>",
-        '<pre class="raw">'
-        + _e("\n".join(raw_lines(failure.reproducers.raw.decode("latin-1"))))
-        + "</pre>",
+        f'<pre class="raw">{_pre(raw_lines(failure.reproducers.raw.decode("latin-1")))}</pre>',
         "<h3>Replay with curl</h3>",
         "<p>against <code>wsgicheck serve TARGET --port 8000</code>:</p>",
-        f'<pre class="curl">{_e(failure.reproducers.curl)}</pre>',
+        f'<pre class="curl">{_e(failure.reproducers.curl, limit=REPRODUCER_LIMIT)}</pre>',
         "<h3>Replay in Python</h3>",
-        f'<pre class="python">{_e(failure.reproducers.python)}</pre>',
+        f'<pre class="python">'
+        f"{_pre(lines_of(failure.reproducers.python, limit=REPRODUCER_LIMIT))}</pre>",
         "</details>",
     ]
     return parts

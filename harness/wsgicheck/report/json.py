@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json as _json
 from typing import Any
 
 from ..runner import RunResult
+from ..untrusted import show
 from . import format
-from .common import coverage_data, failure_data, location_data, summary, verdict_of
+from .common import coverage_data, dumps, failure_data, location_data, summary, verdict_of
 
 SCHEMA_VERSION = 1
 
@@ -35,7 +35,7 @@ def data(run: RunResult) -> dict[str, Any]:
         results.append(entry)
     return {
         "schema_version": SCHEMA_VERSION,
-        "target": run.target,
+        "target": show(run.target),
         "seed": run.seed,
         "profile": run.options.profile,
         "strict": run.options.strict,
@@ -52,7 +52,7 @@ def data(run: RunResult) -> dict[str, Any]:
             "known": counts.known,
         },
         "results": results,
-        "errors": run.errors,
+        "errors": [show(error) for error in run.errors],
         "app": location_data(run.app_location),
         "app_coverage": coverage_data(run.app_coverage),
     }
@@ -60,4 +60,4 @@ def data(run: RunResult) -> dict[str, Any]:
 
 @format("json")
 def render(run: RunResult, color: bool) -> str:
-    return _json.dumps(data(run), indent=2, ensure_ascii=False) + "\n"
+    return dumps(data(run))

@@ -4,8 +4,9 @@ One ``testcase`` per rule, one ``testsuite`` per binding. A failing rule is a ``
 carrying the message, PEP section, location and reproducers; a skipped rule is
 ``skipped``. SHOULD findings fail only when the run is strict; otherwise, like findings
 the baseline accepts, they are passing cases whose ``system-out`` says what was found, so
-CI stays green and the finding stays visible. ElementTree escapes markup; control
-characters, which XML 1.0 cannot hold at all, are shown as ``\\xNN`` first.
+CI stays green and the finding stays visible. What the app supplied goes through
+:func:`~wsgicheck.untrusted.show` (control characters, which XML 1.0 cannot hold at all,
+shown as ``\\xNN``), a line at a time; ElementTree then escapes markup.
 """
 
 from __future__ import annotations
@@ -16,38 +17,36 @@ from datetime import datetime, timezone
 
 from ..locations import relative_path
 from ..runner import Failure, RunResult
+from ..untrusted import show
 from . import format
-from .common import failure_kind, grouped, printable, raw_lines, verdict_of
-
-
-def _text(value: str) -> str:
-    return printable(value)
+from .common import REPRODUCER_LIMIT, failure_kind, grouped, lines_of, raw_lines, verdict_of
 
 
 def _details(run: RunResult, failure: Failure) -> str:
     rule = failure.rule
     where = failure.finding.where
     lines = [
-        failure.finding.message,
+        show(failure.finding.message),
         "",
         f"rule: {rule.id} ({rule.level.value}, binds the {rule.binding.value})",
         f"PEP 3333, {rule.section}: {rule.pep}",
     ]
     if where is not None:
-        lines.append(f"at: {relative_path(where.file)}:{where.line} in {where.function}()")
+        file, function = show(relative_path(where.file)), show(where.function)
+        lines.append(f"at: {file}:{where.line} in {function}()")
     lines += [
         "",
         f"smallest request ({failure.transport} transport):",
         *raw_lines(failure.reproducers.raw.decode("latin-1")),
         "replay with curl (against `wsgicheck serve TARGET --port 8000`):",
-        failure.reproducers.curl,
+        show(failure.reproducers.curl, limit=REPRODUCER_LIMIT),
         "",
         "replay in Python:",
-        failure.reproducers.python,
+        *lines_of(failure.reproducers.python, limit=REPRODUCER_LIMIT),
         "",
-        f"replay the whole run: wsgicheck check {run.target} --seed {run.seed}",
+        f"replay the whole run: wsgicheck check {show(run.target)} --seed {run.seed}",
     ]
-    return _text("\n".join(lines))
+    return "\n".join(lines)
 
 
 @format("junit")
@@ -78,7 +77,7 @@ def render(run: RunResult, color: bool) -> str:
                 element = ET.SubElement(
                     case,
                     "failure",
-                    message=_text(f"{result.rule.id}: {failure.finding.message}"),
+                    message=f"{result.rule.id}: {show(failure.finding.message)}",
                     type=result.rule.level.value,
                 )
                 element.text = _details(run, failure)
@@ -95,7 +94,7 @@ def render(run: RunResult, color: bool) -> str:
         case.set("time", "0")
         error = ET.SubElement(case, "error", message="wsgicheck could not complete the run")
         error.set("type", "HarnessError")
-        error.text = _text("\n".join(run.errors))
+        error.text = "\n".join(show(each) for each in run.errors)
         _counts(suite, {"tests": 1, "failures": 0, "errors": 1, "skipped": 0}, totals)
     for key, value in totals.items():
         root.set(key, str(value))
@@ -121,4 +120,4 @@ def _properties(suite: ET.Element, run: RunResult) -> None:
         "strict": str(run.options.strict).lower(),
     }
     for name, value in values.items():
-        ET.SubElement(properties, "property", name=name, value=_text(value))
+        ET.SubElement(properties, "property", name=name, value=show(value))

@@ -1,7 +1,8 @@
 """The Markdown report, for pull-request comments (GitHub-flavoured Markdown).
 
 A summary line, a table of the rules that failed or warned, and each failure's details
-collapsed. What the app or the request supplied is escaped: Markdown punctuation is
+collapsed. What the app or the request supplied is made one safe line by
+:func:`~wsgicheck.untrusted.show`, then escaped: Markdown punctuation is
 backslashed, ``& < >`` become entities (an app's ``<script>`` or ``</details>`` stays
 text), ``@`` and ``#`` become entities (no mentions or issue links pinged from a report),
 and code blocks use a fence longer than any run of backticks inside them. GitHub cuts
@@ -15,8 +16,9 @@ import re
 from ..appcoverage import AppCoverage, line_ranges
 from ..locations import relative_path
 from ..runner import Failure, RunResult
+from ..untrusted import show
 from . import format
-from .common import failure_kind, headline, plural, printable, raw_lines
+from .common import REPRODUCER_LIMIT, failure_kind, headline, lines_of, plural, raw_lines
 
 _ICONS = {"fail": "❌", "warn": "⚠️", "known": "🔵", "pass": "✅"}
 #: GitHub's limit is 65,536 characters a comment; leave room for what a CI job adds.
@@ -30,13 +32,11 @@ _BACKSLASHED = set("\\`*_{}[]()+-.!|~:")
 def md(text: str) -> str:
     """``text`` as literal Markdown inline text (table cells included), on one line."""
     out = []
-    for char in printable(text):
+    for char in show(text):
         if char in _ENTITIES:
             out.append(_ENTITIES[char])
         elif char in _BACKSLASHED:
             out.append("\\" + char)
-        elif char in "\r\n\t":
-            out.append(" ")
         else:
             out.append(char)
     return "".join(out)
@@ -44,21 +44,26 @@ def md(text: str) -> str:
 
 def _html(text: str) -> str:
     """``text`` inside raw HTML (``<summary>``), where Markdown is not parsed."""
-    return "".join(_HTML_ENTITIES.get(char, char) for char in printable(text))
+    return "".join(_HTML_ENTITIES.get(char, char) for char in show(text))
 
 
 def code(text: str, lang: str = "") -> list[str]:
-    """A fenced code block holding ``text`` exactly (control characters shown)."""
-    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    """A fenced code block holding ``text`` a line at a time, each made safe by ``show``."""
+    return _fence(lines_of(text, limit=REPRODUCER_LIMIT), lang)
+
+
+def _fence(lines: list[str], lang: str) -> list[str]:
+    """A fenced code block of lines already made safe, its fence longer than any inside."""
+    longest = max((len(run) for line in lines for run in re.findall(r"`+", line)), default=0)
     fence = "`" * max(3, longest + 1)
-    return [f"{fence}{lang}", printable(text), fence]
+    return [f"{fence}{lang}", *lines, fence]
 
 
 def _inline_code(text: str, *, cell: bool = False) -> str:
     """A code span; in a table ``cell``, with ``|`` escaped as GFM tables require."""
-    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    value = show(text)
+    longest = max((len(run) for run in re.findall(r"`+", value)), default=0)
     ticks = "`" * (longest + 1)
-    value = printable(text).replace("\n", " ")
     if cell:
         value = value.replace("|", "\\|")
     pad = " " if value.startswith("`") or value.endswith("`") else ""
@@ -159,7 +164,7 @@ def _details(run: RunResult, failure: Failure, *, python: bool) -> str:
     lines += [
         f"Smallest request ({md(failure.transport)} transport):",
         "",
-        *code("\n".join(raw_lines(failure.reproducers.raw.decode("latin-1"))), "http"),
+        *_fence(raw_lines(failure.reproducers.raw.decode("latin-1")), "http"),
         "",
         "Replay with curl (against `wsgicheck serve TARGET --port 8000`):",
         "",

@@ -10,7 +10,6 @@ hide them; new ones are ``baselineState: new``.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -20,8 +19,9 @@ from ..baseline import fingerprint
 from ..events import Location
 from ..rules import Level, Rule
 from ..runner import Failure, RunResult
+from ..untrusted import show
 from . import format
-from .common import failure_kind, printable
+from .common import dumps, failure_kind
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -61,7 +61,7 @@ def _descriptor(rule: Rule) -> dict[str, Any]:
 
 
 def _artifact(file: str, root: Path) -> dict[str, Any]:
-    path = Path(file)
+    path = Path(show(file))  # an app's file name may hold anything, lone surrogates too
     try:
         relative = path.resolve().relative_to(root)
     except (ValueError, OSError):
@@ -75,7 +75,7 @@ def _location(where: Location, root: Path) -> dict[str, Any]:
             "artifactLocation": _artifact(where.file, root),
             "region": {"startLine": max(where.line, 1)},
         },
-        "logicalLocations": [{"name": where.function, "kind": "function"}],
+        "logicalLocations": [{"name": show(where.function), "kind": "function"}],
     }
 
 
@@ -87,7 +87,7 @@ def _result(run: RunResult, failure: Failure, index: int, root: Path) -> dict[st
         "ruleIndex": index,
         "level": _level(rule),
         "kind": "fail",
-        "message": {"text": printable(f"{rule.id}: {failure.finding.message}")},
+        "message": {"text": show(f"{rule.id}: {failure.finding.message}")},
         "locations": [_location(where, root)] if where is not None else [],
         "partialFingerprints": {"wsgicheck/v1": fingerprint(failure.finding)},
         "properties": {
@@ -122,7 +122,7 @@ def data(run: RunResult) -> dict[str, Any]:
     }
     if run.errors:
         invocation["toolExecutionNotifications"] = [
-            {"level": "error", "message": {"text": printable(error)}} for error in run.errors
+            {"level": "error", "message": {"text": show(error)}} for error in run.errors
         ]
     return {
         "$schema": SARIF_SCHEMA,
@@ -142,7 +142,7 @@ def data(run: RunResult) -> dict[str, Any]:
                 "columnKind": "unicodeCodePoints",
                 "results": results,
                 "properties": {
-                    "target": run.target,
+                    "target": show(run.target),
                     "seed": run.seed,
                     "profile": run.options.profile,
                     "examples": run.examples,
@@ -155,4 +155,4 @@ def data(run: RunResult) -> dict[str, Any]:
 
 @format("sarif")
 def render(run: RunResult, color: bool) -> str:
-    return json.dumps(data(run), indent=2, ensure_ascii=False) + "\n"
+    return dumps(data(run))

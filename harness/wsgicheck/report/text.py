@@ -1,7 +1,8 @@
 """The text report: what a person at a terminal reads (coloured when it is a terminal).
 
-Everything the app or the request supplied goes through :func:`printable` first, so an
-app cannot move the cursor or recolour the terminal of the person reading its report.
+Everything the app or the request supplied goes through :func:`~wsgicheck.untrusted.show`
+first, so an app cannot move the cursor, recolour the terminal of the person reading its
+report, or start a line of its own.
 """
 
 from __future__ import annotations
@@ -12,14 +13,16 @@ import textwrap
 from ..appcoverage import AppCoverage, line_ranges
 from ..locations import relative_path
 from ..runner import Failure, RunResult
+from ..untrusted import show
 from . import format
 from .common import (
     BINDING_TITLES,
+    REPRODUCER_LIMIT,
     failure_kind,
     grouped,
     headline,
+    lines_of,
     plural,
-    printable,
     raw_lines,
     verdict_of,
 )
@@ -49,11 +52,11 @@ def _paint(text: str, kind: str, color: bool) -> str:
 def render(run: RunResult, color: bool) -> str:
     options = run.options
     lines = [
-        _paint(f"wsgicheck {run.target}", "title", color),
+        _paint(f"wsgicheck {show(run.target)}", "title", color),
         f"  seed {run.seed} · profile {options.profile} · {run.examples} examples · "
         f"{run.duration:.1f}s · transports: {options.transports}"
         + (" · strict" if options.strict else ""),
-        f"  paths tried: {printable(', '.join(run.paths)) or '-'}",
+        f"  paths tried: {show(', '.join(run.paths)) or '-'}",
         _paint(f"  {_LEGEND}", "dim", color),
         "",
     ]
@@ -81,21 +84,21 @@ def render(run: RunResult, color: bool) -> str:
             lines.append(
                 "  "
                 + _paint(f"{_MARKS['known']} {failure.rule.id}", "known", color)
-                + f" {printable(failure.finding.message)}"
+                + f" {show(failure.finding.message)}"
                 + (f" (at {where})" if where else "")
             )
         lines.append("")
     if run.app_coverage is not None:
         lines.extend(_coverage(run.app_coverage, color))
     for error in run.errors:
-        lines.append(_paint(f"error: {printable(error)}", "fail", color))
+        lines.append(_paint(f"error: {show(error)}", "fail", color))
     lines.append(_closing(run, color))
     return "\n".join(lines) + "\n"
 
 
 def _where(failure: Failure) -> str:
     where = failure.finding.where
-    return "" if where is None else f"{relative_path(where.file)}:{where.line}"
+    return "" if where is None else f"{show(relative_path(where.file))}:{where.line}"
 
 
 def _failure(run: RunResult, failure: Failure, color: bool) -> list[str]:
@@ -103,14 +106,14 @@ def _failure(run: RunResult, failure: Failure, color: bool) -> list[str]:
     kind = failure_kind(run, failure)
     lines = [
         _paint(f"{_MARKS[kind]} {rule.id} ({rule.level.value})", kind, color),
-        f"  {printable(failure.finding.message)}",
+        f"  {show(failure.finding.message)}",
     ]
     where = failure.finding.where
     if where is not None:
-        lines.append(f"  at {_where(failure)} in {where.function}()")
+        lines.append(f"  at {_where(failure)} in {show(where.function)}()")
         source = linecache.getline(where.file, where.line).strip()
         if source:
-            lines.append(_paint(f"    {where.line} │ {printable(source)}", "dim", color))
+            lines.append(_paint(f"    {where.line} │ {show(source)}", "dim", color))
     lines.extend(
         textwrap.wrap(
             f"PEP 3333, {rule.section}: {rule.pep}",
@@ -123,10 +126,11 @@ def _failure(run: RunResult, failure: Failure, color: bool) -> list[str]:
     raw = failure.reproducers.raw.decode("latin-1")
     lines.extend(f"    {line}".rstrip() for line in raw_lines(raw))
     lines.append("  replay with curl (against `wsgicheck serve TARGET --port 8000`):")
-    lines.append(f"    {printable(failure.reproducers.curl)}")
+    lines.append(f"    {show(failure.reproducers.curl, limit=REPRODUCER_LIMIT)}")
     lines.append("  replay in Python:")
     lines.extend(
-        f"    {printable(line)}".rstrip() for line in failure.reproducers.python.splitlines()
+        f"    {line}".rstrip()
+        for line in lines_of(failure.reproducers.python.rstrip("\n"), limit=REPRODUCER_LIMIT)
     )
     lines.append("")
     return lines
@@ -136,18 +140,19 @@ def _coverage(measured: AppCoverage, color: bool) -> list[str]:
     lines = [
         _paint(
             f"App coverage: {measured.executed} of {plural(measured.statements, 'line')} "
-            f"({measured.percent:.1f}%) of the app's files under {relative_path(measured.root)}",
+            f"({measured.percent:.1f}%) of the app's files under "
+            + show(relative_path(measured.root)),
             "title",
             color,
         )
     ]
     if not measured.files:
         lines.append("  no file of the app ran under measurement")
-    width = max((len(relative_path(each.path)) for each in measured.files), default=0)
+    width = max((len(show(relative_path(each.path))) for each in measured.files), default=0)
     for each in measured.files:
         missing = line_ranges(each.missing)
         lines.append(
-            f"  {relative_path(each.path):<{width}}  {each.percent:5.1f}%  "
+            f"  {show(relative_path(each.path)):<{width}}  {each.percent:5.1f}%  "
             f"{len(each.executed)}/{len(each.statements)}"
             + (f"  never reached: {missing}" if missing else "")
         )

@@ -1,0 +1,174 @@
+"""Text the app or a network client controls, made safe to print anywhere: one line, bounded.
+
+Status lines, headers, exception messages, type names, file and function names come from
+the application; request targets and headers come from whoever connects to ``serve``. Any
+of them may hold an escape sequence that recolours a terminal, a line break that starts a
+``::error`` workflow command at column 0, a lone surrogate that no UTF-8 writer can encode,
+or a megabyte of text. :func:`show` is the one way such a value reaches an output; each
+format then adds only its own markup escaping (HTML, XML, Markdown) on top.
+
+This module imports nothing of the package, so every layer can use it.
+"""
+
+from __future__ import annotations
+
+import re
+from itertools import islice
+from typing import Any
+
+__all__ = ["LIMIT", "safe_repr", "show", "type_name"]
+
+#: How many characters of one value an output shows by default (marker included).
+LIMIT = 1000
+
+# C0 controls (tab, CR and LF too), DEL, C1 controls (NEL among them), the line and
+# paragraph separators, bidirectional overrides and isolates (which reorder what a reader
+# sees), the byte-order mark, lone surrogates, and the two noncharacters XML cannot hold.
+_UNSAFE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff\ufffe\uffff]"
+)
+_NAMED = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
+_MARKER = "… [{} more characters cut]"
+#: The shortest bound :func:`show` accepts: room for the marker and some text.
+_SHORTEST = 40
+
+
+def _escape(char: str) -> str:
+    code = ord(char)
+    return _NAMED.get(char) or (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+
+
+def _exact(text: str) -> str:
+    """``text`` as a plain ``str``: a subclass's own ``__str__``/``__format__`` never run."""
+    return text if type(text) is str else str.__getitem__(text, slice(None))
+
+
+def type_name(value: object) -> str:
+    """The qualified name of ``value``'s type, read without running any of its code."""
+    name = type.__dict__["__qualname__"].__get__(type(value))
+    return _exact(name) if isinstance(name, str) else "?"
+
+
+def show(value: object, *, limit: int = LIMIT) -> str:
+    """``value`` as one line of safe text, at most ``limit`` characters long.
+
+    A ``str`` is shown as it is, bytes as latin-1 (a byte per character, as HTTP carries
+    them), anything else by :func:`safe_repr`. Control characters, line breaks and lone
+    surrogates become visible escapes (``\\x1b``, ``\\n``, ``\\udcff``); text past the bound
+    is cut with a marker saying how many characters went. Safe text comes back unchanged.
+    """
+    if limit < _SHORTEST:
+        raise ValueError(f"limit must be at least {_SHORTEST}, not {limit}")
+    if isinstance(value, str):
+        text = _exact(value)
+    elif isinstance(value, bytes | bytearray):
+        text = bytes(value[: limit + 1]).decode("latin-1")
+        if len(value) > limit:  # keep the count of what was cut right
+            return _cut(text, len(value), limit)
+    else:
+        text = safe_repr(value, limit=limit + 1)
+    if len(text) <= limit:
+        shown = _UNSAFE.sub(lambda match: _escape(match.group()), text)
+        if len(shown) <= limit:
+            return shown
+    return _cut(text, len(text), limit)
+
+
+def _cut(text: str, total: int, limit: int) -> str:
+    """The first characters of ``text`` that fit ``limit`` once escaped, and the marker."""
+    room = limit - len(_MARKER.format(total))
+    parts = []
+    used = 0
+    kept = 0
+    for char in text[:room]:
+        piece = _escape(char) if _UNSAFE.match(char) else char
+        if used + len(piece) > room:
+            break
+        parts.append(piece)
+        used += len(piece)
+        kept += 1
+    return "".join(parts) + _MARKER.format(total - kept)
+
+
+def safe_repr(value: object, *, limit: int = LIMIT) -> str:
+    """A ``repr`` of ``value`` that runs none of the app's code, about ``limit`` long at most.
+
+    Built-in scalars, strings, bytes and the built-in containers are written as ``repr``
+    writes them (containers item by item, a few levels deep); any other object, whose own
+    ``__repr__`` could raise, hang or lie, is shown by its type's name only.
+    """
+    out: list[str] = []
+    _write(value, out, [max(limit, 0)], depth=0)
+    return "".join(out)
+
+
+_SCALARS = (bool, int, float, complex, type(None), type(Ellipsis))
+#: The containers written item by item (exact types only: a subclass may override anything).
+_OPEN: dict[type, tuple[str, str]] = {
+    list: ("[", "]"),
+    tuple: ("(", ")"),
+    set: ("{", "}"),
+    frozenset: ("frozenset({", "})"),
+    dict: ("{", "}"),
+}
+
+
+def _write(value: object, out: list[str], budget: list[int], depth: int) -> None:
+    """Append the repr of ``value`` to ``out`` while ``budget[0]`` characters remain."""
+    if budget[0] <= 0:
+        return
+    kind = type(value)
+    if isinstance(value, str | bytes | bytearray) and kind in (str, bytes, bytearray):
+        text = repr(value[: budget[0]])
+    elif isinstance(value, int) and kind is int:
+        try:
+            text = repr(value)
+        except ValueError:  # past the interpreter's limit on digits
+            text = f"<int of {value.bit_length()} bits>"
+    elif kind in _SCALARS:
+        text = repr(value)
+    elif isinstance(value, dict) and kind is dict:
+        _items(list(islice(value.items(), budget[0])), _OPEN[dict], out, budget, depth, pairs=True)
+        return
+    elif isinstance(value, list | tuple | set | frozenset) and kind in _OPEN:
+        _items(list(islice(value, budget[0])), _OPEN[kind], out, budget, depth, pairs=False)
+        return
+    else:
+        text = f"<{type_name(value)} object>"
+    out.append(text[: budget[0]])
+    budget[0] -= len(text)
+
+
+def _items(
+    items: list[Any],
+    brackets: tuple[str, str],
+    out: list[str],
+    budget: list[int],
+    depth: int,
+    *,
+    pairs: bool,
+) -> None:
+    opening, closing = brackets
+    if depth >= 4:
+        out.append(f"{opening}...{closing}")
+        budget[0] -= 5
+        return
+    out.append(opening)
+    budget[0] -= len(opening)
+    for index, item in enumerate(items):
+        if budget[0] <= 0:
+            out.append("...")
+            return
+        if index:
+            out.append(", ")
+            budget[0] -= 2
+        if pairs:
+            _write(item[0], out, budget, depth + 1)
+            out.append(": ")
+            budget[0] -= 2
+            item = item[1]
+        _write(item, out, budget, depth + 1)
+    if brackets == _OPEN[tuple] and len(items) == 1:  # (x,), as repr writes it
+        out.append(",")
+    out.append(closing)
+    budget[0] -= len(closing)
