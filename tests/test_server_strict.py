@@ -20,9 +20,7 @@ from serverutil import (
     exchange,
     parse_responses,
     read_until_closed,
-    wait_for,
 )
-from wsgicheck.client import Client
 from wsgicheck.connection import Limits
 from wsgicheck.server import Server, live_server
 from wsgicheck.wire import (
@@ -129,17 +127,17 @@ def test_target_refused_before_the_app(
 ) -> None:
     assert refused(server, get(target)) == 400
     assert app.paths == []
-    # Answered through the core after parsing: one record, no environ, nothing else.
-    assert wait_for(lambda: len(recorder.records) == 1)
-    assert recorder.rejects == []
-    assert recorder.records[0].status_code == 400
-    assert recorder.records[0].environ is None
+    # Refused at the front door, before h11: reported as a rejection, no exchange record.
+    assert recorder.wait(rejects=1)
+    assert [status for _, status, _ in recorder.rejects] == [400]
+    assert recorder.records == []
 
 
 @pytest.mark.parametrize("target", BAD_TARGETS)
-def test_memory_transport_refuses_the_same_targets(app: App, target: bytes) -> None:
-    response = Client(app).get(target)
-    assert (response.status_code, response.environ, app.paths) == (400, None, [])
+def test_parse_request_refuses_the_same_targets(target: bytes) -> None:
+    with pytest.raises(WireError) as info:
+        parse_request(get(target))
+    assert info.value.status == 400
 
 
 @pytest.mark.parametrize(
