@@ -8,6 +8,7 @@ legal shape is served, so a check that refused everything would fail here too.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -372,6 +373,25 @@ def test_framing_error_after_good_chunks_raises_in_wsgi_input() -> None:
         assert refused(srv, CHUNKED_HEAD + body) == 400
     assert errors == ["RequestBodyError"]
     assert b"".join(got) == b"abcd"
+
+
+def test_an_app_that_catches_the_framing_error_still_ends_the_connection() -> None:
+    # Whatever the app answers after wsgi.input raised, nothing behind the bad body is
+    # read as a request: the connection closes after the one response.
+    paths: list[str] = []
+
+    def catching(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        paths.append(environ["PATH_INFO"])
+        with contextlib.suppress(OSError):
+            environ["wsgi.input"].read()
+        start_response("400 Bad Request", [("Content-Type", "text/plain")])
+        return [b"caught"]
+
+    with live_server(catching, threads=1, limits=LIMITS) as srv:
+        data, closed = exchange(srv, CHUNKED_HEAD + b"3;a\x00\r\nabc\r\n0\r\n\r\n" + SMUGGLED)
+    assert closed
+    assert [response.status for response in parse_responses(data)] == [400]
+    assert paths == ["/read"]
 
 
 def test_bad_chunk_line_found_while_draining_closes(app: App) -> None:
