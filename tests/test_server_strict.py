@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from serverutil import (
     Recorder,
@@ -22,6 +24,7 @@ from serverutil import (
     parse_responses,
     read_until_closed,
 )
+from wsgicheck import grammar
 from wsgicheck.connection import Limits
 from wsgicheck.server import Server, live_server
 from wsgicheck.wire import (
@@ -494,3 +497,31 @@ def test_parse_request_checks_chunk_lines() -> None:
     with pytest.raises(WireError) as info:
         parse_request(head + b"3;a=b c\r\nabc\r\n0\r\n\r\n")
     assert info.value.status == 400
+
+
+# The grammar is the one in grammar.py: whatever it generates passes, and a control
+# character anywhere in the extensions does not.
+chunk_exts = st.from_regex(grammar.CHUNK_EXT.encode("ascii"), fullmatch=True).filter(
+    lambda ext: len(ext) <= MAX_CHUNK_EXT
+)
+PARSE_HEAD = b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+
+
+@given(chunk_exts, chunk_exts, st.binary(min_size=1, max_size=40))
+def test_every_grammatical_chunk_line_is_taken(ext: bytes, last: bytes, data: bytes) -> None:
+    body = b"%X%s\r\n%s\r\n0%s\r\n\r\n" % (len(data), ext, data, last)
+    assert parse_request(PARSE_HEAD + body).body == data
+
+
+@given(
+    chunk_exts,
+    st.sampled_from([bytes([code]) for code in [*range(0x09), *range(0x0A, 0x20), 0x7F]]),
+    st.data(),
+)
+def test_a_control_character_in_chunk_extensions_is_refused(
+    ext: bytes, control: bytes, data: st.DataObject
+) -> None:
+    where = data.draw(st.integers(0, len(ext)))
+    line = b"3" + ext[:where] + control + ext[where:] + b"\r\n"
+    with pytest.raises(WireError):
+        parse_request(PARSE_HEAD + line + b"abc\r\n0\r\n\r\n")
