@@ -26,6 +26,7 @@ from serverutil import (
 )
 from wsgicheck import grammar
 from wsgicheck.connection import Limits
+from wsgicheck.rules import Exchange, check_exchange
 from wsgicheck.server import Server, live_server
 from wsgicheck.wire import (
     MAX_CHUNK_EXT,
@@ -378,23 +379,27 @@ def test_framing_error_after_good_chunks_raises_in_wsgi_input() -> None:
     assert b"".join(got) == b"abcd"
 
 
-def test_an_app_that_catches_the_framing_error_still_ends_the_connection() -> None:
-    # Whatever the app answers after wsgi.input raised, nothing behind the bad body is
-    # read as a request: the connection closes after the one response.
+@pytest.mark.parametrize("status", ["200 OK", "404 Not Found", "503 Busy"])
+def test_an_app_that_catches_the_framing_error_is_not_answered_for(status: str) -> None:
+    # Whatever the app answers after wsgi.input raised, the client gets the 400 it is owed,
+    # nothing behind the bad body is read as a request, and the rules know the server spoke.
     paths: list[str] = []
+    recorder = Recorder()
 
     def catching(environ: dict[str, Any], start_response: Any) -> list[bytes]:
         paths.append(environ["PATH_INFO"])
         with contextlib.suppress(OSError):
             environ["wsgi.input"].read()
-        start_response("400 Bad Request", [("Content-Type", "text/plain")])
-        return [b"caught"]
+        start_response(status, [("Content-Type", "text/plain")])
+        return [b"ok:caught"]
 
-    with live_server(catching, threads=1, limits=LIMITS) as srv:
-        data, closed = exchange(srv, CHUNKED_HEAD + b"3;a\x00\r\nabc\r\n0\r\n\r\n" + SMUGGLED)
-    assert closed
-    assert [response.status for response in parse_responses(data)] == [400]
+    with live_server(catching, threads=1, limits=LIMITS, **recorder.options) as srv:
+        assert refused(srv, CHUNKED_HEAD + b"3;a\x00\r\nabc\r\n0\r\n\r\n") == 400
+        assert recorder.wait(records=1)
     assert paths == ["/read"]
+    exchange_ = Exchange(recorder.records[0], source="socket")
+    assert [event.detail for event in exchange_.observations("body-error-answered")] == ["400"]
+    assert {finding.rule for finding in check_exchange(exchange_)} == set()
 
 
 def test_bad_chunk_line_found_while_draining_closes(app: App) -> None:
