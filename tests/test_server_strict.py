@@ -8,11 +8,14 @@ legal shape is served, so a check that refused everything would fail here too.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from serverutil import (
     Recorder,
@@ -20,10 +23,10 @@ from serverutil import (
     exchange,
     parse_responses,
     read_until_closed,
-    wait_for,
 )
-from wsgicheck.client import Client
+from wsgicheck import grammar
 from wsgicheck.connection import Limits
+from wsgicheck.rules import Exchange, check_exchange
 from wsgicheck.server import Server, live_server
 from wsgicheck.wire import (
     MAX_CHUNK_EXT,
@@ -129,17 +132,17 @@ def test_target_refused_before_the_app(
 ) -> None:
     assert refused(server, get(target)) == 400
     assert app.paths == []
-    # Answered through the core after parsing: one record, no environ, nothing else.
-    assert wait_for(lambda: len(recorder.records) == 1)
-    assert recorder.rejects == []
-    assert recorder.records[0].status_code == 400
-    assert recorder.records[0].environ is None
+    # Refused at the front door, before h11: reported as a rejection, no exchange record.
+    assert recorder.wait(rejects=1)
+    assert [status for _, status, _ in recorder.rejects] == [400]
+    assert recorder.records == []
 
 
 @pytest.mark.parametrize("target", BAD_TARGETS)
-def test_memory_transport_refuses_the_same_targets(app: App, target: bytes) -> None:
-    response = Client(app).get(target)
-    assert (response.status_code, response.environ, app.paths) == (400, None, [])
+def test_parse_request_refuses_the_same_targets(target: bytes) -> None:
+    with pytest.raises(WireError) as info:
+        parse_request(get(target))
+    assert info.value.status == 400
 
 
 @pytest.mark.parametrize(
@@ -376,6 +379,29 @@ def test_framing_error_after_good_chunks_raises_in_wsgi_input() -> None:
     assert b"".join(got) == b"abcd"
 
 
+@pytest.mark.parametrize("status", ["200 OK", "404 Not Found", "503 Busy"])
+def test_an_app_that_catches_the_framing_error_is_not_answered_for(status: str) -> None:
+    # Whatever the app answers after wsgi.input raised, the client gets the 400 it is owed,
+    # nothing behind the bad body is read as a request, and the rules know the server spoke.
+    paths: list[str] = []
+    recorder = Recorder()
+
+    def catching(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        paths.append(environ["PATH_INFO"])
+        with contextlib.suppress(OSError):
+            environ["wsgi.input"].read()
+        start_response(status, [("Content-Type", "text/plain")])
+        return [b"ok:caught"]
+
+    with live_server(catching, threads=1, limits=LIMITS, **recorder.options) as srv:
+        assert refused(srv, CHUNKED_HEAD + b"3;a\x00\r\nabc\r\n0\r\n\r\n") == 400
+        assert recorder.wait(records=1)
+    assert paths == ["/read"]
+    exchange_ = Exchange(recorder.records[0], source="socket")
+    assert [event.detail for event in exchange_.observations("body-error-answered")] == ["400"]
+    assert {finding.rule for finding in check_exchange(exchange_)} == set()
+
+
 def test_bad_chunk_line_found_while_draining_closes(app: App) -> None:
     # The app answers without reading; the server checks the lines as it drains the body
     # to reuse the connection, finds a bad one and closes: the smuggled request dies.
@@ -476,3 +502,31 @@ def test_parse_request_checks_chunk_lines() -> None:
     with pytest.raises(WireError) as info:
         parse_request(head + b"3;a=b c\r\nabc\r\n0\r\n\r\n")
     assert info.value.status == 400
+
+
+# The grammar is the one in grammar.py: whatever it generates passes, and a control
+# character anywhere in the extensions does not.
+chunk_exts = st.from_regex(grammar.CHUNK_EXT.encode("ascii"), fullmatch=True).filter(
+    lambda ext: len(ext) <= MAX_CHUNK_EXT
+)
+PARSE_HEAD = b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+
+
+@given(chunk_exts, chunk_exts, st.binary(min_size=1, max_size=40))
+def test_every_grammatical_chunk_line_is_taken(ext: bytes, last: bytes, data: bytes) -> None:
+    body = b"%X%s\r\n%s\r\n0%s\r\n\r\n" % (len(data), ext, data, last)
+    assert parse_request(PARSE_HEAD + body).body == data
+
+
+@given(
+    chunk_exts,
+    st.sampled_from([bytes([code]) for code in [*range(0x09), *range(0x0A, 0x20), 0x7F]]),
+    st.data(),
+)
+def test_a_control_character_in_chunk_extensions_is_refused(
+    ext: bytes, control: bytes, data: st.DataObject
+) -> None:
+    where = data.draw(st.integers(0, len(ext)))
+    line = b"3" + ext[:where] + control + ext[where:] + b"\r\n"
+    with pytest.raises(WireError):
+        parse_request(PARSE_HEAD + line + b"abc\r\n0\r\n\r\n")

@@ -360,9 +360,9 @@ tokens = st.from_regex(grammar.TOKEN, fullmatch=True)
 field_names = tokens.filter(lambda name: name.lower() not in FRAMING_HEADERS | {"host"})
 field_values = st.from_regex(grammar.FIELD_VALUE, fullmatch=True)
 targets = st.one_of(
-    st.from_regex(r"/[\x21-\x7e\x80-\xff]*", fullmatch=True),
+    st.from_regex(r"/[\x21\x22\x24-\x7e\x80-\xff]*", fullmatch=True),  # no "#": no fragment
     st.just("*"),
-    st.from_regex(r"http://[a-z0-9.]+(:[0-9]{1,5})?(/[\x21-\x7e]*)?", fullmatch=True),
+    st.from_regex(r"http://[a-z0-9.]+(:[0-9]{1,5})?(/[\x21\x22\x24-\x7e]*)?", fullmatch=True),
 )
 
 

@@ -22,7 +22,7 @@ import h11
 
 from .core import WSGIApp, _Exchange, http_date, send_refusal
 from .environ import Refusal, ServerConfig, build_environ, request_problem
-from .events import Location, RawEvent
+from .events import Location, RawEvent, ServerObserved
 from .request import Request
 from .response import Response
 from .wire import (
@@ -357,8 +357,9 @@ class SocketSink:
     a small response is one write: headers still go out no earlier and no later than the
     core sends that block, as PEP 3333 requires.
 
-    When the request body turned out to be malformed or too large, the app's error answer is
-    replaced by the 400 or 413 the client is owed, and the connection closes.
+    When the request body turned out to be malformed or too large before the head went out,
+    the app's answer, whatever it is, is replaced by the 400 or 413 the client is owed, and
+    the connection closes: a request with bad framing is never served.
     """
 
     __slots__ = (
@@ -396,7 +397,7 @@ class SocketSink:
 
     def send_head(self, status_code: int, reason: str, headers: list[tuple[str, str]]) -> None:
         error = self._body.error
-        if error is not None and status_code >= 500:
+        if error is not None:
             self.replaced = True
             text = f"{error.status} {_REASONS[error.status]}\n\n{error}\n".encode()
             headers = [
@@ -574,6 +575,8 @@ def serve_exchange(
         if flight.reported:
             return False, None
         flight.reported = True
+        if sink.replaced:
+            log.append((ServerObserved, "body-error-answered", str(sink.status_code)))
         if record:
             errors = environ["wsgi.errors"].getvalue()
     keep = completed and body.error is None and not sink.replaced

@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple
 from urllib.parse import unquote_to_bytes
 
-from . import grammar
 from .events import RawEvent
 from .request import Framing, Request
 from .streams import BodySource, ErrorStream, InputStream, file_wrapper_for
@@ -37,8 +36,7 @@ VERSION = "0.1.0"
 _host_re = re.compile(r"[^\s/?#@\\]*")
 _valid_hosts: set[str] = set()
 _HOST_NAMES = frozenset({"Host", "host", "HOST"})
-_absolute_form_re = grammar.absolute_form_re
-_origin_form_re = grammar.origin_form_re
+_absolute_form_re = re.compile(r"(?i)(?P<scheme>https?)://(?P<authority>[^/?#]*)(?P<rest>.*)")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -162,17 +160,16 @@ def request_problem(request: Request, config: ServerConfig) -> Refusal | None:
             _valid_hosts.clear()
         _valid_hosts.add(hosts[0])
     target = request.target
+    if target.startswith("/") and not config.script_name:
+        return None
     if target == "*":
         if request.method != "OPTIONS":
             return Refusal(400, "Bad Request", "asterisk-form is for OPTIONS only", True)
         return None
-    form = _origin_form_re if target.startswith("/") else _absolute_form_re
-    if form.fullmatch(target) is None:
-        # A fragment, userinfo (RFC 9110 §4.2.4), or another form altogether.
-        message = f"request-target is not in origin or absolute form (RFC 9112 §3.2): {target!r}"
-        return Refusal(400, "Bad Request", message, True)
-    if not config.script_name:
-        return None
+    if not target.startswith("/") and _absolute_form_re.fullmatch(target) is None:
+        return Refusal(
+            400, "Bad Request", f"request-target is not origin or absolute form: {target!r}", True
+        )
     path = _decode_path(split_target(target)[0])
     if _mount(path, config.script_name) is None:
         return Refusal(

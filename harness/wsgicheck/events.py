@@ -165,6 +165,9 @@ class ServerObserved(Event):
     * ``app-called`` (the server called the app with keywords), ``iterable-attribute`` (it
       reached for another attribute of the app's iterable), ``never-closed``.
     * ``file-wrapper-returned``, ``file-wrapper-not-iterable``, ``file-wrapper-no-close``.
+    * ``body-error-answered`` (the status): wsgicheck's socket server found the request body
+      malformed or too large while the app read it, and sent that 400 or 413 instead of
+      the app's answer.
     """
 
     what: str

@@ -30,9 +30,9 @@ FIELD_VALUE = rf"(?:{FIELD_VCHAR}(?:[ \t]*{FIELD_VCHAR})*)?"
 METHOD = TOKEN
 
 # RFC 9112 §3.2: request-target = origin-form / absolute-form / authority-form / asterisk-form.
-# A Request value may hold any visible ASCII or obs-text byte, so that a test can send raw
-# latin-1 bytes (PEP 3333's latin-1 rule exists for servers that pass them through); the
-# environ builder checks the forms below, and the socket server refuses obs-text unless told.
+# A Request value may hold any visible ASCII or obs-text byte, so that a test can send what
+# other servers get (raw latin-1 bytes: PEP 3333's latin-1 rule exists for servers that pass
+# them through; a fragment). The socket server holds a target to the forms below.
 REQUEST_TARGET = r"[\x21-\x7e\x80-\xff]+"
 
 # RFC 9112 §3.2.1: origin-form = absolute-path [ "?" query ]; RFC 3986 §3.3, §3.4: neither
@@ -102,10 +102,10 @@ request_target_re = re.compile(REQUEST_TARGET)
 http_version_re = re.compile(HTTP_VERSION)
 status_re = re.compile(STATUS)
 chunk_size_re = re.compile(CHUNK_SIZE)
-origin_form_re = re.compile(ORIGIN_FORM)
-absolute_form_re = re.compile(ABSOLUTE_FORM)
 # The wire checks match raw bytes: the same patterns, as bytes patterns (every escape in them
 # is ASCII text, so \x80-\xff still means those octets).
+origin_form_bytes_re = re.compile(ORIGIN_FORM.encode("ascii"))
+absolute_form_bytes_re = re.compile(ABSOLUTE_FORM.encode("ascii"))
 obs_text_bytes_re = re.compile(OBS_TEXT.encode("ascii"))
 http_version_field_bytes_re = re.compile(HTTP_VERSION_FIELD.encode("ascii"))
 chunk_line_bytes_re = re.compile(CHUNK_LINE.encode("ascii"))

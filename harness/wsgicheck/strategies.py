@@ -128,7 +128,8 @@ def targets(
     with odd characters. ``paths`` are known-good paths of the app (drawn often, and varied:
     a query added, a segment appended); ``prefix`` is put in front of every target (a mount
     point). ``raw_bytes`` allows raw latin-1 bytes (obs-text), which HTTP does not but
-    servers pass through. ``asterisk`` allows ``*`` (for OPTIONS).
+    some servers pass through (wsgicheck's own only with ``Limits(raw_latin1_targets=True)``).
+    ``asterisk`` allows ``*`` (for OPTIONS).
     """
     _check_size("max_length", max_length, minimum=16)
     if prefix and (not prefix.startswith("/") or prefix.endswith("/")):
