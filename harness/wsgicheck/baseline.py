@@ -35,6 +35,7 @@ from .errors import UsageError
 from .locations import portable_path
 from .rules import REGISTRY, Finding
 from .runner import RunResult
+from .untrusted import show
 
 __all__ = [
     "VERSION",
@@ -85,12 +86,14 @@ def fingerprint(finding: Finding) -> str:
     """Where a finding was made, hashed: rule, portable file path, function (no line)."""
     where = finding.where
     place = "" if where is None else f"{portable_path(where.file)}\0{where.function}"
-    return hashlib.sha256(f"{finding.rule}\0{place}".encode()).hexdigest()[:16]
+    # surrogatepass: an app's file or function name may hold lone surrogates.
+    key = f"{finding.rule}\0{place}".encode("utf-8", "surrogatepass")
+    return hashlib.sha256(key).hexdigest()[:16]
 
 
 def _place(finding: Finding) -> str | None:
     where = finding.where
-    return None if where is None else f"{portable_path(where.file)}:{where.function}"
+    return None if where is None else show(f"{portable_path(where.file)}:{where.function}")
 
 
 def known_rules(run: RunResult, baseline: Baseline) -> frozenset[str]:
@@ -114,7 +117,7 @@ def from_run(run: RunResult) -> Baseline:
                     rule=finding.rule,
                     fingerprint=mark,
                     location=_place(finding),
-                    message=finding.message,
+                    message=show(finding.message),
                 ),
             )
     ordered = sorted(entries.values(), key=lambda e: (e.rule, e.location or "", e.fingerprint))

@@ -37,6 +37,7 @@ from .events import Location
 from .reproduce import Reproducers
 from .request import Request
 from .rules import REGISTRY, Finding, Level, Rule
+from .untrusted import show
 from .validation import WSGIWarning
 
 if TYPE_CHECKING:
@@ -382,7 +383,7 @@ def failure_text(rule: Rule, verdict: Verdict, verdicts: Verdicts, settings: Set
     example = verdict.example
     finding = example.finding
     lines = [
-        f"{rule.id} ({rule.level.value}, {rule.binding.value}): {finding.message}",
+        f"{rule.id} ({rule.level.value}, {rule.binding.value}): {show(finding.message)}",
         "",
         f"Rule: {rule.summary}",
         f"PEP 3333, {rule.section}:",
@@ -408,7 +409,7 @@ def failure_text(rule: Rule, verdict: Verdict, verdicts: Verdicts, settings: Set
     others = [pair for pair in verdict.messages if pair[0] != finding.message]
     if others:
         lines.append("Also seen:")
-        lines += [f"  - {message}" + (f" ({_path(w)})" if w else "") for message, w in others]
+        lines += [f"  - {show(message)}" + (f" ({_path(w)})" if w else "") for message, w in others]
     lines += [
         "",
         f"Reproduce with curl, against `wsgicheck serve {settings.target} --port 8000`:",
@@ -427,12 +428,15 @@ def _path(where: Location) -> str:
         shown = os.path.relpath(where.file)
     except ValueError:  # pragma: no cover - another drive, on Windows
         shown = where.file
-    return f"{where.file if shown.startswith('..') else shown}:{where.line}"
+    return f"{show(where.file if shown.startswith('..') else shown)}:{where.line}"
 
 
 def _source(where: Location) -> list[str]:
-    line = linecache.getline(where.file, where.line).strip()
-    shown = [f"    {_path(where)}, in {where.function}"]
+    try:
+        line = show(linecache.getline(where.file, where.line).strip())
+    except (OSError, ValueError):  # a file name the file system refuses (a NUL...)
+        line = ""
+    shown = [f"    {_path(where)}, in {show(where.function)}"]
     return [*shown, f"        {line}"] if line else shown
 
 

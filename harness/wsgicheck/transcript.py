@@ -76,7 +76,8 @@ def describe_event(event: Event) -> str:
         case CloseCalled():
             return "close() called" + (f", raised {event.error}" if event.error else "")
         case InputRead():
-            arg = "" if event.argument in (None, -1) else repr(event.argument)
+            default = event.argument is None or safe_repr(event.argument) == "-1"
+            arg = "" if default else safe_repr(event.argument)
             return f"wsgi.input.{event.method}({arg}) -> {event.size} bytes"
         case ErrorsWritten():
             value = "" if event.value is None else safe_repr(event.value, limit=60)

@@ -24,9 +24,13 @@ LIMIT = 1000
 # C0 controls (tab, CR and LF too), DEL, C1 controls (NEL among them), the line and
 # paragraph separators, bidirectional overrides and isolates (which reorder what a reader
 # sees), the byte-order mark, lone surrogates, and the two noncharacters XML cannot hold.
-_UNSAFE = re.compile(
-    "[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff\ufffe\uffff]"
+_CONTROLS = (
+    "\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff\ufffe\uffff"
 )
+# Besides, what the GitHub Actions runner reads as a workflow command in any line printed
+# in CI: ``::`` opening the line after leading white space (its first ``:`` is escaped),
+# and the legacy ``##[`` anywhere (its first ``#`` is escaped).
+_ESCAPED = re.compile(rf"(?P<lead>\A[^\S{_CONTROLS}]*):(?=:)|#(?=#\[)|[{_CONTROLS}]")
 _NAMED = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
 _MARKER = "… [{} more characters cut]"
 #: The shortest bound :func:`show` accepts: room for the marker and some text.
@@ -36,6 +40,11 @@ _SHORTEST = 40
 def _escape(char: str) -> str:
     code = ord(char)
     return _NAMED.get(char) or (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+
+
+def _replace(match: re.Match[str]) -> str:
+    lead = match.group("lead")
+    return _escape(match.group()) if lead is None else lead + "\\x3a"
 
 
 def _exact(text: str) -> str:
@@ -54,8 +63,10 @@ def show(value: object, *, limit: int = LIMIT) -> str:
 
     A ``str`` is shown as it is, bytes as latin-1 (a byte per character, as HTTP carries
     them), anything else by :func:`safe_repr`. Control characters, line breaks and lone
-    surrogates become visible escapes (``\\x1b``, ``\\n``, ``\\udcff``); text past the bound
-    is cut with a marker saying how many characters went. Safe text comes back unchanged.
+    surrogates become visible escapes (``\\x1b``, ``\\n``, ``\\udcff``), and so does what would
+    open a GitHub Actions workflow command (``\\x3a:error``, ``\\x23#[``); text past the
+    bound is cut with a marker saying how many characters went. Safe text comes back
+    unchanged.
     """
     if limit < _SHORTEST:
         raise ValueError(f"limit must be at least {_SHORTEST}, not {limit}")
@@ -68,7 +79,7 @@ def show(value: object, *, limit: int = LIMIT) -> str:
     else:
         text = safe_repr(value, limit=limit + 1)
     if len(text) <= limit:
-        shown = _UNSAFE.sub(lambda match: _escape(match.group()), text)
+        shown = _ESCAPED.sub(_replace, text)
         if len(shown) <= limit:
             return shown
     return _cut(text, len(text), limit)
@@ -77,16 +88,25 @@ def show(value: object, *, limit: int = LIMIT) -> str:
 def _cut(text: str, total: int, limit: int) -> str:
     """The first characters of ``text`` that fit ``limit`` once escaped, and the marker."""
     room = limit - len(_MARKER.format(total))
+    head = text[:room]
     parts = []
     used = 0
     kept = 0
-    for char in text[:room]:
-        piece = _escape(char) if _UNSAFE.match(char) else char
+    for match in [*_ESCAPED.finditer(head), None]:
+        start = len(head) if match is None else match.start()
+        plain = head[kept:start]
+        take = min(len(plain), room - used)
+        parts.append(plain[:take])
+        used += take
+        kept += take
+        if match is None or take < len(plain):
+            break
+        piece = _replace(match)
         if used + len(piece) > room:
             break
         parts.append(piece)
         used += len(piece)
-        kept += 1
+        kept = match.end()
     return "".join(parts) + _MARKER.format(total - kept)
 
 

@@ -121,7 +121,7 @@ def to_markdown(matrix: Matrix) -> str:
     names = [column.server for column in matrix.columns]
     lines = []
     if matrix.date:
-        lines += [f"Measured {matrix.date}.", ""]
+        lines += [f"Measured {_md(matrix.date)}.", ""]
     lines += [
         "| server | version | how it was run | "
         + " | ".join(_counted(cell) for cell in CELLS)

@@ -113,9 +113,9 @@ def _appendix(result: ProbeResult) -> list[str]:
     version = f" {show(result.version)}" if result.version else ""
     title = f"Probe of {show(result.server)}{version}"
     lines = [title, f"  run as: {show(result.how)}", "", "What the server does:"]
-    width = max((len(key) for key in result.observations), default=0)
+    width = max((len(show(key)) for key in result.observations), default=0)
     for key, value in result.observations.items():
-        lines.append(f"  {key:<{width}}  {show(value)}")
+        lines.append(f"  {show(key):<{width}}  {show(value)}")
     lines += [
         "",
         "The replays above run the request through wsgicheck's own core; to replay it against",

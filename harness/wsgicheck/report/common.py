@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import linecache
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -33,6 +34,7 @@ __all__ = [
     "plural",
     "raw_lines",
     "request_data",
+    "source_line",
     "summary",
     "verdict",
     "verdict_of",
@@ -129,24 +131,42 @@ def lines_of(text: str, *, limit: int = LIMIT) -> list[str]:
     return [show(line, limit=limit) for line in text.split("\n")]
 
 
+def source_line(where: Location) -> str:
+    """The app's source line at ``where``, stripped, or "" when it cannot be read.
+
+    A code object's file name is the app's to choose: it may hold a NUL or a lone surrogate
+    that the file system refuses, which must cost a report its excerpt, not its life.
+    """
+    try:
+        return linecache.getline(where.file, where.line).strip()
+    except (OSError, ValueError):  # UnicodeEncodeError is a ValueError
+        return ""
+
+
 def raw_lines(raw: str, *, limit: int = 200) -> list[str]:
-    """A raw request, one line per HTTP line, unprintable bytes escaped, the body cut."""
+    """A raw request, one line per HTTP line, unprintable bytes escaped, the body cut.
+
+    The request's own CRLFs start lines here, so a leading ``:`` (which no header name has)
+    is escaped too: a line of a report printed in CI must not read as a workflow command.
+    """
     head, _, body = raw.partition("\r\n\r\n")
     lines = [show(line) for line in head.split("\r\n")]
     lines.append("")
     if body:
         lines.append(show(body, limit=max(limit, 40)))
-    return lines
+    return [re.sub(r"\A:", r"\\x3a", line) for line in lines]
 
 
-_JSON_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\ud800-\udfff\ufffe\uffff]")
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\ud800-\udfff\ufffe\uffff]|#(?=#\\[)")
 
 
 def dumps(document: object) -> str:
     """``document`` as indented JSON text that holds no raw control character.
 
     ``json`` escapes C0 controls itself; DEL, C1 controls, line separators and lone
-    surrogates (which no UTF-8 writer can encode) are written as ``\\uXXXX`` escapes too.
+    surrogates (which no UTF-8 writer can encode) are written as ``\\uXXXX`` escapes too,
+    and so is the ``#`` opening ``##[``, which the GitHub Actions runner reads as a command
+    anywhere in a line. The data stays exactly the same.
     """
     text = json.dumps(document, indent=2, ensure_ascii=False)
     return _JSON_UNSAFE.sub(lambda match: f"\\u{ord(match.group()):04x}", text) + "\n"

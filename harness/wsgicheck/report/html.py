@@ -9,7 +9,6 @@ control characters shown, its length bounded), then escaped as HTML.
 from __future__ import annotations
 
 import html
-import linecache
 
 from .. import __version__
 from ..appcoverage import AppCoverage, line_ranges
@@ -27,6 +26,7 @@ from .common import (
     lines_of,
     plural,
     raw_lines,
+    source_line,
     summary,
     verdict_of,
 )
@@ -204,7 +204,7 @@ def _failure(run: RunResult, rule_id: str, failure: Failure) -> list[str]:
             f"<p>at <code>{_e(relative_path(where.file))}:{where.line}</code> "
             f"in <code>{_e(where.function)}()</code></p>"
         )
-        source = linecache.getline(where.file, where.line).rstrip()
+        source = source_line(where)
         if source:
             parts.append(f'<pre class="source">{where.line} │ {_e(source.strip())}</pre>')
     parts += [

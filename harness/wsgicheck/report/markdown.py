@@ -70,8 +70,9 @@ def _inline_code(text: str, *, cell: bool = False) -> str:
     return f"{ticks}{pad}{value}{pad}{ticks}"
 
 
-def _short(text: str, limit: int = 300) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+def _short(text: str) -> str:
+    """A message short enough for a table cell or a summary line, saying what was cut."""
+    return show(text, limit=300)
 
 
 def _where(failure: Failure, *, cell: bool = False) -> str:
@@ -156,7 +157,7 @@ def _details(run: RunResult, failure: Failure, *, python: bool) -> str:
         f"> PEP 3333, *{md(rule.section)}*: {md(rule.pep)}",
         "",
     ]
-    if len(failure.finding.message) > len(_short(failure.finding.message)):
+    if _short(failure.finding.message) != show(failure.finding.message):
         lines += [md(failure.finding.message), ""]
     where = failure.finding.where
     if where is not None:
@@ -168,7 +169,7 @@ def _details(run: RunResult, failure: Failure, *, python: bool) -> str:
         "",
         "Replay with curl (against `wsgicheck serve TARGET --port 8000`):",
         "",
-        *code(failure.reproducers.curl, "sh"),
+        *_fence([show(failure.reproducers.curl, limit=REPRODUCER_LIMIT)], "sh"),
         "",
     ]
     if python:

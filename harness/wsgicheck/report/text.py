@@ -7,7 +7,6 @@ report, or start a line of its own.
 
 from __future__ import annotations
 
-import linecache
 import textwrap
 
 from ..appcoverage import AppCoverage, line_ranges
@@ -24,6 +23,7 @@ from .common import (
     lines_of,
     plural,
     raw_lines,
+    source_line,
     verdict_of,
 )
 
@@ -111,7 +111,7 @@ def _failure(run: RunResult, failure: Failure, color: bool) -> list[str]:
     where = failure.finding.where
     if where is not None:
         lines.append(f"  at {_where(failure)} in {show(where.function)}()")
-        source = linecache.getline(where.file, where.line).strip()
+        source = source_line(where)
         if source:
             lines.append(_paint(f"    {where.line} │ {show(source)}", "dim", color))
     lines.extend(
