@@ -398,6 +398,8 @@ class InFlight:
     #: The request's Content-Length, and its body as read so far (for a chunked one).
     declared: int | None = None
     body: SocketBody | None = None
+    #: The core's exchange: the watchdog tells it the client is gone when it takes over.
+    exchange: _Exchange | None = None
 
     @property
     def request_body_size(self) -> int:
@@ -448,10 +450,13 @@ def serve_exchange(
             request, config, body=body, log=log, remote=conn.remote, content_length=declared
         )
         environ = live.copy() if record else live
-        flight = InFlight(conn, request, environ, log, deadline, declared=declared, body=body)
+        exchange = _Exchange(sink, log, config, request.method)
+        flight = InFlight(
+            conn, request, environ, log, deadline, declared=declared, body=body, exchange=exchange
+        )
         track(flight)
         try:
-            completed = _Exchange(sink, log, config, request.method).run(app, live, app_where)
+            completed = exchange.run(app, live, app_where)
         finally:
             track(None)
         if flight.reported:

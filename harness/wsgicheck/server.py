@@ -376,6 +376,10 @@ class Server:
                 return
             conn.taken_over = True
             flight.reported = True
+            if flight.exchange is not None:
+                # The app goes on in its worker: its next block or write() finds the client
+                # gone, so an endless run of empty blocks stops too.
+                flight.exchange.client_gone = True
             headers_sent = conn.head_sent
             flight.log.append((TimedOut, self.limits.exchange_timeout, headers_sent))
             if not headers_sent:
