@@ -27,6 +27,7 @@ from wsgicheck.rules import Exchange, check_exchange
 from wsgicheck.runner import (
     PATH_TIMEOUTS,
     RUN_TIMEOUTS,
+    Interrupted,
     RunOptions,
     _TimeOuts,
     discover,
@@ -261,6 +262,22 @@ def test_a_socket_worker_written_off_stops_at_its_next_block() -> None:
         assert stopped.wait(HANG), "the written-off worker went on iterating"
     finally:
         transport.close()
+
+
+def test_ctrl_c_in_a_run_is_a_keyboard_interrupt_that_carries_the_partial_result() -> None:
+    """A library caller (the pytest plugin) that does not look for it stops as usual."""
+
+    def ctrl_c(done: int, total: int) -> None:
+        if done == 5:
+            raise KeyboardInterrupt
+
+    app = Hangs(lambda environ: False)
+    with pytest.raises(KeyboardInterrupt) as caught:
+        run(app, options(max_examples=50), target="app", on_progress=ctrl_c)
+    assert isinstance(caught.value, Interrupted)
+    assert caught.value.result.interrupted
+    assert caught.value.result.examples == 5
+    assert caught.value.result.failures == {}
 
 
 # -- the command line -------------------------------------------------------------------------
