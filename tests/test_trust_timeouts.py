@@ -238,6 +238,11 @@ def test_an_abandoned_app_stops_at_its_next_block() -> None:
             assert stopped[path[1:]].wait(HANG), f"{path}: the abandoned app went on"
     finally:
         transport.close()
+    for _ in range(300):  # and the threads they ran in end (within 30 s)
+        if not any(t.name == "wsgicheck-memory" for t in threading.enumerate()):
+            break
+        threading.Event().wait(0.1)
+    assert [t for t in threading.enumerate() if t.name == "wsgicheck-memory"] == []
 
 
 def test_a_socket_worker_written_off_stops_at_its_next_block() -> None:
