@@ -20,11 +20,19 @@ from typing import Any
 import pytest
 
 from test_cli import CLEAN, _command, cli
-from wsgicheck import Client
+from wsgicheck import Client, Request
 from wsgicheck.cli import INTERRUPTED
 from wsgicheck.replay import MemoryTransport, SocketTransport
 from wsgicheck.rules import Exchange, check_exchange
-from wsgicheck.runner import PATH_TIMEOUTS, RUN_TIMEOUTS, RunOptions, discover, run
+from wsgicheck.runner import (
+    PATH_TIMEOUTS,
+    RUN_TIMEOUTS,
+    Interrupted,
+    RunOptions,
+    _TimeOuts,
+    discover,
+    run,
+)
 
 LIMIT = 0.3
 #: How long a hanging app waits at most, so its abandoned threads end with the test.
@@ -165,14 +173,28 @@ def test_a_run_where_every_request_hangs_sends_a_bounded_number(transports: str)
 
 
 def test_a_path_that_hangs_is_given_up_and_the_others_still_run() -> None:
-    app = Hangs(lambda environ: environ["PATH_INFO"].endswith("/slow"))
-    try:
-        result = run(app, options(paths=("/slow",), max_examples=40), target="slow")
-    finally:
-        app.release.set()
-    assert set(result.failures) == {"HARNESS-EXCHANGE-TIMEOUT"}
-    assert len(result.notes) == 1
-    assert result.examples >= 30  # the other paths went on
+    """Time-outs in a row on one path write it off (a success in between starts the count
+    again); other paths go on until time-outs in a row on any paths stop the run."""
+    timeouts = _TimeOuts()
+    slow, fast = Request(target="/slow?x=1"), Request(target="/fast")
+    for _ in range(PATH_TIMEOUTS - 1):
+        timeouts.saw(slow, timed_out=True)
+    timeouts.saw(slow, timed_out=False)
+    for _ in range(PATH_TIMEOUTS - 1):
+        timeouts.saw(slow, timed_out=True)
+    timeouts.saw(fast, timed_out=False)
+    assert not timeouts.skips(slow)
+    timeouts.saw(Request(target="/slow"), timed_out=True)  # the query does not matter
+    assert timeouts.skips(slow)
+    assert not timeouts.skips(fast)
+    assert len(timeouts.notes()) == 1
+    timeouts.saw(fast, timed_out=False)
+    for index in range(RUN_TIMEOUTS):
+        assert not timeouts.stopped
+        timeouts.saw(Request(target=f"/other/{index}"), timed_out=True)
+    assert timeouts.stopped
+    assert timeouts.skips(fast)
+    assert len(timeouts.notes()) == 2
 
 
 def test_discovery_gives_up_after_time_outs_in_a_row() -> None:
@@ -216,6 +238,51 @@ def test_an_abandoned_app_stops_at_its_next_block() -> None:
             assert stopped[path[1:]].wait(HANG), f"{path}: the abandoned app went on"
     finally:
         transport.close()
+    for _ in range(300):  # and the threads they ran in end (within 30 s)
+        if not any(t.name == "wsgicheck-memory" for t in threading.enumerate()):
+            break
+        threading.Event().wait(0.1)
+    assert [t for t in threading.enumerate() if t.name == "wsgicheck-memory"] == []
+
+
+def test_a_socket_worker_written_off_stops_at_its_next_block() -> None:
+    stopped = threading.Event()
+
+    def empty_blocks() -> Iterator[bytes]:
+        try:
+            while True:
+                yield b""
+        finally:
+            stopped.set()
+
+    def app(environ: dict[str, Any], start_response: Any) -> Any:
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return empty_blocks()
+
+    transport = SocketTransport(app, LIMIT, 1 << 16)
+    try:
+        response = transport.exchange(Client(app).build_request("GET", "/"), transport.config)
+        fired = {f.rule for f in check_exchange(Exchange(response, source="socket"))}
+        assert fired == {"HARNESS-EXCHANGE-TIMEOUT"}
+        assert stopped.wait(HANG), "the written-off worker went on iterating"
+    finally:
+        transport.close()
+
+
+def test_ctrl_c_in_a_run_is_a_keyboard_interrupt_that_carries_the_partial_result() -> None:
+    """A library caller (the pytest plugin) that does not look for it stops as usual."""
+
+    def ctrl_c(done: int, total: int) -> None:
+        if done == 5:
+            raise KeyboardInterrupt
+
+    app = Hangs(lambda environ: False)
+    with pytest.raises(KeyboardInterrupt) as caught:
+        run(app, options(max_examples=50), target="app", on_progress=ctrl_c)
+    assert isinstance(caught.value, Interrupted)
+    assert caught.value.result.interrupted
+    assert caught.value.result.examples == 5
+    assert caught.value.result.failures == {}
 
 
 def test_a_socket_worker_written_off_stops_at_its_next_block() -> None:

@@ -182,7 +182,7 @@ def _hypothesis_home() -> None:
 
 def _check(args: argparse.Namespace) -> int:
     from . import report
-    from .runner import run, run_jobs
+    from .runner import Interrupted, run, run_jobs
 
     _hypothesis_home()
 
@@ -222,6 +222,8 @@ def _check(args: argparse.Namespace) -> int:
             )
         else:
             result = run(app, options, target=args.target, on_progress=progress)
+    except Interrupted as stop:
+        result = stop.result  # Ctrl-C: reported below with what ran until then
     finally:
         measured = measurement.stop() if measurement is not None else None
     if measured is not None:

@@ -117,6 +117,7 @@ class MemoryTransport:
         # environ it received, and carry on with a new thread.
         head_sent = pending.head_sent
         pending.abandon()
+        self._jobs.put(None)  # the old thread ends once the app lets go of it
         self._worker = None
         log: list[RawEvent] = [*pending.log, (TimedOut, self.timeout, head_sent)]
         return Response(request, 0, "", [], b"", False, pending.environ, log, pending.errors())

@@ -61,6 +61,7 @@ __all__ = [
     "NORMALISED",
     "PROFILES",
     "Failure",
+    "Interrupted",
     "RunOptions",
     "RunResult",
     "discover",
@@ -615,7 +616,11 @@ def run(
     target: str = "<app>",
     on_progress: Callable[[int, int], None] | None = None,
 ) -> RunResult:
-    """Drive ``app`` with generated requests and judge every exchange (in this process)."""
+    """Drive ``app`` with generated requests and judge every exchange (in this process).
+
+    Ctrl-C raises :class:`Interrupted`, a ``KeyboardInterrupt`` that carries the result of
+    the examples run until then.
+    """
     options = options or RunOptions()
     started = time.monotonic()
     seed = options.seed if options.seed is not None else random.randrange(1 << 32)
@@ -627,7 +632,21 @@ def run(
         target=target,
         on_progress=on_progress,
     )
-    return _merge([partial], options, seed=seed, target=target, started=started)
+    result = _merge([partial], options, seed=seed, target=target, started=started)
+    if result.interrupted:
+        raise Interrupted(result)
+    return result
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C stopped a run; ``result`` holds what the examples run until then showed.
+
+    Still a ``KeyboardInterrupt``: a caller that does not look for it stops as usual.
+    """
+
+    def __init__(self, result: RunResult) -> None:
+        super().__init__("interrupted")
+        self.result = result
 
 
 def _job(
