@@ -294,6 +294,9 @@ def test_cli_probe_text_and_matrix_outputs(
     assert status == 0
     assert "Probe of wsgicheck" in out
     assert "What the server does:" in out
+    # Its own options, not a run profile or transports it never used.
+    assert "0 generated requests · other callables: yes" in out.splitlines()[1]
+    assert "profile" not in out
 
 
 def test_cli_probe_all_skips_servers_not_installed(
