@@ -637,7 +637,7 @@ def test_a_server_broken_where_the_newer_scenarios_look_is_caught(tmp_path: Path
     assert "| `SRV-INPUT-EOF-AT-CL` | SHOULD | PEP 3333, Input and Error Streams | ⚠️ SHOULD [" in (
         markdown
     )
-    assert "| `SRV-CALLABLE-OPAQUE` | MUST | PEP 3333, The Application/Framework Side | · not" in (
+    assert "| `SRV-CALLABLE-OPAQUE` | MUST | PEP 3333, Specification Overview | · not probed |" in (
         markdown
     )
     counts = build([result]).counts(result.server)

@@ -174,8 +174,11 @@ def _size_wrong(ex: Exchange, segments: list[Segment]) -> str | None:
     binding=Binding.SERVER,
     section=WRITE,
     summary="data passed to write() is sent, in order, exactly as if it had been yielded",
-    pep="""... a bytestring to be written as part of the HTTP response body, that is treated
-    exactly as though it had been yielded by the output iterable.""",
+    pep="""a bytestring to be written as part of the HTTP response body, that is treated
+    exactly as though it had been yielded by the output iterable. In other words, before
+    write() returns, it must guarantee that the passed-in bytestring was either
+    completely sent to the client, or that it is buffered for transmission while the
+    application proceeds onward.""",
     applies=lambda ex: _writes(ex) and owed_segments(ex) is not None,
     example="""
 bad:  def write(data): self.buffer.append(data)      # and the buffer is never sent

@@ -122,9 +122,10 @@ def headers_latin1(self: Rule, ex: Exchange) -> Iterator[Finding]:
     binding=Binding.SERVER,
     section=SR,
     summary="a field the app sent in any case is not sent a second time by the server",
-    pep="""(A reminder for server/gateway authors: HTTP header names are case-insensitive,
-    so be sure to take that into consideration when examining application-supplied
-    headers!)""",
+    pep="""if the application omits a header required by HTTP (or other relevant specifications
+    that are in effect), the server or gateway must add it. ... (A reminder for
+    server/gateway authors: HTTP header names are case-insensitive, so be sure to take
+    that into consideration when examining application-supplied headers!)""",
     applies=lambda ex: (
         _app_answer(ex)
         and any(name in SERVER_FIELDS for name, _ in header_fields(_app_headers(ex)))
