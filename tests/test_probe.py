@@ -24,6 +24,7 @@ from wsgicheck.probe import ProbeOptions, ProbeResult, prober
 from wsgicheck.probe.command import KNOWN_SERVERS
 from wsgicheck.probe.matrix import build, to_html, to_markdown
 from wsgicheck.probe.process import ServerProcess, ServerStartError
+from wsgicheck.probe.report import probe_data
 from wsgicheck.probe.scenarios import HEADER
 from wsgicheck.probe.servers import KnownServer
 from wsgicheck.rules import Binding, Exchange
@@ -107,6 +108,12 @@ def test_wsgiref_speaks_http10_and_passes_chunked_bodies_through() -> None:
     assert_closed_on_every_path(result)
     assert result.observations["wsgi.file_wrapper"] == "offered"
     assert verdict(result, "SRV-FILE-WRAPPER-FALLBACK") == "pass"
+    # It adds Content-Length: 0 to a bare 204 (RFC 9110 §8.6: a server MUST NOT), and
+    # sends the head on the app's first block even when that block is empty.
+    assert set(messages(result, "SRV-NO-BODY-HEAD-204-304")) == {
+        "the server sent a 204 response with Content-Length"
+    }
+    assert verdict(result, "SRV-DEFER-HEADERS") == "fail"
 
 
 def test_waitress_keeps_connections_and_decodes_chunked_bodies() -> None:
@@ -127,6 +134,11 @@ def test_waitress_keeps_connections_and_decodes_chunked_bodies() -> None:
     assert any("HTTP_X_FORWARDED_FOR" in each for each in messages(result, "ENV-HTTP-VARS"))
     assert result.observations["wsgi.file_wrapper"] == "offered"
     assert_closed_on_every_path(result)
+    # To HEAD, with no body from the app, it sends a chunked body's last chunk anyway.
+    assert set(messages(result, "SRV-NO-BODY-HEAD-204-304")) == {
+        "5 bytes (b'0\\r\\n\\r\\n'...) followed the head of a HEAD request for which the app "
+        "gave no body"
+    }
 
 
 def test_gunicorn_sync_worker_closes_each_connection_and_leaves_no_process() -> None:
@@ -142,10 +154,13 @@ def test_gunicorn_sync_worker_closes_each_connection_and_leaves_no_process() -> 
     assert verdict(result, "ENV-MULTITHREAD-ACCURATE") == "skip"
     assert verdict(result, "ENV-RUN-ONCE-ACCURATE") == "pass"
     assert result.observations["chunked request body"] == "decoded"
-    # It refuses a lower-case method (a valid token) with a 400 of its own, without Date.
-    assert set(messages(result, "SRV-ADD-REQUIRED-HEADERS")) == {
-        "a 400 response was sent without Date"
-    }
+    # It refuses a lower-case method (a valid token) with a 400 of its own, without Date;
+    # the app never saw it, so SRV-ADD-REQUIRED-HEADERS (the app's answers) does not judge it.
+    assert (
+        "first: 400 for 'purge /method HTTP/1.1'"
+        in (result.observations["valid requests refused without running the app"])
+    )
+    assert verdict(result, "SRV-ADD-REQUIRED-HEADERS") == "pass"
     assert_closed_on_every_path(result)
     # The probe app's file wrappers are gunicorn's own: it takes its sendfile path.
     assert verdict(result, "SRV-FILE-WRAPPER-SEMANTICS") == "pass"
@@ -179,6 +194,14 @@ def test_cheroot() -> None:
     found = messages(result, "ENV-URL-RECONSTRUCTABLE")
     assert any("is '/a%2Fb/c'" in each for each in found), found
     assert result.observations["chunked request body"] == "decoded"
+    # Its readlines() passes the hint 0 to readline(), which gives b"": nothing at all; and
+    # iteration reads the connection on, into the request pipelined behind the body.
+    assert set(messages(result, "SRV-INPUT-LINES")) == {
+        "wsgi.input.readlines() returned 0 bytes with 78 of the body left"
+    }
+    assert set(messages(result, "SRV-INPUT-EOF-AT-CL")) == {
+        "wsgi.input.__next__() returned 51 bytes with 21 left before CONTENT_LENGTH"
+    }
     assert_closed_on_every_path(result)
 
 
@@ -215,7 +238,11 @@ def test_the_matrix_has_a_column_per_server_and_a_row_per_rule() -> None:
     assert "ENV-CGI-STR" in ids
     assert not any(rule.startswith(("APP-", "HARNESS-")) for rule in ids)
     markdown = to_markdown(matrix)
-    assert "| `SRV-CLOSE-CALLED` | MUST | ✅ pass | ✅ pass |" in markdown
+    assert (
+        "| `SRV-CLOSE-CALLED` | MUST | PEP 3333, Specification Details | ✅ pass | ✅ pass |"
+        in (markdown)
+    )
+    assert "| ✅ pass | ❌ MUST broken | ⚠️ SHOULD not followed | — n/a | · not probed |" in markdown
     assert "cheroot: not installed, skipped" in markdown
     assert "Measured 2026-11-24." in markdown
     page = to_html(matrix)
@@ -236,12 +263,23 @@ def test_cli_probe_json_report(capsys: pytest.CaptureFixture[str]) -> None:
     assert entry["probe"]["observations"]["keep-alive"] == "yes"
     callable_opaque = [each for each in entry["results"] if each["rule"] == "SRV-CALLABLE-OPAQUE"]
     assert callable_opaque[0]["status"] == "pass"
+    # No run profile the probe never used; its own options instead.
+    assert "profile" not in entry
+    assert entry["probe"]["options"] == {
+        "examples": 2,
+        "seed": 1,
+        "timeout": 5.0,
+        "callables": True,
+    }
     # --no-callables leaves the restarts out, so the rule has nothing to judge.
     status = main(["probe", "wsgicheck", "--format", "json", "--examples", "0", "--no-callables"])
     [entry] = json.loads(capsys.readouterr().out)["probes"]
     assert status == 0
     verdicts = {each["rule"]: each["status"] for each in entry["results"]}
     assert verdicts["SRV-CALLABLE-OPAQUE"] == "skip"
+    cells = {each["rule"]: each["cell"] for each in entry["results"]}
+    assert cells["SRV-CALLABLE-OPAQUE"] == "not probed"
+    assert entry["probe"]["not_probed"] == ["SRV-CALLABLE-OPAQUE"]
 
 
 def test_cli_probe_text_and_matrix_outputs(
@@ -256,6 +294,9 @@ def test_cli_probe_text_and_matrix_outputs(
     assert status == 0
     assert "Probe of wsgicheck" in out
     assert "What the server does:" in out
+    # Its own options, not a run profile or transports it never used.
+    assert "0 generated requests · other callables: yes" in out.splitlines()[1]
+    assert "profile" not in out
 
 
 def test_cli_probe_all_skips_servers_not_installed(
@@ -470,3 +511,150 @@ def test_a_server_refusing_an_app_class_is_caught(tmp_path: Path) -> None:
     kinds = {each.extra.get("callable_kind") for each in own.exchanges} - {None}
     assert kinds == {"function", "class", "bound method", "functools.partial"}
     assert verdict(own, "SRV-CALLABLE-OPAQUE") == "pass"
+
+
+BREAKING_SERVER = r'''
+"""wsgiref's server, broken five ways the probe's newer scenarios must tell apart."""
+import sys
+from wsgiref import simple_server
+
+from wsgicheck.target import load_target
+
+
+class LinesPastTheBody:
+    """read() and readline() stop at CONTENT_LENGTH; iteration reads the raw connection on
+    into the next request, and readlines() passes its hint to readline() (readline(0) is
+    b"", so readlines() gives nothing)."""
+
+    def __init__(self, raw, length):
+        self.raw = raw
+        self.left = length
+
+    def read(self, size=-1):
+        size = self.left if size is None or size < 0 else min(size, self.left)
+        data = self.raw.read(size) if size else b""
+        self.left -= len(data)
+        return data
+
+    def readline(self, size=-1):
+        size = self.left if size is None or size < 0 else min(size, self.left)
+        data = self.raw.readline(size) if size else b""
+        self.left -= len(data)
+        return data
+
+    def readlines(self, hint=0):
+        lines = []
+        line = self.readline(hint)
+        while line:
+            lines.append(line)
+            line = self.readline(hint)
+        return lines
+
+    def __iter__(self):
+        return iter(self.raw)
+
+
+class Broken(simple_server.ServerHandler):
+    def __init__(self, stdin, stdout, stderr, environ, **options):
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        super().__init__(LinesPastTheBody(stdin, length), stdout, stderr, environ, **options)
+
+    def start_response(self, status, headers, exc_info=None):
+        write = super().start_response(status, headers, exc_info)
+        if not self.headers_sent:
+            self.send_headers()  # at once, before any body
+        return write
+
+    def send_headers(self):
+        self.cleanup_headers()
+        self.headers_sent = True
+        if not self.origin_server or self.client_is_modern():
+            self.send_preamble()
+            self._write(str(self.headers).encode("utf-8"))  # not latin-1
+
+    def finish_content(self):
+        super().finish_content()
+        if not self.bytes_sent:
+            self._write(b"0\r\n\r\n")  # a chunked body's end, after any empty answer
+
+
+simple_server.ServerHandler = Broken
+host, port, target = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+simple_server.make_server(host, port, load_target(target)).serve_forever()
+'''
+
+
+def test_a_server_broken_where_the_newer_scenarios_look_is_caught(tmp_path: Path) -> None:
+    """Each newer scenario on a wsgiref server made to break it: a head sent by
+    start_response (SRV-DEFER-HEADERS, seen from outside), header values sent as UTF-8
+    (SRV-HEADERS-LATIN1), a chunked body's last chunk after empty and no-body answers
+    (SRV-NO-BODY-HEAD-204-304, SRV-CL-NO-EXCESS, SRV-BINARY-SAFE), iteration over
+    wsgi.input into the next request (SRV-INPUT-EOF-AT-CL) and a readlines() that gives
+    nothing (SRV-INPUT-LINES, no longer mistaken for an end-of-file problem)."""
+    result = probe_script(tmp_path, BREAKING_SERVER, callables=False)
+    assert messages(result, "SRV-DEFER-HEADERS") == [
+        "the client received the response head while the app, having called start_response "
+        "and yielded only b'', waited before its first non-empty block"
+    ]
+    assert set(messages(result, "SRV-HEADERS-LATIN1")) == {
+        "the app's x-latin-1: 'café £ ÿ' was sent as b'caf\\xc3\\xa9 \\xc2\\xa3 \\xc3\\xbf' "
+        "(encoded as UTF-8), not b'caf\\xe9 \\xa3 \\xff'"
+    }
+    terminator = "5 bytes (b'0\\r\\n\\r\\n'...) followed the head of a"
+    assert set(messages(result, "SRV-NO-BODY-HEAD-204-304")) == {
+        f"{terminator} HEAD request for which the app gave no body",
+        f"{terminator} 204 response for which the app gave no body",
+        f"{terminator} 304 response for which the app gave no body",
+    }
+    assert set(messages(result, "SRV-CL-NO-EXCESS")) >= {
+        "Content-Length was 0; 5 bytes of body were sent"
+    }
+    assert "5 bytes of body were sent for the 0 the app produced" in messages(
+        result, "SRV-BINARY-SAFE"
+    )
+    assert set(messages(result, "SRV-INPUT-LINES")) == {
+        "wsgi.input.readlines() returned 0 bytes with 78 of the body left"
+    }
+    eof = messages(result, "SRV-INPUT-EOF-AT-CL")
+    assert eof == ["wsgi.input.__next__() returned 51 bytes with 21 left before CONTENT_LENGTH"]
+    # readlines() gave nothing, so the app's read(1) after it is no read past the end.
+    assert not any("read(1)" in each for each in messages(result, "SRV-INPUT-EMPTY-AT-EOF"))
+    # The JSON report lists every distinct finding with the raw request that showed it.
+    [entry] = [
+        each for each in probe_data(result)["results"] if each["rule"] == "SRV-NO-BODY-HEAD-204-304"
+    ]
+    assert entry["cell"] == "fail"
+    requests = {item["message"]: item["request"] for item in entry["distinct_findings"]}
+    assert requests[f"{terminator} HEAD request for which the app gave no body"].startswith(
+        "HEAD / HTTP/1.1\r\n"
+    )
+    assert len(requests) == 3
+    # Four marks in the matrix: a MUST broken, a SHOULD not followed, n/a, not probed.
+    markdown = to_markdown(build([result]))
+    assert (
+        "| `SRV-HEADERS-LATIN1` | MUST | PEP 3333, A Note On String Types | ❌ MUST [" in markdown
+    )
+    assert "| `SRV-INPUT-EOF-AT-CL` | SHOULD | PEP 3333, Input and Error Streams | ⚠️ SHOULD [" in (
+        markdown
+    )
+    assert "| `SRV-CALLABLE-OPAQUE` | MUST | PEP 3333, Specification Overview | · not probed |" in (
+        markdown
+    )
+    counts = build([result]).counts(result.server)
+    cells = result.cells()
+    assert counts == {cell: list(cells.values()).count(cell) for cell in counts}
+    assert counts["fail"] == sum(
+        1
+        for each in result.run.results
+        if each.status == "fail" and each.rule.level.value == "MUST"
+    )
+    # The same scenarios on wsgicheck's own server, which keeps every rule.
+    own = probed("wsgicheck")
+    for rule in (
+        "SRV-DEFER-HEADERS",
+        "SRV-HEADERS-LATIN1",
+        "SRV-NO-BODY-HEAD-204-304",
+        "SRV-NO-BODY-DROP",
+        "SRV-INPUT-LINES",
+    ):
+        assert verdict(own, rule) == "pass", rule

@@ -190,6 +190,12 @@ def test_echo_sends_the_environ_and_the_trace_home(channel: Channel) -> None:
         ("content-length", "long", {}, 200),
         ("content-length", "long-write", {}, 200),
         ("no-body", "204", {}, 204),
+        ("no-body", "304", {}, 304),
+        ("empty", "200-list-nocl", {"method": "HEAD"}, 200),
+        ("empty", "200-blank-cl", {}, 200),
+        ("empty", "204-list-nocl", {}, 204),
+        ("empty", "304-blank-nocl", {}, 304),
+        ("latin1-header", "", {}, 200),
         ("bad-headers", "hop", {}, 500),
         ("bad-headers", "invalid", {}, 500),
         ("raise", "early", {}, 500),
@@ -221,6 +227,12 @@ def test_every_scenario_answers_and_records(
 def test_the_scenarios_bodies_are_what_the_prober_expects(channel: Channel) -> None:
     response, _ = run(channel, probe_request(1, "binary"))
     assert response.body == scenarios.BINARY_BODY
+    response, _ = run(channel, probe_request(3, "latin1-header"))
+    assert response.header("X-Latin-1") == scenarios.LATIN1_VALUE
+    response, _ = run(channel, probe_request(7, "empty", "200-list-cl"))
+    assert (response.body, response.header("Content-Length")) == (b"", "0")
+    response, _ = run(channel, probe_request(8, "empty", "200-blank-nocl"))
+    assert response.body == b""
     for variant in ("file", "nofileno", "offset", "early"):
         response, record = run(channel, probe_request(2, "file-wrapper", variant))
         assert response.body == scenarios.expected_file_body(variant)
@@ -251,6 +263,9 @@ def test_scenarios_that_wait_for_the_client_give_up_in_time(channel: Channel) ->
         assert record["notes"]["first_block_received"] is False
         response, _ = run(channel, probe_request(6, "close", "disconnect"))
         assert response.status_code == 200
+        response, record = run(channel, probe_request(9, "defer"))
+        assert response.body == scenarios.DEFER_BODY
+        assert record["notes"]["looked"] is False
     finally:
         scenarios_module.BLOCK_WAIT, scenarios_module.HANGUP_WAIT = saved
         scenarios_module.TOGETHER_WAIT = saved_together

@@ -52,6 +52,14 @@ def test_unbuffered_tx(received: bool, fires: bool) -> None:
     assert judged("SRV-UNBUFFERED-TX", response, {}) is None
 
 
+def test_defer_headers_from_outside() -> None:
+    """The probe's client looked for the head while the app waited after an empty block."""
+    response = Client(two_blocks).get("/")
+    assert judged("SRV-DEFER-HEADERS", response, {"head_before_body": False}) == []
+    [message] = judged("SRV-DEFER-HEADERS", response, {"head_before_body": True}) or []
+    assert "received the response head" in message
+
+
 def test_expect_continue_judges_http11_servers_only() -> None:
     response = Client(reader).send(POST)
     good = {"continue": True, "final_first": False, "version": "HTTP/1.1"}

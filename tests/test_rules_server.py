@@ -10,6 +10,7 @@ wording.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import gc
 import http.client
 import io
@@ -904,16 +905,85 @@ def no_content(environ: dict[str, Any], start_response: Any) -> list[bytes]:
     return []
 
 
-def test_no_body_for_head_204_304() -> None:
-    head = Client(hello).head("/")
+def quiet(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    """A correct answer with no body and no Content-Length (to HEAD, say)."""
+    start_response("200 OK", TEXT)
+    return []
+
+
+def bare_204(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    start_response("204 No Content", [])
+    return [b""]
+
+
+def test_no_body_for_head_204_304_judges_what_the_server_added() -> None:
+    head = Client(quiet).head("/")
     assert verdict("SRV-NO-BODY-HEAD-204-304", [Exchange(head)]) == "pass"
-    assert verdict("SRV-NO-BODY-HEAD-204-304", [memory(no_content)]) == "pass"
+    assert verdict("SRV-NO-BODY-DROP", [Exchange(head)]) == "skip"
+    assert verdict("SRV-NO-BODY-HEAD-204-304", [memory(bare_204)]) == "pass"
     assert verdict("SRV-NO-BODY-HEAD-204-304", [memory(hello)]) == "skip"
-    with_body = doctored(head, body=b"Hello world!\n")
-    assert verdict("SRV-NO-BODY-HEAD-204-304", [with_body]) == "fail"
-    real = Client(no_content).get("/")
+    terminated = doctored(head, body=b"0\r\n\r\n")
+    assert verdict("SRV-NO-BODY-HEAD-204-304", [terminated]) == "fail"
+    real = Client(bare_204).get("/")
     with_length = doctored(real, headers=[*real.headers, ("Content-Length", "0")])
     assert verdict("SRV-NO-BODY-HEAD-204-304", [with_length]) == "fail"
+    chunked = doctored(real, headers=[*real.headers, ("Transfer-Encoding", "chunked")])
+    assert verdict("SRV-NO-BODY-HEAD-204-304", [chunked]) == "fail"
+
+
+def test_no_body_drop_judges_a_body_the_app_gave() -> None:
+    head = Client(hello).head("/")
+    assert verdict("SRV-NO-BODY-DROP", [Exchange(head)]) == "pass"
+    assert verdict("SRV-NO-BODY-HEAD-204-304", [Exchange(head)]) == "skip"
+    assert verdict("SRV-NO-BODY-DROP", [doctored(head, body=b"Hello world!\n")]) == "fail"
+    # The app's Content-Length on a 204 is the app's mistake; the server drops it.
+    assert verdict("SRV-NO-BODY-DROP", [memory(no_content)]) == "pass"
+    real = Client(no_content).get("/")
+    kept = doctored(real, headers=[*real.headers, ("Content-Length", "0")])
+    assert verdict("SRV-NO-BODY-DROP", [kept]) == "fail"
+
+
+def latin1_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    start_response("200 OK", [*TEXT, ("X-Name", "caf\xe9")])
+    return [b"x"]
+
+
+def test_headers_latin1() -> None:
+    real = Client(latin1_app).get("/")
+    assert verdict("SRV-HEADERS-LATIN1", [Exchange(real)]) == "pass"
+    assert verdict("SRV-HEADERS-LATIN1", [memory(hello)]) == "skip"
+    as_utf8 = [(n, "caf\xc3\xa9" if n == "X-Name" else v) for n, v in real.headers]
+    [finding] = check_exchange(doctored(real, headers=as_utf8), [REGISTRY["SRV-HEADERS-LATIN1"]])
+    assert "(encoded as UTF-8)" in finding.message
+
+
+def lines(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    stream = environ["wsgi.input"]
+    first = stream.readline()
+    rest = stream.readlines()
+    start_response("200 OK", TEXT)
+    return [first, *rest]
+
+
+def iterated(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    got = list(environ["wsgi.input"])
+    start_response("200 OK", TEXT)
+    return got
+
+
+def test_input_lines_fires_when_readlines_or_iteration_stops_short() -> None:
+    post = {"method": "POST", "target": "/", "body": b"one\ntwo\nthree"}
+    for app in (lines, iterated):
+        real = Client(app).request(**post)
+        assert verdict("SRV-INPUT-LINES", [Exchange(real)]) == "pass", app.__name__
+    real = Client(lines).request(**post)
+    short = [
+        dataclasses.replace(event, size=0)
+        if isinstance(event, InputRead) and event.method == "readlines"
+        else event
+        for event in real.trace
+    ]
+    assert verdict("SRV-INPUT-LINES", [doctored(real, short)]) == "fail"
 
 
 def test_a_refused_head_request_gets_no_body() -> None:
@@ -987,8 +1057,17 @@ OWN_CASES: dict[str, tuple[App, dict[str, Any], tuple[str, ...]]] = {
     "write": (write_then_yield, GET, ("SRV-WRITE-SEMANTICS", "SRV-ITER-AFTER-WRITE")),
     "exc_info": (exc_info_early, GET, ("SRV-EXC-INFO-REPLACE",)),
     "late exc_info": (late_exc_info_app, GET, ("SRV-EXC-INFO-RAISE", "SRV-TRAP-LOG")),
-    "head": (hello, {"method": "HEAD", "target": "/"}, ("SRV-NO-BODY-HEAD-204-304",)),
-    "204": (no_content, GET, ("SRV-NO-BODY-HEAD-204-304",)),
+    "head": (hello, {"method": "HEAD", "target": "/"}, ("SRV-NO-BODY-DROP",)),
+    "quiet head": (quiet, {"method": "HEAD", "target": "/"}, ("SRV-NO-BODY-HEAD-204-304",)),
+    "204": (no_content, GET, ("SRV-NO-BODY-DROP",)),
+    "bare 204": (bare_204, GET, ("SRV-NO-BODY-HEAD-204-304",)),
+    "latin-1 header": (latin1_app, GET, ("SRV-HEADERS-LATIN1",)),
+    "lines": (lines, {"method": "POST", "target": "/", "body": b"a\nb\nc"}, ("SRV-INPUT-LINES",)),
+    "iterated": (
+        iterated,
+        {"method": "POST", "target": "/", "body": b"a\nb\nc"},
+        ("SRV-INPUT-LINES",),
+    ),
     "chunked upload": (
         upload,
         {"method": "POST", "target": "/", "body": b"one\ntwo\n", "chunked": True},

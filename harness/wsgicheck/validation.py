@@ -332,11 +332,14 @@ class _Invocation:
         params.update(kwargs)
         exc_info = params.get("exc_info")
         kind, summary = _exc_info_kind(exc_info)
+        headers = params.get("response_headers")
         self.log.append(
             (
                 StartResponseCalled,
                 params.get("status"),
-                params.get("response_headers"),
+                # What the app gave: the server may change the list afterwards (PEP 3333
+                # lets it; wsgiref adds Content-Length to it), so keep a copy.
+                list(headers) if type(headers) is list else headers,
                 summary,
                 kind,
                 len(args),
@@ -573,9 +576,15 @@ class _InputGuard:
         return data
 
     def __iter__(self) -> Iterator[Any]:
+        # The server's own iteration, not its readline(): a stream may stop read() and
+        # readline() at CONTENT_LENGTH and still iterate on into the next request.
+        try:
+            lines = iter(self._stream)
+        except TypeError:  # not iterable (ENV-INPUT-METHODS): its lines, as before
+            lines = iter(self._stream.readline, b"")
         while True:
             self._available_before = self._available()
-            line = self._stream.readline()
+            line = next(lines, b"")
             self._record("__next__", None, line)
             if not line:
                 return

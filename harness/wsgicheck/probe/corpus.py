@@ -277,9 +277,59 @@ def content_length(session: Session) -> None:
 
 
 def no_body(session: Session) -> None:
-    """HEAD, and a 204 from an app that gives a body anyway (read until the server closes)."""
+    """HEAD, a 204 and a 304 from an app that gives a body anyway (read until the server
+    closes: whatever follows the head is on the wire)."""
     session.exchange(session.request("no-body", method="HEAD", headers=CLOSE), drain=True)
-    session.exchange(session.request("no-body", "204", headers=CLOSE), drain=True)
+    for status in ("204", "304"):
+        session.exchange(session.request("no-body", status, headers=CLOSE), drain=True)
+
+
+#: The empty-body answers: (method, ``<status>-<list|blank>-<cl|nocl>``). The first three
+#: are the correct no-body answers (HEAD with no Content-Length, a bare 204 and 304).
+EMPTY_CASES = (
+    ("HEAD", "200-list-nocl"),
+    ("GET", "204-list-nocl"),
+    ("GET", "304-list-nocl"),
+    ("GET", "200-list-cl"),
+    ("GET", "200-list-nocl"),
+    ("GET", "200-blank-cl"),
+    ("GET", "200-blank-nocl"),
+    ("HEAD", "200-list-cl"),
+    ("HEAD", "200-blank-cl"),
+    ("HEAD", "200-blank-nocl"),
+    ("GET", "304-list-cl"),
+    ("GET", "304-blank-cl"),
+    ("GET", "304-blank-nocl"),
+    ("GET", "204-blank-nocl"),
+)
+
+
+def empty_bodies(session: Session) -> None:
+    """Empty bodies ([] and [b""], with and without Content-Length: 0) to GET and HEAD,
+    and bare 204 and 304 answers; read until the server closes."""
+    for method, arg in EMPTY_CASES:
+        session.exchange(session.request("empty", arg, method=method, headers=CLOSE), drain=True)
+
+
+def latin1_header(session: Session) -> None:
+    """A response header value with latin-1 characters beyond ASCII."""
+    session.exchange(session.request("latin1-header"))
+
+
+#: Seconds the client lets pass, once the app is waiting after its empty block, for head
+#: bytes already sent to arrive (on loopback they are there at once).
+DEFER_GRACE = 0.3
+
+
+def defer(session: Session) -> None:
+    """The app called start_response and yielded b""; while it waits, has the head come?"""
+    sent = session.request("defer")
+    with session.connection() as conn:
+        conn.send(sent.request.to_bytes())
+        if session.channel.wait_for(sent.probe_id, "waiting", BLOCK_WAIT):
+            sent.extra["head_before_body"] = conn.wait_for(b"\n", DEFER_GRACE)
+        session.channel.raise_flag(sent.probe_id, "looked")
+        sent.response = conn.read_response("GET")
 
 
 def bad_headers(session: Session) -> None:
@@ -397,6 +447,9 @@ PLANS: tuple[Plan, ...] = (
     expect,
     content_length,
     no_body,
+    empty_bodies,
+    latin1_header,
+    defer,
     bad_headers,
     raising,
     exc_info,

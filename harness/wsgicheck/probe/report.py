@@ -35,7 +35,7 @@ def render(results: list[ProbeResult], name: str, *, color: bool = False) -> str
     for each in results:
         text = report.render(each.run, name, color=color)
         if name == "text":
-            text += "\n".join(_appendix(each)) + "\n"
+            text = _own_options(text, each) + "\n".join(_appendix(each)) + "\n"
         parts.append(text)
     return "\n".join(parts)
 
@@ -88,6 +88,20 @@ def probe_data(result: ProbeResult) -> dict[str, Any]:
         "notes": result.notes,
     }
     return document
+
+
+def _own_options(text: str, result: ProbeResult) -> str:
+    """The text report with the probe's options in place of a run's (a probe has no profile
+    and no transports of wsgicheck's: the line would claim options it did not use)."""
+    lines = text.split("\n")
+    if len(lines) > 1 and lines[1].startswith("  seed "):
+        run, options = result.run, result.options
+        parts = [f"  seed {run.seed}", f"{run.examples} exchanges", f"{run.duration:.1f}s"]
+        if options is not None:
+            parts.append(f"{options.examples} generated requests")
+            parts.append("other callables: " + ("yes" if options.callables else "no"))
+        lines[1] = " · ".join(parts)
+    return "\n".join(lines)
 
 
 def _raw(request: Request) -> str:

@@ -25,8 +25,10 @@ from .channel import Channel
 __all__ = [
     "BINARY_BODY",
     "CALLABLE_KINDS",
+    "DEFER_BODY",
     "FILE_DATA",
     "HEADER",
+    "LATIN1_VALUE",
     "SCENARIOS",
     "Context",
     "ProbeError",
@@ -290,13 +292,63 @@ def content_length(
     return [b"abcd", b"efgh", b"ij"]
 
 
+#: The statuses the no-body scenarios answer with, by ``arg``.
+_STATUSES = {"200": "200 OK", "204": "204 No Content", "304": "304 Not Modified"}
+
+
 def no_body(ctx: Context, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-    """A body the server must not send: to a HEAD request, or with a 204 (``arg``)."""
+    """A body the app gives where HTTP allows none (a HEAD request, a 204 or 304: ``arg``):
+    the app is wrong, and the server must keep the connection's framing anyway."""
     read_body(environ)
     body = b"a body that must not be sent\n"
-    status = "204 No Content" if ctx.arg == "204" else "200 OK"
-    start_response(status, [TEXT, _length(body)])
+    start_response(_STATUSES.get(ctx.arg, "200 OK"), [TEXT, _length(body)])
     return [body]
+
+
+def empty(ctx: Context, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+    """An empty body, as ``arg`` = ``<status>-<list|blank>-<cl|nocl>`` says: ``[]`` or
+    ``[b""]``, with ``Content-Length: 0`` or none. A correct answer to HEAD, and a correct
+    204 or 304: whatever the server adds past the head is its own."""
+    read_body(environ)
+    status, _, rest = ctx.arg.partition("-")
+    shape, _, length = rest.partition("-")
+    headers = [TEXT]
+    if length == "cl":
+        headers.append(("Content-Length", "0"))
+    start_response(_STATUSES.get(status, "200 OK"), headers)
+    return [b""] if shape == "blank" else []
+
+
+#: A header value with latin-1 characters beyond ASCII (é, £, ÿ): ISO-8859-1 on the wire.
+LATIN1_VALUE = "caf\xe9 \xa3 \xff"
+
+
+def latin1_header(ctx: Context, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+    """A response header whose value holds latin-1 characters beyond ASCII."""
+    read_body(environ)
+    body = b"a header value beyond ASCII\n"
+    start_response("200 OK", [TEXT, ("X-Latin-1", LATIN1_VALUE), _length(body)])
+    return [body]
+
+
+#: The body of the deferred-headers scenario.
+DEFER_BODY = b"the first non-empty block\n"
+
+
+def defer(ctx: Context, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+    """start_response, then an empty block, then a wait until the client has looked for
+    the head: it must not have come yet (PEP 3333: the head goes with the first non-empty
+    block)."""
+    read_body(environ)
+    start_response("200 OK", [TEXT, _length(DEFER_BODY)])
+    return _deferred(ctx)
+
+
+def _deferred(ctx: Context) -> Iterator[bytes]:
+    yield b""
+    ctx.raise_flag("waiting")
+    ctx.note("looked", ctx.wait_for("looked", BLOCK_WAIT))
+    yield DEFER_BODY
 
 
 def bad_headers(ctx: Context, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
@@ -545,6 +597,9 @@ SCENARIOS: dict[str, Scenario] = {
     "expect": expect,
     "content-length": content_length,
     "no-body": no_body,
+    "empty": empty,
+    "latin1-header": latin1_header,
+    "defer": defer,
     "bad-headers": bad_headers,
     "raise": raising,
     "exc-info": exc_info,

@@ -100,7 +100,9 @@ def dict_builtin(self: Rule, ex: Exchange) -> Iterator[Finding]:
     binding=Binding.ENVIRON,
     section=VARIABLES,
     summary="wsgi.version is the tuple (1, 0)",
-    pep="""wsgi.version The tuple (1, 0), representing WSGI version 1.0.""",
+    pep="""the environ dictionary may also contain arbitrary operating-system "environment
+    variables", and must contain the following WSGI-defined variables: ... wsgi.version
+    The tuple (1, 0), representing WSGI version 1.0.""",
     applies=_has_environ,
     example="""
 bad:  environ["wsgi.version"] = [1, 0]
@@ -126,9 +128,11 @@ _scheme_re = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*")
     binding=Binding.ENVIRON,
     section=VARIABLES,
     summary="wsgi.url_scheme is a str naming the URL scheme (any scheme, not only http/https)",
-    pep="""wsgi.url_scheme A string representing the "scheme" portion of the URL at which the
-    application is being invoked. Normally, this will have the value "http" or "https", as
-    appropriate.""",
+    pep="""the environ dictionary may also contain arbitrary operating-system "environment
+    variables", and must contain the following WSGI-defined variables: ...
+    wsgi.url_scheme A string representing the "scheme" portion of the URL at which the
+    application is being invoked. Normally, this will have the value "http" or "https",
+    as appropriate.""",
     applies=_has_environ,
     example="""
 bad:  environ["wsgi.url_scheme"] = b"http"
@@ -153,8 +157,9 @@ def url_scheme(self: Rule, ex: Exchange) -> Iterator[Finding]:
     binding=Binding.ENVIRON,
     section=VARIABLES,
     summary="wsgi.input is present, even for a request with no body",
-    pep="""wsgi.input An input stream (file-like object) from which the HTTP request body bytes
-    can be read.""",
+    pep="""the environ dictionary may also contain arbitrary operating-system "environment
+    variables", and must contain the following WSGI-defined variables: ... wsgi.input An
+    input stream (file-like object) from which the HTTP request body bytes can be read.""",
     applies=_has_environ,
     example="""
 bad:  if has_body: environ["wsgi.input"] = stream
@@ -195,9 +200,11 @@ def input_methods(self: Rule, ex: Exchange) -> Iterator[Finding]:
     binding=Binding.ENVIRON,
     section=VARIABLES,
     summary="wsgi.errors is present",
-    pep="""wsgi.errors An output stream (file-like object) to which error output can be
-    written, for the purpose of recording program or other errors in a standardized and
-    possibly centralized location.""",
+    pep="""the environ dictionary may also contain arbitrary operating-system "environment
+    variables", and must contain the following WSGI-defined variables: ... wsgi.errors
+    An output stream (file-like object) to which error output can be written, for the
+    purpose of recording program or other errors in a standardized and possibly
+    centralized location.""",
     applies=_has_environ,
     example="""
 bad:  environ without "wsgi.errors"
@@ -263,9 +270,11 @@ def errors_text(self: Rule, ex: Exchange) -> Iterator[Finding]:
     binding=Binding.ENVIRON,
     section=VARIABLES,
     summary="wsgi.multithread is present",
-    pep="""wsgi.multithread This value should evaluate true if the application object may be
-    simultaneously invoked by another thread in the same process, and should evaluate false
-    otherwise.""",
+    pep="""the environ dictionary may also contain arbitrary operating-system "environment
+    variables", and must contain the following WSGI-defined variables: ...
+    wsgi.multithread This value should evaluate true if the application object may be
+    simultaneously invoked by another thread in the same process, and should evaluate
+    false otherwise.""",
     applies=_has_environ,
     example="""
 bad:  environ without "wsgi.multithread"
@@ -281,7 +290,9 @@ def multithread_present(self: Rule, ex: Exchange) -> Iterator[Finding]:
     binding=Binding.ENVIRON,
     section=VARIABLES,
     summary="wsgi.multiprocess is present",
-    pep="""wsgi.multiprocess This value should evaluate true if an equivalent application
+    pep="""the environ dictionary may also contain arbitrary operating-system "environment
+    variables", and must contain the following WSGI-defined variables: ...
+    wsgi.multiprocess This value should evaluate true if an equivalent application
     object may be simultaneously invoked by another process, and should evaluate false
     otherwise.""",
     applies=_has_environ,
@@ -299,9 +310,11 @@ def multiprocess_present(self: Rule, ex: Exchange) -> Iterator[Finding]:
     binding=Binding.ENVIRON,
     section=VARIABLES,
     summary="wsgi.run_once is present",
-    pep="""wsgi.run_once This value should evaluate true if the server or gateway expects (but
-    does not guarantee!) that the application will only be invoked this one time during the
-    life of its containing process.""",
+    pep="""the environ dictionary may also contain arbitrary operating-system "environment
+    variables", and must contain the following WSGI-defined variables: ... wsgi.run_once
+    This value should evaluate true if the server or gateway expects (but does not
+    guarantee!) that the application will only be invoked this one time during the life
+    of its containing process.""",
     applies=_has_environ,
     example="""
 bad:  environ without "wsgi.run_once"

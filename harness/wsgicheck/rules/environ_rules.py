@@ -238,9 +238,11 @@ def server_protocol(self: Rule, ex: Exchange) -> Iterator[Finding]:
     binding=Binding.ENVIRON,
     section=VARIABLES,
     summary='SCRIPT_NAME is "" (app at the root) or a path starting with "/"',
-    pep="""SCRIPT_NAME The initial portion of the request URL's "path" that corresponds to the
-    application object, so that the application knows its virtual "location". This may be an
-    empty string, if the application corresponds to the "root" of the server.""",
+    pep="""The following variables must be present, unless their value would be an empty
+    string, in which case they may be omitted, except as otherwise noted below. ...
+    SCRIPT_NAME The initial portion of the request URL's "path" that corresponds to the
+    application object, so that the application knows its virtual "location". This may
+    be an empty string, if the application corresponds to the "root" of the server.""",
     applies=_has_environ,
     example="""
 bad:  environ["SCRIPT_NAME"] = "app"        # mount prefix configured without its slash
@@ -260,9 +262,12 @@ def script_name(self: Rule, ex: Exchange) -> Iterator[Finding]:
     binding=Binding.ENVIRON,
     section=VARIABLES,
     summary='PATH_INFO is "" or starts with "/" ("*" for OPTIONS *)',
-    pep="""PATH_INFO The remainder of the request URL's "path", designating the virtual
-    "location" of the request's target within the application. This may be an empty string,
-    if the request URL targets the application root and does not have a trailing slash.""",
+    pep="""The following variables must be present, unless their value would be an empty
+    string, in which case they may be omitted, except as otherwise noted below. ...
+    PATH_INFO The remainder of the request URL's "path", designating the virtual
+    "location" of the request's target within the application. This may be an empty
+    string, if the request URL targets the application root and does not have a trailing
+    slash.""",
     applies=_has_environ,
     example="""
 bad:  environ["PATH_INFO"] = path[len(prefix) + 1:]   # "/app/x" -> "x"
@@ -285,8 +290,10 @@ def path_info(self: Rule, ex: Exchange) -> Iterator[Finding]:
     binding=Binding.ENVIRON,
     section=VARIABLES,
     summary='QUERY_STRING is what follows "?" in the target, as sent (not decoded); may be absent',
-    pep="""QUERY_STRING The portion of the request URL that follows the "?", if any. May be empty
-    or absent.""",
+    pep="""The following variables must be present, unless their value would be an empty
+    string, in which case they may be omitted, except as otherwise noted below. ...
+    QUERY_STRING The portion of the request URL that follows the "?", if any. May be
+    empty or absent.""",
     applies=_knows_request,
     example="""
 bad:  environ["QUERY_STRING"] = unquote(query)   # "a=1%26b=2" becomes "a=1&b=2"
@@ -414,7 +421,9 @@ def url_reconstructable(self: Rule, ex: Exchange) -> Iterator[Finding]:
     binding=Binding.ENVIRON,
     section=VARIABLES,
     summary="Content-Type goes in CONTENT_TYPE (never HTTP_CONTENT_TYPE), as sent or absent",
-    pep="""CONTENT_TYPE The contents of any Content-Type fields in the HTTP request. May be
+    pep="""The following variables must be present, unless their value would be an empty
+    string, in which case they may be omitted, except as otherwise noted below. ...
+    CONTENT_TYPE The contents of any Content-Type fields in the HTTP request. May be
     empty or absent.""",
     applies=_has_environ,
     example="""
@@ -441,7 +450,9 @@ def content_type(self: Rule, ex: Exchange) -> Iterator[Finding]:
     binding=Binding.ENVIRON,
     section=VARIABLES,
     summary='CONTENT_LENGTH is the request\'s Content-Length (digits), "" or absent; no HTTP_ twin',
-    pep="""CONTENT_LENGTH The contents of any Content-Length fields in the HTTP request. May be
+    pep="""The following variables must be present, unless their value would be an empty
+    string, in which case they may be omitted, except as otherwise noted below. ...
+    CONTENT_LENGTH The contents of any Content-Length fields in the HTTP request. May be
     empty or absent.""",
     applies=_has_environ,
     example="""

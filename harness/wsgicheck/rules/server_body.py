@@ -18,6 +18,7 @@ from .server_evidence import (
     body_allowed,
     declared_length,
     final_call,
+    header_fields,
     judgeable,
     on_wire,
     owed_segments,
@@ -173,8 +174,11 @@ def _size_wrong(ex: Exchange, segments: list[Segment]) -> str | None:
     binding=Binding.SERVER,
     section=WRITE,
     summary="data passed to write() is sent, in order, exactly as if it had been yielded",
-    pep="""... a bytestring to be written as part of the HTTP response body, that is treated
-    exactly as though it had been yielded by the output iterable.""",
+    pep="""a bytestring to be written as part of the HTTP response body, that is treated
+    exactly as though it had been yielded by the output iterable. In other words, before
+    write() returns, it must guarantee that the passed-in bytestring was either
+    completely sent to the client, or that it is buffered for transmission while the
+    application proceeds onward.""",
     applies=lambda ex: _writes(ex) and owed_segments(ex) is not None,
     example="""
 bad:  def write(data): self.buffer.append(data)      # and the buffer is never sent
@@ -262,29 +266,101 @@ def _no_body_expected(ex: Exchange) -> bool:
     return ex.method == "HEAD" or code in NO_CONTENT or 100 <= code < 200
 
 
+def _no_body_case(ex: Exchange) -> bool:
+    """A response a client received where HTTP allows no content."""
+    return (
+        on_wire(ex)
+        and ex.response.status_code != 0
+        and not ex.timed_out
+        and (_no_body_expected(ex))
+    )
+
+
+#: Framing fields a 1xx or 204 response must not carry (RFC 9110 §8.6, RFC 9112 §6.1).
+_FRAMING = ("content-length", "transfer-encoding")
+
+
+def _app_framing(ex: Exchange) -> set[str]:
+    """The framing fields the app itself gave (lower-case names)."""
+    call = final_call(ex)
+    return {name for name, _ in header_fields(call.headers if call else [])} & set(_FRAMING)
+
+
+def _app_gave_body(ex: Exchange) -> bool:
+    """The app produced body bytes, or a 204's framing field, where HTTP allows none."""
+    produced = any(type(event.value) is bytes and event.value for event in ex.yields) or any(
+        type(event.value) is bytes and event.value for event in ex.writes
+    )
+    code = ex.response.status_code
+    return produced or ((code == 204 or 100 <= code < 200) and bool(_app_framing(ex)))
+
+
+def _what(ex: Exchange) -> str:
+    return "HEAD request" if ex.method == "HEAD" else f"{ex.response.status_code} response"
+
+
 @rule(
     "SRV-NO-BODY-HEAD-204-304",
     level=Level.MUST,
     binding=Binding.SERVER,
-    section="Other HTTP Features; RFC 9110 §9.3.2, §8.6, §15.3.5, §15.4.5",
-    summary="no body is sent for HEAD, 1xx, 204 or 304, and no Content-Length on a 204",
+    section="Other HTTP Features; RFC 9110 §9.3.2, §8.6, §15.3.5, §15.4.5; RFC 9112 §6.1",
+    summary="to HEAD, and in a 1xx, 204 or 304, the server adds no content, no chunk framing "
+    "and (1xx, 204) no Content-Length or Transfer-Encoding of its own",
     pep="""In a sense, a server should consider itself to be like an HTTP "gateway server",
     with the application being an HTTP "origin server".""",
+    source="RFC 9110 §9.3.2, §8.6, §15.3.5, §15.4.5; RFC 9112 §6.1",
     covers=(),
-    applies=lambda ex: (
-        on_wire(ex) and ex.response.status_code != 0 and not ex.timed_out and _no_body_expected(ex)
-    ),
+    # The app gave nothing there (a correct answer): whatever follows the head is the
+    # server's. An app that gave a body is SRV-NO-BODY-DROP's.
+    applies=lambda ex: _no_body_case(ex) and not _app_gave_body(ex),
     example="""
-bad:  HEAD / -> "Content-Length: 5" and then "hello" on the wire
+bad:  HEAD / -> "Transfer-Encoding: chunked", then "0\\r\\n\\r\\n" on the wire
 fix:  send the head only (the Content-Length a GET would have may stay)""",
 )
 def no_body_head_204_304(self: Rule, ex: Exchange) -> Iterator[Finding]:
     response = ex.response
     code = response.status_code
-    what = "HEAD request" if ex.method == "HEAD" else f"{code} response"
     if response.body_size:
-        yield self.finding(ex, f"{response.body_size} bytes of body were sent for a {what}")
+        shown = response.body[:16]
+        yield self.finding(
+            ex,
+            f"{response.body_size} bytes ({shown!r}...) followed the head of a {_what(ex)} "
+            "for which the app gave no body",
+        )
     if code == 204 or 100 <= code < 200:
         for name in ("Content-Length", "Transfer-Encoding"):
             if response.header(name) is not None:
-                yield self.finding(ex, f"a {code} response was sent with {name}")
+                yield self.finding(ex, f"the server sent a {code} response with {name}")
+
+
+@rule(
+    "SRV-NO-BODY-DROP",
+    level=Level.MUST,
+    binding=Binding.SERVER,
+    section="Other HTTP Features; RFC 9110 §9.3.2, §15.3.5, §15.4.5; RFC 9112 §6.3",
+    summary="a body the app gave to HEAD or with a 1xx, 204 or 304 is not sent: the client "
+    "would read it as the next response",
+    pep="""In a sense, a server should consider itself to be like an HTTP "gateway server",
+    with the application being an HTTP "origin server".""",
+    source="RFC 9110 §9.3.2, §15.3.5, §15.4.5; RFC 9112 §6.3",
+    covers=(),
+    applies=lambda ex: _no_body_case(ex) and _app_gave_body(ex),
+    example="""
+bad:  HEAD / -> the app yields b"hello", and "hello" follows the head on the wire
+fix:  iterate (and close) the app's body, but send none of it""",
+)
+def no_body_drop(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    # The app is wrong (APP-NO-BODY-FOR-STATUS); the server still owns the connection, and
+    # RFC 9112 §6.3 ends these responses at the head: bytes after it start the next one.
+    response = ex.response
+    code = response.status_code
+    if response.body_size:
+        yield self.finding(
+            ex,
+            f"{response.body_size} bytes of the app's body were sent after the head of a "
+            f"{_what(ex)}",
+        )
+    if code == 204 or 100 <= code < 200:
+        for name in ("Content-Length", "Transfer-Encoding"):
+            if response.header(name) is not None:
+                yield self.finding(ex, f"the app's {name} was sent in a {code} response")

@@ -241,12 +241,27 @@ def no_other_iter_attrs(self: Rule, ex: Exchange) -> Iterator[Finding]:
     headers. Instead, it must store them for the server or gateway to transmit only after
     the first iteration of the application return value that yields a non-empty bytestring,
     or upon the application's first invocation of the write() callable.""",
-    applies=lambda ex: ex.headers_sent is not None and judgeable(ex),
+    # Evidence from inside (wsgicheck's own core records when the head went out) or from
+    # outside: a probe's client looks for head bytes while the app, after start_response and
+    # an empty block, waits (extra["head_before_body"]).
+    applies=lambda ex: (
+        (ex.headers_sent is not None or isinstance(ex.extra.get("head_before_body"), bool))
+        and judgeable(ex)
+    ),
     example="""
 bad:  def start_response(status, headers, exc_info=None): sock.sendall(head(status, headers))
 fix:  store them; send them with the first non-empty block, on write(), or at the end""",
 )
 def defer_headers(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    early = ex.extra.get("head_before_body")
+    if isinstance(early, bool):
+        if early:
+            yield self.finding(
+                ex,
+                "the client received the response head while the app, having called "
+                "start_response and yielded only b'', waited before its first non-empty block",
+            )
+        return
     last_call: StartResponseCalled | None = None
     for event in ex.events:
         if isinstance(event, StartResponseCalled):

@@ -75,15 +75,57 @@ def _app_headers(ex: Exchange) -> object:
     return call.headers if call is not None else []
 
 
+def _beyond_ascii(ex: Exchange) -> list[tuple[str, str]]:
+    """The app's header fields whose value holds latin-1 characters past ASCII."""
+    return [
+        (name, value)
+        for name, value in header_fields(_app_headers(ex))
+        if not value.isascii() and all(ord(char) < 256 for char in value)
+    ]
+
+
+@rule(
+    "SRV-HEADERS-LATIN1",
+    level=Level.MUST,
+    binding=Binding.SERVER,
+    section="A Note On String Types; Unicode Issues",
+    summary="response header values go on the wire as ISO-8859-1 bytes, one byte a character",
+    pep="""Do not be confused however: even if Python's str type is actually Unicode "under
+    the hood", the content of native strings must still be translatable to bytes via the
+    Latin-1 encoding!""",
+    covers=(),
+    applies=lambda ex: _app_answer(ex) and bool(_beyond_ascii(ex)),
+    example="""
+bad:  sock.sendall(f"{name}: {value}\\r\\n".encode("utf-8"))   # é becomes two bytes
+fix:  sock.sendall(f"{name}: {value}\\r\\n".encode("latin-1"))""",
+)
+def headers_latin1(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    # The client reads the head as latin-1, so a value sent as ISO-8859-1 reads back as the
+    # app gave it; one sent as UTF-8 reads back as two characters for each one past ASCII.
+    sent = header_fields(ex.response.headers)
+    for name, value in _beyond_ascii(ex):
+        values = [got for wire_name, got in sent if wire_name == name]
+        if value in values or not values:
+            continue  # a field not sent at all is SRV-PLAY-DUMB's
+        got = values[0].encode("latin-1", "replace")
+        how = "encoded as UTF-8" if got == value.encode("utf-8") else "not as ISO-8859-1"
+        yield self.finding(
+            ex,
+            f"the app's {name}: {value!r} was sent as {got!r} ({how}), not "
+            f"{value.encode('latin-1')!r}",
+        )
+
+
 @rule(
     "SRV-HEADER-CASE-INSENSITIVE",
     level=Level.MUST,
     binding=Binding.SERVER,
     section=SR,
     summary="a field the app sent in any case is not sent a second time by the server",
-    pep="""(A reminder for server/gateway authors: HTTP header names are case-insensitive,
-    so be sure to take that into consideration when examining application-supplied
-    headers!)""",
+    pep="""if the application omits a header required by HTTP (or other relevant specifications
+    that are in effect), the server or gateway must add it. ... (A reminder for
+    server/gateway authors: HTTP header names are case-insensitive, so be sure to take
+    that into consideration when examining application-supplied headers!)""",
     applies=lambda ex: (
         _app_answer(ex)
         and any(name in SERVER_FIELDS for name, _ in header_fields(_app_headers(ex)))

@@ -280,13 +280,15 @@ def no_exc_info_ref(self: Rule, ex: Exchange) -> Iterator[Finding]:
     "SRV-CALLABLE-OPAQUE",
     level=Level.MUST,
     binding=Binding.SERVER,
-    section="The Application/Framework Side",
+    section="Specification Overview; The Application/Framework Side",
     summary="the server takes the app as any kind of callable: function, class, method, "
     "instance, partial",
-    pep="""The application object is simply a callable object that accepts two arguments.
-    The term "object" should not be misconstrued as requiring an actual object instance: a
-    function, method, class, or instance with a __call__ method are all acceptable for use
-    as an application object.""",
+    pep="""Conversely, a server, gateway, or application that is invoking a callable must not
+    have any dependency on what kind of callable was provided to it. Callables are only
+    to be called, not introspected upon. ... The application object is simply a callable
+    object that accepts two arguments. The term "object" should not be misconstrued as
+    requiring an actual object instance: a function, method, class, or instance with a
+    __call__ method are all acceptable for use as an application object.""",
     applies=lambda ex: isinstance(ex.extra.get("callable_kind"), str),
     example="""
 bad:  if not inspect.isfunction(app): raise TypeError("not a WSGI app")

@@ -152,8 +152,52 @@ def input_empty_at_eof(self: Rule, ex: Exchange) -> Iterator[Finding]:
                 "the end of the body",
             )
             return
-        if read.size == 0 and _asks(read):
+        if read.size == 0 and _asks(read) and not read.available:
+            # A call that gave nothing with body left is no end of the stream (a broken
+            # readlines() or iteration is SRV-INPUT-LINES'): later reads may still have it.
             ended = True
+
+
+@rule(
+    "SRV-INPUT-LINES",
+    level=Level.MUST,
+    binding=Binding.SERVER,
+    section=STREAMS,
+    summary="readlines() and iteration over wsgi.input give every line left of the body",
+    pep="""The input and error streams provided by the server must support the following
+    methods: ... The semantics of each method are as documented in the Python Library
+    Reference, except for these notes as listed in the table above""",
+    covers=(),
+    applies=lambda ex: any(
+        read.method in ("readlines", "__next__") and read.available is not None
+        for read in ex.input_reads
+    ),
+    example="""
+bad:  def readlines(self, hint=0): ... self.readline(hint)   # readline(0) is b"": []
+fix:  def readlines(self, hint=-1): return list(iter(self.readline, b""))""",
+)
+def input_lines(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    # io.IOBase: readlines() with no hint reads to the end; iteration stops only at the end.
+    # Reading past the end is SRV-INPUT-EOF-AT-CL's; this is stopping short of it.
+    for read in ex.input_reads:
+        if read.available is None or not read.available:
+            continue
+        whole = read.method == "readlines" and (
+            read.argument is None or (type(read.argument) is int and read.argument <= 0)
+        )
+        if whole and read.size < read.available:
+            yield self.finding(
+                ex,
+                f"wsgi.input.readlines() returned {read.size} bytes with {read.available} "
+                "of the body left",
+            )
+            return
+        if read.method == "__next__" and read.size == 0:
+            yield self.finding(
+                ex,
+                f"iterating over wsgi.input stopped with {read.available} bytes of the body left",
+            )
+            return
 
 
 @rule(
