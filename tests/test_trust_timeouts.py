@@ -285,30 +285,6 @@ def test_ctrl_c_in_a_run_is_a_keyboard_interrupt_that_carries_the_partial_result
     assert caught.value.result.failures == {}
 
 
-def test_a_socket_worker_written_off_stops_at_its_next_block() -> None:
-    stopped = threading.Event()
-
-    def empty_blocks() -> Iterator[bytes]:
-        try:
-            while True:
-                yield b""
-        finally:
-            stopped.set()
-
-    def app(environ: dict[str, Any], start_response: Any) -> Any:
-        start_response("200 OK", [("Content-Type", "text/plain")])
-        return empty_blocks()
-
-    transport = SocketTransport(app, LIMIT, 1 << 16)
-    try:
-        response = transport.exchange(Client(app).build_request("GET", "/"), transport.config)
-        fired = {f.rule for f in check_exchange(Exchange(response, source="socket"))}
-        assert fired == {"HARNESS-EXCHANGE-TIMEOUT"}
-        assert stopped.wait(HANG), "the written-off worker went on iterating"
-    finally:
-        transport.close()
-
-
 # -- the command line -------------------------------------------------------------------------
 
 
