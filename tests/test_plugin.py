@@ -150,7 +150,7 @@ def test_suite_on_a_broken_app_fails_that_rule_with_a_reproducer(pytester: pytes
             f"*_ wsgicheck rule {BROKEN_RULE} _*",
             f"{BROKEN_RULE} (MUST, app): start_response called again without exc_info",
             "PEP 3333, The start_response() Callable:",
-            "    It is a fatal error to call start_response without the exc_info argument*",
+            "    More precisely, it is a fatal error to call start_response without the exc_info*",
             "The app's line responsible:",
             "    */fixtures/broken/app_sr_once.py:13, in app",
             '        start_response("404 Not Found", [("Content-Type", "text/plain")])',
