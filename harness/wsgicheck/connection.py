@@ -492,7 +492,10 @@ def serve_exchange(
         flight = InFlight(conn, request, environ, log, deadline)
         track(flight)
         try:
-            completed = _Exchange(sink, log, config, request.method).run(app, live, app_where)
+            exchange = _Exchange(sink, log, config, request.method)
+            # The trace keeps whole blocks as far as the record keeps the body, no further.
+            exchange.keep = limits.capture_limit
+            completed = exchange.run(app, live, app_where)
         finally:
             track(None)
         if flight.reported:
