@@ -37,14 +37,25 @@ from wsgicheck.client import MemorySink
 from wsgicheck.connection import SendError
 from wsgicheck.core import run_app
 from wsgicheck.environ import ServerConfig, build_environ
-from wsgicheck.events import AppRaised, ClientGone, RawEvent, Refused, Trace
+from wsgicheck.events import (
+    AppRaised,
+    ClientGone,
+    RawEvent,
+    Refused,
+    Trace,
+    Yielded,
+    block_size,
+)
 from wsgicheck.head import headers_problems, status_problems
 from wsgicheck.replay import MemoryTransport, SocketTransport, TransportError, differences
 from wsgicheck.request import Request
-from wsgicheck.server import Server, live_server
+from wsgicheck.rules import Exchange as RuleExchange
+from wsgicheck.rules import check_exchange
+from wsgicheck.server import Limits, Server, live_server
 from wsgicheck.transcript import format_exchange
 
 CURL = shutil.which("curl") or "/usr/bin/curl"
+MIB = 1 << 20
 
 #: How a test talks to the server: (HTTP version, Connection header or None).
 MODES = {
@@ -729,3 +740,80 @@ def _head(block: str) -> list[str]:
         and ":" in line
         and not line.startswith(("< Date:", "< Server:", "< HTTP/"))
     ]
+
+
+# -- bounded memory: the trace keeps sizes, not bodies (issue 11 §7) ------------------------------
+
+BLOCK = 64 * 1024
+
+
+def streaming_app(environ: dict[str, Any], start_response: Any) -> Iterator[bytes]:
+    """``/N``: N blocks of 64 KiB, a new object each; ``?cl=M`` declares Content-Length M;
+    ``?write`` sends the first block through write()."""
+    count = int(environ["PATH_INFO"].strip("/") or 1)
+    query = environ.get("QUERY_STRING", "")
+    headers = [("Content-Type", "application/octet-stream")]
+    if query.startswith("cl="):
+        headers.append(("Content-Length", query[3:]))
+    write = start_response("200 OK", headers)
+    if query == "write":
+        write(b"w" * BLOCK)
+        count -= 1
+    for index in range(count):
+        yield bytes([index % 251]) * BLOCK
+
+
+def _records(target: str, capture: int) -> list[Any]:
+    recorder = Recorder()
+    limits = Limits(capture_limit=capture)
+    with live_server(streaming_app, limits=limits, on_error=pytest.fail, **recorder.options) as srv:
+        with connect(srv) as sock:
+            sock.sendall(f"GET {target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+            read_until_closed(sock)
+        assert recorder.wait(records=1)
+    return recorder.records
+
+
+def test_a_64_mib_download_keeps_one_byte_a_block_in_the_trace() -> None:
+    (record,) = _records("/1024", capture=0)
+    blocks = record.trace.of(Yielded)
+    assert len(blocks) == 1024
+    assert sum(block_size(event) for event in blocks) == 64 * MIB
+    retained = sum(len(event.value) for event in blocks)  # type: ignore[arg-type]
+    assert retained == 1024
+    assert record.body_size == 64 * MIB
+    yields = [line for line in format_exchange(record) if line.startswith("* iterable yielded")]
+    assert [line.split(" at ")[0] for line in yields] == ["* iterable yielded 65536 bytes"] * 1024
+
+
+def test_blocks_are_kept_whole_up_to_the_capture_limit() -> None:
+    (record,) = _records("/1024", capture=MIB)
+    sizes = [len(event.value) for event in record.trace.of(Yielded)]  # type: ignore[arg-type]
+    assert sizes == [BLOCK] * 16 + [1] * 1008
+    assert record.body == b"".join(bytes([index]) * BLOCK for index in range(16))
+
+
+@pytest.mark.parametrize(
+    ("target", "rules"),
+    [
+        ("/64", set()),
+        (f"/64?cl={64 * BLOCK - 1}", {"APP-CL-ACCURATE"}),
+        (f"/64?cl={64 * BLOCK + 5}", {"APP-CL-ACCURATE"}),
+        ("/64?write", {"APP-AVOID-WRITE", "APP-NO-WRITE-FROM-ITER"}),
+        ("/1?cl=10", {"APP-CL-ACCURATE"}),
+    ],
+    ids=["chunked", "overrun", "short", "write", "one-block-overrun"],
+)
+def test_the_verdicts_are_those_of_a_whole_trace(target: str, rules: set[str]) -> None:
+    """The rules judge a trace of sizes as they judge one of whole blocks."""
+    (summarised,) = _records(target, capture=0)
+    (whole,) = _records(target, capture=8 * MIB)
+    assert {len(event.value) for event in whole.trace.of(Yielded)} <= {0, BLOCK}  # type: ignore[arg-type]
+
+    def verdicts(record: Any) -> list[tuple[str, str]]:
+        return sorted(
+            (f.rule, f.message) for f in check_exchange(RuleExchange(record, source="socket"))
+        )
+
+    assert verdicts(summarised) == verdicts(whole)
+    assert {rule for rule, _ in verdicts(summarised)} == rules

@@ -564,6 +564,8 @@ def serve_exchange(
         )
         environ = live.copy() if record else live
         exchange = _Exchange(sink, log, config, request.method)
+        # The trace keeps whole blocks as far as the record keeps the body, no further.
+        exchange.keep = limits.capture_limit
         flight = InFlight(
             conn, request, environ, log, deadline, declared=declared, body=body, exchange=exchange
         )

@@ -209,6 +209,10 @@ class _Exchange:
     client_gone = False
     #: The sink's own failure, re-raised to the transport when the exchange ends.
     failure: Exception | None = None
+    #: Body bytes whose blocks the trace keeps whole (None: all); past them, a block is kept
+    #: as its first byte and its size, so a long body costs the trace no memory.
+    keep: int | None = None
+    kept = 0
 
     def __init__(
         self, sink: ResponseSink, log: list[RawEvent], config: ServerConfig, method: str
@@ -292,14 +296,12 @@ class _Exchange:
 
     def write(self, data: bytes) -> None:
         frame = sys._getframe(1)
-        self.log.append(
-            (
-                WriteCalled,
-                data,
-                (frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name),
-                self.returned,
-            )
-        )
+        where = (frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name)
+        if self.keep is None:
+            self.log.append((WriteCalled, data, where, self.returned))
+        else:
+            value, size = self._kept(data)
+            self.log.append((WriteCalled, value, where, self.returned, size))
         if self.status is None:
             self._refuse("write", "APP-SR-BEFORE-BODY", "write() called before start_response()")
         if type(data) is not bytes:
@@ -316,6 +318,15 @@ class _Exchange:
         self._deliver(data)
         if self.stopped and self.produced > self.sent:
             self._refuse_overflow()
+
+    def _kept(self, block: object) -> tuple[object, int | None]:
+        """What the trace keeps of a block (when ``keep`` is set): (value, size or None)."""
+        if type(block) is not bytes:
+            return block, None
+        if self.kept < self.keep:  # type: ignore[operator]
+            self.kept += len(block)
+            return block, None
+        return block[:1], len(block)
 
     def _refuse_overflow(self) -> None:
         if self.limit_hit:
@@ -486,11 +497,17 @@ class _Exchange:
 
     def _consume(self, result: Any) -> bool:
         log = self.log
+        keep = self.keep
         try:
             iterator = iter(result)
             generator = type(iterator) is GeneratorType
             for block in iterator:
-                log.append((Yielded, block, _yield_location(iterator) if generator else None))
+                where = _yield_location(iterator) if generator else None
+                if keep is None:
+                    log.append((Yielded, block, where))
+                else:
+                    value, size = self._kept(block)
+                    log.append((Yielded, value, where, size))
                 if type(block) is not bytes:
                     return self._violation(
                         "APP-YIELD-BYTES", f"the iterable yielded {type(block).__name__}, not bytes"

@@ -40,6 +40,7 @@ __all__ = [
     "Trace",
     "WriteCalled",
     "Yielded",
+    "block_size",
     "caller_location",
     "raw_event",
 ]
@@ -138,10 +139,17 @@ class AppRaised(Event):
 
 @dataclass(frozen=True, slots=True)
 class Yielded(Event):
-    """The returned iterable produced one block (the object itself, bytes or not)."""
+    """The returned iterable produced one block (the object itself, bytes or not).
+
+    A trace may keep only the first byte of a bytes block (the socket server keeps whole
+    blocks only up to its capture limit, so a long body costs no memory): ``size`` is then
+    the block's length. :func:`block_size` reads either.
+    """
 
     value: object
     where: Location | None
+    #: The block's length when ``value`` is only its first byte, else None.
+    size: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,6 +190,8 @@ class WriteCalled(Event):
     where: Location | None
     #: True when called after the application callable had returned (from the iterable).
     during_iteration: bool
+    #: The data's length when ``value`` is only its first byte, as for :class:`Yielded`.
+    size: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -281,6 +291,13 @@ class ClientGone(Event):
     """The client went away while the response was being sent."""
 
     message: str
+
+
+def block_size(event: Yielded | WriteCalled) -> int:
+    """The length of the bytes block a :class:`Yielded` or :class:`WriteCalled` records."""
+    if event.size is not None:
+        return event.size
+    return len(event.value)  # type: ignore[arg-type]
 
 
 E = TypeVar("E", bound=Event)

@@ -32,6 +32,7 @@ from .events import (
     TimedOut,
     WriteCalled,
     Yielded,
+    block_size,
 )
 from .request import Framing
 from .response import Response
@@ -44,9 +45,10 @@ def _at(where: Location | None) -> str:
     return f" at {show(where.file)}:{where.line}" if where is not None else ""
 
 
-def _size(value: object) -> str:
+def _size(event: Yielded | WriteCalled) -> str:
+    value = event.value
     if isinstance(value, bytes):
-        return f"{len(value)} bytes"
+        return f"{block_size(event)} bytes"
     return f"a {type_name(value)} ({safe_repr(value, limit=40)})"
 
 
@@ -67,10 +69,10 @@ def describe_event(event: Event) -> str:
             where = _at(event.where)
             return f"app raised {event.exc_type}: {event.message} during {event.phase}{where}"
         case Yielded():
-            return f"iterable yielded {_size(event.value)}{_at(event.where)}"
+            return f"iterable yielded {_size(event)}{_at(event.where)}"
         case WriteCalled():
             when = " from inside the iterable" if event.during_iteration else ""
-            return f"write() of {_size(event.value)}{when}{_at(event.where)}"
+            return f"write() of {_size(event)}{when}{_at(event.where)}"
         case HeadersSent():
             return f"headers sent: {show(event.status)}"
         case CloseCalled():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..events import StartResponseCalled, WriteCalled, Yielded
+from ..events import StartResponseCalled, WriteCalled, Yielded, block_size
 from .exchange import Exchange
 from .registry import Binding, Finding, Level, Rule, rule
 
@@ -491,7 +491,7 @@ fix:  start_response("204 No Content", h); return []""",
 def no_body_for_status(self: Rule, ex: Exchange) -> Iterator[Finding]:
     blocks = ex.body_blocks()
     if blocks:
-        size = sum(len(block) for _, block in blocks)
+        size = sum(block_size(event) for event, _ in blocks)
         where = getattr(blocks[0][0], "where", None)
         yield self.finding(ex, f"a {ex.response.status_code} with {size} bytes of body", where)
 
@@ -531,8 +531,8 @@ bad:  return (c.encode() for c in text)   # one block per character
 fix:  return [text.encode()]""",
 )
 def own_buffering(self: Rule, ex: Exchange) -> Iterator[Finding]:
-    blocks = [block for _, block in ex.body_blocks()]
-    total = sum(map(len, blocks))
+    blocks = [block_size(event) for event, _ in ex.body_blocks()]
+    total = sum(blocks)
     # Many blocks that are all tiny: each is a separate send for the server. Streaming
     # responses (server-sent events, large downloads) have fewer or larger blocks.
     if len(blocks) >= 64 and total / len(blocks) < 16:

@@ -35,6 +35,7 @@ from ..events import (
     TimedOut,
     WriteCalled,
     Yielded,
+    block_size,
 )
 from ..request import Request
 from ..response import Response
@@ -145,9 +146,12 @@ class Exchange:
         """The server's refusals of the app's calls that name ``rule_id``."""
         return [event for event in self.refused if event.rule == rule_id]
 
-    def body_blocks(self) -> list[tuple[Event, bytes]]:
-        """The non-empty bytes blocks the app produced, yielded or written, in order."""
-        blocks: list[tuple[Event, bytes]] = []
+    def body_blocks(self) -> list[tuple[Yielded | WriteCalled, bytes]]:
+        """The non-empty bytes blocks the app produced, yielded or written, in order.
+
+        A trace may keep a block as its first byte only: its length is ``block_size(event)``.
+        """
+        blocks: list[tuple[Yielded | WriteCalled, bytes]] = []
         for event in self.events:
             if isinstance(event, Yielded | WriteCalled):
                 value = event.value
@@ -202,4 +206,4 @@ class Exchange:
     @property
     def produced(self) -> int:
         """Body bytes the app produced (yielded and written)."""
-        return sum(len(block) for _, block in self.body_blocks())
+        return sum(block_size(event) for event, _ in self.body_blocks())

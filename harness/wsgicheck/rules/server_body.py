@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..events import WriteCalled, Yielded
+from ..events import WriteCalled, Yielded, block_size
 from .exchange import Exchange
 from .registry import Binding, Finding, Level, Rule, rule
 from .server_evidence import (
@@ -117,7 +117,7 @@ def cl_stop_or_raise(self: Rule, ex: Exchange) -> Iterator[Finding]:
                     event.where,
                 )
                 return
-        produced += len(data)
+        produced += block_size(event)
 
 
 @rule(
@@ -190,7 +190,7 @@ def write_semantics(self: Rule, ex: Exchange) -> Iterator[Finding]:
         if segment.kind == "write" and not sent_holds(ex, segment):
             yield self.finding(
                 ex,
-                f"the {len(segment.data)} bytes written at offset {segment.start} are not in "
+                f"the {segment.size} bytes written at offset {segment.start} are not in "
                 "the body sent",
             )
             return
@@ -219,7 +219,7 @@ def iter_after_write(self: Rule, ex: Exchange) -> Iterator[Finding]:
         if segment.kind == "yield" and not sent_holds(ex, segment):
             yield self.finding(
                 ex,
-                f"the {len(segment.data)} bytes yielded after write(), owed at offset "
+                f"the {segment.size} bytes yielded after write(), owed at offset "
                 f"{segment.start}, are not in the body sent",
             )
             return
@@ -243,15 +243,18 @@ fix:  sock.sendall(block)""",
 )
 def binary_safe(self: Rule, ex: Exchange) -> Iterator[Finding]:
     segments = owed_segments(ex) or []
-    owed = b"".join(segment.data for segment in segments)
     sent = ex.response.body
-    for offset, (expected, got) in enumerate(zip(owed, sent, strict=False)):
-        if expected != got:
-            yield self.finding(
-                ex,
-                f"body byte {offset} is {bytes([got])!r}; the app yielded {bytes([expected])!r}",
-            )
-            return
+    # Segment by segment, as far as both the trace and the record kept the bytes.
+    for segment in segments:
+        got = sent[segment.start : segment.start + len(segment.data)]
+        for index, (expected, byte) in enumerate(zip(segment.data, got, strict=False)):
+            if expected != byte:
+                yield self.finding(
+                    ex,
+                    f"body byte {segment.start + index} is {bytes([byte])!r}; "
+                    f"the app yielded {bytes([expected])!r}",
+                )
+                return
     problem = _size_wrong(ex, segments)
     if problem:
         yield self.finding(ex, problem)

@@ -29,6 +29,7 @@ from ..events import (
     StartResponseCalled,
     WriteCalled,
     Yielded,
+    block_size,
 )
 from ..grammar import HOP_BY_HOP_HEADERS
 from ..head import headers_problems, status_problems
@@ -220,18 +221,23 @@ def write_raised(ex: Exchange, index: int) -> Refused | ServerObserved | None:
 
 
 class Segment:
-    """One block of body the app handed over, and where it belongs in the body sent."""
+    """One block of body the app handed over, and where it belongs in the body sent.
 
-    __slots__ = ("data", "kind", "start")
+    ``data`` is the block as far as the trace kept it (maybe its first byte only); ``size``
+    is its length.
+    """
 
-    def __init__(self, kind: str, start: int, data: bytes) -> None:
+    __slots__ = ("data", "kind", "size", "start")
+
+    def __init__(self, kind: str, start: int, data: bytes, size: int) -> None:
         self.kind = kind
         self.start = start
         self.data = data
+        self.size = size
 
     @property
     def end(self) -> int:
-        return self.start + len(self.data)
+        return self.start + self.size
 
 
 def owed_segments(ex: Exchange) -> list[Segment] | None:
@@ -268,11 +274,13 @@ def owed_segments(ex: Exchange) -> list[Segment] | None:
         data = event.value
         if type(data) is not bytes:
             return None
+        size = block_size(event)
         if limit is not None:
-            data = data[: max(0, limit - offset)]
-        if data:
-            segments.append(Segment(kind, offset, data))
-            offset += len(data)
+            size = min(size, max(0, limit - offset))
+            data = data[:size]
+        if size:
+            segments.append(Segment(kind, offset, data, size))
+            offset += size
     return segments
 
 
@@ -287,7 +295,7 @@ def sent_holds(ex: Exchange, segment: Segment) -> bool:
     response = ex.response
     if response.body_size < segment.end:
         return False
-    visible = response.body[segment.start : segment.end]
+    visible = response.body[segment.start : segment.start + len(segment.data)]
     return visible == segment.data[: len(visible)]
 
 
