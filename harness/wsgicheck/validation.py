@@ -46,6 +46,7 @@ from .events import (
 from .request import Framing, Request
 from .response import Response
 from .rules import REGISTRY, Exchange, Finding, Level, Rule, check_exchange
+from .untrusted import show
 
 __all__ = ["Validator", "WSGIViolation", "WSGIWarning", "validator"]
 
@@ -83,8 +84,9 @@ class _FindingReport(Exception):
     """An exception or warning made from a finding: its text names the rule and the place."""
 
     def __init__(self, finding: Finding) -> None:
-        where = f" (at {finding.where})" if finding.where else ""
-        super().__init__(f"{finding.rule}: {finding.message}{where}")
+        where = f" (at {finding.where.file}:{finding.where.line})" if finding.where else ""
+        # One safe line: the server's log or terminal shows it, and the app wrote most of it.
+        super().__init__(show(f"{finding.rule}: {finding.message}{where}"))
         self.finding = finding
         self.rule = finding.rule
 
