@@ -402,6 +402,26 @@ def test_an_app_that_catches_the_framing_error_is_not_answered_for(status: str) 
     assert {finding.rule for finding in check_exchange(exchange_)} == set()
 
 
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        pytest.param(b"3;a\x00\r\nabc\r\n0\r\n\r\n", 400, id="bad-chunk-line"),
+        pytest.param(b"9\r\n123456789\r\n0\r\n\r\n", 413, id="over-the-limit"),
+    ],
+)
+def test_a_body_error_escaping_the_app_is_not_blamed_on_it(body: bytes, status: int) -> None:
+    # The client's bad body makes wsgi.input raise; the app lets it escape. The server answers
+    # for it, and no rule calls the server's own raising the app's error (APP-TRAP-OWN-ERRORS).
+    recorder = Recorder()
+    limits = Limits(header_timeout=2.0, keepalive_timeout=5.0, exchange_timeout=10.0, max_body=8)
+    with live_server(App(), threads=1, limits=limits, **recorder.options) as srv:
+        assert refused(srv, CHUNKED_HEAD + body) == status
+        assert recorder.wait(records=1)
+    exchange_ = Exchange(recorder.records[0], source="socket")
+    assert [event.exc_type for event in exchange_.raised] == ["RequestBodyError"]
+    assert {finding.rule for finding in check_exchange(exchange_)} == set()
+
+
 def test_bad_chunk_line_found_while_draining_closes(app: App) -> None:
     # The app answers without reading; the server checks the lines as it drains the body
     # to reuse the connection, finds a bad one and closes: the smuggled request dies.

@@ -169,7 +169,9 @@ class ServerObserved(Event):
       :class:`StartResponseCalled` it answers. wsgicheck's own core records the raise for a
       late ``exc_info`` the same way; its other refusals are :class:`Refused` events.
     * ``write-raised``, ``errors-raised`` (``"write: UnicodeEncodeError"``), ``input-raised``
-      (``"read(None): TypeError"``), ``input-returned`` (a read gave something not bytes).
+      (``"read(None): TypeError"``; wsgicheck's own ``wsgi.input`` records it too when its
+      body source fails: a malformed body, a client gone), ``input-returned`` (a read gave
+      something not bytes).
     * ``app-called`` (the server called the app with keywords), ``iterable-attribute`` (it
       reached for another attribute of the app's iterable), ``never-closed``.
     * ``file-wrapper-returned``, ``file-wrapper-not-iterable``, ``file-wrapper-no-close``.

@@ -20,6 +20,7 @@ from .events import (
     FileWrapperCalled,
     InputRead,
     RawEvent,
+    ServerObserved,
     StreamMisuse,
     caller_location,
 )
@@ -97,7 +98,13 @@ class InputStream:
             if limit <= 0:
                 self._eof = True
                 return False
-        data = self._source.read_some(limit)
+        try:
+            data = self._source.read_some(limit)
+        except Exception as exc:
+            # The body failed on the server's side (a framing error, a client gone): what
+            # escapes the app then is the server's raising, not the app's own error.
+            self._log.append((ServerObserved, "input-raised", f"read: {type(exc).__qualname__}"))
+            raise
         if not data:
             self._eof = True
             return False
