@@ -579,11 +579,16 @@ def test_a_sink_failure_is_reraised_never_blamed_on_the_app_or_client(
 def test_leading_zeros_past_h11s_limit_are_sent_as_the_same_number(
     planned: tuple[Server, Recorder, PlannedApp],
 ) -> None:
-    server, _, app = planned
+    server, recorder, app = planned
     app.plan = Plan("200 OK", [("Content-Length", "0" * 30 + "5")], [b"hello"], True)
+    before = len(recorder.records)
     (got,) = fetch(server, "GET", "close")
     assert got.fields[0] == ("Content-Length", "5")
     assert got.body == b"hello"
+    # The same number: no rule says the server changed the app's Content-Length.
+    assert recorder.wait(records=before + 1)
+    exchange = RuleExchange(recorder.records[before], source="socket")
+    assert {finding.rule for finding in check_exchange(exchange)} == set()
 
 
 def test_the_runner_reports_a_send_failure_as_its_own_error() -> None:

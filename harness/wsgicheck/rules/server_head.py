@@ -43,6 +43,12 @@ def _app_answer(ex: Exchange) -> bool:
     return on_wire(ex) and judgeable(ex) and not server_answered(ex)
 
 
+def _number(value: str) -> int | str:
+    """A Content-Length value as its number, or as given when it is not one."""
+    text = value.strip(" \t")
+    return int(text) if text.isascii() and text.isdigit() else value
+
+
 @rule(
     "SRV-ADD-REQUIRED-HEADERS",
     level=Level.MUST,
@@ -221,11 +227,13 @@ def play_dumb(self: Rule, ex: Exchange) -> Iterator[Finding]:
         if wire_count[field] < count:
             yield self.finding(ex, f"the app's {name}: {value!r} was not sent as given")
             return
-    lengths = {value for name, value in wire if name == "content-length"}
-    app_lengths = {value for name, value in app if name == "content-length"}
+    # Compared as numbers: ``007`` sent as ``7`` is the same Content-Length (RFC 9110 §8.6).
+    lengths = {_number(value) for name, value in wire if name == "content-length"}
+    app_lengths = {_number(value) for name, value in app if name == "content-length"}
     if app_lengths and lengths and lengths != app_lengths:
         yield self.finding(
-            ex, f"Content-Length {sorted(app_lengths)} became {sorted(lengths)} on the wire"
+            ex,
+            f"Content-Length {sorted(app_lengths, key=str)} became {sorted(lengths, key=str)} on the wire",
         )
         return
     for field in wire_count:
