@@ -123,6 +123,10 @@ BAD_TARGETS = [
     pytest.param(b"http://user@x/p?q", id="userinfo-no-password"),
     pytest.param(b"http://@x/", id="empty-userinfo"),
     pytest.param(b"HTTPS://u@x:443", id="userinfo-https-no-path"),
+    pytest.param(b"http:///x", id="empty-host"),
+    pytest.param(b"http://", id="no-authority"),
+    pytest.param(b"http://:80/x", id="port-without-host"),
+    pytest.param(b"*", id="asterisk-not-options"),
 ]
 
 

@@ -382,9 +382,11 @@ def requests(draw: st.DrawFn) -> Request:
         cuts = draw(st.lists(st.integers(1, len(body) - 1), unique=True)) if len(body) > 1 else []
         edges = [0, *sorted(cuts), len(body)]
         sizes = tuple(b - a for a, b in itertools.pairwise(edges))
+    target = draw(targets)
     return Request(
-        method=draw(tokens),
-        target=draw(targets),
+        # The asterisk-form is OPTIONS's alone (RFC 9112 §3.2.4).
+        method="OPTIONS" if target == "*" else draw(tokens),
+        target=target,
         http_version=version,
         headers=tuple(headers),
         body=body,

@@ -43,8 +43,10 @@ ORIGIN_FORM = r"/[^#]*"
 # for https (§4.2.2). RFC 3986 §3.2: authority = [ userinfo "@" ] host [ ":" port ], but
 # RFC 9110 §4.2.4 deprecates userinfo in these URIs and has a recipient treat it as an error;
 # Host is uri-host [ ":" port ] (§7.2). So the authority of an absolute-form target
-# (RFC 9112 §3.2.2) holds no "@", and the target no fragment.
-ABSOLUTE_FORM = r"(?i:(?P<scheme>https?))://(?P<authority>[^/?#@]*)(?P<rest>[/?][^#]*)?"
+# (RFC 9112 §3.2.2) holds no "@", and the target no fragment. "A sender MUST NOT generate an
+# "http" URI with an empty host identifier" and a recipient rejects one (RFC 9110 §4.2.1):
+# the authority starts with its host, never with ":" or nothing.
+ABSOLUTE_FORM = r"(?i:(?P<scheme>https?))://(?P<authority>[^/?#@:][^/?#@]*)(?P<rest>[/?][^#]*)?"
 
 # RFC 9112 §3.2 and RFC 3986 §2: a request-target is a URI reference, US-ASCII only; an octet
 # past 0x7F (RFC 9110 §5.5: obs-text = %x80-FF) is no URI character.

@@ -243,16 +243,21 @@ def check_head(
         raise WireError("request-target too long (RFC 9112 §3)", 414)
     if not raw_latin1_targets and grammar.obs_text_bytes_re.search(target) is not None:
         raise WireError("non-ASCII byte in the request-target (RFC 9112 §3.2, RFC 3986 §2)")
-    if target != b"*":
+    if target == b"*":
+        if parts[0] != b"OPTIONS":
+            raise WireError("the asterisk-form is only for OPTIONS (RFC 9112 §3.2.4)")
+    else:
         form = (
             grammar.origin_form_bytes_re if target[:1] == b"/" else grammar.absolute_form_bytes_re
         )
         if form.fullmatch(target) is None:
             if b"#" in target:
                 raise WireError("a fragment in the request-target (RFC 9112 §3.2)")
+            if b"@" in target:
+                raise WireError("userinfo in the request-target (an error, RFC 9110 §4.2.4)")
             raise WireError(
-                "request-target not in origin, absolute or asterisk form (RFC 9112 §3.2; "
-                "userinfo is an error, RFC 9110 §4.2.4)"
+                "request-target not in origin, absolute or asterisk form, or with an empty "
+                "host (RFC 9112 §3.2, RFC 9110 §4.2.1)"
             )
     version = parts[2]
     if version not in _SUPPORTED_VERSIONS:
