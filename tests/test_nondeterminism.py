@@ -16,11 +16,13 @@ import pytest
 import wsgicheck.connection
 from rulekit import load
 from wsgicheck import Client
-from wsgicheck.replay import app_variations, differences
+from wsgicheck.environ import ServerConfig
+from wsgicheck.replay import MemoryTransport, app_variations, compare, differences
 from wsgicheck.runner import RunOptions, run
 
 ROOT = Path(__file__).resolve().parent.parent
 VARYING = ROOT / "fixtures" / "varying"
+CONFIG = ServerConfig()
 
 
 def options(**changes: Any) -> RunOptions:
@@ -67,3 +69,20 @@ def test_a_real_transport_difference_is_still_blamed_on_the_server(
     assert "wsgi.run_once" in result.failures["HARNESS-TRANSPORTS-AGREE"].finding.message
     varies = next(r for r in result.results if r.rule.id == "HARNESS-APP-VARIES")
     assert varies.status == "pass"  # replayed, and the app answered the same
+
+
+def test_an_app_that_varies_does_not_hide_a_server_difference_it_cannot_explain() -> None:
+    """Memory 200, replays 429 (the app varies its status), socket 500: no answer of the app's
+    own was a 500, so the status difference is still the server's."""
+    app = load(VARYING / "ratelimited.py", fresh=True).app
+    memory = MemoryTransport(app, timeout=10.0)
+    request = Client(app).build_request("GET", "/y")
+    first = memory.exchange(request, CONFIG)
+    assert first.status_code == 200
+    memory.exchange(request, CONFIG)  # the second of the two allowed
+    socket_side = first.replace(status_code=500)  # what a broken server would have answered
+    evidence = compare(memory, request, CONFIG, first, socket_side)
+    assert evidence["app_varies"] == ["status 200 first, 429 when replayed"]
+    assert evidence["transport_differences"] == ["status 200 in memory, 500 on a socket"]
+    explained = compare(memory, request, CONFIG, first, first.replace(status_code=429))
+    assert explained["transport_differences"] == []
