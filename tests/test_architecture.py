@@ -25,7 +25,16 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("rules", {"rules", "rules.*", "locations", "validation"}),
     (
         "exploration",
-        {"strategies", "corpus", "reproduce", "replay", "appcoverage", "runner", "baseline"},
+        {
+            "strategies",
+            "corpus",
+            "reproduce",
+            "replay",
+            "appcoverage",
+            "runner",
+            "supervisor",
+            "baseline",
+        },
     ),
     ("reports", {"report", "report.*", "transcript"}),
     ("probe", {"probe", "probe.*"}),

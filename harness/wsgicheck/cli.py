@@ -161,15 +161,13 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _hypothesis_home() -> None:
-    """Keep Hypothesis's files (its constants cache) under ``.wsgicheck/`` with ours.
+def _hypothesis_home() -> str:
+    """Where Hypothesis keeps its files (its constants cache): under ``.wsgicheck/`` with ours.
 
-    Only for the command line: a library caller or a pytest run keeps its own setting.
+    Only for the command line: a library caller or a pytest run keeps its own setting, and
+    so does anyone who sets ``HYPOTHESIS_STORAGE_DIRECTORY``.
     """
-    import hypothesis.configuration
-
-    if "HYPOTHESIS_STORAGE_DIRECTORY" not in os.environ:
-        hypothesis.configuration.set_hypothesis_home_dir(os.path.join(".wsgicheck", "hypothesis"))
+    return os.path.abspath(os.path.join(".wsgicheck", "hypothesis"))
 
 
 # -- check ---------------------------------------------------------------------------------------
@@ -177,9 +175,7 @@ def _hypothesis_home() -> None:
 
 def _check(args: argparse.Namespace) -> int:
     from . import report
-    from .runner import run, run_jobs
-
-    _hypothesis_home()
+    from .supervisor import supervise
 
     if args.format not in report.names():
         raise UsageError(f"--format: one of {', '.join(report.names())}, not {args.format!r}")
@@ -193,30 +189,19 @@ def _check(args: argparse.Namespace) -> int:
         from . import baseline as baselines
 
         baseline = baselines.load(args.baseline)
-    measurement = None
-    if args.app_coverage and args.jobs == 1:
-        from .appcoverage import Measurement
-
-        measurement = Measurement(args.target)
-        measurement.start()  # before the import: module-level lines count too
-    try:
-        app = load_target(args.target)
-        options = _options(args)
-        progress = _Progress() if sys.stderr.isatty() else None
-        if args.jobs > 1:
-            result = run_jobs(
-                args.target,
-                options,
-                jobs=args.jobs,
-                on_progress=progress,
-                app_coverage=args.app_coverage,
-            )
-        else:
-            result = run(app, options, target=args.target, on_progress=progress)
-    finally:
-        measured = measurement.stop() if measurement is not None else None
-    if measured is not None:
-        result.app_coverage = measured
+    options = _options(args)
+    progress = _Progress() if sys.stderr.isatty() else None
+    # The app runs in worker processes (wsgicheck.supervisor), never in this one: this
+    # one's working directory stays where check was started, and --output, --baseline
+    # and .wsgicheck/ are read and written there whatever the app does.
+    result = supervise(
+        args.target,
+        options,
+        jobs=args.jobs,
+        app_coverage=args.app_coverage,
+        on_progress=progress,
+        hypothesis_home=_hypothesis_home(),
+    )
     if progress is not None:
         progress.done()
     if args.write_baseline:

@@ -14,6 +14,7 @@ from ..locations import relative_path
 from ..request import Request
 from ..rules import Binding, Level, RuleResult
 from ..runner import Failure, RunResult
+from ..supervisor import CapturedOutput
 
 __all__ = [
     "BINDING_TITLES",
@@ -25,6 +26,8 @@ __all__ = [
     "grouped",
     "headline",
     "location_data",
+    "output_data",
+    "output_title",
     "plural",
     "printable",
     "raw_lines",
@@ -212,3 +215,16 @@ def coverage_data(measured: AppCoverage | None) -> dict[str, Any] | None:
             for each in measured.files
         ],
     }
+
+
+def output_title(captured: CapturedOutput) -> str:
+    """``Output of the app (stdout and stderr): 70000 bytes, 4464 cut from the middle``."""
+    cut = f", {captured.cut} cut from the middle" if captured.cut else ""
+    return f"Output of the app (stdout and stderr): {plural(captured.size, 'byte')}{cut}"
+
+
+def output_data(captured: CapturedOutput | None) -> dict[str, Any] | None:
+    """What the app printed, as JSON-safe data; None when it printed nothing."""
+    if captured is None:
+        return None
+    return {"text": captured.text, "bytes": captured.size, "cut": captured.cut}

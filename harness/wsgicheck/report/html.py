@@ -21,6 +21,7 @@ from .common import (
     failure_kind,
     grouped,
     headline,
+    output_title,
     plural,
     printable,
     raw_lines,
@@ -122,6 +123,7 @@ def render(run: RunResult, color: bool) -> str:
         *_failures(run),
         *_coverage(run.app_coverage),
         *_matrix(run),
+        *_output(run),
         *_errors(run),
         "</main>",
         f"<footer>wsgicheck {_e(__version__)} · replay this run: <code>wsgicheck check "
@@ -236,6 +238,17 @@ def _coverage(measured: AppCoverage | None) -> list[str]:
         )
     parts += ["</tbody></table>", "</section>"]
     return parts
+
+
+def _output(run: RunResult) -> list[str]:
+    if run.app_output is None:
+        return []
+    return [
+        '<section id="app-output">',
+        f"<h2>{_e(output_title(run.app_output))}</h2>",
+        f"<pre>{_e(run.app_output.text)}</pre>",
+        "</section>",
+    ]
 
 
 def _errors(run: RunResult) -> list[str]:

@@ -18,6 +18,7 @@ from .common import (
     failure_kind,
     grouped,
     headline,
+    output_title,
     plural,
     printable,
     raw_lines,
@@ -87,6 +88,10 @@ def render(run: RunResult, color: bool) -> str:
         lines.append("")
     if run.app_coverage is not None:
         lines.extend(_coverage(run.app_coverage, color))
+    if run.app_output is not None:
+        lines.append(_paint(output_title(run.app_output), "title", color))
+        lines += [f"  │ {printable(line)}" for line in run.app_output.text.splitlines()]
+        lines.append("")
     for error in run.errors:
         lines.append(_paint(f"error: {printable(error)}", "fail", color))
     lines.append(_closing(run, color))
