@@ -36,7 +36,7 @@ LAYERS: list[tuple[str, set[str]]] = [
             "baseline",
         },
     ),
-    ("reports", {"report", "report.*", "transcript"}),
+    ("reports", {"report", "report.*", "transcript", "console"}),
     ("probe", {"probe", "probe.*"}),
     ("front ends", {"__init__", "__main__", "cli", "plugin", "suite"}),
 ]

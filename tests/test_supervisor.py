@@ -371,3 +371,103 @@ def test_jobs_share_the_examples_across_worker_processes() -> None:
     assert "APP-SR-ONCE" in result.failures
     assert result.examples >= 120
     assert result.errors == []
+
+
+# -- serve: the app in-process, but it survives and its output stays in whole lines ---------------
+
+SERVE_APP = """
+import sys
+import time
+
+
+class Custom(BaseException):
+    pass
+
+
+KINDS = {
+    "exit": lambda: SystemExit(3),
+    "interrupt": KeyboardInterrupt,
+    "generatorexit": GeneratorExit,
+    "custom": lambda: Custom("custom"),
+}
+
+
+class Raising:
+    def __init__(self, exc, where):
+        self.exc, self.where = exc, where
+
+    def __iter__(self):
+        if self.where == "iter":
+            raise self.exc
+        return iter([b"x"])
+
+    def __len__(self):
+        if self.where == "len":
+            raise self.exc
+        return 1
+
+    def close(self):
+        if self.where == "close":
+            raise self.exc
+
+
+def app(environ, start_response):
+    where, _, kind = environ["PATH_INFO"].strip("/").partition("/")
+    if where == "call":
+        raise KINDS[kind]()
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    if where in ("iter", "len", "close"):
+        return Raising(KINDS[kind](), where)
+    sys.stdout.write("app says ")  # half a line, then the rest later
+    sys.stdout.flush()
+    time.sleep(0.01)
+    print("hello")
+    return [b"ok\\n"]
+"""
+
+
+def test_serve_survives_every_exception_kind_and_keeps_output_lines_whole(
+    tmp_path: Path,
+) -> None:
+    import http.client
+
+    target = write_app(tmp_path / "serve", SERVE_APP)
+    process = subprocess.Popen(
+        [*_command(), "serve", target, "--port", "0", "--threads", "2"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        first = process.stdout.readline()
+        port = int(first.split("http://127.0.0.1:")[1].split()[0])
+        statuses = {}
+        for where in ("call", "iter", "len", "close"):
+            for kind in ("exit", "interrupt", "generatorexit", "custom"):
+                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+                try:
+                    connection.request("GET", f"/{where}/{kind}")
+                    response = connection.getresponse()
+                    response.read()
+                    statuses[f"{where}/{kind}"] = response.status
+                except (http.client.HTTPException, OSError):
+                    statuses[f"{where}/{kind}"] = 0  # dropped, but the server lives on
+                finally:
+                    connection.close()
+        for _ in range(10):  # more requests than threads: none was lost
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            connection.request("GET", "/")
+            assert connection.getresponse().status == 200
+            connection.close()
+    finally:
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=TIMEOUT)
+    assert process.returncode == 0, err
+    assert "Traceback" not in err
+    assert {k: v for k, v in statuses.items() if k.startswith("call/")} == {
+        f"call/{kind}": 500 for kind in ("exit", "interrupt", "generatorexit", "custom")
+    }
+    said = [line for line in out.splitlines() if "app says" in line]
+    assert said == ["app says hello"] * 10

@@ -312,7 +312,8 @@ def _serve(args: argparse.Namespace) -> int:
     app = load_target(args.target)
     if args.threads < 1:
         raise UsageError("--threads must be at least 1")
-    printing = threading.Lock()
+    printing = threading.RLock()
+    trace = sys.stdout  # while serving, the app's prints go through console.whole_lines
 
     def show(response: Response) -> None:
         findings = check_exchange(Exchange(response, source="socket"))
@@ -327,11 +328,15 @@ def _serve(args: argparse.Namespace) -> int:
         )
         if lines:
             with printing:
-                print("\n".join(lines), flush=True)
+                print("\n".join(lines), file=trace, flush=True)
 
     def rejected(remote: tuple[str, int], status: int, message: str) -> None:
         with printing:
-            print(f"! {remote[0]}:{remote[1]}: refused with {status}: {message}", flush=True)
+            print(
+                f"! {remote[0]}:{remote[1]}: refused with {status}: {message}",
+                file=trace,
+                flush=True,
+            )
 
     try:
         server = Server(
@@ -349,7 +354,9 @@ def _serve(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from exc
     print(f"wsgicheck: serving {args.target} on {server.url} (Ctrl-C to stop)", flush=True)
     signal.signal(signal.SIGTERM, _interrupt)
-    with contextlib.suppress(KeyboardInterrupt):
+    from .console import whole_lines
+
+    with contextlib.suppress(KeyboardInterrupt), whole_lines(printing):
         server.serve_forever()
     print("wsgicheck: stopped", flush=True)
     return 0

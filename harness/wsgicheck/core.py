@@ -403,7 +403,7 @@ class _Exchange:
             if hasattr(kind, "__len__"):
                 try:
                     length = len(result)
-                except Exception:
+                except BaseException:  # the app's, of any kind: no length, and go on
                     length = None
             close = getattr(result, "close", None)
             iterable = hasattr(kind, "__iter__") or hasattr(kind, "__getitem__")
