@@ -373,6 +373,39 @@ def test_jobs_share_the_examples_across_worker_processes() -> None:
     assert result.errors == []
 
 
+def test_the_pytest_suite_runs_the_app_in_a_worker_too(tmp_path: Path) -> None:
+    """An app that ends its process fails its rule's item; pytest itself carries on."""
+    target = f"{ROOT / 'fixtures' / 'broken' / 'harness_worker_died.py'}:app"
+    (tmp_path / "test_nothing.py").write_text("def test_nothing():\n    pass\n")
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            "-q",
+            f"--wsgi-app={target}",
+            "--wsgi-profile=quick",
+            "--wsgi-database=off",
+            "--wsgi-seed=3",
+            "--wsgi-select=HARNESS-*",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=False,
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    failed = sorted(
+        line.split()[1] for line in result.stdout.splitlines() if line.startswith("FAILED ")
+    )
+    assert failed == ["wsgicheck::HARNESS-WORKER-DIED"]
+    # test_nothing and the run item pass; the other HARNESS rules have no evidence.
+    assert result.stdout.splitlines()[-1].startswith("1 failed, 2 passed, ")
+
+
 # -- serve: the app in-process, but it survives and its output stays in whole lines ---------------
 
 SERVE_APP = """

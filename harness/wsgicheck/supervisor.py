@@ -18,8 +18,10 @@ Whatever the app does, the process that writes the report is left standing:
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import io
+import multiprocessing
 import os
 import random
 import signal
@@ -38,7 +40,7 @@ from .events import Location
 from .request import Request
 from .response import Response
 from .rules import REGISTRY, Exchange
-from .runner import RunOptions, RunResult, _merge, _Partial
+from .runner import OnExchange, RunOptions, RunResult, _merge, _Partial
 
 __all__ = ["CAPTURE_LIMIT", "DEATH_RULE", "CapturedOutput", "death_exchange", "supervise"]
 
@@ -48,6 +50,10 @@ DEATH_RULE = "HARNESS-WORKER-DIED"
 CAPTURE_LIMIT = 64 * 1024
 #: Seconds a worker that sent its results has to exit before it is ended.
 EXIT_GRACE = 2.0
+#: Seconds between reads of what the workers sent.
+POLL = 0.1
+#: Bytes asked for a record pipe's buffer (Linux), so a worker rarely waits on it.
+PIPE_SIZE = 1 << 20
 #: Modules the harness's own transport runs on: an app that replaces their functions at
 #: import gets them back (see :func:`_restore`).
 GUARDED_MODULES = ("socket", "time")
@@ -83,8 +89,6 @@ def supervise(
     ``hypothesis_home`` is where Hypothesis keeps its own files in the workers.
     Raises :class:`~wsgicheck.errors.TargetError` when the app cannot be loaded.
     """
-    import multiprocessing
-
     options = options or RunOptions()
     if options.database is not None:
         options = replace(options, database=os.path.abspath(options.database))
@@ -94,7 +98,7 @@ def supervise(
     shares = [
         options.examples // jobs + (1 if i < options.examples % jobs else 0) for i in range(jobs)
     ]
-    context = multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context(_start_method())
     capture = _Capture(CAPTURE_LIMIT)
     workers: list[_Worker] = []
     try:
@@ -173,6 +177,10 @@ class _Worker:
 
     def __init__(self, context: Any, args: tuple[Any, ...], capture: _Capture) -> None:
         self.records, writer = context.Pipe(duplex=False)
+        with contextlib.suppress(AttributeError, OSError):  # Linux only; best effort
+            import fcntl
+
+            fcntl.fcntl(writer.fileno(), fcntl.F_SETPIPE_SZ, PIPE_SIZE)
         output, output_writer = os.pipe()
         self.process = context.Process(
             target=_work, args=(*args, writer), name="wsgicheck-worker", daemon=True
@@ -210,9 +218,9 @@ class _Worker:
             self.heard = time.monotonic()
             kind = record[0]
             if kind == "exchange":
-                self.last = record[1:]
-            elif kind == "progress":
-                self.examples = record[1]
+                self.last, self.examples = record[1:4], record[4]
+            elif kind == "transport" and self.last is not None:
+                self.last = (*self.last[:2], record[1])
             elif kind == "ready":
                 self.location = record[1]
             elif kind == "done":
@@ -228,9 +236,14 @@ class _Worker:
         return self.partial is not None or self.target_error is not None or bool(self.crashed)
 
     def kill(self) -> None:
-        """Kill its whole session: the worker and whatever the app started."""
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.process.pid or 0, signal.SIGKILL)
+        """Kill its whole session: the worker and whatever the app started (and the worker
+        alone, should it not have made its session yet)."""
+        pid = self.process.pid
+        if pid is None:  # never started: there is nothing to kill (and 0 would be us)
+            return
+        for kill in (os.killpg, os.kill):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                kill(pid, signal.SIGKILL)
 
     def end(self) -> None:
         """Make sure nothing of it is left: the session killed, the process reaped."""
@@ -277,6 +290,15 @@ class _Worker:
         )
 
 
+def _start_method() -> str:
+    """``fork`` where it is safe (POSIX, and this process has no other thread), since the
+    worker then starts with wsgicheck already imported (a second or more saved);
+    ``spawn`` (a fresh interpreter) otherwise, as under pytest-xdist."""
+    if "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1:
+        return "fork"
+    return "spawn"
+
+
 def _start_with_output(process: Any, output: int) -> None:
     """Start ``process`` with ``output`` as its fds 1 and 2 from its first instruction."""
     for stream in (sys.stdout, sys.stderr):
@@ -305,9 +327,10 @@ def _watch(
         live = [worker for worker in workers if not worker.exited]
         if not live:
             return
-        waitables: list[Any] = [w.records for w in live if not w.eof]
-        waitables += [w.process.sentinel for w in live]
-        ready = wait(waitables, timeout=0.5)
+        # Woken by a worker's end at once, but by its records only every POLL seconds:
+        # waking for each (a few per example) would cost the workers CPU time on a busy
+        # machine. The pipe is made large enough to hold what a worker sends meanwhile.
+        ready = wait([w.process.sentinel for w in live], timeout=POLL)
         now = time.monotonic()
         for worker in live:
             worker.drain()
@@ -345,6 +368,19 @@ def _work(
         stream.reconfigure(write_through=True)
         setattr(sys, name, stream)
     me = os.getpid()
+    done = [0]
+    sent: list[Any] = [None, None]
+
+    def progress(count: int, total: int) -> None:
+        done[0] = count
+
+    def exchange(request: Request, config: ServerConfig, transport: str) -> None:
+        # The request in full once; for its second transport only the transport's name.
+        if sent[0] is request and sent[1] is config:
+            send("transport", transport)
+        else:
+            sent[:] = [request, config]
+            send("exchange", request, config, transport, done[0])
 
     def send(*record: Any) -> None:
         if os.getpid() != me:
@@ -352,10 +388,15 @@ def _work(
         records.send(record)
 
     try:
-        _run_share(spec, options, seed, examples, measure, home, send)
+        _run_share(spec, options, seed, examples, measure, home, send, progress, exchange)
     except BaseException:
         send("crashed", traceback.format_exc().rstrip().splitlines()[-1])
         traceback.print_exc()
+    # Out now: the exit handlers (coverage.py saves its data in one), but neither waiting
+    # for threads the app left running nor the interpreter's slow teardown (about a
+    # second with Hypothesis loaded).
+    atexit._run_exitfuncs()
+    os._exit(0)
 
 
 def _run_share(
@@ -366,6 +407,8 @@ def _run_share(
     measure: bool,
     home: str | None,
     send: Callable[..., None],
+    progress: Callable[[int, int], None],
+    exchange: OnExchange,
 ) -> None:
     from .locations import app_location
     from .runner import _explore, _load_own_modules
@@ -399,10 +442,8 @@ def _run_share(
             seed=seed,
             examples=examples,
             target=spec,
-            on_progress=lambda done, total: send("progress", done),
-            on_exchange=lambda request, config, transport: send(
-                "exchange", request, config, transport
-            ),
+            on_progress=progress,
+            on_exchange=exchange,
         )
     finally:
         measured = measurement.stop() if measurement is not None else None
