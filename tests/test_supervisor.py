@@ -213,6 +213,21 @@ def test_the_text_report_shows_the_output(tmp_path: Path) -> None:
     assert lines[lines.index(title) + 1] == "  │ hello \\x1b[31m there"
 
 
+@pytest.mark.parametrize(
+    ("name", "shown"),
+    [
+        ("html", "<pre>&lt;b&gt;hello\\x1b[31m&lt;/b&gt;\n</pre>"),
+        ("markdown", "```\n<b>hello\\x1b[31m</b>\n\n```"),
+    ],
+)
+def test_html_and_markdown_show_the_output_escaped(tmp_path: Path, name: str, shown: str) -> None:
+    target = write_app(tmp_path / name, f"print('<b>hello\\x1b[31m</b>')\n{GOOD}")
+    result = check(tmp_path, target, "--format", name)
+    assert result.returncode == 0, result.stdout
+    assert "Output of the app (stdout and stderr): 18 bytes" in result.stdout
+    assert shown in result.stdout
+
+
 # -- the worker's surroundings --------------------------------------------------------------------
 
 
