@@ -28,9 +28,18 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("rules", {"rules", "rules.*", "locations", "validation"}),
     (
         "exploration",
-        {"strategies", "corpus", "reproduce", "replay", "appcoverage", "runner", "baseline"},
+        {
+            "strategies",
+            "corpus",
+            "reproduce",
+            "replay",
+            "appcoverage",
+            "runner",
+            "supervisor",
+            "baseline",
+        },
     ),
-    ("reports", {"report", "report.*", "transcript"}),
+    ("reports", {"report", "report.*", "transcript", "console"}),
     ("probe", {"probe", "probe.*"}),
     ("front ends", {"__init__", "__main__", "cli", "plugin", "suite"}),
 ]

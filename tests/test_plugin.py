@@ -19,6 +19,7 @@ import pytest
 # imported when it ends, and a second copy of Hypothesis's internals breaks the next run.
 import wsgicheck.runner
 import wsgicheck.server
+import wsgicheck.supervisor
 from wsgicheck import WSGIWarning
 from wsgicheck.plugin import PROFILES
 from wsgicheck.rules import REGISTRY, Level
@@ -382,9 +383,9 @@ def test_xdist_workers_share_one_run_and_give_complete_verdicts(
         f"""
         import os
 
-        import wsgicheck.runner
+        import wsgicheck.supervisor
 
-        real_run = wsgicheck.runner.run
+        real_run = wsgicheck.supervisor.supervise
 
 
         def counted_run(*args, **kwargs):
@@ -393,7 +394,7 @@ def test_xdist_workers_share_one_run_and_give_complete_verdicts(
             return real_run(*args, **kwargs)
 
 
-        wsgicheck.runner.run = counted_run
+        wsgicheck.supervisor.supervise = counted_run
         """
     )
     pytester.makepyfile(
@@ -675,14 +676,14 @@ def test_harness_errors_fail_the_run_item(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Exchanges wsgicheck could not complete are its own problem: the run item says so."""
-    real_run = wsgicheck.runner.run
+    real_run = wsgicheck.supervisor.supervise
 
     def run_with_an_error(*args: Any, **kwargs: Any) -> Any:
         result = real_run(*args, **kwargs)
         result.errors.append("GET /: the server sent no record of the exchange")
         return result
 
-    monkeypatch.setattr(wsgicheck.runner, "run", run_with_an_error)
+    monkeypatch.setattr(wsgicheck.supervisor, "supervise", run_with_an_error)
     result = pytester.runpytest_inprocess(
         "-p", "no:cacheprovider", f"--wsgi-app={TARGET}", *FAST, "--wsgi-select=APP-SR-CALLED"
     )
@@ -702,7 +703,7 @@ def test_a_run_that_crashes_fails_every_item_once_in_full(
     def crash(*args: Any, **kwargs: Any) -> Any:
         raise OSError("no sockets today")
 
-    monkeypatch.setattr(wsgicheck.runner, "run", crash)
+    monkeypatch.setattr(wsgicheck.supervisor, "supervise", crash)
     result = pytester.runpytest_inprocess(
         "-p", "no:cacheprovider", f"--wsgi-app={TARGET}", *FAST, "--wsgi-select=APP-SR-*"
     )

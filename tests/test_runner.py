@@ -20,7 +20,7 @@ import wsgicheck.connection
 from wsgicheck import Client, Framing, Request, ServerConfig
 from wsgicheck.reproduce import curl_command, python_snippet
 from wsgicheck.rules import Exchange, check_exchange
-from wsgicheck.runner import RunOptions, discover, run, run_jobs
+from wsgicheck.runner import RunOptions, discover, run
 from wsgicheck.server import Limits, live_server
 from wsgicheck.target import load_target
 
@@ -225,13 +225,6 @@ def test_an_app_raising_base_exceptions_does_not_stop_the_run(kind: type[BaseExc
     assert result.examples >= 10
     assert result.errors == []
     assert set(result.failures) == {"APP-TRAP-OWN-ERRORS"}
-
-
-def test_jobs_share_the_examples_across_processes() -> None:
-    target = str(ROOT / "fixtures" / "hidden" / "query_only.py") + ":app"
-    result = run_jobs(target, options(max_examples=120), jobs=2)
-    assert "APP-SR-ONCE" in result.failures
-    assert result.examples >= 120
 
 
 def test_discovery_follows_links_and_redirects() -> None:

@@ -166,15 +166,13 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _hypothesis_home() -> None:
-    """Keep Hypothesis's files (its constants cache) under ``.wsgicheck/`` with ours.
+def _hypothesis_home() -> str:
+    """Where Hypothesis keeps its files (its constants cache): under ``.wsgicheck/`` with ours.
 
-    Only for the command line: a library caller or a pytest run keeps its own setting.
+    Only for the command line: a library caller or a pytest run keeps its own setting, and
+    so does anyone who sets ``HYPOTHESIS_STORAGE_DIRECTORY``.
     """
-    import hypothesis.configuration
-
-    if "HYPOTHESIS_STORAGE_DIRECTORY" not in os.environ:
-        hypothesis.configuration.set_hypothesis_home_dir(os.path.join(".wsgicheck", "hypothesis"))
+    return os.path.abspath(os.path.join(".wsgicheck", "hypothesis"))
 
 
 # -- check ---------------------------------------------------------------------------------------
@@ -182,9 +180,7 @@ def _hypothesis_home() -> None:
 
 def _check(args: argparse.Namespace) -> int:
     from . import report
-    from .runner import Interrupted, run, run_jobs
-
-    _hypothesis_home()
+    from .supervisor import supervise
 
     if args.format not in report.names():
         raise UsageError(f"--format: one of {', '.join(report.names())}, not {args.format!r}")
@@ -202,32 +198,19 @@ def _check(args: argparse.Namespace) -> int:
         from . import baseline as baselines
 
         baseline = baselines.load(args.baseline)
-    measurement = None
-    if args.app_coverage and args.jobs == 1:
-        from .appcoverage import Measurement
-
-        measurement = Measurement(args.target)
-        measurement.start()  # before the import: module-level lines count too
-    try:
-        app = load_target(args.target)
-        options = _options(args)
-        progress = _Progress() if sys.stderr.isatty() else None
-        if args.jobs > 1:
-            result = run_jobs(
-                args.target,
-                options,
-                jobs=args.jobs,
-                on_progress=progress,
-                app_coverage=args.app_coverage,
-            )
-        else:
-            result = run(app, options, target=args.target, on_progress=progress)
-    except Interrupted as stop:
-        result = stop.result  # Ctrl-C: reported below with what ran until then
-    finally:
-        measured = measurement.stop() if measurement is not None else None
-    if measured is not None:
-        result.app_coverage = measured
+    options = _options(args)
+    progress = _Progress() if sys.stderr.isatty() else None
+    # The app runs in worker processes (wsgicheck.supervisor), never in this one: this
+    # one's working directory stays where check was started, and --output, --baseline
+    # and .wsgicheck/ are read and written there whatever the app does.
+    result = supervise(
+        args.target,
+        options,
+        jobs=args.jobs,
+        app_coverage=args.app_coverage,
+        on_progress=progress,
+        hypothesis_home=_hypothesis_home(),
+    )
     if progress is not None:
         progress.done()
     if result.interrupted:
@@ -344,7 +327,8 @@ def _serve(args: argparse.Namespace) -> int:
     app = load_target(args.target)
     if args.threads < 1:
         raise UsageError("--threads must be at least 1")
-    printing = threading.Lock()
+    printing = threading.RLock()
+    trace = sys.stdout  # while serving, the app's prints go through console.whole_lines
 
     def show(response: Response) -> None:
         findings = check_exchange(Exchange(response, source="socket"))
@@ -362,12 +346,12 @@ def _serve(args: argparse.Namespace) -> int:
         lines.extend(untrusted.show(f"! {where}: {problem}") for problem in problems)
         if lines:
             with printing:
-                print("\n".join(lines), flush=True)
+                print("\n".join(lines), file=trace, flush=True)
 
     def rejected(remote: tuple[str, int], status: int, message: str) -> None:
         with printing:
             line = f"! {remote[0]}:{remote[1]}: refused with {status}: {message}"
-            print(untrusted.show(line), flush=True)
+            print(untrusted.show(line), file=trace, flush=True)
 
     def failed(exc: BaseException) -> None:
         # Not the app's fault nor the client's: say so, with where it happened.
@@ -375,7 +359,8 @@ def _serve(args: argparse.Namespace) -> int:
         with printing:
             print(
                 f"! wsgicheck's own error (a bug in wsgicheck, not in the app): "
-                f"{type(exc).__name__}: {exc}\n" + "".join(lines).rstrip(),
+                f"{untrusted.show(type(exc).__name__)}: {untrusted.show(exc)}\n"
+                + "".join(lines).rstrip(),
                 file=sys.stderr,
                 flush=True,
             )
@@ -397,7 +382,9 @@ def _serve(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from exc
     print(f"wsgicheck: serving {args.target} on {server.url} (Ctrl-C to stop)", flush=True)
     signal.signal(signal.SIGTERM, _interrupt)
-    with contextlib.suppress(KeyboardInterrupt):
+    from .console import whole_lines
+
+    with contextlib.suppress(KeyboardInterrupt), whole_lines(printing):
         server.serve_forever()
     print("wsgicheck: stopped", flush=True)
     return 0

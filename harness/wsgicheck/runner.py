@@ -51,6 +51,7 @@ from .strategies import STANDARD_METHODS
 
 if TYPE_CHECKING:
     from .appcoverage import AppCoverage
+    from .supervisor import CapturedOutput
 
 if sys.version_info >= (3, 11):  # pragma: no cover - depends on the interpreter
     from builtins import BaseExceptionGroup
@@ -66,7 +67,6 @@ __all__ = [
     "RunResult",
     "discover",
     "run",
-    "run_jobs",
 ]
 
 #: Examples per run for each profile.
@@ -84,6 +84,9 @@ RUN_TIMEOUTS = 5
 MAX_PASSES = 6
 #: Where Hypothesis keeps the examples that failed, to replay them first next time.
 DEFAULT_DATABASE = ".wsgicheck/examples"
+
+#: Told of each request just before the app gets it: (request, server choices, transport).
+OnExchange = Callable[[Request, ServerConfig, str], None]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -165,6 +168,8 @@ class RunResult:
     #: What the run left out, and why (paths given up after time-outs in a row); the
     #: time-out finding says it too.
     notes: list[str] = field(default_factory=list)
+    #: What the app wrote to its stdout and stderr (when it ran in a supervised worker).
+    app_output: CapturedOutput | None = None
 
     def failed(self) -> bool:
         """Whether the run fails: a new MUST finding, or a new SHOULD one when strict."""
@@ -187,6 +192,7 @@ def discover(
     limit: int = 24,
     timeout: float = 10.0,
     body_limit: int = 8 << 20,
+    on_exchange: OnExchange | None = None,
 ) -> list[str]:
     """Paths worth trying: ``/``, the seeds, and what the app's answers link to.
 
@@ -194,6 +200,7 @@ def discover(
     ``Content-Location`` headers, on the same origin only, breadth first, at most
     ``limit`` paths. The app runs as in the rest of the run: in a worker thread, with the
     time and body limits, so a hostile app cannot stop the run here either.
+    ``on_exchange`` hears of each request just before the app gets it.
     """
     transport = MemoryTransport(app, timeout)
     config = ServerConfig(response_body_limit=body_limit)
@@ -207,7 +214,10 @@ def discover(
             if path in found:
                 continue
             found.append(path)
-            response = transport.exchange(client.build_request("GET", path), config)
+            request = client.build_request("GET", path)
+            if on_exchange is not None:
+                on_exchange(request, config, "memory")
+            response = transport.exchange(request, config)
             in_a_row = in_a_row + 1 if timed_out(response) else 0
             if response.environ is None or not response.complete:
                 continue
@@ -429,13 +439,25 @@ def _explore(
     examples: int,
     target: str,
     on_progress: Callable[[int, int], None] | None,
+    on_exchange: OnExchange | None = None,
 ) -> _Partial:
-    """Run ``examples`` examples with ``seed`` and collect what they show."""
+    """Run ``examples`` examples with ``seed`` and collect what they show.
+
+    ``on_exchange`` hears of each request just before the app gets it (with the server
+    choices and the transport), so that whoever watches knows the last one if the process
+    dies (see :mod:`wsgicheck.supervisor`).
+    """
     rules = REGISTRY.select(options.select, options.ignore)
     _load_own_modules()
     collector = _Collector(rules, options.strict)
     try:
-        paths = discover(app, options.paths, timeout=options.timeout, body_limit=options.body_limit)
+        paths = discover(
+            app,
+            options.paths,
+            timeout=options.timeout,
+            body_limit=options.body_limit,
+            on_exchange=on_exchange,
+        )
     except KeyboardInterrupt:  # Ctrl-C before the first example: an empty result
         empty = _Partial(0, collector.applied, collector.findings, {}, [], [], app_location(app))
         empty.interrupted = True
@@ -466,12 +488,16 @@ def _explore(
         first: Exchange | None = None
         mem_response: Response | None = None
         if memory is not None:
+            if on_exchange is not None:
+                on_exchange(request, config, "memory")
             mem_response = memory.exchange(request, config)
             first = Exchange(mem_response, source="memory")
             found += collector.judge(first, request, config, "memory")
             timeouts.saw(drawn, first.timed_out)
         if wire is not None and not (first is not None and first.timed_out):
             # (The socket is not tried after a time-out in memory: it would cost another.)
+            if on_exchange is not None:
+                on_exchange(request, config, "socket")
             try:
                 response = wire.exchange(request, config)
             except TransportError as exc:
@@ -647,85 +673,6 @@ class Interrupted(KeyboardInterrupt):
     def __init__(self, result: RunResult) -> None:
         super().__init__("interrupted")
         self.result = result
-
-
-def _job(
-    spec: str, options: RunOptions, seed: int, examples: int, measure: bool = False
-) -> _Partial:
-    """One process's share of a parallel run (it loads the app itself, measured if asked)."""
-    from .target import load_target
-
-    if not measure:
-        return _explore(
-            load_target(spec), options, seed=seed, examples=examples, target=spec, on_progress=None
-        )
-    from .appcoverage import Measurement
-
-    measurement = Measurement(spec)
-    measurement.start()
-    try:
-        app = load_target(spec)
-        partial = _explore(
-            app, options, seed=seed, examples=examples, target=spec, on_progress=None
-        )
-    finally:
-        measured = measurement.stop()
-    partial.app_coverage = measured
-    return partial
-
-
-def run_jobs(
-    spec: str,
-    options: RunOptions | None = None,
-    *,
-    jobs: int,
-    on_progress: Callable[[int, int], None] | None = None,
-    app_coverage: bool = False,
-) -> RunResult:
-    """Like :func:`run`, across ``jobs`` processes, each loading the app from ``spec``.
-
-    The examples are shared out; each process draws with its own seed derived from the
-    run's, so the whole run stays deterministic for one seed and one number of jobs.
-    With ``app_coverage``, each process measures the app's lines (from its import on) and
-    the result holds them all.
-    """
-    options = options or RunOptions()
-    if jobs < 2:
-        from .target import load_target
-
-        if not app_coverage:
-            return run(load_target(spec), options, target=spec, on_progress=on_progress)
-        from .appcoverage import Measurement
-
-        measurement = Measurement(spec)
-        measurement.start()
-        try:
-            result = run(load_target(spec), options, target=spec, on_progress=on_progress)
-        finally:
-            measured = measurement.stop()
-        result.app_coverage = measured
-        return result
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    started = time.monotonic()
-    seed = options.seed if options.seed is not None else random.randrange(1 << 32)
-    shares = [
-        options.examples // jobs + (1 if i < options.examples % jobs else 0) for i in range(jobs)
-    ]
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-        futures = [
-            pool.submit(_job, spec, options, (seed + index) % (1 << 32), share, app_coverage)
-            for index, share in enumerate(shares)
-            if share
-        ]
-        partials = []
-        for future in futures:
-            partials.append(future.result())
-            if on_progress is not None:
-                on_progress(sum(part.examples for part in partials), options.examples)
-    return _merge(partials, options, seed=seed, target=spec, started=started)
 
 
 def database_path(options: RunOptions) -> Path | None:

@@ -236,10 +236,11 @@ class Server:
         threading.excepthook(threading.ExceptHookArgs(args))
 
     def _guarded_work(self, work: Work) -> bool:
-        """:meth:`_work`, but a failure of ours closes the connection, not the worker."""
+        """:meth:`_work`, but a failure closes the connection, not the worker: whatever its
+        kind (a SystemExit or KeyboardInterrupt from the app that got past the core too)."""
         try:
             return self._work(work)
-        except Exception as exc:
+        except BaseException as exc:
             self._internal_error(exc)
             self._drop(work[0])
             return False

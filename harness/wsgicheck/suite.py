@@ -215,7 +215,10 @@ class SuitePlugin:
         return self._verdicts
 
     def _run(self) -> Verdicts:
-        from .runner import RunOptions, run
+        """The run, with the app in a worker process (:mod:`wsgicheck.supervisor`): whatever
+        it does there (exit, crash, print, fork), this pytest process reports it."""
+        from .runner import RunOptions
+        from .supervisor import supervise
 
         s = self.settings
         options = RunOptions(
@@ -228,7 +231,7 @@ class SuitePlugin:
             transports=s.transport,
             database=s.database,
         )
-        return Verdicts.of(run(self.app, options, target=s.target))
+        return Verdicts.of(supervise(s.target, options))
 
     def _shared(self) -> Verdicts:
         assert self.share is not None

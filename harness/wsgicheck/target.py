@@ -98,7 +98,9 @@ def _import_file(source: str) -> ModuleType:
         return existing
     folder = str(path.parent)
     if folder not in sys.path:
-        sys.path.insert(0, folder)
+        # Last, so a file beside the app (html.py, json.py...) never stands in for a module
+        # of the standard library or of an installed package, wsgicheck's own included.
+        sys.path.append(folder)
     spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:  # pragma: no cover - only for non-.py paths
         raise TargetError(f"cannot import {source!r} as Python source")

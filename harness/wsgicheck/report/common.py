@@ -16,6 +16,7 @@ from ..locations import relative_path
 from ..request import Request
 from ..rules import Binding, Level, RuleResult
 from ..runner import Failure, RunResult
+from ..supervisor import CapturedOutput
 from ..untrusted import LIMIT, show
 
 __all__ = [
@@ -31,6 +32,9 @@ __all__ = [
     "headline",
     "lines_of",
     "location_data",
+    "output_data",
+    "output_lines",
+    "output_title",
     "plural",
     "raw_lines",
     "request_data",
@@ -244,3 +248,21 @@ def coverage_data(measured: AppCoverage | None) -> dict[str, Any] | None:
             for each in measured.files
         ],
     }
+
+
+def output_title(captured: CapturedOutput) -> str:
+    """``Output of the app (stdout and stderr): 70000 bytes, 4464 cut from the middle``."""
+    cut = f", {captured.cut} cut from the middle" if captured.cut else ""
+    return f"Output of the app (stdout and stderr): {plural(captured.size, 'byte')}{cut}"
+
+
+def output_lines(captured: CapturedOutput) -> list[str]:
+    """What the app printed, a line at a time, each made safe by :func:`show`."""
+    return [show(line) for line in captured.text.splitlines()]
+
+
+def output_data(captured: CapturedOutput | None) -> dict[str, Any] | None:
+    """What the app printed, as JSON-safe data; None when it printed nothing."""
+    if captured is None:
+        return None
+    return {"text": captured.text, "bytes": captured.size, "cut": captured.cut}

@@ -24,6 +24,8 @@ from .common import (
     grouped,
     headline,
     lines_of,
+    output_lines,
+    output_title,
     plural,
     raw_lines,
     source_line,
@@ -130,6 +132,7 @@ def render(run: RunResult, color: bool) -> str:
         *_failures(run),
         *_coverage(run.app_coverage),
         *_matrix(run),
+        *_output(run),
         *_errors(run),
         "</main>",
         f"<footer>wsgicheck {_e(__version__)} · replay this run: <code>wsgicheck check "
@@ -243,6 +246,17 @@ def _coverage(measured: AppCoverage | None) -> list[str]:
         )
     parts += ["</tbody></table>", "</section>"]
     return parts
+
+
+def _output(run: RunResult) -> list[str]:
+    if run.app_output is None:
+        return []
+    return [
+        '<section id="app-output">',
+        f"<h2>{_e(output_title(run.app_output))}</h2>",
+        f"<pre>{_pre(output_lines(run.app_output))}</pre>",
+        "</section>",
+    ]
 
 
 def _errors(run: RunResult) -> list[str]:

@@ -7,7 +7,15 @@ from typing import Any
 from ..runner import RunResult
 from ..untrusted import show
 from . import format
-from .common import coverage_data, dumps, failure_data, location_data, summary, verdict_of
+from .common import (
+    coverage_data,
+    dumps,
+    failure_data,
+    location_data,
+    output_data,
+    summary,
+    verdict_of,
+)
 
 SCHEMA_VERSION = 1
 
@@ -55,6 +63,7 @@ def data(run: RunResult) -> dict[str, Any]:
         "errors": [show(error) for error in run.errors],
         "app": location_data(run.app_location),
         "app_coverage": coverage_data(run.app_coverage),
+        "app_output": output_data(run.app_output),
     }
 
 

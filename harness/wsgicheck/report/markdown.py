@@ -18,11 +18,22 @@ from ..locations import relative_path
 from ..runner import Failure, RunResult
 from ..untrusted import show
 from . import format
-from .common import REPRODUCER_LIMIT, failure_kind, headline, lines_of, plural, raw_lines
+from .common import (
+    REPRODUCER_LIMIT,
+    failure_kind,
+    headline,
+    lines_of,
+    output_lines,
+    output_title,
+    plural,
+    raw_lines,
+)
 
 _ICONS = {"fail": "❌", "warn": "⚠️", "known": "🔵", "pass": "✅"}
 #: GitHub's limit is 65,536 characters a comment; leave room for what a CI job adds.
 BUDGET = 60_000
+#: Characters of the app's output a comment shows (its end: where a crash is).
+OUTPUT_SHOWN = 2000
 
 _ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "@": "&#64;", "#": "&#35;"}
 _HTML_ENTITIES = {**_ENTITIES, "'": "&#39;"}
@@ -130,6 +141,18 @@ def render(run: RunResult, color: bool) -> str:
         ]
     if run.app_coverage is not None:
         lines += _coverage(run.app_coverage)
+    if run.app_output is not None:
+        output = "\n".join(output_lines(run.app_output))
+        tail = output[-OUTPUT_SHOWN:]
+        note = f" (the last {len(tail)} characters)" if len(tail) < len(output) else ""
+        lines += [
+            "<details>",
+            f"<summary>{_html(output_title(run.app_output))}{note}</summary>",
+            "",
+            *code(tail),
+            "</details>",
+            "",
+        ]
     return "\n".join(lines).rstrip("\n") + "\n"
 
 

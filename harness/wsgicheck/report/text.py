@@ -21,6 +21,8 @@ from .common import (
     grouped,
     headline,
     lines_of,
+    output_lines,
+    output_title,
     plural,
     raw_lines,
     source_line,
@@ -90,6 +92,10 @@ def render(run: RunResult, color: bool) -> str:
         lines.append("")
     if run.app_coverage is not None:
         lines.extend(_coverage(run.app_coverage, color))
+    if run.app_output is not None:
+        lines.append(_paint(output_title(run.app_output), "title", color))
+        lines += [f"  │ {line}" for line in output_lines(run.app_output)]
+        lines.append("")
     for error in run.errors:
         lines.append(_paint(f"error: {show(error)}", "fail", color))
     lines.append(_closing(run, color))

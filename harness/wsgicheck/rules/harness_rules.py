@@ -99,3 +99,31 @@ def app_varies(self: Rule, ex: Exchange) -> Iterator[Finding]:
         yield self.finding(
             ex, "replayed in memory, the app answered differently: " + "; ".join(varied[:5])
         )
+
+
+@rule(
+    "HARNESS-WORKER-DIED",
+    level=Level.MUST,
+    binding=Binding.APP,
+    section="wsgicheck: the app runs apart from the reporter",
+    summary="the application never ends the process serving it (os._exit, a signal, a crash)",
+    pep="""(Not a PEP 3333 requirement: a server process must outlive the requests it serves.
+    wsgicheck runs the app in a worker process; when the worker dies, the run stops there and
+    names the last request the app was given.)""",
+    source="wsgicheck",
+    covers=(),
+    applies=lambda ex: ex.app_ran or "worker_died" in ex.extra,
+    example="""
+bad:  def app(environ, start_response): os._exit(0)
+fix:  return an error response; leave ending the process to the server""",
+)
+def worker_died(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    what = ex.extra.get("worker_died")
+    if what:
+        request = ex.request
+        yield self.finding(
+            ex,
+            f"the worker process running the app {what} while the app answered "
+            f"{request.method} {request.target} ({ex.source} transport); the run stopped there",
+            ex.extra.get("app"),
+        )

@@ -231,8 +231,8 @@ def play_dumb(self: Rule, ex: Exchange) -> Iterator[Finding]:
     lengths = {_number(value) for name, value in wire if name == "content-length"}
     app_lengths = {_number(value) for name, value in app if name == "content-length"}
     if app_lengths and lengths and lengths != app_lengths:
-        given, sent = sorted(app_lengths, key=str), sorted(lengths, key=str)
-        yield self.finding(ex, f"Content-Length {given} became {sent} on the wire")
+        given, on_the_wire = sorted(app_lengths, key=str), sorted(lengths, key=str)
+        yield self.finding(ex, f"Content-Length {given} became {on_the_wire} on the wire")
         return
     for field in wire_count:
         name, value = field

@@ -1,0 +1,521 @@
+"""The app runs apart from the reporter: whatever it does, ``check`` reports it truthfully.
+
+Each test writes a misbehaving app, runs the console script on it in a subprocess (with a
+time limit: a run that hangs fails the test), and reads the report. ``check`` runs the app
+in a worker process (``wsgicheck.supervisor``); these are the things an app can do to the
+process it runs in, and what the report and the exit status say about each.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+
+import wsgicheck
+from wsgicheck.runner import RunOptions
+from wsgicheck.supervisor import CAPTURE_LIMIT, supervise
+
+ROOT = Path(__file__).resolve().parent.parent
+SCHEMA = json.loads(
+    (Path(wsgicheck.__file__).parent / "report" / "schema.json").read_text(encoding="utf-8")
+)
+TIMEOUT = 120
+FAST = ["--examples", "10", "--no-database", "--seed", "3"]
+
+#: A conformant app, for the tests whose misbehaviour is beside the answer.
+GOOD = """
+def app(environ, start_response):
+    body = b"hello\\n"
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
+    return [body]
+"""
+
+
+def _command() -> list[str]:
+    script = Path(sys.executable).with_name("wsgicheck")
+    if script.is_file():
+        return [str(script)]
+    return [sys.executable, "-m", "wsgicheck"]  # pragma: no cover - no console script here
+
+
+def check(cwd: Path, target: str, *args: str) -> subprocess.CompletedProcess[str]:
+    environment = {k: v for k, v in os.environ.items() if k != "GITHUB_ACTIONS"}
+    return subprocess.run(
+        [*_command(), "check", target, *FAST, *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=False,
+        env=environment,
+    )
+
+
+def write_app(folder: Path, source: str, name: str = "app.py") -> str:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_text(textwrap.dedent(source))
+    return f"{folder / name}:app"
+
+
+def report(result: subprocess.CompletedProcess[str]) -> dict[str, Any]:
+    """The JSON report on stdout, checked against the schema."""
+    data: dict[str, Any] = json.loads(result.stdout)
+    jsonschema.validate(data, SCHEMA)
+    return data
+
+
+def failing(data: dict[str, Any]) -> set[str]:
+    return {each["rule"] for each in data["results"] if each["status"] == "fail"}
+
+
+def gone(pid: int) -> bool:
+    """Whether no process ``pid`` is left (a zombie counts as left until it is reaped)."""
+    for _ in range(50):  # its new parent (init) reaps it soon after it is killed
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.1)
+    return False
+
+
+# -- the worker dies -----------------------------------------------------------------------------
+
+
+def test_os_exit_0_is_a_finding_naming_the_last_request(tmp_path: Path) -> None:
+    target = f"{ROOT / 'fixtures' / 'broken' / 'harness_worker_died.py'}:app"
+    result = check(tmp_path, target, "--format", "json")
+    assert result.returncode == 1, result.stderr
+    assert result.stderr == ""
+    data = report(result)
+    assert failing(data) == {"HARNESS-WORKER-DIED"}
+    died = next(each for each in data["results"] if each["rule"] == "HARNESS-WORKER-DIED")
+    assert died["request"]["method"] == "GET"
+    assert died["request"]["target"] == "/"
+    assert "exited with status 0" in died["message"]
+    assert "GET /" in died["message"]
+    assert data["failed"] is True
+
+
+def test_a_segfault_names_the_request_that_caused_it(tmp_path: Path) -> None:
+    target = write_app(
+        tmp_path / "segv",
+        """
+        import os, signal
+
+        def app(environ, start_response):
+            if environ["PATH_INFO"] == "/crash":
+                os.kill(os.getpid(), signal.SIGSEGV)
+            start_response("200 OK", [("Content-Type", "text/html")])
+            return [b'<a href="/crash">crash</a>']
+        """,
+    )
+    result = check(tmp_path, target, "--format", "json")
+    assert result.returncode == 1, result.stderr
+    data = report(result)
+    assert failing(data) == {"HARNESS-WORKER-DIED"}
+    died = next(each for each in data["results"] if each["rule"] == "HARNESS-WORKER-DIED")
+    assert died["request"]["target"] == "/crash"
+    assert "killed by SIGSEGV" in died["message"]
+
+
+def test_os_exit_while_importing_is_a_target_error(tmp_path: Path) -> None:
+    target = write_app(tmp_path / "atimport", "import os\nos._exit(3)\n")
+    result = check(tmp_path, target)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.startswith("wsgicheck: error: importing ")
+    assert result.stderr.rstrip("\n").endswith("ended the process: exited with status 3")
+
+
+def test_sys_exit_in_a_thread_ends_only_that_thread(tmp_path: Path) -> None:
+    target = write_app(
+        tmp_path / "threadexit",
+        "import sys, threading\n"
+        + GOOD.replace(
+            "    body =", "    threading.Thread(target=sys.exit, args=(3,)).start()\n    body ="
+        ),
+    )
+    result = check(tmp_path, target, "--format", "json")
+    assert result.returncode == 0, result.stdout
+    data = report(result)
+    assert failing(data) == set()
+    assert data["examples"] == 10
+
+
+# -- output ---------------------------------------------------------------------------------------
+
+
+def test_what_the_app_prints_is_captured_and_the_json_on_stdout_stays_json(
+    tmp_path: Path,
+) -> None:
+    target = write_app(
+        tmp_path / "noisy",
+        """
+        import os, sys
+
+        print("printed at import")
+        print("to stderr at import", file=sys.stderr)
+
+        def app(environ, start_response):
+            print("printed by the app")
+            os.write(1, b"written to fd 1\\n")
+            os.write(2, b"written to fd 2\\n")
+            start_response("200 OK", [("Content-Type", "text/plain")])
+            return [b"ok"]
+        """,
+    )
+    result = check(tmp_path, target, "--format", "json")
+    assert result.returncode == 0, result.stdout
+    assert result.stderr == ""
+    data = report(result)
+    output = data["app_output"]
+    lines = output["text"].splitlines()
+    assert lines[:2] == ["printed at import", "to stderr at import"]
+    for line in ("printed by the app", "written to fd 1", "written to fd 2"):
+        assert line in lines
+    assert output["bytes"] == len(output["text"].encode())
+    assert output["cut"] == 0
+
+
+def test_the_output_kept_is_bounded_and_says_how_much_was_cut(tmp_path: Path) -> None:
+    size = 3 * CAPTURE_LIMIT
+    target = write_app(
+        tmp_path / "flood",
+        f'import os\nos.write(1, b"first line\\n" + b"x" * {size} + b"\\nlast line\\n")\n' + GOOD,
+    )
+    result = check(tmp_path, target, "--format", "json")
+    assert result.returncode == 0, result.stdout
+    output = report(result)["app_output"]
+    assert output["bytes"] == size + len("first line\n\nlast line\n")
+    assert output["cut"] == output["bytes"] - CAPTURE_LIMIT
+    assert output["text"].startswith("first line\n")
+    assert output["text"].endswith("\nlast line\n")
+    assert f"[... {output['cut']} bytes cut ...]" in output["text"]
+
+
+def test_the_text_report_shows_the_output(tmp_path: Path) -> None:
+    target = write_app(tmp_path / "hello", f"print('hello \\x1b[31m there')\n{GOOD}")
+    result = check(tmp_path, target)
+    assert result.returncode == 0, result.stdout
+    lines = result.stdout.splitlines()
+    title = "Output of the app (stdout and stderr): 18 bytes"
+    assert lines[lines.index(title) + 1] == "  │ hello \\x1b[31m there"
+
+
+@pytest.mark.parametrize(
+    ("name", "shown"),
+    [
+        ("html", "<pre>&lt;b&gt;hello\\x1b[31m&lt;/b&gt;\n</pre>"),
+        ("markdown", "```\n<b>hello\\x1b[31m</b>\n\n```"),
+    ],
+)
+def test_html_and_markdown_show_the_output_escaped(tmp_path: Path, name: str, shown: str) -> None:
+    target = write_app(tmp_path / name, f"print('<b>hello\\x1b[31m</b>')\n{GOOD}")
+    result = check(tmp_path, target, "--format", name)
+    assert result.returncode == 0, result.stdout
+    assert "Output of the app (stdout and stderr): 18 bytes" in result.stdout
+    assert shown in result.stdout
+
+
+# -- the worker's surroundings --------------------------------------------------------------------
+
+
+def test_chdir_in_the_app_moves_neither_output_nor_state(tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    # Two spaces in the status: a failure, which Hypothesis keeps in .wsgicheck/examples.
+    broken = GOOD.replace("200 OK", "200  OK")
+    target = write_app(tmp_path / "wanderer", f"import os\nos.chdir({str(elsewhere)!r})\n{broken}")
+    invoked = tmp_path / "here"
+    invoked.mkdir()
+    # Generated examples (no corpus), so Hypothesis has a failure to save.
+    args = ["--examples", "10", "--no-corpus", "--format", "json", "-o", "out.json"]
+    result = subprocess.run(
+        [*_command(), "check", target, *args],
+        cwd=invoked,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=False,
+    )
+    assert result.returncode == 1, result.stderr
+    assert result.stdout == ""
+    data = json.loads((invoked / "out.json").read_text())
+    jsonschema.validate(data, SCHEMA)
+    assert failing(data) == {"APP-STATUS-FORMAT"}
+    assert list(elsewhere.iterdir()) == []
+    assert any((invoked / ".wsgicheck" / "examples").iterdir())
+
+
+def test_a_forked_process_does_not_outlive_the_run(tmp_path: Path) -> None:
+    pids = tmp_path / "pids"
+    target = write_app(
+        tmp_path / "forker",
+        f"""
+        import os, time
+
+        forked = False
+
+        def app(environ, start_response):
+            global forked
+            if not forked:
+                forked = True
+                pid = os.fork()
+                if pid == 0:
+                    time.sleep(3600)
+                    os._exit(0)
+                with open({str(pids)!r}, "a") as out:
+                    out.write(f"{{pid}}\\n")
+            body = b"hello\\n"
+            start_response("200 OK", [("Content-Type", "text/plain"),
+                                      ("Content-Length", str(len(body)))])
+            return [body]
+        """,
+    )
+    result = check(tmp_path, target, "--format", "json")
+    assert result.returncode == 0, result.stdout
+    assert failing(report(result)) == set()
+    forked = [int(line) for line in pids.read_text().split()]
+    assert len(forked) == 1
+    assert gone(forked[0])
+
+
+def test_a_thread_that_never_ends_does_not_keep_check_waiting(tmp_path: Path) -> None:
+    target = write_app(
+        tmp_path / "sleeper",
+        "import threading, time\n"
+        "threading.Thread(target=time.sleep, args=(3600,), daemon=False).start()\n" + GOOD,
+    )
+    result = check(tmp_path, target, "--format", "json")
+    assert result.returncode == 0, result.stdout
+    assert failing(report(result)) == set()
+
+
+def test_patching_socket_and_time_at_import_leaves_the_transport_working(tmp_path: Path) -> None:
+    patches = """
+        import socket, time
+
+        class NoSocket:
+            def __init__(self, *args, **kwargs):
+                raise OSError("no sockets here")
+
+        socket.socket = NoSocket
+        time.monotonic = lambda: 0.0
+    """
+    target = write_app(tmp_path / "patcher", textwrap.dedent(patches) + GOOD)
+    result = check(tmp_path, target, "--format", "json", "--transport", "socket")
+    assert result.returncode == 0, result.stdout
+    data = report(result)
+    assert failing(data) == set()
+    assert data["errors"] == []
+    # Server rules judge what went over the socket: they had exchanges to judge.
+    server = [each for each in data["results"] if each["binding"] == "server"]
+    assert any(each["status"] == "pass" for each in server)
+    assert (
+        "wsgicheck: the app replaced socket.socket, time.monotonic" in (data["app_output"]["text"])
+    )
+
+
+@pytest.mark.parametrize("name", ["html", "json"])
+def test_a_module_beside_the_app_does_not_shadow_the_standard_library(
+    tmp_path: Path, name: str
+) -> None:
+    folder = tmp_path / f"shadow_{name}"
+    target = write_app(folder, GOOD)
+    (folder / f"{name}.py").write_text(f"raise ImportError('the {name}.py beside the app')\n")
+    result = check(tmp_path, target, "--format", name)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stderr == ""
+    if name == "html":
+        assert result.stdout.startswith("<!DOCTYPE html>")
+    else:
+        assert report(result)["failed"] is False
+
+
+def test_the_worker_process_group_is_killed_even_on_ctrl_c(tmp_path: Path) -> None:
+    pids = tmp_path / "pids"
+    target = write_app(
+        tmp_path / "slow",
+        f"""
+        import os, time
+
+        with open({str(pids)!r}, "w") as out:
+            out.write(str(os.getpid()))
+
+        def app(environ, start_response):
+            time.sleep(3600)
+        """,
+    )
+    process = subprocess.Popen(
+        [*_command(), "check", target, *FAST],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        for _ in range(600):  # until the worker has imported the app
+            if pids.exists() and pids.read_text():
+                break
+            time.sleep(0.1)
+        worker = int(pids.read_text())
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=TIMEOUT)
+    finally:
+        process.kill()
+        process.wait(TIMEOUT)
+    assert gone(worker)
+
+
+# -- jobs -----------------------------------------------------------------------------------------
+
+
+def test_jobs_share_the_examples_across_worker_processes() -> None:
+    target = str(ROOT / "fixtures" / "hidden" / "query_only.py") + ":app"
+    result = supervise(target, RunOptions(max_examples=120, seed=5, database=None), jobs=2)
+    assert "APP-SR-ONCE" in result.failures
+    assert result.examples >= 120
+    assert result.errors == []
+
+
+def test_the_pytest_suite_runs_the_app_in_a_worker_too(tmp_path: Path) -> None:
+    """An app that ends its process fails its rule's item; pytest itself carries on."""
+    target = f"{ROOT / 'fixtures' / 'broken' / 'harness_worker_died.py'}:app"
+    (tmp_path / "test_nothing.py").write_text("def test_nothing():\n    pass\n")
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            "-q",
+            f"--wsgi-app={target}",
+            "--wsgi-profile=quick",
+            "--wsgi-database=off",
+            "--wsgi-seed=3",
+            "--wsgi-select=HARNESS-*",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=False,
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    failed = sorted(
+        line.split()[1] for line in result.stdout.splitlines() if line.startswith("FAILED ")
+    )
+    assert failed == ["wsgicheck::HARNESS-WORKER-DIED"]
+    # test_nothing and the run item pass; the other HARNESS rules have no evidence.
+    assert result.stdout.splitlines()[-1].startswith("1 failed, 2 passed, ")
+
+
+# -- serve: the app in-process, but it survives and its output stays in whole lines ---------------
+
+SERVE_APP = """
+import sys
+import time
+
+
+class Custom(BaseException):
+    pass
+
+
+KINDS = {
+    "exit": lambda: SystemExit(3),
+    "interrupt": KeyboardInterrupt,
+    "generatorexit": GeneratorExit,
+    "custom": lambda: Custom("custom"),
+}
+
+
+class Raising:
+    def __init__(self, exc, where):
+        self.exc, self.where = exc, where
+
+    def __iter__(self):
+        if self.where == "iter":
+            raise self.exc
+        return iter([b"x"])
+
+    def __len__(self):
+        if self.where == "len":
+            raise self.exc
+        return 1
+
+    def close(self):
+        if self.where == "close":
+            raise self.exc
+
+
+def app(environ, start_response):
+    where, _, kind = environ["PATH_INFO"].strip("/").partition("/")
+    if where == "call":
+        raise KINDS[kind]()
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    if where in ("iter", "len", "close"):
+        return Raising(KINDS[kind](), where)
+    sys.stdout.write("app says ")  # half a line, then the rest later
+    sys.stdout.flush()
+    time.sleep(0.01)
+    print("hello")
+    return [b"ok\\n"]
+"""
+
+
+def test_serve_survives_every_exception_kind_and_keeps_output_lines_whole(
+    tmp_path: Path,
+) -> None:
+    import http.client
+
+    target = write_app(tmp_path / "serve", SERVE_APP)
+    process = subprocess.Popen(
+        [*_command(), "serve", target, "--port", "0", "--threads", "2"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        first = process.stdout.readline()
+        port = int(first.split("http://127.0.0.1:")[1].split()[0])
+        statuses = {}
+        for where in ("call", "iter", "len", "close"):
+            for kind in ("exit", "interrupt", "generatorexit", "custom"):
+                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+                try:
+                    connection.request("GET", f"/{where}/{kind}")
+                    response = connection.getresponse()
+                    response.read()
+                    statuses[f"{where}/{kind}"] = response.status
+                except (http.client.HTTPException, OSError):
+                    statuses[f"{where}/{kind}"] = 0  # dropped, but the server lives on
+                finally:
+                    connection.close()
+        for _ in range(10):  # more requests than threads: none was lost
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            connection.request("GET", "/")
+            assert connection.getresponse().status == 200
+            connection.close()
+    finally:
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=TIMEOUT)
+    assert process.returncode == 0, err
+    assert "Traceback" not in err
+    assert {k: v for k, v in statuses.items() if k.startswith("call/")} == {
+        f"call/{kind}": 500 for kind in ("exit", "interrupt", "generatorexit", "custom")
+    }
+    said = [line for line in out.splitlines() if "app says" in line]
+    assert said == ["app says hello"] * 10
