@@ -216,8 +216,8 @@ def test_the_text_report_shows_the_output(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("name", "shown"),
     [
-        ("html", "<pre>&lt;b&gt;hello\\x1b[31m&lt;/b&gt;\n</pre>"),
-        ("markdown", "```\n<b>hello\\x1b[31m</b>\n\n```"),
+        ("html", "<pre>&lt;b&gt;hello\\x1b[31m&lt;/b&gt;</pre>"),
+        ("markdown", "```\n<b>hello\\x1b[31m</b>\n```"),
     ],
 )
 def test_html_and_markdown_show_the_output_escaped(tmp_path: Path, name: str, shown: str) -> None:
