@@ -93,7 +93,7 @@ def gone(pid: int) -> bool:
 
 
 def test_os_exit_0_is_a_finding_naming_the_last_request(tmp_path: Path) -> None:
-    target = f"{ROOT / 'fixtures' / 'broken' / 'harness_worker_died.py'}:app"
+    target = f"{ROOT / 'fixtures' / 'broken' / 'harness_worker_died.py'}:dying_app"
     result = check(tmp_path, target, "--format", "json")
     assert result.returncode == 1, result.stderr
     assert result.stderr == ""
@@ -390,7 +390,7 @@ def test_jobs_share_the_examples_across_worker_processes() -> None:
 
 def test_the_pytest_suite_runs_the_app_in_a_worker_too(tmp_path: Path) -> None:
     """An app that ends its process fails its rule's item; pytest itself carries on."""
-    target = f"{ROOT / 'fixtures' / 'broken' / 'harness_worker_died.py'}:app"
+    target = f"{ROOT / 'fixtures' / 'broken' / 'harness_worker_died.py'}:dying_app"
     (tmp_path / "test_nothing.py").write_text("def test_nothing():\n    pass\n")
     result = subprocess.run(
         [
