@@ -346,3 +346,4 @@ def test_ctrl_c_prints_one_line_writes_the_partial_report_and_exits_130(tmp_path
     assert out == ""
     report = json.loads((tmp_path / "report.json").read_text())
     assert 0 < report["examples"] < 200
+    assert report["interrupted"] is True  # a partial run never reads as a clean one

@@ -118,6 +118,8 @@ def headline(run: RunResult) -> str:
         f"{counts.skipped} skipped",
     ]
     head = "FAILED" if run.failed() else "passed"
+    if run.interrupted:  # a partial run is never shown as a clean one
+        head = f"INTERRUPTED (Ctrl-C after {plural(run.examples, 'example')}), {head.lower()}"
     return f"{head}: {', '.join(parts)} ({plural(counts.total, 'rule')})"
 
 

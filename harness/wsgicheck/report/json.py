@@ -50,8 +50,10 @@ def data(run: RunResult) -> dict[str, Any]:
         "transports": run.options.transports,
         "examples": run.examples,
         "duration_seconds": round(run.duration, 3),
-        "paths": run.paths,
+        "paths": [show(path) for path in run.paths],
         "failed": run.failed(),
+        "interrupted": run.interrupted,
+        "notes": [show(note) for note in run.notes],
         "summary": {
             "passed": counts.passed,
             "failed": counts.failed,

@@ -98,6 +98,7 @@ def render(run: RunResult, color: bool) -> str:
         lines.append("")
     for error in run.errors:
         lines.append(_paint(f"error: {show(error)}", "fail", color))
+    lines.extend(f"note: {show(note)}" for note in run.notes)
     lines.append(_closing(run, color))
     return "\n".join(lines) + "\n"
 
