@@ -128,3 +128,13 @@ def test_every_rule_names_its_source() -> None:
         and not (each.source == "wsgicheck" and each.id.startswith("HARNESS-"))
     }
     assert wrong == {}
+
+
+def test_reports_cite_each_rule_by_its_own_source() -> None:
+    """No report calls a requirement of an RFC or of wsgicheck a PEP 3333 one."""
+    cited = {each.id: each.citation for each in REGISTRY}
+    assert cited["APP-STATUS-FORMAT"].startswith("PEP 3333, ")
+    assert cited["APP-STATUS-FINAL"] == "RFC 9110 §15.2; PEP 3333, The start_response() Callable"
+    assert cited["HARNESS-TRANSPORTS-AGREE"] == "wsgicheck: one core, two transports"
+    for rule in REGISTRY:
+        assert cited[rule.id].startswith(rule.source.split(" §")[0]), rule.id

@@ -464,7 +464,7 @@ def _explain(args: argparse.Namespace) -> int:
         "",
         *_wrap(each.summary, "  "),
         "",
-        f"PEP 3333, {each.section}:",
+        f"{each.citation}:",
         *_wrap(each.pep, "  "),
     ]
     if each.example:

@@ -389,7 +389,7 @@ def failure_text(rule: Rule, verdict: Verdict, verdicts: Verdicts, settings: Set
         f"{rule.id} ({rule.level.value}, {rule.binding.value}): {show(finding.message)}",
         "",
         f"Rule: {rule.summary}",
-        f"PEP 3333, {rule.section}:",
+        f"{rule.citation}:",
         *textwrap.wrap(rule.pep, 92, initial_indent="    ", subsequent_indent="    "),
     ]
     if finding.where is not None:

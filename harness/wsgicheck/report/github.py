@@ -54,7 +54,7 @@ def workflow_commands(run: RunResult, *, workspace: str | None = None) -> list[s
         properties["title"] = f"{rule.id} ({rule.level.value})"
         message = (
             f"{show(failure.finding.message)}\n"
-            f"PEP 3333, {rule.section}: {rule.summary}.\n"
+            f"{rule.citation}: {rule.summary}.\n"
             f"Replay: wsgicheck check {show(run.target)} --seed {run.seed}; "
             f"wsgicheck explain {rule.id}"
         )

@@ -211,7 +211,7 @@ def _failure(run: RunResult, rule_id: str, failure: Failure) -> list[str]:
         if source:
             parts.append(f'<pre class="source">{where.line} │ {_e(source.strip())}</pre>')
     parts += [
-        f"<blockquote><p>PEP 3333, <em>{_e(rule.section)}</em>: {_e(rule.pep)}</p></blockquote>",
+        f"<blockquote><p><em>{_e(rule.citation)}</em>: {_e(rule.pep)}</p></blockquote>",
         f"<h3>Smallest request ({_e(failure.transport)} transport)</h3>",
         f'<pre class="raw">{_pre(raw_lines(failure.reproducers.raw.decode("latin-1")))}</pre>',
         "<h3>Replay with curl</h3>",

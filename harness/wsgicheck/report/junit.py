@@ -29,7 +29,7 @@ def _details(run: RunResult, failure: Failure) -> str:
         show(failure.finding.message),
         "",
         f"rule: {rule.id} ({rule.level.value}, binds the {rule.binding.value})",
-        f"PEP 3333, {rule.section}: {rule.pep}",
+        f"{rule.citation}: {rule.pep}",
     ]
     if where is not None:
         file, function = show(relative_path(where.file)), show(where.function)

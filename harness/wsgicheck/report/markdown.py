@@ -177,7 +177,7 @@ def _details(run: RunResult, failure: Failure, *, python: bool) -> str:
         f"<summary>{_ICONS[kind]} <code>{_html(rule.id)}</code>: "
         f"{_html(_short(failure.finding.message))}</summary>",
         "",
-        f"> PEP 3333, *{md(rule.section)}*: {md(rule.pep)}",
+        f"> *{md(rule.citation)}*: {md(rule.pep)}",
         "",
     ]
     if _short(failure.finding.message) != show(failure.finding.message):

@@ -38,8 +38,8 @@ def _level(rule: Rule) -> str:
 
 
 def _descriptor(rule: Rule) -> dict[str, Any]:
-    text = [rule.summary, "", f"PEP 3333, {rule.section}:", rule.pep]
-    markdown = [f"**{rule.summary}**", "", f"PEP 3333, *{rule.section}*:", "", f"> {rule.pep}"]
+    text = [rule.summary, "", f"{rule.citation}:", rule.pep]
+    markdown = [f"**{rule.summary}**", "", f"*{rule.citation}*:", "", f"> {rule.pep}"]
     if rule.example:
         text += ["", "Example:", rule.example]
         markdown += ["", "Example:", "", "```python", rule.example, "```"]

@@ -123,7 +123,7 @@ def _failure(run: RunResult, failure: Failure, color: bool) -> list[str]:
             lines.append(_paint(f"    {where.line} │ {show(source)}", "dim", color))
     lines.extend(
         textwrap.wrap(
-            f"PEP 3333, {rule.section}: {rule.pep}",
+            f"{rule.citation}: {rule.pep}",
             width=_WIDTH,
             initial_indent="  ",
             subsequent_indent="    ",

@@ -91,6 +91,18 @@ class Rule:
     #: harness's own, no requirement of either).
     source: str = "PEP 3333"
 
+    @property
+    def citation(self) -> str:
+        """Where the rule comes from, as reports cite it before its ``pep`` passage:
+        ``PEP 3333, The start_response() Callable``, ``RFC 9110 §15.2; PEP 3333, ...`` or
+        the harness's own section; never a PEP citation for what an RFC or wsgicheck asks."""
+        if self.source == "PEP 3333":
+            return f"PEP 3333, {self.section}"
+        if self.source == "wsgicheck":
+            return self.section
+        pep_parts = [part for part in self.section.split("; ") if not part.startswith("RFC")]
+        return f"{self.source}" + (f"; PEP 3333, {'; '.join(pep_parts)}" if pep_parts else "")
+
     def findings(self, exchange: Exchange) -> list[Finding]:
         """Run the check on one exchange."""
         return list(self.check(exchange))
