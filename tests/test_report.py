@@ -10,10 +10,7 @@ import dataclasses
 import html.parser
 import importlib.resources
 import json
-import os
 import re
-import shutil
-import subprocess
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
@@ -21,6 +18,7 @@ from typing import Any
 import jsonschema
 import pytest
 
+from headless import chromium
 from wsgicheck import report
 from wsgicheck.appcoverage import AppCoverage, FileCoverage, line_ranges
 from wsgicheck.baseline import Baseline, Entry, fingerprint, known_rules
@@ -527,33 +525,10 @@ def test_html_escapes_what_the_app_sent(nasty: RunResult) -> None:
     assert "raw \\x00\\x1b[31m\\x7f" in text
 
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-
-
-def _chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    if CHROMIUM is None:
-        if os.environ.get("CI"):
-            pytest.fail("chromium is not installed (.ci/run installs Debian's chromium)")
-        pytest.skip("chromium is not installed (apt-get install chromium)")
-    command = [
-        CHROMIUM,
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        f"--user-data-dir={tmp_path / 'profile'}",
-        *args,
-    ]
-    return subprocess.run(command, capture_output=True, text=True, timeout=120, check=True)
-
-
 def test_html_renders_in_headless_chromium(broken: RunResult, tmp_path: Path) -> None:
     page = tmp_path / "report.html"
     page.write_text(report.render(_with(broken, app_coverage=_coverage()), "html"))
-    dom = _chromium(tmp_path, "--dump-dom", page.as_uri()).stdout
+    dom = chromium(tmp_path, "--dump-dom", page.as_uri()).stdout
     tags = _tags(dom)
     tables = [attrs.get("id") for tag, attrs in tags if tag == "table"]
     assert {"matrix-app", "matrix-server", "matrix-environ"} <= set(tables)
@@ -563,7 +538,7 @@ def test_html_renders_in_headless_chromium(broken: RunResult, tmp_path: Path) ->
     assert "curl -v --path-as-is" in dom
     assert 'id="app-coverage"' in dom
     shot = tmp_path / "report.png"
-    _chromium(tmp_path, f"--screenshot={shot}", "--window-size=1280,1600", page.as_uri())
+    chromium(tmp_path, f"--screenshot={shot}", "--window-size=1280,1600", page.as_uri())
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert shot.stat().st_size > 10_000
 
