@@ -24,7 +24,7 @@ from .core import WSGIApp, _Exchange, http_date, send_refusal
 from .environ import Refusal, ServerConfig, build_environ, request_problem
 from .events import Location, RawEvent, ServerObserved
 from .request import Request
-from .response import Response
+from .response import Response, body_hasher
 from .wire import (
     MAX_CHUNK_EXT,
     MAX_FIELDS,
@@ -369,6 +369,7 @@ class SocketSink:
         "_head",
         "_parser",
         "captured",
+        "digest",
         "headers",
         "reason",
         "replaced",
@@ -385,6 +386,8 @@ class SocketSink:
         self._body = body
         self._capture = limits.capture_limit
         self._head: list[bytes] = []
+        #: The running digest of every body byte sent, so the record need not keep them.
+        self.digest = body_hasher()
         #: True when the app's answer was replaced by the error the client is owed.
         self.replaced = False
         self.captured = bytearray()
@@ -446,6 +449,7 @@ class SocketSink:
         if self.replaced:
             return
         self.size += len(data)
+        self.digest.update(data)
         if len(self.captured) < self._capture:
             self.captured += data[: self._capture - len(self.captured)]
         self._flush(_serialise(self._parser, h11.Data(data=data)))
@@ -599,6 +603,7 @@ def serve_exchange(
         errors,
         request_body_size=declared if declared is not None else body.size,
         body_size=sink.size,
+        body_digest=sink.digest.hexdigest(),
     )
 
 
