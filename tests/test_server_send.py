@@ -777,7 +777,7 @@ def _records(target: str, capture: int) -> list[Any]:
 
 
 def _digest(blocks: Iterable[bytes]) -> str:
-    hasher = hashlib.blake2b(digest_size=16)
+    hasher = hashlib.sha256()
     for block in blocks:
         hasher.update(block)
     return hasher.hexdigest()

@@ -13,13 +13,14 @@ from .request import Request
 __all__ = ["Response", "body_hasher"]
 
 
-def body_hasher() -> hashlib.blake2b:
+def body_hasher() -> hashlib._Hash:
     """The running digest of a response body: fed every block, kept instead of the body.
 
-    BLAKE2b of 16 bytes: fast on long bodies, and wide enough that two transports' bodies
-    with the same digest are the same body.
+    SHA-256: wide enough that two transports' bodies with the same digest are the same
+    body, and with the SHA extensions of current x86 and ARM CPUs (OpenSSL uses them) about
+    three times as fast as BLAKE2b, the next candidate, which CPython computes in plain C.
     """
-    return hashlib.blake2b(digest_size=16)
+    return hashlib.sha256()
 
 
 class Response:
