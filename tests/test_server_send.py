@@ -13,6 +13,7 @@ shows the head as it went on the wire.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import re
@@ -33,11 +34,12 @@ from hypothesis import strategies as st
 
 from serverutil import TIMEOUT, Recorder, connect, parse_responses, read_until_closed
 from wsgicheck import grammar
-from wsgicheck.client import MemorySink
+from wsgicheck.client import Client, MemorySink
 from wsgicheck.connection import SendError
 from wsgicheck.core import run_app
 from wsgicheck.environ import ServerConfig, build_environ
 from wsgicheck.events import (
+    BLOCK_PREFIX,
     AppRaised,
     ClientGone,
     RawEvent,
@@ -779,14 +781,25 @@ def _records(target: str, capture: int) -> list[Any]:
     return recorder.records
 
 
-def test_a_64_mib_download_keeps_one_byte_a_block_in_the_trace() -> None:
+def _digest(blocks: Iterable[bytes]) -> str:
+    hasher = hashlib.sha256()
+    for block in blocks:
+        hasher.update(block)
+    return hasher.hexdigest()
+
+
+def test_a_64_mib_download_keeps_a_prefix_a_block_in_the_trace() -> None:
     (record,) = _records("/1024", capture=0)
     blocks = record.trace.of(Yielded)
     assert len(blocks) == 1024
     assert sum(block_size(event) for event in blocks) == 64 * MIB
-    retained = sum(len(event.value) for event in blocks)  # type: ignore[arg-type]
-    assert retained == 1024
+    assert [event.value for event in blocks] == [
+        bytes([index % 251]) * BLOCK_PREFIX for index in range(1024)
+    ]
     assert record.body_size == 64 * MIB
+    assert record.body == b""
+    whole = (bytes([index % 251]) * BLOCK for index in range(1024))
+    assert record.body_digest == _digest(whole)
     yields = [line for line in format_exchange(record) if line.startswith("* iterable yielded")]
     assert [line.split(" at ")[0] for line in yields] == ["* iterable yielded 65536 bytes"] * 1024
 
@@ -794,8 +807,20 @@ def test_a_64_mib_download_keeps_one_byte_a_block_in_the_trace() -> None:
 def test_blocks_are_kept_whole_up_to_the_capture_limit() -> None:
     (record,) = _records("/1024", capture=MIB)
     sizes = [len(event.value) for event in record.trace.of(Yielded)]  # type: ignore[arg-type]
-    assert sizes == [BLOCK] * 16 + [1] * 1008
+    assert sizes == [BLOCK] * 16 + [BLOCK_PREFIX] * 1008
     assert record.body == b"".join(bytes([index]) * BLOCK for index in range(16))
+    assert record.body_digest == _digest(bytes([index % 251]) * BLOCK for index in range(1024))
+
+
+def test_a_body_digest_compares_two_transports_without_their_bodies() -> None:
+    """The socket record keeps no body, the in-process one all of it: the digests agree."""
+    (record,) = _records("/64", capture=0)
+    memory = Client(streaming_app).get("/64")
+    assert memory.body_size == record.body_size == 64 * BLOCK
+    assert record.body == b""
+    assert memory.body_digest == record.body_digest
+    (other,) = _records("/63", capture=0)
+    assert other.body_digest != record.body_digest
 
 
 @pytest.mark.parametrize(
@@ -822,3 +847,7 @@ def test_the_verdicts_are_those_of_a_whole_trace(target: str, rules: set[str]) -
 
     assert verdicts(summarised) == verdicts(whole)
     assert {rule for rule, _ in verdicts(summarised)} == rules
+    assert {len(event.value) for event in summarised.trace.of(Yielded)} <= {0, BLOCK_PREFIX}  # type: ignore[arg-type]
+    assert summarised.body_digest == whole.body_digest
+    assert whole.body_size == len(whole.body)  # kept whole: its digest is the body's own
+    assert whole.body_digest == _digest([whole.body])

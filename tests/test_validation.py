@@ -4,13 +4,15 @@ recognises as its own once the app has returned."""
 from __future__ import annotations
 
 import gc
+import hashlib
 import io
 from collections.abc import Callable
 from typing import Any
 
 from wsgicheck import validator
-from wsgicheck.events import CloseCalled
+from wsgicheck.events import BLOCK_PREFIX, CloseCalled, WriteCalled, Yielded, block_size
 from wsgicheck.rules import Exchange
+from wsgicheck.validation import BODY_KEPT
 
 
 class ServerWrapper:
@@ -108,3 +110,40 @@ def test_a_wrapper_that_is_a_function_is_no_type_to_check_against() -> None:
     assert not isinstance(result, env["wsgi.file_wrapper"])
     assert not issubclass(list, env["wsgi.file_wrapper"])
     assert list(result) == [b"data"]
+
+
+def test_a_long_body_costs_the_validator_a_prefix_a_block_and_a_digest() -> None:
+    """Issue 11 §7: a streamed body is counted and digested, kept only up to BODY_KEPT."""
+    block = 64 * 1024
+    count = 1024  # 64 MiB
+
+    def streaming(env: dict[str, Any], respond: Callable[..., Any]) -> Any:
+        write = respond("200 OK", [("Content-Type", "application/octet-stream")])
+        write(bytes([255]) * block)
+        return (bytes([index % 251]) * block for index in range(count))
+
+    seen: list[Exchange] = []
+    checked = validator(streaming, collect=True, on_exchange=seen.append)
+    result = checked(environ(), start_response)
+    for _ in result:
+        pass  # the server sends each block and keeps none
+    result.close()
+    [exchange] = seen
+    response = exchange.response
+    assert response.body_size == (count + 1) * block
+    assert len(response.body) == BODY_KEPT
+    blocks = [event.value for event in exchange.events if isinstance(event, Yielded | WriteCalled)]
+    whole = BODY_KEPT // block
+    assert [len(value) for value in blocks] == [block] * whole + [BLOCK_PREFIX] * (
+        count + 1 - whole
+    )
+    assert sum(block_size(event) for event in exchange.writes + exchange.yields) == (
+        response.body_size
+    )
+    hasher = hashlib.sha256()
+    hasher.update(bytes([255]) * block)
+    for index in range(count):
+        hasher.update(bytes([index % 251]) * block)
+    assert response.body_digest == hasher.hexdigest()
+    app_rules = {finding.rule for finding in checked.findings if finding.rule.startswith("APP-")}
+    assert app_rules == {"APP-AVOID-WRITE"}

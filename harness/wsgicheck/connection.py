@@ -24,7 +24,7 @@ from .core import WSGIApp, _Exchange, http_date, send_refusal
 from .environ import Refusal, ServerConfig, build_environ, request_problem
 from .events import Location, RawEvent, ServerObserved
 from .request import Request
-from .response import Response
+from .response import Response, body_hasher
 from .wire import (
     MAX_CHUNK_EXT,
     MAX_FIELDS,
@@ -369,6 +369,7 @@ class SocketSink:
         "_head",
         "_parser",
         "captured",
+        "digest",
         "headers",
         "reason",
         "replaced",
@@ -378,13 +379,22 @@ class SocketSink:
     )
 
     def __init__(
-        self, conn: Connection, parser: h11.Connection, body: SocketBody, limits: Limits
+        self,
+        conn: Connection,
+        parser: h11.Connection,
+        body: SocketBody,
+        limits: Limits,
+        *,
+        digest: bool = True,
     ) -> None:
         self._conn = conn
         self._parser = parser
         self._body = body
         self._capture = limits.capture_limit
         self._head: list[bytes] = []
+        #: The running digest of every body byte sent, so the record need not keep them
+        #: (None when no record is made: hashing costs about as much as sending).
+        self.digest = body_hasher() if digest else None
         #: True when the app's answer was replaced by the error the client is owed.
         self.replaced = False
         self.captured = bytearray()
@@ -446,6 +456,8 @@ class SocketSink:
         if self.replaced:
             return
         self.size += len(data)
+        if self.digest is not None:
+            self.digest.update(data)
         if len(self.captured) < self._capture:
             self.captured += data[: self._capture - len(self.captured)]
         self._flush(_serialise(self._parser, h11.Data(data=data)))
@@ -543,7 +555,7 @@ def serve_exchange(
     request, declared = request_head(event, conn.raw_target)
     log: list[RawEvent] = []
     body = SocketBody(conn, parser, limits)
-    sink = SocketSink(conn, parser, body, limits)
+    sink = SocketSink(conn, parser, body, limits, digest=record)
     environ: dict[str, Any] | None = None
     errors = ""
     if declared is not None and limits.max_body is not None and declared > limits.max_body:
@@ -599,6 +611,7 @@ def serve_exchange(
         errors,
         request_body_size=declared if declared is not None else body.size,
         body_size=sink.size,
+        body_digest=sink.digest.hexdigest() if sink.digest is not None else None,
     )
 
 

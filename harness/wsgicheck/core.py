@@ -36,6 +36,7 @@ from typing import Any, Protocol
 
 from .environ import Refusal, ServerConfig
 from .events import (
+    BLOCK_PREFIX,
     AppRaised,
     AppReturned,
     BodyLimitReached,
@@ -210,7 +211,7 @@ class _Exchange:
     #: The sink's own failure, re-raised to the transport when the exchange ends.
     failure: Exception | None = None
     #: Body bytes whose blocks the trace keeps whole (None: all); past them, a block is kept
-    #: as its first byte and its size, so a long body costs the trace no memory.
+    #: as its first ``BLOCK_PREFIX`` bytes and its size, so a long body costs no memory.
     keep: int | None = None
     kept = 0
 
@@ -326,7 +327,7 @@ class _Exchange:
         if self.kept < self.keep:  # type: ignore[operator]
             self.kept += len(block)
             return block, None
-        return block[:1], len(block)
+        return block[:BLOCK_PREFIX], len(block)
 
     def _refuse_overflow(self) -> None:
         if self.limit_hit:

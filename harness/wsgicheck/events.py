@@ -18,6 +18,7 @@ from dataclasses import dataclass, fields
 from typing import Any, NamedTuple, TypeVar, overload
 
 __all__ = [
+    "BLOCK_PREFIX",
     "AppRaised",
     "AppReturned",
     "BodyLimitReached",
@@ -44,6 +45,11 @@ __all__ = [
     "caller_location",
     "raw_event",
 ]
+
+
+#: Bytes of a body block a trace keeps once past its capture limit (with the block's size):
+#: enough to recognise the block, never the whole of a long body.
+BLOCK_PREFIX = 64
 
 
 class Location(NamedTuple):
@@ -141,14 +147,15 @@ class AppRaised(Event):
 class Yielded(Event):
     """The returned iterable produced one block (the object itself, bytes or not).
 
-    A trace may keep only the first byte of a bytes block (the socket server keeps whole
-    blocks only up to its capture limit, so a long body costs no memory): ``size`` is then
-    the block's length. :func:`block_size` reads either.
+    A trace may keep only the first :data:`BLOCK_PREFIX` bytes of a bytes block (the socket
+    server and :func:`wsgicheck.validator` keep whole blocks only up to a capture limit, so
+    a long body costs no memory): ``size`` is then the block's length, and the response
+    record's ``body_digest`` stands for the whole body. :func:`block_size` reads either.
     """
 
     value: object
     where: Location | None
-    #: The block's length when ``value`` is only its first byte, else None.
+    #: The block's length when ``value`` is only its prefix, else None.
     size: int | None = None
 
 
@@ -192,7 +199,7 @@ class WriteCalled(Event):
     where: Location | None
     #: True when called after the application callable had returned (from the iterable).
     during_iteration: bool
-    #: The data's length when ``value`` is only its first byte, as for :class:`Yielded`.
+    #: The data's length when ``value`` is only its prefix, as for :class:`Yielded`.
     size: int | None = None
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json as _json
 from collections.abc import Iterable
 from typing import Any
@@ -9,7 +10,17 @@ from typing import Any
 from .events import Event, RawEvent, Trace, raw_event
 from .request import Request
 
-__all__ = ["Response"]
+__all__ = ["Response", "body_hasher"]
+
+
+def body_hasher() -> hashlib._Hash:
+    """The running digest of a response body: fed every block, kept instead of the body.
+
+    SHA-256: wide enough that two transports' bodies with the same digest are the same
+    body, and with the SHA extensions of current x86 and ARM CPUs (OpenSSL uses them) about
+    three times as fast as BLAKE2b, the next candidate, which CPython computes in plain C.
+    """
+    return hashlib.sha256()
 
 
 class Response:
@@ -22,7 +33,8 @@ class Response:
     ``wsgi.errors``.
 
     A server record may keep only the first bytes of each body (its capture limit);
-    ``request_body_size`` and ``body_size`` are then the full sizes.
+    ``request_body_size`` and ``body_size`` are then the full sizes, and ``body_digest``
+    (:func:`body_hasher`'s hex digest of the whole body) still compares two bodies.
 
     A record to read, not to change. It is a plain slotted class rather than a frozen
     dataclass because one is made per request and freezing would cost each a few
@@ -30,6 +42,7 @@ class Response:
     """
 
     __slots__ = (
+        "_digest",
         "_log",
         "_trace",
         "body",
@@ -58,6 +71,7 @@ class Response:
         *,
         request_body_size: int | None = None,
         body_size: int | None = None,
+        body_digest: str | None = None,
     ) -> None:
         self.request = request
         self.status_code = status_code
@@ -73,6 +87,17 @@ class Response:
             len(request.body) if request_body_size is None else (request_body_size)
         )
         self.body_size = len(body) if body_size is None else body_size
+        self._digest = body_digest
+
+    @property
+    def body_digest(self) -> str | None:
+        """The hex digest of the whole body the client received; None if unknown (a record
+        that kept only part of the body and was given no digest)."""
+        if self._digest is None and len(self.body) == self.body_size:
+            hasher = body_hasher()
+            hasher.update(self.body)
+            self._digest = hasher.hexdigest()
+        return self._digest
 
     #: What :meth:`replace` may change: what the client received.
     _REPLACEABLE = frozenset({"status_code", "reason", "headers", "body", "complete"})

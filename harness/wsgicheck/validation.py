@@ -29,6 +29,7 @@ from urllib.parse import quote
 
 from .core import WSGIApp, _describe, _exc_info_kind, _handling, _yield_location, app_location
 from .events import (
+    BLOCK_PREFIX,
     AppRaised,
     AppReturned,
     CloseCalled,
@@ -44,7 +45,7 @@ from .events import (
     Yielded,
 )
 from .request import Framing, Request
-from .response import Response
+from .response import Response, body_hasher
 from .rules import REGISTRY, Exchange, Finding, Level, Rule, check_exchange
 from .untrusted import show
 
@@ -76,7 +77,8 @@ CALL_RULES = (
     "APP-STREAMS-NO-CLOSE",
 )
 
-#: How much of the body the validator keeps to judge it (it counts the rest).
+#: How much of the body the validator keeps to judge it (it counts and digests the rest, and
+#: its trace keeps only a prefix and the size of each block past it).
 BODY_KEPT = 1 << 20
 
 
@@ -198,6 +200,7 @@ class _Invocation:
         self.headers: list[tuple[str, str]] = []
         self.body = bytearray()
         self.size = 0
+        self.digest = body_hasher()
         self.file_wrappers: set[int] = set()
 
     # -- judging ---------------------------------------------------------------------------
@@ -215,6 +218,7 @@ class _Invocation:
             self.snapshot,
             self.log,
             body_size=self.size,
+            body_digest=self.digest.hexdigest(),
         )
         return Exchange(response, source="validator", environ_type=self.environ_type)
 
@@ -379,12 +383,14 @@ class _Invocation:
     def _write_for(self, server_write: Any) -> Callable[[bytes], Any]:
         def write(data: bytes) -> Any:
             frame = sys._getframe(1)
+            value, size = self.kept(data)
             self.log.append(
                 (
                     WriteCalled,
-                    data,
+                    value,
                     (frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name),
                     self.returned,
+                    size,
                 )
             )
             self.judge(self.owner._call_rules)
@@ -397,10 +403,18 @@ class _Invocation:
 
         return write
 
+    def kept(self, data: object) -> tuple[object, int | None]:
+        """What the trace keeps of a block: the block while the kept body is not full, then
+        its first ``BLOCK_PREFIX`` bytes and its size (a streamed GiB costs no memory)."""
+        if type(data) is bytes and self.size >= BODY_KEPT:
+            return data[:BLOCK_PREFIX], len(data)
+        return data, None
+
     def _body(self, data: object) -> None:
         if type(data) is bytes and data:
             self.body_started = True
             self.size += len(data)
+            self.digest.update(data)
             if len(self.body) < BODY_KEPT:
                 self.body += data[: BODY_KEPT - len(self.body)]
 
@@ -459,7 +473,8 @@ class _Iterable:
             )
             raise
         location = _yield_location(self._iterator) if self._generator else None
-        invocation.log.append((Yielded, block, location))
+        value, size = invocation.kept(block)
+        invocation.log.append((Yielded, value, location, size))
         if type(block) is not bytes or (block and invocation.status is None):
             invocation.judge(invocation.owner._call_rules)
         invocation._body(block)
