@@ -228,3 +228,29 @@ def test_an_exception_whose_str_hangs_costs_the_exchange_not_the_run() -> None:
         release.set()
     assert set(result.failures) == {"HARNESS-EXCHANGE-TIMEOUT"}
     assert result.errors == []
+
+
+@pytest.mark.parametrize(
+    ("where", "status"), [("__iter__", 500), ("__next__", 500), ("close", 200)]
+)
+def test_the_validator_reports_what_escapes_the_iterable_as_the_core_does(
+    where: str, status: int
+) -> None:
+    app = raising_iterable(ValueError, where)
+    checked = wsgicheck.validator(app, collect=True)
+    assert Client(checked).get("/").status_code == status  # the core's answer for it
+    assert [finding.rule for finding in checked.findings] == [RULE]
+    assert checked.findings[0].where is not None
+    assert checked.findings[0].where.line == line_of(where)
+
+
+def test_a_validator_verdict_escaping_the_app_is_not_the_apps_error() -> None:
+    def two_spaces(environ: dict[str, Any], start_response: Any) -> Any:
+        start_response("200  OK", [("Content-Type", "text/plain")])
+        return [b"ok"]
+
+    response = Client(wsgicheck.validator(two_spaces)).get("/")
+    assert response.status_code == 500
+    # The violation is the validator's verdict on APP-STATUS-FORMAT, raised through the
+    # app: nothing the core could see of it is the app's own error (APP-TRAP-OWN-ERRORS).
+    assert {finding.rule for finding in check_exchange(Exchange(response))} == set()

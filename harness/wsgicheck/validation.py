@@ -458,10 +458,10 @@ class _Iterable:
 
     def __next__(self) -> Any:
         invocation = self._invocation
-        if self._iterator is None:
-            self._iterator = iter(self._result)
-            self._generator = type(self._iterator) is GeneratorType
         try:
+            if self._iterator is None:  # the app's __iter__ is the app's code too
+                self._iterator = iter(self._result)
+                self._generator = type(self._iterator) is GeneratorType
             block = next(self._iterator)
         except StopIteration:
             invocation.log.append((Exhausted,))

@@ -32,6 +32,8 @@ def _not_the_apps(ex: Exchange, raised: AppRaised) -> bool:
     call itself failing on the app's signature (APP-CALLABLE-TWO-POSITIONAL's finding)."""
     if raised.phase == "call" and raised.exc_type == "TypeError" and raised.where is None:
         return True
+    if raised.exc_type == "WSGIViolation":  # wsgicheck.validator's own verdict, not an error
+        return True
     kinds = {event.detail for event in ex.observations("start_response-raised")}
     kinds |= {event.detail for event in ex.observations("write-raised")}
     for what in ("input-raised", "errors-raised"):  # "read(None): TypeError"
