@@ -519,3 +519,46 @@ def test_serve_survives_every_exception_kind_and_keeps_output_lines_whole(
     }
     said = [line for line in out.splitlines() if "app says" in line]
     assert said == ["app says hello"] * 10
+
+
+THREAD_APP = """
+import threading, time
+
+def _forever():
+    while True:
+        time.sleep(1)
+
+def app(environ, start_response):
+    threading.Thread(target=_forever).start()  # not a daemon: it would block the exit
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [b"ok"]
+"""
+
+
+def test_serve_stops_on_ctrl_c_whatever_threads_the_app_left(tmp_path: Path) -> None:
+    import http.client
+
+    target = write_app(tmp_path / "threads", THREAD_APP)
+    process = subprocess.Popen(
+        [*_command(), "serve", target, "--port", "0"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        port = int(process.stdout.readline().split("http://127.0.0.1:")[1].split()[0])
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        connection.request("GET", "/")
+        assert connection.getresponse().status == 200
+        connection.close()
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=TIMEOUT)
+    finally:
+        if process.poll() is None:  # pragma: no cover - only when the test fails
+            process.kill()
+            process.communicate()
+    assert process.returncode == 0, err
+    assert out.splitlines()[-1] == "wsgicheck: stopped"
+    assert "Traceback" not in err

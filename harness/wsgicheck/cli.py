@@ -377,7 +377,8 @@ def _serve(args: argparse.Namespace) -> int:
             on_error=failed,
         )
     except OSError as exc:
-        raise UsageError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from exc
+        reason = exc.strerror or exc  # a socket the app replaced may give no strerror
+        raise UsageError(f"cannot listen on {args.host}:{args.port}: {reason}") from exc
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
     print(f"wsgicheck: serving {args.target} on {server.url} (Ctrl-C to stop)", flush=True)
@@ -387,6 +388,14 @@ def _serve(args: argparse.Namespace) -> int:
     with contextlib.suppress(KeyboardInterrupt), whole_lines(printing):
         server.serve_forever()
     print("wsgicheck: stopped", flush=True)
+    if any(
+        thread is not threading.main_thread() and not thread.daemon and thread.is_alive()
+        for thread in threading.enumerate()
+    ):
+        # A thread the app started would keep the interpreter waiting at exit: the server
+        # has stopped, so go now (Ctrl-C stops serve, whatever the app left running).
+        sys.stderr.flush()
+        os._exit(0)
     return 0
 
 
