@@ -24,9 +24,11 @@ import pytest
 
 from wsgicheck import validator
 from wsgicheck.client import Client
+from wsgicheck.core import exception_message
 from wsgicheck.events import StartResponseCalled
 from wsgicheck.rules import Exchange, Finding, check_exchange
 from wsgicheck.transcript import format_exchange
+from wsgicheck.untrusted import class_name, plain, safe_repr
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE = ROOT / "fixtures" / "hostile" / "values.py"
@@ -146,3 +148,51 @@ def test_wsgicheck_check(name: str, tmp_path: Path) -> None:
     assert set(broken) == rules
     if naming is not None:
         assert kind in broken[naming]["message"]
+
+
+def test_plain_class_name_and_safe_repr_run_none_of_the_values_code() -> None:
+    hostile: Any = values.HostileStr("X-Name")
+    copied = plain(hostile)
+    assert type(copied) is str
+    assert copied == "X-Name"
+    assert (
+        safe_repr((ValueError, hostile, None))
+        == "(<class 'ValueError'>, <HostileStr object>, None)"
+    )
+
+    class Meta(type):
+        def __getattribute__(cls, name: str) -> Any:
+            values._trap()
+
+    class Lying(metaclass=Meta):
+        pass
+
+    assert class_name(Lying).endswith("Lying")
+
+
+class OwnMessage(Exception):
+    def __str__(self) -> str:
+        return "the app's own words"
+
+
+class MessageRaises(Exception):
+    def __str__(self) -> str:
+        raise RuntimeError("no message")
+
+
+@pytest.mark.parametrize(
+    ("exc", "message"),
+    [
+        (ValueError("plain"), "plain"),
+        (OSError(2, "No such file"), "[Errno 2] No such file"),
+        (KeyError("key"), "'key'"),
+        (ValueError(values.HostileStr("bad")), "<HostileStr object>"),
+        (ValueError("one", values.HostileBytes(b"two")), "('one', <HostileBytes object>)"),
+        (OwnMessage(), "the app's own words"),
+        (MessageRaises(), "<str() of it raised RuntimeError>"),
+    ],
+    ids=["plain", "oserror", "keyerror", "hostile-arg", "hostile-args", "own-str", "str-raises"],
+)
+def test_exception_messages(exc: BaseException, message: str) -> None:
+    """Python's own __str__ over plain arguments is called; over hostile ones it is not."""
+    assert exception_message(exc) == message
