@@ -31,7 +31,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from email.utils import formatdate
-from types import GeneratorType
+from types import GeneratorType, WrapperDescriptorType
 from typing import Any, Protocol
 
 from .environ import Refusal, ServerConfig
@@ -55,6 +55,7 @@ from .events import (
     Yielded,
 )
 from .head import RefusedCall, check_headers, check_status
+from .untrusted import class_name, safe_repr, type_name
 
 __all__ = [
     "RefusedCall",
@@ -141,7 +142,7 @@ _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 def _describe(exc: BaseException) -> tuple[str, str, Location | None]:
     """Type name, message and innermost location outside wsgicheck of an exception.
 
-    The message is the app's ``__str__``, which may itself raise: that is recorded too.
+    The message is :func:`exception_message`'s, which a failing ``__str__`` cannot stop.
     """
     tb = exc.__traceback__
     where = None
@@ -150,26 +151,59 @@ def _describe(exc: BaseException) -> tuple[str, str, Location | None]:
         if not code.co_filename.startswith(_PACKAGE_DIR):
             where = Location(code.co_filename, tb.tb_lineno, code.co_name)
         tb = tb.tb_next
+    return class_name(type(exc)), exception_message(exc), where
+
+
+#: Argument types whose text a built-in exception's ``__str__`` writes without running any
+#: code of the app's (exact types only: a subclass may override ``__str__`` or ``__repr__``).
+_PLAIN_ARGUMENTS = frozenset({str, bytes, int, float, bool, type(None)})
+
+
+def exception_message(exc: BaseException) -> str:
+    """The message of an exception the app raised or passed, as one ``str``.
+
+    A built-in ``__str__`` over plain arguments is called (it runs none of the app's code);
+    over other arguments (a ``str`` subclass whose ``__str__`` raises, say) it is not, and
+    the arguments are written by :func:`~wsgicheck.untrusted.safe_repr`. An exception class
+    of the app's own that defines ``__str__`` is asked for its message, as any server's
+    error log would ask: if that raises, the message says so (a hang there is the exchange
+    timeout's to catch).
+    """
     kind = type(exc)
+    args = _ARGS.__get__(exc)
+    if _builtin_str(kind) and not all(type(arg) in _PLAIN_ARGUMENTS for arg in args):
+        return safe_repr(args[0] if len(args) == 1 else args)
     try:
         message = str(exc)
     except BaseException as failed:
-        message = f"<str() of it raised {type(failed).__qualname__}>"
-    if type(message) is not str:  # pragma: no cover - str() always gives a str
-        message = ""
-    return kind.__qualname__, message, where
+        return f"<str() of it raised {type_name(failed)}>"
+    return message if type(message) is str else safe_repr(args)
+
+
+_ARGS = BaseException.__dict__["args"]
+
+
+def _builtin_str(kind: type) -> bool:
+    """Whether ``kind``'s ``__str__`` is one of Python's own (C code), not the app's."""
+    for klass in type.__dict__["__mro__"].__get__(kind):
+        found = type.__dict__["__dict__"].__get__(klass).get("__str__")
+        if found is not None:
+            return type(found) is WrapperDescriptorType
+    return True  # pragma: no cover - object defines __str__
 
 
 def _exc_info_kind(exc_info: object) -> tuple[str, str | None]:
     if exc_info is None:
         return "absent", None
-    if isinstance(exc_info, tuple) and len(exc_info) == 3:
-        kind, value, tb = exc_info
-        if kind is None and value is None and tb is None:
-            return "empty", None
-        if isinstance(value, BaseException) and isinstance(kind, type):
-            return "exception", f"{kind.__qualname__}: {value}"
-    return "malformed", repr(exc_info)[:200]
+    if isinstance(exc_info, tuple):
+        items = tuple.__getitem__(exc_info, slice(None))  # a subclass's own methods never run
+        if len(items) == 3:
+            kind, value, tb = items
+            if kind is None and value is None and tb is None:
+                return "empty", None
+            if isinstance(value, BaseException) and isinstance(kind, type):
+                return "exception", f"{class_name(kind)}: {exception_message(value)}"
+    return "malformed", safe_repr(exc_info, limit=200)
 
 
 def _handling() -> str | None:

@@ -306,7 +306,10 @@ def block_size(event: Yielded | WriteCalled) -> int:
     """The length of the bytes block a :class:`Yielded` or :class:`WriteCalled` records."""
     if event.size is not None:
         return event.size
-    return len(event.value)  # type: ignore[arg-type]
+    value = event.value
+    if isinstance(value, bytes):  # bytes' own length: a subclass's __len__ is the app's code
+        return bytes.__len__(value)
+    return len(value)  # type: ignore[arg-type]
 
 
 E = TypeVar("E", bound=Event)

@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from . import grammar
+from .untrusted import safe_repr, type_name
 
 __all__ = [
     "HeadFacts",
@@ -83,7 +84,7 @@ _WHITESPACE = " \t\r\n\x0b\x0c"
 def status_problems(status: object) -> list[Problem]:
     """Every rule ``status`` breaks (empty for a valid status), each checked on its own."""
     if type(status) is not str:
-        return [("APP-STATUS-STR", f"status must be str, not {type(status).__name__}")]
+        return [("APP-STATUS-STR", f"status must be str, not {type_name(status)}")]
     problems = []
     if grammar.control_chars_re.search(status):
         problems.append(("APP-STATUS-NO-CONTROL", f"status has control characters: {status!r}"))
@@ -119,19 +120,18 @@ def check_headers(headers: object) -> HeadFacts:
     """Validate ``response_headers``; raise :class:`RefusedCall` naming the first bad field."""
     if type(headers) is not list:
         raise RefusedCall(
-            "APP-HEADERS-LIST", f"response_headers must be a list, not {type(headers).__name__}"
+            "APP-HEADERS-LIST", f"response_headers must be a list, not {type_name(headers)}"
         )
     length: int | None = None
     has_date = has_server = False
     for item in headers:
-        if type(item) is tuple:
-            try:
-                lower = _valid_fields.get(item)
-            except TypeError:  # unhashable contents (a list value...): never a valid field
-                lower = None
+        # Only a pair of exact strings is looked up: hashing a tuple hashes its items, and
+        # a subclass's __hash__ or __eq__ is the app's code.
+        if type(item) is tuple and len(item) == 2 and type(item[0]) is type(item[1]) is str:
+            lower = _valid_fields.get(item)
         else:
             lower = None
-        if lower is None or type(item[0]) is not str or type(item[1]) is not str:
+        if lower is None:
             lower = _check_field(item)
         if lower == "content-length":
             declared = int(item[1])
@@ -161,10 +161,12 @@ def _check_field(item: object) -> str:
 def field_problems(item: object) -> list[Problem]:
     """Every rule one ``(name, value)`` header item breaks, each checked on its own."""
     if type(item) is not tuple or len(item) != 2:
-        return [("APP-HEADERS-TUPLES", f"each header must be a (name, value) tuple: {item!r}")]
+        return [
+            ("APP-HEADERS-TUPLES", f"each header must be a (name, value) tuple: {safe_repr(item)}")
+        ]
     name, value = item
     if type(name) is not str or type(value) is not str:
-        return [("APP-HEADER-STR", f"header name and value must be str: {item!r}")]
+        return [("APP-HEADER-STR", f"header name and value must be str: {safe_repr(item)}")]
     problems = []
     if grammar.token_re.fullmatch(name) is None:
         if grammar.is_latin1(name):
@@ -200,7 +202,7 @@ def headers_problems(headers: object) -> list[Problem]:
         problems.append(
             (
                 "APP-HEADERS-LIST",
-                f"response_headers must be a list, not {type(headers).__name__}",
+                f"response_headers must be a list, not {type_name(headers)}",
             )
         )
         if not isinstance(headers, list | tuple):

@@ -16,7 +16,7 @@ import re
 from itertools import islice
 from typing import Any
 
-__all__ = ["LIMIT", "safe_repr", "show", "type_name"]
+__all__ = ["LIMIT", "class_name", "plain", "safe_repr", "show", "type_name"]
 
 #: How many characters of one value an output shows by default (marker included).
 LIMIT = 1000
@@ -47,15 +47,24 @@ def _replace(match: re.Match[str]) -> str:
     return _escape(match.group()) if lead is None else lead + "\\x3a"
 
 
-def _exact(text: str) -> str:
-    """``text`` as a plain ``str``: a subclass's own ``__str__``/``__format__`` never run."""
+def plain(text: str) -> str:
+    """``text`` as a plain ``str``: none of a subclass's own methods ever run on it after.
+
+    An app may pass a ``str`` subclass whose ``__format__``, ``__eq__``, ``__hash__``,
+    ``lower`` or ``__getitem__`` raise or hang; its characters, copied out, are safe.
+    """
     return text if type(text) is str else str.__getitem__(text, slice(None))
 
 
 def type_name(value: object) -> str:
     """The qualified name of ``value``'s type, read without running any of its code."""
-    name = type.__dict__["__qualname__"].__get__(type(value))
-    return _exact(name) if isinstance(name, str) else "?"
+    return class_name(type(value))
+
+
+def class_name(kind: type) -> str:
+    """The qualified name of a class, read past any ``__qualname__`` its metaclass defines."""
+    name = type.__dict__["__qualname__"].__get__(kind)
+    return plain(name) if isinstance(name, str) else "?"
 
 
 def show(value: object, *, limit: int = LIMIT) -> str:
@@ -71,7 +80,7 @@ def show(value: object, *, limit: int = LIMIT) -> str:
     if limit < _SHORTEST:
         raise ValueError(f"limit must be at least {_SHORTEST}, not {limit}")
     if isinstance(value, str):
-        text = _exact(value)
+        text = plain(value)
     elif isinstance(value, bytes | bytearray):
         text = bytes(value[: limit + 1]).decode("latin-1")
         if len(value) > limit:  # keep the count of what was cut right
@@ -147,6 +156,8 @@ def _write(value: object, out: list[str], budget: list[int], depth: int) -> None
             text = f"<int of {value.bit_length()} bits>"
     elif kind in _SCALARS:
         text = repr(value)
+    elif kind is type:  # a class (not one of a metaclass of the app's): its name
+        text = f"<class {class_name(value)!r}>"  # type: ignore[arg-type]
     elif isinstance(value, dict) and kind is dict:
         _items(list(islice(value.items(), budget[0])), _OPEN[dict], out, budget, depth, pairs=True)
         return

@@ -47,7 +47,7 @@ from .events import (
 from .request import Framing, Request
 from .response import Response, body_hasher
 from .rules import REGISTRY, Exchange, Finding, Level, Rule, check_exchange
-from .untrusted import show
+from .untrusted import plain, safe_repr, show
 
 __all__ = ["Validator", "WSGIViolation", "WSGIWarning", "validator"]
 
@@ -206,7 +206,7 @@ class _Invocation:
     # -- judging ---------------------------------------------------------------------------
 
     def _exchange(self) -> Exchange:
-        status = self.status or "0 "
+        status = plain(self.status) if self.status else "0 "
         code = int(status[:3]) if status[:3].isdigit() else 0
         response = Response(
             _request_from(self.snapshot),
@@ -512,7 +512,8 @@ class _Iterable:
         if name.startswith("__") or name in _ITERABLE_SLOTS:
             raise AttributeError(name)
         self._invocation.log.append((ServerObserved, "iterable-attribute", name))
-        raise AttributeError(f"the application's iterable has no attribute {name!r} for servers")
+        shown = safe_repr(name)
+        raise AttributeError(f"the application's iterable has no attribute {shown} for servers")
 
     def __del__(self) -> None:
         # A server that never calls close(): judge the exchange now (SRV-CLOSE-CALLED fires
@@ -571,7 +572,7 @@ class _InputGuard:
         try:
             return getattr(self._stream, method)(*args)
         except BaseException as exc:
-            call = f"{method}({args[0] if args else None!r})"
+            call = f"{method}({safe_repr(args[0] if args else None)})"
             self._invocation.log.append(
                 (ServerObserved, "input-raised", f"{call}: {type(exc).__qualname__}")
             )
@@ -614,7 +615,8 @@ class _InputGuard:
         self._invocation.judge(self._invocation.owner._call_rules)
         # Only the PEP's methods, as wsgiref.validate does: an app that probes for another
         # (Werkzeug's hasattr(stream, "readinto")) takes its portable path.
-        raise AttributeError(f"wsgi.input has no attribute {name!r} (PEP 3333 gives it none)")
+        shown = safe_repr(name)
+        raise AttributeError(f"wsgi.input has no attribute {shown} (PEP 3333 gives it none)")
 
 
 class _ErrorsGuard:
@@ -654,7 +656,8 @@ class _ErrorsGuard:
             raise AttributeError(name)
         self._invocation.log.append((StreamMisuse, "wsgi.errors", name))
         self._invocation.judge(self._invocation.owner._call_rules)
-        raise AttributeError(f"wsgi.errors has no attribute {name!r} (PEP 3333 gives it none)")
+        shown = safe_repr(name)
+        raise AttributeError(f"wsgi.errors has no attribute {shown} (PEP 3333 gives it none)")
 
 
 def _size(data: object) -> int:

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 from ..grammar import value_control_chars_re
 from ..head import headers_problems, status_problems
+from ..untrusted import show
 from .exchange import Exchange
 from .registry import Binding, Finding, Level, Rule, rule
 
@@ -223,7 +224,7 @@ def header_value_no_control(self: Rule, ex: Exchange) -> Iterator[Finding]:
                 and "\t" in item[1]
                 and not value_control_chars_re.search(item[1])
             ):
-                yield self.finding(ex, f"header {item[0]} has a tab: {item[1]!r}", call.where)
+                yield self.finding(ex, f"header {show(item[0])} has a tab: {item[1]!r}", call.where)
 
 
 @rule(

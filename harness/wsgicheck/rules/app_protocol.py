@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..events import StartResponseCalled, WriteCalled, Yielded, block_size
+from ..untrusted import plain, safe_repr, type_name
 from .exchange import Exchange
 from .registry import Binding, Finding, Level, Rule, rule
 
@@ -226,13 +227,13 @@ def exc_info_only_in_error(self: Rule, ex: Exchange) -> Iterator[Finding]:
             # status shows the exc_info does not belong to the response.
             yield self.finding(
                 ex,
-                f"exc_info passed outside an error handler, with status {call.status!r}",
+                f"exc_info passed outside an error handler, with status {safe_repr(call.status)}",
                 call.where,
             )
 
 
 def _error_status(status: object) -> bool:
-    return isinstance(status, str) and status[:1] in ("4", "5")
+    return isinstance(status, str) and plain(status)[:1] in ("4", "5")
 
 
 @rule(
@@ -339,9 +340,7 @@ fix:  return [b"Hello"]  # or ["Hello".encode("utf-8")]""",
 def yield_bytes(self: Rule, ex: Exchange) -> Iterator[Finding]:
     for event in ex.yields:
         if type(event.value) is not bytes:
-            yield self.finding(
-                ex, f"the iterable yielded {type(event.value).__name__}", event.where
-            )
+            yield self.finding(ex, f"the iterable yielded {type_name(event.value)}", event.where)
             return
 
 
@@ -395,7 +394,7 @@ fix:  write(b"Hello")""",
 def write_bytes(self: Rule, ex: Exchange) -> Iterator[Finding]:
     for event in ex.writes:
         if type(event.value) is not bytes:
-            yield self.finding(ex, f"write() got {type(event.value).__name__}", event.where)
+            yield self.finding(ex, f"write() got {type_name(event.value)}", event.where)
             return
 
 

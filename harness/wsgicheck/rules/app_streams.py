@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..events import ErrorsWritten
+from ..untrusted import plain, type_name
 from .exchange import Exchange
 from .registry import Binding, Finding, Level, Rule, rule
 
@@ -123,7 +124,7 @@ def errors_write_str(self: Rule, ex: Exchange) -> Iterator[Finding]:
     for event in ex.errors_writes:
         for value in _written(event):
             if not isinstance(value, str):
-                yield self.finding(ex, f"wsgi.errors.{event.method}() got {type(value).__name__}")
+                yield self.finding(ex, f"wsgi.errors.{event.method}() got {type_name(value)}")
                 return
 
 
@@ -144,7 +145,7 @@ fix:  environ["wsgi.errors"].write("oops\\n")""",
 def errors_newline(self: Rule, ex: Exchange) -> Iterator[Finding]:
     for event in ex.errors_writes:
         for value in _written(event):
-            if isinstance(value, str) and "\r\n" in value:
+            if isinstance(value, str) and "\r\n" in plain(value):
                 yield self.finding(ex, "wsgi.errors got '\\r\\n'")
                 return
 

@@ -33,6 +33,7 @@ from ..events import (
 )
 from ..grammar import HOP_BY_HOP_HEADERS
 from ..head import headers_problems, status_problems
+from ..untrusted import plain
 from .exchange import Exchange
 
 __all__ = [
@@ -133,8 +134,8 @@ def final_call(ex: Exchange) -> StartResponseCalled | None:
 
 def status_code(call: StartResponseCalled | None) -> int | None:
     status = call.status if call is not None else None
-    if isinstance(status, str) and status[:3].isdigit():
-        return int(status[:3])
+    if isinstance(status, str) and (code := plain(status)[:3]).isdigit():
+        return int(code)
     return None
 
 
@@ -143,7 +144,7 @@ def header_fields(headers: object) -> list[tuple[str, str]]:
     if not isinstance(headers, list | tuple):
         return []
     return [
-        (item[0].lower(), item[1].strip(" \t"))
+        (str.lower(item[0]), str.strip(item[1], " \t"))  # str's own: never a subclass's
         for item in headers
         if isinstance(item, tuple)
         and len(item) == 2

@@ -11,6 +11,7 @@ import re
 from collections import Counter
 from collections.abc import Iterator
 
+from ..untrusted import plain
 from .exchange import Exchange
 from .registry import Binding, Finding, Level, Rule, rule
 from .server_evidence import (
@@ -161,7 +162,7 @@ def _names(headers: object) -> list[str]:
     if not isinstance(headers, list | tuple):
         return []
     return [
-        item[0]
+        plain(item[0])
         for item in headers
         if isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], str)
     ]

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 from ..events import ErrorsWritten, InputRead
 from ..request import Framing
+from ..untrusted import safe_repr
 from .exchange import Exchange
 from .registry import Binding, Finding, Level, Rule, rule
 from .server_evidence import judgeable, observed_after
@@ -83,7 +84,7 @@ def input_eof_at_cl(self: Rule, ex: Exchange) -> Iterator[Finding]:
 
 
 def _argument(read: InputRead) -> str:
-    return "" if read.argument is None else repr(read.argument)
+    return "" if read.argument is None else safe_repr(read.argument)
 
 
 @rule(
