@@ -254,3 +254,29 @@ def test_a_validator_verdict_escaping_the_app_is_not_the_apps_error() -> None:
     # The violation is the validator's verdict on APP-STATUS-FORMAT, raised through the
     # app: nothing the core could see of it is the app's own error (APP-TRAP-OWN-ERRORS).
     assert {finding.rule for finding in check_exchange(Exchange(response))} == set()
+
+
+def test_an_exception_whose_str_hangs_never_hangs_client_or_validator() -> None:
+    release = threading.Event()
+
+    class StrHangs(Exception):
+        def __str__(self) -> str:
+            release.wait(60)
+            return "late"
+
+    def app(environ: dict[str, Any], start_response: Any) -> Any:
+        raise StrHangs  # call
+
+    try:
+        plain = in_a_thread(lambda: Client(app).get("/"))
+        checked = wsgicheck.validator(app, collect=True)
+        wrapped = in_a_thread(lambda: Client(checked).get("/"))
+    finally:
+        release.set()
+    assert plain.status_code == wrapped.status_code == 500
+    (finding,) = check_exchange(Exchange(plain))
+    assert finding.rule == RULE
+    assert finding.message.endswith(
+        "StrHangs escaped the application callable: <str() of it did not return within 2 s>"
+    )
+    assert [each.rule for each in checked.findings] == [RULE]

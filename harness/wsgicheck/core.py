@@ -166,18 +166,37 @@ def exception_message(exc: BaseException) -> str:
     over other arguments (a ``str`` subclass whose ``__str__`` raises, say) it is not, and
     the arguments are written by :func:`~wsgicheck.untrusted.safe_repr`. An exception class
     of the app's own that defines ``__str__`` is asked for its message, as any server's
-    error log would ask: if that raises, the message says so (a hang there is the exchange
-    timeout's to catch).
+    error log would ask: if that raises, the message says so, and if it has not returned
+    within :data:`APP_STR_TIMEOUT` it is left running in a thread of its own and the message
+    says that instead, so no ``__str__`` can hang the core, ``Client`` or ``validator``.
     """
     kind = type(exc)
     args = _ARGS.__get__(exc)
-    if _builtin_str(kind) and not all(type(arg) in _PLAIN_ARGUMENTS for arg in args):
-        return safe_repr(args[0] if len(args) == 1 else args)
-    try:
-        message = str(exc)
-    except BaseException as failed:
-        return f"<str() of it raised {type_name(failed)}>"
+    if _builtin_str(kind):
+        if not all(type(arg) in _PLAIN_ARGUMENTS for arg in args):
+            return safe_repr(args[0] if len(args) == 1 else args)
+        return str(exc)  # Python's own __str__ over plain values: no code of the app's
+    answer: list[object] = []
+
+    def ask() -> None:
+        try:
+            answer.append(str(exc))
+        except BaseException as failed:
+            answer.append(failed)
+
+    asking = threading.Thread(target=ask, name="wsgicheck-exception-str", daemon=True)
+    asking.start()
+    asking.join(APP_STR_TIMEOUT)
+    if not answer:
+        return f"<str() of it did not return within {APP_STR_TIMEOUT:g} s>"
+    message = answer[0]
+    if isinstance(message, BaseException):
+        return f"<str() of it raised {type_name(message)}>"
     return message if type(message) is str else safe_repr(args)
+
+
+#: How long an exception class of the app's own may take to give its message.
+APP_STR_TIMEOUT = 2.0
 
 
 _ARGS = BaseException.__dict__["args"]
