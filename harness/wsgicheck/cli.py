@@ -26,7 +26,7 @@ from .target import load_target
 from .transcript import format_exchange
 
 if TYPE_CHECKING:
-    from .runner import RunOptions
+    from .runner import RunOptions, RunResult
 
 __all__ = ["main"]
 
@@ -43,6 +43,10 @@ class _Parser(argparse.ArgumentParser):
 
 def _ids(text: str) -> list[str]:
     return [part.strip().upper() for part in text.split(",") if part.strip()]
+
+
+def _formats(text: str) -> list[str]:
+    return [part.strip().lower() for part in text.split(",") if part.strip()]
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -64,6 +68,18 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("target", metavar="TARGET", help="module:callable or path/file.py:callable")
     check.add_argument("--format", default="text", help="text, json, junit, sarif, html, markdown")
     check.add_argument("--output", "-o", metavar="FILE", help="write the report here")
+    check.add_argument(
+        "--report",
+        type=_formats,
+        action="extend",
+        default=[],
+        metavar="FORMATS",
+        help="also write these reports (comma-separated formats) from the same run into "
+        "--report-dir: report.txt, .json, .xml (junit), .sarif, .html, .md (markdown)",
+    )
+    check.add_argument(
+        "--report-dir", metavar="DIR", default=".", help="where --report writes, made if missing"
+    )
     check.add_argument("--profile", default="default", choices=list(PROFILES))
     check.add_argument("--examples", type=int, metavar="N", help="examples (overrides profile)")
     check.add_argument("--seed", type=int, help="replay a run (the report prints its seed)")
@@ -182,8 +198,9 @@ def _check(args: argparse.Namespace) -> int:
     from . import report
     from .supervisor import supervise
 
-    if args.format not in report.names():
-        raise UsageError(f"--format: one of {', '.join(report.names())}, not {args.format!r}")
+    for option, name in [("--format", args.format), *(("--report", each) for each in args.report)]:
+        if name not in report.names():
+            raise UsageError(f"{option}: one of {', '.join(report.names())}, not {name!r}")
     if args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
     if args.examples is not None and args.examples < 1:
@@ -199,6 +216,7 @@ def _check(args: argparse.Namespace) -> int:
 
         baseline = baselines.load(args.baseline)
     options = _options(args)
+    files = _report_files(args)  # before the run: a bad path costs no run
     progress = _Progress() if sys.stderr.isatty() else None
     # The app runs in worker processes (wsgicheck.supervisor), never in this one: this
     # one's working directory stays where check was started, and --output, --baseline
@@ -218,6 +236,7 @@ def _check(args: argparse.Namespace) -> int:
         print(INTERRUPTED, file=sys.stderr)
         if args.output or args.format != "text":
             _write_report(args, report.render(result, args.format, color=False))
+        _write_files(files, result)
         return 130
     if args.write_baseline:
         from . import baseline as baselines
@@ -229,6 +248,16 @@ def _check(args: argparse.Namespace) -> int:
 
         result.known = known_rules(result, baseline)
     _write_report(args, report.render(result, args.format, color=_color(args)))
+    _write_files(files, result)
+    if args.output or (files and args.format != "text"):
+        # The reports went to files (or a program reads stdout): the terminal still gets
+        # the failures and the summary line, on stdout when it is free.
+        from .report.text import brief
+
+        stream = sys.stdout if args.output else sys.stderr
+        if files:
+            print(f"reports: {', '.join(path for path, _ in files)}", file=stream)
+        stream.write(brief(result, color=_color_on(args, stream)))
     if os.environ.get("GITHUB_ACTIONS") == "true":
         from .report.github import workflow_commands
 
@@ -264,24 +293,66 @@ def _options(args: argparse.Namespace) -> RunOptions:
 
 
 def _color(args: argparse.Namespace) -> bool:
-    return (
-        args.output is None
-        and args.format == "text"
-        and sys.stdout.isatty()
-        and not args.no_color
-        and "NO_COLOR" not in os.environ
-    )
+    return args.output is None and args.format == "text" and _color_on(args, sys.stdout)
+
+
+def _color_on(args: argparse.Namespace, stream: Any) -> bool:
+    return stream.isatty() and not args.no_color and "NO_COLOR" not in os.environ
+
+
+def _report_files(args: argparse.Namespace) -> list[tuple[str, str]]:
+    """``--report``'s (path, format) pairs, and every output path checked writable: a typo
+    in a path is a usage error now, not after the whole run."""
+    from .report import FILE_NAMES
+
+    if args.output:
+        _writable(args.output, "--output")
+    if not args.report:
+        return []
+    try:
+        os.makedirs(args.report_dir, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"--report-dir {args.report_dir}: {exc.strerror or exc}") from exc
+    names = dict.fromkeys(args.report)  # once each, in the order given
+    files = [(os.path.join(args.report_dir, FILE_NAMES[name]), name) for name in names]
+    for path, _ in files:
+        _writable(path, "--report-dir")
+    return files
+
+
+def _writable(path: str, option: str) -> None:
+    folder = os.path.dirname(path) or "."
+    if os.path.isdir(path):
+        problem = "is a directory"
+    elif not os.path.isdir(folder):
+        problem = "no such directory"
+    elif not os.access(path if os.path.exists(path) else folder, os.W_OK):
+        problem = "permission denied"
+    else:
+        return
+    raise UsageError(f"{option} {path}: {problem}")
+
+
+def _write_files(files: list[tuple[str, str]], result: RunResult) -> None:
+    from . import report
+
+    for path, name in files:
+        _write(path, report.render(result, name, color=False), "--report-dir")
 
 
 def _write_report(args: argparse.Namespace, text: str) -> None:
     if not args.output:
         sys.stdout.write(text)
         return
+    _write(args.output, text, "--output")
+
+
+def _write(path: str, text: str, option: str) -> None:
     try:
-        with open(args.output, "w", encoding="utf-8") as stream:
+        with open(path, "w", encoding="utf-8") as stream:
             stream.write(text)
     except OSError as exc:
-        raise UsageError(f"--output {args.output}: {exc.strerror or exc}") from exc
+        raise UsageError(f"{option} {path}: {exc.strerror or exc}") from exc
 
 
 class _Progress:

@@ -103,6 +103,19 @@ def render(run: RunResult, color: bool) -> str:
     return "\n".join(lines) + "\n"
 
 
+def brief(run: RunResult, color: bool) -> str:
+    """The failures, errors and summary line alone: what a terminal gets when the reports go
+    to files, so a CI log still says what broke."""
+    lines: list[str] = []
+    for failure in run.failures.values():
+        if failure_kind(run, failure) != "known":
+            lines.extend(_failure(run, failure, color))
+    for error in run.errors:
+        lines.append(_paint(f"error: {show(error)}", "fail", color))
+    lines.append(_closing(run, color))
+    return "\n".join(lines) + "\n"
+
+
 def _where(failure: Failure) -> str:
     where = failure.finding.where
     return "" if where is None else f"{show(relative_path(where.file))}:{where.line}"
