@@ -34,8 +34,30 @@ __all__ = ["main"]
 INTERRUPTED = "wsgicheck: interrupted"
 
 
+class _Formatter(argparse.HelpFormatter):
+    """Help where every option with a value says its default."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        default = action.default
+        if (
+            "%(default)" in text
+            or not action.option_strings
+            or default is None
+            or default is argparse.SUPPRESS
+            or isinstance(default, bool)  # a flag: off unless given
+            or default in ([], "")
+        ):
+            return text
+        return f"{text} (default: %(default)s)"
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse, but a usage error is one line on stderr and exit status 2."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _Formatter)  # the subcommands' parsers too
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> Any:
         raise UsageError(message)
@@ -50,6 +72,7 @@ def _formats(text: str) -> list[str]:
 
 
 def _parser() -> argparse.ArgumentParser:
+    from .report import names
     from .runner import PROFILES
 
     parser = _Parser(
@@ -66,23 +89,31 @@ def _parser() -> argparse.ArgumentParser:
         "1 on findings, 2 on usage errors.",
     )
     check.add_argument("target", metavar="TARGET", help="module:callable or path/file.py:callable")
-    check.add_argument("--format", default="text", help="text, json, junit, sarif, html, markdown")
-    check.add_argument("--output", "-o", metavar="FILE", help="write the report here")
+    check.add_argument("--format", default="text", help=f"one of {', '.join(names())}")
+    check.add_argument(
+        "--output", "-o", metavar="FILE", help="write the report here (default: stdout)"
+    )
     check.add_argument(
         "--report",
         type=_formats,
         action="extend",
         default=[],
         metavar="FORMATS",
-        help="also write these reports (comma-separated formats) from the same run into "
-        "--report-dir: report.txt, .json, .xml (junit), .sarif, .html, .md (markdown)",
+        help="also write these reports (comma-separated formats; default: none) from the "
+        "same run into --report-dir: report.txt, .json, .xml (junit), .sarif, .html, .md",
     )
     check.add_argument(
         "--report-dir", metavar="DIR", default=".", help="where --report writes, made if missing"
     )
-    check.add_argument("--profile", default="default", choices=list(PROFILES))
-    check.add_argument("--examples", type=int, metavar="N", help="examples (overrides profile)")
-    check.add_argument("--seed", type=int, help="replay a run (the report prints its seed)")
+    check.add_argument(
+        "--profile", default="default", choices=list(PROFILES), help="how many examples"
+    )
+    check.add_argument(
+        "--examples", type=int, metavar="N", help="examples (default: the profile's number)"
+    )
+    check.add_argument(
+        "--seed", type=int, help="replay a run (default: a new seed, which the report prints)"
+    )
     check.add_argument("--strict", action="store_true", help="SHOULD findings fail the run")
     check.add_argument(
         "--select",
@@ -90,10 +121,15 @@ def _parser() -> argparse.ArgumentParser:
         action="extend",
         default=[],
         metavar="IDS",
-        help="only these rules (ids or prefixes like APP-*, comma-separated)",
+        help="only these rules (ids or prefixes like APP-*, comma-separated; default: all)",
     )
     check.add_argument(
-        "--ignore", type=_ids, action="extend", default=[], metavar="IDS", help="not these rules"
+        "--ignore",
+        type=_ids,
+        action="extend",
+        default=[],
+        metavar="IDS",
+        help="not these rules (default: none)",
     )
     check.add_argument(
         "--path",
@@ -101,9 +137,14 @@ def _parser() -> argparse.ArgumentParser:
         dest="paths",
         default=[],
         metavar="PATH",
-        help="a path worth trying (repeatable); links found are added",
+        help="a path worth trying (repeatable; default: /); links found are added",
     )
-    check.add_argument("--transport", default="both", choices=["both", "memory", "socket"])
+    check.add_argument(
+        "--transport",
+        default="both",
+        choices=["both", "memory", "socket"],
+        help="in memory, over a real socket, or both",
+    )
     check.add_argument(
         "--jobs",
         "-j",
@@ -131,12 +172,12 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--baseline",
         metavar="FILE",
-        help="findings accepted in FILE are reported as known and fail nothing",
+        help="findings accepted in FILE are reported as known and fail nothing (default: none)",
     )
     check.add_argument(
         "--write-baseline",
         metavar="FILE",
-        help="write this run's findings to FILE as a baseline (and accept them)",
+        help="write this run's findings to FILE as a baseline and accept them (default: none)",
     )
     check.add_argument(
         "--app-coverage",
@@ -151,10 +192,12 @@ def _parser() -> argparse.ArgumentParser:
         "with what the trace recorded. Ctrl-C stops it cleanly.",
     )
     serve.add_argument("target", metavar="TARGET", help="module:callable or path/file.py:callable")
-    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
-    serve.add_argument("--port", type=int, default=8000, help="port (8000; 0 picks a free one)")
-    serve.add_argument("--script-name", default="", help="mount the app under this prefix")
-    serve.add_argument("--threads", type=int, default=8, help="worker threads (8)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve.add_argument("--port", type=int, default=8000, help="port, 0 to 65535 (0: a free one)")
+    serve.add_argument(
+        "--script-name", default="", help="mount the app under this prefix (default: none)"
+    )
+    serve.add_argument("--threads", type=int, default=8, help="worker threads")
     serve.add_argument("--quiet", "-q", action="store_true", help="print only problems")
 
     rules = commands.add_parser(
@@ -168,7 +211,9 @@ def _parser() -> argparse.ArgumentParser:
         metavar="PATTERN",
         help="only rules matching these ids or prefixes (APP-*, ENV-CGI-*)",
     )
-    rules.add_argument("--level", choices=["MUST", "SHOULD"], type=str.upper, help="one level")
+    rules.add_argument(
+        "--level", choices=["MUST", "SHOULD"], type=str.upper, help="one level (default: both)"
+    )
     rules.add_argument("--json", action="store_true", help="the catalogue as JSON")
     explain = commands.add_parser(
         "explain",
@@ -182,13 +227,30 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: The folder of wsgicheck's state in the working directory (example database, caches).
+STATE = ".wsgicheck"
+
+
+def _make_state_folder() -> None:
+    """Make ``.wsgicheck/`` with a ``.gitignore`` of ``*`` in it, when wsgicheck makes the
+    folder (as pytest's cache and Hypothesis's database do): its files stay out of commits."""
+    if os.path.isdir(STATE):
+        return  # the user's: left as it is
+    try:
+        os.makedirs(STATE)
+        with open(os.path.join(STATE, ".gitignore"), "w", encoding="utf-8") as stream:
+            stream.write("# made by wsgicheck: its example database and caches\n*\n")
+    except OSError:
+        return  # a read-only working directory: the run goes on without saved state
+
+
 def _hypothesis_home() -> str:
     """Where Hypothesis keeps its files (its constants cache): under ``.wsgicheck/`` with ours.
 
     Only for the command line: a library caller or a pytest run keeps its own setting, and
     so does anyone who sets ``HYPOTHESIS_STORAGE_DIRECTORY``.
     """
-    return os.path.abspath(os.path.join(".wsgicheck", "hypothesis"))
+    return os.path.abspath(os.path.join(STATE, "hypothesis"))
 
 
 # -- check ---------------------------------------------------------------------------------------
@@ -202,7 +264,7 @@ def _check(args: argparse.Namespace) -> int:
         if name not in report.names():
             raise UsageError(f"{option}: one of {', '.join(report.names())}, not {name!r}")
     if args.jobs < 1:
-        raise UsageError("--jobs must be at least 1")
+        raise UsageError(f"--jobs must be at least 1, not {args.jobs}")
     if args.examples is not None and args.examples < 1:
         raise UsageError(f"--examples must be at least 1, not {args.examples}")
     if not 0 < args.timeout < math.inf:
@@ -217,6 +279,7 @@ def _check(args: argparse.Namespace) -> int:
         baseline = baselines.load(args.baseline)
     options = _options(args)
     files = _report_files(args)  # before the run: a bad path costs no run
+    _make_state_folder()
     progress = _Progress() if sys.stderr.isatty() else None
     # The app runs in worker processes (wsgicheck.supervisor), never in this one: this
     # one's working directory stays where check was started, and --output, --baseline
@@ -297,7 +360,11 @@ def _color(args: argparse.Namespace) -> bool:
 
 
 def _color_on(args: argparse.Namespace, stream: Any) -> bool:
-    return stream.isatty() and not args.no_color and "NO_COLOR" not in os.environ
+    """Colour on a terminal; ``--no-color`` wins, then ``NO_COLOR`` (no-color.org) and
+    ``FORCE_COLOR`` (force-color.org), each only when set to something."""
+    if args.no_color or os.environ.get("NO_COLOR"):
+        return False
+    return bool(os.environ.get("FORCE_COLOR")) or stream.isatty()
 
 
 def _report_files(args: argparse.Namespace) -> list[tuple[str, str]]:
@@ -395,9 +462,11 @@ def _serve(args: argparse.Namespace) -> int:
     from .rules import Exchange, check_exchange
     from .server import Server
 
-    app = load_target(args.target)
+    if not 0 <= args.port <= 65535:
+        raise UsageError(f"--port must be 0 to 65535, not {args.port}")
     if args.threads < 1:
-        raise UsageError("--threads must be at least 1")
+        raise UsageError(f"--threads must be at least 1, not {args.threads}")
+    app = load_target(args.target)
     printing = threading.RLock()
     trace = sys.stdout  # while serving, the app's prints go through console.whole_lines
 
@@ -577,6 +646,10 @@ _COMMANDS = {
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``wsgicheck`` console script."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if not argv:  # a bare ``wsgicheck``: what it can do, and exit status 2 as for a usage error
+        _parser().print_help(sys.stderr)
+        return 2
     try:
         try:
             args = _parser().parse_args(argv)
