@@ -19,6 +19,7 @@ import pytest
 
 from test_cli import BROKEN, CLEAN, TIMEOUT, _command, cli, one_line_error
 from wsgicheck.cli import _parser
+from wsgicheck.rules import REGISTRY
 
 ONE_RULE = ["--examples", "5", "--no-database", "--seed", "1", "--select", "APP-STATUS-FORMAT"]
 ESCAPE = b"\033["
@@ -201,3 +202,56 @@ def test_a_state_folder_of_the_users_is_left_alone(tmp_path: Path) -> None:
     done = cli(tmp_path, "check", CLEAN, *ONE_RULE)
     assert done.returncode == 0, done.stderr
     assert not (tmp_path / ".wsgicheck" / ".gitignore").exists()
+
+
+# -- a clean run fits a screen --------------------------------------------------------------------
+
+TALLY = re.compile(r"  (?:✓ (\d+) passed)?(?:   )?(?:· (\d+) skipped)?")
+SUMMARY = re.compile(
+    r"passed: 0 rules failed, 0 warned, (\d+) passed, (\d+) skipped \((\d+) rules\)"
+)
+FEW = ["--examples", "10", "--no-database", "--seed", "1"]
+
+
+def test_a_clean_run_counts_passed_and_skipped_rules_per_group(workdir: Path) -> None:
+    done = cli(workdir, "check", CLEAN, *FEW)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    summary = SUMMARY.fullmatch(lines[-1])
+    assert summary, lines[-1]
+    passed, skipped, total = (int(each) for each in summary.groups())
+    body = lines[lines.index("") :]  # after the head and its legend
+    tallies = [TALLY.fullmatch(line) for line in body if line.startswith(("  ✓ ", "  · "))]
+    assert len(tallies) == 3  # one per group: the app, the server, the environ
+    assert all(tallies), lines
+    assert sum(int(each[1] or 0) for each in tallies if each) == passed
+    assert sum(int(each[2] or 0) for each in tallies if each) == skipped
+    assert not any(rule.id in done.stdout for rule in REGISTRY)
+    assert len(lines) < 25  # a screen
+    assert total == len(REGISTRY)
+
+
+def test_verbose_lists_every_rule(workdir: Path) -> None:
+    done = cli(workdir, "check", CLEAN, *FEW, "-v")
+    assert done.returncode == 0, done.stderr
+    ids = re.findall(r"^  [✓·] ([A-Z][A-Z0-9-]+) ", done.stdout, re.MULTILINE)
+    assert sorted(ids) == sorted(rule.id for rule in REGISTRY)
+
+
+def test_quiet_gives_the_failures_and_the_summary(workdir: Path) -> None:
+    done = cli(workdir, "check", BROKEN, *FEW, "-q")
+    assert done.returncode == 1, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == "✗ APP-STATUS-FORMAT (MUST)"
+    assert lines[-1].startswith("FAILED: 1 rule failed")
+    assert [line for line in lines if line.startswith("✗ ")] == ["✗ APP-STATUS-FORMAT (MUST)"]
+    clean = cli(workdir, "check", CLEAN, *FEW, "--quiet")
+    assert clean.returncode == 0, clean.stderr
+    assert len(clean.stdout.splitlines()) == 1
+    assert SUMMARY.fullmatch(clean.stdout.rstrip("\n"))
+
+
+def test_verbose_and_quiet_together_is_a_usage_error(tmp_path: Path) -> None:
+    done = cli(tmp_path, "check", CLEAN, "-v", "-q")
+    assert done.returncode == 2
+    one_line_error(done.stderr)

@@ -169,6 +169,24 @@ def _parser() -> argparse.ArgumentParser:
         "--timeout", type=float, default=10.0, metavar="SECONDS", help="time limit per exchange"
     )
     check.add_argument("--no-color", action="store_true", help="plain text even on a terminal")
+    verbosity = check.add_mutually_exclusive_group()
+    verbosity.add_argument(
+        "--verbose",
+        "-v",
+        dest="verbosity",
+        action="store_const",
+        const=1,
+        default=0,
+        help="the text report lists every rule, passed and skipped ones too",
+    )
+    verbosity.add_argument(
+        "--quiet",
+        "-q",
+        dest="verbosity",
+        action="store_const",
+        const=-1,
+        help="the text report gives the failures and the summary line only",
+    )
     check.add_argument(
         "--baseline",
         metavar="FILE",
@@ -298,7 +316,7 @@ def _check(args: argparse.Namespace) -> int:
         # Ctrl-C: what ran so far, to the report asked for (not to a terminal), and 130.
         print(INTERRUPTED, file=sys.stderr)
         if args.output or args.format != "text":
-            _write_report(args, report.render(result, args.format, color=False))
+            _write_report(args, _render(args, result, color=False))
         _write_files(files, result)
         return 130
     if args.write_baseline:
@@ -310,7 +328,7 @@ def _check(args: argparse.Namespace) -> int:
         from .baseline import known_rules
 
         result.known = known_rules(result, baseline)
-    _write_report(args, report.render(result, args.format, color=_color(args)))
+    _write_report(args, _render(args, result, color=_color(args)))
     _write_files(files, result)
     if args.output or (files and args.format != "text"):
         # The reports went to files (or a program reads stdout): the terminal still gets
@@ -353,6 +371,16 @@ def _options(args: argparse.Namespace) -> RunOptions:
         timeout=args.timeout,
         corpus=not args.no_corpus,
     )
+
+
+def _render(args: argparse.Namespace, result: RunResult, *, color: bool) -> str:
+    """The report --format asks for; a text one at the verbosity -v or -q asks for."""
+    from . import report
+    from .report.text import layout
+
+    if args.format == "text":
+        return layout(result, color, args.verbosity)
+    return report.render(result, args.format, color=color)
 
 
 def _color(args: argparse.Namespace) -> bool:
