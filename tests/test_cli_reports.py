@@ -151,3 +151,14 @@ def test_bad_output_paths_stop_before_the_run(tmp_path: Path, case: str) -> None
     one_line_error(done.stderr)
     assert expected in done.stderr
     assert not (tmp_path / "imported").exists()
+
+
+def test_a_text_report_file_follows_the_verbosity(workdir: Path) -> None:
+    done = cli(workdir, "check", CLEAN, *FAST, "-q", "--report", "text", "--report-dir", "v")
+    assert done.returncode == 0, done.stderr
+    assert len(done.stdout.splitlines()) == 1  # -q: the summary line alone
+    assert len((workdir / "v" / "report.txt").read_text(encoding="utf-8").splitlines()) == 1
+    done = cli(workdir, "check", CLEAN, *FAST, "-v", "--report", "text", "--report-dir", "v")
+    assert done.returncode == 0, done.stderr
+    text = (workdir / "v" / "report.txt").read_text(encoding="utf-8")
+    assert all(f" {rule.id} " in text for rule in REGISTRY)

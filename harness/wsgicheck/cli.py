@@ -317,7 +317,7 @@ def _check(args: argparse.Namespace) -> int:
         print(INTERRUPTED, file=sys.stderr)
         if args.output or args.format != "text":
             _write_report(args, _render(args, result, color=False))
-        _write_files(files, result)
+        _write_files(args, files, result)
         return 130
     if args.write_baseline:
         from . import baseline as baselines
@@ -329,7 +329,7 @@ def _check(args: argparse.Namespace) -> int:
 
         result.known = known_rules(result, baseline)
     _write_report(args, _render(args, result, color=_color(args)))
-    _write_files(files, result)
+    _write_files(args, files, result)
     if args.output or (files and args.format != "text"):
         # The reports went to files (or a program reads stdout): the terminal still gets
         # the failures and the summary line, on stdout when it is free.
@@ -373,14 +373,18 @@ def _options(args: argparse.Namespace) -> RunOptions:
     )
 
 
-def _render(args: argparse.Namespace, result: RunResult, *, color: bool) -> str:
-    """The report --format asks for; a text one at the verbosity -v or -q asks for."""
+def _render(
+    args: argparse.Namespace, result: RunResult, *, color: bool, name: str | None = None
+) -> str:
+    """A report in format ``name`` (--format's by default); a text one at the verbosity
+    -v or -q asks for."""
     from . import report
     from .report.text import layout
 
-    if args.format == "text":
+    name = name or args.format
+    if name == "text":
         return layout(result, color, args.verbosity)
-    return report.render(result, args.format, color=color)
+    return report.render(result, name, color=color)
 
 
 def _color(args: argparse.Namespace) -> bool:
@@ -428,11 +432,10 @@ def _writable(path: str, option: str) -> None:
     raise UsageError(f"{option} {path}: {problem}")
 
 
-def _write_files(files: list[tuple[str, str]], result: RunResult) -> None:
-    from . import report
-
+def _write_files(args: argparse.Namespace, files: list[tuple[str, str]], result: RunResult) -> None:
     for path, name in files:
-        _write(path, report.render(result, name, color=False), "--report-dir")
+        text = _render(args, result, color=False, name=name)
+        _write(path, text, "--report-dir")
 
 
 def _write_report(args: argparse.Namespace, text: str) -> None:
