@@ -215,7 +215,9 @@ def test_every_format_to_a_file_and_its_exit_status(
 ) -> None:
     output = tmp_path / f"report.{name}"
     status, out, err = check(capsys, BROKEN, *FAST, "--format", name, "--output", str(output))
-    assert (status, out, err) == (1, "", "")
+    assert (status, err) == (1, "")
+    assert out.splitlines()[0] == "✗ APP-STATUS-FORMAT (MUST)"  # the terminal is told too
+    assert last_line(out).startswith("FAILED: 1 rule failed")
     parsed = _parse(name, output.read_text(encoding="utf-8"))
     if name == "json":
         assert parsed["failed"] is True

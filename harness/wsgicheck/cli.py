@@ -26,7 +26,7 @@ from .target import load_target
 from .transcript import format_exchange
 
 if TYPE_CHECKING:
-    from .runner import RunOptions
+    from .runner import RunOptions, RunResult
 
 __all__ = ["main"]
 
@@ -34,8 +34,30 @@ __all__ = ["main"]
 INTERRUPTED = "wsgicheck: interrupted"
 
 
+class _Formatter(argparse.HelpFormatter):
+    """Help where every option with a value says its default."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        default = action.default
+        if (
+            "%(default)" in text
+            or not action.option_strings
+            or default is None
+            or default is argparse.SUPPRESS
+            or isinstance(default, bool)  # a flag: off unless given
+            or default in ([], "")
+        ):
+            return text
+        return f"{text} (default: %(default)s)"
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse, but a usage error is one line on stderr and exit status 2."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _Formatter)  # the subcommands' parsers too
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> Any:
         raise UsageError(message)
@@ -45,7 +67,12 @@ def _ids(text: str) -> list[str]:
     return [part.strip().upper() for part in text.split(",") if part.strip()]
 
 
+def _formats(text: str) -> list[str]:
+    return [part.strip().lower() for part in text.split(",") if part.strip()]
+
+
 def _parser() -> argparse.ArgumentParser:
+    from .report import names
     from .runner import PROFILES
 
     parser = _Parser(
@@ -62,11 +89,31 @@ def _parser() -> argparse.ArgumentParser:
         "1 on findings, 2 on usage errors.",
     )
     check.add_argument("target", metavar="TARGET", help="module:callable or path/file.py:callable")
-    check.add_argument("--format", default="text", help="text, json, junit, sarif, html, markdown")
-    check.add_argument("--output", "-o", metavar="FILE", help="write the report here")
-    check.add_argument("--profile", default="default", choices=list(PROFILES))
-    check.add_argument("--examples", type=int, metavar="N", help="examples (overrides profile)")
-    check.add_argument("--seed", type=int, help="replay a run (the report prints its seed)")
+    check.add_argument("--format", default="text", help=f"one of {', '.join(names())}")
+    check.add_argument(
+        "--output", "-o", metavar="FILE", help="write the report here (default: stdout)"
+    )
+    check.add_argument(
+        "--report",
+        type=_formats,
+        action="extend",
+        default=[],
+        metavar="FORMATS",
+        help="also write these reports (comma-separated formats; default: none) from the "
+        "same run into --report-dir: report.txt, .json, .xml (junit), .sarif, .html, .md",
+    )
+    check.add_argument(
+        "--report-dir", metavar="DIR", default=".", help="where --report writes, made if missing"
+    )
+    check.add_argument(
+        "--profile", default="default", choices=list(PROFILES), help="how many examples"
+    )
+    check.add_argument(
+        "--examples", type=int, metavar="N", help="examples (default: the profile's number)"
+    )
+    check.add_argument(
+        "--seed", type=int, help="replay a run (default: a new seed, which the report prints)"
+    )
     check.add_argument("--strict", action="store_true", help="SHOULD findings fail the run")
     check.add_argument(
         "--select",
@@ -74,10 +121,15 @@ def _parser() -> argparse.ArgumentParser:
         action="extend",
         default=[],
         metavar="IDS",
-        help="only these rules (ids or prefixes like APP-*, comma-separated)",
+        help="only these rules (ids or prefixes like APP-*, comma-separated; default: all)",
     )
     check.add_argument(
-        "--ignore", type=_ids, action="extend", default=[], metavar="IDS", help="not these rules"
+        "--ignore",
+        type=_ids,
+        action="extend",
+        default=[],
+        metavar="IDS",
+        help="not these rules (default: none)",
     )
     check.add_argument(
         "--path",
@@ -85,9 +137,14 @@ def _parser() -> argparse.ArgumentParser:
         dest="paths",
         default=[],
         metavar="PATH",
-        help="a path worth trying (repeatable); links found are added",
+        help="a path worth trying (repeatable; default: /); links found are added",
     )
-    check.add_argument("--transport", default="both", choices=["both", "memory", "socket"])
+    check.add_argument(
+        "--transport",
+        default="both",
+        choices=["both", "memory", "socket"],
+        help="in memory, over a real socket, or both",
+    )
     check.add_argument(
         "--jobs",
         "-j",
@@ -112,15 +169,33 @@ def _parser() -> argparse.ArgumentParser:
         "--timeout", type=float, default=10.0, metavar="SECONDS", help="time limit per exchange"
     )
     check.add_argument("--no-color", action="store_true", help="plain text even on a terminal")
+    verbosity = check.add_mutually_exclusive_group()
+    verbosity.add_argument(
+        "--verbose",
+        "-v",
+        dest="verbosity",
+        action="store_const",
+        const=1,
+        default=0,
+        help="the text report lists every rule, passed and skipped ones too",
+    )
+    verbosity.add_argument(
+        "--quiet",
+        "-q",
+        dest="verbosity",
+        action="store_const",
+        const=-1,
+        help="the text report gives the failures and the summary line only",
+    )
     check.add_argument(
         "--baseline",
         metavar="FILE",
-        help="findings accepted in FILE are reported as known and fail nothing",
+        help="findings accepted in FILE are reported as known and fail nothing (default: none)",
     )
     check.add_argument(
         "--write-baseline",
         metavar="FILE",
-        help="write this run's findings to FILE as a baseline (and accept them)",
+        help="write this run's findings to FILE as a baseline and accept them (default: none)",
     )
     check.add_argument(
         "--app-coverage",
@@ -135,10 +210,12 @@ def _parser() -> argparse.ArgumentParser:
         "with what the trace recorded. Ctrl-C stops it cleanly.",
     )
     serve.add_argument("target", metavar="TARGET", help="module:callable or path/file.py:callable")
-    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
-    serve.add_argument("--port", type=int, default=8000, help="port (8000; 0 picks a free one)")
-    serve.add_argument("--script-name", default="", help="mount the app under this prefix")
-    serve.add_argument("--threads", type=int, default=8, help="worker threads (8)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve.add_argument("--port", type=int, default=8000, help="port, 0 to 65535 (0: a free one)")
+    serve.add_argument(
+        "--script-name", default="", help="mount the app under this prefix (default: none)"
+    )
+    serve.add_argument("--threads", type=int, default=8, help="worker threads")
     serve.add_argument("--quiet", "-q", action="store_true", help="print only problems")
 
     rules = commands.add_parser(
@@ -152,7 +229,9 @@ def _parser() -> argparse.ArgumentParser:
         metavar="PATTERN",
         help="only rules matching these ids or prefixes (APP-*, ENV-CGI-*)",
     )
-    rules.add_argument("--level", choices=["MUST", "SHOULD"], type=str.upper, help="one level")
+    rules.add_argument(
+        "--level", choices=["MUST", "SHOULD"], type=str.upper, help="one level (default: both)"
+    )
     rules.add_argument("--json", action="store_true", help="the catalogue as JSON")
     explain = commands.add_parser(
         "explain",
@@ -166,13 +245,30 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: The folder of wsgicheck's state in the working directory (example database, caches).
+STATE = ".wsgicheck"
+
+
+def _make_state_folder() -> None:
+    """Make ``.wsgicheck/`` with a ``.gitignore`` of ``*`` in it, when wsgicheck makes the
+    folder (as pytest's cache and Hypothesis's database do): its files stay out of commits."""
+    if os.path.isdir(STATE):
+        return  # the user's: left as it is
+    try:
+        os.makedirs(STATE)
+        with open(os.path.join(STATE, ".gitignore"), "w", encoding="utf-8") as stream:
+            stream.write("# made by wsgicheck: its example database and caches\n*\n")
+    except OSError:
+        return  # a read-only working directory: the run goes on without saved state
+
+
 def _hypothesis_home() -> str:
     """Where Hypothesis keeps its files (its constants cache): under ``.wsgicheck/`` with ours.
 
     Only for the command line: a library caller or a pytest run keeps its own setting, and
     so does anyone who sets ``HYPOTHESIS_STORAGE_DIRECTORY``.
     """
-    return os.path.abspath(os.path.join(".wsgicheck", "hypothesis"))
+    return os.path.abspath(os.path.join(STATE, "hypothesis"))
 
 
 # -- check ---------------------------------------------------------------------------------------
@@ -182,10 +278,11 @@ def _check(args: argparse.Namespace) -> int:
     from . import report
     from .supervisor import supervise
 
-    if args.format not in report.names():
-        raise UsageError(f"--format: one of {', '.join(report.names())}, not {args.format!r}")
+    for option, name in [("--format", args.format), *(("--report", each) for each in args.report)]:
+        if name not in report.names():
+            raise UsageError(f"{option}: one of {', '.join(report.names())}, not {name!r}")
     if args.jobs < 1:
-        raise UsageError("--jobs must be at least 1")
+        raise UsageError(f"--jobs must be at least 1, not {args.jobs}")
     if args.examples is not None and args.examples < 1:
         raise UsageError(f"--examples must be at least 1, not {args.examples}")
     if not 0 < args.timeout < math.inf:
@@ -199,6 +296,8 @@ def _check(args: argparse.Namespace) -> int:
 
         baseline = baselines.load(args.baseline)
     options = _options(args)
+    files = _report_files(args)  # before the run: a bad path costs no run
+    _make_state_folder()
     progress = _Progress() if sys.stderr.isatty() else None
     # The app runs in worker processes (wsgicheck.supervisor), never in this one: this
     # one's working directory stays where check was started, and --output, --baseline
@@ -217,7 +316,8 @@ def _check(args: argparse.Namespace) -> int:
         # Ctrl-C: what ran so far, to the report asked for (not to a terminal), and 130.
         print(INTERRUPTED, file=sys.stderr)
         if args.output or args.format != "text":
-            _write_report(args, report.render(result, args.format, color=False))
+            _write_report(args, _render(args, result, color=False))
+        _write_files(args, files, result)
         return 130
     if args.write_baseline:
         from . import baseline as baselines
@@ -228,7 +328,17 @@ def _check(args: argparse.Namespace) -> int:
         from .baseline import known_rules
 
         result.known = known_rules(result, baseline)
-    _write_report(args, report.render(result, args.format, color=_color(args)))
+    _write_report(args, _render(args, result, color=_color(args)))
+    _write_files(args, files, result)
+    if args.output or (files and args.format != "text"):
+        # The reports went to files (or a program reads stdout): the terminal still gets
+        # the failures and the summary line, on stdout when it is free.
+        from .report.text import brief
+
+        stream = sys.stdout if args.output else sys.stderr
+        if files:
+            print(f"reports: {', '.join(path for path, _ in files)}", file=stream)
+        stream.write(brief(result, color=_color_on(args, stream)))
     if os.environ.get("GITHUB_ACTIONS") == "true":
         from .report.github import workflow_commands
 
@@ -263,25 +373,84 @@ def _options(args: argparse.Namespace) -> RunOptions:
     )
 
 
+def _render(
+    args: argparse.Namespace, result: RunResult, *, color: bool, name: str | None = None
+) -> str:
+    """A report in format ``name`` (--format's by default); a text one at the verbosity
+    -v or -q asks for."""
+    from . import report
+    from .report.text import layout
+
+    name = name or args.format
+    if name == "text":
+        return layout(result, color, args.verbosity)
+    return report.render(result, name, color=color)
+
+
 def _color(args: argparse.Namespace) -> bool:
-    return (
-        args.output is None
-        and args.format == "text"
-        and sys.stdout.isatty()
-        and not args.no_color
-        and "NO_COLOR" not in os.environ
-    )
+    return args.output is None and args.format == "text" and _color_on(args, sys.stdout)
+
+
+def _color_on(args: argparse.Namespace, stream: Any) -> bool:
+    """Colour on a terminal; ``--no-color`` wins, then ``NO_COLOR`` (no-color.org) and
+    ``FORCE_COLOR`` (force-color.org), each only when set to something."""
+    if args.no_color or os.environ.get("NO_COLOR"):
+        return False
+    return bool(os.environ.get("FORCE_COLOR")) or stream.isatty()
+
+
+def _report_files(args: argparse.Namespace) -> list[tuple[str, str]]:
+    """``--report``'s (path, format) pairs, and every output path checked writable: a typo
+    in a path is a usage error now, not after the whole run."""
+    from .report import FILE_NAMES
+
+    if args.output:
+        _writable(args.output, "--output")
+    if not args.report:
+        return []
+    try:
+        os.makedirs(args.report_dir, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"--report-dir {args.report_dir}: {exc.strerror or exc}") from exc
+    names = dict.fromkeys(args.report)  # once each, in the order given
+    files = [(os.path.join(args.report_dir, FILE_NAMES[name]), name) for name in names]
+    for path, _ in files:
+        _writable(path, "--report-dir")
+    return files
+
+
+def _writable(path: str, option: str) -> None:
+    folder = os.path.dirname(path) or "."
+    if os.path.isdir(path):
+        problem = "is a directory"
+    elif not os.path.isdir(folder):
+        problem = "no such directory"
+    elif not os.access(path if os.path.exists(path) else folder, os.W_OK):
+        problem = "permission denied"
+    else:
+        return
+    raise UsageError(f"{option} {path}: {problem}")
+
+
+def _write_files(args: argparse.Namespace, files: list[tuple[str, str]], result: RunResult) -> None:
+    for path, name in files:
+        text = _render(args, result, color=False, name=name)
+        _write(path, text, "--report-dir")
 
 
 def _write_report(args: argparse.Namespace, text: str) -> None:
     if not args.output:
         sys.stdout.write(text)
         return
+    _write(args.output, text, "--output")
+
+
+def _write(path: str, text: str, option: str) -> None:
     try:
-        with open(args.output, "w", encoding="utf-8") as stream:
+        with open(path, "w", encoding="utf-8") as stream:
             stream.write(text)
     except OSError as exc:
-        raise UsageError(f"--output {args.output}: {exc.strerror or exc}") from exc
+        raise UsageError(f"{option} {path}: {exc.strerror or exc}") from exc
 
 
 class _Progress:
@@ -324,9 +493,11 @@ def _serve(args: argparse.Namespace) -> int:
     from .rules import Exchange, check_exchange
     from .server import Server
 
-    app = load_target(args.target)
+    if not 0 <= args.port <= 65535:
+        raise UsageError(f"--port must be 0 to 65535, not {args.port}")
     if args.threads < 1:
-        raise UsageError("--threads must be at least 1")
+        raise UsageError(f"--threads must be at least 1, not {args.threads}")
+    app = load_target(args.target)
     printing = threading.RLock()
     trace = sys.stdout  # while serving, the app's prints go through console.whole_lines
 
@@ -515,6 +686,10 @@ _COMMANDS = {
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``wsgicheck`` console script."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if not argv:  # a bare ``wsgicheck``: what it can do, and exit status 2 as for a usage error
+        _parser().print_help(sys.stderr)
+        return 2
     try:
         try:
             args = _parser().parse_args(argv)

@@ -34,13 +34,17 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
     probe.add_argument("--all", action="store_true", help="every known server installed")
     probe.add_argument("--format", default="text", help="text, json, junit, sarif, html, markdown")
     probe.add_argument(
-        "--matrix", choices=["markdown", "html"], help="write the servers × rules matrix instead"
+        "--matrix",
+        choices=["markdown", "html"],
+        help="write the servers × rules matrix instead (default: no matrix)",
     )
-    probe.add_argument("--output", "-o", metavar="FILE", help="write the report here")
     probe.add_argument(
-        "--examples", type=int, default=20, metavar="N", help="generated requests (20)"
+        "--output", "-o", metavar="FILE", help="write the report here (default: stdout)"
     )
-    probe.add_argument("--seed", type=int, help="replay the same generated requests")
+    probe.add_argument("--examples", type=int, default=20, metavar="N", help="generated requests")
+    probe.add_argument(
+        "--seed", type=int, help="replay the same generated requests (default: a new seed)"
+    )
     probe.add_argument(
         "--no-callables",
         dest="callables",
@@ -49,14 +53,14 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
         "(SRV-CALLABLE-OPAQUE is then skipped)",
     )
     probe.add_argument(
-        "--timeout", type=float, default=5.0, metavar="SECONDS", help="limit of each read (5)"
+        "--timeout", type=float, default=5.0, metavar="SECONDS", help="limit of each read"
     )
     probe.add_argument(
         "--start-timeout",
         type=float,
         default=20.0,
         metavar="SECONDS",
-        help="time the server has to start listening (20)",
+        help="time the server has to start listening",
     )
     return probe
 
@@ -82,8 +86,9 @@ def run(args: argparse.Namespace) -> int:
             start_timeout=args.start_timeout,
             callables=args.callables,
         )
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
+    except ValueError as exc:  # "start_timeout: why": said as the option it came from
+        name, _, why = str(exc).partition(": ")
+        raise UsageError(f"--{name.replace('_', '-')}: {why}") from None
     results: list[ProbeResult] = []
     left_out: list[str] = []
     if args.all:

@@ -12,11 +12,20 @@ from collections.abc import Callable
 
 from ..runner import RunResult
 
-__all__ = ["FORMATS", "Renderer", "format", "names", "render"]
+__all__ = ["FILE_NAMES", "FORMATS", "Renderer", "format", "names", "render"]
 
 Renderer = Callable[[RunResult, bool], str]
 FORMATS: dict[str, Renderer] = {}
 _MODULES = ("text", "json", "junit", "sarif", "html", "markdown")
+#: The file each format is written to by ``check --report FORMAT --report-dir DIR``.
+FILE_NAMES = {
+    "text": "report.txt",
+    "json": "report.json",
+    "junit": "report.xml",
+    "sarif": "report.sarif",
+    "html": "report.html",
+    "markdown": "report.md",
+}
 
 
 def format(name: str) -> Callable[[Renderer], Renderer]:

@@ -52,6 +52,16 @@ def _paint(text: str, kind: str, color: bool) -> str:
 
 @format("text")
 def render(run: RunResult, color: bool) -> str:
+    """The report that fits a screen: passed and skipped rules counted per group."""
+    return layout(run, color)
+
+
+def layout(run: RunResult, color: bool, verbosity: int = 0) -> str:
+    """The text report at a verbosity: -1 the failures and the summary line (``-q``), 0 a
+    clean run on one screen (passed and skipped rules counted per group), 1 every rule on a
+    line of its own (``-v``)."""
+    if verbosity < 0:
+        return brief(run, color)
     options = run.options
     lines = [
         _paint(f"wsgicheck {show(run.target)}", "title", color),
@@ -64,14 +74,25 @@ def render(run: RunResult, color: bool) -> str:
     ]
     for binding, results in grouped(run):
         lines.append(_paint(BINDING_TITLES[binding], "title", color))
+        counted = {"pass": 0, "skip": 0}
         for result in results:
             kind = verdict_of(run, result)
+            if kind in counted and verbosity < 1:
+                counted[kind] += 1
+                continue
             count = f" ({plural(len(result.findings), 'finding')})" if result.findings else ""
             lines.append(
                 "  "
                 + _paint(f"{_MARKS[kind]} {result.rule.id:<30}", kind, color)
                 + f" {result.rule.level.value:<6} {result.rule.summary}{count}"
             )
+        tally = [
+            _paint(f"{_MARKS[kind]} {number} {word}", kind, color)
+            for kind, word in (("pass", "passed"), ("skip", "skipped"))
+            if (number := counted[kind])
+        ]
+        if tally:
+            lines.append("  " + "   ".join(tally))
         lines.append("")
     known = []
     for failure in run.failures.values():
@@ -99,6 +120,19 @@ def render(run: RunResult, color: bool) -> str:
     for error in run.errors:
         lines.append(_paint(f"error: {show(error)}", "fail", color))
     lines.extend(f"note: {show(note)}" for note in run.notes)
+    lines.append(_closing(run, color))
+    return "\n".join(lines) + "\n"
+
+
+def brief(run: RunResult, color: bool) -> str:
+    """The failures, errors and summary line alone: what a terminal gets when the reports go
+    to files, so a CI log still says what broke."""
+    lines: list[str] = []
+    for failure in run.failures.values():
+        if failure_kind(run, failure) != "known":
+            lines.extend(_failure(run, failure, color))
+    for error in run.errors:
+        lines.append(_paint(f"error: {show(error)}", "fail", color))
     lines.append(_closing(run, color))
     return "\n".join(lines) + "\n"
 

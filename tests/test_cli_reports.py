@@ -1,0 +1,164 @@
+"""``check --report FORMATS --report-dir DIR``: several reports from one run, the terminal
+still told what broke when reports go to files, and output paths checked before the run.
+
+Through the console script in a subprocess (exit status, stdout and stderr apart), with a
+broken fixture app and few examples.
+"""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from test_cli import BROKEN, CLEAN, cli, last_line, one_line_error, write_app
+from wsgicheck.rules import REGISTRY
+
+FAST = ["--examples", "20", "--no-database", "--seed", "3"]
+ALL = "json,junit,sarif,html,markdown,text"
+FAILURE = "✗ APP-STATUS-FORMAT (MUST)"
+HEADLINE = "FAILED: 1 rule failed"
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One working directory for the runs here (Hypothesis caches what it learns there)."""
+    return tmp_path_factory.mktemp("reports")
+
+
+def test_every_format_from_one_run(workdir: Path) -> None:
+    """Six reports and JSON on stdout from one run: stdout is byte for byte report.json
+    (a second run would differ in its duration), and the summary goes to stderr."""
+    done = cli(
+        workdir,
+        "check",
+        BROKEN,
+        *FAST,
+        *("--report", ALL, "--report-dir", "one", "--format", "json"),
+    )
+    assert done.returncode == 1, done.stderr
+    folder = workdir / "one"
+    names = {path.name for path in folder.iterdir()}
+    assert names == {
+        "report.json",
+        "report.xml",
+        "report.sarif",
+        "report.html",
+        "report.md",
+        "report.txt",
+    }
+    read = {name: (folder / name).read_text(encoding="utf-8") for name in names}
+    assert done.stdout == read["report.json"]
+    data = json.loads(read["report.json"])
+    failed = {each["rule"] for each in data["results"] if each["verdict"] == "fail"}
+    assert failed == {"APP-STATUS-FORMAT"}
+    junit = ET.fromstring(read["report.xml"])
+    assert len(junit.findall(".//testcase")) == len(REGISTRY)
+    assert [each.get("name") for each in junit.iterfind(".//testcase[failure]")] == [
+        "APP-STATUS-FORMAT"
+    ]
+    sarif = json.loads(read["report.sarif"])
+    assert [each["ruleId"] for each in sarif["runs"][0]["results"]] == ["APP-STATUS-FORMAT"]
+    assert read["report.html"].startswith("<!DOCTYPE html>")
+    assert "APP-STATUS-FORMAT" in read["report.html"]
+    assert "APP-STATUS-FORMAT" in read["report.md"]
+    assert "\033[" not in read["report.txt"]  # files are never coloured
+    assert last_line(read["report.txt"]).startswith(HEADLINE)
+    # stdout carries JSON, so the terminal's summary is on stderr: which files, the
+    # failure, the summary line; not the passed rules.
+    err = done.stderr.splitlines()
+    order = ["report.json", "report.xml", "report.sarif", "report.html", "report.md", "report.txt"]
+    assert err[0] == "reports: " + ", ".join(str(Path("one", name)) for name in order)
+    assert err[1] == FAILURE
+    assert err[-1].startswith(HEADLINE)
+    assert "✓" not in done.stderr
+
+
+def test_a_report_named_twice_is_written_once(workdir: Path) -> None:
+    done = cli(workdir, "check", BROKEN, *FAST, "--report", "json,JSON", "--report", "json")
+    assert done.returncode == 1, done.stderr
+    assert (workdir / "report.json").is_file()  # --report-dir defaults to here
+    # The text report is on stdout, as without --report; nothing else is said.
+    assert FAILURE in done.stdout
+    assert "✓ " in done.stdout
+    assert last_line(done.stdout).startswith(HEADLINE)
+    assert done.stderr == ""
+
+
+@pytest.mark.parametrize("name", ["text", "json"])
+def test_output_to_a_file_still_tells_the_terminal(workdir: Path, name: str) -> None:
+    """Before, ``-o`` made the run silent: a CI log showed nothing of what broke."""
+    report = workdir / f"out.{name}"
+    done = cli(workdir, "check", BROKEN, *FAST, "--format", name, "--output", str(report))
+    assert done.returncode == 1, done.stderr
+    assert done.stderr == ""
+    lines = done.stdout.splitlines()
+    assert lines[0] == FAILURE
+    assert lines[-1].startswith(HEADLINE)
+    assert "✓" not in done.stdout
+    assert "reports:" not in done.stdout
+    if name == "json":
+        assert json.loads(report.read_text(encoding="utf-8"))["failed"] is True
+    else:
+        assert "✓ " in report.read_text(encoding="utf-8")  # the full report went to the file
+
+
+def test_a_clean_run_with_a_report_file(workdir: Path) -> None:
+    done = cli(workdir, "check", CLEAN, *FAST, "--report", "junit", "--report-dir", "clean")
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    assert last_line(done.stdout).startswith("passed: 0 rules failed")
+    junit = ET.fromstring((workdir / "clean" / "report.xml").read_text(encoding="utf-8"))
+    assert junit.findall(".//failure") == []
+
+
+BAD_PATHS = {
+    "output in a missing folder": (["--output", "missing/r.json"], "--output missing/r.json"),
+    "output is a folder": (["--output", "folder"], "--output folder: is a directory"),
+    "report dir is a file": (["--report", "json", "--report-dir", "file"], "--report-dir file"),
+    "report file is a folder": (
+        ["--report", "html", "--report-dir", "nested"],
+        "--report-dir nested/report.html: is a directory",
+    ),
+    "unknown report format": (["--report", "json,yaml"], "--report: one of text, json"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_PATHS))
+def test_bad_output_paths_stop_before_the_run(tmp_path: Path, case: str) -> None:
+    """One line, exit 2, and the app never even imported."""
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "file").write_text("")
+    (tmp_path / "nested" / "report.html").mkdir(parents=True)
+    target = write_app(
+        tmp_path,
+        "marked.py",
+        """
+        import pathlib
+        pathlib.Path("imported").touch()
+
+        def app(environ, start_response):
+            start_response("200 OK", [])
+            return [b""]
+        """,
+    )
+    args, expected = BAD_PATHS[case]
+    done = cli(tmp_path, "check", target, *FAST, *args)
+    assert done.returncode == 2, done.stdout
+    assert done.stdout == ""
+    one_line_error(done.stderr)
+    assert expected in done.stderr
+    assert not (tmp_path / "imported").exists()
+
+
+def test_a_text_report_file_follows_the_verbosity(workdir: Path) -> None:
+    done = cli(workdir, "check", CLEAN, *FAST, "-q", "--report", "text", "--report-dir", "v")
+    assert done.returncode == 0, done.stderr
+    assert len(done.stdout.splitlines()) == 1  # -q: the summary line alone
+    assert len((workdir / "v" / "report.txt").read_text(encoding="utf-8").splitlines()) == 1
+    done = cli(workdir, "check", CLEAN, *FAST, "-v", "--report", "text", "--report-dir", "v")
+    assert done.returncode == 0, done.stderr
+    text = (workdir / "v" / "report.txt").read_text(encoding="utf-8")
+    assert all(f" {rule.id} " in text for rule in REGISTRY)
