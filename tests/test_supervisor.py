@@ -327,6 +327,35 @@ def test_patching_socket_and_time_at_import_leaves_the_transport_working(tmp_pat
     )
 
 
+PATCHING_APP = """
+import socket, time
+
+def app(environ, start_response):
+    socket.socket = None
+    socket.create_connection = None
+    time.monotonic = lambda: 0.0
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")])
+    return [b"ok"]
+"""
+
+
+def test_patching_socket_and_time_while_answering_leaves_the_transport_working(
+    tmp_path: Path,
+) -> None:
+    target = write_app(tmp_path / "patching", PATCHING_APP)
+    result = check(tmp_path, target, "--format", "json")
+    assert result.returncode == 0, result.stdout
+    data = report(result)
+    assert failing(data) == set()
+    assert data["errors"] == []
+    server = [each for each in data["results"] if each["binding"] == "server"]
+    assert any(each["status"] == "pass" for each in server)
+    said = "wsgicheck: the app replaced socket.socket, socket.create_connection, time.monotonic"
+    assert data["app_output"]["text"].splitlines() == [
+        f"{said} while it answered a request; wsgicheck put them back for its own transport"
+    ]
+
+
 @pytest.mark.parametrize("name", ["html", "json"])
 def test_a_module_beside_the_app_does_not_shadow_the_standard_library(
     tmp_path: Path, name: str

@@ -450,6 +450,15 @@ def _explore(
     rules = REGISTRY.select(options.select, options.ignore)
     _load_own_modules()
     collector = _Collector(rules, options.strict)
+    # The socket server starts before the app first runs: nothing the app does to the
+    # modules it is built from (a patched socket.socket) can stop it starting.
+    wire = (
+        SocketTransport(
+            app, options.timeout, options.body_limit, raw_latin1_targets=options.raw_bytes
+        )
+        if options.transports != "memory"
+        else None
+    )
     try:
         paths = discover(
             app,
@@ -459,17 +468,12 @@ def _explore(
             on_exchange=on_exchange,
         )
     except KeyboardInterrupt:  # Ctrl-C before the first example: an empty result
+        if wire is not None:
+            wire.close()
         empty = _Partial(0, collector.applied, collector.findings, {}, [], [], app_location(app))
         empty.interrupted = True
         return empty
     memory = MemoryTransport(app, options.timeout) if options.transports != "socket" else None
-    wire = (
-        SocketTransport(
-            app, options.timeout, options.body_limit, raw_latin1_targets=options.raw_bytes
-        )
-        if options.transports != "memory"
-        else None
-    )
     base = wire.config if wire is not None else ServerConfig()
     base = replace(base, response_body_limit=options.body_limit)
     errors: list[str] = []

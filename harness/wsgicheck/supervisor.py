@@ -467,7 +467,15 @@ def _run_share(
         except TargetError as exc:
             send("target-error", str(exc))
             return
-        _restore(guarded)
+        reported: set[str] = set()
+        _restore(guarded, reported, "while it was imported")
+
+        def guarded_exchange(request: Request, config: ServerConfig, transport: str) -> None:
+            # What the app patched while it answered the last request is put back before
+            # the harness's transport carries the next one.
+            _restore(guarded, reported, "while it answered a request")
+            exchange(request, config, transport)
+
         send("ready", app_location(app))
         partial = _explore(
             app,
@@ -476,7 +484,7 @@ def _run_share(
             examples=examples,
             target=spec,
             on_progress=progress,
-            on_exchange=exchange,
+            on_exchange=guarded_exchange,
         )
     finally:
         measured = measurement.stop() if measurement is not None else None
@@ -488,24 +496,27 @@ def _snapshot() -> dict[str, dict[str, Any]]:
     return {name: dict(vars(sys.modules[name])) for name in GUARDED_MODULES}
 
 
-def _restore(snapshot: dict[str, dict[str, Any]]) -> None:
+def _restore(snapshot: dict[str, dict[str, Any]], reported: set[str], when: str) -> None:
     """Put back what the app replaced in the modules the harness's transport runs on.
 
-    An app that patches ``socket.socket`` or ``time.monotonic`` at import (to test itself,
-    or by accident) would otherwise break the socket server and the time limits that
-    judge it. The report shows it, among the app's output.
+    An app that patches ``socket.socket`` or ``time.monotonic`` (to test itself, or by
+    accident) would otherwise break the socket server and the time limits that judge it.
+    The report shows it, once a name, among the app's output.
     """
     missing = object()
     replaced = []
     for name, attributes in snapshot.items():
         module = sys.modules[name]
+        found = vars(module)
         for key, value in attributes.items():
-            if getattr(module, key, missing) is not value:
+            if found.get(key, missing) is not value:
                 setattr(module, key, value)
                 replaced.append(f"{name}.{key}")
-    if replaced:
+    news = [each for each in replaced if each not in reported]
+    if news:
+        reported.update(news)
         print(
-            f"wsgicheck: the app replaced {', '.join(replaced)} while it was imported; "
+            f"wsgicheck: the app replaced {', '.join(news)} {when}; "
             "wsgicheck put them back for its own transport",
             file=sys.stderr,
         )
