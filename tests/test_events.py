@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import sys
+from typing import Any
 
 import pytest
 
@@ -176,3 +177,26 @@ def test_caller_location_one_is_its_caller() -> None:
     assert where.file == __file__
     assert where.line == line
     assert where.function == "test_caller_location_one_is_its_caller"
+
+
+class _Hostile(str):
+    def __repr__(self) -> str:
+        raise RuntimeError("__repr__ raised")
+
+    __str__ = __repr__
+
+
+def test_printing_a_trace_runs_none_of_the_apps_code() -> None:
+    """The README's ``for event in response.trace: print(event)`` on an app whose status is
+    a str subclass with a raising __repr__: every event prints, its type named instead."""
+    from wsgicheck import Client
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response(_Hostile("200 OK"), [("Content-Type", "text/plain")])
+        return [b"ok"]
+
+    response = Client(app).get("/")
+    shown = [repr(event) for event in response.trace]
+    assert shown[0].startswith("StartResponseCalled(status=<_Hostile object>, headers=[(")
+    assert all("__repr__ raised" not in line for line in shown)
+    assert repr(response.trace).startswith("Trace([StartResponseCalled(")

@@ -17,6 +17,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, fields
 from typing import Any, NamedTuple, TypeVar, overload
 
+from .untrusted import safe_repr
+
 __all__ = [
     "BLOCK_PREFIX",
     "AppRaised",
@@ -70,7 +72,7 @@ def caller_location(depth: int) -> Location:
     return Location(code.co_filename, frame.f_lineno, code.co_name)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class Event:
     """Base class of all trace events.
 
@@ -83,8 +85,20 @@ class Event:
         if type(where) is tuple:
             object.__setattr__(self, "where", Location(*where))
 
+    def __repr__(self) -> str:
+        # The fields hold the app's own objects (a str subclass whose __repr__ raises or
+        # hangs, say): each is shown by safe_repr, which runs none of their code.
+        shown = ", ".join(
+            f"{each.name}={_field_repr(getattr(self, each.name))}" for each in fields(self)
+        )
+        return f"{type(self).__name__}({shown})"
 
-@dataclass(frozen=True, slots=True)
+
+def _field_repr(value: object) -> str:
+    return repr(value) if type(value) is Location else safe_repr(value)
+
+
+@dataclass(frozen=True, slots=True, repr=False)
 class StartResponseCalled(Event):
     """The application called ``start_response``; arguments recorded as given."""
 
@@ -107,7 +121,7 @@ class StartResponseCalled(Event):
     handling: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class Refused(Event):
     """The server raised from ``start_response`` or ``write`` because the call was invalid."""
 
@@ -117,7 +131,7 @@ class Refused(Event):
     rule: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class AppReturned(Event):
     """The application callable returned; what kind of object came back."""
 
@@ -131,7 +145,7 @@ class AppReturned(Event):
     is_file: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class AppRaised(Event):
     """An exception escaped the application: from the call, the iteration, or ``close()``."""
 
@@ -143,7 +157,7 @@ class AppRaised(Event):
     headers_sent: bool
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class Yielded(Event):
     """The returned iterable produced one block (the object itself, bytes or not).
 
@@ -159,12 +173,12 @@ class Yielded(Event):
     size: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class Exhausted(Event):
     """The returned iterable ran to its end (the server took every block)."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class ServerObserved(Event):
     """Something a server did, seen from inside by :func:`wsgicheck.validator`.
 
@@ -191,7 +205,7 @@ class ServerObserved(Event):
     detail: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class WriteCalled(Event):
     """The application called the ``write`` callable returned by ``start_response``."""
 
@@ -203,7 +217,7 @@ class WriteCalled(Event):
     size: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class HeadersSent(Event):
     """The response head went out: the status and header fields the client receives."""
 
@@ -216,14 +230,14 @@ class HeadersSent(Event):
             object.__setattr__(self, "headers", tuple(self.headers))
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class CloseCalled(Event):
     """The server called the iterable's ``close()``; ``error`` is set if it raised."""
 
     error: str | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class InputRead(Event):
     """The application read ``wsgi.input`` by ``method`` with ``argument``."""
 
@@ -237,7 +251,7 @@ class InputRead(Event):
     available: int | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class ErrorsWritten(Event):
     """The application called ``write``, ``writelines`` or ``flush`` on ``wsgi.errors``."""
 
@@ -245,7 +259,7 @@ class ErrorsWritten(Event):
     value: object
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class StreamMisuse(Event):
     """The application reached for an attribute PEP 3333 does not give a stream."""
 
@@ -253,7 +267,7 @@ class StreamMisuse(Event):
     attribute: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class FileWrapperCalled(Event):
     """The application called ``wsgi.file_wrapper``."""
 
@@ -263,7 +277,7 @@ class FileWrapperCalled(Event):
     where: Location | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class BodyTruncated(Event):
     """The application produced more than its Content-Length; the excess was not sent."""
 
@@ -271,7 +285,7 @@ class BodyTruncated(Event):
     produced: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class BodyShort(Event):
     """The body ended before the Content-Length the application declared."""
 
@@ -279,14 +293,14 @@ class BodyShort(Event):
     sent: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class BodyLimitReached(Event):
     """The server stopped reading an application body at its configured size limit."""
 
     limit: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class TimedOut(Event):
     """The application ran past the server's per-exchange time limit; the server answered."""
 
@@ -295,7 +309,7 @@ class TimedOut(Event):
     headers_sent: bool
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class ClientGone(Event):
     """The client went away while the response was being sent."""
 
