@@ -302,6 +302,19 @@ def test_a_thread_that_never_ends_does_not_keep_check_waiting(tmp_path: Path) ->
     assert failing(report(result)) == set()
 
 
+def _clean_run_over_a_socket(tmp_path: Path, target: str, *args: str) -> dict[str, Any]:
+    """A check of ``target`` that finds nothing, fails nowhere, and judged socket exchanges."""
+    result = check(tmp_path, target, "--format", "json", *args)
+    assert result.returncode == 0, result.stdout
+    data = report(result)
+    assert failing(data) == set()
+    assert data["errors"] == []
+    # Server rules judge what went over the socket: they had exchanges to judge.
+    server = [each for each in data["results"] if each["binding"] == "server"]
+    assert any(each["status"] == "pass" for each in server)
+    return data
+
+
 def test_patching_socket_and_time_at_import_leaves_the_transport_working(tmp_path: Path) -> None:
     patches = """
         import socket, time
@@ -314,14 +327,7 @@ def test_patching_socket_and_time_at_import_leaves_the_transport_working(tmp_pat
         time.monotonic = lambda: 0.0
     """
     target = write_app(tmp_path / "patcher", textwrap.dedent(patches) + GOOD)
-    result = check(tmp_path, target, "--format", "json", "--transport", "socket")
-    assert result.returncode == 0, result.stdout
-    data = report(result)
-    assert failing(data) == set()
-    assert data["errors"] == []
-    # Server rules judge what went over the socket: they had exchanges to judge.
-    server = [each for each in data["results"] if each["binding"] == "server"]
-    assert any(each["status"] == "pass" for each in server)
+    data = _clean_run_over_a_socket(tmp_path, target, "--transport", "socket")
     assert (
         "wsgicheck: the app replaced socket.socket, time.monotonic" in (data["app_output"]["text"])
     )
@@ -343,13 +349,7 @@ def test_patching_socket_and_time_while_answering_leaves_the_transport_working(
     tmp_path: Path,
 ) -> None:
     target = write_app(tmp_path / "patching", PATCHING_APP)
-    result = check(tmp_path, target, "--format", "json")
-    assert result.returncode == 0, result.stdout
-    data = report(result)
-    assert failing(data) == set()
-    assert data["errors"] == []
-    server = [each for each in data["results"] if each["binding"] == "server"]
-    assert any(each["status"] == "pass" for each in server)
+    data = _clean_run_over_a_socket(tmp_path, target)
     said = "wsgicheck: the app replaced socket.socket, socket.create_connection, time.monotonic"
     assert data["app_output"]["text"].splitlines() == [
         f"{said} while it answered a request; wsgicheck put them back for its own transport"
