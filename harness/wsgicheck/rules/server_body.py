@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..events import WriteCalled, Yielded, block_size
+from ..response import Response
 from .exchange import Exchange
 from .registry import Binding, Finding, Level, Rule, rule
 from .server_evidence import (
@@ -298,6 +299,18 @@ def _app_gave_body(ex: Exchange) -> bool:
     return produced or ((code == 204 or 100 <= code < 200) and bool(_app_framing(ex)))
 
 
+def _framing_sent(response: Response) -> list[str]:
+    """The framing fields a 1xx or 204 response went out with (RFC 9110 §8.6, §15.3.5)."""
+    code = response.status_code
+    if not (code == 204 or 100 <= code < 200):
+        return []
+    return [
+        name
+        for name in ("Content-Length", "Transfer-Encoding")
+        if response.header(name) is not None
+    ]
+
+
 def _what(ex: Exchange) -> str:
     return "HEAD request" if ex.method == "HEAD" else f"{ex.response.status_code} response"
 
@@ -330,10 +343,8 @@ def no_body_head_204_304(self: Rule, ex: Exchange) -> Iterator[Finding]:
             f"{response.body_size} bytes ({shown!r}...) followed the head of a {_what(ex)} "
             "for which the app gave no body",
         )
-    if code == 204 or 100 <= code < 200:
-        for name in ("Content-Length", "Transfer-Encoding"):
-            if response.header(name) is not None:
-                yield self.finding(ex, f"the server sent a {code} response with {name}")
+    for name in _framing_sent(response):
+        yield self.finding(ex, f"the server sent a {code} response with {name}")
 
 
 @rule(
@@ -363,7 +374,5 @@ def no_body_drop(self: Rule, ex: Exchange) -> Iterator[Finding]:
             f"{response.body_size} bytes of the app's body were sent after the head of a "
             f"{_what(ex)}",
         )
-    if code == 204 or 100 <= code < 200:
-        for name in ("Content-Length", "Transfer-Encoding"):
-            if response.header(name) is not None:
-                yield self.finding(ex, f"the app's {name} was sent in a {code} response")
+    for name in _framing_sent(response):
+        yield self.finding(ex, f"the app's {name} was sent in a {code} response")
