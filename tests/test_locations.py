@@ -172,3 +172,17 @@ def test_start_response_from_a_library_is_placed_at_the_users_frame() -> None:
     assert called.where is not None
     assert called.where.file.endswith("response.py")
     assert is_library(called.where.file)
+
+
+def test_the_validator_places_a_librarys_start_response_call_at_the_users_frame() -> None:
+    from werkzeug.wrappers import Response
+
+    import wsgicheck
+
+    bad = Response("hi")
+    bad.headers["X-Bad"] = "a\x01b"
+    checked = wsgicheck.validator(_middleware(bad), collect=True, select=["APP-*"])
+    Client(checked).send(Request(headers=HOST))
+    assert [(each.rule, each.where) for each in checked.findings] == [
+        ("APP-HEADER-VALUE-NO-CONTROL", Location(__file__, MIDDLEWARE_LINE, "middleware"))
+    ]
