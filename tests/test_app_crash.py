@@ -276,7 +276,9 @@ def test_an_exception_whose_str_hangs_never_hangs_client_or_validator() -> None:
     assert plain.status_code == wrapped.status_code == 500
     (finding,) = check_exchange(Exchange(plain))
     assert finding.rule == RULE
-    assert finding.message.endswith(
-        "StrHangs escaped the application callable: <str() of it did not return within 2 s>"
+    line = app.__code__.co_firstlineno + 1
+    assert finding.message == (
+        f"{StrHangs.__qualname__} escaped the application callable at test_app_crash.py:{line}: "
+        "<str() of it did not return within 2 s>"
     )
     assert [each.rule for each in checked.findings] == [RULE]

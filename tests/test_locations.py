@@ -3,13 +3,25 @@
 from __future__ import annotations
 
 import functools
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from wsgicheck.locations import app_location, portable_path, relative_path
+from wsgicheck import Client, Request
+from wsgicheck.events import Location, StartResponseCalled, is_library
+from wsgicheck.locations import (
+    app_location,
+    portable_path,
+    relative_path,
+    repository_root,
+    user_location,
+)
+from wsgicheck.target import load_target, target_definition
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_relative_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -60,3 +72,117 @@ def test_app_location_of_functions_instances_and_partials() -> None:
     partial = functools.partial(function_app)
     assert app_location(partial) == app_location(function_app)
     assert app_location(len) is None  # built in: no source
+
+
+# -- the user's code, not a library's ----------------------------------------------------------
+
+
+def test_is_library_knows_installed_packages_the_stdlib_and_wsgicheck() -> None:
+    import json as stdlib_json
+
+    import flask
+
+    import wsgicheck
+
+    assert is_library(flask.__file__ or "")
+    assert is_library(stdlib_json.__file__ or "")
+    assert is_library(wsgicheck.__file__ or "")
+    assert is_library("<frozen importlib._bootstrap>")
+    assert is_library("/repo/.venv/lib/python3.11/site-packages/x/y.py")  # a venv in the repo
+    assert is_library("/usr/lib/python3/dist-packages/x.py")
+    assert not is_library(__file__)
+    assert not is_library(str(ROOT / "fixtures" / "flaskapp.py"))
+
+
+def test_user_location_gives_way_to_the_fallback_for_a_library() -> None:
+    import flask
+
+    mine = Location(__file__, 3, "view")
+    theirs = Location(flask.__file__ or "", 1529, "__call__")
+    fallback = Location(__file__, 1, "app")
+    assert user_location(mine, fallback) == mine
+    assert user_location(theirs, fallback) == fallback
+    assert user_location(theirs, None) is None
+    assert user_location(None, fallback) == fallback
+
+
+def test_repository_root_is_the_option_else_git_else_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert repository_root() == tmp_path.resolve()
+    assert repository_root(str(ROOT)) == ROOT
+    subprocess.run(["git", "init", "-q", str(tmp_path / "repo")], check=True)
+    (tmp_path / "repo" / "sub").mkdir()
+    monkeypatch.chdir(tmp_path / "repo" / "sub")
+    assert repository_root() == (tmp_path / "repo").resolve()
+
+
+FLASK_APP = """\
+from flask import Flask, Response
+
+app = Flask(__name__)
+
+
+@app.route("/")
+def index():
+    return Response("hi")
+
+application = app.wsgi_app
+"""
+
+
+def test_app_location_of_a_library_object_is_where_the_target_binds_it(tmp_path: Path) -> None:
+    source = tmp_path / "flaskapp_binding.py"
+    source.write_text(FLASK_APP, encoding="utf-8")
+    for spec, line in [(f"{source}:app", 3), (f"{source}:application", 10), (str(source), 10)]:
+        app = load_target(spec)
+        assert app_location(app) is None  # Flask.__call__ is not the user's line
+        assert app_location(app, spec) == Location(
+            str(source), line, spec.partition(":")[2] or "application"
+        )
+    assert target_definition(f"{source}:nothing") == Location(str(source), 1, "nothing")
+    assert target_definition("tests.test_locations:function_app") == Location(
+        __file__, function_app.__code__.co_firstlineno, "function_app"
+    )
+    assert target_definition("no_such_module_here:app") is None
+
+
+def _middleware(app: Any) -> Any:
+    def middleware(environ: dict[str, Any], start_response: Any) -> Any:
+        return app(environ, start_response)  # the line a library's start_response call finds
+
+    return middleware
+
+
+MIDDLEWARE_LINE = _middleware.__code__.co_firstlineno + 2
+HOST = (("Host", "localhost"),)
+
+
+def test_start_response_from_a_library_is_placed_at_the_users_frame() -> None:
+    from werkzeug.wrappers import Response
+
+    response = Client(_middleware(Response("hi"))).send(Request(headers=HOST))
+    (called,) = response.trace.of(StartResponseCalled)
+    assert called.where == Location(__file__, MIDDLEWARE_LINE, "middleware")
+    # No user frame between the harness and Werkzeug: the library's place is kept (a
+    # report then puts the finding on the app's definition).
+    response = Client(Response("hi")).send(Request(headers=HOST))
+    (called,) = response.trace.of(StartResponseCalled)
+    assert called.where is not None
+    assert called.where.file.endswith("response.py")
+    assert is_library(called.where.file)
+
+
+def test_the_validator_places_a_librarys_start_response_call_at_the_users_frame() -> None:
+    from werkzeug.wrappers import Response
+
+    import wsgicheck
+
+    bad = Response("hi")
+    bad.headers["X-Bad"] = "a\x01b"
+    checked = wsgicheck.validator(_middleware(bad), collect=True, select=["APP-*"])
+    Client(checked).send(Request(headers=HOST))
+    assert [(each.rule, each.where) for each in checked.findings] == [
+        ("APP-HEADER-VALUE-NO-CONTROL", Location(__file__, MIDDLEWARE_LINE, "middleware"))
+    ]

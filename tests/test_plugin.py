@@ -149,7 +149,8 @@ def test_suite_on_a_broken_app_fails_that_rule_with_a_reproducer(pytester: pytes
     result.stdout.fnmatch_lines(
         [
             f"*_ wsgicheck rule {BROKEN_RULE} _*",
-            f"{BROKEN_RULE} (MUST, app): start_response called again without exc_info",
+            f"{BROKEN_RULE} (MUST, app): start_response('404 Not Found', ...) called again "
+            "without exc_info at app_sr_once.py:13",
             "PEP 3333, The start_response() Callable:",
             "    More precisely, it is a fatal error to call start_response without the exc_info*",
             "The app's line responsible:",
@@ -197,11 +198,15 @@ def test_a_should_rule_warns_and_passes_even_when_warnings_are_errors(
     properties = {
         p.get("name"): p.get("value") for p in junit(xml)["APP-AVOID-WRITE"].iter("property")
     }
-    assert properties["wsgicheck_warning"] == "APP-AVOID-WRITE: write() used 1 time(s)"
+    assert properties["wsgicheck_warning"] == (
+        "APP-AVOID-WRITE: write() used 1 time(s) at app_avoid_write.py:12"
+    )
     strict = pytester.runpytest_inprocess("-p", "no:cacheprovider", *args, "--wsgi-strict")
     assert strict.ret == pytest.ExitCode.TESTS_FAILED
     strict.assert_outcomes(passed=1, failed=1)
-    strict.stdout.fnmatch_lines(["APP-AVOID-WRITE (SHOULD, app): write() used 1 time(s)"])
+    strict.stdout.fnmatch_lines(
+        ["APP-AVOID-WRITE (SHOULD, app): write() used 1 time(s) at app_avoid_write.py:12"]
+    )
 
 
 def test_user_tests_run_alongside_the_suite_and_it_can_be_turned_off(

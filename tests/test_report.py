@@ -389,13 +389,21 @@ def test_sarif_puts_the_finding_on_the_apps_line(
     assert "baselineState" not in result
 
 
-def test_sarif_outside_the_working_directory_uses_a_file_uri(
+def test_sarif_outside_the_repository_uses_a_file_uri(
     broken: RunResult, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.chdir(tmp_path)
+    monkeypatch.chdir(tmp_path)  # no git checkout here: the working directory is the root
     (result,) = _sarif(broken)["runs"][0]["results"]
     uri = result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
     assert uri == (FIXTURES / "broken" / "app_status_format.py").as_uri()
+    # --source-root puts it back in the repository.
+    log = json.loads(report.render(_with(broken, source_root=str(FIXTURES)), "sarif"))
+    (result,) = log["runs"][0]["results"]
+    assert result["locations"][0]["physicalLocation"]["artifactLocation"] == {
+        "uri": "broken/app_status_format.py",
+        "uriBaseId": "SRCROOT",
+    }
+    assert log["runs"][0]["originalUriBaseIds"] == {"SRCROOT": {"uri": FIXTURES.as_uri() + "/"}}
 
 
 def test_sarif_marks_warnings_and_baseline_states(warned: RunResult, broken: RunResult) -> None:
@@ -574,12 +582,17 @@ def test_workflow_commands_for_findings(
     ]
 
 
-def test_workflow_command_paths_follow_the_workspace(
-    broken: RunResult, monkeypatch: pytest.MonkeyPatch
+def test_workflow_command_paths_follow_the_source_root(
+    broken: RunResult, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("GITHUB_WORKSPACE", str(FIXTURES))
-    (line,) = workflow_commands(broken)
+    monkeypatch.chdir(tmp_path)  # no git checkout here: the working directory is the root
+    (line,) = workflow_commands(_with(broken, source_root=str(FIXTURES)))
     assert line.startswith("::error file=broken/app_status_format.py,line=11,")
+    (line,) = workflow_commands(broken, workspace=str(FIXTURES / "broken"))
+    assert line.startswith("::error file=app_status_format.py,line=11,")
+    # Outside the root: GitHub could show no file, so the annotation names none.
+    (line,) = workflow_commands(broken)
+    assert line.startswith("::error title=APP-STATUS-FORMAT (MUST)::")
 
 
 # -- baselines and coverage values --------------------------------------------------------------

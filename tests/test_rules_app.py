@@ -259,3 +259,62 @@ def test_a_server_computed_length_is_not_the_apps_content_length() -> None:
     # wsgicheck sends the first block's size as Content-Length (len() == 1); the second
     # block is cut. The app broke len(), not a Content-Length it never sent.
     assert fired(app) == ["APP-LEN-ACCURATE"]
+
+
+# -- what a finding's message shows -------------------------------------------------------------
+
+
+def messages(app: Any, method: str = "GET") -> dict[str, str]:
+    """Each finding's message, by rule id, from one request through the memory transport."""
+    response = Client(app).request(method, "/")
+    return {finding.rule: finding.message for finding in check_exchange(Exchange(response))}
+
+
+def test_messages_quote_the_offending_value_and_the_users_line() -> None:
+    here = "test_rules_app.py"
+
+    def yields_str(environ: Environ, start_response: StartResponse) -> Iterator[Any]:
+        start_response("200 OK", TEXT)
+        yield "hello"
+
+    line = yields_str.__code__.co_firstlineno + 2
+    assert messages(yields_str) == {
+        "APP-YIELD-BYTES": f"the iterable yielded str 'hello' at {here}:{line}"
+    }
+
+    def writes_str(environ: Environ, start_response: StartResponse) -> list[bytes]:
+        write = start_response("200 OK", TEXT)
+        write("hi\x1b[31m" + "x" * 500)
+        return []
+
+    line = writes_str.__code__.co_firstlineno + 2
+    # The value is escaped (no raw ESC) and cut, saying so.
+    start = "'hi\\x1b[31m"
+    shown = start + "x" * (60 - len(start)) + "..."
+    assert messages(writes_str) == {
+        "APP-WRITE-BYTES": f"write() got str {shown} at {here}:{line}",
+        "APP-AVOID-WRITE": f"write() used 1 time(s) at {here}:{line}",
+    }
+
+    def header_control(environ: Environ, start_response: StartResponse) -> list[bytes]:
+        start_response("200 OK", [*TEXT, ("X-Bad", "a\x01b")])
+        return [b"x"]
+
+    line = header_control.__code__.co_firstlineno + 1
+    assert messages(header_control) == {
+        "APP-HEADER-VALUE-NO-CONTROL": (
+            f"header X-Bad has control characters: 'a\\x01b' at {here}:{line}"
+        )
+    }
+
+
+def test_a_message_names_no_library_line() -> None:
+    from werkzeug.wrappers import Response
+
+    response = Response("hi")
+    response.headers["X-Bad"] = "a\x01b"
+    # Werkzeug calls start_response, and nothing of the user's is on the stack: the
+    # message names no line (the report places the finding on the app's definition).
+    assert messages(response) == {
+        "APP-HEADER-VALUE-NO-CONTROL": "header X-Bad has control characters: 'a\\x01b'"
+    }

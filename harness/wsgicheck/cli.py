@@ -202,6 +202,12 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="measure which lines of the app the requests ran (coverage.py)",
     )
+    check.add_argument(
+        "--source-root",
+        metavar="DIR",
+        help="report paths (SARIF, GitHub annotations) relative to DIR "
+        "(default: the git top level of the working directory, else the working directory)",
+    )
 
     serve = commands.add_parser(
         "serve",
@@ -295,6 +301,8 @@ def _check(args: argparse.Namespace) -> int:
         from . import baseline as baselines
 
         baseline = baselines.load(args.baseline)
+    if args.source_root is not None and not os.path.isdir(args.source_root):
+        raise UsageError(f"--source-root {args.source_root}: not a directory")
     options = _options(args)
     files = _report_files(args)  # before the run: a bad path costs no run
     _make_state_folder()
@@ -312,6 +320,7 @@ def _check(args: argparse.Namespace) -> int:
     )
     if progress is not None:
         progress.done()
+    result.source_root = args.source_root
     if result.interrupted:
         # Ctrl-C: what ran so far, to the report asked for (not to a terminal), and 130.
         print(INTERRUPTED, file=sys.stderr)

@@ -31,7 +31,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from email.utils import formatdate
-from types import GeneratorType, WrapperDescriptorType
+from types import FrameType, GeneratorType, WrapperDescriptorType
 from typing import Any, Protocol
 
 from .environ import Refusal, ServerConfig
@@ -53,6 +53,7 @@ from .events import (
     StartResponseCalled,
     WriteCalled,
     Yielded,
+    is_library,
 )
 from .head import RefusedCall, check_headers, check_status
 from .untrusted import class_name, safe_repr, type_name
@@ -139,19 +140,47 @@ def _yield_location(generator: Any) -> tuple[str, int, str] | None:
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
 
+def _caller(frame: FrameType) -> tuple[str, int, str]:
+    """Where ``frame`` is; if that is in a library (Werkzeug's ``Response.__call__`` calls
+    ``start_response`` for a Flask app), the innermost frame of the user's code that led
+    there (a middleware of theirs), when one is on the stack below the harness.
+
+    For the user's own code this costs one cached look-up; a library's place with no user
+    frame below it is resolved when a report is written
+    (:func:`~wsgicheck.locations.user_location`).
+    """
+    code = frame.f_code
+    if is_library(code.co_filename):
+        outer = frame.f_back
+        for _ in range(_STACK_WALK):
+            if outer is None or outer.f_code.co_filename.startswith(_PACKAGE_DIR):
+                break  # the harness called the app from here: nothing of the user's
+            if not is_library(outer.f_code.co_filename):
+                return (outer.f_code.co_filename, outer.f_lineno, outer.f_code.co_name)
+            outer = outer.f_back
+    return (code.co_filename, frame.f_lineno, code.co_name)
+
+
+#: How many frames :func:`_caller` looks through for the user's code (a deep framework).
+_STACK_WALK = 64
+
+
 def _describe(exc: BaseException) -> tuple[str, str, Location | None]:
-    """Type name, message and innermost location outside wsgicheck of an exception.
+    """Type name, message and the innermost location of an exception in the user's code,
+    or else outside wsgicheck (a library's).
 
     The message is :func:`exception_message`'s, which a failing ``__str__`` cannot stop.
     """
     tb = exc.__traceback__
-    where = None
+    where = user = None
     while tb is not None:
         code = tb.tb_frame.f_code
         if not code.co_filename.startswith(_PACKAGE_DIR):
             where = Location(code.co_filename, tb.tb_lineno, code.co_name)
+            if not is_library(code.co_filename):
+                user = where
         tb = tb.tb_next
-    return class_name(type(exc)), exception_message(exc), where
+    return class_name(type(exc)), exception_message(exc), user or where
 
 
 #: Argument types whose text a built-in exception's ``__str__`` writes without running any
@@ -298,7 +327,7 @@ class _Exchange:
                 len(args),
                 tuple(kwargs) if kwargs else (),
                 self.head_sent,
-                (frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name),
+                _caller(frame),
                 _handling(),
             )
         )
@@ -350,7 +379,7 @@ class _Exchange:
 
     def write(self, data: bytes) -> None:
         frame = sys._getframe(1)
-        where = (frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name)
+        where = _caller(frame)
         if self.keep is None:
             self.log.append((WriteCalled, data, where, self.returned))
         else:

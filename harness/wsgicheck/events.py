@@ -12,9 +12,14 @@ below only when somebody reads it.
 
 from __future__ import annotations
 
+import os
+import site
 import sys
+import sysconfig
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, fields
+from functools import cache, lru_cache
+from pathlib import PurePath
 from typing import Any, NamedTuple, TypeVar, overload
 
 from .untrusted import safe_repr
@@ -45,6 +50,7 @@ __all__ = [
     "Yielded",
     "block_size",
     "caller_location",
+    "is_library",
     "raw_event",
 ]
 
@@ -70,6 +76,34 @@ def caller_location(depth: int) -> Location:
     frame = sys._getframe(depth + 1)
     code = frame.f_code
     return Location(code.co_filename, frame.f_lineno, code.co_name)
+
+
+@cache
+def _library_folders() -> tuple[str, ...]:
+    """Where the standard library, installed packages and wsgicheck live, each spelled
+    as given and with links resolved."""
+    paths = sysconfig.get_paths()
+    folders = [paths[key] for key in ("stdlib", "platstdlib", "purelib", "platlib") if key in paths]
+    folders += [*site.getsitepackages(), site.getusersitepackages()]
+    folders.append(os.path.dirname(os.path.abspath(__file__)))  # wsgicheck's own code
+    spelled = {os.path.abspath(each) for each in folders} | {os.path.realpath(f) for f in folders}
+    return tuple(sorted(each.rstrip(os.sep) + os.sep for each in spelled))
+
+
+_LIBRARY_PARTS = frozenset({"site-packages", "dist-packages"})
+
+
+@lru_cache(maxsize=4096)  # file names are the app's to choose: the cache stays bounded
+def is_library(file: str) -> bool:
+    """Whether ``file`` is code the user did not write: an installed package (also in a
+    virtual environment inside the repository), the standard library, wsgicheck itself, or
+    no file at all (``<frozen ...>``, ``<string>``)."""
+    if not file or file.startswith("<"):
+        return True
+    path = os.path.abspath(file)
+    if _LIBRARY_PARTS.intersection(PurePath(path).parts):
+        return True
+    return path.startswith(_library_folders())
 
 
 @dataclass(frozen=True, slots=True, repr=False)

@@ -1,20 +1,30 @@
 """Source paths as people and tools want them: short, relative, and the same on every machine.
 
 Findings carry absolute paths. A report is read in a checkout, a baseline is committed and
-compared on another machine, and code-scanning tools want paths relative to the repository;
-so each of those asks here for the right spelling. When a finding has no place of its
-own, :func:`app_location` gives the line that defines the application.
+compared on another machine, and code-scanning tools want paths relative to the repository
+(:func:`repository_root`); so each of those asks here for the right spelling. A place in
+someone else's code (Flask, the standard library, wsgicheck) is no place to show a user
+(:func:`is_library`): when a finding has no place of the user's own, :func:`app_location`
+gives the line that defines the application.
 """
 
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 from pathlib import Path, PurePath
 
-from .events import Location
+from .events import Location, is_library
 
-__all__ = ["app_location", "portable_path", "relative_path"]
+__all__ = [
+    "app_location",
+    "is_library",
+    "portable_path",
+    "relative_path",
+    "repository_root",
+    "user_location",
+]
 
 
 def _inside(path: PurePath, folder: PurePath) -> str | None:
@@ -55,8 +65,37 @@ def portable_path(file: str) -> str:
     return best if best is not None else file
 
 
-def app_location(app: object) -> Location | None:
-    """Where ``app`` is defined: its function, its class's ``__call__``, or its class."""
+def user_location(where: Location | None, fallback: Location | None) -> Location | None:
+    """``where`` when it is in the user's code, else ``fallback`` (the app's definition)."""
+    if where is not None and not is_library(where.file):
+        return where
+    return fallback
+
+
+def repository_root(explicit: str | None = None) -> Path:
+    """The folder report paths are relative to: ``explicit`` (``--source-root``), else the
+    top level of the git checkout holding the working directory, else that directory."""
+    if explicit:
+        return Path(explicit).expanduser().resolve()
+    try:
+        done = subprocess.run(
+            ["git", "rev-parse", "--show-toplevel"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        done = None
+    if done is not None and done.returncode == 0 and done.stdout.strip():
+        return Path(done.stdout.strip()).resolve()
+    return Path.cwd().resolve()
+
+
+def app_location(app: object, target: str | None = None) -> Location | None:
+    """Where ``app`` is defined in the user's code: its function, its class's ``__call__``,
+    or its class; for an object of a library's class (a ``Flask`` app), the line of
+    ``target``'s module that binds it. None when neither is found."""
     import functools
     import inspect
 
@@ -73,7 +112,11 @@ def app_location(app: object) -> Location | None:
             _, line = inspect.getsourcelines(code)
         except (TypeError, OSError, ValueError):
             continue
-        if file is not None:
+        if file is not None and not is_library(file):
             name = getattr(code, "__qualname__", getattr(code, "__name__", "?"))
             return Location(file, max(line, 1), name)
+    if target is not None:
+        from .target import target_definition
+
+        return target_definition(target)
     return None

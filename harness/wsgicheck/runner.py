@@ -170,6 +170,9 @@ class RunResult:
     notes: list[str] = field(default_factory=list)
     #: What the app wrote to its stdout and stderr (when it ran in a supervised worker).
     app_output: CapturedOutput | None = None
+    #: The folder report paths are relative to (``--source-root``); None: the git top
+    #: level of the working directory, else the working directory.
+    source_root: str | None = None
 
     def failed(self) -> bool:
         """Whether the run fails: a new MUST finding, or a new SHOULD one when strict."""
@@ -470,7 +473,9 @@ def _explore(
     except KeyboardInterrupt:  # Ctrl-C before the first example: an empty result
         if wire is not None:
             wire.close()
-        empty = _Partial(0, collector.applied, collector.findings, {}, [], [], app_location(app))
+        empty = _Partial(
+            0, collector.applied, collector.findings, {}, [], [], app_location(app, target)
+        )
         empty.interrupted = True
         return empty
     memory = MemoryTransport(app, options.timeout) if options.transports != "socket" else None
@@ -580,7 +585,7 @@ def _explore(
         collector.smallest,
         errors,
         paths,
-        app_location(app),
+        app_location(app, target),
         notes=timeouts.notes(),
         interrupted=interrupted,
     )

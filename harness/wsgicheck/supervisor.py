@@ -476,7 +476,7 @@ def _run_share(
             _restore(guarded, reported, "while it answered a request")
             exchange(request, config, transport)
 
-        send("ready", app_location(app))
+        send("ready", app_location(app, spec))
         partial = _explore(
             app,
             options,

@@ -8,6 +8,7 @@ importable, so an app can import its siblings (the Django fixture imports its pr
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import hashlib
 import importlib
@@ -23,8 +24,9 @@ from typing import Any
 
 from .core import WSGIApp
 from .errors import TargetError
+from .events import Location
 
-__all__ = ["load_target", "source_root"]
+__all__ = ["load_target", "source_root", "target_definition"]
 
 #: Attribute names tried, in order, when TARGET names no callable (gunicorn's habit, then Flask's).
 DEFAULT_NAMES = ("application", "app")
@@ -71,6 +73,60 @@ def source_root(spec: str) -> Path | None:
     if found.origin and os.path.isfile(found.origin):
         return Path(found.origin).resolve().parent
     return None
+
+
+def target_definition(spec: str) -> Location | None:
+    """The line of TARGET's module that binds the name TARGET gives (``app = Flask(...)``),
+    or its first line; None when the module's file cannot be found.
+
+    Where an app is an object of a library's class, this is the user's line that stands
+    for it. Read from the module's source, so any module already imported (or importable)
+    works, without running it again.
+    """
+    try:
+        source, attribute = _split(spec)
+    except TargetError:
+        return None
+    if _is_path(source):
+        file: str | None = str(Path(source).expanduser().resolve())
+    else:
+        module = sys.modules.get(source)
+        file = getattr(module, "__file__", None)
+        if file is None:
+            try:
+                found = importlib.util.find_spec(source)
+            except (ImportError, ValueError):
+                found = None
+            file = getattr(found, "origin", None)
+    if not file or not os.path.isfile(file):
+        return None
+    try:
+        tree = ast.parse(Path(file).read_bytes())
+    except (OSError, SyntaxError, ValueError):
+        return Location(file, 1, attribute or "<module>")
+    bound = _bindings(tree)
+    if attribute is None:
+        attribute = next((name for name in DEFAULT_NAMES if name in bound), DEFAULT_NAMES[0])
+    name = attribute.removesuffix("()").partition(".")[0]
+    return Location(file, bound.get(name, 1), attribute)
+
+
+def _bindings(tree: ast.Module) -> dict[str, int]:
+    """The line of the last top-level statement binding each name of a module."""
+    bound: dict[str, int] = {}
+    for statement in tree.body:
+        names: list[str] = []
+        if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names = [statement.name]
+        elif isinstance(statement, ast.Assign | ast.AnnAssign | ast.AugAssign):
+            targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+            for target in targets:
+                names += [n.id for n in ast.walk(target) if isinstance(n, ast.Name)]
+        elif isinstance(statement, ast.Import | ast.ImportFrom):
+            names = [(alias.asname or alias.name).partition(".")[0] for alias in statement.names]
+        for each in names:
+            bound[each] = statement.lineno
+    return bound
 
 
 def _split(spec: str) -> tuple[str, str | None]:

@@ -27,7 +27,15 @@ from types import GeneratorType
 from typing import Any
 from urllib.parse import quote
 
-from .core import WSGIApp, _describe, _exc_info_kind, _handling, _yield_location, app_location
+from .core import (
+    WSGIApp,
+    _caller,
+    _describe,
+    _exc_info_kind,
+    _handling,
+    _yield_location,
+    app_location,
+)
 from .events import (
     BLOCK_PREFIX,
     AppRaised,
@@ -351,7 +359,7 @@ class _Invocation:
                 len(args),
                 tuple(kwargs),
                 self.body_started,
-                (frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name),
+                _caller(frame),
                 _handling(),
             )
         )
@@ -388,7 +396,7 @@ class _Invocation:
                 (
                     WriteCalled,
                     value,
-                    (frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name),
+                    _caller(frame),
                     self.returned,
                     size,
                 )

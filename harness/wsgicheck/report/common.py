@@ -7,12 +7,13 @@ import json
 import linecache
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from ..appcoverage import AppCoverage
 from ..baseline import fingerprint
 from ..events import Location
-from ..locations import relative_path
+from ..locations import relative_path, user_location
 from ..request import Request
 from ..rules import Binding, Level, RuleResult
 from ..runner import Failure, RunResult
@@ -32,11 +33,13 @@ __all__ = [
     "headline",
     "lines_of",
     "location_data",
+    "location_of",
     "output_data",
     "output_lines",
     "output_title",
     "plural",
     "raw_lines",
+    "repository_place",
     "request_data",
     "source_line",
     "summary",
@@ -199,18 +202,41 @@ def request_data(request: Request) -> dict[str, Any]:
     }
 
 
+def location_of(run: RunResult, failure: Failure) -> Location | None:
+    """Where a report puts a failure: its place in the user's code, or else (the place is
+    in Flask, say) the app's definition; never a library's file."""
+    return user_location(failure.finding.where, run.app_location)
+
+
+def repository_place(run: RunResult, failure: Failure, root: Path) -> tuple[Location, str] | None:
+    """Where a code-scanning report puts a failure, and that file's path relative to the
+    repository ``root``: :func:`location_of`'s place, or the app's definition when that
+    place is outside the repository (a file GitHub could not show); None when neither is
+    inside it."""
+    for where in (location_of(run, failure), run.app_location):
+        if where is None:
+            continue
+        try:
+            inside = Path(show(where.file)).resolve().relative_to(root)
+        except (ValueError, OSError, RuntimeError):
+            continue
+        return where, inside.as_posix()
+    return None
+
+
 def location_data(where: Location | None) -> dict[str, Any] | None:
     if where is None:
         return None
     return {"file": show(where.file), "line": where.line, "function": show(where.function)}
 
 
-def failure_data(failure: Failure) -> dict[str, Any]:
-    """A failure's minimal example and reproducers as JSON-safe data."""
+def failure_data(failure: Failure, where: Location | None) -> dict[str, Any]:
+    """A failure's place (``where``, from :func:`location_of`), minimal example and
+    reproducers as JSON-safe data."""
     config = failure.config
     return {
         "message": show(failure.finding.message),
-        "location": location_data(failure.finding.where),
+        "location": location_data(where),
         "fingerprint": fingerprint(failure.finding),
         "transport": failure.transport,
         "request": request_data(failure.request),

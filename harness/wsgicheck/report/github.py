@@ -10,12 +10,10 @@ neither end the command early nor start another.
 
 from __future__ import annotations
 
-import os
-
-from ..locations import relative_path
+from ..locations import repository_root
 from ..runner import RunResult
 from ..untrusted import show
-from .common import failure_kind
+from .common import failure_kind, repository_place
 
 __all__ = ["escape_data", "escape_property", "workflow_commands"]
 
@@ -36,10 +34,12 @@ def _command(name: str, properties: dict[str, str], message: str) -> str:
 def workflow_commands(run: RunResult, *, workspace: str | None = None) -> list[str]:
     """One workflow command per new finding, and one per harness error.
 
-    Paths are relative to ``workspace`` (``GITHUB_WORKSPACE``, else the working directory),
-    which is what GitHub resolves them against.
+    Paths are relative to the repository root, which is what GitHub resolves them
+    against: ``workspace`` when given, else ``--source-root``, else the git top level of
+    the working directory. A place outside it gives way to the app's definition, as in
+    the SARIF report; failing that, the annotation names no file.
     """
-    base = workspace or os.environ.get("GITHUB_WORKSPACE") or None
+    root = repository_root(workspace or run.source_root)
     lines = []
     for failure in run.failures.values():
         kind = failure_kind(run, failure)
@@ -47,9 +47,10 @@ def workflow_commands(run: RunResult, *, workspace: str | None = None) -> list[s
             continue
         rule = failure.rule
         properties: dict[str, str] = {}
-        where = failure.finding.where or run.app_location
-        if where is not None:
-            properties["file"] = show(relative_path(where.file, base))
+        place = repository_place(run, failure, root)
+        if place is not None:
+            where, relative = place
+            properties["file"] = show(relative)
             properties["line"] = str(max(where.line, 1))
         properties["title"] = f"{rule.id} ({rule.level.value})"
         message = (

@@ -24,6 +24,7 @@ from .common import (
     grouped,
     headline,
     lines_of,
+    location_of,
     output_lines,
     output_title,
     plural,
@@ -195,7 +196,7 @@ def _failures(run: RunResult) -> list[str]:
 def _failure(run: RunResult, rule_id: str, failure: Failure) -> list[str]:
     rule = failure.rule
     kind = failure_kind(run, failure)
-    where = failure.finding.where
+    where = location_of(run, failure)
     parts = [
         f'<details class="failure f-{kind}" id="failure-{_e(rule_id)}">',
         f'<summary><span class="{kind}">{_MARKS[kind]} <code>{_e(rule_id)}</code></span> '

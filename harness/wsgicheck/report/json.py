@@ -12,6 +12,7 @@ from .common import (
     dumps,
     failure_data,
     location_data,
+    location_of,
     output_data,
     summary,
     verdict_of,
@@ -39,7 +40,7 @@ def data(run: RunResult) -> dict[str, Any]:
         }
         failure = run.failures.get(result.rule.id)
         if failure is not None:
-            entry.update(failure_data(failure))
+            entry.update(failure_data(failure, location_of(run, failure)))
         results.append(entry)
     return {
         "schema_version": SCHEMA_VERSION,

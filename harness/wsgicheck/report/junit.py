@@ -19,12 +19,20 @@ from ..locations import relative_path
 from ..runner import Failure, RunResult
 from ..untrusted import show
 from . import format
-from .common import REPRODUCER_LIMIT, failure_kind, grouped, lines_of, raw_lines, verdict_of
+from .common import (
+    REPRODUCER_LIMIT,
+    failure_kind,
+    grouped,
+    lines_of,
+    location_of,
+    raw_lines,
+    verdict_of,
+)
 
 
 def _details(run: RunResult, failure: Failure) -> str:
     rule = failure.rule
-    where = failure.finding.where
+    where = location_of(run, failure)
     lines = [
         show(failure.finding.message),
         "",

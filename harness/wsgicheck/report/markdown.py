@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 
 from ..appcoverage import AppCoverage, line_ranges
+from ..events import Location
 from ..locations import relative_path
 from ..runner import Failure, RunResult
 from ..untrusted import show
@@ -23,6 +24,7 @@ from .common import (
     failure_kind,
     headline,
     lines_of,
+    location_of,
     output_lines,
     output_title,
     plural,
@@ -86,8 +88,7 @@ def _short(text: str) -> str:
     return show(text, limit=300)
 
 
-def _where(failure: Failure, *, cell: bool = False) -> str:
-    where = failure.finding.where
+def _where(where: Location | None, *, cell: bool = False) -> str:
     if where is None:
         return ""
     return _inline_code(f"{relative_path(where.file)}:{where.line}", cell=cell)
@@ -163,7 +164,7 @@ def _table(run: RunResult, failures: list[Failure]) -> list[str]:
         lines.append(
             f"| {_ICONS[kind]} | {_inline_code(failure.rule.id, cell=True)} "
             f"| {failure.rule.level.value} | {md(_short(failure.finding.message))} "
-            f"| {_where(failure, cell=True)} |"
+            f"| {_where(location_of(run, failure), cell=True)} |"
         )
     lines.append("")
     return lines
@@ -182,9 +183,9 @@ def _details(run: RunResult, failure: Failure, *, python: bool) -> str:
     ]
     if _short(failure.finding.message) != show(failure.finding.message):
         lines += [md(failure.finding.message), ""]
-    where = failure.finding.where
+    where = location_of(run, failure)
     if where is not None:
-        lines += [f"At {_where(failure)} in {_inline_code(where.function + '()')}.", ""]
+        lines += [f"At {_where(where)} in {_inline_code(where.function + '()')}.", ""]
     lines += [
         f"Smallest request ({md(failure.transport)} transport):",
         "",

@@ -2,8 +2,11 @@
 
 Every rule the run judged is described in ``tool.driver.rules`` (its PEP text, and an
 example of a violation and its fix as help, so nothing needs fetching); every failing rule
-is a result placed on the app's line, with a path relative to the working directory, which
-in CI is the repository root that code scanning resolves paths against. Findings the
+is a result placed on the user's line, with a path relative to the repository root
+(``uriBaseId`` ``SRCROOT``: ``--source-root``, else the git top level), which code scanning
+resolves paths against. A place in a library or outside the repository gives way to the
+app's definition (:func:`~wsgicheck.report.common.repository_place`); only when that is
+outside the repository too is the file given as an absolute ``file:`` URI. Findings the
 baseline accepts carry ``baselineState: unchanged`` and an external suppression, so tools
 hide them; new ones are ``baselineState: new``.
 """
@@ -16,12 +19,12 @@ from urllib.parse import quote
 
 from .. import __version__
 from ..baseline import fingerprint
-from ..events import Location
+from ..locations import repository_root
 from ..rules import Level, Rule
 from ..runner import Failure, RunResult
 from ..untrusted import show
 from . import format
-from .common import dumps, failure_kind
+from .common import dumps, failure_kind, location_of, repository_place
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -60,35 +63,38 @@ def _descriptor(rule: Rule) -> dict[str, Any]:
     }
 
 
-def _artifact(file: str, root: Path) -> dict[str, Any]:
-    path = Path(show(file))  # an app's file name may hold anything, lone surrogates too
-    try:
-        relative = path.resolve().relative_to(root)
-    except (ValueError, OSError):
-        return {"uri": path.as_uri() if path.is_absolute() else quote(path.as_posix())}
-    return {"uri": quote(relative.as_posix()), "uriBaseId": _BASE}
-
-
-def _location(where: Location, root: Path) -> dict[str, Any]:
-    return {
-        "physicalLocation": {
-            "artifactLocation": _artifact(where.file, root),
-            "region": {"startLine": max(where.line, 1)},
-        },
-        "logicalLocations": [{"name": show(where.function), "kind": "function"}],
-    }
+def _locations(run: RunResult, failure: Failure, root: Path) -> list[dict[str, Any]]:
+    place = repository_place(run, failure, root)
+    if place is not None:
+        where, relative = place
+        artifact = {"uri": quote(relative), "uriBaseId": _BASE}
+    else:
+        found = location_of(run, failure) or run.app_location
+        if found is None:
+            return []
+        where = found
+        path = Path(show(where.file))  # an app's file name may hold anything
+        artifact = {"uri": path.as_uri() if path.is_absolute() else quote(path.as_posix())}
+    return [
+        {
+            "physicalLocation": {
+                "artifactLocation": artifact,
+                "region": {"startLine": max(where.line, 1)},
+            },
+            "logicalLocations": [{"name": show(where.function), "kind": "function"}],
+        }
+    ]
 
 
 def _result(run: RunResult, failure: Failure, index: int, root: Path) -> dict[str, Any]:
     rule = failure.rule
-    where = failure.finding.where or run.app_location
     result: dict[str, Any] = {
         "ruleId": rule.id,
         "ruleIndex": index,
         "level": _level(rule),
         "kind": "fail",
         "message": {"text": show(f"{rule.id}: {failure.finding.message}")},
-        "locations": [_location(where, root)] if where is not None else [],
+        "locations": _locations(run, failure, root),
         "partialFingerprints": {"wsgicheck/v1": fingerprint(failure.finding)},
         "properties": {
             "transport": failure.transport,
@@ -108,7 +114,8 @@ def _result(run: RunResult, failure: Failure, index: int, root: Path) -> dict[st
 
 
 def data(run: RunResult) -> dict[str, Any]:
-    root = Path.cwd().resolve()
+    root = repository_root(run.source_root)
+    cwd = Path.cwd().resolve()
     rules = [result.rule for result in run.results]
     index = {rule.id: position for position, rule in enumerate(rules)}
     results = [
@@ -118,7 +125,7 @@ def data(run: RunResult) -> dict[str, Any]:
     ]
     invocation: dict[str, Any] = {
         "executionSuccessful": not run.errors,
-        "workingDirectory": {"uri": root.as_uri()},
+        "workingDirectory": {"uri": cwd.as_uri()},
     }
     if run.errors:
         invocation["toolExecutionNotifications"] = [

@@ -10,6 +10,7 @@ from __future__ import annotations
 import textwrap
 
 from ..appcoverage import AppCoverage, line_ranges
+from ..events import Location
 from ..locations import relative_path
 from ..runner import Failure, RunResult
 from ..untrusted import show
@@ -21,6 +22,7 @@ from .common import (
     grouped,
     headline,
     lines_of,
+    location_of,
     output_lines,
     output_title,
     plural,
@@ -103,7 +105,7 @@ def layout(run: RunResult, color: bool, verbosity: int = 0) -> str:
     if known:
         lines.append(_paint("Known findings (accepted by the baseline)", "title", color))
         for failure in known:
-            where = _where(failure)
+            where = _where(location_of(run, failure))
             lines.append(
                 "  "
                 + _paint(f"{_MARKS['known']} {failure.rule.id}", "known", color)
@@ -137,8 +139,7 @@ def brief(run: RunResult, color: bool) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _where(failure: Failure) -> str:
-    where = failure.finding.where
+def _where(where: Location | None) -> str:
     return "" if where is None else f"{show(relative_path(where.file))}:{where.line}"
 
 
@@ -149,9 +150,9 @@ def _failure(run: RunResult, failure: Failure, color: bool) -> list[str]:
         _paint(f"{_MARKS[kind]} {rule.id} ({rule.level.value})", kind, color),
         f"  {show(failure.finding.message)}",
     ]
-    where = failure.finding.where
+    where = location_of(run, failure)
     if where is not None:
-        lines.append(f"  at {_where(failure)} in {show(where.function)}()")
+        lines.append(f"  at {_where(where)} in {show(where.function)}()")
         source = source_line(where)
         if source:
             lines.append(_paint(f"    {where.line} │ {show(source)}", "dim", color))

@@ -13,7 +13,7 @@ from ..grammar import value_control_chars_re
 from ..head import headers_problems, status_problems
 from ..untrusted import show
 from .exchange import Exchange
-from .registry import Binding, Finding, Level, Rule, rule
+from .registry import Binding, Finding, Level, Rule, at, quoted, rule
 
 SECTION = "The start_response() Callable"
 
@@ -22,14 +22,14 @@ def _status(rule_id: str, self: Rule, ex: Exchange) -> Iterator[Finding]:
     for call in ex.start_calls:
         for problem_rule, message in status_problems(call.status):
             if problem_rule == rule_id:
-                yield self.finding(ex, message, call.where)
+                yield self.finding(ex, message + at(call.where), call.where)
 
 
 def _headers(rule_id: str, self: Rule, ex: Exchange) -> Iterator[Finding]:
     for call in ex.start_calls:
         for problem_rule, message in headers_problems(call.headers):
             if problem_rule == rule_id:
-                yield self.finding(ex, message, call.where)
+                yield self.finding(ex, message + at(call.where), call.where)
 
 
 def _called(ex: Exchange) -> bool:
@@ -224,7 +224,11 @@ def header_value_no_control(self: Rule, ex: Exchange) -> Iterator[Finding]:
                 and "\t" in item[1]
                 and not value_control_chars_re.search(item[1])
             ):
-                yield self.finding(ex, f"header {show(item[0])} has a tab: {item[1]!r}", call.where)
+                yield self.finding(
+                    ex,
+                    f"header {show(item[0])} has a tab: {quoted(item[1])}{at(call.where)}",
+                    call.where,
+                )
 
 
 @rule(

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..events import StartResponseCalled, WriteCalled, Yielded, block_size
-from ..untrusted import plain, safe_repr, type_name
+from ..untrusted import plain, type_name
 from .exchange import Exchange
-from .registry import Binding, Finding, Level, Rule, rule
+from .registry import Binding, Finding, Level, Rule, at, quoted, rule
 
 SR = "The start_response() Callable"
 
@@ -98,7 +98,9 @@ def sr_positional(self: Rule, ex: Exchange) -> Iterator[Finding]:
         if call.keywords or call.positional not in (2, 3):
             keywords = f" and keywords {', '.join(call.keywords)}" if call.keywords else ""
             yield self.finding(
-                ex, f"called with {call.positional} positional arguments{keywords}", call.where
+                ex,
+                f"called with {call.positional} positional arguments{keywords}{at(call.where)}",
+                call.where,
             )
     # Arguments a server cannot even bind (four of them, an unknown keyword) are refused
     # before the call is recorded as one.
@@ -126,7 +128,8 @@ def sr_called(self: Rule, ex: Exchange) -> Iterator[Finding]:
     if not ex.start_calls and ex.exhausted and not ex.raised and not ex.client_gone:
         yield self.finding(
             ex,
-            "the app returned its iterable and it ended without start_response()",
+            "the app returned its iterable and it ended without start_response()"
+            + at(ex.returned.where if ex.returned else None),
             ex.returned.where if ex.returned else None,
         )
 
@@ -155,8 +158,11 @@ def sr_before_body(self: Rule, ex: Exchange) -> Iterator[Finding]:
             and not started
             and (isinstance(event, WriteCalled) or event.value)
         ):
-            what = "write() was called" if isinstance(event, WriteCalled) else "a block came"
-            yield self.finding(ex, f"{what} before start_response()", event.where)
+            value = quoted(event.value)
+            what = f"write({value}) was called"
+            if isinstance(event, Yielded):
+                what = f"the block {value} came"
+            yield self.finding(ex, f"{what} before start_response(){at(event.where)}", event.where)
             return
 
 
@@ -177,9 +183,19 @@ fix:  except Exception: start_response("500 Oops", h, sys.exc_info())""",
 def sr_once(self: Rule, ex: Exchange) -> Iterator[Finding]:
     for call in ex.start_calls[1:]:
         if call.exc_info_kind == "absent":
-            yield self.finding(ex, "start_response called again without exc_info", call.where)
+            yield self.finding(
+                ex,
+                f"start_response({quoted(call.status)}, ...) called again without exc_info"
+                + at(call.where),
+                call.where,
+            )
         elif call.exc_info_kind == "empty" and call.headers_sent:
-            yield self.finding(ex, "start_response called after the headers were sent", call.where)
+            yield self.finding(
+                ex,
+                f"start_response({quoted(call.status)}, ...) called after the headers were sent"
+                + at(call.where),
+                call.where,
+            )
 
 
 @rule(
@@ -197,7 +213,9 @@ fix:  start_response("500 Oops", h, sys.exc_info())""",
 def exc_info_tuple(self: Rule, ex: Exchange) -> Iterator[Finding]:
     for call in ex.start_calls:
         if call.exc_info_kind == "malformed":
-            yield self.finding(ex, f"exc_info is not a triple: {call.exc_info}", call.where)
+            yield self.finding(
+                ex, f"exc_info is not a triple: {call.exc_info}{at(call.where)}", call.where
+            )
 
 
 @rule(
@@ -216,7 +234,9 @@ fix:  start_response("200 OK", h)""",
 def exc_info_only_in_error(self: Rule, ex: Exchange) -> Iterator[Finding]:
     for call in ex.start_calls:
         if call.exc_info_kind == "empty":
-            yield self.finding(ex, "exc_info passed with no exception in it", call.where)
+            yield self.finding(
+                ex, f"exc_info passed with no exception in it{at(call.where)}", call.where
+            )
         elif (
             call.exc_info_kind == "exception"
             and call.handling is None
@@ -227,7 +247,8 @@ def exc_info_only_in_error(self: Rule, ex: Exchange) -> Iterator[Finding]:
             # status shows the exc_info does not belong to the response.
             yield self.finding(
                 ex,
-                f"exc_info passed outside an error handler, with status {safe_repr(call.status)}",
+                "exc_info passed outside an error handler, with status "
+                f"{quoted(call.status)}{at(call.where)}",
                 call.where,
             )
 
@@ -259,7 +280,8 @@ def exc_info_on_error(self: Rule, ex: Exchange) -> Iterator[Finding]:
         ):
             yield self.finding(
                 ex,
-                f"a {call.status[:3]} started while handling {call.handling}, without exc_info",
+                f"a {call.status[:3]} started while handling {call.handling}, without exc_info"
+                + at(call.where),
                 call.where,
             )
 
@@ -291,7 +313,9 @@ def no_trap_sr_exc(self: Rule, ex: Exchange) -> Iterator[Finding]:
             if call.exc_info_kind == "exception" and call.headers_sent
         )
         yield self.finding(
-            ex, "start_response re-raised the error, and the app swallowed it", late.where
+            ex,
+            f"start_response re-raised the error, and the app swallowed it{at(late.where)}",
+            late.where,
         )
 
 
@@ -312,12 +336,14 @@ def return_iterable(self: Rule, ex: Exchange) -> Iterator[Finding]:
     returned = ex.returned
     assert returned is not None
     if not returned.iterable:
-        yield self.finding(ex, f"the app returned {returned.type_name}", returned.where)
+        yield self.finding(
+            ex, f"the app returned {returned.type_name}{at(returned.where)}", returned.where
+        )
     elif returned.type_name in ("str", "bytes", "bytearray"):
         yield self.finding(
             ex,
-            f"the app returned a bare {returned.type_name}: it is iterated one character or "
-            "byte at a time",
+            f"the app returned a bare {returned.type_name}{at(returned.where)}: it is iterated "
+            "one character or byte at a time",
             returned.where,
         )
 
@@ -340,7 +366,12 @@ fix:  return [b"Hello"]  # or ["Hello".encode("utf-8")]""",
 def yield_bytes(self: Rule, ex: Exchange) -> Iterator[Finding]:
     for event in ex.yields:
         if type(event.value) is not bytes:
-            yield self.finding(ex, f"the iterable yielded {type_name(event.value)}", event.where)
+            yield self.finding(
+                ex,
+                f"the iterable yielded {type_name(event.value)} {quoted(event.value)}"
+                + at(event.where),
+                event.where,
+            )
             return
 
 
@@ -367,13 +398,15 @@ def len_accurate(self: Rule, ex: Exchange) -> Iterator[Finding]:
         # size as Content-Length, and then it cuts the rest.
         yield self.finding(
             ex,
-            f"len() said {returned.length}; the iterable yielded at least {yielded} blocks",
+            f"len() said {returned.length}; the iterable yielded at least {yielded} blocks"
+            + at(returned.where),
             returned.where,
         )
     elif ex.iteration_finished and yielded != returned.length:
         yield self.finding(
             ex,
-            f"len() said {returned.length}; the iterable yielded {yielded} blocks",
+            f"len() said {returned.length}; the iterable yielded {yielded} blocks"
+            + at(returned.where),
             returned.where,
         )
 
@@ -394,7 +427,11 @@ fix:  write(b"Hello")""",
 def write_bytes(self: Rule, ex: Exchange) -> Iterator[Finding]:
     for event in ex.writes:
         if type(event.value) is not bytes:
-            yield self.finding(ex, f"write() got {type_name(event.value)}", event.where)
+            yield self.finding(
+                ex,
+                f"write() got {type_name(event.value)} {quoted(event.value)}{at(event.where)}",
+                event.where,
+            )
             return
 
 
@@ -415,7 +452,9 @@ fix:  yield b"x\"""",
 def no_write_from_iter(self: Rule, ex: Exchange) -> Iterator[Finding]:
     for event in ex.writes:
         if event.during_iteration:
-            yield self.finding(ex, "write() called after the app returned", event.where)
+            yield self.finding(
+                ex, f"write() called after the app returned{at(event.where)}", event.where
+            )
             return
 
 
@@ -434,7 +473,7 @@ fix:  start_response("200 OK", h); return [b"Hello"]""",
 )
 def avoid_write(self: Rule, ex: Exchange) -> Iterator[Finding]:
     first = ex.writes[0]
-    yield self.finding(ex, f"write() used {len(ex.writes)} time(s)", first.where)
+    yield self.finding(ex, f"write() used {len(ex.writes)} time(s){at(first.where)}", first.where)
 
 
 @rule(
@@ -492,7 +531,9 @@ def no_body_for_status(self: Rule, ex: Exchange) -> Iterator[Finding]:
     if blocks:
         size = sum(block_size(event) for event, _ in blocks)
         where = getattr(blocks[0][0], "where", None)
-        yield self.finding(ex, f"a {ex.response.status_code} with {size} bytes of body", where)
+        yield self.finding(
+            ex, f"a {ex.response.status_code} with {size} bytes of body{at(where)}", where
+        )
 
 
 @rule(
@@ -514,7 +555,9 @@ def no_file_as_iterable(self: Rule, ex: Exchange) -> Iterator[Finding]:
     returned = ex.returned
     assert returned is not None
     if returned.is_file:
-        yield self.finding(ex, f"the app returned a {returned.type_name}", returned.where)
+        yield self.finding(
+            ex, f"the app returned a {returned.type_name}{at(returned.where)}", returned.where
+        )
 
 
 @rule(

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from ..events import ErrorsWritten
 from ..untrusted import plain, type_name
 from .exchange import Exchange
-from .registry import Binding, Finding, Level, Rule, rule
+from .registry import Binding, Finding, Level, Rule, at, quoted, rule
 
 STREAMS = "Input and Error Streams"
 
@@ -124,7 +124,9 @@ def errors_write_str(self: Rule, ex: Exchange) -> Iterator[Finding]:
     for event in ex.errors_writes:
         for value in _written(event):
             if not isinstance(value, str):
-                yield self.finding(ex, f"wsgi.errors.{event.method}() got {type_name(value)}")
+                yield self.finding(
+                    ex, f"wsgi.errors.{event.method}() got {type_name(value)} {quoted(value)}"
+                )
                 return
 
 
@@ -167,5 +169,7 @@ def filelike_read(self: Rule, ex: Exchange) -> Iterator[Finding]:
     for call in ex.file_wrapper_calls:
         if not call.has_read:
             yield self.finding(
-                ex, f"wsgi.file_wrapper got a {call.filelike_type} without read()", call.where
+                ex,
+                f"wsgi.file_wrapper got a {call.filelike_type} without read(){at(call.where)}",
+                call.where,
             )

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 from ..events import AppRaised
 from .exchange import Exchange
-from .registry import Binding, Finding, Level, Rule, rule
+from .registry import Binding, Finding, Level, Rule, at, rule
 
 #: What each phase of :class:`~wsgicheck.events.AppRaised` names.
 PHASES = {
@@ -63,7 +63,7 @@ def trap_own_errors(self: Rule, ex: Exchange) -> Iterator[Finding]:
         if _not_the_apps(ex, raised):
             continue
         where = PHASES.get(raised.phase, raised.phase)
-        message = f"{raised.exc_type} escaped {where}"
+        message = f"{raised.exc_type} escaped {where}{at(raised.where)}"
         if raised.message:
             message += f": {raised.message[:200]}"
         yield self.finding(ex, message, raised.where)

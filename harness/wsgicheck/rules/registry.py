@@ -10,11 +10,13 @@ that yield :class:`Finding` values; they never drive I/O.
 from __future__ import annotations
 
 import enum
+import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from ..events import Location
+from ..events import Location, is_library
+from ..untrusted import safe_repr
 
 if TYPE_CHECKING:
     from ..request import Request
@@ -27,8 +29,29 @@ __all__ = [
     "Finding",
     "Level",
     "Rule",
+    "at",
+    "quoted",
     "rule",
 ]
+
+#: How many characters of an offending value a finding's message quotes.
+QUOTE_LIMIT = 60
+
+
+def quoted(value: object) -> str:
+    """An offending value as a message quotes it: its ``repr`` by
+    :func:`~wsgicheck.untrusted.safe_repr` (none of the app's code runs), cut with ``...``
+    past :data:`QUOTE_LIMIT` characters."""
+    text = safe_repr(value, limit=QUOTE_LIMIT + 1)
+    return text if len(text) <= QUOTE_LIMIT else text[:QUOTE_LIMIT] + "..."
+
+
+def at(where: Location | None) -> str:
+    """`` at app.py:12``, the user's line a message names (the report gives the full
+    path); "" when the trace has none, or only a library's."""
+    if where is None or is_library(where.file):
+        return ""
+    return f" at {os.path.basename(where.file)}:{where.line}"
 
 
 class Level(enum.Enum):
