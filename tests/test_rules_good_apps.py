@@ -23,7 +23,7 @@ from rulekit import ROOT, STANDARD_REQUESTS, exchanges_of_app, good_fixtures, lo
 from wsgicheck.connection import Limits
 from wsgicheck.environ import ServerConfig
 from wsgicheck.response import Response
-from wsgicheck.rules import Exchange, check_exchange
+from wsgicheck.rules import Exchange, check_exchange, in_sequence
 from wsgicheck.server import live_server
 
 SEEDS = [
@@ -146,4 +146,4 @@ def test_a_good_app_has_no_findings_over_a_socket(path: Path, config_name: str) 
             connection.close()
         got = records.wait(len(requests))
     assert [record.request.method for record in got] == [each["method"] for each in requests]
-    check(path.stem, config, [Exchange(record, source="socket") for record in got])
+    check(path.stem, config, list(in_sequence([Exchange(r, source="socket") for r in got])))
