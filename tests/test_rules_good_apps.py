@@ -53,8 +53,8 @@ EXPECTED: dict[str, set[str]] = {"writeapp": {"APP-AVOID-WRITE"}}
 #: lets an error escape that it should trap (APP-TRAP-OWN-ERRORS, a SHOULD).
 EXPECTED_UNDER_SHORT_READS: dict[str, set[str]] = {"webobapp": {"APP-TRAP-OWN-ERRORS"}}
 
-#: The path each app answers with 200 (the seed apps serve /hello; the others /).
-OK_PATH = {path.stem: "/hello" for path in SEEDS}
+#: The path each app answers with 200 (the Django apps serve /hello; the others /).
+OK_PATH = {path.stem: "/hello" for path in SEEDS} | {"djangoetagapp": "/hello"}
 
 TIMEOUT = 10.0
 
