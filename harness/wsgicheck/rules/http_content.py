@@ -63,8 +63,9 @@ def content_type(self: Rule, ex: Exchange) -> Iterator[Finding]:
     # response should carry the fields its GET would (§9.3.2), so it is asked the same.
     if app_field(ex, "content-type") is None:
         code = app_status(ex)
-        what = "HEAD response" if ex.method == "HEAD" else f"{code} response with content"
-        yield self.finding(ex, f"a {what} has no Content-Type")
+        what = "HEAD response" if ex.method == "HEAD" else f"{code} response"
+        size = f" with {ex.produced} bytes of content" if ex.method != "HEAD" else ""
+        yield self.finding(ex, f"a {what}{size} has no Content-Type")
 
 
 @rule(
