@@ -10,11 +10,15 @@ import threading
 import warnings
 import zlib
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any
+from wsgiref.validate import check_content_type
 
 import pytest
 
-from rulekit import GOOD, load
+from rulekit import GOOD, ROOT, load
+from test_rules_good_apps import APPS as GOOD_APPS
+from test_rules_good_apps import EXPECTED, OK_PATH, load_app
 from wsgicheck import Client
 from wsgicheck.environ import ServerConfig
 from wsgicheck.response import Response
@@ -40,11 +44,12 @@ Fired = set[tuple[str, str, tuple[str, ...]]]
 
 
 def fired(exchanges: Iterable[Exchange]) -> Fired:
-    """(rule, method, the request's field names less Host) of every finding."""
+    """(rule, method, field names less Host) of every finding, by the request it names."""
     return {
-        (finding.rule, ex.method, tuple(n for n, _ in ex.request.headers if n != "Host"))
+        (finding.rule, request.method, tuple(n for n, _ in request.headers if n != "Host"))
         for ex in exchanges
         for finding in check_exchange(ex)
+        if (request := finding.request) is not None
     }
 
 
@@ -219,19 +224,49 @@ GET_FIELDS = [TEXT, ("Content-Length", "6"), ("ETag", '"x"'), ("Vary", "Cookie")
     ],
 )
 def test_head_beside_get(head: tuple[str, list[tuple[str, str]]], expected: set[str]) -> None:
-    exchanges = run(by_method(("200 OK", GET_FIELDS, BODY), head), GET, HEAD)
+    exchanges = run(by_method(("200 OK", GET_FIELDS, BODY), head), GET, HEAD, GET)
     assert fired(exchanges) == {(rule, "HEAD", ()) for rule in expected}
     assert {"APP-HEAD-LIKE-GET"} <= applied(exchanges)
+    findings = [finding for ex in exchanges for finding in check_exchange(ex)]
+    assert all(finding.request == exchanges[1].request for finding in findings)
 
 
 def test_head_is_compared_only_with_a_get_of_the_same_request() -> None:
     app = by_method(("200 OK", GET_FIELDS, BODY), ("404 Not Found", [TEXT]))
     other = {"method": "HEAD", "target": "/", "headers": {"Accept": "text/html"}}
-    exchanges = run(app, GET, other, {"method": "HEAD", "target": "/elsewhere"})
+    exchanges = run(app, GET, other, {"method": "HEAD", "target": "/elsewhere"}, GET)
     assert fired(exchanges) == set()
     assert "APP-HEAD-LIKE-GET" not in applied(exchanges)
-    # Alone, HEAD has nothing to be compared with: the rule skips.
-    assert "APP-HEAD-LIKE-GET" not in applied(run(app, HEAD))
+    # Without a GET before and after it, HEAD has nothing to be compared with: a skip.
+    assert "APP-HEAD-LIKE-GET" not in applied(run(app, HEAD, GET))
+    assert "APP-HEAD-LIKE-GET" not in applied(run(app, GET, HEAD))
+
+
+def test_an_app_that_varies_by_itself_gets_no_head_verdict() -> None:
+    """A rate limiter that lets one request through: GET 200, HEAD 429, GET 429. Its two
+    GETs disagree, so its HEAD is no evidence of anything."""
+    seen: list[str] = []
+
+    def limited(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        seen.append(environ["REQUEST_METHOD"])
+        status = "200 OK" if len(seen) == 1 else "429 Too Many Requests"
+        start_response(status, [TEXT, ("Content-Length", "6")])
+        return [BODY]
+
+    exchanges = run(limited, GET, HEAD, GET)
+    assert fired(exchanges) == set()
+    assert applied(exchanges) == {"APP-CONTENT-TYPE"}
+
+
+def test_a_first_visit_cookie_is_no_head_difference() -> None:
+    """The counter sets a cookie on each (method, URL)'s first visit: HEAD / is a first
+    visit after GET / was. Set-Cookie belongs to the exchange, not the representation."""
+    app = load(ROOT / "fixtures" / "varying" / "counter.py", fresh=True).app
+    exchanges = run(app, GET, GET, HEAD, GET)
+    assert "Set-Cookie" in dict(exchanges[2].response.headers)
+    assert "Set-Cookie" not in dict(exchanges[3].response.headers)
+    assert fired(exchanges) == set()
+    assert "APP-HEAD-LIKE-GET" in applied(exchanges)
 
 
 @pytest.mark.parametrize(("length", "flagged"), [("6", False), ("0", True), (None, False)])
@@ -244,7 +279,7 @@ def test_content_length_of_a_304(length: str | None, flagged: bool) -> None:
         start_response("200 OK", [TEXT, ("ETag", '"x"')])
         return [BODY]
 
-    exchanges = run(app, GET, {**GET, "headers": {"If-None-Match": '"x"'}})
+    exchanges = run(app, GET, {**GET, "headers": {"If-None-Match": '"x"'}}, GET)
     expected = {("APP-CL-OF-GET", "GET", ("If-None-Match",))} if flagged else set()
     assert fired(exchanges) == expected
 
@@ -445,3 +480,46 @@ def test_the_validator_applies_the_single_exchange_http_rules() -> None:
         "APP-NO-BODY-FOR-STATUS",
         "APP-304-METADATA",
     }
+
+
+# -- against wsgiref.validate's check_content_type --------------------------------------------
+
+STATUSES = ["200 OK", "302 Found", "404 Not Found", "204 No Content", "205 Reset Content"]
+STATUSES += ["304 Not Modified"]
+#: Where wsgiref.validate and wsgicheck part, on purpose: wsgiref asserts no Content-Type in a
+#: 204, but RFC 9110 §15.3.5 has a 204's metadata describe the target's representation; and
+#: it asks a 205 for one, which RFC 9110 §15.3.6 forbids any content.
+WSGIREF_ONLY = {("204 No Content", True), ("205 Reset Content", False)}
+
+
+def wsgiref_asserts(status: str, headers: list[tuple[str, str]]) -> bool:
+    try:
+        check_content_type(status, headers)
+    except AssertionError:
+        return True
+    return False
+
+
+def test_the_validator_flags_what_wsgiref_content_type_check_asserts() -> None:
+    """The same app, under wsgiref's check and under ``wsgicheck.validator``, GET and HEAD."""
+    parted = set()
+    for status in STATUSES:
+        for typed in (False, True):
+            headers = [TEXT] if typed else []
+            checked = validator(answering(status, headers), collect=True)
+            client = Client(checked)
+            client.get("/")
+            client.head("/")
+            ours = {f.rule for f in checked.findings} & {"APP-CONTENT-TYPE", "APP-304-METADATA"}
+            if wsgiref_asserts(status, headers) != bool(ours):
+                parted.add((status, typed))
+    assert parted == WSGIREF_ONLY
+
+
+@pytest.mark.parametrize("path", GOOD_APPS, ids=[path.stem for path in GOOD_APPS])
+def test_every_good_app_answers_the_follow_up_questions_cleanly(path: Path) -> None:
+    app = load_app(path).app
+    exchanges = ask_about(Client(app, config=NO_FILE_WRAPPER), OK_PATH.get(path.stem, "/"))
+    assert {rule for rule, _, _ in fired(exchanges)} == EXPECTED.get(path.stem, set())
+    assert exchanges[0].response.status_code == 200
+    assert {"APP-HEAD-LIKE-GET", "APP-CONTENT-TYPE"} <= applied(exchanges)

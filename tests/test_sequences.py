@@ -41,13 +41,15 @@ def test_a_get_with_validators_and_ranges_is_followed_by_every_question() -> Non
         ("GET", (("Accept", "text/plain"), ("If-Modified-Since", LAST))),
         ("GET", (("Accept", "text/plain"), ("If-None-Match", TAG), ("Accept-Encoding", "gzip"))),
         ("GET", (("Accept", "text/plain"), ("Range", "bytes=0-0"))),
+        ("GET", (("Accept", "text/plain"),)),
     ]
     assert {request.target for request in follow_ups(response.request, response)} == {"/page"}
 
 
-def test_a_get_without_validators_is_followed_by_head_only() -> None:
+def test_a_get_without_validators_is_followed_by_head_and_itself() -> None:
     response = Client(answering("200 OK", [])).get("/", headers={"Accept-Encoding": "br"})
-    assert asked(follow_ups(response.request, response)) == [("HEAD", (("Accept-Encoding", "br"),))]
+    fields = (("Accept-Encoding", "br"),)
+    assert asked(follow_ups(response.request, response)) == [("HEAD", fields), ("GET", fields)]
 
 
 def test_nothing_follows_other_methods_or_statuses() -> None:
@@ -62,13 +64,13 @@ def test_a_tag_no_client_could_send_back_is_left_out() -> None:
     # wsgicheck's own server refuses such a field; a record from elsewhere may hold one.
     request = Request(method="GET", target="/")
     response = Response(request, 200, "OK", [("ETag", '"a"\x7f')], b"", True, None, [])
-    assert asked(follow_ups(request, response)) == [("HEAD", ())]
+    assert asked(follow_ups(request, response)) == [("HEAD", ()), ("GET", ())]
 
 
 def test_follow_ups_are_linked_after_the_get() -> None:
     client = Client(answering("200 OK", [("ETag", TAG)]))
     exchanges = ask_about(client, "/")
-    assert [ex.method for ex in exchanges] == ["GET", "HEAD", "GET", "GET"]
+    assert [ex.method for ex in exchanges] == ["GET", "HEAD", "GET", "GET", "GET"]
     for index, ex in enumerate(exchanges[1:], start=1):
         assert ex.history == tuple(exchanges[:index])
     assert exchanges[0].history == ()

@@ -1,5 +1,5 @@
 """The questions a client asks after an answer: HEAD beside a GET, the GET again with what
-it taught (its ETag, its Last-Modified), with gzip accepted, and a byte range.
+it taught (its ETag, its Last-Modified), with gzip accepted, a byte range, and plain.
 
 A 200 to GET teaches validators; real clients then revalidate, compress and ask for
 ranges, and that is where apps and middleware stacks break (a 304 that carries a gzip body,
@@ -31,8 +31,9 @@ def follow_ups(request: Request, response: Response) -> list[Request]:
     HEAD to the same target; the GET with If-None-Match set to the ETag and with
     If-Modified-Since set to the Last-Modified it got; the first of those with
     ``Accept-Encoding: gzip`` when the GET did not send one; ``Range: bytes=0-0`` when
-    the answer said ``Accept-Ranges: bytes``. None for anything else; a value the app sent
-    that no client could send back is left out."""
+    the answer said ``Accept-Ranges: bytes``; and the GET again, which the rules over pairs
+    need to tell an app's HEAD from an app that varies. None for anything else; a value
+    the app sent that no client could send back is left out."""
     if request.method != "GET" or response.status_code != 200:
         return []
     fields = tuple(item for item in request.headers if item[0].lower() not in _REPLACED)
@@ -48,6 +49,8 @@ def follow_ups(request: Request, response: Response) -> list[Request]:
         wanted.append(("GET", (conditions[0], ("Accept-Encoding", "gzip"))))
     if (response.header("accept-ranges") or "").strip().lower() == "bytes":
         wanted.append(("GET", (("Range", "bytes=0-0"),)))
+    # The GET again: HEAD and 304s are judged against a GET answer the app gives steadily.
+    wanted.append(("GET", ()))
     out = []
     for method, extra in wanted:
         try:

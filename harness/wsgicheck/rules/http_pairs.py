@@ -6,6 +6,11 @@ finds its counterpart there — the GET a HEAD should agree with, the 200 a 304 
 the ETag or Last-Modified the app gave the target — and applies only when it has one, so a
 run without such pairs skips it.
 
+A HEAD, or a 304's Content-Length, is judged at the next GET of the same request, and only
+when that GET got the same answer as the one before the HEAD: GET, HEAD, GET. An app that
+answers GET differently each time (a counter, a rate limiter, a first-visit cookie) varies
+by itself, and whatever HEAD got is no evidence against it.
+
 HEAD and the app's body: RFC 9110 §9.3.2 says "the server MUST NOT send content" in answer
 to HEAD. Under WSGI that server is the gateway, which drops whatever the app yields
 (``SRV-NO-BODY-DROP`` checks it does); PEP 3333 says nothing of HEAD, and the RFC calls
@@ -38,16 +43,25 @@ ORIGIN = """In a sense, a server should consider itself to be like an HTTP "gate
     with the application being an HTTP "origin server"."""
 SECTION = "Other HTTP Features"
 
+#: Fields that describe the exchange, not the representation: Date is a clock reading, and
+#: Set-Cookie follows the client's session (a first visit, an expired session), so either
+#: may come with one request and not the next.
+OF_THE_EXCHANGE = frozenset({"date", "set-cookie"})
 #: Fields a HEAD response may lack though GET has them: RFC 9110 §9.3.2 lets a server omit
 #: "header fields for which a value is determined only while generating the content" and
 #: names Content-Length and Vary; an ETag or digest computed over the content is the same
-#: kind. Date is a clock reading, not a property of the resource.
-MAY_LACK_IN_HEAD = frozenset(
-    {"content-length", "vary", "etag", "content-md5", "content-digest", "repr-digest", "date"}
-)
+#: kind.
+MAY_LACK_IN_HEAD = OF_THE_EXCHANGE | {
+    "content-length",
+    "vary",
+    "etag",
+    "content-md5",
+    "content-digest",
+    "repr-digest",
+}
 #: Fields a HEAD response may have though GET lacks them: a Content-Length (§8.6 allows one;
-#: ``APP-CL-OF-GET`` checks its value), and Date.
-MAY_ADD_IN_HEAD = frozenset({"content-length", "date"})
+#: ``APP-CL-OF-GET`` checks its value).
+MAY_ADD_IN_HEAD = OF_THE_EXCHANGE | {"content-length"}
 #: Representation metadata whose values must agree too (RFC 9110 §8.3-§8.5): the same
 #: representation is described. Validators may change between two requests.
 SAME_VALUE = ("content-type", "content-encoding", "content-language")
@@ -79,10 +93,46 @@ def _answered(ex: Exchange) -> bool:
     return app_status(ex) is not None and not ex.timed_out and not ex.raised
 
 
-def _head_pair(ex: Exchange) -> Exchange | None:
-    if ex.method != "HEAD" or not _answered(ex):
+def _names(ex: Exchange) -> set[str]:
+    return {name for name, _ in app_fields(ex) or ()}
+
+
+def _same_answer(one: Exchange, other: Exchange) -> bool:
+    """Whether two GETs of one request got the same status, field names (Date aside),
+    representation metadata and content length: the app does not vary by itself."""
+    return (
+        app_status(one) == app_status(other)
+        and _names(one) - OF_THE_EXCHANGE == _names(other) - OF_THE_EXCHANGE
+        and all(app_field(one, name) == app_field(other, name) for name in SAME_VALUE)
+        and one.produced == other.produced
+    )
+
+
+def _bracket(ex: Exchange) -> tuple[Exchange, list[Exchange]] | None:
+    """For a GET ``ex``: the GET of the same request before it and the exchanges between
+    the two, when both GETs got the same answer. What lies between (a HEAD, a 304) is then
+    compared with a GET answer the app gives steadily; an app that varies by itself (a
+    counter, a rate limiter) gets no verdict."""
+    if ex.method != "GET" or not _answered(ex) or not ex.iteration_finished:
         return None
-    return counterpart(ex, "GET", frozenset())
+    get = counterpart(ex, "GET", frozenset())
+    if get is None or not _same_answer(get, ex):
+        return None
+    index = max(i for i, earlier in enumerate(ex.history) if earlier is get)
+    return get, [each for each in ex.history[index + 1 :] if _answered(each)]
+
+
+def _heads(ex: Exchange) -> tuple[Exchange, list[Exchange]] | None:
+    """The steady GET and the HEADs of its request between it and ``ex``."""
+    bracket = _bracket(ex)
+    if bracket is None:
+        return None
+    get, between = bracket
+    key = _request_key(get, frozenset())
+    heads = [
+        each for each in between if each.method == "HEAD" and _request_key(each, frozenset()) == key
+    ]
+    return (get, heads) if heads else None
 
 
 @rule(
@@ -95,47 +145,65 @@ def _head_pair(ex: Exchange) -> Exchange | None:
     pep=ORIGIN,
     source="RFC 9110 §9.3.2",
     covers=(),
-    applies=lambda ex: _head_pair(ex) is not None,
+    # Judged at a second GET, once the app has shown it answers GET the same way twice;
+    # the finding names the HEAD.
+    applies=lambda ex: _heads(ex) is not None,
     example="""
 bad:  if method == "HEAD": start_response("200 OK", [])   # GET has Content-Type
 fix:  build the same response for HEAD and GET; the server sends HEAD's head only""",
 )
 def head_like_get(self: Rule, ex: Exchange) -> Iterator[Finding]:
-    get = _head_pair(ex)
-    assert get is not None
-    head_code, get_code = app_status(ex), app_status(get)
+    pair = _heads(ex)
+    assert pair is not None
+    get, heads = pair
+    for head in heads:
+        yield from _head_differences(self, head, get)
+
+
+def _head_differences(self: Rule, head: Exchange, get: Exchange) -> Iterator[Finding]:
+    head_code, get_code = app_status(head), app_status(get)
     if head_code != get_code:
-        yield self.finding(ex, f"HEAD got {head_code}; GET to the same target got {get_code}")
+        yield self.finding(head, f"HEAD got {head_code}; GET to the same target got {get_code}")
         return
-    head_fields, get_fields = app_fields(ex) or [], app_fields(get) or []
-    head_names = {name for name, _ in head_fields}
-    get_names = {name for name, _ in get_fields}
+    head_names, get_names = _names(head), _names(get)
     lacking = sorted(get_names - head_names - MAY_LACK_IN_HEAD)
     adding = sorted(head_names - get_names - MAY_ADD_IN_HEAD)
     if lacking:
-        yield self.finding(ex, f"HEAD lacks {', '.join(lacking)}, which GET has")
+        yield self.finding(head, f"HEAD lacks {', '.join(lacking)}, which GET has")
     if adding:
-        yield self.finding(ex, f"HEAD has {', '.join(adding)}, which GET lacks")
+        yield self.finding(head, f"HEAD has {', '.join(adding)}, which GET lacks")
     for name in SAME_VALUE:
-        head_value, get_value = app_field(ex, name), app_field(get, name)
+        head_value, get_value = app_field(head, name), app_field(get, name)
         if name in head_names and name in get_names and head_value != get_value:
             yield self.finding(
-                ex, f"HEAD's {name} is {show(head_value)}; GET's is {show(get_value)}"
+                head, f"HEAD's {name} is {show(head_value)}; GET's is {show(get_value)}"
             )
 
 
-def _length_pair(ex: Exchange) -> Exchange | None:
-    """The GET whose content length a HEAD's or a 304's Content-Length must equal."""
-    if not _answered(ex) or declared_length(final_call(ex)) is None:
+def _length_cases(ex: Exchange) -> tuple[Exchange, list[Exchange]] | None:
+    """The steady GET, and the HEAD responses and 304s of its request (conditions aside)
+    between it and ``ex`` that declare a Content-Length."""
+    bracket = _bracket(ex)
+    if bracket is None:
         return None
-    code = app_status(ex)
-    if ex.method == "HEAD":
-        get = counterpart(ex, "GET", frozenset())
-        return get if get is not None and app_status(get) == code else None
-    if ex.method == "GET" and code == 304:
-        get = counterpart(ex, "GET")
-        return get if get is not None and app_status(get) == 200 else None
-    return None
+    get, between = bracket
+    cases = []
+    for each in between:
+        if declared_length(final_call(each)) is None:
+            continue
+        code = app_status(each)
+        if (
+            each.method == "HEAD"
+            and code == app_status(get)
+            and _request_key(each, frozenset()) == _request_key(get, frozenset())
+        ) or (
+            each.method == "GET"
+            and code == 304
+            and app_status(get) == 200
+            and _request_key(each, CONDITIONAL_FIELDS) == _request_key(get, CONDITIONAL_FIELDS)
+        ):
+            cases.append(each)
+    return (get, cases) if cases else None
 
 
 @rule(
@@ -148,22 +216,25 @@ def _length_pair(ex: Exchange) -> Exchange | None:
     pep=ORIGIN,
     source="RFC 9110 §8.6",
     covers=(),
-    applies=lambda ex: _length_pair(ex) is not None,
+    # Judged, like APP-HEAD-LIKE-GET, at a second GET that got the same content length.
+    applies=lambda ex: _length_cases(ex) is not None,
     example="""
 bad:  HEAD / -> "Content-Length: 0" while GET / has 1234 bytes
 fix:  send the GET's Content-Length, or none""",
 )
 def cl_of_get(self: Rule, ex: Exchange) -> Iterator[Finding]:
-    get = _length_pair(ex)
-    assert get is not None
-    declared = declared_length(final_call(ex))
-    if declared != get.produced:
-        what = "HEAD response" if ex.method == "HEAD" else "304 response"
-        yield self.finding(
-            ex,
-            f"a {what} says Content-Length {declared}; GET to the same target got "
-            f"{get.produced} bytes",
-        )
+    found = _length_cases(ex)
+    assert found is not None
+    get, cases = found
+    for case in cases:
+        declared = declared_length(final_call(case))
+        if declared != get.produced:
+            what = "HEAD response" if case.method == "HEAD" else "304 response"
+            yield self.finding(
+                case,
+                f"a {what} says Content-Length {declared}; GET to the same target got "
+                f"{get.produced} bytes",
+            )
 
 
 def _current_tag(ex: Exchange) -> tuple[bool, str] | None:
