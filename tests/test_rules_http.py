@@ -91,6 +91,8 @@ TEXT = ("Content-Type", "text/plain")
         ("204 No Content", "GET", set()),
         ("205 Reset Content", "GET", set()),
         ("304 Not Modified", "GET", set()),
+        ("200 OK", "CONNECT", set()),  # a tunnel, not content
+        ("404 Not Found", "CONNECT", {("APP-CONTENT-TYPE", "CONNECT", ())}),
     ],
 )
 def test_content_type_is_asked_of_every_response_with_content(

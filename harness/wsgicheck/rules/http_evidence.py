@@ -71,8 +71,10 @@ def app_body(ex: Exchange) -> bytes | None:
 
 def has_content(ex: Exchange, code: int) -> bool:
     """Whether a response with ``code`` to this request has content, zero-length included
-    (RFC 9110 §6.4.1: all but responses to HEAD, 1xx, 204 and 304; §15.3.6: a 205 has none).
-    """
+    (RFC 9110 §6.4.1: all but responses to HEAD, 1xx, 204, 304 and a 2xx to CONNECT, which
+    opens a tunnel; §15.3.6: a 205 has none)."""
+    if ex.method == "CONNECT" and 200 <= code < 300:
+        return False
     return ex.method != "HEAD" and code >= 200 and code not in (204, 205, 304)
 
 
