@@ -5,10 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import pytest
+
+from rulekit import BROKEN, load
 from wsgicheck import Client
 from wsgicheck.request import Request
 from wsgicheck.response import Response
 from wsgicheck.rules import Exchange
+from wsgicheck.runner import RunOptions, run
 from wsgicheck.sequences import FollowUps, ask_about, follow_ups, send_follow_ups
 
 TAG = '"v1"'
@@ -96,3 +100,15 @@ def test_follow_ups_are_asked_once_per_target_and_up_to_a_limit() -> None:
     firsts = [Exchange(client.get(target)) for target in ("/a", "/a", "/b", "/c")]
     assert [chosen.wants(first) for first in firsts] == [True, False, True, False]
     assert not FollowUps().wants(Exchange(client.head("/d")))
+
+
+@pytest.mark.parametrize(
+    "name", ["app_cl_of_get", "app_head_like_get", "app_if_none_match", "app_304_metadata"]
+)
+def test_a_check_asks_the_follow_up_questions(name: str) -> None:
+    """These bugs show only after a GET (HEAD beside it, its ETag sent back): the runner
+    follows the first 200 of each target up, and finds each, and nothing else."""
+    module = load(BROKEN / f"{name}.py", fresh=True)
+    result = run(module.app, RunOptions(database=None, seed=2, max_examples=30), target=name)
+    assert result.errors == []
+    assert set(result.failures) == {module.RULE}
