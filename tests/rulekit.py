@@ -18,7 +18,7 @@ from typing import Any
 
 from wsgicheck import Client
 from wsgicheck.environ import ServerConfig
-from wsgicheck.rules import Exchange, Finding, check_exchange
+from wsgicheck.rules import Exchange, Finding, check_exchange, in_sequence
 from wsgicheck.validation import validator
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -100,7 +100,8 @@ def findings_of(module: ModuleType) -> list[Finding]:
 def exchanges_of_app(
     app: Any, requests: list[dict[str, Any]], config: ServerConfig | None = None
 ) -> list[Exchange]:
-    """One exchange per request; a repeated request gets the earlier one as ``previous``."""
+    """One exchange per request, each with the earlier ones as its ``history`` (so HEAD / is
+    judged beside GET /); a repeated request gets the earlier one as ``previous``."""
     client = Client(app, config=config)
     earlier: dict[str, Exchange] = {}
     exchanges = []
@@ -109,4 +110,5 @@ def exchanges_of_app(
         exchange = Exchange(client.request(**request), previous=earlier.get(key))
         earlier[key] = exchange
         exchanges.append(exchange)
+    in_sequence(exchanges)
     return exchanges

@@ -23,7 +23,7 @@ from rulekit import ROOT, STANDARD_REQUESTS, exchanges_of_app, good_fixtures, lo
 from wsgicheck.connection import Limits
 from wsgicheck.environ import ServerConfig
 from wsgicheck.response import Response
-from wsgicheck.rules import Exchange, check_exchange
+from wsgicheck.rules import Exchange, check_exchange, in_sequence
 from wsgicheck.server import live_server
 
 SEEDS = [
@@ -53,8 +53,8 @@ EXPECTED: dict[str, set[str]] = {"writeapp": {"APP-AVOID-WRITE"}}
 #: lets an error escape that it should trap (APP-TRAP-OWN-ERRORS, a SHOULD).
 EXPECTED_UNDER_SHORT_READS: dict[str, set[str]] = {"webobapp": {"APP-TRAP-OWN-ERRORS"}}
 
-#: The path each app answers with 200 (the seed apps serve /hello; the others /).
-OK_PATH = {path.stem: "/hello" for path in SEEDS}
+#: The path each app answers with 200 (the Django apps serve /hello; the others /).
+OK_PATH = {path.stem: "/hello" for path in SEEDS} | {"djangoetagapp": "/hello"}
 
 TIMEOUT = 10.0
 
@@ -146,4 +146,4 @@ def test_a_good_app_has_no_findings_over_a_socket(path: Path, config_name: str) 
             connection.close()
         got = records.wait(len(requests))
     assert [record.request.method for record in got] == [each["method"] for each in requests]
-    check(path.stem, config, [Exchange(record, source="socket") for record in got])
+    check(path.stem, config, list(in_sequence([Exchange(r, source="socket") for r in got])))

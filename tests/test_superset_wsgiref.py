@@ -37,6 +37,8 @@ def environ_for(request: dict[str, Any]) -> dict[str, Any]:
         "QUERY_STRING": query,
         "wsgi.input": io.BytesIO(body),
     }
+    for name, value in dict(request.get("headers", {})).items():
+        environ["HTTP_" + name.upper().replace("-", "_")] = value
     if body:
         environ["CONTENT_TYPE"] = "application/x-www-form-urlencoded"
         environ["CONTENT_LENGTH"] = str(len(body))

@@ -98,12 +98,26 @@ HOP_BY_HOP_HEADERS = frozenset(
     }
 )
 
+# RFC 9110 §8.8.3: entity-tag = [ weak ] opaque-tag; weak = %s"W/"
+#                  opaque-tag = DQUOTE *etagc DQUOTE; etagc = %x21 / %x23-7E / obs-text
+ENTITY_TAG = r'(?P<weak>W/)?(?P<opaque>"[\x21\x23-\x7e\x80-\xff]*")'
+# RFC 9110 §14.4: Content-Range = range-unit SP ( range-resp / unsatisfied-range )
+#                 range-resp = incl-range "/" ( complete-length / "*" )
+#                 incl-range = first-pos "-" last-pos; unsatisfied-range = "*/" complete-length
+#                 first-pos, last-pos, complete-length = 1*DIGIT; range-unit = token
+CONTENT_RANGE = (
+    rf"(?P<unit>{TOKEN}) (?:(?P<first>[0-9]+)-(?P<last>[0-9]+)/(?P<complete>[0-9]+|\*)"
+    r"|\*/(?P<unsatisfied>[0-9]+))"
+)
+
 token_re = re.compile(TOKEN)
 field_value_re = re.compile(FIELD_VALUE)
 request_target_re = re.compile(REQUEST_TARGET)
 http_version_re = re.compile(HTTP_VERSION)
 status_re = re.compile(STATUS)
 chunk_size_re = re.compile(CHUNK_SIZE)
+entity_tag_re = re.compile(ENTITY_TAG)
+content_range_re = re.compile(CONTENT_RANGE)
 # The wire checks match raw bytes: the same patterns, as bytes patterns (every escape in them
 # is ASCII text, so \x80-\xff still means those octets).
 origin_form_bytes_re = re.compile(ORIGIN_FORM.encode("ascii"))

@@ -47,6 +47,7 @@ from .reproduce import Reproducers, reproducers
 from .request import Request
 from .response import Response
 from .rules import REGISTRY, Exchange, Finding, Rule, RuleResult, is_failure
+from .sequences import FollowUps, send_follow_ups
 from .strategies import STANDARD_METHODS
 
 if TYPE_CHECKING:
@@ -434,6 +435,26 @@ def _load_own_modules() -> None:
     _OWN_MODULES_LOADED = True
 
 
+def _follow_up(
+    first: Exchange,
+    memory: MemoryTransport,
+    config: ServerConfig,
+    collector: _Collector,
+    on_exchange: OnExchange | None,
+) -> None:
+    """Ask the questions that follow ``first`` (HEAD, conditional GETs: :mod:`.sequences`)
+    in memory and judge each beside it. Their findings are kept, never raised to
+    Hypothesis: a target is asked once a run, so a replay while shrinking would not ask."""
+
+    def send(request: Request) -> Response:
+        if on_exchange is not None:
+            on_exchange(request, config, "memory")
+        return memory.exchange(request, config)
+
+    for later in send_follow_ups(send, first):
+        collector.judge(later, later.request, config, "memory")
+
+
 def _explore(
     app: WSGIApp,
     options: RunOptions,
@@ -483,6 +504,7 @@ def _explore(
     base = replace(base, response_body_limit=options.body_limit)
     errors: list[str] = []
     timeouts = _TimeOuts()
+    followed = FollowUps()
     interrupted = False
 
     def example(request: Request, config: ServerConfig) -> None:
@@ -503,6 +525,8 @@ def _explore(
             first = Exchange(mem_response, source="memory")
             found += collector.judge(first, request, config, "memory")
             timeouts.saw(drawn, first.timed_out)
+            if followed.wants(first):
+                _follow_up(first, memory, config, collector, on_exchange)
         if wire is not None and not (first is not None and first.timed_out):
             # (The socket is not tried after a time-out in memory: it would cost another.)
             if on_exchange is not None:

@@ -13,9 +13,18 @@ from . import (
     app_trap,
     environ_rules,
     harness_rules,
+    http_content,
+    http_pairs,
     server_rules,
 )
-from .engine import RuleResult, check_exchange, evaluate, is_failure
+from .engine import (
+    RuleResult,
+    check_exchange,
+    check_sequence,
+    evaluate,
+    in_sequence,
+    is_failure,
+)
 from .exchange import Exchange
 from .registry import REGISTRY, Binding, DuplicateRule, Finding, Level, Rule, rule
 
@@ -29,7 +38,9 @@ __all__ = [
     "Rule",
     "RuleResult",
     "check_exchange",
+    "check_sequence",
     "evaluate",
+    "in_sequence",
     "is_failure",
     "rule",
 ]
@@ -41,5 +52,7 @@ _MODULES = (
     app_trap,
     environ_rules,
     harness_rules,
+    http_content,
+    http_pairs,
     server_rules,
 )

@@ -14,7 +14,19 @@ from dataclasses import dataclass
 from .exchange import Exchange
 from .registry import REGISTRY, Finding, Level, Rule
 
-__all__ = ["RuleResult", "check_exchange", "evaluate", "is_failure"]
+__all__ = [
+    "HISTORY",
+    "RuleResult",
+    "check_exchange",
+    "check_sequence",
+    "evaluate",
+    "in_sequence",
+    "is_failure",
+]
+
+#: How many earlier exchanges each one of a sequence keeps as its ``history``: rules over
+#: pairs look back for the GET a HEAD or a conditional GET follows, never further.
+HISTORY = 32
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +52,27 @@ def check_exchange(exchange: Exchange, rules: Iterable[Rule] | None = None) -> l
     for each in REGISTRY if rules is None else rules:
         if each.applies(exchange):
             findings.extend(each.check(exchange))
+    return findings
+
+
+def in_sequence(exchanges: Sequence[Exchange]) -> Sequence[Exchange]:
+    """Link exchanges one app answered in this order: each gets the ones before it (up to
+    :data:`HISTORY`) as its ``history``, for the rules over pairs
+    (:mod:`wsgicheck.rules.http_pairs`). Returns ``exchanges``."""
+    for index, exchange in enumerate(exchanges):
+        exchange.history = tuple(exchanges[max(0, index - HISTORY) : index])
+    return exchanges
+
+
+def check_sequence(
+    exchanges: Sequence[Exchange], rules: Iterable[Rule] | None = None
+) -> list[Finding]:
+    """Every finding in exchanges one app answered in this order, each judged with those
+    before it: a HEAD beside the GET before it, a conditional GET beside the GET that gave
+    the validator."""
+    findings: list[Finding] = []
+    for exchange in in_sequence(exchanges):
+        findings.extend(check_exchange(exchange, rules))
     return findings
 
 

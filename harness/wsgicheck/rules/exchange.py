@@ -55,6 +55,7 @@ class Exchange:
         source: str = "memory",
         environ_type: type | None = None,
         previous: Exchange | None = None,
+        history: tuple[Exchange, ...] = (),
         extra: dict[str, Any] | None = None,
     ) -> None:
         if source not in SOURCES:
@@ -68,6 +69,10 @@ class Exchange:
         self.environ_type = environ_type if environ_type is not None else dict
         #: An earlier exchange of the same request, when the runner replayed it.
         self.previous = previous
+        #: The exchanges the same app answered before this one, oldest first, that rules
+        #: over a sequence (HEAD after GET, a conditional GET after the GET that taught the
+        #: validator: :mod:`wsgicheck.rules.http_pairs`) compare it with.
+        self.history = history
         #: Evidence gathered outside the trace (the validator's view of a foreign server).
         self.extra: dict[str, Any] = extra or {}
         self.events: tuple[Event, ...] = tuple(response.trace)

@@ -1,0 +1,197 @@
+"""HTTP rules on one response's content and the fields that describe it (RFC 9110).
+
+PEP 3333 makes the application the HTTP "origin server" and the WSGI server a gateway, so
+what RFC 9110 asks of an origin server's response binds the app; each rule's level is the
+RFC's own. Content-Length against the bytes produced is ``APP-CL-ACCURATE``'s (a coded
+body's length is that of the coded bytes, which the app produced) and a 204 or 304 with a
+body is ``APP-NO-BODY-FOR-STATUS``'s; they are not repeated here.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Iterator
+
+from ..grammar import content_range_re
+from ..untrusted import show
+from .exchange import Exchange
+from .http_evidence import app_body, app_field, app_fields, app_status, has_content
+from .registry import Binding, Finding, Level, Rule, rule
+
+#: The PEP's pointer to HTTP: the app is the origin server, RFC 9110 says what it sends.
+ORIGIN = """In a sense, a server should consider itself to be like an HTTP "gateway server",
+    with the application being an HTTP "origin server"."""
+SECTION = "Other HTTP Features"
+
+#: Representation metadata (RFC 9110 §8) a 304 has no reason to carry: §15.4.5 lists the
+#: fields it does carry (Content-Location, Date, ETag, Vary, Cache-Control, Expires) and
+#: allows others only to guide cache updates, as Last-Modified may; Content-Length is §8.6's.
+NOT_IN_304 = ("content-type", "content-encoding", "content-language")
+
+#: Decoded bytes a coding check reads at most: enough to find a corrupt stream, bounded so
+#: that a compressed bomb costs nothing.
+DECODE_LIMIT = 1 << 22
+
+
+def _responded(ex: Exchange) -> bool:
+    return app_status(ex) is not None
+
+
+@rule(
+    "APP-CONTENT-TYPE",
+    level=Level.SHOULD,
+    binding=Binding.APP,
+    section=SECTION + "; RFC 9110 §8.3, §6.4.1",
+    summary="a response with content (or to HEAD, one whose GET has content) has a Content-Type",
+    pep=ORIGIN,
+    source="RFC 9110 §8.3, §6.4.1",
+    covers=(),
+    applies=lambda ex: (
+        (code := app_status(ex)) is not None
+        and (
+            has_content(ex, code)
+            or (ex.method == "HEAD" and code >= 200 and code not in (204, 205, 304))
+        )
+    ),
+    example="""
+bad:  start_response("200 OK", [("Content-Length", "5")]); return [b"hello"]
+fix:  start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "5")])""",
+)
+def content_type(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    # RFC 9110 §6.4.1: every response but to HEAD, 1xx, 204 and 304 has content, "although
+    # that content might be of zero length"; wsgiref.validate asserts the same. A HEAD
+    # response should carry the fields its GET would (§9.3.2), so it is asked the same.
+    if app_field(ex, "content-type") is None:
+        code = app_status(ex)
+        what = "HEAD response" if ex.method == "HEAD" else f"{code} response"
+        size = f" with {ex.produced} bytes of content" if ex.method != "HEAD" else ""
+        yield self.finding(ex, f"a {what}{size} has no Content-Type")
+
+
+@rule(
+    "APP-304-METADATA",
+    level=Level.SHOULD,
+    binding=Binding.APP,
+    section=SECTION + "; RFC 9110 §15.4.5",
+    summary="a 304 carries no representation metadata beyond the fields RFC 9110 lists "
+    "(no Content-Type, Content-Encoding or Content-Language)",
+    pep=ORIGIN,
+    source="RFC 9110 §15.4.5",
+    covers=(),
+    applies=lambda ex: app_status(ex) == 304,
+    example="""
+bad:  start_response("304 Not Modified", [("Content-Type", "text/css"), ("ETag", tag)])
+fix:  start_response("304 Not Modified", [("ETag", tag)])""",
+)
+def no_metadata_in_304(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    present = sorted({name for name, _ in app_fields(ex) or () if name in NOT_IN_304})
+    if present:
+        yield self.finding(ex, f"a 304 response carries {', '.join(present)}")
+
+
+@rule(
+    "APP-206-CONTENT-RANGE",
+    level=Level.MUST,
+    binding=Binding.APP,
+    section=SECTION + "; RFC 9110 §15.3.7, §14.4",
+    summary="a single-part 206 has a valid Content-Range whose range is the body's length; "
+    "a multipart one has none in its header",
+    pep=ORIGIN,
+    source="RFC 9110 §15.3.7, §14.4",
+    covers=(),
+    applies=lambda ex: app_status(ex) == 206 and ex.method != "HEAD" and ex.iteration_finished,
+    example="""
+bad:  206 with "Content-Range: bytes 0-99/1000" and 1000 bytes of body
+fix:  send body[0:100], or a 200 with the whole body""",
+)
+def partial_content_range(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    value = app_field(ex, "content-range")
+    media = (app_field(ex, "content-type") or "").split(";")[0].strip().lower()
+    if media == "multipart/byteranges":
+        if value is not None:
+            yield self.finding(ex, "a multipart/byteranges 206 has a Content-Range field")
+        return
+    if value is None:
+        yield self.finding(ex, "a single-part 206 response has no Content-Range")
+        return
+    match = content_range_re.fullmatch(value)
+    if match is None or match.group("first") is None:
+        yield self.finding(ex, f"a 206 has Content-Range {show(value)}, not a range-resp")
+        return
+    first, last = int(match.group("first")), int(match.group("last"))
+    complete = match.group("complete")
+    if last < first or (complete != "*" and int(complete) <= last):
+        yield self.finding(ex, f"Content-Range {show(value)} is invalid (RFC 9110 §14.4)")
+    elif match.group("unit").lower() == "bytes" and ex.produced != last - first + 1:
+        yield self.finding(
+            ex,
+            f"Content-Range {show(value)} announces {last - first + 1} bytes; "
+            f"the app produced {ex.produced}",
+        )
+
+
+def _decode(codings: list[str], body: bytes) -> str | None:
+    """Undo ``codings`` (applied in order) on ``body``: None if it decodes, else what failed."""
+    data = body
+    for coding in reversed(codings):
+        # gzip: RFC 1952 members, one after another; deflate: the zlib format (RFC 1950),
+        # RFC 9110 §8.4.1.2 (a raw deflate stream is the non-conformant variant it names).
+        wbits = 16 + zlib.MAX_WBITS if coding in ("gzip", "x-gzip") else zlib.MAX_WBITS
+        out = bytearray()
+        rest = data
+        while True:
+            decoder = zlib.decompressobj(wbits)
+            try:
+                out += decoder.decompress(rest, DECODE_LIMIT - len(out))
+            except zlib.error as exc:
+                return f"{coding}: {exc}"
+            if len(out) >= DECODE_LIMIT:
+                return None  # nothing wrong so far; the rest is not read
+            if not decoder.eof:
+                return f"{coding}: the stream ends early"
+            rest = decoder.unused_data
+            if not rest or wbits == zlib.MAX_WBITS:
+                break
+        if rest:
+            return f"{coding}: {len(rest)} bytes follow the end of the stream"
+        data = bytes(out)
+    return None
+
+
+@rule(
+    "APP-CONTENT-CODING",
+    level=Level.MUST,
+    binding=Binding.APP,
+    section=SECTION + "; RFC 9110 §8.4, §8.4.1",
+    summary="content whose Content-Encoding says gzip or deflate decodes as that coding",
+    pep=ORIGIN,
+    source="RFC 9110 §8.4, §8.4.1",
+    covers=(),
+    applies=lambda ex: (
+        (code := app_status(ex)) is not None
+        and has_content(ex, code)
+        and code != 206
+        and app_field(ex, "content-encoding") is not None
+        and app_body(ex) is not None
+    ),
+    example="""
+bad:  [("Content-Encoding", "gzip")] and the body zlib.compress(data)   # zlib, not gzip
+fix:  gzip.compress(data) for gzip; zlib.compress(data) for deflate""",
+)
+def content_coding(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    # §8.4: the field says which codings "have been applied to the representation"; content
+    # that is not in them is mislabelled, and a client cannot read it.
+    value = app_field(ex, "content-encoding") or ""
+    codings = [part.strip(" \t").lower() for part in value.split(",") if part.strip(" \t")]
+    codings = [coding for coding in codings if coding != "identity"]
+    body = app_body(ex)
+    # Zero-length content decodes to nothing whatever its label, as clients read it; a
+    # coding this rule cannot undo (br, zstd...) leaves it nothing to say.
+    if not body or any(coding not in ("gzip", "x-gzip", "deflate") for coding in codings):
+        return
+    problem = _decode(codings, body)
+    if problem is not None:
+        yield self.finding(
+            ex,
+            f"{len(body)} bytes labelled Content-Encoding {show(value)} do not decode: {problem}",
+        )

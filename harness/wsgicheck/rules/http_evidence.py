@@ -1,0 +1,114 @@
+"""What the HTTP rules read of an exchange: the app's own status, fields and whole body.
+
+The rules from RFC 9110 judge the application (PEP 3333 makes it the "origin server"), so
+they read what the app passed to ``start_response`` and what it produced, not what the
+server put on the wire. A body counts only when the trace kept every block whole and the
+app's iterable ran to its end: a rule that needs the bytes skips otherwise.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from email.utils import parsedate_to_datetime
+
+from ..grammar import entity_tag_re
+from .exchange import Exchange
+from .server_evidence import final_call, header_fields, status_code
+
+__all__ = [
+    "CONDITIONAL_FIELDS",
+    "app_body",
+    "app_field",
+    "app_fields",
+    "app_status",
+    "entity_tags",
+    "has_content",
+    "http_date",
+    "request_field",
+    "weak_match",
+]
+
+#: The request fields that make a request conditional (RFC 9110 §13.1).
+CONDITIONAL_FIELDS = frozenset(
+    {"if-match", "if-none-match", "if-modified-since", "if-unmodified-since", "if-range"}
+)
+
+
+def app_fields(ex: Exchange) -> list[tuple[str, str]] | None:
+    """The well-formed header fields of the app's final accepted call (names lower-case),
+    or None when no call was accepted."""
+    call = final_call(ex)
+    return None if call is None else header_fields(call.headers)
+
+
+def app_field(ex: Exchange, name: str) -> str | None:
+    """Every value of field ``name`` the app gave, joined with ", " (RFC 9110 §5.3), or None."""
+    values = [value for key, value in app_fields(ex) or () if key == name]
+    return ", ".join(values) if values else None
+
+
+def app_status(ex: Exchange) -> int | None:
+    """The status code of the app's final accepted call."""
+    return status_code(final_call(ex))
+
+
+def request_field(ex: Exchange, name: str) -> str | None:
+    """Every value of request field ``name``, joined with ", ", or None."""
+    values = [value for key, value in ex.request.headers if key.lower() == name]
+    return ", ".join(values) if values else None
+
+
+def app_body(ex: Exchange) -> bytes | None:
+    """The whole body the app produced, or None when it is not known whole (a block kept
+    only in part, an iterable that did not finish)."""
+    if not ex.iteration_finished:
+        return None
+    blocks = ex.body_blocks()
+    if any(event.size is not None for event, _ in blocks):
+        return None
+    return b"".join(value for _, value in blocks)
+
+
+def has_content(ex: Exchange, code: int) -> bool:
+    """Whether a response with ``code`` to this request has content, zero-length included
+    (RFC 9110 §6.4.1: all but responses to HEAD, 1xx, 204, 304 and a 2xx to CONNECT, which
+    opens a tunnel; §15.3.6: a 205 has none)."""
+    if ex.method == "CONNECT" and 200 <= code < 300:
+        return False
+    return ex.method != "HEAD" and code >= 200 and code not in (204, 205, 304)
+
+
+def entity_tags(value: str) -> list[tuple[bool, str]] | None:
+    """The (weak, opaque-tag) pairs of a ``#entity-tag`` list (RFC 9110 §8.8.3, §5.6.1);
+    None when the value is not one (``*`` included: the caller asks for it by name)."""
+    tags: list[tuple[bool, str]] = []
+    position = 0
+    text = value.strip(" \t")
+    while position < len(text):
+        match = entity_tag_re.match(text, position)
+        if match is None:
+            return None
+        tags.append((match.group("weak") is not None, match.group("opaque")))
+        position = match.end()
+        rest = text[position:].lstrip(" \t")
+        if rest and not rest.startswith(","):
+            return None
+        position = len(text) - len(rest.lstrip(", \t")) if rest else len(text)
+    return tags or None
+
+
+def weak_match(one: tuple[bool, str], other: tuple[bool, str]) -> bool:
+    """RFC 9110 §8.8.3.2: two entity-tags are weakly equivalent when their opaque-tags match
+    character by character, whether either or both are weak."""
+    return one[1] == other[1]
+
+
+def http_date(value: str | None) -> datetime | None:
+    """An HTTP-date (RFC 9110 §5.6.7) as an aware datetime, or None if it is not one."""
+    if value is None or value.count(",") > 1:  # more than one date: a list is no HTTP-date
+        return None
+    try:
+        parsed = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return parsed if parsed.tzinfo is not None else None

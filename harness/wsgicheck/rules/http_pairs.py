@@ -1,0 +1,327 @@
+"""HTTP rules that compare a response with an earlier one to the same target (RFC 9110).
+
+An :class:`~wsgicheck.rules.exchange.Exchange` carries ``history``: the exchanges the same
+app answered before it (:func:`wsgicheck.rules.check_sequence` links them). A rule here
+finds its counterpart there — the GET a HEAD should agree with, the 200 a 304 stands for,
+the ETag or Last-Modified the app gave the target — and applies only when it has one, so a
+run without such pairs skips it.
+
+A HEAD, or a 304's Content-Length, is judged at the next GET of the same request, and only
+when that GET got the same answer as the one before the HEAD: GET, HEAD, GET. An app that
+answers GET differently each time (a counter, a rate limiter, a first-visit cookie) varies
+by itself, and whatever HEAD got is no evidence against it.
+
+HEAD and the app's body: RFC 9110 §9.3.2 says "the server MUST NOT send content" in answer
+to HEAD. Under WSGI that server is the gateway, which drops whatever the app yields
+(``SRV-NO-BODY-DROP`` checks it does); PEP 3333 says nothing of HEAD, and the RFC calls
+generating and discarding the content for HEAD only less preferable than minor header
+differences, without a requirement. Django and wsgiref-era apps do produce it. So no rule
+here flags an app for producing a body to HEAD: it would be a requirement neither source
+makes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ..untrusted import show
+from .exchange import Exchange
+from .http_evidence import (
+    CONDITIONAL_FIELDS,
+    app_field,
+    app_fields,
+    app_status,
+    entity_tags,
+    http_date,
+    request_field,
+    weak_match,
+)
+from .registry import Binding, Finding, Level, Rule, rule
+from .server_evidence import declared_length, final_call
+
+ORIGIN = """In a sense, a server should consider itself to be like an HTTP "gateway server",
+    with the application being an HTTP "origin server"."""
+SECTION = "Other HTTP Features"
+
+#: Fields that describe the exchange, not the representation: Date is a clock reading, and
+#: Set-Cookie follows the client's session (a first visit, an expired session), so either
+#: may come with one request and not the next.
+OF_THE_EXCHANGE = frozenset({"date", "set-cookie"})
+#: Fields a HEAD response may lack though GET has them: RFC 9110 §9.3.2 lets a server omit
+#: "header fields for which a value is determined only while generating the content" and
+#: names Content-Length and Vary; an ETag or digest computed over the content is the same
+#: kind.
+MAY_LACK_IN_HEAD = OF_THE_EXCHANGE | {
+    "content-length",
+    "vary",
+    "etag",
+    "content-md5",
+    "content-digest",
+    "repr-digest",
+}
+#: Fields a HEAD response may have though GET lacks them: a Content-Length (§8.6 allows one;
+#: ``APP-CL-OF-GET`` checks its value).
+MAY_ADD_IN_HEAD = OF_THE_EXCHANGE | {"content-length"}
+#: Representation metadata whose values must agree too (RFC 9110 §8.3-§8.5): the same
+#: representation is described. Validators may change between two requests.
+SAME_VALUE = ("content-type", "content-encoding", "content-language")
+
+
+def _request_key(ex: Exchange, ignore: frozenset[str]) -> tuple[str, list[tuple[str, str]]]:
+    fields = sorted((name.lower(), value) for name, value in ex.request.headers)
+    return ex.request.target, [field for field in fields if field[0] not in ignore]
+
+
+def counterpart(
+    ex: Exchange, method: str = "GET", ignore: frozenset[str] = CONDITIONAL_FIELDS
+) -> Exchange | None:
+    """The latest earlier exchange that sent ``method`` to the same target with the same
+    fields (less ``ignore``), and that the app answered in full."""
+    key = _request_key(ex, ignore)
+    for earlier in reversed(ex.history):
+        if (
+            earlier.method == method
+            and app_status(earlier) is not None
+            and earlier.iteration_finished
+            and _request_key(earlier, ignore) == key
+        ):
+            return earlier
+    return None
+
+
+def _answered(ex: Exchange) -> bool:
+    return app_status(ex) is not None and not ex.timed_out and not ex.raised
+
+
+def _names(ex: Exchange) -> set[str]:
+    return {name for name, _ in app_fields(ex) or ()}
+
+
+def _same_answer(one: Exchange, other: Exchange) -> bool:
+    """Whether two GETs of one request got the same status, field names (Date aside),
+    representation metadata and content length: the app does not vary by itself."""
+    return (
+        app_status(one) == app_status(other)
+        and _names(one) - OF_THE_EXCHANGE == _names(other) - OF_THE_EXCHANGE
+        and all(app_field(one, name) == app_field(other, name) for name in SAME_VALUE)
+        and one.produced == other.produced
+    )
+
+
+def _bracket(ex: Exchange) -> tuple[Exchange, list[Exchange]] | None:
+    """For a GET ``ex``: the GET of the same request before it and the exchanges between
+    the two, when both GETs got the same answer. What lies between (a HEAD, a 304) is then
+    compared with a GET answer the app gives steadily; an app that varies by itself (a
+    counter, a rate limiter) gets no verdict."""
+    if ex.method != "GET" or not _answered(ex) or not ex.iteration_finished:
+        return None
+    get = counterpart(ex, "GET", frozenset())
+    if get is None or not _same_answer(get, ex):
+        return None
+    index = max(i for i, earlier in enumerate(ex.history) if earlier is get)
+    return get, [each for each in ex.history[index + 1 :] if _answered(each)]
+
+
+def _heads(ex: Exchange) -> tuple[Exchange, list[Exchange]] | None:
+    """The steady GET and the HEADs of its request between it and ``ex``."""
+    bracket = _bracket(ex)
+    if bracket is None:
+        return None
+    get, between = bracket
+    key = _request_key(get, frozenset())
+    heads = [
+        each for each in between if each.method == "HEAD" and _request_key(each, frozenset()) == key
+    ]
+    return (get, heads) if heads else None
+
+
+@rule(
+    "APP-HEAD-LIKE-GET",
+    level=Level.SHOULD,
+    binding=Binding.APP,
+    section=SECTION + "; RFC 9110 §9.3.2",
+    summary="HEAD gets the status and header fields GET to the same target gets "
+    "(less those known only from the content: Content-Length, Vary, ETag)",
+    pep=ORIGIN,
+    source="RFC 9110 §9.3.2",
+    covers=(),
+    # Judged at a second GET, once the app has shown it answers GET the same way twice;
+    # the finding names the HEAD.
+    applies=lambda ex: _heads(ex) is not None,
+    example="""
+bad:  if method == "HEAD": start_response("200 OK", [])   # GET has Content-Type
+fix:  build the same response for HEAD and GET; the server sends HEAD's head only""",
+)
+def head_like_get(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    pair = _heads(ex)
+    assert pair is not None
+    get, heads = pair
+    for head in heads:
+        yield from _head_differences(self, head, get)
+
+
+def _head_differences(self: Rule, head: Exchange, get: Exchange) -> Iterator[Finding]:
+    head_code, get_code = app_status(head), app_status(get)
+    if head_code != get_code:
+        yield self.finding(head, f"HEAD got {head_code}; GET to the same target got {get_code}")
+        return
+    head_names, get_names = _names(head), _names(get)
+    lacking = sorted(get_names - head_names - MAY_LACK_IN_HEAD)
+    adding = sorted(head_names - get_names - MAY_ADD_IN_HEAD)
+    if lacking:
+        yield self.finding(head, f"HEAD lacks {', '.join(lacking)}, which GET has")
+    if adding:
+        yield self.finding(head, f"HEAD has {', '.join(adding)}, which GET lacks")
+    for name in SAME_VALUE:
+        head_value, get_value = app_field(head, name), app_field(get, name)
+        if name in head_names and name in get_names and head_value != get_value:
+            yield self.finding(
+                head, f"HEAD's {name} is {show(head_value)}; GET's is {show(get_value)}"
+            )
+
+
+def _length_cases(ex: Exchange) -> tuple[Exchange, list[Exchange]] | None:
+    """The steady GET, and the HEAD responses and 304s of its request (conditions aside)
+    between it and ``ex`` that declare a Content-Length."""
+    bracket = _bracket(ex)
+    if bracket is None:
+        return None
+    get, between = bracket
+    cases = []
+    for each in between:
+        if declared_length(final_call(each)) is None:
+            continue
+        code = app_status(each)
+        if (
+            each.method == "HEAD"
+            and code == app_status(get)
+            and _request_key(each, frozenset()) == _request_key(get, frozenset())
+        ) or (
+            each.method == "GET"
+            and code == 304
+            and app_status(get) == 200
+            and _request_key(each, CONDITIONAL_FIELDS) == _request_key(get, CONDITIONAL_FIELDS)
+        ):
+            cases.append(each)
+    return (get, cases) if cases else None
+
+
+@rule(
+    "APP-CL-OF-GET",
+    level=Level.MUST,
+    binding=Binding.APP,
+    section=SECTION + "; RFC 9110 §8.6",
+    summary="a Content-Length in a HEAD response or a 304 is the length of the content "
+    "GET gets (or none is sent)",
+    pep=ORIGIN,
+    source="RFC 9110 §8.6",
+    covers=(),
+    # Judged, like APP-HEAD-LIKE-GET, at a second GET that got the same content length.
+    applies=lambda ex: _length_cases(ex) is not None,
+    example="""
+bad:  HEAD / -> "Content-Length: 0" while GET / has 1234 bytes
+fix:  send the GET's Content-Length, or none""",
+)
+def cl_of_get(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    found = _length_cases(ex)
+    assert found is not None
+    get, cases = found
+    for case in cases:
+        declared = declared_length(final_call(case))
+        if declared != get.produced:
+            what = "HEAD response" if case.method == "HEAD" else "304 response"
+            yield self.finding(
+                case,
+                f"a {what} says Content-Length {declared}; GET to the same target got "
+                f"{get.produced} bytes",
+            )
+
+
+def _current_tag(ex: Exchange) -> tuple[bool, str] | None:
+    """The entity-tag the app gives the target: in this response, else in the GET before."""
+    for source in (ex, counterpart(ex)):
+        if source is None:
+            continue
+        tags = entity_tags(app_field(source, "etag") or "")
+        if tags is not None and len(tags) == 1:
+            return tags[0]
+    return None
+
+
+def _successful(ex: Exchange) -> bool:
+    code = app_status(ex)
+    return _answered(ex) and code is not None and 200 <= code < 300
+
+
+@rule(
+    "APP-IF-NONE-MATCH",
+    level=Level.MUST,
+    binding=Binding.APP,
+    section=SECTION + "; RFC 9110 §13.1.2, §13.2.1",
+    summary="a request whose If-None-Match lists the ETag the app gives the target (or is "
+    "*) gets 304 (GET, HEAD) or 412, not a 2xx",
+    pep=ORIGIN,
+    source="RFC 9110 §13.1.2, §13.2.1",
+    covers=(),
+    applies=lambda ex: request_field(ex, "if-none-match") is not None and _successful(ex),
+    example="""
+bad:  GET / with If-None-Match: "v1" -> 200 with ETag: "v1" and the whole body again
+fix:  compare (weakly) and answer 304 Not Modified with the ETag and no body""",
+)
+def if_none_match(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    value = request_field(ex, "if-none-match") or ""
+    current = _current_tag(ex)
+    if current is None:
+        return  # the app advertises no validator for this target: nothing to hold it to
+    listed = entity_tags(value)
+    star = value.strip(" \t") == "*"
+    if not star and not (listed and any(weak_match(tag, current) for tag in listed)):
+        return
+    wanted = "304" if ex.method in ("GET", "HEAD") else "412"
+    yield self.finding(
+        ex,
+        f"If-None-Match {show(value)} matches the target's ETag {show(current[1])}; the app "
+        f"answered {app_status(ex)} with {ex.produced} bytes instead of {wanted}",
+    )
+
+
+def _since_case(ex: Exchange) -> bool:
+    return (
+        ex.method in ("GET", "HEAD")
+        and request_field(ex, "if-modified-since") is not None
+        and request_field(ex, "if-none-match") is None
+        and _successful(ex)
+    )
+
+
+@rule(
+    "APP-IF-MODIFIED-SINCE",
+    level=Level.SHOULD,
+    binding=Binding.APP,
+    section=SECTION + "; RFC 9110 §13.1.3",
+    summary="a GET or HEAD whose If-Modified-Since is at or after the target's Last-Modified "
+    "gets 304, not a 2xx",
+    pep=ORIGIN,
+    source="RFC 9110 §13.1.3",
+    covers=(),
+    applies=_since_case,
+    example="""
+bad:  If-Modified-Since equal to the Last-Modified the app sent -> 200 and the whole body
+fix:  answer 304 when Last-Modified <= If-Modified-Since""",
+)
+def if_modified_since(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    since = http_date(request_field(ex, "if-modified-since"))
+    if since is None:
+        return  # §13.1.3: a recipient ignores a value that is not a valid HTTP-date
+    modified = http_date(app_field(ex, "last-modified"))
+    if modified is None and (get := counterpart(ex)) is not None:
+        modified = http_date(app_field(get, "last-modified"))
+    now = http_date(ex.response.header("date"))
+    # A date after the response's own Date is in the origin's future: left unjudged.
+    if modified is None or now is None or since > now or modified > since:
+        return
+    yield self.finding(
+        ex,
+        f"Last-Modified {modified:%a, %d %b %Y %H:%M:%S} GMT is not after If-Modified-Since; "
+        f"the app answered {app_status(ex)} with {ex.produced} bytes instead of 304",
+    )

@@ -1,0 +1,114 @@
+"""The follow-up questions after a GET (:mod:`wsgicheck.sequences`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from rulekit import BROKEN, load
+from wsgicheck import Client
+from wsgicheck.request import Request
+from wsgicheck.response import Response
+from wsgicheck.rules import Exchange
+from wsgicheck.runner import RunOptions, run
+from wsgicheck.sequences import FollowUps, ask_about, follow_ups, send_follow_ups
+
+TAG = '"v1"'
+LAST = "Mon, 01 Jan 2024 00:00:00 GMT"
+
+
+def answering(status: str, headers: list[tuple[str, str]]) -> Callable[..., list[bytes]]:
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        start_response(status, [("Content-Type", "text/plain"), *headers])
+        return [b"hello\n"]
+
+    return app
+
+
+def asked(requests: list[Request]) -> list[tuple[str, tuple[tuple[str, str], ...]]]:
+    return [
+        (request.method, tuple(item for item in request.headers if item[0] != "Host"))
+        for request in requests
+    ]
+
+
+def test_a_get_with_validators_and_ranges_is_followed_by_every_question() -> None:
+    client = Client(
+        answering("200 OK", [("ETag", TAG), ("Last-Modified", LAST), ("Accept-Ranges", "bytes")])
+    )
+    response = client.get("/page", headers={"Accept": "text/plain", "If-None-Match": '"old"'})
+    assert asked(follow_ups(response.request, response)) == [
+        ("HEAD", (("Accept", "text/plain"),)),
+        ("GET", (("Accept", "text/plain"), ("If-None-Match", TAG))),
+        ("GET", (("Accept", "text/plain"), ("If-Modified-Since", LAST))),
+        ("GET", (("Accept", "text/plain"), ("If-None-Match", TAG), ("Accept-Encoding", "gzip"))),
+        ("GET", (("Accept", "text/plain"), ("Range", "bytes=0-0"))),
+        ("GET", (("Accept", "text/plain"),)),
+    ]
+    assert {request.target for request in follow_ups(response.request, response)} == {"/page"}
+
+
+def test_a_get_without_validators_is_followed_by_head_and_itself() -> None:
+    response = Client(answering("200 OK", [])).get("/", headers={"Accept-Encoding": "br"})
+    fields = (("Accept-Encoding", "br"),)
+    assert asked(follow_ups(response.request, response)) == [("HEAD", fields), ("GET", fields)]
+
+
+def test_nothing_follows_other_methods_or_statuses() -> None:
+    client = Client(answering("404 Not Found", [("ETag", TAG)]))
+    response = client.get("/")
+    assert follow_ups(response.request, response) == []
+    posted = Client(answering("200 OK", [("ETag", TAG)])).post("/", body=b"x")
+    assert follow_ups(posted.request, posted) == []
+
+
+def test_a_tag_no_client_could_send_back_is_left_out() -> None:
+    # wsgicheck's own server refuses such a field; a record from elsewhere may hold one.
+    request = Request(method="GET", target="/")
+    response = Response(request, 200, "OK", [("ETag", '"a"\x7f')], b"", True, None, [])
+    assert asked(follow_ups(request, response)) == [("HEAD", ()), ("GET", ())]
+
+
+def test_follow_ups_are_linked_after_the_get() -> None:
+    client = Client(answering("200 OK", [("ETag", TAG)]))
+    exchanges = ask_about(client, "/")
+    assert [ex.method for ex in exchanges] == ["GET", "HEAD", "GET", "GET", "GET"]
+    for index, ex in enumerate(exchanges[1:], start=1):
+        assert ex.history == tuple(exchanges[:index])
+    assert exchanges[0].history == ()
+
+
+def test_send_follow_ups_uses_the_transport_it_is_given() -> None:
+    client = Client(answering("200 OK", [("ETag", TAG)]))
+    sent: list[Request] = []
+
+    def send(request: Request) -> Any:
+        sent.append(request)
+        return client.send(request)
+
+    first = Exchange(client.get("/"))
+    later = send_follow_ups(send, first, source="socket")
+    assert [ex.request for ex in later] == sent
+    assert {ex.source for ex in later} == {"socket"}
+
+
+def test_follow_ups_are_asked_once_per_target_and_up_to_a_limit() -> None:
+    client = Client(answering("200 OK", []))
+    chosen = FollowUps(limit=2)
+    firsts = [Exchange(client.get(target)) for target in ("/a", "/a", "/b", "/c")]
+    assert [chosen.wants(first) for first in firsts] == [True, False, True, False]
+    assert not FollowUps().wants(Exchange(client.head("/d")))
+
+
+@pytest.mark.parametrize(
+    "name", ["app_cl_of_get", "app_head_like_get", "app_if_none_match", "app_304_metadata"]
+)
+def test_a_check_asks_the_follow_up_questions(name: str) -> None:
+    """These bugs show only after a GET (HEAD beside it, its ETag sent back): the runner
+    follows the first 200 of each target up, and finds each, and nothing else."""
+    module = load(BROKEN / f"{name}.py", fresh=True)
+    result = run(module.app, RunOptions(database=None, seed=2, max_examples=30), target=name)
+    assert result.errors == []
+    assert set(result.failures) == {module.RULE}
