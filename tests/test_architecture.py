@@ -36,6 +36,7 @@ LAYERS: list[tuple[str, set[str]]] = [
             "appcoverage",
             "runner",
             "supervisor",
+            "shares",
             "baseline",
         },
     ),
