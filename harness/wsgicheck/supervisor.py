@@ -37,6 +37,7 @@ from typing import Any
 from .environ import ServerConfig
 from .errors import TargetError
 from .events import Location
+from .exampledb import absolute
 from .request import Request
 from .response import Response
 from .rules import REGISTRY, Exchange
@@ -92,7 +93,7 @@ def supervise(
     """
     options = options or RunOptions()
     if options.database is not None:
-        options = replace(options, database=os.path.abspath(options.database))
+        options = replace(options, database=absolute(options.database))
     home = os.path.abspath(hypothesis_home) if hypothesis_home is not None else None
     started = time.monotonic()
     seed = options.seed if options.seed is not None else random.randrange(1 << 32)
