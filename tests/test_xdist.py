@@ -129,6 +129,9 @@ def test_findings_of_either_share_fail_their_items_deterministically(
         assert failed == set(BROKEN_IN.values())
         for worker, rule in BROKEN_IN.items():
             assert cases[rule][1].startswith(f"{rule} (MUST, app): ")
+            assert (
+                f"Replay this run: --wsgi-seed={SEED} --wsgi-profile=quick -n 2" in cases[rule][1]
+            )
             assert f"explored by {worker}" in result.stdout.str()
         runs.append((cases, shares(result)))
     assert runs[0] == runs[1]

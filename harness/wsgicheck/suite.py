@@ -502,7 +502,8 @@ def failure_text(rule: Rule, verdict: Verdict, verdicts: Verdicts, settings: Set
         "Reproduce in Python (in memory, exactly):",
         *[f"    {line}".rstrip() for line in example.reproducers.python.splitlines()],
         "",
-        f"Replay this run: --wsgi-seed={verdicts.seed} --wsgi-profile={settings.profile}",
+        f"Replay this run: --wsgi-seed={verdicts.seed} --wsgi-profile={settings.profile}"
+        + (f" -n {verdicts.shares[0].count}" if len(verdicts.shares) > 1 else ""),
     ]
     return "\n".join(lines)
 
