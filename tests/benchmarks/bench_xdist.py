@@ -14,6 +14,7 @@ The target (issue 15) is about twice the examples per second at -n 2 on two core
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import statistics
 import subprocess
@@ -67,6 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     whole: dict[int, list[float]] = {1: [], 2: []}
     explored: dict[int, list[float]] = {1: [], 2: []}
+    print("load average (1, 5, 15 min): {:.1f} {:.1f} {:.1f}".format(*os.getloadavg()))
     with tempfile.TemporaryDirectory(prefix="bench-xdist-") as folder:
         (Path(folder) / "pytest.ini").write_text("[pytest]\n")  # not the project's config
         for round_ in range(args.rounds):
@@ -81,6 +83,8 @@ def main(argv: list[str] | None = None) -> int:
                     f"wall clock, {exploring:.1f}s exploring",
                     flush=True,
                 )
+    # A shared machine's other work takes cores from both: the ratio says less when it is high.
+    print("load average (1, 5, 15 min): {:.1f} {:.1f} {:.1f}".format(*os.getloadavg()))
     print(f"{'':<22}{'-n 1 ex/s':>11}{'-n 2 ex/s':>11}{'ratio':>8}")
     for name, rates in (("whole pytest run", whole), ("exploration alone", explored)):
         one, two = statistics.median(rates[1]), statistics.median(rates[2])
