@@ -84,7 +84,8 @@ def test_each_worker_explores_its_own_seeded_share(pytester: pytest.Pytester) ->
     """Share k of 2 is explored by worker gw(k-1), with the seed and the number of examples
     shares.split gives; the run's line counts them all."""
     pytester.makepyfile(wc_split=SPLIT_APP)
-    result = run(pytester, "--wsgi-app=wc_split:app", *FAST, "-n", "2")
+    xml = pytester.path / "report.xml"
+    result = run(pytester, "--wsgi-app=wc_split:app", *FAST, "-n", "2", f"--junitxml={xml}")
     seen = shares(result)
     expected = split(PROFILES["quick"], SEED, 2)
     assert [(n, count, seed, worker) for n, count, _, seed, worker in seen] == [
@@ -95,6 +96,15 @@ def test_each_worker_explores_its_own_seeded_share(pytester: pytest.Pytester) ->
     assert expected[0].seed != expected[1].seed
     for (_, _, examples, _, _), share in zip(seen, expected, strict=True):
         assert examples >= share.examples  # its budget (shrinking a failure runs more)
+    # The JUnit file has them too, on the run's testcase.
+    run_case = next(
+        case for case in ET.parse(xml).getroot().iter("testcase") if case.get("name") == "run"
+    )
+    properties = {p.get("name"): p.get("value") for p in run_case.iter("property")}
+    assert {name: value for name, value in properties.items() if "share" in str(name)} == {
+        f"wsgicheck_share_{n}_of_2": f"seed {seed}, {examples} examples, {worker}"
+        for n, _, examples, seed, worker in seen
+    }
     total = re.search(r"^wc_split:app: (\d+) examples in ", result.stdout.str(), re.M)
     assert total is not None
     assert int(total.group(1)) == sum(examples for _, _, examples, _, _ in seen)

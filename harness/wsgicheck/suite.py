@@ -426,6 +426,13 @@ class RunItem(pytest.Item):
             ("wsgicheck_seed", str(verdicts.seed)),
             ("wsgicheck_examples", str(verdicts.examples)),
         ]
+        for share in verdicts.shares:  # under xdist: who explored what, with which seed
+            self.user_properties.append(
+                (
+                    f"wsgicheck_share_{share.index + 1}_of_{share.count}",
+                    f"seed {share.seed}, {share.examples} examples, {share.worker}",
+                )
+            )
         if verdicts.errors:
             lines = [f"wsgicheck could not complete {len(verdicts.errors)} exchange(s):"]
             lines += [f"    {error}" for error in verdicts.errors[:20]]
