@@ -18,8 +18,6 @@ from pathlib import Path
 
 import pytest
 
-# Imported here, not first inside a pytest run: see tests/test_plugin.py.
-import wsgicheck.supervisor  # noqa: F401
 from wsgicheck.runner import PROFILES
 from wsgicheck.shares import ShareFolder, ShareStalled, split
 
