@@ -36,6 +36,8 @@ LAYERS: list[tuple[str, set[str]]] = [
             "appcoverage",
             "runner",
             "supervisor",
+            "shares",
+            "exampledb",
             "baseline",
             "sequences",
         },

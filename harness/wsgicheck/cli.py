@@ -155,9 +155,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     check.add_argument(
         "--database",
-        metavar="DIR",
+        metavar="DIR|URL",
         default=".wsgicheck/examples",
-        help="Hypothesis example database: past failures replay first",
+        help="Hypothesis example database, past failures replay first: a folder, or "
+        "redis://HOST:PORT/DB that several machines share (needs wsgicheck[redis])",
     )
     check.add_argument("--no-database", action="store_true", help="do not save examples")
     check.add_argument(
@@ -305,6 +306,13 @@ def _check(args: argparse.Namespace) -> int:
         raise UsageError(f"--source-root {args.source_root}: not a directory")
     options = _options(args)
     files = _report_files(args)  # before the run: a bad path costs no run
+    if options.database is not None:
+        from .exampledb import DatabaseError, check
+
+        try:
+            check(options.database)  # before the run too: a Redis server out of reach
+        except DatabaseError as exc:
+            raise UsageError(f"--database {exc}") from None
     _make_state_folder()
     progress = _Progress() if sys.stderr.isatty() else None
     # The app runs in worker processes (wsgicheck.supervisor), never in this one: this

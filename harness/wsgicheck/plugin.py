@@ -10,12 +10,10 @@ in-process pytest runs (``pytester``) do not see each other's.
 from __future__ import annotations
 
 import contextlib
-import os
 import random
 import sys
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import pytest
@@ -88,8 +86,9 @@ _OPTIONS: list[tuple[str, Literal["string", "args", "bool"], str, dict[str, Any]
     ("transport", "string", "memory, socket, or both, compared (default: both)",
      {"choices": TRANSPORTS}),
     ("database", "string",
-     f"Hypothesis example database folder, or 'off' (default: <rootdir>/{DEFAULT_DATABASE})",
-     {"metavar": "DIR"}),
+     "Hypothesis example database: a folder, redis://HOST:PORT/DB, or 'off' "
+     f"(default: <rootdir>/{DEFAULT_DATABASE})",
+     {"metavar": "DIR|URL"}),
 ]  # fmt: skip
 
 
@@ -145,7 +144,12 @@ def pytest_report_header(config: pytest.Config) -> str | None:
         return f"wsgicheck: app {s.target} (suite off)"
     parts = [f"profile {s.profile}", f"seed {s.seed}", f"transport {s.transport}"]
     parts += ["strict"] if s.strict else []
-    parts.append(f"database {s.database}" if s.database else "database off")
+    if s.database:
+        from .exampledb import shown
+
+        parts.append(f"database {shown(s.database)}")
+    else:
+        parts.append("database off")
     return f"wsgicheck: app {s.target}, {', '.join(parts)}"
 
 
@@ -222,7 +226,14 @@ def _database(config: pytest.Config) -> str | None:
         return str(config.rootpath / DEFAULT_DATABASE)
     if str(given).strip().lower() in _OFF:
         return None
-    return str(base / Path(os.path.expanduser(str(given))))
+    from .exampledb import DatabaseError, absolute, check
+
+    database = absolute(str(given), base)
+    try:
+        check(database)  # a Redis server out of reach stops pytest before any worker starts
+    except DatabaseError as exc:
+        raise pytest.UsageError(f"--wsgi-database: {exc}") from None
+    return database
 
 
 def _load(config: pytest.Config, target: str) -> WSGIApp:

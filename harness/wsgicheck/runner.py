@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
 from hypothesis import HealthCheck, Phase, given, settings
-from hypothesis.database import DirectoryBasedExampleDatabase, ExampleDatabase
+from hypothesis.database import ExampleDatabase
 
 from . import strategies
 from .client import Client
@@ -34,6 +34,7 @@ from .core import WSGIApp
 from .corpus import corpus
 from .environ import ServerConfig
 from .events import Location
+from .exampledb import open_database, redis_url
 from .locations import app_location
 from .replay import (
     NORMALISED,
@@ -107,7 +108,8 @@ class RunOptions:
     strict: bool = False
     #: ``"both"``, ``"memory"`` or ``"socket"``.
     transports: str = "both"
-    #: A directory for Hypothesis's example database, or None for none.
+    #: A directory or a ``redis://`` URL for Hypothesis's example database (see
+    #: :mod:`wsgicheck.exampledb`), or None for none.
     database: str | None = DEFAULT_DATABASE
     #: Seconds an exchange may take before it is abandoned and reported.
     timeout: float = 10.0
@@ -548,7 +550,7 @@ def _explore(
 
     database: ExampleDatabase | None = None
     if options.database is not None:
-        database = DirectoryBasedExampleDatabase(options.database)
+        database = open_database(options.database)
     # Examples in the database belong to this target and these options (Hypothesis keys
     # its database by the test function's source, to which this is added).
     key = f"{target}|{options.transports}|{options.script_names}|{options.raw_bytes}"
@@ -709,5 +711,7 @@ class Interrupted(KeyboardInterrupt):
 
 
 def database_path(options: RunOptions) -> Path | None:
-    """Where the example database lives, if there is one."""
-    return Path(options.database) if options.database is not None else None
+    """Where the example database lives, if it is a folder."""
+    if options.database is None or redis_url(options.database) is not None:
+        return None
+    return Path(options.database)

@@ -5,28 +5,27 @@ module (and the runner, the rules and Hypothesis behind it) is imported only the
 happens once per session, when the first suite item runs; every item then reports its
 rule's verdict from it.
 
-Under pytest-xdist the items are spread over the workers, and each needs the whole run to
-judge its rule. Rather than every worker repeating the exploration (the example database,
-written by whichever finishes first, makes the later ones see more, and under load two runs
-of one seed can differ in timing-dependent evidence), the first worker to need the run does
-it, under a file lock in a folder the controller made for the session, and leaves the
-verdicts there; the others wait for the lock and read them. Every worker gives the same,
-complete verdicts, for the cost of one run. Workers that cannot see the folder (remote ones)
-run the same seeded exploration themselves.
+Under pytest-xdist the run scales out: worker ``k`` of ``n`` explores share ``k`` of the
+examples with its own seed (:func:`wsgicheck.shares.split`, as ``check --jobs n`` does), first
+thing in its test loop, and leaves the verdicts in a folder the controller made for the
+session. An item, on whichever worker, judges its rule from all the shares merged
+(:meth:`Verdicts.merge`): the union of their findings, the same for one seed and one number
+of workers. Workers that cannot see the folder (remote ones) run the whole seeded
+exploration themselves.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import linecache
 import os
-import pickle
 import shutil
 import tempfile
 import textwrap
 import warnings
-from collections.abc import Iterator
-from dataclasses import dataclass, fields
+from collections.abc import Callable, Generator
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -37,6 +36,7 @@ from .events import Location
 from .reproduce import Reproducers
 from .request import Request
 from .rules import REGISTRY, Finding, Level, Rule
+from .shares import ShareFolder, split
 from .untrusted import show
 from .validation import WSGIWarning
 
@@ -50,6 +50,8 @@ __all__ = ["RuleItem", "RunItem", "SuitePlugin", "SuiteWarning", "Verdicts"]
 #: Keys the controller hands each xdist worker.
 SHARE_KEY = "wsgicheck_share"
 SEED_KEY = "wsgicheck_seed"
+#: The prefix of pytest-xdist's worker ids (``gw0``, ``gw1``...).
+WORKER_PREFIX = "gw"
 #: Distinct finding messages kept per rule, besides the smallest example.
 MESSAGES_KEPT = 5
 
@@ -101,6 +103,19 @@ class Verdict:
 
 
 @dataclass(frozen=True, slots=True)
+class Explored:
+    """What one share of a run done by pytest-xdist's workers explored, and who did it."""
+
+    index: int
+    count: int
+    seed: int
+    examples: int
+    duration: float
+    #: The xdist worker that explored it (``gw0``...).
+    worker: str
+
+
+@dataclass(frozen=True, slots=True)
 class Verdicts:
     """What the session's run found, rule by rule (rules themselves do not pickle)."""
 
@@ -110,6 +125,8 @@ class Verdicts:
     paths: tuple[str, ...]
     errors: tuple[str, ...]
     rules: dict[str, Verdict]
+    #: The shares the run was done in, under pytest-xdist (none otherwise).
+    shares: tuple[Explored, ...] = ()
 
     @classmethod
     def of(cls, result: RunResult) -> Verdicts:
@@ -142,6 +159,37 @@ class Verdicts:
             rules,
         )
 
+    @classmethod
+    def merge(cls, parts: list[Verdicts], seed: int) -> Verdicts:
+        """A run done in shares (one each, in share order): for each rule the union of the
+        shares' findings and the smallest example of all (the first on a tie, as the runner
+        keeps it), so whichever share found a failure, every item sees it."""
+        from .runner import _size
+
+        rules = {}
+        for rule_id in parts[0].rules:
+            each = [part.rules[rule_id] for part in parts]
+            found = sum(verdict.found for verdict in each)
+            applied = sum(verdict.applied for verdict in each)
+            messages = dict.fromkeys(pair for verdict in each for pair in verdict.messages)
+            examples = [verdict.example for verdict in each if verdict.example is not None]
+            rules[rule_id] = Verdict(
+                "fail" if found else ("pass" if applied else "skip"),
+                applied,
+                found,
+                tuple(messages)[:MESSAGES_KEPT],
+                min(examples, key=lambda e: _size(e.request, e.config), default=None),
+            )
+        return cls(
+            seed,
+            sum(part.examples for part in parts),
+            max(part.duration for part in parts),  # side by side: the wall-clock time
+            tuple(dict.fromkeys(path for part in parts for path in part.paths)),
+            tuple(error for part in parts for error in part.errors),
+            rules,
+            tuple(share for part in parts for share in part.shares),
+        )
+
 
 # -- the plugin object --------------------------------------------------------------------------
 
@@ -154,12 +202,21 @@ class SuitePlugin:
         self.settings = settings
         self.app = app
         workerinput: dict[str, Any] = getattr(config, "workerinput", {})
-        #: The folder the verdicts are shared through (xdist workers only).
-        self.share: Path | None = None
-        if workerinput.get(SHARE_KEY) and Path(workerinput[SHARE_KEY]).is_dir():
-            self.share = Path(workerinput[SHARE_KEY])
-        #: The folder this process made for its workers (the xdist controller), to remove.
+        #: The shares of the run (xdist workers only), this worker's, and how many there are.
+        self.folder: ShareFolder | None = None
+        self.index, self.count = 0, 1
+        self.worker = str(workerinput.get("workerid", ""))
+        if workerinput.get(SHARE_KEY) and ShareFolder.usable(Path(workerinput[SHARE_KEY])):
+            self.folder = ShareFolder(Path(workerinput[SHARE_KEY]))
+            self.count = max(1, int(workerinput.get("workercount", 1)))
+            # A worker that replaces one that died has a number past the count: it explores
+            # no share of its own, and computes those nobody wrote when its items need them.
+            number = self.worker.removeprefix(WORKER_PREFIX)
+            self.index = int(number) if number.isdigit() else self.count
+        #: The folder this process made for its workers (the xdist controller), to remove,
+        #: and how many workers share the run.
         self._made: Path | None = None
+        self._workers = 1
         self._verdicts: Verdicts | None = None
         self._error: BaseException | None = None
 
@@ -177,14 +234,36 @@ class SuitePlugin:
     def pytest_configure_node(self, node: Any) -> None:
         """(pytest-xdist, on the controller) Give a worker the seed and the shared folder."""
         if self._made is None:
-            self._made = Path(tempfile.mkdtemp(prefix="wsgicheck-"))
+            uid = str(node.workerinput.get("testrunuid", ""))[:12]
+            self._made = Path(tempfile.mkdtemp(prefix=f"wsgicheck-{uid}-"))
+        self._workers = max(1, int(node.workerinput.get("workercount", 1)))
         node.workerinput[SHARE_KEY] = str(self._made)
         node.workerinput[SEED_KEY] = self.settings.seed
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        """(xdist worker) Claim this worker's share before xdist hears that the collection
+        ended, and so before any worker runs an item, when the suite has items to judge."""
+        if self.folder is None or self.index >= self.count or self.config.option.collectonly:
+            return
+        if any(isinstance(item, (RuleItem, RunItem)) for item in session.items):
+            self.folder.claim(self.index)
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtestloop(self, session: pytest.Session) -> Generator[None, object, object]:
+        """(xdist worker) Explore this worker's share first, while the others explore theirs,
+        whatever items xdist sends it (maybe none of the suite's)."""
+        if self.folder is not None and self.folder.held(self.index):
+            # An error is written with the share; each item that needs it reports it.
+            with contextlib.suppress(Exception):
+                self.folder.result(self.index, functools.partial(self._share, self.index))
+        return (yield)
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         verdicts = self._verdicts
         if verdicts is None and self._made is not None:
-            verdicts = _read(self._made / "verdicts.pickle")
+            parts = ShareFolder(self._made).written(self._workers)
+            verdicts = Verdicts.merge(parts, self.settings.seed) if parts else None
         if verdicts is None:
             return
         paths = ", ".join(verdicts.paths[:8]) + (", ..." if len(verdicts.paths) > 8 else "")
@@ -193,8 +272,15 @@ class SuitePlugin:
             f"{self.settings.target}: {verdicts.examples} examples in {verdicts.duration:.1f}s "
             f"(profile {self.settings.profile}, seed {verdicts.seed}), paths tried: {paths}"
         )
+        for share in verdicts.shares:
+            terminalreporter.write_line(
+                f"  share {share.index + 1}/{share.count}: {share.examples} examples in "
+                f"{share.duration:.1f}s, seed {share.seed}, explored by {share.worker}"
+            )
 
     def pytest_unconfigure(self) -> None:
+        if self.folder is not None:
+            self.folder.release()
         if self._made is not None:
             shutil.rmtree(self._made, ignore_errors=True)
 
@@ -208,22 +294,29 @@ class SuitePlugin:
                 f"the wsgicheck run failed earlier in this session: {self._error!r}"
             ) from None
         try:
-            self._verdicts = self._shared() if self.share is not None else self._run()
+            self._verdicts = self._gathered() if self.folder is not None else self._run()
         except Exception as exc:
             self._error = exc
             raise
         return self._verdicts
 
-    def _run(self) -> Verdicts:
-        """The run, with the app in a worker process (:mod:`wsgicheck.supervisor`): whatever
-        it does there (exit, crash, print, fork), this pytest process reports it."""
+    def _run(
+        self,
+        seed: int | None = None,
+        examples: int | None = None,
+        on_progress: Callable[[int, int], None] | None = None,
+    ) -> Verdicts:
+        """The run (or ``examples`` of it drawn with ``seed``), with the app in a worker
+        process (:mod:`wsgicheck.supervisor`): whatever it does there (exit, crash, print,
+        fork), this pytest process reports it."""
         from .runner import RunOptions
         from .supervisor import supervise
 
         s = self.settings
         options = RunOptions(
             profile=s.profile,
-            seed=s.seed,
+            max_examples=examples,
+            seed=s.seed if seed is None else seed,
             paths=s.paths,
             select=s.select,
             ignore=s.ignore,
@@ -231,45 +324,33 @@ class SuitePlugin:
             transports=s.transport,
             database=s.database,
         )
-        return Verdicts.of(supervise(s.target, options))
+        verdicts = Verdicts.of(supervise(s.target, options, on_progress=on_progress))
+        return replace(verdicts, seed=s.seed)
 
-    def _shared(self) -> Verdicts:
-        assert self.share is not None
-        path = self.share / "verdicts.pickle"
-        with _locked(self.share / "lock"):
-            done = _read(path)
-            if done is not None:
-                return done
-            verdicts = self._run()
-            partial = path.with_suffix(f".{os.getpid()}")
-            partial.write_bytes(pickle.dumps(verdicts))
-            os.replace(partial, path)
-            return verdicts
+    def _share(self, index: int) -> Verdicts:
+        """Share ``index`` of the run, explored here."""
+        from .runner import PROFILES
 
+        assert self.folder is not None
+        folder = self.folder
+        share = split(PROFILES[self.settings.profile], self.settings.seed, self.count)[index]
+        folder.progress(index)
+        verdicts = self._run(share.seed, share.examples, lambda *_: folder.progress(index))
+        explored = Explored(
+            index, self.count, share.seed, verdicts.examples, verdicts.duration, self.worker
+        )
+        return replace(verdicts, shares=(explored,))
 
-@contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    """Hold an exclusive lock on ``path`` (released by the OS if this process dies)."""
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - Windows: each worker runs the same seed itself
-        yield
-        return
-    with open(path, "ab") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def _read(path: Path) -> Verdicts | None:
-    try:
-        data = path.read_bytes()
-    except OSError:
-        return None
-    verdicts = pickle.loads(data)  # written by this session, in a folder only it knows
-    return verdicts if isinstance(verdicts, Verdicts) else None
+    def _gathered(self) -> Verdicts:
+        """Every share's verdicts, merged: this worker's own first, the others' as their
+        workers write them (or computed here, should one have ended without)."""
+        assert self.folder is not None
+        folder = self.folder
+        found = {
+            index: folder.result(index, functools.partial(self._share, index))
+            for index in sorted(range(self.count), key=lambda index: index != self.index)
+        }
+        return Verdicts.merge([found[index] for index in range(self.count)], self.settings.seed)
 
 
 # -- the nodes ----------------------------------------------------------------------------------
@@ -345,6 +426,13 @@ class RunItem(pytest.Item):
             ("wsgicheck_seed", str(verdicts.seed)),
             ("wsgicheck_examples", str(verdicts.examples)),
         ]
+        for share in verdicts.shares:  # under xdist: who explored what, with which seed
+            self.user_properties.append(
+                (
+                    f"wsgicheck_share_{share.index + 1}_of_{share.count}",
+                    f"seed {share.seed}, {share.examples} examples, {share.worker}",
+                )
+            )
         if verdicts.errors:
             lines = [f"wsgicheck could not complete {len(verdicts.errors)} exchange(s):"]
             lines += [f"    {error}" for error in verdicts.errors[:20]]
@@ -421,7 +509,8 @@ def failure_text(rule: Rule, verdict: Verdict, verdicts: Verdicts, settings: Set
         "Reproduce in Python (in memory, exactly):",
         *[f"    {line}".rstrip() for line in example.reproducers.python.splitlines()],
         "",
-        f"Replay this run: --wsgi-seed={verdicts.seed} --wsgi-profile={settings.profile}",
+        f"Replay this run: --wsgi-seed={verdicts.seed} --wsgi-profile={settings.profile}"
+        + (f" -n {verdicts.shares[0].count}" if len(verdicts.shares) > 1 else ""),
     ]
     return "\n".join(lines)
 

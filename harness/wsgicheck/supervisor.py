@@ -37,10 +37,12 @@ from typing import Any
 from .environ import ServerConfig
 from .errors import TargetError
 from .events import Location
+from .exampledb import absolute
 from .request import Request
 from .response import Response
 from .rules import REGISTRY, Exchange
 from .runner import OnExchange, RunOptions, RunResult, _merge, _Partial
+from .shares import split
 
 __all__ = ["CAPTURE_LIMIT", "DEATH_RULE", "CapturedOutput", "death_exchange", "supervise"]
 
@@ -91,21 +93,18 @@ def supervise(
     """
     options = options or RunOptions()
     if options.database is not None:
-        options = replace(options, database=os.path.abspath(options.database))
+        options = replace(options, database=absolute(options.database))
     home = os.path.abspath(hypothesis_home) if hypothesis_home is not None else None
     started = time.monotonic()
     seed = options.seed if options.seed is not None else random.randrange(1 << 32)
-    shares = [
-        options.examples // jobs + (1 if i < options.examples % jobs else 0) for i in range(jobs)
-    ]
     context = multiprocessing.get_context(_start_method())
     capture = _Capture(CAPTURE_LIMIT)
     workers: list[_Worker] = []
     interrupted = False
     try:
-        for index, share in enumerate(shares):
-            if share or index == 0:
-                args = (spec, options, (seed + index) % (1 << 32), share, app_coverage, home)
+        for share in split(options.examples, seed, jobs):
+            if share.examples or share.index == 0:
+                args = (spec, options, share.seed, share.examples, app_coverage, home)
                 workers.append(_Worker(context, args, capture))
         try:
             _watch(workers, options, on_progress)
