@@ -23,6 +23,7 @@ import h11
 from .core import WSGIApp, _Exchange, http_date, send_refusal
 from .environ import Refusal, ServerConfig, build_environ, request_problem
 from .events import Location, RawEvent, ServerObserved
+from .framing import ResponseFraming, SendError, client_keep_alive
 from .request import Request
 from .response import Response, body_hasher
 from .wire import (
@@ -86,15 +87,6 @@ class Limits:
 
 class ConnectionClosed(ConnectionError):
     """The client closed the connection or the socket failed."""
-
-
-class SendError(RuntimeError):
-    """The server could not put a response the core accepted on the wire.
-
-    A failure of wsgicheck itself (or of h11 under it), never of the client: it is not an
-    ``OSError``, so the core does not take it for a client that went away; it reaches
-    :class:`~wsgicheck.server.Server`, which reports it as its own error.
-    """
 
 
 class RequestBodyError(ConnectionError):
@@ -271,7 +263,7 @@ class SocketBody:
             raise self.error
         parser = self._parser
         if parser.they_are_waiting_for_100_continue:
-            _send(self._conn, parser, h11.InformationalResponse(status_code=100, headers=[]))
+            _send_continue(self._conn, parser)
         while True:
             try:
                 event = parser.next_event()
@@ -315,14 +307,6 @@ def _recv(conn: Connection) -> bytes:
         raise ConnectionClosed(f"reading the request failed: {exc}") from exc
 
 
-def _serialise(parser: h11.Connection, event: Any) -> list[bytes]:
-    """What h11 puts on the wire for ``event`` (a body block is passed through, not copied)."""
-    try:
-        return parser.send_with_data_passthrough(event) or []
-    except h11.LocalProtocolError as exc:
-        raise SendError(f"h11 refused to send {type(event).__name__}: {exc}") from exc
-
-
 def _write(conn: Connection, parts: list[bytes], *, head: bool = False) -> None:
     """Write ``parts``, unless the watchdog took the exchange over; small ones in one call."""
     with conn.lock:
@@ -343,15 +327,19 @@ def _write(conn: Connection, parts: list[bytes], *, head: bool = False) -> None:
 COALESCE = 16 * 1024
 
 
-def _send(conn: Connection, parser: h11.Connection, event: Any) -> None:
-    """Serialise ``event`` with h11 and write it at once."""
-    parts = _serialise(parser, event)
-    if parts:
-        _write(conn, parts, head=type(event) is h11.Response)
+def _send_continue(conn: Connection, parser: h11.Connection) -> None:
+    """Send the interim 100 (Continue) the client waits for before it sends its body."""
+    parser.client_is_waiting_for_100_continue = False
+    _write(conn, [CONTINUE])
+
+
+#: The interim response to ``Expect: 100-continue`` (RFC 9110 §15.2.1), as h11 writes it.
+CONTINUE = b"HTTP/1.1 100 \r\n\r\n"
 
 
 class SocketSink:
-    """The core's :class:`~wsgicheck.core.ResponseSink` for a socket: h11 does the framing.
+    """The core's :class:`~wsgicheck.core.ResponseSink` for a socket, framed by
+    :class:`~wsgicheck.framing.ResponseFraming`.
 
     The head is written together with the first body block (or the end of the message), so
     a small response is one write: headers still go out no earlier and no later than the
@@ -366,6 +354,7 @@ class SocketSink:
         "_body",
         "_capture",
         "_conn",
+        "_framing",
         "_head",
         "_parser",
         "captured",
@@ -385,12 +374,21 @@ class SocketSink:
         body: SocketBody,
         limits: Limits,
         *,
+        request: h11.Request,
         digest: bool = True,
     ) -> None:
         self._conn = conn
         self._parser = parser
         self._body = body
         self._capture = limits.capture_limit
+        version = request.http_version
+        self._framing = ResponseFraming(
+            method=request.method,
+            http_version=version,
+            keep_alive=client_keep_alive(
+                version, [v for n, v in request.headers if n == b"connection"]
+            ),
+        )
         self._head: list[bytes] = []
         #: The running digest of every body byte sent, so the record need not keep them
         #: (None when no record is made: hashing costs about as much as sending).
@@ -405,6 +403,19 @@ class SocketSink:
         #: The status line and header section exactly as serialised for the wire.
         self.wire_head = b""
 
+    @property
+    def reusable(self) -> bool:
+        """Whether the response went out whole and the connection may carry another."""
+        return self._framing.reusable
+
+    def _serialise_head(
+        self, status_code: int, reason: str, headers: list[tuple[str, str]]
+    ) -> None:
+        self.status_code, self.reason, self.headers = status_code, reason, headers
+        self.wire_head = self._framing.head(status_code, reason, headers)
+        # The response is on its way: the client waits for no 100 (Continue) any more.
+        self._parser.client_is_waiting_for_100_continue = False
+
     def send_head(self, status_code: int, reason: str, headers: list[tuple[str, str]]) -> None:
         error = self._body.error
         if error is not None:
@@ -417,27 +428,20 @@ class SocketSink:
                 ("Date", http_date()),
                 ("Connection", "close"),
             ]
-            status_code, reason = error.status, _REASONS[error.status]
-            self.status_code, self.reason, self.headers = status_code, reason, headers
-            self.wire_head = b"".join(
-                _serialise(self._parser, _response(status_code, reason, headers))
-            )
-            parts = [self.wire_head]
-            parts += _serialise(self._parser, h11.Data(data=text))
-            parts += _serialise(self._parser, h11.EndOfMessage())
+            self._serialise_head(error.status, _REASONS[error.status], headers)
+            parts = [self.wire_head, *self._framing.data(text), *self._framing.end()]
             _write(self._conn, parts, head=True)
             return
         if self._parser.they_are_waiting_for_100_continue:
             # Answering before the app read the body: the client may send it now or never,
             # so the connection cannot be reused (RFC 9110 §10.1.1). Say so.
             headers = [*headers, ("Connection", "close")]
-        self.status_code, self.reason, self.headers = status_code, reason, headers
-        # h11 writes a head line by line: joined once here, written with the first block.
-        self.wire_head = b"".join(_serialise(self._parser, _response(status_code, reason, headers)))
+        # Serialised now, written with the first block.
+        self._serialise_head(status_code, reason, headers)
         self._head = [self.wire_head]
 
     def wire_fields(self) -> list[tuple[str, str]]:
-        """The header fields as they went on the wire, framing fields h11 added included
+        """The header fields as they went on the wire, framing fields added included
         (the app's fields when no head was serialised)."""
         if not self.wire_head:
             return self.headers
@@ -460,53 +464,17 @@ class SocketSink:
             self.digest.update(data)
         if len(self.captured) < self._capture:
             self.captured += data[: self._capture - len(self.captured)]
-        self._flush(_serialise(self._parser, h11.Data(data=data)))
+        self._flush(self._framing.data(data))
 
     def finish(self) -> None:
         if self.replaced:
             return
-        self._flush(_serialise(self._parser, h11.EndOfMessage()))
+        self._flush(self._framing.end())
 
     def abort(self) -> None:
         with contextlib.suppress(OSError):
             self._flush([])
-        self._parser = _closed_parser()
-
-
-def _closed_parser() -> h11.Connection:
-    """A stand-in parser that refuses to send anything (after an abort)."""
-    parser = h11.Connection(h11.SERVER)
-    parser.send_failed()
-    return parser
-
-
-def _response(status_code: int, reason: str, headers: list[tuple[str, str]]) -> h11.Response:
-    """The h11 event for a head the core accepted, every field value without its OWS.
-
-    RFC 9110 §5.5: leading and trailing whitespace is not part of a field value, and a
-    sender's OWS there is dropped by every recipient. The core accepts values with it (PEP
-    3333 forbids only control characters; Django and Beaker build every Set-Cookie as
-    ``" name=value; Path=/"``), but h11 re-validates the whole head when it adds framing
-    fields (HTTP/1.0, ``Connection: close``, chunked) and refuses such a value. Trimmed,
-    every value the core accepts is one h11 takes, so h11's first validation is skipped.
-    """
-    fields = []
-    for name, value in headers:
-        value = value.strip(" \t")
-        if len(value) > _H11_LENGTH_DIGITS and name.lower() == "content-length":
-            # The same number without leading zeros: h11 takes at most 20 digits.
-            value = value.lstrip("0") or "0"
-        fields.append((name.encode("latin-1"), value.encode("latin-1")))
-    try:
-        return h11.Response(
-            status_code=status_code, reason=reason.encode("latin-1"), headers=fields, _parsed=True
-        )
-    except h11.LocalProtocolError as exc:
-        raise SendError(f"h11 refused to send Response: {exc}") from exc
-
-
-#: The longest Content-Length h11 sends (``h11._headers.CONTENT_LENGTH_MAX_DIGITS``).
-_H11_LENGTH_DIGITS = 20
+        self._framing.fail()
 
 
 @dataclass(slots=True)
@@ -555,7 +523,7 @@ def serve_exchange(
     request, declared = request_head(event, conn.raw_target)
     log: list[RawEvent] = []
     body = SocketBody(conn, parser, limits)
-    sink = SocketSink(conn, parser, body, limits, digest=record)
+    sink = SocketSink(conn, parser, body, limits, request=event, digest=record)
     environ: dict[str, Any] | None = None
     errors = ""
     if declared is not None and limits.max_body is not None and declared > limits.max_body:
@@ -594,7 +562,7 @@ def serve_exchange(
         if record:
             errors = environ["wsgi.errors"].getvalue()
     keep = completed and body.error is None and not sink.replaced
-    keep = keep and parser.our_state is h11.DONE and _finish_body(parser, body, limits)
+    keep = keep and sink.reusable and _finish_body(parser, body, limits)
     if not record:
         return keep, None
     if body.captured:
