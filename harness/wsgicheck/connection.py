@@ -24,7 +24,7 @@ from .core import WSGIApp, _Exchange, http_date, send_refusal
 from .environ import Refusal, ServerConfig, build_environ, request_problem
 from .events import Location, RawEvent, ServerObserved
 from .framing import ResponseFraming, SendError, client_keep_alive
-from .request import Request
+from .request import Framing, Request
 from .response import Response, body_hasher
 from .wire import (
     MAX_CHUNK_EXT,
@@ -562,7 +562,10 @@ def serve_exchange(
         if record:
             errors = environ["wsgi.errors"].getvalue()
     keep = completed and body.error is None and not sink.replaced
-    keep = keep and sink.reusable and _finish_body(parser, body, limits)
+    # A request without Content-Length or Transfer-Encoding, or with a length of 0, has no
+    # body (RFC 9112 §6.3): nothing to discard, and h11 need not be asked for its end.
+    bodiless = request.framing is Framing.NONE or declared == 0
+    keep = keep and sink.reusable and (bodiless or _finish_body(parser, body, limits))
     if not record:
         return keep, None
     if body.captured:
