@@ -5,8 +5,9 @@ socket and the bytes received but not yet parsed; :func:`parse_head` turns them 
 request (after the strict checks of :mod:`wsgicheck.wire`); :func:`serve_exchange` runs one
 request through :func:`~wsgicheck.environ.build_environ` and the core's ``_Exchange`` with a
 body streamed from the socket (:class:`SocketBody`) and a response streamed to it
-(:class:`SocketSink`). Each request gets a fresh ``h11.Connection``, so every head that
-reaches h11 has passed the raw checks first, pipelined ones included.
+(:class:`SocketSink`, framed by :mod:`wsgicheck.framing`). Each request gets a fresh
+``h11.Connection`` to read it, so every head that reaches h11 has passed the raw checks
+first, pipelined ones included.
 """
 
 from __future__ import annotations
