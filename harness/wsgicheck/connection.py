@@ -17,7 +17,7 @@ import socket
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import h11
 
@@ -38,11 +38,14 @@ from .wire import (
     for_h11,
     is_chunked,
     request_head,
+    simple_head,
 )
 
 __all__ = [
+    "Bodiless",
     "Connection",
     "Limits",
+    "RequestReader",
     "SendError",
     "SocketBody",
     "SocketSink",
@@ -148,11 +151,59 @@ class Connection:
         self.sock.close()
 
 
-def parse_head(conn: Connection, limits: Limits) -> tuple[h11.Connection, h11.Request] | None:
+class RequestReader(Protocol):
+    """What the server reads a request's body and its state through: an ``h11.Connection``,
+    or a :class:`Bodiless` reader for a request that has no body."""
+
+    client_is_waiting_for_100_continue: bool
+
+    @property
+    def they_are_waiting_for_100_continue(self) -> bool: ...
+
+    @property
+    def their_state(self) -> object: ...
+
+    @property
+    def trailing_data(self) -> tuple[bytes, bool]: ...
+
+    def next_event(self) -> object: ...
+
+    def receive_data(self, data: bytes) -> None: ...
+
+
+class Bodiless:
+    """The reader of a request with no body that :func:`~wsgicheck.wire.simple_head` read:
+    it answers as an ``h11.Connection`` does after such a head (the end of the body, then
+    a pause), and holds the bytes received after the head."""
+
+    __slots__ = ("_ended", "client_is_waiting_for_100_continue", "trailing_data")
+
+    they_are_waiting_for_100_continue = False  # a head with Expect goes to h11
+
+    def __init__(self, rest: bytes) -> None:
+        self._ended = False
+        self.client_is_waiting_for_100_continue = False
+        self.trailing_data = (rest, False)
+
+    @property
+    def their_state(self) -> object:
+        return h11.DONE if self._ended else h11.SEND_BODY
+
+    def next_event(self) -> object:
+        if self._ended:
+            return h11.PAUSED
+        self._ended = True
+        return h11.EndOfMessage()
+
+    def receive_data(self, data: bytes) -> None:  # pragma: no cover - never needs data
+        raise AssertionError("a request without a body reads no more data")
+
+
+def parse_head(conn: Connection, limits: Limits) -> tuple[RequestReader, h11.Request] | None:
     """The next request on ``conn`` if its whole head has arrived, else None.
 
     Raises :class:`~wsgicheck.wire.WireError` (carrying the status to answer) for a head that
-    must be refused. Bytes after the head go to the new h11 connection with it.
+    must be refused. Bytes after the head go with the reader of the request.
     """
     buffer = conn.buffer
     while buffer[:2] == b"\r\n":  # RFC 9112 §2.2: ignore empty lines before a request
@@ -175,10 +226,14 @@ def parse_head(conn: Connection, limits: Limits) -> tuple[h11.Connection, h11.Re
         raw_latin1_targets=limits.raw_latin1_targets,
     )
     h11_head, conn.raw_target = for_h11(head)
-    parser = h11.Connection(h11.SERVER, max_incomplete_event_size=limits.max_head)
-    parser.receive_data(h11_head)
     rest = bytes(buffer[end:])
     conn.buffer = bytearray()
+    simple = simple_head(head) if conn.raw_target is None else None
+    if simple is not None:
+        conn.chunk_lines, conn.unchecked = None, b""
+        return Bodiless(rest), simple
+    parser = h11.Connection(h11.SERVER, max_incomplete_event_size=limits.max_head)
+    parser.receive_data(h11_head)
     try:
         event = parser.next_event()
     except h11.RemoteProtocolError as exc:
@@ -243,7 +298,7 @@ class SocketBody:
         "size",
     )
 
-    def __init__(self, conn: Connection, parser: h11.Connection, limits: Limits) -> None:
+    def __init__(self, conn: Connection, parser: RequestReader, limits: Limits) -> None:
         self._conn = conn
         self._parser = parser
         self._limits = limits
@@ -328,7 +383,7 @@ def _write(conn: Connection, parts: list[bytes], *, head: bool = False) -> None:
 COALESCE = 16 * 1024
 
 
-def _send_continue(conn: Connection, parser: h11.Connection) -> None:
+def _send_continue(conn: Connection, parser: RequestReader) -> None:
     """Send the interim 100 (Continue) the client waits for before it sends its body."""
     parser.client_is_waiting_for_100_continue = False
     _write(conn, [CONTINUE])
@@ -371,7 +426,7 @@ class SocketSink:
     def __init__(
         self,
         conn: Connection,
-        parser: h11.Connection,
+        parser: RequestReader,
         body: SocketBody,
         limits: Limits,
         *,
@@ -506,7 +561,7 @@ class InFlight:
 def serve_exchange(
     app: WSGIApp,
     conn: Connection,
-    parser: h11.Connection,
+    parser: RequestReader,
     event: h11.Request,
     *,
     config: ServerConfig,
@@ -587,7 +642,7 @@ def serve_exchange(
     )
 
 
-def _finish_body(parser: h11.Connection, body: SocketBody, limits: Limits) -> bool:
+def _finish_body(parser: RequestReader, body: SocketBody, limits: Limits) -> bool:
     """Discard what the app left of the request body; True if the connection can be reused."""
     if parser.their_state is h11.DONE:
         return True
