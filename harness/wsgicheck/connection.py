@@ -6,8 +6,9 @@ request (after the strict checks of :mod:`wsgicheck.wire`); :func:`serve_exchang
 request through :func:`~wsgicheck.environ.build_environ` and the core's ``_Exchange`` with a
 body streamed from the socket (:class:`SocketBody`) and a response streamed to it
 (:class:`SocketSink`, framed by :mod:`wsgicheck.framing`). Each request gets a fresh
-``h11.Connection`` to read it, so every head that reaches h11 has passed the raw checks
-first, pipelined ones included.
+``h11.Connection`` to read it (a plain head without a body, :class:`Bodiless`, is read by
+:func:`~wsgicheck.wire.simple_head` instead), so every head has passed the raw checks first,
+pipelined ones included.
 """
 
 from __future__ import annotations
