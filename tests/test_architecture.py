@@ -24,7 +24,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ),
     ("request to environ", {"response", "environ", "wire"}),
     ("core", {"core", "target"}),
-    ("transports", {"client", "connection", "poller", "server"}),
+    ("transports", {"client", "connection", "framing", "poller", "server"}),
     ("rules", {"rules", "rules.*", "locations", "validation"}),
     (
         "exploration",

@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import itertools
 
+import h11
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from wsgicheck import grammar
 from wsgicheck.request import FRAMING_HEADERS, Framing, Request
-from wsgicheck.wire import MAX_TARGET, WireError, parse_request
+from wsgicheck.wire import (
+    MAX_HEAD,
+    MAX_TARGET,
+    WireError,
+    check_head,
+    parse_request,
+    simple_head,
+)
 
 HOST = ("Host", "example.org")
 
@@ -401,3 +409,105 @@ def test_round_trip_property(request_: Request) -> None:
     assert parse_request(data, raw_latin1_targets=True) == request_
     # A request cut short anywhere is incomplete, never a different request.
     assert wire_error(data[: len(data) // 2]).status == 400
+
+
+# -- simple_head: the server's reading of a plain head, beside h11's ------------------------------
+
+#: Request-line parts and field lines, good ones and near misses of every kind.
+SIMPLE_METHODS = (b"GET", b"HEAD", b"POST", b"OPTIONS", b"M-SEARCH", b"get", b"G@T", b"G\xc9T")
+SIMPLE_TARGETS = (b"/", b"/a?b=c", b"/%zz", b"http://x/y", b"*", b"/caf\xe9", b"/a\x7f")
+SIMPLE_LINES = (
+    b"Host: x",
+    b"host:x",
+    b"HOST:  example.org:8080 ",
+    b"Host : x",
+    b"X-A: \tv  v\t",
+    b"X-B:",
+    b"X-C: caf\xe9",
+    b"X-D: a\x01b",
+    b"X-E: \xff",
+    b"X-F: a\x00",
+    b"Bad Name: x",
+    b": empty name",
+    b"NoColon",
+    b"User-Agent: curl/8.5.0",
+    b"Accept: */*",
+    b"Connection: close",
+    b"Content-Length: 0",
+    b"Content-Length: 5",
+    b"Transfer-Encoding: chunked",
+    b"Expect: 100-continue",
+)
+
+
+def _read_by_h11(head: bytes) -> h11.Request | None:
+    parser = h11.Connection(h11.SERVER)
+    parser.receive_data(head)
+    try:
+        event = parser.next_event()
+    except h11.RemoteProtocolError:
+        return None
+    assert isinstance(event, h11.Request)
+    return event
+
+
+@settings(max_examples=500)
+@given(
+    st.sampled_from(SIMPLE_METHODS),
+    st.sampled_from(SIMPLE_TARGETS),
+    st.sampled_from((b"HTTP/1.1", b"HTTP/1.0")),
+    st.lists(st.sampled_from(SIMPLE_LINES), max_size=5),
+)
+def test_simple_head_reads_only_what_h11_reads_and_as_h11_does(
+    method: bytes, target: bytes, version: bytes, lines: list[bytes]
+) -> None:
+    head = b" ".join((method, target, version)) + b"\r\n"
+    head += b"".join(line + b"\r\n" for line in lines) + b"\r\n"
+    try:
+        check_head(head, max_head=MAX_HEAD, max_target=MAX_TARGET, raw_latin1_targets=True)
+    except WireError:
+        return  # refused before h11 or simple_head is asked
+    ours = simple_head(head)
+    if ours is None:
+        return  # h11 reads it, as it reads every other head
+    theirs = _read_by_h11(head)
+    assert theirs is not None, "simple_head took a head h11 refuses"
+    assert (ours.method, ours.target, ours.http_version) == (
+        theirs.method,
+        theirs.target,
+        theirs.http_version,
+    )
+    assert ours.headers.raw_items() == theirs.headers.raw_items()
+    assert list(ours.headers) == list(theirs.headers)
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        b"GET /hello HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n\r\n",
+        b"GET / HTTP/1.1\r\nHost: x\r\nUser-Agent: curl/8.5.0\r\nAccept: */*\r\n\r\n",
+        b"HEAD /a?b=c HTTP/1.0\r\n\r\n",
+        b"DELETE http://x/y HTTP/1.1\r\nhost: x\r\nConnection: close\r\n\r\n",
+    ],
+)
+def test_plain_heads_are_read_without_h11s_machinery(head: bytes) -> None:
+    ours = simple_head(head)
+    assert ours is not None
+    theirs = _read_by_h11(head)
+    assert theirs is not None
+    assert ours.headers.raw_items() == theirs.headers.raw_items()
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n",  # a body's framing
+        b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n",
+        b"GET / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n\r\n",  # a 100 to send
+        b"GET / HTTP/1.1\r\n\r\n",  # no Host: h11 refuses it, with its own status
+        b"GET / HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n",
+        b"GET / HTTP/1.1\r\nHost : x\r\n\r\n",
+    ],
+)
+def test_other_heads_go_to_h11(head: bytes) -> None:
+    assert simple_head(head) is None

@@ -5,8 +5,10 @@ socket and the bytes received but not yet parsed; :func:`parse_head` turns them 
 request (after the strict checks of :mod:`wsgicheck.wire`); :func:`serve_exchange` runs one
 request through :func:`~wsgicheck.environ.build_environ` and the core's ``_Exchange`` with a
 body streamed from the socket (:class:`SocketBody`) and a response streamed to it
-(:class:`SocketSink`). Each request gets a fresh ``h11.Connection``, so every head that
-reaches h11 has passed the raw checks first, pipelined ones included.
+(:class:`SocketSink`, framed by :mod:`wsgicheck.framing`). Each request gets a fresh
+``h11.Connection`` to read it (a plain head without a body, :class:`Bodiless`, is read by
+:func:`~wsgicheck.wire.simple_head` instead), so every head has passed the raw checks first,
+pipelined ones included.
 """
 
 from __future__ import annotations
@@ -16,14 +18,15 @@ import socket
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import h11
 
 from .core import WSGIApp, _Exchange, http_date, send_refusal
 from .environ import Refusal, ServerConfig, build_environ, request_problem
 from .events import Location, RawEvent, ServerObserved
-from .request import Request
+from .framing import ResponseFraming, SendError, client_keep_alive
+from .request import Framing, Request
 from .response import Response, body_hasher
 from .wire import (
     MAX_CHUNK_EXT,
@@ -36,11 +39,14 @@ from .wire import (
     for_h11,
     is_chunked,
     request_head,
+    simple_head,
 )
 
 __all__ = [
+    "Bodiless",
     "Connection",
     "Limits",
+    "RequestReader",
     "SendError",
     "SocketBody",
     "SocketSink",
@@ -86,15 +92,6 @@ class Limits:
 
 class ConnectionClosed(ConnectionError):
     """The client closed the connection or the socket failed."""
-
-
-class SendError(RuntimeError):
-    """The server could not put a response the core accepted on the wire.
-
-    A failure of wsgicheck itself (or of h11 under it), never of the client: it is not an
-    ``OSError``, so the core does not take it for a client that went away; it reaches
-    :class:`~wsgicheck.server.Server`, which reports it as its own error.
-    """
 
 
 class RequestBodyError(ConnectionError):
@@ -155,11 +152,59 @@ class Connection:
         self.sock.close()
 
 
-def parse_head(conn: Connection, limits: Limits) -> tuple[h11.Connection, h11.Request] | None:
+class RequestReader(Protocol):
+    """What the server reads a request's body and its state through: an ``h11.Connection``,
+    or a :class:`Bodiless` reader for a request that has no body."""
+
+    client_is_waiting_for_100_continue: bool
+
+    @property
+    def they_are_waiting_for_100_continue(self) -> bool: ...
+
+    @property
+    def their_state(self) -> object: ...
+
+    @property
+    def trailing_data(self) -> tuple[bytes, bool]: ...
+
+    def next_event(self) -> object: ...
+
+    def receive_data(self, data: bytes) -> None: ...
+
+
+class Bodiless:
+    """The reader of a request with no body that :func:`~wsgicheck.wire.simple_head` read:
+    it answers as an ``h11.Connection`` does after such a head (the end of the body, then
+    a pause), and holds the bytes received after the head."""
+
+    __slots__ = ("_ended", "client_is_waiting_for_100_continue", "trailing_data")
+
+    they_are_waiting_for_100_continue = False  # a head with Expect goes to h11
+
+    def __init__(self, rest: bytes) -> None:
+        self._ended = False
+        self.client_is_waiting_for_100_continue = False
+        self.trailing_data = (rest, False)
+
+    @property
+    def their_state(self) -> object:
+        return h11.DONE if self._ended else h11.SEND_BODY
+
+    def next_event(self) -> object:
+        if self._ended:
+            return h11.PAUSED
+        self._ended = True
+        return h11.EndOfMessage()
+
+    def receive_data(self, data: bytes) -> None:  # pragma: no cover - never needs data
+        raise AssertionError("a request without a body reads no more data")
+
+
+def parse_head(conn: Connection, limits: Limits) -> tuple[RequestReader, h11.Request] | None:
     """The next request on ``conn`` if its whole head has arrived, else None.
 
     Raises :class:`~wsgicheck.wire.WireError` (carrying the status to answer) for a head that
-    must be refused. Bytes after the head go to the new h11 connection with it.
+    must be refused. Bytes after the head go with the reader of the request.
     """
     buffer = conn.buffer
     while buffer[:2] == b"\r\n":  # RFC 9112 §2.2: ignore empty lines before a request
@@ -182,10 +227,14 @@ def parse_head(conn: Connection, limits: Limits) -> tuple[h11.Connection, h11.Re
         raw_latin1_targets=limits.raw_latin1_targets,
     )
     h11_head, conn.raw_target = for_h11(head)
-    parser = h11.Connection(h11.SERVER, max_incomplete_event_size=limits.max_head)
-    parser.receive_data(h11_head)
     rest = bytes(buffer[end:])
     conn.buffer = bytearray()
+    simple = simple_head(head) if conn.raw_target is None else None
+    if simple is not None:
+        conn.chunk_lines, conn.unchecked = None, b""
+        return Bodiless(rest), simple
+    parser = h11.Connection(h11.SERVER, max_incomplete_event_size=limits.max_head)
+    parser.receive_data(h11_head)
     try:
         event = parser.next_event()
     except h11.RemoteProtocolError as exc:
@@ -250,7 +299,7 @@ class SocketBody:
         "size",
     )
 
-    def __init__(self, conn: Connection, parser: h11.Connection, limits: Limits) -> None:
+    def __init__(self, conn: Connection, parser: RequestReader, limits: Limits) -> None:
         self._conn = conn
         self._parser = parser
         self._limits = limits
@@ -271,7 +320,7 @@ class SocketBody:
             raise self.error
         parser = self._parser
         if parser.they_are_waiting_for_100_continue:
-            _send(self._conn, parser, h11.InformationalResponse(status_code=100, headers=[]))
+            _send_continue(self._conn, parser)
         while True:
             try:
                 event = parser.next_event()
@@ -315,14 +364,6 @@ def _recv(conn: Connection) -> bytes:
         raise ConnectionClosed(f"reading the request failed: {exc}") from exc
 
 
-def _serialise(parser: h11.Connection, event: Any) -> list[bytes]:
-    """What h11 puts on the wire for ``event`` (a body block is passed through, not copied)."""
-    try:
-        return parser.send_with_data_passthrough(event) or []
-    except h11.LocalProtocolError as exc:
-        raise SendError(f"h11 refused to send {type(event).__name__}: {exc}") from exc
-
-
 def _write(conn: Connection, parts: list[bytes], *, head: bool = False) -> None:
     """Write ``parts``, unless the watchdog took the exchange over; small ones in one call."""
     with conn.lock:
@@ -343,15 +384,19 @@ def _write(conn: Connection, parts: list[bytes], *, head: bool = False) -> None:
 COALESCE = 16 * 1024
 
 
-def _send(conn: Connection, parser: h11.Connection, event: Any) -> None:
-    """Serialise ``event`` with h11 and write it at once."""
-    parts = _serialise(parser, event)
-    if parts:
-        _write(conn, parts, head=type(event) is h11.Response)
+def _send_continue(conn: Connection, parser: RequestReader) -> None:
+    """Send the interim 100 (Continue) the client waits for before it sends its body."""
+    parser.client_is_waiting_for_100_continue = False
+    _write(conn, [CONTINUE])
+
+
+#: The interim response to ``Expect: 100-continue`` (RFC 9110 §15.2.1), as h11 writes it.
+CONTINUE = b"HTTP/1.1 100 \r\n\r\n"
 
 
 class SocketSink:
-    """The core's :class:`~wsgicheck.core.ResponseSink` for a socket: h11 does the framing.
+    """The core's :class:`~wsgicheck.core.ResponseSink` for a socket, framed by
+    :class:`~wsgicheck.framing.ResponseFraming`.
 
     The head is written together with the first body block (or the end of the message), so
     a small response is one write: headers still go out no earlier and no later than the
@@ -366,6 +411,7 @@ class SocketSink:
         "_body",
         "_capture",
         "_conn",
+        "_framing",
         "_head",
         "_parser",
         "captured",
@@ -381,16 +427,25 @@ class SocketSink:
     def __init__(
         self,
         conn: Connection,
-        parser: h11.Connection,
+        parser: RequestReader,
         body: SocketBody,
         limits: Limits,
         *,
+        request: h11.Request,
         digest: bool = True,
     ) -> None:
         self._conn = conn
         self._parser = parser
         self._body = body
         self._capture = limits.capture_limit
+        version = request.http_version
+        self._framing = ResponseFraming(
+            method=request.method,
+            http_version=version,
+            keep_alive=client_keep_alive(
+                version, [v for n, v in request.headers if n == b"connection"]
+            ),
+        )
         self._head: list[bytes] = []
         #: The running digest of every body byte sent, so the record need not keep them
         #: (None when no record is made: hashing costs about as much as sending).
@@ -405,6 +460,19 @@ class SocketSink:
         #: The status line and header section exactly as serialised for the wire.
         self.wire_head = b""
 
+    @property
+    def reusable(self) -> bool:
+        """Whether the response went out whole and the connection may carry another."""
+        return self._framing.reusable
+
+    def _serialise_head(
+        self, status_code: int, reason: str, headers: list[tuple[str, str]]
+    ) -> None:
+        self.status_code, self.reason, self.headers = status_code, reason, headers
+        self.wire_head = self._framing.head(status_code, reason, headers)
+        # The response is on its way: the client waits for no 100 (Continue) any more.
+        self._parser.client_is_waiting_for_100_continue = False
+
     def send_head(self, status_code: int, reason: str, headers: list[tuple[str, str]]) -> None:
         error = self._body.error
         if error is not None:
@@ -417,27 +485,20 @@ class SocketSink:
                 ("Date", http_date()),
                 ("Connection", "close"),
             ]
-            status_code, reason = error.status, _REASONS[error.status]
-            self.status_code, self.reason, self.headers = status_code, reason, headers
-            self.wire_head = b"".join(
-                _serialise(self._parser, _response(status_code, reason, headers))
-            )
-            parts = [self.wire_head]
-            parts += _serialise(self._parser, h11.Data(data=text))
-            parts += _serialise(self._parser, h11.EndOfMessage())
+            self._serialise_head(error.status, _REASONS[error.status], headers)
+            parts = [self.wire_head, *self._framing.data(text), *self._framing.end()]
             _write(self._conn, parts, head=True)
             return
         if self._parser.they_are_waiting_for_100_continue:
             # Answering before the app read the body: the client may send it now or never,
             # so the connection cannot be reused (RFC 9110 §10.1.1). Say so.
             headers = [*headers, ("Connection", "close")]
-        self.status_code, self.reason, self.headers = status_code, reason, headers
-        # h11 writes a head line by line: joined once here, written with the first block.
-        self.wire_head = b"".join(_serialise(self._parser, _response(status_code, reason, headers)))
+        # Serialised now, written with the first block.
+        self._serialise_head(status_code, reason, headers)
         self._head = [self.wire_head]
 
     def wire_fields(self) -> list[tuple[str, str]]:
-        """The header fields as they went on the wire, framing fields h11 added included
+        """The header fields as they went on the wire, framing fields added included
         (the app's fields when no head was serialised)."""
         if not self.wire_head:
             return self.headers
@@ -460,53 +521,17 @@ class SocketSink:
             self.digest.update(data)
         if len(self.captured) < self._capture:
             self.captured += data[: self._capture - len(self.captured)]
-        self._flush(_serialise(self._parser, h11.Data(data=data)))
+        self._flush(self._framing.data(data))
 
     def finish(self) -> None:
         if self.replaced:
             return
-        self._flush(_serialise(self._parser, h11.EndOfMessage()))
+        self._flush(self._framing.end())
 
     def abort(self) -> None:
         with contextlib.suppress(OSError):
             self._flush([])
-        self._parser = _closed_parser()
-
-
-def _closed_parser() -> h11.Connection:
-    """A stand-in parser that refuses to send anything (after an abort)."""
-    parser = h11.Connection(h11.SERVER)
-    parser.send_failed()
-    return parser
-
-
-def _response(status_code: int, reason: str, headers: list[tuple[str, str]]) -> h11.Response:
-    """The h11 event for a head the core accepted, every field value without its OWS.
-
-    RFC 9110 §5.5: leading and trailing whitespace is not part of a field value, and a
-    sender's OWS there is dropped by every recipient. The core accepts values with it (PEP
-    3333 forbids only control characters; Django and Beaker build every Set-Cookie as
-    ``" name=value; Path=/"``), but h11 re-validates the whole head when it adds framing
-    fields (HTTP/1.0, ``Connection: close``, chunked) and refuses such a value. Trimmed,
-    every value the core accepts is one h11 takes, so h11's first validation is skipped.
-    """
-    fields = []
-    for name, value in headers:
-        value = value.strip(" \t")
-        if len(value) > _H11_LENGTH_DIGITS and name.lower() == "content-length":
-            # The same number without leading zeros: h11 takes at most 20 digits.
-            value = value.lstrip("0") or "0"
-        fields.append((name.encode("latin-1"), value.encode("latin-1")))
-    try:
-        return h11.Response(
-            status_code=status_code, reason=reason.encode("latin-1"), headers=fields, _parsed=True
-        )
-    except h11.LocalProtocolError as exc:
-        raise SendError(f"h11 refused to send Response: {exc}") from exc
-
-
-#: The longest Content-Length h11 sends (``h11._headers.CONTENT_LENGTH_MAX_DIGITS``).
-_H11_LENGTH_DIGITS = 20
+        self._framing.fail()
 
 
 @dataclass(slots=True)
@@ -537,7 +562,7 @@ class InFlight:
 def serve_exchange(
     app: WSGIApp,
     conn: Connection,
-    parser: h11.Connection,
+    parser: RequestReader,
     event: h11.Request,
     *,
     config: ServerConfig,
@@ -555,7 +580,7 @@ def serve_exchange(
     request, declared = request_head(event, conn.raw_target)
     log: list[RawEvent] = []
     body = SocketBody(conn, parser, limits)
-    sink = SocketSink(conn, parser, body, limits, digest=record)
+    sink = SocketSink(conn, parser, body, limits, request=event, digest=record)
     environ: dict[str, Any] | None = None
     errors = ""
     if declared is not None and limits.max_body is not None and declared > limits.max_body:
@@ -594,7 +619,10 @@ def serve_exchange(
         if record:
             errors = environ["wsgi.errors"].getvalue()
     keep = completed and body.error is None and not sink.replaced
-    keep = keep and parser.our_state is h11.DONE and _finish_body(parser, body, limits)
+    # A request without Content-Length or Transfer-Encoding, or with a length of 0, has no
+    # body (RFC 9112 §6.3): nothing to discard, and h11 need not be asked for its end.
+    bodiless = request.framing is Framing.NONE or declared == 0
+    keep = keep and sink.reusable and (bodiless or _finish_body(parser, body, limits))
     if not record:
         return keep, None
     if body.captured:
@@ -615,7 +643,7 @@ def serve_exchange(
     )
 
 
-def _finish_body(parser: h11.Connection, body: SocketBody, limits: Limits) -> bool:
+def _finish_body(parser: RequestReader, body: SocketBody, limits: Limits) -> bool:
     """Discard what the app left of the request body; True if the connection can be reused."""
     if parser.their_state is h11.DONE:
         return True

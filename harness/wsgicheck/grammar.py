@@ -80,6 +80,8 @@ CHUNK_EXT = rf"(?:{OWS};{OWS}{TOKEN}(?:{OWS}={OWS}(?:{TOKEN}|{QUOTED_STRING}))?)
 # RFC 9112 §7.1: chunk = chunk-size [ chunk-ext ] CRLF chunk-data CRLF; last-chunk is the
 # same line with a size of zeros. This is the line before the data.
 CHUNK_LINE = rf"(?P<size>{CHUNK_SIZE})(?P<ext>{CHUNK_EXT})\r\n"
+# RFC 9112 §5: field-line = field-name ":" OWS field-value OWS (no whitespace before ":").
+FIELD_LINE = rf"(?P<name>{FIELD_NAME}):{OWS}(?P<value>{FIELD_VALUE}){OWS}"
 
 # PEP 3333 names the hop-by-hop headers by reference to RFC 2616 §13.5.1; RFC 9110 §7.6.1
 # adds that any header listed in Connection is hop-by-hop too. Lower-case.
@@ -125,6 +127,8 @@ absolute_form_bytes_re = re.compile(ABSOLUTE_FORM.encode("ascii"))
 obs_text_bytes_re = re.compile(OBS_TEXT.encode("ascii"))
 http_version_field_bytes_re = re.compile(HTTP_VERSION_FIELD.encode("ascii"))
 chunk_line_bytes_re = re.compile(CHUNK_LINE.encode("ascii"))
+method_bytes_re = re.compile(METHOD.encode("ascii"))
+field_line_bytes_re = re.compile(FIELD_LINE.encode("ascii"))
 # Control characters a status or header value must not carry (PEP 3333: "must not contain
 # control characters"); HTAB is allowed inside field values by RFC 9110 §5.5.
 control_chars_re = re.compile(r"[\x00-\x1f\x7f]")

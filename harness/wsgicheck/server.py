@@ -34,6 +34,7 @@ from .connection import (
     Connection,
     InFlight,
     Limits,
+    RequestReader,
     error_response,
     parse_head,
     serve_exchange,
@@ -50,7 +51,7 @@ __all__ = ["Limits", "Server", "live_server"]
 #: How often the selector thread looks at deadlines when nothing else wakes it.
 TICK = 0.25
 
-Work = tuple[Connection, h11.Connection, h11.Request]
+Work = tuple[Connection, RequestReader, h11.Request]
 
 
 class _WorkerPool:

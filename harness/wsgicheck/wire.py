@@ -26,6 +26,7 @@ __all__ = [
     "parse_request",
     "request_from_h11",
     "request_head",
+    "simple_head",
 ]
 
 
@@ -289,6 +290,47 @@ def for_h11(head: bytes) -> tuple[bytes, str | None]:
         return head, None
     encoded = grammar.obs_text_bytes_re.sub(lambda match: b"%%%02X" % match.group()[0], target)
     return b" ".join((method, encoded, version)) + head[line_end:], target.decode("latin-1")
+
+
+#: Fields that send a request through h11 whole: they frame a body or ask for a 100.
+_H11_FIELDS = frozenset({b"content-length", b"transfer-encoding", b"expect"})
+_VCHARS_RE = re.compile(rb"[\x21-\x7e]+")
+
+
+def simple_head(head: bytes) -> h11.Request | None:
+    """The request of a head that passed :func:`check_head` and announces no body and no
+    ``Expect``, read without h11's connection state machine; None for any other head.
+
+    A small exchange spends more in that machinery than in anything else, and most requests
+    are this simple. Only what h11 itself accepts is accepted, and read as h11 reads it
+    (``tests/test_wire.py`` compares the two on generated heads): the field-line grammar
+    here is narrower than h11's, and a head outside it, or with a missing or repeated Host,
+    goes to h11 as every other head does, which reads it or refuses it with its own status.
+    """
+    lines = head[:-4].split(b"\r\n")
+    method, target, version = lines[0].split(b" ")
+    if grammar.method_bytes_re.fullmatch(method) is None or _VCHARS_RE.fullmatch(target) is None:
+        return None
+    fields = []
+    hosts = 0
+    for line in lines[1:]:
+        match = grammar.field_line_bytes_re.fullmatch(line)
+        if match is None:
+            return None
+        name = match["name"]
+        lower = name.lower()
+        if lower in _H11_FIELDS:
+            return None
+        hosts += lower == b"host"
+        fields.append((name, match["value"]))
+    if hosts > 1 or (hosts == 0 and version == b"HTTP/1.1"):
+        return None
+    try:
+        return h11.Request(
+            method=method, target=target, http_version=version[5:], headers=fields, _parsed=True
+        )
+    except h11.LocalProtocolError:  # pragma: no cover - the checks above are h11's own
+        return None
 
 
 def is_chunked(event: h11.Request) -> bool:

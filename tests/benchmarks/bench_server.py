@@ -4,10 +4,12 @@ Run: ``python tests/benchmarks/bench_server.py [--rounds N] [--seconds S] [--mem
 Needs ``wrk`` (Debian package ``wrk``) as the load generator and ``curl`` for the transfers.
 Not part of the test suite.
 
-Throughput: wsgicheck, waitress (threads=4) and ``wsgiref.simple_server`` each run in their
-own process with the same app (``serve_peer.py``); every round runs the same wrk load
-(1 thread, 8 keep-alive connections, ``GET /hello``) against each, in a shuffled order.
-CPU time per request is the server process's user+system time over the requests served.
+Throughput (issue 13's rows): the bare ``Server`` (``wsgicheck``, no rules), the command
+``wsgicheck serve --quiet --threads 4`` (``serve``: every rule on every exchange), waitress
+(threads=4) and ``wsgiref.simple_server`` each run in their own process with the same app
+(``serve_peer.py``); every round runs the same wrk load (1 thread, 8 keep-alive connections,
+``GET /hello``) against each, in a shuffled order. CPU time per request is the server
+process's user+system time (its rusage, read from ``/proc``) over the requests served.
 Figures are medians over rounds; ratios are medians of per-round ratios against waitress.
 
 Memory (``--memory``): a fresh process per server; the growth of its peak RSS (VmHWM) over
@@ -18,6 +20,7 @@ streamed in 64 KiB blocks.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import random
 import re
@@ -32,7 +35,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SERVERS = ("wsgicheck", "waitress", "wsgiref")
+SERVERS = ("wsgicheck", "serve", "waitress", "wsgiref")
+#: Also on request (``--servers``): the bare server making a record of every exchange.
+EXTRA = ("wsgicheck-live",)
+MEMORY = ("wsgicheck", "waitress", "wsgiref")
 MIB = 1 << 20
 
 
@@ -41,24 +47,47 @@ def running(server: str) -> Iterator[tuple[int, int]]:
     """Start a server process; yield (pid, port)."""
     with tempfile.TemporaryDirectory() as folder:
         port_file = Path(folder) / "port"
+        if server == "serve":  # the command itself, as a user starts it
+            command = ["-m", "wsgicheck", "serve", f"{HERE / 'serve_peer.py'}:app"]
+            command += ["--port", "0", "--quiet", "--threads", "4"]
+            log = port_file.with_suffix(".log").open("w")
+        else:
+            command = [str(HERE / "serve_peer.py"), server, str(port_file)]
+            log = None
         process = subprocess.Popen(
-            [sys.executable, str(HERE / "serve_peer.py"), server, str(port_file)],
-            stdout=subprocess.DEVNULL,
+            [sys.executable, *command],
+            stdout=log or subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
         try:
-            deadline = time.monotonic() + 20
-            while not port_file.exists() or not port_file.read_text():
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise RuntimeError(f"{server} did not start")
-                time.sleep(0.05)
-            port = int(port_file.read_text())
+            port = _started(server, process, port_file)
             for _ in range(20):  # warm up
                 urllib.request.urlopen(f"http://127.0.0.1:{port}/hello", timeout=5).read()
             yield process.pid, port
         finally:
             process.terminate()
             process.wait(10)
+            if log is not None:
+                log.close()
+
+
+def _started(server: str, process: subprocess.Popen[bytes], port_file: Path) -> int:
+    """Wait for a server to listen; its port (from the port file, or ``serve``'s banner)."""
+    deadline = time.monotonic() + 20
+    while True:
+        if server == "serve":
+            found = re.search(r"http://127\.0\.0\.1:(\d+)", _read(port_file.with_suffix(".log")))
+        else:
+            found = re.fullmatch(r"\d+", _read(port_file))
+        if found is not None:
+            return int(found.group(found.lastindex or 0))
+        if time.monotonic() > deadline or process.poll() is not None:
+            raise RuntimeError(f"{server} did not start")
+        time.sleep(0.05)
+
+
+def _read(path: Path) -> str:
+    return path.read_text() if path.exists() else ""
 
 
 def cpu_seconds(pid: int) -> float:
@@ -89,16 +118,14 @@ def wrk(port: int, seconds: float) -> int:
     return int(match.group(1))
 
 
-def throughput(rounds: int, seconds: float) -> None:
-    rps: dict[str, list[float]] = {name: [] for name in SERVERS}
-    cpu: dict[str, list[float]] = {name: [] for name in SERVERS}
-    with (
-        running("wsgicheck") as ours,
-        running("waitress") as waitress,
-        running("wsgiref") as wsgiref,
-    ):
-        processes = {"wsgicheck": ours, "waitress": waitress, "wsgiref": wsgiref}
-        order = list(SERVERS)
+def throughput(rounds: int, seconds: float, servers: tuple[str, ...] = SERVERS) -> None:
+    """Print req/s and CPU µs per request of ``servers`` (waitress always among them)."""
+    servers = tuple(n for n in SERVERS + EXTRA if n in servers or n == "waitress")
+    rps: dict[str, list[float]] = {name: [] for name in servers}
+    cpu: dict[str, list[float]] = {name: [] for name in servers}
+    with contextlib.ExitStack() as stack:
+        processes = {name: stack.enter_context(running(name)) for name in servers}
+        order = list(servers)
         for _ in range(rounds):
             random.shuffle(order)
             for name in order:
@@ -107,15 +134,15 @@ def throughput(rounds: int, seconds: float) -> None:
                 done = wrk(port, seconds)
                 rps[name].append(done / seconds)
                 cpu[name].append((cpu_seconds(pid) - before) / done)
-    print(f"{'server':<11}{'req/s':>10}{'vs waitress':>13}{'CPU µs/req':>12}{'vs waitress':>13}")
-    for name in SERVERS:
+    print(f"{'server':<16}{'req/s':>10}{'vs waitress':>13}{'CPU µs/req':>12}{'vs waitress':>13}")
+    for name in servers:
         rate = statistics.median(rps[name])
         ratio = statistics.median(a / b for a, b in zip(rps[name], rps["waitress"], strict=True))
         per = statistics.median(cpu[name]) * 1e6
         cpu_ratio = statistics.median(
             a / b for a, b in zip(cpu[name], cpu["waitress"], strict=True)
         )
-        print(f"{name:<11}{rate:>10.0f}{ratio:>12.2f}x{per:>12.1f}{cpu_ratio:>12.2f}x")
+        print(f"{name:<16}{rate:>10.0f}{ratio:>12.2f}x{per:>12.1f}{cpu_ratio:>12.2f}x")
 
 
 def transfers() -> None:
@@ -124,8 +151,8 @@ def transfers() -> None:
         for _ in range(100):
             upload.write(block)
         upload.flush()
-        print(f"{'server':<11}{'RSS MiB':>9}{'upload +MiB':>13}{'download +MiB':>15}")
-        for name in SERVERS:
+        print(f"{'server':<16}{'RSS MiB':>9}{'upload +MiB':>13}{'download +MiB':>15}")
+        for name in MEMORY:
             with running(name) as (pid, port):
                 base = memory_kib(pid, "VmRSS")
                 subprocess.run(
@@ -168,8 +195,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--seconds", type=float, default=3.0)
     parser.add_argument("--memory", action="store_true", help="also the 100 MiB transfers")
+    parser.add_argument(
+        "--servers", default=",".join(SERVERS), help=f"some of {','.join(SERVERS + EXTRA)}"
+    )
     args = parser.parse_args(argv)
-    throughput(args.rounds, args.seconds)
+    throughput(args.rounds, args.seconds, tuple(args.servers.split(",")))
     if args.memory:
         print()
         transfers()
