@@ -10,6 +10,15 @@ By default, as with ``wsgiref.validate.validator``, a MUST violation raises
 :class:`WSGIViolation` (an ``AssertionError``) whose message starts with the rule id, and a
 SHOULD violation is a :class:`WSGIWarning`. ``strict=True`` raises for SHOULD rules too;
 ``collect=True`` raises nothing and keeps every finding in ``validator.findings``.
+
+Where a raise would do harm, the findings are not raised but told:
+
+* the whole exchange is judged when the iterable is exhausted, and a violation is raised
+  from that last ``next()`` in place of ``StopIteration``, where every server handles an
+  error (a server that raises from ``close()`` breaks wsgiref's handler);
+* what only ``close()`` (or garbage collection) shows is warned, never raised from there;
+* while an exception of the app's is on its way to the server, it goes on unchanged: the
+  findings are added to it as notes (``__notes__``) and warned.
 ``on_exchange`` is called with each exchange's record once it has ended (and again if the
 server closes the iterable a second time): ``wsgicheck probe`` sends it home from there.
 
@@ -28,6 +37,7 @@ from typing import Any
 from urllib.parse import quote
 
 from .core import WSGIApp, _describe, _exc_info_kind, _handling, _yield_location, app_location
+from .errors import FindingRaised
 from .events import (
     BLOCK_PREFIX,
     AppRaised,
@@ -75,6 +85,8 @@ CALL_RULES = (
     "APP-NO-WRITE-FROM-ITER",
     "APP-ERRORS-WRITE-STR",
     "APP-STREAMS-NO-CLOSE",
+    "APP-RETURN-ITERABLE",
+    "APP-NO-FILE-AS-ITERABLE",
 )
 
 #: How much of the body the validator keeps to judge it (it counts and digests the rest, and
@@ -93,8 +105,8 @@ class _FindingReport(Exception):
         self.rule = finding.rule
 
 
-class WSGIViolation(_FindingReport, AssertionError):
-    """A MUST rule was broken (or a SHOULD rule, in strict mode)."""
+class WSGIViolation(_FindingReport, FindingRaised):
+    """A MUST rule was broken (or a SHOULD rule, in strict mode): an ``AssertionError``."""
 
 
 class WSGIWarning(_FindingReport, UserWarning):
@@ -133,10 +145,17 @@ class Validator:
         params = dict(zip(("environ", "start_response"), args, strict=False))
         params.update(kwargs)
         if len(args) + len(kwargs) != 2 or set(params) != {"environ", "start_response"}:
-            raise TypeError(
+            message = (
                 "a WSGI application takes (environ, start_response), "
                 f"got {len(args)} positional and keywords {sorted(kwargs)}"
             )
+            rule = REGISTRY["SRV-INVOKE-POSITIONAL"]
+            if rule in self.rules:  # the server's error, raised as a WSGIViolation naming it
+                found = Finding(
+                    rule=rule.id, level=rule.level, message=message, section=rule.section
+                )
+                self._report([found], raising=True)
+            raise TypeError(message)  # collecting: the app cannot be called, as Python says
         invocation = _Invocation(self, params["environ"], params["start_response"])
         if kwargs:
             invocation.log.append(
@@ -144,15 +163,30 @@ class Validator:
             )
         return invocation.run()
 
-    def _report(self, findings: list[Finding]) -> None:
+    def _report(self, findings: list[Finding], *, raising: bool, carrier: Any = None) -> None:
+        """Keep ``findings``; warn the SHOULD ones and raise the first MUST one.
+
+        Not ``raising`` (``close()``, garbage collection, an exception of the app's under
+        way): every finding is warned, and noted on ``carrier``, the exception under way.
+        A warning that the filters turn into an error is then dropped, not raised.
+        """
         with self._lock:
             self.findings.extend(findings)
         if self.collect:
             return
+        fatal = [each for each in findings if each.level is Level.MUST or self.strict]
+        if raising and fatal:
+            violation = WSGIViolation(fatal[0])
+            for other in fatal[1:]:
+                _note(violation, _FindingReport(other))
+            for finding in findings:
+                if finding not in fatal:
+                    _warn(finding, raising=False)
+            raise violation
         for finding in findings:
-            if finding.level is Level.MUST or self.strict:
-                raise WSGIViolation(finding)
-            warnings.warn(WSGIWarning(finding), stacklevel=3)
+            if isinstance(carrier, BaseException):
+                _note(carrier, _FindingReport(finding))
+            _warn(finding, raising=raising)
 
 
 def validator(
@@ -179,6 +213,28 @@ def validator(
     )
 
 
+def _warn(finding: Finding, *, raising: bool) -> None:
+    """Warn ``finding``; where nothing may be raised, a warning made an error is dropped."""
+    try:
+        warnings.warn(WSGIWarning(finding), stacklevel=4)
+    except Warning:
+        if raising:
+            raise
+
+
+def _note(carrier: BaseException, report: _FindingReport) -> None:
+    """Add a finding to an exception under way, as a note (an attribute before 3.11)."""
+    text = f"wsgicheck.validator: {report}"
+    add_note = getattr(carrier, "add_note", None)
+    try:
+        if add_note is not None:
+            add_note(text)
+        else:  # pragma: no cover - Python 3.10
+            carrier.__notes__ = [*getattr(carrier, "__notes__", ()), text]  # type: ignore[attr-defined]
+    except Exception:  # pragma: no cover - an exception type that refuses attributes
+        pass
+
+
 class _Invocation:
     """One call of the wrapped app: its log, and the guards that fill it."""
 
@@ -202,6 +258,8 @@ class _Invocation:
         self.size = 0
         self.digest = body_hasher()
         self.file_wrappers: set[int] = set()
+        #: The AttributeErrors the stream guards raised (for a method PEP 3333 does not give).
+        self.refusals: list[BaseException] = []
 
     # -- judging ---------------------------------------------------------------------------
 
@@ -222,8 +280,11 @@ class _Invocation:
         )
         return Exchange(response, source="validator", environ_type=self.environ_type)
 
-    def judge(self, rules: list[Rule]) -> None:
-        """Run ``rules`` on what has happened so far; report what is new."""
+    def judge(self, rules: list[Rule], *, raising: bool = True, carrier: Any = None) -> None:
+        """Run ``rules`` on what has happened so far; report what is new.
+
+        ``raising=False`` warns instead of raising; ``carrier`` is the exception under way.
+        """
         findings = check_exchange(self._exchange(), rules)
         fresh = []
         for finding in findings:
@@ -232,13 +293,25 @@ class _Invocation:
                 self.reported.add(key)
                 fresh.append(finding)
         if fresh:
-            self.owner._report(fresh)
+            self.owner._report(fresh, raising=raising, carrier=carrier)
 
-    def finish(self) -> None:
+    def refused(self, error: BaseException) -> BaseException:
+        """Remember an error the validator raises into the app, and return it."""
+        self.refusals.append(error)
+        return error
+
+    def failed(self, exc: BaseException) -> None:
+        """The app let ``exc`` escape; a violation is raised in its place only when ``exc``
+        is the validator's own refusal (the app's own errors go on unchanged)."""
+        if any(exc is refusal for refusal in self.refusals):
+            self.judge(self.owner.rules)
+
+    def finish(self, carrier: BaseException | None = None) -> None:
+        """The exchange is over: judge it all, without raising, and hand the record on."""
         if not self.finished:
             self.finished = True
             try:
-                self.judge(self.owner.rules)
+                self.judge(self.owner.rules, raising=False, carrier=carrier)
             finally:
                 self.ended()
 
@@ -258,7 +331,10 @@ class _Invocation:
         except BaseException as exc:
             kind, message, where = _describe(exc)
             self.log.append((AppRaised, "call", kind, message, where, self.body_started))
-            self.finish()
+            try:
+                self.failed(exc)
+            finally:
+                self.finish(exc)
             raise
         self.returned = True
         kind_of = type(result)
@@ -274,21 +350,27 @@ class _Invocation:
             kind, message, where = _describe(exc)
             self.log.append((AppRaised, "attribute", kind, message, where, self.body_started))
             close = None
+        iterable = hasattr(kind_of, "__iter__") or hasattr(kind_of, "__getitem__")
+        is_file = _is_file(result)
         self.log.append(
             (
                 AppReturned,
                 kind_of.__name__,
                 length,
                 close is not None,
-                hasattr(kind_of, "__iter__") or hasattr(kind_of, "__getitem__"),
+                iterable,
                 self.owner._app_where,
-                _is_file(result),
+                is_file,
             )
         )
+        if not iterable or is_file or kind_of in (str, bytes, bytearray):
+            # Judged as the app returns, as wsgiref.validate asserts an iterable there.
+            self.judge(self.owner._call_rules)
         if id(result) in self.file_wrappers:
             # The server's own file wrapper: hand it back untouched, so the server can use
             # its fast path (sendfile); what happens next is the server's business.
             self.log.append((ServerObserved, "file-wrapper-returned", kind_of.__name__))
+            self.judge(self.owner.rules)
             self.finish()
             return result
         wrapper = _SizedIterable if length is not None else _Iterable
@@ -462,16 +544,20 @@ class _Iterable:
             if self._iterator is None:  # the app's __iter__ is the app's code too
                 self._iterator = iter(self._result)
                 self._generator = type(self._iterator) is GeneratorType
-            block = next(self._iterator)
-        except StopIteration:
-            invocation.log.append((Exhausted,))
-            raise
+            block = next(self._iterator, _END)
         except BaseException as exc:
             kind, message, where = _describe(exc)
             invocation.log.append(
                 (AppRaised, "iteration", kind, message, where, invocation.body_started)
             )
+            invocation.failed(exc)
             raise
+        if block is _END:
+            invocation.log.append((Exhausted,))
+            if not invocation.owner.collect:
+                # The last moment a server handles an error well: judge all, raise here.
+                invocation.judge(invocation.owner.rules)
+            raise StopIteration
         location = _yield_location(self._iterator) if self._generator else None
         value, size = invocation.kept(block)
         invocation.log.append((Yielded, value, location, size))
@@ -483,11 +569,16 @@ class _Iterable:
     def close(self) -> None:
         invocation = self._invocation
         again = invocation.finished
+        # What is judged here is never raised: a server's handler may break on an error
+        # from close() (wsgiref's sends a second response). It is warned, and noted on the
+        # exception the server is handling, if any (it may be closing on an app's error).
+        carrier = sys.exc_info()[1]
         try:
             close = getattr(self._result, "close", None)
             if close is not None:
                 close()
         except BaseException as exc:
+            carrier = exc
             kind, message, where = _describe(exc)
             invocation.log.append((CloseCalled, f"{kind}: {message}"))
             invocation.log.append(
@@ -500,11 +591,11 @@ class _Iterable:
             if again:
                 # The server closed it twice: judge again so SRV-CLOSE-CALLED counts both.
                 try:
-                    invocation.judge(invocation.owner.rules)
+                    invocation.judge(invocation.owner.rules, raising=False, carrier=carrier)
                 finally:
                     invocation.ended()
             else:
-                invocation.finish()
+                invocation.finish(carrier)
 
     def __getattr__(self, name: str) -> Any:
         # Iteration, close() and len() are all a server may use (PEP 3333): anything else it
@@ -522,15 +613,14 @@ class _Iterable:
         if not invocation.finished:
             invocation.finished = True
             invocation.log.append((ServerObserved, "never-closed", type(self._result).__name__))
-            with warnings.catch_warnings():
-                warnings.simplefilter("always")
-                try:
-                    invocation.judge(invocation.owner.rules)
-                except WSGIViolation as violation:
-                    warnings.warn(WSGIWarning(violation.finding), stacklevel=1)
-                finally:
-                    invocation.ended()
+            try:
+                invocation.judge(invocation.owner.rules, raising=False)
+            finally:
+                invocation.ended()
 
+
+#: What ``next()`` gives back for an iterator that has ended.
+_END: Any = object()
 
 _ITERABLE_SLOTS = frozenset({"_invocation", "_result", "_iterator", "_generator"})
 
@@ -616,7 +706,9 @@ class _InputGuard:
         # Only the PEP's methods, as wsgiref.validate does: an app that probes for another
         # (Werkzeug's hasattr(stream, "readinto")) takes its portable path.
         shown = safe_repr(name)
-        raise AttributeError(f"wsgi.input has no attribute {shown} (PEP 3333 gives it none)")
+        raise self._invocation.refused(
+            AttributeError(f"wsgi.input has no attribute {shown} (PEP 3333 gives it none)")
+        )
 
 
 class _ErrorsGuard:
@@ -657,7 +749,9 @@ class _ErrorsGuard:
         self._invocation.log.append((StreamMisuse, "wsgi.errors", name))
         self._invocation.judge(self._invocation.owner._call_rules)
         shown = safe_repr(name)
-        raise AttributeError(f"wsgi.errors has no attribute {shown} (PEP 3333 gives it none)")
+        raise self._invocation.refused(
+            AttributeError(f"wsgi.errors has no attribute {shown} (PEP 3333 gives it none)")
+        )
 
 
 def _size(data: object) -> int:
