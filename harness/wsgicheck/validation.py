@@ -54,6 +54,7 @@ from .events import (
     WriteCalled,
     Yielded,
 )
+from .head import check_headers, check_status
 from .request import Framing, Request
 from .response import Response, body_hasher
 from .rules import REGISTRY, Exchange, Finding, Level, Rule, check_exchange
@@ -88,6 +89,11 @@ CALL_RULES = (
     "APP-RETURN-ITERABLE",
     "APP-NO-FILE-AS-ITERABLE",
 )
+
+#: The rules whose verdict a plain ``close()`` can change, once all were judged at the end
+#: of the body (the others do not look at it).
+END_RULES = ("SRV-CLOSE-CALLED", "SRV-NO-ASSUME-SR-CALLED")
+_CLOSED: RawEvent = (CloseCalled, None)
 
 #: How much of the body the validator keeps to judge it (it counts and digests the rest, and
 #: its trace keeps only a prefix and the size of each block past it).
@@ -133,6 +139,7 @@ class Validator:
         self.on_exchange = on_exchange
         self.rules: list[Rule] = REGISTRY.select(select, ignore)
         self._call_rules = [each for each in self.rules if each.id in CALL_RULES]
+        self._end_rules = [each for each in self.rules if each.id in END_RULES]
         self._app_where = app_location(app)
         self._lock = threading.Lock()
         #: Every finding so far, in every exchange (with ``collect=True``, the only report).
@@ -249,6 +256,9 @@ class _Invocation:
         except Exception:
             self.snapshot = {}
         self.reported: set[tuple[str, str]] = set()
+        self.request: Request | None = None
+        #: How many events the last judging of every rule saw.
+        self.judged = -1
         self.finished = False
         self.returned = False
         self.body_started = False
@@ -266,8 +276,10 @@ class _Invocation:
     def _exchange(self) -> Exchange:
         status = plain(self.status) if self.status else "0 "
         code = int(status[:3]) if status[:3].isdigit() else 0
+        if self.request is None:
+            self.request = _request_from(self.snapshot)
         response = Response(
-            _request_from(self.snapshot),
+            self.request,
             code,
             status[4:],
             list(self.headers),
@@ -285,6 +297,8 @@ class _Invocation:
 
         ``raising=False`` warns instead of raising; ``carrier`` is the exception under way.
         """
+        if rules is self.owner.rules:
+            self.judged = len(self.log)
         findings = check_exchange(self._exchange(), rules)
         fresh = []
         for finding in findings:
@@ -310,8 +324,12 @@ class _Invocation:
         """The exchange is over: judge it all, without raising, and hand the record on."""
         if not self.finished:
             self.finished = True
+            rules = self.owner.rules
+            if self.judged == len(self.log) - 1 and self.log[-1] == _CLOSED:
+                # Judged whole when the body ended; close() alone is news only to these.
+                rules = self.owner._end_rules
             try:
-                self.judge(self.owner.rules, raising=False, carrier=carrier)
+                self.judge(rules, raising=False, carrier=carrier)
             finally:
                 self.ended()
 
@@ -437,7 +455,12 @@ class _Invocation:
                 _handling(),
             )
         )
-        self.judge(self.owner._call_rules)
+        if not (kind == "absent" and len(args) == 2 and not kwargs and _plain_head(*args)):
+            # Anything but a plain first call of good values: judged now, at the call.
+            # (A plain one is judged with the rest when the body ends.)
+            self.judge(self.owner._call_rules)
+        elif self.status is not None:
+            self.judge(self.owner._call_rules)  # called again: APP-SR-ONCE
         try:
             write = self.server_start_response(*args, **kwargs)
         except BaseException as exc:
@@ -475,7 +498,8 @@ class _Invocation:
                     size,
                 )
             )
-            self.judge(self.owner._call_rules)
+            if type(data) is not bytes or self.status is None or self.returned:
+                self.judge(self.owner._call_rules)
             self._body(data)
             try:
                 return server_write(data)
@@ -720,7 +744,8 @@ class _ErrorsGuard:
 
     def write(self, text: Any) -> Any:
         self._invocation.log.append((ErrorsWritten, "write", text))
-        self._invocation.judge(self._invocation.owner._call_rules)
+        if type(text) is not str:
+            self._invocation.judge(self._invocation.owner._call_rules)
         return self._call("write", text)
 
     def writelines(self, lines: Iterable[Any]) -> Any:
@@ -752,6 +777,17 @@ class _ErrorsGuard:
         raise self._invocation.refused(
             AttributeError(f"wsgi.errors has no attribute {shown} (PEP 3333 gives it none)")
         )
+
+
+def _plain_head(status: object, headers: object) -> bool:
+    """Whether a status and headers pass the core's own checks (cached for good values):
+    then none of the rules judged at the call can find anything in them."""
+    try:
+        check_status(status)
+        check_headers(headers)
+    except Exception:
+        return False
+    return True
 
 
 def _size(data: object) -> int:
