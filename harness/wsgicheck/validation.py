@@ -149,6 +149,8 @@ class Validator:
         # PEP 3333: the server must call the app positionally. Keywords are accepted (as an
         # app with those parameter names would) and recorded, so SRV-INVOKE-POSITIONAL can
         # report the server that used them.
+        if len(args) == 2 and not kwargs:  # the usual call
+            return _Invocation(self, args[0], args[1]).run()
         params = dict(zip(("environ", "start_response"), args, strict=False))
         params.update(kwargs)
         if len(args) + len(kwargs) != 2 or set(params) != {"environ", "start_response"}:
@@ -259,6 +261,8 @@ class _Invocation:
         self.request: Request | None = None
         #: How many events the last judging of every rule saw.
         self.judged = -1
+        #: Whether start_response was called before the app returned.
+        self.started_first = False
         self.finished = False
         self.returned = False
         self.body_started = False
@@ -326,10 +330,13 @@ class _Invocation:
             self.finished = True
             rules = self.owner.rules
             if self.judged == len(self.log) - 1 and self.log[-1] == _CLOSED:
-                # Judged whole when the body ended; close() alone is news only to these.
-                rules = self.owner._end_rules
+                # Judged whole when the body ended; one close() without an error is news
+                # only to END_RULES, and to them only when the app returned before it
+                # called start_response (one close is what SRV-CLOSE-CALLED asks for).
+                rules = [] if self.started_first else self.owner._end_rules
             try:
-                self.judge(rules, raising=False, carrier=carrier)
+                if rules:
+                    self.judge(rules, raising=False, carrier=carrier)
             finally:
                 self.ended()
 
@@ -355,6 +362,7 @@ class _Invocation:
                 self.finish(exc)
             raise
         self.returned = True
+        self.started_first = self.status is not None
         kind_of = type(result)
         length: int | None = None
         if hasattr(kind_of, "__len__"):
@@ -434,15 +442,21 @@ class _Invocation:
 
     def start_response(self, *args: Any, **kwargs: Any) -> Any:
         frame = sys._getframe(1)
-        params = dict(zip(("status", "response_headers", "exc_info"), args, strict=False))
-        params.update(kwargs)
-        exc_info = params.get("exc_info")
-        kind, summary = _exc_info_kind(exc_info)
-        headers = params.get("response_headers")
+        if len(args) == 2 and not kwargs:  # the usual call
+            status, headers = args
+            exc_info = None
+            kind, summary = "absent", None
+        else:
+            params = dict(zip(("status", "response_headers", "exc_info"), args, strict=False))
+            params.update(kwargs)
+            status, headers = params.get("status"), params.get("response_headers")
+            exc_info = params.get("exc_info")
+            kind, summary = _exc_info_kind(exc_info)
+            params = None  # type: ignore[assignment]
         self.log.append(
             (
                 StartResponseCalled,
-                params.get("status"),
+                status,
                 # What the app gave: the server may change the list afterwards (PEP 3333
                 # lets it; wsgiref adds Content-Length to it), so keep a copy.
                 list(headers) if type(headers) is list else headers,
@@ -472,13 +486,9 @@ class _Invocation:
                 )
             raise
         finally:
-            exc_info = params = None  # type: ignore[assignment]
+            exc_info = None  # PEP 3333: do not keep a reference to exc_info
         returned = "callable" if callable(write) else type(write).__name__
         self.log.append((ServerObserved, "start_response-returned", returned))
-        status, headers = (
-            args[0] if args else kwargs.get("status"),
-            (args[1] if len(args) > 1 else kwargs.get("response_headers")),
-        )
         if isinstance(status, str):
             self.status = status
         if isinstance(headers, list | tuple):
