@@ -138,6 +138,9 @@ class Validator:
         #: Called with the :class:`Exchange` of every exchange that ended; must not raise.
         self.on_exchange = on_exchange
         self.rules: list[Rule] = REGISTRY.select(select, ignore)
+        #: What the engine is given for "every rule": None, the registry, when none is left
+        #: out (the engine knows it without reading the list).
+        self._every: list[Rule] | None = None if len(self.rules) == len(REGISTRY) else self.rules
         self._call_rules = [each for each in self.rules if each.id in CALL_RULES]
         self._end_rules = [each for each in self.rules if each.id in END_RULES]
         self._app_where = app_location(app)
@@ -301,9 +304,10 @@ class _Invocation:
 
         ``raising=False`` warns instead of raising; ``carrier`` is the exception under way.
         """
-        if rules is self.owner.rules:
+        every = rules is self.owner.rules
+        if every:
             self.judged = len(self.log)
-        findings = check_exchange(self._exchange(), rules)
+        findings = check_exchange(self._exchange(), self.owner._every if every else rules)
         fresh = []
         for finding in findings:
             key = (finding.rule, finding.message)
