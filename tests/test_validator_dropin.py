@@ -4,8 +4,8 @@ Proved where the stdlib's validator is used: CPython's own ``test_wsgiref`` runs
 ``validator`` replaced by wsgicheck's, and the failing tests are exactly a documented list,
 each failing for its documented reason; wsgiref's handler (``SimpleHandler``, and
 ``simple_server`` over a real socket) survives every kind of finding; WebTest's ``TestApp``
-and Werkzeug's test ``Client`` over ``validator(app)`` see nothing from the good apps and
-the fixture's own rule from each broken one; wsgicheck's own ``Client`` raises the finding.
+and Werkzeug's test ``Client`` (and wsgicheck's own) over ``validator(app)`` see nothing from the
+good apps and the fixture's own rule from each broken one, raised or warned by its level.
 """
 
 from __future__ import annotations
@@ -277,7 +277,7 @@ def test_a_server_calling_with_three_arguments_is_an_assertion_naming_the_rule()
     assert [finding.rule for finding in collecting.findings] == ["SRV-INVOKE-POSITIONAL"]
 
 
-# -- WebTest and Werkzeug's test client ---------------------------------------------------------
+# -- WebTest, Werkzeug's test client and wsgicheck's Client ----------------------------------------
 
 
 def via_webtest(app: Any, request: dict[str, Any]) -> None:
@@ -299,7 +299,11 @@ def via_werkzeug(app: Any, request: dict[str, Any]) -> None:
         response.close()
 
 
-CLIENTS = {"webtest": via_webtest, "werkzeug": via_werkzeug}
+def via_wsgicheck(app: Any, request: dict[str, Any]) -> None:
+    Client(app).request(**request)
+
+
+CLIENTS = {"webtest": via_webtest, "werkzeug": via_werkzeug, "wsgicheck": via_wsgicheck}
 
 
 def drive(
@@ -336,7 +340,7 @@ GOOD_WARNED = {"writeapp": {("warned", "APP-AVOID-WRITE")}}  # see test_rules_go
 
 @pytest.mark.parametrize("client", list(CLIENTS))
 @pytest.mark.parametrize("path", APPS, ids=[path.stem for path in APPS])
-def test_good_apps_through_webtest_and_werkzeug(path: Path, client: str) -> None:
+def test_good_apps_through_test_clients(path: Path, client: str) -> None:
     module = load_app(path)
     requests = requests_for(path.stem, ServerConfig())
     reached, others = drive(client, wsgicheck.validator(module.app), requests)
@@ -346,17 +350,23 @@ def test_good_apps_through_webtest_and_werkzeug(path: Path, client: str) -> None
     assert path.stem not in OK_PATH or requests[-1]["target"] == OK_PATH[path.stem]
 
 
-#: Broken app fixtures whose rule a validator under another test client cannot show.
+#: Broken app fixtures whose rule a validator under any test client cannot show.
 NOT_SHOWN = {
     "APP-REINVOKABLE": "compares two exchanges of one request (the runner's replay); a "
     "validator judges each exchange alone",
-    "APP-FILELIKE-READ": "neither client offers wsgi.file_wrapper, so the app never calls it",
 }
-#: The same rule, hidden by the client for one reason of its own.
+#: The same, for one client and a reason of its own.
 NOT_SHOWN_BY = {
+    ("APP-FILELIKE-READ", "webtest"): "WebTest offers no wsgi.file_wrapper: the app never calls it",
+    ("APP-FILELIKE-READ", "werkzeug"): "Werkzeug's test client offers no wsgi.file_wrapper",
     ("APP-NO-TRAP-SR-EXC", "webtest"): "WebOb's start_response (catch_exc_info=True) "
     "accepts a late exc_info instead of raising; the validator reports that server "
     "(SRV-EXC-INFO-RAISE), and the app has nothing to trap",
+    ("APP-CL-ACCURATE", "wsgicheck"): "wsgicheck's core stops iterating at the declared "
+    "Content-Length (PEP 3333 lets it), so the validator inside never sees the body end; "
+    "Client(app) itself reports the rule",
+    ("APP-INPUT-NO-READ-PAST-CL", "wsgicheck"): "Client sets wsgi.input_terminated, under "
+    "which reading wsgi.input to its end is allowed",
 }
 #: Findings besides the fixture's rule, by (fixture, client), all true. APP-AVOID-WRITE:
 #: the fixture uses write(). On
@@ -372,6 +382,11 @@ ALSO_REACHED: dict[tuple[str, str], set[tuple[str, str]]] = {
     ("app_sr_before_body", "werkzeug"): {("warned", "SRV-CLOSE-CALLED")},
     ("app_write_bytes", "webtest"): {("warned", "APP-AVOID-WRITE")},
     ("app_write_bytes", "werkzeug"): {("warned", "APP-AVOID-WRITE")},
+    ("app_no_write_from_iter", "wsgicheck"): {("warned", "APP-AVOID-WRITE")},
+    ("app_write_bytes", "wsgicheck"): {("warned", "APP-AVOID-WRITE")},
+    # For a GET, the core sends the one block len() announced and stops there: the block
+    # past it shows only when close() is judged, and is warned.
+    ("app_len_accurate", "wsgicheck"): {("warned", "APP-LEN-ACCURATE")},
 }
 
 
@@ -394,11 +409,12 @@ APP_FIXTURES = _app_fixtures()
 
 @pytest.mark.parametrize("client", list(CLIENTS))
 @pytest.mark.parametrize("path", APP_FIXTURES, ids=[path.stem for path in APP_FIXTURES])
-def test_broken_apps_through_webtest_and_werkzeug(path: Path, client: str) -> None:
+def test_broken_apps_through_test_clients(path: Path, client: str) -> None:
     module: ModuleType = load(path, fresh=True)
     rule = module.RULE
     reached, _ = drive(client, wsgicheck.validator(module.app), requests_of(module))
     must = REGISTRY[rule].level is Level.MUST and rule not in WITH_THE_APPS_ERROR
     form = "raised" if must else "warned"
-    own = set() if rule in NOT_SHOWN or (rule, client) in NOT_SHOWN_BY else {(form, rule)}
+    shown = rule not in NOT_SHOWN and (rule, client) not in NOT_SHOWN_BY
+    own = {(form, rule)} if shown else set()
     assert reached == own | ALSO_REACHED.get((path.stem, client), set())
