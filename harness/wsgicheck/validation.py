@@ -28,6 +28,7 @@ Unlike the other validators it keeps the app's ``len()`` visible to the server, 
 
 from __future__ import annotations
 
+import re
 import sys
 import threading
 import warnings
@@ -818,21 +819,46 @@ def _is_file(result: object) -> bool:
     return isinstance(result, io.IOBase)
 
 
+#: Characters a request path keeps unescaped (the rest are percent-encoded).
+_PATH_SAFE = "/:@!$&'()*+,;=-._~"
+_NEEDS_QUOTING = re.compile(r"[^A-Za-z0-9/:@!$&'()*+,;=\-._~]").search
+#: CGI variable name -> header field name ("HTTP_X_FORWARDED_FOR" -> "X-Forwarded-For").
+_FIELD_NAMES: dict[str, str] = {}
+
+
+def _field_name(key: str) -> str:
+    name = _FIELD_NAMES.get(key)
+    if name is None:
+        name = key[5:].replace("_", "-").title()
+        if len(_FIELD_NAMES) < 1024:
+            _FIELD_NAMES[key] = name
+    return name
+
+
 def _request_from(environ: dict[str, Any]) -> Request:
-    """The request an environ describes, as well as it can be told (for findings)."""
+    """The request an environ describes, as well as it can be told (for findings).
+
+    Built once per exchange, on every request: the common case (an ASCII path, known
+    header names) quotes nothing and looks each name up once.
+    """
 
     def text(key: str, default: str = "") -> str:
         value = environ.get(key, default)
-        return value if isinstance(value, str) else default
+        return value if type(value) is str else default
 
-    path = quote(text("SCRIPT_NAME") + text("PATH_INFO"), safe="/:@!$&'()*+,;=-._~") or "/"
+    path = text("SCRIPT_NAME") + text("PATH_INFO")
+    if _NEEDS_QUOTING(path):
+        path = quote(path, safe=_PATH_SAFE)
+    path = path or "/"
     query = text("QUERY_STRING")
-    headers = []
-    for key, value in environ.items():
-        if isinstance(key, str) and key.startswith("HTTP_") and isinstance(value, str):
-            headers.append((key[5:].replace("_", "-").title(), value))
-    if text("CONTENT_TYPE"):
-        headers.append(("Content-Type", text("CONTENT_TYPE")))
+    headers = [
+        (_field_name(key), value)
+        for key, value in environ.items()
+        if type(key) is str and key[:5] == "HTTP_" and type(value) is str
+    ]
+    content_type = text("CONTENT_TYPE")
+    if content_type:
+        headers.append(("Content-Type", content_type))
     length = text("CONTENT_LENGTH")
     version = text("SERVER_PROTOCOL", "HTTP/1.1")[5:] or "1.1"
     return Request._trusted(
