@@ -249,8 +249,14 @@ def test_a_validator_verdict_escaping_the_app_is_not_the_apps_error() -> None:
         start_response("200  OK", [("Content-Type", "text/plain")])
         return [b"ok"]
 
-    response = Client(wsgicheck.validator(two_spaces)).get("/")
+    client = Client(wsgicheck.validator(two_spaces))
+    with pytest.raises(wsgicheck.WSGIViolation) as raised:  # Client.send gives it to the test
+        client.get("/")
+    assert raised.value.rule == "APP-STATUS-FORMAT"
+    pending = client.start(client.build_request("GET", "/"))
+    response = pending.run()  # what the core made of it: a 500, like any error
     assert response.status_code == 500
+    assert isinstance(pending.finding, wsgicheck.WSGIViolation)
     # The violation is the validator's verdict on APP-STATUS-FORMAT, raised through the
     # app: nothing the core could see of it is the app's own error (APP-TRAP-OWN-ERRORS).
     assert {finding.rule for finding in check_exchange(Exchange(response))} == set()

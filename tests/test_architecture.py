@@ -25,7 +25,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("request to environ", {"response", "environ", "wire"}),
     ("core", {"core", "target"}),
     ("transports", {"client", "connection", "framing", "poller", "server"}),
-    ("rules", {"rules", "rules.*", "locations", "validation"}),
+    ("rules", {"rules", "rules.*", "locations", "validation", "validation_guards"}),
     (
         "exploration",
         {

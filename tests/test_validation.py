@@ -8,8 +8,11 @@ import hashlib
 import io
 from collections.abc import Callable
 from typing import Any
+from wsgiref.util import setup_testing_defaults
 
-from wsgicheck import validator
+import pytest
+
+from wsgicheck import WSGIViolation, WSGIWarning, validator
 from wsgicheck.events import BLOCK_PREFIX, CloseCalled, WriteCalled, Yielded, block_size
 from wsgicheck.rules import Exchange
 from wsgicheck.validation import BODY_KEPT
@@ -147,3 +150,51 @@ def test_a_long_body_costs_the_validator_a_prefix_a_block_and_a_digest() -> None
     assert response.body_digest == hasher.hexdigest()
     app_rules = {finding.rule for finding in checked.findings if finding.rule.startswith("APP-")}
     assert app_rules == {"APP-AVOID-WRITE"}
+
+
+def full_environ() -> dict[str, Any]:
+    """An environ with every variable the PEP asks for (no finding about the server)."""
+    env = environ()
+    setup_testing_defaults(env)
+    return env
+
+
+class ClosingFails(Closing):
+    def close(self) -> None:
+        raise ValueError("close failed")
+
+
+def test_an_error_of_the_apps_close_goes_on_unchanged_with_notes() -> None:
+    checked = validator(app_returning(lambda env: ClosingFails()))
+    result = checked(full_environ(), start_response)
+    assert list(result) == [b"x"]
+    with pytest.raises(ValueError, match="close failed") as raised:
+        result.close()  # warnings are errors under this suite: still the app's ValueError
+    notes = getattr(raised.value, "__notes__", [])
+    assert [note.split(": ")[1] for note in notes] == ["APP-TRAP-OWN-ERRORS"]
+
+
+def test_what_only_close_shows_is_warned_never_raised_from_close() -> None:
+    checked = validator(app_returning(lambda env: Closing()))
+    result = checked(full_environ(), start_response)
+    list(result)
+    result.close()
+    with pytest.warns(WSGIWarning) as caught:
+        result.close()  # a second close(): SRV-CLOSE-CALLED, a MUST, found in close()
+    assert [warning.message.rule for warning in caught] == ["SRV-CLOSE-CALLED"]  # type: ignore[union-attr]
+    assert [finding.rule for finding in checked.findings] == ["SRV-CLOSE-CALLED"]
+
+
+def test_the_end_of_the_body_raises_in_place_of_stop_iteration() -> None:
+    def short(env: dict[str, Any], respond: Callable[..., Any]) -> Any:
+        respond("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "9")])
+        return Closing()
+
+    result = validator(short)(full_environ(), start_response)
+    iterator = iter(result)
+    assert next(iterator) == b"x"
+    with pytest.raises(WSGIViolation) as raised:
+        next(iterator)
+    assert raised.value.rule == "APP-CL-ACCURATE"
+    assert raised.value.__context__ is None  # not "during handling of StopIteration"
+    result.close()  # judged already: nothing new, nothing raised

@@ -16,6 +16,7 @@ from urllib.parse import quote, urlencode
 
 from .core import WSGIApp, _Exchange, app_location, send_refusal
 from .environ import ServerConfig, build_environ, request_problem
+from .errors import FindingRaised
 from .events import RawEvent
 from .request import Framing, Request
 from .response import Response
@@ -214,8 +215,17 @@ class Client:
         return self.send(self.build_request("OPTIONS", target, **options))
 
     def send(self, request: Request) -> Response:
-        """Run ``request`` through the core and return what came back."""
-        return self.start(request).run()
+        """Run ``request`` through the core and return what came back.
+
+        A finding that a wrapped ``wsgicheck.validator`` raised through the app is raised
+        here once the exchange has ended, as ``wsgiref.validate``'s assertions reach a test,
+        not answered as a 500 whose body names it.
+        """
+        pending = self.start(request)
+        response = pending.run()
+        if pending.finding is not None:
+            raise pending.finding
+        return response
 
     def start(self, request: Request) -> PendingExchange:
         """Build the environ for ``request``, ready for :meth:`PendingExchange.run`.
@@ -277,6 +287,11 @@ class PendingExchange:
     def errors(self) -> str:
         """What the app wrote to ``wsgi.errors`` so far."""
         return "" if self.environ is None else self.environ["wsgi.errors"].getvalue()
+
+    @property
+    def finding(self) -> FindingRaised | None:
+        """The first validator finding the app raised, if any (the core answered it 500)."""
+        return self._exchange.finding
 
     @property
     def head_sent(self) -> bool:

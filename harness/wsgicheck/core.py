@@ -35,6 +35,7 @@ from types import FrameType, GeneratorType, WrapperDescriptorType
 from typing import Any, Protocol
 
 from .environ import Refusal, ServerConfig
+from .errors import FindingRaised
 from .events import (
     BLOCK_PREFIX,
     AppRaised,
@@ -292,6 +293,9 @@ class _Exchange:
     client_gone = False
     #: The sink's own failure, re-raised to the transport when the exchange ends.
     failure: Exception | None = None
+    #: The first validator finding the app raised (answered like any error; ``Client``
+    #: then raises it to the test).
+    finding: FindingRaised | None = None
     #: Body bytes whose blocks the trace keeps whole (None: all); past them, a block is kept
     #: as its first ``BLOCK_PREFIX`` bytes and its size, so a long body costs no memory.
     keep: int | None = None
@@ -662,6 +666,8 @@ class _Exchange:
             self.log.append((CloseCalled, None))
 
     def _app_failed(self, exc: BaseException, phase: str) -> None:
+        if isinstance(exc, FindingRaised) and self.finding is None:
+            self.finding = exc
         kind, message, where = _describe(exc)
         self.log.append((AppRaised, phase, kind, message, where, self.head_sent))
 

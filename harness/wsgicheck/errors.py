@@ -2,11 +2,13 @@
 
 Findings about an application are values (see the trace and, later, the rules); these are
 exceptions, kept in one family so the CLI can turn any of them into one line and exit 2.
+:class:`FindingRaised` is the one exception here that reports an app, not wsgicheck's use: it
+sits this low so the core can tell it from the app's own errors.
 """
 
 from __future__ import annotations
 
-__all__ = ["TargetError", "UsageError", "WsgicheckError"]
+__all__ = ["FindingRaised", "TargetError", "UsageError", "WsgicheckError"]
 
 
 class WsgicheckError(Exception):
@@ -19,3 +21,11 @@ class TargetError(WsgicheckError):
 
 class UsageError(WsgicheckError):
     """A bad option or argument."""
+
+
+class FindingRaised(AssertionError):
+    """A rule's finding raised through the app (``wsgicheck.validator``'s ``WSGIViolation``).
+
+    wsgicheck's own transports answer any other exception from the app with a 500; this one
+    is the verdict the caller asked for, so ``Client`` raises it to the test as well.
+    """

@@ -10,6 +10,15 @@ By default, as with ``wsgiref.validate.validator``, a MUST violation raises
 :class:`WSGIViolation` (an ``AssertionError``) whose message starts with the rule id, and a
 SHOULD violation is a :class:`WSGIWarning`. ``strict=True`` raises for SHOULD rules too;
 ``collect=True`` raises nothing and keeps every finding in ``validator.findings``.
+
+Where a raise would do harm, the findings are not raised but told:
+
+* the whole exchange is judged when the iterable is exhausted, and a violation is raised
+  from that last ``next()`` in place of ``StopIteration``, where every server handles an
+  error (a server that raises from ``close()`` breaks wsgiref's handler);
+* what only ``close()`` (or garbage collection) shows is warned, never raised from there;
+* while an exception of the app's is on its way to the server, it goes on unchanged: the
+  findings are added to it as notes (``__notes__``) and warned.
 ``on_exchange`` is called with each exchange's record once it has ended (and again if the
 server closes the iterable a second time): ``wsgicheck probe`` sends it home from there.
 
@@ -19,11 +28,11 @@ Unlike the other validators it keeps the app's ``len()`` visible to the server, 
 
 from __future__ import annotations
 
+import re
 import sys
 import threading
 import warnings
-from collections.abc import Callable, Iterable, Iterator
-from types import GeneratorType
+from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import quote
 
@@ -33,29 +42,32 @@ from .core import (
     _describe,
     _exc_info_kind,
     _handling,
-    _yield_location,
     app_location,
 )
+from .errors import FindingRaised
 from .events import (
     BLOCK_PREFIX,
     AppRaised,
     AppReturned,
     CloseCalled,
-    ErrorsWritten,
-    Exhausted,
     FileWrapperCalled,
-    InputRead,
     RawEvent,
     ServerObserved,
     StartResponseCalled,
-    StreamMisuse,
     WriteCalled,
-    Yielded,
 )
+from .head import check_headers, check_status
 from .request import Framing, Request
 from .response import Response, body_hasher
 from .rules import REGISTRY, Exchange, Finding, Level, Rule, check_exchange
-from .untrusted import plain, safe_repr, show
+from .untrusted import plain, show
+from .validation_guards import (
+    ErrorsGuard,
+    FileWrapperGuard,
+    InputGuard,
+    ServerIterable,
+    SizedServerIterable,
+)
 
 __all__ = ["Validator", "WSGIViolation", "WSGIWarning", "validator"]
 
@@ -83,7 +95,14 @@ CALL_RULES = (
     "APP-NO-WRITE-FROM-ITER",
     "APP-ERRORS-WRITE-STR",
     "APP-STREAMS-NO-CLOSE",
+    "APP-RETURN-ITERABLE",
+    "APP-NO-FILE-AS-ITERABLE",
 )
+
+#: The rules whose verdict a plain ``close()`` can change, once all were judged at the end
+#: of the body (the others do not look at it).
+END_RULES = ("SRV-CLOSE-CALLED", "SRV-NO-ASSUME-SR-CALLED")
+_CLOSED: RawEvent = (CloseCalled, None)
 
 #: How much of the body the validator keeps to judge it (it counts and digests the rest, and
 #: its trace keeps only a prefix and the size of each block past it).
@@ -101,8 +120,8 @@ class _FindingReport(Exception):
         self.rule = finding.rule
 
 
-class WSGIViolation(_FindingReport, AssertionError):
-    """A MUST rule was broken (or a SHOULD rule, in strict mode)."""
+class WSGIViolation(_FindingReport, FindingRaised):
+    """A MUST rule was broken (or a SHOULD rule, in strict mode): an ``AssertionError``."""
 
 
 class WSGIWarning(_FindingReport, UserWarning):
@@ -128,7 +147,11 @@ class Validator:
         #: Called with the :class:`Exchange` of every exchange that ended; must not raise.
         self.on_exchange = on_exchange
         self.rules: list[Rule] = REGISTRY.select(select, ignore)
+        #: What the engine is given for "every rule": None, the registry, when none is left
+        #: out (the engine knows it without reading the list).
+        self._every: list[Rule] | None = None if len(self.rules) == len(REGISTRY) else self.rules
         self._call_rules = [each for each in self.rules if each.id in CALL_RULES]
+        self._end_rules = [each for each in self.rules if each.id in END_RULES]
         self._app_where = app_location(app)
         self._lock = threading.Lock()
         #: Every finding so far, in every exchange (with ``collect=True``, the only report).
@@ -138,13 +161,22 @@ class Validator:
         # PEP 3333: the server must call the app positionally. Keywords are accepted (as an
         # app with those parameter names would) and recorded, so SRV-INVOKE-POSITIONAL can
         # report the server that used them.
+        if len(args) == 2 and not kwargs:  # the usual call
+            return _Invocation(self, args[0], args[1]).run()
         params = dict(zip(("environ", "start_response"), args, strict=False))
         params.update(kwargs)
         if len(args) + len(kwargs) != 2 or set(params) != {"environ", "start_response"}:
-            raise TypeError(
+            message = (
                 "a WSGI application takes (environ, start_response), "
                 f"got {len(args)} positional and keywords {sorted(kwargs)}"
             )
+            rule = REGISTRY["SRV-INVOKE-POSITIONAL"]
+            if rule in self.rules:  # the server's error, raised as a WSGIViolation naming it
+                found = Finding(
+                    rule=rule.id, level=rule.level, message=message, section=rule.section
+                )
+                self._report([found], raising=True)
+            raise TypeError(message)  # collecting: the app cannot be called, as Python says
         invocation = _Invocation(self, params["environ"], params["start_response"])
         if kwargs:
             invocation.log.append(
@@ -152,15 +184,30 @@ class Validator:
             )
         return invocation.run()
 
-    def _report(self, findings: list[Finding]) -> None:
+    def _report(self, findings: list[Finding], *, raising: bool, carrier: Any = None) -> None:
+        """Keep ``findings``; warn the SHOULD ones and raise the first MUST one.
+
+        Not ``raising`` (``close()``, garbage collection, an exception of the app's under
+        way): every finding is warned, and noted on ``carrier``, the exception under way.
+        A warning that the filters turn into an error is then dropped, not raised.
+        """
         with self._lock:
             self.findings.extend(findings)
         if self.collect:
             return
+        fatal = [each for each in findings if each.level is Level.MUST or self.strict]
+        if raising and fatal:
+            violation = WSGIViolation(fatal[0])
+            for other in fatal[1:]:
+                _note(violation, _FindingReport(other))
+            for finding in findings:
+                if finding not in fatal:
+                    _warn(finding, raising=False)
+            raise violation
         for finding in findings:
-            if finding.level is Level.MUST or self.strict:
-                raise WSGIViolation(finding)
-            warnings.warn(WSGIWarning(finding), stacklevel=3)
+            if isinstance(carrier, BaseException):
+                _note(carrier, _FindingReport(finding))
+            _warn(finding, raising=raising)
 
 
 def validator(
@@ -187,6 +234,28 @@ def validator(
     )
 
 
+def _warn(finding: Finding, *, raising: bool) -> None:
+    """Warn ``finding``; where nothing may be raised, a warning made an error is dropped."""
+    try:
+        warnings.warn(WSGIWarning(finding), stacklevel=4)
+    except Warning:
+        if raising:
+            raise
+
+
+def _note(carrier: BaseException, report: _FindingReport) -> None:
+    """Add a finding to an exception under way, as a note (an attribute before 3.11)."""
+    text = f"wsgicheck.validator: {report}"
+    add_note = getattr(carrier, "add_note", None)
+    try:
+        if add_note is not None:
+            add_note(text)
+        else:  # pragma: no cover - Python 3.10
+            carrier.__notes__ = [*getattr(carrier, "__notes__", ()), text]  # type: ignore[attr-defined]
+    except Exception:  # pragma: no cover - an exception type that refuses attributes
+        pass
+
+
 class _Invocation:
     """One call of the wrapped app: its log, and the guards that fill it."""
 
@@ -201,6 +270,11 @@ class _Invocation:
         except Exception:
             self.snapshot = {}
         self.reported: set[tuple[str, str]] = set()
+        self.request: Request | None = None
+        #: How many events the last judging of every rule saw.
+        self.judged = -1
+        #: Whether start_response was called before the app returned.
+        self.started_first = False
         self.finished = False
         self.returned = False
         self.body_started = False
@@ -210,14 +284,18 @@ class _Invocation:
         self.size = 0
         self.digest = body_hasher()
         self.file_wrappers: set[int] = set()
+        #: The AttributeErrors the stream guards raised (for a method PEP 3333 does not give).
+        self.refusals: list[BaseException] = []
 
     # -- judging ---------------------------------------------------------------------------
 
     def _exchange(self) -> Exchange:
         status = plain(self.status) if self.status else "0 "
         code = int(status[:3]) if status[:3].isdigit() else 0
+        if self.request is None:
+            self.request = _request_from(self.snapshot)
         response = Response(
-            _request_from(self.snapshot),
+            self.request,
             code,
             status[4:],
             list(self.headers),
@@ -230,9 +308,15 @@ class _Invocation:
         )
         return Exchange(response, source="validator", environ_type=self.environ_type)
 
-    def judge(self, rules: list[Rule]) -> None:
-        """Run ``rules`` on what has happened so far; report what is new."""
-        findings = check_exchange(self._exchange(), rules)
+    def judge(self, rules: list[Rule], *, raising: bool = True, carrier: Any = None) -> None:
+        """Run ``rules`` on what has happened so far; report what is new.
+
+        ``raising=False`` warns instead of raising; ``carrier`` is the exception under way.
+        """
+        every = rules is self.owner.rules
+        if every:
+            self.judged = len(self.log)
+        findings = check_exchange(self._exchange(), self.owner._every if every else rules)
         fresh = []
         for finding in findings:
             key = (finding.rule, finding.message)
@@ -240,13 +324,32 @@ class _Invocation:
                 self.reported.add(key)
                 fresh.append(finding)
         if fresh:
-            self.owner._report(fresh)
+            self.owner._report(fresh, raising=raising, carrier=carrier)
 
-    def finish(self) -> None:
+    def refused(self, error: BaseException) -> BaseException:
+        """Remember an error the validator raises into the app, and return it."""
+        self.refusals.append(error)
+        return error
+
+    def failed(self, exc: BaseException) -> None:
+        """The app let ``exc`` escape; a violation is raised in its place only when ``exc``
+        is the validator's own refusal (the app's own errors go on unchanged)."""
+        if any(exc is refusal for refusal in self.refusals):
+            self.judge(self.owner.rules)
+
+    def finish(self, carrier: BaseException | None = None) -> None:
+        """The exchange is over: judge it all, without raising, and hand the record on."""
         if not self.finished:
             self.finished = True
+            rules = self.owner.rules
+            if self.judged == len(self.log) - 1 and self.log[-1] == _CLOSED:
+                # Judged whole when the body ended; one close() without an error is news
+                # only to END_RULES, and to them only when the app returned before it
+                # called start_response (one close is what SRV-CLOSE-CALLED asks for).
+                rules = [] if self.started_first else self.owner._end_rules
             try:
-                self.judge(self.owner.rules)
+                if rules:
+                    self.judge(rules, raising=False, carrier=carrier)
             finally:
                 self.ended()
 
@@ -266,9 +369,13 @@ class _Invocation:
         except BaseException as exc:
             kind, message, where = _describe(exc)
             self.log.append((AppRaised, "call", kind, message, where, self.body_started))
-            self.finish()
+            try:
+                self.failed(exc)
+            finally:
+                self.finish(exc)
             raise
         self.returned = True
+        self.started_first = self.status is not None
         kind_of = type(result)
         length: int | None = None
         if hasattr(kind_of, "__len__"):
@@ -282,39 +389,45 @@ class _Invocation:
             kind, message, where = _describe(exc)
             self.log.append((AppRaised, "attribute", kind, message, where, self.body_started))
             close = None
+        iterable = hasattr(kind_of, "__iter__") or hasattr(kind_of, "__getitem__")
+        is_file = _is_file(result)
         self.log.append(
             (
                 AppReturned,
                 kind_of.__name__,
                 length,
                 close is not None,
-                hasattr(kind_of, "__iter__") or hasattr(kind_of, "__getitem__"),
+                iterable,
                 self.owner._app_where,
-                _is_file(result),
+                is_file,
             )
         )
+        if not iterable or is_file or kind_of in (str, bytes, bytearray):
+            # Judged as the app returns, as wsgiref.validate asserts an iterable there.
+            self.judge(self.owner._call_rules)
         if id(result) in self.file_wrappers:
             # The server's own file wrapper: hand it back untouched, so the server can use
             # its fast path (sendfile); what happens next is the server's business.
             self.log.append((ServerObserved, "file-wrapper-returned", kind_of.__name__))
+            self.judge(self.owner.rules)
             self.finish()
             return result
-        wrapper = _SizedIterable if length is not None else _Iterable
+        wrapper = SizedServerIterable if length is not None else ServerIterable
         return wrapper(self, result)
 
     def _guard_streams(self, environ: dict[str, Any]) -> None:
         if "wsgi.input" in environ:
             length = environ.get("CONTENT_LENGTH")
             declared = int(length) if isinstance(length, str) and length.isdigit() else None
-            environ["wsgi.input"] = _InputGuard(self, environ["wsgi.input"], declared)
+            environ["wsgi.input"] = InputGuard(self, environ["wsgi.input"], declared)
         if "wsgi.errors" in environ:
-            environ["wsgi.errors"] = _ErrorsGuard(self, environ["wsgi.errors"])
+            environ["wsgi.errors"] = ErrorsGuard(self, environ["wsgi.errors"])
         wrapper = environ.get("wsgi.file_wrapper")
         if callable(wrapper):
             environ["wsgi.file_wrapper"] = self._file_wrapper(wrapper)
 
-    def _file_wrapper(self, server_wrapper: Callable[..., Any]) -> _FileWrapperGuard:
-        return _FileWrapperGuard(self, server_wrapper)
+    def _file_wrapper(self, server_wrapper: Callable[..., Any]) -> FileWrapperGuard:
+        return FileWrapperGuard(self, server_wrapper)
 
     def wrap_file(self, server_wrapper: Callable[..., Any], filelike: Any, args: Any) -> Any:
         """The app called wsgi.file_wrapper: record it, and call the server's."""
@@ -342,15 +455,21 @@ class _Invocation:
 
     def start_response(self, *args: Any, **kwargs: Any) -> Any:
         frame = sys._getframe(1)
-        params = dict(zip(("status", "response_headers", "exc_info"), args, strict=False))
-        params.update(kwargs)
-        exc_info = params.get("exc_info")
-        kind, summary = _exc_info_kind(exc_info)
-        headers = params.get("response_headers")
+        if len(args) == 2 and not kwargs:  # the usual call
+            status, headers = args
+            exc_info = None
+            kind, summary = "absent", None
+        else:
+            params = dict(zip(("status", "response_headers", "exc_info"), args, strict=False))
+            params.update(kwargs)
+            status, headers = params.get("status"), params.get("response_headers")
+            exc_info = params.get("exc_info")
+            kind, summary = _exc_info_kind(exc_info)
+            params = None  # type: ignore[assignment]
         self.log.append(
             (
                 StartResponseCalled,
-                params.get("status"),
+                status,
                 # What the app gave: the server may change the list afterwards (PEP 3333
                 # lets it; wsgiref adds Content-Length to it), so keep a copy.
                 list(headers) if type(headers) is list else headers,
@@ -363,7 +482,12 @@ class _Invocation:
                 _handling(),
             )
         )
-        self.judge(self.owner._call_rules)
+        if not (kind == "absent" and len(args) == 2 and not kwargs and _plain_head(*args)):
+            # Anything but a plain first call of good values: judged now, at the call.
+            # (A plain one is judged with the rest when the body ends.)
+            self.judge(self.owner._call_rules)
+        elif self.status is not None:
+            self.judge(self.owner._call_rules)  # called again: APP-SR-ONCE
         try:
             write = self.server_start_response(*args, **kwargs)
         except BaseException as exc:
@@ -375,13 +499,9 @@ class _Invocation:
                 )
             raise
         finally:
-            exc_info = params = None  # type: ignore[assignment]
+            exc_info = None  # PEP 3333: do not keep a reference to exc_info
         returned = "callable" if callable(write) else type(write).__name__
         self.log.append((ServerObserved, "start_response-returned", returned))
-        status, headers = (
-            args[0] if args else kwargs.get("status"),
-            (args[1] if len(args) > 1 else kwargs.get("response_headers")),
-        )
         if isinstance(status, str):
             self.status = status
         if isinstance(headers, list | tuple):
@@ -401,7 +521,8 @@ class _Invocation:
                     size,
                 )
             )
-            self.judge(self.owner._call_rules)
+            if type(data) is not bytes or self.status is None or self.returned:
+                self.judge(self.owner._call_rules)
             self._body(data)
             try:
                 return server_write(data)
@@ -427,253 +548,15 @@ class _Invocation:
                 self.body += data[: BODY_KEPT - len(self.body)]
 
 
-class _FileWrapperGuard:
-    """``wsgi.file_wrapper`` as the app sees it: each call recorded.
-
-    To the server it is still its own wrapper type: the guard sits in the environ dict the
-    server built, and a server may look there again once the app has returned (gunicorn
-    asks ``isinstance(result, environ["wsgi.file_wrapper"])`` to take its sendfile path),
-    so ``isinstance`` and ``issubclass`` answer as for the server's wrapper.
-    """
-
-    def __init__(self, invocation: _Invocation, server_wrapper: Callable[..., Any]) -> None:
-        self._invocation = invocation
-        self._server_wrapper = server_wrapper
-
-    def __call__(self, filelike: Any, *args: Any) -> Any:
-        return self._invocation.wrap_file(self._server_wrapper, filelike, args)
-
-    def __instancecheck__(self, instance: object) -> bool:
-        kind = self._server_wrapper
-        return isinstance(kind, type) and isinstance(instance, kind)
-
-    def __subclasscheck__(self, subclass: type) -> bool:
-        kind = self._server_wrapper
-        return isinstance(kind, type) and issubclass(subclass, kind)
-
-
-class _Iterable:
-    """The app's iterable, as the server sees it: every block and close() recorded."""
-
-    def __init__(self, invocation: _Invocation, result: Any) -> None:
-        self._invocation = invocation
-        self._result = result
-        self._iterator: Iterator[Any] | None = None
-        self._generator = False
-
-    def __iter__(self) -> _Iterable:
-        return self
-
-    def __next__(self) -> Any:
-        invocation = self._invocation
-        try:
-            if self._iterator is None:  # the app's __iter__ is the app's code too
-                self._iterator = iter(self._result)
-                self._generator = type(self._iterator) is GeneratorType
-            block = next(self._iterator)
-        except StopIteration:
-            invocation.log.append((Exhausted,))
-            raise
-        except BaseException as exc:
-            kind, message, where = _describe(exc)
-            invocation.log.append(
-                (AppRaised, "iteration", kind, message, where, invocation.body_started)
-            )
-            raise
-        location = _yield_location(self._iterator) if self._generator else None
-        value, size = invocation.kept(block)
-        invocation.log.append((Yielded, value, location, size))
-        if type(block) is not bytes or (block and invocation.status is None):
-            invocation.judge(invocation.owner._call_rules)
-        invocation._body(block)
-        return block
-
-    def close(self) -> None:
-        invocation = self._invocation
-        again = invocation.finished
-        try:
-            close = getattr(self._result, "close", None)
-            if close is not None:
-                close()
-        except BaseException as exc:
-            kind, message, where = _describe(exc)
-            invocation.log.append((CloseCalled, f"{kind}: {message}"))
-            invocation.log.append(
-                (AppRaised, "close", kind, message, where, invocation.body_started)
-            )
-            raise
-        else:
-            invocation.log.append((CloseCalled, None))
-        finally:
-            if again:
-                # The server closed it twice: judge again so SRV-CLOSE-CALLED counts both.
-                try:
-                    invocation.judge(invocation.owner.rules)
-                finally:
-                    invocation.ended()
-            else:
-                invocation.finish()
-
-    def __getattr__(self, name: str) -> Any:
-        # Iteration, close() and len() are all a server may use (PEP 3333): anything else it
-        # reaches for is recorded (SRV-NO-OTHER-ITER-ATTRS) and, as on a plain iterable, absent.
-        if name.startswith("__") or name in _ITERABLE_SLOTS:
-            raise AttributeError(name)
-        self._invocation.log.append((ServerObserved, "iterable-attribute", name))
-        shown = safe_repr(name)
-        raise AttributeError(f"the application's iterable has no attribute {shown} for servers")
-
-    def __del__(self) -> None:
-        # A server that never calls close(): judge the exchange now (SRV-CLOSE-CALLED fires
-        # if the app's iterable had a close()).
-        invocation = self._invocation
-        if not invocation.finished:
-            invocation.finished = True
-            invocation.log.append((ServerObserved, "never-closed", type(self._result).__name__))
-            with warnings.catch_warnings():
-                warnings.simplefilter("always")
-                try:
-                    invocation.judge(invocation.owner.rules)
-                except WSGIViolation as violation:
-                    warnings.warn(WSGIWarning(violation.finding), stacklevel=1)
-                finally:
-                    invocation.ended()
-
-
-_ITERABLE_SLOTS = frozenset({"_invocation", "_result", "_iterator", "_generator"})
-
-
-class _SizedIterable(_Iterable):
-    """An iterable whose ``len()`` the server can still see (PEP 3333 lets it use it)."""
-
-    def __len__(self) -> int:
-        return len(self._result)
-
-
-class _InputGuard:
-    """``wsgi.input`` seen through the validator: each call recorded, types checked."""
-
-    def __init__(self, invocation: _Invocation, stream: Any, length: int | None) -> None:
-        self._invocation = invocation
-        self._stream = stream
-        self._length = length
-        self._consumed = 0
-        self._available_before: int | None = None
-
-    def _available(self) -> int | None:
-        return None if self._length is None else max(0, self._length - self._consumed)
-
-    def _record(self, method: str, argument: object, data: Any) -> None:
-        size = sum(map(_size, data)) if isinstance(data, list) else _size(data)
-        self._consumed += size
-        invocation = self._invocation
-        invocation.log.append((InputRead, method, argument, size, self._available_before))
-        returned = [data] if not isinstance(data, list) else data
-        if any(type(piece) is not bytes for piece in returned):
-            invocation.log.append(
-                (ServerObserved, "input-returned", f"{method}() gave {type(data).__name__}")
-            )
-
-    def _call(self, method: str, args: tuple[Any, ...]) -> Any:
-        """Call the server's ``method``; a raise is recorded (``"read(None): TypeError"``)."""
-        self._available_before = self._available()
-        try:
-            return getattr(self._stream, method)(*args)
-        except BaseException as exc:
-            call = f"{method}({safe_repr(args[0] if args else None)})"
-            self._invocation.log.append(
-                (ServerObserved, "input-raised", f"{call}: {type(exc).__qualname__}")
-            )
-            raise
-
-    def read(self, *args: Any) -> Any:
-        data = self._call("read", args)
-        self._record("read", args[0] if args else None, data)
-        return data
-
-    def readline(self, *args: Any) -> Any:
-        data = self._call("readline", args)
-        self._record("readline", args[0] if args else None, data)
-        return data
-
-    def readlines(self, *args: Any) -> Any:
-        data = self._call("readlines", args)
-        self._record("readlines", args[0] if args else None, list(data))
-        return data
-
-    def __iter__(self) -> Iterator[Any]:
-        # The server's own iteration, not its readline(): a stream may stop read() and
-        # readline() at CONTENT_LENGTH and still iterate on into the next request.
-        try:
-            lines = iter(self._stream)
-        except TypeError:  # not iterable (ENV-INPUT-METHODS): its lines, as before
-            lines = iter(self._stream.readline, b"")
-        while True:
-            self._available_before = self._available()
-            line = next(lines, b"")
-            self._record("__next__", None, line)
-            if not line:
-                return
-            yield line
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("__"):
-            raise AttributeError(name)
-        self._invocation.log.append((StreamMisuse, "wsgi.input", name))
-        self._invocation.judge(self._invocation.owner._call_rules)
-        # Only the PEP's methods, as wsgiref.validate does: an app that probes for another
-        # (Werkzeug's hasattr(stream, "readinto")) takes its portable path.
-        shown = safe_repr(name)
-        raise AttributeError(f"wsgi.input has no attribute {shown} (PEP 3333 gives it none)")
-
-
-class _ErrorsGuard:
-    """``wsgi.errors`` seen through the validator."""
-
-    def __init__(self, invocation: _Invocation, stream: Any) -> None:
-        self._invocation = invocation
-        self._stream = stream
-
-    def write(self, text: Any) -> Any:
-        self._invocation.log.append((ErrorsWritten, "write", text))
-        self._invocation.judge(self._invocation.owner._call_rules)
-        return self._call("write", text)
-
-    def writelines(self, lines: Iterable[Any]) -> Any:
-        items = list(lines)
-        self._invocation.log.append((ErrorsWritten, "writelines", items))
-        self._invocation.judge(self._invocation.owner._call_rules)
-        return self._call("writelines", items)
-
-    def _call(self, method: str, argument: Any) -> Any:
-        """Pass a write on; a raise is recorded for SRV-ERRORS-UNICODE."""
-        try:
-            return getattr(self._stream, method)(argument)
-        except BaseException as exc:
-            self._invocation.log.append(
-                (ServerObserved, "errors-raised", f"{method}: {type(exc).__qualname__}")
-            )
-            raise
-
-    def flush(self) -> Any:
-        self._invocation.log.append((ErrorsWritten, "flush", None))
-        return self._stream.flush()
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("__"):
-            raise AttributeError(name)
-        self._invocation.log.append((StreamMisuse, "wsgi.errors", name))
-        self._invocation.judge(self._invocation.owner._call_rules)
-        shown = safe_repr(name)
-        raise AttributeError(f"wsgi.errors has no attribute {shown} (PEP 3333 gives it none)")
-
-
-def _size(data: object) -> int:
-    """The length of what a read returned, whatever the server returned."""
+def _plain_head(status: object, headers: object) -> bool:
+    """Whether a status and headers pass the core's own checks (cached for good values):
+    then none of the rules judged at the call can find anything in them."""
     try:
-        return len(data)  # type: ignore[arg-type]
-    except TypeError:
-        return 0
+        check_status(status)
+        check_headers(headers)
+    except Exception:
+        return False
+    return True
 
 
 def _is_file(result: object) -> bool:
@@ -682,21 +565,46 @@ def _is_file(result: object) -> bool:
     return isinstance(result, io.IOBase)
 
 
+#: Characters a request path keeps unescaped (the rest are percent-encoded).
+_PATH_SAFE = "/:@!$&'()*+,;=-._~"
+_NEEDS_QUOTING = re.compile(r"[^A-Za-z0-9/:@!$&'()*+,;=\-._~]").search
+#: CGI variable name -> header field name ("HTTP_X_FORWARDED_FOR" -> "X-Forwarded-For").
+_FIELD_NAMES: dict[str, str] = {}
+
+
+def _field_name(key: str) -> str:
+    name = _FIELD_NAMES.get(key)
+    if name is None:
+        name = key[5:].replace("_", "-").title()
+        if len(_FIELD_NAMES) < 1024:
+            _FIELD_NAMES[key] = name
+    return name
+
+
 def _request_from(environ: dict[str, Any]) -> Request:
-    """The request an environ describes, as well as it can be told (for findings)."""
+    """The request an environ describes, as well as it can be told (for findings).
+
+    Built once per exchange, on every request: the common case (an ASCII path, known
+    header names) quotes nothing and looks each name up once.
+    """
 
     def text(key: str, default: str = "") -> str:
         value = environ.get(key, default)
-        return value if isinstance(value, str) else default
+        return value if type(value) is str else default
 
-    path = quote(text("SCRIPT_NAME") + text("PATH_INFO"), safe="/:@!$&'()*+,;=-._~") or "/"
+    path = text("SCRIPT_NAME") + text("PATH_INFO")
+    if _NEEDS_QUOTING(path):
+        path = quote(path, safe=_PATH_SAFE)
+    path = path or "/"
     query = text("QUERY_STRING")
-    headers = []
-    for key, value in environ.items():
-        if isinstance(key, str) and key.startswith("HTTP_") and isinstance(value, str):
-            headers.append((key[5:].replace("_", "-").title(), value))
-    if text("CONTENT_TYPE"):
-        headers.append(("Content-Type", text("CONTENT_TYPE")))
+    headers = [
+        (_field_name(key), value)
+        for key, value in environ.items()
+        if type(key) is str and key[:5] == "HTTP_" and type(value) is str
+    ]
+    content_type = text("CONTENT_TYPE")
+    if content_type:
+        headers.append(("Content-Type", content_type))
     length = text("CONTENT_LENGTH")
     version = text("SERVER_PROTOCOL", "HTTP/1.1")[5:] or "1.1"
     return Request._trusted(

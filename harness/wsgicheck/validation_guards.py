@@ -1,0 +1,299 @@
+"""What the server and the app see of each other through ``wsgicheck.validator``.
+
+The returned iterable (as the server sees it), ``wsgi.input``, ``wsgi.errors`` and
+``wsgi.file_wrapper`` (as the app sees them): recording proxies that append to the log of
+the :class:`~wsgicheck.validation._Invocation` they belong to, and ask it to judge.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from types import GeneratorType
+from typing import TYPE_CHECKING, Any
+
+from .core import _describe, _yield_location
+from .events import (
+    AppRaised,
+    CloseCalled,
+    ErrorsWritten,
+    Exhausted,
+    InputRead,
+    ServerObserved,
+    StreamMisuse,
+    Yielded,
+)
+from .untrusted import safe_repr
+
+if TYPE_CHECKING:
+    from .validation import _Invocation
+
+__all__ = [
+    "ErrorsGuard",
+    "FileWrapperGuard",
+    "InputGuard",
+    "ServerIterable",
+    "SizedServerIterable",
+]
+
+
+class FileWrapperGuard:
+    """``wsgi.file_wrapper`` as the app sees it: each call recorded.
+
+    To the server it is still its own wrapper type: the guard sits in the environ dict the
+    server built, and a server may look there again once the app has returned (gunicorn
+    asks ``isinstance(result, environ["wsgi.file_wrapper"])`` to take its sendfile path),
+    so ``isinstance`` and ``issubclass`` answer as for the server's wrapper.
+    """
+
+    def __init__(self, invocation: _Invocation, server_wrapper: Callable[..., Any]) -> None:
+        self._invocation = invocation
+        self._server_wrapper = server_wrapper
+
+    def __call__(self, filelike: Any, *args: Any) -> Any:
+        return self._invocation.wrap_file(self._server_wrapper, filelike, args)
+
+    def __instancecheck__(self, instance: object) -> bool:
+        kind = self._server_wrapper
+        return isinstance(kind, type) and isinstance(instance, kind)
+
+    def __subclasscheck__(self, subclass: type) -> bool:
+        kind = self._server_wrapper
+        return isinstance(kind, type) and issubclass(subclass, kind)
+
+
+class ServerIterable:
+    """The app's iterable, as the server sees it: every block and close() recorded."""
+
+    def __init__(self, invocation: _Invocation, result: Any) -> None:
+        self._invocation = invocation
+        self._result = result
+        self._iterator: Iterator[Any] | None = None
+        self._generator = False
+
+    def __iter__(self) -> ServerIterable:
+        return self
+
+    def __next__(self) -> Any:
+        invocation = self._invocation
+        try:
+            if self._iterator is None:  # the app's __iter__ is the app's code too
+                self._iterator = iter(self._result)
+                self._generator = type(self._iterator) is GeneratorType
+            block = next(self._iterator, _END)
+        except BaseException as exc:
+            kind, message, where = _describe(exc)
+            invocation.log.append(
+                (AppRaised, "iteration", kind, message, where, invocation.body_started)
+            )
+            invocation.failed(exc)
+            raise
+        if block is _END:
+            invocation.log.append((Exhausted,))
+            if not invocation.owner.collect:
+                # The last moment a server handles an error well: judge all, raise here.
+                invocation.judge(invocation.owner.rules)
+            raise StopIteration
+        location = _yield_location(self._iterator) if self._generator else None
+        value, size = invocation.kept(block)
+        invocation.log.append((Yielded, value, location, size))
+        if type(block) is not bytes or (block and invocation.status is None):
+            invocation.judge(invocation.owner._call_rules)
+        invocation._body(block)
+        return block
+
+    def close(self) -> None:
+        invocation = self._invocation
+        again = invocation.finished
+        # What is judged here is never raised: a server's handler may break on an error
+        # from close() (wsgiref's sends a second response). It is warned, and noted on the
+        # exception the server is handling, if any (it may be closing on an app's error).
+        carrier = sys.exc_info()[1]
+        try:
+            close = getattr(self._result, "close", None)
+            if close is not None:
+                close()
+        except BaseException as exc:
+            carrier = exc
+            kind, message, where = _describe(exc)
+            invocation.log.append((CloseCalled, f"{kind}: {message}"))
+            invocation.log.append(
+                (AppRaised, "close", kind, message, where, invocation.body_started)
+            )
+            raise
+        else:
+            invocation.log.append((CloseCalled, None))
+        finally:
+            if again:
+                # The server closed it twice: judge again so SRV-CLOSE-CALLED counts both.
+                try:
+                    invocation.judge(invocation.owner.rules, raising=False, carrier=carrier)
+                finally:
+                    invocation.ended()
+            else:
+                invocation.finish(carrier)
+
+    def __getattr__(self, name: str) -> Any:
+        # Iteration, close() and len() are all a server may use (PEP 3333): anything else it
+        # reaches for is recorded (SRV-NO-OTHER-ITER-ATTRS) and, as on a plain iterable, absent.
+        if name.startswith("__") or name in _ITERABLE_SLOTS:
+            raise AttributeError(name)
+        self._invocation.log.append((ServerObserved, "iterable-attribute", name))
+        shown = safe_repr(name)
+        raise AttributeError(f"the application's iterable has no attribute {shown} for servers")
+
+    def __del__(self) -> None:
+        # A server that never calls close(): judge the exchange now (SRV-CLOSE-CALLED fires
+        # if the app's iterable had a close()).
+        invocation = self._invocation
+        if not invocation.finished:
+            invocation.finished = True
+            invocation.log.append((ServerObserved, "never-closed", type(self._result).__name__))
+            try:
+                invocation.judge(invocation.owner.rules, raising=False)
+            finally:
+                invocation.ended()
+
+
+#: What ``next()`` gives back for an iterator that has ended.
+_END: Any = object()
+
+_ITERABLE_SLOTS = frozenset({"_invocation", "_result", "_iterator", "_generator"})
+
+
+class SizedServerIterable(ServerIterable):
+    """An iterable whose ``len()`` the server can still see (PEP 3333 lets it use it)."""
+
+    def __len__(self) -> int:
+        return len(self._result)
+
+
+class InputGuard:
+    """``wsgi.input`` seen through the validator: each call recorded, types checked."""
+
+    def __init__(self, invocation: _Invocation, stream: Any, length: int | None) -> None:
+        self._invocation = invocation
+        self._stream = stream
+        self._length = length
+        self._consumed = 0
+        self._available_before: int | None = None
+
+    def _available(self) -> int | None:
+        return None if self._length is None else max(0, self._length - self._consumed)
+
+    def _record(self, method: str, argument: object, data: Any) -> None:
+        size = sum(map(_size, data)) if isinstance(data, list) else _size(data)
+        self._consumed += size
+        invocation = self._invocation
+        invocation.log.append((InputRead, method, argument, size, self._available_before))
+        returned = [data] if not isinstance(data, list) else data
+        if any(type(piece) is not bytes for piece in returned):
+            invocation.log.append(
+                (ServerObserved, "input-returned", f"{method}() gave {type(data).__name__}")
+            )
+
+    def _call(self, method: str, args: tuple[Any, ...]) -> Any:
+        """Call the server's ``method``; a raise is recorded (``"read(None): TypeError"``)."""
+        self._available_before = self._available()
+        try:
+            return getattr(self._stream, method)(*args)
+        except BaseException as exc:
+            call = f"{method}({safe_repr(args[0] if args else None)})"
+            self._invocation.log.append(
+                (ServerObserved, "input-raised", f"{call}: {type(exc).__qualname__}")
+            )
+            raise
+
+    def read(self, *args: Any) -> Any:
+        data = self._call("read", args)
+        self._record("read", args[0] if args else None, data)
+        return data
+
+    def readline(self, *args: Any) -> Any:
+        data = self._call("readline", args)
+        self._record("readline", args[0] if args else None, data)
+        return data
+
+    def readlines(self, *args: Any) -> Any:
+        data = self._call("readlines", args)
+        self._record("readlines", args[0] if args else None, list(data))
+        return data
+
+    def __iter__(self) -> Iterator[Any]:
+        # The server's own iteration, not its readline(): a stream may stop read() and
+        # readline() at CONTENT_LENGTH and still iterate on into the next request.
+        try:
+            lines = iter(self._stream)
+        except TypeError:  # not iterable (ENV-INPUT-METHODS): its lines, as before
+            lines = iter(self._stream.readline, b"")
+        while True:
+            self._available_before = self._available()
+            line = next(lines, b"")
+            self._record("__next__", None, line)
+            if not line:
+                return
+            yield line
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        self._invocation.log.append((StreamMisuse, "wsgi.input", name))
+        self._invocation.judge(self._invocation.owner._call_rules)
+        # Only the PEP's methods, as wsgiref.validate does: an app that probes for another
+        # (Werkzeug's hasattr(stream, "readinto")) takes its portable path.
+        shown = safe_repr(name)
+        raise self._invocation.refused(
+            AttributeError(f"wsgi.input has no attribute {shown} (PEP 3333 gives it none)")
+        )
+
+
+class ErrorsGuard:
+    """``wsgi.errors`` seen through the validator."""
+
+    def __init__(self, invocation: _Invocation, stream: Any) -> None:
+        self._invocation = invocation
+        self._stream = stream
+
+    def write(self, text: Any) -> Any:
+        self._invocation.log.append((ErrorsWritten, "write", text))
+        if type(text) is not str:
+            self._invocation.judge(self._invocation.owner._call_rules)
+        return self._call("write", text)
+
+    def writelines(self, lines: Iterable[Any]) -> Any:
+        items = list(lines)
+        self._invocation.log.append((ErrorsWritten, "writelines", items))
+        self._invocation.judge(self._invocation.owner._call_rules)
+        return self._call("writelines", items)
+
+    def _call(self, method: str, argument: Any) -> Any:
+        """Pass a write on; a raise is recorded for SRV-ERRORS-UNICODE."""
+        try:
+            return getattr(self._stream, method)(argument)
+        except BaseException as exc:
+            self._invocation.log.append(
+                (ServerObserved, "errors-raised", f"{method}: {type(exc).__qualname__}")
+            )
+            raise
+
+    def flush(self) -> Any:
+        self._invocation.log.append((ErrorsWritten, "flush", None))
+        return self._stream.flush()
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        self._invocation.log.append((StreamMisuse, "wsgi.errors", name))
+        self._invocation.judge(self._invocation.owner._call_rules)
+        shown = safe_repr(name)
+        raise self._invocation.refused(
+            AttributeError(f"wsgi.errors has no attribute {shown} (PEP 3333 gives it none)")
+        )
+
+
+def _size(data: object) -> int:
+    """The length of what a read returned, whatever the server returned."""
+    try:
+        return len(data)  # type: ignore[arg-type]
+    except TypeError:
+        return 0

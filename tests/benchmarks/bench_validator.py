@@ -1,0 +1,126 @@
+"""Per-request cost of ``wsgicheck.validator(app)`` against ``wsgiref.validate.validator(app)``.
+
+Run: ``python tests/benchmarks/bench_validator.py [--rounds N]``. Not part of the test
+suite: timings belong in a benchmark, never in an assertion.
+
+Every contender is driven the same way, as a server drives an app: a fresh environ from
+``wsgiref.util.setup_testing_defaults``, the call, the iteration, ``close()``. Two
+requests: a hello GET, and a 64 KiB POST whose body the app reads. Each round times every
+contender once in a shuffled order, so machine noise falls on all of them alike; the
+figures are medians over rounds, and each ratio is the median of the per-round ratios.
+
+* floor: the bare app, unwrapped;
+* wsgiref: ``wsgiref.validate.validator(app)``;
+* wsgicheck: ``wsgicheck.validator(app)``, every rule.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import random
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+from wsgiref.util import setup_testing_defaults
+from wsgiref.validate import validator as wsgiref_validator
+
+BODY = bytes(range(256)) * 256  # 64 KiB
+
+
+def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+    """The same app for every contender: reads the request body, answers a short one."""
+    length = environ.get("CONTENT_LENGTH")
+    if length:
+        environ["wsgi.input"].read(int(length))
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "12")])
+    return [b"Hello world!"]
+
+
+def _write(data: bytes) -> None:
+    pass
+
+
+def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+    return _write
+
+
+def serve(wrapped: Callable[..., Any], post: bool) -> Callable[[], object]:
+    """One request as a server makes it: environ, call, iterate, close."""
+
+    def request() -> object:
+        environ: dict[str, Any] = {}
+        if post:
+            environ["REQUEST_METHOD"] = "POST"
+            environ["CONTENT_LENGTH"] = str(len(BODY))
+            environ["CONTENT_TYPE"] = "application/octet-stream"
+            environ["wsgi.input"] = io.BytesIO(BODY)
+        setup_testing_defaults(environ)
+        environ["PATH_INFO"] = "/hello"
+        result = wrapped(environ, start_response)
+        try:
+            return b"".join(result)
+        finally:
+            close = getattr(result, "close", None)
+            if close is not None:
+                close()
+
+    return request
+
+
+def contenders() -> dict[str, Callable[[], object]]:
+    import wsgicheck
+
+    wrappers = {
+        "floor": app,
+        "wsgiref": wsgiref_validator(app),
+        "wsgicheck": wsgicheck.validator(app),
+    }
+    functions = {}
+    for request, post in (("GET", False), ("POST 64K", True)):
+        for name, wrapped in wrappers.items():
+            functions[f"{request} {name}"] = serve(wrapped, post)
+    return functions
+
+
+def per_call(function: Callable[[], object], budget: float) -> float:
+    """Seconds per call, timing as many calls as fit in about ``budget`` seconds."""
+    calls = 0
+    start = time.perf_counter()
+    deadline = start + budget
+    while True:
+        for _ in range(20):
+            function()
+        calls += 20
+        now = time.perf_counter()
+        if now >= deadline:
+            return (now - start) / calls
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--budget", type=float, default=0.2, help="seconds per timing")
+    args = parser.parse_args(argv)
+    functions = contenders()
+    for function in functions.values():  # warm up
+        per_call(function, 0.05)
+    samples: dict[str, list[float]] = {name: [] for name in functions}
+    names = list(functions)
+    for _ in range(args.rounds):
+        random.shuffle(names)
+        for name in names:
+            samples[name].append(per_call(functions[name], args.budget))
+    print(f"{'contender':<22}{'median µs':>11}{'vs wsgiref.validate':>22}")
+    for name in functions:
+        request = name.rsplit(" ", 1)[0]
+        times, peer = samples[name], samples[f"{request} wsgiref"]
+        ratio = statistics.median(t / p for t, p in zip(times, peer, strict=True))
+        print(f"{name:<22}{statistics.median(times) * 1e6:>11.1f}{ratio:>21.2f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
