@@ -11,6 +11,7 @@ from __future__ import annotations
 import inspect
 import io
 import re
+import types
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -38,16 +39,67 @@ def _accepts(function: Callable[..., Any], *args: object) -> bool:
     """Whether ``function`` can be called with ``args`` positionally, as far as can be told.
 
     A callable whose signature Python cannot read (some builtins) gets the benefit of the doubt.
+    The answer is kept for the function behind it (a stream's class does not change between
+    requests; reading a signature costs more than the rest of a rule).
     """
+    key = _signature_key(function, len(args))
+    if key is not None:
+        known = _accepted.get(key)
+        if known is not None:
+            return known
     try:
         signature = inspect.signature(function)
     except (TypeError, ValueError):
-        return True
-    try:
-        signature.bind(*args)
-    except TypeError:
-        return False
-    return True
+        accepts = True
+    else:
+        try:
+            signature.bind(*args)
+        except TypeError:
+            accepts = False
+        else:
+            accepts = True
+    if key is not None:
+        if len(_accepted) >= _ACCEPTED_LIMIT:
+            _accepted.clear()
+        _accepted[key] = accepts
+    return accepts
+
+
+_ACCEPTED_LIMIT = 1024
+#: What :func:`_accepts` answered, by :func:`_signature_key`.
+_accepted: dict[tuple[object, ...], bool] = {}
+
+
+def _signature_key(function: object, count: int) -> tuple[object, ...] | None:
+    """What a callable's signature is a function of, when that can be told cheaply: the
+    function behind a bound method (its signature, less ``self``), the type and name of a
+    builtin method, or a plain function or class itself. None for anything else."""
+    kind = type(function)
+    if kind is types.MethodType:
+        return ("bound", function.__func__, count)  # type: ignore[attr-defined]
+    if kind is types.BuiltinMethodType:
+        owner = type(function.__self__)  # type: ignore[attr-defined]
+        if issubclass(owner, types.ModuleType | type):
+            return ("function", function, count)  # a module's function, a class's method
+        return ("builtin", owner, function.__name__, count)  # type: ignore[attr-defined]
+    if kind is types.FunctionType:
+        # A closure made per request (wsgicheck's own file wrapper): binding reads only the
+        # code and which parameters have defaults, unless the function names another
+        # signature (__wrapped__, __signature__).
+        if "__wrapped__" in function.__dict__ or "__signature__" in function.__dict__:
+            return ("function", function, count)
+        defaults = function.__defaults__  # type: ignore[attr-defined]
+        keywords = function.__kwdefaults__  # type: ignore[attr-defined]
+        return (
+            "code",
+            function.__code__,  # type: ignore[attr-defined]
+            len(defaults) if defaults else 0,
+            tuple(keywords) if keywords else (),
+            count,
+        )
+    if kind is type:
+        return ("function", function, count)
+    return None
 
 
 def _method_problems(stream: object, methods: tuple[tuple[str, int], ...]) -> list[str]:
@@ -81,7 +133,7 @@ def _present(key: str) -> Callable[[Rule, Exchange], Iterator[Finding]]:
     pep="""This object must be a builtin Python dictionary (not a subclass, UserDict or other
     dictionary emulation), and the application is allowed to modify the dictionary in any way
     it desires.""",
-    applies=_has_environ,
+    needs=("environ",),
     example="""
 bad:  app(LazyEnviron(environ), start_response)   # class LazyEnviron(dict)
 fix:  app(dict(environ), start_response)""",
@@ -103,7 +155,7 @@ def dict_builtin(self: Rule, ex: Exchange) -> Iterator[Finding]:
     pep="""the environ dictionary may also contain arbitrary operating-system "environment
     variables", and must contain the following WSGI-defined variables: ... wsgi.version
     The tuple (1, 0), representing WSGI version 1.0.""",
-    applies=_has_environ,
+    needs=("environ",),
     example="""
 bad:  environ["wsgi.version"] = [1, 0]
 fix:  environ["wsgi.version"] = (1, 0)""",
@@ -133,7 +185,7 @@ _scheme_re = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*")
     wsgi.url_scheme A string representing the "scheme" portion of the URL at which the
     application is being invoked. Normally, this will have the value "http" or "https",
     as appropriate.""",
-    applies=_has_environ,
+    needs=("environ",),
     example="""
 bad:  environ["wsgi.url_scheme"] = b"http"
 fix:  environ["wsgi.url_scheme"] = "http"   # or "https", "ws", ...: any scheme name""",
@@ -160,7 +212,7 @@ def url_scheme(self: Rule, ex: Exchange) -> Iterator[Finding]:
     pep="""the environ dictionary may also contain arbitrary operating-system "environment
     variables", and must contain the following WSGI-defined variables: ... wsgi.input An
     input stream (file-like object) from which the HTTP request body bytes can be read.""",
-    applies=_has_environ,
+    needs=("environ",),
     example="""
 bad:  if has_body: environ["wsgi.input"] = stream
 fix:  environ["wsgi.input"] = stream if has_body else io.BytesIO(b"")""",
@@ -178,7 +230,8 @@ def input_present(self: Rule, ex: Exchange) -> Iterator[Finding]:
     pep="""The input and error streams provided by the server must support the following
     methods: ... The methods listed in the table above must be supported by all servers
     conforming to this specification.""",
-    applies=lambda ex: ex.environ is not None and "wsgi.input" in ex.environ,
+    applies=lambda ex: "wsgi.input" in _env(ex),
+    needs=("environ",),
     example="""
 bad:  class Body: def read(self, size): ...       # no readline, readlines, __iter__
 fix:  environ["wsgi.input"] = io.BufferedReader(raw)  # or implement all four""",
@@ -205,7 +258,7 @@ def input_methods(self: Rule, ex: Exchange) -> Iterator[Finding]:
     An output stream (file-like object) to which error output can be written, for the
     purpose of recording program or other errors in a standardized and possibly
     centralized location.""",
-    applies=_has_environ,
+    needs=("environ",),
     example="""
 bad:  environ without "wsgi.errors"
 fix:  environ["wsgi.errors"] = sys.stderr   # or the server's error log""",
@@ -223,7 +276,8 @@ def errors_present(self: Rule, ex: Exchange) -> Iterator[Finding]:
     pep="""The input and error streams provided by the server must support the following
     methods: ... The methods listed in the table above must be supported by all servers
     conforming to this specification.""",
-    applies=lambda ex: ex.environ is not None and "wsgi.errors" in ex.environ,
+    applies=lambda ex: "wsgi.errors" in _env(ex),
+    needs=("environ",),
     example="""
 bad:  class Log: def write(self, text): logger.error(text)   # no flush, writelines
 fix:  give it flush() and writelines() too, or use an io.TextIOBase""",
@@ -250,7 +304,8 @@ _BINARY_WRITES = frozenset(
     pep="""This should be a "text mode" stream; i.e., applications should use "\\n" as a line
     ending, and assume that it will be converted to the correct line ending by the
     server/gateway.""",
-    applies=lambda ex: ex.environ is not None and "wsgi.errors" in ex.environ,
+    applies=lambda ex: "wsgi.errors" in _env(ex),
+    needs=("environ",),
     example="""
 bad:  environ["wsgi.errors"] = sys.stderr.buffer
 fix:  environ["wsgi.errors"] = sys.stderr""",
@@ -275,7 +330,7 @@ def errors_text(self: Rule, ex: Exchange) -> Iterator[Finding]:
     wsgi.multithread This value should evaluate true if the application object may be
     simultaneously invoked by another thread in the same process, and should evaluate
     false otherwise.""",
-    applies=_has_environ,
+    needs=("environ",),
     example="""
 bad:  environ without "wsgi.multithread"
 fix:  environ["wsgi.multithread"] = True   # if requests run in a thread pool""",
@@ -295,7 +350,7 @@ def multithread_present(self: Rule, ex: Exchange) -> Iterator[Finding]:
     wsgi.multiprocess This value should evaluate true if an equivalent application
     object may be simultaneously invoked by another process, and should evaluate false
     otherwise.""",
-    applies=_has_environ,
+    needs=("environ",),
     example="""
 bad:  environ without "wsgi.multiprocess"
 fix:  environ["wsgi.multiprocess"] = workers > 1""",
@@ -315,7 +370,7 @@ def multiprocess_present(self: Rule, ex: Exchange) -> Iterator[Finding]:
     This value should evaluate true if the server or gateway expects (but does not
     guarantee!) that the application will only be invoked this one time during the life
     of its containing process.""",
-    applies=_has_environ,
+    needs=("environ",),
     example="""
 bad:  environ without "wsgi.run_once"
 fix:  environ["wsgi.run_once"] = False   # True only for CGI-like gateways""",
@@ -332,7 +387,8 @@ def run_once_present(self: Rule, ex: Exchange) -> Iterator[Finding]:
     summary="wsgi.file_wrapper, if present, is callable as (filelike) and (filelike, blksize)",
     pep="""If the server or gateway supplies wsgi.file_wrapper, it must be a callable that
     accepts one required positional parameter, and one optional positional parameter.""",
-    applies=lambda ex: ex.environ is not None and "wsgi.file_wrapper" in ex.environ,
+    applies=lambda ex: "wsgi.file_wrapper" in _env(ex),
+    needs=("environ",),
     example="""
 bad:  environ["wsgi.file_wrapper"] = lambda filelike: FileWrapper(filelike)
 fix:  environ["wsgi.file_wrapper"] = lambda filelike, size=8192: FileWrapper(filelike, size)""",
@@ -360,7 +416,7 @@ def file_wrapper_signature(self: Rule, ex: Exchange) -> Iterator[Finding]:
     underscores, and should be prefixed with a name that is unique to the defining server or
     gateway. For example, mod_python might define variables with names like
     mod_python.some_variable.""",
-    applies=_has_environ,
+    needs=("environ",),
     example="""
 bad:  environ["MyServer.Socket"] = sock
 fix:  environ["myserver.socket"] = sock""",

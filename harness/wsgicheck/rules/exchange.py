@@ -4,6 +4,10 @@ An :class:`Exchange` wraps a :class:`~wsgicheck.response.Response` record (the r
 environ the server built, the trace, the response on the wire) and reads the trace once,
 so that each rule asks a question instead of scanning events.
 
+:attr:`Exchange.evidence` names what the exchange holds, from the list :data:`EVIDENCE`
+(rules declare what they need from it, and the engine asks only the rules whose evidence is
+there); facts several rules read are computed once and kept (:attr:`Exchange.facts`).
+
 ``source`` says where the evidence comes from: ``"memory"`` and ``"socket"`` are
 wsgicheck's own transports, ``"validator"`` is :func:`wsgicheck.validator` wrapping an app
 under somebody else's server (the response is then what the app produced, not what went
@@ -37,12 +41,89 @@ from ..events import (
     Yielded,
     block_size,
 )
+from ..head import Problem, head_problems
 from ..request import Request
 from ..response import Response
 
-__all__ = ["SOURCES", "Exchange"]
+__all__ = ["EVIDENCE", "EVIDENCE_PREFIXES", "SOURCES", "Exchange"]
 
 SOURCES = ("memory", "socket", "validator", "probe")
+
+#: What :attr:`Exchange.evidence` may hold, and what each name means.
+EVIDENCE = {
+    # The source, and what the app did.
+    "environ": "the app ran: the server built an environ for it",
+    "previous": "an earlier exchange of the same request (a replay)",
+    "wire": "the response is what a client received (any source but the validator)",
+    "own": "wsgicheck's own transports recorded it (memory or socket)",
+    "inside": "a server watched from inside: the validator or a probe (and the app ran)",
+    # One per kind of trace event.
+    "start_response": "a StartResponseCalled event",
+    "refused": "a Refused event",
+    "returned": "an AppReturned event",
+    "raised": "an AppRaised event",
+    "yield": "a Yielded event",
+    "write": "a WriteCalled event",
+    "close": "a CloseCalled event",
+    "input": "an InputRead event",
+    "errors": "an ErrorsWritten event",
+    "misuse": "a StreamMisuse event",
+    "file_wrapper": "a FileWrapperCalled event",
+    "headers_sent": "a HeadersSent event",
+    "truncated": "a BodyTruncated event",
+    "short": "a BodyShort event",
+    "limit": "a BodyLimitReached event",
+    "client_gone": "a ClientGone event",
+    "timed_out": "a TimedOut event",
+    "exhausted": "an Exhausted event",
+    "observed": "a ServerObserved event",
+    # Facts about the events.
+    "head-problem": "a start_response call broke a status or header check (any head: rule)",
+    "start_response:again": "start_response was called more than once",
+    "sr-args": "a start_response call had keywords, or not 2 or 3 positional arguments",
+    "exc_info:empty": "a start_response call passed the (None, None, None) exc_info",
+    "exc_info:exception": "a start_response call passed a real exc_info",
+    "exc_info:malformed": "a start_response call passed an exc_info that is no triple",
+    "late-exc-info": "a real exc_info passed after the head went out",
+    "handling": "start_response was called while an exception was being handled",
+    "sr-missing": "the app returned and never called start_response",
+    "early-body": "a block or a write() came before any start_response call",
+    "yield:not-bytes": "the iterable yielded something that is not bytes",
+    "returned:len": "the returned iterable has a len()",
+    "returned:file": "the app returned a file object",
+    "returned:odd": "the app returned something not iterable, or a bare str or bytes",
+    "blocks>1": "the app produced more than one non-empty bytes block",
+    "blocks>=64": "the app produced at least 64 non-empty bytes blocks",
+}
+#: Families of evidence named with a suffix: ``head:<rule id>`` (a start_response call broke
+#: that rule of the status and header checks, or a header value holds a tab for
+#: APP-HEADER-VALUE-NO-CONTROL), ``refused:<rule id>`` (a refusal naming it),
+#: ``observed:<what>`` (a ServerObserved event of that kind), ``extra:<key>`` (that key in
+#: :attr:`Exchange.extra`).
+EVIDENCE_PREFIXES = ("head:", "refused:", "observed:", "extra:")
+
+_KIND_EVIDENCE: dict[type, str] = {
+    StartResponseCalled: "start_response",
+    Refused: "refused",
+    AppReturned: "returned",
+    AppRaised: "raised",
+    Yielded: "yield",
+    WriteCalled: "write",
+    CloseCalled: "close",
+    InputRead: "input",
+    ErrorsWritten: "errors",
+    StreamMisuse: "misuse",
+    FileWrapperCalled: "file_wrapper",
+    HeadersSent: "headers_sent",
+    BodyTruncated: "truncated",
+    BodyShort: "short",
+    BodyLimitReached: "limit",
+    ClientGone: "client_gone",
+    TimedOut: "timed_out",
+    Exhausted: "exhausted",
+    ServerObserved: "observed",
+}
+_OWN_SOURCES = ("memory", "socket")
 
 
 class Exchange:
@@ -86,6 +167,10 @@ class Exchange:
         self.truncated: BodyTruncated | None = None
         self.short: BodyShort | None = None
         self.observed: list[ServerObserved] = []
+        #: Facts several rules read, computed by the first that asks (see server_evidence).
+        self.facts: dict[str, Any] = {}
+        self._evidence: frozenset[str] | None = None
+        self._problems: list[list[Problem]] | None = None
         self.exhausted = False
         self.limit_reached = False
         self.client_gone = False
@@ -130,6 +215,93 @@ class Exchange:
                 self.exhausted = True
             elif kind is ServerObserved:
                 self.observed.append(event)  # type: ignore[arg-type]
+
+    # -- evidence ----------------------------------------------------------------------------
+
+    @property
+    def evidence(self) -> frozenset[str]:
+        """The names (:data:`EVIDENCE`) of what this exchange holds, computed once."""
+        if self._evidence is None:
+            self._evidence = frozenset(self._gather())
+        return self._evidence
+
+    def _gather(self) -> set[str]:
+        kinds = {type(event) for event in self.events}
+        found = {_KIND_EVIDENCE[kind] for kind in kinds if kind in _KIND_EVIDENCE}
+        if self.environ is not None:
+            found.add("environ")
+            if self.source not in _OWN_SOURCES:
+                found.add("inside")
+        if self.previous is not None:
+            found.add("previous")
+        if self.source != "validator":
+            found.add("wire")
+        if self.source in _OWN_SOURCES:
+            found.add("own")
+        found.update("extra:" + key for key in self.extra)
+        found.update("refused:" + event.rule for event in self.refused)
+        found.update("observed:" + event.what for event in self.observed)
+        if self.start_calls:
+            self._gather_calls(found)
+        elif self.returned is not None:
+            found.add("sr-missing")
+        returned = self.returned
+        if returned is not None:
+            if returned.length is not None:
+                found.add("returned:len")
+            if returned.is_file:
+                found.add("returned:file")
+            if not returned.iterable or returned.type_name in ("str", "bytes", "bytearray"):
+                found.add("returned:odd")
+        if any(type(event.value) is not bytes for event in self.yields):
+            found.add("yield:not-bytes")
+        for event in self.events:
+            kind = type(event)
+            if kind is StartResponseCalled:
+                break
+            if kind is Yielded or kind is WriteCalled:
+                found.add("early-body")
+                break
+        blocks = sum(1 for event in self.yields if type(event.value) is bytes and event.value)
+        blocks += sum(1 for event in self.writes if type(event.value) is bytes and event.value)
+        if blocks > 1:
+            found.add("blocks>1")
+            if blocks >= 64:
+                found.add("blocks>=64")
+        return found
+
+    def _gather_calls(self, found: set[str]) -> None:
+        calls = self.start_calls
+        if len(calls) > 1:
+            found.add("start_response:again")
+        for call, problems in zip(calls, self.call_problems(), strict=True):
+            if problems:
+                found.add("head-problem")
+                found.update("head:" + rule_id for rule_id, _ in problems)
+            if call.keywords or call.positional not in (2, 3):
+                found.add("sr-args")
+            kind = call.exc_info_kind
+            if kind != "absent":
+                found.add("exc_info:" + kind)
+                if kind == "exception" and call.headers_sent:
+                    found.add("late-exc-info")
+            if call.handling is not None:
+                found.add("handling")
+            if _has_tab(call.headers):
+                found.add("head:APP-HEADER-VALUE-NO-CONTROL")
+
+    def call_problems(self) -> list[list[Problem]]:
+        """What is wrong with each start_response call's status and headers, in order."""
+        if self._problems is None:
+            self._problems = [head_problems(call.status, call.headers) for call in self.start_calls]
+        return self._problems
+
+    def problems_of(self, call: StartResponseCalled) -> list[Problem]:
+        """The status and header problems of one of this exchange's start_response calls."""
+        for each, problems in zip(self.start_calls, self.call_problems(), strict=True):
+            if each is call:
+                return problems
+        return head_problems(call.status, call.headers)
 
     # -- questions rules ask -----------------------------------------------------------------
 
@@ -188,6 +360,13 @@ class Exchange:
     @property
     def declared_length(self) -> int | None:
         """The Content-Length the app declared in its final start_response call."""
+        facts = self.facts
+        if "declared_length" not in facts:
+            facts["declared_length"] = self._declared_length()
+        length: int | None = facts["declared_length"]
+        return length
+
+    def _declared_length(self) -> int | None:
         call = self.accepted_call
         if call is None or not isinstance(call.headers, list | tuple):
             return None
@@ -206,4 +385,18 @@ class Exchange:
     @property
     def produced(self) -> int:
         """Body bytes the app produced (yielded and written)."""
-        return sum(block_size(event) for event, _ in self.body_blocks())
+        facts = self.facts
+        if "produced" not in facts:
+            facts["produced"] = sum(block_size(event) for event, _ in self.body_blocks())
+        produced: int = facts["produced"]
+        return produced
+
+
+def _has_tab(headers: object) -> bool:
+    """Whether a (name, value) item of ``headers`` has a value with a tab in it."""
+    if not isinstance(headers, list | tuple):
+        return False
+    return any(
+        type(item) is tuple and len(item) == 2 and type(item[1]) is str and "\t" in item[1]
+        for item in headers
+    )
