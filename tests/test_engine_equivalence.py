@@ -31,6 +31,8 @@ from rulekit import (
 from wsgicheck import Client, validation
 from wsgicheck import strategies as wst
 from wsgicheck.environ import ServerConfig
+from wsgicheck.events import raw_event
+from wsgicheck.response import Response
 from wsgicheck.rules import REGISTRY, Exchange, Finding, Rule, check_exchange, evaluate
 from wsgicheck.rules.engine import judge, judge_legacy
 from wsgicheck.rules.exchange import SOURCES
@@ -314,3 +316,47 @@ def test_both_engines_agree_on_generated_exchanges(
             events=[e for e, keep in zip(events, kept, strict=True) if keep]
         )
     assert_same(Exchange(response, source=source))
+
+
+def _with_environ(response: Response, **changes: object) -> Response:
+    """``response`` as a server that built its environ with ``changes`` would record it."""
+    assert response.environ is not None
+    return Response(
+        response.request,
+        response.status_code,
+        response.reason,
+        response.headers,
+        response.body,
+        response.complete,
+        {**response.environ, **changes},
+        [raw_event(event) for event in response.trace],
+        response.errors,
+    )
+
+
+def test_a_remembered_verdict_names_the_request_of_each_exchange() -> None:
+    # Two requests alike but for their bodies' bytes have the same environ view: the
+    # environ rules' verdict is remembered from the first, and its findings name each one.
+    client = Client(load(ROOT / "fixtures" / "wsgiapp.py").app)
+    responses = [
+        _with_environ(client.post("/hello", body=body), SERVER_NAME="") for body in (b"ab", b"cd")
+    ]
+    exchanges = [Exchange(response) for response in responses]
+    assert exchanges[0].environ_view == exchanges[1].environ_view is not None
+    for exchange, response in zip(exchanges, responses, strict=True):
+        judged = dict(assert_same(exchange))
+        assert [finding.request for finding in judged["ENV-SERVER-NAME"]] == [response.request]
+        assert response.request.body in (b"ab", b"cd")
+
+
+def test_an_environ_with_values_the_rules_read_by_more_than_type_has_no_view() -> None:
+    response = Client(load(ROOT / "fixtures" / "wsgiapp.py").app).get("/hello")
+    assert Exchange(response).environ_view is not None
+    for changes in ({"wsgi.version": [1, 0]}, {"REQUEST_METHOD": _Text("GET")}):
+        changed = Exchange(_with_environ(response, **changes))
+        assert changed.environ_view is None
+        assert_same(changed)
+
+
+class _Text(str):
+    """A str subclass: compared by its own __eq__, so not by its type alone."""

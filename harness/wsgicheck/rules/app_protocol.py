@@ -493,7 +493,7 @@ def cl_accurate(self: Rule, ex: Exchange) -> Iterator[Finding]:
     source="RFC 9110 §15.3.5, §15.4.5",
     covers=(),
     applies=lambda ex: ex.response.status_code in (204, 304),
-    needs=("start_response",),
+    needs=("start_response", "response:204-304"),
     example="""
 bad:  start_response("204 No Content", h); return [b"done"]
 fix:  start_response("204 No Content", h); return []""",

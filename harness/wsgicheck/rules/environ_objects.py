@@ -134,6 +134,7 @@ def _present(key: str) -> Callable[[Rule, Exchange], Iterator[Finding]]:
     dictionary emulation), and the application is allowed to modify the dictionary in any way
     it desires.""",
     needs=("environ",),
+    memo="environ",
     example="""
 bad:  app(LazyEnviron(environ), start_response)   # class LazyEnviron(dict)
 fix:  app(dict(environ), start_response)""",
@@ -156,6 +157,7 @@ def dict_builtin(self: Rule, ex: Exchange) -> Iterator[Finding]:
     variables", and must contain the following WSGI-defined variables: ... wsgi.version
     The tuple (1, 0), representing WSGI version 1.0.""",
     needs=("environ",),
+    memo="environ",
     example="""
 bad:  environ["wsgi.version"] = [1, 0]
 fix:  environ["wsgi.version"] = (1, 0)""",
@@ -186,6 +188,7 @@ _scheme_re = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*")
     application is being invoked. Normally, this will have the value "http" or "https",
     as appropriate.""",
     needs=("environ",),
+    memo="environ",
     example="""
 bad:  environ["wsgi.url_scheme"] = b"http"
 fix:  environ["wsgi.url_scheme"] = "http"   # or "https", "ws", ...: any scheme name""",
@@ -213,6 +216,7 @@ def url_scheme(self: Rule, ex: Exchange) -> Iterator[Finding]:
     variables", and must contain the following WSGI-defined variables: ... wsgi.input An
     input stream (file-like object) from which the HTTP request body bytes can be read.""",
     needs=("environ",),
+    memo="environ",
     example="""
 bad:  if has_body: environ["wsgi.input"] = stream
 fix:  environ["wsgi.input"] = stream if has_body else io.BytesIO(b"")""",
@@ -259,6 +263,7 @@ def input_methods(self: Rule, ex: Exchange) -> Iterator[Finding]:
     purpose of recording program or other errors in a standardized and possibly
     centralized location.""",
     needs=("environ",),
+    memo="environ",
     example="""
 bad:  environ without "wsgi.errors"
 fix:  environ["wsgi.errors"] = sys.stderr   # or the server's error log""",
@@ -331,6 +336,7 @@ def errors_text(self: Rule, ex: Exchange) -> Iterator[Finding]:
     simultaneously invoked by another thread in the same process, and should evaluate
     false otherwise.""",
     needs=("environ",),
+    memo="environ",
     example="""
 bad:  environ without "wsgi.multithread"
 fix:  environ["wsgi.multithread"] = True   # if requests run in a thread pool""",
@@ -351,6 +357,7 @@ def multithread_present(self: Rule, ex: Exchange) -> Iterator[Finding]:
     object may be simultaneously invoked by another process, and should evaluate false
     otherwise.""",
     needs=("environ",),
+    memo="environ",
     example="""
 bad:  environ without "wsgi.multiprocess"
 fix:  environ["wsgi.multiprocess"] = workers > 1""",
@@ -371,6 +378,7 @@ def multiprocess_present(self: Rule, ex: Exchange) -> Iterator[Finding]:
     guarantee!) that the application will only be invoked this one time during the life
     of its containing process.""",
     needs=("environ",),
+    memo="environ",
     example="""
 bad:  environ without "wsgi.run_once"
 fix:  environ["wsgi.run_once"] = False   # True only for CGI-like gateways""",
@@ -417,6 +425,7 @@ def file_wrapper_signature(self: Rule, ex: Exchange) -> Iterator[Finding]:
     gateway. For example, mod_python might define variables with names like
     mod_python.some_variable.""",
     needs=("environ",),
+    memo="environ",
     example="""
 bad:  environ["MyServer.Socket"] = sock
 fix:  environ["myserver.socket"] = sock""",

@@ -137,6 +137,7 @@ def _single_header(ex: Exchange, name: str) -> str | None:
     pep="""REQUEST_METHOD The HTTP request method, such as "GET" or "POST". This cannot ever be
     an empty string, and so is always required.""",
     needs=("environ",),
+    memo="environ",
     example="""
 bad:  environ["REQUEST_METHOD"] = ""        # or "GET" for a HEAD request
 fix:  environ["REQUEST_METHOD"] = method    # as sent; unknown tokens such as "PROPFIND" too""",
@@ -166,6 +167,7 @@ def request_method(self: Rule, ex: Exchange) -> Iterator[Finding]:
     summary="SERVER_NAME is present and not empty",
     pep="""SERVER_NAME and SERVER_PORT are required strings and must never be empty.""",
     needs=("environ",),
+    memo="environ",
     example="""
 bad:  environ["SERVER_NAME"] = ""           # e.g. listening on 0.0.0.0 with no name set
 fix:  environ["SERVER_NAME"] = socket.getfqdn(host) or host""",
@@ -186,6 +188,7 @@ def server_name(self: Rule, ex: Exchange) -> Iterator[Finding]:
     summary="SERVER_PORT is present, not empty, and a decimal port number",
     pep="""SERVER_NAME and SERVER_PORT are required strings and must never be empty.""",
     needs=("environ",),
+    memo="environ",
     example="""
 bad:  environ["SERVER_PORT"] = ""           # or no SERVER_PORT at all
 fix:  environ["SERVER_PORT"] = str(port)""",
@@ -212,6 +215,7 @@ def server_port(self: Rule, ex: Exchange) -> Iterator[Finding]:
     request. Typically this will be something like "HTTP/1.0" or "HTTP/1.1" and may be used by
     the application to determine how to treat any HTTP request headers.""",
     needs=("environ",),
+    memo="environ",
     example="""
 bad:  environ["SERVER_PROTOCOL"] = "HTTP/1.0"   # the server answers in 1.0, client sent 1.1
 fix:  environ["SERVER_PROTOCOL"] = "HTTP/" + request_version""",
@@ -246,6 +250,7 @@ def server_protocol(self: Rule, ex: Exchange) -> Iterator[Finding]:
     application object, so that the application knows its virtual "location". This may
     be an empty string, if the application corresponds to the "root" of the server.""",
     needs=("environ",),
+    memo="environ",
     example="""
 bad:  environ["SCRIPT_NAME"] = "app"        # mount prefix configured without its slash
 fix:  environ["SCRIPT_NAME"] = "/app"       # or "" at the server root""",
@@ -271,6 +276,7 @@ def script_name(self: Rule, ex: Exchange) -> Iterator[Finding]:
     string, if the request URL targets the application root and does not have a trailing
     slash.""",
     needs=("environ",),
+    memo="environ",
     example="""
 bad:  environ["PATH_INFO"] = path[len(prefix) + 1:]   # "/app/x" -> "x"
 fix:  environ["PATH_INFO"] = path[len(prefix):]       # "/app/x" -> "/x\"""",
@@ -297,6 +303,7 @@ def path_info(self: Rule, ex: Exchange) -> Iterator[Finding]:
     QUERY_STRING The portion of the request URL that follows the "?", if any. May be
     empty or absent.""",
     needs=("environ", "wire"),
+    memo="environ",
     example="""
 bad:  environ["QUERY_STRING"] = unquote(query)   # "a=1%26b=2" becomes "a=1&b=2"
 fix:  environ["QUERY_STRING"] = query            # percent-escapes kept""",
@@ -379,6 +386,7 @@ def _authority(host: str, scheme: str) -> str:
     the client's originally requested URL to place it in a canonical form.""",
     covers=("ENV-URL-RECONSTRUCTABLE", "ENV-PATH-INFO"),
     needs=("environ", "wire"),
+    memo="environ",
     example="""
 bad:  environ["PATH_INFO"] = raw_path                     # "/a%20b" left encoded
 fix:  environ["PATH_INFO"] = unquote_to_bytes(raw_path).decode("latin-1")   # "/a b\"""",
@@ -430,6 +438,7 @@ def url_reconstructable(self: Rule, ex: Exchange) -> Iterator[Finding]:
     CONTENT_TYPE The contents of any Content-Type fields in the HTTP request. May be
     empty or absent.""",
     needs=("environ",),
+    memo="environ",
     example="""
 bad:  environ["CONTENT_TYPE"] = "text/plain"   # the client sent no Content-Type
 fix:  if "content-type" in headers: environ["CONTENT_TYPE"] = headers["content-type"]""",
@@ -459,6 +468,7 @@ def content_type(self: Rule, ex: Exchange) -> Iterator[Finding]:
     CONTENT_LENGTH The contents of any Content-Length fields in the HTTP request. May be
     empty or absent.""",
     needs=("environ",),
+    memo="environ",
     example="""
 bad:  environ["HTTP_CONTENT_LENGTH"] = "12"   # every header copied as HTTP_*
 fix:  environ["CONTENT_LENGTH"] = "12"        # "" or absent when there is no body""",
@@ -500,6 +510,7 @@ def content_length(self: Rule, ex: Exchange) -> Iterator[Finding]:
     variables should correspond with the presence or absence of the appropriate HTTP header in
     the request.""",
     needs=("environ",),
+    memo="environ",
     example="""
 bad:  environ["HTTP_" + name] = value          # "HTTP_X-Request-Id": the app looks for ..._ID
 fix:  environ["HTTP_" + name.upper().replace("-", "_")] = value""",
@@ -568,6 +579,7 @@ def _http_keys_expected(
     pep="""A server or gateway should attempt to provide as many other CGI variables as are
     applicable.""",
     needs=("environ", "wire"),
+    memo="environ",
     example="""
 bad:  an environ with no REMOTE_ADDR
 fix:  environ["REMOTE_ADDR"] = peer_address[0]""",
@@ -588,6 +600,7 @@ def extra_cgi_vars(self: Rule, ex: Exchange) -> Iterator[Finding]:
     pep="""Note: missing variables (such as REMOTE_USER when no authentication has occurred)
     should be left out of the environ dictionary.""",
     needs=("environ",),
+    memo="environ",
     example="""
 bad:  environ["REMOTE_USER"] = user or ""
 fix:  if user: environ["REMOTE_USER"] = user""",
@@ -615,6 +628,7 @@ def missing_omitted(self: Rule, ex: Exchange) -> Iterator[Finding]:
     all. It is a violation of this specification for any CGI variable's value to be of any
     type other than str.""",
     needs=("environ",),
+    memo="environ",
     example="""
 bad:  environ["PATH_INFO"] = raw_path              # bytes
 fix:  environ["PATH_INFO"] = raw_path.decode("latin-1")""",
@@ -637,6 +651,7 @@ def cgi_str(self: Rule, ex: Exchange) -> Iterator[Finding]:
     servers and gateways must not supply strings to an application containing any other
     Unicode characters.""",
     needs=("environ",),
+    memo="environ",
     example="""
 bad:  environ["PATH_INFO"] = unquote(raw_path)     # "/\\u2603" for /%E2%98%83
 fix:  environ["PATH_INFO"] = unquote_to_bytes(raw_path).decode("latin-1")  # "/\\xe2\\x98\\x83\"""",

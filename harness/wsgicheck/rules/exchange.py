@@ -42,7 +42,7 @@ from ..events import (
     block_size,
 )
 from ..head import Problem, head_problems
-from ..request import Request
+from ..request import Framing, Request
 from ..response import Response
 
 __all__ = ["EVIDENCE", "EVIDENCE_PREFIXES", "SOURCES", "Exchange"]
@@ -94,6 +94,14 @@ EVIDENCE = {
     "returned:odd": "the app returned something not iterable, or a bare str or bytes",
     "blocks>1": "the app produced more than one non-empty bytes block",
     "blocks>=64": "the app produced at least 64 non-empty bytes blocks",
+    "returned:close": "the returned iterable has a close()",
+    "returned:first": "the app returned before any start_response call",
+    "reads": "the app read wsgi.input (an InputRead event, or a read seen raising)",
+    "app-header:beyond-ascii": "a header value given to start_response is not ASCII",
+    "request:chunked": "the request body came chunked",
+    "response:204-304": "the response status is 204 or 304",
+    "response:no-body": "HTTP allows the response no content: HEAD, or a 1xx, 204 or 304",
+    "response:transfer-encoding": "the response carries Transfer-Encoding",
 }
 #: Families of evidence named with a suffix: ``head:<rule id>`` (a start_response call broke
 #: that rule of the status and header checks, or a header value holds a tab for
@@ -124,6 +132,14 @@ _KIND_EVIDENCE: dict[type, str] = {
     ServerObserved: "observed",
 }
 _OWN_SOURCES = ("memory", "socket")
+#: Environ keys whose value a rule reads beyond its type (compares, or shows): an environ
+#: with anything but a plain value there has no :attr:`Exchange.environ_view`.
+_VALUES_READ = frozenset(
+    {"wsgi.version", "AUTH_TYPE", "REMOTE_USER", "REMOTE_IDENT", "REQUEST_METHOD"}
+)
+_PLAIN = (str, int, float, bool, type(None))
+#: Marks an environ value in a view by its type only.
+_BY_TYPE = object()
 
 
 class Exchange:
@@ -228,47 +244,77 @@ class Exchange:
     def _gather(self) -> set[str]:
         kinds = {type(event) for event in self.events}
         found = {_KIND_EVIDENCE[kind] for kind in kinds if kind in _KIND_EVIDENCE}
+        source = self.source
         if self.environ is not None:
             found.add("environ")
-            if self.source not in _OWN_SOURCES:
+            if source not in _OWN_SOURCES:
                 found.add("inside")
         if self.previous is not None:
             found.add("previous")
-        if self.source != "validator":
+        if source != "validator":
             found.add("wire")
-        if self.source in _OWN_SOURCES:
+        if source in _OWN_SOURCES:
             found.add("own")
-        found.update("extra:" + key for key in self.extra)
-        found.update("refused:" + event.rule for event in self.refused)
-        found.update("observed:" + event.what for event in self.observed)
+        if self.extra:
+            found.update("extra:" + key for key in self.extra)
+        if self.refused:
+            found.update("refused:" + event.rule for event in self.refused)
+        if self.observed:
+            found.update("observed:" + event.what for event in self.observed)
+            if "observed:input-raised" in found:
+                found.add("reads")
+        if self.input_reads:
+            found.add("reads")
         if self.start_calls:
             self._gather_calls(found)
-        elif self.returned is not None:
-            found.add("sr-missing")
         returned = self.returned
         if returned is not None:
+            if not self.start_calls:
+                found.add("sr-missing")
             if returned.length is not None:
                 found.add("returned:len")
+            if returned.has_close:
+                found.add("returned:close")
             if returned.is_file:
                 found.add("returned:file")
             if not returned.iterable or returned.type_name in ("str", "bytes", "bytearray"):
                 found.add("returned:odd")
-        if any(type(event.value) is not bytes for event in self.yields):
-            found.add("yield:not-bytes")
+        self._gather_order(found)
+        if self.request.framing is Framing.CHUNKED:
+            found.add("request:chunked")
+        response = self.response
+        code = response.status_code
+        if code in (204, 304):
+            found.add("response:204-304")
+        if self.request.method == "HEAD" or code in (204, 304) or 100 <= code < 200:
+            found.add("response:no-body")
+        if response.header("transfer-encoding") is not None:
+            found.add("response:transfer-encoding")
+        return found
+
+    def _gather_order(self, found: set[str]) -> None:
+        """Evidence in the order of the events: what came before start_response, blocks."""
+        started = False
+        blocks = 0
         for event in self.events:
             kind = type(event)
             if kind is StartResponseCalled:
-                break
-            if kind is Yielded or kind is WriteCalled:
-                found.add("early-body")
-                break
-        blocks = sum(1 for event in self.yields if type(event.value) is bytes and event.value)
-        blocks += sum(1 for event in self.writes if type(event.value) is bytes and event.value)
+                started = True
+            elif kind is Yielded or kind is WriteCalled:
+                value = event.value  # type: ignore[attr-defined]
+                if not started:
+                    found.add("early-body")
+                if type(value) is bytes:
+                    if value:
+                        blocks += 1
+                elif kind is Yielded:
+                    found.add("yield:not-bytes")
+            elif kind is AppReturned and not started:
+                found.add("returned:first")
         if blocks > 1:
             found.add("blocks>1")
             if blocks >= 64:
                 found.add("blocks>=64")
-        return found
 
     def _gather_calls(self, found: set[str]) -> None:
         calls = self.start_calls
@@ -287,8 +333,58 @@ class Exchange:
                     found.add("late-exc-info")
             if call.handling is not None:
                 found.add("handling")
-            if _has_tab(call.headers):
-                found.add("head:APP-HEADER-VALUE-NO-CONTROL")
+            headers = call.headers
+            if isinstance(headers, list | tuple):
+                for item in headers:
+                    if isinstance(item, tuple) and len(item) == 2 and isinstance(item[1], str):
+                        value = item[1]
+                        if not str.isascii(value):
+                            found.add("app-header:beyond-ascii")
+                        if type(item) is tuple and type(value) is str and "\t" in value:
+                            found.add("head:APP-HEADER-VALUE-NO-CONTROL")
+
+    @property
+    def environ_view(self) -> tuple[Any, ...] | None:
+        """What a rule of the environ alone (``memo="environ"``) may read, as one value:
+        the source, the environ's type, the request's head, the request body's size and the
+        environ's items, each plain value as itself (with its type) and any other object
+        by its type. None when that is not all such a rule could see: the app never ran,
+        a key is not a str, or a value the rules read is not plain. Computed once."""
+        facts = self.facts
+        if "environ_view" not in facts:
+            facts["environ_view"] = self._environ_view()
+        view: tuple[Any, ...] | None = facts["environ_view"]
+        return view
+
+    def _environ_view(self) -> tuple[Any, ...] | None:
+        environ = self.environ
+        if environ is None:
+            return None
+        items: list[tuple[object, ...]] = []
+        for key, value in environ.items():
+            if type(key) is not str:
+                return None
+            kind = type(value)
+            if kind in _PLAIN or (
+                kind is tuple and all(type(part) in (str, int) for part in value)
+            ):
+                items.append((key, kind, value))
+            elif key in _VALUES_READ:
+                return None
+            else:
+                items.append((key, _BY_TYPE, kind))
+        request = self.request  # its head: no rule of the environ reads the body itself
+        return (
+            self.source,
+            self.environ_type,
+            request.method,
+            request.target,
+            request.http_version,
+            request.headers,
+            request.framing,
+            self.response.request_body_size,
+            tuple(items),
+        )
 
     def call_problems(self) -> list[list[Problem]]:
         """What is wrong with each start_response call's status and headers, in order."""
@@ -390,13 +486,3 @@ class Exchange:
             facts["produced"] = sum(block_size(event) for event, _ in self.body_blocks())
         produced: int = facts["produced"]
         return produced
-
-
-def _has_tab(headers: object) -> bool:
-    """Whether a (name, value) item of ``headers`` has a value with a tab in it."""
-    if not isinstance(headers, list | tuple):
-        return False
-    return any(
-        type(item) is tuple and len(item) == 2 and type(item[1]) is str and "\t" in item[1]
-        for item in headers
-    )

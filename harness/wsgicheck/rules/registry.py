@@ -105,6 +105,10 @@ class Rule:
     finds: frozenset[str] | None = field(default=None, repr=False, compare=False)
     #: What ``applies`` asks beyond ``needs`` (None: nothing more).
     condition: Applies | None = field(default=None, repr=False, compare=False)
+    #: ``"environ"``: the verdict (applies, findings) depends only on
+    #: :attr:`Exchange.environ_view <wsgicheck.rules.exchange.Exchange.environ_view>`, so the
+    #: engine reuses it for the next exchange with the same view.
+    memo: str | None = field(default=None, repr=False, compare=False)
 
     @property
     def citation(self) -> str:
@@ -226,17 +230,21 @@ def rule(
     source: str = "PEP 3333",
     needs: Iterable[str] | None = None,
     finds: Iterable[str] | None = None,
+    memo: str | None = None,
 ) -> Callable[[Callable[[Rule, Exchange], Iterable[Finding]]], Rule]:
     """Register a check as the rule ``id``; the decorated function becomes the :class:`Rule`.
 
     The check receives the rule itself (to build findings) and the exchange. ``needs`` and
     ``finds`` name evidence (see :class:`Rule`); with ``needs``, ``applies`` is only what
-    the rule asks beyond it.
+    the rule asks beyond it. ``memo="environ"`` says the rule reads nothing but the
+    exchange's environ view (see :attr:`Rule.memo`).
     """
     needed = _evidence_names(needs, id)
     found = _evidence_names(finds, id)
-    if needed is None and found is not None:
-        raise ValueError(f"rule {id}: finds= needs needs= (the evidence the rule reads)")
+    if needed is None and (found is not None or memo is not None):
+        raise ValueError(f"rule {id}: finds= and memo= need needs= (the evidence it reads)")
+    if memo not in (None, "environ"):
+        raise ValueError(f"rule {id}: memo={memo!r}; the engine remembers only 'environ'")
     whole = applies or _always
     if needed is not None:
         whole = _applies_with(needed, applies)
@@ -260,6 +268,7 @@ def rule(
             needs=needed,
             finds=found,
             condition=applies if needed is not None else None,
+            memo=memo,
         )
         REGISTRY.add(registered)
         return registered

@@ -339,7 +339,7 @@ def _what(ex: Exchange) -> str:
     # The app gave nothing there (a correct answer): whatever follows the head is the
     # server's. An app that gave a body is SRV-NO-BODY-DROP's.
     applies=lambda ex: _no_body_case(ex) and not _app_gave_body(ex),
-    needs=("wire",),
+    needs=("wire", "response:no-body"),
     example="""
 bad:  HEAD / -> "Transfer-Encoding: chunked", then "0\\r\\n\\r\\n" on the wire
 fix:  send the head only (the Content-Length a GET would have may stay)""",
@@ -370,7 +370,7 @@ def no_body_head_204_304(self: Rule, ex: Exchange) -> Iterator[Finding]:
     source="RFC 9110 §9.3.2, §15.3.5, §15.4.5; RFC 9112 §6.3",
     covers=(),
     applies=lambda ex: _no_body_case(ex) and _app_gave_body(ex),
-    needs=("wire",),
+    needs=("wire", "response:no-body"),
     example="""
 bad:  HEAD / -> the app yields b"hello", and "hello" follows the head on the wire
 fix:  iterate (and close) the app's body, but send none of it""",

@@ -152,7 +152,7 @@ def sr_returns_write(self: Rule, ex: Exchange) -> Iterator[Finding]:
         and _over(ex)
         and not ex.observations("file-wrapper-returned")
     ),
-    needs=("returned",),
+    needs=("returned", "returned:close"),
     example="""
 bad:  for block in result: send(block)          # and never result.close()
 fix:  try: for block in result: send(block)
@@ -202,7 +202,7 @@ def _returned_before_start(ex: Exchange) -> bool:
         and _returned_before_start(ex)
         and not ex.observations("file-wrapper-returned")
     ),
-    needs=("returned", "environ"),
+    needs=("returned", "environ", "returned:first"),
     example="""
 bad:  result = app(environ, start_response); send_head(self.status)   # None yet
 fix:  send the head when the first non-empty block arrives""",

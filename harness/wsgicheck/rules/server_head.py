@@ -104,7 +104,7 @@ def _beyond_ascii(ex: Exchange) -> list[tuple[str, str]]:
     Latin-1 encoding!""",
     covers=(),
     applies=lambda ex: _app_answer(ex) and bool(_beyond_ascii(ex)),
-    needs=("wire", "environ"),
+    needs=("wire", "environ", "app-header:beyond-ascii"),
     example="""
 bad:  sock.sendall(f"{name}: {value}\\r\\n".encode("utf-8"))   # é becomes two bytes
 fix:  sock.sendall(f"{name}: {value}\\r\\n".encode("latin-1"))""",
@@ -318,7 +318,7 @@ def trap_log(self: Rule, ex: Exchange) -> Iterator[Finding]:
     fall back to one of the other strategies for dealing with the absence of
     Content-Length.""",
     applies=lambda ex: on_wire(ex) and ex.response.header("transfer-encoding") is not None,
-    needs=("wire",),
+    needs=("wire", "response:transfer-encoding"),
     example="""
 bad:  HTTP/1.0 client -> "Transfer-Encoding: chunked" (it cannot decode it)
 fix:  to HTTP/1.0, send Content-Length or close the connection at the end""",

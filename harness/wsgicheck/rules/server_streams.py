@@ -102,7 +102,7 @@ def _argument(read: InputRead) -> str:
         any(read.method == "read" and _no_size(read) for read in ex.input_reads)
         or bool(_raised(ex, "read(None)"))
     ),
-    needs=(),
+    needs=("reads",),
     example="""
 bad:  def read(self, size): ...                       # read() is a TypeError
 fix:  def read(self, size=-1): ...                    # all that is left""",
@@ -222,7 +222,7 @@ def input_lines(self: Rule, ex: Exchange) -> Iterator[Finding]:
         )
         or bool(_raised(ex, "readline("))
     ),
-    needs=(),
+    needs=("reads",),
     example="""
 bad:  def readline(self): ...                 # readline(1024) is a TypeError
 fix:  def readline(self, size=-1): ...""",
@@ -258,7 +258,7 @@ def _read_to_end(ex: Exchange) -> bool:
     applies=lambda ex: (
         ex.request.framing is Framing.CHUNKED and judgeable(ex) and ex.environ is not None
     ),
-    needs=("environ",),
+    needs=("environ", "request:chunked"),
     example="""
 bad:  environ["wsgi.input"] = sock.makefile("rb")   # the app reads "5\\r\\nhello\\r\\n0\\r\\n..."
 fix:  decode the chunked framing and give the app the payload (wsgi.input_terminated)""",
