@@ -15,7 +15,7 @@ from . import (
     harness_rules,
     server_rules,
 )
-from .engine import RuleResult, check_exchange, evaluate, is_failure
+from .engine import RuleResult, check_exchange, evaluate, is_failure, judge
 from .exchange import Exchange
 from .registry import REGISTRY, Binding, DuplicateRule, Finding, Level, Rule, rule
 
@@ -31,6 +31,7 @@ __all__ = [
     "check_exchange",
     "evaluate",
     "is_failure",
+    "judge",
     "rule",
 ]
 

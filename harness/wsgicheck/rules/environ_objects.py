@@ -103,7 +103,14 @@ def _signature_key(function: object, count: int) -> tuple[object, ...] | None:
 
 
 def _method_problems(stream: object, methods: tuple[tuple[str, int], ...]) -> list[str]:
-    """What is wrong with ``stream``'s methods: each one ``(name, positional arguments)``."""
+    """What is wrong with ``stream``'s methods: each one ``(name, positional arguments)``.
+
+    Kept by the stream's type when the type alone decides it (:func:`_class_decides`).
+    """
+    kind = type(stream)
+    known = _problems_by_type.get((kind, methods))
+    if known is not None:
+        return known
     problems = []
     for name, count in methods:
         method = getattr(stream, name, None)
@@ -111,7 +118,38 @@ def _method_problems(stream: object, methods: tuple[tuple[str, int], ...]) -> li
             problems.append(f"has no {name}()")
         elif not _accepts(method, *([1] * count)):
             problems.append(f"{name}() does not take {count} positional argument(s)")
+    if _class_decides(kind, [name for name, _ in methods]):
+        if len(_problems_by_type) >= _ACCEPTED_LIMIT:
+            _problems_by_type.clear()
+        _problems_by_type[(kind, methods)] = problems
     return problems
+
+
+_problems_by_type: dict[tuple[type, tuple[tuple[str, int], ...]], list[str]] = {}
+_CLASS_METHODS = (types.FunctionType, types.MethodDescriptorType, types.WrapperDescriptorType)
+
+
+def _class_decides(kind: type, names: list[str]) -> bool:
+    """Whether every instance of ``kind`` has the same methods ``names``: instances hold
+    no attributes of their own (no ``__dict__``), attribute look-up is the default one, and
+    each name is a plain function (or a C method) of the class."""
+    if kind.__dictoffset__ or _in_class(kind, "__getattribute__") is not _DEFAULT_LOOKUP:
+        return False
+    return all(isinstance(_in_class(kind, name), _CLASS_METHODS) for name in names)
+
+
+_DEFAULT_LOOKUP = object.__dict__["__getattribute__"]
+
+
+def _in_class(kind: type, name: str) -> object:
+    """What ``name`` is in the class ``kind`` (its own or inherited), None if nothing."""
+    for klass in kind.__mro__:
+        if name in klass.__dict__:
+            return klass.__dict__[name]
+    return None
+
+
+_FILELIKE = io.BytesIO()
 
 
 def _present(key: str) -> Callable[[Rule, Exchange], Iterator[Finding]]:
@@ -407,7 +445,7 @@ def file_wrapper_signature(self: Rule, ex: Exchange) -> Iterator[Finding]:
     if not callable(wrapper):
         yield self.finding(ex, f"wsgi.file_wrapper is a {type(wrapper).__name__}, not callable")
         return
-    filelike = io.BytesIO()
+    filelike = _FILELIKE  # only bound to the parameters, never read
     if not _accepts(wrapper, filelike):
         yield self.finding(ex, "wsgi.file_wrapper(filelike) cannot be called with one argument")
     if not _accepts(wrapper, filelike, 8192):

@@ -137,7 +137,7 @@ _OWN_SOURCES = ("memory", "socket")
 _VALUES_READ = frozenset(
     {"wsgi.version", "AUTH_TYPE", "REMOTE_USER", "REMOTE_IDENT", "REQUEST_METHOD"}
 )
-_PLAIN = (str, int, float, bool, type(None))
+_PLAIN = frozenset({str, int, float, bool, type(None)})
 #: Marks an environ value in a view by its type only.
 _BY_TYPE = object()
 
@@ -191,8 +191,11 @@ class Exchange:
         self.limit_reached = False
         self.client_gone = False
         self.timed_out = False
+        kinds: set[type] = set()
+        self._kinds = kinds
         for event in self.events:
             kind = type(event)
+            kinds.add(kind)
             if kind is StartResponseCalled:
                 self.start_calls.append(event)  # type: ignore[arg-type]
             elif kind is Yielded:
@@ -242,8 +245,7 @@ class Exchange:
         return self._evidence
 
     def _gather(self) -> set[str]:
-        kinds = {type(event) for event in self.events}
-        found = {_KIND_EVIDENCE[kind] for kind in kinds if kind in _KIND_EVIDENCE}
+        found = {_KIND_EVIDENCE[kind] for kind in self._kinds if kind in _KIND_EVIDENCE}
         source = self.source
         if self.environ is not None:
             found.add("environ")
@@ -361,18 +363,19 @@ class Exchange:
         if environ is None:
             return None
         items: list[tuple[object, ...]] = []
+        append = items.append
         for key, value in environ.items():
+            kind = type(value)
             if type(key) is not str:
                 return None
-            kind = type(value)
             if kind in _PLAIN or (
                 kind is tuple and all(type(part) in (str, int) for part in value)
             ):
-                items.append((key, kind, value))
+                append((key, kind, value))
             elif key in _VALUES_READ:
                 return None
             else:
-                items.append((key, _BY_TYPE, kind))
+                append((key, _BY_TYPE, kind))
         request = self.request  # its head: no rule of the environ reads the body itself
         return (
             self.source,
@@ -439,6 +442,8 @@ class Exchange:
     @property
     def accepted_call(self) -> StartResponseCalled | None:
         """The last start_response call the server accepted (its status went out)."""
+        if not self.refused:
+            return self.start_calls[-1] if self.start_calls else None
         accepted = last = None
         for event in self.events:
             if isinstance(event, StartResponseCalled):

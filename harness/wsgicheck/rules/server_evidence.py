@@ -223,12 +223,13 @@ def body_error_answer(ex: Exchange) -> bool:
     body is owed (RFC 9110 lets any server): wsgicheck's socket server says so in the trace;
     another server is taken to have done it when the app's 5xx became a 400/413 and a close.
     """
-    if ex.observations("body-error-answered"):
+    if ex.observed and ex.observations("body-error-answered"):
         return True
+    if ex.response.status_code not in (400, 413):
+        return False
     code = status_code(final_call(ex))
     return (
-        ex.response.status_code in (400, 413)
-        and code is not None
+        code is not None
         and code >= 500
         and (ex.response.header("connection") or "").lower() == "close"
     )
