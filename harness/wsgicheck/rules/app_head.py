@@ -42,6 +42,7 @@ def _headers(rule_id: str, self: Rule, ex: Exchange) -> Iterator[Finding]:
     unicode. ... Note also that strings passed to start_response() as a status or as
     response headers must follow RFC 2616 with respect to encoding.""",
     needs=("start_response",),
+    memo="exchange",
     finds=("head:APP-STATUS-STR",),
     example="""
 bad:  start_response(b"200 OK", headers)
@@ -62,6 +63,7 @@ def status_str(self: Rule, ex: Exchange) -> Iterator[Finding]:
     order and separated by a single space, with no surrounding whitespace or other
     characters.""",
     needs=("start_response",),
+    memo="exchange",
     finds=("head:APP-STATUS-FORMAT",),
     example="""
 bad:  start_response("200", headers)     # no reason phrase
@@ -81,6 +83,7 @@ def status_format(self: Rule, ex: Exchange) -> Iterator[Finding]:
     pep="""The string must not contain control characters, and must not be terminated with a
     carriage return, linefeed, or combination thereof.""",
     needs=("start_response",),
+    memo="exchange",
     finds=("head:APP-STATUS-NO-CONTROL",),
     example="""
 bad:  start_response("200 OK\\r\\n", headers)   # response splitting
@@ -100,6 +103,7 @@ def status_no_control(self: Rule, ex: Exchange) -> Iterator[Finding]:
     source="RFC 9110 §15.2",
     covers=(),
     needs=("start_response",),
+    memo="exchange",
     finds=("head:APP-STATUS-FINAL",),
     example="""
 bad:  start_response("100 Continue", headers)  # the server sends 100 Continue itself
@@ -120,6 +124,7 @@ def status_final(self: Rule, ex: Exchange) -> Iterator[Finding]:
     fatal error for an application to supply strings containing any other Unicode
     character or code point.""",
     needs=("start_response",),
+    memo="exchange",
     finds=("head:APP-STATUS-HEADERS-LATIN1",),
     example="""
 bad:  ("Content-Disposition", "attachment; filename=résumé€.pdf")
@@ -139,6 +144,7 @@ def status_headers_latin1(self: Rule, ex: Exchange) -> Iterator[Finding]:
     pep="""The response_headers argument is a list of (header_name, header_value) tuples. It
     must be a Python list; i.e. type(response_headers) is ListType""",
     needs=("start_response",),
+    memo="exchange",
     finds=("head:APP-HEADERS-LIST",),
     example="""
 bad:  start_response("200 OK", (("Content-Type", "text/plain"),))
@@ -156,6 +162,7 @@ def headers_list(self: Rule, ex: Exchange) -> Iterator[Finding]:
     summary="each header is a (name, value) tuple of exactly two items",
     pep="""The response_headers argument is a list of (header_name, header_value) tuples.""",
     needs=("start_response",),
+    memo="exchange",
     finds=("head:APP-HEADERS-TUPLES",),
     example="""
 bad:  [["Content-Type", "text/plain"]]
@@ -174,6 +181,7 @@ def headers_tuples(self: Rule, ex: Exchange) -> Iterator[Finding]:
     pep=""""Native" strings (which are always implemented using the type named str) that are
     used for request/response headers and metadata""",
     needs=("start_response",),
+    memo="exchange",
     finds=("head:APP-HEADER-STR",),
     example="""
 bad:  [("Content-Length", 12)]
@@ -192,6 +200,7 @@ def header_str(self: Rule, ex: Exchange) -> Iterator[Finding]:
     pep="""Each header_name must be a valid HTTP header field-name (as defined by RFC 2616,
     Section 4.2), without a trailing colon or other punctuation.""",
     needs=("start_response",),
+    memo="exchange",
     finds=("head:APP-HEADER-NAME-TOKEN",),
     example="""
 bad:  [("Content-Type:", "text/plain")]
@@ -210,6 +219,7 @@ def header_name_token(self: Rule, ex: Exchange) -> Iterator[Finding]:
     pep="""Each header_value must not include any control characters, including carriage
     returns or linefeeds, either embedded or at the end.""",
     needs=("start_response",),
+    memo="exchange",
     finds=("head:APP-HEADER-VALUE-NO-CONTROL",),
     example="""
 bad:  [("Location", next_url)]  # next_url came from the query string: "/\\r\\nSet-Cookie: x"
@@ -244,6 +254,7 @@ def header_value_no_control(self: Rule, ex: Exchange) -> Iterator[Finding]:
     persistence of the client's connection to the web server.""",
     covers=("APP-NO-HOP-BY-HOP", "MW-NO-HOP-BY-HOP"),
     needs=("start_response",),
+    memo="exchange",
     finds=("head:APP-NO-HOP-BY-HOP",),
     example="""
 bad:  [("Connection", "close")]
@@ -264,6 +275,7 @@ def no_hop_by_hop(self: Rule, ex: Exchange) -> Iterator[Finding]:
     encodings are the province of the actual web server/gateway.""",
     covers=("APP-NO-TRANSFER-ENCODING", "MW-NO-TRANSFER-ENCODING"),
     needs=("start_response",),
+    memo="exchange",
     finds=("head:APP-NO-TRANSFER-ENCODING",),
     example="""
 bad:  [("Transfer-Encoding", "chunked")] and hand-made chunk framing in the body
@@ -284,6 +296,7 @@ def no_transfer_encoding(self: Rule, ex: Exchange) -> Iterator[Finding]:
     source="RFC 9110 §8.6",
     covers=(),
     needs=("start_response",),
+    memo="exchange",
     finds=("head:APP-CL-SYNTAX",),
     example="""
 bad:  [("Content-Length", "12 bytes")]

@@ -30,6 +30,7 @@ def _returned(ex: Exchange) -> bool:
     illustration, we have named them environ and start_response, but they are not required
     to have these names.""",
     needs=("environ",),
+    memo="exchange",
     finds=("raised",),
     example="""
 bad:  def app(environ): ...                      # or: def app(*, environ, start_response)
@@ -52,6 +53,7 @@ def callable_two_positional(self: Rule, ex: Exchange) -> Iterator[Finding]:
     pep="""Application objects must be able to be invoked more than once, as virtually all
     servers/gateways (other than CGI) will make such repeated requests.""",
     needs=("previous", "environ"),
+    memo="exchange",
     example="""
 bad:  body = iter([b"hi"]) at module level, returned by every call (empty the second time)
 fix:  build the response inside the call""",
@@ -91,6 +93,7 @@ def _body(ex: Exchange) -> bytes:
     arguments, and one optional argument. ... start_response(status, response_headers)""",
     applies=lambda ex: bool(ex.start_calls or ex.refusals("APP-SR-POSITIONAL")),
     needs=(),
+    memo="exchange",
     finds=("sr-args", "refused:APP-SR-POSITIONAL"),
     example="""
 bad:  start_response(status="200 OK", response_headers=headers)
@@ -119,6 +122,7 @@ def sr_positional(self: Rule, ex: Exchange) -> Iterator[Finding]:
     its first body bytestring, so that the server can send the headers before any body
     content.""",
     needs=("returned",),
+    memo="exchange",
     finds=("sr-missing",),
     example="""
 bad:  def app(environ, start_response): return []
@@ -146,6 +150,7 @@ def sr_called(self: Rule, ex: Exchange) -> Iterator[Finding]:
     content. However, this invocation may be performed by the iterable's first iteration""",
     applies=lambda ex: bool(ex.yields or ex.writes),
     needs=(),
+    memo="exchange",
     finds=("early-body",),
     example="""
 bad:  def app(environ, start_response): yield b"hi"; start_response("200 OK", [])
@@ -176,6 +181,7 @@ def sr_before_body(self: Rule, ex: Exchange) -> Iterator[Finding]:
     argument if start_response has already been called within the current invocation of
     the application.""",
     needs=("start_response",),
+    memo="exchange",
     finds=("start_response:again",),
     example="""
 bad:  start_response("200 OK", h); ...; start_response("500 Oops", h)
@@ -197,6 +203,7 @@ def sr_once(self: Rule, ex: Exchange) -> Iterator[Finding]:
     summary="exc_info, when given, is a sys.exc_info() triple",
     pep="""The exc_info argument, if supplied, must be a Python sys.exc_info() tuple.""",
     needs=("start_response",),
+    memo="exchange",
     finds=("exc_info:malformed",),
     example="""
 bad:  start_response("500 Oops", h, exc)          # the exception, not the triple
@@ -217,6 +224,7 @@ def exc_info_tuple(self: Rule, ex: Exchange) -> Iterator[Finding]:
     pep="""This argument should be supplied by the application only if start_response is
     being called by an error handler.""",
     needs=("start_response",),
+    memo="exchange",
     finds=("exc_info:empty", "exc_info:exception"),
     example="""
 bad:  start_response("200 OK", h, sys.exc_info())   # outside any except block
@@ -254,6 +262,7 @@ def _error_status(status: object) -> bool:
     pep="""These techniques will work as long as application authors: 1. Always provide
     exc_info when beginning an error response""",
     needs=("start_response",),
+    memo="exchange",
     finds=("handling",),
     example="""
 bad:  except Exception: start_response("500 Oops", h)
@@ -284,6 +293,7 @@ def exc_info_on_error(self: Rule, ex: Exchange) -> Iterator[Finding]:
     start_response must raise an error ... The application must not trap any exceptions
     raised by start_response, if it called start_response with exc_info.""",
     needs=("late-exc-info",),
+    memo="exchange",
     example="""
 bad:  try: start_response("500 Oops", h, sys.exc_info())
       except Exception: pass
@@ -312,6 +322,7 @@ def no_trap_sr_exc(self: Rule, ex: Exchange) -> Iterator[Finding]:
     pep="""When called by the server, the application object must return an iterable yielding
     zero or more bytestrings.""",
     needs=("returned",),
+    memo="exchange",
     finds=("returned:odd",),
     example="""
 bad:  return None          # after using write()
@@ -342,6 +353,7 @@ def return_iterable(self: Rule, ex: Exchange) -> Iterator[Finding]:
     "bytestrings" (i.e., values read from wsgi.input, passed to write() or yielded by
     the application), the value must be of type bytes under Python 3""",
     needs=("yield",),
+    memo="exchange",
     finds=("yield:not-bytes",),
     example="""
 bad:  return ["Hello"]
@@ -363,6 +375,7 @@ def yield_bytes(self: Rule, ex: Exchange) -> Iterator[Finding]:
     pep="""That is, if the iterable returned by the application provides a working __len__()
     method, it must return an accurate result.""",
     needs=("returned:len",),
+    memo="exchange",
     example="""
 bad:  class Body(list): def __len__(self): return 1   # yields three blocks
 fix:  do not define __len__, or make it right""",
@@ -397,6 +410,7 @@ def len_accurate(self: Rule, ex: Exchange) -> Iterator[Finding]:
     pep="""The write() callable is returned by the start_response() callable, and it accepts a
     single parameter: a bytestring to be written as part of the HTTP response body""",
     needs=("write",),
+    memo="exchange",
     example="""
 bad:  write("Hello")
 fix:  write(b"Hello")""",
@@ -416,6 +430,7 @@ def write_bytes(self: Rule, ex: Exchange) -> Iterator[Finding]:
     summary="write() is not called from inside the returned iterable",
     pep="""Applications must not invoke write() from within their return iterable""",
     needs=("write",),
+    memo="exchange",
     example="""
 bad:  def app(environ, start_response):
           write = start_response("200 OK", h)
@@ -438,6 +453,7 @@ def no_write_from_iter(self: Rule, ex: Exchange) -> Iterator[Finding]:
     pep="""New WSGI applications and frameworks should not use the write() callable if it is
     possible to avoid doing so.""",
     needs=("write",),
+    memo="exchange",
     example="""
 bad:  write = start_response("200 OK", h); write(b"Hello")
 fix:  start_response("200 OK", h); return [b"Hello"]""",
@@ -459,6 +475,8 @@ def avoid_write(self: Rule, ex: Exchange) -> Iterator[Finding]:
     close the connection and log or otherwise report the error.)""",
     covers=("APP-CL-ACCURATE", "MW-FIX-CONTENT-LENGTH"),
     applies=lambda ex: ex.method != "HEAD" and ex.response.status_code not in (204, 304),
+    needs=(),
+    memo="exchange",
     example="""
 bad:  [("Content-Length", str(len(text)))]   # len of the str, body encoded as UTF-8
 fix:  body = text.encode(); [("Content-Length", str(len(body)))]""",
@@ -494,6 +512,7 @@ def cl_accurate(self: Rule, ex: Exchange) -> Iterator[Finding]:
     covers=(),
     applies=lambda ex: ex.response.status_code in (204, 304),
     needs=("start_response", "response:204-304"),
+    memo="exchange",
     example="""
 bad:  start_response("204 No Content", h); return [b"done"]
 fix:  start_response("204 No Content", h); return []""",
@@ -517,6 +536,7 @@ def no_body_for_status(self: Rule, ex: Exchange) -> Iterator[Finding]:
     because it will perform quite poorly most of the time!) Use wsgi.file_wrapper or an
     application-specific file wrapper class.""",
     needs=("returned",),
+    memo="exchange",
     finds=("returned:file",),
     example="""
 bad:  return open("report.pdf", "rb")
@@ -537,6 +557,7 @@ def no_file_as_iterable(self: Rule, ex: Exchange) -> Iterator[Finding]:
     summary="the app buffers small bodies itself rather than yield many tiny blocks",
     pep="""(In other words, applications should perform their own buffering.""",
     needs=("blocks>1",),
+    memo="exchange",
     finds=("blocks>=64",),
     example="""
 bad:  return (c.encode() for c in text)   # one block per character

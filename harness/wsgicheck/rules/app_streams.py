@@ -39,6 +39,7 @@ def _written(event: ErrorsWritten) -> list[object]:
     the CONTENT_LENGTH variable.""",
     applies=lambda ex: not _env(ex).get("wsgi.input_terminated"),
     needs=("input", "environ"),
+    memo="exchange",
     example="""
 bad:  body = environ["wsgi.input"].read(65536)
 fix:  length = int(environ.get("CONTENT_LENGTH") or 0)
@@ -70,6 +71,7 @@ def input_no_read_past_cl(self: Rule, ex: Exchange) -> Iterator[Finding]:
     pep="""Applications conforming to this specification must not use any other methods or
     attributes of the input or errors objects.""",
     needs=("environ",),
+    memo="exchange",
     finds=("misuse",),
     example="""
 bad:  environ["wsgi.input"].seek(0)
@@ -102,6 +104,7 @@ def streams_only_spec_methods(self: Rule, ex: Exchange) -> Iterator[Finding]:
     pep="""In particular, applications must not attempt to close these streams, even if they
     possess close() methods.""",
     needs=("environ",),
+    memo="exchange",
     finds=("misuse",),
     example="""
 bad:  with environ["wsgi.input"] as stream: ...
@@ -121,6 +124,7 @@ def streams_no_close(self: Rule, ex: Exchange) -> Iterator[Finding]:
     summary="wsgi.errors.write() and writelines() are given str",
     pep="""write(str) errors writelines(seq) errors""",
     needs=("errors",),
+    memo="exchange",
     example="""
 bad:  environ["wsgi.errors"].write(b"oops\\n")
 fix:  environ["wsgi.errors"].write("oops\\n")""",
@@ -143,6 +147,7 @@ def errors_write_str(self: Rule, ex: Exchange) -> Iterator[Finding]:
     ending, and assume that it will be converted to the correct line ending by the
     server/gateway.""",
     needs=("errors",),
+    memo="exchange",
     example="""
 bad:  environ["wsgi.errors"].write("oops\\r\\n")
 fix:  environ["wsgi.errors"].write("oops\\n")""",
@@ -164,6 +169,7 @@ def errors_newline(self: Rule, ex: Exchange) -> Iterator[Finding]:
     pep="""To be considered "file-like", the object supplied by the application must have a
     read() method that takes an optional size argument.""",
     needs=("file_wrapper",),
+    memo="exchange",
     example="""
 bad:  environ["wsgi.file_wrapper"](b"bytes")
 fix:  environ["wsgi.file_wrapper"](io.BytesIO(b"bytes"))""",

@@ -54,6 +54,7 @@ def _not_the_apps(ex: Exchange, raised: AppRaised) -> bool:
     pep="""In general, applications should try to trap their own, internal errors, and
     display a helpful message in the browser.""",
     needs=("environ",),
+    memo="exchange",
     finds=("raised",),
     example="""
 bad:  def app(environ, start_response): return [DB[environ["PATH_INFO"]]]  # KeyError

@@ -8,8 +8,10 @@ run only when it is strict.
 A rule that declared its evidence (``needs``, ``finds``) is asked only when the exchange
 holds it: the engine reads :attr:`Exchange.evidence` once, and keeps, for each set of
 evidence it has met, the plan of which rules to ask (exchanges of one app mostly hold the
-same evidence). Rules that judge the environ alone (``memo="environ"``) are asked once per
-distinct :attr:`Exchange.environ_view`: a test suite's requests mostly repeat. A rule that
+same evidence). Rules whose verdict depends on a plain view of the exchange (``memo``) are
+asked once per distinct view (:attr:`Exchange.record_view`, or for the rules of the environ
+alone :attr:`Exchange.environ_view`): a test suite's requests mostly repeat, and so do the
+exchanges that answer them. A rule that
 declared nothing is asked on every exchange, as the legacy engine (:func:`judge_legacy`)
 asks every rule; the two give the same findings.
 """
@@ -49,18 +51,24 @@ _REMEMBERED: Check = _remembered
 
 
 class _Plan:
-    """The steps for some rules on some evidence, and the rules among them remembered."""
+    """The steps for some rules on some evidence, and the rules among them remembered:
+    by environ view (``environ``) and by record view (``exchange``, with the former).
+    ``live`` are the steps that may find something and are never remembered."""
 
-    __slots__ = ("group", "ids", "steps")
+    __slots__ = ("environ", "environ_ids", "exchange", "live", "steps")
 
-    def __init__(self, steps: list[_Step], group: list[_Step]) -> None:
+    def __init__(self, steps: list[_Step], environ: list[_Step], exchange: list[_Step]) -> None:
         self.steps = steps
-        self.group = group
-        self.ids = tuple(each.id for each, _, _ in group)
+        self.environ = environ
+        self.exchange = exchange
+        self.environ_ids = tuple(each.id for each, _, _ in environ)
+        self.live = [step for step in steps if step[2] is not None and step[2] is not _REMEMBERED]
 
 
 _plans: dict[tuple[frozenset[str], tuple[str, ...] | int], _Plan] = {}
 _memo: dict[tuple[object, ...], _Verdicts] = {}
+#: Plans and verdicts by the rules' key and the record view of an exchange judged.
+_judged: dict[tuple[object, ...], tuple[_Plan, _Verdicts]] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +91,7 @@ def is_failure(finding: Finding, *, strict: bool = False) -> bool:
 def _plan(evidence: frozenset[str], rules: Sequence[Rule], key: tuple[str, ...] | int) -> _Plan:
     """The plan for ``rules`` on an exchange holding ``evidence``, kept for the next one."""
     steps: list[_Step] = []
-    group: list[_Step] = []
+    groups: dict[str, list[_Step]] = {"environ": [], "exchange": []}
     for each in rules:
         needs = each.needs
         if needs is None:
@@ -95,45 +103,72 @@ def _plan(evidence: frozenset[str], rules: Sequence[Rule], key: tuple[str, ...] 
             if each.memo is None:
                 steps.append(step)
             else:
-                group.append(step)
+                groups[each.memo].append(step)
                 steps.append((each, None, _REMEMBERED))
     if len(_plans) >= _PLAN_LIMIT:
         _plans.clear()
-    plan = _plans[(evidence, key)] = _Plan(steps, group)
+    plan = _plans[(evidence, key)] = _Plan(steps, groups["environ"], groups["exchange"])
     return plan
 
 
-def _plan_for(exchange: Exchange, rules: Iterable[Rule] | None) -> _Plan:
-    evidence = exchange.evidence
+def _rules_key(rules: Iterable[Rule] | None) -> tuple[Sequence[Rule] | None, tuple[str, ...] | int]:
+    """The rules to plan for, and the key their plans are kept under."""
     if rules is None:
-        key: tuple[str, ...] | int = len(REGISTRY)  # rules are only ever added
-        plan = _plans.get((evidence, key))
-        return plan if plan is not None else _plan(evidence, list(REGISTRY), key)
+        return None, len(REGISTRY)  # rules are only ever added
     chosen = rules if isinstance(rules, list | tuple) else list(rules)
-    key = tuple([each.id for each in chosen])
-    plan = _plans.get((evidence, key))
-    return plan if plan is not None else _plan(evidence, chosen, key)
+    return chosen, tuple([each.id for each in chosen])
 
 
-def _verdicts(exchange: Exchange, plan: _Plan) -> _Verdicts:
-    """The verdicts of the plan's remembered rules: from the memo when an exchange with the
-    same environ view was judged by them before."""
-    view = exchange.environ_view
-    key = (plan.ids, view)
+def _judgement(exchange: Exchange, rules: Iterable[Rule] | None) -> tuple[_Plan, _Verdicts]:
+    """The plan for ``exchange`` and the verdicts of its remembered rules.
+
+    An exchange with a record view that was judged before (by these rules) has both from
+    the memo: neither its evidence nor any remembered rule is looked at again.
+    """
+    chosen, key = _rules_key(rules)
+    view = exchange.record_view
     if view is not None:
-        known = _memo.get(key)
+        known = _judged.get((key, view))
         if known is not None:
-            return _for(exchange, known)
+            return known[0], _for(exchange, known[1])
+    evidence = exchange.evidence
+    plan = _plans.get((evidence, key))
+    if plan is None:
+        plan = _plan(evidence, list(REGISTRY) if chosen is None else chosen, key)
+    if view is not None:
+        verdicts = _ask(exchange, plan.environ + plan.exchange)
+        if len(_judged) >= _MEMO_LIMIT:
+            _judged.clear()
+        _judged[(key, view)] = (plan, verdicts)
+        return plan, verdicts
+    environ = exchange.environ_view
+    verdicts = (
+        _remember(exchange, plan.environ, (plan.environ_ids, environ))
+        if environ is not None
+        else _ask(exchange, plan.environ)
+    )
+    return plan, (verdicts | _ask(exchange, plan.exchange) if plan.exchange else verdicts)
+
+
+def _remember(exchange: Exchange, group: list[_Step], key: tuple[object, ...]) -> _Verdicts:
+    known = _memo.get(key)
+    if known is not None:
+        return _for(exchange, known)
+    verdicts = _ask(exchange, group)
+    if len(_memo) >= _MEMO_LIMIT:
+        _memo.clear()
+    _memo[key] = verdicts
+    return verdicts
+
+
+def _ask(exchange: Exchange, group: list[_Step]) -> _Verdicts:
+    """The verdicts of ``group`` on ``exchange``, each rule asked."""
     verdicts: _Verdicts = {}
-    for each, condition, check in plan.group:
+    for each, condition, check in group:
         if condition is None or condition(exchange):
             verdicts[each.id] = tuple(check(exchange)) if check is not None else ()
         else:
             verdicts[each.id] = None
-    if view is not None:
-        if len(_memo) >= _MEMO_LIMIT:
-            _memo.clear()
-        _memo[key] = verdicts
     return verdicts
 
 
@@ -157,8 +192,7 @@ def judge(
 ) -> list[tuple[Rule, list[Finding]]]:
     """The rules (all registered ones by default) that apply to ``exchange``, each with its
     findings, in order; rules are asked only when the exchange holds their evidence."""
-    plan = _plan_for(exchange, rules)
-    verdicts = _verdicts(exchange, plan) if plan.group else {}
+    plan, verdicts = _judgement(exchange, rules)
     judged: list[tuple[Rule, list[Finding]]] = []
     for each, condition, check in plan.steps:
         if check is _REMEMBERED:
@@ -191,9 +225,13 @@ def judge_legacy(
 
 def check_exchange(exchange: Exchange, rules: Iterable[Rule] | None = None) -> list[Finding]:
     """Every finding of ``rules`` (all registered rules by default) in one exchange."""
-    plan = _plan_for(exchange, rules)
-    verdicts = _verdicts(exchange, plan) if plan.group else {}
+    plan, verdicts = _judgement(exchange, rules)
     findings: list[Finding] = []
+    if not any(verdicts.values()):  # no remembered finding to put in its place
+        for _, condition, check in plan.live:
+            if condition is None or condition(exchange):
+                findings.extend(check(exchange))  # type: ignore[misc]
+        return findings
     for each, condition, check in plan.steps:
         if check is _REMEMBERED:
             found = verdicts[each.id]

@@ -43,6 +43,7 @@ def _together(ex: Exchange, *, same_process: bool) -> bool:
     otherwise.""",
     applies=lambda ex: _together(ex, same_process=True),
     needs=("environ", "extra:together"),
+    memo="exchange",
     example="""
 bad:  environ["wsgi.multithread"] = False     # with a thread pool serving requests
 fix:  environ["wsgi.multithread"] = True""",
@@ -68,6 +69,7 @@ def multithread_accurate(self: Rule, ex: Exchange) -> Iterator[Finding]:
     otherwise.""",
     applies=lambda ex: _together(ex, same_process=False),
     needs=("environ", "extra:together"),
+    memo="exchange",
     example="""
 bad:  environ["wsgi.multiprocess"] = False    # with several pre-forked workers
 fix:  environ["wsgi.multiprocess"] = workers > 1""",
@@ -96,6 +98,7 @@ def multiprocess_accurate(self: Rule, ex: Exchange) -> Iterator[Finding]:
         isinstance(ex.extra.get("process_requests"), int) and ex.extra["process_requests"] >= 2
     ),
     needs=("environ", "extra:process_requests"),
+    memo="exchange",
     example="""
 bad:  environ["wsgi.run_once"] = True         # in a long-running server
 fix:  environ["wsgi.run_once"] = False        # True only for CGI-like gateways""",

@@ -16,6 +16,8 @@ on the wire, and the server's side is that other server).
 
 from __future__ import annotations
 
+import marshal
+from dataclasses import fields
 from typing import Any
 
 from ..events import (
@@ -32,6 +34,7 @@ from ..events import (
     FileWrapperCalled,
     HeadersSent,
     InputRead,
+    Location,
     Refused,
     ServerObserved,
     StartResponseCalled,
@@ -132,14 +135,33 @@ _KIND_EVIDENCE: dict[type, str] = {
     ServerObserved: "observed",
 }
 _OWN_SOURCES = ("memory", "socket")
+#: Where each event that records a location keeps it in a raw record (a Location, which
+#: marshal does not take, or the plain tuple the core records).
+_WHERE_AT = {
+    kind: 1 + [each.name for each in fields(kind)].index("where")
+    for kind in _KIND_EVIDENCE
+    if "where" in {each.name for each in fields(kind)}
+}
 #: Environ keys whose value a rule reads beyond its type (compares, or shows): an environ
 #: with anything but a plain value there has no :attr:`Exchange.environ_view`.
 _VALUES_READ = frozenset(
-    {"wsgi.version", "AUTH_TYPE", "REMOTE_USER", "REMOTE_IDENT", "REQUEST_METHOD"}
+    {
+        "wsgi.version",
+        "wsgi.input_terminated",
+        "AUTH_TYPE",
+        "CONTENT_LENGTH",
+        "REMOTE_USER",
+        "REMOTE_IDENT",
+        "REQUEST_METHOD",
+    }
 )
 _PLAIN = frozenset({str, int, float, bool, type(None)})
 #: Marks an environ value in a view by its type only.
 _BY_TYPE = object()
+#: The largest body (either way) and error text an exchange may have to have a record
+#: view: the engine's memo keeps views, and it is meant for the small exchanges of a test
+#: suite, not for downloads.
+_VIEW_BYTES = 8192
 
 
 class Exchange:
@@ -167,26 +189,86 @@ class Exchange:
         self.previous = previous
         #: Evidence gathered outside the trace (the validator's view of a foreign server).
         self.extra: dict[str, Any] = extra or {}
-        self.events: tuple[Event, ...] = tuple(response.trace)
-        self.start_calls: list[StartResponseCalled] = []
-        self.refused: list[Refused] = []
-        self.returned: AppReturned | None = None
-        self.raised: list[AppRaised] = []
-        self.yields: list[Yielded] = []
-        self.writes: list[WriteCalled] = []
-        self.closes: list[CloseCalled] = []
-        self.input_reads: list[InputRead] = []
-        self.errors_writes: list[ErrorsWritten] = []
-        self.misuse: list[StreamMisuse] = []
-        self.file_wrapper_calls: list[FileWrapperCalled] = []
-        self.headers_sent: HeadersSent | None = None
-        self.truncated: BodyTruncated | None = None
-        self.short: BodyShort | None = None
-        self.observed: list[ServerObserved] = []
         #: Facts several rules read, computed by the first that asks (see server_evidence).
         self.facts: dict[str, Any] = {}
         self._evidence: frozenset[str] | None = None
         self._problems: list[list[Problem]] | None = None
+        # The trace is sorted into the attributes below when one is first read (see
+        # __getattr__): an exchange judged from the memo never builds its events.
+        self._length = len(response.trace)
+
+    #: What reading any of these sorts the trace (:meth:`_sort`).
+    _SORTED = frozenset(
+        {
+            "events",
+            "start_calls",
+            "refused",
+            "returned",
+            "raised",
+            "yields",
+            "writes",
+            "closes",
+            "input_reads",
+            "errors_writes",
+            "misuse",
+            "file_wrapper_calls",
+            "headers_sent",
+            "truncated",
+            "short",
+            "observed",
+            "exhausted",
+            "limit_reached",
+            "client_gone",
+            "timed_out",
+            "_kinds",
+        }
+    )
+    events: tuple[Event, ...]
+    start_calls: list[StartResponseCalled]
+    refused: list[Refused]
+    returned: AppReturned | None
+    raised: list[AppRaised]
+    yields: list[Yielded]
+    writes: list[WriteCalled]
+    closes: list[CloseCalled]
+    input_reads: list[InputRead]
+    errors_writes: list[ErrorsWritten]
+    misuse: list[StreamMisuse]
+    file_wrapper_calls: list[FileWrapperCalled]
+    headers_sent: HeadersSent | None
+    truncated: BodyTruncated | None
+    short: BodyShort | None
+    observed: list[ServerObserved]
+    exhausted: bool
+    limit_reached: bool
+    client_gone: bool
+    timed_out: bool
+    _kinds: set[type]
+
+    def __getattr__(self, name: str) -> Any:
+        if name in Exchange._SORTED and "_length" in self.__dict__:
+            self._sort()
+            return self.__dict__[name]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def _sort(self) -> None:
+        """Sort the trace's events (as many as it held when the exchange was made)."""
+        self.events = tuple(self.response.trace)[: self._length]
+        self.start_calls = []
+        self.refused = []
+        self.returned = None
+        self.raised = []
+        self.yields = []
+        self.writes = []
+        self.closes = []
+        self.input_reads = []
+        self.errors_writes = []
+        self.misuse = []
+        self.file_wrapper_calls = []
+        self.headers_sent = None
+        self.truncated = None
+        self.short = None
+        self.observed = []
         self.exhausted = False
         self.limit_reached = False
         self.client_gone = False
@@ -387,6 +469,74 @@ class Exchange:
             request.framing,
             self.response.request_body_size,
             tuple(items),
+        )
+
+    @property
+    def record_view(self) -> tuple[Any, ...] | None:
+        """Everything a rule can read of this exchange, as one value (``memo="exchange"``):
+        the source, the environ type and view, the request's head and body size, the
+        response as received, and the trace's records, every value of a built-in type
+        (str, bytes, numbers, None, and tuples and lists of them). None when that cannot
+        be: no environ view, a value of the app's own type in the trace, an earlier
+        exchange or extra evidence, or a body or error text past a few KiB. Computed once."""
+        facts = self.facts
+        if "record_view" not in facts:
+            facts["record_view"] = self._record_view()
+        view: tuple[Any, ...] | None = facts["record_view"]
+        return view
+
+    def _record_view(self) -> tuple[Any, ...] | None:
+        if self.previous is not None or self.extra:
+            return None
+        environ = self.environ_view
+        if environ is None and self.environ is not None:
+            return None
+        response = self.response
+        body = response.body
+        if (
+            type(body) is not bytes
+            or len(body) > _VIEW_BYTES
+            or response.body_size > _VIEW_BYTES
+            or len(response.errors) > _VIEW_BYTES
+        ):
+            return None
+        trace = response.trace
+        built = trace.built
+        if built is not None and built < self._length:
+            return None  # events made before the trace grew: not what the records say
+        records = trace.records[: self._length]
+        values = []
+        for record in records:
+            at = _WHERE_AT.get(record[0])
+            if at is not None and type(record[at]) is Location:
+                record = (*record[:at], tuple(record[at]), *record[at + 1 :])
+            values.append(record[1:])
+        try:
+            # marshal takes only the built-in types (no subclass, nothing of the app's own)
+            # and keeps True, 1 and 1.0, lists and tuples apart; version 2 has no
+            # back-references, so equal values give equal bytes.
+            fields = marshal.dumps([values, response.headers, response.errors], 2)
+        except ValueError:
+            return None
+        request = self.request
+        return (
+            self.source,
+            self.environ_type,
+            environ,
+            request.method,
+            request.target,
+            request.http_version,
+            request.headers,
+            request.framing,
+            len(request.body),
+            response.status_code,
+            response.reason,
+            body,
+            response.complete,
+            response.body_size,
+            response.request_body_size,
+            tuple(record[0] for record in records),
+            fields,
         )
 
     def call_problems(self) -> list[list[Problem]]:

@@ -24,6 +24,7 @@ from .registry import Binding, Finding, Level, Rule, rule
     source="wsgicheck",
     covers=(),
     needs=("environ",),
+    memo="exchange",
     finds=("timed_out",),
     example="""
 bad:  def app(environ, start_response): time.sleep(3600)
@@ -45,6 +46,7 @@ def exchange_timeout(self: Rule, ex: Exchange) -> Iterator[Finding]:
     source="wsgicheck",
     covers=(),
     needs=("environ",),
+    memo="exchange",
     finds=("limit",),
     example="""
 bad:  return itertools.repeat(b"x")
@@ -67,6 +69,7 @@ def body_limit(self: Rule, ex: Exchange) -> Iterator[Finding]:
     source="wsgicheck",
     covers=(),
     needs=("extra:transport_differences",),
+    memo="exchange",
     example="""
 bad:  the socket transport builds CONTENT_LENGTH, the memory one leaves it out
 fix:  build the environ in one function, used by both""",
@@ -91,6 +94,7 @@ def transports_agree(self: Rule, ex: Exchange) -> Iterator[Finding]:
     source="wsgicheck",
     covers=(),
     needs=("extra:app_varies",),
+    memo="exchange",
     example="""
 seen: status 200 first, 429 when replayed   # Flask-Limiter: over the limit
 fix:  nothing, if it is by design; else find the state the app keeps between requests""",
@@ -116,6 +120,7 @@ def app_varies(self: Rule, ex: Exchange) -> Iterator[Finding]:
     covers=(),
     applies=lambda ex: ex.app_ran or "worker_died" in ex.extra,
     needs=(),
+    memo="exchange",
     finds=("extra:worker_died",),
     example="""
 bad:  def app(environ, start_response): os._exit(0)

@@ -106,8 +106,10 @@ class Rule:
     #: What ``applies`` asks beyond ``needs`` (None: nothing more).
     condition: Applies | None = field(default=None, repr=False, compare=False)
     #: ``"environ"``: the verdict (applies, findings) depends only on
-    #: :attr:`Exchange.environ_view <wsgicheck.rules.exchange.Exchange.environ_view>`, so the
-    #: engine reuses it for the next exchange with the same view.
+    #: :attr:`Exchange.environ_view <wsgicheck.rules.exchange.Exchange.environ_view>`;
+    #: ``"exchange"``: only on :attr:`~wsgicheck.rules.exchange.Exchange.record_view` (the
+    #: rule reads no object of the app's or the server's beyond its plain values). The
+    #: engine reuses a verdict for the next exchange with the same view.
     memo: str | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -236,15 +238,15 @@ def rule(
 
     The check receives the rule itself (to build findings) and the exchange. ``needs`` and
     ``finds`` name evidence (see :class:`Rule`); with ``needs``, ``applies`` is only what
-    the rule asks beyond it. ``memo="environ"`` says the rule reads nothing but the
-    exchange's environ view (see :attr:`Rule.memo`).
+    the rule asks beyond it. ``memo`` says what view of the exchange the verdict depends
+    on (see :attr:`Rule.memo`).
     """
     needed = _evidence_names(needs, id)
     found = _evidence_names(finds, id)
     if needed is None and (found is not None or memo is not None):
         raise ValueError(f"rule {id}: finds= and memo= need needs= (the evidence it reads)")
-    if memo not in (None, "environ"):
-        raise ValueError(f"rule {id}: memo={memo!r}; the engine remembers only 'environ'")
+    if memo not in (None, "environ", "exchange"):
+        raise ValueError(f"rule {id}: memo={memo!r}, not 'environ' or 'exchange'")
     whole = applies or _always
     if needed is not None:
         whole = _applies_with(needed, applies)

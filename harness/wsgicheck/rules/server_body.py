@@ -58,6 +58,7 @@ def _declared_on_wire(ex: Exchange) -> bool:
     more bytes to the client than the header allows""",
     applies=_declared_on_wire,
     needs=("wire", "environ"),
+    memo="exchange",
     example="""
 bad:  for block in result: sock.sendall(block)       # past Content-Length: 5
 fix:  send at most Content-Length bytes, then stop iterating""",
@@ -86,6 +87,7 @@ def cl_no_excess(self: Rule, ex: Exchange) -> Iterator[Finding]:
         and not ex.limit_reached
     ),
     needs=("environ",),
+    memo="exchange",
     example="""
 bad:  for block in result: send(block[: room])       # keeps asking for blocks
 fix:  stop (and close) once Content-Length bytes went out; raise from a write() past it""",
@@ -137,6 +139,7 @@ def cl_stop_or_raise(self: Rule, ex: Exchange) -> Iterator[Finding]:
     error.)""",
     applies=_declared_on_wire,
     needs=("wire", "environ"),
+    memo="exchange",
     example="""
 bad:  the app said Content-Length: 10 and gave 4 bytes; the server keeps the connection
 fix:  close the connection (the client cannot tell where the next response starts)""",
@@ -188,6 +191,7 @@ def _size_wrong(ex: Exchange, segments: list[Segment]) -> str | None:
     application proceeds onward.""",
     applies=lambda ex: _writes(ex) and owed_segments(ex) is not None,
     needs=("write", "wire", "environ"),
+    memo="exchange",
     example="""
 bad:  def write(data): self.buffer.append(data)      # and the buffer is never sent
 fix:  def write(data): self.send(data)               # sent (or queued) before returning""",
@@ -218,6 +222,7 @@ def write_semantics(self: Rule, ex: Exchange) -> Iterator[Finding]:
     by the server or gateway (i.e., it must be sent or queued immediately).""",
     applies=lambda ex: _writes(ex) and bool(_segments(ex, "yield")),
     needs=("write", "wire", "environ"),
+    memo="exchange",
     example="""
 bad:  if self.used_write: return      # ignores what the iterable yields
 fix:  send the yielded blocks after everything passed to write()""",
@@ -247,6 +252,7 @@ def iter_after_write(self: Rule, ex: Exchange) -> Iterator[Finding]:
     sequences: in particular, it should ensure that line endings are not altered.""",
     applies=lambda ex: not _writes(ex) and owed_segments(ex) is not None,
     needs=("wire", "environ"),
+    memo="exchange",
     example="""
 bad:  sock.makefile("w", newline="\\r\\n").write(block.decode("latin-1"))
 fix:  sock.sendall(block)""",
@@ -340,6 +346,7 @@ def _what(ex: Exchange) -> str:
     # server's. An app that gave a body is SRV-NO-BODY-DROP's.
     applies=lambda ex: _no_body_case(ex) and not _app_gave_body(ex),
     needs=("wire", "response:no-body"),
+    memo="exchange",
     example="""
 bad:  HEAD / -> "Transfer-Encoding: chunked", then "0\\r\\n\\r\\n" on the wire
 fix:  send the head only (the Content-Length a GET would have may stay)""",
@@ -371,6 +378,7 @@ def no_body_head_204_304(self: Rule, ex: Exchange) -> Iterator[Finding]:
     covers=(),
     applies=lambda ex: _no_body_case(ex) and _app_gave_body(ex),
     needs=("wire", "response:no-body"),
+    memo="exchange",
     example="""
 bad:  HEAD / -> the app yields b"hello", and "hello" follows the head on the wire
 fix:  iterate (and close) the app's body, but send none of it""",

@@ -67,6 +67,7 @@ def _over(ex: Exchange) -> bool:
     pep="""A server or gateway must invoke the application object using positional (not
     keyword) arguments.""",
     needs=("inside",),
+    memo="exchange",
     finds=("observed:app-called",),
     example="""
 bad:  result = application(environ=environ, start_response=start_response)
@@ -96,6 +97,7 @@ def _valid_call(ex: Exchange, call: StartResponseCalled, first: bool) -> bool:
     arguments, and one optional argument.""",
     applies=lambda ex: any(outcome is not None for _, outcome in call_outcomes(ex)),
     needs=("start_response",),
+    memo="exchange",
     finds=("observed:start_response-raised",),
     example="""
 bad:  def start_response(status, headers): ...
@@ -125,6 +127,7 @@ def sr_signature(self: Rule, ex: Exchange) -> Iterator[Finding]:
     one positional parameter: a bytestring to be written as part of the HTTP response
     body.""",
     needs=("observed:start_response-returned",),
+    memo="exchange",
     example="""
 bad:  def start_response(status, headers, exc_info=None): self.status = status
 fix:  ...; return self.write""",
@@ -153,6 +156,7 @@ def sr_returns_write(self: Rule, ex: Exchange) -> Iterator[Finding]:
         and not ex.observations("file-wrapper-returned")
     ),
     needs=("returned", "returned:close"),
+    memo="exchange",
     example="""
 bad:  for block in result: send(block)          # and never result.close()
 fix:  try: for block in result: send(block)
@@ -203,6 +207,7 @@ def _returned_before_start(ex: Exchange) -> bool:
         and not ex.observations("file-wrapper-returned")
     ),
     needs=("returned", "environ", "returned:first"),
+    memo="exchange",
     example="""
 bad:  result = app(environ, start_response); send_head(self.status)   # None yet
 fix:  send the head when the first non-empty block arrives""",
@@ -227,6 +232,7 @@ def no_assume_sr_called(self: Rule, ex: Exchange) -> Iterator[Finding]:
     that server or gateway, such as a "file wrapper" returned by wsgi.file_wrapper""",
     applies=lambda ex: _seen_from_inside(ex) and ex.returned is not None,
     needs=("inside", "returned"),
+    memo="exchange",
     finds=("observed:iterable-attribute",),
     example="""
 bad:  if hasattr(result, "fileno"): sendfile(result.fileno())
@@ -256,6 +262,7 @@ def no_other_iter_attrs(self: Rule, ex: Exchange) -> Iterator[Finding]:
         and judgeable(ex)
     ),
     needs=(),
+    memo="exchange",
     example="""
 bad:  def start_response(status, headers, exc_info=None): sock.sendall(head(status, headers))
 fix:  store them; send them with the first non-empty block, on write(), or at the end""",
@@ -324,6 +331,7 @@ def _has_problem_call(ex: Exchange, hop: bool) -> bool:
     called, so that an error can be raised while the application is still running.""",
     applies=lambda ex: _has_problem_call(ex, hop=False),
     needs=("head-problem",),
+    memo="exchange",
     example="""
 bad:  start_response("200 OK", [("X Bad", "1")]) returns; the server fails while sending
 fix:  validate status and headers in start_response and raise there""",
@@ -343,6 +351,7 @@ def check_headers_early(self: Rule, ex: Exchange) -> Iterator[Finding]:
     attempt sending them, and raise an error if they are supplied to start_response().""",
     applies=lambda ex: _has_problem_call(ex, hop=True),
     needs=("head-problem",),
+    memo="exchange",
     example="""
 bad:  start_response("200 OK", [("Connection", "close")]) returns normally
 fix:  raise from start_response: hop-by-hop headers are the server's""",
@@ -376,6 +385,7 @@ def _replacing_calls(ex: Exchange) -> list[tuple[StartResponseCalled, str | None
     ones""",
     applies=lambda ex: any(outcome is not None for _, outcome in _replacing_calls(ex)),
     needs=("start_response:again",),
+    memo="exchange",
     example="""
 bad:  if self.status is not None: raise AssertionError("headers already set")
 fix:  if exc_info and not self.headers_sent: replace the stored status and headers""",
@@ -414,6 +424,7 @@ def exc_info_replace(self: Rule, ex: Exchange) -> Iterator[Finding]:
     start_response must raise an error, and should re-raise using the exc_info tuple.""",
     applies=lambda ex: any(outcome is not None for _, outcome in iter_late_exc_info(ex)),
     needs=("late-exc-info",),
+    memo="exchange",
     example="""
 bad:  if exc_info: self.status = status    # the head is already out: too late
 fix:  if exc_info and self.headers_sent: raise exc_info[1].with_traceback(exc_info[2])""",
@@ -441,6 +452,7 @@ def exc_info_raise(self: Rule, ex: Exchange) -> Iterator[Finding]:
         for call, _ in iter_late_exc_info(ex)
     ),
     needs=("late-exc-info", "observed:exc_info-reraised"),
+    memo="exchange",
     example="""
 bad:  if exc_info and self.headers_sent: raise RuntimeError("headers already sent")
 fix:  if exc_info and self.headers_sent: raise exc_info[1].with_traceback(exc_info[2])""",
@@ -467,6 +479,7 @@ def exc_info_reraise_original(self: Rule, ex: Exchange) -> Iterator[Finding]:
     return value from the application.""",
     applies=lambda ex: bool(ex.file_wrapper_calls),
     needs=("file_wrapper",),
+    memo="exchange",
     finds=("observed:file-wrapper-not-iterable",),
     example="""
 bad:  def file_wrapper(filelike, blksize=8192): return SendfileJob(filelike)   # no __iter__
@@ -488,6 +501,7 @@ def file_wrapper_returns_iter(self: Rule, ex: Exchange) -> Iterator[Finding]:
     object's close() method.""",
     applies=lambda ex: any(call.has_read for call in ex.file_wrapper_calls),
     needs=("file_wrapper",),
+    memo="exchange",
     finds=("observed:file-wrapper-no-close", "extra:filelike_closed"),
     example="""
 bad:  class FileWrapper: def __iter__(self): ...            # no close()

@@ -63,6 +63,7 @@ def _number(value: str) -> int | str:
     # app has no "application" that omitted anything (PEP 3333 speaks of the app's headers).
     applies=lambda ex: _app_answer(ex) and 200 <= ex.response.status_code < 500,
     needs=("wire", "environ"),
+    memo="exchange",
     example="""
 bad:  the app sent no Date, and neither did the server
 fix:  add Date: <IMF-fixdate> when the app did not send one""",
@@ -105,6 +106,7 @@ def _beyond_ascii(ex: Exchange) -> list[tuple[str, str]]:
     covers=(),
     applies=lambda ex: _app_answer(ex) and bool(_beyond_ascii(ex)),
     needs=("wire", "environ", "app-header:beyond-ascii"),
+    memo="exchange",
     example="""
 bad:  sock.sendall(f"{name}: {value}\\r\\n".encode("utf-8"))   # é becomes two bytes
 fix:  sock.sendall(f"{name}: {value}\\r\\n".encode("latin-1"))""",
@@ -138,6 +140,7 @@ def headers_latin1(self: Rule, ex: Exchange) -> Iterator[Finding]:
     that into consideration when examining application-supplied headers!)""",
     applies=lambda ex: _app_answer(ex) and any(name in SERVER_FIELDS for name, _ in app_fields(ex)),
     needs=("wire", "environ"),
+    memo="exchange",
     example="""
 bad:  if "Date" not in dict(headers): headers.append(("Date", now))   # app sent "date"
 fix:  if not any(name.lower() == "date" for name, _ in headers): ...""",
@@ -206,6 +209,7 @@ def _transformed(ex: Exchange) -> bool:
         and not _transformed(ex)
     ),
     needs=("wire", "environ"),
+    memo="exchange",
     example="""
 bad:  headers = [(n, v) for n, v in headers if n != "X-Trace"]; status = "200 OK"
 fix:  send the app's status and fields; add only Date, Server and framing""",
@@ -281,6 +285,7 @@ def _sent_as_given(app: list[tuple[str, str]], wire: list[tuple[str, str]]) -> b
         and any(raised.phase in ("call", "iteration") for raised in ex.raised)
     ),
     needs=("wire", "environ", "raised"),
+    memo="exchange",
     example="""
 bad:  try: result = app(environ, start_response)
       except Exception: pass                            # a 200 with nothing, no log
@@ -319,6 +324,7 @@ def trap_log(self: Rule, ex: Exchange) -> Iterator[Finding]:
     Content-Length.""",
     applies=lambda ex: on_wire(ex) and ex.response.header("transfer-encoding") is not None,
     needs=("wire", "response:transfer-encoding"),
+    memo="exchange",
     example="""
 bad:  HTTP/1.0 client -> "Transfer-Encoding: chunked" (it cannot decode it)
 fix:  to HTTP/1.0, send Content-Length or close the connection at the end""",
