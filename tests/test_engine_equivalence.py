@@ -360,3 +360,50 @@ def test_an_environ_with_values_the_rules_read_by_more_than_type_has_no_view() -
 
 class _Text(str):
     """A str subclass: compared by its own __eq__, so not by its type alone."""
+
+
+def _yielding(value: object) -> Any:
+    def app(environ: dict[str, Any], start_response: Any) -> list[object]:
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [value]
+
+    return app
+
+
+def test_an_exchange_judged_again_is_judged_from_the_memo_with_its_own_request() -> None:
+    # The app yields str: APP-YIELD-BYTES fires. Two requests alike but for their bodies'
+    # bytes have one record view; the second is judged from the memo (its trace is never
+    # sorted into events), and its findings name its own request.
+    client = Client(_yielding("text"))
+    exchanges = [Exchange(client.post("/", body=body)) for body in (b"ab", b"cd")]
+    assert exchanges[0].record_view == exchanges[1].record_view is not None
+    first = assert_same(exchanges[0])
+    fresh = Exchange(exchanges[1].response)
+    found = check_exchange(fresh)
+    assert "events" not in vars(fresh)  # the memo answered: no rule read the trace
+    assert [f.request for f in found] == [exchanges[1].request] * len(found)
+    assert [(f.rule, f.message) for f in found] == [
+        (f.rule, f.message) for _, findings in first for f in findings
+    ]
+    assert "APP-YIELD-BYTES" in {f.rule for f in found}
+    assert_same(exchanges[1])
+
+
+def test_values_equal_in_python_but_shown_differently_have_different_record_views() -> None:
+    # True == 1 == 1.0, yet a rule names their types: each is judged on its own.
+    views = set()
+    for value in (True, 1, 1.0):
+        exchange = Exchange(Client(_yielding(value)).get("/"))
+        assert exchange.record_view is not None
+        views.add(exchange.record_view)
+        judged = dict(assert_same(exchange))
+        assert [f.message for f in judged["APP-YIELD-BYTES"]] == [
+            f"the iterable yielded {type(value).__name__}"
+        ]
+    assert len(views) == 3
+
+
+def test_an_exchange_holding_the_apps_own_objects_has_no_record_view() -> None:
+    exchange = Exchange(Client(_yielding(_Text("text"))).get("/"))
+    assert exchange.record_view is None
+    assert_same(exchange)
