@@ -407,3 +407,17 @@ def test_an_exchange_holding_the_apps_own_objects_has_no_record_view() -> None:
     exchange = Exchange(Client(_yielding(_Text("text"))).get("/"))
     assert exchange.record_view is None
     assert_same(exchange)
+
+
+def test_file_wrappers_are_told_apart_by_their_signatures_in_the_environ_view() -> None:
+    response = Client(load(ROOT / "fixtures" / "wsgiapp.py").app).get("/hello")
+    exchanges = [
+        Exchange(_with_environ(response, **{"wsgi.file_wrapper": wrapper}))
+        for wrapper in (lambda filelike: filelike, lambda filelike, size=1: filelike)
+    ]
+    assert exchanges[0].environ_view != exchanges[1].environ_view
+    found = [dict(assert_same(exchange)) for exchange in exchanges]
+    assert [len(judged["ENV-FILE-WRAPPER-SIGNATURE"]) for judged in found] == [1, 0]
+    # A wrapper made anew for each request (wsgicheck's own) is the same in every view.
+    again = Exchange(Client(load(ROOT / "fixtures" / "wsgiapp.py").app).get("/hello"))
+    assert again.environ_view == Exchange(response).environ_view is not None

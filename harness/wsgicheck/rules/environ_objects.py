@@ -8,14 +8,13 @@ attribute access as application misuse.
 
 from __future__ import annotations
 
-import inspect
 import io
 import re
-import types
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from .exchange import Exchange
+from .introspect import accepts, method_problems
 from .registry import Binding, Finding, Level, Rule, rule
 
 VARIABLES = "environ Variables"
@@ -33,120 +32,6 @@ def _has_environ(ex: Exchange) -> bool:
 def _env(ex: Exchange) -> dict[str, Any]:
     assert ex.environ is not None
     return ex.environ
-
-
-def _accepts(function: Callable[..., Any], *args: object) -> bool:
-    """Whether ``function`` can be called with ``args`` positionally, as far as can be told.
-
-    A callable whose signature Python cannot read (some builtins) gets the benefit of the doubt.
-    The answer is kept for the function behind it (a stream's class does not change between
-    requests; reading a signature costs more than the rest of a rule).
-    """
-    key = _signature_key(function, len(args))
-    if key is not None:
-        known = _accepted.get(key)
-        if known is not None:
-            return known
-    try:
-        signature = inspect.signature(function)
-    except (TypeError, ValueError):
-        accepts = True
-    else:
-        try:
-            signature.bind(*args)
-        except TypeError:
-            accepts = False
-        else:
-            accepts = True
-    if key is not None:
-        if len(_accepted) >= _ACCEPTED_LIMIT:
-            _accepted.clear()
-        _accepted[key] = accepts
-    return accepts
-
-
-_ACCEPTED_LIMIT = 1024
-#: What :func:`_accepts` answered, by :func:`_signature_key`.
-_accepted: dict[tuple[object, ...], bool] = {}
-
-
-def _signature_key(function: object, count: int) -> tuple[object, ...] | None:
-    """What a callable's signature is a function of, when that can be told cheaply: the
-    function behind a bound method (its signature, less ``self``), the type and name of a
-    builtin method, or a plain function or class itself. None for anything else."""
-    kind = type(function)
-    if kind is types.MethodType:
-        return ("bound", function.__func__, count)  # type: ignore[attr-defined]
-    if kind is types.BuiltinMethodType:
-        owner = type(function.__self__)  # type: ignore[attr-defined]
-        if issubclass(owner, types.ModuleType | type):
-            return ("function", function, count)  # a module's function, a class's method
-        return ("builtin", owner, function.__name__, count)  # type: ignore[attr-defined]
-    if kind is types.FunctionType:
-        # A closure made per request (wsgicheck's own file wrapper): binding reads only the
-        # code and which parameters have defaults, unless the function names another
-        # signature (__wrapped__, __signature__).
-        if "__wrapped__" in function.__dict__ or "__signature__" in function.__dict__:
-            return ("function", function, count)
-        defaults = function.__defaults__  # type: ignore[attr-defined]
-        keywords = function.__kwdefaults__  # type: ignore[attr-defined]
-        return (
-            "code",
-            function.__code__,  # type: ignore[attr-defined]
-            len(defaults) if defaults else 0,
-            tuple(keywords) if keywords else (),
-            count,
-        )
-    if kind is type:
-        return ("function", function, count)
-    return None
-
-
-def _method_problems(stream: object, methods: tuple[tuple[str, int], ...]) -> list[str]:
-    """What is wrong with ``stream``'s methods: each one ``(name, positional arguments)``.
-
-    Kept by the stream's type when the type alone decides it (:func:`_class_decides`).
-    """
-    kind = type(stream)
-    known = _problems_by_type.get((kind, methods))
-    if known is not None:
-        return known
-    problems = []
-    for name, count in methods:
-        method = getattr(stream, name, None)
-        if not callable(method):
-            problems.append(f"has no {name}()")
-        elif not _accepts(method, *([1] * count)):
-            problems.append(f"{name}() does not take {count} positional argument(s)")
-    if _class_decides(kind, [name for name, _ in methods]):
-        if len(_problems_by_type) >= _ACCEPTED_LIMIT:
-            _problems_by_type.clear()
-        _problems_by_type[(kind, methods)] = problems
-    return problems
-
-
-_problems_by_type: dict[tuple[type, tuple[tuple[str, int], ...]], list[str]] = {}
-_CLASS_METHODS = (types.FunctionType, types.MethodDescriptorType, types.WrapperDescriptorType)
-
-
-def _class_decides(kind: type, names: list[str]) -> bool:
-    """Whether every instance of ``kind`` has the same methods ``names``: instances hold
-    no attributes of their own (no ``__dict__``), attribute look-up is the default one, and
-    each name is a plain function (or a C method) of the class."""
-    if kind.__dictoffset__ or _in_class(kind, "__getattribute__") is not _DEFAULT_LOOKUP:
-        return False
-    return all(isinstance(_in_class(kind, name), _CLASS_METHODS) for name in names)
-
-
-_DEFAULT_LOOKUP = object.__dict__["__getattribute__"]
-
-
-def _in_class(kind: type, name: str) -> object:
-    """What ``name`` is in the class ``kind`` (its own or inherited), None if nothing."""
-    for klass in kind.__mro__:
-        if name in klass.__dict__:
-            return klass.__dict__[name]
-    return None
 
 
 _FILELIKE = io.BytesIO()
@@ -282,7 +167,7 @@ def input_methods(self: Rule, ex: Exchange) -> Iterator[Finding]:
     # readlines() is called without a hint: "the hint argument to readlines() is optional
     # for both caller and implementer". readline(size) is a SHOULD (a server rule).
     stream = _env(ex)["wsgi.input"]
-    problems = _method_problems(stream, (("read", 1), ("readline", 0), ("readlines", 0)))
+    problems = method_problems(stream, (("read", 1), ("readline", 0), ("readlines", 0)))
     if not callable(getattr(type(stream), "__iter__", None)):
         problems.append("is not iterable (no __iter__)")
     for problem in problems:
@@ -327,7 +212,7 @@ fix:  give it flush() and writelines() too, or use an io.TextIOBase""",
 )
 def errors_methods(self: Rule, ex: Exchange) -> Iterator[Finding]:
     stream = _env(ex)["wsgi.errors"]
-    for problem in _method_problems(stream, (("flush", 0), ("write", 1), ("writelines", 1))):
+    for problem in method_problems(stream, (("flush", 0), ("write", 1), ("writelines", 1))):
         yield self.finding(ex, f"wsgi.errors ({type(stream).__name__}) {problem}")
 
 
@@ -349,6 +234,7 @@ _BINARY_WRITES = frozenset(
     server/gateway.""",
     applies=lambda ex: "wsgi.errors" in _env(ex),
     needs=("environ",),
+    memo="environ",
     example="""
 bad:  environ["wsgi.errors"] = sys.stderr.buffer
 fix:  environ["wsgi.errors"] = sys.stderr""",
@@ -435,6 +321,7 @@ def run_once_present(self: Rule, ex: Exchange) -> Iterator[Finding]:
     accepts one required positional parameter, and one optional positional parameter.""",
     applies=lambda ex: "wsgi.file_wrapper" in _env(ex),
     needs=("environ",),
+    memo="environ",
     example="""
 bad:  environ["wsgi.file_wrapper"] = lambda filelike: FileWrapper(filelike)
 fix:  environ["wsgi.file_wrapper"] = lambda filelike, size=8192: FileWrapper(filelike, size)""",
@@ -446,9 +333,9 @@ def file_wrapper_signature(self: Rule, ex: Exchange) -> Iterator[Finding]:
         yield self.finding(ex, f"wsgi.file_wrapper is a {type(wrapper).__name__}, not callable")
         return
     filelike = _FILELIKE  # only bound to the parameters, never read
-    if not _accepts(wrapper, filelike):
+    if not accepts(wrapper, filelike):
         yield self.finding(ex, "wsgi.file_wrapper(filelike) cannot be called with one argument")
-    if not _accepts(wrapper, filelike, 8192):
+    if not accepts(wrapper, filelike, 8192):
         yield self.finding(ex, "wsgi.file_wrapper(filelike, blksize) does not take a block size")
 
 

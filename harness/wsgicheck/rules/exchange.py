@@ -47,6 +47,7 @@ from ..events import (
 from ..head import Problem, head_problems
 from ..request import Framing, Request
 from ..response import Response
+from .introspect import signature_key
 
 __all__ = ["EVIDENCE", "EVIDENCE_PREFIXES", "SOURCES", "Exchange"]
 
@@ -158,6 +159,8 @@ _VALUES_READ = frozenset(
 _PLAIN = frozenset({str, int, float, bool, type(None)})
 #: Marks an environ value in a view by its type only.
 _BY_TYPE = object()
+#: Marks a callable in a view by what decides its signature (:func:`.signature_key`).
+_BY_SIGNATURE = object()
 #: The largest body (either way) and error text an exchange may have to have a record
 #: view: the engine's memo keeps views, and it is meant for the small exchanges of a test
 #: suite, not for downloads.
@@ -431,9 +434,11 @@ class Exchange:
     def environ_view(self) -> tuple[Any, ...] | None:
         """What a rule of the environ alone (``memo="environ"``) may read, as one value:
         the source, the environ's type, the request's head, the request body's size and the
-        environ's items, each plain value as itself (with its type) and any other object
-        by its type. None when that is not all such a rule could see: the app never ran,
-        a key is not a str, or a value the rules read is not plain. Computed once."""
+        environ's items, each plain value as itself (with its type), a callable file
+        wrapper by what its signature is a function of, and any other object by its type.
+        None when that is not all such a rule could see: the app never ran, a key is not a
+        str, a value the rules read is not plain, or a file wrapper's signature cannot be
+        told cheaply. Computed once."""
         facts = self.facts
         if "environ_view" not in facts:
             facts["environ_view"] = self._environ_view()
@@ -456,6 +461,13 @@ class Exchange:
                 append((key, kind, value))
             elif key in _VALUES_READ:
                 return None
+            elif key == "wsgi.file_wrapper" and callable(value):
+                # Described by what its signature is a function of (a closure made per
+                # request has the same code each time).
+                one, two = signature_key(value, 1), signature_key(value, 2)
+                if one is None or two is None:
+                    return None
+                append((key, _BY_SIGNATURE, one, two))
             else:
                 append((key, _BY_TYPE, kind))
         request = self.request  # its head: no rule of the environ reads the body itself
