@@ -68,7 +68,7 @@ class _Plan:
 _plans: dict[tuple[frozenset[str], tuple[str, ...] | int], _Plan] = {}
 _memo: dict[tuple[object, ...], _Verdicts] = {}
 #: Plans and verdicts by the rules' key and the record view of an exchange judged.
-_judged: dict[tuple[object, ...], tuple[_Plan, _Verdicts]] = {}
+_judged: dict[tuple[object, ...], tuple[_Plan, _Verdicts, bool]] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,35 +119,42 @@ def _rules_key(rules: Iterable[Rule] | None) -> tuple[Sequence[Rule] | None, tup
     return chosen, tuple([each.id for each in chosen])
 
 
-def _judgement(exchange: Exchange, rules: Iterable[Rule] | None) -> tuple[_Plan, _Verdicts]:
-    """The plan for ``exchange`` and the verdicts of its remembered rules.
+def _judgement(exchange: Exchange, rules: Iterable[Rule] | None) -> tuple[_Plan, _Verdicts, bool]:
+    """The plan for ``exchange``, the verdicts of its remembered rules, and whether those
+    found anything.
 
-    An exchange with a record view that was judged before (by these rules) has both from
-    the memo: neither its evidence nor any remembered rule is looked at again.
+    An exchange with a record view that was judged before (by these rules) has all three
+    from the memo: neither its evidence nor any remembered rule is looked at again.
     """
     chosen, key = _rules_key(rules)
     view = exchange.record_view
     if view is not None:
         known = _judged.get((key, view))
         if known is not None:
-            return known[0], _for(exchange, known[1])
+            return known[0], _for(exchange, known[1]) if known[2] else known[1], known[2]
     evidence = exchange.evidence
-    plan = _plans.get((evidence, key))
-    if plan is None:
-        plan = _plan(evidence, list(REGISTRY) if chosen is None else chosen, key)
+    kept = _plans.get((evidence, key))
+    plan = (
+        kept
+        if kept is not None
+        else _plan(evidence, list(REGISTRY) if chosen is None else chosen, key)
+    )
     if view is not None:
         verdicts = _ask(exchange, plan.environ + plan.exchange)
+        found = any(verdicts.values())
         if len(_judged) >= _MEMO_LIMIT:
             _judged.clear()
-        _judged[(key, view)] = (plan, verdicts)
-        return plan, verdicts
+        _judged[(key, view)] = (plan, verdicts, found)
+        return plan, verdicts, found
     environ = exchange.environ_view
     verdicts = (
         _remember(exchange, plan.environ, (plan.environ_ids, environ))
         if environ is not None
         else _ask(exchange, plan.environ)
     )
-    return plan, (verdicts | _ask(exchange, plan.exchange) if plan.exchange else verdicts)
+    if plan.exchange:
+        verdicts = verdicts | _ask(exchange, plan.exchange)
+    return plan, verdicts, any(verdicts.values())
 
 
 def _remember(exchange: Exchange, group: list[_Step], key: tuple[object, ...]) -> _Verdicts:
@@ -192,7 +199,7 @@ def judge(
 ) -> list[tuple[Rule, list[Finding]]]:
     """The rules (all registered ones by default) that apply to ``exchange``, each with its
     findings, in order; rules are asked only when the exchange holds their evidence."""
-    plan, verdicts = _judgement(exchange, rules)
+    plan, verdicts, _ = _judgement(exchange, rules)
     judged: list[tuple[Rule, list[Finding]]] = []
     for each, condition, check in plan.steps:
         if check is _REMEMBERED:
@@ -225,18 +232,18 @@ def judge_legacy(
 
 def check_exchange(exchange: Exchange, rules: Iterable[Rule] | None = None) -> list[Finding]:
     """Every finding of ``rules`` (all registered rules by default) in one exchange."""
-    plan, verdicts = _judgement(exchange, rules)
+    plan, verdicts, found = _judgement(exchange, rules)
     findings: list[Finding] = []
-    if not any(verdicts.values()):  # no remembered finding to put in its place
+    if not found:  # no remembered finding to put in its place
         for _, condition, check in plan.live:
             if condition is None or condition(exchange):
                 findings.extend(check(exchange))  # type: ignore[misc]
         return findings
     for each, condition, check in plan.steps:
         if check is _REMEMBERED:
-            found = verdicts[each.id]
-            if found:
-                findings.extend(found)
+            remembered = verdicts[each.id]
+            if remembered:
+                findings.extend(remembered)
         elif check is not None and (condition is None or condition(exchange)):
             findings.extend(check(exchange))
     return findings

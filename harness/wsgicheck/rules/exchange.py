@@ -47,7 +47,7 @@ from ..events import (
 from ..head import Problem, head_problems
 from ..request import Framing, Request
 from ..response import Response
-from .introspect import signature_key
+from .introspect import signature_basis
 
 __all__ = ["EVIDENCE", "EVIDENCE_PREFIXES", "SOURCES", "Exchange"]
 
@@ -159,7 +159,7 @@ _VALUES_READ = frozenset(
 _PLAIN = frozenset({str, int, float, bool, type(None)})
 #: Marks an environ value in a view by its type only.
 _BY_TYPE = object()
-#: Marks a callable in a view by what decides its signature (:func:`.signature_key`).
+#: Marks a callable in a view by what decides its signature (:func:`.signature_basis`).
 _BY_SIGNATURE = object()
 #: The largest body (either way) and error text an exchange may have to have a record
 #: view: the engine's memo keeps views, and it is meant for the small exchanges of a test
@@ -449,27 +449,9 @@ class Exchange:
         environ = self.environ
         if environ is None:
             return None
-        items: list[tuple[object, ...]] = []
-        append = items.append
-        for key, value in environ.items():
-            kind = type(value)
-            if type(key) is not str:
-                return None
-            if kind in _PLAIN or (
-                kind is tuple and all(type(part) in (str, int) for part in value)
-            ):
-                append((key, kind, value))
-            elif key in _VALUES_READ:
-                return None
-            elif key == "wsgi.file_wrapper" and callable(value):
-                # Described by what its signature is a function of (a closure made per
-                # request has the same code each time).
-                one, two = signature_key(value, 1), signature_key(value, 2)
-                if one is None or two is None:
-                    return None
-                append((key, _BY_SIGNATURE, one, two))
-            else:
-                append((key, _BY_TYPE, kind))
+        items = _environ_items(environ)
+        if items is None:
+            return None
         request = self.request  # its head: no rule of the environ reads the body itself
         return (
             self.source,
@@ -478,9 +460,9 @@ class Exchange:
             request.target,
             request.http_version,
             request.headers,
-            request.framing,
+            request.framing.name,  # an enum hashes in Python: its name in C
             self.response.request_body_size,
-            tuple(items),
+            items,
         )
 
     @property
@@ -539,7 +521,7 @@ class Exchange:
             request.target,
             request.http_version,
             request.headers,
-            request.framing,
+            request.framing.name,  # an enum hashes in Python: its name in C
             len(request.body),
             response.status_code,
             response.reason,
@@ -653,3 +635,55 @@ class Exchange:
             facts["produced"] = sum(block_size(event) for event, _ in self.body_blocks())
         produced: int = facts["produced"]
         return produced
+
+
+#: The keys whose values are the server's objects in a typical environ (the streams, the
+#: file wrapper): described apart, the rest of the environ is then built-in values only.
+_OBJECT_KEYS = ("wsgi.input", "wsgi.errors", "wsgi.file_wrapper")
+
+
+def _environ_items(environ: dict[str, Any]) -> object:
+    """The environ's items as a view (see :attr:`Exchange.environ_view`), None if none.
+
+    The common environ, built-in values but for the streams and the file wrapper, is one
+    marshal of those values (types and values kept apart as marshal keeps them) and a
+    description of the three objects; any other goes item by item.
+    """
+    rest = dict(environ)
+    objects = []
+    for key in _OBJECT_KEYS:
+        if key in rest:
+            described = _described(key, rest.pop(key))
+            if described is None:
+                return None
+            objects.append(described)
+    if set(map(type, rest)) <= {str}:
+        try:
+            return (marshal.dumps(rest, 2), tuple(objects))
+        except ValueError:
+            pass  # an object of another kind somewhere: item by item
+    items: list[tuple[object, ...]] = []
+    for key, value in environ.items():
+        if type(key) is not str:
+            return None
+        kind = type(value)
+        if kind in _PLAIN or (kind is tuple and all(type(part) in (str, int) for part in value)):
+            items.append((key, kind, value))
+        elif key in _VALUES_READ:
+            return None
+        else:
+            described = _described(key, value)
+            if described is None:
+                return None
+            items.append(described)
+    return tuple(items)
+
+
+def _described(key: str, value: object) -> tuple[object, ...] | None:
+    """An object of the environ in a view: by its type, or a callable file wrapper by what
+    its signature is a function of (a closure made per request has the same code each
+    time); None when that cannot be told cheaply."""
+    if key == "wsgi.file_wrapper" and callable(value):
+        basis = signature_basis(value)
+        return None if basis is None else (key, _BY_SIGNATURE, basis)
+    return (key, _BY_TYPE, type(value))

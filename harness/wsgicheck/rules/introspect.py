@@ -3,7 +3,7 @@
 Several environ rules ask whether a stream's method or ``wsgi.file_wrapper`` can be called
 with so many positional arguments. Reading a signature costs more than the rest of a rule,
 and a stream's class does not change between requests: answers are kept by what decides
-them (:func:`signature_key`, :func:`class_decides`), which the exchange's environ view
+them (:func:`signature_basis`, :func:`class_decides`), which the exchange's environ view
 also uses to describe those objects.
 """
 
@@ -14,7 +14,13 @@ import types
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["accepts", "class_decides", "method_problems", "signature_key"]
+__all__ = [
+    "accepts",
+    "class_decides",
+    "method_problems",
+    "signature_basis",
+    "signature_key",
+]
 
 
 def accepts(function: Callable[..., Any], *args: object) -> bool:
@@ -53,23 +59,30 @@ _accepted: dict[tuple[object, ...], bool] = {}
 
 
 def signature_key(function: object, count: int) -> tuple[object, ...] | None:
+    """The key :func:`accepts` keeps its answer for ``count`` arguments under: the
+    callable's :func:`signature_basis` and the count. None when there is no basis."""
+    basis = signature_basis(function)
+    return None if basis is None else (*basis, count)
+
+
+def signature_basis(function: object) -> tuple[object, ...] | None:
     """What a callable's signature is a function of, when that can be told cheaply: the
     function behind a bound method (its signature, less ``self``), the type and name of a
     builtin method, or a plain function or class itself. None for anything else."""
     kind = type(function)
     if kind is types.MethodType:
-        return ("bound", function.__func__, count)  # type: ignore[attr-defined]
+        return ("bound", function.__func__)  # type: ignore[attr-defined]
     if kind is types.BuiltinMethodType:
         owner = type(function.__self__)  # type: ignore[attr-defined]
         if issubclass(owner, types.ModuleType | type):
-            return ("function", function, count)  # a module's function, a class's method
-        return ("builtin", owner, function.__name__, count)  # type: ignore[attr-defined]
+            return ("function", function)  # a module's function, a class's method
+        return ("builtin", owner, function.__name__)  # type: ignore[attr-defined]
     if kind is types.FunctionType:
         # A closure made per request (wsgicheck's own file wrapper): binding reads only the
         # code and which parameters have defaults, unless the function names another
         # signature (__wrapped__, __signature__).
         if "__wrapped__" in function.__dict__ or "__signature__" in function.__dict__:
-            return ("function", function, count)
+            return ("function", function)
         defaults = function.__defaults__  # type: ignore[attr-defined]
         keywords = function.__kwdefaults__  # type: ignore[attr-defined]
         return (
@@ -77,10 +90,9 @@ def signature_key(function: object, count: int) -> tuple[object, ...] | None:
             function.__code__,  # type: ignore[attr-defined]
             len(defaults) if defaults else 0,
             tuple(keywords) if keywords else (),
-            count,
         )
     if kind is type:
-        return ("function", function, count)
+        return ("function", function)
     return None
 
 
