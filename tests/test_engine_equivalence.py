@@ -426,3 +426,27 @@ def test_file_wrappers_are_told_apart_by_their_signatures_in_the_environ_view() 
     # A wrapper made anew for each request (wsgicheck's own) is the same in every view.
     again = Exchange(Client(load(ROOT / "fixtures" / "wsgiapp.py").app).get("/hello"))
     assert again.environ_view == Exchange(response).environ_view is not None
+
+
+class _Reader:
+    """A wsgi.input with the PEP's read methods but no __iter__; its class decides them."""
+
+    __slots__ = ()
+
+    def read(self, size: int = -1) -> bytes:
+        return b""
+
+    def readline(self, size: int = -1) -> bytes:
+        return b""
+
+    def readlines(self, hint: int = -1) -> list[bytes]:
+        return []
+
+
+def test_a_stream_class_judged_again_gets_the_same_findings() -> None:
+    response = Client(load(ROOT / "fixtures" / "wsgiapp.py").app).get("/hello")
+    for _ in range(3):
+        exchange = Exchange(_with_environ(response, **{"wsgi.input": _Reader()}))
+        assert [f.message for f in dict(assert_same(exchange))["ENV-INPUT-METHODS"]] == [
+            "wsgi.input (_Reader) is not iterable (no __iter__)"
+        ]

@@ -499,39 +499,43 @@ class Exchange:
         if built is not None and built < self._length:
             return None  # events made before the trace grew: not what the records say
         records = trace.records[: self._length]
+        kinds = []
         values = []
         for record in records:
-            at = _WHERE_AT.get(record[0])
+            kind = record[0]
+            at = _WHERE_AT.get(kind)
             if at is not None and type(record[at]) is Location:
                 record = (*record[:at], tuple(record[at]), *record[at + 1 :])
+            kinds.append(kind)
             values.append(record[1:])
+        request = self.request
         try:
             # marshal takes only the built-in types (no subclass, nothing of the app's own)
             # and keeps True, 1 and 1.0, lists and tuples apart; version 2 has no
             # back-references, so equal values give equal bytes.
-            fields = marshal.dumps([values, response.headers, response.errors], 2)
+            fields = marshal.dumps(
+                (
+                    values,
+                    request.method,
+                    request.target,
+                    request.http_version,
+                    request.headers,
+                    request.framing.name,
+                    len(request.body),
+                    response.status_code,
+                    response.reason,
+                    response.headers,
+                    body,
+                    response.complete,
+                    response.body_size,
+                    response.request_body_size,
+                    response.errors,
+                ),
+                2,
+            )
         except ValueError:
             return None
-        request = self.request
-        return (
-            self.source,
-            self.environ_type,
-            environ,
-            request.method,
-            request.target,
-            request.http_version,
-            request.headers,
-            request.framing.name,  # an enum hashes in Python: its name in C
-            len(request.body),
-            response.status_code,
-            response.reason,
-            body,
-            response.complete,
-            response.body_size,
-            response.request_body_size,
-            tuple(record[0] for record in records),
-            fields,
-        )
+        return (self.source, self.environ_type, environ, tuple(kinds), fields)
 
     def call_problems(self) -> list[list[Problem]]:
         """What is wrong with each start_response call's status and headers, in order."""

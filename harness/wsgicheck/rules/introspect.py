@@ -97,14 +97,15 @@ def signature_basis(function: object) -> tuple[object, ...] | None:
 
 
 def method_problems(stream: object, methods: tuple[tuple[str, int], ...]) -> list[str]:
-    """What is wrong with ``stream``'s methods: each one ``(name, positional arguments)``.
+    """What is wrong with ``stream``'s methods: each one ``(name, positional arguments)``
+    (a new list, the caller's to add to).
 
     Kept by the stream's type when the type alone decides it (:func:`class_decides`).
     """
     kind = type(stream)
     known = _problems_by_type.get((kind, methods))
     if known is not None:
-        return known
+        return list(known)
     problems = []
     for name, count in methods:
         method = getattr(stream, name, None)
@@ -115,11 +116,11 @@ def method_problems(stream: object, methods: tuple[tuple[str, int], ...]) -> lis
     if class_decides(kind, [name for name, _ in methods]):
         if len(_problems_by_type) >= _ACCEPTED_LIMIT:
             _problems_by_type.clear()
-        _problems_by_type[(kind, methods)] = problems
+        _problems_by_type[(kind, methods)] = tuple(problems)
     return problems
 
 
-_problems_by_type: dict[tuple[type, tuple[tuple[str, int], ...]], list[str]] = {}
+_problems_by_type: dict[tuple[type, tuple[tuple[str, int], ...]], tuple[str, ...]] = {}
 _CLASS_METHODS = (types.FunctionType, types.MethodDescriptorType, types.WrapperDescriptorType)
 
 
