@@ -39,6 +39,8 @@ __all__ = [
 _Step = tuple[Rule, Applies | None, Check | None]
 _PLAN_LIMIT = 256
 _MEMO_LIMIT = 1024
+#: Record views hold up to a few KiB of bodies each: fewer of them are kept.
+_JUDGED_LIMIT = 256
 #: A verdict: the findings of a rule that applied, None for one that did not.
 _Verdicts = dict[str, tuple[Finding, ...] | None]
 
@@ -142,7 +144,7 @@ def _judgement(exchange: Exchange, rules: Iterable[Rule] | None) -> tuple[_Plan,
     if view is not None:
         verdicts = _ask(exchange, plan.environ + plan.exchange)
         found = any(verdicts.values())
-        if len(_judged) >= _MEMO_LIMIT:
+        if len(_judged) >= _JUDGED_LIMIT:
             _judged.clear()
         _judged[(key, view)] = (plan, verdicts, found)
         return plan, verdicts, found
