@@ -141,13 +141,6 @@ def _judgement(exchange: Exchange, rules: Iterable[Rule] | None) -> tuple[_Plan,
         if kept is not None
         else _plan(evidence, list(REGISTRY) if chosen is None else chosen, key)
     )
-    if view is not None:
-        verdicts = _ask(exchange, plan.environ + plan.exchange)
-        found = any(verdicts.values())
-        if len(_judged) >= _JUDGED_LIMIT:
-            _judged.clear()
-        _judged[(key, view)] = (plan, verdicts, found)
-        return plan, verdicts, found
     environ = exchange.environ_view
     verdicts = (
         _remember(exchange, plan.environ, (plan.environ_ids, environ))
@@ -156,7 +149,12 @@ def _judgement(exchange: Exchange, rules: Iterable[Rule] | None) -> tuple[_Plan,
     )
     if plan.exchange:
         verdicts = verdicts | _ask(exchange, plan.exchange)
-    return plan, verdicts, any(verdicts.values())
+    found = any(verdicts.values())
+    if view is not None:
+        if len(_judged) >= _JUDGED_LIMIT:
+            _judged.clear()
+        _judged[(key, view)] = (plan, verdicts, found)
+    return plan, verdicts, found
 
 
 def _remember(exchange: Exchange, group: list[_Step], key: tuple[object, ...]) -> _Verdicts:
