@@ -384,9 +384,19 @@ class Trace(Sequence[Event]):
     def of_events(cls, events: Iterable[Event]) -> Trace:
         """A trace of events already built (for tests and for traces read back from JSON)."""
         built = tuple(events)
-        trace = cls([(type(event),) for event in built])
+        trace = cls([raw_event(event) for event in built])
         trace._events = built
         return trace
+
+    @property
+    def records(self) -> list[RawEvent]:
+        """The raw records the events are made from: each event's class, then its fields."""
+        return self._raw
+
+    @property
+    def built(self) -> int | None:
+        """How many events have been made from the records so far (None: not yet)."""
+        return None if self._events is None else len(self._events)
 
     @property
     def events(self) -> tuple[Event, ...]:

@@ -23,6 +23,7 @@ __all__ = [
     "check_headers",
     "check_status",
     "field_problems",
+    "head_problems",
     "headers_problems",
     "status_problems",
 ]
@@ -216,3 +217,27 @@ def headers_problems(headers: object) -> list[Problem]:
     if len(lengths) > 1:
         problems.append(("APP-CL-SYNTAX", "two Content-Length headers that disagree"))
     return problems
+
+
+def head_problems(status: object, headers: object) -> list[Problem]:
+    """:func:`status_problems` and :func:`headers_problems` of one call, in that order.
+
+    A status and fields the server accepted before are answered from its caches of valid
+    values, so judging a valid call costs a few look-ups.
+    """
+    if type(status) is str and status in _valid_statuses and type(headers) is list:
+        lengths = set()
+        for item in headers:
+            if not (
+                type(item) is tuple and len(item) == 2 and type(item[0]) is type(item[1]) is str
+            ):
+                break
+            lower = _valid_fields.get(item)
+            if lower is None:
+                break
+            if lower == "content-length":
+                lengths.add(int(item[1]))
+        else:
+            if len(lengths) <= 1:
+                return []
+    return status_problems(status) + headers_problems(headers)

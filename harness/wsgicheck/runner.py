@@ -47,7 +47,7 @@ from .replay import (
 from .reproduce import Reproducers, reproducers
 from .request import Request
 from .response import Response
-from .rules import REGISTRY, Exchange, Finding, Rule, RuleResult, is_failure
+from .rules import REGISTRY, Exchange, Finding, Rule, RuleResult, is_failure, judge
 from .sequences import FollowUps, send_follow_ups
 from .strategies import STANDARD_METHODS
 
@@ -343,16 +343,15 @@ class _Collector:
         self, exchange: Exchange, request: Request, config: ServerConfig, transport: str
     ) -> list[Finding]:
         found = []
-        for each in self.rules:
-            if each.applies(exchange):
-                self.applied[each.id] += 1
-                for finding in each.check(exchange):
-                    found.append(finding)
-                    self.findings[each.id].append(finding)
-                    size = _size(request, config)
-                    kept = self.smallest.get(each.id)
-                    if kept is None or size <= kept[0]:
-                        self.smallest[each.id] = (size, finding, request, config, transport)
+        for each, findings in judge(exchange, self.rules):
+            self.applied[each.id] += 1
+            for finding in findings:
+                found.append(finding)
+                self.findings[each.id].append(finding)
+                size = _size(request, config)
+                kept = self.smallest.get(each.id)
+                if kept is None or size <= kept[0]:
+                    self.smallest[each.id] = (size, finding, request, config, transport)
         return found
 
     def pick(self, findings: list[Finding]) -> str | None:

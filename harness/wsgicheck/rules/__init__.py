@@ -24,6 +24,7 @@ from .engine import (
     evaluate,
     in_sequence,
     is_failure,
+    judge,
 )
 from .exchange import Exchange
 from .registry import REGISTRY, Binding, DuplicateRule, Finding, Level, Rule, rule
@@ -42,6 +43,7 @@ __all__ = [
     "evaluate",
     "in_sequence",
     "is_failure",
+    "judge",
     "rule",
 ]
 

@@ -32,10 +32,6 @@ def _headers(rule_id: str, self: Rule, ex: Exchange) -> Iterator[Finding]:
                 yield self.finding(ex, message + at(call.where), call.where)
 
 
-def _called(ex: Exchange) -> bool:
-    return bool(ex.start_calls)
-
-
 @rule(
     "APP-STATUS-STR",
     level=Level.MUST,
@@ -45,7 +41,9 @@ def _called(ex: Exchange) -> bool:
     pep="""all strings passed to or from the server must be of type str or bytes, never
     unicode. ... Note also that strings passed to start_response() as a status or as
     response headers must follow RFC 2616 with respect to encoding.""",
-    applies=_called,
+    needs=("start_response",),
+    memo="exchange",
+    finds=("head:APP-STATUS-STR",),
     example="""
 bad:  start_response(b"200 OK", headers)
 fix:  start_response("200 OK", headers)""",
@@ -64,7 +62,9 @@ def status_str(self: Rule, ex: Exchange) -> Iterator[Finding]:
     That is, it is a string consisting of a Status-Code and a Reason-Phrase, in that
     order and separated by a single space, with no surrounding whitespace or other
     characters.""",
-    applies=_called,
+    needs=("start_response",),
+    memo="exchange",
+    finds=("head:APP-STATUS-FORMAT",),
     example="""
 bad:  start_response("200", headers)     # no reason phrase
 bad:  start_response("200  OK", headers) # two spaces
@@ -82,7 +82,9 @@ def status_format(self: Rule, ex: Exchange) -> Iterator[Finding]:
     summary="status holds no control characters (no CR, LF, NUL...)",
     pep="""The string must not contain control characters, and must not be terminated with a
     carriage return, linefeed, or combination thereof.""",
-    applies=_called,
+    needs=("start_response",),
+    memo="exchange",
+    finds=("head:APP-STATUS-NO-CONTROL",),
     example="""
 bad:  start_response("200 OK\\r\\n", headers)   # response splitting
 fix:  start_response("200 OK", headers)""",
@@ -100,7 +102,9 @@ def status_no_control(self: Rule, ex: Exchange) -> Iterator[Finding]:
     pep="""The status argument is an HTTP "status" string like "200 OK" or "404 Not Found".""",
     source="RFC 9110 §15.2",
     covers=(),
-    applies=_called,
+    needs=("start_response",),
+    memo="exchange",
+    finds=("head:APP-STATUS-FINAL",),
     example="""
 bad:  start_response("100 Continue", headers)  # the server sends 100 Continue itself
 fix:  read wsgi.input; the server answers Expect: 100-continue for you""",
@@ -119,7 +123,9 @@ def status_final(self: Rule, ex: Exchange) -> Iterator[Finding]:
     representable in ISO-8859-1 encoding (\\u0000 through \\u00FF, inclusive). It is a
     fatal error for an application to supply strings containing any other Unicode
     character or code point.""",
-    applies=_called,
+    needs=("start_response",),
+    memo="exchange",
+    finds=("head:APP-STATUS-HEADERS-LATIN1",),
     example="""
 bad:  ("Content-Disposition", "attachment; filename=résumé€.pdf")
 fix:  ("Content-Disposition", "attachment; filename*=UTF-8''r%C3%A9sum%C3%A9%E2%82%AC.pdf")""",
@@ -137,7 +143,9 @@ def status_headers_latin1(self: Rule, ex: Exchange) -> Iterator[Finding]:
     summary="response_headers is a real list (type(headers) is list)",
     pep="""The response_headers argument is a list of (header_name, header_value) tuples. It
     must be a Python list; i.e. type(response_headers) is ListType""",
-    applies=_called,
+    needs=("start_response",),
+    memo="exchange",
+    finds=("head:APP-HEADERS-LIST",),
     example="""
 bad:  start_response("200 OK", (("Content-Type", "text/plain"),))
 fix:  start_response("200 OK", [("Content-Type", "text/plain")])""",
@@ -153,7 +161,9 @@ def headers_list(self: Rule, ex: Exchange) -> Iterator[Finding]:
     section="Specification Details; " + SECTION,
     summary="each header is a (name, value) tuple of exactly two items",
     pep="""The response_headers argument is a list of (header_name, header_value) tuples.""",
-    applies=_called,
+    needs=("start_response",),
+    memo="exchange",
+    finds=("head:APP-HEADERS-TUPLES",),
     example="""
 bad:  [["Content-Type", "text/plain"]]
 fix:  [("Content-Type", "text/plain")]""",
@@ -170,7 +180,9 @@ def headers_tuples(self: Rule, ex: Exchange) -> Iterator[Finding]:
     summary="header names and values are native str",
     pep=""""Native" strings (which are always implemented using the type named str) that are
     used for request/response headers and metadata""",
-    applies=_called,
+    needs=("start_response",),
+    memo="exchange",
+    finds=("head:APP-HEADER-STR",),
     example="""
 bad:  [("Content-Length", 12)]
 fix:  [("Content-Length", "12")]""",
@@ -187,7 +199,9 @@ def header_str(self: Rule, ex: Exchange) -> Iterator[Finding]:
     summary="each header name is an RFC 9110 token (no ':', spaces or other punctuation)",
     pep="""Each header_name must be a valid HTTP header field-name (as defined by RFC 2616,
     Section 4.2), without a trailing colon or other punctuation.""",
-    applies=_called,
+    needs=("start_response",),
+    memo="exchange",
+    finds=("head:APP-HEADER-NAME-TOKEN",),
     example="""
 bad:  [("Content-Type:", "text/plain")]
 fix:  [("Content-Type", "text/plain")]""",
@@ -204,7 +218,9 @@ def header_name_token(self: Rule, ex: Exchange) -> Iterator[Finding]:
     summary="header values hold no control characters (CR, LF, NUL, DEL...)",
     pep="""Each header_value must not include any control characters, including carriage
     returns or linefeeds, either embedded or at the end.""",
-    applies=_called,
+    needs=("start_response",),
+    memo="exchange",
+    finds=("head:APP-HEADER-VALUE-NO-CONTROL",),
     example="""
 bad:  [("Location", next_url)]  # next_url came from the query string: "/\\r\\nSet-Cookie: x"
 fix:  validate or quote the value before it goes into a header""",
@@ -241,7 +257,9 @@ def header_value_no_control(self: Rule, ex: Exchange) -> Iterator[Finding]:
     or headers, any equivalent features in HTTP/1.0, or any headers that would affect the
     persistence of the client's connection to the web server.""",
     covers=("APP-NO-HOP-BY-HOP", "MW-NO-HOP-BY-HOP"),
-    applies=_called,
+    needs=("start_response",),
+    memo="exchange",
+    finds=("head:APP-NO-HOP-BY-HOP",),
     example="""
 bad:  [("Connection", "close")]
 fix:  leave connection management to the server""",
@@ -260,7 +278,9 @@ def no_hop_by_hop(self: Rule, ex: Exchange) -> Iterator[Finding]:
     their output, such as chunking or gzipping; as "hop-by-hop" operations, these
     encodings are the province of the actual web server/gateway.""",
     covers=("APP-NO-TRANSFER-ENCODING", "MW-NO-TRANSFER-ENCODING"),
-    applies=_called,
+    needs=("start_response",),
+    memo="exchange",
+    finds=("head:APP-NO-TRANSFER-ENCODING",),
     example="""
 bad:  [("Transfer-Encoding", "chunked")] and hand-made chunk framing in the body
 fix:  yield plain bytes; the server chunks when it needs to""",
@@ -279,7 +299,9 @@ def no_transfer_encoding(self: Rule, ex: Exchange) -> Iterator[Finding]:
     more bytes to the client than the header allows""",
     source="RFC 9110 §8.6",
     covers=(),
-    applies=_called,
+    needs=("start_response",),
+    memo="exchange",
+    finds=("head:APP-CL-SYNTAX",),
     example="""
 bad:  [("Content-Length", "12 bytes")]
 fix:  [("Content-Length", str(len(body)))]""",

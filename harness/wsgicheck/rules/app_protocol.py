@@ -29,7 +29,9 @@ def _returned(ex: Exchange) -> bool:
     pep="""The application object must accept two positional arguments. For the sake of
     illustration, we have named them environ and start_response, but they are not required
     to have these names.""",
-    applies=lambda ex: ex.app_ran,
+    needs=("environ",),
+    memo="exchange",
+    finds=("raised",),
     example="""
 bad:  def app(environ): ...                      # or: def app(*, environ, start_response)
 fix:  def app(environ, start_response): ...""",
@@ -50,7 +52,8 @@ def callable_two_positional(self: Rule, ex: Exchange) -> Iterator[Finding]:
     summary="the application can be called again for the same request",
     pep="""Application objects must be able to be invoked more than once, as virtually all
     servers/gateways (other than CGI) will make such repeated requests.""",
-    applies=lambda ex: ex.previous is not None and ex.app_ran,
+    needs=("previous", "environ"),
+    memo="exchange",
     example="""
 bad:  body = iter([b"hi"]) at module level, returned by every call (empty the second time)
 fix:  build the response inside the call""",
@@ -89,6 +92,9 @@ def _body(ex: Exchange) -> bytes:
     pep="""The start_response parameter is a callable accepting two required positional
     arguments, and one optional argument. ... start_response(status, response_headers)""",
     applies=lambda ex: bool(ex.start_calls or ex.refusals("APP-SR-POSITIONAL")),
+    needs=(),
+    memo="exchange",
+    finds=("sr-args", "refused:APP-SR-POSITIONAL"),
     example="""
 bad:  start_response(status="200 OK", response_headers=headers)
 fix:  start_response("200 OK", headers)""",
@@ -117,7 +123,9 @@ def sr_positional(self: Rule, ex: Exchange) -> Iterator[Finding]:
     pep="""the application must invoke the start_response() callable before the iterable yields
     its first body bytestring, so that the server can send the headers before any body
     content.""",
-    applies=_returned,
+    needs=("returned",),
+    memo="exchange",
+    finds=("sr-missing",),
     example="""
 bad:  def app(environ, start_response): return []
 fix:  start_response("204 No Content", []); return []""",
@@ -144,6 +152,9 @@ def sr_called(self: Rule, ex: Exchange) -> Iterator[Finding]:
     its first body bytestring, so that the server can send the headers before any body
     content. However, this invocation may be performed by the iterable's first iteration""",
     applies=lambda ex: bool(ex.yields or ex.writes),
+    needs=(),
+    memo="exchange",
+    finds=("early-body",),
     example="""
 bad:  def app(environ, start_response): yield b"hi"; start_response("200 OK", [])
 fix:  start_response first, then yield""",
@@ -175,7 +186,9 @@ def sr_before_body(self: Rule, ex: Exchange) -> Iterator[Finding]:
     pep="""More precisely, it is a fatal error to call start_response without the exc_info
     argument if start_response has already been called within the current invocation of
     the application.""",
-    applies=_called,
+    needs=("start_response",),
+    memo="exchange",
+    finds=("start_response:again",),
     example="""
 bad:  start_response("200 OK", h); ...; start_response("500 Oops", h)
 fix:  except Exception: start_response("500 Oops", h, sys.exc_info())""",
@@ -205,7 +218,9 @@ def sr_once(self: Rule, ex: Exchange) -> Iterator[Finding]:
     section=SR,
     summary="exc_info, when given, is a sys.exc_info() triple",
     pep="""The exc_info argument, if supplied, must be a Python sys.exc_info() tuple.""",
-    applies=_called,
+    needs=("start_response",),
+    memo="exchange",
+    finds=("exc_info:malformed",),
     example="""
 bad:  start_response("500 Oops", h, exc)          # the exception, not the triple
 fix:  start_response("500 Oops", h, sys.exc_info())""",
@@ -226,7 +241,9 @@ def exc_info_tuple(self: Rule, ex: Exchange) -> Iterator[Finding]:
     summary="exc_info is passed only from an error handler, with a real exception",
     pep="""This argument should be supplied by the application only if start_response is
     being called by an error handler.""",
-    applies=_called,
+    needs=("start_response",),
+    memo="exchange",
+    finds=("exc_info:empty", "exc_info:exception"),
     example="""
 bad:  start_response("200 OK", h, sys.exc_info())   # outside any except block
 fix:  start_response("200 OK", h)""",
@@ -265,7 +282,9 @@ def _error_status(status: object) -> bool:
     summary="an error response started from an except block passes exc_info",
     pep="""These techniques will work as long as application authors: 1. Always provide
     exc_info when beginning an error response""",
-    applies=_called,
+    needs=("start_response",),
+    memo="exchange",
+    finds=("handling",),
     example="""
 bad:  except Exception: start_response("500 Oops", h)
 fix:  except Exception: start_response("500 Oops", h, sys.exc_info())""",
@@ -295,9 +314,8 @@ def exc_info_on_error(self: Rule, ex: Exchange) -> Iterator[Finding]:
     pep="""However, if exc_info is provided, and the HTTP headers have already been sent,
     start_response must raise an error ... The application must not trap any exceptions
     raised by start_response, if it called start_response with exc_info.""",
-    applies=lambda ex: any(
-        call.exc_info_kind == "exception" and call.headers_sent for call in ex.start_calls
-    ),
+    needs=("late-exc-info",),
+    memo="exchange",
     example="""
 bad:  try: start_response("500 Oops", h, sys.exc_info())
       except Exception: pass
@@ -327,7 +345,9 @@ def no_trap_sr_exc(self: Rule, ex: Exchange) -> Iterator[Finding]:
     summary="the application returns an iterable of bytestrings (even after write())",
     pep="""When called by the server, the application object must return an iterable yielding
     zero or more bytestrings.""",
-    applies=_returned,
+    needs=("returned",),
+    memo="exchange",
+    finds=("returned:odd",),
     example="""
 bad:  return None          # after using write()
 fix:  return []""",
@@ -358,7 +378,9 @@ def return_iterable(self: Rule, ex: Exchange) -> Iterator[Finding]:
     zero or more bytestrings. ... For values referred to in this specification as
     "bytestrings" (i.e., values read from wsgi.input, passed to write() or yielded by
     the application), the value must be of type bytes under Python 3""",
-    applies=lambda ex: bool(ex.yields),
+    needs=("yield",),
+    memo="exchange",
+    finds=("yield:not-bytes",),
     example="""
 bad:  return ["Hello"]
 fix:  return [b"Hello"]  # or ["Hello".encode("utf-8")]""",
@@ -383,7 +405,8 @@ def yield_bytes(self: Rule, ex: Exchange) -> Iterator[Finding]:
     summary="if the returned iterable has len(), it is the number of blocks it yields",
     pep="""That is, if the iterable returned by the application provides a working __len__()
     method, it must return an accurate result.""",
-    applies=lambda ex: ex.returned is not None and ex.returned.length is not None,
+    needs=("returned:len",),
+    memo="exchange",
     example="""
 bad:  class Body(list): def __len__(self): return 1   # yields three blocks
 fix:  do not define __len__, or make it right""",
@@ -419,7 +442,8 @@ def len_accurate(self: Rule, ex: Exchange) -> Iterator[Finding]:
     summary="the argument to write() is bytes",
     pep="""The write() callable is returned by the start_response() callable, and it accepts a
     single parameter: a bytestring to be written as part of the HTTP response body""",
-    applies=lambda ex: bool(ex.writes),
+    needs=("write",),
+    memo="exchange",
     example="""
 bad:  write("Hello")
 fix:  write(b"Hello")""",
@@ -442,7 +466,8 @@ def write_bytes(self: Rule, ex: Exchange) -> Iterator[Finding]:
     section="The write() Callable",
     summary="write() is not called from inside the returned iterable",
     pep="""Applications must not invoke write() from within their return iterable""",
-    applies=lambda ex: bool(ex.writes),
+    needs=("write",),
+    memo="exchange",
     example="""
 bad:  def app(environ, start_response):
           write = start_response("200 OK", h)
@@ -466,7 +491,8 @@ def no_write_from_iter(self: Rule, ex: Exchange) -> Iterator[Finding]:
     summary="new applications do not use the write() callable",
     pep="""New WSGI applications and frameworks should not use the write() callable if it is
     possible to avoid doing so.""",
-    applies=lambda ex: bool(ex.writes),
+    needs=("write",),
+    memo="exchange",
     example="""
 bad:  write = start_response("200 OK", h); write(b"Hello")
 fix:  start_response("200 OK", h); return [b"Hello"]""",
@@ -488,6 +514,8 @@ def avoid_write(self: Rule, ex: Exchange) -> Iterator[Finding]:
     close the connection and log or otherwise report the error.)""",
     covers=("APP-CL-ACCURATE", "MW-FIX-CONTENT-LENGTH"),
     applies=lambda ex: ex.method != "HEAD" and ex.response.status_code not in (204, 304),
+    needs=(),
+    memo="exchange",
     example="""
 bad:  [("Content-Length", str(len(text)))]   # len of the str, body encoded as UTF-8
 fix:  body = text.encode(); [("Content-Length", str(len(body)))]""",
@@ -521,7 +549,9 @@ def cl_accurate(self: Rule, ex: Exchange) -> Iterator[Finding]:
     with the application being an HTTP "origin server".""",
     source="RFC 9110 §15.3.5, §15.4.5",
     covers=(),
-    applies=lambda ex: ex.response.status_code in (204, 304) and bool(ex.start_calls),
+    applies=lambda ex: ex.response.status_code in (204, 304),
+    needs=("start_response", "response:204-304"),
+    memo="exchange",
     example="""
 bad:  start_response("204 No Content", h); return [b"done"]
 fix:  start_response("204 No Content", h); return []""",
@@ -546,7 +576,9 @@ def no_body_for_status(self: Rule, ex: Exchange) -> Iterator[Finding]:
     Python 2.2, files were not iterable. (In general, you shouldn't do this anyway,
     because it will perform quite poorly most of the time!) Use wsgi.file_wrapper or an
     application-specific file wrapper class.""",
-    applies=_returned,
+    needs=("returned",),
+    memo="exchange",
+    finds=("returned:file",),
     example="""
 bad:  return open("report.pdf", "rb")
 fix:  return environ["wsgi.file_wrapper"](open("report.pdf", "rb"), 65536)""",
@@ -567,7 +599,9 @@ def no_file_as_iterable(self: Rule, ex: Exchange) -> Iterator[Finding]:
     section="Specification Details; Buffering and Streaming",
     summary="the app buffers small bodies itself rather than yield many tiny blocks",
     pep="""(In other words, applications should perform their own buffering.""",
-    applies=lambda ex: len(ex.body_blocks()) > 1,
+    needs=("blocks>1",),
+    memo="exchange",
+    finds=("blocks>=64",),
     example="""
 bad:  return (c.encode() for c in text)   # one block per character
 fix:  return [text.encode()]""",

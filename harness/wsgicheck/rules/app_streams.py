@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from ..events import ErrorsWritten
 from ..untrusted import plain, type_name
@@ -10,6 +11,11 @@ from .exchange import Exchange
 from .registry import Binding, Finding, Level, Rule, at, quoted, rule
 
 STREAMS = "Input and Error Streams"
+
+
+def _env(ex: Exchange) -> dict[str, Any]:
+    assert ex.environ is not None
+    return ex.environ
 
 
 def _written(event: ErrorsWritten) -> list[object]:
@@ -31,11 +37,9 @@ def _written(event: ErrorsWritten) -> list[object]:
     and should simulate an end-of-file condition if the application attempts to read past
     that point. The application should not attempt to read more data than is specified by
     the CONTENT_LENGTH variable.""",
-    applies=lambda ex: (
-        bool(ex.input_reads)
-        and ex.environ is not None
-        and not ex.environ.get("wsgi.input_terminated")
-    ),
+    applies=lambda ex: not _env(ex).get("wsgi.input_terminated"),
+    needs=("input", "environ"),
+    memo="exchange",
     example="""
 bad:  body = environ["wsgi.input"].read(65536)
 fix:  length = int(environ.get("CONTENT_LENGTH") or 0)
@@ -66,7 +70,9 @@ def input_no_read_past_cl(self: Rule, ex: Exchange) -> Iterator[Finding]:
     "write/writelines/flush on wsgi.errors",
     pep="""Applications conforming to this specification must not use any other methods or
     attributes of the input or errors objects.""",
-    applies=lambda ex: ex.app_ran,
+    needs=("environ",),
+    memo="exchange",
+    finds=("misuse",),
     example="""
 bad:  environ["wsgi.input"].seek(0)
 fix:  body = environ["wsgi.input"].read(length); work on the bytes""",
@@ -97,7 +103,9 @@ def streams_only_spec_methods(self: Rule, ex: Exchange) -> Iterator[Finding]:
     summary="the app never closes wsgi.input or wsgi.errors",
     pep="""In particular, applications must not attempt to close these streams, even if they
     possess close() methods.""",
-    applies=lambda ex: ex.app_ran,
+    needs=("environ",),
+    memo="exchange",
+    finds=("misuse",),
     example="""
 bad:  with environ["wsgi.input"] as stream: ...
 fix:  stream = environ["wsgi.input"]; data = stream.read(length)""",
@@ -115,7 +123,8 @@ def streams_no_close(self: Rule, ex: Exchange) -> Iterator[Finding]:
     section=STREAMS + "; A Note On String Types",
     summary="wsgi.errors.write() and writelines() are given str",
     pep="""write(str) errors writelines(seq) errors""",
-    applies=lambda ex: bool(ex.errors_writes),
+    needs=("errors",),
+    memo="exchange",
     example="""
 bad:  environ["wsgi.errors"].write(b"oops\\n")
 fix:  environ["wsgi.errors"].write("oops\\n")""",
@@ -139,7 +148,8 @@ def errors_write_str(self: Rule, ex: Exchange) -> Iterator[Finding]:
     pep="""This should be a "text mode" stream; i.e., applications should use "\\n" as a line
     ending, and assume that it will be converted to the correct line ending by the
     server/gateway.""",
-    applies=lambda ex: bool(ex.errors_writes),
+    needs=("errors",),
+    memo="exchange",
     example="""
 bad:  environ["wsgi.errors"].write("oops\\r\\n")
 fix:  environ["wsgi.errors"].write("oops\\n")""",
@@ -160,7 +170,8 @@ def errors_newline(self: Rule, ex: Exchange) -> Iterator[Finding]:
     summary="what the app passes to wsgi.file_wrapper has a read() method",
     pep="""To be considered "file-like", the object supplied by the application must have a
     read() method that takes an optional size argument.""",
-    applies=lambda ex: bool(ex.file_wrapper_calls),
+    needs=("file_wrapper",),
+    memo="exchange",
     example="""
 bad:  environ["wsgi.file_wrapper"](b"bytes")
 fix:  environ["wsgi.file_wrapper"](io.BytesIO(b"bytes"))""",

@@ -53,7 +53,9 @@ def _not_the_apps(ex: Exchange, raised: AppRaised) -> bool:
     summary="no exception escapes the app, its iterable or close(): the app answers its errors",
     pep="""In general, applications should try to trap their own, internal errors, and
     display a helpful message in the browser.""",
-    applies=lambda ex: ex.app_ran,
+    needs=("environ",),
+    memo="exchange",
+    finds=("raised",),
     example="""
 bad:  def app(environ, start_response): return [DB[environ["PATH_INFO"]]]  # KeyError
 fix:  catch it and answer 404 (or 500 with exc_info=sys.exc_info() and a helpful page)""",

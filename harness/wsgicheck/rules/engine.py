@@ -4,15 +4,25 @@ A rule *passes* when it applied to at least one exchange and found nothing, *fai
 found something, and is *skipped* when no exchange held the evidence it needs (a rule about
 ``write()`` on an app that never calls it). SHOULD-level findings are warnings, and fail a
 run only when it is strict.
+
+A rule that declared its evidence (``needs``, ``finds``) is asked only when the exchange
+holds it: the engine reads :attr:`Exchange.evidence` once, and keeps, for each set of
+evidence it has met, the plan of which rules to ask (exchanges of one app mostly hold the
+same evidence). Rules whose verdict depends on a plain view of the exchange (``memo``) are
+asked once per distinct view (:attr:`Exchange.record_view`, or for the rules of the environ
+alone :attr:`Exchange.environ_view`): a test suite's requests mostly repeat, and so do the
+exchanges that answer them. A rule that
+declared nothing is asked on every exchange, as the legacy engine (:func:`judge_legacy`)
+asks every rule; the two give the same findings.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 
 from .exchange import Exchange
-from .registry import REGISTRY, Finding, Level, Rule
+from .registry import REGISTRY, Applies, Check, Finding, Level, Rule
 
 __all__ = [
     "HISTORY",
@@ -22,11 +32,52 @@ __all__ = [
     "evaluate",
     "in_sequence",
     "is_failure",
+    "judge",
+    "judge_legacy",
 ]
 
 #: How many earlier exchanges each one of a sequence keeps as its ``history``: rules over
 #: pairs look back for the GET a HEAD or a conditional GET follows, never further.
 HISTORY = 32
+
+#: What the engine does with a rule on one set of evidence: ask its condition (beyond the
+#: evidence; None: it applies), then run its check (None: it can find nothing there). A
+#: remembered rule's check is :data:`_REMEMBERED`: its verdict comes from the memo.
+_Step = tuple[Rule, Applies | None, Check | None]
+_PLAN_LIMIT = 256
+_MEMO_LIMIT = 1024
+#: Record views hold up to a few KiB of bodies each: fewer of them are kept.
+_JUDGED_LIMIT = 256
+#: A verdict: the findings of a rule that applied, None for one that did not.
+_Verdicts = dict[str, tuple[Finding, ...] | None]
+
+
+def _remembered(exchange: Exchange) -> Iterable[Finding]:
+    raise AssertionError("a remembered rule is judged through the memo")  # pragma: no cover
+
+
+_REMEMBERED: Check = _remembered
+
+
+class _Plan:
+    """The steps for some rules on some evidence, and the rules among them remembered:
+    by environ view (``environ``) and by record view (``exchange``, with the former).
+    ``live`` are the steps that may find something and are never remembered."""
+
+    __slots__ = ("environ", "environ_ids", "exchange", "live", "steps")
+
+    def __init__(self, steps: list[_Step], environ: list[_Step], exchange: list[_Step]) -> None:
+        self.steps = steps
+        self.environ = environ
+        self.exchange = exchange
+        self.environ_ids = tuple(each.id for each, _, _ in environ)
+        self.live = [step for step in steps if step[2] is not None and step[2] is not _REMEMBERED]
+
+
+_plans: dict[tuple[frozenset[str], tuple[str, ...] | int], _Plan] = {}
+_memo: dict[tuple[object, ...], _Verdicts] = {}
+#: Plans and verdicts by the rules' key and the record view of an exchange judged.
+_judged: dict[tuple[object, ...], tuple[_Plan, _Verdicts, bool]] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,12 +97,162 @@ def is_failure(finding: Finding, *, strict: bool = False) -> bool:
     return finding.level is Level.MUST or strict
 
 
+def _plan(evidence: frozenset[str], rules: Sequence[Rule], key: tuple[str, ...] | int) -> _Plan:
+    """The plan for ``rules`` on an exchange holding ``evidence``, kept for the next one."""
+    steps: list[_Step] = []
+    groups: dict[str, list[_Step]] = {"environ": [], "exchange": []}
+    for each in rules:
+        needs = each.needs
+        if needs is None:
+            steps.append((each, each.applies, each.check))
+        elif needs <= evidence:
+            finds = each.finds
+            runs = finds is None or not finds.isdisjoint(evidence)
+            step = (each, each.condition, each.check if runs else None)
+            if each.memo is None:
+                steps.append(step)
+            else:
+                groups[each.memo].append(step)
+                steps.append((each, None, _REMEMBERED))
+    if len(_plans) >= _PLAN_LIMIT:
+        _plans.clear()
+    plan = _plans[(evidence, key)] = _Plan(steps, groups["environ"], groups["exchange"])
+    return plan
+
+
+def _rules_key(rules: Iterable[Rule] | None) -> tuple[Sequence[Rule] | None, tuple[str, ...] | int]:
+    """The rules to plan for, and the key their plans are kept under."""
+    if rules is None:
+        return None, len(REGISTRY)  # rules are only ever added
+    chosen = rules if isinstance(rules, list | tuple) else list(rules)
+    return chosen, tuple([each.id for each in chosen])
+
+
+def _judgement(exchange: Exchange, rules: Iterable[Rule] | None) -> tuple[_Plan, _Verdicts, bool]:
+    """The plan for ``exchange``, the verdicts of its remembered rules, and whether those
+    found anything.
+
+    An exchange with a record view that was judged before (by these rules) has all three
+    from the memo: neither its evidence nor any remembered rule is looked at again.
+    """
+    chosen, key = _rules_key(rules)
+    view = exchange.record_view
+    if view is not None:
+        known = _judged.get((key, view))
+        if known is not None:
+            return known[0], _for(exchange, known[1]) if known[2] else known[1], known[2]
+    evidence = exchange.evidence
+    kept = _plans.get((evidence, key))
+    plan = (
+        kept
+        if kept is not None
+        else _plan(evidence, list(REGISTRY) if chosen is None else chosen, key)
+    )
+    environ = exchange.environ_view
+    verdicts = (
+        _remember(exchange, plan.environ, (plan.environ_ids, environ))
+        if environ is not None
+        else _ask(exchange, plan.environ)
+    )
+    if plan.exchange:
+        verdicts = verdicts | _ask(exchange, plan.exchange)
+    found = any(verdicts.values())
+    if view is not None:
+        if len(_judged) >= _JUDGED_LIMIT:
+            _judged.clear()
+        _judged[(key, view)] = (plan, verdicts, found)
+    return plan, verdicts, found
+
+
+def _remember(exchange: Exchange, group: list[_Step], key: tuple[object, ...]) -> _Verdicts:
+    known = _memo.get(key)
+    if known is not None:
+        return _for(exchange, known)
+    verdicts = _ask(exchange, group)
+    if len(_memo) >= _MEMO_LIMIT:
+        _memo.clear()
+    _memo[key] = verdicts
+    return verdicts
+
+
+def _ask(exchange: Exchange, group: list[_Step]) -> _Verdicts:
+    """The verdicts of ``group`` on ``exchange``, each rule asked."""
+    verdicts: _Verdicts = {}
+    for each, condition, check in group:
+        if condition is None or condition(exchange):
+            verdicts[each.id] = tuple(check(exchange)) if check is not None else ()
+        else:
+            verdicts[each.id] = None
+    return verdicts
+
+
+def _for(exchange: Exchange, verdicts: _Verdicts) -> _Verdicts:
+    """Remembered verdicts, their findings made this exchange's (they name its request)."""
+    if not any(verdicts.values()):
+        return verdicts
+    request = exchange.request
+    return {
+        rule_id: None
+        if found is None
+        else tuple(
+            each if each.request is request else replace(each, request=request) for each in found
+        )
+        for rule_id, found in verdicts.items()
+    }
+
+
+def judge(
+    exchange: Exchange, rules: Iterable[Rule] | None = None
+) -> list[tuple[Rule, list[Finding]]]:
+    """The rules (all registered ones by default) that apply to ``exchange``, each with its
+    findings, in order; rules are asked only when the exchange holds their evidence."""
+    plan, verdicts, _ = _judgement(exchange, rules)
+    judged: list[tuple[Rule, list[Finding]]] = []
+    for each, condition, check in plan.steps:
+        if check is _REMEMBERED:
+            found = verdicts[each.id]
+            if found is not None:
+                judged.append((each, list(found)))
+        elif condition is None or condition(exchange):
+            judged.append((each, list(check(exchange)) if check is not None else []))
+    return judged
+
+
+def judge_legacy(
+    exchange: Exchange,
+    rules: Iterable[Rule] | None = None,
+    predicates: Mapping[str, Applies] | None = None,
+) -> list[tuple[Rule, list[Finding]]]:
+    """What :func:`judge` answers, found by asking every rule's ``applies`` and ``check``
+    (the engine before rules declared their evidence, kept to compare the two).
+
+    ``predicates`` replaces the ``applies`` of the rules it names (by id): a test gives
+    the predicates rules had before they declared their evidence.
+    """
+    chosen = predicates or {}
+    judged: list[tuple[Rule, list[Finding]]] = []
+    for each in REGISTRY if rules is None else rules:
+        if chosen.get(each.id, each.applies)(exchange):
+            judged.append((each, list(each.check(exchange))))
+    return judged
+
+
 def check_exchange(exchange: Exchange, rules: Iterable[Rule] | None = None) -> list[Finding]:
     """Every finding of ``rules`` (all registered rules by default) in one exchange."""
+    plan, verdicts, found = _judgement(exchange, rules)
     findings: list[Finding] = []
-    for each in REGISTRY if rules is None else rules:
-        if each.applies(exchange):
-            findings.extend(each.check(exchange))
+    if not found:  # no remembered finding to put in its place
+        for _, condition, check in plan.live:
+            if condition is None or condition(exchange):
+                findings.extend(check(exchange))  # type: ignore[misc]
+        return findings
+    for each, condition, check in plan.steps:
+        if check is _REMEMBERED:
+            remembered = verdicts[each.id]
+            if remembered:
+                findings.extend(remembered)
+        elif check is not None and (condition is None or condition(exchange)):
+            findings.extend(check(exchange))
     return findings
 
 
@@ -61,6 +262,8 @@ def in_sequence(exchanges: Sequence[Exchange]) -> Sequence[Exchange]:
     (:mod:`wsgicheck.rules.http_pairs`). Returns ``exchanges``."""
     for index, exchange in enumerate(exchanges):
         exchange.history = tuple(exchanges[max(0, index - HISTORY) : index])
+        # A verdict remembered by record view holds for the exchange alone, not beside others.
+        exchange.facts.pop("record_view", None)
     return exchanges
 
 
@@ -80,14 +283,16 @@ def evaluate(
     exchanges: Sequence[Exchange], rules: Iterable[Rule] | None = None
 ) -> list[RuleResult]:
     """The verdict of each rule over all ``exchanges``, in registry order."""
+    chosen = list(REGISTRY if rules is None else rules)
+    applied = {each.id: 0 for each in chosen}
+    found: dict[str, list[Finding]] = {each.id: [] for each in chosen}
+    for exchange in exchanges:
+        for each, findings in judge(exchange, chosen):
+            applied[each.id] += 1
+            found[each.id].extend(findings)
     results = []
-    for each in REGISTRY if rules is None else rules:
-        applied = 0
-        findings: list[Finding] = []
-        for exchange in exchanges:
-            if each.applies(exchange):
-                applied += 1
-                findings.extend(each.check(exchange))
-        status = "fail" if findings else ("pass" if applied else "skip")
-        results.append(RuleResult(each, status, tuple(findings), applied))
+    for each in chosen:
+        findings = found[each.id]
+        status = "fail" if findings else ("pass" if applied[each.id] else "skip")
+        results.append(RuleResult(each, status, tuple(findings), applied[each.id]))
     return results

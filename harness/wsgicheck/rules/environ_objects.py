@@ -8,13 +8,13 @@ attribute access as application misuse.
 
 from __future__ import annotations
 
-import inspect
 import io
 import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from .exchange import Exchange
+from .introspect import accepts, method_problems
 from .registry import Binding, Finding, Level, Rule, rule
 
 VARIABLES = "environ Variables"
@@ -34,32 +34,7 @@ def _env(ex: Exchange) -> dict[str, Any]:
     return ex.environ
 
 
-def _accepts(function: Callable[..., Any], *args: object) -> bool:
-    """Whether ``function`` can be called with ``args`` positionally, as far as can be told.
-
-    A callable whose signature Python cannot read (some builtins) gets the benefit of the doubt.
-    """
-    try:
-        signature = inspect.signature(function)
-    except (TypeError, ValueError):
-        return True
-    try:
-        signature.bind(*args)
-    except TypeError:
-        return False
-    return True
-
-
-def _method_problems(stream: object, methods: tuple[tuple[str, int], ...]) -> list[str]:
-    """What is wrong with ``stream``'s methods: each one ``(name, positional arguments)``."""
-    problems = []
-    for name, count in methods:
-        method = getattr(stream, name, None)
-        if not callable(method):
-            problems.append(f"has no {name}()")
-        elif not _accepts(method, *([1] * count)):
-            problems.append(f"{name}() does not take {count} positional argument(s)")
-    return problems
+_FILELIKE = io.BytesIO()
 
 
 def _present(key: str) -> Callable[[Rule, Exchange], Iterator[Finding]]:
@@ -81,7 +56,8 @@ def _present(key: str) -> Callable[[Rule, Exchange], Iterator[Finding]]:
     pep="""This object must be a builtin Python dictionary (not a subclass, UserDict or other
     dictionary emulation), and the application is allowed to modify the dictionary in any way
     it desires.""",
-    applies=_has_environ,
+    needs=("environ",),
+    memo="environ",
     example="""
 bad:  app(LazyEnviron(environ), start_response)   # class LazyEnviron(dict)
 fix:  app(dict(environ), start_response)""",
@@ -103,7 +79,8 @@ def dict_builtin(self: Rule, ex: Exchange) -> Iterator[Finding]:
     pep="""the environ dictionary may also contain arbitrary operating-system "environment
     variables", and must contain the following WSGI-defined variables: ... wsgi.version
     The tuple (1, 0), representing WSGI version 1.0.""",
-    applies=_has_environ,
+    needs=("environ",),
+    memo="environ",
     example="""
 bad:  environ["wsgi.version"] = [1, 0]
 fix:  environ["wsgi.version"] = (1, 0)""",
@@ -133,7 +110,8 @@ _scheme_re = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*")
     wsgi.url_scheme A string representing the "scheme" portion of the URL at which the
     application is being invoked. Normally, this will have the value "http" or "https",
     as appropriate.""",
-    applies=_has_environ,
+    needs=("environ",),
+    memo="environ",
     example="""
 bad:  environ["wsgi.url_scheme"] = b"http"
 fix:  environ["wsgi.url_scheme"] = "http"   # or "https", "ws", ...: any scheme name""",
@@ -160,7 +138,8 @@ def url_scheme(self: Rule, ex: Exchange) -> Iterator[Finding]:
     pep="""the environ dictionary may also contain arbitrary operating-system "environment
     variables", and must contain the following WSGI-defined variables: ... wsgi.input An
     input stream (file-like object) from which the HTTP request body bytes can be read.""",
-    applies=_has_environ,
+    needs=("environ",),
+    memo="environ",
     example="""
 bad:  if has_body: environ["wsgi.input"] = stream
 fix:  environ["wsgi.input"] = stream if has_body else io.BytesIO(b"")""",
@@ -178,7 +157,8 @@ def input_present(self: Rule, ex: Exchange) -> Iterator[Finding]:
     pep="""The input and error streams provided by the server must support the following
     methods: ... The methods listed in the table above must be supported by all servers
     conforming to this specification.""",
-    applies=lambda ex: ex.environ is not None and "wsgi.input" in ex.environ,
+    applies=lambda ex: "wsgi.input" in _env(ex),
+    needs=("environ",),
     example="""
 bad:  class Body: def read(self, size): ...       # no readline, readlines, __iter__
 fix:  environ["wsgi.input"] = io.BufferedReader(raw)  # or implement all four""",
@@ -187,7 +167,7 @@ def input_methods(self: Rule, ex: Exchange) -> Iterator[Finding]:
     # readlines() is called without a hint: "the hint argument to readlines() is optional
     # for both caller and implementer". readline(size) is a SHOULD (a server rule).
     stream = _env(ex)["wsgi.input"]
-    problems = _method_problems(stream, (("read", 1), ("readline", 0), ("readlines", 0)))
+    problems = method_problems(stream, (("read", 1), ("readline", 0), ("readlines", 0)))
     if not callable(getattr(type(stream), "__iter__", None)):
         problems.append("is not iterable (no __iter__)")
     for problem in problems:
@@ -205,7 +185,8 @@ def input_methods(self: Rule, ex: Exchange) -> Iterator[Finding]:
     An output stream (file-like object) to which error output can be written, for the
     purpose of recording program or other errors in a standardized and possibly
     centralized location.""",
-    applies=_has_environ,
+    needs=("environ",),
+    memo="environ",
     example="""
 bad:  environ without "wsgi.errors"
 fix:  environ["wsgi.errors"] = sys.stderr   # or the server's error log""",
@@ -223,14 +204,15 @@ def errors_present(self: Rule, ex: Exchange) -> Iterator[Finding]:
     pep="""The input and error streams provided by the server must support the following
     methods: ... The methods listed in the table above must be supported by all servers
     conforming to this specification.""",
-    applies=lambda ex: ex.environ is not None and "wsgi.errors" in ex.environ,
+    applies=lambda ex: "wsgi.errors" in _env(ex),
+    needs=("environ",),
     example="""
 bad:  class Log: def write(self, text): logger.error(text)   # no flush, writelines
 fix:  give it flush() and writelines() too, or use an io.TextIOBase""",
 )
 def errors_methods(self: Rule, ex: Exchange) -> Iterator[Finding]:
     stream = _env(ex)["wsgi.errors"]
-    for problem in _method_problems(stream, (("flush", 0), ("write", 1), ("writelines", 1))):
+    for problem in method_problems(stream, (("flush", 0), ("write", 1), ("writelines", 1))):
         yield self.finding(ex, f"wsgi.errors ({type(stream).__name__}) {problem}")
 
 
@@ -250,7 +232,9 @@ _BINARY_WRITES = frozenset(
     pep="""This should be a "text mode" stream; i.e., applications should use "\\n" as a line
     ending, and assume that it will be converted to the correct line ending by the
     server/gateway.""",
-    applies=lambda ex: ex.environ is not None and "wsgi.errors" in ex.environ,
+    applies=lambda ex: "wsgi.errors" in _env(ex),
+    needs=("environ",),
+    memo="environ",
     example="""
 bad:  environ["wsgi.errors"] = sys.stderr.buffer
 fix:  environ["wsgi.errors"] = sys.stderr""",
@@ -275,7 +259,8 @@ def errors_text(self: Rule, ex: Exchange) -> Iterator[Finding]:
     wsgi.multithread This value should evaluate true if the application object may be
     simultaneously invoked by another thread in the same process, and should evaluate
     false otherwise.""",
-    applies=_has_environ,
+    needs=("environ",),
+    memo="environ",
     example="""
 bad:  environ without "wsgi.multithread"
 fix:  environ["wsgi.multithread"] = True   # if requests run in a thread pool""",
@@ -295,7 +280,8 @@ def multithread_present(self: Rule, ex: Exchange) -> Iterator[Finding]:
     wsgi.multiprocess This value should evaluate true if an equivalent application
     object may be simultaneously invoked by another process, and should evaluate false
     otherwise.""",
-    applies=_has_environ,
+    needs=("environ",),
+    memo="environ",
     example="""
 bad:  environ without "wsgi.multiprocess"
 fix:  environ["wsgi.multiprocess"] = workers > 1""",
@@ -315,7 +301,8 @@ def multiprocess_present(self: Rule, ex: Exchange) -> Iterator[Finding]:
     This value should evaluate true if the server or gateway expects (but does not
     guarantee!) that the application will only be invoked this one time during the life
     of its containing process.""",
-    applies=_has_environ,
+    needs=("environ",),
+    memo="environ",
     example="""
 bad:  environ without "wsgi.run_once"
 fix:  environ["wsgi.run_once"] = False   # True only for CGI-like gateways""",
@@ -332,7 +319,9 @@ def run_once_present(self: Rule, ex: Exchange) -> Iterator[Finding]:
     summary="wsgi.file_wrapper, if present, is callable as (filelike) and (filelike, blksize)",
     pep="""If the server or gateway supplies wsgi.file_wrapper, it must be a callable that
     accepts one required positional parameter, and one optional positional parameter.""",
-    applies=lambda ex: ex.environ is not None and "wsgi.file_wrapper" in ex.environ,
+    applies=lambda ex: "wsgi.file_wrapper" in _env(ex),
+    needs=("environ",),
+    memo="environ",
     example="""
 bad:  environ["wsgi.file_wrapper"] = lambda filelike: FileWrapper(filelike)
 fix:  environ["wsgi.file_wrapper"] = lambda filelike, size=8192: FileWrapper(filelike, size)""",
@@ -343,10 +332,10 @@ def file_wrapper_signature(self: Rule, ex: Exchange) -> Iterator[Finding]:
     if not callable(wrapper):
         yield self.finding(ex, f"wsgi.file_wrapper is a {type(wrapper).__name__}, not callable")
         return
-    filelike = io.BytesIO()
-    if not _accepts(wrapper, filelike):
+    filelike = _FILELIKE  # only bound to the parameters, never read
+    if not accepts(wrapper, filelike):
         yield self.finding(ex, "wsgi.file_wrapper(filelike) cannot be called with one argument")
-    if not _accepts(wrapper, filelike, 8192):
+    if not accepts(wrapper, filelike, 8192):
         yield self.finding(ex, "wsgi.file_wrapper(filelike, blksize) does not take a block size")
 
 
@@ -360,7 +349,8 @@ def file_wrapper_signature(self: Rule, ex: Exchange) -> Iterator[Finding]:
     underscores, and should be prefixed with a name that is unique to the defining server or
     gateway. For example, mod_python might define variables with names like
     mod_python.some_variable.""",
-    applies=_has_environ,
+    needs=("environ",),
+    memo="environ",
     example="""
 bad:  environ["MyServer.Socket"] = sock
 fix:  environ["myserver.socket"] = sock""",

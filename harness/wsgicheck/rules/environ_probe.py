@@ -42,6 +42,8 @@ def _together(ex: Exchange, *, same_process: bool) -> bool:
     simultaneously invoked by another thread in the same process, and should evaluate false
     otherwise.""",
     applies=lambda ex: _together(ex, same_process=True),
+    needs=("environ", "extra:together"),
+    memo="exchange",
     example="""
 bad:  environ["wsgi.multithread"] = False     # with a thread pool serving requests
 fix:  environ["wsgi.multithread"] = True""",
@@ -66,6 +68,8 @@ def multithread_accurate(self: Rule, ex: Exchange) -> Iterator[Finding]:
     object may be simultaneously invoked by another process, and should evaluate false
     otherwise.""",
     applies=lambda ex: _together(ex, same_process=False),
+    needs=("environ", "extra:together"),
+    memo="exchange",
     example="""
 bad:  environ["wsgi.multiprocess"] = False    # with several pre-forked workers
 fix:  environ["wsgi.multiprocess"] = workers > 1""",
@@ -91,10 +95,10 @@ def multiprocess_accurate(self: Rule, ex: Exchange) -> Iterator[Finding]:
     during the life of its containing process. Normally, this will only be true for a
     gateway based on CGI (or something similar).""",
     applies=lambda ex: (
-        ex.environ is not None
-        and isinstance(ex.extra.get("process_requests"), int)
-        and ex.extra["process_requests"] >= 2
+        isinstance(ex.extra.get("process_requests"), int) and ex.extra["process_requests"] >= 2
     ),
+    needs=("environ", "extra:process_requests"),
+    memo="exchange",
     example="""
 bad:  environ["wsgi.run_once"] = True         # in a long-running server
 fix:  environ["wsgi.run_once"] = False        # True only for CGI-like gateways""",

@@ -12,6 +12,7 @@ whether ``wsgi.multithread``, ``multiprocess`` and ``run_once`` tell the truth, 
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from typing import Any, NamedTuple
@@ -101,6 +102,7 @@ class _Target(NamedTuple):
     query: str
 
 
+@functools.lru_cache(maxsize=1024)
 def _target(target: str) -> _Target | None:
     """The parts of ``target``; None for the asterisk and authority forms (no path)."""
     authority = None
@@ -134,7 +136,8 @@ def _single_header(ex: Exchange, name: str) -> str | None:
     summary="REQUEST_METHOD is present, never empty, and is the method the client sent",
     pep="""REQUEST_METHOD The HTTP request method, such as "GET" or "POST". This cannot ever be
     an empty string, and so is always required.""",
-    applies=_has_environ,
+    needs=("environ",),
+    memo="environ",
     example="""
 bad:  environ["REQUEST_METHOD"] = ""        # or "GET" for a HEAD request
 fix:  environ["REQUEST_METHOD"] = method    # as sent; unknown tokens such as "PROPFIND" too""",
@@ -163,7 +166,8 @@ def request_method(self: Rule, ex: Exchange) -> Iterator[Finding]:
     section=VARIABLES,
     summary="SERVER_NAME is present and not empty",
     pep="""SERVER_NAME and SERVER_PORT are required strings and must never be empty.""",
-    applies=_has_environ,
+    needs=("environ",),
+    memo="environ",
     example="""
 bad:  environ["SERVER_NAME"] = ""           # e.g. listening on 0.0.0.0 with no name set
 fix:  environ["SERVER_NAME"] = socket.getfqdn(host) or host""",
@@ -183,7 +187,8 @@ def server_name(self: Rule, ex: Exchange) -> Iterator[Finding]:
     section=VARIABLES,
     summary="SERVER_PORT is present, not empty, and a decimal port number",
     pep="""SERVER_NAME and SERVER_PORT are required strings and must never be empty.""",
-    applies=_has_environ,
+    needs=("environ",),
+    memo="environ",
     example="""
 bad:  environ["SERVER_PORT"] = ""           # or no SERVER_PORT at all
 fix:  environ["SERVER_PORT"] = str(port)""",
@@ -209,7 +214,8 @@ def server_port(self: Rule, ex: Exchange) -> Iterator[Finding]:
     string ... SERVER_PROTOCOL The version of the protocol the client used to send the
     request. Typically this will be something like "HTTP/1.0" or "HTTP/1.1" and may be used by
     the application to determine how to treat any HTTP request headers.""",
-    applies=_has_environ,
+    needs=("environ",),
+    memo="environ",
     example="""
 bad:  environ["SERVER_PROTOCOL"] = "HTTP/1.0"   # the server answers in 1.0, client sent 1.1
 fix:  environ["SERVER_PROTOCOL"] = "HTTP/" + request_version""",
@@ -243,7 +249,8 @@ def server_protocol(self: Rule, ex: Exchange) -> Iterator[Finding]:
     SCRIPT_NAME The initial portion of the request URL's "path" that corresponds to the
     application object, so that the application knows its virtual "location". This may
     be an empty string, if the application corresponds to the "root" of the server.""",
-    applies=_has_environ,
+    needs=("environ",),
+    memo="environ",
     example="""
 bad:  environ["SCRIPT_NAME"] = "app"        # mount prefix configured without its slash
 fix:  environ["SCRIPT_NAME"] = "/app"       # or "" at the server root""",
@@ -268,7 +275,8 @@ def script_name(self: Rule, ex: Exchange) -> Iterator[Finding]:
     "location" of the request's target within the application. This may be an empty
     string, if the request URL targets the application root and does not have a trailing
     slash.""",
-    applies=_has_environ,
+    needs=("environ",),
+    memo="environ",
     example="""
 bad:  environ["PATH_INFO"] = path[len(prefix) + 1:]   # "/app/x" -> "x"
 fix:  environ["PATH_INFO"] = path[len(prefix):]       # "/app/x" -> "/x\"""",
@@ -294,7 +302,8 @@ def path_info(self: Rule, ex: Exchange) -> Iterator[Finding]:
     string, in which case they may be omitted, except as otherwise noted below. ...
     QUERY_STRING The portion of the request URL that follows the "?", if any. May be
     empty or absent.""",
-    applies=_knows_request,
+    needs=("environ", "wire"),
+    memo="environ",
     example="""
 bad:  environ["QUERY_STRING"] = unquote(query)   # "a=1%26b=2" becomes "a=1&b=2"
 fix:  environ["QUERY_STRING"] = query            # percent-escapes kept""",
@@ -376,7 +385,8 @@ def _authority(host: str, scheme: str) -> str:
     same URI as requested by the client. Server rewrite rules, for example, may have modified
     the client's originally requested URL to place it in a canonical form.""",
     covers=("ENV-URL-RECONSTRUCTABLE", "ENV-PATH-INFO"),
-    applies=_knows_request,
+    needs=("environ", "wire"),
+    memo="environ",
     example="""
 bad:  environ["PATH_INFO"] = raw_path                     # "/a%20b" left encoded
 fix:  environ["PATH_INFO"] = unquote_to_bytes(raw_path).decode("latin-1")   # "/a b\"""",
@@ -404,6 +414,8 @@ def url_reconstructable(self: Rule, ex: Exchange) -> Iterator[Finding]:
         rebuilt = (script + path).encode("latin-1")
     except UnicodeEncodeError:
         return  # ENV-STR-LATIN1
+    if "%" not in target.path and rebuilt == target.path.encode("latin-1"):
+        return  # the path as sent, with nothing to decode: the first of those allowed
     if rebuilt not in _paths_allowed(target.path):
         yield self.finding(
             ex,
@@ -425,7 +437,8 @@ def url_reconstructable(self: Rule, ex: Exchange) -> Iterator[Finding]:
     string, in which case they may be omitted, except as otherwise noted below. ...
     CONTENT_TYPE The contents of any Content-Type fields in the HTTP request. May be
     empty or absent.""",
-    applies=_has_environ,
+    needs=("environ",),
+    memo="environ",
     example="""
 bad:  environ["CONTENT_TYPE"] = "text/plain"   # the client sent no Content-Type
 fix:  if "content-type" in headers: environ["CONTENT_TYPE"] = headers["content-type"]""",
@@ -454,7 +467,8 @@ def content_type(self: Rule, ex: Exchange) -> Iterator[Finding]:
     string, in which case they may be omitted, except as otherwise noted below. ...
     CONTENT_LENGTH The contents of any Content-Length fields in the HTTP request. May be
     empty or absent.""",
-    applies=_has_environ,
+    needs=("environ",),
+    memo="environ",
     example="""
 bad:  environ["HTTP_CONTENT_LENGTH"] = "12"   # every header copied as HTTP_*
 fix:  environ["CONTENT_LENGTH"] = "12"        # "" or absent when there is no body""",
@@ -495,7 +509,8 @@ def content_length(self: Rule, ex: Exchange) -> Iterator[Finding]:
     (i.e., variables whose names begin with "HTTP_"). The presence or absence of these
     variables should correspond with the presence or absence of the appropriate HTTP header in
     the request.""",
-    applies=_has_environ,
+    needs=("environ",),
+    memo="environ",
     example="""
 bad:  environ["HTTP_" + name] = value          # "HTTP_X-Request-Id": the app looks for ..._ID
 fix:  environ["HTTP_" + name.upper().replace("-", "_")] = value""",
@@ -508,33 +523,51 @@ def http_vars(self: Rule, ex: Exchange) -> Iterator[Finding]:
     present = set()
     for key in env:
         if isinstance(key, str) and key.startswith("HTTP_") and key not in _NOT_HTTP:
-            if _http_key_re.fullmatch(key) is None:
+            if not (_http_key(key) if type(key) is str else _http_key_re.fullmatch(key)):
                 yield self.finding(ex, f"{key!r} is no header's key (upper case, '-' as '_')")
             else:
                 present.add(key)
     if not _knows_request(ex):
         return
+    request = ex.request
+    required, optional = _http_keys_expected(request.wire_headers, request.target)
+    for key in sorted(required - present):
+        yield self.finding(ex, f"{key} is missing; the request has that header")
+    for key in sorted(present - required - optional):
+        yield self.finding(ex, f"{key} is set; the request has no such header")
+
+
+@functools.lru_cache(maxsize=1024)
+def _http_key(key: str) -> bool:
+    """Whether ``key`` is the CGI name of some header field."""
+    return _http_key_re.fullmatch(key) is not None
+
+
+@functools.lru_cache(maxsize=256)
+def _http_keys_expected(
+    wire_headers: tuple[tuple[str, str], ...], target: str
+) -> tuple[frozenset[str], frozenset[str]]:
+    """The HTTP_ keys a request's header fields call for: those required, those a server
+    may leave out. Worked out once per header section (a test suite sends the same few)."""
     connection = {
         token.strip(" \t").lower()
-        for value in ex.request.header_values("Connection")
+        for name, value in wire_headers
+        if name.lower() == "connection"
         for token in value.split(",")
     }
     required: set[str] = set()
     optional: set[str] = set()
-    for name, _ in ex.request.wire_headers:
+    for name, _ in wire_headers:
         lower = name.lower()
         if lower in ("content-type", "content-length"):
             continue
         key = "HTTP_" + name.upper().replace("-", "_")
         droppable = "_" in name or lower in HOP_BY_HOP_HEADERS or lower in connection
         (optional if droppable or lower == "expect" else required).add(key)
-    target = _target(ex.request.target)
-    if target is not None and target.authority:
+    parts = _target(target)
+    if parts is not None and parts.authority:
         optional.add("HTTP_HOST")  # RFC 9112 §3.2.2: the target's authority is the Host
-    for key in sorted(required - present):
-        yield self.finding(ex, f"{key} is missing; the request has that header")
-    for key in sorted(present - required - optional):
-        yield self.finding(ex, f"{key} is set; the request has no such header")
+    return frozenset(required), frozenset(optional)
 
 
 @rule(
@@ -545,7 +578,8 @@ def http_vars(self: Rule, ex: Exchange) -> Iterator[Finding]:
     summary="the server provides the other CGI variables it can, REMOTE_ADDR at least",
     pep="""A server or gateway should attempt to provide as many other CGI variables as are
     applicable.""",
-    applies=_knows_request,
+    needs=("environ", "wire"),
+    memo="environ",
     example="""
 bad:  an environ with no REMOTE_ADDR
 fix:  environ["REMOTE_ADDR"] = peer_address[0]""",
@@ -565,7 +599,8 @@ def extra_cgi_vars(self: Rule, ex: Exchange) -> Iterator[Finding]:
     summary="CGI variables with no value (REMOTE_USER with no login) are left out, not set to ''",
     pep="""Note: missing variables (such as REMOTE_USER when no authentication has occurred)
     should be left out of the environ dictionary.""",
-    applies=_has_environ,
+    needs=("environ",),
+    memo="environ",
     example="""
 bad:  environ["REMOTE_USER"] = user or ""
 fix:  if user: environ["REMOTE_USER"] = user""",
@@ -592,7 +627,8 @@ def missing_omitted(self: Rule, ex: Exchange) -> Iterator[Finding]:
     pep="""Also note that CGI-defined variables must be native strings, if they are present at
     all. It is a violation of this specification for any CGI variable's value to be of any
     type other than str.""",
-    applies=_has_environ,
+    needs=("environ",),
+    memo="environ",
     example="""
 bad:  environ["PATH_INFO"] = raw_path              # bytes
 fix:  environ["PATH_INFO"] = raw_path.decode("latin-1")""",
@@ -614,7 +650,8 @@ def cgi_str(self: Rule, ex: Exchange) -> Iterator[Finding]:
     representable in ISO-8859-1 encoding (\\u0000 through \\u00FF, inclusive). ... Similarly,
     servers and gateways must not supply strings to an application containing any other
     Unicode characters.""",
-    applies=_has_environ,
+    needs=("environ",),
+    memo="environ",
     example="""
 bad:  environ["PATH_INFO"] = unquote(raw_path)     # "/\\u2603" for /%E2%98%83
 fix:  environ["PATH_INFO"] = unquote_to_bytes(raw_path).decode("latin-1")  # "/\\xe2\\x98\\x83\"""",
@@ -623,9 +660,12 @@ def str_latin1(self: Rule, ex: Exchange) -> Iterator[Finding]:
     # The strings that carry the request and the server: OS environment variables copied in
     # (wsgiref does) keep the machine's text (a prompt, a home directory), as in wsgiref.
     for key, value in _env(ex).items():
-        if not (isinstance(key, str) and _carries_request(key)):
-            continue
-        if type(value) is str and not value.isascii():
+        if (
+            type(value) is str
+            and not value.isascii()
+            and isinstance(key, str)
+            and _carries_request(key)
+        ):
             wide = next((char for char in value if ord(char) > 0xFF), None)
             if wide is not None:
                 yield self.finding(

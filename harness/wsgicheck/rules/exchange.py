@@ -4,6 +4,10 @@ An :class:`Exchange` wraps a :class:`~wsgicheck.response.Response` record (the r
 environ the server built, the trace, the response on the wire) and reads the trace once,
 so that each rule asks a question instead of scanning events.
 
+:attr:`Exchange.evidence` names what the exchange holds, from the list :data:`EVIDENCE`
+(rules declare what they need from it, and the engine asks only the rules whose evidence is
+there); facts several rules read are computed once and kept (:attr:`Exchange.facts`).
+
 ``source`` says where the evidence comes from: ``"memory"`` and ``"socket"`` are
 wsgicheck's own transports, ``"validator"`` is :func:`wsgicheck.validator` wrapping an app
 under somebody else's server (the response is then what the app produced, not what went
@@ -12,6 +16,8 @@ on the wire, and the server's side is that other server).
 
 from __future__ import annotations
 
+import marshal
+from dataclasses import fields
 from typing import Any
 
 from ..events import (
@@ -28,6 +34,7 @@ from ..events import (
     FileWrapperCalled,
     HeadersSent,
     InputRead,
+    Location,
     Refused,
     ServerObserved,
     StartResponseCalled,
@@ -37,12 +44,127 @@ from ..events import (
     Yielded,
     block_size,
 )
-from ..request import Request
+from ..head import Problem, head_problems
+from ..request import Framing, Request
 from ..response import Response
+from .introspect import signature_basis
 
-__all__ = ["SOURCES", "Exchange"]
+__all__ = ["EVIDENCE", "EVIDENCE_PREFIXES", "SOURCES", "Exchange"]
 
 SOURCES = ("memory", "socket", "validator", "probe")
+
+#: What :attr:`Exchange.evidence` may hold, and what each name means.
+EVIDENCE = {
+    # The source, and what the app did.
+    "environ": "the app ran: the server built an environ for it",
+    "previous": "an earlier exchange of the same request (a replay)",
+    "wire": "the response is what a client received (any source but the validator)",
+    "own": "wsgicheck's own transports recorded it (memory or socket)",
+    "inside": "a server watched from inside: the validator or a probe (and the app ran)",
+    # One per kind of trace event.
+    "start_response": "a StartResponseCalled event",
+    "refused": "a Refused event",
+    "returned": "an AppReturned event",
+    "raised": "an AppRaised event",
+    "yield": "a Yielded event",
+    "write": "a WriteCalled event",
+    "close": "a CloseCalled event",
+    "input": "an InputRead event",
+    "errors": "an ErrorsWritten event",
+    "misuse": "a StreamMisuse event",
+    "file_wrapper": "a FileWrapperCalled event",
+    "headers_sent": "a HeadersSent event",
+    "truncated": "a BodyTruncated event",
+    "short": "a BodyShort event",
+    "limit": "a BodyLimitReached event",
+    "client_gone": "a ClientGone event",
+    "timed_out": "a TimedOut event",
+    "exhausted": "an Exhausted event",
+    "observed": "a ServerObserved event",
+    # Facts about the events.
+    "head-problem": "a start_response call broke a status or header check (any head: rule)",
+    "start_response:again": "start_response was called more than once",
+    "sr-args": "a start_response call had keywords, or not 2 or 3 positional arguments",
+    "exc_info:empty": "a start_response call passed the (None, None, None) exc_info",
+    "exc_info:exception": "a start_response call passed a real exc_info",
+    "exc_info:malformed": "a start_response call passed an exc_info that is no triple",
+    "late-exc-info": "a real exc_info passed after the head went out",
+    "handling": "start_response was called while an exception was being handled",
+    "sr-missing": "the app returned and never called start_response",
+    "early-body": "a block or a write() came before any start_response call",
+    "yield:not-bytes": "the iterable yielded something that is not bytes",
+    "returned:len": "the returned iterable has a len()",
+    "returned:file": "the app returned a file object",
+    "returned:odd": "the app returned something not iterable, or a bare str or bytes",
+    "blocks>1": "the app produced more than one non-empty bytes block",
+    "blocks>=64": "the app produced at least 64 non-empty bytes blocks",
+    "returned:close": "the returned iterable has a close()",
+    "returned:first": "the app returned before any start_response call",
+    "reads": "the app read wsgi.input (an InputRead event, or a read seen raising)",
+    "app-header:beyond-ascii": "a header value given to start_response is not ASCII",
+    "request:chunked": "the request body came chunked",
+    "response:204-304": "the response status is 204 or 304",
+    "response:no-body": "HTTP allows the response no content: HEAD, or a 1xx, 204 or 304",
+    "response:transfer-encoding": "the response carries Transfer-Encoding",
+}
+#: Families of evidence named with a suffix: ``head:<rule id>`` (a start_response call broke
+#: that rule of the status and header checks, or a header value holds a tab for
+#: APP-HEADER-VALUE-NO-CONTROL), ``refused:<rule id>`` (a refusal naming it),
+#: ``observed:<what>`` (a ServerObserved event of that kind), ``extra:<key>`` (that key in
+#: :attr:`Exchange.extra`).
+EVIDENCE_PREFIXES = ("head:", "refused:", "observed:", "extra:")
+
+_KIND_EVIDENCE: dict[type, str] = {
+    StartResponseCalled: "start_response",
+    Refused: "refused",
+    AppReturned: "returned",
+    AppRaised: "raised",
+    Yielded: "yield",
+    WriteCalled: "write",
+    CloseCalled: "close",
+    InputRead: "input",
+    ErrorsWritten: "errors",
+    StreamMisuse: "misuse",
+    FileWrapperCalled: "file_wrapper",
+    HeadersSent: "headers_sent",
+    BodyTruncated: "truncated",
+    BodyShort: "short",
+    BodyLimitReached: "limit",
+    ClientGone: "client_gone",
+    TimedOut: "timed_out",
+    Exhausted: "exhausted",
+    ServerObserved: "observed",
+}
+_OWN_SOURCES = ("memory", "socket")
+#: Where each event that records a location keeps it in a raw record (a Location, which
+#: marshal does not take, or the plain tuple the core records).
+_WHERE_AT = {
+    kind: 1 + [each.name for each in fields(kind)].index("where")
+    for kind in _KIND_EVIDENCE
+    if "where" in {each.name for each in fields(kind)}
+}
+#: Environ keys whose value a rule reads beyond its type (compares, or shows): an environ
+#: with anything but a plain value there has no :attr:`Exchange.environ_view`.
+_VALUES_READ = frozenset(
+    {
+        "wsgi.version",
+        "wsgi.input_terminated",
+        "AUTH_TYPE",
+        "CONTENT_LENGTH",
+        "REMOTE_USER",
+        "REMOTE_IDENT",
+        "REQUEST_METHOD",
+    }
+)
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+#: Marks an environ value in a view by its type only.
+_BY_TYPE = object()
+#: Marks a callable in a view by what decides its signature (:func:`.signature_basis`).
+_BY_SIGNATURE = object()
+#: The largest body (either way) and error text an exchange may have to have a record
+#: view: the engine's memo keeps views, and it is meant for the small exchanges of a test
+#: suite, not for downloads.
+_VIEW_BYTES = 8192
 
 
 class Exchange:
@@ -75,28 +197,95 @@ class Exchange:
         self.history = history
         #: Evidence gathered outside the trace (the validator's view of a foreign server).
         self.extra: dict[str, Any] = extra or {}
-        self.events: tuple[Event, ...] = tuple(response.trace)
-        self.start_calls: list[StartResponseCalled] = []
-        self.refused: list[Refused] = []
-        self.returned: AppReturned | None = None
-        self.raised: list[AppRaised] = []
-        self.yields: list[Yielded] = []
-        self.writes: list[WriteCalled] = []
-        self.closes: list[CloseCalled] = []
-        self.input_reads: list[InputRead] = []
-        self.errors_writes: list[ErrorsWritten] = []
-        self.misuse: list[StreamMisuse] = []
-        self.file_wrapper_calls: list[FileWrapperCalled] = []
-        self.headers_sent: HeadersSent | None = None
-        self.truncated: BodyTruncated | None = None
-        self.short: BodyShort | None = None
-        self.observed: list[ServerObserved] = []
+        #: Facts several rules read, computed by the first that asks (see server_evidence).
+        self.facts: dict[str, Any] = {}
+        self._evidence: frozenset[str] | None = None
+        self._problems: list[list[Problem]] | None = None
+        # The trace is sorted into the attributes below when one is first read (see
+        # __getattr__): an exchange judged from the memo never builds its events.
+        self._length = len(response.trace)
+
+    #: What reading any of these sorts the trace (:meth:`_sort`).
+    _SORTED = frozenset(
+        {
+            "events",
+            "start_calls",
+            "refused",
+            "returned",
+            "raised",
+            "yields",
+            "writes",
+            "closes",
+            "input_reads",
+            "errors_writes",
+            "misuse",
+            "file_wrapper_calls",
+            "headers_sent",
+            "truncated",
+            "short",
+            "observed",
+            "exhausted",
+            "limit_reached",
+            "client_gone",
+            "timed_out",
+            "_kinds",
+        }
+    )
+    events: tuple[Event, ...]
+    start_calls: list[StartResponseCalled]
+    refused: list[Refused]
+    returned: AppReturned | None
+    raised: list[AppRaised]
+    yields: list[Yielded]
+    writes: list[WriteCalled]
+    closes: list[CloseCalled]
+    input_reads: list[InputRead]
+    errors_writes: list[ErrorsWritten]
+    misuse: list[StreamMisuse]
+    file_wrapper_calls: list[FileWrapperCalled]
+    headers_sent: HeadersSent | None
+    truncated: BodyTruncated | None
+    short: BodyShort | None
+    observed: list[ServerObserved]
+    exhausted: bool
+    limit_reached: bool
+    client_gone: bool
+    timed_out: bool
+    _kinds: set[type]
+
+    def __getattr__(self, name: str) -> Any:
+        if name in Exchange._SORTED and "_length" in self.__dict__:
+            self._sort()
+            return self.__dict__[name]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def _sort(self) -> None:
+        """Sort the trace's events (as many as it held when the exchange was made)."""
+        self.events = tuple(self.response.trace)[: self._length]
+        self.start_calls = []
+        self.refused = []
+        self.returned = None
+        self.raised = []
+        self.yields = []
+        self.writes = []
+        self.closes = []
+        self.input_reads = []
+        self.errors_writes = []
+        self.misuse = []
+        self.file_wrapper_calls = []
+        self.headers_sent = None
+        self.truncated = None
+        self.short = None
+        self.observed = []
         self.exhausted = False
         self.limit_reached = False
         self.client_gone = False
         self.timed_out = False
+        kinds: set[type] = set()
+        self._kinds = kinds
         for event in self.events:
             kind = type(event)
+            kinds.add(kind)
             if kind is StartResponseCalled:
                 self.start_calls.append(event)  # type: ignore[arg-type]
             elif kind is Yielded:
@@ -135,6 +324,237 @@ class Exchange:
                 self.exhausted = True
             elif kind is ServerObserved:
                 self.observed.append(event)  # type: ignore[arg-type]
+
+    # -- evidence ----------------------------------------------------------------------------
+
+    @property
+    def evidence(self) -> frozenset[str]:
+        """The names (:data:`EVIDENCE`) of what this exchange holds, computed once."""
+        if self._evidence is None:
+            self._evidence = frozenset(self._gather())
+        return self._evidence
+
+    def _gather(self) -> set[str]:
+        found = {_KIND_EVIDENCE[kind] for kind in self._kinds if kind in _KIND_EVIDENCE}
+        source = self.source
+        if self.environ is not None:
+            found.add("environ")
+            if source not in _OWN_SOURCES:
+                found.add("inside")
+        if self.previous is not None:
+            found.add("previous")
+        if source != "validator":
+            found.add("wire")
+        if source in _OWN_SOURCES:
+            found.add("own")
+        if self.extra:
+            found.update("extra:" + key for key in self.extra)
+        if self.refused:
+            found.update("refused:" + event.rule for event in self.refused)
+        if self.observed:
+            found.update("observed:" + event.what for event in self.observed)
+            if "observed:input-raised" in found:
+                found.add("reads")
+        if self.input_reads:
+            found.add("reads")
+        if self.start_calls:
+            self._gather_calls(found)
+        returned = self.returned
+        if returned is not None:
+            if not self.start_calls:
+                found.add("sr-missing")
+            if returned.length is not None:
+                found.add("returned:len")
+            if returned.has_close:
+                found.add("returned:close")
+            if returned.is_file:
+                found.add("returned:file")
+            if not returned.iterable or returned.type_name in ("str", "bytes", "bytearray"):
+                found.add("returned:odd")
+        self._gather_order(found)
+        if self.request.framing is Framing.CHUNKED:
+            found.add("request:chunked")
+        response = self.response
+        code = response.status_code
+        if code in (204, 304):
+            found.add("response:204-304")
+        if self.request.method == "HEAD" or code in (204, 304) or 100 <= code < 200:
+            found.add("response:no-body")
+        if response.header("transfer-encoding") is not None:
+            found.add("response:transfer-encoding")
+        return found
+
+    def _gather_order(self, found: set[str]) -> None:
+        """Evidence in the order of the events: what came before start_response, blocks."""
+        started = False
+        blocks = 0
+        for event in self.events:
+            kind = type(event)
+            if kind is StartResponseCalled:
+                started = True
+            elif kind is Yielded or kind is WriteCalled:
+                value = event.value  # type: ignore[attr-defined]
+                if not started:
+                    found.add("early-body")
+                if type(value) is bytes:
+                    if value:
+                        blocks += 1
+                elif kind is Yielded:
+                    found.add("yield:not-bytes")
+            elif kind is AppReturned and not started:
+                found.add("returned:first")
+        if blocks > 1:
+            found.add("blocks>1")
+            if blocks >= 64:
+                found.add("blocks>=64")
+
+    def _gather_calls(self, found: set[str]) -> None:
+        calls = self.start_calls
+        if len(calls) > 1:
+            found.add("start_response:again")
+        for call, problems in zip(calls, self.call_problems(), strict=True):
+            if problems:
+                found.add("head-problem")
+                found.update("head:" + rule_id for rule_id, _ in problems)
+            if call.keywords or call.positional not in (2, 3):
+                found.add("sr-args")
+            kind = call.exc_info_kind
+            if kind != "absent":
+                found.add("exc_info:" + kind)
+                if kind == "exception" and call.headers_sent:
+                    found.add("late-exc-info")
+            if call.handling is not None:
+                found.add("handling")
+            headers = call.headers
+            if isinstance(headers, list | tuple):
+                for item in headers:
+                    if isinstance(item, tuple) and len(item) == 2 and isinstance(item[1], str):
+                        value = item[1]
+                        if not str.isascii(value):
+                            found.add("app-header:beyond-ascii")
+                        if type(item) is tuple and type(value) is str and "\t" in value:
+                            found.add("head:APP-HEADER-VALUE-NO-CONTROL")
+
+    @property
+    def environ_view(self) -> tuple[Any, ...] | None:
+        """What a rule of the environ alone (``memo="environ"``) may read, as one value:
+        the source, the environ's type, the request's head, the request body's size and the
+        environ's items, each plain value as itself (with its type), a callable file
+        wrapper by what its signature is a function of, and any other object by its type.
+        None when that is not all such a rule could see: the app never ran, a key is not a
+        str, a value the rules read is not plain, or a file wrapper's signature cannot be
+        told cheaply. Computed once."""
+        facts = self.facts
+        if "environ_view" not in facts:
+            facts["environ_view"] = self._environ_view()
+        view: tuple[Any, ...] | None = facts["environ_view"]
+        return view
+
+    def _environ_view(self) -> tuple[Any, ...] | None:
+        environ = self.environ
+        if environ is None:
+            return None
+        items = _environ_items(environ)
+        if items is None:
+            return None
+        request = self.request  # its head: no rule of the environ reads the body itself
+        return (
+            self.source,
+            self.environ_type,
+            request.method,
+            request.target,
+            request.http_version,
+            request.headers,
+            request.framing.name,  # an enum hashes in Python: its name in C
+            self.response.request_body_size,
+            items,
+        )
+
+    @property
+    def record_view(self) -> tuple[Any, ...] | None:
+        """Everything a rule can read of this exchange, as one value (``memo="exchange"``):
+        the source, the environ type and view, the request's head and body size, the
+        response as received, and the trace's records, every value of a built-in type
+        (str, bytes, numbers, None, and tuples and lists of them). None when that cannot
+        be: no environ view, a value of the app's own type in the trace, an earlier
+        exchange (``previous`` or ``history``) or extra evidence, or a body or error text
+        past a few KiB. Computed once."""
+        facts = self.facts
+        if "record_view" not in facts:
+            facts["record_view"] = self._record_view()
+        view: tuple[Any, ...] | None = facts["record_view"]
+        return view
+
+    def _record_view(self) -> tuple[Any, ...] | None:
+        if self.previous is not None or self.extra or self.history:
+            return None
+        environ = self.environ_view
+        if environ is None and self.environ is not None:
+            return None
+        response = self.response
+        body = response.body
+        if (
+            type(body) is not bytes
+            or len(body) > _VIEW_BYTES
+            or response.body_size > _VIEW_BYTES
+            or len(response.errors) > _VIEW_BYTES
+        ):
+            return None
+        trace = response.trace
+        built = trace.built
+        if built is not None and built < self._length:
+            return None  # events made before the trace grew: not what the records say
+        records = trace.records[: self._length]
+        kinds = []
+        values = []
+        for record in records:
+            kind = record[0]
+            at = _WHERE_AT.get(kind)
+            if at is not None and type(record[at]) is Location:
+                record = (*record[:at], tuple(record[at]), *record[at + 1 :])
+            kinds.append(kind)
+            values.append(record[1:])
+        request = self.request
+        try:
+            # marshal takes only the built-in types (no subclass, nothing of the app's own)
+            # and keeps True, 1 and 1.0, lists and tuples apart; version 2 has no
+            # back-references, so equal values give equal bytes.
+            fields = marshal.dumps(
+                (
+                    values,
+                    request.method,
+                    request.target,
+                    request.http_version,
+                    request.headers,
+                    request.framing.name,
+                    len(request.body),
+                    response.status_code,
+                    response.reason,
+                    response.headers,
+                    body,
+                    response.complete,
+                    response.body_size,
+                    response.request_body_size,
+                    response.errors,
+                ),
+                2,
+            )
+        except ValueError:
+            return None
+        return (self.source, self.environ_type, environ, tuple(kinds), fields)
+
+    def call_problems(self) -> list[list[Problem]]:
+        """What is wrong with each start_response call's status and headers, in order."""
+        if self._problems is None:
+            self._problems = [head_problems(call.status, call.headers) for call in self.start_calls]
+        return self._problems
+
+    def problems_of(self, call: StartResponseCalled) -> list[Problem]:
+        """The status and header problems of one of this exchange's start_response calls."""
+        for each, problems in zip(self.start_calls, self.call_problems(), strict=True):
+            if each is call:
+                return problems
+        return head_problems(call.status, call.headers)
 
     # -- questions rules ask -----------------------------------------------------------------
 
@@ -176,6 +596,8 @@ class Exchange:
     @property
     def accepted_call(self) -> StartResponseCalled | None:
         """The last start_response call the server accepted (its status went out)."""
+        if not self.refused:
+            return self.start_calls[-1] if self.start_calls else None
         accepted = last = None
         for event in self.events:
             if isinstance(event, StartResponseCalled):
@@ -193,6 +615,13 @@ class Exchange:
     @property
     def declared_length(self) -> int | None:
         """The Content-Length the app declared in its final start_response call."""
+        facts = self.facts
+        if "declared_length" not in facts:
+            facts["declared_length"] = self._declared_length()
+        length: int | None = facts["declared_length"]
+        return length
+
+    def _declared_length(self) -> int | None:
         call = self.accepted_call
         if call is None or not isinstance(call.headers, list | tuple):
             return None
@@ -211,4 +640,60 @@ class Exchange:
     @property
     def produced(self) -> int:
         """Body bytes the app produced (yielded and written)."""
-        return sum(block_size(event) for event, _ in self.body_blocks())
+        facts = self.facts
+        if "produced" not in facts:
+            facts["produced"] = sum(block_size(event) for event, _ in self.body_blocks())
+        produced: int = facts["produced"]
+        return produced
+
+
+#: The keys whose values are the server's objects in a typical environ (the streams, the
+#: file wrapper): described apart, the rest of the environ is then built-in values only.
+_OBJECT_KEYS = ("wsgi.input", "wsgi.errors", "wsgi.file_wrapper")
+
+
+def _environ_items(environ: dict[str, Any]) -> object:
+    """The environ's items as a view (see :attr:`Exchange.environ_view`), None if none.
+
+    The common environ, built-in values but for the streams and the file wrapper, is one
+    marshal of those values (types and values kept apart as marshal keeps them) and a
+    description of the three objects; any other goes item by item.
+    """
+    rest = dict(environ)
+    objects = []
+    for key in _OBJECT_KEYS:
+        if key in rest:
+            described = _described(key, rest.pop(key))
+            if described is None:
+                return None
+            objects.append(described)
+    if set(map(type, rest)) <= {str}:
+        try:
+            return (marshal.dumps(rest, 2), tuple(objects))
+        except ValueError:
+            pass  # an object of another kind somewhere: item by item
+    items: list[tuple[object, ...]] = []
+    for key, value in environ.items():
+        if type(key) is not str:
+            return None
+        kind = type(value)
+        if kind in _PLAIN or (kind is tuple and all(type(part) in (str, int) for part in value)):
+            items.append((key, kind, value))
+        elif key in _VALUES_READ:
+            return None
+        else:
+            described = _described(key, value)
+            if described is None:
+                return None
+            items.append(described)
+    return tuple(items)
+
+
+def _described(key: str, value: object) -> tuple[object, ...] | None:
+    """An object of the environ in a view: by its type, or a callable file wrapper by what
+    its signature is a function of (a closure made per request has the same code each
+    time); None when that cannot be told cheaply."""
+    if key == "wsgi.file_wrapper" and callable(value):
+        basis = signature_basis(value)
+        return None if basis is None else (key, _BY_SIGNATURE, basis)
+    return (key, _BY_TYPE, type(value))

@@ -23,7 +23,9 @@ from .registry import Binding, Finding, Level, Rule, rule
     that never returns, or whose iterable never ends, hangs the server thread serving it.)""",
     source="wsgicheck",
     covers=(),
-    applies=lambda ex: ex.app_ran,
+    needs=("environ",),
+    memo="exchange",
+    finds=("timed_out",),
     example="""
 bad:  def app(environ, start_response): time.sleep(3600)
 fix:  bound the work; stream long responses block by block""",
@@ -43,7 +45,9 @@ def exchange_timeout(self: Rule, ex: Exchange) -> Iterator[Finding]:
     forever; wsgicheck stops reading at its limit and reports it.)""",
     source="wsgicheck",
     covers=(),
-    applies=lambda ex: ex.app_ran,
+    needs=("environ",),
+    memo="exchange",
+    finds=("limit",),
     example="""
 bad:  return itertools.repeat(b"x")
 fix:  end the iterable""",
@@ -64,7 +68,8 @@ def body_limit(self: Rule, ex: Exchange) -> Iterator[Finding]:
     the request is replayed in memory, is left out: that is HARNESS-APP-VARIES.)""",
     source="wsgicheck",
     covers=(),
-    applies=lambda ex: "transport_differences" in ex.extra,
+    needs=("extra:transport_differences",),
+    memo="exchange",
     example="""
 bad:  the socket transport builds CONTENT_LENGTH, the memory one leaves it out
 fix:  build the environ in one function, used by both""",
@@ -88,7 +93,8 @@ def transports_agree(self: Rule, ex: Exchange) -> Iterator[Finding]:
     server. Ignore this rule for an app that varies on purpose.)""",
     source="wsgicheck",
     covers=(),
-    applies=lambda ex: "app_varies" in ex.extra,
+    needs=("extra:app_varies",),
+    memo="exchange",
     example="""
 seen: status 200 first, 429 when replayed   # Flask-Limiter: over the limit
 fix:  nothing, if it is by design; else find the state the app keeps between requests""",
@@ -113,6 +119,9 @@ def app_varies(self: Rule, ex: Exchange) -> Iterator[Finding]:
     source="wsgicheck",
     covers=(),
     applies=lambda ex: ex.app_ran or "worker_died" in ex.extra,
+    needs=(),
+    memo="exchange",
+    finds=("extra:worker_died",),
     example="""
 bad:  def app(environ, start_response): os._exit(0)
 fix:  return an error response; leave ending the process to the server""",

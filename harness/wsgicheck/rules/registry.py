@@ -5,6 +5,12 @@ decorator is the single source of truth for its metadata (id, level, who it bind
 section, summary, the PEP passage, the catalogue rows it covers). Registering an id twice
 fails at import. Checks are plain functions over an :class:`~wsgicheck.rules.exchange.Exchange`
 that yield :class:`Finding` values; they never drive I/O.
+
+A rule may declare the evidence it reads (``needs``: all of it must be in the exchange for
+the rule to apply) and the evidence without which it cannot find anything (``finds``: one of
+it must be there). The engine then calls it only when that evidence is there, so a rule with
+nothing to look at costs nothing; the names are :data:`~wsgicheck.rules.exchange.EVIDENCE`.
+A rule that declares neither is asked (``applies``, then ``check``) on every exchange.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from typing import TYPE_CHECKING
 
 from ..events import Location, is_library
 from ..untrusted import safe_repr
+from .exchange import EVIDENCE, EVIDENCE_PREFIXES
 
 if TYPE_CHECKING:
     from ..request import Request
@@ -113,6 +120,20 @@ class Rule:
     #: ``pep`` is the PEP passage that points to HTTP), or ``"wsgicheck"`` (a rule of the
     #: harness's own, no requirement of either).
     source: str = "PEP 3333"
+    #: The evidence the rule reads, all of which an exchange must hold for the rule to apply
+    #: (``applies`` checks it too); None when the rule declared none.
+    needs: frozenset[str] | None = field(default=None, repr=False, compare=False)
+    #: Evidence without which the check finds nothing (any one of it will do); None when
+    #: the check has to run to tell.
+    finds: frozenset[str] | None = field(default=None, repr=False, compare=False)
+    #: What ``applies`` asks beyond ``needs`` (None: nothing more).
+    condition: Applies | None = field(default=None, repr=False, compare=False)
+    #: ``"environ"``: the verdict (applies, findings) depends only on
+    #: :attr:`Exchange.environ_view <wsgicheck.rules.exchange.Exchange.environ_view>`;
+    #: ``"exchange"``: only on :attr:`~wsgicheck.rules.exchange.Exchange.record_view` (the
+    #: rule reads no object of the app's or the server's beyond its plain values). The
+    #: engine reuses a verdict for the next exchange with the same view.
+    memo: str | None = field(default=None, repr=False, compare=False)
 
     @property
     def citation(self) -> str:
@@ -202,6 +223,24 @@ def _always(exchange: Exchange) -> bool:
     return True
 
 
+def _evidence_names(names: Iterable[str] | None, rule_id: str) -> frozenset[str] | None:
+    """``names`` as a set, each checked against the evidence an exchange can hold."""
+    if names is None:
+        return None
+    chosen = frozenset(names)
+    for name in chosen:
+        if name not in EVIDENCE and not name.startswith(EVIDENCE_PREFIXES):
+            raise ValueError(f"rule {rule_id}: unknown evidence {name!r}")
+    return chosen
+
+
+def _applies_with(needs: frozenset[str], condition: Applies | None) -> Applies:
+    """``applies`` of a rule that declared ``needs``: the evidence is there, and the rest."""
+    if condition is None:
+        return lambda exchange: needs <= exchange.evidence
+    return lambda exchange: needs <= exchange.evidence and condition(exchange)
+
+
 def rule(
     id: str,
     *,
@@ -211,14 +250,29 @@ def rule(
     summary: str,
     pep: str,
     covers: tuple[str, ...] | None = None,
-    applies: Applies = _always,
+    applies: Applies | None = None,
     example: str = "",
     source: str = "PEP 3333",
+    needs: Iterable[str] | None = None,
+    finds: Iterable[str] | None = None,
+    memo: str | None = None,
 ) -> Callable[[Callable[[Rule, Exchange], Iterable[Finding]]], Rule]:
     """Register a check as the rule ``id``; the decorated function becomes the :class:`Rule`.
 
-    The check receives the rule itself (to build findings) and the exchange.
+    The check receives the rule itself (to build findings) and the exchange. ``needs`` and
+    ``finds`` name evidence (see :class:`Rule`); with ``needs``, ``applies`` is only what
+    the rule asks beyond it. ``memo`` says what view of the exchange the verdict depends
+    on (see :attr:`Rule.memo`).
     """
+    needed = _evidence_names(needs, id)
+    found = _evidence_names(finds, id)
+    if needed is None and (found is not None or memo is not None):
+        raise ValueError(f"rule {id}: finds= and memo= need needs= (the evidence it reads)")
+    if memo not in (None, "environ", "exchange"):
+        raise ValueError(f"rule {id}: memo={memo!r}, not 'environ' or 'exchange'")
+    whole = applies or _always
+    if needed is not None:
+        whole = _applies_with(needed, applies)
 
     def register(check: Callable[[Rule, Exchange], Iterable[Finding]]) -> Rule:
         def bound(exchange: Exchange) -> Iterable[Finding]:
@@ -233,9 +287,13 @@ def rule(
             pep=" ".join(pep.split()),
             covers=covers if covers is not None else (id,),
             check=bound,
-            applies=applies,
+            applies=whole,
             example=example.strip("\n"),
             source=source,
+            needs=needed,
+            finds=found,
+            condition=applies if needed is not None else None,
+            memo=memo,
         )
         REGISTRY.add(registered)
         return registered

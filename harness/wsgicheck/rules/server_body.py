@@ -16,10 +16,10 @@ from .exchange import Exchange
 from .registry import Binding, Finding, Level, Rule, rule
 from .server_evidence import (
     Segment,
+    app_fields,
     body_allowed,
-    declared_length,
     final_call,
-    header_fields,
+    final_length,
     judgeable,
     on_wire,
     owed_segments,
@@ -35,14 +35,17 @@ WRITE = "The write() Callable"
 
 def _declared_on_wire(ex: Exchange) -> bool:
     """An app's response with a body and a declared length, as a client received it."""
-    call = final_call(ex)
-    return (
-        on_wire(ex)
-        and judgeable(ex)
-        and not server_answered(ex)
-        and declared_length(call) is not None
-        and body_allowed(ex, call)
-    )
+    facts = ex.facts
+    known: bool | None = facts.get("declared_on_wire")
+    if known is None:
+        known = facts["declared_on_wire"] = (
+            on_wire(ex)
+            and judgeable(ex)
+            and not server_answered(ex)
+            and final_length(ex) is not None
+            and body_allowed(ex, final_call(ex))
+        )
+    return known
 
 
 @rule(
@@ -54,12 +57,14 @@ def _declared_on_wire(ex: Exchange) -> bool:
     pep="""If the application supplies a Content-Length header, the server should not transmit
     more bytes to the client than the header allows""",
     applies=_declared_on_wire,
+    needs=("wire", "environ"),
+    memo="exchange",
     example="""
 bad:  for block in result: sock.sendall(block)       # past Content-Length: 5
 fix:  send at most Content-Length bytes, then stop iterating""",
 )
 def cl_no_excess(self: Rule, ex: Exchange) -> Iterator[Finding]:
-    declared = declared_length(final_call(ex))
+    declared = final_length(ex)
     assert declared is not None
     if ex.response.body_size > declared:
         yield self.finding(
@@ -77,10 +82,12 @@ def cl_no_excess(self: Rule, ex: Exchange) -> Iterator[Finding]:
     or raise an error if the application tries to write() past that point.""",
     applies=lambda ex: (
         judgeable(ex)
-        and bool(declared_length(final_call(ex)))
+        and bool(final_length(ex))
         and body_allowed(ex, final_call(ex))
         and not ex.limit_reached
     ),
+    needs=("environ",),
+    memo="exchange",
     example="""
 bad:  for block in result: send(block[: room])       # keeps asking for blocks
 fix:  stop (and close) once Content-Length bytes went out; raise from a write() past it""",
@@ -89,7 +96,7 @@ def cl_stop_or_raise(self: Rule, ex: Exchange) -> Iterator[Finding]:
     # One more block may be asked for once the length is reached: it shows whether the body
     # ends there (a server may look, to report an app that overruns). Asking again after a
     # block that overran is iterating on past the point.
-    declared = declared_length(final_call(ex))
+    declared = final_length(ex)
     assert declared is not None
     produced = 0
     overran = False
@@ -131,12 +138,14 @@ def cl_stop_or_raise(self: Rule, ex: Exchange) -> Iterator[Finding]:
     Content-Length, the server should close the connection and log or otherwise report the
     error.)""",
     applies=_declared_on_wire,
+    needs=("wire", "environ"),
+    memo="exchange",
     example="""
 bad:  the app said Content-Length: 10 and gave 4 bytes; the server keeps the connection
 fix:  close the connection (the client cannot tell where the next response starts)""",
 )
 def cl_short(self: Rule, ex: Exchange) -> Iterator[Finding]:
-    declared = declared_length(final_call(ex))
+    declared = final_length(ex)
     assert declared is not None
     sent = ex.response.body_size
     if sent < declared and ex.response.complete:
@@ -162,7 +171,7 @@ def _size_wrong(ex: Exchange, segments: list[Segment]) -> str | None:
     """
     owed = segments[-1].end if segments else 0
     sent = ex.response.body_size
-    declared = declared_length(final_call(ex))
+    declared = final_length(ex)
     past_length = declared is not None and sent > declared
     if sent < owed or (sent > owed and not raised_after_head(ex) and not past_length):
         return f"{sent} bytes of body were sent for the {owed} the app produced"
@@ -181,6 +190,8 @@ def _size_wrong(ex: Exchange, segments: list[Segment]) -> str | None:
     completely sent to the client, or that it is buffered for transmission while the
     application proceeds onward.""",
     applies=lambda ex: _writes(ex) and owed_segments(ex) is not None,
+    needs=("write", "wire", "environ"),
+    memo="exchange",
     example="""
 bad:  def write(data): self.buffer.append(data)      # and the buffer is never sent
 fix:  def write(data): self.send(data)               # sent (or queued) before returning""",
@@ -210,6 +221,8 @@ def write_semantics(self: Rule, ex: Exchange) -> Iterator[Finding]:
     pep="""... if it does yield non-empty bytestrings, that output must be treated normally
     by the server or gateway (i.e., it must be sent or queued immediately).""",
     applies=lambda ex: _writes(ex) and bool(_segments(ex, "yield")),
+    needs=("write", "wire", "environ"),
+    memo="exchange",
     example="""
 bad:  if self.used_write: return      # ignores what the iterable yields
 fix:  send the yielded blocks after everything passed to write()""",
@@ -238,6 +251,8 @@ def iter_after_write(self: Rule, ex: Exchange) -> Iterator[Finding]:
     pep="""The server or gateway should treat the yielded bytestrings as binary byte
     sequences: in particular, it should ensure that line endings are not altered.""",
     applies=lambda ex: not _writes(ex) and owed_segments(ex) is not None,
+    needs=("wire", "environ"),
+    memo="exchange",
     example="""
 bad:  sock.makefile("w", newline="\\r\\n").write(block.decode("latin-1"))
 fix:  sock.sendall(block)""",
@@ -248,6 +263,8 @@ def binary_safe(self: Rule, ex: Exchange) -> Iterator[Finding]:
     # Segment by segment, as far as both the trace and the record kept the bytes.
     for segment in segments:
         got = sent[segment.start : segment.start + len(segment.data)]
+        if segment.data.startswith(got):
+            continue  # as far as both kept it, the same bytes
         for index, (expected, byte) in enumerate(zip(segment.data, got, strict=False)):
             if expected != byte:
                 yield self.finding(
@@ -286,8 +303,7 @@ _FRAMING = ("content-length", "transfer-encoding")
 
 def _app_framing(ex: Exchange) -> set[str]:
     """The framing fields the app itself gave (lower-case names)."""
-    call = final_call(ex)
-    return {name for name, _ in header_fields(call.headers if call else [])} & set(_FRAMING)
+    return {name for name, _ in app_fields(ex)} & set(_FRAMING)
 
 
 def _app_gave_body(ex: Exchange) -> bool:
@@ -329,6 +345,8 @@ def _what(ex: Exchange) -> str:
     # The app gave nothing there (a correct answer): whatever follows the head is the
     # server's. An app that gave a body is SRV-NO-BODY-DROP's.
     applies=lambda ex: _no_body_case(ex) and not _app_gave_body(ex),
+    needs=("wire", "response:no-body"),
+    memo="exchange",
     example="""
 bad:  HEAD / -> "Transfer-Encoding: chunked", then "0\\r\\n\\r\\n" on the wire
 fix:  send the head only (the Content-Length a GET would have may stay)""",
@@ -359,6 +377,8 @@ def no_body_head_204_304(self: Rule, ex: Exchange) -> Iterator[Finding]:
     source="RFC 9110 §9.3.2, §15.3.5, §15.4.5; RFC 9112 §6.3",
     covers=(),
     applies=lambda ex: _no_body_case(ex) and _app_gave_body(ex),
+    needs=("wire", "response:no-body"),
+    memo="exchange",
     example="""
 bad:  HEAD / -> the app yields b"hello", and "hello" follows the head on the wire
 fix:  iterate (and close) the app's body, but send none of it""",

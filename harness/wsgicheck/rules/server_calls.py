@@ -66,7 +66,9 @@ def _over(ex: Exchange) -> bool:
     summary="the server calls the application with two positional arguments",
     pep="""A server or gateway must invoke the application object using positional (not
     keyword) arguments.""",
-    applies=_seen_from_inside,
+    needs=("inside",),
+    memo="exchange",
+    finds=("observed:app-called",),
     example="""
 bad:  result = application(environ=environ, start_response=start_response)
 fix:  result = application(environ, start_response)""",
@@ -76,9 +78,9 @@ def invoke_positional(self: Rule, ex: Exchange) -> Iterator[Finding]:
         yield self.finding(ex, f"the server called the application with {seen.detail}")
 
 
-def _valid_call(call: StartResponseCalled, first: bool) -> bool:
+def _valid_call(ex: Exchange, call: StartResponseCalled, first: bool) -> bool:
     """A call the PEP says the server must accept: right shape, right values, right time."""
-    if call.keywords or call.positional not in (2, 3) or problems_of(call):
+    if call.keywords or call.positional not in (2, 3) or problems_of(call, ex):
         return False
     if call.exc_info_kind == "absent":
         return first
@@ -94,13 +96,16 @@ def _valid_call(call: StartResponseCalled, first: bool) -> bool:
     pep="""The start_response parameter is a callable accepting two required positional
     arguments, and one optional argument.""",
     applies=lambda ex: any(outcome is not None for _, outcome in call_outcomes(ex)),
+    needs=("start_response",),
+    memo="exchange",
+    finds=("observed:start_response-raised",),
     example="""
 bad:  def start_response(status, headers): ...
 fix:  def start_response(status, headers, exc_info=None): ...""",
 )
 def sr_signature(self: Rule, ex: Exchange) -> Iterator[Finding]:
     for index, (call, outcome) in enumerate(call_outcomes(ex)):
-        if outcome != RAISED or not _valid_call(call, index == 0):
+        if outcome != RAISED or not _valid_call(ex, call, index == 0):
             continue
         raised = observed_after(ex, call, "start_response-raised")
         if raised is not None and raised.detail == "TypeError":
@@ -121,7 +126,8 @@ def sr_signature(self: Rule, ex: Exchange) -> Iterator[Finding]:
     pep="""The start_response callable must return a write(body_data) callable that takes
     one positional parameter: a bytestring to be written as part of the HTTP response
     body.""",
-    applies=lambda ex: bool(ex.observations("start_response-returned")),
+    needs=("observed:start_response-returned",),
+    memo="exchange",
     example="""
 bad:  def start_response(status, headers, exc_info=None): self.status = status
 fix:  ...; return self.write""",
@@ -149,6 +155,8 @@ def sr_returns_write(self: Rule, ex: Exchange) -> Iterator[Finding]:
         and _over(ex)
         and not ex.observations("file-wrapper-returned")
     ),
+    needs=("returned", "returned:close"),
+    memo="exchange",
     example="""
 bad:  for block in result: send(block)          # and never result.close()
 fix:  try: for block in result: send(block)
@@ -198,6 +206,8 @@ def _returned_before_start(ex: Exchange) -> bool:
         and _returned_before_start(ex)
         and not ex.observations("file-wrapper-returned")
     ),
+    needs=("returned", "environ", "returned:first"),
+    memo="exchange",
     example="""
 bad:  result = app(environ, start_response); send_head(self.status)   # None yet
 fix:  send the head when the first non-empty block arrives""",
@@ -221,6 +231,9 @@ def no_assume_sr_called(self: Rule, ex: Exchange) -> Iterator[Finding]:
     iterable returned by the application, unless it is an instance of a type specific to
     that server or gateway, such as a "file wrapper" returned by wsgi.file_wrapper""",
     applies=lambda ex: _seen_from_inside(ex) and ex.returned is not None,
+    needs=("inside", "returned"),
+    memo="exchange",
+    finds=("observed:iterable-attribute",),
     example="""
 bad:  if hasattr(result, "fileno"): sendfile(result.fileno())
 fix:  if isinstance(result, MyFileWrapper): sendfile(result.filelike.fileno())""",
@@ -248,6 +261,8 @@ def no_other_iter_attrs(self: Rule, ex: Exchange) -> Iterator[Finding]:
         (ex.headers_sent is not None or isinstance(ex.extra.get("head_before_body"), bool))
         and judgeable(ex)
     ),
+    needs=(),
+    memo="exchange",
     example="""
 bad:  def start_response(status, headers, exc_info=None): sock.sendall(head(status, headers))
 fix:  store them; send them with the first non-empty block, on write(), or at the end""",
@@ -292,7 +307,7 @@ def _problem_calls(ex: Exchange, hop: bool) -> Iterator[tuple[StartResponseCalle
         if outcome != RETURNED:
             continue
         messages = [
-            message for rule_id, message in problems_of(call) if (rule_id in HOP_RULES) == hop
+            message for rule_id, message in problems_of(call, ex) if (rule_id in HOP_RULES) == hop
         ]
         if messages:
             yield call, messages
@@ -301,7 +316,7 @@ def _problem_calls(ex: Exchange, hop: bool) -> Iterator[tuple[StartResponseCalle
 def _has_problem_call(ex: Exchange, hop: bool) -> bool:
     return any(
         outcome is not None
-        and any((rule_id in HOP_RULES) == hop for rule_id, _ in problems_of(call))
+        and any((rule_id in HOP_RULES) == hop for rule_id, _ in problems_of(call, ex))
         for call, outcome in call_outcomes(ex)
     )
 
@@ -315,6 +330,8 @@ def _has_problem_call(ex: Exchange, hop: bool) -> bool:
     pep="""Servers should check for errors in the headers at the time start_response is
     called, so that an error can be raised while the application is still running.""",
     applies=lambda ex: _has_problem_call(ex, hop=False),
+    needs=("head-problem",),
+    memo="exchange",
     example="""
 bad:  start_response("200 OK", [("X Bad", "1")]) returns; the server fails while sending
 fix:  validate status and headers in start_response and raise there""",
@@ -333,6 +350,8 @@ def check_headers_early(self: Rule, ex: Exchange) -> Iterator[Finding]:
     pep="""a server or gateway should consider it a fatal error for an application to
     attempt sending them, and raise an error if they are supplied to start_response().""",
     applies=lambda ex: _has_problem_call(ex, hop=True),
+    needs=("head-problem",),
+    memo="exchange",
     example="""
 bad:  start_response("200 OK", [("Connection", "close")]) returns normally
 fix:  raise from start_response: hop-by-hop headers are the server's""",
@@ -351,7 +370,7 @@ def _replacing_calls(ex: Exchange) -> list[tuple[StartResponseCalled, str | None
         and not call.headers_sent
         and not call.keywords
         and call.positional == 3
-        and not problems_of(call)
+        and not problems_of(call, ex)
     ]
 
 
@@ -365,6 +384,8 @@ def _replacing_calls(ex: Exchange) -> list[tuple[StartResponseCalled, str | None
     should replace the currently-stored HTTP response headers with the newly-supplied
     ones""",
     applies=lambda ex: any(outcome is not None for _, outcome in _replacing_calls(ex)),
+    needs=("start_response:again",),
+    memo="exchange",
     example="""
 bad:  if self.status is not None: raise AssertionError("headers already set")
 fix:  if exc_info and not self.headers_sent: replace the stored status and headers""",
@@ -402,6 +423,8 @@ def exc_info_replace(self: Rule, ex: Exchange) -> Iterator[Finding]:
     pep="""However, if exc_info is provided, and the HTTP headers have already been sent,
     start_response must raise an error, and should re-raise using the exc_info tuple.""",
     applies=lambda ex: any(outcome is not None for _, outcome in iter_late_exc_info(ex)),
+    needs=("late-exc-info",),
+    memo="exchange",
     example="""
 bad:  if exc_info: self.status = status    # the head is already out: too late
 fix:  if exc_info and self.headers_sent: raise exc_info[1].with_traceback(exc_info[2])""",
@@ -428,6 +451,8 @@ def exc_info_raise(self: Rule, ex: Exchange) -> Iterator[Finding]:
         observed_after(ex, call, "exc_info-reraised") is not None
         for call, _ in iter_late_exc_info(ex)
     ),
+    needs=("late-exc-info", "observed:exc_info-reraised"),
+    memo="exchange",
     example="""
 bad:  if exc_info and self.headers_sent: raise RuntimeError("headers already sent")
 fix:  if exc_info and self.headers_sent: raise exc_info[1].with_traceback(exc_info[2])""",
@@ -453,6 +478,9 @@ def exc_info_reraise_original(self: Rule, ex: Exchange) -> Iterator[Finding]:
     transmission until and unless the server/gateway actually receives the iterable as a
     return value from the application.""",
     applies=lambda ex: bool(ex.file_wrapper_calls),
+    needs=("file_wrapper",),
+    memo="exchange",
+    finds=("observed:file-wrapper-not-iterable",),
     example="""
 bad:  def file_wrapper(filelike, blksize=8192): return SendfileJob(filelike)   # no __iter__
 fix:  give it __iter__ (reading blksize at a time) and use sendfile when it comes back""",
@@ -472,6 +500,9 @@ def file_wrapper_returns_iter(self: Rule, ex: Exchange) -> Iterator[Finding]:
     wsgi.file_wrapper must have a close() method that invokes the original file-like
     object's close() method.""",
     applies=lambda ex: any(call.has_read for call in ex.file_wrapper_calls),
+    needs=("file_wrapper",),
+    memo="exchange",
+    finds=("observed:file-wrapper-no-close", "extra:filelike_closed"),
     example="""
 bad:  class FileWrapper: def __iter__(self): ...            # no close()
 fix:  def close(self): self.filelike.close()""",

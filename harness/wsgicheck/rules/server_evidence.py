@@ -43,11 +43,13 @@ __all__ = [
     "RETURNED",
     "Segment",
     "accepted_calls",
+    "app_fields",
     "body_allowed",
     "body_error_answer",
     "call_outcomes",
     "declared_length",
     "final_call",
+    "final_length",
     "header_fields",
     "hop_by_hop",
     "iter_late_exc_info",
@@ -57,6 +59,7 @@ __all__ = [
     "owed_segments",
     "problems_of",
     "raised_after_head",
+    "response_fields",
     "sent_holds",
     "server_answered",
     "status_code",
@@ -95,30 +98,36 @@ def observed_after(ex: Exchange, event: Event, what: str) -> ServerObserved | No
     return None
 
 
-def call_outcomes(ex: Exchange) -> list[tuple[StartResponseCalled, str | None]]:
+def call_outcomes(ex: Exchange) -> tuple[tuple[StartResponseCalled, str | None], ...]:
     """Each start_response call with what the server did: ``RAISED``, ``RETURNED`` or None.
 
     The outcome is the event right after the call: a :class:`Refused` from wsgicheck's core,
     or a ``start_response-*`` observation from the validator. wsgicheck's core records every
-    raise, so there no event means it returned; elsewhere it means nobody saw.
+    raise, so there no event means it returned; elsewhere it means nobody saw. Computed once
+    per exchange.
     """
+    known: tuple[tuple[StartResponseCalled, str | None], ...] | None = ex.facts.get("outcomes")
+    if known is not None:
+        return known
     default = RETURNED if ex.source in OWN_SOURCES else None
     outcomes: list[tuple[StartResponseCalled, str | None]] = []
     events = ex.events
-    for index, event in enumerate(events):
-        if not isinstance(event, StartResponseCalled):
-            continue
-        outcome = default
-        following = events[index + 1] if index + 1 < len(events) else None
-        if isinstance(following, Refused) and following.callable == "start_response":
-            outcome = RAISED
-        elif isinstance(following, ServerObserved):
-            if following.what == "start_response-raised":
+    if ex.start_calls:
+        for index, event in enumerate(events):
+            if type(event) is not StartResponseCalled:
+                continue
+            outcome = default
+            following = events[index + 1] if index + 1 < len(events) else None
+            if isinstance(following, Refused) and following.callable == "start_response":
                 outcome = RAISED
-            elif following.what == "start_response-returned":
-                outcome = RETURNED
-        outcomes.append((event, outcome))
-    return outcomes
+            elif isinstance(following, ServerObserved):
+                if following.what == "start_response-raised":
+                    outcome = RAISED
+                elif following.what == "start_response-returned":
+                    outcome = RETURNED
+            outcomes.append((event, outcome))
+    ex.facts["outcomes"] = result = tuple(outcomes)
+    return result
 
 
 def accepted_calls(ex: Exchange) -> list[StartResponseCalled]:
@@ -128,8 +137,12 @@ def accepted_calls(ex: Exchange) -> list[StartResponseCalled]:
 
 def final_call(ex: Exchange) -> StartResponseCalled | None:
     """The last call the server accepted: the status and headers that should go out."""
-    calls = accepted_calls(ex)
-    return calls[-1] if calls else None
+    facts = ex.facts
+    if "final" not in facts:
+        calls = accepted_calls(ex)
+        facts["final"] = calls[-1] if calls else None
+    final: StartResponseCalled | None = facts["final"]
+    return final
 
 
 def status_code(call: StartResponseCalled | None) -> int | None:
@@ -163,9 +176,40 @@ def declared_length(call: StartResponseCalled | None) -> int | None:
     return None
 
 
-def problems_of(call: StartResponseCalled) -> list[tuple[str, str]]:
-    """What is wrong with a call's status and headers (the APP rules' problems)."""
+def final_length(ex: Exchange) -> int | None:
+    """:func:`declared_length` of the final call, computed once."""
+    facts = ex.facts
+    if "final_length" not in facts:
+        facts["final_length"] = declared_length(final_call(ex))
+    length: int | None = facts["final_length"]
+    return length
+
+
+def problems_of(call: StartResponseCalled, ex: Exchange | None = None) -> list[tuple[str, str]]:
+    """What is wrong with a call's status and headers (the APP rules' problems); ``ex``, the
+    exchange the call belongs to, keeps them."""
+    if ex is not None:
+        return ex.problems_of(call)
     return status_problems(call.status) + headers_problems(call.headers)
+
+
+def response_fields(ex: Exchange) -> list[tuple[str, str]]:
+    """:func:`header_fields` of the response as received, computed once."""
+    facts = ex.facts
+    fields: list[tuple[str, str]] | None = facts.get("response_fields")
+    if fields is None:
+        fields = facts["response_fields"] = header_fields(ex.response.headers)
+    return fields
+
+
+def app_fields(ex: Exchange) -> list[tuple[str, str]]:
+    """:func:`header_fields` of the headers of the final call (none without one), once."""
+    facts = ex.facts
+    fields: list[tuple[str, str]] | None = facts.get("app_fields")
+    if fields is None:
+        call = final_call(ex)
+        fields = facts["app_fields"] = header_fields(call.headers if call is not None else [])
+    return fields
 
 
 def body_allowed(ex: Exchange, call: StartResponseCalled | None) -> bool:
@@ -179,12 +223,13 @@ def body_error_answer(ex: Exchange) -> bool:
     body is owed (RFC 9110 lets any server): wsgicheck's socket server says so in the trace;
     another server is taken to have done it when the app's 5xx became a 400/413 and a close.
     """
-    if ex.observations("body-error-answered"):
+    if ex.observed and ex.observations("body-error-answered"):
         return True
+    if ex.response.status_code not in (400, 413):
+        return False
     code = status_code(final_call(ex))
     return (
-        ex.response.status_code in (400, 413)
-        and code is not None
+        code is not None
         and code >= 500
         and (ex.response.header("connection") or "").lower() == "close"
     )
@@ -195,7 +240,16 @@ def server_answered(ex: Exchange) -> bool:
 
     That is the case when the app failed before its head could go out (the server owes a
     500), broke a rule the server cannot work around, ran out of time, or never ran.
+    Computed once per exchange.
     """
+    facts = ex.facts
+    answered: bool | None = facts.get("server_answered")
+    if answered is None:
+        answered = facts["server_answered"] = _server_answered(ex)
+    return answered
+
+
+def _server_answered(ex: Exchange) -> bool:
     if not ex.app_ran or ex.timed_out or final_call(ex) is None:
         return True
     if any(raised.phase != "close" and not raised.headers_sent for raised in ex.raised):
@@ -247,8 +301,16 @@ def owed_segments(ex: Exchange) -> list[Segment] | None:
     Blocks are cut at the declared Content-Length. None when it cannot be told: the response
     is not one a client received, it has no body by HTTP, the server answered for the app,
     a block was not bytes, a write's fate is unknown, or the body came from the server's
-    file wrapper.
+    file wrapper. Computed once per exchange (the list is not to be changed).
     """
+    facts = ex.facts
+    if "owed" not in facts:
+        facts["owed"] = _owed_segments(ex)
+    owed: list[Segment] | None = facts["owed"]
+    return owed
+
+
+def _owed_segments(ex: Exchange) -> list[Segment] | None:
     if not on_wire(ex) or not judgeable(ex) or ex.limit_reached or server_answered(ex):
         return None
     if ex.observations("file-wrapper-returned"):

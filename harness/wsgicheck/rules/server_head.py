@@ -16,12 +16,13 @@ from .exchange import Exchange
 from .registry import Binding, Finding, Level, Rule, rule
 from .server_evidence import (
     accepted_calls,
+    app_fields,
     body_error_answer,
     final_call,
-    header_fields,
     hop_by_hop,
     judgeable,
     on_wire,
+    response_fields,
     server_answered,
     status_code,
 )
@@ -61,6 +62,8 @@ def _number(value: str) -> int | str:
     # The app's answers only: a 400 the server sends for a request it never passed to the
     # app has no "application" that omitted anything (PEP 3333 speaks of the app's headers).
     applies=lambda ex: _app_answer(ex) and 200 <= ex.response.status_code < 500,
+    needs=("wire", "environ"),
+    memo="exchange",
     example="""
 bad:  the app sent no Date, and neither did the server
 fix:  add Date: <IMF-fixdate> when the app did not send one""",
@@ -68,11 +71,11 @@ fix:  add Date: <IMF-fixdate> when the app did not send one""",
 def add_required_headers(self: Rule, ex: Exchange) -> Iterator[Finding]:
     # RFC 9110 §6.6.1: an origin server with a clock must send Date in 2xx, 3xx and 4xx
     # responses (it may in 1xx and 5xx). Server is optional in HTTP: not required here.
-    dates = [value for name, value in header_fields(ex.response.headers) if name == "date"]
+    dates = [value for name, value in response_fields(ex) if name == "date"]
     if not dates:
         yield self.finding(ex, f"a {ex.response.status_code} response was sent without Date")
         return
-    from_app = any(name == "date" for name, _ in header_fields(_app_headers(ex)))
+    from_app = any(name == "date" for name, _ in app_fields(ex))
     if not from_app and not IMF_FIXDATE_RE.fullmatch(dates[0]):
         yield self.finding(ex, f"the Date the server added is not an IMF-fixdate: {dates[0]!r}")
 
@@ -86,7 +89,7 @@ def _beyond_ascii(ex: Exchange) -> list[tuple[str, str]]:
     """The app's header fields whose value holds latin-1 characters past ASCII."""
     return [
         (name, value)
-        for name, value in header_fields(_app_headers(ex))
+        for name, value in app_fields(ex)
         if not value.isascii() and all(ord(char) < 256 for char in value)
     ]
 
@@ -102,6 +105,8 @@ def _beyond_ascii(ex: Exchange) -> list[tuple[str, str]]:
     Latin-1 encoding!""",
     covers=(),
     applies=lambda ex: _app_answer(ex) and bool(_beyond_ascii(ex)),
+    needs=("wire", "environ", "app-header:beyond-ascii"),
+    memo="exchange",
     example="""
 bad:  sock.sendall(f"{name}: {value}\\r\\n".encode("utf-8"))   # é becomes two bytes
 fix:  sock.sendall(f"{name}: {value}\\r\\n".encode("latin-1"))""",
@@ -109,7 +114,7 @@ fix:  sock.sendall(f"{name}: {value}\\r\\n".encode("latin-1"))""",
 def headers_latin1(self: Rule, ex: Exchange) -> Iterator[Finding]:
     # The client reads the head as latin-1, so a value sent as ISO-8859-1 reads back as the
     # app gave it; one sent as UTF-8 reads back as two characters for each one past ASCII.
-    sent = header_fields(ex.response.headers)
+    sent = response_fields(ex)
     for name, value in _beyond_ascii(ex):
         values = [got for wire_name, got in sent if wire_name == name]
         if value in values or not values:
@@ -133,10 +138,9 @@ def headers_latin1(self: Rule, ex: Exchange) -> Iterator[Finding]:
     that are in effect), the server or gateway must add it. ... (A reminder for
     server/gateway authors: HTTP header names are case-insensitive, so be sure to take
     that into consideration when examining application-supplied headers!)""",
-    applies=lambda ex: (
-        _app_answer(ex)
-        and any(name in SERVER_FIELDS for name, _ in header_fields(_app_headers(ex)))
-    ),
+    applies=lambda ex: _app_answer(ex) and any(name in SERVER_FIELDS for name, _ in app_fields(ex)),
+    needs=("wire", "environ"),
+    memo="exchange",
     example="""
 bad:  if "Date" not in dict(headers): headers.append(("Date", now))   # app sent "date"
 fix:  if not any(name.lower() == "date" for name, _ in headers): ...""",
@@ -144,15 +148,15 @@ fix:  if not any(name.lower() == "date" for name, _ in headers): ...""",
 def header_case_insensitive(self: Rule, ex: Exchange) -> Iterator[Finding]:
     call = final_call(ex)
     assert call is not None
-    app = Counter(name for name, _ in header_fields(call.headers))
-    wire = Counter(name for name, _ in header_fields(ex.response.headers))
-    spelled = {name.lower(): name for name in _names(call.headers)}
+    app, wire = app_fields(ex), response_fields(ex)
     for name in SERVER_FIELDS:
-        if app[name] and wire[name] > app[name]:
-            given = spelled.get(name, name)
+        given = sum(1 for each, _ in app if each == name)
+        sent = sum(1 for each, _ in wire if each == name) if given else 0
+        if given and sent > given:
+            spelled = {each.lower(): each for each in _names(call.headers)}
             yield self.finding(
                 ex,
-                f"the app sent {given!r}; the response has {wire[name]} {name} fields",
+                f"the app sent {spelled.get(name, name)!r}; the response has {sent} {name} fields",
                 call.where,
             )
 
@@ -184,7 +188,7 @@ def _transformed(ex: Exchange) -> bool:
         if asked.intersection(names) and code in statuses:
             return True
     if "accept-encoding" in asked:
-        app = dict(header_fields(_app_headers(ex))).get("content-encoding")
+        app = dict(app_fields(ex)).get("content-encoding")
         return ex.response.header("content-encoding") != app
     return False
 
@@ -204,6 +208,8 @@ def _transformed(ex: Exchange) -> bool:
         and isinstance(_app_headers(ex), list)
         and not _transformed(ex)
     ),
+    needs=("wire", "environ"),
+    memo="exchange",
     example="""
 bad:  headers = [(n, v) for n, v in headers if n != "X-Trace"]; status = "200 OK"
 fix:  send the app's status and fields; add only Date, Server and framing""",
@@ -215,11 +221,16 @@ def play_dumb(self: Rule, ex: Exchange) -> Iterator[Finding]:
     assert call is not None
     code = status_code(call)
     sent = ex.response.status_code
-    earlier = {status_code(each) for each in accepted_calls(ex)}
-    if code is not None and sent != code and sent not in earlier:
+    if (
+        code is not None
+        and sent != code
+        and sent not in {status_code(each) for each in accepted_calls(ex)}
+    ):
         yield self.finding(ex, f"the app's status was {code}; the client got {sent}", call.where)
-    app = header_fields(call.headers)
-    wire = header_fields(ex.response.headers)
+    app = app_fields(ex)
+    wire = response_fields(ex)
+    if _sent_as_given(app, wire):
+        return  # the common case, answered without counting
     app_count, wire_count = Counter(app), Counter(wire)
     for field, count in app_count.items():
         name, value = field
@@ -247,6 +258,17 @@ def play_dumb(self: Rule, ex: Exchange) -> Iterator[Finding]:
 _SERVER_MAY_ADD = frozenset({"content-length", "date", "server", "via"})
 
 
+def _sent_as_given(app: list[tuple[str, str]], wire: list[tuple[str, str]]) -> bool:
+    """The app's fields went out first and in order, followed only by fields a server may
+    add other than Content-Length: then nothing of the app's was dropped, changed or
+    added to."""
+    count = len(app)
+    return wire[:count] == app and all(
+        name != "content-length" and (hop_by_hop(name) or name in _SERVER_MAY_ADD)
+        for name, _ in wire[count:]
+    )
+
+
 @rule(
     "SRV-TRAP-LOG",
     level=Level.SHOULD,
@@ -262,6 +284,8 @@ _SERVER_MAY_ADD = frozenset({"content-length", "date", "server", "via"})
         and not ex.client_gone
         and any(raised.phase in ("call", "iteration") for raised in ex.raised)
     ),
+    needs=("wire", "environ", "raised"),
+    memo="exchange",
     example="""
 bad:  try: result = app(environ, start_response)
       except Exception: pass                            # a 200 with nothing, no log
@@ -299,6 +323,8 @@ def trap_log(self: Rule, ex: Exchange) -> Iterator[Finding]:
     fall back to one of the other strategies for dealing with the absence of
     Content-Length.""",
     applies=lambda ex: on_wire(ex) and ex.response.header("transfer-encoding") is not None,
+    needs=("wire", "response:transfer-encoding"),
+    memo="exchange",
     example="""
 bad:  HTTP/1.0 client -> "Transfer-Encoding: chunked" (it cannot decode it)
 fix:  to HTTP/1.0, send Content-Length or close the connection at the end""",

@@ -45,6 +45,8 @@ FILES = "Optional Platform-Specific File Handling"
     block; they must either fully transmit the block to the client, or guarantee that they
     will continue transmission even while the application is producing its next block.""",
     applies=lambda ex: isinstance(ex.extra.get("first_block_received"), bool) and judgeable(ex),
+    needs=("extra:first_block_received",),
+    memo="exchange",
     example="""
 bad:  self.buffer += block              # sent when the buffer fills, or at the end
 fix:  sock.sendall(block)                # before asking the iterable for the next block""",
@@ -83,6 +85,8 @@ def _read_total(ex: Exchange) -> int:
     pep="""Servers and gateways that implement HTTP 1.1 must provide transparent support for
     HTTP 1.1's "expect/continue" mechanism.""",
     applies=lambda ex: _http11(ex) and not ex.timed_out,
+    needs=("extra:expect",),
+    memo="exchange",
     example="""
 bad:  if headers.get("expect"): return error(417)
 fix:  send "HTTP/1.1 100 Continue" at once, or when the app first reads wsgi.input""",
@@ -120,6 +124,8 @@ def expect_continue(self: Rule, ex: Exchange) -> Iterator[Finding]:
     applies=lambda ex: (
         (_expect(ex) or {}).get("continue") is True and ex.app_ran and bool(ex.input_reads)
     ),
+    needs=("extra:expect",),
+    memo="exchange",
     example="""
 bad:  def read(self, size): self.send_continue(); return self.sock.recv(size, MSG_DONTWAIT)
 fix:  def read(self, size): self.send_continue(); return self.rfile.read(size)  # blocks""",
@@ -145,6 +151,8 @@ def expect_read_blocks(self: Rule, ex: Exchange) -> Iterator[Finding]:
     pep="""Wait until the client decides that the server does not support expect/continue,
     and sends the request body on its own. (This is suboptimal, and is not recommended.)""",
     applies=lambda ex: _http11(ex) and ex.app_ran and not ex.timed_out,
+    needs=("extra:expect",),
+    memo="exchange",
     example="""
 bad:  ignore Expect; the client waits (curl: 1 s) before it sends the body unasked
 fix:  answer "HTTP/1.1 100 Continue" when the app reads wsgi.input (or at once)""",
@@ -198,6 +206,8 @@ def _body_problem(ex: Exchange) -> str | None:
     transmission until and unless the server/gateway actually receives the iterable as a
     return value from the application.""",
     applies=_file_case("early"),
+    needs=("extra:file_wrapper_variant", "file_wrapper"),
+    memo="exchange",
     example="""
 bad:  def file_wrapper(filelike, blksize=8192): sendfile(sock, filelike.fileno())
 fix:  return a wrapper; sendfile only when the app returns that very wrapper""",
@@ -218,6 +228,8 @@ def file_wrapper_no_early_tx(self: Rule, ex: Exchange) -> Iterator[Finding]:
     wsgi.file_wrapper must still return an iterable that wraps read() and close(), so that
     applications using file wrappers are portable across platforms.""",
     applies=_file_case("nofileno"),
+    needs=("extra:file_wrapper_variant", "file_wrapper"),
+    memo="exchange",
     example="""
 bad:  os.sendfile(sock.fileno(), wrapper.filelike.fileno(), ...)   # AttributeError
 fix:  if no usable fileno(): iterate filelike.read(blksize) until b''""",
@@ -240,6 +252,8 @@ def file_wrapper_fallback(self: Rule, ex: Exchange) -> Iterator[Finding]:
     position within the "file" at the time that transmission begins, and continue until the
     end is reached, or until Content-Length bytes have been written.""",
     applies=_file_case("file|offset"),
+    needs=("extra:file_wrapper_variant", "file_wrapper"),
+    memo="exchange",
     example="""
 bad:  os.sendfile(out, filelike.fileno(), 0, os.fstat(fd).st_size)   # from the start
 fix:  start at filelike.tell(), send at most Content-Length bytes""",
@@ -261,6 +275,8 @@ def file_wrapper_semantics(self: Rule, ex: Exchange) -> Iterator[Finding]:
     execution, to avoid creating a circular reference through the traceback and frames
     involved.""",
     applies=lambda ex: isinstance(ex.extra.get("exc_info_kept"), bool) and judgeable(ex),
+    needs=("extra:exc_info_kept",),
+    memo="exchange",
     example="""
 bad:  self.exc_info = exc_info            # the traceback and its frames live on
 fix:  try: ... finally: exc_info = None   # drop it before start_response returns""",
@@ -290,6 +306,8 @@ def no_exc_info_ref(self: Rule, ex: Exchange) -> Iterator[Finding]:
     requiring an actual object instance: a function, method, class, or instance with a
     __call__ method are all acceptable for use as an application object.""",
     applies=lambda ex: isinstance(ex.extra.get("callable_kind"), str),
+    needs=("extra:callable_kind",),
+    memo="exchange",
     example="""
 bad:  if not inspect.isfunction(app): raise TypeError("not a WSGI app")
 fix:  if not callable(app): ...          # then only ever call it: app(environ, start_response)""",

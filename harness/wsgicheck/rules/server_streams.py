@@ -49,6 +49,9 @@ def _raised(ex: Exchange, call: str) -> list[str]:
     from wsgi.input, passed to write() or yielded by the application), the value must be
     of type bytes under Python 3""",
     applies=lambda ex: bool(ex.input_reads) or bool(ex.observations("input-returned")),
+    needs=(),
+    memo="exchange",
+    finds=("observed:input-returned",),
     example="""
 bad:  environ["wsgi.input"] = io.TextIOWrapper(sock.makefile("rb"))
 fix:  environ["wsgi.input"] = sock.makefile("rb")   # bytes""",
@@ -68,6 +71,8 @@ def input_bytes(self: Rule, ex: Exchange) -> Iterator[Finding]:
     and should simulate an end-of-file condition if the application attempts to read past
     that point.""",
     applies=lambda ex: any(read.available is not None for read in ex.input_reads),
+    needs=("input",),
+    memo="exchange",
     example="""
 bad:  environ["wsgi.input"] = sock.makefile("rb")    # read() runs into the next request
 fix:  wrap it so reads stop at CONTENT_LENGTH bytes""",
@@ -99,6 +104,8 @@ def _argument(read: InputRead) -> str:
         any(read.method == "read" and _no_size(read) for read in ex.input_reads)
         or bool(_raised(ex, "read(None)"))
     ),
+    needs=("reads",),
+    memo="exchange",
     example="""
 bad:  def read(self, size): ...                       # read() is a TypeError
 fix:  def read(self, size=-1): ...                    # all that is left""",
@@ -129,6 +136,8 @@ def input_read_noarg(self: Rule, ex: Exchange) -> Iterator[Finding]:
     pep="""A server should return empty bytestrings from any attempt to read from an empty
     or exhausted input stream.""",
     applies=lambda ex: bool(ex.input_reads),
+    needs=("input",),
+    memo="exchange",
     example="""
 bad:  a stream that rewinds, or reads the next request, once the body is used up
 fix:  return b"" from every read after the end""",
@@ -173,6 +182,8 @@ def input_empty_at_eof(self: Rule, ex: Exchange) -> Iterator[Finding]:
         read.method in ("readlines", "__next__") and read.available is not None
         for read in ex.input_reads
     ),
+    needs=("input",),
+    memo="exchange",
     example="""
 bad:  def readlines(self, hint=0): ... self.readline(hint)   # readline(0) is b"": []
 fix:  def readlines(self, hint=-1): return list(iter(self.readline, b""))""",
@@ -216,6 +227,8 @@ def input_lines(self: Rule, ex: Exchange) -> Iterator[Finding]:
         )
         or bool(_raised(ex, "readline("))
     ),
+    needs=("reads",),
+    memo="exchange",
     example="""
 bad:  def readline(self): ...                 # readline(1024) is a TypeError
 fix:  def readline(self, size=-1): ...""",
@@ -251,6 +264,8 @@ def _read_to_end(ex: Exchange) -> bool:
     applies=lambda ex: (
         ex.request.framing is Framing.CHUNKED and judgeable(ex) and ex.environ is not None
     ),
+    needs=("environ", "request:chunked"),
+    memo="exchange",
     example="""
 bad:  environ["wsgi.input"] = sock.makefile("rb")   # the app reads "5\\r\\nhello\\r\\n0\\r\\n..."
 fix:  decode the chunked framing and give the app the payload (wsgi.input_terminated)""",
@@ -288,6 +303,9 @@ def _all_text(event: ErrorsWritten) -> bool:
     applies=lambda ex: any(
         event.method != "flush" and _all_text(event) for event in ex.errors_writes
     ),
+    needs=("errors",),
+    memo="exchange",
+    finds=("observed:errors-raised",),
     example="""
 bad:  environ["wsgi.errors"] = open("errors.log", "w", encoding="ascii")
 fix:  open("errors.log", "w", encoding="utf-8", errors="backslashreplace")""",
