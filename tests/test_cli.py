@@ -656,3 +656,28 @@ def test_a_terminal_gets_a_progress_bar_that_leaves_the_report_alone() -> None:
     assert re.fullmatch(rb"\r +\r", wipe), wipe
     assert b"\r" not in done.stdout
     assert done.stdout.splitlines()[-1].startswith(b"passed: 0 rules failed")
+
+
+def test_failures_replayed_from_the_database_are_reported_apart(tmp_path: Path) -> None:
+    """A seed's one example (the simplest request, a GET) misses the POST-only bug; the
+    failure an earlier run saved still replays, and the reports say it was replayed."""
+    from wsgicheck.report.text import REPLAYED_TITLE
+
+    rule = "APP-HEADER-VALUE-NO-CONTROL"
+    earlier = cli(tmp_path, "check", HIDDEN, "--no-corpus", "--examples", "60", "--seed", "11")
+    assert earlier.returncode == 1, earlier.stderr
+    one = ["--no-corpus", "--examples", "1", "--seed", "3"]
+    alone = cli(tmp_path, "check", HIDDEN, *one, "--no-database")
+    assert alone.returncode == 0, alone.stdout
+    done = cli(tmp_path, "check", HIDDEN, *one, "--format", "json")
+    assert done.returncode == 1, done.stderr
+    report = json.loads(done.stdout)
+    failed = [
+        (entry["rule"], entry["replayed"]) for entry in report["results"] if "replayed" in entry
+    ]
+    assert failed == [(rule, True)]
+    assert report["examples"] == 1
+    assert report["replayed_examples"] > 0
+    text = cli(tmp_path, "check", HIDDEN, *one).stdout.splitlines()
+    title = text.index(REPLAYED_TITLE)
+    assert text[title + 2] == f"✗ {rule} (MUST)"

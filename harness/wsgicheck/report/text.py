@@ -66,7 +66,8 @@ def layout(run: RunResult, color: bool, verbosity: int = 0) -> str:
     lines = [
         _paint(f"wsgicheck {show(run.target)}", "title", color),
         f"  seed {run.seed} · profile {options.profile} · {run.examples} examples · "
-        f"{run.duration:.1f}s · transports: {options.transports}"
+        + (f"{run.replayed_examples} replayed · " if run.replayed_examples else "")
+        + f"{run.duration:.1f}s · transports: {options.transports}"
         + (" · strict" if options.strict else ""),
         f"  paths tried: {show(', '.join(run.paths)) or '-'}",
         _paint(f"  {_LEGEND}", "dim", color),
@@ -94,12 +95,8 @@ def layout(run: RunResult, color: bool, verbosity: int = 0) -> str:
         if tally:
             lines.append("  " + "   ".join(tally))
         lines.append("")
-    known = []
-    for failure in run.failures.values():
-        if failure_kind(run, failure) == "known":
-            known.append(failure)
-        else:
-            lines.extend(_failure(run, failure, color))
+    lines.extend(_failures(run, color))
+    known = [each for each in run.failures.values() if failure_kind(run, each) == "known"]
     if known:
         lines.append(_paint("Known findings (accepted by the baseline)", "title", color))
         for failure in known:
@@ -127,14 +124,30 @@ def layout(run: RunResult, color: bool, verbosity: int = 0) -> str:
 def brief(run: RunResult, color: bool) -> str:
     """The failures, errors and summary line alone: what a terminal gets when the reports go
     to files, so a CI log still says what broke."""
-    lines: list[str] = []
-    for failure in run.failures.values():
-        if failure_kind(run, failure) != "known":
-            lines.extend(_failure(run, failure, color))
+    lines = _failures(run, color)
     for error in run.errors:
         lines.append(_paint(f"error: {show(error)}", "fail", color))
     lines.append(_closing(run, color))
     return "\n".join(lines) + "\n"
+
+
+#: Above the failures found by replaying the example database, not by the seeded draw.
+REPLAYED_TITLE = "Replayed from the example database (past failures; the seed's draw met none)"
+
+
+def _failures(run: RunResult, color: bool) -> list[str]:
+    """Each failure the baseline does not accept: the seeded draw's, then the replayed."""
+    lines: list[str] = []
+    shown = [each for each in run.failures.values() if failure_kind(run, each) != "known"]
+    for failure in shown:
+        if not failure.replayed:
+            lines.extend(_failure(run, failure, color))
+    replayed = [failure for failure in shown if failure.replayed]
+    if replayed:
+        lines += [_paint(REPLAYED_TITLE, "title", color), ""]
+    for failure in replayed:
+        lines.extend(_failure(run, failure, color))
+    return lines
 
 
 def _where(failure: Failure) -> str:
