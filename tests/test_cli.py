@@ -618,8 +618,9 @@ def test_main_on_a_closed_pipe(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs a pseudo-terminal")
 def test_a_terminal_gets_a_progress_bar_that_leaves_the_report_alone() -> None:
-    """With stderr on a terminal, ``check`` draws a progress bar there and wipes it at the
-    end; the report on stdout (a pipe) has none of it."""
+    """With stderr on a terminal, ``check`` draws a progress bar there, with the time spent
+    and an estimate of the time left, and wipes it at the end; the report on stdout (a
+    pipe) has none of it."""
     controller, terminal = os.openpty()
     try:
         done = subprocess.run(
@@ -649,10 +650,13 @@ def test_a_terminal_gets_a_progress_bar_that_leaves_the_report_alone() -> None:
             os.close(terminal)
         os.close(controller)
     assert done.returncode == 0
-    assert re.search(rb"\[#+ *\] \d+/\d+ examples", drawn), drawn[:200]
-    assert b"50/50 examples" in drawn
+    bar = rb"\r\[#* *\] (\d+)/50 examples \xc2\xb7 \d+:\d\d elapsed \xc2\xb7 about \d+:\d\d left"
+    shown = [int(each) for each in re.findall(bar, drawn)]
+    assert shown, drawn[:200]
+    assert shown == sorted(shown)
+    assert shown[-1] == 50
     # Wiped at the end: after the last bar, a carriage return, blanks, a carriage return.
-    wipe = drawn.rsplit(b"examples", 1)[1]
+    wipe = drawn.rsplit(b"left", 1)[1]
     assert re.fullmatch(rb"\r +\r", wipe), wipe
     assert b"\r" not in done.stdout
     assert done.stdout.splitlines()[-1].startswith(b"passed: 0 rules failed")

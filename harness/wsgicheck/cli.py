@@ -12,8 +12,9 @@ import os
 import signal
 import sys
 import threading
+import time
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from . import __version__, settings, untrusted
@@ -413,22 +414,36 @@ def _write(path: str, text: str, option: str) -> None:
 
 
 class _Progress:
-    """A one-line progress bar on stderr, for terminals."""
+    """A one-line progress bar on stderr, for terminals: examples run, time spent, and an
+    estimate of the time left (from the pace so far)."""
 
-    def __init__(self) -> None:
-        self.shown = -1
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self.started = clock()
+        self.shown = ""
 
     def __call__(self, done: int, total: int) -> None:
         percent = min(100, done * 100 // max(total, 1))
-        if percent != self.shown:
-            self.shown = percent
-            bar = "#" * (percent // 4)
-            sys.stderr.write(f"\r[{bar:<25}] {done}/{total} examples")
+        elapsed = self.clock() - self.started
+        left = elapsed * (total - done) / done if 0 < done < total else 0.0
+        bar = "#" * (percent // 4)
+        line = f"[{bar:<25}] {done}/{total} examples · {_clock(elapsed)} elapsed"
+        line += f" · about {_clock(left)} left" if done else ""
+        if line != self.shown:
+            sys.stderr.write("\r" + line.ljust(len(self.shown)))
             sys.stderr.flush()
+            self.shown = line
 
     def done(self) -> None:
-        sys.stderr.write("\r" + " " * 60 + "\r")
+        sys.stderr.write("\r" + " " * len(self.shown) + "\r")
         sys.stderr.flush()
+
+
+def _clock(seconds: float) -> str:
+    """``1:05`` for 65 seconds (``1:01:05`` past an hour)."""
+    minutes, secs = divmod(int(seconds + 0.5), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
 # -- serve ---------------------------------------------------------------------------------------
