@@ -295,7 +295,8 @@ def _check(args: argparse.Namespace) -> int:
 
         stream = sys.stdout if args.output else sys.stderr
         if files:
-            print(f"reports: {', '.join(path for path, _ in files)}", file=stream)
+            listed = f"reports: {', '.join(path for path, _ in files)}"
+            print("\n".join(_wrap(listed, "", "  ", width=100)), file=stream)
         stream.write(brief(result, color=_color_on(args, stream)))
     if os.environ.get("GITHUB_ACTIONS") == "true":
         from .report.github import workflow_commands
@@ -589,7 +590,8 @@ def _rules(args: argparse.Namespace) -> int:
             continue
         print(f"{BINDING_TITLES[binding]} ({len(group)})")
         for each in group:
-            print(f"  {each.id:<{width}}  {each.level.value:<6}  {each.summary}")
+            head = f"  {each.id:<{width}}  {each.level.value:<6}  "
+            print("\n".join(_wrap(each.summary, head, " " * len(head), width=100)))
         print()
     must = sum(each.level.value == "MUST" for each in chosen)
     print(
@@ -630,15 +632,19 @@ def _explain(args: argparse.Namespace) -> int:
     level = (
         "fails a run" if each.level.value == "MUST" else "warns (fails a run only with --strict)"
     )
-    lines += ["", f"A finding of this rule {level}; select it alone with --select {each.id}."]
+    lines += [
+        "",
+        *_wrap(f"A finding of this rule {level}; select it alone with --select {each.id}.", ""),
+    ]
     print("\n".join(lines))
     return 0
 
 
-def _wrap(text: str, indent: str) -> list[str]:
+def _wrap(text: str, indent: str, more: str | None = None, width: int = 92) -> list[str]:
     import textwrap
 
-    return textwrap.wrap(text, width=92, initial_indent=indent, subsequent_indent=indent)
+    more = indent if more is None else more
+    return textwrap.wrap(text, width=width, initial_indent=indent, subsequent_indent=more)
 
 
 # -- entry ---------------------------------------------------------------------------------------
