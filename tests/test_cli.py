@@ -676,6 +676,8 @@ def test_failures_replayed_from_the_database_are_reported_apart(tmp_path: Path) 
     done = cli(tmp_path, "check", HIDDEN, *one, "--format", "json")
     assert done.returncode == 1, done.stderr
     report = json.loads(done.stdout)
+    schema_path = Path(wsgicheck.__file__).parent / "report" / "schema.json"
+    jsonschema.validate(report, json.loads(schema_path.read_text()))
     failed = [
         (entry["rule"], entry["replayed"]) for entry in report["results"] if "replayed" in entry
     ]
