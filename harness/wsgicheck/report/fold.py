@@ -76,29 +76,50 @@ def fold_shell(command: str, *, indent: str, width: int = WIDTH) -> list[str]:
     return lines
 
 
+#: The parts of a shell word: (how the part opens, its body, how it closes); a cut between
+#: two characters of a body closes the part and opens it again on the next line.
+_parts_re = re.compile(
+    r"""(?P<plain>(?:[^\s'"\\$]|\\.)+)|'(?P<single>[^']*)'|"(?P<double>(?:[^"\\]|\\.)*)"|"""
+    r"""\$'(?P<ansi>(?:[^'\\]|\\.)*)'""",
+    re.S,
+)
+_QUOTES = {"plain": ("", ""), "single": ("'", "'"), "double": ('"', '"'), "ansi": ("$'", "'")}
+#: What cannot be cut: an escape (``\x41``, ``\101``, ``\n``) or one character.
+_atom_re = re.compile(r"\\(?:x[0-9a-fA-F]{1,2}|[0-7]{1,3}|.)|.", re.S)
+
+
 def _cut_word(word: str, first: int, room: int) -> list[str] | None:
     """A word cut into pieces (the first of at most ``first`` characters, then ``room``)
     that a shell joins back when each but the last ends in a backslash-newline and the
-    next starts its line: plain words anywhere, single-quoted ones by closing and
-    reopening the quotes. None for any other word."""
-    if re.fullmatch(r"[^\s'\"\\$]+", word):
-        pieces, sizes = [], [max(first, 8)]
-        rest = word
-        while rest:
-            size = sizes[-1]
-            pieces.append(rest[:size])
-            rest = rest[size:]
-            sizes.append(room)
-        return pieces
-    if re.fullmatch(r"'[^']*'", word):
-        body = word[1:-1]
-        out, size, rest = [], max(first - 2, 8), body
-        while rest:
-            out.append("'" + rest[:size] + "'")
-            rest = rest[size:]
-            size = room - 2
-        return out
-    return None
+    next starts its line: each piece closes the quotes it opened. None for a word made
+    of anything but plain, quoted, double-quoted and ``$'...'`` parts."""
+    atoms: list[tuple[str, str]] = []  # (kind, atom)
+    end = 0
+    for match in _parts_re.finditer(word):
+        if match.start() != end:
+            return None
+        end = match.end()
+        kind = match.lastgroup or "plain"
+        atoms += [(kind, atom) for atom in _atom_re.findall(match.group(kind))]
+        if not match.group(kind):
+            atoms.append((kind, ""))  # an empty '' is a part of its own
+    if end != len(word):
+        return None
+    pieces: list[str] = []
+    limit, piece, kind_open = max(first, 8), "", ""
+    for kind, atom in atoms:
+        opens, closes = _QUOTES[kind]
+        closing = _QUOTES[kind_open][1] if kind_open else ""
+        grows = len(atom) if kind == kind_open else len(closing) + len(opens) + len(atom)
+        if piece and len(piece) + grows + len(closes) > limit:  # cut here
+            pieces.append(piece + closing)
+            piece, kind_open, limit, closing = "", "", room, ""
+        if kind != kind_open:
+            piece += closing + opens
+            kind_open = kind
+        piece += atom
+    pieces.append(piece + (_QUOTES[kind_open][1] if kind_open else ""))
+    return pieces
 
 
 _escape_re = re.compile(
