@@ -49,14 +49,15 @@ def test_a_folded_command_is_the_same_command(batch: list[list[str]]) -> None:
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
-@given(st.one_of(TEXT, st.binary(max_size=300)), st.integers(0, 40))
-def test_a_folded_python_line_is_the_same_expression(value: str | bytes, depth: int) -> None:
-    line = " " * depth + f"target={value!r},"
+@given(st.lists(st.one_of(TEXT, st.binary(max_size=300), LONG), max_size=4), st.integers(0, 40))
+def test_a_folded_python_line_is_the_same_expression(values: list[str | bytes], depth: int) -> None:
+    line = " " * depth + f"target=({''.join(f'{each!r}, ' for each in values)}),"
     lines = fold_python(line, indent="    ")
-    assert all(len(each) <= WIDTH for each in lines[:-1]), lines
     source = "f(\n" + "\n".join(lines) + "\n)"
     [call] = [node for node in ast.walk(ast.parse(source)) if isinstance(node, ast.Call)]
-    assert ast.literal_eval(call.keywords[0].value) == value
+    assert ast.literal_eval(call.keywords[0].value) == tuple(values)
+    if all(len(repr(each)) > 20 for each in values):  # each long one folded
+        assert all(len(each) <= WIDTH for each in lines[:-1]), lines
 
 
 def test_prose_wraps_with_its_indent_and_raw_http_is_cut_in_order() -> None:

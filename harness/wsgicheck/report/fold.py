@@ -127,9 +127,14 @@ _escape_re = re.compile(
 )
 
 
-def fold_python(line: str, *, indent: str, width: int = WIDTH) -> list[str]:
+def fold_python(
+    line: str, *, indent: str, width: int = WIDTH, depth: int = 0, continued: bool = False
+) -> list[str]:
     """A line of a Python reproducer, its long string literals cut into literals side by
-    side (which Python joins inside brackets), one a line, aligned where the first began."""
+    side (which Python joins inside brackets), one a line, aligned where the first began;
+    a literal that starts too far right starts a line of its own. ``depth``: how many
+    brackets are open where the line starts; ``continued``: the line continues another
+    (a literal of its own then starts where it does, not deeper)."""
     if len(indent) + len(line) <= width:
         return [indent + line]
     tokens = []
@@ -143,15 +148,32 @@ def fold_python(line: str, *, indent: str, width: int = WIDTH) -> list[str]:
     strings = [t for t in tokens if t.type == tokenize.STRING and t.start[0] == 1]
     if not strings:
         return [indent + line]
-    literal = max(strings, key=lambda t: t.end[1] - t.start[1])
+    # The first literal that crosses the edge: what is before it fits.
+    literal = next(
+        (t for t in strings if len(indent) + t.end[1] >= width),  # (room for a comma)
+        max(strings, key=lambda t: t.end[1] - t.start[1]),
+    )
     start, end = literal.start[1], literal.end[1]
     head, text, tail = line[:start], line[start:end], line[end:]
     match = re.fullmatch(r"([rRbBuU]{0,2})(['\"])(.*)\2", text, re.S)
     if match is None or "r" in match.group(1).lower():
         return [indent + line]
     prefix, quote, body = match.groups()
-    atoms = _escape_re.findall(body)
     column = len(indent) + len(head)
+    opened = depth + sum(
+        (t.string in "([{") - (t.string in ")]}")
+        for t in tokens
+        if t.type == tokenize.OP and t.end[1] <= start
+    )
+    if column > width // 2 and opened > 0 and head.strip():
+        # Too far right to fold well: the literal starts a line of its own (the bracket
+        # it is in lets the line break there).
+        deeper = len(indent) + (0 if continued else 4)
+        again = fold_python(
+            " " * deeper + text + tail, indent="", width=width, depth=opened, continued=True
+        )
+        return [indent + head.rstrip(), *again]
+    atoms = _escape_re.findall(body)
     room = max(width - column - len(prefix) - 2, 8)
     pieces: list[str] = []
     current = ""
@@ -161,8 +183,12 @@ def fold_python(line: str, *, indent: str, width: int = WIDTH) -> list[str]:
             current = ""
         current += atom
     pieces.append(current)
+    if len(pieces) == 1:  # the longest literal fits: nothing to fold
+        return [indent + line]
     literals = [f"{prefix}{quote}{piece}{quote}" for piece in pieces]
     lines = [indent + head + literals[0]]
     lines += [" " * column + each for each in literals[1:]]
     lines[-1] += tail
+    if len(lines[-1]) > width:  # another long literal after this one
+        lines[-1:] = fold_python(lines[-1], indent="", width=width, depth=opened, continued=True)
     return lines
