@@ -60,7 +60,8 @@ class _Parser(argparse.ArgumentParser):
         super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> Any:
-        raise UsageError(message)
+        # "--examples: at least 1, not 0", as the other usage errors name their option.
+        raise UsageError(message.removeprefix("argument "))
 
 
 def _ids(text: str) -> list[str]:
