@@ -684,6 +684,9 @@ def test_failures_replayed_from_the_database_are_reported_apart(tmp_path: Path) 
     assert failed == [(rule, True)]
     assert report["examples"] == 1
     assert report["replayed_examples"] > 0
-    text = cli(tmp_path, "check", HIDDEN, *one).stdout.splitlines()
+    reports = ["--report", "markdown,html", "--report-dir", str(tmp_path)]
+    text = cli(tmp_path, "check", HIDDEN, *one, *reports).stdout.splitlines()
     title = text.index(REPLAYED_TITLE)
     assert text[title + 2] == f"✗ {rule} (MUST)"
+    for name in ("report.md", "report.html"):
+        assert "replayed from the example database" in (tmp_path / name).read_text()

@@ -14,6 +14,7 @@ from ..untrusted import show
 from . import format
 from .common import (
     BINDING_TITLES,
+    REPLAYED,
     REPRODUCER_LIMIT,
     failure_kind,
     grouped,
@@ -130,7 +131,7 @@ def brief(run: RunResult, color: bool) -> str:
 
 
 #: Above the failures found by replaying the example database, not by the seeded draw.
-REPLAYED_TITLE = "Replayed from the example database (past failures; the seed's draw met none)"
+REPLAYED_TITLE = f"{REPLAYED.capitalize()} (past failures; the seed's draw met none)"
 
 
 def _failures(run: RunResult, color: bool) -> list[str]:
