@@ -44,7 +44,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ),
     ("reports", {"report", "report.*", "transcript", "console"}),
     ("probe", {"probe", "probe.*"}),
-    ("front ends", {"__init__", "__main__", "cli", "plugin", "suite"}),
+    ("front ends", {"__init__", "__main__", "cli", "plugin", "suite", "settings"}),
 ]
 
 

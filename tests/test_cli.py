@@ -170,10 +170,10 @@ USAGE_ERRORS = {
     "unknown rule in --select": (["--select", "APP-NOPE"], "no rule matches 'APP-NOPE'"),
     "unknown rule in --ignore": (["--ignore", "XYZ-*"], "no rule matches 'XYZ-*'"),
     "unknown format": (["--format", "yaml"], "--format: one of text, json, junit, sarif"),
-    "bad profile": (["--profile", "huge"], "invalid choice: 'huge'"),
-    "not a number": (["--examples", "many"], "invalid int value: 'many'"),
-    "no jobs": (["--jobs", "0"], "--jobs must be at least 1"),
-    "relative path": (["--path", "hello"], "--path 'hello': paths start with '/'"),
+    "bad profile": (["--profile", "huge"], "--profile: one of quick, default, thorough, not"),
+    "not a number": (["--examples", "many"], "--examples: an integer, not 'many'"),
+    "no jobs": (["--jobs", "0"], "--jobs/-j: at least 1, not 0"),
+    "relative path": (["--path", "hello"], "--path: paths start with '/', not 'hello'"),
     "missing baseline": (["--baseline", "absent.json"], "--baseline absent.json: cannot read"),
     "output in a missing folder": (["--output", "no/such/dir/r.txt"], "--output no/such/dir"),
 }
@@ -618,8 +618,9 @@ def test_main_on_a_closed_pipe(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs a pseudo-terminal")
 def test_a_terminal_gets_a_progress_bar_that_leaves_the_report_alone() -> None:
-    """With stderr on a terminal, ``check`` draws a progress bar there and wipes it at the
-    end; the report on stdout (a pipe) has none of it."""
+    """With stderr on a terminal, ``check`` draws a progress bar there, with the time spent
+    and an estimate of the time left, and wipes it at the end; the report on stdout (a
+    pipe) has none of it."""
     controller, terminal = os.openpty()
     try:
         done = subprocess.run(
@@ -649,10 +650,43 @@ def test_a_terminal_gets_a_progress_bar_that_leaves_the_report_alone() -> None:
             os.close(terminal)
         os.close(controller)
     assert done.returncode == 0
-    assert re.search(rb"\[#+ *\] \d+/\d+ examples", drawn), drawn[:200]
-    assert b"50/50 examples" in drawn
+    bar = rb"\r\[#* *\] (\d+)/50 examples \xc2\xb7 \d+:\d\d elapsed \xc2\xb7 about \d+:\d\d left"
+    shown = [int(each) for each in re.findall(bar, drawn)]
+    assert shown, drawn[:200]
+    assert shown == sorted(shown)
+    assert shown[-1] == 50
     # Wiped at the end: after the last bar, a carriage return, blanks, a carriage return.
-    wipe = drawn.rsplit(b"examples", 1)[1]
+    wipe = drawn.rsplit(b"left", 1)[1]
     assert re.fullmatch(rb"\r +\r", wipe), wipe
     assert b"\r" not in done.stdout
     assert done.stdout.splitlines()[-1].startswith(b"passed: 0 rules failed")
+
+
+def test_failures_replayed_from_the_database_are_reported_apart(tmp_path: Path) -> None:
+    """A seed's one example (the simplest request, a GET) misses the POST-only bug; the
+    failure an earlier run saved still replays, and the reports say it was replayed."""
+    from wsgicheck.report.text import REPLAYED_TITLE
+
+    rule = "APP-HEADER-VALUE-NO-CONTROL"
+    earlier = cli(tmp_path, "check", HIDDEN, "--no-corpus", "--examples", "60", "--seed", "11")
+    assert earlier.returncode == 1, earlier.stderr
+    one = ["--no-corpus", "--examples", "1", "--seed", "3"]
+    alone = cli(tmp_path, "check", HIDDEN, *one, "--no-database")
+    assert alone.returncode == 0, alone.stdout
+    done = cli(tmp_path, "check", HIDDEN, *one, "--format", "json")
+    assert done.returncode == 1, done.stderr
+    report = json.loads(done.stdout)
+    schema_path = Path(wsgicheck.__file__).parent / "report" / "schema.json"
+    jsonschema.validate(report, json.loads(schema_path.read_text()))
+    failed = [
+        (entry["rule"], entry["replayed"]) for entry in report["results"] if "replayed" in entry
+    ]
+    assert failed == [(rule, True)]
+    assert report["examples"] == 1
+    assert report["replayed_examples"] > 0
+    reports = ["--report", "markdown,html", "--report-dir", str(tmp_path)]
+    text = cli(tmp_path, "check", HIDDEN, *one, *reports).stdout.splitlines()
+    title = text.index(REPLAYED_TITLE)
+    assert text[title + 2] == f"✗ {rule} (MUST)"
+    for name in ("report.md", "report.html"):
+        assert "replayed from the example database" in (tmp_path / name).read_text()

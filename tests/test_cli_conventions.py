@@ -8,10 +8,13 @@ Colour is seen through a real pseudo-terminal; the rest through the console scri
 from __future__ import annotations
 
 import argparse
+import ast
+import json
 import os
 import re
 import select
 import subprocess
+import textwrap
 import time
 from pathlib import Path
 
@@ -173,8 +176,9 @@ def test_every_option_with_a_value_says_its_default(command: str) -> None:
 def test_format_lists_its_choices(capsys: pytest.CaptureFixture[str]) -> None:
     from wsgicheck import report
 
-    shown = _commands()["check"].format_help()
-    assert f"one of {', '.join(report.names())} (default: text)" in " ".join(shown.split())
+    shown = " ".join(_commands()["check"].format_help().split())
+    assert f"one of {', '.join(report.names())} (default: text)" in shown
+    assert f"--report-dir, each one of {', '.join(report.names())} (default: none)" in shown
 
 
 # -- .wsgicheck/ ----------------------------------------------------------------------------------
@@ -255,3 +259,72 @@ def test_verbose_and_quiet_together_is_a_usage_error(tmp_path: Path) -> None:
     done = cli(tmp_path, "check", CLEAN, "-v", "-q")
     assert done.returncode == 2
     one_line_error(done.stderr)
+
+
+# -- lines fit 100 columns ------------------------------------------------------------------------
+
+LONG_PATH = "/" + "long-segment/" * 12 + "end"
+LONG_PATH_APP = """
+def app(environ, start_response):
+    # APP-STATUS-FORMAT, but only on a long path: the smallest request is a long one.
+    status = "200  OK" if len(environ["PATH_INFO"]) > 100 else "200 OK"
+    start_response(status, [("Content-Type", "text/plain")])
+    return [b"ok"]
+"""
+
+
+def _block(lines: list[str], start: str, end: str) -> list[str]:
+    first = lines.index(start) + 1
+    return lines[first : next(i for i in range(first, len(lines)) if lines[i].startswith(end))]
+
+
+def test_every_line_fits_100_columns_and_the_reproducers_still_run(tmp_path: Path) -> None:
+    """A clean run and a failing one whose TARGET, request and reproducers are all longer
+    than a line: every line of the output fits, and the folded curl and Python say what
+    the unfolded ones (in the JSON report of the same run) say."""
+    clean = cli(tmp_path, "check", CLEAN, *FEW, "-v")
+    assert clean.returncode == 0, clean.stderr
+    folder = tmp_path / ("a-folder-with-a-long-name-" * 3)
+    folder.mkdir()
+    (folder / "long_path_app.py").write_text(LONG_PATH_APP)
+    target = f"{folder / 'long_path_app.py'}:app"
+    args = ["--examples", "60", "--no-database", "--seed", "1", "--path", LONG_PATH]
+    args += ["--report", "json", "--report-dir", str(tmp_path)]
+    failing = cli(tmp_path, "check", target, *args)
+    assert failing.returncode == 1, failing.stderr
+    for done in (
+        clean,
+        failing,
+        cli(tmp_path, "rules"),
+        cli(tmp_path, "explain", "APP-AVOID-WRITE"),
+    ):
+        assert done.returncode in (0, 1), done.stderr
+        for line in (done.stdout + done.stderr).splitlines():
+            assert len(line) <= 100, line
+    lines = failing.stdout.splitlines()
+    assert len(lines[0]) > 90  # the TARGET was wrapped, not cut
+    [entry] = [e for e in json.loads((tmp_path / "report.json").read_text())["results"]
+               if e["status"] == "fail"]  # fmt: skip
+    assert entry["rule"] == "APP-STATUS-FORMAT"
+    assert LONG_PATH in entry["curl"]
+    curl = _block(
+        lines, "  replay with curl (against `wsgicheck serve TARGET --port 8000`):", "  r"
+    )
+    assert len(curl) > 1
+    assert _shell_words("\n".join(curl)) == _shell_words(entry["curl"])
+    python = _block(lines, "  replay in Python:", "FAILED")
+    folded = textwrap.dedent("\n".join(python)).strip()
+    assert len(folded.splitlines()) > len(entry["python"].strip().splitlines())
+    assert ast.dump(ast.parse(folded)) == ast.dump(ast.parse(entry["python"]))
+
+
+def _shell_words(command: str) -> list[str]:
+    """The words bash makes of a command (curl's arguments), by running it."""
+    done = subprocess.run(
+        ["bash", "-c", "curl() { printf '%s\\0' \"$@\"; }\n" + command],
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=True,
+    )
+    return done.stdout.split("\0")[:-1]

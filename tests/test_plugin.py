@@ -644,7 +644,7 @@ def test_bad_ini_values_are_usage_errors(pytester: pytest.Pytester, ini: str, me
 def test_a_bad_ini_target_names_the_ini_key(pytester: pytest.Pytester) -> None:
     pytester.makeini("[pytest]\nwsgi_app = wc_no_such_module:app\n")
     result = pytester.runpytest_inprocess("-p", "no:cacheprovider")
-    result.stderr.fnmatch_lines(["ERROR: wsgi_app (ini): no module named 'wc_no_such_module'*"])
+    result.stderr.fnmatch_lines(["ERROR: wsgi_app: no module named 'wc_no_such_module'*"])
 
 
 # -- in this process: the suite and the fixtures, measured line by line ------------------------

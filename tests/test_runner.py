@@ -179,14 +179,50 @@ def test_the_example_database_replays_past_failures_first(tmp_path: Path) -> Non
             break
     else:  # pragma: no cover - 38 seeds that all hit a 1-in-3 bug twice running
         pytest.fail("no seed misses the bug")
-    # ...finds it once an earlier run has saved its failure in the database.
+    # ...finds it once an earlier run has saved its failure in the database, and says that
+    # the replay found it, not the seed's draw.
     database = str(tmp_path / "examples")
     found = run(app, options(database=database, corpus=False), target="post")
     assert rule in found.failures
+    assert not found.failures[rule].replayed
     again = run(
         app, options(database=database, seed=seed, max_examples=2, corpus=False), target="post"
     )
-    assert rule in again.failures
+    assert set(again.failures) == {rule}
+    assert again.failures[rule].replayed
+    assert again.failures[rule].request == found.failures[rule].request
+    assert (again.examples, again.replayed_examples > 0) == (alone.examples, True)
+    assert again.failed()  # a replayed MUST failure fails the run
+
+
+def test_a_seed_draws_the_same_requests_whatever_the_database_holds(tmp_path: Path) -> None:
+    """The seeded draw after a replay of saved failures is the draw without any database."""
+    hidden = load_target(str(ROOT / "fixtures" / "hidden" / "post_only.py") + ":app")
+    seen: list[tuple[str, ...]] = []
+
+    def app(environ: dict[str, Any], start_response: Any) -> Any:
+        fields = sorted(f"{k}={v}" for k, v in environ.items() if k.startswith("HTTP_"))
+        seen.append((environ["REQUEST_METHOD"], environ["PATH_INFO"], *fields))
+        return hidden(environ, start_response)
+
+    def draw(database: str | None, seed: int) -> tuple[list[tuple[str, ...]], Any]:
+        seen.clear()
+        result = run(
+            app, options(database=database, seed=seed, max_examples=40, corpus=False), target="x"
+        )
+        failures = {k: (f.replayed, f.request) for k, f in result.failures.items()}
+        return list(seen), (result.examples, failures)
+
+    database = str(tmp_path / "examples")
+    empty, empty_result = draw(database, 3)
+    draw(database, 11)  # another seed's failures saved too
+    assert len(list((tmp_path / "examples").rglob("*"))) > 0
+    full, full_result = draw(database, 3)
+    assert full_result == empty_result
+    assert full_result[1]["APP-HEADER-VALUE-NO-CONTROL"][0] is False
+    # The same requests in the same order after the replayed ones (after discovery's GET /).
+    assert len(full) > len(empty)
+    assert full[-(len(empty) - 1) :] == empty[1:]
 
 
 def test_a_hanging_app_is_a_finding_not_a_hung_run() -> None:

@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import math
 import os
 import signal
 import sys
 import threading
+import time
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from . import __version__, untrusted
+from . import __version__, settings, untrusted
 from .environ import ServerConfig
 from .errors import UsageError, WsgicheckError
 from .events import AppRaised, Refused
@@ -60,7 +60,8 @@ class _Parser(argparse.ArgumentParser):
         super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> Any:
-        raise UsageError(message)
+        # "--examples: at least 1, not 0", as the other usage errors name their option.
+        raise UsageError(message.removeprefix("argument "))
 
 
 def _ids(text: str) -> list[str]:
@@ -71,10 +72,46 @@ def _formats(text: str) -> list[str]:
     return [part.strip().lower() for part in text.split(",") if part.strip()]
 
 
-def _parser() -> argparse.ArgumentParser:
-    from .report import names
-    from .runner import PROFILES
+#: TARGET, which ``app`` in [tool.wsgicheck] or WSGICHECK_APP may give instead.
+_TARGET_HELP = (
+    "module:callable or path/file.py:callable (default: app in [tool.wsgicheck] or WSGICHECK_APP)"
+)
 
+
+def _setting_type(setting: settings.Setting) -> Any:
+    """argparse's ``type`` for a setting: its own parser, its message on a bad value."""
+
+    def parse(text: str) -> Any:
+        try:
+            return setting.kind(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    parse.__name__ = setting.name
+    return parse
+
+
+def _add_settings(command: argparse.ArgumentParser) -> None:
+    """``check``'s options from the table of settings (:mod:`wsgicheck.settings`). Each
+    defaults to None here: what the command line leaves out, the environment, the file or
+    the table's default gives (:func:`wsgicheck.settings.resolve`)."""
+    for each in settings.SETTINGS:
+        if not each.flags:
+            continue
+        if isinstance(each.kind, settings.Flag):
+            command.add_argument(
+                *each.flags, dest=each.dest, action=argparse.BooleanOptionalAction,
+                default=None, help=each.described(),
+            )  # fmt: skip
+            continue
+        command.add_argument(
+            *each.flags, dest=each.dest, type=_setting_type(each), default=None,
+            action="extend" if each.repeated else "store", metavar=each.metavar,
+            help=each.described(),
+        )  # fmt: skip
+
+
+def _parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="wsgicheck", description="WSGI (PEP 3333) conformance harness and fake server."
     )
@@ -88,86 +125,17 @@ def _parser() -> argparse.ArgumentParser:
         "every exchange against the PEP 3333 rules, and report. Exit status 0 when clean, "
         "1 on findings, 2 on usage errors.",
     )
-    check.add_argument("target", metavar="TARGET", help="module:callable or path/file.py:callable")
-    check.add_argument("--format", default="text", help=f"one of {', '.join(names())}")
+    check.add_argument("target", metavar="TARGET", nargs="?", help=_TARGET_HELP)
     check.add_argument(
         "--output", "-o", metavar="FILE", help="write the report here (default: stdout)"
     )
+    _add_settings(check)
     check.add_argument(
-        "--report",
-        type=_formats,
-        action="extend",
-        default=[],
-        metavar="FORMATS",
-        help="also write these reports (comma-separated formats; default: none) from the "
-        "same run into --report-dir: report.txt, .json, .xml (junit), .sarif, .html, .md",
-    )
-    check.add_argument(
-        "--report-dir", metavar="DIR", default=".", help="where --report writes, made if missing"
-    )
-    check.add_argument(
-        "--profile", default="default", choices=list(PROFILES), help="how many examples"
-    )
-    check.add_argument(
-        "--examples", type=int, metavar="N", help="examples (default: the profile's number)"
-    )
-    check.add_argument(
-        "--seed", type=int, help="replay a run (default: a new seed, which the report prints)"
-    )
-    check.add_argument("--strict", action="store_true", help="SHOULD findings fail the run")
-    check.add_argument(
-        "--select",
-        type=_ids,
-        action="extend",
-        default=[],
-        metavar="IDS",
-        help="only these rules (ids or prefixes like APP-*, comma-separated; default: all)",
-    )
-    check.add_argument(
-        "--ignore",
-        type=_ids,
-        action="extend",
-        default=[],
-        metavar="IDS",
-        help="not these rules (default: none)",
-    )
-    check.add_argument(
-        "--path",
-        action="append",
-        dest="paths",
-        default=[],
-        metavar="PATH",
-        help="a path worth trying (repeatable; default: /); links found are added",
-    )
-    check.add_argument(
-        "--transport",
-        default="both",
-        choices=["both", "memory", "socket"],
-        help="in memory, over a real socket, or both",
-    )
-    check.add_argument(
-        "--jobs",
-        "-j",
-        type=int,
-        default=1,
-        metavar="N",
-        help="share the examples among N processes",
-    )
-    check.add_argument(
-        "--database",
-        metavar="DIR|URL",
-        default=".wsgicheck/examples",
-        help="Hypothesis example database, past failures replay first: a folder, or "
-        "redis://HOST:PORT/DB that several machines share (needs wsgicheck[redis])",
-    )
-    check.add_argument("--no-database", action="store_true", help="do not save examples")
-    check.add_argument(
-        "--no-corpus",
-        action="store_true",
-        help="skip the fixed first examples: generated requests only",
-    )
-    check.add_argument(
-        "--timeout", type=float, default=10.0, metavar="SECONDS", help="time limit per exchange"
+        "--no-database",
+        dest="database",
+        action="store_const",
+        const="off",
+        help="do not replay nor save examples (as --database off)",
     )
     check.add_argument("--no-color", action="store_true", help="plain text even on a terminal")
     verbosity = check.add_mutually_exclusive_group()
@@ -189,25 +157,9 @@ def _parser() -> argparse.ArgumentParser:
         help="the text report gives the failures and the summary line only",
     )
     check.add_argument(
-        "--baseline",
-        metavar="FILE",
-        help="findings accepted in FILE are reported as known and fail nothing (default: none)",
-    )
-    check.add_argument(
         "--write-baseline",
         metavar="FILE",
         help="write this run's findings to FILE as a baseline and accept them (default: none)",
-    )
-    check.add_argument(
-        "--app-coverage",
-        action="store_true",
-        help="measure which lines of the app the requests ran (coverage.py)",
-    )
-    check.add_argument(
-        "--source-root",
-        metavar="DIR",
-        help="report paths (SARIF, GitHub annotations) relative to DIR "
-        "(default: the git top level of the working directory, else the working directory)",
     )
 
     serve = commands.add_parser(
@@ -216,7 +168,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Serve TARGET over HTTP/1.1 with every exchange printed like curl -v, "
         "with what the trace recorded. Ctrl-C stops it cleanly.",
     )
-    serve.add_argument("target", metavar="TARGET", help="module:callable or path/file.py:callable")
+    serve.add_argument("target", metavar="TARGET", nargs="?", help=_TARGET_HELP)
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
     serve.add_argument("--port", type=int, default=8000, help="port, 0 to 65535 (0: a free one)")
     serve.add_argument(
@@ -281,22 +233,22 @@ def _hypothesis_home() -> str:
 # -- check ---------------------------------------------------------------------------------------
 
 
+def _resolve(args: argparse.Namespace, names: list[str]) -> None:
+    """What the command line left out, from ``WSGICHECK_*``, then ``[tool.wsgicheck]`` in
+    the nearest ``pyproject.toml``, then the defaults; ``args.sources`` says where from."""
+    args.app = args.target
+    args.sources = settings.resolve(args, names, settings.Sources())
+    args.target = args.app
+    if not args.target:
+        raise UsageError(
+            "give a TARGET (module:callable), or app in [tool.wsgicheck] or WSGICHECK_APP"
+        )
+
+
 def _check(args: argparse.Namespace) -> int:
-    from . import report
     from .supervisor import supervise
 
-    for option, name in [("--format", args.format), *(("--report", each) for each in args.report)]:
-        if name not in report.names():
-            raise UsageError(f"{option}: one of {', '.join(report.names())}, not {name!r}")
-    if args.jobs < 1:
-        raise UsageError(f"--jobs must be at least 1, not {args.jobs}")
-    if args.examples is not None and args.examples < 1:
-        raise UsageError(f"--examples must be at least 1, not {args.examples}")
-    if not 0 < args.timeout < math.inf:
-        raise UsageError(f"--timeout must be a number of seconds above 0, not {args.timeout}")
-    for path in args.paths:
-        if not path.startswith("/"):
-            raise UsageError(f"--path {path!r}: paths start with '/'")
+    _resolve(args, [each.name for each in settings.SETTINGS if each.flags or each.name == "app"])
     baseline = None
     if args.baseline:
         from . import baseline as baselines
@@ -354,7 +306,8 @@ def _check(args: argparse.Namespace) -> int:
 
         stream = sys.stdout if args.output else sys.stderr
         if files:
-            print(f"reports: {', '.join(path for path, _ in files)}", file=stream)
+            listed = f"reports: {', '.join(path for path, _ in files)}"
+            print("\n".join(_wrap(listed, "", "  ", width=100)), file=stream)
         stream.write(brief(result, color=_color_on(args, stream)))
     if os.environ.get("GITHUB_ACTIONS") == "true":
         from .report.github import workflow_commands
@@ -372,21 +325,23 @@ def _options(args: argparse.Namespace) -> RunOptions:
     from .rules import REGISTRY
     from .runner import RunOptions
 
-    for pattern in [*args.select, *args.ignore]:
-        if not REGISTRY.select([pattern]):
-            raise UsageError(f"no rule matches {pattern!r} (see: wsgicheck rules)")
+    for name in ("select", "ignore"):
+        for pattern in getattr(args, name):
+            if not REGISTRY.select([pattern]):
+                source = args.sources[name]
+                raise UsageError(f"{source}: no rule matches {pattern!r} (see: wsgicheck rules)")
     return RunOptions(
         profile=args.profile,
         max_examples=args.examples,
         seed=args.seed,
-        paths=tuple(args.paths),
+        paths=tuple(args.path),
         select=tuple(args.select),
         ignore=tuple(args.ignore),
         strict=args.strict,
         transports=args.transport,
-        database=None if args.no_database else args.database,
+        database=None if args.database.lower() in settings.OFF else args.database,
         timeout=args.timeout,
-        corpus=not args.no_corpus,
+        corpus=args.corpus,
     )
 
 
@@ -471,22 +426,36 @@ def _write(path: str, text: str, option: str) -> None:
 
 
 class _Progress:
-    """A one-line progress bar on stderr, for terminals."""
+    """A one-line progress bar on stderr, for terminals: examples run, time spent, and an
+    estimate of the time left (from the pace so far)."""
 
-    def __init__(self) -> None:
-        self.shown = -1
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self.started = clock()
+        self.shown = ""
 
     def __call__(self, done: int, total: int) -> None:
         percent = min(100, done * 100 // max(total, 1))
-        if percent != self.shown:
-            self.shown = percent
-            bar = "#" * (percent // 4)
-            sys.stderr.write(f"\r[{bar:<25}] {done}/{total} examples")
+        elapsed = self.clock() - self.started
+        left = elapsed * (total - done) / done if 0 < done < total else 0.0
+        bar = "#" * (percent // 4)
+        line = f"[{bar:<25}] {done}/{total} examples · {_clock(elapsed)} elapsed"
+        line += f" · about {_clock(left)} left" if done else ""
+        if line != self.shown:
+            sys.stderr.write("\r" + line.ljust(len(self.shown)))
             sys.stderr.flush()
+            self.shown = line
 
     def done(self) -> None:
-        sys.stderr.write("\r" + " " * 60 + "\r")
+        sys.stderr.write("\r" + " " * len(self.shown) + "\r")
         sys.stderr.flush()
+
+
+def _clock(seconds: float) -> str:
+    """``1:05`` for 65 seconds (``1:01:05`` past an hour)."""
+    minutes, secs = divmod(int(seconds + 0.5), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
 # -- serve ---------------------------------------------------------------------------------------
@@ -514,6 +483,7 @@ def _serve(args: argparse.Namespace) -> int:
         raise UsageError(f"--port must be 0 to 65535, not {args.port}")
     if args.threads < 1:
         raise UsageError(f"--threads must be at least 1, not {args.threads}")
+    _resolve(args, ["app"])
     app = load_target(args.target)
     printing = threading.RLock()
     trace = sys.stdout  # while serving, the app's prints go through console.whole_lines
@@ -631,7 +601,8 @@ def _rules(args: argparse.Namespace) -> int:
             continue
         print(f"{BINDING_TITLES[binding]} ({len(group)})")
         for each in group:
-            print(f"  {each.id:<{width}}  {each.level.value:<6}  {each.summary}")
+            head = f"  {each.id:<{width}}  {each.level.value:<6}  "
+            print("\n".join(_wrap(each.summary, head, " " * len(head), width=100)))
         print()
     must = sum(each.level.value == "MUST" for each in chosen)
     print(
@@ -672,15 +643,19 @@ def _explain(args: argparse.Namespace) -> int:
     level = (
         "fails a run" if each.level.value == "MUST" else "warns (fails a run only with --strict)"
     )
-    lines += ["", f"A finding of this rule {level}; select it alone with --select {each.id}."]
+    lines += [
+        "",
+        *_wrap(f"A finding of this rule {level}; select it alone with --select {each.id}.", ""),
+    ]
     print("\n".join(lines))
     return 0
 
 
-def _wrap(text: str, indent: str) -> list[str]:
+def _wrap(text: str, indent: str, more: str | None = None, width: int = 92) -> list[str]:
     import textwrap
 
-    return textwrap.wrap(text, width=92, initial_indent=indent, subsequent_indent=indent)
+    more = indent if more is None else more
+    return textwrap.wrap(text, width=width, initial_indent=indent, subsequent_indent=more)
 
 
 # -- entry ---------------------------------------------------------------------------------------

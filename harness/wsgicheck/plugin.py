@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import pytest
 
+from .settings import BY_NAME, PROFILES, SETTINGS, TRANSPORTS, Flag, Given, SettingError, Sources
+
 if sys.version_info >= (3, 11):  # pragma: no cover - depends on the interpreter
     from builtins import BaseExceptionGroup
 else:  # pragma: no cover - pytest needs the backport on 3.10, so it is there
@@ -31,9 +33,6 @@ if TYPE_CHECKING:
 
 __all__ = ["PROFILES", "TRANSPORTS", "Settings"]
 
-#: The runner's profiles (``wsgicheck.runner.PROFILES``, not imported here: it is heavy).
-PROFILES = ("quick", "default", "thorough")
-TRANSPORTS = ("both", "memory", "socket")
 #: The example database, relative to the rootdir, unless ``--wsgi-database`` says otherwise.
 DEFAULT_DATABASE = ".wsgicheck/examples"
 _OFF = ("", "off", "none", "no", "false")
@@ -67,36 +66,33 @@ _STATE = pytest.StashKey[_State]()
 #: Failures of wsgicheck's own server threads during a test, to re-raise in it.
 _SERVER_ERRORS = pytest.StashKey[list[BaseException]]()
 
-# (name, ini type, help, extra argparse keywords); each becomes --wsgi-NAME and wsgi_NAME.
-_OPTIONS: list[tuple[str, Literal["string", "args", "bool"], str, dict[str, Any]]] = [
-    ("app", "string", "the WSGI app under test: module:callable or path/file.py:callable",
-     {"metavar": "TARGET"}),
-    ("profile", "string", f"how hard the suite looks: {', '.join(PROFILES)} (default: default)",
-     {"choices": PROFILES}),
-    ("seed", "string", "seed of the suite's run (printed in the header; replays a run)",
-     {"metavar": "N"}),
-    ("strict", "bool", "SHOULD rules fail the suite too (otherwise they warn)",
-     {"action": "store_true", "default": None}),
-    ("select", "args", "only these rules: ids or prefixes like APP-* (comma-separated)",
-     {"action": "append", "metavar": "IDS"}),
-    ("ignore", "args", "not these rules: ids or prefixes (comma-separated)",
-     {"action": "append", "metavar": "IDS"}),
-    ("path", "args", "a path worth trying (repeatable); links the app answers with are added",
-     {"action": "append", "metavar": "PATH"}),
-    ("transport", "string", "memory, socket, or both, compared (default: both)",
-     {"choices": TRANSPORTS}),
-    ("database", "string",
-     "Hypothesis example database: a folder, redis://HOST:PORT/DB, or 'off' "
-     f"(default: <rootdir>/{DEFAULT_DATABASE})",
-     {"metavar": "DIR|URL"}),
-]  # fmt: skip
+#: The environment and [tool.wsgicheck], read once per session.
+_SOURCES = pytest.StashKey[Sources]()
+#: Settings the plugin gives with options of their own (``--wsgi-no-suite``).
+_OWN_OPTIONS = ("suite",)
+
+
+def _options() -> Iterator[tuple[str, Literal["string", "args", "bool"], str, dict[str, Any]]]:
+    """(name, ini type, help, argparse keywords) of each ``--wsgi-NAME``, from the table of
+    settings (:mod:`wsgicheck.settings`)."""
+    for each in SETTINGS:
+        if not each.plugin or each.name in _OWN_OPTIONS:
+            continue
+        extra: dict[str, Any] = {"metavar": each.metavar} if each.metavar else {}
+        if isinstance(each.kind, Flag):
+            yield each.name, "bool", each.described(), {"action": "store_true", "default": None}
+        elif each.repeated:
+            yield each.name, "args", each.described(), {"action": "append", **extra}
+        else:
+            choices = {"choices": each.choices()} if each.choices() else {}
+            yield each.name, "string", each.described(), {**extra, **choices}
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("wsgi", "wsgicheck: WSGI (PEP 3333) conformance")
-    for name, ini_type, text, extra in _OPTIONS:
+    for name, ini_type, text, extra in _options():
         group.addoption(f"--wsgi-{name}", dest=f"wsgi_{name}", help=text, **extra)
-        parser.addini(f"wsgi_{name}", f"{text} (as --wsgi-{name})", type=ini_type)
+        parser.addini(f"wsgi_{name}", f"{text} (as --wsgi-{name})", type=ini_type, default=None)
     group.addoption(
         "--wsgi-no-suite",
         dest="wsgi_suite",
@@ -106,7 +102,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     parser.addini(
         "wsgi_suite", "collect the conformance suite (false: --wsgi-no-suite)", type="bool",
-        default=True,
+        default=None,
     )  # fmt: skip
 
 
@@ -122,7 +118,7 @@ def pytest_configure(config: pytest.Config) -> None:
         "wsgi_config(**choices): the server choices (wsgicheck.ServerConfig fields, "
         "e.g. script_name='/app') of the wsgi_client and wsgi_server fixtures in this test",
     )
-    target = _value(config, "app")
+    target = _value(config, "app")  # the environment and [tool.wsgicheck] checked on the way
     if not target:
         return
     settings = _settings(config, str(target))
@@ -157,9 +153,38 @@ def pytest_report_header(config: pytest.Config) -> str | None:
 
 
 def _value(config: pytest.Config, name: str) -> Any:
-    """The option if given on the command line, else the ini key."""
+    """The option if given on the command line, else what :func:`_given` finds."""
     value = config.getoption(f"wsgi_{name}")
-    return value if value is not None else config.getini(f"wsgi_{name}")
+    if value is not None:
+        return value
+    found = _given(config, name)
+    return None if found is None else found.value
+
+
+def _given(config: pytest.Config, name: str) -> Given | None:
+    """A setting not on the command line: ``WSGICHECK_NAME``, else the ini key ``wsgi_NAME``,
+    else ``[tool.wsgicheck]`` in the nearest ``pyproject.toml`` (as the ini key gives it:
+    a string, a list of strings or a bool), with the folder a relative path is from."""
+    setting = BY_NAME[name]
+    try:
+        sources = config.stash.get(_SOURCES, None)
+        if sources is None:
+            sources = config.stash[_SOURCES] = Sources(cwd=config.invocation_params.dir)
+        found = sources.environment(setting)
+        if found is None:
+            ini = config.getini(setting.ini)
+            if ini is not None and ini not in ("", []):
+                base = config.inipath.parent if config.inipath else config.rootpath
+                return Given(ini, setting.ini, base)
+            found = sources.in_file(setting)
+    except SettingError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    if found is None:
+        return None
+    value = found.value
+    if not isinstance(value, bool):  # as the ini key would: text, or a list of texts
+        value = [str(each) for each in value] if isinstance(value, tuple) else str(value)
+    return Given(value, found.source, found.base or config.invocation_params.dir)
 
 
 def _ids(config: pytest.Config, name: str) -> tuple[str, ...]:
@@ -198,7 +223,7 @@ def _settings(config: pytest.Config, target: str) -> Settings:
     else:
         seed = random.SystemRandom().randrange(1 << 32)
     database = _database(config)
-    suite = config.getoption("wsgi_suite")
+    suite = _value(config, "suite")
     return Settings(
         target=target,
         profile=profile,
@@ -209,7 +234,7 @@ def _settings(config: pytest.Config, target: str) -> Settings:
         paths=tuple(_value(config, "path") or ()),
         transport=transport,
         database=database,
-        suite=bool(config.getini("wsgi_suite") if suite is None else suite),
+        suite=True if suite is None else bool(suite),
     )
 
 
@@ -220,8 +245,9 @@ def _database(config: pytest.Config) -> str | None:
     if given is not None:
         base = config.invocation_params.dir
     else:
-        given = config.getini("wsgi_database") or None
-        base = config.inipath.parent if config.inipath else config.rootpath
+        found = _given(config, "database")
+        given = None if found is None else found.value
+        base = config.rootpath if found is None or found.base is None else found.base
     if given is None:
         return str(config.rootpath / DEFAULT_DATABASE)
     if str(given).strip().lower() in _OFF:
@@ -240,7 +266,8 @@ def _load(config: pytest.Config, target: str) -> WSGIApp:
     from .errors import TargetError
     from .target import load_target
 
-    source = "--wsgi-app" if config.getoption("wsgi_app") else "wsgi_app (ini)"
+    found = None if config.getoption("wsgi_app") else _given(config, "app")
+    source = "--wsgi-app" if found is None else found.source
     try:
         return load_target(target)
     except TargetError as exc:

@@ -7,8 +7,8 @@ an example breaks a rule, the runner raises a failure of that rule's own type, s
 Hypothesis shrinks it and keeps looking for other failures; for every rule that failed, the
 smallest example seen is kept with reproducers (raw HTTP, curl, and a Python snippet).
 
-Runs are deterministic for a given seed, and Hypothesis's example database (a directory by
-default) replays past failures first.
+Runs are deterministic for a given seed, whatever Hypothesis's example database (a directory
+by default) holds: its past failures replay first, apart, and are reported as replayed.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import random
 import re
 import sys
 import time
+import unittest
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -144,6 +145,9 @@ class Failure:
     config: ServerConfig
     transport: str
     reproducers: Reproducers
+    #: Found by replaying the example database, not by the seeded draw (which found no
+    #: failure of this rule): a past run's failure that still fails.
+    replayed: bool = False
 
 
 @dataclass(slots=True)
@@ -176,6 +180,9 @@ class RunResult:
     #: The folder report paths are relative to (``--source-root``); None: the git top
     #: level of the working directory, else the working directory.
     source_root: str | None = None
+    #: Examples replayed from the example database, apart from ``examples`` (the seeded
+    #: draw's): the seeded draw is the same whatever the database holds.
+    replayed_examples: int = 0
 
     def failed(self) -> bool:
         """Whether the run fails: a new MUST finding, or a new SHOULD one when strict."""
@@ -393,6 +400,8 @@ class _Partial:
     #: What the run left out, and why (paths written off after time-outs).
     notes: list[str] = field(default_factory=list)
     interrupted: bool = False
+    #: What replaying the example database showed (see ``_explore``), when it did.
+    replay: _Partial | None = None
 
 
 _OWN_MODULES_LOADED = False
@@ -468,9 +477,12 @@ def _explore(
 ) -> _Partial:
     """Run ``examples`` examples with ``seed`` and collect what they show.
 
-    ``on_exchange`` hears of each request just before the app gets it (with the server
-    choices and the transport), so that whoever watches knows the last one if the process
-    dies (see :mod:`wsgicheck.supervisor`).
+    Two phases that share nothing but the app: the example database's failures are
+    replayed first, on their own (``replay`` in the result), then the seeded draw runs
+    with the database written to but never read, so a seed draws the same requests
+    whatever the database holds. ``on_exchange`` hears of each request just before the
+    app gets it (with the server choices and the transport), so that whoever watches
+    knows the last one if the process dies (see :mod:`wsgicheck.supervisor`).
     """
     rules = REGISTRY.select(options.select, options.ignore)
     _load_own_modules()
@@ -504,62 +516,120 @@ def _explore(
     base = wire.config if wire is not None else ServerConfig()
     base = replace(base, response_body_limit=options.body_limit)
     errors: list[str] = []
-    timeouts = _TimeOuts()
-    followed = FollowUps()
     interrupted = False
+    followed = FollowUps()
 
-    def example(request: Request, config: ServerConfig) -> None:
-        if timeouts.skips(request):
-            return
-        collector.examples += 1
-        if on_progress is not None:
-            on_progress(collector.examples, examples)
-        drawn = request
-        request = _with_prefix(request, config)
-        found: list[Finding] = []
-        first: Exchange | None = None
-        mem_response: Response | None = None
-        if memory is not None:
-            if on_exchange is not None:
-                on_exchange(request, config, "memory")
-            mem_response = memory.exchange(request, config)
-            first = Exchange(mem_response, source="memory")
-            found += collector.judge(first, request, config, "memory")
-            timeouts.saw(drawn, first.timed_out)
-            if followed.wants(first):
-                _follow_up(first, memory, config, collector, on_exchange)
-        if wire is not None and not (first is not None and first.timed_out):
-            # (The socket is not tried after a time-out in memory: it would cost another.)
-            if on_exchange is not None:
-                on_exchange(request, config, "socket")
-            try:
-                response = wire.exchange(request, config)
-            except TransportError as exc:
-                errors.append(f"{request.method} {request.target}: {exc}")
+    def explorer(
+        collector: _Collector,
+        timeouts: _TimeOuts,
+        on_progress: Callable[[int, int], None] | None,
+    ) -> Callable[[Request, ServerConfig], None]:
+        """The function Hypothesis calls with each example, collecting into ``collector``."""
+
+        def example(request: Request, config: ServerConfig) -> None:
+            if timeouts.skips(request):
                 return
-            exchange = Exchange(response, source="socket", previous=first)
-            timeouts.saw(drawn, exchange.timed_out)
-            if memory is not None and mem_response is not None and not exchange.timed_out:
-                # A timed-out exchange has no answer to compare; it is judged alone.
-                exchange.extra.update(compare(memory, request, config, mem_response, response))
-            found += collector.judge(exchange, request, config, "socket")
-        chosen = collector.pick(found)
-        if chosen is not None:
-            raise _failure_type(chosen)(chosen)
+            collector.examples += 1
+            if on_progress is not None:
+                on_progress(collector.examples, examples)
+            drawn = request
+            request = _with_prefix(request, config)
+            found: list[Finding] = []
+            first: Exchange | None = None
+            mem_response: Response | None = None
+            if memory is not None:
+                if on_exchange is not None:
+                    on_exchange(request, config, "memory")
+                mem_response = memory.exchange(request, config)
+                first = Exchange(mem_response, source="memory")
+                found += collector.judge(first, request, config, "memory")
+                timeouts.saw(drawn, first.timed_out)
+                if followed.wants(first):
+                    _follow_up(first, memory, config, collector, on_exchange)
+            if wire is not None and not (first is not None and first.timed_out):
+                # (The socket is not tried after a time-out in memory: it would cost another.)
+                if on_exchange is not None:
+                    on_exchange(request, config, "socket")
+                try:
+                    response = wire.exchange(request, config)
+                except TransportError as exc:
+                    errors.append(f"{request.method} {request.target}: {exc}")
+                    return
+                exchange = Exchange(response, source="socket", previous=first)
+                timeouts.saw(drawn, exchange.timed_out)
+                if memory is not None and mem_response is not None and not exchange.timed_out:
+                    # A timed-out exchange has no answer to compare; it is judged alone.
+                    exchange.extra.update(compare(memory, request, config, mem_response, response))
+                found += collector.judge(exchange, request, config, "socket")
+            chosen = collector.pick(found)
+            if chosen is not None:
+                raise _failure_type(chosen)(chosen)
+
+        # Examples in the database belong to this target and these options (Hypothesis
+        # keys its database by the test function's source, to which this is added).
+        key = f"{target}|{options.transports}|{options.script_names}|{options.raw_bytes}"
+        example._hypothesis_internal_add_digest = key.encode()  # type: ignore[attr-defined]
+        return example
+
+    def hypothesis_run(
+        example: Callable[[Request, ServerConfig], None],
+        *,
+        max_examples: int,
+        database: ExampleDatabase | None,
+        phases: list[Phase],
+        seed: int,
+    ) -> None:
+        test = given(requests, configs)(example)
+        test = settings(
+            max_examples=max_examples,
+            database=database,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+            phases=phases,
+            report_multiple_bugs=True,
+            print_blob=False,
+        )(test)
+        # hypothesis.seed() would also switch the database off; a seeded run that still
+        # saves its failures sets the seed Hypothesis reads, and nothing else.
+        test._hypothesis_internal_use_seed = seed  # type: ignore[attr-defined]
+        try:
+            test()
+        except _RuleFailure:
+            pass
+        except BaseExceptionGroup as group:
+            if any(not isinstance(exc, _RuleFailure) for exc in group.exceptions):
+                raise
 
     database: ExampleDatabase | None = None
     if options.database is not None:
         database = open_database(options.database)
-    # Examples in the database belong to this target and these options (Hypothesis keys
-    # its database by the test function's source, to which this is added).
-    key = f"{target}|{options.transports}|{options.script_names}|{options.raw_bytes}"
-    example._hypothesis_internal_add_digest = key.encode()  # type: ignore[attr-defined]
     requests = strategies.requests(paths=paths, raw_bytes=options.raw_bytes)
     configs = strategies.server_configs(script_names=options.script_names, base=base)
-    # Hypothesis stops generating once it has a failure to shrink. So a run is a few
-    # passes: each shrinks the failures it finds, and the next one (a new seed, those
-    # rules no longer raised) spends the rest of the budget looking for others.
+    replay: _Partial | None = None
+    timeouts = _TimeOuts()
     try:
+        if database is not None:
+            # The database's examples alone (no generating, no shrinking: they were shrunk
+            # when found), into a collector of their own.
+            replayed, replay_timeouts = _Collector(rules, options.strict), _TimeOuts()
+            with contextlib.suppress(unittest.SkipTest):  # raised when it holds none
+                hypothesis_run(
+                    explorer(replayed, replay_timeouts, None),
+                    max_examples=examples,
+                    database=database,
+                    phases=[Phase.reuse],
+                    seed=seed,
+                )
+            replay = _Partial(
+                replayed.examples,
+                replayed.applied,
+                replayed.findings,
+                replayed.smallest,
+                [],
+                paths,
+                notes=replay_timeouts.notes(),
+            )
+        example = explorer(collector, timeouts, on_progress)
         # The fixed examples first: every common request shape, under each server choice.
         fixed = corpus(paths, script_names=options.script_names, base=base)
         for request, config in fixed if options.corpus else []:
@@ -567,32 +637,22 @@ def _explore(
                 break
             with contextlib.suppress(_RuleFailure):
                 example(request, config)
+        # Hypothesis stops generating once it has a failure to shrink. So the seeded draw
+        # is a few passes: each shrinks the failures it finds (and saves them in the
+        # database), and the next one (a new seed, those rules no longer raised) spends
+        # the rest of the budget looking for others.
         for attempt in range(MAX_PASSES):
             remaining = examples - collector.examples
             if remaining <= 0 or timeouts.stopped:
                 break
-            test = given(requests, configs)(example)
-            test = settings(
-                max_examples=remaining,
-                database=database if attempt == 0 else None,
-                deadline=None,
-                suppress_health_check=list(HealthCheck),
-                phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink],
-                report_multiple_bugs=True,
-                print_blob=False,
-            )(test)
-            # hypothesis.seed() would also switch the database off; a seeded run that still
-            # replays past failures sets the seed Hypothesis reads, and nothing else. (The
-            # runner's tests check both the determinism and the replay.)
-            test._hypothesis_internal_use_seed = (seed + attempt) % (1 << 32)  # type: ignore[attr-defined]
             before = collector.examples
-            try:
-                test()
-            except _RuleFailure:
-                pass
-            except BaseExceptionGroup as group:
-                if any(not isinstance(exc, _RuleFailure) for exc in group.exceptions):
-                    raise
+            hypothesis_run(
+                example,
+                max_examples=remaining,
+                database=database,
+                phases=[Phase.explicit, Phase.generate, Phase.shrink],
+                seed=(seed + attempt) % (1 << 32),
+            )
             collector.shrunk |= set(collector.raised)
             if collector.examples == before:
                 break
@@ -613,6 +673,7 @@ def _explore(
         app_location(app, target),
         notes=timeouts.notes(),
         interrupted=interrupted,
+        replay=replay,
     )
 
 
@@ -620,22 +681,24 @@ def _merge(
     partials: list[_Partial], options: RunOptions, *, seed: int, target: str, started: float
 ) -> RunResult:
     rules = REGISTRY.select(options.select, options.ignore)
+    # The database's replays count in the verdicts; a failure is reported as replayed
+    # only for a rule the seeded draw found no failure of.
+    replays = [part.replay for part in partials if part.replay is not None]
+    judged = [*partials, *replays]
     results = []
     for each in rules:
-        findings = tuple(f for part in partials for f in part.findings.get(each.id, []))
-        applied = sum(part.applied.get(each.id, 0) for part in partials)
+        findings = tuple(f for part in judged for f in part.findings.get(each.id, []))
+        applied = sum(part.applied.get(each.id, 0) for part in judged)
         status = "fail" if findings else ("pass" if applied else "skip")
         results.append(RuleResult(each, status, findings, applied))
-    smallest: dict[str, tuple[tuple[int, ...], Finding, Request, ServerConfig, str]] = {}
-    for part in partials:
-        for rule_id, kept in part.smallest.items():
-            if rule_id not in smallest or kept[0] < smallest[rule_id][0]:
-                smallest[rule_id] = kept
-    notes = [note for part in partials for note in part.notes]
-    if notes and TIMEOUT_RULE in smallest:
-        size, finding, *rest = smallest[TIMEOUT_RULE]
-        message = "; ".join([finding.message, *notes])
-        smallest[TIMEOUT_RULE] = (size, replace(finding, message=message), *rest)  # type: ignore[assignment]
+    smallest = _smallest(partials)
+    replayed = {k: v for k, v in _smallest(replays).items() if k not in smallest}
+    notes = [note for part in judged for note in part.notes]
+    for kept in (smallest, replayed):
+        if notes and TIMEOUT_RULE in kept:
+            size, finding, *rest = kept[TIMEOUT_RULE]
+            message = "; ".join([finding.message, *notes])
+            kept[TIMEOUT_RULE] = (size, replace(finding, message=message), *rest)  # type: ignore[assignment]
     failures = {
         rule_id: Failure(
             REGISTRY[rule_id],
@@ -644,8 +707,11 @@ def _merge(
             config,
             transport,
             reproducers(request, config, target),
+            replayed=rule_id in replayed,
         )
-        for rule_id, (_, finding, request, config, transport) in sorted(smallest.items())
+        for rule_id, (_, finding, request, config, transport) in sorted(
+            {**smallest, **replayed}.items()
+        )
     }
     paths = list(dict.fromkeys(path for part in partials for path in part.paths))
     measured = [part.app_coverage for part in partials if part.app_coverage is not None]
@@ -666,7 +732,20 @@ def _merge(
         app_location=next((p.app_location for p in partials if p.app_location), None),
         interrupted=any(part.interrupted for part in partials),
         notes=notes,
+        replayed_examples=sum(part.examples for part in replays),
     )
+
+
+def _smallest(
+    partials: list[_Partial],
+) -> dict[str, tuple[tuple[int, ...], Finding, Request, ServerConfig, str]]:
+    """The smallest example of each failing rule over ``partials``."""
+    smallest: dict[str, tuple[tuple[int, ...], Finding, Request, ServerConfig, str]] = {}
+    for part in partials:
+        for rule_id, kept in part.smallest.items():
+            if rule_id not in smallest or kept[0] < smallest[rule_id][0]:
+                smallest[rule_id] = kept
+    return smallest
 
 
 def run(

@@ -126,6 +126,10 @@ def headline(run: RunResult) -> str:
     return f"{head}: {', '.join(parts)} ({plural(counts.total, 'rule')})"
 
 
+#: How a report marks a failure only the replay of the example database found.
+REPLAYED = "replayed from the example database"
+
+
 def plural(count: int, noun: str) -> str:
     return f"{count} {noun}" + ("" if count == 1 else "s")
 

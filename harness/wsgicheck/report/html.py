@@ -18,6 +18,7 @@ from ..untrusted import LIMIT, show
 from . import format
 from .common import (
     BINDING_TITLES,
+    REPLAYED,
     REPRODUCER_LIMIT,
     VERDICT_TITLES,
     failure_kind,
@@ -200,7 +201,8 @@ def _failure(run: RunResult, rule_id: str, failure: Failure) -> list[str]:
     parts = [
         f'<details class="failure f-{kind}" id="failure-{_e(rule_id)}">',
         f'<summary><span class="{kind}">{_MARKS[kind]} <code>{_e(rule_id)}</code></span> '
-        f"({rule.level.value}{', known' if kind == 'known' else ''}) "
+        f"({rule.level.value}{', known' if kind == 'known' else ''}"
+        f"{f', {REPLAYED}' if failure.replayed else ''}) "
         f'<span class="message">{_e(failure.finding.message)}</span></summary>',
     ]
     if where is not None:

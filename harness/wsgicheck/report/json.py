@@ -40,7 +40,9 @@ def data(run: RunResult) -> dict[str, Any]:
         }
         failure = run.failures.get(result.rule.id)
         if failure is not None:
-            entry.update(failure_data(failure, location_of(run, failure)))
+            entry.update(
+                failure_data(failure, location_of(run, failure)), replayed=failure.replayed
+            )
         results.append(entry)
     return {
         "schema_version": SCHEMA_VERSION,
@@ -50,6 +52,7 @@ def data(run: RunResult) -> dict[str, Any]:
         "strict": run.options.strict,
         "transports": run.options.transports,
         "examples": run.examples,
+        "replayed_examples": run.replayed_examples,
         "duration_seconds": round(run.duration, 3),
         "paths": [show(path) for path in run.paths],
         "failed": run.failed(),

@@ -20,6 +20,7 @@ from ..runner import Failure, RunResult
 from ..untrusted import show
 from . import format
 from .common import (
+    REPLAYED,
     REPRODUCER_LIMIT,
     failure_kind,
     headline,
@@ -176,7 +177,8 @@ def _details(run: RunResult, failure: Failure, *, python: bool) -> str:
     lines = [
         "<details>",
         f"<summary>{_ICONS[kind]} <code>{_html(rule.id)}</code>: "
-        f"{_html(_short(failure.finding.message))}</summary>",
+        f"{_html(_short(failure.finding.message))}"
+        f"{f' ({REPLAYED})' if failure.replayed else ''}</summary>",
         "",
         f"> *{md(rule.citation)}*: {md(rule.pep)}",
         "",

@@ -7,8 +7,6 @@ report, or start a line of its own.
 
 from __future__ import annotations
 
-import textwrap
-
 from ..appcoverage import AppCoverage, line_ranges
 from ..events import Location
 from ..locations import relative_path
@@ -17,6 +15,7 @@ from ..untrusted import show
 from . import format
 from .common import (
     BINDING_TITLES,
+    REPLAYED,
     REPRODUCER_LIMIT,
     failure_kind,
     grouped,
@@ -30,6 +29,7 @@ from .common import (
     source_line,
     verdict_of,
 )
+from .fold import WIDTH, fold_http, fold_python, fold_shell, wrap
 
 _COLORS = {
     "pass": "32",
@@ -41,11 +41,9 @@ _COLORS = {
     "dim": "2",
 }
 _MARKS = {"pass": "✓", "fail": "✗", "warn": "!", "known": "○", "skip": "·"}
-_LEGEND = (
-    "✓ passed   ✗ failed   ! warned (SHOULD)   ○ known (in the baseline)   "
-    "· skipped (no exchange gave evidence)"
-)
-_WIDTH = 100
+_LEGEND = "✓ passed   ✗ failed   ! warned (SHOULD)   ○ known (baseline)   · skipped (no evidence)"
+#: Where a rule's level starts on its line (after the mark and a padded id).
+_ID_WIDTH = 30
 
 
 def _paint(text: str, kind: str, color: bool) -> str:
@@ -66,11 +64,15 @@ def layout(run: RunResult, color: bool, verbosity: int = 0) -> str:
         return brief(run, color)
     options = run.options
     lines = [
-        _paint(f"wsgicheck {show(run.target)}", "title", color),
-        f"  seed {run.seed} · profile {options.profile} · {run.examples} examples · "
-        f"{run.duration:.1f}s · transports: {options.transports}"
-        + (" · strict" if options.strict else ""),
-        f"  paths tried: {show(', '.join(run.paths)) or '-'}",
+        *(_paint(line, "title", color) for line in wrap(f"wsgicheck {show(run.target)}")),
+        *wrap(
+            f"seed {run.seed} · profile {options.profile} · {run.examples} examples · "
+            + (f"{run.replayed_examples} replayed · " if run.replayed_examples else "")
+            + f"{run.duration:.1f}s · transports: {options.transports}"
+            + (" · strict" if options.strict else ""),
+            indent="  ",
+        ),
+        *wrap(f"paths tried: {show(', '.join(run.paths)) or '-'}", indent="  ", more="    "),
         _paint(f"  {_LEGEND}", "dim", color),
         "",
     ]
@@ -83,11 +85,11 @@ def layout(run: RunResult, color: bool, verbosity: int = 0) -> str:
                 counted[kind] += 1
                 continue
             count = f" ({plural(len(result.findings), 'finding')})" if result.findings else ""
-            lines.append(
-                "  "
-                + _paint(f"{_MARKS[kind]} {result.rule.id:<30}", kind, color)
-                + f" {result.rule.level.value:<6} {result.rule.summary}{count}"
-            )
+            mark = f"{_MARKS[kind]} {result.rule.id:<{_ID_WIDTH}}"
+            text = f"{mark} {result.rule.level.value:<6} {result.rule.summary}{count}"
+            first, *more = wrap(text, indent="  ", more=" " * (2 + len(mark) + 8))
+            lines.append("  " + _paint(mark, kind, color) + first[2 + len(mark) :])
+            lines.extend(more)
         tally = [
             _paint(f"{_MARKS[kind]} {number} {word}", kind, color)
             for kind, word in (("pass", "passed"), ("skip", "skipped"))
@@ -96,32 +98,28 @@ def layout(run: RunResult, color: bool, verbosity: int = 0) -> str:
         if tally:
             lines.append("  " + "   ".join(tally))
         lines.append("")
-    known = []
-    for failure in run.failures.values():
-        if failure_kind(run, failure) == "known":
-            known.append(failure)
-        else:
-            lines.extend(_failure(run, failure, color))
+    lines.extend(_failures(run, color))
+    known = [each for each in run.failures.values() if failure_kind(run, each) == "known"]
     if known:
         lines.append(_paint("Known findings (accepted by the baseline)", "title", color))
         for failure in known:
             where = _where(location_of(run, failure))
-            lines.append(
-                "  "
-                + _paint(f"{_MARKS['known']} {failure.rule.id}", "known", color)
-                + f" {show(failure.finding.message)}"
-                + (f" (at {where})" if where else "")
-            )
+            mark = f"{_MARKS['known']} {failure.rule.id}"
+            text = f"{mark} {show(failure.finding.message)}" + (f" (at {where})" if where else "")
+            first, *more = wrap(text, indent="  ", more="    ")
+            lines.append("  " + _paint(mark, "known", color) + first[2 + len(mark) :])
+            lines.extend(more)
         lines.append("")
     if run.app_coverage is not None:
         lines.extend(_coverage(run.app_coverage, color))
     if run.app_output is not None:
         lines.append(_paint(output_title(run.app_output), "title", color))
-        lines += [f"  │ {line}" for line in output_lines(run.app_output)]
+        for line in output_lines(run.app_output):
+            lines += wrap(line, indent="  │ ", more="  │   ")
         lines.append("")
-    for error in run.errors:
-        lines.append(_paint(f"error: {show(error)}", "fail", color))
-    lines.extend(f"note: {show(note)}" for note in run.notes)
+    lines += _errors(run, color)
+    for note in run.notes:
+        lines += wrap(f"note: {show(note)}")
     lines.append(_closing(run, color))
     return "\n".join(lines) + "\n"
 
@@ -129,14 +127,36 @@ def layout(run: RunResult, color: bool, verbosity: int = 0) -> str:
 def brief(run: RunResult, color: bool) -> str:
     """The failures, errors and summary line alone: what a terminal gets when the reports go
     to files, so a CI log still says what broke."""
-    lines: list[str] = []
-    for failure in run.failures.values():
-        if failure_kind(run, failure) != "known":
-            lines.extend(_failure(run, failure, color))
-    for error in run.errors:
-        lines.append(_paint(f"error: {show(error)}", "fail", color))
+    lines = _failures(run, color) + _errors(run, color)
     lines.append(_closing(run, color))
     return "\n".join(lines) + "\n"
+
+
+#: Above the failures found by replaying the example database, not by the seeded draw.
+REPLAYED_TITLE = f"{REPLAYED.capitalize()} (past failures; the seed's draw met none)"
+
+
+def _failures(run: RunResult, color: bool) -> list[str]:
+    """Each failure the baseline does not accept: the seeded draw's, then the replayed."""
+    lines: list[str] = []
+    shown = [each for each in run.failures.values() if failure_kind(run, each) != "known"]
+    for failure in shown:
+        if not failure.replayed:
+            lines.extend(_failure(run, failure, color))
+    replayed = [failure for failure in shown if failure.replayed]
+    if replayed:
+        lines += [_paint(REPLAYED_TITLE, "title", color), ""]
+    for failure in replayed:
+        lines.extend(_failure(run, failure, color))
+    return lines
+
+
+def _errors(run: RunResult, color: bool) -> list[str]:
+    return [
+        _paint(line, "fail", color)
+        for error in run.errors
+        for line in wrap(f"error: {show(error)}")
+    ]
 
 
 def _where(where: Location | None) -> str:
@@ -148,55 +168,48 @@ def _failure(run: RunResult, failure: Failure, color: bool) -> list[str]:
     kind = failure_kind(run, failure)
     lines = [
         _paint(f"{_MARKS[kind]} {rule.id} ({rule.level.value})", kind, color),
-        f"  {show(failure.finding.message)}",
+        *wrap(show(failure.finding.message), indent="  ", more="    "),
     ]
     where = location_of(run, failure)
     if where is not None:
-        lines.append(f"  at {_where(where)} in {show(where.function)}()")
+        lines += wrap(f"at {_where(where)} in {show(where.function)}()", indent="  ")
         source = source_line(where)
         if source:
-            lines.append(_paint(f"    {where.line} │ {show(source)}", "dim", color))
-    lines.extend(
-        textwrap.wrap(
-            f"{rule.citation}: {rule.pep}",
-            width=_WIDTH,
-            initial_indent="  ",
-            subsequent_indent="    ",
-        )
-    )
+            shown = f"    {where.line} │ {show(source)}"
+            shown = shown if len(shown) <= WIDTH else shown[: WIDTH - 1] + "…"
+            lines.append(_paint(shown, "dim", color))
+    lines += wrap(f"{rule.citation}: {rule.pep}", indent="  ", more="    ")
     lines.append(f"  smallest request ({failure.transport} transport):")
     raw = failure.reproducers.raw.decode("latin-1")
-    lines.extend(f"    {line}".rstrip() for line in raw_lines(raw))
+    for line in raw_lines(raw):
+        lines += [each.rstrip() for each in fold_http(line, indent="    ")]
     lines.append("  replay with curl (against `wsgicheck serve TARGET --port 8000`):")
-    lines.append(f"    {show(failure.reproducers.curl, limit=REPRODUCER_LIMIT)}")
+    lines += fold_shell(show(failure.reproducers.curl, limit=REPRODUCER_LIMIT), indent="    ")
     lines.append("  replay in Python:")
-    lines.extend(
-        f"    {line}".rstrip()
-        for line in lines_of(failure.reproducers.python.rstrip("\n"), limit=REPRODUCER_LIMIT)
-    )
+    python = failure.reproducers.python.rstrip("\n")
+    for line in lines_of(python, limit=REPRODUCER_LIMIT):
+        lines += [each.rstrip() for each in fold_python(line, indent="    ")]
     lines.append("")
     return lines
 
 
 def _coverage(measured: AppCoverage, color: bool) -> list[str]:
-    lines = [
-        _paint(
-            f"App coverage: {measured.executed} of {plural(measured.statements, 'line')} "
-            f"({measured.percent:.1f}%) of the app's files under "
-            + show(relative_path(measured.root)),
-            "title",
-            color,
-        )
-    ]
+    title = (
+        f"App coverage: {measured.executed} of {plural(measured.statements, 'line')} "
+        f"({measured.percent:.1f}%) of the app's files under {show(relative_path(measured.root))}"
+    )
+    lines = [_paint(line, "title", color) for line in wrap(title)]
     if not measured.files:
         lines.append("  no file of the app ran under measurement")
     width = max((len(show(relative_path(each.path))) for each in measured.files), default=0)
     for each in measured.files:
         missing = line_ranges(each.missing)
-        lines.append(
-            f"  {show(relative_path(each.path)):<{width}}  {each.percent:5.1f}%  "
+        lines += wrap(
+            f"{show(relative_path(each.path)):<{width}}  {each.percent:5.1f}%  "
             f"{len(each.executed)}/{len(each.statements)}"
-            + (f"  never reached: {missing}" if missing else "")
+            + (f"  never reached: {missing}" if missing else ""),
+            indent="  ",
+            more="      ",
         )
     lines.append("")
     return lines

@@ -1,0 +1,194 @@
+"""Lines that fit a terminal's 100 columns, and reproducers that still run once folded.
+
+Prose wraps at spaces (a word longer than a line is cut). A shell command is folded at its
+words with `` \\`` continuations, and a word too long for a line is cut where the shell
+joins it back (outside quotes, or by closing and reopening single quotes). A line of
+Python is folded inside its string literals, which Python joins back when they sit side
+by side in brackets (where every long literal of a reproducer is). Raw HTTP is display
+only (the exact bytes are in the JSON report): it is cut with its continuation indented.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import textwrap
+import tokenize
+
+__all__ = ["WIDTH", "fold_http", "fold_python", "fold_shell", "wrap"]
+
+WIDTH = 100
+
+
+def wrap(text: str, *, indent: str = "", more: str | None = None, width: int = WIDTH) -> list[str]:
+    """``text`` as lines of at most ``width``, the first after ``indent``, the others after
+    ``more`` (two spaces deeper than ``indent`` unless given)."""
+    more = indent + "  " if more is None else more
+    lines = textwrap.wrap(
+        text,
+        width=width,
+        initial_indent=indent,
+        subsequent_indent=more,
+        break_on_hyphens=False,
+        drop_whitespace=True,
+    )
+    return lines or [indent.rstrip()]
+
+
+def fold_http(line: str, *, indent: str, width: int = WIDTH) -> list[str]:
+    """One line of a raw HTTP message, cut into pieces that fit; the pieces after the first
+    indented two more spaces."""
+    room = width - len(indent)
+    if len(line) <= room:
+        return [indent + line]
+    first, rest = line[:room], line[room:]
+    room -= 2
+    return [indent + first] + [
+        indent + "  " + rest[i : i + room] for i in range(0, len(rest), room)
+    ]
+
+
+_word_re = re.compile(r"""(?:[^\s'"\\]+|\\.|'[^']*'|"(?:[^"\\]|\\.)*"|\$'(?:[^'\\]|\\.)*')+""")
+
+
+def fold_shell(command: str, *, indent: str, width: int = WIDTH) -> list[str]:
+    """A shell command as lines of at most ``width`` that the shell reads as the same
+    command: words joined by `` \\`` line ends, the lines after the first indented."""
+    words = _word_re.findall(command)
+    if " ".join(words) != command:  # not words one space apart: left as it is
+        return [indent + command]
+    more = indent + "  "
+    lines: list[str] = []
+    current = indent
+    for word in words:
+        if current.strip() and len(current) + 1 + len(word) + 2 > width:
+            lines.append(current + " \\")
+            current = more
+        if len(current) + len(word) + 2 > width:
+            pieces = _cut_word(word, width - len(current) - 2, width - 2)
+            if pieces is not None:
+                lines.append(current + (" " if current.strip() else "") + pieces[0] + "\\")
+                lines.extend(piece + "\\" for piece in pieces[1:-1])
+                current = pieces[-1]
+                continue
+        current += (" " if current.strip() else "") + word
+    lines.append(current)
+    return lines
+
+
+#: The parts of a shell word: (how the part opens, its body, how it closes); a cut between
+#: two characters of a body closes the part and opens it again on the next line.
+_parts_re = re.compile(
+    r"""(?P<plain>(?:[^\s'"\\$]|\\.)+)|'(?P<single>[^']*)'|"(?P<double>(?:[^"\\]|\\.)*)"|"""
+    r"""\$'(?P<ansi>(?:[^'\\]|\\.)*)'""",
+    re.S,
+)
+_QUOTES = {"plain": ("", ""), "single": ("'", "'"), "double": ('"', '"'), "ansi": ("$'", "'")}
+#: What cannot be cut: an escape (``\x41``, ``\101``, ``\n``) or one character.
+_atom_re = re.compile(r"\\(?:x[0-9a-fA-F]{1,2}|[0-7]{1,3}|.)|.", re.S)
+
+
+def _cut_word(word: str, first: int, room: int) -> list[str] | None:
+    """A word cut into pieces (the first of at most ``first`` characters, then ``room``)
+    that a shell joins back when each but the last ends in a backslash-newline and the
+    next starts its line: each piece closes the quotes it opened. None for a word made
+    of anything but plain, quoted, double-quoted and ``$'...'`` parts."""
+    atoms: list[tuple[str, str]] = []  # (kind, atom)
+    end = 0
+    for match in _parts_re.finditer(word):
+        if match.start() != end:
+            return None
+        end = match.end()
+        kind = match.lastgroup or "plain"
+        atoms += [(kind, atom) for atom in _atom_re.findall(match.group(kind))]
+        if not match.group(kind):
+            atoms.append((kind, ""))  # an empty '' is a part of its own
+    if end != len(word):
+        return None
+    pieces: list[str] = []
+    limit, piece, kind_open = max(first, 8), "", ""
+    for kind, atom in atoms:
+        opens, closes = _QUOTES[kind]
+        closing = _QUOTES[kind_open][1] if kind_open else ""
+        grows = len(atom) if kind == kind_open else len(closing) + len(opens) + len(atom)
+        if piece and len(piece) + grows + len(closes) > limit:  # cut here
+            pieces.append(piece + closing)
+            piece, kind_open, limit, closing = "", "", room, ""
+        if kind != kind_open:
+            piece += closing + opens
+            kind_open = kind
+        piece += atom
+    pieces.append(piece + (_QUOTES[kind_open][1] if kind_open else ""))
+    return pieces
+
+
+_escape_re = re.compile(
+    r"\\(?:x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|N\{[^}]*\}|.)|.", re.S
+)
+
+
+def fold_python(
+    line: str, *, indent: str, width: int = WIDTH, depth: int = 0, continued: bool = False
+) -> list[str]:
+    """A line of a Python reproducer, its long string literals cut into literals side by
+    side (which Python joins inside brackets), one a line, aligned where the first began;
+    a literal that starts too far right starts a line of its own. ``depth``: how many
+    brackets are open where the line starts; ``continued``: the line continues another
+    (a literal of its own then starts where it does, not deeper)."""
+    if len(indent) + len(line) <= width:
+        return [indent + line]
+    tokens = []
+    try:  # a bracket left open at the end of the line: the tokens before it still count
+        for token in tokenize.generate_tokens(io.StringIO(line.lstrip()).readline):
+            tokens.append(token)
+    except (tokenize.TokenError, SyntaxError):
+        pass
+    indent += line[: len(line) - len(line.lstrip())]
+    line = line.lstrip()
+    strings = [t for t in tokens if t.type == tokenize.STRING and t.start[0] == 1]
+    if not strings:
+        return [indent + line]
+    # The first literal that crosses the edge: what is before it fits.
+    literal = next(
+        (t for t in strings if len(indent) + t.end[1] >= width),  # (room for a comma)
+        max(strings, key=lambda t: t.end[1] - t.start[1]),
+    )
+    start, end = literal.start[1], literal.end[1]
+    head, text, tail = line[:start], line[start:end], line[end:]
+    match = re.fullmatch(r"([rRbBuU]{0,2})(['\"])(.*)\2", text, re.S)
+    if match is None or "r" in match.group(1).lower():
+        return [indent + line]
+    prefix, quote, body = match.groups()
+    column = len(indent) + len(head)
+    opened = depth + sum(
+        (t.string in "([{") - (t.string in ")]}")
+        for t in tokens
+        if t.type == tokenize.OP and t.end[1] <= start
+    )
+    if column > width // 2 and opened > 0 and head.strip():
+        # Too far right to fold well: the literal starts a line of its own (the bracket
+        # it is in lets the line break there).
+        deeper = len(indent) + (0 if continued else 4)
+        again = fold_python(
+            " " * deeper + text + tail, indent="", width=width, depth=opened, continued=True
+        )
+        return [indent + head.rstrip(), *again]
+    atoms = _escape_re.findall(body)
+    room = max(width - column - len(prefix) - 2, 8)
+    pieces: list[str] = []
+    current = ""
+    for atom in atoms:
+        if current and len(current) + len(atom) > room:
+            pieces.append(current)
+            current = ""
+        current += atom
+    pieces.append(current)
+    if len(pieces) == 1:  # the longest literal fits: nothing to fold
+        return [indent + line]
+    literals = [f"{prefix}{quote}{piece}{quote}" for piece in pieces]
+    lines = [indent + head + literals[0]]
+    lines += [" " * column + each for each in literals[1:]]
+    lines[-1] += tail
+    if len(lines[-1]) > width:  # another long literal after this one
+        lines[-1:] = fold_python(lines[-1], indent="", width=width, depth=opened, continued=True)
+    return lines

@@ -1,0 +1,72 @@
+"""Folding lines to 100 columns keeps reproducers meaning what they meant: bash reads the
+folded command as the same words, Python the folded line as the same expression."""
+
+from __future__ import annotations
+
+import ast
+import shlex
+import subprocess
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from wsgicheck.report.fold import WIDTH, fold_http, fold_python, fold_shell, wrap
+
+TEXT = st.text(st.characters(codec="latin-1", exclude_characters="\0"), max_size=40)
+#: Words longer than a line (a pattern repeated: cheap to draw), which are cut where bash
+#: joins them back: plain (a URL), quoted, with quotes in them.
+LONG = st.builds(
+    lambda part, times: part * times,
+    st.one_of(st.from_regex(r"[a-z0-9/:.-]{1,12}", fullmatch=True), TEXT.filter(bool)),
+    st.integers(20, 60),
+)
+WORDS = st.lists(st.one_of(TEXT, LONG), min_size=1, max_size=6)
+
+
+def _bash_words(commands: list[str]) -> list[list[str]]:
+    """The words bash makes of each command, in one bash (a UTF-8 script: argv's)."""
+    script = "curl() { printf '%s\\0' \"$@\"; printf '\\1'; }\n" + "\n".join(commands)
+    done = subprocess.run(["bash", "-c", script], capture_output=True, timeout=60, check=True)
+    return [
+        [word.decode() for word in chunk.split(b"\0")[:-1]]
+        for chunk in done.stdout.split(b"\1")[:-1]
+    ]
+
+
+@settings(max_examples=20, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+@given(st.lists(WORDS, min_size=10, max_size=10))
+def test_a_folded_command_is_the_same_command(batch: list[list[str]]) -> None:
+    commands = []
+    for words in batch:
+        quoted = ["curl", *(shlex.quote(each) for each in words)]
+        commands.append(" ".join(quoted))
+    folded = [fold_shell(command, indent="    ") for command in commands]
+    for lines in folded:
+        assert all(len(line) <= WIDTH for line in lines), lines
+    # (Compared with what bash makes of the command unfolded: bash has its own ways with
+    # some control characters, even quoted.)
+    assert _bash_words(["\n".join(lines) for lines in folded]) == _bash_words(commands)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.lists(st.one_of(TEXT, st.binary(max_size=300), LONG), max_size=4), st.integers(0, 40))
+def test_a_folded_python_line_is_the_same_expression(values: list[str | bytes], depth: int) -> None:
+    line = " " * depth + f"target=({''.join(f'{each!r}, ' for each in values)}),"
+    lines = fold_python(line, indent="    ")
+    source = "f(\n" + "\n".join(lines) + "\n)"
+    [call] = [node for node in ast.walk(ast.parse(source)) if isinstance(node, ast.Call)]
+    assert ast.literal_eval(call.keywords[0].value) == tuple(values)
+    if all(len(repr(each)) > 20 for each in values):  # each long one folded
+        assert all(len(each) <= WIDTH for each in lines[:-1]), lines
+
+
+def test_prose_wraps_with_its_indent_and_raw_http_is_cut_in_order() -> None:
+    lines = wrap("word " * 60, indent="  ")
+    assert all(len(line) <= WIDTH for line in lines)
+    assert lines[0].startswith("  word")
+    assert lines[1].startswith("    word")
+    start = "GET /" + "x" * 250 + " HTTP/1.1"
+    cut = fold_http(start, indent="    ")
+    assert all(len(line) <= WIDTH for line in cut)
+    assert cut[0][4:] + "".join(line[6:] for line in cut[1:]) == start
+    assert fold_http("Host: a", indent="    ") == ["    Host: a"]
