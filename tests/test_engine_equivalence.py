@@ -218,6 +218,7 @@ def _copy(exchange: Exchange) -> Exchange:
         source=exchange.source,
         environ_type=exchange.environ_type,
         previous=exchange.previous,
+        history=exchange.history,
         extra=exchange.extra,
     )
 
@@ -395,16 +396,15 @@ def test_an_exchange_judged_again_is_judged_from_the_memo_with_its_own_request()
 
 
 def test_values_equal_in_python_but_shown_differently_have_different_record_views() -> None:
-    # True == 1 == 1.0, yet a rule names their types: each is judged on its own.
+    # True == 1 == 1.0, yet a rule names their types and quotes them: each is judged on
+    # its own.
     views = set()
-    for value in (True, 1, 1.0):
+    for value, shown in ((True, "bool True"), (1, "int 1"), (1.0, "float 1.0")):
         exchange = Exchange(Client(_yielding(value)).get("/"))
         assert exchange.record_view is not None
         views.add(exchange.record_view)
         judged = dict(assert_same(exchange))
-        assert [f.message for f in judged["APP-YIELD-BYTES"]] == [
-            f"the iterable yielded {type(value).__name__}"
-        ]
+        assert [f.message for f in judged["APP-YIELD-BYTES"]] == [f"the iterable yielded {shown}"]
     assert len(views) == 3
 
 

@@ -46,6 +46,8 @@ def _responded(ex: Exchange) -> bool:
     pep=ORIGIN,
     source="RFC 9110 §8.3, §6.4.1",
     covers=(),
+    needs=("start_response",),
+    memo="exchange",
     applies=lambda ex: (
         (code := app_status(ex)) is not None
         and (
@@ -78,6 +80,8 @@ def content_type(self: Rule, ex: Exchange) -> Iterator[Finding]:
     pep=ORIGIN,
     source="RFC 9110 §15.4.5",
     covers=(),
+    needs=("start_response",),
+    memo="exchange",
     applies=lambda ex: app_status(ex) == 304,
     example="""
 bad:  start_response("304 Not Modified", [("Content-Type", "text/css"), ("ETag", tag)])
@@ -99,6 +103,8 @@ def no_metadata_in_304(self: Rule, ex: Exchange) -> Iterator[Finding]:
     pep=ORIGIN,
     source="RFC 9110 §15.3.7, §14.4",
     covers=(),
+    needs=("start_response",),
+    memo="exchange",
     applies=lambda ex: app_status(ex) == 206 and ex.method != "HEAD" and ex.iteration_finished,
     example="""
 bad:  206 with "Content-Range: bytes 0-99/1000" and 1000 bytes of body
@@ -167,6 +173,8 @@ def _decode(codings: list[str], body: bytes) -> str | None:
     pep=ORIGIN,
     source="RFC 9110 §8.4, §8.4.1",
     covers=(),
+    needs=("start_response",),
+    memo="exchange",
     applies=lambda ex: (
         (code := app_status(ex)) is not None
         and has_content(ex, code)

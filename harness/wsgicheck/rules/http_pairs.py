@@ -145,6 +145,8 @@ def _heads(ex: Exchange) -> tuple[Exchange, list[Exchange]] | None:
     pep=ORIGIN,
     source="RFC 9110 §9.3.2",
     covers=(),
+    needs=("start_response",),
+    memo="exchange",
     # Judged at a second GET, once the app has shown it answers GET the same way twice;
     # the finding names the HEAD.
     applies=lambda ex: _heads(ex) is not None,
@@ -216,6 +218,8 @@ def _length_cases(ex: Exchange) -> tuple[Exchange, list[Exchange]] | None:
     pep=ORIGIN,
     source="RFC 9110 §8.6",
     covers=(),
+    needs=("start_response",),
+    memo="exchange",
     # Judged, like APP-HEAD-LIKE-GET, at a second GET that got the same content length.
     applies=lambda ex: _length_cases(ex) is not None,
     example="""
@@ -263,6 +267,8 @@ def _successful(ex: Exchange) -> bool:
     pep=ORIGIN,
     source="RFC 9110 §13.1.2, §13.2.1",
     covers=(),
+    needs=("start_response",),
+    memo="exchange",
     applies=lambda ex: request_field(ex, "if-none-match") is not None and _successful(ex),
     example="""
 bad:  GET / with If-None-Match: "v1" -> 200 with ETag: "v1" and the whole body again
@@ -304,6 +310,8 @@ def _since_case(ex: Exchange) -> bool:
     pep=ORIGIN,
     source="RFC 9110 §13.1.3",
     covers=(),
+    needs=("start_response",),
+    memo="exchange",
     applies=_since_case,
     example="""
 bad:  If-Modified-Since equal to the Last-Modified the app sent -> 200 and the whole body
