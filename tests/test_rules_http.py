@@ -1,9 +1,11 @@
-"""The HTTP rules (``rules/http_content.py``, ``rules/http_pairs.py``) on small apps, and on
+"""The HTTP rules (``rules/http_content.py``, ``rules/http_pairs.py``,
+``rules/http_preconditions.py``) on small apps, and on
 real Flask, Django and WhiteNoise stacks driven through the follow-up questions
 (:func:`wsgicheck.sequences.ask_about`), in memory and over a real socket."""
 
 from __future__ import annotations
 
+import gc
 import gzip
 import http.client
 import threading
@@ -27,7 +29,7 @@ from wsgicheck.sequences import ask_about
 from wsgicheck.server import live_server
 from wsgicheck.validation import validator
 
-#: The rules of rules/http_content.py and rules/http_pairs.py.
+#: The rules of rules/http_content.py, rules/http_pairs.py and rules/http_preconditions.py.
 HTTP_RULES = [
     "APP-CONTENT-TYPE",
     "APP-304-METADATA",
@@ -37,6 +39,10 @@ HTTP_RULES = [
     "APP-CL-OF-GET",
     "APP-IF-NONE-MATCH",
     "APP-IF-MODIFIED-SINCE",
+    "APP-IF-MATCH",
+    "APP-IF-UNMODIFIED-SINCE",
+    "APP-IF-RANGE",
+    "APP-IF-RANGE-MATCH",
 ]
 TIMEOUT = 10.0
 
@@ -387,7 +393,14 @@ def load_good(name: str) -> Any:
 @pytest.mark.parametrize("coding", [None, "gzip"])
 def test_correct_conditional_apps_stay_clean(name: str, target: str, coding: str | None) -> None:
     headers = {"Accept-Encoding": coding} if coding else None
-    exchanges = ask_about(Client(load_good(name), config=NO_FILE_WRAPPER), target, headers=headers)
+    with warnings.catch_warnings():
+        # Django's ConditionalGetMiddleware answers a failing If-Match / If-Unmodified-Since
+        # with a new 412 response and drops WhiteNoise's, file open, without closing it:
+        # the app never hands that response to the server, so no WSGI rule can see it.
+        warnings.simplefilter("ignore", ResourceWarning)
+        client = Client(load_good(name), config=NO_FILE_WRAPPER)
+        exchanges = ask_about(client, target, headers=headers)
+        gc.collect()  # the dropped response sits in a reference cycle
     assert fired(exchanges) == set()
     assert [ex.response.status_code for ex in exchanges][:3] == [200, 200, 304]
     assert {"APP-HEAD-LIKE-GET", "APP-CONTENT-TYPE"} <= applied(exchanges)
@@ -396,8 +409,9 @@ def test_correct_conditional_apps_stay_clean(name: str, target: str, coding: str
 def test_a_range_is_asked_for_where_the_app_offers_ranges() -> None:
     exchanges = ask_about(Client(load_good("flasketagapp"), config=NO_FILE_WRAPPER), "/site.css")
     ranged = [ex for ex in exchanges if ex.request.header_values("Range")]
-    assert [ex.response.status_code for ex in ranged] == [206]
-    assert "APP-206-CONTENT-RANGE" in applied(ranged)
+    # The range alone, with If-Range holding the ETag (206 again), with a stale tag (200).
+    assert [ex.response.status_code for ex in ranged] == [206, 206, 200]
+    assert {"APP-206-CONTENT-RANGE", "APP-IF-RANGE"} <= applied(ranged)
 
 
 def gzip_in_front_of_whitenoise() -> Any:
@@ -420,6 +434,9 @@ def test_gzip_middleware_in_front_of_whitenoise_is_found() -> None:
     assert fired(exchanges) == {
         ("APP-NO-BODY-FOR-STATUS", "GET", revalidation),
         ("APP-304-METADATA", "GET", revalidation),
+        # WhiteNoise compares If-None-Match with its ETag as one string: `*` and a list that
+        # holds the tag get the whole file (see the test below).
+        ("APP-IF-NONE-MATCH", "GET", ("If-None-Match",)),
     }
 
 
