@@ -143,3 +143,28 @@ def test_a_check_asks_the_follow_up_questions(name: str) -> None:
     result = run(module.app, RunOptions(database=None, seed=2, max_examples=30), target=name)
     assert result.errors == []
     assert set(result.failures) == {module.RULE}
+
+
+def revalidating_only_in_memory(
+    environ: dict[str, Any], start_response: Callable[..., Any]
+) -> list[bytes]:
+    """Answers If-None-Match with 304 unless it came over a socket (REMOTE_PORT is set
+    only there): a bug only the follow-ups sent over the wire can show."""
+    condition = environ.get("HTTP_IF_NONE_MATCH", "")
+    if (condition == "*" or TAG in condition) and "REMOTE_PORT" not in environ:
+        start_response("304 Not Modified", [("ETag", TAG)])
+        return []
+    start_response("200 OK", [("Content-Type", "text/plain"), ("ETag", TAG)])
+    return [b"hello\n"]
+
+
+@pytest.mark.parametrize(("transports", "found"), [("both", True), ("memory", False)])
+def test_a_check_over_both_transports_asks_over_the_socket_too(
+    transports: str, found: bool
+) -> None:
+    options = RunOptions(database=None, seed=2, max_examples=10, transports=transports)
+    result = run(revalidating_only_in_memory, options)
+    assert result.errors == []
+    assert set(result.failures) == ({"APP-IF-NONE-MATCH"} if found else set())
+    if found:
+        assert result.failures["APP-IF-NONE-MATCH"].transport == "socket"

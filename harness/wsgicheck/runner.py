@@ -437,22 +437,23 @@ def _load_own_modules() -> None:
 
 def _follow_up(
     first: Exchange,
-    memory: MemoryTransport,
+    transport: MemoryTransport | SocketTransport,
     config: ServerConfig,
     collector: _Collector,
     on_exchange: OnExchange | None,
+    source: str = "memory",
 ) -> None:
     """Ask the questions that follow ``first`` (HEAD, conditional GETs: :mod:`.sequences`)
-    in memory and judge each beside it. Their findings are kept, never raised to
-    Hypothesis: a target is asked once a run, so a replay while shrinking would not ask."""
+    through ``transport`` and judge each beside it. Their findings are kept, never raised
+    to Hypothesis: a target is asked once a run, so a replay while shrinking would not ask."""
 
     def send(request: Request) -> Response:
         if on_exchange is not None:
-            on_exchange(request, config, "memory")
-        return memory.exchange(request, config)
+            on_exchange(request, config, source)
+        return transport.exchange(request, config)
 
-    for later in send_follow_ups(send, first):
-        collector.judge(later, later.request, config, "memory")
+    for later in send_follow_ups(send, first, source=source):
+        collector.judge(later, later.request, config, source)
 
 
 def _explore(
@@ -518,6 +519,7 @@ def _explore(
         found: list[Finding] = []
         first: Exchange | None = None
         mem_response: Response | None = None
+        asked = False
         if memory is not None:
             if on_exchange is not None:
                 on_exchange(request, config, "memory")
@@ -525,7 +527,8 @@ def _explore(
             first = Exchange(mem_response, source="memory")
             found += collector.judge(first, request, config, "memory")
             timeouts.saw(drawn, first.timed_out)
-            if followed.wants(first):
+            asked = followed.wants(first)
+            if asked:
                 _follow_up(first, memory, config, collector, on_exchange)
         if wire is not None and not (first is not None and first.timed_out):
             # (The socket is not tried after a time-out in memory: it would cost another.)
@@ -542,6 +545,11 @@ def _explore(
                 # A timed-out exchange has no answer to compare; it is judged alone.
                 exchange.extra.update(compare(memory, request, config, mem_response, response))
             found += collector.judge(exchange, request, config, "socket")
+            if asked and not exchange.timed_out:  # the same questions over the wire
+                try:
+                    _follow_up(exchange, wire, config, collector, on_exchange, "socket")
+                except TransportError as exc:
+                    errors.append(f"{request.method} {request.target} (follow-up): {exc}")
         chosen = collector.pick(found)
         if chosen is not None:
             raise _failure_type(chosen)(chosen)
