@@ -536,8 +536,9 @@ def test_if_range_match_needs_the_range_alone_to_have_got_206() -> None:
 
 #: Werkzeug's range support (``_RangeWrapper``) closes ``iter(iterable)``, not the iterable:
 #: with a ``wsgi.file_wrapper`` whose iterator is not the wrapper itself (PEP 3333 does not
-#: ask that it be), the file of a 206 is left for the garbage collector. Not what these
-#: tests are about; without a file_wrapper, Flask's send_file closes its file.
+#: ask that it be; its own sample's is not), the file of a 206 is left for the garbage
+#: collector. Werkzeug's assumption, not a wsgicheck bug (see test_streams); not what these
+#: tests are about, and without a file_wrapper Flask's send_file closes its file.
 NO_FILE_WRAPPER = ServerConfig(file_wrapper=False)
 
 
