@@ -429,6 +429,28 @@ def test_if_match_is_not_judged_on_a_state_changing_method() -> None:
     assert "APP-IF-MATCH" not in applied(exchanges[-1:])
 
 
+def test_a_tag_that_changes_with_every_answer_may_be_refused() -> None:
+    """A page with a fresh token in it gets a new ETag each time: the tag it gave a moment
+    ago rightly fails If-Match. The 412 (which gives no ETag) is judged only once two plain
+    GETs agree on the tag."""
+    served = iter(range(100))
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        tag = '"v1"' if environ["PATH_INFO"] == "/steady" else f'"v{next(served)}"'
+        if "HTTP_IF_MATCH" in environ:  # refuses every If-Match: right only if tags vary
+            start_response("412 Precondition Failed", [TEXT])
+            return [b"precondition failed\n"]
+        start_response("200 OK", [TEXT, ("ETag", tag)])
+        return [BODY]
+
+    for target, expected in (("/varying", set()), ("/steady", {IF_MATCH})):
+        get = {"method": "GET", "target": target}
+        check = {**get, "headers": {"If-Match": '"v1"'}}
+        assert fired(run(app, get, get, check)) == expected
+    steady_once = {"method": "GET", "target": "/steady"}
+    assert fired(run(app, steady_once, {**steady_once, "headers": {"If-Match": '"v1"'}})) == set()
+
+
 def test_a_refused_star_needs_a_target_known_to_exist() -> None:
     app = deciding([STRONG], refusing("HTTP_IF_MATCH", "*"))
     assert fired(run(app, conditional("If-Match", "*"))) == set()

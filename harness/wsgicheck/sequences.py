@@ -33,12 +33,12 @@ def follow_ups(request: Request, response: Response) -> list[Request]:
     """The requests that follow a 200 to ``request`` (a GET), in the order to send them:
     HEAD to the same target; the GET with If-None-Match set to the ETag and with
     If-Modified-Since set to the Last-Modified it got; the first of those with
-    ``Accept-Encoding: gzip`` when the GET did not send one; the preconditions of
-    :func:`_preconditions` (``*`` and a list for If-None-Match, If-Match, If-Unmodified-
-    Since); ``Range: bytes=0-0`` when the answer said ``Accept-Ranges: bytes``, then with
-    If-Range; and the GET again, which the rules over pairs need to tell an app's HEAD from
-    an app that varies. None for anything else; a value the app sent that no client could
-    send back is left out."""
+    ``Accept-Encoding: gzip`` when the GET did not send one; If-None-Match ``*`` and as a
+    list; the GET again, which the rules over pairs need to tell an app's HEAD from an app
+    that varies; If-Match and If-Unmodified-Since (:func:`_preconditions`); and
+    ``Range: bytes=0-0`` when the answer said ``Accept-Ranges: bytes``, then with If-Range.
+    None for anything else; a value the app sent that no client could send back is left
+    out."""
     if request.method != "GET" or response.status_code != 200:
         return []
     fields = tuple(item for item in request.headers if item[0].lower() not in _REPLACED)
@@ -52,11 +52,13 @@ def follow_ups(request: Request, response: Response) -> list[Request]:
     wanted += [("GET", (condition,)) for condition in conditions]
     if conditions and not request.header_values("accept-encoding"):
         wanted.append(("GET", (conditions[0], ("Accept-Encoding", "gzip"))))
+    wanted += [("GET", (condition,)) for condition in _if_none_matches(response)]
+    # The GET again: HEAD and 304s are judged against a GET answer the app gives steadily,
+    # and a 412 to a condition that holds against a validator the app gives steadily.
+    wanted.append(("GET", ()))
     wanted += [("GET", (condition,)) for condition in _preconditions(response)]
     if (response.header("accept-ranges") or "").strip().lower() == "bytes":
         wanted += [("GET", (("Range", "bytes=0-0"), *extra)) for extra in _if_ranges(response)]
-    # The GET again: HEAD and 304s are judged against a GET answer the app gives steadily.
-    wanted.append(("GET", ()))
     out = []
     for method, extra in wanted:
         try:
@@ -80,19 +82,25 @@ def _stale(tag: tuple[bool, str]) -> str:
     return f'{tag[1][:-1]}-stale"'
 
 
+def _if_none_matches(response: Response) -> list[tuple[str, str]]:
+    """If-None-Match ``*``, then a list holding a stale tag and the learned one with its
+    weakness flipped (the weak comparison matches it)."""
+    tag = _learned(response)[0]
+    if tag is None:
+        return []
+    flipped = tag[1] if tag[0] else f"W/{tag[1]}"
+    return [("If-None-Match", "*"), ("If-None-Match", f"{_stale(tag)}, {flipped}")]
+
+
 def _preconditions(response: Response) -> list[tuple[str, str]]:
-    """One field each, in this order: If-None-Match ``*``; If-None-Match as a list holding
-    a stale tag and the learned one with its weakness flipped (weak comparison matches);
-    If-Match with a stale tag, then with the learned one (a 412 shows the app evaluates
-    If-Match; the learned tag, if weak, must then fail too: strong comparison);
-    If-Unmodified-Since a day before Last-Modified, then equal to it (the same way)."""
+    """One field each, in this order: If-Match with a stale tag, then with the learned one
+    (a 412 shows the app evaluates If-Match; the learned tag, if weak, must then fail too:
+    strong comparison); If-Unmodified-Since a day before Last-Modified, then equal to it
+    (the same way)."""
     tag, modified, before = _learned(response)
     out = []
     if tag is not None:
-        flipped = tag[1] if tag[0] else f"W/{tag[1]}"
-        learned = response.header("etag") or ""
-        out += [("If-None-Match", "*"), ("If-None-Match", f"{_stale(tag)}, {flipped}")]
-        out += [("If-Match", _stale(tag)), ("If-Match", learned)]
+        out += [("If-Match", _stale(tag)), ("If-Match", response.header("etag") or "")]
     if before is not None and modified is not None:
         out += [("If-Unmodified-Since", before), ("If-Unmodified-Since", modified)]
     return out

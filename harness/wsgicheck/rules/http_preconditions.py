@@ -11,7 +11,8 @@ ones do not (Werkzeug ignores If-Unmodified-Since, WhiteNoise both), and for a G
 harm is small. A finding here is for an app that does evaluate the condition and gets it
 wrong, so a 2xx to a condition that fails is judged only where the app answered 412 to the
 same condition on the same target elsewhere in the sequence; a 412 to a condition that
-holds is judged wherever the plain GET got a 2xx. State-changing methods are not judged:
+holds is judged where the plain GET got a 2xx and the validator is steady (the 412 gives
+it, or two plain GETs before it agree: :func:`steady`). State-changing methods are not judged:
 the RFC lets a 2xx answer a failed condition when the change "appears to have already been
 applied", which no outside observer can tell. For If-Range the 206 (or 416) itself shows
 the app processes ranges, and an origin that does MUST evaluate If-Range.
@@ -74,6 +75,25 @@ def current_modified(ex: Exchange) -> datetime | None:
     return None
 
 
+def steady(ex: Exchange, name: str) -> bool:
+    """Whether validator ``name`` is known to be the app's current one: this response
+    gives it, or the last two plain GETs of the target gave the same. An app whose
+    validator changes with every answer (a page with a fresh token in it) rightly refuses
+    the one it gave a moment ago, and is not judged on it."""
+    if app_field(ex, name) is not None:
+        return True
+    key = request_key(ex, CONDITIONS_AND_RANGE)
+    plain = [
+        app_field(each, name)
+        for each in reversed(ex.history)
+        if each.method == "GET"
+        and each.iteration_finished
+        and _successful(app_status(each))
+        and request_key(each, frozenset()) == key
+    ]
+    return len(plain) >= 2 and plain[0] == plain[1]
+
+
 def evaluates(ex: Exchange, field: str, unless: str | None = None) -> bool:
     """Whether the app showed it evaluates ``field`` on this target: it answered 412 to a
     request carrying it (and not ``unless``), this one or an earlier one."""
@@ -130,7 +150,8 @@ def if_match(self: Rule, ex: Exchange) -> Iterator[Finding]:
     holds, why = held
     code = app_status(ex)
     value = show(request_field(ex, "if-match"))
-    if holds and code == 412 and plain_get(ex) is not None:
+    star = request_field(ex, "if-match") == "*"
+    if holds and code == 412 and plain_get(ex) is not None and (star or steady(ex, "etag")):
         yield self.finding(ex, f"If-Match {value} holds ({why}); the app answered 412")
     elif not holds and _successful(code) and evaluates(ex, "if-match"):
         yield self.finding(
@@ -167,7 +188,12 @@ def if_unmodified_since(self: Rule, ex: Exchange) -> Iterator[Finding]:
         return  # §13.1.4: ignored when not an HTTP-date, or with no modification date
     code = app_status(ex)
     stamp = f"Last-Modified {modified:%a, %d %b %Y %H:%M:%S} GMT"
-    if modified <= since and code == 412 and plain_get(ex) is not None:
+    if (
+        modified <= since
+        and code == 412
+        and plain_get(ex) is not None
+        and steady(ex, "last-modified")
+    ):
         yield self.finding(
             ex, f"{stamp} is not after If-Unmodified-Since, so it holds; the app answered 412"
         )
