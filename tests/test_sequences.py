@@ -16,7 +16,9 @@ from wsgicheck.runner import RunOptions, run
 from wsgicheck.sequences import FollowUps, ask_about, follow_ups, send_follow_ups
 
 TAG = '"v1"'
+STALE = '"v1-stale"'
 LAST = "Mon, 01 Jan 2024 00:00:00 GMT"
+DAY_BEFORE = "Sun, 31 Dec 2023 00:00:00 GMT"
 
 
 def answering(status: str, headers: list[tuple[str, str]]) -> Callable[..., list[bytes]]:
@@ -44,10 +46,29 @@ def test_a_get_with_validators_and_ranges_is_followed_by_every_question() -> Non
         ("GET", (("Accept", "text/plain"), ("If-None-Match", TAG))),
         ("GET", (("Accept", "text/plain"), ("If-Modified-Since", LAST))),
         ("GET", (("Accept", "text/plain"), ("If-None-Match", TAG), ("Accept-Encoding", "gzip"))),
-        ("GET", (("Accept", "text/plain"), ("Range", "bytes=0-0"))),
+        ("GET", (("Accept", "text/plain"), ("If-None-Match", "*"))),
+        ("GET", (("Accept", "text/plain"), ("If-None-Match", f'{STALE}, W/"v1"'))),
         ("GET", (("Accept", "text/plain"),)),
+        ("GET", (("Accept", "text/plain"), ("If-Match", STALE))),
+        ("GET", (("Accept", "text/plain"), ("If-Match", TAG))),
+        ("GET", (("Accept", "text/plain"), ("If-Unmodified-Since", DAY_BEFORE))),
+        ("GET", (("Accept", "text/plain"), ("If-Unmodified-Since", LAST))),
+        ("GET", (("Accept", "text/plain"), ("Range", "bytes=0-0"))),
+        ("GET", (("Accept", "text/plain"), ("Range", "bytes=0-0"), ("If-Range", TAG))),
+        ("GET", (("Accept", "text/plain"), ("Range", "bytes=0-0"), ("If-Range", STALE))),
     ]
     assert {request.target for request in follow_ups(response.request, response)} == {"/page"}
+
+
+def test_a_weak_tag_is_sent_back_strong_in_the_list_and_never_in_if_range() -> None:
+    """Weak comparison must match the tag with its weakness flipped; a client never sends a
+    weak tag in If-Range (RFC 9110 §13.1.5), so the range is guarded by the date."""
+    headers = [("ETag", 'W/"v1"'), ("Last-Modified", LAST), ("Accept-Ranges", "bytes")]
+    response = Client(answering("200 OK", headers)).get("/")
+    questions = asked(follow_ups(response.request, response))
+    assert ("GET", (("If-None-Match", f'{STALE}, "v1"'),)) in questions
+    ranged = [fields for _, fields in questions if ("Range", "bytes=0-0") in fields]
+    assert ranged == [(("Range", "bytes=0-0"),), (("Range", "bytes=0-0"), ("If-Range", DAY_BEFORE))]
 
 
 def test_a_get_without_validators_is_followed_by_head_and_itself() -> None:
@@ -74,7 +95,7 @@ def test_a_tag_no_client_could_send_back_is_left_out() -> None:
 def test_follow_ups_are_linked_after_the_get() -> None:
     client = Client(answering("200 OK", [("ETag", TAG)]))
     exchanges = ask_about(client, "/")
-    assert [ex.method for ex in exchanges] == ["GET", "HEAD", "GET", "GET", "GET"]
+    assert [ex.method for ex in exchanges] == ["GET", "HEAD", *["GET"] * 7]
     for index, ex in enumerate(exchanges[1:], start=1):
         assert ex.history == tuple(exchanges[:index])
     assert exchanges[0].history == ()
@@ -103,7 +124,17 @@ def test_follow_ups_are_asked_once_per_target_and_up_to_a_limit() -> None:
 
 
 @pytest.mark.parametrize(
-    "name", ["app_cl_of_get", "app_head_like_get", "app_if_none_match", "app_304_metadata"]
+    "name",
+    [
+        "app_cl_of_get",
+        "app_head_like_get",
+        "app_if_none_match",
+        "app_304_metadata",
+        "app_if_match",
+        "app_if_unmodified_since",
+        "app_if_range",
+        "app_if_range_match",
+    ],
 )
 def test_a_check_asks_the_follow_up_questions(name: str) -> None:
     """These bugs show only after a GET (HEAD beside it, its ETag sent back): the runner
@@ -112,3 +143,28 @@ def test_a_check_asks_the_follow_up_questions(name: str) -> None:
     result = run(module.app, RunOptions(database=None, seed=2, max_examples=30), target=name)
     assert result.errors == []
     assert set(result.failures) == {module.RULE}
+
+
+def revalidating_only_in_memory(
+    environ: dict[str, Any], start_response: Callable[..., Any]
+) -> list[bytes]:
+    """Answers If-None-Match with 304 unless it came over a socket (REMOTE_PORT is set
+    only there): a bug only the follow-ups sent over the wire can show."""
+    condition = environ.get("HTTP_IF_NONE_MATCH", "")
+    if (condition == "*" or TAG in condition) and "REMOTE_PORT" not in environ:
+        start_response("304 Not Modified", [("ETag", TAG)])
+        return []
+    start_response("200 OK", [("Content-Type", "text/plain"), ("ETag", TAG)])
+    return [b"hello\n"]
+
+
+@pytest.mark.parametrize(("transports", "found"), [("both", True), ("memory", False)])
+def test_a_check_over_both_transports_asks_over_the_socket_too(
+    transports: str, found: bool
+) -> None:
+    options = RunOptions(database=None, seed=2, max_examples=10, transports=transports)
+    result = run(revalidating_only_in_memory, options)
+    assert result.errors == []
+    assert set(result.failures) == ({"APP-IF-NONE-MATCH"} if found else set())
+    if found:
+        assert result.failures["APP-IF-NONE-MATCH"].transport == "socket"

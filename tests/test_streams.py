@@ -426,6 +426,22 @@ def test_file_wrapper_close_closes_the_file() -> None:
     assert filelike.closed
 
 
+def test_the_file_is_closed_by_the_wrapper_not_by_an_iterator_over_it() -> None:
+    """PEP 3333 asks the file_wrapper's iterable for a close() that closes the file, and
+    promises nothing of ``iter(wrapper)`` (the iterator of the PEP's own sample wrapper has
+    no close()). Whoever wraps the wrapper must close the wrapper: Werkzeug's range support
+    closes ``iter(wrapper)`` instead, which leaves the file open here, as under the PEP's
+    sample; wsgiref's, gunicorn's and waitress's wrappers happen to be their own iterators."""
+    filelike = io.BytesIO(b"abcdef")
+    wrapper = FileWrapper(filelike, 2)
+    blocks = iter(wrapper)
+    assert next(blocks) == b"ab"
+    blocks.close()  # type: ignore[attr-defined]
+    assert not filelike.closed
+    wrapper.close()
+    assert filelike.closed
+
+
 def test_file_wrapper_close_without_a_close_method_is_fine() -> None:
     class ReadOnly:
         def read(self, size: int = -1) -> bytes:

@@ -447,22 +447,23 @@ def _load_own_modules() -> None:
 
 def _follow_up(
     first: Exchange,
-    memory: MemoryTransport,
+    transport: MemoryTransport | SocketTransport,
     config: ServerConfig,
     collector: _Collector,
     on_exchange: OnExchange | None,
+    source: str = "memory",
 ) -> None:
     """Ask the questions that follow ``first`` (HEAD, conditional GETs: :mod:`.sequences`)
-    in memory and judge each beside it. Their findings are kept, never raised to
-    Hypothesis: a target is asked once a run, so a replay while shrinking would not ask."""
+    through ``transport`` and judge each beside it. Their findings are kept, never raised
+    to Hypothesis: a target is asked once a run, so a replay while shrinking would not ask."""
 
     def send(request: Request) -> Response:
         if on_exchange is not None:
-            on_exchange(request, config, "memory")
-        return memory.exchange(request, config)
+            on_exchange(request, config, source)
+        return transport.exchange(request, config)
 
-    for later in send_follow_ups(send, first):
-        collector.judge(later, later.request, config, "memory")
+    for later in send_follow_ups(send, first, source=source):
+        collector.judge(later, later.request, config, source)
 
 
 def _explore(
@@ -517,14 +518,15 @@ def _explore(
     base = replace(base, response_body_limit=options.body_limit)
     errors: list[str] = []
     interrupted = False
-    followed = FollowUps()
 
     def explorer(
         collector: _Collector,
         timeouts: _TimeOuts,
         on_progress: Callable[[int, int], None] | None,
     ) -> Callable[[Request, ServerConfig], None]:
-        """The function Hypothesis calls with each example, collecting into ``collector``."""
+        """The function Hypothesis calls with each example, collecting into ``collector``.
+        Each has its own follow-ups, so the database's replay never changes the seeded draw's."""
+        followed = FollowUps()
 
         def example(request: Request, config: ServerConfig) -> None:
             if timeouts.skips(request):
@@ -537,6 +539,7 @@ def _explore(
             found: list[Finding] = []
             first: Exchange | None = None
             mem_response: Response | None = None
+            asked = False
             if memory is not None:
                 if on_exchange is not None:
                     on_exchange(request, config, "memory")
@@ -544,7 +547,8 @@ def _explore(
                 first = Exchange(mem_response, source="memory")
                 found += collector.judge(first, request, config, "memory")
                 timeouts.saw(drawn, first.timed_out)
-                if followed.wants(first):
+                asked = followed.wants(first)
+                if asked:
                     _follow_up(first, memory, config, collector, on_exchange)
             if wire is not None and not (first is not None and first.timed_out):
                 # (The socket is not tried after a time-out in memory: it would cost another.)
@@ -561,6 +565,11 @@ def _explore(
                     # A timed-out exchange has no answer to compare; it is judged alone.
                     exchange.extra.update(compare(memory, request, config, mem_response, response))
                 found += collector.judge(exchange, request, config, "socket")
+                if asked and not exchange.timed_out:  # the same questions over the wire
+                    try:
+                        _follow_up(exchange, wire, config, collector, on_exchange, "socket")
+                    except TransportError as exc:
+                        errors.append(f"{request.method} {request.target} (follow-up): {exc}")
             chosen = collector.pick(found)
             if chosen is not None:
                 raise _failure_type(chosen)(chosen)

@@ -1,5 +1,6 @@
 """The questions a client asks after an answer: HEAD beside a GET, the GET again with what
-it taught (its ETag, its Last-Modified), with gzip accepted, a byte range, and plain.
+it taught (its ETag, its Last-Modified) as every precondition, with gzip accepted, a byte
+range with and without If-Range, and plain.
 
 A 200 to GET teaches validators; real clients then revalidate, compress and ask for
 ranges, and that is where apps and middleware stacks break (a 304 that carries a gzip body,
@@ -12,13 +13,15 @@ the rules over pairs (:mod:`wsgicheck.rules.http_pairs`) judge each beside it;
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from datetime import timedelta
+from email.utils import format_datetime
 
 from .client import Client
 from .request import Framing, InvalidRequest, Request
 from .response import Response
 from .rules import Exchange
 from .rules.engine import HISTORY
-from .rules.http_evidence import CONDITIONAL_FIELDS
+from .rules.http_evidence import CONDITIONAL_FIELDS, entity_tags, http_date
 
 __all__ = ["FollowUps", "ask_about", "follow_ups", "send_follow_ups"]
 
@@ -30,10 +33,12 @@ def follow_ups(request: Request, response: Response) -> list[Request]:
     """The requests that follow a 200 to ``request`` (a GET), in the order to send them:
     HEAD to the same target; the GET with If-None-Match set to the ETag and with
     If-Modified-Since set to the Last-Modified it got; the first of those with
-    ``Accept-Encoding: gzip`` when the GET did not send one; ``Range: bytes=0-0`` when
-    the answer said ``Accept-Ranges: bytes``; and the GET again, which the rules over pairs
-    need to tell an app's HEAD from an app that varies. None for anything else; a value
-    the app sent that no client could send back is left out."""
+    ``Accept-Encoding: gzip`` when the GET did not send one; If-None-Match ``*`` and as a
+    list; the GET again, which the rules over pairs need to tell an app's HEAD from an app
+    that varies; If-Match and If-Unmodified-Since (:func:`_preconditions`); and
+    ``Range: bytes=0-0`` when the answer said ``Accept-Ranges: bytes``, then with If-Range.
+    None for anything else; a value the app sent that no client could send back is left
+    out."""
     if request.method != "GET" or response.status_code != 200:
         return []
     fields = tuple(item for item in request.headers if item[0].lower() not in _REPLACED)
@@ -47,16 +52,71 @@ def follow_ups(request: Request, response: Response) -> list[Request]:
     wanted += [("GET", (condition,)) for condition in conditions]
     if conditions and not request.header_values("accept-encoding"):
         wanted.append(("GET", (conditions[0], ("Accept-Encoding", "gzip"))))
-    if (response.header("accept-ranges") or "").strip().lower() == "bytes":
-        wanted.append(("GET", (("Range", "bytes=0-0"),)))
-    # The GET again: HEAD and 304s are judged against a GET answer the app gives steadily.
+    wanted += [("GET", (condition,)) for condition in _if_none_matches(response)]
+    # The GET again: HEAD and 304s are judged against a GET answer the app gives steadily,
+    # and a 412 to a condition that holds against a validator the app gives steadily.
     wanted.append(("GET", ()))
+    wanted += [("GET", (condition,)) for condition in _preconditions(response)]
+    if (response.header("accept-ranges") or "").strip().lower() == "bytes":
+        wanted += [("GET", (("Range", "bytes=0-0"), *extra)) for extra in _if_ranges(response)]
     out = []
     for method, extra in wanted:
         try:
             out.append(request.replace(method=method, **{**plain, "headers": fields + extra}))
         except InvalidRequest:
             continue  # an ETag with a CR in it, say: APP-HEADER-VALUE-NO-CONTROL's finding
+    return out
+
+
+def _learned(response: Response) -> tuple[tuple[bool, str] | None, str | None, str | None]:
+    """The response's one entity-tag, its Last-Modified, and a date a day before that."""
+    tags = entity_tags(response.header("etag") or "")
+    modified = response.header("last-modified")
+    date = http_date(modified)
+    before = None if date is None else format_datetime(date - timedelta(days=1), usegmt=True)
+    return (tags[0] if tags is not None and len(tags) == 1 else None), modified, before
+
+
+def _stale(tag: tuple[bool, str]) -> str:
+    """A strong tag that is not ``tag`` (whose opaque-tag keeps its quotes)."""
+    return f'{tag[1][:-1]}-stale"'
+
+
+def _if_none_matches(response: Response) -> list[tuple[str, str]]:
+    """If-None-Match ``*``, then a list holding a stale tag and the learned one with its
+    weakness flipped (the weak comparison matches it)."""
+    tag = _learned(response)[0]
+    if tag is None:
+        return []
+    flipped = tag[1] if tag[0] else f"W/{tag[1]}"
+    return [("If-None-Match", "*"), ("If-None-Match", f"{_stale(tag)}, {flipped}")]
+
+
+def _preconditions(response: Response) -> list[tuple[str, str]]:
+    """One field each, in this order: If-Match with a stale tag, then with the learned one
+    (a 412 shows the app evaluates If-Match; the learned tag, if weak, must then fail too:
+    strong comparison); If-Unmodified-Since a day before Last-Modified, then equal to it
+    (the same way)."""
+    tag, modified, before = _learned(response)
+    out = []
+    if tag is not None:
+        out += [("If-Match", _stale(tag)), ("If-Match", response.header("etag") or "")]
+    if before is not None and modified is not None:
+        out += [("If-Unmodified-Since", before), ("If-Unmodified-Since", modified)]
+    return out
+
+
+def _if_ranges(response: Response) -> list[tuple[tuple[str, str], ...]]:
+    """The If-Range fields to send beside a byte range: none (the plain range), then the
+    learned strong tag (should give 206) and a stale one (must give 200); without a strong
+    tag, a date a day before Last-Modified (must give 200). A client never sends a weak
+    tag in If-Range (RFC 9110 §13.1.5)."""
+    tag, _, before = _learned(response)
+    out: list[tuple[tuple[str, str], ...]] = [()]
+    if tag is not None and not tag[0]:
+        out += [(("If-Range", tag[1]),), (("If-Range", _stale(tag)),)]
+    elif before is not None:
+        out.append((("If-Range", before),))
     return out
 
 

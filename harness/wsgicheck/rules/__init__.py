@@ -15,6 +15,7 @@ from . import (
     harness_rules,
     http_content,
     http_pairs,
+    http_preconditions,
     server_rules,
 )
 from .engine import (
@@ -56,5 +57,6 @@ _MODULES = (
     harness_rules,
     http_content,
     http_pairs,
+    http_preconditions,
     server_rules,
 )

@@ -25,6 +25,7 @@ __all__ = [
     "has_content",
     "http_date",
     "request_field",
+    "strong_match",
     "weak_match",
 ]
 
@@ -101,6 +102,12 @@ def weak_match(one: tuple[bool, str], other: tuple[bool, str]) -> bool:
     """RFC 9110 §8.8.3.2: two entity-tags are weakly equivalent when their opaque-tags match
     character by character, whether either or both are weak."""
     return one[1] == other[1]
+
+
+def strong_match(one: tuple[bool, str], other: tuple[bool, str]) -> bool:
+    """RFC 9110 §8.8.3.2: two entity-tags are strongly equivalent when neither is weak and
+    their opaque-tags match character by character."""
+    return not one[0] and not other[0] and one[1] == other[1]
 
 
 def http_date(value: str | None) -> datetime | None:

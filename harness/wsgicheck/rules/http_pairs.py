@@ -67,23 +67,30 @@ MAY_ADD_IN_HEAD = OF_THE_EXCHANGE | {"content-length"}
 SAME_VALUE = ("content-type", "content-encoding", "content-language")
 
 
-def _request_key(ex: Exchange, ignore: frozenset[str]) -> tuple[str, list[tuple[str, str]]]:
+def request_key(ex: Exchange, ignore: frozenset[str]) -> tuple[str, list[tuple[str, str]]]:
+    """The target and the request's fields (names lower-case, sorted), less ``ignore``."""
     fields = sorted((name.lower(), value) for name, value in ex.request.headers)
     return ex.request.target, [field for field in fields if field[0] not in ignore]
 
 
 def counterpart(
-    ex: Exchange, method: str = "GET", ignore: frozenset[str] = CONDITIONAL_FIELDS
+    ex: Exchange,
+    method: str = "GET",
+    ignore: frozenset[str] = CONDITIONAL_FIELDS,
+    *,
+    plain: bool = False,
 ) -> Exchange | None:
     """The latest earlier exchange that sent ``method`` to the same target with the same
-    fields (less ``ignore``), and that the app answered in full."""
-    key = _request_key(ex, ignore)
+    fields (less ``ignore``; with ``plain``, carrying none of them), and that the app
+    answered in full."""
+    key = request_key(ex, ignore)
     for earlier in reversed(ex.history):
         if (
             earlier.method == method
             and app_status(earlier) is not None
             and earlier.iteration_finished
-            and _request_key(earlier, ignore) == key
+            and request_key(earlier, ignore) == key
+            and (not plain or request_key(earlier, frozenset()) == key)
         ):
             return earlier
     return None
@@ -128,9 +135,9 @@ def _heads(ex: Exchange) -> tuple[Exchange, list[Exchange]] | None:
     if bracket is None:
         return None
     get, between = bracket
-    key = _request_key(get, frozenset())
+    key = request_key(get, frozenset())
     heads = [
-        each for each in between if each.method == "HEAD" and _request_key(each, frozenset()) == key
+        each for each in between if each.method == "HEAD" and request_key(each, frozenset()) == key
     ]
     return (get, heads) if heads else None
 
@@ -197,12 +204,12 @@ def _length_cases(ex: Exchange) -> tuple[Exchange, list[Exchange]] | None:
         if (
             each.method == "HEAD"
             and code == app_status(get)
-            and _request_key(each, frozenset()) == _request_key(get, frozenset())
+            and request_key(each, frozenset()) == request_key(get, frozenset())
         ) or (
             each.method == "GET"
             and code == 304
             and app_status(get) == 200
-            and _request_key(each, CONDITIONAL_FIELDS) == _request_key(get, CONDITIONAL_FIELDS)
+            and request_key(each, CONDITIONAL_FIELDS) == request_key(get, CONDITIONAL_FIELDS)
         ):
             cases.append(each)
     return (get, cases) if cases else None
@@ -243,7 +250,7 @@ def cl_of_get(self: Rule, ex: Exchange) -> Iterator[Finding]:
 
 def _current_tag(ex: Exchange) -> tuple[bool, str] | None:
     """The entity-tag the app gives the target: in this response, else in the GET before."""
-    for source in (ex, counterpart(ex)):
+    for source in (ex, counterpart(ex, plain=True)):
         if source is None:
             continue
         tags = entity_tags(app_field(source, "etag") or "")
@@ -322,7 +329,7 @@ def if_modified_since(self: Rule, ex: Exchange) -> Iterator[Finding]:
     if since is None:
         return  # §13.1.3: a recipient ignores a value that is not a valid HTTP-date
     modified = http_date(app_field(ex, "last-modified"))
-    if modified is None and (get := counterpart(ex)) is not None:
+    if modified is None and (get := counterpart(ex, plain=True)) is not None:
         modified = http_date(app_field(get, "last-modified"))
     now = http_date(ex.response.header("date"))
     # A date after the response's own Date is in the origin's future: left unjudged.

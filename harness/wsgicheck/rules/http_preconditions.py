@@ -1,0 +1,304 @@
+"""HTTP rules on the preconditions that guard a method: If-Match, If-Unmodified-Since and
+If-Range (RFC 9110 §13.1.1, §13.1.4, §13.1.5), judged beside what the app gave the target.
+
+Each condition is judged against the validator the app advertised for the target (in the
+response itself, else in the plain GET before it: :func:`~.http_pairs.counterpart`), and
+only as far as RFC 9110 §13.2.2 lets it decide the answer: If-Match first, If-Unmodified-
+Since only without If-Match, If-Range last and only with Range on a GET.
+
+RFC 9110 asks every origin server to evaluate If-Match and If-Unmodified-Since; many real
+ones do not (Werkzeug ignores If-Unmodified-Since, WhiteNoise both), and for a GET the
+harm is small. A finding here is for an app that does evaluate the condition and gets it
+wrong, so a 2xx to a condition that fails is judged only where the app answered 412 to the
+same condition on the same target elsewhere in the sequence; a 412 to a condition that
+holds is judged where the plain GET got a 2xx and the validator is steady (the 412 gives
+it, or two plain GETs before it agree: :func:`steady`). State-changing methods are not judged:
+the RFC lets a 2xx answer a failed condition when the change "appears to have already been
+applied", which no outside observer can tell. For If-Range the 206 (or 416) itself shows
+the app processes ranges, and an origin that does MUST evaluate If-Range.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+
+from ..untrusted import show
+from .exchange import Exchange
+from .http_evidence import (
+    CONDITIONAL_FIELDS,
+    app_field,
+    app_status,
+    entity_tags,
+    http_date,
+    request_field,
+    strong_match,
+)
+from .http_pairs import ORIGIN, SECTION, counterpart, request_key
+from .registry import Binding, Finding, Level, Rule, rule
+
+#: What a conditional or ranged GET differs from the plain GET of its target by.
+CONDITIONS_AND_RANGE = CONDITIONAL_FIELDS | {"range"}
+SAFE = ("GET", "HEAD")
+
+
+def _answered(ex: Exchange) -> bool:
+    return app_status(ex) is not None and not ex.timed_out and not ex.raised
+
+
+def _successful(code: int | None) -> bool:
+    return code is not None and 200 <= code < 300
+
+
+def plain_get(ex: Exchange) -> Exchange | None:
+    """The latest earlier GET of the target without conditions or Range, if it got a 2xx:
+    the target has a current representation."""
+    get = counterpart(ex, "GET", CONDITIONS_AND_RANGE, plain=True)
+    return get if get is not None and _successful(app_status(get)) else None
+
+
+def current_tag(ex: Exchange) -> tuple[bool, str] | None:
+    """The entity-tag the app gives the target: in this response, else in the plain GET."""
+    for source in (ex, plain_get(ex)):
+        if source is not None:
+            tags = entity_tags(app_field(source, "etag") or "")
+            if tags is not None and len(tags) == 1:
+                return tags[0]
+    return None
+
+
+def current_modified(ex: Exchange) -> datetime | None:
+    """The Last-Modified the app gives the target: in this response, else in the plain GET."""
+    for source in (ex, plain_get(ex)):
+        if source is not None and (modified := http_date(app_field(source, "last-modified"))):
+            return modified
+    return None
+
+
+def steady(ex: Exchange, name: str) -> bool:
+    """Whether validator ``name`` is known to be the app's current one: this response
+    gives it, or the last two plain GETs of the target gave the same. An app whose
+    validator changes with every answer (a page with a fresh token in it) rightly refuses
+    the one it gave a moment ago, and is not judged on it."""
+    if app_field(ex, name) is not None:
+        return True
+    key = request_key(ex, CONDITIONS_AND_RANGE)
+    plain = [
+        app_field(each, name)
+        for each in reversed(ex.history)
+        if each.method == "GET"
+        and each.iteration_finished
+        and _successful(app_status(each))
+        and request_key(each, frozenset()) == key
+    ]
+    return len(plain) >= 2 and plain[0] == plain[1]
+
+
+def evaluates(ex: Exchange, field: str, unless: str | None = None) -> bool:
+    """Whether the app showed it evaluates ``field`` on this target: it answered 412 to a
+    request carrying it (and not ``unless``), this one or an earlier one."""
+    key = request_key(ex, CONDITIONS_AND_RANGE)
+    return any(
+        app_status(each) == 412
+        and request_field(each, field) is not None
+        and (unless is None or request_field(each, unless) is None)
+        and request_key(each, CONDITIONS_AND_RANGE) == key
+        for each in (*ex.history, ex)
+    )
+
+
+def _tag(tag: tuple[bool, str]) -> str:
+    return f"W/{tag[1]}" if tag[0] else tag[1]
+
+
+def _if_match_holds(ex: Exchange) -> tuple[bool, str] | None:
+    """Whether the request's If-Match holds (RFC 9110 §13.1.1: ``*`` when the target has a
+    representation, else a listed tag strongly matching the current one), and why; None
+    when it cannot be told."""
+    value = request_field(ex, "if-match") or ""
+    if value.strip(" \t") == "*":
+        return (True, "the target has a representation") if plain_get(ex) else None
+    listed, current = entity_tags(value), current_tag(ex)
+    if listed is None or current is None:
+        return None
+    if any(strong_match(tag, current) for tag in listed):
+        return True, f"it strongly matches the target's ETag {show(_tag(current))}"
+    return False, f"no listed tag strongly matches the target's ETag {show(_tag(current))}"
+
+
+@rule(
+    "APP-IF-MATCH",
+    level=Level.MUST,
+    binding=Binding.APP,
+    section=SECTION + "; RFC 9110 §13.1.1, §13.2.2",
+    summary="a GET or HEAD whose If-Match fails (strong comparison) gets 412, one whose "
+    "If-Match holds (or is * on an existing target) is not refused with 412",
+    pep=ORIGIN,
+    source="RFC 9110 §13.1.1, §13.2.2",
+    covers=(),
+    applies=lambda ex: (
+        ex.method in SAFE and request_field(ex, "if-match") is not None and _answered(ex)
+    ),
+    example="""
+bad:  If-Match: W/"v1" (the tag the app gave) -> 200; weak tags never match strongly
+fix:  compare strongly; answer 412 Precondition Failed when no listed tag matches""",
+)
+def if_match(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    held = _if_match_holds(ex)
+    if held is None:
+        return
+    holds, why = held
+    code = app_status(ex)
+    value = show(request_field(ex, "if-match"))
+    star = request_field(ex, "if-match") == "*"
+    if holds and code == 412 and plain_get(ex) is not None and (star or steady(ex, "etag")):
+        yield self.finding(ex, f"If-Match {value} holds ({why}); the app answered 412")
+    elif not holds and _successful(code) and evaluates(ex, "if-match"):
+        yield self.finding(
+            ex,
+            f"If-Match {value} fails ({why}); the app, which answers 412 to a failing "
+            f"If-Match on this target, answered {code} with {ex.produced} bytes",
+        )
+
+
+@rule(
+    "APP-IF-UNMODIFIED-SINCE",
+    level=Level.MUST,
+    binding=Binding.APP,
+    section=SECTION + "; RFC 9110 §13.1.4, §13.2.2",
+    summary="a GET or HEAD without If-Match whose If-Unmodified-Since is before the "
+    "target's Last-Modified gets 412; one at or after it is not refused with 412",
+    pep=ORIGIN,
+    source="RFC 9110 §13.1.4, §13.2.2",
+    covers=(),
+    applies=lambda ex: (
+        ex.method in SAFE
+        and request_field(ex, "if-unmodified-since") is not None
+        and request_field(ex, "if-match") is None  # §13.1.4: If-Match takes its place
+        and _answered(ex)
+    ),
+    example="""
+bad:  if last_modified >= since: return precondition_failed()   # equal dates hold
+fix:  fail only when Last-Modified is after If-Unmodified-Since""",
+)
+def if_unmodified_since(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    since = http_date(request_field(ex, "if-unmodified-since"))
+    modified = current_modified(ex)
+    if since is None or modified is None:
+        return  # §13.1.4: ignored when not an HTTP-date, or with no modification date
+    code = app_status(ex)
+    stamp = f"Last-Modified {modified:%a, %d %b %Y %H:%M:%S} GMT"
+    if (
+        modified <= since
+        and code == 412
+        and plain_get(ex) is not None
+        and steady(ex, "last-modified")
+    ):
+        yield self.finding(
+            ex, f"{stamp} is not after If-Unmodified-Since, so it holds; the app answered 412"
+        )
+    elif (
+        modified > since
+        and _successful(code)
+        and evaluates(ex, "if-unmodified-since", unless="if-match")
+    ):
+        yield self.finding(
+            ex,
+            f"{stamp} is after If-Unmodified-Since, so it fails; the app, which answers 412 "
+            f"to a failing one on this target, answered {code} with {ex.produced} bytes",
+        )
+
+
+def _ranged(ex: Exchange) -> bool:
+    return (
+        ex.method == "GET"
+        and request_field(ex, "range") is not None
+        and request_field(ex, "if-range") is not None
+        and _answered(ex)
+    )
+
+
+def _if_range_fails(ex: Exchange) -> str | None:
+    """Why the request's If-Range fails against the validator the app gives the target
+    (RFC 9110 §13.1.5: an entity-tag must match strongly, a date exactly), or None when it
+    holds or cannot be told (a date equal to Last-Modified holds only if the origin deems
+    it strong)."""
+    value = request_field(ex, "if-range") or ""
+    tags = entity_tags(value)
+    if tags is not None:
+        current = current_tag(ex)
+        if len(tags) != 1 or current is None or strong_match(tags[0], current):
+            return None
+        return f"If-Range {show(value)} is no strong match for the ETag {show(_tag(current))}"
+    date, modified = http_date(value), current_modified(ex)
+    if date is None or modified is None or date == modified:
+        return None
+    return f"If-Range {show(value)} is not the target's Last-Modified"
+
+
+@rule(
+    "APP-IF-RANGE",
+    level=Level.MUST,
+    binding=Binding.APP,
+    section=SECTION + "; RFC 9110 §13.1.5, §13.2.2",
+    summary="a Range request whose If-Range does not match the target's validator gets the "
+    "full representation (200), not 206 or 416",
+    pep=ORIGIN,
+    source="RFC 9110 §13.1.5, §13.2.2",
+    covers=(),
+    applies=lambda ex: _ranged(ex) and app_status(ex) in (206, 416),
+    example="""
+bad:  Range: bytes=100- with If-Range: "v1" -> 206 of "v2": the client splices in new bytes
+fix:  when If-Range does not match, ignore Range and send 200 with the whole content""",
+)
+def if_range(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    why = _if_range_fails(ex)
+    if why is not None:
+        yield self.finding(
+            ex,
+            f"{why}; the app answered {app_status(ex)} to the Range instead of ignoring it "
+            "and sending the whole representation",
+        )
+
+
+def _matching_case(ex: Exchange) -> Exchange | None:
+    """For a ranged GET with If-Range answered 200: the same request without If-Range
+    answered 206 before it, when no other condition could explain the 200."""
+    if not _ranged(ex) or not _successful(app_status(ex)) or app_status(ex) == 206:
+        return None
+    if any(request_field(ex, name) for name in CONDITIONAL_FIELDS - {"if-range"}):
+        return None
+    earlier = counterpart(ex, "GET", frozenset({"if-range"}), plain=True)
+    return earlier if earlier is not None and app_status(earlier) == 206 else None
+
+
+@rule(
+    "APP-IF-RANGE-MATCH",
+    level=Level.SHOULD,
+    binding=Binding.APP,
+    section=SECTION + "; RFC 9110 §13.1.5",
+    summary="a Range request whose If-Range strongly matches the target's ETag gets the 206 "
+    "the same Range gets without If-Range",
+    pep=ORIGIN,
+    source="RFC 9110 §13.1.5",
+    covers=(),
+    applies=lambda ex: _matching_case(ex) is not None,
+    example="""
+bad:  if "HTTP_IF_RANGE" in environ: send the whole file   # even when the tag matches
+fix:  compare the If-Range tag strongly with the ETag; when it matches, honour Range""",
+)
+def if_range_match(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    ranged = _matching_case(ex)
+    assert ranged is not None
+    tags = entity_tags(request_field(ex, "if-range") or "")
+    given = entity_tags(app_field(ranged, "etag") or "")
+    own_field = app_field(ex, "etag")
+    own = entity_tags(own_field) if own_field is not None else given
+    if not tags or not given or not own or len(tags) != 1:
+        return
+    if strong_match(tags[0], given[0]) and strong_match(tags[0], own[0]):
+        yield self.finding(
+            ex,
+            f"If-Range {show(_tag(tags[0]))} strongly matches the target's ETag; the same "
+            f"Range without it got 206, this got {app_status(ex)} with {ex.produced} bytes",
+        )
