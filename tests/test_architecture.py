@@ -37,6 +37,7 @@ LAYERS: list[tuple[str, set[str]]] = [
             "runner",
             "supervisor",
             "baseline",
+            "scope",
         },
     ),
     ("reports", {"report", "report.*", "transcript", "console"}),

@@ -140,6 +140,26 @@ def _parser() -> argparse.ArgumentParser:
         help="a path worth trying (repeatable; default: /); links found are added",
     )
     check.add_argument(
+        "-H",
+        "--header",
+        action="append",
+        dest="headers",
+        default=[],
+        metavar="'NAME: VALUE'",
+        help="add this header field to every request, replacing generated ones of its name "
+        "(repeatable; default: none; e.g. -H 'Host: example.com' for Django's ALLOWED_HOSTS)",
+    )
+    check.add_argument(
+        "--exclude-path",
+        action="append",
+        dest="exclude_paths",
+        default=[],
+        metavar="PATTERN",
+        help="never send a request to these paths (repeatable; default: none): a glob such as "
+        "'/admin/*' or "
+        "'*.php', or a path prefix by whole segments ('/logout' excludes /logout/all too)",
+    )
+    check.add_argument(
         "--transport",
         default="both",
         choices=["both", "memory", "socket"],
@@ -290,6 +310,9 @@ def _check(args: argparse.Namespace) -> int:
     for path in args.paths:
         if not path.startswith("/"):
             raise UsageError(f"--path {path!r}: paths start with '/'")
+    for pattern in args.exclude_paths:
+        if not pattern.startswith(("/", "*")):
+            raise UsageError(f"--exclude-path {pattern!r}: a path ('/...') or a glob ('*...')")
     baseline = None
     if args.baseline:
         from . import baseline as baselines
@@ -358,7 +381,17 @@ def _options(args: argparse.Namespace) -> RunOptions:
     for pattern in [*args.select, *args.ignore]:
         if not REGISTRY.select([pattern]):
             raise UsageError(f"no rule matches {pattern!r} (see: wsgicheck rules)")
+    from .scope import parse_header
+
+    headers = []
+    for text in args.headers:
+        try:
+            headers.append(parse_header(text))
+        except ValueError as exc:
+            raise UsageError(f"--header {exc}") from None
     return RunOptions(
+        headers=tuple(headers),
+        exclude_paths=tuple(args.exclude_paths),
         profile=args.profile,
         max_examples=args.examples,
         seed=args.seed,

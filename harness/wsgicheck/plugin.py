@@ -52,6 +52,9 @@ class Settings:
     select: tuple[str, ...]
     ignore: tuple[str, ...]
     paths: tuple[str, ...]
+    #: Header fields added to every request (``--wsgi-header``), and paths never driven.
+    headers: tuple[tuple[str, str], ...] = ()
+    exclude_paths: tuple[str, ...] = ()
     transport: str
     #: The Hypothesis example database folder (absolute), or None for none.
     database: str | None
@@ -70,7 +73,7 @@ _STATE = pytest.StashKey[_State]()
 _SERVER_ERRORS = pytest.StashKey[list[BaseException]]()
 
 # (name, ini type, help, extra argparse keywords); each becomes --wsgi-NAME and wsgi_NAME.
-_OPTIONS: list[tuple[str, Literal["string", "args", "bool"], str, dict[str, Any]]] = [
+_OPTIONS: list[tuple[str, Literal["string", "args", "linelist", "bool"], str, dict[str, Any]]] = [
     ("app", "string", "the WSGI app under test: module:callable or path/file.py:callable",
      {"metavar": "TARGET"}),
     ("profile", "string", f"how hard the suite looks: {', '.join(PROFILES)} (default: default)",
@@ -85,6 +88,13 @@ _OPTIONS: list[tuple[str, Literal["string", "args", "bool"], str, dict[str, Any]
      {"action": "append", "metavar": "IDS"}),
     ("path", "args", "a path worth trying (repeatable); links the app answers with are added",
      {"action": "append", "metavar": "PATH"}),
+    ("header", "linelist",
+     "a header field 'Name: value' added to every request (repeatable; one per line in the "
+     "ini), e.g. 'Host: example.com' for Django's ALLOWED_HOSTS",
+     {"action": "append", "metavar": "'NAME: VALUE'"}),
+    ("exclude_path", "args",
+     "never drive these paths (repeatable): a glob like /admin/* or a path prefix",
+     {"action": "append", "metavar": "PATTERN"}),
     ("transport", "string", "memory, socket, or both, compared (default: both)",
      {"choices": TRANSPORTS}),
     ("database", "string",
@@ -96,8 +106,9 @@ _OPTIONS: list[tuple[str, Literal["string", "args", "bool"], str, dict[str, Any]
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("wsgi", "wsgicheck: WSGI (PEP 3333) conformance")
     for name, ini_type, text, extra in _OPTIONS:
-        group.addoption(f"--wsgi-{name}", dest=f"wsgi_{name}", help=text, **extra)
-        parser.addini(f"wsgi_{name}", f"{text} (as --wsgi-{name})", type=ini_type)
+        flag = f"--wsgi-{name.replace('_', '-')}"
+        group.addoption(flag, dest=f"wsgi_{name}", help=text, **extra)
+        parser.addini(f"wsgi_{name}", f"{text} (as {flag})", type=ini_type)
     group.addoption(
         "--wsgi-no-suite",
         dest="wsgi_suite",
@@ -195,6 +206,14 @@ def _settings(config: pytest.Config, target: str) -> Settings:
         seed = random.SystemRandom().randrange(1 << 32)
     database = _database(config)
     suite = config.getoption("wsgi_suite")
+    from .scope import parse_header
+
+    headers = []
+    for text in _value(config, "header") or ():
+        try:
+            headers.append(parse_header(str(text)))
+        except ValueError as exc:
+            raise pytest.UsageError(f"--wsgi-header {exc}") from None
     return Settings(
         target=target,
         profile=profile,
@@ -203,6 +222,8 @@ def _settings(config: pytest.Config, target: str) -> Settings:
         select=_ids(config, "select"),
         ignore=_ids(config, "ignore"),
         paths=tuple(_value(config, "path") or ()),
+        headers=tuple(headers),
+        exclude_paths=tuple(_value(config, "exclude_path") or ()),
         transport=transport,
         database=database,
         suite=bool(config.getini("wsgi_suite") if suite is None else suite),

@@ -47,6 +47,7 @@ from .reproduce import Reproducers, reproducers
 from .request import Request
 from .response import Response
 from .rules import REGISTRY, Exchange, Finding, Rule, RuleResult, is_failure
+from .scope import TIMED_OUT, Answers, excluded, with_headers
 from .strategies import STANDARD_METHODS
 
 if TYPE_CHECKING:
@@ -80,6 +81,8 @@ NOT_SHRUNK = frozenset({TIMEOUT_RULE})
 #: limit, and an app that hangs on every request would otherwise cost one per example.
 PATH_TIMEOUTS = 3
 RUN_TIMEOUTS = 5
+#: Rules judged once over a whole run, on the table of answers (not per exchange).
+RUN_RULES = frozenset({"HARNESS-ALL-REFUSED"})
 #: Hypothesis passes per run at most (each after the failures of the previous one).
 MAX_PASSES = 6
 #: Where Hypothesis keeps the examples that failed, to replay them first next time.
@@ -119,6 +122,11 @@ class RunOptions:
     raw_bytes: bool = True
     #: Start with the fixed examples of :mod:`wsgicheck.corpus` before generating.
     corpus: bool = True
+    #: Header fields added to every request (``-H``), each replacing drawn fields of its
+    #: name: a Host the app serves, credentials (see :mod:`wsgicheck.scope`).
+    headers: tuple[tuple[str, str], ...] = ()
+    #: Paths the run never sends a request to (``--exclude-path``): globs or path prefixes.
+    exclude_paths: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.profile not in PROFILES:
@@ -170,6 +178,8 @@ class RunResult:
     notes: list[str] = field(default_factory=list)
     #: What the app wrote to its stdout and stderr (when it ran in a supervised worker).
     app_output: CapturedOutput | None = None
+    #: The statuses the app answered the examples with, per path.
+    answers: Answers = field(default_factory=Answers)
 
     def failed(self) -> bool:
         """Whether the run fails: a new MUST finding, or a new SHOULD one when strict."""
@@ -193,6 +203,8 @@ def discover(
     timeout: float = 10.0,
     body_limit: int = 8 << 20,
     on_exchange: OnExchange | None = None,
+    headers: Sequence[tuple[str, str]] = (),
+    exclude: Sequence[str] = (),
 ) -> list[str]:
     """Paths worth trying: ``/``, the seeds, and what the app's answers link to.
 
@@ -200,7 +212,8 @@ def discover(
     ``Content-Location`` headers, on the same origin only, breadth first, at most
     ``limit`` paths. The app runs as in the rest of the run: in a worker thread, with the
     time and body limits, so a hostile app cannot stop the run here either.
-    ``on_exchange`` hears of each request just before the app gets it.
+    ``on_exchange`` hears of each request just before the app gets it; ``headers`` go on
+    every request, and paths ``exclude`` matches are neither requested nor returned.
     """
     transport = MemoryTransport(app, timeout)
     config = ServerConfig(response_body_limit=body_limit)
@@ -211,10 +224,10 @@ def discover(
     try:
         while queue and len(found) < limit and in_a_row < PATH_TIMEOUTS:
             path = queue.pop(0)
-            if path in found:
+            if path in found or excluded(path, exclude):
                 continue
             found.append(path)
-            request = client.build_request("GET", path)
+            request = with_headers(client.build_request("GET", path), headers)
             if on_exchange is not None:
                 on_exchange(request, config, "memory")
             response = transport.exchange(request, config)
@@ -388,6 +401,10 @@ class _Partial:
     #: What the run left out, and why (paths written off after time-outs).
     notes: list[str] = field(default_factory=list)
     interrupted: bool = False
+    answers: Answers = field(default_factory=Answers)
+    #: The first example the app answered: (request, server choices, transport, status
+    #: code, reason, header fields), to show when every answer was the same refusal.
+    first_answer: tuple[Request, ServerConfig, str, int, str, list[tuple[str, str]]] | None = None
 
 
 _OWN_MODULES_LOADED = False
@@ -466,6 +483,8 @@ def _explore(
             timeout=options.timeout,
             body_limit=options.body_limit,
             on_exchange=on_exchange,
+            headers=options.headers,
+            exclude=options.exclude_paths,
         )
     except KeyboardInterrupt:  # Ctrl-C before the first example: an empty result
         if wire is not None:
@@ -479,13 +498,26 @@ def _explore(
     errors: list[str] = []
     timeouts = _TimeOuts()
     interrupted = False
+    answers = Answers()
+    first_answer: list[tuple[Request, ServerConfig, str, int, str, list[tuple[str, str]]]] = []
+
+    def answered(path: str, config: ServerConfig, transport: str, reply: Response) -> None:
+        """Count the answer to an example in the table of statuses per path."""
+        late = timed_out(reply)
+        answers.add(path, TIMED_OUT if late else str(reply.status_code))
+        request = reply.request
+        if not first_answer and not late:
+            first_answer.append(
+                (request, config, transport, reply.status_code, reply.reason, reply.headers)
+            )
 
     def example(request: Request, config: ServerConfig) -> None:
-        if timeouts.skips(request):
+        if timeouts.skips(request) or excluded(request.target, options.exclude_paths):
             return
         collector.examples += 1
         if on_progress is not None:
             on_progress(collector.examples, examples)
+        request = with_headers(request, options.headers)
         drawn = request
         request = _with_prefix(request, config)
         found: list[Finding] = []
@@ -495,6 +527,7 @@ def _explore(
             if on_exchange is not None:
                 on_exchange(request, config, "memory")
             mem_response = memory.exchange(request, config)
+            answered(drawn.path, config, "memory", mem_response)
             first = Exchange(mem_response, source="memory")
             found += collector.judge(first, request, config, "memory")
             timeouts.saw(drawn, first.timed_out)
@@ -507,6 +540,8 @@ def _explore(
             except TransportError as exc:
                 errors.append(f"{request.method} {request.target}: {exc}")
                 return
+            if mem_response is None:
+                answered(drawn.path, config, "socket", response)
             exchange = Exchange(response, source="socket", previous=first)
             timeouts.saw(drawn, exchange.timed_out)
             if memory is not None and mem_response is not None and not exchange.timed_out:
@@ -583,6 +618,8 @@ def _explore(
         app_location(app),
         notes=timeouts.notes(),
         interrupted=interrupted,
+        answers=answers,
+        first_answer=first_answer[0] if first_answer else None,
     )
 
 
@@ -590,13 +627,24 @@ def _merge(
     partials: list[_Partial], options: RunOptions, *, seed: int, target: str, started: float
 ) -> RunResult:
     rules = REGISTRY.select(options.select, options.ignore)
+    answers = Answers()
+    for part in partials:
+        answers.merge(part.answers)
+    judged = _judge_answers(partials, answers, rules)
     results = []
     for each in rules:
         findings = tuple(f for part in partials for f in part.findings.get(each.id, []))
         applied = sum(part.applied.get(each.id, 0) for part in partials)
+        if each.id in judged:
+            applied += 1
+            verdict = judged[each.id][1]
+            findings += (verdict,) if verdict is not None else ()
         status = "fail" if findings else ("pass" if applied else "skip")
         results.append(RuleResult(each, status, findings, applied))
     smallest: dict[str, tuple[tuple[int, ...], Finding, Request, ServerConfig, str]] = {}
+    for rule_id, (size, verdict, *rest) in judged.items():
+        if verdict is not None:
+            smallest[rule_id] = (size, verdict, *rest)  # type: ignore[assignment]
     for part in partials:
         for rule_id, kept in part.smallest.items():
             if rule_id not in smallest or kept[0] < smallest[rule_id][0]:
@@ -636,7 +684,27 @@ def _merge(
         app_location=next((p.app_location for p in partials if p.app_location), None),
         interrupted=any(part.interrupted for part in partials),
         notes=notes,
+        answers=answers,
     )
+
+
+def _judge_answers(
+    partials: list[_Partial], answers: Answers, rules: list[Rule]
+) -> dict[str, tuple[tuple[int, ...], Finding | None, Request, ServerConfig, str]]:
+    """The rules over the whole run's answers (HARNESS-ALL-REFUSED): judged once, on the
+    first example the app answered, with the table of statuses per path as evidence."""
+    first = next((part.first_answer for part in partials if part.first_answer), None)
+    if first is None:
+        return {}
+    request, config, transport, status, reason, headers = first
+    reply = Response(request, status, reason, headers, b"", True, None, [])
+    exchange = Exchange(reply, source=transport, extra={"answers": answers.paths})
+    judged: dict[str, tuple[tuple[int, ...], Finding | None, Request, ServerConfig, str]] = {}
+    for each in rules:
+        if each.id in RUN_RULES and each.applies(exchange):
+            found = each.findings(exchange)
+            judged[each.id] = (_size(request, config), found[0] if found else None, *first[:3])
+    return judged
 
 
 def run(

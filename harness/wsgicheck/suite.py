@@ -225,6 +225,8 @@ class SuitePlugin:
             profile=s.profile,
             seed=s.seed,
             paths=s.paths,
+            headers=s.headers,
+            exclude_paths=s.exclude_paths,
             select=s.select,
             ignore=s.ignore,
             strict=s.strict,

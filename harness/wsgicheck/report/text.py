@@ -15,8 +15,10 @@ from ..runner import Failure, RunResult
 from ..untrusted import show
 from . import format
 from .common import (
+    ANSWERS_TITLE,
     BINDING_TITLES,
     REPRODUCER_LIMIT,
+    answer_rows,
     failure_kind,
     grouped,
     headline,
@@ -94,6 +96,7 @@ def layout(run: RunResult, color: bool, verbosity: int = 0) -> str:
         if tally:
             lines.append("  " + "   ".join(tally))
         lines.append("")
+    lines.extend(_answers(run, color, verbosity))
     known = []
     for failure in run.failures.values():
         if failure_kind(run, failure) == "known":
@@ -175,6 +178,18 @@ def _failure(run: RunResult, failure: Failure, color: bool) -> list[str]:
     )
     lines.append("")
     return lines
+
+
+def _answers(run: RunResult, color: bool, verbosity: int) -> list[str]:
+    """The statuses per path: the few busiest paths, all of them (up to 40) with -v."""
+    limit = 40 if verbosity > 0 else 8
+    rows = [(show(path, limit=60), text) for path, text in answer_rows(run, limit)]
+    if not rows:
+        return []
+    width = min(40, max(len(path) for path, _ in rows))
+    lines = [_paint(ANSWERS_TITLE, "title", color)]
+    lines += [f"  {path:<{width}}  {statuses}" for path, statuses in rows]
+    return [*lines, ""]
 
 
 def _coverage(measured: AppCoverage, color: bool) -> list[str]:
