@@ -16,17 +16,17 @@ from __future__ import annotations
 import contextlib
 import os
 import random
-import re
 import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
-from urllib.parse import urljoin, urlsplit
+from typing import TYPE_CHECKING, Any
 
 from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
 from hypothesis.database import DirectoryBasedExampleDatabase, ExampleDatabase
+from hypothesis.errors import Flaky
 
 from . import strategies
 from .client import Client
@@ -34,7 +34,9 @@ from .core import WSGIApp
 from .corpus import corpus
 from .environ import ServerConfig
 from .events import Location
+from .explorer import MAX_STEPS, Explorer, Learned, links_in
 from .locations import app_location
+from .minimise import DRAWN_CHOICES, simplify
 from .replay import (
     NORMALISED,
     MemoryTransport,
@@ -83,6 +85,8 @@ PATH_TIMEOUTS = 3
 RUN_TIMEOUTS = 5
 #: Rules judged once over a whole run, on the table of answers (not per exchange).
 RUN_RULES = frozenset({"HARNESS-ALL-REFUSED"})
+#: The share of a run's examples spent on sequences of requests that learn from answers.
+SEQUENCE_SHARE = 0.25
 #: Hypothesis passes per run at most (each after the failures of the previous one).
 MAX_PASSES = 6
 #: Where Hypothesis keeps the examples that failed, to replay them first next time.
@@ -127,6 +131,9 @@ class RunOptions:
     headers: tuple[tuple[str, str], ...] = ()
     #: Paths the run never sends a request to (``--exclude-path``): globs or path prefixes.
     exclude_paths: tuple[str, ...] = ()
+    #: Spend a share of the examples on sequences that learn from the answers
+    #: (:mod:`wsgicheck.explorer`).
+    sequences: bool = True
 
     def __post_init__(self) -> None:
         if self.profile not in PROFILES:
@@ -149,6 +156,9 @@ class Failure:
     config: ServerConfig
     transport: str
     reproducers: Reproducers
+    #: The requests sent before it, in order, on the same app: a finding of a sequence
+    #: shows only after them (an ETag learned, a cookie set). Empty for a lone request.
+    before: tuple[Request, ...] = ()
 
 
 @dataclass(slots=True)
@@ -180,6 +190,9 @@ class RunResult:
     app_output: CapturedOutput | None = None
     #: The statuses the app answered the examples with, per path.
     answers: Answers = field(default_factory=Answers)
+    #: The example at which each failing rule first broke (of the first process that saw
+    #: it): how long the run took to find it.
+    first_found: dict[str, int] = field(default_factory=dict)
 
     def failed(self) -> bool:
         """Whether the run fails: a new MUST finding, or a new SHOULD one when strict."""
@@ -192,8 +205,6 @@ class RunResult:
 
 # -- discovering paths --------------------------------------------------------------------------
 
-_link_re = re.compile(rb"""(?:href|src|action)\s*=\s*["']([^"'#<>\s]+)""", re.IGNORECASE)
-
 
 def discover(
     app: WSGIApp,
@@ -205,6 +216,7 @@ def discover(
     on_exchange: OnExchange | None = None,
     headers: Sequence[tuple[str, str]] = (),
     exclude: Sequence[str] = (),
+    learned: Learned | None = None,
 ) -> list[str]:
     """Paths worth trying: ``/``, the seeds, and what the app's answers link to.
 
@@ -214,6 +226,7 @@ def discover(
     time and body limits, so a hostile app cannot stop the run here either.
     ``on_exchange`` hears of each request just before the app gets it; ``headers`` go on
     every request, and paths ``exclude`` matches are neither requested nor returned.
+    ``learned`` takes what the answers teach (validators, cookies, forms), for sequences.
     """
     transport = MemoryTransport(app, timeout)
     config = ServerConfig(response_body_limit=body_limit)
@@ -234,18 +247,11 @@ def discover(
             in_a_row = in_a_row + 1 if timed_out(response) else 0
             if response.environ is None or not response.complete:
                 continue
-            body = response.body[:65536]
-            links = [match.decode("latin-1") for match in _link_re.findall(body)]
-            for name in ("Location", "Content-Location"):
-                value = response.header(name)
-                if value:
-                    links.append(value)
-            for link in links:
-                absolute = urlsplit(urljoin("http://app.invalid" + path, link))
-                if absolute.netloc == "app.invalid" and absolute.path.startswith("/"):
-                    candidate = absolute.path + (f"?{absolute.query}" if absolute.query else "")
-                    if candidate not in found and candidate not in queue and candidate.isascii():
-                        queue.append(candidate)
+            if learned is not None:
+                learned.learn(request, response)
+            for candidate in links_in(response, path):
+                if candidate not in found and candidate not in queue:
+                    queue.append(candidate)
     finally:
         transport.close()
     return found
@@ -269,28 +275,25 @@ def _failure_type(rule_id: str) -> type[_RuleFailure]:
     return kind
 
 
+#: The smallest example of a rule: its size, the finding, the request, the server choices,
+#: the transport, and the requests sent before it in its sequence (none for a lone one).
+_Kept = tuple[tuple[int, ...], Finding, Request, ServerConfig, str, tuple[Request, ...]]
+
 _DEFAULT_CONFIG = ServerConfig()
-_DRAWN_CHOICES = (
-    "script_name",
-    "no_body_content_length",
-    "empty_query_string",
-    "multithread",
-    "multiprocess",
-    "file_wrapper",
-    "input_terminated_always",
-    "max_read",
-)
 
 
-def _size(request: Request, config: ServerConfig) -> tuple[int, ...]:
-    """How big an example is, to keep the simplest one per rule: the fewest server choices
-    away from the default, then a GET before another standard method before any other,
-    then the fewest header fields, then the shortest request."""
-    unusual = sum(
-        getattr(config, name) != getattr(_DEFAULT_CONFIG, name) for name in _DRAWN_CHOICES
-    )
+def _size(
+    request: Request, config: ServerConfig, before: Sequence[Request] = ()
+) -> tuple[int, ...]:
+    """How big an example is, to keep the simplest one per rule: the fewest requests before
+    it in its sequence, then the fewest server choices away from the default, then a GET
+    before another standard method before any other, then HTTP/1.1, then the fewest header
+    fields, then the shortest request."""
+    unusual = sum(getattr(config, name) != getattr(_DEFAULT_CONFIG, name) for name in DRAWN_CHOICES)
     method = 0 if request.method == "GET" else 1 if request.method in STANDARD_METHODS else 2
-    return (unusual, method, len(request.headers), len(request.to_bytes()))
+    old = int(request.http_version != "1.1")
+    size = len(request.to_bytes())
+    return (len(before), unusual, method, old, len(request.headers), size)
 
 
 class _TimeOuts:
@@ -341,25 +344,33 @@ class _Collector:
         self.strict = strict
         self.applied = {each.id: 0 for each in rules}
         self.findings: dict[str, list[Finding]] = {each.id: [] for each in rules}
-        self.smallest: dict[str, tuple[tuple[int, ...], Finding, Request, ServerConfig, str]] = {}
+        self.smallest: dict[str, _Kept] = {}
         self.raised: dict[str, int] = {}
         self.shrunk: set[str] = set()
         self.examples = 0
+        #: The example (counted from 1) at which each rule first broke.
+        self.first_found: dict[str, int] = {}
 
     def judge(
-        self, exchange: Exchange, request: Request, config: ServerConfig, transport: str
+        self,
+        exchange: Exchange,
+        request: Request,
+        config: ServerConfig,
+        transport: str,
+        before: tuple[Request, ...] = (),
     ) -> list[Finding]:
         found = []
         for each in self.rules:
             if each.applies(exchange):
                 self.applied[each.id] += 1
                 for finding in each.check(exchange):
+                    self.first_found.setdefault(each.id, self.examples)
                     found.append(finding)
                     self.findings[each.id].append(finding)
-                    size = _size(request, config)
+                    size = _size(request, config, before)
                     kept = self.smallest.get(each.id)
                     if kept is None or size <= kept[0]:
-                        self.smallest[each.id] = (size, finding, request, config, transport)
+                        self.smallest[each.id] = (size, finding, request, config, transport, before)
         return found
 
     def pick(self, findings: list[Finding]) -> str | None:
@@ -393,7 +404,7 @@ class _Partial:
     examples: int
     applied: dict[str, int]
     findings: dict[str, list[Finding]]
-    smallest: dict[str, tuple[tuple[int, ...], Finding, Request, ServerConfig, str]]
+    smallest: dict[str, _Kept]
     errors: list[str]
     paths: list[str]
     app_location: Location | None = None
@@ -402,6 +413,7 @@ class _Partial:
     notes: list[str] = field(default_factory=list)
     interrupted: bool = False
     answers: Answers = field(default_factory=Answers)
+    first_found: dict[str, int] = field(default_factory=dict)
     #: The first example the app answered: (request, server choices, transport, status
     #: code, reason, header fields), to show when every answer was the same refusal.
     first_answer: tuple[Request, ServerConfig, str, int, str, list[tuple[str, str]]] | None = None
@@ -476,6 +488,7 @@ def _explore(
         if options.transports != "memory"
         else None
     )
+    learned = Learned()
     try:
         paths = discover(
             app,
@@ -485,6 +498,7 @@ def _explore(
             on_exchange=on_exchange,
             headers=options.headers,
             exclude=options.exclude_paths,
+            learned=learned,
         )
     except KeyboardInterrupt:  # Ctrl-C before the first example: an empty result
         if wire is not None:
@@ -511,15 +525,26 @@ def _explore(
                 (request, config, transport, reply.status_code, reply.reason, reply.headers)
             )
 
-    def example(request: Request, config: ServerConfig) -> None:
+    def send(
+        request: Request,
+        config: ServerConfig,
+        before: tuple[Request, ...] = (),
+        earlier: Sequence[Exchange] = (),
+        previous: Exchange | None = None,
+    ) -> tuple[Request, Exchange | None, list[Finding]]:
+        """One example through the transports, judged: the request as sent, the first
+        exchange (to learn from), and the findings. ``before`` are the requests sent before
+        it in its sequence, ``earlier`` their exchanges (the rules see them as
+        ``extra["earlier"]``), ``previous`` an earlier exchange of the same request."""
         if timeouts.skips(request) or excluded(request.target, options.exclude_paths):
-            return
+            return request, None, []
         collector.examples += 1
         if on_progress is not None:
             on_progress(collector.examples, examples)
         request = with_headers(request, options.headers)
         drawn = request
         request = _with_prefix(request, config)
+        extra = {"earlier": list(earlier)} if earlier else None
         found: list[Finding] = []
         first: Exchange | None = None
         mem_response: Response | None = None
@@ -528,8 +553,8 @@ def _explore(
                 on_exchange(request, config, "memory")
             mem_response = memory.exchange(request, config)
             answered(drawn.path, config, "memory", mem_response)
-            first = Exchange(mem_response, source="memory")
-            found += collector.judge(first, request, config, "memory")
+            first = Exchange(mem_response, source="memory", previous=previous, extra=extra)
+            found += collector.judge(first, request, config, "memory", before)
             timeouts.saw(drawn, first.timed_out)
         if wire is not None and not (first is not None and first.timed_out):
             # (The socket is not tried after a time-out in memory: it would cost another.)
@@ -539,18 +564,75 @@ def _explore(
                 response = wire.exchange(request, config)
             except TransportError as exc:
                 errors.append(f"{request.method} {request.target}: {exc}")
-                return
+                return request, first, found
             if mem_response is None:
                 answered(drawn.path, config, "socket", response)
-            exchange = Exchange(response, source="socket", previous=first)
+            exchange = Exchange(response, source="socket", previous=first or previous, extra=extra)
             timeouts.saw(drawn, exchange.timed_out)
             if memory is not None and mem_response is not None and not exchange.timed_out:
                 # A timed-out exchange has no answer to compare; it is judged alone.
                 exchange.extra.update(compare(memory, request, config, mem_response, response))
-            found += collector.judge(exchange, request, config, "socket")
+            found += collector.judge(exchange, request, config, "socket", before)
+            first = first or exchange
+        return request, first, found
+
+    def replay_one(
+        rule: Rule, request: Request, config: ServerConfig, before: tuple[Request, ...], how: str
+    ) -> Finding | None:
+        """``rule``'s finding when ``request`` is sent again (after ``before``) by ``how``."""
+        transport = memory if how == "memory" else wire
+        if transport is None:
+            return None
+        try:
+            for each in (*before, request):
+                if on_exchange is not None:
+                    on_exchange(each, config, how)
+                response = transport.exchange(each, config)
+        except TransportError:
+            return None
+        exchange = Exchange(response, source=how)
+        if exchange.timed_out or not rule.applies(exchange):
+            return None
+        found = rule.findings(exchange)
+        return found[0] if found else None
+
+    def example(request: Request, config: ServerConfig) -> None:
+        _, _, found = send(request, config)
         chosen = collector.pick(found)
         if chosen is not None:
             raise _failure_type(chosen)(chosen)
+
+    sequence_end = [examples]
+    sequence_broke: list[str] = []
+
+    def sequence(data: st.DataObject, config: ServerConfig) -> None:
+        """Requests that learn from the answers (:mod:`wsgicheck.explorer`), one at a time
+        until a rule breaks, the budget is spent, or the drawn length is reached."""
+        explorer = Explorer(paths, requests, learned=learned)
+        sent: list[Request] = []
+        exchanges: list[Exchange] = []
+        same: dict[Request, Exchange] = {}
+        for _ in range(data.draw(st.integers(1, MAX_STEPS), label="steps")):
+            # The budget ends a sequence, until one breaks a rule: then Hypothesis replays
+            # it to shrink it, and a replay must send the same requests as the first time.
+            if collector.examples >= sequence_end[0] and not sequence_broke:
+                return
+            _, steps = explorer.next(data.draw)
+            for request in steps:
+                done, exchange, found = send(
+                    request, config, tuple(sent), exchanges, previous=same.get(request)
+                )
+                sent.append(done)
+                if exchange is not None:
+                    exchanges.append(exchange)
+                    same[request] = exchange
+                    explorer.learned.learn(
+                        done, exchange.response, prefix=config.script_name, teacher=request
+                    )
+                chosen = collector.pick(found)
+                if chosen is not None:
+                    sequence_broke.append(chosen)
+                    raise _failure_type(chosen)(chosen)
 
     database: ExampleDatabase | None = None
     if options.database is not None:
@@ -559,6 +641,7 @@ def _explore(
     # its database by the test function's source, to which this is added).
     key = f"{target}|{options.transports}|{options.script_names}|{options.raw_bytes}"
     example._hypothesis_internal_add_digest = key.encode()  # type: ignore[attr-defined]
+    sequence._hypothesis_internal_add_digest = (key + "|sequences").encode()  # type: ignore[attr-defined]
     requests = strategies.requests(paths=paths, raw_bytes=options.raw_bytes)
     configs = strategies.server_configs(script_names=options.script_names, base=base)
     # Hypothesis stops generating once it has a failure to shrink. So a run is a few
@@ -572,13 +655,29 @@ def _explore(
                 break
             with contextlib.suppress(_RuleFailure):
                 example(request, config)
-        for attempt in range(MAX_PASSES):
-            remaining = examples - collector.examples
-            if remaining <= 0 or timeouts.stopped:
-                break
-            test = given(requests, configs)(example)
+        # Sequences first (their moves include fresh requests, so a lone request's failure
+        # is found there too and shrinks to one step), then lone requests.
+        phases: list[tuple[Callable[..., None], tuple[st.SearchStrategy[Any], ...], int, int]]
+        phases = [(example, (requests, configs), examples, 1)]
+        # A share of what the corpus left goes to sequences that learn from the answers.
+        reserved = int((examples - collector.examples) * SEQUENCE_SHARE)
+        if options.sequences and reserved > 0:
+            start = collector.examples + reserved
+            phases.insert(0, (sequence, (st.data(), configs), start, MAX_STEPS // 2))
+            sequence_end[0] = start
+        plan = [
+            (index, attempt, *phase)
+            for index, phase in enumerate(phases)
+            for attempt in range(MAX_PASSES)
+        ]
+        stalled: set[int] = set()
+        for index, attempt, function, drawn, end, per_case in plan:
+            remaining = end - collector.examples
+            if remaining <= 0 or timeouts.stopped or index in stalled:
+                continue
+            test = given(*drawn)(function)
             test = settings(
-                max_examples=remaining,
+                max_examples=max(1, -(-remaining // per_case)),
                 database=database if attempt == 0 else None,
                 deadline=None,
                 suppress_health_check=list(HealthCheck),
@@ -595,12 +694,17 @@ def _explore(
                 test()
             except _RuleFailure:
                 pass
+            except Flaky:
+                # The app answered a replayed sequence differently (it keeps state, the
+                # budget ran out mid-replay): what the examples showed is collected anyway.
+                pass
             except BaseExceptionGroup as group:
                 if any(not isinstance(exc, _RuleFailure) for exc in group.exceptions):
                     raise
             collector.shrunk |= set(collector.raised)
             if collector.examples == before:
-                break
+                stalled.add(index)
+        _simplify_all(collector, replay_one, base, options)
     except KeyboardInterrupt:
         interrupted = True  # Ctrl-C: what ran so far is the result
     finally:
@@ -620,7 +724,50 @@ def _explore(
         interrupted=interrupted,
         answers=answers,
         first_answer=first_answer[0] if first_answer else None,
+        first_found=collector.first_found,
     )
+
+
+def _simplify_all(
+    collector: _Collector,
+    replay_one: Callable[[Rule, Request, ServerConfig, tuple[Request, ...], str], Finding | None],
+    base: ServerConfig,
+    options: RunOptions,
+) -> None:
+    """Make each rule's smallest example the simplest that still shows it
+    (:mod:`wsgicheck.minimise`), by replaying simpler versions of it, a bounded number."""
+    for rule_id in sorted(collector.smallest):
+        if rule_id.startswith("HARNESS-") or rule_id in NOT_SHRUNK:
+            continue  # the runner's own rules: their evidence is more than one exchange
+        _, _, request, config, how, before = collector.smallest[rule_id]
+        found: list[Finding] = []
+        simpler = simplify(
+            (request, config, before),
+            _attempt(replay_one, REGISTRY[rule_id], how, found),
+            default=base,
+            keep=[name for name, _ in options.headers],
+        )
+        if simpler != (request, config, before) and found:
+            request, config, before = simpler
+            kept = (_size(request, config, before), found[-1], request, config, how, before)
+            collector.smallest[rule_id] = kept
+
+
+def _attempt(
+    replay_one: Callable[[Rule, Request, ServerConfig, tuple[Request, ...], str], Finding | None],
+    rule: Rule,
+    how: str,
+    found: list[Finding],
+) -> Callable[[Request, ServerConfig, tuple[Request, ...]], bool]:
+    """Whether ``rule`` still breaks on a replayed example; its findings go to ``found``."""
+
+    def attempt(request: Request, config: ServerConfig, before: tuple[Request, ...]) -> bool:
+        again = replay_one(rule, request, config, before, how)
+        if again is not None:
+            found.append(again)
+        return again is not None
+
+    return attempt
 
 
 def _merge(
@@ -641,10 +788,10 @@ def _merge(
             findings += (verdict,) if verdict is not None else ()
         status = "fail" if findings else ("pass" if applied else "skip")
         results.append(RuleResult(each, status, findings, applied))
-    smallest: dict[str, tuple[tuple[int, ...], Finding, Request, ServerConfig, str]] = {}
+    smallest: dict[str, _Kept] = {}
     for rule_id, (size, verdict, *rest) in judged.items():
         if verdict is not None:
-            smallest[rule_id] = (size, verdict, *rest)  # type: ignore[assignment]
+            smallest[rule_id] = (size, verdict, *rest, ())  # type: ignore[assignment]
     for part in partials:
         for rule_id, kept in part.smallest.items():
             if rule_id not in smallest or kept[0] < smallest[rule_id][0]:
@@ -661,9 +808,10 @@ def _merge(
             request,
             config,
             transport,
-            reproducers(request, config, target),
+            reproducers(request, config, target, before),
+            before,
         )
-        for rule_id, (_, finding, request, config, transport) in sorted(smallest.items())
+        for rule_id, (_, finding, request, config, transport, before) in sorted(smallest.items())
     }
     paths = list(dict.fromkeys(path for part in partials for path in part.paths))
     measured = [part.app_coverage for part in partials if part.app_coverage is not None]
@@ -685,6 +833,10 @@ def _merge(
         interrupted=any(part.interrupted for part in partials),
         notes=notes,
         answers=answers,
+        first_found={
+            rule_id: min(p.first_found[rule_id] for p in partials if rule_id in p.first_found)
+            for rule_id in {rule_id for p in partials for rule_id in p.first_found}
+        },
     )
 
 

@@ -218,6 +218,7 @@ def failure_data(failure: Failure) -> dict[str, Any]:
         "fingerprint": fingerprint(failure.finding),
         "transport": failure.transport,
         "request": request_data(failure.request),
+        "before": [request_data(each) for each in failure.before],
         "server_config": {
             "script_name": config.script_name,
             "multithread": config.multithread,

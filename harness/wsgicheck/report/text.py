@@ -166,8 +166,15 @@ def _failure(run: RunResult, failure: Failure, color: bool) -> list[str]:
             subsequent_indent="    ",
         )
     )
+    if failure.before:
+        count = plural(len(failure.before), "earlier request")
+        lines.append(f"  sent after {count} on the same app, in this order:")
+        for each in failure.before:
+            lines.extend(
+                f"    {line}".rstrip() for line in raw_lines(each.to_bytes().decode("latin-1"))
+            )
     lines.append(f"  smallest request ({failure.transport} transport):")
-    raw = failure.reproducers.raw.decode("latin-1")
+    raw = failure.request.to_bytes().decode("latin-1")
     lines.extend(f"    {line}".rstrip() for line in raw_lines(raw))
     lines.append("  replay with curl (against `wsgicheck serve TARGET --port 8000`):")
     lines.append(f"    {show(failure.reproducers.curl, limit=REPRODUCER_LIMIT)}")
