@@ -655,22 +655,26 @@ def _explore(
                 break
             with contextlib.suppress(_RuleFailure):
                 example(request, config)
-        # Sequences first (their moves include fresh requests, so a lone request's failure
-        # is found there too and shrinks to one step), then lone requests.
+        # Lone requests, then sequences that learn from the answers (a share of what the
+        # corpus left), then lone requests again: each kind of bug is met early.
         phases: list[tuple[Callable[..., None], tuple[st.SearchStrategy[Any], ...], int, int]]
         phases = [(example, (requests, configs), examples, 1)]
-        # A share of what the corpus left goes to sequences that learn from the answers.
         reserved = int((examples - collector.examples) * SEQUENCE_SHARE)
         if options.sequences and reserved > 0:
-            start = collector.examples + reserved
-            phases.insert(0, (sequence, (st.data(), configs), start, MAX_STEPS // 2))
-            sequence_end[0] = start
+            first = collector.examples + reserved
+            sequence_end[0] = first + reserved
+            phases = [
+                (example, (requests, configs), first, 1),
+                (sequence, (st.data(), configs), sequence_end[0], MAX_STEPS // 2),
+                *phases,
+            ]
         plan = [
             (index, attempt, *phase)
             for index, phase in enumerate(phases)
             for attempt in range(MAX_PASSES)
         ]
         stalled: set[int] = set()
+        replayed: set[Callable[..., None]] = set()
         for index, attempt, function, drawn, end, per_case in plan:
             remaining = end - collector.examples
             if remaining <= 0 or timeouts.stopped or index in stalled:
@@ -678,7 +682,9 @@ def _explore(
             test = given(*drawn)(function)
             test = settings(
                 max_examples=max(1, -(-remaining // per_case)),
-                database=database if attempt == 0 else None,
+                # Once per test function: a later pass would replay a saved failure whose
+                # rule is no longer raised, and Hypothesis would delete it as fixed.
+                database=database if function not in replayed else None,
                 deadline=None,
                 suppress_health_check=list(HealthCheck),
                 phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink],
@@ -688,7 +694,9 @@ def _explore(
             # hypothesis.seed() would also switch the database off; a seeded run that still
             # replays past failures sets the seed Hypothesis reads, and nothing else. (The
             # runner's tests check both the determinism and the replay.)
-            test._hypothesis_internal_use_seed = (seed + attempt) % (1 << 32)  # type: ignore[attr-defined]
+            replayed.add(function)
+            chosen = (seed + attempt + index * MAX_PASSES) % (1 << 32)
+            test._hypothesis_internal_use_seed = chosen  # type: ignore[attr-defined]
             before = collector.examples
             try:
                 test()

@@ -81,6 +81,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--budget", type=int, default=PROFILES["default"])
+    parser.add_argument("--only", nargs="*", default=[], help="these hidden apps (stems)")
+    parser.add_argument("--no-cost", action="store_true", help="skip the cost per example")
     args = parser.parse_args()
     seeds = range(1, args.seeds + 1)
     print(f"examples to first detection, median of {args.seeds} seeds, budget {args.budget}")
@@ -88,6 +90,8 @@ def main() -> None:
     print("| hidden bug | today | found | 0.x | found |")
     print("| --- | --- | --- | --- | --- |")
     for path in HIDDEN:
+        if args.only and path.stem not in args.only:
+            continue
         cells = []
         for name in GENERATORS:
             hits = [detect(path, name, seed, args.budget) for seed in seeds]
@@ -99,7 +103,7 @@ def main() -> None:
             cells += [shown, f"{within[0]}/{within[1]} of {len(hits)}"]
         print(f"| {path.stem} | " + " | ".join(cells) + " |")
     print()
-    for name in GENERATORS:
+    for name in GENERATORS if not args.no_cost else ():
         print(f"cost per example ({name}, bare app, both transports): {cost(name):.2f} ms")
 
 
