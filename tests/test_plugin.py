@@ -231,7 +231,10 @@ def test_every_option_has_an_ini_key(pytester: pytest.Pytester) -> None:
         wsgi_strict = true
         wsgi_select = APP-SR-* APP-AVOID-WRITE
         wsgi_ignore = APP-SR-POSITIONAL
-        wsgi_path = /hello /other
+        wsgi_path = /hello /other /skipped/x
+        wsgi_exclude_path = /skipped
+        wsgi_header =
+            X-Token: abc
         wsgi_transport = memory
         wsgi_database = db
         """
@@ -631,8 +634,9 @@ def test_bad_options_are_usage_errors(
         ("wsgi_profile = slow", "wsgi_profile: one of quick, default, thorough, not 'slow'"),
         ("wsgi_transport = pigeon", "wsgi_transport: one of both, memory, socket, not 'pigeon'"),
         ("wsgi_select = NOPE", "--wsgi-select: no rule matches 'NOPE'*"),
+        ("wsgi_header = Host example.com", "--wsgi-header 'Host example.com': expected*"),
     ],
-    ids=["profile", "transport", "select"],
+    ids=["profile", "transport", "select", "header"],
 )
 def test_bad_ini_values_are_usage_errors(pytester: pytest.Pytester, ini: str, message: str) -> None:
     pytester.makeini(f"[pytest]\nwsgi_app = {TARGET}\n{ini}\n")
@@ -717,3 +721,24 @@ def test_a_run_that_crashes_fails_every_item_once_in_full(
     output = result.stdout.str()
     assert output.count("OSError: no sockets today") == 2  # the traceback, and its summary line
     assert output.count("the wsgicheck run failed earlier in this session") >= 4
+
+
+HOST_CHECKING = """
+def app(environ, start_response):
+    if environ.get("HTTP_HOST") != "example.com":
+        start_response("400 Bad Request", [("Content-Type", "text/plain")])
+        return [b"bad host"]
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")])
+    return [b"ok"]
+"""
+
+
+def test_the_header_option_gets_the_suite_past_a_refusal(pytester: pytest.Pytester) -> None:
+    """Without the Host the app serves, the run judged only a refusal and says so."""
+    pytester.makepyfile(wc_hostapp=HOST_CHECKING)
+    args = ("--wsgi-app=wc_hostapp:app", *FAST, "--wsgi-select=HARNESS-ALL-REFUSED")
+    refused = run(pytester, *args, "-v")
+    assert outcomes(refused)["HARNESS-ALL-REFUSED"] == "FAILED"
+    refused.stdout.fnmatch_lines(["*-H 'Host: example.com'*"])
+    served = run(pytester, *args, "-v", "--wsgi-header=Host: example.com")
+    assert outcomes(served)["HARNESS-ALL-REFUSED"] == "PASSED"

@@ -432,7 +432,10 @@ def test_markdown_summary_table_and_details(broken: RunResult) -> None:
     assert "```http\n" in text
     assert "```sh\ncurl -v" in text
     assert "```python\n" in text
-    assert text.count("<details>") == text.count("</details>") == 1
+    # The failure's details, and the statuses per path (every request got a 500).
+    assert text.count("<details>") == text.count("</details>") == 2
+    assert "<summary>What the app answered (statuses per path)</summary>" in text
+    assert "| `/` | 500 ×" in text
 
 
 def test_markdown_clean_run_has_no_table(clean: RunResult) -> None:

@@ -330,7 +330,17 @@ def _options(args: argparse.Namespace) -> RunOptions:
             if not REGISTRY.select([pattern]):
                 source = args.sources[name]
                 raise UsageError(f"{source}: no rule matches {pattern!r} (see: wsgicheck rules)")
+    from .scope import parse_header
+
+    headers = []
+    for text in args.header:
+        try:
+            headers.append(parse_header(text))
+        except ValueError as exc:
+            raise UsageError(f"{args.sources['header']}: {exc}") from None
     return RunOptions(
+        headers=tuple(headers),
+        exclude_paths=tuple(args.exclude_path),
         profile=args.profile,
         max_examples=args.examples,
         seed=args.seed,

@@ -18,7 +18,17 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import pytest
 
-from .settings import BY_NAME, PROFILES, SETTINGS, TRANSPORTS, Flag, Given, SettingError, Sources
+from .settings import (
+    BY_NAME,
+    PROFILES,
+    SETTINGS,
+    TRANSPORTS,
+    Flag,
+    Given,
+    Items,
+    SettingError,
+    Sources,
+)
 
 if sys.version_info >= (3, 11):  # pragma: no cover - depends on the interpreter
     from builtins import BaseExceptionGroup
@@ -49,6 +59,9 @@ class Settings:
     select: tuple[str, ...]
     ignore: tuple[str, ...]
     paths: tuple[str, ...]
+    #: Header fields added to every request (``--wsgi-header``), and paths never driven.
+    headers: tuple[tuple[str, str], ...] = ()
+    exclude_paths: tuple[str, ...] = ()
     transport: str
     #: The Hypothesis example database folder (absolute), or None for none.
     database: str | None
@@ -72,7 +85,10 @@ _SOURCES = pytest.StashKey[Sources]()
 _OWN_OPTIONS = ("suite",)
 
 
-def _options() -> Iterator[tuple[str, Literal["string", "args", "bool"], str, dict[str, Any]]]:
+_IniType = Literal["string", "args", "linelist", "bool"]
+
+
+def _options() -> Iterator[tuple[str, _IniType, str, dict[str, Any]]]:
     """(name, ini type, help, argparse keywords) of each ``--wsgi-NAME``, from the table of
     settings (:mod:`wsgicheck.settings`)."""
     for each in SETTINGS:
@@ -82,7 +98,9 @@ def _options() -> Iterator[tuple[str, Literal["string", "args", "bool"], str, di
         if isinstance(each.kind, Flag):
             yield each.name, "bool", each.described(), {"action": "store_true", "default": None}
         elif each.repeated:
-            yield each.name, "args", each.described(), {"action": "append", **extra}
+            lines = isinstance(each.kind, Items) and each.kind.sep == "\n"
+            kind: Literal["args", "linelist"] = "linelist" if lines else "args"
+            yield each.name, kind, each.described(), {"action": "append", **extra}
         else:
             choices = {"choices": each.choices()} if each.choices() else {}
             yield each.name, "string", each.described(), {**extra, **choices}
@@ -91,8 +109,9 @@ def _options() -> Iterator[tuple[str, Literal["string", "args", "bool"], str, di
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("wsgi", "wsgicheck: WSGI (PEP 3333) conformance")
     for name, ini_type, text, extra in _options():
-        group.addoption(f"--wsgi-{name}", dest=f"wsgi_{name}", help=text, **extra)
-        parser.addini(f"wsgi_{name}", f"{text} (as --wsgi-{name})", type=ini_type, default=None)
+        flag = f"--wsgi-{name.replace('_', '-')}"
+        group.addoption(flag, dest=f"wsgi_{name}", help=text, **extra)
+        parser.addini(f"wsgi_{name}", f"{text} (as {flag})", type=ini_type, default=None)
     group.addoption(
         "--wsgi-no-suite",
         dest="wsgi_suite",
@@ -224,6 +243,14 @@ def _settings(config: pytest.Config, target: str) -> Settings:
         seed = random.SystemRandom().randrange(1 << 32)
     database = _database(config)
     suite = _value(config, "suite")
+    from .scope import parse_header
+
+    headers = []
+    for text in _value(config, "header") or ():
+        try:
+            headers.append(parse_header(str(text)))
+        except ValueError as exc:
+            raise pytest.UsageError(f"--wsgi-header {exc}") from None
     return Settings(
         target=target,
         profile=profile,
@@ -232,6 +259,8 @@ def _settings(config: pytest.Config, target: str) -> Settings:
         select=_ids(config, "select"),
         ignore=_ids(config, "ignore"),
         paths=tuple(_value(config, "path") or ()),
+        headers=tuple(headers),
+        exclude_paths=tuple(_value(config, "exclude_path") or ()),
         transport=transport,
         database=database,
         suite=True if suite is None else bool(suite),

@@ -9,6 +9,7 @@ Python snippet replays it exactly, in memory, with the same server choices.
 from __future__ import annotations
 
 import shlex
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 
 from .environ import ServerConfig
@@ -28,7 +29,20 @@ class Reproducers:
     python: str
 
 
-def reproducers(request: Request, config: ServerConfig, target: str) -> Reproducers:
+def reproducers(
+    request: Request, config: ServerConfig, target: str, before: Sequence[Request] = ()
+) -> Reproducers:
+    """The three reproducers of ``request``; with ``before``, of the whole sequence: every
+    request in order, on one connection (raw), one curl after the other, one client."""
+    if before:
+        every = [*before, request]
+        return Reproducers(
+            b"".join(each.to_bytes() for each in every),
+            " && ".join(curl_command(each, config) + " -o /dev/null" for each in before)
+            + " && "
+            + curl_command(request, config),
+            python_snippet(request, config, target, before),
+        )
     return Reproducers(
         request.to_bytes(), curl_command(request, config), python_snippet(request, config, target)
     )
@@ -70,8 +84,11 @@ def curl_command(request: Request, config: ServerConfig, base_url: str = SERVE_U
     return " ".join(parts)
 
 
-def python_snippet(request: Request, config: ServerConfig, target: str) -> str:
-    """Python that replays ``request`` in memory, exactly, under the same server choices."""
+def python_snippet(
+    request: Request, config: ServerConfig, target: str, before: Sequence[Request] = ()
+) -> str:
+    """Python that replays ``request`` in memory, exactly, under the same server choices;
+    after the requests ``before`` it, on the same client, when it ends a sequence."""
     defaults = ServerConfig()
     changed = [
         f"{each.name}={getattr(config, each.name)!r}"
@@ -80,20 +97,11 @@ def python_snippet(request: Request, config: ServerConfig, target: str) -> str:
         and each.name not in ("server_name", "server_port", "response_body_limit")
         and getattr(config, each.name) != getattr(defaults, each.name)
     ]
-    request_fields = [
-        f"    {each.name}={getattr(request, each.name)!r},"
-        for each in fields(Request)
-        if getattr(request, each.name) != getattr(Request(), each.name)
-    ]
-    request_lines = [
-        line.replace("<Framing.CONTENT_LENGTH: 'content-length'>", "Framing.CONTENT_LENGTH")
-        .replace("<Framing.CHUNKED: 'chunked'>", "Framing.CHUNKED")
-        .replace("<Framing.NONE: 'none'>", "Framing.NONE")
-        for line in request_fields
-    ]
+    request_lines = _request_lines(request)
+    earlier = [line for each in before for line in _request_lines(each, "        ")]
     # Import only what the snippet uses, so it passes a linter when pasted into a test.
     names = ["Client", "Request"]
-    if any("Framing." in line for line in request_lines):
+    if any("Framing." in line for line in [*request_lines, *earlier]):
         names.insert(1, "Framing")
     if changed:
         names.append("ServerConfig")
@@ -106,6 +114,7 @@ def python_snippet(request: Request, config: ServerConfig, target: str) -> str:
             "",
             f"app = load_target({target!r})",
             f"client = {client}",
+            *(["for earlier in [", *earlier, "]:", "    client.send(earlier)"] if before else []),
             "response = client.send(Request(",
             *request_lines,
             "))",
@@ -113,3 +122,22 @@ def python_snippet(request: Request, config: ServerConfig, target: str) -> str:
             "    print(finding.rule, finding.message)",
         ]
     )
+
+
+def _request_lines(request: Request, indent: str = "") -> list[str]:
+    """``Request(`` fields ``)`` as Python source lines (only the fields not at default);
+    with an ``indent``, one ``Request(...),`` item of a list."""
+    lines = [
+        f"    {each.name}={getattr(request, each.name)!r},"
+        for each in fields(Request)
+        if getattr(request, each.name) != getattr(Request(), each.name)
+    ]
+    lines = [
+        line.replace("<Framing.CONTENT_LENGTH: 'content-length'>", "Framing.CONTENT_LENGTH")
+        .replace("<Framing.CHUNKED: 'chunked'>", "Framing.CHUNKED")
+        .replace("<Framing.NONE: 'none'>", "Framing.NONE")
+        for line in lines
+    ]
+    if not indent:
+        return lines
+    return [f"{indent}Request(", *(indent + line for line in lines), f"{indent}),"]

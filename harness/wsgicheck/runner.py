@@ -16,18 +16,18 @@ from __future__ import annotations
 import contextlib
 import os
 import random
-import re
 import sys
 import time
 import unittest
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
-from urllib.parse import urljoin, urlsplit
+from typing import TYPE_CHECKING, Any
 
 from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
 from hypothesis.database import ExampleDatabase
+from hypothesis.errors import Flaky
 
 from . import strategies
 from .client import Client
@@ -36,7 +36,9 @@ from .corpus import corpus
 from .environ import ServerConfig
 from .events import Location
 from .exampledb import open_database, redis_url
+from .explorer import MAX_STEPS, Explorer, Learned, links_in
 from .locations import app_location
+from .minimise import DRAWN_CHOICES, simplify
 from .replay import (
     NORMALISED,
     MemoryTransport,
@@ -49,6 +51,8 @@ from .reproduce import Reproducers, reproducers
 from .request import Request
 from .response import Response
 from .rules import REGISTRY, Exchange, Finding, Rule, RuleResult, is_failure, judge
+from .rules.engine import HISTORY
+from .scope import TIMED_OUT, Answers, excluded, with_headers
 from .sequences import FollowUps, send_follow_ups
 from .strategies import STANDARD_METHODS
 
@@ -83,6 +87,10 @@ NOT_SHRUNK = frozenset({TIMEOUT_RULE})
 #: limit, and an app that hangs on every request would otherwise cost one per example.
 PATH_TIMEOUTS = 3
 RUN_TIMEOUTS = 5
+#: Rules judged once over a whole run, on the table of answers (not per exchange).
+RUN_RULES = frozenset({"HARNESS-ALL-REFUSED"})
+#: The share of a run's examples spent on sequences of requests that learn from answers.
+SEQUENCE_SHARE = 0.25
 #: Hypothesis passes per run at most (each after the failures of the previous one).
 MAX_PASSES = 6
 #: Where Hypothesis keeps the examples that failed, to replay them first next time.
@@ -123,6 +131,14 @@ class RunOptions:
     raw_bytes: bool = True
     #: Start with the fixed examples of :mod:`wsgicheck.corpus` before generating.
     corpus: bool = True
+    #: Header fields added to every request (``-H``), each replacing drawn fields of its
+    #: name: a Host the app serves, credentials (see :mod:`wsgicheck.scope`).
+    headers: tuple[tuple[str, str], ...] = ()
+    #: Paths the run never sends a request to (``--exclude-path``): globs or path prefixes.
+    exclude_paths: tuple[str, ...] = ()
+    #: Spend a share of the examples on sequences that learn from the answers
+    #: (:mod:`wsgicheck.explorer`).
+    sequences: bool = True
 
     def __post_init__(self) -> None:
         if self.profile not in PROFILES:
@@ -148,6 +164,9 @@ class Failure:
     #: Found by replaying the example database, not by the seeded draw (which found no
     #: failure of this rule): a past run's failure that still fails.
     replayed: bool = False
+    #: The requests sent before it, in order, on the same app: a finding of a sequence
+    #: shows only after them (an ETag learned, a cookie set). Empty for a lone request.
+    before: tuple[Request, ...] = ()
 
 
 @dataclass(slots=True)
@@ -183,6 +202,11 @@ class RunResult:
     #: Examples replayed from the example database, apart from ``examples`` (the seeded
     #: draw's): the seeded draw is the same whatever the database holds.
     replayed_examples: int = 0
+    #: The statuses the app answered the examples with, per path.
+    answers: Answers = field(default_factory=Answers)
+    #: The example at which each failing rule first broke (of the first process that saw
+    #: it): how long the run took to find it.
+    first_found: dict[str, int] = field(default_factory=dict)
 
     def failed(self) -> bool:
         """Whether the run fails: a new MUST finding, or a new SHOULD one when strict."""
@@ -195,8 +219,6 @@ class RunResult:
 
 # -- discovering paths --------------------------------------------------------------------------
 
-_link_re = re.compile(rb"""(?:href|src|action)\s*=\s*["']([^"'#<>\s]+)""", re.IGNORECASE)
-
 
 def discover(
     app: WSGIApp,
@@ -206,6 +228,9 @@ def discover(
     timeout: float = 10.0,
     body_limit: int = 8 << 20,
     on_exchange: OnExchange | None = None,
+    headers: Sequence[tuple[str, str]] = (),
+    exclude: Sequence[str] = (),
+    learned: Learned | None = None,
 ) -> list[str]:
     """Paths worth trying: ``/``, the seeds, and what the app's answers link to.
 
@@ -213,7 +238,9 @@ def discover(
     ``Content-Location`` headers, on the same origin only, breadth first, at most
     ``limit`` paths. The app runs as in the rest of the run: in a worker thread, with the
     time and body limits, so a hostile app cannot stop the run here either.
-    ``on_exchange`` hears of each request just before the app gets it.
+    ``on_exchange`` hears of each request just before the app gets it; ``headers`` go on
+    every request, and paths ``exclude`` matches are neither requested nor returned.
+    ``learned`` takes what the answers teach (validators, cookies, forms), for sequences.
     """
     transport = MemoryTransport(app, timeout)
     config = ServerConfig(response_body_limit=body_limit)
@@ -224,28 +251,21 @@ def discover(
     try:
         while queue and len(found) < limit and in_a_row < PATH_TIMEOUTS:
             path = queue.pop(0)
-            if path in found:
+            if path in found or excluded(path, exclude):
                 continue
             found.append(path)
-            request = client.build_request("GET", path)
+            request = with_headers(client.build_request("GET", path), headers)
             if on_exchange is not None:
                 on_exchange(request, config, "memory")
             response = transport.exchange(request, config)
             in_a_row = in_a_row + 1 if timed_out(response) else 0
             if response.environ is None or not response.complete:
                 continue
-            body = response.body[:65536]
-            links = [match.decode("latin-1") for match in _link_re.findall(body)]
-            for name in ("Location", "Content-Location"):
-                value = response.header(name)
-                if value:
-                    links.append(value)
-            for link in links:
-                absolute = urlsplit(urljoin("http://app.invalid" + path, link))
-                if absolute.netloc == "app.invalid" and absolute.path.startswith("/"):
-                    candidate = absolute.path + (f"?{absolute.query}" if absolute.query else "")
-                    if candidate not in found and candidate not in queue and candidate.isascii():
-                        queue.append(candidate)
+            if learned is not None:
+                learned.learn(request, response)
+            for candidate in links_in(response, path):
+                if candidate not in found and candidate not in queue:
+                    queue.append(candidate)
     finally:
         transport.close()
     return found
@@ -269,28 +289,25 @@ def _failure_type(rule_id: str) -> type[_RuleFailure]:
     return kind
 
 
+#: The smallest example of a rule: its size, the finding, the request, the server choices,
+#: the transport, and the requests sent before it in its sequence (none for a lone one).
+_Kept = tuple[tuple[int, ...], Finding, Request, ServerConfig, str, tuple[Request, ...]]
+
 _DEFAULT_CONFIG = ServerConfig()
-_DRAWN_CHOICES = (
-    "script_name",
-    "no_body_content_length",
-    "empty_query_string",
-    "multithread",
-    "multiprocess",
-    "file_wrapper",
-    "input_terminated_always",
-    "max_read",
-)
 
 
-def _size(request: Request, config: ServerConfig) -> tuple[int, ...]:
-    """How big an example is, to keep the simplest one per rule: the fewest server choices
-    away from the default, then a GET before another standard method before any other,
-    then the fewest header fields, then the shortest request."""
-    unusual = sum(
-        getattr(config, name) != getattr(_DEFAULT_CONFIG, name) for name in _DRAWN_CHOICES
-    )
+def _size(
+    request: Request, config: ServerConfig, before: Sequence[Request] = ()
+) -> tuple[int, ...]:
+    """How big an example is, to keep the simplest one per rule: the fewest requests before
+    it in its sequence, then the fewest server choices away from the default, then a GET
+    before another standard method before any other, then HTTP/1.1, then the fewest header
+    fields, then the shortest request."""
+    unusual = sum(getattr(config, name) != getattr(_DEFAULT_CONFIG, name) for name in DRAWN_CHOICES)
     method = 0 if request.method == "GET" else 1 if request.method in STANDARD_METHODS else 2
-    return (unusual, method, len(request.headers), len(request.to_bytes()))
+    old = int(request.http_version != "1.1")
+    size = len(request.to_bytes())
+    return (len(before), unusual, method, old, len(request.headers), size)
 
 
 class _TimeOuts:
@@ -341,24 +358,32 @@ class _Collector:
         self.strict = strict
         self.applied = {each.id: 0 for each in rules}
         self.findings: dict[str, list[Finding]] = {each.id: [] for each in rules}
-        self.smallest: dict[str, tuple[tuple[int, ...], Finding, Request, ServerConfig, str]] = {}
+        self.smallest: dict[str, _Kept] = {}
         self.raised: dict[str, int] = {}
         self.shrunk: set[str] = set()
         self.examples = 0
+        #: The example (counted from 1) at which each rule first broke.
+        self.first_found: dict[str, int] = {}
 
     def judge(
-        self, exchange: Exchange, request: Request, config: ServerConfig, transport: str
+        self,
+        exchange: Exchange,
+        request: Request,
+        config: ServerConfig,
+        transport: str,
+        before: tuple[Request, ...] = (),
     ) -> list[Finding]:
         found = []
         for each, findings in judge(exchange, self.rules):
             self.applied[each.id] += 1
             for finding in findings:
+                self.first_found.setdefault(each.id, self.examples)
                 found.append(finding)
                 self.findings[each.id].append(finding)
-                size = _size(request, config)
+                size = _size(request, config, before)
                 kept = self.smallest.get(each.id)
                 if kept is None or size <= kept[0]:
-                    self.smallest[each.id] = (size, finding, request, config, transport)
+                    self.smallest[each.id] = (size, finding, request, config, transport, before)
         return found
 
     def pick(self, findings: list[Finding]) -> str | None:
@@ -392,7 +417,7 @@ class _Partial:
     examples: int
     applied: dict[str, int]
     findings: dict[str, list[Finding]]
-    smallest: dict[str, tuple[tuple[int, ...], Finding, Request, ServerConfig, str]]
+    smallest: dict[str, _Kept]
     errors: list[str]
     paths: list[str]
     app_location: Location | None = None
@@ -402,6 +427,11 @@ class _Partial:
     interrupted: bool = False
     #: What replaying the example database showed (see ``_explore``), when it did.
     replay: _Partial | None = None
+    answers: Answers = field(default_factory=Answers)
+    first_found: dict[str, int] = field(default_factory=dict)
+    #: The first example the app answered: (request, server choices, transport, status
+    #: code, reason, header fields), to show when every answer was the same refusal.
+    first_answer: tuple[Request, ServerConfig, str, int, str, list[tuple[str, str]]] | None = None
 
 
 _OWN_MODULES_LOADED = False
@@ -497,6 +527,7 @@ def _explore(
         if options.transports != "memory"
         else None
     )
+    learned = Learned()
     try:
         paths = discover(
             app,
@@ -504,6 +535,9 @@ def _explore(
             timeout=options.timeout,
             body_limit=options.body_limit,
             on_exchange=on_exchange,
+            headers=options.headers,
+            exclude=options.exclude_paths,
+            learned=learned,
         )
     except KeyboardInterrupt:  # Ctrl-C before the first example: an empty result
         if wire is not None:
@@ -518,24 +552,75 @@ def _explore(
     base = replace(base, response_body_limit=options.body_limit)
     errors: list[str] = []
     interrupted = False
+    answers = Answers()
+    first_answer: list[tuple[Request, ServerConfig, str, int, str, list[tuple[str, str]]]] = []
+
+    def answered(path: str, config: ServerConfig, transport: str, reply: Response) -> None:
+        """Count the answer to an example in the table of statuses per path."""
+        late = timed_out(reply)
+        answers.add(path, TIMED_OUT if late else str(reply.status_code))
+        request = reply.request
+        if not first_answer and not late:
+            first_answer.append(
+                (request, config, transport, reply.status_code, reply.reason, reply.headers)
+            )
+
+    def replay_one(
+        rule: Rule, request: Request, config: ServerConfig, before: tuple[Request, ...], how: str
+    ) -> Finding | None:
+        """``rule``'s finding when ``request`` is sent again (after ``before``) by ``how``."""
+        transport = memory if how == "memory" else wire
+        if transport is None:
+            return None
+        try:
+            for each in (*before, request):
+                if on_exchange is not None:
+                    on_exchange(each, config, how)
+                response = transport.exchange(each, config)
+        except TransportError:
+            return None
+        exchange = Exchange(response, source=how)
+        if exchange.timed_out or not rule.applies(exchange):
+            return None
+        found = rule.findings(exchange)
+        return found[0] if found else None
+
+    sequence_end = [examples]
 
     def explorer(
         collector: _Collector,
         timeouts: _TimeOuts,
         on_progress: Callable[[int, int], None] | None,
-    ) -> Callable[[Request, ServerConfig], None]:
-        """The function Hypothesis calls with each example, collecting into ``collector``.
-        Each has its own follow-ups, so the database's replay never changes the seeded draw's."""
+    ) -> tuple[Callable[..., None], Callable[..., None]]:
+        """The two functions Hypothesis calls, a lone request's and a sequence's,
+        collecting into ``collector``. Each pair has its own follow-ups, so the database's
+        replay never changes what the seeded draw sends."""
         followed = FollowUps()
+        sequence_broke: list[str] = []
 
-        def example(request: Request, config: ServerConfig) -> None:
-            if timeouts.skips(request):
-                return
+        def send(
+            request: Request,
+            config: ServerConfig,
+            before: tuple[Request, ...] = (),
+            earlier: Sequence[Exchange] = (),
+            previous: Exchange | None = None,
+            *,
+            follow: bool = False,
+        ) -> tuple[Request, Exchange | None, list[Finding]]:
+            """One example through the transports, judged: the request as sent, the first
+            exchange (to learn from), and the findings. ``before`` are the requests sent
+            before it in its sequence, ``earlier`` their exchanges (the first exchange's
+            ``history``), ``previous`` an earlier exchange of the same request; ``follow``
+            asks a first 200 to GET the questions that follow it (:mod:`wsgicheck.sequences`)."""
+            if timeouts.skips(request) or excluded(request.target, options.exclude_paths):
+                return request, None, []
             collector.examples += 1
             if on_progress is not None:
                 on_progress(collector.examples, examples)
+            request = with_headers(request, options.headers)
             drawn = request
             request = _with_prefix(request, config)
+            history = tuple(earlier[-HISTORY:])
             found: list[Finding] = []
             first: Exchange | None = None
             mem_response: Response | None = None
@@ -544,10 +629,11 @@ def _explore(
                 if on_exchange is not None:
                     on_exchange(request, config, "memory")
                 mem_response = memory.exchange(request, config)
-                first = Exchange(mem_response, source="memory")
-                found += collector.judge(first, request, config, "memory")
+                answered(drawn.path, config, "memory", mem_response)
+                first = Exchange(mem_response, source="memory", previous=previous, history=history)
+                found += collector.judge(first, request, config, "memory", before)
                 timeouts.saw(drawn, first.timed_out)
-                asked = followed.wants(first)
+                asked = follow and followed.wants(first)
                 if asked:
                     _follow_up(first, memory, config, collector, on_exchange)
             if wire is not None and not (first is not None and first.timed_out):
@@ -558,37 +644,80 @@ def _explore(
                     response = wire.exchange(request, config)
                 except TransportError as exc:
                     errors.append(f"{request.method} {request.target}: {exc}")
-                    return
-                exchange = Exchange(response, source="socket", previous=first)
+                    return request, first, found
+                if mem_response is None:
+                    answered(drawn.path, config, "socket", response)
+                exchange = Exchange(
+                    response,
+                    source="socket",
+                    previous=first or previous,
+                    history=() if first is not None else history,
+                )
                 timeouts.saw(drawn, exchange.timed_out)
                 if memory is not None and mem_response is not None and not exchange.timed_out:
                     # A timed-out exchange has no answer to compare; it is judged alone.
                     exchange.extra.update(compare(memory, request, config, mem_response, response))
-                found += collector.judge(exchange, request, config, "socket")
+                found += collector.judge(exchange, request, config, "socket", before)
                 if asked and not exchange.timed_out:  # the same questions over the wire
                     try:
                         _follow_up(exchange, wire, config, collector, on_exchange, "socket")
                     except TransportError as exc:
                         errors.append(f"{request.method} {request.target} (follow-up): {exc}")
+                first = first or exchange
+            return request, first, found
+
+        def example(request: Request, config: ServerConfig) -> None:
+            _, _, found = send(request, config, follow=True)
             chosen = collector.pick(found)
             if chosen is not None:
                 raise _failure_type(chosen)(chosen)
+
+        def sequence(data: st.DataObject, config: ServerConfig) -> None:
+            """Requests that learn from the answers (:mod:`wsgicheck.explorer`), one at a
+            time until a rule breaks, the budget is spent, or the drawn length is reached."""
+            explorer = Explorer(paths, requests, learned=learned)
+            sent: list[Request] = []
+            exchanges: list[Exchange] = []
+            same: dict[Request, Exchange] = {}
+            for _ in range(data.draw(st.integers(1, MAX_STEPS), label="steps")):
+                # The budget ends a sequence, until one breaks a rule: then Hypothesis
+                # replays it to shrink it, and a replay must send the same requests.
+                if collector.examples >= sequence_end[0] and not sequence_broke:
+                    return
+                _, steps = explorer.next(data.draw)
+                for request in steps:
+                    done, exchange, found = send(
+                        request, config, tuple(sent), exchanges, previous=same.get(request)
+                    )
+                    sent.append(done)
+                    if exchange is not None:
+                        exchanges.append(exchange)
+                        same[request] = exchange
+                        explorer.learned.learn(
+                            done, exchange.response, prefix=config.script_name, teacher=request
+                        )
+                    chosen = collector.pick(found)
+                    if chosen is not None:
+                        sequence_broke.append(chosen)
+                        raise _failure_type(chosen)(chosen)
 
         # Examples in the database belong to this target and these options (Hypothesis
         # keys its database by the test function's source, to which this is added).
         key = f"{target}|{options.transports}|{options.script_names}|{options.raw_bytes}"
         example._hypothesis_internal_add_digest = key.encode()  # type: ignore[attr-defined]
-        return example
+        sequence._hypothesis_internal_add_digest = (key + "|sequences").encode()  # type: ignore[attr-defined]
+        return example, sequence
 
     def hypothesis_run(
-        example: Callable[[Request, ServerConfig], None],
+        function: Callable[..., None],
+        drawn: tuple[st.SearchStrategy[Any], ...],
         *,
         max_examples: int,
         database: ExampleDatabase | None,
         phases: list[Phase],
         seed: int,
     ) -> None:
-        test = given(requests, configs)(example)
+        test = given(*drawn)(function)
         test = settings(
             max_examples=max_examples,
             database=database,
@@ -604,6 +733,10 @@ def _explore(
         try:
             test()
         except _RuleFailure:
+            pass
+        except Flaky:
+            # The app answered a replayed sequence differently (it keeps state, the
+            # budget ran out mid-replay): what the examples showed is collected anyway.
             pass
         except BaseExceptionGroup as group:
             if any(not isinstance(exc, _RuleFailure) for exc in group.exceptions):
@@ -621,14 +754,21 @@ def _explore(
             # The database's examples alone (no generating, no shrinking: they were shrunk
             # when found), into a collector of their own.
             replayed, replay_timeouts = _Collector(rules, options.strict), _TimeOuts()
-            with contextlib.suppress(unittest.SkipTest):  # raised when it holds none
-                hypothesis_run(
-                    explorer(replayed, replay_timeouts, None),
-                    max_examples=examples,
-                    database=database,
-                    phases=[Phase.reuse],
-                    seed=seed,
-                )
+            replay_example, replay_sequence = explorer(replayed, replay_timeouts, None)
+            replays: list[tuple[Callable[..., None], tuple[st.SearchStrategy[Any], ...]]] = [
+                (replay_example, (requests, configs)),
+                (replay_sequence, (st.data(), configs)),
+            ]
+            for function, drawn in replays:
+                with contextlib.suppress(unittest.SkipTest):  # raised when it holds none
+                    hypothesis_run(
+                        function,
+                        drawn,
+                        max_examples=examples,
+                        database=database,
+                        phases=[Phase.reuse],
+                        seed=seed,
+                    )
             replay = _Partial(
                 replayed.examples,
                 replayed.applied,
@@ -638,7 +778,7 @@ def _explore(
                 paths,
                 notes=replay_timeouts.notes(),
             )
-        example = explorer(collector, timeouts, on_progress)
+        example, sequence = explorer(collector, timeouts, on_progress)
         # The fixed examples first: every common request shape, under each server choice.
         fixed = corpus(paths, script_names=options.script_names, base=base)
         for request, config in fixed if options.corpus else []:
@@ -646,25 +786,45 @@ def _explore(
                 break
             with contextlib.suppress(_RuleFailure):
                 example(request, config)
-        # Hypothesis stops generating once it has a failure to shrink. So the seeded draw
-        # is a few passes: each shrinks the failures it finds (and saves them in the
-        # database), and the next one (a new seed, those rules no longer raised) spends
-        # the rest of the budget looking for others.
-        for attempt in range(MAX_PASSES):
-            remaining = examples - collector.examples
-            if remaining <= 0 or timeouts.stopped:
-                break
+        # Lone requests, then sequences that learn from the answers (a share of what the
+        # corpus left), then lone requests again: each kind of bug is met early. Hypothesis
+        # stops generating once it has a failure to shrink, so each kind is a few passes:
+        # each shrinks the failures it finds (and saves them in the database), and the
+        # next (a new seed, those rules no longer raised) spends the rest of its budget.
+        phases: list[tuple[Callable[..., None], tuple[st.SearchStrategy[Any], ...], int, int]]
+        phases = [(example, (requests, configs), examples, 1)]
+        reserved = int((examples - collector.examples) * SEQUENCE_SHARE)
+        if options.sequences and reserved > 0:
+            first = collector.examples + reserved
+            sequence_end[0] = first + reserved
+            phases = [
+                (example, (requests, configs), first, 1),
+                (sequence, (st.data(), configs), sequence_end[0], MAX_STEPS // 2),
+                *phases,
+            ]
+        plan = [
+            (index, attempt, *phase)
+            for index, phase in enumerate(phases)
+            for attempt in range(MAX_PASSES)
+        ]
+        stalled: set[int] = set()
+        for index, attempt, function, drawn, end, per_case in plan:
+            remaining = end - collector.examples
+            if remaining <= 0 or timeouts.stopped or index in stalled:
+                continue
             before = collector.examples
             hypothesis_run(
-                example,
-                max_examples=remaining,
+                function,
+                drawn,
+                max_examples=max(1, -(-remaining // per_case)),
                 database=database,
                 phases=[Phase.explicit, Phase.generate, Phase.shrink],
-                seed=(seed + attempt) % (1 << 32),
+                seed=(seed + attempt + index * MAX_PASSES) % (1 << 32),
             )
             collector.shrunk |= set(collector.raised)
             if collector.examples == before:
-                break
+                stalled.add(index)
+        _simplify_all(collector, replay_one, base, options)
     except KeyboardInterrupt:
         interrupted = True  # Ctrl-C: what ran so far is the result
     finally:
@@ -683,7 +843,52 @@ def _explore(
         notes=timeouts.notes(),
         interrupted=interrupted,
         replay=replay,
+        answers=answers,
+        first_answer=first_answer[0] if first_answer else None,
+        first_found=collector.first_found,
     )
+
+
+def _simplify_all(
+    collector: _Collector,
+    replay_one: Callable[[Rule, Request, ServerConfig, tuple[Request, ...], str], Finding | None],
+    base: ServerConfig,
+    options: RunOptions,
+) -> None:
+    """Make each rule's smallest example the simplest that still shows it
+    (:mod:`wsgicheck.minimise`), by replaying simpler versions of it, a bounded number."""
+    for rule_id in sorted(collector.smallest):
+        if rule_id.startswith("HARNESS-") or rule_id in NOT_SHRUNK:
+            continue  # the runner's own rules: their evidence is more than one exchange
+        _, _, request, config, how, before = collector.smallest[rule_id]
+        found: list[Finding] = []
+        simpler = simplify(
+            (request, config, before),
+            _attempt(replay_one, REGISTRY[rule_id], how, found),
+            default=base,
+            keep=[name for name, _ in options.headers],
+        )
+        if simpler != (request, config, before) and found:
+            request, config, before = simpler
+            kept = (_size(request, config, before), found[-1], request, config, how, before)
+            collector.smallest[rule_id] = kept
+
+
+def _attempt(
+    replay_one: Callable[[Rule, Request, ServerConfig, tuple[Request, ...], str], Finding | None],
+    rule: Rule,
+    how: str,
+    found: list[Finding],
+) -> Callable[[Request, ServerConfig, tuple[Request, ...]], bool]:
+    """Whether ``rule`` still breaks on a replayed example; its findings go to ``found``."""
+
+    def attempt(request: Request, config: ServerConfig, before: tuple[Request, ...]) -> bool:
+        again = replay_one(rule, request, config, before, how)
+        if again is not None:
+            found.append(again)
+        return again is not None
+
+    return attempt
 
 
 def _merge(
@@ -693,21 +898,35 @@ def _merge(
     # The database's replays count in the verdicts; a failure is reported as replayed
     # only for a rule the seeded draw found no failure of.
     replays = [part.replay for part in partials if part.replay is not None]
-    judged = [*partials, *replays]
+    counted = [*partials, *replays]
+    answers = Answers()
+    for part in partials:
+        answers.merge(part.answers)
+    judged = _judge_answers(partials, answers, rules)
     results = []
     for each in rules:
-        findings = tuple(f for part in judged for f in part.findings.get(each.id, []))
-        applied = sum(part.applied.get(each.id, 0) for part in judged)
+        findings = tuple(f for part in counted for f in part.findings.get(each.id, []))
+        applied = sum(part.applied.get(each.id, 0) for part in counted)
+        if each.id in judged:
+            applied += 1
+            verdict = judged[each.id][1]
+            findings += (verdict,) if verdict is not None else ()
         status = "fail" if findings else ("pass" if applied else "skip")
         results.append(RuleResult(each, status, findings, applied))
-    smallest = _smallest(partials)
+    smallest: dict[str, _Kept] = {}
+    for rule_id, (size, verdict, *rest) in judged.items():
+        if verdict is not None:
+            smallest[rule_id] = (size, verdict, *rest, ())  # type: ignore[assignment]
+    for rule_id, kept in _smallest(partials).items():
+        if rule_id not in smallest or kept[0] < smallest[rule_id][0]:
+            smallest[rule_id] = kept
     replayed = {k: v for k, v in _smallest(replays).items() if k not in smallest}
-    notes = [note for part in judged for note in part.notes]
-    for kept in (smallest, replayed):
-        if notes and TIMEOUT_RULE in kept:
-            size, finding, *rest = kept[TIMEOUT_RULE]
+    notes = [note for part in counted for note in part.notes]
+    for table in (smallest, replayed):
+        if notes and TIMEOUT_RULE in table:
+            size, finding, *rest = table[TIMEOUT_RULE]
             message = "; ".join([finding.message, *notes])
-            kept[TIMEOUT_RULE] = (size, replace(finding, message=message), *rest)  # type: ignore[assignment]
+            table[TIMEOUT_RULE] = (size, replace(finding, message=message), *rest)  # type: ignore[assignment]
     failures = {
         rule_id: Failure(
             REGISTRY[rule_id],
@@ -715,10 +934,11 @@ def _merge(
             request,
             config,
             transport,
-            reproducers(request, config, target),
+            reproducers(request, config, target, before),
+            before=before,
             replayed=rule_id in replayed,
         )
-        for rule_id, (_, finding, request, config, transport) in sorted(
+        for rule_id, (_, finding, request, config, transport, before) in sorted(
             {**smallest, **replayed}.items()
         )
     }
@@ -742,19 +962,41 @@ def _merge(
         interrupted=any(part.interrupted for part in partials),
         notes=notes,
         replayed_examples=sum(part.examples for part in replays),
+        answers=answers,
+        first_found={
+            rule_id: min(p.first_found[rule_id] for p in partials if rule_id in p.first_found)
+            for rule_id in {rule_id for p in partials for rule_id in p.first_found}
+        },
     )
 
 
-def _smallest(
-    partials: list[_Partial],
-) -> dict[str, tuple[tuple[int, ...], Finding, Request, ServerConfig, str]]:
+def _smallest(partials: list[_Partial]) -> dict[str, _Kept]:
     """The smallest example of each failing rule over ``partials``."""
-    smallest: dict[str, tuple[tuple[int, ...], Finding, Request, ServerConfig, str]] = {}
+    smallest: dict[str, _Kept] = {}
     for part in partials:
         for rule_id, kept in part.smallest.items():
             if rule_id not in smallest or kept[0] < smallest[rule_id][0]:
                 smallest[rule_id] = kept
     return smallest
+
+
+def _judge_answers(
+    partials: list[_Partial], answers: Answers, rules: list[Rule]
+) -> dict[str, tuple[tuple[int, ...], Finding | None, Request, ServerConfig, str]]:
+    """The rules over the whole run's answers (HARNESS-ALL-REFUSED): judged once, on the
+    first example the app answered, with the table of statuses per path as evidence."""
+    first = next((part.first_answer for part in partials if part.first_answer), None)
+    if first is None:
+        return {}
+    request, config, transport, status, reason, headers = first
+    reply = Response(request, status, reason, headers, b"", True, None, [])
+    exchange = Exchange(reply, source=transport, extra={"answers": answers.paths})
+    judged: dict[str, tuple[tuple[int, ...], Finding | None, Request, ServerConfig, str]] = {}
+    for each in rules:
+        if each.id in RUN_RULES and each.applies(exchange):
+            found = each.findings(exchange)
+            judged[each.id] = (_size(request, config), found[0] if found else None, *first[:3])
+    return judged
 
 
 def run(

@@ -129,15 +129,18 @@ class Flag:
 
 @dataclass(frozen=True, slots=True)
 class Items:
-    """A list: a TOML array, or a string of items split at commas (``sep=","``) or white
-    space (``sep=None``); each item passes through ``item``."""
+    """A list: a TOML array, or a string of items split at commas (``sep=","``), white
+    space (``sep=None``) or lines (``sep="\\n"``); each item passes through ``item``."""
 
     item: Callable[[str], str] = str.strip
     sep: str | None = ","
 
     def __call__(self, value: object) -> tuple[str, ...]:
         if isinstance(value, str):
-            parts = value.replace(",", " ").split() if self.sep == "," else value.split()
+            if self.sep == ",":
+                parts = value.replace(",", " ").split()
+            else:
+                parts = value.split() if self.sep is None else value.split(self.sep)
         elif isinstance(value, (list, tuple)):
             parts = [_text(each).strip() for each in value]
         else:
@@ -152,6 +155,19 @@ def _rule_pattern(text: str) -> str:
 def _url_path(text: str) -> str:
     if not text.startswith("/"):
         raise ValueError(f"paths start with '/', not {text!r}")
+    return text
+
+
+def _header_field(text: str) -> str:
+    from .scope import parse_header  # checked here, parsed where the requests are made
+
+    parse_header(text)
+    return text.strip()
+
+
+def _path_pattern(text: str) -> str:
+    if not text.startswith(("/", "*")):
+        raise ValueError(f"a path ('/...') or a glob ('*...'), not {text!r}")
     return text
 
 
@@ -251,6 +267,16 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(name="path", kind=Items(_url_path, sep=None), default=(), flags=("--path",),
             metavar="PATH", plugin=True, repeated=True, shown_default="/",
             help="paths worth trying (repeatable); links the app answers with are added"),
+    Setting(name="header", kind=Items(_header_field, sep="\n"), default=(),
+            flags=("--header", "-H"), metavar="'NAME: VALUE'", plugin=True, repeated=True,
+            help="a header field added to every request, replacing generated ones of its "
+            "name (repeatable; one per line in an ini key or a variable), e.g. "
+            "-H 'Host: example.com' for Django's ALLOWED_HOSTS"),
+    Setting(name="exclude_path", kind=Items(_path_pattern, sep=None), default=(),
+            flags=("--exclude-path",), metavar="PATTERN", plugin=True, repeated=True,
+            help="never send a request to these paths (repeatable): a glob such as "
+            "'/admin/*' or '*.php', or a path prefix by whole segments ('/logout' "
+            "excludes /logout/all too)"),
     Setting(name="transport", kind=Text(TRANSPORTS), default="both", flags=("--transport",),
             plugin=True, help="where requests go (both: each one both ways, compared)"),
     Setting(name="database", kind=Text(), default=".wsgicheck/examples",

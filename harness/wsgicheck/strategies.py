@@ -21,7 +21,7 @@ from urllib.parse import quote
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
-from . import grammar
+from . import grammar, vocabulary
 from .environ import ServerConfig
 from .request import FRAMING_HEADERS, Framing, Request
 
@@ -294,6 +294,7 @@ def _requests(
     target: st.SearchStrategy[str],
     body: st.SearchStrategy[bytes],
     fields: st.SearchStrategy[tuple[tuple[str, str], ...]],
+    payload: st.SearchStrategy[tuple[str | None, bytes]] | None,
     host: str,
     versions: Sequence[str],
     shapes: dict[str, list[str]],
@@ -316,14 +317,20 @@ def _requests(
     # Rare extras are drawn as the top of a range, so that they shrink away (Hypothesis
     # shrinks integers towards 0): a minimal failing request carries only what it needs.
     has_body = verb in ("POST", "PUT", "PATCH") or draw(st.integers(0, 9)) == 9
-    data = draw(body) if has_body else b""
+    content_type: str | None = None
+    if has_body and payload is not None:
+        content_type, data = draw(payload)
+    else:
+        data = draw(body) if has_body else b""
     framing = Framing.NONE
     sizes: tuple[int, ...] = ()
     if has_body:
         framing = draw(framings()) if version == "1.1" else Framing.CONTENT_LENGTH
         if framing is Framing.CHUNKED:
             sizes = draw(_chunk_sizes(len(data)))
-        if data or draw(st.booleans()):
+        if content_type is not None:
+            headers.append(("Content-Type", content_type))
+        elif payload is None and (data or draw(st.booleans())):
             headers.append(
                 (
                     "Content-Type",
@@ -368,10 +375,11 @@ def requests(
     paths: Sequence[str] = (),
     prefix: str = "",
     raw_bytes: bool = False,
-    max_body_size: int = 64 * 1024,
+    max_body_size: int | None = None,
     max_headers: int = 8,
     http_versions: Sequence[str] = ("1.1", "1.1", "1.1", "1.0"),
     host: str = "localhost",
+    meaningful: bool = True,
 ) -> st.SearchStrategy[Request]:
     """Valid HTTP/1.1 (and 1.0) requests, as :class:`~wsgicheck.request.Request` values.
 
@@ -381,6 +389,12 @@ def requests(
     chunked with drawn chunk boundaries); ``http_versions`` draws from ``"1.1"`` and
     ``"1.0"``. Headers: repeated and differently cased fields, long values, cookies,
     ``Expect: 100-continue`` and ``Connection`` variants.
+
+    ``meaningful`` (the default) mixes in what real clients send
+    (:mod:`wsgicheck.vocabulary`): content codings, ranges, conditionals, credentials,
+    cookies, and form, multipart and JSON bodies with their Content-Type, of every size
+    class up to ``max_body_size`` (default 2 MiB: past 1 MiB rarely). Without it, the
+    requests are those of wsgicheck 0.x: hostile fields only, bodies up to 64 KiB.
     """
     # Shapes of request to draw often (methods with a body, HEAD, GET), within the methods
     # allowed; a strategy given for ``methods`` is used as it is.
@@ -407,11 +421,29 @@ def requests(
         raise InvalidArgument(f"http_versions={http_versions!r}: '1.0' and '1.1' only")
     if not grammar.is_field_value(host) or not host:
         raise InvalidArgument(f"host={host!r} is not a valid Host value")
+    hostile = header_fields(max_size=max_headers)
+    limit = max_body_size
+    if limit is None:
+        limit = 2 * vocabulary.LARGE if meaningful else 64 * 1024
+    fields = hostile
+    payload = None
+    if meaningful:
+        real = vocabulary.http_fields(max_size=min(max_headers, 4))
+        # No field first (a shrunk example keeps only the fields it needs), then a real
+        # client's, the hostile ones, and both.
+        fields = st.one_of(
+            st.just(()),
+            real,
+            hostile,
+            st.tuples(real, hostile).map(lambda both: both[0] + both[1]),
+        )
+        payload = vocabulary.payloads(max_size=limit)
     return _requests(
         method=method,
         target=targets(paths=paths, prefix=prefix, raw_bytes=raw_bytes),
-        body=bodies(max_size=max_body_size),
-        fields=header_fields(max_size=max_headers),
+        body=bodies(max_size=limit),
+        fields=fields,
+        payload=payload,
         host=host,
         versions=versions,
         shapes=shapes,

@@ -318,6 +318,8 @@ class SuitePlugin:
             max_examples=examples,
             seed=s.seed if seed is None else seed,
             paths=s.paths,
+            headers=s.headers,
+            exclude_paths=s.exclude_paths,
             select=s.select,
             ignore=s.ignore,
             strict=s.strict,

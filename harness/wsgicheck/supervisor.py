@@ -297,7 +297,7 @@ class _Worker:
             examples=self.examples,
             applied={DEATH_RULE: 1},
             findings={DEATH_RULE: findings},
-            smallest={DEATH_RULE: ((0,), findings[0], request, config, transport)},
+            smallest={DEATH_RULE: ((0,), findings[0], request, config, transport, ())},
             errors=[],
             paths=[],
             app_location=self.location,

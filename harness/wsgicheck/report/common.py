@@ -17,14 +17,18 @@ from ..locations import relative_path, user_location
 from ..request import Request
 from ..rules import Binding, Level, RuleResult
 from ..runner import Failure, RunResult
+from ..scope import OTHER_PATHS
 from ..supervisor import CapturedOutput
 from ..untrusted import LIMIT, show
 
 __all__ = [
+    "ANSWERS_TITLE",
     "BINDING_TITLES",
     "REPRODUCER_LIMIT",
     "VERDICT_TITLES",
     "Summary",
+    "answer_rows",
+    "answers_data",
     "coverage_data",
     "dumps",
     "failure_data",
@@ -244,6 +248,7 @@ def failure_data(failure: Failure, where: Location | None) -> dict[str, Any]:
         "fingerprint": fingerprint(failure.finding),
         "transport": failure.transport,
         "request": request_data(failure.request),
+        "before": [request_data(each) for each in failure.before],
         "server_config": {
             "script_name": config.script_name,
             "multithread": config.multithread,
@@ -298,3 +303,26 @@ def output_data(captured: CapturedOutput | None) -> dict[str, Any] | None:
     if captured is None:
         return None
     return {"text": captured.text, "bytes": captured.size, "cut": captured.cut}
+
+
+#: The title of the table of statuses per path, in every format that shows it.
+ANSWERS_TITLE = "What the app answered (statuses per path)"
+
+
+def answer_rows(run: RunResult, limit: int) -> list[tuple[str, str]]:
+    """The table of statuses per path as (path, ``"200 ×36 · 404 ×2"``) text pairs, the paths
+    with most answers first, at most ``limit`` rows and one for the rest. The paths are as
+    sent: each format makes them safe its own way."""
+    return [
+        (path, " · ".join(f"{status} ×{count}" for status, count in row.items()))
+        for path, row in run.answers.rows(limit)
+    ]
+
+
+def answers_data(run: RunResult) -> list[dict[str, Any]]:
+    """The table of statuses per path as JSON-safe data; the row of the paths past the
+    table's limit has the path null."""
+    return [
+        {"path": None if path == OTHER_PATHS else show(path), "statuses": row}
+        for path, row in run.answers.rows()
+    ]

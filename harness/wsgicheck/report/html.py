@@ -17,10 +17,12 @@ from ..runner import Failure, RunResult
 from ..untrusted import LIMIT, show
 from . import format
 from .common import (
+    ANSWERS_TITLE,
     BINDING_TITLES,
     REPLAYED,
     REPRODUCER_LIMIT,
     VERDICT_TITLES,
+    answer_rows,
     failure_kind,
     grouped,
     headline,
@@ -132,6 +134,7 @@ def render(run: RunResult, color: bool) -> str:
         "</header>",
         "<main>",
         *_failures(run),
+        *_answers(run),
         *_coverage(run.app_coverage),
         *_matrix(run),
         *_output(run),
@@ -226,6 +229,20 @@ def _failure(run: RunResult, rule_id: str, failure: Failure) -> list[str]:
         "</details>",
     ]
     return parts
+
+
+def _answers(run: RunResult) -> list[str]:
+    rows = answer_rows(run, 40)
+    if not rows:
+        return []
+    return [
+        '<section id="answers">',
+        f"<h2>{_e(ANSWERS_TITLE)}</h2>",
+        "<table><thead><tr><th>Path</th><th>Statuses</th></tr></thead><tbody>",
+        *(f"<tr><td><code>{_e(path)}</code></td><td>{_e(text)}</td></tr>" for path, text in rows),
+        "</tbody></table>",
+        "</section>",
+    ]
 
 
 def _coverage(measured: AppCoverage | None) -> list[str]:

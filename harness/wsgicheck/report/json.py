@@ -8,6 +8,7 @@ from ..runner import RunResult
 from ..untrusted import show
 from . import format
 from .common import (
+    answers_data,
     coverage_data,
     dumps,
     failure_data,
@@ -58,6 +59,7 @@ def data(run: RunResult) -> dict[str, Any]:
         "failed": run.failed(),
         "interrupted": run.interrupted,
         "notes": [show(note) for note in run.notes],
+        "answers": answers_data(run),
         "summary": {
             "passed": counts.passed,
             "failed": counts.failed,

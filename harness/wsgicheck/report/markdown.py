@@ -20,8 +20,10 @@ from ..runner import Failure, RunResult
 from ..untrusted import show
 from . import format
 from .common import (
+    ANSWERS_TITLE,
     REPLAYED,
     REPRODUCER_LIMIT,
+    answer_rows,
     failure_kind,
     headline,
     lines_of,
@@ -138,6 +140,20 @@ def render(run: RunResult, color: bool) -> str:
             "</summary>",
             "",
             *_table(run, known),
+            "</details>",
+            "",
+        ]
+    if run.answers.paths:
+        lines += [
+            "<details>",
+            f"<summary>{_html(ANSWERS_TITLE)}</summary>",
+            "",
+            "| Path | Statuses |",
+            "| --- | --- |",
+            *(
+                f"| {_inline_code(path, cell=True)} | {md(text)} |"
+                for path, text in answer_rows(run, 20)
+            ),
             "</details>",
             "",
         ]

@@ -14,9 +14,11 @@ from ..runner import Failure, RunResult
 from ..untrusted import show
 from . import format
 from .common import (
+    ANSWERS_TITLE,
     BINDING_TITLES,
     REPLAYED,
     REPRODUCER_LIMIT,
+    answer_rows,
     failure_kind,
     grouped,
     headline,
@@ -98,6 +100,7 @@ def layout(run: RunResult, color: bool, verbosity: int = 0) -> str:
         if tally:
             lines.append("  " + "   ".join(tally))
         lines.append("")
+    lines.extend(_answers(run, color, verbosity))
     lines.extend(_failures(run, color))
     known = [each for each in run.failures.values() if failure_kind(run, each) == "known"]
     if known:
@@ -179,8 +182,14 @@ def _failure(run: RunResult, failure: Failure, color: bool) -> list[str]:
             shown = shown if len(shown) <= WIDTH else shown[: WIDTH - 1] + "…"
             lines.append(_paint(shown, "dim", color))
     lines += wrap(f"{rule.citation}: {rule.pep}", indent="  ", more="    ")
+    if failure.before:
+        count = plural(len(failure.before), "earlier request")
+        lines.append(f"  sent after {count} on the same app, in this order:")
+        for each in failure.before:
+            for line in raw_lines(each.to_bytes().decode("latin-1")):
+                lines += [part.rstrip() for part in fold_http(line, indent="    ")]
     lines.append(f"  smallest request ({failure.transport} transport):")
-    raw = failure.reproducers.raw.decode("latin-1")
+    raw = failure.request.to_bytes().decode("latin-1")
     for line in raw_lines(raw):
         lines += [each.rstrip() for each in fold_http(line, indent="    ")]
     lines.append("  replay with curl (against `wsgicheck serve TARGET --port 8000`):")
@@ -191,6 +200,18 @@ def _failure(run: RunResult, failure: Failure, color: bool) -> list[str]:
         lines += [each.rstrip() for each in fold_python(line, indent="    ")]
     lines.append("")
     return lines
+
+
+def _answers(run: RunResult, color: bool, verbosity: int) -> list[str]:
+    """The statuses per path: the few busiest paths, all of them (up to 40) with -v."""
+    limit = 40 if verbosity > 0 else 8
+    rows = [(show(path, limit=60), text) for path, text in answer_rows(run, limit)]
+    if not rows:
+        return []
+    width = min(40, max(len(path) for path, _ in rows))
+    lines = [_paint(ANSWERS_TITLE, "title", color)]
+    lines += [f"  {path:<{width}}  {statuses}" for path, statuses in rows]
+    return [*lines, ""]
 
 
 def _coverage(measured: AppCoverage, color: bool) -> list[str]:

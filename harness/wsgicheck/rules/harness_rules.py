@@ -136,3 +136,69 @@ def worker_died(self: Rule, ex: Exchange) -> Iterator[Finding]:
             f"{request.method} {request.target} ({ex.source} transport); the run stopped there",
             ex.extra.get("app"),
         )
+
+
+#: Answers, all one 4xx status, after which a run counts as stuck at the app's door.
+REFUSAL_MINIMUM = 5
+#: What to pass, by the status every request got.
+_REFUSAL_HINTS = {
+    "400": "an app that checks the Host header (Django's ALLOWED_HOSTS) answers 400 to "
+    "one it does not serve: pass the host it expects, -H 'Host: example.com'",
+    "401": "the app wants credentials: pass them, -H 'Authorization: Bearer …'",
+    "403": "the app forbids anonymous requests: pass credentials or a session, "
+    "-H 'Authorization: …' or -H 'Cookie: sessionid=…'",
+    "404": "the app serves none of the paths tried: pass the ones it serves, --path /api/items",
+    "421": "the app does not serve this Host: pass the host it expects, -H 'Host: example.com'",
+}
+
+
+def refusal(answers: dict[str, dict[str, int]]) -> tuple[str, int] | None:
+    """The one 4xx status every answer of a run had, and how many answers there were; None
+    when some request got past it (or there were too few answers to tell)."""
+    statuses: dict[str, int] = {}
+    for row in answers.values():
+        for status, count in row.items():
+            if status.isdigit():  # time-outs are no answer
+                statuses[status] = statuses.get(status, 0) + count
+    if len(statuses) != 1:
+        return None
+    ((status, count),) = statuses.items()
+    if not 400 <= int(status) < 500 or count < REFUSAL_MINIMUM:
+        return None
+    return status, count
+
+
+@rule(
+    "HARNESS-ALL-REFUSED",
+    level=Level.MUST,
+    binding=Binding.APP,
+    section="wsgicheck: requests that reach the app",
+    summary="some request of the run gets past the app's refusal (not every answer one 4xx)",
+    pep="""(Not a PEP 3333 requirement: a run in which the app refused every request with the
+    same 4xx status judged only that refusal, never the app behind it, so it cannot pass.
+    Point wsgicheck where the app lives: -H/--header adds a field to every request (Host,
+    Authorization, Cookie), --path names paths the app serves.)""",
+    source="wsgicheck",
+    covers=(),
+    applies=lambda ex: "answers" in ex.extra,
+    example="""
+seen: 400 Bad Request to all 212 requests    # Django, ALLOWED_HOSTS = ["example.com"]
+fix:  wsgicheck check mysite.wsgi:application -H 'Host: example.com'""",
+)
+def all_refused(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    found = refusal(ex.extra["answers"])
+    if found is None:
+        return
+    status, count = found
+    paths = len(ex.extra["answers"])
+    reason = ex.response.reason if str(ex.response.status_code) == status else ""
+    hint = _REFUSAL_HINTS.get(
+        status, "pass what the app needs with -H 'Name: value' and the paths it serves with --path"
+    )
+    yield self.finding(
+        ex,
+        f"every one of the {count} requests the app answered got {status}"
+        + (f" {reason}" if reason else "")
+        + f" ({paths} path{'s' if paths != 1 else ''}): no request got past that refusal, so "
+        f"no rule saw the app behind it; {hint}",
+    )

@@ -1,0 +1,249 @@
+"""Header fields and bodies with HTTP meaning, drawn as real clients send them.
+
+:mod:`wsgicheck.strategies` draws odd-but-legal fields whose values mean nothing; real bugs
+live where the values mean something: a content coding the app honours, a range it serves,
+a conditional request it answers with 304. These strategies draw those values (RFC 9110
+§12.5.3 Accept-Encoding, §14.2 Range, §12.5.1 Accept, §11.6.2 Authorization, RFC 6265
+Cookie) and bodies of every size class with the Content-Type that says what they are.
+Each strategy lists its simplest value first, so a shrunk example carries the plainest one.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from urllib.parse import quote
+
+from hypothesis import strategies as st
+
+__all__ = [
+    "HTTP_DATES",
+    "accept_encodings",
+    "accepts",
+    "authorizations",
+    "cookies",
+    "entity_tags",
+    "http_fields",
+    "multipart",
+    "payloads",
+    "ranges",
+]
+
+Field = tuple[str, str]
+
+_CODINGS = ["gzip", "deflate", "br", "identity", "zstd", "compress", "*"]
+_QVALUES = ["", ";q=1", ";q=0.8", ";q=0.5", ";q=0.001", ";q=0", ";q=1.0"]
+
+
+def accept_encodings() -> st.SearchStrategy[str]:
+    """RFC 9110 §12.5.3 Accept-Encoding: one coding, what browsers send, or lists with
+    q-values (``identity;q=0``, ``*;q=0`` refuse the unencoded body)."""
+    common = st.sampled_from(
+        [
+            "gzip",
+            "gzip, deflate, br",
+            "identity",
+            "deflate",
+            "br",
+            "gzip, deflate, br, zstd",
+            "*;q=0",
+            "identity;q=0",
+            "gzip;q=1.0, identity;q=0.5, *;q=0",
+            "",
+        ]
+    )
+    listed = st.lists(
+        st.tuples(st.sampled_from(_CODINGS), st.sampled_from(_QVALUES)).map("".join),
+        min_size=1,
+        max_size=4,
+    ).map(", ".join)
+    return st.one_of(common, listed)
+
+
+def ranges() -> st.SearchStrategy[str]:
+    """RFC 9110 §14.2 Range: single, suffix, open, multiple, unsatisfiable and malformed."""
+    number = st.integers(0, 70000)
+    single = st.tuples(number, st.integers(0, 1000)).map(
+        lambda pair: f"bytes={pair[0]}-{pair[0] + pair[1]}"
+    )
+    return st.one_of(
+        st.sampled_from(["bytes=0-0", "bytes=0-99", "bytes=-1", "bytes=10-", "bytes=0-"]),
+        single,
+        number.map(lambda n: f"bytes=-{n}"),
+        number.map(lambda n: f"bytes={n}-"),
+        st.lists(single.map(lambda text: text[6:]), min_size=2, max_size=4).map(
+            lambda parts: "bytes=" + ",".join(parts)
+        ),
+        st.sampled_from(
+            [
+                "bytes=0-1,3-4,-1",
+                "bytes=999999999-",
+                "bytes=5-2",
+                "bytes=abc",
+                "bytes=",
+                "items=0-1",
+                "bytes=--1",
+                "bytes=0-1,0-1",
+                "BYTES=0-1",
+                "bytes = 0-1",
+            ]
+        ),
+    )
+
+
+def accepts() -> st.SearchStrategy[str]:
+    """RFC 9110 §12.5.1 Accept, as browsers, API clients and curl send it."""
+    return st.sampled_from(
+        [
+            "*/*",
+            "text/html",
+            "application/json",
+            "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+            "application/json, text/plain;q=0.5",
+            "image/avif,image/webp,*/*",
+            "text/plain;q=0",
+            "application/xml;q=0.9, */*;q=0.1",
+        ]
+    )
+
+
+_TOKEN_CHARS = "ABCDEFabcdef0123456789-._~+/"
+
+
+def authorizations() -> st.SearchStrategy[str]:
+    """RFC 9110 §11.6.2 Authorization: Basic and Bearer credentials, and odd ones."""
+    basic = st.tuples(st.text("abcxyz019", max_size=8), st.text("abc:é019", max_size=8)).map(
+        lambda pair: "Basic " + base64.b64encode(f"{pair[0]}:{pair[1]}".encode()).decode("ascii")
+    )
+    bearer = st.text(_TOKEN_CHARS, min_size=1, max_size=40).map(lambda token: f"Bearer {token}")
+    return st.one_of(
+        basic, bearer, st.sampled_from(["Basic", "Basic !!!", "Bearer", "Negotiate abc"])
+    )
+
+
+_COOKIE_NAME = "abcdefghijklmnopqrstuvwxyz_0123456789"
+
+
+def cookies() -> st.SearchStrategy[str]:
+    """RFC 6265 §4.2 Cookie: ``name=value`` pairs joined by ``; ``, empty values, quotes."""
+    value = st.one_of(
+        st.text("abcXYZ0129-_.", max_size=12),
+        st.sampled_from(['""', '"quoted"', "a%20b", "=", "x=y"]),
+    )
+    pair = st.tuples(st.text(_COOKIE_NAME, min_size=1, max_size=10), value).map("=".join)
+    return st.lists(pair, min_size=1, max_size=4).map("; ".join)
+
+
+def entity_tags() -> st.SearchStrategy[str]:
+    """RFC 9110 §8.8.3 entity-tags, strong and weak, for requests made without a learned one."""
+    opaque = st.text("abcdef0123456789-", min_size=0, max_size=16).map(lambda text: f'"{text}"')
+    return st.one_of(opaque, opaque.map(lambda tag: "W/" + tag))
+
+
+#: HTTP-dates (RFC 9110 §5.6.7): the preferred form, the obsolete ones, one long ago, one
+#: far ahead, and a malformed one.
+HTTP_DATES = [
+    "Sun, 06 Nov 1994 08:49:37 GMT",
+    "Thu, 01 Jan 1970 00:00:00 GMT",
+    "Fri, 31 Dec 2049 23:59:59 GMT",
+    "Sunday, 06-Nov-94 08:49:37 GMT",
+    "Sun Nov  6 08:49:37 1994",
+    "yesterday",
+]
+
+
+def http_fields(*, max_size: int = 4) -> st.SearchStrategy[tuple[Field, ...]]:
+    """Header fields a real client sends, each name once: content negotiation, ranges,
+    conditionals without a learned validator, credentials, cookies, caching."""
+    field = st.one_of(
+        accept_encodings().map(lambda v: ("Accept-Encoding", v)),
+        accepts().map(lambda v: ("Accept", v)),
+        ranges().map(lambda v: ("Range", v)),
+        cookies().map(lambda v: ("Cookie", v)),
+        authorizations().map(lambda v: ("Authorization", v)),
+        st.one_of(st.just("*"), entity_tags()).map(lambda v: ("If-None-Match", v)),
+        st.sampled_from(HTTP_DATES).map(lambda v: ("If-Modified-Since", v)),
+        st.one_of(st.just("*"), entity_tags()).map(lambda v: ("If-Match", v)),
+        st.sampled_from(HTTP_DATES).map(lambda v: ("If-Unmodified-Since", v)),
+        st.sampled_from(["en-US,en;q=0.9", "de", "*", "fr-CH, fr;q=0.9, en;q=0.8"]).map(
+            lambda v: ("Accept-Language", v)
+        ),
+        st.sampled_from(["no-cache", "max-age=0", "no-store", "only-if-cached"]).map(
+            lambda v: ("Cache-Control", v)
+        ),
+        st.sampled_from(["curl/8.5.0", "Mozilla/5.0 (X11; Linux x86_64)", "python-httpx/0.27"]).map(
+            lambda v: ("User-Agent", v)
+        ),
+        st.sampled_from(["XMLHttpRequest"]).map(lambda v: ("X-Requested-With", v)),
+    )
+    return st.lists(field, max_size=max_size, unique_by=lambda pair: pair[0]).map(tuple)
+
+
+# -- bodies ------------------------------------------------------------------------------------
+
+#: Body sizes around the usual buffer boundaries (1 KiB, 4 KiB, 8 KiB, 64 KiB).
+BOUNDARIES = (1, 1023, 1024, 4095, 4096, 4097, 8192, 65535, 65536, 65537)
+#: The largest size class, drawn rarely: a body past 1 MiB costs both transports a copy.
+LARGE = 1 << 20
+
+_FORM_TEXT = st.text(max_size=12)
+
+
+def _form(pairs: dict[str, str]) -> bytes:
+    return "&".join(f"{quote(k)}={quote(v)}" for k, v in pairs.items()).encode("ascii")
+
+
+def multipart(pairs: dict[str, str], boundary: str) -> bytes:
+    """A multipart/form-data body (RFC 7578) of ``pairs``, every other one as a file."""
+    parts = []
+    for index, (name, value) in enumerate(pairs.items()):
+        disposition = f'form-data; name="{name}"'
+        if index % 2:
+            disposition += f'; filename="{name}.txt"'
+        parts.append(
+            f"--{boundary}\r\nContent-Disposition: {disposition}\r\n\r\n".encode()
+            + value.encode("utf-8")
+            + b"\r\n"
+        )
+    return b"".join(parts) + f"--{boundary}--\r\n".encode()
+
+
+def _sized(size: int) -> bytes:
+    """``size`` bytes that are not one repeated byte (a body an app might echo or hash)."""
+    return (bytes(range(32, 127)) * (size // 95 + 1))[:size]
+
+
+def payloads(*, max_size: int = 64 * 1024) -> st.SearchStrategy[tuple[str | None, bytes]]:
+    """(Content-Type, body) pairs whose type says what the body is: url-encoded and
+    multipart forms, JSON, text, binary; sizes from empty to past 64 KiB, and past
+    ``LARGE`` (1 MiB) rarely when ``max_size`` allows. None for no Content-Type."""
+    names = st.text("abcdefxyz_", min_size=1, max_size=8)
+    pairs = st.dictionaries(names, _FORM_TEXT, max_size=4)
+    json_values = st.recursive(
+        st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(names, inner, max_size=3),
+        max_leaves=6,
+    )
+    boundary = st.sampled_from(["x", "----wsgicheck7MA4YWxk", "a'b(c)"])
+    sizes = [size for size in BOUNDARIES if size <= max_size]
+    # A roll of the top value of a range, so it shrinks away: 1 MiB bodies are rare.
+    sized = st.tuples(st.sampled_from(sizes or [0]), st.integers(0, 24)).map(
+        lambda drawn: (
+            LARGE + drawn[0] if drawn[1] == 24 and LARGE + drawn[0] <= max_size else drawn[0]
+        )
+    )
+    return st.one_of(
+        pairs.map(lambda p: ("application/x-www-form-urlencoded", _form(p))),
+        json_values.map(
+            lambda v: ("application/json", json.dumps(v, ensure_ascii=False).encode("utf-8"))
+        ),
+        st.tuples(pairs, boundary).map(
+            lambda pb: (f'multipart/form-data; boundary="{pb[1]}"', multipart(pb[0], pb[1]))
+        ),
+        st.text(max_size=64).map(lambda t: ("text/plain; charset=utf-8", t.encode("utf-8"))),
+        # Twice: the sizes around buffer boundaries are where reading bugs hide.
+        sized.map(lambda n: ("application/octet-stream", _sized(n))),
+        sized.map(lambda n: ("application/octet-stream", _sized(n))),
+        st.binary(max_size=256).map(lambda data: (None, data)),
+        st.just((None, b"")),
+    )

@@ -1,0 +1,209 @@
+"""Sequences that learn from the answers: what a response teaches, the requests built on it,
+and runs that find bugs only a learned request shows, with reproducers that replay them."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+
+from wsgicheck import Client, Request
+from wsgicheck import strategies as wst
+from wsgicheck.explorer import MOVES, Explorer, Learned
+from wsgicheck.runner import RunOptions, run
+
+ROOT = Path(__file__).resolve().parent.parent
+HOST = (("Host", "localhost"),)
+
+PAGE = b"""<!doctype html>
+<a href="/next?x=1">next</a> <a href="https://elsewhere.example/x">away</a>
+<form action="/login" method="post"><input name="user" value="ann">
+  <input type="password" name="pw"><input type="submit" name="go"></form>
+<form action="/search"><input name="q"></form>
+<form action="/upload" method="POST" enctype="multipart/form-data"><textarea name="note">
+</textarea><input type="file" name="file"></form>
+"""
+
+
+def teacher(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    path = environ["PATH_INFO"]
+    if path == "/":
+        start_response(
+            "200 OK",
+            [
+                ("Content-Type", "text/html; charset=utf-8"),
+                ("ETag", '"v1"'),
+                ("Last-Modified", "Sun, 06 Nov 1994 08:49:37 GMT"),
+                ("Set-Cookie", "sid=abc; Path=/; HttpOnly"),
+                ("Set-Cookie", "theme=dark"),
+            ],
+        )
+        return [PAGE]
+    if path == "/old":
+        start_response("301 Moved Permanently", [("Location", "/new")])
+        return [b""]
+    start_response("405 Method Not Allowed", [("Allow", "GET, HEAD, PUT")])
+    return [b""]
+
+
+def test_a_response_teaches_validators_cookies_links_forms_and_methods() -> None:
+    client = Client(teacher)
+    learned = Learned()
+    for target in ("/", "/old", "/thing"):
+        request = Request(target=target, headers=HOST)
+        learned.learn(request, client.send(request))
+    assert learned.validators == {"/": ('"v1"', "Sun, 06 Nov 1994 08:49:37 GMT")}
+    assert learned.cookie_header == "sid=abc; theme=dark"
+    # (Form actions are links too, as discovery reads them; the other origin is not.)
+    assert learned.targets == ["/", "/next?x=1", "/login", "/search", "/upload"]
+    assert learned.locations == ["/new"]
+    assert [(f.action, f.method, f.enctype, f.fields) for f in learned.forms] == [
+        ("/login", "POST", "application/x-www-form-urlencoded", (("user", "ann"), ("pw", ""))),
+        ("/search", "GET", "application/x-www-form-urlencoded", (("q", ""),)),
+        ("/upload", "POST", "multipart/form-data", (("note", ""),)),
+    ]
+    assert learned.allowed == {"/thing": ("GET", "HEAD", "PUT")}
+    assert learned.teachers["cookie sid"] == Request(target="/", headers=HOST)
+
+
+def test_under_a_mount_prefix_what_is_learned_is_app_relative() -> None:
+    learned = Learned()
+    response = Client(teacher).send(Request(target="/", headers=HOST))
+    learned.learn(Request(target="/app/", headers=HOST), response, prefix="/app")
+    assert "/" in learned.targets
+    assert learned.validators == {"/": ('"v1"', "Sun, 06 Nov 1994 08:49:37 GMT")}
+
+
+def _explorer() -> Explorer:
+    client = Client(teacher)
+    learned = Learned()
+    for target in ("/", "/old", "/thing"):
+        request = Request(target=target, headers=HOST)
+        learned.learn(request, client.send(request))
+    return Explorer(["/"], wst.requests(), learned=learned)
+
+
+def test_every_move_is_drawn_and_a_move_on_learned_things_sends_its_teacher_first() -> None:
+    seen: dict[str, list[list[Request]]] = {}
+
+    @settings(
+        max_examples=300,
+        database=None,
+        derandomize=True,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(st.data())
+    def draw(data: st.DataObject) -> None:
+        explorer = _explorer()
+        for _ in range(3):
+            move, requests = explorer.next(data.draw)
+            seen.setdefault(move, []).append(requests)
+
+    draw()
+    assert sorted(seen) == sorted(MOVES)
+    root = Request(target="/", headers=HOST)
+    for requests in seen["conditional"]:
+        last = requests[-1]
+        assert last.target == "/"
+        assert {"if-none-match", "if-modified-since", "if-match", "if-unmodified-since"} & {
+            n.lower() for n, _ in last.headers
+        } or last.header_values("If-Range")
+        # The GET that taught the validator goes first, once per sequence.
+        assert requests[:-1] in ([], [root])
+    forms = [requests[-1] for requests in seen["form"]]
+    assert {(r.method, r.target.partition("?")[0]) for r in forms} == {
+        ("POST", "/login"),
+        ("GET", "/search"),
+        ("POST", "/upload"),
+    }
+    upload = next(r for r in forms if r.target == "/upload")
+    assert upload.header_values("Content-Type") == ["multipart/form-data; boundary=wsgicheck-form"]
+    assert all(r[-1].method in ("GET", "HEAD", "PUT") for r in seen["allowed"])
+    assert all(r[-1].target == "/new" for r in seen["follow"])
+    assert all(r[-1].header_values("Cookie") == ["sid=abc; theme=dark"] for r in seen["cookie"])
+
+
+def _run_json(target: str, *options: str) -> dict[str, Any]:
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "wsgicheck",
+            "check",
+            target,
+            "--no-database",
+            *options,
+            "--format",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+        check=False,
+    )
+    assert done.returncode in (0, 1), done.stderr
+    report: dict[str, Any] = json.loads(done.stdout)
+    return report
+
+
+SESSION_APP = """
+import itertools
+_ids = itertools.count(1)
+_sessions = set()
+
+
+def app(environ, start_response):
+    path = environ.get("PATH_INFO", "")
+    if path in ("", "/"):
+        sid = f"s{next(_ids)}"
+        _sessions.add(sid)
+        start_response("200 OK", [("Content-Type", "text/html"), ("Set-Cookie", f"sid={sid}")])
+        return [b'<a href="/account">account</a>']
+    sid = environ.get("HTTP_COOKIE", "").partition("sid=")[2].split(";")[0]
+    if path == "/account" and sid in _sessions:
+        start_response("200 OK", [("Content-Type", "text/plain"), ("X-User", "bad\\x01")])
+        return [b"hello"]
+    start_response("403 Forbidden", [("Content-Type", "text/plain")])
+    return [b"no"]
+"""
+
+
+def test_a_bug_behind_a_session_is_found_and_its_sequence_replays(tmp_path: Path) -> None:
+    """Only the cookie the app set, sent back, reaches the bug; the report gives the request
+    that set it first, and the Python reproducer, run on a fresh app, shows the finding."""
+    path = tmp_path / "session_app.py"
+    path.write_text(SESSION_APP)
+    report = _run_json(f"{path}:app", "--seed", "4")
+    failed = {entry["rule"]: entry for entry in report["results"] if entry["status"] == "fail"}
+    assert sorted(failed) == ["APP-HEADER-VALUE-NO-CONTROL"]
+    failure = failed["APP-HEADER-VALUE-NO-CONTROL"]
+    assert failure["request"]["target"] == "/account"
+    assert [each["target"] for each in failure["before"]] == ["/"]
+    assert failure["raw"].count(" HTTP/1.1\r\n") == 2
+    replayed = subprocess.run(
+        [sys.executable, "-c", failure["python"]],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+        check=False,
+    )
+    assert replayed.returncode == 0, replayed.stderr
+    assert "APP-HEADER-VALUE-NO-CONTROL" in replayed.stdout.split()
+
+
+def test_without_sequences_the_session_bug_stays_hidden(tmp_path: Path) -> None:
+    path = tmp_path / "session_app.py"
+    path.write_text(SESSION_APP)
+    from wsgicheck.target import load_target
+
+    app = load_target(f"{path}:app")
+    result = run(app, RunOptions(database=None, seed=4, sequences=False))
+    assert result.failures == {}

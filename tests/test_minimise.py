@@ -1,0 +1,73 @@
+"""Smallest means smallest: a reported request keeps only what its finding needs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from wsgicheck import Framing, Request, ServerConfig
+from wsgicheck.minimise import simplify
+from wsgicheck.runner import RunOptions, run
+
+BASE = ServerConfig()
+
+
+def test_only_what_the_finding_needs_is_kept() -> None:
+    drawn = Request(
+        method="PUT",
+        target="/x",
+        http_version="1.0",
+        headers=(("Cookie", "junk=1"), ("X-Debug", "on"), ("Accept", "*/*")),
+        body=b"data",
+        framing=Framing.CONTENT_LENGTH,
+    )
+    config = ServerConfig(max_read=3, script_name="/app", multithread=True)
+    tries: list[Request] = []
+
+    def breaks(request: Request, config: ServerConfig, before: tuple[Request, ...]) -> bool:
+        tries.append(request)
+        return request.target == "/x" and bool(request.header_values("X-Debug"))
+
+    request, config, before = simplify((drawn, config, ()), breaks, default=BASE, keep=["Accept"])
+    assert request == Request(
+        target="/x", headers=(("Host", "localhost"), ("X-Debug", "on"), ("Accept", "*/*"))
+    )
+    assert (config, before) == (BASE, ())
+    assert len(tries) <= 24
+
+
+def test_the_tries_are_bounded_and_the_earlier_requests_kept() -> None:
+    earlier = (Request(headers=(("Host", "h"),)),)
+    drawn = Request(headers=tuple((f"X-{n}", "v") for n in range(40)))
+    calls = []
+
+    def never(request: Request, config: ServerConfig, before: tuple[Request, ...]) -> bool:
+        calls.append(before)
+        return False
+
+    assert simplify((drawn, BASE, earlier), never, default=BASE, tries=10) == (
+        drawn,
+        BASE,
+        earlier,
+    )
+    assert len(calls) == 10
+    assert set(calls) == {earlier}
+
+
+def test_a_run_reports_a_plain_get_when_one_shows_the_bug() -> None:
+    """The app breaks a rule whenever a Cookie is sent: the request reported is a GET over
+    HTTP/1.1 with Host and one Cookie, whatever the example that first showed it."""
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        if "HTTP_COOKIE" in environ:
+            start_response("200 OK", [("Content-Type", "text/plain"), ("X-Bad", "a\x01")])
+        else:
+            start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"ok"]
+
+    result = run(app, RunOptions(database=None, seed=2))
+    failure = result.failures["APP-HEADER-VALUE-NO-CONTROL"]
+    request = failure.request
+    assert (request.method, request.http_version, request.body) == ("GET", "1.1", b"")
+    assert [name.lower() for name, _ in request.headers] in (["host", "cookie"], ["cookie", "host"])
+    assert failure.config.max_read is None
+    assert failure.config.script_name == ""

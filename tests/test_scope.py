@@ -1,0 +1,179 @@
+"""Pointing a run where the app lives: -H, --exclude-path, the statuses per path, and the
+finding of a run that never got past the app's refusal (with a real Django project)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from wsgicheck import Request
+from wsgicheck.runner import RunOptions, discover, run
+from wsgicheck.scope import MAX_PATHS, OTHER_PATHS, Answers, excluded, parse_header, with_headers
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_a_header_is_parsed_from_name_colon_value() -> None:
+    assert parse_header("Host: example.com") == ("Host", "example.com")
+    assert parse_header("X-Token:abc: def ") == ("X-Token", "abc: def")
+    assert parse_header("Cookie:") == ("Cookie", "")
+
+
+@pytest.mark.parametrize(
+    "text", ["Host example.com", ": x", "Bad Name: x", "Content-Length: 5", "X: a\r\nY: b"]
+)
+def test_a_header_that_is_not_one_is_refused(text: str) -> None:
+    with pytest.raises(ValueError, match=r"expected|not a header|set from|not a valid"):
+        parse_header(text)
+
+
+def test_the_users_fields_replace_drawn_ones_of_their_name() -> None:
+    drawn = Request(headers=(("Host", "localhost"), ("cookie", "junk=1"), ("Accept", "*/*")))
+    sent = with_headers(drawn, [("Host", "example.com"), ("Cookie", "sessionid=s")])
+    assert sent.headers == (
+        ("Accept", "*/*"),
+        ("Host", "example.com"),
+        ("Cookie", "sessionid=s"),
+    )
+    assert with_headers(drawn, []) is drawn
+
+
+@pytest.mark.parametrize(
+    ("target", "patterns", "expected"),
+    [
+        ("/logout", ["/logout"], True),
+        ("/logout/all?x=1", ["/logout"], True),
+        ("/logout/", ["/logout/"], True),
+        ("/logouts", ["/logout"], False),
+        ("/log%6Fut", ["/logout"], True),
+        ("/admin/users/1", ["/admin/*"], True),
+        ("/admin", ["/admin/*"], False),
+        ("/x/index.php", ["*.php"], True),
+        ("/x/index.html", ["*.php", "/y"], False),
+        ("/anything", [], False),
+    ],
+)
+def test_excluded_paths_are_globs_or_prefixes_by_segment(
+    target: str, patterns: list[str], expected: bool
+) -> None:
+    assert excluded(target, patterns) is expected
+
+
+def test_the_answers_table_orders_paths_and_bounds_them() -> None:
+    answers = Answers()
+    answers.add("/", "200", 5)
+    answers.add("/", "timeout")
+    for index in range(MAX_PATHS + 3):
+        answers.add(f"/p{index}", "404")
+    assert answers.paths[OTHER_PATHS] == {"404": 4}
+    rows = answers.rows(2)
+    assert rows[0] == ("/", {"200": 5, "timeout": 1})
+    assert rows[1] == ("/p0", {"404": 1})
+    assert rows[2] == (OTHER_PATHS, {"404": MAX_PATHS + 2})
+    other = Answers()
+    other.merge(answers)
+    other.merge(answers)
+    assert other.total == 2 * answers.total == 2 * (MAX_PATHS + 3 + 6)
+
+
+def _host_checking(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    if environ.get("HTTP_HOST") != "example.com":
+        start_response("400 Bad Request", [("Content-Type", "text/plain")])
+        return [b"bad host"]
+    start_response("200 OK", [("Content-Type", "text/html")])
+    return [b'<a href="/private/x">x</a> <a href="/public">p</a>']
+
+
+def test_a_run_refused_everywhere_fails_and_says_what_to_pass() -> None:
+    result = run(_host_checking, RunOptions(database=None, seed=3, max_examples=30))
+    assert set(result.failures) == {"HARNESS-ALL-REFUSED"}
+    message = result.failures["HARNESS-ALL-REFUSED"].finding.message
+    assert "got 400 Bad Request" in message
+    assert "-H 'Host: example.com'" in message
+    assert result.failed()
+    assert {status for _, row in result.answers.rows() for status in row} == {"400"}
+
+
+def test_the_header_gets_past_it_and_excluded_paths_are_never_sent() -> None:
+    options = RunOptions(
+        database=None,
+        seed=3,
+        max_examples=40,
+        headers=(("Host", "example.com"),),
+        exclude_paths=("/private",),
+    )
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        assert environ["HTTP_HOST"] == "example.com"
+        return _host_checking(environ, start_response)
+
+    result = run(app, options)
+    assert result.failures == {}
+    assert "/public" in result.paths
+    assert not any(path.startswith("/private") for path in result.paths)
+    assert not any(path.startswith("/private") for path in result.answers.paths)
+    assert result.answers.paths["/"]["200"] >= 1
+    assert discover(app, headers=[("Host", "example.com")], exclude=["/"]) == []
+
+
+def _check(target: str, *options: str, cwd: Path) -> tuple[int, dict[str, Any]]:
+    done = subprocess.run(
+        [
+            *(sys.executable, "-m", "wsgicheck", "check", target, "--no-database"),
+            *("--format", "json", "--profile", "quick", "--seed", "3", *options),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=cwd,
+        check=False,
+    )
+    assert done.returncode in (0, 1), done.stderr
+    return done.returncode, json.loads(done.stdout)
+
+
+def test_django_with_allowed_hosts_is_a_finding_until_given_its_host(tmp_path: Path) -> None:
+    """The seed's Django project with ``ALLOWED_HOSTS = ["example.com"]``: Django answers
+    every other Host with 400, and a run without -H judged only that."""
+    project = tmp_path / "helloworld"
+    shutil.copytree(ROOT / "fixtures" / "helloworld", project)
+    settings = project / "helloworld" / "settings.py"
+    text = settings.read_text()
+    assert 'ALLOWED_HOSTS = ["*"]' in text
+    settings.write_text(text.replace('ALLOWED_HOSTS = ["*"]', 'ALLOWED_HOSTS = ["example.com"]'))
+    (tmp_path / "site_app.py").write_text(
+        "import sys\nfrom pathlib import Path\n"
+        "sys.path.insert(0, str(Path(__file__).resolve().parent / 'helloworld'))\n"
+        "from helloworld.wsgi import application as app  # noqa: E402\n"
+    )
+    target = "site_app.py:app"
+    status, report = _check(target, "--path", "/hello", cwd=tmp_path)
+    failed = {entry["rule"]: entry for entry in report["results"] if entry["status"] == "fail"}
+    assert (status, sorted(failed)) == (1, ["HARNESS-ALL-REFUSED"])
+    assert "-H 'Host: example.com'" in failed["HARNESS-ALL-REFUSED"]["message"]
+    assert {s for row in report["answers"] for s in row["statuses"]} == {"400"}
+    status, report = _check(target, "--path", "/hello", "-H", "Host: example.com", cwd=tmp_path)
+    failed = {entry["rule"]: entry for entry in report["results"] if entry["status"] == "fail"}
+    assert (status, sorted(failed)) == (0, [])
+    hello = next(row for row in report["answers"] if row["path"] == "/hello")
+    assert hello["statuses"].get("200", 0) >= 1
+
+
+def test_a_bad_header_or_pattern_is_a_usage_error() -> None:
+    for option in (["-H", "no colon"], ["--exclude-path", "logout"]):
+        done = subprocess.run(
+            [sys.executable, "-m", "wsgicheck", "check", "fixtures/wsgiapp.py:app", *option],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=ROOT,
+            check=False,
+        )
+        assert done.returncode == 2
+        assert done.stderr.count("\n") == 1
