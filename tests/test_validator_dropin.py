@@ -36,6 +36,7 @@ from test_rules_good_apps import APPS, OK_PATH, load_app, requests_for
 from wsgicheck import Client, WSGIViolation, WSGIWarning
 from wsgicheck.environ import ServerConfig
 from wsgicheck.rules import REGISTRY, Level
+from wsgicheck.rules.engine import HISTORY
 
 test_wsgiref: Any = pytest.importorskip(
     "test.test_wsgiref", reason="this interpreter ships without CPython's test package"
@@ -277,22 +278,65 @@ def test_a_server_calling_with_three_arguments_is_an_assertion_naming_the_rule()
     assert [finding.rule for finding in collecting.findings] == ["SRV-INVOKE-POSITIONAL"]
 
 
+def head_from_a_shortcut(
+    environ: dict[str, Any], start_response: Callable[..., Any]
+) -> list[bytes]:
+    """HEAD answered with another Content-Type than GET's (APP-HEAD-LIKE-GET)."""
+    kind = "text/html" if environ["REQUEST_METHOD"] == "HEAD" else "text/plain"
+    start_response("200 OK", [("Content-Type", kind), ("Content-Length", "6")])
+    return [] if environ["REQUEST_METHOD"] == "HEAD" else [b"hello\n"]
+
+
+def test_the_validator_judges_a_head_beside_the_gets_it_saw_before() -> None:
+    checked = wsgicheck.validator(head_from_a_shortcut, collect=True)
+    client = Client(checked)
+    for method in ("GET", "HEAD", "GET"):
+        client.request(method, "/")
+    assert {finding.rule for finding in checked.findings} == {"APP-HEAD-LIKE-GET"}
+    # Another target asked between the HEAD and the GET does not hide the HEAD.
+    mixed = wsgicheck.validator(head_from_a_shortcut, collect=True)
+    for method, target in (("GET", "/"), ("HEAD", "/"), ("GET", "/other"), ("GET", "/")):
+        Client(mixed).request(method, target)
+    assert [finding.rule for finding in mixed.findings] == ["APP-HEAD-LIKE-GET"]
+    # Each validator has a history of its own: another one has seen no GET before the HEAD.
+    other = wsgicheck.validator(head_from_a_shortcut, collect=True)
+    for method in ("HEAD", "GET"):
+        Client(other).request(method, "/")
+    assert other.findings == []
+
+
+def test_the_validators_history_is_bounded_and_links_no_chain() -> None:
+    checked = wsgicheck.validator(short_body, collect=True, select=["APP-HEAD-LIKE-GET"])
+    client = Client(checked)
+    for _ in range(HISTORY + 3):
+        client.get("/")
+    past = list(checked._past)
+    assert len(past) == HISTORY
+    # A kept exchange holds no history of its own, so nothing older stays alive.
+    assert [each.history for each in past] == [()] * HISTORY
+
+
 # -- WebTest, Werkzeug's test client and wsgicheck's Client ----------------------------------------
 
 
 def via_webtest(app: Any, request: dict[str, Any]) -> None:
     client = webtest.TestApp(app)
-    target, method = request["target"], request["method"]
+    target, method, headers = request["target"], request["method"], request.get("headers", {})
     # expect_errors: WebTest fails a test whose app writes to wsgi.errors (two good apps do)
     if "form" in request:
-        client.post(target, urlencode(request["form"]), expect_errors=True)
+        client.post(target, urlencode(request["form"]), headers=headers, expect_errors=True)
     else:
-        client.request(target, method=method, expect_errors=True)
+        client.request(target, method=method, headers=headers, expect_errors=True)
 
 
 def via_werkzeug(app: Any, request: dict[str, Any]) -> None:
     client = werkzeug.test.Client(app)
-    response = client.open(request["target"], method=request["method"], data=request.get("form"))
+    response = client.open(
+        request["target"],
+        method=request["method"],
+        headers=request.get("headers"),
+        data=request.get("form"),
+    )
     try:
         response.get_data()  # the body, to its end
     finally:
@@ -352,11 +396,18 @@ def test_good_apps_through_test_clients(path: Path, client: str) -> None:
 
 #: Broken app fixtures whose rule a validator under any test client cannot show.
 NOT_SHOWN = {
-    "APP-REINVOKABLE": "compares two exchanges of one request (the runner's replay); a "
-    "validator judges each exchange alone",
+    "APP-REINVOKABLE": "compares two exchanges of one request (the runner's replay, "
+    "Exchange.previous); a validator links the exchanges it sees only as the history the "
+    "rules over pairs read",
+    "APP-IF-MODIFIED-SINCE": "judged against the response's Date (a later If-Modified-Since "
+    "is in the origin's future, RFC 9110 §13.1.3); Date is the server's field, added after "
+    "the app, so the app's response a validator sees has none and the rule skips",
 }
 #: The same, for one client and a reason of its own.
 NOT_SHOWN_BY = {
+    ("APP-CONTENT-TYPE", "webtest"): "WebTest's own lint (webtest.lint.check_content_type) "
+    "refuses the call, raising AssertionError from start_response: the response never "
+    "exists for the validator to judge",
     ("APP-FILELIKE-READ", "webtest"): "WebTest offers no wsgi.file_wrapper: the app never calls it",
     ("APP-FILELIKE-READ", "werkzeug"): "Werkzeug's test client offers no wsgi.file_wrapper",
     ("APP-NO-TRAP-SR-EXC", "webtest"): "WebOb's start_response (catch_exc_info=True) "

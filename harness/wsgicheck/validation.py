@@ -32,6 +32,7 @@ import re
 import sys
 import threading
 import warnings
+from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import quote
@@ -60,6 +61,7 @@ from .head import check_headers, check_status
 from .request import Framing, Request
 from .response import Response, body_hasher
 from .rules import REGISTRY, Exchange, Finding, Level, Rule, check_exchange
+from .rules.engine import HISTORY
 from .untrusted import plain, show
 from .validation_guards import (
     ErrorsGuard,
@@ -154,6 +156,10 @@ class Validator:
         self._end_rules = [each for each in self.rules if each.id in END_RULES]
         self._app_where = app_location(app)
         self._lock = threading.Lock()
+        #: The exchanges that ended, oldest first, each without a history of its own (so
+        #: nothing older stays alive): the rules over pairs (HEAD after GET, a conditional
+        #: GET after the GET that gave the ETag) judge a new exchange beside them.
+        self._past: deque[Exchange] = deque(maxlen=HISTORY)
         #: Every finding so far, in every exchange (with ``collect=True``, the only report).
         self.findings: list[Finding] = []
 
@@ -286,10 +292,15 @@ class _Invocation:
         self.file_wrappers: set[int] = set()
         #: The AttributeErrors the stream guards raised (for a method PEP 3333 does not give).
         self.refusals: list[BaseException] = []
+        #: The owner's ended exchanges as this one was first judged whole.
+        self.history: tuple[Exchange, ...] | None = None
+        #: The record last judged whole, and whether one went to the owner's history.
+        self.whole: Exchange | None = None
+        self.linked = False
 
     # -- judging ---------------------------------------------------------------------------
 
-    def _exchange(self) -> Exchange:
+    def _exchange(self, history: tuple[Exchange, ...] = ()) -> Exchange:
         status = plain(self.status) if self.status else "0 "
         code = int(status[:3]) if status[:3].isdigit() else 0
         if self.request is None:
@@ -306,7 +317,9 @@ class _Invocation:
             body_size=self.size,
             body_digest=self.digest.hexdigest(),
         )
-        return Exchange(response, source="validator", environ_type=self.environ_type)
+        return Exchange(
+            response, source="validator", environ_type=self.environ_type, history=history
+        )
 
     def judge(self, rules: list[Rule], *, raising: bool = True, carrier: Any = None) -> None:
         """Run ``rules`` on what has happened so far; report what is new.
@@ -316,7 +329,13 @@ class _Invocation:
         every = rules is self.owner.rules
         if every:
             self.judged = len(self.log)
-        findings = check_exchange(self._exchange(), self.owner._every if every else rules)
+            if self.history is None:
+                with self.owner._lock:
+                    self.history = tuple(self.owner._past)
+            self.whole = self._exchange(self.history)
+            findings = check_exchange(self.whole, self.owner._every)
+        else:
+            findings = check_exchange(self._exchange(), rules)
         fresh = []
         for finding in findings:
             key = (finding.rule, finding.message)
@@ -354,9 +373,19 @@ class _Invocation:
                 self.ended()
 
     def ended(self) -> None:
-        """Hand the record to ``on_exchange``, if the owner has one."""
-        if self.owner.on_exchange is not None:
-            self.owner.on_exchange(self._exchange())
+        """Keep the record as history for the exchanges to come (once), and hand it to
+        ``on_exchange``, if the owner has one."""
+        owner = self.owner
+        if not self.linked:
+            self.linked = True
+            # The record judged whole will do for the rules over pairs (the request, the
+            # status, the fields, the body); one is built if there is none (collect=True).
+            kept = self.whole if self.whole is not None else self._exchange()
+            kept.history = ()
+            with owner._lock:
+                owner._past.append(kept)
+        if owner.on_exchange is not None:
+            owner.on_exchange(self._exchange())
 
     # -- the call ------------------------------------------------------------------------------
 

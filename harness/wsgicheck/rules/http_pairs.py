@@ -116,17 +116,31 @@ def _same_answer(one: Exchange, other: Exchange) -> bool:
 
 
 def _bracket(ex: Exchange) -> tuple[Exchange, list[Exchange]] | None:
-    """For a GET ``ex``: the GET of the same request before it and the exchanges between
-    the two, when both GETs got the same answer. What lies between (a HEAD, a 304) is then
-    compared with a GET answer the app gives steadily; an app that varies by itself (a
-    counter, a rate limiter) gets no verdict."""
+    """For a GET ``ex``: the GET of the same request before it and the exchanges to the
+    same target between the two, when there are some and both GETs got the same answer.
+    What lies between (a HEAD, a 304) is then compared with a GET answer the app gives
+    steadily; an app that varies by itself (a counter, a rate limiter) gets no verdict. A
+    GET repeated with nothing to its target between (the usual case) costs no comparison."""
     if ex.method != "GET" or not _answered(ex) or not ex.iteration_finished:
         return None
-    get = counterpart(ex, "GET", frozenset())
-    if get is None or not _same_answer(get, ex):
+    target = ex.request.target
+    same = [each for each in ex.history if each.request.target == target]
+    if not same:
         return None
-    index = max(i for i, earlier in enumerate(ex.history) if earlier is get)
-    return get, [each for each in ex.history[index + 1 :] if _answered(each)]
+    last = same[-1]
+    if (
+        last.method == "GET"
+        and last.request.headers == ex.request.headers
+        and _answered(last)
+        and last.iteration_finished
+    ):
+        return None  # the GET it repeats comes last: nothing lies between
+    get = counterpart(ex, "GET", frozenset())
+    if get is None:
+        return None
+    index = max(i for i, each in enumerate(same) if each is get)
+    between = [each for each in same[index + 1 :] if _answered(each)]
+    return (get, between) if between and _same_answer(get, ex) else None
 
 
 def _heads(ex: Exchange) -> tuple[Exchange, list[Exchange]] | None:
