@@ -648,8 +648,18 @@ REFUSALS = [
     pytest.param(request("*"), ServerConfig(), 400, True, id="get-asterisk"),
     pytest.param(request("*", method="POST"), MOUNT, 400, True, id="post-asterisk-mounted"),
     pytest.param(
-        request("example.org:443", method="CONNECT"), ServerConfig(), 400, True, id="authority-form"
+        request("example.org:443", method="CONNECT"), ServerConfig(), 501, True, id="connect"
     ),
+    pytest.param(request("[::1]:8080", method="CONNECT"), MOUNT, 501, True, id="connect-ipv6"),
+    pytest.param(request("/", method="CONNECT"), ServerConfig(), 400, True, id="connect-origin"),
+    pytest.param(request("*", method="CONNECT"), ServerConfig(), 400, True, id="connect-asterisk"),
+    pytest.param(
+        request("http://h:443/", method="CONNECT"), ServerConfig(), 400, True, id="connect-absolute"
+    ),
+    pytest.param(
+        request("example.org", method="CONNECT"), ServerConfig(), 400, True, id="connect-no-port"
+    ),
+    pytest.param(request("example.org:443"), ServerConfig(), 400, True, id="get-authority-form"),
     pytest.param(request("example.org"), ServerConfig(), 400, True, id="bare-host-target"),
     pytest.param(request("ftp://h/p"), ServerConfig(), 400, True, id="absolute-other-scheme"),
     pytest.param(request("http:/p"), ServerConfig(), 400, True, id="absolute-one-slash"),
@@ -668,7 +678,7 @@ def test_request_problem_refuses(
     refusal = request_problem(req, config)
     assert refusal is not None
     assert (refusal.status, refusal.close) == (status, close)
-    assert refusal.reason == {400: "Bad Request", 404: "Not Found"}[status]
+    assert refusal.reason == {400: "Bad Request", 404: "Not Found", 501: "Not Implemented"}[status]
     assert refusal.message
     # The same request is refused the same way again (nothing invalid is cached as valid).
     assert request_problem(req, config) == refusal

@@ -230,6 +230,89 @@ def test_http_version_token(
     assert [reported for _, reported, _ in recorder.rejects] == [status]
 
 
+# -- CONNECT and the authority-form (RFC 9112 §3.2.3, RFC 9110 §9.3.6) ---------------------
+
+
+def request_line(method: bytes, target: bytes) -> bytes:
+    return method + b" " + target + b" HTTP/1.1\r\nHost: x:443\r\n\r\n"
+
+
+NOT_AUTHORITY_FORM = [
+    pytest.param(b"/", id="origin-form"),
+    pytest.param(b"/x:443", id="origin-form-with-port"),
+    pytest.param(b"*", id="asterisk"),
+    pytest.param(b"http://x:443/", id="absolute-form"),
+    pytest.param(b"x", id="no-port"),
+    pytest.param(b"x:", id="empty-port"),
+    pytest.param(b":443", id="no-host"),
+    pytest.param(b"x:https", id="port-not-digits"),
+    pytest.param(b"u@x:443", id="userinfo"),
+    pytest.param(b"x:443/p", id="path"),
+    pytest.param(b"[::1]", id="ipv6-no-port"),
+]
+
+
+@pytest.mark.parametrize("target", NOT_AUTHORITY_FORM)
+def test_connect_takes_the_authority_form_only(
+    server: Server, app: App, recorder: Recorder, target: bytes
+) -> None:
+    # CONNECT / once passed: an app's 2xx then made the connection a tunnel after the head,
+    # and the server reported its own SendError. Now: 400 at the front door, no app.
+    assert refused(server, request_line(b"CONNECT", target)) == 400
+    assert app.paths == []
+    assert recorder.wait(rejects=1)
+    assert [status for _, status, _ in recorder.rejects] == [400]
+    assert recorder.records == []
+    with pytest.raises(WireError) as info:
+        parse_request(request_line(b"CONNECT", target))
+    assert info.value.status == 400
+
+
+@pytest.mark.parametrize("method", [b"GET", b"POST", b"OPTIONS", b"connect", b"CONNECTX"])
+def test_the_authority_form_is_for_connect_only(
+    server: Server, app: App, recorder: Recorder, method: bytes
+) -> None:
+    assert refused(server, request_line(method, b"x:443")) == 400
+    assert app.paths == []
+    assert recorder.wait(rejects=1)
+    assert [status for _, status, _ in recorder.rejects] == [400]
+    with pytest.raises(WireError) as info:
+        parse_request(request_line(method, b"x:443"))
+    assert info.value.status == 400
+
+
+@pytest.mark.parametrize(
+    "target", [b"x:443", b"127.0.0.1:1", b"[::1]:8080", b"[v1.fe]:0", b"a%41-b.c_d~:65535"]
+)
+def test_connect_is_not_implemented(app: App, target: bytes) -> None:
+    # A WSGI app cannot drive a tunnel: 501 before the app runs, and the connection closes
+    # (what follows the head, here a request, would be tunnel bytes, never a request).
+    recorder = Recorder()
+    errors: list[BaseException] = []
+    with live_server(
+        app, threads=1, limits=LIMITS, on_error=errors.append, **recorder.options
+    ) as srv:
+        assert refused(srv, request_line(b"CONNECT", target)) == 501
+        assert recorder.wait(records=1)
+    assert app.paths == []
+    assert errors == []
+    assert recorder.rejects == []
+    [record] = recorder.records
+    assert (record.request.method, record.request.target) == ("CONNECT", target.decode())
+    assert (record.status_code, record.environ) == (501, None)
+    assert ("Connection", "close") in record.headers
+    findings = check_exchange(Exchange(record, source="socket"))
+    assert {finding.rule for finding in findings} == set()
+
+
+def test_connect_with_a_body_is_not_implemented(app: App) -> None:
+    # Through h11 this time (a Content-Length sends the head past the plain-head reader).
+    data = b"CONNECT x:443 HTTP/1.1\r\nHost: x:443\r\nContent-Length: 3\r\n\r\nabc"
+    with live_server(app, threads=1, limits=LIMITS) as srv:
+        assert refused(srv, data) == 501
+    assert app.paths == []
+
+
 # -- the number of header fields (431, like an oversized head; RFC 6585 §5) -----------------
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple
 from urllib.parse import unquote_to_bytes
 
+from . import grammar
 from .events import RawEvent
 from .request import Framing, Request
 from .streams import BodySource, ErrorStream, InputStream, file_wrapper_for
@@ -143,8 +144,13 @@ def _mount(path: str, script_name: str) -> str | None:
     return None
 
 
+_CONNECT_FORM = "CONNECT takes the authority-form host:port only (RFC 9112 §3.2.3)"
+_CONNECT_TUNNEL = "CONNECT asks for a tunnel, which a WSGI application cannot provide"
+
+
 def request_problem(request: Request, config: ServerConfig) -> Refusal | None:
-    """Why the server must answer ``request`` itself (a 4xx), or None to run the app."""
+    """Why the server must answer ``request`` itself (a 4xx, or 501 for CONNECT), or None to
+    run the app."""
     hosts = []
     for name, value in request.headers:
         if name in _HOST_NAMES or name.lower() == "host":
@@ -160,6 +166,13 @@ def request_problem(request: Request, config: ServerConfig) -> Refusal | None:
             _valid_hosts.clear()
         _valid_hosts.add(hosts[0])
     target = request.target
+    if request.method == "CONNECT":
+        if grammar.authority_form_re.fullmatch(target) is None:
+            return Refusal(400, "Bad Request", _CONNECT_FORM, True)
+        # RFC 9110 §9.3.6: a 2xx turns the connection into a tunnel, which a WSGI app cannot
+        # drive (PEP 3333 gives it no socket), so the method is not implemented (§15.6.2).
+        # Closed: a client may already be sending tunnel bytes after the head.
+        return Refusal(501, "Not Implemented", _CONNECT_TUNNEL, True)
     if target.startswith("/") and not config.script_name:
         return None
     if target == "*":

@@ -47,6 +47,13 @@ ORIGIN_FORM = r"/[^#]*"
 # "http" URI with an empty host identifier" and a recipient rejects one (RFC 9110 §4.2.1):
 # the authority starts with its host, never with ":" or nothing.
 ABSOLUTE_FORM = r"(?i:(?P<scheme>https?))://(?P<authority>[^/?#@:][^/?#@]*)(?P<rest>[/?][^#]*)?"
+# RFC 9112 §3.2.3: authority-form = uri-host ":" port, for CONNECT only; RFC 9110 §9.3.6:
+# "There are no default ports; a client MUST send a port number". RFC 3986 §3.2.2:
+# host = IP-literal / IPv4address / reg-name, with reg-name = *( unreserved / pct-encoded /
+# sub-delims ), kept as wide as that set ("%" alone included, as in ORIGIN_FORM), and
+# IP-literal = "[" ( IPv6address / IPvFuture ) "]": the same set and ":" between brackets.
+REG_NAME_CHAR = r"[A-Za-z0-9\-._~!$&'()*+,;=%]"
+AUTHORITY_FORM = rf"(?P<host>\[(?:{REG_NAME_CHAR}|:)+\]|{REG_NAME_CHAR}+):(?P<port>[0-9]+)"
 
 # RFC 9112 §3.2 and RFC 3986 §2: a request-target is a URI reference, US-ASCII only; an octet
 # past 0x7F (RFC 9110 §5.5: obs-text = %x80-FF) is no URI character.
@@ -120,10 +127,12 @@ status_re = re.compile(STATUS)
 chunk_size_re = re.compile(CHUNK_SIZE)
 entity_tag_re = re.compile(ENTITY_TAG)
 content_range_re = re.compile(CONTENT_RANGE)
+authority_form_re = re.compile(AUTHORITY_FORM)
 # The wire checks match raw bytes: the same patterns, as bytes patterns (every escape in them
 # is ASCII text, so \x80-\xff still means those octets).
 origin_form_bytes_re = re.compile(ORIGIN_FORM.encode("ascii"))
 absolute_form_bytes_re = re.compile(ABSOLUTE_FORM.encode("ascii"))
+authority_form_bytes_re = re.compile(AUTHORITY_FORM.encode("ascii"))
 obs_text_bytes_re = re.compile(OBS_TEXT.encode("ascii"))
 http_version_field_bytes_re = re.compile(HTTP_VERSION_FIELD.encode("ascii"))
 chunk_line_bytes_re = re.compile(CHUNK_LINE.encode("ascii"))

@@ -435,6 +435,8 @@ class _Partial:
 
 
 _OWN_MODULES_LOADED = False
+#: wsgicheck's modules that only pytest runs: they import it.
+PYTEST_MODULES = frozenset({"wsgicheck.plugin", "wsgicheck.suite"})
 
 
 def _load_own_modules() -> None:
@@ -446,6 +448,10 @@ def _load_own_modules() -> None:
     lives: a seed then draws the same requests whatever the caller imported before the run
     (a report format, ``--baseline``, the pytest plugin) and whatever wsgicheck's own source
     says; the app's constants still count.
+
+    The pytest side (:data:`PYTEST_MODULES`) is left out unless pytest is running: it
+    imports pytest (about a tenth of a second in each worker of ``wsgicheck check``), and
+    no run loads it, so unloaded it adds no constants either.
     """
     global _OWN_MODULES_LOADED
     if _OWN_MODULES_LOADED:
@@ -462,6 +468,8 @@ def _load_own_modules() -> None:
     package = sys.modules[__name__.rpartition(".")[0]]
     for info in pkgutil.walk_packages(package.__path__, package.__name__ + ".", lambda _: None):
         if info.name.endswith("__main__"):
+            continue
+        if info.name in PYTEST_MODULES and "pytest" not in sys.modules:
             continue
         try:
             importlib.import_module(info.name)

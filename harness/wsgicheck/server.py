@@ -11,6 +11,10 @@ Shape (the waitress model, done with a selector and h11):
 * a **watchdog** (the selector thread again) answers for an app that runs past the exchange
   limit, records it, and replaces the stuck worker so the server keeps serving.
 
+CONNECT is refused with 501 before any app runs, and the connection closed: a 2xx would
+turn the connection into a tunnel (RFC 9110 §9.3.6), and PEP 3333 gives an app no socket
+to drive one (:func:`~wsgicheck.environ.request_problem`).
+
 :class:`Server` is also a context manager that serves from background threads: the live
 server of the test fixtures and of the differential runner.
 """

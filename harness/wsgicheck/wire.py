@@ -244,7 +244,11 @@ def check_head(
         raise WireError("request-target too long (RFC 9112 §3)", 414)
     if not raw_latin1_targets and grammar.obs_text_bytes_re.search(target) is not None:
         raise WireError("non-ASCII byte in the request-target (RFC 9112 §3.2, RFC 3986 §2)")
-    if target == b"*":
+    if parts[0] == b"CONNECT":
+        # Well-formed, it is still not served: environ.request_problem answers it with 501.
+        if grammar.authority_form_bytes_re.fullmatch(target) is None:
+            raise WireError("CONNECT takes the authority-form host:port only (RFC 9112 §3.2.3)")
+    elif target == b"*":
         if parts[0] != b"OPTIONS":
             raise WireError("the asterisk-form is only for OPTIONS (RFC 9112 §3.2.4)")
     else:
@@ -256,6 +260,8 @@ def check_head(
                 raise WireError("a fragment in the request-target (RFC 9112 §3.2)")
             if b"@" in target:
                 raise WireError("userinfo in the request-target (an error, RFC 9110 §4.2.4)")
+            if grammar.authority_form_bytes_re.fullmatch(target) is not None:
+                raise WireError("the authority-form is only for CONNECT (RFC 9112 §3.2.3)")
             raise WireError(
                 "request-target not in origin, absolute or asterisk form, or with an empty "
                 "host (RFC 9112 §3.2, RFC 9110 §4.2.1)"

@@ -11,10 +11,24 @@ matrix, report, command (the prober's side, which never imports the other way).
 
 from __future__ import annotations
 
-from .result import ProbeOptions, ProbeResult
+from typing import TYPE_CHECKING
+
 from .servers import KNOWN_SERVERS, PROBE_APP
 
+if TYPE_CHECKING:
+    from .result import ProbeOptions, ProbeResult
+
 __all__ = ["KNOWN_SERVERS", "PROBE_APP", "ProbeOptions", "ProbeResult", "probe"]
+
+
+def __getattr__(name: str) -> object:
+    """The results are imported on first use: the command line's parser imports
+    :mod:`.command`, and a server under test :mod:`.app`, through this package."""
+    if name in ("ProbeOptions", "ProbeResult"):
+        from . import result
+
+        return getattr(result, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def probe(server: str, options: ProbeOptions | None = None) -> ProbeResult:

@@ -7,7 +7,6 @@ started the way its documentation shows, with its defaults (gunicorn: one sync w
 
 from __future__ import annotations
 
-import importlib.metadata
 import importlib.util
 import platform
 import shlex
@@ -43,6 +42,8 @@ class KnownServer:
         return importlib.util.find_spec(self.module) is not None
 
     def version(self) -> str:
+        import importlib.metadata  # here: the command line's parser imports this module
+
         if self.distribution is None:
             return f"Python {platform.python_version()}"
         try:

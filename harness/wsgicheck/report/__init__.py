@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from ..runner import RunResult
+if TYPE_CHECKING:  # the runner (and Hypothesis) only when a report is rendered
+    from ..runner import RunResult
 
 __all__ = ["FILE_NAMES", "FORMATS", "Renderer", "format", "names", "render"]
 
-Renderer = Callable[[RunResult, bool], str]
+Renderer = Callable[["RunResult", bool], str]
 FORMATS: dict[str, Renderer] = {}
 _MODULES = ("text", "json", "junit", "sarif", "html", "markdown")
 #: The file each format is written to by ``check --report FORMAT --report-dir DIR``.
