@@ -777,6 +777,7 @@ def _explore(
                         phases=[Phase.reuse],
                         seed=seed,
                     )
+            _simplify_all(replayed, replay_one, base, options)
             replay = _Partial(
                 replayed.examples,
                 replayed.applied,

@@ -162,6 +162,7 @@ class FollowUps:
             first.method != "GET"
             or first.response.status_code != 200
             or first.timed_out
+            or "limit" in first.evidence  # a body cut off at the limit: nothing to compare
             or target in self._asked
             or len(self._asked) >= self.limit
         ):
