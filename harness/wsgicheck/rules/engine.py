@@ -262,8 +262,6 @@ def in_sequence(exchanges: Sequence[Exchange]) -> Sequence[Exchange]:
     (:mod:`wsgicheck.rules.http_pairs`). Returns ``exchanges``."""
     for index, exchange in enumerate(exchanges):
         exchange.history = tuple(exchanges[max(0, index - HISTORY) : index])
-        # A verdict remembered by record view holds for the exchange alone, not beside others.
-        exchange.facts.pop("record_view", None)
     return exchanges
 
 

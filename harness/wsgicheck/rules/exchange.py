@@ -191,14 +191,11 @@ class Exchange:
         self.environ_type = environ_type if environ_type is not None else dict
         #: An earlier exchange of the same request, when the runner replayed it.
         self.previous = previous
-        #: The exchanges the same app answered before this one, oldest first, that rules
-        #: over a sequence (HEAD after GET, a conditional GET after the GET that taught the
-        #: validator: :mod:`wsgicheck.rules.http_pairs`) compare it with.
-        self.history = history
-        #: Evidence gathered outside the trace (the validator's view of a foreign server).
-        self.extra: dict[str, Any] = extra or {}
         #: Facts several rules read, computed by the first that asks (see server_evidence).
         self.facts: dict[str, Any] = {}
+        self._history = history
+        #: Evidence gathered outside the trace (the validator's view of a foreign server).
+        self.extra: dict[str, Any] = extra or {}
         self._evidence: frozenset[str] | None = None
         self._problems: list[list[Problem]] | None = None
         # The trace is sorted into the attributes below when one is first read (see
@@ -469,6 +466,19 @@ class Exchange:
             self.response.request_body_size,
             items,
         )
+
+    @property
+    def history(self) -> tuple[Exchange, ...]:
+        """The exchanges the same app answered before this one, oldest first, that rules
+        over a sequence (HEAD after GET, a conditional GET after the GET that taught the
+        validator: :mod:`wsgicheck.rules.http_pairs`) compare it with."""
+        return self._history
+
+    @history.setter
+    def history(self, earlier: tuple[Exchange, ...]) -> None:
+        self._history = earlier
+        # A verdict remembered by record view holds for the exchange alone, not beside others.
+        self.facts.pop("record_view", None)
 
     @property
     def record_view(self) -> tuple[Any, ...] | None:
