@@ -14,6 +14,7 @@ import zlib
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
+from wsgiref.util import setup_testing_defaults
 from wsgiref.validate import check_content_type
 
 import pytest
@@ -97,8 +98,6 @@ TEXT = ("Content-Type", "text/plain")
         ("204 No Content", "GET", set()),
         ("205 Reset Content", "GET", set()),
         ("304 Not Modified", "GET", set()),
-        ("200 OK", "CONNECT", set()),  # a tunnel, not content
-        ("404 Not Found", "CONNECT", {("APP-CONTENT-TYPE", "CONNECT", ())}),
     ],
 )
 def test_content_type_is_asked_of_every_response_with_content(
@@ -107,6 +106,24 @@ def test_content_type_is_asked_of_every_response_with_content(
     # Zero-length content is content (RFC 9110 §6.4.1): an empty 200 needs a type too.
     exchanges = run(answering(status, []), {"method": method, "target": "/"})
     assert fired(exchanges) == expected
+
+
+@pytest.mark.parametrize(
+    ("status", "expected"),
+    [("200 OK", []), ("404 Not Found", ["APP-CONTENT-TYPE"])],  # a 2xx is a tunnel
+)
+def test_content_type_of_an_answer_to_connect_under_another_server(
+    status: str, expected: list[str]
+) -> None:
+    """wsgicheck's own servers refuse CONNECT before the app (501); another server may
+    pass it on, and the validator then asks the rule: a 2xx opens a tunnel, not content."""
+    environ: dict[str, Any] = {"REQUEST_METHOD": "CONNECT"}
+    setup_testing_defaults(environ)
+    checked = validator(answering(status, []), collect=True, select=["APP-CONTENT-TYPE"])
+    result = checked(environ, lambda status, headers, exc_info=None: lambda data: None)
+    assert list(result) == []
+    result.close()
+    assert [finding.rule for finding in checked.findings] == expected
 
 
 def test_content_type_present_is_silent() -> None:
