@@ -70,3 +70,17 @@ def test_prose_wraps_with_its_indent_and_raw_http_is_cut_in_order() -> None:
     assert all(len(line) <= WIDTH for line in cut)
     assert cut[0][4:] + "".join(line[6:] for line in cut[1:]) == start
     assert fold_http("Host: a", indent="    ") == ["    Host: a"]
+
+
+def test_no_folded_line_opens_with_a_workflow_command() -> None:
+    # A cut or a wrap must not start a line with the ``::`` the text had mid-line.
+    text = "x " * 48 + "::error y"
+    assert wrap(text, indent="  ")[1:] == ["    \\x3a:error y"]
+    cut = fold_http("GET /" + "a" * 91 + "::::b HTTP/1.1", indent="    ")
+    assert [line.lstrip()[:2] for line in cut[1:]] == ["\\x"]
+    assert all(len(line) <= WIDTH for line in [*wrap(text, indent="  "), *cut])
+    command = "curl " + "a" * 90 + " ::x::y " + shlex.quote(":" * 200)
+    lines = fold_shell(command, indent="    ")
+    assert len(lines) > 2
+    assert all(len(line) <= WIDTH and not line.lstrip().startswith("::") for line in lines)
+    assert _bash_words(["\n".join(lines)]) == _bash_words([command])

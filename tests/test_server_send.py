@@ -582,7 +582,8 @@ def test_leading_zeros_past_h11s_limit_are_sent_as_the_same_number(
     planned: tuple[Server, Recorder, PlannedApp],
 ) -> None:
     server, recorder, app = planned
-    app.plan = Plan("200 OK", [("Content-Length", "0" * 30 + "5")], [b"hello"], True)
+    fields = [("Content-Length", "0" * 30 + "5"), ("Content-Type", "text/plain")]
+    app.plan = Plan("200 OK", fields, [b"hello"], True)
     before = len(recorder.records)
     (got,) = fetch(server, "GET", "close")
     assert got.fields[0] == ("Content-Length", "5")

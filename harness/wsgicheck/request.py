@@ -114,16 +114,27 @@ class Request:
 
     def to_bytes(self) -> bytes:
         """Serialise to the exact bytes a client puts on the wire."""
+        return self._head().encode("latin-1") + self._framed_body()
+
+    def to_text(self) -> str:
+        """The wire form as text (the body read as latin-1), for reports.
+
+        A request rebuilt from a server's environ (the validator) holds whatever text that
+        server put there, which may be no latin-1 a wire can carry: a report shows it all
+        the same rather than failing on it.
+        """
+        return self._head() + self._framed_body().decode("latin-1")
+
+    def _head(self) -> str:
         lines = [f"{self.method} {self.target} HTTP/{self.http_version}"]
         lines.extend(f"{name}: {value}" for name, value in self.wire_headers)
-        head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+        return "\r\n".join(lines) + "\r\n\r\n"
+
+    def _framed_body(self) -> bytes:
         if self.framing is Framing.CHUNKED:
-            parts = [head]
-            for chunk in self.chunks():
-                parts.append(b"%x\r\n%s\r\n" % (len(chunk), chunk))
-            parts.append(b"0\r\n\r\n")
-            return b"".join(parts)
-        return head + self.body
+            parts = [b"%x\r\n%s\r\n" % (len(chunk), chunk) for chunk in self.chunks()]
+            return b"".join([*parts, b"0\r\n\r\n"])
+        return self.body
 
     def replace(self, **changes: Any) -> Request:
         """A copy with some fields changed (validated again)."""

@@ -105,7 +105,7 @@ def _own_options(text: str, result: ProbeResult) -> str:
 
 
 def _raw(request: Request) -> str:
-    return request.to_bytes().decode("latin-1")
+    return request.to_text()
 
 
 def _distinct(findings: tuple[Finding, ...]) -> list[dict[str, Any]]:

@@ -26,13 +26,13 @@ def wrap(text: str, *, indent: str = "", more: str | None = None, width: int = W
     more = indent + "  " if more is None else more
     lines = textwrap.wrap(
         text,
-        width=width,
+        width=width - _room_for_escape(text),
         initial_indent=indent,
         subsequent_indent=more,
         break_on_hyphens=False,
         drop_whitespace=True,
     )
-    return lines or [indent.rstrip()]
+    return [_no_command(line) for line in lines] or [indent.rstrip()]
 
 
 def fold_http(line: str, *, indent: str, width: int = WIDTH) -> list[str]:
@@ -42,10 +42,26 @@ def fold_http(line: str, *, indent: str, width: int = WIDTH) -> list[str]:
     if len(line) <= room:
         return [indent + line]
     first, rest = line[:room], line[room:]
-    room -= 2
+    room -= 2 + _room_for_escape(line)
     return [indent + first] + [
-        indent + "  " + rest[i : i + room] for i in range(0, len(rest), room)
+        _no_command(indent + "  " + rest[i : i + room]) for i in range(0, len(rest), room)
     ]
+
+
+#: A line that opens with ``::`` (after white space) reads as a workflow command in CI.
+_command_re = re.compile(r"\A(\s*):(?=:)")
+
+
+def _room_for_escape(text: str) -> int:
+    """Columns to keep free on each line for :func:`_no_command`'s escape."""
+    return 3 if "::" in text else 0
+
+
+def _no_command(line: str) -> str:
+    """A display line that cannot read as a workflow command: a cut or a wrap can start a
+    line with the ``::`` that :func:`~wsgicheck.untrusted.show` let through mid-line, and
+    its first ``:`` is then shown as ``\\x3a`` (as ``show`` does at a line's start)."""
+    return _command_re.sub(r"\1\\x3a", line)
 
 
 _word_re = re.compile(r"""(?:[^\s'"\\]+|\\.|'[^']*'|"(?:[^"\\]|\\.)*"|\$'(?:[^'\\]|\\.)*')+""")
@@ -57,6 +73,7 @@ def fold_shell(command: str, *, indent: str, width: int = WIDTH) -> list[str]:
     words = _word_re.findall(command)
     if " ".join(words) != command:  # not words one space apart: left as it is
         return [indent + command]
+    width -= 1 if "::" in command else 0  # room for the escape of a line's leading ':'
     more = indent + "  "
     lines: list[str] = []
     current = indent
@@ -73,7 +90,9 @@ def fold_shell(command: str, *, indent: str, width: int = WIDTH) -> list[str]:
                 continue
         current += (" " if current.strip() else "") + word
     lines.append(current)
-    return lines
+    # A line opening with ``::`` reads as a workflow command in CI; it opens a word or a
+    # piece of one outside quotes, where ``\:`` is the same ':' to the shell.
+    return [lines[0], *(_command_re.sub(r"\1\\:", line) for line in lines[1:])]
 
 
 #: The parts of a shell word: (how the part opens, its body, how it closes); a cut between

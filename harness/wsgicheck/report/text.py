@@ -186,10 +186,10 @@ def _failure(run: RunResult, failure: Failure, color: bool) -> list[str]:
         count = plural(len(failure.before), "earlier request")
         lines.append(f"  sent after {count} on the same app, in this order:")
         for each in failure.before:
-            for line in raw_lines(each.to_bytes().decode("latin-1")):
+            for line in raw_lines(each.to_text()):
                 lines += [part.rstrip() for part in fold_http(line, indent="    ")]
     lines.append(f"  smallest request ({failure.transport} transport):")
-    raw = failure.request.to_bytes().decode("latin-1")
+    raw = failure.request.to_text()
     for line in raw_lines(raw):
         lines += [each.rstrip() for each in fold_http(line, indent="    ")]
     lines.append("  replay with curl (against `wsgicheck serve TARGET --port 8000`):")
