@@ -288,7 +288,9 @@ def _legacy_evaluate(exchanges: list[Exchange]) -> list[Any]:
 
 
 def _module(path: Path) -> ModuleType:
-    return load(path)
+    # A fresh copy: a fixture with state (app_reinvokable's body, used up by its first
+    # request) must not be spent for the other tests of this process.
+    return load(path, fresh=True)
 
 
 @settings(
