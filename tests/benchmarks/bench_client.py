@@ -20,13 +20,13 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import random
 import statistics
 import sys
-import time
 from collections.abc import Callable
 from typing import Any
 from wsgiref.util import setup_testing_defaults
+
+from timing import rounds  # this folder's own module (run as a script)
 
 
 def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
@@ -62,34 +62,13 @@ def contenders() -> dict[str, Callable[[], object]]:
     }
 
 
-def per_call(function: Callable[[], object], budget: float) -> float:
-    """Seconds per call, timing as many calls as fit in about ``budget`` seconds."""
-    calls = 0
-    start = time.perf_counter()
-    deadline = start + budget
-    while True:
-        for _ in range(50):
-            function()
-        calls += 50
-        now = time.perf_counter()
-        if now >= deadline:
-            return (now - start) / calls
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--budget", type=float, default=0.2, help="seconds per timing")
     args = parser.parse_args(argv)
     functions = contenders()
-    for function in functions.values():  # warm up
-        per_call(function, 0.05)
-    samples: dict[str, list[float]] = {name: [] for name in functions}
-    names = list(functions)
-    for _ in range(args.rounds):
-        random.shuffle(names)
-        for name in names:
-            samples[name].append(per_call(functions[name], args.budget))
+    samples = rounds(functions, args.rounds, args.budget, batch=50)
     floor = samples["floor"]
     ours = samples["wsgicheck"]
     print(f"{'contender':<16}{'median µs':>11}{'vs floor':>10}{'wsgicheck faster by':>22}")

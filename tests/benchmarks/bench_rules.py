@@ -21,14 +21,14 @@ from __future__ import annotations
 
 import argparse
 import io
-import random
 import statistics
 import sys
-import time
 from collections.abc import Callable, Iterable
 from typing import Any
 from wsgiref.util import setup_testing_defaults
 from wsgiref.validate import validator
+
+from timing import rounds  # this folder's own module (run as a script)
 
 BODY = bytes(range(256)) * 256  # 64 KiB
 
@@ -107,34 +107,13 @@ def contenders() -> dict[str, Callable[[], object]]:
     }
 
 
-def per_call(function: Callable[[], object], budget: float) -> float:
-    """Seconds per call, timing as many calls as fit in about ``budget`` seconds."""
-    calls = 0
-    start = time.perf_counter()
-    deadline = start + budget
-    while True:
-        for _ in range(20):
-            function()
-        calls += 20
-        now = time.perf_counter()
-        if now >= deadline:
-            return (now - start) / calls
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=11)
     parser.add_argument("--budget", type=float, default=0.15, help="seconds per timing")
     args = parser.parse_args(argv)
     functions = contenders()
-    for function in functions.values():  # warm up (and check every contender runs clean)
-        per_call(function, 0.05)
-    samples: dict[str, list[float]] = {name: [] for name in functions}
-    names = list(functions)
-    for _ in range(args.rounds):
-        random.shuffle(names)
-        for name in names:
-            samples[name].append(per_call(functions[name], args.budget))
+    samples = rounds(functions, args.rounds, args.budget)
     print(f"{'contender':<18}{'median µs':>11}{'vs floor':>10}{'vs wsgiref':>12}")
     for name in functions:
         method = name.split()[0]

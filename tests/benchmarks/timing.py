@@ -1,0 +1,41 @@
+"""The timing loop the in-process benchmarks share: shuffled rounds, seconds per call.
+
+Each round times every contender once in a new order, so machine noise falls on all of them
+alike; callers take medians over rounds and ratios per round.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Mapping
+
+
+def per_call(function: Callable[[], object], budget: float, batch: int = 20) -> float:
+    """Seconds per call, timing as many calls (in batches) as fit in about ``budget`` s."""
+    calls = 0
+    start = time.perf_counter()
+    deadline = start + budget
+    while True:
+        for _ in range(batch):
+            function()
+        calls += batch
+        now = time.perf_counter()
+        if now >= deadline:
+            return (now - start) / calls
+
+
+def rounds(
+    functions: Mapping[str, Callable[[], object]], count: int, budget: float, batch: int = 20
+) -> dict[str, list[float]]:
+    """Seconds per call of each contender, one sample per round, after a warm-up that also
+    shows every contender runs."""
+    for function in functions.values():
+        per_call(function, 0.05, batch)
+    samples: dict[str, list[float]] = {name: [] for name in functions}
+    names = list(functions)
+    for _ in range(count):
+        random.shuffle(names)
+        for name in names:
+            samples[name].append(per_call(functions[name], budget, batch))
+    return samples
