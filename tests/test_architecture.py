@@ -1,112 +1,80 @@
-"""The layers of the README's architecture section, enforced: imports only point down.
+"""The import contract of the README's architecture section, enforced by import-linter.
 
-Every module of the package is placed in a layer here, and may import (at module level or
-inside a function) only from its own layer or lower ones. A new module must be placed; the
-README's table must name every layer.
+The contract is written once, in ``[tool.importlinter]`` of pyproject.toml: the layers (every
+module of the package placed, imports only pointing down), the report formats standing alone,
+the probe's in-server side never importing its client side, and no import cycle. These tests
+run ``lint-imports`` on this checkout, and check that the README's table lists the same layers
+in the same order.
 """
 
 from __future__ import annotations
 
-import ast
+import os
+import re
+import subprocess
+import sys
 from pathlib import Path
+from typing import Any
 
-import pytest
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - depends on the interpreter
+    import tomli as tomllib
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGE = ROOT / "harness" / "wsgicheck"
-
-#: Lowest first, as in the README. Module names are relative to the package; a name ending
-#: in ``.*`` stands for every module of that subpackage.
-LAYERS: list[tuple[str, set[str]]] = [
-    (
-        "grammar and values",
-        {"untrusted", "grammar", "events", "errors", "request", "head", "streams"},
-    ),
-    ("request to environ", {"response", "environ", "wire"}),
-    ("core", {"core", "target"}),
-    ("transports", {"client", "connection", "framing", "poller", "server"}),
-    ("rules", {"rules", "rules.*", "locations", "validation", "validation_guards"}),
-    (
-        "exploration",
-        {
-            "strategies",
-            "corpus",
-            "reproduce",
-            "replay",
-            "appcoverage",
-            "runner",
-            "supervisor",
-            "shares",
-            "exampledb",
-            "baseline",
-            "sequences",
-            "scope",
-            "vocabulary",
-            "explorer",
-            "minimise",
-        },
-    ),
-    ("reports", {"report", "report.*", "transcript", "console"}),
-    ("probe", {"probe", "probe.*"}),
-    ("front ends", {"__init__", "__main__", "cli", "plugin", "suite", "settings"}),
-]
+CONFIG: dict[str, Any] = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+#: ``lint-imports``, run by the interpreter of the tests (whose bin folder may not be on PATH).
+LINT_IMPORTS = "from importlinter.cli import lint_imports_command; lint_imports_command()"
+CONTRACTS: list[dict[str, Any]] = CONFIG["tool"]["importlinter"]["contracts"]
 
 
-def _module_name(path: Path) -> str:
-    relative = path.relative_to(PACKAGE).with_suffix("")
-    parts = list(relative.parts)
-    if parts[-1] == "__init__" and len(parts) > 1:
-        parts.pop()
-    return ".".join(parts)
+def _package_layers() -> list[set[str]]:
+    """The layers of the package's own contract, lowest first, each a set of module names."""
+    (contract,) = [each for each in CONTRACTS if each.get("containers") == ["wsgicheck"]]
+    return [set(re.split(r"\s*[:|]\s*", layer.strip())) for layer in reversed(contract["layers"])]
 
 
-def _layer_of(module: str) -> int:
-    for index, (_, members) in enumerate(LAYERS):
-        if module in members:
-            return index
-        if any(member.endswith(".*") and module.startswith(member[:-1]) for member in members):
-            return index
-    raise LookupError(module)
+def test_the_import_contract_is_kept() -> None:
+    """``lint-imports`` (the command of ``tox -e lint``) on this checkout: every contract kept."""
+    environment = {**os.environ, "PYTHONPATH": str(ROOT / "harness")}
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            LINT_IMPORTS,
+            "--no-cache",
+            "--config",
+            str(ROOT / "pyproject.toml"),
+        ],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert f"Contracts: {len(CONTRACTS)} kept, 0 broken." in run.stdout
 
 
-def _imports(path: Path) -> set[str]:
-    """The package modules ``path`` imports, anywhere in it."""
-    module = _module_name(path)
-    package = module.split(".")[:-1] if path.name != "__init__.py" else module.split(".")
-    if module == "__init__":
-        package = []
-    found = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.ImportFrom) and node.level:
-            base = package[: len(package) - node.level + 1]
-            if node.module:
-                found.add(".".join([*base, node.module]))
-            else:
-                found.update(".".join([*base, alias.name]) for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("wsgicheck."):
-            found.add(node.module.removeprefix("wsgicheck."))  # type: ignore[union-attr]
-    return {name for name in found if name and name != module and name != "__version__"}
-
-
-MODULES = sorted(PACKAGE.rglob("*.py"))
-
-
-@pytest.mark.parametrize("path", MODULES, ids=[_module_name(path) for path in MODULES])
-def test_imports_point_down(path: Path) -> None:
-    module = _module_name(path)
-    layer = _layer_of(module)
-    upward = []
-    for imported in sorted(_imports(path)):
-        try:
-            target = _layer_of(imported)
-        except LookupError:
-            target = _layer_of(imported.rsplit(".", 1)[0])  # ``from .x import name``
-        if target > layer:
-            upward.append(f"{imported} ({LAYERS[target][0]})")
-    assert upward == [], f"{module} ({LAYERS[layer][0]}) imports upwards"
-
-
-def test_every_layer_is_in_the_readme() -> None:
+def _readme_rows() -> list[tuple[str, set[str]]]:
+    """The architecture table's rows: each layer's name, and the modules its second column
+    names (a subpackage ``rules/`` as ``rules``; what follows it in parentheses is inside)."""
     section = (ROOT / "README.md").read_text(encoding="utf-8").split("## Architecture", 1)[1]
-    for name, _ in LAYERS:
-        assert f"| {name} |" in section
+    rows = []
+    for line in section.splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if len(cells) != 3 or cells[0] in {"layer", "---"}:
+            continue
+        outside = re.sub(r"\([^)]*\)", "", cells[1])
+        rows.append((cells[0], {name.rstrip("/") for name in re.findall(r"`([^`]+)`", outside)}))
+    return rows
+
+
+def test_the_readme_table_lists_the_contract_layers() -> None:
+    """The README's table and the contract name the same layers, lowest first, and each
+    row the modules of its layer (``__init__``, the package itself, in the front ends)."""
+    rows = _readme_rows()
+    layers = _package_layers()
+    layers[-1].add("__init__")
+    assert [modules for _, modules in rows] == layers, [name for name, _ in rows]
