@@ -175,11 +175,11 @@ ORIGINAL_APPLIES: dict[str, Applies] = {
     "APP-FILELIKE-READ": lambda ex: bool(ex.file_wrapper_calls),
     "ENV-RUN-ONCE-ACCURATE": lambda ex: (
         ex.environ is not None
-        and isinstance(ex.extra.get("process_requests"), int)
-        and ex.extra["process_requests"] >= 2
+        and isinstance(ex.extra.process_requests, int)
+        and ex.extra.process_requests >= 2
     ),
-    "HARNESS-TRANSPORTS-AGREE": lambda ex: "transport_differences" in ex.extra,
-    "HARNESS-APP-VARIES": lambda ex: "app_varies" in ex.extra,
+    "HARNESS-TRANSPORTS-AGREE": lambda ex: ex.extra.transport_differences is not None,
+    "HARNESS-APP-VARIES": lambda ex: ex.extra.app_varies is not None,
     "SRV-CL-STOP-OR-RAISE": lambda ex: (
         judgeable(ex)
         and bool(declared_length(final_call(ex)))

@@ -82,7 +82,7 @@ def test_an_app_that_varies_does_not_hide_a_server_difference_it_cannot_explain(
     memory.exchange(request, CONFIG)  # the second of the two allowed
     socket_side = first.replace(status_code=500)  # what a broken server would have answered
     evidence = compare(memory, request, CONFIG, first, socket_side)
-    assert evidence["app_varies"] == ["status 200 first, 429 when replayed"]
-    assert evidence["transport_differences"] == ["status 200 in memory, 500 on a socket"]
+    assert evidence.app_varies == ("status 200 first, 429 when replayed",)
+    assert evidence.transport_differences == ("status 200 in memory, 500 on a socket",)
     explained = compare(memory, request, CONFIG, first, first.replace(status_code=429))
-    assert explained["transport_differences"] == []
+    assert explained.transport_differences == ()

@@ -508,7 +508,7 @@ def test_a_server_refusing_an_app_class_is_caught(tmp_path: Path) -> None:
     plain = probe_script(tmp_path, CLASS_REFUSING_SERVER, callables=False)
     assert verdict(plain, "SRV-CALLABLE-OPAQUE") == "skip"
     own = probed("wsgicheck")
-    kinds = {each.extra.get("callable_kind") for each in own.exchanges} - {None}
+    kinds = {each.extra.callable_kind for each in own.exchanges} - {None}
     assert kinds == {"function", "class", "bound method", "functools.partial"}
     assert verdict(own, "SRV-CALLABLE-OPAQUE") == "pass"
 

@@ -25,6 +25,7 @@ from serverutil import Reader, Recorder, connect
 from wsgicheck import Client, Request, Response
 from wsgicheck.connection import Limits
 from wsgicheck.events import Event, HeadersSent, InputRead, StartResponseCalled
+from wsgicheck.extra import Extra
 from wsgicheck.rules import REGISTRY, Binding, Exchange, Finding, check_exchange, evaluate
 from wsgicheck.server import live_server
 
@@ -892,11 +893,11 @@ def test_trap_log() -> None:
 
 def test_trap_log_reads_a_probes_log_and_liveness() -> None:
     response = Client(raises).get("/")
-    logged = Exchange(response, source="probe", extra={"server_log": "RuntimeError: down"})
+    logged = Exchange(response, source="probe", extra=Extra(server_log="RuntimeError: down"))
     assert verdict("SRV-TRAP-LOG", [logged]) == "pass"
-    quiet = Exchange(response, source="probe", extra={"server_log": "GET / 500"})
+    quiet = Exchange(response, source="probe", extra=Extra(server_log="GET / 500"))
     assert verdict("SRV-TRAP-LOG", [quiet]) == "fail"
-    dead = Exchange(response, source="probe", extra={"server_alive": False})
+    dead = Exchange(response, source="probe", extra=Extra(server_alive=False))
     assert verdict("SRV-TRAP-LOG", [dead]) == "fail"
 
 

@@ -23,6 +23,7 @@ from .client import Client
 from .core import WSGIApp
 from .environ import ServerConfig
 from .events import InputRead, RawEvent, TimedOut
+from .extra import Extra
 from .request import Request
 from .response import Response
 from .server import Limits, Server
@@ -322,7 +323,7 @@ REPLAYS = 2
 
 def compare(
     memory: MemoryTransport, request: Request, config: ServerConfig, first: Response, wire: Response
-) -> dict[str, list[str]]:
+) -> Extra:
     """The evidence of comparing the memory exchange ``first`` with the socket one ``wire``.
 
     ``transport_differences`` (HARNESS-TRANSPORTS-AGREE's); when there are some, the request
@@ -331,7 +332,7 @@ def compare(
     transport differences then leave out.
     """
     if not differences(first, wire):
-        return {"transport_differences": []}
+        return Extra(transport_differences=())
     replays = []
     for _ in range(REPLAYS):
         again = memory.exchange(request, config)
@@ -347,10 +348,10 @@ def compare(
         for aspect in varies
         if any(aspect not in _compare(again, wire, _SIDES) for again in replays)
     ]
-    return {
-        "transport_differences": differences(first, wire, app_varies=explained),
-        "app_varies": list(varies.values()),
-    }
+    return Extra(
+        transport_differences=tuple(differences(first, wire, app_varies=explained)),
+        app_varies=tuple(varies.values()),
+    )
 
 
 _SIDES = ("in memory", "on a socket")

@@ -37,6 +37,7 @@ from .environ import ServerConfig
 from .events import Location
 from .exampledb import open_database, redis_url
 from .explorer import MAX_STEPS, Explorer, Learned, links_in
+from .extra import Extra
 from .locations import app_location
 from .minimise import DRAWN_CHOICES, simplify
 from .replay import (
@@ -664,7 +665,7 @@ def _explore(
                 timeouts.saw(drawn, exchange.timed_out)
                 if memory is not None and mem_response is not None and not exchange.timed_out:
                     # A timed-out exchange has no answer to compare; it is judged alone.
-                    exchange.extra.update(compare(memory, request, config, mem_response, response))
+                    exchange.extra = compare(memory, request, config, mem_response, response)
                 found += collector.judge(exchange, request, config, "socket", before)
                 if asked and not exchange.timed_out:  # the same questions over the wire
                     try:
@@ -999,7 +1000,7 @@ def _judge_answers(
         return {}
     request, config, transport, status, reason, headers = first
     reply = Response(request, status, reason, headers, b"", True, None, [])
-    exchange = Exchange(reply, source=transport, extra={"answers": answers.paths})
+    exchange = Exchange(reply, source=transport, extra=Extra(answers=answers.paths))
     judged: dict[str, tuple[tuple[int, ...], Finding | None, Request, ServerConfig, str]] = {}
     for each in rules:
         if each.id in RUN_RULES and each.applies(exchange):

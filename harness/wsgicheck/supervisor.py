@@ -38,6 +38,7 @@ from .environ import ServerConfig
 from .errors import TargetError
 from .events import Location
 from .exampledb import absolute
+from .extra import Extra
 from .request import Request
 from .response import Response
 from .rules import REGISTRY, Exchange
@@ -142,7 +143,7 @@ def death_exchange(
     """The record of a request the worker died answering: no response, and how it died
     (``what``), with where the app is defined (``where``) for the finding."""
     response = Response(request, 0, "", [], b"", False, None, [])
-    return Exchange(response, source=transport, extra={"worker_died": what, "app": where})
+    return Exchange(response, source=transport, extra=Extra(worker_died=what, app=where))
 
 
 # -- the supervisor's side ----------------------------------------------------------------------

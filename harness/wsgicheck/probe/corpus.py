@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from hypothesis import HealthCheck, Phase, given, settings
 
 from .. import strategies
+from ..extra import Expect
 from ..request import Framing, Request
 from . import scenarios
 from .rawclient import WireResponse
@@ -193,7 +195,7 @@ def _until_answered(session: Session, sent: Sent, follow: Sent | None = None) ->
         if sent.response is None and not conn.closed:
             conn.shutdown_write()
             sent.response = conn.read_response(sent.request.method)
-            sent.extra["input_blocked"] = True
+            sent.extra = replace(sent.extra, input_blocked=True)
         if follow is not None and _stays_open(sent.response):
             follow.response = conn.read_response(follow.request.method)
 
@@ -222,31 +224,31 @@ def expect(session: Session) -> None:
             framing=Framing.CONTENT_LENGTH,
         )
         evidence = _expect_exchange(session, sent)
-        sent.extra["expect"] = evidence
+        sent.extra = replace(sent.extra, expect=evidence)
         if not body:
             continue
-        if evidence["continue"]:
-            when = "on the app's first read" if evidence["app_reading"] else "before the app read"
+        if evidence.continued:
+            when = "on the app's first read" if evidence.app_reading else "before the app read"
             story = f"100 Continue sent {when}"
-        elif evidence["final_first"]:
+        elif evidence.final_first:
             story = "answered at once, without the body"
         else:
             story = "no 100 Continue; the body was read when the client sent it unasked"
         session.observations["Expect: 100-continue"] = story
 
 
-def _expect_exchange(session: Session, sent: Sent) -> dict[str, Any]:
+def _expect_exchange(session: Session, sent: Sent) -> Expect:
     head, _, body = sent.request.to_bytes().partition(b"\r\n\r\n")
-    evidence: dict[str, Any] = {"continue": False, "final_first": False, "app_reading": False}
+    evidence = Expect()
     # An HTTP/1.0 server owes no 100 (PEP 3333): do not make the client wait long for one.
     old = session.observations.get("HTTP/1.1 request answered with") == "HTTP/1.0"
     with session.connection() as conn:
         conn.send(head + b"\r\n\r\n")
         first = conn.read_head(timeout=CONTINUE_LATE if old else CONTINUE_WAIT)
-        evidence["version"] = first.version if first is not None else ""
+        evidence = replace(evidence, version=first.version if first is not None else "")
         if first is not None and first.status == 100:
-            evidence["continue"] = True
-            evidence["app_reading"] = session.channel.flag_raised(sent.probe_id, "reading")
+            reading = session.channel.flag_raised(sent.probe_id, "reading")
+            evidence = replace(evidence, continued=True, app_reading=reading)
             # Late, so that a read which does not wait for the body shows it.
             time.sleep(CONTINUE_LATE)
             conn.send(body)
@@ -254,13 +256,14 @@ def _expect_exchange(session: Session, sent: Sent) -> dict[str, Any]:
             if sent.response is not None:
                 sent.response.interim.insert(0, 100)
         elif first is not None:
-            evidence["final_first"] = True  # answered without waiting for the body
+            # Answered without waiting for the body.
+            evidence = replace(evidence, final_first=True)
             sent.response = conn.read_body(first, "POST")
         else:
             conn.send(body)
             sent.response = conn.read_response("POST")
     if sent.response is not None:
-        evidence["version"] = sent.response.version
+        evidence = replace(evidence, version=sent.response.version)
     return evidence
 
 
@@ -327,7 +330,7 @@ def defer(session: Session) -> None:
     with session.connection() as conn:
         conn.send(sent.request.to_bytes())
         if session.channel.wait_for(sent.probe_id, "waiting", BLOCK_WAIT):
-            sent.extra["head_before_body"] = conn.wait_for(b"\n", DEFER_GRACE)
+            sent.extra = replace(sent.extra, head_before_body=conn.wait_for(b"\n", DEFER_GRACE))
         session.channel.raise_flag(sent.probe_id, "looked")
         sent.response = conn.read_response("GET")
 
@@ -345,7 +348,8 @@ def raising(session: Session) -> None:
     late = session.request("raise", "late")
     session.exchange(late)
     alive = session.alive()
-    early.extra["server_alive"] = late.extra["server_alive"] = alive
+    early.extra = replace(early.extra, server_alive=alive)
+    late.extra = replace(late.extra, server_alive=alive)
     if late.response is not None:
         if late.response.closed and not late.response.complete:
             story = "response cut short, connection closed"
@@ -403,7 +407,7 @@ def file_wrapper(session: Session) -> None:
     for variant in ("file", "nofileno", "offset", "early"):
         sent = session.request("file-wrapper", variant)
         session.exchange(sent)
-        sent.extra["file_wrapper_variant"] = variant
+        sent.extra = replace(sent.extra, file_wrapper_variant=variant)
 
 
 def late_start(session: Session) -> None:

@@ -12,10 +12,11 @@ verdicts come with the record.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..events import AppRaised, ClientGone, RawEvent
+from ..extra import Extra, Together
 from ..request import Request
 from ..response import Response
 from ..rules import REGISTRY, Binding, Exchange, Finding, Rule, RuleResult
@@ -115,25 +116,23 @@ def to_exchange(sent: Sent, record: Record | None, server_log: str) -> Judged:
     return Judged(sent, exchange, record, live)
 
 
-def _extra(
-    sent: Sent, record: Record | None, server_log: str, log: list[RawEvent]
-) -> dict[str, Any]:
-    extra = dict(sent.extra)
+def _extra(sent: Sent, record: Record | None, server_log: str, log: list[RawEvent]) -> Extra:
+    extra = sent.extra
     notes = record.notes if record is not None else {}
     if "first_block_received" in notes:
-        extra["first_block_received"] = notes["first_block_received"] is True
+        extra = replace(extra, first_block_received=notes["first_block_received"] is True)
     if isinstance(notes.get("exc_info_kept"), bool):
-        extra["exc_info_kept"] = notes["exc_info_kept"]
+        extra = replace(extra, exc_info_kept=notes["exc_info_kept"])
         holders = notes.get("exc_info_holders")
         if isinstance(holders, list):
-            extra["exc_info_holders"] = [str(each) for each in holders]
-    variant = extra.get("file_wrapper_variant")
+            extra = replace(extra, exc_info_holders=tuple(str(each) for each in holders))
+    variant = extra.file_wrapper_variant
     if isinstance(variant, str) and notes.get("file_wrapper") is True:
-        extra["file_wrapper_expected"] = scenarios.expected_file_body(variant)
+        extra = replace(extra, file_wrapper_expected=scenarios.expected_file_body(variant))
         if variant != "early":  # a wrapper never returned need not be closed by anyone
-            extra["filelike_closed"] = notes.get("filelike_closed") is True
+            extra = replace(extra, filelike_closed=notes.get("filelike_closed") is True)
     if any(item[0] is AppRaised for item in log):
-        extra["server_log"] = server_log
+        extra = replace(extra, server_log=server_log)
     return extra
 
 
@@ -151,7 +150,7 @@ def add_shared_evidence(judged: list[Judged]) -> None:
     for item in judged:
         pid = _pid(item)
         if pid is not None:
-            item.exchange.extra["process_requests"] = pids[pid]
+            item.exchange.extra = replace(item.exchange.extra, process_requests=pids[pid])
         if item.sent.scenario != "together" or item.record is None:
             continue
         step = 1 if item.sent.arg == "next" else -1
@@ -162,10 +161,8 @@ def add_shared_evidence(judged: list[Judged]) -> None:
             each.record is not None and each.record.notes.get("overlapped") is True
             for each in (item, partner)
         )
-        item.exchange.extra["together"] = {
-            "overlapped": overlapped,
-            "same_process": pid == _pid(partner),
-        }
+        together = Together(overlapped=overlapped, same_process=pid == _pid(partner))
+        item.exchange.extra = replace(item.exchange.extra, together=together)
 
 
 def _pid(item: Judged) -> int | None:

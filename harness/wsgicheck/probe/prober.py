@@ -13,6 +13,7 @@ import random
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from ..environ import ServerConfig
@@ -194,15 +195,15 @@ def _other_callables(
         process = ServerProcess(argv, env=_environment(str(folder)), log_path=folder / "log")
         session = Session(options.host, port, channel, timeout=options.timeout)
         sent = session.request("echo", target=f"/callable/{name}")
-        sent.extra["callable_kind"] = kind
+        sent.extra = replace(sent.extra, callable_kind=kind)
         try:
             process.start(options.host, port, timeout=options.start_timeout)
             session.exchange(sent)
             _settle(session, channel, options.timeout)
         except ServerStartError as exc:
-            sent.extra["callable_error"] = f"the server did not start: {exc}"
+            sent.extra = replace(sent.extra, callable_error=f"the server did not start: {exc}")
         except OSError as exc:
-            sent.extra["callable_error"] = f"{type(exc).__name__}: {exc}"
+            sent.extra = replace(sent.extra, callable_error=f"{type(exc).__name__}: {exc}")
         finally:
             process.stop(options.stop_timeout)
         record = records_by_id(channel.records()).get(sent.probe_id)

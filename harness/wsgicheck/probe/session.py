@@ -4,7 +4,7 @@ record of what was sent and what came back.
 Each :class:`Sent` pairs a request (the :class:`~wsgicheck.request.Request` the client
 really sent, probe header included, so rules can compare the environ with it) with the
 response as the raw client read it and the evidence only the client has (``extra``: a
-``100 Continue`` seen, a first block received, the server still answering afterwards).
+``100 Continue`` seen, the server still answering afterwards...).
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
+from ..extra import NOTHING, Extra
 from ..request import Framing, Request
 from .channel import Channel
 from .rawclient import RawConnection, WireResponse
@@ -32,7 +32,7 @@ class Sent:
     request: Request
     response: WireResponse | None = None
     #: Evidence only the client has, for the rules (see :mod:`wsgicheck.rules.server_probe`).
-    extra: dict[str, Any] = field(default_factory=dict)
+    extra: Extra = NOTHING
     #: The client hung up before the response ended (on purpose).
     client_gone: bool = False
     #: Drawn by Hypothesis (an echo request), rather than from the fixed corpus.

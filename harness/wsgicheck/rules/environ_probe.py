@@ -4,17 +4,17 @@
 how the server runs the app; whether the promise holds shows across exchanges, which
 ``wsgicheck probe`` gathers into ``Exchange.extra``:
 
-* ``together`` (dict): two requests sent at once; ``overlapped`` (the app ran for both at
-  the same time) and ``same_process`` (in one process, so in two of its threads);
+* ``together`` (a :class:`~wsgicheck.extra.Together`): two requests sent at once;
+  ``overlapped`` (the app ran for both at the same time) and ``same_process`` (in one
+  process, so in two of its threads);
 * ``process_requests`` (int): how many requests the process that ran this one served.
 
-Exchanges without those keys leave the rules unapplied (skipped, never passed).
+Exchanges without those fields leave the rules unapplied (skipped, never passed).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 from .exchange import Exchange
 from .registry import Binding, Finding, Level, Rule, rule
@@ -23,12 +23,12 @@ VARIABLES = "environ Variables"
 
 
 def _together(ex: Exchange, *, same_process: bool) -> bool:
-    evidence: Any = ex.extra.get("together")
+    evidence = ex.extra.together
     return (
         ex.environ is not None
-        and isinstance(evidence, dict)
-        and evidence.get("overlapped") is True
-        and evidence.get("same_process") is same_process
+        and evidence is not None
+        and evidence.overlapped is True
+        and evidence.same_process is same_process
     )
 
 
@@ -95,7 +95,7 @@ def multiprocess_accurate(self: Rule, ex: Exchange) -> Iterator[Finding]:
     during the life of its containing process. Normally, this will only be true for a
     gateway based on CGI (or something similar).""",
     applies=lambda ex: (
-        isinstance(ex.extra.get("process_requests"), int) and ex.extra["process_requests"] >= 2
+        isinstance(ex.extra.process_requests, int) and ex.extra.process_requests >= 2
     ),
     needs=("environ", "extra:process_requests"),
     memo="exchange",
@@ -106,7 +106,7 @@ fix:  environ["wsgi.run_once"] = False        # True only for CGI-like gateways"
 def run_once_accurate(self: Rule, ex: Exchange) -> Iterator[Finding]:
     assert ex.environ is not None
     if ex.environ.get("wsgi.run_once"):
-        count = ex.extra["process_requests"]
+        count = ex.extra.process_requests
         yield self.finding(
             ex, f"the process served {count} requests; wsgi.run_once is True in each"
         )

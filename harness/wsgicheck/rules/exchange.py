@@ -44,6 +44,7 @@ from ..events import (
     Yielded,
     block_size,
 )
+from ..extra import NOTHING, Extra
 from ..head import Problem, head_problems
 from ..request import Framing, Request
 from ..response import Response
@@ -110,8 +111,8 @@ EVIDENCE = {
 #: Families of evidence named with a suffix: ``head:<rule id>`` (a start_response call broke
 #: that rule of the status and header checks, or a header value holds a tab for
 #: APP-HEADER-VALUE-NO-CONTROL), ``refused:<rule id>`` (a refusal naming it),
-#: ``observed:<what>`` (a ServerObserved event of that kind), ``extra:<key>`` (that key in
-#: :attr:`Exchange.extra`).
+#: ``observed:<what>`` (a ServerObserved event of that kind), ``extra:<field>`` (that field
+#: of :attr:`Exchange.extra` given).
 EVIDENCE_PREFIXES = ("head:", "refused:", "observed:", "extra:")
 
 _KIND_EVIDENCE: dict[type, str] = {
@@ -178,7 +179,7 @@ class Exchange:
         environ_type: type | None = None,
         previous: Exchange | None = None,
         history: tuple[Exchange, ...] = (),
-        extra: dict[str, Any] | None = None,
+        extra: Extra | None = None,
     ) -> None:
         if source not in SOURCES:
             raise ValueError(f"source: one of {SOURCES}, not {source!r}")
@@ -194,8 +195,8 @@ class Exchange:
         #: Facts several rules read, computed by the first that asks (see server_evidence).
         self.facts: dict[str, Any] = {}
         self._history = history
-        #: Evidence gathered outside the trace (the validator's view of a foreign server).
-        self.extra: dict[str, Any] = extra or {}
+        #: Evidence gathered outside the trace (:mod:`wsgicheck.extra`).
+        self.extra: Extra = extra if extra is not None else NOTHING
         self._evidence: frozenset[str] | None = None
         self._problems: list[list[Problem]] | None = None
         # The trace is sorted into the attributes below when one is first read (see
@@ -345,7 +346,7 @@ class Exchange:
         if source in _OWN_SOURCES:
             found.add("own")
         if self.extra:
-            found.update("extra:" + key for key in self.extra)
+            found.update("extra:" + key for key in self.extra.held())
         if self.refused:
             found.update("refused:" + event.rule for event in self.refused)
         if self.observed:

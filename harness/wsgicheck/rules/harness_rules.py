@@ -7,7 +7,7 @@ broken app shows up as a finding instead of a hung or crashed harness.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 from .exchange import Exchange
 from .registry import Binding, Finding, Level, Rule, rule
@@ -75,7 +75,7 @@ bad:  the socket transport builds CONTENT_LENGTH, the memory one leaves it out
 fix:  build the environ in one function, used by both""",
 )
 def transports_agree(self: Rule, ex: Exchange) -> Iterator[Finding]:
-    differences: list[str] = ex.extra["transport_differences"]
+    differences = ex.extra.transport_differences or ()
     if differences:
         yield self.finding(ex, "; ".join(differences[:5]))
 
@@ -100,7 +100,7 @@ seen: status 200 first, 429 when replayed   # Flask-Limiter: over the limit
 fix:  nothing, if it is by design; else find the state the app keeps between requests""",
 )
 def app_varies(self: Rule, ex: Exchange) -> Iterator[Finding]:
-    varied: list[str] = ex.extra["app_varies"]
+    varied = ex.extra.app_varies or ()
     if varied:
         yield self.finding(
             ex, "replayed in memory, the app answered differently: " + "; ".join(varied[:5])
@@ -118,7 +118,7 @@ def app_varies(self: Rule, ex: Exchange) -> Iterator[Finding]:
     names the last request the app was given.)""",
     source="wsgicheck",
     covers=(),
-    applies=lambda ex: ex.app_ran or "worker_died" in ex.extra,
+    applies=lambda ex: ex.app_ran or ex.extra.worker_died is not None,
     needs=(),
     memo="exchange",
     finds=("extra:worker_died",),
@@ -127,14 +127,14 @@ bad:  def app(environ, start_response): os._exit(0)
 fix:  return an error response; leave ending the process to the server""",
 )
 def worker_died(self: Rule, ex: Exchange) -> Iterator[Finding]:
-    what = ex.extra.get("worker_died")
+    what = ex.extra.worker_died
     if what:
         request = ex.request
         yield self.finding(
             ex,
             f"the worker process running the app {what} while the app answered "
             f"{request.method} {request.target} ({ex.source} transport); the run stopped there",
-            ex.extra.get("app"),
+            ex.extra.app,
         )
 
 
@@ -152,7 +152,7 @@ _REFUSAL_HINTS = {
 }
 
 
-def refusal(answers: dict[str, dict[str, int]]) -> tuple[str, int] | None:
+def refusal(answers: Mapping[str, Mapping[str, int]]) -> tuple[str, int] | None:
     """The one 4xx status every answer of a run had, and how many answers there were; None
     when some request got past it (or there were too few answers to tell)."""
     statuses: dict[str, int] = {}
@@ -180,17 +180,18 @@ def refusal(answers: dict[str, dict[str, int]]) -> tuple[str, int] | None:
     Authorization, Cookie), --path names paths the app serves.)""",
     source="wsgicheck",
     covers=(),
-    applies=lambda ex: "answers" in ex.extra,
+    applies=lambda ex: ex.extra.answers is not None,
     example="""
 seen: 400 Bad Request to all 212 requests    # Django, ALLOWED_HOSTS = ["example.com"]
 fix:  wsgicheck check mysite.wsgi:application -H 'Host: example.com'""",
 )
 def all_refused(self: Rule, ex: Exchange) -> Iterator[Finding]:
-    found = refusal(ex.extra["answers"])
+    answers = ex.extra.answers or {}
+    found = refusal(answers)
     if found is None:
         return
     status, count = found
-    paths = len(ex.extra["answers"])
+    paths = len(answers)
     reason = ex.response.reason if str(ex.response.status_code) == status else ""
     hint = _REFUSAL_HINTS.get(
         status, "pass what the app needs with -H 'Name: value' and the paths it serves with --path"

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ..events import Location, is_library
+from ..extra import EXTRA_NAMES
 from ..untrusted import safe_repr
 from .exchange import EVIDENCE, EVIDENCE_PREFIXES
 
@@ -231,6 +232,8 @@ def _evidence_names(names: Iterable[str] | None, rule_id: str) -> frozenset[str]
     for name in chosen:
         if name not in EVIDENCE and not name.startswith(EVIDENCE_PREFIXES):
             raise ValueError(f"rule {rule_id}: unknown evidence {name!r}")
+        if name.startswith("extra:") and name.removeprefix("extra:") not in EXTRA_NAMES:
+            raise ValueError(f"rule {rule_id}: {name!r} names no field of Extra")
     return chosen
 
 

@@ -256,9 +256,9 @@ def no_other_iter_attrs(self: Rule, ex: Exchange) -> Iterator[Finding]:
     or upon the application's first invocation of the write() callable.""",
     # Evidence from inside (wsgicheck's own core records when the head went out) or from
     # outside: a probe's client looks for head bytes while the app, after start_response and
-    # an empty block, waits (extra["head_before_body"]).
+    # an empty block, waits (extra.head_before_body).
     applies=lambda ex: (
-        (ex.headers_sent is not None or isinstance(ex.extra.get("head_before_body"), bool))
+        (ex.headers_sent is not None or isinstance(ex.extra.head_before_body, bool))
         and judgeable(ex)
     ),
     needs=(),
@@ -268,7 +268,7 @@ bad:  def start_response(status, headers, exc_info=None): sock.sendall(head(stat
 fix:  store them; send them with the first non-empty block, on write(), or at the end""",
 )
 def defer_headers(self: Rule, ex: Exchange) -> Iterator[Finding]:
-    early = ex.extra.get("head_before_body")
+    early = ex.extra.head_before_body
     if isinstance(early, bool):
         if early:
             yield self.finding(
@@ -513,8 +513,8 @@ def file_wrapper_close(self: Rule, ex: Exchange) -> Iterator[Finding]:
             ex, f"the file-like object has close(); the {seen.detail} the wrapper gave has none"
         )
     # A probe also sees whether the file-like object was closed once the server was done
-    # with the wrapper the app returned (extra["filelike_closed"]).
-    if ex.extra.get("filelike_closed") is False:
+    # with the wrapper the app returned (extra.filelike_closed).
+    if ex.extra.filelike_closed is False:
         yield self.finding(
             ex,
             "the file-like object was never closed: the server did not close the wrapper, "

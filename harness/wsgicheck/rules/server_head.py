@@ -292,8 +292,8 @@ bad:  try: result = app(environ, start_response)
 fix:  except Exception: log it; send a 500 (or abort if the head is out)""",
 )
 def trap_log(self: Rule, ex: Exchange) -> Iterator[Finding]:
-    # A probe may add what the server's log said (extra["server_log"]) and whether the
-    # server still answered afterwards (extra["server_alive"]).
+    # A probe may add what the server's log said (extra.server_log) and whether the
+    # server still answered afterwards (extra.server_alive).
     sent = ex.response.status_code
     for raised in ex.raised:
         if raised.phase not in ("call", "iteration"):
@@ -306,10 +306,10 @@ def trap_log(self: Rule, ex: Exchange) -> Iterator[Finding]:
                 f"{got}, not a 5xx",
                 raised.where,
             )
-        log = ex.extra.get("server_log")
+        log = ex.extra.server_log
         if isinstance(log, str) and raised.exc_type.rsplit(".", 1)[-1] not in log:
             yield self.finding(ex, f"the server's log does not mention {raised.exc_type}")
-    if ex.extra.get("server_alive") is False:
+    if ex.extra.server_alive is False:
         yield self.finding(ex, "the server stopped answering after the app's exception")
 
 

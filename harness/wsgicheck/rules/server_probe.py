@@ -1,16 +1,16 @@
 """Server rules only a probe can feed: what a client sees, and when.
 
 ``wsgicheck probe`` runs its app inside a real server and talks to it with a raw client;
-the client adds what only it knows to ``Exchange.extra`` (keys below). Exchanges without
-those keys (every other source) leave these rules unapplied, so they are skipped, never
+the client adds what only it knows to ``Exchange.extra`` (fields below). Exchanges without
+those fields (every other source) leave these rules unapplied, so they are skipped, never
 passed.
 
 * ``first_block_received`` (bool): in the unbuffered scenario the app yields a block and
   waits for the client to confirm it arrived before it yields the next; False when the
   app's wait ran out.
-* ``expect`` (dict): an ``Expect: 100-continue`` request whose body the client held back:
-  ``continue`` (a 100 came), ``final_first`` (a final response came first), ``version``
-  (the HTTP version the server answered with, final or interim).
+* ``expect`` (an :class:`~wsgicheck.extra.Expect`): an ``Expect: 100-continue`` request
+  whose body the client held back: ``continued`` (a 100 came), ``final_first`` (a final
+  response came first), ``version`` (the HTTP version the server answered with).
 * ``callable_kind`` (str) and ``callable_error``: the server was started with the probe app
   as another kind of callable (function, class, bound method, ``functools.partial``).
 * ``exc_info_kept`` (bool) and ``exc_info_holders`` (type names): whether the exception
@@ -26,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from ..extra import Expect
 from .exchange import Exchange
 from .registry import Binding, Finding, Level, Rule, rule
 from .server_evidence import judgeable, on_wire, server_answered
@@ -44,7 +45,7 @@ FILES = "Optional Platform-Specific File Handling"
     pep="""WSGI servers, gateways, and middleware must not delay the transmission of any
     block; they must either fully transmit the block to the client, or guarantee that they
     will continue transmission even while the application is producing its next block.""",
-    applies=lambda ex: isinstance(ex.extra.get("first_block_received"), bool) and judgeable(ex),
+    applies=lambda ex: isinstance(ex.extra.first_block_received, bool) and judgeable(ex),
     needs=("extra:first_block_received",),
     memo="exchange",
     example="""
@@ -52,7 +53,7 @@ bad:  self.buffer += block              # sent when the buffer fills, or at the 
 fix:  sock.sendall(block)                # before asking the iterable for the next block""",
 )
 def unbuffered_tx(self: Rule, ex: Exchange) -> Iterator[Finding]:
-    if ex.extra["first_block_received"] is False:
+    if ex.extra.first_block_received is False:
         yield self.finding(
             ex,
             "the first block did not reach the client while the app waited before its next "
@@ -60,16 +61,15 @@ def unbuffered_tx(self: Rule, ex: Exchange) -> Iterator[Finding]:
         )
 
 
-def _expect(ex: Exchange) -> dict[str, Any] | None:
+def _expect(ex: Exchange) -> Expect | None:
     """The client's view of an Expect: 100-continue exchange, if it is one."""
-    evidence = ex.extra.get("expect")
-    return evidence if isinstance(evidence, dict) else None
+    return ex.extra.expect
 
 
 def _http11(ex: Exchange) -> bool:
     """The server speaks HTTP/1.1 (the PEP's Expect/Continue duty is for those only)."""
     evidence = _expect(ex)
-    return evidence is not None and evidence.get("version") == "HTTP/1.1"
+    return evidence is not None and evidence.version == "HTTP/1.1"
 
 
 def _read_total(ex: Exchange) -> int:
@@ -122,7 +122,7 @@ def expect_continue(self: Rule, ex: Exchange) -> Iterator[Finding]:
     to read from the input stream. The read request must then remain blocked until the
     client responds.""",
     applies=lambda ex: (
-        (_expect(ex) or {}).get("continue") is True and ex.app_ran and bool(ex.input_reads)
+        (_expect(ex) or Expect()).continued is True and ex.app_ran and bool(ex.input_reads)
     ),
     needs=("extra:expect",),
     memo="exchange",
@@ -158,8 +158,8 @@ bad:  ignore Expect; the client waits (curl: 1 s) before it sends the body unask
 fix:  answer "HTTP/1.1 100 Continue" when the app reads wsgi.input (or at once)""",
 )
 def expect_no_timeout_wait(self: Rule, ex: Exchange) -> Iterator[Finding]:
-    evidence = _expect(ex) or {}
-    if not evidence.get("continue") and not evidence.get("final_first"):
+    evidence = _expect(ex) or Expect()
+    if not evidence.continued and not evidence.final_first:
         yield self.finding(
             ex,
             "no 100 Continue came: the client had to stop waiting and send its body unasked",
@@ -171,8 +171,8 @@ def _file_case(variant: str) -> Any:
 
     def applies(ex: Exchange) -> bool:
         return (
-            ex.extra.get("file_wrapper_variant") in variant.split("|")
-            and isinstance(ex.extra.get("file_wrapper_expected"), bytes)
+            ex.extra.file_wrapper_variant in variant.split("|")
+            and isinstance(ex.extra.file_wrapper_expected, bytes)
             and bool(ex.file_wrapper_calls)
             and on_wire(ex)
             and judgeable(ex)
@@ -184,7 +184,7 @@ def _file_case(variant: str) -> Any:
 
 def _body_problem(ex: Exchange) -> str | None:
     """How the body received differs from the one expected, or None."""
-    expected: bytes = ex.extra["file_wrapper_expected"]
+    expected = ex.extra.file_wrapper_expected or b""
     got = ex.response.body
     if ex.response.body_size == len(expected) and got == expected:
         return None
@@ -274,7 +274,7 @@ def file_wrapper_semantics(self: Rule, ex: Exchange) -> Iterator[Finding]:
     no reference is held to the exc_info parameter beyond the duration of the function's
     execution, to avoid creating a circular reference through the traceback and frames
     involved.""",
-    applies=lambda ex: isinstance(ex.extra.get("exc_info_kept"), bool) and judgeable(ex),
+    applies=lambda ex: isinstance(ex.extra.exc_info_kept, bool) and judgeable(ex),
     needs=("extra:exc_info_kept",),
     memo="exchange",
     example="""
@@ -282,8 +282,8 @@ bad:  self.exc_info = exc_info            # the traceback and its frames live on
 fix:  try: ... finally: exc_info = None   # drop it before start_response returns""",
 )
 def no_exc_info_ref(self: Rule, ex: Exchange) -> Iterator[Finding]:
-    if ex.extra["exc_info_kept"] is True:
-        holders = ex.extra.get("exc_info_holders") or []
+    if ex.extra.exc_info_kept is True:
+        holders = ex.extra.exc_info_holders or ()
         held = f" (held by: {', '.join(holders)})" if holders else ""
         yield self.finding(
             ex,
@@ -305,7 +305,7 @@ def no_exc_info_ref(self: Rule, ex: Exchange) -> Iterator[Finding]:
     object that accepts two arguments. The term "object" should not be misconstrued as
     requiring an actual object instance: a function, method, class, or instance with a
     __call__ method are all acceptable for use as an application object.""",
-    applies=lambda ex: isinstance(ex.extra.get("callable_kind"), str),
+    applies=lambda ex: isinstance(ex.extra.callable_kind, str),
     needs=("extra:callable_kind",),
     memo="exchange",
     example="""
@@ -313,8 +313,8 @@ bad:  if not inspect.isfunction(app): raise TypeError("not a WSGI app")
 fix:  if not callable(app): ...          # then only ever call it: app(environ, start_response)""",
 )
 def callable_opaque(self: Rule, ex: Exchange) -> Iterator[Finding]:
-    kind = ex.extra["callable_kind"]
-    error = ex.extra.get("callable_error")
+    kind = ex.extra.callable_kind
+    error = ex.extra.callable_error
     if isinstance(error, str):
         yield self.finding(ex, f"with the app given as a {kind}: {error}")
         return

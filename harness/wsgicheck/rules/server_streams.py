@@ -143,10 +143,10 @@ bad:  a stream that rewinds, or reads the next request, once the body is used up
 fix:  return b"" from every read after the end""",
 )
 def input_empty_at_eof(self: Rule, ex: Exchange) -> Iterator[Finding]:
-    # A probe knows more: extra["input_blocked"] says the app's reads returned only once
+    # A probe knows more: extra.input_blocked says the app's reads returned only once
     # the client had shut its side of the connection. For a request without a body, that
     # is a read of an empty stream that waited instead of returning b"".
-    if ex.extra.get("input_blocked") is True and not ex.request.body:
+    if ex.extra.input_blocked is True and not ex.request.body:
         yield self.finding(
             ex,
             "a read of wsgi.input for a request with no body waited until the client shut "

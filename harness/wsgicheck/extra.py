@@ -1,0 +1,107 @@
+"""Evidence about an exchange that its trace does not hold, as one typed record.
+
+The runner (the two transports compared, the statuses per path), the supervisor (the worker
+died) and the probe (what only a raw client sees: a ``100 Continue``, a first block received,
+the server still answering; and what spans exchanges) give an
+:class:`~wsgicheck.rules.exchange.Exchange` its :attr:`~wsgicheck.rules.exchange.Exchange.extra`;
+the rules read it by attribute, so that a misspelt name is a type error, not a rule that
+silently never applies. A field left None is evidence not gathered; a rule declares the
+fields it reads as ``needs=("extra:<field>",)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+
+from .events import Location
+
+__all__ = ["EXTRA_NAMES", "NOTHING", "Expect", "Extra", "Together"]
+
+
+@dataclass(frozen=True, slots=True)
+class Expect:
+    """An ``Expect: 100-continue`` request whose body the probe's client held back."""
+
+    #: A ``100 Continue`` came.
+    continued: bool = False
+    #: A final response came first, without waiting for the body.
+    final_first: bool = False
+    #: The app was already reading ``wsgi.input`` when the 100 came.
+    app_reading: bool = False
+    #: The HTTP version the server answered with, final or interim ("" when none came).
+    version: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Together:
+    """Two requests the probe sent at once."""
+
+    #: The app ran for both at the same time.
+    overlapped: bool
+    #: In one server process (so in two of its threads).
+    same_process: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Extra:
+    """What an exchange's source knows beyond the trace (every field None: nothing)."""
+
+    # -- the runner ---------------------------------------------------------------------------
+    #: What the memory and socket transports disagreed on (HARNESS-TRANSPORTS-AGREE).
+    transport_differences: tuple[str, ...] | None = None
+    #: What the app changed by itself when the request was replayed (HARNESS-APP-VARIES).
+    app_varies: tuple[str, ...] | None = None
+    #: The run's statuses per path, path → status → count (HARNESS-ALL-REFUSED).
+    answers: Mapping[str, Mapping[str, int]] | None = None
+    # -- the supervisor -----------------------------------------------------------------------
+    #: How the worker process running the app died (HARNESS-WORKER-DIED).
+    worker_died: str | None = None
+    #: Where the app is defined, for that finding.
+    app: Location | None = None
+    # -- the probe's client -------------------------------------------------------------------
+    #: The first block reached the client while the app waited before its next one.
+    first_block_received: bool | None = None
+    #: The client's view of an Expect: 100-continue exchange.
+    expect: Expect | None = None
+    #: The head came while the app, after start_response and an empty block, waited.
+    head_before_body: bool | None = None
+    #: The app's reads of wsgi.input returned only once the client shut its side.
+    input_blocked: bool | None = None
+    #: The server still answered after the app raised.
+    server_alive: bool | None = None
+    #: The server's log, when the app raised.
+    server_log: str | None = None
+    #: The kind of callable the server was given the app as (function, class, partial...).
+    callable_kind: str | None = None
+    #: Why that server did not answer (it did not start, or the connection failed).
+    callable_error: str | None = None
+    #: The exception passed as exc_info outlived start_response and a garbage collection.
+    exc_info_kept: bool | None = None
+    #: The type names of what held it.
+    exc_info_holders: tuple[str, ...] | None = None
+    #: How the app used wsgi.file_wrapper: "file", "nofileno", "offset" or "early".
+    file_wrapper_variant: str | None = None
+    #: The body a client should get for that variant.
+    file_wrapper_expected: bytes | None = None
+    #: The file-like object was closed once the server was done with the wrapper.
+    filelike_closed: bool | None = None
+    # -- the probe, across exchanges ----------------------------------------------------------
+    #: How many requests the server process that ran this one served.
+    process_requests: int | None = None
+    #: This request and its partner, sent at once.
+    together: Together | None = None
+
+    def held(self) -> list[str]:
+        """The names of the fields given (not None), as ``extra:<name>`` evidence names."""
+        return [each.name for each in fields(self) if getattr(self, each.name) is not None]
+
+    def __bool__(self) -> bool:
+        """Whether any evidence was given (at once False for :data:`NOTHING`, the usual)."""
+        return self is not NOTHING and self != NOTHING
+
+
+#: No evidence beyond the trace: what wsgicheck's own transports give most exchanges.
+NOTHING = Extra()
+#: The names a rule may declare as ``extra:<name>``.
+EXTRA_NAMES = frozenset(each.name for each in fields(Extra))
