@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 
+from . import grammar
 from .client import Client
 from .core import WSGIApp
 from .environ import ServerConfig
@@ -264,7 +265,9 @@ def _read_response(sock: socket.socket, method: str) -> bool:
         return keep
     if b"chunked" in b",".join(headers.get(b"transfer-encoding", [])).lower():
         while True:
-            size = int(reader.line().split(b";")[0], 16)
+            size = grammar.chunk_size(reader.line().partition(b";")[0].rstrip(b" \t"))
+            if size is None:
+                raise ConnectionError("a chunk-size line that is none (RFC 9112 §7.1)")
             if size == 0:
                 while reader.line():
                     pass

@@ -14,6 +14,8 @@ import socket
 import time
 from dataclasses import dataclass, field
 
+from .. import grammar
+
 __all__ = ["RawConnection", "WireResponse"]
 
 #: A response head longer than this is not one (a server gone wrong).
@@ -229,10 +231,9 @@ class RawConnection:
     def _chunked(self, deadline: float) -> bytes:
         while True:
             line = self._line(deadline)
-            try:
-                size = int(line.split(b";")[0].strip(), 16)
-            except ValueError:
-                raise _Gone from None  # framing broken: nothing more can be trusted
+            size = grammar.chunk_size(line.partition(b";")[0].rstrip(b" \t"))
+            if size is None:
+                raise _Gone  # framing broken: nothing more can be trusted
             if size == 0:
                 while self._line(deadline):
                     pass  # trailers
