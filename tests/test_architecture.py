@@ -24,7 +24,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ),
     ("request to environ", {"response", "environ", "wire"}),
     ("core", {"core", "target"}),
-    ("transports", {"client", "connection", "framing", "poller", "server"}),
+    ("transports", {"client", "connection", "framing", "poller", "server", "rawclient"}),
     ("rules", {"rules", "rules.*", "locations", "validation", "validation_guards"}),
     (
         "exploration",

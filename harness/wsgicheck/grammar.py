@@ -101,10 +101,9 @@ HOST = r"[^\s/?#@\\]*"
 
 # RFC 9110 §15: status-code = 3DIGIT
 STATUS_CODE = r"[0-9]{3}"
-# RFC 9112 §4: reason-phrase = 1*( HTAB / SP / VCHAR / obs-text )
-REASON_PHRASE = r"[\t \x21-\x7e\x80-\xff]+"
 # RFC 9112 §4: status-line = HTTP-version SP status-code SP [ reason-phrase ]
-STATUS_LINE = rf"(?P<version>{HTTP_VERSION}) (?P<code>{STATUS_CODE}) (?P<reason>{REASON_PHRASE})?"
+#              reason-phrase = 1*( HTAB / SP / VCHAR / obs-text )
+REASON_PHRASE = r"[\t \x21-\x7e\x80-\xff]+"
 # PEP 3333, "The start_response() Callable": status is "999 Message here": a three-digit
 # status code and a reason phrase separated by a single space, no surrounding whitespace
 # (control characters and the latin-1 rule are checked on their own: APP-STATUS-NO-CONTROL,
@@ -210,7 +209,7 @@ field_line_bytes_re = re.compile(FIELD_LINE.encode("ascii"))
 head_control_bytes_re = re.compile(HEAD_CONTROL.encode("ascii"))
 chunk_size_bytes_re = re.compile(CHUNK_SIZE.encode("ascii"))
 chunk_line_bytes_re = re.compile(CHUNK_LINE.encode("ascii"))
-status_line_bytes_re = re.compile(STATUS_LINE.encode("ascii"))
+status_code_bytes_re = re.compile(STATUS_CODE.encode("ascii"))
 
 
 def is_token(text: str) -> bool:

@@ -10,20 +10,18 @@ what :func:`app_variations` shows the app varies by itself when the request is r
 
 from __future__ import annotations
 
-import contextlib
 import queue
-import socket
 import threading
 import time
 from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 
-from . import grammar
 from .client import Client
 from .core import WSGIApp
 from .environ import ServerConfig
 from .events import InputRead, RawEvent, TimedOut
+from .rawclient import RawConnection
 from .request import Request
 from .response import Response
 from .server import Limits, Server
@@ -157,24 +155,21 @@ class SocketTransport:
             on_error=self._records.put,
         )
         self.server.start()
-        self._sock: socket.socket | None = None
+        self._conn: RawConnection | None = None
 
     @property
     def config(self) -> ServerConfig:
         return self.server.config
 
-    def _connect(self) -> socket.socket:
-        if self._sock is None:
-            self._sock = socket.create_connection(
-                (self.server.host, self.server.port), timeout=self.timeout + 5
-            )
-        return self._sock
+    def _connect(self) -> RawConnection:
+        if self._conn is None:
+            self._conn = RawConnection(self.server.host, self.server.port, self.timeout + 5)
+        return self._conn
 
     def _drop(self) -> None:
-        if self._sock is not None:
-            with contextlib.suppress(OSError):
-                self._sock.close()
-            self._sock = None
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
 
     def exchange(self, request: Request, config: ServerConfig) -> Response:
         # One request at a time on one connection: the server takes the config the runner
@@ -184,17 +179,14 @@ class SocketTransport:
             server_name=self.server.config.server_name,
             server_port=self.server.config.server_port,
         )
-        sock = self._connect()
-        if _closed_by_peer(sock):
+        conn = self._connect()
+        if conn.peer_closed():
             self._drop()
-            sock = self._connect()
-        # Sent once, never retried: a retry could run the app twice for one example.
-        try:
-            sock.sendall(request.to_bytes())
-            keep = _read_response(sock, request.method)
-        except (ConnectionError, TimeoutError, OSError):
-            keep = False  # the server aborted the response or closed the connection
-        if not keep:
+            conn = self._connect()
+        # Sent once, never retried: a retry could run the app twice for one example. No
+        # response, or one cut short, and the connection is not used again.
+        answer = conn.read_response(request.method) if conn.send(request.to_bytes()) else None
+        if answer is None or not answer.reusable:
             self._drop()
         deadline = time.monotonic() + self.timeout + 5
         while True:
@@ -220,20 +212,6 @@ class SocketTransport:
         self.server.shutdown(timeout=2.0)
 
 
-def _closed_by_peer(sock: socket.socket) -> bool:
-    """Whether the server has closed this idle keep-alive connection."""
-    timeout = sock.gettimeout()
-    try:
-        sock.setblocking(False)
-        return sock.recv(1, socket.MSG_PEEK) == b""
-    except BlockingIOError:
-        return False
-    except OSError:
-        return True
-    finally:
-        sock.settimeout(timeout)
-
-
 def _same_request(seen: Request, sent: Request) -> bool:
     return (seen.method, seen.target, seen.http_version) == (
         sent.method,
@@ -242,73 +220,6 @@ def _same_request(seen: Request, sent: Request) -> bool:
     ) and [(name.lower(), value.strip(" \t")) for name, value in seen.headers] == [
         (name.lower(), value.strip(" \t")) for name, value in sent.headers
     ]
-
-
-def _read_response(sock: socket.socket, method: str) -> bool:
-    """Read one whole response (skipping 1xx); return whether the connection stays open."""
-    reader = _Reader(sock)
-    while True:
-        status_line = reader.line()
-        status = int(status_line.split(b" ", 2)[1])
-        headers: dict[bytes, list[bytes]] = {}
-        while line := reader.line():
-            name, _, value = line.partition(b":")
-            headers.setdefault(name.strip().lower(), []).append(value.strip())
-        if status >= 200:
-            break
-    version = status_line[:8]
-    connection = b",".join(headers.get(b"connection", [])).lower()
-    keep = (version == b"HTTP/1.1" and b"close" not in connection) or (
-        version == b"HTTP/1.0" and b"keep-alive" in connection
-    )
-    if method == "HEAD" or status in (204, 304):
-        return keep
-    if b"chunked" in b",".join(headers.get(b"transfer-encoding", [])).lower():
-        while True:
-            size = grammar.chunk_size(reader.line().partition(b";")[0].rstrip(b" \t"))
-            if size is None:
-                raise ConnectionError("a chunk-size line that is none (RFC 9112 §7.1)")
-            if size == 0:
-                while reader.line():
-                    pass
-                return keep
-            reader.exactly(size + 2)
-    if b"content-length" in headers:
-        reader.exactly(int(headers[b"content-length"][0]))
-        return keep
-    reader.until_close()
-    return False
-
-
-class _Reader:
-    """Buffered reads from a socket: lines and exact sizes."""
-
-    def __init__(self, sock: socket.socket) -> None:
-        self.sock = sock
-        self.buffer = b""
-
-    def _more(self) -> None:
-        data = self.sock.recv(65536)
-        if not data:
-            raise ConnectionError("the server closed the connection")
-        self.buffer += data
-
-    def line(self) -> bytes:
-        while b"\r\n" not in self.buffer:
-            self._more()
-        line, self.buffer = self.buffer.split(b"\r\n", 1)
-        return line
-
-    def exactly(self, size: int) -> None:
-        while len(self.buffer) < size:
-            self._more()
-        self.buffer = self.buffer[size:]
-
-    def until_close(self) -> None:
-        with contextlib.suppress(ConnectionError):
-            while True:
-                self.buffer = b""
-                self._more()
 
 
 def differences(memory: Response, wire: Response, *, app_varies: Iterable[str] = ()) -> list[str]:

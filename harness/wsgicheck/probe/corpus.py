@@ -16,9 +16,9 @@ from typing import Any
 from hypothesis import HealthCheck, Phase, given, settings
 
 from .. import strategies
+from ..rawclient import WireResponse
 from ..request import Framing, Request
 from . import scenarios
-from .rawclient import WireResponse
 from .session import Sent, Session
 
 __all__ = ["PLANS", "drawn_requests"]

@@ -15,9 +15,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..rawclient import RawConnection, WireResponse
 from ..request import Framing, Request
 from .channel import Channel
-from .rawclient import RawConnection, WireResponse
 from .scenarios import HEADER
 
 __all__ = ["Sent", "Session"]
