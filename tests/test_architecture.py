@@ -33,6 +33,7 @@ LAYERS: list[tuple[str, set[str]]] = [
             "corpus",
             "reproduce",
             "replay",
+            "agreement",
             "appcoverage",
             "runner",
             "supervisor",

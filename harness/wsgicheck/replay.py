@@ -4,8 +4,9 @@
 the run one abandoned thread and a finding, never the run itself. :class:`SocketTransport`
 sends the request's exact bytes to one live :class:`~wsgicheck.server.Server` over one
 keep-alive connection and takes the server's record of the exchange. :func:`differences`
-lists what the two disagree on, after the normalisation documented in ``NORMALISED``, less
-what :func:`app_variations` shows the app varies by itself when the request is replayed.
+lists what the two disagree on (:func:`wsgicheck.agreement.differences`, after what
+``NORMALISED`` lets differ), less what :func:`app_variations` shows the app varies by itself
+when the request is replayed.
 """
 
 from __future__ import annotations
@@ -17,10 +18,12 @@ from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 
+from . import agreement
+from .agreement import Between, may_differ
 from .client import Client
 from .core import WSGIApp
 from .environ import ServerConfig
-from .events import InputRead, RawEvent, TimedOut
+from .events import RawEvent, TimedOut
 from .rawclient import RawConnection
 from .request import Request
 from .response import Response
@@ -37,28 +40,9 @@ __all__ = [
     "timed_out",
 ]
 
-#: What may differ between the transports for the same request, and why.
-NORMALISED = {
-    "environ REMOTE_PORT": "only a socket has a client port",
-    "environ wsgi.input, wsgi.errors, wsgi.file_wrapper": (
-        "the objects differ; their types must not"
-    ),
-    "response header Date": "the two exchanges happen at different times",
-    "response header Connection": "the socket server adds Connection: close when it must close",
-    "response header Transfer-Encoding": "only a socket frames a body of unknown length",
-    "response body and header values": (
-        "an app may answer the same request differently each time (a token, a timestamp); "
-        "the status, the header names and the trace's shape must agree"
-    ),
-    "trace InputRead.available for a chunked body": (
-        "unknown on a socket until the body ends; known at once in memory"
-    ),
-    "what the app varies by itself": (
-        "when the transports differ, the request is replayed in memory; what the app answers "
-        "differently there (a rate limiter's status, a cookie set once) is the app's "
-        "(HARNESS-APP-VARIES), not the server's"
-    ),
-}
+#: What may differ between the transports for the same request, and why (the entries of the
+#: one list, :data:`wsgicheck.agreement.MAY_DIFFER`, that hold between them).
+NORMALISED = may_differ(Between.TRANSPORTS)
 
 
 def timed_out(response: Response) -> bool:
@@ -226,7 +210,7 @@ def differences(memory: Response, wire: Response, *, app_varies: Iterable[str] =
     """What the two transports disagree on, after the normalisation of :data:`NORMALISED`,
     leaving out the aspects the app varies by itself (the keys of :func:`app_variations`)."""
     skipped = set(app_varies)
-    found = _compare(memory, wire, _SIDES)
+    found = agreement.differences(memory, wire, _SIDES)
     return [text for aspect, text in found.items() if aspect not in skipped]
 
 
@@ -259,7 +243,7 @@ def compare(
     explained = [
         aspect
         for aspect in varies
-        if any(aspect not in _compare(again, wire, _SIDES) for again in replays)
+        if any(aspect not in agreement.differences(again, wire, _SIDES) for again in replays)
     ]
     return {
         "transport_differences": differences(first, wire, app_varies=explained),
@@ -276,57 +260,6 @@ def app_variations(first: Response, *replays: Response) -> dict[str, str]:
     exchange in memory, each with a description."""
     found: dict[str, str] = {}
     for again in replays:
-        for aspect, text in _compare(first, again, ("first", "when replayed")).items():
+        for aspect, text in agreement.differences(first, again, ("first", "when replayed")).items():
             found.setdefault(aspect, text)
     return found
-
-
-def _compare(first: Response, second: Response, sides: tuple[str, str]) -> dict[str, str]:
-    """What two exchanges of one request disagree on, by aspect, after NORMALISED."""
-    one, two = sides
-    found = {}
-    if first.status_code != second.status_code:
-        found["status"] = f"status {first.status_code} {one}, {second.status_code} {two}"
-    found.update(_environ_differences(first.environ, second.environ, sides))
-    names = {name.lower() for name, _ in first.headers} - _SERVER_OWNED
-    other = {name.lower() for name, _ in second.headers} - _SERVER_OWNED
-    if names != other:
-        found["header names"] = f"response header names differ: {sorted(names ^ other)}"
-    shape = _trace_shape(first)
-    other_shape = _trace_shape(second)
-    if shape != other_shape:
-        found["trace"] = f"traces differ: {shape} {one}, {other_shape} {two}"
-    return found
-
-
-#: Response fields a transport sets for itself (see :data:`NORMALISED`).
-_SERVER_OWNED = frozenset({"date", "connection", "transfer-encoding"})
-
-
-def _environ_differences(
-    first: dict[str, Any] | None, second: dict[str, Any] | None, sides: tuple[str, str]
-) -> dict[str, str]:
-    if first is None or second is None:
-        return {} if first is second else {"app ran": "the app ran in one exchange only"}
-    found = {}
-    objects = {"wsgi.input", "wsgi.errors", "wsgi.file_wrapper"}
-    for key in sorted(set(first) | set(second)):
-        if key == "REMOTE_PORT":
-            continue
-        mine, theirs = first.get(key, "<absent>"), second.get(key, "<absent>")
-        if key in objects:
-            mine, theirs = type(mine).__name__, type(theirs).__name__
-        if mine != theirs:
-            found[f"environ {key}"] = f"environ {key}: {mine!r} {sides[0]}, {theirs!r} {sides[1]}"
-    return found
-
-
-def _trace_shape(response: Response) -> list[str]:
-    """The trace as a list of event kinds (and the sizes that must agree)."""
-    shape = []
-    for event in response.trace:
-        kind = type(event).__name__
-        if isinstance(event, InputRead):
-            kind += f"({event.method},{event.size})"
-        shape.append(kind)
-    return shape
