@@ -138,6 +138,12 @@ CASES: list[tuple[str, str, list[str], list[str]]] = [
         ["5\r\n", "0\r\n", "a;ext=1\r\n"],
         ["5\n", "5 \r\n", "0x5\r\n", ";x\r\n"],
     ),
+    (
+        "CONTENT_LENGTH",
+        "RFC 9110 §8.6",
+        ["0", "3495", "007"],
+        ["", "-1", "+1", "1.0", "\xb2", "1 2", "0x1"],
+    ),
     # RFC 9110 §8.8.3's examples: "xyzzy", W/"xyzzy", ""
     (
         "ENTITY_TAG",
@@ -258,3 +264,12 @@ def test_chunk_size_reads_hexdig(text: bytes, size: int) -> None:
 def test_chunk_size_refuses_what_int_would_take(text: bytes) -> None:
     # RFC 9112 §7.1: chunk-size = 1*HEXDIG; int(text, 16) takes the first five.
     assert grammar.chunk_size(text) is None
+
+
+@pytest.mark.parametrize(
+    ("value", "number"),
+    [("0", 0), (" 42\t", 42), ("007", 7), ("\xb2", None), ("+1", None), ("1_0", None), ("", None)],
+)
+def test_content_length_reads_digits(value: str, number: int | None) -> None:
+    # RFC 9110 §8.6: Content-Length = 1*DIGIT, with the field's OWS around it (§5.5).
+    assert grammar.content_length(value) == number

@@ -138,3 +138,14 @@ def test_the_reason_phrase_is_taken_as_sent(read: Read) -> None:
     got = read(b"HTTP/1.1 404 \r\nContent-Length: 0\r\n\r\n")
     assert got is not None
     assert (got.status, got.reason) == (404, "")
+
+
+@pytest.mark.parametrize("length", ["\xb2", "+2", "0x2", "2 2"])
+def test_a_content_length_that_is_no_number_leaves_the_body_to_the_close(
+    read: Read, length: str
+) -> None:
+    # RFC 9110 §8.6: Content-Length = 1*DIGIT; "²".isdigit() is true and int("²") fails.
+    head = f"HTTP/1.1 200 OK\r\nContent-Length: {length}\r\n\r\n".encode("latin-1")
+    got = read(head + b"hi", close=True)
+    assert got is not None
+    assert (got.body, got.until_close, got.reusable) == (b"hi", True, False)

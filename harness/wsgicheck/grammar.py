@@ -127,7 +127,11 @@ CHUNK_EXT = rf"(?:{OWS};{OWS}{TOKEN}(?:{OWS}={OWS}(?:{TOKEN}|{QUOTED_STRING}))?)
 # same line with a size of zeros. This is the line before the data.
 CHUNK_LINE = rf"(?P<size>{CHUNK_SIZE})(?P<ext>{CHUNK_EXT})\r\n"
 
-# -- field values the rules read ---------------------------------------------------------------
+# -- field values ------------------------------------------------------------------------------
+
+# RFC 9110 §8.6: Content-Length = 1*DIGIT (ASCII digits: str.isdigit() also takes "²" and
+# "٣", which int() then refuses or reads)
+CONTENT_LENGTH = r"[0-9]+"
 
 # PEP 3333 names the hop-by-hop headers by reference to RFC 2616 §13.5.1; RFC 9110 §7.6.1
 # adds that any header listed in Connection is hop-by-hop too. Lower-case.
@@ -188,6 +192,7 @@ absolute_uri_re = re.compile(ABSOLUTE_URI)
 scheme_re = re.compile(SCHEME)
 host_re = re.compile(HOST)
 wsgi_status_re = re.compile(WSGI_STATUS)
+content_length_re = re.compile(CONTENT_LENGTH)
 entity_tag_re = re.compile(ENTITY_TAG)
 content_range_re = re.compile(CONTENT_RANGE)
 imf_fixdate_re = re.compile(IMF_FIXDATE)
@@ -229,6 +234,12 @@ def is_latin1(text: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
+
+
+def content_length(value: str) -> int | None:
+    """The number a Content-Length field value states (OWS around it dropped), or None."""
+    text = value.strip(" \t")
+    return int(text) if content_length_re.fullmatch(text) is not None else None
 
 
 def chunk_size(text: bytes) -> int | None:

@@ -179,10 +179,8 @@ def field_problems(item: object) -> list[Problem]:
         problems.append(("APP-NO-TRANSFER-ENCODING", f"{name} is hop-by-hop: the server owns it"))
     elif lower in grammar.HOP_BY_HOP_HEADERS:
         problems.append(("APP-NO-HOP-BY-HOP", f"{name} is hop-by-hop: the server owns it"))
-    elif lower == "content-length":
-        text = value.strip(" \t")
-        if not (text.isascii() and text.isdigit()):
-            problems.append(("APP-CL-SYNTAX", f"Content-Length is not a number: {value!r}"))
+    elif lower == "content-length" and grammar.content_length(value) is None:
+        problems.append(("APP-CL-SYNTAX", f"Content-Length is not a number: {value!r}"))
     return problems
 
 

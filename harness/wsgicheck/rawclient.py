@@ -253,8 +253,8 @@ class RawConnection:
         try:
             if "chunked" in coding:
                 response.body = self._chunked(deadline)
-            elif length is not None and length.strip().isdigit():
-                response.body = self._exactly(int(length.strip()), deadline)
+            elif length is not None and (size := grammar.content_length(length)) is not None:
+                response.body = self._exactly(size, deadline)
             else:
                 response.body = self._until_close(deadline)
                 response.closed = self.closed
