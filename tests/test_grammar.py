@@ -98,8 +98,6 @@ CASES: list[tuple[str, str, list[str], list[str]]] = [
         ["www.example.com:80", "[::1]:443", "h%41:1"],
         ["www.example.com", ":80", "h:", "h:p", "u@h:80", "h/x:80"],
     ),
-    # RFC 9112 §3.2.4's example: OPTIONS * HTTP/1.1
-    ("ASTERISK_FORM", "RFC 9112 §3.2.4", ["*"], ["**", "/*", ""]),
     (
         "HOST",
         "RFC 9110 §7.2",

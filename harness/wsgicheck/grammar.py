@@ -91,8 +91,6 @@ ABSOLUTE_URI = rf"{SCHEME}://(?P<authority>[^/?#]*)(?P<rest>(?s:.)*)"
 # IP-literal = "[" ( IPv6address / IPvFuture ) "]": the same set and ":" between brackets.
 REG_NAME_CHAR = r"[A-Za-z0-9\-._~!$&'()*+,;=%]"
 AUTHORITY_FORM = rf"(?P<host>\[(?:{REG_NAME_CHAR}|:)+\]|{REG_NAME_CHAR}+):(?P<port>[0-9]+)"
-# RFC 9112 §3.2.4: asterisk-form = "*"
-ASTERISK_FORM = r"\*"
 # RFC 9110 §7.2: Host = uri-host [ ":" port ]. Only what cannot be part of an authority at all
 # is refused (whitespace, the path, query and fragment delimiters, userinfo's "@", "\").
 HOST = r"[^\s/?#@\\]*"
