@@ -13,13 +13,12 @@ import pytest
 from wsgicheck import Client, Request
 from wsgicheck.events import Location, StartResponseCalled, is_library
 from wsgicheck.locations import (
-    app_location,
     portable_path,
     relative_path,
     repository_root,
     user_location,
 )
-from wsgicheck.target import load_target, target_definition
+from wsgicheck.target import app_location, load_target, target_definition
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -72,6 +71,83 @@ def test_app_location_of_functions_instances_and_partials() -> None:
     partial = functools.partial(function_app)
     assert app_location(partial) == app_location(function_app)
     assert app_location(len) is None  # built in: no source
+
+
+def _logged(function: Any) -> Any:
+    @functools.wraps(function)
+    def wrapper(*args: Any) -> Any:
+        return function(*args)
+
+    return wrapper
+
+
+@_logged
+def decorated_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    return []
+
+
+class Methods:
+    def app(self, environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        return []
+
+    @_logged
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        return []
+
+
+class IterableApp:
+    """A class as the app: calling it makes the response iterable (PEP 3333 allows it)."""
+
+    def __init__(self, environ: dict[str, Any], start_response: Any) -> None:
+        self.environ = environ
+
+
+def _here(function: Any) -> Location:
+    code = function.__code__
+    return Location(__file__, code.co_firstlineno, function.__qualname__)
+
+
+def test_app_location_follows_partials_decorators_and_methods() -> None:
+    # functools.wraps: the user's function, not the decorator's wrapper (which, being in the
+    # user's file too, would be a plausible wrong answer).
+    assert app_location(decorated_app) == _here(decorated_app.__wrapped__)
+    assert app_location(decorated_app).function == "decorated_app"  # type: ignore[union-attr]
+    # A partial of a decorated function, a partial of a partial.
+    twice = functools.partial(functools.partial(decorated_app), {})
+    assert app_location(twice) == _here(decorated_app.__wrapped__)
+    # A bound method: its function.
+    instance = Methods()
+    assert app_location(instance.app) == _here(Methods.app)
+    assert app_location(functools.partial(instance.app)) == _here(Methods.app)
+    # A callable instance whose __call__ is decorated: the undecorated __call__.
+    assert app_location(instance) == _here(Methods.__call__.__wrapped__)  # type: ignore[attr-defined]
+    # A class: its class statement.
+    where = app_location(IterableApp)
+    assert where is not None
+    assert (where.file, where.function) == (__file__, "IterableApp")
+    source = Path(__file__).read_text(encoding="utf-8").splitlines()
+    assert source[where.line - 1] == "class IterableApp:"
+
+
+def test_app_location_never_runs_an_apps_getattr() -> None:
+    class Anything:
+        def __getattr__(self, name: str) -> Any:
+            raise AssertionError(f"{name} looked up dynamically")
+
+        def __call__(self, environ: dict[str, Any], start_response: Any) -> list[bytes]:
+            return []
+
+    where = app_location(Anything())
+    assert where is not None
+    assert where.function.endswith("Anything.__call__")
+
+
+def test_a_library_decorator_or_method_is_seen_through() -> None:
+    # functools.lru_cache keeps __wrapped__ too; its wrapper lives in the standard library.
+    cached = functools.lru_cache(maxsize=None)(function_app)
+    assert app_location(cached) == app_location(function_app)
+    # A library's bound method with nothing of the user's behind it: no place.
+    assert app_location("text".upper) is None
 
 
 # -- the user's code, not a library's ----------------------------------------------------------

@@ -268,6 +268,11 @@ BODY_REJECTIONS = [
     ("chunk-size-not-hex", b"zz\r\nabc\r\n0\r\n\r\n", 400),
     ("chunk-size-negative", b"-3\r\nabc\r\n0\r\n\r\n", 400),
     ("chunk-size-0x", b"0x3\r\nabc\r\n0\r\n\r\n", 400),
+    # What int(size, 16) would take, and the one parser (grammar.chunk_size) refuses.
+    ("chunk-size-0x10", b"0x10\r\n" + b"a" * 16 + b"\r\n0\r\n\r\n", 400),
+    ("chunk-size-plus-sign", b"+a\r\n" + b"a" * 10 + b"\r\n0\r\n\r\n", 400),
+    ("chunk-size-underscore", b"1_0\r\n" + b"a" * 16 + b"\r\n0\r\n\r\n", 400),
+    ("chunk-size-17-digits", b"0" * 16 + b"3\r\nabc\r\n0\r\n\r\n", 400),
     ("chunk-size-overflow", b"f" * 21 + b"\r\nabc\r\n0\r\n\r\n", 400),
     ("chunk-size-bare-lf", b"3\nabc\r\n0\r\n\r\n", 400),
     ("chunk-size-empty", b"\r\nabc\r\n0\r\n\r\n", 400),

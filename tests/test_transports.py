@@ -3,7 +3,9 @@
 Each request is built once by :meth:`wsgicheck.Client.build_request`; the memory transport
 runs it with :meth:`Client.send`, and its exact bytes (:meth:`Request.to_bytes`) go to the
 live server over a socket, recorded with ``on_exchange``. The two must agree on everything
-but the documented differences below (DESIGN.md, "One core").
+but what the one list of what may differ allows between them
+(``wsgicheck.agreement.MAY_DIFFER``; DESIGN.md, "One core"); this app is deterministic, so
+its header values and body must agree too.
 """
 
 from __future__ import annotations
@@ -15,33 +17,18 @@ from typing import Any
 import pytest
 
 from serverutil import Reader, Recorder, connect
-from wsgicheck import Client, Request, ServerConfig
+from wsgicheck import Client, Request, ServerConfig, agreement
+from wsgicheck.agreement import Between
 from wsgicheck.connection import Limits
 from wsgicheck.response import Response
 from wsgicheck.server import Server, live_server
 
-#: Environ keys allowed to differ between the memory transport and the socket server.
-ENVIRON_DIFFERENCES = {
-    # The client's ephemeral port: a socket has one, the memory transport has none.
-    "REMOTE_PORT",
-    # Stream objects: the same classes, but distinct objects reading distinct sources.
-    "wsgi.input",
-    "wsgi.errors",
-    "wsgi.file_wrapper",
-}
-#: Response header fields allowed to differ (compared case-insensitively).
-HEADER_DIFFERENCES = {
-    # The clock moves between the two exchanges.
-    "date",
-    # Message framing and connection management, added by h11 on the wire only (RFC 9112 §6,
-    # §9.6): chunked coding for a body of unknown length on HTTP/1.1, "close" on HTTP/1.0.
-    "transfer-encoding",
-    "connection",
-}
+TRANSPORTS = Between.TRANSPORTS
 
 
 def report_app(environ: dict[str, Any], start_response: Any) -> Any:
-    """Reports the CGI part of its environ and its body; a few paths answer differently."""
+    """Reports its environ (as the transports compare it) and its body; a few paths answer
+    differently."""
     path = environ["PATH_INFO"]
     body = environ["wsgi.input"].read()
     if path == "/fail":
@@ -51,11 +38,7 @@ def report_app(environ: dict[str, Any], start_response: Any) -> Any:
             "200 OK", [("Content-Type", "text/plain"), ("X-Multi", "1"), ("X-Multi", "2")]
         )
         return _stream(body)
-    cgi = {
-        key: value
-        for key, value in environ.items()
-        if isinstance(value, (str, bool, int, tuple)) and key not in ENVIRON_DIFFERENCES
-    }
+    cgi = agreement.normalised_environ(environ, Between.TRANSPORTS)
     payload = json.dumps({"environ": cgi, "body": body.decode("latin-1")}, sort_keys=True)
     start_response(
         "201 Created Here",
@@ -106,16 +89,6 @@ def over_the_wire(server: Server, recorder: Recorder, request: Request) -> tuple
     return parsed, recorder.records[before]
 
 
-def comparable_environ(environ: dict[str, Any] | None) -> dict[str, Any] | None:
-    if environ is None:
-        return None
-    return {key: value for key, value in environ.items() if key not in ENVIRON_DIFFERENCES}
-
-
-def comparable_headers(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    return [(name, value) for name, value in headers if name.lower() not in HEADER_DIFFERENCES]
-
-
 def assert_same(server: Server, recorder: Recorder, request: Request) -> Response:
     """Run ``request`` through both transports and compare everything comparable."""
     memory = Client(report_app, config=server.config).send(request)
@@ -125,9 +98,13 @@ def assert_same(server: Server, recorder: Recorder, request: Request) -> Respons
     assert record.request.replace(chunk_sizes=()) == request.replace(
         chunk_sizes=(), headers=tuple((name, value.strip(" \t")) for name, value in request.headers)
     )
+    # The comparison a run makes (HARNESS-TRANSPORTS-AGREE): status, environ, header names,
+    # the trace's shape.
+    assert agreement.differences(memory, record, ("in memory", "on a socket")) == {}
     # The environ the app saw.
-    assert comparable_environ(record.environ) == comparable_environ(memory.environ)
     if record.environ is not None:
+        assert memory.environ is not None
+        assert agreement.environ_differences(record.environ, memory.environ, TRANSPORTS) == {}
         assert record.environ.keys() - memory.environ.keys() == {"REMOTE_PORT"}
         assert type(record.environ["wsgi.input"]) is type(memory.environ["wsgi.input"])
     # What the app did, event by event (locations and read sizes aside).
@@ -135,14 +112,14 @@ def assert_same(server: Server, recorder: Recorder, request: Request) -> Respons
     # What the client received.
     assert (wire.status, wire.reason) == (memory.status_code, memory.reason)
     assert wire.body == memory.body
-    assert comparable_headers(wire.headers) == comparable_headers(memory.headers)
+    assert agreement.own_fields(wire.headers) == agreement.own_fields(memory.headers)
     # What the server recorded it sent.
     assert (record.status_code, record.reason, record.body) == (
         memory.status_code,
         memory.reason,
         memory.body,
     )
-    assert comparable_headers(record.headers) == comparable_headers(memory.headers)
+    assert agreement.own_fields(record.headers) == agreement.own_fields(memory.headers)
     assert record.complete == memory.complete
     return memory
 

@@ -14,12 +14,13 @@ from dataclasses import replace
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from .core import WSGIApp, _Exchange, app_location, send_refusal
+from .core import WSGIApp, _Exchange, send_refusal
 from .environ import ServerConfig, build_environ, request_problem
 from .errors import FindingRaised
 from .events import RawEvent
 from .request import Framing, Request
 from .response import Response
+from .target import app_location
 
 __all__ = ["Client", "MemorySink", "PendingExchange", "encode_target"]
 

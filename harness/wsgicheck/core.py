@@ -63,7 +63,6 @@ __all__ = [
     "RefusedCall",
     "ResponseSink",
     "WSGIApp",
-    "app_location",
     "http_date",
     "run_app",
     "send_refusal",
@@ -694,16 +693,6 @@ class _Exchange:
             return self._stop()
         _reraise_interrupt(exc)
         return self._end()
-
-
-def app_location(app: object) -> Location | None:
-    """Where an application callable is defined, for findings about its return value."""
-    function = app if hasattr(app, "__code__") else getattr(app, "__call__", None)  # noqa: B004
-    function = getattr(function, "__func__", function)
-    code = getattr(function, "__code__", None)
-    if code is None:
-        return None
-    return Location(code.co_filename, code.co_firstlineno, code.co_name)
 
 
 def run_app(

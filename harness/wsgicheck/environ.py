@@ -11,7 +11,6 @@ Every string in the environ is a native ``str`` holding latin-1 ("bytes as unico
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple
 from urllib.parse import unquote_to_bytes
@@ -32,12 +31,8 @@ __all__ = [
 
 VERSION = "0.1.0"
 
-# RFC 9110 §7.2 and RFC 3986 §3.2: Host = uri-host [ ":" port ]. We reject only what cannot be
-# part of an authority at all (path, query, fragment, userinfo delimiters, whitespace).
-_host_re = re.compile(r"[^\s/?#@\\]*")
 _valid_hosts: set[str] = set()
 _HOST_NAMES = frozenset({"Host", "host", "HOST"})
-_absolute_form_re = re.compile(r"(?i)(?P<scheme>https?)://(?P<authority>[^/?#]*)(?P<rest>.*)")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -116,7 +111,7 @@ class Refusal(NamedTuple):
 def split_target(target: str) -> tuple[str, str]:
     """The raw path and raw query of a request-target (origin, absolute or asterisk form)."""
     if not target.startswith("/"):
-        match = _absolute_form_re.fullmatch(target)
+        match = grammar.absolute_form_re.fullmatch(target)
         if match is not None:
             target = match["rest"] or "/"
             if target.startswith("?"):
@@ -160,7 +155,7 @@ def request_problem(request: Request, config: ServerConfig) -> Refusal | None:
     if not hosts and request.http_version == "1.1":
         return Refusal(400, "Bad Request", "HTTP/1.1 request without Host (RFC 9112 §3.2)", True)
     if hosts and hosts[0] not in _valid_hosts:
-        if _host_re.fullmatch(hosts[0].strip(" \t")) is None:
+        if grammar.host_re.fullmatch(hosts[0].strip(" \t")) is None:
             return Refusal(400, "Bad Request", f"invalid Host header: {hosts[0]!r}", True)
         if len(_valid_hosts) > 1024:
             _valid_hosts.clear()
@@ -179,7 +174,7 @@ def request_problem(request: Request, config: ServerConfig) -> Refusal | None:
         if request.method != "OPTIONS":
             return Refusal(400, "Bad Request", "asterisk-form is for OPTIONS only", True)
         return None
-    if not target.startswith("/") and _absolute_form_re.fullmatch(target) is None:
+    if not target.startswith("/") and grammar.absolute_form_re.fullmatch(target) is None:
         return Refusal(
             400, "Bad Request", f"request-target is not origin or absolute form: {target!r}", True
         )
@@ -214,7 +209,7 @@ def build_environ(
         if query:
             environ["QUERY_STRING"] = query
         if not target.startswith("/"):
-            match = _absolute_form_re.fullmatch(target)
+            match = grammar.absolute_form_re.fullmatch(target)
             authority = match["authority"] if match is not None else None
     else:
         raw_path = target

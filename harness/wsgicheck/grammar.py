@@ -1,40 +1,71 @@
-"""HTTP and WSGI grammar, written once as commented regular expressions.
+"""HTTP, CGI and WSGI grammar, written once as commented regular expressions.
 
-Every pattern here quotes the RFC production it implements. The request model, the core's
-header checks, the rules and the Hypothesis strategies all reuse these strings, so there is a
-single definition of what "a token" or "a field value" means in this project.
+Every pattern quotes the production it implements (RFC 9110, RFC 9112, RFC 3986, RFC 3875,
+PEP 3333), in the manner of h11's ``_abnf.py``: the checks (the request model, the core's
+status and header checks, the wire checks, the environ, the rules, the response reader) and
+the Hypothesis strategies all take their patterns and character sets from here, so there is a
+single definition of what "a token" or "a chunk size" means in this project.
+``tests/test_grammar.py`` holds each pattern to examples of its production.
 """
 
 from __future__ import annotations
 
 import re
 
+# -- characters ---------------------------------------------------------------------------------
+
 # RFC 9110 §5.6.2: tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." /
 #                          "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA
-TCHAR = r"[!#$%&'*+\-.^_`|~0-9A-Za-z]"
-# RFC 9110 §5.6.2: token = 1*tchar
-TOKEN = rf"{TCHAR}+"
-
-# RFC 9110 §5.1: field-name = token
-FIELD_NAME = TOKEN
-
+TCHARS = "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+TCHAR = f"[{re.escape(TCHARS)}]"
 # RFC 5234 B.1: VCHAR = %x21-7E; RFC 9110 §5.5: obs-text = %x80-FF
 VCHAR = r"[\x21-\x7e]"
+OBS_TEXT = r"[\x80-\xff]"
+# RFC 9110 §5.5: field-vchar = VCHAR / obs-text
+FIELD_VCHARS = "".join(map(chr, [*range(0x21, 0x7F), *range(0x80, 0x100)]))
 FIELD_VCHAR = r"[\x21-\x7e\x80-\xff]"
+# RFC 3986 §2.3, §2.2: the marks of unreserved and sub-delims, and ":" / "@", which a path
+# segment holds unescaped (pchar = unreserved / pct-encoded / sub-delims / ":" / "@").
+PCHAR_MARKS = "-._~!$&'()*+,;=:@"
+# RFC 9110 §5.6.3: OWS = *( SP / HTAB ); BWS = OWS
+OWS = r"[ \t]*"
+
+# -- tokens, fields ----------------------------------------------------------------------------
+
+# RFC 9110 §5.6.2: token = 1*tchar
+TOKEN = rf"{TCHAR}+"
+# RFC 9110 §5.1: field-name = token
+FIELD_NAME = TOKEN
 # RFC 9110 §5.5: field-value = *field-content
 #                field-content = field-vchar [ 1*( SP / HTAB / field-vchar ) field-vchar ]
 # Leading and trailing whitespace (OWS) is not part of the value.
 FIELD_VALUE = rf"(?:{FIELD_VCHAR}(?:[ \t]*{FIELD_VCHAR})*)?"
+# RFC 9112 §5: field-line = field-name ":" OWS field-value OWS (no whitespace before ":").
+FIELD_LINE = rf"(?P<name>{FIELD_NAME}):{OWS}(?P<value>{FIELD_VALUE}){OWS}"
+# RFC 9110 §5.6.4: quoted-string = DQUOTE *( qdtext / quoted-pair ) DQUOTE
+#                  qdtext        = HTAB / SP / %x21 / %x23-5B / %x5D-7E / obs-text
+#                  quoted-pair   = "\" ( HTAB / SP / VCHAR / obs-text )
+QUOTED_STRING = r'"(?:[\t \x21\x23-\x5b\x5d-\x7e\x80-\xff]|\\[\t \x21-\x7e\x80-\xff])*"'
+
+# Control characters. PEP 3333: a status or header "must not contain control characters";
+# RFC 9110 §5.5 lets HTAB into a field value; a request head's lines end in CRLF, checked as
+# pairs (RFC 9112 §2.2), so CR and LF are not counted among its controls.
+CONTROL = r"[\x00-\x1f\x7f]"
+VALUE_CONTROL = r"[\x00-\x08\x0a-\x1f\x7f]"
+HEAD_CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
+
+# -- request line --------------------------------------------------------------------------------
 
 # RFC 9110 §9.1: method = token
 METHOD = TOKEN
+# RFC 9112 §2.3: HTTP-version = HTTP-name "/" DIGIT "." DIGIT; HTTP-name = %s"HTTP"
+HTTP_VERSION = r"HTTP/(?P<major>[0-9])\.(?P<minor>[0-9])"
 
 # RFC 9112 §3.2: request-target = origin-form / absolute-form / authority-form / asterisk-form.
 # A Request value may hold any visible ASCII or obs-text byte, so that a test can send what
 # other servers get (raw latin-1 bytes: PEP 3333's latin-1 rule exists for servers that pass
 # them through; a fragment). The socket server holds a target to the forms below.
-REQUEST_TARGET = r"[\x21-\x7e\x80-\xff]+"
-
+REQUEST_TARGET = rf"{FIELD_VCHAR}+"
 # RFC 9112 §3.2.1: origin-form = absolute-path [ "?" query ]; RFC 3986 §3.3, §3.4: neither
 # a segment nor the query holds "#" (the fragment stays with the client, RFC 9110 §7.1). The
 # rest of each character set is left as wide as REQUEST_TARGET, as servers accept "%zz".
@@ -47,6 +78,12 @@ ORIGIN_FORM = r"/[^#]*"
 # "http" URI with an empty host identifier" and a recipient rejects one (RFC 9110 §4.2.1):
 # the authority starts with its host, never with ":" or nothing.
 ABSOLUTE_FORM = r"(?i:(?P<scheme>https?))://(?P<authority>[^/?#@:][^/?#@]*)(?P<rest>[/?][^#]*)?"
+# RFC 3986 §3.1: scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )
+SCHEME = r"[A-Za-z][A-Za-z0-9+\-.]*"
+# RFC 3986 §4.3: absolute-URI = scheme ":" hier-part [ "?" query ], hier-part = "//" authority
+# path-abempty / ...: any scheme, split into its authority and the rest (path and query), as
+# a recipient reads a target that another server was sent. Not a check: ABSOLUTE_FORM is.
+ABSOLUTE_URI = rf"{SCHEME}://(?P<authority>[^/?#]*)(?P<rest>(?s:.)*)"
 # RFC 9112 §3.2.3: authority-form = uri-host ":" port, for CONNECT only; RFC 9110 §9.3.6:
 # "There are no default ports; a client MUST send a port number". RFC 3986 §3.2.2:
 # host = IP-literal / IPv4address / reg-name, with reg-name = *( unreserved / pct-encoded /
@@ -54,30 +91,30 @@ ABSOLUTE_FORM = r"(?i:(?P<scheme>https?))://(?P<authority>[^/?#@:][^/?#@]*)(?P<r
 # IP-literal = "[" ( IPv6address / IPvFuture ) "]": the same set and ":" between brackets.
 REG_NAME_CHAR = r"[A-Za-z0-9\-._~!$&'()*+,;=%]"
 AUTHORITY_FORM = rf"(?P<host>\[(?:{REG_NAME_CHAR}|:)+\]|{REG_NAME_CHAR}+):(?P<port>[0-9]+)"
+# RFC 9110 §7.2: Host = uri-host [ ":" port ]. Only what cannot be part of an authority at all
+# is refused (whitespace, the path, query and fragment delimiters, userinfo's "@", "\").
+HOST = r"[^\s/?#@\\]*"
 
-# RFC 9112 §3.2 and RFC 3986 §2: a request-target is a URI reference, US-ASCII only; an octet
-# past 0x7F (RFC 9110 §5.5: obs-text = %x80-FF) is no URI character.
-OBS_TEXT = r"[\x80-\xff]"
+# -- status line and status ------------------------------------------------------------------
 
-# RFC 9112 §2.3: HTTP-version = HTTP-name "/" DIGIT "." DIGIT; HTTP-name = %s"HTTP"
-HTTP_VERSION = r"[0-9]\.[0-9]"
-HTTP_VERSION_FIELD = rf"HTTP/{HTTP_VERSION}"
-
-# PEP 3333, "The start_response() Callable": status is "999 Message here": a three-digit
-# status code and a reason phrase separated by a single space, no surrounding whitespace.
-# RFC 9112 §4: reason-phrase = 1*( HTAB / SP / VCHAR / obs-text ).
+# RFC 9110 §15: status-code = 3DIGIT
+STATUS_CODE = r"[0-9]{3}"
+# RFC 9112 §4: status-line = HTTP-version SP status-code SP [ reason-phrase ]
+#              reason-phrase = 1*( HTAB / SP / VCHAR / obs-text )
 REASON_PHRASE = r"[\t \x21-\x7e\x80-\xff]+"
-STATUS = rf"(?P<code>[0-9]{{3}}) (?P<reason>{REASON_PHRASE})"
+# PEP 3333, "The start_response() Callable": status is "999 Message here": a three-digit
+# status code and a reason phrase separated by a single space, no surrounding whitespace
+# (control characters and the latin-1 rule are checked on their own: APP-STATUS-NO-CONTROL,
+# APP-STATUS-HEADERS-LATIN1). RFC 9110 §15: a status code is 100 to 599.
+_EDGE = r"[^ \t\r\n\x0b\x0c]"
+WSGI_STATUS = rf"(?P<code>[1-9][0-9]{{2}}) (?P<reason>{_EDGE}(?:(?s:.)*{_EDGE})?)"
+
+# -- chunked coding ----------------------------------------------------------------------------
 
 # RFC 9112 §7.1: chunk-size = 1*HEXDIG (only HEXDIG: no "0x", sign, "_" or space, all of
-# which Python's int(text, 16) would take)
-CHUNK_SIZE = r"[0-9A-Fa-f]+"
-# RFC 9110 §5.6.3: OWS = *( SP / HTAB ); BWS = OWS
-OWS = r"[ \t]*"
-# RFC 9110 §5.6.4: quoted-string = DQUOTE *( qdtext / quoted-pair ) DQUOTE
-#                  qdtext        = HTAB / SP / %x21 / %x23-5B / %x5D-7E / obs-text
-#                  quoted-pair   = "\" ( HTAB / SP / VCHAR / obs-text )
-QUOTED_STRING = r'"(?:[\t \x21\x23-\x5b\x5d-\x7e\x80-\xff]|\\[\t \x21-\x7e\x80-\xff])*"'
+# which Python's int(text, 16) would take). Bounded: 16 digits hold any size up to 2**64 - 1.
+CHUNK_SIZE_DIGITS = 16
+CHUNK_SIZE = rf"[0-9A-Fa-f]{{1,{CHUNK_SIZE_DIGITS}}}"
 # RFC 9112 §7.1.1: chunk-ext      = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] )
 #                  chunk-ext-name = token
 #                  chunk-ext-val  = token / quoted-string
@@ -87,8 +124,12 @@ CHUNK_EXT = rf"(?:{OWS};{OWS}{TOKEN}(?:{OWS}={OWS}(?:{TOKEN}|{QUOTED_STRING}))?)
 # RFC 9112 §7.1: chunk = chunk-size [ chunk-ext ] CRLF chunk-data CRLF; last-chunk is the
 # same line with a size of zeros. This is the line before the data.
 CHUNK_LINE = rf"(?P<size>{CHUNK_SIZE})(?P<ext>{CHUNK_EXT})\r\n"
-# RFC 9112 §5: field-line = field-name ":" OWS field-value OWS (no whitespace before ":").
-FIELD_LINE = rf"(?P<name>{FIELD_NAME}):{OWS}(?P<value>{FIELD_VALUE}){OWS}"
+
+# -- field values ------------------------------------------------------------------------------
+
+# RFC 9110 §8.6: Content-Length = 1*DIGIT (ASCII digits: str.isdigit() also takes "²" and
+# "٣", which int() then refuses or reads)
+CONTENT_LENGTH = r"[0-9]+"
 
 # PEP 3333 names the hop-by-hop headers by reference to RFC 2616 §13.5.1; RFC 9110 §7.6.1
 # adds that any header listed in Connection is hop-by-hop too. Lower-case.
@@ -106,7 +147,6 @@ HOP_BY_HOP_HEADERS = frozenset(
         "upgrade",
     }
 )
-
 # RFC 9110 §8.8.3: entity-tag = [ weak ] opaque-tag; weak = %s"W/"
 #                  opaque-tag = DQUOTE *etagc DQUOTE; etagc = %x21 / %x23-7E / obs-text
 ENTITY_TAG = r'(?P<weak>W/)?(?P<opaque>"[\x21\x23-\x7e\x80-\xff]*")'
@@ -118,30 +158,61 @@ CONTENT_RANGE = (
     rf"(?P<unit>{TOKEN}) (?:(?P<first>[0-9]+)-(?P<last>[0-9]+)/(?P<complete>[0-9]+|\*)"
     r"|\*/(?P<unsatisfied>[0-9]+))"
 )
+# RFC 9110 §5.6.7: IMF-fixdate = day-name "," SP date1 SP time-of-day SP GMT, the only form a
+# sender may generate; date1 = day SP month SP year (2DIGIT, month name, 4DIGIT).
+IMF_FIXDATE = (
+    r"(Mon|Tue|Wed|Thu|Fri|Sat|Sun), [0-9]{2} "
+    r"(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [0-9]{4} "
+    r"[0-9]{2}:[0-9]{2}:[0-9]{2} GMT"
+)
+
+# -- CGI and WSGI names ------------------------------------------------------------------------
+
+# RFC 3875 §4.1.18: a header's meta-variable is "HTTP_" + its field-name upper-cased, with
+# "-" replaced by "_": so the characters of an upper-cased token, less "-".
+CGI_HTTP_KEY = f"HTTP_[{re.escape(''.join(sorted(set(TCHARS.upper()) - {'-'})))}]+"
+# RFC 3875 §4.1.16: SERVER_PROTOCOL = HTTP-Version | "INCLUDED" | extension-version, where
+# extension-version = protocol [ "/" 1*digit "." 1*digit ] and protocol = token. "HTTP/2"
+# (RFC 9113 spelling) is let through as well.
+CGI_SERVER_PROTOCOL = rf"{TOKEN}(?:/[0-9]+(?:\.[0-9]+)?)?"
+# PEP 3333, "Specification Details": a server's extension variables are named with
+# "only lower-case letters, numbers, dots, and underscores" and a prefix unique to it.
+WSGI_EXTENSION_NAME = r"[a-z0-9_]+\.[a-z0-9_.]+"
+
+# -- compiled ----------------------------------------------------------------------------------
 
 token_re = re.compile(TOKEN)
 field_value_re = re.compile(FIELD_VALUE)
 request_target_re = re.compile(REQUEST_TARGET)
-http_version_re = re.compile(HTTP_VERSION)
-status_re = re.compile(STATUS)
-chunk_size_re = re.compile(CHUNK_SIZE)
+authority_form_re = re.compile(AUTHORITY_FORM)
+absolute_form_re = re.compile(ABSOLUTE_FORM)
+absolute_uri_re = re.compile(ABSOLUTE_URI)
+scheme_re = re.compile(SCHEME)
+host_re = re.compile(HOST)
+wsgi_status_re = re.compile(WSGI_STATUS)
+content_length_re = re.compile(CONTENT_LENGTH)
 entity_tag_re = re.compile(ENTITY_TAG)
 content_range_re = re.compile(CONTENT_RANGE)
-authority_form_re = re.compile(AUTHORITY_FORM)
-# The wire checks match raw bytes: the same patterns, as bytes patterns (every escape in them
-# is ASCII text, so \x80-\xff still means those octets).
+imf_fixdate_re = re.compile(IMF_FIXDATE)
+cgi_http_key_re = re.compile(CGI_HTTP_KEY)
+cgi_server_protocol_re = re.compile(CGI_SERVER_PROTOCOL)
+wsgi_extension_name_re = re.compile(WSGI_EXTENSION_NAME)
+control_chars_re = re.compile(CONTROL)
+value_control_chars_re = re.compile(VALUE_CONTROL)
+# The wire checks and the response reader match raw bytes: the same patterns, as bytes
+# patterns (every escape in them is ASCII text, so \x80-\xff still means those octets).
 origin_form_bytes_re = re.compile(ORIGIN_FORM.encode("ascii"))
 absolute_form_bytes_re = re.compile(ABSOLUTE_FORM.encode("ascii"))
 authority_form_bytes_re = re.compile(AUTHORITY_FORM.encode("ascii"))
 obs_text_bytes_re = re.compile(OBS_TEXT.encode("ascii"))
-http_version_field_bytes_re = re.compile(HTTP_VERSION_FIELD.encode("ascii"))
-chunk_line_bytes_re = re.compile(CHUNK_LINE.encode("ascii"))
+vchars_bytes_re = re.compile(rf"{VCHAR}+".encode("ascii"))
+http_version_bytes_re = re.compile(HTTP_VERSION.encode("ascii"))
 method_bytes_re = re.compile(METHOD.encode("ascii"))
 field_line_bytes_re = re.compile(FIELD_LINE.encode("ascii"))
-# Control characters a status or header value must not carry (PEP 3333: "must not contain
-# control characters"); HTAB is allowed inside field values by RFC 9110 §5.5.
-control_chars_re = re.compile(r"[\x00-\x1f\x7f]")
-value_control_chars_re = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+head_control_bytes_re = re.compile(HEAD_CONTROL.encode("ascii"))
+chunk_size_bytes_re = re.compile(CHUNK_SIZE.encode("ascii"))
+chunk_line_bytes_re = re.compile(CHUNK_LINE.encode("ascii"))
+status_code_bytes_re = re.compile(STATUS_CODE.encode("ascii"))
 
 
 def is_token(text: str) -> bool:
@@ -161,3 +232,20 @@ def is_latin1(text: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
+
+
+def content_length(value: str) -> int | None:
+    """The number a Content-Length field value states (OWS around it dropped), or None."""
+    text = value.strip(" \t")
+    return int(text) if content_length_re.fullmatch(text) is not None else None
+
+
+def chunk_size(text: bytes) -> int | None:
+    """The value of an RFC 9112 §7.1 chunk-size, or None when ``text`` is not one.
+
+    The one parser of chunk sizes: HEXDIG only and at most :data:`CHUNK_SIZE_DIGITS` of
+    them, where ``int(text, 16)`` would also take ``0x10``, ``+a``, ``1_0`` and spaces.
+    """
+    if chunk_size_bytes_re.fullmatch(text) is None:
+        return None
+    return int(text, 16)

@@ -79,8 +79,6 @@ def _check_status(status: object) -> tuple[int, str]:
 #: A broken requirement: (rule id, message).
 Problem = tuple[str, str]
 
-_WHITESPACE = " \t\r\n\x0b\x0c"
-
 
 def status_problems(status: object) -> list[Problem]:
     """Every rule ``status`` breaks (empty for a valid status), each checked on its own."""
@@ -91,27 +89,19 @@ def status_problems(status: object) -> list[Problem]:
         problems.append(("APP-STATUS-NO-CONTROL", f"status has control characters: {status!r}"))
     if not grammar.is_latin1(status):
         problems.append(("APP-STATUS-HEADERS-LATIN1", f"status is not latin-1: {status!r}"))
-    code, space, reason = status[:3], status[3:4], status[4:]
-    if not (
-        code.isascii()
-        and code.isdigit()
-        and code >= "100"
-        and space == " "
-        and reason
-        and reason[0] not in _WHITESPACE
-        and reason[-1] not in _WHITESPACE
-    ):
+    form = grammar.wsgi_status_re.fullmatch(status)
+    if form is None:
         problems.append(
             (
                 "APP-STATUS-FORMAT",
                 f"status must be a 3-digit code, one space and a reason, like '200 OK': {status!r}",
             )
         )
-    elif int(code) < 200:
+    elif int(form["code"]) < 200:
         problems.append(
             (
                 "APP-STATUS-FINAL",
-                f"status {code} is interim (1xx); a WSGI app can only send a final response",
+                f"status {status[:3]} is interim (1xx); a WSGI app can only send a final response",
             )
         )
     return problems
@@ -189,10 +179,8 @@ def field_problems(item: object) -> list[Problem]:
         problems.append(("APP-NO-TRANSFER-ENCODING", f"{name} is hop-by-hop: the server owns it"))
     elif lower in grammar.HOP_BY_HOP_HEADERS:
         problems.append(("APP-NO-HOP-BY-HOP", f"{name} is hop-by-hop: the server owns it"))
-    elif lower == "content-length":
-        text = value.strip(" \t")
-        if not (text.isascii() and text.isdigit()):
-            problems.append(("APP-CL-SYNTAX", f"Content-Length is not a number: {value!r}"))
+    elif lower == "content-length" and grammar.content_length(value) is None:
+        problems.append(("APP-CL-SYNTAX", f"Content-Length is not a number: {value!r}"))
     return problems
 
 

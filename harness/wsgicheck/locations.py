@@ -4,8 +4,8 @@ Findings carry absolute paths. A report is read in a checkout, a baseline is com
 compared on another machine, and code-scanning tools want paths relative to the repository
 (:func:`repository_root`); so each of those asks here for the right spelling. A place in
 someone else's code (Flask, the standard library, wsgicheck) is no place to show a user
-(:func:`is_library`): when a finding has no place of the user's own, :func:`app_location`
-gives the line that defines the application.
+(:func:`is_library`): when a finding has no place of the user's own,
+:func:`wsgicheck.target.app_location` gives the line that defines the application.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from pathlib import Path, PurePath
 from .events import Location, is_library
 
 __all__ = [
-    "app_location",
     "is_library",
     "portable_path",
     "relative_path",
@@ -90,33 +89,3 @@ def repository_root(explicit: str | None = None) -> Path:
     if done is not None and done.returncode == 0 and done.stdout.strip():
         return Path(done.stdout.strip()).resolve()
     return Path.cwd().resolve()
-
-
-def app_location(app: object, target: str | None = None) -> Location | None:
-    """Where ``app`` is defined in the user's code: its function, its class's ``__call__``,
-    or its class; for an object of a library's class (a ``Flask`` app), the line of
-    ``target``'s module that binds it. None when neither is found."""
-    import functools
-    import inspect
-
-    while isinstance(app, functools.partial):
-        app = app.func
-    candidates = [app]
-    if not (inspect.isfunction(app) or inspect.ismethod(app) or inspect.isclass(app)):
-        call = next((vars(k)["__call__"] for k in type(app).__mro__ if "__call__" in vars(k)), None)
-        candidates = [call, type(app)]
-    for candidate in candidates:
-        try:
-            code = inspect.unwrap(candidate)  # type: ignore[arg-type]
-            file = inspect.getsourcefile(code)
-            _, line = inspect.getsourcelines(code)
-        except (TypeError, OSError, ValueError):
-            continue
-        if file is not None and not is_library(file):
-            name = getattr(code, "__qualname__", getattr(code, "__name__", "?"))
-            return Location(file, max(line, 1), name)
-    if target is not None:
-        from .target import target_definition
-
-        return target_definition(target)
-    return None

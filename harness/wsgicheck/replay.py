@@ -4,26 +4,28 @@
 the run one abandoned thread and a finding, never the run itself. :class:`SocketTransport`
 sends the request's exact bytes to one live :class:`~wsgicheck.server.Server` over one
 keep-alive connection and takes the server's record of the exchange. :func:`differences`
-lists what the two disagree on, after the normalisation documented in ``NORMALISED``, less
-what :func:`app_variations` shows the app varies by itself when the request is replayed.
+lists what the two disagree on (:func:`wsgicheck.agreement.differences`, after what
+``NORMALISED`` lets differ), less what :func:`app_variations` shows the app varies by itself
+when the request is replayed.
 """
 
 from __future__ import annotations
 
-import contextlib
 import queue
-import socket
 import threading
 import time
 from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 
+from . import agreement
+from .agreement import Between, may_differ
 from .client import Client
 from .core import WSGIApp
 from .environ import ServerConfig
-from .events import InputRead, RawEvent, TimedOut
+from .events import RawEvent, TimedOut
 from .extra import Extra
+from .rawclient import RawConnection
 from .request import Request
 from .response import Response
 from .server import Limits, Server
@@ -39,28 +41,9 @@ __all__ = [
     "timed_out",
 ]
 
-#: What may differ between the transports for the same request, and why.
-NORMALISED = {
-    "environ REMOTE_PORT": "only a socket has a client port",
-    "environ wsgi.input, wsgi.errors, wsgi.file_wrapper": (
-        "the objects differ; their types must not"
-    ),
-    "response header Date": "the two exchanges happen at different times",
-    "response header Connection": "the socket server adds Connection: close when it must close",
-    "response header Transfer-Encoding": "only a socket frames a body of unknown length",
-    "response body and header values": (
-        "an app may answer the same request differently each time (a token, a timestamp); "
-        "the status, the header names and the trace's shape must agree"
-    ),
-    "trace InputRead.available for a chunked body": (
-        "unknown on a socket until the body ends; known at once in memory"
-    ),
-    "what the app varies by itself": (
-        "when the transports differ, the request is replayed in memory; what the app answers "
-        "differently there (a rate limiter's status, a cookie set once) is the app's "
-        "(HARNESS-APP-VARIES), not the server's"
-    ),
-}
+#: What may differ between the transports for the same request, and why (the entries of the
+#: one list, :data:`wsgicheck.agreement.MAY_DIFFER`, that hold between them).
+NORMALISED = may_differ(Between.TRANSPORTS)
 
 
 def timed_out(response: Response) -> bool:
@@ -157,24 +140,21 @@ class SocketTransport:
             on_error=self._records.put,
         )
         self.server.start()
-        self._sock: socket.socket | None = None
+        self._conn: RawConnection | None = None
 
     @property
     def config(self) -> ServerConfig:
         return self.server.config
 
-    def _connect(self) -> socket.socket:
-        if self._sock is None:
-            self._sock = socket.create_connection(
-                (self.server.host, self.server.port), timeout=self.timeout + 5
-            )
-        return self._sock
+    def _connect(self) -> RawConnection:
+        if self._conn is None:
+            self._conn = RawConnection(self.server.host, self.server.port, self.timeout + 5)
+        return self._conn
 
     def _drop(self) -> None:
-        if self._sock is not None:
-            with contextlib.suppress(OSError):
-                self._sock.close()
-            self._sock = None
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
 
     def exchange(self, request: Request, config: ServerConfig) -> Response:
         # One request at a time on one connection: the server takes the config the runner
@@ -184,17 +164,14 @@ class SocketTransport:
             server_name=self.server.config.server_name,
             server_port=self.server.config.server_port,
         )
-        sock = self._connect()
-        if _closed_by_peer(sock):
+        conn = self._connect()
+        if conn.peer_closed():
             self._drop()
-            sock = self._connect()
-        # Sent once, never retried: a retry could run the app twice for one example.
-        try:
-            sock.sendall(request.to_bytes())
-            keep = _read_response(sock, request.method)
-        except (ConnectionError, TimeoutError, OSError):
-            keep = False  # the server aborted the response or closed the connection
-        if not keep:
+            conn = self._connect()
+        # Sent once, never retried: a retry could run the app twice for one example. No
+        # response, or one cut short, and the connection is not used again.
+        answer = conn.read_response(request.method) if conn.send(request.to_bytes()) else None
+        if answer is None or not answer.reusable:
             self._drop()
         deadline = time.monotonic() + self.timeout + 5
         while True:
@@ -220,20 +197,6 @@ class SocketTransport:
         self.server.shutdown(timeout=2.0)
 
 
-def _closed_by_peer(sock: socket.socket) -> bool:
-    """Whether the server has closed this idle keep-alive connection."""
-    timeout = sock.gettimeout()
-    try:
-        sock.setblocking(False)
-        return sock.recv(1, socket.MSG_PEEK) == b""
-    except BlockingIOError:
-        return False
-    except OSError:
-        return True
-    finally:
-        sock.settimeout(timeout)
-
-
 def _same_request(seen: Request, sent: Request) -> bool:
     return (seen.method, seen.target, seen.http_version) == (
         sent.method,
@@ -244,76 +207,11 @@ def _same_request(seen: Request, sent: Request) -> bool:
     ]
 
 
-def _read_response(sock: socket.socket, method: str) -> bool:
-    """Read one whole response (skipping 1xx); return whether the connection stays open."""
-    reader = _Reader(sock)
-    while True:
-        status_line = reader.line()
-        status = int(status_line.split(b" ", 2)[1])
-        headers: dict[bytes, list[bytes]] = {}
-        while line := reader.line():
-            name, _, value = line.partition(b":")
-            headers.setdefault(name.strip().lower(), []).append(value.strip())
-        if status >= 200:
-            break
-    version = status_line[:8]
-    connection = b",".join(headers.get(b"connection", [])).lower()
-    keep = (version == b"HTTP/1.1" and b"close" not in connection) or (
-        version == b"HTTP/1.0" and b"keep-alive" in connection
-    )
-    if method == "HEAD" or status in (204, 304):
-        return keep
-    if b"chunked" in b",".join(headers.get(b"transfer-encoding", [])).lower():
-        while True:
-            size = int(reader.line().split(b";")[0], 16)
-            if size == 0:
-                while reader.line():
-                    pass
-                return keep
-            reader.exactly(size + 2)
-    if b"content-length" in headers:
-        reader.exactly(int(headers[b"content-length"][0]))
-        return keep
-    reader.until_close()
-    return False
-
-
-class _Reader:
-    """Buffered reads from a socket: lines and exact sizes."""
-
-    def __init__(self, sock: socket.socket) -> None:
-        self.sock = sock
-        self.buffer = b""
-
-    def _more(self) -> None:
-        data = self.sock.recv(65536)
-        if not data:
-            raise ConnectionError("the server closed the connection")
-        self.buffer += data
-
-    def line(self) -> bytes:
-        while b"\r\n" not in self.buffer:
-            self._more()
-        line, self.buffer = self.buffer.split(b"\r\n", 1)
-        return line
-
-    def exactly(self, size: int) -> None:
-        while len(self.buffer) < size:
-            self._more()
-        self.buffer = self.buffer[size:]
-
-    def until_close(self) -> None:
-        with contextlib.suppress(ConnectionError):
-            while True:
-                self.buffer = b""
-                self._more()
-
-
 def differences(memory: Response, wire: Response, *, app_varies: Iterable[str] = ()) -> list[str]:
     """What the two transports disagree on, after the normalisation of :data:`NORMALISED`,
     leaving out the aspects the app varies by itself (the keys of :func:`app_variations`)."""
     skipped = set(app_varies)
-    found = _compare(memory, wire, _SIDES)
+    found = agreement.differences(memory, wire, _SIDES)
     return [text for aspect, text in found.items() if aspect not in skipped]
 
 
@@ -346,7 +244,7 @@ def compare(
     explained = [
         aspect
         for aspect in varies
-        if any(aspect not in _compare(again, wire, _SIDES) for again in replays)
+        if any(aspect not in agreement.differences(again, wire, _SIDES) for again in replays)
     ]
     return Extra(
         transport_differences=tuple(differences(first, wire, app_varies=explained)),
@@ -363,57 +261,6 @@ def app_variations(first: Response, *replays: Response) -> dict[str, str]:
     exchange in memory, each with a description."""
     found: dict[str, str] = {}
     for again in replays:
-        for aspect, text in _compare(first, again, ("first", "when replayed")).items():
+        for aspect, text in agreement.differences(first, again, ("first", "when replayed")).items():
             found.setdefault(aspect, text)
     return found
-
-
-def _compare(first: Response, second: Response, sides: tuple[str, str]) -> dict[str, str]:
-    """What two exchanges of one request disagree on, by aspect, after NORMALISED."""
-    one, two = sides
-    found = {}
-    if first.status_code != second.status_code:
-        found["status"] = f"status {first.status_code} {one}, {second.status_code} {two}"
-    found.update(_environ_differences(first.environ, second.environ, sides))
-    names = {name.lower() for name, _ in first.headers} - _SERVER_OWNED
-    other = {name.lower() for name, _ in second.headers} - _SERVER_OWNED
-    if names != other:
-        found["header names"] = f"response header names differ: {sorted(names ^ other)}"
-    shape = _trace_shape(first)
-    other_shape = _trace_shape(second)
-    if shape != other_shape:
-        found["trace"] = f"traces differ: {shape} {one}, {other_shape} {two}"
-    return found
-
-
-#: Response fields a transport sets for itself (see :data:`NORMALISED`).
-_SERVER_OWNED = frozenset({"date", "connection", "transfer-encoding"})
-
-
-def _environ_differences(
-    first: dict[str, Any] | None, second: dict[str, Any] | None, sides: tuple[str, str]
-) -> dict[str, str]:
-    if first is None or second is None:
-        return {} if first is second else {"app ran": "the app ran in one exchange only"}
-    found = {}
-    objects = {"wsgi.input", "wsgi.errors", "wsgi.file_wrapper"}
-    for key in sorted(set(first) | set(second)):
-        if key == "REMOTE_PORT":
-            continue
-        mine, theirs = first.get(key, "<absent>"), second.get(key, "<absent>")
-        if key in objects:
-            mine, theirs = type(mine).__name__, type(theirs).__name__
-        if mine != theirs:
-            found[f"environ {key}"] = f"environ {key}: {mine!r} {sides[0]}, {theirs!r} {sides[1]}"
-    return found
-
-
-def _trace_shape(response: Response) -> list[str]:
-    """The trace as a list of event kinds (and the sizes that must agree)."""
-    shape = []
-    for event in response.trace:
-        kind = type(event).__name__
-        if isinstance(event, InputRead):
-            kind += f"({event.method},{event.size})"
-        shape.append(kind)
-    return shape

@@ -38,7 +38,6 @@ from .events import Location
 from .exampledb import open_database, redis_url
 from .explorer import MAX_STEPS, Explorer, Learned, links_in
 from .extra import Extra
-from .locations import app_location
 from .minimise import DRAWN_CHOICES, simplify
 from .replay import (
     NORMALISED,
@@ -56,6 +55,7 @@ from .rules.engine import HISTORY
 from .scope import TIMED_OUT, Answers, excluded, with_headers
 from .sequences import FollowUps, send_follow_ups
 from .strategies import STANDARD_METHODS
+from .target import app_location
 
 if TYPE_CHECKING:
     from .appcoverage import AppCoverage

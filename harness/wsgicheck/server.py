@@ -43,11 +43,12 @@ from .connection import (
     parse_head,
     serve_exchange,
 )
-from .core import WSGIApp, app_location
+from .core import WSGIApp
 from .environ import ServerConfig
 from .events import TimedOut
 from .poller import make_poller
 from .response import Response
+from .target import app_location
 from .wire import WireError
 
 __all__ = ["Limits", "Server", "live_server"]

@@ -41,12 +41,12 @@ STANDARD_METHODS = ("GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH", 
 
 # RFC 3986 §2.2 reserved characters and §2.3 unreserved ones, as they may appear raw in a
 # path segment or a query (pchar / query), plus a few that must be escaped.
-_PCHAR_EXTRA = "-._~!$&'()*+,;=:@"
+_PCHAR_EXTRA = grammar.PCHAR_MARKS
 _QUERY_EXTRA = _PCHAR_EXTRA + "/?"
 _NASTY_TEXT = ["é", "ü", "☃", "\u00a0", "日本", "\U0001f600", "%", " ", "#", "\\", "\x7f"]
 
 # RFC 9110 §5.6.2 tchar, for drawing tokens quickly (st.from_regex is much slower).
-_TCHARS = "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+_TCHARS = grammar.TCHARS
 _token = st.text(alphabet=_TCHARS, min_size=1, max_size=16)
 
 
@@ -182,7 +182,7 @@ def _recased(pair: tuple[str, str]) -> str:
     return name.lower() if case == "lower" else name.upper() if case == "upper" else name
 
 
-_VCHAR_OBS = [chr(code) for code in [*range(0x21, 0x7F), *range(0x80, 0x100)]]
+_VCHAR_OBS = list(grammar.FIELD_VCHARS)
 
 
 def _field_values(*, max_length: int) -> st.SearchStrategy[str]:

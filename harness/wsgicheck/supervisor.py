@@ -443,9 +443,8 @@ def _run_share(
     progress: Callable[[int, int], None],
     exchange: OnExchange,
 ) -> None:
-    from .locations import app_location
     from .runner import _explore, _load_own_modules
-    from .target import load_target
+    from .target import app_location, load_target
 
     if home is not None and "HYPOTHESIS_STORAGE_DIRECTORY" not in os.environ:
         import hypothesis.configuration

@@ -10,23 +10,25 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import functools
 import hashlib
 import importlib
 import importlib.util
+import inspect
 import os
 import sys
 import traceback
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
+from types import FunctionType, MethodType, ModuleType
 from typing import Any
 
 from .core import WSGIApp
 from .errors import TargetError
-from .events import Location
+from .events import Location, is_library
 
-__all__ = ["load_target", "source_root", "target_definition"]
+__all__ = ["app_location", "load_target", "source_root", "target_definition"]
 
 #: Attribute names tried, in order, when TARGET names no callable (gunicorn's habit, then Flask's).
 DEFAULT_NAMES = ("application", "app")
@@ -109,6 +111,68 @@ def target_definition(spec: str) -> Location | None:
         attribute = next((name for name in DEFAULT_NAMES if name in bound), DEFAULT_NAMES[0])
     name = attribute.removesuffix("()").partition(".")[0]
     return Location(file, bound.get(name, 1), attribute)
+
+
+def app_location(app: object, target: str | None = None) -> Location | None:
+    """Where ``app`` is defined in the user's code, for findings with no place of their own.
+
+    Through ``functools.partial``, decorators that keep ``__wrapped__`` (``functools.wraps``)
+    and bound methods to the function; for another callable object, its class's ``__call__``,
+    then its class. A library's definition (``Flask.__call__``) is no place to show a user:
+    then the line of ``target``'s module that binds the app, or None.
+    """
+    for candidate in _definitions(app, depth=2):
+        where = _defined_at(candidate)
+        if where is not None and not is_library(where.file):
+            return where
+    return target_definition(target) if target is not None else None
+
+
+#: Wrappers followed at most (a ``__getattr__`` that answers every name has no end).
+_MAX_UNWRAP = 32
+
+
+def _definitions(app: object, depth: int) -> list[object]:
+    """What may define ``app``, best first."""
+    for _ in range(_MAX_UNWRAP):
+        if isinstance(app, functools.partial):
+            app = app.func
+        elif isinstance(app, (MethodType, staticmethod, classmethod)):
+            app = app.__func__
+        else:
+            try:  # statically: an app's own __getattr__ is not run
+                app = inspect.getattr_static(app, "__wrapped__")
+            except AttributeError:
+                break
+    if isinstance(app, (FunctionType, type)) or depth == 0:
+        return [app]
+    kind = type(app)
+    call = next((vars(k)["__call__"] for k in kind.__mro__ if "__call__" in vars(k)), None)
+    return [*_definitions(call, depth - 1), kind]
+
+
+def _defined_at(definition: object) -> Location | None:
+    if isinstance(definition, FunctionType):
+        code = definition.__code__
+        return Location(code.co_filename, code.co_firstlineno, definition.__qualname__)
+    if isinstance(definition, type):
+        try:
+            file = inspect.getsourcefile(definition)
+        except TypeError:  # a built-in class
+            return None
+        if file is None or is_library(file):
+            return None
+        return Location(file, _class_line(definition), definition.__qualname__)
+    return None
+
+
+@functools.lru_cache(maxsize=64)
+def _class_line(kind: type) -> int:
+    """The line of a class statement (found by parsing its module, hence the cache)."""
+    try:
+        return max(inspect.getsourcelines(kind)[1], 1)
+    except (OSError, TypeError):
+        return 1
 
 
 def _bindings(tree: ast.Module) -> dict[str, int]:

@@ -43,7 +43,6 @@ from .core import (
     _describe,
     _exc_info_kind,
     _handling,
-    app_location,
 )
 from .errors import FindingRaised
 from .events import (
@@ -62,6 +61,7 @@ from .request import Framing, Request
 from .response import Response, body_hasher
 from .rules import REGISTRY, Exchange, Finding, Level, Rule, check_exchange
 from .rules.engine import HISTORY
+from .target import app_location
 from .untrusted import plain, show
 from .validation_guards import (
     ErrorsGuard,

@@ -8,8 +8,6 @@ that hold a whole request in memory use :func:`parse_request`.
 
 from __future__ import annotations
 
-import re
-
 import h11
 
 from . import grammar
@@ -188,12 +186,6 @@ def find_head_end(buffer: bytes | bytearray) -> int:
     return -1 if end < 0 else end + 4
 
 
-# Control characters a request head must not hold: all but HTAB, CR and LF (which are
-# checked as CRLF pairs below). RFC 9110 §5.5 makes them invalid in field values; in the
-# request line nothing but SP separates.
-_head_controls_re = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
 def check_partial_head(
     buffer: bytes | bytearray, *, max_head: int, max_target: int, max_fields: int = MAX_FIELDS
 ) -> None:
@@ -204,7 +196,9 @@ def check_partial_head(
         raise WireError("request-target too long (RFC 9112 §3)", 414)
     if len(buffer) > max_head:
         raise WireError("request header section too large", 431)
-    control = _head_controls_re.search(buffer)
+    # RFC 9110 §5.5 makes control characters invalid in field values; in the request line
+    # nothing but SP separates. CR and LF are checked as CRLF pairs below.
+    control = grammar.head_control_bytes_re.search(buffer)
     if control is not None:
         raise WireError(f"control character {control.group()!r} in the request head")
     lf = buffer.count(b"\n")
@@ -268,7 +262,7 @@ def check_head(
             )
     version = parts[2]
     if version not in _SUPPORTED_VERSIONS:
-        if grammar.http_version_field_bytes_re.fullmatch(version) is not None:
+        if grammar.http_version_bytes_re.fullmatch(version) is not None:
             raise WireError(f"HTTP version {version.decode('latin-1')} not supported", 505)
         raise WireError("malformed HTTP version in the request line (RFC 9112 §2.3)")
     fields = head[line_end:]
@@ -300,7 +294,6 @@ def for_h11(head: bytes) -> tuple[bytes, str | None]:
 
 #: Fields that send a request through h11 whole: they frame a body or ask for a 100.
 _H11_FIELDS = frozenset({b"content-length", b"transfer-encoding", b"expect"})
-_VCHARS_RE = re.compile(rb"[\x21-\x7e]+")
 
 
 def simple_head(head: bytes) -> h11.Request | None:
@@ -315,7 +308,10 @@ def simple_head(head: bytes) -> h11.Request | None:
     """
     lines = head[:-4].split(b"\r\n")
     method, target, version = lines[0].split(b" ")
-    if grammar.method_bytes_re.fullmatch(method) is None or _VCHARS_RE.fullmatch(target) is None:
+    if (
+        grammar.method_bytes_re.fullmatch(method) is None
+        or grammar.vchars_bytes_re.fullmatch(target) is None
+    ):
         return None
     fields = []
     hosts = 0
@@ -414,7 +410,8 @@ class ChunkLines:
             raise WireError(f"malformed chunk-size line {line[:80]!r} (RFC 9112 §7.1)")
         if len(match["ext"]) > self._max_ext:
             raise WireError(f"chunk extensions longer than {self._max_ext} bytes")
-        size = int(match["size"], 16)  # HEXDIG only: the pattern matched
+        size = grammar.chunk_size(match["size"])
+        assert size is not None  # the line matched, its size with it
         if size:
             self._remaining = size + 2
         else:

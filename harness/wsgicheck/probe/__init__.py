@@ -2,10 +2,10 @@
 
 The probe app (:mod:`.app`) runs inside the server under test and sends home, per request,
 the environ the server built and the trace of what the server did with the app's side;
-a raw-socket client (:mod:`.rawclient`) sends a fixed corpus (:mod:`.corpus`) and
+a raw-socket client (:mod:`wsgicheck.rawclient`) sends a fixed corpus (:mod:`.corpus`) and
 generated requests and reads the answers; :mod:`.judge` turns both into exchanges for the
 rules. Layers, lowest first: codec, channel, scenarios, app (inside the server);
-rawclient, servers, process, session, corpus, judge, differences, result, prober,
+servers, process, session, corpus, judge, differences, result, prober,
 matrix, report, command (the prober's side, which never imports the other way).
 """
 

@@ -18,9 +18,9 @@ from hypothesis import HealthCheck, Phase, given, settings
 
 from .. import strategies
 from ..extra import Expect
+from ..rawclient import WireResponse
 from ..request import Framing, Request
 from . import scenarios
-from .rawclient import WireResponse
 from .session import Sent, Session
 
 __all__ = ["PLANS", "drawn_requests"]

@@ -15,9 +15,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from ..extra import NOTHING, Extra
+from ..rawclient import RawConnection, WireResponse
 from ..request import Framing, Request
 from .channel import Channel
-from .rawclient import RawConnection, WireResponse
 from .scenarios import HEADER
 
 __all__ = ["Sent", "Session"]

@@ -9,20 +9,17 @@ attribute access as application misuse.
 from __future__ import annotations
 
 import io
-import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from ..grammar import scheme_re as _scheme_re
+from ..grammar import wsgi_extension_name_re as _extension_name_re
 from .exchange import Exchange
 from .introspect import accepts, method_problems
 from .registry import Binding, Finding, Level, Rule, rule
 
 VARIABLES = "environ Variables"
 STREAMS = "Input and Error Streams"
-
-#: PEP 3333 "environ Variables": server-defined names use "only lower-case letters, numbers,
-#: dots, and underscores", prefixed with a name unique to the server (``mod_python.x``).
-_extension_name_re = re.compile(r"[a-z0-9_]+\.[a-z0-9_.]+")
 
 
 def _has_environ(ex: Exchange) -> bool:
@@ -93,10 +90,6 @@ def wsgi_version(self: Rule, ex: Exchange) -> Iterator[Finding]:
     version = env["wsgi.version"]
     if not (isinstance(version, tuple) and version == (1, 0)):
         yield self.finding(ex, f"wsgi.version is {version!r}, not the tuple (1, 0)")
-
-
-#: RFC 3986 §3.1: scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )
-_scheme_re = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*")
 
 
 @rule(

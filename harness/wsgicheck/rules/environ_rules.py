@@ -18,7 +18,10 @@ from collections.abc import Iterator
 from typing import Any, NamedTuple
 from urllib.parse import unquote_to_bytes
 
-from ..grammar import HOP_BY_HOP_HEADERS, TOKEN, is_token
+from ..grammar import HOP_BY_HOP_HEADERS, is_token
+from ..grammar import absolute_uri_re as _absolute_re
+from ..grammar import cgi_http_key_re as _http_key_re
+from ..grammar import cgi_server_protocol_re as _protocol_re
 from ..request import Framing
 from . import environ_objects as environ_objects  # registers the wsgi.* rules
 from . import environ_probe as environ_probe  # registers the *-ACCURATE rules (probe)
@@ -28,14 +31,6 @@ from .registry import Binding, Finding, Level, Rule, rule
 VARIABLES = "environ Variables"
 STRINGS = "A Note On String Types"
 
-#: RFC 3875 §4.1.16: SERVER_PROTOCOL = HTTP-Version | "INCLUDED" | extension-version, where
-#: extension-version = protocol [ "/" 1*digit "." 1*digit ] and protocol = token. "HTTP/2"
-#: (RFC 9113 spelling) is let through as well.
-_protocol_re = re.compile(rf"{TOKEN}(?:/[0-9]+(?:\.[0-9]+)?)?")
-#: A header's CGI name: "HTTP_" + the field-name (RFC 9110 token) upper-cased, "-" as "_".
-_http_key_re = re.compile(r"HTTP_[!#$%&'*+.^_`|~0-9A-Z]+")
-#: RFC 9112 §3.2.2 absolute-form: scheme "://" authority path-abempty [ "?" query ].
-_absolute_re = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://(?P<authority>[^/?#]*)(?P<rest>.*)", re.S)
 #: CGI variables that have no value unless something happened (a login, an ident lookup):
 #: PEP 3333 wants them left out then. REMOTE_HOST is not here: CGI lets it be "" when the
 #: name is unknown, and wsgiref (by the PEP's author) does just that.

@@ -7,10 +7,10 @@ and a probe's client, not the validator (which never sees the wire).
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Iterator
 
+from ..grammar import imf_fixdate_re as IMF_FIXDATE_RE
 from ..untrusted import plain
 from .exchange import Exchange
 from .registry import Binding, Finding, Level, Rule, rule
@@ -30,12 +30,6 @@ from .server_evidence import (
 SR = "The start_response() Callable"
 OTHER = "Other HTTP Features"
 
-#: RFC 9110 §5.6.7: IMF-fixdate, the only form a sender may generate.
-IMF_FIXDATE_RE = re.compile(
-    r"(Mon|Tue|Wed|Thu|Fri|Sat|Sun), [0-9]{2} "
-    r"(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [0-9]{4} "
-    r"[0-9]{2}:[0-9]{2}:[0-9]{2} GMT"
-)
 #: Fields a server generates itself, and adds when the app gave none.
 SERVER_FIELDS = ("content-length", "date", "server")
 

@@ -1,10 +1,13 @@
-"""The prober's HTTP/1.x client: raw bytes on a socket, every read against a deadline.
+"""The one HTTP/1.x response reader: raw bytes on a socket, every read against a deadline.
 
-It reads responses the way a careful client does, but leniently (the server is under test):
-interim 1xx responses are kept apart, the body is read by its framing (HEAD, 1xx/204/304,
-chunked, Content-Length, or until close), and it notes whether the body ended as its
-framing said and whether the server closed the connection. It never raises for what a
-server sends: a missing response is ``None``.
+``wsgicheck probe`` reads the server under test with it, and the socket transport of a run
+(:class:`wsgicheck.replay.SocketTransport`) reads wsgicheck's own server. It reads responses
+the way a careful client does, but leniently (the server is under test): interim 1xx
+responses are kept apart, the body is read by its framing (HEAD, 1xx/204/304, chunked,
+Content-Length, or until close), and it notes whether the body ended as its framing said and
+whether the server closed the connection. The status line's version and code and every
+chunk size are read by :mod:`wsgicheck.grammar` (the reason phrase as sent: RFC 9112 §4 has a
+client ignore it). It never raises for what a server sends: a missing response is ``None``.
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ import contextlib
 import socket
 import time
 from dataclasses import dataclass, field
+
+from . import grammar
 
 __all__ = ["RawConnection", "WireResponse"]
 
@@ -41,6 +46,8 @@ class WireResponse:
     interim: list[int] = field(default_factory=list)
     #: Bytes that came after the body's framing ended (a HEAD body, bytes past the length).
     excess: bytes = b""
+    #: The body had no length and no chunks: it ended (or was cut at MAX_BODY) at the close.
+    until_close: bool = False
 
     def header(self, name: str) -> str | None:
         lower = name.lower()
@@ -48,6 +55,23 @@ class WireResponse:
             if key.lower() == lower:
                 return value
         return None
+
+    @property
+    def reusable(self) -> bool:
+        """Whether the connection may carry the next request (RFC 9112 §9.3): the body ended
+        by its framing with the connection open, and the version and ``Connection`` field
+        keep it open (HTTP/1.1 unless ``close``; HTTP/1.0 only with ``keep-alive``)."""
+        if self.closed or self.stalled or self.until_close or not self.complete:
+            return False
+        tokens = {
+            token.strip().lower()
+            for key, value in self.headers
+            if key.lower() == "connection"
+            for token in value.split(",")
+        }
+        if self.version == "HTTP/1.1":
+            return "close" not in tokens
+        return self.version == "HTTP/1.0" and "keep-alive" in tokens
 
 
 class _Gone(Exception):
@@ -88,6 +112,20 @@ class RawConnection:
         with contextlib.suppress(OSError):
             self.sock.close()
         self.closed = True
+
+    def peer_closed(self) -> bool:
+        """Whether the server has closed this idle connection (nothing is read from it)."""
+        if self.closed or self.buffer:
+            return self.closed
+        try:
+            self.sock.setblocking(False)
+            return self.sock.recv(1, socket.MSG_PEEK) == b""
+        except BlockingIOError:
+            return False
+        except OSError:
+            return True
+        finally:
+            self.sock.settimeout(self.timeout)
 
     def __enter__(self) -> RawConnection:
         return self
@@ -145,8 +183,8 @@ class RawConnection:
             line = self._line(deadline)
             while not line and self.buffer:  # stray blank lines between responses
                 line = self._line(deadline)
-            version, _, rest = line.decode("latin-1").partition(" ")
-            code, _, reason = rest.partition(" ")
+            version, _, rest = line.partition(b" ")
+            code, _, reason = rest.partition(b" ")
             headers = []
             while True:
                 field_line = self._line(deadline)
@@ -156,9 +194,12 @@ class RawConnection:
                 headers.append((name.strip(), value.strip(" \t")))
         except (_Gone, _Late):
             return None
-        if not code.isdigit():
+        if (
+            grammar.http_version_bytes_re.fullmatch(version) is None
+            or grammar.status_code_bytes_re.fullmatch(code) is None
+        ):
             return None
-        return WireResponse(version, int(code), reason, headers)
+        return WireResponse(version.decode(), int(code), reason.decode("latin-1"), headers)
 
     def read_response(
         self, method: str, *, timeout: float | None = None, drain: bool = False
@@ -212,11 +253,12 @@ class RawConnection:
         try:
             if "chunked" in coding:
                 response.body = self._chunked(deadline)
-            elif length is not None and length.strip().isdigit():
-                response.body = self._exactly(int(length.strip()), deadline)
+            elif length is not None and (size := grammar.content_length(length)) is not None:
+                response.body = self._exactly(size, deadline)
             else:
                 response.body = self._until_close(deadline)
                 response.closed = self.closed
+                response.until_close = True
         except (_Gone, _Late) as stop:
             response.closed = isinstance(stop, _Gone)
             response.stalled = isinstance(stop, _Late)
@@ -229,10 +271,9 @@ class RawConnection:
     def _chunked(self, deadline: float) -> bytes:
         while True:
             line = self._line(deadline)
-            try:
-                size = int(line.split(b";")[0].strip(), 16)
-            except ValueError:
-                raise _Gone from None  # framing broken: nothing more can be trusted
+            size = grammar.chunk_size(line.partition(b";")[0].rstrip(b" \t"))
+            if size is None:
+                raise _Gone  # framing broken: nothing more can be trusted
             if size == 0:
                 while self._line(deadline):
                     pass  # trailers

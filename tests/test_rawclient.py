@@ -1,0 +1,151 @@
+"""The one response reader (``wsgicheck.rawclient``) on canned answers over a real socket.
+
+A listener on 127.0.0.1 sends fixed bytes and closes (or not); the reader must frame the body
+as RFC 9112 §6.3 says, read chunk sizes as ``grammar.chunk_size`` does, and say whether the
+connection may carry the next request.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from serverutil import LOOPBACK, TIMEOUT
+from wsgicheck.rawclient import RawConnection, WireResponse
+
+Read = Callable[..., WireResponse | None]
+
+
+class Canned:
+    """Accepts one connection, reads the request head, sends ``answer``, maybe closes."""
+
+    def __init__(self, answer: bytes, *, close: bool) -> None:
+        self.answer = answer
+        self.close = close
+        self.listener = socket.create_server((LOOPBACK, 0))
+        self.listener.settimeout(TIMEOUT)
+        self.port = self.listener.getsockname()[1]
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        sock, _ = self.listener.accept()
+        with sock:
+            sock.settimeout(TIMEOUT)
+            data = b""
+            for _ in range(100):
+                if b"\r\n\r\n" in data:
+                    break
+                data += sock.recv(4096)
+            sock.sendall(self.answer)
+            if not self.close:
+                self.done.wait(TIMEOUT)
+
+    def finish(self) -> None:
+        self.done.set()
+        self.thread.join(TIMEOUT)
+        self.listener.close()
+
+
+@pytest.fixture
+def read() -> Iterator[Read]:
+    servers: list[Canned] = []
+
+    def run(answer: bytes, *, close: bool = False, method: str = "GET") -> WireResponse | None:
+        server = Canned(answer, close=close)
+        servers.append(server)
+        with RawConnection(LOOPBACK, server.port, timeout=1.0) as conn:
+            conn.send(f"{method} / HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+            return conn.read_response(method)
+
+    yield run
+    for server in servers:
+        server.finish()
+
+
+def test_a_chunked_body_is_read_and_the_connection_kept(read: Read) -> None:
+    answer = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3;x=1\r\nabc\r\n0\r\n\r\n"
+    got = read(answer)
+    assert got is not None
+    assert (got.status, got.reason, got.body, got.complete, got.reusable) == (
+        200,
+        "OK",
+        b"abc",
+        True,
+        True,
+    )
+
+
+@pytest.mark.parametrize("size", [b"0x3", b"+3", b"0_3", b" 3"])
+def test_a_chunk_size_only_int_would_take_breaks_the_body(read: Read, size: bytes) -> None:
+    # RFC 9112 §7.1: chunk-size = 1*HEXDIG. int(size, 16) reads each of these as 3.
+    answer = (
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + size + b"\r\nabc\r\n0\r\n\r\n"
+    )
+    got = read(answer)
+    assert got is not None
+    # The framing is broken: the rest is kept as it came, not decoded as chunks.
+    assert (got.status, got.body, got.complete, got.reusable) == (
+        200,
+        b"abc\r\n0\r\n\r\n",
+        False,
+        False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("answer", "close", "reusable"),
+    [
+        pytest.param(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi", False, True, id="length"),
+        pytest.param(
+            b"HTTP/1.1 200 OK\r\nConnection: keep-alive, close\r\nContent-Length: 0\r\n\r\n",
+            False,
+            False,
+            id="connection-close",
+        ),
+        pytest.param(b"HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n", False, False, id="1.0"),
+        pytest.param(
+            b"HTTP/1.0 200 OK\r\nConnection: Keep-Alive\r\nContent-Length: 0\r\n\r\n",
+            False,
+            True,
+            id="1.0-keep-alive",
+        ),
+        pytest.param(b"HTTP/1.1 200 OK\r\n\r\nuntil close", True, False, id="until-close"),
+        pytest.param(b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nhi", True, False, id="short"),
+    ],
+)
+def test_whether_the_connection_carries_the_next_request(
+    read: Read, answer: bytes, close: bool, reusable: bool
+) -> None:
+    got = read(answer, close=close)
+    assert got is not None
+    assert got.reusable is reusable
+
+
+@pytest.mark.parametrize(
+    "line", [b"HTTP/1.1 2000 OK", b"HTTP/1.1 \xd9\xa2\xd9\xa0\xd9\xa0 OK", b"ICY 200 OK", b"junk"]
+)
+def test_no_status_line_no_response(read: Read, line: bytes) -> None:
+    # RFC 9112 §4: HTTP-version SP status-code (3DIGIT) SP; the reason is not checked.
+    assert read(line + b"\r\nContent-Length: 0\r\n\r\n", close=True) is None
+
+
+def test_the_reason_phrase_is_taken_as_sent(read: Read) -> None:
+    got = read(b"HTTP/1.1 404 \r\nContent-Length: 0\r\n\r\n")
+    assert got is not None
+    assert (got.status, got.reason) == (404, "")
+
+
+@pytest.mark.parametrize("length", ["\xb2", "+2", "0x2", "2 2"])
+def test_a_content_length_that_is_no_number_leaves_the_body_to_the_close(
+    read: Read, length: str
+) -> None:
+    # RFC 9110 §8.6: Content-Length = 1*DIGIT; "²".isdigit() is true and int("²") fails.
+    head = f"HTTP/1.1 200 OK\r\nContent-Length: {length}\r\n\r\n".encode("latin-1")
+    got = read(head + b"hi", close=True)
+    assert got is not None
+    assert (got.body, got.until_close, got.reusable) == (b"hi", True, False)
