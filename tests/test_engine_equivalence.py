@@ -10,6 +10,7 @@ any source, with some of its trace events dropped (orders no real server records
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterable
 from pathlib import Path
 from types import ModuleType
@@ -523,3 +524,16 @@ def test_a_stream_class_judged_again_gets_the_same_findings() -> None:
             "wsgi.input (_Reader) is not iterable (no __iter__)"
         ]
 
+
+def test_a_stream_is_judged_by_its_class_only_while_it_holds_no_method_of_its_own() -> None:
+    # io.BytesIO instances have a __dict__: one that holds its own read() (not callable
+    # here) breaks ENV-INPUT-METHODS though plain ones, judged before it, do not.
+    response = Client(load(ROOT / "fixtures" / "wsgiapp.py").app).get("/hello")
+    plain = io.BytesIO()
+    odd = io.BytesIO()
+    odd.read = None  # type: ignore[assignment, method-assign]
+    for stream, expected in ((plain, []), (odd, ["wsgi.input (BytesIO) has no read()"])):
+        for _ in range(2):
+            exchange = Exchange(_with_environ(response, **{"wsgi.input": stream}))
+            found = dict(assert_same(exchange))["ENV-INPUT-METHODS"]
+            assert [f.message for f in found] == expected
