@@ -84,13 +84,10 @@ def history_bears_on(ex: Exchange) -> bool:
     if any(str.lower(name) in CONDITIONS_AND_RANGE for name, _ in request.headers):
         return True
     target = request.target
-    for each in history:
-        compared = each.facts.get("compared_at", _UNKNOWN)
-        if compared is _UNKNOWN:
-            compared = _compared_at(each)
-        if compared == target:
-            return True
-    return False
+    known = [each.facts.get("compared_at", _UNKNOWN) for each in history]
+    if target in known:
+        return True
+    return _UNKNOWN in known and any(_compared_at(each) == target for each in history)
 
 
 _UNKNOWN = object()
