@@ -54,6 +54,12 @@ _JUDGED_LIMIT = 256
 #: Facts (:attr:`Exchange.facts`) that are a function of the record view, handed on to the
 #: next exchange with that view: a later exchange reads them in its history.
 _VIEW_FACTS = ("app_status", "compared_at")
+#: After this many exchanges in a row that no remembered verdict answered, the views are
+#: worked out for one exchange in :data:`_PROBE` only: a run whose exchanges never repeat
+#: stops paying for them (they cost as much as several rules), and one whose exchanges
+#: start repeating again is noticed. Which exchanges get views changes no verdict.
+_COLD_AFTER = 64
+_PROBE = 16
 #: A verdict: the findings of a rule that applied, None for one that did not.
 _Verdicts = dict[str, tuple[Finding, ...] | None]
 
@@ -96,6 +102,8 @@ _plans: dict[tuple[frozenset[str], tuple[str, ...] | int], _Plan] = {}
 _memo: dict[tuple[object, ...], _Verdicts] = {}
 #: What was judged of an exchange, by the rules' key and its record view.
 _judged: dict[tuple[object, ...], _Judged] = {}
+#: How many exchanges in a row no remembered verdict answered (see :data:`_COLD_AFTER`).
+_unanswered = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,10 +185,13 @@ def _judgement(exchange: Exchange, rules: Iterable[Rule] | None) -> tuple[_Plan,
     from the memo: neither its evidence nor any remembered rule is looked at again, but
     for the rules over a sequence when its history bears on them.
     """
+    global _unanswered
     chosen, key = _rules_key(rules)
-    view = exchange.record_view
+    viewing = _unanswered < _COLD_AFTER or _unanswered % _PROBE == 0
+    view = exchange.record_view if viewing else None
     known = None if view is None else _judged.get((key, view))
     fresh = known is None
+    answered = not fresh
     if known is None:
         evidence = exchange.evidence
         kept = _plans.get((evidence, key))
@@ -189,12 +200,11 @@ def _judgement(exchange: Exchange, rules: Iterable[Rule] | None) -> tuple[_Plan,
             if kept is not None
             else _plan(evidence, list(REGISTRY) if chosen is None else chosen, key)
         )
-        environ = exchange.environ_view
-        verdicts = (
-            _remember(exchange, plan.environ, (plan.environ_ids, environ))
-            if environ is not None
-            else _ask(exchange, plan.environ)
-        )
+        environ = exchange.environ_view if viewing else None
+        if environ is not None:
+            verdicts, answered = _remember(exchange, plan.environ, (plan.environ_ids, environ))
+        else:
+            verdicts = _ask(exchange, plan.environ)
         if plan.exchange:
             verdicts = verdicts | _ask(exchange, plan.exchange)
         known = _Judged(plan, verdicts)
@@ -202,6 +212,7 @@ def _judgement(exchange: Exchange, rules: Iterable[Rule] | None) -> tuple[_Plan,
             if len(_judged) >= _JUDGED_LIMIT:
                 _judged.clear()
             _judged[(key, view)] = known
+    _unanswered = 0 if answered else _unanswered + 1
     plan, verdicts, found = known.plan, known.verdicts, known.found
     if not fresh:
         exchange.facts.update(known.facts)
@@ -222,15 +233,26 @@ def _judgement(exchange: Exchange, rules: Iterable[Rule] | None) -> tuple[_Plan,
     return plan, verdicts, found
 
 
-def _remember(exchange: Exchange, group: list[_Step], key: tuple[object, ...]) -> _Verdicts:
+def _remember(
+    exchange: Exchange, group: list[_Step], key: tuple[object, ...]
+) -> tuple[_Verdicts, bool]:
+    """The verdicts of ``group`` for the view ``key``, and whether they were remembered."""
     known = _memo.get(key)
     if known is not None:
-        return _for(exchange, known)
+        return _for(exchange, known), True
     verdicts = _ask(exchange, group)
     if len(_memo) >= _MEMO_LIMIT:
         _memo.clear()
     _memo[key] = verdicts
-    return verdicts
+    return verdicts, False
+
+
+def forget() -> None:
+    """Drop every remembered verdict, and look for repeated exchanges afresh."""
+    global _unanswered
+    _memo.clear()
+    _judged.clear()
+    _unanswered = 0
 
 
 def _ask(exchange: Exchange, group: list[_Step]) -> _Verdicts:
