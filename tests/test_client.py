@@ -447,6 +447,19 @@ def test_requests_with_options_are_built_fresh() -> None:
     assert client.get("/same").request.header_values("X-A") == []
 
 
+def test_requests_with_the_same_headers_and_body_reuse_their_request_value() -> None:
+    client = Client(echo)
+    options: dict[str, Any] = {"headers": {"X-A": "1"}, "body": b"abc"}
+    first = client.post("/same", **options)
+    assert client.post("/same", **options).request is first.request
+    assert client.post("/same", headers=[("X-A", "1")], body=b"abc").request is first.request
+    other = client.post("/same", headers={"X-A": "1"}, body=b"abd")
+    assert (first.body, other.body) == (b"abc", b"abd")
+    assert client.put("/same", **options).request.method == "PUT"
+    # JSON and forms are built each time (their values need not be plain).
+    assert client.post("/j", json=[1]).request is not client.post("/j", json=[1]).request
+
+
 def test_a_reused_request_gets_a_fresh_environ_and_input_each_time() -> None:
     seen: list[bytes] = []
 

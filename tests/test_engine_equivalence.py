@@ -10,6 +10,7 @@ any source, with some of its trace events dropped (orders no real server records
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterable
 from pathlib import Path
 from types import ModuleType
@@ -33,7 +34,16 @@ from wsgicheck import strategies as wst
 from wsgicheck.environ import ServerConfig
 from wsgicheck.events import raw_event
 from wsgicheck.response import Response
-from wsgicheck.rules import REGISTRY, Exchange, Finding, Rule, check_exchange, evaluate
+from wsgicheck.rules import (
+    REGISTRY,
+    Exchange,
+    Finding,
+    Rule,
+    check_exchange,
+    engine,
+    evaluate,
+    in_sequence,
+)
 from wsgicheck.rules.engine import judge, judge_legacy
 from wsgicheck.rules.exchange import SOURCES
 from wsgicheck.rules.registry import Applies
@@ -270,6 +280,68 @@ def test_both_engines_agree_on_every_fixture(path: Path, monkeypatch: pytest.Mon
             assert evaluate(exchanges) == _legacy_evaluate(exchanges)
 
 
+def _alone(exchange: Exchange) -> Exchange:
+    """The exchange's evidence in a new exchange with no earlier ones (no ``previous``, no
+    ``history``): the engine may remember its verdicts by its record view."""
+    return Exchange(exchange.response, source=exchange.source, environ_type=exchange.environ_type)
+
+
+SEQUENCE_RULES = {each.id for each in REGISTRY if each.sequence}
+
+
+@pytest.mark.parametrize(
+    "path", APP_FIXTURES, ids=[f"{p.parent.name}/{p.stem}" for p in APP_FIXTURES]
+)
+def test_both_engines_agree_with_and_without_a_history(path: Path) -> None:
+    # The same exchanges judged alone (their verdicts remembered by record view), then in
+    # their order and in reverse (the rules over a sequence see other exchanges before
+    # them, the remembered verdicts of the others still apply): both engines agree on each.
+    module = _module(path)
+    config = getattr(module, "CONFIG", None)
+    exchanges = exchanges_of_app(module.app, getattr(module, "REQUESTS", STANDARD_REQUESTS), config)
+    for exchange in exchanges:
+        assert_same(_alone(exchange))
+    in_order = in_sequence([_alone(each) for each in exchanges])
+    found = {rule_id for each in in_order for rule_id, findings in assert_same(each) if findings}
+    for each in in_sequence([_alone(each) for each in reversed(exchanges)]):
+        assert_same(each)
+    named = path.stem.upper().replace("_", "-")
+    if path.parent.name == "broken" and named in SEQUENCE_RULES:
+        assert named in found  # a pair the memo must not hide
+
+
+class _Watched(Exchange):
+    """An exchange that notes whether a rule read its history."""
+
+    read = False
+
+    @property
+    def history(self) -> tuple[Exchange, ...]:
+        self.read = True
+        return self._history
+
+
+def test_every_rule_that_reads_the_history_says_it_is_over_a_sequence() -> None:
+    # The engine remembers the verdict of any other rule without the history: one that
+    # read it undeclared would be judged on a stale one.
+    readers = set()
+    for path in APP_FIXTURES:
+        module = _module(path)
+        requests = getattr(module, "REQUESTS", STANDARD_REQUESTS)
+        exchanges = exchanges_of_app(module.app, requests, getattr(module, "CONFIG", None))
+        for index, exchange in enumerate(exchanges):
+            for each in REGISTRY:
+                watched = _Watched(exchange.response, history=tuple(exchanges[:index]))
+                if LEGACY[each.id](watched):
+                    list(each.check(watched))
+                if watched.read:
+                    readers.add(each.id)
+    assert readers <= SEQUENCE_RULES
+    # The fixtures' apps all send Last-Modified with a 2xx to If-Modified-Since: the rule
+    # looks no further back than the response itself there.
+    assert SEQUENCE_RULES - readers == {"APP-IF-MODIFIED-SINCE"}
+
+
 def _legacy_evaluate(exchanges: list[Exchange]) -> list[Any]:
     from wsgicheck.rules import RuleResult
 
@@ -382,6 +454,7 @@ def test_an_exchange_judged_again_is_judged_from_the_memo_with_its_own_request()
     # The app yields str: APP-YIELD-BYTES fires. Two requests alike but for their bodies'
     # bytes have one record view; the second is judged from the memo (its trace is never
     # sorted into events), and its findings name its own request.
+    engine.forget()  # a run of exchanges that never repeated may have stopped remembering
     client = Client(_yielding("text"))
     exchanges = [Exchange(client.post("/", body=body)) for body in (b"ab", b"cd")]
     assert exchanges[0].record_view == exchanges[1].record_view is not None
@@ -452,3 +525,17 @@ def test_a_stream_class_judged_again_gets_the_same_findings() -> None:
         assert [f.message for f in dict(assert_same(exchange))["ENV-INPUT-METHODS"]] == [
             "wsgi.input (_Reader) is not iterable (no __iter__)"
         ]
+
+
+def test_a_stream_is_judged_by_its_class_only_while_it_holds_no_method_of_its_own() -> None:
+    # io.BytesIO instances have a __dict__: one that holds its own read() (not callable
+    # here) breaks ENV-INPUT-METHODS though plain ones, judged before it, do not.
+    response = Client(load(ROOT / "fixtures" / "wsgiapp.py").app).get("/hello")
+    plain = io.BytesIO()
+    odd = io.BytesIO()
+    odd.read = None  # type: ignore[assignment, method-assign]
+    for stream, expected in ((plain, []), (odd, ["wsgi.input (BytesIO) has no read()"])):
+        for _ in range(2):
+            exchange = Exchange(_with_environ(response, **{"wsgi.input": stream}))
+            found = dict(assert_same(exchange))["ENV-INPUT-METHODS"]
+            assert [f.message for f in found] == expected

@@ -110,7 +110,7 @@ class Client:
         self.host = host or (config.server_name if port == "80" else f"{config.server_name}:{port}")
         self.remote: tuple[str, int | None] = (remote_addr, None)
         self._app_where = app_location(app)
-        self._plain_requests: dict[tuple[str, str | bytes], Request] = {}
+        self._plain_requests: dict[tuple[object, ...], Request] = {}
 
     # -- building requests --------------------------------------------------------------------
 
@@ -173,7 +173,21 @@ class Client:
 
     def request(self, method: str, target: str | bytes, **options: Any) -> Response:
         """Send one request; ``options`` are those of :meth:`build_request`."""
-        return self.send(self.build_request(method, target, **options))
+        return self.send(self._built(method, target, options))
+
+    def _built(self, method: str, target: str | bytes, options: dict[str, Any]) -> Request:
+        """:meth:`build_request`'s request, reused for the same plain options (headers and a
+        body) the next time, as :meth:`_plain` reuses bodiless ones: building and checking
+        a request costs more than running a small app."""
+        key = _options_key(method, target, options)
+        request = self._plain_requests.get(key) if key is not None else None
+        if request is None:
+            request = self.build_request(method, target, **options)
+            if key is not None:
+                if len(self._plain_requests) >= _PLAIN_CACHE_SIZE:
+                    self._plain_requests.clear()
+                self._plain_requests[key] = request
+        return request
 
     def _plain(self, method: str, target: str | bytes) -> Request:
         """A bodiless request with default headers: the common case, built cheaply.
@@ -193,27 +207,27 @@ class Client:
     def get(self, target: str | bytes = "/", **options: Any) -> Response:
         if not options:
             return self.send(self._plain("GET", target))
-        return self.send(self.build_request("GET", target, **options))
+        return self.send(self._built("GET", target, options))
 
     def head(self, target: str | bytes = "/", **options: Any) -> Response:
         if not options:
             return self.send(self._plain("HEAD", target))
-        return self.send(self.build_request("HEAD", target, **options))
+        return self.send(self._built("HEAD", target, options))
 
     def post(self, target: str | bytes = "/", **options: Any) -> Response:
-        return self.send(self.build_request("POST", target, **options))
+        return self.send(self._built("POST", target, options))
 
     def put(self, target: str | bytes = "/", **options: Any) -> Response:
-        return self.send(self.build_request("PUT", target, **options))
+        return self.send(self._built("PUT", target, options))
 
     def patch(self, target: str | bytes = "/", **options: Any) -> Response:
-        return self.send(self.build_request("PATCH", target, **options))
+        return self.send(self._built("PATCH", target, options))
 
     def delete(self, target: str | bytes = "/", **options: Any) -> Response:
-        return self.send(self.build_request("DELETE", target, **options))
+        return self.send(self._built("DELETE", target, options))
 
     def options(self, target: str | bytes = "*", **options: Any) -> Response:
-        return self.send(self.build_request("OPTIONS", target, **options))
+        return self.send(self._built("OPTIONS", target, options))
 
     def send(self, request: Request) -> Response:
         """Run ``request`` through the core and return what came back.
@@ -235,6 +249,29 @@ class Client:
         in another thread and keeps, from here, the environ the app received and its trace.
         """
         return PendingExchange(self, request)
+
+
+def _options_key(
+    method: str, target: str | bytes, options: dict[str, Any]
+) -> tuple[object, ...] | None:
+    """What a request built with ``options`` is a function of, when they are only headers
+    and a body of plain values; None otherwise (JSON, a form, framing choices)."""
+    if not options.keys() <= {"headers", "body"}:
+        return None
+    headers = options.get("headers")
+    body = options.get("body", b"")
+    try:
+        pairs = tuple(
+            (name, value)
+            for name, value in (headers.items() if isinstance(headers, Mapping) else headers or ())
+        )
+        if not all(type(part) is str for pair in pairs for part in pair):
+            return None
+    except (TypeError, ValueError):
+        return None
+    if type(body) not in (bytes, str):
+        return None
+    return (method, target, pairs, body)
 
 
 class PendingExchange:

@@ -14,6 +14,8 @@ a hello ``GET`` and a 64 KiB ``POST``. For each:
 * wsgicheck: ``Client(app)`` sends the request and every registered rule judges the
   exchange (``check_exchange(Exchange(response))``), what ``wsgicheck check`` does per
   example;
+* wsgicheck-cold: the same over 2,000 distinct targets in turn, so no verdict the engine
+  remembers for a request it judged before applies (its memos hold fewer);
 * client-only: ``Client(app)`` alone, to show how much of the above is the transport.
 """
 
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import itertools
 import statistics
 import sys
 from collections.abc import Callable, Iterable
@@ -90,6 +93,17 @@ def contenders() -> dict[str, Callable[[], object]]:
     def get() -> Any:
         return client.get("/hello")
 
+    cold_client = Client(app)
+    targets = itertools.cycle([f"/hello/{n}" for n in range(2000)])
+
+    def get_cold() -> Any:
+        return cold_client.get(next(targets))
+
+    def post_cold() -> Any:
+        return cold_client.post(
+            next(targets), body=BODY, headers={"Content-Type": "application/octet-stream"}
+        )
+
     def post() -> Any:
         return client.post(
             "/hello", body=BODY, headers={"Content-Type": "application/octet-stream"}
@@ -99,10 +113,12 @@ def contenders() -> dict[str, Callable[[], object]]:
         "GET floor": direct(app, "GET", b""),
         "GET wsgiref": direct(checked_app, "GET", b""),
         "GET wsgicheck": judged(get),
+        "GET wsgicheck-cold": judged(get_cold),
         "GET client-only": get,
         "POST floor": direct(app, "POST", BODY),
         "POST wsgiref": direct(checked_app, "POST", BODY),
         "POST wsgicheck": judged(post),
+        "POST wsgicheck-cold": judged(post_cold),
         "POST client-only": post,
     }
 
@@ -114,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     functions = contenders()
     samples = rounds(functions, args.rounds, args.budget)
-    print(f"{'contender':<18}{'median µs':>11}{'vs floor':>10}{'vs wsgiref':>12}")
+    print(f"{'contender':<20}{'median µs':>11}{'vs floor':>10}{'vs wsgiref':>12}")
     for name in functions:
         method = name.split()[0]
         times = samples[name]
@@ -123,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
         vs_floor = statistics.median(t / f for t, f in zip(times, floor, strict=True))
         vs_peer = statistics.median(t / p for t, p in zip(times, peer, strict=True))
         print(
-            f"{name:<18}{statistics.median(times) * 1e6:>11.2f}{vs_floor:>9.2f}x{vs_peer:>11.2f}x"
+            f"{name:<20}{statistics.median(times) * 1e6:>11.2f}{vs_floor:>9.2f}x{vs_peer:>11.2f}x"
         )
     return 0
 

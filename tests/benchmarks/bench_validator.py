@@ -11,16 +11,19 @@ figures are medians over rounds, and each ratio is the median of the per-round r
 
 * floor: the bare app, unwrapped;
 * wsgiref: ``wsgiref.validate.validator(app)``;
-* wsgicheck: ``wsgicheck.validator(app)``, every rule.
+* wsgicheck: ``wsgicheck.validator(app)``, every rule;
+* wsgicheck-cold: the same over 2,000 distinct paths in turn, so no verdict the engine
+  remembers for a request it judged before applies (its memos hold fewer).
 """
 
 from __future__ import annotations
 
 import argparse
 import io
+import itertools
 import statistics
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 from wsgiref.util import setup_testing_defaults
 from wsgiref.validate import validator as wsgiref_validator
@@ -47,8 +50,11 @@ def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = 
     return _write
 
 
-def serve(wrapped: Callable[..., Any], post: bool) -> Callable[[], object]:
-    """One request as a server makes it: environ, call, iterate, close."""
+def serve(
+    wrapped: Callable[..., Any], post: bool, paths: Iterator[str] | None = None
+) -> Callable[[], object]:
+    """One request as a server makes it: environ, call, iterate, close (to ``/hello``, or
+    to each of ``paths`` in turn)."""
 
     def request() -> object:
         environ: dict[str, Any] = {}
@@ -58,7 +64,7 @@ def serve(wrapped: Callable[..., Any], post: bool) -> Callable[[], object]:
             environ["CONTENT_TYPE"] = "application/octet-stream"
             environ["wsgi.input"] = io.BytesIO(BODY)
         setup_testing_defaults(environ)
-        environ["PATH_INFO"] = "/hello"
+        environ["PATH_INFO"] = "/hello" if paths is None else next(paths)
         result = wrapped(environ, start_response)
         try:
             return b"".join(result)
@@ -82,6 +88,8 @@ def contenders() -> dict[str, Callable[[], object]]:
     for request, post in (("GET", False), ("POST 64K", True)):
         for name, wrapped in wrappers.items():
             functions[f"{request} {name}"] = serve(wrapped, post)
+        paths = itertools.cycle([f"/hello/{n}" for n in range(2000)])
+        functions[f"{request} wsgicheck-cold"] = serve(wrappers["wsgicheck"], post, paths)
     return functions
 
 
@@ -92,12 +100,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     functions = contenders()
     samples = rounds(functions, args.rounds, args.budget)
-    print(f"{'contender':<22}{'median µs':>11}{'vs wsgiref.validate':>22}")
+    print(f"{'contender':<24}{'median µs':>11}{'vs wsgiref.validate':>22}")
     for name in functions:
         request = name.rsplit(" ", 1)[0]
         times, peer = samples[name], samples[f"{request} wsgiref"]
         ratio = statistics.median(t / p for t, p in zip(times, peer, strict=True))
-        print(f"{name:<22}{statistics.median(times) * 1e6:>11.1f}{ratio:>21.2f}x")
+        print(f"{name:<24}{statistics.median(times) * 1e6:>11.1f}{ratio:>21.2f}x")
     return 0
 
 

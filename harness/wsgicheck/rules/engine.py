@@ -11,9 +11,12 @@ evidence it has met, the plan of which rules to ask (exchanges of one app mostly
 same evidence). Rules whose verdict depends on a plain view of the exchange (``memo``) are
 asked once per distinct view (:attr:`Exchange.record_view`, or for the rules of the environ
 alone :attr:`Exchange.environ_view`): a test suite's requests mostly repeat, and so do the
-exchanges that answer them. A rule that
-declared nothing is asked on every exchange, as the legacy engine (:func:`judge_legacy`)
-asks every rule; the two give the same findings.
+exchanges that answer them. A rule over a sequence (``sequence``) says when the exchange's
+``history`` may bear on its verdict: when it may not, the verdict is the exchange's alone
+and is remembered with the rest; when it may, the rule is asked again (the others' verdicts
+are still remembered). A rule that declared nothing
+is asked on every exchange, as the legacy engine (:func:`judge_legacy`) asks every rule;
+the two give the same findings.
 """
 
 from __future__ import annotations
@@ -48,6 +51,15 @@ _PLAN_LIMIT = 256
 _MEMO_LIMIT = 1024
 #: Record views hold up to a few KiB of bodies each: fewer of them are kept.
 _JUDGED_LIMIT = 256
+#: Facts (:attr:`Exchange.facts`) that are a function of the record view, handed on to the
+#: next exchange with that view: a later exchange reads them in its history.
+_VIEW_FACTS = ("app_status", "compared_at")
+#: After this many exchanges in a row that no remembered verdict answered, the views are
+#: worked out for one exchange in :data:`_PROBE` only: a run whose exchanges never repeat
+#: stops paying for them (they cost as much as several rules), and one whose exchanges
+#: start repeating again is noticed. Which exchanges get views changes no verdict.
+_COLD_AFTER = 64
+_PROBE = 16
 #: A verdict: the findings of a rule that applied, None for one that did not.
 _Verdicts = dict[str, tuple[Finding, ...] | None]
 
@@ -61,23 +73,37 @@ _REMEMBERED: Check = _remembered
 
 class _Plan:
     """The steps for some rules on some evidence, and the rules among them remembered:
-    by environ view (``environ``) and by record view (``exchange``, with the former).
+    by environ view (``environ``) and by record view (``exchange``, with the former;
+    ``sequence``, the rules over a sequence, only for an exchange that is not paired).
     ``live`` are the steps that may find something and are never remembered."""
 
-    __slots__ = ("environ", "environ_ids", "exchange", "live", "steps")
+    __slots__ = ("bearing", "environ", "environ_ids", "exchange", "live", "sequence", "steps")
 
-    def __init__(self, steps: list[_Step], environ: list[_Step], exchange: list[_Step]) -> None:
+    def __init__(
+        self,
+        steps: list[_Step],
+        environ: list[_Step],
+        exchange: list[_Step],
+        sequence: list[_Step],
+    ) -> None:
         self.steps = steps
         self.environ = environ
         self.exchange = exchange
+        self.sequence = sequence
+        #: Whether an exchange's history bears on the rules over a sequence: each test once.
+        self.bearing = list(
+            dict.fromkeys(step[0].sequence for step in sequence if step[0].sequence)
+        )
         self.environ_ids = tuple(each.id for each, _, _ in environ)
         self.live = [step for step in steps if step[2] is not None and step[2] is not _REMEMBERED]
 
 
 _plans: dict[tuple[frozenset[str], tuple[str, ...] | int], _Plan] = {}
 _memo: dict[tuple[object, ...], _Verdicts] = {}
-#: Plans and verdicts by the rules' key and the record view of an exchange judged.
-_judged: dict[tuple[object, ...], tuple[_Plan, _Verdicts, bool]] = {}
+#: What was judged of an exchange, by the rules' key and its record view.
+_judged: dict[tuple[object, ...], _Judged] = {}
+#: How many exchanges in a row no remembered verdict answered (see :data:`_COLD_AFTER`).
+_unanswered = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +126,7 @@ def is_failure(finding: Finding, *, strict: bool = False) -> bool:
 def _plan(evidence: frozenset[str], rules: Sequence[Rule], key: tuple[str, ...] | int) -> _Plan:
     """The plan for ``rules`` on an exchange holding ``evidence``, kept for the next one."""
     steps: list[_Step] = []
-    groups: dict[str, list[_Step]] = {"environ": [], "exchange": []}
+    groups: dict[str, list[_Step]] = {"environ": [], "exchange": [], "sequence": []}
     for each in rules:
         needs = each.needs
         if needs is None:
@@ -112,11 +138,13 @@ def _plan(evidence: frozenset[str], rules: Sequence[Rule], key: tuple[str, ...] 
             if each.memo is None:
                 steps.append(step)
             else:
-                groups[each.memo].append(step)
+                groups["sequence" if each.sequence is not None else each.memo].append(step)
                 steps.append((each, None, _REMEMBERED))
     if len(_plans) >= _PLAN_LIMIT:
         _plans.clear()
-    plan = _plans[(evidence, key)] = _Plan(steps, groups["environ"], groups["exchange"])
+    plan = _plans[(evidence, key)] = _Plan(
+        steps, groups["environ"], groups["exchange"], groups["sequence"]
+    )
     return plan
 
 
@@ -128,51 +156,103 @@ def _rules_key(rules: Iterable[Rule] | None) -> tuple[Sequence[Rule] | None, tup
     return chosen, tuple([each.id for each in chosen])
 
 
+def _paired(exchange: Exchange, plan: _Plan) -> bool:
+    """Whether the exchange's history may bear on a rule over a sequence in ``plan``."""
+    return bool(exchange.history) and any(bears(exchange) for bears in plan.bearing)
+
+
+class _Judged:
+    """What the engine keeps of an exchange judged, for the next with its record view: the
+    plan, the verdicts remembered (and whether they found anything), and the verdicts of
+    the rules over a sequence on the exchange alone (once an exchange alone asked them)."""
+
+    __slots__ = ("alone", "facts", "found", "plan", "verdicts")
+
+    def __init__(self, plan: _Plan, verdicts: _Verdicts) -> None:
+        self.plan = plan
+        self.verdicts = verdicts
+        self.found = any(verdicts.values())
+        self.alone: _Verdicts | None = None
+        #: The :data:`_VIEW_FACTS` an exchange with the view worked out.
+        self.facts: dict[str, object] = {}
+
+
 def _judgement(exchange: Exchange, rules: Iterable[Rule] | None) -> tuple[_Plan, _Verdicts, bool]:
     """The plan for ``exchange``, the verdicts of its remembered rules, and whether those
     found anything.
 
     An exchange with a record view that was judged before (by these rules) has all three
-    from the memo: neither its evidence nor any remembered rule is looked at again.
+    from the memo: neither its evidence nor any remembered rule is looked at again, but
+    for the rules over a sequence when its history bears on them.
     """
+    global _unanswered
     chosen, key = _rules_key(rules)
-    view = exchange.record_view
-    if view is not None:
-        known = _judged.get((key, view))
-        if known is not None:
-            return known[0], _for(exchange, known[1]) if known[2] else known[1], known[2]
-    evidence = exchange.evidence
-    kept = _plans.get((evidence, key))
-    plan = (
-        kept
-        if kept is not None
-        else _plan(evidence, list(REGISTRY) if chosen is None else chosen, key)
-    )
-    environ = exchange.environ_view
-    verdicts = (
-        _remember(exchange, plan.environ, (plan.environ_ids, environ))
-        if environ is not None
-        else _ask(exchange, plan.environ)
-    )
-    if plan.exchange:
-        verdicts = verdicts | _ask(exchange, plan.exchange)
-    found = any(verdicts.values())
-    if view is not None:
-        if len(_judged) >= _JUDGED_LIMIT:
-            _judged.clear()
-        _judged[(key, view)] = (plan, verdicts, found)
+    viewing = _unanswered < _COLD_AFTER or _unanswered % _PROBE == 0
+    view = exchange.record_view if viewing else None
+    known = None if view is None else _judged.get((key, view))
+    fresh = known is None
+    answered = not fresh
+    if known is None:
+        evidence = exchange.evidence
+        kept = _plans.get((evidence, key))
+        plan = (
+            kept
+            if kept is not None
+            else _plan(evidence, list(REGISTRY) if chosen is None else chosen, key)
+        )
+        environ = exchange.environ_view if viewing else None
+        if environ is not None:
+            verdicts, answered = _remember(exchange, plan.environ, (plan.environ_ids, environ))
+        else:
+            verdicts = _ask(exchange, plan.environ)
+        if plan.exchange:
+            verdicts = verdicts | _ask(exchange, plan.exchange)
+        known = _Judged(plan, verdicts)
+        if view is not None:
+            if len(_judged) >= _JUDGED_LIMIT:
+                _judged.clear()
+            _judged[(key, view)] = known
+    _unanswered = 0 if answered else _unanswered + 1
+    plan, verdicts, found = known.plan, known.verdicts, known.found
+    if not fresh:
+        exchange.facts.update(known.facts)
+        if found:
+            verdicts = _for(exchange, verdicts)
+    if plan.sequence:
+        if _paired(exchange, plan):
+            asked = _ask(exchange, plan.sequence)
+        elif known.alone is None:
+            asked = known.alone = _ask(exchange, plan.sequence)
+        else:
+            asked = _for(exchange, known.alone)
+        verdicts = verdicts | asked
+        found = found or any(asked.values())
+    if view is not None and len(known.facts) < len(_VIEW_FACTS):
+        facts = exchange.facts
+        known.facts.update((name, facts[name]) for name in _VIEW_FACTS if name in facts)
     return plan, verdicts, found
 
 
-def _remember(exchange: Exchange, group: list[_Step], key: tuple[object, ...]) -> _Verdicts:
+def _remember(
+    exchange: Exchange, group: list[_Step], key: tuple[object, ...]
+) -> tuple[_Verdicts, bool]:
+    """The verdicts of ``group`` for the view ``key``, and whether they were remembered."""
     known = _memo.get(key)
     if known is not None:
-        return _for(exchange, known)
+        return _for(exchange, known), True
     verdicts = _ask(exchange, group)
     if len(_memo) >= _MEMO_LIMIT:
         _memo.clear()
     _memo[key] = verdicts
-    return verdicts
+    return verdicts, False
+
+
+def forget() -> None:
+    """Drop every remembered verdict, and look for repeated exchanges afresh."""
+    global _unanswered
+    _memo.clear()
+    _judged.clear()
+    _unanswered = 0
 
 
 def _ask(exchange: Exchange, group: list[_Step]) -> _Verdicts:

@@ -478,18 +478,17 @@ class Exchange:
     @history.setter
     def history(self, earlier: tuple[Exchange, ...]) -> None:
         self._history = earlier
-        # A verdict remembered by record view holds for the exchange alone, not beside others.
-        self.facts.pop("record_view", None)
 
     @property
     def record_view(self) -> tuple[Any, ...] | None:
         """Everything a rule can read of this exchange, as one value (``memo="exchange"``):
         the source, the environ type and view, the request's head and body size, the
         response as received, and the trace's records, every value of a built-in type
-        (str, bytes, numbers, None, and tuples and lists of them). None when that cannot
-        be: no environ view, a value of the app's own type in the trace, an earlier
-        exchange (``previous`` or ``history``) or extra evidence, or a body or error text
-        past a few KiB. Computed once."""
+        (str, bytes, numbers, None, and tuples and lists of them). The view is of the
+        exchange alone: ``history`` is not in it (the engine asks the rules over a sequence
+        apart). None when that cannot be: no environ view, a value of the app's own type in
+        the trace, a replayed exchange (``previous``) or extra evidence, or a body or error
+        text past a few KiB. Computed once."""
         facts = self.facts
         if "record_view" not in facts:
             facts["record_view"] = self._record_view()
@@ -497,7 +496,7 @@ class Exchange:
         return view
 
     def _record_view(self) -> tuple[Any, ...] | None:
-        if self.previous is not None or self.extra or self.history:
+        if self.previous is not None or self.extra:
             return None
         environ = self.environ_view
         if environ is None and self.environ is not None:

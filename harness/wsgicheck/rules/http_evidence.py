@@ -49,8 +49,12 @@ def app_field(ex: Exchange, name: str) -> str | None:
 
 
 def app_status(ex: Exchange) -> int | None:
-    """The status code of the app's final accepted call."""
-    return status_code(final_call(ex))
+    """The status code of the app's final accepted call, computed once."""
+    facts = ex.facts
+    if "app_status" not in facts:
+        facts["app_status"] = status_code(final_call(ex))
+    code: int | None = facts["app_status"]
+    return code
 
 
 def request_field(ex: Exchange, name: str) -> str | None:

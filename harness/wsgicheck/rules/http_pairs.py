@@ -67,6 +67,44 @@ MAY_ADD_IN_HEAD = OF_THE_EXCHANGE | {"content-length"}
 SAME_VALUE = ("content-type", "content-encoding", "content-language")
 
 
+#: What a conditional or ranged request differs from the plain one to its target by.
+CONDITIONS_AND_RANGE = CONDITIONAL_FIELDS | {"range"}
+
+
+def history_bears_on(ex: Exchange) -> bool:
+    """Whether the history may change a verdict of a rule over a sequence here or in
+    :mod:`.http_preconditions`: the request carries a condition or a Range (those rules
+    apply only then), or an earlier exchange to the target is a HEAD or a GET answered
+    304 (what a GET is compared with). Otherwise each verdict is the exchange's alone."""
+    _compared_at(ex)  # worked out for every exchange: a later one reads it
+    history = ex.history
+    if not history:
+        return False
+    request = ex.request
+    if any(str.lower(name) in CONDITIONS_AND_RANGE for name, _ in request.headers):
+        return True
+    target = request.target
+    known = [each.facts.get("compared_at", _UNKNOWN) for each in history]
+    if target in known:
+        return True
+    return _UNKNOWN in known and any(_compared_at(each) == target for each in history)
+
+
+_UNKNOWN = object()
+
+
+def _compared_at(ex: Exchange) -> str | None:
+    """The target of a HEAD, or of a GET answered 304: an exchange a later GET to the
+    target is compared with (None for any other). Kept in ``facts["compared_at"]``."""
+    facts = ex.facts
+    if "compared_at" not in facts:
+        method = ex.request.method
+        compared = method == "HEAD" or (method == "GET" and app_status(ex) == 304)
+        facts["compared_at"] = ex.request.target if compared else None
+    target: str | None = facts["compared_at"]
+    return target
+
+
 def request_key(ex: Exchange, ignore: frozenset[str]) -> tuple[str, list[tuple[str, str]]]:
     """The target and the request's fields (names lower-case, sorted), less ``ignore``."""
     fields = sorted((name.lower(), value) for name, value in ex.request.headers)
@@ -168,6 +206,7 @@ def _heads(ex: Exchange) -> tuple[Exchange, list[Exchange]] | None:
     covers=(),
     needs=("start_response",),
     memo="exchange",
+    sequence=history_bears_on,
     # Judged at a second GET, once the app has shown it answers GET the same way twice;
     # the finding names the HEAD.
     applies=lambda ex: _heads(ex) is not None,
@@ -241,6 +280,7 @@ def _length_cases(ex: Exchange) -> tuple[Exchange, list[Exchange]] | None:
     covers=(),
     needs=("start_response",),
     memo="exchange",
+    sequence=history_bears_on,
     # Judged, like APP-HEAD-LIKE-GET, at a second GET that got the same content length.
     applies=lambda ex: _length_cases(ex) is not None,
     example="""
@@ -290,6 +330,7 @@ def _successful(ex: Exchange) -> bool:
     covers=(),
     needs=("start_response",),
     memo="exchange",
+    sequence=history_bears_on,
     applies=lambda ex: request_field(ex, "if-none-match") is not None and _successful(ex),
     example="""
 bad:  GET / with If-None-Match: "v1" -> 200 with ETag: "v1" and the whole body again
@@ -333,6 +374,7 @@ def _since_case(ex: Exchange) -> bool:
     covers=(),
     needs=("start_response",),
     memo="exchange",
+    sequence=history_bears_on,
     applies=_since_case,
     example="""
 bad:  If-Modified-Since equal to the Last-Modified the app sent -> 200 and the whole body

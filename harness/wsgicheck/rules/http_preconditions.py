@@ -34,11 +34,16 @@ from .http_evidence import (
     request_field,
     strong_match,
 )
-from .http_pairs import ORIGIN, SECTION, counterpart, request_key
+from .http_pairs import (
+    CONDITIONS_AND_RANGE,
+    ORIGIN,
+    SECTION,
+    counterpart,
+    history_bears_on,
+    request_key,
+)
 from .registry import Binding, Finding, Level, Rule, rule
 
-#: What a conditional or ranged GET differs from the plain GET of its target by.
-CONDITIONS_AND_RANGE = CONDITIONAL_FIELDS | {"range"}
 SAFE = ("GET", "HEAD")
 
 
@@ -136,6 +141,9 @@ def _if_match_holds(ex: Exchange) -> tuple[bool, str] | None:
     pep=ORIGIN,
     source="RFC 9110 §13.1.1, §13.2.2",
     covers=(),
+    needs=(),
+    memo="exchange",
+    sequence=history_bears_on,
     applies=lambda ex: (
         ex.method in SAFE and request_field(ex, "if-match") is not None and _answered(ex)
     ),
@@ -171,6 +179,9 @@ def if_match(self: Rule, ex: Exchange) -> Iterator[Finding]:
     pep=ORIGIN,
     source="RFC 9110 §13.1.4, §13.2.2",
     covers=(),
+    needs=(),
+    memo="exchange",
+    sequence=history_bears_on,
     applies=lambda ex: (
         ex.method in SAFE
         and request_field(ex, "if-unmodified-since") is not None
@@ -246,6 +257,9 @@ def _if_range_fails(ex: Exchange) -> str | None:
     pep=ORIGIN,
     source="RFC 9110 §13.1.5, §13.2.2",
     covers=(),
+    needs=(),
+    memo="exchange",
+    sequence=history_bears_on,
     applies=lambda ex: _ranged(ex) and app_status(ex) in (206, 416),
     example="""
 bad:  Range: bytes=100- with If-Range: "v1" -> 206 of "v2": the client splices in new bytes
@@ -282,6 +296,9 @@ def _matching_case(ex: Exchange) -> Exchange | None:
     pep=ORIGIN,
     source="RFC 9110 §13.1.5",
     covers=(),
+    needs=(),
+    memo="exchange",
+    sequence=history_bears_on,
     applies=lambda ex: _matching_case(ex) is not None,
     example="""
 bad:  if "HTTP_IF_RANGE" in environ: send the whole file   # even when the tag matches

@@ -100,11 +100,13 @@ def method_problems(stream: object, methods: tuple[tuple[str, int], ...]) -> lis
     """What is wrong with ``stream``'s methods: each one ``(name, positional arguments)``
     (a new list, the caller's to add to).
 
-    Kept by the stream's type when the type alone decides it (:func:`class_decides`).
+    Kept by the stream's type when the type alone decides it (:func:`class_decides`, and
+    the stream holds none of the names itself).
     """
     kind = type(stream)
-    known = _problems_by_type.get((kind, methods))
-    if known is not None:
+    key = (kind, methods)
+    known = _problems_by_type.get(key)
+    if known is not None and _none_own(stream, kind, methods):
         return list(known)
     problems = []
     for name, count in methods:
@@ -113,10 +115,10 @@ def method_problems(stream: object, methods: tuple[tuple[str, int], ...]) -> lis
             problems.append(f"has no {name}()")
         elif not accepts(method, *([1] * count)):
             problems.append(f"{name}() does not take {count} positional argument(s)")
-    if class_decides(kind, [name for name, _ in methods]):
+    if class_decides(kind, [name for name, _ in methods]) and _none_own(stream, kind, methods):
         if len(_problems_by_type) >= _ACCEPTED_LIMIT:
             _problems_by_type.clear()
-        _problems_by_type[(kind, methods)] = tuple(problems)
+        _problems_by_type[key] = tuple(problems)
     return problems
 
 
@@ -125,14 +127,41 @@ _CLASS_METHODS = (types.FunctionType, types.MethodDescriptorType, types.WrapperD
 
 
 def class_decides(kind: type, names: list[str]) -> bool:
-    """Whether every instance of ``kind`` has the same methods ``names``: instances hold
-    no attributes of their own (no ``__dict__``), attribute look-up is the default one, and
-    each name is a plain function (or a C method) of the class."""
-    if kind.__dictoffset__ or _in_class(kind, "__getattribute__") is not _DEFAULT_LOOKUP:
+    """Whether every instance of ``kind`` that holds none of ``names`` itself has the same
+    methods ``names``: attribute look-up is the default one, each name is a plain function
+    (or a C method) of the class, and an instance's own attributes, if it has any, are in a
+    plain ``__dict__``."""
+    if _in_class(kind, "__getattribute__") is not _DEFAULT_LOOKUP:
+        return False
+    if kind.__dictoffset__ and _dict_of(kind) is None:
         return False
     return all(isinstance(_in_class(kind, name), _CLASS_METHODS) for name in names)
 
 
+def _none_own(stream: object, kind: type, methods: tuple[tuple[str, int], ...]) -> bool:
+    """Whether ``stream`` holds none of the ``methods`` as attributes of its own (read
+    through its class's plain ``__dict__`` descriptor: none of the app's code runs)."""
+    if not kind.__dictoffset__:
+        return True
+    descriptor = _dict_of(kind)
+    if descriptor is None:
+        return False
+    own = descriptor.__get__(stream, kind)
+    return type(own) is dict and not any(name in own for name, _ in methods)
+
+
+def _dict_of(kind: type) -> Any:
+    """The class's ``__dict__`` descriptor when it is the plain one Python makes, else None."""
+    if kind not in _dict_descriptors:
+        found = _in_class(kind, "__dict__")
+        plain = type(found) is types.GetSetDescriptorType
+        if len(_dict_descriptors) >= _ACCEPTED_LIMIT:
+            _dict_descriptors.clear()
+        _dict_descriptors[kind] = found if plain else None
+    return _dict_descriptors[kind]
+
+
+_dict_descriptors: dict[type, Any] = {}
 _DEFAULT_LOOKUP = object.__dict__["__getattribute__"]
 
 

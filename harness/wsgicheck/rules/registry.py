@@ -135,6 +135,11 @@ class Rule:
     #: rule reads no object of the app's or the server's beyond its plain values). The
     #: engine reuses a verdict for the next exchange with the same view.
     memo: str | None = field(default=None, repr=False, compare=False)
+    #: For a rule over a sequence (one that reads the exchange's ``history``): whether the
+    #: history may bear on its verdict for an exchange. When it may not, the verdict is the
+    #: one the rule gives the exchange alone (and a ``memo`` applies to that). None: the
+    #: rule never reads the history.
+    sequence: Applies | None = field(default=None, repr=False, compare=False)
 
     @property
     def citation(self) -> str:
@@ -259,13 +264,15 @@ def rule(
     needs: Iterable[str] | None = None,
     finds: Iterable[str] | None = None,
     memo: str | None = None,
+    sequence: Applies | None = None,
 ) -> Callable[[Callable[[Rule, Exchange], Iterable[Finding]]], Rule]:
     """Register a check as the rule ``id``; the decorated function becomes the :class:`Rule`.
 
     The check receives the rule itself (to build findings) and the exchange. ``needs`` and
     ``finds`` name evidence (see :class:`Rule`); with ``needs``, ``applies`` is only what
     the rule asks beyond it. ``memo`` says what view of the exchange the verdict depends
-    on (see :attr:`Rule.memo`).
+    on (see :attr:`Rule.memo`); ``sequence`` when the exchange's history bears on it (see
+    :attr:`Rule.sequence`).
     """
     needed = _evidence_names(needs, id)
     found = _evidence_names(finds, id)
@@ -273,6 +280,8 @@ def rule(
         raise ValueError(f"rule {id}: finds= and memo= need needs= (the evidence it reads)")
     if memo not in (None, "environ", "exchange"):
         raise ValueError(f"rule {id}: memo={memo!r}, not 'environ' or 'exchange'")
+    if sequence is not None and memo == "environ":
+        raise ValueError(f"rule {id}: a rule over a sequence reads more than the environ")
     whole = applies or _always
     if needed is not None:
         whole = _applies_with(needed, applies)
@@ -297,6 +306,7 @@ def rule(
             finds=found,
             condition=applies if needed is not None else None,
             memo=memo,
+            sequence=sequence,
         )
         REGISTRY.add(registered)
         return registered
