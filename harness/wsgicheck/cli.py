@@ -26,7 +26,8 @@ from .target import load_target
 from .transcript import format_exchange
 
 if TYPE_CHECKING:
-    from .runner import RunOptions, RunResult
+    from .options import RunOptions
+    from .results import RunResult
 
 __all__ = ["main"]
 
@@ -322,8 +323,8 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _options(args: argparse.Namespace) -> RunOptions:
+    from .options import RunOptions
     from .rules import REGISTRY
-    from .runner import RunOptions
 
     for name in ("select", "ignore"):
         for pattern in getattr(args, name):

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import pytest
 
+from .options import DEFAULT_DATABASE
 from .settings import (
     BY_NAME,
     PROFILES,
@@ -43,8 +44,6 @@ if TYPE_CHECKING:
 
 __all__ = ["PROFILES", "TRANSPORTS", "Settings"]
 
-#: The example database, relative to the rootdir, unless ``--wsgi-database`` says otherwise.
-DEFAULT_DATABASE = ".wsgicheck/examples"
 _OFF = ("", "off", "none", "no", "false")
 
 

@@ -309,7 +309,7 @@ class SuitePlugin:
         """The run (or ``examples`` of it drawn with ``seed``), with the app in a worker
         process (:mod:`wsgicheck.supervisor`): whatever it does there (exit, crash, print,
         fork), this pytest process reports it."""
-        from .runner import RunOptions
+        from .options import RunOptions
         from .supervisor import supervise
 
         s = self.settings
@@ -331,7 +331,7 @@ class SuitePlugin:
 
     def _share(self, index: int) -> Verdicts:
         """Share ``index`` of the run, explored here."""
-        from .runner import PROFILES
+        from .options import PROFILES
 
         assert self.folder is not None
         folder = self.folder

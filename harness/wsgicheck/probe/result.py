@@ -1,6 +1,7 @@
 """What one probe of one server found: verdicts shaped as a run, plus what only a probe has.
 
-The verdicts are a :class:`~wsgicheck.runner.RunResult`, so every ``--format`` of
+The verdicts are a :class:`~wsgicheck.results.RunResult` (with no profile and none of
+wsgicheck's transports in its options), so every ``--format`` of
 ``wsgicheck check`` renders them as they are; the observations (how the server framed,
 kept connections, called ``close()``...), the environ differences from wsgicheck's own
 core, and the notes on what could not be probed travel beside it.
@@ -10,8 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..results import RunResult
 from ..rules import Exchange, Level
-from ..runner import RunResult
 from .differences import Difference
 
 __all__ = ["CELLS", "ProbeOptions", "ProbeResult"]

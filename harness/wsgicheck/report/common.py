@@ -15,10 +15,9 @@ from ..baseline import fingerprint
 from ..events import Location
 from ..locations import relative_path, user_location
 from ..request import Request
+from ..results import CapturedOutput, Failure, RunResult
 from ..rules import Binding, Level, RuleResult
-from ..runner import Failure, RunResult
 from ..scope import OTHER_PATHS
-from ..supervisor import CapturedOutput
 from ..untrusted import LIMIT, show
 
 __all__ = [

@@ -11,7 +11,7 @@ neither end the command early nor start another.
 from __future__ import annotations
 
 from ..locations import repository_root
-from ..runner import RunResult
+from ..results import RunResult
 from ..untrusted import show
 from .common import failure_kind, repository_place
 

@@ -13,7 +13,7 @@ import html
 from .. import __version__
 from ..appcoverage import AppCoverage, line_ranges
 from ..locations import relative_path
-from ..runner import Failure, RunResult
+from ..results import Failure, RunResult
 from ..untrusted import LIMIT, show
 from . import format
 from .common import (
@@ -113,9 +113,11 @@ def render(run: RunResult, color: bool) -> str:
         "<body>",
         "<header>",
         f"<h1>wsgicheck <code>{_e(run.target)}</code></h1>",
-        f'<p class="meta">seed {run.seed} · profile {_e(options.profile)} · '
-        f"{run.examples} examples · {run.duration:.1f}s · transports {_e(options.transports)}"
-        f"{' · strict' if options.strict else ''}</p>",
+        f'<p class="meta">seed {run.seed} · '
+        + (f"profile {_e(options.profile)} · " if options.profile is not None else "")
+        + f"{run.examples} examples · {run.duration:.1f}s"
+        + (f" · transports {_e(options.transports)}" if options.transports is not None else "")
+        + f"{' · strict' if options.strict else ''}</p>",
         f'<p class="meta">paths tried: {_e(", ".join(run.paths) or "-")}</p>',
         f'<p id="verdict" class="verdict {"fail" if failed else "pass"}">{_e(headline(run))}</p>',
         '<ul class="counts">',

@@ -16,7 +16,7 @@ import xml.etree.ElementTree as ET
 from datetime import datetime, timezone
 
 from ..locations import relative_path
-from ..runner import Failure, RunResult
+from ..results import Failure, RunResult
 from ..untrusted import show
 from . import format
 from .common import (
@@ -128,4 +128,5 @@ def _properties(suite: ET.Element, run: RunResult) -> None:
         "strict": str(run.options.strict).lower(),
     }
     for name, value in values.items():
-        ET.SubElement(properties, "property", name=name, value=show(value))
+        if value is not None:  # a probe has no profile and none of wsgicheck's transports
+            ET.SubElement(properties, "property", name=name, value=show(value))

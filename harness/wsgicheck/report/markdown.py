@@ -16,7 +16,7 @@ import re
 from ..appcoverage import AppCoverage, line_ranges
 from ..events import Location
 from ..locations import relative_path
-from ..runner import Failure, RunResult
+from ..results import Failure, RunResult
 from ..untrusted import show
 from . import format
 from .common import (
@@ -104,8 +104,10 @@ def render(run: RunResult, color: bool) -> str:
     lines = [
         f"### {icon} wsgicheck {md(headline(run))}",
         "",
-        f"{_inline_code(run.target)} · seed {run.seed} · profile {md(options.profile)} · "
-        f"{run.examples} examples · transports {md(options.transports)}"
+        f"{_inline_code(run.target)} · seed {run.seed} · "
+        + (f"profile {md(options.profile)} · " if options.profile is not None else "")
+        + f"{run.examples} examples"
+        + (f" · transports {md(options.transports)}" if options.transports is not None else "")
         + (" · strict" if options.strict else ""),
         "",
     ]

@@ -20,8 +20,8 @@ from urllib.parse import quote
 from .. import __version__
 from ..baseline import fingerprint
 from ..locations import repository_root
+from ..results import Failure, RunResult
 from ..rules import Level, Rule
-from ..runner import Failure, RunResult
 from ..untrusted import show
 from . import format
 from .common import dumps, failure_kind, location_of, repository_place
@@ -151,7 +151,7 @@ def data(run: RunResult) -> dict[str, Any]:
                 "properties": {
                     "target": show(run.target),
                     "seed": run.seed,
-                    "profile": run.options.profile,
+                    **({"profile": run.options.profile} if run.options.profile is not None else {}),
                     "examples": run.examples,
                     "strict": run.options.strict,
                 },

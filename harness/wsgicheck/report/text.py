@@ -10,7 +10,7 @@ from __future__ import annotations
 from ..appcoverage import AppCoverage, line_ranges
 from ..events import Location
 from ..locations import relative_path
-from ..runner import Failure, RunResult
+from ..results import Failure, RunResult
 from ..untrusted import show
 from . import format
 from .common import (
@@ -68,9 +68,12 @@ def layout(run: RunResult, color: bool, verbosity: int = 0) -> str:
     lines = [
         *(_paint(line, "title", color) for line in wrap(f"wsgicheck {show(run.target)}")),
         *wrap(
-            f"seed {run.seed} · profile {options.profile} · {run.examples} examples · "
+            f"seed {run.seed} · "
+            + (f"profile {options.profile} · " if options.profile is not None else "")
+            + f"{run.examples} examples · "
             + (f"{run.replayed_examples} replayed · " if run.replayed_examples else "")
-            + f"{run.duration:.1f}s · transports: {options.transports}"
+            + f"{run.duration:.1f}s"
+            + (f" · transports: {options.transports}" if options.transports is not None else "")
             + (" · strict" if options.strict else ""),
             indent="  ",
         ),
