@@ -627,6 +627,7 @@ def _explain(args: argparse.Namespace) -> int:
     import difflib
 
     from .rules import REGISTRY
+    from .rules.verdicts import Verdict
 
     rule_id = args.rule.strip().upper()
     if rule_id not in REGISTRY:
@@ -651,9 +652,8 @@ def _explain(args: argparse.Namespace) -> int:
         lines += ["  " + line for line in each.example.splitlines()]
     if each.covers:
         lines += ["", f"Catalogue rows (specs/): {', '.join(each.covers)}"]
-    level = (
-        "fails a run" if each.level.value == "MUST" else "warns (fails a run only with --strict)"
-    )
+    fails = Verdict.for_broken(each.level, strict=False) is Verdict.FAIL
+    level = "fails a run" if fails else "warns (fails a run only with --strict)"
     lines += [
         "",
         *_wrap(f"A finding of this rule {level}; select it alone with --select {each.id}.", ""),

@@ -15,7 +15,8 @@ from .events import Location
 from .options import RunOptions
 from .reproduce import Reproducers
 from .request import Request
-from .rules import Finding, Rule, RuleResult, is_failure
+from .rules import Finding, Rule, RuleResult
+from .rules.verdicts import Verdict
 from .scope import Answers
 
 __all__ = ["CapturedOutput", "Failure", "RunResult"]
@@ -91,10 +92,13 @@ class RunResult:
     #: it): how long the run took to find it.
     first_found: dict[str, int] = field(default_factory=dict)
 
+    def broken(self, rule: Rule) -> Verdict:
+        """This run's verdict on ``rule``, found broken: fail, warn or known."""
+        known = self.known is not None and rule.id in self.known
+        return Verdict.for_broken(rule.level, strict=self.options.strict, known=known)
+
     def failed(self) -> bool:
         """Whether the run fails: a new MUST finding, or a new SHOULD one when strict."""
         return any(
-            is_failure(failure.finding, strict=self.options.strict)
-            for rule_id, failure in self.failures.items()
-            if self.known is None or rule_id not in self.known
+            self.broken(failure.rule) is Verdict.FAIL for failure in self.failures.values()
         ) or bool(self.errors)

@@ -35,7 +35,8 @@ from .environ import ServerConfig
 from .events import Location
 from .reproduce import Reproducers
 from .request import Request
-from .rules import REGISTRY, Finding, Level, Rule
+from .rules import REGISTRY, Finding, Rule
+from .rules.verdicts import Verdict
 from .shares import ShareFolder, split
 from .untrusted import show
 from .validation import WSGIWarning
@@ -90,8 +91,8 @@ class Example:
 
 
 @dataclass(frozen=True, slots=True)
-class Verdict:
-    """One rule's verdict: ``pass``, ``fail`` or ``skip``."""
+class RuleOutcome:
+    """One rule over the run: its status (``pass``, ``fail`` or ``skip``) and evidence."""
 
     status: str
     #: Exchanges the rule applied to, and findings over all of them.
@@ -124,7 +125,7 @@ class Verdicts:
     duration: float
     paths: tuple[str, ...]
     errors: tuple[str, ...]
-    rules: dict[str, Verdict]
+    rules: dict[str, RuleOutcome]
     #: The shares the run was done in, under pytest-xdist (none otherwise).
     shares: tuple[Explored, ...] = ()
 
@@ -143,7 +144,7 @@ class Verdicts:
                     failure.transport,
                     failure.reproducers,
                 )
-            rules[each.rule.id] = Verdict(
+            rules[each.rule.id] = RuleOutcome(
                 each.status,
                 each.applied,
                 len(each.findings),
@@ -173,7 +174,7 @@ class Verdicts:
             applied = sum(verdict.applied for verdict in each)
             messages = dict.fromkeys(pair for verdict in each for pair in verdict.messages)
             examples = [verdict.example for verdict in each if verdict.example is not None]
-            rules[rule_id] = Verdict(
+            rules[rule_id] = RuleOutcome(
                 "fail" if found else ("pass" if applied else "skip"),
                 applied,
                 found,
@@ -399,7 +400,7 @@ class RuleItem(pytest.Item):
         if verdict.status == "pass" or verdict.example is None:
             return
         finding = verdict.example.finding
-        if self.rule.level is Level.SHOULD and not self.plugin.settings.strict:
+        if Verdict.for_broken(self.rule.level, strict=self.plugin.settings.strict) is Verdict.WARN:
             self.user_properties.append(("wsgicheck_warning", f"{finding.rule}: {finding.message}"))
             _warn(finding)
             return
@@ -469,7 +470,7 @@ def _warn(finding: Finding) -> None:
 _QUIET_CHOICES = ("server_name", "server_port", "response_body_limit")
 
 
-def failure_text(rule: Rule, verdict: Verdict, verdicts: Verdicts, settings: Settings) -> str:
+def failure_text(rule: Rule, verdict: RuleOutcome, verdicts: Verdicts, settings: Settings) -> str:
     """What a failing rule's item shows: the rule, the PEP's words, the app's line, the
     smallest request, and how to replay it."""
     assert verdict.example is not None

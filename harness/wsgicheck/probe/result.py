@@ -12,7 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..results import RunResult
-from ..rules import Exchange, Level
+from ..rules import Exchange
+from ..rules.verdicts import Verdict
 from .differences import Difference
 
 __all__ = ["CELLS", "ProbeOptions", "ProbeResult"]
@@ -90,7 +91,7 @@ class ProbeResult:
         out = {}
         for result in self.run.results:
             if result.status == "fail":
-                cell = "fail" if result.rule.level is Level.MUST else "warn"
+                cell = Verdict.for_broken(result.rule.level, strict=False).value
             elif result.status == "skip":
                 cell = "not probed" if result.rule.id in self.not_probed else "n/a"
             else:

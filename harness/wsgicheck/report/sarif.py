@@ -22,6 +22,7 @@ from ..baseline import fingerprint
 from ..locations import repository_root
 from ..results import Failure, RunResult
 from ..rules import Level, Rule
+from ..rules.verdicts import Verdict
 from ..untrusted import show
 from . import format
 from .common import dumps, failure_kind, location_of, repository_place
@@ -104,7 +105,7 @@ def _result(run: RunResult, failure: Failure, index: int, root: Path) -> dict[st
         },
     }
     if run.known is not None:
-        known = failure_kind(run, failure) == "known"
+        known = failure_kind(run, failure) is Verdict.KNOWN
         result["baselineState"] = "unchanged" if known else "new"
         if known:
             result["suppressions"] = [

@@ -22,7 +22,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from .exchange import Exchange
-from .registry import REGISTRY, Applies, Check, Finding, Level, Rule
+from .registry import REGISTRY, Applies, Check, Finding, Rule
+from .verdicts import Verdict
 
 __all__ = [
     "HISTORY",
@@ -94,7 +95,7 @@ class RuleResult:
 
 def is_failure(finding: Finding, *, strict: bool = False) -> bool:
     """Whether a finding fails a run: every MUST one, and SHOULD ones when strict."""
-    return finding.level is Level.MUST or strict
+    return Verdict.for_broken(finding.level, strict=strict) is Verdict.FAIL
 
 
 def _plan(evidence: frozenset[str], rules: Sequence[Rule], key: tuple[str, ...] | int) -> _Plan:
