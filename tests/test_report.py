@@ -121,6 +121,20 @@ def test_the_verdict_on_a_broken_rule(
     assert Verdict.for_broken(level, strict=strict, known=known) is expected
 
 
+def test_the_status_of_a_rule_over_its_exchanges() -> None:
+    table = {
+        (found, applied): Verdict.of_rule(found=found, applied=applied)
+        for found in (False, True)
+        for applied in (False, True)
+    }
+    assert table == {
+        (False, False): Verdict.SKIP,
+        (False, True): Verdict.PASS,
+        (True, False): Verdict.FAIL,
+        (True, True): Verdict.FAIL,
+    }
+
+
 def test_verdicts_are_the_words_the_reports_print() -> None:
     assert [str(each) for each in Verdict] == ["pass", "fail", "warn", "known", "skip"]
     assert json.dumps([f"{Verdict.WARN}", Verdict.SKIP]) == '["warn", "skip"]'

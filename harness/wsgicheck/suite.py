@@ -175,7 +175,7 @@ class Verdicts:
             messages = dict.fromkeys(pair for verdict in each for pair in verdict.messages)
             examples = [verdict.example for verdict in each if verdict.example is not None]
             rules[rule_id] = RuleOutcome(
-                "fail" if found else ("pass" if applied else "skip"),
+                Verdict.of_rule(found=bool(found), applied=bool(applied)),
                 applied,
                 found,
                 tuple(messages)[:MESSAGES_KEPT],
@@ -394,10 +394,10 @@ class RuleItem(pytest.Item):
     def runtest(self) -> None:
         verdicts = self.plugin.verdicts()
         verdict = verdicts.rules[self.rule.id]
-        if verdict.status == "skip":
+        if verdict.status == Verdict.SKIP:
             # One reason for all, so -rs folds them into one line; the item names the rule.
             pytest.skip(f"none of the {verdicts.examples} examples gave evidence for this rule")
-        if verdict.status == "pass" or verdict.example is None:
+        if verdict.status == Verdict.PASS or verdict.example is None:
             return
         finding = verdict.example.finding
         if Verdict.for_broken(self.rule.level, strict=self.plugin.settings.strict) is Verdict.WARN:

@@ -90,11 +90,11 @@ class ProbeResult:
         """Rule id → one of :data:`CELLS`."""
         out = {}
         for result in self.run.results:
-            if result.status == "fail":
+            if result.status == Verdict.FAIL:
                 cell = Verdict.for_broken(result.rule.level, strict=False).value
-            elif result.status == "skip":
+            elif result.status == Verdict.SKIP:
                 cell = "not probed" if result.rule.id in self.not_probed else "n/a"
             else:
-                cell = "pass"
+                cell = Verdict.PASS.value
             out[result.rule.id] = cell
         return out

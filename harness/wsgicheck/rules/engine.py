@@ -292,6 +292,6 @@ def evaluate(
     results = []
     for each in chosen:
         findings = found[each.id]
-        status = "fail" if findings else ("pass" if applied[each.id] else "skip")
+        status = Verdict.of_rule(found=bool(findings), applied=bool(applied[each.id]))
         results.append(RuleResult(each, status, tuple(findings), applied[each.id]))
     return results

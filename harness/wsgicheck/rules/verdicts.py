@@ -2,8 +2,9 @@
 
 A rule passed, was skipped (no exchange gave evidence for it), or was broken; a broken rule
 fails the run when it is a MUST, only warns when it is a SHOULD (unless the run is strict),
-and fails nothing when a baseline accepts it. :meth:`Verdict.for_broken` is that policy;
-the runner, the validator, the pytest suite, the probe and every report ask it.
+and fails nothing when a baseline accepts it. :meth:`Verdict.of_rule` says which of the
+three a rule's exchanges show, and :meth:`Verdict.for_broken` is the policy; the engine, the
+runner, the validator, the pytest suite, the probe and every report ask them.
 """
 
 from __future__ import annotations
@@ -26,6 +27,14 @@ class Verdict(str, Enum):
 
     def __str__(self) -> str:  # the word, on every Python (3.11 changed str() of mixins)
         return self.value
+
+    @classmethod
+    def of_rule(cls, *, found: bool, applied: bool) -> Verdict:
+        """A rule's status over some exchanges: FAIL when it found something, PASS when it
+        applied to one at least, SKIP when none gave it evidence."""
+        if found:
+            return cls.FAIL
+        return cls.PASS if applied else cls.SKIP
 
     @classmethod
     def for_broken(cls, level: Level, *, strict: bool, known: bool = False) -> Verdict:
