@@ -21,6 +21,7 @@ import pytest
 from .options import DEFAULT_DATABASE
 from .settings import (
     BY_NAME,
+    OFF,
     PROFILES,
     SETTINGS,
     TRANSPORTS,
@@ -44,7 +45,8 @@ if TYPE_CHECKING:
 
 __all__ = ["PROFILES", "TRANSPORTS", "Settings"]
 
-_OFF = ("", "off", "none", "no", "false")
+#: An empty ini value switches the example database off too.
+_OFF = ("", *OFF)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
