@@ -21,9 +21,7 @@ import wsgicheck.runner
 import wsgicheck.server
 import wsgicheck.supervisor
 from wsgicheck import WSGIWarning
-from wsgicheck.plugin import PROFILES
 from wsgicheck.rules import REGISTRY, Level
-from wsgicheck.runner import PROFILES as RUNNER_PROFILES
 from wsgicheck.suite import SuiteWarning
 
 pytest_plugins = ["pytester"]
@@ -348,10 +346,6 @@ def test_options_are_listed_in_help(pytester: pytest.Pytester) -> None:
         assert re.search(rf"^  wsgi_{name} \(\w+\):", text, re.M), name
     assert "--wsgi-no-suite" in text
     assert re.search(r"^  wsgi_suite \(bool\):", text, re.M)
-
-
-def test_the_plugin_knows_the_runner_profiles() -> None:
-    assert tuple(RUNNER_PROFILES) == PROFILES
 
 
 def test_suite_warnings_are_wsgi_warnings_that_xdist_can_rebuild() -> None:

@@ -25,7 +25,8 @@ from wsgicheck.baseline import Baseline, Entry, fingerprint, known_rules
 from wsgicheck.report.common import grouped
 from wsgicheck.report.github import escape_data, escape_property, workflow_commands
 from wsgicheck.report.markdown import BUDGET, md
-from wsgicheck.rules import REGISTRY
+from wsgicheck.rules import REGISTRY, Level
+from wsgicheck.rules.verdicts import Verdict
 from wsgicheck.runner import RunOptions, RunResult, run
 from wsgicheck.target import load_target
 
@@ -99,6 +100,57 @@ def _coverage() -> AppCoverage:
 
 def test_the_formats() -> None:
     assert report.names() == FORMATS
+
+
+@pytest.mark.parametrize(
+    ("level", "strict", "known", "expected"),
+    [
+        (Level.MUST, False, False, Verdict.FAIL),
+        (Level.MUST, True, False, Verdict.FAIL),
+        (Level.SHOULD, False, False, Verdict.WARN),
+        (Level.SHOULD, True, False, Verdict.FAIL),
+        (Level.MUST, False, True, Verdict.KNOWN),
+        (Level.MUST, True, True, Verdict.KNOWN),
+        (Level.SHOULD, False, True, Verdict.KNOWN),
+        (Level.SHOULD, True, True, Verdict.KNOWN),
+    ],
+)
+def test_the_verdict_on_a_broken_rule(
+    level: Level, strict: bool, known: bool, expected: Verdict
+) -> None:
+    assert Verdict.for_broken(level, strict=strict, known=known) is expected
+
+
+def test_the_status_of_a_rule_over_its_exchanges() -> None:
+    table = {
+        (found, applied): Verdict.of_rule(found=found, applied=applied)
+        for found in (False, True)
+        for applied in (False, True)
+    }
+    assert table == {
+        (False, False): Verdict.SKIP,
+        (False, True): Verdict.PASS,
+        (True, False): Verdict.FAIL,
+        (True, True): Verdict.FAIL,
+    }
+
+
+def test_verdicts_are_the_words_the_reports_print() -> None:
+    assert [str(each) for each in Verdict] == ["pass", "fail", "warn", "known", "skip"]
+    assert json.dumps([f"{Verdict.WARN}", Verdict.SKIP]) == '["warn", "skip"]'
+
+
+def test_a_run_no_profile_sized_claims_no_profile_and_no_transports(clean: RunResult) -> None:
+    """A probe's result: its examples are its own option, its requests went to a server."""
+    unsized = RunOptions(profile=None, max_examples=clean.examples, transports=None)
+    result = dataclasses.replace(clean, options=unsized)
+    for name in ("text", "junit", "sarif", "html", "markdown"):
+        assert "profile" in report.render(clean, name)
+        out = report.render(result, name)
+        assert "profile" not in out
+        assert "quick" not in out
+    for name in ("text", "junit", "html", "markdown"):  # SARIF's rule texts name transports
+        assert "transports" not in report.render(result, name)
 
 
 @pytest.mark.parametrize("name", FORMATS)

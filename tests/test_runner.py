@@ -303,6 +303,10 @@ def test_run_options_are_checked() -> None:
         RunOptions(profile="fast")
     with pytest.raises(ValueError, match="transports"):
         RunOptions(transports="carrier-pigeon")
+    # A run no profile sized (a probe's) says how many examples it is.
+    with pytest.raises(ValueError, match="max_examples"):
+        RunOptions(profile=None)
+    assert RunOptions(profile=None, max_examples=7, transports=None).examples == 7
 
 
 def test_memory_only_and_socket_only_runs() -> None:

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 import wsgicheck
+from wsgicheck import report
 from wsgicheck.runner import PYTEST_MODULES, _load_own_modules
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -71,6 +72,40 @@ def test_the_probe_subcommand_parser_is_light() -> None:
 def test_the_report_formats_are_named_without_the_runner() -> None:
     modules = loaded_after("from wsgicheck.report import names\nassert 'json' in names()")
     assert heavy(modules) == set()
+
+
+#: The engine: what makes a run, and the transports it sends requests through.
+ENGINE = (
+    "hypothesis",
+    "h11",
+    "wsgicheck.runner",
+    "wsgicheck.supervisor",
+    "wsgicheck.strategies",
+    "wsgicheck.client",
+    "wsgicheck.server",
+    "wsgicheck.connection",
+    "wsgicheck.poller",
+    "wsgicheck.wire",
+)
+#: Modules that read a run's result and nothing of the run: the report package and each
+#: of its modules (a new format is found here by itself), the baseline that compares
+#: results, and the result model itself.
+READERS = sorted(
+    [
+        "wsgicheck.report",
+        *(info.name for info in pkgutil.iter_modules(report.__path__, "wsgicheck.report.")),
+        "wsgicheck.baseline",
+        "wsgicheck.results",
+        "wsgicheck.options",
+    ]
+)
+
+
+@pytest.mark.parametrize("name", READERS)
+def test_a_result_is_read_without_the_engine(name: str) -> None:
+    modules = loaded_after(f"import {name}")
+    assert name in modules
+    assert {each for each in modules if each.split(".")[0] in ENGINE or each in ENGINE} == set()
 
 
 def test_the_probe_package_still_gives_its_results() -> None:

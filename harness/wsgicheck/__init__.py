@@ -7,13 +7,17 @@ values it works with.
 
 from __future__ import annotations
 
-from .client import Client
+from typing import TYPE_CHECKING
+
 from .core import RefusedCall
 from .environ import VERSION as __version__
 from .environ import ServerConfig
 from .events import Trace
 from .request import Framing, InvalidRequest, Request
 from .response import Response
+
+if TYPE_CHECKING:
+    from .client import Client
 
 __all__ = [
     "Client",
@@ -36,7 +40,12 @@ __all__ = [
 
 
 def __getattr__(name: str) -> object:
-    """The socket server is imported on first use: ``import wsgicheck`` stays light."""
+    """The transports are imported on first use: ``import wsgicheck`` stays light, and a
+    module that reads values (a report) loads no transport."""
+    if name == "Client":
+        from .client import Client
+
+        return Client
     if name in ("Server", "Limits", "live_server"):
         from . import server
 

@@ -33,8 +33,8 @@ from typing import Any
 
 from .errors import UsageError
 from .locations import portable_path
+from .results import RunResult
 from .rules import REGISTRY, Finding
-from .runner import RunResult
 from .untrusted import show
 
 __all__ = [

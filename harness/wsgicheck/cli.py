@@ -26,7 +26,8 @@ from .target import load_target
 from .transcript import format_exchange
 
 if TYPE_CHECKING:
-    from .runner import RunOptions, RunResult
+    from .options import RunOptions
+    from .results import RunResult
 
 __all__ = ["main"]
 
@@ -322,8 +323,8 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _options(args: argparse.Namespace) -> RunOptions:
+    from .options import RunOptions
     from .rules import REGISTRY
-    from .runner import RunOptions
 
     for name in ("select", "ignore"):
         for pattern in getattr(args, name):
@@ -626,6 +627,7 @@ def _explain(args: argparse.Namespace) -> int:
     import difflib
 
     from .rules import REGISTRY
+    from .rules.verdicts import Verdict
 
     rule_id = args.rule.strip().upper()
     if rule_id not in REGISTRY:
@@ -650,9 +652,8 @@ def _explain(args: argparse.Namespace) -> int:
         lines += ["  " + line for line in each.example.splitlines()]
     if each.covers:
         lines += ["", f"Catalogue rows (specs/): {', '.join(each.covers)}"]
-    level = (
-        "fails a run" if each.level.value == "MUST" else "warns (fails a run only with --strict)"
-    )
+    fails = Verdict.for_broken(each.level, strict=False) is Verdict.FAIL
+    level = "fails a run" if fails else "warns (fails a run only with --strict)"
     lines += [
         "",
         *_wrap(f"A finding of this rule {level}; select it alone with --select {each.id}.", ""),

@@ -18,8 +18,10 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import pytest
 
+from .options import DEFAULT_DATABASE
 from .settings import (
     BY_NAME,
+    OFF,
     PROFILES,
     SETTINGS,
     TRANSPORTS,
@@ -43,9 +45,8 @@ if TYPE_CHECKING:
 
 __all__ = ["PROFILES", "TRANSPORTS", "Settings"]
 
-#: The example database, relative to the rootdir, unless ``--wsgi-database`` says otherwise.
-DEFAULT_DATABASE = ".wsgicheck/examples"
-_OFF = ("", "off", "none", "no", "false")
+#: An empty ini value switches the example database off too.
+_OFF = ("", *OFF)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

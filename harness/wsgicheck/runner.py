@@ -39,6 +39,7 @@ from .exampledb import open_database, redis_url
 from .explorer import MAX_STEPS, Explorer, Learned, links_in
 from .extra import Extra
 from .minimise import DRAWN_CHOICES, simplify
+from .options import PROFILES, RunOptions
 from .replay import (
     NORMALISED,
     MemoryTransport,
@@ -47,9 +48,10 @@ from .replay import (
     compare,
     timed_out,
 )
-from .reproduce import Reproducers, reproducers
+from .reproduce import reproducers
 from .request import Request
 from .response import Response
+from .results import Failure, RunResult
 from .rules import REGISTRY, Exchange, Finding, Rule, RuleResult, is_failure, judge
 from .rules.engine import HISTORY
 from .scope import TIMED_OUT, Answers, excluded, with_headers
@@ -59,7 +61,6 @@ from .target import app_location
 
 if TYPE_CHECKING:
     from .appcoverage import AppCoverage
-    from .supervisor import CapturedOutput
 
 if sys.version_info >= (3, 11):  # pragma: no cover - depends on the interpreter
     from builtins import BaseExceptionGroup
@@ -77,8 +78,6 @@ __all__ = [
     "run",
 ]
 
-#: Examples per run for each profile.
-PROFILES = {"quick": 50, "default": 200, "thorough": 1500}
 #: Rules whose failures are kept as found, not shrunk: each attempt to shrink a time-out
 #: would cost a whole time limit.
 TIMEOUT_RULE = "HARNESS-EXCHANGE-TIMEOUT"
@@ -94,128 +93,9 @@ RUN_RULES = frozenset({"HARNESS-ALL-REFUSED"})
 SEQUENCE_SHARE = 0.25
 #: Hypothesis passes per run at most (each after the failures of the previous one).
 MAX_PASSES = 6
-#: Where Hypothesis keeps the examples that failed, to replay them first next time.
-DEFAULT_DATABASE = ".wsgicheck/examples"
 
 #: Told of each request just before the app gets it: (request, server choices, transport).
 OnExchange = Callable[[Request, ServerConfig, str], None]
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class RunOptions:
-    """How a run draws, judges and reports."""
-
-    profile: str = "default"
-    #: Overrides the profile's number of examples.
-    max_examples: int | None = None
-    #: None picks one at random (and the result says which).
-    seed: int | None = None
-    #: Paths the app serves, to try first and vary (learned ones are added).
-    paths: tuple[str, ...] = ()
-    select: tuple[str, ...] = ()
-    ignore: tuple[str, ...] = ()
-    #: SHOULD findings fail the run too.
-    strict: bool = False
-    #: ``"both"``, ``"memory"`` or ``"socket"``.
-    transports: str = "both"
-    #: A directory or a ``redis://`` URL for Hypothesis's example database (see
-    #: :mod:`wsgicheck.exampledb`), or None for none.
-    database: str | None = DEFAULT_DATABASE
-    #: Seconds an exchange may take before it is abandoned and reported.
-    timeout: float = 10.0
-    #: Bytes of response body taken from an app before it is reported as endless.
-    body_limit: int = 8 << 20
-    #: Mount prefixes drawn for SCRIPT_NAME ("" is the server root).
-    script_names: tuple[str, ...] = ("", "/app")
-    #: Raw latin-1 bytes in targets (HTTP says no; some servers pass them through). The
-    #: socket transport's server then takes them too (``Limits.raw_latin1_targets``).
-    raw_bytes: bool = True
-    #: Start with the fixed examples of :mod:`wsgicheck.corpus` before generating.
-    corpus: bool = True
-    #: Header fields added to every request (``-H``), each replacing drawn fields of its
-    #: name: a Host the app serves, credentials (see :mod:`wsgicheck.scope`).
-    headers: tuple[tuple[str, str], ...] = ()
-    #: Paths the run never sends a request to (``--exclude-path``): globs or path prefixes.
-    exclude_paths: tuple[str, ...] = ()
-    #: Spend a share of the examples on sequences that learn from the answers
-    #: (:mod:`wsgicheck.explorer`).
-    sequences: bool = True
-
-    def __post_init__(self) -> None:
-        if self.profile not in PROFILES:
-            raise ValueError(f"profile: one of {', '.join(PROFILES)}, not {self.profile!r}")
-        if self.transports not in ("both", "memory", "socket"):
-            raise ValueError(f"transports: both, memory or socket, not {self.transports!r}")
-
-    @property
-    def examples(self) -> int:
-        return self.max_examples if self.max_examples is not None else PROFILES[self.profile]
-
-
-@dataclass(frozen=True, slots=True)
-class Failure:
-    """The smallest example seen that breaks one rule, and how to replay it."""
-
-    rule: Rule
-    finding: Finding
-    request: Request
-    config: ServerConfig
-    transport: str
-    reproducers: Reproducers
-    #: Found by replaying the example database, not by the seeded draw (which found no
-    #: failure of this rule): a past run's failure that still fails.
-    replayed: bool = False
-    #: The requests sent before it, in order, on the same app: a finding of a sequence
-    #: shows only after them (an ETag learned, a cookie set). Empty for a lone request.
-    before: tuple[Request, ...] = ()
-
-
-@dataclass(slots=True)
-class RunResult:
-    """Everything a report needs."""
-
-    target: str
-    seed: int
-    options: RunOptions
-    examples: int
-    duration: float
-    paths: list[str]
-    results: list[RuleResult]
-    failures: dict[str, Failure]
-    errors: list[str] = field(default_factory=list)
-    #: With a baseline (``--baseline``), the failing rules it accepts: reported, but they
-    #: fail nothing. None when the run had no baseline.
-    known: frozenset[str] | None = None
-    #: The lines of the app the run executed (``--app-coverage``), when measured.
-    app_coverage: AppCoverage | None = None
-    #: Where the application callable is defined, when its source can be found.
-    app_location: Location | None = None
-    #: The run was stopped by Ctrl-C: the results are of the examples run until then.
-    interrupted: bool = False
-    #: What the run left out, and why (paths given up after time-outs in a row); the
-    #: time-out finding says it too.
-    notes: list[str] = field(default_factory=list)
-    #: What the app wrote to its stdout and stderr (when it ran in a supervised worker).
-    app_output: CapturedOutput | None = None
-    #: The folder report paths are relative to (``--source-root``); None: the git top
-    #: level of the working directory, else the working directory.
-    source_root: str | None = None
-    #: Examples replayed from the example database, apart from ``examples`` (the seeded
-    #: draw's): the seeded draw is the same whatever the database holds.
-    replayed_examples: int = 0
-    #: The statuses the app answered the examples with, per path.
-    answers: Answers = field(default_factory=Answers)
-    #: The example at which each failing rule first broke (of the first process that saw
-    #: it): how long the run took to find it.
-    first_found: dict[str, int] = field(default_factory=dict)
-
-    def failed(self) -> bool:
-        """Whether the run fails: a new MUST finding, or a new SHOULD one when strict."""
-        return any(
-            is_failure(failure.finding, strict=self.options.strict)
-            for rule_id, failure in self.failures.items()
-            if self.known is None or rule_id not in self.known
-        ) or bool(self.errors)
 
 
 # -- discovering paths --------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import UsageError
+from .options import DEFAULT_DATABASE, PROFILES, REPORT_FILES, TRANSPORTS
 
 __all__ = [
     "OFF",
@@ -34,9 +35,6 @@ __all__ = [
     "Sources",
 ]
 
-#: The runner's profiles (how many examples each is: ``wsgicheck.runner.PROFILES``).
-PROFILES = ("quick", "default", "thorough")
-TRANSPORTS = ("both", "memory", "socket")
 #: Values that switch a folder setting (the example database) off.
 OFF = ("off", "none", "no", "false")
 ENV_PREFIX = "WSGICHECK_"
@@ -65,13 +63,13 @@ def _text(value: object) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Text:
-    """A string, one of ``choices`` when there are some (a callable: looked up when needed)."""
+    """A string, one of ``choices`` when there are some."""
 
-    choices: Sequence[str] | Callable[[], Sequence[str]] = ()
+    choices: Sequence[str] = ()
     lower: bool = False
 
     def options(self) -> Sequence[str]:
-        return self.choices() if callable(self.choices) else self.choices
+        return self.choices
 
     def __call__(self, value: object) -> str:
         text = _text(value).strip()
@@ -171,12 +169,6 @@ def _path_pattern(text: str) -> str:
     return text
 
 
-def _report_formats() -> Sequence[str]:
-    from .report import names  # the report package is heavy: only when a format is read
-
-    return names()
-
-
 # -- the table ----------------------------------------------------------------------------------
 
 
@@ -249,7 +241,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(name="app", kind=Text(), default=None, plugin=True, metavar="TARGET",
             help="the WSGI app: module:callable or path/file.py:callable",
             shown_default="none"),
-    Setting(name="profile", kind=Text(PROFILES), default="default", flags=("--profile",),
+    Setting(name="profile", kind=Text(tuple(PROFILES)), default="default", flags=("--profile",),
             plugin=True, help="how many examples"),
     Setting(name="examples", kind=Integer(minimum=1), default=None, flags=("--examples",),
             metavar="N", help="examples to run", shown_default="the profile's number"),
@@ -279,21 +271,21 @@ SETTINGS: tuple[Setting, ...] = (
             "excludes /logout/all too)"),
     Setting(name="transport", kind=Text(TRANSPORTS), default="both", flags=("--transport",),
             plugin=True, help="where requests go (both: each one both ways, compared)"),
-    Setting(name="database", kind=Text(), default=".wsgicheck/examples",
+    Setting(name="database", kind=Text(), default=DEFAULT_DATABASE,
             flags=("--database",), metavar="DIR|URL", plugin=True, is_path=True,
             help="Hypothesis example database, or 'off': past failures replay first; a "
             "folder, or redis://HOST:PORT/DB that several machines share "
             "(needs wsgicheck[redis])",
-            shown_default=".wsgicheck/examples, in pytest under the rootdir"),
+            shown_default=f"{DEFAULT_DATABASE}, in pytest under the rootdir"),
     Setting(name="jobs", kind=Integer(minimum=1), default=1, flags=("--jobs", "-j"),
             metavar="N", help="share the examples among N processes"),
     Setting(name="timeout", kind=Seconds(), default=10.0, flags=("--timeout",),
             metavar="SECONDS", help="time limit per exchange"),
     Setting(name="corpus", kind=Flag(), default=True, flags=("--corpus",),
             help="start with the fixed examples (--no-corpus: generated requests only)"),
-    Setting(name="format", kind=Text(_report_formats, lower=True), default="text",
+    Setting(name="format", kind=Text(tuple(REPORT_FILES), lower=True), default="text",
             flags=("--format",), help="the report's format"),
-    Setting(name="report", kind=Items(Text(_report_formats, lower=True)), default=(),
+    Setting(name="report", kind=Items(Text(tuple(REPORT_FILES), lower=True)), default=(),
             flags=("--report",), metavar="FORMATS", repeated=True,
             help="also write these reports (comma-separated) from the same run into "
             "--report-dir"),

@@ -35,7 +35,8 @@ from .environ import ServerConfig
 from .events import Location
 from .reproduce import Reproducers
 from .request import Request
-from .rules import REGISTRY, Finding, Level, Rule
+from .rules import REGISTRY, Finding, Rule
+from .rules.verdicts import Verdict
 from .shares import ShareFolder, split
 from .untrusted import show
 from .validation import WSGIWarning
@@ -90,8 +91,8 @@ class Example:
 
 
 @dataclass(frozen=True, slots=True)
-class Verdict:
-    """One rule's verdict: ``pass``, ``fail`` or ``skip``."""
+class RuleOutcome:
+    """One rule over the run: its status (``pass``, ``fail`` or ``skip``) and evidence."""
 
     status: str
     #: Exchanges the rule applied to, and findings over all of them.
@@ -124,7 +125,7 @@ class Verdicts:
     duration: float
     paths: tuple[str, ...]
     errors: tuple[str, ...]
-    rules: dict[str, Verdict]
+    rules: dict[str, RuleOutcome]
     #: The shares the run was done in, under pytest-xdist (none otherwise).
     shares: tuple[Explored, ...] = ()
 
@@ -143,7 +144,7 @@ class Verdicts:
                     failure.transport,
                     failure.reproducers,
                 )
-            rules[each.rule.id] = Verdict(
+            rules[each.rule.id] = RuleOutcome(
                 each.status,
                 each.applied,
                 len(each.findings),
@@ -173,8 +174,8 @@ class Verdicts:
             applied = sum(verdict.applied for verdict in each)
             messages = dict.fromkeys(pair for verdict in each for pair in verdict.messages)
             examples = [verdict.example for verdict in each if verdict.example is not None]
-            rules[rule_id] = Verdict(
-                "fail" if found else ("pass" if applied else "skip"),
+            rules[rule_id] = RuleOutcome(
+                Verdict.of_rule(found=bool(found), applied=bool(applied)),
                 applied,
                 found,
                 tuple(messages)[:MESSAGES_KEPT],
@@ -309,7 +310,7 @@ class SuitePlugin:
         """The run (or ``examples`` of it drawn with ``seed``), with the app in a worker
         process (:mod:`wsgicheck.supervisor`): whatever it does there (exit, crash, print,
         fork), this pytest process reports it."""
-        from .runner import RunOptions
+        from .options import RunOptions
         from .supervisor import supervise
 
         s = self.settings
@@ -331,7 +332,7 @@ class SuitePlugin:
 
     def _share(self, index: int) -> Verdicts:
         """Share ``index`` of the run, explored here."""
-        from .runner import PROFILES
+        from .options import PROFILES
 
         assert self.folder is not None
         folder = self.folder
@@ -393,13 +394,13 @@ class RuleItem(pytest.Item):
     def runtest(self) -> None:
         verdicts = self.plugin.verdicts()
         verdict = verdicts.rules[self.rule.id]
-        if verdict.status == "skip":
+        if verdict.status == Verdict.SKIP:
             # One reason for all, so -rs folds them into one line; the item names the rule.
             pytest.skip(f"none of the {verdicts.examples} examples gave evidence for this rule")
-        if verdict.status == "pass" or verdict.example is None:
+        if verdict.status == Verdict.PASS or verdict.example is None:
             return
         finding = verdict.example.finding
-        if self.rule.level is Level.SHOULD and not self.plugin.settings.strict:
+        if Verdict.for_broken(self.rule.level, strict=self.plugin.settings.strict) is Verdict.WARN:
             self.user_properties.append(("wsgicheck_warning", f"{finding.rule}: {finding.message}"))
             _warn(finding)
             return
@@ -469,7 +470,7 @@ def _warn(finding: Finding) -> None:
 _QUIET_CHOICES = ("server_name", "server_port", "response_body_limit")
 
 
-def failure_text(rule: Rule, verdict: Verdict, verdicts: Verdicts, settings: Settings) -> str:
+def failure_text(rule: Rule, verdict: RuleOutcome, verdicts: Verdicts, settings: Settings) -> str:
     """What a failing rule's item shows: the rule, the PEP's words, the app's line, the
     smallest request, and how to replay it."""
     assert verdict.example is not None

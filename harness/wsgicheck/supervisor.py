@@ -30,7 +30,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
@@ -41,6 +41,7 @@ from .exampledb import absolute
 from .extra import Extra
 from .request import Request
 from .response import Response
+from .results import CapturedOutput
 from .rules import REGISTRY, Exchange
 from .runner import OnExchange, RunOptions, RunResult, _merge, _Partial
 from .shares import split
@@ -60,19 +61,6 @@ PIPE_SIZE = 1 << 20
 #: Modules the harness's own transport runs on: an app that replaces their functions at
 #: import gets them back (see :func:`_restore`).
 GUARDED_MODULES = ("socket", "time")
-
-
-@dataclass(frozen=True, slots=True)
-class CapturedOutput:
-    """What the app wrote to its stdout and stderr (fds 1 and 2), bounded."""
-
-    #: The first and last bytes, decoded as UTF-8 (bad bytes replaced), with a line in
-    #: their middle saying how much was cut.
-    text: str
-    #: Bytes written in all.
-    size: int
-    #: Bytes left out of ``text``.
-    cut: int
 
 
 def supervise(

@@ -59,7 +59,7 @@ from .events import (
 from .head import check_headers, check_status
 from .request import Framing, Request
 from .response import Response, body_hasher
-from .rules import REGISTRY, Exchange, Finding, Level, Rule, check_exchange
+from .rules import REGISTRY, Exchange, Finding, Rule, check_exchange, is_failure
 from .rules.engine import HISTORY
 from .target import app_location
 from .untrusted import plain, show
@@ -201,7 +201,7 @@ class Validator:
             self.findings.extend(findings)
         if self.collect:
             return
-        fatal = [each for each in findings if each.level is Level.MUST or self.strict]
+        fatal = [each for each in findings if is_failure(each, strict=self.strict)]
         if raising and fatal:
             violation = WSGIViolation(fatal[0])
             for other in fatal[1:]:

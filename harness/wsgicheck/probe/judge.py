@@ -20,6 +20,7 @@ from ..extra import Extra, Together
 from ..request import Request
 from ..response import Response
 from ..rules import REGISTRY, Binding, Exchange, Finding, Rule, RuleResult
+from ..rules.verdicts import Verdict
 from . import scenarios
 from .app import LIVE_RULES
 from .codec import decode, decode_events, dict_type_named
@@ -197,7 +198,7 @@ def judge(
                     f"rule {each.id} failed on probe {item.sent.probe_id} "
                     f"({item.sent.scenario}): {type(exc).__name__}: {exc}"
                 )
-        status = "fail" if findings else ("pass" if applied else "skip")
+        status = Verdict.of_rule(found=bool(findings), applied=bool(applied))
         results.append(RuleResult(each, status, tuple(findings), applied))
     return results, errors
 

@@ -17,10 +17,11 @@ from dataclasses import replace
 from pathlib import Path
 
 from ..environ import ServerConfig
+from ..options import RunOptions
 from ..reproduce import reproducers
 from ..request import Request
+from ..results import Failure, RunResult
 from ..rules import RuleResult
-from ..runner import Failure, RunOptions, RunResult
 from .channel import ENV_VAR, Channel
 from .corpus import PLANS, drawn_requests
 from .differences import environ_differences
@@ -295,11 +296,11 @@ def _as_run(
         target=f"{name} (wsgicheck probe)",
         seed=seed,
         options=RunOptions(
-            profile="quick",
+            profile=None,
             max_examples=options.examples,
             seed=seed,
             select=("SRV-*", "ENV-*"),
-            transports="socket",
+            transports=None,
             database=None,
             timeout=options.timeout,
         ),

@@ -44,8 +44,8 @@ def probe_data(result: ProbeResult) -> dict[str, Any]:
     """One probe as plain data: the run's JSON report, and the probe's own findings.
 
     Each result also lists every distinct finding (message and the raw request that showed
-    it first), and its matrix cell. The run's own options (``profile``, ``transports``,
-    ``paths``) are those of ``wsgicheck check``; a probe did not use them, so they are left
+    it first), and its matrix cell. The options of ``wsgicheck check`` (``profile``,
+    ``transports``, ``paths``) are none for a probe (None, None, empty), so they are left
     out and the probe's own options stand in their place.
     """
     document = run_data(result.run)
@@ -91,8 +91,8 @@ def probe_data(result: ProbeResult) -> dict[str, Any]:
 
 
 def _own_options(text: str, result: ProbeResult) -> str:
-    """The text report with the probe's options in place of a run's (a probe has no profile
-    and no transports of wsgicheck's: the line would claim options it did not use)."""
+    """The text report with the probe's own options on the line of a run's (a probe has no
+    profile and none of wsgicheck's transports: its requests and exchanges are counted)."""
     lines = text.split("\n")
     if len(lines) > 1 and lines[1].startswith("  seed "):
         run, options = result.run, result.options

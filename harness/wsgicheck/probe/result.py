@@ -1,6 +1,7 @@
 """What one probe of one server found: verdicts shaped as a run, plus what only a probe has.
 
-The verdicts are a :class:`~wsgicheck.runner.RunResult`, so every ``--format`` of
+The verdicts are a :class:`~wsgicheck.results.RunResult` (with no profile and none of
+wsgicheck's transports in its options), so every ``--format`` of
 ``wsgicheck check`` renders them as they are; the observations (how the server framed,
 kept connections, called ``close()``...), the environ differences from wsgicheck's own
 core, and the notes on what could not be probed travel beside it.
@@ -10,8 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..rules import Exchange, Level
-from ..runner import RunResult
+from ..results import RunResult
+from ..rules import Exchange
+from ..rules.verdicts import Verdict
 from .differences import Difference
 
 __all__ = ["CELLS", "ProbeOptions", "ProbeResult"]
@@ -88,11 +90,11 @@ class ProbeResult:
         """Rule id → one of :data:`CELLS`."""
         out = {}
         for result in self.run.results:
-            if result.status == "fail":
-                cell = "fail" if result.rule.level is Level.MUST else "warn"
-            elif result.status == "skip":
+            if result.status == Verdict.FAIL:
+                cell = Verdict.for_broken(result.rule.level, strict=False).value
+            elif result.status == Verdict.SKIP:
                 cell = "not probed" if result.rule.id in self.not_probed else "n/a"
             else:
-                cell = "pass"
+                cell = Verdict.PASS.value
             out[result.rule.id] = cell
         return out

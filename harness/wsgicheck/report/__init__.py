@@ -1,8 +1,8 @@
 """Reports of a run, one small module per format.
 
 Each format module registers a renderer with :func:`format`; a renderer takes the
-:class:`~wsgicheck.runner.RunResult` and returns the report text. Adding a format is one
-new module here and its name in ``_MODULES``.
+:class:`~wsgicheck.results.RunResult` and returns the report text. Adding a format is one
+new module here and its name in :data:`wsgicheck.options.REPORT_FILES`.
 """
 
 from __future__ import annotations
@@ -11,23 +11,17 @@ import importlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from ..options import REPORT_FILES
+
 if TYPE_CHECKING:  # the runner (and Hypothesis) only when a report is rendered
-    from ..runner import RunResult
+    from ..results import RunResult
 
 __all__ = ["FILE_NAMES", "FORMATS", "Renderer", "format", "names", "render"]
 
 Renderer = Callable[["RunResult", bool], str]
 FORMATS: dict[str, Renderer] = {}
-_MODULES = ("text", "json", "junit", "sarif", "html", "markdown")
 #: The file each format is written to by ``check --report FORMAT --report-dir DIR``.
-FILE_NAMES = {
-    "text": "report.txt",
-    "json": "report.json",
-    "junit": "report.xml",
-    "sarif": "report.sarif",
-    "html": "report.html",
-    "markdown": "report.md",
-}
+FILE_NAMES = REPORT_FILES
 
 
 def format(name: str) -> Callable[[Renderer], Renderer]:
@@ -41,13 +35,13 @@ def format(name: str) -> Callable[[Renderer], Renderer]:
 
 
 def _load() -> None:
-    for module in _MODULES:
+    for module in REPORT_FILES:
         importlib.import_module(f"{__name__}.{module}")
 
 
 def names() -> list[str]:
     """The formats there are."""
-    return list(_MODULES)
+    return list(REPORT_FILES)
 
 
 def render(result: RunResult, name: str, *, color: bool = False) -> str:

@@ -15,10 +15,10 @@ from ..baseline import fingerprint
 from ..events import Location
 from ..locations import relative_path, user_location
 from ..request import Request
-from ..rules import Binding, Level, RuleResult
-from ..runner import Failure, RunResult
+from ..results import CapturedOutput, Failure, RunResult
+from ..rules import Binding, RuleResult
+from ..rules.verdicts import Verdict
 from ..scope import OTHER_PATHS
-from ..supervisor import CapturedOutput
 from ..untrusted import LIMIT, show
 
 __all__ = [
@@ -47,7 +47,6 @@ __all__ = [
     "request_data",
     "source_line",
     "summary",
-    "verdict",
     "verdict_of",
 ]
 
@@ -60,11 +59,11 @@ BINDING_TITLES = {
 
 #: Each verdict, as the reports name it.
 VERDICT_TITLES = {
-    "pass": "passed",
-    "fail": "failed",
-    "warn": "warned",
-    "known": "known",
-    "skip": "skipped",
+    Verdict.PASS: "passed",
+    Verdict.FAIL: "failed",
+    Verdict.WARN: "warned",
+    Verdict.KNOWN: "known",
+    Verdict.SKIP: "skipped",
 }
 
 
@@ -82,36 +81,30 @@ class Summary:
         return self.passed + self.failed + self.warned + self.skipped + self.known
 
 
-def verdict(result: RuleResult, strict: bool, known: frozenset[str] | None = None) -> str:
-    """``pass``, ``fail``, ``warn`` (a SHOULD rule broken, not strict), ``known`` (broken,
-    but every finding is in the baseline) or ``skip``."""
-    if result.status != "fail":
-        return result.status
-    if known is not None and result.rule.id in known:
-        return "known"
-    if result.rule.level is Level.SHOULD and not strict:
-        return "warn"
-    return "fail"
+def verdict_of(run: RunResult, result: RuleResult) -> Verdict:
+    """A rule's verdict over the run: pass, skip (no evidence), or the run's verdict on it
+    broken (fail, warn, known)."""
+    if result.status != Verdict.FAIL:
+        return Verdict(result.status)
+    return run.broken(result.rule)
 
 
-def verdict_of(run: RunResult, result: RuleResult) -> str:
-    return verdict(result, run.options.strict, run.known)
-
-
-def failure_kind(run: RunResult, failure: Failure) -> str:
-    """The verdict of a failure's rule: ``fail``, ``warn`` or ``known``."""
-    if run.known is not None and failure.rule.id in run.known:
-        return "known"
-    if failure.rule.level is Level.SHOULD and not run.options.strict:
-        return "warn"
-    return "fail"
+def failure_kind(run: RunResult, failure: Failure) -> Verdict:
+    """The verdict of a failure's rule: fail, warn or known."""
+    return run.broken(failure.rule)
 
 
 def summary(run: RunResult) -> Summary:
-    counts = {"pass": 0, "fail": 0, "warn": 0, "skip": 0, "known": 0}
+    counts = dict.fromkeys(Verdict, 0)
     for result in run.results:
         counts[verdict_of(run, result)] += 1
-    return Summary(counts["pass"], counts["fail"], counts["warn"], counts["skip"], counts["known"])
+    return Summary(
+        counts[Verdict.PASS],
+        counts[Verdict.FAIL],
+        counts[Verdict.WARN],
+        counts[Verdict.SKIP],
+        counts[Verdict.KNOWN],
+    )
 
 
 def headline(run: RunResult) -> str:

@@ -11,7 +11,8 @@ neither end the command early nor start another.
 from __future__ import annotations
 
 from ..locations import repository_root
-from ..runner import RunResult
+from ..results import RunResult
+from ..rules.verdicts import Verdict
 from ..untrusted import show
 from .common import failure_kind, repository_place
 
@@ -43,7 +44,7 @@ def workflow_commands(run: RunResult, *, workspace: str | None = None) -> list[s
     lines = []
     for failure in run.failures.values():
         kind = failure_kind(run, failure)
-        if kind == "known":
+        if kind is Verdict.KNOWN:
             continue
         rule = failure.rule
         properties: dict[str, str] = {}
@@ -59,6 +60,6 @@ def workflow_commands(run: RunResult, *, workspace: str | None = None) -> list[s
             f"Replay: wsgicheck check {show(run.target)} --seed {run.seed}; "
             f"wsgicheck explain {rule.id}"
         )
-        lines.append(_command("error" if kind == "fail" else "warning", properties, message))
+        lines.append(_command("error" if kind is Verdict.FAIL else "warning", properties, message))
     lines.extend(_command("error", {"title": "wsgicheck"}, show(error)) for error in run.errors)
     return lines

@@ -13,7 +13,8 @@ import html
 from .. import __version__
 from ..appcoverage import AppCoverage, line_ranges
 from ..locations import relative_path
-from ..runner import Failure, RunResult
+from ..results import Failure, RunResult
+from ..rules.verdicts import Verdict
 from ..untrusted import LIMIT, show
 from . import format
 from .common import (
@@ -37,8 +38,15 @@ from .common import (
     verdict_of,
 )
 
-_MARKS = {"pass": "✓", "fail": "✗", "warn": "!", "known": "○", "skip": "–"}
-_COLUMNS = ("pass", "fail", "warn", "known", "skip")
+_MARKS = {
+    Verdict.PASS: "✓",
+    Verdict.FAIL: "✗",
+    Verdict.WARN: "!",
+    Verdict.KNOWN: "○",
+    Verdict.SKIP: "–",
+}
+#: The order of the rule table's columns.
+_COLUMNS = (Verdict.PASS, Verdict.FAIL, Verdict.WARN, Verdict.KNOWN, Verdict.SKIP)
 
 _CSS = """
 :root { color-scheme: light dark; --fg: #1d2125; --muted: #5f6b76; --line: #d5dbe1;
@@ -113,22 +121,24 @@ def render(run: RunResult, color: bool) -> str:
         "<body>",
         "<header>",
         f"<h1>wsgicheck <code>{_e(run.target)}</code></h1>",
-        f'<p class="meta">seed {run.seed} · profile {_e(options.profile)} · '
-        f"{run.examples} examples · {run.duration:.1f}s · transports {_e(options.transports)}"
-        f"{' · strict' if options.strict else ''}</p>",
+        f'<p class="meta">seed {run.seed} · '
+        + (f"profile {_e(options.profile)} · " if options.profile is not None else "")
+        + f"{run.examples} examples · {run.duration:.1f}s"
+        + (f" · transports {_e(options.transports)}" if options.transports is not None else "")
+        + f"{' · strict' if options.strict else ''}</p>",
         f'<p class="meta">paths tried: {_e(", ".join(run.paths) or "-")}</p>',
         f'<p id="verdict" class="verdict {"fail" if failed else "pass"}">{_e(headline(run))}</p>',
         '<ul class="counts">',
         *(
             f'<li class="{name}">{number} {VERDICT_TITLES[name]}</li>'
             for name, number in (
-                ("fail", counts.failed),
-                ("warn", counts.warned),
-                ("known", counts.known),
-                ("pass", counts.passed),
-                ("skip", counts.skipped),
+                (Verdict.FAIL, counts.failed),
+                (Verdict.WARN, counts.warned),
+                (Verdict.KNOWN, counts.known),
+                (Verdict.PASS, counts.passed),
+                (Verdict.SKIP, counts.skipped),
             )
-            if number or name != "known"
+            if number or name is not Verdict.KNOWN
         ),
         "</ul>",
         "</header>",
@@ -149,7 +159,7 @@ def render(run: RunResult, color: bool) -> str:
 
 
 def _matrix(run: RunResult) -> list[str]:
-    columns = [name for name in _COLUMNS if name != "known" or run.known is not None]
+    columns = [name for name in _COLUMNS if name is not Verdict.KNOWN or run.known is not None]
     parts = ['<section id="matrix">', "<h2>Rules</h2>"]
     for binding, results in grouped(run):
         parts += [
@@ -204,7 +214,7 @@ def _failure(run: RunResult, rule_id: str, failure: Failure) -> list[str]:
     parts = [
         f'<details class="failure f-{kind}" id="failure-{_e(rule_id)}">',
         f'<summary><span class="{kind}">{_MARKS[kind]} <code>{_e(rule_id)}</code></span> '
-        f"({rule.level.value}{', known' if kind == 'known' else ''}"
+        f"({rule.level.value}{', known' if kind is Verdict.KNOWN else ''}"
         f"{f', {REPLAYED}' if failure.replayed else ''}) "
         f'<span class="message">{_e(failure.finding.message)}</span></summary>',
     ]

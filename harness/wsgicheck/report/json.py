@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..runner import RunResult
+from ..results import RunResult
 from ..untrusted import show
 from . import format
 from .common import (

@@ -16,7 +16,8 @@ import xml.etree.ElementTree as ET
 from datetime import datetime, timezone
 
 from ..locations import relative_path
-from ..runner import Failure, RunResult
+from ..results import Failure, RunResult
+from ..rules.verdicts import Verdict
 from ..untrusted import show
 from . import format
 from .common import (
@@ -75,12 +76,12 @@ def render(run: RunResult, color: bool) -> str:
             )
             kind = verdict_of(run, result)
             failure = run.failures.get(result.rule.id)
-            if kind == "skip":
+            if kind is Verdict.SKIP:
                 counts["skipped"] += 1
                 ET.SubElement(case, "skipped", message="no exchange gave evidence for this rule")
             elif failure is None:
                 continue
-            elif kind == "fail":
+            elif kind is Verdict.FAIL:
                 counts["failures"] += 1
                 element = ET.SubElement(
                     case,
@@ -90,7 +91,7 @@ def render(run: RunResult, color: bool) -> str:
                 )
                 element.text = _details(run, failure)
             else:
-                label = {"warn": "warning (a SHOULD rule; fails only with --strict)"}.get(
+                label = {Verdict.WARN: "warning (a SHOULD rule; fails only with --strict)"}.get(
                     failure_kind(run, failure), "known finding, accepted by the baseline"
                 )
                 out = ET.SubElement(case, "system-out")
@@ -128,4 +129,5 @@ def _properties(suite: ET.Element, run: RunResult) -> None:
         "strict": str(run.options.strict).lower(),
     }
     for name, value in values.items():
-        ET.SubElement(properties, "property", name=name, value=show(value))
+        if value is not None:  # a probe has no profile and none of wsgicheck's transports
+            ET.SubElement(properties, "property", name=name, value=show(value))

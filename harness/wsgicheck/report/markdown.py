@@ -16,7 +16,8 @@ import re
 from ..appcoverage import AppCoverage, line_ranges
 from ..events import Location
 from ..locations import relative_path
-from ..runner import Failure, RunResult
+from ..results import Failure, RunResult
+from ..rules.verdicts import Verdict
 from ..untrusted import show
 from . import format
 from .common import (
@@ -34,7 +35,7 @@ from .common import (
     raw_lines,
 )
 
-_ICONS = {"fail": "❌", "warn": "⚠️", "known": "🔵", "pass": "✅"}
+_ICONS = {Verdict.FAIL: "❌", Verdict.WARN: "⚠️", Verdict.KNOWN: "🔵", Verdict.PASS: "✅"}
 #: GitHub's limit is 65,536 characters a comment; leave room for what a CI job adds.
 BUDGET = 60_000
 #: Characters of the app's output a comment shows (its end: where a crash is).
@@ -99,18 +100,20 @@ def _where(where: Location | None, *, cell: bool = False) -> str:
 
 @format("markdown")
 def render(run: RunResult, color: bool) -> str:
-    icon = _ICONS["fail"] if run.failed() else _ICONS["pass"]
+    icon = _ICONS[Verdict.FAIL] if run.failed() else _ICONS[Verdict.PASS]
     options = run.options
     lines = [
         f"### {icon} wsgicheck {md(headline(run))}",
         "",
-        f"{_inline_code(run.target)} · seed {run.seed} · profile {md(options.profile)} · "
-        f"{run.examples} examples · transports {md(options.transports)}"
+        f"{_inline_code(run.target)} · seed {run.seed} · "
+        + (f"profile {md(options.profile)} · " if options.profile is not None else "")
+        + f"{run.examples} examples"
+        + (f" · transports {md(options.transports)}" if options.transports is not None else "")
         + (" · strict" if options.strict else ""),
         "",
     ]
-    shown = [f for f in run.failures.values() if failure_kind(run, f) != "known"]
-    known = [f for f in run.failures.values() if failure_kind(run, f) == "known"]
+    shown = [f for f in run.failures.values() if failure_kind(run, f) is not Verdict.KNOWN]
+    known = [f for f in run.failures.values() if failure_kind(run, f) is Verdict.KNOWN]
     if shown:
         lines += _table(run, shown)
     for error in run.errors:

@@ -20,8 +20,9 @@ from urllib.parse import quote
 from .. import __version__
 from ..baseline import fingerprint
 from ..locations import repository_root
+from ..results import Failure, RunResult
 from ..rules import Level, Rule
-from ..runner import Failure, RunResult
+from ..rules.verdicts import Verdict
 from ..untrusted import show
 from . import format
 from .common import dumps, failure_kind, location_of, repository_place
@@ -104,7 +105,7 @@ def _result(run: RunResult, failure: Failure, index: int, root: Path) -> dict[st
         },
     }
     if run.known is not None:
-        known = failure_kind(run, failure) == "known"
+        known = failure_kind(run, failure) is Verdict.KNOWN
         result["baselineState"] = "unchanged" if known else "new"
         if known:
             result["suppressions"] = [
@@ -151,7 +152,7 @@ def data(run: RunResult) -> dict[str, Any]:
                 "properties": {
                     "target": show(run.target),
                     "seed": run.seed,
-                    "profile": run.options.profile,
+                    **({"profile": run.options.profile} if run.options.profile is not None else {}),
                     "examples": run.examples,
                     "strict": run.options.strict,
                 },

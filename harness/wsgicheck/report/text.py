@@ -10,7 +10,8 @@ from __future__ import annotations
 from ..appcoverage import AppCoverage, line_ranges
 from ..events import Location
 from ..locations import relative_path
-from ..runner import Failure, RunResult
+from ..results import Failure, RunResult
+from ..rules.verdicts import Verdict
 from ..untrusted import show
 from . import format
 from .common import (
@@ -33,16 +34,23 @@ from .common import (
 )
 from .fold import WIDTH, fold_http, fold_python, fold_shell, wrap
 
+#: ANSI colours of each verdict, and of the report's titles and dim lines.
 _COLORS = {
-    "pass": "32",
-    "fail": "31",
-    "warn": "33",
-    "known": "36",
-    "skip": "2",
+    Verdict.PASS: "32",
+    Verdict.FAIL: "31",
+    Verdict.WARN: "33",
+    Verdict.KNOWN: "36",
+    Verdict.SKIP: "2",
     "title": "1",
     "dim": "2",
 }
-_MARKS = {"pass": "✓", "fail": "✗", "warn": "!", "known": "○", "skip": "·"}
+_MARKS = {
+    Verdict.PASS: "✓",
+    Verdict.FAIL: "✗",
+    Verdict.WARN: "!",
+    Verdict.KNOWN: "○",
+    Verdict.SKIP: "·",
+}
 _LEGEND = "✓ passed   ✗ failed   ! warned (SHOULD)   ○ known (baseline)   · skipped (no evidence)"
 #: Where a rule's level starts on its line (after the mark and a padded id).
 _ID_WIDTH = 30
@@ -68,9 +76,12 @@ def layout(run: RunResult, color: bool, verbosity: int = 0) -> str:
     lines = [
         *(_paint(line, "title", color) for line in wrap(f"wsgicheck {show(run.target)}")),
         *wrap(
-            f"seed {run.seed} · profile {options.profile} · {run.examples} examples · "
+            f"seed {run.seed} · "
+            + (f"profile {options.profile} · " if options.profile is not None else "")
+            + f"{run.examples} examples · "
             + (f"{run.replayed_examples} replayed · " if run.replayed_examples else "")
-            + f"{run.duration:.1f}s · transports: {options.transports}"
+            + f"{run.duration:.1f}s"
+            + (f" · transports: {options.transports}" if options.transports is not None else "")
             + (" · strict" if options.strict else ""),
             indent="  ",
         ),
@@ -80,7 +91,7 @@ def layout(run: RunResult, color: bool, verbosity: int = 0) -> str:
     ]
     for binding, results in grouped(run):
         lines.append(_paint(BINDING_TITLES[binding], "title", color))
-        counted = {"pass": 0, "skip": 0}
+        counted = {Verdict.PASS: 0, Verdict.SKIP: 0}
         for result in results:
             kind = verdict_of(run, result)
             if kind in counted and verbosity < 1:
@@ -94,7 +105,7 @@ def layout(run: RunResult, color: bool, verbosity: int = 0) -> str:
             lines.extend(more)
         tally = [
             _paint(f"{_MARKS[kind]} {number} {word}", kind, color)
-            for kind, word in (("pass", "passed"), ("skip", "skipped"))
+            for kind, word in ((Verdict.PASS, "passed"), (Verdict.SKIP, "skipped"))
             if (number := counted[kind])
         ]
         if tally:
@@ -102,15 +113,15 @@ def layout(run: RunResult, color: bool, verbosity: int = 0) -> str:
         lines.append("")
     lines.extend(_answers(run, color, verbosity))
     lines.extend(_failures(run, color))
-    known = [each for each in run.failures.values() if failure_kind(run, each) == "known"]
+    known = [each for each in run.failures.values() if failure_kind(run, each) is Verdict.KNOWN]
     if known:
         lines.append(_paint("Known findings (accepted by the baseline)", "title", color))
         for failure in known:
             where = _where(location_of(run, failure))
-            mark = f"{_MARKS['known']} {failure.rule.id}"
+            mark = f"{_MARKS[Verdict.KNOWN]} {failure.rule.id}"
             text = f"{mark} {show(failure.finding.message)}" + (f" (at {where})" if where else "")
             first, *more = wrap(text, indent="  ", more="    ")
-            lines.append("  " + _paint(mark, "known", color) + first[2 + len(mark) :])
+            lines.append("  " + _paint(mark, Verdict.KNOWN, color) + first[2 + len(mark) :])
             lines.extend(more)
         lines.append("")
     if run.app_coverage is not None:
@@ -142,7 +153,7 @@ REPLAYED_TITLE = f"{REPLAYED.capitalize()} (past failures; the seed's draw met n
 def _failures(run: RunResult, color: bool) -> list[str]:
     """Each failure the baseline does not accept: the seeded draw's, then the replayed."""
     lines: list[str] = []
-    shown = [each for each in run.failures.values() if failure_kind(run, each) != "known"]
+    shown = [each for each in run.failures.values() if failure_kind(run, each) is not Verdict.KNOWN]
     for failure in shown:
         if not failure.replayed:
             lines.extend(_failure(run, failure, color))
@@ -156,7 +167,7 @@ def _failures(run: RunResult, color: bool) -> list[str]:
 
 def _errors(run: RunResult, color: bool) -> list[str]:
     return [
-        _paint(line, "fail", color)
+        _paint(line, Verdict.FAIL, color)
         for error in run.errors
         for line in wrap(f"error: {show(error)}")
     ]
@@ -237,4 +248,4 @@ def _coverage(measured: AppCoverage, color: bool) -> list[str]:
 
 
 def _closing(run: RunResult, color: bool) -> str:
-    return _paint(headline(run), "fail" if run.failed() else "pass", color)
+    return _paint(headline(run), Verdict.FAIL if run.failed() else Verdict.PASS, color)

@@ -25,7 +25,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from .exchange import Exchange
-from .registry import REGISTRY, Applies, Check, Finding, Level, Rule
+from .registry import REGISTRY, Applies, Check, Finding, Rule
+from .verdicts import Verdict
 
 __all__ = [
     "HISTORY",
@@ -120,7 +121,7 @@ class RuleResult:
 
 def is_failure(finding: Finding, *, strict: bool = False) -> bool:
     """Whether a finding fails a run: every MUST one, and SHOULD ones when strict."""
-    return finding.level is Level.MUST or strict
+    return Verdict.for_broken(finding.level, strict=strict) is Verdict.FAIL
 
 
 def _plan(evidence: frozenset[str], rules: Sequence[Rule], key: tuple[str, ...] | int) -> _Plan:
@@ -371,6 +372,6 @@ def evaluate(
     results = []
     for each in chosen:
         findings = found[each.id]
-        status = "fail" if findings else ("pass" if applied[each.id] else "skip")
+        status = Verdict.of_rule(found=bool(findings), applied=bool(applied[each.id]))
         results.append(RuleResult(each, status, tuple(findings), applied[each.id]))
     return results
