@@ -16,6 +16,7 @@ accepts), odd-but-legal inputs drawn often, the grammar taken from
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from urllib.parse import quote
 
 from hypothesis import strategies as st
@@ -267,11 +268,16 @@ def bodies(*, max_size: int = 64 * 1024) -> st.SearchStrategy[bytes]:
 
 def framings() -> st.SearchStrategy[Framing]:
     """How a body is delimited: Content-Length (most often) or chunked."""
-    return st.sampled_from([Framing.CONTENT_LENGTH, Framing.CONTENT_LENGTH, Framing.CHUNKED])
+    return _FRAMINGS
 
 
+_FRAMINGS = st.sampled_from([Framing.CONTENT_LENGTH, Framing.CONTENT_LENGTH, Framing.CHUNKED])
+
+
+@lru_cache(maxsize=512)
 def _chunk_sizes(size: int) -> st.SearchStrategy[tuple[int, ...]]:
-    """Chunk boundaries for a body of ``size`` bytes."""
+    """Chunk boundaries for a body of ``size`` bytes (built once a size: a strategy built
+    afresh for each draw costs Hypothesis more than the draw)."""
     if size <= 1:
         return st.just(())
     cuts = st.lists(st.integers(min_value=1, max_value=size - 1), max_size=8, unique=True)
@@ -286,6 +292,21 @@ def _chunk_sizes(size: int) -> st.SearchStrategy[tuple[int, ...]]:
 # -- requests ------------------------------------------------------------------------------------
 
 
+# Built once: a strategy built afresh inside a draw costs Hypothesis more than the draw.
+#: The shapes of request, drawn first (see :func:`_requests`).
+_SHAPES = st.sampled_from(["any", "any", "body", "body", "head", "get", "options"])
+_CONTENT_TYPES = st.sampled_from(
+    [
+        "application/x-www-form-urlencoded",
+        "application/json",
+        "text/plain; charset=utf-8",
+        "application/octet-stream",
+        "multipart/form-data; boundary=x",
+    ]
+)
+_CONNECTIONS = st.sampled_from(["keep-alive", "close", "Keep-Alive"])
+
+
 @st.composite
 def _requests(
     draw: st.DrawFn,
@@ -296,20 +317,20 @@ def _requests(
     fields: st.SearchStrategy[tuple[tuple[str, str], ...]],
     payload: st.SearchStrategy[tuple[str | None, bytes]] | None,
     host: str,
-    versions: Sequence[str],
+    versions: st.SearchStrategy[str],
     shapes: dict[str, list[str]],
+    body_verbs: st.SearchStrategy[str],
 ) -> Request:
     # Draw the shape first, so every kind of request is common from the first examples
     # on: a plain GET, a request with a body, a HEAD, or any method at all.
-    kinds = ["any", "any", "body", "body", "head", "get", "options"]
-    shape = draw(st.sampled_from(kinds)) if shapes else "any"
+    shape = draw(_SHAPES) if shapes else "any"
     if shape == "body" and shapes.get("body"):
-        verb = draw(st.sampled_from(shapes["body"]))
+        verb = draw(body_verbs)
     elif shape in ("head", "get", "options") and shapes.get(shape):
         verb = shapes[shape][0]
     else:
         verb = draw(method)
-    version = draw(st.sampled_from(list(versions)))
+    version = draw(versions)
     headers: list[tuple[str, str]] = []
     if version == "1.1" or draw(st.booleans()):
         headers.append(("Host", host))
@@ -325,32 +346,17 @@ def _requests(
     framing = Framing.NONE
     sizes: tuple[int, ...] = ()
     if has_body:
-        framing = draw(framings()) if version == "1.1" else Framing.CONTENT_LENGTH
+        framing = draw(_FRAMINGS) if version == "1.1" else Framing.CONTENT_LENGTH
         if framing is Framing.CHUNKED:
             sizes = draw(_chunk_sizes(len(data)))
         if content_type is not None:
             headers.append(("Content-Type", content_type))
         elif payload is None and (data or draw(st.booleans())):
-            headers.append(
-                (
-                    "Content-Type",
-                    draw(
-                        st.sampled_from(
-                            [
-                                "application/x-www-form-urlencoded",
-                                "application/json",
-                                "text/plain; charset=utf-8",
-                                "application/octet-stream",
-                                "multipart/form-data; boundary=x",
-                            ]
-                        )
-                    ),
-                )
-            )
+            headers.append(("Content-Type", draw(_CONTENT_TYPES)))
         if version == "1.1" and draw(st.integers(0, 4)) == 4:
             headers.append(("Expect", "100-continue"))
     if version == "1.1" and draw(st.integers(0, 5)) == 5:
-        headers.append(("Connection", draw(st.sampled_from(["keep-alive", "close", "Keep-Alive"]))))
+        headers.append(("Connection", draw(_CONNECTIONS)))
     if version == "1.0" and draw(st.integers(0, 3)) == 3:
         headers.append(("Connection", "keep-alive"))
     # The Host field anywhere, not only first (the other fields are drawn in any order).
@@ -445,8 +451,9 @@ def requests(
         fields=fields,
         payload=payload,
         host=host,
-        versions=versions,
+        versions=st.sampled_from(versions),
         shapes=shapes,
+        body_verbs=st.sampled_from(body_methods or ["POST"]),
     )
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import json
+from functools import lru_cache
 from urllib.parse import quote
 
 from hypothesis import strategies as st
@@ -31,10 +32,15 @@ __all__ = [
 
 Field = tuple[str, str]
 
+# Each strategy below is built once for each set of arguments (``lru_cache``): the runner and
+# the explorer ask for them inside draws, and a strategy built afresh for each draw costs
+# Hypothesis more than the draw itself.
+
 _CODINGS = ["gzip", "deflate", "br", "identity", "zstd", "compress", "*"]
 _QVALUES = ["", ";q=1", ";q=0.8", ";q=0.5", ";q=0.001", ";q=0", ";q=1.0"]
 
 
+@lru_cache(maxsize=64)
 def accept_encodings() -> st.SearchStrategy[str]:
     """RFC 9110 §12.5.3 Accept-Encoding: one coding, what browsers send, or lists with
     q-values (``identity;q=0``, ``*;q=0`` refuse the unencoded body)."""
@@ -60,6 +66,7 @@ def accept_encodings() -> st.SearchStrategy[str]:
     return st.one_of(common, listed)
 
 
+@lru_cache(maxsize=64)
 def ranges() -> st.SearchStrategy[str]:
     """RFC 9110 §14.2 Range: single, suffix, open, multiple, unsatisfiable and malformed."""
     number = st.integers(0, 70000)
@@ -91,6 +98,7 @@ def ranges() -> st.SearchStrategy[str]:
     )
 
 
+@lru_cache(maxsize=64)
 def accepts() -> st.SearchStrategy[str]:
     """RFC 9110 §12.5.1 Accept, as browsers, API clients and curl send it."""
     return st.sampled_from(
@@ -110,6 +118,7 @@ def accepts() -> st.SearchStrategy[str]:
 _TOKEN_CHARS = "ABCDEFabcdef0123456789-._~+/"
 
 
+@lru_cache(maxsize=64)
 def authorizations() -> st.SearchStrategy[str]:
     """RFC 9110 §11.6.2 Authorization: Basic and Bearer credentials, and odd ones."""
     basic = st.tuples(st.text("abcxyz019", max_size=8), st.text("abc:é019", max_size=8)).map(
@@ -124,6 +133,7 @@ def authorizations() -> st.SearchStrategy[str]:
 _COOKIE_NAME = "abcdefghijklmnopqrstuvwxyz_0123456789"
 
 
+@lru_cache(maxsize=64)
 def cookies() -> st.SearchStrategy[str]:
     """RFC 6265 §4.2 Cookie: ``name=value`` pairs joined by ``; ``, empty values, quotes."""
     value = st.one_of(
@@ -134,6 +144,7 @@ def cookies() -> st.SearchStrategy[str]:
     return st.lists(pair, min_size=1, max_size=4).map("; ".join)
 
 
+@lru_cache(maxsize=64)
 def entity_tags() -> st.SearchStrategy[str]:
     """RFC 9110 §8.8.3 entity-tags, strong and weak, for requests made without a learned one."""
     opaque = st.text("abcdef0123456789-", min_size=0, max_size=16).map(lambda text: f'"{text}"')
@@ -152,6 +163,7 @@ HTTP_DATES = [
 ]
 
 
+@lru_cache(maxsize=64)
 def http_fields(*, max_size: int = 4) -> st.SearchStrategy[tuple[Field, ...]]:
     """Header fields a real client sends, each name once: content negotiation, ranges,
     conditionals without a learned validator, credentials, cookies, caching."""
@@ -213,6 +225,7 @@ def _sized(size: int) -> bytes:
     return (bytes(range(32, 127)) * (size // 95 + 1))[:size]
 
 
+@lru_cache(maxsize=64)
 def payloads(*, max_size: int = 64 * 1024) -> st.SearchStrategy[tuple[str | None, bytes]]:
     """(Content-Type, body) pairs whose type says what the body is: url-encoded and
     multipart forms, JSON, text, binary; sizes from empty to past 64 KiB, and past
