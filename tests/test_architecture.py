@@ -44,6 +44,7 @@ LAYERS: list[tuple[str, set[str]]] = [
             "vocabulary",
             "explorer",
             "minimise",
+            "hypothesis_hooks",
         },
     ),
     ("reports", {"report", "report.*", "transcript", "console"}),

@@ -15,7 +15,7 @@ from typing import Any
 
 from hypothesis import HealthCheck, Phase, given, settings
 
-from .. import strategies
+from .. import hypothesis_hooks, strategies
 from ..request import Framing, Request
 from . import scenarios
 from .rawclient import WireResponse
@@ -480,6 +480,6 @@ def drawn_requests(count: int, seed: int) -> list[Request]:
     def collect(request: Request) -> None:
         drawn.append(request)
 
-    collect._hypothesis_internal_use_seed = seed  # type: ignore[attr-defined]
+    hypothesis_hooks.use_seed(collect, seed)
     collect()
     return drawn[:count]
