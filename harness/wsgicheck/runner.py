@@ -647,7 +647,8 @@ class _Examples:
         first: Exchange | None = None
         asked = False
         if run.memory is not None:
-            first = self._in_memory(drawn, request, config, before, earlier, previous, found)
+            first = self._in_memory(drawn, request, config, earlier, previous)
+            found += collector.judge(first, request, config, "memory", before)
             asked = follow and self.followed.wants(first)
             if asked:
                 _follow_up(first, run.memory, config, collector, run.on_exchange)
@@ -660,7 +661,7 @@ class _Examples:
                 run.errors.append(f"{request.method} {request.target}: {exc}")
                 return request, first, found
             exchange = self._on_the_wire(drawn, request, response, config, earlier, previous, first)
-            found += self.collector.judge(exchange, request, config, "socket", before)
+            found += collector.judge(exchange, request, config, "socket", before)
             if asked and not exchange.timed_out:  # the same questions over the wire
                 try:
                     _follow_up(exchange, run.wire, config, collector, run.on_exchange, "socket")
@@ -674,12 +675,11 @@ class _Examples:
         drawn: Request,
         request: Request,
         config: ServerConfig,
-        before: tuple[Request, ...],
         earlier: Sequence[Exchange],
         previous: Exchange | None,
-        found: list[Finding],
     ) -> Exchange:
-        """The example through the in-memory transport, judged (findings into ``found``)."""
+        """The in-memory transport's exchange of the example (``drawn`` as drawn, ``request``
+        as sent)."""
         run = self.run
         assert run.memory is not None
         run.tell(request, config, "memory")
@@ -687,7 +687,6 @@ class _Examples:
         run.answered(drawn.path, config, "memory", response)
         history = tuple(earlier[-HISTORY:])
         exchange = Exchange(response, source="memory", previous=previous, history=history)
-        found += self.collector.judge(exchange, request, config, "memory", before)
         self.timeouts.saw(drawn, exchange.timed_out)
         return exchange
 
