@@ -18,8 +18,9 @@ method the app's ``Allow`` names.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urlencode, urljoin, urlsplit
@@ -43,6 +44,22 @@ _link_re = re.compile(rb"""(?:href|src|action)\s*=\s*["']([^"'#<>\s]+)""", re.IG
 _ORIGIN = "http://app.invalid"
 
 Draw = Callable[[st.SearchStrategy[Any]], Any]
+
+
+@lru_cache(maxsize=1024)
+def _sampled(items: tuple[Hashable, ...]) -> st.SearchStrategy[Any]:
+    """``st.sampled_from(items)``, built once for each tuple of items: the moves draw from
+    the same few lists over and over, and a strategy built afresh for each draw costs
+    Hypothesis more than the draw itself."""
+    return st.sampled_from(items)
+
+
+#: The Accept-Encoding a revalidating request sends: none, gzip, a browser's, or any.
+_CODINGS = st.one_of(
+    st.none(), st.just("gzip"), st.just("gzip, deflate, br"), vocabulary.accept_encodings()
+)
+#: The values of a form's fields: the one the form gave, or any text.
+_FORM_TEXT = st.text(max_size=12)
 
 
 def same_origin(base: str, link: str) -> str | None:
@@ -278,7 +295,7 @@ class Explorer:
         fresh request."""
         self._needs = []
         ready = self.available()
-        move = draw(st.sampled_from(ready + [m for m in ready if m not in _PLAIN] * 2))
+        move = draw(_sampled(tuple(ready + [m for m in ready if m not in _PLAIN] * 2)))
         try:
             request = getattr(self, "_" + move)(draw)
         except InvalidRequest:  # what the app taught cannot go into a request (a bad tag)
@@ -298,7 +315,7 @@ class Explorer:
         return (("Host", self.host), *fields)
 
     def _get(self, draw: Draw) -> Request:
-        target = draw(st.sampled_from(self.learned.targets))
+        target = draw(_sampled(tuple(self.learned.targets)))
         return Request(target=target, headers=self._host(*draw(vocabulary.http_fields(max_size=2))))
 
     def _fresh(self, draw: Draw) -> Request:
@@ -312,7 +329,7 @@ class Explorer:
         return self.history[-1].replace(method="HEAD")
 
     def _conditional(self, draw: Draw) -> Request:
-        target, (etag, modified) = draw(st.sampled_from(sorted(self.learned.validators.items())))
+        target, (etag, modified) = draw(_sampled(tuple(sorted(self.learned.validators.items()))))
         self._needs.append(f"validator {target}")
         kinds = []
         if etag:
@@ -321,7 +338,7 @@ class Explorer:
             kinds += ["if-range"]
         if modified:
             kinds += ["if-modified-since", "if-unmodified-since", "if-range-date"]
-        kind = draw(st.sampled_from(kinds))
+        kind = draw(_sampled(tuple(kinds)))
         fields: list[tuple[str, str]] = []
         if kind == "if-none-match":
             fields.append(("If-None-Match", str(etag)))
@@ -333,29 +350,22 @@ class Explorer:
         elif kind == "list":
             fields.append(("If-None-Match", f'"wsgicheck-other", {etag}'))
         elif kind == "if-match":
-            fields.append(("If-Match", draw(st.sampled_from([str(etag), '"wsgicheck-other"']))))
+            fields.append(("If-Match", draw(_sampled((str(etag), '"wsgicheck-other"')))))
         elif kind == "if-modified-since":
             fields.append(("If-Modified-Since", str(modified)))
         elif kind == "if-unmodified-since":
             old = vocabulary.HTTP_DATES[0]
-            fields.append(("If-Unmodified-Since", draw(st.sampled_from([str(modified), old]))))
+            fields.append(("If-Unmodified-Since", draw(_sampled((str(modified), old)))))
         else:
             validator = etag if kind == "if-range" else modified
             fields += [("If-Range", str(validator)), ("Range", draw(vocabulary.ranges()))]
         # Browsers and caches revalidate with the codings they take: gzip is common.
-        coding = draw(
-            st.one_of(
-                st.none(),
-                st.just("gzip"),
-                st.just("gzip, deflate, br"),
-                vocabulary.accept_encodings(),
-            )
-        )
+        coding = draw(_CODINGS)
         if coding is not None:
             fields.append(("Accept-Encoding", coding))
         if self.learned.cookies and draw(st.booleans()):
             fields.append(("Cookie", self._cookies()))
-        method = draw(st.sampled_from(["GET", "HEAD"]))
+        method = draw(_sampled(("GET", "HEAD")))
         return Request(method=method, target=target, headers=self._host(*fields))
 
     def _cookies(self) -> str:
@@ -363,21 +373,20 @@ class Explorer:
         return self.learned.cookie_header
 
     def _cookie(self, draw: Draw) -> Request:
-        target = draw(st.sampled_from(self.learned.targets))
+        target = draw(_sampled(tuple(self.learned.targets)))
         return Request(target=target, headers=self._host(("Cookie", self._cookies())))
 
     def _follow(self, draw: Draw) -> Request:
-        target = draw(st.sampled_from(self.learned.locations))
+        target = draw(_sampled(tuple(self.learned.locations)))
         self._needs.append(f"link {target}")
         cookie = (("Cookie", self._cookies()),) if self.learned.cookies else ()
         return Request(target=target, headers=self._host(*cookie))
 
     def _form(self, draw: Draw) -> Request:
-        form: Form = draw(st.sampled_from(self.learned.forms))
+        form: Form = draw(_sampled(tuple(self.learned.forms)))
         self._needs.append(f"form {form}")
         values = [
-            (name, draw(st.one_of(st.just(value), st.text(max_size=12))))
-            for name, value in form.fields
+            (name, draw(st.one_of(st.just(value), _FORM_TEXT))) for name, value in form.fields
         ]
         cookie = (("Cookie", self._cookies()),) if self.learned.cookies else ()
         if form.method == "GET":
@@ -405,9 +414,9 @@ class Explorer:
         )
 
     def _allowed(self, draw: Draw) -> Request:
-        target, methods = draw(st.sampled_from(sorted(self.learned.allowed.items())))
+        target, methods = draw(_sampled(tuple(sorted(self.learned.allowed.items()))))
         self._needs.append(f"allow {target}")
-        method = draw(st.sampled_from(methods))
+        method = draw(_sampled(methods))
         if method not in _BODY_METHODS:
             return Request(method=method, target=target, headers=self._host())
         content_type, body = draw(vocabulary.payloads(max_size=4096))

@@ -22,14 +22,14 @@ import unittest
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from hypothesis.database import ExampleDatabase
 from hypothesis.errors import Flaky
 
-from . import strategies
+from . import hypothesis_hooks, strategies
 from .client import Client
 from .core import WSGIApp
 from .corpus import corpus
@@ -170,9 +170,29 @@ def _failure_type(rule_id: str) -> type[_RuleFailure]:
     return kind
 
 
-#: The smallest example of a rule: its size, the finding, the request, the server choices,
-#: the transport, and the requests sent before it in its sequence (none for a lone one).
-_Kept = tuple[tuple[int, ...], Finding, Request, ServerConfig, str, tuple[Request, ...]]
+class _Kept(NamedTuple):
+    """The smallest example of a rule seen so far."""
+
+    #: How big it is (see :func:`_size`): the smaller, the better.
+    size: tuple[int, ...]
+    finding: Finding
+    request: Request
+    config: ServerConfig
+    transport: str
+    #: The requests sent before it in its sequence (none for a lone one).
+    before: tuple[Request, ...] = ()
+
+
+class _FirstAnswer(NamedTuple):
+    """The first example the app answered, to show when every answer was the same refusal."""
+
+    request: Request
+    config: ServerConfig
+    transport: str
+    status: int
+    reason: str
+    headers: list[tuple[str, str]]
+
 
 _DEFAULT_CONFIG = ServerConfig()
 
@@ -263,8 +283,10 @@ class _Collector:
                 self.findings[each.id].append(finding)
                 size = _size(request, config, before)
                 kept = self.smallest.get(each.id)
-                if kept is None or size <= kept[0]:
-                    self.smallest[each.id] = (size, finding, request, config, transport, before)
+                if kept is None or size <= kept.size:
+                    self.smallest[each.id] = _Kept(
+                        size, finding, request, config, transport, before
+                    )
         return found
 
     def pick(self, findings: list[Finding]) -> str | None:
@@ -310,9 +332,7 @@ class _Partial:
     replay: _Partial | None = None
     answers: Answers = field(default_factory=Answers)
     first_found: dict[str, int] = field(default_factory=dict)
-    #: The first example the app answered: (request, server choices, transport, status
-    #: code, reason, header fields), to show when every answer was the same refusal.
-    first_answer: tuple[Request, ServerConfig, str, int, str, list[tuple[str, str]]] | None = None
+    first_answer: _FirstAnswer | None = None
 
 
 _OWN_MODULES_LOADED = False
@@ -340,12 +360,6 @@ def _load_own_modules() -> None:
     import importlib
     import pkgutil
 
-    try:
-        from hypothesis.internal.conjecture import providers
-
-        seen: set[int] = providers._seen_modules
-    except (ImportError, AttributeError):  # pragma: no cover - another Hypothesis
-        seen = set()
     package = sys.modules[__name__.rpartition(".")[0]]
     for info in pkgutil.walk_packages(package.__path__, package.__name__ + ".", lambda _: None):
         if info.name.endswith("__main__"):
@@ -358,9 +372,11 @@ def _load_own_modules() -> None:
             continue
     # Every module from wsgicheck's directory, ``__main__`` too under ``python -m``.
     home = os.path.dirname(os.path.abspath(__file__)) + os.sep
-    for module in list(sys.modules.values()):
-        if os.path.abspath(getattr(module, "__file__", None) or os.sep).startswith(home):
-            seen.add(id(module))
+    hypothesis_hooks.ignore_constants_of(
+        module
+        for module in list(sys.modules.values())
+        if os.path.abspath(getattr(module, "__file__", None) or os.sep).startswith(home)
+    )
     _OWN_MODULES_LOADED = True
 
 
@@ -383,6 +399,386 @@ def _follow_up(
 
     for later in send_follow_ups(send, first, source=source):
         collector.judge(later, later.request, config, source)
+
+
+def _judged(rule: Rule, exchange: Exchange) -> Finding | None:
+    """``rule``'s first finding in ``exchange``, asked through the rule engine."""
+    for _, found in judge(exchange, [rule]):
+        return found[0] if found else None
+    return None
+
+
+class _Exploration:
+    """What one process's share of a run works with: the app behind its transports, the
+    paths and what discovery learned, and what the answers showed besides the rules
+    (errors, the table of statuses per path, the first answer)."""
+
+    def __init__(
+        self,
+        options: RunOptions,
+        *,
+        examples: int,
+        memory: MemoryTransport | None,
+        wire: SocketTransport | None,
+        base: ServerConfig,
+        paths: list[str],
+        learned: Learned,
+        on_exchange: OnExchange | None,
+    ) -> None:
+        self.options = options
+        self.examples = examples
+        self.memory = memory
+        self.wire = wire
+        self.base = base
+        self.paths = paths
+        self.learned = learned
+        self.on_exchange = on_exchange
+        self.errors: list[str] = []
+        self.answers = Answers()
+        self.first_answer: _FirstAnswer | None = None
+        #: Sequences stop drawing once the examples reach this (see :func:`_generate`).
+        self.sequence_end = examples
+        self.requests = strategies.requests(paths=paths, raw_bytes=options.raw_bytes)
+        self.configs = strategies.server_configs(script_names=options.script_names, base=base)
+
+    def tell(self, request: Request, config: ServerConfig, transport: str) -> None:
+        if self.on_exchange is not None:
+            self.on_exchange(request, config, transport)
+
+    def answered(self, path: str, config: ServerConfig, transport: str, reply: Response) -> None:
+        """Count the answer to an example in the table of statuses per path."""
+        late = timed_out(reply)
+        self.answers.add(path, TIMED_OUT if late else str(reply.status_code))
+        if self.first_answer is None and not late:
+            self.first_answer = _FirstAnswer(
+                reply.request, config, transport, reply.status_code, reply.reason, reply.headers
+            )
+
+    def replay_one(
+        self,
+        rule: Rule,
+        request: Request,
+        config: ServerConfig,
+        before: tuple[Request, ...],
+        how: str,
+    ) -> Finding | None:
+        """``rule``'s finding when ``request`` is sent again (after ``before``) by ``how``."""
+        transport = self.memory if how == "memory" else self.wire
+        if transport is None:
+            return None
+        try:
+            for each in (*before, request):
+                self.tell(each, config, how)
+                response = transport.exchange(each, config)
+        except TransportError:
+            return None
+        exchange = Exchange(response, source=how)
+        return None if exchange.timed_out else _judged(rule, exchange)
+
+    def close(self) -> None:
+        if self.memory is not None:
+            self.memory.close()
+        if self.wire is not None:
+            self.wire.close()
+
+
+class _Examples:
+    """The two functions Hypothesis calls, a lone request's (:meth:`example`) and a
+    sequence's (:meth:`sequence`), collecting into one collector. Each collector has its
+    own follow-ups, so the database's replay never changes what the seeded draw sends."""
+
+    def __init__(
+        self,
+        run: _Exploration,
+        collector: _Collector,
+        timeouts: _TimeOuts,
+        on_progress: Callable[[int, int], None] | None,
+    ) -> None:
+        self.run = run
+        self.collector = collector
+        self.timeouts = timeouts
+        self.on_progress = on_progress
+        self.followed = FollowUps()
+        self.sequence_broke: list[str] = []
+
+    def send(
+        self,
+        request: Request,
+        config: ServerConfig,
+        before: tuple[Request, ...] = (),
+        earlier: Sequence[Exchange] = (),
+        previous: Exchange | None = None,
+        *,
+        follow: bool = False,
+    ) -> tuple[Request, Exchange | None, list[Finding]]:
+        """One example through the transports, judged: the request as sent, the first
+        exchange (to learn from), and the findings. ``before`` are the requests sent
+        before it in its sequence, ``earlier`` their exchanges (the first exchange's
+        ``history``), ``previous`` an earlier exchange of the same request; ``follow``
+        asks a first 200 to GET the questions that follow it (:mod:`wsgicheck.sequences`)."""
+        run, collector = self.run, self.collector
+        if self.timeouts.skips(request) or excluded(request.target, run.options.exclude_paths):
+            return request, None, []
+        collector.examples += 1
+        if self.on_progress is not None:
+            self.on_progress(collector.examples, run.examples)
+        drawn = with_headers(request, run.options.headers)
+        request = _with_prefix(drawn, config)
+        found: list[Finding] = []
+        first: Exchange | None = None
+        asked = False
+        if run.memory is not None:
+            first = self._in_memory(drawn, request, config, earlier, previous)
+            found += collector.judge(first, request, config, "memory", before)
+            asked = follow and self.followed.wants(first)
+            if asked:
+                _follow_up(first, run.memory, config, collector, run.on_exchange)
+        if run.wire is not None and not (first is not None and first.timed_out):
+            # (The socket is not tried after a time-out in memory: it would cost another.)
+            run.tell(request, config, "socket")
+            try:
+                response = run.wire.exchange(request, config)
+            except TransportError as exc:
+                run.errors.append(f"{request.method} {request.target}: {exc}")
+                return request, first, found
+            exchange = self._on_the_wire(drawn, request, response, config, earlier, previous, first)
+            found += collector.judge(exchange, request, config, "socket", before)
+            if asked and not exchange.timed_out:  # the same questions over the wire
+                try:
+                    _follow_up(exchange, run.wire, config, collector, run.on_exchange, "socket")
+                except TransportError as exc:
+                    run.errors.append(f"{request.method} {request.target} (follow-up): {exc}")
+            first = first or exchange
+        return request, first, found
+
+    def _in_memory(
+        self,
+        drawn: Request,
+        request: Request,
+        config: ServerConfig,
+        earlier: Sequence[Exchange],
+        previous: Exchange | None,
+    ) -> Exchange:
+        """The in-memory transport's exchange of the example (``drawn`` as drawn, ``request``
+        as sent)."""
+        run = self.run
+        assert run.memory is not None
+        run.tell(request, config, "memory")
+        response = run.memory.exchange(request, config)
+        run.answered(drawn.path, config, "memory", response)
+        history = tuple(earlier[-HISTORY:])
+        exchange = Exchange(response, source="memory", previous=previous, history=history)
+        self.timeouts.saw(drawn, exchange.timed_out)
+        return exchange
+
+    def _on_the_wire(
+        self,
+        drawn: Request,
+        request: Request,
+        response: Response,
+        config: ServerConfig,
+        earlier: Sequence[Exchange],
+        previous: Exchange | None,
+        first: Exchange | None,
+    ) -> Exchange:
+        """The socket transport's exchange of the example, compared with ``first`` (its
+        in-memory exchange, if any)."""
+        run = self.run
+        if first is None:
+            run.answered(drawn.path, config, "socket", response)
+        exchange = Exchange(
+            response,
+            source="socket",
+            previous=first or previous,
+            history=() if first is not None else tuple(earlier[-HISTORY:]),
+        )
+        self.timeouts.saw(drawn, exchange.timed_out)
+        if run.memory is not None and first is not None and not exchange.timed_out:
+            # A timed-out exchange has no answer to compare; it is judged alone.
+            exchange.extra = compare(run.memory, request, config, first.response, response)
+        return exchange
+
+    def example(self, request: Request, config: ServerConfig) -> None:
+        _, _, found = self.send(request, config, follow=True)
+        chosen = self.collector.pick(found)
+        if chosen is not None:
+            raise _failure_type(chosen)(chosen)
+
+    def sequence(self, data: st.DataObject, config: ServerConfig) -> None:
+        """Requests that learn from the answers (:mod:`wsgicheck.explorer`), one at a
+        time until a rule breaks, the budget is spent, or the drawn length is reached."""
+        run = self.run
+        explorer = Explorer(run.paths, run.requests, learned=run.learned)
+        sent: list[Request] = []
+        exchanges: list[Exchange] = []
+        same: dict[Request, Exchange] = {}
+        for _ in range(data.draw(st.integers(1, MAX_STEPS), label="steps")):
+            # The budget ends a sequence, until one breaks a rule: then Hypothesis
+            # replays it to shrink it, and a replay must send the same requests.
+            if self.collector.examples >= run.sequence_end and not self.sequence_broke:
+                return
+            _, steps = explorer.next(data.draw)
+            for request in steps:
+                done, exchange, found = self.send(
+                    request, config, tuple(sent), exchanges, previous=same.get(request)
+                )
+                sent.append(done)
+                if exchange is not None:
+                    exchanges.append(exchange)
+                    same[request] = exchange
+                    explorer.learned.learn(
+                        done, exchange.response, prefix=config.script_name, teacher=request
+                    )
+                chosen = self.collector.pick(found)
+                if chosen is not None:
+                    self.sequence_broke.append(chosen)
+                    raise _failure_type(chosen)(chosen)
+
+    def tests(self, target: str) -> tuple[Callable[..., None], Callable[..., None]]:
+        """:meth:`example` and :meth:`sequence` as the functions Hypothesis runs, keyed in
+        its database by this target and these options too (Hypothesis keys it by the test
+        function's source)."""
+        options = self.run.options
+
+        def example(request: Request, config: ServerConfig) -> None:
+            self.example(request, config)
+
+        def sequence(data: st.DataObject, config: ServerConfig) -> None:
+            self.sequence(data, config)
+
+        key = f"{target}|{options.transports}|{options.script_names}|{options.raw_bytes}"
+        hypothesis_hooks.add_to_database_key(example, key.encode())
+        hypothesis_hooks.add_to_database_key(sequence, (key + "|sequences").encode())
+        return example, sequence
+
+
+def _hypothesis_run(
+    function: Callable[..., None],
+    drawn: tuple[st.SearchStrategy[Any], ...],
+    *,
+    max_examples: int,
+    database: ExampleDatabase | None,
+    phases: list[Phase],
+    seed: int,
+) -> None:
+    """Let Hypothesis run ``function`` on what it draws from ``drawn``; the rules' failures
+    it raises end the pass (the collector has kept them)."""
+    test = given(*drawn)(function)
+    test = settings(
+        max_examples=max_examples,
+        database=database,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+        phases=phases,
+        report_multiple_bugs=True,
+        print_blob=False,
+    )(test)
+    hypothesis_hooks.use_seed(test, seed)
+    try:
+        test()
+    except _RuleFailure:
+        pass
+    except Flaky:
+        # The app answered a replayed sequence differently (it keeps state, the
+        # budget ran out mid-replay): what the examples showed is collected anyway.
+        pass
+    except BaseExceptionGroup as group:
+        if any(not isinstance(exc, _RuleFailure) for exc in group.exceptions):
+            raise
+
+
+def _replay_database(
+    run: _Exploration, rules: list[Rule], database: ExampleDatabase, *, target: str, seed: int
+) -> _Partial:
+    """The database's examples alone (no generating, no shrinking: they were shrunk when
+    found), into a collector of their own."""
+    replayed, timeouts = _Collector(rules, run.options.strict), _TimeOuts()
+    example, sequence = _Examples(run, replayed, timeouts, None).tests(target)
+    replays: list[tuple[Callable[..., None], tuple[st.SearchStrategy[Any], ...]]] = [
+        (example, (run.requests, run.configs)),
+        (sequence, (st.data(), run.configs)),
+    ]
+    for function, drawn in replays:
+        with contextlib.suppress(unittest.SkipTest):  # raised when it holds none
+            _hypothesis_run(
+                function,
+                drawn,
+                max_examples=run.examples,
+                database=database,
+                phases=[Phase.reuse],
+                seed=seed,
+            )
+    _simplify_all(replayed, run.replay_one, run.base, run.options)
+    return _Partial(
+        replayed.examples,
+        replayed.applied,
+        replayed.findings,
+        replayed.smallest,
+        [],
+        run.paths,
+        notes=timeouts.notes(),
+    )
+
+
+def _generate(
+    run: _Exploration,
+    examples: _Examples,
+    database: ExampleDatabase | None,
+    *,
+    target: str,
+    seed: int,
+) -> None:
+    """The seeded draw: the fixed examples of the corpus first, then lone requests,
+    sequences that learn from the answers (a share of what the corpus left), and lone
+    requests again, so that each kind of bug is met early.
+
+    Hypothesis stops generating once it has a failure to shrink, so each kind is a few
+    passes: each shrinks the failures it finds (and saves them in the database), and the
+    next (a new seed, those rules no longer raised) spends the rest of its budget."""
+    options, collector, timeouts = run.options, examples.collector, examples.timeouts
+    budget = run.examples
+    example, sequence = examples.tests(target)
+    # The fixed examples first: every common request shape, under each server choice.
+    fixed = corpus(run.paths, script_names=options.script_names, base=run.base)
+    for request, config in fixed if options.corpus else []:
+        if collector.examples >= budget or timeouts.stopped:
+            break
+        with contextlib.suppress(_RuleFailure):
+            example(request, config)
+    lone = (example, (run.requests, run.configs))
+    phases: list[tuple[Callable[..., None], tuple[st.SearchStrategy[Any], ...], int, int]]
+    phases = [(*lone, budget, 1)]
+    reserved = int((budget - collector.examples) * SEQUENCE_SHARE)
+    if options.sequences and reserved > 0:
+        first = collector.examples + reserved
+        run.sequence_end = first + reserved
+        phases = [
+            (*lone, first, 1),
+            (sequence, (st.data(), run.configs), run.sequence_end, MAX_STEPS // 2),
+            *phases,
+        ]
+    plan = [
+        (index, attempt, *phase)
+        for index, phase in enumerate(phases)
+        for attempt in range(MAX_PASSES)
+    ]
+    stalled: set[int] = set()
+    for index, attempt, function, drawn, end, per_case in plan:
+        remaining = end - collector.examples
+        if remaining <= 0 or timeouts.stopped or index in stalled:
+            continue
+        before = collector.examples
+        _hypothesis_run(
+            function,
+            drawn,
+            max_examples=max(1, -(-remaining // per_case)),
+            database=database,
+            phases=[Phase.explicit, Phase.generate, Phase.shrink],
+            seed=(seed + attempt + index * MAX_PASSES) % (1 << 32),
+        )
+        collector.shrunk |= set(collector.raised)
+        if collector.examples == before:
+            stalled.add(index)
 
 
 def _explore(
@@ -439,302 +835,43 @@ def _explore(
     memory = MemoryTransport(app, options.timeout) if options.transports != "socket" else None
     base = wire.config if wire is not None else ServerConfig()
     base = replace(base, response_body_limit=options.body_limit)
-    errors: list[str] = []
+    run = _Exploration(
+        options,
+        examples=examples,
+        memory=memory,
+        wire=wire,
+        base=base,
+        paths=paths,
+        learned=learned,
+        on_exchange=on_exchange,
+    )
     interrupted = False
-    answers = Answers()
-    first_answer: list[tuple[Request, ServerConfig, str, int, str, list[tuple[str, str]]]] = []
-
-    def answered(path: str, config: ServerConfig, transport: str, reply: Response) -> None:
-        """Count the answer to an example in the table of statuses per path."""
-        late = timed_out(reply)
-        answers.add(path, TIMED_OUT if late else str(reply.status_code))
-        request = reply.request
-        if not first_answer and not late:
-            first_answer.append(
-                (request, config, transport, reply.status_code, reply.reason, reply.headers)
-            )
-
-    def replay_one(
-        rule: Rule, request: Request, config: ServerConfig, before: tuple[Request, ...], how: str
-    ) -> Finding | None:
-        """``rule``'s finding when ``request`` is sent again (after ``before``) by ``how``."""
-        transport = memory if how == "memory" else wire
-        if transport is None:
-            return None
-        try:
-            for each in (*before, request):
-                if on_exchange is not None:
-                    on_exchange(each, config, how)
-                response = transport.exchange(each, config)
-        except TransportError:
-            return None
-        exchange = Exchange(response, source=how)
-        if exchange.timed_out or not rule.applies(exchange):
-            return None
-        found = rule.findings(exchange)
-        return found[0] if found else None
-
-    sequence_end = [examples]
-
-    def explorer(
-        collector: _Collector,
-        timeouts: _TimeOuts,
-        on_progress: Callable[[int, int], None] | None,
-    ) -> tuple[Callable[..., None], Callable[..., None]]:
-        """The two functions Hypothesis calls, a lone request's and a sequence's,
-        collecting into ``collector``. Each pair has its own follow-ups, so the database's
-        replay never changes what the seeded draw sends."""
-        followed = FollowUps()
-        sequence_broke: list[str] = []
-
-        def send(
-            request: Request,
-            config: ServerConfig,
-            before: tuple[Request, ...] = (),
-            earlier: Sequence[Exchange] = (),
-            previous: Exchange | None = None,
-            *,
-            follow: bool = False,
-        ) -> tuple[Request, Exchange | None, list[Finding]]:
-            """One example through the transports, judged: the request as sent, the first
-            exchange (to learn from), and the findings. ``before`` are the requests sent
-            before it in its sequence, ``earlier`` their exchanges (the first exchange's
-            ``history``), ``previous`` an earlier exchange of the same request; ``follow``
-            asks a first 200 to GET the questions that follow it (:mod:`wsgicheck.sequences`)."""
-            if timeouts.skips(request) or excluded(request.target, options.exclude_paths):
-                return request, None, []
-            collector.examples += 1
-            if on_progress is not None:
-                on_progress(collector.examples, examples)
-            request = with_headers(request, options.headers)
-            drawn = request
-            request = _with_prefix(request, config)
-            history = tuple(earlier[-HISTORY:])
-            found: list[Finding] = []
-            first: Exchange | None = None
-            mem_response: Response | None = None
-            asked = False
-            if memory is not None:
-                if on_exchange is not None:
-                    on_exchange(request, config, "memory")
-                mem_response = memory.exchange(request, config)
-                answered(drawn.path, config, "memory", mem_response)
-                first = Exchange(mem_response, source="memory", previous=previous, history=history)
-                found += collector.judge(first, request, config, "memory", before)
-                timeouts.saw(drawn, first.timed_out)
-                asked = follow and followed.wants(first)
-                if asked:
-                    _follow_up(first, memory, config, collector, on_exchange)
-            if wire is not None and not (first is not None and first.timed_out):
-                # (The socket is not tried after a time-out in memory: it would cost another.)
-                if on_exchange is not None:
-                    on_exchange(request, config, "socket")
-                try:
-                    response = wire.exchange(request, config)
-                except TransportError as exc:
-                    errors.append(f"{request.method} {request.target}: {exc}")
-                    return request, first, found
-                if mem_response is None:
-                    answered(drawn.path, config, "socket", response)
-                exchange = Exchange(
-                    response,
-                    source="socket",
-                    previous=first or previous,
-                    history=() if first is not None else history,
-                )
-                timeouts.saw(drawn, exchange.timed_out)
-                if memory is not None and mem_response is not None and not exchange.timed_out:
-                    # A timed-out exchange has no answer to compare; it is judged alone.
-                    exchange.extra = compare(memory, request, config, mem_response, response)
-                found += collector.judge(exchange, request, config, "socket", before)
-                if asked and not exchange.timed_out:  # the same questions over the wire
-                    try:
-                        _follow_up(exchange, wire, config, collector, on_exchange, "socket")
-                    except TransportError as exc:
-                        errors.append(f"{request.method} {request.target} (follow-up): {exc}")
-                first = first or exchange
-            return request, first, found
-
-        def example(request: Request, config: ServerConfig) -> None:
-            _, _, found = send(request, config, follow=True)
-            chosen = collector.pick(found)
-            if chosen is not None:
-                raise _failure_type(chosen)(chosen)
-
-        def sequence(data: st.DataObject, config: ServerConfig) -> None:
-            """Requests that learn from the answers (:mod:`wsgicheck.explorer`), one at a
-            time until a rule breaks, the budget is spent, or the drawn length is reached."""
-            explorer = Explorer(paths, requests, learned=learned)
-            sent: list[Request] = []
-            exchanges: list[Exchange] = []
-            same: dict[Request, Exchange] = {}
-            for _ in range(data.draw(st.integers(1, MAX_STEPS), label="steps")):
-                # The budget ends a sequence, until one breaks a rule: then Hypothesis
-                # replays it to shrink it, and a replay must send the same requests.
-                if collector.examples >= sequence_end[0] and not sequence_broke:
-                    return
-                _, steps = explorer.next(data.draw)
-                for request in steps:
-                    done, exchange, found = send(
-                        request, config, tuple(sent), exchanges, previous=same.get(request)
-                    )
-                    sent.append(done)
-                    if exchange is not None:
-                        exchanges.append(exchange)
-                        same[request] = exchange
-                        explorer.learned.learn(
-                            done, exchange.response, prefix=config.script_name, teacher=request
-                        )
-                    chosen = collector.pick(found)
-                    if chosen is not None:
-                        sequence_broke.append(chosen)
-                        raise _failure_type(chosen)(chosen)
-
-        # Examples in the database belong to this target and these options (Hypothesis
-        # keys its database by the test function's source, to which this is added).
-        key = f"{target}|{options.transports}|{options.script_names}|{options.raw_bytes}"
-        example._hypothesis_internal_add_digest = key.encode()  # type: ignore[attr-defined]
-        sequence._hypothesis_internal_add_digest = (key + "|sequences").encode()  # type: ignore[attr-defined]
-        return example, sequence
-
-    def hypothesis_run(
-        function: Callable[..., None],
-        drawn: tuple[st.SearchStrategy[Any], ...],
-        *,
-        max_examples: int,
-        database: ExampleDatabase | None,
-        phases: list[Phase],
-        seed: int,
-    ) -> None:
-        test = given(*drawn)(function)
-        test = settings(
-            max_examples=max_examples,
-            database=database,
-            deadline=None,
-            suppress_health_check=list(HealthCheck),
-            phases=phases,
-            report_multiple_bugs=True,
-            print_blob=False,
-        )(test)
-        # hypothesis.seed() would also switch the database off; a seeded run that still
-        # saves its failures sets the seed Hypothesis reads, and nothing else.
-        test._hypothesis_internal_use_seed = seed  # type: ignore[attr-defined]
-        try:
-            test()
-        except _RuleFailure:
-            pass
-        except Flaky:
-            # The app answered a replayed sequence differently (it keeps state, the
-            # budget ran out mid-replay): what the examples showed is collected anyway.
-            pass
-        except BaseExceptionGroup as group:
-            if any(not isinstance(exc, _RuleFailure) for exc in group.exceptions):
-                raise
-
-    database: ExampleDatabase | None = None
-    if options.database is not None:
-        database = open_database(options.database)
-    requests = strategies.requests(paths=paths, raw_bytes=options.raw_bytes)
-    configs = strategies.server_configs(script_names=options.script_names, base=base)
     replay: _Partial | None = None
     timeouts = _TimeOuts()
     try:
+        database = open_database(options.database) if options.database is not None else None
         if database is not None:
-            # The database's examples alone (no generating, no shrinking: they were shrunk
-            # when found), into a collector of their own.
-            replayed, replay_timeouts = _Collector(rules, options.strict), _TimeOuts()
-            replay_example, replay_sequence = explorer(replayed, replay_timeouts, None)
-            replays: list[tuple[Callable[..., None], tuple[st.SearchStrategy[Any], ...]]] = [
-                (replay_example, (requests, configs)),
-                (replay_sequence, (st.data(), configs)),
-            ]
-            for function, drawn in replays:
-                with contextlib.suppress(unittest.SkipTest):  # raised when it holds none
-                    hypothesis_run(
-                        function,
-                        drawn,
-                        max_examples=examples,
-                        database=database,
-                        phases=[Phase.reuse],
-                        seed=seed,
-                    )
-            _simplify_all(replayed, replay_one, base, options)
-            replay = _Partial(
-                replayed.examples,
-                replayed.applied,
-                replayed.findings,
-                replayed.smallest,
-                [],
-                paths,
-                notes=replay_timeouts.notes(),
-            )
-        example, sequence = explorer(collector, timeouts, on_progress)
-        # The fixed examples first: every common request shape, under each server choice.
-        fixed = corpus(paths, script_names=options.script_names, base=base)
-        for request, config in fixed if options.corpus else []:
-            if collector.examples >= examples or timeouts.stopped:
-                break
-            with contextlib.suppress(_RuleFailure):
-                example(request, config)
-        # Lone requests, then sequences that learn from the answers (a share of what the
-        # corpus left), then lone requests again: each kind of bug is met early. Hypothesis
-        # stops generating once it has a failure to shrink, so each kind is a few passes:
-        # each shrinks the failures it finds (and saves them in the database), and the
-        # next (a new seed, those rules no longer raised) spends the rest of its budget.
-        phases: list[tuple[Callable[..., None], tuple[st.SearchStrategy[Any], ...], int, int]]
-        phases = [(example, (requests, configs), examples, 1)]
-        reserved = int((examples - collector.examples) * SEQUENCE_SHARE)
-        if options.sequences and reserved > 0:
-            first = collector.examples + reserved
-            sequence_end[0] = first + reserved
-            phases = [
-                (example, (requests, configs), first, 1),
-                (sequence, (st.data(), configs), sequence_end[0], MAX_STEPS // 2),
-                *phases,
-            ]
-        plan = [
-            (index, attempt, *phase)
-            for index, phase in enumerate(phases)
-            for attempt in range(MAX_PASSES)
-        ]
-        stalled: set[int] = set()
-        for index, attempt, function, drawn, end, per_case in plan:
-            remaining = end - collector.examples
-            if remaining <= 0 or timeouts.stopped or index in stalled:
-                continue
-            before = collector.examples
-            hypothesis_run(
-                function,
-                drawn,
-                max_examples=max(1, -(-remaining // per_case)),
-                database=database,
-                phases=[Phase.explicit, Phase.generate, Phase.shrink],
-                seed=(seed + attempt + index * MAX_PASSES) % (1 << 32),
-            )
-            collector.shrunk |= set(collector.raised)
-            if collector.examples == before:
-                stalled.add(index)
-        _simplify_all(collector, replay_one, base, options)
+            replay = _replay_database(run, rules, database, target=target, seed=seed)
+        drawing = _Examples(run, collector, timeouts, on_progress)
+        _generate(run, drawing, database, target=target, seed=seed)
+        _simplify_all(collector, run.replay_one, base, options)
     except KeyboardInterrupt:
         interrupted = True  # Ctrl-C: what ran so far is the result
     finally:
-        if memory is not None:
-            memory.close()
-        if wire is not None:
-            wire.close()
+        run.close()
     return _Partial(
         collector.examples,
         collector.applied,
         collector.findings,
         collector.smallest,
-        errors,
+        run.errors,
         paths,
         app_location(app, target),
         notes=timeouts.notes(),
         interrupted=interrupted,
         replay=replay,
-        answers=answers,
-        first_answer=first_answer[0] if first_answer else None,
+        answers=run.answers,
+        first_answer=run.first_answer,
         first_found=collector.first_found,
     )
 
@@ -750,18 +887,21 @@ def _simplify_all(
     for rule_id in sorted(collector.smallest):
         if rule_id.startswith("HARNESS-") or rule_id in NOT_SHRUNK:
             continue  # the runner's own rules: their evidence is more than one exchange
-        _, _, request, config, how, before = collector.smallest[rule_id]
+        kept = collector.smallest[rule_id]
+        example = (kept.request, kept.config, kept.before)
         found: list[Finding] = []
         simpler = simplify(
-            (request, config, before),
-            _attempt(replay_one, REGISTRY[rule_id], how, found),
+            example,
+            _attempt(replay_one, REGISTRY[rule_id], kept.transport, found),
             default=base,
             keep=[name for name, _ in options.headers],
         )
-        if simpler != (request, config, before) and found:
+        if simpler != example and found:
             request, config, before = simpler
-            kept = (_size(request, config, before), found[-1], request, config, how, before)
-            collector.smallest[rule_id] = kept
+            size = _size(request, config, before)
+            collector.smallest[rule_id] = _Kept(
+                size, found[-1], request, config, kept.transport, before
+            )
 
 
 def _attempt(
@@ -799,38 +939,33 @@ def _merge(
         applied = sum(part.applied.get(each.id, 0) for part in counted)
         if each.id in judged:
             applied += 1
-            verdict = judged[each.id][1]
-            findings += (verdict,) if verdict is not None else ()
+            verdict = judged[each.id]
+            findings += (verdict.finding,) if verdict is not None else ()
         status = "fail" if findings else ("pass" if applied else "skip")
         results.append(RuleResult(each, status, findings, applied))
-    smallest: dict[str, _Kept] = {}
-    for rule_id, (size, verdict, *rest) in judged.items():
-        if verdict is not None:
-            smallest[rule_id] = (size, verdict, *rest, ())  # type: ignore[assignment]
+    smallest = {rule_id: kept for rule_id, kept in judged.items() if kept is not None}
     for rule_id, kept in _smallest(partials).items():
-        if rule_id not in smallest or kept[0] < smallest[rule_id][0]:
+        if rule_id not in smallest or kept.size < smallest[rule_id].size:
             smallest[rule_id] = kept
     replayed = {k: v for k, v in _smallest(replays).items() if k not in smallest}
     notes = [note for part in counted for note in part.notes]
     for table in (smallest, replayed):
         if notes and TIMEOUT_RULE in table:
-            size, finding, *rest = table[TIMEOUT_RULE]
-            message = "; ".join([finding.message, *notes])
-            table[TIMEOUT_RULE] = (size, replace(finding, message=message), *rest)  # type: ignore[assignment]
+            kept = table[TIMEOUT_RULE]
+            message = "; ".join([kept.finding.message, *notes])
+            table[TIMEOUT_RULE] = kept._replace(finding=replace(kept.finding, message=message))
     failures = {
         rule_id: Failure(
             REGISTRY[rule_id],
-            finding,
-            request,
-            config,
-            transport,
-            reproducers(request, config, target, before),
-            before=before,
+            kept.finding,
+            kept.request,
+            kept.config,
+            kept.transport,
+            reproducers(kept.request, kept.config, target, kept.before),
+            before=kept.before,
             replayed=rule_id in replayed,
         )
-        for rule_id, (_, finding, request, config, transport, before) in sorted(
-            {**smallest, **replayed}.items()
-        )
+        for rule_id, kept in sorted({**smallest, **replayed}.items())
     }
     paths = list(dict.fromkeys(path for part in partials for path in part.paths))
     measured = [part.app_coverage for part in partials if part.app_coverage is not None]
@@ -865,28 +1000,29 @@ def _smallest(partials: list[_Partial]) -> dict[str, _Kept]:
     smallest: dict[str, _Kept] = {}
     for part in partials:
         for rule_id, kept in part.smallest.items():
-            if rule_id not in smallest or kept[0] < smallest[rule_id][0]:
+            if rule_id not in smallest or kept.size < smallest[rule_id].size:
                 smallest[rule_id] = kept
     return smallest
 
 
 def _judge_answers(
     partials: list[_Partial], answers: Answers, rules: list[Rule]
-) -> dict[str, tuple[tuple[int, ...], Finding | None, Request, ServerConfig, str]]:
-    """The rules over the whole run's answers (HARNESS-ALL-REFUSED): judged once, on the
-    first example the app answered, with the table of statuses per path as evidence."""
+) -> dict[str, _Kept | None]:
+    """The rules over the whole run's answers (HARNESS-ALL-REFUSED), through the rule
+    engine: judged once, on the first example the app answered, with the table of statuses
+    per path as evidence. Each judged rule's failing example, None where it passed."""
     first = next((part.first_answer for part in partials if part.first_answer), None)
     if first is None:
         return {}
-    request, config, transport, status, reason, headers = first
-    reply = Response(request, status, reason, headers, b"", True, None, [])
-    exchange = Exchange(reply, source=transport, extra=Extra(answers=answers.paths))
-    judged: dict[str, tuple[tuple[int, ...], Finding | None, Request, ServerConfig, str]] = {}
-    for each in rules:
-        if each.id in RUN_RULES and each.applies(exchange):
-            found = each.findings(exchange)
-            judged[each.id] = (_size(request, config), found[0] if found else None, *first[:3])
-    return judged
+    reply = Response(first.request, first.status, first.reason, first.headers, b"", True, None, [])
+    exchange = Exchange(reply, source=first.transport, extra=Extra(answers=answers.paths))
+    size = _size(first.request, first.config)
+    return {
+        each.id: _Kept(size, found[0], first.request, first.config, first.transport)
+        if found
+        else None
+        for each, found in judge(exchange, [each for each in rules if each.id in RUN_RULES])
+    }
 
 
 def run(

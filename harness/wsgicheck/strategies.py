@@ -16,6 +16,7 @@ accepts), odd-but-legal inputs drawn often, the grammar taken from
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from urllib.parse import quote
 
 from hypothesis import strategies as st
@@ -69,7 +70,7 @@ def methods(*, extension: bool = True) -> st.SearchStrategy[str]:
         return standard
     extensions = st.one_of(
         st.sampled_from(["PROPFIND", "MKCOL", "LINK", "PURGE", "M-SEARCH", "QUERY"]),
-        _token.filter(lambda text: len(text) <= 16),
+        _token,  # at most 16 characters
     )
     return st.one_of(standard, standard, standard, extensions)
 
@@ -78,8 +79,19 @@ def methods(*, extension: bool = True) -> st.SearchStrategy[str]:
 
 
 def _pieces(choices: list[str], max_size: int) -> st.SearchStrategy[str]:
-    """Strings made of the given pieces (which may be longer than one character)."""
-    return st.lists(st.sampled_from(choices), max_size=max_size).map("".join)
+    """Strings made of the given pieces (which may be longer than one character).
+
+    Drawn as one string of stand-ins, one character a piece, then expanded: one choice for
+    Hypothesis, where a list of pieces costs it one (and a span) for every piece."""
+    alphabet: list[str] = []
+    stand_ins: dict[int, str] = {}
+    for piece in dict.fromkeys(choices):
+        if len(piece) != 1:
+            stand_ins[0xE000 + len(stand_ins)] = piece  # a private-use character
+            piece = chr(0xE000 + len(stand_ins) - 1)
+        alphabet.append(piece)
+    text = st.text(alphabet=st.sampled_from(alphabet), max_size=max_size)
+    return text.map(lambda drawn: drawn.translate(stand_ins)) if stand_ins else text
 
 
 def _segments(*, raw_bytes: bool) -> st.SearchStrategy[str]:
@@ -176,10 +188,15 @@ _COMMON_NAMES = [
 ]
 
 
-def _recased(pair: tuple[str, str]) -> str:
-    """A field name in another case: names are case-insensitive (RFC 9110 §5.1)."""
-    name, case = pair
-    return name.lower() if case == "lower" else name.upper() if case == "upper" else name
+#: The common names as sent and in other cases (names are case-insensitive: RFC 9110 §5.1),
+#: as sent first, so that a shrunk example keeps the usual spelling.
+_RECASED_NAMES = [
+    *_COMMON_NAMES,
+    *(name.lower() for name in _COMMON_NAMES),
+    *(name.upper() for name in _COMMON_NAMES),
+]
+#: Fields the request strategy sets itself, or that are hop-by-hop.
+_NOT_END_TO_END = FRAMING_HEADERS | {"host", "content-type", "expect"} | grammar.HOP_BY_HOP_HEADERS
 
 
 _VCHAR_OBS = list(grammar.FIELD_VCHARS)
@@ -187,10 +204,11 @@ _VCHAR_OBS = list(grammar.FIELD_VCHARS)
 
 def _field_values(*, max_length: int) -> st.SearchStrategy[str]:
     """RFC 9110 §5.5 field values: visible ASCII and obs-text, spaces and tabs inside."""
-    edge = st.sampled_from(_VCHAR_OBS)
-    inner = st.text(alphabet=st.sampled_from([*_VCHAR_OBS[:94], " ", "\t", "é"]), max_size=30)
-    value = st.tuples(edge, inner, edge).map(lambda parts: "".join(parts))
-    short = edge
+    short = st.sampled_from(_VCHAR_OBS)
+    # One string with spaces and tabs anywhere, trimmed (RFC 9112 §5: the OWS around a value
+    # is not part of it): one choice for Hypothesis, not three.
+    value = st.text(alphabet=st.sampled_from([*_VCHAR_OBS, " ", "\t"]), min_size=2, max_size=32)
+    value = value.map(lambda text: text.strip(" \t") or "!")
     long = st.integers(min_value=100, max_value=max(100, max_length)).map(lambda n: "v" * n)
     return st.one_of(value, value, short, st.just(""), long)
 
@@ -204,17 +222,14 @@ def header_fields(
     sets those). ``underscores`` allows names with ``_`` (which CGI would confuse with ``-``).
     """
     _check_size("max_size", max_size)
+
+    def allowed(name: str) -> bool:
+        return name.lower() not in _NOT_END_TO_END and (underscores or "_" not in name)
+
+    # Only the drawn tokens need the filter: the common names are chosen up front.
     names = st.one_of(
-        st.tuples(st.sampled_from(_COMMON_NAMES), st.sampled_from(["same", "lower", "upper"])).map(
-            _recased
-        ),
-        _token,
-    ).filter(
-        lambda name: (
-            name.lower() not in FRAMING_HEADERS | {"host", "content-type", "expect"}
-            and (underscores or "_" not in name)
-            and name.lower() not in grammar.HOP_BY_HOP_HEADERS
-        )
+        st.sampled_from([name for name in _RECASED_NAMES if allowed(name)]),
+        _token.filter(allowed),
     )
     field = st.tuples(names, _field_values(max_length=max_value_length))
     cookie = st.lists(
@@ -267,11 +282,16 @@ def bodies(*, max_size: int = 64 * 1024) -> st.SearchStrategy[bytes]:
 
 def framings() -> st.SearchStrategy[Framing]:
     """How a body is delimited: Content-Length (most often) or chunked."""
-    return st.sampled_from([Framing.CONTENT_LENGTH, Framing.CONTENT_LENGTH, Framing.CHUNKED])
+    return _FRAMINGS
 
 
+_FRAMINGS = st.sampled_from([Framing.CONTENT_LENGTH, Framing.CONTENT_LENGTH, Framing.CHUNKED])
+
+
+@lru_cache(maxsize=512)
 def _chunk_sizes(size: int) -> st.SearchStrategy[tuple[int, ...]]:
-    """Chunk boundaries for a body of ``size`` bytes."""
+    """Chunk boundaries for a body of ``size`` bytes (built once a size: a strategy built
+    afresh for each draw costs Hypothesis more than the draw)."""
     if size <= 1:
         return st.just(())
     cuts = st.lists(st.integers(min_value=1, max_value=size - 1), max_size=8, unique=True)
@@ -286,6 +306,21 @@ def _chunk_sizes(size: int) -> st.SearchStrategy[tuple[int, ...]]:
 # -- requests ------------------------------------------------------------------------------------
 
 
+# Built once: a strategy built afresh inside a draw costs Hypothesis more than the draw.
+#: The shapes of request, drawn first (see :func:`_requests`).
+_SHAPES = st.sampled_from(["any", "any", "body", "body", "head", "get", "options"])
+_CONTENT_TYPES = st.sampled_from(
+    [
+        "application/x-www-form-urlencoded",
+        "application/json",
+        "text/plain; charset=utf-8",
+        "application/octet-stream",
+        "multipart/form-data; boundary=x",
+    ]
+)
+_CONNECTIONS = st.sampled_from(["keep-alive", "close", "Keep-Alive"])
+
+
 @st.composite
 def _requests(
     draw: st.DrawFn,
@@ -296,20 +331,20 @@ def _requests(
     fields: st.SearchStrategy[tuple[tuple[str, str], ...]],
     payload: st.SearchStrategy[tuple[str | None, bytes]] | None,
     host: str,
-    versions: Sequence[str],
+    versions: st.SearchStrategy[str],
     shapes: dict[str, list[str]],
+    body_verbs: st.SearchStrategy[str],
 ) -> Request:
     # Draw the shape first, so every kind of request is common from the first examples
     # on: a plain GET, a request with a body, a HEAD, or any method at all.
-    kinds = ["any", "any", "body", "body", "head", "get", "options"]
-    shape = draw(st.sampled_from(kinds)) if shapes else "any"
+    shape = draw(_SHAPES) if shapes else "any"
     if shape == "body" and shapes.get("body"):
-        verb = draw(st.sampled_from(shapes["body"]))
+        verb = draw(body_verbs)
     elif shape in ("head", "get", "options") and shapes.get(shape):
         verb = shapes[shape][0]
     else:
         verb = draw(method)
-    version = draw(st.sampled_from(list(versions)))
+    version = draw(versions)
     headers: list[tuple[str, str]] = []
     if version == "1.1" or draw(st.booleans()):
         headers.append(("Host", host))
@@ -325,32 +360,17 @@ def _requests(
     framing = Framing.NONE
     sizes: tuple[int, ...] = ()
     if has_body:
-        framing = draw(framings()) if version == "1.1" else Framing.CONTENT_LENGTH
+        framing = draw(_FRAMINGS) if version == "1.1" else Framing.CONTENT_LENGTH
         if framing is Framing.CHUNKED:
             sizes = draw(_chunk_sizes(len(data)))
         if content_type is not None:
             headers.append(("Content-Type", content_type))
         elif payload is None and (data or draw(st.booleans())):
-            headers.append(
-                (
-                    "Content-Type",
-                    draw(
-                        st.sampled_from(
-                            [
-                                "application/x-www-form-urlencoded",
-                                "application/json",
-                                "text/plain; charset=utf-8",
-                                "application/octet-stream",
-                                "multipart/form-data; boundary=x",
-                            ]
-                        )
-                    ),
-                )
-            )
+            headers.append(("Content-Type", draw(_CONTENT_TYPES)))
         if version == "1.1" and draw(st.integers(0, 4)) == 4:
             headers.append(("Expect", "100-continue"))
     if version == "1.1" and draw(st.integers(0, 5)) == 5:
-        headers.append(("Connection", draw(st.sampled_from(["keep-alive", "close", "Keep-Alive"]))))
+        headers.append(("Connection", draw(_CONNECTIONS)))
     if version == "1.0" and draw(st.integers(0, 3)) == 3:
         headers.append(("Connection", "keep-alive"))
     # The Host field anywhere, not only first (the other fields are drawn in any order).
@@ -445,8 +465,9 @@ def requests(
         fields=fields,
         payload=payload,
         host=host,
-        versions=versions,
+        versions=st.sampled_from(versions),
         shapes=shapes,
+        body_verbs=st.sampled_from(body_methods or ["POST"]),
     )
 
 
@@ -491,10 +512,14 @@ def server_configs(
         st.sampled_from(["empty", "omit"]),
         st.booleans(),
         st.booleans(),
-        st.booleans().map(lambda drawn: not drawn),
-        st.booleans().map(lambda drawn: not drawn),
+        _TRUE_FIRST,
+        _TRUE_FIRST,
         st.one_of(st.none(), st.integers(1, 7)) if short_reads else st.none(),
     )
+
+
+#: True or False, shrinking towards True (the default server's choice).
+_TRUE_FIRST = st.sampled_from([True, False])
 
 
 def _replace(config: ServerConfig, **changes: object) -> ServerConfig:

@@ -22,6 +22,7 @@ import atexit
 import contextlib
 import io
 import multiprocessing
+import operator
 import os
 import random
 import signal
@@ -31,6 +32,7 @@ import time
 import traceback
 from collections.abc import Callable
 from dataclasses import replace
+from itertools import repeat
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
@@ -43,7 +45,7 @@ from .request import Request
 from .response import Response
 from .results import CapturedOutput
 from .rules import REGISTRY, Exchange
-from .runner import OnExchange, RunOptions, RunResult, _merge, _Partial
+from .runner import OnExchange, RunOptions, RunResult, _Kept, _merge, _Partial
 from .shares import split
 
 __all__ = ["CAPTURE_LIMIT", "DEATH_RULE", "CapturedOutput", "death_exchange", "supervise"]
@@ -286,7 +288,7 @@ class _Worker:
             examples=self.examples,
             applied={DEATH_RULE: 1},
             findings={DEATH_RULE: findings},
-            smallest={DEATH_RULE: ((0,), findings[0], request, config, transport, ())},
+            smallest={DEATH_RULE: _Kept((0,), findings[0], request, config, transport)},
             errors=[],
             paths=[],
             app_location=self.location,
@@ -495,6 +497,10 @@ def _restore(snapshot: dict[str, dict[str, Any]], reported: set[str], when: str)
     for name, attributes in snapshot.items():
         module = sys.modules[name]
         found = vars(module)
+        # Nothing replaced (nearly always): one look at every name, in C, before each
+        # request; the loop below then finds what was.
+        if all(map(operator.is_, map(found.get, attributes, repeat(missing)), attributes.values())):
+            continue
         for key, value in attributes.items():
             if found.get(key, missing) is not value:
                 setattr(module, key, value)

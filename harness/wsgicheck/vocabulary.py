@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import json
+from functools import lru_cache
 from urllib.parse import quote
 
 from hypothesis import strategies as st
@@ -31,10 +32,15 @@ __all__ = [
 
 Field = tuple[str, str]
 
+# Each strategy below is built once for each set of arguments (``lru_cache``): the runner and
+# the explorer ask for them inside draws, and a strategy built afresh for each draw costs
+# Hypothesis more than the draw itself.
+
 _CODINGS = ["gzip", "deflate", "br", "identity", "zstd", "compress", "*"]
 _QVALUES = ["", ";q=1", ";q=0.8", ";q=0.5", ";q=0.001", ";q=0", ";q=1.0"]
 
 
+@lru_cache(maxsize=64)
 def accept_encodings() -> st.SearchStrategy[str]:
     """RFC 9110 §12.5.3 Accept-Encoding: one coding, what browsers send, or lists with
     q-values (``identity;q=0``, ``*;q=0`` refuse the unencoded body)."""
@@ -60,6 +66,7 @@ def accept_encodings() -> st.SearchStrategy[str]:
     return st.one_of(common, listed)
 
 
+@lru_cache(maxsize=64)
 def ranges() -> st.SearchStrategy[str]:
     """RFC 9110 §14.2 Range: single, suffix, open, multiple, unsatisfiable and malformed."""
     number = st.integers(0, 70000)
@@ -91,25 +98,28 @@ def ranges() -> st.SearchStrategy[str]:
     )
 
 
+_ACCEPTS = [
+    "*/*",
+    "text/html",
+    "application/json",
+    "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+    "application/json, text/plain;q=0.5",
+    "image/avif,image/webp,*/*",
+    "text/plain;q=0",
+    "application/xml;q=0.9, */*;q=0.1",
+]
+
+
+@lru_cache(maxsize=64)
 def accepts() -> st.SearchStrategy[str]:
     """RFC 9110 §12.5.1 Accept, as browsers, API clients and curl send it."""
-    return st.sampled_from(
-        [
-            "*/*",
-            "text/html",
-            "application/json",
-            "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
-            "application/json, text/plain;q=0.5",
-            "image/avif,image/webp,*/*",
-            "text/plain;q=0",
-            "application/xml;q=0.9, */*;q=0.1",
-        ]
-    )
+    return st.sampled_from(_ACCEPTS)
 
 
 _TOKEN_CHARS = "ABCDEFabcdef0123456789-._~+/"
 
 
+@lru_cache(maxsize=64)
 def authorizations() -> st.SearchStrategy[str]:
     """RFC 9110 §11.6.2 Authorization: Basic and Bearer credentials, and odd ones."""
     basic = st.tuples(st.text("abcxyz019", max_size=8), st.text("abc:é019", max_size=8)).map(
@@ -124,6 +134,7 @@ def authorizations() -> st.SearchStrategy[str]:
 _COOKIE_NAME = "abcdefghijklmnopqrstuvwxyz_0123456789"
 
 
+@lru_cache(maxsize=64)
 def cookies() -> st.SearchStrategy[str]:
     """RFC 6265 §4.2 Cookie: ``name=value`` pairs joined by ``; ``, empty values, quotes."""
     value = st.one_of(
@@ -134,6 +145,7 @@ def cookies() -> st.SearchStrategy[str]:
     return st.lists(pair, min_size=1, max_size=4).map("; ".join)
 
 
+@lru_cache(maxsize=64)
 def entity_tags() -> st.SearchStrategy[str]:
     """RFC 9110 §8.8.3 entity-tags, strong and weak, for requests made without a learned one."""
     opaque = st.text("abcdef0123456789-", min_size=0, max_size=16).map(lambda text: f'"{text}"')
@@ -152,29 +164,32 @@ HTTP_DATES = [
 ]
 
 
+def _named(name: str, values: list[str]) -> st.SearchStrategy[Field]:
+    """``(name, value)`` for one of ``values``: the same draw as ``sampled_from(values)``
+    mapped to the pair, without a map layer for Hypothesis to go through."""
+    return st.sampled_from([(name, value) for value in values])
+
+
+@lru_cache(maxsize=64)
 def http_fields(*, max_size: int = 4) -> st.SearchStrategy[tuple[Field, ...]]:
     """Header fields a real client sends, each name once: content negotiation, ranges,
     conditionals without a learned validator, credentials, cookies, caching."""
     field = st.one_of(
         accept_encodings().map(lambda v: ("Accept-Encoding", v)),
-        accepts().map(lambda v: ("Accept", v)),
+        _named("Accept", _ACCEPTS),
         ranges().map(lambda v: ("Range", v)),
         cookies().map(lambda v: ("Cookie", v)),
         authorizations().map(lambda v: ("Authorization", v)),
         st.one_of(st.just("*"), entity_tags()).map(lambda v: ("If-None-Match", v)),
-        st.sampled_from(HTTP_DATES).map(lambda v: ("If-Modified-Since", v)),
+        _named("If-Modified-Since", HTTP_DATES),
         st.one_of(st.just("*"), entity_tags()).map(lambda v: ("If-Match", v)),
-        st.sampled_from(HTTP_DATES).map(lambda v: ("If-Unmodified-Since", v)),
-        st.sampled_from(["en-US,en;q=0.9", "de", "*", "fr-CH, fr;q=0.9, en;q=0.8"]).map(
-            lambda v: ("Accept-Language", v)
+        _named("If-Unmodified-Since", HTTP_DATES),
+        _named("Accept-Language", ["en-US,en;q=0.9", "de", "*", "fr-CH, fr;q=0.9, en;q=0.8"]),
+        _named("Cache-Control", ["no-cache", "max-age=0", "no-store", "only-if-cached"]),
+        _named(
+            "User-Agent", ["curl/8.5.0", "Mozilla/5.0 (X11; Linux x86_64)", "python-httpx/0.27"]
         ),
-        st.sampled_from(["no-cache", "max-age=0", "no-store", "only-if-cached"]).map(
-            lambda v: ("Cache-Control", v)
-        ),
-        st.sampled_from(["curl/8.5.0", "Mozilla/5.0 (X11; Linux x86_64)", "python-httpx/0.27"]).map(
-            lambda v: ("User-Agent", v)
-        ),
-        st.sampled_from(["XMLHttpRequest"]).map(lambda v: ("X-Requested-With", v)),
+        _named("X-Requested-With", ["XMLHttpRequest"]),
     )
     return st.lists(field, max_size=max_size, unique_by=lambda pair: pair[0]).map(tuple)
 
@@ -213,6 +228,7 @@ def _sized(size: int) -> bytes:
     return (bytes(range(32, 127)) * (size // 95 + 1))[:size]
 
 
+@lru_cache(maxsize=64)
 def payloads(*, max_size: int = 64 * 1024) -> st.SearchStrategy[tuple[str | None, bytes]]:
     """(Content-Type, body) pairs whose type says what the body is: url-encoded and
     multipart forms, JSON, text, binary; sizes from empty to past 64 KiB, and past

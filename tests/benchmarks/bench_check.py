@@ -7,13 +7,16 @@ Each run is the real command in a fresh process (``wsgicheck check fixtures/wsgi
 transports and every rule: what a user waits for. The targets (issue 5) are under 3 s for
 ``quick`` and under 10 s for ``default`` on a 2-core machine. Beside the wall-clock figures,
 the CPU time of the command and its worker (their rusage), per example: on a shared, busy
-machine it moves far less than the wall clock does.
+machine it moves far less than the wall clock does. ``--against HARNESS`` runs another
+wsgicheck (a ``git archive`` of main's ``harness`` folder) in turn with this one, round by
+round, so that the two are compared in the same run.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import statistics
 import subprocess
@@ -25,8 +28,12 @@ ROOT = Path(__file__).resolve().parents[2]
 TARGET = str(ROOT / "fixtures" / "wsgiapp.py") + ":app"
 
 
-def one_run(profile: str, seed: int) -> tuple[float, float, int]:
-    """Wall-clock and CPU seconds of one check, and the examples it ran."""
+def one_run(profile: str, seed: int, harness: str | None = None) -> tuple[float, float, int]:
+    """Wall-clock and CPU seconds of one check, and the examples it ran; ``harness`` is the
+    folder to import wsgicheck from (None: as this process would)."""
+    env = dict(os.environ)
+    if harness is not None:
+        env["PYTHONPATH"] = harness
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     output = subprocess.run(
@@ -48,6 +55,7 @@ def one_run(profile: str, seed: int) -> tuple[float, float, int]:
         text=True,
         timeout=300,
         check=False,
+        env=env,
     )
     elapsed = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -60,25 +68,36 @@ def one_run(profile: str, seed: int) -> tuple[float, float, int]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument(
+        "--against",
+        metavar="HARNESS",
+        help="another wsgicheck's harness folder (a git archive of main, say), run in turn "
+        "with this one in the same rounds: the ratio of the two is the figure to compare",
+    )
     args = parser.parse_args(argv)
     print(
-        f"{'profile':<10}{'median s':>10}{'min s':>8}{'max s':>8}{'examples':>10}{'ex/s':>8}"
+        f"{'profile':<18}{'median s':>10}{'min s':>8}{'max s':>8}{'examples':>10}{'ex/s':>8}"
         f"{'CPU s':>8}{'CPU ms/ex':>11}"
     )
+    trees: dict[str, str | None] = {"": None}
+    if args.against:
+        trees = {" (this)": str(ROOT / "harness"), " (against)": args.against}
     for profile in ("quick", "default"):
-        times, cpus, counts = [], [], []
+        measured: dict[str, list[tuple[float, float, int]]] = {name: [] for name in trees}
         for seed in range(args.runs):
-            elapsed, cpu, examples = one_run(profile, seed)
-            times.append(elapsed)
-            cpus.append(cpu)
-            counts.append(examples)
-        median = statistics.median(times)
-        cpu = statistics.median(cpus)
-        examples = int(statistics.median(counts))
-        print(
-            f"{profile:<10}{median:>10.2f}{min(times):>8.2f}{max(times):>8.2f}"
-            f"{examples:>10}{examples / median:>8.0f}{cpu:>8.2f}{cpu / examples * 1e3:>11.2f}"
-        )
+            order = list(trees) if seed % 2 == 0 else list(reversed(trees))
+            for name in order:
+                measured[name].append(one_run(profile, seed, trees[name]))
+        for name, runs in measured.items():
+            times = [elapsed for elapsed, _, _ in runs]
+            median = statistics.median(times)
+            cpu = statistics.median(cpu for _, cpu, _ in runs)
+            examples = int(statistics.median(count for _, _, count in runs))
+            print(
+                f"{profile + name:<18}{median:>10.2f}{min(times):>8.2f}{max(times):>8.2f}"
+                f"{examples:>10}{examples / median:>8.0f}{cpu:>8.2f}"
+                f"{cpu / examples * 1e3:>11.2f}"
+            )
     return 0
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from hypothesis import HealthCheck, Phase, given, settings
 
-from .. import strategies
+from .. import hypothesis_hooks, strategies
 from ..extra import Expect
 from ..rawclient import WireResponse
 from ..request import Framing, Request
@@ -484,6 +484,6 @@ def drawn_requests(count: int, seed: int) -> list[Request]:
     def collect(request: Request) -> None:
         drawn.append(request)
 
-    collect._hypothesis_internal_use_seed = seed  # type: ignore[attr-defined]
+    hypothesis_hooks.use_seed(collect, seed)
     collect()
     return drawn[:count]

@@ -1,0 +1,49 @@
+"""The three private Hypothesis hooks the runner needs, in one place.
+
+Hypothesis has no public way to do what a run needs here; each hook below is a private
+attribute, checked by ``tests/test_hypothesis_hooks.py`` against the installed Hypothesis
+(which fails loudly if an upgrade changes one), and ``pyproject.toml`` names the versions
+supported. Nothing else in wsgicheck touches Hypothesis's internals.
+
+- :func:`ignore_constants_of`: Hypothesis mixes constants from the source of every local
+  module loaded so far into what it draws (``providers._seen_modules`` lists the modules it
+  has read); marking wsgicheck's own modules as read keeps a seed's draws independent of
+  which of them a caller loaded.
+- :func:`add_to_database_key`: examples in the database belong to one target and one set of
+  options, not only to the test function's source (``_hypothesis_internal_add_digest``).
+- :func:`use_seed`: a seeded run that still saves its failures in the database
+  (``hypothesis.seed()`` would switch the database off; ``_hypothesis_internal_use_seed``
+  is the seed it sets).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from types import ModuleType
+from typing import Any
+
+__all__ = ["add_to_database_key", "ignore_constants_of", "use_seed"]
+
+
+def ignore_constants_of(modules: Iterable[ModuleType]) -> bool:
+    """Mark ``modules`` as already read for constants; False when this Hypothesis reads no
+    module's constants (nothing to do)."""
+    try:
+        from hypothesis.internal.conjecture import providers
+
+        seen: set[int] = providers._seen_modules
+    except (ImportError, AttributeError):  # pragma: no cover - a Hypothesis without the pool
+        return False
+    seen.update(id(module) for module in modules)
+    return True
+
+
+def add_to_database_key(test: Callable[..., Any], key: bytes) -> None:
+    """Make ``key`` part of the key under which the example database keeps ``test``'s
+    examples (set before ``@given`` wraps it)."""
+    test._hypothesis_internal_add_digest = key  # type: ignore[attr-defined]
+
+
+def use_seed(test: Callable[..., Any], seed: int) -> None:
+    """Draw ``test``'s examples (a ``@given`` test) from ``seed``, the database kept on."""
+    test._hypothesis_internal_use_seed = seed  # type: ignore[attr-defined]
