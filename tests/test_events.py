@@ -1,31 +1,34 @@
-"""The trace: raw records become frozen events only when read."""
+"""The trace: typed events, appended as they happen and read as they are."""
 
 from __future__ import annotations
 
-import dataclasses
 import sys
 from typing import Any
 
 import pytest
 
 from wsgicheck.events import (
+    EVENT_KINDS,
     AppReturned,
+    ClientGone,
     CloseCalled,
+    ErrorsWritten,
     Event,
+    Exhausted,
     HeadersSent,
     Location,
     StartResponseCalled,
+    StreamMisuse,
     Trace,
     Yielded,
     caller_location,
 )
 
 
-def _raw() -> list[tuple[object, ...]]:
-    """Raw records as the core appends them: the class, then the fields in order."""
+def _events() -> list[Event]:
+    """Events as the core appends them."""
     return [
-        (
-            StartResponseCalled,
+        StartResponseCalled(
             "200 OK",
             [("Content-Type", "text/plain")],
             None,
@@ -33,17 +36,18 @@ def _raw() -> list[tuple[object, ...]]:
             2,
             (),
             False,
-            ("app.py", 7, "app"),
+            Location("app.py", 7, "app"),
         ),
-        (AppReturned, "list", 1, False, True, ("app.py", 3, "app")),
-        (Yielded, b"hello", None),
-        (HeadersSent, "200 OK", [("Content-Type", "text/plain"), ("Content-Length", "5")]),
-        (CloseCalled, None),
+        AppReturned("list", 1, False, True, Location("app.py", 3, "app")),
+        Yielded(b"hello", None),
+        HeadersSent("200 OK", (("Content-Type", "text/plain"), ("Content-Length", "5"))),
+        CloseCalled(None),
     ]
 
 
-def test_records_become_events_of_their_class() -> None:
-    trace = Trace(_raw())
+def test_a_trace_reads_the_events_as_appended() -> None:
+    log = _events()
+    trace = Trace(log)
     assert [type(event) for event in trace] == [
         StartResponseCalled,
         AppReturned,
@@ -52,55 +56,27 @@ def test_records_become_events_of_their_class() -> None:
         CloseCalled,
     ]
     start = trace[0]
+    assert start is log[0]
     assert isinstance(start, StartResponseCalled)
     assert start.status == "200 OK"
     assert start.headers == [("Content-Type", "text/plain")]
     assert start.exc_info_kind == "absent"
     assert start.positional == 2
     assert start.headers_sent is False
+    assert start.handling is None  # a default
 
 
-def test_events_are_built_only_when_read_and_only_once() -> None:
-    built: list[tuple[object, ...]] = []
-
-    def make(*fields: object) -> Yielded:
-        built.append(fields)
-        return Yielded(*fields)
-
-    trace = Trace([(make, b"a", None), (make, b"b", None)])
-    assert len(trace) == 2
-    assert built == []  # len() counts raw records without building anything
-    first = trace[0]
-    assert built == [(b"a", None), (b"b", None)]
-    assert trace[0] is first
-    assert list(trace)[1] == Yielded(b"b", None)
-    assert len(built) == 2  # not rebuilt on the second read
-
-
-def test_where_tuple_becomes_location() -> None:
-    trace = Trace(_raw())
-    where = trace[0].where  # type: ignore[attr-defined]
-    assert type(where) is Location
-    assert where == Location("app.py", 7, "app")
-    assert (where.file, where.line, where.function) == ("app.py", 7, "app")
-    assert trace[2].where is None  # type: ignore[attr-defined]
-
-
-def test_location_given_as_location_is_kept() -> None:
-    where = Location("x.py", 1, "f")
-    assert Yielded(b"", where).where is where
-
-
-def test_headers_sent_headers_become_a_tuple() -> None:
-    event = Trace(_raw()).of(HeadersSent)[0]
-    assert event.headers == (("Content-Type", "text/plain"), ("Content-Length", "5"))
-    assert type(event.headers) is tuple
-    already = HeadersSent(status="204 No Content", headers=(("A", "b"),))
-    assert already.headers == (("A", "b"),)
+def test_a_trace_sees_events_appended_later_and_upto_counts_from_the_start() -> None:
+    log = _events()[:2]
+    trace = Trace(log)
+    log.append(Yielded(b"late", None))
+    assert len(trace) == 3
+    assert trace[-1] == Yielded(b"late", None)
+    assert trace.upto(2) == log[:2]
 
 
 def test_indexing_and_slicing() -> None:
-    trace = Trace(_raw())
+    trace = Trace(_events())
     assert len(trace) == 5
     assert isinstance(trace[-1], CloseCalled)
     assert [type(event) for event in trace[1:3]] == [AppReturned, Yielded]
@@ -110,52 +86,62 @@ def test_indexing_and_slicing() -> None:
 
 
 def test_of_selects_one_exact_type_in_order() -> None:
-    raw = _raw()
-    raw.append((Yielded, b"", None))
-    trace = Trace(raw)
+    log = _events()
+    log.append(Yielded(b"", None))
+    trace = Trace(log)
     assert trace.of(Yielded) == [Yielded(b"hello", None), Yielded(b"", None)]
     assert trace.of(CloseCalled) == [CloseCalled(None)]
-    assert trace.of(Event) == []  # exact type, not isinstance
+    assert trace.of(ClientGone) == []
 
 
 def test_equality_compares_events() -> None:
-    assert Trace(_raw()) == Trace(_raw())
-    shorter = _raw()[:-1]
-    assert Trace(_raw()) != Trace(shorter)
-    assert Trace(_raw()) != list(Trace(_raw()))
+    assert Trace(_events()) == Trace(_events())
+    assert Trace(_events()) != Trace(_events()[:-1])
+    assert Trace(_events()) != list(Trace(_events()))
     with pytest.raises(TypeError):
-        hash(Trace(_raw()))
+        hash(Trace(_events()))
 
 
-def test_of_events_equals_the_raw_trace() -> None:
-    events = list(Trace(_raw()))
-    built = Trace.of_events(events)
+def test_of_events_copies_them() -> None:
+    events = _events()
+    built = Trace.of_events(iter(events))
+    events.append(CloseCalled(None))
     assert len(built) == 5
-    assert list(built) == events
-    assert built == Trace(_raw())
-    assert Trace.of_events(iter(events[:2])) == Trace(_raw()[:2])
+    assert built == Trace(_events())
     assert Trace.of_events([]) == Trace([])
-    assert len(Trace.of_events([])) == 0
 
 
 def test_repr_lists_the_events() -> None:
-    text = repr(Trace([(CloseCalled, "ValueError: x")]))
+    text = repr(Trace([CloseCalled("ValueError: x")]))
     assert text == "Trace([CloseCalled(error='ValueError: x')])"
 
 
-def test_events_are_frozen_and_slotted() -> None:
+def test_events_are_immutable_typed_tuples() -> None:
     event = Yielded(b"x", None)
-    with pytest.raises(dataclasses.FrozenInstanceError):
+    with pytest.raises(AttributeError):
         event.value = b"y"  # type: ignore[misc]
-    with pytest.raises((AttributeError, TypeError)):
+    with pytest.raises(AttributeError):
         event.extra = 1  # type: ignore[attr-defined]
     assert not hasattr(event, "__dict__")
+    assert isinstance(event, Event)
+    assert not isinstance((b"x", None, None), Event)
 
 
-def test_event_equality_and_hash_follow_fields() -> None:
+def test_event_equality_and_hash_follow_kind_and_fields() -> None:
     assert CloseCalled(None) == CloseCalled(None)
     assert CloseCalled(None) != CloseCalled("boom")
     assert hash(Yielded(b"x", ("a.py", 1, "f"))) == hash(Yielded(b"x", Location("a.py", 1, "f")))
+    # A tuple of the same values, or another kind with the same fields, is not the event.
+    assert Yielded(b"x", None) != (b"x", None, None)
+    assert StreamMisuse("wsgi.input", "close") != ErrorsWritten("wsgi.input", "close")
+    assert hash(StreamMisuse("a", "b")) != hash(ErrorsWritten("a", "b"))
+    assert Exhausted() != ()
+    assert len({Exhausted(), Exhausted(), CloseCalled(None)}) == 2
+
+
+def test_every_kind_is_in_the_event_union() -> None:
+    assert len(set(EVENT_KINDS)) == len(EVENT_KINDS) == 19
+    assert all(isinstance(kind(*[None] * len(kind._fields)), Event) for kind in EVENT_KINDS)
 
 
 def test_location_str_is_file_colon_line() -> None:

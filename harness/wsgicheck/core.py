@@ -45,10 +45,10 @@ from .events import (
     BodyTruncated,
     ClientGone,
     CloseCalled,
+    Event,
     Exhausted,
     HeadersSent,
     Location,
-    RawEvent,
     Refused,
     ServerObserved,
     StartResponseCalled,
@@ -120,7 +120,7 @@ def http_date(_now: Callable[[], float] = time.time) -> str:
     return _date_text
 
 
-def _yield_location(generator: Any) -> tuple[str, int, str] | None:
+def _yield_location(generator: Any) -> Location | None:
     """Where the innermost generator (following ``yield from``) is suspended.
 
     Only real generators are followed: what a generator delegates to may be any iterable of
@@ -135,13 +135,16 @@ def _yield_location(generator: Any) -> tuple[str, int, str] | None:
     if frame is None:
         return None
     code = frame.f_code
-    return (code.co_filename, frame.f_lineno, code.co_name)
+    return _location(Location, (code.co_filename, frame.f_lineno, code.co_name))
 
+
+#: ``Location`` made from a tuple in one C call (the class call runs a Python ``__new__``).
+_location = tuple.__new__
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
 
-def _caller(frame: FrameType) -> tuple[str, int, str]:
+def _caller(frame: FrameType) -> Location:
     """Where ``frame`` is; if that is in a library (Werkzeug's ``Response.__call__`` calls
     ``start_response`` for a Flask app), the innermost frame of the user's code that led
     there (a middleware of theirs), when one is on the stack below the harness.
@@ -157,9 +160,10 @@ def _caller(frame: FrameType) -> tuple[str, int, str]:
             if outer is None or outer.f_code.co_filename.startswith(_PACKAGE_DIR):
                 break  # the harness called the app from here: nothing of the user's
             if not is_library(outer.f_code.co_filename):
-                return (outer.f_code.co_filename, outer.f_lineno, outer.f_code.co_name)
+                where = (outer.f_code.co_filename, outer.f_lineno, outer.f_code.co_name)
+                return _location(Location, where)
             outer = outer.f_back
-    return (code.co_filename, frame.f_lineno, code.co_name)
+    return _location(Location, (code.co_filename, frame.f_lineno, code.co_name))
 
 
 #: How many frames :func:`_caller` looks through for the user's code (a deep framework).
@@ -302,7 +306,7 @@ class _Exchange:
     kept = 0
 
     def __init__(
-        self, sink: ResponseSink, log: list[RawEvent], config: ServerConfig, method: str
+        self, sink: ResponseSink, log: list[Event], config: ServerConfig, method: str
     ) -> None:
         self.sink = sink
         self.log = log
@@ -322,8 +326,7 @@ class _Exchange:
             exc_info = args[2] if len(args) == 3 else None
         kind, summary = ("absent", None) if exc_info is None else _exc_info_kind(exc_info)
         self.log.append(
-            (
-                StartResponseCalled,
+            StartResponseCalled(
                 status,
                 headers,
                 summary,
@@ -344,7 +347,7 @@ class _Exchange:
             code, reason = check_status(status)
             facts = check_headers(headers)
         except RefusedCall as refusal:
-            self.log.append((Refused, "start_response", str(refusal), refusal.rule))
+            self.log.append(Refused("start_response", str(refusal), refusal.rule))
             raise
         finally:
             exc_info = None  # PEP 3333: do not keep a reference to exc_info
@@ -360,7 +363,7 @@ class _Exchange:
         params.update(kwargs)
         unknown = set(params) - set(_START_RESPONSE_PARAMETERS)
         if len(args) > 3 or unknown or "status" not in params or "response_headers" not in params:
-            self.log.append((Refused, "start_response", "bad arguments", "APP-SR-POSITIONAL"))
+            self.log.append(Refused("start_response", "bad arguments", "APP-SR-POSITIONAL"))
             raise TypeError(
                 "start_response() takes (status, response_headers, exc_info=None), "
                 f"got {len(args)} positional and keywords {sorted(kwargs)}"
@@ -375,9 +378,9 @@ class _Exchange:
                 # PEP 3333: too late to change the status; re-raise the original error. It
                 # is recorded as a foreign server's would be (SRV-EXC-INFO-RAISE judges it).
                 self.log.append(
-                    (ServerObserved, "start_response-raised", type(exc_info[1]).__qualname__)
+                    ServerObserved("start_response-raised", type(exc_info[1]).__qualname__)
                 )
-                self.log.append((ServerObserved, "exc_info-reraised", "original"))
+                self.log.append(ServerObserved("exc_info-reraised", "original"))
                 raise exc_info[1].with_traceback(exc_info[2])
             raise RefusedCall("APP-SR-ONCE", "start_response called after the headers were sent")
 
@@ -385,10 +388,10 @@ class _Exchange:
         frame = sys._getframe(1)
         where = _caller(frame)
         if self.keep is None:
-            self.log.append((WriteCalled, data, where, self.returned))
+            self.log.append(WriteCalled(data, where, self.returned))
         else:
             value, size = self._kept(data)
-            self.log.append((WriteCalled, value, where, self.returned, size))
+            self.log.append(WriteCalled(value, where, self.returned, size))
         if self.status is None:
             self._refuse("write", "APP-SR-BEFORE-BODY", "write() called before start_response()")
         if type(data) is not bytes:
@@ -421,7 +424,7 @@ class _Exchange:
         self._refuse("write", "APP-CL-ACCURATE", "write() past the declared Content-Length")
 
     def _refuse(self, callable_name: str, rule: str, message: str) -> None:
-        self.log.append((Refused, callable_name, f"{rule}: {message}", rule))
+        self.log.append(Refused(callable_name, f"{rule}: {message}", rule))
         raise RefusedCall(rule, message)
 
     # -- sending ----------------------------------------------------------------------------
@@ -442,7 +445,7 @@ class _Exchange:
         if limit is not None and produced > limit:
             # Only a block past the limit shows the body is longer: a body of exactly
             # ``limit`` bytes may still end there, so iteration goes on until it does.
-            self.log.append((BodyLimitReached, limit))
+            self.log.append(BodyLimitReached(limit))
             self.limit_hit = True
             room = limit - before
             self.stopped = True
@@ -451,7 +454,7 @@ class _Exchange:
             # Past the declared length: send no more and stop iterating (PEP 3333). A body
             # that only reaches the length is iterated on, to see it end (or not).
             if self.body_allowed:
-                self.log.append((BodyTruncated, declared, produced))
+                self.log.append(BodyTruncated(declared, produced))
             room = min(room, declared - before)
             self.stopped = True
         if room < size:
@@ -493,7 +496,8 @@ class _Exchange:
         if not self.has_server:
             headers.append(("Server", self.config.server_software))
         self.head_sent = True
-        self.log.append((HeadersSent, self.status, headers))
+        assert self.status is not None  # a head goes out only once start_response was called
+        self.log.append(HeadersSent(self.status, tuple(headers)))
         try:
             self.sink.send_head(self.status_code, self.reason, headers)
         except OSError as exc:
@@ -503,7 +507,7 @@ class _Exchange:
 
     def _gone(self, exc: OSError) -> None:
         self.client_gone = True
-        self.log.append((ClientGone, f"{type(exc).__name__}: {exc}"))
+        self.log.append(ClientGone(f"{type(exc).__name__}: {exc}"))
         raise _ClientGone from exc
 
     def _failed(self, exc: Exception) -> None:
@@ -566,8 +570,7 @@ class _Exchange:
             iterable = hasattr(kind, "__iter__") or hasattr(kind, "__getitem__")
         self.length_hint = length
         self.log.append(
-            (
-                AppReturned,
+            AppReturned(
                 kind.__name__,
                 length,
                 close is not None,
@@ -591,10 +594,10 @@ class _Exchange:
             for block in iterator:
                 where = _yield_location(iterator) if generator else None
                 if keep is None:
-                    log.append((Yielded, block, where))
+                    log.append(Yielded(block, where))
                 else:
                     value, size = self._kept(block)
-                    log.append((Yielded, value, where, size))
+                    log.append(Yielded(value, where, size))
                 if type(block) is not bytes:
                     return self._violation(
                         "APP-YIELD-BYTES", f"the iterable yielded {type(block).__name__}, not bytes"
@@ -612,7 +615,7 @@ class _Exchange:
                 elif self.client_gone:
                     raise _ClientGone  # the transport gave up: endless b"" blocks stop here
             else:
-                log.append((Exhausted,))
+                log.append(Exhausted())
             if not self.head_sent:
                 if self.status is None:
                     return self._violation(
@@ -632,7 +635,7 @@ class _Exchange:
         """Finish the response, or abort it when the client could not frame what it got."""
         declared = self.declared
         if self.body_allowed and declared is not None and self.sent < declared:
-            self.log.append((BodyShort, declared, self.sent))
+            self.log.append(BodyShort(declared, self.sent))
             self.sink.abort()
             return False
         if self.limit_hit and declared is None:
@@ -642,7 +645,7 @@ class _Exchange:
             self.sink.finish()
         except OSError as exc:
             self.client_gone = True
-            self.log.append((ClientGone, f"{type(exc).__name__}: {exc}"))
+            self.log.append(ClientGone(f"{type(exc).__name__}: {exc}"))
             return False
         except Exception as exc:
             self.failure = exc
@@ -651,7 +654,7 @@ class _Exchange:
 
     def _violation(self, rule: str, message: str) -> bool:
         """The app broke a rule the server cannot work around: record it and fail."""
-        self.log.append((Refused, "iterable", f"{rule}: {message}", rule))
+        self.log.append(Refused("iterable", f"{rule}: {message}", rule))
         return self._fail(f"a protocol error ({rule})", None)
 
     def _close(self, close: Callable[[], object]) -> None:
@@ -659,17 +662,17 @@ class _Exchange:
             close()
         except BaseException as exc:
             kind, message, _ = _describe(exc)
-            self.log.append((CloseCalled, f"{kind}: {message}"))
+            self.log.append(CloseCalled(f"{kind}: {message}"))
             self._app_failed(exc, "close")
             _reraise_interrupt(exc)
         else:
-            self.log.append((CloseCalled, None))
+            self.log.append(CloseCalled(None))
 
     def _app_failed(self, exc: BaseException, phase: str) -> None:
         if isinstance(exc, FindingRaised) and self.finding is None:
             self.finding = exc
         kind, message, where = _describe(exc)
-        self.log.append((AppRaised, phase, kind, message, where, self.head_sent))
+        self.log.append(AppRaised(phase, kind, message, where, self.head_sent))
 
     def _fail(self, what: str, exc: BaseException | None) -> bool:
         """Answer 500 if nothing was sent yet, else abort. Never lets the error escape."""
@@ -710,7 +713,7 @@ def run_app(
     app: WSGIApp,
     environ: dict[str, Any],
     sink: ResponseSink,
-    log: list[RawEvent],
+    log: list[Event],
     config: ServerConfig,
     *,
     app_where: Location | None = None,

@@ -5,9 +5,11 @@ did: ``start_response`` called with these arguments from this line, a block yiel
 called, ``close`` called, ``wsgi.input`` read, ``wsgi.errors`` written. Rules judge the trace
 afterwards; nothing here decides whether an event is a violation.
 
-Recording happens on every request, so it has to be cheap: the core appends plain tuples
-``(EventClass, *fields)`` to a list, and :class:`Trace` turns them into the frozen dataclasses
-below only when somebody reads it.
+Recording happens on every request, so it has to be cheap, and a field added to an event
+has to be checked everywhere one is made: each event is a :class:`~typing.NamedTuple` (a
+tuple built in one call, typed for mypy), made where the thing happens and appended to a
+plain list that :class:`Trace` and the rules read as it is. Two events of different kinds
+are never equal, whatever their fields (:func:`_event`).
 """
 
 from __future__ import annotations
@@ -17,15 +19,15 @@ import site
 import sys
 import sysconfig
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, fields
 from functools import cache, lru_cache
 from pathlib import PurePath
-from typing import Any, NamedTuple, TypeVar, overload
+from typing import NamedTuple, TypeAlias, TypeVar, overload
 
 from .untrusted import safe_repr
 
 __all__ = [
     "BLOCK_PREFIX",
+    "EVENT_KINDS",
     "AppRaised",
     "AppReturned",
     "BodyLimitReached",
@@ -51,7 +53,6 @@ __all__ = [
     "block_size",
     "caller_location",
     "is_library",
-    "raw_event",
 ]
 
 
@@ -106,34 +107,43 @@ def is_library(file: str) -> bool:
     return path.startswith(_library_folders())
 
 
-@dataclass(frozen=True, slots=True, repr=False)
-class Event:
-    """Base class of all trace events.
-
-    The core records locations as plain ``(file, line, function)`` tuples, which is cheaper;
-    they become :class:`Location` values here, when the trace is first read.
-    """
-
-    def __post_init__(self) -> None:
-        where = getattr(self, "where", None)
-        if type(where) is tuple:
-            object.__setattr__(self, "where", Location(*where))
-
-    def __repr__(self) -> str:
-        # The fields hold the app's own objects (a str subclass whose __repr__ raises or
-        # hangs, say): each is shown by safe_repr, which runs none of their code.
-        shown = ", ".join(
-            f"{each.name}={_field_repr(getattr(self, each.name))}" for each in fields(self)
-        )
-        return f"{type(self).__name__}({shown})"
-
-
 def _field_repr(value: object) -> str:
     return repr(value) if type(value) is Location else safe_repr(value)
 
 
-@dataclass(frozen=True, slots=True, repr=False)
-class StartResponseCalled(Event):
+_T = TypeVar("_T", bound=type)
+
+
+def _event(kind: _T) -> _T:
+    """Make a NamedTuple class an event: equal only to an event of its own kind with equal
+    fields (a tuple would equal any tuple of the same values), hashed likewise, and shown
+    by :func:`~wsgicheck.untrusted.safe_repr`, which runs none of the app's code."""
+
+    def __eq__(self: tuple[object, ...], other: object) -> bool:
+        return type(other) is type(self) and tuple.__eq__(self, other)
+
+    def __ne__(self: tuple[object, ...], other: object) -> bool:
+        return not __eq__(self, other)
+
+    def __hash__(self: tuple[object, ...]) -> int:
+        return hash((type(self), tuple(self)))
+
+    def __repr__(self: tuple[object, ...]) -> str:
+        # The fields hold the app's own objects (a str subclass whose __repr__ raises or
+        # hangs, say): each is shown by safe_repr.
+        names: tuple[str, ...] = type(self)._fields  # type: ignore[attr-defined]
+        shown = ", ".join(
+            f"{name}={_field_repr(value)}" for name, value in zip(names, self, strict=True)
+        )
+        return f"{type(self).__name__}({shown})"
+
+    for method in (__eq__, __ne__, __hash__, __repr__):
+        setattr(kind, method.__name__, method)
+    return kind
+
+
+@_event
+class StartResponseCalled(NamedTuple):
     """The application called ``start_response``; arguments recorded as given."""
 
     status: object
@@ -155,8 +165,8 @@ class StartResponseCalled(Event):
     handling: str | None = None
 
 
-@dataclass(frozen=True, slots=True, repr=False)
-class Refused(Event):
+@_event
+class Refused(NamedTuple):
     """The server raised from ``start_response`` or ``write`` because the call was invalid."""
 
     callable: str
@@ -165,8 +175,8 @@ class Refused(Event):
     rule: str
 
 
-@dataclass(frozen=True, slots=True, repr=False)
-class AppReturned(Event):
+@_event
+class AppReturned(NamedTuple):
     """The application callable returned; what kind of object came back."""
 
     type_name: str
@@ -179,8 +189,8 @@ class AppReturned(Event):
     is_file: bool = False
 
 
-@dataclass(frozen=True, slots=True, repr=False)
-class AppRaised(Event):
+@_event
+class AppRaised(NamedTuple):
     """An exception escaped the application: from the call, the iteration, or ``close()``."""
 
     phase: str
@@ -191,8 +201,8 @@ class AppRaised(Event):
     headers_sent: bool
 
 
-@dataclass(frozen=True, slots=True, repr=False)
-class Yielded(Event):
+@_event
+class Yielded(NamedTuple):
     """The returned iterable produced one block (the object itself, bytes or not).
 
     A trace may keep only the first :data:`BLOCK_PREFIX` bytes of a bytes block (the socket
@@ -207,13 +217,13 @@ class Yielded(Event):
     size: int | None = None
 
 
-@dataclass(frozen=True, slots=True, repr=False)
-class Exhausted(Event):
+@_event
+class Exhausted(NamedTuple):
     """The returned iterable ran to its end (the server took every block)."""
 
 
-@dataclass(frozen=True, slots=True, repr=False)
-class ServerObserved(Event):
+@_event
+class ServerObserved(NamedTuple):
     """Something a server did, seen from inside by :func:`wsgicheck.validator`.
 
     ``what`` names the observation, ``detail`` says what was seen:
@@ -239,8 +249,8 @@ class ServerObserved(Event):
     detail: str
 
 
-@dataclass(frozen=True, slots=True, repr=False)
-class WriteCalled(Event):
+@_event
+class WriteCalled(NamedTuple):
     """The application called the ``write`` callable returned by ``start_response``."""
 
     value: object
@@ -251,28 +261,23 @@ class WriteCalled(Event):
     size: int | None = None
 
 
-@dataclass(frozen=True, slots=True, repr=False)
-class HeadersSent(Event):
+@_event
+class HeadersSent(NamedTuple):
     """The response head went out: the status and header fields the client receives."""
 
     status: str
-    #: The core records the list it sent; it becomes a tuple when the trace is read.
-    headers: tuple[tuple[str, str], ...] | list[tuple[str, str]]
-
-    def __post_init__(self) -> None:
-        if isinstance(self.headers, list):
-            object.__setattr__(self, "headers", tuple(self.headers))
+    headers: tuple[tuple[str, str], ...]
 
 
-@dataclass(frozen=True, slots=True, repr=False)
-class CloseCalled(Event):
+@_event
+class CloseCalled(NamedTuple):
     """The server called the iterable's ``close()``; ``error`` is set if it raised."""
 
     error: str | None
 
 
-@dataclass(frozen=True, slots=True, repr=False)
-class InputRead(Event):
+@_event
+class InputRead(NamedTuple):
     """The application read ``wsgi.input`` by ``method`` with ``argument``."""
 
     method: str
@@ -285,24 +290,24 @@ class InputRead(Event):
     available: int | None
 
 
-@dataclass(frozen=True, slots=True, repr=False)
-class ErrorsWritten(Event):
+@_event
+class ErrorsWritten(NamedTuple):
     """The application called ``write``, ``writelines`` or ``flush`` on ``wsgi.errors``."""
 
     method: str
     value: object
 
 
-@dataclass(frozen=True, slots=True, repr=False)
-class StreamMisuse(Event):
+@_event
+class StreamMisuse(NamedTuple):
     """The application reached for an attribute PEP 3333 does not give a stream."""
 
     stream: str
     attribute: str
 
 
-@dataclass(frozen=True, slots=True, repr=False)
-class FileWrapperCalled(Event):
+@_event
+class FileWrapperCalled(NamedTuple):
     """The application called ``wsgi.file_wrapper``."""
 
     filelike_type: str
@@ -311,31 +316,31 @@ class FileWrapperCalled(Event):
     where: Location | None
 
 
-@dataclass(frozen=True, slots=True, repr=False)
-class BodyTruncated(Event):
+@_event
+class BodyTruncated(NamedTuple):
     """The application produced more than its Content-Length; the excess was not sent."""
 
     declared: int
     produced: int
 
 
-@dataclass(frozen=True, slots=True, repr=False)
-class BodyShort(Event):
+@_event
+class BodyShort(NamedTuple):
     """The body ended before the Content-Length the application declared."""
 
     declared: int
     sent: int
 
 
-@dataclass(frozen=True, slots=True, repr=False)
-class BodyLimitReached(Event):
+@_event
+class BodyLimitReached(NamedTuple):
     """The server stopped reading an application body at its configured size limit."""
 
     limit: int
 
 
-@dataclass(frozen=True, slots=True, repr=False)
-class TimedOut(Event):
+@_event
+class TimedOut(NamedTuple):
     """The application ran past the server's per-exchange time limit; the server answered."""
 
     limit: float
@@ -343,11 +348,38 @@ class TimedOut(Event):
     headers_sent: bool
 
 
-@dataclass(frozen=True, slots=True, repr=False)
-class ClientGone(Event):
+@_event
+class ClientGone(NamedTuple):
     """The client went away while the response was being sent."""
 
     message: str
+
+
+#: Any trace event (``isinstance(x, Event)`` asks whether ``x`` is one).
+Event: TypeAlias = (
+    StartResponseCalled
+    | Refused
+    | AppReturned
+    | AppRaised
+    | Yielded
+    | Exhausted
+    | ServerObserved
+    | WriteCalled
+    | HeadersSent
+    | CloseCalled
+    | InputRead
+    | ErrorsWritten
+    | StreamMisuse
+    | FileWrapperCalled
+    | BodyTruncated
+    | BodyShort
+    | BodyLimitReached
+    | TimedOut
+    | ClientGone
+)
+
+#: The event kinds, each once.
+EVENT_KINDS: tuple[type[Event], ...] = Event.__args__
 
 
 def block_size(event: Yielded | WriteCalled) -> int:
@@ -362,71 +394,54 @@ def block_size(event: Yielded | WriteCalled) -> int:
 
 E = TypeVar("E", bound=Event)
 
-#: What the core appends: the event class followed by its field values, in field order.
-RawEvent = tuple[Any, ...]
-
-
-def raw_event(event: Event) -> RawEvent:
-    """An event back as the core records it: its class, then its fields in order."""
-    return (type(event), *(getattr(event, each.name) for each in fields(event)))
-
 
 class Trace(Sequence[Event]):
-    """The ordered events of one exchange, materialised from raw records on first read."""
+    """The ordered events of one exchange: a view of the list they were appended to (it may
+    still grow while the app runs in another thread)."""
 
-    __slots__ = ("_events", "_raw")
+    __slots__ = ("_log",)
 
-    def __init__(self, raw: list[RawEvent]) -> None:
-        self._raw = raw
-        self._events: tuple[Event, ...] | None = None
+    def __init__(self, log: list[Event]) -> None:
+        self._log = log
 
     @classmethod
     def of_events(cls, events: Iterable[Event]) -> Trace:
-        """A trace of events already built (for tests and for traces read back from JSON)."""
-        built = tuple(events)
-        trace = cls([raw_event(event) for event in built])
-        trace._events = built
-        return trace
-
-    @property
-    def records(self) -> list[RawEvent]:
-        """The raw records the events are made from: each event's class, then its fields."""
-        return self._raw
-
-    @property
-    def built(self) -> int | None:
-        """How many events have been made from the records so far (None: not yet)."""
-        return None if self._events is None else len(self._events)
+        """A trace of the given events (a copy of them)."""
+        return cls(list(events))
 
     @property
     def events(self) -> tuple[Event, ...]:
-        if self._events is None:
-            self._events = tuple(record[0](*record[1:]) for record in self._raw)
-        return self._events
+        return tuple(self._log)
+
+    def upto(self, length: int) -> list[Event]:
+        """The first ``length`` events (those there were when a reader took its count)."""
+        return self._log[:length]
 
     @overload
     def __getitem__(self, index: int) -> Event: ...
     @overload
     def __getitem__(self, index: slice) -> Sequence[Event]: ...
     def __getitem__(self, index: int | slice) -> Event | Sequence[Event]:
-        return self.events[index]
+        if isinstance(index, slice):
+            return tuple(self._log[index])
+        return self._log[index]
 
     def __len__(self) -> int:
-        return len(self._raw)
+        return len(self._log)
 
     def __iter__(self) -> Iterator[Event]:
-        return iter(self.events)
+        return iter(self._log)
 
     def of(self, kind: type[E]) -> list[E]:
         """The events of one type, in order."""
-        return [event for event in self.events if type(event) is kind]
+        return [event for event in self._log if type(event) is kind]
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, Trace):
-            return self.events == other.events
+            return self._log == other._log
         return NotImplemented
 
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        return f"Trace({list(self.events)!r})"
+        return f"Trace({self._log!r})"

@@ -387,7 +387,7 @@ class Server:
                 # gone, so an endless run of empty blocks stops too.
                 flight.exchange.client_gone = True
             headers_sent = conn.head_sent
-            flight.log.append((TimedOut, self.limits.exchange_timeout, headers_sent))
+            flight.log.append(TimedOut(self.limits.exchange_timeout, headers_sent))
             if not headers_sent:
                 with contextlib.suppress(OSError):
                     conn.sock.sendall(

@@ -17,9 +17,9 @@ from typing import Any, Protocol
 
 from .events import (
     ErrorsWritten,
+    Event,
     FileWrapperCalled,
     InputRead,
-    RawEvent,
     ServerObserved,
     StreamMisuse,
     caller_location,
@@ -61,7 +61,7 @@ class InputStream:
     def __init__(
         self,
         source: BodySource | bytes,
-        log: list[RawEvent],
+        log: list[Event],
         length: int | None,
         max_read: int | None = None,
     ) -> None:
@@ -103,7 +103,7 @@ class InputStream:
         except Exception as exc:
             # The body failed on the server's side (a framing error, a client gone): what
             # escapes the app then is the server's raising, not the app's own error.
-            self._log.append((ServerObserved, "input-raised", f"read: {type(exc).__qualname__}"))
+            self._log.append(ServerObserved("input-raised", f"read: {type(exc).__qualname__}"))
             raise
         if not data:
             self._eof = True
@@ -156,14 +156,14 @@ class InputStream:
         """Read up to ``size`` bytes (all that is left when ``size`` is omitted or negative)."""
         available = self._available()
         data = self._read(_size_argument("read() size", size))
-        self._log.append((InputRead, "read", size, len(data), available))
+        self._log.append(InputRead("read", size, len(data), available))
         return data
 
     def readline(self, size: int | None = -1) -> bytes:
         """Read one line, or at most ``size`` bytes of it."""
         available = self._available()
         data = self._readline(_size_argument("readline() size", size))
-        self._log.append((InputRead, "readline", size, len(data), available))
+        self._log.append(InputRead("readline", size, len(data), available))
         return data
 
     def readlines(self, hint: int | None = -1) -> list[bytes]:
@@ -177,7 +177,7 @@ class InputStream:
             total += len(line)
             if 0 < limit <= total:
                 break
-        self._log.append((InputRead, "readlines", hint, total, available))
+        self._log.append(InputRead("readlines", hint, total, available))
         return lines
 
     def __iter__(self) -> Iterator[bytes]:
@@ -186,20 +186,20 @@ class InputStream:
     def __next__(self) -> bytes:
         available = self._available()
         line = self._readline(-1)
-        self._log.append((InputRead, "__next__", None, len(line), available))
+        self._log.append(InputRead("__next__", None, len(line), available))
         if not line:
             raise StopIteration
         return line
 
     def __getattr__(self, name: str) -> Any:
         if not name.startswith("__"):
-            self._log.append((StreamMisuse, "wsgi.input", name))
+            self._log.append(StreamMisuse("wsgi.input", name))
         raise AttributeError(f"wsgi.input has no attribute {name!r} (PEP 3333 gives it none)")
 
     def __enter__(self) -> InputStream:
         # ``with environ["wsgi.input"]`` closes the stream at the end of the block: record
         # it as the close() PEP 3333 forbids, and let the app go on (a file would allow it).
-        self._log.append((StreamMisuse, "wsgi.input", "close"))
+        self._log.append(StreamMisuse("wsgi.input", "close"))
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -211,12 +211,12 @@ class ErrorStream:
 
     __slots__ = ("_log", "parts")
 
-    def __init__(self, log: list[RawEvent]) -> None:
+    def __init__(self, log: list[Event]) -> None:
         self._log = log
         self.parts: list[str] = []
 
     def write(self, text: str) -> int:
-        self._log.append((ErrorsWritten, "write", text))
+        self._log.append(ErrorsWritten("write", text))
         if not isinstance(text, str):
             raise TypeError(f"wsgi.errors.write() takes str, not {type(text).__name__}")
         self.parts.append(text)
@@ -224,14 +224,14 @@ class ErrorStream:
 
     def writelines(self, lines: Iterable[str]) -> None:
         items = list(lines)
-        self._log.append((ErrorsWritten, "writelines", items))
+        self._log.append(ErrorsWritten("writelines", items))
         for text in items:
             if not isinstance(text, str):
                 raise TypeError(f"wsgi.errors.writelines() takes str, not {type(text).__name__}")
         self.parts.extend(items)
 
     def flush(self) -> None:
-        self._log.append((ErrorsWritten, "flush", None))
+        self._log.append(ErrorsWritten("flush", None))
 
     def getvalue(self) -> str:
         """Everything written so far."""
@@ -239,11 +239,11 @@ class ErrorStream:
 
     def __getattr__(self, name: str) -> Any:
         if not name.startswith("__"):
-            self._log.append((StreamMisuse, "wsgi.errors", name))
+            self._log.append(StreamMisuse("wsgi.errors", name))
         raise AttributeError(f"wsgi.errors has no attribute {name!r} (PEP 3333 gives it none)")
 
     def __enter__(self) -> ErrorStream:
-        self._log.append((StreamMisuse, "wsgi.errors", "close"))  # as for wsgi.input
+        self._log.append(StreamMisuse("wsgi.errors", "close"))  # as for wsgi.input
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -273,13 +273,12 @@ class FileWrapper:
             close()
 
 
-def file_wrapper_for(log: list[RawEvent]) -> Callable[..., FileWrapper]:
+def file_wrapper_for(log: list[Event]) -> Callable[..., FileWrapper]:
     """A ``wsgi.file_wrapper`` callable that records each call in ``log``."""
 
     def file_wrapper(filelike: Any, block_size: int = DEFAULT_BLOCK_SIZE) -> FileWrapper:
         log.append(
-            (
-                FileWrapperCalled,
+            FileWrapperCalled(
                 type(filelike).__name__,
                 callable(getattr(filelike, "read", None)),
                 block_size,

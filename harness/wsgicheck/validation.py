@@ -51,8 +51,9 @@ from .events import (
     AppRaised,
     AppReturned,
     CloseCalled,
+    Event,
     FileWrapperCalled,
-    RawEvent,
+    Location,
     ServerObserved,
     StartResponseCalled,
     WriteCalled,
@@ -104,7 +105,7 @@ CALL_RULES = (
 #: The rules whose verdict a plain ``close()`` can change, once all were judged at the end
 #: of the body (the others do not look at it).
 END_RULES = ("SRV-CLOSE-CALLED", "SRV-NO-ASSUME-SR-CALLED")
-_CLOSED: RawEvent = (CloseCalled, None)
+_CLOSED = CloseCalled(None)
 
 #: How much of the body the validator keeps to judge it (it counts and digests the rest, and
 #: its trace keeps only a prefix and the size of each block past it).
@@ -186,7 +187,7 @@ class Validator:
         invocation = _Invocation(self, params["environ"], params["start_response"])
         if kwargs:
             invocation.log.append(
-                (ServerObserved, "app-called", f"keywords: {', '.join(sorted(kwargs))}")
+                ServerObserved("app-called", f"keywords: {', '.join(sorted(kwargs))}")
             )
         return invocation.run()
 
@@ -267,7 +268,7 @@ class _Invocation:
 
     def __init__(self, owner: Validator, environ: Any, start_response: Callable[..., Any]):
         self.owner = owner
-        self.log: list[RawEvent] = []
+        self.log: list[Event] = []
         self.server_start_response = start_response
         self.environ = environ
         self.environ_type = type(environ)
@@ -397,7 +398,7 @@ class _Invocation:
             result: Any = self.owner.app(environ, self.start_response)
         except BaseException as exc:
             kind, message, where = _describe(exc)
-            self.log.append((AppRaised, "call", kind, message, where, self.body_started))
+            self.log.append(AppRaised("call", kind, message, where, self.body_started))
             try:
                 self.failed(exc)
             finally:
@@ -416,13 +417,12 @@ class _Invocation:
             close = getattr(result, "close", None)
         except BaseException as exc:  # the app's __getattr__ raised: the server will see it too
             kind, message, where = _describe(exc)
-            self.log.append((AppRaised, "attribute", kind, message, where, self.body_started))
+            self.log.append(AppRaised("attribute", kind, message, where, self.body_started))
             close = None
         iterable = hasattr(kind_of, "__iter__") or hasattr(kind_of, "__getitem__")
         is_file = _is_file(result)
         self.log.append(
-            (
-                AppReturned,
+            AppReturned(
                 kind_of.__name__,
                 length,
                 close is not None,
@@ -437,7 +437,7 @@ class _Invocation:
         if id(result) in self.file_wrappers:
             # The server's own file wrapper: hand it back untouched, so the server can use
             # its fast path (sendfile); what happens next is the server's business.
-            self.log.append((ServerObserved, "file-wrapper-returned", kind_of.__name__))
+            self.log.append(ServerObserved("file-wrapper-returned", kind_of.__name__))
             self.judge(self.owner.rules)
             self.finish()
             return result
@@ -462,12 +462,11 @@ class _Invocation:
         """The app called wsgi.file_wrapper: record it, and call the server's."""
         frame = sys._getframe(2)
         self.log.append(
-            (
-                FileWrapperCalled,
+            FileWrapperCalled(
                 type(filelike).__name__,
                 callable(getattr(filelike, "read", None)),
                 args[0] if args else None,
-                (frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name),
+                Location(frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name),
             )
         )
         self.judge(self.owner._call_rules)
@@ -475,11 +474,11 @@ class _Invocation:
         self.file_wrappers.add(id(result))
         kind = type(result)
         if not (hasattr(kind, "__iter__") or hasattr(kind, "__getitem__")):
-            self.log.append((ServerObserved, "file-wrapper-not-iterable", kind.__name__))
+            self.log.append(ServerObserved("file-wrapper-not-iterable", kind.__name__))
         if callable(getattr(filelike, "close", None)) and not callable(
             getattr(result, "close", None)
         ):
-            self.log.append((ServerObserved, "file-wrapper-no-close", kind.__name__))
+            self.log.append(ServerObserved("file-wrapper-no-close", kind.__name__))
         return result
 
     def start_response(self, *args: Any, **kwargs: Any) -> Any:
@@ -496,8 +495,7 @@ class _Invocation:
             kind, summary = _exc_info_kind(exc_info)
             params = None  # type: ignore[assignment]
         self.log.append(
-            (
-                StartResponseCalled,
+            StartResponseCalled(
                 status,
                 # What the app gave: the server may change the list afterwards (PEP 3333
                 # lets it; wsgiref adds Content-Length to it), so keep a copy.
@@ -520,17 +518,17 @@ class _Invocation:
         try:
             write = self.server_start_response(*args, **kwargs)
         except BaseException as exc:
-            self.log.append((ServerObserved, "start_response-raised", type(exc).__qualname__))
+            self.log.append(ServerObserved("start_response-raised", type(exc).__qualname__))
             if kind == "exception" and exc_info is not None:
                 original = exc is exc_info[1]
                 self.log.append(
-                    (ServerObserved, "exc_info-reraised", "original" if original else "another")
+                    ServerObserved("exc_info-reraised", "original" if original else "another")
                 )
             raise
         finally:
             exc_info = None  # PEP 3333: do not keep a reference to exc_info
         returned = "callable" if callable(write) else type(write).__name__
-        self.log.append((ServerObserved, "start_response-returned", returned))
+        self.log.append(ServerObserved("start_response-returned", returned))
         if isinstance(status, str):
             self.status = status
         if isinstance(headers, list | tuple):
@@ -542,8 +540,7 @@ class _Invocation:
             frame = sys._getframe(1)
             value, size = self.kept(data)
             self.log.append(
-                (
-                    WriteCalled,
+                WriteCalled(
                     value,
                     _caller(frame),
                     self.returned,
@@ -556,7 +553,7 @@ class _Invocation:
             try:
                 return server_write(data)
             except BaseException as exc:
-                self.log.append((ServerObserved, "write-raised", type(exc).__qualname__))
+                self.log.append(ServerObserved("write-raised", type(exc).__qualname__))
                 raise
 
         return write

@@ -84,19 +84,19 @@ class ServerIterable:
         except BaseException as exc:
             kind, message, where = _describe(exc)
             invocation.log.append(
-                (AppRaised, "iteration", kind, message, where, invocation.body_started)
+                AppRaised("iteration", kind, message, where, invocation.body_started)
             )
             invocation.failed(exc)
             raise
         if block is _END:
-            invocation.log.append((Exhausted,))
+            invocation.log.append(Exhausted())
             if not invocation.owner.collect:
                 # The last moment a server handles an error well: judge all, raise here.
                 invocation.judge(invocation.owner.rules)
             raise StopIteration
         location = _yield_location(self._iterator) if self._generator else None
         value, size = invocation.kept(block)
-        invocation.log.append((Yielded, value, location, size))
+        invocation.log.append(Yielded(value, location, size))
         if type(block) is not bytes or (block and invocation.status is None):
             invocation.judge(invocation.owner._call_rules)
         invocation._body(block)
@@ -116,13 +116,11 @@ class ServerIterable:
         except BaseException as exc:
             carrier = exc
             kind, message, where = _describe(exc)
-            invocation.log.append((CloseCalled, f"{kind}: {message}"))
-            invocation.log.append(
-                (AppRaised, "close", kind, message, where, invocation.body_started)
-            )
+            invocation.log.append(CloseCalled(f"{kind}: {message}"))
+            invocation.log.append(AppRaised("close", kind, message, where, invocation.body_started))
             raise
         else:
-            invocation.log.append((CloseCalled, None))
+            invocation.log.append(CloseCalled(None))
         finally:
             if again:
                 # The server closed it twice: judge again so SRV-CLOSE-CALLED counts both.
@@ -138,7 +136,7 @@ class ServerIterable:
         # reaches for is recorded (SRV-NO-OTHER-ITER-ATTRS) and, as on a plain iterable, absent.
         if name.startswith("__") or name in _ITERABLE_SLOTS:
             raise AttributeError(name)
-        self._invocation.log.append((ServerObserved, "iterable-attribute", name))
+        self._invocation.log.append(ServerObserved("iterable-attribute", name))
         shown = safe_repr(name)
         raise AttributeError(f"the application's iterable has no attribute {shown} for servers")
 
@@ -148,7 +146,7 @@ class ServerIterable:
         invocation = self._invocation
         if not invocation.finished:
             invocation.finished = True
-            invocation.log.append((ServerObserved, "never-closed", type(self._result).__name__))
+            invocation.log.append(ServerObserved("never-closed", type(self._result).__name__))
             try:
                 invocation.judge(invocation.owner.rules, raising=False)
             finally:
@@ -185,11 +183,11 @@ class InputGuard:
         size = sum(map(_size, data)) if isinstance(data, list) else _size(data)
         self._consumed += size
         invocation = self._invocation
-        invocation.log.append((InputRead, method, argument, size, self._available_before))
+        invocation.log.append(InputRead(method, argument, size, self._available_before))
         returned = [data] if not isinstance(data, list) else data
         if any(type(piece) is not bytes for piece in returned):
             invocation.log.append(
-                (ServerObserved, "input-returned", f"{method}() gave {type(data).__name__}")
+                ServerObserved("input-returned", f"{method}() gave {type(data).__name__}")
             )
 
     def _call(self, method: str, args: tuple[Any, ...]) -> Any:
@@ -200,7 +198,7 @@ class InputGuard:
         except BaseException as exc:
             call = f"{method}({safe_repr(args[0] if args else None)})"
             self._invocation.log.append(
-                (ServerObserved, "input-raised", f"{call}: {type(exc).__qualname__}")
+                ServerObserved("input-raised", f"{call}: {type(exc).__qualname__}")
             )
             raise
 
@@ -237,7 +235,7 @@ class InputGuard:
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__"):
             raise AttributeError(name)
-        self._invocation.log.append((StreamMisuse, "wsgi.input", name))
+        self._invocation.log.append(StreamMisuse("wsgi.input", name))
         self._invocation.judge(self._invocation.owner._call_rules)
         # Only the PEP's methods, as wsgiref.validate does: an app that probes for another
         # (Werkzeug's hasattr(stream, "readinto")) takes its portable path.
@@ -255,14 +253,14 @@ class ErrorsGuard:
         self._stream = stream
 
     def write(self, text: Any) -> Any:
-        self._invocation.log.append((ErrorsWritten, "write", text))
+        self._invocation.log.append(ErrorsWritten("write", text))
         if type(text) is not str:
             self._invocation.judge(self._invocation.owner._call_rules)
         return self._call("write", text)
 
     def writelines(self, lines: Iterable[Any]) -> Any:
         items = list(lines)
-        self._invocation.log.append((ErrorsWritten, "writelines", items))
+        self._invocation.log.append(ErrorsWritten("writelines", items))
         self._invocation.judge(self._invocation.owner._call_rules)
         return self._call("writelines", items)
 
@@ -272,18 +270,18 @@ class ErrorsGuard:
             return getattr(self._stream, method)(argument)
         except BaseException as exc:
             self._invocation.log.append(
-                (ServerObserved, "errors-raised", f"{method}: {type(exc).__qualname__}")
+                ServerObserved("errors-raised", f"{method}: {type(exc).__qualname__}")
             )
             raise
 
     def flush(self) -> Any:
-        self._invocation.log.append((ErrorsWritten, "flush", None))
+        self._invocation.log.append(ErrorsWritten("flush", None))
         return self._stream.flush()
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__"):
             raise AttributeError(name)
-        self._invocation.log.append((StreamMisuse, "wsgi.errors", name))
+        self._invocation.log.append(StreamMisuse("wsgi.errors", name))
         self._invocation.judge(self._invocation.owner._call_rules)
         shown = safe_repr(name)
         raise self._invocation.refused(

@@ -17,7 +17,6 @@ on the wire, and the server's side is that other server).
 from __future__ import annotations
 
 import marshal
-from dataclasses import fields
 from typing import Any
 
 from ..events import (
@@ -114,7 +113,7 @@ EVIDENCE = {
 #: :attr:`Exchange.extra`).
 EVIDENCE_PREFIXES = ("head:", "refused:", "observed:", "extra:")
 
-_KIND_EVIDENCE: dict[type, str] = {
+_KIND_EVIDENCE: dict[type[Event], str] = {
     StartResponseCalled: "start_response",
     Refused: "refused",
     AppReturned: "returned",
@@ -136,12 +135,10 @@ _KIND_EVIDENCE: dict[type, str] = {
     ServerObserved: "observed",
 }
 _OWN_SOURCES = ("memory", "socket")
-#: Where each event that records a location keeps it in a raw record (a Location, which
-#: marshal does not take, or the plain tuple the core records).
+#: Where each event that records a location keeps it among its fields (a Location, which
+#: marshal does not take: it is written as a plain tuple).
 _WHERE_AT = {
-    kind: 1 + [each.name for each in fields(kind)].index("where")
-    for kind in _KIND_EVIDENCE
-    if "where" in {each.name for each in fields(kind)}
+    kind: kind._fields.index("where") for kind in _KIND_EVIDENCE if "where" in kind._fields
 }
 #: Environ keys whose value a rule reads beyond its type (compares, or shows): an environ
 #: with anything but a plain value there has no :attr:`Exchange.environ_view`.
@@ -258,7 +255,7 @@ class Exchange:
 
     def _sort(self) -> None:
         """Sort the trace's events (as many as it held when the exchange was made)."""
-        self.events = tuple(self.response.trace)[: self._length]
+        self.events = tuple(self.response.trace.upto(self._length))
         self.start_calls = []
         self.refused = []
         self.returned = None
@@ -390,7 +387,7 @@ class Exchange:
             if kind is StartResponseCalled:
                 started = True
             elif kind is Yielded or kind is WriteCalled:
-                value = event.value  # type: ignore[attr-defined]
+                value = event.value  # type: ignore[union-attr]
                 if not started:
                     found.add("early-body")
                 if type(value) is bytes:
@@ -510,20 +507,18 @@ class Exchange:
             or len(response.errors) > _VIEW_BYTES
         ):
             return None
-        trace = response.trace
-        built = trace.built
-        if built is not None and built < self._length:
-            return None  # events made before the trace grew: not what the records say
-        records = trace.records[: self._length]
         kinds = []
-        values = []
-        for record in records:
-            kind = record[0]
+        values: list[tuple[object, ...]] = []
+        for event in response.trace.upto(self._length):
+            kind = type(event)
+            value: tuple[object, ...] = tuple(event)
             at = _WHERE_AT.get(kind)
-            if at is not None and type(record[at]) is Location:
-                record = (*record[:at], tuple(record[at]), *record[at + 1 :])
+            if at is not None:
+                where = value[at]
+                if type(where) is Location:
+                    value = (*value[:at], tuple(where), *value[at + 1 :])
             kinds.append(kind)
-            values.append(record[1:])
+            values.append(value)
         request = self.request
         try:
             # marshal takes only the built-in types (no subclass, nothing of the app's own)
