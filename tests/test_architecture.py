@@ -23,7 +23,7 @@ LAYERS: list[tuple[str, set[str]]] = [
         {"untrusted", "grammar", "events", "errors", "request", "head", "streams"},
     ),
     ("request to environ", {"response", "environ", "wire"}),
-    ("core", {"core", "target"}),
+    ("core", {"observe", "core", "target"}),
     ("transports", {"client", "connection", "framing", "poller", "server"}),
     ("rules", {"rules", "rules.*", "locations", "validation", "validation_guards"}),
     (

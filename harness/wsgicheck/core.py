@@ -24,40 +24,41 @@ records, cached header checks, class-level defaults for the exchange state.
 
 from __future__ import annotations
 
-import io
-import os
 import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
 from email.utils import formatdate
-from types import FrameType, GeneratorType, WrapperDescriptorType
+from types import GeneratorType
 from typing import Any, Protocol
 
 from .environ import Refusal, ServerConfig
 from .errors import FindingRaised
 from .events import (
     BLOCK_PREFIX,
-    AppRaised,
-    AppReturned,
     BodyLimitReached,
     BodyShort,
     BodyTruncated,
     ClientGone,
-    CloseCalled,
     Event,
     Exhausted,
     HeadersSent,
     Location,
     Refused,
     ServerObserved,
-    StartResponseCalled,
     WriteCalled,
     Yielded,
-    is_library,
 )
 from .head import RefusedCall, check_headers, check_status
-from .untrusted import class_name, safe_repr, type_name
+from .observe import (
+    bind_start_response,
+    caller,
+    record_close,
+    record_raised,
+    record_return,
+    record_start_response,
+    yield_location,
+)
 
 __all__ = [
     "RefusedCall",
@@ -120,151 +121,6 @@ def http_date(_now: Callable[[], float] = time.time) -> str:
     return _date_text
 
 
-def _yield_location(generator: Any) -> Location | None:
-    """Where the innermost generator (following ``yield from``) is suspended.
-
-    Only real generators are followed: what a generator delegates to may be any iterable of
-    the app's, and a server may touch nothing of it but iteration (SRV-NO-OTHER-ITER-ATTRS).
-    """
-    while True:
-        inner = generator.gi_yieldfrom
-        if type(inner) is not GeneratorType or inner.gi_frame is None:
-            break
-        generator = inner
-    frame = generator.gi_frame
-    if frame is None:
-        return None
-    code = frame.f_code
-    return _location(Location, (code.co_filename, frame.f_lineno, code.co_name))
-
-
-#: ``Location`` made from a tuple in one C call (the class call runs a Python ``__new__``).
-_location = tuple.__new__
-
-_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
-
-
-def _caller(frame: FrameType) -> Location:
-    """Where ``frame`` is; if that is in a library (Werkzeug's ``Response.__call__`` calls
-    ``start_response`` for a Flask app), the innermost frame of the user's code that led
-    there (a middleware of theirs), when one is on the stack below the harness.
-
-    For the user's own code this costs one cached look-up; a library's place with no user
-    frame below it is resolved when a report is written
-    (:func:`~wsgicheck.locations.user_location`).
-    """
-    code = frame.f_code
-    if is_library(code.co_filename):
-        outer = frame.f_back
-        for _ in range(_STACK_WALK):
-            if outer is None or outer.f_code.co_filename.startswith(_PACKAGE_DIR):
-                break  # the harness called the app from here: nothing of the user's
-            if not is_library(outer.f_code.co_filename):
-                where = (outer.f_code.co_filename, outer.f_lineno, outer.f_code.co_name)
-                return _location(Location, where)
-            outer = outer.f_back
-    return _location(Location, (code.co_filename, frame.f_lineno, code.co_name))
-
-
-#: How many frames :func:`_caller` looks through for the user's code (a deep framework).
-_STACK_WALK = 64
-
-
-def _describe(exc: BaseException) -> tuple[str, str, Location | None]:
-    """Type name, message and the innermost location of an exception in the user's code,
-    or else outside wsgicheck (a library's).
-
-    The message is :func:`exception_message`'s, which a failing ``__str__`` cannot stop.
-    """
-    tb = exc.__traceback__
-    where = user = None
-    while tb is not None:
-        code = tb.tb_frame.f_code
-        if not code.co_filename.startswith(_PACKAGE_DIR):
-            where = Location(code.co_filename, tb.tb_lineno, code.co_name)
-            if not is_library(code.co_filename):
-                user = where
-        tb = tb.tb_next
-    return class_name(type(exc)), exception_message(exc), user or where
-
-
-#: Argument types whose text a built-in exception's ``__str__`` writes without running any
-#: code of the app's (exact types only: a subclass may override ``__str__`` or ``__repr__``).
-_PLAIN_ARGUMENTS = frozenset({str, bytes, int, float, bool, type(None)})
-
-
-def exception_message(exc: BaseException) -> str:
-    """The message of an exception the app raised or passed, as one ``str``.
-
-    A built-in ``__str__`` over plain arguments is called (it runs none of the app's code);
-    over other arguments (a ``str`` subclass whose ``__str__`` raises, say) it is not, and
-    the arguments are written by :func:`~wsgicheck.untrusted.safe_repr`. An exception class
-    of the app's own that defines ``__str__`` is asked for its message, as any server's
-    error log would ask: if that raises, the message says so, and if it has not returned
-    within :data:`APP_STR_TIMEOUT` it is left running in a thread of its own and the message
-    says that instead, so no ``__str__`` can hang the core, ``Client`` or ``validator``.
-    """
-    kind = type(exc)
-    args = _ARGS.__get__(exc)
-    if _builtin_str(kind):
-        if not all(type(arg) in _PLAIN_ARGUMENTS for arg in args):
-            return safe_repr(args[0] if len(args) == 1 else args)
-        return str(exc)  # Python's own __str__ over plain values: no code of the app's
-    answer: list[object] = []
-
-    def ask() -> None:
-        try:
-            answer.append(str(exc))
-        except BaseException as failed:
-            answer.append(failed)
-
-    asking = threading.Thread(target=ask, name="wsgicheck-exception-str", daemon=True)
-    asking.start()
-    asking.join(APP_STR_TIMEOUT)
-    if not answer:
-        return f"<str() of it did not return within {APP_STR_TIMEOUT:g} s>"
-    message = answer[0]
-    if isinstance(message, BaseException):
-        return f"<str() of it raised {type_name(message)}>"
-    return message if type(message) is str else safe_repr(args)
-
-
-#: How long an exception class of the app's own may take to give its message.
-APP_STR_TIMEOUT = 2.0
-
-
-_ARGS = BaseException.__dict__["args"]
-
-
-def _builtin_str(kind: type) -> bool:
-    """Whether ``kind``'s ``__str__`` is one of Python's own (C code), not the app's."""
-    for klass in type.__dict__["__mro__"].__get__(kind):
-        found = type.__dict__["__dict__"].__get__(klass).get("__str__")
-        if found is not None:
-            return type(found) is WrapperDescriptorType
-    return True  # pragma: no cover - object defines __str__
-
-
-def _exc_info_kind(exc_info: object) -> tuple[str, str | None]:
-    if exc_info is None:
-        return "absent", None
-    if isinstance(exc_info, tuple):
-        items = tuple.__getitem__(exc_info, slice(None))  # a subclass's own methods never run
-        if len(items) == 3:
-            kind, value, tb = items
-            if kind is None and value is None and tb is None:
-                return "empty", None
-            if isinstance(value, BaseException) and isinstance(kind, type):
-                return "exception", f"{class_name(kind)}: {exception_message(value)}"
-    return "malformed", safe_repr(exc_info, limit=200)
-
-
-def _handling() -> str | None:
-    """The type of the exception the caller is handling, if it called from an except block."""
-    exc = sys.exc_info()[1]
-    return None if exc is None else type(exc).__qualname__
-
-
 def _reraise_interrupt(exc: BaseException | None) -> None:
     """Ctrl-C in the main thread is the user's, not the app's: let it through."""
     if isinstance(exc, KeyboardInterrupt) and threading.current_thread() is (
@@ -318,25 +174,23 @@ class _Exchange:
     # -- the callables the application receives ----------------------------------------------
 
     def start_response(self, *args: Any, **kwargs: Any) -> Callable[[bytes], None]:
-        frame = sys._getframe(1)
-        if kwargs or not 2 <= len(args) <= 3:
-            status, headers, exc_info = self._unusual_arguments(args, kwargs)
-        else:
-            status, headers = args[0], args[1]
-            exc_info = args[2] if len(args) == 3 else None
-        kind, summary = ("absent", None) if exc_info is None else _exc_info_kind(exc_info)
-        self.log.append(
-            StartResponseCalled(
-                status,
-                headers,
-                summary,
-                kind,
-                len(args),
-                tuple(kwargs) if kwargs else (),
-                self.head_sent,
-                _caller(frame),
-                _handling(),
+        status, headers, exc_info, bound = bind_start_response(args, kwargs)
+        if not bound:
+            # Python would refuse these arguments; a real server's start_response too.
+            self.log.append(Refused("start_response", "bad arguments", "APP-SR-POSITIONAL"))
+            raise TypeError(
+                "start_response() takes (status, response_headers, exc_info=None), "
+                f"got {len(args)} positional and keywords {sorted(kwargs)}"
             )
+        kind = record_start_response(
+            self.log,
+            sys._getframe(1),
+            status,
+            headers,
+            exc_info,
+            len(args),
+            tuple(kwargs) if kwargs else (),
+            self.head_sent,
         )
         self.sr_calls += 1
         try:
@@ -355,21 +209,6 @@ class _Exchange:
         self.headers, self.declared, self.has_date, self.has_server = facts
         return self.write
 
-    def _unusual_arguments(
-        self, args: tuple[Any, ...], kwargs: dict[str, Any]
-    ) -> tuple[Any, Any, Any]:
-        """Accept keywords as a real server would; the rules flag them (PEP: positional)."""
-        params = dict(zip(_START_RESPONSE_PARAMETERS, args, strict=False))
-        params.update(kwargs)
-        unknown = set(params) - set(_START_RESPONSE_PARAMETERS)
-        if len(args) > 3 or unknown or "status" not in params or "response_headers" not in params:
-            self.log.append(Refused("start_response", "bad arguments", "APP-SR-POSITIONAL"))
-            raise TypeError(
-                "start_response() takes (status, response_headers, exc_info=None), "
-                f"got {len(args)} positional and keywords {sorted(kwargs)}"
-            )
-        return params["status"], params["response_headers"], params.get("exc_info")
-
     def _check_exc_info(self, kind: str, exc_info: Any) -> None:
         if kind == "malformed":
             raise RefusedCall("APP-EXC-INFO-TUPLE", "exc_info must be a sys.exc_info() triple")
@@ -385,8 +224,7 @@ class _Exchange:
             raise RefusedCall("APP-SR-ONCE", "start_response called after the headers were sent")
 
     def write(self, data: bytes) -> None:
-        frame = sys._getframe(1)
-        where = _caller(frame)
+        where = caller(sys._getframe(1))
         if self.keep is None:
             self.log.append(WriteCalled(data, where, self.returned))
         else:
@@ -547,38 +385,7 @@ class _Exchange:
             self._app_failed(exc, "call")
             return self._fail(type(exc).__qualname__, exc)
         self.returned = True
-        kind = type(result)
-        if kind is list:
-            length: int | None = len(result)
-            close = None
-            iterable = True
-        else:
-            length = None
-            if hasattr(kind, "__len__"):
-                try:
-                    length = len(result)
-                except BaseException as exc:
-                    self._app_failed(exc, "attribute")
-                    _reraise_interrupt(exc)
-                    length = None
-            try:
-                close = getattr(result, "close", None)
-            except BaseException as exc:  # a __getattr__ of the app's that raises
-                self._app_failed(exc, "attribute")
-                _reraise_interrupt(exc)
-                close = None
-            iterable = hasattr(kind, "__iter__") or hasattr(kind, "__getitem__")
-        self.length_hint = length
-        self.log.append(
-            AppReturned(
-                kind.__name__,
-                length,
-                close is not None,
-                iterable,
-                app_where,
-                kind is not list and isinstance(result, io.IOBase),
-            )
-        )
+        self.length_hint, close = record_return(self.log, result, app_where, self._lookup_failed)
         try:
             return self._consume(result)
         finally:
@@ -592,7 +399,7 @@ class _Exchange:
             iterator = iter(result)
             generator = type(iterator) is GeneratorType
             for block in iterator:
-                where = _yield_location(iterator) if generator else None
+                where = yield_location(iterator) if generator else None
                 if keep is None:
                     log.append(Yielded(block, where))
                 else:
@@ -657,22 +464,24 @@ class _Exchange:
         self.log.append(Refused("iterable", f"{rule}: {message}", rule))
         return self._fail(f"a protocol error ({rule})", None)
 
+    def _lookup_failed(self, exc: BaseException, what: str) -> None:
+        """The app's ``len()`` or ``close`` look-up on its iterable raised."""
+        self._app_failed(exc, "attribute")
+        _reraise_interrupt(exc)
+
     def _close(self, close: Callable[[], object]) -> None:
-        try:
-            close()
-        except BaseException as exc:
-            kind, message, _ = _describe(exc)
-            self.log.append(CloseCalled(f"{kind}: {message}"))
-            self._app_failed(exc, "close")
+        exc = record_close(self.log, close, self.head_sent)
+        if exc is not None:
+            self._found(exc)
             _reraise_interrupt(exc)
-        else:
-            self.log.append(CloseCalled(None))
 
     def _app_failed(self, exc: BaseException, phase: str) -> None:
+        self._found(exc)
+        record_raised(self.log, exc, phase, self.head_sent)
+
+    def _found(self, exc: BaseException) -> None:
         if isinstance(exc, FindingRaised) and self.finding is None:
             self.finding = exc
-        kind, message, where = _describe(exc)
-        self.log.append(AppRaised(phase, kind, message, where, self.head_sent))
 
     def _fail(self, what: str, exc: BaseException | None) -> bool:
         """Answer 500 if nothing was sent yet, else abort. Never lets the error escape."""

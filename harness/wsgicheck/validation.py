@@ -37,28 +37,26 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import quote
 
-from .core import (
-    WSGIApp,
-    _caller,
-    _describe,
-    _exc_info_kind,
-    _handling,
-    app_location,
-)
+from .core import WSGIApp, app_location
 from .errors import FindingRaised
 from .events import (
     BLOCK_PREFIX,
-    AppRaised,
     AppReturned,
     CloseCalled,
     Event,
     FileWrapperCalled,
     Location,
     ServerObserved,
-    StartResponseCalled,
     WriteCalled,
 )
 from .head import check_headers, check_status
+from .observe import (
+    bind_start_response,
+    caller,
+    record_raised,
+    record_return,
+    record_start_response,
+)
 from .request import Framing, Request
 from .response import Response, body_hasher
 from .rules import REGISTRY, Exchange, Finding, Level, Rule, check_exchange
@@ -397,8 +395,7 @@ class _Invocation:
         try:
             result: Any = self.owner.app(environ, self.start_response)
         except BaseException as exc:
-            kind, message, where = _describe(exc)
-            self.log.append(AppRaised("call", kind, message, where, self.body_started))
+            record_raised(self.log, exc, "call", self.body_started)
             try:
                 self.failed(exc)
             finally:
@@ -407,31 +404,10 @@ class _Invocation:
         self.returned = True
         self.started_first = self.status is not None
         kind_of = type(result)
-        length: int | None = None
-        if hasattr(kind_of, "__len__"):
-            try:
-                length = len(result)
-            except Exception:
-                length = None
-        try:
-            close = getattr(result, "close", None)
-        except BaseException as exc:  # the app's __getattr__ raised: the server will see it too
-            kind, message, where = _describe(exc)
-            self.log.append(AppRaised("attribute", kind, message, where, self.body_started))
-            close = None
-        iterable = hasattr(kind_of, "__iter__") or hasattr(kind_of, "__getitem__")
-        is_file = _is_file(result)
-        self.log.append(
-            AppReturned(
-                kind_of.__name__,
-                length,
-                close is not None,
-                iterable,
-                self.owner._app_where,
-                is_file,
-            )
-        )
-        if not iterable or is_file or kind_of in (str, bytes, bytearray):
+        length, _ = record_return(self.log, result, self.owner._app_where, self._lookup_failed)
+        returned = self.log[-1]
+        assert type(returned) is AppReturned
+        if not returned.iterable or returned.is_file or kind_of in (str, bytes, bytearray):
             # Judged as the app returns, as wsgiref.validate asserts an iterable there.
             self.judge(self.owner._call_rules)
         if id(result) in self.file_wrappers:
@@ -443,6 +419,15 @@ class _Invocation:
             return result
         wrapper = SizedServerIterable if length is not None else ServerIterable
         return wrapper(self, result)
+
+    def _lookup_failed(self, exc: BaseException, what: str) -> None:
+        """The app's ``len()`` or ``close`` look-up on its iterable raised: a raising
+        ``close`` look-up is recorded (the server will see it too); a ``len()`` that raises
+        an ``Exception`` counts as none, anything else goes on to the server."""
+        if what == "close":
+            record_raised(self.log, exc, "attribute", self.body_started)
+        elif not isinstance(exc, Exception):
+            raise exc
 
     def _guard_streams(self, environ: dict[str, Any]) -> None:
         if "wsgi.input" in environ:
@@ -482,32 +467,19 @@ class _Invocation:
         return result
 
     def start_response(self, *args: Any, **kwargs: Any) -> Any:
-        frame = sys._getframe(1)
-        if len(args) == 2 and not kwargs:  # the usual call
-            status, headers = args
-            exc_info = None
-            kind, summary = "absent", None
-        else:
-            params = dict(zip(("status", "response_headers", "exc_info"), args, strict=False))
-            params.update(kwargs)
-            status, headers = params.get("status"), params.get("response_headers")
-            exc_info = params.get("exc_info")
-            kind, summary = _exc_info_kind(exc_info)
-            params = None  # type: ignore[assignment]
-        self.log.append(
-            StartResponseCalled(
-                status,
-                # What the app gave: the server may change the list afterwards (PEP 3333
-                # lets it; wsgiref adds Content-Length to it), so keep a copy.
-                list(headers) if type(headers) is list else headers,
-                summary,
-                kind,
-                len(args),
-                tuple(kwargs),
-                self.body_started,
-                _caller(frame),
-                _handling(),
-            )
+        # Bound as the core binds them; what cannot be bound is the server's to refuse.
+        status, headers, exc_info, _ = bind_start_response(args, kwargs)
+        kind = record_start_response(
+            self.log,
+            sys._getframe(1),
+            status,
+            # What the app gave: the server may change the list afterwards (PEP 3333 lets
+            # it; wsgiref adds Content-Length to it), so keep a copy.
+            list(headers) if type(headers) is list else headers,
+            exc_info,
+            len(args),
+            tuple(kwargs),
+            self.body_started,
         )
         if not (kind == "absent" and len(args) == 2 and not kwargs and _plain_head(*args)):
             # Anything but a plain first call of good values: judged now, at the call.
@@ -537,16 +509,8 @@ class _Invocation:
 
     def _write_for(self, server_write: Any) -> Callable[[bytes], Any]:
         def write(data: bytes) -> Any:
-            frame = sys._getframe(1)
             value, size = self.kept(data)
-            self.log.append(
-                WriteCalled(
-                    value,
-                    _caller(frame),
-                    self.returned,
-                    size,
-                )
-            )
+            self.log.append(WriteCalled(value, caller(sys._getframe(1)), self.returned, size))
             if type(data) is not bytes or self.status is None or self.returned:
                 self.judge(self.owner._call_rules)
             self._body(data)
@@ -583,12 +547,6 @@ def _plain_head(status: object, headers: object) -> bool:
     except Exception:
         return False
     return True
-
-
-def _is_file(result: object) -> bool:
-    import io
-
-    return isinstance(result, io.IOBase)
 
 
 #: Characters a request path keeps unescaped (the rest are percent-encoded).

@@ -12,10 +12,7 @@ from collections.abc import Callable, Iterable, Iterator
 from types import GeneratorType
 from typing import TYPE_CHECKING, Any
 
-from .core import _describe, _yield_location
 from .events import (
-    AppRaised,
-    CloseCalled,
     ErrorsWritten,
     Exhausted,
     InputRead,
@@ -23,6 +20,7 @@ from .events import (
     StreamMisuse,
     Yielded,
 )
+from .observe import record_close, record_raised, yield_location
 from .untrusted import safe_repr
 
 if TYPE_CHECKING:
@@ -82,10 +80,7 @@ class ServerIterable:
                 self._generator = type(self._iterator) is GeneratorType
             block = next(self._iterator, _END)
         except BaseException as exc:
-            kind, message, where = _describe(exc)
-            invocation.log.append(
-                AppRaised("iteration", kind, message, where, invocation.body_started)
-            )
+            record_raised(invocation.log, exc, "iteration", invocation.body_started)
             invocation.failed(exc)
             raise
         if block is _END:
@@ -94,7 +89,7 @@ class ServerIterable:
                 # The last moment a server handles an error well: judge all, raise here.
                 invocation.judge(invocation.owner.rules)
             raise StopIteration
-        location = _yield_location(self._iterator) if self._generator else None
+        location = yield_location(self._iterator) if self._generator else None
         value, size = invocation.kept(block)
         invocation.log.append(Yielded(value, location, size))
         if type(block) is not bytes or (block and invocation.status is None):
@@ -110,17 +105,10 @@ class ServerIterable:
         # exception the server is handling, if any (it may be closing on an app's error).
         carrier = sys.exc_info()[1]
         try:
-            close = getattr(self._result, "close", None)
-            if close is not None:
-                close()
-        except BaseException as exc:
-            carrier = exc
-            kind, message, where = _describe(exc)
-            invocation.log.append(CloseCalled(f"{kind}: {message}"))
-            invocation.log.append(AppRaised("close", kind, message, where, invocation.body_started))
-            raise
-        else:
-            invocation.log.append(CloseCalled(None))
+            failed = record_close(invocation.log, self._close_result, invocation.body_started)
+            if failed is not None:
+                carrier = failed
+                raise failed
         finally:
             if again:
                 # The server closed it twice: judge again so SRV-CLOSE-CALLED counts both.
@@ -130,6 +118,12 @@ class ServerIterable:
                     invocation.ended()
             else:
                 invocation.finish(carrier)
+
+    def _close_result(self) -> None:
+        """Close the app's iterable, if it has a ``close`` (the look-up is the app's code)."""
+        close = getattr(self._result, "close", None)
+        if close is not None:
+            close()
 
     def __getattr__(self, name: str) -> Any:
         # Iteration, close() and len() are all a server may use (PEP 3333): anything else it
