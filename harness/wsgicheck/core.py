@@ -61,6 +61,7 @@ from .observe import (
 )
 
 __all__ = [
+    "AppCall",
     "RefusedCall",
     "ResponseSink",
     "WSGIApp",
@@ -129,9 +130,17 @@ def _reraise_interrupt(exc: BaseException | None) -> None:
         raise exc
 
 
-class _Exchange:
-    """The server's state for one application invocation.
+#: Events are immutable: one that has no fields is made once.
+_EXHAUSTED = Exhausted()
 
+
+class AppCall:
+    """The server's side of one application invocation: the core's one entry point for
+    the transports (:func:`run_app` makes one and runs it).
+
+    A transport that must act on the exchange while the app runs (give up on it from
+    another thread, read whether the head went out) keeps the object: :meth:`run` runs the
+    app; :meth:`abandon`, :attr:`head_sent` and :attr:`finding` are safe to use meanwhile.
     Class attributes give the initial state, so creating one sets only what varies.
     """
 
@@ -162,8 +171,16 @@ class _Exchange:
     kept = 0
 
     def __init__(
-        self, sink: ResponseSink, log: list[Event], config: ServerConfig, method: str
+        self,
+        sink: ResponseSink,
+        log: list[Event],
+        config: ServerConfig,
+        method: str,
+        *,
+        keep: int | None = None,
     ) -> None:
+        if keep is not None:
+            self.keep = keep
         self.sink = sink
         self.log = log
         self.config = config
@@ -174,7 +191,12 @@ class _Exchange:
     # -- the callables the application receives ----------------------------------------------
 
     def start_response(self, *args: Any, **kwargs: Any) -> Callable[[bytes], None]:
-        status, headers, exc_info, bound = bind_start_response(args, kwargs)
+        if not kwargs and 2 <= len(args) <= 3:  # the usual call, bound without a call
+            status, headers = args[0], args[1]
+            exc_info = args[2] if len(args) == 3 else None
+            bound = True
+        else:
+            status, headers, exc_info, bound = bind_start_response(args, kwargs)
         if not bound:
             # Python would refuse these arguments; a real server's start_response too.
             self.log.append(Refused("start_response", "bad arguments", "APP-SR-POSITIONAL"))
@@ -362,6 +384,11 @@ class _Exchange:
             # else the sink's first failure is the one reported
         return False
 
+    def abandon(self) -> None:
+        """The client has gone (or the transport gave up): the app's next block or
+        ``write()`` ends the exchange, so even an endless run of empty blocks stops."""
+        self.client_gone = True
+
     # -- the exchange ---------------------------------------------------------------------------
 
     def run(self, app: WSGIApp, environ: dict[str, Any], app_where: Location | None) -> bool:
@@ -422,7 +449,7 @@ class _Exchange:
                 elif self.client_gone:
                     raise _ClientGone  # the transport gave up: endless b"" blocks stop here
             else:
-                log.append(Exhausted())
+                log.append(_EXHAUSTED)
             if not self.head_sent:
                 if self.status is None:
                     return self._violation(
@@ -532,7 +559,7 @@ def run_app(
     Everything the app does is appended to ``log``. Exceptions from the app never escape
     (except a ``KeyboardInterrupt`` in the main thread, which is the user's Ctrl-C).
     """
-    return _Exchange(sink, log, config, environ["REQUEST_METHOD"]).run(app, environ, app_where)
+    return AppCall(sink, log, config, environ["REQUEST_METHOD"]).run(app, environ, app_where)
 
 
 def send_refusal(

@@ -301,5 +301,9 @@ def record_close(
         log.append(CloseCalled(f"{kind}: {message}"))
         log.append(AppRaised("close", kind, message, where, headers_sent))
         return exc
-    log.append(CloseCalled(None))
+    log.append(_CLOSED)
     return None
+
+
+#: The record of a ``close()`` that returned (events are immutable: made once).
+_CLOSED = CloseCalled(None)

@@ -385,7 +385,7 @@ class Server:
             if flight.exchange is not None:
                 # The app goes on in its worker: its next block or write() finds the client
                 # gone, so an endless run of empty blocks stops too.
-                flight.exchange.client_gone = True
+                flight.exchange.abandon()
             headers_sent = conn.head_sent
             flight.log.append(TimedOut(self.limits.exchange_timeout, headers_sent))
             if not headers_sent:
