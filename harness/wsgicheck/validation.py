@@ -44,10 +44,9 @@ from .events import (
     AppReturned,
     CloseCalled,
     Event,
-    FileWrapperCalled,
-    Location,
     ServerObserved,
     WriteCalled,
+    caller_location,
 )
 from .head import check_headers, check_status
 from .observe import (
@@ -61,6 +60,7 @@ from .request import Framing, Request
 from .response import Response, body_hasher
 from .rules import REGISTRY, Exchange, Finding, Level, Rule, check_exchange
 from .rules.engine import HISTORY
+from .streams import file_wrapper_called
 from .untrusted import plain, show
 from .validation_guards import (
     ErrorsGuard,
@@ -445,15 +445,8 @@ class _Invocation:
 
     def wrap_file(self, server_wrapper: Callable[..., Any], filelike: Any, args: Any) -> Any:
         """The app called wsgi.file_wrapper: record it, and call the server's."""
-        frame = sys._getframe(2)
-        self.log.append(
-            FileWrapperCalled(
-                type(filelike).__name__,
-                callable(getattr(filelike, "read", None)),
-                args[0] if args else None,
-                Location(frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name),
-            )
-        )
+        # From the app's line: the guard's __call__ is one frame above this one.
+        file_wrapper_called(self.log, filelike, args[0] if args else None, caller_location(2))
         self.judge(self.owner._call_rules)
         result = server_wrapper(filelike, *args)
         self.file_wrappers.add(id(result))

@@ -17,10 +17,10 @@ from .events import (
     Exhausted,
     InputRead,
     ServerObserved,
-    StreamMisuse,
     Yielded,
 )
 from .observe import record_close, record_raised, yield_location
+from .streams import StreamGuard
 from .untrusted import safe_repr
 
 if TYPE_CHECKING:
@@ -160,12 +160,30 @@ class SizedServerIterable(ServerIterable):
         return len(self._result)
 
 
-class InputGuard:
-    """``wsgi.input`` seen through the validator: each call recorded, types checked."""
+class _ServerStreamGuard(StreamGuard):
+    """A server's stream seen through the validator: recorded as the core records its own
+    (:class:`~wsgicheck.streams.StreamGuard`); a reach for an attribute PEP 3333 does not
+    give it is judged at once, and refused as ``wsgiref.validate`` refuses it."""
 
-    def __init__(self, invocation: _Invocation, stream: Any, length: int | None) -> None:
+    def __init__(self, invocation: _Invocation, stream: Any) -> None:
+        super().__init__(invocation.log)
         self._invocation = invocation
         self._stream = stream
+
+    def _misuse(self, name: str) -> AttributeError:
+        error = super()._misuse(name)
+        self._invocation.judge(self._invocation.owner._call_rules)
+        self._invocation.refused(error)
+        return error
+
+
+class InputGuard(_ServerStreamGuard):
+    """``wsgi.input`` seen through the validator: each call recorded, types checked."""
+
+    key = "wsgi.input"
+
+    def __init__(self, invocation: _Invocation, stream: Any, length: int | None) -> None:
+        super().__init__(invocation, stream)
         self._length = length
         self._consumed = 0
         self._available_before: int | None = None
@@ -176,11 +194,10 @@ class InputGuard:
     def _record(self, method: str, argument: object, data: Any) -> None:
         size = sum(map(_size, data)) if isinstance(data, list) else _size(data)
         self._consumed += size
-        invocation = self._invocation
-        invocation.log.append(InputRead(method, argument, size, self._available_before))
+        self._log.append(InputRead(method, argument, size, self._available_before))
         returned = [data] if not isinstance(data, list) else data
         if any(type(piece) is not bytes for piece in returned):
-            invocation.log.append(
+            self._log.append(
                 ServerObserved("input-returned", f"{method}() gave {type(data).__name__}")
             )
 
@@ -226,35 +243,21 @@ class InputGuard:
                 return
             yield line
 
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("__"):
-            raise AttributeError(name)
-        self._invocation.log.append(StreamMisuse("wsgi.input", name))
-        self._invocation.judge(self._invocation.owner._call_rules)
-        # Only the PEP's methods, as wsgiref.validate does: an app that probes for another
-        # (Werkzeug's hasattr(stream, "readinto")) takes its portable path.
-        shown = safe_repr(name)
-        raise self._invocation.refused(
-            AttributeError(f"wsgi.input has no attribute {shown} (PEP 3333 gives it none)")
-        )
 
-
-class ErrorsGuard:
+class ErrorsGuard(_ServerStreamGuard):
     """``wsgi.errors`` seen through the validator."""
 
-    def __init__(self, invocation: _Invocation, stream: Any) -> None:
-        self._invocation = invocation
-        self._stream = stream
+    key = "wsgi.errors"
 
     def write(self, text: Any) -> Any:
-        self._invocation.log.append(ErrorsWritten("write", text))
+        self._log.append(ErrorsWritten("write", text))
         if type(text) is not str:
             self._invocation.judge(self._invocation.owner._call_rules)
         return self._call("write", text)
 
     def writelines(self, lines: Iterable[Any]) -> Any:
         items = list(lines)
-        self._invocation.log.append(ErrorsWritten("writelines", items))
+        self._log.append(ErrorsWritten("writelines", items))
         self._invocation.judge(self._invocation.owner._call_rules)
         return self._call("writelines", items)
 
@@ -263,24 +266,12 @@ class ErrorsGuard:
         try:
             return getattr(self._stream, method)(argument)
         except BaseException as exc:
-            self._invocation.log.append(
-                ServerObserved("errors-raised", f"{method}: {type(exc).__qualname__}")
-            )
+            self._log.append(ServerObserved("errors-raised", f"{method}: {type(exc).__qualname__}"))
             raise
 
     def flush(self) -> Any:
-        self._invocation.log.append(ErrorsWritten("flush", None))
+        self._log.append(ErrorsWritten("flush", None))
         return self._stream.flush()
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("__"):
-            raise AttributeError(name)
-        self._invocation.log.append(StreamMisuse("wsgi.errors", name))
-        self._invocation.judge(self._invocation.owner._call_rules)
-        shown = safe_repr(name)
-        raise self._invocation.refused(
-            AttributeError(f"wsgi.errors has no attribute {shown} (PEP 3333 gives it none)")
-        )
 
 
 def _size(data: object) -> int:
