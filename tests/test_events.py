@@ -186,3 +186,33 @@ def test_printing_a_trace_runs_none_of_the_apps_code() -> None:
     assert shown[0].startswith("StartResponseCalled(status=<_Hostile object>, headers=[(")
     assert all("__repr__ raised" not in line for line in shown)
     assert repr(response.trace).startswith("Trace([StartResponseCalled(")
+
+
+def test_an_exchange_files_every_kind_of_event() -> None:
+    """Each kind lands in its one place on :class:`~wsgicheck.rules.Exchange`: the table it
+    is filed by leaves none out."""
+    from wsgicheck import Client
+    from wsgicheck.rules import Exchange
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"ok"]
+
+    base = Client(app).get("/")
+    one_of_each = [kind(*[None] * len(kind._fields)) for kind in EVENT_KINDS]
+    exchange = Exchange(base.replace(one_of_each))
+    filed: list[object] = []
+    for name in vars(Exchange)["_SORTED"] - {"events", "_kinds"}:
+        value = getattr(exchange, name)
+        if isinstance(value, list):
+            assert len(value) == 1, name
+            filed.append(type(value[0]))
+        elif isinstance(value, bool):
+            assert value is True, name
+            filed.append(name)
+        else:
+            assert value is not None, name
+            filed.append(type(value))
+    assert len(filed) == len(EVENT_KINDS)
+    assert exchange._kinds == set(EVENT_KINDS)
+    assert exchange.events == tuple(one_of_each)
