@@ -490,18 +490,16 @@ class Exchange:
             or len(response.errors) > _VIEW_BYTES
         ):
             return None
-        kinds = []
-        values: list[tuple[object, ...]] = []
-        for event in response.trace.upto(self._length):
-            kind = type(event)
-            value: tuple[object, ...] = tuple(event)
+        events = response.trace.upto(self._length)
+        kinds = tuple(map(type, events))
+        values: list[tuple[object, ...]] = list(map(tuple, events))
+        for index, kind in enumerate(kinds):
             at = _WHERE_AT.get(kind)
             if at is not None:
+                value = values[index]
                 where = value[at]
                 if type(where) is Location:
-                    value = (*value[:at], tuple(where), *value[at + 1 :])
-            kinds.append(kind)
-            values.append(value)
+                    values[index] = (*value[:at], tuple(where), *value[at + 1 :])
         request = self.request
         try:
             # marshal takes only the built-in types (no subclass, nothing of the app's own)
@@ -529,7 +527,7 @@ class Exchange:
             )
         except ValueError:
             return None
-        return (self.source, self.environ_type, environ, tuple(kinds), fields)
+        return (self.source, self.environ_type, environ, kinds, fields)
 
     def call_problems(self) -> list[list[Problem]]:
         """What is wrong with each start_response call's status and headers, in order."""
