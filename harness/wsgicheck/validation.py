@@ -167,7 +167,7 @@ class Validator:
         # app with those parameter names would) and recorded, so SRV-INVOKE-POSITIONAL can
         # report the server that used them.
         if len(args) == 2 and not kwargs:  # the usual call
-            return _Invocation(self, args[0], args[1]).run()
+            return Invocation(self, args[0], args[1]).run()
         params = dict(zip(("environ", "start_response"), args, strict=False))
         params.update(kwargs)
         if len(args) + len(kwargs) != 2 or set(params) != {"environ", "start_response"}:
@@ -182,7 +182,7 @@ class Validator:
                 )
                 self._report([found], raising=True)
             raise TypeError(message)  # collecting: the app cannot be called, as Python says
-        invocation = _Invocation(self, params["environ"], params["start_response"])
+        invocation = Invocation(self, params["environ"], params["start_response"])
         if kwargs:
             invocation.log.append(
                 ServerObserved("app-called", f"keywords: {', '.join(sorted(kwargs))}")
@@ -261,7 +261,7 @@ def _note(carrier: BaseException, report: _FindingReport) -> None:
         pass
 
 
-class _Invocation:
+class Invocation:
     """One call of the wrapped app: its log, and the guards that fill it."""
 
     def __init__(self, owner: Validator, environ: Any, start_response: Callable[..., Any]):
@@ -344,6 +344,10 @@ class _Invocation:
         if fresh:
             self.owner._report(fresh, raising=raising, carrier=carrier)
 
+    def judge_call(self) -> None:
+        """Judge the call just made by the rules whose verdict cannot change later."""
+        self.judge(self.owner._call_rules)
+
     def refused(self, error: BaseException) -> BaseException:
         """Remember an error the validator raises into the app, and return it."""
         self.refusals.append(error)
@@ -409,7 +413,7 @@ class _Invocation:
         assert type(returned) is AppReturned
         if not returned.iterable or returned.is_file or kind_of in (str, bytes, bytearray):
             # Judged as the app returns, as wsgiref.validate asserts an iterable there.
-            self.judge(self.owner._call_rules)
+            self.judge_call()
         if id(result) in self.file_wrappers:
             # The server's own file wrapper: hand it back untouched, so the server can use
             # its fast path (sendfile); what happens next is the server's business.
@@ -447,7 +451,7 @@ class _Invocation:
         """The app called wsgi.file_wrapper: record it, and call the server's."""
         # From the app's line: the guard's __call__ is one frame above this one.
         file_wrapper_called(self.log, filelike, args[0] if args else None, caller_location(2))
-        self.judge(self.owner._call_rules)
+        self.judge_call()
         result = server_wrapper(filelike, *args)
         self.file_wrappers.add(id(result))
         kind = type(result)
@@ -477,9 +481,9 @@ class _Invocation:
         if not (kind == "absent" and len(args) == 2 and not kwargs and _plain_head(*args)):
             # Anything but a plain first call of good values: judged now, at the call.
             # (A plain one is judged with the rest when the body ends.)
-            self.judge(self.owner._call_rules)
+            self.judge_call()
         elif self.status is not None:
-            self.judge(self.owner._call_rules)  # called again: APP-SR-ONCE
+            self.judge_call()  # called again: APP-SR-ONCE
         try:
             write = self.server_start_response(*args, **kwargs)
         except BaseException as exc:
@@ -505,8 +509,8 @@ class _Invocation:
             value, size = self.kept(data)
             self.log.append(WriteCalled(value, caller(sys._getframe(1)), self.returned, size))
             if type(data) is not bytes or self.status is None or self.returned:
-                self.judge(self.owner._call_rules)
-            self._body(data)
+                self.judge_call()
+            self.count_body(data)
             try:
                 return server_write(data)
             except BaseException as exc:
@@ -522,7 +526,8 @@ class _Invocation:
             return data[:BLOCK_PREFIX], len(data)
         return data, None
 
-    def _body(self, data: object) -> None:
+    def count_body(self, data: object) -> None:
+        """Count and keep a block of the body the app produced."""
         if type(data) is bytes and data:
             self.body_started = True
             self.size += len(data)

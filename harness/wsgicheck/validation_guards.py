@@ -2,7 +2,7 @@
 
 The returned iterable (as the server sees it), ``wsgi.input``, ``wsgi.errors`` and
 ``wsgi.file_wrapper`` (as the app sees them): recording proxies that append to the log of
-the :class:`~wsgicheck.validation._Invocation` they belong to, and ask it to judge.
+the :class:`~wsgicheck.validation.Invocation` they belong to, and ask it to judge.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from .streams import StreamGuard
 from .untrusted import safe_repr
 
 if TYPE_CHECKING:
-    from .validation import _Invocation
+    from .validation import Invocation
 
 __all__ = [
     "ErrorsGuard",
@@ -44,7 +44,7 @@ class FileWrapperGuard:
     so ``isinstance`` and ``issubclass`` answer as for the server's wrapper.
     """
 
-    def __init__(self, invocation: _Invocation, server_wrapper: Callable[..., Any]) -> None:
+    def __init__(self, invocation: Invocation, server_wrapper: Callable[..., Any]) -> None:
         self._invocation = invocation
         self._server_wrapper = server_wrapper
 
@@ -63,7 +63,7 @@ class FileWrapperGuard:
 class ServerIterable:
     """The app's iterable, as the server sees it: every block and close() recorded."""
 
-    def __init__(self, invocation: _Invocation, result: Any) -> None:
+    def __init__(self, invocation: Invocation, result: Any) -> None:
         self._invocation = invocation
         self._result = result
         self._iterator: Iterator[Any] | None = None
@@ -93,8 +93,8 @@ class ServerIterable:
         value, size = invocation.kept(block)
         invocation.log.append(Yielded(value, location, size))
         if type(block) is not bytes or (block and invocation.status is None):
-            invocation.judge(invocation.owner._call_rules)
-        invocation._body(block)
+            invocation.judge_call()
+        invocation.count_body(block)
         return block
 
     def close(self) -> None:
@@ -165,14 +165,14 @@ class _ServerStreamGuard(StreamGuard):
     (:class:`~wsgicheck.streams.StreamGuard`); a reach for an attribute PEP 3333 does not
     give it is judged at once, and refused as ``wsgiref.validate`` refuses it."""
 
-    def __init__(self, invocation: _Invocation, stream: Any) -> None:
+    def __init__(self, invocation: Invocation, stream: Any) -> None:
         super().__init__(invocation.log)
         self._invocation = invocation
         self._stream = stream
 
     def _misuse(self, name: str) -> AttributeError:
         error = super()._misuse(name)
-        self._invocation.judge(self._invocation.owner._call_rules)
+        self._invocation.judge_call()
         self._invocation.refused(error)
         return error
 
@@ -182,7 +182,7 @@ class InputGuard(_ServerStreamGuard):
 
     key = "wsgi.input"
 
-    def __init__(self, invocation: _Invocation, stream: Any, length: int | None) -> None:
+    def __init__(self, invocation: Invocation, stream: Any, length: int | None) -> None:
         super().__init__(invocation, stream)
         self._length = length
         self._consumed = 0
@@ -252,13 +252,13 @@ class ErrorsGuard(_ServerStreamGuard):
     def write(self, text: Any) -> Any:
         self._log.append(ErrorsWritten("write", text))
         if type(text) is not str:
-            self._invocation.judge(self._invocation.owner._call_rules)
+            self._invocation.judge_call()
         return self._call("write", text)
 
     def writelines(self, lines: Iterable[Any]) -> Any:
         items = list(lines)
         self._log.append(ErrorsWritten("writelines", items))
-        self._invocation.judge(self._invocation.owner._call_rules)
+        self._invocation.judge_call()
         return self._call("writelines", items)
 
     def _call(self, method: str, argument: Any) -> Any:
