@@ -28,8 +28,8 @@ from wsgicheck.events import (
     BodyTruncated,
     ClientGone,
     CloseCalled,
-    Event,
     HeadersSent,
+    RawEvent,
     Refused,
     StartResponseCalled,
     Trace,
@@ -299,7 +299,7 @@ def test_start_response_with_impossible_arguments_raises_type_error() -> None:
 
 
 def test_write_before_start_response_is_refused() -> None:
-    log: list[Event] = []
+    log: list[RawEvent] = []
     sink = MemorySink()
     exchange = AppCall(sink, log, ServerConfig(), "GET")
     with pytest.raises(RefusedCall) as info:
@@ -411,7 +411,7 @@ class GoneSink(MemorySink):
 
 
 def run_with_sink(app: Callable[..., Any], sink: MemorySink) -> tuple[bool, Trace]:
-    log: list[Event] = []
+    log: list[RawEvent] = []
     config = ServerConfig()
     environ = build_environ(Request(headers=(("Host", "localhost"),)), config, body=b"", log=log)
     completed = run_app(app, environ, sink, log, config)

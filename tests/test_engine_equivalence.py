@@ -31,6 +31,7 @@ from rulekit import (
 from wsgicheck import Client, validation
 from wsgicheck import strategies as wst
 from wsgicheck.environ import ServerConfig
+from wsgicheck.events import raw_event
 from wsgicheck.response import Response
 from wsgicheck.rules import REGISTRY, Exchange, Finding, Rule, check_exchange, evaluate
 from wsgicheck.rules.engine import judge, judge_legacy
@@ -331,7 +332,7 @@ def _with_environ(response: Response, **changes: object) -> Response:
         response.body,
         response.complete,
         {**response.environ, **changes},
-        list(response.trace),
+        [raw_event(event) for event in response.trace],
         response.errors,
     )
 

@@ -1,4 +1,4 @@
-"""The trace: typed events, appended as they happen and read as they are."""
+"""The trace: raw records made by typed makers, read as typed events."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from wsgicheck import events
 from wsgicheck.events import (
     EVENT_KINDS,
     AppReturned,
@@ -17,18 +18,26 @@ from wsgicheck.events import (
     Exhausted,
     HeadersSent,
     Location,
+    RawEvent,
     StartResponseCalled,
     StreamMisuse,
     Trace,
     Yielded,
     caller_location,
+    raw_app_returned,
+    raw_close_called,
+    raw_event,
+    raw_exhausted,
+    raw_headers_sent,
+    raw_start_response_called,
+    raw_yielded,
 )
 
 
-def _events() -> list[Event]:
-    """Events as the core appends them."""
+def _raw() -> list[RawEvent]:
+    """Raw records as the core appends them, each made by its event's typed maker."""
     return [
-        StartResponseCalled(
+        raw_start_response_called(
             "200 OK",
             [("Content-Type", "text/plain")],
             None,
@@ -38,16 +47,34 @@ def _events() -> list[Event]:
             False,
             Location("app.py", 7, "app"),
         ),
-        AppReturned("list", 1, False, True, Location("app.py", 3, "app")),
-        Yielded(b"hello", None),
-        HeadersSent("200 OK", (("Content-Type", "text/plain"), ("Content-Length", "5"))),
-        CloseCalled(None),
+        raw_app_returned("list", 1, False, True, Location("app.py", 3, "app")),
+        raw_yielded(b"hello", None),
+        raw_headers_sent("200 OK", (("Content-Type", "text/plain"), ("Content-Length", "5"))),
+        raw_close_called(None),
     ]
 
 
-def test_a_trace_reads_the_events_as_appended() -> None:
-    log = _events()
-    trace = Trace(log)
+def _events() -> list[Event]:
+    return list(Trace(_raw()))
+
+
+def test_a_maker_gives_the_class_and_every_field_in_order() -> None:
+    assert raw_yielded(b"x", None) == (Yielded, b"x", None, None)  # the default too
+    assert raw_yielded(value=b"x", where=None, size=3) == (Yielded, b"x", None, 3)
+    assert raw_exhausted() == (Exhausted,)
+    for kind in EVENT_KINDS:
+        made = vars(events)["raw_" + _snake(kind.__name__)]
+        assert made(*[None] * len(kind._fields)) == (kind, *[None] * len(kind._fields))
+        with pytest.raises(TypeError):
+            made(*[None] * (len(kind._fields) + 1))
+
+
+def _snake(name: str) -> str:
+    return "".join("_" + c.lower() if c.isupper() else c for c in name).lstrip("_")
+
+
+def test_records_become_events_of_their_class() -> None:
+    trace = Trace(_raw())
     assert [type(event) for event in trace] == [
         StartResponseCalled,
         AppReturned,
@@ -56,7 +83,6 @@ def test_a_trace_reads_the_events_as_appended() -> None:
         CloseCalled,
     ]
     start = trace[0]
-    assert start is log[0]
     assert isinstance(start, StartResponseCalled)
     assert start.status == "200 OK"
     assert start.headers == [("Content-Type", "text/plain")]
@@ -64,19 +90,23 @@ def test_a_trace_reads_the_events_as_appended() -> None:
     assert start.positional == 2
     assert start.headers_sent is False
     assert start.handling is None  # a default
+    assert raw_event(start) == _raw()[0]
 
 
-def test_a_trace_sees_events_appended_later_and_upto_counts_from_the_start() -> None:
-    log = _events()[:2]
+def test_events_are_made_once_and_records_appended_later_are_read_too() -> None:
+    log = _raw()[:2]
     trace = Trace(log)
-    log.append(Yielded(b"late", None))
+    first = trace[0]
+    assert trace[0] is first
+    log.append(raw_yielded(b"late", None))
     assert len(trace) == 3
+    assert trace[0] is first  # not made again
     assert trace[-1] == Yielded(b"late", None)
-    assert trace.upto(2) == log[:2]
+    assert trace.upto(2) == (trace[0], trace[1])
 
 
 def test_indexing_and_slicing() -> None:
-    trace = Trace(_events())
+    trace = Trace(_raw())
     assert len(trace) == 5
     assert isinstance(trace[-1], CloseCalled)
     assert [type(event) for event in trace[1:3]] == [AppReturned, Yielded]
@@ -86,8 +116,8 @@ def test_indexing_and_slicing() -> None:
 
 
 def test_of_selects_one_exact_type_in_order() -> None:
-    log = _events()
-    log.append(Yielded(b"", None))
+    log = _raw()
+    log.append(raw_yielded(b"", None))
     trace = Trace(log)
     assert trace.of(Yielded) == [Yielded(b"hello", None), Yielded(b"", None)]
     assert trace.of(CloseCalled) == [CloseCalled(None)]
@@ -95,24 +125,25 @@ def test_of_selects_one_exact_type_in_order() -> None:
 
 
 def test_equality_compares_events() -> None:
-    assert Trace(_events()) == Trace(_events())
-    assert Trace(_events()) != Trace(_events()[:-1])
-    assert Trace(_events()) != list(Trace(_events()))
+    assert Trace(_raw()) == Trace(_raw())
+    assert Trace(_raw()) != Trace(_raw()[:-1])
+    assert Trace(_raw()) != list(Trace(_raw()))
     with pytest.raises(TypeError):
-        hash(Trace(_events()))
+        hash(Trace(_raw()))
 
 
-def test_of_events_copies_them() -> None:
-    events = _events()
-    built = Trace.of_events(iter(events))
-    events.append(CloseCalled(None))
+def test_of_events_equals_the_raw_trace() -> None:
+    made = _events()
+    built = Trace.of_events(iter(made))
     assert len(built) == 5
-    assert built == Trace(_events())
+    assert list(built) == made
+    assert built == Trace(_raw())
+    assert built.records == _raw()
     assert Trace.of_events([]) == Trace([])
 
 
 def test_repr_lists_the_events() -> None:
-    text = repr(Trace([CloseCalled("ValueError: x")]))
+    text = repr(Trace([raw_close_called("ValueError: x")]))
     assert text == "Trace([CloseCalled(error='ValueError: x')])"
 
 
@@ -142,6 +173,7 @@ def test_event_equality_and_hash_follow_kind_and_fields() -> None:
 def test_every_kind_is_in_the_event_union() -> None:
     assert len(set(EVENT_KINDS)) == len(EVENT_KINDS) == 19
     assert all(isinstance(kind(*[None] * len(kind._fields)), Event) for kind in EVENT_KINDS)
+    assert not isinstance(raw_yielded(b"x", None), Event)
 
 
 def test_location_str_is_file_colon_line() -> None:

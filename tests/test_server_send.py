@@ -42,7 +42,7 @@ from wsgicheck.events import (
     BLOCK_PREFIX,
     AppRaised,
     ClientGone,
-    Event,
+    RawEvent,
     Refused,
     Trace,
     Yielded,
@@ -565,7 +565,7 @@ def test_a_sink_failure_is_reraised_never_blamed_on_the_app_or_client(
         made.append(Closing(start_response, writes))
         return made[0]
 
-    log: list[Event] = []
+    log: list[RawEvent] = []
     config = ServerConfig()
     request = Request(headers=(("Host", "localhost"),))
     environ = build_environ(request, config, body=b"", log=log)

@@ -13,9 +13,9 @@ import pytest
 
 from wsgicheck.events import (
     ErrorsWritten,
-    Event,
     FileWrapperCalled,
     InputRead,
+    RawEvent,
     StreamMisuse,
     Trace,
 )
@@ -55,15 +55,15 @@ class GreedySource:
 
 def make_input(
     source: Any = BODY, length: int | None = -1, max_read: int | None = None
-) -> tuple[InputStream, list[Event]]:
+) -> tuple[InputStream, list[RawEvent]]:
     """An InputStream over ``source``; ``length`` -1 means "the length of the bytes"."""
-    log: list[Event] = []
+    log: list[RawEvent] = []
     if length == -1:
         length = len(source) if isinstance(source, bytes) else None
     return InputStream(source, log, length, max_read), log
 
 
-def reads(log: list[Event]) -> list[InputRead]:
+def reads(log: list[RawEvent]) -> list[InputRead]:
     return Trace(log).of(InputRead)
 
 
@@ -361,7 +361,7 @@ def test_input_attributes_outside_the_pep_raise_and_are_recorded(name: str) -> N
 
 
 def test_error_stream_records_write_writelines_and_flush() -> None:
-    log: list[Event] = []
+    log: list[RawEvent] = []
     errors = ErrorStream(log)
     assert errors.write("one\n") == 4
     errors.writelines(["two\n", "three\n"])
@@ -381,7 +381,7 @@ def test_error_stream_getvalue_is_empty_before_any_write() -> None:
 
 
 def test_error_stream_write_of_bytes_is_recorded_then_refused() -> None:
-    log: list[Event] = []
+    log: list[RawEvent] = []
     errors = ErrorStream(log)
     with pytest.raises(TypeError):
         errors.write(b"bytes\n")  # type: ignore[arg-type]
@@ -390,7 +390,7 @@ def test_error_stream_write_of_bytes_is_recorded_then_refused() -> None:
 
 
 def test_error_stream_writelines_with_bytes_is_recorded_then_refused() -> None:
-    log: list[Event] = []
+    log: list[RawEvent] = []
     errors = ErrorStream(log)
     with pytest.raises(TypeError):
         errors.writelines(["ok\n", b"bytes\n"])  # type: ignore[list-item]
@@ -400,7 +400,7 @@ def test_error_stream_writelines_with_bytes_is_recorded_then_refused() -> None:
 
 @pytest.mark.parametrize("name", ["close", "seek", "getvalues", "encoding"])
 def test_error_stream_attributes_outside_the_pep_raise_and_are_recorded(name: str) -> None:
-    log: list[Event] = []
+    log: list[RawEvent] = []
     errors = ErrorStream(log)
     with pytest.raises(AttributeError):
         getattr(errors, name)
@@ -451,7 +451,7 @@ def test_file_wrapper_close_without_a_close_method_is_fine() -> None:
 
 
 def test_file_wrapper_for_records_each_call_with_its_caller() -> None:
-    log: list[Event] = []
+    log: list[RawEvent] = []
     file_wrapper = file_wrapper_for(log)
     wrapper = file_wrapper(io.BytesIO(b"data"), 2)
     line = test_file_wrapper_for_records_each_call_with_its_caller.__code__.co_firstlineno + 3
@@ -488,7 +488,7 @@ def _stream_user(environ: dict[str, Any], start_response: Any) -> list[bytes]:
     return [b"ok"]
 
 
-def _stream_events(events: list[Event]) -> list[Event]:
+def _stream_events(events: list[RawEvent]) -> list[RawEvent]:
     return [each for each in events if type(each) in (InputRead, ErrorsWritten, StreamMisuse)]
 
 

@@ -30,7 +30,7 @@ from hypothesis import strategies as st
 from headless import chromium
 from wsgicheck import events, report
 from wsgicheck.appcoverage import AppCoverage, FileCoverage
-from wsgicheck.events import Event, Location
+from wsgicheck.events import Location, raw_event
 from wsgicheck.probe import matrix
 from wsgicheck.probe import report as probe_report
 from wsgicheck.probe.differences import Difference
@@ -258,12 +258,14 @@ def _event_sample(annotation: str, text: str) -> object:
 
 def _exchange(text: str) -> Response:
     """A response whose request, head and every kind of trace event carry ``text``."""
-    log: list[Event] = [
-        cls(
-            **{
-                name: _event_sample(kind.__forward_arg__, text)
-                for name, kind in cls.__annotations__.items()
-            }
+    log = [
+        raw_event(
+            cls(
+                **{
+                    name: _event_sample(kind.__forward_arg__, text)
+                    for name, kind in cls.__annotations__.items()
+                }
+            )
         )
         for cls in events.EVENT_KINDS
     ]

@@ -17,7 +17,7 @@ from urllib.parse import quote, urlencode
 from .core import AppCall, WSGIApp, app_location, send_refusal
 from .environ import ServerConfig, build_environ, request_problem
 from .errors import FindingRaised
-from .events import Event
+from .events import RawEvent
 from .request import Framing, Request
 from .response import Response
 
@@ -249,7 +249,7 @@ class PendingExchange:
     def __init__(self, client: Client, request: Request) -> None:
         self._client = client
         self.request = request
-        self.log: list[Event] = []
+        self.log: list[RawEvent] = []
         self._sink = MemorySink()
         self._exchange = AppCall(self._sink, self.log, client.config, request.method)
         self.refusal = request_problem(request, client.config)

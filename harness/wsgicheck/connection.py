@@ -24,7 +24,7 @@ import h11
 
 from .core import AppCall, WSGIApp, http_date, send_refusal
 from .environ import Refusal, ServerConfig, build_environ, request_problem
-from .events import Event, Location, ServerObserved
+from .events import Location, RawEvent, raw_server_observed
 from .framing import ResponseFraming, SendError, client_keep_alive
 from .request import Framing, Request
 from .response import Response, body_hasher
@@ -541,7 +541,7 @@ class InFlight:
     conn: Connection
     request: Request
     environ: dict[str, Any]
-    log: list[Event]
+    log: list[RawEvent]
     deadline: float
     #: Set by whoever reports the exchange first (the worker or the watchdog).
     reported: bool = False
@@ -578,7 +578,7 @@ def serve_exchange(
     reports it instead).
     """
     request, declared = request_head(event, conn.raw_target)
-    log: list[Event] = []
+    log: list[RawEvent] = []
     body = SocketBody(conn, parser, limits)
     sink = SocketSink(conn, parser, body, limits, request=event, digest=record)
     environ: dict[str, Any] | None = None
@@ -614,7 +614,7 @@ def serve_exchange(
             return False, None
         flight.reported = True
         if sink.replaced:
-            log.append(ServerObserved("body-error-answered", str(sink.status_code)))
+            log.append(raw_server_observed("body-error-answered", str(sink.status_code)))
         if record:
             errors = environ["wsgi.errors"].getvalue()
     keep = completed and body.error is None and not sink.replaced

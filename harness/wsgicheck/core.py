@@ -36,18 +36,18 @@ from .environ import Refusal, ServerConfig
 from .errors import FindingRaised
 from .events import (
     BLOCK_PREFIX,
-    BodyLimitReached,
-    BodyShort,
-    BodyTruncated,
-    ClientGone,
-    Event,
-    Exhausted,
-    HeadersSent,
     Location,
-    Refused,
-    ServerObserved,
-    WriteCalled,
-    Yielded,
+    RawEvent,
+    raw_body_limit_reached,
+    raw_body_short,
+    raw_body_truncated,
+    raw_client_gone,
+    raw_exhausted,
+    raw_headers_sent,
+    raw_refused,
+    raw_server_observed,
+    raw_write_called,
+    raw_yielded,
 )
 from .head import RefusedCall, check_headers, check_status
 from .observe import (
@@ -131,7 +131,7 @@ def _reraise_interrupt(exc: BaseException | None) -> None:
 
 
 #: Events are immutable: one that has no fields is made once.
-_EXHAUSTED = Exhausted()
+_EXHAUSTED = raw_exhausted()
 
 
 class AppCall:
@@ -173,7 +173,7 @@ class AppCall:
     def __init__(
         self,
         sink: ResponseSink,
-        log: list[Event],
+        log: list[RawEvent],
         config: ServerConfig,
         method: str,
         *,
@@ -199,7 +199,7 @@ class AppCall:
             status, headers, exc_info, bound = bind_start_response(args, kwargs)
         if not bound:
             # Python would refuse these arguments; a real server's start_response too.
-            self.log.append(Refused("start_response", "bad arguments", "APP-SR-POSITIONAL"))
+            self.log.append(raw_refused("start_response", "bad arguments", "APP-SR-POSITIONAL"))
             raise TypeError(
                 "start_response() takes (status, response_headers, exc_info=None), "
                 f"got {len(args)} positional and keywords {sorted(kwargs)}"
@@ -223,7 +223,7 @@ class AppCall:
             code, reason = check_status(status)
             facts = check_headers(headers)
         except RefusedCall as refusal:
-            self.log.append(Refused("start_response", str(refusal), refusal.rule))
+            self.log.append(raw_refused("start_response", str(refusal), refusal.rule))
             raise
         finally:
             exc_info = None  # PEP 3333: do not keep a reference to exc_info
@@ -239,19 +239,19 @@ class AppCall:
                 # PEP 3333: too late to change the status; re-raise the original error. It
                 # is recorded as a foreign server's would be (SRV-EXC-INFO-RAISE judges it).
                 self.log.append(
-                    ServerObserved("start_response-raised", type(exc_info[1]).__qualname__)
+                    raw_server_observed("start_response-raised", type(exc_info[1]).__qualname__)
                 )
-                self.log.append(ServerObserved("exc_info-reraised", "original"))
+                self.log.append(raw_server_observed("exc_info-reraised", "original"))
                 raise exc_info[1].with_traceback(exc_info[2])
             raise RefusedCall("APP-SR-ONCE", "start_response called after the headers were sent")
 
     def write(self, data: bytes) -> None:
         where = caller(sys._getframe(1))
         if self.keep is None:
-            self.log.append(WriteCalled(data, where, self.returned))
+            self.log.append(raw_write_called(data, where, self.returned))
         else:
             value, size = self._kept(data)
-            self.log.append(WriteCalled(value, where, self.returned, size))
+            self.log.append(raw_write_called(value, where, self.returned, size))
         if self.status is None:
             self._refuse("write", "APP-SR-BEFORE-BODY", "write() called before start_response()")
         if type(data) is not bytes:
@@ -284,7 +284,7 @@ class AppCall:
         self._refuse("write", "APP-CL-ACCURATE", "write() past the declared Content-Length")
 
     def _refuse(self, callable_name: str, rule: str, message: str) -> None:
-        self.log.append(Refused(callable_name, f"{rule}: {message}", rule))
+        self.log.append(raw_refused(callable_name, f"{rule}: {message}", rule))
         raise RefusedCall(rule, message)
 
     # -- sending ----------------------------------------------------------------------------
@@ -305,7 +305,7 @@ class AppCall:
         if limit is not None and produced > limit:
             # Only a block past the limit shows the body is longer: a body of exactly
             # ``limit`` bytes may still end there, so iteration goes on until it does.
-            self.log.append(BodyLimitReached(limit))
+            self.log.append(raw_body_limit_reached(limit))
             self.limit_hit = True
             room = limit - before
             self.stopped = True
@@ -314,7 +314,7 @@ class AppCall:
             # Past the declared length: send no more and stop iterating (PEP 3333). A body
             # that only reaches the length is iterated on, to see it end (or not).
             if self.body_allowed:
-                self.log.append(BodyTruncated(declared, produced))
+                self.log.append(raw_body_truncated(declared, produced))
             room = min(room, declared - before)
             self.stopped = True
         if room < size:
@@ -357,7 +357,7 @@ class AppCall:
             headers.append(("Server", self.config.server_software))
         self.head_sent = True
         assert self.status is not None  # a head goes out only once start_response was called
-        self.log.append(HeadersSent(self.status, tuple(headers)))
+        self.log.append(raw_headers_sent(self.status, tuple(headers)))
         try:
             self.sink.send_head(self.status_code, self.reason, headers)
         except OSError as exc:
@@ -367,7 +367,7 @@ class AppCall:
 
     def _gone(self, exc: OSError) -> None:
         self.client_gone = True
-        self.log.append(ClientGone(f"{type(exc).__name__}: {exc}"))
+        self.log.append(raw_client_gone(f"{type(exc).__name__}: {exc}"))
         raise _ClientGone from exc
 
     def _failed(self, exc: Exception) -> None:
@@ -412,7 +412,9 @@ class AppCall:
             self._app_failed(exc, "call")
             return self._fail(type(exc).__qualname__, exc)
         self.returned = True
-        self.length_hint, close = record_return(self.log, result, app_where, self._lookup_failed)
+        self.length_hint, close, _, _ = record_return(
+            self.log, result, app_where, self._lookup_failed
+        )
         try:
             return self._consume(result)
         finally:
@@ -428,10 +430,10 @@ class AppCall:
             for block in iterator:
                 where = yield_location(iterator) if generator else None
                 if keep is None:
-                    log.append(Yielded(block, where))
+                    log.append(raw_yielded(block, where))
                 else:
                     value, size = self._kept(block)
-                    log.append(Yielded(value, where, size))
+                    log.append(raw_yielded(value, where, size))
                 if type(block) is not bytes:
                     return self._violation(
                         "APP-YIELD-BYTES", f"the iterable yielded {type(block).__name__}, not bytes"
@@ -469,7 +471,7 @@ class AppCall:
         """Finish the response, or abort it when the client could not frame what it got."""
         declared = self.declared
         if self.body_allowed and declared is not None and self.sent < declared:
-            self.log.append(BodyShort(declared, self.sent))
+            self.log.append(raw_body_short(declared, self.sent))
             self.sink.abort()
             return False
         if self.limit_hit and declared is None:
@@ -479,7 +481,7 @@ class AppCall:
             self.sink.finish()
         except OSError as exc:
             self.client_gone = True
-            self.log.append(ClientGone(f"{type(exc).__name__}: {exc}"))
+            self.log.append(raw_client_gone(f"{type(exc).__name__}: {exc}"))
             return False
         except Exception as exc:
             self.failure = exc
@@ -488,7 +490,7 @@ class AppCall:
 
     def _violation(self, rule: str, message: str) -> bool:
         """The app broke a rule the server cannot work around: record it and fail."""
-        self.log.append(Refused("iterable", f"{rule}: {message}", rule))
+        self.log.append(raw_refused("iterable", f"{rule}: {message}", rule))
         return self._fail(f"a protocol error ({rule})", None)
 
     def _lookup_failed(self, exc: BaseException, what: str) -> None:
@@ -549,7 +551,7 @@ def run_app(
     app: WSGIApp,
     environ: dict[str, Any],
     sink: ResponseSink,
-    log: list[Event],
+    log: list[RawEvent],
     config: ServerConfig,
     *,
     app_where: Location | None = None,

@@ -17,7 +17,7 @@ from typing import Any, Literal, NamedTuple
 from urllib.parse import unquote_to_bytes
 
 from . import grammar
-from .events import Event
+from .events import RawEvent
 from .request import Framing, Request
 from .streams import BodySource, ErrorStream, InputStream, file_wrapper_for
 
@@ -196,7 +196,7 @@ def build_environ(
     config: ServerConfig,
     *,
     body: BodySource | bytes,
-    log: list[Event],
+    log: list[RawEvent],
     remote: tuple[str, int | None] | None = None,
     content_length: int | None = None,
 ) -> dict[str, Any]:

@@ -6,10 +6,12 @@ called, ``close`` called, ``wsgi.input`` read, ``wsgi.errors`` written. Rules ju
 afterwards; nothing here decides whether an event is a violation.
 
 Recording happens on every request, so it has to be cheap, and a field added to an event
-has to be checked everywhere one is made: each event is a :class:`~typing.NamedTuple` (a
-tuple built in one call, typed for mypy), made where the thing happens and appended to a
-plain list that :class:`Trace` and the rules read as it is. Two events of different kinds
-are never equal, whatever their fields (:func:`_event`).
+has to be checked everywhere one is recorded. Each event is a :class:`~typing.NamedTuple`;
+what the core appends is its raw record, the plain tuple ``(EventClass, *fields)``, made by
+the event's typed maker (``raw_yielded(value, where)`` for :class:`Yielded`: the class's own
+parameters, so mypy checks every field at every call, at the cost of a plain tuple).
+:class:`Trace` makes the events from the records when somebody reads them. Two events of
+different kinds are never equal, whatever their fields (:func:`_event`).
 """
 
 from __future__ import annotations
@@ -18,10 +20,10 @@ import os
 import site
 import sys
 import sysconfig
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import cache, lru_cache
 from pathlib import PurePath
-from typing import NamedTuple, TypeAlias, TypeVar, overload
+from typing import Any, NamedTuple, ParamSpec, TypeAlias, TypeVar, overload
 
 from .untrusted import safe_repr
 
@@ -42,6 +44,7 @@ __all__ = [
     "HeadersSent",
     "InputRead",
     "Location",
+    "RawEvent",
     "Refused",
     "ServerObserved",
     "StartResponseCalled",
@@ -53,6 +56,26 @@ __all__ = [
     "block_size",
     "caller_location",
     "is_library",
+    "raw_app_raised",
+    "raw_app_returned",
+    "raw_body_limit_reached",
+    "raw_body_short",
+    "raw_body_truncated",
+    "raw_client_gone",
+    "raw_close_called",
+    "raw_errors_written",
+    "raw_event",
+    "raw_exhausted",
+    "raw_file_wrapper_called",
+    "raw_headers_sent",
+    "raw_input_read",
+    "raw_refused",
+    "raw_server_observed",
+    "raw_start_response_called",
+    "raw_stream_misuse",
+    "raw_timed_out",
+    "raw_write_called",
+    "raw_yielded",
 ]
 
 
@@ -393,55 +416,110 @@ def block_size(event: Yielded | WriteCalled) -> int:
 
 
 E = TypeVar("E", bound=Event)
+P = ParamSpec("P")
+
+#: What the core appends: the event class followed by its field values, in field order.
+RawEvent = tuple[Any, ...]
+
+
+def raw_event(event: Event) -> RawEvent:
+    """An event back as the core records it: its class, then its fields in order."""
+    return (type(event), *event)
+
+
+def _maker(kind: Callable[P, Event]) -> Callable[P, RawEvent]:
+    """The typed maker of ``kind``'s raw records: a function with the event's own parameters
+    (names, order, defaults) that returns ``(kind, *fields)``. A plain Python function, so a
+    call costs about what building the tuple by hand does; mypy checks it as the class."""
+    event: Any = kind
+    names: tuple[str, ...] = event._fields
+    defaults: dict[str, object] = event._field_defaults
+    parameters = ", ".join(f"{name}=_{name}" if name in defaults else name for name in names)
+    fields = "".join(f" {name}," for name in names)
+    namespace: dict[str, object] = {"_kind": event, **{f"_{k}": v for k, v in defaults.items()}}
+    exec(f"def raw_{event.__name__}({parameters}):\n    return (_kind,{fields})\n", namespace)
+    made = namespace[f"raw_{event.__name__}"]
+    return made  # type: ignore[return-value]
+
+
+raw_start_response_called = _maker(StartResponseCalled)
+raw_refused = _maker(Refused)
+raw_app_returned = _maker(AppReturned)
+raw_app_raised = _maker(AppRaised)
+raw_yielded = _maker(Yielded)
+raw_exhausted = _maker(Exhausted)
+raw_server_observed = _maker(ServerObserved)
+raw_write_called = _maker(WriteCalled)
+raw_headers_sent = _maker(HeadersSent)
+raw_close_called = _maker(CloseCalled)
+raw_input_read = _maker(InputRead)
+raw_errors_written = _maker(ErrorsWritten)
+raw_stream_misuse = _maker(StreamMisuse)
+raw_file_wrapper_called = _maker(FileWrapperCalled)
+raw_body_truncated = _maker(BodyTruncated)
+raw_body_short = _maker(BodyShort)
+raw_body_limit_reached = _maker(BodyLimitReached)
+raw_timed_out = _maker(TimedOut)
+raw_client_gone = _maker(ClientGone)
 
 
 class Trace(Sequence[Event]):
-    """The ordered events of one exchange: a view of the list they were appended to (it may
-    still grow while the app runs in another thread)."""
+    """The ordered events of one exchange, made from the raw records as they are read (the
+    list of records may still grow while the app runs in another thread)."""
 
-    __slots__ = ("_log",)
+    __slots__ = ("_events", "_raw")
 
-    def __init__(self, log: list[Event]) -> None:
-        self._log = log
+    def __init__(self, raw: list[RawEvent]) -> None:
+        self._raw = raw
+        self._events: list[Event] = []
 
     @classmethod
     def of_events(cls, events: Iterable[Event]) -> Trace:
-        """A trace of the given events (a copy of them)."""
-        return cls(list(events))
+        """A trace of events already made (for tests and for traces read back from JSON)."""
+        built = list(events)
+        trace = cls([raw_event(event) for event in built])
+        trace._events = built
+        return trace
+
+    @property
+    def records(self) -> list[RawEvent]:
+        """The raw records the events are made from: each event's class, then its fields."""
+        return self._raw
 
     @property
     def events(self) -> tuple[Event, ...]:
-        return tuple(self._log)
+        built = self._events
+        if len(built) < len(self._raw):  # records appended since: make their events once
+            built.extend(record[0](*record[1:]) for record in self._raw[len(built) :])
+        return tuple(built)
 
-    def upto(self, length: int) -> list[Event]:
+    def upto(self, length: int) -> tuple[Event, ...]:
         """The first ``length`` events (those there were when a reader took its count)."""
-        return self._log[:length]
+        return self.events[:length]
 
     @overload
     def __getitem__(self, index: int) -> Event: ...
     @overload
     def __getitem__(self, index: slice) -> Sequence[Event]: ...
     def __getitem__(self, index: int | slice) -> Event | Sequence[Event]:
-        if isinstance(index, slice):
-            return tuple(self._log[index])
-        return self._log[index]
+        return self.events[index]
 
     def __len__(self) -> int:
-        return len(self._log)
+        return len(self._raw)
 
     def __iter__(self) -> Iterator[Event]:
-        return iter(self._log)
+        return iter(self.events)
 
     def of(self, kind: type[E]) -> list[E]:
         """The events of one type, in order."""
-        return [event for event in self._log if type(event) is kind]
+        return [event for event in self.events if type(event) is kind]
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, Trace):
-            return self._log == other._log
+            return self.events == other.events
         return NotImplemented
 
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        return f"Trace({self._log!r})"
+        return f"Trace({list(self.events)!r})"

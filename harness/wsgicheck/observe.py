@@ -20,13 +20,13 @@ from types import FrameType, GeneratorType, WrapperDescriptorType
 from typing import Any
 
 from .events import (
-    AppRaised,
-    AppReturned,
-    CloseCalled,
-    Event,
     Location,
-    StartResponseCalled,
+    RawEvent,
     is_library,
+    raw_app_raised,
+    raw_app_returned,
+    raw_close_called,
+    raw_start_response_called,
 )
 from .untrusted import class_name, safe_repr, type_name
 
@@ -65,11 +65,22 @@ def yield_location(generator: Any) -> Location | None:
     if frame is None:
         return None
     code = frame.f_code
-    return _location(Location, (code.co_filename, frame.f_lineno, code.co_name))
+    return _location((code.co_filename, frame.f_lineno, code.co_name))
 
 
-#: ``Location`` made from a tuple in one C call (the class call runs a Python ``__new__``).
-_location = tuple.__new__
+def _location(where: tuple[str, int, str]) -> Location:
+    """The :class:`Location` of a place, made once: an app records the same few lines on
+    every request (a plain dict look-up costs less than making a NamedTuple each time)."""
+    found = _LOCATIONS.get(where)
+    if found is None:
+        if len(_LOCATIONS) >= _LOCATIONS_KEPT:  # an app's places are few; the memory bounded
+            _LOCATIONS.clear()
+        found = _LOCATIONS[where] = Location(*where)
+    return found
+
+
+_LOCATIONS: dict[tuple[str, int, str], Location] = {}
+_LOCATIONS_KEPT = 4096
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
@@ -91,9 +102,9 @@ def caller(frame: FrameType) -> Location:
                 break  # the harness called the app from here: nothing of the user's
             if not is_library(outer.f_code.co_filename):
                 where = (outer.f_code.co_filename, outer.f_lineno, outer.f_code.co_name)
-                return _location(Location, where)
+                return _location(where)
             outer = outer.f_back
-    return _location(Location, (code.co_filename, frame.f_lineno, code.co_name))
+    return _location((code.co_filename, frame.f_lineno, code.co_name))
 
 
 #: How many frames :func:`caller` looks through for the user's code (a deep framework).
@@ -218,7 +229,7 @@ def bind_start_response(
 
 
 def record_start_response(
-    log: list[Event],
+    log: list[RawEvent],
     frame: FrameType,
     status: Any,
     headers: Any,
@@ -234,7 +245,7 @@ def record_start_response(
     """
     kind, summary = ("absent", None) if exc_info is None else exc_info_kind(exc_info)
     log.append(
-        StartResponseCalled(
+        raw_start_response_called(
             status,
             headers,
             summary,
@@ -249,20 +260,20 @@ def record_start_response(
     return kind
 
 
-def record_raised(log: list[Event], exc: BaseException, phase: str, headers_sent: bool) -> None:
+def record_raised(log: list[RawEvent], exc: BaseException, phase: str, headers_sent: bool) -> None:
     """Record an exception that escaped the app in ``phase`` (see :class:`AppRaised`)."""
     kind, message, where = describe(exc)
-    log.append(AppRaised(phase, kind, message, where, headers_sent))
+    log.append(raw_app_raised(phase, kind, message, where, headers_sent))
 
 
 def record_return(
-    log: list[Event],
+    log: list[RawEvent],
     result: Any,
     where: Location | None,
     failed: Callable[[BaseException, str], None],
-) -> tuple[int | None, Callable[[], object] | None]:
-    """Record what the app returned; return its ``len()`` (None if it has none) and its
-    ``close`` (None if none).
+) -> tuple[int | None, Callable[[], object] | None, bool, bool]:
+    """Record what the app returned; return its ``len()`` (None if it has none), its
+    ``close`` (None if none), whether it is iterable and whether it is a file object.
 
     Only what a server may ask of the object is asked: its ``len()`` and its ``close``
     attribute. Either may run code of the app's that raises: ``failed`` is told the
@@ -270,8 +281,8 @@ def record_return(
     """
     kind = type(result)
     if kind is list:  # the common answer: nothing of the app's to run
-        log.append(AppReturned("list", len(result), False, True, where, False))
-        return len(result), None
+        log.append(raw_app_returned("list", len(result), False, True, where, False))
+        return len(result), None, True, False
     length = None
     if hasattr(kind, "__len__"):
         try:
@@ -285,12 +296,12 @@ def record_return(
         close = None
     iterable = hasattr(kind, "__iter__") or hasattr(kind, "__getitem__")
     is_file = isinstance(result, io.IOBase)
-    log.append(AppReturned(kind.__name__, length, close is not None, iterable, where, is_file))
-    return length, close
+    log.append(raw_app_returned(kind.__name__, length, close is not None, iterable, where, is_file))
+    return length, close, iterable, is_file
 
 
 def record_close(
-    log: list[Event], close: Callable[[], object], headers_sent: bool
+    log: list[RawEvent], close: Callable[[], object], headers_sent: bool
 ) -> BaseException | None:
     """Call the iterable's ``close`` and record it; return what it raised (recorded too, as
     an :class:`AppRaised` of phase ``"close"``), or None."""
@@ -298,12 +309,12 @@ def record_close(
         close()
     except BaseException as exc:
         kind, message, where = describe(exc)
-        log.append(CloseCalled(f"{kind}: {message}"))
-        log.append(AppRaised("close", kind, message, where, headers_sent))
+        log.append(raw_close_called(f"{kind}: {message}"))
+        log.append(raw_app_raised("close", kind, message, where, headers_sent))
         return exc
     log.append(_CLOSED)
     return None
 
 
 #: The record of a ``close()`` that returned (events are immutable: made once).
-_CLOSED = CloseCalled(None)
+_CLOSED = raw_close_called(None)

@@ -22,7 +22,7 @@ from typing import Any
 from .client import Client
 from .core import WSGIApp
 from .environ import ServerConfig
-from .events import Event, InputRead, TimedOut
+from .events import InputRead, RawEvent, TimedOut, raw_timed_out
 from .request import Request
 from .response import Response
 from .server import Limits, Server
@@ -119,7 +119,7 @@ class MemoryTransport:
         pending.abandon()
         self._jobs.put(None)  # the old thread ends once the app lets go of it
         self._worker = None
-        log: list[Event] = [*pending.log, TimedOut(self.timeout, head_sent)]
+        log: list[RawEvent] = [*pending.log, raw_timed_out(self.timeout, head_sent)]
         return Response(request, 0, "", [], b"", False, pending.environ, log, pending.errors())
 
     def close(self) -> None:

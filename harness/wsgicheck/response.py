@@ -7,7 +7,7 @@ import json as _json
 from collections.abc import Iterable
 from typing import Any
 
-from .events import Event, Trace
+from .events import Event, RawEvent, Trace, raw_event
 from .request import Request
 
 __all__ = ["Response", "body_hasher"]
@@ -66,7 +66,7 @@ class Response:
         body: bytes,
         complete: bool,
         environ: dict[str, Any] | None,
-        log: list[Event],
+        log: list[RawEvent],
         errors: str = "",
         *,
         request_body_size: int | None = None,
@@ -120,7 +120,7 @@ class Response:
             values["body"],
             values["complete"],
             self.environ,
-            list(kept),
+            [raw_event(event) for event in kept],
             self.errors,
             request_body_size=self.request_body_size,
         )

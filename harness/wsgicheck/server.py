@@ -45,7 +45,7 @@ from .connection import (
 )
 from .core import WSGIApp, app_location
 from .environ import ServerConfig
-from .events import TimedOut
+from .events import raw_timed_out
 from .poller import make_poller
 from .response import Response
 from .wire import WireError
@@ -387,7 +387,7 @@ class Server:
                 # gone, so an endless run of empty blocks stops too.
                 flight.exchange.abandon()
             headers_sent = conn.head_sent
-            flight.log.append(TimedOut(self.limits.exchange_timeout, headers_sent))
+            flight.log.append(raw_timed_out(self.limits.exchange_timeout, headers_sent))
             if not headers_sent:
                 with contextlib.suppress(OSError):
                     conn.sock.sendall(

@@ -20,14 +20,14 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any, ClassVar, Protocol
 
 from .events import (
-    ErrorsWritten,
-    Event,
-    FileWrapperCalled,
-    InputRead,
     Location,
-    ServerObserved,
-    StreamMisuse,
+    RawEvent,
     caller_location,
+    raw_errors_written,
+    raw_file_wrapper_called,
+    raw_input_read,
+    raw_server_observed,
+    raw_stream_misuse,
 )
 from .untrusted import safe_repr
 
@@ -75,12 +75,12 @@ class StreamGuard:
     #: The environ key of the stream: ``"wsgi.input"`` or ``"wsgi.errors"``.
     key: ClassVar[str] = ""
 
-    def __init__(self, log: list[Event]) -> None:
+    def __init__(self, log: list[RawEvent]) -> None:
         self._log = log
 
     def _misuse(self, name: str) -> AttributeError:
         """Record the reach for ``name``; the error to raise for it."""
-        self._log.append(StreamMisuse(self.key, name))
+        self._log.append(raw_stream_misuse(self.key, name))
         shown = safe_repr(name)
         return AttributeError(f"{self.key} has no attribute {shown} (PEP 3333 gives it none)")
 
@@ -105,7 +105,7 @@ class InputStream(StreamGuard):
     def __init__(
         self,
         source: BodySource | bytes,
-        log: list[Event],
+        log: list[RawEvent],
         length: int | None,
         max_read: int | None = None,
     ) -> None:
@@ -147,7 +147,7 @@ class InputStream(StreamGuard):
         except Exception as exc:
             # The body failed on the server's side (a framing error, a client gone): what
             # escapes the app then is the server's raising, not the app's own error.
-            self._log.append(ServerObserved("input-raised", f"read: {type(exc).__qualname__}"))
+            self._log.append(raw_server_observed("input-raised", f"read: {type(exc).__qualname__}"))
             raise
         if not data:
             self._eof = True
@@ -200,14 +200,14 @@ class InputStream(StreamGuard):
         """Read up to ``size`` bytes (all that is left when ``size`` is omitted or negative)."""
         available = self._available()
         data = self._read(_size_argument("read() size", size))
-        self._log.append(InputRead("read", size, len(data), available))
+        self._log.append(raw_input_read("read", size, len(data), available))
         return data
 
     def readline(self, size: int | None = -1) -> bytes:
         """Read one line, or at most ``size`` bytes of it."""
         available = self._available()
         data = self._readline(_size_argument("readline() size", size))
-        self._log.append(InputRead("readline", size, len(data), available))
+        self._log.append(raw_input_read("readline", size, len(data), available))
         return data
 
     def readlines(self, hint: int | None = -1) -> list[bytes]:
@@ -221,7 +221,7 @@ class InputStream(StreamGuard):
             total += len(line)
             if 0 < limit <= total:
                 break
-        self._log.append(InputRead("readlines", hint, total, available))
+        self._log.append(raw_input_read("readlines", hint, total, available))
         return lines
 
     def __iter__(self) -> Iterator[bytes]:
@@ -230,7 +230,7 @@ class InputStream(StreamGuard):
     def __next__(self) -> bytes:
         available = self._available()
         line = self._readline(-1)
-        self._log.append(InputRead("__next__", None, len(line), available))
+        self._log.append(raw_input_read("__next__", None, len(line), available))
         if not line:
             raise StopIteration
         return line
@@ -238,7 +238,7 @@ class InputStream(StreamGuard):
     def __enter__(self) -> InputStream:
         # ``with environ["wsgi.input"]`` closes the stream at the end of the block: record
         # it as the close() PEP 3333 forbids, and let the app go on (a file would allow it).
-        self._log.append(StreamMisuse(self.key, "close"))
+        self._log.append(raw_stream_misuse(self.key, "close"))
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -251,12 +251,12 @@ class ErrorStream(StreamGuard):
     __slots__ = ("parts",)
     key = "wsgi.errors"
 
-    def __init__(self, log: list[Event]) -> None:
+    def __init__(self, log: list[RawEvent]) -> None:
         self._log = log
         self.parts: list[str] = []
 
     def write(self, text: str) -> int:
-        self._log.append(ErrorsWritten("write", text))
+        self._log.append(raw_errors_written("write", text))
         if not isinstance(text, str):
             raise TypeError(f"wsgi.errors.write() takes str, not {type(text).__name__}")
         self.parts.append(text)
@@ -264,21 +264,21 @@ class ErrorStream(StreamGuard):
 
     def writelines(self, lines: Iterable[str]) -> None:
         items = list(lines)
-        self._log.append(ErrorsWritten("writelines", items))
+        self._log.append(raw_errors_written("writelines", items))
         for text in items:
             if not isinstance(text, str):
                 raise TypeError(f"wsgi.errors.writelines() takes str, not {type(text).__name__}")
         self.parts.extend(items)
 
     def flush(self) -> None:
-        self._log.append(ErrorsWritten("flush", None))
+        self._log.append(raw_errors_written("flush", None))
 
     def getvalue(self) -> str:
         """Everything written so far."""
         return "".join(self.parts) if self.parts else ""
 
     def __enter__(self) -> ErrorStream:
-        self._log.append(StreamMisuse(self.key, "close"))  # as for wsgi.input
+        self._log.append(raw_stream_misuse(self.key, "close"))  # as for wsgi.input
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -308,7 +308,7 @@ class FileWrapper:
             close()
 
 
-def file_wrapper_for(log: list[Event]) -> Callable[..., FileWrapper]:
+def file_wrapper_for(log: list[RawEvent]) -> Callable[..., FileWrapper]:
     """A ``wsgi.file_wrapper`` callable that records each call in ``log``."""
 
     def file_wrapper(filelike: Any, block_size: int = DEFAULT_BLOCK_SIZE) -> FileWrapper:
@@ -319,12 +319,12 @@ def file_wrapper_for(log: list[Event]) -> Callable[..., FileWrapper]:
 
 
 def file_wrapper_called(
-    log: list[Event], filelike: Any, block_size: object, where: Location
+    log: list[RawEvent], filelike: Any, block_size: object, where: Location
 ) -> None:
     """Record a call of ``wsgi.file_wrapper`` (the core's own, or a server's the validator
     passes the call on to) from ``where``."""
     log.append(
-        FileWrapperCalled(
+        raw_file_wrapper_called(
             type(filelike).__name__,
             callable(getattr(filelike, "read", None)),
             block_size,

@@ -41,12 +41,11 @@ from .core import WSGIApp, app_location
 from .errors import FindingRaised
 from .events import (
     BLOCK_PREFIX,
-    AppReturned,
-    CloseCalled,
-    Event,
-    ServerObserved,
-    WriteCalled,
+    RawEvent,
     caller_location,
+    raw_close_called,
+    raw_server_observed,
+    raw_write_called,
 )
 from .head import check_headers, check_status
 from .observe import (
@@ -103,7 +102,7 @@ CALL_RULES = (
 #: The rules whose verdict a plain ``close()`` can change, once all were judged at the end
 #: of the body (the others do not look at it).
 END_RULES = ("SRV-CLOSE-CALLED", "SRV-NO-ASSUME-SR-CALLED")
-_CLOSED = CloseCalled(None)
+_CLOSED = raw_close_called(None)
 
 #: How much of the body the validator keeps to judge it (it counts and digests the rest, and
 #: its trace keeps only a prefix and the size of each block past it).
@@ -185,7 +184,7 @@ class Validator:
         invocation = Invocation(self, params["environ"], params["start_response"])
         if kwargs:
             invocation.log.append(
-                ServerObserved("app-called", f"keywords: {', '.join(sorted(kwargs))}")
+                raw_server_observed("app-called", f"keywords: {', '.join(sorted(kwargs))}")
             )
         return invocation.run()
 
@@ -266,7 +265,7 @@ class Invocation:
 
     def __init__(self, owner: Validator, environ: Any, start_response: Callable[..., Any]):
         self.owner = owner
-        self.log: list[Event] = []
+        self.log: list[RawEvent] = []
         self.server_start_response = start_response
         self.environ = environ
         self.environ_type = type(environ)
@@ -408,16 +407,16 @@ class Invocation:
         self.returned = True
         self.started_first = self.status is not None
         kind_of = type(result)
-        length, _ = record_return(self.log, result, self.owner._app_where, self._lookup_failed)
-        returned = self.log[-1]
-        assert type(returned) is AppReturned
-        if not returned.iterable or returned.is_file or kind_of in (str, bytes, bytearray):
+        length, _, iterable, is_file = record_return(
+            self.log, result, self.owner._app_where, self._lookup_failed
+        )
+        if not iterable or is_file or kind_of in (str, bytes, bytearray):
             # Judged as the app returns, as wsgiref.validate asserts an iterable there.
             self.judge_call()
         if id(result) in self.file_wrappers:
             # The server's own file wrapper: hand it back untouched, so the server can use
             # its fast path (sendfile); what happens next is the server's business.
-            self.log.append(ServerObserved("file-wrapper-returned", kind_of.__name__))
+            self.log.append(raw_server_observed("file-wrapper-returned", kind_of.__name__))
             self.judge(self.owner.rules)
             self.finish()
             return result
@@ -456,11 +455,11 @@ class Invocation:
         self.file_wrappers.add(id(result))
         kind = type(result)
         if not (hasattr(kind, "__iter__") or hasattr(kind, "__getitem__")):
-            self.log.append(ServerObserved("file-wrapper-not-iterable", kind.__name__))
+            self.log.append(raw_server_observed("file-wrapper-not-iterable", kind.__name__))
         if callable(getattr(filelike, "close", None)) and not callable(
             getattr(result, "close", None)
         ):
-            self.log.append(ServerObserved("file-wrapper-no-close", kind.__name__))
+            self.log.append(raw_server_observed("file-wrapper-no-close", kind.__name__))
         return result
 
     def start_response(self, *args: Any, **kwargs: Any) -> Any:
@@ -487,17 +486,17 @@ class Invocation:
         try:
             write = self.server_start_response(*args, **kwargs)
         except BaseException as exc:
-            self.log.append(ServerObserved("start_response-raised", type(exc).__qualname__))
+            self.log.append(raw_server_observed("start_response-raised", type(exc).__qualname__))
             if kind == "exception" and exc_info is not None:
                 original = exc is exc_info[1]
                 self.log.append(
-                    ServerObserved("exc_info-reraised", "original" if original else "another")
+                    raw_server_observed("exc_info-reraised", "original" if original else "another")
                 )
             raise
         finally:
             exc_info = None  # PEP 3333: do not keep a reference to exc_info
         returned = "callable" if callable(write) else type(write).__name__
-        self.log.append(ServerObserved("start_response-returned", returned))
+        self.log.append(raw_server_observed("start_response-returned", returned))
         if isinstance(status, str):
             self.status = status
         if isinstance(headers, list | tuple):
@@ -507,14 +506,14 @@ class Invocation:
     def _write_for(self, server_write: Any) -> Callable[[bytes], Any]:
         def write(data: bytes) -> Any:
             value, size = self.kept(data)
-            self.log.append(WriteCalled(value, caller(sys._getframe(1)), self.returned, size))
+            self.log.append(raw_write_called(value, caller(sys._getframe(1)), self.returned, size))
             if type(data) is not bytes or self.status is None or self.returned:
                 self.judge_call()
             self.count_body(data)
             try:
                 return server_write(data)
             except BaseException as exc:
-                self.log.append(ServerObserved("write-raised", type(exc).__qualname__))
+                self.log.append(raw_server_observed("write-raised", type(exc).__qualname__))
                 raise
 
         return write

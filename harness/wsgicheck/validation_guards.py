@@ -13,11 +13,11 @@ from types import GeneratorType
 from typing import TYPE_CHECKING, Any
 
 from .events import (
-    ErrorsWritten,
-    Exhausted,
-    InputRead,
-    ServerObserved,
-    Yielded,
+    raw_errors_written,
+    raw_exhausted,
+    raw_input_read,
+    raw_server_observed,
+    raw_yielded,
 )
 from .observe import record_close, record_raised, yield_location
 from .streams import StreamGuard
@@ -84,14 +84,14 @@ class ServerIterable:
             invocation.failed(exc)
             raise
         if block is _END:
-            invocation.log.append(Exhausted())
+            invocation.log.append(raw_exhausted())
             if not invocation.owner.collect:
                 # The last moment a server handles an error well: judge all, raise here.
                 invocation.judge(invocation.owner.rules)
             raise StopIteration
         location = yield_location(self._iterator) if self._generator else None
         value, size = invocation.kept(block)
-        invocation.log.append(Yielded(value, location, size))
+        invocation.log.append(raw_yielded(value, location, size))
         if type(block) is not bytes or (block and invocation.status is None):
             invocation.judge_call()
         invocation.count_body(block)
@@ -130,7 +130,7 @@ class ServerIterable:
         # reaches for is recorded (SRV-NO-OTHER-ITER-ATTRS) and, as on a plain iterable, absent.
         if name.startswith("__") or name in _ITERABLE_SLOTS:
             raise AttributeError(name)
-        self._invocation.log.append(ServerObserved("iterable-attribute", name))
+        self._invocation.log.append(raw_server_observed("iterable-attribute", name))
         shown = safe_repr(name)
         raise AttributeError(f"the application's iterable has no attribute {shown} for servers")
 
@@ -140,7 +140,7 @@ class ServerIterable:
         invocation = self._invocation
         if not invocation.finished:
             invocation.finished = True
-            invocation.log.append(ServerObserved("never-closed", type(self._result).__name__))
+            invocation.log.append(raw_server_observed("never-closed", type(self._result).__name__))
             try:
                 invocation.judge(invocation.owner.rules, raising=False)
             finally:
@@ -194,11 +194,11 @@ class InputGuard(_ServerStreamGuard):
     def _record(self, method: str, argument: object, data: Any) -> None:
         size = sum(map(_size, data)) if isinstance(data, list) else _size(data)
         self._consumed += size
-        self._log.append(InputRead(method, argument, size, self._available_before))
+        self._log.append(raw_input_read(method, argument, size, self._available_before))
         returned = [data] if not isinstance(data, list) else data
         if any(type(piece) is not bytes for piece in returned):
             self._log.append(
-                ServerObserved("input-returned", f"{method}() gave {type(data).__name__}")
+                raw_server_observed("input-returned", f"{method}() gave {type(data).__name__}")
             )
 
     def _call(self, method: str, args: tuple[Any, ...]) -> Any:
@@ -209,7 +209,7 @@ class InputGuard(_ServerStreamGuard):
         except BaseException as exc:
             call = f"{method}({safe_repr(args[0] if args else None)})"
             self._invocation.log.append(
-                ServerObserved("input-raised", f"{call}: {type(exc).__qualname__}")
+                raw_server_observed("input-raised", f"{call}: {type(exc).__qualname__}")
             )
             raise
 
@@ -250,14 +250,14 @@ class ErrorsGuard(_ServerStreamGuard):
     key = "wsgi.errors"
 
     def write(self, text: Any) -> Any:
-        self._log.append(ErrorsWritten("write", text))
+        self._log.append(raw_errors_written("write", text))
         if type(text) is not str:
             self._invocation.judge_call()
         return self._call("write", text)
 
     def writelines(self, lines: Iterable[Any]) -> Any:
         items = list(lines)
-        self._log.append(ErrorsWritten("writelines", items))
+        self._log.append(raw_errors_written("writelines", items))
         self._invocation.judge_call()
         return self._call("writelines", items)
 
@@ -266,11 +266,13 @@ class ErrorsGuard(_ServerStreamGuard):
         try:
             return getattr(self._stream, method)(argument)
         except BaseException as exc:
-            self._log.append(ServerObserved("errors-raised", f"{method}: {type(exc).__qualname__}"))
+            self._log.append(
+                raw_server_observed("errors-raised", f"{method}: {type(exc).__qualname__}")
+            )
             raise
 
     def flush(self) -> Any:
-        self._log.append(ErrorsWritten("flush", None))
+        self._log.append(raw_errors_written("flush", None))
         return self._stream.flush()
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from ..events import EVENT_KINDS, Event, Location
+from ..events import EVENT_KINDS, Event, Location, RawEvent
 
 __all__ = ["Opaque", "decode", "decode_events", "encode", "encode_events", "type_named"]
 
@@ -110,7 +110,7 @@ def decode(data: Any) -> Any:
     raise ValueError(f"not an encoded value: {sorted(data)}")
 
 
-def encode_events(events: tuple[Event, ...] | list[Event]) -> list[Any]:
+def encode_events(events: tuple[Event, ...] | list[RawEvent]) -> list[Any]:
     """A trace as JSON-safe data: each event's class name and its fields in order."""
     out = []
     for event in events:
@@ -118,9 +118,9 @@ def encode_events(events: tuple[Event, ...] | list[Event]) -> list[Any]:
     return out
 
 
-def decode_events(data: list[Any]) -> list[Event]:
-    """The events of a trace, as the core appends them."""
-    log: list[Event] = []
+def decode_events(data: list[Any]) -> list[RawEvent]:
+    """The raw records of a trace (``(EventClass, *fields)``), as the core appends them."""
+    log: list[RawEvent] = []
     for item in data:
         kind = _KINDS.get(str(item["event"]))
         if kind is None:
@@ -130,7 +130,7 @@ def decode_events(data: list[Any]) -> list[Event]:
             at = kind._fields.index("where")
             if at < len(values) and isinstance(values[at], tuple):
                 values[at] = Location(*values[at])
-        log.append(kind(*values))
+        log.append((kind, *values))
     return log
 
 

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..events import AppRaised, ClientGone, Event
+from ..events import AppRaised, RawEvent, raw_client_gone
 from ..request import Request
 from ..response import Response
 from ..rules import REGISTRY, Binding, Exchange, Finding, Rule, RuleResult
@@ -82,7 +82,7 @@ def to_exchange(sent: Sent, record: Record | None, server_log: str) -> Judged:
     """The exchange a rule sees for one probe request."""
     wire = sent.response
     environ: dict[str, Any] | None = None
-    log: list[Event] = []
+    log: list[RawEvent] = []
     environ_type: type = dict
     live: dict[str, tuple[bool, list[str]]] = {}
     data = record.exchange if record is not None else None
@@ -93,7 +93,7 @@ def to_exchange(sent: Sent, record: Record | None, server_log: str) -> Judged:
         for rule_id, verdict in dict(data.get("live", {})).items():
             live[str(rule_id)] = (bool(verdict["applied"]), [str(m) for m in verdict["findings"]])
     if sent.client_gone:
-        log.append(ClientGone("the client hung up on purpose"))
+        log.append(raw_client_gone("the client hung up on purpose"))
     if wire is None:
         response = Response(sent.request, 0, "", [], b"", False, environ, log)
     else:
@@ -115,7 +115,9 @@ def to_exchange(sent: Sent, record: Record | None, server_log: str) -> Judged:
     return Judged(sent, exchange, record, live)
 
 
-def _extra(sent: Sent, record: Record | None, server_log: str, log: list[Event]) -> dict[str, Any]:
+def _extra(
+    sent: Sent, record: Record | None, server_log: str, log: list[RawEvent]
+) -> dict[str, Any]:
     extra = dict(sent.extra)
     notes = record.notes if record is not None else {}
     if "first_block_received" in notes:
@@ -130,7 +132,7 @@ def _extra(sent: Sent, record: Record | None, server_log: str, log: list[Event])
         extra["file_wrapper_expected"] = scenarios.expected_file_body(variant)
         if variant != "early":  # a wrapper never returned need not be closed by anyone
             extra["filelike_closed"] = notes.get("filelike_closed") is True
-    if any(type(item) is AppRaised for item in log):
+    if any(item[0] is AppRaised for item in log):
         extra["server_log"] = server_log
     return extra
 

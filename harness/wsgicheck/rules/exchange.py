@@ -162,10 +162,10 @@ _FLAGS: dict[type, str] = {
     Exhausted: "exhausted",
 }
 _OWN_SOURCES = ("memory", "socket")
-#: Where each event that records a location keeps it among its fields (a Location, which
+#: Where each event that records a location keeps it in a raw record (a Location, which
 #: marshal does not take: it is written as a plain tuple).
 _WHERE_AT = {
-    kind: kind._fields.index("where") for kind in _KIND_EVIDENCE if "where" in kind._fields
+    kind: 1 + kind._fields.index("where") for kind in _KIND_EVIDENCE if "where" in kind._fields
 }
 #: Environ keys whose value a rule reads beyond its type (compares, or shows): an environ
 #: with anything but a plain value there has no :attr:`Exchange.environ_view`.
@@ -282,7 +282,7 @@ class Exchange:
 
     def _sort(self) -> None:
         """Sort the trace's events (as many as it held when the exchange was made)."""
-        events = tuple(self.response.trace.upto(self._length))
+        events = self.response.trace.upto(self._length)
         self.events = events
         lists: dict[str, list[Event]] = {name: [] for name in _LISTS.values()}
         last: dict[type, Event] = {}
@@ -490,16 +490,15 @@ class Exchange:
             or len(response.errors) > _VIEW_BYTES
         ):
             return None
-        events = response.trace.upto(self._length)
-        kinds = tuple(map(type, events))
-        values: list[tuple[object, ...]] = list(map(tuple, events))
-        for index, kind in enumerate(kinds):
+        kinds = []
+        values = []
+        for record in response.trace.records[: self._length]:
+            kind = record[0]
             at = _WHERE_AT.get(kind)
-            if at is not None:
-                value = values[index]
-                where = value[at]
-                if type(where) is Location:
-                    values[index] = (*value[:at], tuple(where), *value[at + 1 :])
+            if at is not None and type(record[at]) is Location:
+                record = (*record[:at], tuple(record[at]), *record[at + 1 :])
+            kinds.append(kind)
+            values.append(record[1:])
         request = self.request
         try:
             # marshal takes only the built-in types (no subclass, nothing of the app's own)
@@ -527,7 +526,7 @@ class Exchange:
             )
         except ValueError:
             return None
-        return (self.source, self.environ_type, environ, kinds, fields)
+        return (self.source, self.environ_type, environ, tuple(kinds), fields)
 
     def call_problems(self) -> list[list[Problem]]:
         """What is wrong with each start_response call's status and headers, in order."""
