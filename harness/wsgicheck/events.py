@@ -486,12 +486,15 @@ class Trace(Sequence[Event]):
         """The raw records the events are made from: each event's class, then its fields."""
         return self._raw
 
-    @property
-    def events(self) -> tuple[Event, ...]:
+    def _built(self) -> list[Event]:
         built = self._events
         if len(built) < len(self._raw):  # records appended since: make their events once
             built.extend(record[0](*record[1:]) for record in self._raw[len(built) :])
-        return tuple(built)
+        return built
+
+    @property
+    def events(self) -> tuple[Event, ...]:
+        return tuple(self._built())
 
     def upto(self, length: int) -> tuple[Event, ...]:
         """The first ``length`` events (those there were when a reader took its count)."""
@@ -502,7 +505,9 @@ class Trace(Sequence[Event]):
     @overload
     def __getitem__(self, index: slice) -> Sequence[Event]: ...
     def __getitem__(self, index: int | slice) -> Event | Sequence[Event]:
-        return self.events[index]
+        if isinstance(index, slice):
+            return tuple(self._built()[index])
+        return self._built()[index]
 
     def __len__(self) -> int:
         return len(self._raw)
@@ -512,7 +517,7 @@ class Trace(Sequence[Event]):
 
     def of(self, kind: type[E]) -> list[E]:
         """The events of one type, in order."""
-        return [event for event in self.events if type(event) is kind]
+        return [event for event in self._built() if type(event) is kind]
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, Trace):
