@@ -104,7 +104,8 @@ def caller(frame: FrameType) -> Location:
                 where = (outer.f_code.co_filename, outer.f_lineno, outer.f_code.co_name)
                 return _location(where)
             outer = outer.f_back
-    return _location((code.co_filename, frame.f_lineno, code.co_name))
+    where = (code.co_filename, frame.f_lineno, code.co_name)
+    return _LOCATIONS.get(where) or _location(where)  # the look-up inline: every request
 
 
 #: How many frames :func:`caller` looks through for the user's code (a deep framework).
