@@ -18,7 +18,7 @@ import pytest
 
 from wsgicheck import Client, RefusedCall, Request, ServerConfig, validator
 from wsgicheck.client import MemorySink
-from wsgicheck.core import _Exchange, run_app
+from wsgicheck.core import AppCall, run_app
 from wsgicheck.environ import build_environ
 from wsgicheck.events import (
     AppRaised,
@@ -301,7 +301,7 @@ def test_start_response_with_impossible_arguments_raises_type_error() -> None:
 def test_write_before_start_response_is_refused() -> None:
     log: list[RawEvent] = []
     sink = MemorySink()
-    exchange = _Exchange(sink, log, ServerConfig(), "GET")
+    exchange = AppCall(sink, log, ServerConfig(), "GET")
     with pytest.raises(RefusedCall) as info:
         exchange.write(b"too early")
     assert info.value.rule == "APP-SR-BEFORE-BODY"

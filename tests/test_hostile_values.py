@@ -24,8 +24,8 @@ import pytest
 
 from wsgicheck import validator
 from wsgicheck.client import Client
-from wsgicheck.core import exception_message
 from wsgicheck.events import StartResponseCalled
+from wsgicheck.observe import exception_message
 from wsgicheck.rules import Exchange, Finding, check_exchange
 from wsgicheck.transcript import format_exchange
 from wsgicheck.untrusted import class_name, plain, safe_repr

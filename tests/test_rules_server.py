@@ -10,7 +10,6 @@ wording.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import gc
 import http.client
 import io
@@ -979,7 +978,7 @@ def test_input_lines_fires_when_readlines_or_iteration_stops_short() -> None:
         assert verdict("SRV-INPUT-LINES", [Exchange(real)]) == "pass", app.__name__
     real = Client(lines).request(**post)
     short = [
-        dataclasses.replace(event, size=0)
+        event._replace(size=0)
         if isinstance(event, InputRead) and event.method == "readlines"
         else event
         for event in real.trace

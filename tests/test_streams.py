@@ -467,3 +467,71 @@ def test_file_wrapper_for_records_each_call_with_its_caller() -> None:
     assert events[0].where.file == __file__
     assert events[0].where.line == line
     assert events[0].where.function == "test_file_wrapper_for_records_each_call_with_its_caller"
+
+
+# -- one family: the core's streams and the validator's guards record alike ------------------
+
+
+def _stream_user(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    """Reads its body by each PEP method, logs, and probes for a method the PEP does not give."""
+    stream = environ["wsgi.input"]
+    stream.read(6)
+    stream.readline()
+    stream.readlines()
+    hasattr(stream, "readinto")
+    errors = environ["wsgi.errors"]
+    errors.write("one\n")
+    errors.writelines(["two\n"])
+    errors.flush()
+    hasattr(errors, "buffer")
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [b"ok"]
+
+
+def _stream_events(events: list[RawEvent]) -> list[RawEvent]:
+    return [each for each in events if type(each) in (InputRead, ErrorsWritten, StreamMisuse)]
+
+
+def test_the_core_and_the_validator_record_the_streams_alike() -> None:
+    """The same app, once under wsgicheck's own server (its streams) and once wrapped by
+    ``validator`` under wsgiref's (its guards over wsgiref's streams): the same stream events."""
+    from wsgiref.util import setup_testing_defaults
+
+    from wsgicheck import Client, validator
+    from wsgicheck.streams import StreamGuard
+    from wsgicheck.validation_guards import ErrorsGuard, InputGuard
+
+    own = Client(_stream_user).post("/", body=BODY)
+    seen: list[Any] = []
+    wrapped = validator(_stream_user, collect=True, on_exchange=seen.append)
+    environ: dict[str, Any] = {
+        "REQUEST_METHOD": "POST",
+        "CONTENT_LENGTH": str(len(BODY)),
+        "wsgi.input": io.BytesIO(BODY),
+        "wsgi.errors": io.StringIO(),
+    }
+    setup_testing_defaults(environ)
+    result = wrapped(environ, lambda status, headers, exc_info=None: None)
+    assert type(environ["wsgi.input"]) is InputGuard
+    assert type(environ["wsgi.errors"]) is ErrorsGuard
+    for kind in (InputStream, ErrorStream, InputGuard, ErrorsGuard):
+        assert issubclass(kind, StreamGuard)
+    list(result)
+    result.close()  # type: ignore[attr-defined]
+    (exchange,) = seen
+    expected = [
+        InputRead("read", 6, 6, len(BODY)),
+        InputRead("readline", -1, 5, len(BODY) - 6),
+        InputRead("readlines", -1, len(BODY) - 11, len(BODY) - 11),
+        StreamMisuse("wsgi.input", "readinto"),
+        ErrorsWritten("write", "one\n"),
+        ErrorsWritten("writelines", ["two\n"]),
+        ErrorsWritten("flush", None),
+        StreamMisuse("wsgi.errors", "buffer"),
+    ]
+    assert _stream_events(list(own.trace)) == expected
+    assert _stream_events(list(exchange.response.trace)) == [
+        # The validator records the argument the app passed (None when it passed none).
+        each._replace(argument=None) if type(each) is InputRead and each.argument == -1 else each
+        for each in expected
+    ]

@@ -30,7 +30,7 @@ from hypothesis import strategies as st
 from headless import chromium
 from wsgicheck import events, report
 from wsgicheck.appcoverage import AppCoverage, FileCoverage
-from wsgicheck.events import Event, Location, raw_event
+from wsgicheck.events import Location, raw_event
 from wsgicheck.probe import matrix
 from wsgicheck.probe import report as probe_report
 from wsgicheck.probe.differences import Difference
@@ -258,16 +258,16 @@ def _event_sample(annotation: str, text: str) -> object:
 
 def _exchange(text: str) -> Response:
     """A response whose request, head and every kind of trace event carry ``text``."""
-    classes = [
-        value
-        for value in vars(events).values()
-        if isinstance(value, type) and issubclass(value, Event) and value is not Event
-    ]
     log = [
         raw_event(
-            cls(**{f.name: _event_sample(str(f.type), text) for f in dataclasses.fields(cls)})
+            cls(
+                **{
+                    name: _event_sample(kind.__forward_arg__, text)
+                    for name, kind in cls.__annotations__.items()
+                }
+            )
         )
-        for cls in classes
+        for cls in events.EVENT_KINDS
     ]
     return Response(_request(text), 500, text, [(text, text)], b"", False, None, log)
 

@@ -14,7 +14,7 @@ from dataclasses import replace
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from .core import WSGIApp, _Exchange, send_refusal
+from .core import AppCall, WSGIApp, send_refusal
 from .environ import ServerConfig, build_environ, request_problem
 from .errors import FindingRaised
 from .events import RawEvent
@@ -289,7 +289,7 @@ class PendingExchange:
         self.request = request
         self.log: list[RawEvent] = []
         self._sink = MemorySink()
-        self._exchange = _Exchange(self._sink, self.log, client.config, request.method)
+        self._exchange = AppCall(self._sink, self.log, client.config, request.method)
         self.refusal = request_problem(request, client.config)
         self._live: dict[str, Any] | None = None
         #: The environ as the app received it; None when the server refused the request.
@@ -339,4 +339,4 @@ class PendingExchange:
     def abandon(self) -> None:
         """The caller gave up: the app's next block or ``write()`` finds the client gone."""
         self._sink.gone = True
-        self._exchange.client_gone = True
+        self._exchange.abandon()

@@ -3,12 +3,12 @@
 The socket transport adds only bytes and sockets to the core. A :class:`Connection` holds the
 socket and the bytes received but not yet parsed; :func:`parse_head` turns them into an h11
 request (after the strict checks of :mod:`wsgicheck.wire`); :func:`serve_exchange` runs one
-request through :func:`~wsgicheck.environ.build_environ` and the core's ``_Exchange`` with a
-body streamed from the socket (:class:`SocketBody`) and a response streamed to it
-(:class:`SocketSink`, framed by :mod:`wsgicheck.framing`). Each request gets a fresh
-``h11.Connection`` to read it (a plain head without a body, :class:`Bodiless`, is read by
-:func:`~wsgicheck.wire.simple_head` instead), so every head has passed the raw checks first,
-pipelined ones included.
+request through :func:`~wsgicheck.environ.build_environ` and the core's
+:class:`~wsgicheck.core.AppCall` with a body streamed from the socket (:class:`SocketBody`)
+and a response streamed to it (:class:`SocketSink`, framed by :mod:`wsgicheck.framing`).
+Each request gets a fresh ``h11.Connection`` to read it (a plain head without a body,
+:class:`Bodiless`, is read by :func:`~wsgicheck.wire.simple_head` instead), so every head
+has passed the raw checks first, pipelined ones included.
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ from typing import Any, Protocol
 
 import h11
 
-from .core import WSGIApp, _Exchange, http_date, send_refusal
+from .core import AppCall, WSGIApp, http_date, send_refusal
 from .environ import Refusal, ServerConfig, build_environ, request_problem
-from .events import Location, RawEvent, ServerObserved
+from .events import Location, RawEvent, raw_server_observed
 from .framing import ResponseFraming, SendError, client_keep_alive
 from .request import Framing, Request
 from .response import Response, body_hasher
@@ -549,7 +549,7 @@ class InFlight:
     declared: int | None = None
     body: SocketBody | None = None
     #: The core's exchange: the watchdog tells it the client is gone when it takes over.
-    exchange: _Exchange | None = None
+    exchange: AppCall | None = None
 
     @property
     def request_body_size(self) -> int:
@@ -600,9 +600,8 @@ def serve_exchange(
             request, config, body=body, log=log, remote=conn.remote, content_length=declared
         )
         environ = live.copy() if record else live
-        exchange = _Exchange(sink, log, config, request.method)
         # The trace keeps whole blocks as far as the record keeps the body, no further.
-        exchange.keep = limits.capture_limit
+        exchange = AppCall(sink, log, config, request.method, keep=limits.capture_limit)
         flight = InFlight(
             conn, request, environ, log, deadline, declared=declared, body=body, exchange=exchange
         )
@@ -615,7 +614,7 @@ def serve_exchange(
             return False, None
         flight.reported = True
         if sink.replaced:
-            log.append((ServerObserved, "body-error-answered", str(sink.status_code)))
+            log.append(raw_server_observed("body-error-answered", str(sink.status_code)))
         if record:
             errors = environ["wsgi.errors"].getvalue()
     keep = completed and body.error is None and not sink.replaced

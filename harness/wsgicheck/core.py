@@ -24,42 +24,44 @@ records, cached header checks, class-level defaults for the exchange state.
 
 from __future__ import annotations
 
-import io
-import os
 import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
 from email.utils import formatdate
-from types import FrameType, GeneratorType, WrapperDescriptorType
+from types import GeneratorType
 from typing import Any, Protocol
 
 from .environ import Refusal, ServerConfig
 from .errors import FindingRaised
 from .events import (
     BLOCK_PREFIX,
-    AppRaised,
-    AppReturned,
-    BodyLimitReached,
-    BodyShort,
-    BodyTruncated,
-    ClientGone,
-    CloseCalled,
-    Exhausted,
-    HeadersSent,
     Location,
     RawEvent,
-    Refused,
-    ServerObserved,
-    StartResponseCalled,
-    WriteCalled,
-    Yielded,
-    is_library,
+    raw_body_limit_reached,
+    raw_body_short,
+    raw_body_truncated,
+    raw_client_gone,
+    raw_exhausted,
+    raw_headers_sent,
+    raw_refused,
+    raw_server_observed,
+    raw_write_called,
+    raw_yielded,
 )
 from .head import RefusedCall, check_headers, check_status
-from .untrusted import class_name, safe_repr, type_name
+from .observe import (
+    bind_start_response,
+    caller,
+    record_close,
+    record_raised,
+    record_return,
+    record_start_response,
+    yield_location,
+)
 
 __all__ = [
+    "AppCall",
     "RefusedCall",
     "ResponseSink",
     "WSGIApp",
@@ -119,147 +121,6 @@ def http_date(_now: Callable[[], float] = time.time) -> str:
     return _date_text
 
 
-def _yield_location(generator: Any) -> tuple[str, int, str] | None:
-    """Where the innermost generator (following ``yield from``) is suspended.
-
-    Only real generators are followed: what a generator delegates to may be any iterable of
-    the app's, and a server may touch nothing of it but iteration (SRV-NO-OTHER-ITER-ATTRS).
-    """
-    while True:
-        inner = generator.gi_yieldfrom
-        if type(inner) is not GeneratorType or inner.gi_frame is None:
-            break
-        generator = inner
-    frame = generator.gi_frame
-    if frame is None:
-        return None
-    code = frame.f_code
-    return (code.co_filename, frame.f_lineno, code.co_name)
-
-
-_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
-
-
-def _caller(frame: FrameType) -> tuple[str, int, str]:
-    """Where ``frame`` is; if that is in a library (Werkzeug's ``Response.__call__`` calls
-    ``start_response`` for a Flask app), the innermost frame of the user's code that led
-    there (a middleware of theirs), when one is on the stack below the harness.
-
-    For the user's own code this costs one cached look-up; a library's place with no user
-    frame below it is resolved when a report is written
-    (:func:`~wsgicheck.locations.user_location`).
-    """
-    code = frame.f_code
-    if is_library(code.co_filename):
-        outer = frame.f_back
-        for _ in range(_STACK_WALK):
-            if outer is None or outer.f_code.co_filename.startswith(_PACKAGE_DIR):
-                break  # the harness called the app from here: nothing of the user's
-            if not is_library(outer.f_code.co_filename):
-                return (outer.f_code.co_filename, outer.f_lineno, outer.f_code.co_name)
-            outer = outer.f_back
-    return (code.co_filename, frame.f_lineno, code.co_name)
-
-
-#: How many frames :func:`_caller` looks through for the user's code (a deep framework).
-_STACK_WALK = 64
-
-
-def _describe(exc: BaseException) -> tuple[str, str, Location | None]:
-    """Type name, message and the innermost location of an exception in the user's code,
-    or else outside wsgicheck (a library's).
-
-    The message is :func:`exception_message`'s, which a failing ``__str__`` cannot stop.
-    """
-    tb = exc.__traceback__
-    where = user = None
-    while tb is not None:
-        code = tb.tb_frame.f_code
-        if not code.co_filename.startswith(_PACKAGE_DIR):
-            where = Location(code.co_filename, tb.tb_lineno, code.co_name)
-            if not is_library(code.co_filename):
-                user = where
-        tb = tb.tb_next
-    return class_name(type(exc)), exception_message(exc), user or where
-
-
-#: Argument types whose text a built-in exception's ``__str__`` writes without running any
-#: code of the app's (exact types only: a subclass may override ``__str__`` or ``__repr__``).
-_PLAIN_ARGUMENTS = frozenset({str, bytes, int, float, bool, type(None)})
-
-
-def exception_message(exc: BaseException) -> str:
-    """The message of an exception the app raised or passed, as one ``str``.
-
-    A built-in ``__str__`` over plain arguments is called (it runs none of the app's code);
-    over other arguments (a ``str`` subclass whose ``__str__`` raises, say) it is not, and
-    the arguments are written by :func:`~wsgicheck.untrusted.safe_repr`. An exception class
-    of the app's own that defines ``__str__`` is asked for its message, as any server's
-    error log would ask: if that raises, the message says so, and if it has not returned
-    within :data:`APP_STR_TIMEOUT` it is left running in a thread of its own and the message
-    says that instead, so no ``__str__`` can hang the core, ``Client`` or ``validator``.
-    """
-    kind = type(exc)
-    args = _ARGS.__get__(exc)
-    if _builtin_str(kind):
-        if not all(type(arg) in _PLAIN_ARGUMENTS for arg in args):
-            return safe_repr(args[0] if len(args) == 1 else args)
-        return str(exc)  # Python's own __str__ over plain values: no code of the app's
-    answer: list[object] = []
-
-    def ask() -> None:
-        try:
-            answer.append(str(exc))
-        except BaseException as failed:
-            answer.append(failed)
-
-    asking = threading.Thread(target=ask, name="wsgicheck-exception-str", daemon=True)
-    asking.start()
-    asking.join(APP_STR_TIMEOUT)
-    if not answer:
-        return f"<str() of it did not return within {APP_STR_TIMEOUT:g} s>"
-    message = answer[0]
-    if isinstance(message, BaseException):
-        return f"<str() of it raised {type_name(message)}>"
-    return message if type(message) is str else safe_repr(args)
-
-
-#: How long an exception class of the app's own may take to give its message.
-APP_STR_TIMEOUT = 2.0
-
-
-_ARGS = BaseException.__dict__["args"]
-
-
-def _builtin_str(kind: type) -> bool:
-    """Whether ``kind``'s ``__str__`` is one of Python's own (C code), not the app's."""
-    for klass in type.__dict__["__mro__"].__get__(kind):
-        found = type.__dict__["__dict__"].__get__(klass).get("__str__")
-        if found is not None:
-            return type(found) is WrapperDescriptorType
-    return True  # pragma: no cover - object defines __str__
-
-
-def _exc_info_kind(exc_info: object) -> tuple[str, str | None]:
-    if exc_info is None:
-        return "absent", None
-    if isinstance(exc_info, tuple):
-        items = tuple.__getitem__(exc_info, slice(None))  # a subclass's own methods never run
-        if len(items) == 3:
-            kind, value, tb = items
-            if kind is None and value is None and tb is None:
-                return "empty", None
-            if isinstance(value, BaseException) and isinstance(kind, type):
-                return "exception", f"{class_name(kind)}: {exception_message(value)}"
-    return "malformed", safe_repr(exc_info, limit=200)
-
-
-def _handling() -> str | None:
-    """The type of the exception the caller is handling, if it called from an except block."""
-    exc = sys.exc_info()[1]
-    return None if exc is None else type(exc).__qualname__
-
-
 def _reraise_interrupt(exc: BaseException | None) -> None:
     """Ctrl-C in the main thread is the user's, not the app's: let it through."""
     if isinstance(exc, KeyboardInterrupt) and threading.current_thread() is (
@@ -268,9 +129,17 @@ def _reraise_interrupt(exc: BaseException | None) -> None:
         raise exc
 
 
-class _Exchange:
-    """The server's state for one application invocation.
+#: Events are immutable: one that has no fields is made once.
+_EXHAUSTED = raw_exhausted()
 
+
+class AppCall:
+    """The server's side of one application invocation: the core's one entry point for
+    the transports (:func:`run_app` makes one and runs it).
+
+    A transport that must act on the exchange while the app runs (give up on it from
+    another thread, read whether the head went out) keeps the object: :meth:`run` runs the
+    app; :meth:`abandon`, :attr:`head_sent` and :attr:`finding` are safe to use meanwhile.
     Class attributes give the initial state, so creating one sets only what varies.
     """
 
@@ -301,8 +170,16 @@ class _Exchange:
     kept = 0
 
     def __init__(
-        self, sink: ResponseSink, log: list[RawEvent], config: ServerConfig, method: str
+        self,
+        sink: ResponseSink,
+        log: list[RawEvent],
+        config: ServerConfig,
+        method: str,
+        *,
+        keep: int | None = None,
     ) -> None:
+        if keep is not None:
+            self.keep = keep
         self.sink = sink
         self.log = log
         self.config = config
@@ -313,26 +190,28 @@ class _Exchange:
     # -- the callables the application receives ----------------------------------------------
 
     def start_response(self, *args: Any, **kwargs: Any) -> Callable[[bytes], None]:
-        frame = sys._getframe(1)
-        if kwargs or not 2 <= len(args) <= 3:
-            status, headers, exc_info = self._unusual_arguments(args, kwargs)
-        else:
+        if not kwargs and 2 <= len(args) <= 3:  # the usual call, bound without a call
             status, headers = args[0], args[1]
             exc_info = args[2] if len(args) == 3 else None
-        kind, summary = ("absent", None) if exc_info is None else _exc_info_kind(exc_info)
-        self.log.append(
-            (
-                StartResponseCalled,
-                status,
-                headers,
-                summary,
-                kind,
-                len(args),
-                tuple(kwargs) if kwargs else (),
-                self.head_sent,
-                _caller(frame),
-                _handling(),
+            bound = True
+        else:
+            status, headers, exc_info, bound = bind_start_response(args, kwargs)
+        if not bound:
+            # Python would refuse these arguments; a real server's start_response too.
+            self.log.append(raw_refused("start_response", "bad arguments", "APP-SR-POSITIONAL"))
+            raise TypeError(
+                "start_response() takes (status, response_headers, exc_info=None), "
+                f"got {len(args)} positional and keywords {sorted(kwargs)}"
             )
+        kind = record_start_response(
+            self.log,
+            sys._getframe(1),
+            status,
+            headers,
+            exc_info,
+            len(args),
+            tuple(kwargs) if kwargs else (),
+            self.head_sent,
         )
         self.sr_calls += 1
         try:
@@ -343,28 +222,13 @@ class _Exchange:
             code, reason = check_status(status)
             facts = check_headers(headers)
         except RefusedCall as refusal:
-            self.log.append((Refused, "start_response", str(refusal), refusal.rule))
+            self.log.append(raw_refused("start_response", str(refusal), refusal.rule))
             raise
         finally:
             exc_info = None  # PEP 3333: do not keep a reference to exc_info
         self.status, self.status_code, self.reason = status, code, reason
         self.headers, self.declared, self.has_date, self.has_server = facts
         return self.write
-
-    def _unusual_arguments(
-        self, args: tuple[Any, ...], kwargs: dict[str, Any]
-    ) -> tuple[Any, Any, Any]:
-        """Accept keywords as a real server would; the rules flag them (PEP: positional)."""
-        params = dict(zip(_START_RESPONSE_PARAMETERS, args, strict=False))
-        params.update(kwargs)
-        unknown = set(params) - set(_START_RESPONSE_PARAMETERS)
-        if len(args) > 3 or unknown or "status" not in params or "response_headers" not in params:
-            self.log.append((Refused, "start_response", "bad arguments", "APP-SR-POSITIONAL"))
-            raise TypeError(
-                "start_response() takes (status, response_headers, exc_info=None), "
-                f"got {len(args)} positional and keywords {sorted(kwargs)}"
-            )
-        return params["status"], params["response_headers"], params.get("exc_info")
 
     def _check_exc_info(self, kind: str, exc_info: Any) -> None:
         if kind == "malformed":
@@ -374,20 +238,19 @@ class _Exchange:
                 # PEP 3333: too late to change the status; re-raise the original error. It
                 # is recorded as a foreign server's would be (SRV-EXC-INFO-RAISE judges it).
                 self.log.append(
-                    (ServerObserved, "start_response-raised", type(exc_info[1]).__qualname__)
+                    raw_server_observed("start_response-raised", type(exc_info[1]).__qualname__)
                 )
-                self.log.append((ServerObserved, "exc_info-reraised", "original"))
+                self.log.append(raw_server_observed("exc_info-reraised", "original"))
                 raise exc_info[1].with_traceback(exc_info[2])
             raise RefusedCall("APP-SR-ONCE", "start_response called after the headers were sent")
 
     def write(self, data: bytes) -> None:
-        frame = sys._getframe(1)
-        where = _caller(frame)
+        where = caller(sys._getframe(1))
         if self.keep is None:
-            self.log.append((WriteCalled, data, where, self.returned))
+            self.log.append(raw_write_called(data, where, self.returned))
         else:
             value, size = self._kept(data)
-            self.log.append((WriteCalled, value, where, self.returned, size))
+            self.log.append(raw_write_called(value, where, self.returned, size))
         if self.status is None:
             self._refuse("write", "APP-SR-BEFORE-BODY", "write() called before start_response()")
         if type(data) is not bytes:
@@ -420,7 +283,7 @@ class _Exchange:
         self._refuse("write", "APP-CL-ACCURATE", "write() past the declared Content-Length")
 
     def _refuse(self, callable_name: str, rule: str, message: str) -> None:
-        self.log.append((Refused, callable_name, f"{rule}: {message}", rule))
+        self.log.append(raw_refused(callable_name, f"{rule}: {message}", rule))
         raise RefusedCall(rule, message)
 
     # -- sending ----------------------------------------------------------------------------
@@ -441,7 +304,7 @@ class _Exchange:
         if limit is not None and produced > limit:
             # Only a block past the limit shows the body is longer: a body of exactly
             # ``limit`` bytes may still end there, so iteration goes on until it does.
-            self.log.append((BodyLimitReached, limit))
+            self.log.append(raw_body_limit_reached(limit))
             self.limit_hit = True
             room = limit - before
             self.stopped = True
@@ -450,7 +313,7 @@ class _Exchange:
             # Past the declared length: send no more and stop iterating (PEP 3333). A body
             # that only reaches the length is iterated on, to see it end (or not).
             if self.body_allowed:
-                self.log.append((BodyTruncated, declared, produced))
+                self.log.append(raw_body_truncated(declared, produced))
             room = min(room, declared - before)
             self.stopped = True
         if room < size:
@@ -492,7 +355,8 @@ class _Exchange:
         if not self.has_server:
             headers.append(("Server", self.config.server_software))
         self.head_sent = True
-        self.log.append((HeadersSent, self.status, headers))
+        assert self.status is not None  # a head goes out only once start_response was called
+        self.log.append(raw_headers_sent(self.status, tuple(headers)))
         try:
             self.sink.send_head(self.status_code, self.reason, headers)
         except OSError as exc:
@@ -502,7 +366,7 @@ class _Exchange:
 
     def _gone(self, exc: OSError) -> None:
         self.client_gone = True
-        self.log.append((ClientGone, f"{type(exc).__name__}: {exc}"))
+        self.log.append(raw_client_gone(f"{type(exc).__name__}: {exc}"))
         raise _ClientGone from exc
 
     def _failed(self, exc: Exception) -> None:
@@ -518,6 +382,11 @@ class _Exchange:
                 raise
             # else the sink's first failure is the one reported
         return False
+
+    def abandon(self) -> None:
+        """The client has gone (or the transport gave up): the app's next block or
+        ``write()`` ends the exchange, so even an endless run of empty blocks stops."""
+        self.client_gone = True
 
     # -- the exchange ---------------------------------------------------------------------------
 
@@ -542,38 +411,8 @@ class _Exchange:
             self._app_failed(exc, "call")
             return self._fail(type(exc).__qualname__, exc)
         self.returned = True
-        kind = type(result)
-        if kind is list:
-            length: int | None = len(result)
-            close = None
-            iterable = True
-        else:
-            length = None
-            if hasattr(kind, "__len__"):
-                try:
-                    length = len(result)
-                except BaseException as exc:
-                    self._app_failed(exc, "attribute")
-                    _reraise_interrupt(exc)
-                    length = None
-            try:
-                close = getattr(result, "close", None)
-            except BaseException as exc:  # a __getattr__ of the app's that raises
-                self._app_failed(exc, "attribute")
-                _reraise_interrupt(exc)
-                close = None
-            iterable = hasattr(kind, "__iter__") or hasattr(kind, "__getitem__")
-        self.length_hint = length
-        self.log.append(
-            (
-                AppReturned,
-                kind.__name__,
-                length,
-                close is not None,
-                iterable,
-                app_where,
-                kind is not list and isinstance(result, io.IOBase),
-            )
+        self.length_hint, close, _, _ = record_return(
+            self.log, result, app_where, self._lookup_failed
         )
         try:
             return self._consume(result)
@@ -588,12 +427,12 @@ class _Exchange:
             iterator = iter(result)
             generator = type(iterator) is GeneratorType
             for block in iterator:
-                where = _yield_location(iterator) if generator else None
+                where = yield_location(iterator) if generator else None
                 if keep is None:
-                    log.append((Yielded, block, where))
+                    log.append(raw_yielded(block, where))
                 else:
                     value, size = self._kept(block)
-                    log.append((Yielded, value, where, size))
+                    log.append(raw_yielded(value, where, size))
                 if type(block) is not bytes:
                     return self._violation(
                         "APP-YIELD-BYTES", f"the iterable yielded {type(block).__name__}, not bytes"
@@ -611,7 +450,7 @@ class _Exchange:
                 elif self.client_gone:
                     raise _ClientGone  # the transport gave up: endless b"" blocks stop here
             else:
-                log.append((Exhausted,))
+                log.append(_EXHAUSTED)
             if not self.head_sent:
                 if self.status is None:
                     return self._violation(
@@ -631,7 +470,7 @@ class _Exchange:
         """Finish the response, or abort it when the client could not frame what it got."""
         declared = self.declared
         if self.body_allowed and declared is not None and self.sent < declared:
-            self.log.append((BodyShort, declared, self.sent))
+            self.log.append(raw_body_short(declared, self.sent))
             self.sink.abort()
             return False
         if self.limit_hit and declared is None:
@@ -641,7 +480,7 @@ class _Exchange:
             self.sink.finish()
         except OSError as exc:
             self.client_gone = True
-            self.log.append((ClientGone, f"{type(exc).__name__}: {exc}"))
+            self.log.append(raw_client_gone(f"{type(exc).__name__}: {exc}"))
             return False
         except Exception as exc:
             self.failure = exc
@@ -650,25 +489,27 @@ class _Exchange:
 
     def _violation(self, rule: str, message: str) -> bool:
         """The app broke a rule the server cannot work around: record it and fail."""
-        self.log.append((Refused, "iterable", f"{rule}: {message}", rule))
+        self.log.append(raw_refused("iterable", f"{rule}: {message}", rule))
         return self._fail(f"a protocol error ({rule})", None)
 
+    def _lookup_failed(self, exc: BaseException, what: str) -> None:
+        """The app's ``len()`` or ``close`` look-up on its iterable raised."""
+        self._app_failed(exc, "attribute")
+        _reraise_interrupt(exc)
+
     def _close(self, close: Callable[[], object]) -> None:
-        try:
-            close()
-        except BaseException as exc:
-            kind, message, _ = _describe(exc)
-            self.log.append((CloseCalled, f"{kind}: {message}"))
-            self._app_failed(exc, "close")
+        exc = record_close(self.log, close, self.head_sent)
+        if exc is not None:
+            self._found(exc)
             _reraise_interrupt(exc)
-        else:
-            self.log.append((CloseCalled, None))
 
     def _app_failed(self, exc: BaseException, phase: str) -> None:
+        self._found(exc)
+        record_raised(self.log, exc, phase, self.head_sent)
+
+    def _found(self, exc: BaseException) -> None:
         if isinstance(exc, FindingRaised) and self.finding is None:
             self.finding = exc
-        kind, message, where = _describe(exc)
-        self.log.append((AppRaised, phase, kind, message, where, self.head_sent))
 
     def _fail(self, what: str, exc: BaseException | None) -> bool:
         """Answer 500 if nothing was sent yet, else abort. Never lets the error escape."""
@@ -709,7 +550,7 @@ def run_app(
     Everything the app does is appended to ``log``. Exceptions from the app never escape
     (except a ``KeyboardInterrupt`` in the main thread, which is the user's Ctrl-C).
     """
-    return _Exchange(sink, log, config, environ["REQUEST_METHOD"]).run(app, environ, app_where)
+    return AppCall(sink, log, config, environ["REQUEST_METHOD"]).run(app, environ, app_where)
 
 
 def send_refusal(

@@ -5,9 +5,13 @@ did: ``start_response`` called with these arguments from this line, a block yiel
 called, ``close`` called, ``wsgi.input`` read, ``wsgi.errors`` written. Rules judge the trace
 afterwards; nothing here decides whether an event is a violation.
 
-Recording happens on every request, so it has to be cheap: the core appends plain tuples
-``(EventClass, *fields)`` to a list, and :class:`Trace` turns them into the frozen dataclasses
-below only when somebody reads it.
+Recording happens on every request, so it has to be cheap, and a field added to an event
+has to be checked everywhere one is recorded. Each event is a :class:`~typing.NamedTuple`;
+what the core appends is its raw record, the plain tuple ``(EventClass, *fields)``, made by
+the event's typed maker (``raw_yielded(value, where)`` for :class:`Yielded`: the class's own
+parameters, so mypy checks every field at every call, at the cost of a plain tuple).
+:class:`Trace` makes the events from the records when somebody reads them. Two events of
+different kinds are never equal, whatever their fields (:func:`_event`).
 """
 
 from __future__ import annotations
@@ -16,16 +20,16 @@ import os
 import site
 import sys
 import sysconfig
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, fields
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import cache, lru_cache
 from pathlib import PurePath
-from typing import Any, NamedTuple, TypeVar, overload
+from typing import Any, NamedTuple, ParamSpec, TypeAlias, TypeVar, overload
 
 from .untrusted import safe_repr
 
 __all__ = [
     "BLOCK_PREFIX",
+    "EVENT_KINDS",
     "AppRaised",
     "AppReturned",
     "BodyLimitReached",
@@ -40,6 +44,7 @@ __all__ = [
     "HeadersSent",
     "InputRead",
     "Location",
+    "RawEvent",
     "Refused",
     "ServerObserved",
     "StartResponseCalled",
@@ -51,7 +56,26 @@ __all__ = [
     "block_size",
     "caller_location",
     "is_library",
+    "raw_app_raised",
+    "raw_app_returned",
+    "raw_body_limit_reached",
+    "raw_body_short",
+    "raw_body_truncated",
+    "raw_client_gone",
+    "raw_close_called",
+    "raw_errors_written",
     "raw_event",
+    "raw_exhausted",
+    "raw_file_wrapper_called",
+    "raw_headers_sent",
+    "raw_input_read",
+    "raw_refused",
+    "raw_server_observed",
+    "raw_start_response_called",
+    "raw_stream_misuse",
+    "raw_timed_out",
+    "raw_write_called",
+    "raw_yielded",
 ]
 
 
@@ -106,34 +130,43 @@ def is_library(file: str) -> bool:
     return path.startswith(_library_folders())
 
 
-@dataclass(frozen=True, slots=True, repr=False)
-class Event:
-    """Base class of all trace events.
-
-    The core records locations as plain ``(file, line, function)`` tuples, which is cheaper;
-    they become :class:`Location` values here, when the trace is first read.
-    """
-
-    def __post_init__(self) -> None:
-        where = getattr(self, "where", None)
-        if type(where) is tuple:
-            object.__setattr__(self, "where", Location(*where))
-
-    def __repr__(self) -> str:
-        # The fields hold the app's own objects (a str subclass whose __repr__ raises or
-        # hangs, say): each is shown by safe_repr, which runs none of their code.
-        shown = ", ".join(
-            f"{each.name}={_field_repr(getattr(self, each.name))}" for each in fields(self)
-        )
-        return f"{type(self).__name__}({shown})"
-
-
 def _field_repr(value: object) -> str:
     return repr(value) if type(value) is Location else safe_repr(value)
 
 
-@dataclass(frozen=True, slots=True, repr=False)
-class StartResponseCalled(Event):
+_T = TypeVar("_T", bound=type)
+
+
+def _event(kind: _T) -> _T:
+    """Make a NamedTuple class an event: equal only to an event of its own kind with equal
+    fields (a tuple would equal any tuple of the same values), hashed likewise, and shown
+    by :func:`~wsgicheck.untrusted.safe_repr`, which runs none of the app's code."""
+
+    def __eq__(self: tuple[object, ...], other: object) -> bool:
+        return type(other) is type(self) and tuple.__eq__(self, other)
+
+    def __ne__(self: tuple[object, ...], other: object) -> bool:
+        return not __eq__(self, other)
+
+    def __hash__(self: tuple[object, ...]) -> int:
+        return hash((type(self), tuple(self)))
+
+    def __repr__(self: tuple[object, ...]) -> str:
+        # The fields hold the app's own objects (a str subclass whose __repr__ raises or
+        # hangs, say): each is shown by safe_repr.
+        names: tuple[str, ...] = type(self)._fields  # type: ignore[attr-defined]
+        shown = ", ".join(
+            f"{name}={_field_repr(value)}" for name, value in zip(names, self, strict=True)
+        )
+        return f"{type(self).__name__}({shown})"
+
+    for method in (__eq__, __ne__, __hash__, __repr__):
+        setattr(kind, method.__name__, method)
+    return kind
+
+
+@_event
+class StartResponseCalled(NamedTuple):
     """The application called ``start_response``; arguments recorded as given."""
 
     status: object
@@ -155,8 +188,8 @@ class StartResponseCalled(Event):
     handling: str | None = None
 
 
-@dataclass(frozen=True, slots=True, repr=False)
-class Refused(Event):
+@_event
+class Refused(NamedTuple):
     """The server raised from ``start_response`` or ``write`` because the call was invalid."""
 
     callable: str
@@ -165,8 +198,8 @@ class Refused(Event):
     rule: str
 
 
-@dataclass(frozen=True, slots=True, repr=False)
-class AppReturned(Event):
+@_event
+class AppReturned(NamedTuple):
     """The application callable returned; what kind of object came back."""
 
     type_name: str
@@ -179,8 +212,8 @@ class AppReturned(Event):
     is_file: bool = False
 
 
-@dataclass(frozen=True, slots=True, repr=False)
-class AppRaised(Event):
+@_event
+class AppRaised(NamedTuple):
     """An exception escaped the application: from the call, the iteration, or ``close()``."""
 
     phase: str
@@ -191,8 +224,8 @@ class AppRaised(Event):
     headers_sent: bool
 
 
-@dataclass(frozen=True, slots=True, repr=False)
-class Yielded(Event):
+@_event
+class Yielded(NamedTuple):
     """The returned iterable produced one block (the object itself, bytes or not).
 
     A trace may keep only the first :data:`BLOCK_PREFIX` bytes of a bytes block (the socket
@@ -207,13 +240,13 @@ class Yielded(Event):
     size: int | None = None
 
 
-@dataclass(frozen=True, slots=True, repr=False)
-class Exhausted(Event):
+@_event
+class Exhausted(NamedTuple):
     """The returned iterable ran to its end (the server took every block)."""
 
 
-@dataclass(frozen=True, slots=True, repr=False)
-class ServerObserved(Event):
+@_event
+class ServerObserved(NamedTuple):
     """Something a server did, seen from inside by :func:`wsgicheck.validator`.
 
     ``what`` names the observation, ``detail`` says what was seen:
@@ -239,8 +272,8 @@ class ServerObserved(Event):
     detail: str
 
 
-@dataclass(frozen=True, slots=True, repr=False)
-class WriteCalled(Event):
+@_event
+class WriteCalled(NamedTuple):
     """The application called the ``write`` callable returned by ``start_response``."""
 
     value: object
@@ -251,28 +284,23 @@ class WriteCalled(Event):
     size: int | None = None
 
 
-@dataclass(frozen=True, slots=True, repr=False)
-class HeadersSent(Event):
+@_event
+class HeadersSent(NamedTuple):
     """The response head went out: the status and header fields the client receives."""
 
     status: str
-    #: The core records the list it sent; it becomes a tuple when the trace is read.
-    headers: tuple[tuple[str, str], ...] | list[tuple[str, str]]
-
-    def __post_init__(self) -> None:
-        if isinstance(self.headers, list):
-            object.__setattr__(self, "headers", tuple(self.headers))
+    headers: tuple[tuple[str, str], ...]
 
 
-@dataclass(frozen=True, slots=True, repr=False)
-class CloseCalled(Event):
+@_event
+class CloseCalled(NamedTuple):
     """The server called the iterable's ``close()``; ``error`` is set if it raised."""
 
     error: str | None
 
 
-@dataclass(frozen=True, slots=True, repr=False)
-class InputRead(Event):
+@_event
+class InputRead(NamedTuple):
     """The application read ``wsgi.input`` by ``method`` with ``argument``."""
 
     method: str
@@ -285,24 +313,24 @@ class InputRead(Event):
     available: int | None
 
 
-@dataclass(frozen=True, slots=True, repr=False)
-class ErrorsWritten(Event):
+@_event
+class ErrorsWritten(NamedTuple):
     """The application called ``write``, ``writelines`` or ``flush`` on ``wsgi.errors``."""
 
     method: str
     value: object
 
 
-@dataclass(frozen=True, slots=True, repr=False)
-class StreamMisuse(Event):
+@_event
+class StreamMisuse(NamedTuple):
     """The application reached for an attribute PEP 3333 does not give a stream."""
 
     stream: str
     attribute: str
 
 
-@dataclass(frozen=True, slots=True, repr=False)
-class FileWrapperCalled(Event):
+@_event
+class FileWrapperCalled(NamedTuple):
     """The application called ``wsgi.file_wrapper``."""
 
     filelike_type: str
@@ -311,31 +339,31 @@ class FileWrapperCalled(Event):
     where: Location | None
 
 
-@dataclass(frozen=True, slots=True, repr=False)
-class BodyTruncated(Event):
+@_event
+class BodyTruncated(NamedTuple):
     """The application produced more than its Content-Length; the excess was not sent."""
 
     declared: int
     produced: int
 
 
-@dataclass(frozen=True, slots=True, repr=False)
-class BodyShort(Event):
+@_event
+class BodyShort(NamedTuple):
     """The body ended before the Content-Length the application declared."""
 
     declared: int
     sent: int
 
 
-@dataclass(frozen=True, slots=True, repr=False)
-class BodyLimitReached(Event):
+@_event
+class BodyLimitReached(NamedTuple):
     """The server stopped reading an application body at its configured size limit."""
 
     limit: int
 
 
-@dataclass(frozen=True, slots=True, repr=False)
-class TimedOut(Event):
+@_event
+class TimedOut(NamedTuple):
     """The application ran past the server's per-exchange time limit; the server answered."""
 
     limit: float
@@ -343,11 +371,38 @@ class TimedOut(Event):
     headers_sent: bool
 
 
-@dataclass(frozen=True, slots=True, repr=False)
-class ClientGone(Event):
+@_event
+class ClientGone(NamedTuple):
     """The client went away while the response was being sent."""
 
     message: str
+
+
+#: Any trace event (``isinstance(x, Event)`` asks whether ``x`` is one).
+Event: TypeAlias = (
+    StartResponseCalled
+    | Refused
+    | AppReturned
+    | AppRaised
+    | Yielded
+    | Exhausted
+    | ServerObserved
+    | WriteCalled
+    | HeadersSent
+    | CloseCalled
+    | InputRead
+    | ErrorsWritten
+    | StreamMisuse
+    | FileWrapperCalled
+    | BodyTruncated
+    | BodyShort
+    | BodyLimitReached
+    | TimedOut
+    | ClientGone
+)
+
+#: The event kinds, each once.
+EVENT_KINDS: tuple[type[Event], ...] = Event.__args__
 
 
 def block_size(event: Yielded | WriteCalled) -> int:
@@ -361,6 +416,7 @@ def block_size(event: Yielded | WriteCalled) -> int:
 
 
 E = TypeVar("E", bound=Event)
+P = ParamSpec("P")
 
 #: What the core appends: the event class followed by its field values, in field order.
 RawEvent = tuple[Any, ...]
@@ -368,22 +424,59 @@ RawEvent = tuple[Any, ...]
 
 def raw_event(event: Event) -> RawEvent:
     """An event back as the core records it: its class, then its fields in order."""
-    return (type(event), *(getattr(event, each.name) for each in fields(event)))
+    return (type(event), *event)
+
+
+def _maker(kind: Callable[P, Event]) -> Callable[P, RawEvent]:
+    """The typed maker of ``kind``'s raw records: a function with the event's own parameters
+    (names, order, defaults) that returns ``(kind, *fields)``. A plain Python function, so a
+    call costs about what building the tuple by hand does; mypy checks it as the class."""
+    event: Any = kind
+    names: tuple[str, ...] = event._fields
+    defaults: dict[str, object] = event._field_defaults
+    parameters = ", ".join(f"{name}=_{name}" if name in defaults else name for name in names)
+    fields = "".join(f" {name}," for name in names)
+    namespace: dict[str, object] = {"_kind": event, **{f"_{k}": v for k, v in defaults.items()}}
+    exec(f"def raw_{event.__name__}({parameters}):\n    return (_kind,{fields})\n", namespace)
+    made = namespace[f"raw_{event.__name__}"]
+    return made  # type: ignore[return-value]
+
+
+raw_start_response_called = _maker(StartResponseCalled)
+raw_refused = _maker(Refused)
+raw_app_returned = _maker(AppReturned)
+raw_app_raised = _maker(AppRaised)
+raw_yielded = _maker(Yielded)
+raw_exhausted = _maker(Exhausted)
+raw_server_observed = _maker(ServerObserved)
+raw_write_called = _maker(WriteCalled)
+raw_headers_sent = _maker(HeadersSent)
+raw_close_called = _maker(CloseCalled)
+raw_input_read = _maker(InputRead)
+raw_errors_written = _maker(ErrorsWritten)
+raw_stream_misuse = _maker(StreamMisuse)
+raw_file_wrapper_called = _maker(FileWrapperCalled)
+raw_body_truncated = _maker(BodyTruncated)
+raw_body_short = _maker(BodyShort)
+raw_body_limit_reached = _maker(BodyLimitReached)
+raw_timed_out = _maker(TimedOut)
+raw_client_gone = _maker(ClientGone)
 
 
 class Trace(Sequence[Event]):
-    """The ordered events of one exchange, materialised from raw records on first read."""
+    """The ordered events of one exchange, made from the raw records as they are read (the
+    list of records may still grow while the app runs in another thread)."""
 
     __slots__ = ("_events", "_raw")
 
     def __init__(self, raw: list[RawEvent]) -> None:
         self._raw = raw
-        self._events: tuple[Event, ...] | None = None
+        self._events: list[Event] = []
 
     @classmethod
     def of_events(cls, events: Iterable[Event]) -> Trace:
-        """A trace of events already built (for tests and for traces read back from JSON)."""
-        built = tuple(events)
+        """A trace of events already made (for tests and for traces read back from JSON)."""
+        built = list(events)
         trace = cls([raw_event(event) for event in built])
         trace._events = built
         return trace
@@ -393,23 +486,28 @@ class Trace(Sequence[Event]):
         """The raw records the events are made from: each event's class, then its fields."""
         return self._raw
 
-    @property
-    def built(self) -> int | None:
-        """How many events have been made from the records so far (None: not yet)."""
-        return None if self._events is None else len(self._events)
+    def _built(self) -> list[Event]:
+        built = self._events
+        if len(built) < len(self._raw):  # records appended since: make their events once
+            built.extend(record[0](*record[1:]) for record in self._raw[len(built) :])
+        return built
 
     @property
     def events(self) -> tuple[Event, ...]:
-        if self._events is None:
-            self._events = tuple(record[0](*record[1:]) for record in self._raw)
-        return self._events
+        return tuple(self._built())
+
+    def upto(self, length: int) -> tuple[Event, ...]:
+        """The first ``length`` events (those there were when a reader took its count)."""
+        return self.events[:length]
 
     @overload
     def __getitem__(self, index: int) -> Event: ...
     @overload
     def __getitem__(self, index: slice) -> Sequence[Event]: ...
     def __getitem__(self, index: int | slice) -> Event | Sequence[Event]:
-        return self.events[index]
+        if isinstance(index, slice):
+            return tuple(self._built()[index])
+        return self._built()[index]
 
     def __len__(self) -> int:
         return len(self._raw)
@@ -419,7 +517,7 @@ class Trace(Sequence[Event]):
 
     def of(self, kind: type[E]) -> list[E]:
         """The events of one type, in order."""
-        return [event for event in self.events if type(event) is kind]
+        return [event for event in self._built() if type(event) is kind]
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, Trace):

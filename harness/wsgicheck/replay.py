@@ -23,7 +23,7 @@ from .agreement import Between, may_differ
 from .client import Client
 from .core import WSGIApp
 from .environ import ServerConfig
-from .events import RawEvent, TimedOut
+from .events import RawEvent, TimedOut, raw_timed_out
 from .extra import Extra
 from .rawclient import RawConnection
 from .request import Request
@@ -103,7 +103,7 @@ class MemoryTransport:
         pending.abandon()
         self._jobs.put(None)  # the old thread ends once the app lets go of it
         self._worker = None
-        log: list[RawEvent] = [*pending.log, (TimedOut, self.timeout, head_sent)]
+        log: list[RawEvent] = [*pending.log, raw_timed_out(self.timeout, head_sent)]
         return Response(request, 0, "", [], b"", False, pending.environ, log, pending.errors())
 
     def close(self) -> None:

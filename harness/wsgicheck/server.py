@@ -45,7 +45,7 @@ from .connection import (
 )
 from .core import WSGIApp
 from .environ import ServerConfig
-from .events import TimedOut
+from .events import raw_timed_out
 from .poller import make_poller
 from .response import Response
 from .target import app_location
@@ -386,9 +386,9 @@ class Server:
             if flight.exchange is not None:
                 # The app goes on in its worker: its next block or write() finds the client
                 # gone, so an endless run of empty blocks stops too.
-                flight.exchange.client_gone = True
+                flight.exchange.abandon()
             headers_sent = conn.head_sent
-            flight.log.append((TimedOut, self.limits.exchange_timeout, headers_sent))
+            flight.log.append(raw_timed_out(self.limits.exchange_timeout, headers_sent))
             if not headers_sent:
                 with contextlib.suppress(OSError):
                     conn.sock.sendall(

@@ -5,6 +5,10 @@ semantics of the Python library reference, and appends a trace event for every c
 for anything else is recorded as :class:`~wsgicheck.events.StreamMisuse` and raises
 ``AttributeError``, as it would on a server whose stream lacks that method.
 
+:class:`StreamGuard` is what every stream wsgicheck hands an app has in common: the core's own
+streams here, and :func:`wsgicheck.validator`'s guards over a server's streams
+(:mod:`wsgicheck.validation_guards`), which record the same events the same way.
+
 The body is bytes in memory (the memory transport) or comes from a :class:`BodySource` (the
 HTTP parser, for the socket transport). Either way ``wsgi.input`` never reads past the body: at
 its end every read returns ``b""``.
@@ -13,19 +17,29 @@ its end every read returns ``b""``.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 from .events import (
-    ErrorsWritten,
-    FileWrapperCalled,
-    InputRead,
+    Location,
     RawEvent,
-    ServerObserved,
-    StreamMisuse,
     caller_location,
+    raw_errors_written,
+    raw_file_wrapper_called,
+    raw_input_read,
+    raw_server_observed,
+    raw_stream_misuse,
 )
+from .untrusted import safe_repr
 
-__all__ = ["BodySource", "ErrorStream", "FileWrapper", "InputStream", "file_wrapper_for"]
+__all__ = [
+    "BodySource",
+    "ErrorStream",
+    "FileWrapper",
+    "InputStream",
+    "StreamGuard",
+    "file_wrapper_called",
+    "file_wrapper_for",
+]
 
 DEFAULT_BLOCK_SIZE = 8192
 
@@ -47,7 +61,36 @@ def _size_argument(name: str, value: object) -> int:
     return value
 
 
-class InputStream:
+class StreamGuard:
+    """A ``wsgi.input`` or ``wsgi.errors`` as an app sees it: its calls recorded in ``log``,
+    and any attribute PEP 3333 does not give the stream refused.
+
+    A reach for such an attribute is recorded as :class:`StreamMisuse` and raises
+    ``AttributeError``, as on a server whose stream lacks it (a ``hasattr`` probe, such as
+    Werkzeug's for ``readinto``, then takes its portable path). A subclass that must do
+    more about it (the validator judges the call) extends :meth:`_misuse`.
+    """
+
+    __slots__ = ("_log",)
+    #: The environ key of the stream: ``"wsgi.input"`` or ``"wsgi.errors"``.
+    key: ClassVar[str] = ""
+
+    def __init__(self, log: list[RawEvent]) -> None:
+        self._log = log
+
+    def _misuse(self, name: str) -> AttributeError:
+        """Record the reach for ``name``; the error to raise for it."""
+        self._log.append(raw_stream_misuse(self.key, name))
+        shown = safe_repr(name)
+        return AttributeError(f"{self.key} has no attribute {shown} (PEP 3333 gives it none)")
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):  # Python's own probes (copy, pickle): not the app's reach
+            raise AttributeError(name)
+        raise self._misuse(name)
+
+
+class InputStream(StreamGuard):
     """``wsgi.input``: ``read``, ``readline``, ``readlines`` and iteration over the body.
 
     ``max_read`` makes ``read(n)`` return at most that many bytes: the short reads a server
@@ -56,7 +99,8 @@ class InputStream:
     semantics PEP 3333 names: ``read()`` returns all the rest, ``readline()`` a whole line.
     """
 
-    __slots__ = ("_buffer", "_consumed", "_eof", "_length", "_log", "_max_read", "_source")
+    __slots__ = ("_buffer", "_consumed", "_eof", "_length", "_max_read", "_source")
+    key = "wsgi.input"
 
     def __init__(
         self,
@@ -65,7 +109,7 @@ class InputStream:
         length: int | None,
         max_read: int | None = None,
     ) -> None:
-        self._log = log
+        self._log = log  # StreamGuard's, set here without a call: one is made per request
         self._length = length
         self._max_read = max_read
         self._consumed = 0
@@ -103,7 +147,7 @@ class InputStream:
         except Exception as exc:
             # The body failed on the server's side (a framing error, a client gone): what
             # escapes the app then is the server's raising, not the app's own error.
-            self._log.append((ServerObserved, "input-raised", f"read: {type(exc).__qualname__}"))
+            self._log.append(raw_server_observed("input-raised", f"read: {type(exc).__qualname__}"))
             raise
         if not data:
             self._eof = True
@@ -156,14 +200,14 @@ class InputStream:
         """Read up to ``size`` bytes (all that is left when ``size`` is omitted or negative)."""
         available = self._available()
         data = self._read(_size_argument("read() size", size))
-        self._log.append((InputRead, "read", size, len(data), available))
+        self._log.append(raw_input_read("read", size, len(data), available))
         return data
 
     def readline(self, size: int | None = -1) -> bytes:
         """Read one line, or at most ``size`` bytes of it."""
         available = self._available()
         data = self._readline(_size_argument("readline() size", size))
-        self._log.append((InputRead, "readline", size, len(data), available))
+        self._log.append(raw_input_read("readline", size, len(data), available))
         return data
 
     def readlines(self, hint: int | None = -1) -> list[bytes]:
@@ -177,7 +221,7 @@ class InputStream:
             total += len(line)
             if 0 < limit <= total:
                 break
-        self._log.append((InputRead, "readlines", hint, total, available))
+        self._log.append(raw_input_read("readlines", hint, total, available))
         return lines
 
     def __iter__(self) -> Iterator[bytes]:
@@ -186,37 +230,33 @@ class InputStream:
     def __next__(self) -> bytes:
         available = self._available()
         line = self._readline(-1)
-        self._log.append((InputRead, "__next__", None, len(line), available))
+        self._log.append(raw_input_read("__next__", None, len(line), available))
         if not line:
             raise StopIteration
         return line
 
-    def __getattr__(self, name: str) -> Any:
-        if not name.startswith("__"):
-            self._log.append((StreamMisuse, "wsgi.input", name))
-        raise AttributeError(f"wsgi.input has no attribute {name!r} (PEP 3333 gives it none)")
-
     def __enter__(self) -> InputStream:
         # ``with environ["wsgi.input"]`` closes the stream at the end of the block: record
         # it as the close() PEP 3333 forbids, and let the app go on (a file would allow it).
-        self._log.append((StreamMisuse, "wsgi.input", "close"))
+        self._log.append(raw_stream_misuse(self.key, "close"))
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         return None
 
 
-class ErrorStream:
+class ErrorStream(StreamGuard):
     """``wsgi.errors``: a text stream that captures what the application logs."""
 
-    __slots__ = ("_log", "parts")
+    __slots__ = ("parts",)
+    key = "wsgi.errors"
 
     def __init__(self, log: list[RawEvent]) -> None:
         self._log = log
         self.parts: list[str] = []
 
     def write(self, text: str) -> int:
-        self._log.append((ErrorsWritten, "write", text))
+        self._log.append(raw_errors_written("write", text))
         if not isinstance(text, str):
             raise TypeError(f"wsgi.errors.write() takes str, not {type(text).__name__}")
         self.parts.append(text)
@@ -224,26 +264,21 @@ class ErrorStream:
 
     def writelines(self, lines: Iterable[str]) -> None:
         items = list(lines)
-        self._log.append((ErrorsWritten, "writelines", items))
+        self._log.append(raw_errors_written("writelines", items))
         for text in items:
             if not isinstance(text, str):
                 raise TypeError(f"wsgi.errors.writelines() takes str, not {type(text).__name__}")
         self.parts.extend(items)
 
     def flush(self) -> None:
-        self._log.append((ErrorsWritten, "flush", None))
+        self._log.append(raw_errors_written("flush", None))
 
     def getvalue(self) -> str:
         """Everything written so far."""
         return "".join(self.parts) if self.parts else ""
 
-    def __getattr__(self, name: str) -> Any:
-        if not name.startswith("__"):
-            self._log.append((StreamMisuse, "wsgi.errors", name))
-        raise AttributeError(f"wsgi.errors has no attribute {name!r} (PEP 3333 gives it none)")
-
     def __enter__(self) -> ErrorStream:
-        self._log.append((StreamMisuse, "wsgi.errors", "close"))  # as for wsgi.input
+        self._log.append(raw_stream_misuse(self.key, "close"))  # as for wsgi.input
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -277,15 +312,22 @@ def file_wrapper_for(log: list[RawEvent]) -> Callable[..., FileWrapper]:
     """A ``wsgi.file_wrapper`` callable that records each call in ``log``."""
 
     def file_wrapper(filelike: Any, block_size: int = DEFAULT_BLOCK_SIZE) -> FileWrapper:
-        log.append(
-            (
-                FileWrapperCalled,
-                type(filelike).__name__,
-                callable(getattr(filelike, "read", None)),
-                block_size,
-                caller_location(1),
-            )
-        )
+        file_wrapper_called(log, filelike, block_size, caller_location(1))
         return FileWrapper(filelike, block_size)
 
     return file_wrapper
+
+
+def file_wrapper_called(
+    log: list[RawEvent], filelike: Any, block_size: object, where: Location
+) -> None:
+    """Record a call of ``wsgi.file_wrapper`` (the core's own, or a server's the validator
+    passes the call on to) from ``where``."""
+    log.append(
+        raw_file_wrapper_called(
+            type(filelike).__name__,
+            callable(getattr(filelike, "read", None)),
+            block_size,
+            where,
+        )
+    )

@@ -37,30 +37,29 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import quote
 
-from .core import (
-    WSGIApp,
-    _caller,
-    _describe,
-    _exc_info_kind,
-    _handling,
-)
+from .core import WSGIApp
 from .errors import FindingRaised
 from .events import (
     BLOCK_PREFIX,
-    AppRaised,
-    AppReturned,
-    CloseCalled,
-    FileWrapperCalled,
     RawEvent,
-    ServerObserved,
-    StartResponseCalled,
-    WriteCalled,
+    caller_location,
+    raw_close_called,
+    raw_server_observed,
+    raw_write_called,
 )
 from .head import check_headers, check_status
+from .observe import (
+    bind_start_response,
+    caller,
+    record_raised,
+    record_return,
+    record_start_response,
+)
 from .request import Framing, Request
 from .response import Response, body_hasher
 from .rules import REGISTRY, Exchange, Finding, Rule, check_exchange, is_failure
 from .rules.engine import HISTORY
+from .streams import file_wrapper_called
 from .target import app_location
 from .untrusted import plain, show
 from .validation_guards import (
@@ -104,7 +103,7 @@ CALL_RULES = (
 #: The rules whose verdict a plain ``close()`` can change, once all were judged at the end
 #: of the body (the others do not look at it).
 END_RULES = ("SRV-CLOSE-CALLED", "SRV-NO-ASSUME-SR-CALLED")
-_CLOSED: RawEvent = (CloseCalled, None)
+_CLOSED = raw_close_called(None)
 
 #: How much of the body the validator keeps to judge it (it counts and digests the rest, and
 #: its trace keeps only a prefix and the size of each block past it).
@@ -168,7 +167,7 @@ class Validator:
         # app with those parameter names would) and recorded, so SRV-INVOKE-POSITIONAL can
         # report the server that used them.
         if len(args) == 2 and not kwargs:  # the usual call
-            return _Invocation(self, args[0], args[1]).run()
+            return Invocation(self, args[0], args[1]).run()
         params = dict(zip(("environ", "start_response"), args, strict=False))
         params.update(kwargs)
         if len(args) + len(kwargs) != 2 or set(params) != {"environ", "start_response"}:
@@ -183,10 +182,10 @@ class Validator:
                 )
                 self._report([found], raising=True)
             raise TypeError(message)  # collecting: the app cannot be called, as Python says
-        invocation = _Invocation(self, params["environ"], params["start_response"])
+        invocation = Invocation(self, params["environ"], params["start_response"])
         if kwargs:
             invocation.log.append(
-                (ServerObserved, "app-called", f"keywords: {', '.join(sorted(kwargs))}")
+                raw_server_observed("app-called", f"keywords: {', '.join(sorted(kwargs))}")
             )
         return invocation.run()
 
@@ -262,7 +261,7 @@ def _note(carrier: BaseException, report: _FindingReport) -> None:
         pass
 
 
-class _Invocation:
+class Invocation:
     """One call of the wrapped app: its log, and the guards that fill it."""
 
     def __init__(self, owner: Validator, environ: Any, start_response: Callable[..., Any]):
@@ -345,6 +344,10 @@ class _Invocation:
         if fresh:
             self.owner._report(fresh, raising=raising, carrier=carrier)
 
+    def judge_call(self) -> None:
+        """Judge the call just made by the rules whose verdict cannot change later."""
+        self.judge(self.owner._call_rules)
+
     def refused(self, error: BaseException) -> BaseException:
         """Remember an error the validator raises into the app, and return it."""
         self.refusals.append(error)
@@ -396,8 +399,7 @@ class _Invocation:
         try:
             result: Any = self.owner.app(environ, self.start_response)
         except BaseException as exc:
-            kind, message, where = _describe(exc)
-            self.log.append((AppRaised, "call", kind, message, where, self.body_started))
+            record_raised(self.log, exc, "call", self.body_started)
             try:
                 self.failed(exc)
             finally:
@@ -406,43 +408,30 @@ class _Invocation:
         self.returned = True
         self.started_first = self.status is not None
         kind_of = type(result)
-        length: int | None = None
-        if hasattr(kind_of, "__len__"):
-            try:
-                length = len(result)
-            except Exception:
-                length = None
-        try:
-            close = getattr(result, "close", None)
-        except BaseException as exc:  # the app's __getattr__ raised: the server will see it too
-            kind, message, where = _describe(exc)
-            self.log.append((AppRaised, "attribute", kind, message, where, self.body_started))
-            close = None
-        iterable = hasattr(kind_of, "__iter__") or hasattr(kind_of, "__getitem__")
-        is_file = _is_file(result)
-        self.log.append(
-            (
-                AppReturned,
-                kind_of.__name__,
-                length,
-                close is not None,
-                iterable,
-                self.owner._app_where,
-                is_file,
-            )
+        length, _, iterable, is_file = record_return(
+            self.log, result, self.owner._app_where, self._lookup_failed
         )
         if not iterable or is_file or kind_of in (str, bytes, bytearray):
             # Judged as the app returns, as wsgiref.validate asserts an iterable there.
-            self.judge(self.owner._call_rules)
+            self.judge_call()
         if id(result) in self.file_wrappers:
             # The server's own file wrapper: hand it back untouched, so the server can use
             # its fast path (sendfile); what happens next is the server's business.
-            self.log.append((ServerObserved, "file-wrapper-returned", kind_of.__name__))
+            self.log.append(raw_server_observed("file-wrapper-returned", kind_of.__name__))
             self.judge(self.owner.rules)
             self.finish()
             return result
         wrapper = SizedServerIterable if length is not None else ServerIterable
         return wrapper(self, result)
+
+    def _lookup_failed(self, exc: BaseException, what: str) -> None:
+        """The app's ``len()`` or ``close`` look-up on its iterable raised: a raising
+        ``close`` look-up is recorded (the server will see it too); a ``len()`` that raises
+        an ``Exception`` counts as none, anything else goes on to the server."""
+        if what == "close":
+            record_raised(self.log, exc, "attribute", self.body_started)
+        elif not isinstance(exc, Exception):
+            raise exc
 
     def _guard_streams(self, environ: dict[str, Any]) -> None:
         if "wsgi.input" in environ:
@@ -460,77 +449,55 @@ class _Invocation:
 
     def wrap_file(self, server_wrapper: Callable[..., Any], filelike: Any, args: Any) -> Any:
         """The app called wsgi.file_wrapper: record it, and call the server's."""
-        frame = sys._getframe(2)
-        self.log.append(
-            (
-                FileWrapperCalled,
-                type(filelike).__name__,
-                callable(getattr(filelike, "read", None)),
-                args[0] if args else None,
-                (frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name),
-            )
-        )
-        self.judge(self.owner._call_rules)
+        # From the app's line: the guard's __call__ is one frame above this one.
+        file_wrapper_called(self.log, filelike, args[0] if args else None, caller_location(2))
+        self.judge_call()
         result = server_wrapper(filelike, *args)
         self.file_wrappers.add(id(result))
         kind = type(result)
         if not (hasattr(kind, "__iter__") or hasattr(kind, "__getitem__")):
-            self.log.append((ServerObserved, "file-wrapper-not-iterable", kind.__name__))
+            self.log.append(raw_server_observed("file-wrapper-not-iterable", kind.__name__))
         if callable(getattr(filelike, "close", None)) and not callable(
             getattr(result, "close", None)
         ):
-            self.log.append((ServerObserved, "file-wrapper-no-close", kind.__name__))
+            self.log.append(raw_server_observed("file-wrapper-no-close", kind.__name__))
         return result
 
     def start_response(self, *args: Any, **kwargs: Any) -> Any:
-        frame = sys._getframe(1)
-        if len(args) == 2 and not kwargs:  # the usual call
-            status, headers = args
-            exc_info = None
-            kind, summary = "absent", None
-        else:
-            params = dict(zip(("status", "response_headers", "exc_info"), args, strict=False))
-            params.update(kwargs)
-            status, headers = params.get("status"), params.get("response_headers")
-            exc_info = params.get("exc_info")
-            kind, summary = _exc_info_kind(exc_info)
-            params = None  # type: ignore[assignment]
-        self.log.append(
-            (
-                StartResponseCalled,
-                status,
-                # What the app gave: the server may change the list afterwards (PEP 3333
-                # lets it; wsgiref adds Content-Length to it), so keep a copy.
-                list(headers) if type(headers) is list else headers,
-                summary,
-                kind,
-                len(args),
-                tuple(kwargs),
-                self.body_started,
-                _caller(frame),
-                _handling(),
-            )
+        # Bound as the core binds them; what cannot be bound is the server's to refuse.
+        status, headers, exc_info, _ = bind_start_response(args, kwargs)
+        kind = record_start_response(
+            self.log,
+            sys._getframe(1),
+            status,
+            # What the app gave: the server may change the list afterwards (PEP 3333 lets
+            # it; wsgiref adds Content-Length to it), so keep a copy.
+            list(headers) if type(headers) is list else headers,
+            exc_info,
+            len(args),
+            tuple(kwargs),
+            self.body_started,
         )
         if not (kind == "absent" and len(args) == 2 and not kwargs and _plain_head(*args)):
             # Anything but a plain first call of good values: judged now, at the call.
             # (A plain one is judged with the rest when the body ends.)
-            self.judge(self.owner._call_rules)
+            self.judge_call()
         elif self.status is not None:
-            self.judge(self.owner._call_rules)  # called again: APP-SR-ONCE
+            self.judge_call()  # called again: APP-SR-ONCE
         try:
             write = self.server_start_response(*args, **kwargs)
         except BaseException as exc:
-            self.log.append((ServerObserved, "start_response-raised", type(exc).__qualname__))
+            self.log.append(raw_server_observed("start_response-raised", type(exc).__qualname__))
             if kind == "exception" and exc_info is not None:
                 original = exc is exc_info[1]
                 self.log.append(
-                    (ServerObserved, "exc_info-reraised", "original" if original else "another")
+                    raw_server_observed("exc_info-reraised", "original" if original else "another")
                 )
             raise
         finally:
             exc_info = None  # PEP 3333: do not keep a reference to exc_info
         returned = "callable" if callable(write) else type(write).__name__
-        self.log.append((ServerObserved, "start_response-returned", returned))
+        self.log.append(raw_server_observed("start_response-returned", returned))
         if isinstance(status, str):
             self.status = status
         if isinstance(headers, list | tuple):
@@ -539,24 +506,15 @@ class _Invocation:
 
     def _write_for(self, server_write: Any) -> Callable[[bytes], Any]:
         def write(data: bytes) -> Any:
-            frame = sys._getframe(1)
             value, size = self.kept(data)
-            self.log.append(
-                (
-                    WriteCalled,
-                    value,
-                    _caller(frame),
-                    self.returned,
-                    size,
-                )
-            )
+            self.log.append(raw_write_called(value, caller(sys._getframe(1)), self.returned, size))
             if type(data) is not bytes or self.status is None or self.returned:
-                self.judge(self.owner._call_rules)
-            self._body(data)
+                self.judge_call()
+            self.count_body(data)
             try:
                 return server_write(data)
             except BaseException as exc:
-                self.log.append((ServerObserved, "write-raised", type(exc).__qualname__))
+                self.log.append(raw_server_observed("write-raised", type(exc).__qualname__))
                 raise
 
         return write
@@ -568,7 +526,8 @@ class _Invocation:
             return data[:BLOCK_PREFIX], len(data)
         return data, None
 
-    def _body(self, data: object) -> None:
+    def count_body(self, data: object) -> None:
+        """Count and keep a block of the body the app produced."""
         if type(data) is bytes and data:
             self.body_started = True
             self.size += len(data)
@@ -586,12 +545,6 @@ def _plain_head(status: object, headers: object) -> bool:
     except Exception:
         return False
     return True
-
-
-def _is_file(result: object) -> bool:
-    import io
-
-    return isinstance(result, io.IOBase)
 
 
 #: Characters a request path keeps unescaped (the rest are percent-encoded).

@@ -2,7 +2,7 @@
 
 The returned iterable (as the server sees it), ``wsgi.input``, ``wsgi.errors`` and
 ``wsgi.file_wrapper`` (as the app sees them): recording proxies that append to the log of
-the :class:`~wsgicheck.validation._Invocation` they belong to, and ask it to judge.
+the :class:`~wsgicheck.validation.Invocation` they belong to, and ask it to judge.
 """
 
 from __future__ import annotations
@@ -12,21 +12,19 @@ from collections.abc import Callable, Iterable, Iterator
 from types import GeneratorType
 from typing import TYPE_CHECKING, Any
 
-from .core import _describe, _yield_location
 from .events import (
-    AppRaised,
-    CloseCalled,
-    ErrorsWritten,
-    Exhausted,
-    InputRead,
-    ServerObserved,
-    StreamMisuse,
-    Yielded,
+    raw_errors_written,
+    raw_exhausted,
+    raw_input_read,
+    raw_server_observed,
+    raw_yielded,
 )
+from .observe import record_close, record_raised, yield_location
+from .streams import StreamGuard
 from .untrusted import safe_repr
 
 if TYPE_CHECKING:
-    from .validation import _Invocation
+    from .validation import Invocation
 
 __all__ = [
     "ErrorsGuard",
@@ -46,7 +44,7 @@ class FileWrapperGuard:
     so ``isinstance`` and ``issubclass`` answer as for the server's wrapper.
     """
 
-    def __init__(self, invocation: _Invocation, server_wrapper: Callable[..., Any]) -> None:
+    def __init__(self, invocation: Invocation, server_wrapper: Callable[..., Any]) -> None:
         self._invocation = invocation
         self._server_wrapper = server_wrapper
 
@@ -65,7 +63,7 @@ class FileWrapperGuard:
 class ServerIterable:
     """The app's iterable, as the server sees it: every block and close() recorded."""
 
-    def __init__(self, invocation: _Invocation, result: Any) -> None:
+    def __init__(self, invocation: Invocation, result: Any) -> None:
         self._invocation = invocation
         self._result = result
         self._iterator: Iterator[Any] | None = None
@@ -82,24 +80,21 @@ class ServerIterable:
                 self._generator = type(self._iterator) is GeneratorType
             block = next(self._iterator, _END)
         except BaseException as exc:
-            kind, message, where = _describe(exc)
-            invocation.log.append(
-                (AppRaised, "iteration", kind, message, where, invocation.body_started)
-            )
+            record_raised(invocation.log, exc, "iteration", invocation.body_started)
             invocation.failed(exc)
             raise
         if block is _END:
-            invocation.log.append((Exhausted,))
+            invocation.log.append(raw_exhausted())
             if not invocation.owner.collect:
                 # The last moment a server handles an error well: judge all, raise here.
                 invocation.judge(invocation.owner.rules)
             raise StopIteration
-        location = _yield_location(self._iterator) if self._generator else None
+        location = yield_location(self._iterator) if self._generator else None
         value, size = invocation.kept(block)
-        invocation.log.append((Yielded, value, location, size))
+        invocation.log.append(raw_yielded(value, location, size))
         if type(block) is not bytes or (block and invocation.status is None):
-            invocation.judge(invocation.owner._call_rules)
-        invocation._body(block)
+            invocation.judge_call()
+        invocation.count_body(block)
         return block
 
     def close(self) -> None:
@@ -110,19 +105,10 @@ class ServerIterable:
         # exception the server is handling, if any (it may be closing on an app's error).
         carrier = sys.exc_info()[1]
         try:
-            close = getattr(self._result, "close", None)
-            if close is not None:
-                close()
-        except BaseException as exc:
-            carrier = exc
-            kind, message, where = _describe(exc)
-            invocation.log.append((CloseCalled, f"{kind}: {message}"))
-            invocation.log.append(
-                (AppRaised, "close", kind, message, where, invocation.body_started)
-            )
-            raise
-        else:
-            invocation.log.append((CloseCalled, None))
+            failed = record_close(invocation.log, self._close_result, invocation.body_started)
+            if failed is not None:
+                carrier = failed
+                raise failed
         finally:
             if again:
                 # The server closed it twice: judge again so SRV-CLOSE-CALLED counts both.
@@ -133,12 +119,18 @@ class ServerIterable:
             else:
                 invocation.finish(carrier)
 
+    def _close_result(self) -> None:
+        """Close the app's iterable, if it has a ``close`` (the look-up is the app's code)."""
+        close = getattr(self._result, "close", None)
+        if close is not None:
+            close()
+
     def __getattr__(self, name: str) -> Any:
         # Iteration, close() and len() are all a server may use (PEP 3333): anything else it
         # reaches for is recorded (SRV-NO-OTHER-ITER-ATTRS) and, as on a plain iterable, absent.
         if name.startswith("__") or name in _ITERABLE_SLOTS:
             raise AttributeError(name)
-        self._invocation.log.append((ServerObserved, "iterable-attribute", name))
+        self._invocation.log.append(raw_server_observed("iterable-attribute", name))
         shown = safe_repr(name)
         raise AttributeError(f"the application's iterable has no attribute {shown} for servers")
 
@@ -148,7 +140,7 @@ class ServerIterable:
         invocation = self._invocation
         if not invocation.finished:
             invocation.finished = True
-            invocation.log.append((ServerObserved, "never-closed", type(self._result).__name__))
+            invocation.log.append(raw_server_observed("never-closed", type(self._result).__name__))
             try:
                 invocation.judge(invocation.owner.rules, raising=False)
             finally:
@@ -168,12 +160,30 @@ class SizedServerIterable(ServerIterable):
         return len(self._result)
 
 
-class InputGuard:
-    """``wsgi.input`` seen through the validator: each call recorded, types checked."""
+class _ServerStreamGuard(StreamGuard):
+    """A server's stream seen through the validator: recorded as the core records its own
+    (:class:`~wsgicheck.streams.StreamGuard`); a reach for an attribute PEP 3333 does not
+    give it is judged at once, and refused as ``wsgiref.validate`` refuses it."""
 
-    def __init__(self, invocation: _Invocation, stream: Any, length: int | None) -> None:
+    def __init__(self, invocation: Invocation, stream: Any) -> None:
+        super().__init__(invocation.log)
         self._invocation = invocation
         self._stream = stream
+
+    def _misuse(self, name: str) -> AttributeError:
+        error = super()._misuse(name)
+        self._invocation.judge_call()
+        self._invocation.refused(error)
+        return error
+
+
+class InputGuard(_ServerStreamGuard):
+    """``wsgi.input`` seen through the validator: each call recorded, types checked."""
+
+    key = "wsgi.input"
+
+    def __init__(self, invocation: Invocation, stream: Any, length: int | None) -> None:
+        super().__init__(invocation, stream)
         self._length = length
         self._consumed = 0
         self._available_before: int | None = None
@@ -184,12 +194,11 @@ class InputGuard:
     def _record(self, method: str, argument: object, data: Any) -> None:
         size = sum(map(_size, data)) if isinstance(data, list) else _size(data)
         self._consumed += size
-        invocation = self._invocation
-        invocation.log.append((InputRead, method, argument, size, self._available_before))
+        self._log.append(raw_input_read(method, argument, size, self._available_before))
         returned = [data] if not isinstance(data, list) else data
         if any(type(piece) is not bytes for piece in returned):
-            invocation.log.append(
-                (ServerObserved, "input-returned", f"{method}() gave {type(data).__name__}")
+            self._log.append(
+                raw_server_observed("input-returned", f"{method}() gave {type(data).__name__}")
             )
 
     def _call(self, method: str, args: tuple[Any, ...]) -> Any:
@@ -200,7 +209,7 @@ class InputGuard:
         except BaseException as exc:
             call = f"{method}({safe_repr(args[0] if args else None)})"
             self._invocation.log.append(
-                (ServerObserved, "input-raised", f"{call}: {type(exc).__qualname__}")
+                raw_server_observed("input-raised", f"{call}: {type(exc).__qualname__}")
             )
             raise
 
@@ -234,36 +243,22 @@ class InputGuard:
                 return
             yield line
 
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("__"):
-            raise AttributeError(name)
-        self._invocation.log.append((StreamMisuse, "wsgi.input", name))
-        self._invocation.judge(self._invocation.owner._call_rules)
-        # Only the PEP's methods, as wsgiref.validate does: an app that probes for another
-        # (Werkzeug's hasattr(stream, "readinto")) takes its portable path.
-        shown = safe_repr(name)
-        raise self._invocation.refused(
-            AttributeError(f"wsgi.input has no attribute {shown} (PEP 3333 gives it none)")
-        )
 
-
-class ErrorsGuard:
+class ErrorsGuard(_ServerStreamGuard):
     """``wsgi.errors`` seen through the validator."""
 
-    def __init__(self, invocation: _Invocation, stream: Any) -> None:
-        self._invocation = invocation
-        self._stream = stream
+    key = "wsgi.errors"
 
     def write(self, text: Any) -> Any:
-        self._invocation.log.append((ErrorsWritten, "write", text))
+        self._log.append(raw_errors_written("write", text))
         if type(text) is not str:
-            self._invocation.judge(self._invocation.owner._call_rules)
+            self._invocation.judge_call()
         return self._call("write", text)
 
     def writelines(self, lines: Iterable[Any]) -> Any:
         items = list(lines)
-        self._invocation.log.append((ErrorsWritten, "writelines", items))
-        self._invocation.judge(self._invocation.owner._call_rules)
+        self._log.append(raw_errors_written("writelines", items))
+        self._invocation.judge_call()
         return self._call("writelines", items)
 
     def _call(self, method: str, argument: Any) -> Any:
@@ -271,24 +266,14 @@ class ErrorsGuard:
         try:
             return getattr(self._stream, method)(argument)
         except BaseException as exc:
-            self._invocation.log.append(
-                (ServerObserved, "errors-raised", f"{method}: {type(exc).__qualname__}")
+            self._log.append(
+                raw_server_observed("errors-raised", f"{method}: {type(exc).__qualname__}")
             )
             raise
 
     def flush(self) -> Any:
-        self._invocation.log.append((ErrorsWritten, "flush", None))
+        self._log.append(raw_errors_written("flush", None))
         return self._stream.flush()
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("__"):
-            raise AttributeError(name)
-        self._invocation.log.append((StreamMisuse, "wsgi.errors", name))
-        self._invocation.judge(self._invocation.owner._call_rules)
-        shown = safe_repr(name)
-        raise self._invocation.refused(
-            AttributeError(f"wsgi.errors has no attribute {shown} (PEP 3333 gives it none)")
-        )
 
 
 def _size(data: object) -> int:

@@ -12,8 +12,7 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from .. import events as event_types
-from ..events import Event, RawEvent, raw_event
+from ..events import EVENT_KINDS, Event, Location, RawEvent
 
 __all__ = ["Opaque", "decode", "decode_events", "encode", "encode_events", "type_named"]
 
@@ -111,11 +110,11 @@ def decode(data: Any) -> Any:
     raise ValueError(f"not an encoded value: {sorted(data)}")
 
 
-def encode_events(events: tuple[Event, ...] | list[Event]) -> list[Any]:
+def encode_events(events: tuple[Event, ...] | list[RawEvent]) -> list[Any]:
     """A trace as JSON-safe data: each event's class name and its fields in order."""
     out = []
     for event in events:
-        out.append({"event": type(event).__name__, "fields": encode(raw_event(event)[1:])})
+        out.append({"event": type(event).__name__, "fields": encode(tuple(event))})
     return out
 
 
@@ -123,10 +122,16 @@ def decode_events(data: list[Any]) -> list[RawEvent]:
     """The raw records of a trace (``(EventClass, *fields)``), as the core appends them."""
     log: list[RawEvent] = []
     for item in data:
-        kind = getattr(event_types, str(item["event"]), None)
-        if not (isinstance(kind, type) and issubclass(kind, Event)):
+        kind = _KINDS.get(str(item["event"]))
+        if kind is None:
             raise ValueError(f"unknown event {item['event']!r}")
-        values = decode(item["fields"])
-        # Locations travel as plain tuples; the event turns them back into Locations.
+        values = list(decode(item["fields"]))
+        if "where" in kind._fields:  # Locations travel as plain tuples
+            at = kind._fields.index("where")
+            if at < len(values) and isinstance(values[at], tuple):
+                values[at] = Location(*values[at])
         log.append((kind, *values))
     return log
+
+
+_KINDS: dict[str, type[Event]] = {kind.__name__: kind for kind in EVENT_KINDS}

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from ..events import AppRaised, ClientGone, RawEvent
+from ..events import AppRaised, RawEvent, raw_client_gone
 from ..extra import Extra, Together
 from ..request import Request
 from ..response import Response
@@ -95,7 +95,7 @@ def to_exchange(sent: Sent, record: Record | None, server_log: str) -> Judged:
         for rule_id, verdict in dict(data.get("live", {})).items():
             live[str(rule_id)] = (bool(verdict["applied"]), [str(m) for m in verdict["findings"]])
     if sent.client_gone:
-        log.append((ClientGone, "the client hung up on purpose"))
+        log.append(raw_client_gone("the client hung up on purpose"))
     if wire is None:
         response = Response(sent.request, 0, "", [], b"", False, environ, log)
     else:

@@ -17,7 +17,6 @@ on the wire, and the server's side is that other server).
 from __future__ import annotations
 
 import marshal
-from dataclasses import fields
 from typing import Any
 
 from ..events import (
@@ -115,7 +114,7 @@ EVIDENCE = {
 #: of :attr:`Exchange.extra` given).
 EVIDENCE_PREFIXES = ("head:", "refused:", "observed:", "extra:")
 
-_KIND_EVIDENCE: dict[type, str] = {
+_KIND_EVIDENCE: dict[type[Event], str] = {
     StartResponseCalled: "start_response",
     Refused: "refused",
     AppReturned: "returned",
@@ -136,13 +135,38 @@ _KIND_EVIDENCE: dict[type, str] = {
     Exhausted: "exhausted",
     ServerObserved: "observed",
 }
+#: How :meth:`Exchange._sort` files each kind of event: in a list (in order), as the last
+#: event of its kind (or None), or as a flag (whether there is one).
+_LISTS: dict[type, str] = {
+    StartResponseCalled: "start_calls",
+    Refused: "refused",
+    AppRaised: "raised",
+    Yielded: "yields",
+    WriteCalled: "writes",
+    CloseCalled: "closes",
+    InputRead: "input_reads",
+    ErrorsWritten: "errors_writes",
+    StreamMisuse: "misuse",
+    FileWrapperCalled: "file_wrapper_calls",
+    ServerObserved: "observed",
+}
+_LAST: dict[type, str] = {
+    AppReturned: "returned",
+    HeadersSent: "headers_sent",
+    BodyTruncated: "truncated",
+    BodyShort: "short",
+}
+_FLAGS: dict[type, str] = {
+    BodyLimitReached: "limit_reached",
+    ClientGone: "client_gone",
+    TimedOut: "timed_out",
+    Exhausted: "exhausted",
+}
 _OWN_SOURCES = ("memory", "socket")
 #: Where each event that records a location keeps it in a raw record (a Location, which
-#: marshal does not take, or the plain tuple the core records).
+#: marshal does not take: it is written as a plain tuple).
 _WHERE_AT = {
-    kind: 1 + [each.name for each in fields(kind)].index("where")
-    for kind in _KIND_EVIDENCE
-    if "where" in {each.name for each in fields(kind)}
+    kind: 1 + kind._fields.index("where") for kind in _KIND_EVIDENCE if "where" in kind._fields
 }
 #: Environ keys whose value a rule reads beyond its type (compares, or shows): an environ
 #: with anything but a plain value there has no :attr:`Exchange.environ_view`.
@@ -259,69 +283,25 @@ class Exchange:
 
     def _sort(self) -> None:
         """Sort the trace's events (as many as it held when the exchange was made)."""
-        self.events = tuple(self.response.trace)[: self._length]
-        self.start_calls = []
-        self.refused = []
-        self.returned = None
-        self.raised = []
-        self.yields = []
-        self.writes = []
-        self.closes = []
-        self.input_reads = []
-        self.errors_writes = []
-        self.misuse = []
-        self.file_wrapper_calls = []
-        self.headers_sent = None
-        self.truncated = None
-        self.short = None
-        self.observed = []
-        self.exhausted = False
-        self.limit_reached = False
-        self.client_gone = False
-        self.timed_out = False
+        events = self.response.trace.upto(self._length)
+        self.events = events
+        lists: dict[str, list[Event]] = {name: [] for name in _LISTS.values()}
+        last: dict[type, Event] = {}
         kinds: set[type] = set()
-        self._kinds = kinds
-        for event in self.events:
+        for event in events:
             kind = type(event)
             kinds.add(kind)
-            if kind is StartResponseCalled:
-                self.start_calls.append(event)  # type: ignore[arg-type]
-            elif kind is Yielded:
-                self.yields.append(event)  # type: ignore[arg-type]
-            elif kind is WriteCalled:
-                self.writes.append(event)  # type: ignore[arg-type]
-            elif kind is Refused:
-                self.refused.append(event)  # type: ignore[arg-type]
-            elif kind is AppReturned:
-                self.returned = event  # type: ignore[assignment]
-            elif kind is AppRaised:
-                self.raised.append(event)  # type: ignore[arg-type]
-            elif kind is CloseCalled:
-                self.closes.append(event)  # type: ignore[arg-type]
-            elif kind is InputRead:
-                self.input_reads.append(event)  # type: ignore[arg-type]
-            elif kind is ErrorsWritten:
-                self.errors_writes.append(event)  # type: ignore[arg-type]
-            elif kind is StreamMisuse:
-                self.misuse.append(event)  # type: ignore[arg-type]
-            elif kind is FileWrapperCalled:
-                self.file_wrapper_calls.append(event)  # type: ignore[arg-type]
-            elif kind is HeadersSent:
-                self.headers_sent = event  # type: ignore[assignment]
-            elif kind is BodyTruncated:
-                self.truncated = event  # type: ignore[assignment]
-            elif kind is BodyShort:
-                self.short = event  # type: ignore[assignment]
-            elif kind is BodyLimitReached:
-                self.limit_reached = True
-            elif kind is ClientGone:
-                self.client_gone = True
-            elif kind is TimedOut:
-                self.timed_out = True
-            elif kind is Exhausted:
-                self.exhausted = True
-            elif kind is ServerObserved:
-                self.observed.append(event)  # type: ignore[arg-type]
+            name = _LISTS.get(kind)
+            if name is None:
+                last[kind] = event
+            else:
+                lists[name].append(event)
+        self.__dict__.update(lists)
+        for kind, name in _LAST.items():
+            setattr(self, name, last.get(kind))
+        for kind, name in _FLAGS.items():
+            setattr(self, name, kind in kinds)
+        self._kinds = kinds
 
     # -- evidence ----------------------------------------------------------------------------
 
@@ -391,7 +371,7 @@ class Exchange:
             if kind is StartResponseCalled:
                 started = True
             elif kind is Yielded or kind is WriteCalled:
-                value = event.value  # type: ignore[attr-defined]
+                value = event.value  # type: ignore[union-attr]
                 if not started:
                     found.add("early-body")
                 if type(value) is bytes:
@@ -510,14 +490,9 @@ class Exchange:
             or len(response.errors) > _VIEW_BYTES
         ):
             return None
-        trace = response.trace
-        built = trace.built
-        if built is not None and built < self._length:
-            return None  # events made before the trace grew: not what the records say
-        records = trace.records[: self._length]
         kinds = []
         values = []
-        for record in records:
+        for record in response.trace.records[: self._length]:
             kind = record[0]
             at = _WHERE_AT.get(kind)
             if at is not None and type(record[at]) is Location:
