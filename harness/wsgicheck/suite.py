@@ -165,7 +165,7 @@ class Verdicts:
         """A run done in shares (one each, in share order): for each rule the union of the
         shares' findings and the smallest example of all (the first on a tie, as the runner
         keeps it), so whichever share found a failure, every item sees it."""
-        from .runner import _size
+        from .collector import _size
 
         rules = {}
         for rule_id in parts[0].rules:

@@ -36,16 +36,19 @@ from itertools import repeat
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
+from .collector import _Kept, _Partial
 from .environ import ServerConfig
 from .errors import TargetError
 from .events import Location
 from .exampledb import absolute
+from .examples import OnExchange
 from .extra import Extra
+from .merge import _merge
+from .options import RunOptions
 from .request import Request
 from .response import Response
-from .results import CapturedOutput
+from .results import CapturedOutput, RunResult
 from .rules import REGISTRY, Exchange
-from .runner import OnExchange, RunOptions, RunResult, _Kept, _merge, _Partial
 from .shares import split
 
 __all__ = ["CAPTURE_LIMIT", "DEATH_RULE", "CapturedOutput", "death_exchange", "supervise"]
