@@ -11,6 +11,7 @@ from . import (
     app_protocol,
     app_streams,
     app_trap,
+    environ_headers,  # imports environ_rules first: its rules register before these
     environ_rules,
     harness_rules,
     http_content,
@@ -53,6 +54,7 @@ _MODULES = (
     app_protocol,
     app_streams,
     app_trap,
+    environ_headers,
     environ_rules,
     harness_rules,
     http_content,
