@@ -9,6 +9,7 @@ from __future__ import annotations
 from . import (
     app_head,
     app_protocol,
+    app_response_body,
     app_streams,
     app_trap,
     environ_headers,  # imports environ_rules first: its rules register before these
@@ -52,6 +53,7 @@ __all__ = [
 _MODULES = (
     app_head,
     app_protocol,
+    app_response_body,
     app_streams,
     app_trap,
     environ_headers,
