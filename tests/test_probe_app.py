@@ -15,7 +15,7 @@ import pytest
 
 from wsgicheck import Client, Framing, Request
 from wsgicheck.events import CloseCalled, InputRead, Location, StartResponseCalled, Trace, Yielded
-from wsgicheck.probe import scenarios
+from wsgicheck.probe import scenario_base, scenarios
 from wsgicheck.probe.app import LIVE_RULES, make_app
 from wsgicheck.probe.channel import Channel
 from wsgicheck.probe.codec import (
@@ -259,7 +259,7 @@ def test_scenarios_that_wait_for_the_client_give_up_in_time(channel: Channel) ->
         assert response.body == b"ran alone\n"
         assert record["notes"]["overlapped"] is False
         response, record = run(channel, probe_request(5, "unbuffered"))
-        assert response.body == scenarios.FIRST_BLOCK + scenarios.SECOND_BLOCK
+        assert response.body == scenario_base.FIRST_BLOCK + scenario_base.SECOND_BLOCK
         assert record["notes"]["first_block_received"] is False
         response, _ = run(channel, probe_request(6, "close", "disconnect"))
         assert response.status_code == 200

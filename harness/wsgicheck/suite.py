@@ -18,33 +18,26 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import linecache
-import os
 import shutil
 import tempfile
-import textwrap
 import warnings
 from collections.abc import Callable, Generator
-from dataclasses import dataclass, fields, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from .environ import ServerConfig
-from .events import Location
-from .reproduce import Reproducers
-from .request import Request
 from .rules import REGISTRY, Finding, Rule
 from .rules.verdicts import Verdict
 from .shares import ShareFolder, split
-from .untrusted import show
+from .suite_failure import failure_text
+from .suite_verdicts import Explored, Verdicts
 from .validation import WSGIWarning
 
 if TYPE_CHECKING:
     from .core import WSGIApp
     from .plugin import Settings
-    from .runner import RunResult
 
 __all__ = ["RuleItem", "RunItem", "SuitePlugin", "SuiteWarning", "Verdicts"]
 
@@ -53,8 +46,6 @@ SHARE_KEY = "wsgicheck_share"
 SEED_KEY = "wsgicheck_seed"
 #: The prefix of pytest-xdist's worker ids (``gw0``, ``gw1``...).
 WORKER_PREFIX = "gw"
-#: Distinct finding messages kept per rule, besides the smallest example.
-MESSAGES_KEPT = 5
 
 
 class SuiteWarning(WSGIWarning):
@@ -74,122 +65,6 @@ class SuiteWarning(WSGIWarning):
 
 class RuleFailed(Exception):
     """A rule the app broke; the text is the whole report (see :meth:`RuleItem.repr_failure`)."""
-
-
-# -- verdicts, as plain values that pickle ------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Example:
-    """The smallest request seen breaking a rule, and how to replay it."""
-
-    finding: Finding
-    request: Request
-    config: ServerConfig
-    transport: str
-    reproducers: Reproducers
-
-
-@dataclass(frozen=True, slots=True)
-class RuleOutcome:
-    """One rule over the run: its status (``pass``, ``fail`` or ``skip``) and evidence."""
-
-    status: str
-    #: Exchanges the rule applied to, and findings over all of them.
-    applied: int
-    found: int
-    #: A few distinct messages (with where), for rules that broke in more than one way.
-    messages: tuple[tuple[str, Location | None], ...]
-    example: Example | None
-
-
-@dataclass(frozen=True, slots=True)
-class Explored:
-    """What one share of a run done by pytest-xdist's workers explored, and who did it."""
-
-    index: int
-    count: int
-    seed: int
-    examples: int
-    duration: float
-    #: The xdist worker that explored it (``gw0``...).
-    worker: str
-
-
-@dataclass(frozen=True, slots=True)
-class Verdicts:
-    """What the session's run found, rule by rule (rules themselves do not pickle)."""
-
-    seed: int
-    examples: int
-    duration: float
-    paths: tuple[str, ...]
-    errors: tuple[str, ...]
-    rules: dict[str, RuleOutcome]
-    #: The shares the run was done in, under pytest-xdist (none otherwise).
-    shares: tuple[Explored, ...] = ()
-
-    @classmethod
-    def of(cls, result: RunResult) -> Verdicts:
-        rules = {}
-        for each in result.results:
-            messages = dict.fromkeys((f.message, f.where) for f in each.findings)
-            failure = result.failures.get(each.rule.id)
-            example = None
-            if failure is not None:
-                example = Example(
-                    failure.finding,
-                    failure.request,
-                    failure.config,
-                    failure.transport,
-                    failure.reproducers,
-                )
-            rules[each.rule.id] = RuleOutcome(
-                each.status,
-                each.applied,
-                len(each.findings),
-                tuple(messages)[:MESSAGES_KEPT],
-                example,
-            )
-        return cls(
-            result.seed,
-            result.examples,
-            result.duration,
-            tuple(result.paths),
-            tuple(result.errors),
-            rules,
-        )
-
-    @classmethod
-    def merge(cls, parts: list[Verdicts], seed: int) -> Verdicts:
-        """A run done in shares (one each, in share order): for each rule the union of the
-        shares' findings and the smallest example of all (the first on a tie, as the runner
-        keeps it), so whichever share found a failure, every item sees it."""
-        from .runner import _size
-
-        rules = {}
-        for rule_id in parts[0].rules:
-            each = [part.rules[rule_id] for part in parts]
-            found = sum(verdict.found for verdict in each)
-            applied = sum(verdict.applied for verdict in each)
-            messages = dict.fromkeys(pair for verdict in each for pair in verdict.messages)
-            examples = [verdict.example for verdict in each if verdict.example is not None]
-            rules[rule_id] = RuleOutcome(
-                Verdict.of_rule(found=bool(found), applied=bool(applied)),
-                applied,
-                found,
-                tuple(messages)[:MESSAGES_KEPT],
-                min(examples, key=lambda e: _size(e.request, e.config), default=None),
-            )
-        return cls(
-            seed,
-            sum(part.examples for part in parts),
-            max(part.duration for part in parts),  # side by side: the wall-clock time
-            tuple(dict.fromkeys(path for part in parts for path in part.paths)),
-            tuple(error for part in parts for error in part.errors),
-            rules,
-            tuple(share for part in parts for share in part.shares),
-        )
 
 
 # -- the plugin object --------------------------------------------------------------------------
@@ -463,90 +338,3 @@ def _warn(finding: Finding) -> None:
             where.file if where else "<wsgicheck>",
             where.line if where else 0,
         )
-
-
-# -- the failure report -------------------------------------------------------------------------
-
-_QUIET_CHOICES = ("server_name", "server_port", "response_body_limit")
-
-
-def failure_text(rule: Rule, verdict: RuleOutcome, verdicts: Verdicts, settings: Settings) -> str:
-    """What a failing rule's item shows: the rule, the PEP's words, the app's line, the
-    smallest request, and how to replay it."""
-    assert verdict.example is not None
-    example = verdict.example
-    finding = example.finding
-    lines = [
-        f"{rule.id} ({rule.level.value}, {rule.binding.value}): {show(finding.message)}",
-        "",
-        f"Rule: {rule.summary}",
-        f"{rule.citation}:",
-        *textwrap.wrap(rule.pep, 92, initial_indent="    ", subsequent_indent="    "),
-    ]
-    if finding.where is not None:
-        lines += ["", "The app's line responsible:", *_source(finding.where)]
-    choices = [
-        f"{each.name}={getattr(example.config, each.name)!r}"
-        for each in fields(ServerConfig)
-        if each.init
-        and each.name not in _QUIET_CHOICES
-        and getattr(example.config, each.name) != getattr(ServerConfig(), each.name)
-    ]
-    lines += ["", f"Smallest request ({example.transport} transport):"]
-    lines += [f"    {line}" for line in _raw(example.reproducers.raw)]
-    if choices:
-        lines.append(f"  under these server choices: {', '.join(choices)}")
-    lines += [
-        "",
-        f"Seen {verdict.found} time(s) in the {verdict.applied} exchanges the rule applied to.",
-    ]
-    others = [pair for pair in verdict.messages if pair[0] != finding.message]
-    if others:
-        lines.append("Also seen:")
-        lines += [f"  - {show(message)}" + (f" ({_path(w)})" if w else "") for message, w in others]
-    lines += [
-        "",
-        f"Reproduce with curl, against `wsgicheck serve {settings.target} --port 8000`:",
-        f"    {example.reproducers.curl}",
-        "",
-        "Reproduce in Python (in memory, exactly):",
-        *[f"    {line}".rstrip() for line in example.reproducers.python.splitlines()],
-        "",
-        f"Replay this run: --wsgi-seed={verdicts.seed} --wsgi-profile={settings.profile}"
-        + (f" -n {verdicts.shares[0].count}" if len(verdicts.shares) > 1 else ""),
-    ]
-    return "\n".join(lines)
-
-
-def _path(where: Location) -> str:
-    try:
-        shown = os.path.relpath(where.file)
-    except ValueError:  # pragma: no cover - another drive, on Windows
-        shown = where.file
-    return f"{show(where.file if shown.startswith('..') else shown)}:{where.line}"
-
-
-def _source(where: Location) -> list[str]:
-    try:
-        line = show(linecache.getline(where.file, where.line).strip())
-    except (OSError, ValueError):  # a file name the file system refuses (a NUL...)
-        line = ""
-    shown = [f"    {_path(where)}, in {show(where.function)}"]
-    return [*shown, f"        {line}"] if line else shown
-
-
-def _raw(data: bytes) -> list[str]:
-    """The request as sent, a line per header line, escaped where not printable."""
-    head, _, body = data.partition(b"\r\n\r\n")
-    lines = [_printable(line) for line in head.split(b"\r\n")]
-    if body:
-        more = "..." if len(body) > 64 else ""
-        lines.append(f"[{len(body)} bytes of body: {body[:64]!r}{more}]")
-    return lines
-
-
-def _printable(line: bytes) -> str:
-    text = line.decode("latin-1")
-    if text.isprintable() and text.isascii():
-        return text
-    return "".join(c if c.isascii() and c.isprintable() else f"\\x{ord(c):02x}" for c in text)

@@ -4,7 +4,8 @@ The probe app (:mod:`.app`) runs inside the server under test and sends home, pe
 the environ the server built and the trace of what the server did with the app's side;
 a raw-socket client (:mod:`wsgicheck.rawclient`) sends a fixed corpus (:mod:`.corpus`) and
 generated requests and reads the answers; :mod:`.judge` turns both into exchanges for the
-rules. Layers, lowest first: codec, channel, scenarios, app (inside the server);
+rules. Layers, lowest first: codec, channel, scenario_base, scenarios_errors, scenarios,
+app (inside the server);
 servers, process, session, corpus, judge, differences, result, prober,
 matrix, report, command (the prober's side, which never imports the other way).
 """

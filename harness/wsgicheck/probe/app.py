@@ -20,7 +20,8 @@ from ..rules import REGISTRY, Exchange
 from ..validation import Validator
 from .channel import Channel
 from .codec import encode, encode_events, qualified_name
-from .scenarios import ENVIRON_KEY, SCENARIOS, Context, echo, parse_header
+from .scenario_base import ENVIRON_KEY, Context, parse_header
+from .scenarios import SCENARIOS, echo
 
 __all__ = ["LIVE_RULES", "AppClass", "app", "as_function", "as_method", "as_partial", "make_app"]
 

@@ -20,7 +20,7 @@ from .. import hypothesis_hooks, strategies
 from ..extra import Expect
 from ..rawclient import WireResponse
 from ..request import Framing, Request
-from . import scenarios
+from . import scenario_base
 from .session import Sent, Session
 
 __all__ = ["PLANS", "drawn_requests"]
@@ -36,7 +36,7 @@ INPUT_WAIT = 1.0
 #: Seconds the client waits for the rest of a body shorter than its Content-Length.
 SHORT_WAIT = 2.0
 #: Seconds the client waits for the first block of the unbuffered scenario.
-BLOCK_WAIT = scenarios.BLOCK_WAIT + 2.0
+BLOCK_WAIT = scenario_base.BLOCK_WAIT + 2.0
 
 INPUT_BODY = b"line one\nline two\nthe third line, longer than the others\nno newline at the end"
 CLOSE = (("Connection", "close"),)
@@ -397,7 +397,7 @@ def unbuffered(session: Session) -> None:
         head = conn.read_head(timeout=BLOCK_WAIT)
         if head is None:
             return
-        if conn.wait_for(scenarios.FIRST_BLOCK, BLOCK_WAIT):
+        if conn.wait_for(scenario_base.FIRST_BLOCK, BLOCK_WAIT):
             session.channel.raise_flag(sent.probe_id, "first-block")
         sent.response = conn.read_body(head, "GET")
 

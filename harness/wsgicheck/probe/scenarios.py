@@ -5,22 +5,45 @@ A request names its scenario in the ``X-Wsgicheck-Probe`` header (``"<id> <scena
 longer than its Content-Length): the point is what the *server* does then. Every wait is
 bounded, so a server that misbehaves costs the probe seconds, never a hang.
 
-The constants here are shared with the prober, which knows what each scenario should
-produce (the bytes of a file, the blocks of a body).
+The constants they share with the prober, which knows what each scenario should produce
+(the bytes of a file, the blocks of a body), live in :mod:`.scenario_base`, with the
+context every scenario sees.
 """
 
 from __future__ import annotations
 
-import gc
-import sys
 import tempfile
 import time
-import weakref
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import Any
 
-from .channel import Channel
+from .scenario_base import (
+    BINARY_BODY,
+    BLOCK_WAIT,
+    CALLABLE_KINDS,
+    DISCONNECT_BLOCK,
+    DISCONNECT_BLOCKS,
+    FILE_DATA,
+    FILE_LENGTH,
+    FILE_OFFSET,
+    FIRST_BLOCK,
+    HANGUP_WAIT,
+    HEADER,
+    MAX_READS,
+    OTHER_BODY,
+    SECOND_BLOCK,
+    TEXT,
+    TOGETHER_WAIT,
+    UNICODE_ERRORS_TEXT,
+    Context,
+    ProbeError,
+    Scenario,
+    _declared,
+    _length,
+    parse_header,
+    read_body,
+)
+from .scenarios_errors import bad_headers, exc_info, exc_ref, raising
 
 __all__ = [
     "BINARY_BODY",
@@ -35,122 +58,6 @@ __all__ = [
     "expected_file_body",
     "parse_header",
 ]
-
-#: The probe app as other kinds of callable: kind → its name in ``wsgicheck.probe.app``.
-CALLABLE_KINDS = {
-    "function": "as_function",
-    "class": "AppClass",
-    "bound method": "as_method",
-    "functools.partial": "as_partial",
-}
-
-#: The request header naming the probe id and scenario, and its environ key.
-HEADER = "X-Wsgicheck-Probe"
-ENVIRON_KEY = "HTTP_X_WSGICHECK_PROBE"
-
-#: Every byte value, and line endings of every kind: a body a server must not touch.
-BINARY_BODY = bytes(range(256)) + b"\r\n\n\r\x00\r\r\n" + bytes(range(255, -1, -1))
-#: The bytes of the file behind ``wsgi.file_wrapper``.
-FILE_DATA = b"".join(b"%04d:file-wrapper-data\n" % index for index in range(64))
-#: Where the ``offset`` file-wrapper scenario seeks to, and the Content-Length it declares.
-FILE_OFFSET = 100
-FILE_LENGTH = 50
-#: The body the ``early`` file-wrapper scenario returns instead of its wrapper.
-OTHER_BODY = b"the app returned this body, not the file\n"
-#: The two blocks of the unbuffered-transmission scenario.
-FIRST_BLOCK = b"first block, to arrive before the app yields the second\n"
-SECOND_BLOCK = b"second block\n"
-#: What the client-disconnect scenario yields once the client is gone.
-DISCONNECT_BLOCKS = 32
-DISCONNECT_BLOCK = b"z" * 65536
-#: App-side waits (seconds): for the client to confirm the first block, and to hang up.
-BLOCK_WAIT = 3.0
-HANGUP_WAIT = 6.0
-#: Text for wsgi.errors no latin-1 stream could encode.
-UNICODE_ERRORS_TEXT = "wsgicheck probe: text beyond latin-1: \u2603 \U0001f600 \u0394\n"
-#: How long each of two requests sent together waits to see the other one running.
-TOGETHER_WAIT = 2.5
-#: Upper bounds on the reading loops (a stream that never ends cannot spin forever).
-MAX_READS = 4096
-
-
-class ProbeError(Exception):
-    """The exception the probe app raises on purpose (its name is looked for in server logs)."""
-
-
-def parse_header(value: object) -> tuple[int, str, str] | None:
-    """``(id, scenario, arg)`` from the probe header's value, or None if it is not one."""
-    if not isinstance(value, str):
-        return None
-    parts = value.split()
-    if len(parts) not in (2, 3) or not parts[0].isdigit():
-        return None
-    return int(parts[0]), parts[1], parts[2] if len(parts) == 3 else ""
-
-
-@dataclass
-class Context:
-    """One probe request, as its scenario sees it."""
-
-    probe_id: int
-    scenario: str
-    arg: str
-    channel: Channel | None
-
-    def note(self, key: str, value: object) -> None:
-        """Send the prober one observation of this request (JSON-safe ``value``)."""
-        if self.channel is not None:
-            self.channel.send({"id": self.probe_id, "note": {key: value}})
-
-    def wait_for(self, flag: str, timeout: float) -> bool:
-        """Wait for the prober's flag; False at once when there is no prober."""
-        if self.channel is None:
-            return False
-        return self.channel.wait_for(self.probe_id, flag, timeout)
-
-    def raise_flag(self, flag: str) -> None:
-        if self.channel is not None:
-            self.channel.raise_flag(self.probe_id, flag)
-
-    def lower_flag(self, flag: str) -> None:
-        if self.channel is not None:
-            self.channel.lower_flag(self.probe_id, flag)
-
-
-WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Any]
-Scenario = Callable[[Context, dict[str, Any], Callable[..., Any]], Any]
-
-TEXT = ("Content-Type", "text/plain; charset=utf-8")
-
-
-def _length(body: bytes) -> tuple[str, str]:
-    return ("Content-Length", str(len(body)))
-
-
-def _declared(environ: dict[str, Any]) -> int | None:
-    value = environ.get("CONTENT_LENGTH")
-    return int(value) if isinstance(value, str) and value.isdigit() else None
-
-
-def read_body(environ: dict[str, Any]) -> int:
-    """Read the body as a conformant app does: CONTENT_LENGTH bytes, or to the end when the
-    server says the stream ends (``wsgi.input_terminated``), else nothing. The bytes read."""
-    stream = environ["wsgi.input"]
-    length = _declared(environ)
-    total = 0
-    for _ in range(MAX_READS):
-        if length is not None:
-            if total >= length:
-                break
-            data = stream.read(min(length - total, 65536))
-        elif environ.get("wsgi.input_terminated"):
-            data = stream.read(65536)
-        else:
-            break
-        if not data:
-            break
-        total += len(data)
-    return total
 
 
 def echo(ctx: Context, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
@@ -349,96 +256,6 @@ def _deferred(ctx: Context) -> Iterator[bytes]:
     ctx.raise_flag("waiting")
     ctx.note("looked", ctx.wait_for("looked", BLOCK_WAIT))
     yield DEFER_BODY
-
-
-def bad_headers(ctx: Context, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-    """Pass a hop-by-hop header (``hop``) or an invalid one (``invalid``): does it raise?"""
-    read_body(environ)
-    bad = ("Connection", "close") if ctx.arg == "hop" else ("X Bad Name", "1")
-    try:
-        start_response("200 OK", [TEXT, bad])
-    except Exception:
-        ctx.note("start_response_raised", True)
-        body = b"start_response refused the header\n"
-        start_response("500 Internal Server Error", [TEXT, _length(body)], sys.exc_info())
-        return [body]
-    ctx.note("start_response_raised", False)
-    return [b"start_response accepted the header\n"]
-
-
-def raising(ctx: Context, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-    """Raise before the head (``early``) or after the first block went out (``late``)."""
-    read_body(environ)
-    if ctx.arg == "early":
-        raise ProbeError("wsgicheck probe: raised before start_response")
-    start_response("200 OK", [TEXT])
-    return _late_raise()
-
-
-def _late_raise() -> Iterator[bytes]:
-    yield b"the first block, then an exception\n"
-    raise ProbeError("wsgicheck probe: raised after the head went out")
-
-
-def exc_info(ctx: Context, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-    """start_response with exc_info before the head went out (``before``) or after."""
-    read_body(environ)
-    if ctx.arg == "before":
-        start_response("200 OK", [TEXT])
-        try:
-            raise ProbeError("wsgicheck probe: an error before any body")
-        except ProbeError:
-            body = b"the app replaced its 200 with this 500\n"
-            start_response("500 Internal Server Error", [TEXT, _length(body)], sys.exc_info())
-        return [body]
-    return _exc_info_after(start_response)
-
-
-def _exc_info_after(start_response: Callable[..., Any]) -> Iterator[bytes]:
-    start_response("200 OK", [TEXT])
-    yield b"the first block; then exc_info, too late\n"
-    try:
-        raise ProbeError("wsgicheck probe: an error after the head went out")
-    except ProbeError:
-        # The server must raise here; the app lets it propagate, as the PEP says.
-        start_response("500 Internal Server Error", [TEXT], sys.exc_info())
-    yield b"start_response returned: the server accepted exc_info after the head\n"
-
-
-def exc_ref(ctx: Context, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-    """start_response with exc_info replaces a 200; once it has returned and the app has left
-    its except block, nothing but the server can still hold the exception: a garbage
-    collection then tells whether the server kept exc_info (and with it the traceback and
-    every frame on it)."""
-    read_body(environ)
-    start_response("200 OK", [TEXT])
-    body = b"the app replaced its 200 with this 500\n"
-    try:
-        ref = _replace_with_exc_info(start_response, [TEXT, _length(body)])
-    except ProbeError:
-        ctx.note("exc_info_raised", True)  # the server re-raised: nothing to judge here
-        return [body]
-    gc.collect()
-    kept = ref()
-    ctx.note("exc_info_kept", kept is not None)
-    if kept is not None:
-        holders = sorted({type(each).__name__ for each in gc.get_referrers(kept)} - {"frame"})
-        ctx.note("exc_info_holders", holders)
-    del kept
-    return [body]
-
-
-def _replace_with_exc_info(
-    start_response: Callable[..., Any], headers: list[tuple[str, str]]
-) -> weakref.ref[ProbeError]:
-    """Raise, pass ``sys.exc_info()`` to start_response, and keep only a weak reference (no
-    name in this frame binds the exception once the except block ends)."""
-    try:
-        raise ProbeError("wsgicheck probe: an error whose exc_info the server must not keep")
-    except ProbeError as exc:
-        ref = weakref.ref(exc)
-        start_response("500 Internal Server Error", headers, sys.exc_info())
-    return ref
 
 
 def binary(ctx: Context, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:

@@ -9,8 +9,10 @@ from __future__ import annotations
 from . import (
     app_head,
     app_protocol,
+    app_response_body,
     app_streams,
     app_trap,
+    environ_headers,  # imports environ_rules first: its rules register before these
     environ_rules,
     harness_rules,
     http_content,
@@ -51,8 +53,10 @@ __all__ = [
 _MODULES = (
     app_head,
     app_protocol,
+    app_response_body,
     app_streams,
     app_trap,
+    environ_headers,
     environ_rules,
     harness_rules,
     http_content,

@@ -1,11 +1,14 @@
-"""Environ rules on the CGI variables: presence, type, form, and agreement with the request.
+"""Environ rules on the CGI variables of the request line, the server and the URL: presence,
+form, and agreement with the request.
 
 Every rule reads ``ex.environ``, the environ as the server built it. Where the exchange knows
 the request the client really sent (wsgicheck's own transports, a probe inside a real
 server), the values are also compared with it; under :func:`wsgicheck.validator` the request
 is only what the environ says, so those comparisons are skipped rather than made circular.
 
-The ``wsgi.*`` keys and the environ object itself are judged in :mod:`.environ_objects`;
+The variables the request's headers give, and every variable's type, are judged in
+:mod:`.environ_headers`, with the helpers below. The ``wsgi.*`` keys and the environ object
+itself are judged in :mod:`.environ_objects`;
 whether ``wsgi.multithread``, ``multiprocess`` and ``run_once`` tell the truth, in
 :mod:`.environ_probe` (``wsgicheck probe`` gathers the evidence).
 """
@@ -18,54 +21,15 @@ from collections.abc import Iterator
 from typing import Any, NamedTuple
 from urllib.parse import unquote_to_bytes
 
-from ..grammar import HOP_BY_HOP_HEADERS, is_token
 from ..grammar import absolute_uri_re as _absolute_re
-from ..grammar import cgi_http_key_re as _http_key_re
 from ..grammar import cgi_server_protocol_re as _protocol_re
-from ..request import Framing
+from ..grammar import is_token
 from . import environ_objects as environ_objects  # registers the wsgi.* rules
 from . import environ_probe as environ_probe  # registers the *-ACCURATE rules (probe)
 from .exchange import Exchange
 from .registry import Binding, Finding, Level, Rule, rule
 
 VARIABLES = "environ Variables"
-STRINGS = "A Note On String Types"
-
-#: CGI variables that have no value unless something happened (a login, an ident lookup):
-#: PEP 3333 wants them left out then. REMOTE_HOST is not here: CGI lets it be "" when the
-#: name is unknown, and wsgiref (by the PEP's author) does just that.
-_OMIT_WHEN_EMPTY = ("AUTH_TYPE", "REMOTE_USER", "REMOTE_IDENT")
-#: The CGI/1.1 meta-variables (RFC 3875 §4.1) and the common extras servers derive from the
-#: request. With HTTP_*, SSL_* and REDIRECT_* keys, they are what wsgiref.handlers transcodes
-#: to "bytes as latin-1"; other undotted keys may be OS environment variables.
-_REQUEST_VARIABLES = frozenset(
-    {
-        "AUTH_TYPE",
-        "CONTENT_LENGTH",
-        "CONTENT_TYPE",
-        "GATEWAY_INTERFACE",
-        "HTTPS",
-        "PATH_INFO",
-        "PATH_TRANSLATED",
-        "QUERY_STRING",
-        "RAW_URI",
-        "REMOTE_ADDR",
-        "REMOTE_HOST",
-        "REMOTE_IDENT",
-        "REMOTE_PORT",
-        "REMOTE_USER",
-        "REQUEST_METHOD",
-        "REQUEST_URI",
-        "SCRIPT_NAME",
-        "SERVER_NAME",
-        "SERVER_PORT",
-        "SERVER_PROTOCOL",
-        "SERVER_SOFTWARE",
-        "wsgi.url_scheme",
-    }
-)
-#: Keys that carry the request's framing and type: CGI gives them no HTTP_ name.
-_NOT_HTTP = frozenset({"HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH"})
 
 
 def _has_environ(ex: Exchange) -> bool:
@@ -108,11 +72,6 @@ def _target(target: str) -> _Target | None:
         authority, target = match["authority"] or None, match["rest"]
     path, _, query = target.partition("?")
     return _Target(authority, path or "/", query)
-
-
-def _carries_request(key: str) -> bool:
-    """Whether environ[key] is a string from the request or the server, not from the OS."""
-    return key in _REQUEST_VARIABLES or key.startswith(("HTTP_", "SSL_", "REDIRECT_"))
 
 
 def _single_header(ex: Exchange, name: str) -> str | None:
@@ -417,252 +376,3 @@ def url_reconstructable(self: Rule, ex: Exchange) -> Iterator[Finding]:
             f"SCRIPT_NAME + PATH_INFO is {script + path!r}; the target's path "
             f"{target.path!r} decodes to {_decoded(target.path)!r}",
         )
-
-
-# -- the request's headers ------------------------------------------------------------------------
-
-
-@rule(
-    "ENV-CONTENT-TYPE",
-    level=Level.MUST,
-    binding=Binding.ENVIRON,
-    section=VARIABLES,
-    summary="Content-Type goes in CONTENT_TYPE (never HTTP_CONTENT_TYPE), as sent or absent",
-    pep="""The following variables must be present, unless their value would be an empty
-    string, in which case they may be omitted, except as otherwise noted below. ...
-    CONTENT_TYPE The contents of any Content-Type fields in the HTTP request. May be
-    empty or absent.""",
-    needs=("environ",),
-    memo="environ",
-    example="""
-bad:  environ["CONTENT_TYPE"] = "text/plain"   # the client sent no Content-Type
-fix:  if "content-type" in headers: environ["CONTENT_TYPE"] = headers["content-type"]""",
-)
-def content_type(self: Rule, ex: Exchange) -> Iterator[Finding]:
-    env = _env(ex)
-    if "HTTP_CONTENT_TYPE" in env:
-        yield self.finding(ex, "HTTP_CONTENT_TYPE is set: CGI puts Content-Type in CONTENT_TYPE")
-    value = env.get("CONTENT_TYPE")
-    if not _knows_request(ex) or not (value is None or type(value) is str):
-        return
-    sent = ex.request.header_values("Content-Type")
-    if not sent and value:
-        yield self.finding(ex, f"CONTENT_TYPE is {value!r}; the request has no Content-Type")
-    elif len(sent) == 1 and (value or "").strip(" \t") != sent[0].strip(" \t"):
-        yield self.finding(ex, f"CONTENT_TYPE is {value!r}; the client sent {sent[0]!r}")
-
-
-@rule(
-    "ENV-CONTENT-LENGTH",
-    level=Level.MUST,
-    binding=Binding.ENVIRON,
-    section=VARIABLES,
-    summary='CONTENT_LENGTH is the request\'s Content-Length (digits), "" or absent; no HTTP_ twin',
-    pep="""The following variables must be present, unless their value would be an empty
-    string, in which case they may be omitted, except as otherwise noted below. ...
-    CONTENT_LENGTH The contents of any Content-Length fields in the HTTP request. May be
-    empty or absent.""",
-    needs=("environ",),
-    memo="environ",
-    example="""
-bad:  environ["HTTP_CONTENT_LENGTH"] = "12"   # every header copied as HTTP_*
-fix:  environ["CONTENT_LENGTH"] = "12"        # "" or absent when there is no body""",
-)
-def content_length(self: Rule, ex: Exchange) -> Iterator[Finding]:
-    env = _env(ex)
-    if "HTTP_CONTENT_LENGTH" in env:
-        yield self.finding(ex, "HTTP_CONTENT_LENGTH is set: CGI puts it in CONTENT_LENGTH")
-    value = env.get("CONTENT_LENGTH")
-    if type(value) is not str and value is not None:
-        return
-    if value and not (value.isascii() and value.isdigit()):
-        yield self.finding(ex, f"CONTENT_LENGTH {value!r} is not a decimal number")
-        return
-    if not _knows_request(ex):
-        return
-    length = int(value) if value else None
-    size = ex.response.request_body_size
-    framing = ex.request.framing
-    if framing is Framing.CONTENT_LENGTH and length != size:
-        yield self.finding(
-            ex, f"CONTENT_LENGTH is {value!r}; the client sent Content-Length: {size}"
-        )
-    elif framing is Framing.NONE and length not in (None, 0):
-        yield self.finding(ex, f"CONTENT_LENGTH is {value!r}; the request has no body")
-    elif framing is Framing.CHUNKED and length not in (None, size):
-        # A server that de-chunks the whole body may say how long it turned out to be.
-        yield self.finding(ex, f"CONTENT_LENGTH is {value!r}; the chunked body was {size} bytes")
-
-
-@rule(
-    "ENV-HTTP-VARS",
-    level=Level.SHOULD,
-    binding=Binding.ENVIRON,
-    section=VARIABLES,
-    summary="one HTTP_ key per request header (upper case, '-' as '_'), and none for others",
-    pep="""HTTP_ Variables Variables corresponding to the client-supplied HTTP request headers
-    (i.e., variables whose names begin with "HTTP_"). The presence or absence of these
-    variables should correspond with the presence or absence of the appropriate HTTP header in
-    the request.""",
-    needs=("environ",),
-    memo="environ",
-    example="""
-bad:  environ["HTTP_" + name] = value          # "HTTP_X-Request-Id": the app looks for ..._ID
-fix:  environ["HTTP_" + name.upper().replace("-", "_")] = value""",
-)
-def http_vars(self: Rule, ex: Exchange) -> Iterator[Finding]:
-    # A name holding "_" may be dropped (nginx, Apache, gunicorn do: X_Auth would pass for
-    # X-Auth); hop-by-hop fields and Expect are the server's to consume. CONTENT_TYPE and
-    # CONTENT_LENGTH are not HTTP_ keys (their HTTP_ twins are other rules' findings).
-    env = _env(ex)
-    present = set()
-    for key in env:
-        if isinstance(key, str) and key.startswith("HTTP_") and key not in _NOT_HTTP:
-            if not (_http_key(key) if type(key) is str else _http_key_re.fullmatch(key)):
-                yield self.finding(ex, f"{key!r} is no header's key (upper case, '-' as '_')")
-            else:
-                present.add(key)
-    if not _knows_request(ex):
-        return
-    request = ex.request
-    required, optional = _http_keys_expected(request.wire_headers, request.target)
-    for key in sorted(required - present):
-        yield self.finding(ex, f"{key} is missing; the request has that header")
-    for key in sorted(present - required - optional):
-        yield self.finding(ex, f"{key} is set; the request has no such header")
-
-
-@functools.lru_cache(maxsize=1024)
-def _http_key(key: str) -> bool:
-    """Whether ``key`` is the CGI name of some header field."""
-    return _http_key_re.fullmatch(key) is not None
-
-
-@functools.lru_cache(maxsize=256)
-def _http_keys_expected(
-    wire_headers: tuple[tuple[str, str], ...], target: str
-) -> tuple[frozenset[str], frozenset[str]]:
-    """The HTTP_ keys a request's header fields call for: those required, those a server
-    may leave out. Worked out once per header section (a test suite sends the same few)."""
-    connection = {
-        token.strip(" \t").lower()
-        for name, value in wire_headers
-        if name.lower() == "connection"
-        for token in value.split(",")
-    }
-    required: set[str] = set()
-    optional: set[str] = set()
-    for name, _ in wire_headers:
-        lower = name.lower()
-        if lower in ("content-type", "content-length"):
-            continue
-        key = "HTTP_" + name.upper().replace("-", "_")
-        droppable = "_" in name or lower in HOP_BY_HOP_HEADERS or lower in connection
-        (optional if droppable or lower == "expect" else required).add(key)
-    parts = _target(target)
-    if parts is not None and parts.authority:
-        optional.add("HTTP_HOST")  # RFC 9112 §3.2.2: the target's authority is the Host
-    return frozenset(required), frozenset(optional)
-
-
-@rule(
-    "ENV-EXTRA-CGI-VARS",
-    level=Level.SHOULD,
-    binding=Binding.ENVIRON,
-    section=VARIABLES,
-    summary="the server provides the other CGI variables it can, REMOTE_ADDR at least",
-    pep="""A server or gateway should attempt to provide as many other CGI variables as are
-    applicable.""",
-    needs=("environ", "wire"),
-    memo="environ",
-    example="""
-bad:  an environ with no REMOTE_ADDR
-fix:  environ["REMOTE_ADDR"] = peer_address[0]""",
-)
-def extra_cgi_vars(self: Rule, ex: Exchange) -> Iterator[Finding]:
-    # Judged only when the exchange came over a connection: a test client calling the app
-    # through wsgicheck.validator has no peer, so REMOTE_ADDR is not "applicable" there.
-    if "REMOTE_ADDR" not in _env(ex):
-        yield self.finding(ex, "environ has no REMOTE_ADDR")
-
-
-@rule(
-    "ENV-MISSING-OMITTED",
-    level=Level.SHOULD,
-    binding=Binding.ENVIRON,
-    section=VARIABLES,
-    summary="CGI variables with no value (REMOTE_USER with no login) are left out, not set to ''",
-    pep="""Note: missing variables (such as REMOTE_USER when no authentication has occurred)
-    should be left out of the environ dictionary.""",
-    needs=("environ",),
-    memo="environ",
-    example="""
-bad:  environ["REMOTE_USER"] = user or ""
-fix:  if user: environ["REMOTE_USER"] = user""",
-)
-def missing_omitted(self: Rule, ex: Exchange) -> Iterator[Finding]:
-    # Only variables that have no value in many requests: QUERY_STRING, CONTENT_TYPE,
-    # CONTENT_LENGTH, SCRIPT_NAME and PATH_INFO may be "" by the PEP's own words, and OS
-    # environment variables (allowed) are nobody's business.
-    env = _env(ex)
-    for key in _OMIT_WHEN_EMPTY:
-        if env.get(key, None) == "":
-            yield self.finding(ex, f"{key} is set to '' instead of being left out")
-
-
-# -- types and strings ----------------------------------------------------------------------------
-
-
-@rule(
-    "ENV-CGI-STR",
-    level=Level.MUST,
-    binding=Binding.ENVIRON,
-    section=VARIABLES + "; " + STRINGS,
-    summary="every CGI variable present is a native str (not bytes, int or None)",
-    pep="""Also note that CGI-defined variables must be native strings, if they are present at
-    all. It is a violation of this specification for any CGI variable's value to be of any
-    type other than str.""",
-    needs=("environ",),
-    memo="environ",
-    example="""
-bad:  environ["PATH_INFO"] = raw_path              # bytes
-fix:  environ["PATH_INFO"] = raw_path.decode("latin-1")""",
-)
-def cgi_str(self: Rule, ex: Exchange) -> Iterator[Finding]:
-    # CGI variables are the undotted keys (dotted ones are wsgi.* or server extensions).
-    for key, value in _env(ex).items():
-        if isinstance(key, str) and "." not in key and type(value) is not str:
-            yield self.finding(ex, f"{key} is a {type(value).__name__}, not a str")
-
-
-@rule(
-    "ENV-STR-LATIN1",
-    level=Level.MUST,
-    binding=Binding.ENVIRON,
-    section="Unicode Issues; " + STRINGS,
-    summary="environ strings hold only U+0000-U+00FF: bytes decoded as latin-1, never UTF-8",
-    pep="""all "strings" referred to in this specification must contain only code points
-    representable in ISO-8859-1 encoding (\\u0000 through \\u00FF, inclusive). ... Similarly,
-    servers and gateways must not supply strings to an application containing any other
-    Unicode characters.""",
-    needs=("environ",),
-    memo="environ",
-    example="""
-bad:  environ["PATH_INFO"] = unquote(raw_path)     # "/\\u2603" for /%E2%98%83
-fix:  environ["PATH_INFO"] = unquote_to_bytes(raw_path).decode("latin-1")  # "/\\xe2\\x98\\x83\"""",
-)
-def str_latin1(self: Rule, ex: Exchange) -> Iterator[Finding]:
-    # The strings that carry the request and the server: OS environment variables copied in
-    # (wsgiref does) keep the machine's text (a prompt, a home directory), as in wsgiref.
-    for key, value in _env(ex).items():
-        if (
-            type(value) is str
-            and not value.isascii()
-            and isinstance(key, str)
-            and _carries_request(key)
-        ):
-            wide = next((char for char in value if ord(char) > 0xFF), None)
-            if wide is not None:
-                yield self.finding(
-                    ex, f"{key} holds {wide!r} (U+{ord(wide):04X}): decode bytes as latin-1"
-                )

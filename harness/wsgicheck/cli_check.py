@@ -1,0 +1,160 @@
+"""``wsgicheck check``: the options of a run, the run in worker processes, its reports and
+baseline, and the state folder (``.wsgicheck/``) it keeps its example database in.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import TYPE_CHECKING
+
+from . import settings
+from .cli_parser import _resolve
+from .cli_progress import _Progress
+from .cli_reports import _color, _color_on, _render, _report_files, _write_files, _write_report
+from .cli_rules import _wrap
+from .errors import UsageError
+
+if TYPE_CHECKING:
+    from .options import RunOptions
+
+
+#: What Ctrl-C prints (exit status 130, as a shell reports SIGINT).
+INTERRUPTED = "wsgicheck: interrupted"
+
+
+#: The folder of wsgicheck's state in the working directory (example database, caches).
+STATE = ".wsgicheck"
+
+
+def _make_state_folder() -> None:
+    """Make ``.wsgicheck/`` with a ``.gitignore`` of ``*`` in it, when wsgicheck makes the
+    folder (as pytest's cache and Hypothesis's database do): its files stay out of commits."""
+    if os.path.isdir(STATE):
+        return  # the user's: left as it is
+    try:
+        os.makedirs(STATE)
+        with open(os.path.join(STATE, ".gitignore"), "w", encoding="utf-8") as stream:
+            stream.write("# made by wsgicheck: its example database and caches\n*\n")
+    except OSError:
+        return  # a read-only working directory: the run goes on without saved state
+
+
+def _hypothesis_home() -> str:
+    """Where Hypothesis keeps its files (its constants cache): under ``.wsgicheck/`` with ours.
+
+    Only for the command line: a library caller or a pytest run keeps its own setting, and
+    so does anyone who sets ``HYPOTHESIS_STORAGE_DIRECTORY``.
+    """
+    return os.path.abspath(os.path.join(STATE, "hypothesis"))
+
+
+def _check(args: argparse.Namespace) -> int:
+    from .supervisor import supervise
+
+    _resolve(args, [each.name for each in settings.SETTINGS if each.flags or each.name == "app"])
+    baseline = None
+    if args.baseline:
+        from . import baseline as baselines
+
+        baseline = baselines.load(args.baseline)
+    if args.source_root is not None and not os.path.isdir(args.source_root):
+        raise UsageError(f"--source-root {args.source_root}: not a directory")
+    options = _options(args)
+    files = _report_files(args)  # before the run: a bad path costs no run
+    if options.database is not None:
+        from .exampledb import DatabaseError, check
+
+        try:
+            check(options.database)  # before the run too: a Redis server out of reach
+        except DatabaseError as exc:
+            raise UsageError(f"--database {exc}") from None
+    _make_state_folder()
+    progress = _Progress() if sys.stderr.isatty() else None
+    # The app runs in worker processes (wsgicheck.supervisor), never in this one: this
+    # one's working directory stays where check was started, and --output, --baseline
+    # and .wsgicheck/ are read and written there whatever the app does.
+    result = supervise(
+        args.target,
+        options,
+        jobs=args.jobs,
+        app_coverage=args.app_coverage,
+        on_progress=progress,
+        hypothesis_home=_hypothesis_home(),
+    )
+    if progress is not None:
+        progress.done()
+    result.source_root = args.source_root
+    if result.interrupted:
+        # Ctrl-C: what ran so far, to the report asked for (not to a terminal), and 130.
+        print(INTERRUPTED, file=sys.stderr)
+        if args.output or args.format != "text":
+            _write_report(args, _render(args, result, color=False))
+        _write_files(args, files, result)
+        return 130
+    if args.write_baseline:
+        from . import baseline as baselines
+
+        baseline = baselines.from_run(result)
+        baselines.write(args.write_baseline, baseline)
+    if baseline is not None:
+        from .baseline import known_rules
+
+        result.known = known_rules(result, baseline)
+    _write_report(args, _render(args, result, color=_color(args)))
+    _write_files(args, files, result)
+    if args.output or (files and args.format != "text"):
+        # The reports went to files (or a program reads stdout): the terminal still gets
+        # the failures and the summary line, on stdout when it is free.
+        from .report.text import brief
+
+        stream = sys.stdout if args.output else sys.stderr
+        if files:
+            listed = f"reports: {', '.join(path for path, _ in files)}"
+            print("\n".join(_wrap(listed, "", "  ", width=100)), file=stream)
+        stream.write(brief(result, color=_color_on(args, stream)))
+    if os.environ.get("GITHUB_ACTIONS") == "true":
+        from .report.github import workflow_commands
+
+        # On stdout, unless stdout carries a report a program will parse (the runner reads
+        # workflow commands from stderr too).
+        machine = args.output is None and args.format != "text"
+        stream = sys.stderr if machine else sys.stdout
+        for line in workflow_commands(result):
+            print(line, file=stream)
+    return 1 if result.failed() else 0
+
+
+def _options(args: argparse.Namespace) -> RunOptions:
+    from .options import RunOptions
+    from .rules import REGISTRY
+
+    for name in ("select", "ignore"):
+        for pattern in getattr(args, name):
+            if not REGISTRY.select([pattern]):
+                source = args.sources[name]
+                raise UsageError(f"{source}: no rule matches {pattern!r} (see: wsgicheck rules)")
+    from .scope import parse_header
+
+    headers = []
+    for text in args.header:
+        try:
+            headers.append(parse_header(text))
+        except ValueError as exc:
+            raise UsageError(f"{args.sources['header']}: {exc}") from None
+    return RunOptions(
+        headers=tuple(headers),
+        exclude_paths=tuple(args.exclude_path),
+        profile=args.profile,
+        max_examples=args.examples,
+        seed=args.seed,
+        paths=tuple(args.path),
+        select=tuple(args.select),
+        ignore=tuple(args.ignore),
+        strict=args.strict,
+        transports=args.transport,
+        database=None if args.database.lower() in settings.OFF else args.database,
+        timeout=args.timeout,
+        corpus=args.corpus,
+    )

@@ -1,0 +1,95 @@
+"""``wsgicheck check``'s reports: rendered in each format asked for, and written to stdout,
+``--output`` and ``--report-dir``, every path checked writable before the run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import TYPE_CHECKING, Any
+
+from .errors import UsageError
+
+if TYPE_CHECKING:
+    from .results import RunResult
+
+
+def _render(
+    args: argparse.Namespace, result: RunResult, *, color: bool, name: str | None = None
+) -> str:
+    """A report in format ``name`` (--format's by default); a text one at the verbosity
+    -v or -q asks for."""
+    from . import report
+    from .report.text import layout
+
+    name = name or args.format
+    if name == "text":
+        return layout(result, color, args.verbosity)
+    return report.render(result, name, color=color)
+
+
+def _color(args: argparse.Namespace) -> bool:
+    return args.output is None and args.format == "text" and _color_on(args, sys.stdout)
+
+
+def _color_on(args: argparse.Namespace, stream: Any) -> bool:
+    """Colour on a terminal; ``--no-color`` wins, then ``NO_COLOR`` (no-color.org) and
+    ``FORCE_COLOR`` (force-color.org), each only when set to something."""
+    if args.no_color or os.environ.get("NO_COLOR"):
+        return False
+    return bool(os.environ.get("FORCE_COLOR")) or stream.isatty()
+
+
+def _report_files(args: argparse.Namespace) -> list[tuple[str, str]]:
+    """``--report``'s (path, format) pairs, and every output path checked writable: a typo
+    in a path is a usage error now, not after the whole run."""
+    from .report import FILE_NAMES
+
+    if args.output:
+        _writable(args.output, "--output")
+    if not args.report:
+        return []
+    try:
+        os.makedirs(args.report_dir, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"--report-dir {args.report_dir}: {exc.strerror or exc}") from exc
+    names = dict.fromkeys(args.report)  # once each, in the order given
+    files = [(os.path.join(args.report_dir, FILE_NAMES[name]), name) for name in names]
+    for path, _ in files:
+        _writable(path, "--report-dir")
+    return files
+
+
+def _writable(path: str, option: str) -> None:
+    folder = os.path.dirname(path) or "."
+    if os.path.isdir(path):
+        problem = "is a directory"
+    elif not os.path.isdir(folder):
+        problem = "no such directory"
+    elif not os.access(path if os.path.exists(path) else folder, os.W_OK):
+        problem = "permission denied"
+    else:
+        return
+    raise UsageError(f"{option} {path}: {problem}")
+
+
+def _write_files(args: argparse.Namespace, files: list[tuple[str, str]], result: RunResult) -> None:
+    for path, name in files:
+        text = _render(args, result, color=False, name=name)
+        _write(path, text, "--report-dir")
+
+
+def _write_report(args: argparse.Namespace, text: str) -> None:
+    if not args.output:
+        sys.stdout.write(text)
+        return
+    _write(args.output, text, "--output")
+
+
+def _write(path: str, text: str, option: str) -> None:
+    try:
+        with open(path, "w", encoding="utf-8") as stream:
+            stream.write(text)
+    except OSError as exc:
+        raise UsageError(f"{option} {path}: {exc.strerror or exc}") from exc

@@ -1,0 +1,101 @@
+"""``wsgicheck rules`` and ``wsgicheck explain``: the rule catalogue on the terminal."""
+
+from __future__ import annotations
+
+import argparse
+
+from .errors import UsageError
+
+
+def _rules(args: argparse.Namespace) -> int:
+    from .report.common import BINDING_TITLES
+    from .rules import REGISTRY, Binding
+
+    for pattern in args.patterns:
+        if not REGISTRY.select([pattern.upper()]):
+            raise UsageError(f"no rule matches {pattern!r}")
+    chosen = [
+        each
+        for each in REGISTRY.select([pattern.upper() for pattern in args.patterns])
+        if args.level is None or each.level.value == args.level
+    ]
+    if args.json:
+        import json
+
+        catalogue = [
+            {
+                "id": each.id,
+                "level": each.level.value,
+                "binding": each.binding.value,
+                "section": each.section,
+                "summary": each.summary,
+                "pep": each.pep,
+                "covers": list(each.covers),
+                "example": each.example,
+            }
+            for each in chosen
+        ]
+        print(json.dumps(catalogue, indent=2, ensure_ascii=False))
+        return 0
+    width = max((len(each.id) for each in chosen), default=0)
+    for binding in Binding:
+        group = [each for each in chosen if each.binding is binding]
+        if not group:
+            continue
+        print(f"{BINDING_TITLES[binding]} ({len(group)})")
+        for each in group:
+            head = f"  {each.id:<{width}}  {each.level.value:<6}  "
+            print("\n".join(_wrap(each.summary, head, " " * len(head), width=100)))
+        print()
+    must = sum(each.level.value == "MUST" for each in chosen)
+    print(
+        f"{len(chosen)} rules ({must} MUST, {len(chosen) - must} SHOULD). "
+        "`wsgicheck explain RULE_ID` shows one in full."
+    )
+    return 0
+
+
+def _explain(args: argparse.Namespace) -> int:
+    import difflib
+
+    from .rules import REGISTRY
+    from .rules.verdicts import Verdict
+
+    rule_id = args.rule.strip().upper()
+    if rule_id not in REGISTRY:
+        ids = REGISTRY.ids()
+        close = [each for each in ids if rule_id and rule_id in each]
+        close += [
+            each for each in difflib.get_close_matches(rule_id, ids, n=3) if each not in close
+        ]
+        hint = f"; did you mean {', '.join(close[:3])}?" if close else " (see: wsgicheck rules)"
+        raise UsageError(f"no rule {args.rule!r}{hint}")
+    each = REGISTRY[rule_id]
+    lines = [
+        f"{each.id} ({each.level.value}, binds the {each.binding.value})",
+        "",
+        *_wrap(each.summary, "  "),
+        "",
+        f"{each.citation}:",
+        *_wrap(each.pep, "  "),
+    ]
+    if each.example:
+        lines += ["", "Example of a violation and its fix:"]
+        lines += ["  " + line for line in each.example.splitlines()]
+    if each.covers:
+        lines += ["", f"Catalogue rows (specs/): {', '.join(each.covers)}"]
+    fails = Verdict.for_broken(each.level, strict=False) is Verdict.FAIL
+    level = "fails a run" if fails else "warns (fails a run only with --strict)"
+    lines += [
+        "",
+        *_wrap(f"A finding of this rule {level}; select it alone with --select {each.id}.", ""),
+    ]
+    print("\n".join(lines))
+    return 0
+
+
+def _wrap(text: str, indent: str, more: str | None = None, width: int = 92) -> list[str]:
+    import textwrap
+
+    more = indent if more is None else more
+    return textwrap.wrap(text, width=width, initial_indent=indent, subsequent_indent=more)

@@ -1,0 +1,122 @@
+"""``wsgicheck serve``: the app behind wsgicheck's socket server, every exchange shown and
+judged as it happens.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import signal
+import sys
+import threading
+import traceback
+
+from . import untrusted
+from .cli_parser import _resolve
+from .environ import ServerConfig
+from .errors import UsageError
+from .events import AppRaised, Refused
+from .response import Response
+from .target import load_target
+from .transcript import format_exchange
+
+
+def _problems(response: Response) -> list[str]:
+    problems = []
+    refused = False
+    for event in response.trace:
+        if isinstance(event, Refused):
+            refused = True
+            problems.append(f"server refused {event.callable}: {event.message}")
+        elif isinstance(event, AppRaised):
+            if refused and event.exc_type == "RefusedCall":
+                continue  # the refusal escaping the app: already reported
+            problems.append(f"app raised {event.exc_type}: {event.message} ({event.where})")
+    return problems
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from .rules import Exchange, check_exchange
+    from .server import Server
+
+    if not 0 <= args.port <= 65535:
+        raise UsageError(f"--port must be 0 to 65535, not {args.port}")
+    if args.threads < 1:
+        raise UsageError(f"--threads must be at least 1, not {args.threads}")
+    _resolve(args, ["app"])
+    app = load_target(args.target)
+    printing = threading.RLock()
+    trace = sys.stdout  # while serving, the app's prints go through console.whole_lines
+
+    def show(response: Response) -> None:
+        findings = check_exchange(Exchange(response, source="socket"))
+        lines = [] if args.quiet else [*format_exchange(response), ""]
+        request = response.request
+        where = f"{request.method} {request.target}"
+        problems = [
+            *_problems(response),
+            *(
+                f"{finding.rule} ({finding.level.value}): {finding.message}"
+                + (f" at {finding.where.file}:{finding.where.line}" if finding.where else "")
+                for finding in findings
+            ),
+        ]
+        lines.extend(untrusted.show(f"! {where}: {problem}") for problem in problems)
+        if lines:
+            with printing:
+                print("\n".join(lines), file=trace, flush=True)
+
+    def rejected(remote: tuple[str, int], status: int, message: str) -> None:
+        with printing:
+            line = f"! {remote[0]}:{remote[1]}: refused with {status}: {message}"
+            print(untrusted.show(line), file=trace, flush=True)
+
+    def failed(exc: BaseException) -> None:
+        # Not the app's fault nor the client's: say so, with where it happened.
+        lines = traceback.format_exception(exc)
+        with printing:
+            print(
+                f"! wsgicheck's own error (a bug in wsgicheck, not in the app): "
+                f"{untrusted.show(type(exc).__name__)}: {untrusted.show(exc)}\n"
+                + "".join(lines).rstrip(),
+                file=sys.stderr,
+                flush=True,
+            )
+
+    try:
+        server = Server(
+            app,
+            host=args.host,
+            port=args.port,
+            threads=args.threads,
+            config=ServerConfig(script_name=args.script_name),
+            on_exchange=show,
+            on_reject=rejected,
+            on_error=failed,
+        )
+    except OSError as exc:
+        reason = exc.strerror or exc  # a socket the app replaced may give no strerror
+        raise UsageError(f"cannot listen on {args.host}:{args.port}: {reason}") from exc
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+    print(f"wsgicheck: serving {args.target} on {server.url} (Ctrl-C to stop)", flush=True)
+    signal.signal(signal.SIGTERM, _interrupt)
+    from .console import whole_lines
+
+    with contextlib.suppress(KeyboardInterrupt), whole_lines(printing):
+        server.serve_forever()
+    print("wsgicheck: stopped", flush=True)
+    if any(
+        thread is not threading.main_thread() and not thread.daemon and thread.is_alive()
+        for thread in threading.enumerate()
+    ):
+        # A thread the app started would keep the interpreter waiting at exit: the server
+        # has stopped, so go now (Ctrl-C stops serve, whatever the app left running).
+        sys.stderr.flush()
+        os._exit(0)
+    return 0
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt

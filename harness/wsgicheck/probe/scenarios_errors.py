@@ -1,0 +1,104 @@
+"""The probe scenarios in which the app fails: invalid headers, an exception before or
+after the head, ``exc_info`` given to ``start_response``, and whether the server lets go of
+it. The point is what the *server* does then; the other scenarios are in :mod:`.scenarios`.
+"""
+
+from __future__ import annotations
+
+import gc
+import sys
+import weakref
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from .scenario_base import TEXT, Context, ProbeError, _length, read_body
+
+
+def bad_headers(ctx: Context, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+    """Pass a hop-by-hop header (``hop``) or an invalid one (``invalid``): does it raise?"""
+    read_body(environ)
+    bad = ("Connection", "close") if ctx.arg == "hop" else ("X Bad Name", "1")
+    try:
+        start_response("200 OK", [TEXT, bad])
+    except Exception:
+        ctx.note("start_response_raised", True)
+        body = b"start_response refused the header\n"
+        start_response("500 Internal Server Error", [TEXT, _length(body)], sys.exc_info())
+        return [body]
+    ctx.note("start_response_raised", False)
+    return [b"start_response accepted the header\n"]
+
+
+def raising(ctx: Context, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+    """Raise before the head (``early``) or after the first block went out (``late``)."""
+    read_body(environ)
+    if ctx.arg == "early":
+        raise ProbeError("wsgicheck probe: raised before start_response")
+    start_response("200 OK", [TEXT])
+    return _late_raise()
+
+
+def _late_raise() -> Iterator[bytes]:
+    yield b"the first block, then an exception\n"
+    raise ProbeError("wsgicheck probe: raised after the head went out")
+
+
+def exc_info(ctx: Context, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+    """start_response with exc_info before the head went out (``before``) or after."""
+    read_body(environ)
+    if ctx.arg == "before":
+        start_response("200 OK", [TEXT])
+        try:
+            raise ProbeError("wsgicheck probe: an error before any body")
+        except ProbeError:
+            body = b"the app replaced its 200 with this 500\n"
+            start_response("500 Internal Server Error", [TEXT, _length(body)], sys.exc_info())
+        return [body]
+    return _exc_info_after(start_response)
+
+
+def _exc_info_after(start_response: Callable[..., Any]) -> Iterator[bytes]:
+    start_response("200 OK", [TEXT])
+    yield b"the first block; then exc_info, too late\n"
+    try:
+        raise ProbeError("wsgicheck probe: an error after the head went out")
+    except ProbeError:
+        # The server must raise here; the app lets it propagate, as the PEP says.
+        start_response("500 Internal Server Error", [TEXT], sys.exc_info())
+    yield b"start_response returned: the server accepted exc_info after the head\n"
+
+
+def exc_ref(ctx: Context, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+    """start_response with exc_info replaces a 200; once it has returned and the app has left
+    its except block, nothing but the server can still hold the exception: a garbage
+    collection then tells whether the server kept exc_info (and with it the traceback and
+    every frame on it)."""
+    read_body(environ)
+    start_response("200 OK", [TEXT])
+    body = b"the app replaced its 200 with this 500\n"
+    try:
+        ref = _replace_with_exc_info(start_response, [TEXT, _length(body)])
+    except ProbeError:
+        ctx.note("exc_info_raised", True)  # the server re-raised: nothing to judge here
+        return [body]
+    gc.collect()
+    kept = ref()
+    ctx.note("exc_info_kept", kept is not None)
+    if kept is not None:
+        holders = sorted({type(each).__name__ for each in gc.get_referrers(kept)} - {"frame"})
+        ctx.note("exc_info_holders", holders)
+    del kept
+    return [body]
+
+
+def _replace_with_exc_info(
+    start_response: Callable[..., Any], headers: list[tuple[str, str]]
+) -> weakref.ref[ProbeError]:
+    """Raise, pass ``sys.exc_info()`` to start_response, and keep only a weak reference (no
+    name in this frame binds the exception once the except block ends)."""
+    try:
+        raise ProbeError("wsgicheck probe: an error whose exc_info the server must not keep")
+    except ProbeError as exc:
+        ref = weakref.ref(exc)
+        start_response("500 Internal Server Error", headers, sys.exc_info())
+    return ref
