@@ -17,9 +17,9 @@ from types import ModuleType
 from typing import Any
 
 from wsgicheck import Client
-from wsgicheck.environ import ServerConfig
+from wsgicheck.core.environ import ServerConfig
+from wsgicheck.drivers.validation import validator
 from wsgicheck.rules import Exchange, Finding, check_exchange, in_sequence
-from wsgicheck.validation import validator
 
 ROOT = Path(__file__).resolve().parent.parent
 BROKEN = ROOT / "fixtures" / "broken"

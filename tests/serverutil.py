@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from http.client import HTTPResponse
 from typing import Any
 
-from wsgicheck.response import Response
-from wsgicheck.server import Server
+from wsgicheck.drivers.server import Server
+from wsgicheck.model.response import Response
 
 LOOPBACK = "127.0.0.1"
 #: The longest any single network wait in these tests may take (seconds).

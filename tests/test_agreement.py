@@ -11,7 +11,7 @@ import io
 from typing import Any
 
 from wsgicheck import Client
-from wsgicheck.agreement import (
+from wsgicheck.explore.agreement import (
     ABSENT,
     MAY_DIFFER,
     Between,
@@ -20,8 +20,8 @@ from wsgicheck.agreement import (
     normalised_environ,
     own_fields,
 )
+from wsgicheck.explore.replay import NORMALISED as REPLAY_NORMALISED
 from wsgicheck.probe.differences import NORMALISED as PROBE_NORMALISED
-from wsgicheck.replay import NORMALISED as REPLAY_NORMALISED
 
 TRANSPORTS, SERVERS = Between.TRANSPORTS, Between.SERVERS
 

@@ -19,9 +19,9 @@ import pytest
 import wsgicheck
 from test_cli import cli
 from wsgicheck import Client
-from wsgicheck.response import Response
+from wsgicheck.explore.runner import RunOptions, run
+from wsgicheck.model.response import Response
 from wsgicheck.rules import Exchange, check_exchange
-from wsgicheck.runner import RunOptions, run
 
 RULE = "APP-TRAP-OWN-ERRORS"
 HERE = Path(__file__).read_text().splitlines()

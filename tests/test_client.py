@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from wsgicheck import Client, Framing, Request, ServerConfig
-from wsgicheck.events import (
+from wsgicheck.model.events import (
     AppRaised,
     ErrorsWritten,
     HeadersSent,

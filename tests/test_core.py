@@ -17,10 +17,10 @@ from typing import Any
 import pytest
 
 from wsgicheck import Client, RefusedCall, Request, ServerConfig, validator
-from wsgicheck.client import MemorySink
-from wsgicheck.core import AppCall, run_app
-from wsgicheck.environ import build_environ
-from wsgicheck.events import (
+from wsgicheck.core.environ import build_environ
+from wsgicheck.core.invoke import AppCall, run_app
+from wsgicheck.drivers.client import MemorySink
+from wsgicheck.model.events import (
     AppRaised,
     AppReturned,
     BodyLimitReached,
@@ -36,7 +36,7 @@ from wsgicheck.events import (
     WriteCalled,
     Yielded,
 )
-from wsgicheck.response import Response
+from wsgicheck.model.response import Response
 
 Environ = dict[str, Any]
 StartResponse = Callable[..., Callable[[bytes], None]]

@@ -22,9 +22,9 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
 
 import pytest
 
-from wsgicheck.environ import ServerConfig, build_environ, request_problem
-from wsgicheck.request import Framing, Request
-from wsgicheck.wire import parse_request
+from wsgicheck.core.environ import ServerConfig, build_environ, request_problem
+from wsgicheck.drivers.wire import parse_request
+from wsgicheck.model.request import Framing, Request
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 SECTION = "Differences from `wsgiref.simple_server`"

@@ -29,11 +29,12 @@ from rulekit import (
     good_fixtures,
     load,
 )
-from wsgicheck import Client, validation
+from wsgicheck import Client
 from wsgicheck import strategies as wst
-from wsgicheck.environ import ServerConfig
-from wsgicheck.events import raw_event
-from wsgicheck.response import Response
+from wsgicheck.core.environ import ServerConfig
+from wsgicheck.drivers import validation
+from wsgicheck.model.events import raw_event
+from wsgicheck.model.response import Response
 from wsgicheck.rules import (
     REGISTRY,
     Exchange,

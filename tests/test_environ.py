@@ -14,8 +14,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from wsgicheck.environ import ServerConfig, build_environ, environ_key, request_problem
-from wsgicheck.request import Framing, Request
+from wsgicheck.core.environ import ServerConfig, build_environ, environ_key, request_problem
+from wsgicheck.model.request import Framing, Request
 
 HOST = ("Host", "example.org")
 ABSENT = object()  # an expected value meaning "this key must not be in the environ"

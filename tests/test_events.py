@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from wsgicheck import events
-from wsgicheck.events import (
+from wsgicheck.model import events
+from wsgicheck.model.events import (
     EVENT_KINDS,
     AppReturned,
     ClientGone,

@@ -21,14 +21,14 @@ from typing import Any
 import pytest
 import redis
 
-from wsgicheck.exampledb import (
+from wsgicheck.explore.exampledb import (
     DatabaseError,
     RedisURL,
     absolute,
     redis_url,
     shown,
 )
-from wsgicheck.runner import RunOptions, run
+from wsgicheck.explore.runner import RunOptions, run
 from wsgicheck.target import load_target
 
 pytest_plugins = ["pytester"]

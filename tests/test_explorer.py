@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 
 from wsgicheck import Client, Request
 from wsgicheck import strategies as wst
-from wsgicheck.explorer import MOVES, Explorer, Learned
-from wsgicheck.runner import RunOptions, run
+from wsgicheck.explore.explorer import MOVES, Explorer, Learned
+from wsgicheck.explore.runner import RunOptions, run
 
 ROOT = Path(__file__).resolve().parent.parent
 HOST = (("Host", "localhost"),)

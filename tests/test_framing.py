@@ -1,6 +1,6 @@
 """The server's response framing makes h11's choices, byte for byte.
 
-:mod:`wsgicheck.framing` writes responses without h11's state machine; here the same
+:mod:`wsgicheck.drivers.framing` writes responses without h11's state machine; here the same
 request and response go through h11's own server connection too, and the bytes on the
 wire, whether the connection may be reused, and every refusal must agree.
 """
@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from wsgicheck.framing import ResponseFraming, SendError, client_keep_alive
+from wsgicheck.drivers.framing import ResponseFraming, SendError, client_keep_alive
 
 METHODS = (b"GET", b"HEAD", b"POST", b"DELETE", b"CONNECT")
 #: What a client's Connection fields may say (none, one, or two fields).

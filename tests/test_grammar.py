@@ -1,4 +1,4 @@
-"""Each pattern of ``wsgicheck.grammar`` against examples of the production it implements.
+"""Each pattern of ``wsgicheck.model.grammar`` against examples of the production it implements.
 
 The accepted examples are the RFCs' own where they give some (cited by section), or built
 from the ABNF the pattern quotes; the refused ones are what the ABNF leaves out, and what a
@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from wsgicheck import grammar
+from wsgicheck.model import grammar
 
 
 def _accepts(pattern: str, text: str) -> bool:

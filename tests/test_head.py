@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from wsgicheck.grammar import HOP_BY_HOP_HEADERS
-from wsgicheck.head import RefusedCall, check_headers, check_status
+from wsgicheck.core.head import RefusedCall, check_headers, check_status
+from wsgicheck.model.grammar import HOP_BY_HOP_HEADERS
 
 
 def refused_rule(call: object, *args: object) -> str:

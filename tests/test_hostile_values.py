@@ -23,12 +23,12 @@ from typing import Any
 import pytest
 
 from wsgicheck import validator
-from wsgicheck.client import Client
-from wsgicheck.events import StartResponseCalled
-from wsgicheck.observe import exception_message
+from wsgicheck.core.observe import exception_message
+from wsgicheck.drivers.client import Client
+from wsgicheck.model.events import StartResponseCalled
+from wsgicheck.model.untrusted import class_name, plain, safe_repr
+from wsgicheck.report.transcript import format_exchange
 from wsgicheck.rules import Exchange, Finding, check_exchange
-from wsgicheck.transcript import format_exchange
-from wsgicheck.untrusted import class_name, plain, safe_repr
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE = ROOT / "fixtures" / "hostile" / "values.py"

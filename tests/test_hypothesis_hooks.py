@@ -1,4 +1,4 @@
-"""The private Hypothesis hooks (:mod:`wsgicheck.hypothesis_hooks`) still do what the runner
+"""The private Hypothesis hooks (:mod:`wsgicheck.explore.hypothesis_hooks`) still do what the runner
 relies on: each test fails loudly when a Hypothesis upgrade changes one."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from hypothesis.database import InMemoryExampleDatabase
 
-from wsgicheck import hypothesis_hooks
+from wsgicheck.explore import hypothesis_hooks
 
 
 def _local_module(folder: Path, name: str, constant: str) -> ModuleType:

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from wsgicheck import Client, Request
-from wsgicheck.events import Location, StartResponseCalled, is_library
-from wsgicheck.locations import (
+from wsgicheck.model.events import Location, StartResponseCalled, is_library
+from wsgicheck.model.locations import (
     portable_path,
     relative_path,
     repository_root,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from wsgicheck import Framing, Request, ServerConfig
-from wsgicheck.minimise import simplify
-from wsgicheck.runner import RunOptions, run
+from wsgicheck.explore.minimise import simplify
+from wsgicheck.explore.runner import RunOptions, run
 
 BASE = ServerConfig()
 

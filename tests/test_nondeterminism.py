@@ -13,12 +13,12 @@ from typing import Any
 
 import pytest
 
-import wsgicheck.connection
+import wsgicheck.drivers.connection
 from rulekit import load
 from wsgicheck import Client
-from wsgicheck.environ import ServerConfig
-from wsgicheck.replay import MemoryTransport, app_variations, compare, differences
-from wsgicheck.runner import RunOptions, run
+from wsgicheck.core.environ import ServerConfig
+from wsgicheck.explore.replay import MemoryTransport, app_variations, compare, differences
+from wsgicheck.explore.runner import RunOptions, run
 
 ROOT = Path(__file__).resolve().parent.parent
 VARYING = ROOT / "fixtures" / "varying"
@@ -55,14 +55,14 @@ def test_a_real_transport_difference_is_still_blamed_on_the_server(
 ) -> None:
     """A deterministic app, a socket transport that builds another environ: the replay in
     memory agrees with the first exchange, so the difference is the server's."""
-    build = wsgicheck.connection.build_environ
+    build = wsgicheck.drivers.connection.build_environ
 
     def altered(*args: Any, **kwargs: Any) -> dict[str, Any]:
         environ = build(*args, **kwargs)
         environ["wsgi.run_once"] = True
         return environ
 
-    monkeypatch.setattr(wsgicheck.connection, "build_environ", altered)
+    monkeypatch.setattr(wsgicheck.drivers.connection, "build_environ", altered)
     app = load(ROOT / "fixtures" / "wsgiapp.py").app
     result = run(app, options(max_examples=10), target="wsgiapp")
     assert set(result.failures) == {"HARNESS-TRANSPORTS-AGREE"}

@@ -15,11 +15,12 @@ from typing import Any
 
 import pytest
 
+import wsgicheck.drivers.server
+
 # Imported here, not first inside an in-process pytest run: pytester drops the modules a run
 # imported when it ends, and a second copy of Hypothesis's internals breaks the next run.
-import wsgicheck.runner
-import wsgicheck.server
-import wsgicheck.supervisor
+import wsgicheck.explore.runner
+import wsgicheck.explore.supervisor
 from wsgicheck import WSGIWarning
 from wsgicheck.rules import REGISTRY, Level
 from wsgicheck.suite import SuiteWarning
@@ -386,9 +387,9 @@ def test_xdist_workers_share_one_run_and_give_complete_verdicts(
         f"""
         import os
 
-        import wsgicheck.supervisor
+        import wsgicheck.explore.supervisor
 
-        real_run = wsgicheck.supervisor.supervise
+        real_run = wsgicheck.explore.supervisor.supervise
 
 
         def counted_run(*args, **kwargs):
@@ -397,7 +398,7 @@ def test_xdist_workers_share_one_run_and_give_complete_verdicts(
             return real_run(*args, **kwargs)
 
 
-        wsgicheck.supervisor.supervise = counted_run
+        wsgicheck.explore.supervisor.supervise = counted_run
         """
     )
     pytester.makepyfile(
@@ -511,7 +512,7 @@ def test_internal_failure(wsgi_server, monkeypatch):
     def broken(*args, **kwargs):
         raise InternalBug("a bug in wsgicheck's server")
 
-    monkeypatch.setattr("wsgicheck.server.serve_exchange", broken)
+    monkeypatch.setattr("wsgicheck.drivers.server.serve_exchange", broken)
     with pytest.raises(http.client.RemoteDisconnected):
         get(wsgi_server.url)
 
@@ -558,7 +559,9 @@ import sys
 
 
 def test_plain():
-    heavy = ["wsgicheck.runner", "wsgicheck.rules", "wsgicheck.server", "wsgicheck.suite"]
+    heavy = [
+        "wsgicheck.explore.runner", "wsgicheck.rules", "wsgicheck.drivers.server", "wsgicheck.suite"
+    ]
     assert [name for name in heavy if name in sys.modules] == []
 """
     )
@@ -680,14 +683,14 @@ def test_harness_errors_fail_the_run_item(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Exchanges wsgicheck could not complete are its own problem: the run item says so."""
-    real_run = wsgicheck.supervisor.supervise
+    real_run = wsgicheck.explore.supervisor.supervise
 
     def run_with_an_error(*args: Any, **kwargs: Any) -> Any:
         result = real_run(*args, **kwargs)
         result.errors.append("GET /: the server sent no record of the exchange")
         return result
 
-    monkeypatch.setattr(wsgicheck.supervisor, "supervise", run_with_an_error)
+    monkeypatch.setattr(wsgicheck.explore.supervisor, "supervise", run_with_an_error)
     result = pytester.runpytest_inprocess(
         "-p", "no:cacheprovider", f"--wsgi-app={TARGET}", *FAST, "--wsgi-select=APP-SR-CALLED"
     )
@@ -707,7 +710,7 @@ def test_a_run_that_crashes_fails_every_item_once_in_full(
     def crash(*args: Any, **kwargs: Any) -> Any:
         raise OSError("no sockets today")
 
-    monkeypatch.setattr(wsgicheck.supervisor, "supervise", crash)
+    monkeypatch.setattr(wsgicheck.explore.supervisor, "supervise", crash)
     result = pytester.runpytest_inprocess(
         "-p", "no:cacheprovider", f"--wsgi-app={TARGET}", *FAST, "--wsgi-select=APP-SR-*"
     )

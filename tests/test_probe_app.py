@@ -14,7 +14,14 @@ from typing import Any
 import pytest
 
 from wsgicheck import Client, Framing, Request
-from wsgicheck.events import CloseCalled, InputRead, Location, StartResponseCalled, Trace, Yielded
+from wsgicheck.model.events import (
+    CloseCalled,
+    InputRead,
+    Location,
+    StartResponseCalled,
+    Trace,
+    Yielded,
+)
 from wsgicheck.probe import scenario_base, scenarios
 from wsgicheck.probe.app import LIVE_RULES, make_app
 from wsgicheck.probe.channel import Channel

@@ -1,4 +1,4 @@
-"""The one response reader (``wsgicheck.rawclient``) on canned answers over a real socket.
+"""The one response reader (``wsgicheck.drivers.rawclient``) on canned answers over a real socket.
 
 A listener on 127.0.0.1 sends fixed bytes and closes (or not); the reader must frame the body
 as RFC 9112 §6.3 says, read chunk sizes as ``grammar.chunk_size`` does, and say whether the
@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from serverutil import LOOPBACK, TIMEOUT
-from wsgicheck.rawclient import RawConnection, WireResponse
+from wsgicheck.drivers.rawclient import RawConnection, WireResponse
 
 Read = Callable[..., WireResponse | None]
 

@@ -20,14 +20,14 @@ import pytest
 
 from headless import chromium
 from wsgicheck import report
-from wsgicheck.appcoverage import AppCoverage, FileCoverage, line_ranges
-from wsgicheck.baseline import Baseline, Entry, fingerprint, known_rules
+from wsgicheck.explore.runner import RunOptions, RunResult, run
 from wsgicheck.report.common import grouped
 from wsgicheck.report.github import escape_data, escape_property, workflow_commands
 from wsgicheck.report.markdown import BUDGET, md
+from wsgicheck.results.appcoverage import AppCoverage, FileCoverage, line_ranges
+from wsgicheck.results.baseline import Baseline, Entry, fingerprint, known_rules
 from wsgicheck.rules import REGISTRY, Level
 from wsgicheck.rules.verdicts import Verdict
-from wsgicheck.runner import RunOptions, RunResult, run
 from wsgicheck.target import load_target
 
 ROOT = Path(__file__).resolve().parent.parent

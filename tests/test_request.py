@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from wsgicheck.request import FRAMING_HEADERS, Framing, InvalidRequest, Request
+from wsgicheck.model.request import FRAMING_HEADERS, Framing, InvalidRequest, Request
 
 HOST = ("Host", "example.org")
 

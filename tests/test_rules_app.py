@@ -16,8 +16,8 @@ import bottle
 from werkzeug.test import Client as WerkzeugClient
 
 from wsgicheck import Client, ServerConfig
+from wsgicheck.drivers.validation import validator
 from wsgicheck.rules import Exchange, check_exchange
-from wsgicheck.validation import validator
 
 Environ = dict[str, Any]
 StartResponse = Callable[..., Any]

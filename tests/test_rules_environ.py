@@ -21,11 +21,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from wsgicheck import strategies
-from wsgicheck.environ import ServerConfig, build_environ, request_problem
-from wsgicheck.request import Framing, Request
-from wsgicheck.response import Response
+from wsgicheck.core.environ import ServerConfig, build_environ, request_problem
+from wsgicheck.drivers.validation import validator
+from wsgicheck.model.request import Framing, Request
+from wsgicheck.model.response import Response
 from wsgicheck.rules import REGISTRY, Binding, Exchange, Level, check_exchange, evaluate
-from wsgicheck.validation import validator
 
 ENV_RULES = [each for each in REGISTRY if each.binding is Binding.ENVIRON]
 HOST = ("Host", "localhost")

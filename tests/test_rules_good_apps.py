@@ -20,11 +20,11 @@ from urllib.parse import urlencode
 import pytest
 
 from rulekit import ROOT, STANDARD_REQUESTS, exchanges_of_app, good_fixtures, load
-from wsgicheck.connection import Limits
-from wsgicheck.environ import ServerConfig
-from wsgicheck.response import Response
+from wsgicheck.core.environ import ServerConfig
+from wsgicheck.drivers.connection import Limits
+from wsgicheck.drivers.server import live_server
+from wsgicheck.model.response import Response
 from wsgicheck.rules import Exchange, check_exchange, in_sequence
-from wsgicheck.server import live_server
 
 SEEDS = [
     ROOT / "fixtures" / f"{name}.py" for name in ("wsgiapp", "flaskapp", "pyramidapp", "djangoapp")

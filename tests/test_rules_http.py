@@ -1,7 +1,7 @@
 """The HTTP rules (``rules/http_content.py``, ``rules/http_pairs.py``,
 ``rules/http_preconditions.py``) on small apps, and on
 real Flask, Django and WhiteNoise stacks driven through the follow-up questions
-(:func:`wsgicheck.sequences.ask_about`), in memory and over a real socket."""
+(:func:`wsgicheck.explore.sequences.ask_about`), in memory and over a real socket."""
 
 from __future__ import annotations
 
@@ -23,12 +23,12 @@ from rulekit import GOOD, ROOT, load
 from test_rules_good_apps import APPS as GOOD_APPS
 from test_rules_good_apps import EXPECTED, OK_PATH, load_app
 from wsgicheck import Client
-from wsgicheck.environ import ServerConfig
-from wsgicheck.response import Response
+from wsgicheck.core.environ import ServerConfig
+from wsgicheck.drivers.server import live_server
+from wsgicheck.drivers.validation import validator
+from wsgicheck.explore.sequences import ask_about
+from wsgicheck.model.response import Response
 from wsgicheck.rules import REGISTRY, Exchange, check_exchange, in_sequence
-from wsgicheck.sequences import ask_about
-from wsgicheck.server import live_server
-from wsgicheck.validation import validator
 
 #: The rules of rules/http_content.py, rules/http_pairs.py and rules/http_preconditions.py.
 HTTP_RULES = [

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from wsgicheck import Client, Framing, Request, Response
-from wsgicheck.extra import Expect, Extra, Together
+from wsgicheck.model.extra import Expect, Extra, Together
 from wsgicheck.rules import REGISTRY, Exchange
 
 

@@ -19,14 +19,14 @@ from typing import Any
 
 import pytest
 
-import wsgicheck.validation as validation
+import wsgicheck.drivers.validation as validation
 from serverutil import Reader, Recorder, connect
 from wsgicheck import Client, Request, Response
-from wsgicheck.connection import Limits
-from wsgicheck.events import Event, HeadersSent, InputRead, StartResponseCalled
-from wsgicheck.extra import Extra
+from wsgicheck.drivers.connection import Limits
+from wsgicheck.drivers.server import live_server
+from wsgicheck.model.events import Event, HeadersSent, InputRead, StartResponseCalled
+from wsgicheck.model.extra import Extra
 from wsgicheck.rules import REGISTRY, Binding, Exchange, Finding, check_exchange, evaluate
-from wsgicheck.server import live_server
 
 App = Callable[[dict[str, Any], Any], Any]
 Server = Callable[[App], App]

@@ -16,12 +16,12 @@ from typing import Any
 
 import pytest
 
-import wsgicheck.connection
+import wsgicheck.drivers.connection
 from wsgicheck import Client, Framing, Request, ServerConfig
-from wsgicheck.reproduce import curl_command, python_snippet
+from wsgicheck.drivers.server import Limits, live_server
+from wsgicheck.explore.runner import RunOptions, discover, run
+from wsgicheck.results.reproduce import curl_command, python_snippet
 from wsgicheck.rules import Exchange, check_exchange
-from wsgicheck.runner import RunOptions, discover, run
-from wsgicheck.server import Limits, live_server
 from wsgicheck.target import load_target
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -115,14 +115,14 @@ def test_the_seed_apps_pass_the_default_profile(name: str) -> None:
 
 def test_a_transport_that_differs_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
     """Alter one environ key in the socket transport only: the comparison must notice."""
-    build = wsgicheck.connection.build_environ
+    build = wsgicheck.drivers.connection.build_environ
 
     def altered(*args: Any, **kwargs: Any) -> dict[str, Any]:
         environ = build(*args, **kwargs)
         environ["SERVER_PROTOCOL"] = "HTTP/1.1"  # even for HTTP/1.0 requests
         return environ
 
-    monkeypatch.setattr(wsgicheck.connection, "build_environ", altered)
+    monkeypatch.setattr(wsgicheck.drivers.connection, "build_environ", altered)
     app = load_target(str(ROOT / "fixtures" / "wsgiapp.py") + ":app")
     result = run(app, options(profile="quick"), target="wsgiapp")
     failure = result.failures["HARNESS-TRANSPORTS-AGREE"]
@@ -143,7 +143,7 @@ def test_a_seed_replays_the_same_run() -> None:
 
 _DRAW = """
 import importlib, json, sys
-from wsgicheck.runner import RunOptions, run
+from wsgicheck.explore.runner import RunOptions, run
 from wsgicheck.target import load_target
 for name in sys.argv[2:]:
     importlib.import_module(name)
@@ -165,7 +165,10 @@ def test_a_seed_draws_the_same_requests_whatever_was_imported_before() -> None:
             timeout=300,
             check=True,
         ).stdout
-        for imports in ([], ["wsgicheck.report.html", "wsgicheck.baseline", "wsgicheck.plugin"])
+        for imports in (
+            [],
+            ["wsgicheck.report.html", "wsgicheck.results.baseline", "wsgicheck.plugin"],
+        )
     ]
     assert outputs[0] == outputs[1]
 

@@ -13,8 +13,15 @@ from typing import Any
 import pytest
 
 from wsgicheck import Request
-from wsgicheck.runner import RunOptions, discover, run
-from wsgicheck.scope import MAX_PATHS, OTHER_PATHS, Answers, excluded, parse_header, with_headers
+from wsgicheck.explore.runner import RunOptions, discover, run
+from wsgicheck.results.scope import (
+    MAX_PATHS,
+    OTHER_PATHS,
+    Answers,
+    excluded,
+    parse_header,
+    with_headers,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 

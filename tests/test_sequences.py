@@ -1,4 +1,4 @@
-"""The follow-up questions after a GET (:mod:`wsgicheck.sequences`)."""
+"""The follow-up questions after a GET (:mod:`wsgicheck.explore.sequences`)."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ import pytest
 
 from rulekit import BROKEN, load
 from wsgicheck import Client
-from wsgicheck.request import Request
-from wsgicheck.response import Response
+from wsgicheck.explore.runner import RunOptions, run
+from wsgicheck.explore.sequences import FollowUps, ask_about, follow_ups, send_follow_ups
+from wsgicheck.model.request import Request
+from wsgicheck.model.response import Response
 from wsgicheck.rules import Exchange
-from wsgicheck.runner import RunOptions, run
-from wsgicheck.sequences import FollowUps, ask_about, follow_ups, send_follow_ups
 
 TAG = '"v1"'
 STALE = '"v1-stale"'

@@ -1,6 +1,7 @@
 """The socket server's HTTP/1.1 behaviour, with real clients on loopback.
 
-curl, ``http.client``, requests and httpx talk to a live :func:`wsgicheck.server.live_server`;
+curl, ``http.client``, requests and httpx talk to a live
+:func:`wsgicheck.drivers.server.live_server`;
 raw sockets cover what clients do not let us control (pipelining, exact framing, Expect).
 RFC 9112 (message syntax and framing), RFC 9110 §10.1.1 (Expect) and PEP 3333 (streaming,
 ``wsgi.input_terminated``, ``wsgi.multithread``).
@@ -41,8 +42,8 @@ from serverutil import (
     read_until_closed,
 )
 from wsgicheck import Framing
-from wsgicheck.connection import Limits
-from wsgicheck.server import Server, live_server
+from wsgicheck.drivers.connection import Limits
+from wsgicheck.drivers.server import Server, live_server
 from wsgicheck.target import load_target
 
 pytest_plugins = ["pytester"]

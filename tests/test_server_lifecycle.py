@@ -28,9 +28,9 @@ from serverutil import (
     read_until_closed,
     wait_for,
 )
-from wsgicheck.connection import Limits
-from wsgicheck.events import AppRaised, ClientGone, CloseCalled, Refused, TimedOut
-from wsgicheck.server import Server, live_server
+from wsgicheck.drivers.connection import Limits
+from wsgicheck.drivers.server import Server, live_server
+from wsgicheck.model.events import AppRaised, ClientGone, CloseCalled, Refused, TimedOut
 
 SHORT = 0.5
 LIMITS = Limits(
@@ -397,9 +397,9 @@ def test_a_failure_of_the_servers_own_code_is_kept_and_serving_goes_on(
 ) -> None:
     """Not the app's exception (that is a 500): wsgicheck's. The connection closes, the
     worker survives, and the failure goes to on_error and :attr:`Server.errors`."""
-    import wsgicheck.server
+    import wsgicheck.drivers.server
 
-    real = wsgicheck.server.serve_exchange
+    real = wsgicheck.drivers.server.serve_exchange
     calls = itertools.count()
 
     def serve_once_broken(*args: Any, **kwargs: Any) -> Any:
@@ -407,7 +407,7 @@ def test_a_failure_of_the_servers_own_code_is_kept_and_serving_goes_on(
             raise LookupError("wsgicheck bug")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(wsgicheck.server, "serve_exchange", serve_once_broken)
+    monkeypatch.setattr(wsgicheck.drivers.server, "serve_exchange", serve_once_broken)
     seen: list[BaseException] = []
     with live_server(app, threads=1, limits=LIMITS, on_error=seen.append) as srv:
         assert exchange(srv, OK) == (b"", True)
@@ -419,13 +419,13 @@ def test_a_failure_of_the_servers_own_code_is_kept_and_serving_goes_on(
 def test_without_on_error_the_thread_excepthook_reports_it(
     app: Broken, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import wsgicheck.server
+    import wsgicheck.drivers.server
 
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise LookupError("wsgicheck bug")
 
     hooked: list[threading.ExceptHookArgs] = []
-    monkeypatch.setattr(wsgicheck.server, "serve_exchange", broken)
+    monkeypatch.setattr(wsgicheck.drivers.server, "serve_exchange", broken)
     monkeypatch.setattr(threading, "excepthook", hooked.append)
     with live_server(app, threads=1, limits=LIMITS) as srv:
         assert exchange(srv, OK) == (b"", True)
@@ -438,9 +438,9 @@ def test_without_on_error_the_thread_excepthook_reports_it(
 def test_a_failure_handling_one_connection_drops_only_that_one(
     app: Broken, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import wsgicheck.server
+    import wsgicheck.drivers.server
 
-    real = wsgicheck.server.parse_head
+    real = wsgicheck.drivers.server.parse_head
     calls = itertools.count()
 
     def parse_once_broken(*args: Any, **kwargs: Any) -> Any:
@@ -448,7 +448,7 @@ def test_a_failure_handling_one_connection_drops_only_that_one(
             raise LookupError("wsgicheck bug")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(wsgicheck.server, "parse_head", parse_once_broken)
+    monkeypatch.setattr(wsgicheck.drivers.server, "parse_head", parse_once_broken)
     seen: list[BaseException] = []
     with live_server(app, threads=1, limits=LIMITS, on_error=seen.append) as srv:
         assert exchange(srv, OK) == (b"", True)

@@ -22,8 +22,8 @@ from serverutil import (
     read_until_closed,
     wait_for,
 )
-from wsgicheck.connection import Limits
-from wsgicheck.server import Server, live_server
+from wsgicheck.drivers.connection import Limits
+from wsgicheck.drivers.server import Server, live_server
 
 MAX_HEAD = 4096
 MAX_TARGET = 1024

@@ -33,12 +33,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from serverutil import TIMEOUT, Recorder, connect, parse_responses, read_until_closed
-from wsgicheck import grammar
-from wsgicheck.client import Client, MemorySink
-from wsgicheck.connection import SendError
-from wsgicheck.core import run_app
-from wsgicheck.environ import ServerConfig, build_environ
-from wsgicheck.events import (
+from wsgicheck.core.environ import ServerConfig, build_environ
+from wsgicheck.core.head import headers_problems, status_problems
+from wsgicheck.core.invoke import run_app
+from wsgicheck.drivers.client import Client, MemorySink
+from wsgicheck.drivers.connection import SendError
+from wsgicheck.drivers.server import Limits, Server, live_server
+from wsgicheck.explore.replay import MemoryTransport, SocketTransport, TransportError, differences
+from wsgicheck.model import grammar
+from wsgicheck.model.events import (
     BLOCK_PREFIX,
     AppRaised,
     ClientGone,
@@ -48,13 +51,10 @@ from wsgicheck.events import (
     Yielded,
     block_size,
 )
-from wsgicheck.head import headers_problems, status_problems
-from wsgicheck.replay import MemoryTransport, SocketTransport, TransportError, differences
-from wsgicheck.request import Request
+from wsgicheck.model.request import Request
+from wsgicheck.report.transcript import format_exchange
 from wsgicheck.rules import Exchange as RuleExchange
 from wsgicheck.rules import check_exchange
-from wsgicheck.server import Limits, Server, live_server
-from wsgicheck.transcript import format_exchange
 
 CURL = shutil.which("curl") or "/usr/bin/curl"
 MIB = 1 << 20

@@ -24,17 +24,17 @@ from serverutil import (
     parse_responses,
     read_until_closed,
 )
-from wsgicheck import grammar
-from wsgicheck.connection import Limits
-from wsgicheck.rules import Exchange, check_exchange
-from wsgicheck.server import Server, live_server
-from wsgicheck.wire import (
+from wsgicheck.drivers.connection import Limits
+from wsgicheck.drivers.server import Server, live_server
+from wsgicheck.drivers.wire import (
     MAX_CHUNK_EXT,
     MAX_FIELDS,
     ChunkLines,
     WireError,
     parse_request,
 )
+from wsgicheck.model import grammar
+from wsgicheck.rules import Exchange, check_exchange
 
 LIMITS = Limits(header_timeout=2.0, keepalive_timeout=5.0, exchange_timeout=10.0)
 SMUGGLED = b"GET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n"

@@ -185,7 +185,7 @@ def test_the_readme_lists_every_setting() -> None:
 
 
 def test_setting_error_is_a_usage_error() -> None:
-    from wsgicheck.errors import UsageError
+    from wsgicheck.model.errors import UsageError
 
     assert issubclass(SettingError, UsageError)
 

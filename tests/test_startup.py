@@ -16,7 +16,7 @@ import pytest
 
 import wsgicheck
 from wsgicheck import report
-from wsgicheck.runner import PYTEST_MODULES, _load_own_modules
+from wsgicheck.explore.runner import PYTEST_MODULES, _load_own_modules
 
 ROOT = Path(__file__).resolve().parent.parent
 #: Heavy packages, and wsgicheck modules that pull them in or that only one command needs.
@@ -25,7 +25,7 @@ HEAVY = (
     "pytest",
     "_pytest",
     "h11",
-    "wsgicheck.runner",
+    "wsgicheck.explore.runner",
     "wsgicheck.rules",
     "wsgicheck.plugin",
     "wsgicheck.probe.result",
@@ -78,14 +78,14 @@ def test_the_report_formats_are_named_without_the_runner() -> None:
 ENGINE = (
     "hypothesis",
     "h11",
-    "wsgicheck.runner",
-    "wsgicheck.supervisor",
+    "wsgicheck.explore.runner",
+    "wsgicheck.explore.supervisor",
     "wsgicheck.strategies",
-    "wsgicheck.client",
-    "wsgicheck.server",
-    "wsgicheck.connection",
-    "wsgicheck.poller",
-    "wsgicheck.wire",
+    "wsgicheck.drivers.client",
+    "wsgicheck.drivers.server",
+    "wsgicheck.drivers.connection",
+    "wsgicheck.drivers.poller",
+    "wsgicheck.drivers.wire",
 )
 #: Modules that read a run's result and nothing of the run: the report package and each
 #: of its modules (a new format is found here by itself), the baseline that compares
@@ -94,9 +94,9 @@ READERS = sorted(
     [
         "wsgicheck.report",
         *(info.name for info in pkgutil.iter_modules(report.__path__, "wsgicheck.report.")),
-        "wsgicheck.baseline",
-        "wsgicheck.results",
-        "wsgicheck.options",
+        "wsgicheck.results.baseline",
+        "wsgicheck.results.run",
+        "wsgicheck.model.options",
     ]
 )
 
@@ -127,7 +127,9 @@ def own_modules() -> set[str]:
 def test_a_worker_outside_pytest_loads_every_module_but_the_pytest_side() -> None:
     """``check``'s workers load all of wsgicheck before the app (see ``_load_own_modules``),
     but not pytest: only the plugin and the suite import it, and no run imports them."""
-    modules = loaded_after("from wsgicheck.runner import _load_own_modules\n_load_own_modules()")
+    modules = loaded_after(
+        "from wsgicheck.explore.runner import _load_own_modules\n_load_own_modules()"
+    )
     assert {"pytest", "_pytest"} & {name.split(".")[0] for name in modules} == set()
     assert own_modules() - set(modules) == PYTEST_MODULES
 

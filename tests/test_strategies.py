@@ -12,8 +12,8 @@ from hypothesis.errors import InvalidArgument
 
 from wsgicheck import Client, Framing, Request, ServerConfig
 from wsgicheck import strategies as wst
-from wsgicheck.environ import request_problem
-from wsgicheck.wire import parse_request
+from wsgicheck.core.environ import request_problem
+from wsgicheck.drivers.wire import parse_request
 
 QUICK = settings(max_examples=100, suppress_health_check=list(HealthCheck), deadline=None)
 

@@ -1,7 +1,7 @@
 """``wsgi.input``, ``wsgi.errors`` and ``wsgi.file_wrapper`` (PEP 3333, "Input and Error Streams").
 
 The streams are used directly, with a plain list as the trace log, and read back through
-:class:`~wsgicheck.events.Trace` so the assertions see the events exactly as rules will.
+:class:`~wsgicheck.model.events.Trace` so the assertions see the events exactly as rules will.
 """
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from wsgicheck.events import (
+from wsgicheck.core.streams import ErrorStream, FileWrapper, InputStream, file_wrapper_for
+from wsgicheck.model.events import (
     ErrorsWritten,
     FileWrapperCalled,
     InputRead,
@@ -19,13 +20,12 @@ from wsgicheck.events import (
     StreamMisuse,
     Trace,
 )
-from wsgicheck.streams import ErrorStream, FileWrapper, InputStream, file_wrapper_for
 
 BODY = b"first line\nsecond line\nthird\n"
 
 
 class ChunkSource:
-    """A :class:`~wsgicheck.streams.BodySource` handing out ``data`` in pieces of ``piece``.
+    """A :class:`~wsgicheck.core.streams.BodySource` handing out ``data`` in pieces of ``piece``.
 
     ``data`` may be longer than the length the stream is told: a source that would give
     more than the body (a pipelined next request, say). ``requests`` records each limit asked.
@@ -498,8 +498,8 @@ def test_the_core_and_the_validator_record_the_streams_alike() -> None:
     from wsgiref.util import setup_testing_defaults
 
     from wsgicheck import Client, validator
-    from wsgicheck.streams import StreamGuard
-    from wsgicheck.validation_guards import ErrorsGuard, InputGuard
+    from wsgicheck.core.streams import StreamGuard
+    from wsgicheck.drivers.validation_guards import ErrorsGuard, InputGuard
 
     own = Client(_stream_user).post("/", body=BODY)
     seen: list[Any] = []

@@ -2,7 +2,7 @@
 
 Each test writes a misbehaving app, runs the console script on it in a subprocess (with a
 time limit: a run that hangs fails the test), and reads the report. ``check`` runs the app
-in a worker process (``wsgicheck.supervisor``); these are the things an app can do to the
+in a worker process (``wsgicheck.explore.supervisor``); these are the things an app can do to the
 process it runs in, and what the report and the exit status say about each.
 """
 
@@ -22,8 +22,8 @@ import jsonschema
 import pytest
 
 import wsgicheck
-from wsgicheck.runner import RunOptions
-from wsgicheck.supervisor import CAPTURE_LIMIT, supervise
+from wsgicheck.explore.runner import RunOptions
+from wsgicheck.explore.supervisor import CAPTURE_LIMIT, supervise
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA = json.loads(

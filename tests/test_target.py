@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from wsgicheck.client import Client
-from wsgicheck.errors import TargetError, WsgicheckError
+from wsgicheck.drivers.client import Client
+from wsgicheck.model.errors import TargetError, WsgicheckError
 from wsgicheck.target import load_target
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from wsgicheck import events
-from wsgicheck.client import Client
-from wsgicheck.events import (
+from wsgicheck.drivers.client import Client
+from wsgicheck.model import events
+from wsgicheck.model.events import (
     AppRaised,
     AppReturned,
     BodyLimitReached,
@@ -32,9 +32,9 @@ from wsgicheck.events import (
     WriteCalled,
     Yielded,
 )
-from wsgicheck.request import Framing, Request
-from wsgicheck.response import Response
-from wsgicheck.transcript import describe_event, format_exchange
+from wsgicheck.model.request import Framing, Request
+from wsgicheck.model.response import Response
+from wsgicheck.report.transcript import describe_event, format_exchange
 
 HERE = Location("/srv/app.py", 12, "app")
 

@@ -4,7 +4,7 @@ Each request is built once by :meth:`wsgicheck.Client.build_request`; the memory
 runs it with :meth:`Client.send`, and its exact bytes (:meth:`Request.to_bytes`) go to the
 live server over a socket, recorded with ``on_exchange``. The two must agree on everything
 but what the one list of what may differ allows between them
-(``wsgicheck.agreement.MAY_DIFFER``; DESIGN.md, "One core"); this app is deterministic, so
+(``wsgicheck.explore.agreement.MAY_DIFFER``; DESIGN.md, "One core"); this app is deterministic, so
 its header values and body must agree too.
 """
 
@@ -17,11 +17,12 @@ from typing import Any
 import pytest
 
 from serverutil import Reader, Recorder, connect
-from wsgicheck import Client, Request, ServerConfig, agreement
-from wsgicheck.agreement import Between
-from wsgicheck.connection import Limits
-from wsgicheck.response import Response
-from wsgicheck.server import Server, live_server
+from wsgicheck import Client, Request, ServerConfig
+from wsgicheck.drivers.connection import Limits
+from wsgicheck.drivers.server import Server, live_server
+from wsgicheck.explore import agreement
+from wsgicheck.explore.agreement import Between
+from wsgicheck.model.response import Response
 
 TRANSPORTS = Between.TRANSPORTS
 

@@ -22,10 +22,10 @@ import pytest
 from test_cli import CLEAN, _command, cli
 from wsgicheck import Client, Request
 from wsgicheck.cli import INTERRUPTED
-from wsgicheck.collector import PATH_TIMEOUTS, RUN_TIMEOUTS, _TimeOuts
-from wsgicheck.replay import MemoryTransport, SocketTransport
+from wsgicheck.explore.collector import PATH_TIMEOUTS, RUN_TIMEOUTS, _TimeOuts
+from wsgicheck.explore.replay import MemoryTransport, SocketTransport
+from wsgicheck.explore.runner import Interrupted, RunOptions, discover, run
 from wsgicheck.rules import Exchange, check_exchange
-from wsgicheck.runner import Interrupted, RunOptions, discover, run
 
 LIMIT = 0.3
 #: How long a hanging app waits at most, so its abandoned threads end with the test.

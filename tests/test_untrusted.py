@@ -1,4 +1,4 @@
-"""Untrusted text is rendered once, safely, everywhere (``wsgicheck.untrusted``).
+"""Untrusted text is rendered once, safely, everywhere (``wsgicheck.model.untrusted``).
 
 What an app or a network client says (status lines, headers, exception messages, file and
 function names, request targets) reaches every output through one function. Here: that
@@ -28,21 +28,22 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from headless import chromium
-from wsgicheck import events, report
-from wsgicheck.appcoverage import AppCoverage, FileCoverage
-from wsgicheck.events import Location, raw_event
+from wsgicheck import report
+from wsgicheck.explore.runner import RunOptions, RunResult, run
+from wsgicheck.model import events
+from wsgicheck.model.events import Location, raw_event
+from wsgicheck.model.request import Framing, Request
+from wsgicheck.model.response import Response
+from wsgicheck.model.untrusted import LIMIT, safe_repr, show, type_name
 from wsgicheck.probe import matrix
 from wsgicheck.probe import report as probe_report
 from wsgicheck.probe.differences import Difference
 from wsgicheck.probe.result import ProbeResult
 from wsgicheck.report.github import workflow_commands
-from wsgicheck.reproduce import Reproducers
-from wsgicheck.request import Framing, Request
-from wsgicheck.response import Response
-from wsgicheck.runner import RunOptions, RunResult, run
+from wsgicheck.report.transcript import format_exchange
+from wsgicheck.results.appcoverage import AppCoverage, FileCoverage
+from wsgicheck.results.reproduce import Reproducers
 from wsgicheck.target import load_target
-from wsgicheck.transcript import format_exchange
-from wsgicheck.untrusted import LIMIT, safe_repr, show, type_name
 
 ROOT = Path(__file__).resolve().parent.parent
 HOSTILE = f"{ROOT / 'fixtures' / 'hostile' / 'app.py'}:app"

@@ -13,9 +13,9 @@ from wsgiref.util import setup_testing_defaults
 import pytest
 
 from wsgicheck import WSGIViolation, WSGIWarning, validator
-from wsgicheck.events import BLOCK_PREFIX, CloseCalled, WriteCalled, Yielded, block_size
+from wsgicheck.drivers.validation import BODY_KEPT
+from wsgicheck.model.events import BLOCK_PREFIX, CloseCalled, WriteCalled, Yielded, block_size
 from wsgicheck.rules import Exchange
-from wsgicheck.validation import BODY_KEPT
 
 
 class ServerWrapper:

@@ -34,7 +34,7 @@ import wsgicheck
 from rulekit import broken_fixtures, load, requests_of
 from test_rules_good_apps import APPS, OK_PATH, load_app, requests_for
 from wsgicheck import Client, WSGIViolation, WSGIWarning
-from wsgicheck.environ import ServerConfig
+from wsgicheck.core.environ import ServerConfig
 from wsgicheck.rules import REGISTRY, Level
 from wsgicheck.rules.engine import HISTORY
 
@@ -175,7 +175,7 @@ def test_a_finding_at_the_end_leaves_wsgirefs_handler_whole(app: Any) -> None:
     out, err = handle(wsgicheck.validator(app))
     assert out.endswith(b"\r\n\r\nshort")  # the app's response, sent as it was
     assert out.count(b"HTTP/1.0 ") == 1  # and no second response after it
-    assert "wsgicheck.validation.WSGIViolation: APP-CL-ACCURATE:" in err
+    assert "wsgicheck.drivers.validation.WSGIViolation: APP-CL-ACCURATE:" in err
     assert "TypeError" not in err
 
 

@@ -12,10 +12,11 @@ from urllib.parse import parse_qsl
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from wsgicheck import grammar, vocabulary
 from wsgicheck import strategies as wst
-from wsgicheck.request import Request
-from wsgicheck.wire import parse_request
+from wsgicheck.drivers.wire import parse_request
+from wsgicheck.explore import vocabulary
+from wsgicheck.model import grammar
+from wsgicheck.model.request import Request
 
 SETTINGS = settings(max_examples=150, database=None, suppress_health_check=list(HealthCheck))
 _SAMPLES: dict[str, list[Any]] = {}

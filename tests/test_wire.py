@@ -9,9 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from wsgicheck import grammar
-from wsgicheck.request import FRAMING_HEADERS, Framing, Request
-from wsgicheck.wire import (
+from wsgicheck.drivers.wire import (
     MAX_HEAD,
     MAX_TARGET,
     WireError,
@@ -19,6 +17,8 @@ from wsgicheck.wire import (
     parse_request,
     simple_head,
 )
+from wsgicheck.model import grammar
+from wsgicheck.model.request import FRAMING_HEADERS, Framing, Request
 
 HOST = ("Host", "example.org")
 

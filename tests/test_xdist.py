@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from wsgicheck.runner import PROFILES
-from wsgicheck.shares import ShareFolder, ShareStalled, split
+from wsgicheck.explore.runner import PROFILES
+from wsgicheck.explore.shares import ShareFolder, ShareStalled, split
 
 pytest_plugins = ["pytester"]
 
@@ -164,7 +164,7 @@ def test_split_gives_every_example_once_and_the_first_share_the_run_seed() -> No
 HOLDER = """
 import os, sys, time
 from pathlib import Path
-from wsgicheck.shares import ShareFolder
+from wsgicheck.explore.shares import ShareFolder
 
 folder, mode = ShareFolder(Path(sys.argv[1])), sys.argv[2]
 folder.claim(0)

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .core import RefusedCall
-from .environ import VERSION as __version__
-from .environ import ServerConfig
-from .events import Trace
-from .request import Framing, InvalidRequest, Request
-from .response import Response
+from .core.environ import VERSION as __version__
+from .core.environ import ServerConfig
+from .core.invoke import RefusedCall
+from .model.events import Trace
+from .model.request import Framing, InvalidRequest, Request
+from .model.response import Response
 
 if TYPE_CHECKING:
-    from .client import Client
+    from .drivers.client import Client
 
 __all__ = [
     "Client",
@@ -43,15 +43,15 @@ def __getattr__(name: str) -> object:
     """The transports are imported on first use: ``import wsgicheck`` stays light, and a
     module that reads values (a report) loads no transport."""
     if name == "Client":
-        from .client import Client
+        from .drivers.client import Client
 
         return Client
     if name in ("Server", "Limits", "live_server"):
-        from . import server
+        from .drivers import server
 
         return getattr(server, name)
     if name in ("validator", "Validator", "WSGIViolation", "WSGIWarning"):
-        from . import validation
+        from .drivers import validation
 
         return getattr(validation, name)
     raise AttributeError(f"module 'wsgicheck' has no attribute {name!r}")

@@ -11,12 +11,12 @@ import os
 import sys
 from collections.abc import Sequence
 
-from . import untrusted
 from .cli_check import INTERRUPTED, _check
 from .cli_parser import _parser
 from .cli_rules import _explain, _rules
 from .cli_serve import _serve
-from .errors import UsageError, WsgicheckError
+from .model import untrusted
+from .model.errors import UsageError, WsgicheckError
 
 __all__ = ["main"]
 

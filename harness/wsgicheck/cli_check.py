@@ -14,10 +14,10 @@ from .cli_parser import _resolve
 from .cli_progress import _Progress
 from .cli_reports import _color, _color_on, _render, _report_files, _write_files, _write_report
 from .cli_rules import _wrap
-from .errors import UsageError
+from .model.errors import UsageError
 
 if TYPE_CHECKING:
-    from .options import RunOptions
+    from .model.options import RunOptions
 
 
 #: What Ctrl-C prints (exit status 130, as a shell reports SIGINT).
@@ -51,12 +51,12 @@ def _hypothesis_home() -> str:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from .supervisor import supervise
+    from .explore.supervisor import supervise
 
     _resolve(args, [each.name for each in settings.SETTINGS if each.flags or each.name == "app"])
     baseline = None
     if args.baseline:
-        from . import baseline as baselines
+        from .results import baseline as baselines
 
         baseline = baselines.load(args.baseline)
     if args.source_root is not None and not os.path.isdir(args.source_root):
@@ -64,7 +64,7 @@ def _check(args: argparse.Namespace) -> int:
     options = _options(args)
     files = _report_files(args)  # before the run: a bad path costs no run
     if options.database is not None:
-        from .exampledb import DatabaseError, check
+        from .explore.exampledb import DatabaseError, check
 
         try:
             check(options.database)  # before the run too: a Redis server out of reach
@@ -72,7 +72,7 @@ def _check(args: argparse.Namespace) -> int:
             raise UsageError(f"--database {exc}") from None
     _make_state_folder()
     progress = _Progress() if sys.stderr.isatty() else None
-    # The app runs in worker processes (wsgicheck.supervisor), never in this one: this
+    # The app runs in worker processes (wsgicheck.explore.supervisor), never in this one: this
     # one's working directory stays where check was started, and --output, --baseline
     # and .wsgicheck/ are read and written there whatever the app does.
     result = supervise(
@@ -94,12 +94,12 @@ def _check(args: argparse.Namespace) -> int:
         _write_files(args, files, result)
         return 130
     if args.write_baseline:
-        from . import baseline as baselines
+        from .results import baseline as baselines
 
         baseline = baselines.from_run(result)
         baselines.write(args.write_baseline, baseline)
     if baseline is not None:
-        from .baseline import known_rules
+        from .results.baseline import known_rules
 
         result.known = known_rules(result, baseline)
     _write_report(args, _render(args, result, color=_color(args)))
@@ -127,7 +127,7 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _options(args: argparse.Namespace) -> RunOptions:
-    from .options import RunOptions
+    from .model.options import RunOptions
     from .rules import REGISTRY
 
     for name in ("select", "ignore"):
@@ -135,7 +135,7 @@ def _options(args: argparse.Namespace) -> RunOptions:
             if not REGISTRY.select([pattern]):
                 source = args.sources[name]
                 raise UsageError(f"{source}: no rule matches {pattern!r} (see: wsgicheck rules)")
-    from .scope import parse_header
+    from .results.scope import parse_header
 
     headers = []
     for text in args.header:

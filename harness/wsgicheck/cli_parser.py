@@ -10,7 +10,7 @@ import argparse
 from typing import Any
 
 from . import __version__, settings
-from .errors import UsageError
+from .model.errors import UsageError
 
 
 class _Formatter(argparse.HelpFormatter):

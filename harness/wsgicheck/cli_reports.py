@@ -9,10 +9,10 @@ import os
 import sys
 from typing import TYPE_CHECKING, Any
 
-from .errors import UsageError
+from .model.errors import UsageError
 
 if TYPE_CHECKING:
-    from .results import RunResult
+    from .results.run import RunResult
 
 
 def _render(

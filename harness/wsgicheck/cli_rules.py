@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from .errors import UsageError
+from .model.errors import UsageError
 
 
 def _rules(args: argparse.Namespace) -> int:

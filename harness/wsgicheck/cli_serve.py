@@ -12,14 +12,14 @@ import sys
 import threading
 import traceback
 
-from . import untrusted
 from .cli_parser import _resolve
-from .environ import ServerConfig
-from .errors import UsageError
-from .events import AppRaised, Refused
-from .response import Response
-from .target import load_target
-from .transcript import format_exchange
+from .core.environ import ServerConfig
+from .drivers.target import load_target
+from .model import untrusted
+from .model.errors import UsageError
+from .model.events import AppRaised, Refused
+from .model.response import Response
+from .report.transcript import format_exchange
 
 
 def _problems(response: Response) -> list[str]:
@@ -37,8 +37,8 @@ def _problems(response: Response) -> list[str]:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    from .drivers.server import Server
     from .rules import Exchange, check_exchange
-    from .server import Server
 
     if not 0 <= args.port <= 65535:
         raise UsageError(f"--port must be 0 to 65535, not {args.port}")
@@ -102,7 +102,7 @@ def _serve(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from exc
     print(f"wsgicheck: serving {args.target} on {server.url} (Ctrl-C to stop)", flush=True)
     signal.signal(signal.SIGTERM, _interrupt)
-    from .console import whole_lines
+    from .report.console import whole_lines
 
     with contextlib.suppress(KeyboardInterrupt), whole_lines(printing):
         server.serve_forever()

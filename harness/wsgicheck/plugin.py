@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import pytest
 
-from .options import DEFAULT_DATABASE
+from .model.options import DEFAULT_DATABASE
 from .settings import (
     BY_NAME,
     OFF,
@@ -38,10 +38,10 @@ else:  # pragma: no cover - pytest needs the backport on 3.10, so it is there
     from exceptiongroup import BaseExceptionGroup  # type: ignore[import-not-found]
 
 if TYPE_CHECKING:
-    from .client import Client
-    from .core import WSGIApp
-    from .environ import ServerConfig
-    from .server import Server
+    from .core.environ import ServerConfig
+    from .core.invoke import WSGIApp
+    from .drivers.client import Client
+    from .drivers.server import Server
 
 __all__ = ["PROFILES", "TRANSPORTS", "Settings"]
 
@@ -161,7 +161,7 @@ def pytest_report_header(config: pytest.Config) -> str | None:
     parts = [f"profile {s.profile}", f"seed {s.seed}", f"transport {s.transport}"]
     parts += ["strict"] if s.strict else []
     if s.database:
-        from .exampledb import shown
+        from .explore.exampledb import shown
 
         parts.append(f"database {shown(s.database)}")
     else:
@@ -244,7 +244,7 @@ def _settings(config: pytest.Config, target: str) -> Settings:
         seed = random.SystemRandom().randrange(1 << 32)
     database = _database(config)
     suite = _value(config, "suite")
-    from .scope import parse_header
+    from .results.scope import parse_header
 
     headers = []
     for text in _value(config, "header") or ():
@@ -282,7 +282,7 @@ def _database(config: pytest.Config) -> str | None:
         return str(config.rootpath / DEFAULT_DATABASE)
     if str(given).strip().lower() in _OFF:
         return None
-    from .exampledb import DatabaseError, absolute, check
+    from .explore.exampledb import DatabaseError, absolute, check
 
     database = absolute(str(given), base)
     try:
@@ -293,8 +293,8 @@ def _database(config: pytest.Config) -> str | None:
 
 
 def _load(config: pytest.Config, target: str) -> WSGIApp:
-    from .errors import TargetError
-    from .target import load_target
+    from .drivers.target import load_target
+    from .model.errors import TargetError
 
     found = None if config.getoption("wsgi_app") else _given(config, "app")
     source = "--wsgi-app" if found is None else found.source
@@ -323,7 +323,7 @@ def _server_config(request: pytest.FixtureRequest) -> ServerConfig | None:
     marker = request.node.get_closest_marker("wsgi_config")
     if marker is None:
         return None
-    from .environ import ServerConfig
+    from .core.environ import ServerConfig
 
     if marker.args:
         raise pytest.UsageError("wsgi_config takes keyword arguments (ServerConfig fields)")
@@ -337,7 +337,7 @@ def _server_config(request: pytest.FixtureRequest) -> ServerConfig | None:
 def wsgi_client(request: pytest.FixtureRequest, wsgi_app: WSGIApp) -> Client:
     """An in-memory :class:`wsgicheck.Client` for the app under test."""
     __tracebackhide__ = True
-    from .client import Client
+    from .drivers.client import Client
 
     return Client(wsgi_app, config=_server_config(request))
 
@@ -350,7 +350,7 @@ def wsgi_server(request: pytest.FixtureRequest, wsgi_app: WSGIApp) -> Iterator[S
     (an exception in the app is not one: the server answers it with a 500, as any would).
     """
     __tracebackhide__ = True
-    from .server import live_server
+    from .drivers.server import live_server
 
     errors: list[BaseException] = []
     request.node.stash[_SERVER_ERRORS] = errors

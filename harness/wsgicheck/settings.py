@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import UsageError
-from .options import DEFAULT_DATABASE, PROFILES, REPORT_FILES, TRANSPORTS
+from .model.errors import UsageError
+from .model.options import DEFAULT_DATABASE, PROFILES, REPORT_FILES, TRANSPORTS
 
 __all__ = [
     "OFF",
@@ -157,7 +157,7 @@ def _url_path(text: str) -> str:
 
 
 def _header_field(text: str) -> str:
-    from .scope import parse_header  # checked here, parsed where the requests are made
+    from .results.scope import parse_header  # checked here, parsed where the requests are made
 
     parse_header(text)
     return text.strip()

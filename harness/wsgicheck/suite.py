@@ -6,7 +6,8 @@ happens once per session, when the first suite item runs; every item then report
 rule's verdict from it.
 
 Under pytest-xdist the run scales out: worker ``k`` of ``n`` explores share ``k`` of the
-examples with its own seed (:func:`wsgicheck.shares.split`, as ``check --jobs n`` does), first
+examples with its own seed (:func:`wsgicheck.explore.shares.split`, as ``check --jobs n``
+does), first
 thing in its test loop, and leaves the verdicts in a folder the controller made for the
 session. An item, on whichever worker, judges its rule from all the shares merged
 (:meth:`Verdicts.merge`): the union of their findings, the same for one seed and one number
@@ -28,15 +29,15 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from .drivers.validation import WSGIWarning
+from .explore.shares import ShareFolder, split
 from .rules import REGISTRY, Finding, Rule
 from .rules.verdicts import Verdict
-from .shares import ShareFolder, split
 from .suite_failure import failure_text
 from .suite_verdicts import Explored, Verdicts
-from .validation import WSGIWarning
 
 if TYPE_CHECKING:
-    from .core import WSGIApp
+    from .core.invoke import WSGIApp
     from .plugin import Settings
 
 __all__ = ["RuleItem", "RunItem", "SuitePlugin", "SuiteWarning", "Verdicts"]
@@ -183,10 +184,10 @@ class SuitePlugin:
         on_progress: Callable[[int, int], None] | None = None,
     ) -> Verdicts:
         """The run (or ``examples`` of it drawn with ``seed``), with the app in a worker
-        process (:mod:`wsgicheck.supervisor`): whatever it does there (exit, crash, print,
+        process (:mod:`wsgicheck.explore.supervisor`): whatever it does there (exit, crash, print,
         fork), this pytest process reports it."""
-        from .options import RunOptions
-        from .supervisor import supervise
+        from .explore.supervisor import supervise
+        from .model.options import RunOptions
 
         s = self.settings
         options = RunOptions(
@@ -207,7 +208,7 @@ class SuitePlugin:
 
     def _share(self, index: int) -> Verdicts:
         """Share ``index`` of the run, explored here."""
-        from .options import PROFILES
+        from .model.options import PROFILES
 
         assert self.folder is not None
         folder = self.folder

@@ -10,10 +10,10 @@ import textwrap
 from dataclasses import fields
 from typing import TYPE_CHECKING
 
-from .environ import ServerConfig
-from .events import Location
+from .core.environ import ServerConfig
+from .model.events import Location
+from .model.untrusted import show
 from .rules import Rule
-from .untrusted import show
 
 if TYPE_CHECKING:
     from .plugin import Settings

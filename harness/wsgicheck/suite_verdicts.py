@@ -10,15 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .environ import ServerConfig
-from .events import Location
-from .reproduce import Reproducers
-from .request import Request
+from .core.environ import ServerConfig
+from .model.events import Location
+from .model.request import Request
+from .results.reproduce import Reproducers
 from .rules import Finding
 from .rules.verdicts import Verdict
 
 if TYPE_CHECKING:
-    from .runner import RunResult
+    from .explore.runner import RunResult
 
 
 #: Distinct finding messages kept per rule, besides the smallest example.
@@ -111,7 +111,7 @@ class Verdicts:
         """A run done in shares (one each, in share order): for each rule the union of the
         shares' findings and the smallest example of all (the first on a tie, as the runner
         keeps it), so whichever share found a failure, every item sees it."""
-        from .collector import _size
+        from .explore.collector import _size
 
         rules = {}
         for rule_id in parts[0].rules:

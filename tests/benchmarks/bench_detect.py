@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "harness"))
 
 from wsgicheck import strategies  # noqa: E402
-from wsgicheck.runner import PROFILES, RunOptions, run  # noqa: E402
+from wsgicheck.explore.runner import PROFILES, RunOptions, run  # noqa: E402
 from wsgicheck.target import load_target  # noqa: E402
 
 HIDDEN = sorted((ROOT / "fixtures" / "hidden").glob("*.py"))

@@ -65,7 +65,7 @@ def main(server: str, port_file: str) -> None:
         Path(port_file).write_text(str(port))
 
     if server == "wsgicheck":
-        from wsgicheck.server import Server
+        from wsgicheck.drivers.server import Server
 
         instance = Server(app, threads=THREADS)
         write_port(instance.port)

@@ -2,7 +2,7 @@
 
 The probe app (:mod:`.app`) runs inside the server under test and sends home, per request,
 the environ the server built and the trace of what the server did with the app's side;
-a raw-socket client (:mod:`wsgicheck.rawclient`) sends a fixed corpus (:mod:`.corpus`) and
+a raw-socket client (:mod:`wsgicheck.drivers.rawclient`) sends a fixed corpus (:mod:`.corpus`) and
 generated requests and reads the answers; :mod:`.judge` turns both into exchanges for the
 rules. Layers, lowest first: codec, channel, scenario_base, scenarios_errors, scenarios,
 app (inside the server);

@@ -16,8 +16,8 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from ..drivers.validation import Validator
 from ..rules import REGISTRY, Exchange
-from ..validation import Validator
 from .channel import Channel
 from .codec import encode, encode_events, qualified_name
 from .scenario_base import ENVIRON_KEY, Context, parse_header

@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from ..events import EVENT_KINDS, Event, Location, RawEvent
+from ..model.events import EVENT_KINDS, Event, Location, RawEvent
 
 __all__ = ["Opaque", "decode", "decode_events", "encode", "encode_events", "type_named"]
 

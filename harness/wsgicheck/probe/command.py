@@ -13,7 +13,7 @@ import datetime
 import sys
 from typing import Any
 
-from ..errors import UsageError, WsgicheckError
+from ..model.errors import UsageError, WsgicheckError
 from .servers import KNOWN_SERVERS
 
 __all__ = ["add_parser", "run"]

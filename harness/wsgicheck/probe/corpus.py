@@ -16,10 +16,10 @@ from typing import Any
 
 from hypothesis import HealthCheck, Phase, given, settings
 
-from .. import hypothesis_hooks, strategies
-from ..extra import Expect
-from ..rawclient import WireResponse
-from ..request import Framing, Request
+from ..drivers.rawclient import WireResponse
+from ..explore import hypothesis_hooks, strategies
+from ..model.extra import Expect
+from ..model.request import Framing, Request
 from . import scenario_base
 from .session import Sent, Session
 

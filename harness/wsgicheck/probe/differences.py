@@ -3,7 +3,7 @@
 Every echo request of a probe (the generated ones and the plain corpus requests) runs
 through wsgicheck's own core too (the memory :class:`~wsgicheck.Client`, the probe app
 inside); the two environs are compared key by key
-(:func:`wsgicheck.agreement.environ_differences`, leaving out what :data:`NORMALISED` lets
+(:func:`wsgicheck.explore.agreement.environ_differences`, leaving out what :data:`NORMALISED` lets
 differ), and the differences are counted per key, with the first example.
 """
 
@@ -11,17 +11,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .. import agreement
-from ..agreement import Between, may_differ
-from ..client import Client
-from ..request import Request
+from ..drivers.client import Client
+from ..explore import agreement
+from ..explore.agreement import Between, may_differ
+from ..model.request import Request
 from .app import make_app
 from .judge import Judged
 
 __all__ = ["NORMALISED", "Difference", "environ_differences"]
 
 #: What is left out of the comparison, and why: the environ entries of the one list
-#: (:data:`wsgicheck.agreement.MAY_DIFFER`) that hold between another server and wsgicheck.
+#: (:data:`wsgicheck.explore.agreement.MAY_DIFFER`) that hold between another server and wsgicheck.
 NORMALISED = {
     aspect.removeprefix("environ "): why
     for aspect, why in may_differ(Between.SERVERS, "environ").items()

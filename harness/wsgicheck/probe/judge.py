@@ -15,10 +15,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from ..events import AppRaised, RawEvent, raw_client_gone
-from ..extra import Extra, Together
-from ..request import Request
-from ..response import Response
+from ..model.events import AppRaised, RawEvent, raw_client_gone
+from ..model.extra import Extra, Together
+from ..model.request import Request
+from ..model.response import Response
 from ..rules import REGISTRY, Binding, Exchange, Finding, Rule, RuleResult
 from ..rules.verdicts import Verdict
 from . import scenarios

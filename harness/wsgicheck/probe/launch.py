@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from ..target import load_target
+from ..drivers.target import load_target
 
 __all__ = ["LAUNCHERS", "main"]
 

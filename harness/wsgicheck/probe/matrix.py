@@ -6,7 +6,7 @@ that level comes from (PEP 3333 or an RFC section); columns are the servers prob
 MUST, a SHOULD not followed, "not applicable" and "not probed" have four marks and four
 counts. Markdown for a README or a pull request, HTML for a page of its own. A failing cell
 names its first finding (a footnote in Markdown, a tooltip and a list in HTML). Server names,
-versions and findings pass through :func:`~wsgicheck.untrusted.show` before the markup's
+versions and findings pass through :func:`~wsgicheck.model.untrusted.show` before the markup's
 own escaping.
 """
 
@@ -15,8 +15,8 @@ from __future__ import annotations
 import html as _html
 from dataclasses import dataclass, field
 
+from ..model.untrusted import show
 from ..rules import Binding
-from ..untrusted import show
 from .result import CELLS, ProbeResult
 
 __all__ = ["Matrix", "build", "to_html", "to_markdown"]

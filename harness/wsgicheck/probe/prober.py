@@ -16,11 +16,11 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from ..environ import ServerConfig
-from ..options import RunOptions
-from ..reproduce import reproducers
-from ..request import Request
-from ..results import Failure, RunResult
+from ..core.environ import ServerConfig
+from ..model.options import RunOptions
+from ..model.request import Request
+from ..results.reproduce import reproducers
+from ..results.run import Failure, RunResult
 from ..rules import RuleResult
 from .channel import ENV_VAR, Channel
 from .corpus import PLANS, drawn_requests
@@ -67,7 +67,7 @@ def probe(
     """Probe ``server`` (a known name or a command template) and judge it.
 
     Raises :class:`~.process.ServerStartError` if the server does not start, and
-    :class:`~wsgicheck.errors.UsageError` for a SERVER that is neither.
+    :class:`~wsgicheck.model.errors.UsageError` for a SERVER that is neither.
     """
     options = options or ProbeOptions()
     name, template, known = resolve(server)

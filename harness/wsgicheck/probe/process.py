@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 from types import TracebackType
 
-from ..errors import WsgicheckError
+from ..model.errors import WsgicheckError
 
 __all__ = ["ServerProcess", "ServerStartError", "free_port"]
 

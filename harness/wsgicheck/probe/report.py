@@ -11,11 +11,11 @@ from __future__ import annotations
 from typing import Any
 
 from .. import report
+from ..model.request import Request
+from ..model.untrusted import show
 from ..report.common import dumps
 from ..report.json import data as run_data
-from ..request import Request
 from ..rules import Finding
-from ..untrusted import show
 from .differences import NORMALISED
 from .result import ProbeResult
 from .servers import PROBE_APP

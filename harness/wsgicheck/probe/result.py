@@ -1,6 +1,6 @@
 """What one probe of one server found: verdicts shaped as a run, plus what only a probe has.
 
-The verdicts are a :class:`~wsgicheck.results.RunResult` (with no profile and none of
+The verdicts are a :class:`~wsgicheck.results.run.RunResult` (with no profile and none of
 wsgicheck's transports in its options), so every ``--format`` of
 ``wsgicheck check`` renders them as they are; the observations (how the server framed,
 kept connections, called ``close()``...), the environ differences from wsgicheck's own
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..results import RunResult
+from ..results.run import RunResult
 from ..rules import Exchange
 from ..rules.verdicts import Verdict
 from .differences import Difference

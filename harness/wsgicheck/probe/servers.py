@@ -13,7 +13,7 @@ import shlex
 import sys
 from dataclasses import dataclass
 
-from ..errors import UsageError
+from ..model.errors import UsageError
 
 __all__ = ["KNOWN_SERVERS", "PROBE_APP", "PROBE_MODULE", "KnownServer", "command_line", "resolve"]
 
@@ -94,7 +94,7 @@ KNOWN_SERVERS: dict[str, KnownServer] = {
         KnownServer(
             name="wsgicheck",
             command="{python} -m wsgicheck serve {app} --host {host} --port {port} --quiet",
-            module="wsgicheck.server",
+            module="wsgicheck.drivers.server",
             distribution="wsgicheck",
             how="wsgicheck serve APP --host HOST --port PORT",
         ),

@@ -1,7 +1,7 @@
 """One probe session's sending side: probe ids, requests that name their scenario, and the
 record of what was sent and what came back.
 
-Each :class:`Sent` pairs a request (the :class:`~wsgicheck.request.Request` the client
+Each :class:`Sent` pairs a request (the :class:`~wsgicheck.model.request.Request` the client
 really sent, probe header included, so rules can compare the environ with it) with the
 response as the raw client read it and the evidence only the client has (``extra``: a
 ``100 Continue`` seen, the server still answering afterwards...).
@@ -14,9 +14,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from ..extra import NOTHING, Extra
-from ..rawclient import RawConnection, WireResponse
-from ..request import Framing, Request
+from ..drivers.rawclient import RawConnection, WireResponse
+from ..model.extra import NOTHING, Extra
+from ..model.request import Framing, Request
 from .channel import Channel
 from .scenarios import HEADER
 

@@ -1,8 +1,8 @@
 """Reports of a run, one small module per format.
 
 Each format module registers a renderer with :func:`format`; a renderer takes the
-:class:`~wsgicheck.results.RunResult` and returns the report text. Adding a format is one
-new module here and its name in :data:`wsgicheck.options.REPORT_FILES`.
+:class:`~wsgicheck.results.run.RunResult` and returns the report text. Adding a format is one
+new module here and its name in :data:`wsgicheck.model.options.REPORT_FILES`.
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ import importlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from ..options import REPORT_FILES
+from ..model.options import REPORT_FILES
 
 if TYPE_CHECKING:  # the runner (and Hypothesis) only when a report is rendered
-    from ..results import RunResult
+    from ..results.run import RunResult
 
 __all__ = ["FILE_NAMES", "FORMATS", "Renderer", "format", "names", "render"]
 

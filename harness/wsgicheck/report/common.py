@@ -10,16 +10,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..appcoverage import AppCoverage
-from ..baseline import fingerprint
-from ..events import Location
-from ..locations import relative_path, user_location
-from ..request import Request
-from ..results import CapturedOutput, Failure, RunResult
+from ..model.events import Location
+from ..model.locations import relative_path, user_location
+from ..model.request import Request
+from ..model.untrusted import LIMIT, show
+from ..results.appcoverage import AppCoverage
+from ..results.baseline import fingerprint
+from ..results.run import CapturedOutput, Failure, RunResult
+from ..results.scope import OTHER_PATHS
 from ..rules import Binding, RuleResult
 from ..rules.verdicts import Verdict
-from ..scope import OTHER_PATHS
-from ..untrusted import LIMIT, show
 
 __all__ = [
     "ANSWERS_TITLE",

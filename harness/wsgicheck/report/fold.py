@@ -59,7 +59,7 @@ def _room_for_escape(text: str) -> int:
 
 def _no_command(line: str) -> str:
     """A display line that cannot read as a workflow command: a cut or a wrap can start a
-    line with the ``::`` that :func:`~wsgicheck.untrusted.show` let through mid-line, and
+    line with the ``::`` that :func:`~wsgicheck.model.untrusted.show` let through mid-line, and
     its first ``:`` is then shown as ``\\x3a`` (as ``show`` does at a line's start)."""
     return _command_re.sub(r"\1\\x3a", line)
 

@@ -3,17 +3,17 @@
 Printed (besides the report) when ``GITHUB_ACTIONS=true``: ``::error`` for a finding that
 fails the run, ``::warning`` for a SHOULD finding that does not; findings the baseline
 accepts are left out. What the app supplied is first made one line by
-:func:`~wsgicheck.untrusted.show`, then every value is escaped as the Actions toolkit does
+:func:`~wsgicheck.model.untrusted.show`, then every value is escaped as the Actions toolkit does
 (``%``, CR and LF in the message; also ``:`` and ``,`` in properties), so an app's text can
 neither end the command early nor start another.
 """
 
 from __future__ import annotations
 
-from ..locations import repository_root
-from ..results import RunResult
+from ..model.locations import repository_root
+from ..model.untrusted import show
+from ..results.run import RunResult
 from ..rules.verdicts import Verdict
-from ..untrusted import show
 from .common import failure_kind, repository_place
 
 __all__ = ["escape_data", "escape_property", "workflow_commands"]

@@ -2,7 +2,7 @@
 
 No scripts, no fonts, no images, no links to fetch: inline CSS, and ``<details>`` for the
 failures, so it reads the same from a CI artifact, offline, or with JavaScript off. Every
-string from the app or the request is made safe by :func:`~wsgicheck.untrusted.show` (its
+string from the app or the request is made safe by :func:`~wsgicheck.model.untrusted.show` (its
 control characters shown, its length bounded), then escaped as HTML.
 """
 
@@ -11,11 +11,11 @@ from __future__ import annotations
 import html
 
 from .. import __version__
-from ..appcoverage import AppCoverage, line_ranges
-from ..locations import relative_path
-from ..results import Failure, RunResult
+from ..model.locations import relative_path
+from ..model.untrusted import LIMIT, show
+from ..results.appcoverage import AppCoverage, line_ranges
+from ..results.run import Failure, RunResult
 from ..rules.verdicts import Verdict
-from ..untrusted import LIMIT, show
 from . import format
 from .common import (
     ANSWERS_TITLE,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..results import RunResult
-from ..untrusted import show
+from ..model.untrusted import show
+from ..results.run import RunResult
 from . import format
 from .common import (
     answers_data,

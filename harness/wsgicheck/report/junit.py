@@ -5,7 +5,7 @@ carrying the message, PEP section, location and reproducers; a skipped rule is
 ``skipped``. SHOULD findings fail only when the run is strict; otherwise, like findings
 the baseline accepts, they are passing cases whose ``system-out`` says what was found, so
 CI stays green and the finding stays visible. What the app supplied goes through
-:func:`~wsgicheck.untrusted.show` (control characters, which XML 1.0 cannot hold at all,
+:func:`~wsgicheck.model.untrusted.show` (control characters, which XML 1.0 cannot hold at all,
 shown as ``\\xNN``), a line at a time; ElementTree then escapes markup.
 """
 
@@ -15,10 +15,10 @@ import socket
 import xml.etree.ElementTree as ET
 from datetime import datetime, timezone
 
-from ..locations import relative_path
-from ..results import Failure, RunResult
+from ..model.locations import relative_path
+from ..model.untrusted import show
+from ..results.run import Failure, RunResult
 from ..rules.verdicts import Verdict
-from ..untrusted import show
 from . import format
 from .common import (
     REPRODUCER_LIMIT,

@@ -2,7 +2,7 @@
 
 A summary line, a table of the rules that failed or warned, and each failure's details
 collapsed. What the app or the request supplied is made one safe line by
-:func:`~wsgicheck.untrusted.show`, then escaped: Markdown punctuation is
+:func:`~wsgicheck.model.untrusted.show`, then escaped: Markdown punctuation is
 backslashed, ``& < >`` become entities (an app's ``<script>`` or ``</details>`` stays
 text), ``@`` and ``#`` become entities (no mentions or issue links pinged from a report),
 and code blocks use a fence longer than any run of backticks inside them. GitHub cuts
@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import re
 
-from ..appcoverage import AppCoverage, line_ranges
-from ..events import Location
-from ..locations import relative_path
-from ..results import Failure, RunResult
+from ..model.events import Location
+from ..model.locations import relative_path
+from ..model.untrusted import show
+from ..results.appcoverage import AppCoverage, line_ranges
+from ..results.run import Failure, RunResult
 from ..rules.verdicts import Verdict
-from ..untrusted import show
 from . import format
 from .common import (
     ANSWERS_TITLE,

@@ -18,12 +18,12 @@ from typing import Any
 from urllib.parse import quote
 
 from .. import __version__
-from ..baseline import fingerprint
-from ..locations import repository_root
-from ..results import Failure, RunResult
+from ..model.locations import repository_root
+from ..model.untrusted import show
+from ..results.baseline import fingerprint
+from ..results.run import Failure, RunResult
 from ..rules import Level, Rule
 from ..rules.verdicts import Verdict
-from ..untrusted import show
 from . import format
 from .common import dumps, failure_kind, location_of, repository_place
 

@@ -1,18 +1,18 @@
 """The text report: what a person at a terminal reads (coloured when it is a terminal).
 
-Everything the app or the request supplied goes through :func:`~wsgicheck.untrusted.show`
+Everything the app or the request supplied goes through :func:`~wsgicheck.model.untrusted.show`
 first, so an app cannot move the cursor, recolour the terminal of the person reading its
 report, or start a line of its own.
 """
 
 from __future__ import annotations
 
-from ..appcoverage import AppCoverage, line_ranges
-from ..events import Location
-from ..locations import relative_path
-from ..results import Failure, RunResult
+from ..model.events import Location
+from ..model.locations import relative_path
+from ..model.untrusted import show
+from ..results.appcoverage import AppCoverage, line_ranges
+from ..results.run import Failure, RunResult
 from ..rules.verdicts import Verdict
-from ..untrusted import show
 from . import format
 from .common import (
     ANSWERS_TITLE,

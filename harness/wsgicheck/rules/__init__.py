@@ -12,7 +12,7 @@ from . import (
     app_response_body,
     app_streams,
     app_trap,
-    environ_headers,  # imports environ_rules first: its rules register before these
+    environ_headers,
     environ_rules,
     harness_rules,
     http_content,

@@ -1,6 +1,6 @@
 """Application rules on what it passes to ``start_response``: the status and the headers.
 
-The checks themselves live in :mod:`wsgicheck.head`, where the server uses them to refuse
+The checks themselves live in :mod:`wsgicheck.core.head`, where the server uses them to refuse
 a bad call; here each rule reports the problems carrying its id, for every call the app
 made, so one bad header is one finding of one rule.
 """
@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..grammar import value_control_chars_re
-from ..head import headers_problems, status_problems
-from ..untrusted import show
+from ..core.head import headers_problems, status_problems
+from ..model.grammar import value_control_chars_re
+from ..model.untrusted import show
 from .exchange import Exchange
 from .registry import Binding, Finding, Level, Rule, at, quoted, rule
 
@@ -228,7 +228,7 @@ fix:  validate or quote the value before it goes into a header""",
 def header_value_no_control(self: Rule, ex: Exchange) -> Iterator[Finding]:
     yield from _headers(self.id, self, ex)
     # PEP 3333 forbids *any* control character, and HTAB is one. RFC 9110 §5.5 allows HTAB
-    # inside a field value, so the server (wsgicheck.head) sends it on; the rule reports it.
+    # inside a field value, so the server (wsgicheck.core.head) sends it on; the rule reports it.
     for call in ex.start_calls:
         if not isinstance(call.headers, list | tuple):
             continue

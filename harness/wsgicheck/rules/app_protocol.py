@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..events import StartResponseCalled, WriteCalled, Yielded
-from ..untrusted import plain
+from ..model.events import StartResponseCalled, WriteCalled, Yielded
+from ..model.untrusted import plain
 from .exchange import Exchange
 from .registry import Binding, Finding, Level, Rule, at, quoted, rule
 

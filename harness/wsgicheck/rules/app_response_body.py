@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..events import block_size
-from ..untrusted import type_name
+from ..model.events import block_size
+from ..model.untrusted import type_name
 from .exchange import Exchange
 from .registry import Binding, Finding, Level, Rule, at, quoted, rule
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from ..events import ErrorsWritten
-from ..untrusted import plain, type_name
+from ..model.events import ErrorsWritten
+from ..model.untrusted import plain, type_name
 from .exchange import Exchange
 from .registry import Binding, Finding, Level, Rule, at, quoted, rule
 

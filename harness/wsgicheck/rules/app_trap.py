@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..events import AppRaised
+from ..model.events import AppRaised
 from .exchange import Exchange
 from .registry import Binding, Finding, Level, Rule, at, rule
 
-#: What each phase of :class:`~wsgicheck.events.AppRaised` names.
+#: What each phase of :class:`~wsgicheck.model.events.AppRaised` names.
 PHASES = {
     "call": "the application callable",
     "iteration": "the iteration of its return value",

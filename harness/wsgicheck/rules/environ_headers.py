@@ -12,9 +12,9 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterator
 
-from ..grammar import HOP_BY_HOP_HEADERS
-from ..grammar import cgi_http_key_re as _http_key_re
-from ..request import Framing
+from ..model.grammar import HOP_BY_HOP_HEADERS
+from ..model.grammar import cgi_http_key_re as _http_key_re
+from ..model.request import Framing
 from .environ_rules import VARIABLES, _env, _knows_request, _target
 from .exchange import Exchange
 from .registry import Binding, Finding, Level, Rule, rule

@@ -12,8 +12,8 @@ import io
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from ..grammar import scheme_re as _scheme_re
-from ..grammar import wsgi_extension_name_re as _extension_name_re
+from ..model.grammar import scheme_re as _scheme_re
+from ..model.grammar import wsgi_extension_name_re as _extension_name_re
 from .exchange import Exchange
 from .introspect import accepts, method_problems
 from .registry import Binding, Finding, Level, Rule, rule

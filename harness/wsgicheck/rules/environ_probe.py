@@ -4,7 +4,7 @@
 how the server runs the app; whether the promise holds shows across exchanges, which
 ``wsgicheck probe`` gathers into ``Exchange.extra``:
 
-* ``together`` (a :class:`~wsgicheck.extra.Together`): two requests sent at once;
+* ``together`` (a :class:`~wsgicheck.model.extra.Together`): two requests sent at once;
   ``overlapped`` (the app ran for both at the same time) and ``same_process`` (in one
   process, so in two of its threads);
 * ``process_requests`` (int): how many requests the process that ran this one served.

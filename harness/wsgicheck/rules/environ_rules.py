@@ -21,9 +21,9 @@ from collections.abc import Iterator
 from typing import Any, NamedTuple
 from urllib.parse import unquote_to_bytes
 
-from ..grammar import absolute_uri_re as _absolute_re
-from ..grammar import cgi_server_protocol_re as _protocol_re
-from ..grammar import is_token
+from ..model.grammar import absolute_uri_re as _absolute_re
+from ..model.grammar import cgi_server_protocol_re as _protocol_re
+from ..model.grammar import is_token
 from . import environ_objects as environ_objects  # registers the wsgi.* rules
 from . import environ_probe as environ_probe  # registers the *-ACCURATE rules (probe)
 from .exchange import Exchange

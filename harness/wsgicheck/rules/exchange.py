@@ -1,6 +1,6 @@
 """What a rule sees: one exchange, with its trace sorted into the evidence rules ask for.
 
-An :class:`Exchange` wraps a :class:`~wsgicheck.response.Response` record (the request, the
+An :class:`Exchange` wraps a :class:`~wsgicheck.model.response.Response` record (the request, the
 environ the server built, the trace, the response on the wire) and reads the trace once,
 so that each rule asks a question instead of scanning events.
 
@@ -19,7 +19,8 @@ from __future__ import annotations
 import marshal
 from typing import Any
 
-from ..events import (
+from ..core.head import Problem, head_problems
+from ..model.events import (
     AppRaised,
     AppReturned,
     BodyLimitReached,
@@ -43,10 +44,9 @@ from ..events import (
     Yielded,
     block_size,
 )
-from ..extra import NOTHING, Extra
-from ..head import Problem, head_problems
-from ..request import Framing, Request
-from ..response import Response
+from ..model.extra import NOTHING, Extra
+from ..model.request import Framing, Request
+from ..model.response import Response
 from .introspect import signature_basis
 
 __all__ = ["EVIDENCE", "EVIDENCE_PREFIXES", "SOURCES", "Exchange"]
@@ -219,7 +219,7 @@ class Exchange:
         #: Facts several rules read, computed by the first that asks (see server_evidence).
         self.facts: dict[str, Any] = {}
         self._history = history
-        #: Evidence gathered outside the trace (:mod:`wsgicheck.extra`).
+        #: Evidence gathered outside the trace (:mod:`wsgicheck.model.extra`).
         self.extra: Extra = extra if extra is not None else NOTHING
         self._evidence: frozenset[str] | None = None
         self._problems: list[list[Problem]] | None = None

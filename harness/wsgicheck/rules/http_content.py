@@ -12,8 +12,8 @@ from __future__ import annotations
 import zlib
 from collections.abc import Iterator
 
-from ..grammar import content_range_re
-from ..untrusted import show
+from ..model.grammar import content_range_re
+from ..model.untrusted import show
 from .exchange import Exchange
 from .http_evidence import app_body, app_field, app_fields, app_status, has_content
 from .registry import Binding, Finding, Level, Rule, rule

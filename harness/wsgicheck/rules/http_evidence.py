@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 
-from ..grammar import entity_tag_re
+from ..model.grammar import entity_tag_re
 from .exchange import Exchange
 from .server_evidence import final_call, header_fields, status_code
 

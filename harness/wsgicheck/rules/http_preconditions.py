@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime
 
-from ..untrusted import show
+from ..model.untrusted import show
 from .exchange import Exchange
 from .http_evidence import (
     CONDITIONAL_FIELDS,

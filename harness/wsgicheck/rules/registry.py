@@ -21,13 +21,13 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from ..events import Location, is_library
-from ..extra import EXTRA_NAMES
-from ..untrusted import safe_repr
+from ..model.events import Location, is_library
+from ..model.extra import EXTRA_NAMES
+from ..model.untrusted import safe_repr
 from .exchange import EVIDENCE, EVIDENCE_PREFIXES
 
 if TYPE_CHECKING:
-    from ..request import Request
+    from ..model.request import Request
     from .exchange import Exchange
 
 __all__ = [
@@ -48,7 +48,7 @@ QUOTE_LIMIT = 60
 
 def quoted(value: object) -> str:
     """An offending value as a message quotes it: its ``repr`` by
-    :func:`~wsgicheck.untrusted.safe_repr` (none of the app's code runs), cut with ``...``
+    :func:`~wsgicheck.model.untrusted.safe_repr` (none of the app's code runs), cut with ``...``
     past :data:`QUOTE_LIMIT` characters."""
     text = safe_repr(value, limit=QUOTE_LIMIT + 1)
     return text if len(text) <= QUOTE_LIMIT else text[:QUOTE_LIMIT] + "..."

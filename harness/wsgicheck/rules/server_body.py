@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..events import WriteCalled, Yielded, block_size
-from ..response import Response
+from ..model.events import WriteCalled, Yielded, block_size
+from ..model.response import Response
 from .exchange import Exchange
 from .registry import Binding, Finding, Level, Rule, rule
 from .server_evidence import (

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..events import (
+from ..model.events import (
     AppRaised,
     AppReturned,
     Exhausted,

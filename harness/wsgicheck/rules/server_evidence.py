@@ -4,10 +4,10 @@ Evidence about a server comes from three places, and a server rule reads whichev
 exchange holds rather than asking where it came from:
 
 * wsgicheck's own transports (source ``"memory"`` or ``"socket"``): the core's trace, with
-  :class:`~wsgicheck.events.HeadersSent` and the response as it was sent;
+  :class:`~wsgicheck.model.events.HeadersSent` and the response as it was sent;
 * :func:`wsgicheck.validator` inside somebody else's server (``"validator"``): the app's
   calls, each followed by what the server did with it
-  (:class:`~wsgicheck.events.ServerObserved`); the response is what the *app* produced;
+  (:class:`~wsgicheck.model.events.ServerObserved`); the response is what the *app* produced;
 * a probe (``"probe"``): the same observations, plus the response a client received.
 
 So "on the wire" means any source but ``"validator"``, and a call's outcome is read from the
@@ -18,7 +18,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..events import (
+from ..core.head import headers_problems, status_problems
+from ..model.events import (
     BodyLimitReached,
     BodyTruncated,
     ClientGone,
@@ -31,9 +32,8 @@ from ..events import (
     Yielded,
     block_size,
 )
-from ..grammar import HOP_BY_HOP_HEADERS
-from ..head import headers_problems, status_problems
-from ..untrusted import plain
+from ..model.grammar import HOP_BY_HOP_HEADERS
+from ..model.untrusted import plain
 from .exchange import Exchange
 
 __all__ = [

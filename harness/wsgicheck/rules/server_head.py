@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 
-from ..grammar import imf_fixdate_re as IMF_FIXDATE_RE
-from ..untrusted import plain
+from ..model.grammar import imf_fixdate_re as IMF_FIXDATE_RE
+from ..model.untrusted import plain
 from .exchange import Exchange
 from .registry import Binding, Finding, Level, Rule, rule
 from .server_evidence import (

@@ -8,7 +8,7 @@ passed.
 * ``first_block_received`` (bool): in the unbuffered scenario the app yields a block and
   waits for the client to confirm it arrived before it yields the next; False when the
   app's wait ran out.
-* ``expect`` (an :class:`~wsgicheck.extra.Expect`): an ``Expect: 100-continue`` request
+* ``expect`` (an :class:`~wsgicheck.model.extra.Expect`): an ``Expect: 100-continue`` request
   whose body the client held back: ``continued`` (a 100 came), ``final_first`` (a final
   response came first), ``version`` (the HTTP version the server answered with).
 * ``callable_kind`` (str) and ``callable_error``: the server was started with the probe app
@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from ..extra import Expect
+from ..model.extra import Expect
 from .exchange import Exchange
 from .registry import Binding, Finding, Level, Rule, rule
 from .server_evidence import judgeable, on_wire, server_answered

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..events import StartResponseCalled
+from ..model.events import StartResponseCalled
 from .exchange import Exchange
 from .registry import Binding, Finding, Level, Rule, rule
 from .server_calls import SR

@@ -1,7 +1,7 @@
 """Server rules on the streams it hands the app: wsgi.input and wsgi.errors.
 
 Each read of ``wsgi.input`` is recorded with what was asked, what came back and how much of
-the body was left (:class:`~wsgicheck.events.InputRead`), by wsgicheck's own stream or by the
+the body was left (:class:`~wsgicheck.model.events.InputRead`), by wsgicheck's own stream or by the
 validator's guard around a foreign server's; the rules compare the three.
 """
 
@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..events import ErrorsWritten, InputRead
-from ..request import Framing
-from ..untrusted import safe_repr
+from ..model.events import ErrorsWritten, InputRead
+from ..model.request import Framing
+from ..model.untrusted import safe_repr
 from .exchange import Exchange
 from .registry import Binding, Finding, Level, Rule, rule
 from .server_evidence import judgeable, observed_after

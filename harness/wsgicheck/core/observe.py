@@ -1,0 +1,321 @@
+"""Observing an application: the one place that records what it does into a trace.
+
+Both ways wsgicheck watches an app go through here: its own core (the server of
+:func:`~wsgicheck.core.invoke.run_app`, under :class:`~wsgicheck.Client` and the socket server) and
+:func:`wsgicheck.validator` (middleware under somebody else's server). They differ in what
+they do about a call (the core refuses a bad one, the validator passes it on to the server
+and judges it); what they record of it, and how, is written once, here: the arguments of a
+``start_response`` call (keywords too) and its ``exc_info``, what the app returned, an
+exception that escaped it, a ``close()``, and where in the app's source each happened.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import sys
+import threading
+from collections.abc import Callable
+from types import FrameType, GeneratorType, WrapperDescriptorType
+from typing import Any
+
+from ..model.events import (
+    Location,
+    RawEvent,
+    is_library,
+    raw_app_raised,
+    raw_app_returned,
+    raw_close_called,
+    raw_start_response_called,
+)
+from ..model.untrusted import class_name, safe_repr, type_name
+
+__all__ = [
+    "APP_STR_TIMEOUT",
+    "START_RESPONSE_PARAMETERS",
+    "bind_start_response",
+    "caller",
+    "describe",
+    "exc_info_kind",
+    "exception_message",
+    "handling",
+    "record_close",
+    "record_raised",
+    "record_return",
+    "record_start_response",
+    "yield_location",
+]
+
+#: The parameters of ``start_response``, in order (PEP 3333 has them passed positionally).
+START_RESPONSE_PARAMETERS = ("status", "response_headers", "exc_info")
+
+
+def yield_location(generator: Any) -> Location | None:
+    """Where the innermost generator (following ``yield from``) is suspended.
+
+    Only real generators are followed: what a generator delegates to may be any iterable of
+    the app's, and a server may touch nothing of it but iteration (SRV-NO-OTHER-ITER-ATTRS).
+    """
+    while True:
+        inner = generator.gi_yieldfrom
+        if type(inner) is not GeneratorType or inner.gi_frame is None:
+            break
+        generator = inner
+    frame = generator.gi_frame
+    if frame is None:
+        return None
+    code = frame.f_code
+    return _location((code.co_filename, frame.f_lineno, code.co_name))
+
+
+def _location(where: tuple[str, int, str]) -> Location:
+    """The :class:`Location` of a place, made once: an app records the same few lines on
+    every request (a plain dict look-up costs less than making a NamedTuple each time)."""
+    found = _LOCATIONS.get(where)
+    if found is None:
+        if len(_LOCATIONS) >= _LOCATIONS_KEPT:  # an app's places are few; the memory bounded
+            _LOCATIONS.clear()
+        found = _LOCATIONS[where] = Location(*where)
+    return found
+
+
+_LOCATIONS: dict[tuple[str, int, str], Location] = {}
+_LOCATIONS_KEPT = 4096
+
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+
+
+def caller(frame: FrameType) -> Location:
+    """Where ``frame`` is; if that is in a library (Werkzeug's ``Response.__call__`` calls
+    ``start_response`` for a Flask app), the innermost frame of the user's code that led
+    there (a middleware of theirs), when one is on the stack below the harness.
+
+    For the user's own code this costs one cached look-up; a library's place with no user
+    frame below it is resolved when a report is written
+    (:func:`~wsgicheck.model.locations.user_location`).
+    """
+    code = frame.f_code
+    if is_library(code.co_filename):
+        outer = frame.f_back
+        for _ in range(_STACK_WALK):
+            if outer is None or outer.f_code.co_filename.startswith(_PACKAGE_DIR):
+                break  # the harness called the app from here: nothing of the user's
+            if not is_library(outer.f_code.co_filename):
+                where = (outer.f_code.co_filename, outer.f_lineno, outer.f_code.co_name)
+                return _location(where)
+            outer = outer.f_back
+    where = (code.co_filename, frame.f_lineno, code.co_name)
+    return _LOCATIONS.get(where) or _location(where)  # the look-up inline: every request
+
+
+#: How many frames :func:`caller` looks through for the user's code (a deep framework).
+_STACK_WALK = 64
+
+
+def describe(exc: BaseException) -> tuple[str, str, Location | None]:
+    """Type name, message and the innermost location of an exception in the user's code,
+    or else outside wsgicheck (a library's).
+
+    The message is :func:`exception_message`'s, which a failing ``__str__`` cannot stop.
+    """
+    tb = exc.__traceback__
+    where = user = None
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        if not code.co_filename.startswith(_PACKAGE_DIR):
+            where = Location(code.co_filename, tb.tb_lineno, code.co_name)
+            if not is_library(code.co_filename):
+                user = where
+        tb = tb.tb_next
+    return class_name(type(exc)), exception_message(exc), user or where
+
+
+#: Argument types whose text a built-in exception's ``__str__`` writes without running any
+#: code of the app's (exact types only: a subclass may override ``__str__`` or ``__repr__``).
+_PLAIN_ARGUMENTS = frozenset({str, bytes, int, float, bool, type(None)})
+
+
+def exception_message(exc: BaseException) -> str:
+    """The message of an exception the app raised or passed, as one ``str``.
+
+    A built-in ``__str__`` over plain arguments is called (it runs none of the app's code);
+    over other arguments (a ``str`` subclass whose ``__str__`` raises, say) it is not, and
+    the arguments are written by :func:`~wsgicheck.model.untrusted.safe_repr`. An exception class
+    of the app's own that defines ``__str__`` is asked for its message, as any server's
+    error log would ask: if that raises, the message says so, and if it has not returned
+    within :data:`APP_STR_TIMEOUT` it is left running in a thread of its own and the message
+    says that instead, so no ``__str__`` can hang the core, ``Client`` or ``validator``.
+    """
+    kind = type(exc)
+    args = _ARGS.__get__(exc)
+    if _builtin_str(kind):
+        if not all(type(arg) in _PLAIN_ARGUMENTS for arg in args):
+            return safe_repr(args[0] if len(args) == 1 else args)
+        return str(exc)  # Python's own __str__ over plain values: no code of the app's
+    answer: list[object] = []
+
+    def ask() -> None:
+        try:
+            answer.append(str(exc))
+        except BaseException as failed:
+            answer.append(failed)
+
+    asking = threading.Thread(target=ask, name="wsgicheck-exception-str", daemon=True)
+    asking.start()
+    asking.join(APP_STR_TIMEOUT)
+    if not answer:
+        return f"<str() of it did not return within {APP_STR_TIMEOUT:g} s>"
+    message = answer[0]
+    if isinstance(message, BaseException):
+        return f"<str() of it raised {type_name(message)}>"
+    return message if type(message) is str else safe_repr(args)
+
+
+#: How long an exception class of the app's own may take to give its message.
+APP_STR_TIMEOUT = 2.0
+
+
+_ARGS = BaseException.__dict__["args"]
+
+
+def _builtin_str(kind: type) -> bool:
+    """Whether ``kind``'s ``__str__`` is one of Python's own (C code), not the app's."""
+    for klass in type.__dict__["__mro__"].__get__(kind):
+        found = type.__dict__["__dict__"].__get__(klass).get("__str__")
+        if found is not None:
+            return type(found) is WrapperDescriptorType
+    return True  # pragma: no cover - object defines __str__
+
+
+def exc_info_kind(exc_info: object) -> tuple[str, str | None]:
+    """How ``start_response`` was given ``exc_info`` (see
+    :attr:`~wsgicheck.model.events.StartResponseCalled.exc_info_kind`), and a short description."""
+    if exc_info is None:
+        return "absent", None
+    if isinstance(exc_info, tuple):
+        items = tuple.__getitem__(exc_info, slice(None))  # a subclass's own methods never run
+        if len(items) == 3:
+            kind, value, tb = items
+            if kind is None and value is None and tb is None:
+                return "empty", None
+            if isinstance(value, BaseException) and isinstance(kind, type):
+                return "exception", f"{class_name(kind)}: {exception_message(value)}"
+    return "malformed", safe_repr(exc_info, limit=200)
+
+
+def handling() -> str | None:
+    """The type of the exception the caller is handling, if it called from an except block."""
+    exc = sys.exc_info()[1]
+    return None if exc is None else type(exc).__qualname__
+
+
+def bind_start_response(
+    args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> tuple[Any, Any, Any, bool]:
+    """The status, headers and ``exc_info`` of a ``start_response`` call, bound as Python
+    would bind them to ``(status, response_headers, exc_info=None)`` (keywords too), and
+    whether that binding succeeds (no fourth argument, no unknown keyword, none missing).
+    What cannot be bound is None."""
+    if not kwargs and 2 <= len(args) <= 3:  # the usual call
+        return args[0], args[1], args[2] if len(args) == 3 else None, True
+    params = dict(zip(START_RESPONSE_PARAMETERS, args, strict=False))
+    params.update(kwargs)
+    bound = (
+        len(args) <= 3
+        and set(params) <= set(START_RESPONSE_PARAMETERS)
+        and "status" in params
+        and "response_headers" in params
+    )
+    return params.get("status"), params.get("response_headers"), params.get("exc_info"), bound
+
+
+def record_start_response(
+    log: list[RawEvent],
+    frame: FrameType,
+    status: Any,
+    headers: Any,
+    exc_info: Any,
+    positional: int,
+    keywords: tuple[str, ...],
+    headers_sent: bool,
+) -> str:
+    """Record a ``start_response`` call made from ``frame``; return its ``exc_info`` kind.
+
+    ``headers`` is recorded as given: a caller that passes the list on to a server that may
+    change it (PEP 3333 lets it) records a copy.
+    """
+    kind, summary = ("absent", None) if exc_info is None else exc_info_kind(exc_info)
+    log.append(
+        raw_start_response_called(
+            status,
+            headers,
+            summary,
+            kind,
+            positional,
+            keywords,
+            headers_sent,
+            caller(frame),
+            handling(),
+        )
+    )
+    return kind
+
+
+def record_raised(log: list[RawEvent], exc: BaseException, phase: str, headers_sent: bool) -> None:
+    """Record an exception that escaped the app in ``phase`` (see :class:`AppRaised`)."""
+    kind, message, where = describe(exc)
+    log.append(raw_app_raised(phase, kind, message, where, headers_sent))
+
+
+def record_return(
+    log: list[RawEvent],
+    result: Any,
+    where: Location | None,
+    failed: Callable[[BaseException, str], None],
+) -> tuple[int | None, Callable[[], object] | None, bool, bool]:
+    """Record what the app returned; return its ``len()`` (None if it has none), its
+    ``close`` (None if none), whether it is iterable and whether it is a file object.
+
+    Only what a server may ask of the object is asked: its ``len()`` and its ``close``
+    attribute. Either may run code of the app's that raises: ``failed`` is told the
+    exception and which (``"len"``, ``"close"``), and may raise it on.
+    """
+    kind = type(result)
+    if kind is list:  # the common answer: nothing of the app's to run
+        log.append(raw_app_returned("list", len(result), False, True, where, False))
+        return len(result), None, True, False
+    length = None
+    if hasattr(kind, "__len__"):
+        try:
+            length = len(result)
+        except BaseException as exc:
+            failed(exc, "len")
+    try:
+        close = getattr(result, "close", None)
+    except BaseException as exc:  # a __getattr__ of the app's that raises
+        failed(exc, "close")
+        close = None
+    iterable = hasattr(kind, "__iter__") or hasattr(kind, "__getitem__")
+    is_file = isinstance(result, io.IOBase)
+    log.append(raw_app_returned(kind.__name__, length, close is not None, iterable, where, is_file))
+    return length, close, iterable, is_file
+
+
+def record_close(
+    log: list[RawEvent], close: Callable[[], object], headers_sent: bool
+) -> BaseException | None:
+    """Call the iterable's ``close`` and record it; return what it raised (recorded too, as
+    an :class:`AppRaised` of phase ``"close"``), or None."""
+    try:
+        close()
+    except BaseException as exc:
+        kind, message, where = describe(exc)
+        log.append(raw_close_called(f"{kind}: {message}"))
+        log.append(raw_app_raised("close", kind, message, where, headers_sent))
+        return exc
+    log.append(_CLOSED)
+    return None
+
+
+#: The record of a ``close()`` that returned (events are immutable: made once).
+_CLOSED = raw_close_called(None)

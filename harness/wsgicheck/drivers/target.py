@@ -1,0 +1,329 @@
+"""TARGET → application: ``module:callable`` or ``path/to/file.py:callable``.
+
+Every way a TARGET can be wrong (no such file or module, an error while importing the app,
+no such attribute, not callable) becomes one :class:`~wsgicheck.model.errors.TargetError` whose
+message fits on one line. A file path works from any directory and makes the file's folder
+importable, so an app can import its siblings (the Django fixture imports its project).
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import functools
+import hashlib
+import importlib
+import importlib.util
+import inspect
+import os
+import sys
+import traceback
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+from types import FunctionType, MethodType, ModuleType
+from typing import Any
+
+from ..core.invoke import WSGIApp
+from ..model.errors import TargetError
+from ..model.events import Location, is_library
+
+__all__ = ["app_location", "load_target", "source_root", "target_definition"]
+
+#: Attribute names tried, in order, when TARGET names no callable (gunicorn's habit, then Flask's).
+DEFAULT_NAMES = ("application", "app")
+
+
+def load_target(spec: str) -> WSGIApp:
+    """Import and return the WSGI application named by ``spec``."""
+    if not spec or not spec.strip():
+        raise TargetError("TARGET is empty; expected module:callable or path/file.py:callable")
+    source, attribute = _split(spec)
+    module = _import_file(source) if _is_path(source) else _import_module(source)
+    app = _resolve(module, attribute, spec)
+    if not callable(app):
+        kind = type(app).__name__
+        article = "an" if kind[:1].lower() in "aeiou" else "a"
+        raise TargetError(f"{spec!r} is {article} {kind}, not a callable WSGI application")
+    return app  # type: ignore[no-any-return]
+
+
+def source_root(spec: str) -> Path | None:
+    """The folder the app named by ``spec`` comes from, found without importing it.
+
+    For a file, its folder (which :func:`load_target` makes importable); for a module, its
+    top-level package's folder, or the folder of a lone module. None when it cannot be found
+    (:func:`load_target` then says why).
+    """
+    try:
+        source, _ = _split(spec)
+    except TargetError:
+        return None
+    if _is_path(source):
+        path = Path(source).expanduser().resolve()
+        return path.parent if path.is_file() else None
+    if "" not in sys.path and os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    try:
+        found = importlib.util.find_spec(source.partition(".")[0])
+    except (ImportError, ValueError):
+        return None
+    if found is None:
+        return None
+    if found.submodule_search_locations:
+        return Path(next(iter(found.submodule_search_locations))).resolve()
+    if found.origin and os.path.isfile(found.origin):
+        return Path(found.origin).resolve().parent
+    return None
+
+
+def target_definition(spec: str) -> Location | None:
+    """The line of TARGET's module that binds the name TARGET gives (``app = Flask(...)``),
+    or its first line; None when the module's file cannot be found.
+
+    Where an app is an object of a library's class, this is the user's line that stands
+    for it. Read from the module's source, so any module already imported (or importable)
+    works, without running it again.
+    """
+    try:
+        source, attribute = _split(spec)
+    except TargetError:
+        return None
+    if _is_path(source):
+        file: str | None = str(Path(source).expanduser().resolve())
+    else:
+        module = sys.modules.get(source)
+        file = getattr(module, "__file__", None)
+        if file is None:
+            try:
+                found = importlib.util.find_spec(source)
+            except (ImportError, ValueError):
+                found = None
+            file = getattr(found, "origin", None)
+    if not file or not os.path.isfile(file):
+        return None
+    try:
+        tree = ast.parse(Path(file).read_bytes())
+    except (OSError, SyntaxError, ValueError):
+        return Location(file, 1, attribute or "<module>")
+    bound = _bindings(tree)
+    if attribute is None:
+        attribute = next((name for name in DEFAULT_NAMES if name in bound), DEFAULT_NAMES[0])
+    name = attribute.removesuffix("()").partition(".")[0]
+    return Location(file, bound.get(name, 1), attribute)
+
+
+def app_location(app: object, target: str | None = None) -> Location | None:
+    """Where ``app`` is defined in the user's code, for findings with no place of their own.
+
+    Through ``functools.partial``, decorators that keep ``__wrapped__`` (``functools.wraps``)
+    and bound methods to the function; for another callable object, its class's ``__call__``,
+    then its class. A library's definition (``Flask.__call__``) is no place to show a user:
+    then the line of ``target``'s module that binds the app, or None.
+    """
+    for candidate in _definitions(app, depth=2):
+        where = _defined_at(candidate)
+        if where is not None and not is_library(where.file):
+            return where
+    return target_definition(target) if target is not None else None
+
+
+#: Wrappers followed at most (a ``__getattr__`` that answers every name has no end).
+_MAX_UNWRAP = 32
+
+
+def _definitions(app: object, depth: int) -> list[object]:
+    """What may define ``app``, best first."""
+    for _ in range(_MAX_UNWRAP):
+        if isinstance(app, functools.partial):
+            app = app.func
+        elif isinstance(app, (MethodType, staticmethod, classmethod)):
+            app = app.__func__
+        else:
+            try:  # statically: an app's own __getattr__ is not run
+                app = inspect.getattr_static(app, "__wrapped__")
+            except AttributeError:
+                break
+    if isinstance(app, (FunctionType, type)) or depth == 0:
+        return [app]
+    kind = type(app)
+    call = next((vars(k)["__call__"] for k in kind.__mro__ if "__call__" in vars(k)), None)
+    return [*_definitions(call, depth - 1), kind]
+
+
+def _defined_at(definition: object) -> Location | None:
+    if isinstance(definition, FunctionType):
+        code = definition.__code__
+        return Location(code.co_filename, code.co_firstlineno, definition.__qualname__)
+    if isinstance(definition, type):
+        try:
+            file = inspect.getsourcefile(definition)
+        except TypeError:  # a built-in class
+            return None
+        if file is None or is_library(file):
+            return None
+        return Location(file, _class_line(definition), definition.__qualname__)
+    return None
+
+
+@functools.lru_cache(maxsize=64)
+def _class_line(kind: type) -> int:
+    """The line of a class statement (found by parsing its module, hence the cache)."""
+    try:
+        return max(inspect.getsourcelines(kind)[1], 1)
+    except (OSError, TypeError):
+        return 1
+
+
+def _bindings(tree: ast.Module) -> dict[str, int]:
+    """The line of the last top-level statement binding each name of a module."""
+    bound: dict[str, int] = {}
+    for statement in tree.body:
+        names: list[str] = []
+        if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names = [statement.name]
+        elif isinstance(statement, ast.Assign | ast.AnnAssign | ast.AugAssign):
+            targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+            for target in targets:
+                names += [n.id for n in ast.walk(target) if isinstance(n, ast.Name)]
+        elif isinstance(statement, ast.Import | ast.ImportFrom):
+            names = [(alias.asname or alias.name).partition(".")[0] for alias in statement.names]
+        for each in names:
+            bound[each] = statement.lineno
+    return bound
+
+
+def _split(spec: str) -> tuple[str, str | None]:
+    source, sep, attribute = spec.rpartition(":")
+    if not sep or (len(source) == 1 and source.isalpha()):  # no ":" or a Windows drive only
+        return spec, None
+    if not attribute:
+        raise TargetError(f"TARGET {spec!r} ends with ':' but names no callable")
+    return source, attribute
+
+
+def _is_path(source: str) -> bool:
+    return source.endswith(".py") or os.sep in source or "/" in source
+
+
+def _import_file(source: str) -> ModuleType:
+    path = Path(source).expanduser().resolve()
+    if path.is_dir():
+        raise TargetError(f"{source!r} is a directory; name a .py file or a module")
+    if not path.is_file():
+        raise TargetError(f"cannot find file {source!r} (from {Path.cwd()})")
+    name = _module_name(path)
+    existing = sys.modules.get(name)
+    if existing is not None and getattr(existing, "__file__", None) == str(path):
+        return existing
+    folder = str(path.parent)
+    if folder not in sys.path:
+        # Last, so a file beside the app (html.py, json.py...) never stands in for a module
+        # of the standard library or of an installed package, wsgicheck's own included.
+        sys.path.append(folder)
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:  # pragma: no cover - only for non-.py paths
+        raise TargetError(f"cannot import {source!r} as Python source")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        with _warnings_shown():
+            spec.loader.exec_module(module)
+    except BaseException as exc:
+        del sys.modules[name]
+        raise TargetError(f"importing {source!r} failed: {_one_line(exc)}") from exc
+    return module
+
+
+def _module_name(path: Path) -> str:
+    """The name to import ``path`` under: its stem, unless that names another module.
+
+    ``/tmp/x/json.py`` must not replace the standard library's ``json`` for the rest of
+    the process, nor two ``app.py`` files in different folders replace each other.
+    """
+    stem = path.stem
+    if stem.isidentifier():
+        existing = sys.modules.get(stem)
+        if existing is None:
+            try:
+                found = importlib.util.find_spec(stem)
+            except (ImportError, ValueError):
+                found = None
+            origin = getattr(found, "origin", None)
+            if found is None or (origin is not None and Path(origin).resolve() == path):
+                return stem
+        elif getattr(existing, "__file__", None) == str(path):
+            return stem
+    return "_wsgicheck_target_" + hashlib.sha1(str(path).encode()).hexdigest()[:12]
+
+
+def _import_module(name: str) -> ModuleType:
+    if "" not in sys.path and os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    try:
+        with _warnings_shown():
+            return importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name is not None and (name == exc.name or name.startswith(exc.name + ".")):
+            raise TargetError(f"no module named {name!r} (from {Path.cwd()})") from exc
+        raise TargetError(f"importing {name!r} failed: {_one_line(exc)}") from exc
+    except BaseException as exc:
+        raise TargetError(f"importing {name!r} failed: {_one_line(exc)}") from exc
+
+
+def _resolve(module: ModuleType, attribute: str | None, spec: str) -> Any:
+    if attribute is None:
+        for candidate in DEFAULT_NAMES:
+            if hasattr(module, candidate):
+                return getattr(module, candidate)
+        raise TargetError(
+            f"{spec!r} names no callable and the module has no "
+            f"{' or '.join(DEFAULT_NAMES)}; use {spec}:NAME"
+        )
+    factory = attribute.endswith("()")
+    obj: Any = module
+    path = attribute[:-2] if factory else attribute
+    for part in path.split("."):
+        if not part.isidentifier():
+            raise TargetError(f"{attribute!r} in TARGET {spec!r} is not a Python name")
+        try:
+            obj = getattr(obj, part)
+        except AttributeError:
+            raise TargetError(f"module {module.__name__!r} has no attribute {path!r}") from None
+    if factory:
+        try:
+            obj = obj()
+        except BaseException as exc:
+            raise TargetError(f"calling {path}() failed: {_one_line(exc)}") from exc
+    return obj
+
+
+@contextlib.contextmanager
+def _warnings_shown() -> Iterator[None]:
+    """Import the app with warnings shown, not raised.
+
+    A deprecation warning from the app's dependencies (pkg_resources, cgi...) is not a
+    reason to refuse the TARGET, even where warnings are errors (``-W error``, pytest's
+    ``filterwarnings = error``): it is printed once instead.
+    """
+    with warnings.catch_warnings():
+        # The filters stay as they are (an ignored warning stays ignored), except that an
+        # "error" becomes "default": shown, not raised.
+        filters: list[Any] = warnings.filters  # type: ignore[assignment]
+        filters[:] = [
+            ("default", *entry[1:]) if entry[0] == "error" else entry for entry in filters
+        ]
+        warnings._filters_mutated()  # type: ignore[attr-defined]  # as simplefilter() does
+        yield
+
+
+def _one_line(exc: BaseException) -> str:
+    """``Type: message (file:line)``, with the innermost frame of the traceback."""
+    text = f"{type(exc).__name__}: {exc}".splitlines()[0] if str(exc) else type(exc).__name__
+    if isinstance(exc, SyntaxError) and exc.filename:
+        return f"{text} ({exc.filename}:{exc.lineno})"
+    frames = traceback.extract_tb(exc.__traceback__)
+    if frames:
+        last = frames[-1]
+        text += f" ({last.filename}:{last.lineno})"
+    return text

@@ -1,0 +1,284 @@
+"""What the server and the app see of each other through ``wsgicheck.validator``.
+
+The returned iterable (as the server sees it), ``wsgi.input``, ``wsgi.errors`` and
+``wsgi.file_wrapper`` (as the app sees them): recording proxies that append to the log of
+the :class:`~wsgicheck.drivers.validation.Invocation` they belong to, and ask it to judge.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from types import GeneratorType
+from typing import TYPE_CHECKING, Any
+
+from ..core.observe import record_close, record_raised, yield_location
+from ..core.streams import StreamGuard
+from ..model.events import (
+    raw_errors_written,
+    raw_exhausted,
+    raw_input_read,
+    raw_server_observed,
+    raw_yielded,
+)
+from ..model.untrusted import safe_repr
+
+if TYPE_CHECKING:
+    from .validation import Invocation
+
+__all__ = [
+    "ErrorsGuard",
+    "FileWrapperGuard",
+    "InputGuard",
+    "ServerIterable",
+    "SizedServerIterable",
+]
+
+
+class FileWrapperGuard:
+    """``wsgi.file_wrapper`` as the app sees it: each call recorded.
+
+    To the server it is still its own wrapper type: the guard sits in the environ dict the
+    server built, and a server may look there again once the app has returned (gunicorn
+    asks ``isinstance(result, environ["wsgi.file_wrapper"])`` to take its sendfile path),
+    so ``isinstance`` and ``issubclass`` answer as for the server's wrapper.
+    """
+
+    def __init__(self, invocation: Invocation, server_wrapper: Callable[..., Any]) -> None:
+        self._invocation = invocation
+        self._server_wrapper = server_wrapper
+
+    def __call__(self, filelike: Any, *args: Any) -> Any:
+        return self._invocation.wrap_file(self._server_wrapper, filelike, args)
+
+    def __instancecheck__(self, instance: object) -> bool:
+        kind = self._server_wrapper
+        return isinstance(kind, type) and isinstance(instance, kind)
+
+    def __subclasscheck__(self, subclass: type) -> bool:
+        kind = self._server_wrapper
+        return isinstance(kind, type) and issubclass(subclass, kind)
+
+
+class ServerIterable:
+    """The app's iterable, as the server sees it: every block and close() recorded."""
+
+    def __init__(self, invocation: Invocation, result: Any) -> None:
+        self._invocation = invocation
+        self._result = result
+        self._iterator: Iterator[Any] | None = None
+        self._generator = False
+
+    def __iter__(self) -> ServerIterable:
+        return self
+
+    def __next__(self) -> Any:
+        invocation = self._invocation
+        try:
+            if self._iterator is None:  # the app's __iter__ is the app's code too
+                self._iterator = iter(self._result)
+                self._generator = type(self._iterator) is GeneratorType
+            block = next(self._iterator, _END)
+        except BaseException as exc:
+            record_raised(invocation.log, exc, "iteration", invocation.body_started)
+            invocation.failed(exc)
+            raise
+        if block is _END:
+            invocation.log.append(raw_exhausted())
+            if not invocation.owner.collect:
+                # The last moment a server handles an error well: judge all, raise here.
+                invocation.judge(invocation.owner.rules)
+            raise StopIteration
+        location = yield_location(self._iterator) if self._generator else None
+        value, size = invocation.kept(block)
+        invocation.log.append(raw_yielded(value, location, size))
+        if type(block) is not bytes or (block and invocation.status is None):
+            invocation.judge_call()
+        invocation.count_body(block)
+        return block
+
+    def close(self) -> None:
+        invocation = self._invocation
+        again = invocation.finished
+        # What is judged here is never raised: a server's handler may break on an error
+        # from close() (wsgiref's sends a second response). It is warned, and noted on the
+        # exception the server is handling, if any (it may be closing on an app's error).
+        carrier = sys.exc_info()[1]
+        try:
+            failed = record_close(invocation.log, self._close_result, invocation.body_started)
+            if failed is not None:
+                carrier = failed
+                raise failed
+        finally:
+            if again:
+                # The server closed it twice: judge again so SRV-CLOSE-CALLED counts both.
+                try:
+                    invocation.judge(invocation.owner.rules, raising=False, carrier=carrier)
+                finally:
+                    invocation.ended()
+            else:
+                invocation.finish(carrier)
+
+    def _close_result(self) -> None:
+        """Close the app's iterable, if it has a ``close`` (the look-up is the app's code)."""
+        close = getattr(self._result, "close", None)
+        if close is not None:
+            close()
+
+    def __getattr__(self, name: str) -> Any:
+        # Iteration, close() and len() are all a server may use (PEP 3333): anything else it
+        # reaches for is recorded (SRV-NO-OTHER-ITER-ATTRS) and, as on a plain iterable, absent.
+        if name.startswith("__") or name in _ITERABLE_SLOTS:
+            raise AttributeError(name)
+        self._invocation.log.append(raw_server_observed("iterable-attribute", name))
+        shown = safe_repr(name)
+        raise AttributeError(f"the application's iterable has no attribute {shown} for servers")
+
+    def __del__(self) -> None:
+        # A server that never calls close(): judge the exchange now (SRV-CLOSE-CALLED fires
+        # if the app's iterable had a close()).
+        invocation = self._invocation
+        if not invocation.finished:
+            invocation.finished = True
+            invocation.log.append(raw_server_observed("never-closed", type(self._result).__name__))
+            try:
+                invocation.judge(invocation.owner.rules, raising=False)
+            finally:
+                invocation.ended()
+
+
+#: What ``next()`` gives back for an iterator that has ended.
+_END: Any = object()
+
+_ITERABLE_SLOTS = frozenset({"_invocation", "_result", "_iterator", "_generator"})
+
+
+class SizedServerIterable(ServerIterable):
+    """An iterable whose ``len()`` the server can still see (PEP 3333 lets it use it)."""
+
+    def __len__(self) -> int:
+        return len(self._result)
+
+
+class _ServerStreamGuard(StreamGuard):
+    """A server's stream seen through the validator: recorded as the core records its own
+    (:class:`~wsgicheck.core.streams.StreamGuard`); a reach for an attribute PEP 3333 does not
+    give it is judged at once, and refused as ``wsgiref.validate`` refuses it."""
+
+    def __init__(self, invocation: Invocation, stream: Any) -> None:
+        super().__init__(invocation.log)
+        self._invocation = invocation
+        self._stream = stream
+
+    def _misuse(self, name: str) -> AttributeError:
+        error = super()._misuse(name)
+        self._invocation.judge_call()
+        self._invocation.refused(error)
+        return error
+
+
+class InputGuard(_ServerStreamGuard):
+    """``wsgi.input`` seen through the validator: each call recorded, types checked."""
+
+    key = "wsgi.input"
+
+    def __init__(self, invocation: Invocation, stream: Any, length: int | None) -> None:
+        super().__init__(invocation, stream)
+        self._length = length
+        self._consumed = 0
+        self._available_before: int | None = None
+
+    def _available(self) -> int | None:
+        return None if self._length is None else max(0, self._length - self._consumed)
+
+    def _record(self, method: str, argument: object, data: Any) -> None:
+        size = sum(map(_size, data)) if isinstance(data, list) else _size(data)
+        self._consumed += size
+        self._log.append(raw_input_read(method, argument, size, self._available_before))
+        returned = [data] if not isinstance(data, list) else data
+        if any(type(piece) is not bytes for piece in returned):
+            self._log.append(
+                raw_server_observed("input-returned", f"{method}() gave {type(data).__name__}")
+            )
+
+    def _call(self, method: str, args: tuple[Any, ...]) -> Any:
+        """Call the server's ``method``; a raise is recorded (``"read(None): TypeError"``)."""
+        self._available_before = self._available()
+        try:
+            return getattr(self._stream, method)(*args)
+        except BaseException as exc:
+            call = f"{method}({safe_repr(args[0] if args else None)})"
+            self._invocation.log.append(
+                raw_server_observed("input-raised", f"{call}: {type(exc).__qualname__}")
+            )
+            raise
+
+    def read(self, *args: Any) -> Any:
+        data = self._call("read", args)
+        self._record("read", args[0] if args else None, data)
+        return data
+
+    def readline(self, *args: Any) -> Any:
+        data = self._call("readline", args)
+        self._record("readline", args[0] if args else None, data)
+        return data
+
+    def readlines(self, *args: Any) -> Any:
+        data = self._call("readlines", args)
+        self._record("readlines", args[0] if args else None, list(data))
+        return data
+
+    def __iter__(self) -> Iterator[Any]:
+        # The server's own iteration, not its readline(): a stream may stop read() and
+        # readline() at CONTENT_LENGTH and still iterate on into the next request.
+        try:
+            lines = iter(self._stream)
+        except TypeError:  # not iterable (ENV-INPUT-METHODS): its lines, as before
+            lines = iter(self._stream.readline, b"")
+        while True:
+            self._available_before = self._available()
+            line = next(lines, b"")
+            self._record("__next__", None, line)
+            if not line:
+                return
+            yield line
+
+
+class ErrorsGuard(_ServerStreamGuard):
+    """``wsgi.errors`` seen through the validator."""
+
+    key = "wsgi.errors"
+
+    def write(self, text: Any) -> Any:
+        self._log.append(raw_errors_written("write", text))
+        if type(text) is not str:
+            self._invocation.judge_call()
+        return self._call("write", text)
+
+    def writelines(self, lines: Iterable[Any]) -> Any:
+        items = list(lines)
+        self._log.append(raw_errors_written("writelines", items))
+        self._invocation.judge_call()
+        return self._call("writelines", items)
+
+    def _call(self, method: str, argument: Any) -> Any:
+        """Pass a write on; a raise is recorded for SRV-ERRORS-UNICODE."""
+        try:
+            return getattr(self._stream, method)(argument)
+        except BaseException as exc:
+            self._log.append(
+                raw_server_observed("errors-raised", f"{method}: {type(exc).__qualname__}")
+            )
+            raise
+
+    def flush(self) -> Any:
+        self._log.append(raw_errors_written("flush", None))
+        return self._stream.flush()
+
+
+def _size(data: object) -> int:
+    """The length of what a read returned, whatever the server returned."""
+    try:
+        return len(data)  # type: ignore[arg-type]
+    except TypeError:
+        return 0

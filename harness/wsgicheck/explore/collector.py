@@ -1,0 +1,254 @@
+"""What a share of a run's examples showed, rule by rule, kept to be merged.
+
+Apart from the exploring that fills it and the merging that reads it, so both sides (and
+the supervisor, which carries partial results between processes) share one definition: the
+smallest example kept per rule (made the simplest that still shows it), the time-outs that
+write paths off, the exception each failing rule raises to Hypothesis, and one process's
+partial result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, NamedTuple
+
+from ..core.environ import ServerConfig
+from ..model.events import Location
+from ..model.options import RunOptions
+from ..model.request import Request
+from ..results.scope import Answers
+from ..rules import REGISTRY, Exchange, Finding, Rule, is_failure, judge
+from .minimise import DRAWN_CHOICES, simplify
+from .strategies import STANDARD_METHODS
+
+if TYPE_CHECKING:
+    from ..results.appcoverage import AppCoverage
+
+#: Rules whose failures are kept as found, not shrunk: each attempt to shrink a time-out
+#: would cost a whole time limit.
+TIMEOUT_RULE = "HARNESS-EXCHANGE-TIMEOUT"
+NOT_SHRUNK = frozenset({TIMEOUT_RULE})
+#: Time-outs in a row on one path after which the run sends that path no more requests,
+#: and in a row on any paths after which it sends none at all: each costs a whole time
+#: limit, and an app that hangs on every request would otherwise cost one per example.
+PATH_TIMEOUTS = 3
+RUN_TIMEOUTS = 5
+
+
+class _RuleFailure(Exception):
+    """Raised to Hypothesis for one failing rule; each rule gets its own subclass."""
+
+
+_FAILURE_TYPES: dict[str, type[_RuleFailure]] = {}
+
+
+def _failure_type(rule_id: str) -> type[_RuleFailure]:
+    kind = _FAILURE_TYPES.get(rule_id)
+    if kind is None:
+        name = "Broke_" + rule_id.replace("-", "_")
+        kind = _FAILURE_TYPES[rule_id] = type(name, (_RuleFailure,), {})
+    return kind
+
+
+class _Kept(NamedTuple):
+    """The smallest example of a rule seen so far."""
+
+    #: How big it is (see :func:`_size`): the smaller, the better.
+    size: tuple[int, ...]
+    finding: Finding
+    request: Request
+    config: ServerConfig
+    transport: str
+    #: The requests sent before it in its sequence (none for a lone one).
+    before: tuple[Request, ...] = ()
+
+
+class _FirstAnswer(NamedTuple):
+    """The first example the app answered, to show when every answer was the same refusal."""
+
+    request: Request
+    config: ServerConfig
+    transport: str
+    status: int
+    reason: str
+    headers: list[tuple[str, str]]
+
+
+_DEFAULT_CONFIG = ServerConfig()
+
+
+def _size(
+    request: Request, config: ServerConfig, before: Sequence[Request] = ()
+) -> tuple[int, ...]:
+    """How big an example is, to keep the simplest one per rule: the fewest requests before
+    it in its sequence, then the fewest server choices away from the default, then a GET
+    before another standard method before any other, then HTTP/1.1, then the fewest header
+    fields, then the shortest request."""
+    unusual = sum(getattr(config, name) != getattr(_DEFAULT_CONFIG, name) for name in DRAWN_CHOICES)
+    method = 0 if request.method == "GET" else 1 if request.method in STANDARD_METHODS else 2
+    old = int(request.http_version != "1.1")
+    size = len(request.to_bytes())
+    return (len(before), unusual, method, old, len(request.headers), size)
+
+
+class _TimeOuts:
+    """Time-outs in a row, per path and over the run, and the paths written off."""
+
+    def __init__(self) -> None:
+        self.in_a_row: dict[str, int] = {}
+        self.run_in_a_row = 0
+        self.written_off: list[str] = []
+        self.stopped = False
+
+    @staticmethod
+    def path(request: Request) -> str:
+        return request.target.partition("?")[0]
+
+    def skips(self, request: Request) -> bool:
+        """Whether the run sends no more requests like this one."""
+        return self.stopped or self.path(request) in self.written_off
+
+    def saw(self, request: Request, timed_out: bool) -> None:
+        path = self.path(request)
+        if not timed_out:
+            self.in_a_row[path] = self.run_in_a_row = 0
+            return
+        self.in_a_row[path] = self.in_a_row.get(path, 0) + 1
+        self.run_in_a_row += 1
+        if self.in_a_row[path] >= PATH_TIMEOUTS and path not in self.written_off:
+            self.written_off.append(path)
+        if self.run_in_a_row >= RUN_TIMEOUTS:
+            self.stopped = True
+
+    def notes(self) -> list[str]:
+        """What the run left out, and why, for the time-out finding."""
+        notes = [
+            f"{PATH_TIMEOUTS} time-outs in a row on {path}: the run sent it no more requests"
+            for path in self.written_off
+        ]
+        if self.stopped:
+            notes.append(f"{RUN_TIMEOUTS} time-outs in a row: the run sent no more requests")
+        return notes
+
+
+class _Collector:
+    """What the examples showed, rule by rule."""
+
+    def __init__(self, rules: list[Rule], strict: bool) -> None:
+        self.rules = rules
+        self.strict = strict
+        self.applied = {each.id: 0 for each in rules}
+        self.findings: dict[str, list[Finding]] = {each.id: [] for each in rules}
+        self.smallest: dict[str, _Kept] = {}
+        self.raised: dict[str, int] = {}
+        self.shrunk: set[str] = set()
+        self.examples = 0
+        #: The example (counted from 1) at which each rule first broke.
+        self.first_found: dict[str, int] = {}
+
+    def judge(
+        self,
+        exchange: Exchange,
+        request: Request,
+        config: ServerConfig,
+        transport: str,
+        before: tuple[Request, ...] = (),
+    ) -> list[Finding]:
+        found = []
+        for each, findings in judge(exchange, self.rules):
+            self.applied[each.id] += 1
+            for finding in findings:
+                self.first_found.setdefault(each.id, self.examples)
+                found.append(finding)
+                self.findings[each.id].append(finding)
+                size = _size(request, config, before)
+                kept = self.smallest.get(each.id)
+                if kept is None or size <= kept.size:
+                    self.smallest[each.id] = _Kept(
+                        size, finding, request, config, transport, before
+                    )
+        return found
+
+    def pick(self, findings: list[Finding]) -> str | None:
+        """The failing rule to report to Hypothesis: the one reported least so far.
+
+        Rules already shrunk in an earlier pass are not reported again (see ``_explore``).
+        """
+        failing = sorted(
+            {f.rule for f in findings if is_failure(f, strict=self.strict)}
+            - self.shrunk
+            - NOT_SHRUNK
+        )
+        if not failing:
+            return None
+        chosen = min(failing, key=lambda rule_id: (self.raised.get(rule_id, 0), rule_id))
+        self.raised[chosen] = self.raised.get(chosen, 0) + 1
+        return chosen
+
+
+@dataclass(slots=True)
+class _Partial:
+    """What one process's share of a run found (picklable, to merge across processes)."""
+
+    examples: int
+    applied: dict[str, int]
+    findings: dict[str, list[Finding]]
+    smallest: dict[str, _Kept]
+    errors: list[str]
+    paths: list[str]
+    app_location: Location | None = None
+    app_coverage: AppCoverage | None = None
+    #: What the run left out, and why (paths written off after time-outs).
+    notes: list[str] = field(default_factory=list)
+    interrupted: bool = False
+    #: What replaying the example database showed (see ``_explore``), when it did.
+    replay: _Partial | None = None
+    answers: Answers = field(default_factory=Answers)
+    first_found: dict[str, int] = field(default_factory=dict)
+    first_answer: _FirstAnswer | None = None
+
+
+def _simplify_all(
+    collector: _Collector,
+    replay_one: Callable[[Rule, Request, ServerConfig, tuple[Request, ...], str], Finding | None],
+    base: ServerConfig,
+    options: RunOptions,
+) -> None:
+    """Make each rule's smallest example the simplest that still shows it
+    (:mod:`wsgicheck.explore.minimise`), by replaying simpler versions of it, a bounded number."""
+    for rule_id in sorted(collector.smallest):
+        if rule_id.startswith("HARNESS-") or rule_id in NOT_SHRUNK:
+            continue  # the runner's own rules: their evidence is more than one exchange
+        kept = collector.smallest[rule_id]
+        example = (kept.request, kept.config, kept.before)
+        found: list[Finding] = []
+        simpler = simplify(
+            example,
+            _attempt(replay_one, REGISTRY[rule_id], kept.transport, found),
+            default=base,
+            keep=[name for name, _ in options.headers],
+        )
+        if simpler != example and found:
+            request, config, before = simpler
+            size = _size(request, config, before)
+            collector.smallest[rule_id] = _Kept(
+                size, found[-1], request, config, kept.transport, before
+            )
+
+
+def _attempt(
+    replay_one: Callable[[Rule, Request, ServerConfig, tuple[Request, ...], str], Finding | None],
+    rule: Rule,
+    how: str,
+    found: list[Finding],
+) -> Callable[[Request, ServerConfig, tuple[Request, ...]], bool]:
+    """Whether ``rule`` still breaks on a replayed example; its findings go to ``found``."""
+
+    def attempt(request: Request, config: ServerConfig, before: tuple[Request, ...]) -> bool:
+        again = replay_one(rule, request, config, before, how)
+        if again is not None:
+            found.append(again)
+        return again is not None
+
+    return attempt

@@ -1,0 +1,85 @@
+"""The fixed requests every run starts with, before Hypothesis explores.
+
+Generated examples are varied but Hypothesis starts from simple ones, so a request shape
+(a body past 4 KiB, a chunked upload, a non-latin-1 path, short reads) might not come up
+in a small budget. These examples make sure each common shape is tried once, under the
+default server and under the other choices a server may make; they are ordinary examples
+(judged, counted, kept when they fail), only not drawn.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from ..core.environ import ServerConfig
+from ..model.request import Framing, Request
+
+__all__ = ["corpus"]
+
+_FORM = b"name=wsgicheck&city=K%C3%B6ln&empty=&list=1&list=2"
+
+
+def corpus(
+    paths: list[str], *, script_names: tuple[str, ...], base: ServerConfig
+) -> list[tuple[Request, ServerConfig]]:
+    """The fixed (request, server choices) pairs for an app serving ``paths``."""
+    host = (("Host", "localhost"),)
+    form = (*host, ("Content-Type", "application/x-www-form-urlencoded"))
+    binary = (*host, ("Content-Type", "application/octet-stream"))
+    examples = [
+        Request(headers=host),
+        Request(method="HEAD", headers=host),
+        Request(method="POST", headers=form, body=_FORM, framing=Framing.CONTENT_LENGTH),
+        Request(
+            method="PUT",
+            headers=binary,
+            body=bytes(range(256)) * 20,
+            framing=Framing.CONTENT_LENGTH,
+        ),
+        Request(
+            method="POST",
+            headers=form,
+            body=_FORM,
+            framing=Framing.CHUNKED,
+            chunk_sizes=(5, 1, len(_FORM) - 6),
+        ),
+        Request(
+            method="POST",
+            headers=(*form, ("Expect", "100-continue")),
+            body=_FORM,
+            framing=Framing.CONTENT_LENGTH,
+        ),
+        Request(target="/?q=1&x=%25&y=a+b&z=%C3%A9", headers=host),
+        Request(target="/caf%C3%A9/%E2%98%83?k=%E2%82%AC", headers=host),
+        Request(target="/a//b/../c/./%2F", headers=host),
+        Request(method="OPTIONS", target="*", headers=host),
+        Request(method="DELETE", headers=host),
+        Request(http_version="1.0"),
+        Request(
+            headers=(
+                *host,
+                ("Accept", "text/html"),
+                ("accept", "application/json"),
+                ("Cookie", "a=1"),
+                ("Cookie", "b=2"),
+                ("X_Forwarded_For", "10.0.0.1"),
+            )
+        ),
+    ]
+    examples += [Request(target=path, headers=host) for path in paths if path != "/"]
+    pairs = [(request, base) for request in examples]
+    # The same shapes under the server choices PEP 3333 leaves open.
+    mounted = [name for name in script_names if name]
+    for name in mounted[:1]:
+        pairs.append((examples[0], replace(base, script_name=name)))
+        pairs.append((examples[2], replace(base, script_name=name)))
+    choices = replace(
+        base,
+        max_read=3,
+        file_wrapper=False,
+        input_terminated_always=False,
+        no_body_content_length="empty",
+        empty_query_string="omit",
+    )
+    pairs += [(examples[index], choices) for index in (0, 2, 3, 4)]
+    return pairs

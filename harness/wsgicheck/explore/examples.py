@@ -1,0 +1,464 @@
+"""Exploring: the examples Hypothesis draws sent through the transports and judged.
+
+One process's share of a run: the fixed examples of the corpus, lone requests and
+sequences that learn from the answers, each replayed in memory and on the socket and
+judged by every rule; the example database's replay; and each rule's example made the
+simplest that still shows it. What they show goes into a :class:`~.collector._Collector`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import unittest
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+from hypothesis.database import ExampleDatabase
+from hypothesis.errors import Flaky
+
+from ..core.environ import ServerConfig
+from ..model.options import RunOptions
+from ..model.request import Request
+from ..model.response import Response
+from ..results.scope import TIMED_OUT, Answers, excluded, with_headers
+from ..rules import Exchange, Finding, Rule, judge
+from ..rules.engine import HISTORY
+from . import hypothesis_hooks, strategies
+from .collector import (
+    _Collector,
+    _failure_type,
+    _FirstAnswer,
+    _Partial,
+    _RuleFailure,
+    _simplify_all,
+    _TimeOuts,
+)
+from .corpus import corpus
+from .explorer import MAX_STEPS, Explorer, Learned
+from .replay import MemoryTransport, SocketTransport, TransportError, compare, timed_out
+from .sequences import FollowUps, send_follow_ups
+
+if sys.version_info >= (3, 11):  # pragma: no cover - depends on the interpreter
+    from builtins import BaseExceptionGroup
+else:  # pragma: no cover
+    from exceptiongroup import BaseExceptionGroup  # type: ignore[import-not-found]
+
+#: The share of a run's examples spent on sequences of requests that learn from answers.
+SEQUENCE_SHARE = 0.25
+#: Hypothesis passes per run at most (each after the failures of the previous one).
+MAX_PASSES = 6
+
+#: Told of each request just before the app gets it: (request, server choices, transport).
+OnExchange = Callable[[Request, ServerConfig, str], None]
+
+
+def _with_prefix(request: Request, config: ServerConfig) -> Request:
+    """The request with the drawn mount prefix in front of its (origin-form) target."""
+    if config.script_name and request.target.startswith("/"):
+        return request.replace(target=config.script_name + request.target)
+    return request
+
+
+def _follow_up(
+    first: Exchange,
+    transport: MemoryTransport | SocketTransport,
+    config: ServerConfig,
+    collector: _Collector,
+    on_exchange: OnExchange | None,
+    source: str = "memory",
+) -> None:
+    """Ask the questions that follow ``first`` (HEAD, conditional GETs: :mod:`.sequences`)
+    through ``transport`` and judge each beside it. Their findings are kept, never raised
+    to Hypothesis: a target is asked once a run, so a replay while shrinking would not ask."""
+
+    def send(request: Request) -> Response:
+        if on_exchange is not None:
+            on_exchange(request, config, source)
+        return transport.exchange(request, config)
+
+    for later in send_follow_ups(send, first, source=source):
+        collector.judge(later, later.request, config, source)
+
+
+def _judged(rule: Rule, exchange: Exchange) -> Finding | None:
+    """``rule``'s first finding in ``exchange``, asked through the rule engine."""
+    for _, found in judge(exchange, [rule]):
+        return found[0] if found else None
+    return None
+
+
+class _Exploration:
+    """What one process's share of a run works with: the app behind its transports, the
+    paths and what discovery learned, and what the answers showed besides the rules
+    (errors, the table of statuses per path, the first answer)."""
+
+    def __init__(
+        self,
+        options: RunOptions,
+        *,
+        examples: int,
+        memory: MemoryTransport | None,
+        wire: SocketTransport | None,
+        base: ServerConfig,
+        paths: list[str],
+        learned: Learned,
+        on_exchange: OnExchange | None,
+    ) -> None:
+        self.options = options
+        self.examples = examples
+        self.memory = memory
+        self.wire = wire
+        self.base = base
+        self.paths = paths
+        self.learned = learned
+        self.on_exchange = on_exchange
+        self.errors: list[str] = []
+        self.answers = Answers()
+        self.first_answer: _FirstAnswer | None = None
+        #: Sequences stop drawing once the examples reach this (see :func:`_generate`).
+        self.sequence_end = examples
+        self.requests = strategies.requests(paths=paths, raw_bytes=options.raw_bytes)
+        self.configs = strategies.server_configs(script_names=options.script_names, base=base)
+
+    def tell(self, request: Request, config: ServerConfig, transport: str) -> None:
+        if self.on_exchange is not None:
+            self.on_exchange(request, config, transport)
+
+    def answered(self, path: str, config: ServerConfig, transport: str, reply: Response) -> None:
+        """Count the answer to an example in the table of statuses per path."""
+        late = timed_out(reply)
+        self.answers.add(path, TIMED_OUT if late else str(reply.status_code))
+        if self.first_answer is None and not late:
+            self.first_answer = _FirstAnswer(
+                reply.request, config, transport, reply.status_code, reply.reason, reply.headers
+            )
+
+    def replay_one(
+        self,
+        rule: Rule,
+        request: Request,
+        config: ServerConfig,
+        before: tuple[Request, ...],
+        how: str,
+    ) -> Finding | None:
+        """``rule``'s finding when ``request`` is sent again (after ``before``) by ``how``."""
+        transport = self.memory if how == "memory" else self.wire
+        if transport is None:
+            return None
+        try:
+            for each in (*before, request):
+                self.tell(each, config, how)
+                response = transport.exchange(each, config)
+        except TransportError:
+            return None
+        exchange = Exchange(response, source=how)
+        return None if exchange.timed_out else _judged(rule, exchange)
+
+    def close(self) -> None:
+        if self.memory is not None:
+            self.memory.close()
+        if self.wire is not None:
+            self.wire.close()
+
+
+class _Examples:
+    """The two functions Hypothesis calls, a lone request's (:meth:`example`) and a
+    sequence's (:meth:`sequence`), collecting into one collector. Each collector has its
+    own follow-ups, so the database's replay never changes what the seeded draw sends."""
+
+    def __init__(
+        self,
+        run: _Exploration,
+        collector: _Collector,
+        timeouts: _TimeOuts,
+        on_progress: Callable[[int, int], None] | None,
+    ) -> None:
+        self.run = run
+        self.collector = collector
+        self.timeouts = timeouts
+        self.on_progress = on_progress
+        self.followed = FollowUps()
+        self.sequence_broke: list[str] = []
+
+    def send(
+        self,
+        request: Request,
+        config: ServerConfig,
+        before: tuple[Request, ...] = (),
+        earlier: Sequence[Exchange] = (),
+        previous: Exchange | None = None,
+        *,
+        follow: bool = False,
+    ) -> tuple[Request, Exchange | None, list[Finding]]:
+        """One example through the transports, judged: the request as sent, the first
+        exchange (to learn from), and the findings. ``before`` are the requests sent
+        before it in its sequence, ``earlier`` their exchanges (the first exchange's
+        ``history``), ``previous`` an earlier exchange of the same request; ``follow``
+        asks a first 200 to GET the questions that follow it
+        (:mod:`wsgicheck.explore.sequences`)."""
+        run, collector = self.run, self.collector
+        if self.timeouts.skips(request) or excluded(request.target, run.options.exclude_paths):
+            return request, None, []
+        collector.examples += 1
+        if self.on_progress is not None:
+            self.on_progress(collector.examples, run.examples)
+        drawn = with_headers(request, run.options.headers)
+        request = _with_prefix(drawn, config)
+        found: list[Finding] = []
+        first: Exchange | None = None
+        asked = False
+        if run.memory is not None:
+            first = self._in_memory(drawn, request, config, earlier, previous)
+            found += collector.judge(first, request, config, "memory", before)
+            asked = follow and self.followed.wants(first)
+            if asked:
+                _follow_up(first, run.memory, config, collector, run.on_exchange)
+        if run.wire is not None and not (first is not None and first.timed_out):
+            # (The socket is not tried after a time-out in memory: it would cost another.)
+            run.tell(request, config, "socket")
+            try:
+                response = run.wire.exchange(request, config)
+            except TransportError as exc:
+                run.errors.append(f"{request.method} {request.target}: {exc}")
+                return request, first, found
+            exchange = self._on_the_wire(drawn, request, response, config, earlier, previous, first)
+            found += collector.judge(exchange, request, config, "socket", before)
+            if asked and not exchange.timed_out:  # the same questions over the wire
+                try:
+                    _follow_up(exchange, run.wire, config, collector, run.on_exchange, "socket")
+                except TransportError as exc:
+                    run.errors.append(f"{request.method} {request.target} (follow-up): {exc}")
+            first = first or exchange
+        return request, first, found
+
+    def _in_memory(
+        self,
+        drawn: Request,
+        request: Request,
+        config: ServerConfig,
+        earlier: Sequence[Exchange],
+        previous: Exchange | None,
+    ) -> Exchange:
+        """The in-memory transport's exchange of the example (``drawn`` as drawn, ``request``
+        as sent)."""
+        run = self.run
+        assert run.memory is not None
+        run.tell(request, config, "memory")
+        response = run.memory.exchange(request, config)
+        run.answered(drawn.path, config, "memory", response)
+        history = tuple(earlier[-HISTORY:])
+        exchange = Exchange(response, source="memory", previous=previous, history=history)
+        self.timeouts.saw(drawn, exchange.timed_out)
+        return exchange
+
+    def _on_the_wire(
+        self,
+        drawn: Request,
+        request: Request,
+        response: Response,
+        config: ServerConfig,
+        earlier: Sequence[Exchange],
+        previous: Exchange | None,
+        first: Exchange | None,
+    ) -> Exchange:
+        """The socket transport's exchange of the example, compared with ``first`` (its
+        in-memory exchange, if any)."""
+        run = self.run
+        if first is None:
+            run.answered(drawn.path, config, "socket", response)
+        exchange = Exchange(
+            response,
+            source="socket",
+            previous=first or previous,
+            history=() if first is not None else tuple(earlier[-HISTORY:]),
+        )
+        self.timeouts.saw(drawn, exchange.timed_out)
+        if run.memory is not None and first is not None and not exchange.timed_out:
+            # A timed-out exchange has no answer to compare; it is judged alone.
+            exchange.extra = compare(run.memory, request, config, first.response, response)
+        return exchange
+
+    def example(self, request: Request, config: ServerConfig) -> None:
+        _, _, found = self.send(request, config, follow=True)
+        chosen = self.collector.pick(found)
+        if chosen is not None:
+            raise _failure_type(chosen)(chosen)
+
+    def sequence(self, data: st.DataObject, config: ServerConfig) -> None:
+        """Requests that learn from the answers (:mod:`wsgicheck.explore.explorer`), one at a
+        time until a rule breaks, the budget is spent, or the drawn length is reached."""
+        run = self.run
+        explorer = Explorer(run.paths, run.requests, learned=run.learned)
+        sent: list[Request] = []
+        exchanges: list[Exchange] = []
+        same: dict[Request, Exchange] = {}
+        for _ in range(data.draw(st.integers(1, MAX_STEPS), label="steps")):
+            # The budget ends a sequence, until one breaks a rule: then Hypothesis
+            # replays it to shrink it, and a replay must send the same requests.
+            if self.collector.examples >= run.sequence_end and not self.sequence_broke:
+                return
+            _, steps = explorer.next(data.draw)
+            for request in steps:
+                done, exchange, found = self.send(
+                    request, config, tuple(sent), exchanges, previous=same.get(request)
+                )
+                sent.append(done)
+                if exchange is not None:
+                    exchanges.append(exchange)
+                    same[request] = exchange
+                    explorer.learned.learn(
+                        done, exchange.response, prefix=config.script_name, teacher=request
+                    )
+                chosen = self.collector.pick(found)
+                if chosen is not None:
+                    self.sequence_broke.append(chosen)
+                    raise _failure_type(chosen)(chosen)
+
+    def tests(self, target: str) -> tuple[Callable[..., None], Callable[..., None]]:
+        """:meth:`example` and :meth:`sequence` as the functions Hypothesis runs, keyed in
+        its database by this target and these options too (Hypothesis keys it by the test
+        function's source)."""
+        options = self.run.options
+
+        def example(request: Request, config: ServerConfig) -> None:
+            self.example(request, config)
+
+        def sequence(data: st.DataObject, config: ServerConfig) -> None:
+            self.sequence(data, config)
+
+        key = f"{target}|{options.transports}|{options.script_names}|{options.raw_bytes}"
+        hypothesis_hooks.add_to_database_key(example, key.encode())
+        hypothesis_hooks.add_to_database_key(sequence, (key + "|sequences").encode())
+        return example, sequence
+
+
+def _hypothesis_run(
+    function: Callable[..., None],
+    drawn: tuple[st.SearchStrategy[Any], ...],
+    *,
+    max_examples: int,
+    database: ExampleDatabase | None,
+    phases: list[Phase],
+    seed: int,
+) -> None:
+    """Let Hypothesis run ``function`` on what it draws from ``drawn``; the rules' failures
+    it raises end the pass (the collector has kept them)."""
+    test = given(*drawn)(function)
+    test = settings(
+        max_examples=max_examples,
+        database=database,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+        phases=phases,
+        report_multiple_bugs=True,
+        print_blob=False,
+    )(test)
+    hypothesis_hooks.use_seed(test, seed)
+    try:
+        test()
+    except _RuleFailure:
+        pass
+    except Flaky:
+        # The app answered a replayed sequence differently (it keeps state, the
+        # budget ran out mid-replay): what the examples showed is collected anyway.
+        pass
+    except BaseExceptionGroup as group:
+        if any(not isinstance(exc, _RuleFailure) for exc in group.exceptions):
+            raise
+
+
+def _replay_database(
+    run: _Exploration, rules: list[Rule], database: ExampleDatabase, *, target: str, seed: int
+) -> _Partial:
+    """The database's examples alone (no generating, no shrinking: they were shrunk when
+    found), into a collector of their own."""
+    replayed, timeouts = _Collector(rules, run.options.strict), _TimeOuts()
+    example, sequence = _Examples(run, replayed, timeouts, None).tests(target)
+    replays: list[tuple[Callable[..., None], tuple[st.SearchStrategy[Any], ...]]] = [
+        (example, (run.requests, run.configs)),
+        (sequence, (st.data(), run.configs)),
+    ]
+    for function, drawn in replays:
+        with contextlib.suppress(unittest.SkipTest):  # raised when it holds none
+            _hypothesis_run(
+                function,
+                drawn,
+                max_examples=run.examples,
+                database=database,
+                phases=[Phase.reuse],
+                seed=seed,
+            )
+    _simplify_all(replayed, run.replay_one, run.base, run.options)
+    return _Partial(
+        replayed.examples,
+        replayed.applied,
+        replayed.findings,
+        replayed.smallest,
+        [],
+        run.paths,
+        notes=timeouts.notes(),
+    )
+
+
+def _generate(
+    run: _Exploration,
+    examples: _Examples,
+    database: ExampleDatabase | None,
+    *,
+    target: str,
+    seed: int,
+) -> None:
+    """The seeded draw: the fixed examples of the corpus first, then lone requests,
+    sequences that learn from the answers (a share of what the corpus left), and lone
+    requests again, so that each kind of bug is met early.
+
+    Hypothesis stops generating once it has a failure to shrink, so each kind is a few
+    passes: each shrinks the failures it finds (and saves them in the database), and the
+    next (a new seed, those rules no longer raised) spends the rest of its budget."""
+    options, collector, timeouts = run.options, examples.collector, examples.timeouts
+    budget = run.examples
+    example, sequence = examples.tests(target)
+    # The fixed examples first: every common request shape, under each server choice.
+    fixed = corpus(run.paths, script_names=options.script_names, base=run.base)
+    for request, config in fixed if options.corpus else []:
+        if collector.examples >= budget or timeouts.stopped:
+            break
+        with contextlib.suppress(_RuleFailure):
+            example(request, config)
+    lone = (example, (run.requests, run.configs))
+    phases: list[tuple[Callable[..., None], tuple[st.SearchStrategy[Any], ...], int, int]]
+    phases = [(*lone, budget, 1)]
+    reserved = int((budget - collector.examples) * SEQUENCE_SHARE)
+    if options.sequences and reserved > 0:
+        first = collector.examples + reserved
+        run.sequence_end = first + reserved
+        phases = [
+            (*lone, first, 1),
+            (sequence, (st.data(), run.configs), run.sequence_end, MAX_STEPS // 2),
+            *phases,
+        ]
+    plan = [
+        (index, attempt, *phase)
+        for index, phase in enumerate(phases)
+        for attempt in range(MAX_PASSES)
+    ]
+    stalled: set[int] = set()
+    for index, attempt, function, drawn, end, per_case in plan:
+        remaining = end - collector.examples
+        if remaining <= 0 or timeouts.stopped or index in stalled:
+            continue
+        before = collector.examples
+        _hypothesis_run(
+            function,
+            drawn,
+            max_examples=max(1, -(-remaining // per_case)),
+            database=database,
+            phases=[Phase.explicit, Phase.generate, Phase.shrink],
+            seed=(seed + attempt + index * MAX_PASSES) % (1 << 32),
+        )
+        collector.shrunk |= set(collector.raised)
+        if collector.examples == before:
+            stalled.add(index)

@@ -1,0 +1,126 @@
+"""Merging: the partial results of a run's shares (processes, passes) into one result.
+
+Each rule's verdict over every share, its smallest example with reproducers, the rules
+judged once over the whole run's answers, and the notes of what the run left out.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+
+from ..model.extra import Extra
+from ..model.options import RunOptions
+from ..model.response import Response
+from ..results.reproduce import reproducers
+from ..results.run import Failure, RunResult
+from ..results.scope import Answers
+from ..rules import REGISTRY, Exchange, Rule, RuleResult, judge
+from .collector import TIMEOUT_RULE, _Kept, _Partial, _size
+
+#: Rules judged once over a whole run, on the table of answers (not per exchange).
+RUN_RULES = frozenset({"HARNESS-ALL-REFUSED"})
+
+
+def _merge(
+    partials: list[_Partial], options: RunOptions, *, seed: int, target: str, started: float
+) -> RunResult:
+    rules = REGISTRY.select(options.select, options.ignore)
+    # The database's replays count in the verdicts; a failure is reported as replayed
+    # only for a rule the seeded draw found no failure of.
+    replays = [part.replay for part in partials if part.replay is not None]
+    counted = [*partials, *replays]
+    answers = Answers()
+    for part in partials:
+        answers.merge(part.answers)
+    judged = _judge_answers(partials, answers, rules)
+    results = []
+    for each in rules:
+        findings = tuple(f for part in counted for f in part.findings.get(each.id, []))
+        applied = sum(part.applied.get(each.id, 0) for part in counted)
+        if each.id in judged:
+            applied += 1
+            verdict = judged[each.id]
+            findings += (verdict.finding,) if verdict is not None else ()
+        status = "fail" if findings else ("pass" if applied else "skip")
+        results.append(RuleResult(each, status, findings, applied))
+    smallest = {rule_id: kept for rule_id, kept in judged.items() if kept is not None}
+    for rule_id, kept in _smallest(partials).items():
+        if rule_id not in smallest or kept.size < smallest[rule_id].size:
+            smallest[rule_id] = kept
+    replayed = {k: v for k, v in _smallest(replays).items() if k not in smallest}
+    notes = [note for part in counted for note in part.notes]
+    for table in (smallest, replayed):
+        if notes and TIMEOUT_RULE in table:
+            kept = table[TIMEOUT_RULE]
+            message = "; ".join([kept.finding.message, *notes])
+            table[TIMEOUT_RULE] = kept._replace(finding=replace(kept.finding, message=message))
+    failures = {
+        rule_id: Failure(
+            REGISTRY[rule_id],
+            kept.finding,
+            kept.request,
+            kept.config,
+            kept.transport,
+            reproducers(kept.request, kept.config, target, kept.before),
+            before=kept.before,
+            replayed=rule_id in replayed,
+        )
+        for rule_id, kept in sorted({**smallest, **replayed}.items())
+    }
+    paths = list(dict.fromkeys(path for part in partials for path in part.paths))
+    measured = [part.app_coverage for part in partials if part.app_coverage is not None]
+    app_coverage = measured[0] if measured else None
+    for more in measured[1:]:
+        app_coverage = more if app_coverage is None else app_coverage.merge(more)
+    return RunResult(
+        target=target,
+        seed=seed,
+        options=options,
+        examples=sum(part.examples for part in partials),
+        duration=time.monotonic() - started,
+        paths=paths,
+        results=results,
+        failures=failures,
+        errors=[error for part in partials for error in part.errors],
+        app_coverage=app_coverage,
+        app_location=next((p.app_location for p in partials if p.app_location), None),
+        interrupted=any(part.interrupted for part in partials),
+        notes=notes,
+        replayed_examples=sum(part.examples for part in replays),
+        answers=answers,
+        first_found={
+            rule_id: min(p.first_found[rule_id] for p in partials if rule_id in p.first_found)
+            for rule_id in {rule_id for p in partials for rule_id in p.first_found}
+        },
+    )
+
+
+def _smallest(partials: list[_Partial]) -> dict[str, _Kept]:
+    """The smallest example of each failing rule over ``partials``."""
+    smallest: dict[str, _Kept] = {}
+    for part in partials:
+        for rule_id, kept in part.smallest.items():
+            if rule_id not in smallest or kept.size < smallest[rule_id].size:
+                smallest[rule_id] = kept
+    return smallest
+
+
+def _judge_answers(
+    partials: list[_Partial], answers: Answers, rules: list[Rule]
+) -> dict[str, _Kept | None]:
+    """The rules over the whole run's answers (HARNESS-ALL-REFUSED), through the rule
+    engine: judged once, on the first example the app answered, with the table of statuses
+    per path as evidence. Each judged rule's failing example, None where it passed."""
+    first = next((part.first_answer for part in partials if part.first_answer), None)
+    if first is None:
+        return {}
+    reply = Response(first.request, first.status, first.reason, first.headers, b"", True, None, [])
+    exchange = Exchange(reply, source=first.transport, extra=Extra(answers=answers.paths))
+    size = _size(first.request, first.config)
+    return {
+        each.id: _Kept(size, found[0], first.request, first.config, first.transport)
+        if found
+        else None
+        for each, found in judge(exchange, [each for each in rules if each.id in RUN_RULES])
+    }

@@ -1,0 +1,266 @@
+"""Replaying one request through each transport, with time limits, and comparing them.
+
+:class:`MemoryTransport` runs the app in a worker thread so that an app that hangs costs
+the run one abandoned thread and a finding, never the run itself. :class:`SocketTransport`
+sends the request's exact bytes to one live :class:`~wsgicheck.drivers.server.Server` over one
+keep-alive connection and takes the server's record of the exchange. :func:`differences`
+lists what the two disagree on (:func:`wsgicheck.explore.agreement.differences`, after what
+``NORMALISED`` lets differ), less what :func:`app_variations` shows the app varies by itself
+when the request is replayed.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import replace
+from typing import Any
+
+from ..core.environ import ServerConfig
+from ..core.invoke import WSGIApp
+from ..drivers.client import Client
+from ..drivers.rawclient import RawConnection
+from ..drivers.server import Limits, Server
+from ..model.events import RawEvent, TimedOut, raw_timed_out
+from ..model.extra import Extra
+from ..model.request import Request
+from ..model.response import Response
+from . import agreement
+from .agreement import Between, may_differ
+
+__all__ = [
+    "NORMALISED",
+    "MemoryTransport",
+    "SocketTransport",
+    "TransportError",
+    "app_variations",
+    "compare",
+    "differences",
+    "timed_out",
+]
+
+#: What may differ between the transports for the same request, and why (the entries of the
+#: one list, :data:`wsgicheck.explore.agreement.MAY_DIFFER`, that hold between them).
+NORMALISED = may_differ(Between.TRANSPORTS)
+
+
+def timed_out(response: Response) -> bool:
+    """Whether the exchange was abandoned at its time limit."""
+    return any(type(event) is TimedOut for event in response.trace)
+
+
+class TransportError(Exception):
+    """The socket transport could not complete an exchange (a wsgicheck problem)."""
+
+
+class MemoryTransport:
+    """Exchanges in memory, in a worker thread, abandoned past ``timeout`` seconds."""
+
+    def __init__(self, app: WSGIApp, timeout: float) -> None:
+        self.app = app
+        self.timeout = timeout
+        self._jobs: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._worker: threading.Thread | None = None
+
+    def _start_worker(self) -> None:
+        self._jobs = queue.SimpleQueue()
+        self._worker = threading.Thread(
+            target=self._work, args=(self._jobs,), name="wsgicheck-memory", daemon=True
+        )
+        self._worker.start()
+
+    @staticmethod
+    def _work(jobs: queue.SimpleQueue[Any]) -> None:
+        while True:
+            job = jobs.get()
+            if job is None:
+                return
+            pending, done, finished = job
+            try:
+                done.append(pending.run())
+            except BaseException as exc:  # pragma: no cover - the core never raises
+                done.append(exc)
+            finished.set()
+
+    def exchange(self, request: Request, config: ServerConfig) -> Response:
+        if self._worker is None or not self._worker.is_alive():
+            self._start_worker()
+        pending = Client(self.app, config=config).start(request)
+        done: list[Any] = []
+        finished = threading.Event()
+        self._jobs.put((pending, done, finished))
+        if finished.wait(self.timeout):
+            result = done[0]
+            if isinstance(result, BaseException):  # pragma: no cover
+                raise result
+            return result  # type: ignore[no-any-return]
+        # The app hangs: leave it its thread (told the client is gone, so an app that goes
+        # on producing stops at its next block), record what it did until now and the
+        # environ it received, and carry on with a new thread.
+        head_sent = pending.head_sent
+        pending.abandon()
+        self._jobs.put(None)  # the old thread ends once the app lets go of it
+        self._worker = None
+        log: list[RawEvent] = [*pending.log, raw_timed_out(self.timeout, head_sent)]
+        return Response(request, 0, "", [], b"", False, pending.environ, log, pending.errors())
+
+    def close(self) -> None:
+        if self._worker is not None:
+            self._jobs.put(None)
+
+
+class SocketTransport:
+    """Exchanges over a real socket with one live server, keep-alive reused.
+
+    ``raw_latin1_targets`` is the server's choice of that name (:class:`Limits`): with it, a
+    target with raw latin-1 bytes reaches the app, as it does in memory, instead of a 400.
+    """
+
+    def __init__(
+        self, app: WSGIApp, timeout: float, body_limit: int, *, raw_latin1_targets: bool = False
+    ) -> None:
+        self._records: queue.SimpleQueue[Response | tuple[int, str] | BaseException] = (
+            queue.SimpleQueue()
+        )
+        self.timeout = timeout
+        self.server = Server(
+            app,
+            threads=4,
+            limits=Limits(
+                exchange_timeout=timeout,
+                io_timeout=timeout + 5,
+                capture_limit=body_limit,
+                header_timeout=timeout + 5,
+                raw_latin1_targets=raw_latin1_targets,
+            ),
+            on_exchange=self._records.put,
+            on_reject=lambda remote, status, message: self._records.put((status, message)),
+            on_error=self._records.put,
+        )
+        self.server.start()
+        self._conn: RawConnection | None = None
+
+    @property
+    def config(self) -> ServerConfig:
+        return self.server.config
+
+    def _connect(self) -> RawConnection:
+        if self._conn is None:
+            self._conn = RawConnection(self.server.host, self.server.port, self.timeout + 5)
+        return self._conn
+
+    def _drop(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def exchange(self, request: Request, config: ServerConfig) -> Response:
+        # One request at a time on one connection: the server takes the config the runner
+        # drew for this example (its name and port stay its own).
+        self.server.config = replace(
+            config,
+            server_name=self.server.config.server_name,
+            server_port=self.server.config.server_port,
+        )
+        conn = self._connect()
+        if conn.peer_closed():
+            self._drop()
+            conn = self._connect()
+        # Sent once, never retried: a retry could run the app twice for one example. No
+        # response, or one cut short, and the connection is not used again.
+        answer = conn.read_response(request.method) if conn.send(request.to_bytes()) else None
+        if answer is None or not answer.reusable:
+            self._drop()
+        deadline = time.monotonic() + self.timeout + 5
+        while True:
+            try:
+                record = self._records.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                raise TransportError("the server sent no record of the exchange") from None
+            if isinstance(record, BaseException):
+                raise TransportError(
+                    f"wsgicheck's server failed: {type(record).__name__}: {record}"
+                ) from record
+            if isinstance(record, tuple):
+                raise TransportError(f"the server refused the request: {record[0]} {record[1]}")
+            if _same_request(record.request, request):
+                # The record's request is the server's view of the head (its body cut at the
+                # capture limit); the runner knows exactly what it sent.
+                record.request = request
+                return record
+            # A record of an earlier exchange that arrived late: skip it.
+
+    def close(self) -> None:
+        self._drop()
+        self.server.shutdown(timeout=2.0)
+
+
+def _same_request(seen: Request, sent: Request) -> bool:
+    return (seen.method, seen.target, seen.http_version) == (
+        sent.method,
+        sent.target,
+        sent.http_version,
+    ) and [(name.lower(), value.strip(" \t")) for name, value in seen.headers] == [
+        (name.lower(), value.strip(" \t")) for name, value in sent.headers
+    ]
+
+
+def differences(memory: Response, wire: Response, *, app_varies: Iterable[str] = ()) -> list[str]:
+    """What the two transports disagree on, after the normalisation of :data:`NORMALISED`,
+    leaving out the aspects the app varies by itself (the keys of :func:`app_variations`)."""
+    skipped = set(app_varies)
+    found = agreement.differences(memory, wire, _SIDES)
+    return [text for aspect, text in found.items() if aspect not in skipped]
+
+
+#: Replays in memory of a request whose transports disagree, to see whether the app varies.
+REPLAYS = 2
+
+
+def compare(
+    memory: MemoryTransport, request: Request, config: ServerConfig, first: Response, wire: Response
+) -> Extra:
+    """The evidence of comparing the memory exchange ``first`` with the socket one ``wire``.
+
+    ``transport_differences`` (HARNESS-TRANSPORTS-AGREE's); when there are some, the request
+    is replayed in memory (up to :data:`REPLAYS` times, not past a time-out) and
+    ``app_varies`` (HARNESS-APP-VARIES's) lists what the app changed by itself, which the
+    transport differences then leave out.
+    """
+    if not differences(first, wire):
+        return Extra(transport_differences=())
+    replays = []
+    for _ in range(REPLAYS):
+        again = memory.exchange(request, config)
+        if timed_out(again):
+            break
+        replays.append(again)
+    varies = app_variations(first, *replays)
+    # An aspect the app varies explains a transport difference only where one of its own
+    # answers in memory agrees with the socket's: memory 200, replays 429, socket 500 is
+    # still a server difference.
+    explained = [
+        aspect
+        for aspect in varies
+        if any(aspect not in agreement.differences(again, wire, _SIDES) for again in replays)
+    ]
+    return Extra(
+        transport_differences=tuple(differences(first, wire, app_varies=explained)),
+        app_varies=tuple(varies.values()),
+    )
+
+
+_SIDES = ("in memory", "on a socket")
+
+
+def app_variations(first: Response, *replays: Response) -> dict[str, str]:
+    """What the app changes by itself: the aspects (``"status"``, ``"header names"``,
+    ``"trace"``...) in which a replay of the same request in memory differs from the first
+    exchange in memory, each with a description."""
+    found: dict[str, str] = {}
+    for again in replays:
+        for aspect, text in agreement.differences(first, again, ("first", "when replayed")).items():
+            found.setdefault(aspect, text)
+    return found

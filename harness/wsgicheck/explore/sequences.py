@@ -1,0 +1,171 @@
+"""The questions a client asks after an answer: HEAD beside a GET, the GET again with what
+it taught (its ETag, its Last-Modified) as every precondition, with gzip accepted, a byte
+range with and without If-Range, and plain.
+
+A 200 to GET teaches validators; real clients then revalidate, compress and ask for
+ranges, and that is where apps and middleware stacks break (a 304 that carries a gzip body,
+a HEAD that describes another representation). :func:`follow_ups` builds those requests;
+:func:`send_follow_ups` sends them and returns their exchanges linked after the GET, so
+the rules over pairs (:mod:`wsgicheck.rules.http_pairs`) judge each beside it;
+:func:`ask_about` does the whole sequence through a :class:`~wsgicheck.drivers.client.Client`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from datetime import timedelta
+from email.utils import format_datetime
+
+from ..drivers.client import Client
+from ..model.request import Framing, InvalidRequest, Request
+from ..model.response import Response
+from ..rules import Exchange
+from ..rules.engine import HISTORY
+from ..rules.http_evidence import CONDITIONAL_FIELDS, entity_tags, http_date
+
+__all__ = ["FollowUps", "ask_about", "follow_ups", "send_follow_ups"]
+
+#: Request fields a follow-up sets itself, dropped from the GET it starts from.
+_REPLACED = CONDITIONAL_FIELDS | {"range"}
+
+
+def follow_ups(request: Request, response: Response) -> list[Request]:
+    """The requests that follow a 200 to ``request`` (a GET), in the order to send them:
+    HEAD to the same target; the GET with If-None-Match set to the ETag and with
+    If-Modified-Since set to the Last-Modified it got; the first of those with
+    ``Accept-Encoding: gzip`` when the GET did not send one; If-None-Match ``*`` and as a
+    list; the GET again, which the rules over pairs need to tell an app's HEAD from an app
+    that varies; If-Match and If-Unmodified-Since (:func:`_preconditions`); and
+    ``Range: bytes=0-0`` when the answer said ``Accept-Ranges: bytes``, then with If-Range.
+    None for anything else; a value the app sent that no client could send back is left
+    out."""
+    if request.method != "GET" or response.status_code != 200:
+        return []
+    fields = tuple(item for item in request.headers if item[0].lower() not in _REPLACED)
+    plain = {"headers": fields, "body": b"", "framing": Framing.NONE, "chunk_sizes": ()}
+    wanted: list[tuple[str, tuple[tuple[str, str], ...]]] = [("HEAD", ())]
+    conditions = [
+        (name, value)
+        for name, learned in (("If-None-Match", "etag"), ("If-Modified-Since", "last-modified"))
+        if (value := response.header(learned)) is not None
+    ]
+    wanted += [("GET", (condition,)) for condition in conditions]
+    if conditions and not request.header_values("accept-encoding"):
+        wanted.append(("GET", (conditions[0], ("Accept-Encoding", "gzip"))))
+    wanted += [("GET", (condition,)) for condition in _if_none_matches(response)]
+    # The GET again: HEAD and 304s are judged against a GET answer the app gives steadily,
+    # and a 412 to a condition that holds against a validator the app gives steadily.
+    wanted.append(("GET", ()))
+    wanted += [("GET", (condition,)) for condition in _preconditions(response)]
+    if (response.header("accept-ranges") or "").strip().lower() == "bytes":
+        wanted += [("GET", (("Range", "bytes=0-0"), *extra)) for extra in _if_ranges(response)]
+    out = []
+    for method, extra in wanted:
+        try:
+            out.append(request.replace(method=method, **{**plain, "headers": fields + extra}))
+        except InvalidRequest:
+            continue  # an ETag with a CR in it, say: APP-HEADER-VALUE-NO-CONTROL's finding
+    return out
+
+
+def _learned(response: Response) -> tuple[tuple[bool, str] | None, str | None, str | None]:
+    """The response's one entity-tag, its Last-Modified, and a date a day before that."""
+    tags = entity_tags(response.header("etag") or "")
+    modified = response.header("last-modified")
+    date = http_date(modified)
+    before = None if date is None else format_datetime(date - timedelta(days=1), usegmt=True)
+    return (tags[0] if tags is not None and len(tags) == 1 else None), modified, before
+
+
+def _stale(tag: tuple[bool, str]) -> str:
+    """A strong tag that is not ``tag`` (whose opaque-tag keeps its quotes)."""
+    return f'{tag[1][:-1]}-stale"'
+
+
+def _if_none_matches(response: Response) -> list[tuple[str, str]]:
+    """If-None-Match ``*``, then a list holding a stale tag and the learned one with its
+    weakness flipped (the weak comparison matches it)."""
+    tag = _learned(response)[0]
+    if tag is None:
+        return []
+    flipped = tag[1] if tag[0] else f"W/{tag[1]}"
+    return [("If-None-Match", "*"), ("If-None-Match", f"{_stale(tag)}, {flipped}")]
+
+
+def _preconditions(response: Response) -> list[tuple[str, str]]:
+    """One field each, in this order: If-Match with a stale tag, then with the learned one
+    (a 412 shows the app evaluates If-Match; the learned tag, if weak, must then fail too:
+    strong comparison); If-Unmodified-Since a day before Last-Modified, then equal to it
+    (the same way)."""
+    tag, modified, before = _learned(response)
+    out = []
+    if tag is not None:
+        out += [("If-Match", _stale(tag)), ("If-Match", response.header("etag") or "")]
+    if before is not None and modified is not None:
+        out += [("If-Unmodified-Since", before), ("If-Unmodified-Since", modified)]
+    return out
+
+
+def _if_ranges(response: Response) -> list[tuple[tuple[str, str], ...]]:
+    """The If-Range fields to send beside a byte range: none (the plain range), then the
+    learned strong tag (should give 206) and a stale one (must give 200); without a strong
+    tag, a date a day before Last-Modified (must give 200). A client never sends a weak
+    tag in If-Range (RFC 9110 §13.1.5)."""
+    tag, _, before = _learned(response)
+    out: list[tuple[tuple[str, str], ...]] = [()]
+    if tag is not None and not tag[0]:
+        out += [(("If-Range", tag[1]),), (("If-Range", _stale(tag)),)]
+    elif before is not None:
+        out.append((("If-Range", before),))
+    return out
+
+
+def send_follow_ups(
+    send: Callable[[Request], Response], first: Exchange, *, source: str = "memory"
+) -> list[Exchange]:
+    """Send the :func:`follow_ups` of ``first`` with ``send`` (one transport's exchange);
+    their exchanges, each with ``first`` and the follow-ups before it as ``history``."""
+    linked = [first]
+    for request in follow_ups(first.request, first.response):
+        later = Exchange(send(request), source=source)
+        later.history = tuple(linked[-HISTORY:])
+        linked.append(later)
+        if later.timed_out:
+            break  # an app that hangs here would hang on every other one too
+    return linked[1:]
+
+
+def ask_about(
+    client: Client,
+    target: str = "/",
+    *,
+    headers: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
+) -> list[Exchange]:
+    """GET ``target`` through ``client``, then its follow-ups: every exchange, linked, for
+    :func:`wsgicheck.rules.check_exchange` to judge one by one."""
+    first = Exchange(client.request("GET", target, headers=headers))
+    return [first, *send_follow_ups(client.send, first)]
+
+
+class FollowUps:
+    """Which GETs of a run get follow-ups: the first answered 200 to each target, up to
+    ``limit`` targets, so the questions cost a run a bounded number of exchanges."""
+
+    def __init__(self, limit: int = 64) -> None:
+        self.limit = limit
+        self._asked: set[str] = set()
+
+    def wants(self, first: Exchange) -> bool:
+        """Whether to follow ``first`` up (and, if so, remember its target as asked)."""
+        target = first.request.target
+        if (
+            first.method != "GET"
+            or first.response.status_code != 200
+            or first.timed_out
+            or "limit" in first.evidence  # a body cut off at the limit: nothing to compare
+            or target in self._asked
+            or len(self._asked) >= self.limit
+        ):
+            return False
+        self._asked.add(target)
+        return True

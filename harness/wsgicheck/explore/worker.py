@@ -1,0 +1,172 @@
+"""A worker process of a run: it loads the app, runs its share of the examples, and tells
+the supervisor (:mod:`wsgicheck.explore.supervisor`) over a pipe of every request before the app
+gets it, and of what it found at the end.
+
+Apart from the supervisor's side: this code runs only in the worker, where the app runs,
+and puts back what the app replaces in the modules the harness's transport runs on.
+"""
+
+from __future__ import annotations
+
+import atexit
+import io
+import operator
+import os
+import sys
+import traceback
+from collections.abc import Callable
+from itertools import repeat
+from multiprocessing.connection import Connection
+from typing import Any
+
+from ..core.environ import ServerConfig
+from ..model.errors import TargetError
+from ..model.options import RunOptions
+from ..model.request import Request
+from .examples import OnExchange
+
+#: Modules the harness's own transport runs on: an app that replaces their functions at
+#: import gets them back (see :func:`_restore`).
+GUARDED_MODULES = ("socket", "time")
+
+
+def _work(
+    spec: str,
+    options: RunOptions,
+    seed: int,
+    examples: int,
+    measure: bool,
+    home: str | None,
+    records: Connection,
+) -> None:
+    """A worker: load the app, run its share of the examples, send what they showed."""
+    os.setsid()  # a session of its own, which the supervisor kills at the end
+    for fd, name in ((1, "stdout"), (2, "stderr")):
+        # Unbuffered: what the app prints is in the pipe even if it ends with os._exit.
+        raw = io.FileIO(fd, "w", closefd=False)
+        stream = io.TextIOWrapper(raw, encoding="utf-8", errors="backslashreplace")
+        stream.reconfigure(write_through=True)
+        setattr(sys, name, stream)
+    me = os.getpid()
+    done = [0]
+    sent: list[Any] = [None, None]
+
+    def progress(count: int, total: int) -> None:
+        done[0] = count
+
+    def exchange(request: Request, config: ServerConfig, transport: str) -> None:
+        # The request in full once; for its second transport only the transport's name.
+        if sent[0] is request and sent[1] is config:
+            send("transport", transport)
+        else:
+            sent[:] = [request, config]
+            send("exchange", request, config, transport, done[0])
+
+    def send(*record: Any) -> None:
+        if os.getpid() != me:
+            os._exit(0)  # a process the app forked, come back into wsgicheck: it ends here
+        records.send(record)
+
+    try:
+        _run_share(spec, options, seed, examples, measure, home, send, progress, exchange)
+    except BaseException:
+        send("crashed", traceback.format_exc().rstrip().splitlines()[-1])
+        traceback.print_exc()
+    # Out now: the exit handlers (coverage.py saves its data in one), but neither waiting
+    # for threads the app left running nor the interpreter's slow teardown (about a
+    # second with Hypothesis loaded).
+    atexit._run_exitfuncs()
+    os._exit(0)
+
+
+def _run_share(
+    spec: str,
+    options: RunOptions,
+    seed: int,
+    examples: int,
+    measure: bool,
+    home: str | None,
+    send: Callable[..., None],
+    progress: Callable[[int, int], None],
+    exchange: OnExchange,
+) -> None:
+    from ..drivers.target import app_location, load_target
+    from .runner import _explore, _load_own_modules
+
+    if home is not None and "HYPOTHESIS_STORAGE_DIRECTORY" not in os.environ:
+        import hypothesis.configuration
+
+        hypothesis.configuration.set_hypothesis_home_dir(home)
+    # All of wsgicheck first: nothing the app's folder holds can stand in for a module
+    # wsgicheck or its dependencies import (an html.py beside the app, say).
+    _load_own_modules()
+    measurement = None
+    if measure:
+        from ..results.appcoverage import Measurement
+
+        measurement = Measurement(spec)
+        measurement.start()  # before the import: module-level lines count too
+    try:
+        guarded = _snapshot()
+        try:
+            app = load_target(spec)
+        except TargetError as exc:
+            send("target-error", str(exc))
+            return
+        reported: set[str] = set()
+        _restore(guarded, reported, "while it was imported")
+
+        def guarded_exchange(request: Request, config: ServerConfig, transport: str) -> None:
+            # What the app patched while it answered the last request is put back before
+            # the harness's transport carries the next one.
+            _restore(guarded, reported, "while it answered a request")
+            exchange(request, config, transport)
+
+        send("ready", app_location(app, spec))
+        partial = _explore(
+            app,
+            options,
+            seed=seed,
+            examples=examples,
+            target=spec,
+            on_progress=progress,
+            on_exchange=guarded_exchange,
+        )
+    finally:
+        measured = measurement.stop() if measurement is not None else None
+    partial.app_coverage = measured
+    send("done", partial)
+
+
+def _snapshot() -> dict[str, dict[str, Any]]:
+    return {name: dict(vars(sys.modules[name])) for name in GUARDED_MODULES}
+
+
+def _restore(snapshot: dict[str, dict[str, Any]], reported: set[str], when: str) -> None:
+    """Put back what the app replaced in the modules the harness's transport runs on.
+
+    An app that patches ``socket.socket`` or ``time.monotonic`` (to test itself, or by
+    accident) would otherwise break the socket server and the time limits that judge it.
+    The report shows it, once a name, among the app's output.
+    """
+    missing = object()
+    replaced = []
+    for name, attributes in snapshot.items():
+        module = sys.modules[name]
+        found = vars(module)
+        # Nothing replaced (nearly always): one look at every name, in C, before each
+        # request; the loop below then finds what was.
+        if all(map(operator.is_, map(found.get, attributes, repeat(missing)), attributes.values())):
+            continue
+        for key, value in attributes.items():
+            if found.get(key, missing) is not value:
+                setattr(module, key, value)
+                replaced.append(f"{name}.{key}")
+    news = [each for each in replaced if each not in reported]
+    if news:
+        reported.update(news)
+        print(
+            f"wsgicheck: the app replaced {', '.join(news)} {when}; "
+            "wsgicheck put them back for its own transport",
+            file=sys.stderr,
+        )

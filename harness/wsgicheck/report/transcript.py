@@ -1,0 +1,128 @@
+"""A ``curl -v``-style transcript of one exchange, with what the trace recorded.
+
+``>`` lines are the request, ``<`` lines the response, ``*`` lines what the server observed
+the application do. Bodies are summarised by size, never printed. The request came from
+whoever connected and the response and events from the app, so every line passes through
+:func:`~wsgicheck.model.untrusted.show` (and every app object through
+:func:`~wsgicheck.model.untrusted.safe_repr`): no client or app can write a control sequence or a
+line of its own into the terminal or log that shows the transcript.
+"""
+
+from __future__ import annotations
+
+from ..model.events import (
+    AppRaised,
+    AppReturned,
+    BodyLimitReached,
+    BodyShort,
+    BodyTruncated,
+    ClientGone,
+    CloseCalled,
+    ErrorsWritten,
+    Event,
+    Exhausted,
+    FileWrapperCalled,
+    HeadersSent,
+    InputRead,
+    Location,
+    Refused,
+    ServerObserved,
+    StartResponseCalled,
+    StreamMisuse,
+    TimedOut,
+    WriteCalled,
+    Yielded,
+    block_size,
+)
+from ..model.request import Framing
+from ..model.response import Response
+from ..model.untrusted import safe_repr, show, type_name
+
+__all__ = ["describe_event", "format_exchange"]
+
+
+def _at(where: Location | None) -> str:
+    return f" at {show(where.file)}:{where.line}" if where is not None else ""
+
+
+def _size(event: Yielded | WriteCalled) -> str:
+    value = event.value
+    if isinstance(value, bytes):
+        return f"{block_size(event)} bytes"
+    return f"a {type_name(value)} ({safe_repr(value, limit=40)})"
+
+
+def describe_event(event: Event) -> str:
+    """One line saying what an event records."""
+    match event:
+        case StartResponseCalled():
+            extra = f", exc_info={event.exc_info}" if event.exc_info_kind != "absent" else ""
+            arguments = f"{safe_repr(event.status)}, {safe_repr(event.headers)}{extra}"
+            return f"start_response({arguments}){_at(event.where)}"
+        case Refused():
+            return f"server refused {event.callable}: {event.message}"
+        case AppReturned():
+            length = f", len()={event.length}" if event.length is not None else ""
+            close = ", has close()" if event.has_close else ""
+            return f"app returned {event.type_name}{length}{close}{_at(event.where)}"
+        case AppRaised():
+            where = _at(event.where)
+            return f"app raised {event.exc_type}: {event.message} during {event.phase}{where}"
+        case Yielded():
+            return f"iterable yielded {_size(event)}{_at(event.where)}"
+        case WriteCalled():
+            when = " from inside the iterable" if event.during_iteration else ""
+            return f"write() of {_size(event)}{when}{_at(event.where)}"
+        case HeadersSent():
+            return f"headers sent: {show(event.status)}"
+        case CloseCalled():
+            return "close() called" + (f", raised {event.error}" if event.error else "")
+        case InputRead():
+            default = event.argument is None or safe_repr(event.argument) == "-1"
+            arg = "" if default else safe_repr(event.argument)
+            return f"wsgi.input.{event.method}({arg}) -> {event.size} bytes"
+        case ErrorsWritten():
+            value = "" if event.value is None else safe_repr(event.value, limit=60)
+            return f"wsgi.errors.{event.method}({value})"
+        case StreamMisuse():
+            return f"{event.stream}.{event.attribute} used (not a PEP 3333 method)"
+        case FileWrapperCalled():
+            return f"wsgi.file_wrapper({event.filelike_type}){_at(event.where)}"
+        case BodyTruncated():
+            return f"body of {event.produced} bytes cut to its Content-Length {event.declared}"
+        case BodyShort():
+            return f"body ended after {event.sent} of {event.declared} declared bytes"
+        case BodyLimitReached():
+            return f"stopped reading the body at the {event.limit}-byte limit"
+        case Exhausted():
+            return "iterable exhausted"
+        case ServerObserved():
+            return f"server: {event.what}: {event.detail}"
+        case TimedOut():
+            after = "aborted the response" if event.headers_sent else "answered 500"
+            return f"the app ran past the {event.limit:g}s exchange limit; the server {after}"
+        case ClientGone():
+            return f"client went away: {event.message}"
+
+
+def format_exchange(response: Response, *, trace: bool = True) -> list[str]:
+    """The transcript lines for one response, each safe to print as it is."""
+    request = response.request
+    lines = [f"> {show(request.method)} {show(request.target)} HTTP/{request.http_version}"]
+    lines.extend(f"> {show(name)}: {show(value)}" for name, value in request.headers)
+    if request.framing is Framing.CONTENT_LENGTH:
+        declared = (response.environ or {}).get("CONTENT_LENGTH", response.request_body_size)
+        lines.append(f"> Content-Length: {declared}")
+    elif request.framing is Framing.CHUNKED:
+        lines.append("> Transfer-Encoding: chunked")
+    lines.append(">")
+    if response.request_body_size:
+        lines.append(f"> [{response.request_body_size} bytes of body, {request.framing.value}]")
+    lines.append(f"< HTTP/1.1 {response.status_code} {show(response.reason)}")
+    lines.extend(f"< {show(name)}: {show(value)}" for name, value in response.headers)
+    lines.append("<")
+    state = "" if response.complete else ", response aborted"
+    lines.append(f"< [{response.body_size} bytes of body{state}]")
+    if trace:
+        lines.extend(f"* {show(describe_event(event))}" for event in response.trace)
+    return lines

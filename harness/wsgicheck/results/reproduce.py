@@ -1,0 +1,143 @@
+"""Reproducers for a failing example: the raw bytes, a curl command, a Python snippet.
+
+The raw bytes are exact. The curl command replays the request against
+``wsgicheck serve TARGET --port 8000`` (curl cannot send every request wsgicheck can: raw
+latin-1 bytes and chosen chunk boundaries are approximated, and the snippet says so). The
+Python snippet replays it exactly, in memory, with the same server choices.
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
+
+from ..core.environ import ServerConfig
+from ..model.request import Framing, Request
+
+__all__ = ["Reproducers", "curl_command", "python_snippet", "reproducers"]
+
+SERVE_URL = "http://127.0.0.1:8000"
+
+
+@dataclass(frozen=True, slots=True)
+class Reproducers:
+    """Three ways to replay one request."""
+
+    raw: bytes
+    curl: str
+    python: str
+
+
+def reproducers(
+    request: Request, config: ServerConfig, target: str, before: Sequence[Request] = ()
+) -> Reproducers:
+    """The three reproducers of ``request``; with ``before``, of the whole sequence: every
+    request in order, on one connection (raw), one curl after the other, one client."""
+    if before:
+        every = [*before, request]
+        return Reproducers(
+            b"".join(each.to_bytes() for each in every),
+            " && ".join(curl_command(each, config) + " -o /dev/null" for each in before)
+            + " && "
+            + curl_command(request, config),
+            python_snippet(request, config, target, before),
+        )
+    return Reproducers(
+        request.to_bytes(), curl_command(request, config), python_snippet(request, config, target)
+    )
+
+
+def _bash_quote(data: bytes) -> str:
+    """A bash word for ``data``: plain quoting when printable, ``$'...'`` escapes otherwise."""
+    text = data.decode("latin-1")
+    if text.isprintable() and text.isascii():
+        return shlex.quote(text)
+    escaped = "".join(
+        char if 0x20 <= ord(char) < 0x7F and char not in "'\\" else f"\\x{ord(char):02x}"
+        for char in text
+    )
+    return f"$'{escaped}'"
+
+
+def curl_command(request: Request, config: ServerConfig, base_url: str = SERVE_URL) -> str:
+    """A curl command sending ``request`` to ``wsgicheck serve`` (``--port 8000``)."""
+    parts = ["curl", "-v", "--path-as-is"]
+    if request.http_version == "1.0":
+        parts.append("--http1.0")
+    if request.method == "HEAD":
+        parts.append("--head")
+    elif request.method != "GET" or request.body:
+        parts += ["-X", request.method]
+    for name, value in request.headers:
+        if name.lower() == "host":
+            parts += ["-H", shlex.quote(f"Host: {value}")]
+        else:
+            parts += ["-H", _bash_quote(f"{name}: {value}".encode("latin-1"))]
+    if not any(name.lower() == "expect" for name, _ in request.headers):
+        parts += ["-H", shlex.quote("Expect:")]
+    if request.framing is Framing.CHUNKED:
+        parts += ["-H", shlex.quote("Transfer-Encoding: chunked")]
+    if request.body or request.framing is Framing.CONTENT_LENGTH:
+        parts += ["--data-binary", _bash_quote(request.body) if request.body else "''"]
+    parts.append(_bash_quote((base_url + request.target).encode("latin-1")))
+    return " ".join(parts)
+
+
+def python_snippet(
+    request: Request, config: ServerConfig, target: str, before: Sequence[Request] = ()
+) -> str:
+    """Python that replays ``request`` in memory, exactly, under the same server choices;
+    after the requests ``before`` it, on the same client, when it ends a sequence."""
+    defaults = ServerConfig()
+    changed = [
+        f"{each.name}={getattr(config, each.name)!r}"
+        for each in fields(ServerConfig)
+        if each.init
+        and each.name not in ("server_name", "server_port", "response_body_limit")
+        and getattr(config, each.name) != getattr(defaults, each.name)
+    ]
+    request_lines = _request_lines(request)
+    earlier = [line for each in before for line in _request_lines(each, "        ")]
+    # Import only what the snippet uses, so it passes a linter when pasted into a test.
+    names = ["Client", "Request"]
+    if any("Framing." in line for line in [*request_lines, *earlier]):
+        names.insert(1, "Framing")
+    if changed:
+        names.append("ServerConfig")
+    client = f"Client(app, config=ServerConfig({', '.join(changed)}))" if changed else "Client(app)"
+    return "\n".join(
+        [
+            f"from wsgicheck import {', '.join(names)}",
+            "from wsgicheck.rules import Exchange, check_exchange",
+            "from wsgicheck.target import load_target",
+            "",
+            f"app = load_target({target!r})",
+            f"client = {client}",
+            *(["for earlier in [", *earlier, "]:", "    client.send(earlier)"] if before else []),
+            "response = client.send(Request(",
+            *request_lines,
+            "))",
+            "for finding in check_exchange(Exchange(response)):",
+            "    print(finding.rule, finding.message)",
+        ]
+    )
+
+
+def _request_lines(request: Request, indent: str = "") -> list[str]:
+    """``Request(`` fields ``)`` as Python source lines (only the fields not at default);
+    with an ``indent``, one ``Request(...),`` item of a list."""
+    lines = [
+        f"    {each.name}={getattr(request, each.name)!r},"
+        for each in fields(Request)
+        if getattr(request, each.name) != getattr(Request(), each.name)
+    ]
+    lines = [
+        line.replace("<Framing.CONTENT_LENGTH: 'content-length'>", "Framing.CONTENT_LENGTH")
+        .replace("<Framing.CHUNKED: 'chunked'>", "Framing.CHUNKED")
+        .replace("<Framing.NONE: 'none'>", "Framing.NONE")
+        for line in lines
+    ]
+    if not indent:
+        return lines
+    return [f"{indent}Request(", *(indent + line for line in lines), f"{indent}),"]

@@ -1,0 +1,104 @@
+"""What a run found, as values: every report, the baseline and the probe read these.
+
+A run result is made by the runner (or, for a server, by the probe) and read by the rest;
+this module imports neither of them, nor Hypothesis, h11 or a transport, so rendering or
+comparing a result loads none of the engine (``tests/test_architecture.py`` checks both).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..core.environ import ServerConfig
+from ..model.events import Location
+from ..model.options import RunOptions
+from ..model.request import Request
+from ..rules import Finding, Rule, RuleResult
+from ..rules.verdicts import Verdict
+from .appcoverage import AppCoverage
+from .reproduce import Reproducers
+from .scope import Answers
+
+__all__ = ["CapturedOutput", "Failure", "RunResult"]
+
+
+@dataclass(frozen=True, slots=True)
+class CapturedOutput:
+    """What the app wrote to its stdout and stderr (fds 1 and 2), bounded."""
+
+    #: The first and last bytes, decoded as UTF-8 (bad bytes replaced), with a line in
+    #: their middle saying how much was cut.
+    text: str
+    #: Bytes written in all.
+    size: int
+    #: Bytes left out of ``text``.
+    cut: int
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """The smallest example seen that breaks one rule, and how to replay it."""
+
+    rule: Rule
+    finding: Finding
+    request: Request
+    config: ServerConfig
+    transport: str
+    reproducers: Reproducers
+    #: Found by replaying the example database, not by the seeded draw (which found no
+    #: failure of this rule): a past run's failure that still fails.
+    replayed: bool = False
+    #: The requests sent before it, in order, on the same app: a finding of a sequence
+    #: shows only after them (an ETag learned, a cookie set). Empty for a lone request.
+    before: tuple[Request, ...] = ()
+
+
+@dataclass(slots=True)
+class RunResult:
+    """Everything a report needs."""
+
+    target: str
+    seed: int
+    options: RunOptions
+    examples: int
+    duration: float
+    paths: list[str]
+    results: list[RuleResult]
+    failures: dict[str, Failure]
+    errors: list[str] = field(default_factory=list)
+    #: With a baseline (``--baseline``), the failing rules it accepts: reported, but they
+    #: fail nothing. None when the run had no baseline.
+    known: frozenset[str] | None = None
+    #: The lines of the app the run executed (``--app-coverage``), when measured.
+    app_coverage: AppCoverage | None = None
+    #: Where the application callable is defined, when its source can be found.
+    app_location: Location | None = None
+    #: The run was stopped by Ctrl-C: the results are of the examples run until then.
+    interrupted: bool = False
+    #: What the run left out, and why (paths given up after time-outs in a row); the
+    #: time-out finding says it too.
+    notes: list[str] = field(default_factory=list)
+    #: What the app wrote to its stdout and stderr (when it ran in a supervised worker).
+    app_output: CapturedOutput | None = None
+    #: The folder report paths are relative to (``--source-root``); None: the git top
+    #: level of the working directory, else the working directory.
+    source_root: str | None = None
+    #: Examples replayed from the example database, apart from ``examples`` (the seeded
+    #: draw's): the seeded draw is the same whatever the database holds.
+    replayed_examples: int = 0
+    #: The statuses the app answered the examples with, per path.
+    answers: Answers = field(default_factory=Answers)
+    #: The example at which each failing rule first broke (of the first process that saw
+    #: it): how long the run took to find it.
+    first_found: dict[str, int] = field(default_factory=dict)
+
+    def broken(self, rule: Rule) -> Verdict:
+        """This run's verdict on ``rule``, found broken: fail, warn or known."""
+        known = self.known is not None and rule.id in self.known
+        return Verdict.for_broken(rule.level, strict=self.options.strict, known=known)
+
+    def failed(self) -> bool:
+        """Whether the run fails: a new MUST finding, or a new SHOULD one when strict."""
+        return any(
+            self.broken(failure.rule) is Verdict.FAIL for failure in self.failures.values()
+        ) or bool(self.errors)

@@ -1,0 +1,131 @@
+"""Where a run points: the user's header fields on every request, the paths it must not drive,
+and what the app answered on each path.
+
+An app often refuses whatever does not look like its real clients: Django answers 400 to a
+Host outside ``ALLOWED_HOSTS``, an API 401 without a token. ``-H 'Host: example.com'``
+(:func:`parse_header`, :func:`with_headers`) gets the requests past that door;
+``--exclude-path`` (:func:`excluded`) keeps the run away from endpoints that must not be
+driven (a logout, a payment). :class:`Answers` counts the statuses per path, so every report
+shows what the app answered, and a run that never got past a refusal can say so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+from urllib.parse import unquote
+
+from ..model import grammar
+from ..model.request import FRAMING_HEADERS, Request
+
+__all__ = ["OTHER_PATHS", "Answers", "excluded", "parse_header", "with_headers"]
+
+Field = tuple[str, str]
+
+
+def parse_header(text: str) -> Field:
+    """``'Name: value'`` as a header field; ValueError, saying why, when it is not one.
+
+    The name is an RFC 9110 token; framing fields (Content-Length, Transfer-Encoding) are
+    the request's own and cannot be set this way.
+    """
+    name, colon, value = text.partition(":")
+    name, value = name.strip(), value.strip(" \t")
+    if not colon or not name:
+        raise ValueError(f"{text!r}: expected 'Name: value'")
+    if not grammar.is_token(name):
+        raise ValueError(f"{text!r}: {name!r} is not a header field name (RFC 9110 §5.1)")
+    if name.lower() in FRAMING_HEADERS:
+        raise ValueError(f"{text!r}: {name} is set from the request's body, not by hand")
+    if not grammar.is_field_value(value):
+        raise ValueError(f"{text!r}: the value is not a valid field value (RFC 9110 §5.5)")
+    return name, value
+
+
+def with_headers(request: Request, fields: Sequence[Field]) -> Request:
+    """``request`` with the user's ``fields``: each replaces every drawn field of its name
+    (case-insensitive), so a user's Host or Cookie is the one the app sees, once."""
+    if not fields:
+        return request
+    names = {name.lower() for name, _ in fields}
+    kept = tuple(pair for pair in request.headers if pair[0].lower() not in names)
+    return request.replace(headers=(*kept, *fields))
+
+
+def excluded(target: str, patterns: Sequence[str]) -> bool:
+    """Whether the run must not send a request for ``target``.
+
+    A pattern with a glob character (``*``, ``?``, ``[``) is matched against the whole path
+    with :func:`fnmatch.fnmatchcase` (``*`` crosses ``/``): ``/admin/*``, ``*.php``. Any
+    other pattern is a path prefix, by whole segments: ``/logout`` excludes ``/logout`` and
+    ``/logout/all``, not ``/logouts``. The path is tried as sent and percent-decoded, so
+    ``/log%6Fut`` is excluded too; the query is not looked at.
+    """
+    if not patterns:
+        return False
+    path = target.partition("?")[0]
+    forms = {path, unquote(path, encoding="latin-1")}
+    for pattern in patterns:
+        if any(char in pattern for char in "*?["):
+            if any(fnmatchcase(form, pattern) for form in forms):
+                return True
+            continue
+        stem = pattern.rstrip("/")
+        for form in forms:
+            if form in (pattern, stem) or form.startswith(stem + "/"):
+                return True
+    return False
+
+
+#: The row :class:`Answers` counts paths under once it holds :data:`MAX_PATHS` of them.
+OTHER_PATHS = "(other paths)"
+#: Paths counted one by one; generated paths are endless, the report's table is not.
+MAX_PATHS = 200
+#: The status label of an exchange abandoned at its time limit.
+TIMED_OUT = "timeout"
+
+
+@dataclass(slots=True)
+class Answers:
+    """The statuses the app answered with, per path: ``{path: {status: count}}``.
+
+    Statuses are labels (``"200"``, ``"timeout"``), so the table is plain data that pickles
+    between processes and goes into JSON as it is.
+    """
+
+    paths: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def merge(self, other: Answers) -> None:
+        for path, row in other.paths.items():
+            for status, count in row.items():
+                self.add(path, status, count)
+
+    def add(self, path: str, status: str, count: int = 1) -> None:
+        if path not in self.paths and len(self.paths) >= MAX_PATHS:
+            path = OTHER_PATHS
+        row = self.paths.setdefault(path, {})
+        row[status] = row.get(status, 0) + count
+
+    @property
+    def total(self) -> int:
+        return sum(sum(row.values()) for row in self.paths.values())
+
+    def rows(self, limit: int | None = None) -> list[tuple[str, dict[str, int]]]:
+        """The paths with most answers first (the catch-all row last), at most ``limit``
+        of them: past it, the rest are added up in one :data:`OTHER_PATHS` row."""
+        ordered = sorted(
+            ((path, row) for path, row in self.paths.items() if path != OTHER_PATHS),
+            key=lambda item: (-sum(item[1].values()), item[0]),
+        )
+        rest = self.paths.get(OTHER_PATHS, {})
+        if limit is not None and len(ordered) > limit:
+            rest = dict(rest)
+            for _, row in ordered[limit:]:
+                for status, count in row.items():
+                    rest[status] = rest.get(status, 0) + count
+            ordered = ordered[:limit]
+        rows = [(path, dict(sorted(row.items()))) for path, row in ordered]
+        if rest:
+            rows.append((OTHER_PATHS, dict(sorted(rest.items()))))
+        return rows
