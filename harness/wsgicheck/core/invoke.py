@@ -25,12 +25,9 @@ records, cached header checks, class-level defaults for the exchange state.
 from __future__ import annotations
 
 import sys
-import threading
-import time
-from collections.abc import Callable, Iterable
-from email.utils import formatdate
+from collections.abc import Callable
 from types import GeneratorType
-from typing import Any, Protocol
+from typing import Any
 
 from ..model.errors import FindingRaised
 from ..model.events import (
@@ -48,7 +45,7 @@ from ..model.events import (
     raw_write_called,
     raw_yielded,
 )
-from .environ import Refusal, ServerConfig
+from .environ import ServerConfig
 from .head import RefusedCall, check_headers, check_status
 from .observe import (
     bind_start_response,
@@ -57,77 +54,21 @@ from .observe import (
     record_raised,
     record_return,
     record_start_response,
+    reraise_interrupt,
     yield_location,
 )
+from .sink import ClientGone, ResponseSink, SinkFailed, WSGIApp, http_date, plain_text
 
 __all__ = [
     "AppCall",
     "RefusedCall",
     "ResponseSink",
     "WSGIApp",
-    "http_date",
     "run_app",
-    "send_refusal",
 ]
-
-WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 #: Statuses whose responses never carry a body (RFC 9110 §15.3.5, §15.4.5).
 NO_BODY_STATUSES = frozenset({204, 304})
-
-_START_RESPONSE_PARAMETERS = ("status", "response_headers", "exc_info")
-
-
-class ResponseSink(Protocol):
-    """Where the assembled response goes. Transports implement this; it moves bytes only.
-
-    Any ``OSError`` raised here means the client has gone away; any other exception is a
-    failure of the transport itself, which :func:`run_app` re-raises once the app is done.
-    """
-
-    def send_head(self, status_code: int, reason: str, headers: list[tuple[str, str]]) -> None:
-        """Send the status line and header section."""
-
-    def send_body(self, data: bytes) -> None:
-        """Send one non-empty block of body."""
-
-    def finish(self) -> None:
-        """The response is complete."""
-
-    def abort(self) -> None:
-        """The response cannot be completed; the connection must close."""
-
-
-class _ClientGone(Exception):
-    """Internal: the sink reported the client gone. Raised through app code by ``write``."""
-
-
-class _SinkFailed(Exception):
-    """Internal: the sink failed (wsgicheck's fault). Raised through app code by ``write``."""
-
-
-_date_text = ""
-_date_expires = 0.0
-
-
-def http_date(_now: Callable[[], float] = time.time) -> str:
-    """The current time as an RFC 9110 §5.6.7 IMF-fixdate, recomputed once a second."""
-    global _date_text, _date_expires
-    now = _now()
-    if now >= _date_expires:
-        second = int(now)
-        _date_text = formatdate(second, usegmt=True)
-        _date_expires = second + 1.0
-    return _date_text
-
-
-def _reraise_interrupt(exc: BaseException | None) -> None:
-    """Ctrl-C in the main thread is the user's, not the app's: let it through."""
-    if isinstance(exc, KeyboardInterrupt) and threading.current_thread() is (
-        threading.main_thread()
-    ):
-        raise exc
-
 
 #: Events are immutable: one that has no fields is made once.
 _EXHAUSTED = raw_exhausted()
@@ -259,9 +200,9 @@ class AppCall:
             )
         self.used_write = True
         if self.client_gone:
-            raise _ClientGone
+            raise ClientGone
         if self.failure is not None:
-            raise _SinkFailed
+            raise SinkFailed
         if data and self.stopped:
             self._refuse_overflow()
         self._deliver(data)
@@ -292,8 +233,8 @@ class AppCall:
         """Take one block of body from the app and send what may be sent of it."""
         if not data:
             return
-        if self.failure is not None:  # the app swallowed the _SinkFailed and went on
-            raise _SinkFailed
+        if self.failure is not None:  # the app swallowed the SinkFailed and went on
+            raise SinkFailed
         if not self.head_sent:
             self._send_head(len(data))
         size = len(data)
@@ -367,11 +308,11 @@ class AppCall:
     def _gone(self, exc: OSError) -> None:
         self.client_gone = True
         self.log.append(raw_client_gone(f"{type(exc).__name__}: {exc}"))
-        raise _ClientGone from exc
+        raise ClientGone from exc
 
     def _failed(self, exc: Exception) -> None:
         self.failure = exc
-        raise _SinkFailed from exc
+        raise SinkFailed from exc
 
     def _stop(self) -> bool:
         """The client went away or the sink failed: abort the response; it did not complete."""
@@ -403,7 +344,7 @@ class AppCall:
     def _run(self, app: WSGIApp, environ: dict[str, Any], app_where: Location | None) -> bool:
         try:
             result: Any = app(environ, self.start_response)
-        except (_ClientGone, _SinkFailed):
+        except (ClientGone, SinkFailed):
             return self._stop()
         except BaseException as exc:
             if self.failure is not None:  # the app turned our failure into its own
@@ -448,7 +389,7 @@ class AppCall:
                     if self.stopped:
                         break
                 elif self.client_gone:
-                    raise _ClientGone  # the transport gave up: endless b"" blocks stop here
+                    raise ClientGone  # the transport gave up: endless b"" blocks stop here
             else:
                 log.append(_EXHAUSTED)
             if not self.head_sent:
@@ -457,7 +398,7 @@ class AppCall:
                         "APP-SR-CALLED", "the application never called start_response()"
                     )
                 self._send_head(None)
-        except (_ClientGone, _SinkFailed):
+        except (ClientGone, SinkFailed):
             return self._stop()
         except BaseException as exc:
             if self.failure is not None:
@@ -495,13 +436,13 @@ class AppCall:
     def _lookup_failed(self, exc: BaseException, what: str) -> None:
         """The app's ``len()`` or ``close`` look-up on its iterable raised."""
         self._app_failed(exc, "attribute")
-        _reraise_interrupt(exc)
+        reraise_interrupt(exc)
 
     def _close(self, close: Callable[[], object]) -> None:
         exc = record_close(self.log, close, self.head_sent)
         if exc is not None:
             self._found(exc)
-            _reraise_interrupt(exc)
+            reraise_interrupt(exc)
 
     def _app_failed(self, exc: BaseException, phase: str) -> None:
         self._found(exc)
@@ -515,24 +456,21 @@ class AppCall:
         """Answer 500 if nothing was sent yet, else abort. Never lets the error escape."""
         if self.head_sent:
             self.sink.abort()
-            _reraise_interrupt(exc)
+            reraise_interrupt(exc)
             return False
         data = f"500 Internal Server Error\n\nThe application failed: {what}.\n".encode()
         self.status, self.status_code = "500 Internal Server Error", 500
         self.reason = "Internal Server Error"
-        self.headers = [
-            ("Content-Type", "text/plain; charset=utf-8"),
-            ("Content-Length", str(len(data))),
-        ]
+        self.headers = plain_text(data)
         self.declared = len(data)
         self.has_date = self.has_server = False
         self.produced = self.sent = 0
         self.stopped = self.limit_hit = False
         try:
             self._deliver(data)
-        except (_ClientGone, _SinkFailed):
+        except (ClientGone, SinkFailed):
             return self._stop()
-        _reraise_interrupt(exc)
+        reraise_interrupt(exc)
         return self._end()
 
 
@@ -551,25 +489,3 @@ def run_app(
     (except a ``KeyboardInterrupt`` in the main thread, which is the user's Ctrl-C).
     """
     return AppCall(sink, log, config, environ["REQUEST_METHOD"]).run(app, environ, app_where)
-
-
-def send_refusal(
-    refusal: Refusal, sink: ResponseSink, config: ServerConfig, *, method: str = "GET"
-) -> None:
-    """Answer a request the server refuses (see :func:`~wsgicheck.core.environ.request_problem`).
-
-    The answer to a HEAD request has no body (RFC 9110 §9.3.2), refused or not.
-    """
-    body = f"{refusal.status} {refusal.reason}\n\n{refusal.message}\n".encode()
-    headers = [
-        ("Content-Type", "text/plain; charset=utf-8"),
-        ("Content-Length", str(len(body))),
-        ("Date", http_date()),
-        ("Server", config.server_software),
-    ]
-    if refusal.close:
-        headers.append(("Connection", "close"))
-    sink.send_head(refusal.status, refusal.reason, headers)
-    if method != "HEAD":
-        sink.send_body(body)
-    sink.finish()

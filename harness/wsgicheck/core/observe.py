@@ -43,6 +43,7 @@ __all__ = [
     "record_raised",
     "record_return",
     "record_start_response",
+    "reraise_interrupt",
     "yield_location",
 ]
 
@@ -319,3 +320,11 @@ def record_close(
 
 #: The record of a ``close()`` that returned (events are immutable: made once).
 _CLOSED = raw_close_called(None)
+
+
+def reraise_interrupt(exc: BaseException | None) -> None:
+    """Ctrl-C in the main thread is the user's, not the app's: let it through."""
+    if isinstance(exc, KeyboardInterrupt) and threading.current_thread() is (
+        threading.main_thread()
+    ):
+        raise exc

@@ -16,7 +16,8 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from ..core.environ import ServerConfig, build_environ, request_problem
-from ..core.invoke import AppCall, WSGIApp, send_refusal
+from ..core.invoke import AppCall, WSGIApp
+from ..core.sink import send_refusal
 from ..model.errors import FindingRaised
 from ..model.events import RawEvent
 from ..model.request import Framing, Request

@@ -23,7 +23,8 @@ from typing import Any, Protocol
 import h11
 
 from ..core.environ import Refusal, ServerConfig, build_environ, request_problem
-from ..core.invoke import AppCall, WSGIApp, http_date, send_refusal
+from ..core.invoke import AppCall, WSGIApp
+from ..core.sink import http_date, send_refusal
 from ..model.events import Location, RawEvent, raw_server_observed
 from ..model.request import Framing, Request
 from ..model.response import Response, body_hasher
@@ -395,7 +396,7 @@ CONTINUE = b"HTTP/1.1 100 \r\n\r\n"
 
 
 class SocketSink:
-    """The core's :class:`~wsgicheck.core.invoke.ResponseSink` for a socket, framed by
+    """The core's :class:`~wsgicheck.core.sink.ResponseSink` for a socket, framed by
     :class:`~wsgicheck.drivers.framing.ResponseFraming`.
 
     The head is written together with the first body block (or the end of the message), so
