@@ -22,8 +22,6 @@ server of the test fixtures and of the differential runner.
 from __future__ import annotations
 
 import contextlib
-import itertools
-import queue
 import socket
 import struct
 import threading
@@ -50,6 +48,7 @@ from .connection import (
 from .poller import make_poller
 from .target import app_location
 from .wire import WireError
+from .workers import WorkerPool
 
 __all__ = ["Limits", "Server", "live_server"]
 
@@ -57,55 +56,6 @@ __all__ = ["Limits", "Server", "live_server"]
 TICK = 0.25
 
 Work = tuple[Connection, RequestReader, h11.Request]
-
-
-class _WorkerPool:
-    """A fixed number of threads taking work from a queue; stuck ones are replaced."""
-
-    def __init__(self, size: int, handle: Callable[[Work], bool], name: str) -> None:
-        self._queue: queue.SimpleQueue[Work | None] = queue.SimpleQueue()
-        self._handle = handle
-        self._name = name
-        self._counter = itertools.count(1)
-        self._lock = threading.Lock()
-        self.threads: list[threading.Thread] = []
-        for _ in range(size):
-            self._spawn()
-
-    def _spawn(self) -> None:
-        thread = threading.Thread(
-            target=self._run, name=f"{self._name}-worker-{next(self._counter)}", daemon=True
-        )
-        self.threads.append(thread)
-        thread.start()
-
-    def _run(self) -> None:
-        while True:
-            work = self._queue.get()
-            if work is None:
-                return
-            if self._handle(work):
-                # This worker was written off as stuck and replaced; now it is spare. (Only
-                # the stuck worker itself may leave: any other leaving would shrink the pool.)
-                return
-
-    def submit(self, work: Work) -> None:
-        self._queue.put(work)
-
-    def replace_stuck(self) -> None:
-        """A worker is stuck in an app: start another so capacity stays the same."""
-        with self._lock:
-            self.threads = [thread for thread in self.threads if thread.is_alive()]
-            self._spawn()
-
-    def stop(self, timeout: float) -> list[threading.Thread]:
-        """Stop the workers; return those still running after ``timeout`` (stuck in apps)."""
-        for _ in self.threads:
-            self._queue.put(None)
-        deadline = time.monotonic() + timeout
-        for thread in self.threads:
-            thread.join(max(0.0, deadline - time.monotonic()))
-        return [thread for thread in self.threads if thread.is_alive()]
 
 
 class Server:
@@ -164,7 +114,7 @@ class Server:
         self._accepting = True
         self._running = False
         self._loop_thread: threading.Thread | None = None
-        self._pool: _WorkerPool | None = None
+        self._pool: WorkerPool[Work] | None = None
         # Blocking sockets with kernel timeouts: Python polls before every call on a
         # socket with a Python-level timeout, which would double the syscalls per request.
         seconds = self.limits.io_timeout
@@ -184,7 +134,7 @@ class Server:
         if self._running:
             raise RuntimeError("server already started")
         self._running = True
-        self._pool = _WorkerPool(self.threads, self._guarded_work, f"wsgicheck-{self.port}")
+        self._pool = WorkerPool(self.threads, self._guarded_work, f"wsgicheck-{self.port}")
         self._loop_thread = threading.Thread(
             target=self._guarded_loop, name=f"wsgicheck-{self.port}-selector", daemon=True
         )
