@@ -16,15 +16,10 @@ different kinds are never equal, whatever their fields (:func:`_event`).
 
 from __future__ import annotations
 
-import os
-import site
-import sys
-import sysconfig
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from functools import cache, lru_cache
-from pathlib import PurePath
 from typing import Any, NamedTuple, ParamSpec, TypeAlias, TypeVar, overload
 
+from .locations import Location, caller_location, is_library
 from .untrusted import safe_repr
 
 __all__ = [
@@ -82,54 +77,6 @@ __all__ = [
 #: Bytes of a body block a trace keeps once past its capture limit (with the block's size):
 #: enough to recognise the block, never the whole of a long body.
 BLOCK_PREFIX = 64
-
-
-class Location(NamedTuple):
-    """Where in the application's source something happened."""
-
-    file: str
-    line: int
-    function: str
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}"
-
-
-def caller_location(depth: int) -> Location:
-    """The source location ``depth`` frames above the function calling this one."""
-    frame = sys._getframe(depth + 1)
-    code = frame.f_code
-    return Location(code.co_filename, frame.f_lineno, code.co_name)
-
-
-@cache
-def _library_folders() -> tuple[str, ...]:
-    """Where the standard library, installed packages and wsgicheck live, each spelled
-    as given and with links resolved."""
-    paths = sysconfig.get_paths()
-    folders = [paths[key] for key in ("stdlib", "platstdlib", "purelib", "platlib") if key in paths]
-    folders += [*site.getsitepackages(), site.getusersitepackages()]
-    folders.append(
-        os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    )  # wsgicheck's own code
-    spelled = {os.path.abspath(each) for each in folders} | {os.path.realpath(f) for f in folders}
-    return tuple(sorted(each.rstrip(os.sep) + os.sep for each in spelled))
-
-
-_LIBRARY_PARTS = frozenset({"site-packages", "dist-packages"})
-
-
-@lru_cache(maxsize=4096)  # file names are the app's to choose: the cache stays bounded
-def is_library(file: str) -> bool:
-    """Whether ``file`` is code the user did not write: an installed package (also in a
-    virtual environment inside the repository), the standard library, wsgicheck itself, or
-    no file at all (``<frozen ...>``, ``<string>``)."""
-    if not file or file.startswith("<"):
-        return True
-    path = os.path.abspath(file)
-    if _LIBRARY_PARTS.intersection(PurePath(path).parts):
-        return True
-    return path.startswith(_library_folders())
 
 
 def _field_repr(value: object) -> str:

@@ -1,4 +1,6 @@
-"""Source paths as people and tools want them: short, relative, and the same on every machine.
+"""Places in source: where the app did something (:class:`Location`, taken from the caller's
+frame), whose code that is, and its path as people and tools want it: short, relative, and
+the same on every machine.
 
 Findings carry absolute paths. A report is read in a checkout, a baseline is committed and
 compared on another machine, and code-scanning tools want paths relative to the repository
@@ -11,19 +13,71 @@ someone else's code (Flask, the standard library, wsgicheck) is no place to show
 from __future__ import annotations
 
 import os
+import site
 import subprocess
 import sys
+import sysconfig
+from functools import cache, lru_cache
 from pathlib import Path, PurePath
-
-from .events import Location, is_library
+from typing import NamedTuple
 
 __all__ = [
+    "Location",
+    "caller_location",
     "is_library",
     "portable_path",
     "relative_path",
     "repository_root",
     "user_location",
 ]
+
+
+class Location(NamedTuple):
+    """Where in the application's source something happened."""
+
+    file: str
+    line: int
+    function: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}"
+
+
+def caller_location(depth: int) -> Location:
+    """The source location ``depth`` frames above the function calling this one."""
+    frame = sys._getframe(depth + 1)
+    code = frame.f_code
+    return Location(code.co_filename, frame.f_lineno, code.co_name)
+
+
+@cache
+def _library_folders() -> tuple[str, ...]:
+    """Where the standard library, installed packages and wsgicheck live, each spelled
+    as given and with links resolved."""
+    paths = sysconfig.get_paths()
+    folders = [paths[key] for key in ("stdlib", "platstdlib", "purelib", "platlib") if key in paths]
+    folders += [*site.getsitepackages(), site.getusersitepackages()]
+    folders.append(
+        os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    )  # wsgicheck's own code
+    spelled = {os.path.abspath(each) for each in folders} | {os.path.realpath(f) for f in folders}
+    return tuple(sorted(each.rstrip(os.sep) + os.sep for each in spelled))
+
+
+_LIBRARY_PARTS = frozenset({"site-packages", "dist-packages"})
+
+
+@lru_cache(maxsize=4096)  # file names are the app's to choose: the cache stays bounded
+def is_library(file: str) -> bool:
+    """Whether ``file`` is code the user did not write: an installed package (also in a
+    virtual environment inside the repository), the standard library, wsgicheck itself, or
+    no file at all (``<frozen ...>``, ``<string>``)."""
+    if not file or file.startswith("<"):
+        return True
+    path = os.path.abspath(file)
+    if _LIBRARY_PARTS.intersection(PurePath(path).parts):
+        return True
+    return path.startswith(_library_folders())
 
 
 def _inside(path: PurePath, folder: PurePath) -> str | None:
