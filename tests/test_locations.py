@@ -262,3 +262,42 @@ def test_the_validator_places_a_librarys_start_response_call_at_the_users_frame(
     assert [(each.rule, each.where) for each in checked.findings] == [
         ("APP-HEADER-VALUE-NO-CONTROL", Location(__file__, MIDDLEWARE_LINE, "middleware"))
     ]
+
+
+NESTED_BINDINGS = """\
+from pyramid.config import Configurator
+
+with Configurator() as config:
+    config.add_route("hello", "/hello")
+    app = config.make_wsgi_app()
+
+try:
+    from fast import handler
+except ImportError:
+    handler = None
+
+if True:
+    for _ in range(1):
+        other = 1
+
+
+def helper():
+    inner = 1
+    return inner
+"""
+
+
+def test_target_definition_finds_bindings_inside_module_level_blocks(tmp_path: Path) -> None:
+    # The bundled Pyramid example binds its app inside ``with Configurator() as config:``;
+    # a binding inside a function is not the module's.
+    source = tmp_path / "nested_binding.py"
+    source.write_text(NESTED_BINDINGS, encoding="utf-8")
+    lines = {name: target_definition(f"{source}:{name}") for name in ("app", "handler", "other")}
+    assert {name: where.line for name, where in lines.items() if where} == {
+        "app": 5,
+        "handler": 10,
+        "other": 14,
+    }
+    assert target_definition(f"{source}:inner") == Location(str(source), 1, "inner")
+    pyramid = ROOT / "fixtures" / "pyramidapp.py"
+    assert target_definition(f"{pyramid}:app") == Location(str(pyramid), 14, "app")

@@ -176,9 +176,11 @@ def _class_line(kind: type) -> int:
 
 
 def _bindings(tree: ast.Module) -> dict[str, int]:
-    """The line of the last top-level statement binding each name of a module."""
+    """The line of the last statement at module level binding each name of a module, also
+    inside a ``with``, ``if``, ``try`` or loop there (``with Configurator() as config: app =
+    config.make_wsgi_app()``), never inside a function or class."""
     bound: dict[str, int] = {}
-    for statement in tree.body:
+    for statement in _module_level(tree.body):
         names: list[str] = []
         if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
             names = [statement.name]
@@ -191,6 +193,20 @@ def _bindings(tree: ast.Module) -> dict[str, int]:
         for each in names:
             bound[each] = statement.lineno
     return bound
+
+
+def _module_level(statements: list[ast.stmt]) -> Iterator[ast.stmt]:
+    """Every statement that runs at module level, in source order."""
+    for statement in statements:
+        yield statement
+        if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            continue
+        for field in ("body", "orelse", "finalbody"):
+            inner = getattr(statement, field, None)
+            if isinstance(inner, list):
+                yield from _module_level(inner)
+        for handler in getattr(statement, "handlers", None) or []:
+            yield from _module_level(handler.body)
 
 
 def _split(spec: str) -> tuple[str, str | None]:
