@@ -184,3 +184,21 @@ def test_a_bad_header_or_pattern_is_a_usage_error() -> None:
         )
         assert done.returncode == 2
         assert done.stderr.count("\n") == 1
+
+
+def test_the_text_table_of_answers_lines_up_past_a_cut_path() -> None:
+    # A path longer than the column is cut with a marker; the statuses still line up.
+    from types import SimpleNamespace
+
+    from wsgicheck.report.text import _answers
+
+    answers = Answers()
+    answers.add("/", "200", 9)
+    answers.add("/" + "a" * 300, "404", 3)
+    answers.add("/" + "é" * 50, "404", 2)
+    lines = _answers(SimpleNamespace(answers=answers), color=False, verbosity=0)  # type: ignore[arg-type]
+    rows = [line for line in lines[1:] if line]
+    assert len(rows) == 3
+    assert "more characters cut" in rows[1]
+    assert len({line.index(" 200 ×" if "200" in line else " 404 ×") for line in rows}) == 1
+    assert all(len(line) <= 100 for line in rows)

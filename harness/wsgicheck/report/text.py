@@ -219,7 +219,7 @@ def _answers(run: RunResult, color: bool, verbosity: int) -> list[str]:
     rows = [(show(path, limit=60), text) for path, text in answer_rows(run, limit)]
     if not rows:
         return []
-    width = min(40, max(len(path) for path, _ in rows))
+    width = max(len(path) for path, _ in rows)  # each at most 60: the statuses line up
     lines = [_paint(ANSWERS_TITLE, "title", color)]
     lines += [f"  {path:<{width}}  {statuses}" for path, statuses in rows]
     return [*lines, ""]
