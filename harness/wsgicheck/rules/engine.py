@@ -188,7 +188,7 @@ def _judgement(exchange: Exchange, rules: Iterable[Rule] | None) -> tuple[_Plan,
     """
     global _unanswered
     chosen, key = _rules_key(rules)
-    viewing = _unanswered < _COLD_AFTER or _unanswered % _PROBE == 0
+    viewing = viewed()
     view = exchange.record_view if viewing else None
     known = None if view is None else _judged.get((key, view))
     fresh = known is None
@@ -232,6 +232,13 @@ def _judgement(exchange: Exchange, rules: Iterable[Rule] | None) -> tuple[_Plan,
         facts = exchange.facts
         known.facts.update((name, facts[name]) for name in _VIEW_FACTS if name in facts)
     return plan, verdicts, found
+
+
+def viewed() -> bool:
+    """Whether the next exchange's views will be worked out (and its verdicts remembered):
+    not in a run of exchanges that never repeat (see :data:`_COLD_AFTER`), so a caller that
+    would work out a view for :func:`check_exchange` can spare it too."""
+    return _unanswered < _COLD_AFTER or _unanswered % _PROBE == 0
 
 
 def _remember(
