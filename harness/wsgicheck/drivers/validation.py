@@ -354,7 +354,7 @@ class Invocation:
                     requests.clear()
                 requests[items] = known
             self.request = known
-        head = (self.status, list(self.headers))
+        head = (self.status, self.headers)  # a list, as the record's
         return raw_view(self.environ_type, items, self.log, head, bytes(self.body), self.size)
 
     def judge(self, rules: list[Rule], *, raising: bool = True, carrier: Any = None) -> None:

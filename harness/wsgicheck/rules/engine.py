@@ -167,13 +167,16 @@ class _Judged:
     plan, the verdicts remembered (and whether they found anything), and the verdicts of
     the rules over a sequence on the exchange alone (once an exchange alone asked them)."""
 
-    __slots__ = ("alone", "facts", "found", "plan", "verdicts")
+    __slots__ = ("alone", "facts", "found", "found_alone", "plan", "verdicts", "with_alone")
 
     def __init__(self, plan: _Plan, verdicts: _Verdicts) -> None:
         self.plan = plan
         self.verdicts = verdicts
         self.found = any(verdicts.values())
         self.alone: _Verdicts | None = None
+        #: The verdicts with ``alone``'s, and whether ``alone`` found anything (once set).
+        self.with_alone: _Verdicts = verdicts
+        self.found_alone = False
         #: The :data:`_VIEW_FACTS` an exchange with the view worked out.
         self.facts: dict[str, object] = {}
 
@@ -222,12 +225,15 @@ def _judgement(exchange: Exchange, rules: Iterable[Rule] | None) -> tuple[_Plan,
     if plan.sequence:
         if _paired(exchange, plan):
             asked = _ask(exchange, plan.sequence)
-        elif known.alone is None:
-            asked = known.alone = _ask(exchange, plan.sequence)
+            verdicts = verdicts | asked
+            found = found or any(asked.values())
         else:
-            asked = _for(exchange, known.alone)
-        verdicts = verdicts | asked
-        found = found or any(asked.values())
+            if known.alone is None:
+                known.alone = _ask(exchange, plan.sequence)
+                known.with_alone = known.verdicts | known.alone
+                known.found_alone = any(known.alone.values())
+            found = found or known.found_alone
+            verdicts = _for(exchange, known.with_alone) if found else known.with_alone
     if view is not None and len(known.facts) < len(_VIEW_FACTS):
         facts = exchange.facts
         known.facts.update((name, facts[name]) for name in _VIEW_FACTS if name in facts)

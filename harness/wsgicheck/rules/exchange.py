@@ -632,16 +632,15 @@ class Exchange:
 def _records_view(records: list[tuple[Any, ...]]) -> tuple[tuple[type, ...], list[Any]]:
     """The trace's records as a view: their kinds, and their fields with each Location a
     plain tuple (marshal takes no Location)."""
-    kinds = []
+    where_at = _WHERE_AT
     values = []
     for record in records:
-        kind = record[0]
-        at = _WHERE_AT.get(kind)
+        at = where_at.get(record[0])
         if at is not None and type(record[at]) is Location:
-            record = (*record[:at], tuple(record[at]), *record[at + 1 :])
-        kinds.append(kind)
-        values.append(record[1:])
-    return tuple(kinds), values
+            values.append((*record[1:at], tuple(record[at]), *record[at + 1 :]))
+        else:
+            values.append(record[1:])
+    return tuple([record[0] for record in records]), values
 
 
 def raw_view(
