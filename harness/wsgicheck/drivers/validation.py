@@ -60,7 +60,8 @@ from ..model.request import Framing, Request
 from ..model.response import Response, body_hasher
 from ..model.untrusted import plain, show
 from ..rules import REGISTRY, Exchange, Finding, Rule, check_exchange, is_failure
-from ..rules.engine import HISTORY
+from ..rules.engine import HISTORY, viewed
+from ..rules.exchange import environ_items, raw_view
 from .target import app_location
 from .validation_guards import (
     ErrorsGuard,
@@ -108,6 +109,10 @@ _CLOSED = raw_close_called(None)
 #: How much of the body the validator keeps to judge it (it counts and digests the rest, and
 #: its trace keeps only a prefix and the size of each block past it).
 BODY_KEPT = 1 << 20
+#: How many requests a validator keeps by their environ's view, to reuse for the next
+#: environ with the same view (a request is a function of the environ's plain values).
+_REQUESTS_KEPT = 256
+_UNSEEN: Any = object()
 
 
 class _FindingReport(Exception):
@@ -161,6 +166,8 @@ class Validator:
         self._past: deque[Exchange] = deque(maxlen=HISTORY)
         #: Every finding so far, in every exchange (with ``collect=True``, the only report).
         self.findings: list[Finding] = []
+        #: The requests built so far, by their environ's view (:func:`environ_items`).
+        self._requests: dict[object, Request] = {}
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         # PEP 3333: the server must call the app positionally. Keywords are accepted (as an
@@ -276,6 +283,8 @@ class Invocation:
             self.snapshot = {}
         self.reported: set[tuple[str, str]] = set()
         self.request: Request | None = None
+        #: The snapshot's :func:`environ_items`, once worked out.
+        self.items: object = _UNSEEN
         #: How many events the last judging of every rule saw.
         self.judged = -1
         #: Whether start_response was called before the app returned.
@@ -299,7 +308,9 @@ class Invocation:
 
     # -- judging ---------------------------------------------------------------------------
 
-    def _exchange(self, history: tuple[Exchange, ...] = ()) -> Exchange:
+    def _exchange(
+        self, history: tuple[Exchange, ...] = (), view: tuple[Any, ...] | None = None
+    ) -> Exchange:
         status = plain(self.status) if self.status else "0 "
         code = int(status[:3]) if status[:3].isdigit() else 0
         if self.request is None:
@@ -317,8 +328,34 @@ class Invocation:
             body_digest=self.digest.hexdigest(),
         )
         return Exchange(
-            response, source="validator", environ_type=self.environ_type, history=history
+            response,
+            source="validator",
+            environ_type=self.environ_type,
+            history=history,
+            view=view,
         )
+
+    def _view(self) -> tuple[Any, ...] | None:
+        """The exchange's :func:`raw_view` (None if it has none), cheaper than its record
+        view; and the request, from an earlier environ with the same view if there was one."""
+        if self.items is _UNSEEN:
+            if not viewed():  # the engine would not look at it
+                return None
+            self.items = environ_items(self.snapshot)
+        items = self.items
+        if items is None:
+            return None
+        if self.request is None:
+            requests = self.owner._requests
+            known = requests.get(items)
+            if known is None:
+                known = _request_from(self.snapshot)
+                if len(requests) >= _REQUESTS_KEPT:
+                    requests.clear()
+                requests[items] = known
+            self.request = known
+        head = (self.status, self.headers)  # a list, as the record's
+        return raw_view(self.environ_type, items, self.log, head, bytes(self.body), self.size)
 
     def judge(self, rules: list[Rule], *, raising: bool = True, carrier: Any = None) -> None:
         """Run ``rules`` on what has happened so far; report what is new.
@@ -331,7 +368,7 @@ class Invocation:
             if self.history is None:
                 with self.owner._lock:
                     self.history = tuple(self.owner._past)
-            self.whole = self._exchange(self.history)
+            self.whole = self._exchange(self.history, self._view())
             findings = check_exchange(self.whole, self.owner._every)
         else:
             findings = check_exchange(self._exchange(), rules)

@@ -167,13 +167,16 @@ class _Judged:
     plan, the verdicts remembered (and whether they found anything), and the verdicts of
     the rules over a sequence on the exchange alone (once an exchange alone asked them)."""
 
-    __slots__ = ("alone", "facts", "found", "plan", "verdicts")
+    __slots__ = ("alone", "facts", "found", "found_alone", "plan", "verdicts", "with_alone")
 
     def __init__(self, plan: _Plan, verdicts: _Verdicts) -> None:
         self.plan = plan
         self.verdicts = verdicts
         self.found = any(verdicts.values())
         self.alone: _Verdicts | None = None
+        #: The verdicts with ``alone``'s, and whether ``alone`` found anything (once set).
+        self.with_alone: _Verdicts = verdicts
+        self.found_alone = False
         #: The :data:`_VIEW_FACTS` an exchange with the view worked out.
         self.facts: dict[str, object] = {}
 
@@ -188,7 +191,7 @@ def _judgement(exchange: Exchange, rules: Iterable[Rule] | None) -> tuple[_Plan,
     """
     global _unanswered
     chosen, key = _rules_key(rules)
-    viewing = _unanswered < _COLD_AFTER or _unanswered % _PROBE == 0
+    viewing = viewed()
     view = exchange.record_view if viewing else None
     known = None if view is None else _judged.get((key, view))
     fresh = known is None
@@ -222,16 +225,26 @@ def _judgement(exchange: Exchange, rules: Iterable[Rule] | None) -> tuple[_Plan,
     if plan.sequence:
         if _paired(exchange, plan):
             asked = _ask(exchange, plan.sequence)
-        elif known.alone is None:
-            asked = known.alone = _ask(exchange, plan.sequence)
+            verdicts = verdicts | asked
+            found = found or any(asked.values())
         else:
-            asked = _for(exchange, known.alone)
-        verdicts = verdicts | asked
-        found = found or any(asked.values())
+            if known.alone is None:
+                known.alone = _ask(exchange, plan.sequence)
+                known.with_alone = known.verdicts | known.alone
+                known.found_alone = any(known.alone.values())
+            found = found or known.found_alone
+            verdicts = _for(exchange, known.with_alone) if found else known.with_alone
     if view is not None and len(known.facts) < len(_VIEW_FACTS):
         facts = exchange.facts
         known.facts.update((name, facts[name]) for name in _VIEW_FACTS if name in facts)
     return plan, verdicts, found
+
+
+def viewed() -> bool:
+    """Whether the next exchange's views will be worked out (and its verdicts remembered):
+    not in a run of exchanges that never repeat (see :data:`_COLD_AFTER`), so a caller that
+    would work out a view for :func:`check_exchange` can spare it too."""
+    return _unanswered < _COLD_AFTER or _unanswered % _PROBE == 0
 
 
 def _remember(

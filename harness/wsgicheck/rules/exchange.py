@@ -49,7 +49,7 @@ from ..model.request import Framing, Request
 from ..model.response import Response
 from .introspect import signature_basis
 
-__all__ = ["EVIDENCE", "EVIDENCE_PREFIXES", "SOURCES", "Exchange"]
+__all__ = ["EVIDENCE", "EVIDENCE_PREFIXES", "SOURCES", "Exchange", "environ_items", "raw_view"]
 
 SOURCES = ("memory", "socket", "validator", "probe")
 
@@ -204,6 +204,7 @@ class Exchange:
         previous: Exchange | None = None,
         history: tuple[Exchange, ...] = (),
         extra: Extra | None = None,
+        view: tuple[Any, ...] | None = None,
     ) -> None:
         if source not in SOURCES:
             raise ValueError(f"source: one of {SOURCES}, not {source!r}")
@@ -218,6 +219,10 @@ class Exchange:
         self.previous = previous
         #: Facts several rules read, computed by the first that asks (see server_evidence).
         self.facts: dict[str, Any] = {}
+        if view is not None:
+            # A raw view (:func:`raw_view`) the maker worked out: it stands for the record
+            # view, and is remembered under it (no record view equals a raw one).
+            self.facts["record_view"] = view
         self._history = history
         #: Evidence gathered outside the trace (:mod:`wsgicheck.model.extra`).
         self.extra: Extra = extra if extra is not None else NOTHING
@@ -432,7 +437,7 @@ class Exchange:
         environ = self.environ
         if environ is None:
             return None
-        items = _environ_items(environ)
+        items = environ_items(environ)
         if items is None:
             return None
         request = self.request  # its head: no rule of the environ reads the body itself
@@ -490,15 +495,7 @@ class Exchange:
             or len(response.errors) > _VIEW_BYTES
         ):
             return None
-        kinds = []
-        values = []
-        for record in response.trace.records[: self._length]:
-            kind = record[0]
-            at = _WHERE_AT.get(kind)
-            if at is not None and type(record[at]) is Location:
-                record = (*record[:at], tuple(record[at]), *record[at + 1 :])
-            kinds.append(kind)
-            values.append(record[1:])
+        kinds, values = _records_view(response.trace.records[: self._length])
         request = self.request
         try:
             # marshal takes only the built-in types (no subclass, nothing of the app's own)
@@ -526,7 +523,7 @@ class Exchange:
             )
         except ValueError:
             return None
-        return (self.source, self.environ_type, environ, tuple(kinds), fields)
+        return (self.source, self.environ_type, environ, kinds, fields)
 
     def call_problems(self) -> list[list[Problem]]:
         """What is wrong with each start_response call's status and headers, in order."""
@@ -632,12 +629,49 @@ class Exchange:
         return produced
 
 
+def _records_view(records: list[tuple[Any, ...]]) -> tuple[tuple[type, ...], list[Any]]:
+    """The trace's records as a view: their kinds, and their fields with each Location a
+    plain tuple (marshal takes no Location)."""
+    where_at = _WHERE_AT
+    values = []
+    for record in records:
+        at = where_at.get(record[0])
+        if at is not None and type(record[at]) is Location:
+            values.append((*record[1:at], tuple(record[at]), *record[at + 1 :]))
+        else:
+            values.append(record[1:])
+    return tuple([record[0] for record in records]), values
+
+
+def raw_view(
+    environ_type: type,
+    items: object,
+    records: list[tuple[Any, ...]],
+    head: tuple[Any, ...],
+    body: bytes,
+    body_size: int,
+) -> tuple[Any, ...] | None:
+    """A view of a validator's exchange not yet built, from all it is built of: the
+    environ's type and :func:`environ_items`, the trace's records, the response's head
+    (built-in values only) and body. Exchanges with equal raw views have equal
+    :attr:`Exchange.record_view` (each part of that is a function of these), and this is
+    None wherever that is. It is cheaper: no request is built to make it."""
+    if items is None or type(body) is not bytes or max(len(body), body_size) > _VIEW_BYTES:
+        return None
+    kinds, values = _records_view(records)
+    try:
+        fields = marshal.dumps((values, head, body, body_size), 2)
+    except ValueError:
+        return None
+    return ("raw", environ_type, items, kinds, fields)
+
+
 #: The keys whose values are the server's objects in a typical environ (the streams, the
 #: file wrapper): described apart, the rest of the environ is then built-in values only.
 _OBJECT_KEYS = ("wsgi.input", "wsgi.errors", "wsgi.file_wrapper")
 
 
-def _environ_items(environ: dict[str, Any]) -> object:
+def environ_items(environ: dict[str, Any]) -> object:
     """The environ's items as a view (see :attr:`Exchange.environ_view`), None if none.
 
     The common environ, built-in values but for the streams and the file wrapper, is one
