@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from .model.errors import UsageError
-from .model.options import DEFAULT_DATABASE, PROFILES, REPORT_FILES, TRANSPORTS
+from .model.options import DEFAULT_DATABASE, DEFAULT_OPTIONS, PROFILES, REPORT_FILES, TRANSPORTS
 
 __all__ = [
     "OFF",
@@ -241,15 +241,15 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(name="app", kind=Text(), default=None, plugin=True, metavar="TARGET",
             help="the WSGI app: module:callable or path/file.py:callable",
             shown_default="none"),
-    Setting(name="profile", kind=Text(tuple(PROFILES)), default="default", flags=("--profile",),
-            plugin=True, help="how many examples"),
+    Setting(name="profile", kind=Text(tuple(PROFILES)), default=DEFAULT_OPTIONS.profile,
+            flags=("--profile",), plugin=True, help="how many examples"),
     Setting(name="examples", kind=Integer(minimum=1), default=None, flags=("--examples",),
             metavar="N", help="examples to run", shown_default="the profile's number"),
     Setting(name="seed", kind=Integer(), default=None, flags=("--seed",), metavar="N",
             plugin=True, help="replay a run's generated requests",
             shown_default="a new seed, which the report prints"),
-    Setting(name="strict", kind=Flag(), default=False, flags=("--strict",), plugin=True,
-            help="SHOULD findings fail the run too"),
+    Setting(name="strict", kind=Flag(), default=DEFAULT_OPTIONS.strict, flags=("--strict",),
+            plugin=True, help="SHOULD findings fail the run too"),
     Setting(name="select", kind=Items(_rule_pattern), default=(), flags=("--select",),
             metavar="IDS", plugin=True, repeated=True,
             help="only these rules (ids or prefixes like APP-*, comma-separated)",
@@ -269,9 +269,10 @@ SETTINGS: tuple[Setting, ...] = (
             help="never send a request to these paths (repeatable): a glob such as "
             "'/admin/*' or '*.php', or a path prefix by whole segments ('/logout' "
             "excludes /logout/all too)"),
-    Setting(name="transport", kind=Text(TRANSPORTS), default="both", flags=("--transport",),
-            plugin=True, help="where requests go (both: each one both ways, compared)"),
-    Setting(name="database", kind=Text(), default=DEFAULT_DATABASE,
+    Setting(name="transport", kind=Text(TRANSPORTS), default=DEFAULT_OPTIONS.transports,
+            flags=("--transport",), plugin=True,
+            help="where requests go (both: each one both ways, compared)"),
+    Setting(name="database", kind=Text(), default=DEFAULT_OPTIONS.database,
             flags=("--database",), metavar="DIR|URL", plugin=True, is_path=True,
             help="Hypothesis example database, or 'off': past failures replay first; a "
             "folder, or redis://HOST:PORT/DB that several machines share "
@@ -279,9 +280,9 @@ SETTINGS: tuple[Setting, ...] = (
             shown_default=f"{DEFAULT_DATABASE}, in pytest under the rootdir"),
     Setting(name="jobs", kind=Integer(minimum=1), default=1, flags=("--jobs", "-j"),
             metavar="N", help="share the examples among N processes"),
-    Setting(name="timeout", kind=Seconds(), default=10.0, flags=("--timeout",),
+    Setting(name="timeout", kind=Seconds(), default=DEFAULT_OPTIONS.timeout, flags=("--timeout",),
             metavar="SECONDS", help="time limit per exchange"),
-    Setting(name="corpus", kind=Flag(), default=True, flags=("--corpus",),
+    Setting(name="corpus", kind=Flag(), default=DEFAULT_OPTIONS.corpus, flags=("--corpus",),
             help="start with the fixed examples (--no-corpus: generated requests only)"),
     Setting(name="format", kind=Text(tuple(REPORT_FILES), lower=True), default="text",
             flags=("--format",), help="the report's format"),

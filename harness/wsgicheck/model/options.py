@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 __all__ = [
     "DEFAULT_DATABASE",
+    "DEFAULT_OPTIONS",
     "PROFILES",
     "REPORT_FILES",
     "TRANSPORTS",
@@ -94,3 +95,7 @@ class RunOptions:
             return self.max_examples
         assert self.profile is not None  # checked in __post_init__
         return PROFILES[self.profile]
+
+
+#: The defaults, read by the settings table (``wsgicheck.settings``) so each is written once.
+DEFAULT_OPTIONS = RunOptions()
