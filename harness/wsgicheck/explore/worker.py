@@ -30,7 +30,7 @@ from .examples import OnExchange
 GUARDED_MODULES = ("socket", "time")
 
 
-def _work(
+def run_worker(
     spec: str,
     options: RunOptions,
     seed: int,
@@ -91,7 +91,7 @@ def _run_share(
     exchange: OnExchange,
 ) -> None:
     from ..drivers.target import app_location, load_target
-    from .runner import _explore, _load_own_modules
+    from .runner import explore_share, load_own_modules
 
     if home is not None and "HYPOTHESIS_STORAGE_DIRECTORY" not in os.environ:
         import hypothesis.configuration
@@ -99,7 +99,7 @@ def _run_share(
         hypothesis.configuration.set_hypothesis_home_dir(home)
     # All of wsgicheck first: nothing the app's folder holds can stand in for a module
     # wsgicheck or its dependencies import (an html.py beside the app, say).
-    _load_own_modules()
+    load_own_modules()
     measurement = None
     if measure:
         from ..results.appcoverage import Measurement
@@ -123,7 +123,7 @@ def _run_share(
             exchange(request, config, transport)
 
         send("ready", app_location(app, spec))
-        partial = _explore(
+        partial = explore_share(
             app,
             options,
             seed=seed,
