@@ -44,7 +44,7 @@ from .collector import Kept, Partial
 from .exampledb import absolute
 from .merge import merge_partials
 from .shares import split
-from .worker import run_worker
+from .worker import Assignment, run_worker
 
 __all__ = ["CAPTURE_LIMIT", "DEATH_RULE", "CapturedOutput", "death_exchange", "supervise"]
 
@@ -90,8 +90,10 @@ def supervise(
     try:
         for share in split(options.examples, seed, jobs):
             if share.examples or share.index == 0:
-                args = (spec, options, share.seed, share.examples, app_coverage, home)
-                workers.append(_Worker(context, args, capture))
+                assignment = Assignment(
+                    spec, options, share.seed, share.examples, app_coverage, home
+                )
+                workers.append(_Worker(context, assignment, capture))
         try:
             _watch(workers, options, on_progress)
         except KeyboardInterrupt:
@@ -172,7 +174,7 @@ class _Capture:
 class _Worker:
     """One worker process, what it has told, and how it ended."""
 
-    def __init__(self, context: Any, args: tuple[Any, ...], capture: _Capture) -> None:
+    def __init__(self, context: Any, assignment: Assignment, capture: _Capture) -> None:
         self.records, writer = context.Pipe(duplex=False)
         with contextlib.suppress(AttributeError, OSError):  # Linux only; best effort
             import fcntl
@@ -180,7 +182,7 @@ class _Worker:
             fcntl.fcntl(writer.fileno(), fcntl.F_SETPIPE_SZ, PIPE_SIZE)
         output, output_writer = os.pipe()
         self.process = context.Process(
-            target=run_worker, args=(*args, writer), name="wsgicheck-worker", daemon=True
+            target=run_worker, args=(assignment, writer), name="wsgicheck-worker", daemon=True
         )
         _start_with_output(self.process, output_writer)
         writer.close()
