@@ -15,8 +15,8 @@ from collections.abc import Iterator
 from ..model.grammar import HOP_BY_HOP_HEADERS
 from ..model.grammar import cgi_http_key_re as _http_key_re
 from ..model.request import Framing
-from .environ_rules import VARIABLES, environ_of, knows_request, target_parts
-from .exchange import Exchange
+from .environ_rules import VARIABLES, knows_request, target_parts
+from .exchange import Exchange, environ_of
 from .registry import Binding, Finding, Level, Rule, rule
 
 STRINGS = "A Note On String Types"

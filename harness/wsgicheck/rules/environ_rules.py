@@ -26,7 +26,7 @@ from ..model.grammar import cgi_server_protocol_re as _protocol_re
 from ..model.grammar import is_token
 from . import environ_objects as environ_objects  # registers the wsgi.* rules
 from . import environ_probe as environ_probe  # registers the *-ACCURATE rules (probe)
-from .exchange import Exchange
+from .exchange import Exchange, environ_of
 from .registry import Binding, Finding, Level, Rule, rule
 
 VARIABLES = "environ Variables"
@@ -39,11 +39,6 @@ def _has_environ(ex: Exchange) -> bool:
 def knows_request(ex: Exchange) -> bool:
     """Whether ``ex.request`` is what the client sent, not a guess made from the environ."""
     return ex.environ is not None and ex.source != "validator"
-
-
-def environ_of(ex: Exchange) -> dict[str, Any]:
-    assert ex.environ is not None
-    return ex.environ
 
 
 def _text(env: dict[str, Any], key: str) -> str | None:
