@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from test_cli import BROKEN, CLEAN, TIMEOUT, _command, cli, one_line_error
-from wsgicheck.cli import _parser
+from wsgicheck.cli_parser import build_parser
 from wsgicheck.rules import REGISTRY
 
 ONE_RULE = ["--examples", "5", "--no-database", "--seed", "1", "--select", "APP-STATUS-FORMAT"]
@@ -155,7 +155,7 @@ def test_an_out_of_range_option_is_one_line_and_exit_2(tmp_path: Path, args: lis
 
 
 def _commands() -> dict[str, argparse.ArgumentParser]:
-    parser = _parser()
+    parser = build_parser()
     [commands] = [
         action for action in parser._actions if isinstance(action, argparse._SubParsersAction)
     ]

@@ -16,7 +16,7 @@ import pytest
 
 import wsgicheck
 from wsgicheck import report
-from wsgicheck.explore.runner import PYTEST_MODULES, _load_own_modules
+from wsgicheck.explore.runner import PYTEST_MODULES, load_own_modules
 
 ROOT = Path(__file__).resolve().parent.parent
 #: Heavy packages, and wsgicheck modules that pull them in or that only one command needs.
@@ -125,10 +125,10 @@ def own_modules() -> set[str]:
 
 
 def test_a_worker_outside_pytest_loads_every_module_but_the_pytest_side() -> None:
-    """``check``'s workers load all of wsgicheck before the app (see ``_load_own_modules``),
+    """``check``'s workers load all of wsgicheck before the app (see ``load_own_modules``),
     but not pytest: only the plugin and the suite import it, and no run imports them."""
     modules = loaded_after(
-        "from wsgicheck.explore.runner import _load_own_modules\n_load_own_modules()"
+        "from wsgicheck.explore.runner import load_own_modules\nload_own_modules()"
     )
     assert {"pytest", "_pytest"} & {name.split(".")[0] for name in modules} == set()
     assert own_modules() - set(modules) == PYTEST_MODULES
@@ -136,7 +136,7 @@ def test_a_worker_outside_pytest_loads_every_module_but_the_pytest_side() -> Non
 
 def test_under_pytest_every_module_is_loaded() -> None:
     assert "pytest" in sys.modules
-    _load_own_modules()
+    load_own_modules()
     assert own_modules() - set(sys.modules) == set()
 
 

@@ -22,7 +22,7 @@ import pytest
 from test_cli import CLEAN, _command, cli
 from wsgicheck import Client, Request
 from wsgicheck.cli import INTERRUPTED
-from wsgicheck.explore.collector import PATH_TIMEOUTS, RUN_TIMEOUTS, _TimeOuts
+from wsgicheck.explore.collector import PATH_TIMEOUTS, RUN_TIMEOUTS, TimeOuts
 from wsgicheck.explore.replay import MemoryTransport, SocketTransport
 from wsgicheck.explore.runner import Interrupted, RunOptions, discover, run
 from wsgicheck.rules import Exchange, check_exchange
@@ -168,7 +168,7 @@ def test_a_run_where_every_request_hangs_sends_a_bounded_number(transports: str)
 def test_a_path_that_hangs_is_given_up_and_the_others_still_run() -> None:
     """Time-outs in a row on one path write it off (a success in between starts the count
     again); other paths go on until time-outs in a row on any paths stop the run."""
-    timeouts = _TimeOuts()
+    timeouts = TimeOuts()
     slow, fast = Request(target="/slow?x=1"), Request(target="/fast")
     for _ in range(PATH_TIMEOUTS - 1):
         timeouts.saw(slow, timed_out=True)

@@ -11,10 +11,10 @@ import os
 import sys
 from collections.abc import Sequence
 
-from .cli_check import INTERRUPTED, _check
-from .cli_parser import _parser
-from .cli_rules import _explain, _rules
-from .cli_serve import _serve
+from .cli_check import INTERRUPTED, run_check
+from .cli_parser import build_parser
+from .cli_rules import run_explain, run_rules
+from .cli_serve import run_serve
 from .model import untrusted
 from .model.errors import UsageError, WsgicheckError
 
@@ -28,10 +28,10 @@ def _probe(args: argparse.Namespace) -> int:
 
 
 _COMMANDS = {
-    "check": _check,
-    "serve": _serve,
-    "rules": _rules,
-    "explain": _explain,
+    "check": run_check,
+    "serve": run_serve,
+    "rules": run_rules,
+    "explain": run_explain,
     "probe": _probe,
 }
 
@@ -40,11 +40,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``wsgicheck`` console script."""
     argv = sys.argv[1:] if argv is None else list(argv)
     if not argv:  # a bare ``wsgicheck``: what it can do, and exit status 2 as for a usage error
-        _parser().print_help(sys.stderr)
+        build_parser().print_help(sys.stderr)
         return 2
     try:
         try:
-            args = _parser().parse_args(argv)
+            args = build_parser().parse_args(argv)
         except UsageError as exc:
             print(f"wsgicheck: error: {untrusted.show(str(exc))}", file=sys.stderr)
             return 2

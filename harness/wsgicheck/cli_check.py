@@ -10,10 +10,10 @@ import sys
 from typing import TYPE_CHECKING
 
 from . import settings
-from .cli_parser import _resolve
-from .cli_progress import _Progress
-from .cli_reports import _color, _color_on, _render, _report_files, _write_files, _write_report
-from .cli_rules import _wrap
+from .cli_parser import resolve_settings
+from .cli_progress import Progress
+from .cli_reports import color_on, render, report_files, use_color, write_files, write_report
+from .cli_rules import wrap_text
 from .model.errors import UsageError
 
 if TYPE_CHECKING:
@@ -50,10 +50,12 @@ def _hypothesis_home() -> str:
     return os.path.abspath(os.path.join(STATE, "hypothesis"))
 
 
-def _check(args: argparse.Namespace) -> int:
+def run_check(args: argparse.Namespace) -> int:
     from .explore.supervisor import supervise
 
-    _resolve(args, [each.name for each in settings.SETTINGS if each.flags or each.name == "app"])
+    resolve_settings(
+        args, [each.name for each in settings.SETTINGS if each.flags or each.name == "app"]
+    )
     baseline = None
     if args.baseline:
         from .results import baseline as baselines
@@ -62,7 +64,7 @@ def _check(args: argparse.Namespace) -> int:
     if args.source_root is not None and not os.path.isdir(args.source_root):
         raise UsageError(f"--source-root {args.source_root}: not a directory")
     options = _options(args)
-    files = _report_files(args)  # before the run: a bad path costs no run
+    files = report_files(args)  # before the run: a bad path costs no run
     if options.database is not None:
         from .explore.exampledb import DatabaseError, check
 
@@ -71,7 +73,7 @@ def _check(args: argparse.Namespace) -> int:
         except DatabaseError as exc:
             raise UsageError(f"--database {exc}") from None
     _make_state_folder()
-    progress = _Progress() if sys.stderr.isatty() else None
+    progress = Progress() if sys.stderr.isatty() else None
     # The app runs in worker processes (wsgicheck.explore.supervisor), never in this one: this
     # one's working directory stays where check was started, and --output, --baseline
     # and .wsgicheck/ are read and written there whatever the app does.
@@ -90,8 +92,8 @@ def _check(args: argparse.Namespace) -> int:
         # Ctrl-C: what ran so far, to the report asked for (not to a terminal), and 130.
         print(INTERRUPTED, file=sys.stderr)
         if args.output or args.format != "text":
-            _write_report(args, _render(args, result, color=False))
-        _write_files(args, files, result)
+            write_report(args, render(args, result, color=False))
+        write_files(args, files, result)
         return 130
     if args.write_baseline:
         from .results import baseline as baselines
@@ -102,8 +104,8 @@ def _check(args: argparse.Namespace) -> int:
         from .results.baseline import known_rules
 
         result.known = known_rules(result, baseline)
-    _write_report(args, _render(args, result, color=_color(args)))
-    _write_files(args, files, result)
+    write_report(args, render(args, result, color=use_color(args)))
+    write_files(args, files, result)
     if args.output or (files and args.format != "text"):
         # The reports went to files (or a program reads stdout): the terminal still gets
         # the failures and the summary line, on stdout when it is free.
@@ -112,8 +114,8 @@ def _check(args: argparse.Namespace) -> int:
         stream = sys.stdout if args.output else sys.stderr
         if files:
             listed = f"reports: {', '.join(path for path, _ in files)}"
-            print("\n".join(_wrap(listed, "", "  ", width=100)), file=stream)
-        stream.write(brief(result, color=_color_on(args, stream)))
+            print("\n".join(wrap_text(listed, "", "  ", width=100)), file=stream)
+        stream.write(brief(result, color=color_on(args, stream)))
     if os.environ.get("GITHUB_ACTIONS") == "true":
         from .report.github import workflow_commands
 

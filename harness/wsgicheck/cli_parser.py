@@ -90,7 +90,7 @@ def _add_settings(command: argparse.ArgumentParser) -> None:
         )  # fmt: skip
 
 
-def _parser() -> argparse.ArgumentParser:
+def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="wsgicheck", description="WSGI (PEP 3333) conformance harness and fake server."
     )
@@ -183,7 +183,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _resolve(args: argparse.Namespace, names: list[str]) -> None:
+def resolve_settings(args: argparse.Namespace, names: list[str]) -> None:
     """What the command line left out, from ``WSGICHECK_*``, then ``[tool.wsgicheck]`` in
     the nearest ``pyproject.toml``, then the defaults; ``args.sources`` says where from."""
     args.app = args.target

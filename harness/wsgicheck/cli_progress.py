@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 
 
-class _Progress:
+class Progress:
     """A one-line progress bar on stderr, for terminals: examples run, time spent, and an
     estimate of the time left (from the pace so far)."""
 

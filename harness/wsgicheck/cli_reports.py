@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from .results.run import RunResult
 
 
-def _render(
+def render(
     args: argparse.Namespace, result: RunResult, *, color: bool, name: str | None = None
 ) -> str:
     """A report in format ``name`` (--format's by default); a text one at the verbosity
@@ -29,11 +29,11 @@ def _render(
     return report.render(result, name, color=color)
 
 
-def _color(args: argparse.Namespace) -> bool:
-    return args.output is None and args.format == "text" and _color_on(args, sys.stdout)
+def use_color(args: argparse.Namespace) -> bool:
+    return args.output is None and args.format == "text" and color_on(args, sys.stdout)
 
 
-def _color_on(args: argparse.Namespace, stream: Any) -> bool:
+def color_on(args: argparse.Namespace, stream: Any) -> bool:
     """Colour on a terminal; ``--no-color`` wins, then ``NO_COLOR`` (no-color.org) and
     ``FORCE_COLOR`` (force-color.org), each only when set to something."""
     if args.no_color or os.environ.get("NO_COLOR"):
@@ -41,7 +41,7 @@ def _color_on(args: argparse.Namespace, stream: Any) -> bool:
     return bool(os.environ.get("FORCE_COLOR")) or stream.isatty()
 
 
-def _report_files(args: argparse.Namespace) -> list[tuple[str, str]]:
+def report_files(args: argparse.Namespace) -> list[tuple[str, str]]:
     """``--report``'s (path, format) pairs, and every output path checked writable: a typo
     in a path is a usage error now, not after the whole run."""
     from .report import FILE_NAMES
@@ -74,13 +74,13 @@ def _writable(path: str, option: str) -> None:
     raise UsageError(f"{option} {path}: {problem}")
 
 
-def _write_files(args: argparse.Namespace, files: list[tuple[str, str]], result: RunResult) -> None:
+def write_files(args: argparse.Namespace, files: list[tuple[str, str]], result: RunResult) -> None:
     for path, name in files:
-        text = _render(args, result, color=False, name=name)
+        text = render(args, result, color=False, name=name)
         _write(path, text, "--report-dir")
 
 
-def _write_report(args: argparse.Namespace, text: str) -> None:
+def write_report(args: argparse.Namespace, text: str) -> None:
     if not args.output:
         sys.stdout.write(text)
         return

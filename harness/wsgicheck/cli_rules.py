@@ -7,7 +7,7 @@ import argparse
 from .model.errors import UsageError
 
 
-def _rules(args: argparse.Namespace) -> int:
+def run_rules(args: argparse.Namespace) -> int:
     from .report.common import BINDING_TITLES
     from .rules import REGISTRY, Binding
 
@@ -45,7 +45,7 @@ def _rules(args: argparse.Namespace) -> int:
         print(f"{BINDING_TITLES[binding]} ({len(group)})")
         for each in group:
             head = f"  {each.id:<{width}}  {each.level.value:<6}  "
-            print("\n".join(_wrap(each.summary, head, " " * len(head), width=100)))
+            print("\n".join(wrap_text(each.summary, head, " " * len(head), width=100)))
         print()
     must = sum(each.level.value == "MUST" for each in chosen)
     print(
@@ -55,7 +55,7 @@ def _rules(args: argparse.Namespace) -> int:
     return 0
 
 
-def _explain(args: argparse.Namespace) -> int:
+def run_explain(args: argparse.Namespace) -> int:
     import difflib
 
     from .rules import REGISTRY
@@ -74,10 +74,10 @@ def _explain(args: argparse.Namespace) -> int:
     lines = [
         f"{each.id} ({each.level.value}, binds the {each.binding.value})",
         "",
-        *_wrap(each.summary, "  "),
+        *wrap_text(each.summary, "  "),
         "",
         f"{each.citation}:",
-        *_wrap(each.pep, "  "),
+        *wrap_text(each.pep, "  "),
     ]
     if each.example:
         lines += ["", "Example of a violation and its fix:"]
@@ -88,13 +88,13 @@ def _explain(args: argparse.Namespace) -> int:
     level = "fails a run" if fails else "warns (fails a run only with --strict)"
     lines += [
         "",
-        *_wrap(f"A finding of this rule {level}; select it alone with --select {each.id}.", ""),
+        *wrap_text(f"A finding of this rule {level}; select it alone with --select {each.id}.", ""),
     ]
     print("\n".join(lines))
     return 0
 
 
-def _wrap(text: str, indent: str, more: str | None = None, width: int = 92) -> list[str]:
+def wrap_text(text: str, indent: str, more: str | None = None, width: int = 92) -> list[str]:
     import textwrap
 
     more = indent if more is None else more

@@ -12,7 +12,7 @@ import sys
 import threading
 import traceback
 
-from .cli_parser import _resolve
+from .cli_parser import resolve_settings
 from .core.environ import ServerConfig
 from .drivers.target import load_target
 from .model import untrusted
@@ -36,7 +36,7 @@ def _problems(response: Response) -> list[str]:
     return problems
 
 
-def _serve(args: argparse.Namespace) -> int:
+def run_serve(args: argparse.Namespace) -> int:
     from .drivers.server import Server
     from .rules import Exchange, check_exchange
 
@@ -44,7 +44,7 @@ def _serve(args: argparse.Namespace) -> int:
         raise UsageError(f"--port must be 0 to 65535, not {args.port}")
     if args.threads < 1:
         raise UsageError(f"--threads must be at least 1, not {args.threads}")
-    _resolve(args, ["app"])
+    resolve_settings(args, ["app"])
     app = load_target(args.target)
     printing = threading.RLock()
     trace = sys.stdout  # while serving, the app's prints go through console.whole_lines

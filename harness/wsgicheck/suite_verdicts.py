@@ -111,7 +111,7 @@ class Verdicts:
         """A run done in shares (one each, in share order): for each rule the union of the
         shares' findings and the smallest example of all (the first on a tie, as the runner
         keeps it), so whichever share found a failure, every item sees it."""
-        from .explore.collector import _size
+        from .explore.collector import example_size
 
         rules = {}
         for rule_id in parts[0].rules:
@@ -125,7 +125,7 @@ class Verdicts:
                 applied,
                 found,
                 tuple(messages)[:MESSAGES_KEPT],
-                min(examples, key=lambda e: _size(e.request, e.config), default=None),
+                min(examples, key=lambda e: example_size(e.request, e.config), default=None),
             )
         return cls(
             seed,

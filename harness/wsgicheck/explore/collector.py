@@ -36,25 +36,25 @@ PATH_TIMEOUTS = 3
 RUN_TIMEOUTS = 5
 
 
-class _RuleFailure(Exception):
+class RuleFailure(Exception):
     """Raised to Hypothesis for one failing rule; each rule gets its own subclass."""
 
 
-_FAILURE_TYPES: dict[str, type[_RuleFailure]] = {}
+_FAILURE_TYPES: dict[str, type[RuleFailure]] = {}
 
 
-def _failure_type(rule_id: str) -> type[_RuleFailure]:
+def failure_type(rule_id: str) -> type[RuleFailure]:
     kind = _FAILURE_TYPES.get(rule_id)
     if kind is None:
         name = "Broke_" + rule_id.replace("-", "_")
-        kind = _FAILURE_TYPES[rule_id] = type(name, (_RuleFailure,), {})
+        kind = _FAILURE_TYPES[rule_id] = type(name, (RuleFailure,), {})
     return kind
 
 
-class _Kept(NamedTuple):
+class Kept(NamedTuple):
     """The smallest example of a rule seen so far."""
 
-    #: How big it is (see :func:`_size`): the smaller, the better.
+    #: How big it is (see :func:`example_size`): the smaller, the better.
     size: tuple[int, ...]
     finding: Finding
     request: Request
@@ -64,7 +64,7 @@ class _Kept(NamedTuple):
     before: tuple[Request, ...] = ()
 
 
-class _FirstAnswer(NamedTuple):
+class FirstAnswer(NamedTuple):
     """The first example the app answered, to show when every answer was the same refusal."""
 
     request: Request
@@ -78,7 +78,7 @@ class _FirstAnswer(NamedTuple):
 _DEFAULT_CONFIG = ServerConfig()
 
 
-def _size(
+def example_size(
     request: Request, config: ServerConfig, before: Sequence[Request] = ()
 ) -> tuple[int, ...]:
     """How big an example is, to keep the simplest one per rule: the fewest requests before
@@ -92,7 +92,7 @@ def _size(
     return (len(before), unusual, method, old, len(request.headers), size)
 
 
-class _TimeOuts:
+class TimeOuts:
     """Time-outs in a row, per path and over the run, and the paths written off."""
 
     def __init__(self) -> None:
@@ -132,7 +132,7 @@ class _TimeOuts:
         return notes
 
 
-class _Collector:
+class Collector:
     """What the examples showed, rule by rule."""
 
     def __init__(self, rules: list[Rule], strict: bool) -> None:
@@ -140,7 +140,7 @@ class _Collector:
         self.strict = strict
         self.applied = {each.id: 0 for each in rules}
         self.findings: dict[str, list[Finding]] = {each.id: [] for each in rules}
-        self.smallest: dict[str, _Kept] = {}
+        self.smallest: dict[str, Kept] = {}
         self.raised: dict[str, int] = {}
         self.shrunk: set[str] = set()
         self.examples = 0
@@ -162,18 +162,16 @@ class _Collector:
                 self.first_found.setdefault(each.id, self.examples)
                 found.append(finding)
                 self.findings[each.id].append(finding)
-                size = _size(request, config, before)
+                size = example_size(request, config, before)
                 kept = self.smallest.get(each.id)
                 if kept is None or size <= kept.size:
-                    self.smallest[each.id] = _Kept(
-                        size, finding, request, config, transport, before
-                    )
+                    self.smallest[each.id] = Kept(size, finding, request, config, transport, before)
         return found
 
     def pick(self, findings: list[Finding]) -> str | None:
         """The failing rule to report to Hypothesis: the one reported least so far.
 
-        Rules already shrunk in an earlier pass are not reported again (see ``_explore``).
+        Rules already shrunk in an earlier pass are not reported again (see ``explore_share``).
         """
         failing = sorted(
             {f.rule for f in findings if is_failure(f, strict=self.strict)}
@@ -188,13 +186,13 @@ class _Collector:
 
 
 @dataclass(slots=True)
-class _Partial:
+class Partial:
     """What one process's share of a run found (picklable, to merge across processes)."""
 
     examples: int
     applied: dict[str, int]
     findings: dict[str, list[Finding]]
-    smallest: dict[str, _Kept]
+    smallest: dict[str, Kept]
     errors: list[str]
     paths: list[str]
     app_location: Location | None = None
@@ -202,15 +200,15 @@ class _Partial:
     #: What the run left out, and why (paths written off after time-outs).
     notes: list[str] = field(default_factory=list)
     interrupted: bool = False
-    #: What replaying the example database showed (see ``_explore``), when it did.
-    replay: _Partial | None = None
+    #: What replaying the example database showed (see ``explore_share``), when it did.
+    replay: Partial | None = None
     answers: Answers = field(default_factory=Answers)
     first_found: dict[str, int] = field(default_factory=dict)
-    first_answer: _FirstAnswer | None = None
+    first_answer: FirstAnswer | None = None
 
 
-def _simplify_all(
-    collector: _Collector,
+def simplify_all(
+    collector: Collector,
     replay_one: Callable[[Rule, Request, ServerConfig, tuple[Request, ...], str], Finding | None],
     base: ServerConfig,
     options: RunOptions,
@@ -231,8 +229,8 @@ def _simplify_all(
         )
         if simpler != example and found:
             request, config, before = simpler
-            size = _size(request, config, before)
-            collector.smallest[rule_id] = _Kept(
+            size = example_size(request, config, before)
+            collector.smallest[rule_id] = Kept(
                 size, found[-1], request, config, kept.transport, before
             )
 

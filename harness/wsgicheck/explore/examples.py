@@ -3,7 +3,7 @@
 One process's share of a run: the fixed examples of the corpus, lone requests and
 sequences that learn from the answers, each replayed in memory and on the socket and
 judged by every rule; the example database's replay; and each rule's example made the
-simplest that still shows it. What they show goes into a :class:`~.collector._Collector`.
+simplest that still shows it. What they show goes into a :class:`~.collector.Collector`.
 """
 
 from __future__ import annotations
@@ -28,13 +28,13 @@ from ..rules import Exchange, Finding, Rule, judge
 from ..rules.engine import HISTORY
 from . import hypothesis_hooks, strategies
 from .collector import (
-    _Collector,
-    _failure_type,
-    _FirstAnswer,
-    _Partial,
-    _RuleFailure,
-    _simplify_all,
-    _TimeOuts,
+    Collector,
+    FirstAnswer,
+    Partial,
+    RuleFailure,
+    TimeOuts,
+    failure_type,
+    simplify_all,
 )
 from .corpus import corpus
 from .explorer import MAX_STEPS, Explorer, Learned
@@ -66,7 +66,7 @@ def _follow_up(
     first: Exchange,
     transport: MemoryTransport | SocketTransport,
     config: ServerConfig,
-    collector: _Collector,
+    collector: Collector,
     on_exchange: OnExchange | None,
     source: str = "memory",
 ) -> None:
@@ -90,7 +90,7 @@ def _judged(rule: Rule, exchange: Exchange) -> Finding | None:
     return None
 
 
-class _Exploration:
+class Exploration:
     """What one process's share of a run works with: the app behind its transports, the
     paths and what discovery learned, and what the answers showed besides the rules
     (errors, the table of statuses per path, the first answer)."""
@@ -117,8 +117,8 @@ class _Exploration:
         self.on_exchange = on_exchange
         self.errors: list[str] = []
         self.answers = Answers()
-        self.first_answer: _FirstAnswer | None = None
-        #: Sequences stop drawing once the examples reach this (see :func:`_generate`).
+        self.first_answer: FirstAnswer | None = None
+        #: Sequences stop drawing once the examples reach this (see :func:`generate`).
         self.sequence_end = examples
         self.requests = strategies.requests(paths=paths, raw_bytes=options.raw_bytes)
         self.configs = strategies.server_configs(script_names=options.script_names, base=base)
@@ -132,7 +132,7 @@ class _Exploration:
         late = timed_out(reply)
         self.answers.add(path, TIMED_OUT if late else str(reply.status_code))
         if self.first_answer is None and not late:
-            self.first_answer = _FirstAnswer(
+            self.first_answer = FirstAnswer(
                 reply.request, config, transport, reply.status_code, reply.reason, reply.headers
             )
 
@@ -164,16 +164,16 @@ class _Exploration:
             self.wire.close()
 
 
-class _Examples:
+class Examples:
     """The two functions Hypothesis calls, a lone request's (:meth:`example`) and a
     sequence's (:meth:`sequence`), collecting into one collector. Each collector has its
     own follow-ups, so the database's replay never changes what the seeded draw sends."""
 
     def __init__(
         self,
-        run: _Exploration,
-        collector: _Collector,
-        timeouts: _TimeOuts,
+        run: Exploration,
+        collector: Collector,
+        timeouts: TimeOuts,
         on_progress: Callable[[int, int], None] | None,
     ) -> None:
         self.run = run
@@ -285,7 +285,7 @@ class _Examples:
         _, _, found = self.send(request, config, follow=True)
         chosen = self.collector.pick(found)
         if chosen is not None:
-            raise _failure_type(chosen)(chosen)
+            raise failure_type(chosen)(chosen)
 
     def sequence(self, data: st.DataObject, config: ServerConfig) -> None:
         """Requests that learn from the answers (:mod:`wsgicheck.explore.explorer`), one at a
@@ -315,7 +315,7 @@ class _Examples:
                 chosen = self.collector.pick(found)
                 if chosen is not None:
                     self.sequence_broke.append(chosen)
-                    raise _failure_type(chosen)(chosen)
+                    raise failure_type(chosen)(chosen)
 
     def tests(self, target: str) -> tuple[Callable[..., None], Callable[..., None]]:
         """:meth:`example` and :meth:`sequence` as the functions Hypothesis runs, keyed in
@@ -359,24 +359,24 @@ def _hypothesis_run(
     hypothesis_hooks.use_seed(test, seed)
     try:
         test()
-    except _RuleFailure:
+    except RuleFailure:
         pass
     except Flaky:
         # The app answered a replayed sequence differently (it keeps state, the
         # budget ran out mid-replay): what the examples showed is collected anyway.
         pass
     except BaseExceptionGroup as group:
-        if any(not isinstance(exc, _RuleFailure) for exc in group.exceptions):
+        if any(not isinstance(exc, RuleFailure) for exc in group.exceptions):
             raise
 
 
-def _replay_database(
-    run: _Exploration, rules: list[Rule], database: ExampleDatabase, *, target: str, seed: int
-) -> _Partial:
+def replay_database(
+    run: Exploration, rules: list[Rule], database: ExampleDatabase, *, target: str, seed: int
+) -> Partial:
     """The database's examples alone (no generating, no shrinking: they were shrunk when
     found), into a collector of their own."""
-    replayed, timeouts = _Collector(rules, run.options.strict), _TimeOuts()
-    example, sequence = _Examples(run, replayed, timeouts, None).tests(target)
+    replayed, timeouts = Collector(rules, run.options.strict), TimeOuts()
+    example, sequence = Examples(run, replayed, timeouts, None).tests(target)
     replays: list[tuple[Callable[..., None], tuple[st.SearchStrategy[Any], ...]]] = [
         (example, (run.requests, run.configs)),
         (sequence, (st.data(), run.configs)),
@@ -391,8 +391,8 @@ def _replay_database(
                 phases=[Phase.reuse],
                 seed=seed,
             )
-    _simplify_all(replayed, run.replay_one, run.base, run.options)
-    return _Partial(
+    simplify_all(replayed, run.replay_one, run.base, run.options)
+    return Partial(
         replayed.examples,
         replayed.applied,
         replayed.findings,
@@ -403,9 +403,9 @@ def _replay_database(
     )
 
 
-def _generate(
-    run: _Exploration,
-    examples: _Examples,
+def generate(
+    run: Exploration,
+    examples: Examples,
     database: ExampleDatabase | None,
     *,
     target: str,
@@ -426,7 +426,7 @@ def _generate(
     for request, config in fixed if options.corpus else []:
         if collector.examples >= budget or timeouts.stopped:
             break
-        with contextlib.suppress(_RuleFailure):
+        with contextlib.suppress(RuleFailure):
             example(request, config)
     lone = (example, (run.requests, run.configs))
     phases: list[tuple[Callable[..., None], tuple[st.SearchStrategy[Any], ...], int, int]]

@@ -16,14 +16,14 @@ from ..results.reproduce import reproducers
 from ..results.run import Failure, RunResult
 from ..results.scope import Answers
 from ..rules import REGISTRY, Exchange, Rule, RuleResult, judge
-from .collector import TIMEOUT_RULE, _Kept, _Partial, _size
+from .collector import TIMEOUT_RULE, Kept, Partial, example_size
 
 #: Rules judged once over a whole run, on the table of answers (not per exchange).
 RUN_RULES = frozenset({"HARNESS-ALL-REFUSED"})
 
 
-def _merge(
-    partials: list[_Partial], options: RunOptions, *, seed: int, target: str, started: float
+def merge_partials(
+    partials: list[Partial], options: RunOptions, *, seed: int, target: str, started: float
 ) -> RunResult:
     rules = REGISTRY.select(options.select, options.ignore)
     # The database's replays count in the verdicts; a failure is reported as replayed
@@ -96,9 +96,9 @@ def _merge(
     )
 
 
-def _smallest(partials: list[_Partial]) -> dict[str, _Kept]:
+def _smallest(partials: list[Partial]) -> dict[str, Kept]:
     """The smallest example of each failing rule over ``partials``."""
-    smallest: dict[str, _Kept] = {}
+    smallest: dict[str, Kept] = {}
     for part in partials:
         for rule_id, kept in part.smallest.items():
             if rule_id not in smallest or kept.size < smallest[rule_id].size:
@@ -107,8 +107,8 @@ def _smallest(partials: list[_Partial]) -> dict[str, _Kept]:
 
 
 def _judge_answers(
-    partials: list[_Partial], answers: Answers, rules: list[Rule]
-) -> dict[str, _Kept | None]:
+    partials: list[Partial], answers: Answers, rules: list[Rule]
+) -> dict[str, Kept | None]:
     """The rules over the whole run's answers (HARNESS-ALL-REFUSED), through the rule
     engine: judged once, on the first example the app answered, with the table of statuses
     per path as evidence. Each judged rule's failing example, None where it passed."""
@@ -117,9 +117,9 @@ def _judge_answers(
         return {}
     reply = Response(first.request, first.status, first.reason, first.headers, b"", True, None, [])
     exchange = Exchange(reply, source=first.transport, extra=Extra(answers=answers.paths))
-    size = _size(first.request, first.config)
+    size = example_size(first.request, first.config)
     return {
-        each.id: _Kept(size, found[0], first.request, first.config, first.transport)
+        each.id: Kept(size, found[0], first.request, first.config, first.transport)
         if found
         else None
         for each, found in judge(exchange, [each for each in rules if each.id in RUN_RULES])

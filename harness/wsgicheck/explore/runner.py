@@ -30,17 +30,17 @@ from ..results.run import Failure, RunResult
 from ..results.scope import excluded, with_headers
 from ..rules import REGISTRY
 from . import hypothesis_hooks
-from .collector import PATH_TIMEOUTS, _Collector, _Partial, _simplify_all, _TimeOuts
+from .collector import PATH_TIMEOUTS, Collector, Partial, TimeOuts, simplify_all
 from .exampledb import open_database, redis_url
 from .examples import (
+    Examples,
+    Exploration,
     OnExchange,
-    _Examples,
-    _Exploration,
-    _generate,
-    _replay_database,
+    generate,
+    replay_database,
 )
 from .explorer import Learned, links_in
-from .merge import _merge
+from .merge import merge_partials
 from .replay import NORMALISED, MemoryTransport, SocketTransport, timed_out
 
 __all__ = [
@@ -117,7 +117,7 @@ _OWN_MODULES_LOADED = False
 PYTEST_MODULES = frozenset({"wsgicheck.plugin", "wsgicheck.suite"})
 
 
-def _load_own_modules() -> None:
+def load_own_modules() -> None:
     """Import every wsgicheck module, once, before drawing anything.
 
     Hypothesis mixes constants from the source of every local module loaded so far into
@@ -157,7 +157,7 @@ def _load_own_modules() -> None:
     _OWN_MODULES_LOADED = True
 
 
-def _explore(
+def explore_share(
     app: WSGIApp,
     options: RunOptions,
     *,
@@ -166,7 +166,7 @@ def _explore(
     target: str,
     on_progress: Callable[[int, int], None] | None,
     on_exchange: OnExchange | None = None,
-) -> _Partial:
+) -> Partial:
     """Run ``examples`` examples with ``seed`` and collect what they show.
 
     Two phases that share nothing but the app: the example database's failures are
@@ -177,8 +177,8 @@ def _explore(
     knows the last one if the process dies (see :mod:`wsgicheck.explore.supervisor`).
     """
     rules = REGISTRY.select(options.select, options.ignore)
-    _load_own_modules()
-    collector = _Collector(rules, options.strict)
+    load_own_modules()
+    collector = Collector(rules, options.strict)
     # The socket server starts before the app first runs: nothing the app does to the
     # modules it is built from (a patched socket.socket) can stop it starting.
     wire = (
@@ -203,7 +203,7 @@ def _explore(
     except KeyboardInterrupt:  # Ctrl-C before the first example: an empty result
         if wire is not None:
             wire.close()
-        empty = _Partial(
+        empty = Partial(
             0, collector.applied, collector.findings, {}, [], [], app_location(app, target)
         )
         empty.interrupted = True
@@ -211,7 +211,7 @@ def _explore(
     memory = MemoryTransport(app, options.timeout) if options.transports != "socket" else None
     base = wire.config if wire is not None else ServerConfig()
     base = replace(base, response_body_limit=options.body_limit)
-    run = _Exploration(
+    run = Exploration(
         options,
         examples=examples,
         memory=memory,
@@ -222,20 +222,20 @@ def _explore(
         on_exchange=on_exchange,
     )
     interrupted = False
-    replay: _Partial | None = None
-    timeouts = _TimeOuts()
+    replay: Partial | None = None
+    timeouts = TimeOuts()
     try:
         database = open_database(options.database) if options.database is not None else None
         if database is not None:
-            replay = _replay_database(run, rules, database, target=target, seed=seed)
-        drawing = _Examples(run, collector, timeouts, on_progress)
-        _generate(run, drawing, database, target=target, seed=seed)
-        _simplify_all(collector, run.replay_one, base, options)
+            replay = replay_database(run, rules, database, target=target, seed=seed)
+        drawing = Examples(run, collector, timeouts, on_progress)
+        generate(run, drawing, database, target=target, seed=seed)
+        simplify_all(collector, run.replay_one, base, options)
     except KeyboardInterrupt:
         interrupted = True  # Ctrl-C: what ran so far is the result
     finally:
         run.close()
-    return _Partial(
+    return Partial(
         collector.examples,
         collector.applied,
         collector.findings,
@@ -267,7 +267,7 @@ def run(
     options = options or RunOptions()
     started = time.monotonic()
     seed = options.seed if options.seed is not None else random.randrange(1 << 32)
-    partial = _explore(
+    partial = explore_share(
         app,
         options,
         seed=seed,
@@ -275,7 +275,7 @@ def run(
         target=target,
         on_progress=on_progress,
     )
-    result = _merge([partial], options, seed=seed, target=target, started=started)
+    result = merge_partials([partial], options, seed=seed, target=target, started=started)
     if result.interrupted:
         raise Interrupted(result)
     return result

@@ -40,11 +40,11 @@ from ..model.request import Request
 from ..model.response import Response
 from ..results.run import CapturedOutput, RunResult
 from ..rules import REGISTRY, Exchange
-from .collector import _Kept, _Partial
+from .collector import Kept, Partial
 from .exampledb import absolute
-from .merge import _merge
+from .merge import merge_partials
 from .shares import split
-from .worker import _work
+from .worker import Assignment, run_worker
 
 __all__ = ["CAPTURE_LIMIT", "DEATH_RULE", "CapturedOutput", "death_exchange", "supervise"]
 
@@ -90,8 +90,10 @@ def supervise(
     try:
         for share in split(options.examples, seed, jobs):
             if share.examples or share.index == 0:
-                args = (spec, options, share.seed, share.examples, app_coverage, home)
-                workers.append(_Worker(context, args, capture))
+                assignment = Assignment(
+                    spec, options, share.seed, share.examples, app_coverage, home
+                )
+                workers.append(_Worker(context, assignment, capture))
         try:
             _watch(workers, options, on_progress)
         except KeyboardInterrupt:
@@ -106,7 +108,7 @@ def supervise(
         partials = [worker.partial for worker in workers if worker.partial is not None]
         if not partials:
             raise KeyboardInterrupt
-        result = _merge(partials, options, seed=seed, target=spec, started=started)
+        result = merge_partials(partials, options, seed=seed, target=spec, started=started)
         result.interrupted = True
         result.app_output = capture.output()
         return result
@@ -116,7 +118,7 @@ def supervise(
         if worker.partial is None and worker.location is None and worker.crashed is None:
             raise TargetError(f"importing {spec!r} ended the process: {worker.death()}")
     partials = [worker.partial or worker.death_partial(spec) for worker in workers]
-    result = _merge(partials, options, seed=seed, target=spec, started=started)
+    result = merge_partials(partials, options, seed=seed, target=spec, started=started)
     result.errors += [worker.crashed for worker in workers if worker.crashed]
     result.app_output = capture.output()
     return result
@@ -172,7 +174,7 @@ class _Capture:
 class _Worker:
     """One worker process, what it has told, and how it ended."""
 
-    def __init__(self, context: Any, args: tuple[Any, ...], capture: _Capture) -> None:
+    def __init__(self, context: Any, assignment: Assignment, capture: _Capture) -> None:
         self.records, writer = context.Pipe(duplex=False)
         with contextlib.suppress(AttributeError, OSError):  # Linux only; best effort
             import fcntl
@@ -180,7 +182,7 @@ class _Worker:
             fcntl.fcntl(writer.fileno(), fcntl.F_SETPIPE_SZ, PIPE_SIZE)
         output, output_writer = os.pipe()
         self.process = context.Process(
-            target=_work, args=(*args, writer), name="wsgicheck-worker", daemon=True
+            target=run_worker, args=(assignment, writer), name="wsgicheck-worker", daemon=True
         )
         _start_with_output(self.process, output_writer)
         writer.close()
@@ -198,7 +200,7 @@ class _Worker:
         self.last: tuple[Request, ServerConfig, str] | None = None
         self.examples = 0
         self.location: Location | None = None
-        self.partial: _Partial | None = None
+        self.partial: Partial | None = None
         self.target_error: str | None = None
         self.crashed: str | None = None
 
@@ -270,17 +272,17 @@ class _Worker:
             return f"was killed by {name}{hint}"
         return f"exited with status {code}"
 
-    def death_partial(self, spec: str) -> _Partial:
+    def death_partial(self, spec: str) -> Partial:
         """What a dead worker's share showed: its death, at the last request it was sent."""
         request, config, transport = self.last or (Request(), ServerConfig(), "memory")
         exchange = death_exchange(request, transport, self.death(), self.location)
         rule = REGISTRY[DEATH_RULE]
         findings = rule.findings(exchange)
-        return _Partial(
+        return Partial(
             examples=self.examples,
             applied={DEATH_RULE: 1},
             findings={DEATH_RULE: findings},
-            smallest={DEATH_RULE: _Kept((0,), findings[0], request, config, transport)},
+            smallest={DEATH_RULE: Kept((0,), findings[0], request, config, transport)},
             errors=[],
             paths=[],
             app_location=self.location,

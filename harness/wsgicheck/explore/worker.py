@@ -15,6 +15,7 @@ import os
 import sys
 import traceback
 from collections.abc import Callable
+from dataclasses import dataclass
 from itertools import repeat
 from multiprocessing.connection import Connection
 from typing import Any
@@ -30,15 +31,22 @@ from .examples import OnExchange
 GUARDED_MODULES = ("socket", "time")
 
 
-def _work(
-    spec: str,
-    options: RunOptions,
-    seed: int,
-    examples: int,
-    measure: bool,
-    home: str | None,
-    records: Connection,
-) -> None:
+@dataclass(frozen=True)
+class Assignment:
+    """What the supervisor gives a worker: the app, the run's options, and its share."""
+
+    spec: str
+    options: RunOptions
+    #: The share's seed and how many examples it draws.
+    seed: int
+    examples: int
+    #: Whether to measure the app's coverage.
+    measure: bool
+    #: Hypothesis's home directory (its example database), when the run names one.
+    home: str | None
+
+
+def run_worker(assignment: Assignment, records: Connection) -> None:
     """A worker: load the app, run its share of the examples, send what they showed."""
     os.setsid()  # a session of its own, which the supervisor kills at the end
     for fd, name in ((1, "stdout"), (2, "stderr")):
@@ -68,7 +76,7 @@ def _work(
         records.send(record)
 
     try:
-        _run_share(spec, options, seed, examples, measure, home, send, progress, exchange)
+        _run_share(assignment, send, progress, exchange)
     except BaseException:
         send("crashed", traceback.format_exc().rstrip().splitlines()[-1])
         traceback.print_exc()
@@ -80,36 +88,31 @@ def _work(
 
 
 def _run_share(
-    spec: str,
-    options: RunOptions,
-    seed: int,
-    examples: int,
-    measure: bool,
-    home: str | None,
+    assignment: Assignment,
     send: Callable[..., None],
     progress: Callable[[int, int], None],
     exchange: OnExchange,
 ) -> None:
     from ..drivers.target import app_location, load_target
-    from .runner import _explore, _load_own_modules
+    from .runner import explore_share, load_own_modules
 
-    if home is not None and "HYPOTHESIS_STORAGE_DIRECTORY" not in os.environ:
+    if assignment.home is not None and "HYPOTHESIS_STORAGE_DIRECTORY" not in os.environ:
         import hypothesis.configuration
 
-        hypothesis.configuration.set_hypothesis_home_dir(home)
+        hypothesis.configuration.set_hypothesis_home_dir(assignment.home)
     # All of wsgicheck first: nothing the app's folder holds can stand in for a module
     # wsgicheck or its dependencies import (an html.py beside the app, say).
-    _load_own_modules()
+    load_own_modules()
     measurement = None
-    if measure:
+    if assignment.measure:
         from ..results.appcoverage import Measurement
 
-        measurement = Measurement(spec)
+        measurement = Measurement(assignment.spec)
         measurement.start()  # before the import: module-level lines count too
     try:
         guarded = _snapshot()
         try:
-            app = load_target(spec)
+            app = load_target(assignment.spec)
         except TargetError as exc:
             send("target-error", str(exc))
             return
@@ -122,13 +125,13 @@ def _run_share(
             _restore(guarded, reported, "while it answered a request")
             exchange(request, config, transport)
 
-        send("ready", app_location(app, spec))
-        partial = _explore(
+        send("ready", app_location(app, assignment.spec))
+        partial = explore_share(
             app,
-            options,
-            seed=seed,
-            examples=examples,
-            target=spec,
+            assignment.options,
+            seed=assignment.seed,
+            examples=assignment.examples,
+            target=assignment.spec,
             on_progress=progress,
             on_exchange=guarded_exchange,
         )

@@ -101,11 +101,11 @@ Scenario = Callable[[Context, dict[str, Any], Callable[..., Any]], Any]
 TEXT = ("Content-Type", "text/plain; charset=utf-8")
 
 
-def _length(body: bytes) -> tuple[str, str]:
+def length_field(body: bytes) -> tuple[str, str]:
     return ("Content-Length", str(len(body)))
 
 
-def _declared(environ: dict[str, Any]) -> int | None:
+def declared_length(environ: dict[str, Any]) -> int | None:
     value = environ.get("CONTENT_LENGTH")
     return int(value) if isinstance(value, str) and value.isdigit() else None
 
@@ -114,7 +114,7 @@ def read_body(environ: dict[str, Any]) -> int:
     """Read the body as a conformant app does: CONTENT_LENGTH bytes, or to the end when the
     server says the stream ends (``wsgi.input_terminated``), else nothing. The bytes read."""
     stream = environ["wsgi.input"]
-    length = _declared(environ)
+    length = declared_length(environ)
     total = 0
     for _ in range(MAX_READS):
         if length is not None:

@@ -38,8 +38,8 @@ from .scenario_base import (
     Context,
     ProbeError,
     Scenario,
-    _declared,
-    _length,
+    declared_length,
+    length_field,
     parse_header,
     read_body,
 )
@@ -64,7 +64,7 @@ def echo(ctx: Context, environ: dict[str, Any], start_response: Callable[..., An
     """Read the body and answer; the environ the server built travels in the record."""
     read_body(environ)
     body = b"wsgicheck probe: echo\n"
-    start_response("200 OK", [TEXT, _length(body)])
+    start_response("200 OK", [TEXT, length_field(body)])
     return [body]
 
 
@@ -117,7 +117,7 @@ def write(ctx: Context, environ: dict[str, Any], start_response: Callable[..., A
 def input_stream(ctx: Context, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
     """Read wsgi.input one way (``arg``), then answer with what was read."""
     stream = environ["wsgi.input"]
-    length = _declared(environ) or 0
+    length = declared_length(environ) or 0
     mode = ctx.arg
     got: list[bytes] = []
     if mode == "read":
@@ -166,7 +166,7 @@ def input_stream(ctx: Context, environ: dict[str, Any], start_response: Callable
             got.append(stream.read(raw))
     body = b"".join(piece for piece in got if isinstance(piece, bytes))
     ctx.note("input_read", len(body))
-    start_response("200 OK", [TEXT, _length(body)])
+    start_response("200 OK", [TEXT, length_field(body)])
     return [body]
 
 
@@ -175,7 +175,7 @@ def expect(ctx: Context, environ: dict[str, Any], start_response: Callable[..., 
     ctx.raise_flag("reading")
     total = read_body(environ)
     body = b"read %d bytes\n" % total
-    start_response("200 OK", [TEXT, _length(body)])
+    start_response("200 OK", [TEXT, length_field(body)])
     return [body]
 
 
@@ -208,7 +208,7 @@ def no_body(ctx: Context, environ: dict[str, Any], start_response: Callable[...,
     the app is wrong, and the server must keep the connection's framing anyway."""
     read_body(environ)
     body = b"a body that must not be sent\n"
-    start_response(_STATUSES.get(ctx.arg, "200 OK"), [TEXT, _length(body)])
+    start_response(_STATUSES.get(ctx.arg, "200 OK"), [TEXT, length_field(body)])
     return [body]
 
 
@@ -234,7 +234,7 @@ def latin1_header(ctx: Context, environ: dict[str, Any], start_response: Callabl
     """A response header whose value holds latin-1 characters beyond ASCII."""
     read_body(environ)
     body = b"a header value beyond ASCII\n"
-    start_response("200 OK", [TEXT, ("X-Latin-1", LATIN1_VALUE), _length(body)])
+    start_response("200 OK", [TEXT, ("X-Latin-1", LATIN1_VALUE), length_field(body)])
     return [body]
 
 
@@ -247,7 +247,7 @@ def defer(ctx: Context, environ: dict[str, Any], start_response: Callable[..., A
     the head: it must not have come yet (PEP 3333: the head goes with the first non-empty
     block)."""
     read_body(environ)
-    start_response("200 OK", [TEXT, _length(DEFER_BODY)])
+    start_response("200 OK", [TEXT, length_field(DEFER_BODY)])
     return _deferred(ctx)
 
 
@@ -263,7 +263,7 @@ def binary(ctx: Context, environ: dict[str, Any], start_response: Callable[..., 
     read_body(environ)
     headers = [("Content-Type", "application/octet-stream")]
     if ctx.arg != "nolength":
-        headers.append(_length(BINARY_BODY))
+        headers.append(length_field(BINARY_BODY))
     start_response("200 OK", headers)
     half = len(BINARY_BODY) // 2
     return [BINARY_BODY[:half], BINARY_BODY[half:]]
@@ -334,9 +334,9 @@ def file_wrapper(ctx: Context, environ: dict[str, Any], start_response: Callable
         filelike.seek(FILE_OFFSET)  # type: ignore[attr-defined]
         headers.append(("Content-Length", str(FILE_LENGTH)))
     elif variant == "early":
-        headers.append(_length(OTHER_BODY))
+        headers.append(length_field(OTHER_BODY))
     else:
-        headers.append(_length(FILE_DATA))
+        headers.append(length_field(FILE_DATA))
     ctx.note("file_wrapper", wrap is not None)
     if wrap is None:
         start_response("200 OK", headers)
@@ -360,7 +360,7 @@ def late_start(ctx: Context, environ: dict[str, Any], start_response: Callable[.
 
 def _late_start(start_response: Callable[..., Any]) -> Iterator[bytes]:
     body = b"start_response was called on the first next()\n"
-    start_response("200 OK", [TEXT, _length(body)])
+    start_response("200 OK", [TEXT, length_field(body)])
     yield body
 
 
@@ -376,7 +376,7 @@ def errors_unicode(
     except Exception as exc:
         ctx.note("errors_raised", type(exc).__name__)
     body = b"wrote to wsgi.errors\n"
-    start_response("200 OK", [TEXT, _length(body)])
+    start_response("200 OK", [TEXT, length_field(body)])
     return [body]
 
 
@@ -401,7 +401,7 @@ def together(ctx: Context, environ: dict[str, Any], start_response: Callable[...
     ctx.lower_flag("running")
     ctx.raise_flag("done")
     body = b"ran together\n" if overlapped else b"ran alone\n"
-    start_response("200 OK", [TEXT, _length(body)])
+    start_response("200 OK", [TEXT, length_field(body)])
     return [body]
 
 

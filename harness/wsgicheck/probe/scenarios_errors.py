@@ -11,7 +11,7 @@ import weakref
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from .scenario_base import TEXT, Context, ProbeError, _length, read_body
+from .scenario_base import TEXT, Context, ProbeError, length_field, read_body
 
 
 def bad_headers(ctx: Context, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
@@ -23,7 +23,7 @@ def bad_headers(ctx: Context, environ: dict[str, Any], start_response: Callable[
     except Exception:
         ctx.note("start_response_raised", True)
         body = b"start_response refused the header\n"
-        start_response("500 Internal Server Error", [TEXT, _length(body)], sys.exc_info())
+        start_response("500 Internal Server Error", [TEXT, length_field(body)], sys.exc_info())
         return [body]
     ctx.note("start_response_raised", False)
     return [b"start_response accepted the header\n"]
@@ -52,7 +52,7 @@ def exc_info(ctx: Context, environ: dict[str, Any], start_response: Callable[...
             raise ProbeError("wsgicheck probe: an error before any body")
         except ProbeError:
             body = b"the app replaced its 200 with this 500\n"
-            start_response("500 Internal Server Error", [TEXT, _length(body)], sys.exc_info())
+            start_response("500 Internal Server Error", [TEXT, length_field(body)], sys.exc_info())
         return [body]
     return _exc_info_after(start_response)
 
@@ -77,7 +77,7 @@ def exc_ref(ctx: Context, environ: dict[str, Any], start_response: Callable[...,
     start_response("200 OK", [TEXT])
     body = b"the app replaced its 200 with this 500\n"
     try:
-        ref = _replace_with_exc_info(start_response, [TEXT, _length(body)])
+        ref = _replace_with_exc_info(start_response, [TEXT, length_field(body)])
     except ProbeError:
         ctx.note("exc_info_raised", True)  # the server re-raised: nothing to judge here
         return [body]

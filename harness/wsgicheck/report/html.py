@@ -16,27 +16,7 @@ from ..model.untrusted import LIMIT, show
 from ..results.appcoverage import AppCoverage, line_ranges
 from ..results.run import Failure, RunResult
 from ..rules.verdicts import Verdict
-from . import format
-from .common import (
-    ANSWERS_TITLE,
-    BINDING_TITLES,
-    REPLAYED,
-    REPRODUCER_LIMIT,
-    VERDICT_TITLES,
-    answer_rows,
-    failure_kind,
-    grouped,
-    headline,
-    lines_of,
-    location_of,
-    output_lines,
-    output_title,
-    plural,
-    raw_lines,
-    source_line,
-    summary,
-    verdict_of,
-)
+from . import common, format
 
 _MARKS = {
     Verdict.PASS: "✓",
@@ -106,7 +86,7 @@ def _pre(lines: list[str]) -> str:
 
 @format("html")
 def render(run: RunResult, color: bool) -> str:
-    counts = summary(run)
+    counts = common.summary(run)
     failed = run.failed()
     options = run.options
     parts = [
@@ -127,10 +107,11 @@ def render(run: RunResult, color: bool) -> str:
         + (f" · transports {_e(options.transports)}" if options.transports is not None else "")
         + f"{' · strict' if options.strict else ''}</p>",
         f'<p class="meta">paths tried: {_e(", ".join(run.paths) or "-")}</p>',
-        f'<p id="verdict" class="verdict {"fail" if failed else "pass"}">{_e(headline(run))}</p>',
+        f'<p id="verdict" class="verdict {"fail" if failed else "pass"}">'
+        f"{_e(common.headline(run))}</p>",
         '<ul class="counts">',
         *(
-            f'<li class="{name}">{number} {VERDICT_TITLES[name]}</li>'
+            f'<li class="{name}">{number} {common.VERDICT_TITLES[name]}</li>'
             for name, number in (
                 (Verdict.FAIL, counts.failed),
                 (Verdict.WARN, counts.warned),
@@ -161,18 +142,18 @@ def render(run: RunResult, color: bool) -> str:
 def _matrix(run: RunResult) -> list[str]:
     columns = [name for name in _COLUMNS if name is not Verdict.KNOWN or run.known is not None]
     parts = ['<section id="matrix">', "<h2>Rules</h2>"]
-    for binding, results in grouped(run):
+    for binding, results in common.grouped(run):
         parts += [
             f'<table class="matrix" id="matrix-{binding.value}">',
-            f"<caption>{_e(BINDING_TITLES[binding])}</caption>",
+            f"<caption>{_e(common.BINDING_TITLES[binding])}</caption>",
             "<thead><tr><th>Rule</th><th>Level</th>"
-            + "".join(f"<th>{VERDICT_TITLES[name]}</th>" for name in columns)
+            + "".join(f"<th>{common.VERDICT_TITLES[name]}</th>" for name in columns)
             + '<th class="num">Exchanges</th><th class="num">Findings</th>'
             "<th>What it requires</th></tr></thead>",
             "<tbody>",
         ]
         for result in results:
-            kind = verdict_of(run, result)
+            kind = common.verdict_of(run, result)
             rule_id = _e(result.rule.id)
             name = (
                 f'<a href="#failure-{rule_id}">{rule_id}</a>'
@@ -209,13 +190,13 @@ def _failures(run: RunResult) -> list[str]:
 
 def _failure(run: RunResult, rule_id: str, failure: Failure) -> list[str]:
     rule = failure.rule
-    kind = failure_kind(run, failure)
-    where = location_of(run, failure)
+    kind = common.failure_kind(run, failure)
+    where = common.location_of(run, failure)
     parts = [
         f'<details class="failure f-{kind}" id="failure-{_e(rule_id)}">',
         f'<summary><span class="{kind}">{_MARKS[kind]} <code>{_e(rule_id)}</code></span> '
         f"({rule.level.value}{', known' if kind is Verdict.KNOWN else ''}"
-        f"{f', {REPLAYED}' if failure.replayed else ''}) "
+        f"{f', {common.REPLAYED}' if failure.replayed else ''}) "
         f'<span class="message">{_e(failure.finding.message)}</span></summary>',
     ]
     if where is not None:
@@ -223,31 +204,32 @@ def _failure(run: RunResult, rule_id: str, failure: Failure) -> list[str]:
             f"<p>at <code>{_e(relative_path(where.file))}:{where.line}</code> "
             f"in <code>{_e(where.function)}()</code></p>"
         )
-        source = source_line(where)
+        source = common.source_line(where)
         if source:
             parts.append(f'<pre class="source">{where.line} │ {_e(source.strip())}</pre>')
     parts += [
         f"<blockquote><p><em>{_e(rule.citation)}</em>: {_e(rule.pep)}</p></blockquote>",
         f"<h3>Smallest request ({_e(failure.transport)} transport)</h3>",
-        f'<pre class="raw">{_pre(raw_lines(failure.reproducers.raw.decode("latin-1")))}</pre>',
+        f'<pre class="raw">{_pre(common.raw_lines(failure.reproducers.raw.decode("latin-1")))}'
+        "</pre>",
         "<h3>Replay with curl</h3>",
         "<p>against <code>wsgicheck serve TARGET --port 8000</code>:</p>",
-        f'<pre class="curl">{_e(failure.reproducers.curl, limit=REPRODUCER_LIMIT)}</pre>',
+        f'<pre class="curl">{_e(failure.reproducers.curl, limit=common.REPRODUCER_LIMIT)}</pre>',
         "<h3>Replay in Python</h3>",
         f'<pre class="python">'
-        f"{_pre(lines_of(failure.reproducers.python, limit=REPRODUCER_LIMIT))}</pre>",
+        f"{_pre(common.lines_of(failure.reproducers.python, limit=common.REPRODUCER_LIMIT))}</pre>",
         "</details>",
     ]
     return parts
 
 
 def _answers(run: RunResult) -> list[str]:
-    rows = answer_rows(run, 40)
+    rows = common.answer_rows(run, 40)
     if not rows:
         return []
     return [
         '<section id="answers">',
-        f"<h2>{_e(ANSWERS_TITLE)}</h2>",
+        f"<h2>{_e(common.ANSWERS_TITLE)}</h2>",
         "<table><thead><tr><th>Path</th><th>Statuses</th></tr></thead><tbody>",
         *(f"<tr><td><code>{_e(path)}</code></td><td>{_e(text)}</td></tr>" for path, text in rows),
         "</tbody></table>",
@@ -261,7 +243,7 @@ def _coverage(measured: AppCoverage | None) -> list[str]:
     parts = [
         '<section id="app-coverage">',
         "<h2>App coverage</h2>",
-        f"<p>{measured.executed} of {plural(measured.statements, 'line')} "
+        f"<p>{measured.executed} of {common.plural(measured.statements, 'line')} "
         f"({measured.percent:.1f}%) of the app's files under "
         f"<code>{_e(relative_path(measured.root))}</code> ran.</p>",
         '<table><thead><tr><th>File</th><th class="num">Lines run</th><th class="num">%</th>'
@@ -283,8 +265,8 @@ def _output(run: RunResult) -> list[str]:
         return []
     return [
         '<section id="app-output">',
-        f"<h2>{_e(output_title(run.app_output))}</h2>",
-        f"<pre>{_pre(output_lines(run.app_output))}</pre>",
+        f"<h2>{_e(common.output_title(run.app_output))}</h2>",
+        f"<pre>{_pre(common.output_lines(run.app_output))}</pre>",
         "</section>",
     ]
 

@@ -19,21 +19,7 @@ from ..model.untrusted import show
 from ..results.appcoverage import AppCoverage, line_ranges
 from ..results.run import Failure, RunResult
 from ..rules.verdicts import Verdict
-from . import format
-from .common import (
-    ANSWERS_TITLE,
-    REPLAYED,
-    REPRODUCER_LIMIT,
-    answer_rows,
-    failure_kind,
-    headline,
-    lines_of,
-    location_of,
-    output_lines,
-    output_title,
-    plural,
-    raw_lines,
-)
+from . import common, format
 
 _ICONS = {Verdict.FAIL: "❌", Verdict.WARN: "⚠️", Verdict.KNOWN: "🔵", Verdict.PASS: "✅"}
 #: GitHub's limit is 65,536 characters a comment; leave room for what a CI job adds.
@@ -66,7 +52,7 @@ def _html(text: str) -> str:
 
 def code(text: str, lang: str = "") -> list[str]:
     """A fenced code block holding ``text`` a line at a time, each made safe by ``show``."""
-    return _fence(lines_of(text, limit=REPRODUCER_LIMIT), lang)
+    return _fence(common.lines_of(text, limit=common.REPRODUCER_LIMIT), lang)
 
 
 def _fence(lines: list[str], lang: str) -> list[str]:
@@ -103,7 +89,7 @@ def render(run: RunResult, color: bool) -> str:
     icon = _ICONS[Verdict.FAIL] if run.failed() else _ICONS[Verdict.PASS]
     options = run.options
     lines = [
-        f"### {icon} wsgicheck {md(headline(run))}",
+        f"### {icon} wsgicheck {md(common.headline(run))}",
         "",
         f"{_inline_code(run.target)} · seed {run.seed} · "
         + (f"profile {md(options.profile)} · " if options.profile is not None else "")
@@ -112,8 +98,8 @@ def render(run: RunResult, color: bool) -> str:
         + (" · strict" if options.strict else ""),
         "",
     ]
-    shown = [f for f in run.failures.values() if failure_kind(run, f) is not Verdict.KNOWN]
-    known = [f for f in run.failures.values() if failure_kind(run, f) is Verdict.KNOWN]
+    shown = [f for f in run.failures.values() if common.failure_kind(run, f) is not Verdict.KNOWN]
+    known = [f for f in run.failures.values() if common.failure_kind(run, f) is Verdict.KNOWN]
     if shown:
         lines += _table(run, shown)
     for error in run.errors:
@@ -132,14 +118,14 @@ def render(run: RunResult, color: bool) -> str:
         kept += 1
     if kept < len(shown):
         lines += [
-            f"*{plural(len(shown) - kept, 'more failure')} not shown here (comment size "
+            f"*{common.plural(len(shown) - kept, 'more failure')} not shown here (comment size "
             "limit): see the `--format html` or `--format json` report.*",
             "",
         ]
     if known:
         lines += [
             "<details>",
-            f"<summary>🔵 {plural(len(known), 'known finding')} (accepted by the baseline)"
+            f"<summary>🔵 {common.plural(len(known), 'known finding')} (accepted by the baseline)"
             "</summary>",
             "",
             *_table(run, known),
@@ -149,13 +135,13 @@ def render(run: RunResult, color: bool) -> str:
     if run.answers.paths:
         lines += [
             "<details>",
-            f"<summary>{_html(ANSWERS_TITLE)}</summary>",
+            f"<summary>{_html(common.ANSWERS_TITLE)}</summary>",
             "",
             "| Path | Statuses |",
             "| --- | --- |",
             *(
                 f"| {_inline_code(path, cell=True)} | {md(text)} |"
-                for path, text in answer_rows(run, 20)
+                for path, text in common.answer_rows(run, 20)
             ),
             "</details>",
             "",
@@ -163,12 +149,12 @@ def render(run: RunResult, color: bool) -> str:
     if run.app_coverage is not None:
         lines += _coverage(run.app_coverage)
     if run.app_output is not None:
-        output = "\n".join(output_lines(run.app_output))
+        output = "\n".join(common.output_lines(run.app_output))
         tail = output[-OUTPUT_SHOWN:]
         note = f" (the last {len(tail)} characters)" if len(tail) < len(output) else ""
         lines += [
             "<details>",
-            f"<summary>{_html(output_title(run.app_output))}{note}</summary>",
+            f"<summary>{_html(common.output_title(run.app_output))}{note}</summary>",
             "",
             *code(tail),
             "</details>",
@@ -180,11 +166,11 @@ def render(run: RunResult, color: bool) -> str:
 def _table(run: RunResult, failures: list[Failure]) -> list[str]:
     lines = ["| | Rule | Level | Finding | Where |", "| --- | --- | --- | --- | --- |"]
     for failure in failures:
-        kind = failure_kind(run, failure)
+        kind = common.failure_kind(run, failure)
         lines.append(
             f"| {_ICONS[kind]} | {_inline_code(failure.rule.id, cell=True)} "
             f"| {failure.rule.level.value} | {md(_short(failure.finding.message))} "
-            f"| {_where(location_of(run, failure), cell=True)} |"
+            f"| {_where(common.location_of(run, failure), cell=True)} |"
         )
     lines.append("")
     return lines
@@ -192,29 +178,29 @@ def _table(run: RunResult, failures: list[Failure]) -> list[str]:
 
 def _details(run: RunResult, failure: Failure, *, python: bool) -> str:
     rule = failure.rule
-    kind = failure_kind(run, failure)
+    kind = common.failure_kind(run, failure)
     lines = [
         "<details>",
         f"<summary>{_ICONS[kind]} <code>{_html(rule.id)}</code>: "
         f"{_html(_short(failure.finding.message))}"
-        f"{f' ({REPLAYED})' if failure.replayed else ''}</summary>",
+        f"{f' ({common.REPLAYED})' if failure.replayed else ''}</summary>",
         "",
         f"> *{md(rule.citation)}*: {md(rule.pep)}",
         "",
     ]
     if _short(failure.finding.message) != show(failure.finding.message):
         lines += [md(failure.finding.message), ""]
-    where = location_of(run, failure)
+    where = common.location_of(run, failure)
     if where is not None:
         lines += [f"At {_where(where)} in {_inline_code(where.function + '()')}.", ""]
     lines += [
         f"Smallest request ({md(failure.transport)} transport):",
         "",
-        *_fence(raw_lines(failure.reproducers.raw.decode("latin-1")), "http"),
+        *_fence(common.raw_lines(failure.reproducers.raw.decode("latin-1")), "http"),
         "",
         "Replay with curl (against `wsgicheck serve TARGET --port 8000`):",
         "",
-        *_fence([show(failure.reproducers.curl, limit=REPRODUCER_LIMIT)], "sh"),
+        *_fence([show(failure.reproducers.curl, limit=common.REPRODUCER_LIMIT)], "sh"),
         "",
     ]
     if python:
@@ -225,7 +211,7 @@ def _details(run: RunResult, failure: Failure, *, python: bool) -> str:
 
 def _coverage(measured: AppCoverage) -> list[str]:
     lines = [
-        f"**App coverage**: {measured.executed} of {plural(measured.statements, 'line')} "
+        f"**App coverage**: {measured.executed} of {common.plural(measured.statements, 'line')} "
         f"({measured.percent:.1f}%) of the app's files ran.",
         "",
         "| File | Lines run | % | Never reached |",

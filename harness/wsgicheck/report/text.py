@@ -13,25 +13,7 @@ from ..model.untrusted import show
 from ..results.appcoverage import AppCoverage, line_ranges
 from ..results.run import Failure, RunResult
 from ..rules.verdicts import Verdict
-from . import format
-from .common import (
-    ANSWERS_TITLE,
-    BINDING_TITLES,
-    REPLAYED,
-    REPRODUCER_LIMIT,
-    answer_rows,
-    failure_kind,
-    grouped,
-    headline,
-    lines_of,
-    location_of,
-    output_lines,
-    output_title,
-    plural,
-    raw_lines,
-    source_line,
-    verdict_of,
-)
+from . import common, format
 from .fold import WIDTH, fold_http, fold_python, fold_shell, wrap
 
 #: ANSI colours of each verdict, and of the report's titles and dim lines.
@@ -89,15 +71,17 @@ def layout(run: RunResult, color: bool, verbosity: int = 0) -> str:
         _paint(f"  {_LEGEND}", "dim", color),
         "",
     ]
-    for binding, results in grouped(run):
-        lines.append(_paint(BINDING_TITLES[binding], "title", color))
+    for binding, results in common.grouped(run):
+        lines.append(_paint(common.BINDING_TITLES[binding], "title", color))
         counted = {Verdict.PASS: 0, Verdict.SKIP: 0}
         for result in results:
-            kind = verdict_of(run, result)
+            kind = common.verdict_of(run, result)
             if kind in counted and verbosity < 1:
                 counted[kind] += 1
                 continue
-            count = f" ({plural(len(result.findings), 'finding')})" if result.findings else ""
+            count = (
+                f" ({common.plural(len(result.findings), 'finding')})" if result.findings else ""
+            )
             mark = f"{_MARKS[kind]} {result.rule.id:<{_ID_WIDTH}}"
             text = f"{mark} {result.rule.level.value:<6} {result.rule.summary}{count}"
             first, *more = wrap(text, indent="  ", more=" " * (2 + len(mark) + 8))
@@ -113,11 +97,13 @@ def layout(run: RunResult, color: bool, verbosity: int = 0) -> str:
         lines.append("")
     lines.extend(_answers(run, color, verbosity))
     lines.extend(_failures(run, color))
-    known = [each for each in run.failures.values() if failure_kind(run, each) is Verdict.KNOWN]
+    known = [
+        each for each in run.failures.values() if common.failure_kind(run, each) is Verdict.KNOWN
+    ]
     if known:
         lines.append(_paint("Known findings (accepted by the baseline)", "title", color))
         for failure in known:
-            where = _where(location_of(run, failure))
+            where = _where(common.location_of(run, failure))
             mark = f"{_MARKS[Verdict.KNOWN]} {failure.rule.id}"
             text = f"{mark} {show(failure.finding.message)}" + (f" (at {where})" if where else "")
             first, *more = wrap(text, indent="  ", more="    ")
@@ -127,8 +113,8 @@ def layout(run: RunResult, color: bool, verbosity: int = 0) -> str:
     if run.app_coverage is not None:
         lines.extend(_coverage(run.app_coverage, color))
     if run.app_output is not None:
-        lines.append(_paint(output_title(run.app_output), "title", color))
-        for line in output_lines(run.app_output):
+        lines.append(_paint(common.output_title(run.app_output), "title", color))
+        for line in common.output_lines(run.app_output):
             lines += wrap(line, indent="  │ ", more="  │   ")
         lines.append("")
     lines += _errors(run, color)
@@ -147,13 +133,17 @@ def brief(run: RunResult, color: bool) -> str:
 
 
 #: Above the failures found by replaying the example database, not by the seeded draw.
-REPLAYED_TITLE = f"{REPLAYED.capitalize()} (past failures; the seed's draw met none)"
+REPLAYED_TITLE = f"{common.REPLAYED.capitalize()} (past failures; the seed's draw met none)"
 
 
 def _failures(run: RunResult, color: bool) -> list[str]:
     """Each failure the baseline does not accept: the seeded draw's, then the replayed."""
     lines: list[str] = []
-    shown = [each for each in run.failures.values() if failure_kind(run, each) is not Verdict.KNOWN]
+    shown = [
+        each
+        for each in run.failures.values()
+        if common.failure_kind(run, each) is not Verdict.KNOWN
+    ]
     for failure in shown:
         if not failure.replayed:
             lines.extend(_failure(run, failure, color))
@@ -179,35 +169,37 @@ def _where(where: Location | None) -> str:
 
 def _failure(run: RunResult, failure: Failure, color: bool) -> list[str]:
     rule = failure.rule
-    kind = failure_kind(run, failure)
+    kind = common.failure_kind(run, failure)
     lines = [
         _paint(f"{_MARKS[kind]} {rule.id} ({rule.level.value})", kind, color),
         *wrap(show(failure.finding.message), indent="  ", more="    "),
     ]
-    where = location_of(run, failure)
+    where = common.location_of(run, failure)
     if where is not None:
         lines += wrap(f"at {_where(where)} in {show(where.function)}()", indent="  ")
-        source = source_line(where)
+        source = common.source_line(where)
         if source:
             shown = f"    {where.line} │ {show(source)}"
             shown = shown if len(shown) <= WIDTH else shown[: WIDTH - 1] + "…"
             lines.append(_paint(shown, "dim", color))
     lines += wrap(f"{rule.citation}: {rule.pep}", indent="  ", more="    ")
     if failure.before:
-        count = plural(len(failure.before), "earlier request")
+        count = common.plural(len(failure.before), "earlier request")
         lines.append(f"  sent after {count} on the same app, in this order:")
         for each in failure.before:
-            for line in raw_lines(each.to_text()):
+            for line in common.raw_lines(each.to_text()):
                 lines += [part.rstrip() for part in fold_http(line, indent="    ")]
     lines.append(f"  smallest request ({failure.transport} transport):")
     raw = failure.request.to_text()
-    for line in raw_lines(raw):
+    for line in common.raw_lines(raw):
         lines += [each.rstrip() for each in fold_http(line, indent="    ")]
     lines.append("  replay with curl (against `wsgicheck serve TARGET --port 8000`):")
-    lines += fold_shell(show(failure.reproducers.curl, limit=REPRODUCER_LIMIT), indent="    ")
+    lines += fold_shell(
+        show(failure.reproducers.curl, limit=common.REPRODUCER_LIMIT), indent="    "
+    )
     lines.append("  replay in Python:")
     python = failure.reproducers.python.rstrip("\n")
-    for line in lines_of(python, limit=REPRODUCER_LIMIT):
+    for line in common.lines_of(python, limit=common.REPRODUCER_LIMIT):
         lines += [each.rstrip() for each in fold_python(line, indent="    ")]
     lines.append("")
     return lines
@@ -216,18 +208,18 @@ def _failure(run: RunResult, failure: Failure, color: bool) -> list[str]:
 def _answers(run: RunResult, color: bool, verbosity: int) -> list[str]:
     """The statuses per path: the few busiest paths, all of them (up to 40) with -v."""
     limit = 40 if verbosity > 0 else 8
-    rows = [(show(path, limit=60), text) for path, text in answer_rows(run, limit)]
+    rows = [(show(path, limit=60), text) for path, text in common.answer_rows(run, limit)]
     if not rows:
         return []
     width = max(len(path) for path, _ in rows)  # each at most 60: the statuses line up
-    lines = [_paint(ANSWERS_TITLE, "title", color)]
+    lines = [_paint(common.ANSWERS_TITLE, "title", color)]
     lines += [f"  {path:<{width}}  {statuses}" for path, statuses in rows]
     return [*lines, ""]
 
 
 def _coverage(measured: AppCoverage, color: bool) -> list[str]:
     title = (
-        f"App coverage: {measured.executed} of {plural(measured.statements, 'line')} "
+        f"App coverage: {measured.executed} of {common.plural(measured.statements, 'line')} "
         f"({measured.percent:.1f}%) of the app's files under {show(relative_path(measured.root))}"
     )
     lines = [_paint(line, "title", color) for line in wrap(title)]
@@ -248,4 +240,4 @@ def _coverage(measured: AppCoverage, color: bool) -> list[str]:
 
 
 def _closing(run: RunResult, color: bool) -> str:
-    return _paint(headline(run), Verdict.FAIL if run.failed() else Verdict.PASS, color)
+    return _paint(common.headline(run), Verdict.FAIL if run.failed() else Verdict.PASS, color)

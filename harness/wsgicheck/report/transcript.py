@@ -10,30 +10,7 @@ line of its own into the terminal or log that shows the transcript.
 
 from __future__ import annotations
 
-from ..model.events import (
-    AppRaised,
-    AppReturned,
-    BodyLimitReached,
-    BodyShort,
-    BodyTruncated,
-    ClientGone,
-    CloseCalled,
-    ErrorsWritten,
-    Event,
-    Exhausted,
-    FileWrapperCalled,
-    HeadersSent,
-    InputRead,
-    Location,
-    Refused,
-    ServerObserved,
-    StartResponseCalled,
-    StreamMisuse,
-    TimedOut,
-    WriteCalled,
-    Yielded,
-    block_size,
-)
+from ..model import events as ev
 from ..model.request import Framing
 from ..model.response import Response
 from ..model.untrusted import safe_repr, show, type_name
@@ -41,67 +18,67 @@ from ..model.untrusted import safe_repr, show, type_name
 __all__ = ["describe_event", "format_exchange"]
 
 
-def _at(where: Location | None) -> str:
+def _at(where: ev.Location | None) -> str:
     return f" at {show(where.file)}:{where.line}" if where is not None else ""
 
 
-def _size(event: Yielded | WriteCalled) -> str:
+def _size(event: ev.Yielded | ev.WriteCalled) -> str:
     value = event.value
     if isinstance(value, bytes):
-        return f"{block_size(event)} bytes"
+        return f"{ev.block_size(event)} bytes"
     return f"a {type_name(value)} ({safe_repr(value, limit=40)})"
 
 
-def describe_event(event: Event) -> str:
+def describe_event(event: ev.Event) -> str:
     """One line saying what an event records."""
     match event:
-        case StartResponseCalled():
+        case ev.StartResponseCalled():
             extra = f", exc_info={event.exc_info}" if event.exc_info_kind != "absent" else ""
             arguments = f"{safe_repr(event.status)}, {safe_repr(event.headers)}{extra}"
             return f"start_response({arguments}){_at(event.where)}"
-        case Refused():
+        case ev.Refused():
             return f"server refused {event.callable}: {event.message}"
-        case AppReturned():
+        case ev.AppReturned():
             length = f", len()={event.length}" if event.length is not None else ""
             close = ", has close()" if event.has_close else ""
             return f"app returned {event.type_name}{length}{close}{_at(event.where)}"
-        case AppRaised():
+        case ev.AppRaised():
             where = _at(event.where)
             return f"app raised {event.exc_type}: {event.message} during {event.phase}{where}"
-        case Yielded():
+        case ev.Yielded():
             return f"iterable yielded {_size(event)}{_at(event.where)}"
-        case WriteCalled():
+        case ev.WriteCalled():
             when = " from inside the iterable" if event.during_iteration else ""
             return f"write() of {_size(event)}{when}{_at(event.where)}"
-        case HeadersSent():
+        case ev.HeadersSent():
             return f"headers sent: {show(event.status)}"
-        case CloseCalled():
+        case ev.CloseCalled():
             return "close() called" + (f", raised {event.error}" if event.error else "")
-        case InputRead():
+        case ev.InputRead():
             default = event.argument is None or safe_repr(event.argument) == "-1"
             arg = "" if default else safe_repr(event.argument)
             return f"wsgi.input.{event.method}({arg}) -> {event.size} bytes"
-        case ErrorsWritten():
+        case ev.ErrorsWritten():
             value = "" if event.value is None else safe_repr(event.value, limit=60)
             return f"wsgi.errors.{event.method}({value})"
-        case StreamMisuse():
+        case ev.StreamMisuse():
             return f"{event.stream}.{event.attribute} used (not a PEP 3333 method)"
-        case FileWrapperCalled():
+        case ev.FileWrapperCalled():
             return f"wsgi.file_wrapper({event.filelike_type}){_at(event.where)}"
-        case BodyTruncated():
+        case ev.BodyTruncated():
             return f"body of {event.produced} bytes cut to its Content-Length {event.declared}"
-        case BodyShort():
+        case ev.BodyShort():
             return f"body ended after {event.sent} of {event.declared} declared bytes"
-        case BodyLimitReached():
+        case ev.BodyLimitReached():
             return f"stopped reading the body at the {event.limit}-byte limit"
-        case Exhausted():
+        case ev.Exhausted():
             return "iterable exhausted"
-        case ServerObserved():
+        case ev.ServerObserved():
             return f"server: {event.what}: {event.detail}"
-        case TimedOut():
+        case ev.TimedOut():
             after = "aborted the response" if event.headers_sent else "answered 500"
             return f"the app ran past the {event.limit:g}s exchange limit; the server {after}"
-        case ClientGone():
+        case ev.ClientGone():
             return f"client went away: {event.message}"
 
 

@@ -6,7 +6,7 @@ Importing this package registers every rule (the modules below declare them with
 
 from __future__ import annotations
 
-from . import (
+from . import (  # noqa: F401 (importing a rule module registers its rules)
     app_head,
     app_protocol,
     app_response_body,
@@ -49,18 +49,3 @@ __all__ = [
     "judge",
     "rule",
 ]
-
-_MODULES = (
-    app_head,
-    app_protocol,
-    app_response_body,
-    app_streams,
-    app_trap,
-    environ_headers,
-    environ_rules,
-    harness_rules,
-    http_content,
-    http_pairs,
-    http_preconditions,
-    server_rules,
-)

@@ -3,19 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 from ..model.events import ErrorsWritten
 from ..model.untrusted import plain, type_name
-from .exchange import Exchange
+from .exchange import Exchange, environ_of
 from .registry import Binding, Finding, Level, Rule, at, quoted, rule
 
 STREAMS = "Input and Error Streams"
-
-
-def _env(ex: Exchange) -> dict[str, Any]:
-    assert ex.environ is not None
-    return ex.environ
 
 
 def _written(event: ErrorsWritten) -> list[object]:
@@ -37,7 +31,7 @@ def _written(event: ErrorsWritten) -> list[object]:
     and should simulate an end-of-file condition if the application attempts to read past
     that point. The application should not attempt to read more data than is specified by
     the CONTENT_LENGTH variable.""",
-    applies=lambda ex: not _env(ex).get("wsgi.input_terminated"),
+    applies=lambda ex: not environ_of(ex).get("wsgi.input_terminated"),
     needs=("input", "environ"),
     memo="exchange",
     example="""

@@ -15,8 +15,8 @@ from collections.abc import Iterator
 from ..model.grammar import HOP_BY_HOP_HEADERS
 from ..model.grammar import cgi_http_key_re as _http_key_re
 from ..model.request import Framing
-from .environ_rules import VARIABLES, _env, _knows_request, _target
-from .exchange import Exchange
+from .environ_rules import VARIABLES, knows_request, target_parts
+from .exchange import Exchange, environ_of
 from .registry import Binding, Finding, Level, Rule, rule
 
 STRINGS = "A Note On String Types"
@@ -80,11 +80,11 @@ bad:  environ["CONTENT_TYPE"] = "text/plain"   # the client sent no Content-Type
 fix:  if "content-type" in headers: environ["CONTENT_TYPE"] = headers["content-type"]""",
 )
 def content_type(self: Rule, ex: Exchange) -> Iterator[Finding]:
-    env = _env(ex)
+    env = environ_of(ex)
     if "HTTP_CONTENT_TYPE" in env:
         yield self.finding(ex, "HTTP_CONTENT_TYPE is set: CGI puts Content-Type in CONTENT_TYPE")
     value = env.get("CONTENT_TYPE")
-    if not _knows_request(ex) or not (value is None or type(value) is str):
+    if not knows_request(ex) or not (value is None or type(value) is str):
         return
     sent = ex.request.header_values("Content-Type")
     if not sent and value:
@@ -110,7 +110,7 @@ bad:  environ["HTTP_CONTENT_LENGTH"] = "12"   # every header copied as HTTP_*
 fix:  environ["CONTENT_LENGTH"] = "12"        # "" or absent when there is no body""",
 )
 def content_length(self: Rule, ex: Exchange) -> Iterator[Finding]:
-    env = _env(ex)
+    env = environ_of(ex)
     if "HTTP_CONTENT_LENGTH" in env:
         yield self.finding(ex, "HTTP_CONTENT_LENGTH is set: CGI puts it in CONTENT_LENGTH")
     value = env.get("CONTENT_LENGTH")
@@ -119,7 +119,7 @@ def content_length(self: Rule, ex: Exchange) -> Iterator[Finding]:
     if value and not (value.isascii() and value.isdigit()):
         yield self.finding(ex, f"CONTENT_LENGTH {value!r} is not a decimal number")
         return
-    if not _knows_request(ex):
+    if not knows_request(ex):
         return
     length = int(value) if value else None
     size = ex.response.request_body_size
@@ -155,7 +155,7 @@ def http_vars(self: Rule, ex: Exchange) -> Iterator[Finding]:
     # A name holding "_" may be dropped (nginx, Apache, gunicorn do: X_Auth would pass for
     # X-Auth); hop-by-hop fields and Expect are the server's to consume. CONTENT_TYPE and
     # CONTENT_LENGTH are not HTTP_ keys (their HTTP_ twins are other rules' findings).
-    env = _env(ex)
+    env = environ_of(ex)
     present = set()
     for key in env:
         if isinstance(key, str) and key.startswith("HTTP_") and key not in _NOT_HTTP:
@@ -163,7 +163,7 @@ def http_vars(self: Rule, ex: Exchange) -> Iterator[Finding]:
                 yield self.finding(ex, f"{key!r} is no header's key (upper case, '-' as '_')")
             else:
                 present.add(key)
-    if not _knows_request(ex):
+    if not knows_request(ex):
         return
     request = ex.request
     required, optional = _http_keys_expected(request.wire_headers, request.target)
@@ -200,7 +200,7 @@ def _http_keys_expected(
         key = "HTTP_" + name.upper().replace("-", "_")
         droppable = "_" in name or lower in HOP_BY_HOP_HEADERS or lower in connection
         (optional if droppable or lower == "expect" else required).add(key)
-    parts = _target(target)
+    parts = target_parts(target)
     if parts is not None and parts.authority:
         optional.add("HTTP_HOST")  # RFC 9112 §3.2.2: the target's authority is the Host
     return frozenset(required), frozenset(optional)
@@ -223,7 +223,7 @@ fix:  environ["REMOTE_ADDR"] = peer_address[0]""",
 def extra_cgi_vars(self: Rule, ex: Exchange) -> Iterator[Finding]:
     # Judged only when the exchange came over a connection: a test client calling the app
     # through wsgicheck.validator has no peer, so REMOTE_ADDR is not "applicable" there.
-    if "REMOTE_ADDR" not in _env(ex):
+    if "REMOTE_ADDR" not in environ_of(ex):
         yield self.finding(ex, "environ has no REMOTE_ADDR")
 
 
@@ -245,7 +245,7 @@ def missing_omitted(self: Rule, ex: Exchange) -> Iterator[Finding]:
     # Only variables that have no value in many requests: QUERY_STRING, CONTENT_TYPE,
     # CONTENT_LENGTH, SCRIPT_NAME and PATH_INFO may be "" by the PEP's own words, and OS
     # environment variables (allowed) are nobody's business.
-    env = _env(ex)
+    env = environ_of(ex)
     for key in _OMIT_WHEN_EMPTY:
         if env.get(key, None) == "":
             yield self.finding(ex, f"{key} is set to '' instead of being left out")
@@ -271,7 +271,7 @@ fix:  environ["PATH_INFO"] = raw_path.decode("latin-1")""",
 )
 def cgi_str(self: Rule, ex: Exchange) -> Iterator[Finding]:
     # CGI variables are the undotted keys (dotted ones are wsgi.* or server extensions).
-    for key, value in _env(ex).items():
+    for key, value in environ_of(ex).items():
         if isinstance(key, str) and "." not in key and type(value) is not str:
             yield self.finding(ex, f"{key} is a {type(value).__name__}, not a str")
 
@@ -295,7 +295,7 @@ fix:  environ["PATH_INFO"] = unquote_to_bytes(raw_path).decode("latin-1")  # "/\
 def str_latin1(self: Rule, ex: Exchange) -> Iterator[Finding]:
     # The strings that carry the request and the server: OS environment variables copied in
     # (wsgiref does) keep the machine's text (a prompt, a home directory), as in wsgiref.
-    for key, value in _env(ex).items():
+    for key, value in environ_of(ex).items():
         if (
             type(value) is str
             and not value.isascii()

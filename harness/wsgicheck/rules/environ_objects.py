@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable, Iterator
-from typing import Any
 
 from ..model.grammar import scheme_re as _scheme_re
 from ..model.grammar import wsgi_extension_name_re as _extension_name_re
-from .exchange import Exchange
+from .exchange import Exchange, environ_of
 from .introspect import accepts, method_problems
 from .registry import Binding, Finding, Level, Rule, rule
 
@@ -26,11 +25,6 @@ def _has_environ(ex: Exchange) -> bool:
     return ex.environ is not None
 
 
-def _env(ex: Exchange) -> dict[str, Any]:
-    assert ex.environ is not None
-    return ex.environ
-
-
 _FILELIKE = io.BytesIO()
 
 
@@ -38,7 +32,7 @@ def _present(key: str) -> Callable[[Rule, Exchange], Iterator[Finding]]:
     """The check of a rule that only asks for ``key`` to be in environ."""
 
     def check(self: Rule, ex: Exchange) -> Iterator[Finding]:
-        if key not in _env(ex):
+        if key not in environ_of(ex):
             yield self.finding(ex, f"environ has no {key}")
 
     return check
@@ -83,7 +77,7 @@ bad:  environ["wsgi.version"] = [1, 0]
 fix:  environ["wsgi.version"] = (1, 0)""",
 )
 def wsgi_version(self: Rule, ex: Exchange) -> Iterator[Finding]:
-    env = _env(ex)
+    env = environ_of(ex)
     if "wsgi.version" not in env:
         yield self.finding(ex, "environ has no wsgi.version")
         return
@@ -111,7 +105,7 @@ fix:  environ["wsgi.url_scheme"] = "http"   # or "https", "ws", ...: any scheme 
 )
 def url_scheme(self: Rule, ex: Exchange) -> Iterator[Finding]:
     # "Normally" http or https: other schemes are allowed, so only the form is judged.
-    env = _env(ex)
+    env = environ_of(ex)
     if "wsgi.url_scheme" not in env:
         yield self.finding(ex, "environ has no wsgi.url_scheme")
         return
@@ -150,7 +144,7 @@ def input_present(self: Rule, ex: Exchange) -> Iterator[Finding]:
     pep="""The input and error streams provided by the server must support the following
     methods: ... The methods listed in the table above must be supported by all servers
     conforming to this specification.""",
-    applies=lambda ex: "wsgi.input" in _env(ex),
+    applies=lambda ex: "wsgi.input" in environ_of(ex),
     needs=("environ",),
     example="""
 bad:  class Body: def read(self, size): ...       # no readline, readlines, __iter__
@@ -159,7 +153,7 @@ fix:  environ["wsgi.input"] = io.BufferedReader(raw)  # or implement all four"""
 def input_methods(self: Rule, ex: Exchange) -> Iterator[Finding]:
     # readlines() is called without a hint: "the hint argument to readlines() is optional
     # for both caller and implementer". readline(size) is a SHOULD (a server rule).
-    stream = _env(ex)["wsgi.input"]
+    stream = environ_of(ex)["wsgi.input"]
     problems = method_problems(stream, (("read", 1), ("readline", 0), ("readlines", 0)))
     if not callable(getattr(type(stream), "__iter__", None)):
         problems.append("is not iterable (no __iter__)")
@@ -197,14 +191,14 @@ def errors_present(self: Rule, ex: Exchange) -> Iterator[Finding]:
     pep="""The input and error streams provided by the server must support the following
     methods: ... The methods listed in the table above must be supported by all servers
     conforming to this specification.""",
-    applies=lambda ex: "wsgi.errors" in _env(ex),
+    applies=lambda ex: "wsgi.errors" in environ_of(ex),
     needs=("environ",),
     example="""
 bad:  class Log: def write(self, text): logger.error(text)   # no flush, writelines
 fix:  give it flush() and writelines() too, or use an io.TextIOBase""",
 )
 def errors_methods(self: Rule, ex: Exchange) -> Iterator[Finding]:
-    stream = _env(ex)["wsgi.errors"]
+    stream = environ_of(ex)["wsgi.errors"]
     for problem in method_problems(stream, (("flush", 0), ("write", 1), ("writelines", 1))):
         yield self.finding(ex, f"wsgi.errors ({type(stream).__name__}) {problem}")
 
@@ -225,7 +219,7 @@ _BINARY_WRITES = frozenset(
     pep="""This should be a "text mode" stream; i.e., applications should use "\\n" as a line
     ending, and assume that it will be converted to the correct line ending by the
     server/gateway.""",
-    applies=lambda ex: "wsgi.errors" in _env(ex),
+    applies=lambda ex: "wsgi.errors" in environ_of(ex),
     needs=("environ",),
     memo="environ",
     example="""
@@ -236,7 +230,7 @@ def errors_text(self: Rule, ex: Exchange) -> Iterator[Finding]:
     # Only a stream whose write() is a stdlib binary one (it raises TypeError on str) is
     # judged: gunicorn's errors stream subclasses io.RawIOBase yet takes str. Whether "\n"
     # gets converted can only be seen in the server's log (a probe).
-    stream = _env(ex)["wsgi.errors"]
+    stream = environ_of(ex)["wsgi.errors"]
     if getattr(type(stream), "write", None) in _BINARY_WRITES:
         yield self.finding(ex, f"wsgi.errors is a binary stream ({type(stream).__name__})")
 
@@ -312,7 +306,7 @@ def run_once_present(self: Rule, ex: Exchange) -> Iterator[Finding]:
     summary="wsgi.file_wrapper, if present, is callable as (filelike) and (filelike, blksize)",
     pep="""If the server or gateway supplies wsgi.file_wrapper, it must be a callable that
     accepts one required positional parameter, and one optional positional parameter.""",
-    applies=lambda ex: "wsgi.file_wrapper" in _env(ex),
+    applies=lambda ex: "wsgi.file_wrapper" in environ_of(ex),
     needs=("environ",),
     memo="environ",
     example="""
@@ -321,7 +315,7 @@ fix:  environ["wsgi.file_wrapper"] = lambda filelike, size=8192: FileWrapper(fil
 )
 def file_wrapper_signature(self: Rule, ex: Exchange) -> Iterator[Finding]:
     # The signature is read, never tried: calling the wrapper could start a transmission.
-    wrapper = _env(ex)["wsgi.file_wrapper"]
+    wrapper = environ_of(ex)["wsgi.file_wrapper"]
     if not callable(wrapper):
         yield self.finding(ex, f"wsgi.file_wrapper is a {type(wrapper).__name__}, not callable")
         return
@@ -354,7 +348,7 @@ def ext_var_naming(self: Rule, ex: Exchange) -> Iterator[Finding]:
     # de facto extensions such as wsgi.input_terminated), x-wsgiorg.* the one wsgi.org's
     # proposals use (uWSGI sets x-wsgiorg.fdevent.*); HTTP_* ones come from header names,
     # which may hold dots.
-    keys: list[object] = list(_env(ex))
+    keys: list[object] = list(environ_of(ex))
     for key in keys:
         if not isinstance(key, str):
             yield self.finding(ex, f"environ key {key!r} is not a str")

@@ -26,7 +26,7 @@ from ..model.grammar import cgi_server_protocol_re as _protocol_re
 from ..model.grammar import is_token
 from . import environ_objects as environ_objects  # registers the wsgi.* rules
 from . import environ_probe as environ_probe  # registers the *-ACCURATE rules (probe)
-from .exchange import Exchange
+from .exchange import Exchange, environ_of
 from .registry import Binding, Finding, Level, Rule, rule
 
 VARIABLES = "environ Variables"
@@ -36,14 +36,9 @@ def _has_environ(ex: Exchange) -> bool:
     return ex.environ is not None
 
 
-def _knows_request(ex: Exchange) -> bool:
+def knows_request(ex: Exchange) -> bool:
     """Whether ``ex.request`` is what the client sent, not a guess made from the environ."""
     return ex.environ is not None and ex.source != "validator"
-
-
-def _env(ex: Exchange) -> dict[str, Any]:
-    assert ex.environ is not None
-    return ex.environ
 
 
 def _text(env: dict[str, Any], key: str) -> str | None:
@@ -62,7 +57,7 @@ class _Target(NamedTuple):
 
 
 @functools.lru_cache(maxsize=1024)
-def _target(target: str) -> _Target | None:
+def target_parts(target: str) -> _Target | None:
     """The parts of ``target``; None for the asterisk and authority forms (no path)."""
     authority = None
     if not target.startswith("/"):
@@ -98,7 +93,7 @@ fix:  environ["REQUEST_METHOD"] = method    # as sent; unknown tokens such as "P
 )
 def request_method(self: Rule, ex: Exchange) -> Iterator[Finding]:
     # Any token is a method (RFC 9110 §9.1): unknown ones are not findings.
-    env = _env(ex)
+    env = environ_of(ex)
     if "REQUEST_METHOD" not in env:
         yield self.finding(ex, "environ has no REQUEST_METHOD")
         return
@@ -109,7 +104,7 @@ def request_method(self: Rule, ex: Exchange) -> Iterator[Finding]:
         yield self.finding(ex, "REQUEST_METHOD is empty")
     elif not is_token(method):
         yield self.finding(ex, f"REQUEST_METHOD {method!r} is not an HTTP method (a token)")
-    elif _knows_request(ex) and method != ex.request.method:
+    elif knows_request(ex) and method != ex.request.method:
         yield self.finding(ex, f"REQUEST_METHOD is {method!r}; the client sent {ex.method!r}")
 
 
@@ -127,7 +122,7 @@ bad:  environ["SERVER_NAME"] = ""           # e.g. listening on 0.0.0.0 with no 
 fix:  environ["SERVER_NAME"] = socket.getfqdn(host) or host""",
 )
 def server_name(self: Rule, ex: Exchange) -> Iterator[Finding]:
-    env = _env(ex)
+    env = environ_of(ex)
     if "SERVER_NAME" not in env:
         yield self.finding(ex, "environ has no SERVER_NAME")
     elif _text(env, "SERVER_NAME") == "":
@@ -148,7 +143,7 @@ bad:  environ["SERVER_PORT"] = ""           # or no SERVER_PORT at all
 fix:  environ["SERVER_PORT"] = str(port)""",
 )
 def server_port(self: Rule, ex: Exchange) -> Iterator[Finding]:
-    env = _env(ex)
+    env = environ_of(ex)
     port = _text(env, "SERVER_PORT")
     if "SERVER_PORT" not in env:
         yield self.finding(ex, "environ has no SERVER_PORT")
@@ -176,7 +171,7 @@ fix:  environ["SERVER_PROTOCOL"] = "HTTP/" + request_version""",
 )
 def server_protocol(self: Rule, ex: Exchange) -> Iterator[Finding]:
     # CGI allows other protocols ("INCLUDED", token/1.0): only the form of one is required.
-    env = _env(ex)
+    env = environ_of(ex)
     protocol = _text(env, "SERVER_PROTOCOL")
     if "SERVER_PROTOCOL" not in env:
         yield self.finding(ex, "environ has no SERVER_PROTOCOL")
@@ -184,7 +179,7 @@ def server_protocol(self: Rule, ex: Exchange) -> Iterator[Finding]:
         return
     elif _protocol_re.fullmatch(protocol) is None:
         yield self.finding(ex, f"SERVER_PROTOCOL {protocol!r} is not a protocol version")
-    elif _knows_request(ex) and protocol != "HTTP/" + ex.request.http_version:
+    elif knows_request(ex) and protocol != "HTTP/" + ex.request.http_version:
         sent = "HTTP/" + ex.request.http_version
         yield self.finding(ex, f"SERVER_PROTOCOL is {protocol!r}; the client sent {sent}")
 
@@ -212,7 +207,7 @@ fix:  environ["SCRIPT_NAME"] = "/app"       # or "" at the server root""",
 def script_name(self: Rule, ex: Exchange) -> Iterator[Finding]:
     # "" is the root (not a finding); so, for wsgiref and WebTest, is "/", but CGI's grammar
     # ("" | "/" path) allows it: a doubled slash then shows in ENV-URL-RECONSTRUCTABLE.
-    name = _text(_env(ex), "SCRIPT_NAME")
+    name = _text(environ_of(ex), "SCRIPT_NAME")
     if name and not name.startswith("/"):
         yield self.finding(ex, f'SCRIPT_NAME {name!r} does not start with "/"')
 
@@ -237,7 +232,7 @@ fix:  environ["PATH_INFO"] = path[len(prefix):]       # "/app/x" -> "/x\"""",
 )
 def path_info(self: Rule, ex: Exchange) -> Iterator[Finding]:
     # Whether the value is the request's path (decoded) is ENV-URL-RECONSTRUCTABLE's question.
-    env = _env(ex)
+    env = environ_of(ex)
     path = _text(env, "PATH_INFO")
     if not path or path.startswith("/"):
         return
@@ -264,8 +259,8 @@ fix:  environ["QUERY_STRING"] = query            # percent-escapes kept""",
 )
 def query_string(self: Rule, ex: Exchange) -> Iterator[Finding]:
     # Absent is the same as "" (wsgiref's warning about an absent QUERY_STRING is not PEP).
-    env = _env(ex)
-    target = _target(ex.request.target)
+    env = environ_of(ex)
+    target = target_parts(ex.request.target)
     if target is None or ("QUERY_STRING" in env and _text(env, "QUERY_STRING") is None):
         return
     query = _text(env, "QUERY_STRING") or ""
@@ -348,8 +343,8 @@ fix:  environ["PATH_INFO"] = unquote_to_bytes(raw_path).decode("latin-1")   # "/
 def url_reconstructable(self: Rule, ex: Exchange) -> Iterator[Finding]:
     # The query is ENV-QUERY-STRING's (a MUST); the scheme cannot be told from the request.
     # Paths are compared decoded: quote() in the PEP's algorithm cannot restore "%2F".
-    env = _env(ex)
-    target = _target(ex.request.target)
+    env = environ_of(ex)
+    target = target_parts(ex.request.target)
     scheme, name, port = (
         _text(env, key) for key in ("wsgi.url_scheme", "SERVER_NAME", "SERVER_PORT")
     )

@@ -49,7 +49,15 @@ from ..model.request import Framing, Request
 from ..model.response import Response
 from .introspect import signature_basis
 
-__all__ = ["EVIDENCE", "EVIDENCE_PREFIXES", "SOURCES", "Exchange", "environ_items", "raw_view"]
+__all__ = [
+    "EVIDENCE",
+    "EVIDENCE_PREFIXES",
+    "SOURCES",
+    "Exchange",
+    "environ_items",
+    "environ_of",
+    "raw_view",
+]
 
 SOURCES = ("memory", "socket", "validator", "probe")
 
@@ -669,6 +677,12 @@ def raw_view(
 #: The keys whose values are the server's objects in a typical environ (the streams, the
 #: file wrapper): described apart, the rest of the environ is then built-in values only.
 _OBJECT_KEYS = ("wsgi.input", "wsgi.errors", "wsgi.file_wrapper")
+
+
+def environ_of(ex: Exchange) -> dict[str, Any]:
+    """The environ of an exchange a rule knows has one (its ``needs`` or condition says so)."""
+    assert ex.environ is not None
+    return ex.environ
 
 
 def environ_items(environ: dict[str, Any]) -> object:
