@@ -16,7 +16,6 @@ on the wire, and the server's side is that other server).
 
 from __future__ import annotations
 
-import marshal
 from typing import Any
 
 from ..core.head import Problem, head_problems
@@ -34,7 +33,6 @@ from ..model.events import (
     FileWrapperCalled,
     HeadersSent,
     InputRead,
-    Location,
     Refused,
     ServerObserved,
     StartResponseCalled,
@@ -47,7 +45,9 @@ from ..model.events import (
 from ..model.extra import NOTHING, Extra
 from ..model.request import Framing, Request
 from ..model.response import Response
-from .introspect import signature_basis
+from . import views as _views
+from .evidence_names import EVIDENCE, EVIDENCE_PREFIXES
+from .views import environ_items, raw_view
 
 __all__ = [
     "EVIDENCE",
@@ -61,66 +61,6 @@ __all__ = [
 
 SOURCES = ("memory", "socket", "validator", "probe")
 
-#: What :attr:`Exchange.evidence` may hold, and what each name means.
-EVIDENCE = {
-    # The source, and what the app did.
-    "environ": "the app ran: the server built an environ for it",
-    "previous": "an earlier exchange of the same request (a replay)",
-    "wire": "the response is what a client received (any source but the validator)",
-    "own": "wsgicheck's own transports recorded it (memory or socket)",
-    "inside": "a server watched from inside: the validator or a probe (and the app ran)",
-    # One per kind of trace event.
-    "start_response": "a StartResponseCalled event",
-    "refused": "a Refused event",
-    "returned": "an AppReturned event",
-    "raised": "an AppRaised event",
-    "yield": "a Yielded event",
-    "write": "a WriteCalled event",
-    "close": "a CloseCalled event",
-    "input": "an InputRead event",
-    "errors": "an ErrorsWritten event",
-    "misuse": "a StreamMisuse event",
-    "file_wrapper": "a FileWrapperCalled event",
-    "headers_sent": "a HeadersSent event",
-    "truncated": "a BodyTruncated event",
-    "short": "a BodyShort event",
-    "limit": "a BodyLimitReached event",
-    "client_gone": "a ClientGone event",
-    "timed_out": "a TimedOut event",
-    "exhausted": "an Exhausted event",
-    "observed": "a ServerObserved event",
-    # Facts about the events.
-    "head-problem": "a start_response call broke a status or header check (any head: rule)",
-    "start_response:again": "start_response was called more than once",
-    "sr-args": "a start_response call had keywords, or not 2 or 3 positional arguments",
-    "exc_info:empty": "a start_response call passed the (None, None, None) exc_info",
-    "exc_info:exception": "a start_response call passed a real exc_info",
-    "exc_info:malformed": "a start_response call passed an exc_info that is no triple",
-    "late-exc-info": "a real exc_info passed after the head went out",
-    "handling": "start_response was called while an exception was being handled",
-    "sr-missing": "the app returned and never called start_response",
-    "early-body": "a block or a write() came before any start_response call",
-    "yield:not-bytes": "the iterable yielded something that is not bytes",
-    "returned:len": "the returned iterable has a len()",
-    "returned:file": "the app returned a file object",
-    "returned:odd": "the app returned something not iterable, or a bare str or bytes",
-    "blocks>1": "the app produced more than one non-empty bytes block",
-    "blocks>=64": "the app produced at least 64 non-empty bytes blocks",
-    "returned:close": "the returned iterable has a close()",
-    "returned:first": "the app returned before any start_response call",
-    "reads": "the app read wsgi.input (an InputRead event, or a read seen raising)",
-    "app-header:beyond-ascii": "a header value given to start_response is not ASCII",
-    "request:chunked": "the request body came chunked",
-    "response:204-304": "the response status is 204 or 304",
-    "response:no-body": "HTTP allows the response no content: HEAD, or a 1xx, 204 or 304",
-    "response:transfer-encoding": "the response carries Transfer-Encoding",
-}
-#: Families of evidence named with a suffix: ``head:<rule id>`` (a start_response call broke
-#: that rule of the status and header checks, or a header value holds a tab for
-#: APP-HEADER-VALUE-NO-CONTROL), ``refused:<rule id>`` (a refusal naming it),
-#: ``observed:<what>`` (a ServerObserved event of that kind), ``extra:<field>`` (that field
-#: of :attr:`Exchange.extra` given).
-EVIDENCE_PREFIXES = ("head:", "refused:", "observed:", "extra:")
 
 _KIND_EVIDENCE: dict[type[Event], str] = {
     StartResponseCalled: "start_response",
@@ -171,33 +111,6 @@ _FLAGS: dict[type, str] = {
     Exhausted: "exhausted",
 }
 _OWN_SOURCES = ("memory", "socket")
-#: Where each event that records a location keeps it in a raw record (a Location, which
-#: marshal does not take: it is written as a plain tuple).
-_WHERE_AT = {
-    kind: 1 + kind._fields.index("where") for kind in _KIND_EVIDENCE if "where" in kind._fields
-}
-#: Environ keys whose value a rule reads beyond its type (compares, or shows): an environ
-#: with anything but a plain value there has no :attr:`Exchange.environ_view`.
-_VALUES_READ = frozenset(
-    {
-        "wsgi.version",
-        "wsgi.input_terminated",
-        "AUTH_TYPE",
-        "CONTENT_LENGTH",
-        "REMOTE_USER",
-        "REMOTE_IDENT",
-        "REQUEST_METHOD",
-    }
-)
-_PLAIN = frozenset({str, int, float, bool, type(None)})
-#: Marks an environ value in a view by its type only.
-_BY_TYPE = object()
-#: Marks a callable in a view by what decides its signature (:func:`.signature_basis`).
-_BY_SIGNATURE = object()
-#: The largest body (either way) and error text an exchange may have to have a record
-#: view: the engine's memo keeps views, and it is meant for the small exchanges of a test
-#: suite, not for downloads.
-_VIEW_BYTES = 8192
 
 
 class Exchange:
@@ -441,25 +354,8 @@ class Exchange:
         view: tuple[Any, ...] | None = facts["environ_view"]
         return view
 
-    def _environ_view(self) -> tuple[Any, ...] | None:
-        environ = self.environ
-        if environ is None:
-            return None
-        items = environ_items(environ)
-        if items is None:
-            return None
-        request = self.request  # its head: no rule of the environ reads the body itself
-        return (
-            self.source,
-            self.environ_type,
-            request.method,
-            request.target,
-            request.http_version,
-            request.headers,
-            request.framing.name,  # an enum hashes in Python: its name in C
-            self.response.request_body_size,
-            items,
-        )
+    # Worked out in rules/views.py: a plain function bound as the method, no extra call.
+    _environ_view = _views.environ_view
 
     @property
     def history(self) -> tuple[Exchange, ...]:
@@ -488,50 +384,7 @@ class Exchange:
         view: tuple[Any, ...] | None = facts["record_view"]
         return view
 
-    def _record_view(self) -> tuple[Any, ...] | None:
-        if self.previous is not None or self.extra:
-            return None
-        environ = self.environ_view
-        if environ is None and self.environ is not None:
-            return None
-        response = self.response
-        body = response.body
-        if (
-            type(body) is not bytes
-            or len(body) > _VIEW_BYTES
-            or response.body_size > _VIEW_BYTES
-            or len(response.errors) > _VIEW_BYTES
-        ):
-            return None
-        kinds, values = _records_view(response.trace.records[: self._length])
-        request = self.request
-        try:
-            # marshal takes only the built-in types (no subclass, nothing of the app's own)
-            # and keeps True, 1 and 1.0, lists and tuples apart; version 2 has no
-            # back-references, so equal values give equal bytes.
-            fields = marshal.dumps(
-                (
-                    values,
-                    request.method,
-                    request.target,
-                    request.http_version,
-                    request.headers,
-                    request.framing.name,
-                    len(request.body),
-                    response.status_code,
-                    response.reason,
-                    response.headers,
-                    body,
-                    response.complete,
-                    response.body_size,
-                    response.request_body_size,
-                    response.errors,
-                ),
-                2,
-            )
-        except ValueError:
-            return None
-        return (self.source, self.environ_type, environ, kinds, fields)
+    _record_view = _views.record_view
 
     def call_problems(self) -> list[list[Problem]]:
         """What is wrong with each start_response call's status and headers, in order."""
@@ -637,96 +490,7 @@ class Exchange:
         return produced
 
 
-def _records_view(records: list[tuple[Any, ...]]) -> tuple[tuple[type, ...], list[Any]]:
-    """The trace's records as a view: their kinds, and their fields with each Location a
-    plain tuple (marshal takes no Location)."""
-    where_at = _WHERE_AT
-    values = []
-    for record in records:
-        at = where_at.get(record[0])
-        if at is not None and type(record[at]) is Location:
-            values.append((*record[1:at], tuple(record[at]), *record[at + 1 :]))
-        else:
-            values.append(record[1:])
-    return tuple([record[0] for record in records]), values
-
-
-def raw_view(
-    environ_type: type,
-    items: object,
-    records: list[tuple[Any, ...]],
-    head: tuple[Any, ...],
-    body: bytes,
-    body_size: int,
-) -> tuple[Any, ...] | None:
-    """A view of a validator's exchange not yet built, from all it is built of: the
-    environ's type and :func:`environ_items`, the trace's records, the response's head
-    (built-in values only) and body. Exchanges with equal raw views have equal
-    :attr:`Exchange.record_view` (each part of that is a function of these), and this is
-    None wherever that is. It is cheaper: no request is built to make it."""
-    if items is None or type(body) is not bytes or max(len(body), body_size) > _VIEW_BYTES:
-        return None
-    kinds, values = _records_view(records)
-    try:
-        fields = marshal.dumps((values, head, body, body_size), 2)
-    except ValueError:
-        return None
-    return ("raw", environ_type, items, kinds, fields)
-
-
-#: The keys whose values are the server's objects in a typical environ (the streams, the
-#: file wrapper): described apart, the rest of the environ is then built-in values only.
-_OBJECT_KEYS = ("wsgi.input", "wsgi.errors", "wsgi.file_wrapper")
-
-
 def environ_of(ex: Exchange) -> dict[str, Any]:
     """The environ of an exchange a rule knows has one (its ``needs`` or condition says so)."""
     assert ex.environ is not None
     return ex.environ
-
-
-def environ_items(environ: dict[str, Any]) -> object:
-    """The environ's items as a view (see :attr:`Exchange.environ_view`), None if none.
-
-    The common environ, built-in values but for the streams and the file wrapper, is one
-    marshal of those values (types and values kept apart as marshal keeps them) and a
-    description of the three objects; any other goes item by item.
-    """
-    rest = dict(environ)
-    objects = []
-    for key in _OBJECT_KEYS:
-        if key in rest:
-            described = _described(key, rest.pop(key))
-            if described is None:
-                return None
-            objects.append(described)
-    if set(map(type, rest)) <= {str}:
-        try:
-            return (marshal.dumps(rest, 2), tuple(objects))
-        except ValueError:
-            pass  # an object of another kind somewhere: item by item
-    items: list[tuple[object, ...]] = []
-    for key, value in environ.items():
-        if type(key) is not str:
-            return None
-        kind = type(value)
-        if kind in _PLAIN or (kind is tuple and all(type(part) in (str, int) for part in value)):
-            items.append((key, kind, value))
-        elif key in _VALUES_READ:
-            return None
-        else:
-            described = _described(key, value)
-            if described is None:
-                return None
-            items.append(described)
-    return tuple(items)
-
-
-def _described(key: str, value: object) -> tuple[object, ...] | None:
-    """An object of the environ in a view: by its type, or a callable file wrapper by what
-    its signature is a function of (a closure made per request has the same code each
-    time); None when that cannot be told cheaply."""
-    if key == "wsgi.file_wrapper" and callable(value):
-        basis = signature_basis(value)
-        return None if basis is None else (key, _BY_SIGNATURE, basis)
-    return (key, _BY_TYPE, type(value))

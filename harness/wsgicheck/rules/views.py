@@ -1,0 +1,203 @@
+"""The memo's views of an exchange: one value standing for all a rule may read of it.
+
+:attr:`Exchange.environ_view <wsgicheck.rules.exchange.Exchange.environ_view>` and
+:attr:`Exchange.record_view <wsgicheck.rules.exchange.Exchange.record_view>` are worked out
+here (the exchange keeps them); :func:`raw_view` is the validator's cheaper way to the same.
+"""
+
+from __future__ import annotations
+
+import marshal
+from typing import TYPE_CHECKING, Any
+
+from ..model.events import EVENT_KINDS, Location
+from .introspect import signature_basis
+
+if TYPE_CHECKING:
+    from .exchange import Exchange
+
+__all__ = ["environ_items", "environ_view", "raw_view", "record_view"]
+
+#: Where each event that records a location keeps it in a raw record (a Location, which
+#: marshal does not take: it is written as a plain tuple).
+_WHERE_AT = {
+    kind: 1 + kind._fields.index("where") for kind in EVENT_KINDS if "where" in kind._fields
+}
+#: Environ keys whose value a rule reads beyond its type (compares, or shows): an environ
+#: with anything but a plain value there has no :attr:`Exchange.environ_view`.
+_VALUES_READ = frozenset(
+    {
+        "wsgi.version",
+        "wsgi.input_terminated",
+        "AUTH_TYPE",
+        "CONTENT_LENGTH",
+        "REMOTE_USER",
+        "REMOTE_IDENT",
+        "REQUEST_METHOD",
+    }
+)
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+#: Marks an environ value in a view by its type only.
+_BY_TYPE = object()
+#: Marks a callable in a view by what decides its signature (:func:`.signature_basis`).
+_BY_SIGNATURE = object()
+#: The largest body (either way) and error text an exchange may have to have a record
+#: view: the engine's memo keeps views, and it is meant for the small exchanges of a test
+#: suite, not for downloads.
+_VIEW_BYTES = 8192
+#: The keys whose values are the server's objects in a typical environ (the streams, the
+#: file wrapper): described apart, the rest of the environ is then built-in values only.
+_OBJECT_KEYS = ("wsgi.input", "wsgi.errors", "wsgi.file_wrapper")
+
+
+def environ_view(ex: Exchange) -> tuple[Any, ...] | None:
+    """Works out :attr:`Exchange.environ_view` (which keeps it)."""
+    environ = ex.environ
+    if environ is None:
+        return None
+    items = environ_items(environ)
+    if items is None:
+        return None
+    request = ex.request  # its head: no rule of the environ reads the body itself
+    return (
+        ex.source,
+        ex.environ_type,
+        request.method,
+        request.target,
+        request.http_version,
+        request.headers,
+        request.framing.name,  # an enum hashes in Python: its name in C
+        ex.response.request_body_size,
+        items,
+    )
+
+
+def record_view(ex: Exchange) -> tuple[Any, ...] | None:
+    """Works out :attr:`Exchange.record_view` (which keeps it)."""
+    if ex.previous is not None or ex.extra:
+        return None
+    environ = ex.environ_view
+    if environ is None and ex.environ is not None:
+        return None
+    response = ex.response
+    body = response.body
+    if (
+        type(body) is not bytes
+        or len(body) > _VIEW_BYTES
+        or response.body_size > _VIEW_BYTES
+        or len(response.errors) > _VIEW_BYTES
+    ):
+        return None
+    kinds, values = _records_view(response.trace.records[: ex._length])
+    request = ex.request
+    try:
+        # marshal takes only the built-in types (no subclass, nothing of the app's own)
+        # and keeps True, 1 and 1.0, lists and tuples apart; version 2 has no
+        # back-references, so equal values give equal bytes.
+        fields = marshal.dumps(
+            (
+                values,
+                request.method,
+                request.target,
+                request.http_version,
+                request.headers,
+                request.framing.name,
+                len(request.body),
+                response.status_code,
+                response.reason,
+                response.headers,
+                body,
+                response.complete,
+                response.body_size,
+                response.request_body_size,
+                response.errors,
+            ),
+            2,
+        )
+    except ValueError:
+        return None
+    return (ex.source, ex.environ_type, environ, kinds, fields)
+
+
+def _records_view(records: list[tuple[Any, ...]]) -> tuple[tuple[type, ...], list[Any]]:
+    """The trace's records as a view: their kinds, and their fields with each Location a
+    plain tuple (marshal takes no Location)."""
+    where_at = _WHERE_AT
+    values = []
+    for record in records:
+        at = where_at.get(record[0])
+        if at is not None and type(record[at]) is Location:
+            values.append((*record[1:at], tuple(record[at]), *record[at + 1 :]))
+        else:
+            values.append(record[1:])
+    return tuple([record[0] for record in records]), values
+
+
+def raw_view(
+    environ_type: type,
+    items: object,
+    records: list[tuple[Any, ...]],
+    head: tuple[Any, ...],
+    body: bytes,
+    body_size: int,
+) -> tuple[Any, ...] | None:
+    """A view of a validator's exchange not yet built, from all it is built of: the
+    environ's type and :func:`environ_items`, the trace's records, the response's head
+    (built-in values only) and body. Exchanges with equal raw views have equal
+    :attr:`Exchange.record_view` (each part of that is a function of these), and this is
+    None wherever that is. It is cheaper: no request is built to make it."""
+    if items is None or type(body) is not bytes or max(len(body), body_size) > _VIEW_BYTES:
+        return None
+    kinds, values = _records_view(records)
+    try:
+        fields = marshal.dumps((values, head, body, body_size), 2)
+    except ValueError:
+        return None
+    return ("raw", environ_type, items, kinds, fields)
+
+
+def environ_items(environ: dict[str, Any]) -> object:
+    """The environ's items as a view (see :attr:`Exchange.environ_view`), None if none.
+
+    The common environ, built-in values but for the streams and the file wrapper, is one
+    marshal of those values (types and values kept apart as marshal keeps them) and a
+    description of the three objects; any other goes item by item.
+    """
+    rest = dict(environ)
+    objects = []
+    for key in _OBJECT_KEYS:
+        if key in rest:
+            described = _described(key, rest.pop(key))
+            if described is None:
+                return None
+            objects.append(described)
+    if set(map(type, rest)) <= {str}:
+        try:
+            return (marshal.dumps(rest, 2), tuple(objects))
+        except ValueError:
+            pass  # an object of another kind somewhere: item by item
+    items: list[tuple[object, ...]] = []
+    for key, value in environ.items():
+        if type(key) is not str:
+            return None
+        kind = type(value)
+        if kind in _PLAIN or (kind is tuple and all(type(part) in (str, int) for part in value)):
+            items.append((key, kind, value))
+        elif key in _VALUES_READ:
+            return None
+        else:
+            described = _described(key, value)
+            if described is None:
+                return None
+            items.append(described)
+    return tuple(items)
+
+
+def _described(key: str, value: object) -> tuple[object, ...] | None:
+    """An object of the environ in a view: by its type, or a callable file wrapper by what
+    its signature is a function of (a closure made per request has the same code each
+    time); None when that cannot be told cheaply."""
+    if key == "wsgi.file_wrapper" and callable(value):
+        basis = signature_basis(value)
+        return None if basis is None else (key, _BY_SIGNATURE, basis)
+    return (key, _BY_TYPE, type(value))
