@@ -32,7 +32,7 @@ from rulekit import (
 from wsgicheck import Client
 from wsgicheck import strategies as wst
 from wsgicheck.core.environ import ServerConfig
-from wsgicheck.drivers import validation
+from wsgicheck.drivers import validation_call
 from wsgicheck.model.events import raw_event
 from wsgicheck.model.response import Response
 from wsgicheck.rules import (
@@ -265,7 +265,7 @@ def test_both_engines_agree_on_every_fixture(path: Path, monkeypatch: pytest.Mon
         assert judged  # a record is judged by some rule
     elif hasattr(module, "server"):
         compared = _Compared()
-        monkeypatch.setattr(validation, "check_exchange", compared)
+        monkeypatch.setattr(validation_call, "check_exchange", compared)
         findings_of(module)
         assert compared.exchanges > 0
     else:

@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 import wsgicheck.drivers.validation as validation
+import wsgicheck.drivers.validation_call as validation_call
 from serverutil import Reader, Recorder, connect
 from wsgicheck import Client, Request, Response
 from wsgicheck.drivers.connection import Limits
@@ -61,7 +62,7 @@ def judged(monkeypatch: pytest.MonkeyPatch) -> list[Exchange]:
             exchanges.append(exchange)
         return original(exchange, rules)
 
-    monkeypatch.setattr(validation, "check_exchange", recording)
+    monkeypatch.setattr(validation_call, "check_exchange", recording)
     return exchanges
 
 

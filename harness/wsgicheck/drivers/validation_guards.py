@@ -2,7 +2,7 @@
 
 The returned iterable (as the server sees it), ``wsgi.input``, ``wsgi.errors`` and
 ``wsgi.file_wrapper`` (as the app sees them): recording proxies that append to the log of
-the :class:`~wsgicheck.drivers.validation.Invocation` they belong to, and ask it to judge.
+the :class:`~wsgicheck.drivers.validation_call.Invocation` they belong to, and ask it to judge.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from ..model.events import (
 from ..model.untrusted import safe_repr
 
 if TYPE_CHECKING:
-    from .validation import Invocation
+    from .validation_call import Invocation
 
 __all__ = [
     "ErrorsGuard",

@@ -1,0 +1,428 @@
+"""One call of the app under ``wsgicheck.validator``: its log, and the guards that fill it.
+
+The :class:`~wsgicheck.drivers.validation.Validator` makes an :class:`Invocation` per call
+and keeps what outlives it (the rules, the findings, the ended exchanges); the invocation
+records the call and judges it, and builds the request its environ describes (for findings).
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from ..core.head import check_headers, check_status
+from ..core.observe import (
+    bind_start_response,
+    caller,
+    record_raised,
+    record_return,
+    record_start_response,
+)
+from ..core.streams import file_wrapper_called
+from ..model.events import (
+    BLOCK_PREFIX,
+    RawEvent,
+    caller_location,
+    raw_close_called,
+    raw_server_observed,
+    raw_write_called,
+)
+from ..model.request import Framing, Request
+from ..model.response import Response, body_hasher
+from ..model.untrusted import plain
+from ..rules import Exchange, Rule, check_exchange
+from ..rules.engine import viewed
+from ..rules.exchange import environ_items, raw_view
+from .validation_guards import (
+    ErrorsGuard,
+    FileWrapperGuard,
+    InputGuard,
+    ServerIterable,
+    SizedServerIterable,
+)
+
+if TYPE_CHECKING:
+    from .validation import Validator
+
+__all__ = ["BODY_KEPT", "Invocation"]
+
+_CLOSED = raw_close_called(None)
+
+#: How much of the body the validator keeps to judge it (it counts and digests the rest, and
+#: its trace keeps only a prefix and the size of each block past it).
+BODY_KEPT = 1 << 20
+#: How many requests a validator keeps by their environ's view, to reuse for the next
+#: environ with the same view (a request is a function of the environ's plain values).
+_REQUESTS_KEPT = 256
+_UNSEEN: Any = object()
+
+
+class Invocation:
+    """One call of the wrapped app: its log, and the guards that fill it."""
+
+    def __init__(self, owner: Validator, environ: Any, start_response: Callable[..., Any]):
+        self.owner = owner
+        self.log: list[RawEvent] = []
+        self.server_start_response = start_response
+        self.environ = environ
+        self.environ_type = type(environ)
+        try:
+            self.snapshot = dict(environ)
+        except Exception:
+            self.snapshot = {}
+        self.reported: set[tuple[str, str]] = set()
+        self.request: Request | None = None
+        #: The snapshot's :func:`environ_items`, once worked out.
+        self.items: object = _UNSEEN
+        #: How many events the last judging of every rule saw.
+        self.judged = -1
+        #: Whether start_response was called before the app returned.
+        self.started_first = False
+        self.finished = False
+        self.returned = False
+        self.body_started = False
+        self.status: str | None = None
+        self.headers: list[tuple[str, str]] = []
+        self.body = bytearray()
+        self.size = 0
+        self.digest = body_hasher()
+        self.file_wrappers: set[int] = set()
+        #: The AttributeErrors the stream guards raised (for a method PEP 3333 does not give).
+        self.refusals: list[BaseException] = []
+        #: The owner's ended exchanges as this one was first judged whole.
+        self.history: tuple[Exchange, ...] | None = None
+        #: The record last judged whole, and whether one went to the owner's history.
+        self.whole: Exchange | None = None
+        self.linked = False
+
+    # -- judging ---------------------------------------------------------------------------
+
+    def _exchange(
+        self, history: tuple[Exchange, ...] = (), view: tuple[Any, ...] | None = None
+    ) -> Exchange:
+        status = plain(self.status) if self.status else "0 "
+        code = int(status[:3]) if status[:3].isdigit() else 0
+        if self.request is None:
+            self.request = _request_from(self.snapshot)
+        response = Response(
+            self.request,
+            code,
+            status[4:],
+            list(self.headers),
+            bytes(self.body),
+            True,
+            self.snapshot,
+            self.log,
+            body_size=self.size,
+            body_digest=self.digest.hexdigest(),
+        )
+        return Exchange(
+            response,
+            source="validator",
+            environ_type=self.environ_type,
+            history=history,
+            view=view,
+        )
+
+    def _view(self) -> tuple[Any, ...] | None:
+        """The exchange's :func:`raw_view` (None if it has none), cheaper than its record
+        view; and the request, from an earlier environ with the same view if there was one."""
+        if self.items is _UNSEEN:
+            if not viewed():  # the engine would not look at it
+                return None
+            self.items = environ_items(self.snapshot)
+        items = self.items
+        if items is None:
+            return None
+        if self.request is None:
+            requests = self.owner._requests
+            known = requests.get(items)
+            if known is None:
+                known = _request_from(self.snapshot)
+                if len(requests) >= _REQUESTS_KEPT:
+                    requests.clear()
+                requests[items] = known
+            self.request = known
+        head = (self.status, self.headers)  # a list, as the record's
+        return raw_view(self.environ_type, items, self.log, head, bytes(self.body), self.size)
+
+    def judge(self, rules: list[Rule], *, raising: bool = True, carrier: Any = None) -> None:
+        """Run ``rules`` on what has happened so far; report what is new.
+
+        ``raising=False`` warns instead of raising; ``carrier`` is the exception under way.
+        """
+        every = rules is self.owner.rules
+        if every:
+            self.judged = len(self.log)
+            if self.history is None:
+                with self.owner._lock:
+                    self.history = tuple(self.owner._past)
+            self.whole = self._exchange(self.history, self._view())
+            findings = check_exchange(self.whole, self.owner._every)
+        else:
+            findings = check_exchange(self._exchange(), rules)
+        fresh = []
+        for finding in findings:
+            key = (finding.rule, finding.message)
+            if key not in self.reported:
+                self.reported.add(key)
+                fresh.append(finding)
+        if fresh:
+            self.owner._report(fresh, raising=raising, carrier=carrier)
+
+    def judge_call(self) -> None:
+        """Judge the call just made by the rules whose verdict cannot change later."""
+        self.judge(self.owner._call_rules)
+
+    def refused(self, error: BaseException) -> BaseException:
+        """Remember an error the validator raises into the app, and return it."""
+        self.refusals.append(error)
+        return error
+
+    def failed(self, exc: BaseException) -> None:
+        """The app let ``exc`` escape; a violation is raised in its place only when ``exc``
+        is the validator's own refusal (the app's own errors go on unchanged)."""
+        if any(exc is refusal for refusal in self.refusals):
+            self.judge(self.owner.rules)
+
+    def finish(self, carrier: BaseException | None = None) -> None:
+        """The exchange is over: judge it all, without raising, and hand the record on."""
+        if not self.finished:
+            self.finished = True
+            rules = self.owner.rules
+            if self.judged == len(self.log) - 1 and self.log[-1] == _CLOSED:
+                # Judged whole when the body ended; one close() without an error is news
+                # only to END_RULES, and to them only when the app returned before it
+                # called start_response (one close is what SRV-CLOSE-CALLED asks for).
+                rules = [] if self.started_first else self.owner._end_rules
+            try:
+                if rules:
+                    self.judge(rules, raising=False, carrier=carrier)
+            finally:
+                self.ended()
+
+    def ended(self) -> None:
+        """Keep the record as history for the exchanges to come (once), and hand it to
+        ``on_exchange``, if the owner has one."""
+        owner = self.owner
+        if not self.linked:
+            self.linked = True
+            # The record judged whole will do for the rules over pairs (the request, the
+            # status, the fields, the body); one is built if there is none (collect=True).
+            kept = self.whole if self.whole is not None else self._exchange()
+            kept.history = ()
+            with owner._lock:
+                owner._past.append(kept)
+        if owner.on_exchange is not None:
+            owner.on_exchange(self._exchange())
+
+    # -- the call ------------------------------------------------------------------------------
+
+    def run(self) -> Any:
+        environ = self.environ
+        if isinstance(environ, dict):
+            self._guard_streams(environ)
+        try:
+            result: Any = self.owner.app(environ, self.start_response)
+        except BaseException as exc:
+            record_raised(self.log, exc, "call", self.body_started)
+            try:
+                self.failed(exc)
+            finally:
+                self.finish(exc)
+            raise
+        self.returned = True
+        self.started_first = self.status is not None
+        kind_of = type(result)
+        length, _, iterable, is_file = record_return(
+            self.log, result, self.owner._app_where, self._lookup_failed
+        )
+        if not iterable or is_file or kind_of in (str, bytes, bytearray):
+            # Judged as the app returns, as wsgiref.validate asserts an iterable there.
+            self.judge_call()
+        if id(result) in self.file_wrappers:
+            # The server's own file wrapper: hand it back untouched, so the server can use
+            # its fast path (sendfile); what happens next is the server's business.
+            self.log.append(raw_server_observed("file-wrapper-returned", kind_of.__name__))
+            self.judge(self.owner.rules)
+            self.finish()
+            return result
+        wrapper = SizedServerIterable if length is not None else ServerIterable
+        return wrapper(self, result)
+
+    def _lookup_failed(self, exc: BaseException, what: str) -> None:
+        """The app's ``len()`` or ``close`` look-up on its iterable raised: a raising
+        ``close`` look-up is recorded (the server will see it too); a ``len()`` that raises
+        an ``Exception`` counts as none, anything else goes on to the server."""
+        if what == "close":
+            record_raised(self.log, exc, "attribute", self.body_started)
+        elif not isinstance(exc, Exception):
+            raise exc
+
+    def _guard_streams(self, environ: dict[str, Any]) -> None:
+        if "wsgi.input" in environ:
+            length = environ.get("CONTENT_LENGTH")
+            declared = int(length) if isinstance(length, str) and length.isdigit() else None
+            environ["wsgi.input"] = InputGuard(self, environ["wsgi.input"], declared)
+        if "wsgi.errors" in environ:
+            environ["wsgi.errors"] = ErrorsGuard(self, environ["wsgi.errors"])
+        wrapper = environ.get("wsgi.file_wrapper")
+        if callable(wrapper):
+            environ["wsgi.file_wrapper"] = self._file_wrapper(wrapper)
+
+    def _file_wrapper(self, server_wrapper: Callable[..., Any]) -> FileWrapperGuard:
+        return FileWrapperGuard(self, server_wrapper)
+
+    def wrap_file(self, server_wrapper: Callable[..., Any], filelike: Any, args: Any) -> Any:
+        """The app called wsgi.file_wrapper: record it, and call the server's."""
+        # From the app's line: the guard's __call__ is one frame above this one.
+        file_wrapper_called(self.log, filelike, args[0] if args else None, caller_location(2))
+        self.judge_call()
+        result = server_wrapper(filelike, *args)
+        self.file_wrappers.add(id(result))
+        kind = type(result)
+        if not (hasattr(kind, "__iter__") or hasattr(kind, "__getitem__")):
+            self.log.append(raw_server_observed("file-wrapper-not-iterable", kind.__name__))
+        if callable(getattr(filelike, "close", None)) and not callable(
+            getattr(result, "close", None)
+        ):
+            self.log.append(raw_server_observed("file-wrapper-no-close", kind.__name__))
+        return result
+
+    def start_response(self, *args: Any, **kwargs: Any) -> Any:
+        # Bound as the core binds them; what cannot be bound is the server's to refuse.
+        status, headers, exc_info, _ = bind_start_response(args, kwargs)
+        kind = record_start_response(
+            self.log,
+            sys._getframe(1),
+            status,
+            # What the app gave: the server may change the list afterwards (PEP 3333 lets
+            # it; wsgiref adds Content-Length to it), so keep a copy.
+            list(headers) if type(headers) is list else headers,
+            exc_info,
+            len(args),
+            tuple(kwargs),
+            self.body_started,
+        )
+        if not (kind == "absent" and len(args) == 2 and not kwargs and _plain_head(*args)):
+            # Anything but a plain first call of good values: judged now, at the call.
+            # (A plain one is judged with the rest when the body ends.)
+            self.judge_call()
+        elif self.status is not None:
+            self.judge_call()  # called again: APP-SR-ONCE
+        try:
+            write = self.server_start_response(*args, **kwargs)
+        except BaseException as exc:
+            self.log.append(raw_server_observed("start_response-raised", type(exc).__qualname__))
+            if kind == "exception" and exc_info is not None:
+                original = exc is exc_info[1]
+                self.log.append(
+                    raw_server_observed("exc_info-reraised", "original" if original else "another")
+                )
+            raise
+        finally:
+            exc_info = None  # PEP 3333: do not keep a reference to exc_info
+        returned = "callable" if callable(write) else type(write).__name__
+        self.log.append(raw_server_observed("start_response-returned", returned))
+        if isinstance(status, str):
+            self.status = status
+        if isinstance(headers, list | tuple):
+            self.headers = [item for item in headers if isinstance(item, tuple)]
+        return self._write_for(write)
+
+    def _write_for(self, server_write: Any) -> Callable[[bytes], Any]:
+        def write(data: bytes) -> Any:
+            value, size = self.kept(data)
+            self.log.append(raw_write_called(value, caller(sys._getframe(1)), self.returned, size))
+            if type(data) is not bytes or self.status is None or self.returned:
+                self.judge_call()
+            self.count_body(data)
+            try:
+                return server_write(data)
+            except BaseException as exc:
+                self.log.append(raw_server_observed("write-raised", type(exc).__qualname__))
+                raise
+
+        return write
+
+    def kept(self, data: object) -> tuple[object, int | None]:
+        """What the trace keeps of a block: the block while the kept body is not full, then
+        its first ``BLOCK_PREFIX`` bytes and its size (a streamed GiB costs no memory)."""
+        if type(data) is bytes and self.size >= BODY_KEPT:
+            return data[:BLOCK_PREFIX], len(data)
+        return data, None
+
+    def count_body(self, data: object) -> None:
+        """Count and keep a block of the body the app produced."""
+        if type(data) is bytes and data:
+            self.body_started = True
+            self.size += len(data)
+            self.digest.update(data)
+            if len(self.body) < BODY_KEPT:
+                self.body += data[: BODY_KEPT - len(self.body)]
+
+
+def _plain_head(status: object, headers: object) -> bool:
+    """Whether a status and headers pass the core's own checks (cached for good values):
+    then none of the rules judged at the call can find anything in them."""
+    try:
+        check_status(status)
+        check_headers(headers)
+    except Exception:
+        return False
+    return True
+
+
+#: Characters a request path keeps unescaped (the rest are percent-encoded).
+_PATH_SAFE = "/:@!$&'()*+,;=-._~"
+_NEEDS_QUOTING = re.compile(r"[^A-Za-z0-9/:@!$&'()*+,;=\-._~]").search
+#: CGI variable name -> header field name ("HTTP_X_FORWARDED_FOR" -> "X-Forwarded-For").
+_FIELD_NAMES: dict[str, str] = {}
+
+
+def _field_name(key: str) -> str:
+    name = _FIELD_NAMES.get(key)
+    if name is None:
+        name = key[5:].replace("_", "-").title()
+        if len(_FIELD_NAMES) < 1024:
+            _FIELD_NAMES[key] = name
+    return name
+
+
+def _request_from(environ: dict[str, Any]) -> Request:
+    """The request an environ describes, as well as it can be told (for findings).
+
+    Built once per exchange, on every request: the common case (an ASCII path, known
+    header names) quotes nothing and looks each name up once.
+    """
+
+    def text(key: str, default: str = "") -> str:
+        value = environ.get(key, default)
+        return value if type(value) is str else default
+
+    path = text("SCRIPT_NAME") + text("PATH_INFO")
+    if _NEEDS_QUOTING(path):
+        path = quote(path, safe=_PATH_SAFE)
+    path = path or "/"
+    query = text("QUERY_STRING")
+    headers = [
+        (_field_name(key), value)
+        for key, value in environ.items()
+        if type(key) is str and key[:5] == "HTTP_" and type(value) is str
+    ]
+    content_type = text("CONTENT_TYPE")
+    if content_type:
+        headers.append(("Content-Type", content_type))
+    length = text("CONTENT_LENGTH")
+    version = text("SERVER_PROTOCOL", "HTTP/1.1")[5:] or "1.1"
+    return Request._trusted(
+        method=text("REQUEST_METHOD", "GET") or "GET",
+        target=path + ("?" + query if query else ""),
+        http_version=version,
+        headers=tuple(headers),
+        body=b"",
+        framing=Framing.CONTENT_LENGTH if length.isdigit() and length != "0" else Framing.NONE,
+    )
