@@ -294,6 +294,8 @@ def test_cli_probe_text_and_matrix_outputs(
     assert status == 0
     assert "Probe of wsgicheck" in out
     assert "What the server does:" in out
+    # Every line fits 100 columns, the probe's own sections too (as the run's report does).
+    assert max(len(line) for line in out.splitlines()) <= 100
     # Its own options, not a run profile or transports it never used.
     assert "0 generated requests · other callables: yes" in out.splitlines()[1]
     assert "profile" not in out

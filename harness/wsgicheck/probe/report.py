@@ -14,6 +14,7 @@ from .. import report
 from ..model.request import Request
 from ..model.untrusted import show
 from ..report.common import dumps
+from ..report.fold import wrap
 from ..report.json import data as run_data
 from ..rules import Finding
 from .differences import NORMALISED
@@ -124,29 +125,36 @@ def _distinct(findings: tuple[Finding, ...]) -> list[dict[str, Any]]:
 
 
 def _appendix(result: ProbeResult) -> list[str]:
+    """What only a probe has to say, in lines that fit 100 columns as the run's report does."""
     version = f" {show(result.version)}" if result.version else ""
-    title = f"Probe of {show(result.server)}{version}"
-    lines = [title, f"  run as: {show(result.how)}", "", "What the server does:"]
+    lines = [*wrap(f"Probe of {show(result.server)}{version}")]
+    lines += [*wrap(f"run as: {show(result.how)}", indent="  "), "", "What the server does:"]
     width = max((len(show(key)) for key in result.observations), default=0)
     for key, value in result.observations.items():
-        lines.append(f"  {show(key):<{width}}  {show(value)}")
+        lines += wrap(f"{show(key):<{width}}  {show(value)}", indent="  ", more=" " * (width + 4))
     lines += [
         "",
-        "The replays above run the request through wsgicheck's own core; to replay it against",
-        f"{show(result.server)}, start it with the probe app ({PROBE_APP}) and send the raw "
-        "request.",
+        *wrap(
+            "The replays above run the request through wsgicheck's own core; to replay it "
+            f"against {show(result.server)}, start it with the probe app ({PROBE_APP}) and "
+            "send the raw request."
+        ),
         "",
-        f"Environ differences from wsgicheck's own core ({result.compared} requests compared;"
-        " normalised: " + "; ".join(NORMALISED) + "):",
+        *wrap(
+            f"Environ differences from wsgicheck's own core ({result.compared} requests "
+            "compared; normalised: " + "; ".join(NORMALISED) + "):"
+        ),
     ]
     if not result.differences:
         lines.append("  none")
     for each in result.differences:
-        lines.append(
-            f"  {show(each.key)} ({each.count} of {result.compared}): "
-            f"server {show(each.server, limit=120)}, wsgicheck {show(each.wsgicheck, limit=120)}"
+        lines += wrap(
+            f"{show(each.key)} ({each.count} of {result.compared}): "
+            f"server {show(each.server, limit=120)}, wsgicheck {show(each.wsgicheck, limit=120)}",
+            indent="  ",
         )
     if result.notes:
         lines += ["", "Notes:"]
-        lines.extend(f"  {show(note)}" for note in result.notes)
+        for note in result.notes:
+            lines += wrap(show(note), indent="  ")
     return lines
