@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import gc
 import importlib.util
+import json
+import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -112,3 +114,29 @@ def exchanges_of_app(
         exchanges.append(exchange)
     in_sequence(exchanges)
     return exchanges
+
+
+def check_json(target: str, *options: str) -> dict[str, Any]:
+    """The JSON report of ``wsgicheck check TARGET`` run as a user runs it (a process of its
+    own, no example database), from the repository's root; it must exit 0 or 1."""
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "wsgicheck",
+            "check",
+            target,
+            "--no-database",
+            *options,
+            "--format",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=Path(__file__).resolve().parent.parent,
+        check=False,
+    )
+    assert done.returncode in (0, 1), done.stderr
+    report: dict[str, Any] = json.loads(done.stdout)
+    return report

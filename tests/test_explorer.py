@@ -3,7 +3,6 @@ and runs that find bugs only a learned request shows, with reproducers that repl
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +11,7 @@ from typing import Any
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
+from rulekit import check_json
 from wsgicheck import Client, Request
 from wsgicheck import strategies as wst
 from wsgicheck.explore.explorer import MOVES, Explorer, Learned
@@ -129,30 +129,6 @@ def test_every_move_is_drawn_and_a_move_on_learned_things_sends_its_teacher_firs
     assert all(r[-1].header_values("Cookie") == ["sid=abc; theme=dark"] for r in seen["cookie"])
 
 
-def _run_json(target: str, *options: str) -> dict[str, Any]:
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "wsgicheck",
-            "check",
-            target,
-            "--no-database",
-            *options,
-            "--format",
-            "json",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=ROOT,
-        check=False,
-    )
-    assert done.returncode in (0, 1), done.stderr
-    report: dict[str, Any] = json.loads(done.stdout)
-    return report
-
-
 SESSION_APP = """
 import itertools
 _ids = itertools.count(1)
@@ -180,7 +156,7 @@ def test_a_bug_behind_a_session_is_found_and_its_sequence_replays(tmp_path: Path
     that set it first, and the Python reproducer, run on a fresh app, shows the finding."""
     path = tmp_path / "session_app.py"
     path.write_text(SESSION_APP)
-    report = _run_json(f"{path}:app", "--seed", "4")
+    report = check_json(f"{path}:app", "--seed", "4")
     failed = {entry["rule"]: entry for entry in report["results"] if entry["status"] == "fail"}
     assert sorted(failed) == ["APP-HEADER-VALUE-NO-CONTROL"]
     failure = failed["APP-HEADER-VALUE-NO-CONTROL"]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import ast
 import base64
 import itertools
-import json
 import shutil
 import subprocess
 import sys
@@ -17,6 +16,7 @@ from typing import Any
 import pytest
 
 import wsgicheck.drivers.connection
+from rulekit import check_json
 from wsgicheck import Client, Framing, Request, ServerConfig
 from wsgicheck.drivers.server import Limits, live_server
 from wsgicheck.explore.runner import RunOptions, discover, run
@@ -47,7 +47,7 @@ def test_the_default_profile_finds_a_bug_hidden_behind_one_kind_of_request(path:
     """
     app = load_target(f"{path}:app")
     expected = sys.modules[app.__module__].EXPECTED
-    report = _check_json(f"{path}:app", "--no-corpus", "--seed", str(SEED))
+    report = check_json(f"{path}:app", "--no-corpus", "--seed", str(SEED))
     failed = {entry["rule"]: entry for entry in report["results"] if entry["status"] == "fail"}
     assert expected in failed, sorted(failed)
     assert report["errors"] == []
@@ -65,29 +65,6 @@ def test_the_default_profile_finds_a_bug_hidden_behind_one_kind_of_request(path:
     config = ServerConfig(**failure["server_config"])
     replayed = Client(app, config=config).send(request)
     assert expected in {finding.rule for finding in check_exchange(Exchange(replayed))}
-
-
-def _check_json(target: str, *options: str) -> dict[str, Any]:
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "wsgicheck",
-            "check",
-            target,
-            "--no-database",
-            "--format",
-            "json",
-            *options,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert result.returncode in (0, 1), result.stderr
-    report: dict[str, Any] = json.loads(result.stdout)
-    return report
 
 
 SEED_APPS = ["wsgiapp", "flaskapp", "pyramidapp", "djangoapp"]
