@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import io
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 from wsgiref.util import setup_testing_defaults
 
 from wsgicheck import validator
 from wsgicheck.rules import engine
+from wsgicheck.rules.http_pairs import compared_at
 
 
 class _Text(str):
@@ -62,3 +64,67 @@ def test_a_good_request_repeated_finds_nothing_each_time() -> None:
     for _ in range(40):  # more than the history of 32 the rules over pairs look back on
         _serve(checked)
     assert checked.findings == []
+
+
+def _by_method(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+    """Answers HEAD with another Content-Type than GET (APP-HEAD-LIKE-GET)."""
+    kind = "text/html" if environ["REQUEST_METHOD"] == "HEAD" else "text/plain"
+    start_response("200 OK", [("Content-Type", kind)])
+    return [b"hello"]
+
+
+def _serve_as(wrapped: Callable[..., Any], method: str, path: str = "/") -> None:
+    environ: dict[str, Any] = {"wsgi.input": io.BytesIO()}
+    setup_testing_defaults(environ)
+    environ["REQUEST_METHOD"] = method
+    environ["PATH_INFO"] = path
+    result = wrapped(environ, lambda status, headers, exc_info=None: _write)
+    try:
+        list(result)
+    finally:
+        result.close()
+
+
+def test_a_request_found_quiet_before_is_still_judged_beside_a_head_to_its_target() -> None:
+    # GET / is quiet and remembered as such; after a HEAD to /, the next GET / is judged
+    # beside it again (GET, HEAD, GET), and the HEAD's other Content-Type is found.
+    engine.forget()
+    checked = validator(_by_method, collect=True)
+    for method in ("GET", "GET", "GET", "HEAD", "GET", "GET"):
+        _serve_as(checked, method)
+    assert [f.rule for f in checked.findings] == ["APP-HEAD-LIKE-GET"]
+
+
+def test_the_targets_compared_at_follow_the_history_as_it_moves_on() -> None:
+    # The validator counts the HEADs (and GETs answered 304) of its history by target, to
+    # tell at once whether the history bears on a request: the counts must be the
+    # history's own as exchanges fall off its far end.
+    engine.forget()
+    checked = validator(_by_method, collect=True)
+    for n in range(90):
+        _serve_as(checked, "HEAD" if n % 3 == 0 else "GET", f"/{n % 7}")
+        expected = Counter(
+            target for each in checked._past if (target := compared_at(each)) is not None
+        )
+        assert checked._compared == dict(expected)
+    assert len(checked._past) == engine.HISTORY
+
+
+class _Body(io.BytesIO):
+    """A wsgi.input type of the server's own."""
+
+
+def test_a_stream_with_a_method_of_its_own_is_judged_though_its_type_was_quiet() -> None:
+    # The memo knows the streams by type; a stream holding a method of its own (here a
+    # readline that is not callable) is not what its type says, and is judged.
+    engine.forget()
+    checked = validator(_yielding(b"hello"), collect=True)
+    for broken in (False, False, True, False):
+        body = _Body()
+        if broken:
+            body.readline = "not a method"  # type: ignore[assignment,method-assign]
+        environ: dict[str, Any] = {"wsgi.input": body}
+        setup_testing_defaults(environ)
+        list(checked(environ, lambda status, headers, exc_info=None: _write))
+    assert [f.rule for f in checked.findings] == ["ENV-INPUT-METHODS"]
+    assert "readline" in checked.findings[0].message

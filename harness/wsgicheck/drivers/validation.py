@@ -41,6 +41,8 @@ from ..model.request import Request
 from ..model.untrusted import show
 from ..rules import REGISTRY, Exchange, Finding, Rule, is_failure
 from ..rules.engine import HISTORY
+from ..rules.environ_objects import STREAM_METHOD_RULES
+from ..rules.http_pairs import compared_at, conditional, history_bears_on
 from .target import app_location
 from .validation_call import BODY_KEPT, Invocation
 
@@ -73,6 +75,13 @@ CALL_RULES = (
     "APP-RETURN-ITERABLE",
     "APP-NO-FILE-AS-ITERABLE",
 )
+
+#: The rules no memo keeps (they read more than an exchange's views), that an exchange found
+#: quiet before may still skip: the stream-method rules when the streams' types decide them,
+#: and HARNESS-ALL-REFUSED, which reads a run's answers (a validator's exchange has none).
+_UNVIEWED_QUIET = STREAM_METHOD_RULES | {"HARNESS-ALL-REFUSED"}
+#: How many quiet exchanges a validator keeps by their raw view.
+_QUIET_KEPT = 256
 
 #: The rules whose verdict a plain ``close()`` can change, once all were judged at the end
 #: of the body (the others do not look at it).
@@ -136,6 +145,17 @@ class Validator:
         self.findings: list[Finding] = []
         #: The requests built so far, by their environ's view (:func:`environ_items`).
         self._requests: dict[object, Request] = {}
+        #: Exchanges judged whole by every rule, alone (no earlier exchange bore on them),
+        #: that found nothing, by their raw view (:func:`wsgicheck.rules.views.raw_view`):
+        #: a later exchange with that view, on which no earlier one bears either, finds
+        #: nothing too (every verdict is a function of the view, or of the history) and is
+        #: not judged again. Only when every rule no memo keeps may skip so.
+        self._quiet: dict[object, Exchange] | None = (
+            {} if {each.id for each in self.rules if each.memo is None} <= _UNVIEWED_QUIET else None
+        )
+        #: How many of ``_past`` are compared at each target (:func:`compared_at`): a later
+        #: GET to a target not here, with no condition, is judged alone.
+        self._compared: dict[str, int] = {}
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         # PEP 3333: the server must call the app positionally. Keywords are accepted (as an
@@ -163,6 +183,39 @@ class Validator:
                 raw_server_observed("app-called", f"keywords: {', '.join(sorted(kwargs))}")
             )
         return invocation.run()
+
+    def _keep(self, exchange: Exchange) -> None:
+        """Add an ended exchange to the history, and its target to ``_compared``."""
+        with self._lock:
+            past, compared = self._past, self._compared
+            if len(past) == past.maxlen:
+                _count(compared, compared_at(past[0]), -1)
+            past.append(exchange)
+            _count(compared, compared_at(exchange), 1)
+
+    def _judged_quiet(self, view: object) -> Exchange | None:
+        """The quiet exchange judged before with ``view``, if no exchange of the history
+        bears on one with that view (it has no condition, and no earlier HEAD or 304 of the
+        history is to its target): an exchange with that view finds nothing either."""
+        quiet = self._quiet
+        if quiet is None:
+            return None
+        known = quiet.get(view)
+        if known is None or known.request.target in self._compared:
+            return None
+        return known
+
+    def _remember_quiet(self, view: object, exchange: Exchange) -> None:
+        """Keep ``exchange``, judged whole and found quiet, by its raw view, if it was
+        judged alone and a later one with its view would be too when no HEAD or 304 to its
+        target is in the history (it carries no condition)."""
+        quiet = self._quiet
+        if quiet is None or conditional(exchange) or history_bears_on(exchange):
+            return
+        with self._lock:
+            if len(quiet) >= _QUIET_KEPT:
+                quiet.clear()
+            quiet[view] = exchange
 
     def _report(self, findings: list[Finding], *, raising: bool, carrier: Any = None) -> None:
         """Keep ``findings``; warn the SHOULD ones and raise the first MUST one.
@@ -193,6 +246,16 @@ class Validator:
 #: The public spelling, as ``wsgiref.validate.validator``: the class itself, so its
 #: options are written once.
 validator = Validator
+
+
+def _count(counts: dict[str, int], key: str | None, step: int) -> None:
+    """Add ``step`` to ``counts[key]`` (nothing for None), dropping a key counted to 0."""
+    if key is not None:
+        count = counts.get(key, 0) + step
+        if count:
+            counts[key] = count
+        else:
+            del counts[key]
 
 
 def _warn(finding: Finding, *, raising: bool) -> None:

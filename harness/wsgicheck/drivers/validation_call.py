@@ -35,6 +35,7 @@ from ..model.response import Response, body_hasher
 from ..model.untrusted import plain
 from ..rules import Exchange, Rule, check_exchange
 from ..rules.engine import viewed
+from ..rules.environ_objects import streams_decided_by_type
 from ..rules.exchange import environ_items, raw_view
 from .validation_guards import (
     ErrorsGuard,
@@ -154,14 +155,25 @@ class Invocation:
 
         ``raising=False`` warns instead of raising; ``carrier`` is the exception under way.
         """
-        every = rules is self.owner.rules
-        if every:
+        owner = self.owner
+        if rules is owner.rules:
             self.judged = len(self.log)
+            view = self._view()
+            # The stream-method rules read the streams themselves; their type, in the view,
+            # decides them for streams that hold no method of their own.
+            by_type = view is not None and streams_decided_by_type(self.snapshot)
+            if by_type:
+                quiet = owner._judged_quiet(view)
+                if quiet is not None:
+                    self.whole = quiet
+                    return
             if self.history is None:
-                with self.owner._lock:
-                    self.history = tuple(self.owner._past)
-            self.whole = self._exchange(self.history, self._view())
-            findings = check_exchange(self.whole, self.owner._every)
+                with owner._lock:
+                    self.history = tuple(owner._past)
+            self.whole = self._exchange(self.history, view)
+            findings = check_exchange(self.whole, owner._every)
+            if not findings and by_type:
+                owner._remember_quiet(view, self.whole)
         else:
             findings = check_exchange(self._exchange(), rules)
         fresh = []
@@ -171,7 +183,7 @@ class Invocation:
                 self.reported.add(key)
                 fresh.append(finding)
         if fresh:
-            self.owner._report(fresh, raising=raising, carrier=carrier)
+            owner._report(fresh, raising=raising, carrier=carrier)
 
     def judge_call(self) -> None:
         """Judge the call just made by the rules whose verdict cannot change later."""
@@ -214,8 +226,7 @@ class Invocation:
             # status, the fields, the body); one is built if there is none (collect=True).
             kept = self.whole if self.whole is not None else self._exchange()
             kept.history = ()
-            with owner._lock:
-                owner._past.append(kept)
+            owner._keep(kept)
         if owner.on_exchange is not None:
             owner.on_exchange(self._exchange())
 

@@ -14,11 +14,27 @@ from collections.abc import Callable, Iterator
 from ..model.grammar import scheme_re as _scheme_re
 from ..model.grammar import wsgi_extension_name_re as _extension_name_re
 from .exchange import Exchange, environ_of
-from .introspect import accepts, method_problems
+from .introspect import accepts, decided_by_type, method_problems
 from .registry import Binding, Finding, Level, Rule, rule
 
 VARIABLES = "environ Variables"
 STREAMS = "Input and Error Streams"
+#: The methods ENV-INPUT-METHODS and ENV-ERRORS-METHODS ask each stream for, with the
+#: positional arguments each is called with.
+INPUT_METHODS = (("read", 1), ("readline", 0), ("readlines", 0))
+ERRORS_METHODS = (("flush", 0), ("write", 1), ("writelines", 1))
+#: The rules that read the environ's streams themselves, not only their types (so no memo
+#: keeps their verdicts; :func:`streams_decided_by_type` says when the type decides them).
+STREAM_METHOD_RULES = frozenset({"ENV-INPUT-METHODS", "ENV-ERRORS-METHODS"})
+
+
+def streams_decided_by_type(environ: dict[str, object]) -> bool:
+    """Whether the rules of :data:`STREAM_METHOD_RULES` say of ``environ``'s streams what
+    they say of any streams of the same types (so what they said of an earlier environ's)."""
+    for key, methods in (("wsgi.input", INPUT_METHODS), ("wsgi.errors", ERRORS_METHODS)):
+        if key in environ and not decided_by_type(environ[key], methods):
+            return False
+    return True
 
 
 def _has_environ(ex: Exchange) -> bool:
@@ -154,7 +170,7 @@ def input_methods(self: Rule, ex: Exchange) -> Iterator[Finding]:
     # readlines() is called without a hint: "the hint argument to readlines() is optional
     # for both caller and implementer". readline(size) is a SHOULD (a server rule).
     stream = environ_of(ex)["wsgi.input"]
-    problems = method_problems(stream, (("read", 1), ("readline", 0), ("readlines", 0)))
+    problems = method_problems(stream, INPUT_METHODS)
     if not callable(getattr(type(stream), "__iter__", None)):
         problems.append("is not iterable (no __iter__)")
     for problem in problems:
@@ -199,7 +215,7 @@ fix:  give it flush() and writelines() too, or use an io.TextIOBase""",
 )
 def errors_methods(self: Rule, ex: Exchange) -> Iterator[Finding]:
     stream = environ_of(ex)["wsgi.errors"]
-    for problem in method_problems(stream, (("flush", 0), ("write", 1), ("writelines", 1))):
+    for problem in method_problems(stream, ERRORS_METHODS):
         yield self.finding(ex, f"wsgi.errors ({type(stream).__name__}) {problem}")
 
 

@@ -76,24 +76,29 @@ def history_bears_on(ex: Exchange) -> bool:
     :mod:`.http_preconditions`: the request carries a condition or a Range (those rules
     apply only then), or an earlier exchange to the target is a HEAD or a GET answered
     304 (what a GET is compared with). Otherwise each verdict is the exchange's alone."""
-    _compared_at(ex)  # worked out for every exchange: a later one reads it
+    compared_at(ex)  # worked out for every exchange: a later one reads it
     history = ex.history
     if not history:
         return False
-    request = ex.request
-    if any(str.lower(name) in CONDITIONS_AND_RANGE for name, _ in request.headers):
+    if conditional(ex):
         return True
-    target = request.target
+    target = ex.request.target
     known = [each.facts.get("compared_at", _UNKNOWN) for each in history]
     if target in known:
         return True
-    return _UNKNOWN in known and any(_compared_at(each) == target for each in history)
+    return _UNKNOWN in known and any(compared_at(each) == target for each in history)
+
+
+def conditional(ex: Exchange) -> bool:
+    """Whether the request carries a condition or a Range: the rules over a sequence then
+    compare it with any earlier exchange to its target."""
+    return any(str.lower(name) in CONDITIONS_AND_RANGE for name, _ in ex.request.headers)
 
 
 _UNKNOWN = object()
 
 
-def _compared_at(ex: Exchange) -> str | None:
+def compared_at(ex: Exchange) -> str | None:
     """The target of a HEAD, or of a GET answered 304: an exchange a later GET to the
     target is compared with (None for any other). Kept in ``facts["compared_at"]``."""
     facts = ex.facts

@@ -123,6 +123,22 @@ def method_problems(stream: object, methods: tuple[tuple[str, int], ...]) -> lis
 
 
 _problems_by_type: dict[tuple[type, tuple[tuple[str, int], ...]], tuple[str, ...]] = {}
+
+
+def decided_by_type(stream: object, methods: tuple[tuple[str, int], ...]) -> bool:
+    """Whether :func:`method_problems` says of ``stream`` what it says of any instance of
+    its type that, like it, holds none of the ``methods`` itself (so what it said of one)."""
+    kind = type(stream)
+    decides = _decided_kinds.get((kind, methods))
+    if decides is None:
+        decides = class_decides(kind, [name for name, _ in methods])
+        if len(_decided_kinds) >= _ACCEPTED_LIMIT:
+            _decided_kinds.clear()
+        _decided_kinds[(kind, methods)] = decides
+    return decides and _none_own(stream, kind, methods)
+
+
+_decided_kinds: dict[tuple[type, tuple[tuple[str, int], ...]], bool] = {}
 _CLASS_METHODS = (types.FunctionType, types.MethodDescriptorType, types.WrapperDescriptorType)
 
 
