@@ -186,12 +186,14 @@ class Validator:
 
     def _keep(self, exchange: Exchange) -> None:
         """Add an ended exchange to the history, and its target to ``_compared``."""
+        target = compared_at(exchange)
         with self._lock:
             past, compared = self._past, self._compared
-            if len(past) == past.maxlen:
+            if compared and len(past) == past.maxlen:
                 _count(compared, compared_at(past[0]), -1)
             past.append(exchange)
-            _count(compared, compared_at(exchange), 1)
+            if target is not None:
+                _count(compared, target, 1)
 
     def _judged_quiet(self, view: object) -> Exchange | None:
         """The quiet exchange judged before with ``view``, if no exchange of the history

@@ -30,6 +30,7 @@ from ..model.events import (
     raw_server_observed,
     raw_write_called,
 )
+from ..model.grammar import decimal
 from ..model.request import Framing, Request
 from ..model.response import Response, body_hasher
 from ..model.untrusted import plain
@@ -89,7 +90,9 @@ class Invocation:
         self.headers: list[tuple[str, str]] = []
         self.body = bytearray()
         self.size = 0
-        self.digest = body_hasher()
+        #: The running digest of the body, begun once it outgrows what is kept (the
+        #: response digests a body it holds whole itself, when asked).
+        self.digest: Any = None
         self.file_wrappers: set[int] = set()
         #: The AttributeErrors the stream guards raised (for a method PEP 3333 does not give).
         self.refusals: list[BaseException] = []
@@ -105,7 +108,7 @@ class Invocation:
         self, history: tuple[Exchange, ...] = (), view: tuple[Any, ...] | None = None
     ) -> Exchange:
         status = plain(self.status) if self.status else "0 "
-        code = int(status[:3]) if status[:3].isdigit() else 0
+        code = decimal(status[:3]) or 0
         if self.request is None:
             self.request = _request_from(self.snapshot)
         response = Response(
@@ -118,7 +121,7 @@ class Invocation:
             self.snapshot,
             self.log,
             body_size=self.size,
-            body_digest=self.digest.hexdigest(),
+            body_digest=None if self.digest is None else self.digest.hexdigest(),
         )
         return Exchange(
             response,
@@ -276,7 +279,7 @@ class Invocation:
     def _guard_streams(self, environ: dict[str, Any]) -> None:
         if "wsgi.input" in environ:
             length = environ.get("CONTENT_LENGTH")
-            declared = int(length) if isinstance(length, str) and length.isdigit() else None
+            declared = decimal(length) if isinstance(length, str) else None
             environ["wsgi.input"] = InputGuard(self, environ["wsgi.input"], declared)
         if "wsgi.errors" in environ:
             environ["wsgi.errors"] = ErrorsGuard(self, environ["wsgi.errors"])
@@ -370,8 +373,12 @@ class Invocation:
         """Count and keep a block of the body the app produced."""
         if type(data) is bytes and data:
             self.body_started = True
+            if self.digest is None and self.size + len(data) > BODY_KEPT:
+                self.digest = body_hasher()
+                self.digest.update(self.body)  # all of it so far: it was kept whole
+            if self.digest is not None:
+                self.digest.update(data)
             self.size += len(data)
-            self.digest.update(data)
             if len(self.body) < BODY_KEPT:
                 self.body += data[: BODY_KEPT - len(self.body)]
 
@@ -435,5 +442,5 @@ def _request_from(environ: dict[str, Any]) -> Request:
         http_version=version,
         headers=tuple(headers),
         body=b"",
-        framing=Framing.CONTENT_LENGTH if length.isdigit() and length != "0" else Framing.NONE,
+        framing=Framing.CONTENT_LENGTH if decimal(length) else Framing.NONE,
     )

@@ -166,7 +166,7 @@ class _ServerStreamGuard(StreamGuard):
     give it is judged at once, and refused as ``wsgiref.validate`` refuses it."""
 
     def __init__(self, invocation: Invocation, stream: Any) -> None:
-        super().__init__(invocation.log)
+        self._log = invocation.log  # StreamGuard's, set without a call: two per request
         self._invocation = invocation
         self._stream = stream
 
@@ -183,7 +183,9 @@ class InputGuard(_ServerStreamGuard):
     key = "wsgi.input"
 
     def __init__(self, invocation: Invocation, stream: Any, length: int | None) -> None:
-        super().__init__(invocation, stream)
+        self._log = invocation.log  # as _ServerStreamGuard's, without the calls
+        self._invocation = invocation
+        self._stream = stream
         self._length = length
         self._consumed = 0
         self._available_before: int | None = None

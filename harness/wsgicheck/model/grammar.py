@@ -234,6 +234,12 @@ def is_latin1(text: str) -> bool:
     return True
 
 
+def decimal(text: str) -> int | None:
+    """The number ``text`` spells in ASCII digits (1*DIGIT), or None: ``str.isdigit()``
+    also takes "²" and "٣", which ``int()`` then refuses or reads."""
+    return int(text) if text.isascii() and text.isdigit() else None
+
+
 def content_length(value: str) -> int | None:
     """The number a Content-Length field value states (OWS around it dropped), or None."""
     text = value.strip(" \t")

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ..model.grammar import decimal
 from .channel import Channel
 
 #: The probe app as other kinds of callable: kind → its name in ``wsgicheck.probe.app``.
@@ -61,9 +62,10 @@ def parse_header(value: object) -> tuple[int, str, str] | None:
     if not isinstance(value, str):
         return None
     parts = value.split()
-    if len(parts) not in (2, 3) or not parts[0].isdigit():
+    number = decimal(parts[0]) if len(parts) in (2, 3) else None
+    if number is None:
         return None
-    return int(parts[0]), parts[1], parts[2] if len(parts) == 3 else ""
+    return number, parts[1], parts[2] if len(parts) == 3 else ""
 
 
 @dataclass
@@ -107,7 +109,7 @@ def length_field(body: bytes) -> tuple[str, str]:
 
 def declared_length(environ: dict[str, Any]) -> int | None:
     value = environ.get("CONTENT_LENGTH")
-    return int(value) if isinstance(value, str) and value.isdigit() else None
+    return decimal(value) if isinstance(value, str) else None
 
 
 def read_body(environ: dict[str, Any]) -> int:

@@ -31,10 +31,14 @@ STREAM_METHOD_RULES = frozenset({"ENV-INPUT-METHODS", "ENV-ERRORS-METHODS"})
 def streams_decided_by_type(environ: dict[str, object]) -> bool:
     """Whether the rules of :data:`STREAM_METHOD_RULES` say of ``environ``'s streams what
     they say of any streams of the same types (so what they said of an earlier environ's)."""
-    for key, methods in (("wsgi.input", INPUT_METHODS), ("wsgi.errors", ERRORS_METHODS)):
-        if key in environ and not decided_by_type(environ[key], methods):
-            return False
-    return True
+    stream = environ.get("wsgi.input", _ABSENT)
+    if stream is not _ABSENT and not decided_by_type(stream, INPUT_METHODS):
+        return False
+    stream = environ.get("wsgi.errors", _ABSENT)
+    return stream is _ABSENT or decided_by_type(stream, ERRORS_METHODS)
+
+
+_ABSENT = object()
 
 
 def _has_environ(ex: Exchange) -> bool:

@@ -43,6 +43,7 @@ from ..model.events import (
     block_size,
 )
 from ..model.extra import NOTHING, Extra
+from ..model.grammar import decimal
 from ..model.request import Framing, Request
 from ..model.response import Response
 from . import views as _views
@@ -475,7 +476,7 @@ class Exchange:
                 and isinstance(item[0], str)
                 and item[0].lower() == "content-length"
                 and isinstance(item[1], str)
-                and item[1].strip().isdigit()
+                and decimal(item[1].strip()) is not None
             ):
                 return int(item[1])
         return None

@@ -129,16 +129,25 @@ def decided_by_type(stream: object, methods: tuple[tuple[str, int], ...]) -> boo
     """Whether :func:`method_problems` says of ``stream`` what it says of any instance of
     its type that, like it, holds none of the ``methods`` itself (so what it said of one)."""
     kind = type(stream)
-    decides = _decided_kinds.get((kind, methods))
-    if decides is None:
-        decides = class_decides(kind, [name for name, _ in methods])
+    key = (kind, methods)
+    how = _decided_kinds.get(key)
+    if how is None:
+        if not class_decides(kind, [name for name, _ in methods]):
+            how = False
+        else:
+            how = True if not kind.__dictoffset__ else _dict_of(kind)
         if len(_decided_kinds) >= _ACCEPTED_LIMIT:
             _decided_kinds.clear()
-        _decided_kinds[(kind, methods)] = decides
-    return decides and _none_own(stream, kind, methods)
+        _decided_kinds[key] = how
+    if how is True or how is False:
+        return how
+    own = how.__get__(stream, kind)  # the instance's plain __dict__: no code of the app's
+    return type(own) is dict and (not own or not any(name in own for name, _ in methods))
 
 
-_decided_kinds: dict[tuple[type, tuple[tuple[str, int], ...]], bool] = {}
+#: By type and methods: False when the type does not decide them, True when its instances
+#: hold no attributes of their own, else the ``__dict__`` descriptor to look in.
+_decided_kinds: dict[tuple[type, tuple[tuple[str, int], ...]], Any] = {}
 _CLASS_METHODS = (types.FunctionType, types.MethodDescriptorType, types.WrapperDescriptorType)
 
 
@@ -163,7 +172,9 @@ def _none_own(stream: object, kind: type, methods: tuple[tuple[str, int], ...]) 
     if descriptor is None:
         return False
     own = descriptor.__get__(stream, kind)
-    return type(own) is dict and not any(name in own for name, _ in methods)
+    if type(own) is not dict:
+        return False
+    return not own or not any(name in own for name, _ in methods)  # most hold nothing
 
 
 def _dict_of(kind: type) -> Any:

@@ -32,7 +32,7 @@ from ..model.events import (
     Yielded,
     block_size,
 )
-from ..model.grammar import HOP_BY_HOP_HEADERS
+from ..model.grammar import HOP_BY_HOP_HEADERS, decimal
 from ..model.untrusted import plain
 from .exchange import Exchange
 
@@ -147,9 +147,7 @@ def final_call(ex: Exchange) -> StartResponseCalled | None:
 
 def status_code(call: StartResponseCalled | None) -> int | None:
     status = call.status if call is not None else None
-    if isinstance(status, str) and (code := plain(status)[:3]).isdigit():
-        return int(code)
-    return None
+    return decimal(plain(status)[:3]) if isinstance(status, str) else None
 
 
 def header_fields(headers: object) -> list[tuple[str, str]]:

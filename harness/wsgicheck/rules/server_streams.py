@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..model.events import ErrorsWritten, InputRead
+from ..model.grammar import decimal
 from ..model.request import Framing
 from ..model.untrusted import safe_repr
 from .exchange import Exchange
@@ -274,7 +275,7 @@ def handle_inbound_hop(self: Rule, ex: Exchange) -> Iterator[Finding]:
     decoded = ex.response.request_body_size
     assert ex.environ is not None
     length = ex.environ.get("CONTENT_LENGTH")
-    if isinstance(length, str) and length.isdigit() and int(length) != decoded:
+    if isinstance(length, str) and decimal(length) not in (None, decoded):
         yield self.finding(
             ex, f"CONTENT_LENGTH is {length} for a chunked body of {decoded} bytes decoded"
         )

@@ -37,6 +37,7 @@ _VALUES_READ = frozenset(
     }
 )
 _PLAIN = frozenset({str, int, float, bool, type(None)})
+_ABSENT = object()
 #: Marks an environ value in a view by its type only.
 _BY_TYPE = object()
 #: Marks a callable in a view by what decides its signature (:func:`.signature_basis`).
@@ -166,16 +167,18 @@ def environ_items(environ: dict[str, Any]) -> object:
     rest = dict(environ)
     objects = []
     for key in _OBJECT_KEYS:
-        if key in rest:
-            described = _described(key, rest.pop(key))
+        value = rest.pop(key, _ABSENT)
+        if value is not _ABSENT:
+            described = _described(key, value)
             if described is None:
                 return None
             objects.append(described)
-    if set(map(type, rest)) <= {str}:
-        try:
-            return (marshal.dumps(rest, 2), tuple(objects))
-        except ValueError:
-            pass  # an object of another kind somewhere: item by item
+    try:
+        # Keys and values of built-in types only, each kept apart by its type: a key of
+        # another type than str is judged the same way each time it comes.
+        return (marshal.dumps(rest, 2), tuple(objects))
+    except ValueError:
+        pass  # an object of another kind somewhere: item by item
     items: list[tuple[object, ...]] = []
     for key, value in environ.items():
         if type(key) is not str:
