@@ -342,3 +342,25 @@ def test_the_python_reproducer_runs_and_replays_the_finding(
     )
     assert done.returncode == 0, done.stderr
     assert expected in done.stdout.split()
+
+
+def test_a_finding_over_a_sequence_replays_beside_the_requests_before_it() -> None:
+    """A HEAD unlike GET shows only beside the GETs around it: the run keeps the requests
+    sent before the one it judged, and the Python reproducer judges it beside them (alone,
+    it would print nothing)."""
+    target = "fixtures/broken/app_head_like_get.py:app"
+    result = run(load_target(target), options(profile="quick", transports="memory"), target=target)
+    failure = result.failures["APP-HEAD-LIKE-GET"]
+    assert [(each.method, each.target) for each in failure.before] == [("GET", "/"), ("HEAD", "/")]
+    assert (failure.request.method, failure.request.target) == ("GET", "/")
+    done = subprocess.run(
+        [sys.executable, "-c", failure.reproducers.python],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert {line.split()[0] for line in lines} == {"APP-HEAD-LIKE-GET"}
+    assert f"APP-HEAD-LIKE-GET {failure.finding.message}" in lines

@@ -69,10 +69,13 @@ def _follow_up(
     collector: Collector,
     on_exchange: OnExchange | None,
     source: str = "memory",
+    before: tuple[Request, ...] = (),
 ) -> None:
     """Ask the questions that follow ``first`` (HEAD, conditional GETs: :mod:`.sequences`)
     through ``transport`` and judge each beside it. Their findings are kept, never raised
-    to Hypothesis: a target is asked once a run, so a replay while shrinking would not ask."""
+    to Hypothesis: a target is asked once a run, so a replay while shrinking would not ask.
+    Each is kept with the requests sent before it (``before`` ``first``'s, then ``first``
+    and the questions before it), so its reproducer replays what it was judged beside."""
 
     def send(request: Request) -> Response:
         if on_exchange is not None:
@@ -80,7 +83,8 @@ def _follow_up(
         return transport.exchange(request, config)
 
     for later in send_follow_ups(send, first, source=source):
-        collector.judge(later, later.request, config, source)
+        sent_before = (*before, *[earlier.request for earlier in later.history])
+        collector.judge(later, later.request, config, source, sent_before)
 
 
 def _judged(rule: Rule, exchange: Exchange) -> Finding | None:
@@ -215,7 +219,7 @@ class Examples:
             found += collector.judge(first, request, config, "memory", before)
             asked = follow and self.followed.wants(first)
             if asked:
-                _follow_up(first, run.memory, config, collector, run.on_exchange)
+                _follow_up(first, run.memory, config, collector, run.on_exchange, before=before)
         if run.wire is not None and not (first is not None and first.timed_out):
             # (The socket is not tried after a time-out in memory: it would cost another.)
             run.tell(request, config, "socket")
@@ -228,7 +232,9 @@ class Examples:
             found += collector.judge(exchange, request, config, "socket", before)
             if asked and not exchange.timed_out:  # the same questions over the wire
                 try:
-                    _follow_up(exchange, run.wire, config, collector, run.on_exchange, "socket")
+                    _follow_up(
+                        exchange, run.wire, config, collector, run.on_exchange, "socket", before
+                    )
                 except TransportError as exc:
                     run.errors.append(f"{request.method} {request.target} (follow-up): {exc}")
             first = first or exchange

@@ -114,11 +114,21 @@ def python_snippet(
             "",
             f"app = load_target({target!r})",
             f"client = {client}",
-            *(["for earlier in [", *earlier, "]:", "    client.send(earlier)"] if before else []),
+            *(
+                # The rules over a sequence judge the last exchange beside the earlier ones.
+                [
+                    "earlier = [",
+                    *earlier,
+                    "]",
+                    "history = tuple(Exchange(client.send(each)) for each in earlier)",
+                ]
+                if before
+                else []
+            ),
             "response = client.send(Request(",
             *request_lines,
             "))",
-            "for finding in check_exchange(Exchange(response)):",
+            f"for finding in check_exchange(Exchange(response{', history=history' if before else ''})):",
             "    print(finding.rule, finding.message)",
         ]
     )
