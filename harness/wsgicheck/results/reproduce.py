@@ -106,6 +106,7 @@ def python_snippet(
     if changed:
         names.append("ServerConfig")
     client = f"Client(app, config=ServerConfig({', '.join(changed)}))" if changed else "Client(app)"
+    linked = ", history=history" if before else ""
     return "\n".join(
         [
             f"from wsgicheck import {', '.join(names)}",
@@ -128,7 +129,7 @@ def python_snippet(
             "response = client.send(Request(",
             *request_lines,
             "))",
-            f"for finding in check_exchange(Exchange(response{', history=history' if before else ''})):",
+            f"for finding in check_exchange(Exchange(response{linked})):",
             "    print(finding.rule, finding.message)",
         ]
     )
