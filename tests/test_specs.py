@@ -138,3 +138,47 @@ def test_reports_cite_each_rule_by_its_own_source() -> None:
     assert cited["HARNESS-TRANSPORTS-AGREE"] == "wsgicheck: one core, two transports"
     for rule in REGISTRY:
         assert cited[rule.id].startswith(rule.source.split(" §")[0]), rule.id
+
+
+def catalogue_levels() -> dict[str, str]:
+    """Each catalogue row's level column (``MUST``, ``MUST †`` ...), by id."""
+    levels = {}
+    for line in CATALOGUE.read_text(encoding="utf-8").splitlines():
+        match = _row_re.match(line)
+        if match and re.search(r"MUST|SHOULD|MAY", match.group(2)):
+            levels[match.group(1)] = match.group(2).strip()
+    return levels
+
+
+def test_a_rule_is_implied_exactly_when_every_row_it_covers_is() -> None:
+    # The catalogue marks with a dagger a requirement the PEP states without a keyword:
+    # a report shows such a rule's level as "MUST, implied", so a reader who checks the
+    # quote for the word MUST is told why it is not there.
+    levels = catalogue_levels()
+
+    def implied(rule: Rule) -> bool:
+        """Every row the rule covers at its own level is marked with a dagger (a rule may
+        cover rows of other levels besides: those do not give it its level)."""
+        own = [
+            levels[row]
+            for row in rule.covers
+            if levels.get(row, "").split()[:1] == [rule.level.value]
+        ]
+        return bool(own) and all(level.endswith("†") for level in own)
+
+    daggered = {each.id for each in REGISTRY if implied(each)}
+    assert {each.id for each in REGISTRY if each.implied} == daggered
+    assert daggered  # the catalogue has such rows, and rules that check them
+
+
+def test_explain_says_when_a_rule_is_implied(capsys: pytest.CaptureFixture[str]) -> None:
+    from wsgicheck.cli import main
+
+    assert main(["explain", "APP-CL-ACCURATE"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "APP-CL-ACCURATE (MUST, implied, binds the app)"
+    assert any(line.startswith("Implied: the text states no MUST") for line in lines)
+    assert main(["explain", "APP-SR-ONCE"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "APP-SR-ONCE (MUST, binds the app)"
+    assert not any(line.startswith("Implied:") for line in lines)

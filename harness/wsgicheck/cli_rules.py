@@ -26,6 +26,7 @@ def run_rules(args: argparse.Namespace) -> int:
             {
                 "id": each.id,
                 "level": each.level.value,
+                "implied": each.implied,
                 "binding": each.binding.value,
                 "section": each.section,
                 "summary": each.summary,
@@ -72,13 +73,24 @@ def run_explain(args: argparse.Namespace) -> int:
         raise UsageError(f"no rule {args.rule!r}{hint}")
     each = REGISTRY[rule_id]
     lines = [
-        f"{each.id} ({each.level.value}, binds the {each.binding.value})",
+        f"{each.id} ({each.level_shown}, binds the {each.binding.value})",
         "",
         *wrap_text(each.summary, "  "),
         "",
         f"{each.citation}:",
         *wrap_text(each.pep, "  "),
     ]
+    if each.implied:
+        keyword = each.level.value
+        lines += [
+            "",
+            *wrap_text(
+                f"Implied: the text states no {keyword} in so many words; the requirement "
+                f"follows from it or from the PEP's own example code (the catalogue, "
+                "specs/pep3333-rules.md, marks the row with a dagger).",
+                "",
+            ),
+        ]
     if each.example:
         lines += ["", "Example of a violation and its fix:"]
         lines += ["  " + line for line in each.example.splitlines()]

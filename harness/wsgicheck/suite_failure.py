@@ -30,7 +30,7 @@ def failure_text(rule: Rule, verdict: RuleOutcome, verdicts: Verdicts, settings:
     example = verdict.example
     finding = example.finding
     lines = [
-        f"{rule.id} ({rule.level.value}, {rule.binding.value}): {show(finding.message)}",
+        f"{rule.id} ({rule.level_shown}, {rule.binding.value}): {show(finding.message)}",
         "",
         f"Rule: {rule.summary}",
         f"{rule.citation}:",

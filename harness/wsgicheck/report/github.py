@@ -53,7 +53,7 @@ def workflow_commands(run: RunResult, *, workspace: str | None = None) -> list[s
             where, relative = place
             properties["file"] = show(relative)
             properties["line"] = str(max(where.line, 1))
-        properties["title"] = f"{rule.id} ({rule.level.value})"
+        properties["title"] = f"{rule.id} ({rule.level_shown})"
         message = (
             f"{show(failure.finding.message)}\n"
             f"{rule.citation}: {rule.summary}.\n"

@@ -195,7 +195,7 @@ def _failure(run: RunResult, rule_id: str, failure: Failure) -> list[str]:
     parts = [
         f'<details class="failure f-{kind}" id="failure-{_e(rule_id)}">',
         f'<summary><span class="{kind}">{_MARKS[kind]} <code>{_e(rule_id)}</code></span> '
-        f"({rule.level.value}{', known' if kind is Verdict.KNOWN else ''}"
+        f"({rule.level_shown}{', known' if kind is Verdict.KNOWN else ''}"
         f"{f', {common.REPLAYED}' if failure.replayed else ''}) "
         f'<span class="message">{_e(failure.finding.message)}</span></summary>',
     ]

@@ -37,7 +37,7 @@ def _details(run: RunResult, failure: Failure) -> str:
     lines = [
         show(failure.finding.message),
         "",
-        f"rule: {rule.id} ({rule.level.value}, binds the {rule.binding.value})",
+        f"rule: {rule.id} ({rule.level_shown}, binds the {rule.binding.value})",
         f"{rule.citation}: {rule.pep}",
     ]
     if where is not None:

@@ -171,7 +171,7 @@ def _failure(run: RunResult, failure: Failure, color: bool) -> list[str]:
     rule = failure.rule
     kind = common.failure_kind(run, failure)
     lines = [
-        _paint(f"{_MARKS[kind]} {rule.id} ({rule.level.value})", kind, color),
+        _paint(f"{_MARKS[kind]} {rule.id} ({rule.level_shown})", kind, color),
         *wrap(show(failure.finding.message), indent="  ", more="    "),
     ]
     where = common.location_of(run, failure)

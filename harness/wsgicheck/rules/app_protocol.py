@@ -120,6 +120,7 @@ def sr_positional(self: Rule, ex: Exchange) -> Iterator[Finding]:
 @rule(
     "APP-SR-CALLED",
     level=Level.MUST,
+    implied=True,
     binding=Binding.APP,
     section="Specification Details",
     summary="the application calls start_response for every request, even with no body",

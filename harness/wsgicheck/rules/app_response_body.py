@@ -183,6 +183,7 @@ def avoid_write(self: Rule, ex: Exchange) -> Iterator[Finding]:
 @rule(
     "APP-CL-ACCURATE",
     level=Level.MUST,
+    implied=True,
     binding=Binding.APP,
     section="Handling the Content-Length Header",
     summary="a declared Content-Length matches the body produced",

@@ -326,6 +326,7 @@ def _authority(host: str, scheme: str) -> str:
 @rule(
     "ENV-URL-RECONSTRUCTABLE",
     level=Level.SHOULD,
+    implied=True,
     binding=Binding.ENVIRON,
     section="URL Reconstruction",
     summary="the PEP's URL reconstruction gives the host and (decoded) path the client asked for",

@@ -140,6 +140,16 @@ class Rule:
     #: one the rule gives the exchange alone (and a ``memo`` applies to that). None: the
     #: rule never reads the history.
     sequence: Applies | None = field(default=None, repr=False, compare=False)
+    #: The source states the requirement without a keyword at this level: it follows from
+    #: the text ``pep`` quotes, or from the PEP's own example code (the catalogue,
+    #: ``specs/pep3333-rules.md``, marks the row †). Reports say so beside the level.
+    implied: bool = False
+
+    @property
+    def level_shown(self) -> str:
+        """The level as reports show it beside the rule: ``MUST``, or ``MUST, implied``
+        where the quote has no such keyword (a reader checks the quote against it)."""
+        return f"{self.level.value}, implied" if self.implied else self.level.value
 
     @property
     def citation(self) -> str:
@@ -265,6 +275,7 @@ def rule(
     finds: Iterable[str] | None = None,
     memo: str | None = None,
     sequence: Applies | None = None,
+    implied: bool = False,
 ) -> Callable[[Callable[[Rule, Exchange], Iterable[Finding]]], Rule]:
     """Register a check as the rule ``id``; the decorated function becomes the :class:`Rule`.
 
@@ -272,7 +283,8 @@ def rule(
     ``finds`` name evidence (see :class:`Rule`); with ``needs``, ``applies`` is only what
     the rule asks beyond it. ``memo`` says what view of the exchange the verdict depends
     on (see :attr:`Rule.memo`); ``sequence`` when the exchange's history bears on it (see
-    :attr:`Rule.sequence`).
+    :attr:`Rule.sequence`); ``implied`` when the source states no keyword for it (see
+    :attr:`Rule.implied`).
     """
     needed = _evidence_names(needs, id)
     found = _evidence_names(finds, id)
@@ -307,6 +319,7 @@ def rule(
             condition=applies if needed is not None else None,
             memo=memo,
             sequence=sequence,
+            implied=implied,
         )
         REGISTRY.add(registered)
         return registered

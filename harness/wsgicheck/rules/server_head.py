@@ -125,6 +125,7 @@ def headers_latin1(self: Rule, ex: Exchange) -> Iterator[Finding]:
 @rule(
     "SRV-HEADER-CASE-INSENSITIVE",
     level=Level.MUST,
+    implied=True,
     binding=Binding.SERVER,
     section=SR,
     summary="a field the app sent in any case is not sent a second time by the server",
