@@ -29,9 +29,11 @@ def _write(data: bytes) -> None:
     pass
 
 
-def _serve(wrapped: Callable[..., Any]) -> None:
+def _serve(wrapped: Callable[..., Any], method: str = "GET", path: str = "/") -> None:
     environ: dict[str, Any] = {"wsgi.input": io.BytesIO()}
     setup_testing_defaults(environ)
+    environ["REQUEST_METHOD"] = method
+    environ["PATH_INFO"] = path
     result = wrapped(environ, lambda status, headers, exc_info=None: _write)
     try:
         list(result)
@@ -73,25 +75,13 @@ def _by_method(environ: dict[str, Any], start_response: Callable[..., Any]) -> l
     return [b"hello"]
 
 
-def _serve_as(wrapped: Callable[..., Any], method: str, path: str = "/") -> None:
-    environ: dict[str, Any] = {"wsgi.input": io.BytesIO()}
-    setup_testing_defaults(environ)
-    environ["REQUEST_METHOD"] = method
-    environ["PATH_INFO"] = path
-    result = wrapped(environ, lambda status, headers, exc_info=None: _write)
-    try:
-        list(result)
-    finally:
-        result.close()
-
-
 def test_a_request_found_quiet_before_is_still_judged_beside_a_head_to_its_target() -> None:
     # GET / is quiet and remembered as such; after a HEAD to /, the next GET / is judged
     # beside it again (GET, HEAD, GET), and the HEAD's other Content-Type is found.
     engine.forget()
     checked = validator(_by_method, collect=True)
     for method in ("GET", "GET", "GET", "HEAD", "GET", "GET"):
-        _serve_as(checked, method)
+        _serve(checked, method)
     assert [f.rule for f in checked.findings] == ["APP-HEAD-LIKE-GET"]
 
 
@@ -102,7 +92,7 @@ def test_the_targets_compared_at_follow_the_history_as_it_moves_on() -> None:
     engine.forget()
     checked = validator(_by_method, collect=True)
     for n in range(90):
-        _serve_as(checked, "HEAD" if n % 3 == 0 else "GET", f"/{n % 7}")
+        _serve(checked, "HEAD" if n % 3 == 0 else "GET", f"/{n % 7}")
         expected = Counter(
             target for each in checked._past if (target := compared_at(each)) is not None
         )
