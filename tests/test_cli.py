@@ -616,6 +616,34 @@ def test_main_on_a_closed_pipe(monkeypatch: pytest.MonkeyPatch) -> None:
         stdout.close()
 
 
+@pytest.mark.parametrize(("target", "status"), [(CLEAN, 0), (BROKEN, 1)])
+def test_the_check_program_runs_exit_handlers_and_keeps_its_status(
+    tmp_path: Path, target: str, status: int
+) -> None:
+    """``wsgicheck check`` as a program ends without the interpreter's teardown, but the
+    exit handlers still run (coverage.py saves its data in one), its output is complete
+    and its exit status is the run's."""
+    marker = tmp_path / "exit-handler-ran"
+    code = (
+        "import atexit, os, sys\n"
+        # Only the command's own process: its worker (forked) runs the handlers it inherits.
+        "me = os.getpid()\n"
+        f"atexit.register(lambda: os.getpid() == me and open({str(marker)!r}, 'w').close())\n"
+        "from wsgicheck.cli import main\n"
+        "sys.exit(main())\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, "check", target, *FAST, "--format", "json"],
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        cwd=tmp_path,
+    )
+    assert done.returncode == status, done.stderr
+    assert json.loads(done.stdout)["failed"] is bool(status)
+    assert marker.exists()
+
+
 @pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs a pseudo-terminal")
 def test_a_terminal_gets_a_progress_bar_that_leaves_the_report_alone() -> None:
     """With stderr on a terminal, ``check`` draws a progress bar there, with the time spent

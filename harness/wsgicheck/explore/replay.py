@@ -141,6 +141,8 @@ class SocketTransport:
         )
         self.server.start()
         self._conn: RawConnection | None = None
+        #: The choices of the last exchange, as the runner drew them.
+        self._drawn: ServerConfig | None = None
 
     @property
     def config(self) -> ServerConfig:
@@ -159,11 +161,13 @@ class SocketTransport:
     def exchange(self, request: Request, config: ServerConfig) -> Response:
         # One request at a time on one connection: the server takes the config the runner
         # drew for this example (its name and port stay its own).
-        self.server.config = replace(
-            config,
-            server_name=self.server.config.server_name,
-            server_port=self.server.config.server_port,
-        )
+        if config is not self._drawn:  # the same choices again (a follow-up): already set
+            self._drawn = config
+            self.server.config = replace(
+                config,
+                server_name=self.server.config.server_name,
+                server_port=self.server.config.server_port,
+            )
         conn = self._connect()
         if conn.peer_closed():
             self._drop()
