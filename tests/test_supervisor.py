@@ -356,6 +356,36 @@ def test_patching_socket_and_time_while_answering_leaves_the_transport_working(
     ]
 
 
+EQUAL_CLOCK_APP = """
+import time
+
+class Clock:
+    # Equal to anything: what was replaced is told by identity, never by ==, which is
+    # the app's code (and may say what it likes).
+    def __eq__(self, other):
+        return True
+
+    __hash__ = object.__hash__
+
+    def __call__(self):
+        return 0.0
+
+def app(environ, start_response):
+    time.monotonic = Clock()
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")])
+    return [b"ok"]
+"""
+
+
+def test_a_replacement_that_claims_to_equal_the_original_is_put_back(tmp_path: Path) -> None:
+    target = write_app(tmp_path / "equal_clock", EQUAL_CLOCK_APP)
+    data = _clean_run_over_a_socket(tmp_path, target)
+    said = "wsgicheck: the app replaced time.monotonic"
+    assert data["app_output"]["text"].splitlines() == [
+        f"{said} while it answered a request; wsgicheck put them back for its own transport"
+    ]
+
+
 @pytest.mark.parametrize("name", ["html", "json"])
 def test_a_module_beside_the_app_does_not_shadow_the_standard_library(
     tmp_path: Path, name: str

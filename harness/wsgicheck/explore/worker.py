@@ -9,13 +9,14 @@ and puts back what the app replaces in the modules the harness's transport runs 
 from __future__ import annotations
 
 import atexit
-import contextlib
 import io
+import operator
 import os
 import sys
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import repeat
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -156,12 +157,10 @@ def _restore(snapshot: dict[str, dict[str, Any]], reported: set[str], when: str)
     for name, attributes in snapshot.items():
         module = sys.modules[name]
         found = vars(module)
-        # Nothing replaced (nearly always): one comparison of the two dicts, in C, before
-        # each request (a value put back equal is as good as the same); the loop below
-        # then finds what was replaced, by identity.
-        with contextlib.suppress(Exception):  # a value whose == raises: the loop decides
-            if found == attributes:
-                continue
+        # Nothing replaced (nearly always): one look at every name, in C, before each
+        # request; the loop below then finds what was.
+        if all(map(operator.is_, map(found.get, attributes, repeat(missing)), attributes.values())):
+            continue
         for key, value in attributes.items():
             if found.get(key, missing) is not value:
                 setattr(module, key, value)
