@@ -15,7 +15,7 @@ from dataclasses import replace
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from ..core.environ import ServerConfig, build_environ, request_problem
+from ..core.environ import Refusal, ServerConfig, build_environ, request_problem
 from ..core.invoke import AppCall, WSGIApp
 from ..core.sink import send_refusal
 from ..model.errors import FindingRaised
@@ -113,6 +113,13 @@ class Client:
         self.remote: tuple[str, int | None] = (remote_addr, None)
         self._app_where = app_location(app)
         self._plain_requests: dict[tuple[object, ...], Request] = {}
+        #: The last request judged by :meth:`_refusal`, the config it was judged under, and
+        #: the refusal (the same request is sent again and again: see :meth:`_plain`).
+        self._last_refusal: tuple[Request | None, ServerConfig | None, Refusal | None] = (
+            None,
+            None,
+            None,
+        )
 
     # -- building requests --------------------------------------------------------------------
 
@@ -206,6 +213,16 @@ class Client:
             self._plain_requests[key] = request
         return request
 
+    def _refusal(self, request: Request) -> Refusal | None:
+        """:func:`request_problem` of ``request``: for the last request again, the answer
+        it had (both the request and the config are immutable values)."""
+        last, config, refusal = self._last_refusal
+        if last is not request or config is not self.config:
+            config = self.config
+            refusal = request_problem(request, config)
+            self._last_refusal = (request, config, refusal)
+        return refusal
+
     def get(self, target: str | bytes = "/", **options: Any) -> Response:
         if not options:
             return self.send(self._plain("GET", target))
@@ -258,10 +275,16 @@ def _options_key(
 ) -> tuple[object, ...] | None:
     """What a request built with ``options`` is a function of, when they are only headers
     and a body of plain values; None otherwise (JSON, a form, framing choices)."""
-    if not options.keys() <= {"headers", "body"}:
+    if not _OPTION_NAMES.issuperset(options):
         return None
     headers = options.get("headers")
     body = options.get("body", b"")
+    if type(body) not in (bytes, str):
+        return None
+    if type(headers) is dict:  # the usual call: names and values checked in C
+        if not {*map(type, headers), *map(type, headers.values())} <= _STR:
+            return None
+        return (method, target, tuple(headers.items()), body)
     try:
         pairs = tuple(
             (name, value)
@@ -271,9 +294,11 @@ def _options_key(
             return None
     except (TypeError, ValueError):
         return None
-    if type(body) not in (bytes, str):
-        return None
     return (method, target, pairs, body)
+
+
+_OPTION_NAMES = frozenset({"headers", "body"})
+_STR = frozenset({str})
 
 
 class PendingExchange:
@@ -292,7 +317,7 @@ class PendingExchange:
         self.log: list[RawEvent] = []
         self._sink = MemorySink()
         self._exchange = AppCall(self._sink, self.log, client.config, request.method)
-        self.refusal = request_problem(request, client.config)
+        self.refusal = client._refusal(request)
         self._live: dict[str, Any] | None = None
         #: The environ as the app received it; None when the server refused the request.
         self.environ: dict[str, Any] | None = None

@@ -48,6 +48,7 @@ _VIEW_BYTES = 8192
 #: The keys whose values are the server's objects in a typical environ (the streams, the
 #: file wrapper): described apart, the rest of the environ is then built-in values only.
 _OBJECT_KEYS = ("wsgi.input", "wsgi.errors", "wsgi.file_wrapper")
+_STREAM_KEYS = _OBJECT_KEYS[:2]
 
 
 def environ_view(ex: Exchange) -> tuple[Any, ...] | None:
@@ -66,7 +67,7 @@ def environ_view(ex: Exchange) -> tuple[Any, ...] | None:
         request.target,
         request.http_version,
         request.headers,
-        request.framing.name,  # an enum hashes in Python: its name in C
+        request.framing._name_,  # an enum hashes in Python: its name in C (no descriptor)
         ex.response.request_body_size,
         items,
     )
@@ -101,7 +102,7 @@ def record_view(ex: Exchange) -> tuple[Any, ...] | None:
                 request.target,
                 request.http_version,
                 request.headers,
-                request.framing.name,
+                request.framing._name_,
                 len(request.body),
                 response.status_code,
                 response.reason,
@@ -121,16 +122,19 @@ def record_view(ex: Exchange) -> tuple[Any, ...] | None:
 
 def _records_view(records: list[tuple[Any, ...]]) -> tuple[tuple[type, ...], list[Any]]:
     """The trace's records as a view: their kinds, and their fields with each Location a
-    plain tuple (marshal takes no Location)."""
+    plain tuple (marshal takes no Location) between the fields before and after it."""
     where_at = _WHERE_AT
-    values = []
+    kinds = []
+    values: list[Any] = []
     for record in records:
-        at = where_at.get(record[0])
-        if at is not None and type(record[at]) is Location:
-            values.append((*record[1:at], tuple(record[at]), *record[at + 1 :]))
-        else:
+        kind = record[0]
+        kinds.append(kind)
+        at = where_at.get(kind)
+        if at is None or type(record[at]) is not Location:
             values.append(record[1:])
-    return tuple([record[0] for record in records]), values
+        else:  # three parts (the first is shorter than a whole record's fields would be)
+            values += (record[1:at], tuple(record[at]), record[at + 1 :])
+    return tuple(kinds), values
 
 
 def raw_view(
@@ -164,13 +168,15 @@ def environ_items(environ: dict[str, Any]) -> object:
     description of the three objects; any other goes item by item.
     """
     rest = dict(environ)
-    objects = []
-    for key in _OBJECT_KEYS:
+    objects: list[tuple[object, ...]] = []
+    for key in _STREAM_KEYS:  # by type (as :func:`_described` has it)
         if key in rest:
-            described = _described(key, rest.pop(key))
-            if described is None:
-                return None
-            objects.append(described)
+            objects.append((key, _BY_TYPE, type(rest.pop(key))))
+    if "wsgi.file_wrapper" in rest:
+        described = _described("wsgi.file_wrapper", rest.pop("wsgi.file_wrapper"))
+        if described is None:
+            return None
+        objects.append(described)
     if set(map(type, rest)) <= {str}:
         try:
             return (marshal.dumps(rest, 2), tuple(objects))
