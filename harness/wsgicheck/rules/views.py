@@ -50,7 +50,6 @@ _VIEW_BYTES = 8192
 #: The keys whose values are the server's objects in a typical environ (the streams, the
 #: file wrapper): described apart, the rest of the environ is then built-in values only.
 _OBJECT_KEYS = ("wsgi.input", "wsgi.errors", "wsgi.file_wrapper")
-_STREAM_KEYS = _OBJECT_KEYS[:2]
 
 
 def environ_view(ex: Exchange) -> tuple[Any, ...] | None:
@@ -187,15 +186,13 @@ def environ_items(environ: dict[str, Any]) -> object:
     description of the three objects; any other goes item by item.
     """
     rest = dict(environ)
-    objects: list[tuple[object, ...]] = []
-    for key in _STREAM_KEYS:  # by type (as :func:`_described` has it)
+    objects = []
+    for key in _OBJECT_KEYS:
         if key in rest:
-            objects.append((key, _BY_TYPE, type(rest.pop(key))))
-    if "wsgi.file_wrapper" in rest:
-        described = _described("wsgi.file_wrapper", rest.pop("wsgi.file_wrapper"))
-        if described is None:
-            return None
-        objects.append(described)
+            described = _described(key, rest.pop(key))
+            if described is None:
+                return None
+            objects.append(described)
     if set(map(type, rest)) <= {str}:
         try:
             return (_marshalled(rest), tuple(objects))
@@ -238,8 +235,8 @@ _IMMUTABLE = frozenset({str, int, float, bool, bytes, type(None)})
 
 
 def _marshalled(rest: dict[str, Any]) -> bytes:
-    """``marshal.dumps(rest, 2)`` (raising ValueError as it does). An environ with the last
-    one's keys in order, and the very objects it had as values, all immutable, marshals as
+    """``marshal.dumps(rest, 2)`` (raising ValueError as it does). An environ with the very
+    objects of the last one as keys (in order) and values, all immutable, marshals as
     that did: its bytes are given again, their hash already worked out (a transport that
     builds the same request's environ from the same objects, as wsgicheck's Client does,
     repeats it)."""
@@ -247,7 +244,8 @@ def _marshalled(rest: dict[str, Any]) -> bytes:
     last = _last_marshalled
     if (
         last is not None
-        and list(rest) == last.keys  # str keys (the caller checked): compared in C
+        and len(rest) == len(last.keys)
+        and all(map(operator.is_, rest, last.keys))  # by identity: no object's __eq__ runs
         and all(map(operator.is_, rest.values(), last.values))
     ):
         if last.immutable is None:
