@@ -255,6 +255,7 @@ def _marshalled(rest: dict[str, Any]) -> bytes:
             )
         if last.immutable:
             return last.data
+        return marshal.dumps(rest, 2)  # the same objects, some mutable: kept as they are
     data = marshal.dumps(rest, 2)
     _last_marshalled = _Marshalled(data, rest)
     return data
