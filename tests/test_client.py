@@ -546,3 +546,36 @@ def test_a_response_replaced_keeps_the_exchange_and_changes_only_what_is_asked()
     assert list(fewer.trace) == list(real.trace)[:1]
     with pytest.raises(TypeError, match="cannot change environ"):
         real.replace(environ={})
+
+
+def test_repeated_request_environ_follows_config_and_remote() -> None:
+    """The Client keeps the last request's environ (less its streams) for the same request:
+    a new config or remote address between two sends of one request still shows, and the
+    environ handed to the app is a copy with this exchange's own streams."""
+    from dataclasses import replace
+
+    seen: list[dict[str, Any]] = []
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        seen.append(environ)
+        environ["PATH_INFO"] = "/changed by the app"
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"ok"]
+
+    client = Client(app)
+    first = client.get("/mount/x")
+    second = client.get("/mount/x")  # the same Request object: the kept environ, copied
+    client.config = replace(client.config, script_name="/mount")
+    mounted = client.get("/mount/x")
+    client.remote = ("10.0.0.9", None)
+    moved = client.get("/mount/x")
+    assert first.request is second.request is mounted.request is moved.request
+    assert first.environ is not None
+    assert second.environ is not None
+    assert mounted.environ is not None
+    assert moved.environ is not None
+    assert (second.environ["SCRIPT_NAME"], second.environ["PATH_INFO"]) == ("", "/mount/x")
+    assert seen[0]["wsgi.input"] is not seen[1]["wsgi.input"]
+    assert (mounted.environ["SCRIPT_NAME"], mounted.environ["PATH_INFO"]) == ("/mount", "/x")
+    assert mounted.environ["REMOTE_ADDR"] == "127.0.0.1"
+    assert moved.environ["REMOTE_ADDR"] == "10.0.0.9"

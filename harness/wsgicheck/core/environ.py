@@ -23,8 +23,10 @@ from .streams import BodySource, ErrorStream, InputStream, file_wrapper_for
 __all__ = [
     "Refusal",
     "ServerConfig",
+    "add_streams",
     "build_environ",
     "environ_key",
+    "request_environ",
     "request_problem",
     "split_target",
 ]
@@ -201,6 +203,20 @@ def build_environ(
     from; then ``content_length`` is the length the client declared (``request.body`` is
     not read). Call :func:`request_problem` first: a request it refuses has no environ.
     """
+    environ, length = request_environ(request, config, remote=remote, content_length=content_length)
+    return add_streams(environ, config, body, log, length)
+
+
+def request_environ(
+    request: Request,
+    config: ServerConfig,
+    *,
+    remote: tuple[str, int | None] | None = None,
+    content_length: int | None = None,
+) -> tuple[dict[str, Any], int | None]:
+    """:func:`build_environ`'s environ without the streams, and the body length
+    ``wsgi.input`` gets (None: until the chunked body ends). A function of the arguments
+    alone: a caller sending the same request again may keep it and copy it."""
     environ = config._template.copy()
     target = request.target
     authority = None
@@ -255,6 +271,18 @@ def build_environ(
         # RFC 9112 §3.2.2: with an absolute-form target the server must ignore Host and use
         # the target's authority, so that URL reconstruction (PEP 3333) gives the URL asked.
         environ["HTTP_HOST"] = authority
+    return environ, length
+
+
+def add_streams(
+    environ: dict[str, Any],
+    config: ServerConfig,
+    body: BodySource | bytes,
+    log: list[RawEvent],
+    length: int | None,
+) -> dict[str, Any]:
+    """Put the guarded streams (and the file wrapper) that record into ``log`` in
+    ``environ`` (from :func:`request_environ`); returns ``environ``."""
     environ["wsgi.input"] = InputStream(body, log, length, config.max_read)
     environ["wsgi.errors"] = ErrorStream(log)
     if config.file_wrapper:

@@ -1,7 +1,7 @@
 """The memory transport: requests go straight into the core, with no bytes or sockets.
 
 ``Client(app).get("/hello")`` builds a :class:`~wsgicheck.model.request.Request`, runs it through
-exactly the code the socket server uses (:func:`~wsgicheck.core.environ.build_environ`,
+exactly the code the socket server uses (:func:`~wsgicheck.core.environ.build_environ`'s halves,
 :func:`~wsgicheck.core.invoke.run_app`), and returns a
 :class:`~wsgicheck.model.response.Response` with
 the environ the app saw and the trace of what it did.
@@ -15,7 +15,13 @@ from dataclasses import replace
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from ..core.environ import ServerConfig, build_environ, request_problem
+from ..core.environ import (
+    Refusal,
+    ServerConfig,
+    add_streams,
+    request_environ,
+    request_problem,
+)
 from ..core.invoke import AppCall, WSGIApp
 from ..core.sink import send_refusal
 from ..model.errors import FindingRaised
@@ -113,6 +119,9 @@ class Client:
         self.remote: tuple[str, int | None] = (remote_addr, None)
         self._app_where = app_location(app)
         self._plain_requests: dict[tuple[object, ...], Request] = {}
+        #: What :meth:`_prepared` worked out last (the same request is sent again and
+        #: again: see :meth:`_plain`).
+        self._last: _Prepared = (None, None, None, None, {}, None)
 
     # -- building requests --------------------------------------------------------------------
 
@@ -206,6 +215,23 @@ class Client:
             self._plain_requests[key] = request
         return request
 
+    def _prepared(self, request: Request) -> _Prepared:
+        """The request, config and remote address, :func:`request_problem` of them and,
+        if there is none, :func:`request_environ`'s environ (not to be changed: copy it)
+        and body length. For the last request again, what it had: all three are immutable
+        values, and the answers functions of them."""
+        last = self._last
+        config, remote = self.config, self.remote
+        if last[0] is not request or last[1] is not config or last[2] is not remote:
+            refusal = request_problem(request, config)
+            environ, length = (
+                ({}, None)
+                if refusal is not None
+                else request_environ(request, config, remote=remote)
+            )
+            last = self._last = (request, config, remote, refusal, environ, length)
+        return last
+
     def get(self, target: str | bytes = "/", **options: Any) -> Response:
         if not options:
             return self.send(self._plain("GET", target))
@@ -258,10 +284,16 @@ def _options_key(
 ) -> tuple[object, ...] | None:
     """What a request built with ``options`` is a function of, when they are only headers
     and a body of plain values; None otherwise (JSON, a form, framing choices)."""
-    if not options.keys() <= {"headers", "body"}:
+    if not _OPTION_NAMES.issuperset(options):
         return None
     headers = options.get("headers")
     body = options.get("body", b"")
+    if type(body) not in (bytes, str):
+        return None
+    if type(headers) is dict:  # the usual call: names and values checked in C
+        if not {*map(type, headers), *map(type, headers.values())} <= _STR:
+            return None
+        return (method, target, tuple(headers.items()), body)
     try:
         pairs = tuple(
             (name, value)
@@ -271,9 +303,21 @@ def _options_key(
             return None
     except (TypeError, ValueError):
         return None
-    if type(body) not in (bytes, str):
-        return None
     return (method, target, pairs, body)
+
+
+_OPTION_NAMES = frozenset({"headers", "body"})
+#: What :meth:`Client._prepared` answers: the request, config and remote address it was
+#: for, the refusal, and the environ without streams and the body length.
+_Prepared = tuple[
+    Request | None,
+    ServerConfig | None,
+    tuple[str, int | None] | None,
+    Refusal | None,
+    dict[str, Any],
+    int | None,
+]
+_STR = frozenset({str})
 
 
 class PendingExchange:
@@ -292,14 +336,13 @@ class PendingExchange:
         self.log: list[RawEvent] = []
         self._sink = MemorySink()
         self._exchange = AppCall(self._sink, self.log, client.config, request.method)
-        self.refusal = request_problem(request, client.config)
+        _, _, _, self.refusal, environ, length = client._prepared(request)
         self._live: dict[str, Any] | None = None
         #: The environ as the app received it; None when the server refused the request.
         self.environ: dict[str, Any] | None = None
         if self.refusal is None:
-            self._live = build_environ(
-                request, client.config, body=request.body, log=self.log, remote=client.remote
-            )
+            # build_environ's environ, of which all but the streams is the request's
+            self._live = add_streams(environ.copy(), client.config, request.body, self.log, length)
             self.environ = self._live.copy()
 
     def run(self) -> Response:

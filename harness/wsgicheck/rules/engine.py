@@ -222,19 +222,22 @@ def _judgement(exchange: Exchange, rules: Iterable[Rule] | None) -> tuple[_Plan,
         exchange.facts.update(known.facts)
         if found:
             verdicts = _for(exchange, verdicts)
+    ran = fresh  # whether a rule ran here (only then may the exchange have new facts)
     if plan.sequence:
         if _paired(exchange, plan):
             asked = _ask(exchange, plan.sequence)
             verdicts = verdicts | asked
             found = found or any(asked.values())
+            ran = True
         else:
             if known.alone is None:
                 known.alone = _ask(exchange, plan.sequence)
                 known.with_alone = known.verdicts | known.alone
                 known.found_alone = any(known.alone.values())
+                ran = True
             found = found or known.found_alone
             verdicts = _for(exchange, known.with_alone) if found else known.with_alone
-    if view is not None and len(known.facts) < len(_VIEW_FACTS):
+    if ran and view is not None and len(known.facts) < len(_VIEW_FACTS):
         facts = exchange.facts
         known.facts.update((name, facts[name]) for name in _VIEW_FACTS if name in facts)
     return plan, verdicts, found

@@ -151,35 +151,11 @@ class Exchange:
         self._evidence: frozenset[str] | None = None
         self._problems: list[list[Problem]] | None = None
         # The trace is sorted into the attributes below when one is first read (see
-        # __getattr__): an exchange judged from the memo never builds its events.
+        # _Sorted): an exchange judged from the memo never builds its events.
         self._length = len(response.trace)
 
-    #: What reading any of these sorts the trace (:meth:`_sort`).
-    _SORTED = frozenset(
-        {
-            "events",
-            "start_calls",
-            "refused",
-            "returned",
-            "raised",
-            "yields",
-            "writes",
-            "closes",
-            "input_reads",
-            "errors_writes",
-            "misuse",
-            "file_wrapper_calls",
-            "headers_sent",
-            "truncated",
-            "short",
-            "observed",
-            "exhausted",
-            "limit_reached",
-            "client_gone",
-            "timed_out",
-            "_kinds",
-        }
-    )
+    #: What reading any of these sorts the trace (:meth:`_sort`; see :class:`_Sorted`).
+    _SORTED = frozenset({*_LISTS.values(), *_LAST.values(), *_FLAGS.values(), "events", "_kinds"})
     events: tuple[Event, ...]
     start_calls: list[StartResponseCalled]
     refused: list[Refused]
@@ -201,12 +177,6 @@ class Exchange:
     client_gone: bool
     timed_out: bool
     _kinds: set[type]
-
-    def __getattr__(self, name: str) -> Any:
-        if name in Exchange._SORTED and "_length" in self.__dict__:
-            self._sort()
-            return self.__dict__[name]
-        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def _sort(self) -> None:
         """Sort the trace's events (as many as it held when the exchange was made)."""
@@ -489,6 +459,25 @@ class Exchange:
             facts["produced"] = sum(block_size(event) for event, _ in self.body_blocks())
         produced: int = facts["produced"]
         return produced
+
+
+class _Sorted:
+    """An attribute :meth:`Exchange._sort` sets in the instance (which then hides this):
+    the first read sorts the trace. No ``__getattr__`` on the class, so Python's fast
+    paths for reading an instance's attributes are not lost on every other one."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __get__(self, ex: Exchange | None, owner: type | None = None) -> Any:
+        if ex is None:
+            return self
+        ex._sort()
+        return ex.__dict__[self.name]
+
+
+for _name in Exchange._SORTED:
+    setattr(Exchange, _name, _Sorted(_name))
 
 
 def environ_of(ex: Exchange) -> dict[str, Any]:

@@ -8,12 +8,14 @@ here (the exchange keeps them); :func:`raw_view` is the validator's cheaper way 
 from __future__ import annotations
 
 import marshal
+import operator
 from typing import TYPE_CHECKING, Any
 
 from ..model.events import EVENT_KINDS, Location
 from .introspect import signature_basis
 
 if TYPE_CHECKING:
+    from ..model.request import Request
     from .exchange import Exchange
 
 __all__ = ["environ_items", "environ_view", "raw_view", "record_view"]
@@ -67,7 +69,7 @@ def environ_view(ex: Exchange) -> tuple[Any, ...] | None:
         request.target,
         request.http_version,
         request.headers,
-        request.framing.name,  # an enum hashes in Python: its name in C
+        request.framing._name_,  # an enum hashes in Python: its name in C (no descriptor)
         ex.response.request_body_size,
         items,
     )
@@ -98,12 +100,7 @@ def record_view(ex: Exchange) -> tuple[Any, ...] | None:
         fields = marshal.dumps(
             (
                 values,
-                request.method,
-                request.target,
-                request.http_version,
-                request.headers,
-                request.framing.name,
-                len(request.body),
+                _request_head(request),
                 response.status_code,
                 response.reason,
                 response.headers,
@@ -120,18 +117,43 @@ def record_view(ex: Exchange) -> tuple[Any, ...] | None:
     return (ex.source, ex.environ_type, environ, kinds, fields)
 
 
+def _request_head(request: Request) -> bytes:
+    """The marshal of what a rule reads of the request (its head, its body's size); for
+    the last request again (a Request is immutable), the same bytes."""
+    global _last_head
+    last, data = _last_head
+    if last is not request:
+        head = (
+            request.method,
+            request.target,
+            request.http_version,
+            request.headers,
+            request.framing._name_,
+            len(request.body),
+        )
+        data = marshal.dumps(head, 2)
+        _last_head = (request, data)
+    return data
+
+
+_last_head: tuple[Request | None, bytes] = (None, b"")
+
+
 def _records_view(records: list[tuple[Any, ...]]) -> tuple[tuple[type, ...], list[Any]]:
     """The trace's records as a view: their kinds, and their fields with each Location a
-    plain tuple (marshal takes no Location)."""
+    plain tuple (marshal takes no Location) between the fields before and after it."""
     where_at = _WHERE_AT
-    values = []
+    kinds = []
+    values: list[Any] = []
     for record in records:
-        at = where_at.get(record[0])
-        if at is not None and type(record[at]) is Location:
-            values.append((*record[1:at], tuple(record[at]), *record[at + 1 :]))
-        else:
+        kind = record[0]
+        kinds.append(kind)
+        at = where_at.get(kind)
+        if at is None or type(record[at]) is not Location:
             values.append(record[1:])
-    return tuple([record[0] for record in records]), values
+        else:  # three parts (the first is shorter than a whole record's fields would be)
+            values += (record[1:at], tuple(record[at]), record[at + 1 :])
+    return tuple(kinds), values
 
 
 def raw_view(
@@ -176,7 +198,7 @@ def environ_items(environ: dict[str, Any]) -> object:
     try:
         # Keys and values of built-in types only, each kept apart by its type: a key of
         # another type than str is judged the same way each time it comes.
-        return (marshal.dumps(rest, 2), tuple(objects))
+        return (_marshalled(rest), tuple(objects))
     except ValueError:
         pass  # an object of another kind somewhere: item by item
     items: list[tuple[object, ...]] = []
@@ -194,6 +216,52 @@ def environ_items(environ: dict[str, Any]) -> object:
                 return None
             items.append(described)
     return tuple(items)
+
+
+class _Marshalled:
+    """The last environ (less its objects) marshalled: its keys and values, kept alive so
+    that the same objects next time are these very ones, and whether those are immutable
+    (worked out when they come again)."""
+
+    __slots__ = ("data", "immutable", "keys", "values")
+
+    def __init__(self, data: bytes, rest: dict[str, Any]) -> None:
+        self.data = data
+        self.keys = list(rest)
+        self.values = list(rest.values())
+        self.immutable: bool | None = None
+
+
+_last_marshalled: _Marshalled | None = None
+#: Types whose values never change (a tuple of them neither).
+_IMMUTABLE = frozenset({str, int, float, bool, bytes, type(None)})
+
+
+def _marshalled(rest: dict[Any, Any]) -> bytes:
+    """``marshal.dumps(rest, 2)`` (raising ValueError as it does). An environ with the very
+    objects of the last one as keys (in order) and values, all immutable, marshals as
+    that did: its bytes are given again, their hash already worked out (a transport that
+    builds the same request's environ from the same objects, as wsgicheck's Client does,
+    repeats it)."""
+    global _last_marshalled
+    last = _last_marshalled
+    if (
+        last is not None
+        and len(rest) == len(last.keys)
+        and all(map(operator.is_, rest, last.keys))  # by identity: no object's __eq__ runs
+        and all(map(operator.is_, rest.values(), last.values))
+    ):
+        if last.immutable is None:
+            last.immutable = all(
+                kind in _IMMUTABLE or (kind is tuple and _IMMUTABLE.issuperset(map(type, value)))
+                for kind, value in zip(map(type, last.values), last.values, strict=True)
+            )
+        if last.immutable:
+            return last.data
+        return marshal.dumps(rest, 2)  # the same objects, some mutable: kept as they are
+    data = marshal.dumps(rest, 2)
+    _last_marshalled = _Marshalled(data, rest)
+    return data
 
 
 def _described(key: str, value: object) -> tuple[object, ...] | None:
