@@ -137,7 +137,7 @@ class Invocation:
         if self.items is _UNSEEN:
             if not viewed():  # the engine would not look at it
                 return None
-            self.items = environ_items(self.snapshot)
+            self.items = environ_items(self.snapshot, fresh=True)
         items = self.items
         if items is None:
             return None

@@ -179,12 +179,14 @@ def raw_view(
     return ("raw", environ_type, items, kinds, fields)
 
 
-def environ_items(environ: dict[str, Any]) -> object:
+def environ_items(environ: dict[str, Any], *, fresh: bool = False) -> object:
     """The environ's items as a view (see :attr:`Exchange.environ_view`), None if none.
 
     The common environ, built-in values but for the streams and the file wrapper, is one
     marshal of those values (types and values kept apart as marshal keeps them) and a
-    description of the three objects; any other goes item by item.
+    description of the three objects; any other goes item by item. ``fresh``: the values
+    are made anew for each request (a server's environ, under the validator), so the last
+    environ's marshal (:func:`_marshalled`) is not looked for.
     """
     rest = dict(environ)
     objects = []
@@ -198,7 +200,7 @@ def environ_items(environ: dict[str, Any]) -> object:
     try:
         # Keys and values of built-in types only, each kept apart by its type: a key of
         # another type than str is judged the same way each time it comes.
-        return (_marshalled(rest), tuple(objects))
+        return (marshal.dumps(rest, 2) if fresh else _marshalled(rest), tuple(objects))
     except ValueError:
         pass  # an object of another kind somewhere: item by item
     items: list[tuple[object, ...]] = []
