@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
@@ -118,3 +120,46 @@ def test_a_stream_with_a_method_of_its_own_is_judged_though_its_type_was_quiet()
         list(checked(environ, lambda status, headers, exc_info=None: _write))
     assert [f.rule for f in checked.findings] == ["ENV-INPUT-METHODS"]
     assert "readline" in checked.findings[0].message
+
+
+LATE_RULE = """
+import io
+from wsgiref.util import setup_testing_defaults
+
+from wsgicheck import validator
+from wsgicheck.rules import Binding, Level, rule
+
+def app(environ, start_response):
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [b"hello"]
+
+def serve(wrapped):
+    environ = {"wsgi.input": io.BytesIO()}
+    setup_testing_defaults(environ)
+    result = wrapped(environ, lambda status, headers, exc_info=None: lambda data: None)
+    list(result)
+    result.close()
+
+checked = validator(app, collect=True)
+serve(checked)
+serve(checked)  # quiet, and remembered so
+
+@rule("X-LATE", level=Level.MUST, binding=Binding.APP, section="late", summary="late",
+      pep="late", source="wsgicheck")
+def late(self, ex):
+    yield self.finding(ex, "found")
+
+serve(checked)
+print(sorted({finding.rule for finding in checked.findings}))
+"""
+
+
+def test_a_rule_registered_after_the_app_was_wrapped_judges_the_next_exchange() -> None:
+    # A user's rules module imported after validator(app): an exchange found quiet before
+    # was judged without its rule, so it is judged again. (A process of its own: the
+    # registry has no way to take a rule back.)
+    done = subprocess.run(
+        [sys.executable, "-c", LATE_RULE], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split("\n")[0] == "['X-LATE']"

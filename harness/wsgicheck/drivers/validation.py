@@ -149,10 +149,11 @@ class Validator:
         #: that found nothing, by their raw view (:func:`wsgicheck.rules.views.raw_view`):
         #: a later exchange with that view, on which no earlier one bears either, finds
         #: nothing too (every verdict is a function of the view, or of the history) and is
-        #: not judged again. Only when every rule no memo keeps may skip so.
-        self._quiet: dict[object, Exchange] | None = (
-            {} if {each.id for each in self.rules if each.memo is None} <= _UNVIEWED_QUIET else None
-        )
+        #: not judged again. Only when every rule no memo keeps may skip so. Begun afresh
+        #: (see :meth:`_quiet_memo`) when a rule is registered.
+        self._quiet: dict[object, Exchange] | None = None
+        #: How many rules were registered when ``_quiet`` was begun (-1: not yet).
+        self._registered = -1
         #: How many of ``_past`` are compared at each target (:func:`compared_at`): a later
         #: GET to a target not here, with no condition, is judged alone.
         self._compared: dict[str, int] = {}
@@ -195,11 +196,23 @@ class Validator:
             if target is not None:
                 _count(compared, target, 1)
 
+    def _quiet_memo(self) -> dict[object, Exchange] | None:
+        """``_quiet``, begun afresh when a rule was registered since (a user's rules module
+        imported after the app was wrapped): the quiet exchanges kept were judged without
+        it, and it may be one no memo keeps (then there is no such memo)."""
+        if len(REGISTRY) != self._registered:
+            with self._lock:
+                self._registered = len(REGISTRY)
+                judged = REGISTRY if self._every is None else self.rules
+                unviewed = {each.id for each in judged if each.memo is None}
+                self._quiet = {} if unviewed <= _UNVIEWED_QUIET else None
+        return self._quiet
+
     def _judged_quiet(self, view: object) -> Exchange | None:
         """The quiet exchange judged before with ``view``, if no exchange of the history
         bears on one with that view (it has no condition, and no earlier HEAD or 304 of the
         history is to its target): an exchange with that view finds nothing either."""
-        quiet = self._quiet
+        quiet = self._quiet_memo()
         if quiet is None:
             return None
         known = quiet.get(view)
@@ -211,7 +224,7 @@ class Validator:
         """Keep ``exchange``, judged whole and found quiet, by its raw view, if it was
         judged alone and a later one with its view would be too when no HEAD or 304 to its
         target is in the history (it carries no condition)."""
-        quiet = self._quiet
+        quiet = self._quiet_memo()
         if quiet is None or conditional(exchange) or history_bears_on(exchange):
             return
         with self._lock:
