@@ -11,7 +11,7 @@ from wsgiref.util import setup_testing_defaults
 
 import pytest
 
-from wsgicheck import validator
+from wsgicheck import Client, validator
 from wsgicheck.drivers.validation import WSGIViolation
 from wsgicheck.model.grammar import decimal
 from wsgicheck.probe.scenario_base import declared_length, parse_header
@@ -72,3 +72,29 @@ def test_the_probe_reads_no_unicode_digits_from_a_request() -> None:
     assert parse_header("² echo") is None
     assert parse_header("12 echo x") == (12, "echo", "x")
     assert declared_length({"CONTENT_LENGTH": "²"}) is None
+
+
+def test_numbers_longer_than_int_reads_are_no_numbers() -> None:
+    # int() refuses more than 4,300 digits (Python 3.11+): such a value is no number here.
+    assert decimal("7" * 5000) is None
+    assert decimal("0" * 5000 + "12") == 12
+    assert decimal("7" * 4000) == int("7" * 4000)
+
+
+@pytest.mark.parametrize("digits", ["1" * 5000, "0" * 5000 + "5"])
+def test_an_apps_content_length_of_thousands_of_digits_is_a_finding(digits: str) -> None:
+    headers = [("Content-Type", "text/plain"), ("Content-Length", digits)]
+    checked = validator(_app("200 OK", headers), collect=True)
+    _serve(checked)
+    # Thousands of digits are refused (and the test's server takes them without a word,
+    # SRV-CHECK-HEADERS-EARLY); a long run of zeros before a 5 is the body's length.
+    refused = {"APP-CL-SYNTAX", "SRV-CHECK-HEADERS-EARLY"}
+    assert {f.rule for f in checked.findings} == (refused if digits[0] == "1" else set())
+    response = Client(_app("200 OK", headers)).get("/")
+    assert response.status_code == 500 if digits[0] == "1" else 200
+
+
+def test_a_servers_content_length_of_thousands_of_digits_is_a_finding() -> None:
+    checked = validator(_app("200 OK", [("Content-Type", "text/plain")]), collect=True)
+    _serve(checked, CONTENT_LENGTH="1" * 5000)
+    assert {f.rule for f in checked.findings} == {"ENV-CONTENT-LENGTH"}

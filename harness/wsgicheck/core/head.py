@@ -125,7 +125,7 @@ def check_headers(headers: object) -> HeadFacts:
         if lower is None:
             lower = _check_field(item)
         if lower == "content-length":
-            declared = int(item[1])
+            declared = grammar.content_length(item[1])  # valid, so a number
             if length is not None and declared != length:
                 raise RefusedCall("APP-CL-SYNTAX", "two Content-Length headers that disagree")
             length = declared
@@ -180,7 +180,11 @@ def field_problems(item: object) -> list[Problem]:
     elif lower in grammar.HOP_BY_HOP_HEADERS:
         problems.append(("APP-NO-HOP-BY-HOP", f"{name} is hop-by-hop: the server owns it"))
     elif lower == "content-length" and grammar.content_length(value) is None:
-        problems.append(("APP-CL-SYNTAX", f"Content-Length is not a number: {value!r}"))
+        if grammar.content_length_re.fullmatch(value.strip(" \t")):
+            message = f"Content-Length has more than {grammar.MAX_DIGITS} digits"
+        else:
+            message = f"Content-Length is not a number: {value!r}"
+        problems.append(("APP-CL-SYNTAX", message))
     return problems
 
 
@@ -201,7 +205,7 @@ def headers_problems(headers: object) -> list[Problem]:
         found = field_problems(item)
         problems.extend(found)
         if not found and item[0].lower() == "content-length":
-            lengths.add(int(item[1]))
+            lengths.add(grammar.content_length(item[1]))
     if len(lengths) > 1:
         problems.append(("APP-CL-SYNTAX", "two Content-Length headers that disagree"))
     return problems
@@ -224,7 +228,7 @@ def head_problems(status: object, headers: object) -> list[Problem]:
             if lower is None:
                 break
             if lower == "content-length":
-                lengths.add(int(item[1]))
+                lengths.add(grammar.content_length(item[1]))
         else:
             if len(lengths) <= 1:
                 return []

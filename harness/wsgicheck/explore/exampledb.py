@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 from ..model.errors import UsageError
+from ..model.grammar import decimal
 
 if TYPE_CHECKING:
     from hypothesis.database import ExampleDatabase
@@ -66,15 +67,15 @@ def redis_url(spec: str) -> RedisURL | None:
         raise DatabaseError(f"{_bare(spec)}: the port is a number from 0 to 65535") from None
     if not parts.hostname:
         raise DatabaseError(f"{_bare(spec)}: no host (redis://HOST:PORT/DB)")
-    number = parts.path.strip("/") or "0"
-    if not number.isascii() or not number.isdigit():
+    number = decimal(parts.path.strip("/") or "0")
+    if number is None:
         raise DatabaseError(f"{_bare(spec)}: the database is a number (redis://HOST:PORT/DB)")
     if parts.query or parts.fragment:
         raise DatabaseError(f"{_bare(spec)}: a database URL takes no ?query or #fragment")
     return RedisURL(
         parts.hostname,
         DEFAULT_PORT if port is None else port,
-        int(number),
+        number,
         unquote(parts.username) if parts.username else None,
         unquote(parts.password) if parts.password is not None else None,
     )

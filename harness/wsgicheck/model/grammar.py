@@ -234,16 +234,26 @@ def is_latin1(text: str) -> bool:
     return True
 
 
+#: The most significant digits a number read here may have: ``int()`` converts no more
+#: than 4,300 (Python 3.11+, against quadratic time), and no length needs a tenth of them.
+MAX_DIGITS = 4000
+
+
 def decimal(text: str) -> int | None:
     """The number ``text`` spells in ASCII digits (1*DIGIT), or None: ``str.isdigit()``
-    also takes "²" and "٣", which ``int()`` then refuses or reads."""
-    return int(text) if text.isascii() and text.isdigit() else None
+    also takes "²" and "٣", which ``int()`` then refuses or reads, and ``int()`` refuses
+    more than 4,300 digits (None past :data:`MAX_DIGITS` significant ones)."""
+    if not (text.isascii() and text.isdigit()):
+        return None
+    significant = text.lstrip("0")
+    return int(significant or "0") if len(significant) <= MAX_DIGITS else None
 
 
 def content_length(value: str) -> int | None:
-    """The number a Content-Length field value states (OWS around it dropped), or None."""
+    """The number a Content-Length field value states (OWS around it dropped), or None
+    (as for more than :data:`MAX_DIGITS` significant digits)."""
     text = value.strip(" \t")
-    return int(text) if content_length_re.fullmatch(text) is not None else None
+    return decimal(text) if content_length_re.fullmatch(text) is not None else None
 
 
 def chunk_size(text: bytes) -> int | None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterator
 
-from ..model.grammar import HOP_BY_HOP_HEADERS
+from ..model.grammar import HOP_BY_HOP_HEADERS, decimal
 from ..model.grammar import cgi_http_key_re as _http_key_re
 from ..model.request import Framing
 from .environ_rules import VARIABLES, knows_request, target_parts
@@ -116,12 +116,12 @@ def content_length(self: Rule, ex: Exchange) -> Iterator[Finding]:
     value = env.get("CONTENT_LENGTH")
     if type(value) is not str and value is not None:
         return
-    if value and not (value.isascii() and value.isdigit()):
+    length = decimal(value) if value else None
+    if value and length is None:
         yield self.finding(ex, f"CONTENT_LENGTH {value!r} is not a decimal number")
         return
     if not knows_request(ex):
         return
-    length = int(value) if value else None
     size = ex.response.request_body_size
     framing = ex.request.framing
     if framing is Framing.CONTENT_LENGTH and length != size:

@@ -446,9 +446,9 @@ class Exchange:
                 and isinstance(item[0], str)
                 and item[0].lower() == "content-length"
                 and isinstance(item[1], str)
-                and decimal(item[1].strip()) is not None
+                and (length := decimal(item[1].strip())) is not None
             ):
-                return int(item[1])
+                return length
         return None
 
     @property

@@ -169,8 +169,8 @@ def declared_length(call: StartResponseCalled | None) -> int | None:
     if call is None:
         return None
     for name, value in header_fields(call.headers):
-        if name == "content-length" and value.isascii() and value.isdigit():
-            return int(value)
+        if name == "content-length" and (length := decimal(value)) is not None:
+            return length
     return None
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 
+from ..model.grammar import decimal
 from ..model.grammar import imf_fixdate_re as IMF_FIXDATE_RE
 from ..model.untrusted import plain
 from .exchange import Exchange
@@ -41,8 +42,8 @@ def _app_answer(ex: Exchange) -> bool:
 
 def _number(value: str) -> int | str:
     """A Content-Length value as its number, or as given when it is not one."""
-    text = value.strip(" \t")
-    return int(text) if text.isascii() and text.isdigit() else value
+    number = decimal(value.strip(" \t"))
+    return value if number is None else number
 
 
 @rule(
