@@ -629,8 +629,8 @@ def test_the_check_program_runs_exit_handlers_and_keeps_its_status(
         # Only the command's own process: its worker (forked) runs the handlers it inherits.
         "me = os.getpid()\n"
         f"atexit.register(lambda: os.getpid() == me and open({str(marker)!r}, 'w').close())\n"
-        "from wsgicheck.cli import main\n"
-        "sys.exit(main())\n"
+        "from wsgicheck.cli import program\n"
+        "program()\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", code, "check", target, *FAST, "--format", "json"],
@@ -641,6 +641,35 @@ def test_the_check_program_runs_exit_handlers_and_keeps_its_status(
     )
     assert done.returncode == status, done.stderr
     assert json.loads(done.stdout)["failed"] is bool(status)
+    assert marker.exists()
+
+
+def test_the_check_program_waits_for_a_thread_left_running(tmp_path: Path) -> None:
+    """A non-daemon thread still at work when ``check`` ends (one a plugin or the code
+    around the program started) is waited for, as Python waits for it: no fast exit."""
+    marker = tmp_path / "thread-finished"
+    code = (
+        "import threading, time\n"
+        "import wsgicheck.cli\n"
+        "ended = threading.Event()\n"
+        "main = wsgicheck.cli.main\n"
+        "def main_then_tell(argv):\n"
+        "    try:\n        return main(argv)\n    finally:\n        ended.set()\n"
+        "wsgicheck.cli.main = main_then_tell\n"
+        # Still at work when the command is done: its write comes after.
+        "def work():\n    ended.wait(60)\n    time.sleep(0.3)\n"
+        f"    open({str(marker)!r}, 'w').close()\n"
+        "threading.Thread(target=work).start()\n"
+        "wsgicheck.cli.program()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, "check", CLEAN, *FAST, "--format", "json"],
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
     assert marker.exists()
 
 

@@ -1,7 +1,5 @@
 """``python -m wsgicheck`` runs the command line."""
 
-import sys
+from .cli import program
 
-from .cli import main
-
-sys.exit(main())
+program()

@@ -10,6 +10,7 @@ import argparse
 import atexit
 import os
 import sys
+import threading
 from collections.abc import Sequence
 from typing import NoReturn
 
@@ -39,8 +40,8 @@ _COMMANDS = {
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``wsgicheck`` console script."""
-    program = argv is None  # run as the wsgicheck program, not called in-process
+    """The ``wsgicheck`` command line (``argv``: ``sys.argv[1:]`` by default); its exit
+    status. The console script is :func:`program`."""
     argv = sys.argv[1:] if argv is None else list(argv)
     if not argv:  # a bare ``wsgicheck``: what it can do, and exit status 2 as for a usage error
         build_parser().print_help(sys.stderr)
@@ -53,8 +54,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
         status = _run(args)
         sys.stdout.flush()  # a closed pipe shows up here, not at interpreter exit
-        if program and args.command == "check":
-            _leave(status)
     except KeyboardInterrupt:
         print(INTERRUPTED, file=sys.stderr)
         return 130
@@ -68,14 +67,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     return status
 
 
-def _leave(status: int) -> NoReturn:
-    """End the ``wsgicheck check`` program now that its reports are written: the exit
-    handlers run (coverage.py saves its data in one), the interpreter's teardown of
-    Hypothesis and the rest does not (a tenth of a second of every run), as in a worker."""
-    atexit._run_exitfuncs()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(status)
+def program() -> NoReturn:
+    """The ``wsgicheck`` console script (and ``python -m wsgicheck``): :func:`main`, then
+    the exit. After ``check``, when no other thread is left to finish (the app's own
+    non-daemon threads and pools are waited for, as Python waits for them), the exit
+    handlers run (coverage.py saves its data in one) and the interpreter's teardown of
+    Hypothesis and the rest does not: a tenth of a second of every run, as in a worker."""
+    argv = sys.argv[1:]
+    status = main(argv)
+    if argv[:1] == ["check"] and not [
+        thread
+        for thread in threading.enumerate()
+        if thread is not threading.main_thread() and not thread.daemon
+    ]:
+        atexit._run_exitfuncs()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(status)
+    sys.exit(status)
 
 
 def _run(args: argparse.Namespace) -> int:
