@@ -163,3 +163,29 @@ def test_a_rule_registered_after_the_app_was_wrapped_judges_the_next_exchange() 
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split("\n")[0] == "['X-LATE']"
+
+
+def test_an_exchange_leaves_no_cycle_for_the_garbage_collector() -> None:
+    # The environ's guards refer to their invocation; the invocation must not refer back
+    # to the environ, or each request (and the body the server's stream holds) would wait
+    # for the next garbage collection instead of going when the server drops the environ.
+    import gc
+
+    checked = validator(_yielding(b"hello"), collect=True)
+    _serve(checked)
+    gc.collect()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        for method in ("GET", "POST", "HEAD"):
+            _serve(checked, method)
+        gc.collect()
+        # (Only wsgicheck's own objects: another thread of the test run may leave some.)
+        left = [
+            type(each).__qualname__
+            for each in gc.garbage
+            if type(each).__module__.startswith("wsgicheck")
+        ]
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+    assert left == []

@@ -237,6 +237,10 @@ class Invocation:
 
     def run(self) -> Any:
         environ = self.environ
+        # Not kept: the guards put in it refer to this invocation, and a cycle between them
+        # would keep both (and the request body the server's stream holds) until the next
+        # garbage collection, where a server drops them with the environ.
+        self.environ = None
         if isinstance(environ, dict):
             self._guard_streams(environ)
         try:
