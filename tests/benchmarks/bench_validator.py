@@ -1,7 +1,9 @@
 """Per-request cost of ``wsgicheck.validator(app)`` against ``wsgiref.validate.validator(app)``.
 
 Run: ``python tests/benchmarks/bench_validator.py [--rounds N]``. Not part of the test
-suite: timings belong in a benchmark, never in an assertion.
+suite: timings belong in a benchmark, never in an assertion. ``--instructions`` counts the
+instructions per request instead, with valgrind's callgrind (Debian package ``valgrind``):
+slow, but the same on a busy machine as on an idle one.
 
 Every contender is driven the same way, as a server drives an app: a fresh environ from
 ``wsgiref.util.setup_testing_defaults``, the call, the iteration, ``close()``. Two
@@ -21,8 +23,13 @@ from __future__ import annotations
 import argparse
 import io
 import itertools
+import os
+import re
 import statistics
+import subprocess
 import sys
+import tempfile
+import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
 from wsgiref.util import setup_testing_defaults
@@ -93,11 +100,56 @@ def contenders() -> dict[str, Callable[[], object]]:
     return functions
 
 
+def instructions(name: str, warm: int = 200, counted: int = 1000) -> float:
+    """Instructions per request of the contender ``name``, counted by valgrind's callgrind:
+    a run of ``warm + counted`` requests less a run of ``warm`` (start-up and warm-up cancel
+    out). Machine load does not move it, as it moves the clock."""
+    totals = []
+    for requests in (warm, warm + counted):
+        with tempfile.TemporaryDirectory() as folder:
+            out = os.path.join(folder, "callgrind.out")
+            subprocess.run(
+                [
+                    *("valgrind", "--tool=callgrind", "-q", f"--callgrind-out-file={out}"),
+                    *(sys.executable, __file__, "--run", name, str(requests)),
+                ],
+                check=True,
+                capture_output=True,
+            )
+            with open(out, encoding="utf-8") as report:
+                totals.append(int(re.findall(r"^summary: (\d+)", report.read(), re.M)[-1]))
+    return (totals[1] - totals[0]) / counted
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--budget", type=float, default=0.2, help="seconds per timing")
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="count instructions per request with valgrind (callgrind) instead of timing",
+    )
+    parser.add_argument("--run", nargs=2, metavar=("CONTENDER", "N"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.run:  # one contender N times, for --instructions
+        warnings.simplefilter("ignore")
+        function = contenders()[args.run[0]]
+        for _ in range(int(args.run[1])):
+            function()
+        return 0
+    if args.instructions:
+        names = [
+            f"{request} {who}"
+            for request in ("GET", "POST 64K")
+            for who in ("wsgiref", "wsgicheck")
+        ]
+        counts = {name: instructions(name) for name in names}
+        print(f"{'contender':<24}{'instructions':>13}{'vs wsgiref.validate':>22}")
+        for name, count in counts.items():
+            peer = counts[f"{name.rsplit(' ', 1)[0]} wsgiref"]
+            print(f"{name:<24}{count:>13,.0f}{count / peer:>21.2f}x")
+        return 0
     functions = contenders()
     samples = rounds(functions, args.rounds, args.budget)
     print(f"{'contender':<24}{'median µs':>11}{'vs wsgiref.validate':>22}")
