@@ -100,13 +100,12 @@ def method_problems(stream: object, methods: tuple[tuple[str, int], ...]) -> lis
     """What is wrong with ``stream``'s methods: each one ``(name, positional arguments)``
     (a new list, the caller's to add to).
 
-    Kept by the stream's type when the type alone decides it (:func:`class_decides`, and
-    the stream holds none of the names itself).
+    Kept by the stream's type when the type alone decides it (:func:`decided_by_type`).
     """
-    kind = type(stream)
-    key = (kind, methods)
+    key = (type(stream), methods)
+    by_type = decided_by_type(stream, methods)
     known = _problems_by_type.get(key)
-    if known is not None and _none_own(stream, kind, methods):
+    if known is not None and by_type:
         return list(known)
     problems = []
     for name, count in methods:
@@ -115,7 +114,7 @@ def method_problems(stream: object, methods: tuple[tuple[str, int], ...]) -> lis
             problems.append(f"has no {name}()")
         elif not accepts(method, *([1] * count)):
             problems.append(f"{name}() does not take {count} positional argument(s)")
-    if class_decides(kind, [name for name, _ in methods]) and _none_own(stream, kind, methods):
+    if by_type:
         if len(_problems_by_type) >= _ACCEPTED_LIMIT:
             _problems_by_type.clear()
         _problems_by_type[key] = tuple(problems)
@@ -161,20 +160,6 @@ def class_decides(kind: type, names: list[str]) -> bool:
     if kind.__dictoffset__ and _dict_of(kind) is None:
         return False
     return all(isinstance(_in_class(kind, name), _CLASS_METHODS) for name in names)
-
-
-def _none_own(stream: object, kind: type, methods: tuple[tuple[str, int], ...]) -> bool:
-    """Whether ``stream`` holds none of the ``methods`` as attributes of its own (read
-    through its class's plain ``__dict__`` descriptor: none of the app's code runs)."""
-    if not kind.__dictoffset__:
-        return True
-    descriptor = _dict_of(kind)
-    if descriptor is None:
-        return False
-    own = descriptor.__get__(stream, kind)
-    if type(own) is not dict:
-        return False
-    return not own or not any(name in own for name, _ in methods)  # most hold nothing
 
 
 def _dict_of(kind: type) -> Any:
