@@ -632,13 +632,7 @@ def test_the_check_program_runs_exit_handlers_and_keeps_its_status(
         "from wsgicheck.cli import program\n"
         "program()\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code, "check", target, *FAST, "--format", "json"],
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT,
-        cwd=tmp_path,
-    )
+    done = _check_program(code, target, tmp_path)
     assert done.returncode == status, done.stderr
     assert json.loads(done.stdout)["failed"] is bool(status)
     assert marker.exists()
@@ -662,15 +656,21 @@ def test_the_check_program_waits_for_a_thread_left_running(tmp_path: Path) -> No
         "threading.Thread(target=work).start()\n"
         "wsgicheck.cli.program()\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code, "check", CLEAN, *FAST, "--format", "json"],
+    done = _check_program(code, CLEAN, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert marker.exists()
+
+
+def _check_program(code: str, target: str, folder: Path) -> subprocess.CompletedProcess[str]:
+    """``code`` (which ends by running the program) as ``wsgicheck check TARGET``, in
+    ``folder``."""
+    return subprocess.run(
+        [sys.executable, "-c", code, "check", target, *FAST, "--format", "json"],
         capture_output=True,
         text=True,
         timeout=TIMEOUT,
-        cwd=tmp_path,
+        cwd=folder,
     )
-    assert done.returncode == 0, done.stderr
-    assert marker.exists()
 
 
 @pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs a pseudo-terminal")
