@@ -120,9 +120,13 @@ def test_an_escaping_exception_is_one_finding_at_the_apps_frame(
 @pytest.mark.parametrize("kind", [SystemExit, KeyboardInterrupt, Boom], ids=lambda k: k.__name__)
 def test_a_run_reports_base_exceptions_and_only_them(kind: type[BaseException]) -> None:
     result = run(raising_call(kind), RunOptions(database=None, seed=5, max_examples=10))
-    assert set(result.failures) == {RULE}
+    assert set(result.failures) == {RULE, "HARNESS-ALL-ERRORS"}
     assert result.errors == []
-    assert not result.failed()  # a SHOULD: it fails a strict run only
+    # APP-TRAP-OWN-ERRORS is a SHOULD, but a run in which every request raised saw nothing
+    # else: it fails, and says what the app raised.
+    assert result.failed()
+    message = result.failures["HARNESS-ALL-ERRORS"].finding.message
+    assert f"the app raised (10 times), first: {kind.__name__} escaped" in message
 
 
 def test_the_run_keeps_the_smallest_request_that_crashes_the_app() -> None:
@@ -142,20 +146,46 @@ def test_the_run_keeps_the_smallest_request_that_crashes_the_app() -> None:
     assert {finding.rule for finding in check_exchange(Exchange(replayed))} == {RULE}
 
 
-EXITS = "def app(environ, start_response):\n    raise SystemExit\n"
+#: An app that raises SystemExit on every request but GET, which it answers.
+EXITS = """def app(environ, start_response):
+    if environ["REQUEST_METHOD"] != "GET":
+        raise SystemExit
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [b"ok"]
+"""
 
 
 def test_check_warns_of_an_app_that_raises_system_exit_and_fails_it_when_strict(
     tmp_path: Path,
 ) -> None:
     (tmp_path / "exits.py").write_text(EXITS)
-    plain = cli(tmp_path, "check", "exits.py:app", "--no-database", "--examples", "5")
-    strict = cli(tmp_path, "check", "exits.py:app", "--no-database", "--examples", "5", "--strict")
+    plain = cli(tmp_path, "check", "exits.py:app", "--no-database", "--examples", "10")
+    strict = cli(tmp_path, "check", "exits.py:app", "--no-database", "--examples", "10", "--strict")
     assert (plain.returncode, strict.returncode) == (0, 1)
     for done in (plain, strict):
         assert f"{RULE} (SHOULD)" in done.stdout
         assert "SystemExit escaped the application callable" in done.stdout
-        assert "at exits.py:2 in app()" in done.stdout
+        assert "at exits.py:3 in app()" in done.stdout
+        assert "HARNESS-ALL-ERRORS" not in done.stdout
+
+
+def test_check_fails_an_app_that_raises_on_every_request(tmp_path: Path) -> None:
+    """APP-TRAP-OWN-ERRORS is a SHOULD; a run in which every request raised still fails,
+    and names what the app raised and where."""
+    (tmp_path / "always.py").write_text(ALWAYS)
+    done = cli(tmp_path, "check", "always.py:app", "--no-database", "--examples", "10")
+    assert done.returncode == 1
+    assert "✗ HARNESS-ALL-ERRORS (MUST)" in done.stdout
+    assert "none of the 10 requests the app answered got a successful answer" in done.stdout
+    assert "(500 ×10)" in done.stdout
+    assert (
+        "the app raised (10 times), first: ZeroDivisionError escaped the application"
+        in " ".join(done.stdout.split())
+    )
+
+
+#: An app that raises on every request.
+ALWAYS = "def app(environ, start_response):\n    return [str(1 // 0).encode()]\n"
 
 
 # -- hostile objects --------------------------------------------------------------------------

@@ -107,6 +107,83 @@ def test_a_run_refused_everywhere_fails_and_says_what_to_pass() -> None:
     assert {status for _, row in result.answers.rows() for status in row} == {"400"}
 
 
+def _flask_crashing() -> Any:
+    """A real Flask app whose one view raises: Flask answers 500 itself, and 200 to OPTIONS."""
+    flask = pytest.importorskip("flask")
+    app = flask.Flask("crashing")
+
+    @app.route("/")
+    def index() -> str:
+        raise RuntimeError("the database is not reachable")
+
+    return app.wsgi_app
+
+
+def test_a_run_with_only_failures_fails_whoever_answered_the_500() -> None:
+    """An app that raises on every request, and a framework that answers 500 to every one
+    (its OPTIONS aside, which it answers by itself): no request succeeded, so the run
+    judged only failures and fails, though APP-TRAP-OWN-ERRORS is a SHOULD."""
+
+    def raising(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        raise LookupError("no such setting: DATABASE_URL")
+
+    options = RunOptions(database=None, seed=3, max_examples=30)
+    raised = run(raising, options)
+    assert set(raised.failures) == {"APP-TRAP-OWN-ERRORS", "HARNESS-ALL-ERRORS"}
+    assert raised.failed()
+    message = raised.failures["HARNESS-ALL-ERRORS"].finding.message
+    assert "the app raised (30 times), first: LookupError escaped the application" in message
+    assert "DATABASE_URL" in message
+    answered = run(_flask_crashing(), options)
+    assert set(answered.failures) == {"HARNESS-ALL-ERRORS"}
+    message = answered.failures["HARNESS-ALL-ERRORS"].finding.message
+    assert "the app answered the errors itself" in message
+    assert answered.answers.server_errors == {"answered": answered.answers.paths["/"]["500"]}
+    assert answered.answers.succeeded == 0
+    assert any(row.get("200") for row in answered.answers.paths.values())  # OPTIONS
+
+
+def test_refusals_with_a_crash_among_them_point_past_the_refusal_first() -> None:
+    def unserved(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        if environ["PATH_INFO"].startswith("//"):
+            raise UnicodeDecodeError("utf-8", b"\xae", 0, 1, "invalid start byte")
+        start_response("404 Not Found", [("Content-Type", "text/plain")])
+        return [b"not found"]
+
+    result = run(unserved, RunOptions(database=None, seed=3, max_examples=40))
+    assert set(result.failures) == {"APP-TRAP-OWN-ERRORS", "HARNESS-ALL-ERRORS"}
+    message = result.failures["HARNESS-ALL-ERRORS"].finding.message
+    assert "most answers were 404: the app serves none of the paths tried" in message
+    assert "and the app raised" in message
+
+
+def test_a_500_the_server_answered_for_a_refused_response_is_not_the_apps_failure() -> None:
+    """Every answer is the server's 500 in place of an invalid status: that is
+    APP-STATUS-FORMAT's finding, and the run fails on it alone."""
+
+    def bad_status(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response("200OK", [("Content-Type", "text/plain")])
+        return [b"ok"]
+
+    result = run(bad_status, RunOptions(database=None, seed=3, max_examples=20))
+    assert set(result.failures) == {"APP-STATUS-FORMAT"}
+    assert result.answers.server_errors == {"replaced": result.answers.total}
+    assert result.answers.succeeded == 0
+
+
+def test_one_success_is_enough() -> None:
+    def mostly_raising(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        if environ["REQUEST_METHOD"] == "GET" and environ["PATH_INFO"] == "/":
+            start_response("200 OK", [("Content-Type", "text/plain")])
+            return [b"ok"]
+        raise RuntimeError("broken")
+
+    result = run(mostly_raising, RunOptions(database=None, seed=3, max_examples=30))
+    assert set(result.failures) == {"APP-TRAP-OWN-ERRORS"}
+    assert result.answers.succeeded >= 1
+    assert not result.failed()
+
+
 def test_the_header_gets_past_it_and_excluded_paths_are_never_sent() -> None:
     options = RunOptions(
         database=None,

@@ -78,8 +78,8 @@ CALL_RULES = (
 
 #: The rules no memo keeps (they read more than an exchange's views), that an exchange found
 #: quiet before may still skip: the stream-method rules when the streams' types decide them,
-#: and HARNESS-ALL-REFUSED, which reads a run's answers (a validator's exchange has none).
-_UNVIEWED_QUIET = STREAM_METHOD_RULES | {"HARNESS-ALL-REFUSED"}
+#: and the rules that read a run's answers (a validator's exchange has none).
+_UNVIEWED_QUIET = STREAM_METHOD_RULES | {"HARNESS-ALL-REFUSED", "HARNESS-ALL-ERRORS"}
 #: How many quiet exchanges a validator keeps by their raw view.
 _QUIET_KEPT = 256
 

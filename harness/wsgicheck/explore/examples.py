@@ -20,11 +20,13 @@ from hypothesis.database import ExampleDatabase
 from hypothesis.errors import Flaky
 
 from ..core.environ import ServerConfig
+from ..model.events import StartResponseCalled
 from ..model.options import RunOptions
 from ..model.request import Request
 from ..model.response import Response
 from ..results.scope import TIMED_OUT, Answers, excluded, with_headers
 from ..rules import Exchange, Finding, Rule, judge
+from ..rules.app_trap import own_errors
 from ..rules.engine import HISTORY
 from . import hypothesis_hooks, strategies
 from .collector import (
@@ -94,6 +96,25 @@ def _judged(rule: Rule, exchange: Exchange) -> Finding | None:
     return None
 
 
+#: The causes of a 5xx answer, as :func:`server_error_cause` tells them.
+RAISED, ANSWERED, REPLACED = "raised", "answered", "replaced"
+
+
+def server_error_cause(reply: Response) -> str:
+    """How a 5xx answer came about: the app raised of its own (:data:`RAISED`), it
+    answered the 5xx itself (:data:`ANSWERED`), or the server answered in place of a
+    response that broke PEP 3333 (:data:`REPLACED`: an invalid status the server refused,
+    say); that one is the broken rule's finding, not a failure of the app to work."""
+    if own_errors(Exchange(reply)):
+        return RAISED
+    called = reply.trace.of(StartResponseCalled)
+    status = called[-1].status if called else None
+    # Only a plain str is read: the app's own subclass could run code (APP-STATUS-STR).
+    if type(status) is str and status.startswith(str(reply.status_code)):
+        return ANSWERED
+    return REPLACED
+
+
 class Exploration:
     """What one process's share of a run works with: the app behind its transports, the
     paths and what discovery learned, and what the answers showed besides the rules
@@ -135,6 +156,12 @@ class Exploration:
         """Count the answer to an example in the table of statuses per path."""
         late = timed_out(reply)
         self.answers.add(path, TIMED_OUT if late else str(reply.status_code))
+        if late:
+            pass
+        elif reply.status_code >= 500:
+            self.answers.add_server_error(server_error_cause(reply))
+        elif reply.status_code < 400 and reply.request.method != "OPTIONS":
+            self.answers.succeeded += 1
         if self.first_answer is None and not late:
             self.first_answer = FirstAnswer(
                 reply.request, config, transport, reply.status_code, reply.reason, reply.headers

@@ -19,7 +19,7 @@ from ..rules import REGISTRY, Exchange, Rule, RuleResult, judge
 from .collector import TIMEOUT_RULE, Kept, Partial, example_size
 
 #: Rules judged once over a whole run, on the table of answers (not per exchange).
-RUN_RULES = frozenset({"HARNESS-ALL-REFUSED"})
+RUN_RULES = frozenset({"HARNESS-ALL-REFUSED", "HARNESS-ALL-ERRORS"})
 
 
 def merge_partials(
@@ -109,14 +109,28 @@ def _smallest(partials: list[Partial]) -> dict[str, Kept]:
 def _judge_answers(
     partials: list[Partial], answers: Answers, rules: list[Rule]
 ) -> dict[str, Kept | None]:
-    """The rules over the whole run's answers (HARNESS-ALL-REFUSED), through the rule
+    """The rules over the whole run's answers (HARNESS-ALL-REFUSED, -ALL-ERRORS), through the rule
     engine: judged once, on the first example the app answered, with the table of statuses
     per path as evidence. Each judged rule's failing example, None where it passed."""
     first = next((part.first_answer for part in partials if part.first_answer), None)
     if first is None:
         return {}
     reply = Response(first.request, first.status, first.reason, first.headers, b"", True, None, [])
-    exchange = Exchange(reply, source=first.transport, extra=Extra(answers=answers.paths))
+    raised = next(
+        (
+            found[0].message
+            for part in partials
+            if (found := part.findings.get("APP-TRAP-OWN-ERRORS"))
+        ),
+        None,
+    )
+    extra = Extra(
+        answers=answers.paths,
+        server_errors=answers.server_errors,
+        succeeded=answers.succeeded,
+        raised=raised,
+    )
+    exchange = Exchange(reply, source=first.transport, extra=extra)
     size = example_size(first.request, first.config)
     return {
         each.id: Kept(size, found[0], first.request, first.config, first.transport)

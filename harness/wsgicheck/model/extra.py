@@ -54,6 +54,12 @@ class Extra:
     app_varies: tuple[str, ...] | None = None
     #: The run's statuses per path, path → status → count (HARNESS-ALL-REFUSED).
     answers: Mapping[str, Mapping[str, int]] | None = None
+    #: How the run's 5xx answers came about, cause → count (``explore.examples``'
+    #: ``server_error_cause``), how many answers but OPTIONS's were below 400, and what the
+    #: app raised first, as APP-TRAP-OWN-ERRORS told it (HARNESS-ALL-ERRORS).
+    server_errors: Mapping[str, int] | None = None
+    succeeded: int | None = None
+    raised: str | None = None
     # -- the supervisor -----------------------------------------------------------------------
     #: How the worker process running the app died (HARNESS-WORKER-DIED).
     worker_died: str | None = None

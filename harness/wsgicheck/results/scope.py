@@ -19,7 +19,13 @@ from urllib.parse import unquote
 from ..model import grammar
 from ..model.request import FRAMING_HEADERS, Request
 
-__all__ = ["OTHER_PATHS", "Answers", "excluded", "parse_header", "with_headers"]
+__all__ = [
+    "OTHER_PATHS",
+    "Answers",
+    "excluded",
+    "parse_header",
+    "with_headers",
+]
 
 Field = tuple[str, str]
 
@@ -95,11 +101,22 @@ class Answers:
     """
 
     paths: dict[str, dict[str, int]] = field(default_factory=dict)
+    #: How the 5xx answers came about, cause → count (``explore.examples.server_error_cause``).
+    server_errors: dict[str, int] = field(default_factory=dict)
+    #: The answers below 400 to a request other than OPTIONS, which a framework answers
+    #: by itself: the requests the app did its work for.
+    succeeded: int = 0
 
     def merge(self, other: Answers) -> None:
         for path, row in other.paths.items():
             for status, count in row.items():
                 self.add(path, status, count)
+        for cause, count in other.server_errors.items():
+            self.server_errors[cause] = self.server_errors.get(cause, 0) + count
+        self.succeeded += other.succeeded
+
+    def add_server_error(self, cause: str) -> None:
+        self.server_errors[cause] = self.server_errors.get(cause, 0) + 1
 
     def add(self, path: str, status: str, count: int = 1) -> None:
         if path not in self.paths and len(self.paths) >= MAX_PATHS:

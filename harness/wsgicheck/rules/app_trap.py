@@ -45,6 +45,12 @@ def _not_the_apps(ex: Exchange, raised: AppRaised) -> bool:
     return raised.exc_type in kinds
 
 
+def own_errors(ex: Exchange) -> list[AppRaised]:
+    """The exceptions that escaped the app of its own, not those the server raised into it
+    (or its refused signature): what APP-TRAP-OWN-ERRORS reports."""
+    return [raised for raised in ex.raised if not _not_the_apps(ex, raised)]
+
+
 @rule(
     "APP-TRAP-OWN-ERRORS",
     level=Level.SHOULD,
@@ -61,9 +67,7 @@ bad:  def app(environ, start_response): return [DB[environ["PATH_INFO"]]]  # Key
 fix:  catch it and answer 404 (or 500 with exc_info=sys.exc_info() and a helpful page)""",
 )
 def trap_own_errors(self: Rule, ex: Exchange) -> Iterator[Finding]:
-    for raised in ex.raised:
-        if _not_the_apps(ex, raised):
-            continue
+    for raised in own_errors(ex):
         where = PHASES.get(raised.phase, raised.phase)
         message = f"{raised.exc_type} escaped {where}{at(raised.where)}"
         if raised.message:

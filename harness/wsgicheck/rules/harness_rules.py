@@ -152,14 +152,20 @@ _REFUSAL_HINTS = {
 }
 
 
-def refusal(answers: Mapping[str, Mapping[str, int]]) -> tuple[str, int] | None:
-    """The one 4xx status every answer of a run had, and how many answers there were; None
-    when some request got past it (or there were too few answers to tell)."""
+def _statuses(answers: Mapping[str, Mapping[str, int]]) -> dict[str, int]:
+    """How many answers of a run had each status, over all paths (time-outs left out)."""
     statuses: dict[str, int] = {}
     for row in answers.values():
         for status, count in row.items():
             if status.isdigit():  # time-outs are no answer
                 statuses[status] = statuses.get(status, 0) + count
+    return statuses
+
+
+def refusal(answers: Mapping[str, Mapping[str, int]]) -> tuple[str, int] | None:
+    """The one 4xx status every answer of a run had, and how many answers there were; None
+    when some request got past it (or there were too few answers to tell)."""
+    statuses = _statuses(answers)
     if len(statuses) != 1:
         return None
     ((status, count),) = statuses.items()
@@ -202,4 +208,89 @@ def all_refused(self: Rule, ex: Exchange) -> Iterator[Finding]:
         + (f" {reason}" if reason else "")
         + f" ({paths} path{'s' if paths != 1 else ''}): no request got past that refusal, so "
         f"no rule saw the app behind it; {hint}",
+    )
+
+
+def failure(
+    answers: Mapping[str, Mapping[str, int]],
+    causes: Mapping[str, int] | None = None,
+    succeeded: int | None = None,
+) -> dict[str, int] | None:
+    """The statuses of a run in which no request got a successful answer and the app
+    failed, with a server error (5xx), on some; None when some request succeeded, none
+    failed so, or there were too few answers to tell.
+
+    ``succeeded`` counts the answers below 400 but to OPTIONS, which a framework answers
+    by itself while every view raises; ``causes`` tells how the 5xx answers came about
+    (``explore.examples.server_error_cause``): a 500 the server answered in place of a
+    response that broke PEP 3333 is that rule's finding, not the app failing to work, so
+    only the app's own 5xx answers and the ones it raised count. Without them (an exchange
+    not from a run), any answer below 400 is a success and every 5xx a failure.
+    """
+    statuses = _statuses(answers)
+    if sum(statuses.values()) < REFUSAL_MINIMUM:
+        return None
+    if succeeded is None:
+        succeeded = sum(count for status, count in statuses.items() if int(status) < 400)
+    if succeeded:
+        return None
+    if causes is not None:
+        failed = causes.get("raised", 0) + causes.get("answered", 0)
+    else:
+        failed = sum(count for status, count in statuses.items() if int(status) >= 500)
+    if not failed:
+        return None  # refusals only: HARNESS-ALL-REFUSED's, when they are all one
+    return dict(sorted(statuses.items(), key=lambda item: (-item[1], item[0])))
+
+
+@rule(
+    "HARNESS-ALL-ERRORS",
+    level=Level.MUST,
+    binding=Binding.APP,
+    section="wsgicheck: requests that reach the app",
+    summary="some request of the run gets a successful answer, when the app failed on some "
+    "with a 5xx",
+    pep="""(Not a PEP 3333 requirement: a run in which no request got a successful answer
+    (OPTIONS aside, which frameworks answer by themselves) and the app failed with a server
+    error judged only the app's failures, never the app working, so it cannot pass. An app
+    that raises on every request fails here, though APP-TRAP-OWN-ERRORS, the PEP's "should
+    try to trap", is a SHOULD.)""",
+    source="wsgicheck",
+    covers=(),
+    applies=lambda ex: ex.extra.answers is not None,
+    example="""
+seen: 500 Internal Server Error to all 212 requests   # ZeroDivisionError in the app
+fix:  fix what it raises, or give it what it needs to start (settings, environment, database)""",
+)
+def all_errors(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    answers = ex.extra.answers or {}
+    causes = ex.extra.server_errors
+    statuses = failure(answers, causes, ex.extra.succeeded)
+    if statuses is None:
+        return
+    count = sum(statuses.values())
+    listed = ", ".join(f"{status} ×{times}" for status, times in list(statuses.items())[:5])
+    if len(statuses) > 5:
+        listed += ", …"
+    raised = (causes or {}).get("raised", 0)
+    if ex.extra.raised and (raised or causes is None):
+        times = f"{raised} time{'s' if raised != 1 else ''}" if raised else "some times"
+        cause = f"the app raised ({times}), first: {ex.extra.raised}; fix that"
+    else:
+        cause = (
+            "the app answered the errors itself: its log (wsgi.errors, shown as the app's "
+            "output) says why; fix that"
+        )
+    most = next(iter(statuses))  # the most common status
+    if int(most) < 500:  # mostly refused: getting past the refusal comes first
+        hint = _REFUSAL_HINTS.get(most, "pass what the app needs with -H and --path")
+        advice = f"most answers were {most}: {hint}; and {cause}"
+    else:
+        advice = (
+            f"{cause}, or give it what it needs to start (its settings, environment, a database)"
+        )
+    yield self.finding(
+        ex,
+        f"none of the {count} requests the app answered got a successful answer, OPTIONS "
+        f"aside ({listed}): the rules saw only its failures; {advice}",
     )
