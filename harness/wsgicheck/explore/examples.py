@@ -21,6 +21,7 @@ from hypothesis.errors import Flaky
 
 from ..core.environ import ServerConfig
 from ..model.events import StartResponseCalled
+from ..model.extra import ANSWERED, RAISED, REPLACED
 from ..model.options import RunOptions
 from ..model.request import Request
 from ..model.response import Response
@@ -96,15 +97,9 @@ def _judged(rule: Rule, exchange: Exchange) -> Finding | None:
     return None
 
 
-#: The causes of a 5xx answer, as :func:`server_error_cause` tells them.
-RAISED, ANSWERED, REPLACED = "raised", "answered", "replaced"
-
-
 def server_error_cause(reply: Response) -> str:
-    """How a 5xx answer came about: the app raised of its own (:data:`RAISED`), it
-    answered the 5xx itself (:data:`ANSWERED`), or the server answered in place of a
-    response that broke PEP 3333 (:data:`REPLACED`: an invalid status the server refused,
-    say); that one is the broken rule's finding, not a failure of the app to work."""
+    """How a 5xx answer came about (``model.extra``'s :data:`RAISED`, :data:`ANSWERED` or
+    :data:`REPLACED`, the server answering in place of an invalid status, say)."""
     if own_errors(Exchange(reply)):
         return RAISED
     called = reply.trace.of(StartResponseCalled)
@@ -157,12 +152,12 @@ class Exploration:
         late = timed_out(reply)
         self.answers.add(path, TIMED_OUT if late else str(reply.status_code))
         if late:
-            pass
-        elif reply.status_code >= 500:
+            return
+        if reply.status_code >= 500:
             self.answers.add_server_error(server_error_cause(reply))
         elif reply.status_code < 400 and reply.request.method != "OPTIONS":
             self.answers.succeeded += 1
-        if self.first_answer is None and not late:
+        if self.first_answer is None:
             self.first_answer = FirstAnswer(
                 reply.request, config, transport, reply.status_code, reply.reason, reply.headers
             )

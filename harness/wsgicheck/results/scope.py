@@ -19,13 +19,7 @@ from urllib.parse import unquote
 from ..model import grammar
 from ..model.request import FRAMING_HEADERS, Request
 
-__all__ = [
-    "OTHER_PATHS",
-    "Answers",
-    "excluded",
-    "parse_header",
-    "with_headers",
-]
+__all__ = ["OTHER_PATHS", "Answers", "excluded", "parse_header", "with_headers"]
 
 Field = tuple[str, str]
 
@@ -101,7 +95,7 @@ class Answers:
     """
 
     paths: dict[str, dict[str, int]] = field(default_factory=dict)
-    #: How the 5xx answers came about, cause → count (``explore.examples.server_error_cause``).
+    #: How the 5xx answers came about, cause → count (``model.extra.RAISED`` …).
     server_errors: dict[str, int] = field(default_factory=dict)
     #: The answers below 400 to a request other than OPTIONS, which a framework answers
     #: by itself: the requests the app did its work for.

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 
+from ..model.extra import ANSWERED, RAISED
 from .exchange import Exchange
 from .registry import Binding, Finding, Level, Rule, rule
 
@@ -222,10 +223,10 @@ def failure(
 
     ``succeeded`` counts the answers below 400 but to OPTIONS, which a framework answers
     by itself while every view raises; ``causes`` tells how the 5xx answers came about
-    (``explore.examples.server_error_cause``): a 500 the server answered in place of a
-    response that broke PEP 3333 is that rule's finding, not the app failing to work, so
-    only the app's own 5xx answers and the ones it raised count. Without them (an exchange
-    not from a run), any answer below 400 is a success and every 5xx a failure.
+    (``model.extra``'s :data:`RAISED` …): a 500 the server answered in place of a response
+    that broke PEP 3333 is that rule's finding, not the app failing to work, so only the
+    app's own 5xx answers and the ones it raised count. Without them (an exchange not from a
+    run), any answer below 400 is a success and every 5xx a failure.
     """
     statuses = _statuses(answers)
     if sum(statuses.values()) < REFUSAL_MINIMUM:
@@ -235,7 +236,7 @@ def failure(
     if succeeded:
         return None
     if causes is not None:
-        failed = causes.get("raised", 0) + causes.get("answered", 0)
+        failed = causes.get(RAISED, 0) + causes.get(ANSWERED, 0)
     else:
         failed = sum(count for status, count in statuses.items() if int(status) >= 500)
     if not failed:
@@ -272,7 +273,7 @@ def all_errors(self: Rule, ex: Exchange) -> Iterator[Finding]:
     listed = ", ".join(f"{status} ×{times}" for status, times in list(statuses.items())[:5])
     if len(statuses) > 5:
         listed += ", …"
-    raised = (causes or {}).get("raised", 0)
+    raised = (causes or {}).get(RAISED, 0)
     if ex.extra.raised and (raised or causes is None):
         times = f"{raised} time{'s' if raised != 1 else ''}" if raised else "some times"
         cause = f"the app raised ({times}), first: {ex.extra.raised}; fix that"
