@@ -266,8 +266,9 @@ def test_verbose_and_quiet_together_is_a_usage_error(tmp_path: Path) -> None:
 LONG_PATH = "/" + "long-segment/" * 12 + "end"
 LONG_PATH_APP = """
 def app(environ, start_response):
-    # APP-STATUS-FORMAT, but only on a long path: the smallest request is a long one.
-    status = "200  OK" if len(environ["PATH_INFO"]) > 100 else "200 OK"
+    # APP-STATUS-FORMAT, but only on the long path: the smallest request is a long one.
+    path = environ["PATH_INFO"]
+    status = "200  OK" if len(path) > 100 and "long-segment/" in path else "200 OK"
     start_response(status, [("Content-Type", "text/plain")])
     return [b"ok"]
 """

@@ -14,6 +14,7 @@ import pytest
 
 from wsgicheck import Request
 from wsgicheck.explore.runner import RunOptions, discover, run
+from wsgicheck.model.extra import RAISED, REPLACED
 from wsgicheck.results.scope import (
     MAX_PATHS,
     OTHER_PATHS,
@@ -22,6 +23,7 @@ from wsgicheck.results.scope import (
     parse_header,
     with_headers,
 )
+from wsgicheck.rules.harness_rules import failure
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -140,7 +142,18 @@ def test_a_run_with_only_failures_fails_whoever_answered_the_500() -> None:
     assert "the app answered the errors itself" in message
     assert answered.answers.server_errors == {"answered": answered.answers.paths["/"]["500"]}
     assert answered.answers.succeeded == 0
-    assert any(row.get("200") for row in answered.answers.paths.values())  # OPTIONS
+
+
+def test_only_the_apps_own_failures_and_successes_count() -> None:
+    """200s to OPTIONS alone are no success; a 500 the server answered in place of an
+    invalid response is no failure of the app's; without the causes, every 5xx is."""
+    answers = {"/": {"200": 3, "500": 10}, "/x": {"404": 2}}
+    assert failure(answers, {RAISED: 10}, succeeded=0) == {"500": 10, "200": 3, "404": 2}
+    assert failure(answers, {RAISED: 10}, succeeded=1) is None
+    assert failure(answers, {REPLACED: 10}, succeeded=0) is None
+    assert failure({"/": {"500": 4}}, None) is None  # too few to tell
+    assert failure({"/": {"503": 5, "timeout": 9}}, None) == {"503": 5}
+    assert failure({"/": {"404": 5}}, None) is None  # refusals: HARNESS-ALL-REFUSED's
 
 
 def test_refusals_with_a_crash_among_them_point_past_the_refusal_first() -> None:

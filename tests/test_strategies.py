@@ -6,7 +6,7 @@ from collections import Counter
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, find, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
@@ -14,6 +14,8 @@ from wsgicheck import Client, Framing, Request, ServerConfig
 from wsgicheck import strategies as wst
 from wsgicheck.core.environ import request_problem
 from wsgicheck.drivers.wire import parse_request
+from wsgicheck.explore.pieces import picks, pieces, rolls
+from wsgicheck.explore.strategies import chunk_sizes
 
 QUICK = settings(max_examples=100, suppress_health_check=list(HealthCheck), deadline=None)
 
@@ -159,3 +161,37 @@ def test_methods_can_leave_out_extension_methods() -> None:
 def test_a_strategy_for_methods_is_used_as_is() -> None:
     drawn = _sample(wst.requests(methods=st.just("PROPFIND")), 60)
     assert {request.method for request in drawn} == {"PROPFIND"}
+
+
+def test_rolls_are_one_choice_each_die_alike_and_shrink_to_zero() -> None:
+    """Every face of every die comes up (an integer with the rolls as digits would nearly
+    always leave its high digits 0), and a shrunk draw rolls 0 on every die."""
+    sides = [2, 3, 16, 5]
+    drawn = _sample(rolls(sides), 300)
+    for index, die in enumerate(sides):
+        assert {roll[index] for roll in drawn} == set(range(die))
+    assert find(rolls(sides), lambda _: True) == (0, 0, 0, 0)
+
+
+def test_picks_and_pieces_draw_what_they_are_given() -> None:
+    assert set(_sample(picks(["a", "bc"], 3), 100)) >= {(), ("a",), ("bc",)}
+    texts = _sample(pieces(["%20", "x"], 4, min_size=1), 100)
+    assert all(text and text.replace("%20", "").strip("x") == "" for text in texts)
+    assert find(pieces(["%20", "x"], 4, min_size=1), lambda _: True) in ("x", "%20")
+
+
+@pytest.mark.parametrize("size", [2, 3, 100, 65536])
+def test_chunk_sizes_cut_the_whole_body(size: int) -> None:
+    for cuts in [(), (0,), (1,), (0, 1, 2, 63), (5, 5, 40)]:
+        chunks = chunk_sizes(cuts, size)
+        assert sum(chunks) == size
+        assert all(chunk > 0 for chunk in chunks)
+        assert len(chunks) <= len(set(cuts)) + 1
+
+
+def test_chunk_sizes_cut_where_they_say() -> None:
+    assert chunk_sizes((), 100) == (100,)
+    assert chunk_sizes((0, 1), 100) == (1, 98, 1)  # one byte in, one byte short of the end
+    assert chunk_sizes((32,), 100) == (50, 50)  # half way
+    assert chunk_sizes((5, 5), 64) == (5, 59)
+    assert chunk_sizes((7,), 1) == ()

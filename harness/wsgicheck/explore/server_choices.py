@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
 from ..core.environ import ServerConfig
+from .pieces import rolls
 
 __all__ = ["server_configs"]
 
@@ -34,33 +35,28 @@ def server_configs(
         if name and (not name.startswith("/") or name.endswith("/")):
             raise InvalidArgument(f"script_names: {name!r} must be '' or '/prefix'")
     base = base or ServerConfig()
-    return st.builds(
-        lambda script_name, empty_cl, empty_qs, thread, process, wrapper, terminated, cap: _replace(
+    # Each choice lists the default server's first, so that a shrunk example (every roll 0)
+    # keeps the default server's, and differs from it only where it needs to.
+    choices: list[tuple[str, Sequence[object]]] = [
+        ("script_name", names or [""]),
+        ("no_body_content_length", ["omit", "empty"]),
+        ("empty_query_string", ["empty", "omit"]),
+        ("multithread", [False, True]),
+        ("multiprocess", [False, True]),
+        ("file_wrapper", [True, False]),
+        ("input_terminated_always", [True, False]),
+        # No cap half the time, else reads of at most 1 to 7 bytes.
+        ("max_read", [None] * 7 + list(range(1, 8)) if short_reads else [None]),
+    ]
+
+    def chosen(drawn: tuple[int, ...]) -> ServerConfig:
+        return _replace(
             base,
-            script_name=script_name,
-            no_body_content_length=empty_cl,
-            empty_query_string=empty_qs,
-            multithread=thread,
-            multiprocess=process,
-            file_wrapper=wrapper,
-            input_terminated_always=terminated,
-            max_read=cap,
-        ),
-        # Each choice shrinks towards the default server's, so a shrunk example differs
-        # from the default only where the failure needs it to.
-        st.sampled_from(names or [""]),
-        st.sampled_from(["omit", "empty"]),
-        st.sampled_from(["empty", "omit"]),
-        st.booleans(),
-        st.booleans(),
-        _TRUE_FIRST,
-        _TRUE_FIRST,
-        st.one_of(st.none(), st.integers(1, 7)) if short_reads else st.none(),
-    )
+            **{name: values[roll] for (name, values), roll in zip(choices, drawn, strict=True)},
+        )
 
-
-#: True or False, shrinking towards True (the default server's choice).
-_TRUE_FIRST = st.sampled_from([True, False])
+    # A roll for each choice, all in one Hypothesis choice, each shrinking towards 0.
+    return rolls([len(values) for _, values in choices]).map(chosen)
 
 
 def _replace(config: ServerConfig, **changes: object) -> ServerConfig:

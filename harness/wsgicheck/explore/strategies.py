@@ -16,7 +16,6 @@ accepts), odd-but-legal inputs drawn often, the grammar taken from
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import lru_cache
 from urllib.parse import quote
 
 from hypothesis import strategies as st
@@ -25,6 +24,8 @@ from hypothesis.errors import InvalidArgument
 from ..model import grammar
 from ..model.request import FRAMING_HEADERS, Framing, Request
 from . import vocabulary
+from .pieces import picks, rolls
+from .pieces import pieces as _pieces
 from .server_choices import server_configs
 
 __all__ = [
@@ -79,51 +80,68 @@ def methods(*, extension: bool = True) -> st.SearchStrategy[str]:
 # -- targets -------------------------------------------------------------------------------------
 
 
-def _pieces(choices: list[str], max_size: int) -> st.SearchStrategy[str]:
-    """Strings made of the given pieces (which may be longer than one character).
+#: The pieces a generated path is made of, each one character of one Hypothesis string:
+#: raw pchars (RFC 3986 §3.3), percent-encoded UTF-8 and latin-1, escaped delimiters and
+#: NUL, dot segments and ``//`` (:func:`_segments` adds the runs that make a long path).
+_PATH_PIECES = [
+    *"abcxyzABC0129",
+    *_PCHAR_EXTRA,
+    "/",
+    "%20",
+    "%25",
+    "%2F",
+    "%2f",
+    "%3F",
+    "%23",
+    "%00",
+    "%2e",
+    "%5C",
+    "%7F",
+    "%C2%A0",
+    "%C3%A9",
+    "%E9",
+    "%E6%97%A5%E6%9C%AC",
+    "%F0%9F%98%80",
+    "/../",
+    "/./",
+    "//",
+    "..",
+]
+#: Raw latin-1 bytes (obs-text), for servers that pass them through.
+_RAW_PIECES = ["\x80", "\xa0", "\xc3", "\xa9", "\xe9", "\xff"]
+#: The pieces of a query string (without the ``?``): pairs, odd characters, escapes.
+_QUERY_PIECES = [
+    *"abqxyz_[].019",
+    *_QUERY_EXTRA,
+    "=",
+    "&",
+    "a=1",
+    "&b=2",
+    "%",
+    "%zz",
+    "%%",
+    "a+b",
+    "&&",
+    "%20",
+    "%26",
+    "%3D",
+    "%C3%A9",
+    "%E9",
+    "%F0%9F%98%80",
+]
 
-    Drawn as one string of stand-ins, one character a piece, then expanded: one choice for
-    Hypothesis, where a list of pieces costs it one (and a span) for every piece."""
-    alphabet: list[str] = []
-    stand_ins: dict[int, str] = {}
-    for piece in dict.fromkeys(choices):
-        if len(piece) != 1:
-            stand_ins[0xE000 + len(stand_ins)] = piece  # a private-use character
-            piece = chr(0xE000 + len(stand_ins) - 1)
-        alphabet.append(piece)
-    text = st.text(alphabet=st.sampled_from(alphabet), max_size=max_size)
-    return text.map(lambda drawn: drawn.translate(stand_ins)) if stand_ins else text
 
-
-def _segments(*, raw_bytes: bool) -> st.SearchStrategy[str]:
-    """One path segment, as it goes on the wire: raw, percent-encoded, or odd."""
-    plain = st.text(
-        alphabet=st.sampled_from("abcxyzABC0129" + _PCHAR_EXTRA), min_size=0, max_size=12
-    )
-    encoded = _pieces(["a", "/", "?", "#", " ", "%", *_NASTY_TEXT], 6).map(
-        lambda text: quote(text, safe="")
-    )
-    special = st.sampled_from([".", "..", "", "%2e", "%2F", "%00", "%25", "%C3%A9", "%E9"])
-    options = [plain, plain, encoded, special]
-    if raw_bytes:
-        options.append(
-            st.text(alphabet=st.characters(min_codepoint=0x80, max_codepoint=0xFF), max_size=4)
-        )
-    return st.one_of(*options)
+def _segments(*, raw_bytes: bool, longest: int) -> st.SearchStrategy[str]:
+    """What follows a ``/``: pieces of a path, raw, percent-encoded or odd, and runs of
+    ``a`` up to ``longest`` characters for a long path (one choice)."""
+    runs = ["a" * min(64, longest), "a" * longest]
+    return _pieces(_PATH_PIECES + runs + (_RAW_PIECES if raw_bytes else []), 12)
 
 
 def _queries(*, raw_bytes: bool) -> st.SearchStrategy[str]:
-    """A query string as sent (without the ``?``): pairs, odd characters, escapes."""
-    key = st.text(alphabet=st.sampled_from("abqxyz_[]."), min_size=0, max_size=6)
-    value = st.one_of(
-        st.text(alphabet=st.sampled_from("abc019" + _QUERY_EXTRA), max_size=10),
-        _pieces(["a", " ", "&", "=", "%", *_NASTY_TEXT], 5).map(lambda text: quote(text, safe="")),
-        st.sampled_from(["%", "%zz", "%%", "+", "a+b", "=", "&&", ";"]),
-    )
-    if raw_bytes:
-        value = st.one_of(value, st.text(st.characters(min_codepoint=0x80, max_codepoint=0xFF)))
-    pair = st.one_of(st.tuples(key, value).map("=".join), key)
-    return st.lists(pair, max_size=5).map("&".join)
+    """A query string as sent (without the ``?``): pairs, odd characters, escapes (one
+    choice)."""
+    return _pieces(_QUERY_PIECES + (_RAW_PIECES if raw_bytes else []), 24)
 
 
 def targets(
@@ -150,9 +168,9 @@ def targets(
     for known_path in paths:
         if not isinstance(known_path, str) or not known_path.startswith("/"):
             raise InvalidArgument(f"paths: {known_path!r} is not an origin-form path")
-    segment = _segments(raw_bytes=raw_bytes)
-    generated = st.lists(segment, min_size=0, max_size=6).map(lambda parts: "/" + "/".join(parts))
-    long = st.integers(min_value=64, max_value=max(64, max_length // 2)).map(
+    segment = _segments(raw_bytes=raw_bytes, longest=max_length // 2)
+    generated = segment.map(lambda rest: "/" + rest)
+    long = st.sampled_from(sorted({64, 255, 256, 1000, max(64, max_length // 2)})).map(
         lambda size: "/" + "a" * size
     )
     path = st.one_of(generated, generated, st.just("/"), st.just("//"), long)
@@ -200,18 +218,51 @@ _RECASED_NAMES = [
 _NOT_END_TO_END = FRAMING_HEADERS | {"host", "content-type", "expect"} | grammar.HOP_BY_HOP_HEADERS
 
 
-_VCHAR_OBS = list(grammar.FIELD_VCHARS)
+#: Odd names as a hostile client sends them: every tchar (RFC 9110 §5.6.2), digits, one
+#: character and sixteen, and underscores (which CGI would confuse with ``-``).
+_ODD_NAMES = [
+    "X",
+    "x",
+    "0",
+    "X-Custom-1",
+    "x-a",
+    "a!b",
+    "#",
+    "$x",
+    "%25",
+    "&&",
+    "'q'",
+    "*",
+    "+1",
+    ".dot",
+    "^",
+    "`tick`",
+    "|pipe|",
+    "~t",
+    "9-9",
+    "AbCdEfGhIjKlMnOp",
+    "x-aaaaaaaaaaaaaa",
+    "X_Custom",
+    "x_y_z",
+    "_",
+    "Accept_Language",
+    "x-Odd-Case",
+    "X-Trace-Id",
+    "Z",
+    "x-9",
+    "a.b.c",
+    "X-API-Key",
+    "-x-",
+]
 
 
 def _field_values(*, max_length: int) -> st.SearchStrategy[str]:
-    """RFC 9110 §5.5 field values: visible ASCII and obs-text, spaces and tabs inside."""
-    short = st.sampled_from(_VCHAR_OBS)
-    # One string with spaces and tabs anywhere, trimmed (RFC 9112 §5: the OWS around a value
-    # is not part of it): one choice for Hypothesis, not three.
-    value = st.text(alphabet=st.sampled_from([*_VCHAR_OBS, " ", "\t"]), min_size=2, max_size=32)
-    value = value.map(lambda text: text.strip(" \t") or "!")
-    long = st.integers(min_value=100, max_value=max(100, max_length)).map(lambda n: "v" * n)
-    return st.one_of(value, value, short, st.just(""), long)
+    """RFC 9110 §5.5 field values: visible ASCII and obs-text, spaces and tabs inside, and
+    runs that make a long value (up to ``max_length``), in one Hypothesis choice. The OWS
+    around a value is not part of it (RFC 9112 §5), so it is trimmed."""
+    runs = ["v" * min(100, max_length), "v" * max_length]
+    value = _pieces([*grammar.FIELD_VCHARS, " ", "\t", *runs], 32)
+    return value.map(lambda text: text.strip(" \t"))
 
 
 def header_fields(
@@ -227,28 +278,42 @@ def header_fields(
     def allowed(name: str) -> bool:
         return name.lower() not in _NOT_END_TO_END and (underscores or "_" not in name)
 
-    # Only the drawn tokens need the filter: the common names are chosen up front.
-    names = st.one_of(
-        st.sampled_from([name for name in _RECASED_NAMES if allowed(name)]),
+    # Cookie ten times over: browsers send one with nearly every request. A name drawn
+    # afresh, any token (its own choice), stands in for a tenth of the names.
+    pool = [*_RECASED_NAMES, *_ODD_NAMES, *["Cookie"] * 10]
+    names = [name for name in pool if allowed(name)]
+    names += [_DRAWN_NAME] * (len(names) // 9)
+    # Whether the first field is repeated (half the draws; not, in a shrunk example), and
+    # where: -1 for nowhere.
+    repeats = rolls([2, max_size + 1]).map(lambda drawn: drawn[1] if drawn[0] else -1)
+    return _hostile_fields(
+        picks(names, max_size),
         _token.filter(allowed),
+        _field_values(max_length=max_value_length),
+        repeats,
     )
-    field = st.tuples(names, _field_values(max_length=max_value_length))
-    cookie = st.lists(
-        st.tuples(st.text(alphabet=_TCHARS.replace("=", ""), min_size=1, max_size=8), _token),
-        min_size=1,
-        max_size=3,
-    ).map(lambda pairs: ("Cookie", "; ".join(f"{k}={v}" for k, v in pairs)))
-    fields = st.lists(st.one_of(field, field, cookie), max_size=max_size)
-    return st.tuples(fields, st.booleans(), st.integers(0, max_size)).map(_with_repeat)
 
 
-def _with_repeat(drawn: tuple[list[tuple[str, str]], bool, int]) -> tuple[tuple[str, str], ...]:
-    """Repeat the first field, in another case, somewhere: repeated fields appear often."""
-    fields, repeat, where = drawn
-    if repeat and fields:
+#: Stands in a drawn list of names for a name drawn afresh (see :func:`header_fields`).
+_DRAWN_NAME = ""
+
+
+@st.composite
+def _hostile_fields(
+    draw: st.DrawFn,
+    names: st.SearchStrategy[tuple[str, ...]],
+    tokens: st.SearchStrategy[str],
+    values: st.SearchStrategy[str],
+    repeats: st.SearchStrategy[int],
+) -> tuple[tuple[str, str], ...]:
+    """The names in one choice, a value for each, and where the first is repeated in
+    another case (none, half the time): about two choices a field, where a list of
+    drawn fields costs Hypothesis five."""
+    fields = [(name if name != _DRAWN_NAME else draw(tokens), draw(values)) for name in draw(names)]
+    repeat = draw(repeats)
+    if repeat >= 0 and fields:
         name, value = fields[0]
-        fields = list(fields)
-        fields.insert(min(where, len(fields)), (name.swapcase(), value + "-again"))
+        fields.insert(min(repeat, len(fields)), (name.swapcase(), value + "-again"))
     return tuple(fields)
 
 
@@ -289,19 +354,20 @@ def framings() -> st.SearchStrategy[Framing]:
 _FRAMINGS = st.sampled_from([Framing.CONTENT_LENGTH, Framing.CONTENT_LENGTH, Framing.CHUNKED])
 
 
-@lru_cache(maxsize=512)
-def _chunk_sizes(size: int) -> st.SearchStrategy[tuple[int, ...]]:
-    """Chunk boundaries for a body of ``size`` bytes (built once a size: a strategy built
-    afresh for each draw costs Hypothesis more than the draw)."""
+#: Where a chunked body is cut: up to eight cuts, each a place among 64 (see
+#: :func:`chunk_sizes`), in one choice.
+_CHUNKINGS = picks(range(64), 8)
+
+
+def chunk_sizes(cuts: Sequence[int], size: int) -> tuple[int, ...]:
+    """The chunk sizes of a body of ``size`` bytes cut at ``cuts``: 0 one byte in, 1 one
+    byte short of the end, any other ``n`` at ``n``/64 of the way. No cut (what a shrunk
+    example keeps) is one chunk; an empty tuple means one chunk, as for ``Request``."""
     if size <= 1:
-        return st.just(())
-    cuts = st.lists(st.integers(min_value=1, max_value=size - 1), max_size=8, unique=True)
-    return cuts.map(
-        lambda points: tuple(
-            end - start
-            for start, end in zip([0, *sorted(points)], [*sorted(points), size], strict=True)
-        )
-    )
+        return ()
+    places = {1 if cut == 0 else size - 1 if cut == 1 else max(1, size * cut // 64) for cut in cuts}
+    points = sorted(place for place in places if 0 < place < size)
+    return tuple(end - start for start, end in zip([0, *points], [*points, size], strict=True))
 
 
 # -- requests ------------------------------------------------------------------------------------
@@ -310,16 +376,38 @@ def _chunk_sizes(size: int) -> st.SearchStrategy[tuple[int, ...]]:
 # Built once: a strategy built afresh inside a draw costs Hypothesis more than the draw.
 #: The shapes of request, drawn first (see :func:`_requests`).
 _SHAPES = st.sampled_from(["any", "any", "body", "body", "head", "get", "options"])
-_CONTENT_TYPES = st.sampled_from(
-    [
-        "application/x-www-form-urlencoded",
-        "application/json",
-        "text/plain; charset=utf-8",
-        "application/octet-stream",
-        "multipart/form-data; boundary=x",
-    ]
+_CONTENT_TYPES = (
+    "application/x-www-form-urlencoded",
+    "application/json",
+    "text/plain; charset=utf-8",
+    "application/octet-stream",
+    "multipart/form-data; boundary=x",
 )
-_CONNECTIONS = st.sampled_from(["keep-alive", "close", "Keep-Alive"])
+
+
+#: The rare extras of a request, each a roll of so many sides, the top one adding it (the
+#: Host's place is any roll). Drawn in one choice (:func:`.pieces.rolls`), each roll
+#: shrinking towards 0, so that a shrunk example carries none of them.
+_EXTRAS = (
+    ("body", 10),  # a body on a method that usually has none
+    ("expect", 5),  # Expect: 100-continue (HTTP/1.1, with a body)
+    ("connection", 6),  # a Connection field (HTTP/1.1)
+    ("keep_alive", 4),  # Connection: keep-alive (HTTP/1.0)
+    ("host", 2),  # a Host field (HTTP/1.0)
+    ("asterisk", 2),  # OPTIONS *
+    ("content_type", 2),  # a Content-Type on an empty body (without meaningful payloads)
+    ("connection_kind", 3),
+    ("content_kind", 5),
+    ("host_at", 16),
+)
+_ROLLS = rolls([sides for _, sides in _EXTRAS]).map(
+    lambda drawn: dict(zip([name for name, _ in _EXTRAS], drawn, strict=True))
+)
+_CONNECTIONS = ("keep-alive", "close", "Keep-Alive")
+
+
+def _on(rolls: dict[str, int], name: str) -> bool:
+    return rolls[name] == dict(_EXTRAS)[name] - 1
 
 
 @st.composite
@@ -346,13 +434,12 @@ def _requests(
     else:
         verb = draw(method)
     version = draw(versions)
+    rolls = draw(_ROLLS)
     headers: list[tuple[str, str]] = []
-    if version == "1.1" or draw(st.booleans()):
+    if version == "1.1" or _on(rolls, "host"):
         headers.append(("Host", host))
     headers.extend(draw(fields))
-    # Rare extras are drawn as the top of a range, so that they shrink away (Hypothesis
-    # shrinks integers towards 0): a minimal failing request carries only what it needs.
-    has_body = verb in ("POST", "PUT", "PATCH") or draw(st.integers(0, 9)) == 9
+    has_body = verb in ("POST", "PUT", "PATCH") or _on(rolls, "body")
     content_type: str | None = None
     if has_body and payload is not None:
         content_type, data = draw(payload)
@@ -363,27 +450,26 @@ def _requests(
     if has_body:
         framing = draw(_FRAMINGS) if version == "1.1" else Framing.CONTENT_LENGTH
         if framing is Framing.CHUNKED:
-            sizes = draw(_chunk_sizes(len(data)))
+            sizes = chunk_sizes(draw(_CHUNKINGS), len(data))
         if content_type is not None:
             headers.append(("Content-Type", content_type))
-        elif payload is None and (data or draw(st.booleans())):
-            headers.append(("Content-Type", draw(_CONTENT_TYPES)))
-        if version == "1.1" and draw(st.integers(0, 4)) == 4:
+        elif payload is None and (data or _on(rolls, "content_type")):
+            headers.append(("Content-Type", _CONTENT_TYPES[rolls["content_kind"]]))
+        if version == "1.1" and _on(rolls, "expect"):
             headers.append(("Expect", "100-continue"))
-    if version == "1.1" and draw(st.integers(0, 5)) == 5:
-        headers.append(("Connection", draw(_CONNECTIONS)))
-    if version == "1.0" and draw(st.integers(0, 3)) == 3:
+    if version == "1.1" and _on(rolls, "connection"):
+        headers.append(("Connection", _CONNECTIONS[rolls["connection_kind"]]))
+    if version == "1.0" and _on(rolls, "keep_alive"):
         headers.append(("Connection", "keep-alive"))
     # The Host field anywhere, not only first (the other fields are drawn in any order).
     if headers and headers[0][0] == "Host" and len(headers) > 1:
         host_field = headers.pop(0)
-        headers.insert(draw(st.integers(0, len(headers))), host_field)
-    order = headers
+        headers.insert(rolls["host_at"] % (len(headers) + 1), host_field)
     return Request(
         method=verb,
-        target="*" if verb == "OPTIONS" and draw(st.booleans()) else draw(target),
+        target="*" if verb == "OPTIONS" and _on(rolls, "asterisk") else draw(target),
         http_version=version,
-        headers=tuple(order),
+        headers=tuple(headers),
         body=data,
         framing=framing,
         chunk_sizes=sizes,

@@ -11,11 +11,13 @@ Each strategy lists its simplest value first, so a shrunk example carries the pl
 from __future__ import annotations
 
 import base64
-import json
 from functools import lru_cache
 from urllib.parse import quote
 
 from hypothesis import strategies as st
+
+from .pieces import picks
+from .pieces import pieces as _pieces
 
 __all__ = [
     "HTTP_DATES",
@@ -58,11 +60,8 @@ def accept_encodings() -> st.SearchStrategy[str]:
             "",
         ]
     )
-    listed = st.lists(
-        st.tuples(st.sampled_from(_CODINGS), st.sampled_from(_QVALUES)).map("".join),
-        min_size=1,
-        max_size=4,
-    ).map(", ".join)
+    codings = [coding + qvalue for coding in _CODINGS for qvalue in _QVALUES]
+    listed = picks(codings, 4, min_size=1).map(", ".join)
     return st.one_of(common, listed)
 
 
@@ -137,19 +136,24 @@ _COOKIE_NAME = "abcdefghijklmnopqrstuvwxyz_0123456789"
 @lru_cache(maxsize=64)
 def cookies() -> st.SearchStrategy[str]:
     """RFC 6265 §4.2 Cookie: ``name=value`` pairs joined by ``; ``, empty values, quotes."""
-    value = st.one_of(
-        st.text("abcXYZ0129-_.", max_size=12),
-        st.sampled_from(['""', '"quoted"', "a%20b", "=", "x=y"]),
-    )
-    pair = st.tuples(st.text(_COOKIE_NAME, min_size=1, max_size=10), value).map("=".join)
-    return st.lists(pair, min_size=1, max_size=4).map("; ".join)
+    # Pairs cut from one string of pieces: one choice, where a list of pairs costs four.
+    pieces = [*_COOKIE_NAME, *"XYZ-.", "=", "=", "; ", '""', '"quoted"', "a%20b", "x=y"]
+    return _pieces(pieces, 24, min_size=1).map(_cookie_pairs)
+
+
+def _cookie_pairs(text: str) -> str:
+    """``name=value`` pairs joined by ``; ``, from a drawn string: a part without a name
+    gets one, a part without a ``=`` an empty value."""
+    parts = [("a" + part if part[0] == "=" else part) for part in text.split("; ") if part]
+    return "; ".join(part if "=" in part else part + "=" for part in parts) or "a="
 
 
 @lru_cache(maxsize=64)
 def entity_tags() -> st.SearchStrategy[str]:
     """RFC 9110 §8.8.3 entity-tags, strong and weak, for requests made without a learned one."""
-    opaque = st.text("abcdef0123456789-", min_size=0, max_size=16).map(lambda text: f'"{text}"')
-    return st.one_of(opaque, opaque.map(lambda tag: "W/" + tag))
+    # One string: a leading "W" makes the tag weak (so a shrunk tag is a strong one).
+    opaque = st.text("Wabcdef0123456789-", min_size=0, max_size=17)
+    return opaque.map(lambda text: f'W/"{text[1:]}"' if text[:1] == "W" else f'"{text}"')
 
 
 #: HTTP-dates (RFC 9110 §5.6.7): the preferred form, the obsolete ones, one long ago, one
@@ -164,34 +168,42 @@ HTTP_DATES = [
 ]
 
 
-def _named(name: str, values: list[str]) -> st.SearchStrategy[Field]:
-    """``(name, value)`` for one of ``values``: the same draw as ``sampled_from(values)``
-    mapped to the pair, without a map layer for Hypothesis to go through."""
-    return st.sampled_from([(name, value) for value in values])
-
-
 @lru_cache(maxsize=64)
 def http_fields(*, max_size: int = 4) -> st.SearchStrategy[tuple[Field, ...]]:
     """Header fields a real client sends, each name once: content negotiation, ranges,
     conditionals without a learned validator, credentials, cookies, caching."""
-    field = st.one_of(
-        accept_encodings().map(lambda v: ("Accept-Encoding", v)),
-        _named("Accept", _ACCEPTS),
-        ranges().map(lambda v: ("Range", v)),
-        cookies().map(lambda v: ("Cookie", v)),
-        authorizations().map(lambda v: ("Authorization", v)),
-        st.one_of(st.just("*"), entity_tags()).map(lambda v: ("If-None-Match", v)),
-        _named("If-Modified-Since", HTTP_DATES),
-        st.one_of(st.just("*"), entity_tags()).map(lambda v: ("If-Match", v)),
-        _named("If-Unmodified-Since", HTTP_DATES),
-        _named("Accept-Language", ["en-US,en;q=0.9", "de", "*", "fr-CH, fr;q=0.9, en;q=0.8"]),
-        _named("Cache-Control", ["no-cache", "max-age=0", "no-store", "only-if-cached"]),
-        _named(
-            "User-Agent", ["curl/8.5.0", "Mozilla/5.0 (X11; Linux x86_64)", "python-httpx/0.27"]
+    tag = st.one_of(st.just("*"), entity_tags())
+    kinds: list[tuple[str, st.SearchStrategy[str]]] = [
+        ("Accept-Encoding", accept_encodings()),
+        ("Accept", accepts()),
+        ("Range", ranges()),
+        ("Cookie", cookies()),
+        ("Authorization", authorizations()),
+        ("If-None-Match", tag),
+        ("If-Modified-Since", st.sampled_from(HTTP_DATES)),
+        ("If-Match", tag),
+        ("If-Unmodified-Since", st.sampled_from(HTTP_DATES)),
+        (
+            "Accept-Language",
+            st.sampled_from(["en-US,en;q=0.9", "de", "*", "fr-CH, fr;q=0.9, en;q=0.8"]),
         ),
-        _named("X-Requested-With", ["XMLHttpRequest"]),
-    )
-    return st.lists(field, max_size=max_size, unique_by=lambda pair: pair[0]).map(tuple)
+        ("Cache-Control", st.sampled_from(["no-cache", "max-age=0", "no-store", "only-if-cached"])),
+        (
+            "User-Agent",
+            st.sampled_from(["curl/8.5.0", "Mozilla/5.0 (X11; Linux x86_64)", "python-httpx/0.27"]),
+        ),
+        ("X-Requested-With", st.just("XMLHttpRequest")),
+    ]
+    return _fields_of(picks(kinds, max_size))
+
+
+@st.composite
+def _fields_of(
+    draw: st.DrawFn, kinds: st.SearchStrategy[tuple[tuple[str, st.SearchStrategy[str]], ...]]
+) -> tuple[Field, ...]:
+    """The fields of the kinds drawn (in one choice), each name once, and a value each."""
+    chosen = dict(draw(kinds))
+    return tuple((name, draw(values)) for name, values in chosen.items())
 
 
 # -- bodies ------------------------------------------------------------------------------------
@@ -201,7 +213,52 @@ BOUNDARIES = (1, 1023, 1024, 4095, 4096, 4097, 8192, 65535, 65536, 65537)
 #: The largest size class, drawn rarely: a body past 1 MiB costs both transports a copy.
 LARGE = 1 << 20
 
-_FORM_TEXT = st.text(max_size=12)
+#: The pieces a form's pairs are cut from: names, values with odd characters, and the
+#: ``&`` and ``=`` that cut them (see :func:`_form_pairs`).
+_FORM_PIECES = [
+    *"abcdefxyz_",
+    "&",
+    "=",
+    "0",
+    "1",
+    " ",
+    "é",
+    "日本",
+    "\U0001f600",
+    "%",
+    "+",
+    "\n",
+    "'",
+]
+
+#: JSON documents (RFC 8259): scalars, nesting, escapes, non-ASCII text, big and odd numbers.
+_JSON_DOCUMENTS = [
+    "{}",
+    "null",
+    "[]",
+    '{"a": 1}',
+    '{"name": "caf\u00e9", "tags": ["x", "y"], "n": null}',
+    '{"nested": {"list": [1, 2.5, -3e10, true, false], "empty": {}}}',
+    '[{"a": [{"b": [{"c": []}]}]}]',
+    '"a string with \\"quotes\\" and \\u2603"',
+    "12345678901234567890123",
+    "-0.0",
+    '{"emoji": "\U0001f600", "nul": "\\u0000"}',
+    '{"a": 1, "a": 2}',
+    "true",
+    '{"text": "' + "x" * 300 + '"}',
+]
+
+
+def _form_pairs(text: str) -> dict[str, str]:
+    """A form's pairs cut from a drawn string: ``&`` between pairs, the first ``=`` of each
+    between its name and value."""
+    pairs: dict[str, str] = {}
+    for part in text.split("&"):
+        if part:
+            name, _, value = part.partition("=")
+            pairs.setdefault(name or "a", value)
+    return pairs
 
 
 def _form(pairs: dict[str, str]) -> bytes:
@@ -233,26 +290,21 @@ def payloads(*, max_size: int = 64 * 1024) -> st.SearchStrategy[tuple[str | None
     """(Content-Type, body) pairs whose type says what the body is: url-encoded and
     multipart forms, JSON, text, binary; sizes from empty to past 64 KiB, and past
     ``LARGE`` (1 MiB) rarely when ``max_size`` allows. None for no Content-Type."""
-    names = st.text("abcdefxyz_", min_size=1, max_size=8)
-    pairs = st.dictionaries(names, _FORM_TEXT, max_size=4)
-    json_values = st.recursive(
-        st.none() | st.booleans() | st.integers() | st.text(max_size=8),
-        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(names, inner, max_size=3),
-        max_leaves=6,
-    )
+    # Each kind of body in one or two choices (see .pieces): the pairs of a form are cut
+    # from one string, a JSON document is one of a set.
+    pairs = _pieces(_FORM_PIECES, 24).map(_form_pairs)
+    json_values = st.sampled_from(_JSON_DOCUMENTS)
     boundary = st.sampled_from(["x", "----wsgicheck7MA4YWxk", "a'b(c)"])
-    sizes = [size for size in BOUNDARIES if size <= max_size]
+    sizes = [size for size in BOUNDARIES if size <= max_size] or [0]
     # A roll of the top value of a range, so it shrinks away: 1 MiB bodies are rare.
-    sized = st.tuples(st.sampled_from(sizes or [0]), st.integers(0, 24)).map(
+    sized = st.tuples(st.sampled_from(sizes), st.integers(0, 24)).map(
         lambda drawn: (
             LARGE + drawn[0] if drawn[1] == 24 and LARGE + drawn[0] <= max_size else drawn[0]
         )
     )
     return st.one_of(
         pairs.map(lambda p: ("application/x-www-form-urlencoded", _form(p))),
-        json_values.map(
-            lambda v: ("application/json", json.dumps(v, ensure_ascii=False).encode("utf-8"))
-        ),
+        json_values.map(lambda text: ("application/json", text.encode("utf-8"))),
         st.tuples(pairs, boundary).map(
             lambda pb: (f'multipart/form-data; boundary="{pb[1]}"', multipart(pb[0], pb[1]))
         ),
