@@ -698,7 +698,7 @@ def test_harness_errors_fail_the_run_item(
     result.stdout.fnmatch_lines(
         [
             "*_ wsgicheck run _*",
-            "wsgicheck could not complete 1 exchange(s):",
+            "the wsgicheck run itself went wrong (1 error):",
             "    GET /: the server sent no record of the exchange",
         ]
     )

@@ -292,7 +292,8 @@ class RuleItem(pytest.Item):
 
 
 class RunItem(pytest.Item):
-    """The run itself: fails on harness errors (wsgicheck's problems, not the app's)."""
+    """The run itself: fails on its errors (an exchange wsgicheck could not complete, a run
+    that sent the app too few requests to judge it), not a rule's."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -313,7 +314,8 @@ class RunItem(pytest.Item):
                 )
             )
         if verdicts.errors:
-            lines = [f"wsgicheck could not complete {len(verdicts.errors)} exchange(s):"]
+            count = len(verdicts.errors)
+            lines = [f"the wsgicheck run itself went wrong ({count} error{'s' * (count != 1)}):"]
             lines += [f"    {error}" for error in verdicts.errors[:20]]
             raise RuleFailed("\n".join(lines))
 

@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 #: Rules whose failures are kept as found, not shrunk: each attempt to shrink a time-out
 #: would cost a whole time limit.
 TIMEOUT_RULE = "HARNESS-EXCHANGE-TIMEOUT"
+#: The rule a worker's death is reported under (see :mod:`.supervisor`).
+DEATH_RULE = "HARNESS-WORKER-DIED"
 NOT_SHRUNK = frozenset({TIMEOUT_RULE})
 #: Time-outs in a row on one path after which the run sends that path no more requests,
 #: and in a row on any paths after which it sends none at all: each costs a whole time

@@ -155,7 +155,11 @@ class Exploration:
             return
         if reply.status_code >= 500:
             self.answers.add_server_error(server_error_cause(reply))
-        elif reply.status_code < 400 and reply.request.method != "OPTIONS":
+        elif (200 <= reply.status_code < 300 or reply.status_code == 304) and (
+            reply.request.method != "OPTIONS"
+        ):
+            # A redirect is no success: a framework sends one (a missing slash) before any
+            # view of the app's runs.
             self.answers.succeeded += 1
         if self.first_answer is None:
             self.first_answer = FirstAnswer(

@@ -16,7 +16,8 @@ from ..results.reproduce import reproducers
 from ..results.run import Failure, RunResult
 from ..results.scope import Answers
 from ..rules import REGISTRY, Exchange, Rule, RuleResult, judge
-from .collector import TIMEOUT_RULE, Kept, Partial, example_size
+from ..rules.harness_rules import REFUSAL_MINIMUM
+from .collector import DEATH_RULE, TIMEOUT_RULE, Kept, Partial, example_size
 
 #: Rules judged once over a whole run, on the table of answers (not per exchange).
 RUN_RULES = frozenset({"HARNESS-ALL-REFUSED", "HARNESS-ALL-ERRORS"})
@@ -73,6 +74,10 @@ def merge_partials(
     app_coverage = measured[0] if measured else None
     for more in measured[1:]:
         app_coverage = more if app_coverage is None else app_coverage.merge(more)
+    interrupted = any(part.interrupted for part in partials)
+    errors = [error for part in partials for error in part.errors]
+    if not interrupted and DEATH_RULE not in failures:
+        errors += _too_few(answers, options)
     return RunResult(
         target=target,
         seed=seed,
@@ -82,10 +87,10 @@ def merge_partials(
         paths=paths,
         results=results,
         failures=failures,
-        errors=[error for part in partials for error in part.errors],
+        errors=errors,
         app_coverage=app_coverage,
         app_location=next((p.app_location for p in partials if p.app_location), None),
-        interrupted=any(part.interrupted for part in partials),
+        interrupted=interrupted,
         notes=notes,
         replayed_examples=sum(part.examples for part in replays),
         answers=answers,
@@ -94,6 +99,23 @@ def merge_partials(
             for rule_id in {rule_id for p in partials for rule_id in p.first_found}
         },
     )
+
+
+def _too_few(answers: Answers, options: RunOptions) -> list[str]:
+    """The error of a run that sent the app fewer requests than it takes to judge it (none
+    at all, when ``--exclude-path '*'`` leaves nothing to send): it cannot pass, though no
+    rule saw anything to fail. Empty when the run sent enough, or all it was asked to."""
+    needed = min(REFUSAL_MINIMUM, options.examples)
+    if answers.total >= needed:
+        return []
+    why = "the rest were never sent"
+    if options.exclude_paths:
+        why = f"--exclude-path {' '.join(options.exclude_paths)} left no other request to send"
+    sent = answers.total
+    return [
+        f"only {sent} of the {options.examples} requests the run set out to send reached the "
+        f"app ({why}): fewer than {needed} judge next to nothing, so the run cannot pass"
+    ]
 
 
 def _smallest(partials: list[Partial]) -> dict[str, Kept]:

@@ -40,7 +40,7 @@ from ..model.request import Request
 from ..model.response import Response
 from ..results.run import CapturedOutput, RunResult
 from ..rules import REGISTRY, Exchange
-from .collector import Kept, Partial
+from .collector import DEATH_RULE, Kept, Partial
 from .exampledb import absolute
 from .merge import merge_partials
 from .shares import split
@@ -48,8 +48,6 @@ from .worker import Assignment, run_worker
 
 __all__ = ["CAPTURE_LIMIT", "DEATH_RULE", "CapturedOutput", "death_exchange", "supervise"]
 
-#: The rule a worker's death is reported under.
-DEATH_RULE = "HARNESS-WORKER-DIED"
 #: Bytes of the app's output a report keeps: the first and the last half of this.
 CAPTURE_LIMIT = 64 * 1024
 #: Seconds a worker that sent its results has to exit before it is ended.

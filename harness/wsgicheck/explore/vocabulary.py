@@ -309,7 +309,8 @@ def payloads(*, max_size: int = 64 * 1024) -> st.SearchStrategy[tuple[str | None
             lambda pb: (f'multipart/form-data; boundary="{pb[1]}"', multipart(pb[0], pb[1]))
         ),
         st.text(max_size=64).map(lambda t: ("text/plain; charset=utf-8", t.encode("utf-8"))),
-        # Twice: the sizes around buffer boundaries are where reading bugs hide.
+        # Three times: the sizes around buffer boundaries are where reading bugs hide.
+        sized.map(lambda n: ("application/octet-stream", _sized(n))),
         sized.map(lambda n: ("application/octet-stream", _sized(n))),
         sized.map(lambda n: ("application/octet-stream", _sized(n))),
         st.binary(max_size=256).map(lambda data: (None, data)),

@@ -97,8 +97,8 @@ class Answers:
     paths: dict[str, dict[str, int]] = field(default_factory=dict)
     #: How the 5xx answers came about, cause → count (``model.extra.RAISED`` …).
     server_errors: dict[str, int] = field(default_factory=dict)
-    #: The answers below 400 to a request other than OPTIONS, which a framework answers
-    #: by itself: the requests the app did its work for.
+    #: The 2xx and 304 answers to a request other than OPTIONS (which a framework answers by
+    #: itself, as it does a redirect to add a slash): the requests the app did its work for.
     succeeded: int = 0
 
     def merge(self, other: Answers) -> None:
