@@ -42,6 +42,7 @@ from ..model.untrusted import show
 from ..rules import REGISTRY, Exchange, Finding, Rule, is_failure
 from ..rules.engine import HISTORY
 from ..rules.environ_objects import STREAM_METHOD_RULES
+from ..rules.harness_rules import RUN_RULES
 from ..rules.http_pairs import compared_at, conditional, history_bears_on
 from .target import app_location
 from .validation_call import BODY_KEPT, Invocation
@@ -79,7 +80,7 @@ CALL_RULES = (
 #: The rules no memo keeps (they read more than an exchange's views), that an exchange found
 #: quiet before may still skip: the stream-method rules when the streams' types decide them,
 #: and the rules that read a run's answers (a validator's exchange has none).
-_UNVIEWED_QUIET = STREAM_METHOD_RULES | {"HARNESS-ALL-REFUSED", "HARNESS-ALL-ERRORS"}
+_UNVIEWED_QUIET = STREAM_METHOD_RULES | RUN_RULES
 #: How many quiet exchanges a validator keeps by their raw view.
 _QUIET_KEPT = 256
 

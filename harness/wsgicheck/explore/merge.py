@@ -16,11 +16,8 @@ from ..results.reproduce import reproducers
 from ..results.run import Failure, RunResult
 from ..results.scope import Answers
 from ..rules import REGISTRY, Exchange, Rule, RuleResult, judge
-from ..rules.harness_rules import REFUSAL_MINIMUM
+from ..rules.harness_rules import REFUSAL_MINIMUM, RUN_RULES
 from .collector import DEATH_RULE, TIMEOUT_RULE, Kept, Partial, example_size
-
-#: Rules judged once over a whole run, on the table of answers (not per exchange).
-RUN_RULES = frozenset({"HARNESS-ALL-REFUSED", "HARNESS-ALL-ERRORS"})
 
 
 def merge_partials(

@@ -139,6 +139,8 @@ def worker_died(self: Rule, ex: Exchange) -> Iterator[Finding]:
         )
 
 
+#: The rules judged once over a whole run, on its table of answers (not per exchange).
+RUN_RULES = frozenset({"HARNESS-ALL-REFUSED", "HARNESS-ALL-ERRORS"})
 #: Answers, all one 4xx status, after which a run counts as stuck at the app's door.
 REFUSAL_MINIMUM = 5
 #: What to pass, by the status every request got.
