@@ -454,6 +454,27 @@ def test_expect_answered_without_reading_closes_instead_of_waiting(server: Serve
     assert response.header("Connection") == "close"
 
 
+@pytest.mark.parametrize(("unread", "closes"), [(100, False), (101, True)])
+def test_an_unread_body_is_drained_up_to_the_limit_and_a_larger_one_announces_close(
+    app: App, unread: int, closes: bool
+) -> None:
+    """RFC 9112 §9.6: a server that will close after the response says so in it, so a client
+    does not send its next request into a connection about to close. With the length
+    declared, the server knows before the head goes out that it will not discard the rest."""
+    with live_server(app, limits=Limits(drain_limit=100)) as srv:
+        head = f"POST /noread HTTP/1.1\r\nHost: x\r\nContent-Length: {unread}\r\n\r\n"
+        data, closed = exchange(
+            srv,
+            head.encode() + b"x" * unread + b"GET /list HTTP/1.1\r\nHost: x\r\n\r\n",
+            half_close=not closes,
+        )
+    responses = parse_responses(data)
+    assert closed
+    assert responses[0].body == b"answered without reading\n"
+    assert responses[0].header("Connection") == ("close" if closes else None)
+    assert len(responses) == (1 if closes else 2)
+
+
 def test_expect_with_the_body_sent_anyway(server: Server) -> None:
     # A client may send the body without waiting (RFC 9110 §10.1.1); it must still work.
     data, _ = exchange(

@@ -196,7 +196,7 @@ def serve_exchange(
     request, declared = request_head(event, conn.raw_target)
     log: list[RawEvent] = []
     body = SocketBody(conn, parser, limits)
-    sink = SocketSink(conn, parser, body, limits, request=event, digest=record)
+    sink = SocketSink(conn, parser, body, limits, request=event, declared=declared, digest=record)
     environ: dict[str, Any] | None = None
     errors = ""
     if declared is not None and limits.max_body is not None and declared > limits.max_body:

@@ -405,11 +405,16 @@ class Server:
                 deadline=time.monotonic() + self.limits.exchange_timeout,
                 record=self.on_exchange is not None,
             )
+            closing = not keep or not self._accepting or conn.taken_over
+            if closing:
+                # Closed before the record goes out: a client that waits for the record (the
+                # runner's socket transport) then finds the connection closed, and never sends
+                # its next request into a connection the server is about to close.
+                self._drop(conn)
             if record is not None and self.on_exchange is not None:
                 with contextlib.suppress(Exception):
                     self.on_exchange(record)
-            if not keep or not self._accepting or conn.taken_over:
-                self._drop(conn)
+            if closing:
                 return conn.taken_over
             conn.buffer = bytearray(parser.trailing_data[0])
             _read_ready(conn)

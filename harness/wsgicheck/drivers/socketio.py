@@ -123,6 +123,8 @@ class SocketSink:
         "_body",
         "_capture",
         "_conn",
+        "_declared",
+        "_drain_limit",
         "_framing",
         "_head",
         "_parser",
@@ -144,9 +146,12 @@ class SocketSink:
         limits: Limits,
         *,
         request: h11.Request,
+        declared: int | None = None,
         digest: bool = True,
     ) -> None:
         self._conn = conn
+        self._declared = declared
+        self._drain_limit = limits.drain_limit
         self._parser = parser
         self._body = body
         self._capture = limits.capture_limit
@@ -201,13 +206,20 @@ class SocketSink:
             parts = [self.wire_head, *self._framing.data(text), *self._framing.end()]
             write_parts(self._conn, parts, head=True)
             return
-        if self._parser.they_are_waiting_for_100_continue:
-            # Answering before the app read the body: the client may send it now or never,
-            # so the connection cannot be reused (RFC 9110 §10.1.1). Say so.
+        if self._parser.they_are_waiting_for_100_continue or self._unread_over_drain_limit():
+            # Answering before the app read the body, the client may send it now or never
+            # (RFC 9110 §10.1.1); with more left unread than the server will discard, the
+            # connection closes after the response. Either way it cannot be reused: say so
+            # (RFC 9112 §9.6), so a client does not send its next request into a closing one.
             headers = [*headers, ("Connection", "close")]
         # Serialised now, written with the first block.
         self._serialise_head(status_code, reason, headers)
         self._head = [self.wire_head]
+
+    def _unread_over_drain_limit(self) -> bool:
+        """Whether the request declared more body than the app read and the server will
+        discard (a chunked body's rest is unknown until drained: the server closes after)."""
+        return self._declared is not None and self._declared - self._body.size > self._drain_limit
 
     def wire_fields(self) -> list[tuple[str, str]]:
         """The header fields as they went on the wire, framing fields added included
