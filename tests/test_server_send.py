@@ -22,6 +22,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,7 +52,7 @@ from wsgicheck.model.events import (
     Yielded,
     block_size,
 )
-from wsgicheck.model.request import Request
+from wsgicheck.model.request import Framing, Request
 from wsgicheck.report.transcript import format_exchange
 from wsgicheck.rules import Exchange as RuleExchange
 from wsgicheck.rules import check_exchange
@@ -601,6 +602,42 @@ def test_the_runner_reports_a_send_failure_as_its_own_error() -> None:
             TransportError, match=r"wsgicheck's server failed: SendError: refused to send Response"
         ):
             wire.exchange(Request(method="GET", target="/", headers=(("Host", "x"),)), wire.config)
+    finally:
+        wire.close()
+
+
+def test_the_runner_never_sends_into_a_connection_the_server_closes_unannounced() -> None:
+    """An unread chunked body over the drain limit: the 200 let the client reuse the
+    connection, but the server closes it. Its record is held back here, as a busy machine
+    holds the server's thread, and the next request must still not go into that connection
+    (it would get no answer and no record: the run's 'no record of the exchange')."""
+
+    def unread(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")])
+        return [b"ok"]
+
+    wire = SocketTransport(unread, timeout=1.0, body_limit=1024)
+    reported = wire.server.on_exchange
+    assert reported is not None
+
+    def slowly(record: Any) -> None:
+        reported(record)
+        time.sleep(0.3)  # the server's thread, descheduled after its report
+
+    wire.server.on_exchange = slowly
+    body = b"x" * (wire.server.limits.drain_limit + 1)
+    put = Request(
+        method="PUT",
+        target="/",
+        headers=(("Host", "x"),),
+        body=body,
+        framing=Framing.CHUNKED,
+        chunk_sizes=(len(body),),
+    )
+    get = Request(method="GET", target="/", headers=(("Host", "x"),))
+    try:
+        for request in (put, get, put, get):
+            assert wire.exchange(request, wire.config).body == b"ok"
     finally:
         wire.close()
 

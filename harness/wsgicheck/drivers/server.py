@@ -406,15 +406,20 @@ class Server:
                 record=self.on_exchange is not None,
             )
             closing = not keep or not self._accepting or conn.taken_over
-            if closing:
-                # Closed before the record goes out: a client that waits for the record (the
-                # runner's socket transport) then finds the connection closed, and never sends
-                # its next request into a connection the server is about to close.
+            if closing and conn.closes_unannounced:
+                # The response let the client reuse the connection: closed before the record
+                # goes out, so that a client waiting for the record (the runner's socket
+                # transport) finds it closed, and never sends its next request into it.
                 self._drop(conn)
             if record is not None and self.on_exchange is not None:
+                # Otherwise reported before the close, so that a client that reads until
+                # the close (curl, on Connection: close) sees the trace of its exchange
+                # before it can send another.
                 with contextlib.suppress(Exception):
                     self.on_exchange(record)
             if closing:
+                if not conn.closed:
+                    self._drop(conn)
                 return conn.taken_over
             conn.buffer = bytearray(parser.trailing_data[0])
             _read_ready(conn)

@@ -89,6 +89,7 @@ class Connection:
         "buffer",
         "chunk_lines",
         "closed",
+        "closes_unannounced",
         "deadline",
         "head_sent",
         "idle",
@@ -111,6 +112,9 @@ class Connection:
         self.taken_over = False
         self.head_sent = False
         self.closed = False
+        #: Set when the server closes after a response that let the client reuse the
+        #: connection (an unread chunked body over the drain limit): the client cannot know.
+        self.closes_unannounced = False
         #: Whether the poller is watching it for a request (not a worker serving it).
         self.idle = False
         #: The raw target of the request being served, when h11 was given a stand-in.
