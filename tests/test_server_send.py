@@ -606,17 +606,28 @@ def test_the_runner_reports_a_send_failure_as_its_own_error() -> None:
         wire.close()
 
 
-def test_the_runner_never_sends_into_a_connection_the_server_closes_unannounced() -> None:
-    """An unread chunked body over the drain limit: the 200 let the client reuse the
-    connection, but the server closes it. Its record is held back here, as a busy machine
-    holds the server's thread, and the next request must still not go into that connection
-    (it would get no answer and no record: the run's 'no record of the exchange')."""
+def _unread(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")])
+    return [b"ok"]
 
-    def unread(environ: dict[str, Any], start_response: Any) -> list[bytes]:
-        start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")])
-        return [b"ok"]
 
-    wire = SocketTransport(unread, timeout=1.0, body_limit=1024)
+def _raises_after_a_whole_body(environ: dict[str, Any], start_response: Any) -> Iterator[bytes]:
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")])
+    yield b"ok"
+    if environ["REQUEST_METHOD"] == "PUT":
+        raise RuntimeError("after the whole body")
+
+
+@pytest.mark.parametrize("app", [_unread, _raises_after_a_whole_body])
+def test_the_runner_never_sends_into_a_connection_the_server_closes_unannounced(
+    app: Any,
+) -> None:
+    """The 200 is whole and lets the client reuse the connection, but the server closes it:
+    it would not drain an unread chunked body over its limit, or the app raised after its
+    body. Its record is held back here, as a busy machine holds the server's thread, and the
+    next request must still not go into that connection (it would get no answer and no
+    record: the run's 'no record of the exchange')."""
+    wire = SocketTransport(app, timeout=1.0, body_limit=1024)
     reported = wire.server.on_exchange
     assert reported is not None
 
@@ -625,7 +636,7 @@ def test_the_runner_never_sends_into_a_connection_the_server_closes_unannounced(
         time.sleep(0.3)  # the server's thread, descheduled after its report
 
     wire.server.on_exchange = slowly
-    body = b"x" * (wire.server.limits.drain_limit + 1)
+    body = b"x" * (wire.server.limits.drain_limit + 1 if app is _unread else 1)
     put = Request(
         method="PUT",
         target="/",

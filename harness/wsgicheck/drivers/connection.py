@@ -233,15 +233,14 @@ def serve_exchange(
             log.append(raw_server_observed("body-error-answered", str(sink.status_code)))
         if record:
             errors = environ["wsgi.errors"].getvalue()
-    # What the client saw tells it whether the connection goes on: a head that says close
-    # (a refusal's, HTTP/1.0's), a body cut short.
     keep = completed and body.error is None and not sink.replaced and sink.reusable
     # A request without Content-Length or Transfer-Encoding, or with a length of 0, has no
     # body (RFC 9112 §6.3): nothing to discard, and h11 need not be asked for its end.
     bodiless = request.framing is Framing.NONE or declared == 0
-    if keep and not (bodiless or _finish_body(parser, body, limits)):
-        keep = False
-        conn.closes_unannounced = True
+    keep = keep and (bodiless or _finish_body(parser, body, limits))
+    # A close the head did not announce (an unread body over the drain limit, an app that
+    # raised after a whole body): the client may think the connection goes on.
+    conn.closes_unannounced = not keep and not sink.close_announced
     if not record:
         return keep, None
     if body.captured:

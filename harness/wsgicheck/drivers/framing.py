@@ -73,6 +73,12 @@ class ResponseFraming:
         """Whether the response is complete and the connection may carry another."""
         return self._state == "done" and self._keep_alive
 
+    @property
+    def close_announced(self) -> bool:
+        """Whether the client knows the connection ends with this response: its head says
+        close (the client's or the server's wish), or HTTP/1.0 without keep-alive."""
+        return not self._keep_alive
+
     def fail(self) -> None:
         """The response was aborted: nothing more is sent."""
         self._state = "failed"

@@ -407,8 +407,8 @@ class Server:
             )
             closing = not keep or not self._accepting or conn.taken_over
             if closing and conn.closes_unannounced:
-                # The response let the client reuse the connection: closed before the record
-                # goes out, so that a client waiting for the record (the runner's socket
+                # The response's head let the client reuse the connection: closed before the
+                # record goes out, so that a client waiting for the record (the runner's socket
                 # transport) finds it closed, and never sends its next request into it.
                 self._drop(conn)
             if record is not None and self.on_exchange is not None:

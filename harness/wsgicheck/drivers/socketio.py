@@ -182,6 +182,11 @@ class SocketSink:
         """Whether the response went out whole and the connection may carry another."""
         return self._framing.reusable
 
+    @property
+    def close_announced(self) -> bool:
+        """Whether the client was told the connection closes after this response."""
+        return self._framing.close_announced
+
     def _serialise_head(
         self, status_code: int, reason: str, headers: list[tuple[str, str]]
     ) -> None:

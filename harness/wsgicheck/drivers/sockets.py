@@ -112,8 +112,9 @@ class Connection:
         self.taken_over = False
         self.head_sent = False
         self.closed = False
-        #: Set when the server closes after a response that let the client reuse the
-        #: connection (an unread chunked body over the drain limit): the client cannot know.
+        #: Set when the server closes after a response whose head let the client reuse the
+        #: connection (an unread body it would not drain, an app that raised after a whole
+        #: body): the client cannot know.
         self.closes_unannounced = False
         #: Whether the poller is watching it for a request (not a worker serving it).
         self.idle = False
