@@ -7,6 +7,7 @@ import json
 import shutil
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,8 @@ import pytest
 
 from wsgicheck import Request
 from wsgicheck.explore.runner import RunOptions, discover, run
-from wsgicheck.model.extra import RAISED, REPLACED
+from wsgicheck.model.extra import ANSWERED, RAISED, REPLACED, Extra
+from wsgicheck.model.response import Response
 from wsgicheck.results.scope import (
     MAX_PATHS,
     OTHER_PATHS,
@@ -23,6 +25,7 @@ from wsgicheck.results.scope import (
     parse_header,
     with_headers,
 )
+from wsgicheck.rules import REGISTRY, Exchange
 from wsgicheck.rules.harness_rules import failure
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -155,11 +158,95 @@ def test_only_the_apps_own_failures_and_successes_count() -> None:
     assert failure({"/": {"500": 4}}, None) is None  # too few to tell
     assert failure({"/": {"503": 5, "timeout": 9}}, None) == {"503": 5}
     assert failure({"/": {"404": 5}}, None) is None  # refusals: HARNESS-ALL-REFUSED's
+    assert failure({"/": {"501": 3, "505": 3}}, None) is None  # refusals too
+    assert failure({"/": {"501": 3, "502": 3}}, None) == {"501": 3, "502": 3}
+
+
+def test_an_app_that_raises_after_its_first_block_fails_though_its_status_said_200() -> None:
+    """The status went out before the app raised, so the client got a 200 cut short: no
+    success. The message names what it raised though APP-TRAP-OWN-ERRORS, whose finding
+    tells it too, is ignored."""
+
+    def cut_short(environ: dict[str, Any], start_response: Any) -> Any:
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        yield b"first "
+        raise ConnectionError("the upstream went away")
+
+    options = RunOptions(database=None, seed=3, max_examples=20)
+    result = run(cut_short, options)
+    assert set(result.failures) == {"APP-TRAP-OWN-ERRORS", "HARNESS-ALL-ERRORS"}
+    assert result.answers.succeeded == 0
+    assert result.answers.server_errors == {RAISED: result.answers.total}
+    ignoring = run(cut_short, replace(options, ignore=("APP-TRAP-OWN-ERRORS",)))
+    assert set(ignoring.failures) == {"HARNESS-ALL-ERRORS"}
+    message = ignoring.failures["HARNESS-ALL-ERRORS"].finding.message
+    assert "the app raised (20 times), first: ConnectionError escaped the iteration" in message
+    assert "the upstream went away" in message
+
+
+def test_a_body_the_server_cut_short_for_another_rule_is_still_a_success() -> None:
+    """The app promised 10 bytes and sent 2: APP-CL-ACCURATE's finding, not a failure."""
+
+    def short(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        if environ["REQUEST_METHOD"] != "GET":
+            raise RuntimeError("only GET")
+        start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "10")])
+        return [b"ok"]
+
+    result = run(short, RunOptions(database=None, seed=3, max_examples=30))
+    assert set(result.failures) == {"APP-CL-ACCURATE", "APP-TRAP-OWN-ERRORS"}
+    assert result.answers.succeeded >= 1
+
+
+def test_an_app_that_raises_in_close_after_a_whole_response_did_its_work() -> None:
+    class Closing(list[bytes]):
+        def close(self) -> None:
+            raise RuntimeError("the session could not be saved")
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return Closing([b"ok"])
+
+    result = run(app, RunOptions(database=None, seed=3, max_examples=20))
+    assert set(result.failures) == {"APP-TRAP-OWN-ERRORS"}
+    assert result.answers.server_errors == {}
+
+
+@pytest.mark.parametrize("status", ["501 Not Implemented", "505 HTTP Version Not Supported"])
+def test_a_501_or_505_to_everything_is_a_refusal_not_a_failure(status: str) -> None:
+    def refusing(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response(status, [("Content-Type", "text/plain")])
+        return [b"no"]
+
+    result = run(refusing, RunOptions(database=None, seed=3, max_examples=20))
+    assert set(result.failures) == {"HARNESS-ALL-REFUSED"}
+    assert result.answers.server_errors == {}
+    message = result.failures["HARNESS-ALL-REFUSED"].finding.message
+    assert f"got {status}" in message
+
+
+def test_answers_to_options_are_never_the_refusal_to_get_past() -> None:
+    """A framework answers OPTIONS by itself while every view fails: those 200s are the most
+    common status, but there is no refusal to point past."""
+    extra = Extra(
+        answers={"/": {"200": 20, "500": 5, "404": 2}},
+        server_errors={ANSWERED: 5},
+        succeeded=0,
+    )
+    reply = Response(
+        Request(method="GET", target="/"), 500, "Internal Server Error", [], b"", True, None, []
+    )
+    (found,) = REGISTRY["HARNESS-ALL-ERRORS"].check(Exchange(reply, extra=extra))
+    assert "most answers were" not in found.message
+    assert "the app answered the errors itself" in found.message
+    refused = replace(extra, answers={"/": {"404": 30, "200": 20, "500": 5}})
+    (found,) = REGISTRY["HARNESS-ALL-ERRORS"].check(Exchange(reply, extra=refused))
+    assert "most answers were 404" in found.message
 
 
 def test_refusals_with_a_crash_among_them_point_past_the_refusal_first() -> None:
     def unserved(environ: dict[str, Any], start_response: Any) -> list[bytes]:
-        if environ["PATH_INFO"].startswith("//"):
+        if environ["REQUEST_METHOD"] == "POST":
             raise UnicodeDecodeError("utf-8", b"\xae", 0, 1, "invalid start byte")
         start_response("404 Not Found", [("Content-Type", "text/plain")])
         return [b"not found"]

@@ -20,15 +20,15 @@ from hypothesis.database import ExampleDatabase
 from hypothesis.errors import Flaky
 
 from ..core.environ import ServerConfig
-from ..model.events import StartResponseCalled
-from ..model.extra import ANSWERED, RAISED, REPLACED
+from ..model.extra import RAISED, SUCCEEDED
 from ..model.options import RunOptions
 from ..model.request import Request
 from ..model.response import Response
 from ..results.scope import TIMED_OUT, Answers, excluded, with_headers
 from ..rules import Exchange, Finding, Rule, judge
-from ..rules.app_trap import own_errors
+from ..rules.app_trap import own_errors, told
 from ..rules.engine import HISTORY
+from ..rules.harness_rules import outcome
 from . import hypothesis_hooks, strategies
 from .collector import (
     Collector,
@@ -41,7 +41,7 @@ from .collector import (
 )
 from .corpus import corpus
 from .explorer import MAX_STEPS, Explorer, Learned
-from .replay import MemoryTransport, SocketTransport, TransportError, compare, timed_out
+from .replay import MemoryTransport, SocketTransport, TransportError, compare
 from .sequences import FollowUps, send_follow_ups
 
 if sys.version_info >= (3, 11):  # pragma: no cover - depends on the interpreter
@@ -97,19 +97,6 @@ def _judged(rule: Rule, exchange: Exchange) -> Finding | None:
     return None
 
 
-def server_error_cause(reply: Response) -> str:
-    """How a 5xx answer came about (``model.extra``'s :data:`RAISED`, :data:`ANSWERED` or
-    :data:`REPLACED`, the server answering in place of an invalid status, say)."""
-    if own_errors(Exchange(reply)):
-        return RAISED
-    called = reply.trace.of(StartResponseCalled)
-    status = called[-1].status if called else None
-    # Only a plain str is read: the app's own subclass could run code (APP-STATUS-STR).
-    if type(status) is str and status.startswith(str(reply.status_code)):
-        return ANSWERED
-    return REPLACED
-
-
 class Exploration:
     """What one process's share of a run works with: the app behind its transports, the
     paths and what discovery learned, and what the answers showed besides the rules
@@ -147,20 +134,21 @@ class Exploration:
         if self.on_exchange is not None:
             self.on_exchange(request, config, transport)
 
-    def answered(self, path: str, config: ServerConfig, transport: str, reply: Response) -> None:
-        """Count the answer to an example in the table of statuses per path."""
-        late = timed_out(reply)
-        self.answers.add(path, TIMED_OUT if late else str(reply.status_code))
-        if late:
+    def answered(self, path: str, config: ServerConfig, transport: str, exchange: Exchange) -> None:
+        """Count the answer to an example in the table of statuses per path, and how it
+        tells of the app working (HARNESS-ALL-ERRORS)."""
+        reply = exchange.response
+        if exchange.timed_out:
+            self.answers.add(path, TIMED_OUT)
             return
-        if reply.status_code >= 500:
-            self.answers.add_server_error(server_error_cause(reply))
-        elif (200 <= reply.status_code < 300 or reply.status_code == 304) and (
-            reply.request.method != "OPTIONS"
-        ):
-            # A redirect is no success: a framework sends one (a missing slash) before any
-            # view of the app's runs.
+        self.answers.add(path, str(reply.status_code))
+        kind = outcome(exchange)
+        if kind == SUCCEEDED:
             self.answers.succeeded += 1
+        elif kind is not None:
+            self.answers.add_server_error(kind)
+            if kind == RAISED and self.answers.raised is None:
+                self.answers.raised = told(own_errors(exchange)[0])
         if self.first_answer is None:
             self.first_answer = FirstAnswer(
                 reply.request, config, transport, reply.status_code, reply.reason, reply.headers
@@ -280,9 +268,9 @@ class Examples:
         assert run.memory is not None
         run.tell(request, config, "memory")
         response = run.memory.exchange(request, config)
-        run.answered(drawn.path, config, "memory", response)
         history = tuple(earlier[-HISTORY:])
         exchange = Exchange(response, source="memory", previous=previous, history=history)
+        run.answered(drawn.path, config, "memory", exchange)
         self.timeouts.saw(drawn, exchange.timed_out)
         return exchange
 
@@ -299,14 +287,14 @@ class Examples:
         """The socket transport's exchange of the example, compared with ``first`` (its
         in-memory exchange, if any)."""
         run = self.run
-        if first is None:
-            run.answered(drawn.path, config, "socket", response)
         exchange = Exchange(
             response,
             source="socket",
             previous=first or previous,
             history=() if first is not None else tuple(earlier[-HISTORY:]),
         )
+        if first is None:
+            run.answered(drawn.path, config, "socket", exchange)
         self.timeouts.saw(drawn, exchange.timed_out)
         if run.memory is not None and first is not None and not exchange.timed_out:
             # A timed-out exchange has no answer to compare; it is judged alone.

@@ -135,19 +135,11 @@ def _judge_answers(
     if first is None:
         return {}
     reply = Response(first.request, first.status, first.reason, first.headers, b"", True, None, [])
-    raised = next(
-        (
-            found[0].message
-            for part in partials
-            if (found := part.findings.get("APP-TRAP-OWN-ERRORS"))
-        ),
-        None,
-    )
     extra = Extra(
         answers=answers.paths,
         server_errors=answers.server_errors,
         succeeded=answers.succeeded,
-        raised=raised,
+        raised=answers.raised,
     )
     exchange = Exchange(reply, source=first.transport, extra=extra)
     size = example_size(first.request, first.config)

@@ -43,10 +43,13 @@ class Together:
     same_process: bool
 
 
-#: How a 5xx answer of a run came about (:attr:`Extra.server_errors`): the app raised of its
-#: own, it answered the 5xx itself, or the server answered in place of a response that
-#: broke PEP 3333 (which is that rule's finding, not a failure of the app to work).
+#: How a failed answer of a run came about (:attr:`Extra.server_errors`): the app raised of
+#: its own (a 5xx, or a response cut short), it answered the 5xx itself, or the server
+#: answered in place of a response that broke PEP 3333 (which is that rule's finding, not a
+#: failure of the app to work).
 RAISED, ANSWERED, REPLACED = "raised", "answered", "replaced"
+#: An answer of a run in which the app did its work (see ``rules.harness_rules.outcome``).
+SUCCEEDED = "succeeded"
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,9 +63,9 @@ class Extra:
     app_varies: tuple[str, ...] | None = None
     #: The run's statuses per path, path → status → count (HARNESS-ALL-REFUSED).
     answers: Mapping[str, Mapping[str, int]] | None = None
-    #: How the run's 5xx answers came about, cause (:data:`RAISED` …) → count, how many
-    #: answers but OPTIONS's were below 400, and what the app raised first, as
-    #: APP-TRAP-OWN-ERRORS told it (HARNESS-ALL-ERRORS).
+    #: How the run's failed answers came about, cause (:data:`RAISED` …) → count, how many
+    #: answers were a success (``rules.harness_rules.outcome``), and what the app raised
+    #: first, as APP-TRAP-OWN-ERRORS tells it (HARNESS-ALL-ERRORS).
     server_errors: Mapping[str, int] | None = None
     succeeded: int | None = None
     raised: str | None = None

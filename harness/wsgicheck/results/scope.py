@@ -95,11 +95,12 @@ class Answers:
     """
 
     paths: dict[str, dict[str, int]] = field(default_factory=dict)
-    #: How the 5xx answers came about, cause → count (``model.extra.RAISED`` …).
+    #: How the failed answers came about, cause → count (``model.extra.RAISED`` …).
     server_errors: dict[str, int] = field(default_factory=dict)
-    #: The 2xx and 304 answers to a request other than OPTIONS (which a framework answers by
-    #: itself, as it does a redirect to add a slash): the requests the app did its work for.
+    #: The answers in which the app did its work (``rules.harness_rules.outcome``).
     succeeded: int = 0
+    #: The first exception that escaped the app of its own, as APP-TRAP-OWN-ERRORS tells it.
+    raised: str | None = None
 
     def merge(self, other: Answers) -> None:
         for path, row in other.paths.items():
@@ -108,6 +109,7 @@ class Answers:
         for cause, count in other.server_errors.items():
             self.server_errors[cause] = self.server_errors.get(cause, 0) + count
         self.succeeded += other.succeeded
+        self.raised = self.raised or other.raised
 
     def add_server_error(self, cause: str) -> None:
         self.server_errors[cause] = self.server_errors.get(cause, 0) + 1

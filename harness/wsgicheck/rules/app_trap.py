@@ -68,8 +68,13 @@ fix:  catch it and answer 404 (or 500 with exc_info=sys.exc_info() and a helpful
 )
 def trap_own_errors(self: Rule, ex: Exchange) -> Iterator[Finding]:
     for raised in own_errors(ex):
-        where = PHASES.get(raised.phase, raised.phase)
-        message = f"{raised.exc_type} escaped {where}{at(raised.where)}"
-        if raised.message:
-            message += f": {raised.message[:200]}"
-        yield self.finding(ex, message, raised.where)
+        yield self.finding(ex, told(raised), raised.where)
+
+
+def told(raised: AppRaised) -> str:
+    """An exception that escaped the app, as a finding tells it: its type, where, why."""
+    where = PHASES.get(raised.phase, raised.phase)
+    message = f"{raised.exc_type} escaped {where}{at(raised.where)}"
+    if raised.message:
+        message += f": {raised.message[:200]}"
+    return message

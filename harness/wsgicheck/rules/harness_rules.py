@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 
-from ..model.extra import ANSWERED, RAISED
+from ..model.events import StartResponseCalled
+from ..model.extra import ANSWERED, RAISED, REPLACED, SUCCEEDED
+from .app_trap import own_errors
 from .exchange import Exchange
 from .registry import Binding, Finding, Level, Rule, rule
 
@@ -141,7 +143,8 @@ def worker_died(self: Rule, ex: Exchange) -> Iterator[Finding]:
 
 #: The rules judged once over a whole run, on its table of answers (not per exchange).
 RUN_RULES = frozenset({"HARNESS-ALL-REFUSED", "HARNESS-ALL-ERRORS"})
-#: Answers, all one 4xx status, after which a run counts as stuck at the app's door.
+#: Answers, all one refusal (a 4xx, 501 or 505), after which a run counts as stuck at the
+#: app's door.
 REFUSAL_MINIMUM = 5
 #: What to pass, by the status every request got.
 _REFUSAL_HINTS = {
@@ -152,7 +155,28 @@ _REFUSAL_HINTS = {
     "-H 'Authorization: …' or -H 'Cookie: sessionid=…'",
     "404": "the app serves none of the paths tried: pass the ones it serves, --path /api/items",
     "421": "the app does not serve this Host: pass the host it expects, -H 'Host: example.com'",
+    "501": "the app implements none of the methods tried: name the paths it serves, --path "
+    "/api/items, so that the methods it implements are tried there",
+    "505": "the app refuses HTTP/1.1 and HTTP/1.0 alike, so no request can reach it: find "
+    "what in it checks SERVER_PROTOCOL (a middleware, a proxy app); no option helps here",
 }
+
+
+#: Server errors that refuse a request rather than fail on it: a method (501) or an HTTP
+#: version (505) the app does not serve, as a 405 or a 404 refuses.
+_REFUSING_SERVER_ERRORS = frozenset({501, 505})
+
+
+def _refusing(status: int) -> bool:
+    return 400 <= status < 500 or status in _REFUSING_SERVER_ERRORS
+
+
+def _failed(status: int) -> bool:
+    return status >= 500 and status not in _REFUSING_SERVER_ERRORS
+
+
+def _successful(status: int) -> bool:
+    return 200 <= status < 300 or status == 304
 
 
 def _statuses(answers: Mapping[str, Mapping[str, int]]) -> dict[str, int]:
@@ -166,13 +190,13 @@ def _statuses(answers: Mapping[str, Mapping[str, int]]) -> dict[str, int]:
 
 
 def refusal(answers: Mapping[str, Mapping[str, int]]) -> tuple[str, int] | None:
-    """The one 4xx status every answer of a run had, and how many answers there were; None
-    when some request got past it (or there were too few answers to tell)."""
+    """The one refusing status (a 4xx, 501 or 505) every answer of a run had, and how many
+    answers there were; None when some request got past it (or there were too few to tell)."""
     statuses = _statuses(answers)
     if len(statuses) != 1:
         return None
     ((status, count),) = statuses.items()
-    if not 400 <= int(status) < 500 or count < REFUSAL_MINIMUM:
+    if not _refusing(int(status)) or count < REFUSAL_MINIMUM:
         return None
     return status, count
 
@@ -182,11 +206,12 @@ def refusal(answers: Mapping[str, Mapping[str, int]]) -> tuple[str, int] | None:
     level=Level.MUST,
     binding=Binding.APP,
     section="wsgicheck: requests that reach the app",
-    summary="some request of the run gets past the app's refusal (not every answer one 4xx)",
+    summary="some request of the run gets past the app's refusal (not every answer one 4xx, "
+    "501 or 505)",
     pep="""(Not a PEP 3333 requirement: a run in which the app refused every request with the
-    same 4xx status judged only that refusal, never the app behind it, so it cannot pass.
-    Point wsgicheck where the app lives: -H/--header adds a field to every request (Host,
-    Authorization, Cookie), --path names paths the app serves.)""",
+    same 4xx, 501 or 505 status judged only that refusal, never the app behind it, so it
+    cannot pass. Point wsgicheck where the app lives: -H/--header adds a field to every
+    request (Host, Authorization, Cookie), --path names paths the app serves.)""",
     source="wsgicheck",
     covers=(),
     applies=lambda ex: ex.extra.answers is not None,
@@ -214,33 +239,59 @@ def all_refused(self: Rule, ex: Exchange) -> Iterator[Finding]:
     )
 
 
+def outcome(ex: Exchange) -> str | None:
+    """What an answer of a run tells of the app working (HARNESS-ALL-ERRORS's evidence):
+    :data:`SUCCEEDED`; how it failed (:data:`RAISED`, :data:`ANSWERED`, :data:`REPLACED`);
+    or None, for a refusal, a redirect, or an answer to OPTIONS.
+
+    A success is a 2xx or 304 to a method other than OPTIONS: a framework answers OPTIONS
+    by itself, and redirects to add a slash, before any view of the app runs. An app that
+    raised after its first block (the status already sent, the body cut short) failed,
+    whatever the status said; one that raised in close() after a whole response did its
+    work (APP-TRAP-OWN-ERRORS tells of it), as did one whose body the server cut short for
+    another rule's reason (a Content-Length it did not keep: that rule's finding).
+    """
+    response = ex.response
+    status = response.status_code
+    if (_failed(status) or not response.complete) and own_errors(ex):
+        return RAISED
+    if _failed(status):
+        called = ex.response.trace.of(StartResponseCalled)
+        said = called[-1].status if called else None
+        # Only a plain str is read: the app's own subclass could run code (APP-STATUS-STR).
+        if type(said) is str and said.startswith(str(status)):
+            return ANSWERED
+        return REPLACED
+    if _successful(status) and response.request.method != "OPTIONS":
+        return SUCCEEDED
+    return None
+
+
 def failure(
     answers: Mapping[str, Mapping[str, int]],
     causes: Mapping[str, int] | None = None,
     succeeded: int | None = None,
 ) -> dict[str, int] | None:
     """The statuses of a run in which no request got a successful answer and the app
-    failed, with a server error (5xx), on some; None when some request succeeded, none
-    failed so, or there were too few answers to tell.
+    failed on some (it raised, or answered a 5xx but 501 and 505 itself); None when some
+    request succeeded, none failed so, or there were too few answers to tell.
 
-    ``succeeded`` counts the answers below 400 but to OPTIONS, which a framework answers
-    by itself while every view raises; ``causes`` tells how the 5xx answers came about
-    (``model.extra``'s :data:`RAISED` …): a 500 the server answered in place of a response
-    that broke PEP 3333 is that rule's finding, not the app failing to work, so only the
-    app's own 5xx answers and the ones it raised count. Without them (an exchange not from a
-    run), any answer below 400 is a success and every 5xx a failure.
+    ``succeeded`` and ``causes`` count the run's answers by :func:`outcome`: a 500 the
+    server answered in place of a response that broke PEP 3333 is that rule's finding, not
+    the app failing to work, so only the failures the app raised or answered itself count.
+    Without them (an exchange not from a run), the statuses alone tell.
     """
     statuses = _statuses(answers)
     if sum(statuses.values()) < REFUSAL_MINIMUM:
         return None
     if succeeded is None:
-        succeeded = sum(count for status, count in statuses.items() if int(status) < 400)
+        succeeded = sum(count for status, count in statuses.items() if _successful(int(status)))
     if succeeded:
         return None
     if causes is not None:
         failed = causes.get(RAISED, 0) + causes.get(ANSWERED, 0)
     else:
-        failed = sum(count for status, count in statuses.items() if int(status) >= 500)
+        failed = sum(count for status, count in statuses.items() if _failed(int(status)))
     if not failed:
         return None  # refusals only: HARNESS-ALL-REFUSED's, when they are all one
     return dict(sorted(statuses.items(), key=lambda item: (-item[1], item[0])))
@@ -252,12 +303,12 @@ def failure(
     binding=Binding.APP,
     section="wsgicheck: requests that reach the app",
     summary="some request of the run gets a successful answer, when the app failed on some "
-    "with a 5xx",
+    "(it raised, or answered a 5xx)",
     pep="""(Not a PEP 3333 requirement: a run in which no request got a successful answer
-    (OPTIONS aside, which frameworks answer by themselves) and the app failed with a server
-    error judged only the app's failures, never the app working, so it cannot pass. An app
-    that raises on every request fails here, though APP-TRAP-OWN-ERRORS, the PEP's "should
-    try to trap", is a SHOULD.)""",
+    (OPTIONS aside, which frameworks answer by themselves) and the app failed, raising or
+    answering a server error itself, judged only the app's failures, never the app working,
+    so it cannot pass. An app that raises on every request fails here, though
+    APP-TRAP-OWN-ERRORS, the PEP's "should try to trap", is a SHOULD.)""",
     source="wsgicheck",
     covers=(),
     applies=lambda ex: ex.extra.answers is not None,
@@ -276,7 +327,7 @@ def all_errors(self: Rule, ex: Exchange) -> Iterator[Finding]:
     if len(statuses) > 5:
         listed += ", …"
     raised = (causes or {}).get(RAISED, 0)
-    if ex.extra.raised and (raised or causes is None):
+    if ex.extra.raised:
         times = f"{raised} time{'s' if raised != 1 else ''}" if raised else "some times"
         cause = f"the app raised ({times}), first: {ex.extra.raised}; fix that"
     else:
@@ -284,8 +335,10 @@ def all_errors(self: Rule, ex: Exchange) -> Iterator[Finding]:
             "the app answered the errors itself: its log (wsgi.errors, shown as the app's "
             "output) says why; fix that"
         )
-    most = next(iter(statuses))  # the most common status
-    if int(most) < 500:  # mostly refused: getting past the refusal comes first
+    # The most common status (statuses come most common first): when it is a refusal,
+    # getting past it comes first.
+    most = next(iter(statuses))
+    if _refusing(int(most)):
         hint = _REFUSAL_HINTS.get(most, "pass what the app needs with -H and --path")
         advice = f"most answers were {most}: {hint}; and {cause}"
     else:
