@@ -32,7 +32,7 @@ HIDDEN = sorted((ROOT / "fixtures" / "hidden").glob("*.py"))
 #: modules before drawing, so a seed draws the same requests whatever the test process
 #: imported; this one finds every hidden bug. (The pool of constants Hypothesis draws from
 #: includes the short strings in wsgicheck's own modules, so a change of code can move it.)
-SEED = 2
+SEED = 1
 
 
 def options(**changes: Any) -> RunOptions:

@@ -136,3 +136,17 @@ def test_the_old_generator_stays_callable_and_means_nothing() -> None:
     drawn = sample("old", wst.requests(meaningful=False), 300)
     assert not any(r.header_values("Range") or r.header_values("If-Match") for r in drawn)
     assert max(len(r.body) for r in drawn) <= 64 * 1024
+
+
+def test_a_multipart_name_with_a_quote_or_line_break_is_escaped_as_browsers_do() -> None:
+    body = vocabulary.multipart({"a\nb": "1", 'q"x': "2", "c\r": "3"}, "x")
+    message = BytesParser(policy=HTTP).parsebytes(
+        b'Content-Type: multipart/form-data; boundary="x"\r\n\r\n' + body
+    )
+    parts = list(message.iter_parts())
+    assert [part.get_param("name", header="content-disposition") for part in parts] == [
+        "a%0D%0Ab",
+        "q%22x",
+        "c%0D%0A",
+    ]
+    assert [part.get_payload(decode=True) for part in parts] == [b"1", b"2", b"3"]

@@ -138,10 +138,37 @@ def _segments(*, raw_bytes: bool, longest: int) -> st.SearchStrategy[str]:
     return _pieces(_PATH_PIECES + runs + (_RAW_PIECES if raw_bytes else []), 12)
 
 
+#: A query's pairs as forms and links send them, and odd ones: a repeated name, no value,
+#: no ``=``, no name, brackets, escaped ``&`` and ``=``, bad and non-UTF-8 escapes.
+_QUERY_PAIRS = [
+    "a=1",
+    "b=2",
+    "a=2",
+    "q=hello+world",
+    "q=a%20b",
+    "x=",
+    "flag",
+    "=v",
+    "",
+    "a[]=1",
+    "a[]=2",
+    "k=%26%3D",
+    "%26=%3D",
+    "u=%C3%A9",
+    "l=%E9",
+    "e=%F0%9F%98%80",
+    "bad=%zz",
+    "p=%",
+    "next=/a/b?c=d",
+    "page=2",
+]
+
+
 def _queries(*, raw_bytes: bool) -> st.SearchStrategy[str]:
-    """A query string as sent (without the ``?``): pairs, odd characters, escapes (one
-    choice)."""
-    return _pieces(_QUERY_PIECES + (_RAW_PIECES if raw_bytes else []), 24)
+    """A query string as sent (without the ``?``), in two choices: pairs joined by ``&``
+    (half the draws), or pieces with odd characters and escapes."""
+    pairs = picks(_QUERY_PAIRS, 6, min_size=1).map("&".join)
+    return st.one_of(pairs, _pieces(_QUERY_PIECES + (_RAW_PIECES if raw_bytes else []), 24))
 
 
 def targets(

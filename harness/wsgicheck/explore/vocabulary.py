@@ -11,6 +11,7 @@ Each strategy lists its simplest value first, so a shrunk example carries the pl
 from __future__ import annotations
 
 import base64
+import re
 from functools import lru_cache
 from urllib.parse import quote
 
@@ -130,30 +131,46 @@ def authorizations() -> st.SearchStrategy[str]:
     )
 
 
-_COOKIE_NAME = "abcdefghijklmnopqrstuvwxyz_0123456789"
+#: Cookie pairs (RFC 6265 §4.2.1 cookie-pair) as browsers send them, and odd ones a server
+#: still meets: an empty value, a quoted one, a ``=`` in the value, a repeated name (the
+#: first wins), percent-escapes and non-ASCII left to the app to decode.
+_COOKIE_PAIRS = [
+    "sessionid=abc123",
+    "csrftoken=x0Y1z2",
+    "a=1",
+    "b=2",
+    "a=2",
+    "empty=",
+    'quoted="a b"',
+    'q=""',
+    "x=y=z",
+    "_ga=GA1.2.3.4",
+    "lang=en-US",
+    "n=%E9",
+    "u=%C3%A9",
+    "Theme=Dark",
+    "theme=light",
+    "long=" + "v" * 200,
+]
 
 
 @lru_cache(maxsize=64)
 def cookies() -> st.SearchStrategy[str]:
-    """RFC 6265 §4.2 Cookie: ``name=value`` pairs joined by ``; ``, empty values, quotes."""
-    # Pairs cut from one string of pieces: one choice, where a list of pairs costs four.
-    pieces = [*_COOKIE_NAME, *"XYZ-.", "=", "=", "; ", '""', '"quoted"', "a%20b", "x=y"]
-    return _pieces(pieces, 24, min_size=1).map(_cookie_pairs)
-
-
-def _cookie_pairs(text: str) -> str:
-    """``name=value`` pairs joined by ``; ``, from a drawn string: a part without a name
-    gets one, a part without a ``=`` an empty value."""
-    parts = [("a" + part if part[0] == "=" else part) for part in text.split("; ") if part]
-    return "; ".join(part if "=" in part else part + "=" for part in parts) or "a="
+    """RFC 6265 §4.2 Cookie: ``name=value`` pairs joined by ``; ``, in one choice (a list of
+    pairs costs four); each pair from :data:`_COOKIE_PAIRS`, so every name is a token."""
+    return picks(_COOKIE_PAIRS, 6, min_size=1).map("; ".join)
 
 
 @lru_cache(maxsize=64)
 def entity_tags() -> st.SearchStrategy[str]:
-    """RFC 9110 §8.8.3 entity-tags, strong and weak, for requests made without a learned one."""
-    # One string: a leading "W" makes the tag weak (so a shrunk tag is a strong one).
-    opaque = st.text("Wabcdef0123456789-", min_size=0, max_size=17)
-    return opaque.map(lambda text: f'W/"{text[1:]}"' if text[:1] == "W" else f'"{text}"')
+    """RFC 9110 §8.8.3 entity-tags for requests made without a learned one, in two choices:
+    a strong one, a weak one or a list of both (If-None-Match and If-Match take a list),
+    a third of the draws each."""
+    opaque = st.text("abcdef0123456789-", min_size=0, max_size=16)
+    strong = opaque.map(lambda text: f'"{text}"')
+    weak = opaque.map(lambda text: f'W/"{text}"')
+    listed = st.sampled_from(['"a", W/"b"', 'W/"a", "b", W/"c"', '"x",W/"y"'])
+    return st.one_of(strong, weak, listed)
 
 
 #: HTTP-dates (RFC 9110 §5.6.7): the preferred form, the obsolete ones, one long ago, one
@@ -173,12 +190,17 @@ def http_fields(*, max_size: int = 4) -> st.SearchStrategy[tuple[Field, ...]]:
     """Header fields a real client sends, each name once: content negotiation, ranges,
     conditionals without a learned validator, credentials, cookies, caching."""
     tag = st.one_of(st.just("*"), entity_tags())
+    # Range, Cookie and If-None-Match twice over: the rules on ranges, cookies and
+    # conditional answers see them most often so.
     kinds: list[tuple[str, st.SearchStrategy[str]]] = [
         ("Accept-Encoding", accept_encodings()),
         ("Accept", accepts()),
         ("Range", ranges()),
+        ("Range", ranges()),
+        ("Cookie", cookies()),
         ("Cookie", cookies()),
         ("Authorization", authorizations()),
+        ("If-None-Match", tag),
         ("If-None-Match", tag),
         ("If-Modified-Since", st.sampled_from(HTTP_DATES)),
         ("If-Match", tag),
@@ -268,7 +290,12 @@ def _form(pairs: dict[str, str]) -> bytes:
 def multipart(pairs: dict[str, str], boundary: str) -> bytes:
     """A multipart/form-data body (RFC 7578) of ``pairs``, every other one as a file."""
     parts = []
-    for index, (name, value) in enumerate(pairs.items()):
+    for index, (field, value) in enumerate(pairs.items()):
+        # As browsers send a name (the WHATWG multipart/form-data encoding): line breaks
+        # made CRLF, then a quote, CR and LF escaped, so that none ends the quoted string
+        # or the header line.
+        name = re.sub("\r\n|\r|\n", "\r\n", field)
+        name = name.replace('"', "%22").replace("\r", "%0D").replace("\n", "%0A")
         disposition = f'form-data; name="{name}"'
         if index % 2:
             disposition += f'; filename="{name}.txt"'
