@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from rulekit import check_json
 from wsgicheck import Client, Request
 from wsgicheck import strategies as wst
-from wsgicheck.explore.explorer import MOVES, Explorer, Learned
+from wsgicheck.explore.explorer import MOVES, Explorer, Learned, links_in
 from wsgicheck.explore.runner import RunOptions, run
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -69,6 +69,23 @@ def test_a_response_teaches_validators_cookies_links_forms_and_methods() -> None
     ]
     assert learned.allowed == {"/thing": ("GET", "HEAD", "PUT")}
     assert learned.teachers["cookie sid"] == Request(target="/", headers=HOST)
+
+
+def test_a_link_in_html_is_read_as_a_browser_reads_it() -> None:
+    """In HTML, ``&amp;`` in an attribute is ``&``: sent as written, the query would name a
+    parameter ``amp;b`` (httpbin's landing page made /response-headers echo such a name).
+    Outside markup the text is taken as it is."""
+
+    def page(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        kind = "text/html" if environ["PATH_INFO"] == "/html" else "text/plain"
+        start_response("200 OK", [("Content-Type", kind)])
+        return [b'<a href="/p?a=1&amp;b=2&#38;c=3">p</a>']
+
+    client = Client(page)
+    html = client.send(Request(target="/html", headers=HOST))
+    text = client.send(Request(target="/text", headers=HOST))
+    assert links_in(html, "/html") == ["/p?a=1&b=2&c=3"]
+    assert links_in(text, "/text") == ["/p?a=1&amp;b=2&"]  # then a fragment, #38;c=3
 
 
 def test_under_a_mount_prefix_what_is_learned_is_app_relative() -> None:

@@ -17,6 +17,7 @@ method the app's ``Allow`` names.
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
@@ -41,7 +42,9 @@ READ_LIMIT = 65536
 #: What one sequence learns at most, of each kind.
 KEEP = 16
 
-_link_re = re.compile(rb"""(?:href|src|action)\s*=\s*["']([^"'#<>\s]+)""", re.IGNORECASE)
+#: A link's attribute value, whole (a fragment and character references included: the
+#: fragment is dropped once the references are resolved, see :func:`links_in`).
+_link_re = re.compile(rb"""(?:href|src|action)\s*=\s*["']([^"'<>\s]+)""", re.IGNORECASE)
 _ORIGIN = "http://app.invalid"
 
 Draw = Callable[[st.SearchStrategy[Any]], Any]
@@ -80,8 +83,18 @@ def same_origin(base: str, link: str) -> str | None:
 
 def links_in(response: Response, base: str) -> list[str]:
     """The app's own targets an answer points to: links in its body (``href``, ``src``,
-    form ``action``), ``Location`` and ``Content-Location``."""
-    found = [match.decode("latin-1") for match in _link_re.findall(response.body[:READ_LIMIT])]
+    form ``action``), ``Location`` and ``Content-Location``.
+
+    In HTML or XML an attribute's character references are resolved (``&amp;`` is ``&``),
+    as a browser does: sent as written, ``?a=1&amp;b=2`` names a parameter ``amp;b``."""
+    content_type = (response.header("Content-Type") or "").lower()
+    markup = "html" in content_type or "xml" in content_type
+    found = [
+        html.unescape(text) if markup else text
+        for text in (
+            match.decode("latin-1") for match in _link_re.findall(response.body[:READ_LIMIT])
+        )
+    ]
     for name in ("Location", "Content-Location"):
         value = response.header(name)
         if value:
