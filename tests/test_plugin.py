@@ -730,6 +730,18 @@ def app(environ, start_response):
 """
 
 
+def test_a_suite_whose_exclusions_leave_nothing_to_send_fails(pytester: pytest.Pytester) -> None:
+    """Every rule skipped for want of evidence is no pass: the run item fails and says why."""
+    result = run(pytester, f"--wsgi-app={TARGET}", *FAST, "--wsgi-exclude-path=*", "-v")
+    assert result.ret == 1
+    found = outcomes(result)
+    assert found.pop("run") == "FAILED"
+    assert set(found.values()) == {"SKIPPED"}
+    result.stdout.fnmatch_lines(
+        ["*only 0 of the 50 requests the run set out to send reached the app (--exclude-path *"]
+    )
+
+
 def test_the_header_option_gets_the_suite_past_a_refusal(pytester: pytest.Pytester) -> None:
     """Without the Host the app serves, the run judged only a refusal and says so."""
     pytester.makepyfile(wc_hostapp=HOST_CHECKING)
