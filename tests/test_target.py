@@ -11,7 +11,7 @@ import pytest
 
 from wsgicheck.drivers.client import Client
 from wsgicheck.model.errors import TargetError, WsgicheckError
-from wsgicheck.target import load_target
+from wsgicheck.target import load_target, source_root
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
@@ -114,6 +114,53 @@ def test_file_path_from_another_directory_imports_its_siblings(
 def test_absolute_file_path(tmp_path: Path) -> None:
     path = write(tmp_path, "wc_absapp.py", HELLO_APP)
     assert body(load_target(f"{path}:app")) == b"from app"
+
+
+def test_a_file_in_a_package_is_imported_as_its_module(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Django project's ``mysite/wsgi.py`` imports ``mysite.settings``: named by its path,
+    the file is module ``mysite.wsgi``, the folder above its package made importable."""
+    project = tmp_path / "project"
+    write(project, "wc_site/__init__.py", "")
+    write(project, "wc_site/settings.py", "GREETING = b'from the package'\n")
+    write(
+        project,
+        "wc_site/wsgi.py",
+        """
+        from wc_site.settings import GREETING
+        from . import settings
+
+        def application(environ, start_response):
+            start_response("200 OK", [])
+            return [settings.GREETING if settings.GREETING is GREETING else b"two modules"]
+        """,
+    )
+    monkeypatch.chdir(tmp_path)
+    app = load_target("project/wc_site/wsgi.py")
+    assert body(app) == b"from the package"
+    assert app.__module__ == "wc_site.wsgi"
+    assert source_root("project/wc_site/wsgi.py") == (project / "wc_site").resolve()
+
+
+def test_the_django_project_loads_by_the_path_of_its_wsgi_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("django")
+    monkeypatch.chdir(tmp_path)
+    app = load_target(f"{FIXTURES / 'helloworld' / 'helloworld' / 'wsgi.py'}:application")
+    assert Client(app).get("/hello").status_code == 200
+
+
+def test_a_file_whose_module_name_imports_another_file_is_refused(tmp_path: Path) -> None:
+    """Two packages of one name: the second file would be the first one's module."""
+    for side in ("one", "two"):
+        write(tmp_path / side, "wc_twin/__init__.py", "")
+        write(tmp_path / side, "wc_twin/web.py", HELLO_APP)
+    assert body(load_target(f"{tmp_path / 'one' / 'wc_twin' / 'web.py'}:app")) == b"from app"
+    message = load_error(f"{tmp_path / 'two' / 'wc_twin' / 'web.py'}:app")
+    assert "is module 'wc_twin.web' of the package in " in message
+    assert message.endswith("name the module instead, from its folder (cd there first)")
 
 
 def test_loading_a_file_twice_gives_the_same_app(tmp_path: Path) -> None:

@@ -51,9 +51,9 @@ def load_target(spec: str) -> WSGIApp:
 def source_root(spec: str) -> Path | None:
     """The folder the app named by ``spec`` comes from, found without importing it.
 
-    For a file, its folder (which :func:`load_target` makes importable); for a module, its
-    top-level package's folder, or the folder of a lone module. None when it cannot be found
-    (:func:`load_target` then says why).
+    For a lone file, its folder (which :func:`load_target` makes importable); for a module
+    or a file in a package, its top-level package's folder, or the folder of a lone module.
+    None when it cannot be found (:func:`load_target` then says why).
     """
     try:
         source, _ = _split(spec)
@@ -61,7 +61,11 @@ def source_root(spec: str) -> Path | None:
         return None
     if _is_path(source):
         path = Path(source).expanduser().resolve()
-        return path.parent if path.is_file() else None
+        if not path.is_file():
+            return None
+        package = _package_of(path)
+        # A file in a package comes from its top-level package, as the module would.
+        return path.parent if package is None else package[0] / package[1].partition(".")[0]
     if "" not in sys.path and os.getcwd() not in sys.path:
         sys.path.insert(0, os.getcwd())
     try:
@@ -228,6 +232,9 @@ def _import_file(source: str) -> ModuleType:
         raise TargetError(f"{source!r} is a directory; name a .py file or a module")
     if not path.is_file():
         raise TargetError(f"cannot find file {source!r} (from {Path.cwd()})")
+    package = _package_of(path)
+    if package is not None:
+        return _import_from_package(source, path, *package)
     name = _module_name(path)
     existing = sys.modules.get(name)
     if existing is not None and getattr(existing, "__file__", None) == str(path):
@@ -248,6 +255,41 @@ def _import_file(source: str) -> ModuleType:
     except BaseException as exc:
         del sys.modules[name]
         raise TargetError(f"importing {source!r} failed: {_one_line(exc)}") from exc
+    return module
+
+
+def _package_of(path: Path) -> tuple[Path, str] | None:
+    """For a file inside a package (its folder has an ``__init__.py``): the folder above the
+    top-level package and the file's dotted module name, so that its relative and absolute
+    imports of the package work (a Django project's ``mysite/wsgi.py`` is ``mysite.wsgi``).
+    None for a file that is not in a package, or whose folders are not all identifiers."""
+    names = [path.stem]
+    folder = path.parent
+    while (folder / "__init__.py").is_file() and folder != folder.parent:
+        names.insert(0, folder.name)
+        folder = folder.parent
+    if len(names) == 1 or not all(name.isidentifier() for name in names):
+        return None
+    return folder, ".".join(names)
+
+
+def _import_from_package(source: str, path: Path, root: Path, name: str) -> ModuleType:
+    """Import ``path`` as module ``name`` of its package, ``root`` made importable (last, as
+    for a lone file); refused when that name imports another file (an installed package
+    of the same name comes first)."""
+    if str(root) not in sys.path:
+        sys.path.append(str(root))
+    try:
+        with _warnings_shown():
+            module = importlib.import_module(name)
+    except BaseException as exc:
+        raise TargetError(f"importing {source!r} (as {name!r}) failed: {_one_line(exc)}") from exc
+    imported = getattr(module, "__file__", None)
+    if imported is None or Path(imported).resolve() != path:
+        raise TargetError(
+            f"{source!r} is module {name!r} of the package in {root}, but {name!r} imports "
+            f"{imported}: name the module instead, from its folder (cd there first)"
+        )
     return module
 
 
