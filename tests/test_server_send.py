@@ -653,6 +653,28 @@ def test_the_runner_never_sends_into_a_connection_the_server_closes_unannounced(
         wire.close()
 
 
+def _breaks_off(environ: dict[str, Any], start_response: Any) -> Iterator[bytes]:
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "10")])
+    yield b"ok"
+    if environ["PATH_INFO"] == "/raise":
+        raise RuntimeError("mid-body")
+
+
+@pytest.mark.parametrize("path", ["/short", "/raise"])
+def test_a_response_cut_short_is_reported_before_its_connection_closes(path: str) -> None:
+    """The client knows it cannot reuse the connection, so nothing needs the close first:
+    a client that reads until the close (curl) finds the trace of its exchange printed."""
+    events: list[str] = []
+    reported = live_server(_breaks_off, on_exchange=lambda record: events.append("report"))
+    with reported as srv, connect(srv) as sock:
+        sock.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+        data, closed = read_until_closed(sock)
+        events.append("closed")
+    assert closed
+    assert data.endswith(b"\r\n\r\nok")
+    assert events == ["report", "closed"]
+
+
 def test_serve_names_its_own_error(tmp_path: Path) -> None:
     (tmp_path / "hugeapp.py").write_text(
         textwrap.dedent(

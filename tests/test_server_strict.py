@@ -500,6 +500,21 @@ def test_a_body_error_escaping_the_app_is_not_blamed_on_it(body: bytes, status: 
     assert {finding.rule for finding in check_exchange(exchange_)} == set()
 
 
+def test_a_head_with_a_malformed_chunked_body_gets_its_400_without_a_body(
+    server: Server, recorder: Recorder
+) -> None:
+    """The 400 that replaces the app's answer has no body for HEAD (RFC 9110 §9.3.2): it
+    used to be written as one, which the framing refused: no answer, no record."""
+    head = CHUNKED_HEAD.replace(b"POST", b"HEAD")
+    raw, closed = exchange(server, head + b"zz\r\nabc\r\n0\r\n\r\n" + SMUGGLED)
+    assert closed
+    (response,) = parse_responses(raw, ["HEAD"])
+    assert (response.status, response.body) == (400, b"")
+    assert response.header("Connection") == "close"
+    assert recorder.wait(records=1)
+    assert server.errors == []
+
+
 def test_bad_chunk_line_found_while_draining_closes(app: App) -> None:
     # The app answers without reading; the server checks the lines as it drains the body
     # to reuse the connection, finds a bad one and closes: the smuggled request dies.

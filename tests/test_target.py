@@ -143,6 +143,41 @@ def test_a_file_in_a_package_is_imported_as_its_module(
     assert source_root("project/wc_site/wsgi.py") == (project / "wc_site").resolve()
 
 
+def test_a_package_s_init_file_is_the_package_and_a_file_may_import_its_siblings(
+    tmp_path: Path,
+) -> None:
+    write(tmp_path, "wc_initpkg/__init__.py", "from wc_initpkg_sibling import GREETING\n")
+    write(tmp_path, "wc_initpkg/wc_initpkg_sibling.py", "GREETING = b'sibling'\n")
+    write(
+        tmp_path,
+        "wc_initpkg/__init__.py",
+        """
+        from wc_initpkg_sibling import GREETING
+        LOADS = []
+        LOADS.append(1)
+
+        def app(environ, start_response):
+            start_response("200 OK", [])
+            return [GREETING]
+        """,
+    )
+    app = load_target(f"{tmp_path / 'wc_initpkg' / '__init__.py'}:app")
+    assert body(app) == b"sibling"
+    assert app.__module__ == "wc_initpkg"
+    assert sys.modules["wc_initpkg"].LOADS == [1]  # imported once, as the package
+
+
+def test_a_package_named_like_the_standard_library_s_is_imported_as_a_lone_file(
+    tmp_path: Path,
+) -> None:
+    """``test/app.py`` in a project: ``test`` is the standard library's package, so the file
+    is loaded alone, as before packages were looked at."""
+    write(tmp_path, "test/__init__.py", "")
+    path = write(tmp_path, "test/app.py", HELLO_APP)
+    assert body(load_target(f"{path}:app")) == b"from app"
+    assert source_root(f"{path}:app") == path.parent.resolve()
+
+
 def test_the_django_project_loads_by_the_path_of_its_wsgi_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -152,15 +187,17 @@ def test_the_django_project_loads_by_the_path_of_its_wsgi_file(
     assert Client(app).get("/hello").status_code == 200
 
 
-def test_a_file_whose_module_name_imports_another_file_is_refused(tmp_path: Path) -> None:
-    """Two packages of one name: the second file would be the first one's module."""
+def test_a_file_whose_package_name_leads_elsewhere_is_imported_alone(tmp_path: Path) -> None:
+    """Two packages of one name: as ``wc_twin.web`` the second file would be the first one's
+    module, so it is loaded alone, its own file."""
     for side in ("one", "two"):
         write(tmp_path / side, "wc_twin/__init__.py", "")
         write(tmp_path / side, "wc_twin/web.py", HELLO_APP)
-    assert body(load_target(f"{tmp_path / 'one' / 'wc_twin' / 'web.py'}:app")) == b"from app"
-    message = load_error(f"{tmp_path / 'two' / 'wc_twin' / 'web.py'}:app")
-    assert "is module 'wc_twin.web' of the package in " in message
-    assert message.endswith("name the module instead, from its folder (cd there first)")
+    first = load_target(f"{tmp_path / 'one' / 'wc_twin' / 'web.py'}:app")
+    second = load_target(f"{tmp_path / 'two' / 'wc_twin' / 'web.py'}:app")
+    assert first.__module__ == "wc_twin.web"
+    assert second is not first
+    assert sys.modules[second.__module__].__file__ == str(tmp_path / "two" / "wc_twin" / "web.py")
 
 
 def test_loading_a_file_twice_gives_the_same_app(tmp_path: Path) -> None:

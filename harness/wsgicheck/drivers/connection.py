@@ -238,9 +238,10 @@ def serve_exchange(
     # body (RFC 9112 §6.3): nothing to discard, and h11 need not be asked for its end.
     bodiless = request.framing is Framing.NONE or declared == 0
     keep = keep and (bodiless or _finish_body(parser, body, limits))
-    # A close the head did not announce (an unread body over the drain limit, an app that
-    # raised after a whole body): the client may think the connection goes on.
-    conn.closes_unannounced = not keep and not sink.close_announced
+    # A close after a whole response whose head did not announce it (an unread body over
+    # the drain limit, an app that raised after its whole body): the client may think the
+    # connection goes on. (One cut short, the client knows it cannot reuse.)
+    conn.closes_unannounced = not keep and not sink.close_announced and sink.complete
     if not record:
         return keep, None
     if body.captured:

@@ -57,7 +57,15 @@ class ResponseFraming:
     :meth:`fail` (an aborted response): nothing more may be sent on it.
     """
 
-    __slots__ = ("_framing", "_http_version", "_keep_alive", "_method", "_remaining", "_state")
+    __slots__ = (
+        "_framing",
+        "_headed",
+        "_http_version",
+        "_keep_alive",
+        "_method",
+        "_remaining",
+        "_state",
+    )
 
     def __init__(self, *, method: bytes, http_version: bytes, keep_alive: bool) -> None:
         self._method = method
@@ -67,11 +75,22 @@ class ResponseFraming:
         self._framing = _LENGTH
         self._remaining = 0
         self._state = "head"  # then "body" (or "tunnel"), "done" or "failed"
+        #: Whether a head was made (it goes out with the first block, or when aborted).
+        self._headed = False
 
     @property
     def reusable(self) -> bool:
         """Whether the response is complete and the connection may carry another."""
         return self._state == "done" and self._keep_alive
+
+    @property
+    def complete(self) -> bool:
+        """Whether the client has the whole response: its body ended as the framing says,
+        or every byte its Content-Length declared went out (the app raised after its last
+        block, and the response was aborted only after that)."""
+        if self._state == "done":
+            return True
+        return self._headed and self._framing == _LENGTH and self._remaining == 0
 
     @property
     def close_announced(self) -> bool:
@@ -149,6 +168,7 @@ class ResponseFraming:
             self._framing = _UNTIL_CLOSE if closes else _CHUNKED
         if closes:
             self._keep_alive = False
+        self._headed = True
         # A 2xx answer to CONNECT turns the connection into a tunnel (RFC 9110 §9.3.6), which
         # a WSGI response cannot carry: h11 sends the head, then refuses everything after it.
         self._state = "tunnel" if tunnel else "body"

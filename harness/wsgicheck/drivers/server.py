@@ -406,7 +406,8 @@ class Server:
                 record=self.on_exchange is not None,
             )
             closing = not keep or not self._accepting or conn.taken_over
-            if closing and conn.closes_unannounced:
+            # (keep and closing: a shutdown closes a connection the response left open.)
+            if closing and (conn.closes_unannounced or keep):
                 # The response's head let the client reuse the connection: closed before the
                 # record goes out, so that a client waiting for the record (the runner's socket
                 # transport) finds it closed, and never sends its next request into it.

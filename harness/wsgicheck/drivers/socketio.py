@@ -127,6 +127,7 @@ class SocketSink:
         "_drain_limit",
         "_framing",
         "_head",
+        "_head_only",
         "_parser",
         "captured",
         "digest",
@@ -150,6 +151,7 @@ class SocketSink:
         digest: bool = True,
     ) -> None:
         self._conn = conn
+        self._head_only = request.method == b"HEAD"
         self._declared = declared
         self._drain_limit = limits.drain_limit
         self._parser = parser
@@ -187,6 +189,12 @@ class SocketSink:
         """Whether the client was told the connection closes after this response."""
         return self._framing.close_announced
 
+    @property
+    def complete(self) -> bool:
+        """Whether the response went out whole: a client may take the connection as
+        reusable unless it was told otherwise."""
+        return self._framing.complete
+
     def _serialise_head(
         self, status_code: int, reason: str, headers: list[tuple[str, str]]
     ) -> None:
@@ -208,7 +216,9 @@ class SocketSink:
                 ("Connection", "close"),
             ]
             self._serialise_head(error.status, REASONS[error.status], headers)
-            parts = [self.wire_head, *self._framing.data(text), *self._framing.end()]
+            # A HEAD's answer has no body (RFC 9110 §9.3.2): its framing refuses one.
+            body = [] if self._head_only else self._framing.data(text)
+            parts = [self.wire_head, *body, *self._framing.end()]
             write_parts(self._conn, parts, head=True)
             return
         if self._parser.they_are_waiting_for_100_continue or self._unread_over_drain_limit():

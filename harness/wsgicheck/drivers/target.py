@@ -261,24 +261,42 @@ def _import_file(source: str) -> ModuleType:
 def _package_of(path: Path) -> tuple[Path, str] | None:
     """For a file inside a package (its folder has an ``__init__.py``): the folder above the
     top-level package and the file's dotted module name, so that its relative and absolute
-    imports of the package work (a Django project's ``mysite/wsgi.py`` is ``mysite.wsgi``).
-    None for a file that is not in a package, or whose folders are not all identifiers."""
-    names = [path.stem]
+    imports of the package work (a Django project's ``mysite/wsgi.py`` is ``mysite.wsgi``,
+    ``pkg/__init__.py`` is ``pkg``).
+
+    None for a file that is not in a package, and for one whose top-level name already
+    leads elsewhere (the standard library's ``test``, an installed package): such a file
+    is imported alone, as one outside a package is.
+    """
+    names = [] if path.name == "__init__.py" else [path.stem]
     folder = path.parent
-    while (folder / "__init__.py").is_file() and folder != folder.parent:
+    while (
+        (folder / "__init__.py").is_file()
+        and folder.name.isidentifier()
+        and folder != folder.parent
+    ):
         names.insert(0, folder.name)
         folder = folder.parent
-    if len(names) == 1 or not all(name.isidentifier() for name in names):
+    if folder == path.parent or not all(name.isidentifier() for name in names):
         return None
+    try:
+        found = importlib.util.find_spec(names[0])
+    except (ImportError, ValueError):
+        found = None
+    if found is not None:
+        places = {Path(place).resolve() for place in found.submodule_search_locations or ()}
+        if (folder / names[0]).resolve() not in places:
+            return None
     return folder, ".".join(names)
 
 
 def _import_from_package(source: str, path: Path, root: Path, name: str) -> ModuleType:
-    """Import ``path`` as module ``name`` of its package, ``root`` made importable (last, as
-    for a lone file); refused when that name imports another file (an installed package
-    of the same name comes first)."""
-    if str(root) not in sys.path:
-        sys.path.append(str(root))
+    """Import ``path`` as module ``name`` of its package, ``root`` and then the file's own
+    folder made importable (last, as for a lone file, whose siblings it may import too);
+    refused when that name imports another file."""
+    for folder in (str(root), str(path.parent)):
+        if folder not in sys.path:
+            sys.path.append(folder)
     try:
         with _warnings_shown():
             module = importlib.import_module(name)
@@ -287,8 +305,9 @@ def _import_from_package(source: str, path: Path, root: Path, name: str) -> Modu
     imported = getattr(module, "__file__", None)
     if imported is None or Path(imported).resolve() != path:
         raise TargetError(
-            f"{source!r} is module {name!r} of the package in {root}, but {name!r} imports "
-            f"{imported}: name the module instead, from its folder (cd there first)"
+            f"{source!r} is module {name!r} of its package, but {name!r} imports "
+            f"{imported or 'a module with no file'}: name the module instead, from the folder "
+            "above the package (cd there first)"
         )
     return module
 

@@ -22,6 +22,7 @@ import re
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from html.entities import html5
 from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urlencode, urljoin, urlsplit
@@ -81,19 +82,36 @@ def same_origin(base: str, link: str) -> str | None:
     return target
 
 
+#: A character reference closed by ``;``: in an attribute, a browser resolves no other
+#: (``&region=us`` stays as written, though ``&reg`` alone is an old name for ``®``).
+_REFERENCE = re.compile(r"&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);")
+
+
+def _references_resolved(text: str) -> str:
+    def resolved(match: re.Match[str]) -> str:
+        reference = match.group()
+        if reference[1] == "#":
+            return html.unescape(reference)
+        return html5.get(reference[1:], reference)
+
+    return _REFERENCE.sub(resolved, text)
+
+
 def links_in(response: Response, base: str) -> list[str]:
     """The app's own targets an answer points to: links in its body (``href``, ``src``,
     form ``action``), ``Location`` and ``Content-Location``.
 
     In HTML or XML an attribute's character references are resolved (``&amp;`` is ``&``),
-    as a browser does: sent as written, ``?a=1&amp;b=2`` names a parameter ``amp;b``."""
+    as a browser does: sent as written, ``?a=1&amp;b=2`` names a parameter ``amp;b``. A
+    link to a fragment of the page itself (``#top``) is none."""
     content_type = (response.header("Content-Type") or "").lower()
     markup = "html" in content_type or "xml" in content_type
     found = [
-        html.unescape(text) if markup else text
+        _references_resolved(text) if markup else text
         for text in (
             match.decode("latin-1") for match in _link_re.findall(response.body[:READ_LIMIT])
         )
+        if not text.startswith("#")
     ]
     for name in ("Location", "Content-Location"):
         value = response.header(name)
