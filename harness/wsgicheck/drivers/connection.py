@@ -226,9 +226,10 @@ def serve_exchange(
             completed = exchange.run(app, live, app_where)
         finally:
             track(None)
-        if flight.reported:
-            return False, None
-        flight.reported = True
+        with conn.lock:  # the watchdog checks and sets it under the lock too
+            if flight.reported:
+                return False, None  # taken over: the watchdog reports it
+            flight.reported = True
         if sink.replaced:
             log.append(raw_server_observed("body-error-answered", str(sink.status_code)))
         if record:
