@@ -16,6 +16,7 @@ two streams stay importable from here.
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -44,6 +45,7 @@ from .wire import (
 )
 
 __all__ = [
+    "After",
     "Bodiless",
     "Connection",
     "Limits",
@@ -54,6 +56,19 @@ __all__ = [
     "parse_head",
     "serve_exchange",
 ]
+
+
+class After(enum.Enum):
+    """What becomes of the connection once an exchange is served."""
+
+    #: It carries the next request.
+    KEEP = "keep"
+    #: It closes, and the client knows it: the head said so, or the body was cut short.
+    CLOSE = "close"
+    #: It closes after a whole response whose head let the client reuse it (an unread body
+    #: the server would not drain, an app that raised after its whole body): the client
+    #: cannot know, so it is closed before the exchange is reported.
+    CLOSE_UNANNOUNCED = "close unannounced"
 
 
 class Bodiless:
@@ -187,8 +202,8 @@ def serve_exchange(
     track: Callable[[InFlight | None], None],
     deadline: float,
     record: bool = True,
-) -> tuple[bool, Response | None]:
-    """Serve one request on ``conn``; return (keep the connection open, the record).
+) -> tuple[After, Response | None]:
+    """Serve one request on ``conn``; return what becomes of the connection, and the record.
 
     The record is None when not asked for, or when the watchdog took the exchange over (it
     reports it instead).
@@ -228,7 +243,7 @@ def serve_exchange(
             track(None)
         with conn.lock:  # the watchdog checks and sets it under the lock too
             if flight.reported:
-                return False, None  # taken over: the watchdog reports it
+                return After.CLOSE, None  # taken over: the watchdog reports it
             flight.reported = True
         if sink.replaced:
             log.append(raw_server_observed("body-error-answered", str(sink.status_code)))
@@ -239,15 +254,17 @@ def serve_exchange(
     # body (RFC 9112 §6.3): nothing to discard, and h11 need not be asked for its end.
     bodiless = request.framing is Framing.NONE or declared == 0
     keep = keep and (bodiless or _finish_body(parser, body, limits))
-    # A close after a whole response whose head did not announce it (an unread body over
-    # the drain limit, an app that raised after its whole body): the client may think the
-    # connection goes on. (One cut short, the client knows it cannot reuse.)
-    conn.closes_unannounced = not keep and not sink.close_announced and sink.complete
+    if keep:
+        after = After.KEEP
+    elif sink.complete and not sink.close_announced:
+        after = After.CLOSE_UNANNOUNCED
+    else:
+        after = After.CLOSE
     if not record:
-        return keep, None
+        return after, None
     if body.captured:
         request = request.replace(body=bytes(body.captured))
-    return keep, Response(
+    return after, Response(
         request,
         sink.status_code,
         sink.reason,

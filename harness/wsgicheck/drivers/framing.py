@@ -58,6 +58,7 @@ class ResponseFraming:
     """
 
     __slots__ = (
+        "_bodiless",
         "_framing",
         "_headed",
         "_http_version",
@@ -77,6 +78,7 @@ class ResponseFraming:
         self._state = "head"  # then "body" (or "tunnel"), "done" or "failed"
         #: Whether a head was made (it goes out with the first block, or when aborted).
         self._headed = False
+        self._bodiless = False
 
     @property
     def reusable(self) -> bool:
@@ -91,6 +93,11 @@ class ResponseFraming:
         if self._state == "done":
             return True
         return self._headed and self._framing == _LENGTH and self._remaining == 0
+
+    @property
+    def bodiless(self) -> bool:
+        """Whether the response carries no body (to HEAD, a 204 or 304), once its head is made."""
+        return self._bodiless
 
     @property
     def close_announced(self) -> bool:
@@ -160,7 +167,8 @@ class ResponseFraming:
             fields += [(b"Connection", b"connection", token) for token in sorted(tokens)]
         elif not client_keep_alive(b"1.1", connection):
             self._keep_alive = False  # the server's own head says close
-        if no_body or self._method == b"HEAD":
+        self._bodiless = no_body or self._method == b"HEAD"
+        if self._bodiless:
             self._framing, self._remaining = _LENGTH, 0
         elif length is not None:
             self._framing, self._remaining = _LENGTH, int(length)

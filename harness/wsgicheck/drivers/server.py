@@ -37,6 +37,7 @@ from ..core.invoke import WSGIApp
 from ..model.events import raw_timed_out
 from ..model.response import Response
 from .connection import (
+    After,
     Connection,
     InFlight,
     Limits,
@@ -393,7 +394,7 @@ class Server:
         conn, parser, event = work
         track = self._track(conn)
         while True:
-            keep, record = serve_exchange(
+            after, record = serve_exchange(
                 self.app,
                 conn,
                 parser,
@@ -405,12 +406,12 @@ class Server:
                 deadline=time.monotonic() + self.limits.exchange_timeout,
                 record=self.on_exchange is not None,
             )
-            closing = not keep or not self._accepting or conn.taken_over
-            # (keep and closing: a shutdown closes a connection the response left open.)
-            if closing and (conn.closes_unannounced or keep):
-                # The response's head let the client reuse the connection: closed before the
-                # record goes out, so that a client waiting for the record (the runner's socket
-                # transport) finds it closed, and never sends its next request into it.
+            closing = after is not After.KEEP or not self._accepting or conn.taken_over
+            if closing and after is not After.CLOSE:
+                # The response's head let the client reuse the connection (a shutdown closes
+                # one kept, too): closed before the record goes out, so that a client waiting
+                # for the record (the runner's socket transport) finds it closed, and never
+                # sends its next request into it.
                 self._drop(conn)
             if record is not None and self.on_exchange is not None:
                 # Otherwise reported before the close, so that a client that reads until

@@ -127,7 +127,6 @@ class SocketSink:
         "_drain_limit",
         "_framing",
         "_head",
-        "_head_only",
         "_parser",
         "captured",
         "digest",
@@ -151,7 +150,6 @@ class SocketSink:
         digest: bool = True,
     ) -> None:
         self._conn = conn
-        self._head_only = request.method == b"HEAD"
         self._declared = declared
         self._drain_limit = limits.drain_limit
         self._parser = parser
@@ -217,7 +215,7 @@ class SocketSink:
             ]
             self._serialise_head(error.status, REASONS[error.status], headers)
             # A HEAD's answer has no body (RFC 9110 §9.3.2): its framing refuses one.
-            body = [] if self._head_only else self._framing.data(text)
+            body = [] if self._framing.bodiless else self._framing.data(text)
             parts = [self.wire_head, *body, *self._framing.end()]
             write_parts(self._conn, parts, head=True)
             return

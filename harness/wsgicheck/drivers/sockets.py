@@ -89,7 +89,6 @@ class Connection:
         "buffer",
         "chunk_lines",
         "closed",
-        "closes_unannounced",
         "deadline",
         "head_sent",
         "idle",
@@ -112,10 +111,6 @@ class Connection:
         self.taken_over = False
         self.head_sent = False
         self.closed = False
-        #: Set when the server closes after a response whose head let the client reuse the
-        #: connection (an unread body it would not drain, an app that raised after a whole
-        #: body): the client cannot know.
-        self.closes_unannounced = False
         #: Whether the poller is watching it for a request (not a worker serving it).
         self.idle = False
         #: The raw target of the request being served, when h11 was given a stand-in.
