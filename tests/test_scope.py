@@ -144,7 +144,7 @@ def test_a_run_with_only_failures_fails_whoever_answered_the_500() -> None:
     message = answered.failures["HARNESS-ALL-ERRORS"].finding.message
     assert "the app answered the errors itself" in message
     server_errors = sum(row.get("500", 0) for row in answered.answers.paths.values())
-    assert answered.answers.server_errors == {"answered": server_errors}
+    assert answered.answers.failed == {"answered": server_errors}
     assert answered.answers.succeeded == 0
 
 
@@ -176,7 +176,7 @@ def test_an_app_that_raises_after_its_first_block_fails_though_its_status_said_2
     result = run(cut_short, options)
     assert set(result.failures) == {"APP-TRAP-OWN-ERRORS", "HARNESS-ALL-ERRORS"}
     assert result.answers.succeeded == 0
-    assert result.answers.server_errors == {RAISED: result.answers.total}
+    assert result.answers.failed == {RAISED: result.answers.total}
     ignoring = run(cut_short, replace(options, ignore=("APP-TRAP-OWN-ERRORS",)))
     assert set(ignoring.failures) == {"HARNESS-ALL-ERRORS"}
     message = ignoring.failures["HARNESS-ALL-ERRORS"].finding.message
@@ -209,7 +209,7 @@ def test_an_app_that_raises_in_close_after_a_whole_response_did_its_work() -> No
 
     result = run(app, RunOptions(database=None, seed=3, max_examples=20))
     assert set(result.failures) == {"APP-TRAP-OWN-ERRORS"}
-    assert result.answers.server_errors == {}
+    assert result.answers.failed == {}
 
 
 @pytest.mark.parametrize("status", ["501 Not Implemented", "505 HTTP Version Not Supported"])
@@ -220,7 +220,7 @@ def test_a_501_or_505_to_everything_is_a_refusal_not_a_failure(status: str) -> N
 
     result = run(refusing, RunOptions(database=None, seed=3, max_examples=20))
     assert set(result.failures) == {"HARNESS-ALL-REFUSED"}
-    assert result.answers.server_errors == {}
+    assert result.answers.failed == {}
     message = result.failures["HARNESS-ALL-REFUSED"].finding.message
     assert f"got {status}" in message
 
@@ -230,7 +230,7 @@ def test_answers_to_options_are_never_the_refusal_to_get_past() -> None:
     common status, but there is no refusal to point past."""
     extra = Extra(
         answers={"/": {"200": 20, "500": 5, "404": 2}},
-        server_errors={ANSWERED: 5},
+        failed={ANSWERED: 5},
         succeeded=0,
     )
     reply = Response(
@@ -268,7 +268,7 @@ def test_a_500_the_server_answered_for_a_refused_response_is_not_the_apps_failur
 
     result = run(bad_status, RunOptions(database=None, seed=3, max_examples=20))
     assert set(result.failures) == {"APP-STATUS-FORMAT"}
-    assert result.answers.server_errors == {"replaced": result.answers.total}
+    assert result.answers.failed == {"replaced": result.answers.total}
     assert result.answers.succeeded == 0
 
 

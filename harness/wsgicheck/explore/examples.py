@@ -146,7 +146,7 @@ class Exploration:
         if kind == SUCCEEDED:
             self.answers.succeeded += 1
         elif kind is not None:
-            self.answers.add_server_error(kind)
+            self.answers.add_failed(kind)
             if kind == RAISED and self.answers.raised is None:
                 self.answers.raised = told(own_errors(exchange)[0])
         if self.first_answer is None:

@@ -137,7 +137,7 @@ def _judge_answers(
     reply = Response(first.request, first.status, first.reason, first.headers, b"", True, None, [])
     extra = Extra(
         answers=answers.paths,
-        server_errors=answers.server_errors,
+        failed=answers.failed,
         succeeded=answers.succeeded,
         raised=answers.raised,
     )

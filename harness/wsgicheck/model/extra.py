@@ -43,7 +43,7 @@ class Together:
     same_process: bool
 
 
-#: How a failed answer of a run came about (:attr:`Extra.server_errors`): the app raised of
+#: How a failed answer of a run came about (:attr:`Extra.failed`): the app raised of
 #: its own (a 5xx, or a response cut short), it answered the 5xx itself, or the server
 #: answered in place of a response that broke PEP 3333 (which is that rule's finding, not a
 #: failure of the app to work).
@@ -66,7 +66,7 @@ class Extra:
     #: How the run's failed answers came about, cause (:data:`RAISED` …) → count, how many
     #: answers were a success (``rules.harness_rules.outcome``), and what the app raised
     #: first, as APP-TRAP-OWN-ERRORS tells it (HARNESS-ALL-ERRORS).
-    server_errors: Mapping[str, int] | None = None
+    failed: Mapping[str, int] | None = None
     succeeded: int | None = None
     raised: str | None = None
     # -- the supervisor -----------------------------------------------------------------------

@@ -96,7 +96,7 @@ class Answers:
 
     paths: dict[str, dict[str, int]] = field(default_factory=dict)
     #: How the failed answers came about, cause → count (``model.extra.RAISED`` …).
-    server_errors: dict[str, int] = field(default_factory=dict)
+    failed: dict[str, int] = field(default_factory=dict)
     #: The answers in which the app did its work (``rules.harness_rules.outcome``).
     succeeded: int = 0
     #: The first exception that escaped the app of its own, as APP-TRAP-OWN-ERRORS tells it.
@@ -106,13 +106,13 @@ class Answers:
         for path, row in other.paths.items():
             for status, count in row.items():
                 self.add(path, status, count)
-        for cause, count in other.server_errors.items():
-            self.server_errors[cause] = self.server_errors.get(cause, 0) + count
+        for cause, count in other.failed.items():
+            self.failed[cause] = self.failed.get(cause, 0) + count
         self.succeeded += other.succeeded
         self.raised = self.raised or other.raised
 
-    def add_server_error(self, cause: str) -> None:
-        self.server_errors[cause] = self.server_errors.get(cause, 0) + 1
+    def add_failed(self, cause: str) -> None:
+        self.failed[cause] = self.failed.get(cause, 0) + 1
 
     def add(self, path: str, status: str, count: int = 1) -> None:
         if path not in self.paths and len(self.paths) >= MAX_PATHS:

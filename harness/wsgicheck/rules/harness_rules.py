@@ -318,7 +318,7 @@ fix:  fix what it raises, or give it what it needs to start (settings, environme
 )
 def all_errors(self: Rule, ex: Exchange) -> Iterator[Finding]:
     answers = ex.extra.answers or {}
-    causes = ex.extra.server_errors
+    causes = ex.extra.failed
     statuses = failure(answers, causes, ex.extra.succeeded)
     if statuses is None:
         return
