@@ -351,6 +351,23 @@ def test_if_none_match_learns_the_tag_from_the_earlier_get() -> None:
     assert fired(exchanges) == {("APP-IF-NONE-MATCH", "GET", ("If-None-Match",))}
 
 
+def test_a_head_without_an_etag_of_its_own_is_not_held_to_the_get_s() -> None:
+    """Django's ConditionalGetMiddleware tags and revalidates GET only: its HEAD answers 200
+    without an ETag, so it has no validator to match (APP-HEAD-LIKE-GET leaves ETag out of
+    what HEAD must repeat). With the GET's tag in its own answer, it is held to it."""
+
+    def get_only(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        tagged = environ["REQUEST_METHOD"] == "GET"
+        start_response("200 OK", [TEXT, ("ETag", '"v1"')] if tagged else [TEXT])
+        return [BODY]
+
+    head = {"method": "HEAD", "target": "/", "headers": {"If-None-Match": '"v1"'}}
+    assert fired(run(get_only, GET, head)) == set()
+    assert fired(run(ignoring([("ETag", '"v1"')]), GET, head)) == {
+        ("APP-IF-NONE-MATCH", "HEAD", ("If-None-Match",))
+    }
+
+
 def test_if_none_match_on_an_unsafe_method_wants_412() -> None:
     post = {"method": "POST", "target": "/", "headers": {"If-None-Match": '"v1"'}}
     exchanges = run(ignoring([("ETag", '"v1"')]), post)
