@@ -104,3 +104,58 @@ def test_a_seed_draws_the_same_examples_and_keeps_the_database() -> None:
     with pytest.raises(AssertionError):
         test()
     assert any(database.data.values())  # the failure is saved, unlike with hypothesis.seed()
+
+
+def _tuples_drawn(backend: str) -> list[tuple[int, ...]]:
+    values: list[tuple[int, ...]] = []
+
+    def record(value: tuple[int, ...]) -> None:
+        values.append(value)
+
+    test = settings(
+        database=None,
+        max_examples=50,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+        backend=backend,
+    )(given(st.tuples(*[st.integers(0, 1000)] * 6))(record))
+    hypothesis_hooks.use_seed(test, 7)
+    test()
+    return values
+
+
+def _zero_extended(values: list[tuple[int, ...]]) -> int:
+    """How many of ``values`` end in three zeros: a prefix the engine zero-extended."""
+    return sum(value[-3:] == (0, 0, 0) for value in values)
+
+
+def test_fresh_draws_skip_the_engines_zero_extended_examples() -> None:
+    fresh = _tuples_drawn(hypothesis_hooks.fresh_draws())
+    assert fresh == _tuples_drawn(hypothesis_hooks.fresh_draws())  # the seed decides them
+    # Hypothesis's own backend spends its first examples on prefixes ended with zeros; the
+    # fresh draws have only the one all-zero example it starts every run with.
+    assert _zero_extended(_tuples_drawn("hypothesis")) >= 3
+    assert _zero_extended(fresh) == 1
+    assert fresh[0] == (0,) * 6
+
+
+def test_a_failure_of_fresh_draws_is_still_shrunk_and_saved() -> None:
+    database = InMemoryExampleDatabase()
+    failed: list[int] = []
+
+    def fails(value: int) -> None:
+        if value >= 1000:
+            failed.append(value)
+            raise AssertionError(value)
+
+    test = settings(
+        database=database,
+        max_examples=200,
+        suppress_health_check=list(HealthCheck),
+        backend=hypothesis_hooks.fresh_draws(),
+    )(given(st.integers(0, 10**6))(fails))
+    hypothesis_hooks.use_seed(test, 7)
+    with pytest.raises(AssertionError) as raised:
+        test()
+    assert raised.value.args == (1000,)  # shrunk to the smallest failing value
+    assert any(database.data.values())

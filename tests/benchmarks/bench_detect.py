@@ -26,7 +26,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "harness"))
 
-from wsgicheck import strategies  # noqa: E402
+# The module the runner draws from (wsgicheck.strategies only re-exports it: a request
+# strategy replaced there would never be drawn).
+from wsgicheck.explore import strategies  # noqa: E402
 from wsgicheck.explore.runner import PROFILES, RunOptions, run  # noqa: E402
 from wsgicheck.target import load_target  # noqa: E402
 

@@ -375,6 +375,7 @@ def _hypothesis_run(
         phases=phases,
         report_multiple_bugs=True,
         print_blob=False,
+        backend=hypothesis_hooks.fresh_draws(),
     )(test)
     hypothesis_hooks.use_seed(test, seed)
     try:

@@ -1,4 +1,4 @@
-"""The three private Hypothesis hooks the runner needs, in one place.
+"""The four private Hypothesis hooks the runner needs, in one place.
 
 Hypothesis has no public way to do what a run needs here; each hook below is a private
 attribute, checked by ``tests/test_hypothesis_hooks.py`` against the installed Hypothesis
@@ -14,6 +14,14 @@ supported. Nothing else in wsgicheck touches Hypothesis's internals.
 - :func:`use_seed`: a seeded run that still saves its failures in the database
   (``hypothesis.seed()`` would switch the database off; ``_hypothesis_internal_use_seed``
   is the seed it sets).
+- :func:`fresh_draws`: Hypothesis's own provider, registered as a backend under another name
+  (``providers.AVAILABLE_PROVIDERS``, the table the documented ``backend`` setting reads).
+  With any backend but ``"hypothesis"`` the engine draws each example afresh from the seeded
+  random: it skips its tree of the prefixes tried, the zero-extended smallest examples it
+  starts with and its mutations that copy one part of an example over another. Those cost
+  about a tenth of an example of a run, and put off the bugs that need a large body or
+  several fields to the end of the budget (``tests/benchmarks/bench_detect.py``). A failure
+  is still replayed, and shrunk, by the ``"hypothesis"`` backend itself.
 """
 
 from __future__ import annotations
@@ -22,7 +30,10 @@ from collections.abc import Callable, Iterable
 from types import ModuleType
 from typing import Any
 
-__all__ = ["add_to_database_key", "ignore_constants_of", "use_seed"]
+__all__ = ["FRESH_DRAWS", "add_to_database_key", "fresh_draws", "ignore_constants_of", "use_seed"]
+
+#: The backend's name (see :func:`fresh_draws`).
+FRESH_DRAWS = "wsgicheck-fresh-draws"
 
 
 def ignore_constants_of(modules: Iterable[ModuleType]) -> bool:
@@ -47,3 +58,12 @@ def add_to_database_key(test: Callable[..., Any], key: bytes) -> None:
 def use_seed(test: Callable[..., Any], seed: int) -> None:
     """Draw ``test``'s examples (a ``@given`` test) from ``seed``, the database kept on."""
     test._hypothesis_internal_use_seed = seed  # type: ignore[attr-defined]
+
+
+def fresh_draws() -> str:
+    """The name of a backend (the ``backend`` setting) that draws every example afresh with
+    Hypothesis's own provider, registered on the first call."""
+    from hypothesis.internal.conjecture.providers import AVAILABLE_PROVIDERS, HypothesisProvider
+
+    AVAILABLE_PROVIDERS.setdefault(FRESH_DRAWS, HypothesisProvider)
+    return FRESH_DRAWS
