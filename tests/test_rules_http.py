@@ -314,6 +314,33 @@ def test_content_length_of_a_304(length: str | None, flagged: bool) -> None:
     assert fired(exchanges) == expected
 
 
+@pytest.mark.parametrize(
+    ("length", "explained"), [("0", True), ("7", False)], ids=["empty-body-counted", "other"]
+)
+def test_a_304_saying_content_length_0_is_told_why(length: str, explained: bool) -> None:
+    """Content-Length 0 on a 304 is the length of its own empty body, as Django's
+    CommonMiddleware sets it on a 304 an @etag view or a later ConditionalGetMiddleware made
+    (seen with Django 5.2); the message names that cause, and only for 0."""
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        if "HTTP_IF_NONE_MATCH" in environ:
+            start_response("304 Not Modified", [("ETag", '"x"'), ("Content-Length", length)])
+            return []
+        start_response("200 OK", [TEXT, ("ETag", '"x"')])
+        return [BODY]
+
+    exchanges = run(app, GET, {**GET, "headers": {"If-None-Match": '"x"'}}, GET)
+    messages = [
+        finding.message
+        for ex in exchanges
+        for finding in check_exchange(ex)
+        if finding.rule == "APP-CL-OF-GET"
+    ]
+    said = f"a 304 response says Content-Length {length}; GET to the same target got 6 bytes"
+    assert [message.startswith(said) for message in messages] == [True]
+    assert ("CommonMiddleware" in messages[0]) is explained
+
+
 # -- APP-IF-NONE-MATCH and APP-IF-MODIFIED-SINCE ----------------------------------------------
 
 

@@ -139,6 +139,7 @@ def test_a_run_with_only_failures_fails_whoever_answered_the_500() -> None:
     message = raised.failures["HARNESS-ALL-ERRORS"].finding.message
     assert "the app raised (30 times), first: LookupError escaped the application" in message
     assert "DATABASE_URL" in message
+    assert "each 2xx" not in message  # every answer was a 500
     answered = run(_flask_crashing(), options)
     assert set(answered.failures) == {"HARNESS-ALL-ERRORS"}
     message = answered.failures["HARNESS-ALL-ERRORS"].finding.message
@@ -182,6 +183,11 @@ def test_an_app_that_raises_after_its_first_block_fails_though_its_status_said_2
     message = ignoring.failures["HARNESS-ALL-ERRORS"].finding.message
     assert "the app raised (20 times), first: ConnectionError escaped the iteration" in message
     assert "the upstream went away" in message
+    # The 200s it lists are told for what they were: cut short.
+    assert (
+        "(200 ×20; each 2xx or 304 here answered OPTIONS or was cut short by the app raising "
+        "after its status went out)"
+    ) in message
 
 
 def test_a_body_the_server_cut_short_for_another_rule_is_still_a_success() -> None:

@@ -326,6 +326,13 @@ def all_errors(self: Rule, ex: Exchange) -> Iterator[Finding]:
     listed = ", ".join(f"{status} ×{times}" for status, times in list(statuses.items())[:5])
     if len(statuses) > 5:
         listed += ", …"
+    if any(_successful(int(status)) for status in statuses):
+        # No answer succeeded, yet a 2xx went out: each such answer was to OPTIONS, or the
+        # app raised after its status was sent, cutting the body short.
+        listed += (
+            "; each 2xx or 304 here answered OPTIONS or was cut short by the app raising "
+            "after its status went out"
+        )
     raised = (causes or {}).get(RAISED, 0)
     if ex.extra.raised:
         times = f"{raised} time{'s' if raised != 1 else ''}" if raised else "some times"

@@ -303,8 +303,18 @@ def cl_of_get(self: Rule, ex: Exchange) -> Iterator[Finding]:
             yield self.finding(
                 case,
                 f"a {what} says Content-Length {declared}; GET to the same target got "
-                f"{get.produced} bytes",
+                f"{get.produced} bytes"
+                + (_EMPTY_304 if what == "304 response" and not declared else ""),
             )
+
+
+#: Why a 304 says Content-Length 0, most often (seen with Django 5.2).
+_EMPTY_304 = (
+    ": 0 is the 304's own empty body, counted by a layer that sets the field from the body "
+    "it sees (Django's CommonMiddleware does, for a 304 made before it runs: by a view's "
+    "@etag or @condition, or by ConditionalGetMiddleware listed after it); send the GET's "
+    "length or no Content-Length in a 304"
+)
 
 
 def _current_tag(ex: Exchange) -> tuple[bool, str] | None:
