@@ -35,6 +35,7 @@ HTTP_RULES = [
     "APP-CONTENT-TYPE",
     "APP-304-METADATA",
     "APP-206-CONTENT-RANGE",
+    "APP-416-SATISFIABLE",
     "APP-CONTENT-CODING",
     "APP-HEAD-LIKE-GET",
     "APP-CL-OF-GET",
@@ -339,6 +340,47 @@ def test_a_304_saying_content_length_0_is_told_why(length: str, explained: bool)
     said = f"a 304 response says Content-Length {length}; GET to the same target got 6 bytes"
     assert [message.startswith(said) for message in messages] == [True]
     assert ("CommonMiddleware" in messages[0]) is explained
+
+
+# -- APP-416-SATISFIABLE -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("headers", "stated", "expected"),
+    [
+        ({"Range": "bytes=0-0"}, "bytes */23", {"APP-416-SATISFIABLE"}),
+        ({"Range": "bytes=-1"}, "bytes */23", {"APP-416-SATISFIABLE"}),
+        ({"Range": "BYTES=22-"}, "bytes */23", {"APP-416-SATISFIABLE"}),
+        ({"Range": "bytes=5-900"}, "bytes */23", {"APP-416-SATISFIABLE"}),  # last-pos past the end
+        ({"Range": "bytes=0-0,"}, "bytes */23", {"APP-416-SATISFIABLE"}),  # an empty element
+        ({"Range": "bytes=23-"}, "bytes */23", set()),  # first-pos at the length
+        ({"Range": "bytes=-0"}, "bytes */23", set()),  # a zero suffix
+        ({"Range": "bytes=5-2"}, "bytes */23", set()),  # an invalid range-spec
+        ({"Range": "bytes=0-0, 5-6"}, "bytes */23", set()),  # a set may be refused as too many
+        ({"Range": "lines=0-0"}, "bytes */23", set()),
+        ({"Range": "bytes =0-0"}, "bytes */23", set()),  # no range request: it does not parse
+        ({"Range": "bytes=0-0"}, "bytes */0", set()),
+        ({"Range": "bytes=0-0"}, None, set()),  # no length to judge by
+        ({"Range": "bytes=0-0", "If-Range": '"v1"'}, "bytes */23", set()),  # APP-IF-RANGE's
+        ({}, "bytes */23", set()),
+    ],
+)
+def test_a_416_to_a_satisfiable_range(
+    headers: dict[str, str], stated: str | None, expected: set[str]
+) -> None:
+    fields = [("Content-Range", stated)] if stated is not None else []
+    app = answering("416 Range Not Satisfiable", [TEXT, *fields], b"")
+    exchanges = run(app, {"method": "GET", "target": "/", "headers": headers})
+    assert {rule for rule, _, _ in fired(exchanges)} == expected
+    head = run(app, {"method": "HEAD", "target": "/", "headers": headers})
+    assert "APP-416-SATISFIABLE" not in applied(head)  # range handling is GET's alone
+
+
+def test_a_416_to_an_unsatisfiable_range_is_judged_and_passes() -> None:
+    app = answering("416 Range Not Satisfiable", [TEXT, ("Content-Range", "bytes */23")])
+    exchanges = run(app, {"method": "GET", "target": "/", "headers": {"Range": "bytes=23-"}})
+    assert fired(exchanges) == set()
+    assert "APP-416-SATISFIABLE" in applied(exchanges)
 
 
 # -- APP-IF-NONE-MATCH and APP-IF-MODIFIED-SINCE ----------------------------------------------

@@ -12,10 +12,17 @@ from __future__ import annotations
 import zlib
 from collections.abc import Iterator
 
-from ..model.grammar import content_range_re
+from ..model.grammar import content_range_re, decimal
 from ..model.untrusted import show
 from .exchange import Exchange
-from .http_evidence import app_body, app_field, app_fields, app_status, has_content
+from .http_evidence import (
+    app_body,
+    app_field,
+    app_fields,
+    app_status,
+    has_content,
+    request_field,
+)
 from .registry import Binding, Finding, Level, Rule, rule
 
 #: The PEP's pointer to HTTP: the app is the origin server, RFC 9110 says what it sends.
@@ -133,6 +140,78 @@ def partial_content_range(self: Rule, ex: Exchange) -> Iterator[Finding]:
             ex,
             f"Content-Range {show(value)} announces {last - first + 1} bytes; "
             f"the app produced {ex.produced}",
+        )
+
+
+def _satisfiable(ranges: str, length: int) -> bool:
+    """Whether ``ranges``, a Range field value of one byte range, is satisfiable for a
+    representation of ``length`` bytes (RFC 9110 §14.1.1: an int-range whose first-pos is
+    less than the length, or a suffix-range with a non-zero suffix-length). False for any
+    other value: a set of ranges may be refused as too many, and what does not parse is no
+    range request."""
+    unit, equals, specs = ranges.partition("=")
+    if not equals or unit.lower() != "bytes":
+        return False
+    # 1#range-spec: a list, whose empty elements a recipient ignores (RFC 9110 §5.6.1).
+    parts = [part.strip(" \t") for part in specs.split(",") if part.strip(" \t")]
+    if len(parts) != 1:
+        return False
+    first, dash, last = parts[0].partition("-")
+    if not dash:
+        return False
+    if not first:
+        suffix = decimal(last)
+        return suffix is not None and suffix > 0
+    start, end = decimal(first), decimal(last) if last else None
+    if start is None or (last and (end is None or end < start)):
+        return False  # an invalid range-spec
+    return start < length
+
+
+def _refusal(ex: Exchange) -> tuple[str, int] | None:
+    """For a 416 to a GET with one Range field (no If-Range: that is APP-IF-RANGE's), the
+    field and the length the 416 states (``Content-Range: bytes */N``)."""
+    if ex.method != "GET" or app_status(ex) != 416 or request_field(ex, "if-range") is not None:
+        return None
+    fields = [value for name, value in ex.request.headers if name.lower() == "range"]
+    stated = app_field(ex, "content-range")
+    if len(fields) != 1 or stated is None:
+        return None
+    match = content_range_re.fullmatch(stated)
+    if match is None or match.group("unit").lower() != "bytes":
+        return None
+    length = decimal(match.group("unsatisfied") or "")
+    return None if length is None else (fields[0], length)
+
+
+@rule(
+    "APP-416-SATISFIABLE",
+    level=Level.MUST,
+    binding=Binding.APP,
+    section=SECTION + "; RFC 9110 §15.5.17, §14.1.1",
+    summary="no 416 to a single byte range that the length the 416 itself states satisfies "
+    "(a 416 says no range requested can be served)",
+    pep=ORIGIN,
+    source="RFC 9110 §15.5.17, §14.1.1",
+    covers=(),
+    needs=("start_response",),
+    memo="exchange",
+    applies=lambda ex: _refusal(ex) is not None,
+    example="""
+bad:  Range: bytes=0-0 on a 4800-byte file -> 416, "Content-Range: bytes */4800"
+      (a one-byte range refused: `if start >= end` where `start > end` was meant)
+fix:  206 with "Content-Range: bytes 0-0/4800" and that byte, or ignore Range: 200""",
+)
+def satisfiable_range_refused(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    found = _refusal(ex)
+    assert found is not None
+    ranges, length = found
+    if length and _satisfiable(ranges, length):
+        yield self.finding(
+            ex,
+            f"the app answered 416 to Range {show(ranges)}, which a representation of "
+            f"{length} bytes (the length its Content-Range states) satisfies; send that range "
+            "in a 206, or ignore Range and send 200",
         )
 
 
