@@ -106,7 +106,7 @@ def test_a_seed_draws_the_same_examples_and_keeps_the_database() -> None:
     assert any(database.data.values())  # the failure is saved, unlike with hypothesis.seed()
 
 
-def _tuples_drawn(backend: str) -> list[tuple[int, ...]]:
+def _tuples_drawn(backend: str = "hypothesis") -> list[tuple[int, ...]]:
     values: list[tuple[int, ...]] = []
 
     def record(value: tuple[int, ...]) -> None:
@@ -130,8 +130,9 @@ def _zero_extended(values: list[tuple[int, ...]]) -> int:
 
 
 def test_fresh_draws_skip_the_engines_zero_extended_examples() -> None:
-    fresh = _tuples_drawn(hypothesis_hooks.fresh_draws())
-    assert fresh == _tuples_drawn(hypothesis_hooks.fresh_draws())  # the seed decides them
+    assert hypothesis_hooks.fresh_draws() == {"backend": hypothesis_hooks.FRESH_DRAWS}
+    fresh = _tuples_drawn(hypothesis_hooks.FRESH_DRAWS)
+    assert fresh == _tuples_drawn(hypothesis_hooks.FRESH_DRAWS)  # the seed decides them
     # Hypothesis's own backend spends its first examples on prefixes ended with zeros; the
     # fresh draws have only the one all-zero example it starts every run with.
     assert _zero_extended(_tuples_drawn("hypothesis")) >= 3
@@ -152,7 +153,7 @@ def test_a_failure_of_fresh_draws_is_still_shrunk_and_saved() -> None:
         database=database,
         max_examples=200,
         suppress_health_check=list(HealthCheck),
-        backend=hypothesis_hooks.fresh_draws(),
+        **hypothesis_hooks.fresh_draws(),
     )(given(st.integers(0, 10**6))(fails))
     hypothesis_hooks.use_seed(test, 7)
     with pytest.raises(AssertionError) as raised:

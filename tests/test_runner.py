@@ -369,3 +369,37 @@ def test_a_finding_over_a_sequence_replays_beside_the_requests_before_it() -> No
     lines = done.stdout.splitlines()
     assert {line.split()[0] for line in lines} == {"APP-HEAD-LIKE-GET"}
     assert f"APP-HEAD-LIKE-GET {failure.finding.message}" in lines
+
+
+def test_a_failure_that_stops_holding_does_not_end_the_run() -> None:
+    """One rule fails always, another for three calls only: Hypothesis's last replay of the
+    second passes, and it reports a Flaky beside the first rule's failure in one
+    ExceptionGroup. The pass ends as for any failure; it used to raise the group, which
+    ended the worker and lost every finding of the run (9 of these 30 did)."""
+    from hypothesis import Phase
+    from hypothesis import strategies as st
+
+    from wsgicheck.explore.collector import failure_type
+    from wsgicheck.explore.examples import _hypothesis_run
+
+    def failing(start: int) -> Any:
+        calls = itertools.count()
+
+        def function(value: int) -> None:
+            call = next(calls)
+            if value % 3 == 0:
+                raise failure_type("ALWAYS")("always")
+            if start <= call < start + 3:
+                raise failure_type("FOR-A-WHILE")("for three calls")
+
+        return function
+
+    for start, seed in itertools.product((2, 5, 10), range(10)):
+        _hypothesis_run(
+            failing(start),
+            (st.integers(0, 1000),),
+            max_examples=100,
+            database=None,
+            phases=[Phase.explicit, Phase.generate, Phase.shrink],
+            seed=seed,
+        )

@@ -375,7 +375,7 @@ def _hypothesis_run(
         phases=phases,
         report_multiple_bugs=True,
         print_blob=False,
-        backend=hypothesis_hooks.fresh_draws(),
+        **hypothesis_hooks.fresh_draws(),
     )(test)
     hypothesis_hooks.use_seed(test, seed)
     try:
@@ -387,7 +387,9 @@ def _hypothesis_run(
         # budget ran out mid-replay): what the examples showed is collected anyway.
         pass
     except BaseExceptionGroup as group:
-        if any(not isinstance(exc, RuleFailure) for exc in group.exceptions):
+        # Flaky among the failures: one of them no longer held when Hypothesis replayed it
+        # last (the app changed its answer); what the examples showed is collected anyway.
+        if any(not isinstance(exc, (RuleFailure, Flaky)) for exc in group.exceptions):
             raise
 
 

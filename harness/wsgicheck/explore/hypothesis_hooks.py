@@ -60,10 +60,15 @@ def use_seed(test: Callable[..., Any], seed: int) -> None:
     test._hypothesis_internal_use_seed = seed  # type: ignore[attr-defined]
 
 
-def fresh_draws() -> str:
-    """The name of a backend (the ``backend`` setting) that draws every example afresh with
-    Hypothesis's own provider, registered on the first call."""
-    from hypothesis.internal.conjecture.providers import AVAILABLE_PROVIDERS, HypothesisProvider
-
-    AVAILABLE_PROVIDERS.setdefault(FRESH_DRAWS, HypothesisProvider)
-    return FRESH_DRAWS
+def fresh_draws() -> dict[str, Any]:
+    """The ``settings`` keywords that draw every example afresh: ``backend``, naming
+    Hypothesis's own provider under another name (registered on the first call). None on a
+    Hypothesis older than its ``providers`` module (6.125 or so), whose backends are not
+    checked here: it draws as it always has."""
+    try:
+        from hypothesis.internal.conjecture.providers import AVAILABLE_PROVIDERS
+    except ImportError:
+        return {}
+    # What "hypothesis" names (a dotted path in some versions, a class in others).
+    AVAILABLE_PROVIDERS.setdefault(FRESH_DRAWS, AVAILABLE_PROVIDERS["hypothesis"])
+    return {"backend": FRESH_DRAWS}

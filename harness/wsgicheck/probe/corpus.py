@@ -479,6 +479,7 @@ def drawn_requests(count: int, seed: int) -> list[Request]:
         deadline=None,
         phases=[Phase.generate],
         suppress_health_check=list(HealthCheck),
+        **hypothesis_hooks.fresh_draws(),
     )
     @given(strategy)
     def collect(request: Request) -> None:

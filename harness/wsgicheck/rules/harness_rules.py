@@ -323,16 +323,14 @@ def all_errors(self: Rule, ex: Exchange) -> Iterator[Finding]:
     if statuses is None:
         return
     count = sum(statuses.values())
-    listed = ", ".join(f"{status} ×{times}" for status, times in list(statuses.items())[:5])
+    shown = list(statuses)[:5]
+    listed = ", ".join(f"{status} ×{statuses[status]}" for status in shown)
     if len(statuses) > 5:
         listed += ", …"
-    if any(_successful(int(status)) for status in statuses):
+    if any(_successful(int(status)) for status in shown):
         # No answer succeeded, yet a 2xx went out: each such answer was to OPTIONS, or the
-        # app raised after its status was sent, cutting the body short.
-        listed += (
-            "; each 2xx or 304 here answered OPTIONS or was cut short by the app raising "
-            "after its status went out"
-        )
+        # app raised and its body was cut short (see outcome()).
+        listed += "; each 2xx or 304 here answered OPTIONS, or was cut short and the app raised"
     raised = (causes or {}).get(RAISED, 0)
     if ex.extra.raised:
         times = f"{raised} time{'s' if raised != 1 else ''}" if raised else "some times"

@@ -310,9 +310,9 @@ def cl_of_get(self: Rule, ex: Exchange) -> Iterator[Finding]:
 
 #: Why a 304 says Content-Length 0, most often (seen with Django 5.2).
 _EMPTY_304 = (
-    ": 0 is the 304's own empty body, counted by a layer that sets the field from the body "
-    "it sees (Django's CommonMiddleware does, for a 304 made before it runs: by a view, as "
-    "django.views.static.serve and views under @etag or @condition do, or by a "
+    ": 0 is most often the 304's own empty body, counted by a layer that sets the field from "
+    "the body it sees (Django's CommonMiddleware does, for a 304 made before it runs: by a "
+    "view, as django.views.static.serve and views under @etag or @condition do, or by a "
     "ConditionalGetMiddleware listed after it); send the GET's length or no Content-Length "
     "in a 304"
 )
