@@ -7,6 +7,7 @@ import importlib.util
 import sys
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
@@ -71,18 +72,32 @@ def test_the_database_key_takes_the_added_key() -> None:
     assert _failing_keys(b"target-b", database)  # another key: saved somewhere new
 
 
-def _drawn(seed: int, database: InMemoryExampleDatabase | None = None) -> list[int]:
-    values: list[int] = []
+#: Any integer, one a draw.
+_INTEGERS = st.integers()
+#: Six numbers in one example: prefixes the engine can zero-extend.
+_SIX = st.tuples(*[st.integers(0, 1000)] * 6)
 
-    def record(value: int) -> None:
+
+def _drawn(
+    seed: int,
+    strategy: st.SearchStrategy[Any] = _INTEGERS,
+    *,
+    examples: int = 20,
+    backend: str = "hypothesis",
+) -> list[Any]:
+    """What a seeded test draws from ``strategy`` over ``examples`` generated examples."""
+    values: list[Any] = []
+
+    def record(value: Any) -> None:
         values.append(value)
 
     test = settings(
-        database=database,
-        max_examples=20,
+        database=None,
+        max_examples=examples,
         phases=[Phase.generate],
         suppress_health_check=list(HealthCheck),
-    )(given(st.integers())(record))
+        backend=backend,
+    )(given(strategy)(record))
     hypothesis_hooks.use_seed(test, seed)
     test()
     return values
@@ -106,24 +121,6 @@ def test_a_seed_draws_the_same_examples_and_keeps_the_database() -> None:
     assert any(database.data.values())  # the failure is saved, unlike with hypothesis.seed()
 
 
-def _tuples_drawn(backend: str = "hypothesis") -> list[tuple[int, ...]]:
-    values: list[tuple[int, ...]] = []
-
-    def record(value: tuple[int, ...]) -> None:
-        values.append(value)
-
-    test = settings(
-        database=None,
-        max_examples=50,
-        phases=[Phase.generate],
-        suppress_health_check=list(HealthCheck),
-        backend=backend,
-    )(given(st.tuples(*[st.integers(0, 1000)] * 6))(record))
-    hypothesis_hooks.use_seed(test, 7)
-    test()
-    return values
-
-
 def _zero_extended(values: list[tuple[int, ...]]) -> int:
     """How many of ``values`` end in three zeros: a prefix the engine zero-extended."""
     return sum(value[-3:] == (0, 0, 0) for value in values)
@@ -131,11 +128,12 @@ def _zero_extended(values: list[tuple[int, ...]]) -> int:
 
 def test_fresh_draws_skip_the_engines_zero_extended_examples() -> None:
     assert hypothesis_hooks.fresh_draws() == {"backend": hypothesis_hooks.FRESH_DRAWS}
-    fresh = _tuples_drawn(hypothesis_hooks.FRESH_DRAWS)
-    assert fresh == _tuples_drawn(hypothesis_hooks.FRESH_DRAWS)  # the seed decides them
+    fresh = _drawn(7, _SIX, examples=50, backend=hypothesis_hooks.FRESH_DRAWS)
+    # The seed decides them.
+    assert fresh == _drawn(7, _SIX, examples=50, backend=hypothesis_hooks.FRESH_DRAWS)
     # Hypothesis's own backend spends its first examples on prefixes ended with zeros; the
     # fresh draws have only the one all-zero example it starts every run with.
-    assert _zero_extended(_tuples_drawn("hypothesis")) >= 3
+    assert _zero_extended(_drawn(7, _SIX, examples=50)) >= 3
     assert _zero_extended(fresh) == 1
     assert fresh[0] == (0,) * 6
 

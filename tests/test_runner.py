@@ -15,11 +15,15 @@ from typing import Any
 from urllib.parse import unquote_to_bytes
 
 import pytest
+from hypothesis import Phase
+from hypothesis import strategies as st
 
 import wsgicheck.drivers.connection
 from rulekit import check_json
 from wsgicheck import Client, Framing, Request, ServerConfig
 from wsgicheck.drivers.server import Limits, live_server
+from wsgicheck.explore.collector import failure_type
+from wsgicheck.explore.examples import _hypothesis_run
 from wsgicheck.explore.runner import RunOptions, discover, run
 from wsgicheck.results.reproduce import curl_command, python_snippet
 from wsgicheck.rules import Exchange, check_exchange
@@ -376,11 +380,6 @@ def test_a_failure_that_stops_holding_does_not_end_the_run() -> None:
     second passes, and it reports a Flaky beside the first rule's failure in one
     ExceptionGroup. The pass ends as for any failure; it used to raise the group, which
     ended the worker and lost every finding of the run (9 of these 30 did)."""
-    from hypothesis import Phase
-    from hypothesis import strategies as st
-
-    from wsgicheck.explore.collector import failure_type
-    from wsgicheck.explore.examples import _hypothesis_run
 
     def failing(start: int) -> Any:
         calls = itertools.count()
