@@ -301,3 +301,30 @@ def test_target_definition_finds_bindings_inside_module_level_blocks(tmp_path: P
     assert target_definition(f"{source}:inner") == Location(str(source), 1, "inner")
     pyramid = ROOT / "fixtures" / "pyramidapp.py"
     assert target_definition(f"{pyramid}:app") == Location(str(pyramid), 14, "app")
+
+
+CHANGED_NOT_BOUND = """\
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+app = Flask(__name__)
+app.config["SECRET_KEY"] = "x"
+app.wsgi_app = ProxyFix(app.wsgi_app)
+app.debug = app.testing = False
+first, (second, *rest) = 1, (2, 3)
+"""
+
+
+def test_target_definition_skips_assignments_that_change_the_app_but_bind_nothing(
+    tmp_path: Path,
+) -> None:
+    # ``app.config[...] = ...`` and ``app.wsgi_app = ProxyFix(...)`` change the object
+    # ``app`` names; the line that binds it is still ``app = Flask(__name__)``.
+    source = tmp_path / "changed_app.py"
+    source.write_text(CHANGED_NOT_BOUND, encoding="utf-8")
+    lines = {name: target_definition(f"{source}:{name}") for name in ("app", "second", "rest")}
+    assert {name: where.line for name, where in lines.items() if where} == {
+        "app": 4,
+        "second": 8,
+        "rest": 8,
+    }

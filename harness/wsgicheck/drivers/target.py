@@ -191,12 +191,25 @@ def _bindings(tree: ast.Module) -> dict[str, int]:
         elif isinstance(statement, ast.Assign | ast.AnnAssign | ast.AugAssign):
             targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
             for target in targets:
-                names += [n.id for n in ast.walk(target) if isinstance(n, ast.Name)]
+                names += _bound_names(target)
         elif isinstance(statement, ast.Import | ast.ImportFrom):
             names = [(alias.asname or alias.name).partition(".")[0] for alias in statement.names]
         for each in names:
             bound[each] = statement.lineno
     return bound
+
+
+def _bound_names(target: ast.expr) -> list[str]:
+    """The names an assignment to ``target`` binds: ``app``, each name unpacked from a
+    tuple or list; not ``app.config["X"]`` nor ``app.wsgi_app``, which change the object
+    ``app`` names but bind nothing."""
+    if isinstance(target, ast.Name):
+        return [target.id]
+    if isinstance(target, ast.Starred):
+        return _bound_names(target.value)
+    if isinstance(target, ast.Tuple | ast.List):
+        return [name for element in target.elts for name in _bound_names(element)]
+    return []
 
 
 def _module_level(statements: list[ast.stmt]) -> Iterator[ast.stmt]:
