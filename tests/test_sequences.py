@@ -56,6 +56,8 @@ def test_a_get_with_validators_and_ranges_is_followed_by_every_question() -> Non
         ("GET", (("Accept", "text/plain"), ("Range", "bytes=0-0"))),
         ("GET", (("Accept", "text/plain"), ("Range", "bytes=0-0"), ("If-Range", TAG))),
         ("GET", (("Accept", "text/plain"), ("Range", "bytes=0-0"), ("If-Range", STALE))),
+        ("GET", (("Accept", "text/plain"), ("Range", "bytes=0-0"), ("If-None-Match", TAG))),
+        ("GET", (("Accept", "text/plain"), ("Range", "bytes=0-0"), ("If-Match", STALE))),
     ]
     assert {request.target for request in follow_ups(response.request, response)} == {"/page"}
 
@@ -68,7 +70,12 @@ def test_a_weak_tag_is_sent_back_strong_in_the_list_and_never_in_if_range() -> N
     questions = asked(follow_ups(response.request, response))
     assert ("GET", (("If-None-Match", f'{STALE}, "v1"'),)) in questions
     ranged = [fields for _, fields in questions if ("Range", "bytes=0-0") in fields]
-    assert ranged == [(("Range", "bytes=0-0"),), (("Range", "bytes=0-0"), ("If-Range", DAY_BEFORE))]
+    assert ranged == [
+        (("Range", "bytes=0-0"),),
+        (("Range", "bytes=0-0"), ("If-Range", DAY_BEFORE)),
+        (("Range", "bytes=0-0"), ("If-None-Match", 'W/"v1"')),
+        (("Range", "bytes=0-0"), ("If-Match", STALE)),
+    ]
 
 
 def test_a_get_without_validators_is_followed_by_head_and_itself() -> None:
@@ -130,6 +137,7 @@ def test_follow_ups_are_asked_once_per_target_and_up_to_a_limit() -> None:
         "app_head_like_get",
         "app_if_none_match",
         "app_304_metadata",
+        "app_304_keeps_fields",
         "app_if_match",
         "app_if_unmodified_since",
         "app_if_range",
@@ -168,3 +176,37 @@ def test_a_check_over_both_transports_asks_over_the_socket_too(
     assert set(result.failures) == ({"APP-IF-NONE-MATCH"} if found else set())
     if found:
         assert result.failures["APP-IF-NONE-MATCH"].transport == "socket"
+
+
+def ranges_before_preconditions(
+    environ: dict[str, Any], start_response: Callable[..., Any]
+) -> list[bytes]:
+    """Serves a byte range (If-Range kept) before it looks at If-None-Match and If-Match,
+    as Werkzeug's ``make_conditional`` does; right about both preconditions without one."""
+    body = b"hello\n"
+    fields = [("Content-Type", "text/plain"), ("ETag", TAG), ("Accept-Ranges", "bytes")]
+    if environ.get("HTTP_RANGE") == "bytes=0-0" and environ.get("HTTP_IF_RANGE", TAG) == TAG:
+        start_response("206 Partial Content", [*fields, ("Content-Range", "bytes 0-0/6")])
+        return [body[:1]]
+    if TAG in environ.get("HTTP_IF_NONE_MATCH", "") or "*" in environ.get("HTTP_IF_NONE_MATCH", ""):
+        start_response("304 Not Modified", [("ETag", TAG)])
+        return []
+    if environ.get("HTTP_IF_MATCH", TAG) not in (TAG, "*"):
+        start_response("412 Precondition Failed", [("Content-Type", "text/plain")])
+        return [b"412\n"]
+    start_response("200 OK", fields)
+    return [body]
+
+
+def test_a_range_does_not_skip_the_preconditions() -> None:
+    """RFC 9110 §13.2.2: If-None-Match and If-Match are evaluated before a range, so a
+    range with a matching tag gets 304 and with a stale If-Match 412, never 206."""
+    options = RunOptions(database=None, seed=2, max_examples=10)
+    result = run(ranges_before_preconditions, options)
+    assert result.errors == []
+    assert set(result.failures) == {"APP-IF-NONE-MATCH", "APP-IF-MATCH"}
+    for failure in result.failures.values():
+        assert failure.finding.message.endswith(
+            "; it served the Range first, where RFC 9110 §13.2.2 evaluates this precondition "
+            "before it"
+        )

@@ -36,7 +36,8 @@ def follow_ups(request: Request, response: Response) -> list[Request]:
     ``Accept-Encoding: gzip`` when the GET did not send one; If-None-Match ``*`` and as a
     list; the GET again, which the rules over pairs need to tell an app's HEAD from an app
     that varies; If-Match and If-Unmodified-Since (:func:`_preconditions`); and
-    ``Range: bytes=0-0`` when the answer said ``Accept-Ranges: bytes``, then with If-Range.
+    ``Range: bytes=0-0`` when the answer said ``Accept-Ranges: bytes``, then with If-Range,
+    then with the preconditions a range must not skip (:func:`_ranged`).
     None for anything else; a value the app sent that no client could send back is left
     out."""
     if request.method != "GET" or response.status_code != 200:
@@ -59,6 +60,7 @@ def follow_ups(request: Request, response: Response) -> list[Request]:
     wanted += [("GET", (condition,)) for condition in _preconditions(response)]
     if (response.header("accept-ranges") or "").strip().lower() == "bytes":
         wanted += [("GET", (("Range", "bytes=0-0"), *extra)) for extra in _if_ranges(response)]
+        wanted += [("GET", (("Range", "bytes=0-0"), each)) for each in _ranged(response)]
     out = []
     for method, extra in wanted:
         try:
@@ -118,6 +120,17 @@ def _if_ranges(response: Response) -> list[tuple[tuple[str, str], ...]]:
     elif before is not None:
         out.append((("If-Range", before),))
     return out
+
+
+def _ranged(response: Response) -> list[tuple[str, str]]:
+    """The preconditions to send beside a byte range: If-None-Match with the learned tag
+    (must give 304, not 206) and If-Match with a stale one (must give 412). RFC 9110
+    §13.2.2 evaluates both before the range; an app that serves the range first (Werkzeug's
+    ``make_conditional`` does) answers 206 to both."""
+    tag = _learned(response)[0]
+    if tag is None:
+        return []
+    return [("If-None-Match", response.header("etag") or ""), ("If-Match", _stale(tag))]
 
 
 def send_follow_ups(

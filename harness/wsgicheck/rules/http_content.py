@@ -20,6 +20,7 @@ from .http_evidence import (
     app_field,
     app_fields,
     app_status,
+    coded_note,
     has_content,
     request_field,
 )
@@ -139,8 +140,15 @@ def partial_content_range(self: Rule, ex: Exchange) -> Iterator[Finding]:
         yield self.finding(
             ex,
             f"Content-Range {show(value)} announces {last - first + 1} bytes; "
-            f"the app produced {ex.produced}",
+            f"the app produced {ex.produced}" + coded_note(ex, _CODED_RANGE),
         )
+
+
+#: Why a coded 206's body is not the range it states, most often (Flask-Compress 1.25).
+_CODED_RANGE = (
+    "a compression layer that codes the range after the app cut it, as Flask-Compress does, "
+    "leaves the uncoded Content-Range on the coded bytes"
+)
 
 
 def _satisfiable(ranges: str, length: int) -> bool:

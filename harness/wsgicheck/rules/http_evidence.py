@@ -12,6 +12,7 @@ from datetime import datetime
 from email.utils import parsedate_to_datetime
 
 from ..model.grammar import entity_tag_re
+from ..model.untrusted import show
 from .exchange import Exchange
 from .server_evidence import final_call, header_fields, status_code
 
@@ -21,6 +22,7 @@ __all__ = [
     "app_field",
     "app_fields",
     "app_status",
+    "coded_note",
     "entity_tags",
     "has_content",
     "http_date",
@@ -81,6 +83,16 @@ def has_content(ex: Exchange, code: int) -> bool:
     if ex.method == "CONNECT" and 200 <= code < 300:
         return False
     return ex.method != "HEAD" and code >= 200 and code not in (204, 205, 304)
+
+
+def coded_note(ex: Exchange, cause: str) -> str:
+    """`` (the 206 has Content-Encoding: gzip: <cause>)``: a note for a finding on a 206
+    with a content coding, whose usual ``cause`` is a compression layer in front of the app
+    that codes the range after the app served it; "" for any other answer."""
+    coding = (app_field(ex, "content-encoding") or "").strip()
+    if app_status(ex) != 206 or coding.lower() in ("", "identity"):
+        return ""
+    return f" (the 206 has Content-Encoding: {show(coding)}: {cause})"
 
 
 def entity_tags(value: str) -> list[tuple[bool, str]] | None:

@@ -263,14 +263,20 @@ def _length_cases(ex: Exchange) -> tuple[Exchange, list[Exchange]] | None:
             each.method == "HEAD"
             and code == app_status(get)
             and request_key(each, frozenset()) == request_key(get, frozenset())
-        ) or (
-            each.method == "GET"
-            and code == 304
-            and app_status(get) == 200
-            and request_key(each, CONDITIONAL_FIELDS) == request_key(get, CONDITIONAL_FIELDS)
-        ):
+        ) or _not_modified_of(each, get):
             cases.append(each)
     return (get, cases) if cases else None
+
+
+def _not_modified_of(each: Exchange, get: Exchange) -> bool:
+    """Whether ``each`` is a 304 to ``get``'s request with conditions added, ``get`` a 200:
+    the 200 the 304 stands for."""
+    return (
+        each.method == "GET"
+        and app_status(each) == 304
+        and app_status(get) == 200
+        and request_key(each, CONDITIONAL_FIELDS) == request_key(get, CONDITIONAL_FIELDS)
+    )
 
 
 @rule(
@@ -299,12 +305,12 @@ def cl_of_get(self: Rule, ex: Exchange) -> Iterator[Finding]:
     for case in cases:
         declared = declared_length(final_call(case))
         if declared != get.produced:
-            what = "HEAD response" if case.method == "HEAD" else "304 response"
+            not_modified = case.method != "HEAD"
+            what = f"the 304 to {_conditions(case)}" if not_modified else "the HEAD response"
             yield self.finding(
                 case,
-                f"a {what} says Content-Length {declared}; GET to the same target got "
-                f"{get.produced} bytes"
-                + (_EMPTY_304 if what == "304 response" and not declared else ""),
+                f"{what} says Content-Length {declared}; GET to the same target got "
+                f"{get.produced} bytes" + (_EMPTY_304 if not_modified and not declared else ""),
             )
 
 
@@ -316,6 +322,75 @@ _EMPTY_304 = (
     "ConditionalGetMiddleware listed after it); send the GET's length or no Content-Length "
     "in a 304"
 )
+
+
+#: The fields a 304 must carry when the 200 to the same request would (RFC 9110 §15.4.5;
+#: Date too, which the server adds under WSGI: SRV-ADD-REQUIRED-HEADERS).
+KEPT_IN_304 = ("cache-control", "content-location", "etag", "expires", "vary")
+
+
+def _not_modified_cases(ex: Exchange) -> tuple[Exchange, list[Exchange]] | None:
+    """The steady 200 to GET, and the 304s to its request with conditions added between it
+    and ``ex``."""
+    bracket = _bracket(ex)
+    if bracket is None:
+        return None
+    get, between = bracket
+    cases = [each for each in between if _not_modified_of(each, get)]
+    return (get, cases) if cases else None
+
+
+@rule(
+    "APP-304-KEEPS-FIELDS",
+    level=Level.MUST,
+    binding=Binding.APP,
+    section=SECTION + "; RFC 9110 §15.4.5",
+    summary="a 304 carries the Cache-Control, Content-Location, ETag, Expires and Vary "
+    "fields the 200 to the same request carries",
+    pep=ORIGIN,
+    source="RFC 9110 §15.4.5",
+    covers=(),
+    needs=("start_response",),
+    memo="exchange",
+    sequence=history_bears_on,
+    # Judged, like APP-CL-OF-GET, at a second GET that got the same answer as the first.
+    applies=lambda ex: _not_modified_cases(ex) is not None,
+    example="""
+bad:  200 with "Vary: Accept-Encoding"; the 304 to its If-None-Match has only ETag
+fix:  copy Cache-Control, Content-Location, ETag, Expires and Vary into the 304""",
+)
+def not_modified_keeps_fields(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    found = _not_modified_cases(ex)
+    assert found is not None
+    get, cases = found
+    kept = [name for name in KEPT_IN_304 if app_field(get, name) is not None]
+    for case in cases:
+        lacking = [name for name in kept if app_field(case, name) is None]
+        if lacking:
+            yield self.finding(
+                case,
+                f"the 304 to {_conditions(case)} lacks {', '.join(lacking)}, which the 200 to "
+                "the same request has" + (_VARY_DROPPED if "vary" in lacking else ""),
+            )
+
+
+#: Why a 304 lacks the 200's Vary, most often (seen with Django 5.2).
+_VARY_DROPPED = (
+    ": a compression layer adds Vary only to the bodies it sees, and a 304 has none (Django's "
+    "GZipMiddleware skips the 304 that ConditionalGetMiddleware, listed after it, makes); "
+    "patch the Vary into the 304 too"
+)
+
+
+def _conditions(ex: Exchange) -> str:
+    """The request, by its method and the conditions it carries (``GET with If-None-Match:
+    "v1"``): which of a sequence's requests a finding is about."""
+    fields = [
+        f"{name}: {show(value)}"
+        for name, value in ex.request.headers
+        if name.lower() in CONDITIONS_AND_RANGE
+    ]
+    return ex.method + (" with " + ", ".join(fields) if fields else "")
 
 
 def _current_tag(ex: Exchange) -> tuple[bool, str] | None:
@@ -332,6 +407,16 @@ def _current_tag(ex: Exchange) -> tuple[bool, str] | None:
         if tags is not None and len(tags) == 1:
             return tags[0]
     return None
+
+
+def range_first(ex: Exchange) -> str:
+    """What a 206 to a request with a precondition that should have stopped it shows: the
+    app served the Range first (Werkzeug's ``make_conditional`` does); "" otherwise."""
+    if app_status(ex) != 206 or request_field(ex, "range") is None:
+        return ""
+    return (
+        "; it served the Range first, where RFC 9110 §13.2.2 evaluates this precondition before it"
+    )
 
 
 def _successful(ex: Exchange) -> bool:
@@ -370,7 +455,7 @@ def if_none_match(self: Rule, ex: Exchange) -> Iterator[Finding]:
     yield self.finding(
         ex,
         f"If-None-Match {show(value)} matches the target's ETag {show(current[1])}; the app "
-        f"answered {app_status(ex)} with {ex.produced} bytes instead of {wanted}",
+        f"answered {app_status(ex)} with {ex.produced} bytes instead of {wanted}" + range_first(ex),
     )
 
 

@@ -29,6 +29,7 @@ from .http_evidence import (
     CONDITIONAL_FIELDS,
     app_field,
     app_status,
+    coded_note,
     entity_tags,
     http_date,
     request_field,
@@ -40,6 +41,7 @@ from .http_pairs import (
     SECTION,
     counterpart,
     history_bears_on,
+    range_first,
     request_key,
 )
 from .registry import Binding, Finding, Level, Rule, rule
@@ -165,7 +167,7 @@ def if_match(self: Rule, ex: Exchange) -> Iterator[Finding]:
         yield self.finding(
             ex,
             f"If-Match {value} fails ({why}); the app, which answers 412 to a failing "
-            f"If-Match on this target, answered {code} with {ex.produced} bytes",
+            f"If-Match on this target, answered {code} with {ex.produced} bytes" + range_first(ex),
         )
 
 
@@ -216,7 +218,8 @@ def if_unmodified_since(self: Rule, ex: Exchange) -> Iterator[Finding]:
         yield self.finding(
             ex,
             f"{stamp} is after If-Unmodified-Since, so it fails; the app, which answers 412 "
-            f"to a failing one on this target, answered {code} with {ex.produced} bytes",
+            f"to a failing one on this target, answered {code} with {ex.produced} bytes"
+            + range_first(ex),
         )
 
 
@@ -271,8 +274,15 @@ def if_range(self: Rule, ex: Exchange) -> Iterator[Finding]:
         yield self.finding(
             ex,
             f"{why}; the app answered {app_status(ex)} to the Range instead of ignoring it "
-            "and sending the whole representation",
+            "and sending the whole representation" + coded_note(ex, _CODED_TAG),
         )
+
+
+#: Why a coded 206 does not match the If-Range it answers, most often (Flask-Compress 1.25).
+_CODED_TAG = (
+    "a compression layer that codes the range after the app checked If-Range, and gives the "
+    "coded content another ETag, as Flask-Compress does, answers this way"
+)
 
 
 def _matching_case(ex: Exchange) -> Exchange | None:
