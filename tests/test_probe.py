@@ -326,7 +326,9 @@ def test_cli_probe_all_skips_servers_not_installed(
     [
         (["probe"], "give one SERVER, or --all"),
         (["probe", "nosuch"], "unknown server 'nosuch'"),
-        (["probe", "{python} -m x {port}"], "needs {app} and {port}"),
+        (["probe", "{python} -m x {port}"], "has no {app}: it needs {app} and {port}"),
+        (["probe", "{python} -m x {app}"], "has no {port}: it needs"),
+        (["probe", "{python} -m x {host}"], "has no {app} nor {port}: it needs"),
         (["probe", "{python} {app} {port} {nope}"], "unknown field"),
         (["probe", "--all", "--format", "junit"], "--all takes --format"),
         (["probe", "wsgicheck", "--format", "nope"], "--format: one of"),
@@ -429,12 +431,31 @@ def test_a_server_that_never_answers_is_given_up_on(tmp_path: Path) -> None:
     )
     script = tmp_path / "mute.py"
     script.write_text(code, encoding="utf-8")
-    result = prober.probe(
-        f"{{python}} {script} {{port}} {{app}}", ProbeOptions(examples=0, timeout=0.3)
-    )
-    assert any("answered nothing" in note for note in result.notes)
-    assert {each.status for each in result.run.results} <= {"skip", "pass", "fail"}
+    # Nothing ran the probe app, so nothing of the server can be judged: an error, never
+    # a report that passes it.
+    with pytest.raises(prober.ProbeAppNeverRan, match=r"none of the \d+ requests reached it "):
+        prober.probe(f"{{python}} {script} {{port}} {{app}}", ProbeOptions(examples=0, timeout=0.3))
     assert processes_with(str(script)) == []
+
+
+def test_a_server_that_serves_another_app_is_an_error_not_a_pass(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A command that starts a server without the probe app (http.server, wsgiref's demo
+    app) answers every request and runs nothing of the probe's: exit status 2, one line."""
+    script = tmp_path / "demo_server.py"
+    script.write_text(
+        "import sys\n"
+        "from wsgiref.simple_server import demo_app, make_server\n"
+        "make_server(sys.argv[1], int(sys.argv[2]), demo_app).serve_forever()\n",
+        encoding="utf-8",
+    )
+    command = f"{{python}} {script} {{host}} {{port}} {{app}}"
+    assert main(["probe", command, "--examples", "0", "--no-callables"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("wsgicheck: error: the server never ran the probe app: none of the ")
+    assert "(answers: 200 ×" in err
+    assert err.count("\n") == 1
 
 
 KEEPING_SERVER = '''

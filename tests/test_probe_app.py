@@ -302,3 +302,12 @@ def test_the_header_is_parsed_strictly() -> None:
     assert scenarios.parse_header("12 input read") == (12, "input", "read")
     for bad in (None, "", "echo 12", "1", "1 2 3 4", b"1 echo"):
         assert scenarios.parse_header(bad) is None
+
+
+@pytest.mark.parametrize(("given", "read"), [("5", 5), (5, 5), ("", 0), (-1, 0), ("x", 0)])
+def test_the_probe_app_reads_a_content_length_given_as_an_int(given: object, read: int) -> None:
+    """pyruvate gives CONTENT_LENGTH as an int: ENV-CGI-STR reports that, and the probe app
+    still reads the body, so that SRV-EXPECT-CONTINUE does not blame the server for the
+    bytes the app did not ask for."""
+    environ = {"CONTENT_LENGTH": given, "wsgi.input": io.BytesIO(b"hello, more")}
+    assert scenario_base.read_body(environ) == read

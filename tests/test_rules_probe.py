@@ -4,6 +4,7 @@ is skipped (not applied) where the evidence is missing."""
 
 from __future__ import annotations
 
+import copy
 import io
 from dataclasses import replace
 from typing import Any
@@ -234,3 +235,15 @@ def test_the_extra_record_names_the_evidence_it_holds() -> None:
     assert extra_evidence(Exchange(response, source="probe")) == set()
     assert bool(given) is True
     assert bool(Extra()) is False
+
+
+@pytest.mark.parametrize("rule_id", ["SRV-BINARY-SAFE", "SRV-CL-SHORT", "SRV-PLAY-DUMB"])
+def test_a_response_that_never_came_is_no_body_to_compare(rule_id: str) -> None:
+    """A probed server that closed without a word after the app answered (granian, now and
+    then): no rule on the response's bytes judges it, as though 0 bytes were the body."""
+    app_side = Client(two_blocks).get("/")
+    nothing = copy.copy(app_side)  # the same trace; on the wire, nothing
+    nothing.status_code, nothing.reason, nothing.headers = 0, "", []
+    nothing.body, nothing.body_size, nothing.complete = b"", 0, False
+    assert judged("SRV-BINARY-SAFE", app_side, Extra()) == []
+    assert judged(rule_id, nothing, Extra()) in (None, [])

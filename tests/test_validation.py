@@ -198,3 +198,29 @@ def test_the_end_of_the_body_raises_in_place_of_stop_iteration() -> None:
     assert raised.value.rule == "APP-CL-ACCURATE"
     assert raised.value.__context__ is None  # not "during handling of StopIteration"
     result.close()  # judged already: nothing new, nothing raised
+
+
+@pytest.mark.parametrize("server_write", [None, "raises"])
+def test_a_write_the_server_could_not_take_sent_no_head(server_write: str | None) -> None:
+    """A server whose start_response returns no write() (bjoern, pyruvate, granian), or
+    whose write() raises, sent no head: the exchange is the server's own answer, and no
+    server rule judges it as the app's response (found probing bjoern)."""
+    from wsgicheck.rules.server_evidence import server_answered
+
+    def failing(data: bytes) -> None:
+        raise OSError("the connection is gone")
+
+    def respond(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        return None if server_write is None else failing
+
+    def app(env: dict[str, Any], start: Callable[..., Any]) -> list[bytes]:
+        start("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "4")])(b"abcd")
+        return []
+
+    seen: list[Exchange] = []
+    checked = validator(app, collect=True, on_exchange=seen.append)
+    with pytest.raises(TypeError if server_write is None else OSError):
+        checked(environ(), respond)
+    [exchange] = seen
+    assert [raised.headers_sent for raised in exchange.raised] == [False]
+    assert server_answered(exchange)

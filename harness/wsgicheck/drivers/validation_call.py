@@ -357,11 +357,15 @@ class Invocation:
             self.log.append(raw_write_called(value, caller(sys._getframe(1)), self.returned, size))
             if type(data) is not bytes or self.status is None or self.returned:
                 self.judge_call()
+            started = self.body_started
             self.count_body(data)
             try:
                 return server_write(data)
             except BaseException as exc:
                 self.log.append(raw_server_observed("write-raised", type(exc).__qualname__))
+                # A write that failed (a server whose start_response returned no write(),
+                # say) sent no head: the server's own answer is not judged as the app's.
+                self.body_started = started
                 raise
 
         return write

@@ -12,11 +12,13 @@ import os
 import random
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
 from ..core.environ import ServerConfig
+from ..model.errors import WsgicheckError
 from ..model.options import RunOptions
 from ..model.request import Request
 from ..results.reproduce import reproducers
@@ -32,7 +34,7 @@ from .scenarios import CALLABLE_KINDS
 from .servers import PROBE_APP, PROBE_MODULE, command_line, resolve
 from .session import Sent, Session
 
-__all__ = ["probe"]
+__all__ = ["ProbeAppNeverRan", "probe"]
 
 #: The rules only the restarts with the app as other kinds of callable feed.
 CALLABLE_RULES = ("SRV-CALLABLE-OPAQUE",)
@@ -91,6 +93,8 @@ def probe(
             process.stop(options.stop_timeout)
         server_log = process.log()
         records = records_by_id(channel.records())
+        if not records:
+            raise ProbeAppNeverRan(_never_ran(session))
         others = (
             _other_callables(template, options, Path(directory), on_step)
             if options.callables
@@ -105,6 +109,15 @@ def probe(
             if not sent.extra:
                 continue  # nothing seen at all (the client's own evidence is judged)
         status = sent.response.status if sent.response is not None else 0
+        if (
+            sent.response is None
+            and record is not None
+            and not (sent.follow_up or sent.client_gone)
+        ):
+            notes.append(
+                f"probe {sent.probe_id} ({_label(sent)}): the app ran, but no response came "
+                "(the server closed the connection): the rules on the response skip it"
+            )
         if 0 < status < 400 and (record is None or record.exchange is None):
             notes.append(
                 f"probe {sent.probe_id} ({_label(sent)}): answered {status}, "
@@ -134,6 +147,20 @@ def probe(
         exchanges=[item.exchange for item in judged],
         options=options,
         not_probed=frozenset(() if options.callables else CALLABLE_RULES),
+    )
+
+
+class ProbeAppNeverRan(WsgicheckError):
+    """The server answered, but never ran the probe app: nothing of it can be judged."""
+
+
+def _never_ran(session: Session) -> str:
+    """Why a probe whose app never ran judges nothing, with what the server answered."""
+    statuses = Counter(sent.response.status for sent in session.sent if sent.response is not None)
+    answered = ", ".join(f"{status} ×{count}" for status, count in sorted(statuses.items()))
+    return (
+        f"the server never ran the probe app: none of the {len(session.sent)} requests "
+        f"reached it (answers: {answered or 'none'}); does the command serve {{app}}?"
     )
 
 

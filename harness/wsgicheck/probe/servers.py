@@ -122,8 +122,16 @@ def command_line(template: str, *, host: str, port: int, app: str = PROBE_APP) -
         words = shlex.split(template)
     except ValueError as exc:
         raise UsageError(f"server command {template!r}: {exc}") from None
-    if not any("{app}" in word for word in words) or not any("{port}" in word for word in words):
-        raise UsageError(f"server command {template!r} needs {{app}} and {{port}}")
+    missing = [
+        "{" + field + "}"
+        for field in ("app", "port")
+        if not any("{" + field + "}" in word for word in words)
+    ]
+    if missing:
+        raise UsageError(
+            f"server command {template!r} has no {' nor '.join(missing)}: it needs "
+            "{app} and {port}"
+        )
     values = {"app": app, "host": host, "port": str(port), "python": sys.executable}
     filled = []
     for word in words:

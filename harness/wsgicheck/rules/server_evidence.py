@@ -297,9 +297,9 @@ def owed_segments(ex: Exchange) -> list[Segment] | None:
     """The body the client is owed for what the app produced, block by block.
 
     Blocks are cut at the declared Content-Length. None when it cannot be told: the response
-    is not one a client received, it has no body by HTTP, the server answered for the app,
-    a block was not bytes, a write's fate is unknown, or the body came from the server's
-    file wrapper. Computed once per exchange (the list is not to be changed).
+    is not one a client received (or none came), it has no body by HTTP, the server answered
+    for the app, a block was not bytes, a write's fate is unknown, or the body came from the
+    server's file wrapper. Computed once per exchange (the list is not to be changed).
     """
     facts = ex.facts
     if "owed" not in facts:
@@ -311,6 +311,8 @@ def owed_segments(ex: Exchange) -> list[Segment] | None:
 def _owed_segments(ex: Exchange) -> list[Segment] | None:
     if not on_wire(ex) or not judgeable(ex) or ex.limit_reached or server_answered(ex):
         return None
+    if ex.response.status_code == 0:
+        return None  # no response came (a probed server closed): no bytes to compare
     if ex.observations("file-wrapper-returned"):
         return None  # the server's own file wrapper made the body: the trace holds none of it
     call = final_call(ex)
