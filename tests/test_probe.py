@@ -12,6 +12,7 @@ import functools
 import json
 import os
 import platform
+import shlex
 import signal
 import sys
 from pathlib import Path
@@ -24,7 +25,7 @@ from wsgicheck.probe import ProbeOptions, ProbeResult, prober
 from wsgicheck.probe.command import KNOWN_SERVERS
 from wsgicheck.probe.matrix import build, to_html, to_markdown
 from wsgicheck.probe.process import ServerProcess, ServerStartError
-from wsgicheck.probe.report import probe_data
+from wsgicheck.probe.report import probe_data, render
 from wsgicheck.probe.scenarios import HEADER
 from wsgicheck.probe.servers import KnownServer
 from wsgicheck.rules import Binding, Exchange
@@ -501,6 +502,26 @@ def test_a_server_keeping_exc_info_is_caught(tmp_path: Path) -> None:
     [message] = messages(result, "SRV-NO-EXC-INFO-REF")
     assert "held by: tuple" in message
     assert verdict(probed("wsgiref"), "SRV-NO-EXC-INFO-REF") == "pass"
+    # The replays go to that server, not to wsgicheck's own: curl and the raw request over
+    # a socket, to it started with the probe app on port 8000; the run again, as a probe.
+    failure = result.run.failures["SRV-NO-EXC-INFO-REF"]
+    replays = failure.reproducers
+    assert replays.against == (
+        "the server, started as the probe started it with `{app}` = "
+        "`wsgicheck.probe.app:app` and `{port}` = `8000`"
+    )
+    assert replays.curl.endswith(" http://127.0.0.1:8000/")
+    assert replays.python.startswith("import socket\n")
+    assert repr(failure.request.to_bytes()) in replays.python
+    template = result.server
+    assert result.run.replay == (
+        f"wsgicheck probe {shlex.quote(template)} --seed {result.run.seed} --examples 0"
+    )
+    for name in ("text", "junit", "markdown", "html"):
+        assert "wsgicheck serve" not in render([result], name), name
+    html = render([result], "html")
+    assert "<code>wsgicheck.probe.app:app</code>" in html
+    assert f"<code>wsgicheck probe {shlex.quote(template)}" in html.replace("&#x27;", "'")
 
 
 CLASS_REFUSING_SERVER = '''

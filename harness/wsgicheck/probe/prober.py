@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import random
+import shlex
 import tempfile
 import time
 from collections import Counter
@@ -21,7 +22,7 @@ from ..core.environ import ServerConfig
 from ..model.errors import WsgicheckError
 from ..model.options import RunOptions
 from ..model.request import Request
-from ..results.reproduce import reproducers
+from ..results.reproduce import probe_reproducers
 from ..results.run import Failure, RunResult
 from ..rules import RuleResult
 from .channel import ENV_VAR, Channel
@@ -317,7 +318,7 @@ def _as_run(
             finding.request,
             config,
             "probe",
-            reproducers(finding.request, config, PROBE_APP),
+            probe_reproducers(finding.request, PROBE_APP),
         )
     return RunResult(
         target=f"{name} (wsgicheck probe)",
@@ -336,4 +337,13 @@ def _as_run(
         paths=[],
         results=results,
         failures=failures,
+        command=_replay(name, seed, options),
     )
+
+
+def _replay(name: str, seed: int, options: ProbeOptions) -> str:
+    """The command that sends the same requests again."""
+    examples = (
+        "" if options.examples == ProbeOptions().examples else f" --examples {options.examples}"
+    )
+    return f"wsgicheck probe {shlex.quote(name)} --seed {seed}{examples}"

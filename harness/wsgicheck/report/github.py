@@ -57,7 +57,7 @@ def workflow_commands(run: RunResult, *, workspace: str | None = None) -> list[s
         message = (
             f"{show(failure.finding.message)}\n"
             f"{rule.citation}: {rule.summary}.\n"
-            f"Replay: wsgicheck check {show(run.target)} --seed {run.seed}; "
+            f"Replay: {show(run.replay)}; "
             f"wsgicheck explain {rule.id}"
         )
         lines.append(_command("error" if kind is Verdict.FAIL else "warning", properties, message))

@@ -79,6 +79,14 @@ def _e(text: str, *, limit: int = LIMIT) -> str:
     return html.escape(show(text, limit=limit), quote=True)
 
 
+def _against(text: str) -> str:
+    """Where a replay goes, its `code` spans as ``<code>``."""
+    parts = text.split("`")
+    return "".join(
+        f"<code>{_e(part)}</code>" if index % 2 else _e(part) for index, part in enumerate(parts)
+    )
+
+
 def _pre(lines: list[str]) -> str:
     """Lines already made safe, escaped for the inside of a ``<pre>``."""
     return "\n".join(html.escape(line, quote=True) for line in lines)
@@ -131,8 +139,8 @@ def render(run: RunResult, color: bool) -> str:
         *_output(run),
         *_errors(run),
         "</main>",
-        f"<footer>wsgicheck {_e(__version__)} · replay this run: <code>wsgicheck check "
-        f"{_e(run.target)} --seed {run.seed}</code></footer>",
+        f"<footer>wsgicheck {_e(__version__)} · replay this run: <code>{_e(run.replay)}"
+        "</code></footer>",
         "</body>",
         "</html>",
     ]
@@ -213,7 +221,7 @@ def _failure(run: RunResult, rule_id: str, failure: Failure) -> list[str]:
         f'<pre class="raw">{_pre(common.raw_lines(failure.reproducers.raw.decode("latin-1")))}'
         "</pre>",
         "<h3>Replay with curl</h3>",
-        "<p>against <code>wsgicheck serve TARGET --port 8000</code>:</p>",
+        f"<p>against {_against(failure.reproducers.against)}:</p>",
         f'<pre class="curl">{_e(failure.reproducers.curl, limit=common.REPRODUCER_LIMIT)}</pre>',
         "<h3>Replay in Python</h3>",
         f'<pre class="python">'

@@ -47,13 +47,13 @@ def _details(run: RunResult, failure: Failure) -> str:
         "",
         f"smallest request ({failure.transport} transport):",
         *raw_lines(failure.reproducers.raw.decode("latin-1")),
-        "replay with curl (against `wsgicheck serve TARGET --port 8000`):",
+        f"replay with curl (against {failure.reproducers.against}):",
         show(failure.reproducers.curl, limit=REPRODUCER_LIMIT),
         "",
         "replay in Python:",
         *lines_of(failure.reproducers.python, limit=REPRODUCER_LIMIT),
         "",
-        f"replay the whole run: wsgicheck check {show(run.target)} --seed {run.seed}",
+        f"replay the whole run: {show(run.replay)}",
     ]
     return "\n".join(lines)
 

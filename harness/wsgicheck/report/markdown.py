@@ -198,7 +198,7 @@ def _details(run: RunResult, failure: Failure, *, python: bool) -> str:
         "",
         *_fence(common.raw_lines(failure.reproducers.raw.decode("latin-1")), "http"),
         "",
-        "Replay with curl (against `wsgicheck serve TARGET --port 8000`):",
+        f"Replay with curl (against {failure.reproducers.against}):",
         "",
         *_fence([show(failure.reproducers.curl, limit=common.REPRODUCER_LIMIT)], "sh"),
         "",

@@ -193,7 +193,7 @@ def _failure(run: RunResult, failure: Failure, color: bool) -> list[str]:
     raw = failure.request.to_text()
     for line in common.raw_lines(raw):
         lines += [each.rstrip() for each in fold_http(line, indent="    ")]
-    lines.append("  replay with curl (against `wsgicheck serve TARGET --port 8000`):")
+    lines.append(f"  replay with curl (against {failure.reproducers.against}):")
     lines += fold_shell(
         show(failure.reproducers.curl, limit=common.REPRODUCER_LIMIT), indent="    "
     )

@@ -15,18 +15,21 @@ from dataclasses import dataclass, fields
 from ..core.environ import ServerConfig
 from ..model.request import Framing, Request
 
-__all__ = ["Reproducers", "curl_command", "python_snippet", "reproducers"]
+__all__ = ["Reproducers", "curl_command", "probe_reproducers", "python_snippet", "reproducers"]
 
 SERVE_URL = "http://127.0.0.1:8000"
+#: Where the curl and Python replays of a run's finding send their request.
+SERVE_AGAINST = "`wsgicheck serve TARGET --port 8000`"
 
 
 @dataclass(frozen=True, slots=True)
 class Reproducers:
-    """Three ways to replay one request."""
+    """Three ways to replay one request, and where the curl and Python replays go."""
 
     raw: bytes
     curl: str
     python: str
+    against: str = SERVE_AGAINST
 
 
 def reproducers(
@@ -46,6 +49,31 @@ def reproducers(
     return Reproducers(
         request.to_bytes(), curl_command(request, config), python_snippet(request, config, target)
     )
+
+
+def probe_reproducers(request: Request, app: str) -> Reproducers:
+    """The reproducers of a request a probe sent to another server: curl, and the raw bytes
+    over a socket, to that server started with ``{app}`` (``app``) on port 8000. wsgicheck's
+    own core would not show what that server does."""
+    python = "\n".join(
+        [
+            "import socket",
+            "",
+            f"request = {request.to_bytes()!r}",
+            'with socket.create_connection(("127.0.0.1", 8000), timeout=5) as sock:',
+            "    sock.sendall(request)",
+            "    try:",
+            "        while data := sock.recv(65536):",
+            "            print(data)",
+            "    except TimeoutError:",
+            "        pass  # the server kept the connection open",
+        ]
+    )
+    against = (
+        f"the server, started as the probe started it with `{{app}}` = `{app}` and `{{port}}` "
+        "= `8000`"
+    )
+    return Reproducers(request.to_bytes(), curl_command(request, ServerConfig()), python, against)
 
 
 def _bash_quote(data: bytes) -> str:

@@ -91,6 +91,14 @@ class RunResult:
     #: The example at which each failing rule first broke (of the first process that saw
     #: it): how long the run took to find it.
     first_found: dict[str, int] = field(default_factory=dict)
+    #: The command that runs this again with the same requests, when not ``wsgicheck check
+    #: TARGET --seed SEED`` (a probe's is ``wsgicheck probe SERVER --seed SEED``).
+    command: str | None = None
+
+    @property
+    def replay(self) -> str:
+        """The command that runs this again with the same requests."""
+        return self.command or f"wsgicheck check {self.target} --seed {self.seed}"
 
     def broken(self, rule: Rule) -> Verdict:
         """This run's verdict on ``rule``, found broken: fail, warn or known."""
