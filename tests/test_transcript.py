@@ -288,3 +288,22 @@ def test_empty_post_declares_length_zero_and_no_body_line() -> None:
     lines = format_exchange(Client(_hello).post("/"), trace=False)
     assert lines[:4] == ["> POST / HTTP/1.1", "> Host: localhost", "> Content-Length: 0", ">"]
     assert not any(line.startswith("> [") for line in lines)
+
+
+def _sends_a_file(environ: dict[str, Any], start_response: Any) -> Any:
+    import io
+
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return environ["wsgi.file_wrapper"](io.BytesIO(b"x" * 500))
+
+
+def test_blocks_read_by_wsgichecks_own_file_wrapper_name_no_place() -> None:
+    """The app's own yields say where; the blocks of the file wrapper wsgicheck offers are
+    read in wsgicheck's code, which is no place of the app's (found under `serve`)."""
+    trace = [line for line in format_exchange(Client(_sends_a_file).get("/")) if "yielded" in line]
+    assert trace == ["* iterable yielded 500 bytes"]
+    generator = [
+        line for line in format_exchange(Client(_echo).post("/", body=b"abc")) if "yielded" in line
+    ]
+    assert all(f" at {__file__}:" in line for line in generator)
+    assert len(generator) == 2

@@ -12,7 +12,6 @@ exception that escaped it, a ``close()``, and where in the app's source each hap
 from __future__ import annotations
 
 import io
-import os
 import sys
 import threading
 from collections.abc import Callable
@@ -28,6 +27,7 @@ from ..model.events import (
     raw_close_called,
     raw_start_response_called,
 )
+from ..model.locations import is_own
 from ..model.untrusted import class_name, safe_repr, type_name
 
 __all__ = [
@@ -83,8 +83,6 @@ def _location(where: tuple[str, int, str]) -> Location:
 _LOCATIONS: dict[tuple[str, int, str], Location] = {}
 _LOCATIONS_KEPT = 4096
 
-_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
-
 
 def caller(frame: FrameType) -> Location:
     """Where ``frame`` is; if that is in a library (Werkzeug's ``Response.__call__`` calls
@@ -99,7 +97,7 @@ def caller(frame: FrameType) -> Location:
     if is_library(code.co_filename):
         outer = frame.f_back
         for _ in range(_STACK_WALK):
-            if outer is None or outer.f_code.co_filename.startswith(_PACKAGE_DIR):
+            if outer is None or is_own(outer.f_code.co_filename):
                 break  # the harness called the app from here: nothing of the user's
             if not is_library(outer.f_code.co_filename):
                 where = (outer.f_code.co_filename, outer.f_lineno, outer.f_code.co_name)
@@ -123,7 +121,7 @@ def describe(exc: BaseException) -> tuple[str, str, Location | None]:
     where = user = None
     while tb is not None:
         code = tb.tb_frame.f_code
-        if not code.co_filename.startswith(_PACKAGE_DIR):
+        if not is_own(code.co_filename):
             where = Location(code.co_filename, tb.tb_lineno, code.co_name)
             if not is_library(code.co_filename):
                 user = where

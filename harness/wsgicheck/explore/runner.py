@@ -25,6 +25,7 @@ from ..core.environ import ServerConfig
 from ..core.invoke import WSGIApp
 from ..drivers.client import Client
 from ..drivers.target import app_location
+from ..model.locations import is_own
 from ..model.options import PROFILES, RunOptions
 from ..results.run import Failure, RunResult
 from ..results.scope import excluded, with_headers
@@ -148,11 +149,10 @@ def load_own_modules() -> None:
         except Exception:  # pragma: no cover - a module that cannot load here draws nothing
             continue
     # Every module from wsgicheck's directory, ``__main__`` too under ``python -m``.
-    home = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
     hypothesis_hooks.ignore_constants_of(
         module
         for module in list(sys.modules.values())
-        if os.path.abspath(getattr(module, "__file__", None) or os.sep).startswith(home)
+        if is_own(os.path.abspath(getattr(module, "__file__", None) or os.sep))
     )
     _OWN_MODULES_LOADED = True
 

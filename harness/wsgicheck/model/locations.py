@@ -25,6 +25,7 @@ __all__ = [
     "Location",
     "caller_location",
     "is_library",
+    "is_own",
     "portable_path",
     "relative_path",
     "repository_root",
@@ -43,6 +44,15 @@ class Location(NamedTuple):
         return f"{self.file}:{self.line}"
 
 
+#: wsgicheck's own folder (``harness/wsgicheck/``), with a trailing separator.
+PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+
+
+def is_own(file: str) -> bool:
+    """Whether ``file`` is wsgicheck's own code (its file wrapper, say), never the user's."""
+    return file.startswith(PACKAGE_DIR)
+
+
 def caller_location(depth: int) -> Location:
     """The source location ``depth`` frames above the function calling this one."""
     frame = sys._getframe(depth + 1)
@@ -57,9 +67,7 @@ def _library_folders() -> tuple[str, ...]:
     paths = sysconfig.get_paths()
     folders = [paths[key] for key in ("stdlib", "platstdlib", "purelib", "platlib") if key in paths]
     folders += [*site.getsitepackages(), site.getusersitepackages()]
-    folders.append(
-        os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    )  # wsgicheck's own code
+    folders.append(PACKAGE_DIR)  # wsgicheck's own code
     spelled = {os.path.abspath(each) for each in folders} | {os.path.realpath(f) for f in folders}
     return tuple(sorted(each.rstrip(os.sep) + os.sep for each in spelled))
 

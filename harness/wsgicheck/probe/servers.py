@@ -82,7 +82,8 @@ KNOWN_SERVERS: dict[str, KnownServer] = {
             "--graceful-timeout 3 {app}",
             module="gunicorn",
             distribution="gunicorn",
-            how="gunicorn --bind HOST:PORT APP (one sync worker, the default)",
+            how="gunicorn --bind HOST:PORT --graceful-timeout 3 APP (one sync worker, the "
+            "default; 3 s to stop)",
         ),
         KnownServer(
             name="cheroot",

@@ -11,6 +11,7 @@ line of its own into the terminal or log that shows the transcript.
 from __future__ import annotations
 
 from ..model import events as ev
+from ..model.locations import is_own
 from ..model.request import Framing
 from ..model.response import Response
 from ..model.untrusted import safe_repr, show, type_name
@@ -19,7 +20,11 @@ __all__ = ["describe_event", "format_exchange"]
 
 
 def _at(where: ev.Location | None) -> str:
-    return f" at {show(where.file)}:{where.line}" if where is not None else ""
+    """Where the app did it; nothing for wsgicheck's own code (the blocks of the file
+    wrapper it offers are read there, not in the app)."""
+    if where is None or is_own(where.file):
+        return ""
+    return f" at {show(where.file)}:{where.line}"
 
 
 def _size(event: ev.Yielded | ev.WriteCalled) -> str:
