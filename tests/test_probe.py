@@ -459,6 +459,31 @@ def test_a_server_that_serves_another_app_is_an_error_not_a_pass(
     assert err.count("\n") == 1
 
 
+def test_a_probe_app_whose_records_never_come_back_is_said_so(tmp_path: Path) -> None:
+    """A server that clears its environment (or runs the app in a chroot, or as another
+    user) runs the probe app, whose records cannot reach the prober: said as such, not as
+    a server that never ran it."""
+    script = tmp_path / "clean_env_server.py"
+    script.write_text(
+        "import os, sys\n"
+        "os.environ.pop('WSGICHECK_PROBE_DIR', None)\n"
+        "from wsgiref.simple_server import make_server\n"
+        "from wsgicheck.target import load_target\n"
+        "make_server(sys.argv[1], int(sys.argv[2]), load_target(sys.argv[3])).serve_forever()\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(prober.ProbeAppNeverRan) as raised:
+        prober.probe(
+            f"{{python}} {script} {{host}} {{port}} {{app}}",
+            ProbeOptions(examples=0, callables=False),
+        )
+    assert str(raised.value).startswith(
+        "the probe app answered, but none of its records reached the prober: a server that "
+        "clears the environment (WSGICHECK_PROBE_DIR), or runs the app in a chroot or as "
+        "another user, cannot be probed from inside"
+    )
+
+
 KEEPING_SERVER = '''
 """wsgiref's server behind a start_response that keeps every exc_info it is given."""
 import sys
@@ -511,8 +536,12 @@ def test_a_server_keeping_exc_info_is_caught(tmp_path: Path) -> None:
         "`wsgicheck.probe.app:app` and `{port}` = `8000`"
     )
     assert replays.curl.endswith(" http://127.0.0.1:8000/")
+    # The Host that named the port the probe ran the server on names 8000 in the replays.
+    assert b"\r\nHost: 127.0.0.1:8000\r\n" in replays.raw
+    assert "-H 'Host: 127.0.0.1:8000'" in replays.curl
+    assert failure.request.header_values("Host") != ["127.0.0.1:8000"]  # as it was sent
     assert replays.python.startswith("import socket\n")
-    assert repr(failure.request.to_bytes()) in replays.python
+    assert f"request = {replays.raw!r}\n" in replays.python
     template = result.server
     assert result.run.replay == (
         f"wsgicheck probe {shlex.quote(template)} --seed {result.run.seed} --examples 0"

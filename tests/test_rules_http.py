@@ -195,7 +195,8 @@ def test_a_coded_206_is_told_where_its_range_went_wrong(coding: str | None) -> N
     (finding,) = [f for ex in exchanges for f in check_exchange(ex)]
     said = "Content-Range bytes 10-99/100 announces 90 bytes; the app produced 40"
     note = (
-        " (the 206 has Content-Encoding: zstd: a compression layer that codes the range after "
+        " (the 206 has Content-Encoding: zstd: most often a compression layer that codes the "
+        "range after "
         "the app cut it, as Flask-Compress does, leaves the uncoded Content-Range on the "
         "coded bytes)"
     )
@@ -412,13 +413,38 @@ def test_a_304_keeps_the_fields_of_its_200(
         f'the 304 to GET with If-None-Match: "x" lacks {lacking}, which the 200 to the same '
         "request has"
     ]  # fmt: skip
-    assert [finding.message.partition(": a compression")[0] for finding in findings] == expected
+    assert [finding.message.partition("; a Vary")[0] for finding in findings] == expected
     # Where Vary is missing, the message names the usual cause.
     dropped = lacking is not None and "vary" in lacking
     assert [("GZipMiddleware" in finding.message) for finding in findings] == [dropped] * len(
         findings
     )
     assert "APP-304-KEEPS-FIELDS" in applied(exchanges)
+
+
+def test_only_a_dropped_vary_accept_encoding_is_put_down_to_compression() -> None:
+    full = [KEPT[0], ("Vary", "Cookie")]
+    exchanges = run(revalidating(full, [KEPT[0]]), GET, CONDITIONAL, GET)
+    (finding,) = [f for ex in exchanges for f in check_exchange(ex)]
+    assert finding.message == (
+        'the 304 to GET with If-None-Match: "x" lacks vary, which the 200 to the same request has'
+    )
+
+
+@pytest.mark.parametrize(
+    "between",
+    [
+        {"method": "HEAD", "target": "/", "headers": {"If-None-Match": '"x"'}},
+        {**GET, "headers": {"If-None-Match": '"x"', "Accept-Encoding": "gzip"}},
+    ],
+    ids=["head", "other-coding"],
+)
+def test_a_304_to_another_request_is_not_held_to_the_200(between: dict[str, Any]) -> None:
+    """Only a 304 to the GET's own request, conditions added, stands for its 200: not one to
+    HEAD, nor one to a request that accepts another coding (its 200 may differ)."""
+    exchanges = run(revalidating(KEPT, []), GET, between, GET)
+    assert "APP-304-KEEPS-FIELDS" not in applied(exchanges)
+    assert "APP-CL-OF-GET" not in applied(exchanges)
 
 
 def test_a_304_is_not_judged_beside_a_200_that_varies_by_itself() -> None:
@@ -733,7 +759,8 @@ def test_a_coded_206_to_a_failing_if_range_names_the_coding() -> None:
     exchanges = run(deciding(fields, honouring), GET, ranged('"v0"'))
     (finding,) = [f for ex in exchanges for f in check_exchange(ex) if f.rule == IF_RANGE[0]]
     assert finding.message.endswith(
-        " (the 206 has Content-Encoding: gzip: a compression layer that codes the range after "
+        " (the 206 has Content-Encoding: gzip: most often a compression layer that codes the "
+        "range after "
         "the app checked If-Range, and gives the coded content another ETag, as Flask-Compress "
         "does, answers this way)"
     )

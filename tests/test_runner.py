@@ -287,6 +287,30 @@ def test_the_curl_reproducer_replays_the_request_on_a_live_server() -> None:
     assert "APP-HEADER-VALUE-NO-CONTROL" in fired
 
 
+@pytest.mark.skipif(shutil.which("curl") is None, reason="needs curl")
+def test_the_curl_reproducer_of_a_request_without_host_sends_none() -> None:
+    """curl adds a Host of its own; the replay of an HTTP/1.0 request that had none says
+    ``-H 'Host:'``, so the server sees the request as it was."""
+
+    def hello(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"hi"]
+
+    request = Request(http_version="1.0", target="/x")
+    records: list[Any] = []
+    with live_server(hello, on_exchange=records.append) as srv:
+        command = curl_command(request, ServerConfig(), base_url=srv.url)
+        subprocess.run(
+            ["bash", "-c", command + " --max-time 10 -o /dev/null"],
+            capture_output=True,
+            timeout=30,
+            check=False,
+        )
+    [record] = records
+    assert "HTTP_HOST" not in record.environ
+    assert record.environ["SERVER_PROTOCOL"] == "HTTP/1.0"
+
+
 def test_run_options_are_checked() -> None:
     with pytest.raises(ValueError, match="profile"):
         RunOptions(profile="fast")

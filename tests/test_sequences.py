@@ -13,7 +13,7 @@ from wsgicheck.explore.runner import RunOptions, run
 from wsgicheck.explore.sequences import FollowUps, ask_about, follow_ups, send_follow_ups
 from wsgicheck.model.request import Request
 from wsgicheck.model.response import Response
-from wsgicheck.rules import Exchange
+from wsgicheck.rules import Exchange, check_exchange
 
 TAG = '"v1"'
 STALE = '"v1-stale"'
@@ -205,8 +205,32 @@ def test_a_range_does_not_skip_the_preconditions() -> None:
     result = run(ranges_before_preconditions, options)
     assert result.errors == []
     assert set(result.failures) == {"APP-IF-NONE-MATCH", "APP-IF-MATCH"}
-    for failure in result.failures.values():
-        assert failure.finding.message.endswith(
-            "; it served the Range first, where RFC 9110 §13.2.2 evaluates this precondition "
-            "before it"
+    for rule, refused in (("APP-IF-NONE-MATCH", 304), ("APP-IF-MATCH", 412)):
+        assert result.failures[rule].finding.message.endswith(
+            f"; without the Range the same request got {refused}: the app serves the Range "
+            "first, where RFC 9110 §13.2.2 evaluates the precondition before it"
         )
+
+
+def never_evaluating(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+    """Advertises an ETag and ranges, and never looks at a precondition."""
+    fields = [("Content-Type", "text/plain"), ("ETag", TAG), ("Accept-Ranges", "bytes")]
+    if environ.get("HTTP_RANGE") == "bytes=0-0":
+        start_response("206 Partial Content", [*fields, ("Content-Range", "bytes 0-0/6")])
+        return [b"h"]
+    start_response("200 OK", fields)
+    return [b"hello\n"]
+
+
+def test_an_app_that_never_evaluates_a_precondition_is_not_said_to_serve_ranges_first() -> None:
+    """Its ranged If-None-Match gets 206 and its plain one 200: the finding is about
+    If-None-Match, and no order of evaluation is blamed."""
+    exchanges = ask_about(Client(never_evaluating), "/")
+    messages = [
+        finding.message
+        for ex in exchanges
+        for finding in check_exchange(ex)
+        if finding.rule == "APP-IF-NONE-MATCH"
+    ]
+    assert len(messages) == 5  # the tag, with gzip, *, the list, and beside the Range
+    assert not any("Range first" in message for message in messages)

@@ -364,7 +364,9 @@ class Invocation:
             except BaseException as exc:
                 self.log.append(raw_server_observed("write-raised", type(exc).__qualname__))
                 # A write that failed (a server whose start_response returned no write(),
-                # say) sent no head: the server's own answer is not judged as the app's.
+                # say) is taken to have sent no head: the server's own answer is not judged
+                # as the app's. One that failed after the head went out (a socket error)
+                # leaves the response unjudged too, which blames nobody.
                 self.body_started = started
                 raise
 

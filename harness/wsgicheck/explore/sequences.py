@@ -37,7 +37,7 @@ def follow_ups(request: Request, response: Response) -> list[Request]:
     list; the GET again, which the rules over pairs need to tell an app's HEAD from an app
     that varies; If-Match and If-Unmodified-Since (:func:`_preconditions`); and
     ``Range: bytes=0-0`` when the answer said ``Accept-Ranges: bytes``, then with If-Range,
-    then with the preconditions a range must not skip (:func:`_ranged`).
+    then with the preconditions a range must not skip (:func:`_beside_range`).
     None for anything else; a value the app sent that no client could send back is left
     out."""
     if request.method != "GET" or response.status_code != 200:
@@ -60,7 +60,7 @@ def follow_ups(request: Request, response: Response) -> list[Request]:
     wanted += [("GET", (condition,)) for condition in _preconditions(response)]
     if (response.header("accept-ranges") or "").strip().lower() == "bytes":
         wanted += [("GET", (("Range", "bytes=0-0"), *extra)) for extra in _if_ranges(response)]
-        wanted += [("GET", (("Range", "bytes=0-0"), each)) for each in _ranged(response)]
+        wanted += [("GET", (("Range", "bytes=0-0"), each)) for each in _beside_range(response)]
     out = []
     for method, extra in wanted:
         try:
@@ -122,7 +122,7 @@ def _if_ranges(response: Response) -> list[tuple[tuple[str, str], ...]]:
     return out
 
 
-def _ranged(response: Response) -> list[tuple[str, str]]:
+def _beside_range(response: Response) -> list[tuple[str, str]]:
     """The preconditions to send beside a byte range: If-None-Match with the learned tag
     (must give 304, not 206) and If-Match with a stale one (must give 412). RFC 9110
     §13.2.2 evaluates both before the range; an app that serves the range first (Werkzeug's

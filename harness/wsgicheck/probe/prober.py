@@ -31,7 +31,7 @@ from .differences import environ_differences
 from .judge import Judged, add_shared_evidence, judge, records_by_id, smallest, to_exchange
 from .process import ServerProcess, ServerStartError, free_port
 from .result import ProbeOptions, ProbeResult
-from .scenarios import CALLABLE_KINDS
+from .scenarios import CALLABLE_KINDS, ECHO_BODY
 from .servers import PROBE_APP, PROBE_MODULE, command_line, resolve
 from .session import Sent, Session
 
@@ -95,7 +95,7 @@ def probe(
         server_log = process.log()
         records = records_by_id(channel.records())
         if not records:
-            raise ProbeAppNeverRan(_never_ran(session))
+            raise ProbeAppNeverRan(_never_ran(session, process.last_line()))
         others = (
             _other_callables(template, options, Path(directory), on_step)
             if options.callables
@@ -116,8 +116,9 @@ def probe(
             and not (sent.follow_up or sent.client_gone)
         ):
             notes.append(
-                f"probe {sent.probe_id} ({_label(sent)}): the app ran, but no response came "
-                "(the server closed the connection): the rules on the response skip it"
+                f"probe {sent.probe_id} ({_label(sent)}): the app ran, but no response could "
+                "be read (the server closed the connection, kept silent, or sent no HTTP): the "
+                "rules on the response skip it"
             )
         if 0 < status < 400 and (record is None or record.exchange is None):
             notes.append(
@@ -134,7 +135,8 @@ def probe(
     observations = dict(session.observations)
     observations.update(_observed(judged))
     differences, compared = environ_differences(judged)
-    run = _as_run(name, seed, options, judged, results, time.monotonic() - started)
+    authority = f"{options.host}:{port}"
+    run = _as_run(name, seed, options, judged, results, time.monotonic() - started, authority)
     return ProbeResult(
         server=name,
         command=argv,
@@ -152,16 +154,25 @@ def probe(
 
 
 class ProbeAppNeverRan(WsgicheckError):
-    """The server answered, but never ran the probe app: nothing of it can be judged."""
+    """No record of the probe app reached the prober: nothing of the server can be judged."""
 
 
-def _never_ran(session: Session) -> str:
-    """Why a probe whose app never ran judges nothing, with what the server answered."""
+def _never_ran(session: Session, last_line: str) -> str:
+    """Why a probe with no record judges nothing: the server never ran the probe app, or
+    ran it where its records could not come back; with what the server answered, and the
+    last line it logged."""
     statuses = Counter(sent.response.status for sent in session.sent if sent.response is not None)
     answered = ", ".join(f"{status} ×{count}" for status, count in sorted(statuses.items()))
+    logged = f"; its last line: {last_line}" if last_line else ""
+    if any(sent.response is not None and sent.response.body == ECHO_BODY for sent in session.sent):
+        return (
+            "the probe app answered, but none of its records reached the prober: a server "
+            f"that clears the environment ({ENV_VAR}), or runs the app in a chroot or as "
+            f"another user, cannot be probed from inside{logged}"
+        )
     return (
         f"the server never ran the probe app: none of the {len(session.sent)} requests "
-        f"reached it (answers: {answered or 'none'}); does the command serve {{app}}?"
+        f"reached it (answers: {answered or 'none'}); does the command serve {{app}}?{logged}"
     )
 
 
@@ -304,8 +315,10 @@ def _as_run(
     judged: list[Judged],
     results: list[RuleResult],
     duration: float,
+    authority: str,
 ) -> RunResult:
-    """The verdicts as a run result, for the report formats of ``wsgicheck check``."""
+    """The verdicts as a run result, for the report formats of ``wsgicheck check``
+    (``authority``: the host and port the server listened on)."""
     failures: dict[str, Failure] = {}
     config = ServerConfig()
     for result in results:
@@ -318,7 +331,7 @@ def _as_run(
             finding.request,
             config,
             "probe",
-            probe_reproducers(finding.request, PROBE_APP),
+            probe_reproducers(finding.request, PROBE_APP, authority),
         )
     return RunResult(
         target=f"{name} (wsgicheck probe)",

@@ -60,12 +60,15 @@ __all__ = [
 ]
 
 
+#: The body of the echo scenario: a response that carries it came from the probe app.
+ECHO_BODY = b"wsgicheck probe: echo\n"
+
+
 def echo(ctx: Context, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
     """Read the body and answer; the environ the server built travels in the record."""
     read_body(environ)
-    body = b"wsgicheck probe: echo\n"
-    start_response("200 OK", [TEXT, length_field(body)])
-    return [body]
+    start_response("200 OK", [TEXT, length_field(ECHO_BODY)])
+    return [ECHO_BODY]
 
 
 class _ClosingBody:

@@ -17,7 +17,8 @@ from ..model.request import Framing, Request
 
 __all__ = ["Reproducers", "curl_command", "probe_reproducers", "python_snippet", "reproducers"]
 
-SERVE_URL = "http://127.0.0.1:8000"
+SERVE_AUTHORITY = "127.0.0.1:8000"
+SERVE_URL = f"http://{SERVE_AUTHORITY}"
 #: Where the curl and Python replays of a run's finding send their request.
 SERVE_AGAINST = "`wsgicheck serve TARGET --port 8000`"
 
@@ -51,10 +52,17 @@ def reproducers(
     )
 
 
-def probe_reproducers(request: Request, app: str) -> Reproducers:
+def probe_reproducers(request: Request, app: str, authority: str) -> Reproducers:
     """The reproducers of a request a probe sent to another server: curl, and the raw bytes
-    over a socket, to that server started with ``{app}`` (``app``) on port 8000. wsgicheck's
-    own core would not show what that server does."""
+    over a socket, to that server started with ``{app}`` (``app``) on port 8000, a Host that
+    named where the probe ran it (``authority``) naming that port. wsgicheck's own core would
+    not show what that server does."""
+    request = request.replace(
+        headers=tuple(
+            (name, SERVE_AUTHORITY if name.lower() == "host" and value == authority else value)
+            for name, value in request.headers
+        )
+    )
     python = "\n".join(
         [
             "import socket",
@@ -102,6 +110,8 @@ def curl_command(request: Request, config: ServerConfig, base_url: str = SERVE_U
             parts += ["-H", shlex.quote(f"Host: {value}")]
         else:
             parts += ["-H", _bash_quote(f"{name}: {value}".encode("latin-1"))]
+    if not any(name.lower() == "host" for name, _ in request.headers):
+        parts += ["-H", shlex.quote("Host:")]  # curl would add one the request did not have
     if not any(name.lower() == "expect" for name, _ in request.headers):
         parts += ["-H", shlex.quote("Expect:")]
     if request.framing is Framing.CHUNKED:

@@ -92,7 +92,7 @@ def coded_note(ex: Exchange, cause: str) -> str:
     coding = (app_field(ex, "content-encoding") or "").strip()
     if app_status(ex) != 206 or coding.lower() in ("", "identity"):
         return ""
-    return f" (the 206 has Content-Encoding: {show(coding)}: {cause})"
+    return f" (the 206 has Content-Encoding: {show(coding)}: most often {cause})"
 
 
 def entity_tags(value: str) -> list[tuple[bool, str]] | None:

@@ -22,7 +22,7 @@ makes.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from ..model.untrusted import show
 from .exchange import Exchange
@@ -186,17 +186,27 @@ def _bracket(ex: Exchange) -> tuple[Exchange, list[Exchange]] | None:
     return (get, between) if between and _same_answer(get, ex) else None
 
 
-def _heads(ex: Exchange) -> tuple[Exchange, list[Exchange]] | None:
-    """The steady GET and the HEADs of its request between it and ``ex``."""
+def _between(
+    ex: Exchange, wanted: Callable[[Exchange, Exchange], bool]
+) -> tuple[Exchange, list[Exchange]] | None:
+    """The steady GET of ``ex``'s request (:func:`_bracket`) and the exchanges between it
+    and ``ex`` that ``wanted(each, get)`` picks, when there are some."""
     bracket = _bracket(ex)
     if bracket is None:
         return None
     get, between = bracket
-    key = request_key(get, frozenset())
-    heads = [
-        each for each in between if each.method == "HEAD" and request_key(each, frozenset()) == key
-    ]
-    return (get, heads) if heads else None
+    cases = [each for each in between if wanted(each, get)]
+    return (get, cases) if cases else None
+
+
+def _head_of(each: Exchange, get: Exchange) -> bool:
+    """Whether ``each`` is a HEAD of ``get``'s request."""
+    return each.method == "HEAD" and request_key(each, frozenset()) == request_key(get, frozenset())
+
+
+def _heads(ex: Exchange) -> tuple[Exchange, list[Exchange]] | None:
+    """The steady GET and the HEADs of its request between it and ``ex``."""
+    return _between(ex, _head_of)
 
 
 @rule(
@@ -250,22 +260,16 @@ def _head_differences(self: Rule, head: Exchange, get: Exchange) -> Iterator[Fin
 def _length_cases(ex: Exchange) -> tuple[Exchange, list[Exchange]] | None:
     """The steady GET, and the HEAD responses and 304s of its request (conditions aside)
     between it and ``ex`` that declare a Content-Length."""
-    bracket = _bracket(ex)
-    if bracket is None:
-        return None
-    get, between = bracket
-    cases = []
-    for each in between:
-        if declared_length(final_call(each)) is None:
-            continue
-        code = app_status(each)
-        if (
-            each.method == "HEAD"
-            and code == app_status(get)
-            and request_key(each, frozenset()) == request_key(get, frozenset())
-        ) or _not_modified_of(each, get):
-            cases.append(each)
-    return (get, cases) if cases else None
+    return _between(ex, _declares_length)
+
+
+def _declares_length(each: Exchange, get: Exchange) -> bool:
+    """Whether ``each`` is a HEAD answered as ``get`` was, or a 304 standing for it, with a
+    Content-Length: what APP-CL-OF-GET compares with the GET's content."""
+    if declared_length(final_call(each)) is None:
+        return False
+    same_head = _head_of(each, get) and app_status(each) == app_status(get)
+    return same_head or _not_modified_of(each, get)
 
 
 def _not_modified_of(each: Exchange, get: Exchange) -> bool:
@@ -332,12 +336,7 @@ KEPT_IN_304 = ("cache-control", "content-location", "etag", "expires", "vary")
 def _not_modified_cases(ex: Exchange) -> tuple[Exchange, list[Exchange]] | None:
     """The steady 200 to GET, and the 304s to its request with conditions added between it
     and ``ex``."""
-    bracket = _bracket(ex)
-    if bracket is None:
-        return None
-    get, between = bracket
-    cases = [each for each in between if _not_modified_of(each, get)]
-    return (get, cases) if cases else None
+    return _between(ex, _not_modified_of)
 
 
 @rule(
@@ -370,15 +369,21 @@ def not_modified_keeps_fields(self: Rule, ex: Exchange) -> Iterator[Finding]:
             yield self.finding(
                 case,
                 f"the 304 to {_conditions(case)} lacks {', '.join(lacking)}, which the 200 to "
-                "the same request has" + (_VARY_DROPPED if "vary" in lacking else ""),
+                "the same request has"
+                + (_VARY_DROPPED if "vary" in lacking and _varies_by_coding(get) else ""),
             )
 
 
-#: Why a 304 lacks the 200's Vary, most often (seen with Django 5.2).
+def _varies_by_coding(get: Exchange) -> bool:
+    """Whether the 200's Vary names Accept-Encoding (as a compression layer's does)."""
+    return "accept-encoding" in (app_field(get, "vary") or "").lower()
+
+
+#: Why a 304 lacks the 200's Vary: Accept-Encoding, most often (seen with Django 5.2).
 _VARY_DROPPED = (
-    ": a compression layer adds Vary only to the bodies it sees, and a 304 has none (Django's "
-    "GZipMiddleware skips the 304 that ConditionalGetMiddleware, listed after it, makes); "
-    "patch the Vary into the 304 too"
+    "; a Vary: Accept-Encoding missing from a 304 is most often a compression layer's, which "
+    "adds it only to the bodies it sees (Django's GZipMiddleware skips the empty 304 that "
+    "ConditionalGetMiddleware, listed after it, makes): add the Vary to the 304 too"
 )
 
 
@@ -410,13 +415,33 @@ def _current_tag(ex: Exchange) -> tuple[bool, str] | None:
 
 
 def range_first(ex: Exchange) -> str:
-    """What a 206 to a request with a precondition that should have stopped it shows: the
-    app served the Range first (Werkzeug's ``make_conditional`` does); "" otherwise."""
+    """What a 206 shows when the same request without its Range got the 304 or 412 the
+    precondition called for: the app serves the Range first (Werkzeug's
+    ``make_conditional`` does). "" otherwise: an app that never evaluates the precondition
+    has no order to get wrong."""
     if app_status(ex) != 206 or request_field(ex, "range") is None:
         return ""
+    key = request_key(ex, _RANGE)
+    codes: list[int] = []
+    for earlier in ex.history:
+        code = app_status(earlier)
+        if (
+            code in (304, 412)
+            and code not in codes
+            and earlier.method == ex.method
+            and request_field(earlier, "range") is None
+            and request_key(earlier, _RANGE) == key
+        ):
+            codes.append(code)
+    if not codes:
+        return ""
     return (
-        "; it served the Range first, where RFC 9110 §13.2.2 evaluates this precondition before it"
+        f"; without the Range the same request got {' or '.join(map(str, codes))}: the app "
+        "serves the Range first, where RFC 9110 §13.2.2 evaluates the precondition before it"
     )
+
+
+_RANGE = frozenset({"range"})
 
 
 def _successful(ex: Exchange) -> bool:
