@@ -311,6 +311,32 @@ def test_the_curl_reproducer_of_a_request_without_host_sends_none() -> None:
     assert record.environ["SERVER_PROTOCOL"] == "HTTP/1.0"
 
 
+@pytest.mark.skipif(shutil.which("curl") is None, reason="needs curl")
+@pytest.mark.parametrize("target", ["*", "http://localhost/abs?q=1"])
+def test_the_curl_reproducer_sends_asterisk_and_absolute_form_targets(target: str) -> None:
+    """``OPTIONS *`` and an absolute-form target are no part of a URL: the replay passes
+    them with ``--request-target`` (it built ``http://127.0.0.1:8000*``, which curl refuses)."""
+
+    def hello(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"hi"]
+
+    request = Request(method="OPTIONS", target=target, headers=(("Host", "localhost"),))
+    records: list[Any] = []
+    with live_server(hello, on_exchange=records.append) as srv:
+        command = curl_command(request, ServerConfig(), base_url=srv.url)
+        done = subprocess.run(
+            ["bash", "-c", command + " --max-time 10 -o /dev/null"],
+            capture_output=True,
+            timeout=30,
+            check=False,
+        )
+    assert done.returncode == 0, done.stderr
+    [record] = records
+    assert record.request.target == target
+    assert record.environ["REQUEST_METHOD"] == "OPTIONS"
+
+
 def test_run_options_are_checked() -> None:
     with pytest.raises(ValueError, match="profile"):
         RunOptions(profile="fast")

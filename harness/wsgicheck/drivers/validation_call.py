@@ -219,17 +219,28 @@ class Invocation:
             finally:
                 self.ended()
 
-    def ended(self) -> None:
-        """Keep the record as history for the exchanges to come (once), and hand it to
-        ``on_exchange``, if the owner has one."""
-        owner = self.owner
+    def keep(self) -> None:
+        """Keep the record as history for the exchanges to come, once: when the body ends,
+        or at close() if it never did. A server that never closes the iterable (a test
+        client whose caller met a violation raised at the end of the body) still leaves
+        the exchange where the next one judges beside it."""
         if not self.linked:
             self.linked = True
+            owner = self.owner
+            if self.history is None:  # a judgement still to come reads the history before it
+                with owner._lock:
+                    self.history = tuple(owner._past)
             # The record judged whole will do for the rules over pairs (the request, the
             # status, the fields, the body); one is built if there is none (collect=True).
             kept = self.whole if self.whole is not None else self._exchange()
             kept.history = ()
             owner._keep(kept)
+
+    def ended(self) -> None:
+        """Keep the record as history (:meth:`keep`), and hand it to ``on_exchange``, if
+        the owner has one."""
+        self.keep()
+        owner = self.owner
         if owner.on_exchange is not None:
             owner.on_exchange(self._exchange())
 

@@ -85,9 +85,12 @@ class ServerIterable:
             raise
         if block is _END:
             invocation.log.append(raw_exhausted())
-            if not invocation.owner.collect:
-                # The last moment a server handles an error well: judge all, raise here.
-                invocation.judge(invocation.owner.rules)
+            try:
+                if not invocation.owner.collect:
+                    # The last moment a server handles an error well: judge all, raise here.
+                    invocation.judge(invocation.owner.rules)
+            finally:
+                invocation.keep()  # after the judgement, which reads the history before it
             raise StopIteration
         location = yield_location(self._iterator) if self._generator else None
         value, size = invocation.kept(block)

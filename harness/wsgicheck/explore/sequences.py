@@ -32,10 +32,11 @@ _REPLACED = CONDITIONAL_FIELDS | {"range"}
 def follow_ups(request: Request, response: Response) -> list[Request]:
     """The requests that follow a 200 to ``request`` (a GET), in the order to send them:
     HEAD to the same target; the GET with If-None-Match set to the ETag and with
-    If-Modified-Since set to the Last-Modified it got; the first of those with
-    ``Accept-Encoding: gzip`` when the GET did not send one; If-None-Match ``*`` and as a
+    If-Modified-Since set to the Last-Modified it got; If-None-Match ``*`` and as a
     list; the GET again, which the rules over pairs need to tell an app's HEAD from an app
-    that varies; If-Match and If-Unmodified-Since (:func:`_preconditions`); and
+    that varies; when the GET did not send ``Accept-Encoding``, a GET and a HEAD with
+    ``Accept-Encoding: gzip``, the first of those conditions with it, and the gzip GET
+    again; If-Match and If-Unmodified-Since (:func:`_preconditions`); and
     ``Range: bytes=0-0`` when the answer said ``Accept-Ranges: bytes``, then with If-Range,
     then with the preconditions a range must not skip (:func:`_beside_range`).
     None for anything else; a value the app sent that no client could send back is left
@@ -51,12 +52,17 @@ def follow_ups(request: Request, response: Response) -> list[Request]:
         if (value := response.header(learned)) is not None
     ]
     wanted += [("GET", (condition,)) for condition in conditions]
-    if conditions and not request.header_values("accept-encoding"):
-        wanted.append(("GET", (conditions[0], ("Accept-Encoding", "gzip"))))
     wanted += [("GET", (condition,)) for condition in _if_none_matches(response)]
     # The GET again: HEAD and 304s are judged against a GET answer the app gives steadily,
     # and a 412 to a condition that holds against a validator the app gives steadily.
     wanted.append(("GET", ()))
+    if not request.header_values("accept-encoding"):
+        # gzip accepted: a GET, a HEAD and a revalidation judged beside the gzip GET again,
+        # for a compression layer that answers them otherwise (one that skips HEAD, say).
+        gzip = ("Accept-Encoding", "gzip")
+        wanted += [("GET", (gzip,)), ("HEAD", (gzip,))]
+        wanted += [("GET", (conditions[0], gzip))] if conditions else []
+        wanted.append(("GET", (gzip,)))
     wanted += [("GET", (condition,)) for condition in _preconditions(response)]
     if (response.header("accept-ranges") or "").strip().lower() == "bytes":
         wanted += [("GET", (("Range", "bytes=0-0"), *extra)) for extra in _if_ranges(response)]

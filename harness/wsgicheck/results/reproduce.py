@@ -118,7 +118,10 @@ def curl_command(request: Request, config: ServerConfig, base_url: str = SERVE_U
         parts += ["-H", shlex.quote("Transfer-Encoding: chunked")]
     if request.body or request.framing is Framing.CONTENT_LENGTH:
         parts += ["--data-binary", _bash_quote(request.body) if request.body else "''"]
-    parts.append(_bash_quote((base_url + request.target).encode("latin-1")))
+    if request.target.startswith("/"):
+        parts.append(_bash_quote((base_url + request.target).encode("latin-1")))
+    else:  # asterisk-form (OPTIONS *) or absolute-form: no URL of curl's can say it
+        parts += ["--request-target", _bash_quote(request.target.encode("latin-1")), base_url]
     return " ".join(parts)
 
 

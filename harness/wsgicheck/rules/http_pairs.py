@@ -239,21 +239,22 @@ def head_like_get(self: Rule, ex: Exchange) -> Iterator[Finding]:
 
 def _head_differences(self: Rule, head: Exchange, get: Exchange) -> Iterator[Finding]:
     head_code, get_code = app_status(head), app_status(get)
+    asked = _described(head)
     if head_code != get_code:
-        yield self.finding(head, f"HEAD got {head_code}; GET to the same target got {get_code}")
+        yield self.finding(head, f"{asked} got {head_code}; GET to the same target got {get_code}")
         return
     head_names, get_names = _names(head), _names(get)
     lacking = sorted(get_names - head_names - MAY_LACK_IN_HEAD)
     adding = sorted(head_names - get_names - MAY_ADD_IN_HEAD)
     if lacking:
-        yield self.finding(head, f"HEAD lacks {', '.join(lacking)}, which GET has")
+        yield self.finding(head, f"{asked} lacks {', '.join(lacking)}, which GET has")
     if adding:
-        yield self.finding(head, f"HEAD has {', '.join(adding)}, which GET lacks")
+        yield self.finding(head, f"{asked} has {', '.join(adding)}, which GET lacks")
     for name in SAME_VALUE:
         head_value, get_value = app_field(head, name), app_field(get, name)
         if name in head_names and name in get_names and head_value != get_value:
             yield self.finding(
-                head, f"HEAD's {name} is {show(head_value)}; GET's is {show(get_value)}"
+                head, f"{asked} gives {name} {show(head_value)}; GET gives {show(get_value)}"
             )
 
 
@@ -310,7 +311,7 @@ def cl_of_get(self: Rule, ex: Exchange) -> Iterator[Finding]:
         declared = declared_length(final_call(case))
         if declared != get.produced:
             not_modified = case.method != "HEAD"
-            what = f"the 304 to {_conditions(case)}" if not_modified else "the HEAD response"
+            what = f"the {'304' if not_modified else 'response'} to {_described(case)}"
             yield self.finding(
                 case,
                 f"{what} says Content-Length {declared}; GET to the same target got "
@@ -368,7 +369,7 @@ def not_modified_keeps_fields(self: Rule, ex: Exchange) -> Iterator[Finding]:
         if lacking:
             yield self.finding(
                 case,
-                f"the 304 to {_conditions(case)} lacks {', '.join(lacking)}, which the 200 to "
+                f"the 304 to {_described(case)} lacks {', '.join(lacking)}, which the 200 to "
                 "the same request has"
                 + (_VARY_DROPPED if "vary" in lacking and _varies_by_coding(get) else ""),
             )
@@ -387,13 +388,16 @@ _VARY_DROPPED = (
 )
 
 
-def _conditions(ex: Exchange) -> str:
-    """The request, by its method and the conditions it carries (``GET with If-None-Match:
-    "v1"``): which of a sequence's requests a finding is about."""
+#: The fields a sequence's requests to one target differ by (see
+#: :mod:`wsgicheck.explore.sequences`): what tells a finding's request from the others.
+_TELLING = CONDITIONS_AND_RANGE | {"accept-encoding"}
+
+
+def _described(ex: Exchange) -> str:
+    """The request, by its method and the fields that tell it from the others of its
+    sequence (``GET with If-None-Match: "v1"``, ``HEAD with Accept-Encoding: gzip``)."""
     fields = [
-        f"{name}: {show(value)}"
-        for name, value in ex.request.headers
-        if name.lower() in CONDITIONS_AND_RANGE
+        f"{name}: {show(value)}" for name, value in ex.request.headers if name.lower() in _TELLING
     ]
     return ex.method + (" with " + ", ".join(fields) if fields else "")
 
