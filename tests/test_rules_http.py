@@ -33,6 +33,7 @@ from wsgicheck.rules import REGISTRY, Exchange, check_exchange, in_sequence
 #: The rules of rules/http_content.py, rules/http_pairs.py and rules/http_preconditions.py.
 HTTP_RULES = [
     "APP-CONTENT-TYPE",
+    "APP-SINGLE-FIELDS",
     "APP-304-METADATA",
     "APP-206-CONTENT-RANGE",
     "APP-416-SATISFIABLE",
@@ -153,6 +154,37 @@ def test_304_with_the_fields_rfc_9110_lists_is_silent() -> None:
         ("Last-Modified", "Mon, 01 Jan 2024 00:00:00 GMT"),  # guides cache updates
     ]
     assert fired(run(answering("304 Not Modified", headers), GET)) == set()
+
+
+# -- APP-SINGLE-FIELDS -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("headers", "said"),
+    [
+        ([TEXT], None),
+        ([TEXT, ("Set-Cookie", "a=1"), ("Set-Cookie", "b=2")], None),  # §5.3's exception
+        ([TEXT, ("Vary", "Cookie"), ("Vary", "Accept-Encoding")], None),  # a list field
+        ([TEXT, ("Content-Length", "6"), ("Content-Length", "6")], None),  # APP-CL-SYNTAX's
+        (
+            [TEXT, ("content-type", "text/plain")],
+            "the response sends content-type ×2: each is defined as one value (RFC 9110 §8.3)",
+        ),
+        (
+            [TEXT, ("ETag", '"a"'), ("Location", "/x"), ("ETag", '"b"'), ("location", "/y")],
+            "the response sends etag ×2, location ×2: each is defined as one value "
+            "(RFC 9110 §10.2.2, RFC 9110 §8.8.3)",
+        ),
+    ],
+    ids=["one", "cookies", "vary-list", "content-length", "content-type", "two-fields"],
+)
+def test_a_field_of_one_value_is_sent_once(
+    headers: list[tuple[str, str]], said: str | None
+) -> None:
+    exchanges = run(answering("200 OK", headers, BODY), GET)
+    findings = [f for ex in exchanges for f in check_exchange(ex) if f.rule == "APP-SINGLE-FIELDS"]
+    expected = [] if said is None else [said + ", and a client may take either"]
+    assert [finding.message for finding in findings] == expected
 
 
 # -- APP-206-CONTENT-RANGE --------------------------------------------------------------------
@@ -305,7 +337,7 @@ def test_an_app_that_varies_by_itself_gets_no_head_verdict() -> None:
 
     exchanges = run(limited, GET, HEAD, GET)
     assert fired(exchanges) == set()
-    assert applied(exchanges) == {"APP-CONTENT-TYPE"}
+    assert applied(exchanges) == {"APP-CONTENT-TYPE", "APP-SINGLE-FIELDS"}
 
 
 def test_a_first_visit_cookie_is_no_head_difference() -> None:
@@ -594,7 +626,7 @@ def test_if_modified_since_gives_way_to_if_none_match() -> None:
     request = {**GET, "headers": {"If-Modified-Since": LAST, "If-None-Match": '"v2"'}}
     exchanges = run(ignoring([("Last-Modified", LAST), ("ETag", '"v1"')]), request)
     assert fired(exchanges) == set()
-    assert applied(exchanges) == {"APP-CONTENT-TYPE", "APP-IF-NONE-MATCH"}
+    assert applied(exchanges) == {"APP-CONTENT-TYPE", "APP-SINGLE-FIELDS", "APP-IF-NONE-MATCH"}
 
 
 # -- APP-IF-MATCH, APP-IF-UNMODIFIED-SINCE, APP-IF-RANGE, APP-IF-RANGE-MATCH ------------------

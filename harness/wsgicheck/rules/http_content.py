@@ -78,6 +78,56 @@ def content_type(self: Rule, ex: Exchange) -> Iterator[Finding]:
         yield self.finding(ex, f"a {what}{size} has no Content-Type")
 
 
+#: Response fields whose definition is one value, not a list (RFC 9110 §5.3: a sender MUST
+#: NOT send such a field twice): each with the section defining it. Content-Length is
+#: APP-CL-SYNTAX's (repeats that agree are its case); Set-Cookie is §5.3's own exception.
+SINGLE_FIELDS = {
+    "age": "RFC 9111 §5.1",
+    "content-location": "RFC 9110 §8.7",
+    "content-range": "RFC 9110 §14.4",
+    "content-type": "RFC 9110 §8.3",
+    "date": "RFC 9110 §6.6.1",
+    "etag": "RFC 9110 §8.8.3",
+    "expires": "RFC 9111 §5.3",
+    "last-modified": "RFC 9110 §8.8.2",
+    "location": "RFC 9110 §10.2.2",
+    "retry-after": "RFC 9110 §10.2.3",
+}
+
+
+@rule(
+    "APP-SINGLE-FIELDS",
+    level=Level.MUST,
+    binding=Binding.APP,
+    section=SECTION + "; RFC 9110 §5.3",
+    summary="a field defined as one value (Content-Type, Location, ETag, Last-Modified, "
+    "Expires, Date...) is sent at most once",
+    pep=ORIGIN,
+    source="RFC 9110 §5.3",
+    covers=(),
+    needs=("start_response",),
+    memo="exchange",
+    applies=_responded,
+    example="""
+bad:  def not_found(environ, start_response, headers=[]):      # a list shared by every call
+          headers.append(("Content-Type", "text/plain"))      # one more on every 404
+fix:  headers = [("Content-Type", "text/plain")]               # a new list each time""",
+)
+def single_fields(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    counts: dict[str, int] = {}
+    for name, _ in app_fields(ex) or ():
+        if name in SINGLE_FIELDS:
+            counts[name] = counts.get(name, 0) + 1
+    repeated = [f"{name} ×{count}" for name, count in sorted(counts.items()) if count > 1]
+    if repeated:
+        defined = ", ".join(sorted({SINGLE_FIELDS[each.split(" ")[0]] for each in repeated}))
+        yield self.finding(
+            ex,
+            f"the response sends {', '.join(repeated)}: each is defined as one value ({defined}), "
+            "and a client may take either",
+        )
+
+
 @rule(
     "APP-304-METADATA",
     level=Level.SHOULD,
