@@ -227,7 +227,10 @@ class Invocation:
         if not self.linked:
             self.linked = True
             owner = self.owner
-            if self.history is None:  # a judgement still to come reads the history before it
+            if self.history is None and owner.collect:
+                # Collecting, the whole is judged at close(), after this: on the history
+                # before it. (Raising, it was judged when the body ended, or answered from
+                # the memo, which needs no history.)
                 with owner._lock:
                     self.history = tuple(owner._past)
             # The record judged whole will do for the rules over pairs (the request, the
