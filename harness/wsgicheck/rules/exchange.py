@@ -146,6 +146,9 @@ class Exchange:
             # view, and is remembered under it (no record view equals a raw one).
             self.facts["record_view"] = view
         self._history = history
+        #: Facts that depend on the history too (the rules over a sequence): dropped when
+        #: the history is replaced.
+        self.sequence_facts: dict[str, Any] = {}
         #: Evidence gathered outside the trace (:mod:`wsgicheck.model.extra`).
         self.extra: Extra = extra if extra is not None else NOTHING
         self._evidence: frozenset[str] | None = None
@@ -338,6 +341,7 @@ class Exchange:
     @history.setter
     def history(self, earlier: tuple[Exchange, ...]) -> None:
         self._history = earlier
+        self.sequence_facts = {}
 
     @property
     def record_view(self) -> tuple[Any, ...] | None:

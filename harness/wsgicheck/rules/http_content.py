@@ -10,6 +10,7 @@ body is ``APP-NO-BODY-FOR-STATUS``'s; they are not repeated here.
 from __future__ import annotations
 
 import zlib
+from collections import Counter
 from collections.abc import Iterator
 
 from ..model.grammar import content_range_re, decimal
@@ -114,16 +115,14 @@ bad:  def not_found(environ, start_response, headers=[]):      # a list shared b
 fix:  headers = [("Content-Type", "text/plain")]               # a new list each time""",
 )
 def single_fields(self: Rule, ex: Exchange) -> Iterator[Finding]:
-    counts: dict[str, int] = {}
-    for name, _ in app_fields(ex) or ():
-        if name in SINGLE_FIELDS:
-            counts[name] = counts.get(name, 0) + 1
-    repeated = [f"{name} ×{count}" for name, count in sorted(counts.items()) if count > 1]
+    counts = Counter(name for name, _ in app_fields(ex) or () if name in SINGLE_FIELDS)
+    repeated = sorted(name for name, count in counts.items() if count > 1)
     if repeated:
-        defined = ", ".join(sorted({SINGLE_FIELDS[each.split(" ")[0]] for each in repeated}))
+        sent = ", ".join(f"{name} ×{counts[name]}" for name in repeated)
+        defined = ", ".join(sorted({SINGLE_FIELDS[name] for name in repeated}))
         yield self.finding(
             ex,
-            f"the response sends {', '.join(repeated)}: each is defined as one value ({defined}), "
+            f"the response sends {sent}: each is defined as one value ({defined}), "
             "and a client may take either",
         )
 

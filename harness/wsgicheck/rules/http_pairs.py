@@ -163,7 +163,18 @@ def _bracket(ex: Exchange) -> tuple[Exchange, list[Exchange]] | None:
     same target between the two, when there are some and both GETs got the same answer.
     What lies between (a HEAD, a 304) is then compared with a GET answer the app gives
     steadily; an app that varies by itself (a counter, a rate limiter) gets no verdict. A
-    GET repeated with nothing to its target between (the usual case) costs no comparison."""
+    GET repeated with nothing to its target between (the usual case) costs no comparison.
+
+    Three rules ask it, each in ``applies`` and ``check``: worked out once per history
+    (kept in ``sequence_facts``, which a new history empties)."""
+    facts = ex.sequence_facts
+    if "bracket" not in facts:
+        facts["bracket"] = _find_bracket(ex)
+    found: tuple[Exchange, list[Exchange]] | None = facts["bracket"]
+    return found
+
+
+def _find_bracket(ex: Exchange) -> tuple[Exchange, list[Exchange]] | None:
     if ex.method != "GET" or not _answered(ex) or not ex.iteration_finished:
         return None
     target = ex.request.target
@@ -418,6 +429,10 @@ def _current_tag(ex: Exchange) -> tuple[bool, str] | None:
     return None
 
 
+#: What a ranged request differs from the same request without its Range by.
+_RANGE = frozenset({"range"})
+
+
 def range_first(ex: Exchange) -> str:
     """What a 206 shows when the same request without its Range got the 304 or 412 the
     precondition called for: the app serves the Range first (Werkzeug's
@@ -443,9 +458,6 @@ def range_first(ex: Exchange) -> str:
         f"; without the Range the same request got {' or '.join(map(str, codes))}: the app "
         "serves the Range first, where RFC 9110 §13.2.2 evaluates the precondition before it"
     )
-
-
-_RANGE = frozenset({"range"})
 
 
 def _successful(ex: Exchange) -> bool:
