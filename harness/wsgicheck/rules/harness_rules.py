@@ -153,10 +153,11 @@ _REFUSAL_HINTS = {
     "401": "the app wants credentials: pass them, -H 'Authorization: Bearer …'",
     "403": "the app forbids anonymous requests: pass credentials or a session, "
     "-H 'Authorization: …' or -H 'Cookie: sessionid=…'",
-    "404": "the app serves none of the paths tried: pass the ones it serves, --path /api/items",
+    "404": "the app serves none of the paths tried: pass the ones it serves with --path "
+    "(--path /api/items, say)",
     "421": "the app does not serve this Host: pass the host it expects, -H 'Host: example.com'",
-    "501": "the app implements none of the methods tried: name the paths it serves, --path "
-    "/api/items, so that the methods it implements are tried there",
+    "501": "the app implements none of the methods tried: name the paths it serves with "
+    "--path (--path /api/items, say), so that the methods it implements are tried there",
     "505": "the app refuses HTTP/1.1 and HTTP/1.0 alike, so no request can reach it: find "
     "what in it checks SERVER_PROTOCOL (a middleware, a proxy app); no option helps here",
 }
