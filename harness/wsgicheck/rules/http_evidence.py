@@ -14,7 +14,8 @@ from email.utils import parsedate_to_datetime
 from ..model.grammar import entity_tag_re
 from ..model.untrusted import show
 from .exchange import Exchange
-from .server_evidence import final_call, header_fields, status_code
+from .server_evidence import app_fields as fields_of_final_call
+from .server_evidence import final_call, status_code
 
 __all__ = [
     "CONDITIONAL_FIELDS",
@@ -40,8 +41,7 @@ CONDITIONAL_FIELDS = frozenset(
 def app_fields(ex: Exchange) -> list[tuple[str, str]] | None:
     """The well-formed header fields of the app's final accepted call (names lower-case),
     or None when no call was accepted."""
-    call = final_call(ex)
-    return None if call is None else header_fields(call.headers)
+    return None if final_call(ex) is None else fields_of_final_call(ex)
 
 
 def app_field(ex: Exchange, name: str) -> str | None:
