@@ -168,6 +168,18 @@ CASES: list[tuple[str, str, list[str], list[str]]] = [
             "Sun, 06 Nov 1994 08:49:37 UTC",
         ],
     ),
+    # RFC 9110 §5.6.7's examples of the two obsolete forms
+    (
+        "OBS_DATE",
+        "RFC 9110 §5.6.7",
+        ["Sunday, 06-Nov-94 08:49:37 GMT", "Sun Nov  6 08:49:37 1994", "Sun Nov 16 08:49:37 1994"],
+        [
+            "Sun, 06 Nov 1994 08:49:37 GMT",
+            "Sun, 06-Nov-94 08:49:37 GMT",
+            "Sun Nov 6 08:49:37 1994",
+            "Sunday, 06-Nov-1994 08:49:37 GMT",
+        ],
+    ),
     (
         "CGI_HTTP_KEY",
         "RFC 3875 §4.1.18",

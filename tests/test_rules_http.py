@@ -34,6 +34,8 @@ from wsgicheck.rules import REGISTRY, Exchange, check_exchange, in_sequence
 HTTP_RULES = [
     "APP-CONTENT-TYPE",
     "APP-SINGLE-FIELDS",
+    "APP-HTTP-DATE",
+    "APP-ETAG-SYNTAX",
     "APP-304-METADATA",
     "APP-206-CONTENT-RANGE",
     "APP-416-SATISFIABLE",
@@ -45,6 +47,7 @@ HTTP_RULES = [
     "APP-IF-MODIFIED-SINCE",
     "APP-IF-MATCH",
     "APP-IF-UNMODIFIED-SINCE",
+    "APP-IF-NONE-MATCH-MISS",
     "APP-IF-RANGE",
     "APP-IF-RANGE-MATCH",
 ]
@@ -185,6 +188,109 @@ def test_a_field_of_one_value_is_sent_once(
     findings = [f for ex in exchanges for f in check_exchange(ex) if f.rule == "APP-SINGLE-FIELDS"]
     expected = [] if said is None else [said + ", and a client may take either"]
     assert [finding.message for finding in findings] == expected
+
+
+# -- APP-HTTP-DATE and APP-ETAG-SYNTAX --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("field", "said"),
+    [
+        (("Last-Modified", "Sun, 06 Nov 1994 08:49:37 GMT"), None),
+        (("Date", " Sun, 06 Nov 1994 08:49:37 GMT "), None),  # OWS round a field value
+        (("Retry-After", "120"), None),  # delay-seconds
+        (("Expires", "Sun, 06 Nov 1994 08:49:37 GMT"), None),
+        (
+            ("Last-Modified", "Sun, 06 Nov 1994 08:49:37 -0000"),
+            "Last-Modified Sun, 06 Nov 1994 08:49:37 -0000 ends in -0000 where an HTTP-date says "
+            "GMT, as email.utils.formatdate() writes without usegmt=True (RFC 9110 §5.6.7)",
+        ),
+        (
+            ("Date", "Sunday, 06-Nov-94 08:49:37 GMT"),
+            "Date Sunday, 06-Nov-94 08:49:37 GMT is an obsolete form, which recipients accept "
+            "and senders never send: 'Sun, 06 Nov 1994 08:49:37 GMT' (RFC 9110 §5.6.7)",
+        ),
+        (
+            ("Last-Modified", "Sun Nov  6 08:49:37 1994"),
+            "Last-Modified Sun Nov  6 08:49:37 1994 is an obsolete form, which recipients accept "
+            "and senders never send: 'Sun, 06 Nov 1994 08:49:37 GMT' (RFC 9110 §5.6.7)",
+        ),
+        (
+            ("Expires", "0"),
+            "Expires 0 is not an HTTP-date: a cache takes it as already expired (RFC 9111 §5.3), "
+            "but the sender sends a date ('Sun, 06 Nov 1994 08:49:37 GMT', one in the past will "
+            "do) (RFC 9110 §5.6.7)",
+        ),
+        (
+            ("Retry-After", "Sun, 06 Nov 1994 08:49:37 +0100"),
+            "Retry-After Sun, 06 Nov 1994 08:49:37 +0100 is not an HTTP-date, which reads "
+            "'Sun, 06 Nov 1994 08:49:37 GMT' (RFC 9110 §5.6.7)",
+        ),
+        (
+            ("Date", "Mon, 32 Jan 2024 00:00:00 GMT"),
+            "Date Mon, 32 Jan 2024 00:00:00 GMT is no calendar date (RFC 9110 §5.6.7)",
+        ),
+    ],
+    ids=[
+        "fixdate",
+        "ows",
+        "seconds",
+        "expires",
+        "minus-zero",
+        "rfc850",
+        "asctime",
+        "expires-0",
+        "offset",
+        "no-day",
+    ],
+)
+def test_dates_are_imf_fixdates(field: tuple[str, str], said: str | None) -> None:
+    findings = check_exchange(run(answering("200 OK", [TEXT, field], BODY), GET)[0])
+    assert [(each.rule, each.message) for each in findings] == (
+        [] if said is None else [("APP-HTTP-DATE", said)]
+    )
+
+
+def test_dates_are_asked_of_the_app_s_fields_only() -> None:
+    """The Date a server adds is SRV-DATE's; a request's If-Modified-Since is the client's."""
+    exchanges = run(
+        answering("200 OK", [TEXT], BODY), {**GET, "headers": {"If-Modified-Since": "0"}}
+    )
+    assert fired(exchanges) == set()
+
+
+@pytest.mark.parametrize(
+    ("etag", "said"),
+    [
+        ('"v1"', None),
+        ('W/"v1"', None),
+        ('""', None),  # an empty opaque-tag is one
+        ("1704067200.25", 'it has no double quotes round its opaque tag: "1704067200.25"'),
+        ("W/v1", 'it has no double quotes round its opaque tag: W/"v1"'),
+        ("'v1'", 'it has no double quotes round its opaque tag: "v1"'),
+        (
+            '"a b"',
+            "it holds characters an entity-tag cannot (a space, a quote inside it, a control)",
+        ),
+        (
+            'w/"v1"',
+            "it holds characters an entity-tag cannot (a space, a quote inside it, a control)",
+        ),  # W/ is case-sensitive (%s"W/")
+    ],
+)
+def test_an_etag_is_an_entity_tag(etag: str, said: str | None) -> None:
+    findings = check_exchange(run(answering("200 OK", [TEXT, ("ETag", etag)], BODY), GET)[0])
+    assert [(each.rule, each.message) for each in findings] == (
+        []
+        if said is None
+        else [
+            (
+                "APP-ETAG-SYNTAX",
+                f"ETag {etag} is not an entity-tag: {said}; a client or cache that parses "
+                "entity-tags cannot revalidate with it",
+            )
+        ]
+    )
 
 
 # -- APP-206-CONTENT-RANGE --------------------------------------------------------------------
@@ -626,7 +732,83 @@ def test_if_modified_since_gives_way_to_if_none_match() -> None:
     request = {**GET, "headers": {"If-Modified-Since": LAST, "If-None-Match": '"v2"'}}
     exchanges = run(ignoring([("Last-Modified", LAST), ("ETag", '"v1"')]), request)
     assert fired(exchanges) == set()
-    assert applied(exchanges) == {"APP-CONTENT-TYPE", "APP-SINGLE-FIELDS", "APP-IF-NONE-MATCH"}
+    assert applied(exchanges) == {
+        "APP-CONTENT-TYPE",
+        "APP-SINGLE-FIELDS",
+        "APP-HTTP-DATE",
+        "APP-ETAG-SYNTAX",
+        "APP-IF-NONE-MATCH",
+    }
+
+
+# -- APP-IF-NONE-MATCH-MISS --------------------------------------------------------------------
+
+
+def dates_first(etag: str, *, tag_in_304: bool = True) -> Callable[..., list[bytes]]:
+    """An app that answers If-Modified-Since before it reads If-None-Match (static3 0.7),
+    and If-None-Match by a substring test."""
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        validators = [("ETag", etag), ("Last-Modified", LAST)]
+        if environ.get("HTTP_IF_MODIFIED_SINCE") == LAST or etag in environ.get(
+            "HTTP_IF_NONE_MATCH", ""
+        ):
+            start_response("304 Not Modified", validators if tag_in_304 else validators[1:])
+            return []
+        start_response("200 OK", [TEXT, *validators])
+        return [BODY]
+
+    return app
+
+
+def revalidated(condition: dict[str, str]) -> dict[str, Any]:
+    return {**GET, "headers": condition}
+
+
+MISS = ("APP-IF-NONE-MATCH-MISS", "GET", ("If-None-Match", "If-Modified-Since"))
+
+
+@pytest.mark.parametrize(
+    ("etag", "condition", "expected"),
+    [
+        ('"v2"', {"If-None-Match": '"v1"', "If-Modified-Since": LAST}, {MISS}),
+        ('"v2"', {"If-None-Match": '"v1", "v0"', "If-Modified-Since": LAST}, {MISS}),
+        ('"v2"', {"If-None-Match": '"v1", W/"v2"', "If-Modified-Since": LAST}, set()),  # weak
+        ('W/"v2"', {"If-None-Match": '"v2"', "If-Modified-Since": LAST}, set()),
+        ('"v2"', {"If-None-Match": "*", "If-Modified-Since": LAST}, set()),  # a representation
+        ('"v2"', {"If-None-Match": "v1", "If-Modified-Since": LAST}, set()),  # no entity-tag
+        ('"v2"', {"If-Modified-Since": LAST}, set()),  # a date alone may give 304
+    ],
+)
+def test_a_304_to_an_if_none_match_that_matches_nothing(
+    etag: str, condition: dict[str, str], expected: Fired
+) -> None:
+    exchanges = run(dates_first(etag), GET, revalidated(condition), GET)
+    assert fired(exchanges) == expected
+
+
+def test_a_304_to_an_if_none_match_that_matches_nothing_says_why() -> None:
+    stale = revalidated({"If-None-Match": '"v1"', "If-Modified-Since": LAST})
+    (finding,) = check_exchange(run(dates_first('"v2"'), GET, stale)[1])
+    assert finding.message == (
+        'If-None-Match "v1" lists no tag matching the target\'s ETag "v2", yet the app answered '
+        f"304; its If-Modified-Since {LAST}, which alone would give 304, is ignored beside "
+        "If-None-Match (§13.1.3): a client holding the stale copy is told to keep it"
+    )
+    # Without the date, the 304 is no reading of it.
+    app = answering("304 Not Modified", [("ETag", '"v2"')])
+    (finding,) = check_exchange(run(app, revalidated({"If-None-Match": '"v1"'}))[0])
+    assert finding.message.endswith(
+        "yet the app answered 304: a client holding the stale copy is told to keep it"
+    )
+
+
+def test_a_304_without_an_etag_is_held_to_a_steady_get_s() -> None:
+    app = dates_first('"v2"', tag_in_304=False)
+    stale = revalidated({"If-None-Match": '"v1"', "If-Modified-Since": LAST})
+    # One GET before it: the tag may have changed since, so nothing is judged.
+    assert fired(run(app, GET, stale)) == set()
+    assert fired(run(app, GET, GET, stale)) == {MISS}
 
 
 # -- APP-IF-MATCH, APP-IF-UNMODIFIED-SINCE, APP-IF-RANGE, APP-IF-RANGE-MATCH ------------------
@@ -1103,3 +1285,61 @@ def ask_first(client: Client, target: str, headers: dict[str, str]) -> list[Exch
     """GET ``target``, then GET it with ``headers``: the two exchanges, linked."""
     first = Exchange(client.get(target))
     return list(in_sequence([first, Exchange(client.get(target, headers=headers))]))
+
+
+def bottle_static(root: Path) -> Any:
+    """Bottle's ``static_file`` serving ``root``: under ``/auto/`` with the ETag Bottle makes,
+    under ``/tagged/`` with one the app gives it, quoted."""
+    import bottle
+
+    (root / "site.css").write_text("body { color: red }\n")
+    app = bottle.Bottle()
+    app.route("/auto/<name>", callback=lambda name: bottle.static_file(name, root=str(root)))
+    app.route(
+        "/tagged/<name>",
+        callback=lambda name: bottle.static_file(name, root=str(root), etag='"site-v1"'),
+    )
+    return app
+
+
+def status_without_wsgicheck(app: Any, target: str, headers: dict[str, str]) -> str:
+    """The status ``app`` answers a GET of ``target`` with, called directly."""
+    environ: dict[str, Any] = {"PATH_INFO": target}
+    setup_testing_defaults(environ)
+    environ.update(
+        {f"HTTP_{name.upper().replace('-', '_')}": value for name, value in headers.items()}
+    )
+    said: list[str] = []
+    body = app(environ, lambda status, fields, exc_info=None: said.append(status))
+    getattr(body, "close", lambda: None)()
+    return said[0]
+
+
+def test_bottle_static_file_reads_the_date_beside_a_stale_tag(tmp_path: Path) -> None:
+    """Bottle 0.13.4's ``static_file`` compares If-None-Match with ``==`` and, when that
+    fails, goes on to If-Modified-Since: a stale tag beside the file's own date gets 304
+    (RFC 9110 §13.1.3 ignores the date). Fixed upstream after 0.13.4 (bottlepy/bottle#1538),
+    so the finding is expected exactly when Bottle itself, called without wsgicheck, answers
+    that request with 304."""
+    app = bottle_static(tmp_path)
+    client = Client(app)
+    modified = client.get("/tagged/site.css").header("last-modified")
+    assert modified is not None
+    stale = {"If-None-Match": '"site-v0"', "If-Modified-Since": modified}
+    exchanges = ask_first(client, "/tagged/site.css", stale)
+    reads_the_date = status_without_wsgicheck(app, "/tagged/site.css", stale).startswith("304")
+    assert fired(exchanges) == (
+        {("APP-IF-NONE-MATCH-MISS", "GET", ("If-None-Match", "If-Modified-Since"))}
+        if reads_the_date
+        else set()
+    )
+
+
+def test_bottle_static_file_s_own_etag_is_checked_for_quotes(tmp_path: Path) -> None:
+    """Bottle 0.13.4 sends the SHA-1 it computes as the ETag with no double quotes round it
+    (bottlepy/bottle#1538): expected exactly when the tag it sends has none."""
+    response = Client(bottle_static(tmp_path)).get("/auto/site.css")
+    tag = response.header("etag") or ""
+    assert tag
+    expected = set() if tag.startswith('"') else {("APP-ETAG-SYNTAX", "GET", ())}
+    assert fired([Exchange(response)]) == expected

@@ -165,6 +165,16 @@ IMF_FIXDATE = (
     r"(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [0-9]{4} "
     r"[0-9]{2}:[0-9]{2}:[0-9]{2} GMT"
 )
+# RFC 9110 §5.6.7: obs-date = rfc850-date / asctime-date, forms a recipient accepts and a
+# sender never generates. rfc850-date = day-name-l "," SP date2 SP time-of-day SP GMT, with
+# date2 = day "-" month "-" 2DIGIT; asctime-date = day-name SP date3 SP time-of-day SP year,
+# with date3 = month SP ( 2DIGIT / ( SP DIGIT ) ).
+OBS_DATE = (
+    r"(?:(Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday), [0-9]{2}-"
+    r"(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2} GMT"
+    r"|(Mon|Tue|Wed|Thu|Fri|Sat|Sun) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) "
+    r"(?:[0-9]{2}| [0-9]) [0-9]{2}:[0-9]{2}:[0-9]{2} [0-9]{4})"
+)
 
 # -- CGI and WSGI names ------------------------------------------------------------------------
 
@@ -194,6 +204,7 @@ content_length_re = re.compile(CONTENT_LENGTH)
 entity_tag_re = re.compile(ENTITY_TAG)
 content_range_re = re.compile(CONTENT_RANGE)
 imf_fixdate_re = re.compile(IMF_FIXDATE)
+obs_date_re = re.compile(OBS_DATE)
 cgi_http_key_re = re.compile(CGI_HTTP_KEY)
 cgi_server_protocol_re = re.compile(CGI_SERVER_PROTOCOL)
 wsgi_extension_name_re = re.compile(WSGI_EXTENSION_NAME)

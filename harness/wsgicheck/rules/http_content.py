@@ -13,7 +13,13 @@ import zlib
 from collections import Counter
 from collections.abc import Iterator
 
-from ..model.grammar import content_range_re, decimal
+from ..model.grammar import (
+    content_range_re,
+    decimal,
+    entity_tag_re,
+    imf_fixdate_re,
+    obs_date_re,
+)
 from ..model.untrusted import show
 from .exchange import Exchange
 from .http_evidence import (
@@ -23,6 +29,7 @@ from .http_evidence import (
     app_status,
     coded_note,
     has_content,
+    http_date,
     request_field,
 )
 from .registry import Binding, Finding, Level, Rule, rule
@@ -125,6 +132,109 @@ def single_fields(self: Rule, ex: Exchange) -> Iterator[Finding]:
             f"the response sends {sent}: each is defined as one value ({defined}), "
             "and a client may take either",
         )
+
+
+#: Response fields whose value is an HTTP-date (RFC 9110 §5.6.7; Retry-After only when it
+#: is not a number of seconds), as a message names them.
+DATE_FIELDS = {
+    "date": "Date",
+    "expires": "Expires",
+    "last-modified": "Last-Modified",
+    "retry-after": "Retry-After",
+}
+
+
+#: An IMF-fixdate, as a message shows what to send.
+_FIXDATE = "'Sun, 06 Nov 1994 08:49:37 GMT'"
+
+
+def _date_fault(name: str, value: str) -> str | None:
+    """What is wrong with ``value`` as field ``name``'s HTTP-date, or None if nothing."""
+    if name == "retry-after" and decimal(value) is not None:
+        return None  # delay-seconds
+    if imf_fixdate_re.fullmatch(value) is not None:
+        return None if http_date(value) is not None else "is no calendar date"
+    if value.endswith(("-0000", "+0000")) and imf_fixdate_re.fullmatch(f"{value[:-5]}GMT"):
+        return (
+            f"ends in {value[-5:]} where an HTTP-date says GMT, as email.utils.formatdate() "
+            "writes without usegmt=True"
+        )
+    if obs_date_re.fullmatch(value) is not None:
+        return f"is an obsolete form, which recipients accept and senders never send: {_FIXDATE}"
+    if name == "expires":
+        return (
+            "is not an HTTP-date: a cache takes it as already expired (RFC 9111 §5.3), but "
+            f"the sender sends a date ({_FIXDATE}, one in the past will do)"
+        )
+    return f"is not an HTTP-date, which reads {_FIXDATE}"
+
+
+@rule(
+    "APP-HTTP-DATE",
+    level=Level.MUST,
+    binding=Binding.APP,
+    section=SECTION + "; RFC 9110 §5.6.7",
+    summary="the dates an app sends (Date, Last-Modified, Expires, Retry-After) are "
+    "IMF-fixdates, in GMT: Sun, 06 Nov 1994 08:49:37 GMT",
+    pep=ORIGIN,
+    source="RFC 9110 §5.6.7",
+    covers=(),
+    needs=("start_response",),
+    memo="exchange",
+    applies=lambda ex: any(name in DATE_FIELDS for name, _ in app_fields(ex) or ()),
+    example="""
+bad:  ("Last-Modified", email.utils.formatdate(mtime))     # '... 08:49:37 -0000'
+fix:  ("Last-Modified", email.utils.formatdate(mtime, usegmt=True))   # '... 08:49:37 GMT'""",
+)
+def http_dates(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    for name, raw in app_fields(ex) or ():
+        if name in DATE_FIELDS:
+            value = raw.strip(" \t")
+            fault = _date_fault(name, value)
+            if fault is not None:
+                yield self.finding(
+                    ex,
+                    f"{DATE_FIELDS[name]} {show(value)} {fault} (RFC 9110 §5.6.7)",
+                )
+
+
+def _tag_fault(value: str) -> str:
+    """How an ETag value that is not an entity-tag is wrong, and what it should be."""
+    weak, opaque = ("W/", value[2:]) if value.startswith("W/") else ("", value)
+    bare = opaque.strip("'")
+    if bare and '"' not in bare and entity_tag_re.fullmatch(f'{weak}"{bare}"') is not None:
+        quoted = f'{weak}"{bare}"'
+        return f"has no double quotes round its opaque tag: {show(quoted)}"
+    return "holds characters an entity-tag cannot (a space, a quote inside it, a control)"
+
+
+@rule(
+    "APP-ETAG-SYNTAX",
+    level=Level.MUST,
+    binding=Binding.APP,
+    section=SECTION + "; RFC 9110 §8.8.3, §2.2",
+    summary="an ETag is one entity-tag: an opaque tag in double quotes, with W/ before it "
+    'if weak ("v1", W/"v1")',
+    pep=ORIGIN,
+    source="RFC 9110 §8.8.3, §2.2",
+    covers=(),
+    needs=("start_response",),
+    memo="exchange",
+    applies=lambda ex: app_field(ex, "etag") is not None,
+    example="""
+bad:  ("ETag", str(os.stat(path).st_mtime))        # 1733215200.25: no quotes
+fix:  ("ETag", f'"{os.stat(path).st_mtime}"')     # the same, in double quotes""",
+)
+def etag_syntax(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    for name, raw in app_fields(ex) or ():
+        if name == "etag":
+            value = raw.strip(" \t")
+            if entity_tag_re.fullmatch(value) is None:
+                yield self.finding(
+                    ex,
+                    f"ETag {show(value)} is not an entity-tag: it {_tag_fault(value)}; a client "
+                    "or cache that parses entity-tags cannot revalidate with it",
+                )
 
 
 @rule(

@@ -1,5 +1,6 @@
 """HTTP rules on the preconditions that guard a method: If-Match, If-Unmodified-Since and
-If-Range (RFC 9110 §13.1.1, §13.1.4, §13.1.5), judged beside what the app gave the target.
+If-Range (RFC 9110 §13.1.1, §13.1.4, §13.1.5), and a 304 to an If-None-Match that does not
+match (§13.1.2, §13.1.3), judged beside what the app gave the target.
 
 Each condition is judged against the validator the app advertised for the target (in the
 response itself, else in the plain GET before it: :func:`~.http_pairs.counterpart`), and
@@ -34,6 +35,7 @@ from .http_evidence import (
     http_date,
     request_field,
     strong_match,
+    weak_match,
 )
 from .http_pairs import (
     CONDITIONS_AND_RANGE,
@@ -221,6 +223,52 @@ def if_unmodified_since(self: Rule, ex: Exchange) -> Iterator[Finding]:
             f"to a failing one on this target, answered {code} with {ex.produced} bytes"
             + range_first(ex),
         )
+
+
+@rule(
+    "APP-IF-NONE-MATCH-MISS",
+    level=Level.MUST,
+    binding=Binding.APP,
+    section=SECTION + "; RFC 9110 §13.1.2, §13.1.3, §13.2.2",
+    summary="a GET or HEAD whose If-None-Match lists no tag matching the target's ETag gets "
+    "no 304, whatever its If-Modified-Since says",
+    pep=ORIGIN,
+    source="RFC 9110 §13.1.2, §13.1.3, §13.2.2",
+    covers=(),
+    needs=(),
+    memo="exchange",
+    sequence=history_bears_on,
+    applies=lambda ex: (
+        ex.method in SAFE
+        and app_status(ex) == 304
+        and request_field(ex, "if-none-match") is not None
+        and _answered(ex)
+    ),
+    example="""
+bad:  if since >= last_modified: return not_modified()   # before If-None-Match is read
+fix:  with If-None-Match present, compare entity-tags only: If-Modified-Since is ignored""",
+)
+def if_none_match_miss(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    value = request_field(ex, "if-none-match") or ""
+    listed, current = entity_tags(value), current_tag(ex)
+    if listed is None or current is None or not steady(ex, "etag"):
+        return  # "*", a value that lists no entity-tag, or no validator to hold it to
+    if any(weak_match(tag, current) for tag in listed):
+        return
+    since, modified = request_field(ex, "if-modified-since"), current_modified(ex)
+    date = http_date(since)
+    why = (
+        f"; its If-Modified-Since {show(since)}, which alone would give 304, is ignored "
+        "beside If-None-Match (§13.1.3)"
+        if date is not None and modified is not None and modified <= date
+        else ""
+    )
+    yield self.finding(
+        ex,
+        f"If-None-Match {show(value)} lists no tag matching the target's ETag "
+        f"{show(_tag(current))}, yet the app answered 304{why}: a client holding the stale "
+        "copy is told to keep it",
+    )
 
 
 def _ranged(ex: Exchange) -> bool:
