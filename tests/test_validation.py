@@ -254,3 +254,45 @@ def test_a_violation_is_raised_once_though_its_exchange_is_never_closed() -> Non
             continue
         response.close()
     assert raised == [("GET", "/a", "APP-CL-OF-GET")]
+
+
+def _gevent_like(result: Any) -> tuple[int, bytes]:
+    """What gevent's pywsgi does with a result that has ``len()``: at the first write it
+    counts the body's bytes with a second pass (``finalize_headers``), then sends on with
+    the first. The Content-Length it would send, and the body."""
+    length: int | None = None
+    sent = []
+    for block in result:
+        if length is None:
+            length = sum(len(each) for each in result)
+        sent.append(block)
+    getattr(result, "close", lambda: None)()
+    return length or 0, b"".join(sent)
+
+
+@pytest.mark.parametrize("kind", [list, tuple])
+def test_a_list_the_app_returned_can_be_iterated_again(kind: type) -> None:
+    """Under the validator, a server that iterates the app's list twice gets what it gets
+    without it; only the first pass is recorded (the validator's one-pass wrapper once
+    made gevent send half a body and SRV-BINARY-SAFE blame it)."""
+    blocks = kind([b"a" * 130, b"b" * 130])
+    seen: list[Exchange] = []
+    plain = _gevent_like(app_returning(lambda env: blocks)(environ(), start_response))
+    checked = validator(app_returning(lambda env: blocks), collect=True, on_exchange=seen.append)
+    full = environ()
+    setup_testing_defaults(full)
+    assert _gevent_like(checked(full, start_response)) == plain == (260, b"a" * 130 + b"b" * 130)
+    (exchange,) = seen
+    assert [block_size(each) for each in exchange.yields] == [130, 130]
+    assert exchange.exhausted
+    assert checked.findings == []
+
+
+def test_an_iterator_the_app_returned_is_one_pass_as_it_was() -> None:
+    """A generator, or an iterable that is its own iterator, gives a second pass nothing,
+    with the validator or without."""
+    checked = validator(app_returning(lambda env: iter([b"a", b"b"])), collect=True)
+    result = checked(environ(), start_response)
+    assert list(result) == [b"a", b"b"]
+    assert list(result) == []
+    result.close()

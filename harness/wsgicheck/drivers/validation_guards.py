@@ -68,8 +68,10 @@ class ServerIterable:
         self._result = result
         self._iterator: Iterator[Any] | None = None
         self._generator = False
+        self._iterated = False
 
-    def __iter__(self) -> ServerIterable:
+    def __iter__(self) -> Iterator[Any]:
+        self._iterated = True
         return self
 
     def __next__(self) -> Any:
@@ -153,14 +155,44 @@ class ServerIterable:
 #: What ``next()`` gives back for an iterator that has ended.
 _END: Any = object()
 
-_ITERABLE_SLOTS = frozenset({"_invocation", "_result", "_iterator", "_generator"})
+_ITERABLE_SLOTS = frozenset({"_invocation", "_result", "_iterator", "_generator", "_iterated"})
 
 
 class SizedServerIterable(ServerIterable):
-    """An iterable whose ``len()`` the server can still see (PEP 3333 lets it use it)."""
+    """An iterable whose ``len()`` the server can still see (PEP 3333 lets it use it).
+
+    A list or tuple the app returned can be iterated again, and some servers do: gevent's
+    pywsgi, given a result with ``len()``, counts its bytes with a second pass while the
+    first is sending. The first pass is the recorded one; each later ``iter()`` is a pass
+    of the app's own list, so the server gets what it would without the validator (one
+    pass for both would send the blocks the count did not take, and blame the server)."""
+
+    def __iter__(self) -> Iterator[Any]:
+        if type(self._result) not in (list, tuple):
+            return super().__iter__()
+        if self._iterated:
+            return iter(self._result)
+        self._iterated = True
+        return _RecordedPass(self)
 
     def __len__(self) -> int:
         return len(self._result)
+
+
+class _RecordedPass:
+    """The first pass over a list the app returned: an iterator of its own (``iter()`` of
+    it is itself, as a server that chains it expects), whose blocks are recorded."""
+
+    __slots__ = ("_iterable",)
+
+    def __init__(self, iterable: SizedServerIterable) -> None:
+        self._iterable = iterable
+
+    def __iter__(self) -> _RecordedPass:
+        return self
+
+    def __next__(self) -> Any:
+        return self._iterable.__next__()
 
 
 class _ServerStreamGuard(StreamGuard):
