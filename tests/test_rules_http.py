@@ -222,13 +222,19 @@ def test_a_field_of_one_value_is_sent_once(
             "do) (RFC 9110 §5.6.7)",
         ),
         (
-            ("Retry-After", "Sun, 06 Nov 1994 08:49:37 +0100"),
-            "Retry-After Sun, 06 Nov 1994 08:49:37 +0100 is not an HTTP-date, which reads "
+            ("Last-Modified", "Sun, 06 Nov 1994 08:49:37 +0100"),
+            "Last-Modified Sun, 06 Nov 1994 08:49:37 +0100 is not an HTTP-date, which reads "
             "'Sun, 06 Nov 1994 08:49:37 GMT' (RFC 9110 §5.6.7)",
         ),
         (
             ("Date", "Mon, 32 Jan 2024 00:00:00 GMT"),
             "Date Mon, 32 Jan 2024 00:00:00 GMT is no calendar date (RFC 9110 §5.6.7)",
+        ),
+        (("Last-Modified", "Sat, 31 Dec 2016 23:59:60 GMT"), None),  # a leap second
+        (
+            ("Retry-After", "1.5"),
+            "Retry-After 1.5 is neither delay-seconds, a whole number of seconds (RFC 9110 "
+            "§10.2.3), nor an HTTP-date as 'Sun, 06 Nov 1994 08:49:37 GMT' (RFC 9110 §5.6.7)",
         ),
     ],
     ids=[
@@ -242,6 +248,8 @@ def test_a_field_of_one_value_is_sent_once(
         "expires-0",
         "offset",
         "no-day",
+        "leap-second",
+        "retry-fraction",
     ],
 )
 def test_dates_are_imf_fixdates(field: tuple[str, str], said: str | None) -> None:
@@ -274,8 +282,9 @@ def test_dates_are_asked_of_the_app_s_fields_only() -> None:
         ),
         (
             'w/"v1"',
-            "it holds characters an entity-tag cannot (a space, a quote inside it, a control)",
-        ),  # W/ is case-sensitive (%s"W/")
+            'it spells W/ in lower case, and the weak prefix is case-sensitive: W/"v1"',
+        ),  # %s"W/"
+        ('W/ "v1"', 'it has a space after W/, which an entity-tag has none of: W/"v1"'),
     ],
 )
 def test_an_etag_is_an_entity_tag(etag: str, said: str | None) -> None:
@@ -801,6 +810,38 @@ def test_a_304_to_an_if_none_match_that_matches_nothing_says_why() -> None:
     assert finding.message.endswith(
         "yet the app answered 304: a client holding the stale copy is told to keep it"
     )
+
+
+def test_a_304_beside_an_etag_that_is_no_entity_tag() -> None:
+    """static3 and Bottle send bare ETags and read the date first: a stale tag, quoted as a
+    client quotes it, is judged against the bare text; the same tag quoted is a match."""
+    app = dates_first("1704067200.25")
+    stale = revalidated({"If-None-Match": '"1704067200.00"', "If-Modified-Since": LAST})
+    quoted = revalidated({"If-None-Match": '"1704067200.25"', "If-Modified-Since": LAST})
+    exchanges = run(app, GET, stale, quoted, GET)
+    tagged = ("If-None-Match", "If-Modified-Since")
+    assert fired(exchanges) == {
+        MISS,
+        ("APP-ETAG-SYNTAX", "GET", ()),
+        ("APP-ETAG-SYNTAX", "GET", tagged),  # the 304s carry it too
+    }
+    (finding,) = [each for each in check_exchange(exchanges[1]) if each.rule == MISS[0]]
+    assert "the target's ETag 1704067200.25, yet" in finding.message
+
+
+def test_the_date_a_304_read_is_named_though_it_ends_in_minus_zero() -> None:
+    minus_zero = LAST.replace("GMT", "-0000")
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        validators = [("ETag", '"v2"'), ("Last-Modified", minus_zero)]
+        code = "304 Not Modified" if "HTTP_IF_MODIFIED_SINCE" in environ else "200 OK"
+        start_response(code, validators if code[0] == "3" else [TEXT, *validators])
+        return [] if code[0] == "3" else [BODY]
+
+    stale = revalidated({"If-None-Match": '"v1"', "If-Modified-Since": minus_zero})
+    findings = check_exchange(run(app, GET, stale)[1])
+    (finding,) = [each for each in findings if each.rule == MISS[0]]
+    assert "which alone would give 304, is ignored beside If-None-Match" in finding.message
 
 
 def test_a_304_without_an_etag_is_held_to_a_steady_get_s() -> None:

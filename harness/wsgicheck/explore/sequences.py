@@ -32,14 +32,14 @@ _REPLACED = CONDITIONAL_FIELDS | {"range"}
 def follow_ups(request: Request, response: Response) -> list[Request]:
     """The requests that follow a 200 to ``request`` (a GET), in the order to send them:
     HEAD to the same target; the GET with If-None-Match set to the ETag and with
-    If-Modified-Since set to the Last-Modified it got; If-None-Match ``*``, as a list, and
-    stale beside the Last-Modified (:func:`_stale_beside_date`); the GET again, which the
-    rules over pairs need to tell an app's HEAD from an app that varies; when the GET did
-    not send ``Accept-Encoding``, a GET and a HEAD with ``Accept-Encoding: gzip``, the
-    first of those conditions with it, and the gzip GET again; If-Match and
-    If-Unmodified-Since (:func:`_preconditions`); and ``Range: bytes=0-0`` when the answer
-    said ``Accept-Ranges: bytes``, then with If-Range, then with the preconditions a range
-    must not skip (:func:`_beside_range`).
+    If-Modified-Since set to the Last-Modified it got; If-None-Match ``*`` and as a list;
+    the GET again, which the rules over pairs need to tell an app's HEAD from an app that
+    varies; a stale If-None-Match beside the Last-Modified (:func:`_stale_beside_date`);
+    when the GET did not send ``Accept-Encoding``, a GET and a HEAD with
+    ``Accept-Encoding: gzip``, the first of those conditions with it, and the gzip GET
+    again; If-Match and If-Unmodified-Since (:func:`_preconditions`); and
+    ``Range: bytes=0-0`` when the answer said ``Accept-Ranges: bytes``, then with
+    If-Range, then with the preconditions a range must not skip (:func:`_beside_range`).
     None for anything else; a value the app sent that no client could send back is left
     out."""
     if request.method != "GET" or response.status_code != 200:
@@ -54,10 +54,11 @@ def follow_ups(request: Request, response: Response) -> list[Request]:
     ]
     wanted += [("GET", (condition,)) for condition in conditions]
     wanted += [("GET", (condition,)) for condition in _if_none_matches(response)]
-    wanted += [("GET", pair) for pair in _stale_beside_date(response)]
     # The GET again: HEAD and 304s are judged against a GET answer the app gives steadily,
     # and a 412 to a condition that holds against a validator the app gives steadily.
     wanted.append(("GET", ()))
+    # After it: a 304 without an ETag of its own is judged beside two GETs that agree.
+    wanted += [("GET", pair) for pair in _stale_beside_date(response)]
     if not request.header_values("accept-encoding"):
         # gzip accepted: a GET, a HEAD and a revalidation judged beside the gzip GET again,
         # for a compression layer that answers them otherwise (one that skips HEAD, say).
@@ -107,9 +108,11 @@ def _stale_beside_date(response: Response) -> list[tuple[tuple[str, str], ...]]:
     answer is the whole representation, since RFC 9110 §13.1.3 ignores If-Modified-Since
     beside If-None-Match; an app that reads the date first answers 304."""
     tag, modified, _ = _learned(response)
-    if tag is None or modified is None:
+    if modified is None or response.header("etag") is None:
         return []
-    return [(("If-None-Match", _stale(tag)), ("If-Modified-Since", modified))]
+    # An ETag that is no entity-tag (APP-ETAG-SYNTAX's) gets a stale tag that is one.
+    stale = _stale(tag) if tag is not None else '"wsgicheck-stale"'
+    return [(("If-None-Match", stale), ("If-Modified-Since", modified))]
 
 
 def _preconditions(response: Response) -> list[tuple[str, str]]:

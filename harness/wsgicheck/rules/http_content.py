@@ -153,7 +153,9 @@ def _date_fault(name: str, value: str) -> str | None:
     if name == "retry-after" and decimal(value) is not None:
         return None  # delay-seconds
     if imf_fixdate_re.fullmatch(value) is not None:
-        return None if http_date(value) is not None else "is no calendar date"
+        # A leap second (23:59:60) is one (§5.6.7); Python's datetime has none.
+        checked = value.replace(":60 GMT", ":59 GMT") if value.endswith(":60 GMT") else value
+        return None if http_date(checked) is not None else "is no calendar date"
     if value.endswith(("-0000", "+0000")) and imf_fixdate_re.fullmatch(f"{value[:-5]}GMT"):
         return (
             f"ends in {value[-5:]} where an HTTP-date says GMT, as email.utils.formatdate() "
@@ -165,6 +167,11 @@ def _date_fault(name: str, value: str) -> str | None:
         return (
             "is not an HTTP-date: a cache takes it as already expired (RFC 9111 §5.3), but "
             f"the sender sends a date ({_FIXDATE}, one in the past will do)"
+        )
+    if name == "retry-after":
+        return (
+            "is neither delay-seconds, a whole number of seconds (RFC 9110 §10.2.3), nor an "
+            f"HTTP-date as {_FIXDATE}"
         )
     return f"is not an HTTP-date, which reads {_FIXDATE}"
 
@@ -200,6 +207,12 @@ def http_dates(self: Rule, ex: Exchange) -> Iterator[Finding]:
 
 def _tag_fault(value: str) -> str:
     """How an ETag value that is not an entity-tag is wrong, and what it should be."""
+    if value.startswith("w/"):
+        fixed = show("W" + value[1:])
+        return f"spells W/ in lower case, and the weak prefix is case-sensitive: {fixed}"
+    if value.startswith("W/") and value[2:3] in (" ", "\t"):
+        fixed = show("W/" + value[2:].lstrip(" \t"))
+        return f"has a space after W/, which an entity-tag has none of: {fixed}"
     weak, opaque = ("W/", value[2:]) if value.startswith("W/") else ("", value)
     bare = opaque.strip("'")
     if bare and '"' not in bare and entity_tag_re.fullmatch(f'{weak}"{bare}"') is not None:

@@ -27,6 +27,7 @@ __all__ = [
     "entity_tags",
     "has_content",
     "http_date",
+    "read_date",
     "request_field",
     "strong_match",
     "weak_match",
@@ -112,6 +113,15 @@ def entity_tags(value: str) -> list[tuple[bool, str]] | None:
             return None
         position = len(text) - len(rest.lstrip(", \t")) if rest else len(text)
     return tags or None
+
+
+def read_date(value: str | None) -> datetime | None:
+    """A date as a lenient recipient reads it: an :func:`http_date`, or one whose zone is
+    "-0000" (as ``email.utils.formatdate()`` writes without ``usegmt``) taken as GMT."""
+    date = http_date(value)
+    if date is None and value is not None and value.strip(" \t").endswith("-0000"):
+        date = http_date(value.strip(" \t")[:-5] + "GMT")
+    return date
 
 
 def weak_match(one: tuple[bool, str], other: tuple[bool, str]) -> bool:

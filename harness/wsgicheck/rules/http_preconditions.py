@@ -33,6 +33,7 @@ from .http_evidence import (
     coded_note,
     entity_tags,
     http_date,
+    read_date,
     request_field,
     strong_match,
     weak_match,
@@ -250,13 +251,23 @@ fix:  with If-None-Match present, compare entity-tags only: If-Modified-Since is
 )
 def if_none_match_miss(self: Rule, ex: Exchange) -> Iterator[Finding]:
     value = request_field(ex, "if-none-match") or ""
-    listed, current = entity_tags(value), current_tag(ex)
-    if listed is None or current is None or not steady(ex, "etag"):
-        return  # "*", a value that lists no entity-tag, or no validator to hold it to
-    if any(weak_match(tag, current) for tag in listed):
-        return
-    since, modified = request_field(ex, "if-modified-since"), current_modified(ex)
-    date = http_date(since)
+    listed = entity_tags(value)
+    if listed is None or not steady(ex, "etag"):
+        return  # "*", a value that lists no entity-tag, or no steady validator to hold it to
+    current = current_tag(ex)
+    if current is not None:
+        if any(weak_match(tag, current) for tag in listed):
+            return
+        shown = _tag(current)
+    else:
+        # An ETag that is no entity-tag (APP-ETAG-SYNTAX's): its text, bare, against each
+        # listed opaque-tag's, which a client that quoted it would send.
+        raw = _raw_tag(ex)
+        if raw is None or any(tag[1][1:-1] == raw.removeprefix("W/").strip('"') for tag in listed):
+            return
+        shown = raw
+    since = request_field(ex, "if-modified-since")
+    date, modified = read_date(since), _modified_as_read(ex)
     why = (
         f"; its If-Modified-Since {show(since)}, which alone would give 304, is ignored "
         "beside If-None-Match (§13.1.3)"
@@ -265,10 +276,25 @@ def if_none_match_miss(self: Rule, ex: Exchange) -> Iterator[Finding]:
     )
     yield self.finding(
         ex,
-        f"If-None-Match {show(value)} lists no tag matching the target's ETag "
-        f"{show(_tag(current))}, yet the app answered 304{why}: a client holding the stale "
-        "copy is told to keep it",
+        f"If-None-Match {show(value)} lists no tag matching the target's ETag {show(shown)}, "
+        f"yet the app answered 304{why}: a client holding the stale copy is told to keep it",
     )
+
+
+def _raw_tag(ex: Exchange) -> str | None:
+    """The ETag the app gives the target as sent (this response's, else the plain GET's)."""
+    for source in (ex, plain_get(ex)):
+        if source is not None and (raw := app_field(source, "etag")) is not None:
+            return raw
+    return None
+
+
+def _modified_as_read(ex: Exchange) -> datetime | None:
+    """The target's Last-Modified as a recipient reads it, "-0000" and all."""
+    for source in (ex, plain_get(ex)):
+        if source is not None and (modified := read_date(app_field(source, "last-modified"))):
+            return modified
+    return None
 
 
 def _ranged(ex: Exchange) -> bool:
