@@ -207,19 +207,19 @@ def test_a_field_of_one_value_is_sent_once(
         ),
         (
             ("Date", "Sunday, 06-Nov-94 08:49:37 GMT"),
-            "Date Sunday, 06-Nov-94 08:49:37 GMT is an obsolete form, which recipients accept "
-            "and senders never send: 'Sun, 06 Nov 1994 08:49:37 GMT' (RFC 9110 §5.6.7)",
+            "Date Sunday, 06-Nov-94 08:49:37 GMT is an obsolete form, which recipients accept; "
+            "a sender MUST send 'Sun, 06 Nov 1994 08:49:37 GMT' (RFC 9110 §5.6.7)",
         ),
         (
             ("Last-Modified", "Sun Nov  6 08:49:37 1994"),
-            "Last-Modified Sun Nov  6 08:49:37 1994 is an obsolete form, which recipients accept "
-            "and senders never send: 'Sun, 06 Nov 1994 08:49:37 GMT' (RFC 9110 §5.6.7)",
+            "Last-Modified Sun Nov  6 08:49:37 1994 is an obsolete form, which recipients "
+            "accept; a sender MUST send 'Sun, 06 Nov 1994 08:49:37 GMT' (RFC 9110 §5.6.7)",
         ),
         (
             ("Expires", "0"),
             "Expires 0 is not an HTTP-date: a cache takes it as already expired (RFC 9111 §5.3), "
-            "but the sender sends a date ('Sun, 06 Nov 1994 08:49:37 GMT', one in the past will "
-            "do) (RFC 9110 §5.6.7)",
+            "but a sender MUST send a date ('Sun, 06 Nov 1994 08:49:37 GMT'; one in the past "
+            "will do) (RFC 9110 §5.6.7)",
         ),
         (
             ("Last-Modified", "Sun, 06 Nov 1994 08:49:37 +0100"),
@@ -231,6 +231,12 @@ def test_a_field_of_one_value_is_sent_once(
             "Date Mon, 32 Jan 2024 00:00:00 GMT is no calendar date (RFC 9110 §5.6.7)",
         ),
         (("Last-Modified", "Sat, 31 Dec 2016 23:59:60 GMT"), None),  # a leap second
+        (
+            ("Last-Modified", "Sun, 06 Nov 1994 08:49:37 +0000"),
+            "Last-Modified Sun, 06 Nov 1994 08:49:37 +0000 ends in +0000 where an HTTP-date says "
+            "GMT, as email.utils.format_datetime() and strftime('%z') write for UTC (RFC 9110 "
+            "§5.6.7)",
+        ),
         (
             ("Retry-After", "1.5"),
             "Retry-After 1.5 is neither delay-seconds, a whole number of seconds (RFC 9110 "
@@ -249,6 +255,7 @@ def test_a_field_of_one_value_is_sent_once(
         "offset",
         "no-day",
         "leap-second",
+        "plus-zero",
         "retry-fraction",
     ],
 )
@@ -259,8 +266,8 @@ def test_dates_are_imf_fixdates(field: tuple[str, str], said: str | None) -> Non
     )
 
 
-def test_dates_are_asked_of_the_app_s_fields_only() -> None:
-    """The Date a server adds is SRV-DATE's; a request's If-Modified-Since is the client's."""
+def test_a_request_s_dates_are_not_the_app_s() -> None:
+    """A request's If-Modified-Since is the client's, not a date the app sent."""
     exchanges = run(
         answering("200 OK", [TEXT], BODY), {**GET, "headers": {"If-Modified-Since": "0"}}
     )
@@ -275,10 +282,14 @@ def test_dates_are_asked_of_the_app_s_fields_only() -> None:
         ('""', None),  # an empty opaque-tag is one
         ("1704067200.25", 'it has no double quotes round its opaque tag: "1704067200.25"'),
         ("W/v1", 'it has no double quotes round its opaque tag: W/"v1"'),
+        ("w/v1", 'it spells W/ in lower case, and the weak prefix is case-sensitive: W/"v1"'),
+        ("W/ v1", 'it has a space after W/, which an entity-tag has none of: W/"v1"'),
+        ('"v1', 'it is no opaque tag in double quotes ("v1"), with W/ before it if weak'),
+        ("", 'it is no opaque tag in double quotes ("v1"), with W/ before it if weak'),
         ("'v1'", 'it has no double quotes round its opaque tag: "v1"'),
         (
             '"a b"',
-            "it holds characters an entity-tag cannot (a space, a quote inside it, a control)",
+            "it holds a character an opaque tag cannot (a space, a double quote, a control)",
         ),
         (
             'w/"v1"',
@@ -295,7 +306,8 @@ def test_an_etag_is_an_entity_tag(etag: str, said: str | None) -> None:
         else [
             (
                 "APP-ETAG-SYNTAX",
-                f"ETag {etag} is not an entity-tag: {said}; a client or cache that parses "
+                f"ETag {etag or '(empty)'} is not an entity-tag: {said}; a client or cache "
+                "that parses "
                 "entity-tags cannot revalidate with it",
             )
         ]
@@ -842,6 +854,32 @@ def test_the_date_a_304_read_is_named_though_it_ends_in_minus_zero() -> None:
     findings = check_exchange(run(app, GET, stale)[1])
     (finding,) = [each for each in findings if each.rule == MISS[0]]
     assert "which alone would give 304, is ignored beside If-None-Match" in finding.message
+
+
+def test_a_304_whose_etag_is_sent_twice_is_not_held_to_either() -> None:
+    """A middleware that adds ETag though the app sent Etag: APP-SINGLE-FIELDS's finding,
+    and no tag to hold If-None-Match to."""
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        validators = [("Etag", '"v2"'), ("ETag", '"v2"')]
+        if "v2" in environ.get("HTTP_IF_NONE_MATCH", ""):
+            start_response("304 Not Modified", validators)
+            return []
+        start_response("200 OK", [TEXT, *validators])
+        return [BODY]
+
+    exchanges = run(app, GET, revalidated({"If-None-Match": '"v2"'}), GET)
+    assert {rule for rule, _, _ in fired(exchanges)} == {"APP-SINGLE-FIELDS"}
+
+
+def test_a_head_304_is_held_only_to_its_own_etag() -> None:
+    """An ETag may be known only from the content: a HEAD without one of its own is not
+    held to the GET's (as APP-IF-NONE-MATCH has it)."""
+    app = dates_first('"v2"', tag_in_304=False)
+    stale = {**revalidated({"If-None-Match": '"v1"', "If-Modified-Since": LAST}), **HEAD}
+    assert fired(run(app, GET, GET, stale)) == set()
+    with_tag = dates_first('"v2"')
+    assert fired(run(with_tag, GET, stale)) == {("APP-IF-NONE-MATCH-MISS", "HEAD", MISS[2])}
 
 
 def test_a_304_without_an_etag_is_held_to_a_steady_get_s() -> None:

@@ -296,3 +296,34 @@ def test_an_iterator_the_app_returned_is_one_pass_as_it_was() -> None:
     assert list(result) == [b"a", b"b"]
     assert list(result) == []
     result.close()
+
+
+def test_the_first_pass_to_take_a_block_is_the_recorded_one() -> None:
+    """A server that calls iter() once to look, then iterates afresh, sends the whole body,
+    and that pass is the one judged (a str block in it is found)."""
+    seen: list[Exchange] = []
+    checked = validator(
+        app_returning(lambda env: [b"a", "b"]), collect=True, on_exchange=seen.append
+    )
+    full = environ()
+    setup_testing_defaults(full)
+    result = checked(full, start_response)
+    iter(result)  # looked at, never read
+    assert list(result) == [b"a", "b"]
+    result.close()
+    (exchange,) = seen
+    assert [each.value for each in exchange.yields] == [b"a", "b"]
+    assert exchange.exhausted
+    assert {finding.rule for finding in checked.findings} == {"APP-YIELD-BYTES"}
+
+
+class Blocks(list):  # type: ignore[type-arg]
+    """A list of the app's own: its iteration may be code of the app's."""
+
+
+def test_a_list_subclass_stays_one_pass() -> None:
+    checked = validator(app_returning(lambda env: Blocks([b"a", b"b"])), collect=True)
+    result = checked(environ(), start_response)
+    assert list(result) == [b"a", b"b"]
+    assert list(result) == []
+    result.close()

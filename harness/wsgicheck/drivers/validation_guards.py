@@ -68,10 +68,8 @@ class ServerIterable:
         self._result = result
         self._iterator: Iterator[Any] | None = None
         self._generator = False
-        self._iterated = False
 
     def __iter__(self) -> Iterator[Any]:
-        self._iterated = True
         return self
 
     def __next__(self) -> Any:
@@ -155,44 +153,49 @@ class ServerIterable:
 #: What ``next()`` gives back for an iterator that has ended.
 _END: Any = object()
 
-_ITERABLE_SLOTS = frozenset({"_invocation", "_result", "_iterator", "_generator", "_iterated"})
+_ITERABLE_SLOTS = frozenset({"_invocation", "_result", "_iterator", "_generator"})
 
 
 class SizedServerIterable(ServerIterable):
     """An iterable whose ``len()`` the server can still see (PEP 3333 lets it use it).
 
-    A list or tuple the app returned can be iterated again, and some servers do: gevent's
-    pywsgi, given a result with ``len()``, counts its bytes with a second pass while the
-    first is sending. The first pass is the recorded one; each later ``iter()`` is a pass
-    of the app's own list, so the server gets what it would without the validator (one
-    pass for both would send the blocks the count did not take, and blame the server)."""
+    A list or tuple the app returned (exactly one: a subclass may iterate with code of its
+    own, and stays one pass) can be iterated again, and some servers do: gevent's pywsgi,
+    given a result with ``len()``, counts its bytes with a second pass while the first is
+    sending. Each ``iter()`` is then a pass of its own; the first to take a block is the
+    recorded one, the others are passes of the app's own list. (One pass for all would send
+    the blocks the count did not take, and blame the server.)"""
 
     def __iter__(self) -> Iterator[Any]:
-        if type(self._result) not in (list, tuple):
-            return super().__iter__()
-        if self._iterated:
-            return iter(self._result)
-        self._iterated = True
-        return _RecordedPass(self)
+        if type(self._result) in (list, tuple):
+            return _ListPass(self)
+        return self
 
     def __len__(self) -> int:
         return len(self._result)
 
 
-class _RecordedPass:
-    """The first pass over a list the app returned: an iterator of its own (``iter()`` of
-    it is itself, as a server that chains it expects), whose blocks are recorded."""
+class _ListPass:
+    """One pass over a list the app returned: an iterator of its own (``iter()`` of it is
+    itself, as a server that chains it expects)."""
 
-    __slots__ = ("_iterable",)
+    __slots__ = ("_iterable", "_source")
 
     def __init__(self, iterable: SizedServerIterable) -> None:
         self._iterable = iterable
+        self._source: Iterator[Any] | None = None
 
-    def __iter__(self) -> _RecordedPass:
+    def __iter__(self) -> _ListPass:
         return self
 
     def __next__(self) -> Any:
-        return self._iterable.__next__()
+        source = self._source
+        if source is None:
+            iterable = self._iterable
+            # The first pass to take a block is the recorded one: the iterable's own.
+            recorded = iterable._iterator is None
+            source = self._source = iterable if recorded else iter(iterable._result)
+        return next(source)
 
 
 class _ServerStreamGuard(StreamGuard):

@@ -28,6 +28,7 @@ from .http_evidence import (
     app_fields,
     app_status,
     coded_note,
+    gmt_spelled,
     has_content,
     http_date,
     request_field,
@@ -156,17 +157,19 @@ def _date_fault(name: str, value: str) -> str | None:
         # A leap second (23:59:60) is one (§5.6.7); Python's datetime has none.
         checked = value.replace(":60 GMT", ":59 GMT") if value.endswith(":60 GMT") else value
         return None if http_date(checked) is not None else "is no calendar date"
-    if value.endswith(("-0000", "+0000")) and imf_fixdate_re.fullmatch(f"{value[:-5]}GMT"):
-        return (
-            f"ends in {value[-5:]} where an HTTP-date says GMT, as email.utils.formatdate() "
-            "writes without usegmt=True"
+    if (spelled := gmt_spelled(value)) is not None and imf_fixdate_re.fullmatch(spelled):
+        cause = (
+            "email.utils.formatdate() writes without usegmt=True"
+            if value.endswith("-0000")
+            else "email.utils.format_datetime() and strftime('%z') write for UTC"
         )
+        return f"ends in {value[-5:]} where an HTTP-date says GMT, as {cause}"
     if obs_date_re.fullmatch(value) is not None:
-        return f"is an obsolete form, which recipients accept and senders never send: {_FIXDATE}"
+        return f"is an obsolete form, which recipients accept; a sender MUST send {_FIXDATE}"
     if name == "expires":
         return (
             "is not an HTTP-date: a cache takes it as already expired (RFC 9111 §5.3), but "
-            f"the sender sends a date ({_FIXDATE}, one in the past will do)"
+            f"a sender MUST send a date ({_FIXDATE}; one in the past will do)"
         )
     if name == "retry-after":
         return (
@@ -194,9 +197,8 @@ bad:  ("Last-Modified", email.utils.formatdate(mtime))     # '... 08:49:37 -0000
 fix:  ("Last-Modified", email.utils.formatdate(mtime, usegmt=True))   # '... 08:49:37 GMT'""",
 )
 def http_dates(self: Rule, ex: Exchange) -> Iterator[Finding]:
-    for name, raw in app_fields(ex) or ():
+    for name, value in app_fields(ex) or ():  # values without the OWS round them
         if name in DATE_FIELDS:
-            value = raw.strip(" \t")
             fault = _date_fault(name, value)
             if fault is not None:
                 yield self.finding(
@@ -206,19 +208,31 @@ def http_dates(self: Rule, ex: Exchange) -> Iterator[Finding]:
 
 
 def _tag_fault(value: str) -> str:
-    """How an ETag value that is not an entity-tag is wrong, and what it should be."""
+    """How an ETag value that is not an entity-tag is wrong, with the entity-tag it may
+    have meant when there is one."""
     if value.startswith("w/"):
-        fixed = show("W" + value[1:])
-        return f"spells W/ in lower case, and the weak prefix is case-sensitive: {fixed}"
+        return "spells W/ in lower case, and the weak prefix is case-sensitive" + _meant(
+            "W/", value[2:]
+        )
     if value.startswith("W/") and value[2:3] in (" ", "\t"):
-        fixed = show("W/" + value[2:].lstrip(" \t"))
-        return f"has a space after W/, which an entity-tag has none of: {fixed}"
+        return "has a space after W/, which an entity-tag has none of" + _meant(
+            "W/", value[2:].lstrip(" \t")
+        )
     weak, opaque = ("W/", value[2:]) if value.startswith("W/") else ("", value)
-    bare = opaque.strip("'")
-    if bare and '"' not in bare and entity_tag_re.fullmatch(f'{weak}"{bare}"') is not None:
-        quoted = f'{weak}"{bare}"'
-        return f"has no double quotes round its opaque tag: {show(quoted)}"
-    return "holds characters an entity-tag cannot (a space, a quote inside it, a control)"
+    if opaque and '"' not in opaque.strip("'") and not opaque.startswith('"'):
+        return "has no double quotes round its opaque tag" + _meant(weak, opaque)
+    if len(opaque) >= 2 and opaque.startswith('"') and opaque.endswith('"'):
+        return "holds a character an opaque tag cannot (a space, a double quote, a control)"
+    return 'is no opaque tag in double quotes ("v1"), with W/ before it if weak'
+
+
+def _meant(weak: str, opaque: str) -> str:
+    """ ": W/"v1"", the entity-tag ``weak`` and ``opaque`` make, quoted if need be; "" when
+    even that is none."""
+    for candidate in (f"{weak}{opaque}", f'{weak}"{opaque.strip(chr(39))}"'):
+        if entity_tag_re.fullmatch(candidate) is not None:
+            return f": {show(candidate)}"
+    return ""
 
 
 @rule(
@@ -239,15 +253,14 @@ bad:  ("ETag", str(os.stat(path).st_mtime))        # 1733215200.25: no quotes
 fix:  ("ETag", f'"{os.stat(path).st_mtime}"')     # the same, in double quotes""",
 )
 def etag_syntax(self: Rule, ex: Exchange) -> Iterator[Finding]:
-    for name, raw in app_fields(ex) or ():
-        if name == "etag":
-            value = raw.strip(" \t")
-            if entity_tag_re.fullmatch(value) is None:
-                yield self.finding(
-                    ex,
-                    f"ETag {show(value)} is not an entity-tag: it {_tag_fault(value)}; a client "
-                    "or cache that parses entity-tags cannot revalidate with it",
-                )
+    for name, value in app_fields(ex) or ():  # values without the OWS round them
+        if name == "etag" and entity_tag_re.fullmatch(value) is None:
+            shown = show(value) or "(empty)"
+            yield self.finding(
+                ex,
+                f"ETag {shown} is not an entity-tag: it {_tag_fault(value)}; a client or cache "
+                "that parses entity-tags cannot revalidate with it",
+            )
 
 
 @rule(

@@ -25,6 +25,7 @@ __all__ = [
     "app_status",
     "coded_note",
     "entity_tags",
+    "gmt_spelled",
     "has_content",
     "http_date",
     "read_date",
@@ -115,12 +116,19 @@ def entity_tags(value: str) -> list[tuple[bool, str]] | None:
     return tags or None
 
 
+def gmt_spelled(value: str) -> str | None:
+    """``value`` with its "-0000" or "+0000" zone spelled GMT, as HTTP spells UTC; None
+    when it ends in neither (``email.utils.formatdate()`` writes "-0000" without
+    ``usegmt``)."""
+    return f"{value[:-5]}GMT" if value.endswith(("-0000", "+0000")) else None
+
+
 def read_date(value: str | None) -> datetime | None:
     """A date as a lenient recipient reads it: an :func:`http_date`, or one whose zone is
-    "-0000" (as ``email.utils.formatdate()`` writes without ``usegmt``) taken as GMT."""
+    "-0000" or "+0000" taken as GMT."""
     date = http_date(value)
-    if date is None and value is not None and value.strip(" \t").endswith("-0000"):
-        date = http_date(value.strip(" \t")[:-5] + "GMT")
+    if date is None and value is not None and (spelled := gmt_spelled(value.strip(" \t"))):
+        date = http_date(spelled)
     return date
 
 

@@ -21,8 +21,9 @@ the app processes ranges, and an origin that does MUST evaluate If-Range.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
+from typing import TypeVar
 
 from ..model.untrusted import show
 from .exchange import Exchange
@@ -51,6 +52,8 @@ from .registry import Binding, Finding, Level, Rule, rule
 
 SAFE = ("GET", "HEAD")
 
+T = TypeVar("T")
+
 
 def _answered(ex: Exchange) -> bool:
     return app_status(ex) is not None and not ex.timed_out and not ex.raised
@@ -67,22 +70,27 @@ def plain_get(ex: Exchange) -> Exchange | None:
     return get if get is not None and _successful(app_status(get)) else None
 
 
+def of_target(ex: Exchange, read: Callable[[Exchange], T | None]) -> T | None:
+    """What ``read`` finds in this response, else in the plain GET of the target."""
+    for source in (ex, plain_get(ex)):
+        if source is not None and (found := read(source)) is not None:
+            return found
+    return None
+
+
+def _one_tag(source: Exchange) -> tuple[bool, str] | None:
+    tags = entity_tags(app_field(source, "etag") or "")
+    return tags[0] if tags is not None and len(tags) == 1 else None
+
+
 def current_tag(ex: Exchange) -> tuple[bool, str] | None:
     """The entity-tag the app gives the target: in this response, else in the plain GET."""
-    for source in (ex, plain_get(ex)):
-        if source is not None:
-            tags = entity_tags(app_field(source, "etag") or "")
-            if tags is not None and len(tags) == 1:
-                return tags[0]
-    return None
+    return of_target(ex, _one_tag)
 
 
 def current_modified(ex: Exchange) -> datetime | None:
     """The Last-Modified the app gives the target: in this response, else in the plain GET."""
-    for source in (ex, plain_get(ex)):
-        if source is not None and (modified := http_date(app_field(source, "last-modified"))):
-            return modified
-    return None
+    return of_target(ex, lambda source: http_date(app_field(source, "last-modified")))
 
 
 def steady(ex: Exchange, name: str) -> bool:
@@ -252,22 +260,28 @@ fix:  with If-None-Match present, compare entity-tags only: If-Modified-Since is
 def if_none_match_miss(self: Rule, ex: Exchange) -> Iterator[Finding]:
     value = request_field(ex, "if-none-match") or ""
     listed = entity_tags(value)
-    if listed is None or not steady(ex, "etag"):
+    # The target's ETag as sent: this response's, else (not for a HEAD, as
+    # APP-IF-NONE-MATCH has it: an ETag may be known only from the content) the plain GET's.
+    raw = app_field(ex, "etag")
+    if raw is None and ex.method == "GET":
+        raw = of_target(ex, lambda source: app_field(source, "etag"))
+    if listed is None or raw is None or not steady(ex, "etag"):
         return  # "*", a value that lists no entity-tag, or no steady validator to hold it to
-    current = current_tag(ex)
-    if current is not None:
-        if any(weak_match(tag, current) for tag in listed):
-            return
-        shown = _tag(current)
+    tags = entity_tags(raw)
+    if tags is not None:
+        if len(tags) != 1 or any(weak_match(tag, tags[0]) for tag in listed):
+            return  # a match, or an ETag sent twice (APP-SINGLE-FIELDS's): none to hold it to
+        shown = _tag(tags[0])
     else:
         # An ETag that is no entity-tag (APP-ETAG-SYNTAX's): its text, bare, against each
-        # listed opaque-tag's, which a client that quoted it would send.
-        raw = _raw_tag(ex)
-        if raw is None or any(tag[1][1:-1] == raw.removeprefix("W/").strip('"') for tag in listed):
+        # listed opaque-tag's, as a client that quoted it would send it.
+        bare = raw.removeprefix("W/").strip('"')
+        if any(tag[1][1:-1] == bare for tag in listed):
             return
         shown = raw
     since = request_field(ex, "if-modified-since")
-    date, modified = read_date(since), _modified_as_read(ex)
+    date = read_date(since)
+    modified = of_target(ex, lambda source: read_date(app_field(source, "last-modified")))
     why = (
         f"; its If-Modified-Since {show(since)}, which alone would give 304, is ignored "
         "beside If-None-Match (§13.1.3)"
@@ -279,22 +293,6 @@ def if_none_match_miss(self: Rule, ex: Exchange) -> Iterator[Finding]:
         f"If-None-Match {show(value)} lists no tag matching the target's ETag {show(shown)}, "
         f"yet the app answered 304{why}: a client holding the stale copy is told to keep it",
     )
-
-
-def _raw_tag(ex: Exchange) -> str | None:
-    """The ETag the app gives the target as sent (this response's, else the plain GET's)."""
-    for source in (ex, plain_get(ex)):
-        if source is not None and (raw := app_field(source, "etag")) is not None:
-            return raw
-    return None
-
-
-def _modified_as_read(ex: Exchange) -> datetime | None:
-    """The target's Last-Modified as a recipient reads it, "-0000" and all."""
-    for source in (ex, plain_get(ex)):
-        if source is not None and (modified := read_date(app_field(source, "last-modified"))):
-            return modified
-    return None
 
 
 def _ranged(ex: Exchange) -> bool:
