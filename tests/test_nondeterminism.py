@@ -86,3 +86,25 @@ def test_an_app_that_varies_does_not_hide_a_server_difference_it_cannot_explain(
     assert evidence.transport_differences == ("status 200 in memory, 500 on a socket",)
     explained = compare(memory, request, CONFIG, first, first.replace(status_code=429))
     assert explained.transport_differences == ()
+
+
+def test_an_answer_from_the_app_s_cache_is_named() -> None:
+    """A cache in the app (Django's cache_page, say) adds Age to the answers it keeps: the
+    first answer lacks it, the next has it."""
+    kept: dict[str, bytes] = {}
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        path = environ["PATH_INFO"]
+        fields = [("Content-Type", "text/plain")]
+        if path in kept:
+            fields.append(("Age", "0"))
+        body = kept.setdefault(path, b"hello\n")
+        start_response("200 OK", fields)
+        return [body]
+
+    client = Client(app)
+    varies = app_variations(client.get("/x"), client.get("/x"))
+    assert varies == {
+        "header names": "response header names differ: ['age'] (Age: one of the answers came "
+        "from a cache the app keeps)"
+    }

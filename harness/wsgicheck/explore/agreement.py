@@ -252,7 +252,9 @@ def differences(first: Response, second: Response, sides: tuple[str, str]) -> di
     names = {name.lower() for name, _ in own_fields(first.headers)}
     other = {name.lower() for name, _ in own_fields(second.headers)}
     if names != other:
-        found["header names"] = f"response header names differ: {sorted(names ^ other)}"
+        odd = sorted(names ^ other)
+        cached = " (Age: one of the answers came from a cache the app keeps)" * ("age" in odd)
+        found["header names"] = f"response header names differ: {odd}{cached}"
     shape = _trace_shape(first)
     other_shape = _trace_shape(second)
     if shape != other_shape:
