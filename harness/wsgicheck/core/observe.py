@@ -266,6 +266,10 @@ def record_raised(log: list[RawEvent], exc: BaseException, phase: str, headers_s
     log.append(raw_app_raised(phase, kind, message, where, headers_sent))
 
 
+#: What a ``len()`` of the app's iterable raises to say it has none (as wsgiref reads it).
+NO_LENGTH = (TypeError, AttributeError, NotImplementedError)
+
+
 def record_return(
     log: list[RawEvent],
     result: Any,
@@ -277,7 +281,11 @@ def record_return(
 
     Only what a server may ask of the object is asked: its ``len()`` and its ``close``
     attribute. Either may run code of the app's that raises: ``failed`` is told the
-    exception and which (``"len"``, ``"close"``), and may raise it on.
+    exception and which (``"len"``, ``"close"``), and may raise it on. A ``len()`` that
+    raises TypeError, AttributeError or NotImplementedError is no length, not an error:
+    PEP 3333 asks a length to be accurate only "if a call to len(iterable) succeeds", and
+    wsgiref's handler reads those three so (a proxy such as ``wrapt.ObjectProxy``, round an
+    iterator in ddtrace's middleware, has ``__len__`` on its type and none behind it).
     """
     kind = type(result)
     if kind is list:  # the common answer: nothing of the app's to run
@@ -287,6 +295,8 @@ def record_return(
     if hasattr(kind, "__len__"):
         try:
             length = len(result)
+        except NO_LENGTH:
+            length = None
         except BaseException as exc:
             failed(exc, "len")
     try:
