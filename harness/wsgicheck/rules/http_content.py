@@ -123,7 +123,7 @@ bad:  def not_found(environ, start_response, headers=[]):      # a list shared b
 fix:  headers = [("Content-Type", "text/plain")]               # a new list each time""",
 )
 def single_fields(self: Rule, ex: Exchange) -> Iterator[Finding]:
-    counts = Counter(name for name, _ in app_fields(ex) or () if name in SINGLE_FIELDS)
+    counts = Counter(name for name, _ in app_fields(ex) if name in SINGLE_FIELDS)
     repeated = sorted(name for name, count in counts.items() if count > 1)
     if repeated:
         sent = ", ".join(f"{name} ×{counts[name]}" for name in repeated)
@@ -191,13 +191,13 @@ def _date_fault(name: str, value: str) -> str | None:
     covers=(),
     needs=("start_response",),
     memo="exchange",
-    applies=lambda ex: any(name in DATE_FIELDS for name, _ in app_fields(ex) or ()),
+    applies=lambda ex: any(name in DATE_FIELDS for name, _ in app_fields(ex)),
     example="""
 bad:  ("Last-Modified", email.utils.formatdate(mtime))     # '... 08:49:37 -0000'
 fix:  ("Last-Modified", email.utils.formatdate(mtime, usegmt=True))   # '... 08:49:37 GMT'""",
 )
 def http_dates(self: Rule, ex: Exchange) -> Iterator[Finding]:
-    for name, value in app_fields(ex) or ():  # values without the OWS round them
+    for name, value in app_fields(ex):  # values without the OWS round them
         if name in DATE_FIELDS:
             fault = _date_fault(name, value)
             if fault is not None:
@@ -253,7 +253,7 @@ bad:  ("ETag", str(os.stat(path).st_mtime))        # 1733215200.25: no quotes
 fix:  ("ETag", f'"{os.stat(path).st_mtime}"')     # the same, in double quotes""",
 )
 def etag_syntax(self: Rule, ex: Exchange) -> Iterator[Finding]:
-    for name, value in app_fields(ex) or ():  # values without the OWS round them
+    for name, value in app_fields(ex):  # values without the OWS round them
         if name == "etag" and entity_tag_re.fullmatch(value) is None:
             shown = show(value) or "(empty)"
             yield self.finding(
@@ -281,7 +281,7 @@ bad:  start_response("304 Not Modified", [("Content-Type", "text/css"), ("ETag",
 fix:  start_response("304 Not Modified", [("ETag", tag)])""",
 )
 def no_metadata_in_304(self: Rule, ex: Exchange) -> Iterator[Finding]:
-    present = sorted({name for name, _ in app_fields(ex) or () if name in NOT_IN_304})
+    present = sorted({name for name, _ in app_fields(ex) if name in NOT_IN_304})
     if present:
         yield self.finding(ex, f"a 304 response carries {', '.join(present)}")
 

@@ -14,8 +14,7 @@ from email.utils import parsedate_to_datetime
 from ..model.grammar import entity_tag_re
 from ..model.untrusted import show
 from .exchange import Exchange
-from .server_evidence import app_fields as fields_of_final_call
-from .server_evidence import final_call, status_code
+from .server_evidence import app_fields, final_call, status_code
 
 __all__ = [
     "CONDITIONAL_FIELDS",
@@ -40,15 +39,9 @@ CONDITIONAL_FIELDS = frozenset(
 )
 
 
-def app_fields(ex: Exchange) -> list[tuple[str, str]] | None:
-    """The well-formed header fields of the app's final accepted call (names lower-case),
-    or None when no call was accepted."""
-    return None if final_call(ex) is None else fields_of_final_call(ex)
-
-
 def app_field(ex: Exchange, name: str) -> str | None:
     """Every value of field ``name`` the app gave, joined with ", " (RFC 9110 §5.3), or None."""
-    values = [value for key, value in app_fields(ex) or () if key == name]
+    values = [value for key, value in app_fields(ex) if key == name]
     return ", ".join(values) if values else None
 
 

@@ -144,7 +144,7 @@ def _answered(ex: Exchange) -> bool:
 
 
 def _names(ex: Exchange) -> set[str]:
-    return {name for name, _ in app_fields(ex) or ()}
+    return {name for name, _ in app_fields(ex)}
 
 
 def _same_answer(one: Exchange, other: Exchange) -> bool:
