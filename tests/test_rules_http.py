@@ -1,5 +1,5 @@
 """The HTTP rules (``rules/http_content.py``, ``rules/http_pairs.py``,
-``rules/http_preconditions.py``) on small apps, and on
+``rules/http_preconditions.py``, ``rules/http_vary.py``) on small apps, and on
 real Flask, Django and WhiteNoise stacks driven through the follow-up questions
 (:func:`wsgicheck.explore.sequences.ask_about`), in memory and over a real socket."""
 
@@ -30,7 +30,7 @@ from wsgicheck.explore.sequences import ask_about
 from wsgicheck.model.response import Response
 from wsgicheck.rules import REGISTRY, Exchange, check_exchange, in_sequence
 
-#: The rules of rules/http_content.py, rules/http_pairs.py and rules/http_preconditions.py.
+#: The rules of rules/http_content.py, http_pairs.py, http_preconditions.py and http_vary.py.
 HTTP_RULES = [
     "APP-CONTENT-TYPE",
     "APP-SINGLE-FIELDS",
@@ -50,6 +50,7 @@ HTTP_RULES = [
     "APP-IF-NONE-MATCH-MISS",
     "APP-IF-RANGE",
     "APP-IF-RANGE-MATCH",
+    "APP-VARY-NAMES-FIELD",
 ]
 TIMEOUT = 10.0
 
@@ -888,6 +889,153 @@ def test_a_304_without_an_etag_is_held_to_a_steady_get_s() -> None:
     # One GET before it: the tag may have changed since, so nothing is judged.
     assert fired(run(app, GET, stale)) == set()
     assert fired(run(app, GET, GET, stale)) == {MISS}
+
+
+# -- APP-VARY-NAMES-FIELD ----------------------------------------------------------------------
+
+VARY = ("APP-VARY-NAMES-FIELD", "GET", ("Accept-Encoding",))
+GZIP = {"Accept-Encoding": "gzip"}
+ZIPPED = {**GET, "headers": GZIP}
+
+
+def compressing(
+    plain: list[tuple[str, str]], coded: list[tuple[str, str]]
+) -> Callable[..., list[bytes]]:
+    """An app that gzips its page for a client that accepts gzip: ``plain`` and ``coded``
+    are the fields added to each answer (a Vary, a Cache-Control)."""
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        if "gzip" in environ.get("HTTP_ACCEPT_ENCODING", ""):
+            start_response("200 OK", [TEXT, ("Content-Encoding", "gzip"), *coded])
+            return [gzip.compress(BODY, mtime=0)]
+        start_response("200 OK", [TEXT, *plain])
+        return [BODY]
+
+    return app
+
+
+NAMED = ("Vary", "Accept-Encoding")
+
+
+@pytest.mark.parametrize(
+    ("plain", "coded", "expected"),
+    [
+        ([], [], {VARY}),
+        ([], [NAMED], {VARY}),  # the uncompressed answer is reused for a gzip client
+        ([NAMED], [], {VARY}),
+        ([NAMED], [NAMED], set()),
+        ([("Vary", "Cookie, accept-encoding")], [("Vary", "Cookie"), NAMED], set()),
+        ([("Vary", "*")], [("Vary", "*")], set()),
+        ([("Cache-Control", "no-store")], [("Cache-Control", "private, no-store")], set()),
+        ([("Cache-Control", "no-cache")], [("Cache-Control", "private, max-age=60")], set()),
+        ([("Cache-Control", "no-store")], [], {VARY}),
+        ([("Cache-Control", "max-age=60")], [("Cache-Control", "public")], {VARY}),
+        # Qualified, they restrict the fields named: the response is reused all the same.
+        ([("Cache-Control", 'no-cache="Set-Cookie"')], [("Cache-Control", 'private="X"')], {VARY}),
+        ([("Vary", "Accept")], [("Vary", "Accept")], {VARY}),
+    ],
+)
+def test_a_representation_chosen_by_accept_encoding_is_named_in_vary(
+    plain: list[tuple[str, str]], coded: list[tuple[str, str]], expected: Fired
+) -> None:
+    exchanges = run(compressing(plain, coded), GET, GET, ZIPPED, ZIPPED)
+    assert fired(exchanges) == expected
+
+
+def test_a_missing_vary_is_judged_only_where_both_sides_answer_steadily() -> None:
+    app = compressing([], [])
+    # Each side must be seen twice: one answer of either may be a passing state.
+    assert fired(run(app, GET, ZIPPED, ZIPPED)) == set()
+    assert fired(run(app, GET, GET, ZIPPED)) == set()
+    assert fired(run(app, ZIPPED, ZIPPED, GET, GET)) == {("APP-VARY-NAMES-FIELD", "GET", ())}
+    assert fired(run(app, GET, {**GET, "target": "/b"}, ZIPPED, ZIPPED)) == set()
+
+
+def test_an_app_that_varies_by_itself_is_not_taken_to_select() -> None:
+    """A page whose type alternates answer by answer: two requests that differ in a field
+    get different types, but the same request does too."""
+    turns = iter(range(1000))
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        kind = "text/plain" if next(turns) % 2 else "text/html"
+        start_response("200 OK", [("Content-Type", kind)])
+        return [BODY]
+
+    assert fired(run(app, GET, GET, ZIPPED, ZIPPED, GET, GET)) == set()
+
+
+def negotiating(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+    """JSON for a client that asks for it, HTML otherwise, a language by Accept-Language; a
+    session's user by Cookie; and the Authorization and Host seen: no Vary at all."""
+    wants_json = "json" in environ.get("HTTP_ACCEPT", "")
+    fields = [("Content-Type", "application/json" if wants_json else "text/html")]
+    if environ.get("HTTP_ACCEPT_LANGUAGE", "").startswith("de"):
+        fields.append(("Content-Language", "de"))
+    if "HTTP_AUTHORIZATION" in environ or environ.get("HTTP_HOST") == "other.example":
+        fields = [("Content-Type", "text/csv")]
+    if "HTTP_COOKIE" in environ:
+        fields = [("Content-Type", "application/xml")]
+    start_response("200 OK", fields)
+    return [BODY]
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "expected"),
+    [
+        ("Accept", "application/json", "Content-Type application/json"),
+        ("Accept-Language", "de", "Content-Language de"),
+        ("Cookie", "user=1", "Content-Type application/xml"),
+        ("Authorization", "Basic dTpw", None),  # a cache does not reuse it (§12.5.5)
+        ("Host", "other.example", None),  # another target
+    ],
+)
+def test_any_selecting_field_is_named_and_the_answers_are_shown(
+    field: str, value: str, expected: str | None
+) -> None:
+    asked = {**GET, "headers": {field: value}}
+    exchanges = run(negotiating, GET, GET, asked, asked)
+    findings = [each for each in check_exchange(exchanges[-1]) if each.rule == VARY[0]]
+    if expected is None:
+        assert findings == []
+        return
+    (finding,) = findings
+    other = "no Content-Language" if field == "Accept-Language" else "Content-Type text/html"
+    assert finding.message == (
+        f"GET / got {expected} with {field}: {value}, and {other} with no {field}: the app "
+        f"selects by {field}, yet neither response names it in Vary, so a cache may give one "
+        "client's answer to another"
+    )
+
+
+def test_a_compression_layer_that_names_accept_encoding_only_when_it_compresses() -> None:
+    exchanges = run(compressing([], [NAMED]), GET, GET, ZIPPED, ZIPPED)
+    (finding,) = [each for each in check_exchange(exchanges[-1]) if each.rule == VARY[0]]
+    assert finding.message == (
+        "GET / got Content-Encoding gzip with Accept-Encoding: gzip, and no Content-Encoding "
+        "with no Accept-Encoding: the app selects by Accept-Encoding, yet the response with no "
+        "Accept-Encoding does not name it in Vary, so a cache may give one client's answer to "
+        "another; most often a compression layer that adds Vary only to the bodies it "
+        "compresses: the uncompressed answer should name Accept-Encoding too"
+    )
+
+
+def test_the_follow_ups_ask_for_gzip_and_find_a_missing_vary() -> None:
+    """The follow-up questions send the plain GET, the GET again, then the gzip GET and
+    the gzip GET again: the missing Vary is found once, at the last of those."""
+    exchanges = ask_about(Client(compressing([], [])))
+    judged = [
+        (ex.request.header_values("Accept-Encoding"), index)
+        for index, ex in enumerate(exchanges)
+        if any(finding.rule == VARY[0] for finding in check_exchange(ex))
+    ]
+    gzip_gets = [
+        index
+        for index, ex in enumerate(exchanges)
+        if ex.method == "GET"
+        and [name for name, _ in ex.request.headers if name != "Host"] == ["Accept-Encoding"]
+    ]
+    assert judged == [(["gzip"], gzip_gets[1])]
+    assert fired(ask_about(Client(compressing([NAMED], [NAMED])))) == set()
 
 
 # -- APP-IF-MATCH, APP-IF-UNMODIFIED-SINCE, APP-IF-RANGE, APP-IF-RANGE-MATCH ------------------

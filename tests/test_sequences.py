@@ -261,6 +261,7 @@ def gzip_but_not_for_head(
     coded = environ["REQUEST_METHOD"] == "GET" and "gzip" in environ.get("HTTP_ACCEPT_ENCODING", "")
     body = gzip.compress(PAGE, mtime=0) if coded else PAGE
     fields = [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))]
+    fields.append(("Vary", "Accept-Encoding"))
     start_response("200 OK", fields + ([("Content-Encoding", "gzip")] if coded else []))
     return [body]
 
@@ -276,3 +277,24 @@ def test_a_head_that_skips_compression_is_found_beside_a_gzip_get() -> None:
         assert failure.finding.request is not None
         assert failure.finding.request.method == "HEAD"
         assert failure.finding.request.header_values("Accept-Encoding") == ["gzip"]
+
+
+def gzip_without_vary(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+    """Compresses for a client that accepts gzip and sends no Vary (prometheus_client 0.26)."""
+    coded = "gzip" in environ.get("HTTP_ACCEPT_ENCODING", "")
+    fields = [("Content-Type", "text/plain")] + ([("Content-Encoding", "gzip")] if coded else [])
+    start_response("200 OK", fields)
+    return [gzip.compress(PAGE, mtime=0) if coded else PAGE]
+
+
+def test_a_run_finds_a_missing_vary_through_both_transports() -> None:
+    """A SHOULD: the run warns, on the gzip GET asked again."""
+    result = run(gzip_without_vary, RunOptions(database=None, seed=2, max_examples=10))
+    assert result.errors == []
+    assert set(result.failures) == {"APP-VARY-NAMES-FIELD"}
+    (verdict,) = [each for each in result.results if each.rule.id == "APP-VARY-NAMES-FIELD"]
+    assert verdict.status == "fail"  # a SHOULD rule's "fail" is reported as a warning
+    finding = result.failures["APP-VARY-NAMES-FIELD"].finding
+    assert finding.request is not None
+    assert finding.request.header_values("Accept-Encoding") == ["gzip"]
+    assert len(verdict.findings) == verdict.applied > 0  # every pair judged lacks it

@@ -44,6 +44,7 @@ from ..rules.engine import HISTORY
 from ..rules.environ_objects import STREAM_METHOD_RULES
 from ..rules.harness_rules import RUN_RULES
 from ..rules.http_pairs import compared_at, conditional, history_bears_on
+from ..rules.http_vary import Fields, request_fields
 from .target import app_location
 from .validation_call import BODY_KEPT, Invocation
 
@@ -158,6 +159,10 @@ class Validator:
         #: How many of ``_past`` are compared at each target (:func:`compared_at`): a later
         #: GET to a target not here, with no condition, is judged alone.
         self._compared: dict[str, int] = {}
+        #: For each target of a GET in ``_past``, how many GETs sent each set of request
+        #: fields (:func:`request_fields`): where a target has two, a GET to it may be
+        #: judged beside another that differs from it (APP-VARY-NAMES-FIELD).
+        self._variants: dict[str, dict[Fields, int]] = {}
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         # PEP 3333: the server must call the app positionally. Keywords are accepted (as an
@@ -187,15 +192,25 @@ class Validator:
         return invocation.run()
 
     def _keep(self, exchange: Exchange) -> None:
-        """Add an ended exchange to the history, and its target to ``_compared``."""
-        target = compared_at(exchange)
+        """Add an ended exchange to the history, and count it in ``_compared`` and
+        ``_variants``."""
         with self._lock:
-            past, compared = self._past, self._compared
-            if compared and len(past) == past.maxlen:
-                _count(compared, compared_at(past[0]), -1)
+            past = self._past
+            if len(past) == past.maxlen:
+                oldest = past[0]
+                _count(self._compared, compared_at(oldest), -1)
+                self._count_variant(oldest, -1)
             past.append(exchange)
-            if target is not None:
-                _count(compared, target, 1)
+            _count(self._compared, compared_at(exchange), 1)
+            self._count_variant(exchange, 1)
+
+    def _count_variant(self, exchange: Exchange, step: int) -> None:
+        if exchange.method == "GET":
+            target = exchange.request.target
+            counts = self._variants.setdefault(target, {})
+            _count(counts, request_fields(exchange), step)
+            if not counts:
+                del self._variants[target]
 
     def _quiet_memo(self) -> dict[object, Exchange] | None:
         """``_quiet``, begun afresh when a rule was registered since (a user's rules module
@@ -211,13 +226,17 @@ class Validator:
 
     def _judged_quiet(self, view: object) -> Exchange | None:
         """The quiet exchange judged before with ``view``, if no exchange of the history
-        bears on one with that view (it has no condition, and no earlier HEAD or 304 of the
-        history is to its target): an exchange with that view finds nothing either."""
+        bears on one with that view (it has no condition, no earlier HEAD or 304 of the
+        history is to its target, and no GET to it sent other fields): an exchange with that
+        view finds nothing either."""
         quiet = self._quiet_memo()
         if quiet is None:
             return None
         known = quiet.get(view)
-        if known is None or known.request.target in self._compared:
+        if known is None:
+            return None
+        target = known.request.target
+        if target in self._compared or len(self._variants.get(target, ())) > 1:
             return None
         return known
 
@@ -264,7 +283,7 @@ class Validator:
 validator = Validator
 
 
-def _count(counts: dict[str, int], key: str | None, step: int) -> None:
+def _count(counts: dict[Any, int], key: object, step: int) -> None:
     """Add ``step`` to ``counts[key]`` (nothing for None), dropping a key counted to 0."""
     if key is not None:
         count = counts.get(key, 0) + step

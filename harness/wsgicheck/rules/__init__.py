@@ -18,6 +18,7 @@ from . import (  # noqa: F401 (importing a rule module registers its rules)
     http_content,
     http_pairs,
     http_preconditions,
+    http_vary,
     server_rules,
 )
 from .engine import (
