@@ -35,7 +35,7 @@ from rulekit import broken_fixtures, load, requests_of
 from test_rules_good_apps import APPS, OK_PATH, load_app, requests_for
 from wsgicheck import Client, WSGIViolation, WSGIWarning
 from wsgicheck.core.environ import ServerConfig
-from wsgicheck.rules import REGISTRY, Level
+from wsgicheck.rules import REGISTRY, Exchange, Level, check_exchange
 from wsgicheck.rules.engine import HISTORY
 
 test_wsgiref: Any = pytest.importorskip(
@@ -197,6 +197,45 @@ def test_the_apps_own_exception_carries_the_findings_as_notes() -> None:
     notes = getattr(raised.value, "__notes__", [])
     rules = {note.split(": ")[1] for note in notes}
     assert rules == {"APP-TRAP-OWN-ERRORS", "ENV-SERVER-NAME"}
+
+
+def measured_by(raised: type[Exception]) -> Callable[..., Any]:
+    """An app whose iterable's ``len()`` raises ``raised``; it iterates well."""
+
+    class Measured:
+        def __len__(self) -> int:
+            raise raised("no length")
+
+        def __iter__(self) -> Any:
+            return iter([b"body"])
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return Measured()
+
+    return app
+
+
+@pytest.mark.parametrize(
+    ("raised", "found"),
+    [(TypeError, set()), (NotImplementedError, set()), (ValueError, {"APP-TRAP-OWN-ERRORS"})],
+)
+def test_a_len_that_raises_is_read_as_the_core_reads_it(
+    raised: type[Exception], found: set[str]
+) -> None:
+    """TypeError, AttributeError and NotImplementedError from ``len()`` say there is no
+    length (as wsgiref's handler reads them); any other is the app's error, recorded by the
+    validator as by the core, and met by the server as it would meet it without the
+    validator (wsgiref's handler answers 500)."""
+    app = measured_by(raised)
+    checked = wsgicheck.validator(app, collect=True)
+    out, _ = handle(checked)
+    bare_out, _ = handle(app)
+    assert out.split(b"\r\n", 1)[0] == bare_out.split(b"\r\n", 1)[0]
+    assert out.startswith(b"HTTP/1.0 500 " if found else b"HTTP/1.0 200 ")
+    assert {finding.rule for finding in checked.findings} == found
+    in_core = {f.rule for f in check_exchange(Exchange(Client(app).get("/")))}
+    assert in_core == found
 
 
 class QuietHandler(WSGIRequestHandler):

@@ -85,6 +85,8 @@ class Invocation:
         self.started_first = False
         self.finished = False
         self.returned = False
+        #: The app's ``len()`` of its iterable raised an error of the app's.
+        self.length_raised = False
         self.body_started = False
         self.status: str | None = None
         self.headers: list[tuple[str, str]] = []
@@ -282,17 +284,22 @@ class Invocation:
             self.judge(self.owner.rules)
             self.finish()
             return result
-        wrapper = SizedServerIterable if length is not None else ServerIterable
-        return wrapper(self, result)
+        # A len() that raised the app's error is the server's to meet too: its len() of
+        # the wrapper asks the app's again, as it would without the validator.
+        sized = length is not None or self.length_raised
+        return (SizedServerIterable if sized else ServerIterable)(self, result)
 
     def _lookup_failed(self, exc: BaseException, what: str) -> None:
-        """The app's ``len()`` or ``close`` look-up on its iterable raised: a raising
-        ``close`` look-up is recorded (the server will see it too); a ``len()`` that raises
-        an ``Exception`` counts as none, anything else goes on to the server."""
-        if what == "close":
-            record_raised(self.log, exc, "attribute", self.body_started)
-        elif not isinstance(exc, Exception):
-            raise exc
+        """The app's ``len()`` or ``close`` look-up on its iterable raised an error of the
+        app's (not one that only says there is no length: those never come here). It is
+        recorded, as the core records it; a ``len()`` error that is no ``Exception``
+        (KeyboardInterrupt) goes on to the server at once, any other when the server asks
+        ``len()`` itself."""
+        record_raised(self.log, exc, "attribute", self.body_started)
+        if what == "len":
+            self.length_raised = True
+            if not isinstance(exc, Exception):
+                raise exc
 
     def _guard_streams(self, environ: dict[str, Any]) -> None:
         if "wsgi.input" in environ:
