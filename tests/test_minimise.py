@@ -71,3 +71,25 @@ def test_a_run_reports_a_plain_get_when_one_shows_the_bug() -> None:
     assert [name.lower() for name, _ in request.headers] in (["host", "cookie"], ["cookie", "host"])
     assert failure.config.max_read is None
     assert failure.config.script_name == ""
+
+
+def test_a_target_a_server_may_refuse_is_reported_percent_encoded() -> None:
+    """A raw "é" or '"' in a target is no valid request-target (RFC 9112 §3.2: a server may
+    answer 400); percent-encoded, the app gets the same PATH_INFO, and the finding holds."""
+    drawn = Request(target='/caf\xe9/"x"?q=\xe9')
+    tries: list[str] = []
+
+    def breaks(request: Request, config: ServerConfig, before: tuple[Request, ...]) -> bool:
+        tries.append(request.target)
+        return "\xe9" in request.target or "%E9" in request.target
+
+    request, _, _ = simplify((drawn, BASE, ()), breaks, default=BASE)
+    assert request.target == "/caf%E9/%22x%22?q=%E9"
+    assert tries[0] == request.target  # tried first: every other variant keeps it
+
+    def only_raw(request: Request, config: ServerConfig, before: tuple[Request, ...]) -> bool:
+        return "\xe9" in request.target  # an app that breaks on the raw byte alone
+
+    assert simplify((drawn, BASE, ()), only_raw, default=BASE)[0].target == drawn.target
+    valid = Request(target="/a%zz/b?x=1&y=%41")  # already allowed characters: no variant
+    assert simplify((valid, BASE, ()), lambda *_: True, default=BASE)[0].target == valid.target

@@ -4,8 +4,11 @@ Hypothesis shrinks what it drew, but a failure found early (in the fixed corpus,
 the smallest seen) may still carry what it does not need: a junk Cookie, ``PUT`` where a
 plain GET fails too, HTTP/1.0, a server choice away from the default, earlier requests of
 its sequence. :func:`simplify` tries, in a bounded number of replays, each simpler version
-of the failing request in turn (the default server choices; GET without a body; HTTP/1.1;
-each header field dropped) and keeps every change under which the same rule still breaks.
+of the failing request in turn (the default server choices; the target with what RFC 3986
+does not allow in it percent-encoded; GET without a body; HTTP/1.1; each header field
+dropped) and keeps every change under which the same rule still breaks. A raw ``é`` in a
+target is a request a server may refuse with 400 (RFC 9112 §3.2); ``%E9`` is one every
+server takes, and gives the app the same PATH_INFO.
 """
 
 from __future__ import annotations
@@ -29,6 +32,12 @@ DRAWN_CHOICES = (
     "file_wrapper",
     "input_terminated_always",
     "max_read",
+)
+
+#: What RFC 3986 lets an origin-form target hold unencoded: unreserved and sub-delims,
+#: ":", "@", "/", "?" (§3.3, §3.4), and "%" (an escape is left as it is).
+_URI_CHARACTERS = frozenset(
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!$&'()*+,;=:@/?%"
 )
 
 #: Replays per finding at most.
@@ -57,6 +66,9 @@ def _variants(
     plain = replace(config, **{name: getattr(default, name) for name in DRAWN_CHOICES})
     if plain != config:
         yield request, plain, before
+    encoded = _uri_target(request.target)
+    if encoded != request.target:
+        yield _safe(request, target=encoded), config, before
     if request.method != "GET":
         bare = tuple(pair for pair in request.headers if pair[0].lower() not in _BODY_FIELDS)
         yield _safe(request, method="GET", headers=bare, body=b"", framing=Framing.NONE,
@@ -77,6 +89,14 @@ def _variants(
             continue
         headers = request.headers[:index] + request.headers[index + 1 :]
         yield _safe(request, headers=headers), config, before
+
+
+def _uri_target(target: str) -> str:
+    """An origin-form ``target`` with each character RFC 3986 does not allow in it
+    percent-encoded (a latin-1 character as its byte, as it went on the wire)."""
+    if not target.startswith("/") or all(char in _URI_CHARACTERS for char in target):
+        return target
+    return "".join(char if char in _URI_CHARACTERS else f"%{ord(char):02X}" for char in target)
 
 
 def _safe(request: Request, **changes: Any) -> Request:
