@@ -271,6 +271,7 @@ def test_cli_probe_json_report(capsys: pytest.CaptureFixture[str]) -> None:
         "seed": 1,
         "timeout": 5.0,
         "callables": True,
+        "runs": 1,
     }
     # --no-callables leaves the restarts out, so the rule has nothing to judge.
     status = main(["probe", "wsgicheck", "--format", "json", "--examples", "0", "--no-callables"])
@@ -334,6 +335,7 @@ def test_cli_probe_all_skips_servers_not_installed(
         (["probe", "--all", "--format", "junit"], "--all takes --format"),
         (["probe", "wsgicheck", "--format", "nope"], "--format: one of"),
         (["probe", "wsgicheck", "--timeout", "0"], "timeout"),
+        (["probe", "wsgicheck", "--runs", "0"], "--runs: must be 1 or more"),
     ],
 )
 def test_cli_probe_usage_errors(
@@ -551,6 +553,56 @@ def test_a_server_keeping_exc_info_is_caught(tmp_path: Path) -> None:
     html = render([result], "html")
     assert "<code>wsgicheck.probe.app:app</code>" in html
     assert f"<code>wsgicheck probe {shlex.quote(template)}" in html.replace("&#x27;", "'")
+
+
+SOMETIMES_KEEPING_SERVER = KEEPING_SERVER.replace(
+    "host, port, target = sys.argv[1], int(sys.argv[2]), sys.argv[3]\n",
+    """host, port, target = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+import pathlib
+starts = pathlib.Path(__file__).with_name("starts")
+number = len(starts.read_text()) if starts.exists() else 0
+starts.write_text("x" * (number + 1))
+if number != KEEPING_IN:
+    keeping = lambda app: app  # this start lets exc_info go
+""",
+)
+
+
+@pytest.mark.parametrize("keeping_in", [0, 1], ids=["first-run", "second-run"])
+def test_a_rule_broken_in_one_run_of_two_is_reported_and_marked_unstable(
+    tmp_path: Path, keeping_in: int
+) -> None:
+    """``--runs 2``: the server keeps exc_info in one of its two starts only. The rule is
+    broken (it was), with that run's findings, and marked unstable in every report."""
+    source = SOMETIMES_KEEPING_SERVER.replace("KEEPING_IN", str(keeping_in))
+    result = probe_script(tmp_path, source, runs=2, callables=False)
+    assert (tmp_path / "starts").read_text() == "xx"
+    assert verdict(result, "SRV-NO-EXC-INFO-REF") == "fail"
+    assert "held by: tuple" in messages(result, "SRV-NO-EXC-INFO-REF")[0]
+    assert result.run.failures["SRV-NO-EXC-INFO-REF"].finding.rule == "SRV-NO-EXC-INFO-REF"
+    assert result.unstable == {"SRV-NO-EXC-INFO-REF": (1, 2)}
+    note = (
+        "SRV-NO-EXC-INFO-REF: broken in 1 of 2 runs with the same requests; the server does "
+        "not answer them the same way each time, so a rerun may not show it"
+    )
+    assert note in result.notes
+    assert result.run.replay.endswith(" --examples 0 --runs 2")
+    data = probe_data(result)
+    assert data["probe"]["unstable"] == {"SRV-NO-EXC-INFO-REF": {"broken_in": 1, "runs": 2}}
+    text = render([result], "text")
+    assert any(
+        line.startswith("  seed ") and line.endswith(" · 2 runs") for line in text.splitlines()
+    )
+    assert "broken in 1 of 2 runs with the same requests" in " ".join(text.split())
+    matrix = to_markdown(build([result]))
+    assert "(broken in 1 of 2 runs) " in matrix
+
+
+def test_runs_that_agree_mark_nothing_unstable(tmp_path: Path) -> None:
+    result = probe_script(tmp_path, KEEPING_SERVER, runs=2, callables=False)
+    assert verdict(result, "SRV-NO-EXC-INFO-REF") == "fail"
+    assert result.unstable == {}
+    assert not any("runs with the same requests" in note for note in result.notes)
 
 
 CLASS_REFUSING_SERVER = '''

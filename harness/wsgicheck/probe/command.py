@@ -46,6 +46,14 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
         "--seed", type=int, help="replay the same generated requests (default: a new seed)"
     )
     probe.add_argument(
+        "--runs",
+        type=int,
+        default=1,
+        metavar="N",
+        help="probe N times with the same requests, a fresh server each time: a rule broken "
+        "in some runs and not others is reported and marked unstable",
+    )
+    probe.add_argument(
         "--no-callables",
         dest="callables",
         action="store_false",
@@ -85,6 +93,7 @@ def run(args: argparse.Namespace) -> int:
             timeout=args.timeout,
             start_timeout=args.start_timeout,
             callables=args.callables,
+            runs=args.runs,
         )
     except ValueError as exc:  # "start_timeout: why": said as the option it came from
         name, _, why = str(exc).partition(": ")

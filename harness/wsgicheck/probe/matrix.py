@@ -5,7 +5,8 @@ Rows are the SERVER and ENVIRON rules in registry order, each with its level and
 that level comes from (PEP 3333 or an RFC section); columns are the servers probed. A broken
 MUST, a SHOULD not followed, "not applicable" and "not probed" have four marks and four
 counts. Markdown for a README or a pull request, HTML for a page of its own. A failing cell
-names its first finding (a footnote in Markdown, a tooltip and a list in HTML). Server names,
+names its first finding (a footnote in Markdown, a tooltip and a list in HTML), after
+"(broken in 1 of 2 runs)" when ``--runs`` showed the server breaks it only sometimes. Server names,
 versions and findings pass through :func:`~wsgicheck.model.untrusted.show` before the markup's
 own escaping.
 """
@@ -97,7 +98,9 @@ def build(
                 )
             row.cells[each.server] = cells[rule.id]
             if result.findings:
-                row.messages[each.server] = result.findings[0].message
+                unstable = each.unstable_note(rule.id)
+                prefix = f"({unstable}) " if unstable else ""
+                row.messages[each.server] = prefix + result.findings[0].message
     return Matrix(columns, list(rows.values()), list(left_out or []), date)
 
 

@@ -34,6 +34,7 @@ from .result import ProbeOptions, ProbeResult
 from .scenarios import CALLABLE_KINDS, ECHO_BODY
 from .servers import PROBE_APP, PROBE_MODULE, command_line, resolve
 from .session import Sent, Session
+from .stability import merge_runs
 
 __all__ = ["ProbeAppNeverRan", "probe"]
 
@@ -73,8 +74,26 @@ def probe(
     :class:`~wsgicheck.model.errors.UsageError` for a SERVER that is neither.
     """
     options = options or ProbeOptions()
+    if options.seed is None:
+        options = replace(options, seed=random.randrange(1 << 32))
+    runs = [_probe_once(server, options, on_step=on_step)]
+    for number in range(2, options.runs + 1):
+        step = None if on_step is None else _numbered(on_step, number)
+        runs.append(_probe_once(server, options, on_step=step))
+    return merge_runs(runs)
+
+
+def _numbered(on_step: Callable[[str], None], number: int) -> Callable[[str], None]:
+    return lambda step: on_step(f"run {number}: {step}")
+
+
+def _probe_once(
+    server: str, options: ProbeOptions, *, on_step: Callable[[str], None] | None
+) -> ProbeResult:
+    """One probe of ``server``: start it, send every request, stop it, judge."""
     name, template, known = resolve(server)
-    seed = options.seed if options.seed is not None else random.randrange(1 << 32)
+    seed = options.seed
+    assert seed is not None  # chosen by probe()
     generated = drawn_requests(options.examples, seed)
     started = time.monotonic()
     notes: list[str] = []
@@ -359,4 +378,5 @@ def _replay(name: str, seed: int, options: ProbeOptions) -> str:
     examples = (
         "" if options.examples == ProbeOptions().examples else f" --examples {options.examples}"
     )
-    return f"wsgicheck probe {shlex.quote(name)} --seed {seed}{examples}"
+    runs = "" if options.runs == 1 else f" --runs {options.runs}"
+    return f"wsgicheck probe {shlex.quote(name)} --seed {seed}{examples}{runs}"

@@ -65,6 +65,7 @@ def probe_data(result: ProbeResult) -> dict[str, Any]:
             "seed": result.run.seed,
             "timeout": options.timeout,
             "callables": options.callables,
+            "runs": options.runs,
         },
         "not_probed": sorted(result.not_probed),
         "server": result.server,
@@ -87,6 +88,10 @@ def probe_data(result: ProbeResult) -> dict[str, Any]:
             ],
         },
         "notes": result.notes,
+        "unstable": {
+            rule: {"broken_in": broken, "runs": runs}
+            for rule, (broken, runs) in result.unstable.items()
+        },
     }
     return document
 
@@ -95,13 +100,17 @@ def _own_options(text: str, result: ProbeResult) -> str:
     """The text report with the probe's own options on the line of a run's (a probe has no
     profile and none of wsgicheck's transports: its requests and exchanges are counted)."""
     lines = text.split("\n")
-    if len(lines) > 1 and lines[1].startswith("  seed "):
+    # The run's line follows the title, which a long command template wraps.
+    at = next((index for index, line in enumerate(lines) if line.startswith("  seed ")), None)
+    if at is not None:
         run, options = result.run, result.options
         parts = [f"  seed {run.seed}", f"{run.examples} exchanges", f"{run.duration:.1f}s"]
         if options is not None:
             parts.append(f"{options.examples} generated requests")
             parts.append("other callables: " + ("yes" if options.callables else "no"))
-        lines[1] = " · ".join(parts)
+            if options.runs > 1:
+                parts.append(f"{options.runs} runs")
+        lines[at] = " · ".join(parts)
     return "\n".join(lines)
 
 

@@ -43,10 +43,15 @@ class ProbeOptions:
     #: Also start the server once per other kind of callable (function, class, bound
     #: method, ``functools.partial``), one request each (``SRV-CALLABLE-OPAQUE``).
     callables: bool = True
+    #: Times to probe with the same requests (a fresh server each time): a rule broken in
+    #: some runs and not others is reported, and marked unstable.
+    runs: int = 1
 
     def __post_init__(self) -> None:
         if self.examples < 0:
             raise ValueError("examples: must be 0 or more")
+        if self.runs < 1:
+            raise ValueError("runs: must be 1 or more")
         for name in ("timeout", "start_timeout", "stop_timeout"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name}: must be more than 0 seconds")
@@ -77,6 +82,16 @@ class ProbeResult:
     options: ProbeOptions | None = None
     #: Rules the probe did not try on this server (an option left their requests out).
     not_probed: frozenset[str] = frozenset()
+    #: With ``runs`` above 1, the rules broken in some runs and not in others: rule id →
+    #: (runs that broke it, runs).
+    unstable: dict[str, tuple[int, int]] = field(default_factory=dict)
+
+    def unstable_note(self, rule: str) -> str | None:
+        """``broken in 1 of 2 runs`` for a rule the server broke only sometimes, else None."""
+        if rule not in self.unstable:
+            return None
+        broken, runs = self.unstable[rule]
+        return f"broken in {broken} of {runs} runs"
 
     def failed(self) -> bool:
         """Whether the server broke a MUST rule."""
