@@ -1007,6 +1007,24 @@ def test_any_selecting_field_is_named_and_the_answers_are_shown(
     )
 
 
+def test_the_follow_ups_ask_for_another_type_and_language() -> None:
+    """An app that selects by Accept and Accept-Language is found by the questions alone,
+    at the second GET of each; one that names them in Vary is not."""
+    exchanges = ask_about(Client(negotiating))
+    assert fired(exchanges) == {
+        ("APP-VARY-NAMES-FIELD", "GET", ("Accept",)),
+        ("APP-VARY-NAMES-FIELD", "GET", ("Accept-Language",)),
+    }
+
+    def naming(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        def named(status: str, headers: list[tuple[str, str]]) -> Any:
+            return start_response(status, [*headers, ("Vary", "Accept, Accept-Language")])
+
+        return negotiating(environ, named)
+
+    assert fired(ask_about(Client(naming))) == set()
+
+
 def test_a_compression_layer_that_names_accept_encoding_only_when_it_compresses() -> None:
     exchanges = run(compressing([], [NAMED]), GET, GET, ZIPPED, ZIPPED)
     (finding,) = [each for each in check_exchange(exchanges[-1]) if each.rule == VARY[0]]

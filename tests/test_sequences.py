@@ -54,6 +54,10 @@ def test_a_get_with_validators_and_ranges_is_followed_by_every_question() -> Non
         ("HEAD", (("Accept", "text/plain"), ("Accept-Encoding", "gzip"))),
         ("GET", (("Accept", "text/plain"), ("If-None-Match", TAG), ("Accept-Encoding", "gzip"))),
         ("GET", (("Accept", "text/plain"), ("Accept-Encoding", "gzip"))),
+        ("GET", (("Accept", "application/json"),)),  # another type, in place of the GET's
+        ("GET", (("Accept", "application/json"),)),
+        ("GET", (("Accept", "text/plain"), ("Accept-Language", "de"))),
+        ("GET", (("Accept", "text/plain"), ("Accept-Language", "de"))),
         ("GET", (("Accept", "text/plain"), ("If-Match", STALE))),
         ("GET", (("Accept", "text/plain"), ("If-Match", TAG))),
         ("GET", (("Accept", "text/plain"), ("If-Unmodified-Since", DAY_BEFORE))),
@@ -83,10 +87,29 @@ def test_a_weak_tag_is_sent_back_strong_in_the_list_and_never_in_if_range() -> N
     ]
 
 
-def test_a_get_without_validators_is_followed_by_head_and_itself() -> None:
+def test_a_get_without_validators_is_followed_by_head_itself_and_other_choices() -> None:
     response = Client(answering("200 OK", [])).get("/", headers={"Accept-Encoding": "br"})
     fields = (("Accept-Encoding", "br"),)
-    assert asked(follow_ups(response.request, response)) == [("HEAD", fields), ("GET", fields)]
+    json = ("GET", (*fields, ("Accept", "application/json")))
+    german = ("GET", (*fields, ("Accept-Language", "de")))
+    assert asked(follow_ups(response.request, response)) == [
+        ("HEAD", fields),
+        ("GET", fields),
+        json,
+        json,
+        german,
+        german,
+    ]
+
+
+def test_the_other_choices_are_other_than_the_answers() -> None:
+    """HTML asked of a JSON answer, English of a German one: another choice, whatever the
+    answer was."""
+    request = Request(method="GET", target="/", headers=(("Accept-Encoding", "br"),))
+    headers = [("Content-Type", "application/json; charset=utf-8"), ("Content-Language", "de")]
+    response = Response(request, 200, "OK", headers, b"{}", True, None, [])
+    choices = [fields[1:] for _, fields in asked(follow_ups(request, response))[2:]]
+    assert choices == [(("Accept", "text/html"),)] * 2 + [(("Accept-Language", "en"),)] * 2
 
 
 def test_nothing_follows_other_methods_or_statuses() -> None:
@@ -102,19 +125,22 @@ def test_a_tag_no_client_could_send_back_is_left_out() -> None:
     request = Request(method="GET", target="/")
     response = Response(request, 200, "OK", [("ETag", '"a"\x7f')], b"", True, None, [])
     gzip = (("Accept-Encoding", "gzip"),)
+    json, german = (("Accept", "application/json"),), (("Accept-Language", "de"),)
     assert asked(follow_ups(request, response)) == [
         ("HEAD", ()),
         ("GET", ()),
         ("GET", gzip),
         ("HEAD", gzip),
         ("GET", gzip),
+        *[("GET", json)] * 2,
+        *[("GET", german)] * 2,
     ]
 
 
 def test_follow_ups_are_linked_after_the_get() -> None:
     client = Client(answering("200 OK", [("ETag", TAG)]))
     exchanges = ask_about(client, "/")
-    methods = ["GET", "HEAD", *["GET"] * 4, "GET", "HEAD", *["GET"] * 4]
+    methods = ["GET", "HEAD", *["GET"] * 4, "GET", "HEAD", *["GET"] * 8]
     assert [ex.method for ex in exchanges] == methods
     for index, ex in enumerate(exchanges[1:], start=1):
         assert ex.history == tuple(exchanges[:index])

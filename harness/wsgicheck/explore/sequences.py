@@ -1,6 +1,6 @@
 """The questions a client asks after an answer: HEAD beside a GET, the GET again with what
-it taught (its ETag, its Last-Modified) as every precondition, with gzip accepted, a byte
-range with and without If-Range, and plain.
+it taught (its ETag, its Last-Modified) as every precondition, with gzip accepted, asking
+for another media type and language, a byte range with and without If-Range, and plain.
 
 A 200 to GET teaches validators; real clients then revalidate, compress and ask for
 ranges, and that is where apps and middleware stacks break (a 304 that carries a gzip body,
@@ -37,7 +37,8 @@ def follow_ups(request: Request, response: Response) -> list[Request]:
     varies; a stale If-None-Match beside the Last-Modified (:func:`_stale_beside_date`);
     when the GET did not send ``Accept-Encoding``, a GET and a HEAD with
     ``Accept-Encoding: gzip``, the first of those conditions with it, and the gzip GET
-    again; If-Match and If-Unmodified-Since (:func:`_preconditions`); and
+    again; twice each, a GET asking for another media type and for another language
+    (:func:`_other_choices`); If-Match and If-Unmodified-Since (:func:`_preconditions`); and
     ``Range: bytes=0-0`` when the answer said ``Accept-Ranges: bytes``, then with
     If-Range, then with the preconditions a range must not skip (:func:`_beside_range`).
     None for anything else; a value the app sent that no client could send back is left
@@ -66,17 +67,33 @@ def follow_ups(request: Request, response: Response) -> list[Request]:
         wanted += [("GET", (gzip,)), ("HEAD", (gzip,))]
         wanted += [("GET", (conditions[0], gzip))] if conditions else []
         wanted.append(("GET", (gzip,)))
+    # Another media type and another language, each asked for twice, beside the plain GET
+    # asked twice: an app that selects by them shows it (APP-VARY-NAMES-FIELD).
+    wanted += [("GET", (choice,)) for choice in _other_choices(response) for _ in range(2)]
     wanted += [("GET", (condition,)) for condition in _preconditions(response)]
     if (response.header("accept-ranges") or "").strip().lower() == "bytes":
         wanted += [("GET", (("Range", "bytes=0-0"), *extra)) for extra in _if_ranges(response)]
         wanted += [("GET", (("Range", "bytes=0-0"), each)) for each in _beside_range(response)]
     out = []
     for method, extra in wanted:
+        names = {name.lower() for name, _ in extra}
+        kept = tuple(item for item in fields if item[0].lower() not in names)
         try:
-            out.append(request.replace(method=method, **{**plain, "headers": fields + extra}))
+            out.append(request.replace(method=method, **{**plain, "headers": kept + extra}))
         except InvalidRequest:
             continue  # an ETag with a CR in it, say: APP-HEADER-VALUE-NO-CONTROL's finding
     return out
+
+
+def _other_choices(response: Response) -> list[tuple[str, str]]:
+    """An Accept for another media type than the answer's (HTML for JSON, else JSON) and
+    an Accept-Language for another language (German, else English)."""
+    kind = (response.header("content-type") or "").partition(";")[0].strip().lower()
+    language = (response.header("content-language") or "").strip().lower()
+    return [
+        ("Accept", "text/html" if kind == "application/json" else "application/json"),
+        ("Accept-Language", "en" if language.startswith("de") else "de"),
+    ]
 
 
 def _learned(response: Response) -> tuple[tuple[bool, str] | None, str | None, str | None]:
