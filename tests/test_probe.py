@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 from wsgicheck.cli import main
+from wsgicheck.model.options import RunOptions
 from wsgicheck.probe import ProbeOptions, ProbeResult, prober
 from wsgicheck.probe.command import KNOWN_SERVERS
 from wsgicheck.probe.matrix import build, to_html, to_markdown
@@ -28,7 +29,9 @@ from wsgicheck.probe.process import ServerProcess, ServerStartError
 from wsgicheck.probe.report import probe_data, render
 from wsgicheck.probe.scenarios import HEADER
 from wsgicheck.probe.servers import KnownServer
-from wsgicheck.rules import Binding, Exchange
+from wsgicheck.probe.stability import merge_runs
+from wsgicheck.results.run import RunResult
+from wsgicheck.rules import REGISTRY, Binding, Exchange, Finding, RuleResult
 
 #: Few generated requests: the corpus carries the scenarios; these keep the tests quick.
 OPTIONS = ProbeOptions(examples=3, seed=20261124)
@@ -582,8 +585,9 @@ def test_a_rule_broken_in_one_run_of_two_is_reported_and_marked_unstable(
     assert result.run.failures["SRV-NO-EXC-INFO-REF"].finding.rule == "SRV-NO-EXC-INFO-REF"
     assert result.unstable == {"SRV-NO-EXC-INFO-REF": (1, 2)}
     note = (
-        "SRV-NO-EXC-INFO-REF: broken in 1 of 2 runs with the same requests; the server does "
-        "not answer them the same way each time, so a rerun may not show it"
+        "SRV-NO-EXC-INFO-REF: broken in 1 of the 2 runs that judged it, with the same "
+        "requests; the server does not answer them the same way each time, so a rerun may "
+        "not show it"
     )
     assert note in result.notes
     assert result.run.replay.endswith(" --examples 0 --runs 2")
@@ -593,16 +597,62 @@ def test_a_rule_broken_in_one_run_of_two_is_reported_and_marked_unstable(
     assert any(
         line.startswith("  seed ") and line.endswith(" · 2 runs") for line in text.splitlines()
     )
-    assert "broken in 1 of 2 runs with the same requests" in " ".join(text.split())
+    assert "broken in 1 of the 2 runs that judged it" in " ".join(text.split())
+    assert result.run.examples == 2 * len(result.exchanges)  # both runs' exchanges counted
     matrix = to_markdown(build([result]))
     assert "(broken in 1 of 2 runs) " in matrix
+
+
+def one_rule_run(status: str, exchanges: int, notes: list[str]) -> ProbeResult:
+    """A probe result judging SRV-NO-EXC-INFO-REF only, as ``status``."""
+    rule = REGISTRY["SRV-NO-EXC-INFO-REF"]
+    found = (
+        (Finding(rule=rule.id, level=rule.level, message="held", section=rule.section),)
+        if status == "fail"
+        else ()
+    )
+    options = RunOptions(profile=None, max_examples=0, seed=1, transports=None, database=None)
+    run = RunResult(
+        target="x (wsgicheck probe)",
+        seed=1,
+        options=options,
+        examples=exchanges,
+        duration=1.0,
+        paths=[],
+        results=[RuleResult(rule, status, found, int(status != "skip"))],
+        failures={},
+    )
+    return ProbeResult("x", ["x"], None, "x", run, notes=notes)
+
+
+def test_merged_runs_count_only_the_runs_that_judged_a_rule() -> None:
+    """A rule with no evidence in a run is not unstable for it; the exchanges and time of
+    every run are counted; a note not every run had says which runs had it."""
+    merged = merge_runs(
+        [
+            one_rule_run("fail", 10, ["a", "c"]),
+            one_rule_run("skip", 12, ["b", "c"]),
+            one_rule_run("skip", 9, ["b", "c"]),
+        ]
+    )
+    assert merged.unstable == {}
+    assert (merged.run.examples, merged.run.duration) == (31, 3.0)
+    assert merged.notes == ["run 1: a", "c", "runs 2, 3: b"]
+    flaky = merge_runs(
+        [one_rule_run("pass", 10, []), one_rule_run("skip", 10, []), one_rule_run("fail", 10, [])],
+        ["run 4 gave no verdicts: the server did not start"],
+    )
+    assert flaky.unstable == {"SRV-NO-EXC-INFO-REF": (1, 2)}
+    assert [result.status for result in flaky.run.results] == ["fail"]  # from run 3
+    assert flaky.notes[0] == "run 4 gave no verdicts: the server did not start"
+    assert flaky.notes[1].startswith("SRV-NO-EXC-INFO-REF: broken in 1 of the 2 runs that ")
 
 
 def test_runs_that_agree_mark_nothing_unstable(tmp_path: Path) -> None:
     result = probe_script(tmp_path, KEEPING_SERVER, runs=2, callables=False)
     assert verdict(result, "SRV-NO-EXC-INFO-REF") == "fail"
     assert result.unstable == {}
-    assert not any("runs with the same requests" in note for note in result.notes)
+    assert not any("runs that judged it" in note for note in result.notes)
 
 
 CLASS_REFUSING_SERVER = '''

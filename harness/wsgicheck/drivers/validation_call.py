@@ -285,7 +285,8 @@ class Invocation:
             self.finish()
             return result
         # A len() that raised the app's error is the server's to meet too: its len() of
-        # the wrapper asks the app's again, as it would without the validator.
+        # the wrapper asks the app's again (a second call of the app's __len__, which
+        # raises again unless it keeps state of its own).
         sized = length is not None or self.length_raised
         return (SizedServerIterable if sized else ServerIterable)(self, result)
 

@@ -4,20 +4,23 @@ Hypothesis shrinks what it drew, but a failure found early (in the fixed corpus,
 the smallest seen) may still carry what it does not need: a junk Cookie, ``PUT`` where a
 plain GET fails too, HTTP/1.0, a server choice away from the default, earlier requests of
 its sequence. :func:`simplify` tries, in a bounded number of replays, each simpler version
-of the failing request in turn (the default server choices; the target with what RFC 3986
+of the failing request in turn (the default server choices; the path with what RFC 3986
 does not allow in it percent-encoded; GET without a body; HTTP/1.1; each header field
 dropped) and keeps every change under which the same rule still breaks. A raw ``é`` in a
-target is a request a server may refuse with 400 (RFC 9112 §3.2); ``%E9`` is one every
-server takes, and gives the app the same PATH_INFO.
+path is a request a server may refuse with 400 (RFC 9112 §3.2); ``%E9`` is a valid one,
+and the server decodes it to the same PATH_INFO.
 """
 
 from __future__ import annotations
 
+import re
+import string
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from typing import Any
 
 from ..core.environ import ServerConfig
+from ..model.grammar import PCHAR_MARKS
 from ..model.request import Framing, InvalidRequest, Request
 
 __all__ = ["DRAWN_CHOICES", "MAX_TRIES", "simplify"]
@@ -34,11 +37,10 @@ DRAWN_CHOICES = (
     "max_read",
 )
 
-#: What RFC 3986 lets an origin-form target hold unencoded: unreserved and sub-delims,
-#: ":", "@", "/", "?" (§3.3, §3.4), and "%" (an escape is left as it is).
-_URI_CHARACTERS = frozenset(
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!$&'()*+,;=:@/?%"
-)
+#: What RFC 3986 lets a path hold unencoded: unreserved, sub-delims, ":", "@" (pchar, §3.3),
+#: "/", and "%" where it starts an escape.
+_PATH_CHARACTERS = frozenset(string.ascii_letters + string.digits + PCHAR_MARKS + "/%")
+_LONE_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
 
 #: Replays per finding at most.
 MAX_TRIES = 24
@@ -92,11 +94,16 @@ def _variants(
 
 
 def _uri_target(target: str) -> str:
-    """An origin-form ``target`` with each character RFC 3986 does not allow in it
-    percent-encoded (a latin-1 character as its byte, as it went on the wire)."""
-    if not target.startswith("/") or all(char in _URI_CHARACTERS for char in target):
+    """An origin-form ``target`` with each character RFC 3986 does not allow in its path
+    percent-encoded (a latin-1 character as its byte, as it went on the wire). The server
+    decodes the path, so the app gets the same PATH_INFO; the query is left as it is (the
+    app gets QUERY_STRING undecoded), and so is a path with a "%" that starts no escape
+    (which no encoding makes valid without changing PATH_INFO)."""
+    path, mark, query = target.partition("?")
+    if not path.startswith("/") or _LONE_PERCENT.search(path):
         return target
-    return "".join(char if char in _URI_CHARACTERS else f"%{ord(char):02X}" for char in target)
+    encoded = "".join(char if char in _PATH_CHARACTERS else f"%{ord(char):02X}" for char in path)
+    return encoded + mark + query
 
 
 def _safe(request: Request, **changes: Any) -> Request:

@@ -38,7 +38,8 @@ def follow_ups(request: Request, response: Response) -> list[Request]:
     when the GET did not send ``Accept-Encoding``, a GET and a HEAD with
     ``Accept-Encoding: gzip``, the first of those conditions with it, and the gzip GET
     again; twice each, a GET asking for another media type and for another language
-    (:func:`_other_choices`); If-Match and If-Unmodified-Since (:func:`_preconditions`); and
+    (:func:`_other_choices`), then the GET once more; If-Match and If-Unmodified-Since
+    (:func:`_preconditions`); and
     ``Range: bytes=0-0`` when the answer said ``Accept-Ranges: bytes``, then with
     If-Range, then with the preconditions a range must not skip (:func:`_beside_range`).
     None for anything else; a value the app sent that no client could send back is left
@@ -67,9 +68,11 @@ def follow_ups(request: Request, response: Response) -> list[Request]:
         wanted += [("GET", (gzip,)), ("HEAD", (gzip,))]
         wanted += [("GET", (conditions[0], gzip))] if conditions else []
         wanted.append(("GET", (gzip,)))
-    # Another media type and another language, each asked for twice, beside the plain GET
-    # asked twice: an app that selects by them shows it (APP-VARY-NAMES-FIELD).
+    # Another media type and another language, each asked for twice, then the plain GET
+    # again: an app that selects by them (or by gzip) answers the plain GET as before, and
+    # APP-VARY-NAMES-FIELD judges there.
     wanted += [("GET", (choice,)) for choice in _other_choices(response) for _ in range(2)]
+    wanted.append(("GET", ()))
     wanted += [("GET", (condition,)) for condition in _preconditions(response)]
     if (response.header("accept-ranges") or "").strip().lower() == "bytes":
         wanted += [("GET", (("Range", "bytes=0-0"), *extra)) for extra in _if_ranges(response)]

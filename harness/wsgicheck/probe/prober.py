@@ -77,10 +77,14 @@ def probe(
     if options.seed is None:
         options = replace(options, seed=random.randrange(1 << 32))
     runs = [_probe_once(server, options, on_step=on_step)]
+    lost = []
     for number in range(2, options.runs + 1):
         step = None if on_step is None else _numbered(on_step, number)
-        runs.append(_probe_once(server, options, on_step=step))
-    return merge_runs(runs)
+        try:
+            runs.append(_probe_once(server, options, on_step=step))
+        except WsgicheckError as exc:  # the first run's verdicts stand; this one is said
+            lost.append(f"run {number} gave no verdicts: {exc}")
+    return merge_runs(runs, lost)
 
 
 def _numbered(on_step: Callable[[str], None], number: int) -> Callable[[str], None]:

@@ -139,7 +139,8 @@ def counterpart(
     return None
 
 
-def _answered(ex: Exchange) -> bool:
+def answered(ex: Exchange) -> bool:
+    """The app answered: it accepted a status, did not raise, and did not run out of time."""
     return app_status(ex) is not None and not ex.timed_out and not ex.raised
 
 
@@ -175,7 +176,7 @@ def _bracket(ex: Exchange) -> tuple[Exchange, list[Exchange]] | None:
 
 
 def _find_bracket(ex: Exchange) -> tuple[Exchange, list[Exchange]] | None:
-    if ex.method != "GET" or not _answered(ex) or not ex.iteration_finished:
+    if ex.method != "GET" or not answered(ex) or not ex.iteration_finished:
         return None
     target = ex.request.target
     same = [each for each in ex.history if each.request.target == target]
@@ -185,7 +186,7 @@ def _find_bracket(ex: Exchange) -> tuple[Exchange, list[Exchange]] | None:
     if (
         last.method == "GET"
         and last.request.headers == ex.request.headers
-        and _answered(last)
+        and answered(last)
         and last.iteration_finished
     ):
         return None  # the GET it repeats comes last: nothing lies between
@@ -193,7 +194,7 @@ def _find_bracket(ex: Exchange) -> tuple[Exchange, list[Exchange]] | None:
     if get is None:
         return None
     index = max(i for i, each in enumerate(same) if each is get)
-    between = [each for each in same[index + 1 :] if _answered(each)]
+    between = [each for each in same[index + 1 :] if answered(each)]
     return (get, between) if between and _same_answer(get, ex) else None
 
 
@@ -462,7 +463,7 @@ def range_first(ex: Exchange) -> str:
 
 def _successful(ex: Exchange) -> bool:
     code = app_status(ex)
-    return _answered(ex) and code is not None and 200 <= code < 300
+    return answered(ex) and code is not None and 200 <= code < 300
 
 
 @rule(

@@ -43,6 +43,7 @@ from .http_pairs import (
     CONDITIONS_AND_RANGE,
     ORIGIN,
     SECTION,
+    answered,
     counterpart,
     history_bears_on,
     range_first,
@@ -53,10 +54,6 @@ from .registry import Binding, Finding, Level, Rule, rule
 SAFE = ("GET", "HEAD")
 
 T = TypeVar("T")
-
-
-def _answered(ex: Exchange) -> bool:
-    return app_status(ex) is not None and not ex.timed_out and not ex.raised
 
 
 def _successful(code: int | None) -> bool:
@@ -158,7 +155,7 @@ def _if_match_holds(ex: Exchange) -> tuple[bool, str] | None:
     memo="exchange",
     sequence=history_bears_on,
     applies=lambda ex: (
-        ex.method in SAFE and request_field(ex, "if-match") is not None and _answered(ex)
+        ex.method in SAFE and request_field(ex, "if-match") is not None and answered(ex)
     ),
     example="""
 bad:  If-Match: W/"v1" (the tag the app gave) -> 200; weak tags never match strongly
@@ -199,7 +196,7 @@ def if_match(self: Rule, ex: Exchange) -> Iterator[Finding]:
         ex.method in SAFE
         and request_field(ex, "if-unmodified-since") is not None
         and request_field(ex, "if-match") is None  # §13.1.4: If-Match takes its place
-        and _answered(ex)
+        and answered(ex)
     ),
     example="""
 bad:  if last_modified >= since: return precondition_failed()   # equal dates hold
@@ -251,7 +248,7 @@ def if_unmodified_since(self: Rule, ex: Exchange) -> Iterator[Finding]:
         ex.method in SAFE
         and app_status(ex) == 304
         and request_field(ex, "if-none-match") is not None
-        and _answered(ex)
+        and answered(ex)
     ),
     example="""
 bad:  if since >= last_modified: return not_modified()   # before If-None-Match is read
@@ -300,7 +297,7 @@ def _ranged(ex: Exchange) -> bool:
         ex.method == "GET"
         and request_field(ex, "range") is not None
         and request_field(ex, "if-range") is not None
-        and _answered(ex)
+        and answered(ex)
     )
 
 

@@ -1,56 +1,64 @@
 """The HTTP rule on Vary (RFC 9110 §12.5.5): an app that picks the representation by a
 request field says so, or a cache hands one client's representation to another.
 
-The evidence is two GETs to one target whose requests differ in one field only and whose
+The evidence is GETs to one target of two requests that differ in one field only, whose
 200s differ in representation metadata (Content-Type, Content-Encoding, Content-Language):
 the app selected by that field. The follow-up questions (:mod:`wsgicheck.explore.sequences`)
-make such a pair: the plain GET, then the same with ``Accept-Encoding: gzip``.
+make such pairs: the plain GET, then the same with ``Accept-Encoding: gzip``, with another
+media type and with another language asked for, each twice, then the plain GET again.
 
-An app can vary by itself (a counter, a clock), and then two answers differ with nothing
-selected. So the pair is judged only where each side is steady: the same request, sent
-twice, got the same metadata both times. The RFC lets an origin supplant Vary with
-Cache-Control: a response with ``no-store``, ``no-cache`` or ``private`` needs no Vary
-here. Nor does a difference in Authorization, since a shared cache does not reuse an
-answer to it (the RFC's own example), nor in the fields that make the target (Host) or
-frame the body.
+An app can also answer differently by itself (a counter, a clock, a setting changed while
+it runs), and then two answers differ with nothing selected. So the pair is judged only
+where it cannot be that: the request judged was sent before the other one and again after
+it, and each was sent at least twice, every GET of it (and every HEAD, for Content-Type and
+Content-Language) getting the same metadata. The RFC lets an origin supplant Vary with
+Cache-Control: a response with a bare ``no-store``, ``no-cache`` or ``private`` needs no
+Vary here. Nor does a difference in Authorization (the RFC's own example: a shared cache
+reuses an answer to it only where the answer allows it, RFC 9111 §3.5), in the fields that
+make the target (Host), frame a body, or hold for one connection only, or in the
+conditions and ranges (they change the status, not the representation chosen).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
+from ..model.grammar import HOP_BY_HOP_HEADERS
+from ..model.request import FRAMING_HEADERS
 from ..model.untrusted import show
 from .exchange import Exchange
-from .http_evidence import app_field, app_status
-from .http_pairs import CONDITIONS_AND_RANGE, ORIGIN, SAME_VALUE, SECTION
+from .http_evidence import app_field, app_status, request_field
+from .http_pairs import CONDITIONS_AND_RANGE, ORIGIN, SAME_VALUE, SECTION, answered
 from .registry import Binding, Finding, Level, Rule, rule
 
 #: Request fields whose difference is no selection the Vary field can name: the target's
-#: authority, the framing of a body, credentials (RFC 9110 §12.5.5), the conditions and
-#: ranges the follow-ups add (those change the status, not the representation chosen).
-NOT_SELECTING = CONDITIONS_AND_RANGE | {
-    "host",
-    "authorization",
-    "content-length",
-    "content-type",
-    "transfer-encoding",
-}
+#: authority, the framing of a body, the fields of one connection, credentials (RFC 9110
+#: §12.5.5), the conditions and ranges the follow-ups add (those change the status, not
+#: the representation chosen).
+NOT_SELECTING = (
+    CONDITIONS_AND_RANGE
+    | FRAMING_HEADERS
+    | HOP_BY_HOP_HEADERS
+    | {"host", "authorization", "content-type"}
+)
+
+#: The methods whose answers show the representation chosen.
+SAFE = ("GET", "HEAD")
 
 #: Cache-Control directives that keep a response from being reused as it is for another
 #: request: an origin may use them to supplant Vary (RFC 9110 §12.5.5).
 SUPPLANTING = frozenset({"no-store", "no-cache", "private"})
 
-#: A pair: the other GET, the one field the requests differ in, the metadata that differs.
+#: A pair: the latest GET of the other request, the one field the two requests differ in,
+#: the metadata that differs.
 Pair = tuple[Exchange, str, list[str]]
+#: Metadata a HEAD gives as GET does: a compression layer that skips HEAD (Paste's gzipper)
+#: is APP-HEAD-LIKE-GET's finding, and its HEAD no evidence against the GET's coding.
+_HEAD_AGREES_ON = ("content-type", "content-language")
 
 
 #: A request's fields by lower-case name, each with its values in order, sorted by name.
 Fields = tuple[tuple[str, tuple[str, ...]], ...]
-
-
-def _fields(ex: Exchange) -> dict[str, tuple[str, ...]]:
-    """The request's fields by lower-case name, each with its values in order."""
-    return dict(request_fields(ex))
 
 
 def request_fields(ex: Exchange) -> Fields:
@@ -68,19 +76,16 @@ def request_fields(ex: Exchange) -> Fields:
     return found
 
 
-def _metadata(ex: Exchange) -> tuple[str | None, ...]:
-    return tuple(app_field(ex, name) for name in SAME_VALUE)
+def _metadata(ex: Exchange, names: tuple[str, ...] = SAME_VALUE) -> tuple[str | None, ...]:
+    """The values of ``names`` in the response, compared without case or spaces (an app
+    that selects nothing does not change ``charset=UTF-8`` into ``charset=utf-8``)."""
+    values = (app_field(ex, name) for name in names)
+    return tuple(None if value is None else "".join(value.lower().split()) for value in values)
 
 
 def _usable(ex: Exchange) -> bool:
-    """A GET answered 200 in full, not in time-out, without raising."""
-    return (
-        ex.method == "GET"
-        and app_status(ex) == 200
-        and ex.iteration_finished
-        and not ex.timed_out
-        and not ex.raised
-    )
+    """A GET answered 200 in full."""
+    return ex.method == "GET" and app_status(ex) == 200 and answered(ex) and ex.iteration_finished
 
 
 def _bears(ex: Exchange) -> bool:
@@ -92,47 +97,72 @@ def _bears(ex: Exchange) -> bool:
     )
 
 
-def selected_by(ex: Exchange) -> Pair | None:
-    """For a steady GET ``ex``: the latest earlier steady GET to the same target whose
-    request differs from ``ex``'s in one selecting field only, with the same body, and
-    whose 200 differs in metadata. Worked out once per history."""
+def selected_by(ex: Exchange) -> list[Pair]:
+    """For a GET ``ex``: per field, the latest other request to the same target that
+    differs from ``ex``'s in that selecting field only, with the same body, whose 200s
+    differ in metadata from ``ex``'s, where both requests answer steadily and ``ex``'s was
+    sent before the other and again after it. Worked out once per history."""
     facts = ex.sequence_facts
     if "selected_by" not in facts:
-        facts["selected_by"] = _find_pair(ex) if _bears(ex) else None
-    found: Pair | None = facts["selected_by"]
+        facts["selected_by"] = _find_pairs(ex) if _bears(ex) else []
+    found: list[Pair] = facts["selected_by"]
     return found
 
 
-def _find_pair(ex: Exchange) -> Pair | None:
+def _find_pairs(ex: Exchange) -> list[Pair]:
     target, body = ex.request.target, ex.request.body
-    mine, metadata = _fields(ex), _metadata(ex)
-    earlier = [
-        each
-        for each in ex.history
-        if each.request.target == target and each.request.body == body and _usable(each)
-    ]
-    by_request: dict[Fields, list[Exchange]] = {}
-    for each in earlier:
-        by_request.setdefault(request_fields(each), []).append(each)
-    again = by_request.get(request_fields(ex), [])
-    if not any(_metadata(each) == metadata for each in again):
-        return None  # not steady: this request's answer is not known to repeat
-    for each in reversed(earlier):
-        theirs = _fields(each)
+    # Each request's exchanges to the target, oldest first, this one last.
+    sides: dict[Fields, list[Exchange]] = {}
+    for each in (*ex.history, ex):
+        request = each.request
+        if request.target == target and request.body == body and each.method in SAFE:
+            sides.setdefault(request_fields(each), []).append(each)
+    mine = sides[request_fields(ex)]
+    metadata = _steady(mine)
+    if metadata is None:
+        return []
+    order = {id(each): at for at, each in enumerate(ex.history)}
+    mine_first = order[id(next(each for each in mine if each.method == "GET"))]
+    fields, pairs, seen = dict(request_fields(ex)), [], set()
+    for key, theirs in reversed(sides.items()):
+        other = _steady(theirs)
+        if other is None:
+            continue
+        their_fields = dict(key)
         differing = {
-            name for name in mine.keys() | theirs.keys() if mine.get(name) != theirs.get(name)
+            name
+            for name in fields.keys() | their_fields.keys()
+            if fields.get(name) != their_fields.get(name)
         }
         if len(differing) != 1 or differing & NOT_SELECTING:
             continue
-        other = _metadata(each)
+        field = differing.pop()
         changed = [
             name for name, one, two in zip(SAME_VALUE, metadata, other, strict=True) if one != two
         ]
-        same_request = by_request[request_fields(each)]
-        steady = sum(1 for twin in same_request if _metadata(twin) == other) >= 2
-        if changed and steady:
-            return each, differing.pop(), changed
-    return None
+        gets = [each for each in theirs if each.method == "GET"]
+        # This request before the other and again after it (this one is the latest).
+        if changed and field not in seen and mine_first < order[id(gets[0])]:
+            seen.add(field)
+            pairs.append((gets[-1], field, changed))
+    return pairs
+
+
+def _steady(side: list[Exchange]) -> tuple[str | None, ...] | None:
+    """The metadata every GET of one request got, when it was sent twice or more and each
+    GET got the same, and each HEAD of it the same Content-Type and Content-Language; else
+    None (the answers show nothing selected)."""
+    gets = [each for each in side if _usable(each)]
+    if len(gets) < 2 or len(gets) != sum(1 for each in side if each.method == "GET"):
+        return None
+    metadata = _metadata(gets[0])
+    if any(_metadata(each) != metadata for each in gets[1:]):
+        return None
+    agreed = _metadata(gets[0], _HEAD_AGREES_ON)
+    heads = [each for each in side if each.method == "HEAD" and app_status(each) == 200]
+    if any(answered(head) and _metadata(head, _HEAD_AGREES_ON) != agreed for head in heads):
+        return None
+    return metadata
 
 
 def _covered(ex: Exchange, field: str) -> bool:
@@ -150,8 +180,8 @@ def _covered(ex: Exchange, field: str) -> bool:
 
 
 def _sent(ex: Exchange, field: str) -> str:
-    values = [value for name, value in ex.request.headers if name.lower() == field]
-    return f"{field.title()}: {show(', '.join(values))}" if values else f"no {field.title()}"
+    value = request_field(ex, field)
+    return f"{field.title()}: {show(value)}" if value is not None else f"no {field.title()}"
 
 
 def _got(ex: Exchange, name: str) -> str:
@@ -186,35 +216,38 @@ _NOWHERE = (
     needs=("start_response",),
     memo="exchange",
     sequence=_bears,
-    # Judged at the second of two GETs of one request, beside two of another that differs
-    # from it in one field: both sides then answer steadily.
-    applies=lambda ex: selected_by(ex) is not None,
+    # Judged at a request sent before another that differs from it in one field and again
+    # after it, each sent twice or more and answered steadily.
+    applies=lambda ex: bool(selected_by(ex)),
     example="""
 bad:  if "gzip" in accept_encoding: headers.append(("Content-Encoding", "gzip"))
 fix:  headers.append(("Vary", "Accept-Encoding")) on every response, compressed or not""",
 )
 def vary_names_field(self: Rule, ex: Exchange) -> Iterator[Finding]:
-    pair = selected_by(ex)
-    assert pair is not None
-    other, field, changed = pair
-    lacking = [each for each in (other, ex) if not _covered(each, field)]
-    if not lacking:
-        return
-    shown = field.title()
-    got = " and ".join(f"{_got(ex, name)}" for name in changed)
-    got_other = " and ".join(f"{_got(other, name)}" for name in changed)
-    if len(lacking) == 2:
-        where, hint = "neither response names it in Vary", _NOWHERE
-    else:
-        plain = lacking[0] if "content-encoding" in changed and not _coded(lacking[0]) else None
-        where = f"the response with {_sent(lacking[0], field)} does not name it in Vary"
-        hint = _ONLY_COMPRESSED if plain is not None else ""
-    yield self.finding(
-        ex,
-        f"GET {show(ex.request.target)} got {got} with {_sent(ex, field)}, and {got_other} "
-        f"with {_sent(other, field)}: the app selects by {shown}, yet {where}, so a cache "
-        "may give one client's answer to another" + (hint if field == "accept-encoding" else ""),
-    )
+    for other, field, changed in selected_by(ex):
+        lacking = [each for each in (other, ex) if not _covered(each, field)]
+        if not lacking:
+            continue
+        # The answer to the request that carries the field first (the gzip one, say).
+        first, second = (other, ex) if request_field(other, field) is not None else (ex, other)
+        if len(lacking) == 2:
+            where, hint = "neither response names it in Vary", _NOWHERE
+        else:
+            coded = "content-encoding" in changed and _coded(lacking[0])
+            where = f"the response with {_sent(lacking[0], field)} does not name it in Vary"
+            hint = _ONLY_COMPRESSED if "content-encoding" in changed and not coded else ""
+        yield self.finding(
+            ex,
+            f"GET {show(ex.request.target)} got {_got_all(first, changed)} with "
+            f"{_sent(first, field)}, and {_got_all(second, changed)} with "
+            f"{_sent(second, field)}: the app selects by {field.title()}, yet {where}, so a "
+            "cache may give one client's answer to another"
+            + (hint if field == "accept-encoding" else ""),
+        )
+
+
+def _got_all(ex: Exchange, names: list[str]) -> str:
+    return " and ".join(_got(ex, name) for name in names)
 
 
 def _coded(ex: Exchange) -> bool:
