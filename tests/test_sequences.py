@@ -327,3 +327,28 @@ def test_a_run_finds_a_missing_vary_through_both_transports() -> None:
     assert finding.request is not None
     assert finding.request.header_values("Accept-Encoding") == []  # the plain GET, after
     assert len(verdict.findings) == verdict.applied > 0  # every pair judged lacks it
+
+
+def test_the_fields_the_user_set_stay_as_given() -> None:
+    """``-H Accept: ...`` is on every request of a run: the questions keep it, and the one
+    that would ask for another media type is left out."""
+    user = ("Accept", "application/json")
+    response = Client(answering("200 OK", [("ETag", TAG)])).get("/", headers=[user])
+    questions = asked(follow_ups(response.request, response, frozenset({"accept"})))
+    assert questions
+    assert all(user in fields for _, fields in questions)
+    assert not any(("Accept", "text/html") in fields for _, fields in questions)
+    assert ("GET", (user, ("Accept-Language", "de"))) in questions
+
+
+def test_a_run_keeps_the_users_fields_in_the_questions() -> None:
+    seen: list[str] = []
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        seen.append(environ.get("HTTP_ACCEPT", ""))
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"hello\n"]
+
+    options = RunOptions(database=None, seed=2, max_examples=5, headers=(("Accept", "text/csv"),))
+    run(app, options)
+    assert set(seen) == {"text/csv"}

@@ -73,6 +73,7 @@ def _follow_up(
     on_exchange: OnExchange | None,
     source: str = "memory",
     before: tuple[Request, ...] = (),
+    keep: frozenset[str] = frozenset(),
 ) -> None:
     """Ask the questions that follow ``first`` (HEAD, conditional GETs: :mod:`.sequences`)
     through ``transport`` and judge each beside it. Their findings are kept, never raised
@@ -85,7 +86,7 @@ def _follow_up(
             on_exchange(request, config, source)
         return transport.exchange(request, config)
 
-    for later in send_follow_ups(send, first, source=source):
+    for later in send_follow_ups(send, first, source=source, keep=keep):
         sent_before = (*before, *[earlier.request for earlier in later.history])
         collector.judge(later, later.request, config, source, sent_before)
 
@@ -224,6 +225,8 @@ class Examples:
         if self.on_progress is not None:
             self.on_progress(collector.examples, run.examples)
         drawn = with_headers(request, run.options.headers)
+        # The user's fields (-H) stay as given in the questions that follow too.
+        keep = frozenset(name.lower() for name, _ in run.options.headers)
         request = _with_prefix(drawn, config)
         found: list[Finding] = []
         first: Exchange | None = None
@@ -233,7 +236,9 @@ class Examples:
             found += collector.judge(first, request, config, "memory", before)
             asked = follow and self.followed.wants(first)
             if asked:
-                _follow_up(first, run.memory, config, collector, run.on_exchange, before=before)
+                _follow_up(
+                    first, run.memory, config, collector, run.on_exchange, before=before, keep=keep
+                )
         if run.wire is not None and not (first is not None and first.timed_out):
             # (The socket is not tried after a time-out in memory: it would cost another.)
             run.tell(request, config, "socket")
@@ -247,7 +252,14 @@ class Examples:
             if asked and not exchange.timed_out:  # the same questions over the wire
                 try:
                     _follow_up(
-                        exchange, run.wire, config, collector, run.on_exchange, "socket", before
+                        exchange,
+                        run.wire,
+                        config,
+                        collector,
+                        run.on_exchange,
+                        "socket",
+                        before,
+                        keep,
                     )
                 except TransportError as exc:
                     run.errors.append(f"{request.method} {request.target} (follow-up): {exc}")

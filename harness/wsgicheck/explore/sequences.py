@@ -29,7 +29,9 @@ __all__ = ["FollowUps", "ask_about", "follow_ups", "send_follow_ups"]
 _REPLACED = CONDITIONAL_FIELDS | {"range"}
 
 
-def follow_ups(request: Request, response: Response) -> list[Request]:
+def follow_ups(
+    request: Request, response: Response, keep: frozenset[str] = frozenset()
+) -> list[Request]:
     """The requests that follow a 200 to ``request`` (a GET), in the order to send them:
     HEAD to the same target; the GET with If-None-Match set to the ETag and with
     If-Modified-Since set to the Last-Modified it got; If-None-Match ``*`` and as a list;
@@ -43,10 +45,11 @@ def follow_ups(request: Request, response: Response) -> list[Request]:
     ``Range: bytes=0-0`` when the answer said ``Accept-Ranges: bytes``, then with
     If-Range, then with the preconditions a range must not skip (:func:`_beside_range`).
     None for anything else; a value the app sent that no client could send back is left
-    out."""
+    out, and so is a question that would change a field named in ``keep`` (lower-case: the
+    fields the user set with ``-H``, which every request carries as given)."""
     if request.method != "GET" or response.status_code != 200:
         return []
-    fields = tuple(item for item in request.headers if item[0].lower() not in _REPLACED)
+    fields = tuple(item for item in request.headers if item[0].lower() not in _REPLACED - keep)
     plain = {"headers": fields, "body": b"", "framing": Framing.NONE, "chunk_sizes": ()}
     wanted: list[tuple[str, tuple[tuple[str, str], ...]]] = [("HEAD", ())]
     conditions = [
@@ -80,6 +83,8 @@ def follow_ups(request: Request, response: Response) -> list[Request]:
     out = []
     for method, extra in wanted:
         names = {name.lower() for name, _ in extra}
+        if names & keep:
+            continue
         kept = tuple(item for item in fields if item[0].lower() not in names)
         try:
             out.append(request.replace(method=method, **{**plain, "headers": kept + extra}))
@@ -175,12 +180,16 @@ def _beside_range(response: Response) -> list[tuple[str, str]]:
 
 
 def send_follow_ups(
-    send: Callable[[Request], Response], first: Exchange, *, source: str = "memory"
+    send: Callable[[Request], Response],
+    first: Exchange,
+    *,
+    source: str = "memory",
+    keep: frozenset[str] = frozenset(),
 ) -> list[Exchange]:
     """Send the :func:`follow_ups` of ``first`` with ``send`` (one transport's exchange);
     their exchanges, each with ``first`` and the follow-ups before it as ``history``."""
     linked = [first]
-    for request in follow_ups(first.request, first.response):
+    for request in follow_ups(first.request, first.response, keep):
         later = Exchange(send(request), source=source)
         later.history = tuple(linked[-HISTORY:])
         linked.append(later)
