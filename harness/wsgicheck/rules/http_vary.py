@@ -78,9 +78,16 @@ def request_fields(ex: Exchange) -> Fields:
 
 def _metadata(ex: Exchange, names: tuple[str, ...] = SAME_VALUE) -> tuple[str | None, ...]:
     """The values of ``names`` in the response, compared without case or spaces (an app
-    that selects nothing does not change ``charset=UTF-8`` into ``charset=utf-8``)."""
-    values = (app_field(ex, name) for name in names)
-    return tuple(None if value is None else "".join(value.lower().split()) for value in values)
+    that selects nothing does not change ``charset=UTF-8`` into ``charset=utf-8``). Worked
+    out once per exchange: every later exchange of a sequence reads it again."""
+    key = "vary_metadata:" + ",".join(names)
+    found: tuple[str | None, ...] | None = ex.facts.get(key)
+    if found is None:
+        values = (app_field(ex, name) for name in names)
+        found = ex.facts[key] = tuple(
+            None if value is None else "".join(value.lower().split()) for value in values
+        )
+    return found
 
 
 def _usable(ex: Exchange) -> bool:
