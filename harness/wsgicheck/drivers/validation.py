@@ -44,7 +44,6 @@ from ..rules.engine import HISTORY
 from ..rules.environ_objects import STREAM_METHOD_RULES
 from ..rules.harness_rules import RUN_RULES
 from ..rules.http_pairs import compared_at, conditional, history_bears_on
-from ..rules.http_vary import Fields, request_fields
 from .target import app_location
 from .validation_call import BODY_KEPT, Invocation
 
@@ -159,10 +158,12 @@ class Validator:
         #: How many of ``_past`` are compared at each target (:func:`compared_at`): a later
         #: GET to a target not here, with no condition, is judged alone.
         self._compared: dict[str, int] = {}
-        #: For each target of a GET in ``_past``, how many GETs sent each set of request
-        #: fields (:func:`request_fields`): where a target has two, a GET to it may be
-        #: judged beside another that differs from it (APP-VARY-NAMES-FIELD).
-        self._variants: dict[str, dict[Fields, int]] = {}
+        #: How many GETs of ``_past`` went to each target with each list of request
+        #: fields, and (``_variant_kinds``) how many such lists each target has: where it has
+        #: two, a GET to it may be judged beside another that differs from it
+        #: (APP-VARY-NAMES-FIELD).
+        self._variants: dict[tuple[str, tuple[tuple[str, str], ...]], int] = {}
+        self._variant_kinds: dict[str, int] = {}
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         # PEP 3333: the server must call the app positionally. Keywords are accepted (as an
@@ -193,24 +194,33 @@ class Validator:
 
     def _keep(self, exchange: Exchange) -> None:
         """Add an ended exchange to the history, and count it in ``_compared`` and
-        ``_variants``."""
+        ``_variants``. (Run for every exchange: written out, not in helpers.)"""
         with self._lock:
-            past = self._past
+            past, compared, variants = self._past, self._compared, self._variants
             if len(past) == past.maxlen:
                 oldest = past[0]
-                _count(self._compared, compared_at(oldest), -1)
-                self._count_variant(oldest, -1)
+                if compared:
+                    _count(compared, compared_at(oldest), -1)
+                request = oldest.request
+                if request.method == "GET":
+                    key = (request.target, request.headers)
+                    count = variants[key] - 1
+                    if count:
+                        variants[key] = count
+                    else:
+                        del variants[key]
+                        _count(self._variant_kinds, request.target, -1)
             past.append(exchange)
-            _count(self._compared, compared_at(exchange), 1)
-            self._count_variant(exchange, 1)
-
-    def _count_variant(self, exchange: Exchange, step: int) -> None:
-        if exchange.method == "GET":
-            target = exchange.request.target
-            counts = self._variants.setdefault(target, {})
-            _count(counts, request_fields(exchange), step)
-            if not counts:
-                del self._variants[target]
+            _count(compared, compared_at(exchange), 1)
+            request = exchange.request
+            if request.method == "GET":
+                # Keyed by the fields as sent: two that differ only in order or case count
+                # as two, which costs a judgement, never a finding.
+                key = (request.target, request.headers)
+                count = variants.get(key, 0)
+                if not count:
+                    _count(self._variant_kinds, request.target, 1)
+                variants[key] = count + 1
 
     def _quiet_memo(self) -> dict[object, Exchange] | None:
         """``_quiet``, begun afresh when a rule was registered since (a user's rules module
@@ -236,7 +246,7 @@ class Validator:
         if known is None:
             return None
         target = known.request.target
-        if target in self._compared or len(self._variants.get(target, ())) > 1:
+        if target in self._compared or self._variant_kinds.get(target, 0) > 1:
             return None
         return known
 
