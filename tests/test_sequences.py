@@ -352,3 +352,26 @@ def test_a_run_keeps_the_users_fields_in_the_questions() -> None:
     options = RunOptions(database=None, seed=2, max_examples=5, headers=(("Accept", "text/csv"),))
     run(app, options)
     assert set(seen) == {"text/csv"}
+
+
+def test_without_choices_the_other_type_and_language_are_not_asked() -> None:
+    response = Client(answering("200 OK", [])).get("/")
+    questions = asked(follow_ups(response.request, response, choices=False))
+    gzip = (("Accept-Encoding", "gzip"),)
+    assert questions == [("HEAD", ()), ("GET", ()), ("GET", gzip), ("HEAD", gzip), ("GET", gzip)]
+
+
+@pytest.mark.parametrize("transports", ["both", "socket"])
+def test_the_choices_are_asked_once_a_run_whatever_the_transports(transports: str) -> None:
+    """They ask the app, not the server: with both transports in memory only; over the
+    socket when it is the only one. Either way the missing Vary is found."""
+    asked_for: list[str] = []
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        asked_for.append(environ.get("HTTP_ACCEPT_LANGUAGE", ""))
+        return gzip_without_vary(environ, start_response)
+
+    options = RunOptions(database=None, seed=2, max_examples=5, transports=transports)
+    result = run(app, options)
+    assert set(result.failures) == {"APP-VARY-NAMES-FIELD"}
+    assert asked_for.count("de") == 2  # one target, asked twice, by one transport

@@ -74,6 +74,7 @@ def _follow_up(
     source: str = "memory",
     before: tuple[Request, ...] = (),
     keep: frozenset[str] = frozenset(),
+    choices: bool = True,
 ) -> None:
     """Ask the questions that follow ``first`` (HEAD, conditional GETs: :mod:`.sequences`)
     through ``transport`` and judge each beside it. Their findings are kept, never raised
@@ -86,7 +87,7 @@ def _follow_up(
             on_exchange(request, config, source)
         return transport.exchange(request, config)
 
-    for later in send_follow_ups(send, first, source=source, keep=keep):
+    for later in send_follow_ups(send, first, source=source, keep=keep, choices=choices):
         sent_before = (*before, *[earlier.request for earlier in later.history])
         collector.judge(later, later.request, config, source, sent_before)
 
@@ -249,6 +250,8 @@ class Examples:
                 return request, first, found
             exchange = self._on_the_wire(drawn, request, response, config, earlier, previous, first)
             found += collector.judge(exchange, request, config, "socket", before)
+            if run.memory is None:  # the socket alone: its first 200 is the one followed up
+                asked = follow and self.followed.wants(exchange)
             if asked and not exchange.timed_out:  # the same questions over the wire
                 try:
                     _follow_up(
@@ -260,6 +263,8 @@ class Examples:
                         "socket",
                         before,
                         keep,
+                        # Asked in memory already: the choices ask the app, not the server.
+                        choices=run.memory is None,
                     )
                 except TransportError as exc:
                     run.errors.append(f"{request.method} {request.target} (follow-up): {exc}")

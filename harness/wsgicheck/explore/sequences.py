@@ -30,7 +30,11 @@ _REPLACED = CONDITIONAL_FIELDS | {"range"}
 
 
 def follow_ups(
-    request: Request, response: Response, keep: frozenset[str] = frozenset()
+    request: Request,
+    response: Response,
+    keep: frozenset[str] = frozenset(),
+    *,
+    choices: bool = True,
 ) -> list[Request]:
     """The requests that follow a 200 to ``request`` (a GET), in the order to send them:
     HEAD to the same target; the GET with If-None-Match set to the ETag and with
@@ -46,7 +50,9 @@ def follow_ups(
     If-Range, then with the preconditions a range must not skip (:func:`_beside_range`).
     None for anything else; a value the app sent that no client could send back is left
     out, and so is a question that would change a field named in ``keep`` (lower-case: the
-    fields the user set with ``-H``, which every request carries as given)."""
+    fields the user set with ``-H``, which every request carries as given). Without
+    ``choices`` the other media type and language are not asked: they ask the app, not the
+    server, and a run with both transports asks them in memory only."""
     if request.method != "GET" or response.status_code != 200:
         return []
     fields = tuple(item for item in request.headers if item[0].lower() not in _REPLACED - keep)
@@ -74,8 +80,9 @@ def follow_ups(
     # Another media type and another language, each asked for twice, then the plain GET
     # again: an app that selects by them (or by gzip) answers the plain GET as before, and
     # APP-VARY-NAMES-FIELD judges there.
-    wanted += [("GET", (choice,)) for choice in _other_choices(response) for _ in range(2)]
-    wanted.append(("GET", ()))
+    if choices:
+        wanted += [("GET", (choice,)) for choice in _other_choices(response) for _ in range(2)]
+        wanted.append(("GET", ()))
     wanted += [("GET", (condition,)) for condition in _preconditions(response)]
     if (response.header("accept-ranges") or "").strip().lower() == "bytes":
         wanted += [("GET", (("Range", "bytes=0-0"), *extra)) for extra in _if_ranges(response)]
@@ -185,11 +192,12 @@ def send_follow_ups(
     *,
     source: str = "memory",
     keep: frozenset[str] = frozenset(),
+    choices: bool = True,
 ) -> list[Exchange]:
     """Send the :func:`follow_ups` of ``first`` with ``send`` (one transport's exchange);
     their exchanges, each with ``first`` and the follow-ups before it as ``history``."""
     linked = [first]
-    for request in follow_ups(first.request, first.response, keep):
+    for request in follow_ups(first.request, first.response, keep, choices=choices):
         later = Exchange(send(request), source=source)
         later.history = tuple(linked[-HISTORY:])
         linked.append(later)
