@@ -96,12 +96,21 @@ def _usable(ex: Exchange) -> bool:
 
 
 def _bears(ex: Exchange) -> bool:
-    """Whether the history may change the verdict: ``ex`` is a usable GET and an earlier
-    GET went to its target."""
-    target = ex.request.target
-    return _usable(ex) and any(
-        each.method == "GET" and each.request.target == target for each in ex.history
-    )
+    """Whether the history may change the verdict: ``ex`` is a usable GET, and the history
+    holds a GET of the same request followed by a GET to the target with other fields (the
+    order a pair needs). Kept narrow: where it holds, the engine judges every rule over a
+    sequence beside the history, not from its memo."""
+    if not _usable(ex):
+        return False
+    target, mine = ex.request.target, request_fields(ex)
+    twin = False
+    for each in ex.history:
+        if each.method == "GET" and each.request.target == target:
+            if request_fields(each) == mine:
+                twin = True
+            elif twin:
+                return True
+    return False
 
 
 def selected_by(ex: Exchange) -> list[Pair]:
