@@ -21,6 +21,7 @@ __all__ = [
     "app_body",
     "app_field",
     "app_fields",
+    "app_list",
     "app_status",
     "coded_note",
     "entity_tags",
@@ -43,6 +44,13 @@ def app_field(ex: Exchange, name: str) -> str | None:
     """Every value of field ``name`` the app gave, joined with ", " (RFC 9110 §5.3), or None."""
     values = [value for key, value in app_fields(ex) if key == name]
     return ", ".join(values) if values else None
+
+
+def app_list(ex: Exchange, name: str) -> set[str]:
+    """The items of the app's list field ``name`` (RFC 9110 §5.6.1: Vary, Cache-Control),
+    lower-case, every field line's; empty without one."""
+    items = (item.strip().lower() for item in (app_field(ex, name) or "").split(","))
+    return {item for item in items if item}
 
 
 def app_status(ex: Exchange) -> int | None:

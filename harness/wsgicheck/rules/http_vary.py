@@ -27,7 +27,7 @@ from ..model.grammar import HOP_BY_HOP_HEADERS
 from ..model.request import FRAMING_HEADERS
 from ..model.untrusted import show
 from .exchange import Exchange
-from .http_evidence import app_field, app_status, request_field
+from .http_evidence import app_field, app_list, app_status, request_field
 from .http_pairs import CONDITIONS_AND_RANGE, ORIGIN, SAME_VALUE, SECTION, answered
 from .registry import Binding, Finding, Level, Rule, rule
 
@@ -186,13 +186,10 @@ def _covered(ex: Exchange, field: str) -> bool:
     keeps it from being reused as it is: ``no-store``, ``no-cache`` (reuse only after asking
     the app) or ``private`` (no shared cache), the directives §12.5.5 lets an origin use
     to supplant Vary."""
-    listed = {item.strip().lower() for item in (app_field(ex, "vary") or "").split(",")}
+    listed = app_list(ex, "vary")
     # Only the bare directives: no-cache="Set-Cookie" or private="X" restrict the fields
     # they name, and the rest of the response is reused as it is.
-    directives = {
-        item.strip().lower() for item in (app_field(ex, "cache-control") or "").split(",")
-    }
-    return field in listed or "*" in listed or bool(directives & SUPPLANTING)
+    return field in listed or "*" in listed or bool(app_list(ex, "cache-control") & SUPPLANTING)
 
 
 def _sent(ex: Exchange, field: str) -> str:
@@ -249,9 +246,9 @@ def vary_names_field(self: Rule, ex: Exchange) -> Iterator[Finding]:
         if len(lacking) == 2:
             where, hint = "neither response names it in Vary", _NOWHERE
         else:
-            coded = "content-encoding" in changed and _coded(lacking[0])
             where = f"the response with {_sent(lacking[0], field)} does not name it in Vary"
-            hint = _ONLY_COMPRESSED if "content-encoding" in changed and not coded else ""
+            plain = "content-encoding" in changed and not _coded(lacking[0])
+            hint = _ONLY_COMPRESSED if plain else ""
         yield self.finding(
             ex,
             f"GET {show(ex.request.target)} got {_got_all(first, changed)} with "
