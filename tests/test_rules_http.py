@@ -582,8 +582,10 @@ def test_a_304_keeps_the_fields_of_its_200(
     assert "APP-304-KEEPS-FIELDS" in applied(exchanges)
 
 
-def test_only_a_dropped_vary_accept_encoding_is_put_down_to_compression() -> None:
-    full = [KEPT[0], ("Vary", "Cookie")]
+@pytest.mark.parametrize("vary", ["Cookie", "X-Accept-Encoding-Hint"])
+def test_only_a_dropped_vary_accept_encoding_is_put_down_to_compression(vary: str) -> None:
+    """Vary is a list of field names: one that only contains "accept-encoding" is another."""
+    full = [KEPT[0], ("Vary", vary)]
     exchanges = run(revalidating(full, [KEPT[0]]), GET, CONDITIONAL, GET)
     (finding,) = [f for ex in exchanges for f in check_exchange(ex)]
     assert finding.message == (
@@ -605,6 +607,21 @@ def test_a_304_to_another_request_is_not_held_to_the_200(between: dict[str, Any]
     exchanges = run(revalidating(KEPT, []), GET, between, GET)
     assert "APP-304-KEEPS-FIELDS" not in applied(exchanges)
     assert "APP-CL-OF-GET" not in applied(exchanges)
+
+
+def test_a_304_to_the_same_fields_in_another_order_is_another_request() -> None:
+    """Field lines of one name are a list whose order is significant (RFC 9110 §5.3): a
+    request with them the other way round is not the 200's own request."""
+    forward = {**GET, "headers": [("Accept", "text/plain"), ("Accept", "text/html")]}
+    backward = {
+        **GET,
+        "headers": [("Accept", "text/html"), ("Accept", "text/plain"), ("If-None-Match", '"x"')],
+    }
+    exchanges = run(revalidating(KEPT, []), forward, backward, forward)
+    assert "APP-304-KEEPS-FIELDS" not in applied(exchanges)
+    in_order = {**backward, "headers": [*forward["headers"], ("If-None-Match", '"x"')]}
+    exchanges = run(revalidating(KEPT, []), forward, in_order, forward)
+    assert "APP-304-KEEPS-FIELDS" in applied(exchanges)
 
 
 def test_a_304_is_not_judged_beside_a_200_that_varies_by_itself() -> None:

@@ -18,6 +18,7 @@ from .server_evidence import app_fields, final_call, status_code
 
 __all__ = [
     "CONDITIONAL_FIELDS",
+    "Fields",
     "app_body",
     "app_field",
     "app_fields",
@@ -30,6 +31,7 @@ __all__ = [
     "http_date",
     "read_date",
     "request_field",
+    "request_fields",
     "strong_match",
     "weak_match",
 ]
@@ -66,6 +68,26 @@ def request_field(ex: Exchange, name: str) -> str | None:
     """Every value of request field ``name``, joined with ", ", or None."""
     values = [value for key, value in ex.request.headers if key.lower() == name]
     return ", ".join(values) if values else None
+
+
+#: A request's fields by lower-case name, each with its values in order, sorted by name.
+Fields = tuple[tuple[str, tuple[str, ...]], ...]
+
+
+def request_fields(ex: Exchange) -> Fields:
+    """The request's fields by lower-case name, each with its values in the order sent
+    (RFC 9110 §5.3: that order is significant), sorted by name: what tells two requests to
+    one target apart. Worked out once per exchange."""
+    facts = ex.facts
+    found: Fields | None = facts.get("request_fields")
+    if found is None:
+        grouped: dict[str, list[str]] = {}
+        for name, value in ex.request.headers:
+            grouped.setdefault(name.lower(), []).append(value)
+        found = facts["request_fields"] = tuple(
+            sorted((name, tuple(values)) for name, values in grouped.items())
+        )
+    return found
 
 
 def app_body(ex: Exchange) -> bytes | None:

@@ -28,12 +28,15 @@ from ..model.untrusted import show
 from .exchange import Exchange
 from .http_evidence import (
     CONDITIONAL_FIELDS,
+    Fields,
     app_field,
     app_fields,
+    app_list,
     app_status,
     entity_tags,
     http_date,
     request_field,
+    request_fields,
     weak_match,
 )
 from .registry import Binding, Finding, Level, Rule, rule
@@ -110,10 +113,9 @@ def compared_at(ex: Exchange) -> str | None:
     return target
 
 
-def request_key(ex: Exchange, ignore: frozenset[str]) -> tuple[str, list[tuple[str, str]]]:
-    """The target and the request's fields (names lower-case, sorted), less ``ignore``."""
-    fields = sorted((name.lower(), value) for name, value in ex.request.headers)
-    return ex.request.target, [field for field in fields if field[0] not in ignore]
+def request_key(ex: Exchange, ignore: frozenset[str]) -> tuple[str, Fields]:
+    """The target and the request's fields (:func:`request_fields`), less ``ignore``."""
+    return ex.request.target, tuple(field for field in request_fields(ex) if field[0] not in ignore)
 
 
 def counterpart(
@@ -389,7 +391,7 @@ def not_modified_keeps_fields(self: Rule, ex: Exchange) -> Iterator[Finding]:
 
 def _varies_by_coding(get: Exchange) -> bool:
     """Whether the 200's Vary names Accept-Encoding (as a compression layer's does)."""
-    return "accept-encoding" in (app_field(get, "vary") or "").lower()
+    return "accept-encoding" in app_list(get, "vary")
 
 
 #: Why a 304 lacks the 200's Vary: Accept-Encoding, most often (seen with Django 5.2).

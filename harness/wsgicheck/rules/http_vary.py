@@ -27,7 +27,14 @@ from ..model.grammar import HOP_BY_HOP_HEADERS
 from ..model.request import FRAMING_HEADERS
 from ..model.untrusted import show
 from .exchange import Exchange
-from .http_evidence import app_field, app_list, app_status, request_field
+from .http_evidence import (
+    Fields,
+    app_field,
+    app_list,
+    app_status,
+    request_field,
+    request_fields,
+)
 from .http_pairs import CONDITIONS_AND_RANGE, ORIGIN, SAME_VALUE, SECTION, answered
 from .registry import Binding, Finding, Level, Rule, rule
 
@@ -55,25 +62,6 @@ Pair = tuple[Exchange, str, list[str]]
 #: Metadata a HEAD gives as GET does: a compression layer that skips HEAD (Paste's gzipper)
 #: is APP-HEAD-LIKE-GET's finding, and its HEAD no evidence against the GET's coding.
 _HEAD_AGREES_ON = ("content-type", "content-language")
-
-
-#: A request's fields by lower-case name, each with its values in order, sorted by name.
-Fields = tuple[tuple[str, tuple[str, ...]], ...]
-
-
-def request_fields(ex: Exchange) -> Fields:
-    """The request's fields by lower-case name, each with its values in order, sorted: two
-    GETs to one target with different ones may show a selection. Worked out once."""
-    facts = ex.facts
-    found: Fields | None = facts.get("request_fields")
-    if found is None:
-        grouped: dict[str, list[str]] = {}
-        for name, value in ex.request.headers:
-            grouped.setdefault(name.lower(), []).append(value)
-        found = facts["request_fields"] = tuple(
-            sorted((name, tuple(values)) for name, values in grouped.items())
-        )
-    return found
 
 
 def _metadata(ex: Exchange, names: tuple[str, ...] = SAME_VALUE) -> tuple[str | None, ...]:
