@@ -16,13 +16,18 @@ from ..rules import Exchange
 from ..rules.verdicts import Verdict
 from .differences import Difference
 
-__all__ = ["CELLS", "ProbeOptions", "ProbeResult"]
+__all__ = ["CELLS", "ProbeOptions", "ProbeResult", "broken_in"]
 
 #: What a probe can say of one rule on one server, in the order a matrix counts them: it
 #: passed; a MUST was broken; a SHOULD was not followed; the probe tried and the server gave
 #: no evidence (no file wrapper offered, an HTTP/1.0 server and Expect); the probe did not
 #: try (an option left it out).
 CELLS = ("pass", "fail", "warn", "n/a", "not probed")
+
+
+def broken_in(broken: int, runs: int) -> str:
+    """How often ``--runs`` saw a rule broken: the one wording of the matrix and the notes."""
+    return f"broken in {broken} of {runs} runs"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -90,8 +95,7 @@ class ProbeResult:
         """``broken in 1 of 2 runs`` for a rule the server broke only sometimes, else None."""
         if rule not in self.unstable:
             return None
-        broken, runs = self.unstable[rule]
-        return f"broken in {broken} of {runs} runs"
+        return broken_in(*self.unstable[rule])
 
     def failed(self) -> bool:
         """Whether the server broke a MUST rule."""

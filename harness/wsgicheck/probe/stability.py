@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from ..rules.verdicts import Verdict
-from .result import ProbeResult
+from .result import ProbeResult, broken_in
 
 __all__ = ["merge_runs"]
 
@@ -53,7 +53,7 @@ def merge_runs(runs: list[ProbeResult], lost: list[str] | None = None) -> ProbeR
         results.append(result)
     notes = _notes(runs) + list(lost or [])
     notes += [
-        f"{rule}: broken in {count} of the {total} runs that judged it, with the same "
+        f"{rule}: {broken_in(count, total)} that judged it, with the same "
         "requests; the server does not answer them the same way each time, so a rerun may "
         "not show it"
         for rule, (count, total) in unstable.items()
