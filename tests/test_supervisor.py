@@ -386,6 +386,25 @@ def test_a_replacement_that_claims_to_equal_the_original_is_put_back(tmp_path: P
     ]
 
 
+TZSET_APP = """
+import time
+
+def app(environ, start_response):
+    time.tzset()  # as time.strptime does: time.tzname and time.timezone are bound anew
+    time.tzname = tuple(time.tzname)
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")])
+    return [b"ok"]
+"""
+
+
+def test_the_data_of_time_rebound_by_the_app_is_no_replacement(tmp_path: Path) -> None:
+    """Only the functions the transport calls are guarded: an app that parses a date
+    (``time.strptime`` calls ``time.tzset()``) is not said to have replaced anything."""
+    target = write_app(tmp_path / "tzset", TZSET_APP)
+    data = _clean_run_over_a_socket(tmp_path, target)
+    assert data["app_output"] is None
+
+
 @pytest.mark.parametrize("name", ["html", "json"])
 def test_a_module_beside_the_app_does_not_shadow_the_standard_library(
     tmp_path: Path, name: str

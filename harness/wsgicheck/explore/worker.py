@@ -142,7 +142,13 @@ def _run_share(
 
 
 def _snapshot() -> dict[str, dict[str, Any]]:
-    return {name: dict(vars(sys.modules[name])) for name in GUARDED_MODULES}
+    """The functions and classes of :data:`GUARDED_MODULES`: what the transport calls. Not
+    their data, which the modules themselves rebind (``time.tzset()``, which ``strptime``
+    calls, makes ``time.tzname`` a new tuple): that is no replacement by the app."""
+    return {
+        name: {key: value for key, value in vars(sys.modules[name]).items() if callable(value)}
+        for name in GUARDED_MODULES
+    }
 
 
 def _restore(snapshot: dict[str, dict[str, Any]], reported: set[str], when: str) -> None:
