@@ -6,7 +6,10 @@ from __future__ import annotations
 import gc
 import hashlib
 import io
+import subprocess
+import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 from wsgiref.util import setup_testing_defaults
 
@@ -80,6 +83,46 @@ def test_on_exchange_gets_an_exchange_never_closed_at_garbage_collection() -> No
     gc.collect()
     [exchange] = seen
     assert exchange.observations("never-closed")
+
+
+NEVER_CLOSED_AT_EXIT = """
+import time
+from wsgiref.handlers import format_date_time
+from wsgiref.util import setup_testing_defaults
+from wsgicheck import validator
+
+def app(environ, start_response):
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2"),
+                              ("Last-Modified", "Mon, 01 Jan 2024 00:00:00 GMT"),
+                              ("Date", format_date_time(time.time()))])
+    return [b"ok"]
+
+checked = validator(app)
+kept = []
+for extra in ({}, {"HTTP_IF_MODIFIED_SINCE": "Mon, 01 Jan 2024 00:00:00 GMT"}):
+    environ = dict(extra)
+    setup_testing_defaults(environ)
+    result = checked(environ, lambda status, headers, exc_info=None: lambda data: None)
+    kept.append((result, b"".join(result)))  # read whole, never closed, alive at the exit
+print("done")
+"""
+
+
+def test_an_iterable_still_alive_at_the_interpreters_exit_is_left_alone(
+    tmp_path: Path,
+) -> None:
+    """Judging an exchange while the interpreter tears itself down would fail on the way
+    (the modules a rule needs are gone) and print an "Exception ignored" traceback."""
+    script = tmp_path / "never_closed.py"
+    script.write_text(NEVER_CLOSED_AT_EXIT)
+    done = subprocess.run(
+        [sys.executable, "-W", "ignore", str(script)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (0, "done\n", "")
 
 
 def test_the_server_still_knows_its_file_wrapper() -> None:

@@ -143,6 +143,8 @@ class ServerIterable:
         invocation = self._invocation
         if not invocation.finished:
             invocation.finished = True
+            if sys.is_finalizing():
+                return  # the interpreter's exit: the modules a rule runs on may be gone
             invocation.log.append(raw_server_observed("never-closed", type(self._result).__name__))
             try:
                 invocation.judge(invocation.owner.rules, raising=False)
