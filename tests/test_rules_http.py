@@ -105,6 +105,9 @@ TEXT = ("Content-Type", "text/plain")
         ("204 No Content", "GET", set()),
         ("205 Reset Content", "GET", set()),
         ("304 Not Modified", "GET", set()),
+        # RFC 9110 §9.3.7: an OPTIONS answer with Content-Length: 0 sends "no content".
+        ("200 OK", "OPTIONS", set()),
+        ("404 Not Found", "OPTIONS", set()),
     ],
 )
 def test_content_type_is_asked_of_every_response_with_content(
@@ -113,6 +116,11 @@ def test_content_type_is_asked_of_every_response_with_content(
     # Zero-length content is content (RFC 9110 §6.4.1): an empty 200 needs a type too.
     exchanges = run(answering(status, []), {"method": method, "target": "/"})
     assert fired(exchanges) == expected
+
+
+def test_content_type_is_asked_of_an_answer_to_options_with_content() -> None:
+    exchanges = run(answering("200 OK", [], b"GET, HEAD"), {"method": "OPTIONS", "target": "/"})
+    assert fired(exchanges) == {("APP-CONTENT-TYPE", "OPTIONS", ())}
 
 
 @pytest.mark.parametrize(
@@ -765,6 +773,24 @@ def test_if_modified_since(since: str, flagged: bool) -> None:
     )
     expected = {("APP-IF-MODIFIED-SINCE", "GET", ("If-Modified-Since",))} if flagged else set()
     assert fired(exchanges) == expected
+
+
+@pytest.mark.parametrize("since", [LAST, "Fri, 01 Jan 2100 00:00:00 GMT"])
+def test_if_modified_since_under_the_validator_without_a_date(since: str) -> None:
+    """The validator sees the app's fields, and the server adds Date after it: the time
+    the exchange ended stands for the origin's clock, which a date in 2100 is still after."""
+    checked = validator(ignoring([("Last-Modified", LAST)]), collect=True)
+    for headers in ({}, {"If-Modified-Since": since}):
+        response = Client(checked).get("/", headers=headers)
+        assert response.status_code == 200
+    expected = ["APP-IF-MODIFIED-SINCE"] if since == LAST else []
+    assert [finding.rule for finding in checked.findings] == expected
+
+
+def test_a_weak_etag_is_named_with_its_w() -> None:
+    exchanges = run(ignoring([("ETag", 'W/"v1"')]), {**GET, "headers": {"If-None-Match": "*"}})
+    (finding,) = check_exchange(exchanges[0])
+    assert finding.message.startswith('If-None-Match * matches the target\'s ETag W/"v1"; ')
 
 
 def test_if_modified_since_gives_way_to_if_none_match() -> None:

@@ -438,9 +438,6 @@ NOT_SHOWN = {
     "APP-REINVOKABLE": "compares two exchanges of one request (the runner's replay, "
     "Exchange.previous); a validator links the exchanges it sees only as the history the "
     "rules over pairs read",
-    "APP-IF-MODIFIED-SINCE": "judged against the response's Date (a later If-Modified-Since "
-    "is in the origin's future, RFC 9110 §13.1.3); Date is the server's field, added after "
-    "the app, so the app's response a validator sees has none and the rule skips",
 }
 #: The same, for one client and a reason of its own.
 NOT_SHOWN_BY = {

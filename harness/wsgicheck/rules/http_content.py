@@ -54,6 +54,13 @@ def _responded(ex: Exchange) -> bool:
     return app_status(ex) is not None
 
 
+def _empty_options(ex: Exchange) -> bool:
+    """An answer to OPTIONS with no bytes of content: RFC 9110 §9.3.7 calls it one in which
+    "no content is to be sent" (a Content-Length of "0"), so there is no representation
+    whose media type a Content-Type would name."""
+    return ex.method == "OPTIONS" and ex.iteration_finished and ex.produced == 0
+
+
 @rule(
     "APP-CONTENT-TYPE",
     level=Level.SHOULD,
@@ -68,7 +75,7 @@ def _responded(ex: Exchange) -> bool:
     applies=lambda ex: (
         (code := app_status(ex)) is not None
         and (
-            has_content(ex, code)
+            (has_content(ex, code) and not _empty_options(ex))
             or (ex.method == "HEAD" and code >= 200 and code not in (204, 205, 304))
         )
     ),
@@ -78,7 +85,8 @@ fix:  start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length
 )
 def content_type(self: Rule, ex: Exchange) -> Iterator[Finding]:
     # RFC 9110 §6.4.1: every response but to HEAD, 1xx, 204 and 304 has content, "although
-    # that content might be of zero length"; wsgiref.validate asserts the same. A HEAD
+    # that content might be of zero length"; wsgiref.validate asserts the same (but for an
+    # empty answer to OPTIONS, which §9.3.7 calls one with no content). A HEAD
     # response should carry the fields its GET would (§9.3.2), so it is asked the same.
     if app_field(ex, "content-type") is None:
         code = app_status(ex)

@@ -33,6 +33,7 @@ __all__ = [
     "request_field",
     "request_fields",
     "strong_match",
+    "tag_text",
     "weak_match",
 ]
 
@@ -137,6 +138,11 @@ def entity_tags(value: str) -> list[tuple[bool, str]] | None:
             return None
         position = len(text) - len(rest.lstrip(", \t")) if rest else len(text)
     return tags or None
+
+
+def tag_text(tag: tuple[bool, str]) -> str:
+    """An :func:`entity_tags` pair written as the field has it: ``W/"v1"`` or ``"v1"``."""
+    return f"W/{tag[1]}" if tag[0] else tag[1]
 
 
 def gmt_spelled(value: str) -> str | None:

@@ -23,6 +23,7 @@ makes.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from datetime import datetime, timezone
 
 from ..model.untrusted import show
 from .exchange import Exchange
@@ -37,6 +38,7 @@ from .http_evidence import (
     http_date,
     request_field,
     request_fields,
+    tag_text,
     weak_match,
 )
 from .registry import Binding, Finding, Level, Rule, rule
@@ -335,11 +337,10 @@ def cl_of_get(self: Rule, ex: Exchange) -> Iterator[Finding]:
 
 #: Why a 304 says Content-Length 0, most often (seen with Django 5.2).
 _EMPTY_304 = (
-    ": 0 is most often the 304's own empty body, counted by a layer that sets the field from "
-    "the body it sees (Django's CommonMiddleware does, for a 304 made before it runs: by a "
-    "view, as django.views.static.serve and views under @etag or @condition do, or by a "
-    "ConditionalGetMiddleware listed after it); send the GET's length or no Content-Length "
-    "in a 304"
+    ": 0 is most often the 304's own empty body, counted by the app or a layer that sets the "
+    "field from the body it sees (as Django's CommonMiddleware does for a 304 that a view or "
+    "a ConditionalGetMiddleware listed after it made); send the GET's length or no "
+    "Content-Length in a 304"
 )
 
 
@@ -498,7 +499,7 @@ def if_none_match(self: Rule, ex: Exchange) -> Iterator[Finding]:
     wanted = "304" if ex.method in ("GET", "HEAD") else "412"
     yield self.finding(
         ex,
-        f"If-None-Match {show(value)} matches the target's ETag {show(current[1])}; the app "
+        f"If-None-Match {show(value)} matches the target's ETag {show(tag_text(current))}; the app "
         f"answered {app_status(ex)} with {ex.produced} bytes instead of {wanted}" + range_first(ex),
     )
 
@@ -537,7 +538,9 @@ def if_modified_since(self: Rule, ex: Exchange) -> Iterator[Finding]:
     modified = http_date(app_field(ex, "last-modified"))
     if modified is None and (get := counterpart(ex, plain=True)) is not None:
         modified = http_date(app_field(get, "last-modified"))
-    now = http_date(ex.response.header("date"))
+    # The origin's clock: the response's Date, or, where none is known yet (the validator
+    # sees the app's fields, and the server adds Date after it), the time it ended, now.
+    now = http_date(ex.response.header("date")) or datetime.now(timezone.utc)
     # A date after the response's own Date is in the origin's future: left unjudged.
     if modified is None or now is None or since > now or modified > since:
         return

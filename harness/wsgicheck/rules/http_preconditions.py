@@ -37,6 +37,7 @@ from .http_evidence import (
     read_date,
     request_field,
     strong_match,
+    tag_text,
     weak_match,
 )
 from .http_pairs import (
@@ -122,10 +123,6 @@ def evaluates(ex: Exchange, field: str, unless: str | None = None) -> bool:
     )
 
 
-def _tag(tag: tuple[bool, str]) -> str:
-    return f"W/{tag[1]}" if tag[0] else tag[1]
-
-
 def _if_match_holds(ex: Exchange) -> tuple[bool, str] | None:
     """Whether the request's If-Match holds (RFC 9110 §13.1.1: ``*`` when the target has a
     representation, else a listed tag strongly matching the current one), and why; None
@@ -137,8 +134,8 @@ def _if_match_holds(ex: Exchange) -> tuple[bool, str] | None:
     if listed is None or current is None:
         return None
     if any(strong_match(tag, current) for tag in listed):
-        return True, f"it strongly matches the target's ETag {show(_tag(current))}"
-    return False, f"no listed tag strongly matches the target's ETag {show(_tag(current))}"
+        return True, f"it strongly matches the target's ETag {show(tag_text(current))}"
+    return False, f"no listed tag strongly matches the target's ETag {show(tag_text(current))}"
 
 
 @rule(
@@ -146,8 +143,9 @@ def _if_match_holds(ex: Exchange) -> tuple[bool, str] | None:
     level=Level.MUST,
     binding=Binding.APP,
     section=SECTION + "; RFC 9110 §13.1.1, §13.2.2",
-    summary="a GET or HEAD whose If-Match fails (strong comparison) gets 412, one whose "
-    "If-Match holds (or is * on an existing target) is not refused with 412",
+    summary="an app that evaluates If-Match answers a GET or HEAD whose If-Match fails "
+    "(strong comparison) with 412, and does not refuse one that holds (or is * on an "
+    "existing target)",
     pep=ORIGIN,
     source="RFC 9110 §13.1.1, §13.2.2",
     covers=(),
@@ -184,8 +182,9 @@ def if_match(self: Rule, ex: Exchange) -> Iterator[Finding]:
     level=Level.MUST,
     binding=Binding.APP,
     section=SECTION + "; RFC 9110 §13.1.4, §13.2.2",
-    summary="a GET or HEAD without If-Match whose If-Unmodified-Since is before the "
-    "target's Last-Modified gets 412; one at or after it is not refused with 412",
+    summary="an app that evaluates If-Unmodified-Since answers a GET or HEAD without "
+    "If-Match whose date is before the target's Last-Modified with 412, and does not refuse "
+    "one at or after it",
     pep=ORIGIN,
     source="RFC 9110 §13.1.4, §13.2.2",
     covers=(),
@@ -268,7 +267,7 @@ def if_none_match_miss(self: Rule, ex: Exchange) -> Iterator[Finding]:
     if tags is not None:
         if len(tags) != 1 or any(weak_match(tag, tags[0]) for tag in listed):
             return  # a match, or an ETag sent twice (APP-SINGLE-FIELDS's): none to hold it to
-        shown = _tag(tags[0])
+        shown = tag_text(tags[0])
     else:
         # An ETag that is no entity-tag (APP-ETAG-SYNTAX's): its text, bare, against each
         # listed opaque-tag's, as a client that quoted it would send it.
@@ -312,7 +311,7 @@ def _if_range_fails(ex: Exchange) -> str | None:
         current = current_tag(ex)
         if len(tags) != 1 or current is None or strong_match(tags[0], current):
             return None
-        return f"If-Range {show(value)} is no strong match for the ETag {show(_tag(current))}"
+        return f"If-Range {show(value)} is no strong match for the ETag {show(tag_text(current))}"
     date, modified = http_date(value), current_modified(ex)
     if date is None or modified is None or date == modified:
         return None
@@ -395,6 +394,6 @@ def if_range_match(self: Rule, ex: Exchange) -> Iterator[Finding]:
     if strong_match(tags[0], given[0]) and strong_match(tags[0], own[0]):
         yield self.finding(
             ex,
-            f"If-Range {show(_tag(tags[0]))} strongly matches the target's ETag; the same "
+            f"If-Range {show(tag_text(tags[0]))} strongly matches the target's ETag; the same "
             f"Range without it got 206, this got {app_status(ex)} with {ex.produced} bytes",
         )
