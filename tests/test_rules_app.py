@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import bottle
+import pytest
 from werkzeug.test import Client as WerkzeugClient
 
 from wsgicheck import Client, ServerConfig
@@ -211,6 +212,31 @@ def test_werkzeug_without_input_terminated_is_clean() -> None:
         return Response(Request(environ).form.get("name", ""))(environ, start_response)
 
     assert fired(app, "POST", form={"name": "x"}, config=config) == []
+
+
+@pytest.mark.parametrize("max_read", [None, 3])
+def test_a_read_past_the_body_after_a_short_read_says_so(max_read: int | None) -> None:
+    """An app that reads CONTENT_LENGTH bytes in one call, and reads again for what a short
+    read left out (Trac's error page): the finding says the first read came back short."""
+    config = ServerConfig(input_terminated_always=False, max_read=max_read)
+
+    def app(environ: Environ, start_response: StartResponse) -> list[bytes]:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        environ["wsgi.input"].read(length)
+        environ["wsgi.input"].read(length)
+        start_response("200 OK", TEXT)
+        return [b"x"]
+
+    response = Client(app, config=config).post("/", body=b"0123456789")
+    messages = [finding.message for finding in check_exchange(Exchange(response))]
+    expected = (
+        "wsgi.input.read(10) with 7 bytes of body left, after a read(10) got 3 bytes (a short "
+        "read, which a stream may give): one read of CONTENT_LENGTH bytes is not sure to get "
+        "them all"
+        if max_read
+        else "wsgi.input.read(10) with 0 bytes of body left"
+    )
+    assert [message.split(" (at ")[0] for message in messages] == [expected]
 
 
 # -- start_response's arguments -------------------------------------------------------------

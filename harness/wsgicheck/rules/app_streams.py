@@ -43,6 +43,7 @@ def input_no_read_past_cl(self: Rule, ex: Exchange) -> Iterator[Finding]:
     # Without wsgi.input_terminated, a server may hand the app the raw socket: a read past
     # CONTENT_LENGTH then blocks until the client gives up. read() with no size is allowed
     # (PEP 3333 note 1 asks servers to support it), so only sized reads count.
+    short = ""
     for read in ex.input_reads:
         size = read.argument
         if read.available is None or size is None or not isinstance(size, int) or size < 0:
@@ -50,9 +51,15 @@ def input_no_read_past_cl(self: Rule, ex: Exchange) -> Iterator[Finding]:
         if read.method in ("read", "readline") and size > read.available:
             yield self.finding(
                 ex,
-                f"wsgi.input.{read.method}({size}) with {read.available} bytes of body left",
+                f"wsgi.input.{read.method}({size}) with {read.available} bytes of body left"
+                + short,
             )
             return
+        if not short and read.method == "read" and read.size < min(size, read.available):
+            short = (
+                f", after a read({size}) got {read.size} bytes (a short read, which a "
+                "stream may give): one read of CONTENT_LENGTH bytes is not sure to get them all"
+            )
 
 
 @rule(
