@@ -201,6 +201,7 @@ POST = req(
     "/p", ("Content-Type", "text/plain"), method="POST", body=b"abc", framing=Framing.CONTENT_LENGTH
 )
 CHUNKED = req("/p", method="POST", body=b"abcde", framing=Framing.CHUNKED)
+EMPTY_POST = req("/p", method="POST", body=b"", framing=Framing.CONTENT_LENGTH)
 HEAD = req("/", method="HEAD")
 OPTIONS = req("*", method="OPTIONS")
 HTTP10 = req("/", http_version="1.0")
@@ -292,6 +293,9 @@ BROKEN: list[Any] = [
     ({"ENV-EXT-VAR-NAMING"}, {"MyServer.Connection": object()}, None),
     ({"ENV-EXT-VAR-NAMING"}, {"myserver-socket.fd": 3}, None),
     ({"ENV-EXT-VAR-NAMING"}, {b"PATH_INFO": b"/"}, None),
+    # eventlet's own key, unprefixed: named as no CGI variable is, so not ENV-CGI-STR's.
+    ({"ENV-EXT-VAR-NAMING"}, {"headers_raw": (("Host", "localhost"),)}, None),
+    ({"ENV-EXT-VAR-NAMING"}, {"Socket": object()}, None),
     ({"ENV-URL-RECONSTRUCTABLE"}, {"PATH_INFO": "/a%20b"}, req("/a%20b")),  # not decoded
     ({"ENV-URL-RECONSTRUCTABLE"}, {"PATH_INFO": "/a "}, req("/a%2520")),  # decoded twice
     ({"ENV-URL-RECONSTRUCTABLE"}, {"PATH_INFO": "/caf\xc3\xa9"}, req("/caf%E9")),
@@ -320,6 +324,18 @@ def test_a_broken_environ_trips_its_rules(
     assert fired(exchange(changes, request_)) == expected
 
 
+def test_the_messages_name_an_absent_content_length_and_an_unprefixed_key() -> None:
+    found = check_exchange(exchange({"CONTENT_LENGTH": DELETE, "headers_raw": ()}, POST), ENV_RULES)
+    assert sorted((each.rule, each.message) for each in found) == [
+        ("ENV-CONTENT-LENGTH", "CONTENT_LENGTH is absent; the client sent Content-Length: 3"),
+        (
+            "ENV-EXT-VAR-NAMING",
+            "'headers_raw' holds a tuple: a server's own key is named after the server, as "
+            "myserver.headers_raw",
+        ),
+    ]
+
+
 @pytest.mark.parametrize(
     "kind", [UserDict, type("Environ", (dict,), {})], ids=["UserDict", "dict-subclass"]
 )
@@ -342,6 +358,9 @@ QUIET: list[Any] = [
     ({"PATH_INFO": "*"}, OPTIONS),  # OPTIONS *
     ({"PATH_INFO": ""}, OPTIONS),
     ({"CONTENT_LENGTH": ""}, None),  # "May be empty or absent"
+    ({"CONTENT_LENGTH": ""}, EMPTY_POST),  # Content-Length: 0 is no body, as "" says
+    ({"CONTENT_LENGTH": DELETE}, EMPTY_POST),
+    ({"lowercase_os_var": "1"}, None),  # an OS variable: a str, whatever its name
     ({"CONTENT_LENGTH": "0"}, None),
     ({"CONTENT_LENGTH": "5"}, CHUNKED),  # a server that de-chunked the body says how long
     ({"CONTENT_LENGTH": "003"}, POST),

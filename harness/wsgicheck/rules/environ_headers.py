@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from ..model.grammar import HOP_BY_HOP_HEADERS, decimal
 from ..model.grammar import cgi_http_key_re as _http_key_re
 from ..model.request import Framing
+from .environ_objects import is_cgi_name
 from .environ_rules import VARIABLES, knows_request, target_parts
 from .exchange import Exchange, environ_of
 from .registry import Binding, Finding, Level, Rule, rule
@@ -82,7 +83,11 @@ fix:  if "content-type" in headers: environ["CONTENT_TYPE"] = headers["content-t
 def content_type(self: Rule, ex: Exchange) -> Iterator[Finding]:
     env = environ_of(ex)
     if "HTTP_CONTENT_TYPE" in env:
-        yield self.finding(ex, "HTTP_CONTENT_TYPE is set: CGI puts Content-Type in CONTENT_TYPE")
+        yield self.finding(
+            ex,
+            "HTTP_CONTENT_TYPE is set: CGI puts Content-Type in CONTENT_TYPE only (RFC 3875 "
+            "§4.1.18), and wsgiref.validate refuses the key",
+        )
     value = env.get("CONTENT_TYPE")
     if not knows_request(ex) or not (value is None or type(value) is str):
         return
@@ -112,7 +117,11 @@ fix:  environ["CONTENT_LENGTH"] = "12"        # "" or absent when there is no bo
 def content_length(self: Rule, ex: Exchange) -> Iterator[Finding]:
     env = environ_of(ex)
     if "HTTP_CONTENT_LENGTH" in env:
-        yield self.finding(ex, "HTTP_CONTENT_LENGTH is set: CGI puts it in CONTENT_LENGTH")
+        yield self.finding(
+            ex,
+            "HTTP_CONTENT_LENGTH is set: CGI puts Content-Length in CONTENT_LENGTH only (RFC "
+            "3875 §4.1.18), and wsgiref.validate refuses the key",
+        )
     value = env.get("CONTENT_LENGTH")
     if type(value) is not str and value is not None:
         return
@@ -124,15 +133,16 @@ def content_length(self: Rule, ex: Exchange) -> Iterator[Finding]:
         return
     size = ex.response.request_body_size
     framing = ex.request.framing
-    if framing is Framing.CONTENT_LENGTH and length != size:
-        yield self.finding(
-            ex, f"CONTENT_LENGTH is {value!r}; the client sent Content-Length: {size}"
-        )
+    shown = "absent" if value is None else repr(value)
+    # "" or absent says there is no body, as Content-Length: 0 does (the PEP: "May be empty
+    # or absent"); for a body of some length, only its length will do.
+    if framing is Framing.CONTENT_LENGTH and (length or 0) != size:
+        yield self.finding(ex, f"CONTENT_LENGTH is {shown}; the client sent Content-Length: {size}")
     elif framing is Framing.NONE and length not in (None, 0):
-        yield self.finding(ex, f"CONTENT_LENGTH is {value!r}; the request has no body")
+        yield self.finding(ex, f"CONTENT_LENGTH is {shown}; the request has no body")
     elif framing is Framing.CHUNKED and length not in (None, size):
         # A server that de-chunks the whole body may say how long it turned out to be.
-        yield self.finding(ex, f"CONTENT_LENGTH is {value!r}; the chunked body was {size} bytes")
+        yield self.finding(ex, f"CONTENT_LENGTH is {shown}; the chunked body was {size} bytes")
 
 
 @rule(
@@ -270,9 +280,8 @@ bad:  environ["PATH_INFO"] = raw_path              # bytes
 fix:  environ["PATH_INFO"] = raw_path.decode("latin-1")""",
 )
 def cgi_str(self: Rule, ex: Exchange) -> Iterator[Finding]:
-    # CGI variables are the undotted keys (dotted ones are wsgi.* or server extensions).
     for key, value in environ_of(ex).items():
-        if isinstance(key, str) and "." not in key and type(value) is not str:
+        if type(value) is not str and is_cgi_name(key):
             yield self.finding(ex, f"{key} is a {type(value).__name__}, not a str")
 
 

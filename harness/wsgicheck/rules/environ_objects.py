@@ -346,6 +346,14 @@ def file_wrapper_signature(self: Rule, ex: Exchange) -> Iterator[Finding]:
         yield self.finding(ex, "wsgi.file_wrapper(filelike, blksize) does not take a block size")
 
 
+def is_cgi_name(key: object) -> bool:
+    """Whether ``key`` is named as a CGI variable is: no dot (those are wsgi.* and server
+    extensions), upper case (RFC 3875 §4.1 writes them so). An undotted key with lower-case
+    letters is a server's own key without its prefix (eventlet's ``headers_raw``), which
+    ENV-EXT-VAR-NAMING judges."""
+    return isinstance(key, str) and "." not in key and key == key.upper()
+
+
 @rule(
     "ENV-EXT-VAR-NAMING",
     level=Level.SHOULD,
@@ -363,15 +371,23 @@ bad:  environ["MyServer.Socket"] = sock
 fix:  environ["myserver.socket"] = sock""",
 )
 def ext_var_naming(self: Rule, ex: Exchange) -> Iterator[Finding]:
-    # Only dotted names are judged: an undotted one may be a CGI variable or an OS
-    # environment variable (both allowed). wsgi.* keys are the spec's own namespace (and
+    # An undotted name may be a CGI variable or an OS environment variable (both allowed,
+    # both strings): one holding something else that is not named as a CGI variable is a
+    # server's own key without its prefix. wsgi.* keys are the spec's own namespace (and
     # de facto extensions such as wsgi.input_terminated), x-wsgiorg.* the one wsgi.org's
     # proposals use (uWSGI sets x-wsgiorg.fdevent.*); HTTP_* ones come from header names,
     # which may hold dots.
-    keys: list[object] = list(environ_of(ex))
+    env = environ_of(ex)
+    keys: list[object] = list(env)  # whatever the server made them
     for key in keys:
         if not isinstance(key, str):
             yield self.finding(ex, f"environ key {key!r} is not a str")
+        elif "." not in key and type(env[key]) is not str and not is_cgi_name(key):
+            yield self.finding(
+                ex,
+                f"{key!r} holds a {type(env[key]).__name__}: a server's own key is named "
+                "after the server, as myserver." + key.lower(),
+            )
         elif (
             "." in key
             and not key.startswith(("wsgi.", "x-wsgiorg.", "HTTP_"))
