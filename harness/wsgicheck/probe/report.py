@@ -45,13 +45,16 @@ def probe_data(result: ProbeResult) -> dict[str, Any]:
     """One probe as plain data: the run's JSON report, and the probe's own findings.
 
     Each result also lists every distinct finding (message and the raw request that showed
-    it first), and its matrix cell. The options of ``wsgicheck check`` (``profile``,
-    ``transports``, ``paths``) are none for a probe (None, None, empty), so they are left
-    out and the probe's own options stand in their place.
+    it first), and its matrix cell; the probe's notes are the run's ``notes``. The options
+    of ``wsgicheck check`` (``profile``, ``transports``, ``paths``) are none for a probe
+    (None, None, empty), so they are left out and the probe's own options stand in their
+    place.
     """
     document = run_data(result.run)
     for key in ("profile", "transports", "paths"):
         document.pop(key, None)
+    # A probe's notes are its run's: where a reader of any JSON report looks for them.
+    document["notes"] += [show(note) for note in result.notes]
     cells = result.cells()
     for entry, verdict in zip(document["results"], result.run.results, strict=True):
         entry["cell"] = cells[verdict.rule.id]
@@ -87,7 +90,6 @@ def probe_data(result: ProbeResult) -> dict[str, Any]:
                 for each in result.differences
             ],
         },
-        "notes": result.notes,
         "unstable": {
             rule: {"broken_in": broken, "runs": runs}
             for rule, (broken, runs) in result.unstable.items()
@@ -144,9 +146,11 @@ def _appendix(result: ProbeResult) -> list[str]:
     lines += [
         "",
         *wrap(
-            "The replays above run the request through wsgicheck's own core; to replay it "
-            f"against {show(result.server)}, start it with the probe app ({PROBE_APP}) and "
-            "send the raw request."
+            f"The replays above send the raw request to {show(result.server)}: start it with "
+            f"the probe app ({PROBE_APP}) on port 8000 first. Away from the probe the app "
+            "does not wait for the prober's signals, so what a finding says of timing (the "
+            "head sent before the first block, a client that hung up) shows only under "
+            "wsgicheck probe."
         ),
         "",
         *wrap(
