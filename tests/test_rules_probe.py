@@ -5,15 +5,26 @@ is skipped (not applied) where the evidence is missing."""
 from __future__ import annotations
 
 import copy
+import gc
 import io
+import traceback
+from collections.abc import Callable
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from wsgicheck import Client, Framing, Request, Response
+from wsgicheck.core.environ import ServerConfig, request_environ
+from wsgicheck.drivers.rawclient import WireResponse
 from wsgicheck.model.extra import Expect, Extra, Together
-from wsgicheck.rules import REGISTRY, Exchange
+from wsgicheck.probe.app import LIVE_RULES, make_app
+from wsgicheck.probe.channel import Channel
+from wsgicheck.probe.judge import probe_rules, records_by_id, to_exchange
+from wsgicheck.probe.scenario_base import HEADER
+from wsgicheck.probe.session import Sent
+from wsgicheck.rules import REGISTRY, Binding, Exchange
 
 
 def judged(rule_id: str, response: Response, extra: Extra) -> list[str] | None:
@@ -247,3 +258,268 @@ def test_a_response_that_never_came_is_no_body_to_compare(rule_id: str) -> None:
     nothing.body, nothing.body_size, nothing.complete = b"", 0, False
     assert judged("SRV-BINARY-SAFE", app_side, Extra()) == []
     assert judged(rule_id, nothing, Extra()) is None
+
+
+# -- foreign servers, as a probe sees them -------------------------------------------------------
+#
+# The probe app (``wsgicheck.probe.app``) run by a small server written here that behaves as a
+# real one was seen to behave, and judged as the prober judges it: its record goes through
+# the side channel, the wire is what a client would have read, and ``to_exchange`` makes
+# the exchange. The validator inside cannot see the wire: for it the head "went out" when
+# the app produced its first block, whatever the server did with it.
+
+Wire = WireResponse | None
+Server = Callable[[Any, dict[str, Any], list[str]], Wire]
+DATE = ("Date", "Sun, 06 Nov 1994 08:49:37 GMT")
+
+
+def _environ(request: Request) -> dict[str, Any]:
+    environ, _ = request_environ(request, ServerConfig())
+    environ["wsgi.input"] = io.BytesIO(request.body)
+    environ["wsgi.errors"] = io.StringIO()
+    return environ
+
+
+def _finish(result: Any) -> None:
+    close = getattr(result, "close", None)
+    if close is not None:
+        close()
+
+
+def _head(status: str, headers: list[tuple[str, str]], body: bytes, **wire: Any) -> WireResponse:
+    return WireResponse("HTTP/1.1", int(status[:3]), status[4:], [*headers, DATE], body, **wire)
+
+
+def _ignored(data: bytes) -> None:
+    """A write() callable (the scenarios here do not use it)."""
+
+
+def buffering(app: Any, environ: dict[str, Any], log: list[str]) -> Wire:
+    """eventlet 0.41 with a small body: the head waits in a buffer with the body until the
+    app is done, so an exc_info given after the first block still replaces it, and an
+    exception from the iteration is answered with a 500 of the server's own."""
+    head: list[Any] = []
+    body: list[bytes] = []
+
+    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        head[:] = [status, list(headers)]
+        return body.append
+
+    try:
+        result = app(environ, start_response)
+        try:
+            body.extend(result)
+        finally:
+            _finish(result)
+    except Exception:
+        log.append(traceback.format_exc())
+        note = b"Traceback (most recent call last): ...\n"
+        fields = [("Content-Type", "text/plain"), ("Content-Length", str(len(note)))]
+        return _head("500 Internal Server Error", [*fields, ("Connection", "close")], note)
+    status, headers = head
+    return _head(status, [*headers, ("Transfer-Encoding", "chunked")], b"".join(body))
+
+
+def immediate(app: Any, environ: dict[str, Any], log: list[str]) -> Wire:
+    """granian 2.8: the head goes out with the first block, and then a late exc_info is
+    taken without a word; a field whose name is no token is dropped, a value beyond ASCII
+    goes out as UTF-8, and a body short of the app's Content-Length is cut before any of it
+    went out (the connection closed)."""
+    head: list[Any] = []
+
+    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        if not head or exc_info is None:
+            head[:] = [status, list(headers)]
+        return _ignored
+
+    result = app(environ, start_response)
+    try:
+        body = b"".join(result)
+    finally:
+        _finish(result)
+    status, headers = head
+    sent = [
+        (name, value.encode("utf-8").decode("latin-1"))
+        for name, value in headers
+        if " " not in name
+    ]
+    declared = [int(value) for name, value in headers if name.lower() == "content-length"]
+    if not declared:
+        sent.append(("Transfer-Encoding", "chunked"))
+    elif declared[0] > len(body):
+        return _head(status, sent, b"", complete=False, closed=True)
+    return _head(status, sent, body)
+
+
+def dropping(app: Any, environ: dict[str, Any], log: list[str]) -> Wire:
+    """uWSGI 2.0: an exception before the head went out is logged, with its traceback, and
+    the connection closed without a response."""
+    try:
+        _finish(app(environ, lambda status, headers, exc_info=None: _ignored))
+    except Exception:
+        log.append(traceback.format_exc())
+        return None
+    raise AssertionError("the scenario was to raise")
+
+
+def probed(tmp_path: Path, server: Server, scenario: str, arg: str = "") -> Exchange:
+    """The probe's exchange for ``scenario`` on ``server`` (a channel of its own)."""
+    folder = tmp_path / f"probe-{len(list(tmp_path.iterdir()))}"
+    folder.mkdir()
+    channel = Channel(folder)
+    value = f"1 {scenario}" + (f" {arg}" if arg else "")
+    request = Request(headers=(("Host", "localhost"), (HEADER, value)))
+    log: list[str] = []
+    wire = server(make_app(channel), _environ(request), log)
+    gc.collect()
+    record = records_by_id(channel.records()).get(1)
+    sent = Sent(1, scenario, request, response=wire, arg=arg)
+    return to_exchange(sent, record, "".join(log)).exchange
+
+
+def server_findings(exchange: Exchange) -> dict[str, list[str]]:
+    """Every SERVER rule that fired on the exchange, with its messages."""
+    found: dict[str, list[str]] = {}
+    for each in probe_rules():
+        if each.binding is Binding.SERVER and each.id not in LIVE_RULES and each.applies(exchange):
+            messages = [finding.message for finding in each.check(exchange)]
+            if messages:
+                found[each.id] = messages
+    return found
+
+
+def without(server: Server, name: str) -> Server:
+    """``server``, with the field ``name`` left out of every response it sends."""
+
+    def serve(app: Any, environ: dict[str, Any], log: list[str]) -> Wire:
+        wire = server(app, environ, log)
+        if wire is not None:
+            wire.headers = [field for field in wire.headers if field[0].lower() != name]
+        return wire
+
+    return serve
+
+
+def swallowing(app: Any, environ: dict[str, Any], log: list[str]) -> Wire:
+    """A server that traps the app's exception and answers an empty 200, logging nothing."""
+    try:
+        _finish(app(environ, lambda status, headers, exc_info=None: _ignored))
+    except Exception:
+        return _head("200 OK", [("Content-Length", "0")], b"")
+    raise AssertionError("the scenario was to raise")
+
+
+@pytest.mark.parametrize(
+    ("scenario", "arg"), [("exc-info", "after"), ("raise", "late"), ("close", "error")]
+)
+def test_a_server_still_holding_the_head_may_replace_it(
+    tmp_path: Path, scenario: str, arg: str
+) -> None:
+    """FA4, eventlet 0.41: the first block sat in the server's buffer with the head when
+    the app gave exc_info or raised, so the server could still replace the head (with the
+    app's 500, or its own error answer). PEP 3333 asks start_response to raise only "if
+    exc_info is provided, and the HTTP headers have already been sent"; the client's head
+    shows they had not. Holding the block is SRV-UNBUFFERED-TX's finding, not these."""
+    exchange = probed(tmp_path, buffering, scenario, arg)
+    assert exchange.response.status_code == 500
+    assert server_findings(exchange) == {}
+    if scenario == "exc-info":
+        assert not REGISTRY["SRV-EXC-INFO-RAISE"].applies(exchange)
+    else:
+        assert not REGISTRY["SRV-PLAY-DUMB"].applies(exchange)
+        assert not REGISTRY["SRV-BINARY-SAFE"].applies(exchange)
+
+
+def test_a_server_that_sent_the_head_must_refuse_a_late_exc_info(tmp_path: Path) -> None:
+    """granian 2.8: the client got the first call's 200 and both blocks, so the head was
+    out when start_response took exc_info and returned: a true SRV-EXC-INFO-RAISE."""
+    exchange = probed(tmp_path, immediate, "exc-info", "after")
+    assert exchange.response.status_code == 200
+    assert server_findings(exchange) == {
+        "SRV-EXC-INFO-RAISE": [
+            "start_response returned normally for exc_info after the body had started"
+        ]
+    }
+
+
+def test_a_body_short_of_the_apps_own_length_is_not_a_binary_safety_question(
+    tmp_path: Path,
+) -> None:
+    """FA5, granian 2.8: the app declared 10 bytes and gave 4; granian closed the connection
+    before sending any. The app's framing is wrong; what the server does then is
+    SRV-CL-SHORT's (which it passes: it closed), not SRV-BINARY-SAFE's."""
+    exchange = probed(tmp_path, immediate, "content-length", "short")
+    assert exchange.response.body_size == 0
+    assert server_findings(exchange) == {}
+    assert not REGISTRY["SRV-BINARY-SAFE"].applies(exchange)
+    assert REGISTRY["SRV-CL-SHORT"].applies(exchange)
+    # Finished as if complete, it is one finding, SRV-CL-SHORT's.
+    finished = copy.copy(exchange.response)
+    finished.complete = True
+    assert server_findings(Exchange(finished, source="probe")) == {
+        "SRV-CL-SHORT": [
+            "Content-Length was 10, 0 bytes were sent, and the response was finished as if complete"
+        ]
+    }
+
+
+def test_play_dumb_leaves_fields_another_rule_owns(tmp_path: Path) -> None:
+    """FA5, granian 2.8: a field name that is no token cannot go out as given (accepting it
+    is SRV-CHECK-HEADERS-EARLY's), and a latin-1 value sent as UTF-8 is
+    SRV-HEADERS-LATIN1's: one finding per fault, none of them SRV-PLAY-DUMB's."""
+    invalid = probed(tmp_path, immediate, "bad-headers", "invalid")
+    assert server_findings(invalid) == {
+        "SRV-CHECK-HEADERS-EARLY": [
+            "start_response accepted a bad call: header name is not an RFC 9110 token: 'X Bad Name'"
+        ]
+    }
+    latin1 = probed(tmp_path, immediate, "latin1-header")
+    assert server_findings(latin1) == {
+        "SRV-HEADERS-LATIN1": [
+            "the app's x-latin-1: 'café £ ÿ' was sent as b'caf\\xc3\\xa9 \\xc2\\xa3 \\xc3\\xbf' "
+            "(encoded as UTF-8), not b'caf\\xe9 \\xa3 \\xff'"
+        ]
+    }
+
+
+@pytest.mark.parametrize(
+    ("scenario", "arg", "dropped", "message"),
+    [
+        ("bad-headers", "invalid", "content-type", "content-type: 'text/plain; charset=utf-8'"),
+        ("latin1-header", "", "x-latin-1", "x-latin-1: 'café £ ÿ'"),
+    ],
+)
+def test_play_dumb_still_judges_the_fields_it_owns(
+    tmp_path: Path, scenario: str, arg: str, dropped: str, message: str
+) -> None:
+    """A valid field dropped beside an invalid one, and a latin-1 value not sent at all
+    (SRV-HEADERS-LATIN1 judges only one sent changed), are still SRV-PLAY-DUMB's."""
+    exchange = probed(tmp_path, without(immediate, dropped), scenario, arg)
+    found = server_findings(exchange)
+    assert found["SRV-PLAY-DUMB"] == [f"the app's {message} was not sent as given"]
+    assert "SRV-HEADERS-LATIN1" not in found
+
+
+def test_trap_log_takes_a_logged_exception_and_a_closed_connection(tmp_path: Path) -> None:
+    """FA6, uWSGI 2.0: the app raised before its head; uWSGI logged the traceback and
+    closed the connection without a response. PEP 3333 asks servers to "trap and log any
+    exception that aborts an application"; an abort is an answer the rule allows."""
+    exchange = probed(tmp_path, dropping, "raise", "early")
+    assert exchange.response.status_code == 0
+    assert REGISTRY["SRV-TRAP-LOG"].applies(exchange)
+    assert server_findings(exchange) == {}
+    quiet = replace(exchange.extra, server_log="GET / => generated 0 bytes (HTTP/1.1 500)\n")
+    assert server_findings(Exchange(exchange.response, source="probe", extra=quiet)) == {
+        "SRV-TRAP-LOG": ["the server's log does not mention ProbeError"]
+    }
+
+
+def test_trap_log_fires_on_a_failed_app_answered_as_a_success(tmp_path: Path) -> None:
+    exchange = probed(tmp_path, swallowing, "raise", "early")
+    assert server_findings(exchange) == {
+        "SRV-TRAP-LOG": [
+            "the app raised ProbeError before its head went "
+            "out; the client got a 200, not a 5xx or an abort",
+            "the server's log does not mention ProbeError",
+        ]
+    }

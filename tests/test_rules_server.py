@@ -887,8 +887,12 @@ def test_trap_log() -> None:
     assert verdict("SRV-TRAP-LOG", [memory(hello)]) == "skip"
     swallowed = doctored(real, status_code=200, reason="OK", body=b"")
     assert verdict("SRV-TRAP-LOG", [swallowed]) == "fail"
+    # No response at all, the connection closed: an abort, which PEP 3333 allows ("trap
+    # and log"; the server "can then trap this (fatal) exception and abort the response").
     dropped = doctored(real, status_code=0, reason="", headers=[], body=b"", complete=False)
-    assert verdict("SRV-TRAP-LOG", [dropped]) == "fail"
+    assert verdict("SRV-TRAP-LOG", [dropped]) == "pass"
+    forbidden = doctored(real, status_code=403, reason="Forbidden")
+    assert verdict("SRV-TRAP-LOG", [forbidden]) == "fail"
 
 
 def test_trap_log_reads_a_probes_log_and_liveness() -> None:

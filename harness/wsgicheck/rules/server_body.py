@@ -158,6 +158,16 @@ def cl_short(self: Rule, ex: Exchange) -> Iterator[Finding]:
         )
 
 
+def _fell_short(ex: Exchange) -> bool:
+    """The app ended its body, without an error, short of its own Content-Length."""
+    declared = final_length(ex)
+    return (
+        declared is not None
+        and ex.produced < declared
+        and not any(raised.phase != "close" for raised in ex.raised)
+    )
+
+
 def _writes(ex: Exchange) -> bool:
     return any(type(event.value) is bytes and event.value for event in ex.writes)
 
@@ -252,7 +262,9 @@ def iter_after_write(self: Rule, ex: Exchange) -> Iterator[Finding]:
     summary="the body sent is the bytes the app yielded, unchanged",
     pep="""The server or gateway should treat the yielded bytestrings as binary byte
     sequences: in particular, it should ensure that line endings are not altered.""",
-    applies=lambda ex: not _writes(ex) and owed_segments(ex) is not None,
+    # A body the app itself ended short of its Content-Length has no right ending: the
+    # server should close the connection (SRV-CL-SHORT), and is not judged here on it.
+    applies=lambda ex: not _writes(ex) and owed_segments(ex) is not None and not _fell_short(ex),
     needs=("wire", "environ"),
     memo="exchange",
     example="""

@@ -50,6 +50,7 @@ __all__ = [
     "declared_length",
     "final_call",
     "final_length",
+    "head_out_before",
     "header_fields",
     "hop_by_hop",
     "iter_late_exc_info",
@@ -252,6 +253,8 @@ def _server_answered(ex: Exchange) -> bool:
         return True
     if any(raised.phase != "close" and not raised.headers_sent for raised in ex.raised):
         return True
+    if _error_head(ex):
+        return True
     if any(refused.callable == "iterable" for refused in ex.refused):
         return True
     return body_error_answer(ex)
@@ -371,8 +374,54 @@ def raised_after_head(ex: Exchange) -> bool:
     return any(raised.phase != "close" and raised.headers_sent for raised in ex.raised)
 
 
+def _app_view(ex: Exchange) -> bool:
+    """A record from inside somebody else's server whose response a client received (a
+    probe's): there an event's ``headers_sent`` says only that the app had produced body.
+
+    PEP 3333 has the head transmitted "only after the first iteration of the application
+    return value that yields a non-empty bytestring": not before, and not necessarily at
+    once. A server that still holds it (eventlet buffers a small body) may replace it; the
+    head the client got tells.
+    """
+    return on_wire(ex) and ex.source not in OWN_SOURCES
+
+
+def _error_head(ex: Exchange) -> bool:
+    """The app failed after producing body, and the client's head is not the app's: the
+    server still held the head and answered with its own (the error answer it may send
+    while no HTTP headers have been output)."""
+    if not _app_view(ex) or ex.response.status_code == 0:
+        return False
+    if not any(raised.phase != "close" and raised.headers_sent for raised in ex.raised):
+        return False
+    return ex.response.status_code != status_code(final_call(ex))
+
+
+def head_out_before(ex: Exchange, call: StartResponseCalled) -> bool:
+    """Whether the response head had gone to the client when the app made ``call``.
+
+    wsgicheck's own core records it (the call's ``headers_sent``); so, as far as anyone
+    can, does the validator. On a probe's wire it shows when the client got the status of
+    an earlier call, not the one ``call`` gave: a head held until then would have been
+    replaced (PEP 3333: "If exc_info is supplied, and no HTTP headers have been output yet,
+    start_response should replace the currently-stored HTTP response headers").
+    """
+    if not call.headers_sent:
+        return False
+    if not _app_view(ex):
+        return True
+    got = ex.response.status_code
+    earlier: set[int | None] = set()
+    for each, outcome in call_outcomes(ex):
+        if each is call:
+            break
+        if outcome != RAISED:
+            earlier.add(status_code(each))
+    return got != 0 and got in earlier and got != status_code(call)
+
+
 def iter_late_exc_info(ex: Exchange) -> Iterator[tuple[StartResponseCalled, str | None]]:
     """Calls with a real exc_info made after the head went out, with their outcomes."""
     for call, outcome in call_outcomes(ex):
-        if call.exc_info_kind == "exception" and call.headers_sent:
+        if call.exc_info_kind == "exception" and head_out_before(ex, call):
             yield call, outcome

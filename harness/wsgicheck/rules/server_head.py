@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 
+from ..core.head import field_problems
+from ..model.events import StartResponseCalled
 from ..model.grammar import decimal
 from ..model.grammar import imf_fixdate_re as IMF_FIXDATE_RE
 from ..model.untrusted import plain
@@ -227,6 +229,10 @@ def play_dumb(self: Rule, ex: Exchange) -> Iterator[Finding]:
     wire = response_fields(ex)
     if _sent_as_given(app, wire):
         return  # the common case, answered without counting
+    owned = _owned_elsewhere(ex, call)
+    if owned:
+        app = [field for field in app if field[0] not in owned]
+        wire = [field for field in wire if field[0] not in owned]
     app_count, wire_count = Counter(app), Counter(wire)
     for field, count in app_count.items():
         name, value = field
@@ -252,6 +258,28 @@ def play_dumb(self: Rule, ex: Exchange) -> Iterator[Finding]:
 
 
 _SERVER_MAY_ADD = frozenset({"content-length", "date", "server", "via"})
+
+
+def _owned_elsewhere(ex: Exchange, call: StartResponseCalled) -> set[str]:
+    """Names of the app's fields whose fate another rule judges: one finding per fault.
+
+    A field the app had no right to send (a name that is no token, a control character, a
+    value beyond latin-1...) cannot go out as given; the server's fault was to accept it
+    (SRV-CHECK-HEADERS-EARLY). A value beyond ASCII that went out under its name, changed,
+    is SRV-HEADERS-LATIN1's.
+    """
+    items = call.headers if isinstance(call.headers, list | tuple) else ()
+    owned = {
+        item[0].lower()
+        for item in items
+        if isinstance(item, tuple)
+        and len(item) == 2
+        and isinstance(item[0], str)
+        and field_problems(item)
+    }
+    sent = {name for name, _ in response_fields(ex)}
+    owned.update(name for name, _ in _beyond_ascii(ex) if name in sent)
+    return owned
 
 
 def _sent_as_given(app: list[tuple[str, str]], wire: list[tuple[str, str]]) -> bool:
@@ -285,21 +313,23 @@ def _sent_as_given(app: list[tuple[str, str]], wire: list[tuple[str, str]]) -> b
     example="""
 bad:  try: result = app(environ, start_response)
       except Exception: pass                            # a 200 with nothing, no log
-fix:  except Exception: log it; send a 500 (or abort if the head is out)""",
+fix:  except Exception: log it; send a 500, or abort (close the connection)""",
 )
 def trap_log(self: Rule, ex: Exchange) -> Iterator[Finding]:
     # A probe may add what the server's log said (extra.server_log) and whether the
-    # server still answered afterwards (extra.server_alive).
+    # server still answered afterwards (extra.server_alive). PEP 3333 asks the server to
+    # "trap and log", not to answer: a 500 and a connection closed without a response (an
+    # abort) both tell the client the request failed. A response below 500 tells it the
+    # request succeeded, or failed by its own fault: the app's failure was swallowed.
     sent = ex.response.status_code
     for raised in ex.raised:
         if raised.phase not in ("call", "iteration"):
             continue
-        if not raised.headers_sent and sent < 500 and not body_error_answer(ex):
-            got = f"a {sent}" if sent else "no response"
+        if not raised.headers_sent and 0 < sent < 500 and not body_error_answer(ex):
             yield self.finding(
                 ex,
                 f"the app raised {raised.exc_type} before its head went out; the client got "
-                f"{got}, not a 5xx",
+                f"a {sent}, not a 5xx or an abort",
                 raised.where,
             )
         log = ex.extra.server_log
