@@ -8,6 +8,8 @@ rules look at survive the trip, and events are rebuilt exactly.
 from __future__ import annotations
 
 import io
+import sys
+import types
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +24,7 @@ from wsgicheck.model.events import (
     Trace,
     Yielded,
 )
-from wsgicheck.probe import scenario_base, scenarios
+from wsgicheck.probe import scenario_base, scenarios, scenarios_errors
 from wsgicheck.probe.app import LIVE_RULES, make_app
 from wsgicheck.probe.channel import Channel
 from wsgicheck.probe.codec import (
@@ -311,3 +313,18 @@ def test_the_probe_app_reads_a_content_length_given_as_an_int(given: object, rea
     bytes the app did not ask for."""
     environ = {"CONTENT_LENGTH": given, "wsgi.input": io.BytesIO(b"hello, more")}
     assert scenario_base.read_body(environ) == read
+
+
+def test_what_holds_a_kept_exception_is_named_by_where_it_sits(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """bjoern prints the error with PyErr_Print, which leaves it in sys.last_value: the
+    holder is named so, not as the module's namespace, a dict."""
+    kept = ValueError("kept")
+    server = types.ModuleType("some_server")
+    server.last_value = kept  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "some_server", server)
+    pair = (type(kept), kept)
+    assert scenarios_errors.holders_of(kept) == ["some_server.last_value", "tuple"]
+    del pair
+    assert scenarios_errors.holders_of(kept) == ["some_server.last_value"]

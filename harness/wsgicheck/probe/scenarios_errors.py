@@ -85,10 +85,38 @@ def exc_ref(ctx: Context, environ: dict[str, Any], start_response: Callable[...,
     kept = ref()
     ctx.note("exc_info_kept", kept is not None)
     if kept is not None:
-        holders = sorted({type(each).__name__ for each in gc.get_referrers(kept)} - {"frame"})
-        ctx.note("exc_info_holders", holders)
+        ctx.note("exc_info_holders", holders_of(kept))
     del kept
     return [body]
+
+
+def holders_of(kept: object) -> list[str]:
+    """What still refers to ``kept``, frames aside: a module's attribute by its name (a
+    server that prints the error with ``PyErr_Print`` leaves it in ``sys.last_value``),
+    anything else by its type."""
+    # Loops, not comprehensions: one that named ``kept`` would hold it in a cell.
+    names: set[str] = set()
+    for holder in gc.get_referrers(kept):
+        if type(holder).__name__ == "frame":
+            continue
+        module = _module_of(holder) if isinstance(holder, dict) else None
+        found = False
+        if module is not None:
+            for key, value in holder.items():
+                if value is kept:
+                    names.add(f"{module}.{key}")
+                    found = True
+        if not found:
+            names.add(type(holder).__name__)
+    return sorted(names)
+
+
+def _module_of(namespace: dict[Any, Any]) -> str | None:
+    """The name of the module whose namespace ``namespace`` is, if it is one."""
+    for name, module in list(sys.modules.items()):
+        if getattr(module, "__dict__", None) is namespace:
+            return name
+    return None
 
 
 def _replace_with_exc_info(
