@@ -47,7 +47,7 @@ def teacher(environ: dict[str, Any], start_response: Any) -> list[bytes]:
     if path == "/old":
         start_response("301 Moved Permanently", [("Location", "/new")])
         return [b""]
-    start_response("405 Method Not Allowed", [("Allow", "GET, HEAD, PUT")])
+    start_response("405 Method Not Allowed", [("Allow", "GET, HEAD, PUT, CONNECT")])
     return [b""]
 
 
@@ -67,8 +67,13 @@ def test_a_response_teaches_validators_cookies_links_forms_and_methods() -> None
         ("/search", "GET", "application/x-www-form-urlencoded", (("q", ""),)),
         ("/upload", "POST", "multipart/form-data", (("note", ""),)),
     ]
+    # (Not CONNECT: its target is a host:port, never the app's path, RFC 9112 §3.2.3.)
     assert learned.allowed == {"/thing": ("GET", "HEAD", "PUT")}
     assert learned.teachers["cookie sid"] == Request(target="/", headers=HOST)
+    # What OPTIONS * is allowed teaches nothing: only OPTIONS may go to "*" (RFC 9112
+    # §3.2.4), and a GET * would be refused by the harness's own server.
+    learned.learn(Request(method="OPTIONS", target="*", headers=HOST), client.options("*"))
+    assert learned.allowed == {"/thing": ("GET", "HEAD", "PUT")}
 
 
 def test_a_link_in_html_is_read_as_a_browser_reads_it() -> None:

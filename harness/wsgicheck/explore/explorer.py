@@ -230,8 +230,15 @@ class Learned:
                 self.forms.append(learned)
                 self.teachers.setdefault(f"form {learned}", teacher)
         allow = response.header("Allow")
-        if allow is not None:
-            methods = tuple(m.strip() for m in allow.split(",") if grammar.is_token(m.strip()))
+        # Not for "*": the asterisk-form is OPTIONS's alone (RFC 9112 §3.2.4), so what an
+        # app allows there is no method to send to it.
+        if allow is not None and target != "*":
+            # Not CONNECT: it takes a host:port, never one of the app's paths (§3.2.3).
+            methods = tuple(
+                method
+                for method in (each.strip() for each in allow.split(","))
+                if grammar.is_token(method) and method != "CONNECT"
+            )
             if methods and len(self.allowed) < KEEP:
                 self.allowed[target] = methods
                 self.teachers.setdefault(f"allow {target}", teacher)
