@@ -190,7 +190,9 @@ ORIGINAL_APPLIES: dict[str, Applies] = {
         and ex.extra.process_requests >= 2
     ),
     "HARNESS-TRANSPORTS-AGREE": lambda ex: ex.extra.transport_differences is not None,
-    "HARNESS-APP-VARIES": lambda ex: ex.extra.app_varies is not None,
+    "HARNESS-APP-VARIES": lambda ex: (
+        ex.extra.app_varies is not None and ex.method in ("GET", "HEAD", "OPTIONS", "TRACE")
+    ),
     "SRV-CL-STOP-OR-RAISE": lambda ex: (
         judgeable(ex)
         and bool(declared_length(final_call(ex)))

@@ -19,6 +19,7 @@ from wsgicheck import Client
 from wsgicheck.core.environ import ServerConfig
 from wsgicheck.explore.replay import MemoryTransport, app_variations, compare, differences
 from wsgicheck.explore.runner import RunOptions, run
+from wsgicheck.rules import Exchange, check_exchange
 
 ROOT = Path(__file__).resolve().parent.parent
 VARYING = ROOT / "fixtures" / "varying"
@@ -108,3 +109,29 @@ def test_an_answer_from_the_app_s_cache_is_named() -> None:
         "header names": "response header names differ: ['age'] (Age: one of the answers came "
         "from a cache the app keeps)"
     }
+
+
+def test_an_unsafe_request_answered_otherwise_when_replayed_is_no_finding() -> None:
+    """A PUT that created a resource (201) replaces it when replayed (204), as RFC 9110
+    §9.3.4 says it must: the replay shows the app changed, and nothing to report."""
+    store: dict[str, bytes] = {}
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        existed = environ["PATH_INFO"] in store
+        store[environ["PATH_INFO"]] = b"x"
+        start_response("204 No Content" if existed else "201 Created", [])
+        return []
+
+    memory = MemoryTransport(app, timeout=10.0)
+    results = {}
+    for method in ("PUT", "GET"):
+        store.clear()
+        request = Client(app).build_request(method, "/doc")
+        first = memory.exchange(request, CONFIG)
+        socket_side = first.replace(status_code=204)  # the second answer, over the socket
+        evidence = compare(memory, request, CONFIG, first, socket_side)
+        assert evidence.app_varies is not None
+        assert evidence.app_varies[0] == "status 201 first, 204 when replayed"
+        exchange = Exchange(first, extra=evidence)
+        results[method] = {f.rule for f in check_exchange(exchange) if f.rule.startswith("HARNESS")}
+    assert results == {"PUT": set(), "GET": {"HARNESS-APP-VARIES"}}

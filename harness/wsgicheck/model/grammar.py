@@ -131,6 +131,9 @@ CHUNK_LINE = rf"(?P<size>{CHUNK_SIZE})(?P<ext>{CHUNK_EXT})\r\n"
 # "٣", which int() then refuses or reads)
 CONTENT_LENGTH = r"[0-9]+"
 
+#: The methods RFC 9110 §9.2.1 defines as safe: a client asks nothing to change by them.
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+
 # PEP 3333 names the hop-by-hop headers by reference to RFC 2616 §13.5.1; RFC 9110 §7.6.1
 # adds that any header listed in Connection is hop-by-hop too. Lower-case.
 HOP_BY_HOP_HEADERS = frozenset(

@@ -11,6 +11,7 @@ from collections.abc import Iterator, Mapping
 
 from ..model.events import StartResponseCalled
 from ..model.extra import ANSWERED, RAISED, REPLACED, SUCCEEDED
+from ..model.grammar import SAFE_METHODS
 from .app_trap import own_errors
 from .exchange import Exchange
 from .registry import Binding, Finding, Level, Rule, rule
@@ -93,9 +94,12 @@ def transports_agree(self: Rule, ex: Exchange) -> Iterator[Finding]:
     by design (a rate limiter, a counter, a clock, a random token). When the two transports
     disagree, wsgicheck replays the request in memory; what the app changes by itself is
     reported here, and left out of HARNESS-TRANSPORTS-AGREE, so it is not blamed on the
-    server. Ignore this rule for an app that varies on purpose.)""",
+    server. Ignore this rule for an app that varies on purpose. Only safe methods are asked:
+    a PUT that created a resource answers 201 and replaces it when replayed (204), a POST
+    that deleted something finds nothing, as RFC 9110 §9.2.1 and §9.3.4 expect.)""",
     source="wsgicheck",
     covers=(),
+    applies=lambda ex: ex.method in SAFE_METHODS,
     needs=("extra:app_varies",),
     memo="exchange",
     example="""
