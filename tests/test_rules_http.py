@@ -1174,6 +1174,26 @@ def test_if_match(etag: str, refused: list[str], sent: str, expected: Fired) -> 
     assert fired(exchanges) == expected
 
 
+def test_the_follow_ups_send_a_strong_tag_back_weak_to_if_match() -> None:
+    """WsgiDAV 4.4 compares If-Match weakly: its stale tag gets 412, the strong tag it gave
+    sent back with W/ gets 200. The follow-ups ask it, and only that answer is a finding."""
+
+    def weakly(environ: dict[str, Any]) -> str:
+        sent = environ.get("HTTP_IF_MATCH")
+        return "200 OK" if sent is None or sent.removeprefix("W/") == '"v1"' else "412 Nope"
+
+    def if_match(decide: Callable[[dict[str, Any]], str]) -> Fired:
+        # (The app ignores If-None-Match, which is APP-IF-NONE-MATCH's, not asked here.)
+        exchanges = ask_about(Client(deciding([STRONG], decide)))
+        return {each for each in fired(exchanges) if each[0] == "APP-IF-MATCH"}
+
+    def strongly(environ: dict[str, Any]) -> str:
+        return "200 OK" if environ.get("HTTP_IF_MATCH") in (None, '"v1"') else "412 Nope"
+
+    assert if_match(weakly) == {IF_MATCH}
+    assert if_match(strongly) == set()
+
+
 def test_if_match_is_not_judged_on_a_state_changing_method() -> None:
     """RFC 9110 §13.1.1 lets a 2xx answer a failing If-Match when the change "appears to
     have already been applied": from outside that cannot be told from a bug."""
