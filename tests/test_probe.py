@@ -100,6 +100,8 @@ def test_wsgiref_speaks_http10_and_passes_chunked_bodies_through() -> None:
     assert echo.response.header("Server").endswith(f"Python/{platform.python_version()}")
     assert result.observations["HTTP/1.1 request answered with"] == "HTTP/1.0"
     assert result.observations["keep-alive"].startswith("no")
+    # It closes after each response: the order of pipelined answers is not judged.
+    assert verdict(result, "SRV-RESPONSE-ORDER") == "skip"
     # HTTP/1.0, so the Expect/Continue duty is not its (PEP 3333 says so).
     assert verdict(result, "SRV-EXPECT-CONTINUE") == "skip"
     # It does not decode a chunked request body: the app reads the chunk framing.
@@ -126,6 +128,7 @@ def test_waitress_keeps_connections_and_decodes_chunked_bodies() -> None:
     # Waitress keeps HTTP/1.1 connections open and serves pipelined requests in order.
     assert result.observations["keep-alive"] == "yes"
     assert result.observations["pipelining"] == "yes"
+    assert verdict(result, "SRV-RESPONSE-ORDER") == "pass"
     assert result.observations["chunked request body"] == "decoded"
     assert verdict(result, "SRV-HANDLE-INBOUND-HOP") == "pass"
     # A thread pool in one process.
@@ -151,6 +154,7 @@ def test_gunicorn_sync_worker_closes_each_connection_and_leaves_no_process() -> 
     # The sync worker does not support persistent connections: every response closes.
     assert result.observations["keep-alive"].startswith("no")
     assert scenario(result, "echo").response.header("Connection") == "close"
+    assert verdict(result, "SRV-RESPONSE-ORDER") == "skip"
     # One sync worker: neither threads nor several processes, one request at a time.
     assert result.observations["wsgi.multithread"] == "False"
     assert result.observations["wsgi.multiprocess"] == "False"
@@ -194,6 +198,8 @@ def test_cheroot() -> None:
     result = probed("cheroot")
     assert result.observations["SERVER_SOFTWARE"].startswith("Cheroot/")
     assert result.observations["keep-alive"] == "yes"
+    assert result.observations["pipelining"] == "yes"
+    assert verdict(result, "SRV-RESPONSE-ORDER") == "pass"
     # It leaves an encoded slash encoded in PATH_INFO.
     found = messages(result, "ENV-URL-RECONSTRUCTABLE")
     assert any("is '/a%2Fb/c'" in each for each in found), found

@@ -168,6 +168,8 @@ def test_echo_sends_the_environ_and_the_trace_home(channel: Channel) -> None:
     request = probe_request(7, "echo", method="POST", body=b"a=1", framing=Framing.CONTENT_LENGTH)
     response, record = run(channel, request)
     assert response.status_code == 200
+    # The answer names the request it answers, so the client can tell whose it read.
+    assert response.header("X-Wsgicheck-Probe-Answer") == "7"
     data = record["exchange"]
     environ = decode(data["environ"])
     assert environ["HTTP_X_WSGICHECK_PROBE"] == "7 echo"

@@ -16,7 +16,7 @@ from dataclasses import dataclass, fields
 
 from .events import Location
 
-__all__ = ["EXTRA_NAMES", "NOTHING", "Expect", "Extra", "Together"]
+__all__ = ["EXTRA_NAMES", "NOTHING", "Answer", "Expect", "Extra", "Together"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +31,21 @@ class Expect:
     app_reading: bool = False
     #: The HTTP version the server answered with, final or interim ("" when none came).
     version: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Answer:
+    """Which request the response the client read for a request says it answers: the
+    probe's echo answer names its request's probe id, so a server that answers pipelined
+    requests out of order, or answers one in place of another, shows it."""
+
+    #: The probe id of the request the client read the response for.
+    asked: int
+    #: The probe id the response names.
+    answered: int
+    #: That request's method and target (``"GET /pipelined/2"``), "" if the client sent
+    #: no request with that id.
+    answered_request: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +96,8 @@ class Extra:
     expect: Expect | None = None
     #: The head came while the app, after start_response and an empty block, waited.
     head_before_body: bool | None = None
+    #: Whose answer the response read for this request says it is (pipelined requests).
+    answer: Answer | None = None
     #: The app's reads of wsgi.input returned only once the client shut its side.
     input_blocked: bool | None = None
     #: The server still answered after the app raised.

@@ -6,7 +6,7 @@ a raw-socket client (:mod:`wsgicheck.drivers.rawclient`) sends a fixed corpus (:
 generated requests and reads the answers; :mod:`.judge` turns both into exchanges for the
 rules. Layers, lowest first: codec, channel, scenario_base, scenarios_errors, scenarios,
 app (inside the server);
-servers, process, session, corpus, judge, differences, result, prober,
+servers, process, session, answers, corpus, judge, differences, result, prober,
 matrix, report, command (the prober's side, which never imports the other way).
 """
 

@@ -21,6 +21,7 @@ from ..explore import hypothesis_hooks, strategies
 from ..model.extra import Expect
 from ..model.request import Framing, Request
 from . import scenario_base
+from .answers import answered_id
 from .session import Sent, Session
 
 __all__ = ["PLANS", "drawn_requests"]
@@ -107,14 +108,14 @@ def keep_alive(session: Session) -> None:
         if _stays_open(first.response) and conn.send(second.request.to_bytes()):
             second.response = conn.read_response("GET")
     session.observations["keep-alive"] = _reuse_story(first.response, second.response)
-    one = session.request("echo", target="/pipelined/1")
-    two = session.request("echo", target="/pipelined/2", follow_up=True)
+    one = session.request("echo", target="/pipelined/1", pipelined=True)
+    two = session.request("echo", target="/pipelined/2", follow_up=True, pipelined=True)
     with session.connection() as conn:
         conn.send(one.request.to_bytes() + two.request.to_bytes())
         one.response = conn.read_response("GET")
         if _stays_open(one.response):
             two.response = conn.read_response("GET")
-    session.observations["pipelining"] = _reuse_story(one.response, two.response)
+    session.observations["pipelining"] = _pipelining_story(one, two)
 
 
 def _stays_open(response: WireResponse | None) -> bool:
@@ -140,6 +141,19 @@ def _reuse_story(first: WireResponse | None, second: WireResponse | None) -> str
     return "no (the second request got no answer)"
 
 
+def _pipelining_story(one: Sent, two: Sent) -> str:
+    """What the two pipelined requests got, each answer told by the probe id it names
+    (see :mod:`.answers`)."""
+    first, second = answered_id(one.response), answered_id(two.response)
+    if first == two.probe_id:
+        if second == one.probe_id:
+            return "no (the answers came in the reverse order of the requests)"
+        return "no (the first request got no answer of its own; the answer read was the second's)"
+    if second is not None and second != two.probe_id:
+        return "no (the answer read for the second request was not its own)"
+    return _reuse_story(one.response, two.response)
+
+
 def closing(session: Session) -> None:
     """An iterable with close(): ended normally, by an exception, by the client leaving."""
     session.exchange(session.request("close", "normal"))
@@ -162,10 +176,12 @@ def write(session: Session) -> None:
 def input_stream(session: Session) -> None:
     """wsgi.input read every way, with the next request pipelined right after the body."""
     for mode in ("read", "read-past", "readline", "readlines", "iter", "sized"):
-        sent = session.request("input", mode, method="POST", body=INPUT_BODY)
+        sent = session.request("input", mode, method="POST", body=INPUT_BODY, pipelined=True)
         # Longer than the 100 bytes read-past asks for beyond the body: a stream that does
         # not stop at CONTENT_LENGTH reads into it at once, rather than wait for more.
-        follow = session.request("echo", target="/after-the-body", headers=PADDING, follow_up=True)
+        follow = session.request(
+            "echo", target="/after-the-body", headers=PADDING, follow_up=True, pipelined=True
+        )
         _until_answered(session, sent, follow)
     _until_answered(session, session.request("input", "empty"))
     sizes = (10, 20, len(INPUT_BODY) - 30)

@@ -25,10 +25,19 @@ from ..model.request import Request
 from ..results.reproduce import probe_reproducers
 from ..results.run import Failure, RunResult
 from ..rules import RuleResult
+from .answers import attribute
 from .channel import ENV_VAR, Channel
 from .corpus import PLANS, drawn_requests
 from .differences import environ_differences
-from .judge import Judged, add_shared_evidence, judge, records_by_id, smallest, to_exchange
+from .judge import (
+    Judged,
+    Record,
+    add_shared_evidence,
+    judge,
+    records_by_id,
+    smallest,
+    to_exchange,
+)
 from .process import ServerProcess, ServerStartError, free_port
 from .result import ProbeOptions, ProbeResult
 from .scenarios import CALLABLE_KINDS, ECHO_BODY
@@ -112,6 +121,8 @@ def _probe_once(
         try:
             process.start(options.host, port, timeout=options.start_timeout)
             _send_all(session, process, generated, notes, on_step)
+            # Each answer to the request it names, before the wait for the app's records.
+            attribute(session.sent)
             _settle(session, channel, options.timeout)
         finally:
             process.stop(options.stop_timeout)
@@ -127,29 +138,9 @@ def _probe_once(
     judged: list[Judged] = []
     for sent in session.sent:
         record = records.get(sent.probe_id)
-        if sent.response is None and record is None:
-            if not sent.follow_up:
-                notes.append(f"probe {sent.probe_id} ({_label(sent)}): no answer and no record")
-            if not sent.extra:
-                continue  # nothing seen at all (the client's own evidence is judged)
-        status = sent.response.status if sent.response is not None else 0
-        if (
-            sent.response is None
-            and record is not None
-            and not (sent.follow_up or sent.client_gone)
-        ):
-            notes.append(
-                f"probe {sent.probe_id} ({_label(sent)}): the app ran, but no response could "
-                "be read (the server closed the connection, kept silent, or sent no HTTP): the "
-                "rules on the response skip it"
-            )
-        if 0 < status < 400 and (record is None or record.exchange is None):
-            notes.append(
-                f"probe {sent.probe_id} ({_label(sent)}): answered {status}, "
-                "but the app sent no record"
-            )
-        if record is not None and "record_error" in record.notes:
-            notes.append(f"probe {sent.probe_id}: {record.notes['record_error']}")
+        notes.extend(_doubts(sent, record))
+        if sent.response is None and record is None and not sent.extra:
+            continue  # nothing seen at all (the client's own evidence is judged)
         judged.append(to_exchange(sent, record, server_log))
     judged.extend(others)
     add_shared_evidence(judged)
@@ -197,6 +188,32 @@ def _never_ran(session: Session, last_line: str) -> str:
         f"the server never ran the probe app: none of the {len(session.sent)} requests "
         f"reached it (answers: {answered or 'none'}); does the command serve {{app}}?{logged}"
     )
+
+
+def _doubts(sent: Sent, record: Record | None) -> list[str]:
+    """What the probe could not see of one request, for the report's notes."""
+    label = f"probe {sent.probe_id} ({_label(sent)})"
+    found = []
+    answer = sent.extra.answer
+    if answer is not None and answer.answered != sent.probe_id:
+        # The answer read for it was another request's (SRV-RESPONSE-ORDER's finding).
+        named = f" ({answer.answered_request})" if answer.answered_request else ""
+        found.append(
+            f"{label}: the response read for it was the answer to probe {answer.answered}{named}"
+        )
+    elif sent.response is None:
+        if record is None and not sent.follow_up:
+            found.append(f"{label}: no answer and no record")
+        elif record is not None and not (sent.follow_up or sent.client_gone):
+            found.append(
+                f"{label}: the app ran, but no response could be read (the server closed the "
+                "connection, kept silent, or sent no HTTP): the rules on the response skip it"
+            )
+    elif 0 < sent.response.status < 400 and (record is None or record.exchange is None):
+        found.append(f"{label}: answered {sent.response.status}, but the app sent no record")
+    if record is not None and "record_error" in record.notes:
+        found.append(f"probe {sent.probe_id}: {record.notes['record_error']}")
+    return found
 
 
 def _label(sent: Sent) -> str:

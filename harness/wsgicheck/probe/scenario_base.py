@@ -26,6 +26,9 @@ CALLABLE_KINDS = {
 #: The request header naming the probe id and scenario, and its environ key.
 HEADER = "X-Wsgicheck-Probe"
 ENVIRON_KEY = "HTTP_X_WSGICHECK_PROBE"
+#: The response header in which the echo scenario names the probe id it answers: the
+#: client can tell whose answer it read (pipelined requests answered out of order).
+ANSWER_HEADER = "X-Wsgicheck-Probe-Answer"
 
 #: Every byte value, and line endings of every kind: a body a server must not touch.
 BINARY_BODY = bytes(range(256)) + b"\r\n\n\r\x00\r\r\n" + bytes(range(255, -1, -1))

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from .scenario_base import (
+    ANSWER_HEADER,
     BINARY_BODY,
     BLOCK_WAIT,
     CALLABLE_KINDS,
@@ -46,6 +47,7 @@ from .scenario_base import (
 from .scenarios_errors import bad_headers, exc_info, exc_ref, raising
 
 __all__ = [
+    "ANSWER_HEADER",
     "BINARY_BODY",
     "CALLABLE_KINDS",
     "DEFER_BODY",
@@ -65,9 +67,11 @@ ECHO_BODY = b"wsgicheck probe: echo\n"
 
 
 def echo(ctx: Context, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-    """Read the body and answer; the environ the server built travels in the record."""
+    """Read the body and answer, naming the request answered (its probe id); the environ
+    the server built travels in the record."""
     read_body(environ)
-    start_response("200 OK", [TEXT, length_field(ECHO_BODY)])
+    answer = (ANSWER_HEADER, str(ctx.probe_id))
+    start_response("200 OK", [TEXT, length_field(ECHO_BODY), answer])
     return [ECHO_BODY]
 
 

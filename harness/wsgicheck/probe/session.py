@@ -42,6 +42,9 @@ class Sent:
     #: Sent behind another request on its connection: a server that closes after the first
     #: never sees it, and that is no problem of the probe's.
     follow_up: bool = False
+    #: Sent in one write with another request on its connection, before any answer came:
+    #: the answers must come in the order of the requests (RFC 9112 §9.3.2).
+    pipelined: bool = False
 
 
 class Session:
@@ -71,6 +74,7 @@ class Session:
         chunk_sizes: tuple[int, ...] = (),
         host: bool = True,
         follow_up: bool = False,
+        pipelined: bool = False,
     ) -> Sent:
         """A new probe request for ``scenario`` (not sent yet), recorded in :attr:`sent`."""
         probe_id = next(self._ids)
@@ -87,7 +91,7 @@ class Session:
             framing=framing,
             chunk_sizes=chunk_sizes,
         )
-        sent = Sent(probe_id, scenario, request, arg=arg, follow_up=follow_up)
+        sent = Sent(probe_id, scenario, request, arg=arg, follow_up=follow_up, pipelined=pipelined)
         self.sent.append(sent)
         return sent
 

@@ -19,6 +19,9 @@ passed.
 * ``file_wrapper_variant`` (``"file"``, ``"nofileno"``, ``"offset"``, ``"early"``) and
   ``file_wrapper_expected`` (bytes): the body a client should get when the app used
   ``wsgi.file_wrapper`` that way.
+* ``answer`` (an :class:`~wsgicheck.model.extra.Answer`): the probe id the response read
+  for a request names as the one it answers, where it names another request or answers
+  a pipelined follow-up (a server that closes after each response gives none).
 """
 
 from __future__ import annotations
@@ -323,3 +326,34 @@ def callable_opaque(self: Rule, ex: Exchange) -> Iterator[Finding]:
         answered = f"answered {status}" if status else "did not answer"
         ran = "the app ran" if ex.app_ran else "the app never ran"
         yield self.finding(ex, f"with the app given as a {kind}, the server {answered} and {ran}")
+
+
+@rule(
+    "SRV-RESPONSE-ORDER",
+    level=Level.MUST,
+    binding=Binding.SERVER,
+    section="Other HTTP Features; RFC 9112 §9.3.2",
+    summary="pipelined requests get their responses in the order they were sent, each its own",
+    pep="""In a sense, a server should consider itself to be like an HTTP "gateway server",
+    with the application being an HTTP "origin server".""",
+    source="RFC 9112 §9.3.2",
+    covers=(),
+    needs=("extra:answer",),
+    memo="exchange",
+    example="""
+bad:  parse every request in the read buffer, answer only the last one
+fix:  answer the requests on a connection one by one, in the order they came""",
+)
+def response_order(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    answer = ex.extra.answer
+    assert answer is not None  # needs=
+    if answer.answered == answer.asked:
+        return
+    asked = f"probe {answer.asked} ({ex.request.method} {ex.request.target})"
+    named = f" ({answer.answered_request})" if answer.answered_request else ""
+    when = "sent after it" if answer.answered > answer.asked else "sent before it"
+    yield self.finding(
+        ex,
+        f"the response read for {asked} was the answer to probe {answer.answered}{named}, "
+        f"{when} on the same connection: the client takes one request's answer for another's",
+    )

@@ -1,0 +1,386 @@
+"""Whose answer a response is (``probe/answers.py``) and ``SRV-RESPONSE-ORDER``: the echo
+answer names its probe id, a response read for one request that names another is that
+other's, and the rule fires on it; a server answering in order passes, one that closes
+after each response is not judged. The last tests run the corpus's pipelined plans over
+real sockets against a tiny loopback server made to answer like bjoern 3.2.2."""
+
+from __future__ import annotations
+
+import io
+import select
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+from wsgiref.handlers import SimpleHandler
+
+import pytest
+
+from wsgicheck import Client, Framing, Request
+from wsgicheck.drivers.rawclient import WireResponse
+from wsgicheck.model.extra import Answer, Extra
+from wsgicheck.probe import corpus, prober
+from wsgicheck.probe.answers import answered_id, attribute
+from wsgicheck.probe.app import make_app
+from wsgicheck.probe.channel import Channel
+from wsgicheck.probe.judge import Record, judge, records_by_id, to_exchange
+from wsgicheck.probe.scenario_base import ANSWER_HEADER, HEADER
+from wsgicheck.probe.session import Sent, Session
+from wsgicheck.rules import REGISTRY, Exchange
+
+RULE = REGISTRY["SRV-RESPONSE-ORDER"]
+
+
+def echo_answer(probe_id: int | None) -> WireResponse:
+    """An answer as the client reads it; ``probe_id`` is the one it names (None: none)."""
+    headers = [("Content-Length", "22")]
+    if probe_id is not None:
+        headers.append((ANSWER_HEADER, str(probe_id)))
+    return WireResponse("HTTP/1.1", 200, "OK", headers, b"wsgicheck probe: echo\n")
+
+
+def sent(probe_id: int, target: str, **fields: Any) -> Sent:
+    headers = (("Host", "localhost"), (HEADER, f"{probe_id} echo"))
+    return Sent(probe_id, "echo", Request(target=target, headers=headers), **fields)
+
+
+def pair() -> tuple[Sent, Sent]:
+    """Two echo requests pipelined in one write, as the corpus sends them."""
+    return (
+        sent(17, "/pipelined/1", pipelined=True),
+        sent(18, "/pipelined/2", pipelined=True, follow_up=True),
+    )
+
+
+# -- the rule ------------------------------------------------------------------------------------
+
+
+def ok(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [b"ok"]
+
+
+def verdict_on(answer: Answer | None) -> list[str] | None:
+    """The rule's messages on GET /pipelined/1 (probe 17), None when it does not apply."""
+    first, _ = pair()
+    response = Client(ok).send(first.request)
+    exchange = Exchange(response, source="probe", extra=Extra(answer=answer))
+    if not RULE.applies(exchange):
+        return None
+    return [finding.message for finding in RULE.check(exchange)]
+
+
+def test_the_rule_fires_on_an_answer_read_for_another_request_and_names_both() -> None:
+    answer = Answer(asked=17, answered=18, answered_request="GET /pipelined/2")
+    assert verdict_on(answer) == [
+        "the response read for probe 17 (GET /pipelined/1) was the answer to probe 18 "
+        "(GET /pipelined/2), sent after it on the same connection: the client takes one "
+        "request's answer for another's"
+    ]
+    earlier = Answer(asked=17, answered=16, answered_request="GET /pipelined/0")
+    [message] = verdict_on(earlier) or []
+    assert "probe 16 (GET /pipelined/0), sent before it" in message
+
+
+def test_the_rule_passes_an_own_answer_and_skips_without_evidence() -> None:
+    assert verdict_on(Answer(asked=17, answered=17, answered_request="GET /pipelined/1")) == []
+    assert verdict_on(None) is None
+
+
+def test_the_rule_cites_rfc_9112() -> None:
+    assert RULE.source == "RFC 9112 §9.3.2"
+    assert RULE.citation == "RFC 9112 §9.3.2; PEP 3333, Other HTTP Features"
+    assert RULE.level.value == "MUST"
+
+
+# -- whose answer --------------------------------------------------------------------------------
+
+
+def test_the_echo_answer_names_its_probe_id() -> None:
+    assert answered_id(echo_answer(7)) == 7
+    assert answered_id(echo_answer(None)) is None
+    assert answered_id(None) is None
+    odd = WireResponse("HTTP/1.1", 200, "OK", [(ANSWER_HEADER, "seven")])
+    assert answered_id(odd) is None
+
+
+def test_only_the_second_answered_gives_the_first_the_evidence_and_the_second_its_answer() -> None:
+    """bjoern 3.2.2: the one answer on the wire is the second's, read for the first."""
+    first, second = pair()
+    answer = echo_answer(18)
+    first.response = answer
+    attribute([first, second])
+    assert first.extra.answer == Answer(asked=17, answered=18, answered_request="GET /pipelined/2")
+    assert first.response is None  # it got no answer of its own
+    assert second.response is answer
+    assert second.extra.answer is None
+
+
+def test_answers_in_order_give_the_follow_up_a_passing_verdict() -> None:
+    first, second = pair()
+    first.response, second.response = echo_answer(17), echo_answer(18)
+    attribute([first, second])
+    assert first.extra.answer is None
+    assert second.extra.answer == Answer(asked=18, answered=18, answered_request="GET /pipelined/2")
+
+
+def test_answers_in_the_reverse_order_go_back_to_their_requests() -> None:
+    first, second = pair()
+    one, two = echo_answer(17), echo_answer(18)
+    first.response, second.response = two, one
+    attribute([first, second])
+    assert (first.extra.answer and first.extra.answer.answered) == 18
+    assert (second.extra.answer and second.extra.answer.answered) == 17
+    assert (first.response, second.response) == (one, two)
+
+
+def test_a_server_that_closes_after_each_response_gives_no_evidence() -> None:
+    first, second = pair()
+    first.response = echo_answer(17)
+    attribute([first, second])
+    assert first.extra.answer is None
+    assert second.extra.answer is None
+    assert first.response is not None
+
+
+def test_a_request_answered_alone_or_one_after_the_other_gives_no_evidence() -> None:
+    alone = sent(1, "/plain")
+    keep, again = sent(2, "/keep-alive/1"), sent(3, "/keep-alive/2", follow_up=True)
+    alone.response, keep.response, again.response = echo_answer(1), echo_answer(2), echo_answer(3)
+    attribute([alone, keep, again])
+    assert [each.extra.answer for each in (alone, keep, again)] == [None, None, None]
+
+
+def test_a_body_reading_request_answered_by_the_echo_behind_it() -> None:
+    """input_stream: the input scenario names no id; the echo behind it does."""
+    body = Sent(
+        24,
+        "input",
+        Request(method="POST", body=b"x", framing=Framing.CONTENT_LENGTH),
+        pipelined=True,
+    )
+    follow = sent(25, "/after-the-body", pipelined=True, follow_up=True)
+    body.response = echo_answer(25)
+    attribute([body, follow])
+    assert body.extra.answer == Answer(
+        asked=24, answered=25, answered_request="GET /after-the-body"
+    )
+    own = echo_answer(None)
+    body.response, follow.response, body.extra = own, echo_answer(25), Extra()
+    follow.extra = Extra()
+    attribute([body, follow])
+    assert body.extra.answer is None
+    assert body.response is own
+    assert follow.extra.answer == Answer(
+        asked=25, answered=25, answered_request="GET /after-the-body"
+    )
+
+
+def test_the_note_says_whose_answer_was_read() -> None:
+    first, second = pair()
+    first.response = echo_answer(18)
+    attribute([first, second])
+    assert prober._doubts(first, None) == [
+        "probe 17 (echo): the response read for it was the answer to probe 18 (GET /pipelined/2)"
+    ]
+    assert prober._doubts(second, Record(exchange={})) == []
+
+
+# -- over real sockets ---------------------------------------------------------------------------
+
+
+def _split(buffer: bytes) -> tuple[list[tuple[bytes, bytes]], bytes]:
+    """The complete requests (head, body) at the start of ``buffer``, and the rest."""
+    requests = []
+    for _ in range(64):
+        head, found, rest = buffer.partition(b"\r\n\r\n")
+        if not found:
+            break
+        length = 0
+        for line in head.split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value.strip())
+        if len(rest) < length:
+            break
+        requests.append((head, rest[:length]))
+        buffer = rest[length:]
+    return requests, buffer
+
+
+def _environ(head: bytes, port: int) -> dict[str, Any]:
+    lines = head.decode("latin-1").split("\r\n")
+    method, target, version = lines[0].split(" ")
+    path, _, query = target.partition("?")
+    environ = {
+        "REQUEST_METHOD": method,
+        "SCRIPT_NAME": "",
+        "PATH_INFO": path,
+        "QUERY_STRING": query,
+        "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": str(port),
+        "SERVER_PROTOCOL": version,
+    }
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        key = name.strip().upper().replace("-", "_")
+        key = key if key in ("CONTENT_LENGTH", "CONTENT_TYPE") else f"HTTP_{key}"
+        environ[key] = value.strip()
+    return environ
+
+
+class PipelineServer:
+    """A loopback HTTP/1.1 server, a thread per connection, that answers as ``mode`` says:
+    ``last-only`` (bjoern 3.2.2: of the requests that came in one write, only the last),
+    ``in-order`` (each, in order) or ``close`` (the first, then it closes). Every loop is
+    bounded; the handler is wsgiref's."""
+
+    def __init__(self, app: Any, mode: str) -> None:
+        self.app = app
+        self.mode = mode
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.listener.settimeout(0.1)
+        self.port = self.listener.getsockname()[1]
+        self.stopping = threading.Event()
+        self.threads: list[threading.Thread] = []
+
+    def accept(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                conn, _ = self.listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            thread = threading.Thread(target=self.serve, args=(conn,), daemon=True)
+            self.threads.append(thread)
+            thread.start()
+
+    def serve(self, conn: socket.socket) -> None:
+        buffer = b""
+        with conn:
+            conn.settimeout(5.0)
+            for _ in range(64):
+                try:
+                    data = conn.recv(65536)
+                    # What else the client wrote at once (one write may come in two reads).
+                    while select.select([conn], [], [], 0.1)[0] and (more := conn.recv(65536)):
+                        data += more
+                except OSError:
+                    return
+                if not data:
+                    return
+                requests, buffer = _split(buffer + data)
+                if self.mode == "last-only":
+                    requests = requests[-1:]
+                for head, body in requests:
+                    conn.sendall(self.answer(head, body))
+                    if self.mode == "close":
+                        return
+
+    def answer(self, head: bytes, body: bytes) -> bytes:
+        out = io.BytesIO()
+        handler = SimpleHandler(
+            io.BytesIO(body), out, io.StringIO(), _environ(head, self.port), multithread=True
+        )
+        handler.http_version = "1.1"
+        handler.run(self.app)
+        data = out.getvalue()
+        if self.mode == "close":
+            data = data.replace(b"\r\n", b"\r\nConnection: close\r\n", 1)
+        return data
+
+
+@contextmanager
+def serving(app: Any, mode: str) -> Iterator[PipelineServer]:
+    server = PipelineServer(app, mode)
+    thread = threading.Thread(target=server.accept, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.stopping.set()
+        thread.join(5.0)
+        server.listener.close()
+        for each in server.threads:
+            each.join(5.0)
+
+
+def probed(tmp_path: Path, mode: str) -> tuple[Session, list[str], list[str]]:
+    """The pipelined plans against a server answering as ``mode`` says: the session, the
+    rule's verdict and messages, and the notes the prober would write."""
+    channel = Channel(tmp_path)
+    with serving(make_app(channel), mode) as server:
+        session = Session("127.0.0.1", server.port, channel, timeout=1.5)
+        corpus.keep_alive(session)
+        body = session.request("input", "read", method="POST", body=b"x=1", pipelined=True)
+        follow = session.request("echo", target="/after-the-body", follow_up=True, pipelined=True)
+        corpus._until_answered(session, body, follow)
+    attribute(session.sent)
+    records = records_by_id(channel.records())
+    judged = [to_exchange(each, records.get(each.probe_id), "") for each in session.sent]
+    [result], errors = judge(judged, [RULE])
+    assert errors == []
+    notes = [
+        note for each in session.sent for note in prober._doubts(each, records.get(each.probe_id))
+    ]
+    messages = [finding.message for finding in result.findings]
+    return session, [str(result.status), *messages], notes
+
+
+def test_a_server_answering_only_the_last_pipelined_request_is_caught(tmp_path: Path) -> None:
+    session, verdict, notes = probed(tmp_path, "last-only")
+    assert session.observations["pipelining"] == (
+        "no (the first request got no answer of its own; the answer read was the second's)"
+    )
+    assert session.observations["keep-alive"] == "yes"
+    ids = {each.request.target: each.probe_id for each in session.sent}
+    one, two, body, follow = (
+        ids["/pipelined/1"],
+        ids["/pipelined/2"],
+        ids["/"],
+        ids["/after-the-body"],
+    )
+    tail = "on the same connection: the client takes one request's answer for another's"
+    assert verdict == [
+        "fail",
+        f"the response read for probe {one} (GET /pipelined/1) was the answer to probe {two} "
+        f"(GET /pipelined/2), sent after it {tail}",
+        f"the response read for probe {body} (POST /) was the answer to probe {follow} "
+        f"(GET /after-the-body), sent after it {tail}",
+    ]
+    assert f"probe {one} (echo): the response read for it was the answer to probe {two}" in (
+        " ".join(notes)
+    )
+    # Each answer went to the request it names: the second's to the second.
+    by_id = {each.probe_id: each for each in session.sent}
+    assert by_id[one].response is None
+    assert answered_id(by_id[two].response) == two
+
+
+def test_a_server_answering_in_order_passes(tmp_path: Path) -> None:
+    session, verdict, notes = probed(tmp_path, "in-order")
+    assert session.observations["pipelining"] == "yes"
+    assert verdict == ["pass"]
+    assert notes == []
+
+
+def test_a_server_closing_after_each_response_is_not_judged(tmp_path: Path) -> None:
+    session, verdict, _ = probed(tmp_path, "close")
+    assert session.observations["pipelining"] == (
+        "no (the server closes the connection after each response)"
+    )
+    assert verdict == ["skip"]
+
+
+@pytest.mark.parametrize("mode", ["last-only", "in-order"])
+def test_the_tiny_server_serves_one_request_at_a_time_correctly(tmp_path: Path, mode: str) -> None:
+    """The misbehaviour is pipelining alone: one request per write gets its own answer."""
+    channel = Channel(tmp_path)
+    with serving(make_app(channel), mode) as server:
+        session = Session("127.0.0.1", server.port, channel, timeout=1.5)
+        plain = session.request("echo", target="/plain")
+        session.exchange(plain)
+    assert answered_id(plain.response) == plain.probe_id
