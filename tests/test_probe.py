@@ -601,6 +601,7 @@ def test_a_rule_broken_in_one_run_of_two_is_reported_and_marked_unstable(
     assert data["probe"]["unstable"] == {"SRV-NO-EXC-INFO-REF": {"broken_in": 1, "runs": 2}}
     assert data["notes"] == result.notes  # where any JSON report keeps its notes, once
     assert "notes" not in data["probe"]
+    assert json.loads(render([result], "json"))["schema_version"] == 2  # probe.notes is gone
     text = render([result], "text")
     assert any(
         line.startswith("  seed ") and line.endswith(" · 2 runs") for line in text.splitlines()

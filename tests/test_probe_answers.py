@@ -26,6 +26,7 @@ from wsgicheck.probe.answers import answered_id, attribute
 from wsgicheck.probe.app import make_app
 from wsgicheck.probe.channel import Channel
 from wsgicheck.probe.judge import Record, judge, records_by_id, to_exchange
+from wsgicheck.probe.result import ProbeOptions
 from wsgicheck.probe.scenario_base import ANSWER_HEADER, HEADER
 from wsgicheck.probe.session import Sent, Session
 from wsgicheck.rules import REGISTRY, Exchange
@@ -112,7 +113,12 @@ def test_only_the_second_answered_gives_the_first_the_evidence_and_the_second_it
     answer = echo_answer(18)
     first.response = answer
     attribute([first, second])
-    assert first.extra.answer == Answer(asked=17, answered=18, answered_request="GET /pipelined/2")
+    assert first.extra.answer == Answer(
+        asked=17,
+        answered=18,
+        answered_request="GET /pipelined/2",
+        together=(first.request, second.request),  # what a replay sends in one write
+    )
     assert first.response is None  # it got no answer of its own
     assert second.response is answer
     assert second.extra.answer is None
@@ -123,7 +129,12 @@ def test_answers_in_order_give_the_follow_up_a_passing_verdict() -> None:
     first.response, second.response = echo_answer(17), echo_answer(18)
     attribute([first, second])
     assert first.extra.answer is None
-    assert second.extra.answer == Answer(asked=18, answered=18, answered_request="GET /pipelined/2")
+    assert second.extra.answer == Answer(
+        asked=18,
+        answered=18,
+        answered_request="GET /pipelined/2",
+        together=(first.request, second.request),
+    )
 
 
 def test_answers_in_the_reverse_order_go_back_to_their_requests() -> None:
@@ -143,6 +154,15 @@ def test_a_server_that_closes_after_each_response_gives_no_evidence() -> None:
     assert first.extra.answer is None
     assert second.extra.answer is None
     assert first.response is not None
+
+
+def test_an_answer_swapped_between_two_connections_is_not_this_rules() -> None:
+    """Requests sent one per connection whose answers name each other: no pipelining, so
+    RFC 9112 §9.3.2 (order on one connection) is not what they show."""
+    one, two = sent(1, "/a"), sent(2, "/b")
+    one.response, two.response = echo_answer(2), echo_answer(1)
+    attribute([one, two])
+    assert [one.extra.answer, two.extra.answer] == [None, None]
 
 
 def test_a_request_answered_alone_or_one_after_the_other_gives_no_evidence() -> None:
@@ -165,7 +185,10 @@ def test_a_body_reading_request_answered_by_the_echo_behind_it() -> None:
     body.response = echo_answer(25)
     attribute([body, follow])
     assert body.extra.answer == Answer(
-        asked=24, answered=25, answered_request="GET /after-the-body"
+        asked=24,
+        answered=25,
+        answered_request="GET /after-the-body",
+        together=(body.request, follow.request),
     )
     own = echo_answer(None)
     body.response, follow.response, body.extra = own, echo_answer(25), Extra()
@@ -174,7 +197,10 @@ def test_a_body_reading_request_answered_by_the_echo_behind_it() -> None:
     assert body.extra.answer is None
     assert body.response is own
     assert follow.extra.answer == Answer(
-        asked=25, answered=25, answered_request="GET /after-the-body"
+        asked=25,
+        answered=25,
+        answered_request="GET /after-the-body",
+        together=(body.request, follow.request),
     )
 
 
@@ -308,9 +334,13 @@ def serving(app: Any, mode: str) -> Iterator[PipelineServer]:
             each.join(5.0)
 
 
+REPLAYS: dict[str, bytes] = {}
+
+
 def probed(tmp_path: Path, mode: str) -> tuple[Session, list[str], list[str]]:
     """The pipelined plans against a server answering as ``mode`` says: the session, the
-    rule's verdict and messages, and the notes the prober would write."""
+    rule's verdict and messages, and the notes the prober would write (and in ``REPLAYS``,
+    the raw bytes the report's replay of a failure sends)."""
     channel = Channel(tmp_path)
     with serving(make_app(channel), mode) as server:
         session = Session("127.0.0.1", server.port, channel, timeout=1.5)
@@ -327,6 +357,9 @@ def probed(tmp_path: Path, mode: str) -> tuple[Session, list[str], list[str]]:
         note for each in session.sent for note in prober._doubts(each, records.get(each.probe_id))
     ]
     messages = [finding.message for finding in result.findings]
+    run = prober._as_run(mode, 1, ProbeOptions(), judged, [result], 0.0, "127.0.0.1:1")
+    REPLAYS.clear()
+    REPLAYS.update({rule: failure.reproducers.raw for rule, failure in run.failures.items()})
     return session, [str(result.status), *messages], notes
 
 
@@ -354,6 +387,11 @@ def test_a_server_answering_only_the_last_pipelined_request_is_caught(tmp_path: 
     assert f"probe {one} (echo): the response read for it was the answer to probe {two}" in (
         " ".join(notes)
     )
+    # The replay sends what went in one write, as the probe did: curl cannot show it.
+    replay = REPLAYS["SRV-RESPONSE-ORDER"]
+    assert replay.startswith(b"GET /pipelined/1 HTTP/1.1\r\n")
+    assert replay.count(b" HTTP/1.1\r\n") == 2
+    assert b"GET /pipelined/2 HTTP/1.1\r\n" in replay
     # Each answer went to the request it names: the second's to the second.
     by_id = {each.probe_id: each for each in session.sent}
     assert by_id[one].response is None

@@ -239,6 +239,24 @@ def test_a_read_past_the_body_after_a_short_read_says_so(max_read: int | None) -
     assert [message.split(" (at ")[0] for message in messages] == [expected]
 
 
+def test_a_short_read_of_part_of_the_body_is_not_blamed() -> None:
+    """The note is for a read of all that was left: a read(4) that got 3 is no sign the app
+    took one read for the whole body."""
+    config = ServerConfig(input_terminated_always=False, max_read=3)
+
+    def app(environ: Environ, start_response: StartResponse) -> list[bytes]:
+        environ["wsgi.input"].read(4)
+        environ["wsgi.input"].read(100)
+        start_response("200 OK", TEXT)
+        return [b"x"]
+
+    response = Client(app, config=config).post("/", body=b"0123456789")
+    messages = [finding.message for finding in check_exchange(Exchange(response))]
+    assert [message.split(" (at ")[0] for message in messages] == [
+        "wsgi.input.read(100) with 7 bytes of body left"
+    ]
+
+
 # -- start_response's arguments -------------------------------------------------------------
 
 

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 
 from .events import Location
+from .request import Request
 
 __all__ = ["EXTRA_NAMES", "NOTHING", "Answer", "Expect", "Extra", "Together"]
 
@@ -46,6 +47,15 @@ class Answer:
     #: That request's method and target (``"GET /pipelined/2"``), "" if the client sent
     #: no request with that id.
     answered_request: str = ""
+    #: The requests sent in one write with the asked one, in order, it included: what a
+    #: replay sends to show the fault.
+    together: tuple[Request, ...] = ()
+
+    def read_instead(self) -> str:
+        """``was the answer to probe 18 (GET /pipelined/2)``: the one wording of the
+        finding and the probe's note."""
+        named = f" ({self.answered_request})" if self.answered_request else ""
+        return f"was the answer to probe {self.answered}{named}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +120,7 @@ class Extra:
     callable_error: str | None = None
     #: The exception passed as exc_info outlived start_response and a garbage collection.
     exc_info_kept: bool | None = None
-    #: The type names of what held it.
+    #: What held it: a module attribute by its name (``sys.last_value``), else a type name.
     exc_info_holders: tuple[str, ...] | None = None
     #: How the app used wsgi.file_wrapper: "file", "nofileno", "offset" or "early".
     file_wrapper_variant: str | None = None

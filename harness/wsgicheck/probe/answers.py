@@ -36,6 +36,20 @@ def _line(sent: Sent) -> str:
     return f"{sent.request.method} {sent.request.target}"
 
 
+def _writes(sent: list[Sent]) -> dict[int, tuple[Sent, ...]]:
+    """The requests sent in one write, by the probe id of each: a pipelined request and the
+    pipelined follow-ups right after it (the corpus sends them so)."""
+    groups: list[list[Sent]] = []
+    previous: Sent | None = None
+    for each in sent:
+        if each.pipelined and each.follow_up and groups and groups[-1][-1] is previous:
+            groups[-1].append(each)
+        elif each.pipelined and not each.follow_up:
+            groups.append([each])
+        previous = each
+    return {member.probe_id: tuple(group) for group in groups for member in group}
+
+
 def attribute(sent: list[Sent]) -> None:
     """Give each request the answer that names it, and the evidence of whose answer the
     client read for it: a request whose read answer names another (the rule fails), and
@@ -52,20 +66,26 @@ def attribute(sent: list[Sent]) -> None:
         number = read[each.probe_id]
         if each.response is not None and number is not None and number != each.probe_id:
             owned.setdefault(number, each.response)
+    writes = _writes(sent)
     for each in sent:
         number = read[each.probe_id]
-        if number is None:
-            pass
-        elif number != each.probe_id:
-            other = by_id.get(number)
+        group = writes.get(each.probe_id, ())
+        together = tuple(member.request for member in group)
+        if number is None or not group:
+            pass  # only the requests of one write are judged by whose answer they got
+        elif number != each.probe_id and number in (member.probe_id for member in group):
+            other = by_id[number]
             answer = Answer(
                 asked=each.probe_id,
                 answered=number,
-                answered_request=_line(other) if other is not None else "",
+                answered_request=_line(other),
+                together=together,
             )
             each.extra = replace(each.extra, answer=answer)
-        elif each.pipelined and each.follow_up:
-            answer = Answer(asked=number, answered=number, answered_request=_line(each))
+        elif number == each.probe_id and each.follow_up:
+            answer = Answer(
+                asked=number, answered=number, answered_request=_line(each), together=together
+            )
             each.extra = replace(each.extra, answer=answer)
         if each.probe_id in owned:
             each.response = owned[each.probe_id]

@@ -197,10 +197,7 @@ def _doubts(sent: Sent, record: Record | None) -> list[str]:
     answer = sent.extra.answer
     if answer is not None and answer.answered != sent.probe_id:
         # The answer read for it was another request's (SRV-RESPONSE-ORDER's finding).
-        named = f" ({answer.answered_request})" if answer.answered_request else ""
-        found.append(
-            f"{label}: the response read for it was the answer to probe {answer.answered}{named}"
-        )
+        found.append(f"{label}: the response read for it {answer.read_instead()}")
     elif sent.response is None:
         if record is None and not sent.follow_up:
             found.append(f"{label}: no answer and no record")
@@ -361,6 +358,12 @@ def _as_run(
     (``authority``: the host and port the server listened on)."""
     failures: dict[str, Failure] = {}
     config = ServerConfig()
+    # The requests each was pipelined with: its replay sends them in one write too.
+    together = {
+        id(item.exchange.request): answer.together
+        for item in judged
+        if (answer := item.exchange.extra.answer) is not None
+    }
     for result in results:
         finding = smallest(result.findings)
         if finding is None or finding.request is None:
@@ -371,7 +374,9 @@ def _as_run(
             finding.request,
             config,
             "probe",
-            probe_reproducers(finding.request, PROBE_APP, authority),
+            probe_reproducers(
+                finding.request, PROBE_APP, authority, together.get(id(finding.request), ())
+            ),
         )
     return RunResult(
         target=f"{name} (wsgicheck probe)",

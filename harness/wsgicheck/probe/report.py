@@ -30,7 +30,8 @@ MULTI_FORMATS = ("text", "json")
 def render(results: list[ProbeResult], name: str, *, color: bool = False) -> str:
     """The report of ``results`` (several only in :data:`MULTI_FORMATS`)."""
     if name == "json":
-        document = {"schema_version": 1, "probes": [probe_data(each) for each in results]}
+        # 2: the probe's notes moved from probe.notes to each probe's notes.
+        document = {"schema_version": 2, "probes": [probe_data(each) for each in results]}
         return dumps(document)
     parts = []
     for each in results:

@@ -52,22 +52,30 @@ def reproducers(
     )
 
 
-def probe_reproducers(request: Request, app: str, authority: str) -> Reproducers:
+def probe_reproducers(
+    request: Request, app: str, authority: str, together: tuple[Request, ...] = ()
+) -> Reproducers:
     """The reproducers of a request a probe sent to another server: curl, and the raw bytes
     over a socket, to that server started with ``{app}`` (``app``) on port 8000, a Host that
     named where the probe ran it (``authority``) naming that port. wsgicheck's own core would
-    not show what that server does."""
-    request = request.replace(
-        headers=tuple(
-            (name, SERVE_AUTHORITY if name.lower() == "host" and value == authority else value)
-            for name, value in request.headers
+    not show what that server does. ``together``: the requests the probe sent in one write
+    with this one (pipelined), which the raw bytes send so too; curl cannot."""
+
+    def on_port_8000(each: Request) -> Request:
+        return each.replace(
+            headers=tuple(
+                (name, SERVE_AUTHORITY if name.lower() == "host" and value == authority else value)
+                for name, value in each.headers
+            )
         )
-    )
+
+    request = on_port_8000(request)
+    raw = b"".join(on_port_8000(each).to_bytes() for each in together) or request.to_bytes()
     python = "\n".join(
         [
             "import socket",
             "",
-            f"request = {request.to_bytes()!r}",
+            f"request = {raw!r}",
             'with socket.create_connection(("127.0.0.1", 8000), timeout=5) as sock:',
             "    sock.sendall(request)",
             "    try:",
@@ -80,8 +88,13 @@ def probe_reproducers(request: Request, app: str, authority: str) -> Reproducers
     against = (
         f"the server, started as the probe started it with `{{app}}` = `{app}` and `{{port}}` "
         "= `8000`"
+    ) + (
+        f"; the raw bytes send {len(together)} requests in one write, as the probe did, where "
+        "curl sends one"
+        if together
+        else ""
     )
-    return Reproducers(request.to_bytes(), curl_command(request, ServerConfig()), python, against)
+    return Reproducers(raw, curl_command(request, ServerConfig()), python, against)
 
 
 def _bash_quote(data: bytes) -> str:

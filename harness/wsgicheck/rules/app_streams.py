@@ -55,7 +55,8 @@ def input_no_read_past_cl(self: Rule, ex: Exchange) -> Iterator[Finding]:
                 + short,
             )
             return
-        if not short and read.method == "read" and read.size < min(size, read.available):
+        # A read for all that was left, which got less (Trac reads CONTENT_LENGTH at once).
+        if not short and read.method == "read" and read.size < read.available <= size:
             short = (
                 f", after a read({size}) got {read.size} bytes (a short read, which a "
                 "stream may give): one read of CONTENT_LENGTH bytes is not sure to get them all"

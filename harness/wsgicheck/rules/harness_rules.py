@@ -94,9 +94,10 @@ def transports_agree(self: Rule, ex: Exchange) -> Iterator[Finding]:
     by design (a rate limiter, a counter, a clock, a random token). When the two transports
     disagree, wsgicheck replays the request in memory; what the app changes by itself is
     reported here, and left out of HARNESS-TRANSPORTS-AGREE, so it is not blamed on the
-    server. Ignore this rule for an app that varies on purpose. Only safe methods are asked:
-    a PUT that created a resource answers 201 and replaces it when replayed (204), a POST
-    that deleted something finds nothing, as RFC 9110 §9.2.1 and §9.3.4 expect.)""",
+    server. Ignore this rule for an app that varies on purpose. It is reported for safe
+    methods only: a PUT that created a resource answers 201 and replaces it when replayed
+    (204), a POST that deleted something finds nothing, as RFC 9110 §9.2.1 and §9.3.4
+    expect; their replay only keeps the difference from being blamed on the server.)""",
     source="wsgicheck",
     covers=(),
     applies=lambda ex: ex.method in SAFE_METHODS,

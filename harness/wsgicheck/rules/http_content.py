@@ -85,8 +85,8 @@ fix:  start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length
 )
 def content_type(self: Rule, ex: Exchange) -> Iterator[Finding]:
     # RFC 9110 §6.4.1: every response but to HEAD, 1xx, 204 and 304 has content, "although
-    # that content might be of zero length"; wsgiref.validate asserts the same (but for an
-    # empty answer to OPTIONS, which §9.3.7 calls one with no content). A HEAD
+    # that content might be of zero length"; wsgiref.validate asserts the same, and for an
+    # empty answer to OPTIONS too, which §9.3.7 calls one with no content: not here. A HEAD
     # response should carry the fields its GET would (§9.3.2), so it is asked the same.
     if app_field(ex, "content-type") is None:
         code = app_status(ex)

@@ -538,11 +538,12 @@ def if_modified_since(self: Rule, ex: Exchange) -> Iterator[Finding]:
     modified = http_date(app_field(ex, "last-modified"))
     if modified is None and (get := counterpart(ex, plain=True)) is not None:
         modified = http_date(app_field(get, "last-modified"))
-    # The origin's clock: the response's Date, or, where none is known yet (the validator
-    # sees the app's fields, and the server adds Date after it), the time it ended, now.
+    # The origin's clock: the response's Date, or, where none can be read (the validator
+    # sees the app's fields, and the server adds Date after it), the clock now, as the
+    # exchange is judged at its end.
     now = http_date(ex.response.header("date")) or datetime.now(timezone.utc)
-    # A date after the response's own Date is in the origin's future: left unjudged.
-    if modified is None or now is None or since > now or modified > since:
+    # A date after the origin's clock is in its future: left unjudged.
+    if modified is None or since > now or modified > since:
         return
     yield self.finding(
         ex,

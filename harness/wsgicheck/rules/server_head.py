@@ -270,7 +270,7 @@ def _owned_elsewhere(ex: Exchange, call: StartResponseCalled) -> set[str]:
     """
     items = call.headers if isinstance(call.headers, list | tuple) else ()
     owned = {
-        item[0].lower()
+        str.lower(item[0])  # not a subclass's own lower()
         for item in items
         if isinstance(item, tuple)
         and len(item) == 2

@@ -13,9 +13,9 @@ passed.
   response came first), ``version`` (the HTTP version the server answered with).
 * ``callable_kind`` (str) and ``callable_error``: the server was started with the probe app
   as another kind of callable (function, class, bound method, ``functools.partial``).
-* ``exc_info_kept`` (bool) and ``exc_info_holders`` (type names): whether the exception
-  the app passed as exc_info outlived start_response and a garbage collection, and what
-  held it.
+* ``exc_info_kept`` (bool) and ``exc_info_holders`` (a module attribute's name, else a type
+  name, each): whether the exception the app passed as exc_info outlived start_response
+  and a garbage collection, and what held it.
 * ``file_wrapper_variant`` (``"file"``, ``"nofileno"``, ``"offset"``, ``"early"``) and
   ``file_wrapper_expected`` (bytes): the body a client should get when the app used
   ``wsgi.file_wrapper`` that way.
@@ -350,10 +350,9 @@ def response_order(self: Rule, ex: Exchange) -> Iterator[Finding]:
     if answer.answered == answer.asked:
         return
     asked = f"probe {answer.asked} ({ex.request.method} {ex.request.target})"
-    named = f" ({answer.answered_request})" if answer.answered_request else ""
     when = "sent after it" if answer.answered > answer.asked else "sent before it"
     yield self.finding(
         ex,
-        f"the response read for {asked} was the answer to probe {answer.answered}{named}, "
-        f"{when} on the same connection: the client takes one request's answer for another's",
+        f"the response read for {asked} {answer.read_instead()}, {when} on the same "
+        "connection: the client takes one request's answer for another's",
     )
