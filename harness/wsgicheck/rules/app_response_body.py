@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from ..model.events import block_size
 from ..model.untrusted import type_name
 from .exchange import Exchange
-from .registry import Binding, Finding, Level, Rule, at, quoted, rule
+from .registry import ORIGIN, Binding, Finding, Level, Rule, at, quoted, rule
 
 
 @rule(
@@ -224,8 +224,7 @@ def cl_accurate(self: Rule, ex: Exchange) -> Iterator[Finding]:
     binding=Binding.APP,
     section="Other HTTP Features; RFC 9110 §15.3.5, §15.4.5",
     summary="a 204 or 304 response has no body",
-    pep="""In a sense, a server should consider itself to be like an HTTP "gateway server",
-    with the application being an HTTP "origin server".""",
+    pep=ORIGIN,
     source="RFC 9110 §15.3.5, §15.4.5",
     covers=(),
     applies=lambda ex: ex.response.status_code in (204, 304),

@@ -33,11 +33,8 @@ from .http_evidence import (
     http_date,
     request_field,
 )
-from .registry import Binding, Finding, Level, Rule, rule
+from .registry import ORIGIN, Binding, Finding, Level, Rule, rule
 
-#: The PEP's pointer to HTTP: the app is the origin server, RFC 9110 says what it sends.
-ORIGIN = """In a sense, a server should consider itself to be like an HTTP "gateway server",
-    with the application being an HTTP "origin server"."""
 SECTION = "Other HTTP Features"
 
 #: Representation metadata (RFC 9110 §8) a 304 has no reason to carry: §15.4.5 lists the

@@ -41,11 +41,9 @@ from .http_evidence import (
     tag_text,
     weak_match,
 )
-from .registry import Binding, Finding, Level, Rule, rule
+from .registry import ORIGIN, Binding, Finding, Level, Rule, rule
 from .server_evidence import declared_length, final_call
 
-ORIGIN = """In a sense, a server should consider itself to be like an HTTP "gateway server",
-    with the application being an HTTP "origin server"."""
 SECTION = "Other HTTP Features"
 
 #: Fields that describe the exchange, not the representation: Date is a clock reading, and

@@ -42,7 +42,6 @@ from .http_evidence import (
 )
 from .http_pairs import (
     CONDITIONS_AND_RANGE,
-    ORIGIN,
     SECTION,
     answered,
     counterpart,
@@ -50,7 +49,7 @@ from .http_pairs import (
     range_first,
     request_key,
 )
-from .registry import Binding, Finding, Level, Rule, rule
+from .registry import ORIGIN, Binding, Finding, Level, Rule, rule
 
 SAFE = ("GET", "HEAD")
 

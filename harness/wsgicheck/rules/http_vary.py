@@ -35,8 +35,8 @@ from .http_evidence import (
     request_field,
     request_fields,
 )
-from .http_pairs import CONDITIONS_AND_RANGE, ORIGIN, SAME_VALUE, SECTION, answered
-from .registry import Binding, Finding, Level, Rule, rule
+from .http_pairs import CONDITIONS_AND_RANGE, SAME_VALUE, SECTION, answered
+from .registry import ORIGIN, Binding, Finding, Level, Rule, rule
 
 #: Request fields whose difference is no selection the Vary field can name: the target's
 #: authority, the framing of a body, the fields of one connection, credentials (RFC 9110

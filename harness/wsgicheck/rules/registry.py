@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from .exchange import Exchange
 
 __all__ = [
+    "ORIGIN",
     "REGISTRY",
     "Binding",
     "DuplicateRule",
@@ -41,6 +42,11 @@ __all__ = [
     "quoted",
     "rule",
 ]
+
+#: PEP 3333's pointer to HTTP, which every rule from RFC 9110 and 9112 cites: the app is
+#: the origin server, the server a gateway, and the RFCs say what each sends.
+ORIGIN = """In a sense, a server should consider itself to be like an HTTP "gateway server",
+    with the application being an HTTP "origin server"."""
 
 #: How many characters of an offending value a finding's message quotes.
 QUOTE_LIMIT = 60

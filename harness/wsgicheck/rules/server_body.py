@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from ..model.events import WriteCalled, Yielded, block_size
 from ..model.response import Response
 from .exchange import Exchange
-from .registry import Binding, Finding, Level, Rule, rule
+from .registry import ORIGIN, Binding, Finding, Level, Rule, rule
 from .server_evidence import (
     Segment,
     app_fields,
@@ -352,8 +352,7 @@ def _what(ex: Exchange) -> str:
     section="Other HTTP Features; RFC 9110 §9.3.2, §8.6, §15.3.5, §15.4.5; RFC 9112 §6.1",
     summary="to HEAD, and in a 1xx, 204 or 304, the server adds no content, no chunk framing "
     "and (1xx, 204) no Content-Length or Transfer-Encoding of its own",
-    pep="""In a sense, a server should consider itself to be like an HTTP "gateway server",
-    with the application being an HTTP "origin server".""",
+    pep=ORIGIN,
     source="RFC 9110 §9.3.2, §8.6, §15.3.5, §15.4.5; RFC 9112 §6.1",
     covers=(),
     # The app gave nothing there (a correct answer): whatever follows the head is the
@@ -386,8 +385,7 @@ def no_body_head_204_304(self: Rule, ex: Exchange) -> Iterator[Finding]:
     section="Other HTTP Features; RFC 9110 §9.3.2, §15.3.5, §15.4.5; RFC 9112 §6.3",
     summary="a body the app gave to HEAD or with a 1xx, 204 or 304 is not sent: the client "
     "would read it as the next response",
-    pep="""In a sense, a server should consider itself to be like an HTTP "gateway server",
-    with the application being an HTTP "origin server".""",
+    pep=ORIGIN,
     source="RFC 9110 §9.3.2, §15.3.5, §15.4.5; RFC 9112 §6.3",
     covers=(),
     applies=lambda ex: _no_body_case(ex) and _app_gave_body(ex),

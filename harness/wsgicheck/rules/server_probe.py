@@ -31,7 +31,7 @@ from typing import Any
 
 from ..model.extra import Expect
 from .exchange import Exchange
-from .registry import Binding, Finding, Level, Rule, rule
+from .registry import ORIGIN, Binding, Finding, Level, Rule, rule
 from .server_evidence import judgeable, on_wire, server_answered
 
 STREAMING = "Buffering and Streaming"
@@ -334,8 +334,7 @@ def callable_opaque(self: Rule, ex: Exchange) -> Iterator[Finding]:
     binding=Binding.SERVER,
     section="Other HTTP Features; RFC 9112 §9.3.2",
     summary="pipelined requests get their responses in the order they were sent, each its own",
-    pep="""In a sense, a server should consider itself to be like an HTTP "gateway server",
-    with the application being an HTTP "origin server".""",
+    pep=ORIGIN,
     source="RFC 9112 §9.3.2",
     covers=(),
     needs=("extra:answer",),
