@@ -31,6 +31,7 @@ ENV_RULES = [each for each in REGISTRY if each.binding is Binding.ENVIRON]
 HOST = ("Host", "localhost")
 DELETE = object()  # a change meaning "remove this key"
 REMOTE = ("192.0.2.7", 40000)
+TWO_ACCEPTS = Request(target="/", headers=(HOST, ("Accept", "text/plain"), ("Accept", "text/html")))
 
 
 def req(target: str = "/", *headers: tuple[str, str], **fields: Any) -> Request:
@@ -68,10 +69,11 @@ def fired(ex: Exchange) -> set[str]:
 
 def test_the_environ_rules_are_the_catalogues() -> None:
     ids = {each.id for each in ENV_RULES}
-    # 28, and the three *-ACCURATE rules only `wsgicheck probe` feeds (environ_probe.py).
-    assert len(ids) == 31
+    # 28, the three *-ACCURATE rules only `wsgicheck probe` feeds (environ_probe.py), and
+    # ENV-HTTP-VALUES from the CGI specification the PEP defers to.
+    assert len(ids) == 32
     must = {each.id for each in ENV_RULES if each.level is Level.MUST}
-    assert len(must) == 22
+    assert len(must) == 23
     assert all(each.pep and each.summary and each.example for each in ENV_RULES)
 
 
@@ -253,6 +255,12 @@ BROKEN: list[Any] = [
         {"HTTP_HOST": DELETE, "SERVER_NAME": "10.0.0.1"},
         None,
     ),
+    # Accept twice: joined with nothing between (bjoern), or only the last kept.
+    ({"ENV-HTTP-VALUES"}, {"HTTP_ACCEPT": "text/plaintext/html"}, TWO_ACCEPTS),
+    ({"ENV-HTTP-VALUES"}, {"HTTP_ACCEPT": "text/html"}, TWO_ACCEPTS),
+    ({"ENV-HTTP-VALUES"}, {"HTTP_ACCEPT": "text/plain"}, TWO_ACCEPTS),
+    ({"ENV-HTTP-VALUES"}, {"HTTP_USER_AGENT": ""}, req("/", ("User-Agent", "caf\xc3\xa9"))),
+    ({"ENV-HTTP-VALUES"}, {"HTTP_USER_AGENT": "y"}, req("/", ("User-Agent", "x"))),
     ({"ENV-EXTRA-CGI-VARS"}, {"REMOTE_ADDR": DELETE}, None),
     ({"ENV-MISSING-OMITTED"}, {"REMOTE_USER": ""}, None),
     ({"ENV-MISSING-OMITTED"}, {"AUTH_TYPE": ""}, None),
@@ -304,6 +312,38 @@ BROKEN: list[Any] = [
     ({"ENV-URL-RECONSTRUCTABLE"}, {"SCRIPT_NAME": "/", "PATH_INFO": "/x"}, req("/x")),
     ({"ENV-URL-RECONSTRUCTABLE"}, {"HTTP_HOST": "localhost"}, req("http://example.com/")),
 ]
+
+
+@pytest.mark.parametrize(
+    ("value", "request_", "message"),
+    [
+        (
+            "text/plaintext/html",
+            TWO_ACCEPTS,
+            "HTTP_ACCEPT is 'text/plaintext/html'; the request's Accept field lines: "
+            "'text/plain' and 'text/html' (joined with nothing between them)",
+        ),
+        (
+            "text/html",
+            TWO_ACCEPTS,
+            "HTTP_ACCEPT is 'text/html'; the request's Accept field lines: 'text/plain' and "
+            "'text/html' (only one of them kept)",
+        ),
+        (
+            "caf\xe9",
+            req("/", ("Accept", "caf\xc3\xa9")),
+            "HTTP_ACCEPT is 'caf\xe9'; the request's Accept field line: 'caf\xc3\xa9' (decoded as "
+            "UTF-8; PEP 3333 wants the bytes decoded as latin-1)",
+        ),
+        ("", req("/", ("Accept", "x")), "HTTP_ACCEPT is ''; the request's Accept field line: 'x'"),
+    ],
+)
+def test_a_changed_http_value_says_what_was_sent(
+    value: str, request_: Request, message: str
+) -> None:
+    ex = exchange({"HTTP_ACCEPT": value}, request_)
+    found = [each for each in check_exchange(ex, ENV_RULES) if each.rule == "ENV-HTTP-VALUES"]
+    assert [each.message for each in found] == [message]
 
 
 def _changes_id(changes: dict[Any, Any], request: Request | None) -> str:
@@ -405,6 +445,16 @@ QUIET: list[Any] = [
     ({"wsgi.file_wrapper": partial(FileWrapper)}, None),
     ({"wsgi.file_wrapper": lambda filelike, *args: iter([])}, None),
     ({"wsgi.input_terminated": True, "wsgi.early_hints": print}, None),
+    # The forms of one value CGI allows: joined with "," or ", ", blanks trimmed.
+    ({"HTTP_ACCEPT": "text/plain,text/html"}, TWO_ACCEPTS),
+    ({"HTTP_ACCEPT": "text/plain ,\ttext/html "}, TWO_ACCEPTS),
+    ({"HTTP_ACCEPT": "text/plain, , text/html"}, TWO_ACCEPTS),
+    # Sent twice but no list: the client's fault (RFC 9110 §5.3; RFC 6265 §5.4 for Cookie).
+    ({"HTTP_COOKIE": "b=2"}, req("/", ("Cookie", "a=1"), ("Cookie", "b=2"))),
+    ({"HTTP_X_TRACE": "2"}, req("/", ("X-Trace", "1"), ("X-Trace", "2"))),
+    # A name with "_" may be dropped or kept; a hop-by-hop field is the server's.
+    ({"HTTP_X_A": "other"}, req("/", ("X-A", "1"), ("X_A", "2"))),
+    ({"HTTP_CONNECTION": "close"}, req("/", ("Connection", "keep-alive"))),
     ({"gunicorn.socket": object(), "werkzeug.request": None, "paste.testing": True}, None),
     ({"mod_wsgi.process_group": "", "webob._parsed_query_vars": ()}, None),
     ({"x-wsgiorg.fdevent.readable": print, "uwsgi.version": b"2.0"}, None),
@@ -428,6 +478,7 @@ NEEDS_REQUEST: list[Any] = [
     ({"CONTENT_TYPE": "text/plain"}, None),
     ({"CONTENT_LENGTH": "5"}, POST),
     ({"HTTP_USER_AGENT": DELETE}, req("/", ("User-Agent", "x"))),
+    ({"HTTP_ACCEPT": "text/plaintext/html"}, TWO_ACCEPTS),
     ({"REMOTE_ADDR": DELETE}, None),
     ({"PATH_INFO": "/a%20b"}, req("/a%20b")),
     ({"HTTP_HOST": "internal:8080"}, None),
@@ -456,6 +507,7 @@ def test_under_the_validator_the_request_only_rules_report_skip() -> None:
     assert skipped == {
         "ENV-QUERY-STRING",
         "ENV-EXTRA-CGI-VARS",
+        "ENV-HTTP-VALUES",
         "ENV-URL-RECONSTRUCTABLE",
         *probe_only,
     }

@@ -118,8 +118,9 @@ def test_every_pep_quote_occurs_word_for_word_in_the_pep(rule: Rule) -> None:
 
 
 def test_every_rule_names_its_source() -> None:
-    """PEP 3333, an RFC 9110/9112 section, or wsgicheck's own (the HARNESS rules only)."""
-    rfc = r"RFC 911[02] §[0-9.]+(, §[0-9.]+)*"
+    """PEP 3333, an RFC 9110/9112 section (or CGI's, RFC 3875, which the PEP's environ
+    follows), or wsgicheck's own (the HARNESS rules only)."""
+    rfc = r"RFC (911[02]|3875) §[0-9.]+(, §[0-9.]+)*"
     source_re = re.compile(rf"PEP 3333|{rfc}(; {rfc})*")
     wrong = {
         each.id: each.source

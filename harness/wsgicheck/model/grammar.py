@@ -150,6 +150,26 @@ HOP_BY_HOP_HEADERS = frozenset(
         "upgrade",
     }
 )
+#: Request fields defined as comma-separated lists (``#rule``), lower-case: RFC 9110
+#: §12.5.1-4 (Accept, -Charset, -Encoding, -Language), §8.4-5 (Content-Encoding,
+#: -Language), §13.1.1-2 (If-Match, If-None-Match); RFC 9111 §5.2 and §5.4 (Cache-Control,
+#: Pragma); RFC 7240 §2 (Prefer). Only these may come on several lines, to be joined with
+#: commas (RFC 9110 §5.3); another field sent twice is the client's fault.
+LIST_REQUEST_FIELDS = frozenset(
+    {
+        "accept",
+        "accept-charset",
+        "accept-encoding",
+        "accept-language",
+        "cache-control",
+        "content-encoding",
+        "content-language",
+        "if-match",
+        "if-none-match",
+        "pragma",
+        "prefer",
+    }
+)
 # RFC 9110 §8.8.3: entity-tag = [ weak ] opaque-tag; weak = %s"W/"
 #                  opaque-tag = DQUOTE *etagc DQUOTE; etagc = %x21 / %x23-7E / obs-text
 ENTITY_TAG = r'(?P<weak>W/)?(?P<opaque>"[\x21\x23-\x7e\x80-\xff]*")'

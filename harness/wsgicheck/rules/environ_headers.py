@@ -10,9 +10,10 @@ in the catalogue's order.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Iterator
 
-from ..model.grammar import HOP_BY_HOP_HEADERS, decimal
+from ..model.grammar import HOP_BY_HOP_HEADERS, LIST_REQUEST_FIELDS, decimal
 from ..model.grammar import cgi_http_key_re as _http_key_re
 from ..model.request import Framing
 from .environ_objects import is_cgi_name
@@ -214,6 +215,100 @@ def _http_keys_expected(
     if parts is not None and parts.authority:
         optional.add("HTTP_HOST")  # RFC 9112 §3.2.2: the target's authority is the Host
     return frozenset(required), frozenset(optional)
+
+
+@rule(
+    "ENV-HTTP-VALUES",
+    level=Level.MUST,
+    binding=Binding.ENVIRON,
+    section=VARIABLES,
+    summary="an HTTP_ variable holds its field's value; a list field sent twice, both joined",
+    pep="""The environ dictionary is required to contain these CGI environment variables, as
+    defined by the Common Gateway Interface specification""",
+    source="RFC 3875 §4.1.18",
+    covers=(),
+    needs=("environ", "wire"),
+    memo="environ",
+    example="""
+bad:  environ[key] = environ.get(key, "") + value  # Accept twice: "text/plaintext/html"
+fix:  environ[key] = f"{environ[key]}, {value}" if key in environ else value""",
+)
+def http_values(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    # CGI: the value "presented as sent by the client, or ... rewritten in ways which do
+    # not change its semantics", and fields sent on several lines rewritten "as a single
+    # value having the same semantics". Compared as list elements, so a server may join
+    # with "," or ", " and trim what RFC 9110 §5.6.1 lets a recipient ignore. A field the
+    # server may drop or rewrite (hop-by-hop, Expect, Host, a name with "_") is not judged,
+    # nor one sent twice that is no list (RFC 9110 §5.3 forbids it): those are the
+    # client's fault, whatever the server keeps of them.
+    env = environ_of(ex)
+    for key, (name, values) in _judged_fields(ex.request.wire_headers).items():
+        value = env.get(key)
+        if type(value) is not str or _elements(value) == _elements(",".join(values)):
+            continue
+        if not value.isascii() and max(value) > "\xff":
+            continue  # decoded as UTF-8 beyond U+00FF: ENV-STR-LATIN1's finding
+        sent = " and ".join(repr(each) for each in values)
+        lines = "field lines" if len(values) > 1 else "field line"
+        hint = _misread(value, values)
+        yield self.finding(ex, f"{key} is {value!r}; the request's {name} {lines}: {sent}{hint}")
+
+
+@functools.lru_cache(maxsize=256)
+def _judged_fields(
+    wire_headers: tuple[tuple[str, str], ...],
+) -> dict[str, tuple[str, list[str]]]:
+    """The HTTP_ keys whose values a server must keep, each with its field's name and the
+    values of its field lines, in order. Worked out once per header section."""
+    fields: dict[str, tuple[str, list[str]]] = {}
+    skipped = {"host", "expect", "content-type", "content-length", *HOP_BY_HOP_HEADERS}
+    skipped.update(
+        token.strip(" \t").lower()
+        for name, value in wire_headers
+        if name.lower() == "connection"
+        for token in value.split(",")
+    )
+    ambiguous = set()  # X_A may be dropped, or kept as HTTP_X_A beside X-A's value
+    for name, value in wire_headers:
+        lower = name.lower()
+        key = "HTTP_" + name.upper().replace("-", "_")
+        if "_" in name:
+            ambiguous.add(key)
+        elif lower not in skipped:
+            fields.setdefault(key, (name, []))[1].append(value)
+    return {
+        key: field
+        for key, field in fields.items()
+        if key not in ambiguous and (len(field[1]) == 1 or field[0].lower() in LIST_REQUEST_FIELDS)
+    }
+
+
+_BLANKS = re.compile(r"[ \t\r\n]+")
+
+
+def _elements(value: str) -> list[str]:
+    """A field value's list elements as a recipient reads them: split at commas, blanks
+    at each end trimmed and runs of them inside made one space (an obs-fold), empty
+    elements left out (RFC 9110 §5.6.1)."""
+    return [
+        each for each in (_BLANKS.sub(" ", part).strip(" ") for part in value.split(",")) if each
+    ]
+
+
+def _misread(value: str, values: list[str]) -> str:
+    """What a wrong value says of the server's mistake, when it is a common one."""
+    joined = "".join(values)
+    if len(values) > 1 and value == joined:
+        return " (joined with nothing between them)"
+    if value in values:
+        return " (only one of them kept)" if len(values) > 1 else ""
+    try:
+        utf8 = ",".join(values).encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        return ""
+    if _elements(value) == _elements(utf8):
+        return " (decoded as UTF-8; PEP 3333 wants the bytes decoded as latin-1)"
+    return ""
 
 
 @rule(
