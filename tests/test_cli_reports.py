@@ -8,12 +8,13 @@ broken fixture app and few examples.
 from __future__ import annotations
 
 import json
+import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 
-from test_cli import BROKEN, CLEAN, cli, last_line, one_line_error, write_app
+from test_cli import BROKEN, CLEAN, FIXTURES, cli, last_line, one_line_error, write_app
 from wsgicheck.rules import REGISTRY
 
 FAST = ["--examples", "20", "--no-database", "--seed", "3"]
@@ -166,3 +167,29 @@ def test_a_text_report_file_follows_the_verbosity(workdir: Path) -> None:
     assert done.returncode == 0, done.stderr
     text = (workdir / "v" / "report.txt").read_text(encoding="utf-8")
     assert all(f" {rule.id} " in text for rule in REGISTRY)
+
+
+def test_a_finding_of_a_sequence_shows_its_requests_in_order(workdir: Path) -> None:
+    """HEAD judged beside GET: every report lists the earlier requests, then the request
+    judged on its own (not the whole sequence run together as one request's body)."""
+    target = f"{FIXTURES / 'broken' / 'app_head_like_get.py'}:app"
+    done = cli(
+        workdir,
+        "check",
+        target,
+        *FAST,
+        "--report",
+        "junit,html,markdown,text",
+        "--report-dir",
+        "seq",
+    )
+    assert done.returncode == 0, done.stderr  # a SHOULD: warned, not failed
+    folder = workdir / "seq"
+    for name in ("report.xml", "report.html", "report.md", "report.txt"):
+        text = (folder / name).read_text(encoding="utf-8")
+        earlier = re.search(r"[Ss]ent after \d+ earlier requests? on the same app", text)
+        assert earlier is not None, name
+        judged = text.index("hen the request judged")  # "Then" in the titled formats
+        assert earlier.start() < judged, name
+        # The request judged is shown alone: no CRLF of a following request escaped in it.
+        assert "HTTP/1.1\\r\\n" not in text, name

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 from .core.environ import ServerConfig
 from .model.events import Location
 from .model.untrusted import show
+from .report.common import capital
+from .results.run import request_heading, sequence_heading
 from .rules import Rule
 
 if TYPE_CHECKING:
@@ -45,8 +47,15 @@ def failure_text(rule: Rule, verdict: RuleOutcome, verdicts: Verdicts, settings:
         and each.name not in _QUIET_CHOICES
         and getattr(example.config, each.name) != getattr(ServerConfig(), each.name)
     ]
-    lines += ["", f"Smallest request ({example.transport} transport):"]
-    lines += [f"    {line}" for line in _raw(example.reproducers.raw)]
+    if example.before:
+        lines += ["", f"{capital(sequence_heading(example.before))}:"]
+        for each in example.before:
+            lines += [f"    {line}" for line in _raw(each.to_text().encode("latin-1", "replace"))]
+            lines.append("")
+    lines += ["", f"{capital(request_heading(example.transport, example.before))}:"]
+    lines += [
+        f"    {line}" for line in _raw(example.request.to_text().encode("latin-1", "replace"))
+    ]
     if choices:
         lines.append(f"  under these server choices: {', '.join(choices)}")
     lines += [

@@ -34,6 +34,8 @@ class Example:
     config: ServerConfig
     transport: str
     reproducers: Reproducers
+    #: The requests sent before it on the same app, when it ends a sequence.
+    before: tuple[Request, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +91,7 @@ class Verdicts:
                     failure.config,
                     failure.transport,
                     failure.reproducers,
+                    failure.before,
                 )
             rules[each.rule.id] = RuleOutcome(
                 each.status,

@@ -127,6 +127,11 @@ def headline(run: RunResult) -> str:
 REPLAYED = "replayed from the example database"
 
 
+def capital(text: str) -> str:
+    """``text`` with its first letter made upper case, as a heading starts."""
+    return text[:1].upper() + text[1:]
+
+
 def plural(count: int, noun: str) -> str:
     return f"{count} {noun}" + ("" if count == 1 else "s")
 

@@ -14,7 +14,7 @@ from .. import __version__
 from ..model.locations import relative_path
 from ..model.untrusted import LIMIT, show
 from ..results.appcoverage import AppCoverage, line_ranges
-from ..results.run import Failure, RunResult
+from ..results.run import Failure, RunResult, request_heading, sequence_heading
 from ..rules.verdicts import Verdict
 from . import common, format
 
@@ -215,11 +215,16 @@ def _failure(run: RunResult, rule_id: str, failure: Failure) -> list[str]:
         source = common.source_line(where)
         if source:
             parts.append(f'<pre class="source">{where.line} │ {_e(source.strip())}</pre>')
+    parts.append(f"<blockquote><p><em>{_e(rule.citation)}</em>: {_e(rule.pep)}</p></blockquote>")
+    if failure.before:
+        parts.append(f"<h3>{_e(common.capital(sequence_heading(failure.before)))}</h3>")
+        parts += [
+            f'<pre class="raw">{_pre(common.raw_lines(each.to_text()))}</pre>'
+            for each in failure.before
+        ]
     parts += [
-        f"<blockquote><p><em>{_e(rule.citation)}</em>: {_e(rule.pep)}</p></blockquote>",
-        f"<h3>Smallest request ({_e(failure.transport)} transport)</h3>",
-        f'<pre class="raw">{_pre(common.raw_lines(failure.reproducers.raw.decode("latin-1")))}'
-        "</pre>",
+        f"<h3>{_e(common.capital(request_heading(failure.transport, failure.before)))}</h3>",
+        f'<pre class="raw">{_pre(common.raw_lines(failure.request.to_text()))}</pre>',
         "<h3>Replay with curl</h3>",
         f"<p>against {_against(failure.reproducers.against)}:</p>",
         f'<pre class="curl">{_e(failure.reproducers.curl, limit=common.REPRODUCER_LIMIT)}</pre>',

@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 
 from ..model.locations import relative_path
 from ..model.untrusted import show
-from ..results.run import Failure, RunResult
+from ..results.run import Failure, RunResult, request_heading, sequence_heading
 from ..rules.verdicts import Verdict
 from . import format
 from .common import (
@@ -43,10 +43,14 @@ def _details(run: RunResult, failure: Failure) -> str:
     if where is not None:
         file, function = show(relative_path(where.file)), show(where.function)
         lines.append(f"at: {file}:{where.line} in {function}()")
+    lines.append("")
+    if failure.before:
+        lines.append(f"{sequence_heading(failure.before)}:")
+        for each in failure.before:
+            lines += raw_lines(each.to_text())
     lines += [
-        "",
-        f"smallest request ({failure.transport} transport):",
-        *raw_lines(failure.reproducers.raw.decode("latin-1")),
+        f"{request_heading(failure.transport, failure.before)}:",
+        *raw_lines(failure.request.to_text()),
         f"replay with curl (against {failure.reproducers.against}):",
         show(failure.reproducers.curl, limit=REPRODUCER_LIMIT),
         "",

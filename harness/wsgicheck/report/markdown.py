@@ -17,7 +17,7 @@ from ..model.events import Location
 from ..model.locations import relative_path
 from ..model.untrusted import show
 from ..results.appcoverage import AppCoverage, line_ranges
-from ..results.run import Failure, RunResult
+from ..results.run import Failure, RunResult, request_heading, sequence_heading
 from ..rules.verdicts import Verdict
 from . import common, format
 
@@ -193,10 +193,14 @@ def _details(run: RunResult, failure: Failure, *, python: bool) -> str:
     where = common.location_of(run, failure)
     if where is not None:
         lines += [f"At {_where(where)} in {_inline_code(where.function + '()')}.", ""]
+    if failure.before:
+        lines += [f"{common.capital(sequence_heading(failure.before))}:", ""]
+        for each in failure.before:
+            lines += [*_fence(common.raw_lines(each.to_text()), "http"), ""]
     lines += [
-        f"Smallest request ({md(failure.transport)} transport):",
+        f"{common.capital(md(request_heading(failure.transport, failure.before)))}:",
         "",
-        *_fence(common.raw_lines(failure.reproducers.raw.decode("latin-1")), "http"),
+        *_fence(common.raw_lines(failure.request.to_text()), "http"),
         "",
         f"Replay with curl (against {failure.reproducers.against}):",
         "",

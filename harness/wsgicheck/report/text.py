@@ -11,7 +11,7 @@ from ..model.events import Location
 from ..model.locations import relative_path
 from ..model.untrusted import show
 from ..results.appcoverage import AppCoverage, line_ranges
-from ..results.run import Failure, RunResult
+from ..results.run import Failure, RunResult, request_heading, sequence_heading
 from ..rules.verdicts import Verdict
 from . import common, format
 from .fold import WIDTH, fold_http, fold_python, fold_shell, wrap
@@ -184,12 +184,11 @@ def _failure(run: RunResult, failure: Failure, color: bool) -> list[str]:
             lines.append(_paint(shown, "dim", color))
     lines += wrap(f"{rule.citation}: {rule.pep}", indent="  ", more="    ")
     if failure.before:
-        count = common.plural(len(failure.before), "earlier request")
-        lines.append(f"  sent after {count} on the same app, in this order:")
+        lines.append(f"  {sequence_heading(failure.before)}:")
         for each in failure.before:
             for line in common.raw_lines(each.to_text()):
                 lines += [part.rstrip() for part in fold_http(line, indent="    ")]
-    lines.append(f"  smallest request ({failure.transport} transport):")
+    lines.append(f"  {request_heading(failure.transport, failure.before)}:")
     raw = failure.request.to_text()
     for line in common.raw_lines(raw):
         lines += [each.rstrip() for each in fold_http(line, indent="    ")]

@@ -19,7 +19,13 @@ from .appcoverage import AppCoverage
 from .reproduce import Reproducers
 from .scope import Answers
 
-__all__ = ["CapturedOutput", "Failure", "RunResult"]
+__all__ = [
+    "CapturedOutput",
+    "Failure",
+    "RunResult",
+    "request_heading",
+    "sequence_heading",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +57,21 @@ class Failure:
     #: The requests sent before it, in order, on the same app: a finding of a sequence
     #: shows only after them (an ETag learned, a cookie set). Empty for a lone request.
     before: tuple[Request, ...] = ()
+
+
+def sequence_heading(before: tuple[Request, ...]) -> str:
+    """How reports introduce the requests a finding of a sequence was judged after."""
+    count = f"{len(before)} earlier request" + ("" if len(before) == 1 else "s")
+    return f"sent after {count} on the same app, in this order"
+
+
+def request_heading(transport: str, before: tuple[Request, ...]) -> str:
+    """How reports title the request a finding was judged on: the smallest one seen, or,
+    at the end of a sequence (HEAD then GET, a 304 then GET), the last, judged beside the
+    ones listed before it."""
+    if before:
+        return f"then the request judged ({transport} transport)"
+    return f"smallest request ({transport} transport)"
 
 
 @dataclass(slots=True)
