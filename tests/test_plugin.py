@@ -178,6 +178,25 @@ def test_suite_on_a_broken_app_fails_that_rule_with_a_reproducer(pytester: pytes
     assert properties == {"wsgicheck_seed": "7", "wsgicheck_examples": "50"}
 
 
+def test_a_failure_of_a_sequence_lists_the_requests_before_the_one_judged(
+    pytester: pytest.Pytester,
+) -> None:
+    head_like_get = f"{FIXTURES / 'broken' / 'app_head_like_get.py'}:app"
+    args = (f"--wsgi-app={head_like_get}", *FAST, "--wsgi-select=APP-HEAD-LIKE-GET")
+    result = run(pytester, *args, "--wsgi-strict")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines(
+        [
+            "Sent after * earlier request* on the same app, in this order:",
+            "    GET / HTTP/1.1",
+            "    HEAD / HTTP/1.1",
+            "Then the request judged (* transport):",
+            "    GET / HTTP/1.1",
+            "Reproduce with curl, *",
+        ]
+    )
+
+
 def test_a_should_rule_warns_and_passes_even_when_warnings_are_errors(
     pytester: pytest.Pytester,
 ) -> None:
