@@ -863,6 +863,28 @@ def test_play_dumb() -> None:
     assert verdict("SRV-PLAY-DUMB", [doctored(real, headers=framing)]) == "pass"
 
 
+def not_modified(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    fields = [("Content-Type", "text/plain"), ("ETag", '"v1"'), ("X-Id", "7")]
+    start_response(
+        "304 Not Modified", [*fields, ("Last-Modified", "Tue, 01 Dec 2026 10:00:00 GMT")]
+    )
+    return []
+
+
+def test_play_dumb_lets_a_server_leave_out_metadata_of_no_content() -> None:
+    # Apache drops Content-Type from 204 and 304 answers; RFC 9110 §15.4.5 asks a 304 to
+    # carry no representation metadata beyond ETag, Vary and the caching fields.
+    real = Client(not_modified).get("/")
+    assert verdict("SRV-PLAY-DUMB", [Exchange(real)]) == "pass"
+    kept = [(n, v) for n, v in real.headers if n not in ("Content-Type", "Last-Modified")]
+    assert verdict("SRV-PLAY-DUMB", [doctored(real, headers=kept)]) == "pass"
+    for gone in ("ETag", "X-Id"):
+        dropped = [(n, v) for n, v in real.headers if n != gone]
+        assert verdict("SRV-PLAY-DUMB", [doctored(real, headers=dropped)]) == "fail", gone
+    changed = [(n, "text/html" if n == "Content-Type" else v) for n, v in real.headers]
+    assert verdict("SRV-PLAY-DUMB", [doctored(real, headers=changed)]) == "fail"
+
+
 def test_play_dumb_leaves_permitted_transformations_alone() -> None:
     real = Client(hello).request("GET", "/", headers={"Range": "bytes=0-4"})
     ranged = doctored(

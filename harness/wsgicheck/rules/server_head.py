@@ -234,10 +234,14 @@ def play_dumb(self: Rule, ex: Exchange) -> Iterator[Finding]:
         app = [field for field in app if field[0] not in owned]
         wire = [field for field in wire if field[0] not in owned]
     app_count, wire_count = Counter(app), Counter(wire)
+    droppable = _NO_CONTENT_METADATA.get(sent, frozenset())
+    on_the_wire = {name for name, _ in wire}
     for field, count in app_count.items():
         name, value = field
         if hop_by_hop(name) or name == "content-length":
             continue  # framing and connection are the server's
+        if name in droppable and name not in on_the_wire:
+            continue  # metadata of content a 204 or 304 does not carry, left out
         if wire_count[field] < count:
             yield self.finding(ex, f"the app's {name}: {value!r} was not sent as given")
             return
@@ -258,6 +262,13 @@ def play_dumb(self: Rule, ex: Exchange) -> Iterator[Finding]:
 
 
 _SERVER_MAY_ADD = frozenset({"content-length", "date", "server", "via"})
+#: Representation metadata a server may leave out of a response with no content: a 204
+#: has none to describe; a 304 "SHOULD NOT" carry metadata beyond Content-Location, Date,
+#: ETag, Vary, Cache-Control and Expires (RFC 9110 §15.4.5). Apache drops these.
+_NO_CONTENT_METADATA = {
+    204: frozenset({"content-type", "content-encoding", "content-language"}),
+    304: frozenset({"content-type", "content-encoding", "content-language", "last-modified"}),
+}
 
 
 def _owned_elsewhere(ex: Exchange, call: StartResponseCalled) -> set[str]:
