@@ -407,4 +407,5 @@ def no_body_drop(self: Rule, ex: Exchange) -> Iterator[Finding]:
             f"{_what(ex)}",
         )
     for name in _framing_sent(response):
-        yield self.finding(ex, f"the app's {name} was sent in a {code} response")
+        # As sent: the server may have put a value of its own in place of the app's.
+        yield self.finding(ex, f"{name}: {response.header(name)!r} was sent in a {code} response")

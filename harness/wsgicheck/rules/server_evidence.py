@@ -257,7 +257,20 @@ def _server_answered(ex: Exchange) -> bool:
         return True
     if any(refused.callable == "iterable" for refused in ex.refused):
         return True
-    return body_error_answer(ex)
+    return body_error_answer(ex) or _refused_on_the_wire(ex)
+
+
+def _refused_on_the_wire(ex: Exchange) -> bool:
+    """On a probe's wire, a 5xx the app did not give, in place of a response the server may
+    refuse: a head that broke a check, or a body longer than its Content-Length. The server
+    answered with an error of its own (hypercorn, fastwsgi); its fault, if any, was to take
+    the call (SRV-CHECK-HEADERS-EARLY) or to iterate on (SRV-CL-STOP-OR-RAISE)."""
+    if not _app_view(ex) or not 500 <= ex.response.status_code <= 599:
+        return False
+    if ex.response.status_code == status_code(final_call(ex)):
+        return False
+    declared = final_length(ex)
+    return "head-problem" in ex.evidence or (declared is not None and ex.produced > declared)
 
 
 #: What a server records between a write() and its refusal of it.
