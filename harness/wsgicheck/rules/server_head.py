@@ -235,12 +235,12 @@ def play_dumb(self: Rule, ex: Exchange) -> Iterator[Finding]:
         wire = [field for field in wire if field[0] not in owned]
     app_count, wire_count = Counter(app), Counter(wire)
     droppable = _NO_CONTENT_METADATA.get(sent, frozenset())
-    on_the_wire = {name for name, _ in wire}
+    names_sent = {name for name, _ in wire}
     for field, count in app_count.items():
         name, value = field
         if hop_by_hop(name) or name == "content-length":
             continue  # framing and connection are the server's
-        if name in droppable and name not in on_the_wire:
+        if name in droppable and name not in names_sent:
             continue  # metadata of content a 204 or 304 does not carry, left out
         if wire_count[field] < count:
             yield self.finding(ex, f"the app's {name}: {value!r} was not sent as given")
