@@ -82,16 +82,60 @@ def test_a_target_a_server_may_refuse_is_reported_percent_encoded() -> None:
 
     def breaks(request: Request, config: ServerConfig, before: tuple[Request, ...]) -> bool:
         tries.append(request.target)
-        return "\xe9" in request.target or "%E9" in request.target
+        path, _, query = request.target.partition("?")
+        return ("\xe9" in path or "%E9" in path) and query == "q=\xe9"
 
     request, _, _ = simplify((drawn, BASE, ()), breaks, default=BASE)
     assert request.target == "/caf%E9/%22x%22?q=\xe9"
-    assert tries[0] == request.target  # tried first: every other variant keeps it
+    # Tried after the shorter targets ("/", the path alone), which lose the finding here.
+    assert tries[:3] == ["/", '/caf\xe9/"x"', request.target]
 
     def only_raw(request: Request, config: ServerConfig, before: tuple[Request, ...]) -> bool:
         return request.target.startswith("/caf\xe9")  # an app that breaks on the raw byte
 
-    assert simplify((drawn, BASE, ()), only_raw, default=BASE)[0].target == drawn.target
+    # Kept raw; the query, which the finding does not need, dropped.
+    assert simplify((drawn, BASE, ()), only_raw, default=BASE)[0].target == '/caf\xe9/"x"'
+
+
+def test_a_simplification_that_lost_the_finding_is_not_tried_again() -> None:
+    """Each dropped header used to cost the replays of every change that had failed before
+    it (the default server choices, GET, no body) all over again: a 64 KiB body and four
+    junk headers were left in a "smallest" request a 10-byte POST reproduces."""
+    drawn = Request(
+        method="POST",
+        target="/upload",
+        headers=tuple((f"X-Junk-{n}", "v") for n in range(12)),
+        body=b"x" * 65536,
+        framing=Framing.CONTENT_LENGTH,
+    )
+    config = ServerConfig(max_read=7)
+    tries: list[tuple[Request, ServerConfig]] = []
+
+    def breaks(request: Request, config: ServerConfig, before: tuple[Request, ...]) -> bool:
+        tries.append((request, config))
+        return request.method == "POST" and config.max_read == 7 and request.target == "/upload"
+
+    request, kept, _ = simplify((drawn, config, ()), breaks, default=BASE)
+    assert (request.headers, request.body, kept.max_read) == ((), b"", 7)
+    # The default choices, "/", GET: each tried once, whatever was dropped after.
+    assert sum(each.max_read is None for _, each in tries) == 1
+    assert sum(each.target == "/" for each, _ in tries) == 1
+    assert sum(each.method == "GET" for each, _ in tries) == 1
+
+
+def test_options_asterisk_is_never_made_a_get() -> None:
+    """GET * is no request (RFC 9112 §3.2.4), which wsgicheck's own server refuses: a try
+    spent on it is a try lost."""
+    drawn = Request(method="OPTIONS", target="*", headers=(("Cookie", "a=1"),))
+    tries: list[Request] = []
+
+    def breaks(request: Request, config: ServerConfig, before: tuple[Request, ...]) -> bool:
+        tries.append(request)
+        return request.target == "*" and bool(request.header_values("Cookie"))
+
+    request, _, _ = simplify((drawn, BASE, ()), breaks, default=BASE)
+    assert (request.method, request.target) == ("OPTIONS", "*")
+    assert all(each.method == "OPTIONS" and each.target == "*" for each in tries)
 
 
 def test_a_target_with_nothing_to_encode_or_a_lone_percent_is_kept() -> None:
@@ -102,5 +146,21 @@ def test_a_target_with_nothing_to_encode_or_a_lone_percent_is_kept() -> None:
         "http://example.com/\xe9",
     ]
     for target in everything:
-        kept = simplify((Request(target=target), BASE, ()), lambda *_: True, default=BASE)
+
+        def keeps(request: Request, *_: Any, target: str = target) -> bool:
+            return len(request.target) >= len(target)  # no shorter target will do
+
+        kept = simplify((Request(target=target), BASE, ()), keeps, default=BASE)
         assert kept[0].target == target
+
+
+def test_a_body_the_finding_needs_is_cut_short() -> None:
+    """A finding under short reads needs a body, not 64 KiB of it: the report's curl and
+    Python replays carry the body whole."""
+    drawn = Request(
+        method="POST", target="/", body=bytes(range(256)) * 256, framing=Framing.CONTENT_LENGTH
+    )
+    request, _, _ = simplify(
+        (drawn, BASE, ()), lambda request, *_: bool(request.body), default=BASE
+    )
+    assert request.body == bytes(range(16))

@@ -4,18 +4,18 @@ Hypothesis shrinks what it drew, but a failure found early (in the fixed corpus,
 the smallest seen) may still carry what it does not need: a junk Cookie, ``PUT`` where a
 plain GET fails too, HTTP/1.0, a server choice away from the default, earlier requests of
 its sequence. :func:`simplify` tries, in a bounded number of replays, each simpler version
-of the failing request in turn (the default server choices; the path with what RFC 3986
-does not allow in it percent-encoded; GET without a body; HTTP/1.1; each header field
-dropped) and keeps every change under which the same rule still breaks. A raw ``é`` in a
-path is a request a server may refuse with 400 (RFC 9112 §3.2); ``%E9`` is a valid one,
-and the server decodes it to the same PATH_INFO.
+of the failing request in turn (the default server choices; the target ``/``, or without
+its query; the path with what RFC 3986 does not allow in it percent-encoded; GET; no body,
+or a short one; HTTP/1.1; each header field dropped) and keeps every change under which the
+same rule still breaks. A raw ``é`` in a path is a request a server may refuse with 400
+(RFC 9112 §3.2); ``%E9`` is a valid one, and the server decodes it to the same PATH_INFO.
 """
 
 from __future__ import annotations
 
 import re
 import string
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -44,6 +44,8 @@ _LONE_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
 
 #: Replays per finding at most.
 MAX_TRIES = 24
+#: Bytes of body a shortened body keeps: enough to read in several short reads.
+_SHORT_BODY = 16
 #: Fields a simpler request keeps: the user's (``-H``) and Host, which HTTP/1.1 needs.
 _BODY_FIELDS = frozenset({"content-type", "expect"})
 
@@ -59,38 +61,50 @@ def _variants(
     *,
     default: ServerConfig,
     keep: frozenset[str],
-) -> Iterator[Example]:
-    """Simpler versions of one example, the biggest simplification first.
+) -> Iterator[tuple[Hashable, Example]]:
+    """Simpler versions of one example, the biggest simplification first, each with what
+    kind of simplification it is (a simplification that did not keep the finding is not
+    tried again on the simpler examples that follow).
 
     The requests ``before`` it are kept as they are: what they set up in the app (a
     session) stays in the app the run drives, so a replay without them would pass here and
     fail on a fresh app, where the reproducer runs."""
     plain = replace(config, **{name: getattr(default, name) for name in DRAWN_CHOICES})
     if plain != config:
-        yield request, plain, before
-    encoded = _uri_target(request.target)
-    if encoded != request.target:
-        yield _safe(request, target=encoded), config, before
-    if request.method != "GET":
+        yield "config", (request, plain, before)
+    target = request.target
+    if target.startswith("/") and target != "/":
+        yield "root", (_safe(request, target="/"), config, before)
+        path, mark, _ = target.partition("?")
+        if mark and path != "/":
+            yield "no query", (_safe(request, target=path), config, before)
+    encoded = _uri_target(target)
+    if encoded != target:
+        yield "encoded", (_safe(request, target=encoded), config, before)
+    # GET * is no request (RFC 9112 §3.2.4: the asterisk-form is for OPTIONS only).
+    if request.method != "GET" and target != "*":
         bare = tuple(pair for pair in request.headers if pair[0].lower() not in _BODY_FIELDS)
-        yield _safe(request, method="GET", headers=bare, body=b"", framing=Framing.NONE,
-                    chunk_sizes=()), config, before  # fmt: skip
-        if request.method not in ("HEAD", "OPTIONS") and request.body:
-            yield _safe(request, body=b"", chunk_sizes=()), config, before
+        yield "GET", (_safe(request, method="GET", headers=bare, body=b"", framing=Framing.NONE,
+                            chunk_sizes=()), config, before)  # fmt: skip
+    if request.body:
+        yield "no body", (_safe(request, body=b"", chunk_sizes=()), config, before)
+    if len(request.body) > _SHORT_BODY:
+        shorter = _safe(request, body=request.body[:_SHORT_BODY], chunk_sizes=())
+        yield "short body", (shorter, config, before)
     if request.http_version != "1.1":
         headers = request.headers
         if not any(name.lower() == "host" for name, _ in headers):
             headers = (("Host", "localhost"), *headers)
-        yield _safe(request, http_version="1.1", headers=headers), config, before
+        yield "HTTP/1.1", (_safe(request, http_version="1.1", headers=headers), config, before)
     if request.framing is Framing.CHUNKED:
-        yield _safe(request, framing=Framing.CONTENT_LENGTH, chunk_sizes=()), config, before
-    for index, (name, _) in enumerate(request.headers):
-        if name.lower() in keep:
-            continue
-        if name.lower() == "host" and request.http_version == "1.1":
+        unchunked = _safe(request, framing=Framing.CONTENT_LENGTH, chunk_sizes=())
+        yield "unchunked", (unchunked, config, before)
+    for index, field in enumerate(request.headers):
+        name = field[0].lower()
+        if name in keep or (name == "host" and request.http_version == "1.1"):
             continue
         headers = request.headers[:index] + request.headers[index + 1 :]
-        yield _safe(request, headers=headers), config, before
+        yield ("drop", field), (_safe(request, headers=headers), config, before)
 
 
 def _uri_target(target: str) -> str:
@@ -124,19 +138,23 @@ def simplify(
 ) -> Example:
     """The simplest version of ``example`` under which ``attempt`` still sees the rule break,
     within ``tries`` replays. Each accepted change is kept, and the search starts again
-    from the simpler example (so a dropped header lets the next one be dropped too)."""
+    from the simpler example (so a dropped header lets the next one be dropped too); a
+    kind of change that lost the finding once is not tried again, so the replays go to
+    the changes not yet tried."""
     kept = frozenset(name.lower() for name in keep)
     current = example
     seen = {current}
+    lost: set[Hashable] = set()
     while tries > 0:
-        for variant in _variants(*current, default=default, keep=kept):
-            if variant in seen:
+        for kind, variant in _variants(*current, default=default, keep=kept):
+            if variant in seen or kind in lost:
                 continue
             seen.add(variant)
             tries -= 1
             if attempt(*variant):
                 current = variant
                 break
+            lost.add(kind)
             if tries <= 0:
                 break
         else:
