@@ -92,6 +92,30 @@ def content_type(self: Rule, ex: Exchange) -> Iterator[Finding]:
         yield self.finding(ex, f"a {what}{size} has no Content-Type")
 
 
+@rule(
+    "APP-405-ALLOW",
+    level=Level.MUST,
+    binding=Binding.APP,
+    section=SECTION + "; RFC 9110 §15.5.6",
+    summary="a 405 (Method Not Allowed) names the methods the target supports in Allow",
+    pep=ORIGIN,
+    source="RFC 9110 §15.5.6",
+    covers=(),
+    needs=("start_response",),
+    memo="exchange",
+    applies=lambda ex: app_status(ex) == 405,
+    example="""
+bad:  start_response("405 Method Not Allowed", [("Content-Type", "text/plain")])
+fix:  start_response("405 Method Not Allowed", [("Allow", "GET, HEAD"), ("Content-Type", ...)])""",
+)
+def allow_in_405(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    # RFC 9110 §15.5.6: "The origin server MUST generate an Allow header field in a 405
+    # response containing a list of the target resource's currently supported methods." An
+    # empty Allow is a list (§10.2.1: the resource allows no method); a missing one is not.
+    if app_field(ex, "allow") is None:
+        yield self.finding(ex, f"the 405 to {show(ex.method)} has no Allow field")
+
+
 #: Response fields whose definition is one value, not a list (RFC 9110 §5.3: a sender MUST
 #: NOT send such a field twice): each with the section defining it. Content-Length is
 #: APP-CL-SYNTAX's (repeats that agree are its case); Set-Cookie is §5.3's own exception.
