@@ -58,6 +58,9 @@ _REQUEST_VARIABLES = frozenset(
 )
 #: Keys that carry the request's framing and type: CGI gives them no HTTP_ name.
 _NOT_HTTP = frozenset({"HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH"})
+#: Field names every server maps to an HTTP_ key; one with "_" or another mark a server
+#: may drop (Apache keeps letters, digits and "-" only).
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9-]+")
 
 
 def _carries_request(key: str) -> bool:
@@ -70,7 +73,7 @@ def _carries_request(key: str) -> bool:
     level=Level.MUST,
     binding=Binding.ENVIRON,
     section=VARIABLES,
-    summary="Content-Type goes in CONTENT_TYPE (never HTTP_CONTENT_TYPE), as sent or absent",
+    summary="CONTENT_TYPE is the request's Content-Type, as sent, or empty or absent",
     pep="""The following variables must be present, unless their value would be an empty
     string, in which case they may be omitted, except as otherwise noted below. ...
     CONTENT_TYPE The contents of any Content-Type fields in the HTTP request. May be
@@ -82,13 +85,9 @@ bad:  environ["CONTENT_TYPE"] = "text/plain"   # the client sent no Content-Type
 fix:  if "content-type" in headers: environ["CONTENT_TYPE"] = headers["content-type"]""",
 )
 def content_type(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    # An HTTP_CONTENT_TYPE beside it is ENV-HTTP-VARS's: CGI asks a server only that it
+    # "SHOULD remove" the field (RFC 3875 §4.1.18), where wsgiref.validate asserts it.
     env = environ_of(ex)
-    if "HTTP_CONTENT_TYPE" in env:
-        yield self.finding(
-            ex,
-            "HTTP_CONTENT_TYPE is set: CGI puts Content-Type in CONTENT_TYPE only (RFC 3875 "
-            "§4.1.18), and wsgiref.validate refuses the key",
-        )
     value = env.get("CONTENT_TYPE")
     if not knows_request(ex) or not (value is None or type(value) is str):
         return
@@ -104,7 +103,7 @@ def content_type(self: Rule, ex: Exchange) -> Iterator[Finding]:
     level=Level.MUST,
     binding=Binding.ENVIRON,
     section=VARIABLES,
-    summary='CONTENT_LENGTH is the request\'s Content-Length (digits), "" or absent; no HTTP_ twin',
+    summary='CONTENT_LENGTH is the request\'s Content-Length (digits), or "" or absent',
     pep="""The following variables must be present, unless their value would be an empty
     string, in which case they may be omitted, except as otherwise noted below. ...
     CONTENT_LENGTH The contents of any Content-Length fields in the HTTP request. May be
@@ -112,17 +111,11 @@ def content_type(self: Rule, ex: Exchange) -> Iterator[Finding]:
     needs=("environ",),
     memo="environ",
     example="""
-bad:  environ["HTTP_CONTENT_LENGTH"] = "12"   # every header copied as HTTP_*
-fix:  environ["CONTENT_LENGTH"] = "12"        # "" or absent when there is no body""",
+bad:  environ["CONTENT_LENGTH"] = str(len(chunk))   # one chunk of a chunked body
+fix:  environ["CONTENT_LENGTH"] = "12"              # "" or absent when there is no body""",
 )
 def content_length(self: Rule, ex: Exchange) -> Iterator[Finding]:
-    env = environ_of(ex)
-    if "HTTP_CONTENT_LENGTH" in env:
-        yield self.finding(
-            ex,
-            "HTTP_CONTENT_LENGTH is set: CGI puts Content-Length in CONTENT_LENGTH only (RFC "
-            "3875 §4.1.18), and wsgiref.validate refuses the key",
-        )
+    env = environ_of(ex)  # an HTTP_CONTENT_LENGTH beside it is ENV-HTTP-VARS's, as above
     value = env.get("CONTENT_LENGTH")
     if type(value) is not str and value is not None:
         return
@@ -164,9 +157,20 @@ fix:  environ["HTTP_" + name.upper().replace("-", "_")] = value""",
 )
 def http_vars(self: Rule, ex: Exchange) -> Iterator[Finding]:
     # A name holding "_" may be dropped (nginx, Apache, gunicorn do: X_Auth would pass for
-    # X-Auth); hop-by-hop fields and Expect are the server's to consume. CONTENT_TYPE and
-    # CONTENT_LENGTH are not HTTP_ keys (their HTTP_ twins are other rules' findings).
+    # X-Auth), as may one with any character but letters, digits and "-" (Apache drops
+    # "X-Plus+Sign"; RFC 3875 §4.1.18: "The server is not required to create
+    # meta-variables for all the header fields that it receives"); hop-by-hop fields and
+    # Expect are the server's to consume. Content-Type and Content-Length have CGI
+    # variables of their own, and the same section asks their HTTP_ keys away.
     env = environ_of(ex)
+    for key in sorted(_NOT_HTTP.intersection(env)):
+        name = "CONTENT_TYPE" if key == "HTTP_CONTENT_TYPE" else "CONTENT_LENGTH"
+        yield self.finding(
+            ex,
+            f"{key} is set: CGI has it in {name} and asks a server to leave it out of the "
+            'HTTP_ variables (RFC 3875 §4.1.18: it "SHOULD remove" such a field); '
+            "wsgiref.validate refuses the key",
+        )
     present = set()
     for key in env:
         if isinstance(key, str) and key.startswith("HTTP_") and key not in _NOT_HTTP:
@@ -209,7 +213,8 @@ def _http_keys_expected(
         if lower in ("content-type", "content-length"):
             continue
         key = "HTTP_" + name.upper().replace("-", "_")
-        droppable = "_" in name or lower in HOP_BY_HOP_HEADERS or lower in connection
+        droppable = not _PLAIN_NAME.fullmatch(name) or lower in HOP_BY_HOP_HEADERS
+        droppable = droppable or lower in connection
         (optional if droppable or lower == "expect" else required).add(key)
     parts = target_parts(target)
     if parts is not None and parts.authority:
