@@ -9,6 +9,7 @@ the ``echo`` scenario.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -358,14 +359,13 @@ def bad_headers(session: Session) -> None:
 
 
 def raising(session: Session) -> None:
-    """The app raises before its head and after; does the server answer, and go on?"""
-    early = session.request("raise", "early")
-    session.exchange(early)
-    late = session.request("raise", "late")
-    session.exchange(late)
-    alive = session.alive()
-    early.extra = replace(early.extra, server_alive=alive)
-    late.extra = replace(late.extra, server_alive=alive)
+    """The app raises before its head: does the server answer (or abort), and go on?"""
+    _raise(session, "early")
+
+
+def raising_late(session: Session) -> None:
+    """The app raises after its head and a first block: how does the response end?"""
+    late = _raise(session, "late")
     if late.response is not None:
         if late.response.closed and not late.response.complete:
             story = "response cut short, connection closed"
@@ -374,6 +374,17 @@ def raising(session: Session) -> None:
         else:
             story = "response ended as if complete"
         session.observations["exception after the head"] = story
+
+
+def _raise(session: Session, arg: str) -> Sent:
+    """Send a request whose app raises, then a plain one on a new connection: whether the
+    server still answers is the raising exchange's evidence (``server_alive``), even when
+    the first one already met a dead server (a refused or reset connection)."""
+    sent = session.request("raise", arg)
+    with contextlib.suppress(OSError):  # the server may have died with the app's exception:
+        session.exchange(sent)  # the next request tells
+    sent.extra = replace(sent.extra, server_alive=session.alive())
+    return sent
 
 
 def exc_info(session: Session) -> None:
@@ -472,6 +483,7 @@ PLANS: tuple[Plan, ...] = (
     defer,
     bad_headers,
     raising,
+    raising_late,
     exc_info,
     binary,
     unbuffered,

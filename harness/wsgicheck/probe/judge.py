@@ -15,11 +15,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from ..model.events import AppRaised, RawEvent, raw_client_gone
+from ..model.events import AppRaised, RawEvent, raw_client_gone, raw_server_observed
 from ..model.extra import Extra, Together
 from ..model.request import Request
 from ..model.response import Response
 from ..rules import REGISTRY, Binding, Exchange, Finding, Rule, RuleResult
+from ..rules.server_head import NO_ANSWER
 from ..rules.verdicts import Verdict
 from . import scenarios
 from .app import LIVE_RULES
@@ -96,6 +97,9 @@ def to_exchange(sent: Sent, record: Record | None, server_log: str) -> Judged:
             live[str(rule_id)] = (bool(verdict["applied"]), [str(m) for m in verdict["findings"]])
     if sent.client_gone:
         log.append(raw_client_gone("the client hung up on purpose"))
+    if sent.hung is not None:
+        # Seen by the client, not the app: nothing came back, and the connection stayed open.
+        log.append(raw_server_observed(NO_ANSWER, f"{sent.hung:g}"))
     if wire is None:
         response = Response(sent.request, 0, "", [], b"", False, environ, log)
     else:

@@ -45,6 +45,9 @@ class Sent:
     #: Sent in one write with another request on its connection, before any answer came:
     #: the answers must come in the order of the requests (RFC 9112 §9.3.2).
     pipelined: bool = False
+    #: Seconds the client waited for the answer with the connection open while nothing at
+    #: all came back (no head, no close): the server left it hanging.
+    hung: float | None = None
 
 
 class Session:
@@ -121,6 +124,8 @@ class Session:
                 sent.response = conn.read_response(
                     sent.request.method, drain=drain, timeout=timeout
                 )
+                if sent.response is None and not conn.closed and not conn.buffer:
+                    sent.hung = self.timeout if timeout is None else timeout
         return sent.response
 
     def alive(self) -> bool:

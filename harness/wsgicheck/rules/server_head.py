@@ -304,6 +304,11 @@ def _sent_as_given(app: list[tuple[str, str]], wire: list[tuple[str, str]]) -> b
     )
 
 
+#: What a probe's client saw when the server neither answered nor closed the connection
+#: while it waited (a ServerObserved event; its detail is the seconds waited).
+NO_ANSWER = "no-answer"
+
+
 @rule(
     "SRV-TRAP-LOG",
     level=Level.SHOULD,
@@ -346,8 +351,23 @@ def trap_log(self: Rule, ex: Exchange) -> Iterator[Finding]:
         log = ex.extra.server_log
         if isinstance(log, str) and raised.exc_type.rsplit(".", 1)[-1] not in log:
             yield self.finding(ex, f"the server's log does not mention {raised.exc_type}")
+    first = next(raised for raised in ex.raised if raised.phase in ("call", "iteration"))
+    hung = ex.observations(NO_ANSWER)
+    if hung and sent == 0:
+        # Neither an answer nor an abort: the client is left waiting for ever.
+        yield self.finding(
+            ex,
+            f"the app raised {first.exc_type}; the server neither answered nor closed "
+            f"the connection in the {hung[0].detail}s the client waited: the client is left "
+            "hanging",
+            first.where,
+        )
     if ex.extra.server_alive is False:
-        yield self.finding(ex, "the server stopped answering after the app's exception")
+        yield self.finding(
+            ex,
+            f"after the app raised {first.exc_type}, the server answered no further "
+            "request (its process died, or it stopped serving)",
+        )
 
 
 @rule(

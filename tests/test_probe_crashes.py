@@ -1,0 +1,96 @@
+"""``wsgicheck probe`` against servers that crash or hang on an app's exception: real
+wsgiref servers made to misbehave, run as subprocesses on loopback. Every wait is bounded
+by the probe's own time limits; a hanging server is killed when its probe ends.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from wsgicheck.probe import ProbeOptions, ProbeResult, prober
+
+CRASHING_SERVER = r'''
+"""wsgiref's server, whose process dies (as socketify's aborts) when the app raises
+before start_response."""
+import os, sys
+from wsgiref import simple_server
+
+from wsgicheck.target import load_target
+
+
+class Crashing(simple_server.ServerHandler):
+    def handle_error(self):
+        if self.environ.get("HTTP_X_WSGICHECK_PROBE", "").endswith("raise early"):
+            os._exit(134)
+        super().handle_error()
+
+
+simple_server.ServerHandler = Crashing
+host, port, target = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+simple_server.make_server(host, port, load_target(target)).serve_forever()
+'''
+
+HANGING_SERVER = r'''
+"""wsgiref's server, threaded, that neither answers nor closes the connection (as
+Tornado's WSGIContainer) once the app raised before start_response."""
+import socketserver, sys, time
+from wsgiref import simple_server
+
+from wsgicheck.target import load_target
+
+
+class Hanging(simple_server.ServerHandler):
+    def handle_error(self):
+        if self.environ.get("HTTP_X_WSGICHECK_PROBE", "").endswith("raise early"):
+            time.sleep(600)  # a daemon thread: it goes with the process the probe stops
+        super().handle_error()
+
+
+class Threaded(socketserver.ThreadingMixIn, simple_server.WSGIServer):
+    daemon_threads = True
+
+
+simple_server.ServerHandler = Hanging
+host, port, target = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+simple_server.make_server(host, port, load_target(target), server_class=Threaded).serve_forever()
+'''
+
+
+def probe_script(folder: Path, source: str, **options: Any) -> ProbeResult:
+    script = folder / "server_under_test.py"
+    script.write_text(source, encoding="utf-8")
+    template = f"{{python}} {script} {{host}} {{port}} {{app}}"
+    return prober.probe(template, ProbeOptions(examples=2, callables=False, **options))
+
+
+def messages(result: ProbeResult, rule: str) -> list[str]:
+    return [
+        finding.message
+        for each in result.run.results
+        if each.rule.id == rule
+        for finding in each.findings
+    ]
+
+
+def test_a_server_that_dies_on_the_apps_exception_fails_trap_log(tmp_path: Path) -> None:
+    """The server's process dies when the app raises before start_response (socketify):
+    SRV-TRAP-LOG fails, and the notes name the plan it died in."""
+    result = probe_script(tmp_path, CRASHING_SERVER)
+    assert result.verdicts()["SRV-TRAP-LOG"] == "fail"
+    assert messages(result, "SRV-TRAP-LOG") == [
+        "after the app raised ProbeError, the server answered no further request (its "
+        "process died, or it stopped serving)"
+    ]
+    assert any(note.startswith("the server exited during raising: ") for note in result.notes)
+
+
+def test_a_server_that_leaves_the_client_hanging_fails_trap_log(tmp_path: Path) -> None:
+    """After the app raised, the server neither answers nor closes the connection (Tornado's
+    WSGIContainer): the client would wait for ever. That is no 'trap and log'."""
+    result = probe_script(tmp_path, HANGING_SERVER, timeout=2.0)
+    assert result.verdicts()["SRV-TRAP-LOG"] == "fail"
+    assert messages(result, "SRV-TRAP-LOG") == [
+        "the app raised ProbeError; the server neither answered nor closed the connection "
+        "in the 2s the client waited: the client is left hanging"
+    ]
