@@ -117,8 +117,9 @@ def test_a_simplification_that_lost_the_finding_is_not_tried_again() -> None:
 
     request, kept, _ = simplify((drawn, config, ()), breaks, default=BASE)
     assert (request.headers, request.body, kept.max_read) == ((), b"", 7)
-    # The default choices, "/", GET: each tried once, whatever was dropped after.
-    assert sum(each.max_read is None for _, each in tries) == 1
+    # The default choices (all, then max_read alone), "/", GET: each tried once, whatever
+    # was dropped after.
+    assert sum(each.max_read is None for _, each in tries) == 2
     assert sum(each.target == "/" for each, _ in tries) == 1
     assert sum(each.method == "GET" for each, _ in tries) == 1
 
@@ -164,3 +165,16 @@ def test_a_body_the_finding_needs_is_cut_short() -> None:
         (drawn, BASE, ()), lambda request, *_: bool(request.body), default=BASE
     )
     assert request.body == bytes(range(16))
+
+
+def test_server_choices_are_reset_one_by_one_when_all_at_once_loses_the_finding() -> None:
+    """A finding under short reads needs max_read; the other choices the run drew are left
+    at their defaults, so the report names only the one the curl replay cannot make."""
+    drawn = Request(target="/")
+    config = ServerConfig(max_read=3, multithread=True, file_wrapper=False, script_name="/app")
+
+    def breaks(request: Request, config: ServerConfig, before: tuple[Request, ...]) -> bool:
+        return config.max_read == 3
+
+    _, kept, _ = simplify((drawn, config, ()), breaks, default=BASE)
+    assert kept == ServerConfig(max_read=3)

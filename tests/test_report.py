@@ -19,13 +19,14 @@ import jsonschema
 import pytest
 
 from headless import chromium
-from wsgicheck import report
+from wsgicheck import Request, ServerConfig, report
 from wsgicheck.explore.runner import RunOptions, RunResult, run
 from wsgicheck.report.common import grouped
 from wsgicheck.report.github import escape_data, escape_property, workflow_commands
 from wsgicheck.report.markdown import BUDGET, md
 from wsgicheck.results.appcoverage import AppCoverage, FileCoverage, line_ranges
 from wsgicheck.results.baseline import Baseline, Entry, fingerprint, known_rules
+from wsgicheck.results.reproduce import reproducers, serve_command
 from wsgicheck.rules import REGISTRY, Level
 from wsgicheck.rules.verdicts import Verdict
 from wsgicheck.target import load_target
@@ -686,3 +687,18 @@ def test_line_ranges_and_merge() -> None:
     assert merged.statements == 7
     assert merged.executed == 5
     assert merged.percent == 71.4
+
+
+def test_the_curl_replay_says_which_server_choices_serve_does_not_make() -> None:
+    """A finding under short reads (max_read) cannot show against `wsgicheck serve`: the
+    report says so beside the curl replay, and mounts serve where the run mounted the app."""
+    assert serve_command("app.py:app", ServerConfig(multithread=True)) == (
+        "`wsgicheck serve app.py:app --port 8000`"
+    )
+    short = ServerConfig(max_read=7, script_name="/app")
+    assert serve_command("app.py:app", short) == (
+        "`wsgicheck serve app.py:app --port 8000 --script-name /app`, which does not make "
+        "this run's server choices multithread=False, max_read=7: the Python replay does"
+    )
+    replays = reproducers(Request(target="/app/x"), short, "app.py:app")
+    assert replays.against == serve_command("TARGET", short)

@@ -14,15 +14,13 @@ from .core.environ import ServerConfig
 from .model.events import Location
 from .model.untrusted import show
 from .report.common import capital
+from .results.reproduce import QUIET_CHOICES, serve_command
 from .results.run import request_heading, sequence_heading
 from .rules import Rule
 
 if TYPE_CHECKING:
     from .plugin import Settings
     from .suite_verdicts import RuleOutcome, Verdicts
-
-
-_QUIET_CHOICES = ("server_name", "server_port", "response_body_limit")
 
 
 def failure_text(rule: Rule, verdict: RuleOutcome, verdicts: Verdicts, settings: Settings) -> str:
@@ -44,7 +42,7 @@ def failure_text(rule: Rule, verdict: RuleOutcome, verdicts: Verdicts, settings:
         f"{each.name}={getattr(example.config, each.name)!r}"
         for each in fields(ServerConfig)
         if each.init
-        and each.name not in _QUIET_CHOICES
+        and each.name not in QUIET_CHOICES
         and getattr(example.config, each.name) != getattr(ServerConfig(), each.name)
     ]
     if example.before:
@@ -68,7 +66,7 @@ def failure_text(rule: Rule, verdict: RuleOutcome, verdicts: Verdicts, settings:
         lines += [f"  - {show(message)}" + (f" ({_path(w)})" if w else "") for message, w in others]
     lines += [
         "",
-        f"Reproduce with curl, against `wsgicheck serve {settings.target} --port 8000`:",
+        f"Reproduce with curl, against {serve_command(settings.target, example.config)}:",
         f"    {example.reproducers.curl}",
         "",
         "Reproduce in Python (in memory, exactly):",

@@ -4,11 +4,12 @@ Hypothesis shrinks what it drew, but a failure found early (in the fixed corpus,
 the smallest seen) may still carry what it does not need: a junk Cookie, ``PUT`` where a
 plain GET fails too, HTTP/1.0, a server choice away from the default, earlier requests of
 its sequence. :func:`simplify` tries, in a bounded number of replays, each simpler version
-of the failing request in turn (the default server choices; the target ``/``, or without
-its query; the path with what RFC 3986 does not allow in it percent-encoded; GET; no body,
-or a short one; HTTP/1.1; each header field dropped) and keeps every change under which the
-same rule still breaks. A raw ``é`` in a path is a request a server may refuse with 400
-(RFC 9112 §3.2); ``%E9`` is a valid one, and the server decodes it to the same PATH_INFO.
+of the failing request in turn (the default server choices, all or one by one; the target
+``/``, or without its query; the path with what RFC 3986 does not allow in it
+percent-encoded; GET; no body, or a short one; HTTP/1.1; each header field dropped) and
+keeps every change under which the same rule still breaks. A raw ``é`` in a path is a
+request a server may refuse with 400 (RFC 9112 §3.2); ``%E9`` is a valid one, and the
+server decodes it to the same PATH_INFO.
 """
 
 from __future__ import annotations
@@ -72,6 +73,11 @@ def _variants(
     plain = replace(config, **{name: getattr(default, name) for name in DRAWN_CHOICES})
     if plain != config:
         yield "config", (request, plain, before)
+        # Then one at a time: a finding under short reads needs max_read, not the rest.
+        for name in DRAWN_CHOICES:
+            if getattr(config, name) != getattr(default, name):
+                one = replace(config, **{name: getattr(default, name)})
+                yield ("choice", name), (request, one, before)
     target = request.target
     if target.startswith("/") and target != "/":
         yield "root", (_safe(request, target="/"), config, before)

@@ -15,7 +15,14 @@ from dataclasses import dataclass, fields
 from ..core.environ import ServerConfig
 from ..model.request import Framing, Request
 
-__all__ = ["Reproducers", "curl_command", "probe_reproducers", "python_snippet", "reproducers"]
+__all__ = [
+    "Reproducers",
+    "curl_command",
+    "probe_reproducers",
+    "python_snippet",
+    "reproducers",
+    "serve_command",
+]
 
 SERVE_AUTHORITY = "127.0.0.1:8000"
 SERVE_URL = f"http://{SERVE_AUTHORITY}"
@@ -38,6 +45,7 @@ def reproducers(
 ) -> Reproducers:
     """The three reproducers of ``request``; with ``before``, of the whole sequence: every
     request in order, on one connection (raw), one curl after the other, one client."""
+    against = serve_command("TARGET", config)
     if before:
         every = [*before, request]
         return Reproducers(
@@ -46,10 +54,42 @@ def reproducers(
             + " && "
             + curl_command(request, config),
             python_snippet(request, config, target, before),
+            against,
         )
     return Reproducers(
-        request.to_bytes(), curl_command(request, config), python_snippet(request, config, target)
+        request.to_bytes(),
+        curl_command(request, config),
+        python_snippet(request, config, target),
+        against,
     )
+
+
+#: Server choices no replay depends on: where the server says it runs, and how much of the
+#: body the harness keeps.
+QUIET_CHOICES = ("server_name", "server_port", "response_body_limit")
+
+
+def serve_command(target: str, config: ServerConfig) -> str:
+    """Where a curl replay goes: ``wsgicheck serve`` for ``target``, mounted where the run
+    mounted the app, and, when the run chose differently from what ``serve`` does (short
+    reads, no file wrapper...), those choices, which the finding may need and only the
+    Python replay makes."""
+    mount = f" --script-name {shlex.quote(config.script_name)}" if config.script_name else ""
+    command = f"`wsgicheck serve {target} --port 8000{mount}`"
+    served = ServerConfig(script_name=config.script_name, multithread=True)  # serve's threads
+    unmade = [
+        f"{each.name}={getattr(config, each.name)!r}"
+        for each in fields(ServerConfig)
+        if each.init
+        and each.name not in QUIET_CHOICES
+        and getattr(config, each.name) != getattr(served, each.name)
+    ]
+    if unmade:
+        command += (
+            f", which does not make this run's server choices {', '.join(unmade)}: the "
+            "Python replay does"
+        )
+    return command
 
 
 def probe_reproducers(
