@@ -1,6 +1,7 @@
-"""``wsgicheck probe`` against servers that crash or hang on an app's exception: real
-wsgiref servers made to misbehave, run as subprocesses on loopback. Every wait is bounded
-by the probe's own time limits; a hanging server is killed when its probe ends.
+"""``wsgicheck probe`` against servers that crash or hang on an app's exception, and a
+server that dies in the middle of the corpus: real wsgiref servers made to misbehave, run
+as subprocesses on loopback. Every wait is bounded by the probe's own time limits; a
+hanging server is killed when its probe ends.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from wsgicheck.probe import ProbeOptions, ProbeResult, prober
+from wsgicheck.probe.prober import RESTARTS
 
 CRASHING_SERVER = r'''
 """wsgiref's server, whose process dies (as socketify's aborts) when the app raises
@@ -29,6 +31,26 @@ class Crashing(simple_server.ServerHandler):
 simple_server.ServerHandler = Crashing
 host, port, target = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 simple_server.make_server(host, port, load_target(target)).serve_forever()
+'''
+
+DYING_SERVER = r'''
+"""wsgiref's server, whose process dies at the first request of each of four early plans."""
+import os, sys
+from wsgiref import simple_server
+
+from wsgicheck.target import load_target
+
+app = load_target(sys.argv[3])
+
+
+def dying(environ, start_response):
+    scenario = environ.get("HTTP_X_WSGICHECK_PROBE", "").split()[1:2]
+    if scenario and scenario[0] in ("close", "write", "input", "expect"):
+        os._exit(134)
+    return app(environ, start_response)
+
+
+simple_server.make_server(sys.argv[1], int(sys.argv[2]), dying).serve_forever()
 '''
 
 HANGING_SERVER = r'''
@@ -73,9 +95,13 @@ def messages(result: ProbeResult, rule: str) -> list[str]:
     ]
 
 
-def test_a_server_that_dies_on_the_apps_exception_fails_trap_log(tmp_path: Path) -> None:
+def test_a_server_that_dies_on_the_apps_exception_fails_trap_log_and_is_restarted(
+    tmp_path: Path,
+) -> None:
     """The server's process dies when the app raises before start_response (socketify):
-    SRV-TRAP-LOG fails, and the notes name the plan it died in."""
+    SRV-TRAP-LOG fails, the notes name the plan it died in, and the probe starts it again
+    and carries on, so the plans after it are judged (the unbuffered scenario, the file
+    wrapper, the generated requests) rather than shown as n/a."""
     result = probe_script(tmp_path, CRASHING_SERVER)
     assert result.verdicts()["SRV-TRAP-LOG"] == "fail"
     assert messages(result, "SRV-TRAP-LOG") == [
@@ -83,6 +109,32 @@ def test_a_server_that_dies_on_the_apps_exception_fails_trap_log(tmp_path: Path)
         "process died, or it stopped serving)"
     ]
     assert any(note.startswith("the server exited during raising: ") for note in result.notes)
+    assert any(
+        note.startswith("the server was started again after it died during raising")
+        for note in result.notes
+    )
+    # The plans after it ran on the new process, and were judged.
+    verdicts = result.verdicts()
+    for rule in ("SRV-UNBUFFERED-TX", "SRV-FILE-WRAPPER-FALLBACK"):
+        assert verdicts[rule] == "pass", rule
+    assert result.observations["exception after the head"]
+    assert not any(note.startswith("never sent") for note in result.notes)
+
+
+def test_a_server_that_dies_too_often_leaves_the_rest_not_probed(tmp_path: Path) -> None:
+    """A server that dies in four plans: after RESTARTS restarts the rest is never sent,
+    and the rules left with no evidence are 'not probed', not 'n/a' (which says the probe
+    tried)."""
+    assert RESTARTS == 3
+    result = probe_script(tmp_path, DYING_SERVER)
+    exited = [note for note in result.notes if note.startswith("the server exited during ")]
+    assert len(exited) == RESTARTS + 1
+    [never] = [note for note in result.notes if note.startswith("never sent: ")]
+    assert never.startswith("never sent: content_length, no_body, ")
+    assert "the generated requests" in never
+    cells = result.cells()
+    assert "n/a" not in cells.values()
+    assert "not probed" in cells.values()
 
 
 def test_a_server_that_leaves_the_client_hanging_fails_trap_log(tmp_path: Path) -> None:

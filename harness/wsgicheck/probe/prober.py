@@ -25,6 +25,7 @@ from ..model.request import Request
 from ..results.reproduce import probe_reproducers
 from ..results.run import Failure, RunResult
 from ..rules import RuleResult
+from ..rules.verdicts import Verdict
 from .answers import attribute
 from .channel import ENV_VAR, Channel
 from .corpus import PLANS, drawn_requests
@@ -51,6 +52,13 @@ __all__ = ["ProbeAppNeverRan", "probe"]
 CALLABLE_RULES = ("SRV-CALLABLE-OPAQUE",)
 #: Plans in a row with no answer at all after which the probe gives up on the server.
 SILENT_PLANS = 3
+#: Times, at most, one run starts again a server that died in the middle of the corpus.
+RESTARTS = 3
+#: Seconds a server that left a request of a plan unanswered has to be seen exiting: a
+#: process that crashed may still be on its way out when the plan ends.
+EXIT_WAIT = 1.0
+#: The name the generated requests go by in the notes, beside the plans'.
+GENERATED = "the generated requests"
 
 _CLOSE_PATHS = {
     "normal": "close() after a normal end",
@@ -120,7 +128,12 @@ def _probe_once(
         session = Session(options.host, port, channel, timeout=options.timeout)
         try:
             process.start(options.host, port, timeout=options.start_timeout)
-            _send_all(session, process, generated, notes, on_step)
+
+            def restart() -> None:
+                process.stop(options.stop_timeout)
+                process.start(options.host, port, timeout=options.start_timeout)
+
+            left_out = _send_all(session, process, generated, notes, on_step, restart)
             # Each answer to the request it names, before the wait for the app's records.
             attribute(session.sent)
             _settle(session, channel, options.timeout)
@@ -146,6 +159,19 @@ def _probe_once(
     add_shared_evidence(judged)
     results, errors = judge(judged)
     notes.extend(errors)
+    not_probed = set(() if options.callables else CALLABLE_RULES)
+    plans_left_out = [name for name in left_out if not name.endswith(GENERATED)]
+    if plans_left_out:
+        # A plan never sent gave its rules no chance: a rule with no evidence is "not
+        # probed", not "n/a" (the probe did not try everything it would have). Generated
+        # requests are echo requests, as many a plan sends: leaving some out hides nothing.
+        notes.append(
+            f"never sent: {', '.join(left_out)}; the rules no exchange gave evidence are "
+            "marked not probed"
+        )
+        not_probed.update(result.rule.id for result in results if result.status == Verdict.SKIP)
+    elif left_out:
+        notes.append(f"never sent: {left_out[0]}")
     observations = dict(session.observations)
     observations.update(_observed(judged))
     differences, compared = environ_differences(judged)
@@ -163,7 +189,7 @@ def _probe_once(
         notes=notes,
         exchanges=[item.exchange for item in judged],
         options=options,
-        not_probed=frozenset(() if options.callables else CALLABLE_RULES),
+        not_probed=frozenset(not_probed),
     )
 
 
@@ -223,36 +249,97 @@ def _send_all(
     generated: list[Request],
     notes: list[str],
     on_step: Callable[[str], None] | None,
-) -> None:
+    restart: Callable[[], None],
+) -> list[str]:
+    """Send every plan, then the generated requests; the names of those never sent (the
+    server died once too often, or stopped answering), else an empty list. A server that
+    died is started again (at most :data:`RESTARTS` times) and the probe goes on with what
+    comes next, so one crash hides nothing the later plans would show."""
     silent = 0
-    for plan in PLANS:
+    revive = _Reviver(process, notes, restart)
+    names = [plan.__name__ for plan in PLANS] + [GENERATED]
+    for index, plan in enumerate(PLANS):
         if on_step is not None:
             on_step(plan.__name__)
         before = len(session.sent)
+        failed = False
         try:
             plan(session)
         except OSError as exc:
             notes.append(f"{plan.__name__}: {type(exc).__name__}: {exc}")
-        if not process.alive():
-            notes.append(f"the server exited during {plan.__name__}: {process.last_line()}")
-            return
-        answered = any(sent.response is not None for sent in session.sent[before:])
-        silent = 0 if answered else silent + 1
+            failed = True
+        sent = session.sent[before:]
+        if _exited(process, failed or _unanswered(sent)):
+            silent = 0
+            if not revive(plan.__name__):
+                return names[index + 1 :]
+            continue
+        silent = 0 if any(each.response is not None for each in sent) else silent + 1
         if silent >= SILENT_PLANS:
             # Every wait is bounded, but a server that answers nothing would make the
             # probe wait out each one: stop here.
             notes.append(f"the server answered nothing in {silent} plans in a row; stopped")
-            return
+            return names[index + 1 :]
     if on_step is not None:
         on_step(f"{len(generated)} generated requests")
-    for request in generated:
-        sent = session.tagged(request)
+    for number, request in enumerate(generated):
+        sent_one = session.tagged(request)
         try:
-            session.exchange(sent)
+            session.exchange(sent_one)
         except OSError as exc:
-            notes.append(f"generated probe {sent.probe_id}: {type(exc).__name__}: {exc}")
-            if not process.alive():
-                return
+            notes.append(f"generated probe {sent_one.probe_id}: {type(exc).__name__}: {exc}")
+            failed = True
+        else:
+            failed = sent_one.response is None
+        if _exited(process, failed) and not revive(f"generated probe {sent_one.probe_id}"):
+            left = len(generated) - number - 1
+            return [f"{left} of {GENERATED}"] if left else []
+    return []
+
+
+def _unanswered(sent: list[Sent]) -> bool:
+    """Whether a request the server owed an answer got none."""
+    return any(each.response is None and not (each.follow_up or each.client_gone) for each in sent)
+
+
+def _exited(process: ServerProcess, doubt: bool) -> bool:
+    """Whether the server process has exited; given a ``doubt`` (a request unanswered, a
+    connection refused), after a bounded wait for a process on its way out."""
+    if not process.alive():
+        return True
+    return doubt and process.exited_within(EXIT_WAIT)
+
+
+class _Reviver:
+    """Starts again a server that died, :data:`RESTARTS` times at most, saying so."""
+
+    def __init__(
+        self, process: ServerProcess, notes: list[str], restart: Callable[[], None]
+    ) -> None:
+        self.process = process
+        self.notes = notes
+        self.restart = restart
+        self.restarts = 0
+
+    def __call__(self, during: str) -> bool:
+        """Note that the server died during ``during`` and start it again, if a restart is
+        left; whether it runs again."""
+        notes = self.notes
+        notes.append(f"the server exited during {during}: {self.process.last_line()}")
+        if self.restarts >= RESTARTS:
+            notes.append(f"not started again: it had died {self.restarts + 1} times in this run")
+            return False
+        self.restarts += 1
+        try:
+            self.restart()
+        except ServerStartError as exc:
+            notes.append(f"it did not start again after it died during {during}: {exc}")
+            return False
+        notes.append(
+            f"the server was started again after it died during {during} (restart "
+            f"{self.restarts} of at most {RESTARTS}); what followed went to the new process"
+        )
+        return True
 
 
 def _other_callables(

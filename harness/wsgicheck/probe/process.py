@@ -89,6 +89,16 @@ class ServerProcess:
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
+    def exited_within(self, timeout: float) -> bool:
+        """Whether the process has exited, or does within ``timeout`` seconds."""
+        if self.process is None:
+            return True
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            return False
+        return True
+
     def stop(self, timeout: float = 5.0) -> None:
         """Terminate the process group; kill it if it outstays ``timeout`` seconds."""
         process = self.process
