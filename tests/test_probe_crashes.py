@@ -9,6 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from wsgicheck.probe import ProbeOptions, ProbeResult, prober
 from wsgicheck.probe.prober import RESTARTS
 
@@ -51,6 +53,32 @@ def dying(environ, start_response):
 
 
 simple_server.make_server(sys.argv[1], int(sys.argv[2]), dying).serve_forever()
+'''
+
+CLOSE_INPUT_SERVER = r'''
+"""wsgiref's server that, as netius does, calls close() on environ["wsgi.input"] once the
+response is out, before it closes the app's iterable, and dies of the AttributeError the
+probe app's stream (which has only the methods PEP 3333 gives it) raises."""
+import os, sys, traceback
+from wsgiref import simple_server
+
+from wsgicheck.target import load_target
+
+
+class ClosingInput(simple_server.ServerHandler):
+    def close(self):
+        try:
+            self.environ["wsgi.input"].close()
+        except AttributeError:
+            traceback.print_exc()
+            sys.stderr.flush()
+            os._exit(0)
+        super().close()
+
+
+simple_server.ServerHandler = ClosingInput
+host, port, target = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+simple_server.make_server(host, port, load_target(target)).serve_forever()
 '''
 
 HANGING_SERVER = r'''
@@ -135,6 +163,24 @@ def test_a_server_that_dies_too_often_leaves_the_rest_not_probed(tmp_path: Path)
     cells = result.cells()
     assert "n/a" not in cells.values()
     assert "not probed" in cells.values()
+
+
+def test_a_server_that_dies_before_any_record_is_diagnosed_as_such(tmp_path: Path) -> None:
+    """A server that dies after each answer, before the probe app's record goes out (at
+    close()), judges nothing: exit status 2, saying that it died and what it logged last,
+    not that it cleared its environment (netius's case)."""
+    with pytest.raises(prober.ProbeAppNeverRan) as raised:
+        probe_script(tmp_path, CLOSE_INPUT_SERVER)
+    message = str(raised.value)
+    assert message.startswith(
+        f"the server's process died {RESTARTS + 1} times (during plain, odd_targets, "
+        "keep_alive, closing) before any record of the probe app reached the prober"
+    )
+    assert message.endswith(
+        "; the last error it logged: AttributeError: wsgi.input has no attribute 'close' "
+        "(PEP 3333 gives it none)"
+    )
+    assert "clears the environment" not in message
 
 
 def test_a_server_that_leaves_the_client_hanging_fails_trap_log(tmp_path: Path) -> None:

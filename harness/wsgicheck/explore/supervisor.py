@@ -41,6 +41,7 @@ from ..model.response import Response
 from ..results.run import CapturedOutput, RunResult
 from ..rules import REGISTRY, Exchange
 from .collector import DEATH_RULE, Kept, Partial
+from .confirm import confirm_failures
 from .exampledb import absolute
 from .merge import merge_partials
 from .shares import split
@@ -119,6 +120,9 @@ def supervise(
     result = merge_partials(partials, options, seed=seed, target=spec, started=started)
     result.errors += [worker.crashed for worker in workers if worker.crashed]
     result.app_output = capture.output()
+    fresh_context = multiprocessing.get_context(_start_method())
+    confirm_failures(fresh_context, spec, result, options.timeout)
+    result.duration = time.monotonic() - started
     return result
 
 

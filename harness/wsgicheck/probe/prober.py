@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import shlex
 import tempfile
 import time
@@ -126,6 +127,7 @@ def _probe_once(
             argv, env=_environment(directory), log_path=Path(directory) / "server.log"
         )
         session = Session(options.host, port, channel, timeout=options.timeout)
+        deaths: list[str] = []
         try:
             process.start(options.host, port, timeout=options.start_timeout)
 
@@ -133,7 +135,7 @@ def _probe_once(
                 process.stop(options.stop_timeout)
                 process.start(options.host, port, timeout=options.start_timeout)
 
-            left_out = _send_all(session, process, generated, notes, on_step, restart)
+            left_out = _send_all(session, process, generated, notes, on_step, restart, deaths)
             # Each answer to the request it names, before the wait for the app's records.
             attribute(session.sent)
             _settle(session, channel, options.timeout)
@@ -142,7 +144,7 @@ def _probe_once(
         server_log = process.log()
         records = records_by_id(channel.records())
         if not records:
-            raise ProbeAppNeverRan(_never_ran(session, process.last_line()))
+            raise ProbeAppNeverRan(_never_ran(session, process.last_line(), deaths, server_log))
         others = (
             _other_callables(template, options, Path(directory), on_step)
             if options.callables
@@ -197,13 +199,24 @@ class ProbeAppNeverRan(WsgicheckError):
     """No record of the probe app reached the prober: nothing of the server can be judged."""
 
 
-def _never_ran(session: Session, last_line: str) -> str:
-    """Why a probe with no record judges nothing: the server never ran the probe app, or
-    ran it where its records could not come back; with what the server answered, and the
-    last line it logged."""
+def _never_ran(session: Session, last_line: str, deaths: list[str], server_log: str) -> str:
+    """Why a probe with no record judges nothing: the server's process died before a
+    record could come back (the probe app sends its record when the server closes the
+    app's iterable, or drops it), never ran the probe app, or ran it where its records
+    could not come back; with what the server answered, and the last line it logged (or,
+    for a server that died, the last error it logged)."""
     statuses = Counter(sent.response.status for sent in session.sent if sent.response is not None)
     answered = ", ".join(f"{status} ×{count}" for status, count in sorted(statuses.items()))
     logged = f"; its last line: {last_line}" if last_line else ""
+    if deaths:
+        error = _last_error(server_log)
+        said = f"; the last error it logged: {error}" if error else logged
+        return (
+            f"the server's process died {len(deaths)} times (during {', '.join(deaths)}) "
+            "before any record of the probe app reached the prober (the app sends it when "
+            "the server closes or drops the app's iterable): the server answered "
+            f"{answered or 'nothing'}{said}"
+        )
     if any(sent.response is not None and sent.response.body == ECHO_BODY for sent in session.sent):
         return (
             "the probe app answered, but none of its records reached the prober: a server "
@@ -214,6 +227,20 @@ def _never_ran(session: Session, last_line: str) -> str:
         f"the server never ran the probe app: none of the {len(session.sent)} requests "
         f"reached it (answers: {answered or 'none'}); does the command serve {{app}}?{logged}"
     )
+
+
+#: A line of a server's log naming an exception: ``ValueError: ...`` (a traceback's last line).
+_ERROR_LINE = re.compile(r"\b([A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt)): \S.*$")
+
+
+def _last_error(log: str) -> str:
+    """The last exception a server's log names, as its traceback's last line, or ""."""
+    found = ""
+    for line in log.splitlines():
+        match = _ERROR_LINE.search(line)
+        if match is not None:
+            found = match.group(0)
+    return found[:300]
 
 
 def _doubts(sent: Sent, record: Record | None) -> list[str]:
@@ -250,13 +277,14 @@ def _send_all(
     notes: list[str],
     on_step: Callable[[str], None] | None,
     restart: Callable[[], None],
+    deaths: list[str],
 ) -> list[str]:
     """Send every plan, then the generated requests; the names of those never sent (the
     server died once too often, or stopped answering), else an empty list. A server that
     died is started again (at most :data:`RESTARTS` times) and the probe goes on with what
     comes next, so one crash hides nothing the later plans would show."""
     silent = 0
-    revive = _Reviver(process, notes, restart)
+    revive = _Reviver(process, notes, restart, deaths)
     names = [plan.__name__ for plan in PLANS] + [GENERATED]
     for index, plan in enumerate(PLANS):
         if on_step is not None:
@@ -314,10 +342,18 @@ class _Reviver:
     """Starts again a server that died, :data:`RESTARTS` times at most, saying so."""
 
     def __init__(
-        self, process: ServerProcess, notes: list[str], restart: Callable[[], None]
+        self,
+        process: ServerProcess,
+        notes: list[str],
+        restart: Callable[[], None],
+        deaths: list[str],
     ) -> None:
         self.process = process
         self.notes = notes
+        #: What the server died during, each time.
+        self.deaths = deaths
+        #: How much of the server's log its earlier processes wrote.
+        self.logged = 0
         self.restart = restart
         self.restarts = 0
 
@@ -325,11 +361,16 @@ class _Reviver:
         """Note that the server died during ``during`` and start it again, if a restart is
         left; whether it runs again."""
         notes = self.notes
-        notes.append(f"the server exited during {during}: {self.process.last_line()}")
+        self.deaths.append(during)
+        # What this process logged (not its forerunners): its last error says most.
+        log = self.process.log()
+        said = _last_error(log[self.logged :]) or self.process.last_line()
+        notes.append(f"the server exited during {during}: {said}")
         if self.restarts >= RESTARTS:
             notes.append(f"not started again: it had died {self.restarts + 1} times in this run")
             return False
         self.restarts += 1
+        self.logged = len(log)
         try:
             self.restart()
         except ServerStartError as exc:

@@ -247,6 +247,7 @@ def failure_data(failure: Failure, where: Location | None) -> dict[str, Any]:
         "transport": failure.transport,
         "request": request_data(failure.request),
         "before": [request_data(each) for each in failure.before],
+        "fails_on_fresh_app": failure.fresh,
         "server_config": {
             "script_name": config.script_name,
             "multithread": config.multithread,

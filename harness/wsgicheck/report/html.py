@@ -14,7 +14,7 @@ from .. import __version__
 from ..model.locations import relative_path
 from ..model.untrusted import LIMIT, show
 from ..results.appcoverage import AppCoverage, line_ranges
-from ..results.run import Failure, RunResult, request_heading, sequence_heading
+from ..results.run import NOT_FRESH, Failure, RunResult, request_heading, sequence_heading
 from ..rules.verdicts import Verdict
 from . import common, format
 
@@ -225,6 +225,11 @@ def _failure(run: RunResult, rule_id: str, failure: Failure) -> list[str]:
     parts += [
         f"<h3>{_e(common.capital(request_heading(failure.transport, failure.before)))}</h3>",
         f'<pre class="raw">{_pre(common.raw_lines(failure.request.to_text()))}</pre>',
+        *(
+            [f"<p><strong>{_e(common.capital(NOT_FRESH))}.</strong></p>"]
+            if failure.fresh is False
+            else []
+        ),
         "<h3>Replay with curl</h3>",
         f"<p>against {_against(failure.reproducers.against)}:</p>",
         f'<pre class="curl">{_e(failure.reproducers.curl, limit=common.REPRODUCER_LIMIT)}</pre>',

@@ -17,7 +17,7 @@ from ..model.events import Location
 from ..model.locations import relative_path
 from ..model.untrusted import show
 from ..results.appcoverage import AppCoverage, line_ranges
-from ..results.run import Failure, RunResult, request_heading, sequence_heading
+from ..results.run import NOT_FRESH, Failure, RunResult, request_heading, sequence_heading
 from ..rules.verdicts import Verdict
 from . import common, format
 
@@ -202,6 +202,7 @@ def _details(run: RunResult, failure: Failure, *, python: bool) -> str:
         "",
         *_fence(common.raw_lines(failure.request.to_text()), "http"),
         "",
+        *([f"**{common.capital(NOT_FRESH)}.**", ""] if failure.fresh is False else []),
         f"Replay with curl (against {failure.reproducers.against}):",
         "",
         *_fence([show(failure.reproducers.curl, limit=common.REPRODUCER_LIMIT)], "sh"),

@@ -11,7 +11,7 @@ from ..model.events import Location
 from ..model.locations import relative_path
 from ..model.untrusted import show
 from ..results.appcoverage import AppCoverage, line_ranges
-from ..results.run import Failure, RunResult, request_heading, sequence_heading
+from ..results.run import NOT_FRESH, Failure, RunResult, request_heading, sequence_heading
 from ..rules.verdicts import Verdict
 from . import common, format
 from .fold import WIDTH, fold_http, fold_python, fold_shell, wrap
@@ -192,6 +192,8 @@ def _failure(run: RunResult, failure: Failure, color: bool) -> list[str]:
     raw = failure.request.to_text()
     for line in common.raw_lines(raw):
         lines += [each.rstrip() for each in fold_http(line, indent="    ")]
+    if failure.fresh is False:
+        lines += wrap(f"! {NOT_FRESH}", indent="  ", more="    ")
     lines.append(f"  replay with curl (against {failure.reproducers.against}):")
     lines += fold_shell(
         show(failure.reproducers.curl, limit=common.REPRODUCER_LIMIT), indent="    "

@@ -20,6 +20,7 @@ from .reproduce import Reproducers
 from .scope import Answers
 
 __all__ = [
+    "NOT_FRESH",
     "CapturedOutput",
     "Failure",
     "RunResult",
@@ -57,12 +58,23 @@ class Failure:
     #: The requests sent before it, in order, on the same app: a finding of a sequence
     #: shows only after them (an ETag learned, a cookie set). Empty for a lone request.
     before: tuple[Request, ...] = ()
+    #: Whether it failed again when replayed (with ``before``) on the app loaded afresh, as
+    #: the Python replay runs it; None when that was not tried or could not be told.
+    fresh: bool | None = None
 
 
 def sequence_heading(before: tuple[Request, ...]) -> str:
     """How reports introduce the requests a finding of a sequence was judged after."""
     count = f"{len(before)} earlier request" + ("" if len(before) == 1 else "s")
     return f"sent after {count} on the same app, in this order"
+
+
+#: What reports say of a failure that did not show again on the app loaded afresh.
+NOT_FRESH = (
+    "replayed on the app loaded afresh, this did not fail: the finding depends on what "
+    "earlier requests of the run left in the app (a cache, a session, a list shared by "
+    "every call), so the replays below may pass"
+)
 
 
 def request_heading(transport: str, before: tuple[Request, ...]) -> str:

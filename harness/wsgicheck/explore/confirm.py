@@ -1,0 +1,117 @@
+"""Whether a failure shows again on the app loaded afresh, as its Python replay runs it.
+
+A run drives one app through hundreds of requests, and what one request leaves in the app
+(a cache entry, a session, a header list shared by every call) can make a later one fail.
+The minimiser replays against that same app, so the "smallest" request may fail only
+there: its replay, on a fresh app, then passes. Before the report prints it, each failure
+of an app rule is sent again, with the requests that came before it, to the app loaded in
+a new process of its own, in memory, as the Python replay does; one that does not fail
+there is reported as depending on the run's earlier requests (``Failure.fresh``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import time
+from dataclasses import replace
+from multiprocessing.connection import Connection
+from typing import Any
+
+from ..core.environ import ServerConfig
+from ..drivers.client import Client
+from ..drivers.target import load_target
+from ..model.request import Request
+from ..results.run import Failure, RunResult
+from ..rules import REGISTRY, Binding, Exchange, check_exchange
+
+__all__ = ["CONFIRMED_AT_MOST", "confirm_failures"]
+
+#: Failures confirmed per run at most (each costs a process that loads the app).
+CONFIRMED_AT_MOST = 8
+#: Seconds a confirming process has to load the app, beside each request's time-out.
+LOAD_ALLOWANCE = 10.0
+#: Seconds all the confirming of one run may take; what is left unconfirmed stays unmarked.
+BUDGET = 30.0
+#: The rule whose failure says the request hung: its request is not replayed again.
+TIMEOUT_RULE = "HARNESS-EXCHANGE-TIMEOUT"
+
+
+def confirmable(failure: Failure) -> bool:
+    """Whether the Python replay can show the failure: an app rule judged on the exchange
+    and the ones before it, not on a replay of it or on what only a probe records."""
+    rule = failure.rule
+    needs = rule.needs or frozenset()
+    return (
+        rule.binding is Binding.APP
+        and rule.source != "wsgicheck"  # the harness's own rules (a time-out, a death)
+        and not any(name == "previous" or name.startswith("extra:") for name in needs)
+    )
+
+
+def confirm_failures(context: Any, spec: str, result: RunResult, timeout: float) -> None:
+    """Replay the run's app-rule failures on fresh apps, and mark each with whether it
+    failed again (left unmarked when that could not be told: the app would not load, or
+    did not answer in time)."""
+    hung = result.failures.get(TIMEOUT_RULE)
+    chosen = [
+        rule_id
+        for rule_id, each in sorted(result.failures.items())
+        if confirmable(each) and (hung is None or each.request != hung.request)
+    ]
+    deadline = time.monotonic() + BUDGET
+    for rule_id in chosen[:CONFIRMED_AT_MOST]:
+        failure = result.failures[rule_id]
+        bound = LOAD_ALLOWANCE + timeout * (len(failure.before) + 1)
+        bound = min(bound, deadline - time.monotonic())
+        if bound <= 0:
+            return
+        fresh = _replay(context, spec, failure, bound)
+        if fresh is not None:
+            result.failures[rule_id] = replace(failure, fresh=fresh)
+
+
+def _replay(context: Any, spec: str, failure: Failure, bound: float) -> bool | None:
+    reader, writer = context.Pipe(duplex=False)
+    args = (spec, failure.rule.id, failure.request, failure.config, failure.before, writer)
+    process = context.Process(target=_fresh_app, args=args, name="wsgicheck-confirm", daemon=True)
+    process.start()
+    writer.close()
+    try:
+        answer: bool | None = reader.recv() if reader.poll(bound) else None
+    except (EOFError, OSError):
+        answer = None
+    finally:
+        reader.close()
+        for kill in (os.killpg, os.kill):  # its session: whatever the app started, too
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                kill(process.pid, signal.SIGKILL)
+        process.join(10)
+    return answer
+
+
+def _fresh_app(
+    spec: str,
+    rule_id: str,
+    request: Request,
+    config: ServerConfig,
+    before: tuple[Request, ...],
+    writer: Connection,
+) -> None:
+    """In the confirming process: load the app, replay, say whether the rule broke."""
+    os.setsid()
+    quiet = os.open(os.devnull, os.O_WRONLY)  # what the app prints is the run's, not this
+    os.dup2(quiet, 1)
+    os.dup2(quiet, 2)
+    answer: bool | None = None
+    try:
+        client = Client(load_target(spec), config=config)
+        history = tuple(Exchange(client.send(each)) for each in before)
+        exchange = Exchange(client.send(request), history=history)
+        answer = any(each.rule == rule_id for each in check_exchange(exchange, [REGISTRY[rule_id]]))
+    except BaseException:  # the app would not load, or broke the client: not told
+        answer = None
+    with contextlib.suppress(Exception):
+        writer.send(answer)
+    os._exit(0)

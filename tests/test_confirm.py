@@ -1,0 +1,68 @@
+"""A failure is replayed on the app loaded afresh before the report prints its replays: one
+that showed only because of what earlier requests of the run left in the app says so.
+
+The run (``supervise``) is real: worker processes, then a confirming process per failure that
+loads the app anew and replays the example in memory, as the report's Python replay does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from test_cli import write_app
+from wsgicheck.explore.confirm import confirmable
+from wsgicheck.explore.supervisor import supervise
+from wsgicheck.model.options import RunOptions
+from wsgicheck.report import render
+from wsgicheck.results.run import NOT_FRESH
+from wsgicheck.rules import REGISTRY
+
+FAST = RunOptions(max_examples=60, seed=3, database=None)
+
+#: static3's 404 app: a header list shared by every call, one more Content-Type per 404.
+SHARED_DEFAULT = """
+    def _not_found(environ, start_response, headers=[]):
+        headers.append(("Content-Type", "text/plain"))
+        start_response("404 Not Found", headers)
+        return [b"not found"]
+
+    def app(environ, start_response):
+        if environ.get("PATH_INFO") == "/":
+            start_response("200 OK", [("Content-Type", "text/plain")])
+            return [b"ok"]
+        return _not_found(environ, start_response)
+"""
+
+#: The same fault on every call: a fresh app shows it at once.
+EVERY_CALL = """
+    def app(environ, start_response):
+        start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Type", "text/html")])
+        return [b"ok"]
+"""
+
+
+def test_a_failure_left_by_earlier_requests_says_its_replay_may_pass(tmp_path: Path) -> None:
+    result = supervise(write_app(tmp_path, "shared.py", SHARED_DEFAULT), FAST)
+    failure = result.failures["APP-SINGLE-FIELDS"]
+    assert (failure.before, failure.fresh) == ((), False)
+    assert " ".join(NOT_FRESH.split()[:6]) in " ".join(render(result, "text").split())
+
+
+def test_a_failure_of_every_call_fails_on_a_fresh_app_too(tmp_path: Path) -> None:
+    result = supervise(write_app(tmp_path, "every.py", EVERY_CALL), FAST)
+    failure = result.failures["APP-SINGLE-FIELDS"]
+    assert failure.fresh is True
+    assert "afresh" not in render(result, "text")
+
+
+def test_only_what_the_python_replay_can_show_is_confirmed(tmp_path: Path) -> None:
+    """An app rule judged on the exchange and the ones before it; not one that compares a
+    replay (APP-REINVOKABLE), nor a rule of the server or the harness."""
+    result = supervise(write_app(tmp_path, "every.py", EVERY_CALL), FAST)
+    failure = result.failures["APP-SINGLE-FIELDS"]
+    assert confirmable(failure)
+    for rule_id in ("APP-REINVOKABLE", "SRV-PLAY-DUMB", "HARNESS-EXCHANGE-TIMEOUT"):
+        assert not confirmable(replace(failure, rule=REGISTRY[rule_id])), rule_id
+    confirmed = {rule_id for rule_id, each in result.failures.items() if each.fresh is not None}
+    assert confirmed == {rule_id for rule_id, each in result.failures.items() if confirmable(each)}
