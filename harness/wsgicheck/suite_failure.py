@@ -15,7 +15,7 @@ from .model.events import Location
 from .model.untrusted import show
 from .report.common import capital
 from .results.reproduce import QUIET_CHOICES, serve_command
-from .results.run import request_heading, sequence_heading
+from .results.run import NOT_FRESH, request_heading, sequence_heading
 from .rules import Rule
 
 if TYPE_CHECKING:
@@ -56,6 +56,8 @@ def failure_text(rule: Rule, verdict: RuleOutcome, verdicts: Verdicts, settings:
     ]
     if choices:
         lines.append(f"  under these server choices: {', '.join(choices)}")
+    if example.fresh is False:
+        lines += ["", *textwrap.wrap(capital(NOT_FRESH) + ".", 92)]
     lines += [
         "",
         f"Seen {verdict.found} time(s) in the {verdict.applied} exchanges the rule applied to.",

@@ -36,6 +36,8 @@ class Example:
     reproducers: Reproducers
     #: The requests sent before it on the same app, when it ends a sequence.
     before: tuple[Request, ...] = ()
+    #: Whether it failed again on the app loaded afresh (see ``Failure.fresh``).
+    fresh: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +94,7 @@ class Verdicts:
                     failure.transport,
                     failure.reproducers,
                     failure.before,
+                    failure.fresh,
                 )
             rules[each.rule.id] = RuleOutcome(
                 each.status,
