@@ -39,6 +39,9 @@ FILE_OFFSET = 100
 FILE_LENGTH = 50
 #: The body the ``early`` file-wrapper scenario returns instead of its wrapper.
 OTHER_BODY = b"the app returned this body, not the file\n"
+#: The body of the short content-length scenario, and the Content-Length it declares.
+SHORT_BODY = b"abcd"
+SHORT_LENGTH = 10
 #: The two blocks of the unbuffered-transmission scenario.
 FIRST_BLOCK = b"first block, to arrive before the app yields the second\n"
 SECOND_BLOCK = b"second block\n"

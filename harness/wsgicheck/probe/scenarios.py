@@ -33,6 +33,8 @@ from .scenario_base import (
     MAX_READS,
     OTHER_BODY,
     SECOND_BLOCK,
+    SHORT_BODY,
+    SHORT_LENGTH,
     TEXT,
     TOGETHER_WAIT,
     UNICODE_ERRORS_TEXT,
@@ -192,8 +194,8 @@ def content_length(
     """A body shorter (``short``) or longer (``long``, ``long-write``) than its Content-Length."""
     read_body(environ)
     if ctx.arg == "short":
-        start_response("200 OK", [TEXT, ("Content-Length", "10")])
-        return [b"abcd"]
+        start_response("200 OK", [TEXT, ("Content-Length", str(SHORT_LENGTH))])
+        return [SHORT_BODY]
     if ctx.arg == "long-write":
         send = start_response("200 OK", [TEXT, ("Content-Length", "4")])
         send(b"abcd")
