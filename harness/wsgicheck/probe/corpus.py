@@ -185,7 +185,10 @@ def input_stream(session: Session) -> None:
             "echo", target="/after-the-body", headers=PADDING, follow_up=True, pipelined=True
         )
         _until_answered(session, sent, follow)
+        if mode in ("readlines", "iter"):
+            sent.lines_changed = _lines_changed(sent, follow)
     _until_answered(session, session.request("input", "empty"))
+    _until_answered(session, session.request("input", "empty-lines", method="POST"))
     sizes = (10, 20, len(INPUT_BODY) - 30)
     raw = sum(len(b"%x\r\n\r\n" % size) + size for size in sizes) + len(b"0\r\n\r\n")
     sent = session.request(
@@ -216,6 +219,31 @@ def _until_answered(session: Session, sent: Sent, follow: Sent | None = None) ->
             sent.extra = replace(sent.extra, input_blocked=True)
         if follow is not None and _stays_open(sent.response):
             follow.response = conn.read_response(follow.request.method)
+
+
+def _lines_changed(sent: Sent, follow: Sent) -> str | None:
+    """How the lines the app read (it answers with them) differ from the body sent, or
+    None: the same bytes, the body cut short (SRV-INPUT-LINES sees that from the sizes),
+    or the body and then the next request's bytes (read past the end: SRV-INPUT-EOF-AT-CL's)."""
+    response = sent.response
+    if response is None or response.status != 200 or not response.complete:
+        return None
+    body, got = sent.request.body, response.body
+    if body.startswith(got):
+        return None
+    added = got[len(body) :]
+    if got.startswith(body) and follow.request.to_bytes().startswith(added):
+        return None
+    if got.startswith(body):
+        return f"{len(added)} bytes the body does not have came after it: {added[:20]!r}"
+    at = next(
+        (index for index, (one, other) in enumerate(zip(body, got, strict=False)) if one != other),
+        min(len(body), len(got)),
+    )
+    return (
+        f"{len(got)} bytes for a body of {len(body)}, differing from byte {at} on: "
+        f"{got[at : at + 20]!r} for {body[at : at + 20]!r}"
+    )
 
 
 def _chunked_story(sent: Sent) -> str:

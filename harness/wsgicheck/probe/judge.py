@@ -21,6 +21,7 @@ from ..model.request import Request
 from ..model.response import Response
 from ..rules import REGISTRY, Binding, Exchange, Finding, Rule, RuleResult
 from ..rules.server_head import NO_ANSWER
+from ..rules.server_streams import LINES_CHANGED
 from ..rules.verdicts import Verdict
 from . import scenarios
 from .app import LIVE_RULES
@@ -100,6 +101,8 @@ def to_exchange(sent: Sent, record: Record | None, server_log: str) -> Judged:
     if sent.hung is not None:
         # Seen by the client, not the app: nothing came back, and the connection stayed open.
         log.append(raw_server_observed(NO_ANSWER, f"{sent.hung:g}"))
+    if sent.lines_changed is not None:
+        log.append(raw_server_observed(LINES_CHANGED, sent.lines_changed))
     if wire is None:
         response = Response(sent.request, 0, "", [], b"", False, environ, log)
     else:

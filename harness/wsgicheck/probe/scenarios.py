@@ -149,6 +149,8 @@ def input_stream(ctx: Context, environ: dict[str, Any], start_response: Callable
                 break
     elif mode == "empty":
         got += [stream.read(), stream.read(10), stream.readline()]
+    elif mode == "empty-lines":
+        got += stream.readlines()
     elif mode == "sized":
         total = 0
         for _ in range(MAX_READS):

@@ -48,6 +48,9 @@ class Sent:
     #: Seconds the client waited for the answer with the connection open while nothing at
     #: all came back (no head, no close): the server left it hanging.
     hung: float | None = None
+    #: How the lines the app read from wsgi.input (and answered with) differ from the body
+    #: sent, beyond reading on into the next request: bytes added or changed.
+    lines_changed: str | None = None
 
 
 class Session:

@@ -169,29 +169,56 @@ def input_empty_at_eof(self: Rule, ex: Exchange) -> Iterator[Finding]:
             ended = True
 
 
+#: What a probe's client saw when the lines the app read from wsgi.input were not the body
+#: it sent, nor the body with the next request after it (a ServerObserved event; its detail
+#: says how they differ).
+LINES_CHANGED = "input-lines-changed"
+
+
+def _lines_raised(ex: Exchange) -> list[str]:
+    """Details of the calls of readlines() with no hint that raised."""
+    return [
+        seen.detail
+        for seen in ex.observations("input-raised")
+        if seen.detail.startswith("readlines(None): ")
+    ]
+
+
 @rule(
     "SRV-INPUT-LINES",
     level=Level.MUST,
     binding=Binding.SERVER,
     section=STREAMS,
-    summary="readlines() and iteration over wsgi.input give every line left of the body",
+    summary="readlines() and iteration over wsgi.input give every line of the body, as sent",
     pep="""The input and error streams provided by the server must support the following
     methods: ... The semantics of each method are as documented in the Python Library
     Reference, except for these notes as listed in the table above""",
     covers=(),
-    applies=lambda ex: any(
-        read.method in ("readlines", "__next__") and read.available is not None
-        for read in ex.input_reads
+    applies=lambda ex: (
+        any(
+            read.method in ("readlines", "__next__") and read.available is not None
+            for read in ex.input_reads
+        )
+        or bool(ex.observations(LINES_CHANGED))
+        or bool(_lines_raised(ex))
     ),
-    needs=("input",),
+    needs=("reads",),
     memo="exchange",
     example="""
 bad:  def readlines(self, hint=0): ... self.readline(hint)   # readline(0) is b"": []
+bad:  return [line + b"\n" for line in data.split(b"\n")]    # a newline the body lacks
 fix:  def readlines(self, hint=-1): return list(iter(self.readline, b""))""",
 )
 def input_lines(self: Rule, ex: Exchange) -> Iterator[Finding]:
     # io.IOBase: readlines() with no hint reads to the end; iteration stops only at the end.
-    # Reading past the end is SRV-INPUT-EOF-AT-CL's; this is stopping short of it.
+    # Reading past the end is SRV-INPUT-EOF-AT-CL's; this is stopping short of it, changing
+    # the lines (seen by a probe's client, which knows the body), or failing to read them.
+    for detail in _lines_raised(ex):
+        yield self.finding(ex, f"wsgi.input.readlines() raised {detail.partition(': ')[2]}")
+        return
+    for seen in ex.observations(LINES_CHANGED):
+        yield self.finding(ex, f"the lines read from wsgi.input were not the body: {seen.detail}")
+        return
     for read in ex.input_reads:
         if read.available is None or not read.available:
             continue

@@ -1,0 +1,82 @@
+"""SRV-INPUT-LINES under ``wsgicheck probe``: lines read from wsgi.input that are not the
+body sent (a2wsgi's readlines() adds a newline to a last line that has none) and a
+readlines() that raises on an empty body. A wsgiref server made to do both, run as a
+subprocess on loopback; every wait is bounded by the probe's own time limits."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from wsgicheck.probe import ProbeOptions, ProbeResult, prober
+
+NEWLINE_SERVER = r'''
+"""wsgiref's server whose wsgi.input.readlines() ends every line with b"\n", as a2wsgi's
+does, and raises IndexError on an empty body."""
+import sys
+from wsgiref import simple_server
+
+from wsgicheck.target import load_target
+
+
+class Lines:
+    def __init__(self, raw, length):
+        self.raw = raw
+        self.left = length
+
+    def read(self, size=-1):
+        size = self.left if size is None or size < 0 else min(size, self.left)
+        data = self.raw.read(size) if size else b""
+        self.left -= len(data)
+        return data
+
+    def readline(self, size=-1):
+        size = self.left if size is None or size < 0 else min(size, self.left)
+        data = self.raw.readline(size) if size else b""
+        self.left -= len(data)
+        return data
+
+    def readlines(self, hint=-1):
+        data = self.read()
+        lines = data.split(b"\n")
+        if data[-1] == 10:  # IndexError on an empty body
+            lines.pop()
+        return [line + b"\n" for line in lines]
+
+    def __iter__(self):
+        return iter(self.readline, b"")
+
+
+class Handler(simple_server.ServerHandler):
+    def __init__(self, stdin, stdout, stderr, environ, **options):
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        super().__init__(Lines(stdin, length), stdout, stderr, environ, **options)
+
+
+simple_server.ServerHandler = Handler
+host, port, target = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+simple_server.make_server(host, port, load_target(target)).serve_forever()
+'''
+
+
+def messages(result: ProbeResult, rule: str) -> set[str]:
+    return {
+        finding.message
+        for each in result.run.results
+        if each.rule.id == rule
+        for finding in each.findings
+    }
+
+
+def test_lines_not_the_body_and_a_readlines_that_raises_fail(tmp_path: Path) -> None:
+    script = tmp_path / "server_under_test.py"
+    script.write_text(NEWLINE_SERVER, encoding="utf-8")
+    result = prober.probe(
+        f"{{python}} {script} {{host}} {{port}} {{app}}",
+        ProbeOptions(examples=0, callables=False),
+    )
+    assert result.verdicts()["SRV-INPUT-LINES"] == "fail"
+    assert messages(result, "SRV-INPUT-LINES") == {
+        "the lines read from wsgi.input were not the body: 1 bytes the body does not have "
+        "came after it: b'\\n'",
+        "wsgi.input.readlines() raised IndexError",
+    }
