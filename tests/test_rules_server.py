@@ -885,6 +885,20 @@ def test_play_dumb_lets_a_server_leave_out_metadata_of_no_content() -> None:
     assert verdict("SRV-PLAY-DUMB", [doctored(real, headers=changed)]) == "fail"
 
 
+def updated(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    start_response("204 No Content", [("Content-Type", "text/plain"), ("ETag", '"v2"')])
+    return []
+
+
+def test_play_dumb_holds_a_204_to_its_metadata() -> None:
+    # RFC 9110 §15.3.5: a 204's metadata describes the target's representation after the
+    # action; it is no 304, and dropping its Content-Type changes what the client is told.
+    real = Client(updated).get("/")
+    assert verdict("SRV-PLAY-DUMB", [Exchange(real)]) == "pass"
+    dropped = [(n, v) for n, v in real.headers if n != "Content-Type"]
+    assert verdict("SRV-PLAY-DUMB", [doctored(real, headers=dropped)]) == "fail"
+
+
 def test_play_dumb_leaves_permitted_transformations_alone() -> None:
     real = Client(hello).request("GET", "/", headers={"Range": "bytes=0-4"})
     ranged = doctored(

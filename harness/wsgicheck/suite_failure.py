@@ -7,14 +7,13 @@ from __future__ import annotations
 import linecache
 import os
 import textwrap
-from dataclasses import fields
 from typing import TYPE_CHECKING
 
 from .core.environ import ServerConfig
 from .model.events import Location
 from .model.untrusted import show
 from .report.common import capital
-from .results.reproduce import QUIET_CHOICES, serve_command
+from .results.reproduce import choices_unlike, serve_command
 from .results.run import NOT_FRESH, request_heading, sequence_heading
 from .rules import Rule
 
@@ -38,13 +37,7 @@ def failure_text(rule: Rule, verdict: RuleOutcome, verdicts: Verdicts, settings:
     ]
     if finding.where is not None:
         lines += ["", "The app's line responsible:", *_source(finding.where)]
-    choices = [
-        f"{each.name}={getattr(example.config, each.name)!r}"
-        for each in fields(ServerConfig)
-        if each.init
-        and each.name not in QUIET_CHOICES
-        and getattr(example.config, each.name) != getattr(ServerConfig(), each.name)
-    ]
+    choices = choices_unlike(example.config, ServerConfig())
     if example.before:
         lines += ["", f"{capital(sequence_heading(example.before))}:"]
         for each in example.before:

@@ -5,19 +5,20 @@ A run drives one app through hundreds of requests, and what one request leaves i
 The minimiser replays against that same app, so the "smallest" request may fail only
 there: its replay, on a fresh app, then passes. Before the report prints it, each failure
 of an app rule is sent again, with the requests that came before it, to the app loaded in
-a new process of its own, in memory, as the Python replay does; one that does not fail
-there is reported as depending on the run's earlier requests (``Failure.fresh``).
+a new interpreter of its own (spawned: a forked one would inherit an app the calling
+process had imported, as pytest's may have), in memory, as the Python replay does; the
+report says of one that did not fail there that its replays may pass (``Failure.fresh``).
 """
 
 from __future__ import annotations
 
 import contextlib
+import multiprocessing
 import os
 import signal
 import time
 from dataclasses import replace
 from multiprocessing.connection import Connection
-from typing import Any
 
 from ..core.environ import ServerConfig
 from ..drivers.client import Client
@@ -25,8 +26,9 @@ from ..drivers.target import load_target
 from ..model.request import Request
 from ..results.run import Failure, RunResult
 from ..rules import REGISTRY, Binding, Exchange, check_exchange
+from .collector import TIMEOUT_RULE
 
-__all__ = ["CONFIRMED_AT_MOST", "confirm_failures"]
+__all__ = ["CONFIRMED_AT_MOST", "confirm_failures", "confirmable", "kill_session"]
 
 #: Failures confirmed per run at most (each costs a process that loads the app).
 CONFIRMED_AT_MOST = 8
@@ -34,8 +36,6 @@ CONFIRMED_AT_MOST = 8
 LOAD_ALLOWANCE = 10.0
 #: Seconds all the confirming of one run may take; what is left unconfirmed stays unmarked.
 BUDGET = 30.0
-#: The rule whose failure says the request hung: its request is not replayed again.
-TIMEOUT_RULE = "HARNESS-EXCHANGE-TIMEOUT"
 
 
 def confirmable(failure: Failure) -> bool:
@@ -50,10 +50,10 @@ def confirmable(failure: Failure) -> bool:
     )
 
 
-def confirm_failures(context: Any, spec: str, result: RunResult, timeout: float) -> None:
+def confirm_failures(spec: str, result: RunResult, timeout: float) -> None:
     """Replay the run's app-rule failures on fresh apps, and mark each with whether it
     failed again (left unmarked when that could not be told: the app would not load, or
-    did not answer in time)."""
+    did not answer in time). Ctrl-C stops it, leaving the rest unmarked."""
     hung = result.failures.get(TIMEOUT_RULE)
     chosen = [
         rule_id
@@ -67,28 +67,43 @@ def confirm_failures(context: Any, spec: str, result: RunResult, timeout: float)
         bound = min(bound, deadline - time.monotonic())
         if bound <= 0:
             return
-        fresh = _replay(context, spec, failure, bound)
+        fresh = _replay(spec, failure, bound)
         if fresh is not None:
             result.failures[rule_id] = replace(failure, fresh=fresh)
 
 
-def _replay(context: Any, spec: str, failure: Failure, bound: float) -> bool | None:
+def _replay(spec: str, failure: Failure, bound: float) -> bool | None:
+    context = multiprocessing.get_context("spawn")
     reader, writer = context.Pipe(duplex=False)
     args = (spec, failure.rule.id, failure.request, failure.config, failure.before, writer)
     process = context.Process(target=_fresh_app, args=args, name="wsgicheck-confirm", daemon=True)
     process.start()
     writer.close()
+    answer: bool | None = None
     try:
-        answer: bool | None = reader.recv() if reader.poll(bound) else None
-    except (EOFError, OSError):
-        answer = None
+        ready = reader.poll(bound)
     finally:
-        reader.close()
-        for kill in (os.killpg, os.kill):  # its session: whatever the app started, too
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                kill(process.pid, signal.SIGKILL)
-        process.join(10)
-    return answer
+        # Ended before its answer is read, so an app that writes into the pipe and hangs
+        # cannot keep this process waiting; reaped by pid (a process the app left behind
+        # may hold the pipe that a timed join would wait on).
+        kill_session(process.pid)
+        process.join()
+    if ready:
+        os.set_blocking(reader.fileno(), False)
+        with contextlib.suppress(EOFError, OSError):  # BlockingIOError: an answer cut short
+            answer = reader.recv()
+    reader.close()
+    return answer if answer in (True, False) else None
+
+
+def kill_session(pid: int | None) -> None:
+    """SIGKILL the session a process leads, with whatever the app started in it (and the
+    process alone, should it not have made its session yet)."""
+    if pid is None:  # never started: there is nothing to kill (and 0 would be us)
+        return
+    for kill in (os.killpg, os.kill):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            kill(pid, signal.SIGKILL)
 
 
 def _fresh_app(

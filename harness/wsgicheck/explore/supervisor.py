@@ -41,7 +41,7 @@ from ..model.response import Response
 from ..results.run import CapturedOutput, RunResult
 from ..rules import REGISTRY, Exchange
 from .collector import DEATH_RULE, Kept, Partial
-from .confirm import confirm_failures
+from .confirm import confirm_failures, kill_session
 from .exampledb import absolute
 from .merge import merge_partials
 from .shares import split
@@ -120,8 +120,10 @@ def supervise(
     result = merge_partials(partials, options, seed=seed, target=spec, started=started)
     result.errors += [worker.crashed for worker in workers if worker.crashed]
     result.app_output = capture.output()
-    fresh_context = multiprocessing.get_context(_start_method())
-    confirm_failures(fresh_context, spec, result, options.timeout)
+    try:
+        confirm_failures(spec, result, options.timeout)
+    except KeyboardInterrupt:  # the run is done: report it, the rest unconfirmed
+        result.interrupted = True
     result.duration = time.monotonic() - started
     return result
 
@@ -237,14 +239,8 @@ class _Worker:
         return self.partial is not None or self.target_error is not None or bool(self.crashed)
 
     def kill(self) -> None:
-        """Kill its whole session: the worker and whatever the app started (and the worker
-        alone, should it not have made its session yet)."""
-        pid = self.process.pid
-        if pid is None:  # never started: there is nothing to kill (and 0 would be us)
-            return
-        for kill in (os.killpg, os.kill):
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                kill(pid, signal.SIGKILL)
+        """Kill its whole session: the worker and whatever the app started."""
+        kill_session(self.process.pid)
 
     def end(self) -> None:
         """Make sure nothing of it is left: the session killed, the process reaped."""

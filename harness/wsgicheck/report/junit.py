@@ -52,7 +52,7 @@ def _details(run: RunResult, failure: Failure) -> str:
         f"{request_heading(failure.transport, failure.before)}:",
         *raw_lines(failure.request.to_text()),
         *([f"{NOT_FRESH}."] if failure.fresh is False else []),
-        f"replay with curl (against {failure.reproducers.against}):",
+        f"replay with curl (against {show(failure.reproducers.against)}):",
         show(failure.reproducers.curl, limit=REPRODUCER_LIMIT),
         "",
         "replay in Python:",

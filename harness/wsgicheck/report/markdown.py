@@ -203,7 +203,7 @@ def _details(run: RunResult, failure: Failure, *, python: bool) -> str:
         *_fence(common.raw_lines(failure.request.to_text()), "http"),
         "",
         *([f"**{common.capital(NOT_FRESH)}.**", ""] if failure.fresh is False else []),
-        f"Replay with curl (against {failure.reproducers.against}):",
+        f"Replay with curl (against {show(failure.reproducers.against)}):",
         "",
         *_fence([show(failure.reproducers.curl, limit=common.REPRODUCER_LIMIT)], "sh"),
         "",

@@ -99,7 +99,9 @@ def _result(run: RunResult, failure: Failure, index: int, root: Path) -> dict[st
         "partialFingerprints": {"wsgicheck/v1": fingerprint(failure.finding)},
         "properties": {
             "transport": failure.transport,
-            "request": failure.reproducers.raw.decode("latin-1"),
+            "request": failure.request.to_text(),
+            "before": [each.to_text() for each in failure.before],
+            "fails_on_fresh_app": failure.fresh,
             "curl": failure.reproducers.curl,
             "python": failure.reproducers.python,
         },

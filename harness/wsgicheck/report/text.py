@@ -194,7 +194,7 @@ def _failure(run: RunResult, failure: Failure, color: bool) -> list[str]:
         lines += [each.rstrip() for each in fold_http(line, indent="    ")]
     if failure.fresh is False:
         lines += wrap(f"! {NOT_FRESH}", indent="  ", more="    ")
-    lines.append(f"  replay with curl (against {failure.reproducers.against}):")
+    lines.append(f"  replay with curl (against {show(failure.reproducers.against)}):")
     lines += fold_shell(
         show(failure.reproducers.curl, limit=common.REPRODUCER_LIMIT), indent="    "
     )

@@ -17,6 +17,7 @@ from ..model.request import Framing, Request
 
 __all__ = [
     "Reproducers",
+    "choices_unlike",
     "curl_command",
     "probe_reproducers",
     "python_snippet",
@@ -69,6 +70,17 @@ def reproducers(
 QUIET_CHOICES = ("server_name", "server_port", "response_body_limit")
 
 
+def choices_unlike(config: ServerConfig, reference: ServerConfig) -> list[str]:
+    """``config``'s choices that ``reference`` does not make, as ``name=value``."""
+    return [
+        f"{each.name}={getattr(config, each.name)!r}"
+        for each in fields(ServerConfig)
+        if each.init
+        and each.name not in QUIET_CHOICES
+        and getattr(config, each.name) != getattr(reference, each.name)
+    ]
+
+
 def serve_command(target: str, config: ServerConfig) -> str:
     """Where a curl replay goes: ``wsgicheck serve`` for ``target``, mounted where the run
     mounted the app, and, when the run chose differently from what ``serve`` does (short
@@ -77,13 +89,7 @@ def serve_command(target: str, config: ServerConfig) -> str:
     mount = f" --script-name {shlex.quote(config.script_name)}" if config.script_name else ""
     command = f"`wsgicheck serve {target} --port 8000{mount}`"
     served = ServerConfig(script_name=config.script_name, multithread=True)  # serve's threads
-    unmade = [
-        f"{each.name}={getattr(config, each.name)!r}"
-        for each in fields(ServerConfig)
-        if each.init
-        and each.name not in QUIET_CHOICES
-        and getattr(config, each.name) != getattr(served, each.name)
-    ]
+    unmade = choices_unlike(config, served)
     if unmade:
         command += (
             f", which does not make this run's server choices {', '.join(unmade)}: the "

@@ -71,9 +71,10 @@ def sequence_heading(before: tuple[Request, ...]) -> str:
 
 #: What reports say of a failure that did not show again on the app loaded afresh.
 NOT_FRESH = (
-    "replayed on the app loaded afresh, this did not fail: the finding depends on what "
-    "earlier requests of the run left in the app (a cache, a session, a list shared by "
-    "every call), so the replays below may pass"
+    "replayed on the app loaded afresh (in memory, as the Python replay runs it), this did "
+    "not fail: the finding may depend on what earlier requests of the run left in the app "
+    "(a cache, a session, a list shared by every call), on the transport, or on chance, so "
+    "the replays below may pass"
 )
 
 

@@ -200,19 +200,14 @@ def _http_keys_expected(
 ) -> tuple[frozenset[str], frozenset[str]]:
     """The HTTP_ keys a request's header fields call for: those required, those a server
     may leave out. Worked out once per header section (a test suite sends the same few)."""
-    connection = {
-        token.strip(" \t").lower()
-        for name, value in wire_headers
-        if name.lower() == "connection"
-        for token in value.split(",")
-    }
+    connection = _connection_options(wire_headers)
     required: set[str] = set()
     optional: set[str] = set()
     for name, _ in wire_headers:
         lower = name.lower()
         if lower in ("content-type", "content-length"):
             continue
-        key = "HTTP_" + name.upper().replace("-", "_")
+        key = _cgi_key(name)
         droppable = not _PLAIN_NAME.fullmatch(name) or lower in HOP_BY_HOP_HEADERS
         droppable = droppable or lower in connection
         (optional if droppable or lower == "expect" else required).add(key)
@@ -220,6 +215,22 @@ def _http_keys_expected(
     if parts is not None and parts.authority:
         optional.add("HTTP_HOST")  # RFC 9112 §3.2.2: the target's authority is the Host
     return frozenset(required), frozenset(optional)
+
+
+def _connection_options(wire_headers: tuple[tuple[str, str], ...]) -> set[str]:
+    """The field names the request's Connection lists, lower-case: hop-by-hop, the
+    server's to consume (RFC 9110 §7.6.1)."""
+    return {
+        token.strip(" \t").lower()
+        for name, value in wire_headers
+        if name.lower() == "connection"
+        for token in value.split(",")
+    }
+
+
+def _cgi_key(name: str) -> str:
+    """A field's CGI variable (RFC 3875 §4.1.18): upper case, "-" as "_", after "HTTP_"."""
+    return "HTTP_" + name.upper().replace("-", "_")
 
 
 @rule(
@@ -267,16 +278,11 @@ def _judged_fields(
     values of its field lines, in order. Worked out once per header section."""
     fields: dict[str, tuple[str, list[str]]] = {}
     skipped = {"host", "expect", "content-type", "content-length", *HOP_BY_HOP_HEADERS}
-    skipped.update(
-        token.strip(" \t").lower()
-        for name, value in wire_headers
-        if name.lower() == "connection"
-        for token in value.split(",")
-    )
+    skipped.update(_connection_options(wire_headers))
     ambiguous = set()  # X_A may be dropped, or kept as HTTP_X_A beside X-A's value
     for name, value in wire_headers:
         lower = name.lower()
-        key = "HTTP_" + name.upper().replace("-", "_")
+        key = _cgi_key(name)
         if "_" in name:
             ambiguous.add(key)
         elif lower not in skipped:

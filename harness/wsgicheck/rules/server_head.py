@@ -241,7 +241,7 @@ def play_dumb(self: Rule, ex: Exchange) -> Iterator[Finding]:
         if hop_by_hop(name) or name == "content-length":
             continue  # framing and connection are the server's
         if name in droppable and name not in names_sent:
-            continue  # metadata of content a 204 or 304 does not carry, left out
+            continue  # metadata a 304 need not carry, left out
         if wire_count[field] < count:
             yield self.finding(ex, f"the app's {name}: {value!r} was not sent as given")
             return
@@ -262,11 +262,11 @@ def play_dumb(self: Rule, ex: Exchange) -> Iterator[Finding]:
 
 
 _SERVER_MAY_ADD = frozenset({"content-length", "date", "server", "via"})
-#: Representation metadata a server may leave out of a response with no content: a 204
-#: has none to describe; a 304 "SHOULD NOT" carry metadata beyond Content-Location, Date,
-#: ETag, Vary, Cache-Control and Expires (RFC 9110 §15.4.5). Apache drops these.
+#: Representation metadata a server may leave out of a response: a 304 "SHOULD NOT" carry
+#: any beyond Content-Location, Date, ETag, Vary, Cache-Control and Expires (RFC 9110
+#: §15.4.5; Apache drops them). A 204's metadata describes the target's representation
+#: (§15.3.5), so dropping it there still changes the answer.
 _NO_CONTENT_METADATA = {
-    204: frozenset({"content-type", "content-encoding", "content-language"}),
     304: frozenset({"content-type", "content-encoding", "content-language", "last-modified"}),
 }
 
