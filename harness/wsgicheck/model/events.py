@@ -215,6 +215,10 @@ class ServerObserved(NamedTuple):
     * ``body-error-answered`` (the status): wsgicheck's socket server found the request body
       malformed or too large while the app read it, and sent that 400 or 413 instead of
       the app's answer.
+    * Seen from outside by a probe's client, and added to the probe app's record:
+      ``no-answer`` (a wait that ended with nothing read and the connection still open:
+      the client was left hanging) and ``input-lines-changed`` (the lines the app read
+      from ``wsgi.input`` are not the body the client sent).
     """
 
     what: str
