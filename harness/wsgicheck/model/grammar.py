@@ -150,6 +150,12 @@ HOP_BY_HOP_HEADERS = frozenset(
         "upgrade",
     }
 )
+#: Representation metadata (RFC 9110 §8) a 304 has no reason to carry, lower-case: §15.4.5
+#: lists the fields it does carry (Content-Location, Date, ETag, Vary, Cache-Control,
+#: Expires) and allows others only to guide cache updates, as Last-Modified may;
+#: Content-Length is §8.6's.
+NOT_IN_304 = frozenset({"content-type", "content-encoding", "content-language"})
+
 #: Request fields defined as comma-separated lists (``#rule``), lower-case: RFC 9110
 #: §12.5.1-4 (Accept, -Charset, -Encoding, -Language), §8.4-5 (Content-Encoding,
 #: -Language), §13.1.1-2 (If-Match, If-None-Match); RFC 9111 §5.2 and §5.4 (Cache-Control,

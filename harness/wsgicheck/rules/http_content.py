@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Iterator
 
 from ..model.grammar import (
+    NOT_IN_304,
     content_range_re,
     decimal,
     entity_tag_re,
@@ -36,11 +37,6 @@ from .http_evidence import (
 from .registry import ORIGIN, Binding, Finding, Level, Rule, rule
 
 SECTION = "Other HTTP Features"
-
-#: Representation metadata (RFC 9110 §8) a 304 has no reason to carry: §15.4.5 lists the
-#: fields it does carry (Content-Location, Date, ETag, Vary, Cache-Control, Expires) and
-#: allows others only to guide cache updates, as Last-Modified may; Content-Length is §8.6's.
-NOT_IN_304 = ("content-type", "content-encoding", "content-language")
 
 #: Decoded bytes a coding check reads at most: enough to find a corrupt stream, bounded so
 #: that a compressed bomb costs nothing.

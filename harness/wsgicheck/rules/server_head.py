@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 from ..core.head import field_problems
 from ..model.events import StartResponseCalled
-from ..model.grammar import decimal
+from ..model.grammar import NOT_IN_304, decimal
 from ..model.grammar import imf_fixdate_re as IMF_FIXDATE_RE
 from ..model.untrusted import plain
 from .exchange import Exchange
@@ -234,7 +234,7 @@ def play_dumb(self: Rule, ex: Exchange) -> Iterator[Finding]:
         app = [field for field in app if field[0] not in owned]
         wire = [field for field in wire if field[0] not in owned]
     app_count, wire_count = Counter(app), Counter(wire)
-    droppable = _NO_CONTENT_METADATA.get(sent, frozenset())
+    droppable = _LEFT_OUT_OF_304 if sent == 304 else frozenset()
     names_sent = {name for name, _ in wire}
     for field, count in app_count.items():
         name, value = field
@@ -262,13 +262,10 @@ def play_dumb(self: Rule, ex: Exchange) -> Iterator[Finding]:
 
 
 _SERVER_MAY_ADD = frozenset({"content-length", "date", "server", "via"})
-#: Representation metadata a server may leave out of a response: a 304 "SHOULD NOT" carry
-#: any beyond Content-Location, Date, ETag, Vary, Cache-Control and Expires (RFC 9110
-#: §15.4.5; Apache drops them). A 204's metadata describes the target's representation
-#: (§15.3.5), so dropping it there still changes the answer.
-_NO_CONTENT_METADATA = {
-    304: frozenset({"content-type", "content-encoding", "content-language", "last-modified"}),
-}
+#: What a server may leave out of a 304 (Apache drops it): the metadata §15.4.5 asks a 304
+#: not to carry, and Last-Modified, which it allows only to guide cache updates. A 204's
+#: metadata describes the target's representation (§15.3.5): dropping it changes the answer.
+_LEFT_OUT_OF_304 = NOT_IN_304 | {"last-modified"}
 
 
 def _owned_elsewhere(ex: Exchange, call: StartResponseCalled) -> set[str]:
