@@ -228,6 +228,38 @@ def test_what_only_close_shows_is_warned_never_raised_from_close() -> None:
     assert [finding.rule for finding in checked.findings] == ["SRV-CLOSE-CALLED"]
 
 
+def serve_closing_the_iterator(app: Callable[..., Any]) -> None:
+    """A server that, as netius 1.x does, keeps ``iter(result)`` and closes that."""
+    iterator = iter(app(full_environ(), start_response))
+    for _ in iterator:
+        pass
+    if hasattr(iterator, "close"):
+        iterator.close()
+
+
+def test_a_server_closing_the_iterator_not_the_iterable_misses_close() -> None:
+    checked = validator(app_returning(lambda env: Closing()), collect=True)
+    serve_closing_the_iterator(checked)
+    gc.collect()  # the iterable, never closed, is judged when it goes
+    assert [(finding.rule, finding.message) for finding in checked.findings] == [
+        (
+            "SRV-CLOSE-CALLED",
+            "the iterable has close(); the server never called it (it looked for close() on "
+            "the iterator iter() gave, which is not the iterable)",
+        )
+    ]
+
+
+def test_a_generator_is_its_own_iterator_so_closing_iter_of_it_closes_it() -> None:
+    def generator(env: dict[str, Any]) -> Any:
+        yield b"x"
+
+    checked = validator(app_returning(generator), collect=True)
+    serve_closing_the_iterator(checked)
+    gc.collect()
+    assert checked.findings == []
+
+
 def test_the_end_of_the_body_raises_in_place_of_stop_iteration() -> None:
     def short(env: dict[str, Any], respond: Callable[..., Any]) -> Any:
         respond("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "9")])

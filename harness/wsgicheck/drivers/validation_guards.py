@@ -70,7 +70,12 @@ class ServerIterable:
         self._generator = False
 
     def __iter__(self) -> Iterator[Any]:
-        return self
+        # As the app's own result would answer: itself when it is an iterator (a generator),
+        # else an iterator that is not the iterable, so a server that closes what iter()
+        # gave it instead of the iterable misses close() here as it would without us.
+        if hasattr(type(self._result), "__next__"):
+            return self
+        return _Pass(self)
 
     def __next__(self) -> Any:
         invocation = self._invocation
@@ -171,10 +176,32 @@ class SizedServerIterable(ServerIterable):
     def __iter__(self) -> Iterator[Any]:
         if type(self._result) in (list, tuple):
             return _ListPass(self)
-        return self
+        return super().__iter__()
 
     def __len__(self) -> int:
         return len(self._result)
+
+
+class _Pass:
+    """What ``iter()`` gives for an app's iterable that is not its own iterator: the same
+    recorded blocks, and no ``close()``. A server reaching for an attribute here (the
+    ``close`` it should call on the iterable) is recorded for SRV-CLOSE-CALLED to name."""
+
+    __slots__ = ("_iterable",)
+
+    def __init__(self, iterable: ServerIterable) -> None:
+        self._iterable = iterable
+
+    def __iter__(self) -> _Pass:
+        return self
+
+    def __next__(self) -> Any:
+        return self._iterable.__next__()
+
+    def __getattr__(self, name: str) -> Any:
+        if not name.startswith("__"):
+            self._iterable._invocation.log.append(raw_server_observed("iterator-attribute", name))
+        raise AttributeError(name)
 
 
 class _ListPass:

@@ -210,7 +210,9 @@ class ServerObserved(NamedTuple):
       body source fails: a malformed body, a client gone), ``input-returned`` (a read gave
       something not bytes).
     * ``app-called`` (the server called the app with keywords), ``iterable-attribute`` (it
-      reached for another attribute of the app's iterable), ``never-closed``.
+      reached for another attribute of the app's iterable), ``iterator-attribute`` (it reached
+      for an attribute of the iterator ``iter()`` gave, which is not the iterable: the
+      ``close`` it owes the iterable, say), ``never-closed``.
     * ``file-wrapper-returned``, ``file-wrapper-not-iterable``, ``file-wrapper-no-close``.
     * ``body-error-answered`` (the status): wsgicheck's socket server found the request body
       malformed or too large while the app read it, and sent that 400 or 413 instead of

@@ -160,7 +160,16 @@ fix:  try: for block in result: send(block)
 def close_called(self: Rule, ex: Exchange) -> Iterator[Finding]:
     count = len(ex.closes)
     if count == 0:
-        yield self.finding(ex, "the iterable has close(); the server never called it")
+        elsewhere = any(seen.detail == "close" for seen in ex.observations("iterator-attribute"))
+        yield self.finding(
+            ex,
+            "the iterable has close(); the server never called it"
+            + (
+                " (it looked for close() on the iterator iter() gave, which is not the iterable)"
+                if elsewhere
+                else ""
+            ),
+        )
     elif count > 1:
         yield self.finding(ex, f"the server called close() {count} times")
 
