@@ -337,6 +337,60 @@ def test_the_curl_reproducer_sends_asterisk_and_absolute_form_targets(target: st
     assert record.environ["REQUEST_METHOD"] == "OPTIONS"
 
 
+def _framed(method: str, framing: Framing, body: bytes, content_type: str | None) -> Request:
+    headers = [("Host", "localhost")]
+    if content_type is not None:
+        headers.append(("Content-Type", content_type))
+    return Request(method=method, target="/r", headers=tuple(headers), body=body, framing=framing)
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="needs curl")
+@pytest.mark.parametrize(
+    "request_sent",
+    [
+        # No Content-Type: curl's --data-binary would add application/x-www-form-urlencoded.
+        _framed("POST", Framing.CONTENT_LENGTH, b"a=1", None),
+        _framed("POST", Framing.CONTENT_LENGTH, b"", None),
+        _framed("PUT", Framing.CONTENT_LENGTH, b"{}", "application/json"),
+        # An empty chunked body: curl sends its last chunk only when given --data-binary.
+        _framed("POST", Framing.CHUNKED, b"", None),
+        _framed("POST", Framing.CHUNKED, b"hello", "text/plain"),
+        # A HEAD with a body: curl's --head sends none.
+        _framed("HEAD", Framing.CHUNKED, b"", None),
+        _framed("HEAD", Framing.CONTENT_LENGTH, b"xyz", None),
+    ],
+    ids=["post", "post-empty", "put-typed", "chunked-empty", "chunked", "head-chunked", "head-cl"],
+)
+def test_the_curl_reproducer_sends_the_body_framing_and_fields_of_the_request(
+    request_sent: Request,
+) -> None:
+    """The server sees what the drawn request held: its body and framing, and a
+    Content-Type only when it had one (the sweep of 2026-12-03 found both curl replays
+    that differed: one with a Content-Type curl added, one that never ended its body)."""
+
+    seen: list[tuple[dict[str, Any], bytes]] = []
+
+    def reader(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        seen.append((dict(environ), environ["wsgi.input"].read()))
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"read"]
+
+    with live_server(reader) as srv:
+        command = curl_command(request_sent, ServerConfig(), base_url=srv.url)
+        subprocess.run(
+            ["bash", "-c", command + " --max-time 10 -o /dev/null"],
+            capture_output=True,
+            timeout=30,
+            check=False,
+        )
+    [(environ, body)] = seen
+    assert environ["REQUEST_METHOD"] == request_sent.method
+    assert body == request_sent.body
+    chunked = environ.get("HTTP_TRANSFER_ENCODING") == "chunked"
+    assert chunked == (request_sent.framing is Framing.CHUNKED)
+    assert [environ.get("CONTENT_TYPE")] == (request_sent.header_values("content-type") or [None])
+
+
 def test_run_options_are_checked() -> None:
     with pytest.raises(ValueError, match="profile"):
         RunOptions(profile="fast")

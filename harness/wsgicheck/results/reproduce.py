@@ -160,8 +160,13 @@ def curl_command(request: Request, config: ServerConfig, base_url: str = SERVE_U
     parts = ["curl", "-v", "--path-as-is"]
     if request.http_version == "1.0":
         parts.append("--http1.0")
-    if request.method == "HEAD":
+    with_body = bool(request.body) or request.framing is not Framing.NONE
+    if request.method == "HEAD" and not with_body:
         parts.append("--head")
+    elif request.method == "HEAD":
+        # curl's --head sends no body; -X HEAD does, then waits for the body the answer's
+        # Content-Length announces (none comes): a time limit ends the wait.
+        parts += ["-X", "HEAD", "--max-time", "5"]
     elif request.method != "GET" or request.body:
         parts += ["-X", request.method]
     for name, value in request.headers:
@@ -175,7 +180,11 @@ def curl_command(request: Request, config: ServerConfig, base_url: str = SERVE_U
         parts += ["-H", shlex.quote("Expect:")]
     if request.framing is Framing.CHUNKED:
         parts += ["-H", shlex.quote("Transfer-Encoding: chunked")]
-    if request.body or request.framing is Framing.CONTENT_LENGTH:
+    if with_body:
+        # curl sends a body only with --data-binary (chunked: the last chunk even of an
+        # empty one), and with it a Content-Type of its own unless told to send none.
+        if not any(name.lower() == "content-type" for name, _ in request.headers):
+            parts += ["-H", shlex.quote("Content-Type:")]
         parts += ["--data-binary", _bash_quote(request.body) if request.body else "''"]
     if request.target.startswith("/"):
         parts.append(_bash_quote((base_url + request.target).encode("latin-1")))
