@@ -25,7 +25,7 @@ from wsgicheck.report.common import grouped
 from wsgicheck.report.github import escape_data, escape_property, workflow_commands
 from wsgicheck.report.markdown import BUDGET, md
 from wsgicheck.results.appcoverage import AppCoverage, FileCoverage, line_ranges
-from wsgicheck.results.baseline import Baseline, Entry, fingerprint, known_rules
+from wsgicheck.results.baseline import Baseline, Entry, fingerprint, from_run, known_rules
 from wsgicheck.results.reproduce import reproducers, serve_command
 from wsgicheck.rules import REGISTRY, Level
 from wsgicheck.rules.verdicts import Verdict
@@ -251,6 +251,55 @@ def test_json_carries_the_failure_and_its_reproducers(broken: RunResult) -> None
     assert re.fullmatch("[0-9a-f]{16}", entry["fingerprint"])
     assert data["app"]["function"] == "app"
     assert data["app_coverage"] is None
+
+
+def two_bugs_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    if environ["REQUEST_METHOD"] == "DELETE":
+        raise KeyError("bug one")
+    if environ["REQUEST_METHOD"] == "PUT":
+        raise ValueError("bug two")
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [b"ok\n"]
+
+
+TWO_BUGS_LINES = {
+    two_bugs_app.__code__.co_firstlineno + 2,
+    two_bugs_app.__code__.co_firstlineno + 4,
+}
+
+
+def test_every_place_a_rule_broke_is_named_not_only_the_example_shown() -> None:
+    """Two bugs under one rule at two lines (the sweep of 2026-12-03: Xandikos's chunked
+    upload hid behind another error): the failure shows one, and lists the other place."""
+    result = _run(two_bugs_app, "tests/test_report.py:two_bugs_app", max_examples=60)
+    failure = result.failures["APP-TRAP-OWN-ERRORS"]
+    data = json.loads(report.render(result, "json"))
+    (entry,) = [each for each in data["results"] if each["rule"] == "APP-TRAP-OWN-ERRORS"]
+    (other,) = entry["other_places"]
+    assert {entry["location"]["line"], other["location"]["line"]} == TWO_BUGS_LINES
+    shown = "bug one" if entry["location"]["line"] == min(TWO_BUGS_LINES) else "bug two"
+    hidden = "bug two" if shown == "bug one" else "bug one"
+    assert shown in failure.finding.message
+    assert hidden in other["message"]
+    (judged,) = [each for each in result.results if each.rule.id == "APP-TRAP-OWN-ERRORS"]
+    assert other["count"] == sum(hidden in each.message for each in judged.findings)
+    text = report.render(result, "text")
+    assert f"test_report.py:{other['location']['line']} in two_bugs_app(): " in text
+    assert "also at 1 other place:" in text
+    markdown = report.render(result, "markdown")
+    assert f"test_report.py:{other['location']['line']}` in `two_bugs_app()`" in markdown
+    assert "Also at 1 other place:" in markdown
+    assert "also at 1 other place:" in report.render(result, "html")
+    # One baseline entry for the function (no line in a fingerprint), worded as the report.
+    (accepted,) = from_run(result).entries
+    assert accepted.message == failure.finding.message
+
+
+def test_a_rule_broken_at_one_place_lists_no_other(broken: RunResult) -> None:
+    data = json.loads(report.render(broken, "json"))
+    (entry,) = [each for each in data["results"] if each["status"] == "fail"]
+    assert entry["other_places"] == []
+    assert "other place" not in report.render(broken, "text")
 
 
 def test_json_known_verdict_and_coverage(broken: RunResult) -> None:

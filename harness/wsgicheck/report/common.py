@@ -24,8 +24,10 @@ from ..rules.verdicts import Verdict
 __all__ = [
     "ANSWERS_TITLE",
     "BINDING_TITLES",
+    "OTHER_PLACES_SHOWN",
     "REPRODUCER_LIMIT",
     "VERDICT_TITLES",
+    "OtherPlace",
     "Summary",
     "answer_rows",
     "answers_data",
@@ -38,6 +40,7 @@ __all__ = [
     "lines_of",
     "location_data",
     "location_of",
+    "other_places",
     "output_data",
     "output_lines",
     "output_title",
@@ -214,6 +217,39 @@ def location_of(run: RunResult, failure: Failure) -> Location | None:
     return user_location(failure.finding.where, run.app_location)
 
 
+@dataclass(frozen=True, slots=True)
+class OtherPlace:
+    """Another place in the user's code where the same rule broke: its first message, and
+    how many findings it made."""
+
+    where: Location
+    message: str
+    count: int
+
+
+#: Other places a report lists under a failure, at most.
+OTHER_PLACES_SHOWN = 10
+
+
+def other_places(run: RunResult, failure: Failure) -> list[OtherPlace]:
+    """The places other than the failure's own where its rule's findings were made (a
+    second bug under the same rule, at another line), each once, in the order met: a
+    report shows one smallest example per rule, and these would go unseen."""
+    shown = location_of(run, failure)
+    mine = None if shown is None else (shown.file, shown.line)
+    places: dict[tuple[str, int], list[Any]] = {}
+    for result in run.results:
+        if result.rule.id != failure.rule.id:
+            continue
+        for finding in result.findings:
+            where = user_location(finding.where, run.app_location)
+            if where is None or (where.file, where.line) == mine:
+                continue
+            entry = places.setdefault((where.file, where.line), [where, finding.message, 0])
+            entry[2] += 1
+    return [OtherPlace(where, message, count) for where, message, count in places.values()]
+
+
 def repository_place(run: RunResult, failure: Failure, root: Path) -> tuple[Location, str] | None:
     """Where a code-scanning report puts a failure, and that file's path relative to the
     repository ``root``: :func:`location_of`'s place, or the app's definition when that
@@ -236,13 +272,24 @@ def location_data(where: Location | None) -> dict[str, Any] | None:
     return {"file": show(where.file), "line": where.line, "function": show(where.function)}
 
 
-def failure_data(failure: Failure, where: Location | None) -> dict[str, Any]:
-    """A failure's place (``where``, from :func:`location_of`), minimal example and
-    reproducers as JSON-safe data."""
+def failure_data(
+    failure: Failure, where: Location | None, others: list[OtherPlace] | None = None
+) -> dict[str, Any]:
+    """A failure's place (``where``, from :func:`location_of`), the rule's other places
+    (``others``, from :func:`other_places`), minimal example and reproducers as JSON-safe
+    data."""
     config = failure.config
     return {
         "message": show(failure.finding.message),
         "location": location_data(where),
+        "other_places": [
+            {
+                "location": location_data(each.where),
+                "message": show(each.message),
+                "count": each.count,
+            }
+            for each in others or []
+        ],
         "fingerprint": fingerprint(failure.finding),
         "transport": failure.transport,
         "request": request_data(failure.request),

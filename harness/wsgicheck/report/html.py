@@ -215,6 +215,16 @@ def _failure(run: RunResult, rule_id: str, failure: Failure) -> list[str]:
         source = common.source_line(where)
         if source:
             parts.append(f'<pre class="source">{where.line} │ {_e(source.strip())}</pre>')
+    others = common.other_places(run, failure)
+    if others:
+        parts.append(f"<p>also at {common.plural(len(others), 'other place')}:</p><ul>")
+        for each in others[: common.OTHER_PLACES_SHOWN]:
+            count = f" ({common.plural(each.count, 'finding')})" if each.count > 1 else ""
+            parts.append(
+                f"<li><code>{_e(relative_path(each.where.file))}:{each.where.line}</code> in "
+                f"<code>{_e(each.where.function)}()</code>: {_e(each.message)}{count}</li>"
+            )
+        parts.append("</ul>")
     parts.append(f"<blockquote><p><em>{_e(rule.citation)}</em>: {_e(rule.pep)}</p></blockquote>")
     if failure.before:
         parts.append(f"<h3>{_e(common.capital(sequence_heading(failure.before)))}</h3>")

@@ -14,6 +14,7 @@ from .common import (
     failure_data,
     location_data,
     location_of,
+    other_places,
     output_data,
     summary,
     verdict_of,
@@ -42,7 +43,8 @@ def data(run: RunResult) -> dict[str, Any]:
         failure = run.failures.get(result.rule.id)
         if failure is not None:
             entry.update(
-                failure_data(failure, location_of(run, failure)), replayed=failure.replayed
+                failure_data(failure, location_of(run, failure), other_places(run, failure)),
+                replayed=failure.replayed,
             )
         results.append(entry)
     return {

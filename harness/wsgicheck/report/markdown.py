@@ -193,6 +193,16 @@ def _details(run: RunResult, failure: Failure, *, python: bool) -> str:
     where = common.location_of(run, failure)
     if where is not None:
         lines += [f"At {_where(where)} in {_inline_code(where.function + '()')}.", ""]
+    others = common.other_places(run, failure)
+    if others:
+        lines += [f"Also at {common.plural(len(others), 'other place')}:", ""]
+        for place in others[: common.OTHER_PLACES_SHOWN]:
+            count = f" ({common.plural(place.count, 'finding')})" if place.count > 1 else ""
+            lines.append(
+                f"- {_where(place.where)} in {_inline_code(place.where.function + '()')}: "
+                f"{md(_short(place.message))}{count}"
+            )
+        lines.append("")
     if failure.before:
         lines += [f"{common.capital(sequence_heading(failure.before))}:", ""]
         for each in failure.before:

@@ -182,6 +182,7 @@ def _failure(run: RunResult, failure: Failure, color: bool) -> list[str]:
             shown = f"    {where.line} │ {show(source)}"
             shown = shown if len(shown) <= WIDTH else shown[: WIDTH - 1] + "…"
             lines.append(_paint(shown, "dim", color))
+    lines += _other_places(run, failure)
     lines += wrap(f"{rule.citation}: {rule.pep}", indent="  ", more="    ")
     if failure.before:
         lines.append(f"  {sequence_heading(failure.before)}:")
@@ -242,3 +243,21 @@ def _coverage(measured: AppCoverage, color: bool) -> list[str]:
 
 def _closing(run: RunResult, color: bool) -> str:
     return _paint(common.headline(run), Verdict.FAIL if run.failed() else Verdict.PASS, color)
+
+
+def _other_places(run: RunResult, failure: Failure) -> list[str]:
+    """The rule's findings at other places of the app, one line each (the example above is
+    one place's)."""
+    others = common.other_places(run, failure)
+    if not others:
+        return []
+    lines = [f"  also at {common.plural(len(others), 'other place')}:"]
+    for each in others[: common.OTHER_PLACES_SHOWN]:
+        count = f" ({common.plural(each.count, 'finding')})" if each.count > 1 else ""
+        text = f"{_where(each.where)} in {show(each.where.function)}(): {show(each.message)}{count}"
+        lines += wrap(text, indent="    ", more="      ")
+    if len(others) > common.OTHER_PLACES_SHOWN:
+        lines.append(
+            f"    … and {len(others) - common.OTHER_PLACES_SHOWN} more (see --format json)"
+        )
+    return lines

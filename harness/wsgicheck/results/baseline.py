@@ -108,18 +108,20 @@ def known_rules(run: RunResult, baseline: Baseline) -> frozenset[str]:
 def from_run(run: RunResult) -> Baseline:
     """A baseline accepting everything ``run`` found, one entry per rule and place."""
     entries: dict[tuple[str, str], Entry] = {}
-    for result in run.results:
-        for finding in result.findings:
-            mark = fingerprint(finding)
-            entries.setdefault(
-                (finding.rule, mark),
-                Entry(
-                    rule=finding.rule,
-                    fingerprint=mark,
-                    location=_place(finding),
-                    message=show(finding.message),
-                ),
-            )
+    # The findings the report shows come first, so an entry's message is the one printed
+    # for its place, not another of the same rule and function.
+    shown = [failure.finding for failure in run.failures.values()]
+    for finding in [*shown, *(each for result in run.results for each in result.findings)]:
+        mark = fingerprint(finding)
+        entries.setdefault(
+            (finding.rule, mark),
+            Entry(
+                rule=finding.rule,
+                fingerprint=mark,
+                location=_place(finding),
+                message=show(finding.message),
+            ),
+        )
     ordered = sorted(entries.values(), key=lambda e: (e.rule, e.location or "", e.fingerprint))
     return Baseline(entries=tuple(ordered), target=run.target)
 
