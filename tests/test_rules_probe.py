@@ -523,3 +523,61 @@ def test_trap_log_fires_on_a_failed_app_answered_as_a_success(tmp_path: Path) ->
             "the server's log does not mention ProbeError",
         ]
     }
+
+
+def unframed(close: bool, framing: tuple[str, str] | None = None) -> Server:
+    """A server that sends the app's head as given (plus ``framing``, if any) and the body
+    the app gave; with ``close`` False it keeps the connection open, so a client reading a
+    body without a length waits until its time runs out (socketify 1.0 with an empty 200)."""
+
+    def serve(app: Any, environ: dict[str, Any], log: list[str]) -> Wire:
+        head: list[Any] = []
+
+        def start_response(
+            status: str, headers: list[tuple[str, str]], exc_info: Any = None
+        ) -> Any:
+            head[:] = [status, list(headers)]
+            return _ignored
+
+        result = app(environ, start_response)
+        try:
+            body = b"".join(result)
+        finally:
+            _finish(result)
+        status, headers = head
+        delimited = close or framing is not None
+        fields = [*headers, *([framing] if framing is not None else [])]
+        return _head(status, fields, body, closed=close, stalled=not delimited)
+
+    return serve
+
+
+@pytest.mark.parametrize(("scenario", "arg"), [("binary", "nolength"), ("empty", "200-list-nocl")])
+def test_a_body_without_length_on_a_connection_kept_open_has_no_end(
+    tmp_path: Path, scenario: str, arg: str
+) -> None:
+    exchange = probed(tmp_path, unframed(close=False), scenario, arg)
+    assert server_findings(exchange) == {
+        "SRV-UNSIZED-DELIMITED": [
+            "the 200 response to GET had no Content-Length and no chunks, and once the app had "
+            "given its whole body the server kept the connection open: a client cannot find "
+            "where the body ends (it waited until its time ran out)"
+        ]
+    }
+
+
+@pytest.mark.parametrize(
+    "server",
+    [
+        unframed(close=True),
+        unframed(close=False, framing=("Transfer-Encoding", "chunked")),
+        unframed(close=False, framing=("Content-Length", "256")),
+    ],
+    ids=["closed", "chunked", "length-added"],
+)
+def test_a_body_without_length_ends_by_chunks_a_length_or_the_close(
+    tmp_path: Path, server: Server
+) -> None:
+    exchange = probed(tmp_path, server, "binary", "nolength")
+    assert "SRV-UNSIZED-DELIMITED" not in server_findings(exchange)
+    assert not exchange.observations("no-end-kept-open")

@@ -219,8 +219,10 @@ class ServerObserved(NamedTuple):
       the app's answer.
     * Seen from outside by a probe's client, and added to the probe app's record:
       ``no-answer`` (a wait that ended with nothing read and the connection still open:
-      the client was left hanging) and ``input-lines-changed`` (the lines the app read
-      from ``wsgi.input`` are not the body the client sent).
+      the client was left hanging), ``input-lines-changed`` (the lines the app read
+      from ``wsgi.input`` are not the body the client sent) and ``no-end-kept-open`` (a
+      body with no Content-Length and no chunks, whose end is the close, and the server
+      kept the connection open: the client's read for the end ran out of time).
     """
 
     what: str

@@ -15,11 +15,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from ..drivers.rawclient import WireResponse
 from ..model.events import AppRaised, RawEvent, raw_client_gone, raw_server_observed
 from ..model.extra import Extra, Together
 from ..model.request import Request
 from ..model.response import Response
 from ..rules import REGISTRY, Binding, Exchange, Finding, Rule, RuleResult
+from ..rules.server_body import UNDELIMITED
 from ..rules.server_head import NO_ANSWER
 from ..rules.server_streams import LINES_CHANGED
 from ..rules.verdicts import Verdict
@@ -103,6 +105,8 @@ def to_exchange(sent: Sent, record: Record | None, server_log: str) -> Judged:
         log.append(raw_server_observed(NO_ANSWER, f"{sent.hung:g}"))
     if sent.lines_changed is not None:
         log.append(raw_server_observed(LINES_CHANGED, sent.lines_changed))
+    if wire is not None and _undelimited(sent.request.method, wire):
+        log.append(raw_server_observed(UNDELIMITED, "the client's read timed out"))
     if wire is None:
         response = Response(sent.request, 0, "", [], b"", False, environ, log)
     else:
@@ -122,6 +126,15 @@ def to_exchange(sent: Sent, record: Record | None, server_log: str) -> Judged:
     extra = _extra(sent, record, server_log, log)
     exchange = Exchange(response, source="probe", environ_type=environ_type, extra=extra)
     return Judged(sent, exchange, record, live)
+
+
+def _undelimited(method: str, wire: WireResponse) -> bool:
+    """A response with a body, no Content-Length and no chunks (its end is the close), read
+    until the client's time ran out with the connection still open."""
+    if not wire.stalled or method == "HEAD" or wire.status < 200 or wire.status in (204, 304):
+        return False
+    chunked = "chunked" in (wire.header("transfer-encoding") or "").lower()
+    return not chunked and wire.header("content-length") is None
 
 
 def _extra(sent: Sent, record: Record | None, server_log: str, log: list[RawEvent]) -> Extra:

@@ -32,6 +32,10 @@ from .server_evidence import (
 CL = "Handling the Content-Length Header"
 WRITE = "The write() Callable"
 
+#: What a probe's client saw when a body without a length or chunks never ended: the server
+#: kept the connection open (a :class:`~wsgicheck.model.events.ServerObserved` ``what``).
+UNDELIMITED = "no-end-kept-open"
+
 
 def _declared_on_wire(ex: Exchange) -> bool:
     """An app's response with a body and a declared length, as a client received it."""
@@ -128,6 +132,46 @@ def cl_stop_or_raise(self: Rule, ex: Exchange) -> Iterator[Finding]:
                 )
                 return
         produced += block_size(event)
+
+
+@rule(
+    "SRV-UNSIZED-DELIMITED",
+    level=Level.MUST,
+    binding=Binding.SERVER,
+    section=CL + "; RFC 9112 §6.3, §9.3",
+    summary="a body without the app's Content-Length still has an end the client can find: "
+    "chunks, a Content-Length the server worked out, or the connection closed after it",
+    pep="""If the application does not supply a Content-Length header, a server or gateway
+    may choose one of several approaches to handling it. The simplest of these is to close
+    the client connection when the response is completed. ... Note that the server must
+    comply fully with RFC 2616 when doing this, or else fall back to one of the other
+    strategies for dealing with the absence of Content-Length.""",
+    # The catalogue row of that "must": chunks done right are SRV-CHUNKED-RFC's; no chunks,
+    # no length and no close is falling back to none of the strategies.
+    covers=("SRV-CHUNKED-RFC",),
+    # A probe's client alone reads another server's responses to their end and says when
+    # it could not find one; wsgicheck's own server sends a length or chunks, or closes.
+    applies=lambda ex: ex.source == "probe" and judgeable(ex) and not server_answered(ex),
+    needs=("wire", "environ"),
+    finds=("observed:" + UNDELIMITED,),
+    memo="exchange",
+    example="""
+bad:  sock.sendall(head_without_length + body)     # and wait for the next request
+fix:  add Content-Length, send chunks (HTTP/1.1), or close the connection after the body""",
+)
+def unsized_delimited(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    # RFC 9112 §6.3: a response with neither Content-Length nor chunked coding ends where the
+    # server closes the connection; §9.3: to stay open, a message needs a length of its own.
+    # Judged once the app had given everything (its iterable ended): the server held the
+    # whole body and still neither delimited it nor closed.
+    if not ex.observations(UNDELIMITED) or not ex.exhausted:
+        return
+    yield self.finding(
+        ex,
+        f"the {ex.response.status_code} response to {ex.method} had no Content-Length and no "
+        "chunks, and once the app had given its whole body the server kept the connection "
+        "open: a client cannot find where the body ends (it waited until its time ran out)",
+    )
 
 
 @rule(
