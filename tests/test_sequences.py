@@ -376,3 +376,48 @@ def test_the_choices_are_asked_once_a_run_whatever_the_transports(transports: st
     result = run(app, options)
     assert set(result.failures) == {"APP-VARY-NAMES-FIELD"}
     assert asked_for.count("de") == 2  # one target, asked twice, by one transport
+
+
+def test_a_finding_of_a_sequence_replays_beside_the_requests_before_it() -> None:
+    """The minimiser's replays judge the last exchange with the earlier ones as its history,
+    as the run did: a rule over a sequence (APP-CL-OF-GET compares a 304's length with the
+    GET's) finds nothing on the last exchange alone, so no simplification of such a finding
+    was ever kept."""
+    from wsgicheck.core.environ import ServerConfig
+    from wsgicheck.explore.examples import Exploration
+    from wsgicheck.explore.explorer import Learned
+    from wsgicheck.explore.replay import MemoryTransport
+    from wsgicheck.rules import REGISTRY
+
+    body = b"<p>hello</p>" * 10
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        if environ.get("HTTP_IF_NONE_MATCH") == '"v1"':
+            start_response("304 Not Modified", [("ETag", '"v1"'), ("Content-Length", "0")])
+            return [b""]
+        headers = [("Content-Type", "text/html"), ("ETag", '"v1"')]
+        start_response("200 OK", [*headers, ("Content-Length", str(len(body)))])
+        return [body]
+
+    memory = MemoryTransport(app, 5.0)
+    run_ = Exploration(
+        RunOptions(),
+        examples=1,
+        memory=memory,
+        wire=None,
+        base=ServerConfig(),
+        paths=["/"],
+        learned=Learned(),
+        on_exchange=None,
+    )
+    try:
+        get = Request(headers=(("Host", "localhost"),))
+        conditional = Request(headers=(("Host", "localhost"), ("If-None-Match", '"v1"')))
+        again = get
+        rule = REGISTRY["APP-CL-OF-GET"]
+        found = run_.replay_one(rule, again, ServerConfig(), (get, conditional), "memory")
+        assert found is not None
+        assert found.rule == "APP-CL-OF-GET"
+        assert run_.replay_one(rule, again, ServerConfig(), (), "memory") is None
+    finally:
+        run_.close()

@@ -168,13 +168,18 @@ class Exploration:
         transport = self.memory if how == "memory" else self.wire
         if transport is None:
             return None
+        earlier: list[Exchange] = []
         try:
-            for each in (*before, request):
+            for each in before:
                 self.tell(each, config, how)
-                response = transport.exchange(each, config)
+                earlier.append(Exchange(transport.exchange(each, config), source=how))
+            self.tell(request, config, how)
+            response = transport.exchange(request, config)
         except TransportError:
             return None
-        exchange = Exchange(response, source=how)
+        # Judged beside the earlier exchanges, as in the run: a rule over a sequence (a HEAD
+        # compared with the GET before it) finds nothing on the last exchange alone.
+        exchange = Exchange(response, source=how, history=tuple(earlier[-HISTORY:]))
         return None if exchange.timed_out else _judged(rule, exchange)
 
     def close(self) -> None:
