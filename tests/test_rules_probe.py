@@ -294,6 +294,23 @@ def _ignored(data: bytes) -> None:
     """A write() callable (the scenarios here do not use it)."""
 
 
+def answer_of(app: Any, environ: dict[str, Any]) -> tuple[str, list[tuple[str, str]], bytes]:
+    """The app run as a plain server runs it: the last status and headers it gave, its
+    whole body, and its iterable closed."""
+    head: list[Any] = []
+
+    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        head[:] = [status, list(headers)]
+        return _ignored
+
+    result = app(environ, start_response)
+    try:
+        body = b"".join(result)
+    finally:
+        _finish(result)
+    return head[0], head[1], body
+
+
 def buffering(app: Any, environ: dict[str, Any], log: list[str]) -> Wire:
     """eventlet 0.41 with a small body: the head waits in a buffer with the body until the
     app is done, so an exc_info given after the first block still replaces it, and an
@@ -531,20 +548,7 @@ def unframed(close: bool, framing: tuple[str, str] | None = None) -> Server:
     body without a length waits until its time runs out (socketify 1.0 with an empty 200)."""
 
     def serve(app: Any, environ: dict[str, Any], log: list[str]) -> Wire:
-        head: list[Any] = []
-
-        def start_response(
-            status: str, headers: list[tuple[str, str]], exc_info: Any = None
-        ) -> Any:
-            head[:] = [status, list(headers)]
-            return _ignored
-
-        result = app(environ, start_response)
-        try:
-            body = b"".join(result)
-        finally:
-            _finish(result)
-        status, headers = head
+        status, headers, body = answer_of(app, environ)
         delimited = close or framing is not None
         fields = [*headers, *([framing] if framing is not None else [])]
         return _head(status, fields, body, closed=close, stalled=not delimited)

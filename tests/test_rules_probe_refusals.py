@@ -16,7 +16,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from test_rules_probe import Wire, _finish, _head, probed, server_findings
+from test_rules_probe import Wire, _finish, _head, answer_of, probed, server_findings
 
 
 def _error_answer() -> Wire:
@@ -26,18 +26,7 @@ def _error_answer() -> Wire:
 def refusing_bad_heads(app: Any, environ: dict[str, Any], log: list[str]) -> Wire:
     """hypercorn 0.18: the head is checked when it is to be sent, and a bad one answered
     with a 500 of the server's own."""
-    head: list[Any] = []
-
-    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-        head[:] = [status, list(headers)]
-        return lambda data: None
-
-    result = app(environ, start_response)
-    try:
-        body = b"".join(result)
-    finally:
-        _finish(result)
-    status, headers = head
+    status, headers, body = answer_of(app, environ)
     if any(" " in name for name, _ in headers):
         log.append("ValueError: invalid header name\n")
         return _error_answer()
