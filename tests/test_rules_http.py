@@ -506,9 +506,8 @@ def test_content_length_of_a_304(length: str | None, flagged: bool) -> None:
     ("length", "explained"), [("0", True), ("7", False)], ids=["empty-body-counted", "other"]
 )
 def test_a_304_saying_content_length_0_is_told_why(length: str, explained: bool) -> None:
-    """Content-Length 0 on a 304 is the length of its own empty body, as Django's
-    CommonMiddleware sets it on a 304 an @etag view or a later ConditionalGetMiddleware made
-    (seen with Django 5.2); the message names that cause, and only for 0."""
+    """Content-Length 0 on a 304 is most often the length of its own empty body; the message
+    names that cause, only for 0, and names no framework for a plain app's 304."""
 
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
         if "HTTP_IF_NONE_MATCH" in environ:
@@ -529,7 +528,31 @@ def test_a_304_saying_content_length_0_is_told_why(length: str, explained: bool)
         "same target got 6 bytes"
     )
     assert [message.startswith(said) for message in messages] == [True]
-    assert ("CommonMiddleware" in messages[0]) is explained
+    assert ("the 304's own empty body" in messages[0]) is explained
+    assert "Django" not in messages[0]
+
+
+def test_a_304_django_made_with_content_length_0_names_django_s_cause() -> None:
+    """Django 5.2's CommonMiddleware sets Content-Length 0 on the 304 that
+    ConditionalGetMiddleware, listed after it, made: the message says so, as Django made it."""
+    load_good("djangoetagapp")  # puts the helloworld project on sys.path
+    from helloworld.stacks import application_with
+
+    stack = application_with(
+        [
+            "django.middleware.common.CommonMiddleware",
+            "django.middleware.http.ConditionalGetMiddleware",
+        ]
+    )
+    exchanges = ask_about(Client(stack), "/hello")
+    messages = {
+        finding.message.partition(": 0 is")[2]
+        for ex in exchanges
+        for finding in check_exchange(ex)
+        if finding.rule == "APP-CL-OF-GET"
+    }
+    assert len(messages) == 1
+    assert "Django's CommonMiddleware" in messages.pop()
 
 
 # -- APP-304-KEEPS-FIELDS ------------------------------------------------------------------
@@ -582,11 +605,13 @@ def test_a_304_keeps_the_fields_of_its_200(
         "request has"
     ]  # fmt: skip
     assert [finding.message.partition("; a Vary")[0] for finding in findings] == expected
-    # Where Vary is missing, the message names the usual cause.
+    # Where Vary is missing, the message names the usual cause (no framework's, for a plain
+    # app's 304).
     dropped = lacking is not None and "vary" in lacking
-    assert [("GZipMiddleware" in finding.message) for finding in findings] == [dropped] * len(
-        findings
-    )
+    assert [("a compression layer's" in finding.message) for finding in findings] == [
+        dropped
+    ] * len(findings)
+    assert not any("Django" in finding.message for finding in findings)
     assert "APP-304-KEEPS-FIELDS" in applied(exchanges)
 
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
+from pathlib import PurePath
 
 from ..model.untrusted import show
 from .exchange import Exchange
@@ -329,17 +330,34 @@ def cl_of_get(self: Rule, ex: Exchange) -> Iterator[Finding]:
             yield self.finding(
                 case,
                 f"{what} says Content-Length {declared}; GET to the same target got "
-                f"{get.produced} bytes" + (_EMPTY_304 if not_modified and not declared else ""),
+                f"{get.produced} bytes"
+                + (
+                    (_EMPTY_304_DJANGO if _by_django(case) else _EMPTY_304)
+                    if not_modified and not declared
+                    else ""
+                ),
             )
 
 
-#: Why a 304 says Content-Length 0, most often (seen with Django 5.2).
+#: Why a 304 says Content-Length 0, most often; with Django's words when Django made the
+#: response (seen with Django 5.2), since a plain app's author has no CommonMiddleware.
 _EMPTY_304 = (
+    ": 0 is most often the 304's own empty body, counted by the app or by a layer that sets "
+    "the field from the body it sees; send the GET's length or no Content-Length in a 304"
+)
+_EMPTY_304_DJANGO = (
     ": 0 is most often the 304's own empty body, counted by the app or a layer that sets the "
     "field from the body it sees (as Django's CommonMiddleware does for a 304 that a view or "
     "a ConditionalGetMiddleware listed after it made); send the GET's length or no "
     "Content-Length in a 304"
 )
+
+
+def _by_django(ex: Exchange) -> bool:
+    """Whether Django's handler gave the response (its start_response call is in Django)."""
+    call = final_call(ex)
+    where = call.where if call is not None else None
+    return where is not None and "django" in PurePath(where.file).parts
 
 
 #: The fields a 304 must carry when the 200 to the same request would (RFC 9110 §15.4.5;
@@ -384,7 +402,11 @@ def not_modified_keeps_fields(self: Rule, ex: Exchange) -> Iterator[Finding]:
                 case,
                 f"the 304 to {_described(case)} lacks {', '.join(lacking)}, which the 200 to "
                 "the same request has"
-                + (_VARY_DROPPED if "vary" in lacking and _varies_by_coding(get) else ""),
+                + (
+                    (_VARY_DROPPED_DJANGO if _by_django(case) else _VARY_DROPPED)
+                    if "vary" in lacking and _varies_by_coding(get)
+                    else ""
+                ),
             )
 
 
@@ -393,8 +415,13 @@ def _varies_by_coding(get: Exchange) -> bool:
     return "accept-encoding" in app_list(get, "vary")
 
 
-#: Why a 304 lacks the 200's Vary: Accept-Encoding, most often (seen with Django 5.2).
+#: Why a 304 lacks the 200's Vary: Accept-Encoding, most often; Django's case by name when
+#: Django made the response (seen with Django 5.2).
 _VARY_DROPPED = (
+    "; a Vary: Accept-Encoding missing from a 304 is most often a compression layer's, which "
+    "adds it only to the bodies it sees: add the Vary to the 304 too"
+)
+_VARY_DROPPED_DJANGO = (
     "; a Vary: Accept-Encoding missing from a 304 is most often a compression layer's, which "
     "adds it only to the bodies it sees (Django's GZipMiddleware skips the empty 304 that "
     "ConditionalGetMiddleware, listed after it, makes): add the Vary to the 304 too"
