@@ -11,6 +11,7 @@ import html.parser
 import importlib.resources
 import json
 import re
+import wsgiref.validate
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
@@ -293,6 +294,43 @@ def test_every_place_a_rule_broke_is_named_not_only_the_example_shown() -> None:
     # One baseline entry for the function (no line in a fingerprint), worded as the report.
     (accepted,) = from_run(result).entries
     assert accepted.message == failure.finding.message
+
+
+def _inner_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    if environ["REQUEST_METHOD"] == "DELETE":
+        start_response("200OK", [("Content-Type", "text/plain")])  # no space: check_status
+    elif environ["REQUEST_METHOD"] == "PUT":
+        start_response("200 OK", [("Content-Type", "text/plain"), ("Status", "x")])
+    else:
+        start_response("200 OK", [("Content-Type", "text/plain")])
+    return [b"ok\n"]
+
+
+#: An app whose errors are all raised in a library (wsgiref.validate's checks, at two lines).
+library_bugs_app = wsgiref.validate.validator(_inner_app)
+
+
+def test_places_inside_libraries_are_told_apart() -> None:
+    """Errors raised in library code all map to the app's definition in the user's code; the
+    places listed are where they were made (Xandikos's chunked-upload ValueError hid behind
+    its KeyError that way)."""
+    result = _run(library_bugs_app, "tests/test_report.py:library_bugs_app", max_examples=60)
+    failure = result.failures["APP-TRAP-OWN-ERRORS"]
+    (judged,) = [each for each in result.results if each.rule.id == "APP-TRAP-OWN-ERRORS"]
+    made = {(each.where.file, each.where.line) for each in judged.findings if each.where}
+    inside = {place for place in made if Path(place[0]).as_posix().endswith("wsgiref/validate.py")}
+    assert inside, "the run met no error raised inside wsgiref.validate"
+    assert failure.finding.where is not None
+    shown = (failure.finding.where.file, failure.finding.where.line)
+    data = json.loads(report.render(result, "json"))
+    (entry,) = [each for each in data["results"] if each["rule"] == "APP-TRAP-OWN-ERRORS"]
+    listed = {
+        (each["location"]["file"], each["location"]["line"]) for each in entry["other_places"]
+    }
+    assert listed == made - {shown}
+    text = report.render(result, "text")
+    for _, line in inside - {shown}:
+        assert f"wsgiref/validate.py:{line} in " in text
 
 
 def test_a_rule_broken_at_one_place_lists_no_other(broken: RunResult) -> None:

@@ -358,8 +358,27 @@ def _framed(method: str, framing: Framing, body: bytes, content_type: str | None
         # A HEAD with a body: curl's --head sends none.
         _framed("HEAD", Framing.CHUNKED, b"", None),
         _framed("HEAD", Framing.CONTENT_LENGTH, b"xyz", None),
+        # A GET with a framed body: --data-binary alone would make curl send a POST.
+        _framed("GET", Framing.CONTENT_LENGTH, b"", None),
+        _framed("GET", Framing.CHUNKED, b"", None),
+        # A NUL, which no bash word can hold, and every other byte value.
+        _framed("POST", Framing.CONTENT_LENGTH, bytes(range(256)) + b"'\\%", None),
+        # An empty field value, which curl drops unless asked as "Name;".
+        _framed("POST", Framing.CONTENT_LENGTH, b"x", ""),
     ],
-    ids=["post", "post-empty", "put-typed", "chunked-empty", "chunked", "head-chunked", "head-cl"],
+    ids=[
+        "post",
+        "post-empty",
+        "put-typed",
+        "chunked-empty",
+        "chunked",
+        "head-chunked",
+        "head-cl",
+        "get-cl-empty",
+        "get-chunked-empty",
+        "binary",
+        "empty-content-type",
+    ],
 )
 def test_the_curl_reproducer_sends_the_body_framing_and_fields_of_the_request(
     request_sent: Request,
@@ -389,6 +408,10 @@ def test_the_curl_reproducer_sends_the_body_framing_and_fields_of_the_request(
     chunked = environ.get("HTTP_TRANSFER_ENCODING") == "chunked"
     assert chunked == (request_sent.framing is Framing.CHUNKED)
     assert [environ.get("CONTENT_TYPE")] == (request_sent.header_values("content-type") or [None])
+    # No field curl adds of its own: the request had only Host (and Content-Type).
+    assert sorted(key for key in environ if key.startswith("HTTP_")) == sorted(
+        ["HTTP_HOST", *(["HTTP_TRANSFER_ENCODING"] if chunked else [])]
+    )
 
 
 def test_run_options_are_checked() -> None:

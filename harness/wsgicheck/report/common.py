@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ..model.events import Location
-from ..model.locations import relative_path, user_location
+from ..model.locations import portable_path, relative_path, user_location
 from ..model.request import Request
 from ..model.untrusted import LIMIT, show
 from ..results.appcoverage import AppCoverage
@@ -219,12 +219,18 @@ def location_of(run: RunResult, failure: Failure) -> Location | None:
 
 @dataclass(frozen=True, slots=True)
 class OtherPlace:
-    """Another place in the user's code where the same rule broke: its first message, and
-    how many findings it made."""
+    """Another place where the same rule broke (in the user's code or a library's): its
+    first message, and how many findings it made there."""
 
     where: Location
     message: str
     count: int
+
+    @property
+    def spelled(self) -> str:
+        """``file:line`` as a report shows it: relative to the working directory, or to the
+        ``sys.path`` entry holding it (``xandikos/webdav.py:382``)."""
+        return f"{portable_path(self.where.file)}:{self.where.line}"
 
 
 #: Other places a report lists under a failure, at most.
@@ -234,15 +240,17 @@ OTHER_PLACES_SHOWN = 10
 def other_places(run: RunResult, failure: Failure) -> list[OtherPlace]:
     """The places other than the failure's own where its rule's findings were made (a
     second bug under the same rule, at another line), each once, in the order met: a
-    report shows one smallest example per rule, and these would go unseen."""
-    shown = location_of(run, failure)
+    report shows one smallest example per rule, and these would go unseen. The places are
+    where each finding was made, a library's line included: a framework app's errors all
+    map to the app's definition in the user's code, and would all look like one."""
+    shown = failure.finding.where
     mine = None if shown is None else (shown.file, shown.line)
     places: dict[tuple[str, int], list[Any]] = {}
     for result in run.results:
         if result.rule.id != failure.rule.id:
             continue
         for finding in result.findings:
-            where = user_location(finding.where, run.app_location)
+            where = finding.where
             if where is None or (where.file, where.line) == mine:
                 continue
             entry = places.setdefault((where.file, where.line), [where, finding.message, 0])

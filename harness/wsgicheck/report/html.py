@@ -221,7 +221,7 @@ def _failure(run: RunResult, rule_id: str, failure: Failure) -> list[str]:
         for each in others[: common.OTHER_PLACES_SHOWN]:
             count = f" ({common.plural(each.count, 'finding')})" if each.count > 1 else ""
             parts.append(
-                f"<li><code>{_e(relative_path(each.where.file))}:{each.where.line}</code> in "
+                f"<li><code>{_e(each.spelled)}</code> in "
                 f"<code>{_e(each.where.function)}()</code>: {_e(each.message)}{count}</li>"
             )
         parts.append("</ul>")

@@ -199,7 +199,7 @@ def _details(run: RunResult, failure: Failure, *, python: bool) -> str:
         for place in others[: common.OTHER_PLACES_SHOWN]:
             count = f" ({common.plural(place.count, 'finding')})" if place.count > 1 else ""
             lines.append(
-                f"- {_where(place.where)} in {_inline_code(place.where.function + '()')}: "
+                f"- {_inline_code(place.spelled)} in {_inline_code(place.where.function + '()')}: "
                 f"{md(_short(place.message))}{count}"
             )
         lines.append("")

@@ -254,7 +254,7 @@ def _other_places(run: RunResult, failure: Failure) -> list[str]:
     lines = [f"  also at {common.plural(len(others), 'other place')}:"]
     for each in others[: common.OTHER_PLACES_SHOWN]:
         count = f" ({common.plural(each.count, 'finding')})" if each.count > 1 else ""
-        text = f"{_where(each.where)} in {show(each.where.function)}(): {show(each.message)}{count}"
+        text = f"{show(each.spelled)} in {show(each.where.function)}(): {show(each.message)}{count}"
         lines += wrap(text, indent="    ", more="      ")
     if len(others) > common.OTHER_PLACES_SHOWN:
         lines.append(

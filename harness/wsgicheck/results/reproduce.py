@@ -155,6 +155,15 @@ def _bash_quote(data: bytes) -> str:
     return f"$'{escaped}'"
 
 
+def _printf_format(data: bytes) -> str:
+    """A printf format (single-quoted) that prints exactly ``data``, NUL bytes included."""
+    escaped = "".join(
+        chr(byte) if 0x20 <= byte < 0x7F and chr(byte) not in "'\\%" else f"\\{byte:03o}"
+        for byte in data
+    )
+    return f"'{escaped}'"
+
+
 def curl_command(request: Request, config: ServerConfig, base_url: str = SERVE_URL) -> str:
     """A curl command sending ``request`` to ``wsgicheck serve`` (``--port 8000``)."""
     parts = ["curl", "-v", "--path-as-is"]
@@ -167,25 +176,32 @@ def curl_command(request: Request, config: ServerConfig, base_url: str = SERVE_U
         # curl's --head sends no body; -X HEAD does, then waits for the body the answer's
         # Content-Length announces (none comes): a time limit ends the wait.
         parts += ["-X", "HEAD", "--max-time", "5"]
-    elif request.method != "GET" or request.body:
+    elif request.method != "GET" or with_body:  # --data-binary alone would make it a POST
         parts += ["-X", request.method]
     for name, value in request.headers:
         if name.lower() == "host":
             parts += ["-H", shlex.quote(f"Host: {value}")]
+        elif value == "":  # curl drops "Name:" and sends "Name;" as an empty field
+            parts += ["-H", _bash_quote(f"{name};".encode("latin-1"))]
         else:
             parts += ["-H", _bash_quote(f"{name}: {value}".encode("latin-1"))]
-    if not any(name.lower() == "host" for name, _ in request.headers):
-        parts += ["-H", shlex.quote("Host:")]  # curl would add one the request did not have
-    if not any(name.lower() == "expect" for name, _ in request.headers):
-        parts += ["-H", shlex.quote("Expect:")]
+    sent = {name.lower() for name, _ in request.headers}
+    # Fields curl adds of its own, left out where the request had none.
+    for name in ("Host", "Expect", "User-Agent", "Accept"):
+        if name.lower() not in sent:
+            parts += ["-H", shlex.quote(f"{name}:")]
     if request.framing is Framing.CHUNKED:
         parts += ["-H", shlex.quote("Transfer-Encoding: chunked")]
     if with_body:
         # curl sends a body only with --data-binary (chunked: the last chunk even of an
         # empty one), and with it a Content-Type of its own unless told to send none.
-        if not any(name.lower() == "content-type" for name, _ in request.headers):
+        if "content-type" not in sent:
             parts += ["-H", shlex.quote("Content-Type:")]
-        parts += ["--data-binary", _bash_quote(request.body) if request.body else "''"]
+        if b"\x00" in request.body:
+            # A bash word cannot hold a NUL: the body comes from printf on stdin instead.
+            parts = ["printf", _printf_format(request.body), "|", *parts, "--data-binary", "@-"]
+        else:
+            parts += ["--data-binary", _bash_quote(request.body) if request.body else "''"]
     if request.target.startswith("/"):
         parts.append(_bash_quote((base_url + request.target).encode("latin-1")))
     else:  # asterisk-form (OPTIONS *) or absolute-form: no URL of curl's can say it
