@@ -291,9 +291,18 @@ def test_every_place_a_rule_broke_is_named_not_only_the_example_shown() -> None:
     assert f"test_report.py:{other['location']['line']}` in `two_bugs_app()`" in markdown
     assert "Also at 1 other place:" in markdown
     assert "also at 1 other place:" in report.render(result, "html")
-    # One baseline entry for the function (no line in a fingerprint), worded as the report.
+    # One baseline entry for the function (no line in a fingerprint), worded as the report,
+    # whichever of the function's findings the report shows.
     (accepted,) = from_run(result).entries
     assert accepted.message == failure.finding.message
+    other_finding = next(each for each in judged.findings if hidden in each.message)
+    swapped = {"APP-TRAP-OWN-ERRORS": dataclasses.replace(failure, finding=other_finding)}
+    (accepted,) = from_run(_with(result, failures=swapped)).entries
+    assert accepted.message == other_finding.message
+    assert "also at 1 other place:" in report.render(result, "junit")
+    sarif = json.loads(report.render(result, "sarif"))
+    (shown,) = sarif["runs"][0]["results"]
+    assert [place["count"] for place in shown["properties"]["other_places"]] == [other["count"]]
 
 
 def _inner_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
@@ -331,6 +340,30 @@ def test_places_inside_libraries_are_told_apart() -> None:
     text = report.render(result, "text")
     for _, line in inside - {shown}:
         assert f"wsgiref/validate.py:{line} in " in text
+
+
+def test_a_long_list_of_other_places_is_cut_and_says_so(broken: RunResult) -> None:
+    failure = broken.failures["APP-STATUS-FORMAT"]
+    assert failure.finding.where is not None
+    many = tuple(
+        dataclasses.replace(failure.finding, where=failure.finding.where._replace(line=100 + index))
+        for index in range(12)
+    )
+    results = [
+        dataclasses.replace(each, findings=many) if each.rule.id == failure.rule.id else each
+        for each in broken.results
+    ]
+    result = _with(broken, results=results)
+    (entry,) = [
+        each for each in json.loads(report.render(result, "json"))["results"] if each["findings"]
+    ]
+    assert [place["location"]["line"] for place in entry["other_places"]] == list(range(100, 112))
+    for name in ("text", "markdown", "html", "junit"):
+        rendered = report.render(result, name)
+        assert "12 other places" in rendered, name
+        assert "… and 2 more" in rendered, name
+        assert ":109" in rendered, name
+        assert ":110" not in rendered, name
 
 
 def test_a_rule_broken_at_one_place_lists_no_other(broken: RunResult) -> None:

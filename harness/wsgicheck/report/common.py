@@ -40,6 +40,7 @@ __all__ = [
     "lines_of",
     "location_data",
     "location_of",
+    "more_places",
     "other_places",
     "output_data",
     "output_lines",
@@ -255,7 +256,15 @@ def other_places(run: RunResult, failure: Failure) -> list[OtherPlace]:
                 continue
             entry = places.setdefault((where.file, where.line), [where, finding.message, 0])
             entry[2] += 1
-    return [OtherPlace(where, message, count) for where, message, count in places.values()]
+    found = [OtherPlace(where, message, count) for where, message, count in places.values()]
+    # The places with most findings first: what OTHER_PLACES_SHOWN leaves out is the rarest.
+    return sorted(found, key=lambda place: (-place.count, place.where.file, place.where.line))
+
+
+def more_places(others: list[OtherPlace]) -> str | None:
+    """The line after the places a report lists, when it left some out."""
+    left = len(others) - OTHER_PLACES_SHOWN
+    return f"… and {left} more (see --format json)" if left > 0 else None
 
 
 def repository_place(run: RunResult, failure: Failure, root: Path) -> tuple[Location, str] | None:

@@ -224,6 +224,9 @@ def _failure(run: RunResult, rule_id: str, failure: Failure) -> list[str]:
                 f"<li><code>{_e(each.spelled)}</code> in "
                 f"<code>{_e(each.where.function)}()</code>: {_e(each.message)}{count}</li>"
             )
+        more = common.more_places(others)
+        if more is not None:
+            parts.append(f"<li>{_e(more)}</li>")
         parts.append("</ul>")
     parts.append(f"<blockquote><p><em>{_e(rule.citation)}</em>: {_e(rule.pep)}</p></blockquote>")
     if failure.before:

@@ -21,11 +21,15 @@ from ..results.run import NOT_FRESH, Failure, RunResult, request_heading, sequen
 from ..rules.verdicts import Verdict
 from . import format
 from .common import (
+    OTHER_PLACES_SHOWN,
     REPRODUCER_LIMIT,
     failure_kind,
     grouped,
     lines_of,
     location_of,
+    more_places,
+    other_places,
+    plural,
     raw_lines,
     verdict_of,
 )
@@ -43,6 +47,18 @@ def _details(run: RunResult, failure: Failure) -> str:
     if where is not None:
         file, function = show(relative_path(where.file)), show(where.function)
         lines.append(f"at: {file}:{where.line} in {function}()")
+    others = other_places(run, failure)
+    if others:
+        lines.append(f"also at {plural(len(others), 'other place')}:")
+        for place in others[:OTHER_PLACES_SHOWN]:
+            count = f" ({plural(place.count, 'finding')})" if place.count > 1 else ""
+            lines.append(
+                f"  {show(place.spelled)} in {show(place.where.function)}(): "
+                f"{show(place.message)}{count}"
+            )
+        more = more_places(others)
+        if more is not None:
+            lines.append(f"  {more}")
     lines.append("")
     if failure.before:
         lines.append(f"{sequence_heading(failure.before)}:")

@@ -202,6 +202,9 @@ def _details(run: RunResult, failure: Failure, *, python: bool) -> str:
                 f"- {_inline_code(place.spelled)} in {_inline_code(place.where.function + '()')}: "
                 f"{md(_short(place.message))}{count}"
             )
+        more = common.more_places(others)
+        if more is not None:
+            lines.append(f"- {md(more)}")
         lines.append("")
     if failure.before:
         lines += [f"{common.capital(sequence_heading(failure.before))}:", ""]

@@ -25,7 +25,7 @@ from ..results.run import Failure, RunResult
 from ..rules import Level, Rule
 from ..rules.verdicts import Verdict
 from . import format
-from .common import dumps, failure_kind, location_of, repository_place
+from .common import dumps, failure_kind, location_of, other_places, repository_place
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -102,6 +102,15 @@ def _result(run: RunResult, failure: Failure, index: int, root: Path) -> dict[st
             "request": failure.request.to_text(),
             "before": [each.to_text() for each in failure.before],
             "fails_on_fresh_app": failure.fresh,
+            "other_places": [
+                {
+                    "place": show(place.spelled),
+                    "function": show(place.where.function),
+                    "message": show(place.message),
+                    "count": place.count,
+                }
+                for place in other_places(run, failure)
+            ],
             "curl": failure.reproducers.curl,
             "python": failure.reproducers.python,
         },

@@ -256,8 +256,7 @@ def _other_places(run: RunResult, failure: Failure) -> list[str]:
         count = f" ({common.plural(each.count, 'finding')})" if each.count > 1 else ""
         text = f"{show(each.spelled)} in {show(each.where.function)}(): {show(each.message)}{count}"
         lines += wrap(text, indent="    ", more="      ")
-    if len(others) > common.OTHER_PLACES_SHOWN:
-        lines.append(
-            f"    … and {len(others) - common.OTHER_PLACES_SHOWN} more (see --format json)"
-        )
+    more = common.more_places(others)
+    if more is not None:
+        lines.append(f"    {more}")
     return lines
