@@ -105,8 +105,8 @@ def to_exchange(sent: Sent, record: Record | None, server_log: str) -> Judged:
         log.append(raw_server_observed(NO_ANSWER, f"{sent.hung:g}"))
     if sent.lines_changed is not None:
         log.append(raw_server_observed(LINES_CHANGED, sent.lines_changed))
-    if wire is not None and _undelimited(sent.request.method, wire):
-        log.append(raw_server_observed(UNDELIMITED, "the client's read timed out"))
+    if wire is not None and sent.unended is not None and _undelimited(sent.request.method, wire):
+        log.append(raw_server_observed(UNDELIMITED, f"{sent.unended:g}"))
     if wire is None:
         response = Response(sent.request, 0, "", [], b"", False, environ, log)
     else:

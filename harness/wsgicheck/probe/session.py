@@ -48,6 +48,9 @@ class Sent:
     #: Seconds the client waited for the answer with the connection open while nothing at
     #: all came back (no head, no close): the server left it hanging.
     hung: float | None = None
+    #: Seconds the client read a body that had no length and no chunks, waiting for the
+    #: close that ends it, before it stopped with the connection still open.
+    unended: float | None = None
     #: How the lines the app read from wsgi.input (and answered with) differ from the body
     #: sent, beyond reading on into the next request: bytes added or changed.
     lines_changed: str | None = None
@@ -127,8 +130,11 @@ class Session:
                 sent.response = conn.read_response(
                     sent.request.method, drain=drain, timeout=timeout
                 )
+                waited = self.timeout if timeout is None else timeout
                 if sent.response is None and not conn.closed and not conn.buffer:
-                    sent.hung = self.timeout if timeout is None else timeout
+                    sent.hung = waited
+                elif sent.response is not None and sent.response.stalled:
+                    sent.unended = waited
         return sent.response
 
     def alive(self) -> bool:

@@ -143,9 +143,12 @@ def cl_stop_or_raise(self: Rule, ex: Exchange) -> Iterator[Finding]:
     "chunks, a Content-Length the server worked out, or the connection closed after it",
     pep="""If the application does not supply a Content-Length header, a server or gateway
     may choose one of several approaches to handling it. The simplest of these is to close
-    the client connection when the response is completed. ... Note that the server must
-    comply fully with RFC 2616 when doing this, or else fall back to one of the other
-    strategies for dealing with the absence of Content-Length.""",
+    the client connection when the response is completed. ... the server may use chunked
+    encoding to send a chunk for each write() call or bytestring yielded by the iterable,
+    thus generating a Content-Length header for each chunk. This allows the server to keep
+    the client connection alive, if it wishes to do so. Note that the server must comply
+    fully with RFC 2616 when doing this, or else fall back to one of the other strategies
+    for dealing with the absence of Content-Length.""",
     # The catalogue row of that "must": chunks done right are SRV-CHUNKED-RFC's; no chunks,
     # no length and no close is falling back to none of the strategies.
     covers=("SRV-CHUNKED-RFC",),
@@ -164,13 +167,15 @@ def unsized_delimited(self: Rule, ex: Exchange) -> Iterator[Finding]:
     # server closes the connection; §9.3: to stay open, a message needs a length of its own.
     # Judged once the app had given everything (its iterable ended): the server held the
     # whole body and still neither delimited it nor closed.
-    if not ex.observations(UNDELIMITED) or not ex.exhausted:
+    seen = ex.observations(UNDELIMITED)
+    if not seen or not ex.exhausted:
         return
     yield self.finding(
         ex,
         f"the {ex.response.status_code} response to {ex.method} had no Content-Length and no "
-        "chunks, and once the app had given its whole body the server kept the connection "
-        "open: a client cannot find where the body ends (it waited until its time ran out)",
+        f"chunks, so its body ends at the close, and the server kept the connection open for "
+        f"the {seen[0].detail} s the client waited once the app had given its whole body "
+        "(a longer --timeout tells a slow close from none)",
     )
 
 
