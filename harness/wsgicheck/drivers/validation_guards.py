@@ -166,65 +166,46 @@ _ITERABLE_SLOTS = frozenset({"_invocation", "_result", "_iterator", "_generator"
 class SizedServerIterable(ServerIterable):
     """An iterable whose ``len()`` the server can still see (PEP 3333 lets it use it).
 
-    A list or tuple the app returned (exactly one: a subclass may iterate with code of its
-    own, and stays one pass) can be iterated again, and some servers do: gevent's pywsgi,
-    given a result with ``len()``, counts its bytes with a second pass while the first is
-    sending. Each ``iter()`` is then a pass of its own; the first to take a block is the
-    recorded one, the others are passes of the app's own list. (One pass for all would send
-    the blocks the count did not take, and blame the server.)"""
-
-    def __iter__(self) -> Iterator[Any]:
-        if type(self._result) in (list, tuple):
-            return _ListPass(self)
-        return super().__iter__()
+    Some servers iterate such a result twice: gevent's pywsgi, given a result with
+    ``len()``, counts its bytes with a second pass while the first is sending. Each
+    ``iter()`` is a pass of its own, as on the app's own result (see :class:`_Pass`)."""
 
     def __len__(self) -> int:
         return len(self._result)
 
 
 class _Pass:
-    """What ``iter()`` gives for an app's iterable that is not its own iterator: the same
-    recorded blocks, and no ``close()``. A server reaching for an attribute here (the
-    ``close`` it should call on the iterable) is recorded for SRV-CLOSE-CALLED to name."""
+    """What ``iter()`` gives for an app's iterable that is not its own iterator, as the
+    app's own ``iter()`` would: a pass of its own, and no ``close()``.
 
-    __slots__ = ("_iterable",)
-
-    def __init__(self, iterable: ServerIterable) -> None:
-        self._iterable = iterable
-
-    def __iter__(self) -> _Pass:
-        return self
-
-    def __next__(self) -> Any:
-        return self._iterable.__next__()
-
-    def __getattr__(self, name: str) -> Any:
-        if not name.startswith("__"):
-            self._iterable._invocation.log.append(raw_server_observed("iterator-attribute", name))
-        raise AttributeError(name)
-
-
-class _ListPass:
-    """One pass over a list the app returned: an iterator of its own (``iter()`` of it is
-    itself, as a server that chains it expects)."""
+    The first pass to take a block is the recorded one (the iterable's); a later pass
+    iterates the app's result afresh, as it would without the validator (gevent counts a
+    sized result's bytes with a second pass while the first is sending; one shared pass
+    would send the blocks the count did not take, and blame the server). A server reaching
+    for an attribute here (the ``close`` it owes the iterable) is recorded for
+    SRV-CLOSE-CALLED to name."""
 
     __slots__ = ("_iterable", "_source")
 
-    def __init__(self, iterable: SizedServerIterable) -> None:
+    def __init__(self, iterable: ServerIterable) -> None:
         self._iterable = iterable
         self._source: Iterator[Any] | None = None
 
-    def __iter__(self) -> _ListPass:
+    def __iter__(self) -> _Pass:
         return self
 
     def __next__(self) -> Any:
         source = self._source
         if source is None:
             iterable = self._iterable
-            # The first pass to take a block is the recorded one: the iterable's own.
             recorded = iterable._iterator is None
             source = self._source = iterable if recorded else iter(iterable._result)
         return next(source)
+
+    def __getattr__(self, name: str) -> Any:
+        if not name.startswith("__"):
+            self._iterable._invocation.log.append(raw_server_observed("iterator-attribute", name))
+        raise AttributeError(name)
 
 
 class _ServerStreamGuard(StreamGuard):
