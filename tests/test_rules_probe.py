@@ -449,6 +449,36 @@ def test_a_server_still_holding_the_head_may_replace_it(
         assert not REGISTRY["SRV-BINARY-SAFE"].applies(exchange)
 
 
+def replacing(app: Any, environ: dict[str, Any], log: list[str]) -> Wire:
+    """aiohttp-wsgi 0.10: the whole response is held until the app is done, and a late
+    exc_info replaces it, head and the blocks yielded before it."""
+    head: list[Any] = []
+    body: list[bytes] = []
+
+    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        head[:] = [status, list(headers)]
+        body.clear()  # the blocks of the replaced response go with its head
+        return body.append
+
+    result = app(environ, start_response)
+    try:
+        body.extend(result)
+    finally:
+        _finish(result)
+    data = b"".join(body)
+    return _head(head[0], [*head[1], ("Content-Length", str(len(data)))], data)
+
+
+def test_a_late_exc_info_taken_by_a_server_that_held_everything_owes_no_earlier_block(
+    tmp_path: Path,
+) -> None:
+    """The probe sweep of 2026-12-03 (aiohttp-wsgi): a server that held the first block may
+    drop it with the head exc_info replaces; SRV-BINARY-SAFE asked for it anyway."""
+    exchange = probed(tmp_path, replacing, "exc-info", "after")
+    assert exchange.response.status_code == 500
+    assert server_findings(exchange) == {}
+
+
 def test_a_server_that_sent_the_head_must_refuse_a_late_exc_info(tmp_path: Path) -> None:
     """granian 2.8: the client got the first call's 200 and both blocks, so the head was
     out when start_response took exc_info and returned: a true SRV-EXC-INFO-RAISE."""

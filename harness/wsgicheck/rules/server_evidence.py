@@ -332,7 +332,7 @@ def _owed_segments(ex: Exchange) -> list[Segment] | None:
     if ex.observations("file-wrapper-returned"):
         return None  # the server's own file wrapper made the body: the trace holds none of it
     call = final_call(ex)
-    if not body_allowed(ex, call) or _len_lied(ex):
+    if not body_allowed(ex, call) or _len_lied(ex) or _replaced_after_blocks(ex):
         return None
     limit = declared_length(call)
     segments: list[Segment] = []
@@ -361,6 +361,27 @@ def _owed_segments(ex: Exchange) -> list[Segment] | None:
             segments.append(Segment(kind, offset, data, size))
             offset += size
     return segments
+
+
+def _replaced_after_blocks(ex: Exchange) -> bool:
+    """The server took a start_response with exc_info after the app had given body bytes
+    (it still held them, head and all): it may send them under the new head or drop them
+    with the old one (PEP 3333 lets it replace the head, and says nothing of those blocks),
+    so the body owed cannot be told."""
+    taken = [
+        call
+        for call, outcome in call_outcomes(ex)
+        if call.exc_info is not None and outcome == RETURNED
+    ]
+    if not taken:
+        return False
+    produced = False
+    for event in ex.events:
+        if isinstance(event, Yielded | WriteCalled):
+            produced = produced or (type(event.value) is bytes and bool(event.value))
+        elif produced and any(event is call for call in taken):
+            return True
+    return False
 
 
 def _len_lied(ex: Exchange) -> bool:
