@@ -422,3 +422,19 @@ def test_the_tiny_server_serves_one_request_at_a_time_correctly(tmp_path: Path, 
         plain = session.request("echo", target="/plain")
         session.exchange(plain)
     assert answered_id(plain.response) == plain.probe_id
+
+
+def test_a_servers_own_5xx_to_a_valid_request_is_no_refusal() -> None:
+    """From the probe sweep of 2026-12-03: asgiref under uvicorn answered a kept-alive
+    request with a 500 of its own, listed as a valid request 'refused'; a 4xx is a refusal,
+    a 5xx the server failing on a request it could have served."""
+    from wsgicheck.probe.session import Sent
+
+    def echo(probe_id: int, status: int, target: str) -> Any:
+        request = Request(target=target, headers=(("Host", "localhost"),))
+        sent = Sent(probe_id, "echo", request, response=WireResponse("HTTP/1.1", status, "", []))
+        return to_exchange(sent, None, "")
+
+    seen = prober._observed([echo(1, 400, "/a"), echo(2, 500, "/b"), echo(3, 503, "/c")])
+    assert seen[prober.REFUSED] == "1 (first: 400 for 'GET /a HTTP/1.1')"
+    assert seen[prober.FAILED] == "2 (first: 500 for 'GET /b HTTP/1.1')"

@@ -183,3 +183,12 @@ def test_explain_says_when_a_rule_is_implied(capsys: pytest.CaptureFixture[str])
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == "APP-SR-ONCE (MUST, binds the app)"
     assert not any(line.startswith("Implied:") for line in lines)
+
+
+@pytest.mark.parametrize("rule", list(REGISTRY), ids=[each.id for each in REGISTRY])
+def test_every_example_line_is_labelled(rule: Rule) -> None:
+    """An example is lines of ``bad:``, ``fix:`` or ``seen:`` (and their indented
+    continuations): a ``\\n`` written unescaped in its source breaks a line in the middle
+    of code (SRV-INPUT-LINES printed ``b"`` and ``"`` on lines of their own)."""
+    for line in rule.example.splitlines():
+        assert line.startswith(("bad:", "fix:", "seen:", " ")), f"{rule.id}: {line!r}"

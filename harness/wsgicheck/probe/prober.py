@@ -432,23 +432,29 @@ def _settle(session: Session, channel: Channel, timeout: float) -> None:
         time.sleep(0.05)
 
 
+#: What the report calls echo requests the app never saw: refused (4xx), or failed on (5xx).
+REFUSED = "valid requests refused without running the app"
+FAILED = "valid requests answered with the server's own error"
+
+
 def _observed(judged: list[Judged]) -> dict[str, str]:
     """What the records say about the server's habits."""
     seen: dict[str, str] = {}
-    refused = [
-        item
-        for item in judged
-        if item.sent.scenario == "echo"
-        and not item.exchange.app_ran
-        and item.sent.response is not None
-        and item.sent.response.status >= 400
-    ]
-    if refused:
-        first = refused[0].sent
-        line = first.request.to_bytes().split(b"\r\n", 1)[0].decode("latin-1")[:80]
-        seen["valid requests refused without running the app"] = (
-            f"{len(refused)} (first: {first.response.status} for {line!r})"  # type: ignore[union-attr]
-        )
+    # Echo requests the app never saw, answered with an error: a 4xx is a refusal, a 5xx
+    # the server failing on a request it could have served.
+    refused: dict[str, list[tuple[int, bytes]]] = {REFUSED: [], FAILED: []}
+    for item in judged:
+        response = item.sent.response
+        if item.sent.scenario != "echo" or item.exchange.app_ran or response is None:
+            continue
+        if response.status >= 400:
+            label = FAILED if response.status >= 500 else REFUSED
+            refused[label].append((response.status, item.sent.request.to_bytes()))
+    for label, kept in refused.items():
+        if kept:
+            status, raw = kept[0]
+            line = raw.split(b"\r\n", 1)[0].decode("latin-1")[:80]
+            seen[label] = f"{len(kept)} (first: {status} for {line!r})"
     for item in judged:
         environ = item.exchange.environ
         sent = item.sent

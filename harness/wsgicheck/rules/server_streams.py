@@ -206,7 +206,7 @@ def _lines_raised(ex: Exchange) -> list[str]:
     memo="exchange",
     example="""
 bad:  def readlines(self, hint=0): ... self.readline(hint)   # readline(0) is b"": []
-bad:  return [line + b"\n" for line in data.split(b"\n")]    # a newline the body lacks
+bad:  return [line + b"\\n" for line in data.split(b"\\n")]    # a newline the body lacks
 fix:  def readlines(self, hint=-1): return list(iter(self.readline, b""))""",
 )
 def input_lines(self: Rule, ex: Exchange) -> Iterator[Finding]:
