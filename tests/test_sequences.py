@@ -421,3 +421,37 @@ def test_a_finding_of_a_sequence_replays_beside_the_requests_before_it() -> None
         assert run_.replay_one(rule, again, ServerConfig(), (), "memory") is None
     finally:
         run_.close()
+
+
+def test_a_repeated_request_replays_with_its_earlier_exchange() -> None:
+    """APP-REINVOKABLE compares two answers to one request: the replay gives the repeat the
+    earlier exchange of the same request, as the run did (review of 2026-12-03)."""
+    from wsgicheck.core.environ import ServerConfig
+    from wsgicheck.explore.examples import Exploration
+    from wsgicheck.explore.explorer import Learned
+    from wsgicheck.explore.replay import MemoryTransport
+    from wsgicheck.rules import REGISTRY
+
+    body = iter([b"once\n"])  # one body for the app's whole life: the repeat gets none
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return body
+
+    run_ = Exploration(
+        RunOptions(),
+        examples=1,
+        memory=MemoryTransport(app, 5.0),
+        wire=None,
+        base=ServerConfig(),
+        paths=["/"],
+        learned=Learned(),
+        on_exchange=None,
+    )
+    try:
+        get = Request(headers=(("Host", "localhost"),))
+        found = run_.replay_one(REGISTRY["APP-REINVOKABLE"], get, ServerConfig(), (get,), "memory")
+        assert found is not None
+        assert found.rule == "APP-REINVOKABLE"
+    finally:
+        run_.close()

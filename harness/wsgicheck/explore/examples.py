@@ -169,17 +169,24 @@ class Exploration:
         if transport is None:
             return None
         earlier: list[Exchange] = []
+        previous: Exchange | None = None
         try:
             for each in before:
                 self.tell(each, config, how)
                 earlier.append(Exchange(transport.exchange(each, config), source=how))
+                if each == request:
+                    # The run gave a repeated request its earlier exchange (APP-REINVOKABLE
+                    # compares the two answers).
+                    previous = earlier[-1]
             self.tell(request, config, how)
             response = transport.exchange(request, config)
         except TransportError:
             return None
-        # Judged beside the earlier exchanges, as in the run: a rule over a sequence (a HEAD
-        # compared with the GET before it) finds nothing on the last exchange alone.
-        exchange = Exchange(response, source=how, history=tuple(earlier[-HISTORY:]))
+        # Judged as the run judged it: beside the earlier exchanges (a rule over a sequence
+        # finds nothing on the last exchange alone), which the socket's exchange has only
+        # when the socket is the run's one transport.
+        history = tuple(earlier[-HISTORY:]) if how == "memory" or self.memory is None else ()
+        exchange = Exchange(response, source=how, previous=previous, history=history)
         return None if exchange.timed_out else _judged(rule, exchange)
 
     def close(self) -> None:
