@@ -618,3 +618,34 @@ def test_a_body_without_length_ends_by_chunks_a_length_or_the_close(
     exchange = probed(tmp_path, server, "binary", "nolength")
     assert "SRV-UNSIZED-DELIMITED" not in server_findings(exchange)
     assert not exchange.observations("no-end-kept-open")
+
+
+def ascii_only(app: Any, environ: dict[str, Any], log: list[str]) -> Wire:
+    """asgiref 3.13's WsgiToAsgi: start_response encodes each header as ASCII, so a valid
+    latin-1 value raises UnicodeEncodeError into the app, and the server answers 500."""
+
+    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        for name, value in headers:
+            name.encode("ascii"), value.encode("ascii")
+        return _ignored
+
+    try:
+        _finish(app(environ, start_response))
+    except UnicodeEncodeError:
+        log.append("UnicodeEncodeError: 'ascii' codec can't encode character\n")
+        return _head("500 Internal Server Error", [("Content-Length", "0")], b"")
+    raise AssertionError("the scenario was to send a latin-1 value")
+
+
+def test_a_start_response_that_refuses_a_latin1_value_is_found(tmp_path: Path) -> None:
+    """From the probe sweep of 2026-12-03: the server's 500 is no answer of the app's, so
+    SRV-HEADERS-LATIN1 used to stand aside; refusing the value is the fault."""
+    exchange = probed(tmp_path, ascii_only, "latin1-header")
+    assert exchange.response.status_code == 500
+    assert server_findings(exchange) == {
+        "SRV-HEADERS-LATIN1": [
+            "start_response raised UnicodeEncodeError for a valid call whose x-latin-1 value "
+            "holds latin-1 characters beyond ASCII (the server must take them as ISO-8859-1 "
+            "bytes)"
+        ]
+    }

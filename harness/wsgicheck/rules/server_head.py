@@ -18,13 +18,18 @@ from ..model.untrusted import plain
 from .exchange import Exchange
 from .registry import Binding, Finding, Level, Rule, rule
 from .server_evidence import (
+    RAISED,
     accepted_calls,
     app_fields,
     body_error_answer,
+    call_outcomes,
     final_call,
+    header_fields,
     hop_by_hop,
     judgeable,
+    observed_after,
     on_wire,
+    problems_of,
     response_fields,
     server_answered,
     status_code,
@@ -82,6 +87,20 @@ def _app_headers(ex: Exchange) -> object:
     return call.headers if call is not None else []
 
 
+def _latin1_refused(ex: Exchange) -> tuple[StartResponseCalled, str] | None:
+    """A valid start_response call with latin-1 values beyond ASCII that the server refused
+    (raised for), and what it raised."""
+    for call, outcome in call_outcomes(ex):
+        if outcome != RAISED or problems_of(call, ex):
+            continue
+        fields = header_fields(call.headers)
+        if not any(not value.isascii() for _, value in fields):
+            continue
+        raised = observed_after(ex, call, "start_response-raised")
+        return call, raised.detail if raised is not None else "an error"
+    return None
+
+
 def _beyond_ascii(ex: Exchange) -> list[tuple[str, str]]:
     """The app's header fields whose value holds latin-1 characters past ASCII."""
     return [
@@ -101,14 +120,29 @@ def _beyond_ascii(ex: Exchange) -> list[tuple[str, str]]:
     the hood", the content of native strings must still be translatable to bytes via the
     Latin-1 encoding!""",
     covers=(),
-    applies=lambda ex: _app_answer(ex) and bool(_beyond_ascii(ex)),
+    applies=lambda ex: (
+        (_app_answer(ex) and bool(_beyond_ascii(ex))) or _latin1_refused(ex) is not None
+    ),
     needs=("wire", "environ", "app-header:beyond-ascii"),
     memo="exchange",
     example="""
 bad:  sock.sendall(f"{name}: {value}\\r\\n".encode("utf-8"))   # é becomes two bytes
+bad:  value.encode("ascii")   # in start_response: raises for the app's valid é
 fix:  sock.sendall(f"{name}: {value}\\r\\n".encode("latin-1"))""",
 )
 def headers_latin1(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    refused = _latin1_refused(ex)
+    if refused is not None:
+        call, raised = refused
+        names = [name for name, value in header_fields(call.headers) if not value.isascii()]
+        yield self.finding(
+            ex,
+            f"start_response raised {raised} for a valid call whose {', '.join(names)} "
+            "value holds latin-1 characters beyond ASCII (the server must take them as "
+            "ISO-8859-1 bytes)",
+            call.where,
+        )
+        return
     # The client reads the head as latin-1, so a value sent as ISO-8859-1 reads back as the
     # app gave it; one sent as UTF-8 reads back as two characters for each one past ASCII.
     sent = response_fields(ex)
