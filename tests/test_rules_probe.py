@@ -649,3 +649,34 @@ def test_a_start_response_that_refuses_a_latin1_value_is_found(tmp_path: Path) -
             "bytes)"
         ]
     }
+
+
+def first_block_length(app: Any, environ: dict[str, Any], log: list[str]) -> Wire:
+    """rocket3 (2026): a body without the app's Content-Length gets one of the server's own,
+    the length of the first block; the client reads that much."""
+    blocks: list[bytes] = []
+    head: list[Any] = []
+
+    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        head[:] = [status, list(headers)]
+        return blocks.append
+
+    result = app(environ, start_response)
+    try:
+        blocks.extend(result)
+    finally:
+        _finish(result)
+    first = blocks[0]
+    return _head(head[0], [*head[1], ("Content-Length", str(len(first)))], first)
+
+
+def test_a_length_the_server_added_too_short_is_named_as_such(tmp_path: Path) -> None:
+    """From the probe sweep of 2026-12-03: the findings said bytes were not sent, when the
+    server had framed them out with a Content-Length of its own."""
+    exchange = probed(tmp_path, first_block_length, "binary", "nolength")
+    assert server_findings(exchange) == {
+        "SRV-BINARY-SAFE": [
+            "the server added Content-Length: 260, which frames 260 bytes of the 520 the app "
+            "produced: a client reads no more of the body than that"
+        ]
+    }

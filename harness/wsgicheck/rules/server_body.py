@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..model.events import WriteCalled, Yielded, block_size
+from ..model.grammar import decimal
 from ..model.response import Response
 from .exchange import Exchange
 from .registry import ORIGIN, Binding, Finding, Level, Rule, rule
@@ -24,6 +25,7 @@ from .server_evidence import (
     on_wire,
     owed_segments,
     raised_after_head,
+    response_fields,
     sent_holds,
     server_answered,
     write_raised,
@@ -234,9 +236,25 @@ def _size_wrong(ex: Exchange, segments: list[Segment]) -> str | None:
     sent = ex.response.body_size
     declared = final_length(ex)
     past_length = declared is not None and sent > declared
+    if sent < owed and declared is None:
+        added = _server_length(ex)
+        if added is not None and added == sent:
+            # The server framed the body with a length of its own, too short: a client
+            # reads no further, whatever else the server wrote (rocket3 sends the length
+            # of the first block and then every block).
+            return (
+                f"the server added Content-Length: {added}, which frames {sent} bytes of the "
+                f"{owed} the app produced: a client reads no more of the body than that"
+            )
     if sent < owed or (sent > owed and not raised_after_head(ex) and not past_length):
         return f"{sent} bytes of body were sent for the {owed} the app produced"
     return None
+
+
+def _server_length(ex: Exchange) -> int | None:
+    """The Content-Length on the wire when the app gave none (the server's own)."""
+    values = [value for name, value in response_fields(ex) if name == "content-length"]
+    return decimal(values[0].strip(" \t")) if len(values) == 1 else None
 
 
 @rule(
