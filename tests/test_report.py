@@ -758,6 +758,25 @@ def test_workflow_commands_for_findings(
     ]
 
 
+def test_workflow_commands_annotate_a_rules_other_places_in_the_repository(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A second bug under one rule gets its own annotation on its own line (a library's
+    line, which GitHub could not show, gets none)."""
+    monkeypatch.chdir(ROOT)
+    monkeypatch.delenv("GITHUB_WORKSPACE", raising=False)
+    result = _run(two_bugs_app, "tests/test_report.py:two_bugs_app", max_examples=60)
+    lines = workflow_commands(result)
+    assert [line.split("::")[1].split(",")[:2] for line in lines] == [
+        ["warning file=tests/test_report.py", f"line={line}"]
+        for line in (
+            result.failures["APP-TRAP-OWN-ERRORS"].finding.where.line,  # type: ignore[union-attr]
+            *(TWO_BUGS_LINES - {result.failures["APP-TRAP-OWN-ERRORS"].finding.where.line}),  # type: ignore[union-attr]
+        )
+    ]
+    assert " here; the report's example of this rule is another place's" in lines[1]
+
+
 def test_workflow_command_paths_follow_the_source_root(
     broken: RunResult, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -10,11 +10,13 @@ neither end the command early nor start another.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from ..model.locations import repository_root
 from ..model.untrusted import show
 from ..results.run import RunResult
 from ..rules.verdicts import Verdict
-from .common import failure_kind, repository_place
+from .common import OTHER_PLACES_SHOWN, failure_kind, other_places, plural, repository_place
 
 __all__ = ["escape_data", "escape_property", "workflow_commands"]
 
@@ -60,6 +62,33 @@ def workflow_commands(run: RunResult, *, workspace: str | None = None) -> list[s
             f"Replay: {show(run.replay)}; "
             f"wsgicheck explain {rule.id}"
         )
-        lines.append(_command("error" if kind is Verdict.FAIL else "warning", properties, message))
+        name = "error" if kind is Verdict.FAIL else "warning"
+        lines.append(_command(name, properties, message))
+        # The rule's other places in the repository, each on its own line (a second bug).
+        for other in other_places(run, failure)[:OTHER_PLACES_SHOWN]:
+            inside = _inside(other.where.file, root)
+            if inside is None:
+                continue  # a library's line: GitHub could not show it
+            lines.append(
+                _command(
+                    name,
+                    {
+                        "file": show(inside),
+                        "line": str(max(other.where.line, 1)),
+                        "title": f"{rule.id} ({rule.level_shown})",
+                    },
+                    f"{show(other.message)}\n"
+                    f"{rule.citation}: {rule.summary} ({plural(other.count, 'finding')} here; "
+                    "the report's example of this rule is another place's).",
+                )
+            )
     lines.extend(_command("error", {"title": "wsgicheck"}, show(error)) for error in run.errors)
     return lines
+
+
+def _inside(file: str, root: Path) -> str | None:
+    """``file`` relative to the repository ``root``, or None outside it."""
+    try:
+        return Path(show(file)).resolve().relative_to(root).as_posix()
+    except (ValueError, OSError, RuntimeError):
+        return None
