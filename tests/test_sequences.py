@@ -378,15 +378,31 @@ def test_the_choices_are_asked_once_a_run_whatever_the_transports(transports: st
     assert asked_for.count("de") == 2  # one target, asked twice, by one transport
 
 
+def _memory_only(app: Callable[..., Any]) -> Any:
+    """An exploration of ``app`` in memory alone, to replay examples as the minimiser does."""
+    from wsgicheck.core.environ import ServerConfig
+    from wsgicheck.explore.examples import Exploration
+    from wsgicheck.explore.explorer import Learned
+    from wsgicheck.explore.replay import MemoryTransport
+
+    return Exploration(
+        RunOptions(),
+        examples=1,
+        memory=MemoryTransport(app, 5.0),
+        wire=None,
+        base=ServerConfig(),
+        paths=["/"],
+        learned=Learned(),
+        on_exchange=None,
+    )
+
+
 def test_a_finding_of_a_sequence_replays_beside_the_requests_before_it() -> None:
     """The minimiser's replays judge the last exchange with the earlier ones as its history,
     as the run did: a rule over a sequence (APP-CL-OF-GET compares a 304's length with the
     GET's) finds nothing on the last exchange alone, so no simplification of such a finding
     was ever kept."""
     from wsgicheck.core.environ import ServerConfig
-    from wsgicheck.explore.examples import Exploration
-    from wsgicheck.explore.explorer import Learned
-    from wsgicheck.explore.replay import MemoryTransport
     from wsgicheck.rules import REGISTRY
 
     body = b"<p>hello</p>" * 10
@@ -399,17 +415,7 @@ def test_a_finding_of_a_sequence_replays_beside_the_requests_before_it() -> None
         start_response("200 OK", [*headers, ("Content-Length", str(len(body)))])
         return [body]
 
-    memory = MemoryTransport(app, 5.0)
-    run_ = Exploration(
-        RunOptions(),
-        examples=1,
-        memory=memory,
-        wire=None,
-        base=ServerConfig(),
-        paths=["/"],
-        learned=Learned(),
-        on_exchange=None,
-    )
+    run_ = _memory_only(app)
     try:
         get = Request(headers=(("Host", "localhost"),))
         conditional = Request(headers=(("Host", "localhost"), ("If-None-Match", '"v1"')))
@@ -427,9 +433,6 @@ def test_a_repeated_request_replays_with_its_earlier_exchange() -> None:
     """APP-REINVOKABLE compares two answers to one request: the replay gives the repeat the
     earlier exchange of the same request, as the run did (review of 2026-12-03)."""
     from wsgicheck.core.environ import ServerConfig
-    from wsgicheck.explore.examples import Exploration
-    from wsgicheck.explore.explorer import Learned
-    from wsgicheck.explore.replay import MemoryTransport
     from wsgicheck.rules import REGISTRY
 
     body = iter([b"once\n"])  # one body for the app's whole life: the repeat gets none
@@ -438,16 +441,7 @@ def test_a_repeated_request_replays_with_its_earlier_exchange() -> None:
         start_response("200 OK", [("Content-Type", "text/plain")])
         return body
 
-    run_ = Exploration(
-        RunOptions(),
-        examples=1,
-        memory=MemoryTransport(app, 5.0),
-        wire=None,
-        base=ServerConfig(),
-        paths=["/"],
-        learned=Learned(),
-        on_exchange=None,
-    )
+    run_ = _memory_only(app)
     try:
         get = Request(headers=(("Host", "localhost"),))
         found = run_.replay_one(REGISTRY["APP-REINVOKABLE"], get, ServerConfig(), (get,), "memory")
