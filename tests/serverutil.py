@@ -245,3 +245,26 @@ def wait_for(predicate: Callable[[], bool], timeout: float = TIMEOUT) -> bool:
             return True
         time.sleep(0.01)
     return predicate()
+
+
+#: A wsgi.input for server scripts the probe tests run as subprocesses: read() and readline()
+#: stop at CONTENT_LENGTH; each script subclasses it with the readlines() and iteration it
+#: gets wrong. Pasted into the script's source (a subprocess cannot import the tests).
+BOUNDED_INPUT_SOURCE = """
+class BoundedInput:
+    def __init__(self, raw, length):
+        self.raw = raw
+        self.left = length
+
+    def read(self, size=-1):
+        size = self.left if size is None or size < 0 else min(size, self.left)
+        data = self.raw.read(size) if size else b""
+        self.left -= len(data)
+        return data
+
+    def readline(self, size=-1):
+        size = self.left if size is None or size < 0 else min(size, self.left)
+        data = self.raw.readline(size) if size else b""
+        self.left -= len(data)
+        return data
+"""

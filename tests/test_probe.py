@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from serverutil import BOUNDED_INPUT_SOURCE
 from wsgicheck.cli import main
 from wsgicheck.model.options import RunOptions
 from wsgicheck.probe import ProbeOptions, ProbeResult, prober
@@ -697,7 +698,8 @@ def test_a_server_refusing_an_app_class_is_caught(tmp_path: Path) -> None:
     assert verdict(own, "SRV-CALLABLE-OPAQUE") == "pass"
 
 
-BREAKING_SERVER = r'''
+BREAKING_SERVER = (
+    r'''
 """wsgiref's server, broken five ways the probe's newer scenarios must tell apart."""
 import sys
 from wsgiref import simple_server
@@ -705,26 +707,14 @@ from wsgiref import simple_server
 from wsgicheck.target import load_target
 
 
-class LinesPastTheBody:
+'''
+    + BOUNDED_INPUT_SOURCE
+    + r'''
+
+class LinesPastTheBody(BoundedInput):
     """read() and readline() stop at CONTENT_LENGTH; iteration reads the raw connection on
     into the next request, and readlines() passes its hint to readline() (readline(0) is
     b"", so readlines() gives nothing)."""
-
-    def __init__(self, raw, length):
-        self.raw = raw
-        self.left = length
-
-    def read(self, size=-1):
-        size = self.left if size is None or size < 0 else min(size, self.left)
-        data = self.raw.read(size) if size else b""
-        self.left -= len(data)
-        return data
-
-    def readline(self, size=-1):
-        size = self.left if size is None or size < 0 else min(size, self.left)
-        data = self.raw.readline(size) if size else b""
-        self.left -= len(data)
-        return data
 
     def readlines(self, hint=0):
         lines = []
@@ -766,6 +756,7 @@ simple_server.ServerHandler = Broken
 host, port, target = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 simple_server.make_server(host, port, load_target(target)).serve_forever()
 '''
+)
 
 
 def test_a_server_broken_where_the_newer_scenarios_look_is_caught(tmp_path: Path) -> None:

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from serverutil import BOUNDED_INPUT_SOURCE
 from wsgicheck.probe import ProbeOptions, ProbeResult, prober
 
-NEWLINE_SERVER = r'''
+NEWLINE_SERVER = (
+    r'''
 """wsgiref's server whose wsgi.input.readlines() ends every line with b"\n", as a2wsgi's
 does, and raises IndexError on an empty body."""
 import sys
@@ -18,23 +20,11 @@ from wsgiref import simple_server
 from wsgicheck.target import load_target
 
 
-class Lines:
-    def __init__(self, raw, length):
-        self.raw = raw
-        self.left = length
+'''
+    + BOUNDED_INPUT_SOURCE
+    + r"""
 
-    def read(self, size=-1):
-        size = self.left if size is None or size < 0 else min(size, self.left)
-        data = self.raw.read(size) if size else b""
-        self.left -= len(data)
-        return data
-
-    def readline(self, size=-1):
-        size = self.left if size is None or size < 0 else min(size, self.left)
-        data = self.raw.readline(size) if size else b""
-        self.left -= len(data)
-        return data
-
+class Lines(BoundedInput):
     def readlines(self, hint=-1):
         data = self.read()
         lines = data.split(b"\n")
@@ -55,7 +45,8 @@ class Handler(simple_server.ServerHandler):
 simple_server.ServerHandler = Handler
 host, port, target = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 simple_server.make_server(host, port, load_target(target)).serve_forever()
-'''
+"""
+)
 
 
 def messages(result: ProbeResult, rule: str) -> set[str]:
