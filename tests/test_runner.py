@@ -276,15 +276,21 @@ def test_the_curl_reproducer_replays_the_request_on_a_live_server() -> None:
     records: list[Any] = []
     with live_server(app, on_exchange=records.append, limits=Limits(capture_limit=1 << 16)) as srv:
         command = curl_command(failure.request, failure.config, base_url=srv.url)
-        subprocess.run(
-            ["bash", "-c", command + " --max-time 10 -o /dev/null"],
-            capture_output=True,
-            timeout=30,
-            check=False,
-        )
+        _run_curl(command)
     assert records, "curl's request never reached the server"
     fired = {f.rule for f in check_exchange(Exchange(records[-1], source="socket"))}
     assert "APP-HEADER-VALUE-NO-CONTROL" in fired
+
+
+def _run_curl(command: str) -> subprocess.CompletedProcess[str]:
+    """A report's curl line run by bash, bounded, its output dropped."""
+    return subprocess.run(
+        ["bash", "-c", command + " --max-time 10 -o /dev/null"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
 
 
 @pytest.mark.skipif(shutil.which("curl") is None, reason="needs curl")
@@ -300,12 +306,7 @@ def test_the_curl_reproducer_of_a_request_without_host_sends_none() -> None:
     records: list[Any] = []
     with live_server(hello, on_exchange=records.append) as srv:
         command = curl_command(request, ServerConfig(), base_url=srv.url)
-        subprocess.run(
-            ["bash", "-c", command + " --max-time 10 -o /dev/null"],
-            capture_output=True,
-            timeout=30,
-            check=False,
-        )
+        _run_curl(command)
     [record] = records
     assert "HTTP_HOST" not in record.environ
     assert record.environ["SERVER_PROTOCOL"] == "HTTP/1.0"
@@ -325,12 +326,7 @@ def test_the_curl_reproducer_sends_asterisk_and_absolute_form_targets(target: st
     records: list[Any] = []
     with live_server(hello, on_exchange=records.append) as srv:
         command = curl_command(request, ServerConfig(), base_url=srv.url)
-        done = subprocess.run(
-            ["bash", "-c", command + " --max-time 10 -o /dev/null"],
-            capture_output=True,
-            timeout=30,
-            check=False,
-        )
+        done = _run_curl(command)
     assert done.returncode == 0, done.stderr
     [record] = records
     assert record.request.target == target
@@ -396,12 +392,7 @@ def test_the_curl_reproducer_sends_the_body_framing_and_fields_of_the_request(
 
     with live_server(reader) as srv:
         command = curl_command(request_sent, ServerConfig(), base_url=srv.url)
-        subprocess.run(
-            ["bash", "-c", command + " --max-time 10 -o /dev/null"],
-            capture_output=True,
-            timeout=30,
-            check=False,
-        )
+        _run_curl(command)
     [(environ, body)] = seen
     assert environ["REQUEST_METHOD"] == request_sent.method
     assert body == request_sent.body

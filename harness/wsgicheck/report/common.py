@@ -228,6 +228,11 @@ class OtherPlace:
     count: int
 
     @property
+    def counted(self) -> str:
+        """`` (N findings)`` after the message where there were several, else nothing."""
+        return f" ({plural(self.count, 'finding')})" if self.count > 1 else ""
+
+    @property
     def spelled(self) -> str:
         """``file:line`` as a report shows it: relative to the working directory, or to the
         ``sys.path`` entry holding it (``xandikos/webdav.py:382``)."""

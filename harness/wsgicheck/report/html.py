@@ -219,10 +219,9 @@ def _failure(run: RunResult, rule_id: str, failure: Failure) -> list[str]:
     if others:
         parts.append(f"<p>also at {common.plural(len(others), 'other place')}:</p><ul>")
         for each in others[: common.OTHER_PLACES_SHOWN]:
-            count = f" ({common.plural(each.count, 'finding')})" if each.count > 1 else ""
             parts.append(
                 f"<li><code>{_e(each.spelled)}</code> in "
-                f"<code>{_e(each.where.function)}()</code>: {_e(each.message)}{count}</li>"
+                f"<code>{_e(each.where.function)}()</code>: {_e(each.message)}{each.counted}</li>"
             )
         more = common.more_places(others)
         if more is not None:

@@ -51,10 +51,9 @@ def _details(run: RunResult, failure: Failure) -> str:
     if others:
         lines.append(f"also at {plural(len(others), 'other place')}:")
         for place in others[:OTHER_PLACES_SHOWN]:
-            count = f" ({plural(place.count, 'finding')})" if place.count > 1 else ""
             lines.append(
                 f"  {show(place.spelled)} in {show(place.where.function)}(): "
-                f"{show(place.message)}{count}"
+                f"{show(place.message)}{place.counted}"
             )
         more = more_places(others)
         if more is not None:

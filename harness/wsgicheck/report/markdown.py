@@ -197,10 +197,9 @@ def _details(run: RunResult, failure: Failure, *, python: bool) -> str:
     if others:
         lines += [f"Also at {common.plural(len(others), 'other place')}:", ""]
         for place in others[: common.OTHER_PLACES_SHOWN]:
-            count = f" ({common.plural(place.count, 'finding')})" if place.count > 1 else ""
             lines.append(
                 f"- {_inline_code(place.spelled)} in {_inline_code(place.where.function + '()')}: "
-                f"{md(_short(place.message))}{count}"
+                f"{md(_short(place.message))}{place.counted}"
             )
         more = common.more_places(others)
         if more is not None:

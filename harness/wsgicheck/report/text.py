@@ -253,8 +253,8 @@ def _other_places(run: RunResult, failure: Failure) -> list[str]:
         return []
     lines = [f"  also at {common.plural(len(others), 'other place')}:"]
     for each in others[: common.OTHER_PLACES_SHOWN]:
-        count = f" ({common.plural(each.count, 'finding')})" if each.count > 1 else ""
-        text = f"{show(each.spelled)} in {show(each.where.function)}(): {show(each.message)}{count}"
+        where = f"{show(each.spelled)} in {show(each.where.function)}()"
+        text = f"{where}: {show(each.message)}{each.counted}"
         lines += wrap(text, indent="    ", more="      ")
     more = common.more_places(others)
     if more is not None:
