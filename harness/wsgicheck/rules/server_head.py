@@ -89,7 +89,15 @@ def _app_headers(ex: Exchange) -> object:
 
 def _latin1_refused(ex: Exchange) -> tuple[StartResponseCalled, str] | None:
     """A valid start_response call with latin-1 values beyond ASCII that the server refused
-    (raised for), and what it raised."""
+    (raised for), and what it raised; worked out once per exchange (applies and check)."""
+    facts = ex.facts
+    if "latin1_refused" not in facts:
+        facts["latin1_refused"] = _find_latin1_refused(ex)
+    found: tuple[StartResponseCalled, str] | None = facts["latin1_refused"]
+    return found
+
+
+def _find_latin1_refused(ex: Exchange) -> tuple[StartResponseCalled, str] | None:
     for call, outcome in call_outcomes(ex):
         if outcome != RAISED or problems_of(call, ex):
             continue
