@@ -37,6 +37,7 @@ __all__ = [
     "failure_kind",
     "grouped",
     "headline",
+    "in_repository",
     "lines_of",
     "location_data",
     "location_of",
@@ -278,14 +279,17 @@ def repository_place(run: RunResult, failure: Failure, root: Path) -> tuple[Loca
     place is outside the repository (a file GitHub could not show); None when neither is
     inside it."""
     for where in (location_of(run, failure), run.app_location):
-        if where is None:
-            continue
-        try:
-            inside = Path(show(where.file)).resolve().relative_to(root)
-        except (ValueError, OSError, RuntimeError):
-            continue
-        return where, inside.as_posix()
+        if where is not None and (inside := in_repository(where.file, root)) is not None:
+            return where, inside
     return None
+
+
+def in_repository(file: str, root: Path) -> str | None:
+    """``file``'s path relative to the repository ``root``, or None when it is outside."""
+    try:
+        return Path(show(file)).resolve().relative_to(root).as_posix()
+    except (ValueError, OSError, RuntimeError):
+        return None
 
 
 def location_data(where: Location | None) -> dict[str, Any] | None:

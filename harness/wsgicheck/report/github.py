@@ -10,13 +10,18 @@ neither end the command early nor start another.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from ..model.locations import repository_root
 from ..model.untrusted import show
 from ..results.run import RunResult
 from ..rules.verdicts import Verdict
-from .common import OTHER_PLACES_SHOWN, failure_kind, other_places, plural, repository_place
+from .common import (
+    OTHER_PLACES_SHOWN,
+    failure_kind,
+    in_repository,
+    other_places,
+    plural,
+    repository_place,
+)
 
 __all__ = ["escape_data", "escape_property", "workflow_commands"]
 
@@ -66,7 +71,7 @@ def workflow_commands(run: RunResult, *, workspace: str | None = None) -> list[s
         lines.append(_command(name, properties, message))
         # The rule's other places in the repository, each on its own line (a second bug).
         for other in other_places(run, failure)[:OTHER_PLACES_SHOWN]:
-            inside = _inside(other.where.file, root)
+            inside = in_repository(other.where.file, root)
             if inside is None:
                 continue  # a library's line: GitHub could not show it
             lines.append(
@@ -84,11 +89,3 @@ def workflow_commands(run: RunResult, *, workspace: str | None = None) -> list[s
             )
     lines.extend(_command("error", {"title": "wsgicheck"}, show(error)) for error in run.errors)
     return lines
-
-
-def _inside(file: str, root: Path) -> str | None:
-    """``file`` relative to the repository ``root``, or None outside it."""
-    try:
-        return Path(show(file)).resolve().relative_to(root).as_posix()
-    except (ValueError, OSError, RuntimeError):
-        return None
