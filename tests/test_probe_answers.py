@@ -85,6 +85,15 @@ def test_the_rule_fires_on_an_answer_read_for_another_request_and_names_both() -
     assert "probe 16 (GET /pipelined/0), sent before it" in message
 
 
+def test_the_rule_fires_on_a_pipelined_follow_up_dropped_on_an_open_connection() -> None:
+    dropped = Answer(asked=17, answered=None, waited=1.5)
+    assert verdict_on(dropped) == [
+        "probe 17 (GET /pipelined/1) was sent in one write behind another request, which was "
+        "answered; the server kept the connection open and sent nothing more in the 1.5s the "
+        "client waited: the request was dropped, and the client is left hanging"
+    ]
+
+
 def test_the_rule_passes_an_own_answer_and_skips_without_evidence() -> None:
     assert verdict_on(Answer(asked=17, answered=17, answered_request="GET /pipelined/1")) == []
     assert verdict_on(None) is None
@@ -112,7 +121,9 @@ def test_only_the_second_answered_gives_the_first_the_evidence_and_the_second_it
     first, second = pair()
     answer = echo_answer(18)
     first.response = answer
+    second.hung = 1.5  # nothing more came when the client read on for the second
     attribute([first, second])
+    assert second.hung is None  # its answer had come, read for the first
     assert first.extra.answer == Answer(
         asked=17,
         answered=18,
@@ -154,6 +165,32 @@ def test_a_server_that_closes_after_each_response_gives_no_evidence() -> None:
     assert first.extra.answer is None
     assert second.extra.answer is None
     assert first.response is not None
+
+
+def test_a_follow_up_dropped_on_a_connection_kept_open_gets_the_evidence() -> None:
+    """rocket3: the first answered, the connection kept open, nothing more came."""
+    first, second = pair()
+    first.response = echo_answer(17)
+    second.hung = 1.5
+    attribute([first, second])
+    assert first.extra.answer is None
+    assert second.extra.answer == Answer(
+        asked=18, answered=None, together=(first.request, second.request), waited=1.5
+    )
+    # The probe's notes leave it to the rule's finding.
+    assert prober._doubts(second, None) == []
+
+
+def test_a_follow_up_unanswered_but_not_left_hanging_gets_none() -> None:
+    """No answer and no wait recorded (the server closed, or the first got no answer):
+    not a dropped request."""
+    first, second = pair()
+    first.response = echo_answer(17)
+    attribute([first, second])
+    assert second.extra.answer is None
+    alone = sent(30, "/plain", hung=1.5)
+    attribute([alone])
+    assert alone.extra.answer is None
 
 
 def test_an_answer_swapped_between_two_connections_is_not_this_rules() -> None:
@@ -260,8 +297,9 @@ def _environ(head: bytes, port: int) -> dict[str, Any]:
 class PipelineServer:
     """A loopback HTTP/1.1 server, a thread per connection, that answers as ``mode`` says:
     ``last-only`` (bjoern 3.2.2: of the requests that came in one write, only the last),
-    ``in-order`` (each, in order) or ``close`` (the first, then it closes). Every loop is
-    bounded; the handler is wsgiref's."""
+    ``first-only`` (rocket3: only the first, keeping the connection), ``in-order`` (each,
+    in order) or ``close`` (the first, then it closes). Every loop is bounded; the handler
+    is wsgiref's."""
 
     def __init__(self, app: Any, mode: str) -> None:
         self.app = app
@@ -301,6 +339,8 @@ class PipelineServer:
                 requests, buffer = _split(buffer + data)
                 if self.mode == "last-only":
                     requests = requests[-1:]
+                elif self.mode == "first-only":
+                    requests = requests[:1]
                 for head, body in requests:
                     conn.sendall(self.answer(head, body))
                     if self.mode == "close":
@@ -405,6 +445,28 @@ def test_a_server_answering_in_order_passes(tmp_path: Path) -> None:
     assert notes == []
 
 
+def test_a_server_dropping_what_came_behind_the_first_pipelined_request_is_caught(
+    tmp_path: Path,
+) -> None:
+    """rocket3 3.x: of two requests in one write it answers the first, keeps the
+    connection and never answers the second."""
+    session, verdict, notes = probed(tmp_path, "first-only")
+    assert session.observations["pipelining"] == "no (the second request got no answer)"
+    two = next(each for each in session.sent if each.request.target == "/pipelined/2")
+    assert verdict == [
+        "fail",
+        f"probe {two.probe_id} (GET /pipelined/2) was sent in one write behind another "
+        "request, which was answered; the server kept the connection open and sent nothing "
+        "more in the 1.5s the client waited: the request was dropped, and the client is "
+        "left hanging",
+    ]
+    assert notes == []
+    # The replay sends both in one write: the second is what goes unanswered.
+    replay = REPLAYS["SRV-RESPONSE-ORDER"]
+    assert replay.startswith(b"GET /pipelined/1 HTTP/1.1\r\n")
+    assert b"GET /pipelined/2 HTTP/1.1\r\n" in replay
+
+
 def test_a_server_closing_after_each_response_is_not_judged(tmp_path: Path) -> None:
     session, verdict, _ = probed(tmp_path, "close")
     assert session.observations["pipelining"] == (
@@ -413,7 +475,7 @@ def test_a_server_closing_after_each_response_is_not_judged(tmp_path: Path) -> N
     assert verdict == ["skip"]
 
 
-@pytest.mark.parametrize("mode", ["last-only", "in-order"])
+@pytest.mark.parametrize("mode", ["last-only", "first-only", "in-order"])
 def test_the_tiny_server_serves_one_request_at_a_time_correctly(tmp_path: Path, mode: str) -> None:
     """The misbehaviour is pipelining alone: one request per write gets its own answer."""
     channel = Channel(tmp_path)

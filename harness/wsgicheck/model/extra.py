@@ -42,14 +42,17 @@ class Answer:
 
     #: The probe id of the request the client read the response for.
     asked: int
-    #: The probe id the response names.
-    answered: int
+    #: The probe id the response names; None when no response came at all, the server
+    #: keeping the connection open (a follow-up it dropped).
+    answered: int | None
     #: That request's method and target (``"GET /pipelined/2"``), "" if the client sent
     #: no request with that id.
     answered_request: str = ""
     #: The requests sent in one write with the asked one, in order, it included: what a
     #: replay sends to show the fault.
     together: tuple[Request, ...] = ()
+    #: Seconds the client waited for the dropped follow-up's answer (``answered`` None).
+    waited: float = 0.0
 
     def read_instead(self) -> str:
         """``was the answer to probe 18 (GET /pipelined/2)``: the one wording of the

@@ -3,8 +3,10 @@
 The echo scenario names the probe id it answers (``X-Wsgicheck-Probe-Answer``). A
 response the client read for one request that names another is that other's: the server
 answered pipelined requests out of their order, or one in place of another (bjoern 3.2.2
-answers only the last of two requests that came in one write). RFC 9112 §9.3.2: the
-responses go "in the same order that the requests were received".
+answers only the last of two requests that came in one write). A pipelined follow-up
+that gets no answer on a connection the server keeps open was dropped (rocket3 answers
+only the first of two). RFC 9112 §9.3.2: the responses go "in the same order that the
+requests were received".
 
 :func:`attribute` gives each request so read its evidence (an
 :class:`~wsgicheck.model.extra.Answer`, for ``SRV-RESPONSE-ORDER``) and each named
@@ -54,7 +56,8 @@ def attribute(sent: list[Sent]) -> None:
     """Give each request the answer that names it, and the evidence of whose answer the
     client read for it: a request whose read answer names another (the rule fails), and
     a pipelined follow-up whose read answer is its own (the server answered both, in
-    order). A request of a server that answers one request per connection gets none."""
+    order), or none at all while the server kept the connection open (it dropped it). A
+    request of a server that answers one request per connection gets none."""
     read = {each.probe_id: answered_id(each.response) for each in sent}
     by_id = {each.probe_id: each for each in sent}
     # Each request's own answer: read for it, else read for another request.
@@ -71,8 +74,16 @@ def attribute(sent: list[Sent]) -> None:
         number = read[each.probe_id]
         group = writes.get(each.probe_id, ())
         together = tuple(member.request for member in group)
-        if number is None or not group:
+        if not group:
             pass  # only the requests of one write are judged by whose answer they got
+        elif number is None:
+            if each.follow_up and each.hung is not None and each.probe_id not in owned:
+                # Dropped: no answer names it, the connection was kept open and nothing
+                # more came.
+                answer = Answer(
+                    asked=each.probe_id, answered=None, together=together, waited=each.hung
+                )
+                each.extra = replace(each.extra, answer=answer)
         elif number != each.probe_id and number in (member.probe_id for member in group):
             other = by_id[number]
             answer = Answer(
@@ -89,5 +100,6 @@ def attribute(sent: list[Sent]) -> None:
             each.extra = replace(each.extra, answer=answer)
         if each.probe_id in owned:
             each.response = owned[each.probe_id]
+            each.hung = None  # its answer came, read for another request
         elif number is not None and number != each.probe_id:
             each.response = None

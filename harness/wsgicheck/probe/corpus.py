@@ -117,6 +117,8 @@ def keep_alive(session: Session) -> None:
         one.response = conn.read_response("GET")
         if _stays_open(one.response):
             two.response = conn.read_response("GET")
+            if two.response is None and not conn.closed and not conn.buffer:
+                two.hung = session.timeout  # kept open, and nothing came: dropped
     session.observations["pipelining"] = _pipelining_story(one, two)
 
 

@@ -248,7 +248,7 @@ def _doubts(sent: Sent, record: Record | None) -> list[str]:
     label = f"probe {sent.probe_id} ({_label(sent)})"
     found = []
     answer = sent.extra.answer
-    if answer is not None and answer.answered != sent.probe_id:
+    if answer is not None and answer.answered is not None and answer.answered != sent.probe_id:
         # The answer read for it was another request's (SRV-RESPONSE-ORDER's finding).
         found.append(f"{label}: the response read for it {answer.read_instead()}")
     elif sent.response is None:

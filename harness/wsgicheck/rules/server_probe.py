@@ -21,7 +21,8 @@ passed.
   ``wsgi.file_wrapper`` that way.
 * ``answer`` (an :class:`~wsgicheck.model.extra.Answer`): the probe id the response read
   for a request names as the one it answers, where it names another request or answers
-  a pipelined follow-up (a server that closes after each response gives none).
+  a pipelined follow-up, or that a pipelined follow-up got no answer on a connection
+  kept open (a server that closes after each response gives none).
 """
 
 from __future__ import annotations
@@ -341,6 +342,7 @@ def callable_opaque(self: Rule, ex: Exchange) -> Iterator[Finding]:
     memo="exchange",
     example="""
 bad:  parse every request in the read buffer, answer only the last one
+bad:  answer the first request of a read and drop what came behind it
 fix:  answer the requests on a connection one by one, in the order they came""",
 )
 def response_order(self: Rule, ex: Exchange) -> Iterator[Finding]:
@@ -349,6 +351,15 @@ def response_order(self: Rule, ex: Exchange) -> Iterator[Finding]:
     if answer.answered == answer.asked:
         return
     asked = f"probe {answer.asked} ({ex.request.method} {ex.request.target})"
+    if answer.answered is None:
+        yield self.finding(
+            ex,
+            f"{asked} was sent in one write behind another request, which was answered; "
+            f"the server kept the connection open and sent nothing more in the "
+            f"{answer.waited:g}s the client waited: the request was dropped, and the "
+            "client is left hanging",
+        )
+        return
     when = "sent after it" if answer.answered > answer.asked else "sent before it"
     yield self.finding(
         ex,
