@@ -298,8 +298,8 @@ class PipelineServer:
     """A loopback HTTP/1.1 server, a thread per connection, that answers as ``mode`` says:
     ``last-only`` (bjoern 3.2.2: of the requests that came in one write, only the last),
     ``first-only`` (rocket3: only the first, keeping the connection), ``in-order`` (each,
-    in order) or ``close`` (the first, then it closes). Every loop is bounded; the handler
-    is wsgiref's."""
+    in order), ``close`` (the first, then it closes) or ``hang-up`` (``close`` without
+    saying so: uWSGI's ``--http-socket``). Every loop is bounded; the handler is wsgiref's."""
 
     def __init__(self, app: Any, mode: str) -> None:
         self.app = app
@@ -343,7 +343,7 @@ class PipelineServer:
                     requests = requests[:1]
                 for head, body in requests:
                     conn.sendall(self.answer(head, body))
-                    if self.mode == "close":
+                    if self.mode in ("close", "hang-up"):
                         return
 
     def answer(self, head: bytes, body: bytes) -> bytes:
@@ -377,7 +377,7 @@ def serving(app: Any, mode: str) -> Iterator[PipelineServer]:
 REPLAYS: dict[str, bytes] = {}
 
 
-def probed(tmp_path: Path, mode: str) -> tuple[Session, list[str], list[str]]:
+def probed(tmp_path: Path, mode: str, rule: Any = RULE) -> tuple[Session, list[str], list[str]]:
     """The pipelined plans against a server answering as ``mode`` says: the session, the
     rule's verdict and messages, and the notes the prober would write (and in ``REPLAYS``,
     the raw bytes the report's replay of a failure sends)."""
@@ -391,7 +391,7 @@ def probed(tmp_path: Path, mode: str) -> tuple[Session, list[str], list[str]]:
     attribute(session.sent)
     records = records_by_id(channel.records())
     judged = [to_exchange(each, records.get(each.probe_id), "") for each in session.sent]
-    [result], errors = judge(judged, [RULE])
+    [result], errors = judge(judged, [rule])
     assert errors == []
     notes = [
         note for each in session.sent for note in prober._doubts(each, records.get(each.probe_id))
@@ -500,3 +500,42 @@ def test_a_servers_own_5xx_to_a_valid_request_is_no_refusal() -> None:
     seen = prober._observed([echo(1, 400, "/a"), echo(2, 500, "/b"), echo(3, 503, "/c")])
     assert seen[prober.REFUSED] == "1 (first: 400 for 'GET /a HTTP/1.1')"
     assert seen[prober.FAILED] == "2 (first: 500 for 'GET /b HTTP/1.1')"
+
+
+# -- a connection closed without Connection: close ---------------------------------------------
+
+ANNOUNCED = REGISTRY["SRV-CLOSE-ANNOUNCED"]
+
+
+def test_a_server_closing_after_each_response_without_saying_so_is_caught(
+    tmp_path: Path,
+) -> None:
+    """uWSGI 2.0 with --http-socket: HTTP/1.1 answers, no Connection: close, and the
+    connection closed after each; RFC 9112 §9.3 makes the close option a MUST then. Tried
+    on a second connection before it is judged."""
+    session, verdict, notes = probed(tmp_path, "hang-up", ANNOUNCED)
+    assert session.observations["keep-alive"] == (
+        "no (the server closes the connection after each response, unannounced)"
+    )
+    first = next(each for each in session.sent if each.request.target == "/keep-alive/1")
+    assert verdict == [
+        "fail",
+        "the server closed the connection after this HTTP/1.1 response, which did not say "
+        "Connection: close, before answering the request sent next on it (2 connections in "
+        "a row): a client takes such a connection as open, and its next request on it goes "
+        "unanswered",
+    ]
+    assert first.extra.closes_unannounced == 2
+    # Tried again on a fresh connection before it was judged.
+    targets = [each.request.target for each in session.sent]
+    assert targets[:4] == ["/keep-alive/1", "/keep-alive/2", "/keep-alive/3", "/keep-alive/4"]
+    assert notes == []
+
+
+@pytest.mark.parametrize("mode", ["close", "in-order", "first-only"])
+def test_servers_that_say_close_or_keep_the_connection_pass(tmp_path: Path, mode: str) -> None:
+    session, verdict, _ = probed(tmp_path, mode, ANNOUNCED)
+    assert verdict == ["pass"]
+    judged = [each.extra.closes_unannounced for each in session.sent]
+    assert judged == [0] + [None] * (len(judged) - 1)  # the first keep-alive request
+    assert "/keep-alive/3" not in [each.request.target for each in session.sent]

@@ -111,6 +111,11 @@ class Extra:
     head_before_body: bool | None = None
     #: Whose answer the response read for this request says it is (pipelined requests).
     answer: Answer | None = None
+    #: On how many connections in a row (of two at most) the server closed after an
+    #: HTTP/1.1 answer that did not say ``Connection: close``, before answering the request
+    #: sent next: 2 is a server that does not keep connections (RFC 9112 §9.3); 0 one that
+    #: kept the connection or said it would close it.
+    closes_unannounced: int | None = None
     #: The app's reads of wsgi.input returned only once the client shut its side.
     input_blocked: bool | None = None
     #: The server still answered after the app raised.

@@ -99,17 +99,25 @@ def odd_targets(session: Session) -> None:
 
 
 def keep_alive(session: Session) -> None:
-    """Two requests, one after the other, on one connection; then two pipelined."""
-    first = session.request("echo", target="/keep-alive/1")
-    second = session.request("echo", target="/keep-alive/2", follow_up=True)
-    with session.connection() as conn:
-        conn.send(first.request.to_bytes())
-        first.response = conn.read_response("GET")
-        if first.response is not None:
-            session.observations["HTTP/1.1 request answered with"] = first.response.version
-        if _stays_open(first.response) and conn.send(second.request.to_bytes()):
-            second.response = conn.read_response("GET")
-    session.observations["keep-alive"] = _reuse_story(first.response, second.response)
+    """Two requests, one after the other, on one connection; then two pipelined.
+
+    A server that closes the connection after an HTTP/1.1 answer that did not say so is
+    tried once more on a fresh connection: twice in a row, it does not keep connections,
+    and owed each answer ``Connection: close`` (RFC 9112 §9.3; ``SRV-CLOSE-ANNOUNCED``).
+    """
+    first, second = _one_after_the_other(session, 1)
+    if first.response is not None:
+        session.observations["HTTP/1.1 request answered with"] = first.response.version
+    story = _reuse_story(first.response, second.response)
+    closes = _closed_unannounced(first, second)
+    if closes:
+        again, behind = _one_after_the_other(session, 3)
+        if _closed_unannounced(again, behind):
+            closes = 2
+            story = "no (the server closes the connection after each response, unannounced)"
+    if closes is not None:
+        first.extra = replace(first.extra, closes_unannounced=closes)
+    session.observations["keep-alive"] = story
     one = session.request("echo", target="/pipelined/1", pipelined=True)
     two = session.request("echo", target="/pipelined/2", follow_up=True, pipelined=True)
     with session.connection() as conn:
@@ -122,19 +130,54 @@ def keep_alive(session: Session) -> None:
     session.observations["pipelining"] = _pipelining_story(one, two)
 
 
+def _one_after_the_other(session: Session, number: int) -> tuple[Sent, Sent]:
+    """Two echo requests on one connection, the second sent once the first is answered,
+    if the answer keeps the connection open. A second request that gets nothing back on a
+    connection left open is noted (``Sent.hung``)."""
+    first = session.request("echo", target=f"/keep-alive/{number}")
+    second = session.request("echo", target=f"/keep-alive/{number + 1}", follow_up=True)
+    with session.connection() as conn:
+        conn.send(first.request.to_bytes())
+        first.response = conn.read_response("GET")
+        if _stays_open(first.response) and conn.send(second.request.to_bytes()):
+            second.response = conn.read_response("GET")
+        if second.response is None and _stays_open(first.response) and not conn.closed:
+            second.hung = session.timeout
+    return first, second
+
+
+def _closed_unannounced(first: Sent, second: Sent) -> int | None:
+    """1 when the server closed the connection after a complete HTTP/1.1 answer that did
+    not say ``close``, before answering the request sent next on it; 0 when it kept the
+    connection or said it would close it; None when the answer tells nothing (none came, an
+    HTTP/1.0 one, or one whose body the close ended)."""
+    response = first.response
+    if response is None or response.version != "HTTP/1.1" or not response.complete:
+        return None
+    if response.until_close:
+        return None
+    if "close" in _connection_tokens(response):
+        return 0
+    return int(response.closed or (second.response is None and second.hung is None))
+
+
 def _stays_open(response: WireResponse | None) -> bool:
     """Whether the server said it keeps the connection (RFC 9112 §9.3)."""
     if response is None or response.closed:
         return False
-    tokens = {
+    tokens = _connection_tokens(response)
+    if response.version == "HTTP/1.1":
+        return "close" not in tokens
+    return "keep-alive" in tokens
+
+
+def _connection_tokens(response: WireResponse) -> set[str]:
+    return {
         token.strip().lower()
         for name, value in response.headers
         if name.lower() == "connection"
         for token in value.split(",")
     }
-    if response.version == "HTTP/1.1":
-        return "close" not in tokens
-    return "keep-alive" in tokens
 
 
 def _reuse_story(first: WireResponse | None, second: WireResponse | None) -> str:

@@ -19,6 +19,9 @@ passed.
 * ``file_wrapper_variant`` (``"file"``, ``"nofileno"``, ``"offset"``, ``"early"``) and
   ``file_wrapper_expected`` (bytes): the body a client should get when the app used
   ``wsgi.file_wrapper`` that way.
+* ``closes_unannounced`` (int): on how many fresh connections in a row (two at most)
+  the server closed after an HTTP/1.1 answer that did not say ``Connection: close``,
+  before answering the request sent next on it.
 * ``answer`` (an :class:`~wsgicheck.model.extra.Answer`): the probe id the response read
   for a request names as the one it answers, where it names another request or answers
   a pipelined follow-up, or that a pipelined follow-up got no answer on a connection
@@ -366,3 +369,36 @@ def response_order(self: Rule, ex: Exchange) -> Iterator[Finding]:
         f"the response read for {asked} {answer.read_instead()}, {when} on the same "
         "connection: the client takes one request's answer for another's",
     )
+
+
+@rule(
+    "SRV-CLOSE-ANNOUNCED",
+    level=Level.MUST,
+    binding=Binding.SERVER,
+    section="The start_response() Callable; RFC 9112 §9.3",
+    summary="a server that does not keep connections open says so in each response "
+    "(Connection: close)",
+    pep="""if the application omits a header required by HTTP (or other relevant
+    specifications that are in effect), the server or gateway must add it.""",
+    source="RFC 9112 §9.3",
+    covers=(),
+    needs=("extra:closes_unannounced",),
+    memo="exchange",
+    example="""
+bad:  answer HTTP/1.1 with no Connection field, then close the socket
+fix:  add Connection: close to each response of a connection the server will not keep""",
+)
+def close_announced(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    # RFC 9112 §9.3: "A server that does not support persistent connections MUST send the
+    # 'close' connection option in every response message that does not have a 1xx status
+    # code." Twice in a row, on fresh connections, with the next request already sent: no
+    # idle timer of a server that keeps connections closes that fast.
+    closes = ex.extra.closes_unannounced
+    if closes is not None and closes >= 2:
+        yield self.finding(
+            ex,
+            f"the server closed the connection after this HTTP/1.1 response, which did not "
+            f"say Connection: close, before answering the request sent next on it ({closes} "
+            "connections in a row): a client takes such a connection as open, and its next "
+            "request on it goes unanswered",
+        )
