@@ -37,7 +37,10 @@ def _together(ex: Exchange, *, same_process: bool) -> bool:
     level=Level.SHOULD,
     binding=Binding.ENVIRON,
     section=VARIABLES,
-    summary="wsgi.multithread is true when the app runs in two threads of a process at once",
+    # Seen as two calls at once in one process: threads, or greenlets that stand in for them
+    # (gevent's patch_all), which need a thread-safe app just the same.
+    summary="wsgi.multithread is true when the app runs for two requests at once in one "
+    "process (two threads, or greenlets)",
     pep="""wsgi.multithread This value should evaluate true if the application object may be
     simultaneously invoked by another thread in the same process, and should evaluate false
     otherwise.""",
