@@ -300,6 +300,13 @@ def _chunked_story(sent: Sent) -> str:
         return "decoded"
     if b"\r\n" in read:
         return "passed through with its chunk framing"
+    if read and sent.request.body.startswith(read):
+        # Decoded, but the stream gave less than the app asked for: a chunk per read
+        # (rocket3) as well as a body cut short look so from here.
+        return (
+            f"decoded as far as the app's reads went: {len(read)} of "
+            f"{len(sent.request.body)} bytes (the stream gave less than asked)"
+        )
     return f"the app read {len(read)} of {len(sent.request.body)} bytes"
 
 

@@ -1,0 +1,30 @@
+"""What the probe's report says a server does with a chunked request body
+(``corpus._chunked_story``): decoded, passed through, or decoded only as far as the app's
+reads went, which is not called a body cut short (rocket3 gives a chunk per read)."""
+
+from __future__ import annotations
+
+from wsgicheck import Framing, Request
+from wsgicheck.drivers.rawclient import WireResponse
+from wsgicheck.probe.corpus import INPUT_BODY, _chunked_story
+from wsgicheck.probe.session import Sent
+
+
+def story(read: bytes, status: int = 200) -> str:
+    request = Request(
+        method="POST", body=INPUT_BODY, framing=Framing.CHUNKED, chunk_sizes=(10, 20, 48)
+    )
+    sent = Sent(1, "input", request)
+    sent.response = WireResponse("HTTP/1.1", status, "", [], read)
+    return _chunked_story(sent)
+
+
+def test_the_stories_of_a_chunked_body() -> None:
+    assert story(INPUT_BODY) == "decoded"
+    assert story(b"a\r\n" + INPUT_BODY[:10] + b"\r\n") == "passed through with its chunk framing"
+    assert story(INPUT_BODY[:10]) == (
+        "decoded as far as the app's reads went: 10 of 78 bytes (the stream gave less than asked)"
+    )
+    assert story(b"") == "the app read 0 of 78 bytes"
+    assert story(b"other bytes") == "the app read 11 of 78 bytes"
+    assert story(b"", status=411) == "answered 411"
