@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import functools
+import os
 import subprocess
 import sys
+import sysconfig
 from pathlib import Path
 from typing import Any
 
@@ -168,6 +170,14 @@ def test_is_library_knows_installed_packages_the_stdlib_and_wsgicheck() -> None:
     assert is_library("/usr/lib/python3/dist-packages/x.py")
     assert not is_library(__file__)
     assert not is_library(str(ROOT / "fixtures" / "flaskapp.py"))
+
+
+def test_a_module_installed_as_a_script_is_a_library() -> None:
+    """From the app sweep of 2026-12-03: Bottle installs ``bottle.py`` beside the console
+    scripts too, the ``wsgicheck`` script puts that folder first on ``sys.path``, and
+    ``import bottle`` loaded the copy there: findings were blamed on its line 1131."""
+    scripts = sysconfig.get_paths()["scripts"]
+    assert is_library(os.path.join(scripts, "bottle.py"))
 
 
 def test_user_location_gives_way_to_the_fallback_for_a_library() -> None:

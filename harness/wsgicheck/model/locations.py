@@ -62,10 +62,13 @@ def caller_location(depth: int) -> Location:
 
 @cache
 def _library_folders() -> tuple[str, ...]:
-    """Where the standard library, installed packages and wsgicheck live, each spelled
-    as given and with links resolved."""
+    """Where the standard library, installed packages, their scripts and wsgicheck live,
+    each spelled as given and with links resolved. The scripts folder too: a console
+    script (``wsgicheck`` itself) puts it first on ``sys.path``, and a package that installs
+    a module there as a script (Bottle's ``bottle.py``) is imported from it."""
     paths = sysconfig.get_paths()
-    folders = [paths[key] for key in ("stdlib", "platstdlib", "purelib", "platlib") if key in paths]
+    keys = ("stdlib", "platstdlib", "purelib", "platlib", "scripts")
+    folders = [paths[key] for key in keys if key in paths]
     folders += [*site.getsitepackages(), site.getusersitepackages()]
     folders.append(PACKAGE_DIR)  # wsgicheck's own code
     spelled = {os.path.abspath(each) for each in folders} | {os.path.realpath(f) for f in folders}
