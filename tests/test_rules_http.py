@@ -744,6 +744,25 @@ def test_if_none_match(etag: str | None, sent: str, flagged: bool) -> None:
     assert fired(exchanges) == expected
 
 
+def test_a_star_matches_an_etag_that_does_not_parse() -> None:
+    """From the app sweep of 2026-12-03: Bottle's static_file sends its ETag unquoted and
+    answers If-None-Match: * with 200. The tag's form is APP-ETAG-SYNTAX's; "*" matches any
+    current representation, so the app that advertises a validator is held to it."""
+    app = ignoring([("ETag", "03742c43")])
+    exchanges = run(app, {**GET, "headers": {"If-None-Match": "*"}})
+    assert {rule for rule, _, _ in fired(exchanges)} == {"APP-ETAG-SYNTAX", "APP-IF-NONE-MATCH"}
+    [finding] = [
+        f for each in exchanges for f in check_exchange(each) if f.rule == "APP-IF-NONE-MATCH"
+    ]
+    assert finding.message == (
+        "If-None-Match * matches the target's ETag 03742c43; the app answered 200 with "
+        f"{len(BODY)} bytes instead of 304"
+    )
+    # A listed tag is compared only with a tag that parses: nothing to hold it to.
+    listed = run(app, {**GET, "headers": {"If-None-Match": '"03742c43"'}})
+    assert {rule for rule, _, _ in fired(listed)} == {"APP-ETAG-SYNTAX"}
+
+
 def test_if_none_match_learns_the_tag_from_the_earlier_get() -> None:
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
         conditional = "HTTP_IF_NONE_MATCH" in environ

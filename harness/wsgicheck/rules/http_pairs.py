@@ -514,19 +514,37 @@ fix:  compare (weakly) and answer 304 Not Modified with the ETag and no body""",
 )
 def if_none_match(self: Rule, ex: Exchange) -> Iterator[Finding]:
     value = request_field(ex, "if-none-match") or ""
+    star = value.strip(" \t") == "*"
     current = _current_tag(ex)
-    if current is None:
+    if current is not None:
+        tag = tag_text(current)
+    elif star and (raw := _any_tag(ex)) is not None:
+        # "*" matches whatever the current representation is: an ETag the app gives in a
+        # form that does not parse (Bottle's unquoted one) still says it has validators.
+        tag = raw
+    else:
         return  # the app advertises no validator for this target: nothing to hold it to
     listed = entity_tags(value)
-    star = value.strip(" \t") == "*"
-    if not star and not (listed and any(weak_match(tag, current) for tag in listed)):
+    if not star and not (
+        current is not None and listed and any(weak_match(each, current) for each in listed)
+    ):
         return
     wanted = "304" if ex.method in ("GET", "HEAD") else "412"
     yield self.finding(
         ex,
-        f"If-None-Match {show(value)} matches the target's ETag {show(tag_text(current))}; the app "
+        f"If-None-Match {show(value)} matches the target's ETag {show(tag)}; the app "
         f"answered {app_status(ex)} with {ex.produced} bytes instead of {wanted}" + range_first(ex),
     )
+
+
+def _any_tag(ex: Exchange) -> str | None:
+    """The ETag field the app gives the target, as sent, parsed or not (as
+    :func:`_current_tag` looks for it)."""
+    earlier = None if ex.method == "HEAD" else counterpart(ex, plain=True)
+    for source in (ex, earlier):
+        if source is not None and (raw := app_field(source, "etag")) is not None:
+            return raw
+    return None
 
 
 def _since_case(ex: Exchange) -> bool:
