@@ -318,3 +318,50 @@ def test_an_exception_whose_str_hangs_never_hangs_client_or_validator() -> None:
         "<str() of it did not return within 2 s>"
     )
     assert [each.rule for each in checked.findings] == [RULE]
+
+
+# -- an error after a short read of wsgi.input ---------------------------------------------------
+
+
+def reading_once(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+    """Takes a short read for a client gone, as WebOb's DisconnectionError does."""
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    data = environ["wsgi.input"].read(length)
+    if len(data) < length:
+        raise ValueError("the client disconnected")  # short-read
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [data]
+
+
+def reading_all(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+    """Reads to the end, then fails of its own."""
+    stream, left, parts = environ["wsgi.input"], int(environ.get("CONTENT_LENGTH") or 0), []
+    for _ in range(1000):
+        if left <= 0 or not (part := stream.read(left)):
+            break
+        parts.append(part)
+        left -= len(part)
+    raise KeyError("after the body")  # read-all
+
+
+def own_error(app: Any, max_read: int | None) -> list[str]:
+    config = wsgicheck.ServerConfig(max_read=max_read)
+    response = Client(app, config=config).post("/", body=b"sixteen bytes!!!")
+    return [f.message for f in check_exchange(Exchange(response)) if f.rule == RULE]
+
+
+def test_an_error_after_a_short_read_says_the_client_sent_the_whole_body() -> None:
+    """From the app sweep of 2026-12-03: WebOb (Pecan, TurboGears) raises
+    DisconnectionError when read(n) returns less than n, and the finding repeated 'The
+    client disconnected' of a client that had sent everything."""
+    assert own_error(reading_once, None) == []
+    assert own_error(reading_once, 7) == [
+        "ValueError escaped the application callable at "
+        f"{Path(__file__).name}:{line_of('short-read')}: the client "
+        "disconnected; before it, wsgi.input.read(16) returned 7 of the 16 bytes left, a "
+        "short read PEP 3333 allows (read(size) is a file's: up to size bytes); the rest was "
+        "never read, and the client sent the whole body"
+    ]
+    # A short read the app went past says nothing of its error.
+    [message] = own_error(reading_all, 7)
+    assert message.endswith(f":{line_of('read-all')}: 'after the body'")

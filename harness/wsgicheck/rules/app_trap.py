@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..model.events import AppRaised
+from ..model.events import AppRaised, InputRead
 from .exchange import Exchange
 from .registry import Binding, Finding, Level, Rule, at, rule
 
@@ -68,7 +68,37 @@ fix:  catch it and answer 404 (or 500 with exc_info=sys.exc_info() and a helpful
 )
 def trap_own_errors(self: Rule, ex: Exchange) -> Iterator[Finding]:
     for raised in own_errors(ex):
-        yield self.finding(ex, told(raised), raised.where)
+        yield self.finding(ex, told(raised) + _after_short_read(ex, raised), raised.where)
+
+
+def _after_short_read(ex: Exchange, raised: AppRaised) -> str:
+    """What to add when the app raised with its body unread after a read of wsgi.input that
+    gave less than it asked for and than was left (wsgicheck's ``max_read`` choice, or a
+    real server's chunk per read): a library that takes such a read for the body's end or
+    a client gone (WebOb's DisconnectionError) raises for a client that sent everything."""
+    short: InputRead | None = None
+    last: InputRead | None = None
+    for event in ex.events:
+        if event is raised:
+            break
+        if isinstance(event, InputRead):
+            last = event
+            asked = event.argument
+            left = event.available
+            if (
+                event.method == "read"
+                and isinstance(asked, int)
+                and left is not None
+                and event.size < min(asked, left)
+            ):
+                short = short or event
+    if short is None or last is None or last.available is None or last.available <= last.size:
+        return ""
+    return (
+        f"; before it, wsgi.input.read({short.argument}) returned {short.size} of the "
+        f"{short.available} bytes left, a short read PEP 3333 allows (read(size) is a "
+        "file's: up to size bytes); the rest was never read, and the client sent the whole body"
+    )
 
 
 def told(raised: AppRaised) -> str:
