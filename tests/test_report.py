@@ -841,3 +841,19 @@ def test_the_curl_replay_says_which_server_choices_serve_does_not_make() -> None
     )
     replays = reproducers(Request(target="/app/x"), short, "app.py:app")
     assert replays.against == serve_command("TARGET", short)
+
+
+def test_the_json_answers_give_each_path_whole() -> None:
+    """From the app sweep of 2026-12-03: a path longer than a text report shows was cut in
+    the JSON too, with the reader's '… [N more characters cut]' in the data."""
+    long_path = "/" + "a" * 3000
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response("404 Not Found", [("Content-Type", "text/plain")])
+        return [b"no\n"]
+
+    result = _run(app, "long:app", paths=(long_path,))
+    data = json.loads(report.render(result, "json"))
+    paths = [row["path"] for row in data["answers"]]
+    assert long_path in paths
+    assert not any(path and "characters cut" in path for path in paths)

@@ -393,8 +393,9 @@ def answer_rows(run: RunResult, limit: int) -> list[tuple[str, str]]:
 
 def answers_data(run: RunResult) -> list[dict[str, Any]]:
     """The table of statuses per path as JSON-safe data; the row of the paths past the
-    table's limit has the path null."""
+    table's limit has the path null. A path is given whole, as a request's target is:
+    :func:`dumps` escapes what needs it, and a path cut for a reader is no path."""
     return [
-        {"path": None if path == OTHER_PATHS else show(path), "statuses": row}
+        {"path": None if path == OTHER_PATHS else path, "statuses": row}
         for path, row in run.answers.rows()
     ]
