@@ -39,6 +39,7 @@ HTTP_RULES = [
     "APP-304-METADATA",
     "APP-206-CONTENT-RANGE",
     "APP-416-SATISFIABLE",
+    "APP-416-CONTENT-RANGE",
     "APP-CONTENT-CODING",
     "APP-HEAD-LIKE-GET",
     "APP-CL-OF-GET",
@@ -694,7 +695,7 @@ def test_a_304_is_not_judged_beside_a_200_that_varies_by_itself() -> None:
         ({"Range": "lines=0-0"}, "bytes */23", set()),
         ({"Range": "bytes =0-0"}, "bytes */23", set()),  # no range request: it does not parse
         ({"Range": "bytes=0-0"}, "bytes */0", set()),
-        ({"Range": "bytes=0-0"}, None, set()),  # no length to judge by
+        ({"Range": "bytes=0-0"}, None, {"APP-416-CONTENT-RANGE"}),  # no length to judge by
         ({"Range": "bytes=0-0", "If-Range": '"v1"'}, "bytes */23", set()),  # APP-IF-RANGE's
         ({}, "bytes */23", set()),
     ],
@@ -708,6 +709,40 @@ def test_a_416_to_a_satisfiable_range(
     assert {rule for rule, _, _ in fired(exchanges)} == expected
     head = run(app, {"method": "HEAD", "target": "/", "headers": headers})
     assert "APP-416-SATISFIABLE" not in applied(head)  # range handling is GET's alone
+
+
+@pytest.mark.parametrize(
+    ("headers", "stated", "message"),
+    [
+        ({"Range": "bytes=500-"}, "bytes */23", None),
+        ({"Range": "bytes=0-0, 5-6"}, "bytes */23", None),
+        (
+            {"Range": "bytes=500-"},
+            None,
+            "the app answered 416 to Range bytes=500- with no Content-Range",
+        ),
+        (
+            {"Range": "Bytes=500-"},
+            "bytes 0-22/23",
+            "the app answered 416 to Range Bytes=500- with Content-Range bytes 0-22/23, not "
+            "bytes */length",
+        ),
+        ({"Range": "lines=1-2"}, None, None),  # not a byte-range request: not judged
+        ({}, None, None),
+    ],
+)
+def test_a_416_states_the_length(
+    headers: dict[str, str], stated: str | None, message: str | None
+) -> None:
+    """From the app sweep of 2026-12-03: Bottle 0.13's static_file answers 416 with no
+    Content-Range; RFC 9110 §15.5.17 asks for ``bytes */length``."""
+    fields = [("Content-Range", stated)] if stated is not None else []
+    app = answering("416 Range Not Satisfiable", [TEXT, *fields], b"")
+    exchanges = run(app, {"method": "GET", "target": "/", "headers": headers})
+    found = [f.message for ex in exchanges for f in check_exchange(ex)]
+    assert found == ([message] if message else [])
+    judged = "APP-416-CONTENT-RANGE" in applied(exchanges)
+    assert judged == headers.get("Range", "").lower().startswith("bytes")
 
 
 def test_a_416_to_an_unsatisfiable_range_is_judged_and_passes() -> None:
@@ -1358,7 +1393,8 @@ def test_a_416_to_a_failing_if_range_evaluated_the_range() -> None:
         VALIDATORS,
         lambda environ: "416 Range Not Satisfiable" if "HTTP_RANGE" in environ else "200 OK",
     )
-    assert fired(run(app, GET, ranged('"v0"'))) == {IF_RANGE}
+    refused_bare = ("APP-416-CONTENT-RANGE", "GET", ("Range", "If-Range"))
+    assert fired(run(app, GET, ranged('"v0"'))) == {IF_RANGE, refused_bare}
 
 
 IF_RANGE_MATCH = ("APP-IF-RANGE-MATCH", "GET", ("Range", "If-Range"))

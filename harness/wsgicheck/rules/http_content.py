@@ -432,6 +432,49 @@ def satisfiable_range_refused(self: Rule, ex: Exchange) -> Iterator[Finding]:
         )
 
 
+def _byte_range_refused(ex: Exchange) -> bool:
+    """A 416 to a request with a Range field in the bytes unit."""
+    if app_status(ex) != 416:
+        return False
+    ranges = request_field(ex, "range")
+    return ranges is not None and ranges.partition("=")[0].strip(" \t").lower() == "bytes"
+
+
+@rule(
+    "APP-416-CONTENT-RANGE",
+    level=Level.SHOULD,
+    binding=Binding.APP,
+    section=SECTION + "; RFC 9110 §15.5.17, §14.4",
+    summary="a 416 to a byte-range request states the representation's length: "
+    "Content-Range: bytes */length",
+    pep=ORIGIN,
+    source="RFC 9110 §15.5.17, §14.4",
+    covers=(),
+    needs=("start_response",),
+    memo="exchange",
+    applies=_byte_range_refused,
+    example="""
+bad:  Range: bytes=500- on 100 bytes -> 416 with no Content-Range
+fix:  416 with "Content-Range: bytes */100": the client learns what it may ask for""",
+)
+def refused_range_length(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    # RFC 9110 §15.5.17: "A server that generates a 416 response to a byte-range request
+    # SHOULD generate a Content-Range header field specifying the current length of the
+    # selected representation."
+    ranges = show(request_field(ex, "range") or "")
+    value = app_field(ex, "content-range")
+    if value is None:
+        yield self.finding(ex, f"the app answered 416 to Range {ranges} with no Content-Range")
+        return
+    match = content_range_re.fullmatch(value)
+    if match is None or match.group("unsatisfied") is None:
+        yield self.finding(
+            ex,
+            f"the app answered 416 to Range {ranges} with Content-Range {show(value)}, "
+            "not bytes */length",
+        )
+
+
 def _decode(codings: list[str], body: bytes) -> str | None:
     """Undo ``codings`` (applied in order) on ``body``: None if it decodes, else what failed."""
     data = body
