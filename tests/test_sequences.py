@@ -14,7 +14,7 @@ from wsgicheck.explore.runner import RunOptions, run
 from wsgicheck.explore.sequences import FollowUps, ask_about, follow_ups, send_follow_ups
 from wsgicheck.model.request import Request
 from wsgicheck.model.response import Response
-from wsgicheck.rules import Exchange, check_exchange
+from wsgicheck.rules import Exchange, check_exchange, in_sequence
 
 TAG = '"v1"'
 STALE = '"v1-stale"'
@@ -69,8 +69,47 @@ def test_a_get_with_validators_and_ranges_is_followed_by_every_question() -> Non
         ("GET", (("Accept", "text/plain"), ("Range", "bytes=0-0"), ("If-Range", STALE))),
         ("GET", (("Accept", "text/plain"), ("Range", "bytes=0-0"), ("If-None-Match", TAG))),
         ("GET", (("Accept", "text/plain"), ("Range", "bytes=0-0"), ("If-Match", STALE))),
+        ("GET", (("Accept", "text/plain"), ("Range", "bytes=6-"))),  # at the length: unsatisfiable
+        ("GET", (("Accept", "text/plain"), ("Range", "bytes=-0"))),  # a suffix of none: too
     ]
     assert {request.target for request in follow_ups(response.request, response)} == {"/page"}
+
+
+def test_ranges_no_representation_satisfies_catch_a_bare_416_and_a_206_to_none() -> None:
+    """From the app sweep of 2026-12-03: Bottle's 416 had no Content-Range, and CherryPy
+    answers bytes=-0 with a 206 of 'bytes 650-649/650'; the run asked only bytes=0-0."""
+    body = b"0123456789"
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        ranges = environ.get("HTTP_RANGE", "")
+        headers = [("Content-Type", "text/plain"), ("Accept-Ranges", "bytes")]
+        if ranges == "bytes=-0":  # CherryPy 18.10's: the suffix of none as the last byte on
+            start_response("206 Partial Content", [*headers, ("Content-Range", "bytes 10-9/10")])
+            return []
+        if ranges.startswith("bytes=10-"):  # Bottle 0.13's: no Content-Range
+            start_response("416 Range Not Satisfiable", [("Content-Type", "text/plain")])
+            return []
+        start_response("200 OK", headers)
+        return [body]
+
+    client = Client(app)
+    response = client.get("/file")
+    exchanges = in_sequence(
+        [
+            Exchange(response),
+            *(Exchange(client.send(each)) for each in follow_ups(response.request, response)),
+        ]
+    )
+    found = {
+        (f.rule, dict(f.request.headers).get("Range"))
+        for ex in exchanges
+        for f in check_exchange(ex)
+        if f.request
+    }
+    assert found == {
+        ("APP-416-CONTENT-RANGE", "bytes=10-"),
+        ("APP-206-CONTENT-RANGE", "bytes=-0"),
+    }
 
 
 def test_a_weak_tag_is_sent_back_strong_in_the_list_and_never_in_if_range() -> None:

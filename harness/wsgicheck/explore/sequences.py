@@ -17,6 +17,7 @@ from datetime import timedelta
 from email.utils import format_datetime
 
 from ..drivers.client import Client
+from ..model.grammar import decimal
 from ..model.request import Framing, InvalidRequest, Request
 from ..model.response import Response
 from ..rules import Exchange
@@ -47,7 +48,8 @@ def follow_ups(
     (:func:`_other_choices`), then the GET once more; If-Match and If-Unmodified-Since
     (:func:`_preconditions`); and
     ``Range: bytes=0-0`` when the answer said ``Accept-Ranges: bytes``, then with
-    If-Range, then with the preconditions a range must not skip (:func:`_beside_range`).
+    If-Range, then with the preconditions a range must not skip (:func:`_beside_range`),
+    then ranges it cannot satisfy (:func:`_unsatisfiable`).
     None for anything else; a value the app sent that no client could send back is left
     out, and so is a question that would change a field named in ``keep`` (lower-case: the
     fields the user set with ``-H``, which every request carries as given). Without
@@ -87,6 +89,7 @@ def follow_ups(
     if (response.header("accept-ranges") or "").strip().lower() == "bytes":
         wanted += [("GET", (("Range", "bytes=0-0"), *extra)) for extra in _if_ranges(response)]
         wanted += [("GET", (("Range", "bytes=0-0"), each)) for each in _beside_range(response)]
+        wanted += [("GET", (("Range", each),)) for each in _unsatisfiable(response)]
     out = []
     for method, extra in wanted:
         names = {name.lower() for name, _ in extra}
@@ -98,6 +101,17 @@ def follow_ups(
         except InvalidRequest:
             continue  # an ETag with a CR in it, say: APP-HEADER-VALUE-NO-CONTROL's finding
     return out
+
+
+def _unsatisfiable(response: Response) -> list[str]:
+    """Byte ranges no representation of the answer's length satisfies (RFC 9110 §14.1.1):
+    one starting at its length, and a suffix of none. A 416 with ``Content-Range: bytes
+    */N`` or a 200 answer them; a 206 cannot (a Content-Range from the length to one byte
+    before it is no range), and an app that raises on them fails."""
+    length = decimal(response.header("content-length") or "")
+    if length is None:
+        length = len(response.body)
+    return [f"bytes={length}-", "bytes=-0"] if length else []
 
 
 def _other_choices(response: Response) -> list[tuple[str, str]]:
