@@ -1502,10 +1502,16 @@ def test_a_range_is_asked_for_where_the_app_offers_ranges() -> None:
     ranged = [ex for ex in exchanges if ex.request.header_values("Range")]
     # The range alone, with If-Range holding the ETag (206 again), with a stale tag (200),
     # then beside If-None-Match with the ETag (304) and If-Match with a stale tag (412),
-    # unless the range is served first (206 to both).
+    # unless the range is served first (206 to both); then ranges no representation
+    # satisfies (bytes=LENGTH- and bytes=-0), which Werkzeug refuses with 416 and its
+    # Content-Range: bytes */LENGTH.
     after = [206, 206] if werkzeug_serves_ranges_first() else [304, 412]
-    assert [ex.response.status_code for ex in ranged] == [206, 206, 200, *after]
-    assert {"APP-206-CONTENT-RANGE", "APP-IF-RANGE"} <= applied(ranged)
+    assert [ex.response.status_code for ex in ranged] == [206, 206, 200, *after, 416, 416]
+    length = len(ranged[0].history[0].response.body) if ranged[0].history else None
+    assert [ex.response.header("content-range") for ex in ranged[-2:]] == [f"bytes */{length}"] * 2
+    assert {"APP-206-CONTENT-RANGE", "APP-IF-RANGE", "APP-416-CONTENT-RANGE"} <= applied(ranged)
+    ranges = {"APP-206-CONTENT-RANGE", "APP-416-SATISFIABLE", "APP-416-CONTENT-RANGE"}
+    assert not {rule for rule, _, _ in fired(exchanges)} & ranges
 
 
 def gzip_in_front_of_whitenoise() -> Any:

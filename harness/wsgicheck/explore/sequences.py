@@ -140,13 +140,15 @@ def _stale(tag: tuple[bool, str]) -> str:
 
 
 def _if_none_matches(response: Response) -> list[tuple[str, str]]:
-    """If-None-Match ``*``, then a list holding a stale tag and the learned one with its
-    weakness flipped (the weak comparison matches it)."""
+    """If-None-Match ``*`` (for any ETag the answer gave, one that does not parse too:
+    ``*`` matches whatever the tag), then a list holding a stale tag and the learned one
+    with its weakness flipped (the weak comparison matches it)."""
     tag = _learned(response)[0]
+    star = [("If-None-Match", "*")] if response.header("etag") is not None else []
     if tag is None:
-        return []
+        return star
     flipped = tag[1] if tag[0] else f"W/{tag[1]}"
-    return [("If-None-Match", "*"), ("If-None-Match", f"{_stale(tag)}, {flipped}")]
+    return [*star, ("If-None-Match", f"{_stale(tag)}, {flipped}")]
 
 
 def _stale_beside_date(response: Response) -> list[tuple[tuple[str, str], ...]]:
