@@ -20,6 +20,7 @@ from wsgicheck.model.locations import (
     repository_root,
     user_location,
 )
+from wsgicheck.rules import Exchange, check_exchange
 from wsgicheck.target import app_location, load_target, target_definition
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -338,3 +339,62 @@ def test_target_definition_skips_assignments_that_change_the_app_but_bind_nothin
         "second": 8,
         "rest": 8,
     }
+
+
+# -- a library's start_response between the user's line and the server ---------------------------
+
+DROPPER = '''
+def wrap(app):
+    """A logging middleware whose start_response drops exc_info (Paste's TransLogger)."""
+    def middleware(environ, start_response):
+        def replacement_start_response(status, headers, exc_info=None):
+            return start_response(status, headers)
+        return app(environ, replacement_start_response)
+    return middleware
+'''
+
+
+def restarting(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    try:
+        raise ValueError("render failed")
+    except ValueError:
+        start_response("500 Oops", [("Content-Type", "text/plain")], sys.exc_info())  # restart
+        return [b"error page\n"]
+
+
+def test_a_call_made_by_a_librarys_start_response_names_it(tmp_path: Path) -> None:
+    """From the app sweep of 2026-12-03: Paste's TransLogger passes start_response on
+    without exc_info, and APP-SR-ONCE blamed the user's line, which passes it. The finding
+    still points at the user's line, and names the library's function that made the call."""
+    folder = tmp_path / "site-packages"
+    folder.mkdir()
+    (folder / "dropper.py").write_text(DROPPER)
+    sys.path.insert(0, str(folder))
+    try:
+        import dropper  # type: ignore[import-not-found]
+    finally:
+        sys.path.remove(str(folder))
+    response = Client(dropper.wrap(restarting)).get("/")
+    [call] = [e for e in response.trace if isinstance(e, StartResponseCalled)][1:]
+    line = next(
+        i
+        for i, text in enumerate(Path(__file__).read_text().splitlines(), 1)
+        if text.rstrip().endswith("# restart")
+    )
+    assert call.where is not None
+    assert (call.where.file, call.where.line) == (__file__, line)
+    assert call.via is not None
+    assert call.via.function == "replacement_start_response"
+    [message] = [f.message for f in check_exchange(Exchange(response)) if f.rule == "APP-SR-ONCE"]
+    assert message == (
+        f"start_response('500 Oops', ...) called again without exc_info at "
+        f"test_locations.py:{line}; the call reached the server through "
+        f"{portable_path(call.via.file)}:6 in replacement_start_response(), a library's "
+        "start_response between this line and the server: if this line passes exc_info, "
+        "that function dropped it"
+    )
+    # Called directly, the same app's second call has its exc_info and no via.
+    direct = Client(restarting).get("/")
+    assert [e.via for e in direct.trace if isinstance(e, StartResponseCalled)] == [None, None]
+    assert [f.rule for f in check_exchange(Exchange(direct)) if f.rule == "APP-SR-ONCE"] == []

@@ -93,6 +93,14 @@ def caller(frame: FrameType) -> Location:
     frame below it is resolved when a report is written
     (:func:`~wsgicheck.model.locations.user_location`).
     """
+    return caller_and_via(frame)[0]
+
+
+def caller_and_via(frame: FrameType) -> tuple[Location, Location | None]:
+    """:func:`caller`'s location, and, when that is the user's code below a library frame
+    that made the call, the library's place (``via``): a middleware's start_response that
+    the user's line called, which passes on what it likes (Paste's TransLogger drops
+    exc_info)."""
     code = frame.f_code
     if is_library(code.co_filename):
         outer = frame.f_back
@@ -101,10 +109,11 @@ def caller(frame: FrameType) -> Location:
                 break  # the harness called the app from here: nothing of the user's
             if not is_library(outer.f_code.co_filename):
                 where = (outer.f_code.co_filename, outer.f_lineno, outer.f_code.co_name)
-                return _location(where)
+                via = (code.co_filename, frame.f_lineno, code.co_name)
+                return _location(where), _location(via)
             outer = outer.f_back
     where = (code.co_filename, frame.f_lineno, code.co_name)
-    return _LOCATIONS.get(where) or _location(where)  # the look-up inline: every request
+    return _LOCATIONS.get(where) or _location(where), None  # the look-up inline
 
 
 #: How many frames :func:`caller` looks through for the user's code (a deep framework).
@@ -244,6 +253,7 @@ def record_start_response(
     change it (PEP 3333 lets it) records a copy.
     """
     kind, summary = ("absent", None) if exc_info is None else exc_info_kind(exc_info)
+    where, via = caller_and_via(frame)
     log.append(
         raw_start_response_called(
             status,
@@ -253,8 +263,9 @@ def record_start_response(
             positional,
             keywords,
             headers_sent,
-            caller(frame),
+            where,
             handling(),
+            via,
         )
     )
     return kind

@@ -135,6 +135,9 @@ class StartResponseCalled(NamedTuple):
     #: The type of the exception being handled where the call was made (it was made from
     #: an ``except`` block), or None.
     handling: str | None = None
+    #: When ``where`` is the user's line and a library's function made the call from it (a
+    #: middleware's own start_response), that library frame's place; else None.
+    via: Location | None = None
 
 
 @_event

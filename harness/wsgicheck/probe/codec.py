@@ -126,10 +126,11 @@ def decode_events(data: list[Any]) -> list[RawEvent]:
         if kind is None:
             raise ValueError(f"unknown event {item['event']!r}")
         values = list(decode(item["fields"]))
-        if "where" in kind._fields:  # Locations travel as plain tuples
-            at = kind._fields.index("where")
-            if at < len(values) and isinstance(values[at], tuple):
-                values[at] = Location(*values[at])
+        for name in ("where", "via"):  # Locations travel as plain tuples
+            if name in kind._fields:
+                at = kind._fields.index(name)
+                if at < len(values) and isinstance(values[at], tuple):
+                    values[at] = Location(*values[at])
         log.append((kind, *values))
     return log
 

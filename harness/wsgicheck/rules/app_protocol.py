@@ -8,7 +8,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..model.events import StartResponseCalled, WriteCalled, Yielded
-from ..model.untrusted import plain
+from ..model.locations import portable_path
+from ..model.untrusted import plain, show
 from .exchange import Exchange
 from .registry import Binding, Finding, Level, Rule, at, quoted, rule
 
@@ -203,7 +204,8 @@ def sr_once(self: Rule, ex: Exchange) -> Iterator[Finding]:
             yield self.finding(
                 ex,
                 f"start_response({quoted(call.status)}, ...) called again without exc_info"
-                + at(call.where),
+                + at(call.where)
+                + _through(call, "exc_info"),
                 call.where,
             )
         elif call.exc_info_kind == "empty" and call.headers_sent:
@@ -213,6 +215,20 @@ def sr_once(self: Rule, ex: Exchange) -> Iterator[Finding]:
                 + at(call.where),
                 call.where,
             )
+
+
+def _through(call: StartResponseCalled, argument: str) -> str:
+    """What to add when a library's function between the user's line and the server made
+    the call (a middleware's own start_response): it may have passed on less than it got."""
+    via = call.via
+    if via is None:
+        return ""
+    place = show(f"{portable_path(via.file)}:{via.line} in {via.function}()")
+    return (
+        f"; the call reached the server through {place}, a library's start_response "
+        f"between this line and the server: if this line passes {argument}, that function "
+        "dropped it"
+    )
 
 
 @rule(
