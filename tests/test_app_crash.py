@@ -365,3 +365,37 @@ def test_an_error_after_a_short_read_says_the_client_sent_the_whole_body() -> No
     # A short read the app went past says nothing of its error.
     [message] = own_error(reading_all, 7)
     assert message.endswith(f":{line_of('read-all')}: 'after the body'")
+
+
+def test_an_error_raised_in_a_library_keeps_its_line_in_the_message(tmp_path: Path) -> None:
+    """From the app sweep of 2026-12-03: a2wsgi raised UnicodeEncodeError in its own
+    build_scope(), with no frame of the user's; the report placed the finding at the app's
+    definition and the library's line was nowhere. The message now keeps it."""
+    import sys
+
+    folder = tmp_path / "site-packages"
+    folder.mkdir()
+    (folder / "strictlib.py").write_text(
+        "def wrap(app):\n"
+        "    def strict(environ, start_response):\n"
+        "        environ['QUERY_STRING'].encode('ascii')\n"
+        "        return app(environ, start_response)\n"
+        "    return strict\n"
+    )
+    sys.path.insert(0, str(folder))
+    try:
+        import strictlib  # type: ignore[import-not-found]
+    finally:
+        sys.path.remove(str(folder))
+
+    def inner(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"ok\n"]
+
+    request = wsgicheck.Request(target="/?q=\xa9", headers=(("Host", "localhost"),))
+    response = Client(strictlib.wrap(inner)).send(request)  # a raw latin-1 byte
+    [message] = [f.message for f in check_exchange(Exchange(response)) if f.rule == RULE]
+    place = wsgicheck.model.locations.portable_path(str(folder / "strictlib.py"))
+    assert message.startswith(
+        f"UnicodeEncodeError escaped the application callable from {place}:3 in strict(): "
+    )

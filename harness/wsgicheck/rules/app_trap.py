@@ -12,7 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..model.events import AppRaised, InputRead
+from ..model.events import AppRaised, InputRead, is_library
+from ..model.locations import portable_path
+from ..model.untrusted import show
 from .exchange import Exchange
 from .registry import Binding, Finding, Level, Rule, at, rule
 
@@ -101,10 +103,19 @@ def _after_short_read(ex: Exchange, raised: AppRaised) -> str:
     )
 
 
+def _library_at(raised: AppRaised) -> str:
+    """Where in a library an exception with no frame of the user's was raised: the report
+    places such a finding at the app's definition, and the message keeps the line."""
+    place = raised.where
+    if place is None or not is_library(place.file) or place.file.startswith("<"):
+        return ""
+    return " from " + show(f"{portable_path(place.file)}:{place.line} in {place.function}()")
+
+
 def told(raised: AppRaised) -> str:
     """An exception that escaped the app, as a finding tells it: its type, where, why."""
     where = PHASES.get(raised.phase, raised.phase)
-    message = f"{raised.exc_type} escaped {where}{at(raised.where)}"
+    message = f"{raised.exc_type} escaped {where}{at(raised.where) or _library_at(raised)}"
     if raised.message:
         message += f": {raised.message[:200]}"
     return message
