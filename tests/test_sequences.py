@@ -71,6 +71,11 @@ def test_a_get_with_validators_and_ranges_is_followed_by_every_question() -> Non
         ("GET", (("Accept", "text/plain"), ("Range", "bytes=0-0"), ("If-Match", STALE))),
         ("GET", (("Accept", "text/plain"), ("Range", "bytes=6-"))),  # at the length: unsatisfiable
         ("GET", (("Accept", "text/plain"), ("Range", "bytes=-0"))),  # a suffix of none: too
+        # The whole as a range, with codings: a compression layer past its minimum size.
+        (
+            "GET",
+            (("Accept", "text/plain"), ("Range", "bytes=0-"), ("Accept-Encoding", "gzip, deflate")),
+        ),
     ]
     assert {request.target for request in follow_ups(response.request, response)} == {"/page"}
 
