@@ -49,6 +49,25 @@ def test_targets_stay_under_a_prefix(target: str) -> None:
 
 
 @QUICK
+@given(wst.targets(paths=["/graphql?query=%7Bhello%7D"]))
+def test_a_known_path_with_a_query_keeps_it_whole(target: str) -> None:
+    """From the app sweep of 2026-12-03: a drawn query went after the known one with a
+    second '?' (``?query=%7Bhello%7D?page=2``), and a drawn segment after its query."""
+    path, _, query = target.partition("?")
+    if path == "/graphql" or path.startswith("/graphql/"):
+        assert query == "query=%7Bhello%7D" or query.startswith("query=%7Bhello%7D&")
+
+
+def test_a_known_path_with_a_query_gets_segments_and_queries_in_their_places() -> None:
+    known = "/graphql?query=%7Bhello%7D"
+    joined = find(wst.targets(paths=[known]), lambda t: t.startswith(known + "&"), settings=QUICK)
+    assert joined.startswith(known + "&")
+    deeper = find(wst.targets(paths=[known]), lambda t: t.startswith("/graphql/"), settings=QUICK)
+    assert deeper.split("?")[0].startswith("/graphql/")
+    assert "?query=%7Bhello%7D" in deeper
+
+
+@QUICK
 @given(wst.targets(raw_bytes=True, max_length=64))
 def test_targets_respect_their_length(target: str) -> None:
     assert len(target) <= 64

@@ -171,6 +171,22 @@ def _queries(*, raw_bytes: bool) -> st.SearchStrategy[str]:
     return st.one_of(pairs, _pieces(_QUERY_PIECES + (_RAW_PIECES if raw_bytes else []), 24))
 
 
+def _appended(known: str, segment: str) -> str:
+    """A known path with a segment appended to its path (before any query it has)."""
+    path, mark, query = known.partition("?")
+    return path.rstrip("/") + "/" + segment + mark + query
+
+
+def _with_query(path: str, query: str | None) -> str:
+    """``path`` with a drawn query: after its own query, if it has one, joined by ``&`` (a
+    second ``?`` would run the drawn pairs into the last value of the path's own)."""
+    if query is None:
+        return path
+    if "?" in path:
+        return path + ("&" + query if query else "")
+    return path + "?" + query
+
+
 def targets(
     *,
     paths: Sequence[str] = (),
@@ -203,12 +219,10 @@ def targets(
     path = st.one_of(generated, generated, st.just("/"), st.just("//"), long)
     if paths:
         known = st.sampled_from(list(paths))
-        varied = st.tuples(known, segment).map(lambda pair: pair[0].rstrip("/") + "/" + pair[1])
+        varied = st.tuples(known, segment).map(lambda pair: _appended(*pair))
         path = st.one_of(known, known, known, varied, path)
     query = st.one_of(st.none(), st.none(), st.just(""), _queries(raw_bytes=raw_bytes))
-    target = st.tuples(path, query).map(
-        lambda pair: prefix + pair[0] + ("" if pair[1] is None else "?" + pair[1])
-    )
+    target = st.tuples(path, query).map(lambda pair: prefix + _with_query(*pair))
     target = target.filter(lambda text: len(text) <= max_length)
     if asterisk:
         return st.one_of(target, st.just("*"))
