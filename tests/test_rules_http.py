@@ -52,6 +52,7 @@ HTTP_RULES = [
     "APP-IF-RANGE",
     "APP-IF-RANGE-MATCH",
     "APP-VARY-NAMES-FIELD",
+    "APP-ETAG-PER-CODING",
 ]
 TIMEOUT = 10.0
 
@@ -1063,6 +1064,45 @@ def test_a_representation_chosen_by_accept_encoding_is_named_in_vary(
 ) -> None:
     exchanges = run(compressing(plain, coded), GET, GET, ZIPPED, ZIPPED, GET)
     assert fired(exchanges) == expected
+
+
+PER_CODING = ("APP-ETAG-PER-CODING", "GET", ())
+
+
+@pytest.mark.parametrize(
+    ("plain", "coded", "expected"),
+    [
+        ([("ETag", '"v1"')], [("ETag", '"v1"')], {PER_CODING}),
+        ([("ETag", '"v1"')], [("ETag", '"v1-gzip"')], set()),
+        ([("ETag", '"v1"')], [("ETag", 'W/"v1"')], set()),  # Django's GZipMiddleware
+        ([("ETag", 'W/"v1"')], [("ETag", 'W/"v1"')], set()),  # weak: no promise broken
+        ([("ETag", '"v1"')], [], set()),
+        ([], [], set()),
+    ],
+)
+def test_a_strong_etag_is_not_shared_by_two_codings(
+    plain: list[tuple[str, str]], coded: list[tuple[str, str]], expected: Fired
+) -> None:
+    """From the second app sweep of 2026-12-03: Starlette's GZipMiddleware keeps the app's
+    strong ETag on the gzip answer (RFC 9110 §8.8.3.3)."""
+    app = compressing([NAMED, *plain], [NAMED, *coded])
+    exchanges = run(app, GET, GET, ZIPPED, ZIPPED, GET)
+    assert fired(exchanges) == expected
+    if expected:
+        [finding] = [f for ex in exchanges for f in check_exchange(ex) if f.rule == PER_CODING[0]]
+        assert finding.message == (
+            "GET / got Content-Encoding gzip with Accept-Encoding: gzip, and no "
+            'Content-Encoding with no Accept-Encoding, both with the strong ETag "v1": one tag '
+            "for two representations, so a cache may revalidate one with the other's tag and "
+            "a Range with If-Range may join bytes of both; give the coded one its own tag "
+            '("...-gzip") or make the tag weak (W/)'
+        )
+
+
+def test_a_shared_strong_etag_is_judged_only_where_both_sides_answer_steadily() -> None:
+    """One gzip answer only: the pair that shows a selection is not there."""
+    app = compressing([NAMED, ("ETag", '"v1"')], [NAMED, ("ETag", '"v1"')])
+    assert fired(run(app, GET, ZIPPED, GET)) == set()
 
 
 def test_a_missing_vary_is_judged_only_where_both_sides_answer_steadily() -> None:

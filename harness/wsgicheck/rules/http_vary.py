@@ -1,5 +1,7 @@
-"""The HTTP rule on Vary (RFC 9110 §12.5.5): an app that picks the representation by a
-request field says so, or a cache hands one client's representation to another.
+"""The HTTP rules on representations selected by a request field: an app that picks one
+by a field says so in Vary (RFC 9110 §12.5.5), or a cache hands one client's representation
+to another; and representations that differ in content coding do not share a strong ETag
+(RFC 9110 §8.8.3.3), or a cache or a ranged download takes the two for one.
 
 The evidence is GETs to one target of two requests that differ in one field only, whose
 200s differ in representation metadata (Content-Type, Content-Encoding, Content-Language):
@@ -32,6 +34,7 @@ from .http_evidence import (
     app_field,
     app_list,
     app_status,
+    entity_tags,
     request_field,
     request_fields,
 )
@@ -253,3 +256,60 @@ def _got_all(ex: Exchange, names: list[str]) -> str:
 
 def _coded(ex: Exchange) -> bool:
     return (app_field(ex, "content-encoding") or "identity").strip().lower() != "identity"
+
+
+def _strong_tag(ex: Exchange) -> str | None:
+    """The response's one strong entity-tag, as sent; None for none, a weak one or a list."""
+    value = app_field(ex, "etag")
+    tags = entity_tags(value) if value is not None else None
+    if tags is None or len(tags) != 1 or tags[0][0]:
+        return None
+    return tags[0][1]
+
+
+def _coding_pairs(ex: Exchange) -> list[Pair]:
+    return [pair for pair in selected_by(ex) if "content-encoding" in pair[2]]
+
+
+@rule(
+    "APP-ETAG-PER-CODING",
+    level=Level.MUST,
+    binding=Binding.APP,
+    section=SECTION + "; RFC 9110 §8.8.1, §8.8.3.3",
+    summary="representations that differ in content coding (gzip and none) do not share a "
+    "strong ETag",
+    pep=ORIGIN,
+    source="RFC 9110 §8.8.3.3",
+    covers=(),
+    needs=("start_response",),
+    memo="exchange",
+    sequence=_bears,
+    # The pairs APP-VARY-NAMES-FIELD judges, where the coding is what differs: each request
+    # sent twice or more and answered steadily, so the tags are the app's choice.
+    applies=lambda ex: bool(_coding_pairs(ex)),
+    example="""
+bad:  gzip the body and keep the app's ETag: "v1" on both the gzip and the plain answer
+fix:  ETag: "v1-gzip" on the gzip one (or make the tag weak, W/"v1", as Django does)""",
+)
+def etag_per_coding(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    # RFC 9110 §8.8.3.3: "a strong entity tag for a content-encoded representation has to be
+    # distinct from the entity tag of an unencoded representation to prevent potential
+    # conflicts during cache updates and range requests"; §8.8.1: a strong validator "is
+    # unique across all versions of all representations associated with a particular
+    # resource over time".
+    mine = _strong_tag(ex)
+    if mine is None:
+        return
+    for other, field, _ in _coding_pairs(ex):
+        if _strong_tag(other) != mine:
+            continue
+        first, second = (other, ex) if request_field(other, field) is not None else (ex, other)
+        yield self.finding(
+            ex,
+            f"GET {show(ex.request.target)} got {_got(first, 'content-encoding')} with "
+            f"{_sent(first, field)}, and {_got(second, 'content-encoding')} with "
+            f"{_sent(second, field)}, both with the strong ETag {show(mine)}: one tag for two "
+            "representations, so a cache may revalidate one with the other's tag and a "
+            "Range with If-Range may join bytes of both; give the coded one its own tag "
+            '("...-gzip") or make the tag weak (W/)',
+        )
