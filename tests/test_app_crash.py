@@ -399,3 +399,24 @@ def test_an_error_raised_in_a_library_keeps_its_line_in_the_message(tmp_path: Pa
     assert message.startswith(
         f"UnicodeEncodeError escaped the application callable from {place}:3 in strict(): "
     )
+
+
+def test_a_client_gone_mid_body_is_not_said_to_have_sent_it_all() -> None:
+    """From the review of 2026-12-03: under the validator a client that really went away
+    after 7 of 16 bytes was told 'the client sent the whole body'."""
+    import io
+    import warnings
+    from wsgiref.util import setup_testing_defaults
+
+    environ: dict[str, Any] = {}
+    setup_testing_defaults(environ)
+    environ.update(
+        REQUEST_METHOD="POST", CONTENT_LENGTH="16", **{"wsgi.input": io.BytesIO(b"seven b")}
+    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(ValueError, match="the client disconnected"):
+            wsgicheck.validator(reading_once)(environ, lambda *args: None)
+    [message] = [str(w.message) for w in caught if "APP-TRAP-OWN-ERRORS" in str(w.message)]
+    assert "a short read PEP 3333 allows" in message
+    assert "the client sent the whole body" not in message

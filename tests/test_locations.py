@@ -351,6 +351,13 @@ def wrap(app):
             return start_response(status, headers)
         return app(environ, replacement_start_response)
     return middleware
+
+
+class Response:
+    """A response object that answers by calling start_response (Werkzeug's)."""
+    def __call__(self, environ, start_response):
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"ok"]
 '''
 
 
@@ -394,6 +401,15 @@ def test_a_call_made_by_a_librarys_start_response_names_it(tmp_path: Path) -> No
         "start_response between this line and the server: if this line passes exc_info, "
         "that function dropped it"
     )
+
+    # A library function that answers (it takes the environ and start_response) is not a
+    # start_response of the library's: the user's line is named alone.
+    def twice(environ: dict[str, Any], start_response: Any) -> Any:
+        dropper.Response()(environ, start_response)
+        return dropper.Response()(environ, start_response)
+
+    answered = Client(twice).get("/")
+    assert [e.via for e in answered.trace if isinstance(e, StartResponseCalled)] == [None, None]
     # Called directly, the same app's second call has its exc_info and no via.
     direct = Client(restarting).get("/")
     assert [e.via for e in direct.trace if isinstance(e, StartResponseCalled)] == [None, None]

@@ -728,6 +728,12 @@ def test_a_416_to_a_satisfiable_range(
             "the app answered 416 to Range Bytes=500- with Content-Range bytes 0-22/23, not "
             "bytes */length",
         ),
+        (
+            {"Range": "bytes=500-"},
+            "items */23",
+            "the app answered 416 to Range bytes=500- with Content-Range items */23, not "
+            "bytes */length",
+        ),
         ({"Range": "lines=1-2"}, None, None),  # not a byte-range request: not judged
         ({}, None, None),
     ],
@@ -744,6 +750,8 @@ def test_a_416_states_the_length(
     assert found == ([message] if message else [])
     judged = "APP-416-CONTENT-RANGE" in applied(exchanges)
     assert judged == headers.get("Range", "").lower().startswith("bytes")
+    put = run(app, {"method": "PUT", "target": "/", "headers": headers, "body": b"x"})
+    assert "APP-416-CONTENT-RANGE" not in applied(put)  # range handling is GET's
 
 
 def test_a_416_to_an_unsatisfiable_range_is_judged_and_passes() -> None:
@@ -799,6 +807,25 @@ def test_a_star_matches_an_etag_that_does_not_parse() -> None:
     assert {rule for rule, _, _ in fired(listed)} == {"APP-ETAG-SYNTAX"}
 
 
+@pytest.mark.parametrize("tag", ['"v1"', "v1"])
+def test_a_create_only_put_is_not_held_to_the_tag_it_made(tag: str) -> None:
+    """From the review of 2026-12-03: PUT with If-None-Match: * on a target with nothing
+    yet (RFC 9110 §13.1.2's own use of '*') answered 201 with the new representation's ETag
+    failed, the rule taking that tag for one the target had before."""
+    made: dict[str, bytes] = {}
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        if environ["PATH_INFO"] in made and environ.get("HTTP_IF_NONE_MATCH") == "*":
+            start_response("412 Precondition Failed", [TEXT])
+            return []
+        made[environ["PATH_INFO"]] = environ["wsgi.input"].read()
+        start_response("201 Created", [TEXT, ("ETag", tag)])
+        return [b"created\n"]
+
+    put = {"method": "PUT", "target": "/new", "body": b"data", "headers": {"If-None-Match": "*"}}
+    assert "APP-IF-NONE-MATCH" not in {rule for rule, _, _ in fired(run(app, put))}
+
+
 def test_if_none_match_learns_the_tag_from_the_earlier_get() -> None:
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
         conditional = "HTTP_IF_NONE_MATCH" in environ
@@ -827,11 +854,14 @@ def test_a_head_without_an_etag_of_its_own_is_not_held_to_the_get_s() -> None:
 
 
 def test_if_none_match_on_an_unsafe_method_wants_412() -> None:
+    """The target's tag is the one a GET got before: the POST's own answer tags what the
+    request made (see test_a_create_only_put_is_not_held_to_the_tag_it_made)."""
     post = {"method": "POST", "target": "/", "headers": {"If-None-Match": '"v1"'}}
-    exchanges = run(ignoring([("ETag", '"v1"')]), post)
-    (finding,) = check_exchange(exchanges[0])
+    exchanges = run(ignoring([("ETag", '"v1"')]), GET, post)
+    (finding,) = check_exchange(exchanges[1])
     assert finding.rule == "APP-IF-NONE-MATCH"
     assert "instead of 412" in finding.message
+    assert fired(run(ignoring([("ETag", '"v1"')]), post)) == set()  # no GET: nothing known
 
 
 LAST = "Mon, 01 Jan 2024 00:00:00 GMT"
@@ -1097,6 +1127,19 @@ def test_a_strong_etag_is_not_shared_by_two_codings(
             "a Range with If-Range may join bytes of both; give the coded one its own tag "
             '("...-gzip") or make the tag weak (W/)'
         )
+
+
+def test_identity_and_no_coding_may_share_a_strong_etag() -> None:
+    """From the review of 2026-12-03: the same bytes labelled identity for a gzip client are
+    one representation (RFC 9110 §8.8.1), whatever APP-VARY-NAMES-FIELD says of the label."""
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        coding = [("Content-Encoding", "identity")] if "HTTP_ACCEPT_ENCODING" in environ else []
+        start_response("200 OK", [TEXT, NAMED, ("ETag", '"v1"'), *coding])
+        return [BODY]
+
+    found = {rule for rule, _, _ in fired(run(app, GET, GET, ZIPPED, ZIPPED, GET))}
+    assert "APP-ETAG-PER-CODING" not in found
 
 
 def test_a_shared_strong_etag_is_judged_only_where_both_sides_answer_steadily() -> None:

@@ -60,11 +60,10 @@ def test_a_known_path_with_a_query_keeps_it_whole(target: str) -> None:
 
 def test_a_known_path_with_a_query_gets_segments_and_queries_in_their_places() -> None:
     known = "/graphql?query=%7Bhello%7D"
-    joined = find(wst.targets(paths=[known]), lambda t: t.startswith(known + "&"), settings=QUICK)
-    assert joined.startswith(known + "&")
+    # Found at all: a drawn query joined after the known one, a segment before it.
+    find(wst.targets(paths=[known]), lambda t: t.startswith(known + "&"), settings=QUICK)
     deeper = find(wst.targets(paths=[known]), lambda t: t.startswith("/graphql/"), settings=QUICK)
-    assert deeper.split("?")[0].startswith("/graphql/")
-    assert "?query=%7Bhello%7D" in deeper
+    assert "?query=%7Bhello%7D" in deeper  # the known query kept after the segment
 
 
 @QUICK

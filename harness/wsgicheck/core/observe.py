@@ -15,7 +15,7 @@ import io
 import sys
 import threading
 from collections.abc import Callable
-from types import FrameType, GeneratorType, WrapperDescriptorType
+from types import CodeType, FrameType, GeneratorType, WrapperDescriptorType
 from typing import Any
 
 from ..model.events import (
@@ -97,23 +97,38 @@ def caller(frame: FrameType) -> Location:
 
 
 def caller_and_via(frame: FrameType) -> tuple[Location, Location | None]:
-    """:func:`caller`'s location, and, when that is the user's code below a library frame
-    that made the call, the library's place (``via``): a middleware's start_response that
-    the user's line called, which passes on what it likes (Paste's TransLogger drops
-    exc_info)."""
+    """:func:`caller`'s location, and, when that is the user's line and the library
+    function it called is a start_response of the library's own (``via``), that
+    function's place: it passes on what it likes (Paste's TransLogger drops exc_info).
+    A library function that takes the environ and start_response (Werkzeug's
+    ``Response.__call__``) is the library answering, not a start_response: no ``via``."""
     code = frame.f_code
     if is_library(code.co_filename):
+        called = frame  # the library frame the user's line called, once found
         outer = frame.f_back
         for _ in range(_STACK_WALK):
             if outer is None or is_own(outer.f_code.co_filename):
                 break  # the harness called the app from here: nothing of the user's
             if not is_library(outer.f_code.co_filename):
                 where = (outer.f_code.co_filename, outer.f_lineno, outer.f_code.co_name)
-                via = (code.co_filename, frame.f_lineno, code.co_name)
-                return _location(where), _location(via)
+                via = None
+                if _takes_start_response_arguments(called.f_code):
+                    place = (called.f_code.co_filename, called.f_lineno, called.f_code.co_name)
+                    via = _location(place)
+                return _location(where), via
+            called = outer
             outer = outer.f_back
     where = (code.co_filename, frame.f_lineno, code.co_name)
     return _LOCATIONS.get(where) or _location(where), None  # the look-up inline
+
+
+def _takes_start_response_arguments(code: CodeType) -> bool:
+    """Whether a function looks like a start_response: two positional parameters or more
+    (``self`` aside), none of them the environ or a start_response of its own."""
+    names = code.co_varnames[: code.co_argcount]
+    if names[:1] in (("self",), ("cls",)):
+        names = names[1:]
+    return len(names) >= 2 and not {"environ", "start_response"} & set(names)
 
 
 #: How many frames :func:`caller` looks through for the user's code (a deep framework).

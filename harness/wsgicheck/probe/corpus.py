@@ -141,8 +141,9 @@ def _one_after_the_other(session: Session, number: int) -> tuple[Sent, Sent]:
         first.response = conn.read_response("GET")
         if _stays_open(first.response) and conn.send(second.request.to_bytes()):
             second.response = conn.read_response("GET")
-        if second.response is None and _stays_open(first.response) and not conn.closed:
-            second.hung = session.timeout
+        kept = _stays_open(first.response) and not conn.closed and not conn.buffer
+        if second.response is None and kept:
+            second.hung = session.timeout  # nothing at all came back
     return first, second
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..model.events import AppRaised, InputRead, is_library
+from ..model.grammar import decimal
 from ..model.locations import portable_path
 from ..model.untrusted import show
 from .exchange import Exchange
@@ -96,11 +97,17 @@ def _after_short_read(ex: Exchange, raised: AppRaised) -> str:
                 short = short or event
     if short is None or last is None or last.available is None or last.available <= last.size:
         return ""
-    return (
+    said = (
         f"; before it, wsgi.input.read({short.argument}) returned {short.size} of the "
         f"{short.available} bytes left, a short read PEP 3333 allows (read(size) is a "
-        "file's: up to size bytes); the rest was never read, and the client sent the whole body"
+        "file's: up to size bytes); the rest was never read"
     )
+    # The request as the server received it: a client that went away mid-body (under the
+    # validator, or serve) has sent less than its Content-Length, and is not told otherwise.
+    length = decimal(str(ex.environ.get("CONTENT_LENGTH", ""))) if ex.environ else None
+    if length is not None and len(ex.request.body) >= length:
+        said += ", and the client sent the whole body"
+    return said
 
 
 def _library_at(raised: AppRaised) -> str:

@@ -433,8 +433,9 @@ def satisfiable_range_refused(self: Rule, ex: Exchange) -> Iterator[Finding]:
 
 
 def _byte_range_refused(ex: Exchange) -> bool:
-    """A 416 to a request with a Range field in the bytes unit."""
-    if app_status(ex) != 416:
+    """A 416 to a GET with a Range field in the bytes unit (RFC 9110 §14.2 defines range
+    handling for GET alone)."""
+    if ex.method != "GET" or app_status(ex) != 416:
         return False
     ranges = request_field(ex, "range")
     return ranges is not None and ranges.partition("=")[0].strip(" \t").lower() == "bytes"
@@ -445,7 +446,7 @@ def _byte_range_refused(ex: Exchange) -> bool:
     level=Level.SHOULD,
     binding=Binding.APP,
     section=SECTION + "; RFC 9110 §15.5.17, §14.4",
-    summary="a 416 to a byte-range request states the representation's length: "
+    summary="a 416 to a byte-range GET states the representation's length: "
     "Content-Range: bytes */length",
     pep=ORIGIN,
     source="RFC 9110 §15.5.17, §14.4",
@@ -467,7 +468,11 @@ def refused_range_length(self: Rule, ex: Exchange) -> Iterator[Finding]:
         yield self.finding(ex, f"the app answered 416 to Range {ranges} with no Content-Range")
         return
     match = content_range_re.fullmatch(value)
-    if match is None or match.group("unsatisfied") is None:
+    if (
+        match is None
+        or match.group("unsatisfied") is None
+        or match.group("unit").lower() != "bytes"
+    ):
         yield self.finding(
             ex,
             f"the app answered 416 to Range {ranges} with Content-Range {show(value)}, "

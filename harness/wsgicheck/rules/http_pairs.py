@@ -442,14 +442,24 @@ def _described(ex: Exchange) -> str:
     return ex.method + (" with " + ", ".join(fields) if fields else "")
 
 
-def _current_tag(ex: Exchange) -> tuple[bool, str] | None:
-    """The entity-tag the app gives the target: in this response, else in the GET before.
+def _tag_sources(ex: Exchange) -> tuple[Exchange | None, ...]:
+    """Where the target's current entity-tag is read: this response, else the GET before.
 
     Not the GET's for a HEAD: an ETag is known only from the content, so a HEAD answered
     without one (Django's ConditionalGetMiddleware tags GET only) has no validator to hold
-    its If-None-Match to, as APP-HEAD-LIKE-GET leaves ETag out of what HEAD must repeat."""
-    earlier = None if ex.method == "HEAD" else counterpart(ex, plain=True)
-    for source in (ex, earlier):
+    its If-None-Match to, as APP-HEAD-LIKE-GET leaves ETag out of what HEAD must repeat.
+    Not this response's for another method: the ETag of a 201 to ``PUT`` with
+    ``If-None-Match: *`` tags what the request made, not what the target held before it
+    (RFC 9110 §13.1.2's own use of ``*``: create only if nothing is there)."""
+    if ex.method == "HEAD":
+        return (ex,)
+    earlier = counterpart(ex, plain=True)
+    return (ex, earlier) if ex.method == "GET" else (earlier,)
+
+
+def _current_tag(ex: Exchange) -> tuple[bool, str] | None:
+    """The entity-tag the app gives the target (see :func:`_tag_sources`)."""
+    for source in _tag_sources(ex):
         if source is None:
             continue
         tags = entity_tags(app_field(source, "etag") or "")
@@ -538,10 +548,9 @@ def if_none_match(self: Rule, ex: Exchange) -> Iterator[Finding]:
 
 
 def _any_tag(ex: Exchange) -> str | None:
-    """The ETag field the app gives the target, as sent, parsed or not (as
-    :func:`_current_tag` looks for it)."""
-    earlier = None if ex.method == "HEAD" else counterpart(ex, plain=True)
-    for source in (ex, earlier):
+    """The ETag field the app gives the target, as sent, parsed or not (read where
+    :func:`_current_tag` reads it)."""
+    for source in _tag_sources(ex):
         if source is not None and (raw := app_field(source, "etag")) is not None:
             return raw
     return None

@@ -268,7 +268,15 @@ def _strong_tag(ex: Exchange) -> str | None:
 
 
 def _coding_pairs(ex: Exchange) -> list[Pair]:
-    return [pair for pair in selected_by(ex) if "content-encoding" in pair[2]]
+    """The pairs whose answers differ in content coding: ``identity`` and none are one
+    coding (the same bytes: RFC 9110 §8.8.1 lets representations with identical data share
+    a strong tag)."""
+    mine = _coding(ex)
+    return [pair for pair in selected_by(ex) if _coding(pair[0]) != mine]
+
+
+def _coding(ex: Exchange) -> str:
+    return "".join((app_field(ex, "content-encoding") or "identity").lower().split())
 
 
 @rule(
