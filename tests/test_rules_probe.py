@@ -680,3 +680,40 @@ def test_a_length_the_server_added_too_short_is_named_as_such(tmp_path: Path) ->
             "produced: a client reads no more of the body than that"
         ]
     }
+
+
+def snapshotting(app: Any, environ: dict[str, Any], log: list[str]) -> Wire:
+    """granian 2.8: the status and headers are taken when the app returns, before the first
+    step of its iterable; a start_response made on that step is left out (200, no fields)."""
+    head: list[Any] = ["200 OK", []]
+
+    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        head[:] = [status, list(headers)]
+        return _ignored
+
+    result = app(environ, start_response)
+    status, headers = head[0], list(head[1])  # taken now, before iterating
+    try:
+        body = b"".join(result)
+    finally:
+        _finish(result)
+    return _head(status, [*headers, ("Content-Length", str(len(body)))], body)
+
+
+def test_a_head_taken_before_the_first_step_is_caught(tmp_path: Path) -> None:
+    """From the server check of 2026-12-04 (granian 2.8): an app that calls start_response
+    on the first step of its iterable got 200 with none of its fields; SRV-NO-ASSUME-SR-CALLED
+    asked only whether the result was iterated, and the missing field was a SHOULD of
+    SRV-PLAY-DUMB's."""
+    exchange = probed(tmp_path, snapshotting, "late-start")
+    found = server_findings(exchange)
+    assert sorted(found) == ["SRV-NO-ASSUME-SR-CALLED"], found
+    [message] = found["SRV-NO-ASSUME-SR-CALLED"]
+    assert message.startswith("the app called start_response('200 OK', ...) on the first step")
+    assert message.endswith(
+        "the client got 200 without content-type: the server sent a head it held before the call"
+    )
+    # A server that sends the head the call gave passes.
+    assert "SRV-NO-ASSUME-SR-CALLED" not in server_findings(
+        probed(tmp_path, immediate, "late-start")
+    )

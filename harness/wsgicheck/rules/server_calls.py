@@ -23,13 +23,14 @@ from ..model.events import (
     Yielded,
 )
 from .exchange import Exchange
-from .registry import Binding, Finding, Level, Rule, rule
+from .registry import Binding, Finding, Level, Rule, quoted, rule
 from .server_evidence import (
     OWN_SOURCES,
     RAISED,
     call_outcomes,
     declared_length,
     judgeable,
+    late_call_unsent,
     observed_after,
     problems_of,
 )
@@ -222,6 +223,13 @@ def no_assume_sr_called(self: Rule, ex: Exchange) -> Iterator[Finding]:
             ex,
             "the app returned before calling start_response, and the server never iterated "
             "its result (a generator calls start_response on its first step)",
+        )
+    elif (unsent := late_call_unsent(ex)) is not None:
+        call, got = unsent
+        yield self.finding(
+            ex,
+            f"the app called start_response({quoted(call.status)}, ...) on the first step of "
+            f"its iterable; the client got {got}: the server sent a head it held before the call",
         )
 
 

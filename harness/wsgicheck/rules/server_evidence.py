@@ -20,6 +20,7 @@ from collections.abc import Iterator
 
 from ..core.head import headers_problems, status_problems
 from ..model.events import (
+    AppReturned,
     BodyLimitReached,
     BodyTruncated,
     ClientGone,
@@ -33,7 +34,7 @@ from ..model.events import (
     block_size,
 )
 from ..model.grammar import HOP_BY_HOP_HEADERS, decimal
-from ..model.untrusted import plain
+from ..model.untrusted import plain, show
 from .exchange import Exchange
 
 __all__ = [
@@ -459,3 +460,47 @@ def iter_late_exc_info(ex: Exchange) -> Iterator[tuple[StartResponseCalled, str 
     for call, outcome in call_outcomes(ex):
         if call.exc_info_kind == "exception" and head_out_before(ex, call):
             yield call, outcome
+
+
+#: Fields a server may add, drop or rewrite on the wire: what frames the message and what
+#: holds for one connection.
+_SERVERS_OWN = frozenset({"content-length", "transfer-encoding", "connection", "keep-alive"})
+
+
+def late_call_unsent(ex: Exchange) -> tuple[StartResponseCalled, str] | None:
+    """When the app's one start_response call came on the first step of its iterable and
+    the head the client got is not that call's (another status, or fields of the call
+    missing): the call, and what the client got (``200 without content-type``). A server
+    that took the status and headers before iterating (granian 2.8) assumed the call had
+    been made: SRV-NO-ASSUME-SR-CALLED's finding, and no SRV-PLAY-DUMB one. Worked out
+    once per exchange."""
+    facts = ex.facts
+    if "late_call_unsent" not in facts:
+        facts["late_call_unsent"] = _late_call_unsent(ex)
+    found: tuple[StartResponseCalled, str] | None = facts["late_call_unsent"]
+    return found
+
+
+def _late_call_unsent(ex: Exchange) -> tuple[StartResponseCalled, str] | None:
+    calls = ex.start_calls
+    if "wire" not in ex.evidence or len(calls) != 1 or ex.raised or not ex.iteration_finished:
+        return None
+    returned_first = False
+    for event in ex.events:
+        if isinstance(event, AppReturned):
+            returned_first = True
+            break
+        if isinstance(event, StartResponseCalled):
+            break
+    if not returned_first:
+        return None
+    call = calls[0]
+    code, sent = status_code(call), ex.response.status_code
+    if code is None or not sent:
+        return None
+    on_wire = {name for name, _ in response_fields(ex)}
+    missing = sorted({name for name, _ in header_fields(call.headers)} - on_wire - _SERVERS_OWN)
+    if sent == code and not missing:
+        return None
+    got = f"{sent}" + (f" without {', '.join(show(name) for name in missing)}" if missing else "")
+    return call, got

@@ -27,6 +27,7 @@ from .server_evidence import (
     header_fields,
     hop_by_hop,
     judgeable,
+    late_call_unsent,
     observed_after,
     on_wire,
     problems_of,
@@ -242,11 +243,14 @@ def _transformed(ex: Exchange) -> bool:
     pep="""In general, servers and gateways should "play dumb" and allow the application
     complete control over its output. They should only make changes that do not alter the
     effective semantics of the application's response.""",
+    # A head held before a start_response made on the first step of the iterable is
+    # SRV-NO-ASSUME-SR-CALLED's (a MUST): one finding per fault.
     applies=lambda ex: (
         _app_answer(ex)
         and ex.response.status_code != 0
         and isinstance(_app_headers(ex), list)
         and not _transformed(ex)
+        and late_call_unsent(ex) is None
     ),
     needs=("wire", "environ"),
     memo="exchange",
