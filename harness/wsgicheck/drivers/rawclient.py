@@ -57,18 +57,23 @@ class WireResponse:
         return None
 
     @property
+    def connection_tokens(self) -> set[str]:
+        """The options of the response's ``Connection`` fields, lower-cased."""
+        return {
+            token.strip().lower()
+            for key, value in self.headers
+            if key.lower() == "connection"
+            for token in value.split(",")
+        }
+
+    @property
     def reusable(self) -> bool:
         """Whether the connection may carry the next request (RFC 9112 §9.3): the body ended
         by its framing with the connection open, and the version and ``Connection`` field
         keep it open (HTTP/1.1 unless ``close``; HTTP/1.0 only with ``keep-alive``)."""
         if self.closed or self.stalled or self.until_close or not self.complete:
             return False
-        tokens = {
-            token.strip().lower()
-            for key, value in self.headers
-            if key.lower() == "connection"
-            for token in value.split(",")
-        }
+        tokens = self.connection_tokens
         if self.version == "HTTP/1.1":
             return "close" not in tokens
         return self.version == "HTTP/1.0" and "keep-alive" in tokens

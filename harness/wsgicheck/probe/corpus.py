@@ -157,7 +157,7 @@ def _closed_unannounced(first: Sent, second: Sent) -> int | None:
         return None
     if response.until_close:
         return None
-    if "close" in _connection_tokens(response):
+    if "close" in response.connection_tokens:
         return 0
     return int(response.closed or (second.response is None and second.hung is None))
 
@@ -166,19 +166,10 @@ def _stays_open(response: WireResponse | None) -> bool:
     """Whether the server said it keeps the connection (RFC 9112 §9.3)."""
     if response is None or response.closed:
         return False
-    tokens = _connection_tokens(response)
+    tokens = response.connection_tokens
     if response.version == "HTTP/1.1":
         return "close" not in tokens
     return "keep-alive" in tokens
-
-
-def _connection_tokens(response: WireResponse) -> set[str]:
-    return {
-        token.strip().lower()
-        for name, value in response.headers
-        if name.lower() == "connection"
-        for token in value.split(",")
-    }
 
 
 def _reuse_story(first: WireResponse | None, second: WireResponse | None) -> str:

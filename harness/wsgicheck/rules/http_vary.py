@@ -255,7 +255,7 @@ def _got_all(ex: Exchange, names: list[str]) -> str:
 
 
 def _coded(ex: Exchange) -> bool:
-    return (app_field(ex, "content-encoding") or "identity").strip().lower() != "identity"
+    return _coding(ex) != "identity"
 
 
 def _strong_tag(ex: Exchange) -> str | None:

@@ -33,6 +33,7 @@ from .server_evidence import (
     late_call_unsent,
     observed_after,
     problems_of,
+    returned_before_start,
 )
 
 DETAILS = "Specification Details"
@@ -186,15 +187,6 @@ def _iterated(ex: Exchange) -> bool:
     return ex.exhausted or any(raised.phase == "iteration" for raised in ex.raised)
 
 
-def _returned_before_start(ex: Exchange) -> bool:
-    for event in ex.events:
-        if isinstance(event, StartResponseCalled):
-            return False
-        if isinstance(event, AppReturned):
-            return True
-    return False
-
-
 @rule(
     "SRV-NO-ASSUME-SR-CALLED",
     level=Level.MUST,
@@ -208,7 +200,7 @@ def _returned_before_start(ex: Exchange) -> bool:
         ex.returned is not None
         and judgeable(ex)
         and _over(ex)
-        and _returned_before_start(ex)
+        and returned_before_start(ex)
         and not ex.observations("file-wrapper-returned")
     ),
     needs=("returned", "environ", "returned:first"),

@@ -462,9 +462,15 @@ def iter_late_exc_info(ex: Exchange) -> Iterator[tuple[StartResponseCalled, str 
             yield call, outcome
 
 
-#: Fields a server may add, drop or rewrite on the wire: what frames the message and what
-#: holds for one connection.
-_SERVERS_OWN = frozenset({"content-length", "transfer-encoding", "connection", "keep-alive"})
+def returned_before_start(ex: Exchange) -> bool:
+    """Whether the app returned its iterable before calling start_response (a generator
+    calls it on its first step)."""
+    for event in ex.events:
+        if isinstance(event, StartResponseCalled):
+            return False
+        if isinstance(event, AppReturned):
+            return True
+    return False
 
 
 def late_call_unsent(ex: Exchange) -> tuple[StartResponseCalled, str] | None:
@@ -485,21 +491,19 @@ def _late_call_unsent(ex: Exchange) -> tuple[StartResponseCalled, str] | None:
     calls = ex.start_calls
     if "wire" not in ex.evidence or len(calls) != 1 or ex.raised or not ex.iteration_finished:
         return None
-    returned_first = False
-    for event in ex.events:
-        if isinstance(event, AppReturned):
-            returned_first = True
-            break
-        if isinstance(event, StartResponseCalled):
-            break
-    if not returned_first:
+    if not returned_before_start(ex):
         return None
     call = calls[0]
     code, sent = status_code(call), ex.response.status_code
     if code is None or not sent:
         return None
     on_wire = {name for name, _ in response_fields(ex)}
-    missing = sorted({name for name, _ in header_fields(call.headers)} - on_wire - _SERVERS_OWN)
+    # What frames the message and what holds for one connection are the server's to set.
+    missing = sorted(
+        name
+        for name in {name for name, _ in header_fields(call.headers)} - on_wire
+        if name != "content-length" and not hop_by_hop(name)
+    )
     if sent == code and not missing:
         return None
     got = f"{sent}" + (f" without {', '.join(show(name) for name in missing)}" if missing else "")
