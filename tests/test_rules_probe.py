@@ -89,7 +89,10 @@ def test_expect_continue_fires_on_no_answer_and_on_a_short_body() -> None:
     evidence = Extra(expect=Expect(continued=True, final_first=False, version="HTTP/1.1"))
     silent = Response(POST, 0, "", [], b"", False, None, [])
     [message] = judged("SRV-EXPECT-CONTINUE", silent, evidence) or []
-    assert "no response came" in message
+    assert message.startswith("100 Continue came, then no final response to an Expect")
+    unanswered = Extra(expect=Expect(continued=False, version="HTTP/1.1"))
+    [message] = judged("SRV-EXPECT-CONTINUE", silent, unanswered) or []
+    assert message.startswith("no response came to an Expect: 100-continue request of 10")
     refused = Response(POST, 417, "Expectation Failed", [], b"", True, None, [])
     [message] = judged("SRV-EXPECT-CONTINUE", refused, evidence) or []
     assert "417" in message

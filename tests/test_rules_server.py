@@ -982,6 +982,21 @@ def test_no_body_drop_judges_a_body_the_app_gave() -> None:
     real = Client(no_content).get("/")
     kept = doctored(real, headers=[*real.headers, ("Content-Length", "0")])
     assert verdict("SRV-NO-BODY-DROP", [kept]) == "fail"
+    # The message says whose field went out: the app's as given, changed, or the server's.
+    rules = [REGISTRY["SRV-NO-BODY-DROP"]]
+    [passed_on] = check_exchange(kept, rules)
+    assert passed_on.message == (
+        "the app's field, passed on: Content-Length: '0' in a 204 response"
+    )
+    changed = doctored(real, headers=[*real.headers, ("Content-Length", "7")])
+    [rewritten] = check_exchange(changed, rules)
+    assert (
+        rewritten.message
+        == "the app gave '0', and the server sent Content-Length: '7' in a 204 response"
+    )
+    added = doctored(real, headers=[*real.headers, ("Transfer-Encoding", "chunked")])
+    [own] = check_exchange(added, rules)
+    assert own.message == "the server added Transfer-Encoding: 'chunked' in a 204 response"
 
 
 def latin1_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:

@@ -473,6 +473,14 @@ def no_body_drop(self: Rule, ex: Exchange) -> Iterator[Finding]:
             f"{response.body_size} bytes of the app's body were sent after the head of a "
             f"{_what(ex)}",
         )
+    given = dict(app_fields(ex))
     for name in _framing_sent(response):
-        # As sent: the server may have put a value of its own in place of the app's.
-        yield self.finding(ex, f"{name}: {response.header(name)!r} was sent in a {code} response")
+        sent = response.header(name)
+        mine = given.get(name.lower())
+        if mine is None:
+            whose = "the server added"
+        elif mine.strip() == (sent or "").strip():
+            whose = "the app's field, passed on:"
+        else:
+            whose = f"the app gave {mine!r}, and the server sent"
+        yield self.finding(ex, f"{whose} {name}: {sent!r} in a {code} response")

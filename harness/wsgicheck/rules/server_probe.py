@@ -103,9 +103,12 @@ def expect_continue(self: Rule, ex: Exchange) -> Iterator[Finding]:
     size = len(ex.request.body)
     if status == 0:
         ran = "the app ran" if ex.app_ran else "the app never ran"
-        yield self.finding(
-            ex, f"no response came to an Expect: 100-continue request of {size} bytes ({ran})"
+        came = (
+            "100 Continue came, then no final response"
+            if (_expect(ex) or Expect()).continued
+            else "no response came"
         )
+        yield self.finding(ex, f"{came} to an Expect: 100-continue request of {size} bytes ({ran})")
         return
     if not ex.app_ran:
         if status >= 400:
