@@ -120,6 +120,9 @@ class Extra:
     input_blocked: bool | None = None
     #: The server still answered after the app raised.
     server_alive: bool | None = None
+    #: How the server's process ended while this request waited for its answer ("exited
+    #: with status 3", "was killed by SIGSEGV"): it died on the request.
+    server_died: str | None = None
     #: The server's log, when the app raised.
     server_log: str | None = None
     #: The kind of callable the server was given the app as (function, class, partial...).

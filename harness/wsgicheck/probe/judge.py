@@ -42,11 +42,13 @@ __all__ = [
 
 
 def probe_rules() -> list[Rule]:
-    """The rules a probe judges: every SERVER and ENVIRON rule."""
+    """The rules a probe judges: every SERVER and ENVIRON rule, and of the harness's own
+    only the server's death (the others judge wsgicheck's own run)."""
     return [
         each
         for each in REGISTRY
-        if each.binding in (Binding.SERVER, Binding.ENVIRON) and not each.id.startswith("HARNESS-")
+        if each.binding in (Binding.SERVER, Binding.ENVIRON)
+        and (not each.id.startswith("HARNESS-") or each.id == "HARNESS-SERVER-DIED")
     ]
 
 

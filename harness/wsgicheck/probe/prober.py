@@ -42,6 +42,7 @@ from .judge import (
 )
 from .process import ServerProcess, ServerStartError, free_port
 from .result import ProbeOptions, ProbeResult
+from .scenario_base import UNICODE_ERRORS_TEXT, ProbeError
 from .scenarios import CALLABLE_KINDS, ECHO_BODY
 from .servers import PROBE_APP, PROBE_MODULE, command_line, resolve
 from .session import Sent, Session
@@ -233,12 +234,18 @@ def _never_ran(session: Session, last_line: str, deaths: list[str], server_log: 
 _ERROR_LINE = re.compile(r"\b([A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt)): \S.*$")
 
 
-def _last_error(log: str) -> str:
-    """The last exception a server's log names, as its traceback's last line, or ""."""
+#: What the probe app's own errors say: the exception it raises on purpose, and the text
+#: it writes to wsgi.errors.
+_PROBE_ERRORS = re.compile(rf"\b{ProbeError.__name__}\b|{re.escape(UNICODE_ERRORS_TEXT.strip())}")
+
+
+def _last_error(log: str, leave_out: re.Pattern[str] | None = None) -> str:
+    """The last exception a server's log names, as its traceback's last line, or "";
+    lines ``leave_out`` finds do not count."""
     found = ""
     for line in log.splitlines():
         match = _ERROR_LINE.search(line)
-        if match is not None:
+        if match is not None and (leave_out is None or leave_out.search(line) is None):
             found = match.group(0)
     return found[:300]
 
@@ -299,7 +306,7 @@ def _send_all(
         sent = session.sent[before:]
         if _exited(process, failed or _unanswered(sent)):
             silent = 0
-            if not revive(plan.__name__):
+            if not revive(plan.__name__, sent):
                 return names[index + 1 :]
             continue
         silent = 0 if any(each.response is not None for each in sent) else silent + 1
@@ -319,7 +326,9 @@ def _send_all(
             failed = True
         else:
             failed = sent_one.response is None
-        if _exited(process, failed) and not revive(f"generated probe {sent_one.probe_id}"):
+        if _exited(process, failed) and not revive(
+            f"generated probe {sent_one.probe_id}", [sent_one]
+        ):
             left = len(generated) - number - 1
             return [f"{left} of {GENERATED}"] if left else []
     return []
@@ -357,15 +366,24 @@ class _Reviver:
         self.restart = restart
         self.restarts = 0
 
-    def __call__(self, during: str) -> bool:
+    def __call__(self, during: str, in_hand: list[Sent]) -> bool:
         """Note that the server died during ``during`` and start it again, if a restart is
-        left; whether it runs again."""
+        left; whether it runs again. The first of ``in_hand`` (the requests sent then) that
+        the server owed an answer and gave none is the one it died on: its evidence says
+        so (``server_died``); those after it met a dead server."""
         notes = self.notes
         self.deaths.append(during)
-        # What this process logged (not its forerunners): its last error says most.
+        how = self.process.how_it_ended() or "stopped"
+        for sent in in_hand:
+            if sent.response is None and not (sent.follow_up or sent.client_gone):
+                sent.extra = replace(sent.extra, server_died=how)
+                break
+        # What this process logged (not its forerunners), less the probe app's own errors
+        # (raised on purpose, and logged by a server that traps them): its last error.
         log = self.process.log()
-        said = _last_error(log[self.logged :]) or self.process.last_line()
-        notes.append(f"the server exited during {during}: {said}")
+        said = _last_error(log[self.logged :], leave_out=_PROBE_ERRORS)
+        cause = f"; the last error it logged: {said}" if said else ""
+        notes.append(f"the server's process ended during {during}: it {how}{cause}")
         if self.restarts >= RESTARTS:
             notes.append(f"not started again: it had died {self.restarts + 1} times in this run")
             return False

@@ -89,6 +89,20 @@ class ServerProcess:
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
+    def how_it_ended(self) -> str:
+        """How the process ended, as a report says it ("exited with status 3", "was killed
+        by SIGSEGV"); "" while it runs."""
+        code = None if self.process is None else self.process.poll()
+        if code is None:
+            return ""
+        if code >= 0:
+            return f"exited with status {code}"
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
+        return f"was killed by {name}"
+
     def exited_within(self, timeout: float) -> bool:
         """Whether the process has exited, or does within ``timeout`` seconds."""
         if self.process is None:

@@ -146,6 +146,50 @@ def worker_died(self: Rule, ex: Exchange) -> Iterator[Finding]:
         )
 
 
+def _answered_or_died(ex: Exchange) -> bool:
+    """A probe's request the server answered, or died on; not one whose app raised on
+    purpose (whether the server survived that is ``SRV-TRAP-LOG``'s)."""
+    extra = ex.extra
+    return (
+        ex.source == "probe"
+        and extra.server_alive is None
+        and (extra.server_died is not None or ex.response.status_code != 0)
+    )
+
+
+@rule(
+    "HARNESS-SERVER-DIED",
+    level=Level.MUST,
+    binding=Binding.SERVER,
+    section="wsgicheck: a server outlives the requests it serves",
+    summary="no request the probe sends ends the server's process before it is answered",
+    pep="""(Not a PEP 3333 requirement, nor an HTTP one: HTTP lets a connection close at any
+    time, RFC 9112 §9.3.1. But a server whose process ends on a valid request answers
+    neither it nor any other until it is started again; the probe starts it again, and
+    names the request it died on.)""",
+    source="wsgicheck",
+    covers=(),
+    applies=_answered_or_died,
+    needs=(),
+    memo="exchange",
+    finds=("extra:server_died",),
+    example="""
+bad:  value = PyUnicode_DecodeUTF8(raw, size, NULL)   # NULL for b"caf\\xe9": a crash follows
+fix:  decode header values as ISO-8859-1 (PEP 3333), which cannot fail""",
+)
+def server_died(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    # Every request the probe sends is valid HTTP; the probe app's own exceptions are left
+    # to SRV-TRAP-LOG.
+    died = ex.extra.server_died
+    if died is not None:
+        yield self.finding(
+            ex,
+            f"the server's process {died} while it had this request in hand, before "
+            "answering it: the client got no response, and neither would any other until "
+            "the server was started again",
+        )
+
+
 #: The rules judged once over a whole run, on its table of answers (not per exchange).
 RUN_RULES = frozenset({"HARNESS-ALL-REFUSED", "HARNESS-ALL-ERRORS"})
 #: Answers, all one refusal (a 4xx, 501 or 505), after which a run counts as stuck at the
