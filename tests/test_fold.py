@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import shlex
 import subprocess
+import textwrap
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -58,6 +59,21 @@ def test_a_folded_python_line_is_the_same_expression(values: list[str | bytes], 
     assert ast.literal_eval(call.keywords[0].value) == tuple(values)
     if all(len(repr(each)) > 20 for each in values):  # each long one folded
         assert all(len(each) <= WIDTH for each in lines[:-1]), lines
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.one_of(st.binary(max_size=400), TEXT, LONG))
+def test_a_folded_statement_outside_brackets_still_runs(value: str | bytes) -> None:
+    """A long literal assigned outside any bracket (a probe's raw request) is folded inside
+    parentheses of its own: literals side by side there would be an IndentationError."""
+    lines = fold_python(f"request = {value!r}", indent="    ")
+    namespace: dict[str, object] = {}
+    exec(textwrap.dedent("\n".join(lines)), namespace)
+    assert namespace["request"] == value
+    if len(lines) > 1:
+        assert lines[0] == "    request = ("
+        assert lines[-1] == "    )"
+        assert all(len(line) <= WIDTH for line in lines)
 
 
 def test_prose_wraps_with_its_indent_and_raw_http_is_cut_in_order() -> None:

@@ -8,13 +8,16 @@ All waits are bounded by the probe's own time limits.
 
 from __future__ import annotations
 
+import ast
 import functools
+import itertools
 import json
 import os
 import platform
 import shlex
 import signal
 import sys
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -563,6 +566,22 @@ def test_a_server_keeping_exc_info_is_caught(tmp_path: Path) -> None:
     )
     for name in ("text", "junit", "markdown", "html"):
         assert "wsgicheck serve" not in render([result], name), name
+    # Each Python replay of the text report, folded to 100 columns, still runs: the raw
+    # request, cut into literals, is in parentheses of its own.
+    text = render([result], "text").splitlines()
+    blocks = [index for index, line in enumerate(text) if line.strip() == "replay in Python:"]
+    assert blocks
+    for start in blocks:
+        block = itertools.takewhile(
+            lambda line: line.startswith("    ") or not line, text[start + 1 :]
+        )
+        tree = ast.parse(textwrap.dedent("\n".join(block)))
+        [sent] = [
+            node.value
+            for node in tree.body
+            if isinstance(node, ast.Assign) and ast.unparse(node.targets[0]) == "request"
+        ]
+        assert b"\r\nX-Wsgicheck-Probe: " in ast.literal_eval(sent)
     html = render([result], "html")
     assert "<code>wsgicheck.probe.app:app</code>" in html
     assert f"<code>wsgicheck probe {shlex.quote(template)}" in html.replace("&#x27;", "'")

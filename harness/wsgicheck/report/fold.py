@@ -192,6 +192,11 @@ def fold_python(
             " " * deeper + text + tail, indent="", width=width, depth=opened, continued=True
         )
         return [indent + head.rstrip(), *again]
+    wrapped = opened == 0
+    if wrapped:
+        # Literals side by side are joined only inside brackets: outside any, the folded
+        # literal goes in parentheses of its own, one piece a line below the statement.
+        column = len(indent) + 4
     atoms = _escape_re.findall(body)
     room = max(width - column - len(prefix) - 2, 8)
     pieces: list[str] = []
@@ -205,6 +210,11 @@ def fold_python(
     if len(pieces) == 1:  # the longest literal fits: nothing to fold
         return [indent + line]
     literals = [f"{prefix}{quote}{piece}{quote}" for piece in pieces]
+    if wrapped:
+        lines = [indent + head + "("]
+        lines += [" " * column + each for each in literals]
+        lines.append(indent + ")" + tail)
+        return lines
     lines = [indent + head + literals[0]]
     lines += [" " * column + each for each in literals[1:]]
     lines[-1] += tail
