@@ -280,7 +280,7 @@ def play_dumb(self: Rule, ex: Exchange) -> Iterator[Finding]:
         app = [field for field in app if field[0] not in owned]
         wire = [field for field in wire if field[0] not in owned]
     app_count, wire_count = Counter(app), Counter(wire)
-    droppable = _LEFT_OUT_OF_304 if sent == 304 else frozenset()
+    droppable = {304: _LEFT_OUT_OF_304, 204: _LEFT_OUT_OF_204}.get(sent, frozenset())
     names_sent = {name for name, _ in wire}
     for field, count in app_count.items():
         name, value = field
@@ -309,9 +309,12 @@ def play_dumb(self: Rule, ex: Exchange) -> Iterator[Finding]:
 
 _SERVER_MAY_ADD = frozenset({"content-length", "date", "server", "via"})
 #: What a server may leave out of a 304 (Apache drops it): the metadata §15.4.5 asks a 304
-#: not to carry, and Last-Modified, which it allows only to guide cache updates. A 204's
-#: metadata describes the target's representation (§15.3.5): dropping it changes the answer.
+#: not to carry, and Last-Modified, which it allows only to guide cache updates.
 _LEFT_OUT_OF_304 = NOT_IN_304 | {"last-modified"}
+#: What a server may leave out of a 204 (Apache drops it): the Content-Type of content that
+#: is not there. The rest of a 204's metadata describes the target's representation
+#: (§15.3.5): dropping an ETag or a Last-Modified changes the answer.
+_LEFT_OUT_OF_204 = frozenset({"content-type"})
 
 
 def _owned_elsewhere(ex: Exchange, call: StartResponseCalled) -> set[str]:
