@@ -936,6 +936,30 @@ def test_trap_log() -> None:
     assert verdict("SRV-TRAP-LOG", [forbidden]) == "fail"
 
 
+def late_raiser(environ: dict[str, Any], start_response: Any) -> Iterator[bytes]:
+    start_response("200 OK", TEXT)
+    yield b"the first half, "
+    raise RuntimeError("the second half failed")
+
+
+def test_trap_log_fails_a_cut_body_ended_as_if_whole() -> None:
+    """After the head, the one abort left is closing the connection before the body's end:
+    a chunked body ended with its last chunk reads as whole (mod_wsgi 6.1)."""
+    real = Client(late_raiser).get("/")
+    chunked = [*real.headers, ("Transfer-Encoding", "chunked")]
+    aborted = doctored(real, headers=chunked, complete=False)
+    assert verdict("SRV-TRAP-LOG", [aborted]) == "pass"
+    ended = doctored(real, headers=chunked, complete=True)
+    [finding] = check_exchange(ended, [REGISTRY["SRV-TRAP-LOG"]])
+    assert finding.message == (
+        "the app raised RuntimeError after its head went out; the server ended the cut body "
+        "with the last chunk, so the client takes it for the whole one: an abort closes the "
+        "connection before the body's end"
+    )
+    # Ended by the close (no framing): the client cannot tell, and nothing better exists.
+    assert verdict("SRV-TRAP-LOG", [doctored(real, complete=True)]) == "pass"
+
+
 def test_trap_log_reads_a_probes_log_and_liveness() -> None:
     response = Client(raises).get("/")
     logged = Exchange(response, source="probe", extra=Extra(server_log="RuntimeError: down"))

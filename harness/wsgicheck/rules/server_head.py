@@ -14,6 +14,7 @@ from ..core.head import field_problems
 from ..model.events import StartResponseCalled
 from ..model.grammar import NOT_IN_304, decimal
 from ..model.grammar import imf_fixdate_re as IMF_FIXDATE_RE
+from ..model.response import Response
 from ..model.untrusted import plain
 from .exchange import Exchange
 from .registry import Binding, Finding, Level, Rule, rule
@@ -355,6 +356,18 @@ def _sent_as_given(app: list[tuple[str, str]], wire: list[tuple[str, str]]) -> b
 NO_ANSWER = "no-answer"
 
 
+def _framed_end(response: Response) -> str:
+    """How a response that ended as complete said where its body ended ("with the last
+    chunk", "at its Content-Length"); "" for one cut short, or ended by the close."""
+    if not response.complete:
+        return ""
+    if "chunked" in (response.header("transfer-encoding") or "").lower():
+        return "with the last chunk"
+    if response.header("content-length") is not None:
+        return "at its Content-Length"
+    return ""
+
+
 @rule(
     "SRV-TRAP-LOG",
     level=Level.SHOULD,
@@ -392,6 +405,17 @@ def trap_log(self: Rule, ex: Exchange) -> Iterator[Finding]:
                 ex,
                 f"the app raised {raised.exc_type} before its head went out; the client got "
                 f"a {sent}, not a 5xx or an abort",
+                raised.where,
+            )
+        framing = _framed_end(ex.response)
+        if raised.headers_sent and raised.phase == "iteration" and framing and 0 < sent < 500:
+            # After the head the one abort left is closing the connection before the body's
+            # end; a body ended by its framing reads as the whole one (mod_wsgi).
+            yield self.finding(
+                ex,
+                f"the app raised {raised.exc_type} after its head went out; the server ended "
+                f"the cut body {framing}, so the client takes it for the whole one: an abort "
+                "closes the connection before the body's end",
                 raised.where,
             )
         log = ex.extra.server_log
