@@ -871,6 +871,25 @@ def not_modified(environ: dict[str, Any], start_response: Any) -> list[bytes]:
     return []
 
 
+def test_play_dumb_fails_an_answer_the_client_never_got() -> None:
+    """The app answered and ran its iterable to the end, and no response came at all
+    (Tornado's WSGIContainer on a HEAD whose app gave a body): the server lost it."""
+    head = Client(hello).head("/")
+    lost = doctored(head, status_code=0, reason="", headers=[], body=b"", complete=False)
+    [finding] = check_exchange(lost, [REGISTRY["SRV-PLAY-DUMB"]])
+    assert finding.message == (
+        "the app answered '200 OK' and ran its iterable to the end without an error, but "
+        "the client got no response at all"
+    )
+    # An app that raised is SRV-TRAP-LOG's (an abort is allowed there); a server that died
+    # on the request is HARNESS-SERVER-DIED's.
+    raised = Client(raises).get("/")
+    aborted = doctored(raised, status_code=0, reason="", headers=[], body=b"", complete=False)
+    assert verdict("SRV-PLAY-DUMB", [aborted]) == "skip"
+    died = Exchange(lost.response, source="probe", extra=Extra(server_died="exited with status 1"))
+    assert verdict("SRV-PLAY-DUMB", [died]) == "skip"
+
+
 def test_play_dumb_lets_a_server_leave_out_metadata_of_no_content() -> None:
     # Apache drops Content-Type from 204 and 304 answers; RFC 9110 §15.4.5 asks a 304 to
     # carry no representation metadata beyond ETag, Vary and the caching fields.

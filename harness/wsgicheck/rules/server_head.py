@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Iterator
 
 from ..core.head import field_problems
-from ..model.events import StartResponseCalled
+from ..model.events import Exhausted, StartResponseCalled
 from ..model.grammar import NOT_IN_304, decimal
 from ..model.grammar import imf_fixdate_re as IMF_FIXDATE_RE
 from ..model.response import Response
@@ -25,6 +25,7 @@ from .server_evidence import (
     body_error_answer,
     call_outcomes,
     final_call,
+    final_length,
     header_fields,
     hop_by_hop,
     judgeable,
@@ -47,6 +48,26 @@ SERVER_FIELDS = ("content-length", "date", "server")
 def _app_answer(ex: Exchange) -> bool:
     """The response a client received is the answer of the app that ran (not the server's)."""
     return on_wire(ex) and judgeable(ex) and not server_answered(ex)
+
+
+def _answer_lost(ex: Exchange) -> bool:
+    """The app answered well (one valid call, a body that fits its Content-Length and its
+    status, its iterable run to the end, no exception) and no response reached the client,
+    which waited for one: the server lost the answer. A server that died on the request is
+    HARNESS-SERVER-DIED's; one that gave up on a body longer than its Content-Length is
+    SRV-CL-STOP-OR-RAISE's."""
+    if (
+        ex.response.status_code != 0
+        or ex.extra.server_died is not None
+        or ex.raised
+        or "head-problem" in ex.evidence
+        or not any(type(event) is Exhausted for event in ex.events)
+    ):
+        return False
+    declared = final_length(ex)
+    if declared is not None and ex.produced != declared:
+        return False
+    return not (ex.produced and status_code(final_call(ex)) in (204, 304))
 
 
 def _number(value: str) -> int | str:
@@ -248,9 +269,8 @@ def _transformed(ex: Exchange) -> bool:
     # SRV-NO-ASSUME-SR-CALLED's (a MUST): one finding per fault.
     applies=lambda ex: (
         _app_answer(ex)
-        and ex.response.status_code != 0
         and isinstance(_app_headers(ex), list)
-        and not _transformed(ex)
+        and ((ex.response.status_code != 0 and not _transformed(ex)) or _answer_lost(ex))
         and late_call_unsent(ex) is None
     ),
     needs=("wire", "environ"),
@@ -264,6 +284,15 @@ def play_dumb(self: Rule, ex: Exchange) -> Iterator[Finding]:
     # with exc_info is SRV-EXC-INFO-REPLACE's.
     call = final_call(ex)
     assert call is not None
+    if ex.response.status_code == 0:
+        # Tornado's WSGIContainer closes the connection on a HEAD whose app gave a body.
+        yield self.finding(
+            ex,
+            f"the app answered {call.status!r} and ran its iterable to the end without an "
+            "error, but the client got no response at all",
+            call.where,
+        )
+        return
     code = status_code(call)
     sent = ex.response.status_code
     if (
