@@ -386,6 +386,11 @@ def test_a_server_that_exits_is_one_line_and_exit_status_2(
     assert err.startswith("wsgicheck: error: the server exited with status 3")
     assert "bad config" in err
     assert err.count("\n") == 1
+    # A log that ends after its error (gunicorn's closing "]") still names the error.
+    script = 'import sys; print("ImportError: no module named app"); print("]"); sys.exit(1)'
+    assert main(["probe", f"{{python}} -c '{script}' {{app}} {{port}}"]) == 2
+    err = capsys.readouterr().err
+    assert err.endswith(": ImportError: no module named app\n"), err
 
 
 def test_a_server_that_never_listens_is_stopped_and_reported() -> None:

@@ -40,7 +40,7 @@ from .judge import (
     smallest,
     to_exchange,
 )
-from .process import ServerProcess, ServerStartError, free_port
+from .process import ServerProcess, ServerStartError, free_port, last_error
 from .result import ProbeOptions, ProbeResult
 from .scenario_base import UNICODE_ERRORS_TEXT, ProbeError
 from .scenarios import CALLABLE_KINDS, ECHO_BODY
@@ -210,7 +210,7 @@ def _never_ran(session: Session, last_line: str, deaths: list[str], server_log: 
     answered = ", ".join(f"{status} ×{count}" for status, count in sorted(statuses.items()))
     logged = f"; its last line: {last_line}" if last_line else ""
     if deaths:
-        error = _last_error(server_log)
+        error = last_error(server_log)
         said = f"; the last error it logged: {error}" if error else logged
         return (
             f"the server's process died {len(deaths)} times (during {', '.join(deaths)}) "
@@ -230,24 +230,9 @@ def _never_ran(session: Session, last_line: str, deaths: list[str], server_log: 
     )
 
 
-#: A line of a server's log naming an exception: ``ValueError: ...`` (a traceback's last line).
-_ERROR_LINE = re.compile(r"\b([A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt)): \S.*$")
-
-
 #: What the probe app's own errors say: the exception it raises on purpose, and the text
 #: it writes to wsgi.errors.
 _PROBE_ERRORS = re.compile(rf"\b{ProbeError.__name__}\b|{re.escape(UNICODE_ERRORS_TEXT.strip())}")
-
-
-def _last_error(log: str, leave_out: re.Pattern[str] | None = None) -> str:
-    """The last exception a server's log names, as its traceback's last line, or "";
-    lines ``leave_out`` finds do not count."""
-    found = ""
-    for line in log.splitlines():
-        match = _ERROR_LINE.search(line)
-        if match is not None and (leave_out is None or leave_out.search(line) is None):
-            found = match.group(0)
-    return found[:300]
 
 
 def _doubts(sent: Sent, record: Record | None) -> list[str]:
@@ -381,7 +366,7 @@ class _Reviver:
         # What this process logged (not its forerunners), less the probe app's own errors
         # (raised on purpose, and logged by a server that traps them): its last error.
         log = self.process.log()
-        said = _last_error(log[self.logged :], leave_out=_PROBE_ERRORS)
+        said = last_error(log[self.logged :], leave_out=_PROBE_ERRORS)
         cause = f"; the last error it logged: {said}" if said else ""
         notes.append(f"the server's process ended during {during}: it {how}{cause}")
         if self.restarts >= RESTARTS:

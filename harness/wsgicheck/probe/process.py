@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -71,7 +72,7 @@ class ServerProcess:
                 self.stop()
                 raise ServerStartError(
                     f"the server exited with status {status} before listening on "
-                    f"{host}:{port}: {self.last_line() or 'no output'}"
+                    f"{host}:{port}: {self.said() or 'no output'}"
                 )
             try:
                 with socket.create_connection((host, port), timeout=POLL * 4):
@@ -82,7 +83,7 @@ class ServerProcess:
                 self.stop()
                 raise ServerStartError(
                     f"the server did not listen on {host}:{port} within {timeout:g}s: "
-                    f"{self.last_line() or 'no output'}"
+                    f"{self.said() or 'no output'}"
                 )
             time.sleep(POLL)
 
@@ -141,9 +142,15 @@ class ServerProcess:
         except OSError:
             return ""
 
+    def said(self) -> str:
+        """What the log says last that explains an end: its last exception (the line a
+        traceback ends with), else its last line (a traceback's last line is the error,
+        which a closing line such as gunicorn's ``]`` would hide)."""
+        log = self.log()
+        return last_error(log) or _last_line(log)
+
     def last_line(self) -> str:
-        lines = [line.strip() for line in self.log().splitlines() if line.strip()]
-        return lines[-1][:300] if lines else ""
+        return _last_line(self.log())
 
     def __enter__(self) -> ServerProcess:
         return self
@@ -155,3 +162,23 @@ class ServerProcess:
         traceback: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+#: A line of a server's log naming an exception: ``ValueError: ...`` (a traceback's last line).
+_ERROR_LINE = re.compile(r"\b([A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt)): \S.*$")
+
+
+def last_error(log: str, leave_out: re.Pattern[str] | None = None) -> str:
+    """The last exception a server's log names, as its traceback's last line, or "";
+    lines ``leave_out`` finds do not count."""
+    found = ""
+    for line in log.splitlines():
+        match = _ERROR_LINE.search(line)
+        if match is not None and (leave_out is None or leave_out.search(line) is None):
+            found = match.group(0)
+    return found[:300]
+
+
+def _last_line(log: str) -> str:
+    lines = [line.strip() for line in log.splitlines() if line.strip()]
+    return lines[-1][:300] if lines else ""
