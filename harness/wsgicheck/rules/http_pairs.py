@@ -423,8 +423,9 @@ _VARY_DROPPED = (
 )
 _VARY_DROPPED_DJANGO = (
     "; a Vary: Accept-Encoding missing from a 304 is most often a compression layer's, which "
-    "adds it only to the bodies it sees (Django's GZipMiddleware skips the empty 304 that "
-    "ConditionalGetMiddleware, listed after it, makes): add the Vary to the 304 too"
+    "adds it only to the bodies it sees (Django's GZipMiddleware leaves a body under 200 "
+    "bytes alone, Vary and all, and a 304's is empty, whether a view made it or a "
+    "ConditionalGetMiddleware listed after it): add the Vary to the 304 too"
 )
 
 
