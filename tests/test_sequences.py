@@ -117,6 +117,48 @@ def test_ranges_no_representation_satisfies_catch_a_bare_416_and_a_206_to_none()
     }
 
 
+def test_ranges_are_asked_of_a_file_that_never_says_it_serves_them() -> None:
+    """From the app sweep of 2026-12-04: whitenoise 6.12 serves ranges without an
+    Accept-Ranges, and answers 416 to bytes=0-0 (``if start >= end``); a client may ask
+    for a range whatever the answer said (RFC 9110 §14.3). An answer with a validator is
+    asked; one that says ``Accept-Ranges: none``, or has no validator, is not."""
+    body = b"0123456789"
+
+    def whitenoise_like(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        headers = [("Content-Type", "text/plain"), ("ETag", TAG)]
+        ranges = environ.get("HTTP_RANGE", "")
+        if ranges.startswith("bytes=0-0"):
+            start_response("416 Range Not Satisfiable", [*headers, ("Content-Range", "bytes */10")])
+            return []
+        start_response("200 OK", headers)
+        return [body]
+
+    client = Client(whitenoise_like)
+    response = client.get("/static/app.js")
+    exchanges = in_sequence(
+        [
+            Exchange(response),
+            *(Exchange(client.send(each)) for each in follow_ups(response.request, response)),
+        ]
+    )
+    found = {
+        (f.rule, dict(f.request.headers).get("Range"), dict(f.request.headers).get("If-Range"))
+        for ex in exchanges
+        for f in check_exchange(ex)
+        if f.request
+    }
+    # (This app ignores If-None-Match, and answers 416 where a stale If-Range asks for all.)
+    assert found == {
+        ("APP-416-SATISFIABLE", "bytes=0-0", None),
+        ("APP-IF-RANGE", "bytes=0-0", STALE),
+        ("APP-IF-NONE-MATCH", None, None),
+    }
+    for fields in ([("ETag", TAG), ("Accept-Ranges", "none")], [("Content-Type", "text/plain")]):
+        plain = Client(answering("200 OK", fields)).get("/")
+        questions = asked(follow_ups(plain.request, plain))
+        assert not [each for each in questions if any(n == "Range" for n, _ in each[1])]
+
+
 def test_a_weak_tag_is_sent_back_strong_in_the_list_and_never_in_if_range() -> None:
     """Weak comparison must match the tag with its weakness flipped; a client never sends a
     weak tag in If-Range (RFC 9110 §13.1.5), so the range is guarded by the date."""
@@ -189,7 +231,8 @@ def test_a_tag_no_client_could_send_back_is_left_out() -> None:
 def test_follow_ups_are_linked_after_the_get() -> None:
     client = Client(answering("200 OK", [("ETag", TAG)]))
     exchanges = ask_about(client, "/")
-    methods = ["GET", "HEAD", *["GET"] * 4, "GET", "HEAD", *["GET"] * 10]
+    # The byte ranges last: the answer has a validator, though no Accept-Ranges.
+    methods = ["GET", "HEAD", *["GET"] * 4, "GET", "HEAD", *["GET"] * 10, *["GET"] * 8]
     assert [ex.method for ex in exchanges] == methods
     for index, ex in enumerate(exchanges[1:], start=1):
         assert ex.history == tuple(exchanges[:index])

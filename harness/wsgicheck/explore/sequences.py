@@ -47,7 +47,8 @@ def follow_ups(
     again; twice each, a GET asking for another media type and for another language
     (:func:`_other_choices`), then the GET once more; If-Match and If-Unmodified-Since
     (:func:`_preconditions`); and
-    ``Range: bytes=0-0`` when the answer said ``Accept-Ranges: bytes``, then with
+    ``Range: bytes=0-0`` when the answer said ``Accept-Ranges: bytes`` or carried a
+    validator (:func:`_may_ask_ranges`), then with
     If-Range, then with the preconditions a range must not skip (:func:`_beside_range`),
     then ranges it cannot satisfy (:func:`_unsatisfiable`), and ``bytes=0-`` with gzip and
     deflate accepted.
@@ -87,7 +88,7 @@ def follow_ups(
         wanted += [("GET", (choice,)) for choice in _other_choices(response) for _ in range(2)]
         wanted.append(("GET", ()))
     wanted += [("GET", (condition,)) for condition in _preconditions(response)]
-    if (response.header("accept-ranges") or "").strip().lower() == "bytes":
+    if _may_ask_ranges(response):
         wanted += [("GET", (("Range", "bytes=0-0"), *extra)) for extra in _if_ranges(response)]
         wanted += [("GET", (("Range", "bytes=0-0"), each)) for each in _beside_range(response)]
         wanted += [("GET", (("Range", each),)) for each in _unsatisfiable(response)]
@@ -107,6 +108,19 @@ def follow_ups(
         except InvalidRequest:
             continue  # an ETag with a CR in it, say: APP-HEADER-VALUE-NO-CONTROL's finding
     return out
+
+
+def _may_ask_ranges(response: Response) -> bool:
+    """Whether to ask for byte ranges: the answer said ``Accept-Ranges: bytes``, or it did
+    not say ``none`` and carries a validator and a body of two bytes or more, as a file's
+    answer does. A client may ask
+    whatever the answer said (RFC 9110 §14.3), and whitenoise serves ranges without a word
+    of it; an app that serves none answers 200, which is always allowed."""
+    said = (response.header("accept-ranges") or "").strip().lower()
+    if said:
+        return said == "bytes"
+    validated = response.header("etag") is not None or response.header("last-modified") is not None
+    return validated and response.body_size > 1
 
 
 def _unsatisfiable(response: Response) -> list[str]:
