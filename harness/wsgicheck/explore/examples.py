@@ -20,10 +20,11 @@ from hypothesis.database import ExampleDatabase
 from hypothesis.errors import Flaky
 
 from ..core.environ import ServerConfig
-from ..model.extra import RAISED, SUCCEEDED
+from ..model.extra import ANSWERED, RAISED, SUCCEEDED
 from ..model.options import RunOptions
 from ..model.request import Request
 from ..model.response import Response
+from ..model.untrusted import show
 from ..results.scope import TIMED_OUT, Answers, excluded, with_headers
 from ..rules import Exchange, Finding, Rule, judge
 from ..rules.app_trap import own_errors, told
@@ -56,6 +57,19 @@ MAX_PASSES = 6
 
 #: Told of each request just before the app gets it: (request, server choices, transport).
 OnExchange = Callable[[Request, ServerConfig, str], None]
+
+
+def _answered_error(exchange: Exchange) -> str:
+    """A server error the app answered itself, told: the request, the status, and the last
+    line the app wrote to wsgi.errors (where a framework logs the traceback it caught)."""
+    request, response = exchange.request, exchange.response
+    told_of = f"{show(request.method, limit=40)} {show(request.target, limit=80)} got " + str(
+        response.status_code
+    )
+    lines = [line for line in response.errors.splitlines() if line.strip()]
+    if lines:
+        told_of += f" after it wrote to wsgi.errors: {show(lines[-1].strip(), limit=200)}"
+    return told_of
 
 
 def _with_prefix(request: Request, config: ServerConfig) -> Request:
@@ -151,6 +165,8 @@ class Exploration:
             self.answers.add_failed(kind)
             if kind == RAISED and self.answers.raised is None:
                 self.answers.raised = told(own_errors(exchange)[0])
+            elif kind == ANSWERED and self.answers.answered_error is None:
+                self.answers.answered_error = _answered_error(exchange)
         if self.first_answer is None:
             self.first_answer = FirstAnswer(
                 reply.request, config, transport, reply.status_code, reply.reason, reply.headers

@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 
-from ..model.extra import Extra
+from ..model.extra import ANSWERED, Extra
 from ..model.options import RunOptions
 from ..model.response import Response
 from ..results.reproduce import reproducers
@@ -53,6 +53,15 @@ def merge_partials(
             kept = table[TIMEOUT_RULE]
             message = "; ".join([kept.finding.message, *notes])
             table[TIMEOUT_RULE] = kept._replace(finding=replace(kept.finding, message=message))
+    # After the time-outs' notes went into their finding: this one is not theirs.
+    answered = answers.failed.get(ANSWERED, 0)
+    if answered and answers.answered_error is not None:
+        # No rule judges an app's own 5xx, and a run may pass with an endpoint that always
+        # fails: say so, with what the app logged.
+        notes.append(
+            f"the app answered {answered} request(s) with a server error of its own; the "
+            f"first, {answers.answered_error}"
+        )
     failures = {
         rule_id: Failure(
             REGISTRY[rule_id],

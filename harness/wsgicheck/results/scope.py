@@ -101,6 +101,9 @@ class Answers:
     succeeded: int = 0
     #: The first exception that escaped the app of its own, as APP-TRAP-OWN-ERRORS tells it.
     raised: str | None = None
+    #: The first server error the app answered itself: the request, the status, and the
+    #: last line it wrote to wsgi.errors then (the traceback a framework logs there).
+    answered_error: str | None = None
 
     def merge(self, other: Answers) -> None:
         for path, row in other.paths.items():
@@ -110,6 +113,7 @@ class Answers:
             self.failed[cause] = self.failed.get(cause, 0) + count
         self.succeeded += other.succeeded
         self.raised = self.raised or other.raised
+        self.answered_error = self.answered_error or other.answered_error
 
     def add_failed(self, cause: str) -> None:
         self.failed[cause] = self.failed.get(cause, 0) + 1
