@@ -204,6 +204,51 @@ def test_a_bug_behind_a_session_is_found_and_its_sequence_replays(tmp_path: Path
     assert "APP-HEADER-VALUE-NO-CONTROL" in replayed.stdout.split()
 
 
+CSRF_APP = """
+import secrets
+from urllib.parse import parse_qs
+
+HIDDEN = ("csrfmiddlewaretoken", "state", "validation", "view", "step", "nonce")
+
+
+def app(environ, start_response):
+    path = environ.get("PATH_INFO", "")
+    cookie = environ.get("HTTP_COOKIE", "").partition("csrftoken=")[2].split(";")[0]
+    if path in ("", "/"):
+        token = cookie or secrets.token_hex(8)
+        # A token, and the state a framework keeps in hidden fields (ASP.NET-style).
+        hidden = "".join(
+            f'<input type="hidden" name="{name}" value="{token}">' for name in HIDDEN
+        )
+        form = f'<form method="post" action="/submit">{hidden}<input name="note"></form>'
+        start_response(
+            "200 OK", [("Content-Type", "text/html"), ("Set-Cookie", f"csrftoken={token}")]
+        )
+        return [form.encode()]
+    if path == "/submit" and environ["REQUEST_METHOD"] == "POST":
+        size = int(environ.get("CONTENT_LENGTH") or 0)
+        sent = parse_qs(environ["wsgi.input"].read(size).decode("latin-1"))
+        if cookie and all(sent.get(name) == [cookie] for name in HIDDEN):
+            start_response("200 OK", [("Content-Type", "text/plain"), ("X-Saved", "bad\\x01")])
+            return [b"saved"]
+    start_response("403 Forbidden", [("Content-Type", "text/plain")])
+    return [b"no"]
+"""
+
+
+def test_a_form_is_submitted_with_its_hidden_fields_as_given(tmp_path: Path) -> None:
+    """From the app sweep of 2026-12-04: a hidden field is sent back as the app gave it, as
+    a browser does; drawn in its place half the time, Django's CSRF token got every
+    submission of the admin login and of a view's form refused with a 403."""
+    path = tmp_path / "csrf_app.py"
+    path.write_text(CSRF_APP)
+    report = check_json(f"{path}:app", "--seed", "4")
+    failed = sorted(entry["rule"] for entry in report["results"] if entry["status"] == "fail")
+    # Reached only by a submission that sends back all six hidden fields as given (drawn
+    # in their place half the time each, one in 64 would).
+    assert failed == ["APP-HEADER-VALUE-NO-CONTROL"]
+
+
 def test_without_sequences_the_session_bug_stays_hidden(tmp_path: Path) -> None:
     path = tmp_path / "session_app.py"
     path.write_text(SESSION_APP)

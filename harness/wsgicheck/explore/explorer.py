@@ -129,6 +129,9 @@ class Form:
     method: str
     enctype: str
     fields: tuple[tuple[str, str], ...]
+    #: The names of its hidden fields, which a browser sends back as given (a CSRF token):
+    #: a value drawn in their place gets every submission refused.
+    hidden: frozenset[str] = frozenset()
 
 
 class _Forms(HTMLParser):
@@ -136,17 +139,19 @@ class _Forms(HTMLParser):
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
-        self.forms: list[tuple[dict[str, str], list[tuple[str, str]]]] = []
+        self.forms: list[tuple[dict[str, str], list[tuple[str, str]], set[str]]] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         values = {name: value or "" for name, value in attrs}
         if tag == "form" and len(self.forms) < KEEP:
-            self.forms.append((values, []))
+            self.forms.append((values, [], set()))
         elif tag in ("input", "textarea", "select", "button") and self.forms:
             name = values.get("name")
             kind = values.get("type", "").lower()
             if name and kind not in ("submit", "image", "reset", "file") and len(name) < 64:
                 self.forms[-1][1].append((name, values.get("value", "")))
+                if tag == "input" and kind == "hidden":
+                    self.forms[-1][2].add(name)
 
 
 def forms_in(response: Response, base: str) -> list[Form]:
@@ -159,13 +164,14 @@ def forms_in(response: Response, base: str) -> list[Form]:
     except (LookupError, AssertionError):  # an unknown charset; HTMLParser's own errors
         return []
     found = []
-    for attrs, fields in parser.forms:
+    for attrs, fields, hidden in parser.forms:
         action = same_origin(base, attrs.get("action") or base)
         method = (attrs.get("method") or "GET").upper()
         if action is None or not grammar.is_token(method):
             continue
         enctype = (attrs.get("enctype") or "application/x-www-form-urlencoded").lower()
-        found.append(Form(action, method, enctype, tuple(fields[:KEEP])))
+        kept = tuple(fields[:KEEP])
+        found.append(Form(action, method, enctype, kept, frozenset(hidden)))
     return found
 
 
@@ -226,7 +232,7 @@ class Learned:
         for form in forms_in(response, request.target):
             action = _unprefixed(form.action, prefix)
             if action is not None and len(self.forms) < KEEP:
-                learned = Form(action, form.method, form.enctype, form.fields)
+                learned = Form(action, form.method, form.enctype, form.fields, form.hidden)
                 self.forms.append(learned)
                 self.teachers.setdefault(f"form {learned}", teacher)
         allow = response.header("Allow")
@@ -425,7 +431,8 @@ class Explorer:
         form: Form = draw(_sampled(tuple(self.learned.forms)))
         self._needs.append(f"form {form}")
         values = [
-            (name, draw(st.one_of(st.just(value), _FORM_TEXT))) for name, value in form.fields
+            (name, value if name in form.hidden else draw(st.one_of(st.just(value), _FORM_TEXT)))
+            for name, value in form.fields
         ]
         cookie = (("Cookie", self._cookies()),) if self.learned.cookies else ()
         if form.method == "GET":
