@@ -28,6 +28,7 @@ from wsgicheck.report.markdown import BUDGET, md
 from wsgicheck.results.appcoverage import AppCoverage, FileCoverage, line_ranges
 from wsgicheck.results.baseline import Baseline, Entry, fingerprint, from_run, known_rules
 from wsgicheck.results.reproduce import reproducers, serve_command
+from wsgicheck.results.scope import Answers
 from wsgicheck.rules import REGISTRY, Level
 from wsgicheck.rules.verdicts import Verdict
 from wsgicheck.target import load_target
@@ -725,6 +726,21 @@ def test_html_renders_in_headless_chromium(broken: RunResult, tmp_path: Path) ->
     chromium(tmp_path, f"--screenshot={shot}", "--window-size=1280,1600", page.as_uri())
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert shot.stat().st_size > 10_000
+
+
+def test_html_keeps_a_long_path_inside_the_page(broken: RunResult, tmp_path: Path) -> None:
+    """A drawn path of a thousand characters breaks inside its cell: the statuses beside it
+    stay on the page (it pushed them a page's width off to the right)."""
+    answers = Answers()
+    answers.add("/" + "a" * 1000, "404", 7)
+    answers.add("/", "200", 3)
+    page = tmp_path / "report.html"
+    measured = "<script>document.body.dataset.width = document.documentElement.scrollWidth</script>"
+    text = report.render(_with(broken, answers=answers), "html")
+    page.write_text(text.replace("</body>", measured + "</body>"))
+    dom = chromium(tmp_path, "--window-size=1280,1000", "--dump-dom", page.as_uri()).stdout
+    [width] = re.findall(r'data-width="(\d+)"', dom)
+    assert int(width) <= 1280
 
 
 # -- GitHub annotations ------------------------------------------------------------------------

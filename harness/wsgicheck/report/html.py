@@ -59,6 +59,7 @@ thead th { font-size: .8rem; text-transform: uppercase; color: var(--muted); }
 td.cell { text-align: center; width: 3.2rem; font-weight: 700; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 th code { white-space: nowrap; }
+td code { overflow-wrap: anywhere; }
 tr.v-fail th, tr.v-fail th a { color: var(--fail); } tr.v-warn th { color: var(--warn); }
 tr.v-known th { color: var(--known); } tr.v-skip { color: var(--muted); }
 details { border: 1px solid var(--line); border-left: 4px solid var(--fail);
