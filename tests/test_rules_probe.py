@@ -18,7 +18,7 @@ import pytest
 from wsgicheck import Client, Framing, Request, Response
 from wsgicheck.core.environ import ServerConfig, request_environ
 from wsgicheck.drivers.rawclient import WireResponse
-from wsgicheck.model.extra import Expect, Extra, Together
+from wsgicheck.model.extra import Answer, Expect, Extra, Together
 from wsgicheck.probe.app import LIVE_RULES, make_app
 from wsgicheck.probe.channel import Channel
 from wsgicheck.probe.judge import probe_rules, records_by_id, to_exchange
@@ -254,13 +254,25 @@ def test_the_extra_record_names_the_evidence_it_holds() -> None:
 @pytest.mark.parametrize("rule_id", ["SRV-BINARY-SAFE", "SRV-CL-SHORT", "SRV-PLAY-DUMB"])
 def test_a_response_that_never_came_is_no_body_to_compare(rule_id: str) -> None:
     """A probed server that closed without a word after the app answered (granian, now and
-    then): no rule on the response's bytes judges it, as though 0 bytes were the body."""
+    then): no rule on the response's bytes judges it, as though 0 bytes were the body;
+    SRV-PLAY-DUMB says the answer never came, and no more."""
     app_side = Client(two_blocks).get("/")
     nothing = copy.copy(app_side)  # the same trace; on the wire, nothing
     nothing.status_code, nothing.reason, nothing.headers = 0, "", []
     nothing.body, nothing.body_size, nothing.complete = b"", 0, False
     assert judged("SRV-BINARY-SAFE", app_side, Extra()) == []
-    assert judged(rule_id, nothing, Extra()) is None
+    messages = judged(rule_id, nothing, Extra())
+    if rule_id == "SRV-PLAY-DUMB":
+        assert messages is not None
+        assert [message.partition(", but ")[2] for message in messages] == [
+            "no response reached the client: the server closed the connection without one, "
+            "or sent nothing in the time the client waited"
+        ]
+        # Pipelined, it is SRV-RESPONSE-ORDER's (bjoern answers only the last request).
+        pipelined = Extra(answer=Answer(asked=2, answered=3, answered_request="GET /pipelined/3"))
+        assert judged(rule_id, nothing, pipelined) is None
+    else:
+        assert messages is None
 
 
 # -- foreign servers, as a probe sees them -------------------------------------------------------
@@ -720,3 +732,28 @@ def test_a_head_taken_before_the_first_step_is_caught(tmp_path: Path) -> None:
     assert "SRV-NO-ASSUME-SR-CALLED" not in server_findings(
         probed(tmp_path, immediate, "late-start")
     )
+
+
+def test_close_ends_connection_judges_what_came_behind_a_close() -> None:
+    """RFC 9112 §9.6: after an answer that says Connection: close, the server closes and
+    processes no request pipelined behind it (meinheld 1.0.2 answers it)."""
+    answered = Client(two_blocks).get("/pipelined/2")
+    assert judged("SRV-CLOSE-ENDS-CONNECTION", answered, Extra()) is None  # not looked at
+    assert judged("SRV-CLOSE-ENDS-CONNECTION", answered, Extra(after_close="answered")) == [
+        "this request was pipelined behind one whose answer said Connection: close, and the "
+        "server answered it on the same connection: it processed a request it must not have"
+    ]
+    unanswered = Response(answered.request, 0, "", [], b"", False, None, [])
+    assert judged("SRV-CLOSE-ENDS-CONNECTION", unanswered, Extra(after_close="closed")) == []
+    assert judged("SRV-CLOSE-ENDS-CONNECTION", unanswered, Extra(after_close="open")) == [
+        "after an answer that said Connection: close the server kept the connection open, "
+        "with this request pipelined behind it"
+    ]
+    # Closed, but the app ran for it first: processed all the same.
+    ran = copy.copy(answered)  # the app's trace; on the wire, nothing
+    ran.status_code, ran.reason, ran.headers = 0, "", []
+    ran.body, ran.body_size, ran.complete = b"", 0, False
+    assert judged("SRV-CLOSE-ENDS-CONNECTION", ran, Extra(after_close="closed")) == [
+        "this request was pipelined behind one whose answer said Connection: close; the "
+        "server closed the connection, but ran the app for it first"
+    ]

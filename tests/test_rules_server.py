@@ -878,8 +878,9 @@ def test_play_dumb_fails_an_answer_the_client_never_got() -> None:
     lost = doctored(head, status_code=0, reason="", headers=[], body=b"", complete=False)
     [finding] = check_exchange(lost, [REGISTRY["SRV-PLAY-DUMB"]])
     assert finding.message == (
-        "the app answered '200 OK' and ran its iterable to the end without an error, but "
-        "the client got no response at all"
+        "the app answered '200 OK' and ran its iterable to the end without an error, but no "
+        "response reached the client: the server closed the connection without one, or sent "
+        "nothing in the time the client waited"
     )
     # An app that raised is SRV-TRAP-LOG's (an abort is allowed there); a server that died
     # on the request is HARNESS-SERVER-DIED's.

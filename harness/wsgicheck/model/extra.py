@@ -116,6 +116,11 @@ class Extra:
     #: sent next: 2 is a server that does not keep connections (RFC 9112 §9.3); 0 one that
     #: kept the connection or said it would close it.
     closes_unannounced: int | None = None
+    #: What came after an answer that said ``Connection: close``, on the connection that
+    #: held this request pipelined behind it: "closed" (the server closed it), "answered"
+    #: (this request got an answer: the server processed it) or "open" (neither, in the
+    #: time the client waited). RFC 9112 §9.6.
+    after_close: str | None = None
     #: The app's reads of wsgi.input returned only once the client shut its side.
     input_blocked: bool | None = None
     #: The server still answered after the app raised.

@@ -127,6 +127,14 @@ def keep_alive(session: Session) -> None:
             two.response = conn.read_response("GET")
             if two.response is None and not conn.closed and not conn.buffer:
                 two.hung = session.timeout  # kept open, and nothing came: dropped
+        elif _says_close(one.response):
+            # RFC 9112 §9.6: after a "close" the server closes, and processes no request
+            # that came behind it on the connection.
+            late = None if conn.closed else conn.read_response("GET")
+            if late is not None:
+                two.response = late
+            after = "answered" if late is not None else "closed" if conn.closed else "open"
+            two.extra = replace(two.extra, after_close=after)
     session.observations["pipelining"] = _pipelining_story(one, two)
 
 
@@ -172,6 +180,16 @@ def _stays_open(response: WireResponse | None) -> bool:
     return "keep-alive" in tokens
 
 
+def _says_close(response: WireResponse | None) -> bool:
+    """Whether a whole response said ``Connection: close`` (not ended by the close)."""
+    return (
+        response is not None
+        and response.complete
+        and not response.until_close
+        and "close" in response.connection_tokens
+    )
+
+
 def _reuse_story(first: WireResponse | None, second: WireResponse | None) -> str:
     if second is not None:
         return "yes"
@@ -190,6 +208,8 @@ def _pipelining_story(one: Sent, two: Sent) -> str:
         return "no (the first request got no answer of its own; the answer read was the second's)"
     if second is not None and second != two.probe_id:
         return "no (the answer read for the second request was not its own)"
+    if two.extra.after_close == "answered":
+        return "yes, though the first answer said Connection: close"
     return _reuse_story(one.response, two.response)
 
 

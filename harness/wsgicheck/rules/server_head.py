@@ -56,9 +56,14 @@ def _answer_lost(ex: Exchange) -> bool:
     which waited for one: the server lost the answer. A server that died on the request is
     HARNESS-SERVER-DIED's; one that gave up on a body longer than its Content-Length is
     SRV-CL-STOP-OR-RAISE's."""
+    extra = ex.extra
     if (
         ex.response.status_code != 0
-        or ex.extra.server_died is not None
+        or extra.server_died is not None
+        # A pipelined request's answer is SRV-RESPONSE-ORDER's (bjoern answers only the
+        # last), and one behind a "close" SRV-CLOSE-ENDS-CONNECTION's.
+        or extra.answer is not None
+        or extra.after_close is not None
         or ex.raised
         or "head-problem" in ex.evidence
         or not any(type(event) is Exhausted for event in ex.events)
@@ -289,7 +294,8 @@ def play_dumb(self: Rule, ex: Exchange) -> Iterator[Finding]:
         yield self.finding(
             ex,
             f"the app answered {call.status!r} and ran its iterable to the end without an "
-            "error, but the client got no response at all",
+            "error, but no response reached the client: the server closed the connection "
+            "without one, or sent nothing in the time the client waited",
             call.where,
         )
         return

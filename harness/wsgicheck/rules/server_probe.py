@@ -375,6 +375,48 @@ def response_order(self: Rule, ex: Exchange) -> Iterator[Finding]:
 
 
 @rule(
+    "SRV-CLOSE-ENDS-CONNECTION",
+    level=Level.MUST,
+    binding=Binding.SERVER,
+    section="Other HTTP Features; RFC 9112 §9.6",
+    summary="after a response that says Connection: close, the server closes the connection "
+    "and answers no request that came behind it",
+    pep=ORIGIN,
+    source="RFC 9112 §9.6",
+    covers=(),
+    needs=("extra:after_close",),
+    memo="exchange",
+    example="""
+bad:  write the response with Connection: close, then parse the next request in the buffer
+fix:  after a response that says close, close the connection (and read nothing more)""",
+)
+def close_ends_connection(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    # RFC 9112 §9.6: "A server that sends a "close" connection option MUST initiate closure
+    # of the connection [...] after it sends the response containing "close". The server
+    # MUST NOT process any further requests received on that connection."
+    after = ex.extra.after_close
+    if after == "answered":
+        yield self.finding(
+            ex,
+            "this request was pipelined behind one whose answer said Connection: close, and "
+            "the server answered it on the same connection: it processed a request it must "
+            "not have",
+        )
+    elif after == "open":
+        yield self.finding(
+            ex,
+            "after an answer that said Connection: close the server kept the connection "
+            "open, with this request pipelined behind it",
+        )
+    elif ex.app_ran:
+        yield self.finding(
+            ex,
+            "this request was pipelined behind one whose answer said Connection: close; the "
+            "server closed the connection, but ran the app for it first",
+        )
+
+
+@rule(
     "SRV-CLOSE-ANNOUNCED",
     level=Level.MUST,
     binding=Binding.SERVER,
