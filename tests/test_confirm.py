@@ -11,10 +11,12 @@ from dataclasses import replace
 from pathlib import Path
 
 from test_cli import write_app
-from wsgicheck.explore.confirm import confirmable
+from wsgicheck.explore.confirm import confirm_failures, confirmable
 from wsgicheck.explore.supervisor import supervise
 from wsgicheck.model.options import RunOptions
+from wsgicheck.model.request import Request
 from wsgicheck.report import render
+from wsgicheck.results.reproduce import reproducers
 from wsgicheck.results.run import NOT_FRESH
 from wsgicheck.rules import REGISTRY
 
@@ -66,3 +68,54 @@ def test_only_what_the_python_replay_can_show_is_confirmed(tmp_path: Path) -> No
         assert not confirmable(replace(failure, rule=REGISTRY[rule_id])), rule_id
     confirmed = {rule_id for rule_id, each in result.failures.items() if each.fresh is not None}
     assert confirmed == {rule_id for rule_id, each in result.failures.items() if confirmable(each)}
+
+
+#: A bug behind a session: only the cookie the app set, sent back, reaches it.
+SESSION = """
+    import itertools
+    _ids = itertools.count(1)
+    _sessions = set()
+
+    def app(environ, start_response):
+        if environ.get("PATH_INFO") == "/":
+            sid = f"s{next(_ids)}"
+            _sessions.add(sid)
+            start_response("200 OK", [("Content-Type", "text/plain"), ("Set-Cookie", f"sid={sid}")])
+            return [b"hello"]
+        if environ.get("HTTP_COOKIE", "").removeprefix("sid=") in _sessions:
+            twice = [("Content-Type", "text/plain"), ("Content-Type", "text/html")]
+            start_response("200 OK", twice)
+            return [b"account"]
+        start_response("403 Forbidden", [("Content-Type", "text/plain")])
+        return [b"no"]
+"""
+
+
+def test_a_failure_met_in_a_sequence_is_shown_alone_when_it_fails_alone(tmp_path: Path) -> None:
+    """Met after other requests, a failure that shows alone on a fresh app too is reported
+    alone, with the replays of the request alone (web.py's UnicodeDecodeError on a form
+    body came with five requests before it); one that needs them keeps them."""
+    spec = write_app(tmp_path, "every.py", EVERY_CALL)
+    result = supervise(spec, FAST)
+    failure = result.failures["APP-SINGLE-FIELDS"]
+    earlier = (Request(target="/", headers=(("Host", "localhost"),)),) * 2
+    result.failures["APP-SINGLE-FIELDS"] = replace(failure, before=earlier, fresh=None)
+    confirm_failures(spec, result, timeout=10.0)
+    alone = result.failures["APP-SINGLE-FIELDS"]
+    assert (alone.before, alone.fresh) == ((), True)
+    assert alone.reproducers == reproducers(alone.request, alone.config, spec)
+    # Behind a session, the request alone gets a 403: the request that set the cookie stays.
+    session = write_app(tmp_path, "session.py", SESSION)
+    needed = (Request(target="/", headers=(("Host", "localhost"),)),)
+    behind = Request(target="/account", headers=(("Host", "localhost"), ("Cookie", "sid=s1")))
+    result.failures["APP-SINGLE-FIELDS"] = replace(
+        failure,
+        request=behind,
+        before=needed,
+        fresh=None,
+        reproducers=reproducers(behind, failure.config, session, needed),
+    )
+    confirm_failures(session, result, timeout=10.0)
+    kept = result.failures["APP-SINGLE-FIELDS"]
+    assert (kept.before, kept.fresh) == (needed, True)
+    assert kept.reproducers == reproducers(behind, failure.config, session, needed)

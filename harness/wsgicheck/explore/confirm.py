@@ -8,6 +8,8 @@ of an app rule is sent again, with the requests that came before it, to the app 
 a new interpreter of its own (spawned: a forked one would inherit an app the calling
 process had imported, as pytest's may have), in memory, as the Python replay does; the
 report says of one that did not fail there that its replays may pass (``Failure.fresh``).
+One met in a sequence that fails there, and then fails alone on another fresh app, is
+reported alone: the shortest replay that shows it.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from ..core.environ import ServerConfig
 from ..drivers.client import Client
 from ..drivers.target import load_target
 from ..model.request import Request
+from ..results.reproduce import reproducers
 from ..results.run import Failure, RunResult
 from ..rules import REGISTRY, Binding, Exchange, check_exchange
 from .collector import TIMEOUT_RULE
@@ -69,7 +72,15 @@ def confirm_failures(spec: str, result: RunResult, timeout: float) -> None:
             return
         fresh = _replay(spec, failure, bound)
         if fresh is not None:
-            result.failures[rule_id] = replace(failure, fresh=fresh)
+            failure = result.failures[rule_id] = replace(failure, fresh=fresh)
+        if fresh and failure.before:
+            # Shown alone when it fails alone on a fresh app: the requests before it were
+            # the sequence it was met in, not what it needs (a body the framework cannot
+            # decode fails on any call).
+            bound = min(LOAD_ALLOWANCE + timeout, deadline - time.monotonic())
+            if bound > 0 and _replay(spec, replace(failure, before=()), bound):
+                alone = reproducers(failure.request, failure.config, spec)
+                result.failures[rule_id] = replace(failure, before=(), reproducers=alone)
 
 
 def _replay(spec: str, failure: Failure, bound: float) -> bool | None:
