@@ -29,7 +29,7 @@ from wsgicheck.model.options import RunOptions
 from wsgicheck.probe import ProbeOptions, ProbeResult, prober
 from wsgicheck.probe.command import KNOWN_SERVERS
 from wsgicheck.probe.matrix import build, to_html, to_markdown
-from wsgicheck.probe.process import ServerProcess, ServerStartError
+from wsgicheck.probe.process import ServerProcess, ServerStartError, free_port
 from wsgicheck.probe.report import probe_data, render
 from wsgicheck.probe.scenarios import HEADER
 from wsgicheck.probe.servers import KnownServer
@@ -860,3 +860,20 @@ def test_a_server_broken_where_the_newer_scenarios_look_is_caught(tmp_path: Path
         "SRV-INPUT-LINES",
     ):
         assert verdict(own, rule) == "pass", rule
+
+
+def test_a_restart_that_fails_is_explained_by_its_own_output(tmp_path: Path) -> None:
+    """Every start appends to one log: a start that fails names what it wrote, not the
+    error an earlier process logged (the probe app's own, often)."""
+    log = tmp_path / "server.log"
+    script = 'import sys; print("{}"); sys.exit(1)'
+    for said, expected in (
+        ("ValueError: the first process", "ValueError: the first process"),
+        ("cannot bind: address in use", "cannot bind: address in use"),
+    ):
+        argv = [sys.executable, "-c", script.format(said)]
+        process = ServerProcess(argv, env=dict(os.environ), log_path=log)
+        with pytest.raises(ServerStartError) as raised:
+            process.start("127.0.0.1", free_port(), timeout=10)
+        assert str(raised.value).endswith(f": {expected}")
+    assert "the first process" in log.read_text()

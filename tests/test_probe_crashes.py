@@ -55,6 +55,30 @@ def dying(environ, start_response):
 simple_server.make_server(sys.argv[1], int(sys.argv[2]), dying).serve_forever()
 '''
 
+AFTER_ANSWER_SERVER = r"""
+# wsgiref's server, whose process exits in close() once its answer to the write plan's
+# HTTP/1.1 request is out: the next request finds the connection refused.
+import os, sys
+from wsgiref import simple_server
+
+from wsgicheck.target import load_target
+
+
+class Exiting(simple_server.ServerHandler):
+    def close(self):
+        probe = self.environ.get("HTTP_X_WSGICHECK_PROBE", "").split()[1:2]
+        version = self.environ.get("SERVER_PROTOCOL")
+        super().close()
+        if probe == ["write"] and version == "HTTP/1.1":
+            sys.stderr.flush()
+            os._exit(7)
+
+
+simple_server.ServerHandler = Exiting
+host, port, target = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+simple_server.make_server(host, port, load_target(target)).serve_forever()
+"""
+
 CLOSE_INPUT_SERVER = r'''
 """wsgiref's server that, as netius does, calls close() on environ["wsgi.input"] once the
 response is out, before it closes the app's iterable, and dies of the AttributeError the
@@ -212,3 +236,20 @@ def test_a_server_that_leaves_the_client_hanging_fails_trap_log(tmp_path: Path) 
         "the app raised ProbeError; the server neither answered nor closed the connection "
         "in the 2s the client waited: the client is left hanging"
     ]
+
+
+def test_a_server_that_dies_after_an_answer_is_blamed_on_that_answer(tmp_path: Path) -> None:
+    """The process exits once an answer is out: the request refused after it was never in
+    its hands, and the death is the answered request's (found by the review of the rule)."""
+    result = probe_script(tmp_path, AFTER_ANSWER_SERVER)
+    died = [each for each in result.exchanges if each.extra.server_died is not None]
+    assert [dict(each.request.headers)["X-Wsgicheck-Probe"].split()[1] for each in died] == [
+        "write"
+    ]
+    assert died[0].response.status_code == 200
+    assert messages(result, "HARNESS-SERVER-DIED") == [
+        "the server's process exited with status 7 after it answered this request, before "
+        "the next one reached it: no other request got an answer until the server was "
+        "started again"
+    ]
+    assert "the server's process ended during write: it exited with status 7" in result.notes

@@ -270,7 +270,16 @@ def test_a_response_that_never_came_is_no_body_to_compare(rule_id: str) -> None:
         ]
         # Pipelined, it is SRV-RESPONSE-ORDER's (bjoern answers only the last request).
         pipelined = Extra(answer=Answer(asked=2, answered=3, answered_request="GET /pipelined/3"))
-        assert judged(rule_id, nothing, pipelined) is None
+        # Nor where the client did not read on, or another rule owns the answer: a follow-up
+        # behind an answer that closed (meinheld), after 100 Continue, after a half-close.
+        for elsewhere in (
+            pipelined,
+            Extra(follow_up=True),
+            Extra(after_close="closed"),
+            Extra(expect=Expect(continued=True, version="HTTP/1.1")),
+            Extra(input_blocked=False),
+        ):
+            assert judged(rule_id, nothing, elsewhere) is None, elsewhere
     else:
         assert messages is None
 

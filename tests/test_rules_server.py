@@ -871,6 +871,11 @@ def not_modified(environ: dict[str, Any], start_response: Any) -> list[bytes]:
     return []
 
 
+def no_content_with_body(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    start_response("204 No Content", TEXT)
+    return [b"a body that must not be sent"]
+
+
 def test_play_dumb_fails_an_answer_the_client_never_got() -> None:
     """The app answered and ran its iterable to the end, and no response came at all
     (Tornado's WSGIContainer on a HEAD whose app gave a body): the server lost it."""
@@ -889,6 +894,12 @@ def test_play_dumb_fails_an_answer_the_client_never_got() -> None:
     assert verdict("SRV-PLAY-DUMB", [aborted]) == "skip"
     died = Exchange(lost.response, source="probe", extra=Extra(server_died="exited with status 1"))
     assert verdict("SRV-PLAY-DUMB", [died]) == "skip"
+    # An app that broke its own framing (a body past its Content-Length, one on a 204)
+    # left the server no answer to give as it was: those rules judge it.
+    for broken in (short, no_content_with_body):
+        real = Client(broken).get("/")
+        gone = doctored(real, status_code=0, reason="", headers=[], body=b"", complete=False)
+        assert verdict("SRV-PLAY-DUMB", [gone]) == "skip", broken.__name__
 
 
 def test_play_dumb_lets_a_server_leave_out_metadata_of_no_content() -> None:
@@ -962,6 +973,12 @@ def late_raiser(environ: dict[str, Any], start_response: Any) -> Iterator[bytes]
     raise RuntimeError("the second half failed")
 
 
+def whole_then_raises(environ: dict[str, Any], start_response: Any) -> Iterator[bytes]:
+    start_response("200 OK", [*TEXT, ("Content-Length", "10")])
+    yield b"0123456789"
+    raise RuntimeError("after the whole body")
+
+
 def test_trap_log_fails_a_cut_body_ended_as_if_whole() -> None:
     """After the head, the one abort left is closing the connection before the body's end:
     a chunked body ended with its last chunk reads as whole (mod_wsgi 6.1)."""
@@ -978,6 +995,12 @@ def test_trap_log_fails_a_cut_body_ended_as_if_whole() -> None:
     )
     # Ended by the close (no framing): the client cannot tell, and nothing better exists.
     assert verdict("SRV-TRAP-LOG", [doctored(real, complete=True)]) == "pass"
+    # Every byte of its Content-Length sent before the exception: the body was whole.
+    whole = Client(whole_then_raises).get("/")
+    assert verdict("SRV-TRAP-LOG", [doctored(whole, complete=True)]) == "pass"
+    # A Content-Length the server worked out from the cut body: no abort either.
+    counted = [*real.headers, ("Content-Length", "16")]
+    assert verdict("SRV-TRAP-LOG", [doctored(real, headers=counted, complete=True)]) == "fail"
 
 
 def test_trap_log_reads_a_probes_log_and_liveness() -> None:

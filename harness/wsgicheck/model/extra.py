@@ -116,6 +116,10 @@ class Extra:
     #: sent next: 2 is a server that does not keep connections (RFC 9112 §9.3); 0 one that
     #: kept the connection or said it would close it.
     closes_unannounced: int | None = None
+    #: The probe sent the request behind another on its connection: its answer is read only
+    #: when the first answer leaves the connection open (and judged by the rules of
+    #: pipelining and keep-alive), so its absence says nothing by itself.
+    follow_up: bool | None = None
     #: What came after an answer that said ``Connection: close``, on the connection that
     #: held this request pipelined behind it: "closed" (the server closed it), "answered"
     #: (this request got an answer: the server processed it) or "open" (neither, in the

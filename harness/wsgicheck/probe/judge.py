@@ -141,6 +141,8 @@ def _undelimited(method: str, wire: WireResponse) -> bool:
 
 def _extra(sent: Sent, record: Record | None, server_log: str, log: list[RawEvent]) -> Extra:
     extra = sent.extra
+    if sent.follow_up:
+        extra = replace(extra, follow_up=True)
     notes = record.notes if record is not None else {}
     if "first_block_received" in notes:
         extra = replace(extra, first_block_received=notes["first_block_received"] is True)

@@ -276,7 +276,7 @@ def _send_all(
     died is started again (at most :data:`RESTARTS` times) and the probe goes on with what
     comes next, so one crash hides nothing the later plans would show."""
     silent = 0
-    revive = _Reviver(process, notes, restart, deaths)
+    revive = _Reviver(process, session, notes, restart, deaths)
     names = [plan.__name__ for plan in PLANS] + [GENERATED]
     for index, plan in enumerate(PLANS):
         if on_step is not None:
@@ -291,7 +291,7 @@ def _send_all(
         sent = session.sent[before:]
         if _exited(process, failed or _unanswered(sent)):
             silent = 0
-            if not revive(plan.__name__, sent):
+            if not revive(plan.__name__, sent, session.sent[before - 1] if before else None):
                 return names[index + 1 :]
             continue
         silent = 0 if any(each.response is not None for each in sent) else silent + 1
@@ -303,6 +303,7 @@ def _send_all(
     if on_step is not None:
         on_step(f"{len(generated)} generated requests")
     for number, request in enumerate(generated):
+        last = session.sent[-1] if session.sent else None
         sent_one = session.tagged(request)
         try:
             session.exchange(sent_one)
@@ -312,7 +313,7 @@ def _send_all(
         else:
             failed = sent_one.response is None
         if _exited(process, failed) and not revive(
-            f"generated probe {sent_one.probe_id}", [sent_one]
+            f"generated probe {sent_one.probe_id}", [sent_one], last
         ):
             left = len(generated) - number - 1
             return [f"{left} of {GENERATED}"] if left else []
@@ -338,6 +339,7 @@ class _Reviver:
     def __init__(
         self,
         process: ServerProcess,
+        session: Session,
         notes: list[str],
         restart: Callable[[], None],
         deaths: list[str],
@@ -346,34 +348,44 @@ class _Reviver:
         self.notes = notes
         #: What the server died during, each time.
         self.deaths = deaths
-        #: How much of the server's log its earlier processes wrote.
-        self.logged = 0
+        self.session = session
         self.restart = restart
         self.restarts = 0
 
-    def __call__(self, during: str, in_hand: list[Sent]) -> bool:
+    def __call__(self, during: str, in_hand: list[Sent], last: Sent | None = None) -> bool:
         """Note that the server died during ``during`` and start it again, if a restart is
-        left; whether it runs again. The first of ``in_hand`` (the requests sent then) that
-        the server owed an answer and gave none is the one it died on: its evidence says
-        so (``server_died``); those after it met a dead server."""
+        left; whether it runs again. The request it died on (``server_died``): the first of
+        ``in_hand`` (the requests sent then) delivered to it that it owed an answer and
+        gave none, those after it having met a dead server; or, when it died with none
+        such in hand (the first was refused), the last it answered (of ``in_hand``, or
+        ``last``, the one sent before them): it died after that answer."""
         notes = self.notes
         self.deaths.append(during)
         how = self.process.how_it_ended() or "stopped"
-        for sent in in_hand:
-            if sent.response is None and not (sent.follow_up or sent.client_gone):
-                sent.extra = replace(sent.extra, server_died=how)
-                break
+        refused = self.session.refused
+        delivered = [sent for sent in in_hand if sent.probe_id not in refused]
+        died_on = next(
+            (
+                sent
+                for sent in delivered
+                if sent.response is None and not (sent.follow_up or sent.client_gone)
+            ),
+            None,
+        )
+        if died_on is None and len(delivered) < len(in_hand):
+            answered = [sent for sent in ([last] if last else []) + delivered if sent.response]
+            died_on = answered[-1] if answered else None
+        if died_on is not None:
+            died_on.extra = replace(died_on.extra, server_died=how)
         # What this process logged (not its forerunners), less the probe app's own errors
         # (raised on purpose, and logged by a server that traps them): its last error.
-        log = self.process.log()
-        said = last_error(log[self.logged :], leave_out=_PROBE_ERRORS)
+        said = last_error(self.process.own_log(), leave_out=_PROBE_ERRORS)
         cause = f"; the last error it logged: {said}" if said else ""
         notes.append(f"the server's process ended during {during}: it {how}{cause}")
         if self.restarts >= RESTARTS:
             notes.append(f"not started again: it had died {self.restarts + 1} times in this run")
             return False
         self.restarts += 1
-        self.logged = len(log)
         try:
             self.restart()
         except ServerStartError as exc:

@@ -46,6 +46,8 @@ class ServerProcess:
         self.env = env
         self.log_path = log_path
         self.process: subprocess.Popen[bytes] | None = None
+        #: Where this start's output begins in the log, which every start appends to.
+        self.started_at = 0
 
     @property
     def pid(self) -> int | None:
@@ -54,6 +56,7 @@ class ServerProcess:
     def start(self, host: str, port: int, *, timeout: float) -> None:
         """Start the server and return once ``host:port`` accepts connections."""
         with open(self.log_path, "ab") as log:
+            self.started_at = log.tell()
             try:
                 self.process = subprocess.Popen(
                     self.argv,
@@ -142,15 +145,24 @@ class ServerProcess:
         except OSError:
             return ""
 
+    def own_log(self) -> str:
+        """What this start of the server wrote (not the starts before it)."""
+        try:
+            with open(self.log_path, "rb") as log:
+                log.seek(self.started_at)
+                return log.read().decode("utf-8", errors="replace")
+        except OSError:
+            return ""
+
     def said(self) -> str:
-        """What the log says last that explains an end: its last exception (the line a
-        traceback ends with), else its last line (a traceback's last line is the error,
-        which a closing line such as gunicorn's ``]`` would hide)."""
-        log = self.log()
+        """What this start's log says last that explains an end: its last exception (the
+        line a traceback ends with), else its last line (a traceback's last line is the
+        error, which a closing line such as gunicorn's ``]`` would hide)."""
+        log = self.own_log()
         return last_error(log) or _last_line(log)
 
     def last_line(self) -> str:
-        return _last_line(self.log())
+        return _last_line(self.own_log())
 
     def __enter__(self) -> ServerProcess:
         return self

@@ -65,6 +65,10 @@ class Session:
         self.channel = channel
         self.timeout = timeout
         self.sent: list[Sent] = []
+        #: The probe ids of requests never delivered: their connection was refused.
+        self.refused: set[int] = set()
+        #: How many of ``sent`` had been made when a connection was last asked for.
+        self._asked = 0
         #: What the corpus learned about the server, for the report (key → description).
         self.observations: dict[str, str] = {}
         self._ids = itertools.count(1)
@@ -114,8 +118,16 @@ class Session:
 
     @contextmanager
     def connection(self) -> Iterator[RawConnection]:
-        """A fresh connection, closed afterwards whatever happens."""
-        conn = RawConnection(self.host, self.port, self.timeout)
+        """A fresh connection, closed afterwards whatever happens. A connection refused
+        marks the requests made since the last one was asked for as never delivered
+        (``refused``): the server cannot have died on them."""
+        pending = self.sent[self._asked :]
+        self._asked = len(self.sent)
+        try:
+            conn = RawConnection(self.host, self.port, self.timeout)
+        except OSError:
+            self.refused.update(each.probe_id for each in pending)
+            raise
         try:
             yield conn
         finally:

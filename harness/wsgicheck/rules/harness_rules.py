@@ -147,8 +147,9 @@ def worker_died(self: Rule, ex: Exchange) -> Iterator[Finding]:
 
 
 def _answered_or_died(ex: Exchange) -> bool:
-    """A probe's request the server answered, or died on; not one whose app raised on
-    purpose (whether the server survived that is ``SRV-TRAP-LOG``'s)."""
+    """A probe's request the server answered, or died on; not the one of the raising plan
+    whose aftermath the probe checked (whether the server survived that app exception is
+    ``SRV-TRAP-LOG``'s)."""
     extra = ex.extra
     return (
         ex.source == "probe"
@@ -178,15 +179,23 @@ bad:  value = PyUnicode_DecodeUTF8(raw, size, NULL)   # NULL for b"caf\\xe9": a 
 fix:  decode header values as ISO-8859-1 (PEP 3333), which cannot fail""",
 )
 def server_died(self: Rule, ex: Exchange) -> Iterator[Finding]:
-    # Every request the probe sends is valid HTTP; the probe app's own exceptions are left
-    # to SRV-TRAP-LOG.
+    # Every request the probe sends is valid HTTP. A death on the app's exception in the
+    # raising plan is SRV-TRAP-LOG's; one on any other (close() raising, exc_info) is here.
     died = ex.extra.server_died
-    if died is not None:
+    if died is not None and ex.response.status_code == 0:
         yield self.finding(
             ex,
             f"the server's process {died} while it had this request in hand, before "
             "answering it: the client got no response, and neither would any other until "
             "the server was started again",
+        )
+    elif died is not None:
+        # wsgiref made to exit in close(): the answer went out, the next request was refused.
+        yield self.finding(
+            ex,
+            f"the server's process {died} after it answered this request, before the next "
+            "one reached it: no other request got an answer until the server was started "
+            "again",
         )
 
 

@@ -61,9 +61,15 @@ def _answer_lost(ex: Exchange) -> bool:
         ex.response.status_code != 0
         or extra.server_died is not None
         # A pipelined request's answer is SRV-RESPONSE-ORDER's (bjoern answers only the
-        # last), and one behind a "close" SRV-CLOSE-ENDS-CONNECTION's.
+        # last), and one behind a "close" SRV-CLOSE-ENDS-CONNECTION's; the client reads a
+        # follow-up's answer only on a connection left open (meinheld closes after it).
         or extra.answer is not None
         or extra.after_close is not None
+        or extra.follow_up
+        # An answer owed after 100 Continue is SRV-EXPECT-CONTINUE's; a client that shut
+        # its side may be taken for gone.
+        or extra.expect is not None
+        or extra.input_blocked is not None
         or ex.raised
         or "head-problem" in ex.evidence
         or not any(type(event) is Exhausted for event in ex.events)
@@ -443,7 +449,15 @@ def trap_log(self: Rule, ex: Exchange) -> Iterator[Finding]:
                 raised.where,
             )
         framing = _framed_end(ex.response)
-        if raised.headers_sent and raised.phase == "iteration" and framing and 0 < sent < 500:
+        declared = final_length(ex)
+        whole = declared is not None and ex.produced >= declared  # all it said it would send
+        if (
+            raised.headers_sent
+            and raised.phase == "iteration"
+            and framing
+            and not whole
+            and 0 < sent < 500
+        ):
             # After the head the one abort left is closing the connection before the body's
             # end; a body ended by its framing reads as the whole one (mod_wsgi).
             yield self.finding(
