@@ -59,6 +59,23 @@ TIMEOUT = 10.0
 Fired = set[tuple[str, str, tuple[str, ...]]]
 
 
+#: WhiteNoise 6.12's faults under the range questions (rule, the fields of the request but
+#: Host and Accept-Encoding), checked against its source (responders.py).
+WHITENOISE_RANGE_FAULTS = {
+    ("APP-416-SATISFIABLE", ("Range",)),
+    ("APP-416-SATISFIABLE", ("Range", "If-Match")),
+    ("APP-IF-RANGE", ("Range", "If-Range")),
+    ("APP-CONTENT-TYPE", ("Range",)),
+    ("APP-CONTENT-TYPE", ("Range", "If-Match")),
+    ("APP-CONTENT-TYPE", ("Range", "If-Range")),
+}
+
+
+def unranged(found: Fired) -> Fired:
+    """The findings on requests that asked for no byte range."""
+    return {each for each in found if "Range" not in each[2]}
+
+
 def fired(exchanges: Iterable[Exchange]) -> Fired:
     """(rule, method, field names less Host) of every finding, by the request it names."""
     return {
@@ -1540,7 +1557,18 @@ def asked_about(name: str, target: str, coding: str | None) -> list[Exchange]:
 @pytest.mark.parametrize("coding", [None, "gzip"])
 def test_correct_conditional_apps_stay_clean(name: str, target: str, coding: str | None) -> None:
     exchanges = asked_about(name, target, coding)
-    assert fired(exchanges) == set()
+    found = fired(exchanges)
+    if target.startswith("/static/"):
+        # WhiteNoise 6 serves ranges without saying so, and the range questions find its
+        # own faults: a 416 to bytes=0-0 (`if start >= end`), with no Content-Type, and
+        # If-Range never read. The rest of its answers are correct.
+        assert {
+            (rule, tuple(n for n in names if n != "Accept-Encoding"))
+            for rule, _, names in found
+            if "Range" in names
+        } == WHITENOISE_RANGE_FAULTS
+        found = unranged(found)
+    assert found == set()
     assert [ex.response.status_code for ex in exchanges][:3] == [200, 200, 304]
     assert {"APP-HEAD-LIKE-GET", "APP-CONTENT-TYPE"} <= applied(exchanges)
 
@@ -1617,7 +1645,8 @@ def test_gzip_middleware_in_front_of_whitenoise_is_found() -> None:
     load_good("djangoetagapp")  # puts the helloworld project on sys.path
     exchanges = ask_about(Client(gzip_in_front_of_whitenoise()), "/static/site.css")
     revalidation = ("If-None-Match", "Accept-Encoding")
-    assert fired(exchanges) == {
+    # (WhiteNoise's own range faults: see test_correct_conditional_apps_stay_clean.)
+    assert unranged(fired(exchanges)) == {
         ("APP-NO-BODY-FOR-STATUS", "GET", revalidation),
         ("APP-304-METADATA", "GET", revalidation),
         # WhiteNoise compares If-None-Match with its ETag as one string: `*` and a list that
@@ -1632,7 +1661,7 @@ def test_gzip_middleware_in_front_of_whitenoise_weakens_the_tag_it_then_ignores(
     load_good("djangoetagapp")
     client = Client(gzip_in_front_of_whitenoise())
     exchanges = ask_about(client, "/static/site.css", headers={"Accept-Encoding": "gzip"})
-    assert fired(exchanges) == {
+    assert unranged(fired(exchanges)) == {
         ("APP-IF-NONE-MATCH", "GET", ("Accept-Encoding", "If-None-Match")),
         ("APP-NO-BODY-FOR-STATUS", "GET", ("Accept-Encoding", "If-Modified-Since")),
         ("APP-304-METADATA", "GET", ("Accept-Encoding", "If-Modified-Since")),
