@@ -165,7 +165,7 @@ def _closed_unannounced(first: Sent, second: Sent) -> int | None:
         return None
     if response.until_close:
         return None
-    if "close" in response.connection_tokens:
+    if _says_close(response):
         return 0
     return int(response.closed or (second.response is None and second.hung is None))
 

@@ -322,7 +322,13 @@ def _send_all(
 
 def _unanswered(sent: list[Sent]) -> bool:
     """Whether a request the server owed an answer got none."""
-    return any(each.response is None and not (each.follow_up or each.client_gone) for each in sent)
+    return any(_owed_unanswered(each) for each in sent)
+
+
+def _owed_unanswered(sent: Sent) -> bool:
+    """The server owed ``sent`` an answer (not a follow-up a closing server never reads,
+    nor one the client hung up on) and gave none."""
+    return sent.response is None and not (sent.follow_up or sent.client_gone)
 
 
 def _exited(process: ServerProcess, doubt: bool) -> bool:
@@ -364,14 +370,7 @@ class _Reviver:
         how = self.process.how_it_ended() or "stopped"
         refused = self.session.refused
         delivered = [sent for sent in in_hand if sent.probe_id not in refused]
-        died_on = next(
-            (
-                sent
-                for sent in delivered
-                if sent.response is None and not (sent.follow_up or sent.client_gone)
-            ),
-            None,
-        )
+        died_on = next((sent for sent in delivered if _owed_unanswered(sent)), None)
         if died_on is None and len(delivered) < len(in_hand):
             answered = [sent for sent in ([last] if last else []) + delivered if sent.response]
             died_on = answered[-1] if answered else None
