@@ -10,6 +10,14 @@ the CPU time of the command and its worker (their rusage), per example: on a sha
 machine it moves far less than the wall clock does. ``--against HARNESS`` runs another
 wsgicheck (a ``git archive`` of main's ``harness`` folder) in turn with this one, round by
 round, so that the two are compared in the same run.
+
+The ``floor`` row is what no single-process run can go under: a fresh interpreter that
+imports what a run's worker draws with (Hypothesis, wsgicheck's strategies and the modules
+of exploring, which a run imports too) and lets Hypothesis draw, with the run's own settings,
+as many lone requests as the default run draws alone (its examples less the corpus's and
+the share kept for sequences), sending none of them. The sequences' draws, the transports,
+the rules and the report come on top of it. ``against / 3`` is what issue 13's "3x its
+starting point" allows, when ``--against`` is that starting point.
 """
 
 from __future__ import annotations
@@ -65,6 +73,49 @@ def one_run(profile: str, seed: int, harness: str | None = None) -> tuple[float,
     return elapsed, cpu, json.loads(output.stdout)["examples"]
 
 
+#: Run in a fresh interpreter: Hypothesis drawing a run's lone requests, sending none (argv:
+#: examples, seed). The strategies, settings and seeding are the run's own.
+FLOOR = """
+import sys
+from hypothesis import Phase
+from wsgicheck.core.environ import ServerConfig
+from wsgicheck.explore import examples, strategies
+from wsgicheck.explore.corpus import corpus
+from wsgicheck.explore.server_choices import server_configs
+from wsgicheck.model.options import RunOptions
+
+total, seed = int(sys.argv[1]), int(sys.argv[2])
+options, base, paths = RunOptions(profile="default"), ServerConfig(), ["/"]
+left = total - len(corpus(paths, script_names=options.script_names, base=base))
+lone = left - int(left * examples.SEQUENCE_SHARE)
+drawn = (
+    strategies.requests(paths=paths, raw_bytes=options.raw_bytes),
+    server_configs(script_names=options.script_names, base=base),
+)
+examples._hypothesis_run(
+    lambda request, config: None,
+    drawn,
+    max_examples=lone,
+    database=None,
+    phases=[Phase.explicit, Phase.generate, Phase.shrink],
+    seed=seed,
+)
+"""
+
+
+def floor_run(examples: int, seed: int) -> float:
+    """Wall-clock seconds of :data:`FLOOR` in a fresh interpreter, importing this tree."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "harness"))
+    started = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-c", FLOOR, str(examples), str(seed)],
+        check=True,
+        timeout=300,
+        env=env,
+    )
+    return time.perf_counter() - started
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
@@ -98,6 +149,13 @@ def main(argv: list[str] | None = None) -> int:
                 f"{examples:>10}{examples / median:>8.0f}{cpu:>8.2f}"
                 f"{cpu / examples * 1e3:>11.2f}"
             )
+        if profile == "default":
+            examples = int(statistics.median(count for _, _, count in measured[next(iter(trees))]))
+            floor = statistics.median(floor_run(examples, seed) for seed in range(args.runs))
+            print(f"{'floor (Hypothesis)':<18}{floor:>10.2f}{'':>16}{examples:>10}")
+            if args.against:
+                against = statistics.median(elapsed for elapsed, _, _ in measured[" (against)"])
+                print(f"{'against / 3':<18}{against / 3:>10.2f}")
     return 0
 
 
