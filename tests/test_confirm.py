@@ -119,3 +119,29 @@ def test_a_failure_met_in_a_sequence_is_shown_alone_when_it_fails_alone(tmp_path
     kept = result.failures["APP-SINGLE-FIELDS"]
     assert (kept.before, kept.fresh) == (needed, True)
     assert kept.reproducers == reproducers(behind, failure.config, session, needed)
+
+
+def test_a_failure_met_in_a_sequence_keeps_only_the_requests_it_needs(tmp_path: Path) -> None:
+    """The requests a sequence sent before the failure that it does not need are left out
+    of its replays, each tried on a fresh app: here only the GET that set the cookie stays
+    (a follow-up's 304 after a GET, HEAD and three conditional GETs came with all five)."""
+    result = supervise(write_app(tmp_path, "every.py", EVERY_CALL), FAST)
+    failure = result.failures["APP-SINGLE-FIELDS"]
+    session = write_app(tmp_path, "session.py", SESSION)
+    host = (("Host", "localhost"),)
+    needed = Request(target="/", headers=host)
+    sent = (Request(target="/a", headers=host), needed, Request(target="/b", headers=host))
+    behind = Request(target="/account", headers=(*host, ("Cookie", "sid=s1")))
+    result.failures = {
+        "APP-SINGLE-FIELDS": replace(
+            failure,
+            request=behind,
+            before=sent,
+            fresh=None,
+            reproducers=reproducers(behind, failure.config, session, sent),
+        )
+    }
+    confirm_failures(session, result, timeout=10.0)
+    kept = result.failures["APP-SINGLE-FIELDS"]
+    assert (kept.before, kept.fresh) == ((needed,), True)
+    assert kept.reproducers == reproducers(behind, failure.config, session, (needed,))

@@ -8,8 +8,9 @@ of an app rule is sent again, with the requests that came before it, to the app 
 a new interpreter of its own (spawned: a forked one would inherit an app the calling
 process had imported, as pytest's may have), in memory, as the Python replay does; the
 report says of one that did not fail there that its replays may pass (``Failure.fresh``).
-One met in a sequence that fails there, and then fails alone on another fresh app, is
-reported alone: the shortest replay that shows it.
+One met in a sequence that fails there is then shown after the fewest of its requests
+under which it still fails on another fresh app (none at all, when it fails alone): the
+shortest replay that shows it.
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ CONFIRMED_AT_MOST = 8
 LOAD_ALLOWANCE = 10.0
 #: Seconds all the confirming of one run may take; what is left unconfirmed stays unmarked.
 BUDGET = 30.0
+#: Fresh-app replays spent at most on leaving out the requests before one failure.
+SHORTENING_TRIES = 8
 
 
 def confirmable(failure: Failure) -> bool:
@@ -64,6 +67,7 @@ def confirm_failures(spec: str, result: RunResult, timeout: float) -> None:
         if confirmable(each) and (hung is None or each.request != hung.request)
     ]
     deadline = time.monotonic() + BUDGET
+    in_sequences: list[str] = []
     for rule_id in chosen[:CONFIRMED_AT_MOST]:
         failure = result.failures[rule_id]
         bound = LOAD_ALLOWANCE + timeout * (len(failure.before) + 1)
@@ -72,15 +76,48 @@ def confirm_failures(spec: str, result: RunResult, timeout: float) -> None:
             return
         fresh = _replay(spec, failure, bound)
         if fresh is not None:
-            failure = result.failures[rule_id] = replace(failure, fresh=fresh)
+            result.failures[rule_id] = replace(failure, fresh=fresh)
         if fresh and failure.before:
-            # Shown alone when it fails alone on a fresh app: the requests before it were
-            # the sequence it was met in, not what it needs (a body the framework cannot
-            # decode fails on any call).
-            bound = min(LOAD_ALLOWANCE + timeout, deadline - time.monotonic())
-            if bound > 0 and _replay(spec, replace(failure, before=()), bound):
-                alone = reproducers(failure.request, failure.config, spec)
-                result.failures[rule_id] = replace(failure, before=(), reproducers=alone)
+            in_sequences.append(rule_id)
+    # Then, in the time left, each failure met in a sequence is shown after the fewest of
+    # its requests under which it still fails on a fresh app: the requests before it were
+    # the sequence it was met in, not what it needs.
+    for rule_id in in_sequences:
+        failure = result.failures[rule_id]
+        before = _fewest_before(spec, failure, timeout, deadline)
+        if before != failure.before:
+            again = reproducers(failure.request, failure.config, spec, before)
+            result.failures[rule_id] = replace(failure, before=before, reproducers=again)
+
+
+def _fewest_before(
+    spec: str, failure: Failure, timeout: float, deadline: float
+) -> tuple[Request, ...]:
+    """The fewest of the requests before ``failure`` after which it still fails on a fresh
+    app: none (a body the framework cannot decode fails on any call), else the one just
+    before it (the 304 a GET is compared with), else each left out in turn and kept out
+    while it still fails, in :data:`SHORTENING_TRIES` replays at most. Each is a fresh
+    app's: what the run's app kept from a request (a session) is not in one, so a request
+    it needs is never left out."""
+    tried: set[tuple[Request, ...]] = set()
+
+    def fails(before: tuple[Request, ...]) -> bool:
+        tried.add(before)
+        bound = min(LOAD_ALLOWANCE + timeout * (len(before) + 1), deadline - time.monotonic())
+        return bound > 0 and _replay(spec, replace(failure, before=before), bound) is True
+
+    kept = failure.before
+    for fewer in ((), kept[-1:]):
+        if len(fewer) < len(kept) and fails(fewer):
+            return fewer
+    index = 0
+    while len(tried) < SHORTENING_TRIES and index < len(kept) and time.monotonic() < deadline:
+        fewer = kept[:index] + kept[index + 1 :]
+        if fewer not in tried and fails(fewer):
+            kept = fewer
+        else:
+            index += 1
+    return kept
 
 
 def _replay(spec: str, failure: Failure, bound: float) -> bool | None:
