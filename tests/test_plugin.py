@@ -190,7 +190,7 @@ def test_a_failure_of_a_sequence_lists_the_requests_before_the_one_judged(
             "Sent after * earlier request* on the same app, in this order:",
             "    GET / HTTP/1.1",
             "    HEAD / HTTP/1.1",
-            "Then the request judged (* transport):",
+            "Then the request judged beside them (* transport):",
             "    GET / HTTP/1.1",
             "Reproduce with curl, *",
         ]

@@ -81,9 +81,10 @@ NOT_FRESH = (
 def request_heading(transport: str, before: tuple[Request, ...]) -> str:
     """How reports title the request a finding was judged on: the smallest one seen, or,
     at the end of a sequence (HEAD then GET, a 304 then GET), the last, judged beside the
-    ones listed before it."""
+    ones listed before it (the finding may be about one of those: a 304 that lacks what
+    this GET's 200 has)."""
     if before:
-        return f"then the request judged ({transport} transport)"
+        return f"then the request judged beside them ({transport} transport)"
     return f"smallest request ({transport} transport)"
 
 
