@@ -289,6 +289,11 @@ def test_discovery_follows_links_and_redirects() -> None:
         return [b"leaf"]
 
     assert discover(site, ["/seed"]) == ["/", "/seed", "/a", "/b?x=1", "/deep/d"]
+    # The limit bounds the links followed, never the paths the user named (httpbin's 30
+    # --path values lost their last seven to it).
+    named = [f"/named/{index}" for index in range(30)]
+    assert discover(site, named, limit=24) == ["/", *named]
+    assert discover(site, named[:2], limit=4) == ["/", *named[:2], "/a"]
 
 
 @pytest.mark.skipif(shutil.which("curl") is None, reason="needs curl")

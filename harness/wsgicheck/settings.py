@@ -258,7 +258,8 @@ SETTINGS: tuple[Setting, ...] = (
             metavar="IDS", plugin=True, repeated=True, help="not these rules"),
     Setting(name="path", kind=Items(_url_path, sep=None), default=(), flags=("--path",),
             metavar="PATH", plugin=True, repeated=True, shown_default="/",
-            help="paths worth trying (repeatable); links the app answers with are added"),
+            help="paths worth trying (repeatable, each one tried); links the app answers with "
+                 "are added"),
     Setting(name="header", kind=Items(_header_field, sep="\n"), default=(),
             flags=("--header", "-H"), metavar="'NAME: VALUE'", plugin=True, repeated=True,
             help="a header field added to every request, replacing generated ones of its "

@@ -74,9 +74,11 @@ def discover(
     """Paths worth trying: ``/``, the seeds, and what the app's answers link to.
 
     Follows links in HTML (``href``, ``src``, form ``action``) and ``Location`` and
-    ``Content-Location`` headers, on the same origin only, breadth first, at most
-    ``limit`` paths. The app runs as in the rest of the run: in a worker thread, with the
-    time and body limits, so a hostile app cannot stop the run here either.
+    ``Content-Location`` headers, on the same origin only, breadth first, up to ``limit``
+    paths in all; every seed is tried whatever their number (the user named them: none
+    is dropped for a link found on the way). The app runs as in the rest of the run: in a
+    worker thread, with the time and body limits, so a hostile app cannot stop the run
+    here either.
     ``on_exchange`` hears of each request just before the app gets it; ``headers`` go on
     every request, and paths ``exclude`` matches are neither requested nor returned.
     ``learned`` takes what the answers teach (validators, cookies, forms), for sequences.
@@ -85,6 +87,7 @@ def discover(
     config = ServerConfig(response_body_limit=body_limit)
     client = Client(app, config=config)
     queue = ["/", *seeds]
+    limit = max(limit, len(set(queue)))
     found: list[str] = []
     in_a_row = 0
     try:
