@@ -34,7 +34,7 @@ from wsgicheck.model import events
 from wsgicheck.model.events import Location, raw_event
 from wsgicheck.model.request import Framing, Request
 from wsgicheck.model.response import Response
-from wsgicheck.model.untrusted import LIMIT, safe_repr, show, type_name
+from wsgicheck.model.untrusted import INVISIBLE, LIMIT, safe_repr, show, type_name
 from wsgicheck.probe import matrix
 from wsgicheck.probe import report as probe_report
 from wsgicheck.probe.differences import Difference
@@ -50,8 +50,8 @@ HOSTILE = f"{ROOT / 'fixtures' / 'hostile' / 'app.py'}:app"
 TIMEOUT = 120
 
 #: What no output may hold raw: C0 controls but LF, DEL, C1 controls, line and paragraph
-#: separators, lone surrogates.
-RAW_CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+#: separators, lone surrogates, and what a reader cannot see.
+RAW_CONTROL = re.compile(f"[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff{INVISIBLE}]")
 #: A workflow command as the harness writes one: one line, its own properties, a message.
 COMMAND = re.compile(r"::(error|warning) (file=[^,:\r\n]*,line=\d+,)?title=[^,:\r\n]*::[^\r\n]*")
 
@@ -66,9 +66,24 @@ def test_show_escapes_what_a_terminal_or_a_line_reader_would_act_on() -> None:
     assert show("café ✓ <b>&") == "café ✓ <b>&"  # printable text is left alone
 
 
+def test_show_escapes_what_a_reader_cannot_see() -> None:
+    """A raw byte 0xA0 in a request target reads as a space, a soft hyphen or a zero-width
+    space as nothing at all, and tag characters spell text no one sees: a reader copying a
+    target from a report must get what was sent."""
+    assert show("/a\xa0b\xad\u200b\u2060") == "/a\\xa0b\\xad\\u200b\\u2060"
+    assert show("x\U000e0041\U000e0042") == "x\\U000e0041\\U000e0042"
+    assert show(b"/\xc3\xa9\xa0") == "/\xc3\xa9\\xa0"  # latin-1, a byte a character
+    hidden = {"message": "ok\xa0\u200d\U000e0041"}
+    written = report.common.dumps(hidden)
+    assert not re.search(f"[{INVISIBLE}]", written)
+    assert "\\u00a0" in written
+    assert "\\udb40\\udc41" in written
+    assert json.loads(written) == hidden  # the data is the same
+
+
 def test_show_defuses_what_the_actions_runner_reads_as_a_command() -> None:
     assert show("::error::x") == "\\x3a:error::x"
-    assert show(" \u3000::add-mask::s") == " \u3000\\x3a:add-mask::s"
+    assert show(" \t::add-mask::s") == " \\t::add-mask::s"  # a tab is escaped: no lead
     assert show("a ::b") == "a ::b"  # only a line's start is read as a command
     assert show("see ##[error]x") == "see \\x23#[error]x"
     assert show(":a") == ":a"
@@ -168,6 +183,9 @@ ATTACKS = [
     "\x00",
     "\x7f",
     "\t",
+    "\xa0",
+    "\u200b",
+    "\U000e0041",
     f"<script>{SCRIPT}</script>",
     f'<img src=x onerror="{SCRIPT}">',
     f"<svg onload={SCRIPT}>",

@@ -16,16 +16,26 @@ import re
 from itertools import islice
 from typing import Any
 
-__all__ = ["LIMIT", "class_name", "plain", "safe_repr", "show", "type_name"]
+__all__ = ["INVISIBLE", "LIMIT", "class_name", "plain", "safe_repr", "show", "type_name"]
 
 #: How many characters of one value an output shows by default (marker included).
 LIMIT = 1000
 
+#: What a reader cannot see, or cannot tell from a plain space or from nothing: the no-break
+#: and other spaces of Unicode (a raw byte 0xA0 in a request target is one), the soft
+#: hyphen, zero-width characters, joiners and directional marks, invisible operators, and
+#: the tag characters, which can spell text no one sees. A character class's contents.
+INVISIBLE = (
+    "\xa0\xad\u061c\u1680\u180e\u2000-\u200f\u202f\u205f-\u2064\u206a-\u206f\u3000"
+    "\ufff9-\ufffb\U000e0000-\U000e007f"
+)
 # C0 controls (tab, CR and LF too), DEL, C1 controls (NEL among them), the line and
 # paragraph separators, bidirectional overrides and isolates (which reorder what a reader
-# sees), the byte-order mark, lone surrogates, and the two noncharacters XML cannot hold.
+# sees), the byte-order mark, lone surrogates, the two noncharacters XML cannot hold, and
+# what is invisible.
 _CONTROLS = (
     "\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff\ufffe\uffff"
+    + INVISIBLE
 )
 # Besides, what the GitHub Actions runner reads as a workflow command in any line printed
 # in CI: ``::`` opening the line after leading white space (its first ``:`` is escaped),
@@ -39,6 +49,8 @@ _SHORTEST = 40
 
 def _escape(char: str) -> str:
     code = ord(char)
+    if code > 0xFFFF:
+        return f"\\U{code:08x}"
     return _NAMED.get(char) or (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
 
 
@@ -71,8 +83,9 @@ def show(value: object, *, limit: int = LIMIT) -> str:
     """``value`` as one line of safe text, at most ``limit`` characters long.
 
     A ``str`` is shown as it is, bytes as latin-1 (a byte per character, as HTTP carries
-    them), anything else by :func:`safe_repr`. Control characters, line breaks and lone
-    surrogates become visible escapes (``\\x1b``, ``\\n``, ``\\udcff``), and so does what would
+    them), anything else by :func:`safe_repr`. Control characters, line breaks, lone
+    surrogates and invisible characters (:data:`INVISIBLE`) become visible escapes
+    (``\\x1b``, ``\\n``, ``\\udcff``, ``\\xa0``), and so does what would
     open a GitHub Actions workflow command (``\\x3a:error``, ``\\x23#[``); text past the
     bound is cut with a marker saying how many characters went. Safe text comes back
     unchanged.

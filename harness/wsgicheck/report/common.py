@@ -13,7 +13,7 @@ from typing import Any
 from ..model.events import Location
 from ..model.locations import portable_path, relative_path, user_location
 from ..model.request import Request
-from ..model.untrusted import LIMIT, show
+from ..model.untrusted import INVISIBLE, LIMIT, show
 from ..results.appcoverage import AppCoverage
 from ..results.baseline import fingerprint
 from ..results.run import CapturedOutput, Failure, RunResult
@@ -177,19 +177,28 @@ def raw_lines(raw: str, *, limit: int = 200) -> list[str]:
     return [re.sub(r"\A:", r"\\x3a", line) for line in lines]
 
 
-_JSON_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\ud800-\udfff\ufffe\uffff]|#(?=#\\[)")
+_JSON_UNSAFE = re.compile(f"[\x7f-\x9f\u2028\u2029\ud800-\udfff\ufffe\uffff{INVISIBLE}]|#(?=#\\[)")
+
+
+def _json_escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    if code > 0xFFFF:  # JSON spells a character past the BMP as its UTF-16 surrogates
+        code -= 0x10000
+        return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+    return f"\\u{code:04x}"
 
 
 def dumps(document: object) -> str:
     """``document`` as indented JSON text that holds no raw control character.
 
-    ``json`` escapes C0 controls itself; DEL, C1 controls, line separators and lone
-    surrogates (which no UTF-8 writer can encode) are written as ``\\uXXXX`` escapes too,
+    ``json`` escapes C0 controls itself; DEL, C1 controls, line separators, lone
+    surrogates (which no UTF-8 writer can encode) and invisible characters are written as
+    ``\\uXXXX`` escapes too,
     and so is the ``#`` opening ``##[``, which the GitHub Actions runner reads as a command
     anywhere in a line. The data stays exactly the same.
     """
     text = json.dumps(document, indent=2, ensure_ascii=False)
-    return _JSON_UNSAFE.sub(lambda match: f"\\u{ord(match.group()):04x}", text) + "\n"
+    return _JSON_UNSAFE.sub(_json_escape, text) + "\n"
 
 
 def grouped(run: RunResult) -> list[tuple[Binding, list[RuleResult]]]:
