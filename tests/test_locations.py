@@ -15,6 +15,7 @@ import pytest
 from wsgicheck import Client, Request
 from wsgicheck.model.events import Location, StartResponseCalled, is_library
 from wsgicheck.model.locations import (
+    is_standard,
     portable_path,
     relative_path,
     repository_root,
@@ -171,6 +172,59 @@ def test_is_library_knows_installed_packages_the_stdlib_and_wsgicheck() -> None:
     assert is_library("/usr/lib/python3/dist-packages/x.py")
     assert not is_library(__file__)
     assert not is_library(str(ROOT / "fixtures" / "flaskapp.py"))
+
+
+def test_is_standard_knows_the_stdlib_from_the_packages_installed_beside_it() -> None:
+    import json as stdlib_json
+    import urllib.parse
+
+    import flask
+
+    assert is_standard(urllib.parse.__file__ or "")
+    assert is_standard(stdlib_json.__file__ or "")
+    assert is_standard("<frozen importlib._bootstrap>")
+    assert not is_standard(flask.__file__ or "")
+    # A package installed in the interpreter's own lib/python3.X/site-packages is not it.
+    inside = os.path.join(sysconfig.get_paths()["stdlib"], "site-packages", "isso", "wsgi.py")
+    assert not is_standard(inside)
+    assert not is_standard(__file__)
+
+
+def test_an_exception_is_placed_in_the_installed_app_not_the_stdlib_it_called() -> None:
+    """From the app sweep of 2026-12-04: Isso (installed) passed a bad Origin to
+    ``urllib.parse.urlsplit``, and the finding said the ValueError came from
+    ``urllib/parse.py``: the innermost frame of an installed package is the place, when no
+    frame is the user's, and the stdlib's only when there is neither."""
+    import urllib.parse
+
+    from wsgicheck.core.observe import describe
+
+    package = os.path.join(sysconfig.get_paths()["purelib"], "isso", "wsgi.py")
+    _, _, where = describe(_raised_in(package))
+    assert where is not None
+    assert (where.file, where.line, where.function) == (package, 3, "origin")
+    _, _, where = describe(_raised_in("<template>"))  # no frame of a package: the stdlib's
+    assert where is not None
+    assert where.file == urllib.parse.__file__
+
+
+def _raised_in(file: str) -> BaseException:
+    """The ValueError ``urlsplit`` raises, caught in a function compiled as ``file``'s (so
+    the traceback holds that frame and the stdlib's, none of this test's)."""
+    from urllib.parse import urlsplit
+
+    source = (
+        "def origin(value):\n"
+        "    try:\n"
+        "        urlsplit(value)\n"
+        "    except ValueError as exc:\n"
+        "        return exc\n"
+    )
+    namespace: dict[str, Any] = {"urlsplit": urlsplit}
+    exec(compile(source, file, "exec"), namespace)
+    raised = namespace["origin"]("http://[")
+    assert isinstance(raised, ValueError)
+    return raised
 
 
 def test_a_module_installed_as_a_script_is_a_library() -> None:

@@ -27,7 +27,7 @@ from ..model.events import (
     raw_close_called,
     raw_start_response_called,
 )
-from ..model.locations import is_own
+from ..model.locations import is_own, is_standard
 from ..model.untrusted import class_name, safe_repr, type_name
 
 __all__ = [
@@ -137,20 +137,24 @@ _STACK_WALK = 64
 
 def describe(exc: BaseException) -> tuple[str, str, Location | None]:
     """Type name, message and the innermost location of an exception in the user's code,
-    or else outside wsgicheck (a library's).
+    or else in an installed package's (the framework's, or the app's own when it is
+    installed: Isso's ``wsgi.py``, not the ``urllib`` it called), or else outside wsgicheck.
 
     The message is :func:`exception_message`'s, which a failing ``__str__`` cannot stop.
     """
     tb = exc.__traceback__
-    where = user = None
+    where = package = user = None
     while tb is not None:
         code = tb.tb_frame.f_code
-        if not is_own(code.co_filename):
-            where = Location(code.co_filename, tb.tb_lineno, code.co_name)
-            if not is_library(code.co_filename):
+        file = code.co_filename
+        if not is_own(file):
+            where = Location(file, tb.tb_lineno, code.co_name)
+            if not is_library(file):
                 user = where
+            elif not is_standard(file):
+                package = where
         tb = tb.tb_next
-    return class_name(type(exc)), exception_message(exc), user or where
+    return class_name(type(exc)), exception_message(exc), user or package or where
 
 
 #: Argument types whose text a built-in exception's ``__str__`` writes without running any

@@ -26,6 +26,7 @@ __all__ = [
     "caller_location",
     "is_library",
     "is_own",
+    "is_standard",
     "portable_path",
     "relative_path",
     "repository_root",
@@ -89,6 +90,35 @@ def is_library(file: str) -> bool:
     if _LIBRARY_PARTS.intersection(PurePath(path).parts):
         return True
     return path.startswith(_library_folders())
+
+
+@cache
+def _standard_folders() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The standard library's folders, and the installed packages' (which may be inside
+    them: ``lib/python3.X/site-packages``), each spelled as given and with links resolved."""
+    paths = sysconfig.get_paths()
+    standard = [paths[key] for key in ("stdlib", "platstdlib") if key in paths]
+    packages = [paths[key] for key in ("purelib", "platlib") if key in paths]
+    packages += [*site.getsitepackages(), site.getusersitepackages()]
+
+    def spelled(folders: list[str]) -> tuple[str, ...]:
+        every = {os.path.abspath(each) for each in folders} | {os.path.realpath(f) for f in folders}
+        return tuple(sorted(each.rstrip(os.sep) + os.sep for each in every))
+
+    return spelled(standard), spelled(packages)
+
+
+@lru_cache(maxsize=4096)
+def is_standard(file: str) -> bool:
+    """Whether ``file`` is the standard library's (or no file: ``<frozen ...>``), not an
+    installed package's: where an exception was raised for an app, not where the app is."""
+    if not file or file.startswith("<"):
+        return True
+    path = os.path.abspath(file)
+    standard, packages = _standard_folders()
+    if _LIBRARY_PARTS.intersection(PurePath(path).parts) or path.startswith(packages):
+        return False
+    return path.startswith(standard)
 
 
 def _inside(path: PurePath, folder: PurePath) -> str | None:
