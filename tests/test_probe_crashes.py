@@ -57,8 +57,10 @@ simple_server.make_server(sys.argv[1], int(sys.argv[2]), dying).serve_forever()
 
 AFTER_ANSWER_SERVER = r"""
 # wsgiref's server, whose process exits in close() once its answer to the write plan's
-# HTTP/1.1 request is out: the next request finds the connection refused.
-import os, sys
+# HTTP/1.1 request is out and read: the next request finds the connection refused. It stops
+# listening, ends its side and waits for the client's end first, so that no exit races
+# the client's read of the answer and no next request is taken in meanwhile.
+import os, socket, sys
 from wsgiref import simple_server
 
 from wsgicheck.target import load_target
@@ -70,13 +72,24 @@ class Exiting(simple_server.ServerHandler):
         version = self.environ.get("SERVER_PROTOCOL")
         super().close()
         if probe == ["write"] and version == "HTTP/1.1":
+            server.socket.close()
+            connection = self.stdout._sock
+            connection.shutdown(socket.SHUT_WR)
+            connection.settimeout(1)
+            try:
+                for _ in range(1000):
+                    if not connection.recv(65536):
+                        break
+            except OSError:
+                pass
             sys.stderr.flush()
             os._exit(7)
 
 
 simple_server.ServerHandler = Exiting
 host, port, target = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-simple_server.make_server(host, port, load_target(target)).serve_forever()
+server = simple_server.make_server(host, port, load_target(target))
+server.serve_forever()
 """
 
 CLOSE_INPUT_SERVER = r'''
