@@ -359,8 +359,10 @@ def test_an_error_after_a_short_read_says_the_client_sent_the_whole_body() -> No
         "ValueError escaped the application callable at "
         f"{Path(__file__).name}:{line_of('short-read')}: the client "
         "disconnected; before it, wsgi.input.read(16) returned 7 of the 16 bytes left, a "
-        "short read PEP 3333 allows (read(size) is a file's: up to size bytes); the rest was "
-        "never read, and the client sent the whole body"
+        "short read PEP 3333 allows (the input stream's methods have the semantics the Python "
+        "Library Reference documents, where read(size) returns at most size bytes; a server "
+        "that fills every read hides it); the rest was never read, and the client sent the "
+        "whole body"
     ]
     # A short read the app went past says nothing of its error.
     [message] = own_error(reading_all, 7)

@@ -99,8 +99,10 @@ def _after_short_read(ex: Exchange, raised: AppRaised) -> str:
         return ""
     said = (
         f"; before it, wsgi.input.read({short.argument}) returned {short.size} of the "
-        f"{short.available} bytes left, a short read PEP 3333 allows (read(size) is a "
-        "file's: up to size bytes); the rest was never read"
+        f"{short.available} bytes left, a short read PEP 3333 allows (the input stream's "
+        "methods have the semantics the Python Library Reference documents, where read(size) "
+        "returns at most size bytes; a server that fills every read hides it); the rest was "
+        "never read"
     )
     # The request as the server received it: a client that went away mid-body (under the
     # validator, or serve) has sent less than its Content-Length, and is not told otherwise.
