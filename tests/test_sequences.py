@@ -71,6 +71,7 @@ def test_a_get_with_validators_and_ranges_is_followed_by_every_question() -> Non
         ("GET", (("Accept", "text/plain"), ("Range", "bytes=0-0"), ("If-Match", STALE))),
         ("GET", (("Accept", "text/plain"), ("Range", "bytes=6-"))),  # at the length: unsatisfiable
         ("GET", (("Accept", "text/plain"), ("Range", "bytes=-0"))),  # a suffix of none: too
+        ("GET", (("Accept", "text/plain"), ("Range", "bytes=1-6"))),  # past the end: the rest
         # The whole as a range, with codings: a compression layer past its minimum size.
         (
             "GET",
@@ -115,6 +116,36 @@ def test_ranges_no_representation_satisfies_catch_a_bare_416_and_a_206_to_none()
         ("APP-416-CONTENT-RANGE", "bytes=10-"),
         ("APP-206-CONTENT-RANGE", "bytes=-0"),
     }
+
+
+def test_a_range_past_the_end_is_asked_and_a_416_to_it_fails() -> None:
+    """From the app sweep of 2026-12-04: httpbin's /range/N answers 416 to any range whose
+    last-pos is at or past the length (``last_byte_pos not in range(0, numbytes)``), where
+    RFC 9110 §14.1.2 reads it as "the remainder"; none of the questions had such a range."""
+    body = b"0123456789"
+
+    def httpbin_like(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        headers = [("Content-Type", "text/plain"), ("ETag", TAG), ("Accept-Ranges", "bytes")]
+        first, _, last = environ.get("HTTP_RANGE", "bytes=").partition("=")[2].partition("-")
+        if first.isdigit() and last.isdigit():
+            if int(last) >= len(body):
+                refused = [*headers, ("Content-Range", f"bytes */{len(body)}")]
+                start_response("416 Range Not Satisfiable", refused)
+                return []
+            part = f"bytes {first}-{last}/{len(body)}"
+            start_response("206 Partial Content", [*headers, ("Content-Range", part)])
+            return [body[int(first) : int(last) + 1]]
+        start_response("200 OK", headers)
+        return [body]
+
+    exchanges = ask_about(Client(httpbin_like), "/range/10")
+    found = {
+        (f.rule, dict(f.request.headers).get("Range"))
+        for ex in exchanges
+        for f in check_exchange(ex)
+        if f.request and f.rule.startswith("APP-416")
+    }
+    assert found == {("APP-416-SATISFIABLE", "bytes=1-10")}
 
 
 def test_ranges_are_asked_of_a_file_that_never_says_it_serves_them() -> None:
@@ -232,7 +263,7 @@ def test_follow_ups_are_linked_after_the_get() -> None:
     client = Client(answering("200 OK", [("ETag", TAG)]))
     exchanges = ask_about(client, "/")
     # The byte ranges last: the answer has a validator, though no Accept-Ranges.
-    methods = ["GET", "HEAD", *["GET"] * 4, "GET", "HEAD", *["GET"] * 10, *["GET"] * 8]
+    methods = ["GET", "HEAD", *["GET"] * 4, "GET", "HEAD", *["GET"] * 10, *["GET"] * 9]
     assert [ex.method for ex in exchanges] == methods
     for index, ex in enumerate(exchanges[1:], start=1):
         assert ex.history == tuple(exchanges[:index])

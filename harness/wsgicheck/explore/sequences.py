@@ -50,8 +50,8 @@ def follow_ups(
     ``Range: bytes=0-0`` when the answer said ``Accept-Ranges: bytes`` or carried a
     validator (:func:`_may_ask_ranges`), then with
     If-Range, then with the preconditions a range must not skip (:func:`_beside_range`),
-    then ranges it cannot satisfy (:func:`_unsatisfiable`), and ``bytes=0-`` with gzip and
-    deflate accepted.
+    then ranges it cannot satisfy (:func:`_unsatisfiable`) and one whose last-pos is past
+    the end (:func:`_past_the_end`), and ``bytes=0-`` with gzip and deflate accepted.
     None for anything else; a value the app sent that no client could send back is left
     out, and so is a question that would change a field named in ``keep`` (lower-case: the
     fields the user set with ``-H``, which every request carries as given). Without
@@ -92,6 +92,7 @@ def follow_ups(
         wanted += [("GET", (("Range", "bytes=0-0"), *extra)) for extra in _if_ranges(response)]
         wanted += [("GET", (("Range", "bytes=0-0"), each)) for each in _beside_range(response)]
         wanted += [("GET", (("Range", each),)) for each in _unsatisfiable(response)]
+        wanted += [("GET", (("Range", each),)) for each in _past_the_end(response)]
         if not request.header_values("accept-encoding"):
             # The whole of it as a range, codings accepted: a compression layer that codes
             # a 206 after the app cut it (Flask-Compress with deflate) is past its minimum
@@ -128,10 +129,23 @@ def _unsatisfiable(response: Response) -> list[str]:
     one starting at its length, and a suffix of none. A 416 with ``Content-Range: bytes
     */N`` or a 200 answer them; a 206 cannot (a Content-Range from the length to one byte
     before it is no range), and an app that raises on them fails."""
-    length = decimal(response.header("content-length") or "")
-    if length is None:
-        length = len(response.body)
+    length = _length(response)
     return [f"bytes={length}-", "bytes=-0"] if length else []
+
+
+def _length(response: Response) -> int:
+    """The length of the answer's representation: its Content-Length, else its body's."""
+    length = decimal(response.header("content-length") or "")
+    return len(response.body) if length is None else length
+
+
+def _past_the_end(response: Response) -> list[str]:
+    """A byte range from the second byte to one past the last: satisfiable, its last-pos
+    read as "the remainder" (RFC 9110 §14.1.2), as a client that asks for a block at the
+    end of a file sends it. An app that refuses any last-pos at or past the length (httpbin's
+    ``/range``: 416 to ``bytes=1000-2000`` of 1024 bytes) answers it 416."""
+    length = _length(response)
+    return [f"bytes=1-{length}"] if length > 1 else []
 
 
 def _other_choices(response: Response) -> list[tuple[str, str]]:
