@@ -178,3 +178,18 @@ def test_server_choices_are_reset_one_by_one_when_all_at_once_loses_the_finding(
 
     _, kept, _ = simplify((drawn, config, ()), breaks, default=BASE)
     assert kept == ServerConfig(max_read=3)
+
+
+def test_a_hostile_value_is_cut_down_to_what_the_finding_needs() -> None:
+    """From the app sweep of 2026-12-04: Isso raises on an Origin holding "[" (urlsplit's
+    "Invalid IPv6 URL"), and the report's request carried nine drawn characters around it.
+    A drawn value (bytes past ASCII, controls) is halved while the finding holds; a plain
+    ASCII one is kept as it is."""
+    drawn = Request(headers=(("Host", "h"), ("Origin", "þ3Dî[QGA¸x"), ("X-Mode", "strict")))
+
+    def breaks(request: Request, config: ServerConfig, before: tuple[Request, ...]) -> bool:
+        origin = request.header_values("Origin")
+        return bool(origin) and "[" in origin[0] and request.header_values("X-Mode") == ["strict"]
+
+    request, _, _ = simplify((drawn, BASE, ()), breaks, default=BASE)
+    assert request.headers == (("Host", "h"), ("Origin", "["), ("X-Mode", "strict"))

@@ -6,10 +6,10 @@ plain GET fails too, HTTP/1.0, a server choice away from the default, earlier re
 its sequence. :func:`simplify` tries, in a bounded number of replays, each simpler version
 of the failing request in turn (the default server choices, all or one by one; the target
 ``/``, or without its query; the path with what RFC 3986 does not allow in it
-percent-encoded; GET; no body, or a short one; HTTP/1.1; each header field dropped) and
-keeps every change under which the same rule still breaks. A raw ``é`` in a path is a
-request a server may refuse with 400 (RFC 9112 §3.2); ``%E9`` is a valid one, and the
-server decodes it to the same PATH_INFO.
+percent-encoded; GET; no body, or a short one; HTTP/1.1; each header field dropped; a
+drawn hostile value halved) and keeps every change under which the same rule still
+breaks. A raw ``é`` in a path is a request a server may refuse with 400 (RFC 9112 §3.2);
+``%E9`` is a valid one, and the server decodes it to the same PATH_INFO.
 """
 
 from __future__ import annotations
@@ -111,6 +111,20 @@ def _variants(
             continue
         headers = request.headers[:index] + request.headers[index + 1 :]
         yield ("drop", field), (_safe(request, headers=headers), config, before)
+    # A field the finding needs, whose value is drawn hostile (bytes past ASCII, controls):
+    # its first or second half, in turn, down to what the finding needs (Isso's 500 needs
+    # the "[" of an Origin, not the nine characters around it).
+    for index, (name, value) in enumerate(request.headers):
+        lowered = name.lower()
+        if lowered in keep or lowered in _BODY_FIELDS or lowered == "host" or len(value) < 2:
+            continue
+        if value.isascii() and value.isprintable():
+            continue
+        half = len(value) // 2
+        for part, cut in (("head", value[:half]), ("tail", value[half:])):
+            headers = (*request.headers[:index], (name, cut), *request.headers[index + 1 :])
+            kind = ("shorten", part, lowered, len(value))
+            yield kind, (_safe(request, headers=headers), config, before)
 
 
 def _uri_target(target: str) -> str:
