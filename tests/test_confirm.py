@@ -21,6 +21,7 @@ from wsgicheck.results.run import NOT_FRESH
 from wsgicheck.rules import REGISTRY
 
 FAST = RunOptions(max_examples=60, seed=3, database=None)
+BROKEN = Path(__file__).resolve().parent.parent / "fixtures" / "broken"
 
 #: static3's 404 app: a header list shared by every call, one more Content-Type per 404.
 SHARED_DEFAULT = """
@@ -145,3 +146,29 @@ def test_a_failure_met_in_a_sequence_keeps_only_the_requests_it_needs(tmp_path: 
     kept = result.failures["APP-SINGLE-FIELDS"]
     assert (kept.before, kept.fresh) == ((needed,), True)
     assert kept.reproducers == reproducers(behind, failure.config, session, (needed,))
+
+
+def test_a_shortened_sequence_carries_the_message_judged_after_it() -> None:
+    """The finding's message names the 304 it is about; when the 304 it named is left out
+    (another one shows the same fault), the message is the one judged after the requests
+    the report keeps, so it never names a request the replay does not send."""
+    spec = f"{BROKEN / 'app_304_keeps_fields.py'}:app"
+    result = supervise(spec, FAST)
+    failure = result.failures["APP-304-KEEPS-FIELDS"]
+    host = (("Host", "localhost"),)
+    get = Request(target="/", headers=host)
+    tagged = Request(target="/", headers=(*host, ("If-None-Match", '"v1"')))
+    listed = Request(target="/", headers=(*host, ("If-None-Match", '"v0", "v1"')))
+    result.failures = {
+        failure.rule.id: replace(
+            failure,
+            request=get,
+            before=(get, tagged, listed),
+            fresh=None,
+            finding=replace(failure.finding, message='the 304 to GET with If-None-Match: "v1"'),
+        )
+    }
+    confirm_failures(spec, result, timeout=10.0)
+    kept = result.failures[failure.rule.id]
+    assert (kept.before, kept.fresh) == ((get, listed), True)
+    assert kept.finding.message.startswith('the 304 to GET with If-None-Match: "v0", "v1" lacks')

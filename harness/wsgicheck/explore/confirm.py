@@ -22,6 +22,7 @@ import signal
 import time
 from dataclasses import replace
 from multiprocessing.connection import Connection
+from typing import NamedTuple
 
 from ..core.environ import ServerConfig
 from ..drivers.client import Client
@@ -74,7 +75,7 @@ def confirm_failures(spec: str, result: RunResult, timeout: float) -> None:
         bound = min(bound, deadline - time.monotonic())
         if bound <= 0:
             return
-        fresh = _replay(spec, failure, bound)
+        fresh = _replay(spec, failure, bound).failed
         if fresh is not None:
             result.failures[rule_id] = replace(failure, fresh=fresh)
         if fresh and failure.before:
@@ -82,34 +83,53 @@ def confirm_failures(spec: str, result: RunResult, timeout: float) -> None:
     # Then, in the time left, each failure met in a sequence is shown after the fewest of
     # its requests under which it still fails on a fresh app: the requests before it were
     # the sequence it was met in, not what it needs.
+    # The finding's message is the one judged after them (a 304 it names may have gone).
     for rule_id in in_sequences:
         failure = result.failures[rule_id]
-        before = _fewest_before(spec, failure, timeout, deadline)
+        before, message = _fewest_before(spec, failure, timeout, deadline)
         if before != failure.before:
-            again = reproducers(failure.request, failure.config, spec, before)
-            result.failures[rule_id] = replace(failure, before=before, reproducers=again)
+            result.failures[rule_id] = replace(
+                failure,
+                finding=replace(failure.finding, message=message),
+                before=before,
+                reproducers=reproducers(failure.request, failure.config, spec, before),
+            )
+
+
+class _Answer(NamedTuple):
+    """What a fresh app's replay told: whether the rule broke (None: not told), and the
+    message of its finding when it did."""
+
+    failed: bool | None
+    message: str = ""
 
 
 def _fewest_before(
     spec: str, failure: Failure, timeout: float, deadline: float
-) -> tuple[Request, ...]:
+) -> tuple[tuple[Request, ...], str]:
     """The fewest of the requests before ``failure`` after which it still fails on a fresh
     app: none (a body the framework cannot decode fails on any call), else the one just
     before it (the 304 a GET is compared with), else each left out in turn and kept out
     while it still fails, in :data:`SHORTENING_TRIES` replays at most. Each is a fresh
     app's: what the run's app kept from a request (a session) is not in one, so a request
-    it needs is never left out."""
+    it needs is never left out. With them, the message of the finding judged after them."""
     tried: set[tuple[Request, ...]] = set()
+    message = [failure.finding.message]
 
     def fails(before: tuple[Request, ...]) -> bool:
         tried.add(before)
         bound = min(LOAD_ALLOWANCE + timeout * (len(before) + 1), deadline - time.monotonic())
-        return bound > 0 and _replay(spec, replace(failure, before=before), bound) is True
+        if bound <= 0:
+            return False
+        answer = _replay(spec, replace(failure, before=before), bound)
+        if answer.failed:
+            message[0] = answer.message or message[0]
+        return answer.failed is True
 
     kept = failure.before
     for fewer in ((), kept[-1:]):
         if len(fewer) < len(kept) and fails(fewer):
-            return fewer
+            return fewer, message[0]
     index = 0
     while len(tried) < SHORTENING_TRIES and index < len(kept) and time.monotonic() < deadline:
         fewer = kept[:index] + kept[index + 1 :]
@@ -117,17 +137,17 @@ def _fewest_before(
             kept = fewer
         else:
             index += 1
-    return kept
+    return kept, message[0]
 
 
-def _replay(spec: str, failure: Failure, bound: float) -> bool | None:
+def _replay(spec: str, failure: Failure, bound: float) -> _Answer:
     context = multiprocessing.get_context("spawn")
     reader, writer = context.Pipe(duplex=False)
     args = (spec, failure.rule.id, failure.request, failure.config, failure.before, writer)
     process = context.Process(target=_fresh_app, args=args, name="wsgicheck-confirm", daemon=True)
     process.start()
     writer.close()
-    answer: bool | None = None
+    answer: object = None
     try:
         ready = reader.poll(bound)
     finally:
@@ -141,7 +161,11 @@ def _replay(spec: str, failure: Failure, bound: float) -> bool | None:
         with contextlib.suppress(EOFError, OSError):  # BlockingIOError: an answer cut short
             answer = reader.recv()
     reader.close()
-    return answer if answer in (True, False) else None
+    if answer is False:
+        return _Answer(False)
+    if isinstance(answer, str):  # the message of the finding: it broke
+        return _Answer(True, answer)
+    return _Answer(None)
 
 
 def kill_session(pid: int | None) -> None:
@@ -162,17 +186,19 @@ def _fresh_app(
     before: tuple[Request, ...],
     writer: Connection,
 ) -> None:
-    """In the confirming process: load the app, replay, say whether the rule broke."""
+    """In the confirming process: load the app, replay, say whether the rule broke (the
+    message of its first finding), did not (False), or could not be told (None)."""
     os.setsid()
     quiet = os.open(os.devnull, os.O_WRONLY)  # what the app prints is the run's, not this
     os.dup2(quiet, 1)
     os.dup2(quiet, 2)
-    answer: bool | None = None
+    answer: str | bool | None = None
     try:
         client = Client(load_target(spec), config=config)
         history = tuple(Exchange(client.send(each)) for each in before)
         exchange = Exchange(client.send(request), history=history)
-        answer = any(each.rule == rule_id for each in check_exchange(exchange, [REGISTRY[rule_id]]))
+        found = check_exchange(exchange, [REGISTRY[rule_id]])
+        answer = next((str(each.message) for each in found if each.rule == rule_id), False)
     except BaseException:  # the app would not load, or broke the client: not told
         answer = None
     with contextlib.suppress(Exception):
