@@ -42,7 +42,7 @@ LOAD_ALLOWANCE = 10.0
 #: Seconds all the confirming of one run may take; what is left unconfirmed stays unmarked.
 BUDGET = 30.0
 #: Fresh-app replays spent at most on leaving out the requests before one failure.
-SHORTENING_TRIES = 8
+SHORTENING_TRIES = 12
 
 
 def confirmable(failure: Failure) -> bool:
@@ -109,8 +109,9 @@ def _fewest_before(
 ) -> tuple[tuple[Request, ...], str]:
     """The fewest of the requests before ``failure`` after which it still fails on a fresh
     app: none (a body the framework cannot decode fails on any call), else the one just
-    before it (the 304 a GET is compared with), else each left out in turn and kept out
-    while it still fails, in :data:`SHORTENING_TRIES` replays at most. Each is a fresh
+    before it (the 304 a GET is compared with), else runs of them left out in turn (halves,
+    quarters, ... single requests), each kept out while it still fails, in
+    :data:`SHORTENING_TRIES` replays at most. Each is a fresh
     app's: what the run's app kept from a request (a session) is not in one, so a request
     it needs is never left out. With them, the message of the finding judged after them."""
     tried: set[tuple[Request, ...]] = set()
@@ -130,13 +131,20 @@ def _fewest_before(
     for fewer in ((), kept[-1:]):
         if len(fewer) < len(kept) and fails(fewer):
             return fewer, message[0]
-    index = 0
-    while len(tried) < SHORTENING_TRIES and index < len(kept) and time.monotonic() < deadline:
-        fewer = kept[:index] + kept[index + 1 :]
-        if fewer not in tried and fails(fewer):
-            kept = fewer
-        else:
-            index += 1
+    # Runs of them left out, halves first, then quarters, down to one at a time: what the
+    # finding needs is most often one or two requests of a long sequence.
+    size = max(1, len(kept) // 2)
+    while len(tried) < SHORTENING_TRIES and time.monotonic() < deadline:
+        index = 0
+        while index < len(kept) and len(tried) < SHORTENING_TRIES:
+            fewer = kept[:index] + kept[index + size :]
+            if fewer not in tried and fails(fewer):
+                kept = fewer
+            else:
+                index += size
+        if size == 1:
+            break
+        size = max(1, size // 2)
     return kept, message[0]
 
 
