@@ -902,6 +902,35 @@ def test_if_modified_since(since: str, flagged: bool) -> None:
     assert fired(exchanges) == expected
 
 
+def test_a_304_to_a_date_before_the_last_modified_fails() -> None:
+    """From the app sweep of 2026-12-04: httpbin's /cache answers 304 to any
+    If-Modified-Since, a day before its Last-Modified too: the representation was modified
+    since, and a cache told 304 keeps a copy older than that (RFC 9110 §13.1.3)."""
+
+    def any_date(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        if environ.get("HTTP_IF_MODIFIED_SINCE"):
+            start_response("304 Not Modified", [])
+            return []
+        start_response("200 OK", [("Content-Type", "text/plain"), ("Last-Modified", LAST)])
+        return [b"hello"]
+
+    for since, flagged in ((LAST, False), ("Sun, 31 Dec 2023 00:00:00 GMT", True)):
+        exchanges = run(any_date, GET, {**GET, "headers": {"If-Modified-Since": since}})
+        expected = {("APP-IF-MODIFIED-SINCE", "GET", ("If-Modified-Since",))} if flagged else set()
+        assert fired(exchanges) == expected, since
+    exchanges = run(
+        any_date, GET, {**GET, "headers": {"If-Modified-Since": "Sun, 31 Dec 2023 00:00:00 GMT"}}
+    )
+    (finding,) = [
+        f for ex in exchanges for f in check_exchange(ex) if f.rule == "APP-IF-MODIFIED-SINCE"
+    ]
+    assert finding.message == (
+        "the app answered 304 to If-Modified-Since Sun, 31 Dec 2023 00:00:00 GMT, before its "
+        "Last-Modified Mon, 01 Jan 2024 00:00:00 GMT: the representation was modified since, "
+        "so the answer is the whole of it (200)"
+    )
+
+
 @pytest.mark.parametrize("since", [LAST, "Fri, 01 Jan 2100 00:00:00 GMT"])
 def test_if_modified_since_under_the_validator_without_a_date(since: str) -> None:
     """The validator sees the app's fields, and the server adds Date after it: the time

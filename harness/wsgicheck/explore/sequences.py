@@ -202,7 +202,7 @@ def _preconditions(response: Response) -> list[tuple[str, str]]:
     (a 412 shows the app evaluates If-Match; the learned tag, if weak, must then fail too:
     strong comparison), and a strong one sent back weak (it must fail: WsgiDAV compares
     weakly); If-Unmodified-Since a day before Last-Modified, then equal to it (the same
-    way)."""
+    way); If-Modified-Since a day before Last-Modified (modified since: no 304)."""
     tag, modified, before = _learned(response)
     out = []
     if tag is not None:
@@ -211,6 +211,7 @@ def _preconditions(response: Response) -> list[tuple[str, str]]:
             out.append(("If-Match", f"W/{tag[1]}"))
     if before is not None and modified is not None:
         out += [("If-Unmodified-Since", before), ("If-Unmodified-Since", modified)]
+        out.append(("If-Modified-Since", before))
     return out
 
 

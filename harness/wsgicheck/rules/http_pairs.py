@@ -562,7 +562,7 @@ def _since_case(ex: Exchange) -> bool:
         ex.method in ("GET", "HEAD")
         and request_field(ex, "if-modified-since") is not None
         and request_field(ex, "if-none-match") is None
-        and _successful(ex)
+        and (_successful(ex) or (answered(ex) and app_status(ex) == 304))
     )
 
 
@@ -572,7 +572,7 @@ def _since_case(ex: Exchange) -> bool:
     binding=Binding.APP,
     section=SECTION + "; RFC 9110 §13.1.3",
     summary="a GET or HEAD whose If-Modified-Since is at or after the target's Last-Modified "
-    "gets 304, not a 2xx",
+    "gets 304, not a 2xx; one before it gets no 304",
     pep=ORIGIN,
     source="RFC 9110 §13.1.3",
     covers=(),
@@ -582,7 +582,8 @@ def _since_case(ex: Exchange) -> bool:
     applies=_since_case,
     example="""
 bad:  If-Modified-Since equal to the Last-Modified the app sent -> 200 and the whole body
-fix:  answer 304 when Last-Modified <= If-Modified-Since""",
+      (or: any If-Modified-Since -> 304, a day before the Last-Modified too)
+fix:  answer 304 when Last-Modified <= If-Modified-Since, and only then""",
 )
 def if_modified_since(self: Rule, ex: Exchange) -> Iterator[Finding]:
     since = http_date(request_field(ex, "if-modified-since"))
@@ -591,6 +592,18 @@ def if_modified_since(self: Rule, ex: Exchange) -> Iterator[Finding]:
     modified = http_date(app_field(ex, "last-modified"))
     if modified is None and (get := counterpart(ex, plain=True)) is not None:
         modified = http_date(app_field(get, "last-modified"))
+    if app_status(ex) == 304:
+        # §13.1.3: the condition is false (304) only when the representation was not
+        # modified after the date; a 304 to an earlier date tells a cache to keep a copy
+        # older than the Last-Modified the app gives (httpbin's /cache answers any date so).
+        if modified is not None and modified > since:
+            yield self.finding(
+                ex,
+                f"the app answered 304 to If-Modified-Since {since:%a, %d %b %Y %H:%M:%S} GMT, "
+                f"before its Last-Modified {modified:%a, %d %b %Y %H:%M:%S} GMT: the "
+                "representation was modified since, so the answer is the whole of it (200)",
+            )
+        return
     # The origin's clock: the response's Date, or, where none can be read (the validator
     # sees the app's fields, and the server adds Date after it), the clock now, as the
     # exchange is judged at its end.
