@@ -172,3 +172,39 @@ def test_a_shortened_sequence_carries_the_message_judged_after_it() -> None:
     kept = result.failures[failure.rule.id]
     assert (kept.before, kept.fresh) == ((get, listed), True)
     assert kept.finding.message.startswith('the 304 to GET with If-None-Match: "v0", "v1" lacks')
+
+
+#: An app that, once loaded in the confirming process, writes into its pipe a pickle of a
+#: class of its own, whose unpickling would import and run the app's module in the run.
+FORGING = """
+    import gc, os, pickle
+    from multiprocessing.connection import Connection
+
+    class Forged(str):
+        def __reduce__(self):
+            return (os.system, ("echo forged > " + repr(__file__ + ".ran"),))
+
+    for each in gc.get_objects():
+        if isinstance(each, Connection) and each.writable:
+            each.send(Forged("the app wrote this"))
+            os._exit(0)
+
+    def app(environ, start_response):
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"ok"]
+"""
+
+
+def test_what_the_app_writes_into_the_confirming_pipe_is_never_unpickled(
+    tmp_path: Path,
+) -> None:
+    """Review of 2026-12-04: the confirming process is the app's, and so is its pipe. An
+    answer is read as bytes in one of two shapes; anything else (here a pickle whose loading
+    would run a command in the run's process) is "could not be told"."""
+    result = supervise(write_app(tmp_path, "every.py", EVERY_CALL), FAST)
+    failure = result.failures["APP-SINGLE-FIELDS"]
+    result.failures = {failure.rule.id: replace(failure, fresh=None)}
+    confirm_failures(write_app(tmp_path, "forging.py", FORGING), result, timeout=10.0)
+    kept = result.failures[failure.rule.id]
+    assert (kept.fresh, kept.finding.message) == (None, failure.finding.message)
+    assert not (tmp_path / "forging.py.ran").exists()

@@ -41,6 +41,10 @@ CONFIRMED_AT_MOST = 8
 LOAD_ALLOWANCE = 10.0
 #: Seconds all the confirming of one run may take; what is left unconfirmed stays unmarked.
 BUDGET = 30.0
+#: A fresh app's answers: the rule did not break; it broke (then its finding's message).
+_PASSED, _FAILED = b"passed", b"failed:"
+#: Bytes of an answer read at most (a longer one is not told).
+_ANSWER_AT_MOST = 1 << 16
 #: Fresh-app replays spent at most on leaving out the requests before one failure.
 SHORTENING_TRIES = 12
 
@@ -155,7 +159,7 @@ def _replay(spec: str, failure: Failure, bound: float) -> _Answer:
     process = context.Process(target=_fresh_app, args=args, name="wsgicheck-confirm", daemon=True)
     process.start()
     writer.close()
-    answer: object = None
+    answer = b""
     try:
         ready = reader.poll(bound)
     finally:
@@ -166,13 +170,15 @@ def _replay(spec: str, failure: Failure, bound: float) -> _Answer:
         process.join()
     if ready:
         os.set_blocking(reader.fileno(), False)
+        # Bytes, never a pickle: the pipe is the app's process's to write into, and
+        # unpickling what it wrote would import and run whatever it named, here.
         with contextlib.suppress(EOFError, OSError):  # BlockingIOError: an answer cut short
-            answer = reader.recv()
+            answer = reader.recv_bytes(_ANSWER_AT_MOST)
     reader.close()
-    if answer is False:
+    if answer == _PASSED:
         return _Answer(False)
-    if isinstance(answer, str):  # the message of the finding: it broke
-        return _Answer(True, answer)
+    if answer.startswith(_FAILED):  # then the message of the finding
+        return _Answer(True, answer[len(_FAILED) :].decode("utf-8", "replace"))
     return _Answer(None)
 
 
@@ -195,20 +201,21 @@ def _fresh_app(
     writer: Connection,
 ) -> None:
     """In the confirming process: load the app, replay, say whether the rule broke (the
-    message of its first finding), did not (False), or could not be told (None)."""
+    message of its first finding), did not, or could not be told (nothing)."""
     os.setsid()
     quiet = os.open(os.devnull, os.O_WRONLY)  # what the app prints is the run's, not this
     os.dup2(quiet, 1)
     os.dup2(quiet, 2)
-    answer: str | bool | None = None
+    answer = b""
     try:
         client = Client(load_target(spec), config=config)
         history = tuple(Exchange(client.send(each)) for each in before)
         exchange = Exchange(client.send(request), history=history)
         found = check_exchange(exchange, [REGISTRY[rule_id]])
-        answer = next((str(each.message) for each in found if each.rule == rule_id), False)
+        message = next((str(each.message) for each in found if each.rule == rule_id), None)
+        answer = _PASSED if message is None else _FAILED + message.encode("utf-8", "replace")
     except BaseException:  # the app would not load, or broke the client: not told
-        answer = None
+        answer = b""
     with contextlib.suppress(Exception):
-        writer.send(answer)
+        writer.send_bytes(answer[:_ANSWER_AT_MOST])
     os._exit(0)
