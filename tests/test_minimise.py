@@ -193,3 +193,29 @@ def test_a_hostile_value_is_cut_down_to_what_the_finding_needs() -> None:
 
     request, _, _ = simplify((drawn, BASE, ()), breaks, default=BASE)
     assert request.headers == (("Host", "h"), ("Origin", "["), ("X-Mode", "strict"))
+
+
+def test_a_hostile_value_is_never_cut_inside_a_utf8_sequence() -> None:
+    """Review of 2026-12-04: half of an "é" is a byte no decoder takes, so a cut there can
+    make a different bug (a UnicodeDecodeError) fail the same rule. Every value tried is
+    cut between characters; what cannot be so cut is left whole."""
+    e_acute = "é".encode().decode("latin-1")  # the two bytes as the request carries them
+    tried: list[str] = []
+
+    def breaks(request: Request, config: ServerConfig, before: tuple[Request, ...]) -> bool:
+        value = request.header_values("X-Name")
+        if not value:
+            return False
+        tried.append(value[0])
+        return "[" in value[0]
+
+    drawn = Request(headers=(("Host", "h"), ("X-Name", f"{e_acute}{e_acute}[{e_acute}")))
+    request, _, _ = simplify((drawn, BASE, ()), breaks, default=BASE)
+    assert request.headers == (("Host", "h"), ("X-Name", "["))
+    assert tried
+    for each in tried:
+        each.encode("latin-1").decode()  # raises on a cut inside a character
+    lone = Request(headers=(("Host", "h"), ("X-Name", e_acute)))
+    tried.clear()
+    request, _, _ = simplify((lone, BASE, ()), breaks, default=BASE)
+    assert (request.headers, tried) == (lone.headers, [])

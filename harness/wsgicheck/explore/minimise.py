@@ -120,11 +120,32 @@ def _variants(
             continue
         if value.isascii() and value.isprintable():
             continue
-        half = len(value) // 2
+        half = _between_characters(value, len(value) // 2)
+        if half is None:
+            continue
         for part, cut in (("head", value[:half]), ("tail", value[half:])):
             headers = (*request.headers[:index], (name, cut), *request.headers[index + 1 :])
             kind = ("shorten", part, lowered, len(value))
             yield kind, (_safe(request, headers=headers), config, before)
+
+
+def _between_characters(value: str, index: int) -> int | None:
+    """``index``, or the nearest cut of ``value`` (a field's bytes, as latin-1) that splits
+    no UTF-8 sequence, None when there is none inside it. Half of an ``é`` is a byte no
+    decoder takes: a cut there can make a different bug fail the same rule."""
+
+    def inside(at: int) -> bool:
+        return 0x80 <= ord(value[at]) <= 0xBF
+
+    forward = index
+    while forward < len(value) and inside(forward):
+        forward += 1
+    if forward < len(value):
+        return forward
+    backward = index
+    while backward > 0 and inside(backward):
+        backward -= 1
+    return backward or None
 
 
 def _uri_target(target: str) -> str:
