@@ -294,6 +294,9 @@ def test_discovery_follows_links_and_redirects() -> None:
     named = [f"/named/{index}" for index in range(30)]
     assert discover(site, named, limit=24) == ["/", *named]
     assert discover(site, named[:2], limit=4) == ["/", *named[:2], "/a"]
+    # Named paths that --exclude-path leaves out are not requested and make no room for
+    # links (review of 2026-12-04).
+    assert discover(site, named, limit=4, exclude=["/named/*"]) == ["/", "/a", "/b?x=1", "/deep/d"]
 
 
 @pytest.mark.skipif(shutil.which("curl") is None, reason="needs curl")

@@ -76,9 +76,10 @@ def discover(
     Follows links in HTML (``href``, ``src``, form ``action``) and ``Location`` and
     ``Content-Location`` headers, on the same origin only, breadth first, up to ``limit``
     paths in all; every seed is tried whatever their number (the user named them: none
-    is dropped for a link found on the way). The app runs as in the rest of the run: in a
-    worker thread, with the time and body limits, so a hostile app cannot stop the run
-    here either.
+    is dropped for a link found on the way), unless the app timed out on
+    :data:`PATH_TIMEOUTS` paths in a row, which ends the discovery. The app runs as in the
+    rest of the run: in a worker thread, with the time and body limits, so a hostile app
+    cannot stop the run here either.
     ``on_exchange`` hears of each request just before the app gets it; ``headers`` go on
     every request, and paths ``exclude`` matches are neither requested nor returned.
     ``learned`` takes what the answers teach (validators, cookies, forms), for sequences.
@@ -87,7 +88,7 @@ def discover(
     config = ServerConfig(response_body_limit=body_limit)
     client = Client(app, config=config)
     queue = ["/", *seeds]
-    limit = max(limit, len(set(queue)))
+    limit = max(limit, len({path for path in queue if not excluded(path, exclude)}))
     found: list[str] = []
     in_a_row = 0
     try:
