@@ -241,6 +241,20 @@ def test_nothing_follows_other_methods_or_statuses() -> None:
     assert follow_ups(posted.request, posted) == []
 
 
+def test_a_last_modified_in_another_zone_is_asked_about_in_gmt() -> None:
+    """Review of 2026-12-04: a Last-Modified with a zone offset (not an HTTP-date, but a
+    date) broke the whole run: the date a day before it could not be written in GMT."""
+    modified = "Mon, 01 Jan 2024 01:00:00 +0100"
+    response = Client(answering("200 OK", [("Last-Modified", modified)])).get("/page")
+    asked_since = [
+        value
+        for _, fields in asked(follow_ups(response.request, response))
+        for name, value in fields
+        if name == "If-Modified-Since"
+    ]
+    assert asked_since == [modified, modified, DAY_BEFORE]
+
+
 def test_a_tag_no_client_could_send_back_is_left_out() -> None:
     # wsgicheck's own server refuses such a field; a record from elsewhere may hold one.
     request = Request(method="GET", target="/")
