@@ -931,6 +931,35 @@ def test_a_304_to_a_date_before_the_last_modified_fails() -> None:
     )
 
 
+def test_a_304_is_judged_by_the_steadier_last_modified_and_not_in_the_future() -> None:
+    """Review of 2026-12-04: a Last-Modified stamped "now" on every answer (a middleware's)
+    is later on the 304 than on the GET it followed, and the 304 to the GET's own date is
+    right; the earlier of the two is the representation's. A date past the response's
+    Date is in the origin's future, for a 304 as for a 200: not judged."""
+    stamps = iter(["Mon, 01 Jan 2024 00:00:00 GMT", "Mon, 01 Jan 2024 00:00:01 GMT"])
+
+    def stamped(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        modified = ("Last-Modified", next(stamps))
+        if environ.get("HTTP_IF_MODIFIED_SINCE"):
+            start_response("304 Not Modified", [modified])
+            return []
+        start_response("200 OK", [("Content-Type", "text/plain"), modified])
+        return [b"hello"]
+
+    assert fired(run(stamped, GET, {**GET, "headers": {"If-Modified-Since": LAST}})) == set()
+
+    def in_2100(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        if environ.get("HTTP_IF_MODIFIED_SINCE"):
+            start_response("304 Not Modified", [])
+            return []
+        modified = ("Last-Modified", "Sat, 02 Jan 2100 00:00:00 GMT")
+        start_response("200 OK", [("Content-Type", "text/plain"), modified])
+        return [b"hello"]
+
+    future = {**GET, "headers": {"If-Modified-Since": "Fri, 01 Jan 2100 00:00:00 GMT"}}
+    assert fired(run(in_2100, GET, future)) == set()
+
+
 @pytest.mark.parametrize("since", [LAST, "Fri, 01 Jan 2100 00:00:00 GMT"])
 def test_if_modified_since_under_the_validator_without_a_date(since: str) -> None:
     """The validator sees the app's fields, and the server adds Date after it: the time
