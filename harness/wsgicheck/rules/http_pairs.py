@@ -596,8 +596,9 @@ def if_modified_since(self: Rule, ex: Exchange) -> Iterator[Finding]:
     if since > now:
         return
     own = http_date(app_field(ex, "last-modified"))
-    get = counterpart(ex, plain=True)
-    steady = None if get is None else http_date(app_field(get, "last-modified"))
+    steady = None  # the GET's, looked for only where it is needed (the history costs)
+    if (app_status(ex) == 304 or own is None) and (get := counterpart(ex, plain=True)) is not None:
+        steady = http_date(app_field(get, "last-modified"))
     if app_status(ex) == 304:
         # §13.1.3: the condition is false (304) only when the representation was not
         # modified after the date; a 304 to an earlier date tells a cache to keep a copy
