@@ -22,7 +22,7 @@ import pytest
 from headless import chromium
 from wsgicheck import Request, ServerConfig, report
 from wsgicheck.explore.runner import RunOptions, RunResult, run
-from wsgicheck.report.common import grouped
+from wsgicheck.report.common import grouped, in_repository
 from wsgicheck.report.github import escape_data, escape_property, workflow_commands
 from wsgicheck.report.markdown import BUDGET, md
 from wsgicheck.results.appcoverage import AppCoverage, FileCoverage, line_ranges
@@ -873,3 +873,14 @@ def test_the_json_answers_give_each_path_whole() -> None:
     paths = [row["path"] for row in data["answers"]]
     assert long_path in paths
     assert not any(path and "characters cut" in path for path in paths)
+
+
+def test_a_repository_whose_path_holds_an_ideographic_space_is_found(tmp_path: Path) -> None:
+    """Review of 2026-12-04: the file was looked for by its escaped name, which names no
+    file when the repository's own path holds a character :func:`show` escapes."""
+    root = (tmp_path / "リポジトリ\u3000one").resolve()
+    (root / "web").mkdir(parents=True)
+    (root / "web" / "app.py").write_text("app = None\n")
+    assert in_repository(str(root / "web" / "app.py"), root) == "web/app.py"
+    assert in_repository(str(root / "web" / "a\u200bpp.py"), root) == "web/a\\u200bpp.py"
+    assert in_repository(str(tmp_path / "elsewhere.py"), root) is None

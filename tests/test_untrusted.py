@@ -20,6 +20,7 @@ import socket
 import subprocess
 import sys
 import threading
+import unicodedata
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -34,7 +35,7 @@ from wsgicheck.model import events
 from wsgicheck.model.events import Location, raw_event
 from wsgicheck.model.request import Framing, Request
 from wsgicheck.model.response import Response
-from wsgicheck.model.untrusted import INVISIBLE, LIMIT, safe_repr, show, type_name
+from wsgicheck.model.untrusted import INVISIBLE, LIMIT, UNSAFE_PAST_C0, safe_repr, show, type_name
 from wsgicheck.probe import matrix
 from wsgicheck.probe import report as probe_report
 from wsgicheck.probe.differences import Difference
@@ -49,9 +50,10 @@ ROOT = Path(__file__).resolve().parent.parent
 HOSTILE = f"{ROOT / 'fixtures' / 'hostile' / 'app.py'}:app"
 TIMEOUT = 120
 
-#: What no output may hold raw: C0 controls but LF, DEL, C1 controls, line and paragraph
-#: separators, lone surrogates, and what a reader cannot see.
-RAW_CONTROL = re.compile(f"[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff{INVISIBLE}]")
+#: What no output may hold raw: C0 controls but LF, and all that :func:`show` escapes past
+#: them (DEL, C1 controls, line separators, bidirectional controls, lone surrogates, what a
+#: reader cannot see), but the variation selector of the harness's own "⚠️" (markdown).
+RAW_CONTROL = re.compile(f"(?!(?<=⚠)\ufe0f)[\x00-\x09\x0b-\x1f{UNSAFE_PAST_C0}]")
 #: A workflow command as the harness writes one: one line, its own properties, a message.
 COMMAND = re.compile(r"::(error|warning) (file=[^,:\r\n]*,line=\d+,)?title=[^,:\r\n]*::[^\r\n]*")
 
@@ -79,6 +81,21 @@ def test_show_escapes_what_a_reader_cannot_see() -> None:
     assert "\\u00a0" in written
     assert "\\udb40\\udc41" in written
     assert json.loads(written) == hidden  # the data is the same
+
+
+def test_every_format_character_space_and_blank_filler_is_escaped() -> None:
+    """Review of 2026-12-04: each character this interpreter's Unicode calls a format
+    character or a space (but the space), and the blank fillers that are letters or marks,
+    is shown escaped, in text and in JSON."""
+    fillers = "\u034f\u115f\u1160\u17b4\u17b5\u2800\u3164\uffa0\ufe00\ufe0f\U000e0100\U000e01ef"
+    unseen = [
+        char
+        for char in map(chr, range(0x110000))
+        if unicodedata.category(char) in ("Cf", "Zs", "Zl", "Zp") and char != " "
+    ]
+    for char in [*unseen, *fillers]:
+        assert show(f"a{char}b") != f"a{char}b", hex(ord(char))
+        assert char not in report.common.dumps({"text": char}), hex(ord(char))
 
 
 def test_show_defuses_what_the_actions_runner_reads_as_a_command() -> None:

@@ -16,27 +16,41 @@ import re
 from itertools import islice
 from typing import Any
 
-__all__ = ["INVISIBLE", "LIMIT", "class_name", "plain", "safe_repr", "show", "type_name"]
+__all__ = [
+    "INVISIBLE",
+    "LIMIT",
+    "UNSAFE_PAST_C0",
+    "class_name",
+    "plain",
+    "safe_repr",
+    "show",
+    "type_name",
+]
 
 #: How many characters of one value an output shows by default (marker included).
 LIMIT = 1000
 
 #: What a reader cannot see, or cannot tell from a plain space or from nothing: the no-break
-#: and other spaces of Unicode (a raw byte 0xA0 in a request target is one), the soft
-#: hyphen, zero-width characters, joiners and directional marks, invisible operators, and
-#: the tag characters, which can spell text no one sees. A character class's contents.
+#: and other spaces of Unicode (a raw byte 0xA0 in a request target is one), every format
+#: character (the soft hyphen, zero-width characters, joiners and directional marks,
+#: invisible operators, the tag characters, which can spell text no one sees), the blank
+#: fillers that are letters (Hangul's, Khmer's inherent vowels, the Braille blank) and
+#: the variation selectors. A character class's contents.
 INVISIBLE = (
-    "\xa0\xad\u061c\u1680\u180e\u2000-\u200f\u202f\u205f-\u2064\u206a-\u206f\u3000"
-    "\ufff9-\ufffb\U000e0000-\U000e007f"
+    "\xa0\xad\u034f\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u115f\u1160"
+    "\u1680\u17b4\u17b5\u180b-\u180f\u2000-\u200f\u202f\u205f-\u2064\u206a-\u206f"
+    "\u2800\u3000\u3164\ufe00-\ufe0f\uffa0\ufff9-\ufffb\U000110bd\U000110cd"
+    "\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0000-\U000e01ef"
 )
-# C0 controls (tab, CR and LF too), DEL, C1 controls (NEL among them), the line and
-# paragraph separators, bidirectional overrides and isolates (which reorder what a reader
-# sees), the byte-order mark, lone surrogates, the two noncharacters XML cannot hold, and
-# what is invisible.
-_CONTROLS = (
-    "\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff\ufffe\uffff"
-    + INVISIBLE
+#: Besides the C0 controls (which each format escapes its own way): DEL, C1 controls (NEL
+#: among them), the line and paragraph separators, bidirectional overrides and isolates
+#: (which reorder what a reader sees), the byte-order mark, lone surrogates, the two
+#: noncharacters XML cannot hold, and what is invisible. A character class's contents.
+UNSAFE_PAST_C0 = (
+    "\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff\ufffe\uffff" + INVISIBLE
 )
+# And the C0 controls (tab, CR and LF too).
+_CONTROLS = "\x00-\x1f" + UNSAFE_PAST_C0
 # Besides, what the GitHub Actions runner reads as a workflow command in any line printed
 # in CI: ``::`` opening the line after leading white space (its first ``:`` is escaped),
 # and the legacy ``##[`` anywhere (its first ``#`` is escaped).

@@ -13,7 +13,7 @@ from typing import Any
 from ..model.events import Location
 from ..model.locations import portable_path, relative_path, user_location
 from ..model.request import Request
-from ..model.untrusted import INVISIBLE, LIMIT, show
+from ..model.untrusted import LIMIT, UNSAFE_PAST_C0, plain, show
 from ..results.appcoverage import AppCoverage
 from ..results.baseline import fingerprint
 from ..results.run import CapturedOutput, Failure, RunResult
@@ -177,7 +177,7 @@ def raw_lines(raw: str, *, limit: int = 200) -> list[str]:
     return [re.sub(r"\A:", r"\\x3a", line) for line in lines]
 
 
-_JSON_UNSAFE = re.compile(f"[\x7f-\x9f\u2028\u2029\ud800-\udfff\ufffe\uffff{INVISIBLE}]|#(?=#\\[)")
+_JSON_UNSAFE = re.compile(f"[{UNSAFE_PAST_C0}]|#(?=#\\[)")
 
 
 def _json_escape(match: re.Match[str]) -> str:
@@ -191,11 +191,11 @@ def _json_escape(match: re.Match[str]) -> str:
 def dumps(document: object) -> str:
     """``document`` as indented JSON text that holds no raw control character.
 
-    ``json`` escapes C0 controls itself; DEL, C1 controls, line separators, lone
-    surrogates (which no UTF-8 writer can encode) and invisible characters are written as
-    ``\\uXXXX`` escapes too,
-    and so is the ``#`` opening ``##[``, which the GitHub Actions runner reads as a command
-    anywhere in a line. The data stays exactly the same.
+    ``json`` escapes C0 controls itself; what else :func:`show` escapes (DEL, C1 controls,
+    line separators, bidirectional overrides, lone surrogates, which no UTF-8 writer can
+    encode, and invisible characters) is written as ``\\uXXXX`` escapes too, and so is the
+    ``#`` opening ``##[``, which the GitHub Actions runner reads as a command anywhere in a
+    line. The data stays exactly the same.
     """
     text = json.dumps(document, indent=2, ensure_ascii=False)
     return _JSON_UNSAFE.sub(_json_escape, text) + "\n"
@@ -294,9 +294,11 @@ def repository_place(run: RunResult, failure: Failure, root: Path) -> tuple[Loca
 
 
 def in_repository(file: str, root: Path) -> str | None:
-    """``file``'s path relative to the repository ``root``, or None when it is outside."""
+    """``file``'s path relative to the repository ``root``, shown escaped, or None when it
+    is outside. The file is looked for by its own name: an escaped one (an ideographic
+    space in it) names no file."""
     try:
-        return Path(show(file)).resolve().relative_to(root).as_posix()
+        return show(Path(plain(file)).resolve().relative_to(root).as_posix())
     except (ValueError, OSError, RuntimeError):
         return None
 
