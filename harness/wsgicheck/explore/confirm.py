@@ -8,9 +8,9 @@ of an app rule is sent again, with the requests that came before it, to the app 
 a new interpreter of its own (spawned: a forked one would inherit an app the calling
 process had imported, as pytest's may have), in memory, as the Python replay does; the
 report says of one that did not fail there that its replays may pass (``Failure.fresh``).
-One met in a sequence that fails there is then shown after the fewest of its requests
-under which it still fails on another fresh app (none at all, when it fails alone): the
-shortest replay that shows it.
+One met in a sequence that fails there is then shown after fewer of its requests, those
+under which it still fails on another fresh app (none at all, when it fails alone): a
+greedy search in a bounded number of replays, which finds the fewest often, not always.
 """
 
 from __future__ import annotations
@@ -84,13 +84,13 @@ def confirm_failures(spec: str, result: RunResult, timeout: float) -> None:
             result.failures[rule_id] = replace(failure, fresh=fresh)
         if fresh and failure.before:
             in_sequences.append(rule_id)
-    # Then, in the time left, each failure met in a sequence is shown after the fewest of
-    # its requests under which it still fails on a fresh app: the requests before it were
-    # the sequence it was met in, not what it needs.
-    # The finding's message is the one judged after them (a 304 it names may have gone).
+    # Then, in the time left, each failure met in a sequence is shown after as few of its
+    # requests as a bounded search finds it still fails after on a fresh app: the requests
+    # before it were the sequence it was met in, not what it needs. The finding's message
+    # is the one judged after them (a 304 it names may have gone).
     for rule_id in in_sequences:
         failure = result.failures[rule_id]
-        before, message = _fewest_before(spec, failure, timeout, deadline)
+        before, message = _fewer_before(spec, failure, timeout, deadline)
         if before != failure.before:
             result.failures[rule_id] = replace(
                 failure,
@@ -108,16 +108,17 @@ class _Answer(NamedTuple):
     message: str = ""
 
 
-def _fewest_before(
+def _fewer_before(
     spec: str, failure: Failure, timeout: float, deadline: float
 ) -> tuple[tuple[Request, ...], str]:
-    """The fewest of the requests before ``failure`` after which it still fails on a fresh
+    """Fewer of the requests before ``failure``, after which it still fails on a fresh
     app: none (a body the framework cannot decode fails on any call), else the one just
     before it (the 304 a GET is compared with), else runs of them left out in turn (halves,
     quarters, ... single requests), each kept out while it still fails, in
-    :data:`SHORTENING_TRIES` replays at most. Each is a fresh
-    app's: what the run's app kept from a request (a session) is not in one, so a request
-    it needs is never left out. With them, the message of the finding judged after them."""
+    :data:`SHORTENING_TRIES` replays at most. Each is a fresh app's: what the run's app
+    kept from a request (a session) is not in one, so a request it needs is not left out
+    (state kept outside the process, a database file, can still mislead a try). With them,
+    the message of the finding judged after them."""
     tried: set[tuple[Request, ...]] = set()
     message = [failure.finding.message]
 
