@@ -15,6 +15,7 @@ from wsgicheck.explore.sequences import FollowUps, ask_about, follow_ups, send_f
 from wsgicheck.model.request import Request
 from wsgicheck.model.response import Response
 from wsgicheck.rules import Exchange, check_exchange, in_sequence
+from wsgicheck.rules.engine import HISTORY
 
 TAG = '"v1"'
 STALE = '"v1-stale"'
@@ -80,6 +81,9 @@ def test_a_get_with_validators_and_ranges_is_followed_by_every_question() -> Non
         ),
     ]
     assert {request.target for request in follow_ups(response.request, response)} == {"/page"}
+    # The GET they follow stays in the history of the last of them (the rules over pairs
+    # look no further back than HISTORY exchanges).
+    assert len(follow_ups(response.request, response)) < HISTORY
 
 
 def test_ranges_no_representation_satisfies_catch_a_bare_416_and_a_206_to_none() -> None:
