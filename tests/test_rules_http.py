@@ -12,6 +12,8 @@ import threading
 import warnings
 import zlib
 from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 from wsgiref.util import setup_testing_defaults
@@ -882,6 +884,7 @@ def test_if_none_match_on_an_unsafe_method_wants_412() -> None:
 
 
 LAST = "Mon, 01 Jan 2024 00:00:00 GMT"
+MODIFIED_SINCE = ("APP-IF-MODIFIED-SINCE", "GET", ("If-Modified-Since",))
 
 
 @pytest.mark.parametrize(
@@ -934,19 +937,32 @@ def test_a_304_to_a_date_before_the_last_modified_fails() -> None:
 def test_a_304_is_judged_by_the_steadier_last_modified_and_not_in_the_future() -> None:
     """Review of 2026-12-04: a Last-Modified stamped "now" on every answer (a middleware's)
     is later on the 304 than on the GET it followed, and the 304 to the GET's own date is
-    right; the earlier of the two is the representation's. A date past the response's
-    Date is in the origin's future, for a 304 as for a 200: not judged."""
-    stamps = iter(["Mon, 01 Jan 2024 00:00:00 GMT", "Mon, 01 Jan 2024 00:00:01 GMT"])
+    right; the earlier of the two is the representation's. One well before now is the
+    representation's own (changed since the GET, by a PUT): a 304 to the GET's date is
+    stale. A date past the response's Date is in the origin's future, for a 304 as for a
+    200: not judged."""
+    second = datetime.now(timezone.utc).replace(microsecond=0)
+    gmt = [format_datetime(second + timedelta(seconds=each), usegmt=True) for each in (0, 1)]
 
-    def stamped(environ: dict[str, Any], start_response: Any) -> list[bytes]:
-        modified = ("Last-Modified", next(stamps))
-        if environ.get("HTTP_IF_MODIFIED_SINCE"):
-            start_response("304 Not Modified", [modified])
-            return []
-        start_response("200 OK", [("Content-Type", "text/plain"), modified])
-        return [b"hello"]
+    def stamping(stamps: list[str]) -> Callable[..., list[bytes]]:
+        dates = iter(stamps)
 
-    assert fired(run(stamped, GET, {**GET, "headers": {"If-Modified-Since": LAST}})) == set()
+        def stamped(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+            modified = ("Last-Modified", next(dates))
+            if environ.get("HTTP_IF_MODIFIED_SINCE"):
+                start_response("304 Not Modified", [modified])
+                return []
+            start_response("200 OK", [("Content-Type", "text/plain"), modified])
+            return [b"hello"]
+
+        return stamped
+
+    for stamps, expected in (
+        (gmt, set()),
+        ([LAST, "Tue, 02 Jan 2024 00:00:00 GMT"], {MODIFIED_SINCE}),  # changed, then 304
+    ):
+        conditional = {**GET, "headers": {"If-Modified-Since": stamps[0]}}
+        assert fired(run(stamping(stamps), GET, conditional)) == expected, stamps
 
     def in_2100(environ: dict[str, Any], start_response: Any) -> list[bytes]:
         if environ.get("HTTP_IF_MODIFIED_SINCE"):
@@ -958,6 +974,19 @@ def test_a_304_is_judged_by_the_steadier_last_modified_and_not_in_the_future() -
 
     future = {**GET, "headers": {"If-Modified-Since": "Fri, 01 Jan 2100 00:00:00 GMT"}}
     assert fired(run(in_2100, GET, future)) == set()
+
+
+def test_a_date_in_another_zone_is_named_in_gmt() -> None:
+    """Review of 2026-12-04: "01:00:00 +0100" was named "01:00:00 GMT" in the message; it
+    is 00:00:00 GMT (the verdict was right)."""
+    zoned = "Mon, 01 Jan 2024 01:00:00 +0100"
+    exchanges = run(
+        ignoring([("Last-Modified", zoned)]), {**GET, "headers": {"If-Modified-Since": zoned}}
+    )
+    (finding,) = [
+        f for ex in exchanges for f in check_exchange(ex) if f.rule == "APP-IF-MODIFIED-SINCE"
+    ]
+    assert finding.message.startswith(f"Last-Modified {LAST} is not after If-Modified-Since")
 
 
 @pytest.mark.parametrize("since", [LAST, "Fri, 01 Jan 2100 00:00:00 GMT"])

@@ -13,7 +13,7 @@ the rules over pairs (:mod:`wsgicheck.rules.http_pairs`) judge each beside it;
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from datetime import timedelta, timezone
+from datetime import timedelta
 from email.utils import format_datetime
 
 from ..drivers.client import Client
@@ -164,9 +164,7 @@ def _learned(response: Response) -> tuple[tuple[bool, str] | None, str | None, s
     tags = entity_tags(response.header("etag") or "")
     modified = response.header("last-modified")
     date = http_date(modified)
-    before = None
-    if date is not None:  # in GMT, whatever zone the app gave ("+0100" parses too)
-        before = format_datetime((date - timedelta(days=1)).astimezone(timezone.utc), usegmt=True)
+    before = None if date is None else format_datetime(date - timedelta(days=1), usegmt=True)
     return (tags[0] if tags is not None and len(tags) == 1 else None), modified, before
 
 

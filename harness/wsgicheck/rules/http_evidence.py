@@ -8,7 +8,7 @@ app's iterable ran to its end: a rule that needs the bytes skips otherwise.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 
 from ..model.grammar import entity_tag_re
@@ -174,11 +174,12 @@ def strong_match(one: tuple[bool, str], other: tuple[bool, str]) -> bool:
 
 
 def http_date(value: str | None) -> datetime | None:
-    """An HTTP-date (RFC 9110 §5.6.7) as an aware datetime, or None if it is not one."""
+    """An HTTP-date (RFC 9110 §5.6.7) as an aware datetime in UTC (a zone offset, which
+    parses, too: the messages print it as GMT), or None if it is not one."""
     if value is None or value.count(",") > 1:  # more than one date: a list is no HTTP-date
         return None
     try:
         parsed = parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):
         return None
-    return parsed if parsed.tzinfo is not None else None
+    return parsed.astimezone(timezone.utc) if parsed.tzinfo is not None else None

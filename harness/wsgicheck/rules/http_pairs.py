@@ -23,7 +23,7 @@ makes.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import PurePath
 
 from ..model.untrusted import show
@@ -557,6 +557,10 @@ def _any_tag(ex: Exchange) -> str | None:
     return None
 
 
+#: How near the origin's clock a 304's Last-Modified is taken as stamped "now".
+_STAMPED_NOW = timedelta(seconds=2)
+
+
 def _since_case(ex: Exchange) -> bool:
     return (
         ex.method in ("GET", "HEAD")
@@ -603,9 +607,12 @@ def if_modified_since(self: Rule, ex: Exchange) -> Iterator[Finding]:
         # §13.1.3: the condition is false (304) only when the representation was not
         # modified after the date; a 304 to an earlier date tells a cache to keep a copy
         # older than the Last-Modified the app gives (httpbin's /cache answers any date so).
-        # The earlier of the 304's and the GET's dates: one stamped "now" on every answer
-        # (a middleware's) moves on between the two, the representation did not.
-        modified = min((each for each in (own, steady) if each is not None), default=None)
+        # Its own date, but one stamped "now" on every answer (a middleware's) moves on
+        # between the GET and the 304 when the representation did not: the earlier of the
+        # two then. A date well before now is the representation's (it may have changed).
+        modified = own
+        if steady is not None and (own is None or abs(now - own) <= _STAMPED_NOW):
+            modified = steady if own is None else min(own, steady)
         if modified is not None and modified > since:
             yield self.finding(
                 ex,
