@@ -265,6 +265,7 @@ def test_the_matrix_has_a_column_per_server_and_a_row_per_rule() -> None:
     page = to_html(matrix)
     assert page.startswith("<!DOCTYPE html>")
     assert '<td class="pass">' in page
+    assert "\\ufe0f" not in page  # the harness's own marks, not escaped as an app's text
     assert matrix.counts("wsgicheck")["fail"] == 0
 
 

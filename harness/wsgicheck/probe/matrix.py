@@ -224,7 +224,8 @@ def to_html(matrix: Matrix) -> str:
                 status = row.cells.get(name, "n/a")
                 message = row.messages.get(name, "")
                 title = f' title="{esc(message)}"' if message else ""
-                out.append(f'<td class="{_CSS_CLASS[status]}"{title}>{esc(_MARKS[status])}</td>')
+                mark = _html.escape(_MARKS[status])  # the harness's own, "⚠️" and all
+                out.append(f'<td class="{_CSS_CLASS[status]}"{title}>{mark}</td>')
                 if message:
                     findings.append(
                         f"<li><code>{esc(row.rule)}</code> on {esc(name)}: {esc(message)}</li>"
