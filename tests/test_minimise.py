@@ -219,3 +219,7 @@ def test_a_hostile_value_is_never_cut_inside_a_utf8_sequence() -> None:
     tried.clear()
     request, _, _ = simplify((lone, BASE, ()), breaks, default=BASE)
     assert (request.headers, tried) == (lone.headers, [])
+    # Bytes past ASCII that make no UTF-8 sequence (drawn ones mostly) are cut anywhere.
+    drawn = Request(headers=(("Host", "h"), ("X-Name", "[\x80" * 8)))
+    request, _, _ = simplify((drawn, BASE, ()), breaks, default=BASE)
+    assert request.headers == (("Host", "h"), ("X-Name", "["))

@@ -42,6 +42,11 @@ DRAWN_CHOICES = (
 #: "/", and "%" where it starts an escape.
 _PATH_CHARACTERS = frozenset(string.ascii_letters + string.digits + PCHAR_MARKS + "/%")
 _LONE_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
+#: A well-formed UTF-8 sequence of two to four bytes, read as latin-1 (RFC 3629 §4, but
+#: for the overlong and surrogate forms of three and four bytes, which change no cut).
+_UTF8_SEQUENCE = re.compile(
+    "[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
+)
 
 #: Replays per finding at most.
 MAX_TRIES = 24
@@ -130,22 +135,21 @@ def _variants(
 
 
 def _between_characters(value: str, index: int) -> int | None:
-    """``index``, or the nearest cut of ``value`` (a field's bytes, as latin-1) that splits
-    no UTF-8 sequence, None when there is none inside it. Half of an ``é`` is a byte no
-    decoder takes: a cut there can make a different bug fail the same rule."""
-
-    def inside(at: int) -> bool:
-        return 0x80 <= ord(value[at]) <= 0xBF
-
-    forward = index
-    while forward < len(value) and inside(forward):
-        forward += 1
-    if forward < len(value):
-        return forward
-    backward = index
-    while backward > 0 and inside(backward):
-        backward -= 1
-    return backward or None
+    """The cut of ``value`` (a field's bytes, as latin-1) nearest ``index`` that splits no
+    well-formed UTF-8 sequence, None when there is none inside it. Half of an ``é`` is a
+    byte no decoder takes: a cut there can make a different bug fail the same rule. A
+    byte past ASCII that is no part of such a sequence (drawn bytes mostly are) is a
+    character of its own."""
+    inside = {
+        at
+        for sequence in _UTF8_SEQUENCE.finditer(value)
+        for at in range(sequence.start() + 1, sequence.end())
+    }
+    for distance in range(len(value)):
+        for at in (index - distance, index + distance):
+            if 0 < at < len(value) and at not in inside:
+                return at
+    return None
 
 
 def _uri_target(target: str) -> str:
