@@ -43,8 +43,11 @@ LOAD_ALLOWANCE = 10.0
 BUDGET = 30.0
 #: A fresh app's answers: the rule did not break; it broke (then its finding's message).
 _PASSED, _FAILED = b"passed", b"failed:"
-#: Bytes of an answer read at most (a longer one is not told).
-_ANSWER_AT_MOST = 1 << 16
+#: Bytes of an answer read at most (a longer one is not told): what one write into the
+#: pipe carries whole, as the process is killed before its answer is read.
+_ANSWER_AT_MOST = 16 << 10
+#: Characters of a message sent at most: four bytes each, with the prefix, within that.
+_MESSAGE_AT_MOST = 4000
 #: Fresh-app replays spent at most on leaving out the requests before one failure.
 SHORTENING_TRIES = 12
 
@@ -214,9 +217,12 @@ def _fresh_app(
         exchange = Exchange(client.send(request), history=history)
         found = check_exchange(exchange, [REGISTRY[rule_id]])
         message = next((str(each.message) for each in found if each.rule == rule_id), None)
-        answer = _PASSED if message is None else _FAILED + message.encode("utf-8", "replace")
+        if message is not None:
+            answer = _FAILED + message[:_MESSAGE_AT_MOST].encode("utf-8", "replace")
+        else:
+            answer = _PASSED
     except BaseException:  # the app would not load, or broke the client: not told
         answer = b""
     with contextlib.suppress(Exception):
-        writer.send_bytes(answer[:_ANSWER_AT_MOST])
+        writer.send_bytes(answer)
     os._exit(0)
