@@ -877,10 +877,18 @@ def test_the_json_answers_give_each_path_whole() -> None:
 
 def test_a_repository_whose_path_holds_an_ideographic_space_is_found(tmp_path: Path) -> None:
     """Review of 2026-12-04: the file was looked for by its escaped name, which names no
-    file when the repository's own path holds a character :func:`show` escapes."""
+    file when the repository's own path holds a character :func:`show` escapes. The path
+    comes back as it is: SARIF percent-encodes it, an annotation escapes it."""
     root = (tmp_path / "リポジトリ\u3000one").resolve()
     (root / "web").mkdir(parents=True)
     (root / "web" / "app.py").write_text("app = None\n")
     assert in_repository(str(root / "web" / "app.py"), root) == "web/app.py"
-    assert in_repository(str(root / "web" / "a\u200bpp.py"), root) == "web/a\\u200bpp.py"
+    assert in_repository(str(root / "web" / "a\u200bpp.py"), root) == "web/a\u200bpp.py"
     assert in_repository(str(tmp_path / "elsewhere.py"), root) is None
+
+
+def test_a_file_name_no_file_system_holds_is_placed_nowhere(tmp_path: Path) -> None:
+    """A lone surrogate (an app's forged co_filename) names no file; an undecodable byte
+    (a surrogate escape, as os.fsdecode gives it) does, and SARIF sends its byte."""
+    assert in_repository(str(tmp_path / "a\ud800.py"), tmp_path) is None
+    assert in_repository(str(tmp_path / "a\udc80.py"), tmp_path) == "a\udc80.py"

@@ -85,9 +85,11 @@ def test_show_escapes_what_a_reader_cannot_see() -> None:
 
 def test_every_format_character_space_and_blank_filler_is_escaped() -> None:
     """Review of 2026-12-04: each character this interpreter's Unicode calls a format
-    character or a space (but the space), and the blank fillers that are letters or marks,
-    is shown escaped, in text and in JSON."""
+    character or a space (but the space), the blank fillers that are letters or marks,
+    and the unassigned code points a renderer draws as nothing, is shown escaped, in text
+    and in JSON."""
     fillers = "\u034f\u115f\u1160\u17b4\u17b5\u2800\u3164\uffa0\ufe00\ufe0f\U000e0100\U000e01ef"
+    fillers += "\u2065\ufff0\ufff8\U000e01f0\U000e0fff"  # default ignorable, unassigned
     unseen = [
         char
         for char in map(chr, range(0x110000))

@@ -34,13 +34,15 @@ LIMIT = 1000
 #: and other spaces of Unicode (a raw byte 0xA0 in a request target is one), every format
 #: character (the soft hyphen, zero-width characters, joiners and directional marks,
 #: invisible operators, the tag characters, which can spell text no one sees), the blank
-#: fillers that are letters (Hangul's, Khmer's inherent vowels, the Braille blank) and
-#: the variation selectors. A character class's contents.
+#: fillers that are letters (Hangul's, Khmer's inherent vowels, the Braille blank), the
+#: variation selectors, and the unassigned code points a renderer must draw as nothing
+#: (default ignorable: U+2065, U+FFF0-FFF8, the rest of U+E0000-E0FFF). A character
+#: class's contents.
 INVISIBLE = (
     "\xa0\xad\u034f\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u115f\u1160"
-    "\u1680\u17b4\u17b5\u180b-\u180f\u2000-\u200f\u202f\u205f-\u2064\u206a-\u206f"
-    "\u2800\u3000\u3164\ufe00-\ufe0f\uffa0\ufff9-\ufffb\U000110bd\U000110cd"
-    "\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0000-\U000e01ef"
+    "\u1680\u17b4\u17b5\u180b-\u180f\u2000-\u200f\u202f\u205f-\u206f\u2800\u3000"
+    "\u3164\ufe00-\ufe0f\uffa0\ufff0-\ufffb\U000110bd\U000110cd\U00013430-\U0001343f"
+    "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0000-\U000e0fff"
 )
 #: Besides the C0 controls (which each format escapes its own way): DEL, C1 controls (NEL
 #: among them), the line and paragraph separators, bidirectional overrides and isolates

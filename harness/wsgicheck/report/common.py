@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import linecache
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -294,11 +295,14 @@ def repository_place(run: RunResult, failure: Failure, root: Path) -> tuple[Loca
 
 
 def in_repository(file: str, root: Path) -> str | None:
-    """``file``'s path relative to the repository ``root``, shown escaped, or None when it
-    is outside. The file is looked for by its own name: an escaped one (an ideographic
-    space in it) names no file."""
+    """``file``'s path relative to the repository ``root``, or None when it is outside. The
+    file is looked for by its own name (an escaped one, with an ideographic space in it,
+    names no file), and so named: each writer escapes it its own way (SARIF's URI
+    percent-encodes it, an annotation shows it)."""
+    name = plain(file)
     try:
-        return show(Path(plain(file)).resolve().relative_to(root).as_posix())
+        os.fsencode(name)  # a name no file system holds (a lone surrogate) is no file
+        return Path(name).resolve().relative_to(root).as_posix()
     except (ValueError, OSError, RuntimeError):
         return None
 

@@ -68,7 +68,8 @@ def _locations(run: RunResult, failure: Failure, root: Path) -> list[dict[str, A
     place = repository_place(run, failure, root)
     if place is not None:
         where, relative = place
-        artifact = {"uri": quote(relative), "uriBaseId": _BASE}
+        # A name's undecodable bytes (surrogate escapes) as the bytes they stand for.
+        artifact = {"uri": quote(relative, errors="surrogateescape"), "uriBaseId": _BASE}
     else:
         found = location_of(run, failure) or run.app_location
         if found is None:
