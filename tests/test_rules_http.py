@@ -976,6 +976,40 @@ def test_a_304_is_judged_by_the_steadier_last_modified_and_not_in_the_future() -
     assert fired(run(in_2100, GET, future)) == set()
 
 
+@pytest.mark.parametrize(
+    ("headers", "since"),
+    [
+        ([], LAST),  # no Last-Modified, here or on a GET: nothing to compare
+        ([("Last-Modified", LAST)], "yesterday"),  # no HTTP-date: ignored (§13.1.3)
+        ([("Last-Modified", LAST)], "Fri, 01 Jan 2100 00:00:00 GMT"),  # the origin's future
+    ],
+)
+def test_if_modified_since_with_nothing_to_judge_is_skipped_not_passed(
+    headers: list[tuple[str, str]], since: str
+) -> None:
+    """Review of 2026-12-04: such an exchange counted as judged, so the rule was reported
+    passed on a run that never gave it a Last-Modified to compare."""
+    exchanges = run(ignoring(headers), GET, {**GET, "headers": {"If-Modified-Since": since}})
+    assert "APP-IF-MODIFIED-SINCE" not in applied(exchanges)
+    answered_304 = run(
+        answering_304(headers), GET, {**GET, "headers": {"If-Modified-Since": since}}
+    )
+    assert "APP-IF-MODIFIED-SINCE" not in applied(answered_304)
+
+
+def answering_304(headers: list[tuple[str, str]]) -> Callable[..., list[bytes]]:
+    """An app that answers 304 to any If-Modified-Since, with ``headers``."""
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        if environ.get("HTTP_IF_MODIFIED_SINCE"):
+            start_response("304 Not Modified", headers)
+            return []
+        start_response("200 OK", [("Content-Type", "text/plain"), *headers])
+        return [b"hello"]
+
+    return app
+
+
 def test_a_date_in_another_zone_is_named_in_gmt() -> None:
     """Review of 2026-12-04: "01:00:00 +0100" was named "01:00:00 GMT" in the message; it
     is 00:00:00 GMT (the verdict was right)."""

@@ -25,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import PurePath
+from typing import NamedTuple
 
 from ..model.untrusted import show
 from .exchange import Exchange
@@ -561,12 +562,45 @@ def _any_tag(ex: Exchange) -> str | None:
 _STAMPED_NOW = timedelta(seconds=2)
 
 
+class _SinceDates(NamedTuple):
+    """What APP-IF-MODIFIED-SINCE compares: the request's date, the origin's clock, the
+    answer's own Last-Modified and the GET's (looked for only where it is needed: the
+    history costs)."""
+
+    since: datetime
+    now: datetime
+    own: datetime | None
+    steady: datetime | None
+
+
+def _since_dates(ex: Exchange) -> _SinceDates | None:
+    """The dates to judge, or None where there is nothing to judge: a date that is not
+    one (§13.1.3: a recipient ignores it), one in the origin's future, no Last-Modified.
+    The origin's clock is the response's Date, or, where none can be read (the validator
+    sees the app's fields, and the server adds Date after it), the clock now, as the
+    exchange is judged at its end."""
+    since = http_date(request_field(ex, "if-modified-since"))
+    if since is None:
+        return None
+    now = http_date(ex.response.header("date")) or datetime.now(timezone.utc)
+    if since > now:
+        return None
+    own = http_date(app_field(ex, "last-modified"))
+    steady = None
+    if (app_status(ex) == 304 or own is None) and (get := counterpart(ex, plain=True)) is not None:
+        steady = http_date(app_field(get, "last-modified"))
+    if own is None and steady is None:
+        return None
+    return _SinceDates(since, now, own, steady)
+
+
 def _since_case(ex: Exchange) -> bool:
     return (
         ex.method in ("GET", "HEAD")
         and request_field(ex, "if-modified-since") is not None
         and request_field(ex, "if-none-match") is None
         and (_successful(ex) or (answered(ex) and app_status(ex) == 304))
+        and _since_dates(ex) is not None
     )
 
 
@@ -590,19 +624,10 @@ bad:  If-Modified-Since equal to the Last-Modified the app sent -> 200 and the w
 fix:  answer 304 when Last-Modified <= If-Modified-Since, and only then""",
 )
 def if_modified_since(self: Rule, ex: Exchange) -> Iterator[Finding]:
-    since = http_date(request_field(ex, "if-modified-since"))
-    if since is None:
-        return  # §13.1.3: a recipient ignores a value that is not a valid HTTP-date
-    # The origin's clock: the response's Date, or, where none can be read (the validator
-    # sees the app's fields, and the server adds Date after it), the clock now, as the
-    # exchange is judged at its end. A date after it is in its future: left unjudged.
-    now = http_date(ex.response.header("date")) or datetime.now(timezone.utc)
-    if since > now:
+    dates = _since_dates(ex)
+    if dates is None:
         return
-    own = http_date(app_field(ex, "last-modified"))
-    steady = None  # the GET's, looked for only where it is needed (the history costs)
-    if (app_status(ex) == 304 or own is None) and (get := counterpart(ex, plain=True)) is not None:
-        steady = http_date(app_field(get, "last-modified"))
+    since, now, own, steady = dates
     if app_status(ex) == 304:
         # §13.1.3: the condition is false (304) only when the representation was not
         # modified after the date; a 304 to an earlier date tells a cache to keep a copy
