@@ -117,7 +117,6 @@ ORIGINAL_APPLIES: dict[str, Applies] = {
             "APP-SR-ONCE",
             "APP-EXC-INFO-TUPLE",
             "APP-EXC-INFO-ONLY-IN-ERROR",
-            "APP-EXC-INFO-ON-ERROR",
         ),
         _called,
     ),
@@ -170,6 +169,8 @@ ORIGINAL_APPLIES: dict[str, Applies] = {
     "APP-NO-TRAP-SR-EXC": lambda ex: any(
         call.exc_info_kind == "exception" and call.headers_sent for call in ex.start_calls
     ),
+    # Since 2026-12-04: a start_response from an except block, or nothing to judge.
+    "APP-EXC-INFO-ON-ERROR": lambda ex: any(call.handling is not None for call in ex.start_calls),
     "APP-YIELD-BYTES": lambda ex: bool(ex.yields),
     "APP-LEN-ACCURATE": lambda ex: ex.returned is not None and ex.returned.length is not None,
     "APP-NO-BODY-FOR-STATUS": lambda ex: (

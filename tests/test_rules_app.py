@@ -18,7 +18,7 @@ from werkzeug.test import Client as WerkzeugClient
 
 from wsgicheck import Client, ServerConfig
 from wsgicheck.drivers.validation import validator
-from wsgicheck.rules import Exchange, check_exchange
+from wsgicheck.rules import REGISTRY, Exchange, check_exchange
 
 Environ = dict[str, Any]
 StartResponse = Callable[..., Any]
@@ -362,3 +362,25 @@ def test_a_message_names_no_library_line() -> None:
     assert messages(response) == {
         "APP-HEADER-VALUE-NO-CONTROL": "header X-Bad has control characters: 'a\\x01b'"
     }
+
+
+def test_exc_info_on_error_has_evidence_only_from_an_except_block() -> None:
+    """Audit of 2026-12-04: APP-EXC-INFO-ON-ERROR was counted as judged on every exchange,
+    so every app that never answered an error from an except block passed it."""
+    rule = REGISTRY["APP-EXC-INFO-ON-ERROR"]
+
+    def plain(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"ok"]
+
+    def handled(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        try:
+            raise ValueError("x")
+        except ValueError:
+            start_response("500 Oops", [("Content-Type", "text/plain")], sys.exc_info())
+        return [b"oops"]
+
+    assert not rule.applies(Exchange(Client(plain).get("/")))
+    exchange = Exchange(Client(handled).get("/"))
+    assert rule.applies(exchange)
+    assert check_exchange(exchange, [rule]) == []

@@ -1010,6 +1010,34 @@ def answering_304(headers: list[tuple[str, str]]) -> Callable[..., list[bytes]]:
     return app
 
 
+#: The rules over a condition a target's validator is needed for.
+VALIDATED = {"APP-IF-NONE-MATCH", "APP-IF-MATCH", "APP-IF-UNMODIFIED-SINCE"}
+
+
+@pytest.mark.parametrize(
+    ("condition", "bare", "validated"),
+    [
+        ({"If-None-Match": '"v1"'}, set(), {"APP-IF-NONE-MATCH"}),
+        ({"If-None-Match": "*"}, set(), {"APP-IF-NONE-MATCH"}),
+        ({"If-Match": '"v1"'}, set(), {"APP-IF-MATCH"}),
+        # "*" holds on a target with a representation: a 200 is judged right, ETag or not.
+        ({"If-Match": "*"}, {"APP-IF-MATCH"}, {"APP-IF-MATCH"}),
+        ({"If-Unmodified-Since": LAST}, set(), {"APP-IF-UNMODIFIED-SINCE"}),
+        ({"If-Unmodified-Since": "yesterday"}, set(), set()),  # no HTTP-date: ignored
+    ],
+)
+def test_a_condition_with_nothing_to_hold_it_to_is_skipped_not_passed(
+    condition: dict[str, str], bare: set[str], validated: set[str]
+) -> None:
+    """Audit of 2026-12-04: the drawn requests carry conditions to any app, and one with no
+    validator for the target (or a date that is no HTTP-date) was counted as judged, so
+    the bare app passed rules about ETags and dates it never sent."""
+    exchanges = run(ignoring([]), GET, {**GET, "headers": condition})
+    assert applied(exchanges) & VALIDATED == bare
+    app = ignoring([("ETag", '"v1"'), ("Last-Modified", LAST)])
+    assert applied(run(app, GET, {**GET, "headers": condition})) & VALIDATED == validated
+
+
 def test_a_date_in_another_zone_is_named_in_gmt() -> None:
     """Review of 2026-12-04: "01:00:00 +0100" was named "01:00:00 GMT" in the message; it
     is 00:00:00 GMT (the verdict was right)."""

@@ -302,9 +302,9 @@ def _error_status(status: object) -> bool:
     summary="an error response started from an except block passes exc_info",
     pep="""These techniques will work as long as application authors: 1. Always provide
     exc_info when beginning an error response""",
-    needs=("start_response",),
+    # Started from an except block, or there is nothing to judge (not a pass).
+    needs=("start_response", "handling"),
     memo="exchange",
-    finds=("handling",),
     example="""
 bad:  except Exception: start_response("500 Oops", h)
 fix:  except Exception: start_response("500 Oops", h, sys.exc_info())""",

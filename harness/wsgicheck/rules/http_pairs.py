@@ -519,7 +519,11 @@ def _successful(ex: Exchange) -> bool:
     needs=("start_response",),
     memo="exchange",
     sequence=history_bears_on,
-    applies=lambda ex: request_field(ex, "if-none-match") is not None and _successful(ex),
+    applies=lambda ex: (
+        request_field(ex, "if-none-match") is not None
+        and _successful(ex)
+        and _none_match_tag(ex) is not None
+    ),
     example="""
 bad:  GET / with If-None-Match: "v1" -> 200 with ETag: "v1" and the whole body again
 fix:  compare (weakly) and answer 304 Not Modified with the ETag and no body""",
@@ -528,14 +532,9 @@ def if_none_match(self: Rule, ex: Exchange) -> Iterator[Finding]:
     value = request_field(ex, "if-none-match") or ""
     star = value.strip(" \t") == "*"
     current = _current_tag(ex)
-    if current is not None:
-        tag = tag_text(current)
-    elif star and (raw := _any_tag(ex)) is not None:
-        # "*" matches whatever the current representation is: an ETag the app gives in a
-        # form that does not parse (Bottle's unquoted one) still says it has validators.
-        tag = raw
-    else:
-        return  # the app advertises no validator for this target: nothing to hold it to
+    tag = _none_match_tag(ex)
+    if tag is None:
+        return  # not reached: applies asks it
     listed = entity_tags(value)
     if not star and not (
         current is not None and listed and any(weak_match(each, current) for each in listed)
@@ -547,6 +546,19 @@ def if_none_match(self: Rule, ex: Exchange) -> Iterator[Finding]:
         f"If-None-Match {show(value)} matches the target's ETag {show(tag)}; the app "
         f"answered {app_status(ex)} with {ex.produced} bytes instead of {wanted}" + range_first(ex),
     )
+
+
+def _none_match_tag(ex: Exchange) -> str | None:
+    """The target's ETag an If-None-Match is held to, as the message names it; None where
+    the app advertises no validator for the target (nothing to hold it to: no evidence).
+    "*" matches whatever the current representation is: an ETag the app gives in a form
+    that does not parse (Bottle's unquoted one) still says it has validators."""
+    current = _current_tag(ex)
+    if current is not None:
+        return tag_text(current)
+    if (request_field(ex, "if-none-match") or "").strip(" \t") == "*":
+        return _any_tag(ex)
+    return None
 
 
 def _any_tag(ex: Exchange) -> str | None:

@@ -137,6 +137,34 @@ def _if_match_holds(ex: Exchange) -> tuple[bool, str] | None:
     return False, f"no listed tag strongly matches the target's ETag {show(tag_text(current))}"
 
 
+def _if_match_verdict(ex: Exchange) -> str | None:
+    """APP-IF-MATCH's verdict: the finding's message, "" where the app did right, None
+    where there is nothing to judge (the If-Match cannot be evaluated; a 412 to one that
+    holds with no steady tag to hold it to; a 2xx to one that fails from an app never
+    seen to evaluate If-Match on the target; any other status)."""
+    held = _if_match_holds(ex)
+    if held is None:
+        return None
+    holds, why = held
+    code = app_status(ex)
+    value = show(request_field(ex, "if-match"))
+    star = request_field(ex, "if-match") == "*"
+    if holds and code == 412:
+        if plain_get(ex) is None or not (star or steady(ex, "etag")):
+            return None
+        return f"If-Match {value} holds ({why}); the app answered 412"
+    if holds:
+        return "" if _successful(code) else None
+    if code == 412:
+        return ""
+    if not _successful(code) or not evaluates(ex, "if-match"):
+        return None
+    return (
+        f"If-Match {value} fails ({why}); the app, which answers 412 to a failing "
+        f"If-Match on this target, answered {code} with {ex.produced} bytes" + range_first(ex)
+    )
+
+
 @rule(
     "APP-IF-MATCH",
     level=Level.MUST,
@@ -152,28 +180,46 @@ def _if_match_holds(ex: Exchange) -> tuple[bool, str] | None:
     memo="exchange",
     sequence=history_bears_on,
     applies=lambda ex: (
-        ex.method in SAFE and request_field(ex, "if-match") is not None and answered(ex)
+        ex.method in SAFE
+        and request_field(ex, "if-match") is not None
+        and answered(ex)
+        and _if_match_verdict(ex) is not None
     ),
     example="""
 bad:  If-Match: W/"v1" (the tag the app gave) -> 200; weak tags never match strongly
 fix:  compare strongly; answer 412 Precondition Failed when no listed tag matches""",
 )
 def if_match(self: Rule, ex: Exchange) -> Iterator[Finding]:
-    held = _if_match_holds(ex)
-    if held is None:
-        return
-    holds, why = held
+    if message := _if_match_verdict(ex):
+        yield self.finding(ex, message)
+
+
+def _if_unmodified_since_verdict(ex: Exchange) -> str | None:
+    """APP-IF-UNMODIFIED-SINCE's verdict, as :func:`_if_match_verdict` gives one: None
+    where there is nothing to judge (§13.1.4: the field is ignored when it is no HTTP-date
+    or the target has no modification date; a 412 with no steady date to hold it to; a
+    2xx to one that fails from an app never seen to evaluate it; any other status)."""
+    since = http_date(request_field(ex, "if-unmodified-since"))
+    modified = current_modified(ex)
+    if since is None or modified is None:
+        return None
     code = app_status(ex)
-    value = show(request_field(ex, "if-match"))
-    star = request_field(ex, "if-match") == "*"
-    if holds and code == 412 and plain_get(ex) is not None and (star or steady(ex, "etag")):
-        yield self.finding(ex, f"If-Match {value} holds ({why}); the app answered 412")
-    elif not holds and _successful(code) and evaluates(ex, "if-match"):
-        yield self.finding(
-            ex,
-            f"If-Match {value} fails ({why}); the app, which answers 412 to a failing "
-            f"If-Match on this target, answered {code} with {ex.produced} bytes" + range_first(ex),
-        )
+    stamp = f"Last-Modified {modified:%a, %d %b %Y %H:%M:%S} GMT"
+    if modified <= since and code == 412:
+        if plain_get(ex) is None or not steady(ex, "last-modified"):
+            return None
+        return f"{stamp} is not after If-Unmodified-Since, so it holds; the app answered 412"
+    if modified <= since:
+        return "" if _successful(code) else None
+    if code == 412:
+        return ""
+    if not _successful(code) or not evaluates(ex, "if-unmodified-since", unless="if-match"):
+        return None
+    return (
+        f"{stamp} is after If-Unmodified-Since, so it fails; the app, which answers 412 "
+        f"to a failing one on this target, answered {code} with {ex.produced} bytes"
+        + range_first(ex)
+    )
 
 
 @rule(
@@ -195,38 +241,15 @@ def if_match(self: Rule, ex: Exchange) -> Iterator[Finding]:
         and request_field(ex, "if-unmodified-since") is not None
         and request_field(ex, "if-match") is None  # §13.1.4: If-Match takes its place
         and answered(ex)
+        and _if_unmodified_since_verdict(ex) is not None
     ),
     example="""
 bad:  if last_modified >= since: return precondition_failed()   # equal dates hold
 fix:  fail only when Last-Modified is after If-Unmodified-Since""",
 )
 def if_unmodified_since(self: Rule, ex: Exchange) -> Iterator[Finding]:
-    since = http_date(request_field(ex, "if-unmodified-since"))
-    modified = current_modified(ex)
-    if since is None or modified is None:
-        return  # §13.1.4: ignored when not an HTTP-date, or with no modification date
-    code = app_status(ex)
-    stamp = f"Last-Modified {modified:%a, %d %b %Y %H:%M:%S} GMT"
-    if (
-        modified <= since
-        and code == 412
-        and plain_get(ex) is not None
-        and steady(ex, "last-modified")
-    ):
-        yield self.finding(
-            ex, f"{stamp} is not after If-Unmodified-Since, so it holds; the app answered 412"
-        )
-    elif (
-        modified > since
-        and _successful(code)
-        and evaluates(ex, "if-unmodified-since", unless="if-match")
-    ):
-        yield self.finding(
-            ex,
-            f"{stamp} is after If-Unmodified-Since, so it fails; the app, which answers 412 "
-            f"to a failing one on this target, answered {code} with {ex.produced} bytes"
-            + range_first(ex),
-        )
+    if message := _if_unmodified_since_verdict(ex):
+        yield self.finding(ex, message)
 
 
 @rule(
