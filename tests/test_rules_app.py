@@ -384,3 +384,22 @@ def test_exc_info_on_error_has_evidence_only_from_an_except_block() -> None:
     exchange = Exchange(Client(handled).get("/"))
     assert rule.applies(exchange)
     assert check_exchange(exchange, [rule]) == []
+
+
+def test_cl_accurate_has_evidence_only_with_a_declared_length() -> None:
+    """Audit of 2026-12-04: with no Content-Length there is nothing to compare the body
+    with, and the rule was counted as passed."""
+    rule = REGISTRY["APP-CL-ACCURATE"]
+
+    def sized(length: str | None) -> Callable[..., list[bytes]]:
+        def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+            length_field = [] if length is None else [("Content-Length", length)]
+            start_response("200 OK", [("Content-Type", "text/plain"), *length_field])
+            return [b"ok"]
+
+        return app
+
+    assert not rule.applies(Exchange(Client(sized(None)).get("/")))
+    assert rule.applies(Exchange(Client(sized("2")).get("/")))
+    wrong = Exchange(Client(sized("3")).get("/"))
+    assert [finding.rule for finding in check_exchange(wrong, [rule])] == ["APP-CL-ACCURATE"]

@@ -422,6 +422,8 @@ def test_content_coding_decodes(coding: str, body: bytes, flagged: bool) -> None
     headers = [TEXT, ("Content-Encoding", coding), ("Content-Length", str(len(body)))]
     exchanges = run(answering("200 OK", headers, body), GET)
     assert fired(exchanges) == ({("APP-CONTENT-CODING", "GET", ())} if flagged else set())
+    # A coding the rule cannot undo is no evidence, not a pass (audit of 2026-12-04).
+    assert ("APP-CONTENT-CODING" in applied(exchanges)) == (coding != "br")
 
 
 def test_a_compressed_bomb_is_read_only_so_far() -> None:
@@ -675,6 +677,16 @@ def test_a_304_to_the_same_fields_in_another_order_is_another_request() -> None:
     assert "APP-304-KEEPS-FIELDS" not in applied(exchanges)
     in_order = {**backward, "headers": [*forward["headers"], ("If-None-Match", '"x"')]}
     exchanges = run(revalidating(KEPT, []), forward, in_order, forward)
+    assert "APP-304-KEEPS-FIELDS" in applied(exchanges)
+
+
+def test_a_304_whose_200_has_none_of_the_fields_is_not_judged() -> None:
+    """Audit of 2026-12-04: an app that validates with Last-Modified alone gives its 200
+    none of the fields a 304 keeps; there is nothing to hold the 304 to, so no pass."""
+    dated = [("Last-Modified", "Mon, 01 Jan 2024 00:00:00 GMT")]
+    exchanges = run(revalidating(dated, []), GET, CONDITIONAL, GET)
+    assert "APP-304-KEEPS-FIELDS" not in applied(exchanges)
+    exchanges = run(revalidating([*dated, KEPT[2]], [KEPT[2]]), GET, CONDITIONAL, GET)
     assert "APP-304-KEEPS-FIELDS" in applied(exchanges)
 
 
@@ -1284,6 +1296,8 @@ def test_a_strong_etag_is_not_shared_by_two_codings(
     app = compressing([NAMED, *plain], [NAMED, *coded])
     exchanges = run(app, GET, GET, ZIPPED, ZIPPED, GET)
     assert fired(exchanges) == expected
+    # No ETag on either: no tag to tell apart, so no verdict (audit of 2026-12-04).
+    assert ("APP-ETAG-PER-CODING" in applied(exchanges)) == bool(plain or coded)
     if expected:
         [finding] = [f for ex in exchanges for f in check_exchange(ex) if f.rule == PER_CODING[0]]
         assert finding.message == (

@@ -192,7 +192,12 @@ def avoid_write(self: Rule, ex: Exchange) -> Iterator[Finding]:
     does not provide enough data to meet its stated Content-Length, the server should
     close the connection and log or otherwise report the error.)""",
     covers=("APP-CL-ACCURATE", "MW-FIX-CONTENT-LENGTH"),
-    applies=lambda ex: ex.method != "HEAD" and ex.response.status_code not in (204, 304),
+    # A length the app declared, or nothing to compare the body with.
+    applies=lambda ex: (
+        ex.method != "HEAD"
+        and ex.response.status_code not in (204, 304)
+        and ex.declared_length is not None
+    ),
     needs=(),
     memo="exchange",
     example="""

@@ -508,6 +508,22 @@ def _decode(codings: list[str], body: bytes) -> str | None:
     return None
 
 
+def _decodable(ex: Exchange) -> tuple[list[str], bytes] | None:
+    """The codings the app applied (identity aside) and its content, where this rule can
+    undo them; None where it has nothing to judge: zero-length content (it decodes to
+    nothing whatever its label, as clients read it), only identity, or a coding it cannot
+    undo (br, zstd...)."""
+    value = app_field(ex, "content-encoding") or ""
+    codings = [part.strip(" \t").lower() for part in value.split(",") if part.strip(" \t")]
+    codings = [coding for coding in codings if coding != "identity"]
+    body = app_body(ex)
+    if not body or not codings:
+        return None
+    if any(coding not in ("gzip", "x-gzip", "deflate") for coding in codings):
+        return None
+    return codings, body
+
+
 @rule(
     "APP-CONTENT-CODING",
     level=Level.MUST,
@@ -524,7 +540,7 @@ def _decode(codings: list[str], body: bytes) -> str | None:
         and has_content(ex, code)
         and code != 206
         and app_field(ex, "content-encoding") is not None
-        and app_body(ex) is not None
+        and _decodable(ex) is not None
     ),
     example="""
 bad:  [("Content-Encoding", "gzip")] and the body zlib.compress(data)   # zlib, not gzip
@@ -533,14 +549,11 @@ fix:  gzip.compress(data) for gzip; zlib.compress(data) for deflate""",
 def content_coding(self: Rule, ex: Exchange) -> Iterator[Finding]:
     # §8.4: the field says which codings "have been applied to the representation"; content
     # that is not in them is mislabelled, and a client cannot read it.
+    found = _decodable(ex)
+    if found is None:
+        return  # not reached: applies asks it
+    codings, body = found
     value = app_field(ex, "content-encoding") or ""
-    codings = [part.strip(" \t").lower() for part in value.split(",") if part.strip(" \t")]
-    codings = [coding for coding in codings if coding != "identity"]
-    body = app_body(ex)
-    # Zero-length content decodes to nothing whatever its label, as clients read it; a
-    # coding this rule cannot undo (br, zstd...) leaves it nothing to say.
-    if not body or any(coding not in ("gzip", "x-gzip", "deflate") for coding in codings):
-        return
     problem = _decode(codings, body)
     if problem is not None:
         yield self.finding(

@@ -385,8 +385,12 @@ def _not_modified_cases(ex: Exchange) -> tuple[Exchange, list[Exchange]] | None:
     needs=("start_response",),
     memo="exchange",
     sequence=history_bears_on,
-    # Judged, like APP-CL-OF-GET, at a second GET that got the same answer as the first.
-    applies=lambda ex: _not_modified_cases(ex) is not None,
+    # Judged, like APP-CL-OF-GET, at a second GET that got the same answer as the first,
+    # whose 200 carries one of the fields at least (else there is nothing to keep).
+    applies=lambda ex: (
+        (found := _not_modified_cases(ex)) is not None
+        and any(app_field(found[0], name) is not None for name in KEPT_IN_304)
+    ),
     example="""
 bad:  200 with "Vary: Accept-Encoding"; the 304 to its If-None-Match has only ETag
 fix:  copy Cache-Control, Content-Location, ETag, Expires and Vary into the 304""",

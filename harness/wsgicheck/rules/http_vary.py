@@ -293,8 +293,9 @@ def _coding(ex: Exchange) -> str:
     memo="exchange",
     sequence=_bears,
     # The pairs APP-VARY-NAMES-FIELD judges, where the coding is what differs: each request
-    # sent twice or more and answered steadily, so the tags are the app's choice.
-    applies=lambda ex: bool(_coding_pairs(ex)),
+    # sent twice or more and answered steadily, so the tags are the app's choice; with an
+    # ETag (a weak one passes: it is the fix), else there is no tag to tell apart.
+    applies=lambda ex: app_field(ex, "etag") is not None and bool(_coding_pairs(ex)),
     example="""
 bad:  gzip the body and keep the app's ETag: "v1" on both the gzip and the plain answer
 fix:  ETag: "v1-gzip" on the gzip one (or make the tag weak, W/"v1", as Django does)""",
