@@ -739,6 +739,11 @@ def test_a_416_to_a_satisfiable_range(
     app = answering("416 Range Not Satisfiable", [TEXT, *fields], b"")
     exchanges = run(app, {"method": "GET", "target": "/", "headers": headers})
     assert {rule for rule, _, _ in fired(exchanges)} == expected
+    # Judged (here, failed) only where there is one byte range and a length to judge it by;
+    # the rest is no evidence, not a pass (audit of 2026-12-04).
+    judged = "APP-416-SATISFIABLE" in applied(exchanges)
+    unsatisfiable = headers in ({"Range": "bytes=23-"}, {"Range": "bytes=-0"})  # 416 is right
+    assert judged == ("APP-416-SATISFIABLE" in expected or unsatisfiable)
     head = run(app, {"method": "HEAD", "target": "/", "headers": headers})
     assert "APP-416-SATISFIABLE" not in applied(head)  # range handling is GET's alone
 
@@ -1633,10 +1638,16 @@ VALIDATORS = [STRONG, ("Last-Modified", LAST), ("Accept-Ranges", "bytes")]
         (VALIDATORS, DAY_BEFORE, {IF_RANGE}),  # a date matches only exactly
         (VALIDATORS, LAST, set()),  # exact: holds if the origin deems it strong
         ([("Accept-Ranges", "bytes")], '"v0"', set()),  # no validator advertised
+        (VALIDATORS, '"v1", "v0"', set()),  # several tags: no If-Range
     ],
 )
 def test_if_range(fields: list[tuple[str, str]], sent: str, expected: Fired) -> None:
-    assert fired(run(deciding(fields, honouring), GET, ranged(sent))) == expected
+    exchanges = run(deciding(fields, honouring), GET, ranged(sent))
+    assert fired(exchanges) == expected
+    # What cannot be told (no validator, a date equal to Last-Modified, several tags) is no
+    # evidence, not a pass; a match is a pass (audit of 2026-12-04).
+    told = bool(expected) or (fields is VALIDATORS and sent == '"v1"')
+    assert ("APP-IF-RANGE" in applied(exchanges)) == told
 
 
 def test_a_coded_206_to_a_failing_if_range_names_the_coding() -> None:
@@ -1677,6 +1688,8 @@ def test_if_range_match(sent: str, expected: Fired) -> None:
     range_alone = {**GET, "headers": {"Range": "bytes=0-0"}}
     exchanges = run(deciding(VALIDATORS, only_without_if_range), GET, range_alone, ranged(sent))
     assert fired(exchanges) == expected
+    # A date has no tag to compare: no evidence, not a pass (audit of 2026-12-04).
+    assert ("APP-IF-RANGE-MATCH" in applied(exchanges)) == (sent != LAST)
 
 
 def test_if_range_match_needs_the_range_alone_to_have_got_206() -> None:

@@ -361,31 +361,40 @@ _CODED_RANGE = (
 )
 
 
-def _satisfiable(ranges: str, length: int) -> bool:
-    """Whether ``ranges``, a Range field value of one byte range, is satisfiable for a
-    representation of ``length`` bytes (RFC 9110 §14.1.1: an int-range whose first-pos is
-    less than the length, or a suffix-range with a non-zero suffix-length). False for any
-    other value: a set of ranges may be refused as too many, and what does not parse is no
-    range request. Strict where the grammar is: no whitespace around the range-spec, and
-    no empty list element (which a recipient ought to ignore, but a strict one may refuse)."""
+def _byte_range(ranges: str) -> tuple[int | None, int] | None:
+    """``ranges``, a Range field value of one byte range, as (first-pos, last-pos) of an
+    int-range (last-pos -1 when open) or (None, suffix-length) of a suffix-range; None for
+    any other value: a set of ranges may be refused as too many, and what does not parse
+    is no range request. Strict where the grammar is: no whitespace around the range-spec,
+    and no empty list element (which a recipient ought to ignore, but a strict one may
+    refuse)."""
     unit, equals, spec = ranges.partition("=")
     if not equals or unit.lower() != "bytes" or spec != spec.strip(" \t,") or "," in spec:
-        return False
+        return None
     first, dash, last = spec.partition("-")
     if not dash:
-        return False
+        return None
     if not first:
         suffix = decimal(last)
-        return suffix is not None and suffix > 0
+        return None if suffix is None else (None, suffix)
     start, end = decimal(first), decimal(last) if last else None
     if start is None or (last and (end is None or end < start)):
-        return False  # an invalid range-spec
-    return start < length
+        return None  # an invalid range-spec
+    return start, -1 if end is None else end
+
+
+def _satisfiable(spec: tuple[int | None, int], length: int) -> bool:
+    """Whether a :func:`_byte_range` is satisfiable for a representation of ``length``
+    bytes (RFC 9110 §14.1.1: an int-range whose first-pos is less than the length, or a
+    suffix-range with a non-zero suffix-length)."""
+    start, last = spec
+    return last > 0 if start is None else start < length
 
 
 def _refusal(ex: Exchange) -> tuple[str, int] | None:
-    """For a 416 to a GET with one Range field (no If-Range: that is APP-IF-RANGE's), the
-    field and the length the 416 states (``Content-Range: bytes */N``)."""
+    """For a 416 to a GET with one Range field of one byte range (no If-Range: that is
+    APP-IF-RANGE's), the field and the length the 416 states (``Content-Range: bytes */N``,
+    not 0)."""
     if ex.method != "GET" or app_status(ex) != 416 or request_field(ex, "if-range") is not None:
         return None
     fields = [value for name, value in ex.request.headers if name.lower() == "range"]
@@ -396,7 +405,12 @@ def _refusal(ex: Exchange) -> tuple[str, int] | None:
     if match is None or match.group("unit").lower() != "bytes":
         return None
     length = decimal(match.group("unsatisfied") or "")
-    return None if length is None else (fields[0], length)
+    # An empty representation is not judged: only a suffix-range satisfies it (§14.1.1),
+    # and a 416 to that is a corner too fine to fail an app on. Nor is a Range that is not
+    # one byte range: nothing to judge either way.
+    if not length or _byte_range(fields[0]) is None:
+        return None
+    return fields[0], length
 
 
 @rule(
@@ -421,9 +435,8 @@ def satisfiable_range_refused(self: Rule, ex: Exchange) -> Iterator[Finding]:
     found = _refusal(ex)
     assert found is not None
     ranges, length = found
-    # An empty representation is not judged: only a suffix-range satisfies it (§14.1.1),
-    # and a 416 to that is a corner too fine to fail an app on.
-    if length and _satisfiable(ranges, length):
+    spec = _byte_range(ranges)
+    if spec is not None and _satisfiable(spec, length):
         yield self.finding(
             ex,
             f"the app answered 416 to Range {show(ranges)}, which a representation of "

@@ -322,17 +322,20 @@ def _ranged(ex: Exchange) -> bool:
     )
 
 
-def _if_range_fails(ex: Exchange) -> str | None:
+def _if_range_verdict(ex: Exchange) -> str | None:
     """Why the request's If-Range fails against the validator the app gives the target
-    (RFC 9110 §13.1.5: an entity-tag must match strongly, a date exactly), or None when it
-    holds or cannot be told (a date equal to Last-Modified holds only if the origin deems
-    it strong)."""
+    (RFC 9110 §13.1.5: an entity-tag must match strongly, a date exactly), "" when it
+    holds, or None when that cannot be told: no validator to compare, several tags, a
+    value that is neither, or a date equal to Last-Modified (it holds only if the origin
+    deems the date strong)."""
     value = request_field(ex, "if-range") or ""
     tags = entity_tags(value)
     if tags is not None:
         current = current_tag(ex)
-        if len(tags) != 1 or current is None or strong_match(tags[0], current):
+        if len(tags) != 1 or current is None:
             return None
+        if strong_match(tags[0], current):
+            return ""
         return f"If-Range {show(value)} is no strong match for the ETag {show(tag_text(current))}"
     date, modified = http_date(value), current_modified(ex)
     if date is None or modified is None or date == modified:
@@ -353,14 +356,15 @@ def _if_range_fails(ex: Exchange) -> str | None:
     needs=(),
     memo="exchange",
     sequence=history_bears_on,
-    applies=lambda ex: _ranged(ex) and app_status(ex) in (206, 416),
+    applies=lambda ex: (
+        _ranged(ex) and app_status(ex) in (206, 416) and _if_range_verdict(ex) is not None
+    ),
     example="""
 bad:  Range: bytes=100- with If-Range: "v1" -> 206 of "v2": the client splices in new bytes
 fix:  when If-Range does not match, ignore Range and send 200 with the whole content""",
 )
 def if_range(self: Rule, ex: Exchange) -> Iterator[Finding]:
-    why = _if_range_fails(ex)
-    if why is not None:
+    if why := _if_range_verdict(ex):
         yield self.finding(
             ex,
             f"{why}; the app answered {app_status(ex)} to the Range instead of ignoring it "
@@ -386,6 +390,24 @@ def _matching_case(ex: Exchange) -> Exchange | None:
     return earlier if earlier is not None and app_status(earlier) == 206 else None
 
 
+def _matching_tags(
+    ex: Exchange,
+) -> tuple[tuple[bool, str], tuple[bool, str], tuple[bool, str]] | None:
+    """For :func:`_matching_case`'s 200: the If-Range's one tag, the 206's ETag and this
+    answer's own (the 206's where it gives none); None where there is no tag to compare (a
+    date, several tags, an answer without an ETag)."""
+    ranged = _matching_case(ex)
+    if ranged is None:
+        return None
+    tags = entity_tags(request_field(ex, "if-range") or "")
+    given = entity_tags(app_field(ranged, "etag") or "")
+    own_field = app_field(ex, "etag")
+    own = entity_tags(own_field) if own_field is not None else given
+    if not tags or not given or not own or len(tags) != 1:
+        return None
+    return tags[0], given[0], own[0]
+
+
 @rule(
     "APP-IF-RANGE-MATCH",
     level=Level.SHOULD,
@@ -399,23 +421,18 @@ def _matching_case(ex: Exchange) -> Exchange | None:
     needs=(),
     memo="exchange",
     sequence=history_bears_on,
-    applies=lambda ex: _matching_case(ex) is not None,
+    applies=lambda ex: _matching_tags(ex) is not None,
     example="""
 bad:  if "HTTP_IF_RANGE" in environ: send the whole file   # even when the tag matches
 fix:  compare the If-Range tag strongly with the ETag; when it matches, honour Range""",
 )
 def if_range_match(self: Rule, ex: Exchange) -> Iterator[Finding]:
-    ranged = _matching_case(ex)
-    assert ranged is not None
-    tags = entity_tags(request_field(ex, "if-range") or "")
-    given = entity_tags(app_field(ranged, "etag") or "")
-    own_field = app_field(ex, "etag")
-    own = entity_tags(own_field) if own_field is not None else given
-    if not tags or not given or not own or len(tags) != 1:
-        return
-    if strong_match(tags[0], given[0]) and strong_match(tags[0], own[0]):
+    found = _matching_tags(ex)
+    assert found is not None
+    tag, given, own = found
+    if strong_match(tag, given) and strong_match(tag, own):
         yield self.finding(
             ex,
-            f"If-Range {show(tag_text(tags[0]))} strongly matches the target's ETag; the same "
+            f"If-Range {show(tag_text(tag))} strongly matches the target's ETag; the same "
             f"Range without it got 206, this got {app_status(ex)} with {ex.produced} bytes",
         )
