@@ -1143,6 +1143,10 @@ def test_a_304_to_an_if_none_match_that_matches_nothing(
 ) -> None:
     exchanges = run(dates_first(etag), GET, revalidated(condition), GET)
     assert fired(exchanges) == expected
+    # "*" and a value that lists no entity-tag hold the 304 to nothing: no evidence, not a
+    # pass; a listed match is one (audit of 2026-12-04). A date alone is not this rule's.
+    told = "If-None-Match" in condition and condition["If-None-Match"] not in ("*", "v1")
+    assert ("APP-IF-NONE-MATCH-MISS" in applied(exchanges)) == told
 
 
 def test_a_304_to_an_if_none_match_that_matches_nothing_says_why() -> None:

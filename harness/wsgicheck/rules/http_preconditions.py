@@ -252,6 +252,48 @@ def if_unmodified_since(self: Rule, ex: Exchange) -> Iterator[Finding]:
         yield self.finding(ex, message)
 
 
+def _none_match_miss(ex: Exchange) -> str | None:
+    """APP-IF-NONE-MATCH-MISS's verdict on a 304: the finding's message, "" where a listed
+    tag matches (the 304 is right), None where there is nothing to hold the list to ("*",
+    a value that lists no entity-tag, no steady ETag, or one sent twice: APP-SINGLE-FIELDS's)."""
+    value = request_field(ex, "if-none-match") or ""
+    listed = entity_tags(value)
+    # The target's ETag as sent: this response's, else (not for a HEAD, as
+    # APP-IF-NONE-MATCH has it: an ETag may be known only from the content) the plain GET's.
+    raw = app_field(ex, "etag")
+    if raw is None and ex.method == "GET":
+        raw = of_target(ex, lambda source: app_field(source, "etag"))
+    if listed is None or raw is None or not steady(ex, "etag"):
+        return None
+    tags = entity_tags(raw)
+    if tags is not None:
+        if len(tags) != 1:
+            return None
+        if any(weak_match(tag, tags[0]) for tag in listed):
+            return ""
+        shown = tag_text(tags[0])
+    else:
+        # An ETag that is no entity-tag (APP-ETAG-SYNTAX's): its text, bare, against each
+        # listed opaque-tag's, as a client that quoted it would send it.
+        bare = raw.removeprefix("W/").strip('"')
+        if any(tag[1][1:-1] == bare for tag in listed):
+            return ""
+        shown = raw
+    since = request_field(ex, "if-modified-since")
+    date = read_date(since)
+    modified = of_target(ex, lambda source: read_date(app_field(source, "last-modified")))
+    why = (
+        f"; its If-Modified-Since {show(since)}, which alone would give 304, is ignored "
+        "beside If-None-Match (§13.1.3)"
+        if date is not None and modified is not None and modified <= date
+        else ""
+    )
+    return (
+        f"If-None-Match {show(value)} lists no tag matching the target's ETag {show(shown)}, "
+        f"yet the app answered 304{why}: a client holding the stale copy is told to keep it"
+    )
+
+
 @rule(
     "APP-IF-NONE-MATCH-MISS",
     level=Level.MUST,
@@ -270,47 +312,15 @@ def if_unmodified_since(self: Rule, ex: Exchange) -> Iterator[Finding]:
         and app_status(ex) == 304
         and request_field(ex, "if-none-match") is not None
         and answered(ex)
+        and _none_match_miss(ex) is not None
     ),
     example="""
 bad:  if since >= last_modified: return not_modified()   # before If-None-Match is read
 fix:  with If-None-Match present, compare entity-tags only: If-Modified-Since is ignored""",
 )
 def if_none_match_miss(self: Rule, ex: Exchange) -> Iterator[Finding]:
-    value = request_field(ex, "if-none-match") or ""
-    listed = entity_tags(value)
-    # The target's ETag as sent: this response's, else (not for a HEAD, as
-    # APP-IF-NONE-MATCH has it: an ETag may be known only from the content) the plain GET's.
-    raw = app_field(ex, "etag")
-    if raw is None and ex.method == "GET":
-        raw = of_target(ex, lambda source: app_field(source, "etag"))
-    if listed is None or raw is None or not steady(ex, "etag"):
-        return  # "*", a value that lists no entity-tag, or no steady validator to hold it to
-    tags = entity_tags(raw)
-    if tags is not None:
-        if len(tags) != 1 or any(weak_match(tag, tags[0]) for tag in listed):
-            return  # a match, or an ETag sent twice (APP-SINGLE-FIELDS's): none to hold it to
-        shown = tag_text(tags[0])
-    else:
-        # An ETag that is no entity-tag (APP-ETAG-SYNTAX's): its text, bare, against each
-        # listed opaque-tag's, as a client that quoted it would send it.
-        bare = raw.removeprefix("W/").strip('"')
-        if any(tag[1][1:-1] == bare for tag in listed):
-            return
-        shown = raw
-    since = request_field(ex, "if-modified-since")
-    date = read_date(since)
-    modified = of_target(ex, lambda source: read_date(app_field(source, "last-modified")))
-    why = (
-        f"; its If-Modified-Since {show(since)}, which alone would give 304, is ignored "
-        "beside If-None-Match (§13.1.3)"
-        if date is not None and modified is not None and modified <= date
-        else ""
-    )
-    yield self.finding(
-        ex,
-        f"If-None-Match {show(value)} lists no tag matching the target's ETag {show(shown)}, "
-        f"yet the app answered 304{why}: a client holding the stale copy is told to keep it",
-    )
+    if message := _none_match_miss(ex):
+        yield self.finding(ex, message)
 
 
 def _ranged(ex: Exchange) -> bool:
