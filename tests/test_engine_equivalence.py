@@ -194,11 +194,16 @@ ORIGINAL_APPLIES: dict[str, Applies] = {
     "HARNESS-APP-VARIES": lambda ex: (
         ex.extra.app_varies is not None and ex.method in ("GET", "HEAD", "OPTIONS", "TRACE")
     ),
+    # Since 2026-12-04: only where the exchange shows whether the server stops.
     "SRV-CL-STOP-OR-RAISE": lambda ex: (
         judgeable(ex)
-        and bool(declared_length(final_call(ex)))
+        and bool(declared := declared_length(final_call(ex)))
         and body_allowed(ex, final_call(ex))
         and not ex.limit_reached
+        and (
+            ex.produced > declared
+            or (ex.produced == declared and not ex.exhausted and not ex.raised)
+        )
     ),
     "SRV-INVOKE-POSITIONAL": lambda ex: ex.source not in ("memory", "socket") and ex.app_ran,
     "SRV-SR-RETURNS-WRITE": lambda ex: bool(ex.observations("start_response-returned")),

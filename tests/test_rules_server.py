@@ -734,6 +734,14 @@ def test_cl_stop_or_raise_in_memory() -> None:
     assert verdict("SRV-CL-STOP-OR-RAISE", [memory(writes_past)]) == "pass"
     assert verdict("SRV-CL-STOP-OR-RAISE", [memory(generator_app)]) == "skip"
 
+    # A body that ends at its length by itself shows nothing of the server (audit of
+    # 2026-12-04: it was counted a pass).
+    def exact(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response("200 OK", [*TEXT, ("Content-Length", "5")])
+        return [b"Hello"]
+
+    assert verdict("SRV-CL-STOP-OR-RAISE", [memory(exact)]) == "skip"
+
 
 def taking(extra_blocks: int) -> Server:
     """A server that takes ``extra_blocks`` blocks past the Content-Length."""

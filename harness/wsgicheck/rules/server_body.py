@@ -78,6 +78,15 @@ def cl_no_excess(self: Rule, ex: Exchange) -> Iterator[Finding]:
         )
 
 
+def _tells_a_stop(ex: Exchange) -> bool:
+    """Whether the exchange shows if the server stops at the length: the app produced past
+    it, or the server left the iterable unfinished once the length was in. A body that
+    ended at or before its length, by itself, shows nothing (no pass)."""
+    declared = final_length(ex) or 0
+    stopped = ex.produced == declared and not ex.exhausted and not ex.raised
+    return ex.produced > declared or stopped
+
+
 @rule(
     "SRV-CL-STOP-OR-RAISE",
     level=Level.SHOULD,
@@ -91,6 +100,7 @@ def cl_no_excess(self: Rule, ex: Exchange) -> Iterator[Finding]:
         and bool(final_length(ex))
         and body_allowed(ex, final_call(ex))
         and not ex.limit_reached
+        and _tells_a_stop(ex)
     ),
     needs=("environ",),
     memo="exchange",
