@@ -200,15 +200,18 @@ def _stale_beside_date(response: Response) -> list[tuple[tuple[str, str], ...]]:
 def _preconditions(response: Response) -> list[tuple[str, str]]:
     """One field each, in this order: If-Match with a stale tag, then with the learned one
     (a 412 shows the app evaluates If-Match; the learned tag, if weak, must then fail too:
-    strong comparison), and a strong one sent back weak (it must fail: WsgiDAV compares
-    weakly); If-Unmodified-Since a day before Last-Modified, then equal to it (the same
-    way); If-Modified-Since a day before Last-Modified (modified since: no 304)."""
+    strong comparison), a strong one sent back weak (it must fail: WsgiDAV compares
+    weakly), and ``*`` (it holds on a target that has a representation: Werkzeug's
+    ``make_conditional`` answers 412); If-Unmodified-Since a day before Last-Modified,
+    then equal to it (the same way); If-Modified-Since a day before Last-Modified
+    (modified since: no 304)."""
     tag, modified, before = _learned(response)
     out = []
     if tag is not None:
         out += [("If-Match", _stale(tag)), ("If-Match", response.header("etag") or "")]
         if not tag[0]:
             out.append(("If-Match", f"W/{tag[1]}"))
+        out.append(("If-Match", "*"))
     if before is not None and modified is not None:
         out += [("If-Unmodified-Since", before), ("If-Unmodified-Since", modified)]
         out.append(("If-Modified-Since", before))
