@@ -1137,6 +1137,9 @@ def test_chunked_rfc() -> None:
     assert verdict("SRV-CHUNKED-RFC", [doctored(new, headers=fine)]) == "pass"
     both = [*fine, ("Content-Length", "13")]
     assert verdict("SRV-CHUNKED-RFC", [doctored(new, headers=both)]) == "fail"
+    # Another transfer coding alone is nothing to judge, not a pass (audit of 2026-12-04).
+    coded = [*new.headers, ("Transfer-Encoding", "gzip")]
+    assert verdict("SRV-CHUNKED-RFC", [doctored(new, headers=coded)]) == "skip"
 
 
 # -- wsgicheck's own transports keep every server rule ----------------------------------------

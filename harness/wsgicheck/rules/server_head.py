@@ -498,7 +498,10 @@ def trap_log(self: Rule, ex: Exchange) -> Iterator[Finding]:
     pep="""Note that the server must comply fully with RFC 2616 when doing this, or else
     fall back to one of the other strategies for dealing with the absence of
     Content-Length.""",
-    applies=lambda ex: on_wire(ex) and ex.response.header("transfer-encoding") is not None,
+    # Chunked, or there is nothing to judge (another transfer coding alone: no pass).
+    applies=lambda ex: (
+        on_wire(ex) and "chunked" in (ex.response.header("transfer-encoding") or "").lower()
+    ),
     needs=("wire", "response:transfer-encoding"),
     memo="exchange",
     example="""
@@ -506,9 +509,6 @@ bad:  HTTP/1.0 client -> "Transfer-Encoding: chunked" (it cannot decode it)
 fix:  to HTTP/1.0, send Content-Length or close the connection at the end""",
 )
 def chunked_rfc(self: Rule, ex: Exchange) -> Iterator[Finding]:
-    codings = (ex.response.header("transfer-encoding") or "").lower()
-    if "chunked" not in codings:
-        return
     if ex.request.http_version != "1.1":
         yield self.finding(ex, f"a chunked response to an HTTP/{ex.request.http_version} request")
     if ex.response.header("content-length") is not None:
