@@ -563,8 +563,7 @@ def content_coding(self: Rule, ex: Exchange) -> Iterator[Finding]:
     # §8.4: the field says which codings "have been applied to the representation"; content
     # that is not in them is mislabelled, and a client cannot read it.
     found = _decodable(ex)
-    if found is None:
-        return  # not reached: applies asks it
+    assert found is not None  # applies asks it
     codings, body = found
     value = app_field(ex, "content-encoding") or ""
     problem = _decode(codings, body)

@@ -537,8 +537,7 @@ def if_none_match(self: Rule, ex: Exchange) -> Iterator[Finding]:
     star = value.strip(" \t") == "*"
     current = _current_tag(ex)
     tag = _none_match_tag(ex)
-    if tag is None:
-        return  # not reached: applies asks it
+    assert tag is not None  # applies asks it
     listed = entity_tags(value)
     if not star and not (
         current is not None and listed and any(weak_match(each, current) for each in listed)
