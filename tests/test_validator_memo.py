@@ -12,7 +12,7 @@ from wsgiref.util import setup_testing_defaults
 
 from wsgicheck import validator
 from wsgicheck.rules import engine
-from wsgicheck.rules.http_pairs import compared_at
+from wsgicheck.rules.http_evidence import compared_at
 
 
 class _Text(str):

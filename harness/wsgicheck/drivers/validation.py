@@ -43,7 +43,7 @@ from ..rules import REGISTRY, Exchange, Finding, Rule, is_failure
 from ..rules.engine import HISTORY
 from ..rules.environ_objects import STREAM_METHOD_RULES
 from ..rules.harness_rules import RUN_RULES
-from ..rules.http_pairs import compared_at, conditional, history_bears_on
+from ..rules.http_evidence import compared_at, conditional, history_bears_on
 from .target import app_location
 from .validation_call import BODY_KEPT, Invocation
 

@@ -50,8 +50,9 @@ def follow_ups(
     ``Range: bytes=0-0`` when the answer said ``Accept-Ranges: bytes`` or carried a
     validator (:func:`_may_ask_ranges`), then with
     If-Range, then with the preconditions a range must not skip (:func:`_beside_range`),
-    then ranges it cannot satisfy (:func:`_unsatisfiable`) and one whose last-pos is past
-    the end (:func:`_past_the_end`), and ``bytes=0-`` with gzip and deflate accepted.
+    then ranges it cannot satisfy (:func:`_unsatisfiable`), one whose last-pos is past the
+    end (:func:`_past_the_end`), ``BYTES=0-0`` (the unit in capitals), and ``bytes=0-``
+    with gzip and deflate accepted.
     None for anything else; a value the app sent that no client could send back is left
     out, and so is a question that would change a field named in ``keep`` (lower-case: the
     fields the user set with ``-H``, which every request carries as given). Without
@@ -93,6 +94,9 @@ def follow_ups(
         wanted += [("GET", (("Range", "bytes=0-0"), each)) for each in _beside_range(response)]
         wanted += [("GET", (("Range", each),)) for each in _unsatisfiable(response)]
         wanted += [("GET", (("Range", each),)) for each in _past_the_end(response)]
+        # The unit in capitals: range units are case-insensitive (RFC 9110 §14.1), and an
+        # app that compares it with "bytes=" refuses it (Bottle 0.13's static_file: 416).
+        wanted.append(("GET", (("Range", "BYTES=0-0"),)))
         if not request.header_values("accept-encoding"):
             # The whole of it as a range, codings accepted: a compression layer that codes
             # a 206 after the app cut it (Flask-Compress with deflate) is past its minimum

@@ -24,6 +24,7 @@ from ..model.grammar import (
 from ..model.untrusted import show
 from .exchange import Exchange
 from .http_evidence import (
+    CONDITIONS_AND_RANGE,
     app_body,
     app_field,
     app_fields,
@@ -31,8 +32,10 @@ from .http_evidence import (
     coded_note,
     gmt_spelled,
     has_content,
+    history_bears_on,
     http_date,
     request_field,
+    request_key,
 )
 from .registry import ORIGIN, Binding, Finding, Level, Rule, rule
 
@@ -391,26 +394,50 @@ def _satisfiable(spec: tuple[int | None, int], length: int) -> bool:
     return last > 0 if start is None else start < length
 
 
-def _refusal(ex: Exchange) -> tuple[str, int] | None:
+def _refusal(ex: Exchange) -> tuple[str, int, str] | None:
     """For a 416 to a GET with one Range field of one byte range (no If-Range: that is
-    APP-IF-RANGE's), the field and the length the 416 states (``Content-Range: bytes */N``,
-    not 0)."""
+    APP-IF-RANGE's): the field, the representation's length, and where that length comes
+    from. The length is the one the 416 states (``Content-Range: bytes */N``, not 0); for a
+    416 that states none, the one a plain GET of the same request got twice running before
+    it (:func:`_steady_length`): Bottle 0.13 answers 416 with no Content-Range to a range
+    unit it reads case-sensitively (``BYTES=0-0``, which §14.1 makes the same unit)."""
     if ex.method != "GET" or app_status(ex) != 416 or request_field(ex, "if-range") is not None:
         return None
     fields = [value for name, value in ex.request.headers if name.lower() == "range"]
+    if len(fields) != 1 or _byte_range(fields[0]) is None:
+        return None  # not one byte range: nothing to judge either way
     stated = app_field(ex, "content-range")
-    if len(fields) != 1 or stated is None:
-        return None
+    if stated is None:
+        steady = _steady_length(ex)
+        whence = "the length of the two plain GETs before it"
+        return None if steady is None else (fields[0], steady, whence)
     match = content_range_re.fullmatch(stated)
     if match is None or match.group("unit").lower() != "bytes":
         return None
     length = decimal(match.group("unsatisfied") or "")
     # An empty representation is not judged: only a suffix-range satisfies it (§14.1.1),
-    # and a 416 to that is a corner too fine to fail an app on. Nor is a Range that is not
-    # one byte range: nothing to judge either way.
-    if not length or _byte_range(fields[0]) is None:
+    # and a 416 to that is a corner too fine to fail an app on.
+    return (fields[0], length, "the length its Content-Range states") if length else None
+
+
+def _steady_length(ex: Exchange) -> int | None:
+    """The content length of the last two plain GETs of ``ex``'s request before it (the
+    same fields, less conditions and Range, and none of those), when both were answered
+    200 in full with the same non-zero length: the app's representation, which does not
+    vary by itself between requests."""
+    key = request_key(ex, CONDITIONS_AND_RANGE)
+    plain: list[Exchange] = []
+    for earlier in reversed(ex.history):
+        if earlier.method == "GET" and request_key(earlier, frozenset()) == key:
+            plain.append(earlier)
+            if len(plain) == 2:
+                break
+    if len(plain) < 2 or not all(
+        app_status(each) == 200 and each.iteration_finished and not each.raised for each in plain
+    ):
         return None
-    return fields[0], length
+    first, second = plain[0].produced, plain[1].produced
+    return first if first == second and first > 0 else None
 
 
 @rule(
@@ -418,13 +445,14 @@ def _refusal(ex: Exchange) -> tuple[str, int] | None:
     level=Level.MUST,
     binding=Binding.APP,
     section=SECTION + "; RFC 9110 §15.5.17, §14.1.1",
-    summary="no 416 to a single byte range that the length the 416 itself states satisfies "
-    "(a 416 says no range requested can be served)",
+    summary="no 416 to a single byte range that the representation's length satisfies: the "
+    "length the 416 states, else the one plain GETs got (a 416 says no range can be served)",
     pep=ORIGIN,
     source="RFC 9110 §15.5.17, §14.1.1",
     covers=(),
     needs=("start_response",),
     memo="exchange",
+    sequence=history_bears_on,
     applies=lambda ex: _refusal(ex) is not None,
     example="""
 bad:  Range: bytes=0-0 on a 4800-byte file -> 416, "Content-Range: bytes */4800"
@@ -434,14 +462,14 @@ fix:  206 with "Content-Range: bytes 0-0/4800" and that byte, or ignore Range: 2
 def satisfiable_range_refused(self: Rule, ex: Exchange) -> Iterator[Finding]:
     found = _refusal(ex)
     assert found is not None
-    ranges, length = found
+    ranges, length, whence = found
     spec = _byte_range(ranges)
     if spec is not None and _satisfiable(spec, length):
         yield self.finding(
             ex,
             f"the app answered 416 to Range {show(ranges)}, which a representation of "
-            f"{length} bytes (the length its Content-Range states) satisfies; send that range "
-            "in a 206, or ignore Range and send 200",
+            f"{length} bytes ({whence}) satisfies; send that range in a 206, or ignore Range "
+            "and send 200",
         )
 
 

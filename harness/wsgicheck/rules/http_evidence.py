@@ -18,6 +18,7 @@ from .server_evidence import app_fields, final_call, status_code
 
 __all__ = [
     "CONDITIONAL_FIELDS",
+    "CONDITIONS_AND_RANGE",
     "Fields",
     "app_body",
     "app_field",
@@ -25,13 +26,17 @@ __all__ = [
     "app_list",
     "app_status",
     "coded_note",
+    "compared_at",
+    "conditional",
     "entity_tags",
     "gmt_spelled",
     "has_content",
+    "history_bears_on",
     "http_date",
     "read_date",
     "request_field",
     "request_fields",
+    "request_key",
     "strong_match",
     "tag_text",
     "weak_match",
@@ -89,6 +94,55 @@ def request_fields(ex: Exchange) -> Fields:
             sorted((name, tuple(values)) for name, values in grouped.items())
         )
     return found
+
+
+#: What a conditional or ranged request differs from the plain one to its target by.
+CONDITIONS_AND_RANGE = CONDITIONAL_FIELDS | {"range"}
+
+
+def history_bears_on(ex: Exchange) -> bool:
+    """Whether the history may change a verdict of an HTTP rule over a sequence (in
+    :mod:`.http_pairs`, :mod:`.http_preconditions`, and ``APP-416-SATISFIABLE``): the
+    request carries a condition or a Range (those rules apply only then), or an earlier
+    exchange to the target is a HEAD or a GET answered 304 (what a GET is compared with).
+    Otherwise each verdict is the exchange's alone."""
+    compared_at(ex)  # worked out for every exchange: a later one reads it
+    history = ex.history
+    if not history:
+        return False
+    if conditional(ex):
+        return True
+    target = ex.request.target
+    known = [each.facts.get("compared_at", _UNKNOWN) for each in history]
+    if target in known:
+        return True
+    return _UNKNOWN in known and any(compared_at(each) == target for each in history)
+
+
+def conditional(ex: Exchange) -> bool:
+    """Whether the request carries a condition or a Range: the rules over a sequence then
+    compare it with any earlier exchange to its target."""
+    return any(str.lower(name) in CONDITIONS_AND_RANGE for name, _ in ex.request.headers)
+
+
+_UNKNOWN = object()
+
+
+def compared_at(ex: Exchange) -> str | None:
+    """The target of a HEAD, or of a GET answered 304: an exchange a later GET to the
+    target is compared with (None for any other). Kept in ``facts["compared_at"]``."""
+    facts = ex.facts
+    if "compared_at" not in facts:
+        method = ex.request.method
+        compared = method == "HEAD" or (method == "GET" and app_status(ex) == 304)
+        facts["compared_at"] = ex.request.target if compared else None
+    target: str | None = facts["compared_at"]
+    return target
+
+
+def request_key(ex: Exchange, ignore: frozenset[str]) -> tuple[str, Fields]:
+    """The target and the request's fields (:func:`request_fields`), less ``ignore``."""
+    return ex.request.target, tuple(field for field in request_fields(ex) if field[0] not in ignore)
 
 
 def app_body(ex: Exchange) -> bytes | None:

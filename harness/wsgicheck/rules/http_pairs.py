@@ -31,15 +31,16 @@ from ..model.untrusted import show
 from .exchange import Exchange
 from .http_evidence import (
     CONDITIONAL_FIELDS,
-    Fields,
+    CONDITIONS_AND_RANGE,
     app_field,
     app_fields,
     app_list,
     app_status,
     entity_tags,
+    history_bears_on,
     http_date,
     request_field,
-    request_fields,
+    request_key,
     tag_text,
     weak_match,
 )
@@ -70,54 +71,6 @@ MAY_ADD_IN_HEAD = OF_THE_EXCHANGE | {"content-length"}
 #: Representation metadata whose values must agree too (RFC 9110 §8.3-§8.5): the same
 #: representation is described. Validators may change between two requests.
 SAME_VALUE = ("content-type", "content-encoding", "content-language")
-
-
-#: What a conditional or ranged request differs from the plain one to its target by.
-CONDITIONS_AND_RANGE = CONDITIONAL_FIELDS | {"range"}
-
-
-def history_bears_on(ex: Exchange) -> bool:
-    """Whether the history may change a verdict of a rule over a sequence here or in
-    :mod:`.http_preconditions`: the request carries a condition or a Range (those rules
-    apply only then), or an earlier exchange to the target is a HEAD or a GET answered
-    304 (what a GET is compared with). Otherwise each verdict is the exchange's alone."""
-    compared_at(ex)  # worked out for every exchange: a later one reads it
-    history = ex.history
-    if not history:
-        return False
-    if conditional(ex):
-        return True
-    target = ex.request.target
-    known = [each.facts.get("compared_at", _UNKNOWN) for each in history]
-    if target in known:
-        return True
-    return _UNKNOWN in known and any(compared_at(each) == target for each in history)
-
-
-def conditional(ex: Exchange) -> bool:
-    """Whether the request carries a condition or a Range: the rules over a sequence then
-    compare it with any earlier exchange to its target."""
-    return any(str.lower(name) in CONDITIONS_AND_RANGE for name, _ in ex.request.headers)
-
-
-_UNKNOWN = object()
-
-
-def compared_at(ex: Exchange) -> str | None:
-    """The target of a HEAD, or of a GET answered 304: an exchange a later GET to the
-    target is compared with (None for any other). Kept in ``facts["compared_at"]``."""
-    facts = ex.facts
-    if "compared_at" not in facts:
-        method = ex.request.method
-        compared = method == "HEAD" or (method == "GET" and app_status(ex) == 304)
-        facts["compared_at"] = ex.request.target if compared else None
-    target: str | None = facts["compared_at"]
-    return target
-
-
-def request_key(ex: Exchange, ignore: frozenset[str]) -> tuple[str, Fields]:
-    """The target and the request's fields (:func:`request_fields`), less ``ignore``."""
-    return ex.request.target, tuple(field for field in request_fields(ex) if field[0] not in ignore)
 
 
 def counterpart(

@@ -29,26 +29,21 @@ from ..model.untrusted import show
 from .exchange import Exchange
 from .http_evidence import (
     CONDITIONAL_FIELDS,
+    CONDITIONS_AND_RANGE,
     app_field,
     app_status,
     coded_note,
     entity_tags,
+    history_bears_on,
     http_date,
     read_date,
     request_field,
+    request_key,
     strong_match,
     tag_text,
     weak_match,
 )
-from .http_pairs import (
-    CONDITIONS_AND_RANGE,
-    SECTION,
-    answered,
-    counterpart,
-    history_bears_on,
-    range_first,
-    request_key,
-)
+from .http_pairs import SECTION, answered, counterpart, range_first
 from .registry import ORIGIN, Binding, Finding, Level, Rule, rule
 
 SAFE = ("GET", "HEAD")

@@ -30,6 +30,7 @@ from ..model.request import FRAMING_HEADERS
 from ..model.untrusted import show
 from .exchange import Exchange
 from .http_evidence import (
+    CONDITIONS_AND_RANGE,
     Fields,
     app_field,
     app_list,
@@ -38,7 +39,7 @@ from .http_evidence import (
     request_field,
     request_fields,
 )
-from .http_pairs import CONDITIONS_AND_RANGE, SAME_VALUE, SECTION, answered
+from .http_pairs import SAME_VALUE, SECTION, answered
 from .registry import ORIGIN, Binding, Finding, Level, Rule, rule
 
 #: Request fields whose difference is no selection the Vary field can name: the target's
