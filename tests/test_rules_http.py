@@ -799,12 +799,16 @@ def test_a_416_to_an_unsatisfiable_range_is_judged_and_passes() -> None:
 
 def refusing_ranges_unsaid(lengths: list[int], first: int = 200) -> Any:
     """An app that refuses every Range with a 416 stating no length, as Bottle 0.13's
-    static_file does: the GETs before it get ``lengths`` bytes (the first one ``first``)."""
+    static_file does: the GETs before it get ``lengths`` bytes (the first one ``first``),
+    any other method 204."""
     served: list[int] = []
 
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
         if "HTTP_RANGE" in environ:
             start_response("416 Range Not Satisfiable", [TEXT])
+            return []
+        if environ["REQUEST_METHOD"] != "GET":
+            start_response("204 No Content", [])
             return []
         served.append(1)
         status = f"{first} Whatever" if len(served) == 1 else "200 OK"
@@ -844,6 +848,19 @@ def test_a_416_stating_no_length_is_judged_by_the_gets_before_it(
     )
     assert found == ([message] if judged else [])
     assert ("APP-416-SATISFIABLE" in applied(exchanges[-1:])) == (judged is not None)
+
+
+def test_the_length_of_the_gets_is_not_taken_across_a_change() -> None:
+    """A PUT between the GETs and the 416 may have emptied the representation, which no
+    int-range satisfies: the GETs before it tell nothing of its length now."""
+    ranged = {"method": "GET", "target": "/", "headers": {"Range": "bytes=0-0"}}
+    put = {"method": "PUT", "target": "/", "body": b""}
+    exchanges = run(refusing_ranges_unsaid([23, 23]), GET, GET, put, ranged)
+    assert [ex.response.status_code for ex in exchanges] == [200, 200, 204, 416]
+    assert "APP-416-SATISFIABLE" not in applied(exchanges[-1:])
+    exchanges = run(refusing_ranges_unsaid([23, 23, 23]), GET, put, GET, GET, ranged)
+    assert [ex.response.status_code for ex in exchanges] == [200, 204, 200, 200, 416]
+    assert "APP-416-SATISFIABLE" in applied(exchanges[-1:])  # two GETs after it: judged
 
 
 def test_the_length_of_the_gets_is_not_taken_for_a_416_that_states_one() -> None:

@@ -394,6 +394,10 @@ def _satisfiable(spec: tuple[int | None, int], length: int) -> bool:
     return last > 0 if start is None else start < length
 
 
+#: The methods RFC 9110 §9.2.1 defines as safe: they change nothing of the target.
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+
+
 def _refusal(ex: Exchange) -> tuple[str, int, str] | None:
     """For a 416 to a GET with one Range field of one byte range (no If-Range: that is
     APP-IF-RANGE's): the field, the representation's length, and where that length comes
@@ -424,10 +428,13 @@ def _steady_length(ex: Exchange) -> int | None:
     """The content length of the last two plain GETs of ``ex``'s request before it (the
     same fields, less conditions and Range, and none of those), when both were answered
     200 in full with the same non-zero length: the app's representation, which does not
-    vary by itself between requests."""
+    vary by itself between requests. Only those sent since the last request of a method
+    that is not safe (RFC 9110 §9.2.1): a PUT may have changed the representation."""
     key = request_key(ex, CONDITIONS_AND_RANGE)
     plain: list[Exchange] = []
     for earlier in reversed(ex.history):
+        if earlier.method not in SAFE_METHODS:
+            break
         if earlier.method == "GET" and request_key(earlier, frozenset()) == key:
             plain.append(earlier)
             if len(plain) == 2:
