@@ -285,13 +285,24 @@ def test_every_place_a_rule_broke_is_named_not_only_the_example_shown() -> None:
     assert hidden in other["message"]
     (judged,) = [each for each in result.results if each.rule.id == "APP-TRAP-OWN-ERRORS"]
     assert other["count"] == sum(hidden in each.message for each in judged.findings)
+    # The other place names the request that showed its first finding, to send it again.
+    first = next(each for each in judged.findings if hidden in each.message)
+    assert first.request is not None
+    method = "PUT" if hidden == "bug two" else "DELETE"
+    assert other["request"]["method"] == first.request.method == method
+    assert other["request"]["target"] == first.request.target
+    aside = f"({other['count']} findings, the first on " if other["count"] > 1 else "(on "
     text = report.render(result, "text")
     assert f"test_report.py:{other['location']['line']} in two_bugs_app(): " in text
     assert "also at 1 other place:" in text
+    assert aside + method + " " in " ".join(line.strip() for line in text.splitlines())
     markdown = report.render(result, "markdown")
     assert f"test_report.py:{other['location']['line']}` in `two_bugs_app()`" in markdown
     assert "Also at 1 other place:" in markdown
-    assert "also at 1 other place:" in report.render(result, "html")
+    assert aside + "`" + method + " " in markdown
+    html = report.render(result, "html")
+    assert "also at 1 other place:" in html
+    assert aside + "<code>" + method + " " in html
     # One baseline entry for the function (no line in a fingerprint), worded as the report,
     # whichever of the function's findings the report shows.
     (accepted,) = from_run(result).entries
@@ -303,7 +314,9 @@ def test_every_place_a_rule_broke_is_named_not_only_the_example_shown() -> None:
     assert "also at 1 other place:" in report.render(result, "junit")
     sarif = json.loads(report.render(result, "sarif"))
     (shown,) = sarif["runs"][0]["results"]
-    assert [place["count"] for place in shown["properties"]["other_places"]] == [other["count"]]
+    (place,) = shown["properties"]["other_places"]
+    assert place["count"] == other["count"]
+    assert place["request"].startswith(f"{method} {first.request.target} HTTP/1.1")
 
 
 def _inner_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:

@@ -7,6 +7,7 @@ import json
 import linecache
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -232,16 +233,23 @@ def location_of(run: RunResult, failure: Failure) -> Location | None:
 @dataclass(frozen=True, slots=True)
 class OtherPlace:
     """Another place where the same rule broke (in the user's code or a library's): its
-    first message, and how many findings it made there."""
+    first message, how many findings it made there, and the request that showed the first
+    (None when the finding names none), so a reader can send it again."""
 
     where: Location
     message: str
     count: int
+    request: Request | None = None
 
-    @property
-    def counted(self) -> str:
-        """`` (N findings)`` after the message where there were several, else nothing."""
-        return f" ({plural(self.count, 'finding')})" if self.count > 1 else ""
+    def aside(self, escape: Callable[[str], str]) -> str:
+        """`` (N findings, the first on GET /x)`` after the message: how many there were,
+        where several, and the request that showed the first, its method and target
+        escaped by ``escape`` (each writer's own); nothing when neither is known."""
+        parts = [plural(self.count, "finding")] if self.count > 1 else []
+        if self.request is not None:
+            asked = escape(f"{self.request.method} {self.request.target}")
+            parts.append(f"the first on {asked}" if parts else f"on {asked}")
+        return f" ({', '.join(parts)})" if parts else ""
 
     @property
     def spelled(self) -> str:
@@ -270,9 +278,11 @@ def other_places(run: RunResult, failure: Failure) -> list[OtherPlace]:
             where = finding.where
             if where is None or (where.file, where.line) == mine:
                 continue
-            entry = places.setdefault((where.file, where.line), [where, finding.message, 0])
+            entry = places.setdefault(
+                (where.file, where.line), [where, finding.message, 0, finding.request]
+            )
             entry[2] += 1
-    found = [OtherPlace(where, message, count) for where, message, count in places.values()]
+    found = [OtherPlace(*entry) for entry in places.values()]
     # The places with most findings first: what OTHER_PLACES_SHOWN leaves out is the rarest.
     return sorted(found, key=lambda place: (-place.count, place.where.file, place.where.line))
 
@@ -328,6 +338,7 @@ def failure_data(
                 "location": location_data(each.where),
                 "message": show(each.message),
                 "count": each.count,
+                "request": None if each.request is None else request_data(each.request),
             }
             for each in others or []
         ],

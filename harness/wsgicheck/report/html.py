@@ -222,7 +222,8 @@ def _failure(run: RunResult, rule_id: str, failure: Failure) -> list[str]:
         for each in others[: common.OTHER_PLACES_SHOWN]:
             parts.append(
                 f"<li><code>{_e(each.spelled)}</code> in "
-                f"<code>{_e(each.where.function)}()</code>: {_e(each.message)}{each.counted}</li>"
+                f"<code>{_e(each.where.function)}()</code>: {_e(each.message)}"
+                f"{each.aside(lambda asked: f'<code>{_e(asked)}</code>')}</li>"
             )
         more = common.more_places(others)
         if more is not None:

@@ -53,7 +53,7 @@ def _details(run: RunResult, failure: Failure) -> str:
         for place in others[:OTHER_PLACES_SHOWN]:
             lines.append(
                 f"  {show(place.spelled)} in {show(place.where.function)}(): "
-                f"{show(place.message)}{place.counted}"
+                f"{show(place.message)}{place.aside(show)}"
             )
         more = more_places(others)
         if more is not None:

@@ -199,7 +199,7 @@ def _details(run: RunResult, failure: Failure, *, python: bool) -> str:
         for place in others[: common.OTHER_PLACES_SHOWN]:
             lines.append(
                 f"- {_inline_code(place.spelled)} in {_inline_code(place.where.function + '()')}: "
-                f"{md(_short(place.message))}{place.counted}"
+                f"{md(_short(place.message))}{place.aside(_inline_code)}"
             )
         more = common.more_places(others)
         if more is not None:

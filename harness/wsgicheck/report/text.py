@@ -254,7 +254,7 @@ def _other_places(run: RunResult, failure: Failure) -> list[str]:
     lines = [f"  also at {common.plural(len(others), 'other place')}:"]
     for each in others[: common.OTHER_PLACES_SHOWN]:
         where = f"{show(each.spelled)} in {show(each.where.function)}()"
-        text = f"{where}: {show(each.message)}{each.counted}"
+        text = f"{where}: {show(each.message)}{each.aside(show)}"
         lines += wrap(text, indent="    ", more="      ")
     more = common.more_places(others)
     if more is not None:
