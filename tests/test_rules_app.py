@@ -11,6 +11,7 @@ import io
 import sys
 from collections.abc import Callable, Iterator
 from typing import Any
+from wsgiref.util import setup_testing_defaults
 
 import bottle
 import pytest
@@ -255,6 +256,55 @@ def test_a_short_read_of_part_of_the_body_is_not_blamed() -> None:
     assert [message.split(" (at ")[0] for message in messages] == [
         "wsgi.input.read(100) with 7 bytes of body left"
     ]
+
+
+MULTIPART = b'--b\r\nContent-Disposition: form-data; name="a"\r\n\r\nx\r\n--b--\r\n'
+
+
+@pytest.mark.parametrize(
+    ("body", "extra", "expected"),
+    [
+        # Lines up to the closing boundary, each readline(65536) stopping at its line break
+        # inside the body: the stdlib cgi module's way (the app sweep of 2026-12-04: Trac).
+        (MULTIPART, 0, []),
+        # One line more, with nothing left: on a raw socket that read waits.
+        (MULTIPART, 1, ["wsgi.input.readline(65536) with 0 bytes of body left"]),
+        # A last line with no line break: the read went on to CONTENT_LENGTH and past it.
+        (b"no line break", 0, ["wsgi.input.readline(65536) with 13 bytes of body left"]),
+    ],
+)
+def test_a_sized_readline_that_stops_at_a_line_break_reads_no_further(
+    body: bytes, extra: int, expected: list[str]
+) -> None:
+    """A readline's size caps the line; PEP 3333 asks servers to take it because the cgi
+    module passes one. A line read that ended inside the body asked nothing past it."""
+    config = ServerConfig(input_terminated_always=False)
+
+    def app(environ: Environ, start_response: StartResponse) -> list[bytes]:
+        stream = environ["wsgi.input"]
+        while (line := stream.readline(65536)) and line != b"--b--\r\n":
+            if not line.endswith(b"\n"):
+                break
+        for _ in range(extra):
+            stream.readline(65536)
+        start_response("200 OK", TEXT)
+        return [b"x"]
+
+    response = Client(app, config=config).post("/", body=body)
+    messages = [
+        finding.message.split(" (at ")[0]
+        for finding in check_exchange(Exchange(response))
+        if finding.rule == "APP-INPUT-NO-READ-PAST-CL"
+    ]
+    assert messages == expected
+    under = validator(app, collect=True, select=["APP-INPUT-NO-READ-PAST-CL"])
+    environ: Environ = {"wsgi.input": io.BytesIO(body), "CONTENT_LENGTH": str(len(body))}
+    environ.update({"REQUEST_METHOD": "POST", "wsgi.input_terminated": False})
+    setup_testing_defaults(environ)
+    result = under(environ, lambda status, headers, exc_info=None: None)
+    list(result)
+    result.close()
+    assert [finding.message.split(" (at ")[0] for finding in under.findings] == expected
 
 
 # -- start_response's arguments -------------------------------------------------------------

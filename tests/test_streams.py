@@ -521,7 +521,7 @@ def test_the_core_and_the_validator_record_the_streams_alike() -> None:
     (exchange,) = seen
     expected = [
         InputRead("read", 6, 6, len(BODY)),
-        InputRead("readline", -1, 5, len(BODY) - 6),
+        InputRead("readline", -1, 5, len(BODY) - 6, ended_line=True),
         InputRead("readlines", -1, len(BODY) - 11, len(BODY) - 11),
         StreamMisuse("wsgi.input", "readinto"),
         ErrorsWritten("write", "one\n"),

@@ -220,7 +220,8 @@ class InputStream(StreamGuard):
         """Read one line, or at most ``size`` bytes of it."""
         available = self._available()
         data = self._readline(_size_argument("readline() size", size))
-        self._log.append(raw_input_read("readline", size, len(data), available))
+        ended = data.endswith(b"\n")
+        self._log.append(raw_input_read("readline", size, len(data), available, ended))
         return data
 
     def readlines(self, hint: int | None = -1) -> list[bytes]:
@@ -243,7 +244,8 @@ class InputStream(StreamGuard):
     def __next__(self) -> bytes:
         available = self._available()
         line = self._readline(-1)
-        self._log.append(raw_input_read("__next__", None, len(line), available))
+        ended = line.endswith(b"\n")
+        self._log.append(raw_input_read("__next__", None, len(line), available, ended))
         if not line:
             raise StopIteration
         return line

@@ -244,7 +244,8 @@ class InputGuard(_ServerStreamGuard):
     def _record(self, method: str, argument: object, data: Any) -> None:
         size = sum(map(_size, data)) if isinstance(data, list) else _size(data)
         self._consumed += size
-        self._log.append(raw_input_read(method, argument, size, self._available_before))
+        ended = type(data) is bytes and method != "read" and data.endswith(b"\n")
+        self._log.append(raw_input_read(method, argument, size, self._available_before, ended))
         returned = [data] if not isinstance(data, list) else data
         if any(type(piece) is not bytes for piece in returned):
             self._log.append(

@@ -271,6 +271,9 @@ class InputRead(NamedTuple):
     #: Body bytes still unread when the call was made; ``None`` when the length is unknown
     #: (a chunked body not yet read to its end).
     available: int | None
+    #: Whether a line read (``readline``, iteration) returned bytes that end with a line
+    #: break: it stopped at the end of a line, where a raw socket would stop too.
+    ended_line: bool = False
 
 
 @_event
