@@ -38,6 +38,7 @@ from .http_evidence import (
     request_key,
 )
 from .registry import ORIGIN, Binding, Finding, Level, Rule, rule
+from .server_evidence import declared_length, final_call
 
 SECTION = "Other HTTP Features"
 
@@ -50,11 +51,15 @@ def _responded(ex: Exchange) -> bool:
     return app_status(ex) is not None
 
 
-def _empty_options(ex: Exchange) -> bool:
-    """An answer to OPTIONS with no bytes of content: RFC 9110 §9.3.7 calls it one in which
-    "no content is to be sent" (a Content-Length of "0"), so there is no representation
-    whose media type a Content-Type would name."""
-    return ex.method == "OPTIONS" and ex.iteration_finished and ex.produced == 0
+def _no_bytes(ex: Exchange) -> bool:
+    """A response known to carry no byte of content: the app's body ran to its end empty,
+    or, for HEAD, the Content-Length it declares (its GET's) is 0. RFC 9110 §9.3.7 calls
+    such an answer one in which "no content is to be sent" (a Content-Length of "0"), and
+    §8.3 asks for a Content-Type only where there is a representation whose intended media
+    type the sender knows: zero bytes have none (an empty 201 to MKCOL, a redirect, a 405)."""
+    if ex.method == "HEAD":
+        return declared_length(final_call(ex)) == 0
+    return ex.iteration_finished and ex.produced == 0
 
 
 @rule(
@@ -62,7 +67,8 @@ def _empty_options(ex: Exchange) -> bool:
     level=Level.SHOULD,
     binding=Binding.APP,
     section=SECTION + "; RFC 9110 §8.3, §6.4.1",
-    summary="a response with content (or to HEAD, one whose GET has content) has a Content-Type",
+    summary="a response with content, a byte or more (or to HEAD, one whose GET has some), "
+    "has a Content-Type",
     pep=ORIGIN,
     source="RFC 9110 §8.3, §6.4.1",
     covers=(),
@@ -71,9 +77,10 @@ def _empty_options(ex: Exchange) -> bool:
     applies=lambda ex: (
         (code := app_status(ex)) is not None
         and (
-            (has_content(ex, code) and not _empty_options(ex))
+            has_content(ex, code)
             or (ex.method == "HEAD" and code >= 200 and code not in (204, 205, 304))
         )
+        and not _no_bytes(ex)
     ),
     example="""
 bad:  start_response("200 OK", [("Content-Length", "5")]); return [b"hello"]
@@ -81,9 +88,9 @@ fix:  start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length
 )
 def content_type(self: Rule, ex: Exchange) -> Iterator[Finding]:
     # RFC 9110 §6.4.1: every response but to HEAD, 1xx, 204 and 304 has content, "although
-    # that content might be of zero length"; wsgiref.validate asserts the same, and for an
-    # empty answer to OPTIONS too, which §9.3.7 calls one with no content: not here. A HEAD
-    # response should carry the fields its GET would (§9.3.2), so it is asked the same.
+    # that content might be of zero length"; a response of zero bytes is not asked (see
+    # _no_bytes), where wsgiref.validate asserts one anyway. A HEAD response should carry
+    # the fields its GET would (§9.3.2), so it is asked the same.
     if app_field(ex, "content-type") is None:
         code = app_status(ex)
         what = "HEAD response" if ex.method == "HEAD" else f"{code} response"
