@@ -25,6 +25,7 @@ from wsgicheck.explore.runner import RunOptions, RunResult, run
 from wsgicheck.report.common import grouped, in_repository
 from wsgicheck.report.github import escape_data, escape_property, workflow_commands
 from wsgicheck.report.markdown import BUDGET, md
+from wsgicheck.report.text import _answer_row
 from wsgicheck.results.appcoverage import AppCoverage, FileCoverage, line_ranges
 from wsgicheck.results.baseline import Baseline, Entry, fingerprint, from_run, known_rules
 from wsgicheck.results.reproduce import reproducers, serve_command
@@ -754,6 +755,49 @@ def test_html_keeps_a_long_path_inside_the_page(broken: RunResult, tmp_path: Pat
     dom = chromium(tmp_path, "--window-size=1280,1000", "--dump-dom", page.as_uri()).stdout
     [width] = re.findall(r'data-width="(\d+)"', dom)
     assert int(width) <= 1280
+
+
+def test_every_line_of_a_text_report_fits_100_columns(broken: RunResult) -> None:
+    """The app sweep of 2026-12-04 found lines of 118 to 288 characters: a path's statuses
+    (Kinto's), the heading of the curl replay under a mount prefix, and a Python replay's
+    Client line with many server choices (Radicale's). Each now breaks, and still says
+    all it said; the Python replay still compiles."""
+    failure = broken.failures["APP-STATUS-FORMAT"]
+    config = ServerConfig(
+        script_name="/app",
+        multiprocess=True,
+        file_wrapper=False,
+        input_terminated_always=False,
+        empty_query_string="absent",
+    )
+    again = reproducers(failure.request, config, "apps/radicale_app.py:app")
+    long_against = again.against + ", said again" * 6
+    again = dataclasses.replace(again, against=long_against)
+    shown = dataclasses.replace(failure, config=config, reproducers=again)
+    answers = Answers()
+    statuses = ["200", "301", "302", "304", "307", "400", "403", "404", "405", "412", "500"]
+    for index, status in enumerate(statuses):
+        answers.add("/v1/buckets/b1/collections/c1/records", status, 10 + index)
+    result = _with(broken, failures={"APP-STATUS-FORMAT": shown}, answers=answers)
+    text = report.render(result, "text")
+    assert max(len(line) for line in text.splitlines()) <= 100
+    joined = " ".join(line.strip() for line in text.splitlines())
+    told = " · ".join(f"{status} ×{10 + index}" for index, status in enumerate(statuses))
+    assert told in joined
+    assert "said again, said again" in joined
+    compile(again.python, "<replay>", "exec")
+    assert "    script_name='/app'," in again.python.splitlines()  # one choice a line
+    assert max(len(line) for line in again.python.splitlines()) <= 100
+
+
+@pytest.mark.parametrize("path_width", range(0, 61, 3))
+def test_a_row_of_statuses_is_cut_between_two_of_them(path_width: int) -> None:
+    lead = f"  {'/' * path_width}  "
+    statuses = " · ".join(f"{code} ×{code - 190}" for code in range(200, 230))
+    lines = _answer_row(lead, statuses)
+    assert max(len(line) for line in lines) <= 100
+    assert all(line.startswith(" " * len(lead)) for line in lines[1:])
+    assert " ".join(line[len(lead) :] for line in lines) == statuses
 
 
 # -- GitHub annotations ------------------------------------------------------------------------

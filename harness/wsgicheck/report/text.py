@@ -195,7 +195,8 @@ def _failure(run: RunResult, failure: Failure, color: bool) -> list[str]:
         lines += [each.rstrip() for each in fold_http(line, indent="    ")]
     if failure.fresh is False:
         lines += wrap(f"! {NOT_FRESH}", indent="  ", more="    ")
-    lines.append(f"  replay with curl (against {show(failure.reproducers.against)}):")
+    heading = f"replay with curl (against {show(failure.reproducers.against)}):"
+    lines += wrap(heading, indent="  ", more="    ")
     lines += fold_shell(
         show(failure.reproducers.curl, limit=common.REPRODUCER_LIMIT), indent="    "
     )
@@ -215,8 +216,23 @@ def _answers(run: RunResult, color: bool, verbosity: int) -> list[str]:
         return []
     width = max(len(path) for path, _ in rows)  # each at most 60: the statuses line up
     lines = [_paint(common.ANSWERS_TITLE, "title", color)]
-    lines += [f"  {path:<{width}}  {statuses}" for path, statuses in rows]
+    for path, statuses in rows:
+        lines += _answer_row(f"  {path:<{width}}  ", statuses)
     return [*lines, ""]
+
+
+def _answer_row(lead: str, statuses: str) -> list[str]:
+    """A path's row of the statuses table: ``lead`` (the path, padded), then its statuses,
+    cut between two of them onto lines under the first when they run past the edge."""
+    cut: list[str] = []
+    for each in statuses.split(" · "):
+        # " · " before it, and room for the " ·" the line ends with when it is cut after it.
+        if cut and len(lead) + len(cut[-1]) + len(" · ") + len(each) + len(" ·") > WIDTH:
+            cut[-1] += " ·"
+            cut.append(each)
+        else:
+            cut[-1:] = [f"{cut[-1]} · {each}" if cut else each]
+    return [lead + cut[0], *(" " * len(lead) + each for each in cut[1:])]
 
 
 def _coverage(measured: AppCoverage, color: bool) -> list[str]:

@@ -209,6 +209,11 @@ def curl_command(request: Request, config: ServerConfig, base_url: str = SERVE_U
     return " ".join(parts)
 
 
+#: Characters of ``Client(...)`` that fit on the snippet's line; past them, one server
+#: choice a line (a report folds only long strings).
+CLIENT_LINE = 80
+
+
 def python_snippet(
     request: Request, config: ServerConfig, target: str, before: Sequence[Request] = ()
 ) -> str:
@@ -231,6 +236,10 @@ def python_snippet(
     if changed:
         names.append("ServerConfig")
     client = f"Client(app, config=ServerConfig({', '.join(changed)}))" if changed else "Client(app)"
+    if len(client) > CLIENT_LINE:  # one server choice a line, so a report's line fits
+        client = "\n".join(
+            ["Client(app, config=ServerConfig(", *(f"    {c}," for c in changed), "))"]
+        )
     linked = ", history=history" if before else ""
     return "\n".join(
         [
