@@ -223,3 +223,22 @@ def test_a_hostile_value_is_never_cut_inside_a_utf8_sequence() -> None:
     drawn = Request(headers=(("Host", "h"), ("X-Name", "[\x80" * 8)))
     request, _, _ = simplify((drawn, BASE, ()), breaks, default=BASE)
     assert request.headers == (("Host", "h"), ("X-Name", "["))
+
+
+def test_a_query_keeps_only_the_parameters_the_finding_needs() -> None:
+    """From the app sweep of 2026-12-04: hgweb's UnicodeEncodeError needs ``z=%C3%A9``
+    alone; the report kept all four parameters of the drawn query."""
+    drawn = Request(target="/file/tip?q=1&x=%25&y=a+b&z=%C3%A9")
+
+    def breaks(request: Request, config: ServerConfig, before: tuple[Request, ...]) -> bool:
+        return "z=%C3%A9" in request.target.partition("?")[2].split("&")
+
+    request, _, _ = simplify((drawn, BASE, ()), breaks, default=BASE)
+    assert request.target == "/file/tip?z=%C3%A9"
+    needs_two = Request(target="/?a=1&b=2&c=3")
+
+    def both(request: Request, config: ServerConfig, before: tuple[Request, ...]) -> bool:
+        return {"a=1", "c=3"} <= set(request.target.partition("?")[2].split("&"))
+
+    request, _, _ = simplify((needs_two, BASE, ()), both, default=BASE)
+    assert request.target == "/?a=1&c=3"

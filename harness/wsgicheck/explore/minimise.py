@@ -86,9 +86,14 @@ def _variants(
     target = request.target
     if target.startswith("/") and target != "/":
         yield "root", (_safe(request, target="/"), config, before)
-        path, mark, _ = target.partition("?")
+        path, mark, query = target.partition("?")
         if mark and path != "/":
             yield "no query", (_safe(request, target=path), config, before)
+        # Then one parameter at a time: hgweb's error needs the ``z=%C3%A9`` of four.
+        params = query.split("&")
+        for index, param in enumerate(params if len(params) > 1 else ()):
+            fewer = "&".join(params[:index] + params[index + 1 :])
+            yield ("param", param), (_safe(request, target=f"{path}?{fewer}"), config, before)
     encoded = _uri_target(target)
     if encoded != target:
         yield "encoded", (_safe(request, target=encoded), config, before)
