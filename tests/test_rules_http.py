@@ -566,6 +566,34 @@ def test_a_304_saying_content_length_0_is_told_why(length: str, explained: bool)
     assert "Django" not in messages[0]
 
 
+@pytest.mark.parametrize(("head_coding", "note"), [(None, True), ("gzip", False)])
+def test_a_head_length_of_other_bytes_names_the_codings(
+    head_coding: str | None, note: bool
+) -> None:
+    """From the app sweep of 2026-12-04: Roundup's HEAD gives the uncoded length and no
+    Content-Encoding where its GET is gzip; the lengths alone did not say why."""
+    coded = gzip.compress(BODY)
+    get_fields = [TEXT, ("Content-Encoding", "gzip"), ("Content-Length", str(len(coded)))]
+    head_fields = [TEXT, ("Content-Length", "6")]
+    head_fields += [("Content-Encoding", head_coding)] if head_coding else []
+    exchanges = run(
+        by_method(("200 OK", get_fields, coded), ("200 OK", head_fields)), GET, HEAD, GET
+    )
+    (message,) = [
+        finding.message
+        for ex in exchanges
+        for finding in check_exchange(ex)
+        if finding.rule == "APP-CL-OF-GET"
+    ]
+    said = (
+        f"the response to HEAD says Content-Length 6; GET to the same target got {len(coded)} bytes"
+    )
+    explained = (
+        " (GET's content is gzip-coded; the HEAD response says identity: the length of other bytes)"
+    )
+    assert message == said + (explained if note else "")
+
+
 def test_a_304_django_made_with_content_length_0_names_django_s_cause() -> None:
     """Django 5.2's CommonMiddleware sets Content-Length 0 on the 304 that
     ConditionalGetMiddleware, listed after it, made: the message says so, as Django made it."""

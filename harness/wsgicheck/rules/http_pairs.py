@@ -288,9 +288,24 @@ def cl_of_get(self: Rule, ex: Exchange) -> Iterator[Finding]:
                 + (
                     (_EMPTY_304_DJANGO if _by_django(case) else _EMPTY_304)
                     if not_modified and not declared
-                    else ""
+                    else _other_coding(case, get)
                 ),
             )
+
+
+def _other_coding(head: Exchange, get: Exchange) -> str:
+    """`` (GET's content is gzip-coded; the HEAD response says identity)``: why a HEAD's
+    length is another's, when the two name other content codings (Roundup's HEAD gives the
+    uncoded length and no Content-Encoding, where its GET is gzip); else nothing."""
+    if head.method != "HEAD":
+        return ""
+    codings = [app_field(each, "content-encoding") or "identity" for each in (get, head)]
+    if codings[0].lower() == codings[1].lower():
+        return ""
+    return (
+        f" (GET's content is {show(codings[0])}-coded; the HEAD response says "
+        f"{show(codings[1])}: the length of other bytes)"
+    )
 
 
 #: Why a 304 says Content-Length 0, most often; with Django's words when Django made the
