@@ -208,3 +208,65 @@ def test_what_the_app_writes_into_the_confirming_pipe_is_never_unpickled(
     kept = result.failures[failure.rule.id]
     assert (kept.fresh, kept.finding.message) == (None, failure.finding.message)
     assert not (tmp_path / "forging.py.ran").exists()
+
+
+#: Bottle 0.13's static_file in small: a range unit in capitals gets a 416 with no length.
+CAPITALS_REFUSED = """
+    with open(__file__ + ".loads", "a") as loads:  # one line per process that loads it
+        loads.write(str(__import__("os").getpid()) + "\\n")
+
+    def app(environ, start_response):
+        body = b"0123456789"
+        fields = [("Content-Type", "text/plain"), ("ETag", '"v1"'), ("Accept-Ranges", "bytes")]
+        ranges = environ.get("HTTP_RANGE")
+        if ranges is None:
+            start_response("200 OK", fields)
+            return [body]
+        if not ranges.startswith("bytes="):
+            start_response("416 Range Not Satisfiable", [("Content-Type", "text/plain")])
+            return [b""]
+        start_response("200 OK", fields)  # a server may ignore Range
+        return [body]
+"""
+
+
+def test_a_failure_judged_beside_the_plain_gets_keeps_only_them(tmp_path: Path) -> None:
+    """A 416 judged by the length of the plain GETs before it (Bottle's to BYTES=0-0) was
+    shown after the eighteen questions before it; the requests that are it without its
+    Range, tried right after none and the last one, are all it needs."""
+    spec = write_app(tmp_path, "capitals.py", CAPITALS_REFUSED)
+    result = supervise(spec, FAST)
+    failure = result.failures["APP-416-SATISFIABLE"]
+    host = ("Host", "localhost")
+    plain = Request(target="/", headers=(host,))
+    questions = [
+        [("If-None-Match", '"v1"')],
+        [("If-None-Match", "*")],
+        [("Accept-Encoding", "gzip")],
+        [("Accept", "application/json")],
+        [("If-Match", '"v1-stale"')],
+        [("Range", "bytes=0-0")],
+        [("Range", "bytes=0-0"), ("If-Range", '"v1"')],
+        [("Range", "bytes=10-")],
+        [("Range", "bytes=-0")],
+        [("Range", "bytes=1-10")],
+    ]
+    sent = (
+        plain,
+        Request(method="HEAD", target="/", headers=(host,)),
+        *(Request(target="/", headers=(host, *fields)) for fields in questions[:2]),
+        plain,
+        *(Request(target="/", headers=(host, *fields)) for fields in questions[2:]),
+    )
+    ranged = Request(target="/", headers=(host, ("Range", "BYTES=0-0")))
+    result.failures = {  # this one alone is confirmed
+        failure.rule.id: replace(failure, request=ranged, before=sent, fresh=None)
+    }
+    loads = tmp_path / "capitals.py.loads"
+    before = len(loads.read_text().splitlines())
+    confirm_failures(spec, result, timeout=10.0)
+    kept = result.failures[failure.rule.id]
+    assert (kept.before, kept.fresh) == ((plain, plain), True)
+    # The confirming replay, then none, the last one, and the plain repeats: four fresh
+    # apps (the halving search alone takes more).
+    assert len(loads.read_text().splitlines()) - before == 4
