@@ -233,7 +233,7 @@ CAPITALS_REFUSED = """
 def test_a_failure_judged_beside_the_plain_gets_keeps_only_them(tmp_path: Path) -> None:
     """A 416 judged by the length of the plain GETs before it (Bottle's to BYTES=0-0) was
     shown after the eighteen questions before it; the requests that are it without its
-    Range, tried right after none and the last one, are all it needs."""
+    Range, tried right after none and the last one, then halved, are all it needs."""
     spec = write_app(tmp_path, "capitals.py", CAPITALS_REFUSED)
     result = supervise(spec, FAST)
     failure = result.failures["APP-416-SATISFIABLE"]
@@ -256,7 +256,9 @@ def test_a_failure_judged_beside_the_plain_gets_keeps_only_them(tmp_path: Path) 
         Request(method="HEAD", target="/", headers=(host,)),
         *(Request(target="/", headers=(host, *fields)) for fields in questions[:2]),
         plain,
-        *(Request(target="/", headers=(host, *fields)) for fields in questions[2:]),
+        *(Request(target="/", headers=(host, *fields)) for fields in questions[2:4]),
+        plain,  # the GET once more, after the other choices: two of the three are needed
+        *(Request(target="/", headers=(host, *fields)) for fields in questions[4:]),
     )
     ranged = Request(target="/", headers=(host, ("Range", "BYTES=0-0")))
     result.failures = {  # this one alone is confirmed
@@ -267,6 +269,6 @@ def test_a_failure_judged_beside_the_plain_gets_keeps_only_them(tmp_path: Path) 
     confirm_failures(spec, result, timeout=10.0)
     kept = result.failures[failure.rule.id]
     assert (kept.before, kept.fresh) == ((plain, plain), True)
-    # The confirming replay, then none, the last one, and the plain repeats: four fresh
-    # apps (the halving search alone takes more).
-    assert len(loads.read_text().splitlines()) - before == 4
+    # The confirming replay, then none, the last one, the three plain repeats, then those
+    # halved (the first of them left out): six fresh apps (the halving alone takes more).
+    assert len(loads.read_text().splitlines()) - before == 6

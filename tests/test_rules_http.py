@@ -120,13 +120,15 @@ TEXT = ("Content-Type", "text/plain")
         ("200 OK", "GET", b"x", {("APP-CONTENT-TYPE", "GET", ())}),
         ("404 Not Found", "POST", b"x", {("APP-CONTENT-TYPE", "POST", ())}),
         ("200 OK", "HEAD", b"", {("APP-CONTENT-TYPE", "HEAD", ())}),  # its GET's length unsaid
+        # A 200 to GET is the target's representation (RFC 9110 §6.4.2), an empty file whose
+        # type the app knows: asked at zero bytes too.
+        ("200 OK", "GET", b"", {("APP-CONTENT-TYPE", "GET", ())}),
         ("204 No Content", "GET", b"", set()),
         ("205 Reset Content", "GET", b"", set()),
         ("304 Not Modified", "GET", b"", set()),
         # Zero bytes: RFC 9110 §9.3.7 calls a Content-Length of 0 "no content", and §8.3 asks
         # for a type only where there is a representation to type (the app sweeps of
         # 2026-12-03 and -04: WhiteNoise's empty 405 and 416, Radicale's empty 201).
-        ("200 OK", "GET", b"", set()),
         ("201 Created", "MKCOL", b"", set()),
         ("302 Found", "GET", b"", set()),
         ("200 OK", "OPTIONS", b"", set()),
@@ -143,10 +145,26 @@ def test_content_type_is_asked_of_every_response_with_content(
 
 
 def test_content_type_is_not_asked_of_a_head_whose_get_has_no_bytes() -> None:
-    app = answering("200 OK", [("Content-Length", "0")])
+    app = answering("404 Not Found", [("Content-Length", "0")])
     assert "APP-CONTENT-TYPE" not in applied(run(app, HEAD))
-    sized = answering("200 OK", [("Content-Length", "5")])
-    assert fired(run(sized, HEAD)) == {("APP-CONTENT-TYPE", "HEAD", ())}
+    for status, length in (("404 Not Found", "5"), ("200 OK", "0")):  # a 200 is asked at 0
+        sized = answering(status, [("Content-Length", length)])
+        assert fired(run(sized, HEAD)) == {("APP-CONTENT-TYPE", "HEAD", ())}
+
+
+def test_content_type_of_a_body_not_read_to_its_end_names_no_length() -> None:
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        start_response("404 Not Found", [])
+        raise RuntimeError("no body after all")
+        yield b""
+
+    (message,) = [
+        finding.message
+        for ex in run(app, GET)
+        for finding in check_exchange(ex)
+        if finding.rule == "APP-CONTENT-TYPE"
+    ]
+    assert message == "a 404 response has no Content-Type"
 
 
 def test_content_type_is_asked_of_an_answer_to_options_with_content() -> None:
@@ -873,9 +891,10 @@ def test_a_416_stating_no_length_is_judged_by_the_gets_before_it(
     lengths: list[int], first: int, ranges: str, judged: bool | None
 ) -> None:
     """From the app sweep of 2026-12-04: Bottle 0.13's static_file compares the unit with
-    ``bytes=`` and answers 416 with no Content-Range to ``BYTES=0-1``, a range its file
-    satisfies (units are case-insensitive, RFC 9110 §14.1). The 416 states no length, so
-    the length is the one two plain GETs of the request got before it, when they agree."""
+    ``bytes=`` and answers 416 with no Content-Range to ``BYTES=0-1`` (the sweep's) or
+    ``BYTES=0-0`` (the follow-up's), ranges its file satisfies (units are case-insensitive,
+    RFC 9110 §14.1). The 416 states no length, so the length is the one two plain GETs of
+    the request got before it, when they agree."""
     app = refusing_ranges_unsaid(lengths, first)
     ranged = {"method": "GET", "target": "/", "headers": {"Range": ranges}}
     exchanges = run(app, *[GET] * len(lengths), ranged)
@@ -887,6 +906,21 @@ def test_a_416_stating_no_length_is_judged_by_the_gets_before_it(
     )
     assert found == ([message] if judged else [])
     assert ("APP-416-SATISFIABLE" in applied(exchanges[-1:])) == (judged is not None)
+
+
+def test_only_gets_of_the_same_request_give_the_length() -> None:
+    """A GET with other fields (gzip accepted) may get another representation: it is not
+    one of the two plain GETs, whatever it got."""
+    gzip_get = {"method": "GET", "target": "/", "headers": {"Accept-Encoding": "gzip"}}
+    ranged = {"method": "GET", "target": "/", "headers": {"Range": "bytes=0-0"}}
+    exchanges = run(refusing_ranges_unsaid([23, 23]), GET, gzip_get, ranged)
+    assert "APP-416-SATISFIABLE" not in applied(exchanges[-1:])
+    exchanges = run(refusing_ranges_unsaid([23, 5, 23]), GET, gzip_get, GET, ranged)
+    refused = {
+        ("APP-416-SATISFIABLE", "GET", ("Range",)),
+        ("APP-416-CONTENT-RANGE", "GET", ("Range",)),
+    }
+    assert fired(exchanges[-1:]) == refused
 
 
 def test_the_length_of_the_gets_is_not_taken_across_a_change() -> None:

@@ -31,7 +31,7 @@ from ..model.request import Request
 from ..results.reproduce import reproducers
 from ..results.run import Failure, RunResult
 from ..rules import REGISTRY, Binding, Exchange, check_exchange
-from ..rules.http_evidence import CONDITIONS_AND_RANGE
+from ..rules.http_evidence import CONDITIONS_AND_RANGE, grouped_fields
 from .collector import TIMEOUT_RULE
 
 __all__ = ["CONFIRMED_AT_MOST", "confirm_failures", "confirmable", "kill_session"]
@@ -117,8 +117,8 @@ def _fewer_before(
 ) -> tuple[tuple[Request, ...], str]:
     """Fewer of the requests before ``failure``, after which it still fails on a fresh
     app: none (a body the framework cannot decode fails on any call), else the one just
-    before it (the 304 a GET is compared with), else its plain repeats
-    (:func:`_plain_repeats`), else runs of them left out in turn (halves,
+    before it (the 304 a GET is compared with); then its plain repeats alone
+    (:func:`_plain_repeats`), and runs of what is kept left out in turn (halves,
     quarters, ... single requests), each kept out while it still fails, in
     :data:`SHORTENING_TRIES` replays at most. Each is a fresh app's: what the run's app
     kept from a request (a session) is not in one, so a request it needs is not left out
@@ -138,9 +138,12 @@ def _fewer_before(
         return answer.failed is True
 
     kept = failure.before
-    for fewer in ((), kept[-1:], _plain_repeats(failure.request, kept)):
-        if len(fewer) < len(kept) and fewer not in tried and fails(fewer):
+    for fewer in ((), kept[-1:]):
+        if len(fewer) < len(kept) and fails(fewer):
             return fewer, message[0]
+    repeats = _plain_repeats(failure.request, kept)
+    if len(repeats) < len(kept) and repeats not in tried and fails(repeats):
+        kept = repeats  # then halved as the rest: two of three plain GETs may do
     # Runs of them left out, halves first, then quarters, down to one at a time: what the
     # finding needs is most often one or two requests of a long sequence.
     size = max(1, len(kept) // 2)
@@ -161,24 +164,17 @@ def _fewer_before(
 def _plain_repeats(request: Request, before: tuple[Request, ...]) -> tuple[Request, ...]:
     """The requests of ``before`` that are ``request`` without its conditions and Range:
     the plain GETs a conditional or ranged GET is judged beside (Bottle's 416 to
-    ``BYTES=0-0`` needs two of them, of the eighteen questions before it)."""
-    wanted = _plain_fields(request)
+    ``BYTES=0-0`` needs two of them, of the eighteen questions before it). Fields compare
+    as :func:`~wsgicheck.rules.http_evidence.request_key` compares them."""
+    plain = tuple(
+        field for field in grouped_fields(request) if field[0] not in CONDITIONS_AND_RANGE
+    )
     return tuple(
         each
         for each in before
         if each.method == request.method
         and each.target == request.target
-        and len(_plain_fields(each)) == len(each.headers)
-        and _plain_fields(each) == wanted
-    )
-
-
-def _plain_fields(request: Request) -> tuple[tuple[str, str], ...]:
-    """The request's fields but its conditions and Range, names in lower case, in order."""
-    return tuple(
-        (name.lower(), value)
-        for name, value in request.headers
-        if name.lower() not in CONDITIONS_AND_RANGE
+        and grouped_fields(each) == plain
     )
 
 

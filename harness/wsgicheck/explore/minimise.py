@@ -5,10 +5,10 @@ the smallest seen) may still carry what it does not need: a junk Cookie, ``PUT``
 plain GET fails too, HTTP/1.0, a server choice away from the default, earlier requests of
 its sequence. :func:`simplify` tries, in a bounded number of replays, each simpler version
 of the failing request in turn (the default server choices, all or one by one; the target
-``/``, or without its query; the path with what RFC 3986 does not allow in it
-percent-encoded; GET; no body, or a short one; HTTP/1.1; each header field dropped; a
-drawn hostile value halved) and keeps every change under which the same rule still
-breaks. A raw ``é`` in a path is a request a server may refuse with 400 (RFC 9112 §3.2);
+``/``, or without its query, or without one of its parameters; the path with what RFC 3986
+does not allow in it percent-encoded; GET; no body, or a short one; HTTP/1.1; each header
+field dropped; a drawn hostile value halved) and keeps every change under which the same
+rule still breaks. A raw ``é`` in a path is a request a server may refuse with 400 (RFC 9112 §3.2);
 ``%E9`` is a valid one, and the server decodes it to the same PATH_INFO.
 """
 

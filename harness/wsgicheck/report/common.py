@@ -234,20 +234,27 @@ def location_of(run: RunResult, failure: Failure) -> Location | None:
 class OtherPlace:
     """Another place where the same rule broke (in the user's code or a library's): its
     first message, how many findings it made there, and the request that showed the first
-    (None when the finding names none), so a reader can send it again."""
+    (None when the finding names none): where to start looking, since alone, without the
+    requests before it or the server choices it was drawn with, it may not show again."""
 
     where: Location
     message: str
     count: int
     request: Request | None = None
 
+    @property
+    def asked(self) -> str | None:
+        """``GET /x``: the method and target of the request that showed the first finding,
+        as sent (each writer escapes it), or None."""
+        return None if self.request is None else f"{self.request.method} {self.request.target}"
+
     def aside(self, escape: Callable[[str], str]) -> str:
         """`` (N findings, the first on GET /x)`` after the message: how many there were,
         where several, and the request that showed the first, its method and target
         escaped by ``escape`` (each writer's own); nothing when neither is known."""
         parts = [plural(self.count, "finding")] if self.count > 1 else []
-        if self.request is not None:
-            asked = escape(f"{self.request.method} {self.request.target}")
+        if self.asked is not None:
+            asked = escape(self.asked)
             parts.append(f"the first on {asked}" if parts else f"on {asked}")
         return f" ({', '.join(parts)})" if parts else ""
 
@@ -282,7 +289,10 @@ def other_places(run: RunResult, failure: Failure) -> list[OtherPlace]:
                 (where.file, where.line), [where, finding.message, 0, finding.request]
             )
             entry[2] += 1
-    found = [OtherPlace(*entry) for entry in places.values()]
+    found = [
+        OtherPlace(where=where, message=message, count=count, request=request)
+        for where, message, count, request in places.values()
+    ]
     # The places with most findings first: what OTHER_PLACES_SHOWN leaves out is the rarest.
     return sorted(found, key=lambda place: (-place.count, place.where.file, place.where.line))
 
@@ -338,7 +348,7 @@ def failure_data(
                 "location": location_data(each.where),
                 "message": show(each.message),
                 "count": each.count,
-                "request": None if each.request is None else request_data(each.request),
+                "request": each.asked,
             }
             for each in others or []
         ],

@@ -109,7 +109,7 @@ def _result(run: RunResult, failure: Failure, index: int, root: Path) -> dict[st
                     "function": show(place.where.function),
                     "message": show(place.message),
                     "count": place.count,
-                    "request": None if place.request is None else place.request.to_text(),
+                    "request": place.asked,
                 }
                 for place in other_places(run, failure)
             ],

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 
 from ..model.grammar import (
     NOT_IN_304,
+    SAFE_METHODS,
     content_range_re,
     decimal,
     entity_tag_re,
@@ -51,12 +52,16 @@ def _responded(ex: Exchange) -> bool:
     return app_status(ex) is not None
 
 
-def _no_bytes(ex: Exchange) -> bool:
-    """A response known to carry no byte of content: the app's body ran to its end empty,
-    or, for HEAD, the Content-Length it declares (its GET's) is 0. RFC 9110 §9.3.7 calls
-    such an answer one in which "no content is to be sent" (a Content-Length of "0"), and
-    §8.3 asks for a Content-Type only where there is a representation whose intended media
-    type the sender knows: zero bytes have none (an empty 201 to MKCOL, a redirect, a 405)."""
+def _no_bytes(ex: Exchange, code: int) -> bool:
+    """A response known to carry no byte of content (the app's body ran to its end empty,
+    or, for HEAD, the Content-Length it declares is 0), other than a 200 to GET or HEAD.
+    RFC 9110 §9.3.7 calls an answer with a Content-Length of "0" one in which "no content
+    is to be sent", and §8.3 excuses a sender where "the intended media type of the
+    enclosed representation is unknown": wsgicheck reads zero bytes so (an empty 201 to
+    MKCOL, a redirect, a 405). A 200 to GET is the target's representation (§6.4.2), an
+    empty file whose type the app knows, and is asked all the same."""
+    if code == 200 and ex.method in ("GET", "HEAD"):
+        return False
     if ex.method == "HEAD":
         return declared_length(final_call(ex)) == 0
     return ex.iteration_finished and ex.produced == 0
@@ -67,8 +72,8 @@ def _no_bytes(ex: Exchange) -> bool:
     level=Level.SHOULD,
     binding=Binding.APP,
     section=SECTION + "; RFC 9110 §8.3, §6.4.1",
-    summary="a response with content, a byte or more (or to HEAD, one whose GET has some), "
-    "has a Content-Type",
+    summary="a response with content (a byte or more, unless a 200 to GET; or to HEAD, one "
+    "whose GET has some) has a Content-Type",
     pep=ORIGIN,
     source="RFC 9110 §8.3, §6.4.1",
     covers=(),
@@ -80,7 +85,7 @@ def _no_bytes(ex: Exchange) -> bool:
             has_content(ex, code)
             or (ex.method == "HEAD" and code >= 200 and code not in (204, 205, 304))
         )
-        and not _no_bytes(ex)
+        and not _no_bytes(ex, code)
     ),
     example="""
 bad:  start_response("200 OK", [("Content-Length", "5")]); return [b"hello"]
@@ -94,7 +99,8 @@ def content_type(self: Rule, ex: Exchange) -> Iterator[Finding]:
     if app_field(ex, "content-type") is None:
         code = app_status(ex)
         what = "HEAD response" if ex.method == "HEAD" else f"{code} response"
-        size = f" with {ex.produced} bytes of content" if ex.method != "HEAD" else ""
+        finished = ex.method != "HEAD" and ex.iteration_finished
+        size = f" with {ex.produced} bytes of content" if finished else ""
         yield self.finding(ex, f"a {what}{size} has no Content-Type")
 
 
@@ -401,10 +407,6 @@ def _satisfiable(spec: tuple[int | None, int], length: int) -> bool:
     return last > 0 if start is None else start < length
 
 
-#: The methods RFC 9110 §9.2.1 defines as safe: they change nothing of the target.
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
-
-
 def _refusal(ex: Exchange) -> tuple[str, int, str] | None:
     """For a 416 to a GET with one Range field of one byte range (no If-Range: that is
     APP-IF-RANGE's): the field, the representation's length, and where that length comes
@@ -447,7 +449,7 @@ def _steady_length(ex: Exchange) -> int | None:
             if len(plain) == 2:
                 break
     if len(plain) < 2 or not all(
-        app_status(each) == 200 and each.iteration_finished and not each.raised for each in plain
+        app_status(each) == 200 and each.iteration_finished for each in plain
     ):
         return None
     first, second = plain[0].produced, plain[1].produced

@@ -1,4 +1,6 @@
-"""What the HTTP rules read of an exchange: the app's own status, fields and whole body.
+"""What the HTTP rules read of an exchange: the app's own status, fields and whole body,
+and what ties it to the exchanges before it (the same request less its conditions,
+whether its history can change a verdict).
 
 The rules from RFC 9110 judge the application (PEP 3333 makes it the "origin server"), so
 they read what the app passed to ``start_response`` and what it produced, not what the
@@ -12,6 +14,7 @@ from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 
 from ..model.grammar import entity_tag_re
+from ..model.request import Request
 from ..model.untrusted import show
 from .exchange import Exchange
 from .server_evidence import app_fields, final_call, status_code
@@ -30,6 +33,7 @@ __all__ = [
     "conditional",
     "entity_tags",
     "gmt_spelled",
+    "grouped_fields",
     "has_content",
     "history_bears_on",
     "http_date",
@@ -81,19 +85,22 @@ Fields = tuple[tuple[str, tuple[str, ...]], ...]
 
 
 def request_fields(ex: Exchange) -> Fields:
-    """The request's fields by lower-case name, each with its values in the order sent
-    (RFC 9110 §5.3: that order is significant), sorted by name: what tells two requests to
-    one target apart. Worked out once per exchange."""
+    """The request's :func:`grouped_fields`, worked out once per exchange."""
     facts = ex.facts
     found: Fields | None = facts.get("request_fields")
     if found is None:
-        grouped: dict[str, list[str]] = {}
-        for name, value in ex.request.headers:
-            grouped.setdefault(name.lower(), []).append(value)
-        found = facts["request_fields"] = tuple(
-            sorted((name, tuple(values)) for name, values in grouped.items())
-        )
+        found = facts["request_fields"] = grouped_fields(ex.request)
     return found
+
+
+def grouped_fields(request: Request) -> Fields:
+    """The request's fields by lower-case name, each with its values in the order sent
+    (RFC 9110 §5.3: that order is significant), sorted by name: what tells two requests to
+    one target apart."""
+    grouped: dict[str, list[str]] = {}
+    for name, value in request.headers:
+        grouped.setdefault(name.lower(), []).append(value)
+    return tuple(sorted((name, tuple(values)) for name, values in grouped.items()))
 
 
 #: What a conditional or ranged request differs from the plain one to its target by.

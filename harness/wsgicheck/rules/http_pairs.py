@@ -294,9 +294,10 @@ def cl_of_get(self: Rule, ex: Exchange) -> Iterator[Finding]:
 
 
 def _other_coding(head: Exchange, get: Exchange) -> str:
-    """`` (GET's content is gzip-coded; the HEAD response says identity)``: why a HEAD's
-    length is another's, when the two name other content codings (Roundup's HEAD gives the
-    uncoded length and no Content-Encoding, where its GET is gzip); else nothing."""
+    """`` (GET's content is gzip-coded; the HEAD response says identity: the length of
+    other bytes)``: why a HEAD's length is another's, when the two name other content
+    codings (Roundup's HEAD gives the uncoded length and no Content-Encoding, where its GET
+    is gzip); else nothing."""
     if head.method != "HEAD":
         return ""
     codings = [app_field(each, "content-encoding") or "identity" for each in (get, head)]
