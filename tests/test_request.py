@@ -361,3 +361,12 @@ def test_replace_with_no_changes_is_equal() -> None:
 def test_replace_rejects_unknown_fields() -> None:
     with pytest.raises(TypeError):
         make().replace(verb="GET")
+
+
+def test_a_bytes_target_is_refused_saying_a_request_holds_a_str() -> None:
+    """From the app sweep of 2026-12-04: ``Request(target=b"/?@\\xa9")`` was refused as
+    not "visible ASCII or latin-1 obs-text", which it is; a Request holds the str, and
+    Client.request is what takes bytes."""
+    with pytest.raises(InvalidRequest, match="target: must be a str"):
+        Request(target=b"/?@\xa9")  # type: ignore[arg-type]
+    assert Request(target=b"/?@\xa9".decode("latin-1")).target == "/?@\xa9"

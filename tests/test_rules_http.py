@@ -2257,3 +2257,16 @@ def test_bottle_static_file_s_own_etag_is_checked_for_quotes(tmp_path: Path) -> 
     assert tag
     expected = set() if tag.startswith('"') else {("APP-ETAG-SYNTAX", "GET", ())}
     assert fired([Exchange(response)]) == expected
+
+
+def test_a_405_without_allow_names_the_method_as_one() -> None:
+    """From the app sweep of 2026-12-04: "the 405 to 0 has no Allow field" read as a
+    number; a drawn method is a token, and the message says it is the method."""
+    app = answering("405 Method Not Allowed", [TEXT], b"no")
+    messages = [
+        finding.message
+        for ex in run(app, {"method": "0", "target": "/"})
+        for finding in check_exchange(ex)
+        if finding.rule == "APP-405-ALLOW"
+    ]
+    assert messages == ["the 405 to method 0 has no Allow field"]

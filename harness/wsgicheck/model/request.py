@@ -149,7 +149,12 @@ def _validate(request: Request) -> None:
     if not isinstance(request.method, str) or not grammar.is_token(request.method):
         raise InvalidRequest(f"method: not an RFC 9110 token: {request.method!r}")
     target = request.target
-    if not isinstance(target, str) or grammar.request_target_re.fullmatch(target) is None:
+    if not isinstance(target, str):
+        # Client.request takes bytes and decodes them as latin-1; a Request holds the str.
+        raise InvalidRequest(
+            f"target: must be a str (bytes decoded as latin-1, as Client.request does): {target!r}"
+        )
+    if grammar.request_target_re.fullmatch(target) is None:
         raise InvalidRequest(
             f"target: must be visible ASCII or latin-1 obs-text, no spaces: {target!r}"
         )

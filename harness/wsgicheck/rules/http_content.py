@@ -125,7 +125,7 @@ def allow_in_405(self: Rule, ex: Exchange) -> Iterator[Finding]:
     # response containing a list of the target resource's currently supported methods." An
     # empty Allow is a list (§10.2.1: the resource allows no method); a missing one is not.
     if app_field(ex, "allow") is None:
-        yield self.finding(ex, f"the 405 to {show(ex.method)} has no Allow field")
+        yield self.finding(ex, f"the 405 to method {show(ex.method)} has no Allow field")
 
 
 #: Response fields whose definition is one value, not a list (RFC 9110 §5.3: a sender MUST
