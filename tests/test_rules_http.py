@@ -85,6 +85,11 @@ def fired(exchanges: Iterable[Exchange]) -> Fired:
     }
 
 
+def messages_of(rule: str, exchanges: Iterable[Exchange]) -> list[str]:
+    """The messages of ``rule``'s findings over ``exchanges``, in order."""
+    return [f.message for ex in exchanges for f in check_exchange(ex) if f.rule == rule]
+
+
 def applied(exchanges: Iterable[Exchange]) -> set[str]:
     """The HTTP rules that had evidence in at least one of ``exchanges``."""
     return {rule for ex in exchanges for rule in HTTP_RULES if REGISTRY[rule].applies(ex)}
@@ -158,12 +163,7 @@ def test_content_type_of_a_body_not_read_to_its_end_names_no_length() -> None:
         raise RuntimeError("no body after all")
         yield b""
 
-    (message,) = [
-        finding.message
-        for ex in run(app, GET)
-        for finding in check_exchange(ex)
-        if finding.rule == "APP-CONTENT-TYPE"
-    ]
+    (message,) = messages_of("APP-CONTENT-TYPE", run(app, GET))
     assert message == "a 404 response has no Content-Type"
 
 
@@ -569,12 +569,7 @@ def test_a_304_saying_content_length_0_is_told_why(length: str, explained: bool)
         return [BODY]
 
     exchanges = run(app, GET, {**GET, "headers": {"If-None-Match": '"x"'}}, GET)
-    messages = [
-        finding.message
-        for ex in exchanges
-        for finding in check_exchange(ex)
-        if finding.rule == "APP-CL-OF-GET"
-    ]
+    messages = messages_of("APP-CL-OF-GET", exchanges)
     said = (
         f'the 304 to GET with If-None-Match: "x" says Content-Length {length}; GET to the '
         "same target got 6 bytes"
@@ -597,12 +592,7 @@ def test_a_head_length_of_other_bytes_names_the_codings(
     exchanges = run(
         by_method(("200 OK", get_fields, coded), ("200 OK", head_fields)), GET, HEAD, GET
     )
-    (message,) = [
-        finding.message
-        for ex in exchanges
-        for finding in check_exchange(ex)
-        if finding.rule == "APP-CL-OF-GET"
-    ]
+    (message,) = messages_of("APP-CL-OF-GET", exchanges)
     said = (
         f"the response to HEAD says Content-Length 6; GET to the same target got {len(coded)} bytes"
     )
@@ -898,7 +888,7 @@ def test_a_416_stating_no_length_is_judged_by_the_gets_before_it(
     app = refusing_ranges_unsaid(lengths, first)
     ranged = {"method": "GET", "target": "/", "headers": {"Range": ranges}}
     exchanges = run(app, *[GET] * len(lengths), ranged)
-    found = [f.message for f in check_exchange(exchanges[-1]) if f.rule == "APP-416-SATISFIABLE"]
+    found = messages_of("APP-416-SATISFIABLE", exchanges[-1:])
     message = (
         f"the app answered 416 to Range {ranges}, which a representation of 23 bytes (the "
         "length of the two plain GETs before it) satisfies; send that range in a 206, or "
@@ -1605,7 +1595,7 @@ def test_the_follow_ups_ask_for_another_type_and_language() -> None:
     """An app that selects by Accept and Accept-Language is found by the questions alone,
     at the second GET of each; one that names them in Vary is not."""
     exchanges = ask_about(Client(negotiating))
-    findings = [f.message for ex in exchanges for f in check_exchange(ex) if f.rule == VARY[0]]
+    findings = messages_of(VARY[0], exchanges)
     selectors = [message.split(": the app selects by ")[1].split(",")[0] for message in findings]
     assert selectors == ["Accept-Language", "Accept"]
 
@@ -2263,10 +2253,5 @@ def test_a_405_without_allow_names_the_method_as_one() -> None:
     """From the app sweep of 2026-12-04: "the 405 to 0 has no Allow field" read as a
     number; a drawn method is a token, and the message says it is the method."""
     app = answering("405 Method Not Allowed", [TEXT], b"no")
-    messages = [
-        finding.message
-        for ex in run(app, {"method": "0", "target": "/"})
-        for finding in check_exchange(ex)
-        if finding.rule == "APP-405-ALLOW"
-    ]
+    messages = messages_of("APP-405-ALLOW", run(app, {"method": "0", "target": "/"}))
     assert messages == ["the 405 to method 0 has no Allow field"]
