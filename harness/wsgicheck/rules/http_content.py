@@ -12,10 +12,10 @@ from __future__ import annotations
 import zlib
 from collections import Counter
 from collections.abc import Iterator
+from itertools import islice
 
 from ..model.grammar import (
     NOT_IN_304,
-    SAFE_METHODS,
     content_range_re,
     decimal,
     entity_tag_re,
@@ -25,7 +25,6 @@ from ..model.grammar import (
 from ..model.untrusted import show
 from .exchange import Exchange
 from .http_evidence import (
-    CONDITIONS_AND_RANGE,
     app_body,
     app_field,
     app_fields,
@@ -35,8 +34,8 @@ from .http_evidence import (
     has_content,
     history_bears_on,
     http_date,
+    plain_gets,
     request_field,
-    request_key,
 )
 from .registry import ORIGIN, Binding, Finding, Level, Rule, rule
 from .server_evidence import declared_length, final_call
@@ -407,47 +406,39 @@ def _satisfiable(spec: tuple[int | None, int], length: int) -> bool:
     return last > 0 if start is None else start < length
 
 
-def _refusal(ex: Exchange) -> tuple[str, int, str] | None:
+def _refusal(ex: Exchange) -> tuple[str, tuple[int | None, int], int, str] | None:
     """For a 416 to a GET with one Range field of one byte range (no If-Range: that is
-    APP-IF-RANGE's): the field, the representation's length, and where that length comes
-    from. The length is the one the 416 states (``Content-Range: bytes */N``, not 0); for a
-    416 that states none, the one a plain GET of the same request got twice running before
-    it (:func:`_steady_length`): Bottle 0.13 answers 416 with no Content-Range to a range
-    unit it reads case-sensitively (``BYTES=0-0``, which §14.1 makes the same unit)."""
+    APP-IF-RANGE's): the field, its :func:`_byte_range`, the representation's length, and
+    where that length comes from. The length is the one the 416 states (``Content-Range:
+    bytes */N``, not 0); for a 416 that states none, the one a plain GET of the same
+    request got twice running before it (:func:`_steady_length`): Bottle 0.13 answers 416
+    with no Content-Range to a range unit it reads case-sensitively (``BYTES=0-0``, which
+    §14.1 makes the same unit)."""
     if ex.method != "GET" or app_status(ex) != 416 or request_field(ex, "if-range") is not None:
         return None
     fields = [value for name, value in ex.request.headers if name.lower() == "range"]
-    if len(fields) != 1 or _byte_range(fields[0]) is None:
+    spec = _byte_range(fields[0]) if len(fields) == 1 else None
+    if spec is None:
         return None  # not one byte range: nothing to judge either way
     stated = app_field(ex, "content-range")
     if stated is None:
         steady = _steady_length(ex)
         whence = "the length of the two plain GETs before it"
-        return None if steady is None else (fields[0], steady, whence)
+        return None if steady is None else (fields[0], spec, steady, whence)
     match = content_range_re.fullmatch(stated)
     if match is None or match.group("unit").lower() != "bytes":
         return None
     length = decimal(match.group("unsatisfied") or "")
     # An empty representation is not judged: only a suffix-range satisfies it (§14.1.1),
     # and a 416 to that is a corner too fine to fail an app on.
-    return (fields[0], length, "the length its Content-Range states") if length else None
+    return (fields[0], spec, length, "the length its Content-Range states") if length else None
 
 
 def _steady_length(ex: Exchange) -> int | None:
-    """The content length of the last two plain GETs of ``ex``'s request before it (the
-    same fields, less conditions and Range, and none of those), when both were answered
-    200 in full with the same non-zero length: the app's representation, which does not
-    vary by itself between requests. Only those sent since the last request of a method
-    that is not safe (RFC 9110 §9.2.1): a PUT may have changed the representation."""
-    key = request_key(ex, CONDITIONS_AND_RANGE)
-    plain: list[Exchange] = []
-    for earlier in reversed(ex.history):
-        if earlier.method not in SAFE_METHODS:
-            break
-        if earlier.method == "GET" and request_key(earlier, frozenset()) == key:
-            plain.append(earlier)
-            if len(plain) == 2:
-                break
+    """The content length of the last two :func:`plain_gets` of ``ex``'s request since the
+    last unsafe request, when both were answered 200 in full with the same non-zero
+    length: the app's representation, which does not vary by itself between requests."""
+    plain = list(islice(plain_gets(ex, since_change=True), 2))
     if len(plain) < 2 or not all(
         app_status(each) == 200 and each.iteration_finished for each in plain
     ):
@@ -478,9 +469,8 @@ fix:  206 with "Content-Range: bytes 0-0/4800" and that byte, or ignore Range: 2
 def satisfiable_range_refused(self: Rule, ex: Exchange) -> Iterator[Finding]:
     found = _refusal(ex)
     assert found is not None
-    ranges, length, whence = found
-    spec = _byte_range(ranges)
-    if spec is not None and _satisfiable(spec, length):
+    ranges, spec, length, whence = found
+    if _satisfiable(spec, length):
         yield self.finding(
             ex,
             f"the app answered 416 to Range {show(ranges)}, which a representation of "

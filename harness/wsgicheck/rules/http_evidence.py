@@ -10,10 +10,11 @@ app's iterable ran to its end: a rule that needs the bytes skips otherwise.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 
-from ..model.grammar import entity_tag_re
+from ..model.grammar import SAFE_METHODS, entity_tag_re
 from ..model.request import Request
 from ..model.untrusted import show
 from .exchange import Exchange
@@ -37,6 +38,7 @@ __all__ = [
     "has_content",
     "history_bears_on",
     "http_date",
+    "plain_gets",
     "read_date",
     "request_field",
     "request_fields",
@@ -105,6 +107,20 @@ def grouped_fields(request: Request) -> Fields:
 
 #: What a conditional or ranged request differs from the plain one to its target by.
 CONDITIONS_AND_RANGE = CONDITIONAL_FIELDS | {"range"}
+
+
+def plain_gets(ex: Exchange, *, since_change: bool = False) -> Iterator[Exchange]:
+    """The earlier GETs of ``ex``'s request without its conditions and Range (the same
+    target and other fields, none of those), newest first: what a conditional or ranged
+    request is judged beside. With ``since_change``, only those sent after the last
+    request of a method that is not safe (RFC 9110 §9.2.1: a PUT may have changed the
+    representation)."""
+    key = request_key(ex, CONDITIONS_AND_RANGE)
+    for earlier in reversed(ex.history):
+        if since_change and earlier.method not in SAFE_METHODS:
+            return
+        if earlier.method == "GET" and request_key(earlier, frozenset()) == key:
+            yield earlier
 
 
 def history_bears_on(ex: Exchange) -> bool:

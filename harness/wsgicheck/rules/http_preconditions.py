@@ -36,6 +36,7 @@ from .http_evidence import (
     entity_tags,
     history_bears_on,
     http_date,
+    plain_gets,
     read_date,
     request_field,
     request_key,
@@ -92,14 +93,10 @@ def steady(ex: Exchange, name: str) -> bool:
     the one it gave a moment ago, and is not judged on it."""
     if app_field(ex, name) is not None:
         return True
-    key = request_key(ex, CONDITIONS_AND_RANGE)
     plain = [
         app_field(each, name)
-        for each in reversed(ex.history)
-        if each.method == "GET"
-        and each.iteration_finished
-        and _successful(app_status(each))
-        and request_key(each, frozenset()) == key
+        for each in plain_gets(ex)
+        if each.iteration_finished and _successful(app_status(each))
     ]
     return len(plain) >= 2 and plain[0] == plain[1]
 
