@@ -8,6 +8,7 @@ from __future__ import annotations
 import gc
 import gzip
 import http.client
+import sys
 import threading
 import warnings
 import zlib
@@ -28,7 +29,7 @@ from wsgicheck import Client
 from wsgicheck.core.environ import ServerConfig
 from wsgicheck.drivers.server import live_server
 from wsgicheck.drivers.validation import validator
-from wsgicheck.explore.sequences import ask_about
+from wsgicheck.explore.sequences import ask_about, send_follow_ups
 from wsgicheck.model.response import Response
 from wsgicheck.rules import REGISTRY, Exchange, check_exchange, in_sequence
 
@@ -53,6 +54,7 @@ HTTP_RULES = [
     "APP-IF-NONE-MATCH-MISS",
     "APP-IF-RANGE",
     "APP-IF-RANGE-MATCH",
+    "APP-ERRORS-BEFORE-CONDITIONS",
     "APP-VARY-NAMES-FIELD",
     "APP-ETAG-PER-CODING",
 ]
@@ -1866,6 +1868,160 @@ def test_if_range_match(sent: str, expected: Fired) -> None:
 
 def test_if_range_match_needs_the_range_alone_to_have_got_206() -> None:
     assert fired(run(deciding(VALIDATORS, only_without_if_range), GET, ranged('"v1"'))) == set()
+
+
+# -- APP-ERRORS-BEFORE-CONDITIONS ----------------------------------------------------------------
+
+ERRORS_FIRST = "APP-ERRORS-BEFORE-CONDITIONS"
+MISSING = {"method": "GET", "target": "/missing"}
+
+
+def missing_unless(condition: Callable[[dict[str, Any]], str | None]) -> Callable[..., Any]:
+    """404 to every request, unless ``condition`` (of the environ) names another status,
+    given with the ETag (and a Content-Type but to a 304) and no content."""
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        status = condition(environ)
+        if status is not None:
+            start_response(status, [STRONG] if status.startswith("304") else [STRONG, TEXT])
+            return []
+        start_response("404 Not Found", [TEXT])
+        return [b"no such page\n"]
+
+    return app
+
+
+def on_missing(field: str, value: str, **extra: Any) -> dict[str, Any]:
+    return {**MISSING, "headers": {field: value}, **extra}
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "answer"),
+    [
+        ("If-None-Match", '"v1"', "304 Not Modified"),  # hgweb: the site's tag, any path
+        ("If-Match", "*", "412 Precondition Failed"),  # Django's condition decorator
+        ("If-Unmodified-Since", DAY_BEFORE, "412 Precondition Failed"),
+        ("If-Modified-Since", DAY_BEFORE, "304 Not Modified"),
+    ],
+)
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+def test_a_condition_answered_before_the_404_fires(
+    field: str, value: str, answer: str, method: str
+) -> None:
+    key = "HTTP_" + field.upper().replace("-", "_")
+    app = missing_unless(lambda environ: answer if key in environ else None)
+    exchanges = run(app, MISSING, MISSING, on_missing(field, value, method=method))
+    assert fired(exchanges) == {(ERRORS_FIRST, method, (field,))}
+    (message,) = messages_of(ERRORS_FIRST, exchanges)
+    code = answer[:3]
+    assert message.startswith(
+        f"the app answered {code} to a {method} with {field}: {value}, though the last two "
+        "GETs of it without conditions got 404: the conditions are to be ignored and the 404 "
+        "given (a "
+    )
+
+
+@pytest.mark.parametrize(
+    ("plain", "why"),
+    [
+        (["404 Not Found"], "one plain answer: nothing steady to hold it to"),
+        (["404 Not Found", "410 Gone"], "the plain answers differ"),
+        (["500 Internal Server Error"] * 2, "a server error may come after the conditions"),
+        (["429 Too Many Requests"] * 2, "a status that comes and goes with time"),
+        (["200 OK"] * 2, "the target exists: the other precondition rules judge it"),
+        (["304 Not Modified"] * 2, "a 304 to a plain GET is no error the conditions follow"),
+    ],
+)
+def test_errors_before_conditions_needs_two_steady_redirects_or_client_errors(
+    plain: list[str], why: str
+) -> None:
+    answers = iter([*plain, "304 Not Modified"])
+    app = missing_unless(lambda environ: next(answers))
+    exchanges = run(app, *[MISSING] * len(plain), on_missing("If-None-Match", '"v1"'))
+    assert ERRORS_FIRST not in applied(exchanges), why
+
+
+def test_a_redirect_comes_before_the_conditions_too() -> None:
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        if environ.get("HTTP_IF_NONE_MATCH"):
+            start_response("304 Not Modified", [STRONG])
+            return []
+        start_response("301 Moved Permanently", [TEXT, ("Location", "/missing/")])
+        return [b"moved\n"]
+
+    exchanges = run(app, MISSING, MISSING, on_missing("If-None-Match", "*"))
+    assert fired(exchanges) == {(ERRORS_FIRST, "GET", ("If-None-Match",))}
+
+
+def test_the_error_given_again_passes_and_a_put_between_stops_the_judging() -> None:
+    ignoring = missing_unless(lambda environ: None)
+    exchanges = run(ignoring, MISSING, MISSING, on_missing("If-Match", "*"))
+    assert ERRORS_FIRST in applied(exchanges)
+    assert fired(exchanges) == set()
+    refusing_star = missing_unless(
+        lambda environ: "412 Precondition Failed" if environ.get("HTTP_IF_MATCH") else None
+    )
+    put = {"method": "PUT", "target": "/missing", "body": b"x"}
+    exchanges = run(refusing_star, MISSING, put, MISSING, on_missing("If-Match", "*"))
+    assert ERRORS_FIRST not in applied(exchanges)  # the PUT may have made the target
+
+
+def test_the_follow_ups_ask_conditions_of_a_404_and_find_the_site_wide_tag() -> None:
+    """hgweb's way: one ETag for the whole site, compared before the path is looked up. The
+    questions after a 404 send the tag another target gave (``elsewhere``)."""
+    module = load(ROOT / "fixtures" / "broken" / "app_errors_before_conditions.py")
+    client = Client(module.app)
+    first = Exchange(client.get("/missing"))
+    asked = ask_about(client, "/missing")
+    assert fired(asked) == set()  # without the site's tag, * alone: the 404 is given
+    later = send_follow_ups(client.send, first, elsewhere=(module.TAG, None))
+    assert fired(later) == {(ERRORS_FIRST, "GET", ("If-None-Match",))}
+
+
+def test_django_condition_decorator_answers_412_before_its_views_404() -> None:
+    """Django 5.2's ``condition`` decorator evaluates the preconditions before the view
+    runs: with no ETag for an item that does not exist, If-Match ``*`` and an
+    If-Unmodified-Since fail, and it answers 412 where the view answers 404."""
+    load_good("djangoetagapp")  # puts the helloworld project on sys.path
+    import types
+
+    from django.http import Http404, HttpResponse
+    from django.test.utils import override_settings
+    from django.urls import path
+    from django.views.decorators.http import condition
+    from helloworld.stacks import application_with
+
+    items = {"a": "first item"}
+
+    @condition(etag_func=lambda request, key: f'"{key}"' if key in items else None)
+    def item(request: Any, key: str) -> HttpResponse:
+        if key not in items:
+            raise Http404("no such item")
+        return HttpResponse(items[key], content_type="text/plain")
+
+    urls = types.ModuleType("wsgicheck_condition_urls")
+    urls.urlpatterns = [path("items/<str:key>", item)]  # type: ignore[attr-defined]
+    sys.modules[urls.__name__] = urls
+    try:
+        with override_settings(ROOT_URLCONF=urls.__name__):
+            client = Client(application_with([]))
+            assert fired(ask_about(client, "/items/a")) == set()
+            found = fired(ask_about(client, "/items/zz"))
+    finally:
+        del sys.modules[urls.__name__]
+    assert found == {
+        (ERRORS_FIRST, "GET", ("If-Match",)),
+        (ERRORS_FIRST, "GET", ("If-Unmodified-Since",)),
+    }
+
+
+@pytest.mark.parametrize("path", GOOD_APPS, ids=[path.stem for path in GOOD_APPS])
+def test_every_good_app_answers_the_questions_after_an_error_cleanly(path: Path) -> None:
+    app = load_app(path).app
+    exchanges = ask_about(Client(app, config=NO_FILE_WRAPPER), "/wsgicheck-no-such-page")
+    assert ERRORS_FIRST not in {rule for rule, _, _ in fired(exchanges)}
+    if 300 <= exchanges[0].response.status_code < 500:
+        assert ERRORS_FIRST in applied(exchanges)
 
 
 # -- real apps, through the follow-up questions ------------------------------------------------

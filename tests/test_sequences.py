@@ -240,11 +240,63 @@ def test_the_other_choices_are_other_than_the_answers() -> None:
 
 
 def test_nothing_follows_other_methods_or_statuses() -> None:
-    client = Client(answering("404 Not Found", [("ETag", TAG)]))
-    response = client.get("/")
-    assert follow_ups(response.request, response) == []
+    for status in ("500 Internal Server Error", "204 No Content", "304 Not Modified", "429 Slow"):
+        response = Client(answering(status, [("ETag", TAG)])).get("/")
+        assert follow_ups(response.request, response) == [], status
     posted = Client(answering("200 OK", [("ETag", TAG)])).post("/", body=b"x")
     assert follow_ups(posted.request, posted) == []
+    missing = Client(answering("404 Not Found", [])).head("/")
+    assert follow_ups(missing.request, missing) == []
+
+
+LONG_AGO = "Sat, 01 Jan 2000 00:00:00 GMT"
+MODIFIED = "Mon, 01 Jan 2024 00:00:00 GMT"
+
+
+@pytest.mark.parametrize("status", ["404 Not Found", "301 Moved Permanently", "400 Bad Request"])
+def test_a_redirect_or_client_error_is_asked_the_conditions_it_must_ignore(status: str) -> None:
+    response = Client(answering(status, [])).get("/gone", headers={"Accept": "text/plain"})
+    accept = ("Accept", "text/plain")
+    assert asked(follow_ups(response.request, response)) == [
+        ("GET", (accept,)),
+        ("GET", (accept, ("If-None-Match", "*"))),
+        ("GET", (accept, ("If-Match", "*"))),
+        ("GET", (accept, ("If-Unmodified-Since", LONG_AGO))),
+    ]
+    elsewhere = (TAG, MODIFIED)
+    assert asked(follow_ups(response.request, response, elsewhere=elsewhere))[2:4] == [
+        ("GET", (accept, ("If-None-Match", TAG))),
+        ("GET", (accept, ("If-Modified-Since", MODIFIED))),
+    ]
+    # Asked of the app: one transport only (as the other media type and language are).
+    assert follow_ups(response.request, response, choices=False) == []
+
+
+def test_after_a_conditional_error_the_plain_get_is_asked_twice() -> None:
+    client = Client(answering("404 Not Found", []))
+    response = client.get("/gone", headers={"If-None-Match": TAG, "Range": "bytes=0-0"})
+    questions = asked(follow_ups(response.request, response))
+    assert questions[:3] == [("GET", ()), ("GET", ()), ("GET", (("If-None-Match", "*"),))]
+
+
+def test_errors_are_followed_up_once_per_status_but_on_the_runs_own_paths() -> None:
+    def by_path(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        status = {"/moved": "302 Found", "/bad": "400 Bad Request"}.get(
+            environ["PATH_INFO"], "404 Not Found"
+        )
+        start_response(status, [("Content-Type", "text/plain")])
+        return [b"no\n"]
+
+    client = Client(by_path)
+    chosen = FollowUps(errors=4)
+    targets = ["/a", "/a", "/b", "/items/9", "/moved", "/bad", "/c", "/moved/2"]
+    wanted = [
+        chosen.wants(Exchange(client.get(target)), known=target == "/items/9") for target in targets
+    ]
+    # /a is the first 404, asked once; /b a second 404; /items/9 a 404 on one of the run's
+    # paths; then the first 302 and the first 400, and the limit of 4 is reached.
+    assert wanted == [True, False, False, True, True, True, False, False]
+    assert not FollowUps().wants(Exchange(client.head("/x")))
 
 
 def test_a_last_modified_in_another_zone_is_asked_about_in_gmt() -> None:
@@ -326,6 +378,7 @@ def test_follow_ups_are_asked_once_per_target_and_up_to_a_limit() -> None:
         "app_if_unmodified_since",
         "app_if_range",
         "app_if_range_match",
+        "app_errors_before_conditions",
     ],
 )
 def test_a_check_asks_the_follow_up_questions(name: str) -> None:

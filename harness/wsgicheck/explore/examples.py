@@ -43,7 +43,7 @@ from .collector import (
 from .corpus import corpus
 from .explorer import MAX_STEPS, Explorer, Learned
 from .replay import MemoryTransport, SocketTransport, TransportError, compare
-from .sequences import FollowUps, send_follow_ups
+from .sequences import Elsewhere, FollowUps, send_follow_ups
 
 if sys.version_info >= (3, 11):  # pragma: no cover - depends on the interpreter
     from builtins import BaseExceptionGroup
@@ -89,6 +89,7 @@ def _follow_up(
     before: tuple[Request, ...] = (),
     keep: frozenset[str] = frozenset(),
     choices: bool = True,
+    elsewhere: Elsewhere = (None, None),
 ) -> None:
     """Ask the questions that follow ``first`` (HEAD, conditional GETs: :mod:`.sequences`)
     through ``transport`` and judge each beside it. Their findings are kept, never raised
@@ -101,9 +102,20 @@ def _follow_up(
             on_exchange(request, config, source)
         return transport.exchange(request, config)
 
-    for later in send_follow_ups(send, first, source=source, keep=keep, choices=choices):
+    asked = send_follow_ups(
+        send, first, source=source, keep=keep, choices=choices, elsewhere=elsewhere
+    )
+    for later in asked:
         sent_before = (*before, *[earlier.request for earlier in later.history])
         collector.judge(later, later.request, config, source, sent_before)
+
+
+def _elsewhere(learned: Learned, target: str) -> Elsewhere:
+    """The first ETag and the first Last-Modified the run learned at another target than
+    ``target`` (what the questions after an error send: :mod:`.sequences`)."""
+    others = [pair for where, pair in learned.validators.items() if where != target]
+    tag = next((etag for etag, _ in others if etag is not None), None)
+    return tag, next((modified for _, modified in others if modified is not None), None)
 
 
 def _judged(rule: Rule, exchange: Exchange) -> Finding | None:
@@ -257,16 +269,24 @@ class Examples:
         # The user's fields (-H) stay as given in the questions that follow too.
         keep = frozenset(name.lower() for name, _ in run.options.headers)
         request = _with_prefix(drawn, config)
+        known = drawn.path in run.paths  # a target the run knows: its errors are asked about
         found: list[Finding] = []
         first: Exchange | None = None
         asked = False
         if run.memory is not None:
             first = self._in_memory(drawn, request, config, earlier, previous)
             found += collector.judge(first, request, config, "memory", before)
-            asked = follow and self.followed.wants(first)
+            asked = follow and self.followed.wants(first, known=known)
             if asked:
                 _follow_up(
-                    first, run.memory, config, collector, run.on_exchange, before=before, keep=keep
+                    first,
+                    run.memory,
+                    config,
+                    collector,
+                    run.on_exchange,
+                    before=before,
+                    keep=keep,
+                    elsewhere=_elsewhere(run.learned, drawn.target),
                 )
         if run.wire is not None and not (first is not None and first.timed_out):
             # (The socket is not tried after a time-out in memory: it would cost another.)
@@ -279,7 +299,7 @@ class Examples:
             exchange = self._on_the_wire(drawn, request, response, config, earlier, previous, first)
             found += collector.judge(exchange, request, config, "socket", before)
             if run.memory is None:  # the socket alone: its first 200 is the one followed up
-                asked = follow and self.followed.wants(exchange)
+                asked = follow and self.followed.wants(exchange, known=known)
             if asked and not exchange.timed_out:  # the same questions over the wire
                 try:
                     _follow_up(
@@ -293,6 +313,7 @@ class Examples:
                         keep,
                         # Asked in memory already: the choices ask the app, not the server.
                         choices=run.memory is None,
+                        elsewhere=_elsewhere(run.learned, drawn.target),
                     )
                 except TransportError as exc:
                     run.errors.append(f"{request.method} {request.target} (follow-up): {exc}")

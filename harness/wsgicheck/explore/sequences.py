@@ -1,6 +1,7 @@
 """The questions a client asks after an answer: HEAD beside a GET, the GET again with what
 it taught (its ETag, its Last-Modified) as every precondition, with gzip accepted, asking
-for another media type and language, a byte range with and without If-Range, and plain.
+for another media type and language, a byte range with and without If-Range, and plain;
+and after a redirect or a client error, the GET again with conditions it must ignore.
 
 A 200 to GET teaches validators; real clients then revalidate, compress and ask for
 ranges, and that is where apps and middleware stacks break (a 304 that carries a gzip body,
@@ -22,12 +23,22 @@ from ..model.request import Framing, InvalidRequest, Request
 from ..model.response import Response
 from ..rules import Exchange
 from ..rules.engine import HISTORY
-from ..rules.http_evidence import CONDITIONAL_FIELDS, entity_tags, http_date
+from ..rules.http_evidence import (
+    CONDITIONAL_FIELDS,
+    comes_before_conditions,
+    entity_tags,
+    http_date,
+)
 
 __all__ = ["FollowUps", "ask_about", "follow_ups", "send_follow_ups"]
 
 #: Request fields a follow-up sets itself, dropped from the GET it starts from.
 _REPLACED = CONDITIONAL_FIELDS | {"range"}
+#: A date long before any representation a run meets: an If-Unmodified-Since that fails
+#: wherever the target gives a Last-Modified.
+_LONG_AGO = "Sat, 01 Jan 2000 00:00:00 GMT"
+#: What another target of the app taught: an ETag and a Last-Modified, either None.
+Elsewhere = tuple[str | None, str | None]
 
 
 def follow_ups(
@@ -36,6 +47,7 @@ def follow_ups(
     keep: frozenset[str] = frozenset(),
     *,
     choices: bool = True,
+    elsewhere: Elsewhere = (None, None),
 ) -> list[Request]:
     """The requests that follow a 200 to ``request`` (a GET), in the order to send them:
     HEAD to the same target; the GET with If-None-Match set to the ETag and with
@@ -53,15 +65,22 @@ def follow_ups(
     then ranges it cannot satisfy (:func:`_unsatisfiable`), one whose last-pos is past the
     end (:func:`_past_the_end`), ``BYTES=0-0`` (the unit in capitals), and ``bytes=0-``
     with gzip and deflate accepted.
+    After a redirect or a client error, :func:`_ignored_conditions` (with ``elsewhere``,
+    what another target taught).
     None for anything else; a value the app sent that no client could send back is left
     out, and so is a question that would change a field named in ``keep`` (lower-case: the
     fields the user set with ``-H``, which every request carries as given). Without
-    ``choices`` the other media type and language are not asked: they ask the app, not the
-    server, and a run with both transports asks them in memory only."""
-    if request.method != "GET" or response.status_code != 200:
+    ``choices`` the other media type and language, and the questions after an error, are
+    not asked: they ask the app, not the server, and a run with both transports asks them
+    in memory only."""
+    if request.method != "GET":
         return []
-    fields = tuple(item for item in request.headers if item[0].lower() not in _REPLACED - keep)
-    plain = {"headers": fields, "body": b"", "framing": Framing.NONE, "chunk_sizes": ()}
+    if response.status_code != 200:
+        if not choices or not comes_before_conditions(response.status_code):
+            return []
+        # Two plain answers before the conditions: this one, if it had no conditions.
+        again = 1 if _plain(request) else 2
+        return _built(request, _ignored_conditions(elsewhere, again), keep)
     wanted: list[tuple[str, tuple[tuple[str, str], ...]]] = [("HEAD", ())]
     conditions = [
         (name, value)
@@ -102,6 +121,17 @@ def follow_ups(
             # a 206 after the app cut it (Flask-Compress with deflate) is past its minimum
             # size here, where bytes=0-0 never is.
             wanted.append(("GET", (("Range", "bytes=0-"), ("Accept-Encoding", "gzip, deflate"))))
+    return _built(request, wanted, keep)
+
+
+def _built(
+    request: Request, wanted: list[tuple[str, tuple[tuple[str, str], ...]]], keep: frozenset[str]
+) -> list[Request]:
+    """The ``wanted`` (method, fields) as requests: ``request`` (a GET) with no body, with
+    its conditions and Range dropped and the fields added, but none that would change a
+    field named in ``keep``, and none that is no valid request."""
+    fields = tuple(item for item in request.headers if item[0].lower() not in _REPLACED - keep)
+    plain = {"headers": fields, "body": b"", "framing": Framing.NONE, "chunk_sizes": ()}
     out = []
     for method, extra in wanted:
         names = {name.lower() for name, _ in extra}
@@ -113,6 +143,33 @@ def follow_ups(
         except InvalidRequest:
             continue  # an ETag with a CR in it, say: APP-HEADER-VALUE-NO-CONTROL's finding
     return out
+
+
+def _plain(request: Request) -> bool:
+    """Whether ``request`` carries no condition and no Range."""
+    return not any(name.lower() in _REPLACED for name, _ in request.headers)
+
+
+def _ignored_conditions(
+    elsewhere: Elsewhere, again: int
+) -> list[tuple[str, tuple[tuple[str, str], ...]]]:
+    """After a redirect or a client error to a GET: the plain GET ``again`` times (the
+    rule judges beside two plain answers that agree), then with one precondition each,
+    which RFC 9110 §13.2.1 has the app ignore there: If-None-Match ``*`` and the ETag
+    another target gave (an app whose tag is global, as hgweb's is, answers it 304 on any
+    path), If-Modified-Since the Last-Modified another target gave, If-Match ``*`` (false
+    where nothing exists: Django's ``condition`` decorator answers 412 before its view's
+    404) and an If-Unmodified-Since long ago."""
+    tag, modified = elsewhere
+    wanted: list[tuple[str, tuple[tuple[str, str], ...]]] = [("GET", ())] * again
+    wanted.append(("GET", (("If-None-Match", "*"),)))
+    if tag is not None and tag.strip() != "*":
+        wanted.append(("GET", (("If-None-Match", tag),)))
+    if modified is not None:
+        wanted.append(("GET", (("If-Modified-Since", modified),)))
+    wanted.append(("GET", (("If-Match", "*"),)))
+    wanted.append(("GET", (("If-Unmodified-Since", _LONG_AGO),)))
+    return wanted
 
 
 def _may_ask_ranges(response: Response) -> bool:
@@ -254,11 +311,15 @@ def send_follow_ups(
     source: str = "memory",
     keep: frozenset[str] = frozenset(),
     choices: bool = True,
+    elsewhere: Elsewhere = (None, None),
 ) -> list[Exchange]:
     """Send the :func:`follow_ups` of ``first`` with ``send`` (one transport's exchange);
     their exchanges, each with ``first`` and the follow-ups before it as ``history``."""
     linked = [first]
-    for request in follow_ups(first.request, first.response, keep, choices=choices):
+    questions = follow_ups(
+        first.request, first.response, keep, choices=choices, elsewhere=elsewhere
+    )
+    for request in questions:
         later = Exchange(send(request), source=source)
         later.history = tuple(linked[-HISTORY:])
         linked.append(later)
@@ -280,24 +341,42 @@ def ask_about(
 
 
 class FollowUps:
-    """Which GETs of a run get follow-ups: the first answered 200 to each target, up to
-    ``limit`` targets, so the questions cost a run a bounded number of exchanges."""
+    """Which GETs of a run get follow-ups, so the questions cost a run a bounded number of
+    exchanges: the first answered 200 to each target, up to ``limit`` targets; and the
+    first answered a redirect or a client error to each target, up to ``errors`` targets,
+    of which only the first of each status unless the target is one the run knows (a path
+    the user named or discovery found: an app's own 404 for a missing item is not its
+    router's for a path it has no view for)."""
 
-    def __init__(self, limit: int = 64) -> None:
+    def __init__(self, limit: int = 64, errors: int = 8) -> None:
         self.limit = limit
+        self.errors = errors
         self._asked: set[str] = set()
+        self._errors_asked: set[str] = set()
+        self._error_statuses: set[int] = set()
 
-    def wants(self, first: Exchange) -> bool:
-        """Whether to follow ``first`` up (and, if so, remember its target as asked)."""
-        target = first.request.target
+    def wants(self, first: Exchange, *, known: bool = False) -> bool:
+        """Whether to follow ``first`` up (and, if so, remember its target as asked);
+        ``known``: its target is one of the run's paths."""
+        target, code = first.request.target, first.response.status_code
+        if first.method != "GET" or first.timed_out:
+            return False
+        if code == 200:
+            if (
+                "limit" in first.evidence  # a body cut off at the limit: nothing to compare
+                or target in self._asked
+                or len(self._asked) >= self.limit
+            ):
+                return False
+            self._asked.add(target)
+            return True
         if (
-            first.method != "GET"
-            or first.response.status_code != 200
-            or first.timed_out
-            or "limit" in first.evidence  # a body cut off at the limit: nothing to compare
-            or target in self._asked
-            or len(self._asked) >= self.limit
+            not comes_before_conditions(code)
+            or target in self._errors_asked
+            or len(self._errors_asked) >= self.errors
+            or (code in self._error_statuses and not known)
         ):
             return False
-        self._asked.add(target)
+        self._errors_asked.add(target)
+        self._error_statuses.add(code)
         return True

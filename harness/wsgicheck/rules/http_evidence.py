@@ -23,6 +23,7 @@ from .server_evidence import app_fields, final_call, status_code
 __all__ = [
     "CONDITIONAL_FIELDS",
     "CONDITIONS_AND_RANGE",
+    "PRECONDITIONS",
     "Fields",
     "app_body",
     "app_field",
@@ -30,6 +31,7 @@ __all__ = [
     "app_list",
     "app_status",
     "coded_note",
+    "comes_before_conditions",
     "compared_at",
     "conditional",
     "entity_tags",
@@ -52,6 +54,21 @@ __all__ = [
 CONDITIONAL_FIELDS = frozenset(
     {"if-match", "if-none-match", "if-modified-since", "if-unmodified-since", "if-range"}
 )
+
+#: The conditions RFC 9110 §13.2.1 has a server ignore on a redirect or a failure
+#: (If-Range is §13.1.5's own: it only decides whether a Range is served).
+PRECONDITIONS = ("if-match", "if-none-match", "if-modified-since", "if-unmodified-since")
+#: Client errors that come and go with time or load, not with the request.
+_TRANSIENT = frozenset({408, 425, 429})
+
+
+def comes_before_conditions(code: int | None) -> bool:
+    """Whether ``code`` is a redirect or a client error that RFC 9110 §13.2.1 puts before
+    the preconditions ("redirects and failures that can be detected before significant
+    processing occurs"): a 3xx but 304, a 4xx but 412 and those that come and go with time
+    or load (408, 425, 429). A 5xx is not taken: a failure met while the answer was being
+    made may come after them."""
+    return code is not None and 300 <= code < 500 and code not in (304, 412, *_TRANSIENT)
 
 
 def app_field(ex: Exchange, name: str) -> str | None:

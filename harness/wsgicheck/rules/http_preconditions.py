@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import datetime
+from itertools import islice
 from typing import TypeVar
 
 from ..model.untrusted import show
@@ -30,9 +31,11 @@ from .exchange import Exchange
 from .http_evidence import (
     CONDITIONAL_FIELDS,
     CONDITIONS_AND_RANGE,
+    PRECONDITIONS,
     app_field,
     app_status,
     coded_note,
+    comes_before_conditions,
     entity_tags,
     history_bears_on,
     http_date,
@@ -438,3 +441,59 @@ def if_range_match(self: Rule, ex: Exchange) -> Iterator[Finding]:
             f"If-Range {show(tag_text(tag))} strongly matches the target's ETag; the same "
             f"Range without it got 206, this got {app_status(ex)} with {ex.produced} bytes",
         )
+
+
+def _ignored_verdict(ex: Exchange) -> str | None:
+    """APP-ERRORS-BEFORE-CONDITIONS's verdict on a GET or HEAD with preconditions, where
+    the last two GETs of the request without its conditions and Range, since the last
+    request of an unsafe method, both got the same redirect or client error
+    (:func:`~.http_evidence.comes_before_conditions`): the finding's message for a 304 or
+    412, "" for any other answer; None where there is nothing to judge."""
+    if ex.method not in SAFE or not answered(ex):
+        return None
+    sent = [(name, value) for name, value in ex.request.headers if name.lower() in PRECONDITIONS]
+    if not sent:
+        return None
+    plain = list(islice(plain_gets(ex, since_change=True), 2))
+    if len(plain) < 2 or not all(answered(each) for each in plain):
+        return None
+    before = app_status(plain[0])
+    if before != app_status(plain[1]) or not comes_before_conditions(before):
+        return None
+    code = app_status(ex)
+    if code not in (304, 412):
+        return ""
+    fields = "; ".join(f"{show(name)}: {show(value)}" for name, value in sent)
+    told = (
+        "a cache that its copy is current, where the target gives none"
+        if code == 304
+        else "a condition failed, where the target fails or redirects whatever the condition"
+    )
+    return (
+        f"the app answered {code} to a {ex.method} with {fields}, though the last two GETs of "
+        f"it without conditions got {before}: the conditions are to be ignored and the "
+        f"{before} given (a {code} tells {told})"
+    )
+
+
+@rule(
+    "APP-ERRORS-BEFORE-CONDITIONS",
+    level=Level.MUST,
+    binding=Binding.APP,
+    section=SECTION + "; RFC 9110 §13.2.1",
+    summary="a GET or HEAD whose conditions would otherwise be answered with a redirect or "
+    "a client error gets that answer, not 304 or 412: the conditions are ignored",
+    pep=ORIGIN,
+    source="RFC 9110 §13.2.1",
+    covers=(),
+    needs=(),
+    memo="exchange",
+    sequence=history_bears_on,
+    applies=lambda ex: _ignored_verdict(ex) is not None,
+    example="""
+bad:  if environ.get("HTTP_IF_NONE_MATCH") == repo_etag: return not_modified()  # any path
+fix:  find the target first (404, redirect, 400); evaluate conditions only on what exists""",
+)
+def errors_before_conditions(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    if message := _ignored_verdict(ex):
+        yield self.finding(ex, message)
