@@ -159,6 +159,10 @@ def test_content_type_is_not_asked_of_a_head_whose_get_has_no_bytes() -> None:
         assert fired(run(sized, HEAD)) == {("APP-CONTENT-TYPE", "HEAD", ())}
 
 
+    # WhiteNoise 6.12's HEAD 416 says no length (its GET is empty): nothing tells of content
+    # (the sweep of 2026-12-04).
+    unsized = answering("416 Range Not Satisfiable", [("Content-Range", "bytes */0")])
+    assert "APP-CONTENT-TYPE" not in applied(run(unsized, HEAD))
 def test_content_type_of_a_body_not_read_to_its_end_names_no_length() -> None:
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         start_response("404 Not Found", [])

@@ -52,8 +52,10 @@ def _responded(ex: Exchange) -> bool:
 
 
 def _no_bytes(ex: Exchange, code: int) -> bool:
-    """A response known to carry no byte of content (the app's body ran to its end empty,
-    or, for HEAD, the Content-Length it declares is 0), other than a 200 to GET or HEAD.
+    """A response not known to carry a byte of content, other than a 200 to GET or HEAD:
+    the app's body ran to its end empty, or, for HEAD, whose content is its GET's and
+    unknown here, it declares no Content-Length above 0 (WhiteNoise's HEAD 416 declares
+    none; its GET is empty).
     RFC 9110 §9.3.7 calls an answer with a Content-Length of "0" one in which "no content
     is to be sent", and §8.3 excuses a sender where "the intended media type of the
     enclosed representation is unknown": wsgicheck reads zero bytes so (an empty 201 to
@@ -62,7 +64,7 @@ def _no_bytes(ex: Exchange, code: int) -> bool:
     if code == 200 and ex.method in ("GET", "HEAD"):
         return False
     if ex.method == "HEAD":
-        return declared_length(final_call(ex)) == 0
+        return not declared_length(final_call(ex))
     return ex.iteration_finished and ex.produced == 0
 
 
