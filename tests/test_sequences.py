@@ -270,6 +270,13 @@ def test_a_redirect_or_client_error_is_asked_the_conditions_it_must_ignore(statu
     ]
     # Asked of the app: one transport only (as the other media type and language are).
     assert follow_ups(response.request, response, choices=False) == []
+    # The error's own ETag first (a cache that stored the 404 revalidates it), then the
+    # other target's, once each.
+    tagged = Client(answering(status, [("ETag", 'W/"7"')])).get("/gone")
+    for elsewhere, sent in (((TAG, None), ['W/"7"', TAG]), (('W/"7"', None), ['W/"7"'])):
+        questions = asked(follow_ups(tagged.request, tagged, elsewhere=elsewhere))
+        assert [fields[0][1] for _, fields in questions[2 : 2 + len(sent)]] == sent
+        assert questions[2 + len(sent)] == ("GET", (("If-Match", "*"),))
 
 
 def test_after_a_conditional_error_the_plain_get_is_asked_twice() -> None:

@@ -80,7 +80,8 @@ def follow_ups(
             return []
         # Two plain answers before the conditions: this one, if it had no conditions.
         again = 1 if _plain(request) else 2
-        return _built(request, _ignored_conditions(elsewhere, again), keep)
+        own = response.header("etag")
+        return _built(request, _ignored_conditions(own, elsewhere, again), keep)
     wanted: list[tuple[str, tuple[tuple[str, str], ...]]] = [("HEAD", ())]
     conditions = [
         (name, value)
@@ -151,20 +152,22 @@ def _plain(request: Request) -> bool:
 
 
 def _ignored_conditions(
-    elsewhere: Elsewhere, again: int
+    own: str | None, elsewhere: Elsewhere, again: int
 ) -> list[tuple[str, tuple[tuple[str, str], ...]]]:
     """After a redirect or a client error to a GET: the plain GET ``again`` times (the
     rule judges beside two plain answers that agree), then with one precondition each,
-    which RFC 9110 §13.2.1 has the app ignore there: If-None-Match ``*`` and the ETag
-    another target gave (an app whose tag is global, as hgweb's is, answers it 304 on any
-    path), If-Modified-Since the Last-Modified another target gave, If-Match ``*`` (false
-    where nothing exists: Django's ``condition`` decorator answers 412 before its view's
-    404) and an If-Unmodified-Since long ago."""
+    which RFC 9110 §13.2.1 has the app ignore there: If-None-Match ``*``, then the ETag
+    the error itself gave (``own``: a cache that stored the 404 revalidates it so) and the
+    one another target gave (an app whose tag is global, as hgweb's is, answers them 304
+    on any path), If-Modified-Since the Last-Modified another target gave, If-Match ``*``
+    (false where nothing exists: Django's ``condition`` decorator answers 412 before its
+    view's 404) and an If-Unmodified-Since long ago."""
     tag, modified = elsewhere
     wanted: list[tuple[str, tuple[tuple[str, str], ...]]] = [("GET", ())] * again
     wanted.append(("GET", (("If-None-Match", "*"),)))
-    if tag is not None and tag.strip() != "*":
-        wanted.append(("GET", (("If-None-Match", tag),)))
+    for each in dict.fromkeys((own, tag)):
+        if each is not None and each.strip() != "*":
+            wanted.append(("GET", (("If-None-Match", each),)))
     if modified is not None:
         wanted.append(("GET", (("If-Modified-Since", modified),)))
     wanted.append(("GET", (("If-Match", "*"),)))
