@@ -55,6 +55,7 @@ HTTP_RULES = [
     "APP-IF-RANGE",
     "APP-IF-RANGE-MATCH",
     "APP-ERRORS-BEFORE-CONDITIONS",
+    "APP-304-CONDITIONAL",
     "APP-VARY-NAMES-FIELD",
     "APP-ETAG-PER-CODING",
 ]
@@ -145,7 +146,11 @@ TEXT = ("Content-Type", "text/plain")
 def test_content_type_is_asked_of_every_response_with_content(
     status: str, method: str, body: bytes, expected: Fired
 ) -> None:
-    exchanges = run(answering(status, [], body), {"method": method, "target": "/"})
+    # (A 304 answers a condition: APP-304-CONDITIONAL's.)
+    headers = {"If-None-Match": '"x"'} if status.startswith("304") else {}
+    exchanges = run(
+        answering(status, [], body), {"method": method, "target": "/", "headers": headers}
+    )
     assert fired(exchanges) == expected
     asked = "APP-CONTENT-TYPE" in applied(exchanges)
     assert asked == bool(expected)  # zero bytes are not judged, not passed
@@ -154,15 +159,15 @@ def test_content_type_is_asked_of_every_response_with_content(
 def test_content_type_is_not_asked_of_a_head_whose_get_has_no_bytes() -> None:
     app = answering("404 Not Found", [("Content-Length", "0")])
     assert "APP-CONTENT-TYPE" not in applied(run(app, HEAD))
+    # WhiteNoise 6.12's HEAD 416 says no length (its GET is empty): nothing tells of content
+    # (the sweep of 2026-12-04).
+    unsized = answering("416 Range Not Satisfiable", [("Content-Range", "bytes */0")])
+    assert "APP-CONTENT-TYPE" not in applied(run(unsized, HEAD))
     for status, length in (("404 Not Found", "5"), ("200 OK", "0")):  # a 200 is asked at 0
         sized = answering(status, [("Content-Length", length)])
         assert fired(run(sized, HEAD)) == {("APP-CONTENT-TYPE", "HEAD", ())}
 
 
-    # WhiteNoise 6.12's HEAD 416 says no length (its GET is empty): nothing tells of content
-    # (the sweep of 2026-12-04).
-    unsized = answering("416 Range Not Satisfiable", [("Content-Range", "bytes */0")])
-    assert "APP-CONTENT-TYPE" not in applied(run(unsized, HEAD))
 def test_content_type_of_a_body_not_read_to_its_end_names_no_length() -> None:
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         start_response("404 Not Found", [])
@@ -204,10 +209,14 @@ def test_content_type_present_is_silent() -> None:
 # -- APP-304-METADATA -------------------------------------------------------------------------
 
 
+#: A GET that a 304 may answer.
+REVALIDATION = {**GET, "headers": {"If-None-Match": '"a"'}}
+
+
 def test_304_with_representation_metadata_is_flagged() -> None:
     headers = [("Content-Encoding", "gzip"), ("Content-Language", "en"), ("ETag", '"a"')]
-    exchanges = run(answering("304 Not Modified", headers), GET)
-    assert fired(exchanges) == {("APP-304-METADATA", "GET", ())}
+    exchanges = run(answering("304 Not Modified", headers), REVALIDATION)
+    assert fired(exchanges) == {("APP-304-METADATA", "GET", ("If-None-Match",))}
     (finding,) = check_exchange(exchanges[0])
     assert "content-encoding, content-language" in finding.message
 
@@ -221,7 +230,7 @@ def test_304_with_the_fields_rfc_9110_lists_is_silent() -> None:
         ("Content-Location", "/a"),
         ("Last-Modified", "Mon, 01 Jan 2024 00:00:00 GMT"),  # guides cache updates
     ]
-    assert fired(run(answering("304 Not Modified", headers), GET)) == set()
+    assert fired(run(answering("304 Not Modified", headers), REVALIDATION)) == set()
 
 
 # -- APP-SINGLE-FIELDS -----------------------------------------------------------------------
@@ -2035,6 +2044,65 @@ def test_every_good_app_answers_the_questions_after_an_error_cleanly(path: Path)
     assert ERRORS_FIRST not in {rule for rule, _, _ in fired(exchanges)}
     if 300 <= exchanges[0].response.status_code < 500:
         assert ERRORS_FIRST in applied(exchanges)
+
+
+# -- APP-304-CONDITIONAL ---------------------------------------------------------------------
+
+NOT_MODIFIED_ALWAYS = answering("304 Not Modified", [STRONG])
+
+
+@pytest.mark.parametrize(
+    ("method", "headers", "fails"),
+    [
+        ("GET", {"If-None-Match": '"v1"'}, False),
+        ("HEAD", {"If-Modified-Since": DAY_BEFORE}, False),
+        ("GET", {"If-Match": "*", "If-Modified-Since": DAY_BEFORE}, False),
+        ("GET", {"If-Match": "*"}, True),  # Werkzeug's SharedDataMiddleware
+        ("GET", {"If-Unmodified-Since": DAY_BEFORE}, True),
+        ("HEAD", {"Range": "bytes=0-0", "If-Range": '"v1"'}, True),
+        ("GET", {}, True),
+        ("POST", {"If-None-Match": '"v1"'}, True),  # 412 for methods but GET and HEAD
+    ],
+)
+def test_a_304_answers_only_if_none_match_or_if_modified_since(
+    method: str, headers: dict[str, str], fails: bool
+) -> None:
+    exchanges = run(NOT_MODIFIED_ALWAYS, {"method": method, "target": "/", "headers": headers})
+    assert "APP-304-CONDITIONAL" in applied(exchanges)
+    found = {rule for rule, _, _ in fired(exchanges)} & {"APP-304-CONDITIONAL"}
+    assert found == ({"APP-304-CONDITIONAL"} if fails else set())
+
+
+def test_a_304_without_its_conditions_names_what_it_carried() -> None:
+    exchanges = run(NOT_MODIFIED_ALWAYS, conditional("If-Match", "*"), GET)
+    assert messages_of("APP-304-CONDITIONAL", exchanges) == [
+        "the app answered 304 to a GET without If-None-Match or If-Modified-Since (it carries "
+        "If-Match: *): 304 says one of those two evaluated false; a failing If-Match or "
+        "If-Unmodified-Since gets 412, and one that holds the 200",
+        "the app answered 304 to a GET without If-None-Match or If-Modified-Since (it carries "
+        "no condition): 304 says one of those two evaluated false; a failing If-Match or "
+        "If-Unmodified-Since gets 412, and one that holds the 200",
+    ]
+
+
+def test_werkzeug_shared_data_answers_if_match_with_304(tmp_path: Path) -> None:
+    """Werkzeug 3.1's ``is_resource_modified`` reads a failing If-Match as "not modified"
+    (``unmodified = not if_match.is_strong(etag)``, false for ``*`` too), and
+    ``SharedDataMiddleware`` answers it 304. Asked of Werkzeug's own test client first, so
+    the finding is expected exactly where the installed Werkzeug answers so."""
+    from werkzeug.middleware.shared_data import SharedDataMiddleware
+    from werkzeug.test import Client as WerkzeugClient
+
+    (tmp_path / "two.txt").write_bytes(b"hi")
+    app = SharedDataMiddleware(answering("404 Not Found", [TEXT], b"no\n"), {"/s": str(tmp_path)})
+    werkzeug_says = WerkzeugClient(app).get("/s/two.txt", headers={"If-Match": "*"}).status_code
+    exchanges = ask_about(Client(app, config=NO_FILE_WRAPPER), "/s/two.txt")
+    found = {
+        (method, names) for rule, method, names in fired(exchanges) if rule == "APP-304-CONDITIONAL"
+    }
+    # The stale If-Match beside a Range too.
+    expected = {("GET", ("If-Match",)), ("GET", ("Range", "If-Match"))}
+    assert found == (expected if werkzeug_says == 304 else set())
 
 
 # -- real apps, through the follow-up questions ------------------------------------------------

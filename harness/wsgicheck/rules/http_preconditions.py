@@ -497,3 +497,50 @@ fix:  find the target first (404, redirect, 400); evaluate conditions only on wh
 def errors_before_conditions(self: Rule, ex: Exchange) -> Iterator[Finding]:
     if message := _ignored_verdict(ex):
         yield self.finding(ex, message)
+
+
+def _not_modified_without_cause(ex: Exchange) -> str | None:
+    """APP-304-CONDITIONAL's verdict on a 304: the finding's message when the request is
+    no GET or HEAD, or carries neither If-None-Match nor If-Modified-Since; "" otherwise
+    (whether the condition was false is the other rules' to judge)."""
+    if ex.method in SAFE and any(
+        request_field(ex, name) is not None for name in ("if-none-match", "if-modified-since")
+    ):
+        return ""
+    sent = [
+        f"{show(name)}: {show(value)}"
+        for name, value in ex.request.headers
+        if name.lower() in CONDITIONAL_FIELDS
+    ]
+    carried = f"it carries {'; '.join(sent)}" if sent else "it carries no condition"
+    if ex.method not in SAFE:
+        return (
+            f"the app answered 304 to {show(ex.method)} ({carried}): only a GET or HEAD is "
+            "answered 304; a condition that fails on another method gets 412"
+        )
+    return (
+        f"the app answered 304 to a {ex.method} without If-None-Match or If-Modified-Since "
+        f"({carried}): 304 says one of those two evaluated false; a failing If-Match or "
+        "If-Unmodified-Since gets 412, and one that holds the 200"
+    )
+
+
+@rule(
+    "APP-304-CONDITIONAL",
+    level=Level.MUST,
+    binding=Binding.APP,
+    section=SECTION + "; RFC 9110 §15.4.5, §13.2.2",
+    summary="a 304 answers only a GET or HEAD that carries If-None-Match or If-Modified-Since",
+    pep=ORIGIN,
+    source="RFC 9110 §15.4.5, §13.2.2",
+    covers=(),
+    needs=("start_response",),
+    memo="exchange",
+    applies=lambda ex: app_status(ex) == 304 and answered(ex),
+    example="""
+bad:  if not if_match.is_strong(etag): return not_modified()   # If-Match: * -> 304
+fix:  a failing If-Match gets 412; 304 is only for If-None-Match and If-Modified-Since""",
+)
+def not_modified_conditional(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    if message := _not_modified_without_cause(ex):
+        yield self.finding(ex, message)
