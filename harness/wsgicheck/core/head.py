@@ -175,10 +175,10 @@ def field_problems(item: object) -> list[Problem]:
             ("APP-STATUS-HEADERS-LATIN1", f"header {name} value is not latin-1: {value!r}")
         )
     lower = name.lower()
-    if lower == "transfer-encoding":
-        problems.append(("APP-NO-TRANSFER-ENCODING", f"{name} is hop-by-hop: the server owns it"))
-    elif lower in grammar.HOP_BY_HOP_HEADERS:
-        problems.append(("APP-NO-HOP-BY-HOP", f"{name} is hop-by-hop: the server owns it"))
+    if lower in grammar.HOP_BY_HOP_HEADERS:
+        rule = "APP-NO-TRANSFER-ENCODING" if lower == "transfer-encoding" else "APP-NO-HOP-BY-HOP"
+        sent = f"{name}: {safe_repr(value, limit=80)}"
+        problems.append((rule, f"{name} is hop-by-hop: the server owns it ({sent})"))
     elif lower == "content-length" and grammar.content_length(value) is None:
         if grammar.content_length_re.fullmatch(value.strip(" \t")):
             message = f"Content-Length has more than {grammar.MAX_DIGITS} digits"
