@@ -10,6 +10,8 @@ import pytest
 
 from rulekit import BROKEN, load
 from wsgicheck import Client
+from wsgicheck.explore.examples import _elsewhere, _known
+from wsgicheck.explore.explorer import Learned
 from wsgicheck.explore.runner import RunOptions, run
 from wsgicheck.explore.sequences import FollowUps, ask_about, follow_ups, send_follow_ups
 from wsgicheck.model.request import Request
@@ -249,7 +251,7 @@ def test_nothing_follows_other_methods_or_statuses() -> None:
     assert follow_ups(missing.request, missing) == []
 
 
-LONG_AGO = "Sat, 01 Jan 2000 00:00:00 GMT"
+LONG_AGO = "Sun, 06 Nov 1994 08:49:37 GMT"
 MODIFIED = "Mon, 01 Jan 2024 00:00:00 GMT"
 
 
@@ -257,14 +259,15 @@ MODIFIED = "Mon, 01 Jan 2024 00:00:00 GMT"
 def test_a_redirect_or_client_error_is_asked_the_conditions_it_must_ignore(status: str) -> None:
     response = Client(answering(status, [])).get("/gone", headers={"Accept": "text/plain"})
     accept = ("Accept", "text/plain")
+    # One condition each, then the plain GET again: the rule judges there, beside the first.
     assert asked(follow_ups(response.request, response)) == [
-        ("GET", (accept,)),
         ("GET", (accept, ("If-None-Match", "*"))),
         ("GET", (accept, ("If-Match", "*"))),
         ("GET", (accept, ("If-Unmodified-Since", LONG_AGO))),
+        ("GET", (accept,)),
     ]
     elsewhere = (TAG, MODIFIED)
-    assert asked(follow_ups(response.request, response, elsewhere=elsewhere))[2:4] == [
+    assert asked(follow_ups(response.request, response, elsewhere=elsewhere))[1:3] == [
         ("GET", (accept, ("If-None-Match", TAG))),
         ("GET", (accept, ("If-Modified-Since", MODIFIED))),
     ]
@@ -275,35 +278,92 @@ def test_a_redirect_or_client_error_is_asked_the_conditions_it_must_ignore(statu
     tagged = Client(answering(status, [("ETag", 'W/"7"')])).get("/gone")
     for elsewhere, sent in (((TAG, None), ['W/"7"', TAG]), (('W/"7"', None), ['W/"7"'])):
         questions = asked(follow_ups(tagged.request, tagged, elsewhere=elsewhere))
-        assert [fields[0][1] for _, fields in questions[2 : 2 + len(sent)]] == sent
-        assert questions[2 + len(sent)] == ("GET", (("If-Match", "*"),))
+        assert [fields[0][1] for _, fields in questions[1 : 1 + len(sent)]] == sent
+        assert questions[1 + len(sent)] == ("GET", (("If-Match", "*"),))
 
 
-def test_after_a_conditional_error_the_plain_get_is_asked_twice() -> None:
+def test_after_a_conditional_error_the_plain_get_is_asked_first_too() -> None:
     client = Client(answering("404 Not Found", []))
     response = client.get("/gone", headers={"If-None-Match": TAG, "Range": "bytes=0-0"})
     questions = asked(follow_ups(response.request, response))
-    assert questions[:3] == [("GET", ()), ("GET", ()), ("GET", (("If-None-Match", "*"),))]
+    assert questions[:2] == [("GET", ()), ("GET", (("If-None-Match", "*"),))]
+    assert questions[-1] == ("GET", ())
+
+
+def test_an_error_the_server_gave_itself_is_not_asked_about() -> None:
+    """``GET *`` gets the server's own 400: the app never saw it."""
+    client = Client(answering("200 OK", []))
+    refused = client.send(Request(target="*", headers=(("Host", "localhost"),)))
+    assert refused.status_code == 400
+    assert follow_ups(refused.request, refused) == []
+    assert not FollowUps().wants(Exchange(refused))
+
+
+def by_path(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+    status = {"/moved": "302 Found", "/bad": "400 Bad Request", "/gone": "410 Gone"}.get(
+        environ["PATH_INFO"], "404 Not Found"
+    )
+    start_response(status, [("Content-Type", "text/plain")])
+    return [b"no\n"]
 
 
 def test_errors_are_followed_up_once_per_status_but_on_the_runs_own_paths() -> None:
-    def by_path(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
-        status = {"/moved": "302 Found", "/bad": "400 Bad Request"}.get(
-            environ["PATH_INFO"], "404 Not Found"
-        )
-        start_response(status, [("Content-Type", "text/plain")])
-        return [b"no\n"]
-
     client = Client(by_path)
     chosen = FollowUps(errors=4)
-    targets = ["/a", "/a", "/b", "/items/9", "/moved", "/bad", "/c", "/moved/2"]
+    targets = ["/a", "/a?x=1", "/b", "/items/9", "/items/9?y", "/moved", "/bad", "/gone"]
     wanted = [
-        chosen.wants(Exchange(client.get(target)), known=target == "/items/9") for target in targets
+        chosen.wants(Exchange(client.get(target)), known=target.startswith("/items/"))
+        for target in targets
     ]
-    # /a is the first 404, asked once; /b a second 404; /items/9 a 404 on one of the run's
-    # paths; then the first 302 and the first 400, and the limit of 4 is reached.
-    assert wanted == [True, False, False, True, True, True, False, False]
+    # /a is the first 404, asked once (its path); /b a second 404; /items/9 a 404 under one
+    # of the run's paths; then the first 302 and the first 400, and the limit of 4 is
+    # reached before the first 410.
+    assert wanted == [True, False, False, True, False, True, True, False]
+    roomier = FollowUps(errors=5)
+    for target in targets[:-1]:
+        roomier.wants(Exchange(client.get(target)), known=target.startswith("/items/"))
+    assert roomier.wants(Exchange(client.get("/gone")))  # the limit, not the 410, said no
     assert not FollowUps().wants(Exchange(client.head("/x")))
+
+
+#: A tag no drawn request sends: only one learned from the app can match it.
+SITE_TAG = '"site-7f3a"'
+
+
+def site_tagged(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+    """One ETag for the whole site, compared before the path is looked up; the home page
+    gives it, the 404 does not (the run learns it at /)."""
+    home, condition = environ["PATH_INFO"] == "/", environ.get("HTTP_IF_NONE_MATCH")
+    if (condition and SITE_TAG in condition) or (home and condition == "*"):
+        start_response("304 Not Modified", [("ETag", SITE_TAG)])
+        return []
+    if home:
+        start_response("200 OK", [("Content-Type", "text/plain"), ("ETag", SITE_TAG)])
+        return [b"home\n"]
+    start_response("404 Not Found", [("Content-Type", "text/plain")])
+    return [b"no\n"]
+
+
+def test_a_check_sends_the_tag_learned_at_another_target_to_a_404() -> None:
+    result = run(site_tagged, RunOptions(database=None, seed=3, max_examples=40), target="tag")
+    assert result.errors == []
+    assert set(result.failures) == {"APP-ERRORS-BEFORE-CONDITIONS"}
+
+
+@pytest.mark.parametrize(
+    ("path", "known"),
+    [
+        ("/items", True),
+        ("/items/zz", True),
+        ("/items/zz/x", True),
+        ("/itemsx", False),
+        ("/other", False),
+        ("/", True),
+        ("/x", False),
+    ],
+)
+def test_a_path_under_one_the_run_knows_is_known_but_for_the_root(path: str, known: bool) -> None:
+    assert _known(path, ["/", "/items/"]) is known
 
 
 def test_a_last_modified_in_another_zone_is_asked_about_in_gmt() -> None:
@@ -649,3 +709,19 @@ def test_a_repeated_request_replays_with_its_earlier_exchange() -> None:
         assert found.rule == "APP-REINVOKABLE"
     finally:
         run_.close()
+
+
+def test_the_tag_sent_after_an_error_is_the_nearest_targets_and_the_date_the_latest() -> None:
+    """The sweep of 2026-12-04: Bottle's ``/reports/<name>`` compares a tag of its own
+    before it looks the report up; the first tag the run learned was another page's."""
+    learned = Learned()
+    learned.validators = {
+        "/doc/1": ('"doc-1"', "Mon, 01 Jan 2024 00:00:00 GMT"),
+        "/reports/q1": ('"site-v42"', "Fri, 01 Mar 2024 12:00:00 GMT"),
+        "/reports/q1/raw": ('"raw"', None),
+        "/": (None, "Sun, 06 Nov 1994 08:49:37 GMT"),
+    }
+    assert _elsewhere(learned, "/reports/zz") == ('"site-v42"', "Fri, 01 Mar 2024 12:00:00 GMT")
+    assert _elsewhere(learned, "/reports/q1") == ('"raw"', "Mon, 01 Jan 2024 00:00:00 GMT")
+    assert _elsewhere(learned, "/other") == ('"doc-1"', "Fri, 01 Mar 2024 12:00:00 GMT")
+    assert _elsewhere(Learned(), "/x") == (None, None)

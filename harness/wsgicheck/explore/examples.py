@@ -30,6 +30,7 @@ from ..rules import Exchange, Finding, Rule, judge
 from ..rules.app_trap import own_errors, told
 from ..rules.engine import HISTORY
 from ..rules.harness_rules import outcome
+from ..rules.http_evidence import http_date
 from . import hypothesis_hooks, strategies
 from .collector import (
     Collector,
@@ -110,12 +111,43 @@ def _follow_up(
         collector.judge(later, later.request, config, source, sent_before)
 
 
+def _known(path: str, paths: list[str]) -> bool:
+    """Whether ``path`` is one of the run's ``paths`` or lies under one but the root
+    (``/items/zz`` under ``/items``): where the app's own views answer."""
+    return any(
+        path.rstrip("/") == known.rstrip("/")
+        or (known.strip("/") != "" and path.startswith(known.rstrip("/") + "/"))
+        for known in paths
+    )
+
+
+def _segments_in_common(one: str, other: str) -> int:
+    """How many leading path segments two targets share."""
+    shared = 0
+    segments = (target.partition("?")[0].split("/") for target in (one, other))
+    for mine, theirs in zip(*segments, strict=False):
+        if mine != theirs:
+            break
+        shared += 1
+    return shared
+
+
 def _elsewhere(learned: Learned, target: str) -> Elsewhere:
-    """The first ETag and the first Last-Modified the run learned at another target than
-    ``target`` (what the questions after an error send: :mod:`.sequences`)."""
-    others = [pair for where, pair in learned.validators.items() if where != target]
-    tag = next((etag for etag, _ in others if etag is not None), None)
-    return tag, next((modified for _, modified in others if modified is not None), None)
+    """What the run learned at other targets than ``target``, for the questions after an
+    error (:mod:`.sequences`): the ETag of the nearest one (the most path segments in
+    common: ``/reports/q1`` for ``/reports/zz``), and the latest Last-Modified (an app that
+    dates a whole table answers it 304 where the newest date is not older than its own)."""
+    tags = [
+        (_segments_in_common(target, where), -i, etag)
+        for i, (where, (etag, _)) in enumerate(learned.validators.items())
+        if etag is not None and where != target
+    ]
+    dates = [
+        (date, modified)
+        for where, (_, modified) in learned.validators.items()
+        if where != target and (date := http_date(modified)) is not None
+    ]
+    return (max(tags)[2] if tags else None), (max(dates)[1] if dates else None)
 
 
 def _judged(rule: Rule, exchange: Exchange) -> Finding | None:
@@ -269,7 +301,7 @@ class Examples:
         # The user's fields (-H) stay as given in the questions that follow too.
         keep = frozenset(name.lower() for name, _ in run.options.headers)
         request = _with_prefix(drawn, config)
-        known = drawn.path in run.paths  # a target the run knows: its errors are asked about
+        known = _known(drawn.path, run.paths)  # its errors are asked about
         found: list[Finding] = []
         first: Exchange | None = None
         asked = False

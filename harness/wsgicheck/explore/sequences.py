@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from datetime import timedelta
 from email.utils import format_datetime
+from typing import TypeAlias
 
 from ..drivers.client import Client
 from ..model.grammar import decimal
@@ -25,20 +26,25 @@ from ..rules import Exchange
 from ..rules.engine import HISTORY
 from ..rules.http_evidence import (
     CONDITIONAL_FIELDS,
+    app_status,
+    carries_conditions,
     comes_before_conditions,
     entity_tags,
     http_date,
 )
+from .vocabulary import HTTP_DATES
 
-__all__ = ["FollowUps", "ask_about", "follow_ups", "send_follow_ups"]
+__all__ = ["Elsewhere", "FollowUps", "ask_about", "follow_ups", "send_follow_ups"]
 
 #: Request fields a follow-up sets itself, dropped from the GET it starts from.
 _REPLACED = CONDITIONAL_FIELDS | {"range"}
-#: A date long before any representation a run meets: an If-Unmodified-Since that fails
-#: wherever the target gives a Last-Modified.
-_LONG_AGO = "Sat, 01 Jan 2000 00:00:00 GMT"
-#: What another target of the app taught: an ETag and a Last-Modified, either None.
-Elsewhere = tuple[str | None, str | None]
+#: A date long before any representation a run meets (the one RFC 9110 gives as its
+#: example): an If-Unmodified-Since that fails wherever the target gives a Last-Modified.
+_LONG_AGO = HTTP_DATES[0]
+#: What other targets of the app taught: an ETag and a Last-Modified, either None.
+Elsewhere: TypeAlias = tuple[str | None, str | None]
+#: The follow-ups to send, each a method and the fields to set.
+Wanted: TypeAlias = list[tuple[str, tuple[tuple[str, str], ...]]]
 
 
 def follow_ups(
@@ -65,8 +71,8 @@ def follow_ups(
     then ranges it cannot satisfy (:func:`_unsatisfiable`), one whose last-pos is past the
     end (:func:`_past_the_end`), ``BYTES=0-0`` (the unit in capitals), and ``bytes=0-``
     with gzip and deflate accepted.
-    After a redirect or a client error, :func:`_ignored_conditions` (with ``elsewhere``,
-    what another target taught).
+    After a redirect or a client error the app gave, :func:`_ignored_conditions` (with
+    ``elsewhere``, what other targets taught).
     None for anything else; a value the app sent that no client could send back is left
     out, and so is a question that would change a field named in ``keep`` (lower-case: the
     fields the user set with ``-H``, which every request carries as given). Without
@@ -76,13 +82,14 @@ def follow_ups(
     if request.method != "GET":
         return []
     if response.status_code != 200:
-        if not choices or not comes_before_conditions(response.status_code):
+        # (An error the server gave itself, the app never called, is no app's answer.)
+        if not choices or response.environ is None:
             return []
-        # Two plain answers before the conditions: this one, if it had no conditions.
-        again = 1 if _plain(request) else 2
+        if not comes_before_conditions(response.status_code):
+            return []
         own = response.header("etag")
-        return _built(request, _ignored_conditions(own, elsewhere, again), keep)
-    wanted: list[tuple[str, tuple[tuple[str, str], ...]]] = [("HEAD", ())]
+        return _built(request, _ignored_conditions(request, own, elsewhere), keep)
+    wanted: Wanted = [("HEAD", ())]
     conditions = [
         (name, value)
         for name, learned in (("If-None-Match", "etag"), ("If-Modified-Since", "last-modified"))
@@ -125,9 +132,7 @@ def follow_ups(
     return _built(request, wanted, keep)
 
 
-def _built(
-    request: Request, wanted: list[tuple[str, tuple[tuple[str, str], ...]]], keep: frozenset[str]
-) -> list[Request]:
+def _built(request: Request, wanted: Wanted, keep: frozenset[str]) -> list[Request]:
     """The ``wanted`` (method, fields) as requests: ``request`` (a GET) with no body, with
     its conditions and Range dropped and the fields added, but none that would change a
     field named in ``keep``, and none that is no valid request."""
@@ -146,24 +151,18 @@ def _built(
     return out
 
 
-def _plain(request: Request) -> bool:
-    """Whether ``request`` carries no condition and no Range."""
-    return not any(name.lower() in _REPLACED for name, _ in request.headers)
-
-
-def _ignored_conditions(
-    own: str | None, elsewhere: Elsewhere, again: int
-) -> list[tuple[str, tuple[tuple[str, str], ...]]]:
-    """After a redirect or a client error to a GET: the plain GET ``again`` times (the
-    rule judges beside two plain answers that agree), then with one precondition each,
-    which RFC 9110 §13.2.1 has the app ignore there: If-None-Match ``*``, then the ETag
-    the error itself gave (``own``: a cache that stored the 404 revalidates it so) and the
-    one another target gave (an app whose tag is global, as hgweb's is, answers them 304
-    on any path), If-Modified-Since the Last-Modified another target gave, If-Match ``*``
-    (false where nothing exists: Django's ``condition`` decorator answers 412 before its
-    view's 404) and an If-Unmodified-Since long ago."""
+def _ignored_conditions(request: Request, own: str | None, elsewhere: Elsewhere) -> Wanted:
+    """After a redirect or a client error to a GET (``request``): one precondition each,
+    which RFC 9110 §13.2.1 has the app ignore there, between two plain GETs (the rule
+    judges at the second, where the app shows it gives the same error before and after
+    them; ``request`` is the first, unless it carried conditions): If-None-Match ``*``,
+    then the ETag the error itself gave (``own``: a cache that stored the 404 revalidates
+    it so) and the one ``elsewhere`` names (an app whose tag is global, as hgweb's is,
+    answers them 304 on any path), If-Modified-Since the date ``elsewhere`` names,
+    If-Match ``*`` (false where nothing exists: Django's ``condition`` decorator answers
+    412 before its view's 404) and an If-Unmodified-Since long ago."""
     tag, modified = elsewhere
-    wanted: list[tuple[str, tuple[tuple[str, str], ...]]] = [("GET", ())] * again
+    wanted: Wanted = [] if not carries_conditions(request) else [("GET", ())]
     wanted.append(("GET", (("If-None-Match", "*"),)))
     for each in dict.fromkeys((own, tag)):
         if each is not None and each.strip() != "*":
@@ -172,6 +171,7 @@ def _ignored_conditions(
         wanted.append(("GET", (("If-Modified-Since", modified),)))
     wanted.append(("GET", (("If-Match", "*"),)))
     wanted.append(("GET", (("If-Unmodified-Since", _LONG_AGO),)))
+    wanted.append(("GET", ()))
     return wanted
 
 
@@ -346,10 +346,10 @@ def ask_about(
 class FollowUps:
     """Which GETs of a run get follow-ups, so the questions cost a run a bounded number of
     exchanges: the first answered 200 to each target, up to ``limit`` targets; and the
-    first answered a redirect or a client error to each target, up to ``errors`` targets,
-    of which only the first of each status unless the target is one the run knows (a path
-    the user named or discovery found: an app's own 404 for a missing item is not its
-    router's for a path it has no view for)."""
+    first the app answered a redirect or a client error on each path, up to ``errors``
+    paths, of which only the first of each status unless the path is one the run knows or
+    lies under one (a path the user named or discovery found: an app's own 404 for a
+    missing item is not its router's for a path it has no view for)."""
 
     def __init__(self, limit: int = 64, errors: int = 8) -> None:
         self.limit = limit
@@ -360,11 +360,11 @@ class FollowUps:
 
     def wants(self, first: Exchange, *, known: bool = False) -> bool:
         """Whether to follow ``first`` up (and, if so, remember its target as asked);
-        ``known``: its target is one of the run's paths."""
-        target, code = first.request.target, first.response.status_code
+        ``known``: its path is one of the run's paths, or under one."""
+        target = first.request.target
         if first.method != "GET" or first.timed_out:
             return False
-        if code == 200:
+        if first.response.status_code == 200:
             if (
                 "limit" in first.evidence  # a body cut off at the limit: nothing to compare
                 or target in self._asked
@@ -373,13 +373,15 @@ class FollowUps:
                 return False
             self._asked.add(target)
             return True
+        code, path = app_status(first), first.request.path  # the app's own answer
         if (
-            not comes_before_conditions(code)
-            or target in self._errors_asked
+            code is None
+            or not comes_before_conditions(code)
+            or path in self._errors_asked
             or len(self._errors_asked) >= self.errors
             or (code in self._error_statuses and not known)
         ):
             return False
-        self._errors_asked.add(target)
+        self._errors_asked.add(path)
         self._error_statuses.add(code)
         return True

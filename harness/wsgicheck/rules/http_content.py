@@ -64,7 +64,7 @@ def _no_bytes(ex: Exchange, code: int) -> bool:
     if code == 200 and ex.method in ("GET", "HEAD"):
         return False
     if ex.method == "HEAD":
-        return not declared_length(final_call(ex))
+        return declared_length(final_call(ex)) in (None, 0)
     return ex.iteration_finished and ex.produced == 0
 
 

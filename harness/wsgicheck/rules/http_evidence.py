@@ -30,6 +30,7 @@ __all__ = [
     "app_fields",
     "app_list",
     "app_status",
+    "carries_conditions",
     "coded_note",
     "comes_before_conditions",
     "compared_at",
@@ -42,6 +43,7 @@ __all__ = [
     "http_date",
     "plain_gets",
     "read_date",
+    "request_context",
     "request_field",
     "request_fields",
     "request_key",
@@ -57,18 +59,19 @@ CONDITIONAL_FIELDS = frozenset(
 
 #: The conditions RFC 9110 §13.2.1 has a server ignore on a redirect or a failure
 #: (If-Range is §13.1.5's own: it only decides whether a Range is served).
-PRECONDITIONS = ("if-match", "if-none-match", "if-modified-since", "if-unmodified-since")
-#: Client errors that come and go with time or load, not with the request.
-_TRANSIENT = frozenset({408, 425, 429})
+PRECONDITIONS = CONDITIONAL_FIELDS - {"if-range"}
+#: The 3xx and 4xx statuses that do not come before the preconditions: those that answer
+#: them (304, 412), the one that asks for them (428 Precondition Required), and those that
+#: come and go with time or load, not with the request (408, 425, 429).
+_NOT_BEFORE_CONDITIONS = frozenset({304, 412, 428, 408, 425, 429})
 
 
 def comes_before_conditions(code: int | None) -> bool:
     """Whether ``code`` is a redirect or a client error that RFC 9110 §13.2.1 puts before
     the preconditions ("redirects and failures that can be detected before significant
-    processing occurs"): a 3xx but 304, a 4xx but 412 and those that come and go with time
-    or load (408, 425, 429). A 5xx is not taken: a failure met while the answer was being
-    made may come after them."""
-    return code is not None and 300 <= code < 500 and code not in (304, 412, *_TRANSIENT)
+    processing occurs"): a 3xx or 4xx but :data:`_NOT_BEFORE_CONDITIONS`. A 5xx is not
+    taken: a failure met while the answer was being made may come after them."""
+    return code is not None and 300 <= code < 500 and code not in _NOT_BEFORE_CONDITIONS
 
 
 def app_field(ex: Exchange, name: str) -> str | None:
@@ -162,7 +165,12 @@ def history_bears_on(ex: Exchange) -> bool:
 def conditional(ex: Exchange) -> bool:
     """Whether the request carries a condition or a Range: the rules over a sequence then
     compare it with any earlier exchange to its target."""
-    return any(str.lower(name) in CONDITIONS_AND_RANGE for name, _ in ex.request.headers)
+    return carries_conditions(ex.request)
+
+
+def carries_conditions(request: Request) -> bool:
+    """Whether ``request`` carries a condition or a Range."""
+    return any(str.lower(name) in CONDITIONS_AND_RANGE for name, _ in request.headers)
 
 
 _UNKNOWN = object()
@@ -180,9 +188,31 @@ def compared_at(ex: Exchange) -> str | None:
     return target
 
 
-def request_key(ex: Exchange, ignore: frozenset[str]) -> tuple[str, Fields]:
-    """The target and the request's fields (:func:`request_fields`), less ``ignore``."""
-    return ex.request.target, tuple(field for field in request_fields(ex) if field[0] not in ignore)
+def request_key(ex: Exchange, ignore: frozenset[str]) -> tuple[object, ...]:
+    """What makes two requests the same to the app: the target, the request's fields
+    (:func:`request_fields`) less ``ignore``, and the :func:`request_context`."""
+    fields = tuple(field for field in request_fields(ex) if field[0] not in ignore)
+    return ex.request.target, fields, request_context(ex)
+
+
+#: The environ's keys, besides the request line and fields, that tell two requests apart
+#: to an app: the scheme it came by (an app that redirects http to https) and the user the
+#: server authenticated (a 401 before login, a page after).
+_CONTEXT_KEYS = ("wsgi.url_scheme", "REMOTE_USER")
+
+
+def request_context(ex: Exchange) -> tuple[str | None, ...]:
+    """The :data:`_CONTEXT_KEYS` of the request's environ (str values only: an app's
+    object is never compared), worked out once per exchange."""
+    facts = ex.facts
+    found: tuple[str | None, ...] | None = facts.get("request_context")
+    if found is None:
+        environ = ex.environ if isinstance(ex.environ, dict) else {}
+        values = (dict.get(environ, key) for key in _CONTEXT_KEYS)
+        found = facts["request_context"] = tuple(
+            value if type(value) is str else None for value in values
+        )
+    return found
 
 
 def app_body(ex: Exchange) -> bytes | None:

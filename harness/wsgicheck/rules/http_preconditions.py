@@ -23,9 +23,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import datetime
-from itertools import islice
 from typing import TypeVar
 
+from ..model.grammar import SAFE_METHODS
 from ..model.untrusted import show
 from .exchange import Exchange
 from .http_evidence import (
@@ -34,6 +34,7 @@ from .http_evidence import (
     PRECONDITIONS,
     app_field,
     app_status,
+    carries_conditions,
     coded_note,
     comes_before_conditions,
     entity_tags,
@@ -443,37 +444,81 @@ def if_range_match(self: Rule, ex: Exchange) -> Iterator[Finding]:
         )
 
 
-def _ignored_verdict(ex: Exchange) -> str | None:
-    """APP-ERRORS-BEFORE-CONDITIONS's verdict on a GET or HEAD with preconditions, where
-    the last two GETs of the request without its conditions and Range, since the last
-    request of an unsafe method, both got the same redirect or client error
-    (:func:`~.http_evidence.comes_before_conditions`): the finding's message for a 304 or
-    412, "" for any other answer; None where there is nothing to judge."""
-    if ex.method not in SAFE or not answered(ex):
-        return None
-    sent = [(name, value) for name, value in ex.request.headers if name.lower() in PRECONDITIONS]
-    if not sent:
-        return None
-    plain = list(islice(plain_gets(ex, since_change=True), 2))
-    if len(plain) < 2 or not all(answered(each) for each in plain):
-        return None
-    before = app_status(plain[0])
-    if before != app_status(plain[1]) or not comes_before_conditions(before):
+def _bracketed(ex: Exchange) -> tuple[Exchange, list[Exchange]] | None:
+    """For a plain GET ``ex`` (no condition, no Range) answered a redirect or a client error
+    (:func:`~.http_evidence.comes_before_conditions`): the plain GET of the same request
+    before it that got the same status, and the GETs and HEADs between the two that carry
+    a precondition, when there are some and no request of an unsafe method came since the
+    first. The error the app gives before and after them is the one it gives steadily: an
+    app whose answer changed between (a test that wrote the database, a rate limiter's
+    window) gets no verdict. Worked out once per history."""
+    facts = ex.sequence_facts
+    if "conditions_bracketed" not in facts:
+        facts["conditions_bracketed"] = _find_bracketed(ex)
+    found: tuple[Exchange, list[Exchange]] | None = facts["conditions_bracketed"]
+    return found
+
+
+def _closes(ex: Exchange) -> bool:
+    """Whether ``ex`` may close a bracket: a plain GET the app answered with a redirect or
+    a client error."""
+    return (
+        ex.method == "GET"
+        and comes_before_conditions(app_status(ex))
+        and answered(ex)
+        and not carries_conditions(ex.request)
+    )
+
+
+def _find_bracketed(ex: Exchange) -> tuple[Exchange, list[Exchange]] | None:
+    if not _closes(ex):
         return None
     code = app_status(ex)
-    if code not in (304, 412):
-        return ""
-    fields = "; ".join(f"{show(name)}: {show(value)}" for name, value in sent)
-    told = (
-        "a cache that its copy is current, where the target gives none"
-        if code == 304
-        else "a condition failed, where the target fails or redirects whatever the condition"
-    )
-    return (
-        f"the app answered {code} to a {ex.method} with {fields}, though the last two GETs of "
-        f"it without conditions got {before}: the conditions are to be ignored and the "
-        f"{before} given (a {code} tells {told})"
-    )
+    key = request_key(ex, frozenset())
+    between: list[Exchange] = []
+    for earlier in reversed(ex.history):
+        if earlier.method not in SAFE_METHODS:
+            return None
+        if request_key(earlier, CONDITIONS_AND_RANGE) != key:
+            continue
+        if earlier.method == "GET" and not carries_conditions(earlier.request):
+            steady = answered(earlier) and app_status(earlier) == code
+            return (earlier, between[::-1]) if steady and between else None
+        if earlier.method in SAFE and answered(earlier) and _preconditions(earlier):
+            between.append(earlier)
+    return None
+
+
+def _preconditions(ex: Exchange) -> list[tuple[str, str]]:
+    """The request's precondition fields, as sent."""
+    return [(name, value) for name, value in ex.request.headers if name.lower() in PRECONDITIONS]
+
+
+def _ignored_findings(ex: Exchange) -> list[str]:
+    """APP-ERRORS-BEFORE-CONDITIONS's messages: one for each conditional GET or HEAD
+    between the two plain GETs of :func:`_bracketed` that got 304 or 412."""
+    bracket = _bracketed(ex)
+    if bracket is None:
+        return []
+    code = app_status(ex)
+    messages = []
+    for each in bracket[1]:
+        answer = app_status(each)
+        if answer not in (304, 412):
+            continue
+        fields = "; ".join(f"{show(name)}: {show(value)}" for name, value in _preconditions(each))
+        said = (
+            "a 304 says the answer would have been a 200 but for the condition"
+            if answer == 304
+            else f"a 412 says a condition failed, where the target answers {code} whatever "
+            "the conditions"
+        )
+        messages.append(
+            f"the app answered {answer} to a {each.method} with {fields}, between two GETs of "
+            f"the same request without conditions that got {code}: the conditions are to be "
+            f"ignored and the {code} given ({said})"
+        )
+    return messages
 
 
 @rule(
@@ -488,14 +533,18 @@ def _ignored_verdict(ex: Exchange) -> str | None:
     covers=(),
     needs=(),
     memo="exchange",
-    sequence=history_bears_on,
-    applies=lambda ex: _ignored_verdict(ex) is not None,
+    # A plain GET answered an error is judged beside its history too (the conditional
+    # exchanges before it may have got a 412, which history_bears_on does not look for).
+    sequence=lambda ex: history_bears_on(ex) or (bool(ex.history) and _closes(ex)),
+    # Judged at the plain GET after the conditional ones, once the app has shown it gives
+    # the same error before and after them; the finding names the conditional request.
+    applies=lambda ex: _bracketed(ex) is not None,
     example="""
 bad:  if environ.get("HTTP_IF_NONE_MATCH") == repo_etag: return not_modified()  # any path
 fix:  find the target first (404, redirect, 400); evaluate conditions only on what exists""",
 )
 def errors_before_conditions(self: Rule, ex: Exchange) -> Iterator[Finding]:
-    if message := _ignored_verdict(ex):
+    for message in _ignored_findings(ex):
         yield self.finding(ex, message)
 
 
@@ -512,16 +561,22 @@ def _not_modified_without_cause(ex: Exchange) -> str | None:
         for name, value in ex.request.headers
         if name.lower() in CONDITIONAL_FIELDS
     ]
-    carried = f"it carries {'; '.join(sent)}" if sent else "it carries no condition"
+    method = show(ex.method)
     if ex.method not in SAFE:
         return (
-            f"the app answered 304 to {show(ex.method)} ({carried}): only a GET or HEAD is "
-            "answered 304; a condition that fails on another method gets 412"
+            f"the app answered 304 to a {method} with {'; '.join(sent) or 'no condition'}: "
+            "only a GET or HEAD is answered 304; another method whose If-None-Match fails "
+            "gets 412"
+        )
+    if not sent:
+        return (
+            f"the app answered 304 to a {method} that carries no condition: 304 says an "
+            "If-None-Match or If-Modified-Since evaluated false"
         )
     return (
-        f"the app answered 304 to a {ex.method} without If-None-Match or If-Modified-Since "
-        f"({carried}): 304 says one of those two evaluated false; a failing If-Match or "
-        "If-Unmodified-Since gets 412, and one that holds the 200"
+        f"the app answered 304 to a {method} with {'; '.join(sent)} and neither If-None-Match "
+        "nor If-Modified-Since: 304 says one of those two evaluated false; a failing If-Match "
+        "or If-Unmodified-Since gets 412, and one that holds the 200"
     )
 
 
@@ -529,10 +584,10 @@ def _not_modified_without_cause(ex: Exchange) -> str | None:
     "APP-304-CONDITIONAL",
     level=Level.MUST,
     binding=Binding.APP,
-    section=SECTION + "; RFC 9110 §15.4.5, §13.2.2",
+    section=SECTION + "; RFC 9110 §13.2.2, §13.1.2, §15.4.5",
     summary="a 304 answers only a GET or HEAD that carries If-None-Match or If-Modified-Since",
     pep=ORIGIN,
-    source="RFC 9110 §15.4.5, §13.2.2",
+    source="RFC 9110 §13.2.2, §13.1.2, §15.4.5",
     covers=(),
     needs=("start_response",),
     memo="exchange",
