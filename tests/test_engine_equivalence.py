@@ -390,16 +390,23 @@ def test_both_engines_agree_on_generated_exchanges(
 ) -> None:
     module = _module(path)
     config = data.draw(wst.server_configs(base=getattr(module, "CONFIG", None)), label="config")
+    # Which events to keep, drawn before the app runs: a draw sized by what the app did
+    # would make Hypothesis's data depend on the app, and an app whose trace varies from
+    # one run to the next (a close the garbage collector makes) then fails as flaky.
+    kept = data.draw(st.lists(st.booleans(), min_size=MAX_EVENTS, max_size=MAX_EVENTS))
     response = Client(module.app, config=config).send(request)
     events = list(response.trace)
-    kept = data.draw(
-        st.lists(st.booleans(), min_size=len(events), max_size=len(events)), label="kept"
-    )
-    if not all(kept):
+    shown = [keep for keep, _ in zip(kept, events, strict=False)]
+    if not all(shown):
+        # Events past MAX_EVENTS are all kept.
         response = response.replace(
-            events=[e for e, keep in zip(events, kept, strict=True) if keep]
+            events=[e for i, e in enumerate(events) if i >= MAX_EVENTS or kept[i]]
         )
     assert_same(Exchange(response, source=source))
+
+
+#: How many of an exchange's first events the test above may drop.
+MAX_EVENTS = 48
 
 
 def _with_environ(response: Response, **changes: object) -> Response:
