@@ -90,21 +90,25 @@ def _follow_up(
     before: tuple[Request, ...] = (),
     keep: frozenset[str] = frozenset(),
     choices: bool = True,
-    elsewhere: Elsewhere = (None, None),
+    elsewhere: Callable[[], Elsewhere] | None = None,
 ) -> None:
     """Ask the questions that follow ``first`` (HEAD, conditional GETs: :mod:`.sequences`)
     through ``transport`` and judge each beside it. Their findings are kept, never raised
     to Hypothesis: a target is asked once a run, so a replay while shrinking would not ask.
     Each is kept with the requests sent before it (``before`` ``first``'s, then ``first``
-    and the questions before it), so its reproducer replays what it was judged beside."""
+    and the questions before it), so its reproducer replays what it was judged beside.
+    ``elsewhere`` tells what other targets taught, for the questions after an error."""
 
     def send(request: Request) -> Response:
         if on_exchange is not None:
             on_exchange(request, config, source)
         return transport.exchange(request, config)
 
+    # What other targets taught (``elsewhere``, worked out on demand) is read by the
+    # questions after an error only.
+    taught = elsewhere() if elsewhere is not None and first.response.status_code != 200 else None
     asked = send_follow_ups(
-        send, first, source=source, keep=keep, choices=choices, elsewhere=elsewhere
+        send, first, source=source, keep=keep, choices=choices, elsewhere=taught or (None, None)
     )
     for later in asked:
         sent_before = (*before, *[earlier.request for earlier in later.history])
@@ -318,7 +322,7 @@ class Examples:
                     run.on_exchange,
                     before=before,
                     keep=keep,
-                    elsewhere=_elsewhere(run.learned, drawn.target),
+                    elsewhere=lambda: _elsewhere(run.learned, drawn.target),
                 )
         if run.wire is not None and not (first is not None and first.timed_out):
             # (The socket is not tried after a time-out in memory: it would cost another.)
@@ -345,7 +349,7 @@ class Examples:
                         keep,
                         # Asked in memory already: the choices ask the app, not the server.
                         choices=run.memory is None,
-                        elsewhere=_elsewhere(run.learned, drawn.target),
+                        elsewhere=lambda: _elsewhere(run.learned, drawn.target),
                     )
                 except TransportError as exc:
                     run.errors.append(f"{request.method} {request.target} (follow-up): {exc}")

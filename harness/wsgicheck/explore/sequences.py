@@ -25,7 +25,7 @@ from ..model.response import Response
 from ..rules import Exchange
 from ..rules.engine import HISTORY
 from ..rules.http_evidence import (
-    CONDITIONAL_FIELDS,
+    CONDITIONS_AND_RANGE,
     app_status,
     carries_conditions,
     comes_before_conditions,
@@ -36,8 +36,6 @@ from .vocabulary import HTTP_DATES
 
 __all__ = ["Elsewhere", "FollowUps", "ask_about", "follow_ups", "send_follow_ups"]
 
-#: Request fields a follow-up sets itself, dropped from the GET it starts from.
-_REPLACED = CONDITIONAL_FIELDS | {"range"}
 #: A date long before any representation a run meets (the one RFC 9110 gives as its
 #: example): an If-Unmodified-Since that fails wherever the target gives a Last-Modified.
 _LONG_AGO = HTTP_DATES[0]
@@ -136,7 +134,9 @@ def _built(request: Request, wanted: Wanted, keep: frozenset[str]) -> list[Reque
     """The ``wanted`` (method, fields) as requests: ``request`` (a GET) with no body, with
     its conditions and Range dropped and the fields added, but none that would change a
     field named in ``keep``, and none that is no valid request."""
-    fields = tuple(item for item in request.headers if item[0].lower() not in _REPLACED - keep)
+    # The fields a follow-up sets itself (conditions, Range) are dropped, unless the user's.
+    dropped = CONDITIONS_AND_RANGE - keep
+    fields = tuple(item for item in request.headers if item[0].lower() not in dropped)
     plain = {"headers": fields, "body": b"", "framing": Framing.NONE, "chunk_sizes": ()}
     out = []
     for method, extra in wanted:

@@ -168,9 +168,9 @@ def conditional(ex: Exchange) -> bool:
     return carries_conditions(ex.request)
 
 
-def carries_conditions(request: Request) -> bool:
-    """Whether ``request`` carries a condition or a Range."""
-    return any(str.lower(name) in CONDITIONS_AND_RANGE for name, _ in request.headers)
+def carries_conditions(request: Request, names: frozenset[str] = CONDITIONS_AND_RANGE) -> bool:
+    """Whether ``request`` carries a field of ``names``: by default a condition or a Range."""
+    return any(str.lower(name) in names for name, _ in request.headers)
 
 
 _UNKNOWN = object()

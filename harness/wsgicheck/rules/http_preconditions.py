@@ -484,14 +484,22 @@ def _find_bracketed(ex: Exchange) -> tuple[Exchange, list[Exchange]] | None:
         if earlier.method == "GET" and not carries_conditions(earlier.request):
             steady = answered(earlier) and app_status(earlier) == code
             return (earlier, between[::-1]) if steady and between else None
-        if earlier.method in SAFE and answered(earlier) and _preconditions(earlier):
+        if (
+            earlier.method in SAFE
+            and answered(earlier)
+            and carries_conditions(earlier.request, PRECONDITIONS)
+        ):
             between.append(earlier)
     return None
 
 
-def _preconditions(ex: Exchange) -> list[tuple[str, str]]:
-    """The request's precondition fields, as sent."""
-    return [(name, value) for name, value in ex.request.headers if name.lower() in PRECONDITIONS]
+def _sent(ex: Exchange, names: frozenset[str]) -> list[str]:
+    """The request's fields named in ``names`` (lower-case), as sent: ``If-Match: *``."""
+    return [
+        f"{show(name)}: {show(value)}"
+        for name, value in ex.request.headers
+        if name.lower() in names
+    ]
 
 
 def _ignored_findings(ex: Exchange) -> list[str]:
@@ -506,7 +514,7 @@ def _ignored_findings(ex: Exchange) -> list[str]:
         answer = app_status(each)
         if answer not in (304, 412):
             continue
-        fields = "; ".join(f"{show(name)}: {show(value)}" for name, value in _preconditions(each))
+        fields = "; ".join(_sent(each, PRECONDITIONS))
         said = (
             "a 304 says the answer would have been a 200 but for the condition"
             if answer == 304
@@ -556,11 +564,7 @@ def _not_modified_without_cause(ex: Exchange) -> str | None:
         request_field(ex, name) is not None for name in ("if-none-match", "if-modified-since")
     ):
         return ""
-    sent = [
-        f"{show(name)}: {show(value)}"
-        for name, value in ex.request.headers
-        if name.lower() in CONDITIONAL_FIELDS
-    ]
+    sent = _sent(ex, CONDITIONAL_FIELDS)
     method = show(ex.method)
     if ex.method not in SAFE:
         return (
