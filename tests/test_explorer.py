@@ -100,6 +100,24 @@ def test_a_link_in_html_is_read_as_a_browser_reads_it() -> None:
     ]
 
 
+def test_only_an_attribute_named_href_src_or_action_is_a_link() -> None:
+    """An attribute whose name ends in one of them is not one (the Wagtail admin's
+    ``data-action="click->w-dialog#hide"`` was taken for the link ``/click-``, and its
+    requests spent two of a run's paths); SVG's ``xlink:href`` is a link."""
+
+    def page(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response("200 OK", [("Content-Type", "text/html")])
+        return [
+            b'<div data-action="click->w-dialog#hide"><img data-src="lazy.png">'
+            b'<a :href="item.url" v-bind:href="other.url">v</a>'
+            b'<a class="x"\nhref="/one">1</a><img src=\'/two.png\'/><form action="/three">'
+            b'<svg><use xlink:href="/four.svg#i"/></svg><a title="x"href="/five">5</a>'
+        ]
+
+    response = Client(page).send(Request(target="/", headers=HOST))
+    assert links_in(response, "/") == ["/one", "/two.png", "/three", "/four.svg", "/five"]
+
+
 def test_under_a_mount_prefix_what_is_learned_is_app_relative() -> None:
     learned = Learned()
     response = Client(teacher).send(Request(target="/", headers=HOST))

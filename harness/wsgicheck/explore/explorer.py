@@ -44,8 +44,13 @@ READ_LIMIT = 65536
 KEEP = 16
 
 #: A link's attribute value, whole (a fragment and character references included: the
-#: fragment is dropped once the references are resolved, see :func:`links_in`).
-_link_re = re.compile(rb"""(?:href|src|action)\s*=\s*["']([^"'<>\s]+)""", re.IGNORECASE)
+#: fragment is dropped once the references are resolved, see :func:`links_in`). The name
+#: starts an attribute (after a space, a quote or a slash), so that the Wagtail admin's
+#: ``data-action="click->w-dialog#hide"``, a lazy image's ``data-src`` or Vue's ``:href``
+#: (an expression, not a URL) are no links; SVG's ``xlink:href`` is one.
+_link_re = re.compile(
+    rb"""(?<![^\s"'/])(?:xlink:)?(?:href|src|action)\s*=\s*["']([^"'<>\s]+)""", re.IGNORECASE
+)
 _ORIGIN = "http://app.invalid"
 
 Draw = Callable[[st.SearchStrategy[Any]], Any]
