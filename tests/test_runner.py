@@ -23,7 +23,7 @@ from rulekit import check_json
 from wsgicheck import Client, Framing, Request, ServerConfig
 from wsgicheck.drivers.server import Limits, live_server
 from wsgicheck.explore.collector import failure_type
-from wsgicheck.explore.examples import _hypothesis_run
+from wsgicheck.explore.examples import SHRINK_AT_LEAST, _hypothesis_run
 from wsgicheck.explore.runner import RunOptions, discover, run
 from wsgicheck.results.reproduce import curl_command, python_snippet
 from wsgicheck.rules import Exchange, check_exchange
@@ -253,6 +253,29 @@ def test_a_hanging_app_is_a_finding_not_a_hung_run() -> None:
         release.set()
     assert set(result.failures) == {"HARNESS-EXCHANGE-TIMEOUT"}
     assert time.monotonic() - started < 60
+
+
+def _counts_its_requests(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    """From the fourth request of a cookie session on, Content-Length is 3 too many: a
+    failure only a sequence meets, after several steps, which Hypothesis shrinks at length."""
+    sent = [p.strip().partition("=") for p in environ.get("HTTP_COOKIE", "").split(";")]
+    seen = max((int(v) for k, _, v in sent if k == "n" and v.isdigit()), default=0)
+    body = b"<a href='/a'>a</a><form method=post action='/c'><input name=q></form>"
+    fields = [("Content-Type", "text/html"), ("Set-Cookie", f"n={seen + 1}; Path=/")]
+    start_response("200 OK", [*fields, ("Content-Length", str(len(body) + 3 * (seen >= 3)))])
+    return [body]
+
+
+def test_shrinking_sends_at_most_the_run_s_examples_again_and_the_report_says_so() -> None:
+    """Unbounded, this run sent 1,001 requests for its 60 examples; shrinking on a logged-in
+    Wagtail admin made a 200-example run send 2,051 (108 s)."""
+    result = run(_counts_its_requests, options(max_examples=60), target="x")
+    assert set(result.failures) == {"APP-CL-ACCURATE"}
+    assert result.examples == 60 + SHRINK_AT_LEAST
+    assert result.notes == [
+        "shrinking stopped once it had sent as many examples again as the run drew (at least "
+        "100): a failure's request may not be the simplest one"
+    ]
 
 
 def test_an_endless_body_is_cut_and_reported() -> None:

@@ -211,6 +211,8 @@ class Partial:
     answers: Answers = field(default_factory=Answers)
     first_found: dict[str, int] = field(default_factory=dict)
     first_answer: FirstAnswer | None = None
+    #: Whether the shrinking of a failure was stopped at the examples' allowance.
+    shrinking_stopped: bool = False
 
 
 def simplify_all(

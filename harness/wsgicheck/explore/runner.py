@@ -228,11 +228,11 @@ def explore_share(
     interrupted = False
     replay: Partial | None = None
     timeouts = TimeOuts()
+    drawing = Examples(run, collector, timeouts, on_progress)
     try:
         database = open_database(options.database) if options.database is not None else None
         if database is not None:
             replay = replay_database(run, rules, database, target=target, seed=seed)
-        drawing = Examples(run, collector, timeouts, on_progress)
         generate(run, drawing, database, target=target, seed=seed)
         simplify_all(collector, run.replay_one, base, options)
     except KeyboardInterrupt:
@@ -253,6 +253,7 @@ def explore_share(
         answers=run.answers,
         first_answer=run.first_answer,
         first_found=collector.first_found,
+        shrinking_stopped=drawing.shrinking_stopped,
     )
 
 
