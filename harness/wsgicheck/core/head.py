@@ -94,7 +94,8 @@ def status_problems(status: object) -> list[Problem]:
         problems.append(
             (
                 "APP-STATUS-FORMAT",
-                f"status must be a 3-digit code, one space and a reason, like '200 OK': {status!r}",
+                f"status must be a 3-digit code, one space and a reason (if any), like '200 OK': "
+                f"{status!r}",
             )
         )
     elif int(form["code"]) < 200:

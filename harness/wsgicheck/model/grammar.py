@@ -105,9 +105,12 @@ REASON_PHRASE = r"[\t \x21-\x7e\x80-\xff]+"
 # PEP 3333, "The start_response() Callable": status is "999 Message here": a three-digit
 # status code and a reason phrase separated by a single space, no surrounding whitespace
 # (control characters and the latin-1 rule are checked on their own: APP-STATUS-NO-CONTROL,
-# APP-STATUS-HEADERS-LATIN1). RFC 9110 §15: a status code is 100 to 599.
+# APP-STATUS-HEADERS-LATIN1). RFC 9110 §15: a status code is 100 to 599. The reason phrase
+# may be empty ("200 "): the PEP points to RFC 2616 §6.1.1, where Reason-Phrase is
+# *<TEXT>, and RFC 9112 §4 makes it optional after the SP; wsgiref.validate, waitress and
+# cheroot take it, and web.py's static files are served so.
 _EDGE = r"[^ \t\r\n\x0b\x0c]"
-WSGI_STATUS = rf"(?P<code>[1-9][0-9]{{2}}) (?P<reason>{_EDGE}(?:(?s:.)*{_EDGE})?)"
+WSGI_STATUS = rf"(?P<code>[1-9][0-9]{{2}}) (?P<reason>(?:{_EDGE}(?:(?s:.)*{_EDGE})?)?)"
 
 # -- chunked coding ----------------------------------------------------------------------------
 

@@ -57,7 +57,8 @@ def status_str(self: Rule, ex: Exchange) -> Iterator[Finding]:
     level=Level.MUST,
     binding=Binding.APP,
     section="Specification Details; " + SECTION,
-    summary="status is a 3-digit code, one space and a reason phrase, nothing around them",
+    summary="status is a 3-digit code, one space and a reason phrase (which may be empty), "
+    "nothing around them",
     pep="""The status argument is an HTTP "status" string like "200 OK" or "404 Not Found".
     That is, it is a string consisting of a Status-Code and a Reason-Phrase, in that
     order and separated by a single space, with no surrounding whitespace or other
@@ -66,7 +67,7 @@ def status_str(self: Rule, ex: Exchange) -> Iterator[Finding]:
     memo="exchange",
     finds=("head:APP-STATUS-FORMAT",),
     example="""
-bad:  start_response("200", headers)     # no reason phrase
+bad:  start_response("200", headers)     # no space after the code
 bad:  start_response("200  OK", headers) # two spaces
 fix:  start_response("200 OK", headers)""",
 )
