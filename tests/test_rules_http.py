@@ -1348,6 +1348,52 @@ def test_a_304_to_an_if_none_match_that_matches_nothing_says_why() -> None:
     )
 
 
+def echoes_a_prefixed_tag(
+    environ: dict[str, Any], start_response: Callable[..., Any]
+) -> list[bytes]:
+    """Roundup 2.6: a listed tag that starts with the target's (meant for its "-gzip"
+    variants) gets 304, with the listed tag sent back as the ETag."""
+    listed = environ.get("HTTP_IF_NONE_MATCH", "")
+    if listed.startswith('"v2'):
+        start_response("304 Not Modified", [("ETag", listed)])
+        return []
+    start_response("200 OK", [TEXT, ("ETag", '"v2"')])
+    return [BODY]
+
+
+def test_a_304_that_sends_the_stale_tag_back_is_held_to_the_target_s_tag() -> None:
+    """The tag two plain GETs settled on is the target's, not the one the 304 names; one
+    plain GET, or an unsafe request after them, settles nothing."""
+    stale = revalidated({"If-None-Match": '"v2-stale"'})
+    exchanges = run(echoes_a_prefixed_tag, GET, GET, stale)
+    assert fired(exchanges) == {("APP-IF-NONE-MATCH-MISS", "GET", ("If-None-Match",))}
+    (finding,) = check_exchange(exchanges[2])
+    assert finding.message == (
+        'If-None-Match "v2-stale" lists no tag matching the target\'s ETag "v2" (its 304 says '
+        '"v2-stale"), yet the app answered 304: a client holding the stale copy is told to keep '
+        "it"
+    )
+    assert fired(run(echoes_a_prefixed_tag, GET, stale)) == set()
+    changed = {"method": "PUT", "target": "/", "body": b"new"}
+    assert fired(run(echoes_a_prefixed_tag, GET, GET, changed, stale)) == set()
+    # The tag the plain GETs settled on, listed, is a match whatever the 304 says.
+    matching = revalidated({"If-None-Match": '"v2"'})
+    assert fired(run(answering_304_with('"v3"'), GET, GET, matching)) == set()
+
+
+def answering_304_with(tag: str) -> Callable[..., list[bytes]]:
+    """A 200 with ETag "v2", and a 304 naming ``tag`` to any If-None-Match."""
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        if "HTTP_IF_NONE_MATCH" in environ:
+            start_response("304 Not Modified", [("ETag", tag)])
+            return []
+        start_response("200 OK", [TEXT, ("ETag", '"v2"')])
+        return [BODY]
+
+    return app
+
+
 def test_a_304_beside_an_etag_that_is_no_entity_tag() -> None:
     """static3 and Bottle send bare ETags and read the date first: a stale tag, quoted as a
     client quotes it, is judged against the bare text; the same tag quoted is a match."""

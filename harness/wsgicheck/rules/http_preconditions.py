@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import datetime
+from itertools import islice
 from typing import TypeVar
 
 from ..model.grammar import SAFE_METHODS
@@ -103,6 +104,18 @@ def steady(ex: Exchange, name: str) -> bool:
         if each.iteration_finished and _successful(app_status(each))
     ]
     return len(plain) >= 2 and plain[0] == plain[1]
+
+
+def _settled_etag(ex: Exchange) -> str | None:
+    """The ETag the last two plain GETs of the target gave alike, both answered 2xx in full
+    since the last unsafe request: the target's, whatever a later 304 says."""
+    plain = list(islice(plain_gets(ex, since_change=True), 2))
+    if len(plain) < 2 or not all(
+        each.iteration_finished and _successful(app_status(each)) for each in plain
+    ):
+        return None
+    first, second = (app_field(each, "etag") for each in plain)
+    return first if first == second else None
 
 
 def evaluates(ex: Exchange, field: str, unless: str | None = None) -> bool:
@@ -256,9 +269,15 @@ def _none_match_miss(ex: Exchange) -> str | None:
     listed = entity_tags(value)
     # The target's ETag as sent: this response's, else (not for a HEAD, as
     # APP-IF-NONE-MATCH has it: an ETag may be known only from the content) the plain GET's.
-    raw = app_field(ex, "etag")
-    if raw is None and ex.method == "GET":
-        raw = of_target(ex, lambda source: app_field(source, "etag"))
+    # A 304 to a GET whose ETag is not the one the plain GETs settled on is no evidence of
+    # the target's: Roundup 2.6 matches a stale tag by its prefix and sends it back.
+    raw = own = app_field(ex, "etag")
+    if ex.method == "GET":
+        settled = _settled_etag(ex)
+        raw = settled if settled is not None else raw
+        if raw is None:
+            raw = of_target(ex, lambda source: app_field(source, "etag"))
+    told = f" (its 304 says {show(own)})" if own is not None and own != raw else ""
     if listed is None or raw is None or not steady(ex, "etag"):
         return None
     tags = entity_tags(raw)
@@ -285,8 +304,9 @@ def _none_match_miss(ex: Exchange) -> str | None:
         else ""
     )
     return (
-        f"If-None-Match {show(value)} lists no tag matching the target's ETag {show(shown)}, "
-        f"yet the app answered 304{why}: a client holding the stale copy is told to keep it"
+        f"If-None-Match {show(value)} lists no tag matching the target's ETag {show(shown)}"
+        f"{told}, yet the app answered 304{why}: a client holding the stale copy is told to "
+        "keep it"
     )
 
 
