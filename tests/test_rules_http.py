@@ -700,6 +700,18 @@ def test_a_304_keeps_the_fields_of_its_200(
     assert "APP-304-KEEPS-FIELDS" in applied(exchanges)
 
 
+@pytest.mark.parametrize("sent", ['"y"', 'W/"x"', '"x-stale"'])
+def test_a_304_sends_the_etag_of_its_200(sent: str) -> None:
+    """The ETag "that would have been sent in a 200", not another (Roundup 2.6 sends back
+    the client's stale tag; a compression layer may weaken only the 200's)."""
+    exchanges = run(revalidating([KEPT[0]], [("ETag", sent)]), GET, CONDITIONAL, GET)
+    (finding,) = [f for ex in exchanges for f in check_exchange(ex)]
+    assert finding.message == (
+        f'the 304 to GET with If-None-Match: "x" has ETag {sent} where the 200 to the same '
+        'request has "x": a cache finds the stored 200 the 304 freshens by its tag'
+    )
+
+
 @pytest.mark.parametrize("vary", ["Cookie", "X-Accept-Encoding-Hint"])
 def test_only_a_dropped_vary_accept_encoding_is_put_down_to_compression(vary: str) -> None:
     """Vary is a list of field names: one that only contains "accept-encoding" is another."""

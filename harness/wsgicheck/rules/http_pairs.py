@@ -347,7 +347,7 @@ def _not_modified_cases(ex: Exchange) -> tuple[Exchange, list[Exchange]] | None:
     binding=Binding.APP,
     section=SECTION + "; RFC 9110 §15.4.5",
     summary="a 304 carries the Cache-Control, Content-Location, ETag, Expires and Vary "
-    "fields the 200 to the same request carries",
+    "fields the 200 to the same request carries, and the same ETag",
     pep=ORIGIN,
     source="RFC 9110 §15.4.5",
     covers=(),
@@ -381,6 +381,17 @@ def not_modified_keeps_fields(self: Rule, ex: Exchange) -> Iterator[Finding]:
                     if "vary" in lacking and _varies_by_coding(get)
                     else ""
                 ),
+            )
+        # "would have been sent in a 200": the 200's own ETag, by which a cache finds the
+        # stored response the 304 freshens (RFC 9111 §4.3.4). Roundup 2.6 sends back the
+        # client's stale tag; a compression layer may weaken the 200's tag and not the 304's.
+        tag, sent = app_field(get, "etag"), app_field(case, "etag")
+        if tag is not None and sent is not None and sent != tag:
+            yield self.finding(
+                case,
+                f"the 304 to {_described(case)} has ETag {show(sent)} where the 200 to the "
+                f"same request has {show(tag)}: a cache finds the stored 200 the 304 "
+                "freshens by its tag",
             )
 
 

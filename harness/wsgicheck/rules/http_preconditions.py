@@ -271,12 +271,14 @@ def _none_match_miss(ex: Exchange) -> str | None:
     # APP-IF-NONE-MATCH has it: an ETag may be known only from the content) the plain GET's.
     # A 304 to a GET whose ETag is not the one the plain GETs settled on is no evidence of
     # the target's: Roundup 2.6 matches a stale tag by its prefix and sends it back.
+    # One plain GET that gave another tag leaves it open which is the target's.
     raw = own = app_field(ex, "etag")
     if ex.method == "GET":
-        settled = _settled_etag(ex)
-        raw = settled if settled is not None else raw
-        if raw is None:
-            raw = of_target(ex, lambda source: app_field(source, "etag"))
+        latest = plain_get(ex)
+        plain = app_field(latest, "etag") if latest is not None else None
+        raw = _settled_etag(ex) or own or plain
+        if raw == own and plain not in (None, own):
+            return None
     told = f" (its 304 says {show(own)})" if own is not None and own != raw else ""
     if listed is None or raw is None or not steady(ex, "etag"):
         return None
