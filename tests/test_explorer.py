@@ -103,7 +103,8 @@ def test_a_link_in_html_is_read_as_a_browser_reads_it() -> None:
 def test_only_an_attribute_named_href_src_or_action_is_a_link() -> None:
     """An attribute whose name ends in one of them is not one (the Wagtail admin's
     ``data-action="click->w-dialog#hide"`` was taken for the link ``/click-``, and its
-    requests spent two of a run's paths); SVG's ``xlink:href`` is a link."""
+    requests spent two of a run's paths); SVG's ``xlink:href``, a button's ``formaction`` and
+    a script's ``location.href`` are links."""
 
     def page(environ: dict[str, Any], start_response: Any) -> list[bytes]:
         start_response("200 OK", [("Content-Type", "text/html")])
@@ -112,10 +113,13 @@ def test_only_an_attribute_named_href_src_or_action_is_a_link() -> None:
             b'<a :href="item.url" v-bind:href="other.url">v</a>'
             b'<a class="x"\nhref="/one">1</a><img src=\'/two.png\'/><form action="/three">'
             b'<svg><use xlink:href="/four.svg#i"/></svg><a title="x"href="/five">5</a>'
+            b'<button formaction="/six">6</button><tr onclick="location.href=\'/seven\'">'
         ]
 
     response = Client(page).send(Request(target="/", headers=HOST))
-    assert links_in(response, "/") == ["/one", "/two.png", "/three", "/four.svg", "/five"]
+    assert links_in(response, "/") == [
+        "/one", "/two.png", "/three", "/four.svg", "/five", "/six", "/seven"
+    ]  # fmt: skip
 
 
 def test_under_a_mount_prefix_what_is_learned_is_app_relative() -> None:

@@ -22,6 +22,7 @@ import wsgicheck.drivers.connection
 from rulekit import check_json
 from wsgicheck import Client, Framing, Request, ServerConfig
 from wsgicheck.drivers.server import Limits, live_server
+from wsgicheck.explore import examples
 from wsgicheck.explore.collector import failure_type
 from wsgicheck.explore.examples import SHRINK_AT_LEAST, _hypothesis_run
 from wsgicheck.explore.runner import RunOptions, discover, run
@@ -273,9 +274,35 @@ def test_shrinking_sends_at_most_the_run_s_examples_again_and_the_report_says_so
     assert set(result.failures) == {"APP-CL-ACCURATE"}
     assert result.examples == 60 + SHRINK_AT_LEAST
     assert result.notes == [
-        "shrinking stopped once it had sent as many examples again as the run drew (at least "
-        "100): a failure's request may not be the simplest one"
+        "shrinking reached its allowance (as many examples again as a process drew, at least "
+        "100) and stopped there: a failure's request may not be the simplest one"
     ]
+
+
+def _long_fields(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    """Content-Length one too many for a query over 3 characters or over 3 header fields
+    (but to HEAD): a lone request's failure, which Hypothesis shrinks field by field."""
+    fields = [key for key in environ if key.startswith("HTTP_")]
+    long = len(environ.get("QUERY_STRING", "")) > 3 or len(fields) > 3
+    wrong = long and environ["REQUEST_METHOD"] != "HEAD"  # a HEAD's length is the GET's
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(5 + wrong))])
+    return [b"hello"]
+
+
+def test_the_shrinking_of_a_lone_request_ends_at_the_allowance_too(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With the floor at 0, 30 examples may send 60; this failure's shrinking and
+    Hypothesis's last replay of it send 71, which a floor of 60 leaves room for."""
+    monkeypatch.setattr(examples, "SHRINK_AT_LEAST", 0)
+    quiet = options(max_examples=30, corpus=False, sequences=False)
+    result = run(_long_fields, quiet, target="x")
+    assert set(result.failures) == {"APP-CL-ACCURATE"}
+    assert result.examples == 60
+    assert result.notes == [examples.SHRINK_NOTE]
+    monkeypatch.setattr(examples, "SHRINK_AT_LEAST", 60)
+    result = run(_long_fields, quiet, target="x")
+    assert (result.examples, result.notes) == (71, [])
 
 
 def test_an_endless_body_is_cut_and_reported() -> None:

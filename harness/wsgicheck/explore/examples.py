@@ -14,7 +14,7 @@ import unittest
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from hypothesis import HealthCheck, Phase, given, reject, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from hypothesis.database import ExampleDatabase
 from hypothesis.errors import Flaky
@@ -55,12 +55,30 @@ else:  # pragma: no cover
 SEQUENCE_SHARE = 0.25
 #: Hypothesis passes per run at most (each after the failures of the previous one).
 MAX_PASSES = 6
-#: Examples that shrinking may send beyond a run's own: the run's examples again, and at
+#: Examples that shrinking may send beyond a process's own: its examples again, and at
 #: least this many. Hypothesis shrinks a failure until it stops making progress, and one
 #: met in a long sequence over slow pages sent 1,850 more on a 200-example run (a
-#: logged-in Wagtail admin, 108 s in all). Past the allowance nothing is sent: what was
-#: kept stays the smallest (the minimiser still simplifies it), and the report says so.
+#: logged-in Wagtail admin, 108 s in all). At the allowance the Hypothesis pass ends
+#: (:class:`_AllowanceSpent`): what was kept stays the smallest (the minimiser still
+#: simplifies it), and the report says so (:data:`SHRINK_NOTE`).
 SHRINK_AT_LEAST = 100
+#: The report's note on a run whose sends reached the allowance.
+SHRINK_NOTE = (
+    "shrinking reached its allowance (as many examples again as a process drew, at least "
+    f"{SHRINK_AT_LEAST}) and stopped there: a failure's request may not be the simplest one"
+)
+
+
+def send_limit(examples: int) -> int:
+    """The examples a process that draws ``examples`` sends at most, shrinking included."""
+    return examples + max(examples, SHRINK_AT_LEAST)
+
+
+class _AllowanceSpent(BaseException):
+    """Ends a Hypothesis pass whose shrinking reached the allowance. Not an ``Exception``:
+    Hypothesis would take one for a failure of the app's and shrink it too; this one it
+    lets through, as it does Ctrl-C, and :func:`_hypothesis_run` catches it."""
+
 
 #: Told of each request just before the app gets it: (request, server choices, transport).
 OnExchange = Callable[[Request, ServerConfig, str], None]
@@ -284,9 +302,9 @@ class Examples:
         self.on_progress = on_progress
         self.followed = FollowUps()
         self.sequence_broke: list[str] = []
-        #: Examples sent at most (see :data:`SHRINK_AT_LEAST`), and whether that stopped
-        #: the shrinking of a failure.
-        self.send_limit = run.examples + max(run.examples, SHRINK_AT_LEAST)
+        #: Examples sent at most (see :data:`SHRINK_AT_LEAST`; None: no limit, for the
+        #: database's replay, which does not shrink), and whether that stopped a pass.
+        self.limit: int | None = send_limit(run.examples)
         self.shrinking_stopped = False
 
     def send(
@@ -308,11 +326,10 @@ class Examples:
         run, collector = self.run, self.collector
         if self.timeouts.skips(request) or excluded(request.target, run.options.exclude_paths):
             return request, None, []
-        if collector.examples >= self.send_limit:
-            # Only shrinking comes this far (no pass draws past the run's examples). An
-            # example rejected is one Hypothesis cannot use: it makes no more progress.
+        if self.limit is not None and collector.examples >= self.limit:
+            # Only shrinking comes this far: no pass draws anywhere near it.
             self.shrinking_stopped = True
-            reject()
+            raise _AllowanceSpent
         collector.examples += 1
         if self.on_progress is not None:
             self.on_progress(collector.examples, run.examples)
@@ -497,7 +514,7 @@ def _hypothesis_run(
     hypothesis_hooks.use_seed(test, seed)
     try:
         test()
-    except RuleFailure:
+    except (RuleFailure, _AllowanceSpent):
         pass
     except Flaky:
         # The app answered a replayed sequence differently (it keeps state, the
@@ -516,7 +533,9 @@ def replay_database(
     """The database's examples alone (no generating, no shrinking: they were shrunk when
     found), into a collector of their own."""
     replayed, timeouts = Collector(rules, run.options.strict), TimeOuts()
-    example, sequence = Examples(run, replayed, timeouts, None).tests(target)
+    replaying = Examples(run, replayed, timeouts, None)
+    replaying.limit = None  # no shrinking here, and an entry not replayed would be deleted
+    example, sequence = replaying.tests(target)
     replays: list[tuple[Callable[..., None], tuple[st.SearchStrategy[Any], ...]]] = [
         (example, (run.requests, run.configs)),
         (sequence, (st.data(), run.configs)),
@@ -566,7 +585,7 @@ def generate(
     for request, config in fixed if options.corpus else []:
         if collector.examples >= budget or timeouts.stopped:
             break
-        with contextlib.suppress(RuleFailure):
+        with contextlib.suppress(RuleFailure, _AllowanceSpent):
             example(request, config)
     lone = (example, (run.requests, run.configs))
     phases: list[tuple[Callable[..., None], tuple[st.SearchStrategy[Any], ...], int, int]]

@@ -45,11 +45,14 @@ KEEP = 16
 
 #: A link's attribute value, whole (a fragment and character references included: the
 #: fragment is dropped once the references are resolved, see :func:`links_in`). The name
-#: starts an attribute (after a space, a quote or a slash), so that the Wagtail admin's
+#: starts an attribute (after a space, a quote or a slash) or is a script's property
+#: (``location.href = "/next"``), so that the Wagtail admin's
 #: ``data-action="click->w-dialog#hide"``, a lazy image's ``data-src`` or Vue's ``:href``
-#: (an expression, not a URL) are no links; SVG's ``xlink:href`` is one.
+#: (an expression, not a URL) are no links; SVG's ``xlink:href`` and a button's
+#: ``formaction`` are.
 _link_re = re.compile(
-    rb"""(?<![^\s"'/])(?:xlink:)?(?:href|src|action)\s*=\s*["']([^"'<>\s]+)""", re.IGNORECASE
+    rb"""(?<![^\s"'/.])(?:xlink:)?(?:href|src|(?:form)?action)\s*=\s*["']([^"'<>\s]+)""",
+    re.IGNORECASE,
 )
 _ORIGIN = "http://app.invalid"
 

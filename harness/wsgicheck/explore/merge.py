@@ -18,7 +18,7 @@ from ..results.scope import Answers
 from ..rules import REGISTRY, Exchange, Rule, RuleResult, judge
 from ..rules.harness_rules import REFUSAL_MINIMUM, RUN_RULES
 from .collector import DEATH_RULE, TIMEOUT_RULE, Kept, Partial, example_size
-from .examples import SHRINK_AT_LEAST
+from .examples import SHRINK_NOTE
 
 
 def merge_partials(
@@ -56,10 +56,7 @@ def merge_partials(
             table[TIMEOUT_RULE] = kept._replace(finding=replace(kept.finding, message=message))
     # After the time-outs' notes went into their finding: these are not theirs.
     if any(part.shrinking_stopped for part in partials):
-        notes.append(
-            "shrinking stopped once it had sent as many examples again as the run drew (at "
-            f"least {SHRINK_AT_LEAST}): a failure's request may not be the simplest one"
-        )
+        notes.append(SHRINK_NOTE)
     answered = answers.failed.get(ANSWERED, 0)
     if answered and answers.answered_error is not None:
         # No rule judges an app's own 5xx, and a run may pass with an endpoint that always

@@ -383,16 +383,35 @@ def not_modified_keeps_fields(self: Rule, ex: Exchange) -> Iterator[Finding]:
                 ),
             )
         # "would have been sent in a 200": the 200's own ETag, by which a cache finds the
-        # stored response the 304 freshens (RFC 9111 §4.3.4). Roundup 2.6 sends back the
-        # client's stale tag; a compression layer may weaken the 200's tag and not the 304's.
+        # stored response the 304 freshens (RFC 9111 §4.3.4), when the GETs before and after
+        # gave the same (a page with a fresh CSRF token in it has a new tag each time, and
+        # its 304 rightly names the newest). Roundup 2.6 sends back the client's stale tag.
         tag, sent = app_field(get, "etag"), app_field(case, "etag")
-        if tag is not None and sent is not None and sent != tag:
+        if tag is not None and sent not in (None, tag) and app_field(ex, "etag") == tag:
             yield self.finding(
                 case,
                 f"the 304 to {_described(case)} has ETag {show(sent)} where the 200 to the "
                 f"same request has {show(tag)}: a cache finds the stored 200 the 304 "
-                "freshens by its tag",
+                "freshens by its tag"
+                + (
+                    (_WEAKENED_DJANGO if _by_django(case) else _WEAKENED)
+                    if tag == f"W/{sent}"
+                    else ""
+                ),
             )
+
+
+#: Why a 304's tag is the strong form of its 200's weak one, most often; Django's case by
+#: name when Django made the response (seen with Django 5.2).
+_WEAKENED = (
+    "; a compression layer that weakens the tag of the bodies it codes and leaves a 304's "
+    "empty one alone does this: weaken the 304's tag too"
+)
+_WEAKENED_DJANGO = (
+    "; Django's GZipMiddleware weakens the tag of the bodies it compresses and leaves a 304's "
+    "empty one alone (listed before ConditionalGetMiddleware, as Django's documentation "
+    "orders them): weaken the 304's tag too"
+)
 
 
 def _varies_by_coding(get: Exchange) -> bool:
