@@ -17,7 +17,13 @@ import wsgicheck.drivers.connection
 from rulekit import load
 from wsgicheck import Client
 from wsgicheck.core.environ import ServerConfig
-from wsgicheck.explore.replay import MemoryTransport, app_variations, compare, differences
+from wsgicheck.explore.replay import (
+    EXPLAIN_REPLAYS,
+    MemoryTransport,
+    app_variations,
+    compare,
+    differences,
+)
 from wsgicheck.explore.runner import RunOptions, run
 from wsgicheck.rules import Exchange, check_exchange
 
@@ -87,6 +93,52 @@ def test_an_app_that_varies_does_not_hide_a_server_difference_it_cannot_explain(
     assert evidence.transport_differences == ("status 200 in memory, 500 on a socket",)
     explained = compare(memory, request, CONFIG, first, first.replace(status_code=429))
     assert explained.transport_differences == ()
+
+
+def test_an_app_that_varies_at_random_is_replayed_until_one_of_its_answers_explains() -> None:
+    """Django's GZipMiddleware sends a small body uncoded when its random padding makes it no
+    smaller (27% of the time on a small JSON body): two coded replays beside an uncoded
+    socket answer are no difference of wsgicheck's transports. Here the sixth replay is
+    the first answer of the socket's kind."""
+    calls = [0]
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        calls[0] += 1
+        fields = [("Content-Type", "text/plain")]
+        if calls[0] % 7:  # the 7th, 14th... call is uncoded
+            fields.append(("Content-Encoding", "gzip"))
+        start_response("200 OK", fields)
+        return [b"x"]
+
+    memory = MemoryTransport(app, timeout=10.0)
+    request = Client(app).build_request("GET", "/")
+    first = memory.exchange(request, CONFIG)
+    uncoded = first.replace(
+        headers=[(k, v) for k, v in first.headers if k.lower() != "content-encoding"]
+    )
+    evidence = compare(memory, request, CONFIG, first, uncoded)
+    assert evidence.transport_differences == ()
+    assert evidence.app_varies == ("response header names differ: ['content-encoding']",)
+    assert calls[0] == 7  # the first exchange and six replays
+
+
+def test_a_real_difference_of_the_transports_costs_every_replay() -> None:
+    """A deterministic app whose socket answer differs (what a wsgicheck bug would show) is
+    replayed EXPLAIN_REPLAYS times before the difference stands."""
+    calls = [0]
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        calls[0] += 1
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"x"]
+
+    memory = MemoryTransport(app, timeout=10.0)
+    request = Client(app).build_request("GET", "/")
+    first = memory.exchange(request, CONFIG)
+    evidence = compare(memory, request, CONFIG, first, first.replace(status_code=500))
+    assert evidence.transport_differences == ("status 200 in memory, 500 on a socket",)
+    assert evidence.app_varies == ()
+    assert calls[0] == 1 + EXPLAIN_REPLAYS
 
 
 def test_an_answer_from_the_app_s_cache_is_named() -> None:
