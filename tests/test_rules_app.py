@@ -43,6 +43,36 @@ def validated(app: Any, server: Callable[[Any], None]) -> list[str]:
 # -- APP-SR-CALLED ----------------------------------------------------------------------------
 
 
+class _Blocks(io.BytesIO):
+    """A file of the app's own that yields fixed blocks, not lines (Zope 6.3's
+    filestream_iterator is such an io.FileIO)."""
+
+    def __next__(self) -> bytes:
+        block = self.read(4)
+        if not block:
+            raise StopIteration
+        return block
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (io.BytesIO(b"line one\nline two\n"), ["APP-NO-FILE-AS-ITERABLE"]),
+        (_Blocks(b"block by block"), []),  # the PEP's "application-specific file wrapper"
+    ],
+    ids=["a-standard-file", "a-wrapper-class"],
+)
+def test_a_file_is_reported_unless_it_iterates_its_own_way(
+    body: io.IOBase, expected: list[str]
+) -> None:
+    def app(environ: Environ, start_response: StartResponse) -> io.IOBase:
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return body
+
+    found = fired(app, config=ServerConfig(file_wrapper=False))
+    assert [rule for rule in found if rule == "APP-NO-FILE-AS-ITERABLE"] == expected
+
+
 def test_sr_called_waits_for_the_iterable_to_end() -> None:
     def app(environ: Environ, start_response: StartResponse) -> Iterator[bytes]:
         yield b"early"

@@ -335,9 +335,25 @@ def record_return(
         failed(exc, "close")
         close = None
     iterable = hasattr(kind, "__iter__") or hasattr(kind, "__getitem__")
-    is_file = isinstance(result, io.IOBase)
+    is_file = isinstance(result, io.IOBase) and _iterates_as_a_file(kind)
     log.append(raw_app_returned(kind.__name__, length, close is not None, iterable, where, is_file))
     return length, close, iterable, is_file
+
+
+#: The modules of the standard library's file classes (the C ones, and their Python twins).
+_IO_MODULES = frozenset({"io", "_io", "_pyio"})
+
+
+def _iterates_as_a_file(kind: type) -> bool:
+    """Whether a file class iterates as the standard library's files do, by lines: one of
+    the app's own that defines ``__iter__`` or ``__next__`` is the "application-specific
+    file wrapper class" PEP 3333 offers beside ``wsgi.file_wrapper`` (Zope's
+    ``filestream_iterator``, an ``io.FileIO`` that yields 64 KiB blocks)."""
+    for name in ("__iter__", "__next__"):
+        owner = next((each for each in kind.__mro__ if name in vars(each)), None)
+        if owner is not None and owner.__module__ not in _IO_MODULES:
+            return False
+    return True
 
 
 def record_close(
