@@ -295,6 +295,8 @@ class Examples:
         collector: Collector,
         timeouts: TimeOuts,
         on_progress: Callable[[int, int], None] | None,
+        *,
+        shrinks: bool = True,
     ) -> None:
         self.run = run
         self.collector = collector
@@ -302,9 +304,9 @@ class Examples:
         self.on_progress = on_progress
         self.followed = FollowUps()
         self.sequence_broke: list[str] = []
-        #: Examples sent at most (see :data:`SHRINK_AT_LEAST`; None: no limit, for the
-        #: database's replay, which does not shrink), and whether that stopped a pass.
-        self.limit: int | None = send_limit(run.examples)
+        #: Examples sent at most (see :data:`SHRINK_AT_LEAST`), and whether that stopped a
+        #: pass.
+        self.limit = send_limit(run.examples) if shrinks else None
         self.shrinking_stopped = False
 
     def send(
@@ -533,9 +535,8 @@ def replay_database(
     """The database's examples alone (no generating, no shrinking: they were shrunk when
     found), into a collector of their own."""
     replayed, timeouts = Collector(rules, run.options.strict), TimeOuts()
-    replaying = Examples(run, replayed, timeouts, None)
-    replaying.limit = None  # no shrinking here, and an entry not replayed would be deleted
-    example, sequence = replaying.tests(target)
+    # No allowance: nothing is shrunk here, and an entry not replayed would be deleted.
+    example, sequence = Examples(run, replayed, timeouts, None, shrinks=False).tests(target)
     replays: list[tuple[Callable[..., None], tuple[st.SearchStrategy[Any], ...]]] = [
         (example, (run.requests, run.configs)),
         (sequence, (st.data(), run.configs)),

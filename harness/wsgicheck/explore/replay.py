@@ -245,13 +245,14 @@ def compare(
     if not disagreed:
         return Extra(transport_differences=())
     replays: list[Response] = []
-    while len(replays) < REPLAYS or (
-        len(replays) < EXPLAIN_REPLAYS and _unexplained(wire, replays, disagreed)
-    ):
+    # The aspects on which no replay has agreed with the socket yet.
+    unexplained = set(disagreed)
+    while len(replays) < REPLAYS or (unexplained and len(replays) < EXPLAIN_REPLAYS):
         again = memory.exchange(request, config)
         if timed_out(again):
             break
         replays.append(again)
+        unexplained &= agreement.differences(again, wire, _SIDES).keys()
     varies = app_variations(first, *replays)
     explained = [aspect for aspect in varies if _agrees(aspect, wire, replays)]
     return Extra(
@@ -268,12 +269,6 @@ def _agrees(aspect: str, wire: Response, replays: list[Response]) -> bool:
     ``aspect``: only then does the app's varying explain a transport difference (memory 200,
     replays 429, socket 500 is still a server difference)."""
     return any(aspect not in agreement.differences(again, wire, _SIDES) for again in replays)
-
-
-def _unexplained(wire: Response, replays: list[Response], disagreed: Iterable[str]) -> bool:
-    """Whether an aspect the transports disagreed on has no answer of the app's in memory
-    agreeing with the socket's yet: more replays may find one."""
-    return any(not _agrees(aspect, wire, replays) for aspect in disagreed)
 
 
 def app_variations(first: Response, *replays: Response) -> dict[str, str]:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import zlib
 from collections import Counter
 from collections.abc import Iterator
-from itertools import islice
 
 from ..model.grammar import (
     NOT_IN_304,
@@ -34,8 +33,8 @@ from .http_evidence import (
     has_content,
     history_bears_on,
     http_date,
-    plain_gets,
     request_field,
+    settled,
 )
 from .registry import ORIGIN, Binding, Finding, Level, Rule, rule
 from .server_evidence import declared_length, final_call
@@ -437,16 +436,10 @@ def _refusal(ex: Exchange) -> tuple[str, tuple[int | None, int], int, str] | Non
 
 
 def _steady_length(ex: Exchange) -> int | None:
-    """The content length of the last two :func:`plain_gets` of ``ex``'s request since the
-    last unsafe request, when both were answered 200 in full with the same non-zero
-    length: the app's representation, which does not vary by itself between requests."""
-    plain = list(islice(plain_gets(ex, since_change=True), 2))
-    if len(plain) < 2 or not all(
-        app_status(each) == 200 and each.iteration_finished for each in plain
-    ):
-        return None
-    first, second = plain[0].produced, plain[1].produced
-    return first if first == second and first > 0 else None
+    """The content length the last two plain GETs of ``ex``'s request gave alike
+    (:func:`settled`), both answered 200, when it is not zero."""
+    length = settled(ex, lambda each: each.produced, lambda code: code == 200)
+    return length if length else None
 
 
 @rule(

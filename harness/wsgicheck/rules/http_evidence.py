@@ -10,9 +10,11 @@ app's iterable ran to its end: a rule that needs the bytes skips otherwise.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
+from itertools import islice
+from typing import TypeVar
 
 from ..model.grammar import SAFE_METHODS, entity_tag_re
 from ..model.request import Request
@@ -47,6 +49,7 @@ __all__ = [
     "request_field",
     "request_fields",
     "request_key",
+    "settled",
     "strong_match",
     "tag_text",
     "weak_match",
@@ -141,6 +144,24 @@ def plain_gets(ex: Exchange, *, since_change: bool = False) -> Iterator[Exchange
             return
         if earlier.method == "GET" and request_key(earlier, frozenset()) == key:
             yield earlier
+
+
+T = TypeVar("T")
+
+
+def settled(
+    ex: Exchange, read: Callable[[Exchange], T | None], answered: Callable[[int | None], bool]
+) -> T | None:
+    """What ``read`` finds alike in the last two :func:`plain_gets` of ``ex``'s request
+    since the last unsafe request, both answered in full with a status ``answered`` takes:
+    the app's representation, which does not vary by itself between requests; else None."""
+    plain = list(islice(plain_gets(ex, since_change=True), 2))
+    if len(plain) < 2 or not all(
+        each.iteration_finished and answered(app_status(each)) for each in plain
+    ):
+        return None
+    first, second = (read(each) for each in plain)
+    return first if first == second else None
 
 
 def history_bears_on(ex: Exchange) -> bool:

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import datetime
-from itertools import islice
 from typing import TypeVar
 
 from ..model.grammar import SAFE_METHODS
@@ -45,6 +44,7 @@ from .http_evidence import (
     read_date,
     request_field,
     request_key,
+    settled,
     strong_match,
     tag_text,
     weak_match,
@@ -109,13 +109,7 @@ def steady(ex: Exchange, name: str) -> bool:
 def _settled_etag(ex: Exchange) -> str | None:
     """The ETag the last two plain GETs of the target gave alike, both answered 2xx in full
     since the last unsafe request: the target's, whatever a later 304 says."""
-    plain = list(islice(plain_gets(ex, since_change=True), 2))
-    if len(plain) < 2 or not all(
-        each.iteration_finished and _successful(app_status(each)) for each in plain
-    ):
-        return None
-    first, second = (app_field(each, "etag") for each in plain)
-    return first if first == second else None
+    return settled(ex, lambda each: app_field(each, "etag"), _successful)
 
 
 def evaluates(ex: Exchange, field: str, unless: str | None = None) -> bool:
