@@ -17,6 +17,9 @@ import wsgicheck.drivers.connection
 from rulekit import load
 from wsgicheck import Client
 from wsgicheck.core.environ import ServerConfig
+from wsgicheck.explore.collector import SHOWN_AGAIN_ENOUGH, Collector
+from wsgicheck.explore.examples import SENT_AGAIN, Exploration
+from wsgicheck.explore.explorer import Learned
 from wsgicheck.explore.replay import (
     EXPLAIN_REPLAYS,
     MemoryTransport,
@@ -25,7 +28,7 @@ from wsgicheck.explore.replay import (
     differences,
 )
 from wsgicheck.explore.runner import RunOptions, run
-from wsgicheck.rules import Exchange, check_exchange
+from wsgicheck.rules import REGISTRY, Exchange, check_exchange
 
 ROOT = Path(__file__).resolve().parent.parent
 VARYING = ROOT / "fixtures" / "varying"
@@ -187,3 +190,86 @@ def test_an_unsafe_request_answered_otherwise_when_replayed_is_no_finding() -> N
         exchange = Exchange(first, extra=evidence)
         results[method] = {f.rule for f in check_exchange(exchange) if f.rule.startswith("HARNESS")}
     assert results == {"PUT": set(), "GET": {"HARNESS-APP-VARIES"}}
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_answers_that_meet_by_chance_are_sent_again_before_a_finding_stands(seed: int) -> None:
+    """Django's GZipMiddleware compresses a small body at random (``randomgzip.py``): two
+    uncompressed GETs around a compressed HEAD meet now and then, and APP-CL-OF-GET (MUST),
+    APP-HEAD-LIKE-GET and APP-VARY-NAMES-FIELD failed this correct app on every seed. Each
+    such finding is now sent again, and the chance does not come twice more."""
+    app = load(VARYING / "randomgzip.py", fresh=True).app
+    gzip = (("Accept-Encoding", "gzip"),)
+    result = run(app, options(seed=seed, max_examples=200, headers=gzip), target="randomgzip")
+    assert result.errors == []
+    assert set(result.failures) == {"HARNESS-APP-VARIES"}
+
+
+def _head_bracket(app: Any, calls: list[int]) -> tuple[Exploration, Exchange]:
+    """An exploration of ``app`` in memory, and a GET judged beside the GET and HEAD before
+    it; ``calls`` counts the app's calls."""
+
+    def counted(environ: dict[str, Any], start_response: Any) -> Any:
+        calls[0] += 1
+        return app(environ, start_response)
+
+    memory = MemoryTransport(counted, timeout=10.0)
+    exploration = Exploration(
+        options(),
+        examples=10,
+        memory=memory,
+        wire=None,
+        base=CONFIG,
+        paths=["/"],
+        learned=Learned(),
+        on_exchange=None,
+    )
+    client = Client(app)
+    history = (Exchange(client.get("/")), Exchange(client.head("/")))
+    return exploration, Exchange(client.get("/"), history=history)
+
+
+def test_a_finding_over_steady_answers_stands_when_sent_again_and_then_without_asking() -> None:
+    """A HEAD unlike GET, every time: the first findings are sent again (the GET, the HEAD,
+    the GET, twice each) and stand; past SHOWN_AGAIN_ENOUGH the rule's findings stand as
+    judged, at no cost."""
+    broken = load(ROOT / "fixtures" / "broken" / "app_head_like_get.py", fresh=True).app
+    calls = [0]
+    exploration, judged = _head_bracket(broken, calls)
+    rule = REGISTRY["APP-HEAD-LIKE-GET"]
+    judged_alone = check_exchange(judged, [rule])  # its Content-Type, its Cache-Control
+    assert len(judged_alone) == 2
+    collector = Collector([rule], strict=False)
+    again = exploration.again(CONFIG, "memory")
+    for times in range(SHOWN_AGAIN_ENOUGH + 1):
+        found = collector.judge(judged, judged.request, CONFIG, "memory", again=again)
+        assert found == judged_alone
+        assert calls[0] == 3 * SENT_AGAIN * min(times + 1, SHOWN_AGAIN_ENOUGH)
+    assert collector.findings[rule.id] == judged_alone * (SHOWN_AGAIN_ENOUGH + 1)
+    exploration.close()
+
+
+def test_a_finding_over_answers_that_met_by_chance_is_dropped() -> None:
+    """The app's first HEAD alone was unlike its GETs: sent again, the HEAD is like them,
+    and the finding is dropped (the rule still applied)."""
+    heads = [0]
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        kind = "text/plain"
+        if environ["REQUEST_METHOD"] == "HEAD":
+            heads[0] += 1
+            kind = "text/html" if heads[0] == 1 else kind
+        start_response("200 OK", [("Content-Type", kind), ("Content-Length", "2")])
+        return [] if environ["REQUEST_METHOD"] == "HEAD" else [b"ok"]
+
+    calls = [0]
+    exploration, judged = _head_bracket(app, calls)
+    rule = REGISTRY["APP-HEAD-LIKE-GET"]
+    assert [each.rule for each in check_exchange(judged, [rule])] == [rule.id]
+    collector = Collector([rule], strict=False)
+    again = exploration.again(CONFIG, "memory")
+    assert collector.judge(judged, judged.request, CONFIG, "memory", again=again) == []
+    assert collector.findings[rule.id] == []
+    assert collector.applied[rule.id] == 1
+    assert calls[0] == 3  # the first time sent again did not show it: no second
+    exploration.close()

@@ -813,6 +813,28 @@ def test_a_304_is_not_judged_beside_a_200_that_varies_by_itself() -> None:
     assert fired(exchanges) == set()
 
 
+def test_a_304_is_judged_beside_200s_padded_to_other_lengths() -> None:
+    """Sweep 16: Django's GZipMiddleware pads each compressed page by a random length and
+    weakens its ETag, and a 304 (empty, left alone) keeps the strong one. The two GETs
+    around the 304 differ in length only: the 304 is judged, a HEAD beside them too, and
+    a Content-Length (which needs the one length) is not."""
+    padded = iter(range(100))
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        if "HTTP_IF_NONE_MATCH" in environ:
+            start_response("304 Not Modified", [("ETag", '"x"'), ("Vary", "Accept-Encoding")])
+            return []
+        body = BODY + b" " * next(padded)
+        fields = [TEXT, ("ETag", 'W/"x"'), ("Vary", "Accept-Encoding")]
+        start_response("200 OK", [*fields, ("Content-Length", str(len(body)))])
+        return [] if environ["REQUEST_METHOD"] == "HEAD" else [body]
+
+    exchanges = run(app, GET, {**GET, "headers": {"If-None-Match": 'W/"x"'}}, HEAD, GET)
+    assert fired(exchanges) == {("APP-304-KEEPS-FIELDS", "GET", ("If-None-Match",))}
+    assert {"APP-304-KEEPS-FIELDS", "APP-HEAD-LIKE-GET"} <= applied(exchanges)
+    assert "APP-CL-OF-GET" not in applied(exchanges)
+
+
 # -- APP-416-SATISFIABLE -------------------------------------------------------------------
 
 

@@ -38,6 +38,12 @@ PATH_TIMEOUTS = 3
 RUN_TIMEOUTS = 5
 
 
+#: Findings of a rule over steady answers (``Rule.steady``) shown again, after which the
+#: rule's later findings are kept as judged: the app has shown the rule breaks steadily,
+#: and an app slow to answer would pay again for each.
+SHOWN_AGAIN_ENOUGH = 2
+
+
 class RuleFailure(Exception):
     """Raised to Hypothesis for one failing rule; each rule gets its own subclass."""
 
@@ -151,6 +157,8 @@ class Collector:
         self.examples = 0
         #: The example (counted from 1) at which each rule first broke.
         self.first_found: dict[str, int] = {}
+        #: Per rule over steady answers, its findings shown again when sent again.
+        self.shown_again: dict[str, int] = {}
 
     def judge(
         self,
@@ -159,11 +167,18 @@ class Collector:
         config: ServerConfig,
         transport: str,
         before: tuple[Request, ...] = (),
+        again: Callable[[Rule, Exchange], bool] | None = None,
     ) -> list[Finding]:
+        """The findings on ``exchange``, recorded. ``again`` tells whether a rule breaks
+        again when the requests its findings rest on (``Rule.steady``) are sent again: a
+        finding of such a rule that does not is dropped, a chance meeting of answers that
+        vary at random."""
         found = []
         every = self.every and len(REGISTRY) == len(self.rules)  # no rule added since
         for each, findings in judge(exchange, None if every else self.rules):
             self.applied[each.id] += 1
+            if findings and again is not None and not self._steady(each, exchange, again):
+                continue
             for finding in findings:
                 self.first_found.setdefault(each.id, self.examples)
                 found.append(finding)
@@ -173,6 +188,21 @@ class Collector:
                 if kept is None or size <= kept.size:
                     self.smallest[each.id] = Kept(size, finding, request, config, transport, before)
         return found
+
+    def _steady(
+        self, rule: Rule, exchange: Exchange, again: Callable[[Rule, Exchange], bool]
+    ) -> bool:
+        """Whether ``rule``'s findings on ``exchange`` stand: the rule takes no answers as
+        steady, has been shown to break again often enough, or breaks again now."""
+        if rule.steady is None or not rule.steady(exchange):
+            return True
+        shown = self.shown_again.get(rule.id, 0)
+        if shown >= SHOWN_AGAIN_ENOUGH:
+            return True
+        if not again(rule, exchange):
+            return False
+        self.shown_again[rule.id] = shown + 1
+        return True
 
     def pick(self, findings: list[Finding]) -> str | None:
         """The failing rule to report to Hypothesis: the one reported least so far.

@@ -106,13 +106,15 @@ def _names(ex: Exchange) -> set[str]:
 
 
 def _same_answer(one: Exchange, other: Exchange) -> bool:
-    """Whether two GETs of one request got the same status, field names (Date aside),
-    representation metadata and content length: the app does not vary by itself."""
+    """Whether two GETs of one request got the same status, field names (Date aside) and
+    representation metadata: the app does not vary by itself in what a HEAD or a 304 is
+    compared on. (The content length is asked apart: a compressed page padded at random,
+    as Django's GZipMiddleware pads it, has another length each time, and its 304 may
+    still lack the fields its 200 has.)"""
     return (
         app_status(one) == app_status(other)
         and _names(one) - OF_THE_EXCHANGE == _names(other) - OF_THE_EXCHANGE
         and all(app_field(one, name) == app_field(other, name) for name in SAME_VALUE)
-        and one.produced == other.produced
     )
 
 
@@ -156,16 +158,34 @@ def _find_bracket(ex: Exchange) -> tuple[Exchange, list[Exchange]] | None:
 
 
 def _between(
-    ex: Exchange, wanted: Callable[[Exchange, Exchange], bool]
+    ex: Exchange, wanted: Callable[[Exchange, Exchange], bool], *, same_length: bool = False
 ) -> tuple[Exchange, list[Exchange]] | None:
     """The steady GET of ``ex``'s request (:func:`_bracket`) and the exchanges between it
-    and ``ex`` that ``wanted(each, get)`` picks, when there are some."""
+    and ``ex`` that ``wanted(each, get)`` picks, when there are some; with ``same_length``,
+    only where the two GETs got content of one length too."""
     bracket = _bracket(ex)
     if bracket is None:
         return None
     get, between = bracket
+    if same_length and get.produced != ex.produced:
+        return None
     cases = [each for each in between if wanted(each, get)]
     return (get, cases) if cases else None
+
+
+def _rests_on(
+    cases: Callable[[Exchange], tuple[Exchange, list[Exchange]] | None],
+) -> Callable[[Exchange], tuple[Exchange, ...]]:
+    """A rule's ``steady``: the steady GET and the exchanges ``cases`` compares with it,
+    sent again before a finding is kept (see :attr:`~wsgicheck.rules.registry.Rule.steady`):
+    two GETs alike around a HEAD say the app answers steadily only when that is not
+    chance."""
+
+    def rested_on(ex: Exchange) -> tuple[Exchange, ...]:
+        found = cases(ex)
+        return () if found is None else (found[0], *found[1])
+
+    return rested_on
 
 
 def _head_of(each: Exchange, get: Exchange) -> bool:
@@ -191,6 +211,7 @@ def _heads(ex: Exchange) -> tuple[Exchange, list[Exchange]] | None:
     needs=("start_response",),
     memo="exchange",
     sequence=history_bears_on,
+    steady=_rests_on(_heads),
     # Judged at a second GET, once the app has shown it answers GET the same way twice;
     # the finding names the HEAD.
     applies=lambda ex: _heads(ex) is not None,
@@ -230,7 +251,7 @@ def _head_differences(self: Rule, head: Exchange, get: Exchange) -> Iterator[Fin
 def _length_cases(ex: Exchange) -> tuple[Exchange, list[Exchange]] | None:
     """The steady GET, and the HEAD responses and 304s of its request (conditions aside)
     between it and ``ex`` that declare a Content-Length."""
-    return _between(ex, _declares_length)
+    return _between(ex, _declares_length, same_length=True)
 
 
 def _declares_length(each: Exchange, get: Exchange) -> bool:
@@ -266,7 +287,9 @@ def _not_modified_of(each: Exchange, get: Exchange) -> bool:
     needs=("start_response",),
     memo="exchange",
     sequence=history_bears_on,
-    # Judged, like APP-HEAD-LIKE-GET, at a second GET that got the same content length.
+    steady=_rests_on(_length_cases),
+    # Judged, like APP-HEAD-LIKE-GET, at a second GET that got the same answer as the
+    # first, and content of the same length.
     applies=lambda ex: _length_cases(ex) is not None,
     example="""
 bad:  HEAD / -> "Content-Length: 0" while GET / has 1234 bytes
@@ -354,7 +377,8 @@ def _not_modified_cases(ex: Exchange) -> tuple[Exchange, list[Exchange]] | None:
     needs=("start_response",),
     memo="exchange",
     sequence=history_bears_on,
-    # Judged, like APP-CL-OF-GET, at a second GET that got the same answer as the first,
+    steady=_rests_on(_not_modified_cases),
+    # Judged, like APP-HEAD-LIKE-GET, at a second GET that got the same answer as the first,
     # whose 200 carries one of the fields at least (else there is nothing to keep).
     applies=lambda ex: (
         (found := _not_modified_cases(ex)) is not None

@@ -156,6 +156,23 @@ def _find_pairs(ex: Exchange) -> list[Pair]:
     return pairs
 
 
+def _sides(ex: Exchange) -> tuple[Exchange, ...]:
+    """The rules' ``steady``: the history's exchanges of the two requests of each pair,
+    oldest first, sent again before a finding is kept (see
+    :attr:`~wsgicheck.rules.registry.Rule.steady`): an app that compresses at random answers
+    each request steadily by chance, now and then."""
+    wanted = {request_fields(ex)} | {request_fields(other) for other, _, _ in selected_by(ex)}
+    target, body = ex.request.target, ex.request.body
+    return tuple(
+        each
+        for each in ex.history
+        if each.request.target == target
+        and each.request.body == body
+        and each.method in SAFE
+        and request_fields(each) in wanted
+    )
+
+
 def _steady(side: list[Exchange]) -> tuple[str | None, ...] | None:
     """The metadata every GET of one request got, when it was sent twice or more and each
     GET got the same, and each HEAD of it the same Content-Type and Content-Language; else
@@ -221,6 +238,7 @@ _NOWHERE = (
     needs=("start_response",),
     memo="exchange",
     sequence=_bears,
+    steady=_sides,
     # Judged at a request sent before another that differs from it in one field and again
     # after it, each sent twice or more and answered steadily.
     applies=lambda ex: bool(selected_by(ex)),
@@ -293,6 +311,7 @@ def _coding(ex: Exchange) -> str:
     needs=("start_response",),
     memo="exchange",
     sequence=_bears,
+    steady=_sides,
     # The pairs APP-VARY-NAMES-FIELD judges, where the coding is what differs: each request
     # sent twice or more and answered steadily, so the tags are the app's choice; with an
     # ETag (a weak one passes: it is the fix), else there is no tag to tell apart.

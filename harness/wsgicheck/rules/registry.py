@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import enum
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -99,6 +99,7 @@ class Finding:
 
 Check = Callable[["Exchange"], Iterable[Finding]]
 Applies = Callable[["Exchange"], bool]
+Steady = Callable[["Exchange"], Sequence["Exchange"]]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -146,6 +147,13 @@ class Rule:
     #: one the rule gives the exchange alone (and a ``memo`` applies to that). None: the
     #: rule never reads the history.
     sequence: Applies | None = field(default=None, repr=False, compare=False)
+    #: For a rule that compares answers the app is taken to give steadily (two GETs alike
+    #: around a HEAD): the earlier exchanges a finding on the exchange rests on. An app that
+    #: varies at random (a random padding that decides whether a body is compressed) meets
+    #: such a comparison by chance, so a run sends their requests and the judged one again
+    #: and keeps the finding only when it shows again (see
+    #: :mod:`wsgicheck.explore.collector`). None: the rule's findings stand as judged.
+    steady: Steady | None = field(default=None, repr=False, compare=False)
     #: The source states the requirement without a keyword at this level: it follows from
     #: the text ``pep`` quotes, or from the PEP's own example code (the catalogue,
     #: ``specs/pep3333-rules.md``, marks the row †). Reports say so beside the level.
@@ -281,6 +289,7 @@ def rule(
     finds: Iterable[str] | None = None,
     memo: str | None = None,
     sequence: Applies | None = None,
+    steady: Steady | None = None,
     implied: bool = False,
 ) -> Callable[[Callable[[Rule, Exchange], Iterable[Finding]]], Rule]:
     """Register a check as the rule ``id``; the decorated function becomes the :class:`Rule`.
@@ -289,7 +298,8 @@ def rule(
     ``finds`` name evidence (see :class:`Rule`); with ``needs``, ``applies`` is only what
     the rule asks beyond it. ``memo`` says what view of the exchange the verdict depends
     on (see :attr:`Rule.memo`); ``sequence`` when the exchange's history bears on it (see
-    :attr:`Rule.sequence`); ``implied`` when the source states no keyword for it (see
+    :attr:`Rule.sequence`); ``steady`` what its findings take as the app's steady answers
+    (see :attr:`Rule.steady`); ``implied`` when the source states no keyword for it (see
     :attr:`Rule.implied`).
     """
     needed = _evidence_names(needs, id)
@@ -300,6 +310,8 @@ def rule(
         raise ValueError(f"rule {id}: memo={memo!r}, not 'environ' or 'exchange'")
     if sequence is not None and memo == "environ":
         raise ValueError(f"rule {id}: a rule over a sequence reads more than the environ")
+    if steady is not None and sequence is None:
+        raise ValueError(f"rule {id}: steady= names earlier exchanges; it needs sequence=")
     whole = applies or _always
     if needed is not None:
         whole = _applies_with(needed, applies)
@@ -325,6 +337,7 @@ def rule(
             condition=applies if needed is not None else None,
             memo=memo,
             sequence=sequence,
+            steady=steady,
             implied=implied,
         )
         REGISTRY.add(registered)
