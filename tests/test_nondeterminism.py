@@ -33,6 +33,8 @@ from wsgicheck.rules import REGISTRY, Exchange, check_exchange
 ROOT = Path(__file__).resolve().parent.parent
 VARYING = ROOT / "fixtures" / "varying"
 CONFIG = ServerConfig()
+#: What ``wsgicheck serve`` makes: findings made under it name no server choice.
+SERVED = ServerConfig(multithread=True)
 
 
 def options(**changes: Any) -> RunOptions:
@@ -219,7 +221,7 @@ def _head_bracket(app: Any, calls: list[int]) -> tuple[Exploration, Exchange]:
         examples=10,
         memory=memory,
         wire=None,
-        base=CONFIG,
+        base=SERVED,
         paths=["/"],
         learned=Learned(),
         on_exchange=None,
@@ -240,9 +242,9 @@ def test_a_finding_over_steady_answers_stands_when_sent_again_and_then_without_a
     judged_alone = check_exchange(judged, [rule])  # its Content-Type, its Cache-Control
     assert len(judged_alone) == 2
     collector = Collector([rule], strict=False)
-    again = exploration.again(CONFIG, "memory")
+    again = exploration.again(SERVED, "memory")
     for times in range(SHOWN_AGAIN_ENOUGH + 1):
-        found = collector.judge(judged, judged.request, CONFIG, "memory", again=again)
+        found = collector.judge(judged, judged.request, SERVED, "memory", again=again)
         assert found == judged_alone
         assert calls[0] == 3 * SENT_AGAIN * min(times + 1, SHOWN_AGAIN_ENOUGH)
     assert collector.findings[rule.id] == judged_alone * (SHOWN_AGAIN_ENOUGH + 1)
@@ -267,8 +269,8 @@ def test_a_finding_over_answers_that_met_by_chance_is_dropped() -> None:
     rule = REGISTRY["APP-HEAD-LIKE-GET"]
     assert [each.rule for each in check_exchange(judged, [rule])] == [rule.id]
     collector = Collector([rule], strict=False)
-    again = exploration.again(CONFIG, "memory")
-    assert collector.judge(judged, judged.request, CONFIG, "memory", again=again) == []
+    again = exploration.again(SERVED, "memory")
+    assert collector.judge(judged, judged.request, SERVED, "memory", again=again) == []
     assert collector.findings[rule.id] == []
     assert collector.applied[rule.id] == 1
     assert calls[0] == 3  # the first time sent again did not show it: no second

@@ -320,6 +320,35 @@ def test_every_place_a_rule_broke_is_named_not_only_the_example_shown() -> None:
     assert place["request"] == other["request"]
 
 
+def omitted_query_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    if environ["REQUEST_METHOD"] == "DELETE":
+        raise KeyError("bug one")
+    query = environ["QUERY_STRING"]  # Spyne 2.14: a KeyError where a server omits it
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [query.encode("latin-1")]
+
+
+def test_another_place_names_the_server_choices_its_request_needs() -> None:
+    """Sweep 15: Spyne's KeyError on an omitted QUERY_STRING was listed under "also at" with
+    its request alone, which ``wsgicheck serve`` (it always sets the key) answers 200."""
+    result = _run(omitted_query_app, "tests/test_report.py:omitted_query_app", max_examples=80)
+    failure = result.failures["APP-TRAP-OWN-ERRORS"]
+    assert "bug one" in failure.finding.message  # the simplest: no server choice needed
+    data = json.loads(report.render(result, "json"))
+    (entry,) = [each for each in data["results"] if each["rule"] == "APP-TRAP-OWN-ERRORS"]
+    (other,) = entry["other_places"]
+    assert "QUERY_STRING" in other["message"]
+    assert "empty_query_string='omit'" in other["server_choices"]
+    (judged,) = [each for each in result.results if each.rule.id == "APP-TRAP-OWN-ERRORS"]
+    omitted = [each for each in judged.findings if "QUERY_STRING" in each.message]
+    assert all("empty_query_string='omit'" in each.choices for each in omitted)
+    text = " ".join(line.strip() for line in report.render(result, "text").splitlines())
+    assert f" under server choices {', '.join(other['server_choices'])})" in text
+    sarif = json.loads(report.render(result, "sarif"))
+    (place,) = sarif["runs"][0]["results"][0]["properties"]["other_places"]
+    assert place["server_choices"] == other["server_choices"]
+
+
 def _inner_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
     if environ["REQUEST_METHOD"] == "DELETE":
         start_response("200OK", [("Content-Type", "text/plain")])  # no space: check_status

@@ -10,13 +10,14 @@ partial result.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, NamedTuple
 
 from ..core.environ import ServerConfig
 from ..model.events import Location
 from ..model.options import RunOptions
 from ..model.request import Request
+from ..results.reproduce import choices_unlike
 from ..results.scope import Answers
 from ..rules import REGISTRY, Exchange, Finding, Rule, is_failure, judge
 from .minimise import DRAWN_CHOICES, simplify
@@ -84,6 +85,8 @@ class FirstAnswer(NamedTuple):
 
 
 _DEFAULT_CONFIG = ServerConfig()
+#: What ``wsgicheck serve`` makes: a finding made under other choices names them.
+_SERVED = ServerConfig(multithread=True)
 
 
 def example_size(
@@ -159,6 +162,9 @@ class Collector:
         self.first_found: dict[str, int] = {}
         #: Per rule over steady answers, its findings shown again when sent again.
         self.shown_again: dict[str, int] = {}
+        #: The choices of each server configuration ``serve`` does not make (see
+        #: :attr:`Finding.choices <wsgicheck.rules.registry.Finding.choices>`).
+        self._unserved: dict[ServerConfig, tuple[str, ...]] = {}
 
     def judge(
         self,
@@ -177,8 +183,13 @@ class Collector:
         every = self.every and len(REGISTRY) == len(self.rules)  # no rule added since
         for each, findings in judge(exchange, None if every else self.rules):
             self.applied[each.id] += 1
-            if findings and again is not None and not self._steady(each, exchange, again):
+            if not findings:
                 continue
+            if again is not None and not self._steady(each, exchange, again):
+                continue
+            choices = self._choices(config)
+            if choices:
+                findings = [replace(finding, choices=choices) for finding in findings]
             for finding in findings:
                 self.first_found.setdefault(each.id, self.examples)
                 found.append(finding)
@@ -188,6 +199,12 @@ class Collector:
                 if kept is None or size <= kept.size:
                     self.smallest[each.id] = Kept(size, finding, request, config, transport, before)
         return found
+
+    def _choices(self, config: ServerConfig) -> tuple[str, ...]:
+        unserved = self._unserved.get(config)
+        if unserved is None:
+            unserved = self._unserved[config] = tuple(choices_unlike(config, _SERVED))
+        return unserved
 
     def _steady(
         self, rule: Rule, exchange: Exchange, again: Callable[[Rule, Exchange], bool]

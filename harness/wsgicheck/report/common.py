@@ -241,6 +241,8 @@ class OtherPlace:
     message: str
     count: int
     request: Request | None = None
+    #: The server choices the first finding was made under that ``serve`` does not make.
+    choices: tuple[str, ...] = ()
 
     @property
     def asked(self) -> str | None:
@@ -251,11 +253,15 @@ class OtherPlace:
     def aside(self, escape: Callable[[str], str]) -> str:
         """`` (N findings, the first on GET /x)`` after the message: how many there were,
         where several, and the request that showed the first, its method and target
-        escaped by ``escape`` (each writer's own); nothing when neither is known."""
+        escaped by ``escape`` (each writer's own), and the server choices it needs beyond
+        ``serve``'s (`` under server choices empty_query_string='omit'``); nothing when
+        none of it is known."""
         parts = [plural(self.count, "finding")] if self.count > 1 else []
         if self.asked is not None:
             asked = escape(self.asked)
             parts.append(f"the first on {asked}" if parts else f"on {asked}")
+            if self.choices:
+                parts[-1] += f" under server choices {escape(', '.join(self.choices))}"
         return f" ({', '.join(parts)})" if parts else ""
 
     @property
@@ -286,12 +292,13 @@ def other_places(run: RunResult, failure: Failure) -> list[OtherPlace]:
             if where is None or (where.file, where.line) == mine:
                 continue
             entry = places.setdefault(
-                (where.file, where.line), [where, finding.message, 0, finding.request]
+                (where.file, where.line),
+                [where, finding.message, 0, finding.request, finding.choices],
             )
             entry[2] += 1
     found = [
-        OtherPlace(where=where, message=message, count=count, request=request)
-        for where, message, count, request in places.values()
+        OtherPlace(where=where, message=message, count=count, request=request, choices=choices)
+        for where, message, count, request, choices in places.values()
     ]
     # The places with most findings first: what OTHER_PLACES_SHOWN leaves out is the rarest.
     return sorted(found, key=lambda place: (-place.count, place.where.file, place.where.line))
@@ -349,6 +356,7 @@ def failure_data(
                 "message": show(each.message),
                 "count": each.count,
                 "request": each.asked,
+                "server_choices": [show(choice) for choice in each.choices],
             }
             for each in others or []
         ],

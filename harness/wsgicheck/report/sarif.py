@@ -110,6 +110,7 @@ def _result(run: RunResult, failure: Failure, index: int, root: Path) -> dict[st
                     "message": show(place.message),
                     "count": place.count,
                     "request": place.asked,
+                    "server_choices": [show(choice) for choice in place.choices],
                 }
                 for place in other_places(run, failure)
             ],

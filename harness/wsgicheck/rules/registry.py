@@ -95,6 +95,10 @@ class Finding:
     where: Location | None = None
     #: The request that showed it.
     request: Request | None = None
+    #: The server choices it was made under that ``wsgicheck serve`` does not make
+    #: (``name=value``; a run sets them): what its request alone would not show again
+    #: without (``empty_query_string='omit'``, a mount).
+    choices: tuple[str, ...] = ()
 
 
 Check = Callable[["Exchange"], Iterable[Finding]]
