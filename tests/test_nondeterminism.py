@@ -8,6 +8,7 @@ behind Flask-Limiter, and a counter that sets a cookie on a URL's first visit.
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -207,7 +208,9 @@ def test_answers_that_meet_by_chance_are_sent_again_before_a_finding_stands(seed
     assert set(result.failures) == {"HARNESS-APP-VARIES"}
 
 
-def _head_bracket(app: Any, calls: list[int]) -> tuple[Exploration, Exchange]:
+def _head_bracket(
+    app: Any, calls: list[int], timeout: float = 10.0
+) -> tuple[Exploration, Exchange]:
     """An exploration of ``app`` in memory, and a GET judged beside the GET and HEAD before
     it; ``calls`` counts the app's calls."""
 
@@ -215,7 +218,7 @@ def _head_bracket(app: Any, calls: list[int]) -> tuple[Exploration, Exchange]:
         calls[0] += 1
         return app(environ, start_response)
 
-    memory = MemoryTransport(counted, timeout=10.0)
+    memory = MemoryTransport(counted, timeout=timeout)
     exploration = Exploration(
         options(),
         examples=10,
@@ -275,3 +278,33 @@ def test_a_finding_over_answers_that_met_by_chance_is_dropped() -> None:
     assert collector.applied[rule.id] == 1
     assert calls[0] == 3  # the first time sent again did not show it: no second
     exploration.close()
+
+
+def test_a_request_sent_again_that_hangs_ends_the_sending_at_one_time_limit() -> None:
+    """The app answered the HEAD unlike its GETs, then hangs on the HEAD sent again: the
+    finding is not shown again, and nothing more is sent after the time-out."""
+    heads = [0]
+    release = threading.Event()
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        kind = "text/plain"
+        if environ["REQUEST_METHOD"] == "HEAD":
+            heads[0] += 1
+            if heads[0] == 1:
+                kind = "text/html"
+            else:
+                release.wait(30)  # bounded: the test releases it at its end
+        start_response("200 OK", [("Content-Type", kind), ("Content-Length", "2")])
+        return [] if environ["REQUEST_METHOD"] == "HEAD" else [b"ok"]
+
+    calls = [0]
+    exploration, judged = _head_bracket(app, calls, timeout=0.5)
+    rule = REGISTRY["APP-HEAD-LIKE-GET"]
+    collector = Collector([rule], strict=False)
+    try:
+        again = exploration.again(SERVED, "memory")
+        assert collector.judge(judged, judged.request, SERVED, "memory", again=again) == []
+        assert calls[0] == 2  # the GET, the HEAD that hung; no GET after it
+    finally:
+        release.set()
+        exploration.close()

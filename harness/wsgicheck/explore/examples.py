@@ -304,9 +304,11 @@ class Exploration:
                         response = transport.exchange(request, config)
                         history = tuple(earlier[-HISTORY:])
                         earlier.append(Exchange(response, source=how, history=history))
+                        if earlier[-1].timed_out:
+                            return False  # no answer to compare: not shown, at one time limit
                 except TransportError:
                     return False
-                if earlier[-1].timed_out or _judged(rule, earlier[-1]) is None:
+                if _judged(rule, earlier[-1]) is None:
                     return False
             return True
 
