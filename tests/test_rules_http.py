@@ -835,6 +835,38 @@ def test_a_304_is_judged_beside_200s_padded_to_other_lengths() -> None:
     assert "APP-CL-OF-GET" not in applied(exchanges)
 
 
+@pytest.mark.parametrize(
+    ("head_length", "expected"),
+    [
+        ("0", {("APP-CL-OF-GET", "GET", ("If-None-Match",)), ("APP-CL-OF-GET", "HEAD", ())}),
+        ("7", {("APP-CL-OF-GET", "GET", ("If-None-Match",))}),  # maybe a length GET gets
+    ],
+)
+def test_a_zero_length_is_judged_beside_200s_padded_to_other_lengths(
+    head_length: str, expected: Fired
+) -> None:
+    """Sweep 17: Django's 304 (CommonMiddleware) says Content-Length 0 beside gzip 200s of
+    random lengths. Where the GETs' lengths differ, no one length is the GET's; a 0 is none
+    of them, where both GETs got content."""
+    padded = iter(range(100))
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        if "HTTP_IF_NONE_MATCH" in environ:
+            start_response("304 Not Modified", [("ETag", '"x"'), ("Content-Length", "0")])
+            return []
+        body = BODY + b" " * next(padded)
+        length = head_length if environ["REQUEST_METHOD"] == "HEAD" else str(len(body))
+        start_response("200 OK", [TEXT, ("ETag", '"x"'), ("Content-Length", length)])
+        return [] if environ["REQUEST_METHOD"] == "HEAD" else [body]
+
+    exchanges = run(app, GET, {**GET, "headers": {"If-None-Match": '"x"'}}, HEAD, GET)
+    assert fired(exchanges) == expected
+    (message, *_) = [
+        f.message for ex in exchanges for f in check_exchange(ex) if f.rule == "APP-CL-OF-GET"
+    ]
+    assert f"GET to the same target got {len(BODY)} and {len(BODY) + 2} bytes" in message
+
+
 # -- APP-416-SATISFIABLE -------------------------------------------------------------------
 
 

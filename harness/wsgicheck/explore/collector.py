@@ -40,9 +40,10 @@ RUN_TIMEOUTS = 5
 
 
 #: Findings of a rule over steady answers (``Rule.steady``) shown again, after which the
-#: rule's later findings are kept as judged: the app has shown the rule breaks steadily,
-#: and an app slow to answer would pay again for each.
-SHOWN_AGAIN_ENOUGH = 2
+#: rule's later findings are kept as judged: the app has shown the rule breaks steadily
+#: (each showing is :data:`~wsgicheck.explore.examples.SENT_AGAIN` times over), and an app
+#: slow to answer would pay again for each.
+SHOWN_AGAIN_ENOUGH = 1
 
 
 class RuleFailure(Exception):

@@ -81,10 +81,13 @@ class _AllowanceSpent(BaseException):
 
 
 #: Times the requests a finding over steady answers rests on are sent again, each of which
-#: must show it (see :meth:`Exploration.again`). An app that compresses a small body at
-#: random met APP-CL-OF-GET by chance about once in twenty brackets of two GETs around a
-#: HEAD, and in 6 runs of 7: twice again leaves about one in eight thousand.
-SENT_AGAIN = 2
+#: must show it (see :meth:`Exploration.again`). On an app that compresses a small body at
+#: random (three times in four) a finding of APP-HEAD-LIKE-GET, met by chance about ten
+#: times a run, showed again one time in six: twice again left a false one in a run of
+#: five. Six times leaves one run in several thousand (one in a thousand for a fair coin);
+#: a chance finding costs its first time, most often, and a rule that breaks steadily
+#: costs six times its requests, once.
+SENT_AGAIN = 6
 #: Told of each request just before the app gets it: (request, server choices, transport).
 OnExchange = Callable[[Request, ServerConfig, str], None]
 
@@ -475,7 +478,9 @@ class Examples:
         self.timeouts.saw(drawn, exchange.timed_out)
         if run.memory is not None and first is not None and not exchange.timed_out:
             # A timed-out exchange has no answer to compare; it is judged alone.
-            exchange.extra = compare(run.memory, request, config, first.response, response)
+            exchange.extra = compare(
+                run.memory, request, config, first.response, response, socket=run.wire
+            )
         return exchange
 
     def example(self, request: Request, config: ServerConfig) -> None:

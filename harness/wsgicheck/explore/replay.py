@@ -221,40 +221,60 @@ def differences(memory: Response, wire: Response, *, app_varies: Iterable[str] =
 
 #: Replays in memory of a request whose transports disagree, to see whether the app varies.
 REPLAYS = 2
-#: Replays at most while an aspect the transports disagree on has no answer of the app's in
-#: memory agreeing with the socket's: an app may vary at random among a few answers.
-#: Django's GZipMiddleware pads each body it compresses by a random length and sends it
-#: uncompressed when that is no smaller: a small JSON body went out coded 73% of the time,
-#: and two replays both coded, beside an uncoded socket answer, were taken for a difference
-#: of wsgicheck's transports (sweep 16); 24 coded replays in a row happen 0.05% of the time.
-#: Only a real difference of the transports, a wsgicheck bug, costs all of them.
+#: Replays at most while an aspect the transports disagree on has no answer in memory that
+#: agrees with one over the socket: an app may vary at random among a few answers. Past
+#: :data:`REPLAYS`, each replay in memory goes with one over the socket, so the answer the
+#: socket got by chance is soon met in memory, or the one memory got soon met over the
+#: socket, however rare either is. Django's GZipMiddleware pads each body it compresses by
+#: a random length and sends it uncompressed when that is no smaller: a small JSON body went
+#: out coded 73% of the time, and replays in memory alone (24 at most) still left one
+#: difference in about twenty runs (sweep 16). Only a real difference of the transports, a
+#: wsgicheck bug, costs all of them.
 EXPLAIN_REPLAYS = 24
 
 
 def compare(
-    memory: MemoryTransport, request: Request, config: ServerConfig, first: Response, wire: Response
+    memory: MemoryTransport,
+    request: Request,
+    config: ServerConfig,
+    first: Response,
+    wire: Response,
+    socket: SocketTransport | None = None,
 ) -> Extra:
     """The evidence of comparing the memory exchange ``first`` with the socket one ``wire``.
 
     ``transport_differences`` (HARNESS-TRANSPORTS-AGREE's); when there are some, the request
-    is replayed in memory (up to :data:`REPLAYS` times, not past a time-out) and
-    ``app_varies`` (HARNESS-APP-VARIES's) lists what the app changed by itself, which the
-    transport differences then leave out.
+    is replayed in memory (and, past :data:`REPLAYS`, over ``socket`` too; up to
+    :data:`EXPLAIN_REPLAYS` times, not past a time-out) and ``app_varies``
+    (HARNESS-APP-VARIES's) lists what the app changed by itself, which the transport
+    differences then leave out where an answer in memory and one over the socket agreed.
     """
     disagreed = agreement.differences(first, wire, _SIDES)
     if not disagreed:
         return Extra(transport_differences=())
     replays: list[Response] = []
-    # The aspects on which no replay has agreed with the socket yet.
+    wires = [wire]
+    # The aspects on which no answer in memory has agreed with one over the socket yet.
     unexplained = set(disagreed)
     while len(replays) < REPLAYS or (unexplained and len(replays) < EXPLAIN_REPLAYS):
         again = memory.exchange(request, config)
         if timed_out(again):
             break
         replays.append(again)
-        unexplained &= agreement.differences(again, wire, _SIDES).keys()
-    varies = app_variations(first, *replays)
-    explained = [aspect for aspect in varies if _agrees(aspect, wire, replays)]
+        unexplained -= _agreeing(unexplained, [again], wires)
+        if unexplained and socket is not None and len(replays) >= REPLAYS:
+            try:
+                over_socket = socket.exchange(request, config)
+            except TransportError:
+                socket = None  # the harness's own trouble: no more over the socket
+                continue
+            if timed_out(over_socket):
+                socket = None
+                continue
+            wires.append(over_socket)
+            unexplained -= _agreeing(unexplained, [first, *replays], [over_socket])
+    varies = {**app_variations(wire, *wires[1:]), **app_variations(first, *replays)}
+    explained = [aspect for aspect in varies if aspect not in unexplained]
     return Extra(
         transport_differences=tuple(differences(first, wire, app_varies=explained)),
         app_varies=tuple(varies.values()),
@@ -264,11 +284,18 @@ def compare(
 _SIDES = ("in memory", "on a socket")
 
 
-def _agrees(aspect: str, wire: Response, replays: list[Response]) -> bool:
-    """Whether one of the app's own answers in memory agrees with the socket's on
-    ``aspect``: only then does the app's varying explain a transport difference (memory 200,
-    replays 429, socket 500 is still a server difference)."""
-    return any(aspect not in agreement.differences(again, wire, _SIDES) for again in replays)
+def _agreeing(
+    aspects: set[str], in_memory: list[Response], over_socket: list[Response]
+) -> set[str]:
+    """The ``aspects`` on which an answer in memory agrees with one over the socket: the
+    app's varying then explains a transport difference there (memory 200, replays 429,
+    socket 500 is still a server difference)."""
+    return {
+        aspect
+        for mine in in_memory
+        for theirs in over_socket
+        for aspect in aspects - agreement.differences(mine, theirs, _SIDES).keys()
+    }
 
 
 def app_variations(first: Response, *replays: Response) -> dict[str, str]:
