@@ -9,13 +9,14 @@ behind Flask-Limiter, and a counter that sets a cookie on a URL's first visit.
 from __future__ import annotations
 
 import threading
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 import wsgicheck.drivers.connection
-from rulekit import load
+from rulekit import exchanges_of_app, load, requests_of
 from wsgicheck import Client
 from wsgicheck.core.environ import ServerConfig
 from wsgicheck.explore.collector import SHOWN_AGAIN_ENOUGH, Collector
@@ -38,6 +39,7 @@ VARYING = ROOT / "fixtures" / "varying"
 CONFIG = ServerConfig()
 #: What ``wsgicheck serve`` makes: findings made under it name no server choice.
 SERVED = ServerConfig(multithread=True)
+TEXT_PLAIN = ("Content-Type", "text/plain")
 
 
 def options(**changes: Any) -> RunOptions:
@@ -163,6 +165,68 @@ def test_a_rare_answer_over_the_socket_is_met_again_over_the_socket() -> None:
     assert evidence.app_varies == ("response header names differ: ['content-encoding']",)
     # Two replays in memory, the second with one over the socket, which agreed.
     assert calls[0] == 2 + REPLAYS + 1
+
+
+class _BrokenServer:
+    """Stands for a socket server with a bug of its own (wsgicheck's cannot be made to have
+    one): ``broken`` changes each answer it gives, as its server would."""
+
+    def __init__(self, app: Any, broken: Any) -> None:
+        self.memory = MemoryTransport(app, timeout=10.0)
+        self.broken = broken
+        self.sent = 0
+
+    def exchange(self, request: Any, config: ServerConfig) -> Any:
+        self.sent += 1
+        return self.broken(self.memory.exchange(request, config), self.sent)
+
+
+def test_an_app_that_varies_does_not_explain_a_server_difference_over_the_socket() -> None:
+    """Review of 2026-12-05: memory 200, the app's limit 429 after, and a server that turns
+    each 200 into a 500. The replays over the socket get the app's 429 as memory's replays
+    do, but no answer of the app's agrees with the socket's 500, nor one over the socket
+    with memory's 200: the server's difference stands."""
+    calls = [0]
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        calls[0] += 1
+        start_response("200 OK" if calls[0] <= 2 else "429 Too Many Requests", [TEXT_PLAIN])
+        return [b"x"]
+
+    def to_500(response: Any, sent: int) -> Any:
+        return response.replace(status_code=500) if response.status_code == 200 else response
+
+    memory, server = MemoryTransport(app, timeout=10.0), _BrokenServer(app, to_500)
+    request = Client(app).build_request("GET", "/")
+    first, wire = memory.exchange(request, CONFIG), server.exchange(request, CONFIG)
+    evidence = compare(memory, request, CONFIG, first, wire, socket=server)  # type: ignore[arg-type]
+    assert evidence.transport_differences == ("status 200 in memory, 500 on a socket",)
+    assert evidence.app_varies == ("status 200 first, 429 when replayed",)
+
+
+def test_a_server_difference_once_is_not_explained_by_its_answers_after() -> None:
+    """Review of 2026-12-05: a server that builds a wrong environ once. Its later answers
+    agree with memory's, but the environ is the server's, never the app's variation."""
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response("200 OK", [TEXT_PLAIN])
+        return [b"ok"]
+
+    def once(response: Any, sent: int) -> Any:
+        if sent == 1:
+            response = response.replace()
+            response.environ = {**response.environ, "SERVER_PROTOCOL": "HTTP/1.0"}
+        return response
+
+    memory, server = MemoryTransport(app, timeout=10.0), _BrokenServer(app, once)
+    request = Client(app).build_request("GET", "/")
+    first, wire = memory.exchange(request, CONFIG), server.exchange(request, CONFIG)
+    evidence = compare(memory, request, CONFIG, first, wire, socket=server)  # type: ignore[arg-type]
+    assert evidence.transport_differences == (
+        "environ SERVER_PROTOCOL: 'HTTP/1.1' in memory, 'HTTP/1.0' on a socket",
+    )
+    assert evidence.app_varies == ()
+    assert server.sent == 1 + EXPLAIN_REPLAYS - REPLAYS + 1  # every replay, unexplained
 
 
 def test_a_real_difference_of_the_transports_costs_every_replay() -> None:
@@ -345,3 +409,76 @@ def test_a_request_sent_again_that_hangs_ends_the_sending_at_one_time_limit() ->
     finally:
         release.set()
         exploration.close()
+
+
+STEADY_RULES = [each for each in REGISTRY if each.steady is not None]
+
+
+@pytest.mark.parametrize("how", ["memory", "socket"])
+@pytest.mark.parametrize("rule", STEADY_RULES, ids=[each.id for each in STEADY_RULES])
+def test_each_rule_over_steady_answers_shows_its_broken_fixture_again(rule: Any, how: str) -> None:
+    """Each rule that declares ``steady`` finds its broken fixture's fault again when the
+    requests it rests on are sent again, in memory or over a socket: the list names what
+    the finding needs."""
+    module = load(ROOT / "fixtures" / "broken" / f"app_{rule.id[4:].lower().replace('-', '_')}.py")
+    calls = [0]
+
+    def counted(environ: dict[str, Any], start_response: Any) -> Any:
+        calls[0] += 1
+        return module.app(environ, start_response)
+
+    judged = next(
+        ex
+        for ex in reversed(exchanges_of_app(module.app, requests_of(module)))
+        if check_exchange(ex, [rule])
+    )
+    findings = check_exchange(judged, [rule])
+    memory = MemoryTransport(counted, timeout=10.0) if how == "memory" else None
+    wire = SocketTransport(counted, timeout=10.0, body_limit=1 << 16) if memory is None else None
+    config = wire.config if wire is not None else SERVED
+    exploration = Exploration(
+        options(),
+        examples=10,
+        memory=memory,
+        wire=wire,
+        base=config,
+        paths=["/"],
+        learned=Learned(),
+        on_exchange=None,
+    )
+    try:
+        assert exploration.again(config, how)(rule, judged, findings)
+    finally:
+        exploration.close()
+    assert calls[0] == SENT_AGAIN * (len(rule.steady(judged)) + 1)
+
+
+def test_a_real_fault_behind_answers_that_vary_at_random_is_still_found() -> None:
+    """Review of 2026-12-05: a 304 that says Content-Length 0 (Django's CommonMiddleware)
+    beside GETs compressed at random. Sent again, the GETs often disagree and the rule does
+    not apply: those times tell nothing, and the fault shows in every time it applies."""
+    randomgzip = load(VARYING / "randomgzip.py", fresh=True)
+    modified = "Mon, 01 Jan 2024 00:00:00 GMT"
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        since = environ.get("HTTP_IF_MODIFIED_SINCE")
+        if environ["REQUEST_METHOD"] in ("GET", "HEAD") and since is not None:
+            try:
+                unchanged = parsedate_to_datetime(since) >= parsedate_to_datetime(modified)
+            except (TypeError, ValueError):
+                unchanged = False
+            if unchanged:
+                start_response(
+                    "304 Not Modified", [("Vary", "Accept-Encoding"), ("Content-Length", "0")]
+                )
+                return []
+
+        def with_date(status: str, fields: list[tuple[str, str]]) -> Any:
+            return start_response(status, [*fields, ("Last-Modified", modified)])
+
+        return randomgzip.app(environ, with_date)  # type: ignore[no-any-return]
+
+    gzip = (("Accept-Encoding", "gzip"),)
+    result = run(app, options(seed=1, max_examples=200, headers=gzip), target="varying304")
+    assert result.errors == []
+    assert set(result.failures) == {"APP-CL-OF-GET", "HARNESS-APP-VARIES"}

@@ -114,7 +114,8 @@ MAY_DIFFER: tuple[Leeway, ...] = (
     ),
     Leeway(
         "what the app varies by itself",
-        "when the transports differ, the request is replayed in memory; what the app answers "
+        "when the transports differ, the request is sent again (in memory, and over the "
+        "socket too); what the app answers "
         "differently there (a rate limiter's status, a cookie set once) is the app's "
         "(HARNESS-APP-VARIES), not the server's",
         _TRANSPORTS,

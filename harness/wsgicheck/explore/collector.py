@@ -46,6 +46,11 @@ RUN_TIMEOUTS = 5
 SHOWN_AGAIN_ENOUGH = 1
 
 
+#: Whether a rule's findings on an exchange show again when the requests they rest on are
+#: sent again (:meth:`wsgicheck.explore.examples.Exploration.again`).
+Again = Callable[[Rule, Exchange, Sequence[Finding]], bool]
+
+
 class RuleFailure(Exception):
     """Raised to Hypothesis for one failing rule; each rule gets its own subclass."""
 
@@ -161,9 +166,11 @@ class Collector:
         self.examples = 0
         #: The example (counted from 1) at which each rule first broke.
         self.first_found: dict[str, int] = {}
-        #: Per rule over steady answers, its findings shown again when sent again.
+        #: Per rule over steady answers, its findings shown again when sent again, and
+        #: those not shown again (left out: the app's answers vary).
         self.shown_again: dict[str, int] = {}
-        #: The choices of each server configuration ``serve`` does not make (see
+        self.not_shown_again: dict[str, int] = {}
+        #: The choices of each server configuration beyond plain ``serve``'s (see
         #: :attr:`Finding.choices <wsgicheck.rules.registry.Finding.choices>`).
         self._unserved: dict[ServerConfig, tuple[str, ...]] = {}
 
@@ -174,19 +181,21 @@ class Collector:
         config: ServerConfig,
         transport: str,
         before: tuple[Request, ...] = (),
-        again: Callable[[Rule, Exchange], bool] | None = None,
+        again: Again | None = None,
     ) -> list[Finding]:
-        """The findings on ``exchange``, recorded. ``again`` tells whether a rule breaks
-        again when the requests its findings rest on (``Rule.steady``) are sent again: a
-        finding of such a rule that does not is dropped, a chance meeting of answers that
-        vary at random."""
+        """The findings on ``exchange``, recorded. ``again`` tells whether a rule's findings
+        show again when the requests they rest on (``Rule.steady``) are sent again: those of
+        such a rule that do not are left out (counted in ``not_shown_again``), a chance
+        meeting of answers that vary at random."""
         found = []
         every = self.every and len(REGISTRY) == len(self.rules)  # no rule added since
         for each, findings in judge(exchange, None if every else self.rules):
             self.applied[each.id] += 1
             if not findings:
                 continue
-            if again is not None and not self._steady(each, exchange, again):
+            steady = self._steady(each, exchange, findings, again)
+            if steady is None:
+                self.not_shown_again[each.id] = self.not_shown_again.get(each.id, 0) + len(findings)
                 continue
             choices = self._choices(config)
             if choices:
@@ -197,7 +206,8 @@ class Collector:
                 self.findings[each.id].append(finding)
                 size = example_size(request, config, before)
                 kept = self.smallest.get(each.id)
-                if kept is None or size <= kept.size:
+                # One kept as judged, unchecked, never stands in for one shown again.
+                if kept is None or (steady and size <= kept.size):
                     self.smallest[each.id] = Kept(size, finding, request, config, transport, before)
         return found
 
@@ -208,17 +218,19 @@ class Collector:
         return unserved
 
     def _steady(
-        self, rule: Rule, exchange: Exchange, again: Callable[[Rule, Exchange], bool]
-    ) -> bool:
-        """Whether ``rule``'s findings on ``exchange`` stand: the rule takes no answers as
-        steady, has been shown to break again often enough, or breaks again now."""
-        if rule.steady is None or not rule.steady(exchange):
+        self, rule: Rule, exchange: Exchange, findings: list[Finding], again: Again | None
+    ) -> bool | None:
+        """Whether ``rule``'s ``findings`` on ``exchange`` stand: True when they need no
+        showing again (the rule takes no answers as steady) or showed again; False when
+        they stand as judged, unchecked (the rule has shown again before, in this process);
+        None when they did not show again."""
+        if again is None or rule.steady is None or not rule.steady(exchange):
             return True
         shown = self.shown_again.get(rule.id, 0)
         if shown >= SHOWN_AGAIN_ENOUGH:
-            return True
-        if not again(rule, exchange):
             return False
+        if not again(rule, exchange, findings):
+            return None
         self.shown_again[rule.id] = shown + 1
         return True
 
@@ -261,6 +273,9 @@ class Partial:
     first_answer: FirstAnswer | None = None
     #: Whether the shrinking of a failure was stopped at the examples' allowance.
     shrinking_stopped: bool = False
+    #: Per rule over steady answers, the findings left out: not shown again when their
+    #: requests were sent again.
+    not_shown_again: dict[str, int] = field(default_factory=dict)
 
 
 def simplify_all(

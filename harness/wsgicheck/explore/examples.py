@@ -9,6 +9,7 @@ simplest that still shows it. What they show goes into a :class:`~.collector.Col
 from __future__ import annotations
 
 import contextlib
+import re
 import sys
 import unittest
 from collections.abc import Callable, Sequence
@@ -33,6 +34,7 @@ from ..rules.harness_rules import outcome
 from ..rules.http_evidence import http_date
 from . import hypothesis_hooks, strategies
 from .collector import (
+    Again,
     Collector,
     FirstAnswer,
     Partial,
@@ -80,14 +82,20 @@ class _AllowanceSpent(BaseException):
     lets through, as it does Ctrl-C, and :func:`_hypothesis_run` catches it."""
 
 
-#: Times the requests a finding over steady answers rests on are sent again, each of which
-#: must show it (see :meth:`Exploration.again`). On an app that compresses a small body at
-#: random (three times in four) a finding of APP-HEAD-LIKE-GET, met by chance about ten
-#: times a run, showed again one time in six: twice again left a false one in a run of
-#: five. Six times leaves one run in several thousand (one in a thousand for a fair coin);
-#: a chance finding costs its first time, most often, and a rule that breaks steadily
-#: costs six times its requests, once.
-SENT_AGAIN = 6
+#: Times the requests a finding over steady answers rests on must show it again, sent
+#: again, before it is kept (see :meth:`Exploration.again`); a time the rule does not
+#: apply (the GETs sent again disagree) tells nothing, and one where it applies and finds
+#: otherwise drops it. On an app that compresses a small body at random, a chance finding
+#: shows again, the same way, one time in four at most: eight times leaves about one run in
+#: several thousand with a false one (sweep 16's app met one in five runs when twice was
+#: asked, of any finding). A chance finding most often costs its first time; a rule that
+#: breaks steadily costs eight times its requests, once.
+SENT_AGAIN = 8
+#: Times they are sent at most, to find those :data:`SENT_AGAIN` where the rule applies (a
+#: real fault behind answers that vary at random needs more).
+SENT_AGAIN_AT_MOST = 3 * SENT_AGAIN
+#: Findings the same way: their words, numbers aside (a length padded at random).
+_NUMBERS = re.compile(r"\d+")
 #: Told of each request just before the app gets it: (request, server choices, transport).
 OnExchange = Callable[[Request, ServerConfig, str], None]
 
@@ -123,7 +131,7 @@ def _follow_up(
     keep: frozenset[str] = frozenset(),
     choices: bool = True,
     elsewhere: Callable[[], Elsewhere] | None = None,
-    again: Callable[[Rule, Exchange], bool] | None = None,
+    again: Again | None = None,
 ) -> None:
     """Ask the questions that follow ``first`` (HEAD, conditional GETs: :mod:`.sequences`)
     through ``transport`` and judge each beside it. Their findings are kept, never raised
@@ -190,8 +198,15 @@ def _elsewhere(learned: Learned, target: str) -> Elsewhere:
 
 def _judged(rule: Rule, exchange: Exchange) -> Finding | None:
     """``rule``'s first finding in ``exchange``, asked through the rule engine."""
+    found = _verdict(rule, exchange)
+    return found[0] if found else None
+
+
+def _verdict(rule: Rule, exchange: Exchange) -> list[Finding] | None:
+    """``rule``'s findings in ``exchange``, asked through the rule engine; None where it
+    does not apply."""
     for _, found in judge(exchange, [rule]):
-        return found[0] if found else None
+        return found
     return None
 
 
@@ -287,19 +302,24 @@ class Exploration:
         exchange = Exchange(response, source=how, previous=previous, history=history)
         return None if exchange.timed_out else _judged(rule, exchange)
 
-    def again(self, config: ServerConfig, how: str) -> Callable[[Rule, Exchange], bool]:
-        """Whether a rule breaks again on an exchange sent by ``how`` when the requests of
-        the exchanges its finding rests on (``Rule.steady``), then the exchange's own, are
-        sent again, :data:`SENT_AGAIN` times: the answers it compares were the app's
-        steady ones, not a chance meeting of answers that vary at random. Each time is
-        judged beside its own exchanges alone, as the finding was beside its history."""
+    def again(self, config: ServerConfig, how: str) -> Again:
+        """Whether a rule's findings on an exchange sent by ``how`` show again when the
+        requests of the exchanges they rest on (``Rule.steady``), then the exchange's own,
+        are sent again: in :data:`SENT_AGAIN` of the times the rule applies, each with a
+        finding worded the same (numbers aside), and in none without (at most
+        :data:`SENT_AGAIN_AT_MOST` times, not past a time-out). So the answers compared were
+        the app's steady ones, not a chance meeting of answers that vary at random. Each
+        time is judged beside its own exchanges alone, as the finding was beside its
+        history."""
         transport = self.memory if how == "memory" else self.wire
 
-        def breaks_again(rule: Rule, exchange: Exchange) -> bool:
+        def shows_again(rule: Rule, exchange: Exchange, findings: Sequence[Finding]) -> bool:
             assert rule.steady is not None
             assert transport is not None
             requests = [each.request for each in rule.steady(exchange)] + [exchange.request]
-            for _ in range(SENT_AGAIN):
+            wanted = {_NUMBERS.sub("#", finding.message) for finding in findings}
+            shown = 0
+            for _ in range(SENT_AGAIN_AT_MOST):
                 earlier: list[Exchange] = []
                 try:
                     for request in requests:
@@ -311,11 +331,17 @@ class Exploration:
                             return False  # no answer to compare: not shown, at one time limit
                 except TransportError:
                     return False
-                if _judged(rule, earlier[-1]) is None:
+                verdict = _verdict(rule, earlier[-1])
+                if verdict is None:
+                    continue  # the rule does not apply: the app's answers disagreed
+                if not wanted & {_NUMBERS.sub("#", finding.message) for finding in verdict}:
                     return False
-            return True
+                shown += 1
+                if shown == SENT_AGAIN:
+                    return True
+            return False
 
-        return breaks_again
+        return shows_again
 
     def close(self) -> None:
         if self.memory is not None:
@@ -606,6 +632,7 @@ def replay_database(
         [],
         run.paths,
         notes=timeouts.notes(),
+        not_shown_again=replayed.not_shown_again,
     )
 
 

@@ -57,6 +57,7 @@ def merge_partials(
     # After the time-outs' notes went into their finding: these are not theirs.
     if any(part.shrinking_stopped for part in partials):
         notes.append(SHRINK_NOTE)
+    notes += _not_shown_again(counted)
     answered = answers.failed.get(ANSWERED, 0)
     if answered and answers.answered_error is not None:
         # No rule judges an app's own 5xx, and a run may pass with an endpoint that always
@@ -124,6 +125,22 @@ def _too_few(answers: Answers, options: RunOptions) -> list[str]:
     return [
         f"only {sent} of the {options.examples} requests the run set out to send reached the "
         f"app ({why}): fewer than {needed} judge next to nothing, so the run cannot pass"
+    ]
+
+
+def _not_shown_again(partials: list[Partial]) -> list[str]:
+    """What the rules over steady answers left out: findings that did not show again when
+    their requests were sent again. The app's answers vary, and these are no verdict (a
+    rule with none kept reads pass or skip, so the note says what it did not judge)."""
+    left: dict[str, int] = {}
+    for part in partials:
+        for rule_id, count in part.not_shown_again.items():
+            left[rule_id] = left.get(rule_id, 0) + count
+    return [
+        f"{rule_id}: {count} finding{'s' * (count != 1)} left out, not shown again when the "
+        "requests compared were sent again (the app answers them otherwise at times: no "
+        "verdict from them)"
+        for rule_id, count in sorted(left.items())
     ]
 
 

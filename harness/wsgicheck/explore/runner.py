@@ -254,6 +254,7 @@ def explore_share(
         first_answer=run.first_answer,
         first_found=collector.first_found,
         shrinking_stopped=drawing.shrinking_stopped,
+        not_shown_again=collector.not_shown_again,
     )
 
 

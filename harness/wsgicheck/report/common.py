@@ -241,7 +241,7 @@ class OtherPlace:
     message: str
     count: int
     request: Request | None = None
-    #: The server choices the first finding was made under that ``serve`` does not make.
+    #: The server choices the first finding was made under beyond plain ``serve``'s.
     choices: tuple[str, ...] = ()
 
     @property

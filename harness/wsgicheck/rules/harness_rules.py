@@ -69,7 +69,7 @@ def body_limit(self: Rule, ex: Exchange) -> Iterator[Finding]:
     summary="the same request gets the same environ, status and trace in memory and on a socket",
     pep="""(Not a PEP 3333 requirement: wsgicheck's two transports share one core, so they
     must agree; a difference is a wsgicheck bug. What the app changes by itself, seen when
-    the request is replayed in memory, is left out: that is HARNESS-APP-VARIES.)""",
+    the request is sent again, is left out: that is HARNESS-APP-VARIES.)""",
     source="wsgicheck",
     covers=(),
     needs=("extra:transport_differences",),
@@ -92,12 +92,13 @@ def transports_agree(self: Rule, ex: Exchange) -> Iterator[Finding]:
     summary="the app answers the same request the same way again (not a server difference)",
     pep="""(Not a PEP 3333 requirement: an app may answer one request differently each time,
     by design (a rate limiter, a counter, a clock, a random token). When the two transports
-    disagree, wsgicheck replays the request in memory; what the app changes by itself is
-    reported here, and left out of HARNESS-TRANSPORTS-AGREE, so it is not blamed on the
-    server. Ignore this rule for an app that varies on purpose. It is reported for safe
-    methods only: a PUT that created a resource answers 201 and replaces it when replayed
-    (204), a POST that deleted something finds nothing, as RFC 9110 §9.2.1 and §9.3.4
-    expect; their replay only keeps the difference from being blamed on the server.)""",
+    disagree, wsgicheck replays the request in memory (and over the socket too);
+    what the app changes by itself is reported here, and left out of
+    HARNESS-TRANSPORTS-AGREE, so it is not blamed on the server. Ignore this rule for an
+    app that varies on purpose. It is reported for safe methods only: a PUT that created a
+    resource answers 201 and replaces it when replayed (204), a POST that deleted
+    something finds nothing, as RFC 9110 §9.2.1 and §9.3.4 expect; their replay only keeps
+    the difference from being blamed on the server.)""",
     source="wsgicheck",
     covers=(),
     applies=lambda ex: ex.method in SAFE_METHODS,
@@ -110,9 +111,7 @@ fix:  nothing, if it is by design; else find the state the app keeps between req
 def app_varies(self: Rule, ex: Exchange) -> Iterator[Finding]:
     varied = ex.extra.app_varies or ()
     if varied:
-        yield self.finding(
-            ex, "replayed in memory, the app answered differently: " + "; ".join(varied[:5])
-        )
+        yield self.finding(ex, "sent again, the app answered differently: " + "; ".join(varied[:5]))
 
 
 @rule(

@@ -157,20 +157,28 @@ def _find_pairs(ex: Exchange) -> list[Pair]:
 
 
 def _sides(ex: Exchange) -> tuple[Exchange, ...]:
-    """The rules' ``steady``: the history's exchanges of the two requests of each pair,
-    oldest first, sent again before a finding is kept (see
-    :attr:`~wsgicheck.rules.registry.Rule.steady`): an app that compresses at random answers
-    each request steadily by chance, now and then."""
-    wanted = {request_fields(ex)} | {request_fields(other) for other, _, _ in selected_by(ex)}
+    """The rules' ``steady``: the exchanges a pair needs sent before ``ex`` again, oldest
+    first (see :attr:`~wsgicheck.rules.registry.Rule.steady`): the first GET of ``ex``'s
+    request and the last two of each other request, an app that compresses at random
+    answering each request steadily by chance, now and then. (Not every exchange of the
+    sides: those may be forty, each sent again several times.)"""
     target, body = ex.request.target, ex.request.body
-    return tuple(
-        each
-        for each in ex.history
-        if each.request.target == target
-        and each.request.body == body
-        and each.method in SAFE
-        and request_fields(each) in wanted
-    )
+    order = {id(each): at for at, each in enumerate(ex.history)}
+
+    def gets(fields: Fields) -> list[Exchange]:
+        return [
+            each
+            for each in ex.history
+            if each.method == "GET"
+            and each.request.target == target
+            and each.request.body == body
+            and request_fields(each) == fields
+        ]
+
+    chosen = gets(request_fields(ex))[:1]
+    for other, _, _ in selected_by(ex):
+        chosen += gets(request_fields(other))[-2:]
+    return tuple(sorted(chosen, key=lambda each: order[id(each)]))
 
 
 def _steady(side: list[Exchange]) -> tuple[str | None, ...] | None:

@@ -95,9 +95,10 @@ class Finding:
     where: Location | None = None
     #: The request that showed it.
     request: Request | None = None
-    #: The server choices it was made under that ``wsgicheck serve`` does not make
+    #: The server choices it was made under beyond what plain ``wsgicheck serve`` makes
     #: (``name=value``; a run sets them): what its request alone would not show again
-    #: without (``empty_query_string='omit'``, a mount).
+    #: without (``empty_query_string='omit'``, which only the Python replay makes; a mount,
+    #: which ``serve --script-name`` makes).
     choices: tuple[str, ...] = ()
 
 
