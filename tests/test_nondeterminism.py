@@ -309,6 +309,22 @@ def test_answers_that_meet_by_chance_are_sent_again_before_a_finding_stands(seed
     assert set(result.failures) == {"HARNESS-APP-VARIES"}
 
 
+def _exploration(
+    memory: MemoryTransport | None, wire: SocketTransport | None, base: ServerConfig
+) -> Exploration:
+    """A run's share over these transports, as far as sending again needs one."""
+    return Exploration(
+        options(),
+        examples=10,
+        memory=memory,
+        wire=wire,
+        base=base,
+        paths=["/"],
+        learned=Learned(),
+        on_exchange=None,
+    )
+
+
 def _head_bracket(
     app: Any, calls: list[int], timeout: float = 10.0
 ) -> tuple[Exploration, Exchange]:
@@ -319,17 +335,7 @@ def _head_bracket(
         calls[0] += 1
         return app(environ, start_response)
 
-    memory = MemoryTransport(counted, timeout=timeout)
-    exploration = Exploration(
-        options(),
-        examples=10,
-        memory=memory,
-        wire=None,
-        base=SERVED,
-        paths=["/"],
-        learned=Learned(),
-        on_exchange=None,
-    )
+    exploration = _exploration(MemoryTransport(counted, timeout=timeout), None, SERVED)
     client = Client(app)
     history = (Exchange(client.get("/")), Exchange(client.head("/")))
     return exploration, Exchange(client.get("/"), history=history)
@@ -436,16 +442,7 @@ def test_each_rule_over_steady_answers_shows_its_broken_fixture_again(rule: Any,
     memory = MemoryTransport(counted, timeout=10.0) if how == "memory" else None
     wire = SocketTransport(counted, timeout=10.0, body_limit=1 << 16) if memory is None else None
     config = wire.config if wire is not None else SERVED
-    exploration = Exploration(
-        options(),
-        examples=10,
-        memory=memory,
-        wire=wire,
-        base=config,
-        paths=["/"],
-        learned=Learned(),
-        on_exchange=None,
-    )
+    exploration = _exploration(memory, wire, config)
     try:
         assert exploration.again(config, how)(rule, judged, findings)
     finally:
