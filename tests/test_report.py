@@ -22,7 +22,7 @@ import pytest
 from headless import chromium
 from wsgicheck import Request, ServerConfig, report
 from wsgicheck.explore.runner import RunOptions, RunResult, run
-from wsgicheck.report.common import grouped, in_repository
+from wsgicheck.report.common import ANSWERS_TITLE, grouped, in_repository
 from wsgicheck.report.github import escape_data, escape_property, workflow_commands
 from wsgicheck.report.markdown import BUDGET, md
 from wsgicheck.report.text import _answer_row
@@ -651,7 +651,7 @@ def test_markdown_summary_table_and_details(broken: RunResult) -> None:
     assert "```python\n" in text
     # The failure's details, and the statuses per path (every request got a 500).
     assert text.count("<details>") == text.count("</details>") == 2
-    assert "<summary>What the app answered (statuses per path)</summary>" in text
+    assert f"<summary>{ANSWERS_TITLE}</summary>" in text
     assert "| `/` | 500 ×" in text
 
 

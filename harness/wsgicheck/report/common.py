@@ -421,8 +421,10 @@ def output_data(captured: CapturedOutput | None) -> dict[str, Any] | None:
     return {"text": captured.text, "bytes": captured.size, "cut": captured.cut}
 
 
-#: The title of the table of statuses per path, in every format that shows it.
-ANSWERS_TITLE = "What the app answered (statuses per path)"
+#: The title of the table of statuses per path, in every format that shows it. The table
+#: counts the drawn requests, not the questions that follow an answer (HEAD, conditional and
+#: ranged GETs): HARNESS-ALL-REFUSED reads it, and a 304 a finding quotes may not be in it.
+ANSWERS_TITLE = "What the app answered to the drawn requests (statuses per path)"
 
 
 def answer_rows(run: RunResult, limit: int) -> list[tuple[str, str]]:
