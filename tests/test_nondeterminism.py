@@ -19,7 +19,7 @@ import wsgicheck.drivers.connection
 from rulekit import exchanges_of_app, load, requests_of
 from wsgicheck import Client
 from wsgicheck.core.environ import ServerConfig
-from wsgicheck.explore.collector import SHOWN_AGAIN_ENOUGH, Collector
+from wsgicheck.explore.collector import SHOWN_AGAIN_ENOUGH, Collector, TimeOuts
 from wsgicheck.explore.examples import SENT_AGAIN, Exploration
 from wsgicheck.explore.explorer import Learned
 from wsgicheck.explore.replay import (
@@ -408,10 +408,12 @@ def test_a_request_sent_again_that_hangs_ends_the_sending_at_one_time_limit() ->
     exploration, judged = _head_bracket(app, calls, timeout=0.5)
     rule = REGISTRY["APP-HEAD-LIKE-GET"]
     collector = Collector([rule], strict=False)
+    timeouts = TimeOuts()
     try:
-        again = exploration.again(SERVED, "memory")
+        again = exploration.again(SERVED, "memory", timeouts)
         assert collector.judge(judged, judged.request, SERVED, "memory", again=again) == []
         assert calls[0] == 2  # the GET, the HEAD that hung; no GET after it
+        assert timeouts.run_in_a_row == 1  # counted with the run's time-outs
     finally:
         release.set()
         exploration.close()

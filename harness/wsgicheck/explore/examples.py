@@ -312,7 +312,7 @@ class Exploration:
         exchange = Exchange(response, source=how, previous=previous, history=history)
         return None if exchange.timed_out else _judged(rule, exchange)
 
-    def again(self, config: ServerConfig, how: str) -> Again:
+    def again(self, config: ServerConfig, how: str, timeouts: TimeOuts | None = None) -> Again:
         """Whether a rule's findings on an exchange sent by ``how`` show again when the
         requests of the exchanges they rest on (``Rule.steady``), then the exchange's own,
         are sent again: in :data:`SENT_AGAIN` of the times the rule applies, each with a
@@ -320,7 +320,8 @@ class Exploration:
         :data:`SENT_AGAIN_AT_MOST` times, not past a time-out). So the answers compared were
         the app's steady ones, not a chance meeting of answers that vary at random. Each
         time is judged beside its own exchanges alone, as the finding was beside its
-        history."""
+        history. ``timeouts`` counts its time-outs with the run's, and ends it once the run
+        sends no more."""
         transport = self.memory if how == "memory" else self.wire
 
         def shows_again(rule: Rule, exchange: Exchange, findings: Sequence[Finding]) -> bool:
@@ -333,10 +334,14 @@ class Exploration:
                 earlier: list[Exchange] = []
                 try:
                     for request in requests:
+                        if timeouts is not None and timeouts.skips(request):
+                            return False
                         self.tell(request, config, how)
                         response = transport.exchange(request, config)
                         history = tuple(earlier[-HISTORY:])
                         earlier.append(Exchange(response, source=how, history=history))
+                        if timeouts is not None:
+                            timeouts.saw(request, earlier[-1].timed_out)
                         if earlier[-1].timed_out:
                             return False  # no answer to compare: not shown, at one time limit
                 except TransportError:
@@ -421,7 +426,7 @@ class Examples:
         asked = False
         if run.memory is not None:
             first = self._in_memory(drawn, request, config, earlier, previous)
-            in_memory = run.again(config, "memory")
+            in_memory = run.again(config, "memory", self.timeouts)
             found += collector.judge(first, request, config, "memory", before, in_memory)
             asked = follow and self.followed.wants(first, known=known)
             if asked:
@@ -445,7 +450,7 @@ class Examples:
                 run.errors.append(f"{request.method} {request.target}: {exc}")
                 return request, first, found
             exchange = self._on_the_wire(drawn, request, response, config, earlier, previous, first)
-            on_the_wire = run.again(config, "socket")
+            on_the_wire = run.again(config, "socket", self.timeouts)
             found += collector.judge(exchange, request, config, "socket", before, on_the_wire)
             if run.memory is None:  # the socket alone: its first 200 is the one followed up
                 asked = follow and self.followed.wants(exchange, known=known)
