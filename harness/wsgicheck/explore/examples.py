@@ -331,22 +331,10 @@ class Exploration:
             wanted = {_statement(finding) for finding in findings}
             shown = 0
             for _ in range(SENT_AGAIN_AT_MOST):
-                earlier: list[Exchange] = []
-                try:
-                    for request in requests:
-                        if timeouts is not None and timeouts.skips(request):
-                            return False
-                        self.tell(request, config, how)
-                        response = transport.exchange(request, config)
-                        history = tuple(earlier[-HISTORY:])
-                        earlier.append(Exchange(response, source=how, history=history))
-                        if timeouts is not None:
-                            timeouts.saw(request, earlier[-1].timed_out)
-                        if earlier[-1].timed_out:
-                            return False  # no answer to compare: not shown, at one time limit
-                except TransportError:
-                    return False
-                verdict = _verdict(rule, earlier[-1])
+                judged = self._sent_again(transport, requests, config, how, timeouts)
+                if judged is None:
+                    return False  # no answer to compare: not shown
+                verdict = _verdict(rule, judged)
                 if verdict is None:
                     continue  # the rule does not apply: the app's answers disagreed
                 if not wanted & {_statement(finding) for finding in verdict}:
@@ -357,6 +345,36 @@ class Exploration:
             return False
 
         return shows_again
+
+    def _sent_again(
+        self,
+        transport: MemoryTransport | SocketTransport,
+        requests: list[Request],
+        config: ServerConfig,
+        how: str,
+        timeouts: TimeOuts | None,
+    ) -> Exchange | None:
+        """The last of ``requests``' exchanges when they are sent again, beside the others
+        as its history; None at the first that times out (at one time limit), once the run
+        sends no more, or when the transport fails."""
+        earlier: list[Exchange] = []
+        for request in requests:
+            if timeouts is not None and timeouts.skips(request):
+                return None
+            self.tell(request, config, how)
+            try:
+                response = transport.exchange(request, config)
+            except TransportError:
+                return None
+            sent = Exchange(response, source=how)
+            if timeouts is not None:
+                timeouts.saw(request, sent.timed_out)
+            if sent.timed_out:
+                return None
+            earlier.append(sent)
+        judged = earlier.pop()
+        judged.history = tuple(earlier[-HISTORY:])
+        return judged
 
     def close(self) -> None:
         if self.memory is not None:

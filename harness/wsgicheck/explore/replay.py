@@ -283,9 +283,8 @@ def compare(
     # Explained over the socket and not in memory: the app's variation is the socket's
     # answer set beside memory's first (the rare one there, the common one here).
     shown = {aspect: disagreed[aspect] for aspect in explained - varies.keys()}
-    left_out = [aspect for aspect in explained if aspect in varies or aspect in shown]
     return Extra(
-        transport_differences=tuple(differences(first, wire, app_varies=left_out)),
+        transport_differences=tuple(differences(first, wire, app_varies=explained)),
         app_varies=(*varies.values(), *shown.values()),
     )
 
