@@ -117,14 +117,20 @@ def selected_by(ex: Exchange) -> list[Pair]:
     return found
 
 
-def _find_pairs(ex: Exchange) -> list[Pair]:
+def _by_request(ex: Exchange) -> dict[Fields, list[Exchange]]:
+    """Each request's exchanges (GET, HEAD) to ``ex``'s target with its body, by the
+    request's fields, oldest first, ``ex`` last."""
     target, body = ex.request.target, ex.request.body
-    # Each request's exchanges to the target, oldest first, this one last.
     sides: dict[Fields, list[Exchange]] = {}
     for each in (*ex.history, ex):
         request = each.request
         if request.target == target and request.body == body and each.method in SAFE:
             sides.setdefault(request_fields(each), []).append(each)
+    return sides
+
+
+def _find_pairs(ex: Exchange) -> list[Pair]:
+    sides = _by_request(ex)
     mine = sides[request_fields(ex)]
     metadata = _steady(mine)
     if metadata is None:
@@ -162,22 +168,15 @@ def _sides(ex: Exchange) -> tuple[Exchange, ...]:
     request and the last two of each other request, an app that compresses at random
     answering each request steadily by chance, now and then. (Not every exchange of the
     sides: those may be forty, each sent again several times.)"""
-    target, body = ex.request.target, ex.request.body
-    order = {id(each): at for at, each in enumerate(ex.history)}
+    sides = _by_request(ex)
 
     def gets(fields: Fields) -> list[Exchange]:
-        return [
-            each
-            for each in ex.history
-            if each.method == "GET"
-            and each.request.target == target
-            and each.request.body == body
-            and request_fields(each) == fields
-        ]
+        return [each for each in sides[fields] if each.method == "GET" and each is not ex]
 
     chosen = gets(request_fields(ex))[:1]
     for other, _, _ in selected_by(ex):
         chosen += gets(request_fields(other))[-2:]
+    order = {id(each): at for at, each in enumerate(ex.history)}
     return tuple(sorted(chosen, key=lambda each: order[id(each)]))
 
 
