@@ -1980,15 +1980,70 @@ def test_if_range(fields: list[tuple[str, str]], sent: str, expected: Fired) -> 
     assert ("APP-IF-RANGE" in applied(exchanges)) == told
 
 
-def test_a_coded_206_to_a_failing_if_range_names_the_coding() -> None:
-    fields = [*VALIDATORS, ("Content-Encoding", "gzip")]
-    exchanges = run(deciding(fields, honouring), GET, ranged('"v0"'))
-    (finding,) = [f for ex in exchanges for f in check_exchange(ex) if f.rule == IF_RANGE[0]]
-    assert finding.message.endswith(
-        " (the 206 has Content-Encoding: gzip: most often a compression layer that codes the "
-        "range after "
-        "the app checked If-Range, and gives the coded content another ETag, as Flask-Compress "
-        "does, answers this way)"
+def coding_after_the_check(tag: str) -> Callable[..., list[bytes]]:
+    """An app behind a compression layer that codes what the app answered: the app's ETag
+    is "v1" and it honours an If-Range that matches it; the layer gzips the answer to
+    ``Accept-Encoding: gzip`` (a 206 after the cut) and gives it the ETag ``tag``."""
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        coded = "gzip" in environ.get("HTTP_ACCEPT_ENCODING", "")
+        fields = [("ETag", tag if coded else '"v1"'), ("Accept-Ranges", "bytes")]
+        if coded:
+            fields.append(("Content-Encoding", "gzip"))
+        honoured = environ.get("HTTP_IF_RANGE", '"v1"') == '"v1"'
+        if "HTTP_RANGE" in environ and honoured:
+            start_response(
+                "206 Partial Content",
+                [TEXT, *fields, ("Content-Range", f"bytes 0-0/{len(BODY)}")],
+            )
+            return [BODY[:1]]
+        start_response("200 OK", [TEXT, *fields])
+        return [BODY]
+
+    return app
+
+
+CODED_RANGE = {"Accept-Encoding": "gzip", "Range": "bytes=0-0"}
+CODED_TAG_NOTE = (
+    " (the 206 has Content-Encoding: gzip: most often a compression layer that codes the "
+    "range after the app checked If-Range, and gives the coded content another ETag, as "
+    "Flask-Compress does, answers this way)"
+)
+
+
+def if_range_messages(exchanges: list[Exchange]) -> list[str]:
+    return [f.message for ex in exchanges for f in check_exchange(ex) if f.rule == IF_RANGE[0]]
+
+
+def test_a_coded_206_to_the_uncoded_tag_names_the_coding() -> None:
+    """Flask-Compress 1.25: the app's check of If-Range "v1" held, then the layer coded the
+    206 and gave it "v1-gzip"; the plain GET before showed "v1" was the uncoded tag."""
+    exchanges = run(
+        coding_after_the_check('"v1-gzip"'),
+        GET,
+        {**GET, "headers": {**CODED_RANGE, "If-Range": '"v1"'}},
+    )
+    (message,) = if_range_messages(exchanges)
+    assert message.endswith(CODED_TAG_NOTE)
+
+
+@pytest.mark.parametrize(
+    "first",
+    [
+        pytest.param(GET, id="a stale tag"),  # CherryPy 18: it reads no If-Range at all
+        pytest.param(None, id="no earlier GET"),  # nothing shows what the app's tag was
+    ],
+)
+def test_a_coded_206_to_a_tag_never_given_leaves_the_coding_out(
+    first: dict[str, Any] | None,
+) -> None:
+    app = deciding([*VALIDATORS, ("Content-Encoding", "gzip")], honouring)
+    ranged_request = {**GET, "headers": {**CODED_RANGE, "If-Range": '"v1-stale"'}}
+    exchanges = run(app, *([first] if first else []), ranged_request)
+    (message,) = if_range_messages(exchanges)
+    assert message == (
+        'If-Range "v1-stale" is no strong match for the ETag "v1"; the app answered 206 to the '
+        "Range instead of ignoring it and sending the whole representation"
     )
 
 

@@ -390,15 +390,38 @@ def if_range(self: Rule, ex: Exchange) -> Iterator[Finding]:
         yield self.finding(
             ex,
             f"{why}; the app answered {app_status(ex)} to the Range instead of ignoring it "
-            "and sending the whole representation" + coded_note(ex, _CODED_TAG),
+            "and sending the whole representation"
+            + (coded_note(ex, _CODED_TAG) if _tag_given_uncoded(ex) else ""),
         )
 
 
-#: Why a coded 206 does not match the If-Range it answers, most often (Flask-Compress 1.25).
+#: Why a coded 206 does not match the If-Range it answers, when the If-Range is the tag of
+#: the uncoded representation (Flask-Compress 1.25).
 _CODED_TAG = (
     "a compression layer that codes the range after the app checked If-Range, and gives the "
     "coded content another ETag, as Flask-Compress does, answers this way"
 )
+
+
+def _tag_given_uncoded(ex: Exchange) -> bool:
+    """Whether the If-Range's one tag is the strong ETag an earlier GET of the target got
+    with no content coding: the app's own check then held, and a coding after it changed
+    the tag. A tag the app never gave (CherryPy 18, which reads no If-Range, answers a stale
+    one with a coded 206 too) leaves the coding blameless, and the note unsaid."""
+    tags = entity_tags(request_field(ex, "if-range") or "")
+    if tags is None or len(tags) != 1:
+        return False
+    for earlier in ex.history:
+        if (
+            earlier.method == "GET"
+            and earlier.request.target == ex.request.target
+            and _successful(app_status(earlier))
+            and (app_field(earlier, "content-encoding") or "identity").strip().lower() == "identity"
+        ):
+            given = entity_tags(app_field(earlier, "etag") or "")
+            if given is not None and len(given) == 1 and strong_match(tags[0], given[0]):
+                return True
+    return False
 
 
 def _matching_case(ex: Exchange) -> Exchange | None:
