@@ -7,9 +7,10 @@ its sequence. :func:`simplify` tries, in a bounded number of replays, each simpl
 of the failing request in turn (the default server choices, all or one by one; the target
 ``/``, or without its query, or without one of its parameters; the path with what RFC 3986
 does not allow in it percent-encoded; GET; no body, or a short one; HTTP/1.1; each header
-field dropped; a drawn hostile value halved) and keeps every change under which the same
-rule still breaks. A raw ``é`` in a path is a request a server may refuse with 400 (RFC 9112 §3.2);
-``%E9`` is a valid one, and the server decodes it to the same PATH_INFO.
+field dropped; a drawn hostile value halved; the path without one of its segments, or with
+one halved) and keeps every change under which the same rule still breaks. A raw ``é`` in a
+path is a request a server may refuse with 400 (RFC 9112 §3.2); ``%E9`` is a valid one, and
+the server decodes it to the same PATH_INFO.
 """
 
 from __future__ import annotations
@@ -46,6 +47,15 @@ _LONE_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
 #: for the overlong and surrogate forms of three and four bytes, which change no cut).
 _UTF8_SEQUENCE = re.compile(
     "[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
+)
+
+#: One character of a path: a well-formed UTF-8 sequence, escaped or raw (as latin-1), an
+#: escape, or any other character.
+_PATH_UNIT = re.compile(
+    "%[Cc][2-9A-Fa-f]%[89ABab][0-9A-Fa-f]|%[Dd][0-9A-Fa-f]%[89ABab][0-9A-Fa-f]"
+    "|%[Ee][0-9A-Fa-f](?:%[89ABab][0-9A-Fa-f]){2}|%[Ff][0-4](?:%[89ABab][0-9A-Fa-f]){3}"
+    f"|{_UTF8_SEQUENCE.pattern}|%[0-9A-Fa-f]{{2}}|.",
+    re.DOTALL,
 )
 
 #: Replays per finding at most.
@@ -137,6 +147,32 @@ def _variants(
             headers = (*request.headers[:index], (name, cut), *request.headers[index + 1 :])
             kind = ("shorten", part, lowered, len(value))
             yield kind, (_safe(request, headers=headers), config, before)
+    # Last, as a finding on a real path (a file's) spends a try on each: the path a segment
+    # at a time, and a segment halved (Pyramid's URLDecodeError needs one "%E9" anywhere in
+    # the path, not the segments around it).
+    for path_kind, shorter_target in _shorter_paths(target):
+        yield path_kind, (_safe(request, target=shorter_target), config, before)
+
+
+def _shorter_paths(target: str) -> Iterator[tuple[Hashable, str]]:
+    """``target`` with one segment of its path left out, each in turn, then with one
+    segment cut to its first or its second half; the query kept. A cut falls between
+    characters: an escape (``%E9``) or a UTF-8 sequence, escaped (``%C3%A9``) or raw, is
+    one, since half of one is a byte no decoder takes, another bug than the one shown."""
+    path, mark, query = target.partition("?")
+    if not path.startswith("/"):
+        return
+    segments = path[1:].split("/")
+    for index, segment in enumerate(segments if len(segments) > 1 else ()):
+        fewer = segments[:index] + segments[index + 1 :]
+        yield ("segment", segment), "/" + "/".join(fewer) + mark + query
+    for index, segment in enumerate(segments):
+        units = _PATH_UNIT.findall(segment)
+        half = len(units) // 2
+        for part, cut in (("head", units[:half]), ("tail", units[half:])):
+            if half:
+                kept = [*segments[:index], "".join(cut), *segments[index + 1 :]]
+                yield ("halve", segment, part), "/" + "/".join(kept) + mark + query
 
 
 def _between_characters(value: str, index: int) -> int | None:
