@@ -268,7 +268,7 @@ LONG_PATH_APP = """
 def app(environ, start_response):
     # APP-STATUS-FORMAT, but only on the long path: the smallest request is a long one.
     path = environ["PATH_INFO"]
-    status = "200  OK" if len(path) > 100 and "long-segment/" in path else "200 OK"
+    status = "200  OK" if path == "/" + "long-segment/" * 12 + "end" else "200 OK"
     start_response(status, [("Content-Type", "text/plain")])
     return [b"ok"]
 """

@@ -11,15 +11,18 @@ from dataclasses import replace
 from pathlib import Path
 
 from test_cli import write_app
+from wsgicheck.core.environ import ServerConfig
 from wsgicheck.explore.confirm import confirm_failures, confirmable
 from wsgicheck.explore.supervisor import supervise
 from wsgicheck.model.options import RunOptions
 from wsgicheck.model.request import Request
 from wsgicheck.report import render
-from wsgicheck.results.reproduce import reproducers
+from wsgicheck.results.reproduce import SERVE_AGAINST, SERVE_ALONE, reproducers
 from wsgicheck.results.run import NOT_FRESH
 from wsgicheck.rules import REGISTRY
 
+#: The server choices ``serve`` makes (threads), which its replay needs no word about.
+SERVED = ServerConfig(multithread=True)
 FAST = RunOptions(max_examples=60, seed=3, database=None)
 BROKEN = Path(__file__).resolve().parent.parent / "fixtures" / "broken"
 
@@ -172,6 +175,18 @@ def test_a_shortened_sequence_carries_the_message_judged_after_it() -> None:
     kept = result.failures[failure.rule.id]
     assert (kept.before, kept.fresh) == ((get, listed), True)
     assert kept.finding.message.startswith('the 304 to GET with If-None-Match: "v0", "v1" lacks')
+    # serve would show the answers and no finding: the curl replay's heading says so (sweep
+    # 21: a user replayed APP-ETAG-PER-CODING against serve and saw nothing flagged).
+    assert kept.reproducers.against == f"{SERVE_AGAINST}; {SERVE_ALONE}"
+
+
+def test_a_finding_on_one_answer_is_replayed_against_serve_plainly() -> None:
+    """Neither a lone request, nor the last of a sequence whose rule judges it alone."""
+    sequence = (Request(target="/"),)
+    assert reproducers(Request(), SERVED, "app:app").against == SERVE_AGAINST
+    alone = reproducers(Request(), SERVED, "app:app", sequence, compared=False)
+    assert alone.against == SERVE_AGAINST
+    assert reproducers(Request(), SERVED, "app:app", compared=True).against == (SERVE_AGAINST)
 
 
 #: An app that, once loaded in the confirming process, writes into its pipe a pickle of a

@@ -100,7 +100,13 @@ def confirm_failures(spec: str, result: RunResult, timeout: float) -> None:
                 failure,
                 finding=replace(failure.finding, message=message),
                 before=before,
-                reproducers=reproducers(failure.request, failure.config, spec, before),
+                reproducers=reproducers(
+                    failure.request,
+                    failure.config,
+                    spec,
+                    before,
+                    compared=failure.rule.sequence is not None,
+                ),
             )
 
 

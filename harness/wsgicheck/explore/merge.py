@@ -73,7 +73,13 @@ def merge_partials(
             kept.request,
             kept.config,
             kept.transport,
-            reproducers(kept.request, kept.config, target, kept.before),
+            reproducers(
+                kept.request,
+                kept.config,
+                target,
+                kept.before,
+                compared=REGISTRY[rule_id].sequence is not None,
+            ),
             before=kept.before,
             replayed=rule_id in replayed,
         )

@@ -29,6 +29,11 @@ SERVE_AUTHORITY = "127.0.0.1:8000"
 SERVE_URL = f"http://{SERVE_AUTHORITY}"
 #: Where the curl and Python replays of a run's finding send their request.
 SERVE_AGAINST = "`wsgicheck serve TARGET --port 8000`"
+#: What the curl replay of a finding over several answers shows, and what it cannot.
+SERVE_ALONE = (
+    "serve judges each answer alone and shows these answers, not the finding, which compares "
+    "the last with those before it: the Python replay judges them together"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,11 +47,20 @@ class Reproducers:
 
 
 def reproducers(
-    request: Request, config: ServerConfig, target: str, before: Sequence[Request] = ()
+    request: Request,
+    config: ServerConfig,
+    target: str,
+    before: Sequence[Request] = (),
+    *,
+    compared: bool = False,
 ) -> Reproducers:
     """The three reproducers of ``request``; with ``before``, of the whole sequence: every
-    request in order, on one connection (raw), one curl after the other, one client."""
+    request in order, on one connection (raw), one curl after the other, one client.
+    ``compared``: the finding's rule compares the last answer with the earlier ones, which
+    ``serve`` never does (it judges each exchange alone), and the curl replay says so."""
     against = serve_command("TARGET", config)
+    if before and compared:
+        against += f"; {SERVE_ALONE}"
     if before:
         every = [*before, request]
         return Reproducers(
