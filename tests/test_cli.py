@@ -169,6 +169,12 @@ USAGE_ERRORS = {
     "unknown option": (["--no-such-option"], "unrecognized arguments: --no-such-option"),
     "unknown rule in --select": (["--select", "APP-NOPE"], "no rule matches 'APP-NOPE'"),
     "unknown rule in --ignore": (["--ignore", "XYZ-*"], "no rule matches 'XYZ-*'"),
+    # An empty report that exits 0 whatever the app does (audit of 2026-12-05).
+    "every rule ignored": (["--ignore", "*"], "no rule is left to judge with (ignore *)"),
+    "none selected left": (
+        ["--select", "SRV-*", "--ignore", "SRV-*,APP-*"],
+        "no rule is left to judge with (select SRV-*, ignore SRV-*,APP-*)",
+    ),
     "unknown format": (["--format", "yaml"], "--format: one of text, json, junit, sarif"),
     "bad profile": (["--profile", "huge"], "--profile: one of quick, default, thorough, not"),
     "not a number": (["--examples", "many"], "--examples: an integer, not 'many'"),

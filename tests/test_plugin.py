@@ -631,8 +631,12 @@ def test_a_bad_target_with_xdist_stops_before_workers_start(pytester: pytest.Pyt
         ([f"--wsgi-app={TARGET}", "--wsgi-seed=x"], "--wsgi-seed: an integer, not 'x'"),
         ([f"--wsgi-app={TARGET}", "--wsgi-select=NOPE-*"], "--wsgi-select: no rule matches *"),
         ([f"--wsgi-app={TARGET}", "--wsgi-ignore=APP-X"], "--wsgi-ignore: no rule matches *"),
+        (
+            [f"--wsgi-app={TARGET}", "--wsgi-ignore=*"],
+            "--wsgi-select, --wsgi-ignore: no rule is left to judge with (ignore *)*",
+        ),
     ],
-    ids=["file", "attribute", "import", "seed", "select", "ignore"],
+    ids=["file", "attribute", "import", "seed", "select", "ignore", "nothing left"],
 )
 def test_bad_options_are_usage_errors(
     pytester: pytest.Pytester, args: list[str], message: str

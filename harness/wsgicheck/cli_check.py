@@ -137,6 +137,8 @@ def _options(args: argparse.Namespace) -> RunOptions:
             if not REGISTRY.select([pattern]):
                 source = args.sources[name]
                 raise UsageError(f"{source}: no rule matches {pattern!r} (see: wsgicheck rules)")
+    if not REGISTRY.select(args.select, args.ignore):
+        raise UsageError(settings.no_rule_left(args.select, args.ignore))
     from .results.scope import parse_header
 
     headers = []

@@ -30,6 +30,7 @@ from .settings import (
     Items,
     SettingError,
     Sources,
+    no_rule_left,
 )
 
 if sys.version_info >= (3, 11):  # pragma: no cover - depends on the interpreter
@@ -252,13 +253,18 @@ def _settings(config: pytest.Config, target: str) -> Settings:
             headers.append(parse_header(str(text)))
         except ValueError as exc:
             raise pytest.UsageError(f"--wsgi-header {exc}") from None
+    from .rules import REGISTRY
+
+    select, ignore = _ids(config, "select"), _ids(config, "ignore")
+    if not REGISTRY.select(select, ignore):
+        raise pytest.UsageError(f"--wsgi-select, --wsgi-ignore: {no_rule_left(select, ignore)}")
     return Settings(
         target=target,
         profile=profile,
         seed=seed,
         strict=bool(_value(config, "strict")),
-        select=_ids(config, "select"),
-        ignore=_ids(config, "ignore"),
+        select=select,
+        ignore=ignore,
         paths=tuple(_value(config, "path") or ()),
         headers=tuple(headers),
         exclude_paths=tuple(_value(config, "exclude_path") or ()),

@@ -150,6 +150,17 @@ def _rule_pattern(text: str) -> str:
     return text.strip().upper()
 
 
+def no_rule_left(select: Sequence[str], ignore: Sequence[str]) -> str:
+    """Why a choice of rules that leaves none is refused: a run with no rule passes whatever
+    the app does, an empty report that exits 0."""
+    chosen = [f"select {','.join(select)}"] if select else []
+    chosen += [f"ignore {','.join(ignore)}"] if ignore else []
+    return (
+        f"no rule is left to judge with ({', '.join(chosen)}): the run would pass whatever "
+        "the app does (see: wsgicheck rules)"
+    )
+
+
 def _url_path(text: str) -> str:
     if not text.startswith("/"):
         raise ValueError(f"paths start with '/', not {text!r}")
