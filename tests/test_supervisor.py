@@ -22,6 +22,7 @@ import jsonschema
 import pytest
 
 import wsgicheck
+from test_untrusted import RAW_CONTROL
 from wsgicheck.explore.runner import RunOptions
 from wsgicheck.explore.supervisor import CAPTURE_LIMIT, supervise
 
@@ -596,7 +597,74 @@ def test_serve_survives_every_exception_kind_and_keeps_output_lines_whole(
         f"call/{kind}": 500 for kind in ("exit", "interrupt", "generatorexit", "custom")
     }
     said = [line for line in out.splitlines() if "app says" in line]
-    assert said == ["app says hello"] * 10
+    assert said == ["| app says hello"] * 10
+
+
+#: An app that writes what no terminal should see raw, every way a process can: print(), a
+#: logging handler made at import (it holds the real stderr), os.write() on the file
+#: descriptor, a child process; and a line that would read as a finding of the trace.
+PRINTING_APP = """
+import logging, os, subprocess, sys
+
+EVIL = "\\x1b[2J\\x07\\rOK\\x1b]8;;http://evil.example/\\x1b\\\\go\\x1b]8;;\\x1b\\\\\\n::error::pwned"
+logging.basicConfig(stream=sys.stderr, format="%(message)s")
+
+
+def app(environ, start_response):
+    print("print", EVIL)
+    sys.stderr.write("stderr " + EVIL + "\\n")
+    logging.getLogger("app").error("logged %s", EVIL)
+    os.write(1, b"fd \\x1b[31m\\n! GET /: APP-FAKE (MUST): not a finding\\n")
+    subprocess.run([sys.executable, "-c", "print('child \\\\x1b[32m')"], check=True)
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [b"ok"]
+"""
+
+
+def test_serve_shows_what_the_app_writes_marked_and_made_safe(tmp_path: Path) -> None:
+    """Audit of 2026-12-05: serve passed the app's output to the terminal raw. Every line
+    the app writes, whichever way, comes out as a "| " line, escaped; the trace's lines
+    alone start otherwise."""
+    import http.client
+
+    target = write_app(tmp_path / "printing", PRINTING_APP)
+    process = subprocess.Popen(
+        [*_command(), "serve", target, "--port", "0"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        assert process.stdout is not None
+        port = int(process.stdout.readline().decode().split("http://127.0.0.1:")[1].split()[0])
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        connection.request("GET", "/")
+        assert connection.getresponse().status == 200
+        connection.close()
+    finally:
+        process.send_signal(signal.SIGTERM)
+        raw_out, raw_err = process.communicate(timeout=TIMEOUT)
+    assert process.returncode == 0, raw_err
+    out, err = raw_out.decode("utf-8"), raw_err.decode("utf-8")
+    for text in (out, err):
+        assert not RAW_CONTROL.search(text), RAW_CONTROL.findall(text)
+        assert not [line for line in text.splitlines() if line.startswith("::")]
+    evil = "\\x1b[2J\\x07\\rOK\\x1b]8;;http://evil.example/\\x1b\\go\\x1b]8;;\\x1b\\"
+    app_lines = [line for line in out.splitlines() if line.startswith("| ")]
+    assert app_lines == [
+        f"| print {evil}",
+        "| \\x3a:error::pwned",
+        "| fd \\x1b[31m",
+        "| ! GET /: APP-FAKE (MUST): not a finding",
+        "| child \\x1b[32m",
+    ]
+    assert err.splitlines() == [
+        f"| stderr {evil}",
+        "| \\x3a:error::pwned",
+        f"| logged {evil}",
+        "| \\x3a:error::pwned",
+    ]
+    assert [line for line in out.splitlines() if line.startswith("!")] == []
 
 
 THREAD_APP = """

@@ -47,7 +47,9 @@ def run_serve(args: argparse.Namespace) -> int:
     resolve_settings(args, ["app"])
     app = load_target(args.target)
     printing = threading.RLock()
-    trace = sys.stdout  # while serving, the app's prints go through console.whole_lines
+    # The real stdout and stderr: while serving, what goes to file descriptors 1 and 2 is the
+    # app's, and comes out marked and made safe (report.console.app_output).
+    streams = [sys.stdout, sys.stderr]
 
     def show(response: Response) -> None:
         findings = check_exchange(Exchange(response, source="socket"))
@@ -65,12 +67,12 @@ def run_serve(args: argparse.Namespace) -> int:
         lines.extend(untrusted.show(f"! {where}: {problem}") for problem in problems)
         if lines:
             with printing:
-                print("\n".join(lines), file=trace, flush=True)
+                print("\n".join(lines), file=streams[0], flush=True)
 
     def rejected(remote: tuple[str, int], status: int, message: str) -> None:
         with printing:
             line = f"! {remote[0]}:{remote[1]}: refused with {status}: {message}"
-            print(untrusted.show(line), file=trace, flush=True)
+            print(untrusted.show(line), file=streams[0], flush=True)
 
     def failed(exc: BaseException) -> None:
         # Not the app's fault nor the client's: say so, with where it happened.
@@ -80,7 +82,7 @@ def run_serve(args: argparse.Namespace) -> int:
                 f"! wsgicheck's own error (a bug in wsgicheck, not in the app): "
                 f"{untrusted.show(type(exc).__name__)}: {untrusted.show(exc)}\n"
                 + "".join(lines).rstrip(),
-                file=sys.stderr,
+                file=streams[1],
                 flush=True,
             )
 
@@ -102,9 +104,10 @@ def run_serve(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from exc
     print(f"wsgicheck: serving {args.target} on {server.url} (Ctrl-C to stop)", flush=True)
     signal.signal(signal.SIGTERM, _interrupt)
-    from .report.console import whole_lines
+    from .report.console import app_output
 
-    with contextlib.suppress(KeyboardInterrupt), whole_lines(printing):
+    with contextlib.suppress(KeyboardInterrupt), app_output(printing) as real:
+        streams[:] = real
         server.serve_forever()
     print("wsgicheck: stopped", flush=True)
     if any(
