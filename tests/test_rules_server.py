@@ -398,6 +398,42 @@ def test_exc_info_replace() -> None:
     assert "SRV-EXC-INFO-REPLACE" in fired(under(once_only, replacing))
 
 
+def replacing_fields(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    start_response("200 OK", [*TEXT, ("X-Old", "the 200's"), ("Content-Length", "2")])
+    try:
+        raise ValueError("rendering failed")
+    except ValueError:
+        start_response("500 Internal Server Error", TEXT, sys.exc_info())
+        return [b"Sorry.\n"]
+
+
+def test_exc_info_replace_drops_the_replaced_fields() -> None:
+    """Audit of 2026-12-05: gunicorn 27's start_response keeps the fields of the call
+    exc_info replaces and adds the new ones (two Content-Types); only the status was
+    compared. A field the server may send of its own (Content-Length, for the 500's body)
+    is no sign of a kept call, unless the final call names it too."""
+    real = Client(replacing_fields).get("/")
+    assert verdict("SRV-EXC-INFO-REPLACE", [Exchange(real)]) == "pass"
+    own = doctored(real, headers=[*real.headers, ("Content-Length", "2")])
+    assert verdict("SRV-EXC-INFO-REPLACE", [own]) == "pass"
+    for kept, message in (
+        ([("X-Old", "the 200's")], "x-old: the 200's"),
+        ([("Content-Type", "text/plain")], "content-type: text/plain"),
+        (
+            [("X-Old", "the 200's"), ("Content-Type", "text/plain")],
+            "content-type: text/plain from the call it replaced, and 1 more such field(s)",
+        ),
+    ):
+        ex = doctored(real, headers=[*kept, *real.headers])
+        # One finding for one fault: a kept field is no field the server added.
+        assert verdict("SRV-PLAY-DUMB", [ex]) == "pass"
+        (finding,) = [f for f in check_exchange(ex) if f.rule == "SRV-EXC-INFO-REPLACE"]
+        assert finding.message.startswith(
+            "the app replaced its headers (exc_info); the client still got "
+        )
+        assert message in finding.message, finding.message
+
+
 def silent(app: App) -> App:
     """A server whose start_response ignores a late exc_info."""
 

@@ -47,7 +47,8 @@ def exc_info(ctx: Context, environ: dict[str, Any], start_response: Callable[...
     """start_response with exc_info before the head went out (``before``) or after."""
     read_body(environ)
     if ctx.arg == "before":
-        start_response("200 OK", [TEXT])
+        # A field of its own, which the 500 drops: a server that keeps it kept the call.
+        start_response("200 OK", [TEXT, ("X-Replaced", "the 200's field")])
         try:
             raise ProbeError("wsgicheck probe: an error before any body")
         except ProbeError:

@@ -343,10 +343,25 @@ def play_dumb(self: Rule, ex: Exchange) -> Iterator[Finding]:
     for field in wire_count:
         name, value = field
         # Date, Server and framing a server may add; a second one of the app's own is
-        # SRV-HEADER-CASE-INSENSITIVE's.
-        if field not in app_count and not (hop_by_hop(name) or name in _SERVER_MAY_ADD):
+        # SRV-HEADER-CASE-INSENSITIVE's; one of a call the app replaced with exc_info, which
+        # the server kept (gunicorn 27, cheroot 11), SRV-EXC-INFO-REPLACE's.
+        if (
+            field not in app_count
+            and not (hop_by_hop(name) or name in _SERVER_MAY_ADD)
+            and not _given_before(ex, call, field)
+        ):
             yield self.finding(ex, f"the server added {name}: {value!r}")
             return
+
+
+def _given_before(ex: Exchange, final: StartResponseCalled, field: tuple[str, str]) -> bool:
+    """Whether a start_response call before ``final`` gave ``field``."""
+    for call, _ in call_outcomes(ex):
+        if call is final:
+            return False
+        if field in header_fields(call.headers):
+            return True
+    return False
 
 
 _SERVER_MAY_ADD = frozenset({"content-length", "date", "server", "via"})

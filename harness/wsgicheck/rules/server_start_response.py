@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..model.events import StartResponseCalled
+from ..model.untrusted import show
 from .exchange import Exchange
 from .registry import Binding, Finding, Level, Rule, rule
 from .server_calls import SR
@@ -17,13 +18,16 @@ from .server_evidence import (
     HOP_RULES,
     RAISED,
     RETURNED,
+    app_fields,
     call_outcomes,
     final_call,
+    header_fields,
     iter_late_exc_info,
     judgeable,
     observed_after,
     on_wire,
     problems_of,
+    response_fields,
     server_answered,
     status_code,
 )
@@ -140,6 +144,44 @@ def exc_info_replace(self: Rule, ex: Exchange) -> Iterator[Finding]:
             f"{ex.response.status_code}",
             final.where if final is not None else None,
         )
+    if final is not None and on_wire(ex) and judgeable(ex) and not server_answered(ex):
+        kept = _replaced_fields_sent(ex, final)
+        if kept and any(call is final for call, _ in _replacing_calls(ex)):
+            name, value = kept[0]
+            yield self.finding(
+                ex,
+                f"the app replaced its headers (exc_info); the client still got {show(name)}: "
+                f"{show(value)} from the call it replaced"
+                + (f", and {len(kept) - 1} more such field(s)" if len(kept) > 1 else ""),
+                final.where,
+            )
+
+
+#: Fields a server may send of its own accord, whatever the app said: one of these that an
+#: earlier call named and the final one does not is no sign the earlier call was kept.
+_SERVERS_OWN = frozenset(
+    {"content-length", "transfer-encoding", "connection", "keep-alive", "date", "server"}
+)
+
+
+def _replaced_fields_sent(ex: Exchange, final: StartResponseCalled) -> list[tuple[str, str]]:
+    """The fields of the calls before ``final`` that went out more often than ``final``
+    names them (gunicorn 27 and cheroot 11 keep the replaced call's fields and add the new
+    ones: two Content-Types). A field the server may add itself is counted only where
+    ``final`` names it too."""
+    final_fields = app_fields(ex)
+    final_names = {name for name, _ in final_fields}
+    sent = response_fields(ex)
+    kept: list[tuple[str, str]] = []
+    for call, _ in call_outcomes(ex):
+        if call is final:
+            break
+        for field in header_fields(call.headers):
+            if field[0] in _SERVERS_OWN and field[0] not in final_names:
+                continue
+            if field not in kept and sent.count(field) > final_fields.count(field):
+                kept.append(field)
+    return kept
 
 
 @rule(
