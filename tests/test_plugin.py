@@ -635,8 +635,12 @@ def test_a_bad_target_with_xdist_stops_before_workers_start(pytester: pytest.Pyt
             [f"--wsgi-app={TARGET}", "--wsgi-ignore=*"],
             "--wsgi-select, --wsgi-ignore: no rule is left to judge with (ignore *)*",
         ),
+        (
+            [f"--wsgi-app={TARGET}", "--wsgi-timeout=-1"],
+            "--wsgi-timeout: a number of seconds above 0, not '-1'",
+        ),
     ],
-    ids=["file", "attribute", "import", "seed", "select", "ignore", "nothing left"],
+    ids=["file", "attribute", "import", "seed", "select", "ignore", "nothing left", "timeout"],
 )
 def test_bad_options_are_usage_errors(
     pytester: pytest.Pytester, args: list[str], message: str
@@ -774,3 +778,37 @@ def test_the_header_option_gets_the_suite_past_a_refusal(pytester: pytest.Pytest
     refused.stdout.fnmatch_lines(["*-H 'Host: example.com'*"])
     served = run(pytester, *args, "-v", "--wsgi-header=Host: example.com")
     assert outcomes(served)["HARNESS-ALL-REFUSED"] == "PASSED"
+
+
+HANGING = """
+import time
+
+
+def app(environ, start_response):
+    if environ["PATH_INFO"] == "/slow":
+        time.sleep(1000)
+    start_response("200 OK", [("Content-Type", "text/html")])
+    return [b'<a href="/slow">slow</a>']
+"""
+
+
+@pytest.mark.parametrize("how", ["option", "variable"])
+def test_the_time_limit_is_the_plugins_setting_too(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
+    """Audit of 2026-12-05: the plugin had no --wsgi-timeout and took no WSGICHECK_TIMEOUT
+    (a bad one passed unseen): a hanging app cost 10 s an exchange whatever was asked."""
+    pytester.makepyfile(wc_hanging=HANGING)
+    args = ["--wsgi-app=wc_hanging:app", *FAST, "-p", "no:cacheprovider"]
+    if how == "option":
+        args.append("--wsgi-timeout=0.5")
+    else:
+        monkeypatch.setenv("WSGICHECK_TIMEOUT", "0.5")
+    result = pytester.runpytest_inprocess(*args)
+    assert result.parseoutcomes()["failed"] == 1  # the time-out's rule alone
+    result.stdout.fnmatch_lines(["*HARNESS-EXCHANGE-TIMEOUT (MUST, app): the exchange ran past "
+                                 "the time limit of 0.5 s and was abandoned*"])  # fmt: skip
+    monkeypatch.setenv("WSGICHECK_TIMEOUT", "abc")
+    refused = pytester.runpytest_inprocess("--wsgi-app=wc_hanging:app", "-p", "no:cacheprovider")
+    assert refused.ret == pytest.ExitCode.USAGE_ERROR
+    refused.stderr.fnmatch_lines(["ERROR: WSGICHECK_TIMEOUT: a number of seconds, not 'abc'"])

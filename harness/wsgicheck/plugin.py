@@ -69,6 +69,8 @@ class Settings:
     database: str | None
     #: Whether the conformance suite's items are collected.
     suite: bool
+    #: The time limit of one exchange, in seconds.
+    timeout: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -271,7 +273,21 @@ def _settings(config: pytest.Config, target: str) -> Settings:
         transport=transport,
         database=database,
         suite=True if suite is None else bool(suite),
+        timeout=_timeout(config),
     )
+
+
+def _timeout(config: pytest.Config) -> float:
+    """``--wsgi-timeout`` (or its ini key, variable or file key), checked as ``check`` checks
+    ``--timeout``."""
+    setting = BY_NAME["timeout"]
+    value = _value(config, "timeout")
+    if value is None:
+        return float(setting.default)
+    try:
+        return float(setting.kind(value))
+    except ValueError as exc:
+        raise pytest.UsageError(f"--wsgi-timeout: {exc}") from None
 
 
 def _database(config: pytest.Config) -> str | None:

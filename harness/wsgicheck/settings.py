@@ -293,7 +293,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(name="jobs", kind=Integer(minimum=1), default=1, flags=("--jobs", "-j"),
             metavar="N", help="share the examples among N processes"),
     Setting(name="timeout", kind=Seconds(), default=DEFAULT_OPTIONS.timeout, flags=("--timeout",),
-            metavar="SECONDS", help="time limit per exchange"),
+            metavar="SECONDS", plugin=True, help="time limit per exchange"),
     Setting(name="corpus", kind=Flag(), default=DEFAULT_OPTIONS.corpus, flags=("--corpus",),
             help="start with the fixed examples (--no-corpus: generated requests only)"),
     Setting(name="format", kind=Text(tuple(REPORT_FILES), lower=True), default="text",

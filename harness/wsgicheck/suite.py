@@ -202,6 +202,7 @@ class SuitePlugin:
             strict=s.strict,
             transports=s.transport,
             database=s.database,
+            timeout=s.timeout,
         )
         verdicts = Verdicts.of(supervise(s.target, options, on_progress=on_progress))
         return replace(verdicts, seed=s.seed)

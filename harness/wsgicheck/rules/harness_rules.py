@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 
-from ..model.events import StartResponseCalled
+from ..model.events import StartResponseCalled, TimedOut
 from ..model.extra import ANSWERED, RAISED, REPLACED, SUCCEEDED
 from ..model.grammar import SAFE_METHODS
 from .app_trap import own_errors
@@ -36,7 +36,9 @@ fix:  bound the work; stream long responses block by block""",
 )
 def exchange_timeout(self: Rule, ex: Exchange) -> Iterator[Finding]:
     if ex.timed_out:
-        yield self.finding(ex, "the exchange ran past the time limit and was abandoned")
+        limits = [event.limit for event in ex.events if isinstance(event, TimedOut)]
+        limit = f" of {limits[0]:g} s" if limits else ""
+        yield self.finding(ex, f"the exchange ran past the time limit{limit} and was abandoned")
 
 
 @rule(
