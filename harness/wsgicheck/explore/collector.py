@@ -169,7 +169,7 @@ class Collector:
         #: Per rule over steady answers, its findings shown again when sent again, and
         #: those not shown again (left out: the app's answers vary).
         self.shown_again: dict[str, int] = {}
-        self.not_shown_again: dict[str, int] = {}
+        self.not_shown_again: dict[str, LeftOut] = {}
         #: The choices of each server configuration beyond plain ``serve``'s (see
         #: :attr:`Finding.choices <wsgicheck.rules.registry.Finding.choices>`).
         self._unserved: dict[ServerConfig, tuple[str, ...]] = {}
@@ -195,7 +195,8 @@ class Collector:
                 continue
             steady = self._steady(each, exchange, findings, again)
             if steady is None:
-                self.not_shown_again[each.id] = self.not_shown_again.get(each.id, 0) + len(findings)
+                count, first = self.not_shown_again.get(each.id, (0, findings[0].message))
+                self.not_shown_again[each.id] = LeftOut(count + len(findings), first)
                 continue
             choices = self._choices(config)
             if choices:
@@ -251,6 +252,14 @@ class Collector:
         return chosen
 
 
+class LeftOut(NamedTuple):
+    """A rule's findings left out for not showing again: how many, and the first's message
+    (what a user checks by hand)."""
+
+    total: int
+    first: str
+
+
 @dataclass(slots=True)
 class Partial:
     """What one process's share of a run found (picklable, to merge across processes)."""
@@ -275,7 +284,7 @@ class Partial:
     shrinking_stopped: bool = False
     #: Per rule over steady answers, the findings left out: not shown again when their
     #: requests were sent again.
-    not_shown_again: dict[str, int] = field(default_factory=dict)
+    not_shown_again: dict[str, LeftOut] = field(default_factory=dict)
 
 
 def simplify_all(

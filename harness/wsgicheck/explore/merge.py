@@ -12,12 +12,13 @@ from dataclasses import replace
 from ..model.extra import ANSWERED, Extra
 from ..model.options import RunOptions
 from ..model.response import Response
+from ..model.untrusted import show
 from ..results.reproduce import reproducers
 from ..results.run import Failure, RunResult
 from ..results.scope import Answers
 from ..rules import REGISTRY, Exchange, Rule, RuleResult, judge
 from ..rules.harness_rules import REFUSAL_MINIMUM, RUN_RULES
-from .collector import DEATH_RULE, TIMEOUT_RULE, Kept, Partial, example_size
+from .collector import DEATH_RULE, TIMEOUT_RULE, Kept, LeftOut, Partial, example_size
 from .examples import SHRINK_NOTE
 
 
@@ -134,19 +135,25 @@ def _too_few(answers: Answers, options: RunOptions) -> list[str]:
     ]
 
 
+#: How much of a finding a note quotes.
+NOTE_QUOTE = 300
+
+
 def _not_shown_again(partials: list[Partial]) -> list[str]:
     """What the rules over steady answers left out: findings that did not show again when
     their requests were sent again. The app's answers vary, and these are no verdict (a
-    rule with none kept reads pass or skip, so the note says what it did not judge)."""
-    left: dict[str, int] = {}
+    rule with none kept reads pass or skip, so the note says what it did not judge, and
+    the first such finding, for a look by hand)."""
+    left: dict[str, LeftOut] = {}
     for part in partials:
-        for rule_id, count in part.not_shown_again.items():
-            left[rule_id] = left.get(rule_id, 0) + count
+        for rule_id, (count, first) in part.not_shown_again.items():
+            before = left.get(rule_id, LeftOut(0, first))
+            left[rule_id] = LeftOut(before.total + count, before.first)
     return [
         f"{rule_id}: {count} finding{'s' * (count != 1)} left out, not shown again when the "
         "requests compared were sent again (the app answers them otherwise at times: no "
-        "verdict from them)"
-        for rule_id, count in sorted(left.items())
+        f"verdict from them); the first said: {show(first, limit=NOTE_QUOTE)}"
+        for rule_id, (count, first) in sorted(left.items())
     ]
 
 
