@@ -8,6 +8,7 @@ import hashlib
 import io
 import subprocess
 import sys
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -429,3 +430,28 @@ def test_a_sized_iterable_of_the_apps_own_is_iterated_again_as_without_the_valid
     (exchange,) = seen
     assert [block_size(each) for each in exchange.yields] == [130, 130]
     assert checked.findings == []
+
+
+@pytest.mark.parametrize(
+    ("status", "field"),
+    [("200 OK", (b"Content-Type", "text/plain")), ("405 Method Not Allowed", (b"Allow", "GET"))],
+)
+def test_a_header_item_that_is_no_pair_of_strings_is_one_finding(
+    status: str, field: tuple[bytes, str]
+) -> None:
+    """Audit of 2026-12-05: a bytes name raised APP-HEADER-STR, and APP-CONTENT-TYPE warned
+    besides that the 200 had no Content-Type, which it had named. A field the app gave in a
+    form no rule reads is no missing field; ``check`` (whose server refuses the call) said
+    the one finding already."""
+
+    def app(env: dict[str, Any], respond: Callable[..., Any]) -> list[bytes]:
+        respond(status, [field])
+        return [b"x"]
+
+    env = environ()
+    setup_testing_defaults(env)
+    with warnings.catch_warnings(record=True) as warned:
+        warnings.simplefilter("always")
+        with pytest.raises(WSGIViolation, match=r"^APP-HEADER-STR: "):
+            validator(app)(env, start_response)
+    assert [str(each.message) for each in warned] == []

@@ -29,6 +29,7 @@ from .http_evidence import (
     app_fields,
     app_status,
     coded_note,
+    fields_readable,
     gmt_spelled,
     has_content,
     history_bears_on,
@@ -86,6 +87,7 @@ def _no_bytes(ex: Exchange, code: int) -> bool:
             or (ex.method == "HEAD" and code >= 200 and code not in (204, 205, 304))
         )
         and not _no_bytes(ex, code)
+        and fields_readable(ex)
     ),
     example="""
 bad:  start_response("200 OK", [("Content-Length", "5")]); return [b"hello"]
@@ -115,7 +117,7 @@ def content_type(self: Rule, ex: Exchange) -> Iterator[Finding]:
     covers=(),
     needs=("start_response",),
     memo="exchange",
-    applies=lambda ex: app_status(ex) == 405,
+    applies=lambda ex: app_status(ex) == 405 and fields_readable(ex),
     example="""
 bad:  start_response("405 Method Not Allowed", [("Content-Type", "text/plain")])
 fix:  start_response("405 Method Not Allowed", [("Allow", "GET, HEAD"), ("Content-Type", ...)])""",

@@ -38,6 +38,7 @@ __all__ = [
     "compared_at",
     "conditional",
     "entity_tags",
+    "fields_readable",
     "gmt_spelled",
     "grouped_fields",
     "has_content",
@@ -81,6 +82,15 @@ def app_field(ex: Exchange, name: str) -> str | None:
     """Every value of field ``name`` the app gave, joined with ", " (RFC 9110 §5.3), or None."""
     values = [value for key, value in app_fields(ex) if key == name]
     return ", ".join(values) if values else None
+
+
+def fields_readable(ex: Exchange) -> bool:
+    """Whether every item of the app's header list is a pair of strings: where one is not
+    (``(b"Content-Type", ...)``, APP-HEADER-STR's finding, which only ``validator`` lets
+    through), a field the rules over HTTP find missing may be that item."""
+    call = final_call(ex)
+    headers = call.headers if call is not None else []
+    return isinstance(headers, list | tuple) and len(app_fields(ex)) == len(headers)
 
 
 def app_list(ex: Exchange, name: str) -> set[str]:
