@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import base64
 import itertools
+import re
 import shutil
 import subprocess
 import sys
@@ -137,6 +138,36 @@ def test_a_run_that_passes_says_which_requests_the_app_failed_on_itself() -> Non
         f"the app answered {answered} request(s) with a server error of its own; the first, "
         "GET /ui/ got 500 after it wrote to wsgi.errors: BuildError: no \\x1b[31mendpoint"
     ]
+
+
+def test_the_note_of_the_apps_own_errors_tells_the_servers_500s_apart() -> None:
+    """Sweep 21, hgweb: the table showed "500 ×13" beside a note of one server error of the
+    app's own; the other twelve were the server's answers to the app raising."""
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        if environ["PATH_INFO"] == "/ui/":
+            environ["wsgi.errors"].write("Traceback ...\nBuildError: no endpoint\n")
+            start_response("500 INTERNAL SERVER ERROR", [("Content-Type", "text/plain")])
+            return [b"error"]
+        if environ["PATH_INFO"] == "/boom":
+            raise ValueError("boom")
+        start_response("200 OK", [("Content-Type", "text/html")])
+        return [b"<a href='/ui/'>ui</a> <a href='/boom'>boom</a>"]
+
+    result = run(app, options(profile="quick"), target="x")
+    five_hundreds = sum(row.get("500", 0) for _, row in result.answers.rows())
+    (note,) = [each for each in result.notes if each.startswith("the app answered ")]
+    match = re.fullmatch(
+        r"the app answered (\d+) request\(s\) with a server error of its own \(the table's "
+        r"other 5xx, (\d+), are the server's, where the app raised\); the first, GET /ui/ got "
+        r"500 after it wrote to wsgi.errors: BuildError: no endpoint",
+        note,
+    )
+    assert match, note
+    own, raised = int(match[1]), int(match[2])
+    assert own > 0
+    assert raised > 0
+    assert own + raised == five_hundreds
 
 
 def test_a_seed_replays_the_same_run() -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 
-from ..model.extra import ANSWERED, Extra
+from ..model.extra import ANSWERED, RAISED, Extra
 from ..model.options import RunOptions
 from ..model.response import Response
 from ..model.untrusted import show
@@ -63,9 +63,16 @@ def merge_partials(
     if answered and answers.answered_error is not None:
         # No rule judges an app's own 5xx, and a run may pass with an endpoint that always
         # fails: say so, with what the app logged.
+        raised = answers.failed.get(RAISED, 0)
+        # The table counts the server's 500s to the app's exceptions too: told apart here.
+        server = (
+            f" (the table's other 5xx, {raised}, are the server's, where the app raised)"
+            if raised
+            else ""
+        )
         notes.append(
-            f"the app answered {answered} request(s) with a server error of its own; the "
-            f"first, {answers.answered_error}"
+            f"the app answered {answered} request(s) with a server error of its own{server}; "
+            f"the first, {answers.answered_error}"
         )
     failures = {
         rule_id: Failure(
