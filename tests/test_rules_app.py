@@ -288,6 +288,25 @@ def test_a_short_read_of_part_of_the_body_is_not_blamed() -> None:
     ]
 
 
+def test_a_read_without_content_length_says_there_is_none() -> None:
+    """Sweep 21, Roundup 2.6: its FieldStorage reads a line of a bodiless TRACE, which hangs
+    under wsgiref; "with 0 bytes of body left" hid that the request declared no length."""
+    config = ServerConfig(input_terminated_always=False)
+
+    def app(environ: Environ, start_response: StartResponse) -> list[bytes]:
+        environ["wsgi.input"].readline(65536)
+        start_response("200 OK", TEXT)
+        return [b"x"]
+
+    response = Client(app, config=config).request("TRACE", "/")
+    messages = [finding.message for finding in check_exchange(Exchange(response))]
+    assert [message.split(" (at ")[0] for message in messages] == [
+        "wsgi.input.readline(65536) with no CONTENT_LENGTH, so no body, and no "
+        "wsgi.input_terminated (a server may give the socket itself, where the read waits for "
+        "the client)"
+    ]
+
+
 MULTIPART = b'--b\r\nContent-Disposition: form-data; name="a"\r\n\r\nx\r\n--b--\r\n'
 
 

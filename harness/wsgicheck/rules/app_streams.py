@@ -54,11 +54,14 @@ def input_no_read_past_cl(self: Rule, ex: Exchange) -> Iterator[Finding]:
         if read.method == "readline" and read.ended_line and read.size <= read.available:
             continue
         if read.method in ("read", "readline") and size > read.available:
-            yield self.finding(
-                ex,
-                f"wsgi.input.{read.method}({size}) with {read.available} bytes of body left"
-                + short,
-            )
+            left = f"with {read.available} bytes of body left"
+            if environ_of(ex).get("CONTENT_LENGTH") in (None, ""):
+                # Roundup's FieldStorage on a bodiless TRACE: it hangs under wsgiref.
+                left = (
+                    "with no CONTENT_LENGTH, so no body, and no wsgi.input_terminated (a "
+                    "server may give the socket itself, where the read waits for the client)"
+                )
+            yield self.finding(ex, f"wsgi.input.{read.method}({size}) {left}" + short)
             return
         # A read for all that was left, which got less (Trac reads CONTENT_LENGTH at once).
         if not short and read.method == "read" and read.size < read.available <= size:
