@@ -42,6 +42,15 @@ SERVED = ServerConfig(multithread=True)
 TEXT_PLAIN = ("Content-Type", "text/plain")
 
 
+#: What HARNESS-APP-VARIES says of an app that compressed one answer only (sweep 21: Django
+#: REST framework behind GZipMiddleware met it on every run with Accept-Encoding: gzip).
+CODED_VARIES = (
+    "response header names differ: ['content-encoding'] (Content-Encoding: the app compressed "
+    "one answer and not the other, as Django's GZipMiddleware does at random for a small "
+    "body, against BREACH)"
+)
+
+
 def options(**changes: Any) -> RunOptions:
     return RunOptions(**{"database": None, "seed": 2, "max_examples": 40, **changes})
 
@@ -128,7 +137,7 @@ def test_an_app_that_varies_at_random_is_replayed_until_one_of_its_answers_expla
     )
     evidence = compare(memory, request, CONFIG, first, uncoded)
     assert evidence.transport_differences == ()
-    assert evidence.app_varies == ("response header names differ: ['content-encoding']",)
+    assert evidence.app_varies == (CODED_VARIES,)
     assert calls[0] == 7  # the first exchange and six replays
 
 
@@ -162,7 +171,7 @@ def test_a_rare_answer_over_the_socket_is_met_again_over_the_socket() -> None:
         memory.close()
         socket.close()
     assert evidence.transport_differences == ()
-    assert evidence.app_varies == ("response header names differ: ['content-encoding']",)
+    assert evidence.app_varies == (CODED_VARIES,)
     # Two replays in memory, the second with one over the socket, which agreed.
     assert calls[0] == 2 + REPLAYS + 1
 

@@ -255,7 +255,11 @@ def differences(first: Response, second: Response, sides: tuple[str, str]) -> di
     if names != other:
         odd = sorted(names ^ other)
         cached = " (Age: one of the answers came from a cache the app keeps)" * ("age" in odd)
-        found["header names"] = f"response header names differ: {odd}{cached}"
+        coded = (
+            " (Content-Encoding: the app compressed one answer and not the other, as Django's "
+            "GZipMiddleware does at random for a small body, against BREACH)"
+        ) * ("content-encoding" in odd)
+        found["header names"] = f"response header names differ: {odd}{cached}{coded}"
     shape = _trace_shape(first)
     other_shape = _trace_shape(second)
     if shape != other_shape:
