@@ -502,6 +502,34 @@ def test_the_pytest_suite_runs_the_app_in_a_worker_too(tmp_path: Path) -> None:
 
 # -- serve: the app in-process, but it survives and its output stays in whole lines ---------------
 
+
+def _serving(target: str, cwd: Path, *options: str) -> tuple[subprocess.Popen[bytes], int]:
+    """``wsgicheck serve TARGET`` on a free port, and the port it printed."""
+    process = subprocess.Popen(
+        [*_command(), "serve", target, "--port", "0", *options],
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdout is not None
+    banner = process.stdout.readline().decode("utf-8")
+    return process, int(banner.split("http://127.0.0.1:")[1].split()[0])
+
+
+def _get(port: int, path: str = "/") -> int:
+    """The status of a GET of ``path`` on a fresh connection."""
+    import http.client
+
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        connection.request("GET", path)
+        response = connection.getresponse()
+        response.read()
+        return response.status
+    finally:
+        connection.close()
+
+
 SERVE_APP = """
 import sys
 import time
@@ -559,38 +587,21 @@ def test_serve_survives_every_exception_kind_and_keeps_output_lines_whole(
     import http.client
 
     target = write_app(tmp_path / "serve", SERVE_APP)
-    process = subprocess.Popen(
-        [*_command(), "serve", target, "--port", "0", "--threads", "2"],
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    process, port = _serving(target, tmp_path, "--threads", "2")
     try:
-        assert process.stdout is not None
-        first = process.stdout.readline()
-        port = int(first.split("http://127.0.0.1:")[1].split()[0])
         statuses = {}
         for where in ("call", "iter", "len", "close"):
             for kind in ("exit", "interrupt", "generatorexit", "custom"):
-                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
                 try:
-                    connection.request("GET", f"/{where}/{kind}")
-                    response = connection.getresponse()
-                    response.read()
-                    statuses[f"{where}/{kind}"] = response.status
+                    statuses[f"{where}/{kind}"] = _get(port, f"/{where}/{kind}")
                 except (http.client.HTTPException, OSError):
                     statuses[f"{where}/{kind}"] = 0  # dropped, but the server lives on
-                finally:
-                    connection.close()
         for _ in range(10):  # more requests than threads: none was lost
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-            connection.request("GET", "/")
-            assert connection.getresponse().status == 200
-            connection.close()
+            assert _get(port) == 200
     finally:
         process.send_signal(signal.SIGTERM)
-        out, err = process.communicate(timeout=TIMEOUT)
+        raw_out, raw_err = process.communicate(timeout=TIMEOUT)
+    out, err = raw_out.decode("utf-8"), raw_err.decode("utf-8")
     assert process.returncode == 0, err
     assert "Traceback" not in err
     assert {k: v for k, v in statuses.items() if k.startswith("call/")} == {
@@ -625,22 +636,10 @@ def test_serve_shows_what_the_app_writes_marked_and_made_safe(tmp_path: Path) ->
     """Audit of 2026-12-05: serve passed the app's output to the terminal raw. Every line
     the app writes, whichever way, comes out as a "| " line, escaped; the trace's lines
     alone start otherwise."""
-    import http.client
-
     target = write_app(tmp_path / "printing", PRINTING_APP)
-    process = subprocess.Popen(
-        [*_command(), "serve", target, "--port", "0"],
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
+    process, port = _serving(target, tmp_path)
     try:
-        assert process.stdout is not None
-        port = int(process.stdout.readline().decode().split("http://127.0.0.1:")[1].split()[0])
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-        connection.request("GET", "/")
-        assert connection.getresponse().status == 200
-        connection.close()
+        assert _get(port) == 200
     finally:
         process.send_signal(signal.SIGTERM)
         raw_out, raw_err = process.communicate(timeout=TIMEOUT)
@@ -682,25 +681,12 @@ def app(environ, start_response):
 
 
 def test_serve_stops_on_ctrl_c_whatever_threads_the_app_left(tmp_path: Path) -> None:
-    import http.client
-
     target = write_app(tmp_path / "threads", THREAD_APP)
-    process = subprocess.Popen(
-        [*_command(), "serve", target, "--port", "0"],
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    process, port = _serving(target, tmp_path)
     try:
-        assert process.stdout is not None
-        port = int(process.stdout.readline().split("http://127.0.0.1:")[1].split()[0])
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-        connection.request("GET", "/")
-        assert connection.getresponse().status == 200
-        connection.close()
+        assert _get(port) == 200
         process.send_signal(signal.SIGINT)
-        out, err = process.communicate(timeout=TIMEOUT)
+        out, err = (each.decode("utf-8") for each in process.communicate(timeout=TIMEOUT))
     finally:
         if process.poll() is None:  # pragma: no cover - only when the test fails
             process.kill()
