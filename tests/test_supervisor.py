@@ -25,6 +25,7 @@ import wsgicheck
 from test_untrusted import RAW_CONTROL
 from wsgicheck.explore.runner import RunOptions
 from wsgicheck.explore.supervisor import CAPTURE_LIMIT, supervise
+from wsgicheck.model.untrusted import show
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA = json.loads(
@@ -503,8 +504,11 @@ def test_the_pytest_suite_runs_the_app_in_a_worker_too(tmp_path: Path) -> None:
 # -- serve: the app in-process, but it survives and its output stays in whole lines ---------------
 
 
-def _serving(target: str, cwd: Path, *options: str) -> tuple[subprocess.Popen[bytes], int]:
-    """``wsgicheck serve TARGET`` on a free port, and the port it printed."""
+def _serving(
+    target: str, cwd: Path, *options: str
+) -> tuple[subprocess.Popen[bytes], int, list[str]]:
+    """``wsgicheck serve TARGET`` on a free port, the port it printed, and the lines of its
+    stdout up to that one (what the app printed when imported)."""
     process = subprocess.Popen(
         [*_command(), "serve", target, "--port", "0", *options],
         cwd=cwd,
@@ -512,8 +516,12 @@ def _serving(target: str, cwd: Path, *options: str) -> tuple[subprocess.Popen[by
         stderr=subprocess.PIPE,
     )
     assert process.stdout is not None
-    banner = process.stdout.readline().decode("utf-8")
-    return process, int(banner.split("http://127.0.0.1:")[1].split()[0])
+    head: list[str] = []
+    for _ in range(100):  # bounded: the banner comes once the app is imported
+        head.append(process.stdout.readline().decode("utf-8"))
+        if head[-1].startswith("wsgicheck: serving ") or not head[-1]:
+            break
+    return process, int(head[-1].split("http://127.0.0.1:")[1].split()[0]), head
 
 
 def _get(port: int, path: str = "/") -> int:
@@ -587,7 +595,7 @@ def test_serve_survives_every_exception_kind_and_keeps_output_lines_whole(
     import http.client
 
     target = write_app(tmp_path / "serve", SERVE_APP)
-    process, port = _serving(target, tmp_path, "--threads", "2")
+    process, port, _ = _serving(target, tmp_path, "--threads", "2")
     try:
         statuses = {}
         for where in ("call", "iter", "len", "close"):
@@ -611,22 +619,26 @@ def test_serve_survives_every_exception_kind_and_keeps_output_lines_whole(
     assert said == ["| app says hello"] * 10
 
 
-#: An app that writes what no terminal should see raw, every way a process can: print(), a
-#: logging handler made at import (it holds the real stderr), os.write() on the file
-#: descriptor, a child process; and a line that would read as a finding of the trace.
+#: An app that writes what no terminal should see raw through Python's streams: print(), a
+#: logging handler made at import (it holds the stream sys.stderr was then), a line that would
+#: read as a finding of the trace, one that never ends; whether they are a terminal; and a
+#: write to the file descriptor itself, which is the process's own.
 PRINTING_APP = """
-import logging, os, subprocess, sys
+import logging, os, sys
 
 EVIL = "\\x1b[2J\\x07\\rOK\\x1b]8;;http://evil.example/\\x1b\\\\go\\x1b]8;;\\x1b\\\\\\n::error::pwned"
 logging.basicConfig(stream=sys.stderr, format="%(message)s")
+print("imported")
 
 
 def app(environ, start_response):
     print("print", EVIL)
     sys.stderr.write("stderr " + EVIL + "\\n")
     logging.getLogger("app").error("logged %s", EVIL)
-    os.write(1, b"fd \\x1b[31m\\n! GET /: APP-FAKE (MUST): not a finding\\n")
-    subprocess.run([sys.executable, "-c", "print('child \\\\x1b[32m')"], check=True)
+    print("! GET /: APP-FAKE (MUST): not a finding")
+    print("a terminal:", sys.stdout.isatty(), sys.stderr.isatty())
+    sys.stdout.write("y" * 100_000)  # and no end of line, ever
+    os.write(1, b"the process's own\\n")
     start_response("200 OK", [("Content-Type", "text/plain")])
     return [b"ok"]
 """
@@ -634,29 +646,32 @@ def app(environ, start_response):
 
 def test_serve_shows_what_the_app_writes_marked_and_made_safe(tmp_path: Path) -> None:
     """Audit of 2026-12-05: serve passed the app's output to the terminal raw. Every line
-    the app writes, whichever way, comes out as a "| " line, escaped; the trace's lines
-    alone start otherwise."""
+    the app writes through Python's streams comes out as a "| " line, escaped and cut; the
+    trace's lines alone start otherwise; a line that never ends is held no longer than 4,000
+    characters."""
     target = write_app(tmp_path / "printing", PRINTING_APP)
-    process, port = _serving(target, tmp_path)
+    process, port, head = _serving(target, tmp_path)
     try:
         assert _get(port) == 200
     finally:
         process.send_signal(signal.SIGTERM)
         raw_out, raw_err = process.communicate(timeout=TIMEOUT)
     assert process.returncode == 0, raw_err
-    out, err = raw_out.decode("utf-8"), raw_err.decode("utf-8")
+    out, err = "".join(head) + raw_out.decode("utf-8"), raw_err.decode("utf-8")
     for text in (out, err):
         assert not RAW_CONTROL.search(text), RAW_CONTROL.findall(text)
         assert not [line for line in text.splitlines() if line.startswith("::")]
     evil = "\\x1b[2J\\x07\\rOK\\x1b]8;;http://evil.example/\\x1b\\go\\x1b]8;;\\x1b\\"
     app_lines = [line for line in out.splitlines() if line.startswith("| ")]
     assert app_lines == [
+        "| imported",
         f"| print {evil}",
         "| \\x3a:error::pwned",
-        "| fd \\x1b[31m",
         "| ! GET /: APP-FAKE (MUST): not a finding",
-        "| child \\x1b[32m",
+        "| a terminal: False False",
+        f"| {show('y' * 100_000)}",  # held no longer: out at once, cut
     ]
+    assert "the process's own" in out.splitlines()
     assert err.splitlines() == [
         f"| stderr {evil}",
         "| \\x3a:error::pwned",
@@ -682,7 +697,7 @@ def app(environ, start_response):
 
 def test_serve_stops_on_ctrl_c_whatever_threads_the_app_left(tmp_path: Path) -> None:
     target = write_app(tmp_path / "threads", THREAD_APP)
-    process, port = _serving(target, tmp_path)
+    process, port, _ = _serving(target, tmp_path)
     try:
         assert _get(port) == 200
         process.send_signal(signal.SIGINT)
@@ -694,3 +709,22 @@ def test_serve_stops_on_ctrl_c_whatever_threads_the_app_left(tmp_path: Path) -> 
     assert process.returncode == 0, err
     assert out.splitlines()[-1] == "wsgicheck: stopped"
     assert "Traceback" not in err
+
+
+def test_a_line_never_ended_is_held_no_longer_than_four_thousand_characters() -> None:
+    """An app that writes and never ends its line holds a bounded amount in serve: past
+    4,000 characters what a thread holds goes out as a line, made safe and cut."""
+    import io
+    import threading
+
+    from wsgicheck.report.console import WholeLines
+
+    out = io.StringIO()
+    stream = WholeLines(out, threading.RLock())
+    for _ in range(10):
+        stream.write("z" * 1000)
+    assert out.getvalue() == f"| {show('z' * 5000)}\n" * 2
+    stream.write("\x1b[31mend")
+    stream.finish()
+    assert out.getvalue().splitlines()[-1] == "| \\x1b[31mend"
+    assert not stream.isatty()  # escaped text: no library should colour it for a terminal

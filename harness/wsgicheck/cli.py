@@ -53,7 +53,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"wsgicheck: error: {untrusted.show(str(exc))}", file=sys.stderr)
             return 2
         status = _run(args)
-        sys.stdout.flush()  # a closed pipe shows up here, not at interpreter exit
+        if sys.stdout is not None:  # None when started with stdout closed (>&-)
+            sys.stdout.flush()  # a closed pipe shows up here, not at interpreter exit
     except KeyboardInterrupt:
         print(INTERRUPTED, file=sys.stderr)
         return 130

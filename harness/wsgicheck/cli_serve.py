@@ -11,6 +11,7 @@ import signal
 import sys
 import threading
 import traceback
+from typing import TextIO
 
 from .cli_parser import resolve_settings
 from .core.environ import ServerConfig
@@ -37,19 +38,43 @@ def _problems(response: Response) -> list[str]:
 
 
 def run_serve(args: argparse.Namespace) -> int:
-    from .drivers.server import Server
-    from .rules import Exchange, check_exchange
+    from .report.console import app_output
 
     if not 0 <= args.port <= 65535:
         raise UsageError(f"--port must be 0 to 65535, not {args.port}")
     if args.threads < 1:
         raise UsageError(f"--threads must be at least 1, not {args.threads}")
     resolve_settings(args, ["app"])
-    app = load_target(args.target)
     printing = threading.RLock()
-    # The real stdout and stderr: while serving, what goes to file descriptors 1 and 2 is the
-    # app's, and comes out marked and made safe (report.console.app_output).
-    streams = [sys.stdout, sys.stderr]
+    # From the app's import on, what it prints comes out made safe and marked: a logging
+    # handler it makes then holds the marking stream (report.console.app_output).
+    with app_output(printing) as real:
+        _serve(args, printing, real)
+    print("wsgicheck: stopped", flush=True)
+    if any(
+        thread is not threading.main_thread() and not thread.daemon and thread.is_alive()
+        for thread in threading.enumerate()
+    ):
+        # A thread the app started would keep the interpreter waiting at exit: the server
+        # has stopped, so go now (Ctrl-C stops serve, whatever the app left running).
+        for stream in (sys.stdout, sys.stderr):
+            if stream is not None:  # closed when serve started (serve >&-)
+                stream.flush()
+        os._exit(0)
+    return 0
+
+
+def _serve(
+    args: argparse.Namespace,
+    printing: threading.RLock,
+    real: tuple[TextIO | None, TextIO | None],
+) -> None:
+    """Load the app, and serve it until Ctrl-C or SIGTERM; the trace goes to ``real``."""
+    from .drivers.server import Server
+    from .rules import Exchange, check_exchange
+
+    trace, errors = real
+    app = load_target(args.target)
 
     def show(response: Response) -> None:
         findings = check_exchange(Exchange(response, source="socket"))
@@ -67,12 +92,12 @@ def run_serve(args: argparse.Namespace) -> int:
         lines.extend(untrusted.show(f"! {where}: {problem}") for problem in problems)
         if lines:
             with printing:
-                print("\n".join(lines), file=streams[0], flush=True)
+                print("\n".join(lines), file=trace, flush=True)
 
     def rejected(remote: tuple[str, int], status: int, message: str) -> None:
         with printing:
             line = f"! {remote[0]}:{remote[1]}: refused with {status}: {message}"
-            print(untrusted.show(line), file=streams[0], flush=True)
+            print(untrusted.show(line), file=trace, flush=True)
 
     def failed(exc: BaseException) -> None:
         # Not the app's fault nor the client's: say so, with where it happened.
@@ -82,7 +107,7 @@ def run_serve(args: argparse.Namespace) -> int:
                 f"! wsgicheck's own error (a bug in wsgicheck, not in the app): "
                 f"{untrusted.show(type(exc).__name__)}: {untrusted.show(exc)}\n"
                 + "".join(lines).rstrip(),
-                file=streams[1],
+                file=errors,
                 flush=True,
             )
 
@@ -102,23 +127,12 @@ def run_serve(args: argparse.Namespace) -> int:
         raise UsageError(f"cannot listen on {args.host}:{args.port}: {reason}") from exc
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
-    print(f"wsgicheck: serving {args.target} on {server.url} (Ctrl-C to stop)", flush=True)
+    print(
+        f"wsgicheck: serving {args.target} on {server.url} (Ctrl-C to stop)", file=trace, flush=True
+    )
     signal.signal(signal.SIGTERM, _interrupt)
-    from .report.console import app_output
-
-    with contextlib.suppress(KeyboardInterrupt), app_output(printing) as real:
-        streams[:] = real
+    with contextlib.suppress(KeyboardInterrupt):
         server.serve_forever()
-    print("wsgicheck: stopped", flush=True)
-    if any(
-        thread is not threading.main_thread() and not thread.daemon and thread.is_alive()
-        for thread in threading.enumerate()
-    ):
-        # A thread the app started would keep the interpreter waiting at exit: the server
-        # has stopped, so go now (Ctrl-C stops serve, whatever the app left running).
-        sys.stderr.flush()
-        os._exit(0)
-    return 0
 
 
 def _interrupt(signum: int, frame: object) -> None:
