@@ -301,7 +301,7 @@ def test_a_read_without_content_length_says_there_is_none() -> None:
     response = Client(app, config=config).request("TRACE", "/")
     messages = [finding.message for finding in check_exchange(Exchange(response))]
     assert [message.split(" (at ")[0] for message in messages] == [
-        "wsgi.input.readline(65536) with no CONTENT_LENGTH, so no body, and no "
+        "wsgi.input.readline(65536) with no CONTENT_LENGTH, a body of none to read, and no "
         "wsgi.input_terminated (a server may give the socket itself, where the read waits for "
         "the client)"
     ]

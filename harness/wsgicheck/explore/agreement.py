@@ -256,8 +256,8 @@ def differences(first: Response, second: Response, sides: tuple[str, str]) -> di
         odd = sorted(names ^ other)
         cached = " (Age: one of the answers came from a cache the app keeps)" * ("age" in odd)
         coded = (
-            " (Content-Encoding: the app compressed one answer and not the other, as Django's "
-            "GZipMiddleware does at random for a small body, against BREACH)"
+            " (Content-Encoding: one answer compressed and the other not; Django's "
+            "GZipMiddleware compresses a small body at random, against BREACH)"
         ) * ("content-encoding" in odd)
         found["header names"] = f"response header names differ: {odd}{cached}{coded}"
     shape = _trace_shape(first)

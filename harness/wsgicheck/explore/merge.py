@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 
-from ..model.extra import ANSWERED, RAISED, Extra
+from ..model.extra import ANSWERED, RAISED, REPLACED, Extra
 from ..model.options import RunOptions
 from ..model.response import Response
 from ..model.untrusted import show
@@ -63,11 +63,10 @@ def merge_partials(
     if answered and answers.answered_error is not None:
         # No rule judges an app's own 5xx, and a run may pass with an endpoint that always
         # fails: say so, with what the app logged.
-        raised = answers.failed.get(RAISED, 0)
-        # The table counts the server's 500s to the app's exceptions too: told apart here.
+        # The table counts the server's 500s too, where the app raised or broke PEP 3333.
         server = (
-            f" (the table's other 5xx, {raised}, are the server's, where the app raised)"
-            if raised
+            " (the table's 5xx count the server's own too, where the app raised or broke PEP 3333)"
+            if answers.failed.get(RAISED, 0) or answers.failed.get(REPLACED, 0)
             else ""
         )
         notes.append(

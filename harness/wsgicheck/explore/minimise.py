@@ -165,14 +165,14 @@ def _shorter_paths(target: str) -> Iterator[tuple[Hashable, str]]:
     segments = path[1:].split("/")
     for index, segment in enumerate(segments if len(segments) > 1 else ()):
         fewer = segments[:index] + segments[index + 1 :]
-        yield ("segment", segment), "/" + "/".join(fewer) + mark + query
+        yield ("segment", index, segment), "/" + "/".join(fewer) + mark + query
     for index, segment in enumerate(segments):
         units = _PATH_UNIT.findall(segment)
         half = len(units) // 2
         for part, cut in (("head", units[:half]), ("tail", units[half:])):
             if half:
                 kept = [*segments[:index], "".join(cut), *segments[index + 1 :]]
-                yield ("halve", segment, part), "/" + "/".join(kept) + mark + query
+                yield ("halve", index, segment, part), "/" + "/".join(kept) + mark + query
 
 
 def _between_characters(value: str, index: int) -> int | None:

@@ -55,11 +55,12 @@ def input_no_read_past_cl(self: Rule, ex: Exchange) -> Iterator[Finding]:
             continue
         if read.method in ("read", "readline") and size > read.available:
             left = f"with {read.available} bytes of body left"
-            if environ_of(ex).get("CONTENT_LENGTH") in (None, ""):
+            if environ_of(ex).get("CONTENT_LENGTH") in (None, "") and not read.available:
                 # Roundup's FieldStorage on a bodiless TRACE: it hangs under wsgiref.
                 left = (
-                    "with no CONTENT_LENGTH, so no body, and no wsgi.input_terminated (a "
-                    "server may give the socket itself, where the read waits for the client)"
+                    "with no CONTENT_LENGTH, a body of none to read, and no "
+                    "wsgi.input_terminated (a server may give the socket itself, where the "
+                    "read waits for the client)"
                 )
             yield self.finding(ex, f"wsgi.input.{read.method}({size}) {left}" + short)
             return
