@@ -171,6 +171,10 @@ USAGE_ERRORS = {
     "unknown rule in --ignore": (["--ignore", "XYZ-*"], "no rule matches 'XYZ-*'"),
     # An empty report that exits 0 whatever the app does (audit of 2026-12-05).
     "every rule ignored": (["--ignore", "*"], "no rule is left to judge with (ignore *)"),
+    "only the server's rules": (
+        ["--select", "SRV-*,ENV-*"],
+        "no rule of the app's is left to judge with (select SRV-*,ENV-*)",
+    ),
     "none selected left": (
         ["--select", "SRV-*", "--ignore", "SRV-*,APP-*"],
         "no rule is left to judge with (select SRV-*, ignore SRV-*,APP-*)",

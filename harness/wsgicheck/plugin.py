@@ -255,11 +255,13 @@ def _settings(config: pytest.Config, target: str) -> Settings:
             headers.append(parse_header(str(text)))
         except ValueError as exc:
             raise pytest.UsageError(f"--wsgi-header {exc}") from None
-    from .rules import REGISTRY
+    from .rules import REGISTRY, Binding
 
     select, ignore = _ids(config, "select"), _ids(config, "ignore")
-    if not REGISTRY.select(select, ignore):
-        raise pytest.UsageError(f"--wsgi-select, --wsgi-ignore: {no_rule_left(select, ignore)}")
+    left = REGISTRY.select(select, ignore)
+    if not any(each.binding is Binding.APP for each in left):
+        why = no_rule_left(select, ignore, any_left=bool(left))
+        raise pytest.UsageError(f"--wsgi-select, --wsgi-ignore: {why}")
     return Settings(
         target=target,
         profile=profile,

@@ -150,14 +150,22 @@ def _rule_pattern(text: str) -> str:
     return text.strip().upper()
 
 
-def no_rule_left(select: Sequence[str], ignore: Sequence[str]) -> str:
-    """Why a choice of rules that leaves none is refused: a run with no rule passes whatever
-    the app does, an empty report that exits 0."""
+def no_rule_left(select: Sequence[str], ignore: Sequence[str], *, any_left: bool = False) -> str:
+    """Why a choice of rules that leaves none that judges the app is refused: such a run
+    passes whatever the app does, an empty report that exits 0. ``any_left``: rules of the
+    server are left, which judge wsgicheck's own here."""
     chosen = [f"select {','.join(select)}"] if select else []
     chosen += [f"ignore {','.join(ignore)}"] if ignore else []
+    what = "rule of the app's" if any_left else "rule"
+    server = (
+        "; the SRV-* and ENV-* rules left judge the server, here wsgicheck's own (wsgicheck "
+        "probe judges another)"
+        if any_left
+        else ""
+    )
     return (
-        f"no rule is left to judge with ({', '.join(chosen)}): the run would pass whatever "
-        "the app does (see: wsgicheck rules)"
+        f"no {what} is left to judge with ({', '.join(chosen)}): the run would pass whatever "
+        f"the app does{server} (see: wsgicheck rules)"
     )
 
 

@@ -404,6 +404,16 @@ def hop_by_hop(name: str) -> bool:
     return name in HOP_BY_HOP_HEADERS or name == "transfer-encoding"
 
 
+#: End-to-end fields a server may add of its own accord, whatever the app said.
+SERVER_MAY_ADD = frozenset({"content-length", "date", "server", "via"})
+
+
+def server_may_add(name: str) -> bool:
+    """Whether a server may send the field ``name`` (lower-case) though the app did not
+    give it: framing and connection fields, Date, Server, Via, Content-Length."""
+    return hop_by_hop(name) or name in SERVER_MAY_ADD
+
+
 def raised_after_head(ex: Exchange) -> bool:
     """The app failed after its head went out (a server may then append an error note)."""
     return any(raised.phase != "close" and raised.headers_sent for raised in ex.raised)

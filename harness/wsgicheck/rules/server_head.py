@@ -35,6 +35,7 @@ from .server_evidence import (
     problems_of,
     response_fields,
     server_answered,
+    server_may_add,
     status_code,
 )
 
@@ -347,7 +348,7 @@ def play_dumb(self: Rule, ex: Exchange) -> Iterator[Finding]:
         # the server kept (gunicorn 27, cheroot 11), SRV-EXC-INFO-REPLACE's.
         if (
             field not in app_count
-            and not (hop_by_hop(name) or name in _SERVER_MAY_ADD)
+            and not server_may_add(name)
             and not _given_before(ex, call, field)
         ):
             yield self.finding(ex, f"the server added {name}: {value!r}")
@@ -364,7 +365,6 @@ def _given_before(ex: Exchange, final: StartResponseCalled, field: tuple[str, st
     return False
 
 
-_SERVER_MAY_ADD = frozenset({"content-length", "date", "server", "via"})
 #: What a server may leave out of a 304 (Apache drops it): the metadata §15.4.5 asks a 304
 #: not to carry, and Last-Modified, which it allows only to guide cache updates.
 _LEFT_OUT_OF_304 = NOT_IN_304 | {"last-modified"}
@@ -402,8 +402,7 @@ def _sent_as_given(app: list[tuple[str, str]], wire: list[tuple[str, str]]) -> b
     added to."""
     count = len(app)
     return wire[:count] == app and all(
-        name != "content-length" and (hop_by_hop(name) or name in _SERVER_MAY_ADD)
-        for name, _ in wire[count:]
+        name != "content-length" and server_may_add(name) for name, _ in wire[count:]
     )
 
 

@@ -29,6 +29,7 @@ from .server_evidence import (
     problems_of,
     response_fields,
     server_answered,
+    server_may_add,
     status_code,
 )
 
@@ -151,24 +152,17 @@ def exc_info_replace(self: Rule, ex: Exchange) -> Iterator[Finding]:
             yield self.finding(
                 ex,
                 f"the app replaced its headers (exc_info); the client still got {show(name)}: "
-                f"{show(value)} from the call it replaced"
+                f"{show(value)} from an earlier call"
                 + (f", and {len(kept) - 1} more such field(s)" if len(kept) > 1 else ""),
                 final.where,
             )
 
 
-#: Fields a server may send of its own accord, whatever the app said: one of these that an
-#: earlier call named and the final one does not is no sign the earlier call was kept.
-_SERVERS_OWN = frozenset(
-    {"content-length", "transfer-encoding", "connection", "keep-alive", "date", "server"}
-)
-
-
 def _replaced_fields_sent(ex: Exchange, final: StartResponseCalled) -> list[tuple[str, str]]:
     """The fields of the calls before ``final`` that went out more often than ``final``
     names them (gunicorn 27 and cheroot 11 keep the replaced call's fields and add the new
-    ones: two Content-Types). A field the server may add itself is counted only where
-    ``final`` names it too."""
+    ones: two Content-Types), those ``final`` does not name first (the telling ones). A
+    field the server may add itself is counted only where ``final`` names it too."""
     final_fields = app_fields(ex)
     final_names = {name for name, _ in final_fields}
     sent = response_fields(ex)
@@ -177,11 +171,11 @@ def _replaced_fields_sent(ex: Exchange, final: StartResponseCalled) -> list[tupl
         if call is final:
             break
         for field in header_fields(call.headers):
-            if field[0] in _SERVERS_OWN and field[0] not in final_names:
+            if server_may_add(field[0]) and field[0] not in final_names:
                 continue
             if field not in kept and sent.count(field) > final_fields.count(field):
                 kept.append(field)
-    return kept
+    return sorted(kept, key=lambda field: field[0] in final_names)
 
 
 @rule(
