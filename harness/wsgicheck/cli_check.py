@@ -130,16 +130,15 @@ def run_check(args: argparse.Namespace) -> int:
 
 def _options(args: argparse.Namespace) -> RunOptions:
     from .model.options import RunOptions
-    from .rules import REGISTRY, Binding
+    from .rules import REGISTRY
 
     for name in ("select", "ignore"):
         for pattern in getattr(args, name):
             if not REGISTRY.select([pattern]):
                 source = args.sources[name]
                 raise UsageError(f"{source}: no rule matches {pattern!r} (see: wsgicheck rules)")
-    left = REGISTRY.select(args.select, args.ignore)
-    if not any(each.binding is Binding.APP for each in left):
-        raise UsageError(settings.no_rule_left(args.select, args.ignore, any_left=bool(left)))
+    if problem := settings.rule_choice_problem(args.select, args.ignore):
+        raise UsageError(problem)
     from .results.scope import parse_header
 
     headers = []

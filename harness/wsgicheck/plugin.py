@@ -30,7 +30,7 @@ from .settings import (
     Items,
     SettingError,
     Sources,
-    no_rule_left,
+    rule_choice_problem,
 )
 
 if sys.version_info >= (3, 11):  # pragma: no cover - depends on the interpreter
@@ -255,13 +255,9 @@ def _settings(config: pytest.Config, target: str) -> Settings:
             headers.append(parse_header(str(text)))
         except ValueError as exc:
             raise pytest.UsageError(f"--wsgi-header {exc}") from None
-    from .rules import REGISTRY, Binding
-
     select, ignore = _ids(config, "select"), _ids(config, "ignore")
-    left = REGISTRY.select(select, ignore)
-    if not any(each.binding is Binding.APP for each in left):
-        why = no_rule_left(select, ignore, any_left=bool(left))
-        raise pytest.UsageError(f"--wsgi-select, --wsgi-ignore: {why}")
+    if problem := rule_choice_problem(select, ignore):
+        raise pytest.UsageError(f"--wsgi-select, --wsgi-ignore: {problem}")
     return Settings(
         target=target,
         profile=profile,

@@ -150,10 +150,17 @@ def _rule_pattern(text: str) -> str:
     return text.strip().upper()
 
 
-def no_rule_left(select: Sequence[str], ignore: Sequence[str], *, any_left: bool = False) -> str:
-    """Why a choice of rules that leaves none that judges the app is refused: such a run
-    passes whatever the app does, an empty report that exits 0. ``any_left``: rules of the
-    server are left, which judge wsgicheck's own here."""
+def rule_choice_problem(select: Sequence[str], ignore: Sequence[str]) -> str | None:
+    """Why a run of ``check`` or the plugin refuses this choice of rules: it leaves none that
+    judges the app, so the run would pass whatever the app does, an empty report that
+    exits 0; None when some rule of the app's is left. (The rules are imported here only:
+    the plugin imports this module in every pytest run.)"""
+    from .rules import REGISTRY, Binding
+
+    left = REGISTRY.select(select, ignore)
+    if any(each.binding is Binding.APP for each in left):
+        return None
+    any_left = bool(left)  # rules of the server, which judge wsgicheck's own here
     chosen = [f"select {','.join(select)}"] if select else []
     chosen += [f"ignore {','.join(ignore)}"] if ignore else []
     what = "rule of the app's" if any_left else "rule"

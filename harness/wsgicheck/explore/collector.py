@@ -195,8 +195,7 @@ class Collector:
                 continue
             steady = self._steady(each, exchange, findings, again)
             if steady is None:
-                count, first = self.not_shown_again.get(each.id, (0, findings[0].message))
-                self.not_shown_again[each.id] = LeftOut(count + len(findings), first)
+                add_left_out(self.not_shown_again, each.id, len(findings), findings[0].message)
                 continue
             choices = self._choices(config)
             if choices:
@@ -258,6 +257,13 @@ class LeftOut(NamedTuple):
 
     total: int
     first: str
+
+
+def add_left_out(table: dict[str, LeftOut], rule_id: str, count: int, first: str) -> None:
+    """Count ``count`` more findings of ``rule_id`` left out; ``first`` is the first's
+    message where the rule had none left out yet."""
+    before = table.get(rule_id, LeftOut(0, first))
+    table[rule_id] = LeftOut(before.total + count, before.first)
 
 
 @dataclass(slots=True)

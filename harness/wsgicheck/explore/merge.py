@@ -18,7 +18,15 @@ from ..results.run import Failure, RunResult
 from ..results.scope import Answers
 from ..rules import REGISTRY, Exchange, Rule, RuleResult, judge
 from ..rules.harness_rules import REFUSAL_MINIMUM, RUN_RULES
-from .collector import DEATH_RULE, TIMEOUT_RULE, Kept, LeftOut, Partial, example_size
+from .collector import (
+    DEATH_RULE,
+    TIMEOUT_RULE,
+    Kept,
+    LeftOut,
+    Partial,
+    add_left_out,
+    example_size,
+)
 from .examples import SHRINK_NOTE
 
 
@@ -153,8 +161,7 @@ def _not_shown_again(partials: list[Partial]) -> list[str]:
     left: dict[str, LeftOut] = {}
     for part in partials:
         for rule_id, (count, first) in part.not_shown_again.items():
-            before = left.get(rule_id, LeftOut(0, first))
-            left[rule_id] = LeftOut(before.total + count, before.first)
+            add_left_out(left, rule_id, count, first)
     return [
         f"{rule_id}: {count} finding{'s' * (count != 1)} left out, not shown again when the "
         "requests compared were sent again (the app answers them otherwise at times: no "

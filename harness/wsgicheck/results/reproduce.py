@@ -59,9 +59,9 @@ def reproducers(
     ``compared``: the finding's rule compares the last answer with the earlier ones, which
     ``serve`` never does (it judges each exchange alone), and the curl replay says so."""
     against = serve_command("TARGET", config)
-    if before and compared:
-        against += f"; {SERVE_ALONE}"
     if before:
+        if compared:
+            against += f"; {SERVE_ALONE}"
         every = [*before, request]
         return Reproducers(
             b"".join(each.to_bytes() for each in every),

@@ -37,6 +37,7 @@ __all__ = [
     "comes_before_conditions",
     "compared_at",
     "conditional",
+    "content_coding",
     "entity_tags",
     "fields_readable",
     "gmt_spelled",
@@ -266,13 +267,19 @@ def has_content(ex: Exchange, code: int) -> bool:
     return ex.method != "HEAD" and code >= 200 and code not in (204, 205, 304)
 
 
+def content_coding(ex: Exchange) -> str:
+    """The app's Content-Encoding, lower-case and without spaces; ``identity`` for none
+    (the same bytes: RFC 9110 §8.4)."""
+    return "".join((app_field(ex, "content-encoding") or "identity").lower().split())
+
+
 def coded_note(ex: Exchange, cause: str) -> str:
     """`` (the 206 has Content-Encoding: gzip: <cause>)``: a note for a finding on a 206
     with a content coding, whose usual ``cause`` is a compression layer in front of the app
     that codes the range after the app served it; "" for any other answer."""
-    coding = (app_field(ex, "content-encoding") or "").strip()
-    if app_status(ex) != 206 or coding.lower() in ("", "identity"):
+    if app_status(ex) != 206 or content_coding(ex) == "identity":
         return ""
+    coding = (app_field(ex, "content-encoding") or "").strip()
     return f" (the 206 has Content-Encoding: {show(coding)}: most often {cause})"
 
 

@@ -37,6 +37,7 @@ from .http_evidence import (
     carries_conditions,
     coded_note,
     comes_before_conditions,
+    content_coding,
     entity_tags,
     history_bears_on,
     http_date,
@@ -416,7 +417,7 @@ def _tag_given_uncoded(ex: Exchange) -> bool:
             earlier.method == "GET"
             and earlier.request.target == ex.request.target
             and _successful(app_status(earlier))
-            and (app_field(earlier, "content-encoding") or "identity").strip().lower() == "identity"
+            and content_coding(earlier) == "identity"
         ):
             given = entity_tags(app_field(earlier, "etag") or "")
             if given is not None and len(given) == 1 and strong_match(tags[0], given[0]):

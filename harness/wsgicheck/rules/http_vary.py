@@ -35,6 +35,7 @@ from .http_evidence import (
     app_field,
     app_list,
     app_status,
+    content_coding,
     entity_tags,
     request_field,
     request_fields,
@@ -281,7 +282,7 @@ def _got_all(ex: Exchange, names: list[str]) -> str:
 
 
 def _coded(ex: Exchange) -> bool:
-    return _coding(ex) != "identity"
+    return content_coding(ex) != "identity"
 
 
 def _strong_tag(ex: Exchange) -> str | None:
@@ -297,12 +298,8 @@ def _coding_pairs(ex: Exchange) -> list[Pair]:
     """The pairs whose answers differ in content coding: ``identity`` and none are one
     coding (the same bytes: RFC 9110 §8.8.1 lets representations with identical data share
     a strong tag)."""
-    mine = _coding(ex)
-    return [pair for pair in selected_by(ex) if _coding(pair[0]) != mine]
-
-
-def _coding(ex: Exchange) -> str:
-    return "".join((app_field(ex, "content-encoding") or "identity").lower().split())
+    mine = content_coding(ex)
+    return [pair for pair in selected_by(ex) if content_coding(pair[0]) != mine]
 
 
 @rule(
@@ -327,7 +324,7 @@ def _coding(ex: Exchange) -> str:
 bad:  gzip the body and keep the app's ETag: "v1" on both the gzip and the plain answer
 fix:  ETag: "v1-gzip" on the gzip one (or make the tag weak, W/"v1", as Django does)""",
 )
-def etag_per_coding(self: Rule, ex: Exchange) -> Iterator[Finding]:
+def etag_percontent_coding(self: Rule, ex: Exchange) -> Iterator[Finding]:
     # RFC 9110 §8.8.3.3: "a strong entity tag for a content-encoded representation has to be
     # distinct from the entity tag of an unencoded representation to prevent potential
     # conflicts during cache updates and range requests"; §8.8.1: a strong validator "is

@@ -166,6 +166,17 @@ def header_fields(headers: object) -> list[tuple[str, str]]:
     ]
 
 
+def fields_before(ex: Exchange, final: StartResponseCalled) -> list[tuple[str, str]]:
+    """:func:`header_fields` of every start_response call before ``final``, in order (what
+    a call with exc_info replaced, or one the server refused)."""
+    found: list[tuple[str, str]] = []
+    for call, _ in call_outcomes(ex):
+        if call is final:
+            break
+        found += header_fields(call.headers)
+    return found
+
+
 def declared_length(call: StartResponseCalled | None) -> int | None:
     """The Content-Length a call declared, if it declared a number."""
     if call is None:

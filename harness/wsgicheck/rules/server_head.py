@@ -24,6 +24,7 @@ from .server_evidence import (
     app_fields,
     body_error_answer,
     call_outcomes,
+    fields_before,
     final_call,
     final_length,
     header_fields,
@@ -349,20 +350,10 @@ def play_dumb(self: Rule, ex: Exchange) -> Iterator[Finding]:
         if (
             field not in app_count
             and not server_may_add(name)
-            and not _given_before(ex, call, field)
+            and field not in fields_before(ex, call)
         ):
             yield self.finding(ex, f"the server added {name}: {value!r}")
             return
-
-
-def _given_before(ex: Exchange, final: StartResponseCalled, field: tuple[str, str]) -> bool:
-    """Whether a start_response call before ``final`` gave ``field``."""
-    for call, _ in call_outcomes(ex):
-        if call is final:
-            return False
-        if field in header_fields(call.headers):
-            return True
-    return False
 
 
 #: What a server may leave out of a 304 (Apache drops it): the metadata §15.4.5 asks a 304

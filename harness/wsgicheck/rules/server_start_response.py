@@ -20,8 +20,8 @@ from .server_evidence import (
     RETURNED,
     app_fields,
     call_outcomes,
+    fields_before,
     final_call,
-    header_fields,
     iter_late_exc_info,
     judgeable,
     observed_after,
@@ -167,14 +167,11 @@ def _replaced_fields_sent(ex: Exchange, final: StartResponseCalled) -> list[tupl
     final_names = {name for name, _ in final_fields}
     sent = response_fields(ex)
     kept: list[tuple[str, str]] = []
-    for call, _ in call_outcomes(ex):
-        if call is final:
-            break
-        for field in header_fields(call.headers):
-            if server_may_add(field[0]) and field[0] not in final_names:
-                continue
-            if field not in kept and sent.count(field) > final_fields.count(field):
-                kept.append(field)
+    for field in fields_before(ex, final):
+        if server_may_add(field[0]) and field[0] not in final_names:
+            continue
+        if field not in kept and sent.count(field) > final_fields.count(field):
+            kept.append(field)
     return sorted(kept, key=lambda field: field[0] in final_names)
 
 
