@@ -24,11 +24,12 @@ from wsgicheck import Request, ServerConfig, report
 from wsgicheck.explore.runner import RunOptions, RunResult, run
 from wsgicheck.report.common import ANSWERS_TITLE, grouped, in_repository
 from wsgicheck.report.github import escape_data, escape_property, workflow_commands
-from wsgicheck.report.markdown import BUDGET, md
+from wsgicheck.report.markdown import BUDGET, OUTPUT_SHOWN, md
 from wsgicheck.report.text import _answer_row
 from wsgicheck.results.appcoverage import AppCoverage, FileCoverage, line_ranges
 from wsgicheck.results.baseline import Baseline, Entry, fingerprint, from_run, known_rules
 from wsgicheck.results.reproduce import reproducers, serve_command
+from wsgicheck.results.run import CapturedOutput
 from wsgicheck.results.scope import Answers
 from wsgicheck.rules import REGISTRY, Level
 from wsgicheck.rules.verdicts import Verdict
@@ -693,6 +694,32 @@ def test_markdown_keeps_under_the_comment_limit(broken: RunResult) -> None:
     text = report.render(_with(broken, failures=failures), "markdown")
     assert len(text) < BUDGET + 5000
     assert "more failures not shown here" in text
+
+
+def test_markdown_shows_the_last_whole_lines_of_the_apps_output(clean: RunResult) -> None:
+    # Cut at a character count, the tail began inside an escape ("x1b]8;;", its backslash
+    # gone): whole lines only, and the note says how many.
+    lines = [f"line {index} \x1b]8;;" + "y" * 60 for index in range(100)]
+    text = "\n".join(lines) + "\n"
+    output = CapturedOutput(text, len(text.encode()), 0)
+    shown = report.render(_with(clean, app_output=output), "markdown")
+    block = shown.split("```\n")[1].split("\n```")[0].splitlines()
+    assert block[-1] == "line 99 \\x1b]8;;" + "y" * 60
+    assert all(line.startswith("line ") for line in block)
+    assert f"(the last {len(block)} of 100 lines)</summary>" in shown
+    assert sum(len(line) + 1 for line in block) <= OUTPUT_SHOWN
+
+
+@pytest.mark.parametrize("form", ["text", "markdown", "html"])
+def test_the_apps_output_is_split_at_line_feeds_alone(clean: RunResult, form: str) -> None:
+    # A progress bar redrawn with a bare CR, a form feed and U+2028 stay in their line,
+    # escaped, as written; a CRLF ends its line as an LF does.
+    text = "50%\r100%\r\nnext\x0cpage\u2028more\r\n"
+    output = CapturedOutput(text, len(text.encode()), 0)
+    shown = report.render(_with(clean, app_output=output), form)
+    assert "50%\\r100%" in shown
+    assert "next\\x0cpage\\u2028more" in shown
+    assert "more\\r" not in shown
 
 
 def test_markdown_coverage_and_known(broken: RunResult, monkeypatch: pytest.MonkeyPatch) -> None:

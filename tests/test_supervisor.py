@@ -728,3 +728,19 @@ def test_a_line_never_ended_is_held_no_longer_than_four_thousand_characters() ->
     stream.finish()
     assert out.getvalue().splitlines()[-1] == "| \\x1b[31mend"
     assert not stream.isatty()  # escaped text: no library should colour it for a terminal
+
+
+def test_serve_splits_the_apps_lines_at_line_feeds_alone() -> None:
+    """A progress bar redrawn with a bare CR stays one line, its CR escaped; a CRLF ends a
+    line as an LF does (as every report shows the app's output: ``written_lines``)."""
+    import io
+    import threading
+
+    from wsgicheck.report.console import WholeLines
+
+    out = io.StringIO()
+    stream = WholeLines(out, threading.RLock())
+    stream.write("50%\r100%\r\nnext\x0cpage\n")
+    stream.write("left\r")
+    stream.finish()
+    assert out.getvalue().splitlines() == ["| 50%\\r100%", "| next\\x0cpage", "| left"]

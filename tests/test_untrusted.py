@@ -35,7 +35,15 @@ from wsgicheck.model import events
 from wsgicheck.model.events import Location, raw_event
 from wsgicheck.model.request import Framing, Request
 from wsgicheck.model.response import Response
-from wsgicheck.model.untrusted import INVISIBLE, LIMIT, UNSAFE_PAST_C0, safe_repr, show, type_name
+from wsgicheck.model.untrusted import (
+    INVISIBLE,
+    LIMIT,
+    UNSAFE_PAST_C0,
+    safe_repr,
+    show,
+    type_name,
+    written_lines,
+)
 from wsgicheck.probe import matrix
 from wsgicheck.probe import report as probe_report
 from wsgicheck.probe.differences import Difference
@@ -162,6 +170,23 @@ def test_app_objects_are_shown_without_running_their_code() -> None:
     assert safe_repr(10**5000) == "<int of 16610 bits>"
     assert len(safe_repr(list(range(10**6)), limit=100)) < 120
     assert type_name(Hostile()) == "Hostile"
+
+
+def test_a_value_safe_repr_cuts_short_ends_with_a_marker() -> None:
+    # A string cut at the bound would read as a whole one but for its missing quote.
+    assert safe_repr("a" * 100, limit=20) == "'" + "a" * 19 + "..."
+    assert safe_repr(b"xy" * 50, limit=10) == "b'xyxyxyxy..."
+    assert safe_repr({"k": "v" * 80}, limit=30) == "{'k': '" + "v" * 23 + "..."
+    # One marker, not the item's and the container's both.
+    assert safe_repr(["x" * 50, "y"], limit=20) == "['" + "x" * 18 + "..."
+    assert safe_repr("a" * 18, limit=20) == "'" + "a" * 18 + "'"
+
+
+def test_lines_of_splits_at_line_feeds_alone() -> None:
+    assert written_lines("a\r\nb\rc\n\nd\u2028e\x0cf\n") == ["a", "b\rc", "", "d\u2028e\x0cf"]
+    assert written_lines("") == []
+    assert written_lines("\n") == [""]
+    assert written_lines("no end") == ["no end"]
 
 
 def test_show_refuses_a_bound_with_no_room() -> None:

@@ -25,6 +25,7 @@ __all__ = [
     "safe_repr",
     "show",
     "type_name",
+    "written_lines",
 ]
 
 #: How many characters of one value an output shows by default (marker included).
@@ -148,6 +149,16 @@ def _cut(text: str, total: int, limit: int) -> str:
     return "".join(parts) + _MARKER.format(total - kept)
 
 
+def written_lines(text: str) -> list[str]:
+    """The lines of what an app wrote, to show each with :func:`show`: split at line feeds
+    alone, a CRLF's CR dropped with its LF. Any other line break (a bare CR redrawing a
+    progress bar, a form feed, U+2028) stays in its line, where :func:`show` escapes it:
+    ``str.splitlines`` would turn each into a line of its own, not as written."""
+    if not text:
+        return []
+    return [line.removesuffix("\r") for line in text.removesuffix("\n").split("\n")]
+
+
 def safe_repr(value: object, *, limit: int = LIMIT) -> str:
     """A ``repr`` of ``value`` that runs none of the app's code, about ``limit`` long at most.
 
@@ -195,8 +206,14 @@ def _write(value: object, out: list[str], budget: list[int], depth: int) -> None
         return
     else:
         text = f"<{type_name(value)} object>"
-    out.append(text[: budget[0]])
+    if len(text) > budget[0]:  # cut where it shows: a string's quote no longer closes it
+        text = text[: budget[0]] + _CUT
+    out.append(text)
     budget[0] -= len(text)
+
+
+#: What ends a value :func:`safe_repr` cut short (as it ends a container's items).
+_CUT = "..."
 
 
 def _items(
@@ -217,7 +234,8 @@ def _items(
     budget[0] -= len(opening)
     for index, item in enumerate(items):
         if budget[0] <= 0:
-            out.append("...")
+            if not out[-1].endswith(_CUT):  # an item cut short says so already
+                out.append(_CUT)
             return
         if index:
             out.append(", ")
@@ -228,6 +246,8 @@ def _items(
             budget[0] -= 2
             item = item[1]
         _write(item, out, budget, depth + 1)
+    if out[-1].endswith(_CUT):  # the last item was cut short: nothing closes
+        return
     if brackets == _OPEN[tuple] and len(items) == 1:  # (x,), as repr writes it
         out.append(",")
     out.append(closing)

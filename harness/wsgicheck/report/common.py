@@ -15,7 +15,7 @@ from typing import Any
 from ..model.events import Location
 from ..model.locations import portable_path, relative_path, user_location
 from ..model.request import Request
-from ..model.untrusted import LIMIT, UNSAFE_PAST_C0, plain, show
+from ..model.untrusted import LIMIT, UNSAFE_PAST_C0, plain, show, written_lines
 from ..results.appcoverage import AppCoverage
 from ..results.baseline import fingerprint
 from ..results.run import CapturedOutput, Failure, RunResult
@@ -410,8 +410,9 @@ def output_title(captured: CapturedOutput) -> str:
 
 
 def output_lines(captured: CapturedOutput) -> list[str]:
-    """What the app printed, a line at a time, each made safe by :func:`show`."""
-    return [show(line) for line in captured.text.splitlines()]
+    """What the app printed, a line at a time (:func:`written_lines`), each made safe by
+    :func:`show`."""
+    return [show(line) for line in written_lines(captured.text)]
 
 
 def output_data(captured: CapturedOutput | None) -> dict[str, Any] | None:

@@ -23,7 +23,7 @@ import threading
 from collections.abc import Iterator
 from typing import TextIO
 
-from ..model.untrusted import LIMIT, show
+from ..model.untrusted import LIMIT, show, written_lines
 
 __all__ = ["APP_LINE", "WholeLines", "app_output"]
 
@@ -58,7 +58,7 @@ class WholeLines(io.TextIOBase):
         if rest:
             self._pending[key] = rest
         if newline:
-            self._emit(lines.split("\n"))
+            self._emit(written_lines(lines + newline))
         return len(text)
 
     def _emit(self, lines: list[str]) -> None:
@@ -75,7 +75,7 @@ class WholeLines(io.TextIOBase):
     def finish(self) -> None:
         """Write what no newline ended (at the end of serving)."""
         for key in list(self._pending):
-            self._emit([self._pending.pop(key)])
+            self._emit(written_lines(self._pending.pop(key)))
 
     def fileno(self) -> int:
         return self.stream.fileno()

@@ -24,7 +24,8 @@ from . import common, format
 _ICONS = {Verdict.FAIL: "❌", Verdict.WARN: "⚠️", Verdict.KNOWN: "🔵", Verdict.PASS: "✅"}
 #: GitHub's limit is 65,536 characters a comment; leave room for what a CI job adds.
 BUDGET = 60_000
-#: Characters of the app's output a comment shows (its end: where a crash is).
+#: Characters of the app's output a comment shows at most (its last whole lines: where a
+#: crash is).
 OUTPUT_SHOWN = 2000
 
 _ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "@": "&#64;", "#": "&#35;"}
@@ -149,18 +150,31 @@ def render(run: RunResult, color: bool) -> str:
     if run.app_coverage is not None:
         lines += _coverage(run.app_coverage)
     if run.app_output is not None:
-        output = "\n".join(common.output_lines(run.app_output))
-        tail = output[-OUTPUT_SHOWN:]
-        note = f" (the last {len(tail)} characters)" if len(tail) < len(output) else ""
+        printed = common.output_lines(run.app_output)
+        last = _last_lines(printed, OUTPUT_SHOWN)
+        note = f" (the last {len(last)} of {len(printed)} lines)" if last != printed else ""
         lines += [
             "<details>",
             f"<summary>{_html(common.output_title(run.app_output))}{note}</summary>",
             "",
-            *code(tail),
+            *code("\n".join(last)),
             "</details>",
             "",
         ]
     return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _last_lines(lines: list[str], budget: int) -> list[str]:
+    """The last of ``lines`` that fit ``budget`` characters, whole (a line cut at its start
+    could begin inside one of its escapes); at least the last one, which :func:`show` keeps
+    under :data:`~wsgicheck.model.untrusted.LIMIT`."""
+    kept: list[str] = []
+    for line in reversed(lines):
+        budget -= len(line) + 1
+        if kept and budget < 0:
+            break
+        kept.append(line)
+    return kept[::-1]
 
 
 def _table(run: RunResult, failures: list[Failure]) -> list[str]:
