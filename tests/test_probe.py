@@ -593,6 +593,61 @@ def test_a_server_keeping_exc_info_is_caught(tmp_path: Path) -> None:
     assert f"<code>wsgicheck probe {shlex.quote(template)}" in html.replace("&#x27;", "'")
 
 
+UNCLOSING_SERVER = '''
+"""wsgiref's server, made to keep (as Twisted's log keeps the failure that holds it) and
+never close the app's iterable when its iteration raises; SIGTERM exits it cleanly."""
+import signal
+import sys
+from wsgiref.simple_server import make_server
+
+from wsgicheck.target import load_target
+
+KEPT = []
+
+
+def unclosing(app):
+    def wrapped(environ, start_response):
+        result = app(environ, start_response)
+
+        def blocks():
+            try:
+                for block in result:
+                    yield block
+            except BaseException:
+                KEPT.append(result)
+                raise
+            result.close()
+
+        return blocks()
+
+    return wrapped
+
+
+def stop(signum, frame):
+    sys.exit(0)
+
+
+signal.signal(signal.SIGTERM, stop)
+host, port, target = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+make_server(host, port, unclosing(load_target(target))).serve_forever()
+'''
+
+
+def test_a_server_that_keeps_an_iterable_to_its_exit_unclosed_is_caught(tmp_path: Path) -> None:
+    """Audit of 2026-12-05: Twisted never closes an iterable whose iteration raised, and
+    its log keeps it alive, so the probe app's record (sent at close() or at garbage
+    collection) never came and SRV-CLOSE-CALLED passed. The probe app now sends the record
+    of each iterable still held as the server's process exits."""
+    result = probe_script(tmp_path, UNCLOSING_SERVER, callables=False)
+    assert verdict(result, "SRV-CLOSE-CALLED") == "fail"
+    found = set(messages(result, "SRV-CLOSE-CALLED"))
+    assert found == {
+        "the iterable has close(); the server never called it (it still held the iterable "
+        "when its process exited)"
+    }
+    assert not [note for note in result.notes if "the app sent no record" in note]
+
+
 SOMETIMES_KEEPING_SERVER = KEEPING_SERVER.replace(
     "host, port, target = sys.argv[1], int(sys.argv[2]), sys.argv[3]\n",
     """host, port, target = sys.argv[1], int(sys.argv[2]), sys.argv[3]

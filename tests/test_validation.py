@@ -18,7 +18,14 @@ import pytest
 
 from wsgicheck import WSGIViolation, WSGIWarning, validator
 from wsgicheck.drivers.validation import BODY_KEPT
-from wsgicheck.model.events import BLOCK_PREFIX, CloseCalled, WriteCalled, Yielded, block_size
+from wsgicheck.model.events import (
+    BLOCK_PREFIX,
+    HELD_AT_EXIT,
+    CloseCalled,
+    WriteCalled,
+    Yielded,
+    block_size,
+)
 from wsgicheck.rules import Exchange
 
 
@@ -84,6 +91,32 @@ def test_on_exchange_gets_an_exchange_never_closed_at_garbage_collection() -> No
     gc.collect()
     [exchange] = seen
     assert exchange.observations("never-closed")
+
+
+def test_judge_unclosed_judges_the_iterables_the_server_still_holds() -> None:
+    """Audit of 2026-12-05: Twisted kept an iterable whose iteration raised alive to its
+    exit, never closed, and the probe app's record of it never came (it is sent at close()
+    or at garbage collection): SRV-CLOSE-CALLED passed. The probe app runs this at exit."""
+    seen: list[Exchange] = []
+    checked = validator(app_returning(lambda env: Closing()), collect=True, on_exchange=seen.append)
+    held, closed = checked(environ(), start_response), checked(environ(), start_response)
+    list(closed)
+    closed.close()
+    checked.judge_unclosed()
+    assert len(seen) == 2  # the closed one, then the one still held
+    assert [each.observations("never-closed") for each in seen[:1]] == [[]]
+    assert [each.detail for each in seen[1].observations("never-closed")] == [HELD_AT_EXIT]
+    [finding] = [each for each in checked.findings if each.rule == "SRV-CLOSE-CALLED"]
+    assert finding.message == (
+        "the iterable has close(); the server never called it (it still held the iterable "
+        "when its process exited)"
+    )
+    checked.judge_unclosed()  # once only
+    del held
+    gc.collect()
+    assert len(seen) == 2
+    # Not collecting, nothing is kept to judge: the validator raises as the server goes.
+    assert validator(app_returning(lambda env: Closing()))._unclosed is None
 
 
 NEVER_CLOSED_AT_EXIT = """

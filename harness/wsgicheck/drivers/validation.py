@@ -30,13 +30,14 @@ from __future__ import annotations
 
 import threading
 import warnings
+import weakref
 from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from ..core.invoke import WSGIApp
 from ..model.errors import FindingRaised
-from ..model.events import raw_server_observed
+from ..model.events import HELD_AT_EXIT, raw_server_observed
 from ..model.request import Request
 from ..model.untrusted import show
 from ..rules import REGISTRY, Exchange, Finding, Rule, is_failure
@@ -164,6 +165,17 @@ class Validator:
         #: (APP-VARY-NAMES-FIELD).
         self._variants: dict[tuple[str, tuple[tuple[str, str], ...]], int] = {}
         self._variant_kinds: dict[str, int] = {}
+        #: Collecting: the exchanges whose iterable went to the server, until they end (see
+        #: :meth:`judge_unclosed`).
+        self._unclosed: weakref.WeakSet[Invocation] | None = weakref.WeakSet() if collect else None
+
+    def judge_unclosed(self) -> None:
+        """Judge every exchange whose iterable the server still holds without having called
+        its close(), as never closed (collecting only: :attr:`findings` and ``on_exchange``
+        have them). The probe app runs this as its server's process exits: a server that
+        keeps the iterable alive to the end would otherwise leave no record of it at all."""
+        for invocation in list(self._unclosed or ()):
+            invocation.never_closed(HELD_AT_EXIT)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         # PEP 3333: the server must call the app positionally. Keywords are accepted (as an

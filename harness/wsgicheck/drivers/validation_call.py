@@ -241,6 +241,20 @@ class Invocation:
             kept.history = ()
             owner._keep(kept)
 
+    def never_closed(self, how: str) -> None:
+        """The server let the iterable go, or its process is exiting and still holds it,
+        and never called its close() (``how``: :data:`~wsgicheck.model.events.DROPPED` or
+        :data:`~wsgicheck.model.events.HELD_AT_EXIT`):
+        judge the exchange now (SRV-CLOSE-CALLED fires if the app's iterable had one)."""
+        if self.finished:
+            return
+        self.finished = True
+        self.log.append(raw_server_observed("never-closed", how))
+        try:
+            self.judge(self.owner.rules, raising=False)
+        finally:
+            self.ended()
+
     def ended(self) -> None:
         """Keep the record as history (:meth:`keep`), and hand it to ``on_exchange``, if
         the owner has one."""
@@ -288,7 +302,11 @@ class Invocation:
         # the wrapper asks the app's again (a second call of the app's __len__, which
         # raises again unless it keeps state of its own).
         sized = length is not None or self.length_raised
-        return (SizedServerIterable if sized else ServerIterable)(self, result)
+        wrapped = (SizedServerIterable if sized else ServerIterable)(self, result)
+        unclosed = self.owner._unclosed
+        if unclosed is not None:
+            unclosed.add(self)
+        return wrapped
 
     def _lookup_failed(self, exc: BaseException, what: str) -> None:
         """The app's ``len()`` or ``close`` look-up on its iterable raised an error of the

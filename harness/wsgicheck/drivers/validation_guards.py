@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from ..core.observe import record_close, record_raised, yield_location
 from ..core.streams import StreamGuard
 from ..model.events import (
+    DROPPED,
     raw_errors_written,
     raw_exhausted,
     raw_input_read,
@@ -146,15 +147,12 @@ class ServerIterable:
         # A server that never calls close(): judge the exchange now (SRV-CLOSE-CALLED fires
         # if the app's iterable had a close()).
         invocation = self._invocation
-        if not invocation.finished:
+        if invocation.finished:
+            return
+        if sys.is_finalizing():  # the modules a rule runs on may be gone
             invocation.finished = True
-            if sys.is_finalizing():
-                return  # the interpreter's exit: the modules a rule runs on may be gone
-            invocation.log.append(raw_server_observed("never-closed", type(self._result).__name__))
-            try:
-                invocation.judge(invocation.owner.rules, raising=False)
-            finally:
-                invocation.ended()
+            return
+        invocation.never_closed(DROPPED)
 
 
 #: What ``next()`` gives back for an iterator that has ended.

@@ -24,7 +24,9 @@ from .untrusted import safe_repr
 
 __all__ = [
     "BLOCK_PREFIX",
+    "DROPPED",
     "EVENT_KINDS",
+    "HELD_AT_EXIT",
     "AppRaised",
     "AppReturned",
     "BodyLimitReached",
@@ -197,6 +199,13 @@ class Exhausted(NamedTuple):
     """The returned iterable ran to its end (the server took every block)."""
 
 
+#: How a ``never-closed`` observation says the server left the app's iterable unclosed: it
+#: let the iterable go, or its process was exiting and still held it (the probe app judges
+#: those as its server exits: Twisted's log can keep the iterable alive to the end).
+DROPPED = "dropped"
+HELD_AT_EXIT = "held at exit"
+
+
 @_event
 class ServerObserved(NamedTuple):
     """Something a server did, seen from inside by :func:`wsgicheck.validator`.
@@ -215,7 +224,8 @@ class ServerObserved(NamedTuple):
     * ``app-called`` (the server called the app with keywords), ``iterable-attribute`` (it
       reached for another attribute of the app's iterable), ``iterator-attribute`` (it reached
       for an attribute of the iterator ``iter()`` gave, which is not the iterable: the
-      ``close`` it owes the iterable, say), ``never-closed``.
+      ``close`` it owes the iterable, say), ``never-closed`` (:data:`DROPPED` or
+      :data:`HELD_AT_EXIT`).
     * ``file-wrapper-returned``, ``file-wrapper-not-iterable``, ``file-wrapper-no-close``.
     * ``body-error-answered`` (the status): wsgicheck's socket server found the request body
       malformed or too large while the app read it, and sent that 400 or 413 instead of

@@ -10,6 +10,7 @@ which cannot travel.
 
 from __future__ import annotations
 
+import atexit
 import functools
 import os
 import threading
@@ -93,7 +94,13 @@ def make_app(channel: Channel | None) -> Validator:
         except Exception as exc:  # never let the record break the server's exchange
             channel.send({"id": parsed[0], "note": {"record_error": repr(exc)[:300]}})
 
-    return Validator(_dispatch(channel), collect=True, select=LIVE_RULES, on_exchange=send)
+    validator = Validator(_dispatch(channel), collect=True, select=LIVE_RULES, on_exchange=send)
+    if channel is not None:
+        # A server that never closes an iterable and keeps it to the end (Twisted's log
+        # keeps the failure that holds it) would leave no record of that exchange: its
+        # record is sent as the process exits (the launchers exit so on SIGTERM).
+        atexit.register(validator.judge_unclosed)
+    return validator
 
 
 #: What servers load: ``wsgicheck.probe.app:app``, reporting to the prober that started the

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..model.events import (
+    HELD_AT_EXIT,
     AppRaised,
     AppReturned,
     Exhausted,
@@ -163,9 +164,11 @@ def close_called(self: Rule, ex: Exchange) -> Iterator[Finding]:
     count = len(ex.closes)
     if count == 0:
         elsewhere = any(seen.detail == "close" for seen in ex.observations("iterator-attribute"))
+        held = any(seen.detail == HELD_AT_EXIT for seen in ex.observations("never-closed"))
         yield self.finding(
             ex,
             "the iterable has close(); the server never called it"
+            + (" (it still held the iterable when its process exited)" if held else "")
             + (
                 " (it looked for close() on the iterator iter() gave, which is not the iterable)"
                 if elsewhere
