@@ -590,6 +590,30 @@ def test_plain():
     assert "wsgicheck::" not in result.stdout.str()
 
 
+README_GIVEN = """
+from hypothesis import given, settings
+
+from wsgicheck import Client, validator
+from wsgicheck.strategies import requests
+
+
+@settings(max_examples=50)
+@given(requests(paths=["/hello"]))
+def test_never_a_server_error(wsgi_app, sent):
+    assert Client(validator(wsgi_app)).send(sent).status_code < 500
+"""
+
+
+def test_the_readmes_given_example_passes_on_a_fresh_checkout(pytester: pytest.Pytester) -> None:
+    """Audit of 2026-12-05: on a machine's first run (no .hypothesis folder, as in CI),
+    st.text() built its codec's table in the first draw (about 2 s) and this test of the
+    README's failed Hypothesis's too_slow health check. Its default settings, no database."""
+    pytester.makepyfile(test_given=README_GIVEN)
+    assert not (pytester.path / ".hypothesis").exists()
+    result = run(pytester, f"--wsgi-app={TARGET}", "--wsgi-no-suite")
+    result.assert_outcomes(passed=1)
+
+
 def test_fixture_without_the_option_is_a_usage_error(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_user=USER_TESTS)
     result = run(pytester)

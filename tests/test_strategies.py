@@ -15,7 +15,7 @@ from wsgicheck import Client, Framing, Request, ServerConfig
 from wsgicheck import strategies as wst
 from wsgicheck.core.environ import request_problem
 from wsgicheck.drivers.wire import parse_request
-from wsgicheck.explore.pieces import picks, pieces, rolls
+from wsgicheck.explore.pieces import TEXT, picks, pieces, rolls
 from wsgicheck.explore.strategies import chunk_sizes
 
 QUICK = settings(max_examples=100, suppress_health_check=list(HealthCheck), deadline=None)
@@ -267,3 +267,10 @@ def test_chunk_sizes_cut_where_they_say() -> None:
     assert chunk_sizes((32,), 100) == (50, 50)  # half way
     assert chunk_sizes((5, 5), 64) == (5, 59)
     assert chunk_sizes((7,), 1) == ()
+
+
+def test_the_text_alphabet_is_what_st_text_draws_by_default() -> None:
+    """``pieces.TEXT`` stands in for ``st.text()``'s default alphabet (without building its
+    codec's table): the same characters, hence the same draws for a seed."""
+    default = st.characters(codec="utf-8").wrapped_strategy.intervals  # type: ignore[attr-defined]
+    assert TEXT.wrapped_strategy.intervals == default  # type: ignore[attr-defined]

@@ -33,6 +33,7 @@ from ..model import grammar
 from ..model.request import Framing, InvalidRequest, Request
 from ..model.response import Response
 from . import vocabulary
+from .pieces import TEXT
 
 __all__ = ["MAX_STEPS", "MOVES", "Explorer", "Form", "Learned", "links_in"]
 
@@ -72,7 +73,7 @@ _CODINGS = st.one_of(
     st.none(), st.just("gzip"), st.just("gzip, deflate, br"), vocabulary.accept_encodings()
 )
 #: The values of a form's fields: the one the form gave, or any text.
-_FORM_TEXT = st.text(max_size=12)
+_FORM_TEXT = st.text(TEXT, max_size=12)
 
 
 def same_origin(base: str, link: str) -> str | None:

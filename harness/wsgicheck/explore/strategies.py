@@ -24,7 +24,7 @@ from hypothesis.errors import InvalidArgument
 from ..model import grammar
 from ..model.request import FRAMING_HEADERS, Framing, Request
 from . import vocabulary
-from .pieces import picks, rolls
+from .pieces import TEXT, picks, rolls
 from .pieces import pieces as _pieces
 from .server_choices import server_configs
 
@@ -366,11 +366,11 @@ def bodies(*, max_size: int = 64 * 1024) -> st.SearchStrategy[bytes]:
     _check_size("max_size", max_size)
     small = st.binary(max_size=min(max_size, 256))
     text = (
-        st.text(max_size=min(max_size, 128))
+        st.text(TEXT, max_size=min(max_size, 128))
         .map(lambda t: t.encode("utf-8"))
         .filter(lambda data: len(data) <= max_size)
     )
-    form = st.dictionaries(_token, st.text(max_size=8), max_size=4).map(
+    form = st.dictionaries(_token, st.text(TEXT, max_size=8), max_size=4).map(
         lambda pairs: "&".join(f"{quote(k)}={quote(v)}" for k, v in pairs.items()).encode()
     )
     # Sizes around the usual buffer boundaries, and any size: st.integers favours small
@@ -548,6 +548,10 @@ def requests(
     class up to ``max_body_size`` (default 2 MiB: past 1 MiB rarely). Without it, the
     requests are those of wsgicheck 0.x: hostile fields only, bodies up to 64 KiB.
     """
+    # The table of characters the bodies' text is drawn from, built now (where @given takes
+    # its strategies) rather than in the first draw, which a health check times: about
+    # 0.2 s on a machine's first run, a few ms afterwards (Hypothesis keeps it in a file).
+    TEXT.validate()
     # Shapes of request to draw often (methods with a body, HEAD, GET), within the methods
     # allowed; a strategy given for ``methods`` is used as it is.
     shapes: dict[str, list[str]] = {}
