@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import base64
 import itertools
+import json
 import re
 import shutil
 import subprocess
@@ -204,6 +205,49 @@ def test_a_seed_draws_the_same_requests_whatever_was_imported_before() -> None:
             ["wsgicheck.report.html", "wsgicheck.results.baseline", "wsgicheck.plugin"],
         )
     ]
+    assert outputs[0] == outputs[1]
+
+
+_RECORDED = """
+import json, sys
+from wsgicheck.explore.runner import RunOptions, run
+from wsgicheck.target import load_target
+
+# What a console script's source holds, and a few more strings Hypothesis could draw.
+CONSTANTS = ("-script.pyw", ".exe", "/admin", "X-Console-Script", "text/html", "gzip", "q=1")
+app = load_target(sys.argv[1])
+seen = []
+
+
+def recording(environ, start_response):
+    fields = sorted(f"{k}={v}" for k, v in environ.items() if k.startswith("HTTP_"))
+    seen.append([environ["REQUEST_METHOD"], environ["PATH_INFO"], environ["QUERY_STRING"], fields])
+    return app(environ, start_response)
+
+
+run(recording, RunOptions(database=None, seed=12345, profile="quick"), target="x")
+print(json.dumps(seen))
+"""
+
+
+def test_a_seed_draws_the_same_requests_from_a_console_script(tmp_path: Path) -> None:
+    """README audit of 2026-12-05: ``.venv/bin/wsgicheck check --seed 1`` drew other
+    requests than ``python -m wsgicheck check --seed 1``: the console script is the
+    ``__main__`` module, local code to Hypothesis, which drew on its constants too."""
+    script = tmp_path / "wsgicheck-like"  # no .py, as pip writes a console script
+    script.write_text(_RECORDED, encoding="utf-8")
+    target = str(ROOT / "fixtures" / "wsgiapp.py") + ":app"
+    outputs = [
+        subprocess.run(
+            [sys.executable, *command, target],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=True,
+        ).stdout
+        for command in (["-c", _RECORDED], [str(script)])
+    ]
+    assert len(json.loads(outputs[0])) > 40
     assert outputs[0] == outputs[1]
 
 

@@ -152,13 +152,21 @@ def load_own_modules() -> None:
             importlib.import_module(info.name)
         except Exception:  # pragma: no cover - a module that cannot load here draws nothing
             continue
-    # Every module from wsgicheck's directory, ``__main__`` too under ``python -m``.
+    # Every module from wsgicheck's directory, ``__main__`` too under ``python -m``; and a
+    # ``__main__`` that is no ``.py`` file: a console script (``.venv/bin/wsgicheck``,
+    # ``.venv/bin/pytest``), local code to Hypothesis, whose few constants made
+    # ``wsgicheck check --seed 1`` draw other requests than ``python -m wsgicheck``.
     hypothesis_hooks.ignore_constants_of(
         module
-        for module in list(sys.modules.values())
-        if is_own(os.path.abspath(getattr(module, "__file__", None) or os.sep))
+        for name, module in list(sys.modules.items())
+        if is_own(_file_of(module)) or (name == "__main__" and not _file_of(module).endswith(".py"))
     )
     _OWN_MODULES_LOADED = True
+
+
+def _file_of(module: object) -> str:
+    """A module's file as an absolute path (the root for a module with none)."""
+    return os.path.abspath(getattr(module, "__file__", None) or os.sep)
 
 
 def explore_share(
