@@ -648,6 +648,51 @@ def test_a_server_that_keeps_an_iterable_to_its_exit_unclosed_is_caught(tmp_path
     assert not [note for note in result.notes if "the app sent no record" in note]
 
 
+BUFFERING_SERVER = '''
+"""wsgiref's server behind a layer that holds the app's head and body back until the app
+is done (as eventlet does), and answers its own 500 when the app raises before then."""
+import sys
+from wsgiref.simple_server import make_server
+
+from wsgicheck.target import load_target
+
+
+def buffering(app):
+    def wrapped(environ, start_response):
+        held = []
+        result = app(environ, lambda status, headers, exc_info=None: held.append((status, headers)))
+        try:
+            body = b"".join(result)
+        except Exception:
+            start_response("500 Internal Server Error", [("Content-Length", "0")], sys.exc_info())
+            return []
+        finally:
+            getattr(result, "close", lambda: None)()
+        start_response(*held[-1])
+        return [body]
+
+    return wrapped
+
+
+host, port, target = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+make_server(host, port, buffering(load_target(target))).serve_forever()
+'''
+
+
+def test_a_server_that_answers_its_own_error_before_the_head_says_so(tmp_path: Path) -> None:
+    """Audit of 2026-12-05: eventlet holds the head back until the body is done; when the
+    app raised after its first block, the probe said the response was 'ended as if
+    complete', where the server had answered a 500 of its own in its place."""
+    result = probe_script(tmp_path, BUFFERING_SERVER, callables=False)
+    assert result.observations["exception after the head"] == (
+        "head not sent yet: the server answered 500 instead"
+    )
+    assert (
+        result.observations["exception after the head"]
+        != probed("wsgiref").observations["exception after the head"]
+    )
+
+
 SOMETIMES_KEEPING_SERVER = KEEPING_SERVER.replace(
     "host, port, target = sys.argv[1], int(sys.argv[2]), sys.argv[3]\n",
     """host, port, target = sys.argv[1], int(sys.argv[2]), sys.argv[3]
