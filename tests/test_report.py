@@ -321,6 +321,41 @@ def test_every_place_a_rule_broke_is_named_not_only_the_example_shown() -> None:
     assert place["request"] == other["request"]
 
 
+def test_a_raw_byte_in_a_target_is_a_server_choice_serve_does_not_make() -> None:
+    """App sweep of 2026-12-05: an "also at" request with a raw 0xA0 in its target, which
+    ``wsgicheck serve`` refuses with a 400, was listed as if serve would show it; so was a
+    failure's own curl replay. Both now name the choice ``check`` made and serve does not."""
+    result = _run(two_bugs_app, "tests/test_report.py:two_bugs_app", max_examples=60)
+    failure = result.failures["APP-TRAP-OWN-ERRORS"]
+    (judged,) = [each for each in result.results if each.rule.id == "APP-TRAP-OWN-ERRORS"]
+    shown = failure.finding.where
+    assert shown is not None
+    raw = Request(method="PUT", target="/z\xa0a", headers=(("Host", "localhost"),))
+    findings = tuple(
+        each
+        if each.where == shown or each.request is None
+        else dataclasses.replace(each, request=raw)
+        for each in judged.findings
+    )
+    results = [
+        dataclasses.replace(each, findings=findings) if each is judged else each
+        for each in result.results
+    ]
+    data = json.loads(report.render(_with(result, results=results), "json"))
+    (entry,) = [each for each in data["results"] if each["rule"] == "APP-TRAP-OWN-ERRORS"]
+    (other,) = entry["other_places"]
+    assert other["server_choices"] == ["raw_latin1_targets=True"]
+    against = serve_command("TARGET", ServerConfig(multithread=True), [raw])
+    assert against == (
+        "`wsgicheck serve TARGET --port 8000`, which does not make this run's server choices "
+        "raw_latin1_targets=True: the Python replay does"
+    )
+    assert reproducers(raw, ServerConfig(multithread=True), "app.py:app").against == against
+    assert serve_command("TARGET", ServerConfig(multithread=True), [Request(target="/%A0")]) == (
+        "`wsgicheck serve TARGET --port 8000`"
+    )
+
+
 def omitted_query_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
     if environ["REQUEST_METHOD"] == "DELETE":
         raise KeyError("bug one")

@@ -61,7 +61,9 @@ def failure_text(rule: Rule, verdict: RuleOutcome, verdicts: Verdicts, settings:
         lines += [f"  - {show(message)}" + (f" ({_path(w)})" if w else "") for message, w in others]
     lines += [
         "",
-        f"Reproduce with curl, against {serve_command(settings.target, example.config)}:",
+        "Reproduce with curl, against "
+        + serve_command(settings.target, example.config, [*example.before, example.request])
+        + ":",
         f"    {example.reproducers.curl}",
         "",
         "Reproduce in Python (in memory, exactly):",

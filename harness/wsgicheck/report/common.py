@@ -18,6 +18,7 @@ from ..model.request import Request
 from ..model.untrusted import LIMIT, UNSAFE_PAST_C0, plain, show, written_lines
 from ..results.appcoverage import AppCoverage
 from ..results.baseline import fingerprint
+from ..results.reproduce import target_choices
 from ..results.run import CapturedOutput, Failure, RunResult
 from ..results.scope import OTHER_PATHS
 from ..rules import Binding, RuleResult
@@ -241,7 +242,8 @@ class OtherPlace:
     message: str
     count: int
     request: Request | None = None
-    #: The server choices the first finding was made under beyond plain ``serve``'s.
+    #: The server choices the first finding was made under beyond plain ``serve``'s (and
+    #: ``raw_latin1_targets=True`` for a raw byte in its target, which ``serve`` refuses).
     choices: tuple[str, ...] = ()
 
     @property
@@ -296,8 +298,9 @@ def other_places(run: RunResult, failure: Failure) -> list[OtherPlace]:
                 [where, finding.message, 0, finding.request, finding.choices],
             )
             entry[2] += 1
+    # The choices beyond serve's include the one a raw byte in the target needs.
     found = [
-        OtherPlace(where=where, message=message, count=count, request=request, choices=choices)
+        OtherPlace(where, message, count, request, (*choices, *target_choices([request])))
         for where, message, count, request, choices in places.values()
     ]
     # The places with most findings first: what OTHER_PLACES_SHOWN leaves out is the rarest.

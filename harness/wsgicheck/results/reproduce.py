@@ -23,6 +23,7 @@ __all__ = [
     "python_snippet",
     "reproducers",
     "serve_command",
+    "target_choices",
 ]
 
 SERVE_AUTHORITY = "127.0.0.1:8000"
@@ -58,7 +59,7 @@ def reproducers(
     request in order, on one connection (raw), one curl after the other, one client.
     ``compared``: the finding's rule compares the last answer with the earlier ones, which
     ``serve`` never does (it judges each exchange alone), and the curl replay says so."""
-    against = serve_command("TARGET", config)
+    against = serve_command("TARGET", config, [*before, request])
     if before:
         if compared:
             against += f"; {SERVE_ALONE}"
@@ -95,15 +96,26 @@ def choices_unlike(config: ServerConfig, reference: ServerConfig) -> list[str]:
     ]
 
 
-def serve_command(target: str, config: ServerConfig) -> str:
+#: The server choice (``Limits``) that lets a target's raw non-ASCII bytes through to the
+#: app: ``check`` makes it, to show them to the app; ``serve`` never does (it answers 400).
+RAW_TARGETS = "raw_latin1_targets=True"
+
+
+def target_choices(requests: Sequence[Request | None]) -> list[str]:
+    """:data:`RAW_TARGETS` when one of ``requests`` has a raw non-ASCII byte in its target."""
+    raw = any(each is not None and not each.target.isascii() for each in requests)
+    return [RAW_TARGETS] if raw else []
+
+
+def serve_command(target: str, config: ServerConfig, requests: Sequence[Request] = ()) -> str:
     """Where a curl replay goes: ``wsgicheck serve`` for ``target``, mounted where the run
     mounted the app, and, when the run chose differently from what ``serve`` does (short
-    reads, no file wrapper...), those choices, which the finding may need and only the
-    Python replay makes."""
+    reads, no file wrapper, raw bytes in ``requests``' targets...), those choices, which the
+    finding may need and only the Python replay makes."""
     mount = f" --script-name {shlex.quote(config.script_name)}" if config.script_name else ""
     command = f"`wsgicheck serve {target} --port 8000{mount}`"
     served = ServerConfig(script_name=config.script_name, multithread=True)  # serve's threads
-    unmade = choices_unlike(config, served)
+    unmade = choices_unlike(config, served) + target_choices(requests)
     if unmade:
         command += (
             f", which does not make this run's server choices {', '.join(unmade)}: the "
