@@ -67,7 +67,7 @@ def test_lines_not_the_body_and_a_readlines_that_raises_fail(tmp_path: Path) -> 
     )
     assert result.verdicts()["SRV-INPUT-LINES"] == "fail"
     assert messages(result, "SRV-INPUT-LINES") == {
-        "the lines read from wsgi.input were not the body: 1 bytes the body does not have "
+        "the lines read from wsgi.input were not the body: 1 byte the body does not have "
         "came after it: b'\\n'",
         "wsgi.input.readlines() raised IndexError",
     }

@@ -21,6 +21,7 @@ from ..drivers.rawclient import WireResponse
 from ..explore import hypothesis_hooks, strategies
 from ..model.extra import Expect
 from ..model.request import Framing, Request
+from ..rules.registry import byte_count
 from . import scenario_base
 from .answers import answered_id
 from .session import Sent, Session
@@ -292,7 +293,7 @@ def _lines_changed(sent: Sent, follow: Sent) -> str | None:
     if got.startswith(body) and follow.request.to_bytes().startswith(added):
         return None
     if got.startswith(body):
-        return f"{len(added)} bytes the body does not have came after it: {added[:20]!r}"
+        return f"{byte_count(len(added))} the body does not have came after it: {added[:20]!r}"
     at = next(
         (index for index, (one, other) in enumerate(zip(body, got, strict=False)) if one != other),
         min(len(body), len(got)),

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from ..model.events import block_size
 from ..model.untrusted import type_name
 from .exchange import Exchange
-from .registry import ORIGIN, Binding, Finding, Level, Rule, at, quoted, rule
+from .registry import ORIGIN, Binding, Finding, Level, Rule, at, byte_count, quoted, rule
 
 
 @rule(
@@ -216,7 +216,7 @@ def cl_accurate(self: Rule, ex: Exchange) -> Iterator[Finding]:
         )
     elif declared is not None and ex.iteration_finished and ex.produced != declared:
         yield self.finding(
-            ex, f"Content-Length said {declared}; the app produced {ex.produced} bytes"
+            ex, f"Content-Length said {declared}; the app produced {byte_count(ex.produced)}"
         )
     else:
         for refusal in ex.refusals(self.id):

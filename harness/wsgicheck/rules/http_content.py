@@ -37,7 +37,7 @@ from .http_evidence import (
     request_field,
     settled,
 )
-from .registry import ORIGIN, Binding, Finding, Level, Rule, rule
+from .registry import ORIGIN, Binding, Finding, Level, Rule, byte_count, rule
 from .server_evidence import declared_length, final_call
 
 SECTION = "Other HTTP Features"
@@ -102,7 +102,7 @@ def content_type(self: Rule, ex: Exchange) -> Iterator[Finding]:
         code = app_status(ex)
         what = "HEAD response" if ex.method == "HEAD" else f"{code} response"
         finished = ex.method != "HEAD" and ex.iteration_finished
-        size = f" with {ex.produced} bytes of content" if finished else ""
+        size = f" with {byte_count(ex.produced)} of content" if finished else ""
         yield self.finding(ex, f"a {what}{size} has no Content-Type")
 
 

@@ -44,7 +44,7 @@ from .http_evidence import (
     tag_text,
     weak_match,
 )
-from .registry import ORIGIN, Binding, Finding, Level, Rule, rule
+from .registry import ORIGIN, Binding, Finding, Level, Rule, byte_count, rule
 from .server_evidence import declared_length, final_call
 
 SECTION = "Other HTTP Features"
@@ -579,7 +579,8 @@ def if_none_match(self: Rule, ex: Exchange) -> Iterator[Finding]:
     yield self.finding(
         ex,
         f"If-None-Match {show(value)} matches the target's ETag {show(tag)}; the app "
-        f"answered {app_status(ex)} with {ex.produced} bytes instead of {wanted}" + range_first(ex),
+        f"answered {app_status(ex)} with {byte_count(ex.produced)} instead of {wanted}"
+        + range_first(ex),
     )
 
 
@@ -699,5 +700,5 @@ def if_modified_since(self: Rule, ex: Exchange) -> Iterator[Finding]:
     yield self.finding(
         ex,
         f"Last-Modified {modified:%a, %d %b %Y %H:%M:%S} GMT is not after If-Modified-Since; "
-        f"the app answered {app_status(ex)} with {ex.produced} bytes instead of 304",
+        f"the app answered {app_status(ex)} with {byte_count(ex.produced)} instead of 304",
     )

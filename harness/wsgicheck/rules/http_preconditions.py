@@ -51,7 +51,7 @@ from .http_evidence import (
     weak_match,
 )
 from .http_pairs import SECTION, answered, counterpart, range_first
-from .registry import ORIGIN, Binding, Finding, Level, Rule, rule
+from .registry import ORIGIN, Binding, Finding, Level, Rule, byte_count, rule
 
 SAFE = ("GET", "HEAD")
 
@@ -165,7 +165,7 @@ def _if_match_verdict(ex: Exchange) -> str | None:
         return None
     return (
         f"If-Match {value} fails ({why}); the app, which answers 412 to a failing "
-        f"If-Match on this target, answered {code} with {ex.produced} bytes" + range_first(ex)
+        f"If-Match on this target, answered {code} with {byte_count(ex.produced)}" + range_first(ex)
     )
 
 
@@ -221,7 +221,7 @@ def _if_unmodified_since_verdict(ex: Exchange) -> str | None:
         return None
     return (
         f"{stamp} is after If-Unmodified-Since, so it fails; the app, which answers 412 "
-        f"to a failing one on this target, answered {code} with {ex.produced} bytes"
+        f"to a failing one on this target, answered {code} with {byte_count(ex.produced)}"
         + range_first(ex)
     )
 
@@ -480,7 +480,7 @@ def if_range_match(self: Rule, ex: Exchange) -> Iterator[Finding]:
         yield self.finding(
             ex,
             f"If-Range {show(tag_text(tag))} strongly matches the target's ETag; the same "
-            f"Range without it got 206, this got {app_status(ex)} with {ex.produced} bytes",
+            f"Range without it got 206, this got {app_status(ex)} with {byte_count(ex.produced)}",
         )
 
 

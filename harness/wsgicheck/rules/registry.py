@@ -39,6 +39,7 @@ __all__ = [
     "Level",
     "Rule",
     "at",
+    "byte_count",
     "quoted",
     "rule",
 ]
@@ -58,6 +59,11 @@ def quoted(value: object) -> str:
     past :data:`QUOTE_LIMIT` characters."""
     text = safe_repr(value, limit=QUOTE_LIMIT + 1)
     return text if len(text) <= QUOTE_LIMIT else text[:QUOTE_LIMIT] + "..."
+
+
+def byte_count(size: int) -> str:
+    """``1 byte``, ``0 bytes``, ``140 bytes``: a size as a message says it."""
+    return f"{size} byte" if size == 1 else f"{size} bytes"
 
 
 def at(where: Location | None) -> str:
