@@ -156,6 +156,21 @@ CASES: list[tuple[str, str, list[str], list[str]]] = [
         ["bytes 42-1233/1234", "bytes 42-1233/*", "bytes */1234"],
         ["bytes 42-1233", "bytes=1-2/3", "bytes */*", "bytes -1/2"],
     ),
+    # RFC 9110 §8.3.1's examples (equivalent spellings of one media type), and §5.6.6's
+    # empty parameters; no whitespace around "=" (§5.6.6), and a type and a subtype.
+    (
+        "MEDIA_TYPE",
+        "RFC 9110 §8.3.1",
+        [
+            "text/html;charset=utf-8",
+            'Text/HTML;Charset="utf-8"',
+            'text/html; charset="utf-8"',
+            "text/html;charset=UTF-8",
+            "application/json;",
+            'multipart/form-data; boundary="a b"',
+        ],
+        ["", "html", "text/", "/html", "text/html charset=utf-8", "text/html; charset = utf-8"],
+    ),
     # RFC 9110 §5.6.7's example: Sun, 06 Nov 1994 08:49:37 GMT
     (
         "IMF_FIXDATE",

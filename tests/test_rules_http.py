@@ -156,6 +156,22 @@ def test_content_type_is_asked_of_every_response_with_content(
     assert asked == bool(expected)  # zero bytes are not judged, not passed
 
 
+@pytest.mark.parametrize("value", ["", "html", "text/html charset=utf-8", "text/html; q = 1"])
+def test_a_content_type_that_is_no_media_type_types_nothing(value: str) -> None:
+    """App sweep of 2026-12-05: Klaus serves a file it cannot type with an empty
+    ``Content-Type:``, which the rule took for a type (RFC 9110 §8.3.1 gives the grammar)."""
+    exchanges = run(answering("200 OK", [("Content-Type", value)], b"x"), GET)
+    assert fired(exchanges) == {("APP-CONTENT-TYPE", "GET", ())}
+    [finding] = [each for ex in exchanges for each in check_exchange(ex)]
+    assert finding.message == (
+        f"a 200 response with 1 byte of content has Content-Type {value!r}, which is no media "
+        "type (type/subtype, then ;name=value parameters: RFC 9110 §8.3.1)"
+    )
+    good = ["text/plain", 'text/html; charset="utf-8"', "application/vnd.api+json;"]
+    for each in good:
+        assert not fired(run(answering("200 OK", [("Content-Type", each)], b"x"), GET))
+
+
 def test_content_type_is_not_asked_of_a_head_whose_get_has_no_bytes() -> None:
     app = answering("404 Not Found", [("Content-Length", "0")])
     assert "APP-CONTENT-TYPE" not in applied(run(app, HEAD))

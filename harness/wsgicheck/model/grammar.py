@@ -190,6 +190,11 @@ CONTENT_RANGE = (
     rf"(?P<unit>{TOKEN}) (?:(?P<first>[0-9]+)-(?P<last>[0-9]+)/(?P<complete>[0-9]+|\*)"
     r"|\*/(?P<unsatisfied>[0-9]+))"
 )
+# RFC 9110 §8.3.1: media-type = type "/" subtype parameters; type = token; subtype = token
+# §5.6.6: parameters = *( OWS ";" OWS [ parameter ] )
+#         parameter = parameter-name "=" parameter-value (no whitespace around "=")
+#         parameter-name = token; parameter-value = ( token / quoted-string )
+MEDIA_TYPE = rf"{TOKEN}/{TOKEN}(?:{OWS};{OWS}(?:{TOKEN}=(?:{TOKEN}|{QUOTED_STRING}))?)*"
 # RFC 9110 §5.6.7: IMF-fixdate = day-name "," SP date1 SP time-of-day SP GMT, the only form a
 # sender may generate; date1 = day SP month SP year (2DIGIT, month name, 4DIGIT).
 IMF_FIXDATE = (
@@ -235,6 +240,7 @@ wsgi_status_re = re.compile(WSGI_STATUS)
 content_length_re = re.compile(CONTENT_LENGTH)
 entity_tag_re = re.compile(ENTITY_TAG)
 content_range_re = re.compile(CONTENT_RANGE)
+media_type_re = re.compile(MEDIA_TYPE)
 imf_fixdate_re = re.compile(IMF_FIXDATE)
 obs_date_re = re.compile(OBS_DATE)
 cgi_http_key_re = re.compile(CGI_HTTP_KEY)

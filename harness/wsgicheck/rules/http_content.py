@@ -19,6 +19,7 @@ from ..model.grammar import (
     decimal,
     entity_tag_re,
     imf_fixdate_re,
+    media_type_re,
     obs_date_re,
 )
 from ..model.untrusted import show
@@ -37,7 +38,7 @@ from .http_evidence import (
     request_field,
     settled,
 )
-from .registry import ORIGIN, Binding, Finding, Level, Rule, byte_count, rule
+from .registry import ORIGIN, Binding, Finding, Level, Rule, byte_count, quoted, rule
 from .server_evidence import declared_length, final_call
 
 SECTION = "Other HTTP Features"
@@ -72,11 +73,11 @@ def _no_bytes(ex: Exchange, code: int) -> bool:
     "APP-CONTENT-TYPE",
     level=Level.SHOULD,
     binding=Binding.APP,
-    section=SECTION + "; RFC 9110 §8.3, §6.4.1",
+    section=SECTION + "; RFC 9110 §8.3, §8.3.1, §6.4.1",
     summary="a response with content (a byte or more, unless a 200 to GET; or to HEAD, one "
-    "whose GET has some) has a Content-Type",
+    "whose GET has some) names its media type in Content-Type",
     pep=ORIGIN,
-    source="RFC 9110 §8.3, §6.4.1",
+    source="RFC 9110 §8.3, §8.3.1, §6.4.1",
     covers=(),
     needs=("start_response",),
     memo="exchange",
@@ -98,12 +99,25 @@ def content_type(self: Rule, ex: Exchange) -> Iterator[Finding]:
     # that content might be of zero length"; a response of zero bytes is not asked (see
     # _no_bytes), where wsgiref.validate asserts one anyway. A HEAD response should carry
     # the fields its GET would (§9.3.2), so it is asked the same.
-    if app_field(ex, "content-type") is None:
+    # A value that is no media type (Klaus's empty "Content-Type:" on a file it cannot type)
+    # types nothing either: the recipient sniffs, as with none. Each field is judged alone:
+    # two of them are APP-SINGLE-FIELDS's finding.
+    values = [value for name, value in app_fields(ex) if name == "content-type"]
+    untyped = [value for value in values if media_type_re.fullmatch(value.strip(" \t")) is None]
+    given = untyped[0] if untyped else None
+    if not values or given is not None:
         code = app_status(ex)
         what = "HEAD response" if ex.method == "HEAD" else f"{code} response"
         finished = ex.method != "HEAD" and ex.iteration_finished
         size = f" with {byte_count(ex.produced)} of content" if finished else ""
-        yield self.finding(ex, f"a {what}{size} has no Content-Type")
+        if not values:
+            yield self.finding(ex, f"a {what}{size} has no Content-Type")
+        else:
+            yield self.finding(
+                ex,
+                f"a {what}{size} has Content-Type {quoted(given)}, which is no media type "
+                "(type/subtype, then ;name=value parameters: RFC 9110 §8.3.1)",
+            )
 
 
 @rule(
