@@ -157,7 +157,7 @@ CASES: list[tuple[str, str, list[str], list[str]]] = [
         ["bytes 42-1233", "bytes=1-2/3", "bytes */*", "bytes -1/2"],
     ),
     # RFC 9110 §8.3.1's examples (equivalent spellings of one media type), and §5.6.6's
-    # empty parameters; no whitespace around "=" (§5.6.6), and a type and a subtype.
+    # empty parameters; the parameters unread (CherryPy's unquoted boundary of "=" signs).
     (
         "MEDIA_TYPE",
         "RFC 9110 §8.3.1",
@@ -167,9 +167,17 @@ CASES: list[tuple[str, str, list[str], list[str]]] = [
             'text/html; charset="utf-8"',
             "text/html;charset=UTF-8",
             "application/json;",
-            'multipart/form-data; boundary="a b"',
+            "multipart/byteranges; boundary================642932",
         ],
-        ["", "html", "text/", "/html", "text/html charset=utf-8", "text/html; charset = utf-8"],
+        ["", "html", "text/", "/html", "text/html charset=utf-8", "text /html", "text/html,"],
+    ),
+    # RFC 9110 §12.5.3's examples, one element at a time; a qvalue has at most three
+    # decimals and is at most 1 (§12.4.2), and a weight is the one parameter allowed.
+    (
+        "CODING_WEIGHT",
+        "RFC 9110 §12.5.3, §12.4.2",
+        ["compress", "gzip", "*", "compress;q=0.5", "gzip;q=1.0", "identity; q=0.5", "*;Q=0"],
+        ["", "gzip;q=1.5", "gzip;q=0.0001", "gzip;q=", "gzip q=1", "gzip;level=9", "gz ip"],
     ),
     # RFC 9110 §5.6.7's example: Sun, 06 Nov 1994 08:49:37 GMT
     (

@@ -36,6 +36,7 @@ from wsgicheck.rules import REGISTRY, Exchange, check_exchange, in_sequence
 #: The rules of rules/http_content.py, http_pairs.py, http_preconditions.py and http_vary.py.
 HTTP_RULES = [
     "APP-CONTENT-TYPE",
+    "APP-CODING-ACCEPTED",
     "APP-SINGLE-FIELDS",
     "APP-HTTP-DATE",
     "APP-ETAG-SYNTAX",
@@ -156,7 +157,7 @@ def test_content_type_is_asked_of_every_response_with_content(
     assert asked == bool(expected)  # zero bytes are not judged, not passed
 
 
-@pytest.mark.parametrize("value", ["", "html", "text/html charset=utf-8", "text/html; q = 1"])
+@pytest.mark.parametrize("value", ["", "html", "text/html charset=utf-8", "text /html"])
 def test_a_content_type_that_is_no_media_type_types_nothing(value: str) -> None:
     """App sweep of 2026-12-05: Klaus serves a file it cannot type with an empty
     ``Content-Type:``, which the rule took for a type (RFC 9110 §8.3.1 gives the grammar)."""
@@ -164,12 +165,83 @@ def test_a_content_type_that_is_no_media_type_types_nothing(value: str) -> None:
     assert fired(exchanges) == {("APP-CONTENT-TYPE", "GET", ())}
     [finding] = [each for ex in exchanges for each in check_exchange(ex)]
     assert finding.message == (
-        f"a 200 response with 1 byte of content has Content-Type {value!r}, which is no media "
-        "type (type/subtype, then ;name=value parameters: RFC 9110 §8.3.1)"
+        f"a 200 response with 1 byte of content has Content-Type {value!r}, which names no "
+        "media type (type/subtype, then any ;parameters: RFC 9110 §8.3.1)"
     )
-    good = ["text/plain", 'text/html; charset="utf-8"', "application/vnd.api+json;"]
+    # Sweep 13: CherryPy's multipart boundary, "=" signs unquoted, still names the type.
+    good = [
+        "text/plain",
+        'text/html; charset="utf-8"',
+        "application/vnd.api+json;",
+        "multipart/byteranges; boundary================6429324234838",
+    ]
     for each in good:
         assert not fired(run(answering("200 OK", [("Content-Type", each)], b"x"), GET))
+
+
+def gzipping(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+    """Compresses whenever Accept-Encoding is there (its words and q-values unread, as
+    Django's GZipMiddleware and prometheus_client read no q-value); uncoded without it."""
+    headers = [TEXT, ("Vary", "Accept-Encoding")]
+    body = BODY
+    if "HTTP_ACCEPT_ENCODING" in environ:
+        body = gzip.compress(BODY)
+        headers.append(("Content-Encoding", "gzip"))
+    start_response("200 OK", [*headers, ("Content-Length", str(len(body)))])
+    return [body]
+
+
+@pytest.mark.parametrize(
+    ("accept", "refused"),
+    [
+        ("gzip;q=0", "gzip"),
+        ("gzip;Q=0.000, identity", "gzip"),
+        ("*;q=0.5, gzip;q=0", "gzip"),
+        ("br, x-gzip;q=0", "gzip"),  # x-gzip is gzip (RFC 9110 §8.4.1.3)
+        ("deflate, br", "gzip"),  # not named, and no "*": not accepted
+        # A list that names gzip at a weight, or "*" above 0, accepts it.
+        ("gzip", None),
+        ("gzip;q=0.001", None),
+        ("br, *", None),
+        # Identity refused: any coding will do, and none is asked of the app.
+        ("gzip;q=0, identity;q=0", None),
+        ("gzip;q=0, *;q=0", None),
+        # Not a field to read (a weight past 1, a parameter that is no weight): no verdict.
+        ("gzip;q=1.5", None),
+        ("gzip;level=9", None),
+    ],
+)
+def test_content_is_coded_only_in_codings_the_request_accepts(
+    accept: str, refused: str | None
+) -> None:
+    """App sweep of 2026-12-05: prometheus_client gzips to ``Accept-Encoding: gzip;q=0``;
+    RFC 9110 §12.5.3 asks for the content uncoded, which the request accepts."""
+    exchanges = run(gzipping, {**GET, "headers": {"Accept-Encoding": accept}})
+    findings = [each for ex in exchanges for each in check_exchange(ex)]
+    if refused is None:
+        assert findings == []
+        return
+    assert [(each.rule, each.message) for each in findings] == [
+        (
+            "APP-CODING-ACCEPTED",
+            f"Accept-Encoding {accept!r} does not accept {refused}; the app answered 200 "
+            "with Content-Encoding gzip, where the content uncoded was acceptable",
+        )
+    ]
+
+
+def test_an_empty_accept_encoding_wants_no_coding() -> None:
+    """RFC 9110 §12.5.3: an empty field "implies that the user agent does not want any
+    content coding"; none at all leaves the choice to the server."""
+
+    def coding(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        body = gzip.compress(BODY)
+        start_response("200 OK", [TEXT, ("Content-Encoding", "gzip")])
+        return [body]
+
+    empty = run(coding, {**GET, "headers": {"Accept-Encoding": ""}})
+    assert fired(empty) == {("APP-CODING-ACCEPTED", "GET", ("Accept-Encoding",))}
+    assert "APP-CODING-ACCEPTED" not in applied(run(coding, GET))
 
 
 def test_content_type_is_not_asked_of_a_head_whose_get_has_no_bytes() -> None:

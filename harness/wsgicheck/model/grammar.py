@@ -191,10 +191,17 @@ CONTENT_RANGE = (
     r"|\*/(?P<unsatisfied>[0-9]+))"
 )
 # RFC 9110 §8.3.1: media-type = type "/" subtype parameters; type = token; subtype = token
-# §5.6.6: parameters = *( OWS ";" OWS [ parameter ] )
-#         parameter = parameter-name "=" parameter-value (no whitespace around "=")
-#         parameter-name = token; parameter-value = ( token / quoted-string )
-MEDIA_TYPE = rf"{TOKEN}/{TOKEN}(?:{OWS};{OWS}(?:{TOKEN}=(?:{TOKEN}|{QUOTED_STRING}))?)*"
+# §5.6.6: parameters = *( OWS ";" OWS [ parameter ] ). What names the type, the parameters
+# after it unread: a parameter the grammar refuses (CherryPy's unquoted multipart boundary
+# of "=" signs) leaves the type named.
+MEDIA_TYPE = rf"{TOKEN}/{TOKEN}(?:{OWS};.*)?"
+# RFC 9110 §12.5.3: Accept-Encoding = #( codings [ weight ] ); codings = content-coding /
+#                  "identity" / "*"; content-coding = token
+# §12.4.2: weight = OWS ";" OWS "q=" qvalue
+#          qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] ); "q" is case-insensitive
+CODING_WEIGHT = (
+    rf"(?P<coding>{TOKEN})(?:{OWS};{OWS}[qQ]=(?P<q>0(?:\.[0-9]{{0,3}})?|1(?:\.0{{0,3}})?))?"
+)
 # RFC 9110 §5.6.7: IMF-fixdate = day-name "," SP date1 SP time-of-day SP GMT, the only form a
 # sender may generate; date1 = day SP month SP year (2DIGIT, month name, 4DIGIT).
 IMF_FIXDATE = (
@@ -241,6 +248,7 @@ content_length_re = re.compile(CONTENT_LENGTH)
 entity_tag_re = re.compile(ENTITY_TAG)
 content_range_re = re.compile(CONTENT_RANGE)
 media_type_re = re.compile(MEDIA_TYPE)
+coding_weight_re = re.compile(CODING_WEIGHT)
 imf_fixdate_re = re.compile(IMF_FIXDATE)
 obs_date_re = re.compile(OBS_DATE)
 cgi_http_key_re = re.compile(CGI_HTTP_KEY)

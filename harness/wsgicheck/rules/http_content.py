@@ -15,6 +15,7 @@ from collections.abc import Iterator
 
 from ..model.grammar import (
     NOT_IN_304,
+    coding_weight_re,
     content_range_re,
     decimal,
     entity_tag_re,
@@ -115,8 +116,8 @@ def content_type(self: Rule, ex: Exchange) -> Iterator[Finding]:
         else:
             yield self.finding(
                 ex,
-                f"a {what}{size} has Content-Type {quoted(given)}, which is no media type "
-                "(type/subtype, then ;name=value parameters: RFC 9110 §8.3.1)",
+                f"a {what}{size} has Content-Type {quoted(given)}, which names no media type "
+                "(type/subtype, then any ;parameters: RFC 9110 §8.3.1)",
             )
 
 
@@ -616,4 +617,105 @@ def content_coding(self: Rule, ex: Exchange) -> Iterator[Finding]:
         yield self.finding(
             ex,
             f"{len(body)} bytes labelled Content-Encoding {show(value)} do not decode: {problem}",
+        )
+
+
+#: RFC 9110 §8.4.1.3, §8.4.1.1: the old names a recipient takes as the codings' own.
+_SAME_CODING = {"x-gzip": "gzip", "x-compress": "compress"}
+
+
+def _coding_name(text: str) -> str:
+    name = text.strip(" \t").lower()
+    return _SAME_CODING.get(name, name)
+
+
+def _weights(value: str) -> dict[str, float] | None:
+    """Each coding an Accept-Encoding value names, with its weight (1 where it gives none);
+    None where an element is not ``coding [;q=qvalue]`` (a malformed field tells nothing).
+    An empty value gives an empty table: no coding wanted (RFC 9110 §12.5.3)."""
+    weights: dict[str, float] = {}
+    for element in value.split(","):
+        if not element.strip(" \t"):
+            continue  # RFC 9110 §5.6.1: empty list elements do not count
+        match = coding_weight_re.fullmatch(element.strip(" \t"))
+        if match is None:
+            return None
+        weights.setdefault(_coding_name(match["coding"]), float(match["q"] or 1))
+    return weights
+
+
+def _accepts(weights: dict[str, float], coding: str) -> bool:
+    """Whether an Accept-Encoding of ``weights`` accepts ``coding`` (RFC 9110 §12.5.3): a
+    coding it names, at a weight above 0; one it does not name, as ``*`` says (none: not
+    accepted). ``identity``, the content uncoded, is accepted unless named at 0 (or ``*``
+    is, without it)."""
+    if coding in weights:
+        return weights[coding] > 0
+    if "*" in weights:
+        return weights["*"] > 0
+    return coding == "identity"
+
+
+def _refused_coding(ex: Exchange) -> tuple[str, str] | None:
+    """The Accept-Encoding and the first coding of the app's answer it does not accept,
+    where it accepts the content uncoded; None otherwise, or where either does not parse."""
+    value = request_field(ex, "accept-encoding")
+    given = app_field(ex, "content-encoding")
+    if value is None or given is None:
+        return None
+    weights = _weights(value)
+    if weights is None or not _accepts(weights, "identity"):
+        return None
+    refused = [coding for coding in _codings(given) if not _accepts(weights, coding)]
+    return (value, refused[0]) if refused else None
+
+
+def _codings(given: str) -> list[str]:
+    """The codings a Content-Encoding value names, identity aside."""
+    names = [_coding_name(part) for part in given.split(",") if part.strip(" \t")]
+    return [name for name in names if name != "identity"]
+
+
+def _coded(ex: Exchange) -> bool:
+    """Whether the app's answer names a content coding (identity aside)."""
+    return bool(_codings(app_field(ex, "content-encoding") or ""))
+
+
+@rule(
+    "APP-CODING-ACCEPTED",
+    level=Level.SHOULD,
+    binding=Binding.APP,
+    section=SECTION + "; RFC 9110 §12.5.3",
+    summary="content is left uncoded, not coded in a coding its request refuses, where the "
+    "request's Accept-Encoding takes it so",
+    pep=ORIGIN,
+    source="RFC 9110 §12.5.3",
+    covers=(),
+    needs=("start_response",),
+    memo="exchange",
+    applies=lambda ex: (
+        (code := app_status(ex)) is not None
+        and has_content(ex, code)
+        and request_field(ex, "accept-encoding") is not None
+        and _coded(ex)
+    ),
+    example="""
+bad:  if "gzip" in environ.get("HTTP_ACCEPT_ENCODING", ""): body = gzip.compress(body)
+fix:  read the q-values: "gzip;q=0" refuses gzip, and "" or "br" does not ask for it""",
+)
+def coding_accepted(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    # §12.5.3: "If a non-empty Accept-Encoding header field is present in a request and none
+    # of the available representations for the response have a content coding that is
+    # listed as acceptable, the origin server SHOULD send a response without any content
+    # coding unless the identity coding is indicated as unacceptable"; an empty field "implies
+    # that the user agent does not want any content coding in response".
+    found = _refused_coding(ex)
+    if found is not None:
+        value, coding = found
+        given = app_field(ex, "content-encoding") or ""
+        yield self.finding(
+            ex,
+            f"Accept-Encoding {quoted(value)} does not accept {show(coding)}; the app answered "
+            f"{app_status(ex)} with Content-Encoding {show(given)}, where the content uncoded "
+            "was acceptable",
         )
