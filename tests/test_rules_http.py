@@ -1656,11 +1656,13 @@ ZIPPED = {**GET, "headers": GZIP}
 def compressing(
     plain: list[tuple[str, str]], coded: list[tuple[str, str]]
 ) -> Callable[..., list[bytes]]:
-    """An app that gzips its page for a client that accepts gzip: ``plain`` and ``coded``
-    are the fields added to each answer (a Vary, a Cache-Control)."""
+    """An app that gzips its page for a client that accepts gzip (not for ``gzip;q=0``, which
+    the follow-ups send: APP-CODING-ACCEPTED's): ``plain`` and ``coded`` are the fields
+    added to each answer (a Vary, a Cache-Control)."""
 
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
-        if "gzip" in environ.get("HTTP_ACCEPT_ENCODING", ""):
+        asked = environ.get("HTTP_ACCEPT_ENCODING", "")
+        if "gzip" in asked and asked != "gzip;q=0":
             start_response("200 OK", [TEXT, ("Content-Encoding", "gzip"), *coded])
             return [gzip.compress(BODY, mtime=0)]
         start_response("200 OK", [TEXT, *plain])
@@ -2647,6 +2649,8 @@ def test_gzip_middleware_in_front_of_whitenoise_is_found() -> None:
         # WhiteNoise compares If-None-Match with its ETag as one string: `*` and a list that
         # holds the tag get the whole file (see the test below).
         ("APP-IF-NONE-MATCH", "GET", ("If-None-Match",)),
+        # GZipMiddleware looks for the word gzip alone: it codes for "gzip;q=0" too.
+        ("APP-CODING-ACCEPTED", "GET", ("Accept-Encoding",)),
     }
 
 

@@ -59,10 +59,10 @@ def follow_ups(
     the GET again, which the rules over pairs need to tell an app's HEAD from an app that
     varies; a stale If-None-Match beside the Last-Modified (:func:`_stale_beside_date`);
     when the GET did not send ``Accept-Encoding``, a GET and a HEAD with
-    ``Accept-Encoding: gzip``, the first of those conditions with it, and the gzip GET
-    again; twice each, a GET asking for another media type and for another language
-    (:func:`_other_choices`), then the GET once more; If-Match and If-Unmodified-Since
-    (:func:`_preconditions`); and
+    ``Accept-Encoding: gzip``, the first of those conditions with it, the gzip GET
+    again, and a GET with ``gzip;q=0``; twice each, a GET asking for another media type
+    and for another language (:func:`_other_choices`), then the GET once more; If-Match
+    and If-Unmodified-Since (:func:`_preconditions`); and
     ``Range: bytes=0-0`` when the answer said ``Accept-Ranges: bytes`` or carried a
     validator (:func:`_may_ask_ranges`), then with
     If-Range, then with the preconditions a range must not skip (:func:`_beside_range`),
@@ -107,6 +107,9 @@ def follow_ups(
         wanted += [("GET", (gzip,)), ("HEAD", (gzip,))]
         wanted += [("GET", (conditions[0], gzip))] if conditions else []
         wanted.append(("GET", (gzip,)))
+        # gzip refused: a layer that looks for the word alone codes it all the same
+        # (prometheus_client, Django's GZipMiddleware: APP-CODING-ACCEPTED).
+        wanted.append(("GET", (("Accept-Encoding", "gzip;q=0"),)))
     # Another media type and another language, each asked for twice, then the plain GET
     # again: an app that selects by them (or by gzip) answers the plain GET as before, and
     # APP-VARY-NAMES-FIELD judges there.
