@@ -8,6 +8,7 @@ from __future__ import annotations
 import gc
 import gzip
 import http.client
+import re
 import sys
 import threading
 import warnings
@@ -25,7 +26,7 @@ import pytest
 from rulekit import GOOD, ROOT, load
 from test_rules_good_apps import APPS as GOOD_APPS
 from test_rules_good_apps import EXPECTED, OK_PATH, load_app
-from wsgicheck import Client
+from wsgicheck import Client, Request
 from wsgicheck.core.environ import ServerConfig
 from wsgicheck.drivers.server import live_server
 from wsgicheck.drivers.validation import validator
@@ -206,9 +207,15 @@ def gzipping(environ: dict[str, Any], start_response: Callable[..., Any]) -> lis
         # Identity refused: any coding will do, and none is asked of the app.
         ("gzip;q=0, identity;q=0", None),
         ("gzip;q=0, *;q=0", None),
-        # Not a field to read (a weight past 1, a parameter that is no weight): no verdict.
+        # Not a field to judge by (a weight past 1, a parameter that is no weight, a coding
+        # named twice at weights that disagree, as Werkzeug and WebOb read differently, or
+        # empty, which the SHOULD leaves out): no verdict, and no evidence.
         ("gzip;q=1.5", None),
         ("gzip;level=9", None),
+        ("gzip;q=0, gzip", None),
+        ("gzip, br, gzip;q=0", None),
+        ("", None),
+        (",", None),
     ],
 )
 def test_content_is_coded_only_in_codings_the_request_accepts(
@@ -220,6 +227,8 @@ def test_content_is_coded_only_in_codings_the_request_accepts(
     findings = [each for ex in exchanges for each in check_exchange(ex)]
     if refused is None:
         assert findings == []
+        judged = "APP-CODING-ACCEPTED" in applied(exchanges)
+        assert judged == (accept in ("gzip", "gzip;q=0.001", "br, *"))  # accepted: a pass
         return
     assert [(each.rule, each.message) for each in findings] == [
         (
@@ -230,18 +239,23 @@ def test_content_is_coded_only_in_codings_the_request_accepts(
     ]
 
 
-def test_an_empty_accept_encoding_wants_no_coding() -> None:
-    """RFC 9110 §12.5.3: an empty field "implies that the user agent does not want any
-    content coding"; none at all leaves the choice to the server."""
+def test_two_accept_encoding_fields_are_read_as_one() -> None:
+    """RFC 9110 §5.3: the fields of one name are one list; gzip refused in one and named in
+    the other disagree, and give no verdict; refused in both, it is refused."""
 
     def coding(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
-        body = gzip.compress(BODY)
         start_response("200 OK", [TEXT, ("Content-Encoding", "gzip")])
-        return [body]
+        return [gzip.compress(BODY)]
 
-    empty = run(coding, {**GET, "headers": {"Accept-Encoding": ""}})
-    assert fired(empty) == {("APP-CODING-ACCEPTED", "GET", ("Accept-Encoding",))}
-    assert "APP-CODING-ACCEPTED" not in applied(run(coding, GET))
+    def sent(*values: str) -> list[Exchange]:
+        client = Client(coding)
+        fields = [("Host", "localhost"), *(("Accept-Encoding", value) for value in values)]
+        return [Exchange(client.send(Request(headers=tuple(fields))))]
+
+    assert "APP-CODING-ACCEPTED" not in applied(sent("gzip;q=0", "gzip"))
+    assert fired(sent("gzip;q=0", "br")) == {
+        ("APP-CODING-ACCEPTED", "GET", ("Accept-Encoding", "Accept-Encoding"))
+    }
 
 
 def test_content_type_is_not_asked_of_a_head_whose_get_has_no_bytes() -> None:
@@ -1662,7 +1676,7 @@ def compressing(
 
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
         asked = environ.get("HTTP_ACCEPT_ENCODING", "")
-        if "gzip" in asked and asked != "gzip;q=0":
+        if "gzip" in asked and not re.search(r"gzip\s*;\s*q=0(\.0*)?\s*(,|$)", asked):
             start_response("200 OK", [TEXT, ("Content-Encoding", "gzip"), *coded])
             return [gzip.compress(BODY, mtime=0)]
         start_response("200 OK", [TEXT, *plain])

@@ -743,4 +743,4 @@ def test_serve_splits_the_apps_lines_at_line_feeds_alone() -> None:
     stream.write("50%\r100%\r\nnext\x0cpage\n")
     stream.write("left\r")
     stream.finish()
-    assert out.getvalue().splitlines() == ["| 50%\\r100%", "| next\\x0cpage", "| left"]
+    assert out.getvalue().splitlines() == ["| 50%\\r100%", "| next\\x0cpage", "| left\\r"]

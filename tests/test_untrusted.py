@@ -177,16 +177,21 @@ def test_a_value_safe_repr_cuts_short_ends_with_a_marker() -> None:
     assert safe_repr("a" * 100, limit=20) == "'" + "a" * 19 + "..."
     assert safe_repr(b"xy" * 50, limit=10) == "b'xyxyxyxy..."
     assert safe_repr({"k": "v" * 80}, limit=30) == "{'k': '" + "v" * 23 + "..."
-    # One marker, not the item's and the container's both.
+    # One marker, not the item's and the container's both; and one where an item or a
+    # value had no room left after its ", " or ": " (the review of 2026-12-05).
     assert safe_repr(["x" * 50, "y"], limit=20) == "['" + "x" * 18 + "..."
+    assert safe_repr(["aaaaaaa", "b"], limit=12) == "['aaaaaaa', ..."
+    assert safe_repr({"kkkkkk": "vvvvv"}, limit=10) == "{'kkkkkk': ..."
+    assert safe_repr({"k" * 50: "v"}, limit=20) == "{'" + "k" * 18 + "..."
     assert safe_repr("a" * 18, limit=20) == "'" + "a" * 18 + "'"
 
 
-def test_lines_of_splits_at_line_feeds_alone() -> None:
+def test_written_lines_splits_at_line_feeds_alone() -> None:
     assert written_lines("a\r\nb\rc\n\nd\u2028e\x0cf\n") == ["a", "b\rc", "", "d\u2028e\x0cf"]
     assert written_lines("") == []
     assert written_lines("\n") == [""]
     assert written_lines("no end") == ["no end"]
+    assert written_lines("a bar redrawn\r") == ["a bar redrawn\r"]  # no LF: its CR stays
 
 
 def test_show_refuses_a_bound_with_no_room() -> None:

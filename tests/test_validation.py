@@ -17,6 +17,7 @@ from wsgiref.util import setup_testing_defaults
 import pytest
 
 from wsgicheck import WSGIViolation, WSGIWarning, validator
+from wsgicheck.drivers import validation
 from wsgicheck.drivers.validation import BODY_KEPT
 from wsgicheck.model.events import (
     BLOCK_PREFIX,
@@ -93,7 +94,9 @@ def test_on_exchange_gets_an_exchange_never_closed_at_garbage_collection() -> No
     assert exchange.observations("never-closed")
 
 
-def test_judge_unclosed_judges_the_iterables_the_server_still_holds() -> None:
+def test_judge_unclosed_judges_the_iterables_the_server_still_holds(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """Audit of 2026-12-05: Twisted kept an iterable whose iteration raised alive to its
     exit, never closed, and the probe app's record of it never came (it is sent at close()
     or at garbage collection): SRV-CLOSE-CALLED passed. The probe app runs this at exit."""
@@ -102,6 +105,10 @@ def test_judge_unclosed_judges_the_iterables_the_server_still_holds() -> None:
     held, closed = checked(environ(), start_response), checked(environ(), start_response)
     list(closed)
     closed.close()
+    list(held)  # done with, and kept
+    checked.judge_unclosed()  # within CLOSE_GRACE of its end: it may be closed yet
+    assert len(seen) == 1
+    monkeypatch.setattr(validation, "CLOSE_GRACE", 0.0)
     checked.judge_unclosed()
     assert len(seen) == 2  # the closed one, then the one still held
     assert [each.observations("never-closed") for each in seen[:1]] == [[]]
@@ -117,6 +124,25 @@ def test_judge_unclosed_judges_the_iterables_the_server_still_holds() -> None:
     assert len(seen) == 2
     # Not collecting, nothing is kept to judge: the validator raises as the server goes.
     assert validator(app_returning(lambda env: Closing()))._unclosed is None
+
+
+def test_judge_unclosed_leaves_an_iterable_still_being_served(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Review of 2026-12-05: a server thread still iterating (or yet to begin) at the exit
+    may close the iterable a moment later; judged then, it would be a false MUST."""
+    monkeypatch.setattr(validation, "CLOSE_GRACE", 0.0)
+    seen: list[Exchange] = []
+    checked = validator(app_returning(lambda env: Closing()), collect=True, on_exchange=seen.append)
+    untouched, begun = checked(environ(), start_response), checked(environ(), start_response)
+    passing = iter(begun)
+    assert next(passing) == b"x"  # the body's first block, not its end
+    checked.judge_unclosed()
+    assert seen == []
+    assert (list(untouched), list(passing)) == ([b"x"], [])
+    for each in (untouched, begun):
+        each.close()
+    assert [each.observations("never-closed") for each in seen] == [[], []]
 
 
 NEVER_CLOSED_AT_EXIT = """

@@ -28,7 +28,9 @@ Unlike the other validators it keeps the app's ``len()`` visible to the server, 
 
 from __future__ import annotations
 
+import contextlib
 import threading
+import time
 import warnings
 import weakref
 from collections import deque
@@ -88,6 +90,9 @@ _QUIET_KEPT = 256
 #: The rules whose verdict a plain ``close()`` can change, once all were judged at the end
 #: of the body (the others do not look at it).
 END_RULES = ("SRV-CLOSE-CALLED", "SRV-NO-ASSUME-SR-CALLED")
+#: Seconds after an iterable's iteration ended that a server still holding it unclosed is
+#: taken to have done with it (:meth:`Validator.judge_unclosed`).
+CLOSE_GRACE = 1.0
 
 
 class _FindingReport(Exception):
@@ -170,12 +175,33 @@ class Validator:
         self._unclosed: weakref.WeakSet[Invocation] | None = weakref.WeakSet() if collect else None
 
     def judge_unclosed(self) -> None:
-        """Judge every exchange whose iterable the server still holds without having called
-        its close(), as never closed (collecting only: :attr:`findings` and ``on_exchange``
-        have them). The probe app runs this as its server's process exits: a server that
-        keeps the iterable alive to the end would otherwise leave no record of it at all."""
-        for invocation in list(self._unclosed or ()):
-            invocation.never_closed(HELD_AT_EXIT)
+        """Judge as never closed every exchange whose iterable the server still holds, done
+        with, without having called its close() (collecting only: :attr:`findings` and
+        ``on_exchange`` have them). The probe app runs this as its server's process exits: a
+        server that keeps the iterable alive to the end (Twisted's log keeps the failure
+        that holds it) would otherwise leave no record of it at all.
+
+        Done with: its iteration ended (exhausted, or raised) :data:`CLOSE_GRACE` seconds
+        ago or more. One still being iterated, or never iterated, may be in a thread that
+        is about to close it: it is left alone, unjudged, as before."""
+        unclosed = self._unclosed
+        if unclosed is None:
+            return
+        for _ in range(3):  # a server thread may add one while the set is copied
+            try:
+                held = list(unclosed)
+                break
+            except RuntimeError:
+                continue
+        else:
+            return
+        before = time.monotonic() - CLOSE_GRACE
+        for invocation in held:
+            ended = invocation.iteration_ended
+            if ended is None or ended > before:
+                continue
+            with contextlib.suppress(Exception):  # one exchange's trouble spares the others
+                invocation.never_closed(HELD_AT_EXIT)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         # PEP 3333: the server must call the app positionally. Keywords are accepted (as an

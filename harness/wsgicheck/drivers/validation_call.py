@@ -84,6 +84,8 @@ class Invocation:
         #: Whether start_response was called before the app returned.
         self.started_first = False
         self.finished = False
+        #: When the iterable's iteration ended (exhausted, or raised), by the monotonic clock.
+        self.iteration_ended: float | None = None
         self.returned = False
         #: The app's ``len()`` of its iterable raised an error of the app's.
         self.length_raised = False

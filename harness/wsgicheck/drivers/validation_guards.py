@@ -8,6 +8,7 @@ the :class:`~wsgicheck.drivers.validation_call.Invocation` they belong to, and a
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Callable, Iterable, Iterator
 from types import GeneratorType
 from typing import TYPE_CHECKING, Any
@@ -86,10 +87,12 @@ class ServerIterable:
                 self._generator = type(self._iterator) is GeneratorType
             block = next(self._iterator, _END)
         except BaseException as exc:
+            invocation.iteration_ended = time.monotonic()
             record_raised(invocation.log, exc, "iteration", invocation.body_started)
             invocation.failed(exc)
             raise
         if block is _END:
+            invocation.iteration_ended = time.monotonic()
             invocation.log.append(raw_exhausted())
             try:
                 if not invocation.owner.collect:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import random
 import sys
+import sysconfig
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -153,15 +154,24 @@ def load_own_modules() -> None:
         except Exception:  # pragma: no cover - a module that cannot load here draws nothing
             continue
     # Every module from wsgicheck's directory, ``__main__`` too under ``python -m``; and a
-    # ``__main__`` that is no ``.py`` file: a console script (``.venv/bin/wsgicheck``,
-    # ``.venv/bin/pytest``), local code to Hypothesis, whose few constants made
-    # ``wsgicheck check --seed 1`` draw other requests than ``python -m wsgicheck``.
+    # console script's ``__main__`` (``.venv/bin/wsgicheck``, ``.venv/bin/pytest``), local
+    # code to Hypothesis, whose few constants made ``wsgicheck check --seed 1`` draw other
+    # requests than ``python -m wsgicheck``.
+    main = sys.modules.get("__main__")
     hypothesis_hooks.ignore_constants_of(
         module
-        for name, module in list(sys.modules.items())
-        if is_own(_file_of(module)) or (name == "__main__" and not _file_of(module).endswith(".py"))
+        for module in list(sys.modules.values())
+        if is_own(_file_of(module)) or (module is main and _console_script(_file_of(module)))
     )
     _OWN_MODULES_LOADED = True
+
+
+def _console_script(file: str) -> bool:
+    """Whether ``file`` is a launcher an installer wrote: in the interpreter's scripts
+    folder (on Windows, a ``.exe`` whose ``__main__.py`` is inside it), or, elsewhere
+    (``~/.local/bin``), no ``.py`` file."""
+    scripts = os.path.abspath(sysconfig.get_path("scripts"))
+    return file.startswith(scripts + os.sep) or not file.endswith(".py")
 
 
 def _file_of(module: object) -> str:

@@ -156,7 +156,9 @@ def written_lines(text: str) -> list[str]:
     ``str.splitlines`` would turn each into a line of its own, not as written."""
     if not text:
         return []
-    return [line.removesuffix("\r") for line in text.removesuffix("\n").split("\n")]
+    lines = text.removesuffix("\n").split("\n")
+    ended = len(lines) if text.endswith("\n") else len(lines) - 1  # those an LF followed
+    return [line.removesuffix("\r") if at < ended else line for at, line in enumerate(lines)]
 
 
 def safe_repr(value: object, *, limit: int = LIMIT) -> str:
@@ -242,9 +244,15 @@ def _items(
             budget[0] -= 2
         if pairs:
             _write(item[0], out, budget, depth + 1)
+            if out[-1].endswith(_CUT):  # the key was cut short: nothing follows it
+                return
             out.append(": ")
             budget[0] -= 2
             item = item[1]
+        if budget[0] <= 0:  # no room left for the item (or the value) after ", " or ": "
+            if not out[-1].endswith(_CUT):
+                out.append(_CUT)
+            return
         _write(item, out, budget, depth + 1)
     if out[-1].endswith(_CUT):  # the last item was cut short: nothing closes
         return

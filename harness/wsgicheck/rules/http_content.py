@@ -545,7 +545,7 @@ def _decode(codings: list[str], body: bytes) -> str | None:
     for coding in reversed(codings):
         # gzip: RFC 1952 members, one after another; deflate: the zlib format (RFC 1950),
         # RFC 9110 §8.4.1.2 (a raw deflate stream is the non-conformant variant it names).
-        wbits = 16 + zlib.MAX_WBITS if coding in ("gzip", "x-gzip") else zlib.MAX_WBITS
+        wbits = 16 + zlib.MAX_WBITS if coding == "gzip" else zlib.MAX_WBITS
         out = bytearray()
         rest = data
         while True:
@@ -572,13 +572,11 @@ def _decodable(ex: Exchange) -> tuple[list[str], bytes] | None:
     undo them; None where it has nothing to judge: zero-length content (it decodes to
     nothing whatever its label, as clients read it), only identity, or a coding it cannot
     undo (br, zstd...)."""
-    value = app_field(ex, "content-encoding") or ""
-    codings = [part.strip(" \t").lower() for part in value.split(",") if part.strip(" \t")]
-    codings = [coding for coding in codings if coding != "identity"]
+    codings = _codings(app_field(ex, "content-encoding") or "")
     body = app_body(ex)
     if not body or not codings:
         return None
-    if any(coding not in ("gzip", "x-gzip", "deflate") for coding in codings):
+    if any(coding not in ("gzip", "deflate") for coding in codings):
         return None
     return codings, body
 
@@ -631,8 +629,10 @@ def _coding_name(text: str) -> str:
 
 def _weights(value: str) -> dict[str, float] | None:
     """Each coding an Accept-Encoding value names, with its weight (1 where it gives none);
-    None where an element is not ``coding [;q=qvalue]`` (a malformed field tells nothing).
-    An empty value gives an empty table: no coding wanted (RFC 9110 §12.5.3)."""
+    None where there is nothing to judge by: an element that is not ``coding [;q=qvalue]``,
+    a coding named twice at weights that disagree (``gzip;q=0, gzip``: the RFC does not say
+    which counts, and Werkzeug takes the highest where WebOb takes the first), or an empty
+    value (the SHOULD of RFC 9110 §12.5.3 is about a non-empty field)."""
     weights: dict[str, float] = {}
     for element in value.split(","):
         if not element.strip(" \t"):
@@ -640,8 +640,10 @@ def _weights(value: str) -> dict[str, float] | None:
         match = coding_weight_re.fullmatch(element.strip(" \t"))
         if match is None:
             return None
-        weights.setdefault(_coding_name(match["coding"]), float(match["q"] or 1))
-    return weights
+        weight = float(match["q"] or 1)
+        if weights.setdefault(_coding_name(match["coding"]), weight) != weight:
+            return None
+    return weights or None
 
 
 def _accepts(weights: dict[str, float], coding: str) -> bool:
@@ -656,22 +658,18 @@ def _accepts(weights: dict[str, float], coding: str) -> bool:
     return coding == "identity"
 
 
-def _refused_coding(ex: Exchange) -> tuple[str, str] | None:
-    """The Accept-Encoding and the first coding of the app's answer it does not accept,
-    where it accepts the content uncoded; None otherwise, or where either does not parse."""
+def _judged_weights(ex: Exchange) -> dict[str, float] | None:
+    """The request's Accept-Encoding weights (every field of it), where the rule can judge
+    by them: they parse, and they accept the content uncoded (where they do not, any coding
+    will do and none is asked of the app)."""
     value = request_field(ex, "accept-encoding")
-    given = app_field(ex, "content-encoding")
-    if value is None or given is None:
-        return None
-    weights = _weights(value)
-    if weights is None or not _accepts(weights, "identity"):
-        return None
-    refused = [coding for coding in _codings(given) if not _accepts(weights, coding)]
-    return (value, refused[0]) if refused else None
+    weights = None if value is None else _weights(value)
+    return weights if weights is not None and _accepts(weights, "identity") else None
 
 
 def _codings(given: str) -> list[str]:
-    """The codings a Content-Encoding value names, identity aside."""
+    """The codings a Content-Encoding value names, in order, identity aside and the old
+    names as the codings' own (APP-CONTENT-CODING and APP-CODING-ACCEPTED read them so)."""
     names = [_coding_name(part) for part in given.split(",") if part.strip(" \t")]
     return [name for name in names if name != "identity"]
 
@@ -696,26 +694,27 @@ def _coded(ex: Exchange) -> bool:
     applies=lambda ex: (
         (code := app_status(ex)) is not None
         and has_content(ex, code)
-        and request_field(ex, "accept-encoding") is not None
         and _coded(ex)
+        and _judged_weights(ex) is not None
     ),
     example="""
 bad:  if "gzip" in environ.get("HTTP_ACCEPT_ENCODING", ""): body = gzip.compress(body)
-fix:  read the q-values: "gzip;q=0" refuses gzip, and "" or "br" does not ask for it""",
+fix:  read the q-values: "gzip;q=0" refuses gzip, and "br" does not ask for it""",
 )
 def coding_accepted(self: Rule, ex: Exchange) -> Iterator[Finding]:
     # §12.5.3: "If a non-empty Accept-Encoding header field is present in a request and none
     # of the available representations for the response have a content coding that is
     # listed as acceptable, the origin server SHOULD send a response without any content
-    # coding unless the identity coding is indicated as unacceptable"; an empty field "implies
-    # that the user agent does not want any content coding in response".
-    found = _refused_coding(ex)
-    if found is not None:
-        value, coding = found
-        given = app_field(ex, "content-encoding") or ""
+    # coding unless the identity coding is indicated as unacceptable."
+    weights = _judged_weights(ex)
+    assert weights is not None  # applies asks it
+    given = app_field(ex, "content-encoding") or ""
+    refused = [coding for coding in _codings(given) if not _accepts(weights, coding)]
+    if refused:
+        value = request_field(ex, "accept-encoding") or ""
         yield self.finding(
             ex,
-            f"Accept-Encoding {quoted(value)} does not accept {show(coding)}; the app answered "
-            f"{app_status(ex)} with Content-Encoding {show(given)}, where the content uncoded "
-            "was acceptable",
+            f"Accept-Encoding {quoted(value)} does not accept {show(refused[0])}; the app "
+            f"answered {app_status(ex)} with Content-Encoding {show(given)}, where the content "
+            "uncoded was acceptable",
         )
