@@ -31,6 +31,8 @@ from .http_evidence import (
     app_fields,
     app_status,
     coded_note,
+    coding_name,
+    content_codings,
     fields_readable,
     gmt_spelled,
     has_content,
@@ -105,20 +107,19 @@ def content_type(self: Rule, ex: Exchange) -> Iterator[Finding]:
     # two of them are APP-SINGLE-FIELDS's finding.
     values = [value for name, value in app_fields(ex) if name == "content-type"]
     untyped = [value for value in values if media_type_re.fullmatch(value.strip(" \t")) is None]
-    given = untyped[0] if untyped else None
-    if not values or given is not None:
-        code = app_status(ex)
-        what = "HEAD response" if ex.method == "HEAD" else f"{code} response"
-        finished = ex.method != "HEAD" and ex.iteration_finished
-        size = f" with {byte_count(ex.produced)} of content" if finished else ""
-        if not values:
-            yield self.finding(ex, f"a {what}{size} has no Content-Type")
-        else:
-            yield self.finding(
-                ex,
-                f"a {what}{size} has Content-Type {quoted(given)}, which names no media type "
-                "(type/subtype, then any ;parameters: RFC 9110 §8.3.1)",
-            )
+    if values and not untyped:
+        return
+    what = "HEAD response" if ex.method == "HEAD" else f"{app_status(ex)} response"
+    finished = ex.method != "HEAD" and ex.iteration_finished
+    size = f" with {byte_count(ex.produced)} of content" if finished else ""
+    if not values:
+        yield self.finding(ex, f"a {what}{size} has no Content-Type")
+    else:
+        yield self.finding(
+            ex,
+            f"a {what}{size} has Content-Type {quoted(untyped[0])}, which names no media type "
+            "(type/subtype, then any ;parameters: RFC 9110 §8.3.1)",
+        )
 
 
 @rule(
@@ -572,7 +573,7 @@ def _decodable(ex: Exchange) -> tuple[list[str], bytes] | None:
     undo them; None where it has nothing to judge: zero-length content (it decodes to
     nothing whatever its label, as clients read it), only identity, or a coding it cannot
     undo (br, zstd...)."""
-    codings = _codings(app_field(ex, "content-encoding") or "")
+    codings = content_codings(ex)
     body = app_body(ex)
     if not body or not codings:
         return None
@@ -618,15 +619,6 @@ def content_coding(self: Rule, ex: Exchange) -> Iterator[Finding]:
         )
 
 
-#: RFC 9110 §8.4.1.3, §8.4.1.1: the old names a recipient takes as the codings' own.
-_SAME_CODING = {"x-gzip": "gzip", "x-compress": "compress"}
-
-
-def _coding_name(text: str) -> str:
-    name = text.strip(" \t").lower()
-    return _SAME_CODING.get(name, name)
-
-
 def _weights(value: str) -> dict[str, float] | None:
     """Each coding an Accept-Encoding value names, with its weight (1 where it gives none);
     None where there is nothing to judge by: an element that is not ``coding [;q=qvalue]``,
@@ -641,7 +633,7 @@ def _weights(value: str) -> dict[str, float] | None:
         if match is None:
             return None
         weight = float(match["q"] or 1)
-        if weights.setdefault(_coding_name(match["coding"]), weight) != weight:
+        if weights.setdefault(coding_name(match["coding"]), weight) != weight:
             return None
     return weights or None
 
@@ -667,18 +659,6 @@ def _judged_weights(ex: Exchange) -> dict[str, float] | None:
     return weights if weights is not None and _accepts(weights, "identity") else None
 
 
-def _codings(given: str) -> list[str]:
-    """The codings a Content-Encoding value names, in order, identity aside and the old
-    names as the codings' own (APP-CONTENT-CODING and APP-CODING-ACCEPTED read them so)."""
-    names = [_coding_name(part) for part in given.split(",") if part.strip(" \t")]
-    return [name for name in names if name != "identity"]
-
-
-def _coded(ex: Exchange) -> bool:
-    """Whether the app's answer names a content coding (identity aside)."""
-    return bool(_codings(app_field(ex, "content-encoding") or ""))
-
-
 @rule(
     "APP-CODING-ACCEPTED",
     level=Level.SHOULD,
@@ -694,7 +674,7 @@ def _coded(ex: Exchange) -> bool:
     applies=lambda ex: (
         (code := app_status(ex)) is not None
         and has_content(ex, code)
-        and _coded(ex)
+        and bool(content_codings(ex))
         and _judged_weights(ex) is not None
     ),
     example="""
@@ -709,7 +689,7 @@ def coding_accepted(self: Rule, ex: Exchange) -> Iterator[Finding]:
     weights = _judged_weights(ex)
     assert weights is not None  # applies asks it
     given = app_field(ex, "content-encoding") or ""
-    refused = [coding for coding in _codings(given) if not _accepts(weights, coding)]
+    refused = [coding for coding in content_codings(ex) if not _accepts(weights, coding)]
     if refused:
         value = request_field(ex, "accept-encoding") or ""
         yield self.finding(

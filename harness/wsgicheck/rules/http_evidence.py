@@ -34,10 +34,12 @@ __all__ = [
     "app_status",
     "carries_conditions",
     "coded_note",
+    "coding_name",
     "comes_before_conditions",
     "compared_at",
     "conditional",
     "content_coding",
+    "content_codings",
     "entity_tags",
     "fields_readable",
     "gmt_spelled",
@@ -265,6 +267,24 @@ def has_content(ex: Exchange, code: int) -> bool:
     if ex.method == "CONNECT" and 200 <= code < 300:
         return False
     return ex.method != "HEAD" and code >= 200 and code not in (204, 205, 304)
+
+
+#: RFC 9110 §8.4.1.3, §8.4.1.1: the old names a recipient takes as the codings' own.
+_SAME_CODING = {"x-gzip": "gzip", "x-compress": "compress"}
+
+
+def coding_name(text: str) -> str:
+    """A content coding as named in a field, lower-case, its old name as the coding's own."""
+    name = text.strip(" \t").lower()
+    return _SAME_CODING.get(name, name)
+
+
+def content_codings(ex: Exchange) -> list[str]:
+    """The codings the app's Content-Encoding names, in order, identity aside (each by
+    :func:`coding_name`)."""
+    given = app_field(ex, "content-encoding") or ""
+    names = [coding_name(part) for part in given.split(",") if part.strip(" \t")]
+    return [name for name in names if name != "identity"]
 
 
 def content_coding(ex: Exchange) -> str:
