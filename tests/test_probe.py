@@ -826,6 +826,46 @@ def test_a_server_refusing_an_app_class_is_caught(tmp_path: Path) -> None:
     assert verdict(own, "SRV-CALLABLE-OPAQUE") == "pass"
 
 
+HOLDING_SERVER = '''
+"""wsgiref's server, made to hold the app's last iterable, never closing it, until the next
+request comes (as pyruvate 1.6 does); SIGTERM ends it without running exit handlers."""
+import sys
+from wsgiref.simple_server import make_server
+
+from wsgicheck.target import load_target
+
+HELD = []
+
+
+def holding(app):
+    def wrapped(environ, start_response):
+        HELD[:] = [app(environ, start_response)]
+        return iter(list(HELD[0]))
+
+    return wrapped
+
+
+host, port, target = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+make_server(host, port, holding(load_target(target))).serve_forever()
+'''
+
+
+def test_an_answer_from_the_app_whose_record_never_came_is_the_app_having_run(
+    tmp_path: Path,
+) -> None:
+    """Audit of 2026-12-05: pyruvate never closes an iterable and lets it go only when the
+    next request comes; each restart with the app as another kind of callable sends one
+    request, and SIGTERM ends the server before the record is sent. SRV-CALLABLE-OPAQUE
+    said "the app never ran" where the probe app's own answer came back; it passes now,
+    and the iterable never closed is SRV-CLOSE-CALLED's."""
+    result = probe_script(tmp_path, HOLDING_SERVER)
+    assert verdict(result, "SRV-CALLABLE-OPAQUE") == "pass"
+    restarts = [each for each in result.exchanges if each.extra.callable_kind is not None]
+    assert len(restarts) == 4
+    assert all(each.extra.callable_answered is True and not each.app_ran for each in restarts)
+    assert verdict(result, "SRV-CLOSE-CALLED") == "fail"
+
+
 BREAKING_SERVER = (
     r'''
 """wsgiref's server, broken five ways the probe's newer scenarios must tell apart."""

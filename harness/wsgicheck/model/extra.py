@@ -138,6 +138,10 @@ class Extra:
     callable_kind: str | None = None
     #: Why that server did not answer (it did not start, or the connection failed).
     callable_error: str | None = None
+    #: The answer was the probe app's own (it names this request's probe id): the app ran,
+    #: whether or not its record came home (pyruvate keeps an iterable it never closes
+    #: until the next request, and its process may end before letting it go).
+    callable_answered: bool | None = None
     #: The exception passed as exc_info outlived start_response and a garbage collection.
     exc_info_kept: bool | None = None
     #: What held it: a module attribute by its name (``sys.last_value``), else a type name.

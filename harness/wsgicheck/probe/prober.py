@@ -27,7 +27,7 @@ from ..results.reproduce import probe_reproducers
 from ..results.run import Failure, RunResult
 from ..rules import RuleResult
 from ..rules.verdicts import Verdict
-from .answers import attribute
+from .answers import answered_id, attribute
 from .channel import ENV_VAR, Channel
 from .corpus import PLANS, drawn_requests
 from .differences import environ_differences
@@ -425,6 +425,8 @@ def _other_callables(
             sent.extra = replace(sent.extra, callable_error=f"{type(exc).__name__}: {exc}")
         finally:
             process.stop(options.stop_timeout)
+        if answered_id(sent.response) == sent.probe_id:
+            sent.extra = replace(sent.extra, callable_answered=True)
         record = records_by_id(channel.records()).get(sent.probe_id)
         judged.append(to_exchange(sent, record, process.log()))
     return judged

@@ -11,8 +11,9 @@ passed.
 * ``expect`` (an :class:`~wsgicheck.model.extra.Expect`): an ``Expect: 100-continue`` request
   whose body the client held back: ``continued`` (a 100 came), ``final_first`` (a final
   response came first), ``version`` (the HTTP version the server answered with).
-* ``callable_kind`` (str) and ``callable_error``: the server was started with the probe app
-  as another kind of callable (function, class, bound method, ``functools.partial``).
+* ``callable_kind`` (str), ``callable_error`` and ``callable_answered``: the server was
+  started with the probe app as another kind of callable (function, class, bound method,
+  ``functools.partial``); why it did not answer, or that its answer was the app's own.
 * ``exc_info_kept`` (bool) and ``exc_info_holders`` (a module attribute's name, else a type
   name, each): whether the exception the app passed as exc_info outlived start_response
   and a garbage collection, and what held it.
@@ -329,10 +330,12 @@ def callable_opaque(self: Rule, ex: Exchange) -> Iterator[Finding]:
         yield self.finding(ex, f"with the app given as a {kind}: {error}")
         return
     status = ex.response.status_code
-    if not ex.app_ran or status != 200:
+    # The app's own answer is evidence it ran, where its record never came home.
+    ran = ex.app_ran or ex.extra.callable_answered is True
+    if not ran or status != 200:
         answered = f"answered {status}" if status else "did not answer"
-        ran = "the app ran" if ex.app_ran else "the app never ran"
-        yield self.finding(ex, f"with the app given as a {kind}, the server {answered} and {ran}")
+        how = "the app ran" if ran else "the app never ran"
+        yield self.finding(ex, f"with the app given as a {kind}, the server {answered} and {how}")
 
 
 @rule(
