@@ -539,3 +539,67 @@ def test_servers_that_say_close_or_keep_the_connection_pass(tmp_path: Path, mode
     judged = [each.extra.closes_unannounced for each in session.sent]
     assert judged == [0] + [None] * (len(judged) - 1)  # the first keep-alive request
     assert "/keep-alive/3" not in [each.request.target for each in session.sent]
+
+
+# -- a body shorter than its Content-Length ------------------------------------------------------
+
+SHORT = REGISTRY["SRV-CL-SHORT"]
+
+
+def short_body(tmp_path: Path, mode: str) -> tuple[str, list[str], int]:
+    """The short-body plan against a server answering as ``mode`` says: what the probe
+    says became of the connection, the rule's verdict and messages, and how many times the
+    app gave the short body."""
+    channel = Channel(tmp_path)
+    with serving(make_app(channel), mode) as server:
+        session = Session("127.0.0.1", server.port, channel, timeout=1.5)
+        corpus._short_body(session)
+    attribute(session.sent)
+    records = records_by_id(channel.records())
+    judged = [to_exchange(each, records.get(each.probe_id), "") for each in session.sent]
+    [result], errors = judge(judged, [SHORT])
+    assert errors == []
+    gave = sum(1 for each in judged if SHORT.applies(each.exchange))
+    story = session.observations["body shorter than Content-Length"]
+    return story, [str(result.status), *(each.message for each in result.findings)], gave
+
+
+def test_a_short_body_answered_in_place_of_is_sent_again_alone(tmp_path: Path) -> None:
+    """Audit of 2026-12-05: bjoern 3.2.2 answers only the last of two requests sent in one
+    write, so the app never gave the short body, and SRV-CL-SHORT passed on the exchanges
+    it had. The probe now sends it alone, then the next request once its bytes came."""
+    story, verdict, gave = short_body(tmp_path, "last-only")
+    assert story == (
+        "the request behind it was answered in its place; sent alone: connection kept, the "
+        "request sent next on it was answered"
+    )
+    assert verdict == [
+        "fail",
+        "Content-Length was 10, 4 bytes were sent, and the response was finished as if complete",
+    ]
+    assert gave == 1
+
+
+@pytest.mark.parametrize(
+    ("mode", "story", "verdict"),
+    [
+        ("in-order", "connection kept: the request behind it was answered", "fail"),
+        ("close", "connection closed", "pass"),
+    ],
+)
+def test_a_short_body_answered_in_its_turn_is_sent_once(
+    tmp_path: Path, mode: str, story: str, verdict: str
+) -> None:
+    told, judged, gave = short_body(tmp_path, mode)
+    assert (told, judged[0], gave) == (story, verdict, 1)
+
+
+def test_no_short_body_is_no_verdict_on_the_rule() -> None:
+    """SRV-CL-SHORT judges only a body the app gave short of its Content-Length: one given
+    whole passes nothing."""
+
+    def sized(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")])
+        return [b"ok"]
+
+    assert not SHORT.applies(Exchange(Client(sized).get("/")))
