@@ -743,6 +743,31 @@ def test_a_head_taken_before_the_first_step_is_caught(tmp_path: Path) -> None:
     )
 
 
+def test_a_head_taken_before_the_first_step_is_one_finding_with_a_late_exc_info_too(
+    tmp_path: Path,
+) -> None:
+    """Audit of 2026-12-05 (granian 2.8.9): the exc-info scenario's generator calls
+    start_response on its first step, and again with exc_info after its first block. The
+    head held before the first call is SRV-NO-ASSUME-SR-CALLED's; the second call, too late
+    to change the head, made it a SRV-PLAY-DUMB finding as well."""
+    found = server_findings(probed(tmp_path, snapshotting, "exc-info", "after"))
+    assert found == {
+        "SRV-NO-ASSUME-SR-CALLED": [
+            "the app called start_response('200 OK', ...) on the first step of its iterable; "
+            "the client got 200 without content-type: the server sent a head it held before "
+            "the call"
+        ],
+        "SRV-EXC-INFO-RAISE": [
+            "start_response returned normally for exc_info after the body had started"
+        ],
+    }
+    assert server_findings(probed(tmp_path, immediate, "exc-info", "after")) == {
+        "SRV-EXC-INFO-RAISE": [
+            "start_response returned normally for exc_info after the body had started"
+        ]
+    }
+
+
 def test_close_ends_connection_judges_what_came_behind_a_close() -> None:
     """RFC 9112 §9.6: after an answer that says Connection: close, the server closes and
     processes no request pipelined behind it (meinheld 1.0.2 answers it)."""

@@ -495,12 +495,13 @@ def returned_before_start(ex: Exchange) -> bool:
 
 
 def late_call_unsent(ex: Exchange) -> tuple[StartResponseCalled, str] | None:
-    """When the app's one start_response call came on the first step of its iterable and
-    the head the client got is not that call's (another status, or fields of the call
-    missing): the call, and what the client got (``200 without content-type``). A server
-    that took the status and headers before iterating (granian 2.8) assumed the call had
-    been made: SRV-NO-ASSUME-SR-CALLED's finding, and no SRV-PLAY-DUMB one. Worked out
-    once per exchange."""
+    """When the app's one start_response call before its first block came on the first
+    step of its iterable and the head the client got is not that call's (another status,
+    or fields of the call missing): the call, and what the client got (``200 without
+    content-type``). A server that took the status and headers before iterating (granian
+    2.8) assumed the call had been made: SRV-NO-ASSUME-SR-CALLED's finding, and no
+    SRV-PLAY-DUMB one. A call after the first block (exc_info, too late to change the
+    head) does not change whose head was due. Worked out once per exchange."""
     facts = ex.facts
     if "late_call_unsent" not in facts:
         facts["late_call_unsent"] = _late_call_unsent(ex)
@@ -509,23 +510,43 @@ def late_call_unsent(ex: Exchange) -> tuple[StartResponseCalled, str] | None:
 
 
 def _late_call_unsent(ex: Exchange) -> tuple[StartResponseCalled, str] | None:
-    calls = ex.start_calls
-    if "wire" not in ex.evidence or len(calls) != 1 or ex.raised or not ex.iteration_finished:
+    if "wire" not in ex.evidence or ex.raised or not ex.iteration_finished:
         return None
     if not returned_before_start(ex):
         return None
-    call = calls[0]
-    code, sent = status_code(call), ex.response.status_code
-    if code is None or not sent:
+    call = _head_call(ex)
+    sent = ex.response.status_code
+    if call is None or status_code(call) is None or not sent:
         return None
     on_wire = {name for name, _ in response_fields(ex)}
-    # What frames the message and what holds for one connection are the server's to set.
-    missing = sorted(
-        name
-        for name in {name for name, _ in header_fields(call.headers)} - on_wire
-        if name != "content-length" and not hop_by_hop(name)
-    )
-    if sent == code and not missing:
+
+    def missing(each: StartResponseCalled) -> list[str]:
+        # What frames the message and what holds for one connection are the server's to set.
+        return sorted(
+            name
+            for name in {name for name, _ in header_fields(each.headers)} - on_wire
+            if name != "content-length" and not hop_by_hop(name)
+        )
+
+    # A server still holding the head may let a later call with exc_info replace it.
+    if any(status_code(each) == sent and not missing(each) for each in ex.start_calls):
         return None
-    got = f"{sent}" + (f" without {', '.join(show(name) for name in missing)}" if missing else "")
+    left_out = missing(call)
+    got = f"{sent}" + (f" without {', '.join(show(name) for name in left_out)}" if left_out else "")
     return call, got
+
+
+def _head_call(ex: Exchange) -> StartResponseCalled | None:
+    """The app's one start_response call before its first non-empty block: the head due
+    to the client. None when it made none, or several, before that block."""
+    blocks = ex.body_blocks()
+    first_block = blocks[0][0] if blocks else None
+    found: StartResponseCalled | None = None
+    for event in ex.events:
+        if event is first_block:
+            break
+        if isinstance(event, StartResponseCalled):
+            if found is not None:
+                return None
+            found = event
+    return found
