@@ -473,6 +473,39 @@ def test_a_server_still_holding_the_head_may_replace_it(
         assert not REGISTRY["SRV-BINARY-SAFE"].applies(exchange)
 
 
+def losing(app: Any, environ: dict[str, Any], log: list[str]) -> Wire:
+    """granian 2.8.9, now and then: the app yields a block and then raises, and the server
+    aborts with the head sent and none of the block (the connection closed)."""
+    head: list[Any] = []
+
+    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        head[:] = [status, list(headers)]
+        return _ignored
+
+    result = app(environ, start_response)
+    try:
+        b"".join(result)
+    except Exception:
+        log.append(traceback.format_exc())
+        chunked = [*head[1], ("Transfer-Encoding", "chunked")]
+        return _head(head[0], chunked, b"", complete=False, closed=True)
+    finally:
+        _finish(result)
+    raise AssertionError("the scenario was to raise")
+
+
+def test_blocks_lost_with_a_response_aborted_on_the_apps_error_are_no_binary_question(
+    tmp_path: Path,
+) -> None:
+    """Audit of 2026-12-05: granian aborted the response when the app raised after its
+    first block, sometimes before that block went out. SRV-BINARY-SAFE (line endings kept)
+    said "0 bytes of body were sent for the 35 the app produced"; no byte was altered."""
+    exchange = probed(tmp_path, losing, "raise", "late")
+    assert exchange.response.body_size == 0
+    assert REGISTRY["SRV-BINARY-SAFE"].applies(exchange)
+    assert server_findings(exchange) == {}
+
+
 def replacing(app: Any, environ: dict[str, Any], log: list[str]) -> Wire:
     """aiohttp-wsgi 0.10: the whole response is held until the app is done, and a late
     exc_info replaces it, head and the blocks yielded before it."""
