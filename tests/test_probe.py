@@ -864,6 +864,18 @@ def test_an_answer_from_the_app_whose_record_never_came_is_the_app_having_run(
     assert len(restarts) == 4
     assert all(each.extra.callable_answered is True and not each.app_ran for each in restarts)
     assert verdict(result, "SRV-CLOSE-CALLED") == "fail"
+    # Its file wrappers (wsgiref's, whose close() closes the file: the app closed one to
+    # see) are never closed either: that too is SRV-CLOSE-CALLED's, not the wrapper's.
+    assert verdict(result, "SRV-FILE-WRAPPER-CLOSE") == "pass"
+    wrapper_findings = [
+        each for each in messages(result, "SRV-CLOSE-CALLED") if "file_wrapper" in each
+    ]
+    never_closed = (
+        "the iterable is the server's own wsgi.file_wrapper, whose close() closes its file "
+        "(one the app closed itself did), and this one's file was never closed: the server "
+        "never called close()"
+    )
+    assert wrapper_findings == [never_closed] * 3  # file, nofileno and offset
 
 
 BREAKING_SERVER = (

@@ -161,6 +161,14 @@ def test_file_wrapper_close_uses_the_probes_view_of_the_file() -> None:
     assert judged("SRV-FILE-WRAPPER-CLOSE", response, Extra(filelike_closed=True)) == []
     [message] = judged("SRV-FILE-WRAPPER-CLOSE", response, Extra(filelike_closed=False)) or []
     assert "never closed" in message
+    # A wrapper the app closed itself closed its file: the one left open is the server's
+    # not calling close() (SRV-CLOSE-CALLED's); one that did not is this rule's finding.
+    shown = Extra(filelike_closed=False, wrapper_closes_filelike=True)
+    assert judged("SRV-FILE-WRAPPER-CLOSE", response, shown) == []
+    early = Extra(file_wrapper_variant="early", wrapper_closes_filelike=False)
+    assert judged("SRV-FILE-WRAPPER-CLOSE", response, early) == [
+        "the app called the wrapper's close(), and the file-like object stayed open"
+    ]
 
 
 def test_input_empty_at_eof_fires_on_a_read_that_waited_for_the_client() -> None:

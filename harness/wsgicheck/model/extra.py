@@ -152,6 +152,9 @@ class Extra:
     file_wrapper_expected: bytes | None = None
     #: The file-like object was closed once the server was done with the wrapper.
     filelike_closed: bool | None = None
+    #: A wrapper the app made and closed itself (the ``early`` variant) closed its file-like
+    #: object; given to every file-wrapper exchange of the probe.
+    wrapper_closes_filelike: bool | None = None
     # -- the probe, across exchanges ----------------------------------------------------------
     #: How many requests the server process that ran this one served.
     process_requests: int | None = None

@@ -156,6 +156,8 @@ def _extra(sent: Sent, record: Record | None, server_log: str, log: list[RawEven
         extra = replace(extra, file_wrapper_expected=scenarios.expected_file_body(variant))
         if variant != "early":  # a wrapper never returned need not be closed by anyone
             extra = replace(extra, filelike_closed=notes.get("filelike_closed") is True)
+    if isinstance(notes.get("wrapper_closes_filelike"), bool):
+        extra = replace(extra, wrapper_closes_filelike=notes["wrapper_closes_filelike"])
     if any(item[0] is AppRaised for item in log):
         extra = replace(extra, server_log=server_log)
     return extra
@@ -164,7 +166,9 @@ def _extra(sent: Sent, record: Record | None, server_log: str, log: list[RawEven
 def add_shared_evidence(judged: list[Judged]) -> None:
     """Evidence that spans exchanges, for the ``*-ACCURATE`` environ rules: how many
     requests each server process served, and whether two requests sent together ran at
-    once, in one process or two."""
+    once, in one process or two; and for the file-wrapper rules, whether the server's
+    wrapper closes its file when closed."""
+    _share_wrapper_close(judged)
     pids: dict[int, int] = {}
     by_id: dict[int, Judged] = {}
     for item in judged:
@@ -188,6 +192,23 @@ def add_shared_evidence(judged: list[Judged]) -> None:
         )
         together = Together(overlapped=overlapped, same_process=pid == _pid(partner))
         item.exchange.extra = replace(item.exchange.extra, together=together)
+
+
+def _share_wrapper_close(judged: list[Judged]) -> None:
+    """What the wrapper the app closed itself showed, given to each exchange whose app
+    returned one: a file left open there was the server's not calling close()."""
+    shown = {
+        each.exchange.extra.wrapper_closes_filelike
+        for each in judged
+        if each.exchange.extra.wrapper_closes_filelike is not None
+    }
+    if len(shown) != 1:
+        return
+    [closes] = shown
+    for item in judged:
+        extra = item.exchange.extra
+        if extra.filelike_closed is not None:
+            item.exchange.extra = replace(extra, wrapper_closes_filelike=closes)
 
 
 def _pid(item: Judged) -> int | None:

@@ -309,6 +309,10 @@ class _ProbeFile:
         self._ctx.note("filelike_closed", True)
         self._file.close()
 
+    @property
+    def closed(self) -> bool:
+        return self._file.closed
+
 
 class _ProbeRealFile(_ProbeFile):
     """The same, with fileno(), seek() and tell(): a real file a server may sendfile()."""
@@ -355,7 +359,14 @@ def file_wrapper(ctx: Context, environ: dict[str, Any], start_response: Callable
         filelike.close()
         return [body]
     if variant == "early":
-        wrap(filelike, 4096)  # made and never returned: nothing of the file may be sent
+        # Made and never returned: nothing of the file may be sent. Closed by the app, it
+        # shows whether its close() closes the file (SRV-FILE-WRAPPER-CLOSE), apart from
+        # whether a server calls it on a wrapper returned (SRV-CLOSE-CALLED).
+        wrapper = wrap(filelike, 4096)
+        close = getattr(wrapper, "close", None)
+        if callable(close):
+            close()
+            ctx.note("wrapper_closes_filelike", filelike.closed)
         filelike.close()
         start_response("200 OK", headers)
         return [OTHER_BODY]

@@ -146,12 +146,14 @@ def sr_returns_write(self: Rule, ex: Exchange) -> Iterator[Finding]:
     gateway must call that method upon completion of the current request, whether the
     request was completed normally, or terminated early due to an application error during
     iteration or an early disconnect of the browser.""",
+    # The server's own file wrapper, returned, is seen from outside only (a probe): by
+    # whether its file was closed, where a wrapper the app closed itself closed its file.
     applies=lambda ex: (
         ex.returned is not None
         and ex.returned.has_close
         and not ex.timed_out
         and _over(ex)
-        and not ex.observations("file-wrapper-returned")
+        and (not ex.observations("file-wrapper-returned") or _wrapper_close_seen(ex))
     ),
     needs=("returned", "returned:close"),
     memo="exchange",
@@ -161,6 +163,15 @@ fix:  try: for block in result: send(block)
       finally: if hasattr(result, "close"): result.close()""",
 )
 def close_called(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    if ex.observations("file-wrapper-returned"):
+        if ex.extra.filelike_closed is False:
+            yield self.finding(
+                ex,
+                "the iterable is the server's own wsgi.file_wrapper, whose close() closes "
+                "its file (one the app closed itself did), and this one's file was never "
+                "closed: the server never called close()",
+            )
+        return
     count = len(ex.closes)
     if count == 0:
         elsewhere = any(seen.detail == "close" for seen in ex.observations("iterator-attribute"))
@@ -177,6 +188,13 @@ def close_called(self: Rule, ex: Exchange) -> Iterator[Finding]:
         )
     elif count > 1:
         yield self.finding(ex, f"the server called close() {count} times")
+
+
+def _wrapper_close_seen(ex: Exchange) -> bool:
+    """Whether a probe saw what became of a returned file wrapper's file, the server's
+    wrapper shown to close its file when closed."""
+    extra = ex.extra
+    return extra.filelike_closed is not None and extra.wrapper_closes_filelike is True
 
 
 def _iterated(ex: Exchange) -> bool:

@@ -46,7 +46,11 @@ def file_wrapper_returns_iter(self: Rule, ex: Exchange) -> Iterator[Finding]:
     applies=lambda ex: any(call.has_read for call in ex.file_wrapper_calls),
     needs=("file_wrapper",),
     memo="exchange",
-    finds=("observed:file-wrapper-no-close", "extra:filelike_closed"),
+    finds=(
+        "observed:file-wrapper-no-close",
+        "extra:filelike_closed",
+        "extra:wrapper_closes_filelike",
+    ),
     example="""
 bad:  class FileWrapper: def __iter__(self): ...            # no close()
 fix:  def close(self): self.filelike.close()""",
@@ -56,9 +60,16 @@ def file_wrapper_close(self: Rule, ex: Exchange) -> Iterator[Finding]:
         yield self.finding(
             ex, f"the file-like object has close(); the {seen.detail} the wrapper gave has none"
         )
-    # A probe also sees whether the file-like object was closed once the server was done
-    # with the wrapper the app returned (extra.filelike_closed).
-    if ex.extra.filelike_closed is False:
+    # A probe also closes a wrapper it does not return (the "early" variant), and sees
+    # whether the file-like object was closed once the server was done with a wrapper
+    # returned (extra.filelike_closed). Where the first closed it, a file left open by the
+    # second is the server's not calling close(): SRV-CLOSE-CALLED's.
+    closes = ex.extra.wrapper_closes_filelike
+    if closes is False and ex.extra.file_wrapper_variant == "early":
+        yield self.finding(
+            ex, "the app called the wrapper's close(), and the file-like object stayed open"
+        )
+    if ex.extra.filelike_closed is False and closes is None:
         yield self.finding(
             ex,
             "the file-like object was never closed: the server did not close the wrapper, "
