@@ -485,6 +485,41 @@ def test_exc_info_on_error_has_evidence_only_from_an_except_block() -> None:
     assert check_exchange(exchange, [rule]) == []
 
 
+def test_an_exception_the_caller_is_handling_is_not_the_apps() -> None:
+    """Validator audit of 2026-12-05: an error page called from a middleware's except block
+    (Werkzeug's force_type under Flask), or from a test's, started its 500 "while handling"
+    the caller's exception, and APP-EXC-INFO-ON-ERROR warned; wsgiref.validate does not.
+    The app's own except block still counts, in the Client and under validator()."""
+    rule = REGISTRY["APP-EXC-INFO-ON-ERROR"]
+
+    def error_page(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        start_response("500 Internal Server Error", [("Content-Type", "text/plain")])
+        return [b"sorry"]
+
+    def own_error(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        try:
+            raise KeyError("the app's")
+        except KeyError:
+            return error_page(environ, start_response)
+
+    def handled_by_the_caller(app: Any) -> list[str]:
+        try:
+            raise ValueError("the caller's, already handled")
+        except ValueError:
+            exchange = Exchange(Client(app).get("/"))
+            found = [each.message for each in check_exchange(exchange, [rule])]
+            environ: dict[str, Any] = {}
+            setup_testing_defaults(environ)
+            checked = validator(app, collect=True)
+            b"".join(checked(environ, lambda status, headers, exc_info=None: print))
+            return found + [each.message for each in checked.findings if each.rule == rule.id]
+
+    assert handled_by_the_caller(error_page) == []
+    line = error_page.__code__.co_firstlineno + 1
+    own = f"a 500 started while handling KeyError, without exc_info at test_rules_app.py:{line}"
+    assert handled_by_the_caller(own_error) == [own, own]  # the Client's, validator()'s
+
+
 def test_cl_accurate_has_evidence_only_with_a_declared_length() -> None:
     """Audit of 2026-12-04: with no Content-Length there is nothing to compare the body
     with, and the rule was counted as passed."""

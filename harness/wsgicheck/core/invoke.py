@@ -99,6 +99,8 @@ class AppCall:
     sent = 0
     stopped = False
     limit_hit = False
+    #: The exception being handled where the app was called: its caller's, not the app's.
+    outer: BaseException | None = None
     client_gone = False
     #: The sink's own failure, re-raised to the transport when the exchange ends.
     failure: Exception | None = None
@@ -153,6 +155,7 @@ class AppCall:
             len(args),
             tuple(kwargs) if kwargs else (),
             self.head_sent,
+            self.outer,
         )
         self.sr_calls += 1
         try:
@@ -342,6 +345,7 @@ class AppCall:
         return completed
 
     def _run(self, app: WSGIApp, environ: dict[str, Any], app_where: Location | None) -> bool:
+        self.outer = sys.exc_info()[1]
         try:
             result: Any = app(environ, self.start_response)
         except (ClientGone, SinkFailed):

@@ -230,10 +230,12 @@ def exc_info_kind(exc_info: object) -> tuple[str, str | None]:
     return "malformed", safe_repr(exc_info, limit=200)
 
 
-def handling() -> str | None:
-    """The type of the exception the caller is handling, if it called from an except block."""
+def handling(outer: BaseException | None = None) -> str | None:
+    """The type of the exception the caller is handling, if it called from an except block;
+    None for ``outer``, the one being handled where the app was called (a middleware's
+    fallback to an error page, a test calling a client in an except block): not the app's."""
     exc = sys.exc_info()[1]
-    return None if exc is None else type(exc).__qualname__
+    return None if exc is None or exc is outer else type(exc).__qualname__
 
 
 def bind_start_response(
@@ -265,11 +267,13 @@ def record_start_response(
     positional: int,
     keywords: tuple[str, ...],
     headers_sent: bool,
+    outer: BaseException | None,
 ) -> str:
     """Record a ``start_response`` call made from ``frame``; return its ``exc_info`` kind.
 
     ``headers`` is recorded as given: a caller that passes the list on to a server that may
-    change it (PEP 3333 lets it) records a copy.
+    change it (PEP 3333 lets it) records a copy. ``outer`` is the exception being handled
+    where the app was called, if any (see :func:`handling`).
     """
     kind, summary = ("absent", None) if exc_info is None else exc_info_kind(exc_info)
     where, via = caller_and_via(frame)
@@ -283,7 +287,7 @@ def record_start_response(
             keywords,
             headers_sent,
             where,
-            handling(),
+            handling(outer),
             via,
         )
     )

@@ -87,6 +87,8 @@ class Invocation:
         #: When the iterable's iteration ended (exhausted, or raised), by the monotonic clock.
         self.iteration_ended: float | None = None
         self.returned = False
+        #: The exception being handled where the app was called: its caller's, not the app's.
+        self.outer: BaseException | None = None
         #: The app's ``len()`` of its iterable raised an error of the app's.
         self.length_raised = False
         self.body_started = False
@@ -275,6 +277,7 @@ class Invocation:
         self.environ = None
         if isinstance(environ, dict):
             self._guard_streams(environ)
+        self.outer = sys.exc_info()[1]
         try:
             result: Any = self.owner.app(environ, self.start_response)
         except BaseException as exc:
@@ -366,6 +369,7 @@ class Invocation:
             len(args),
             tuple(kwargs),
             self.body_started,
+            self.outer,
         )
         if not (kind == "absent" and len(args) == 2 and not kwargs and _plain_head(*args)):
             # Anything but a plain first call of good values: judged now, at the call.
