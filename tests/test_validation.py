@@ -206,6 +206,39 @@ def test_the_server_still_knows_its_file_wrapper() -> None:
     assert len(exchange.file_wrapper_calls) == 1
 
 
+class NotIterableWrapper:
+    """A server's file wrapper that is no iterable (WebOb's test suite has such a fake)."""
+
+    def __init__(self, filelike: Any, blksize: int = 8192) -> None:
+        self.filelike = filelike
+
+
+def test_a_file_wrapper_that_is_no_iterable_is_the_servers_fault_not_the_apps() -> None:
+    """Validator audit of 2026-12-05 (WebOb's suite): the app returned what the server's
+    wsgi.file_wrapper gave, as PEP 3333 says, and the validator raised APP-RETURN-ITERABLE
+    at once; the server's SRV-FILE-WRAPPER-RETURNS-ITER came only with collect=True."""
+
+    def served() -> dict[str, Any]:
+        env: dict[str, Any] = {}
+        setup_testing_defaults(env)
+        env["wsgi.file_wrapper"] = NotIterableWrapper
+        return env
+
+    app = app_returning(lambda env: env["wsgi.file_wrapper"](io.BytesIO(b"data"), 4096))
+    collecting = validator(app, collect=True)
+    collecting(served(), start_response)
+    assert [each.rule for each in collecting.findings] == [
+        "SRV-FILE-WRAPPER-RETURNS-ITER",
+        "SRV-FILE-WRAPPER-CLOSE",  # BytesIO has close(); the wrapper has none
+    ]
+    with pytest.raises(WSGIViolation) as raised:
+        validator(app)(served(), start_response)
+    assert str(raised.value) == (
+        "SRV-FILE-WRAPPER-RETURNS-ITER: wsgi.file_wrapper returned a NotIterableWrapper, "
+        "not an iterable"
+    )
+
+
 def test_a_wrapper_that_is_a_function_is_no_type_to_check_against() -> None:
     env = environ()
     env["wsgi.file_wrapper"] = lambda filelike, blksize=8192: iter([filelike.read()])

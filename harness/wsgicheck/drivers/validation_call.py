@@ -293,16 +293,17 @@ class Invocation:
         length, _, iterable, is_file = record_return(
             self.log, result, self.owner._app_where, self._lookup_failed
         )
-        if not iterable or is_file or kind_of in (str, bytes, bytearray):
-            # Judged as the app returns, as wsgiref.validate asserts an iterable there.
-            self.judge_call()
         if id(result) in self.file_wrappers:
             # The server's own file wrapper: hand it back untouched, so the server can use
-            # its fast path (sendfile); what happens next is the server's business.
+            # its fast path (sendfile); what happens next is the server's business (one
+            # that is no iterable is its wrapper's fault, not the app's).
             self.log.append(raw_server_observed("file-wrapper-returned", kind_of.__name__))
             self.judge(self.owner.rules)
             self.finish()
             return result
+        if not iterable or is_file or kind_of in (str, bytes, bytearray):
+            # Judged as the app returns, as wsgiref.validate asserts an iterable there.
+            self.judge_call()
         # A len() that raised the app's error is the server's to meet too: its len() of
         # the wrapper asks the app's again (a second call of the app's __len__, which
         # raises again unless it keeps state of its own).

@@ -34,6 +34,8 @@ def return_iterable(self: Rule, ex: Exchange) -> Iterator[Finding]:
     returned = ex.returned
     assert returned is not None
     if not returned.iterable:
+        if ex.observations("file-wrapper-returned"):
+            return  # what the server's wsgi.file_wrapper gave: SRV-FILE-WRAPPER-RETURNS-ITER's
         yield self.finding(
             ex, f"the app returned {returned.type_name}{at(returned.where)}", returned.where
         )
