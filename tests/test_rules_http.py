@@ -58,6 +58,7 @@ HTTP_RULES = [
     "APP-IF-RANGE-MATCH",
     "APP-ERRORS-BEFORE-CONDITIONS",
     "APP-304-CONDITIONAL",
+    "APP-304-UNCONDITIONAL",
     "APP-VARY-NAMES-FIELD",
     "APP-ETAG-PER-CODING",
 ]
@@ -2463,7 +2464,6 @@ NOT_MODIFIED_ALWAYS = answering("304 Not Modified", [STRONG])
         ("GET", {"If-Match": "*"}, True),  # Werkzeug's SharedDataMiddleware
         ("GET", {"If-Unmodified-Since": DAY_BEFORE}, True),
         ("HEAD", {"Range": "bytes=0-0", "If-Range": '"v1"'}, True),
-        ("GET", {}, True),
         ("POST", {"If-None-Match": '"v1"'}, True),  # 412 for methods but GET and HEAD
     ],
 )
@@ -2472,8 +2472,32 @@ def test_a_304_answers_only_if_none_match_or_if_modified_since(
 ) -> None:
     exchanges = run(NOT_MODIFIED_ALWAYS, {"method": method, "target": "/", "headers": headers})
     assert "APP-304-CONDITIONAL" in applied(exchanges)
-    found = {rule for rule, _, _ in fired(exchanges)} & {"APP-304-CONDITIONAL"}
+    found = {rule for rule, _, _ in fired(exchanges)} & NOT_MODIFIED_RULES
     assert found == ({"APP-304-CONDITIONAL"} if fails else set())
+
+
+NOT_MODIFIED_RULES = {"APP-304-CONDITIONAL", "APP-304-UNCONDITIONAL"}
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+def test_a_304_to_a_request_with_no_condition_is_a_should(method: str) -> None:
+    """Validator audit of 2026-12-05 (Falcon's suite answers 304 unasked to test its
+    framing): RFC 9110 §15.4.5 defines the 304 and says no MUST of this case, which was
+    APP-304-CONDITIONAL's (a MUST) until then."""
+    exchanges = run(NOT_MODIFIED_ALWAYS, {"method": method, "target": "/", "headers": {}})
+    assert "APP-304-CONDITIONAL" not in applied(exchanges)
+    assert {rule for rule, _, _ in fired(exchanges)} & NOT_MODIFIED_RULES == {
+        "APP-304-UNCONDITIONAL"
+    }
+    assert messages_of("APP-304-UNCONDITIONAL", exchanges) == [
+        f"the app answered 304 to a {method} that carries no condition: a 304 says an "
+        "If-None-Match or If-Modified-Since evaluated false, and a client that sent neither "
+        "has no stored copy to use in its place"
+    ]
+    assert REGISTRY["APP-304-UNCONDITIONAL"].level.value == "SHOULD"
+    asked = run(NOT_MODIFIED_ALWAYS, conditional("If-None-Match", '"v1"'))
+    assert "APP-304-UNCONDITIONAL" in applied(asked)
+    assert messages_of("APP-304-UNCONDITIONAL", asked) == []
 
 
 def test_a_304_without_its_conditions_names_what_it_carried() -> None:
@@ -2483,8 +2507,6 @@ def test_a_304_without_its_conditions_names_what_it_carried() -> None:
         "the app answered 304 to a GET with If-Match: * and neither If-None-Match nor "
         "If-Modified-Since: 304 says one of those two evaluated false; a failing If-Match or "
         "If-Unmodified-Since gets 412, and one that holds the 200",
-        "the app answered 304 to a GET that carries no condition: 304 says an If-None-Match "
-        "or If-Modified-Since evaluated false",
         "the app answered 304 to a POST with If-None-Match: *: only a GET or HEAD is answered "
         "304; another method whose If-None-Match fails gets 412",
     ]

@@ -596,10 +596,17 @@ def errors_before_conditions(self: Rule, ex: Exchange) -> Iterator[Finding]:
         yield self.finding(ex, message)
 
 
+def _unconditional(ex: Exchange) -> bool:
+    """A GET or HEAD that carries no precondition at all: its 304 is APP-304-UNCONDITIONAL's
+    (RFC 9110 defines what a 304 means, and says no MUST of answering one unasked)."""
+    return ex.method in SAFE and not _sent(ex, CONDITIONAL_FIELDS)
+
+
 def _not_modified_without_cause(ex: Exchange) -> str | None:
-    """APP-304-CONDITIONAL's verdict on a 304: the finding's message when the request is
-    no GET or HEAD, or carries neither If-None-Match nor If-Modified-Since; "" otherwise
-    (whether the condition was false is the other rules' to judge)."""
+    """APP-304-CONDITIONAL's verdict on a 304 to a request with a precondition, or to
+    another method: the finding's message when the request is no GET or HEAD, or carries
+    neither If-None-Match nor If-Modified-Since; "" otherwise (whether the condition was
+    false is the other rules' to judge)."""
     if ex.method in SAFE and any(
         request_field(ex, name) is not None for name in ("if-none-match", "if-modified-since")
     ):
@@ -611,11 +618,6 @@ def _not_modified_without_cause(ex: Exchange) -> str | None:
             f"the app answered 304 to a {method} with {'; '.join(sent) or 'no condition'}: "
             "only a GET or HEAD is answered 304; another method whose If-None-Match fails "
             "gets 412"
-        )
-    if not sent:
-        return (
-            f"the app answered 304 to a {method} that carries no condition: 304 says an "
-            "If-None-Match or If-Modified-Since evaluated false"
         )
     return (
         f"the app answered 304 to a {method} with {'; '.join(sent)} and neither If-None-Match "
@@ -635,7 +637,8 @@ def _not_modified_without_cause(ex: Exchange) -> str | None:
     covers=(),
     needs=("start_response",),
     memo="exchange",
-    applies=lambda ex: app_status(ex) == 304 and answered(ex),
+    # A GET or HEAD with no precondition at all is APP-304-UNCONDITIONAL's (a SHOULD).
+    applies=lambda ex: app_status(ex) == 304 and answered(ex) and not _unconditional(ex),
     example="""
 bad:  if not if_match.is_strong(etag): return not_modified()   # If-Match: * -> 304
 fix:  a failing If-Match gets 412; 304 is only for If-None-Match and If-Modified-Since""",
@@ -643,3 +646,32 @@ fix:  a failing If-Match gets 412; 304 is only for If-None-Match and If-Modified
 def not_modified_conditional(self: Rule, ex: Exchange) -> Iterator[Finding]:
     if message := _not_modified_without_cause(ex):
         yield self.finding(ex, message)
+
+
+@rule(
+    "APP-304-UNCONDITIONAL",
+    level=Level.SHOULD,
+    binding=Binding.APP,
+    section=SECTION + "; RFC 9110 §15.4.5",
+    summary="a 304 answers a GET or HEAD that carries a precondition",
+    pep=ORIGIN,
+    source="RFC 9110 §15.4.5",
+    covers=(),
+    needs=("start_response",),
+    memo="exchange",
+    applies=lambda ex: app_status(ex) == 304 and answered(ex) and ex.method in SAFE,
+    example="""
+bad:  return not_modified()                       # whatever the request asked
+fix:  answer 304 only where If-None-Match or If-Modified-Since evaluated false""",
+)
+def not_modified_unconditional(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    # RFC 9110 §15.4.5: a 304 "indicates that a conditional GET or HEAD request has been
+    # received" and would have got a 200 but for the condition; a client that asked none
+    # holds no copy to reuse, and gets no content. No MUST says so: a SHOULD here.
+    if _unconditional(ex):
+        yield self.finding(
+            ex,
+            f"the app answered 304 to a {show(ex.method)} that carries no condition: a 304 "
+            "says an If-None-Match or If-Modified-Since evaluated false, and a client that "
+            "sent neither has no stored copy to use in its place",
+        )
