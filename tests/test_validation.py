@@ -547,3 +547,77 @@ def test_a_header_item_that_is_no_pair_of_strings_is_one_finding(
         with pytest.raises(WSGIViolation, match=r"^APP-HEADER-STR: "):
             validator(app)(env, start_response)
     assert [str(each.message) for each in warned] == []
+
+
+def served_environ() -> dict[str, Any]:
+    env: dict[str, Any] = {}
+    setup_testing_defaults(env)
+    return env
+
+
+class Recorded:
+    """An iterable that notes whether it was closed."""
+
+    def __init__(self, blocks: list[bytes]) -> None:
+        self.blocks = blocks
+        self.closed = False
+
+    def __iter__(self) -> Any:
+        return iter(self.blocks)
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def test_a_violation_the_app_caught_is_raised_as_it_returns() -> None:
+    """Validator audit of 2026-12-05 (Bottle's suite): the app called start_response with
+    an interim status, caught the violation it raised, and answered its own 500; the test
+    saw only that 500, and the finding was kept in ``findings`` alone. It is raised again
+    as the app returns, the app's iterable closed (no server gets it)."""
+    answered: list[Recorded] = []
+
+    def catch_all(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        try:
+            start_response("100 Continue", [("Content-Type", "text/plain")])
+            return [b""]
+        except Exception:
+            start_response("500 Oops", [("Content-Type", "text/plain")], sys.exc_info())
+            answered.append(Recorded([b"Critical error while processing request"]))
+            return answered[0]
+
+    with pytest.raises(WSGIViolation) as raised:
+        validator(catch_all)(served_environ(), start_response)
+    assert str(raised.value).startswith("APP-STATUS-FINAL: status 100 is interim (1xx)")
+    assert answered[0].closed
+    # Collecting, nothing is raised into the app, nor out of it.
+    collecting = validator(catch_all, collect=True)
+    result = collecting(served_environ(), start_response)
+    assert list(result) == [b""]
+    assert [each.rule for each in collecting.findings] == ["APP-STATUS-FINAL"]
+
+
+def test_a_violation_a_generator_caught_is_raised_in_place_of_its_end() -> None:
+    def generator(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        try:
+            start_response("200 OK", [("Content-Type", "text/plain"), ("Bad Name", "x")])
+        except AssertionError:
+            start_response("500 Oops", [("Content-Type", "text/plain")], sys.exc_info())
+        yield b"the app's own error page"
+
+    result = validator(generator)(served_environ(), start_response)
+    iterator = iter(result)
+    assert next(iterator) == b"the app's own error page"
+    with pytest.raises(WSGIViolation) as raised:
+        next(iterator)
+    assert str(raised.value).startswith("APP-HEADER-NAME-TOKEN:")
+    result.close()
+
+
+def test_a_violation_the_app_let_through_is_raised_once() -> None:
+    def letting_through(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        start_response("100 Continue", [("Content-Type", "text/plain")])
+        return [b""]
+
+    with pytest.raises(WSGIViolation) as raised:
+        validator(letting_through)(served_environ(), start_response)
+    assert str(raised.value).startswith("APP-STATUS-FINAL:")

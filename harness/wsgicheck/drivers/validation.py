@@ -18,7 +18,10 @@ Where a raise would do harm, the findings are not raised but told:
   error (a server that raises from ``close()`` breaks wsgiref's handler);
 * what only ``close()`` (or garbage collection) shows is warned, never raised from there;
 * while an exception of the app's is on its way to the server, it goes on unchanged: the
-  findings are added to it as notes (``__notes__``) and warned.
+  findings are added to it as notes (``__notes__``) and warned;
+* a violation raised into the app that the app caught and answered anyway (a framework's
+  catch-all 500) is raised again as the app returns, or from the last ``next()`` of a
+  generator that caught it: it would be lost otherwise.
 ``on_exchange`` is called with each exchange's record once it has ended (and again if the
 server closes the iterable a second time): ``wsgicheck probe`` sends it home from there.
 

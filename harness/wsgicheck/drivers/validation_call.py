@@ -7,6 +7,7 @@ records the call and judges it, and builds the request its environ describes (fo
 
 from __future__ import annotations
 
+import contextlib
 import re
 import sys
 from collections.abc import Callable
@@ -22,6 +23,7 @@ from ..core.observe import (
     record_start_response,
 )
 from ..core.streams import file_wrapper_called
+from ..model.errors import FindingRaised
 from ..model.events import (
     BLOCK_PREFIX,
     RawEvent,
@@ -87,6 +89,9 @@ class Invocation:
         #: When the iterable's iteration ended (exhausted, or raised), by the monotonic clock.
         self.iteration_ended: float | None = None
         self.returned = False
+        #: The first violation raised into the app (from start_response, write() or a
+        #: stream): raised again where the app caught it and went on (``_swallowed``).
+        self.violation: BaseException | None = None
         #: The exception being handled where the app was called: its caller's, not the app's.
         self.outer: BaseException | None = None
         #: The app's ``len()`` of its iterable raised an error of the app's.
@@ -192,7 +197,12 @@ class Invocation:
                 self.reported.add(key)
                 fresh.append(finding)
         if fresh:
-            owner._report(fresh, raising=raising, carrier=carrier)
+            try:
+                owner._report(fresh, raising=raising, carrier=carrier)
+            except FindingRaised as violation:
+                if self.violation is None:
+                    self.violation = violation
+                raise
 
     def judge_call(self) -> None:
         """Judge the call just made by the rules whose verdict cannot change later."""
@@ -287,6 +297,8 @@ class Invocation:
             finally:
                 self.finish(exc)
             raise
+        if self.violation is not None:
+            self._swallowed(result)
         self.returned = True
         self.started_first = self.status is not None
         kind_of = type(result)
@@ -313,6 +325,20 @@ class Invocation:
         if unclosed is not None:
             unclosed.add(self)
         return wrapped
+
+    def _swallowed(self, result: Any) -> None:
+        """The app caught a violation raised into it and returned all the same (a
+        framework's catch-all answers its own 500 in its place): raise it again, to the
+        server or the test client, as if the app had let it through. No server gets the
+        app's iterable then, so it is closed here."""
+        violation = self.violation
+        assert violation is not None
+        close = getattr(result, "close", None)
+        if callable(close):
+            with contextlib.suppress(Exception):
+                close()
+        self.finish(violation)
+        raise violation
 
     def _lookup_failed(self, exc: BaseException, what: str) -> None:
         """The app's ``len()`` or ``close`` look-up on its iterable raised an error of the

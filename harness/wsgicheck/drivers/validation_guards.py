@@ -100,6 +100,10 @@ class ServerIterable:
                     invocation.judge(invocation.owner.rules)
             finally:
                 invocation.keep()  # after the judgement, which reads the history before it
+            if invocation.violation is not None:
+                # Raised into the iterable (a generator's start_response), which caught it
+                # and went on: it goes to the server now, in place of the end.
+                raise invocation.violation
             raise StopIteration
         location = yield_location(self._iterator) if self._generator else None
         value, size = invocation.kept(block)
