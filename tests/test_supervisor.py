@@ -457,6 +457,46 @@ def test_the_worker_process_group_is_killed_even_on_ctrl_c(tmp_path: Path) -> No
     assert gone(worker)
 
 
+def test_sigterm_stops_the_run_and_its_worker_as_ctrl_c_does(tmp_path: Path) -> None:
+    """App sweep of 2026-12-05: SIGTERM (what ``timeout`` and a cancelled CI job send)
+    ended the supervisor alone, and the worker, in a session of its own, ran on under init.
+    It now stops the run as Ctrl-C does: the worker's session killed, what ran reported."""
+    pids = tmp_path / "pids"
+    target = write_app(
+        tmp_path / "slow_term",
+        f"""
+        import os, time
+
+        with open({str(pids)!r}, "w") as out:
+            out.write(str(os.getpid()))
+
+        def app(environ, start_response):
+            time.sleep(3600)
+        """,
+    )
+    process = subprocess.Popen(
+        [*_command(), "check", target, *FAST],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        for _ in range(600):  # until the worker has imported the app
+            if pids.exists() and pids.read_text():
+                break
+            time.sleep(0.1)
+        worker = int(pids.read_text())
+        process.send_signal(signal.SIGTERM)
+        process.wait(TIMEOUT)  # not communicate(): a worker left running holds its pipes
+        assert gone(worker)
+        _, err = process.communicate(timeout=TIMEOUT)
+    finally:
+        process.kill()
+        process.wait(TIMEOUT)
+    assert process.returncode == 130
+    assert err.decode().splitlines()[-1] == "wsgicheck: interrupted"
+
+
 # -- jobs -----------------------------------------------------------------------------------------
 
 

@@ -26,7 +26,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from multiprocessing.connection import wait
 from typing import Any
@@ -76,7 +76,20 @@ def supervise(
     ``hypothesis_home`` is where Hypothesis keeps its own files in the workers.
     Raises :class:`~wsgicheck.model.errors.TargetError` when the app cannot be loaded.
     """
-    options = options or RunOptions()
+    with _terminate_as_interrupt():
+        return _supervise(
+            spec, options or RunOptions(), jobs, app_coverage, on_progress, hypothesis_home
+        )
+
+
+def _supervise(
+    spec: str,
+    options: RunOptions,
+    jobs: int,
+    app_coverage: bool,
+    on_progress: Callable[[int, int], None] | None,
+    hypothesis_home: str | None,
+) -> RunResult:
     if options.database is not None:
         options = replace(options, database=absolute(options.database))
     home = os.path.abspath(hypothesis_home) if hypothesis_home is not None else None
@@ -126,6 +139,30 @@ def supervise(
         result.interrupted = True
     result.duration = time.monotonic() - started
     return result
+
+
+@contextlib.contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM (what ``timeout``, a cancelled CI job and ``kill`` send) stops the run as
+    Ctrl-C does: the workers are stopped, their sessions killed, and what they found so far
+    reported. Left to its default, it ended this process alone, and each worker, in a
+    session of its own, ran on under init. Only where nobody else handles SIGTERM, and
+    only in the main thread (where Python runs handlers); put back afterwards."""
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL
+    ):
+        yield
+        return
+    signal.signal(signal.SIGTERM, _interrupted)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def _interrupted(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def death_exchange(

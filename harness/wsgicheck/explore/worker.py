@@ -12,6 +12,7 @@ import atexit
 import io
 import operator
 import os
+import signal
 import sys
 import traceback
 from collections.abc import Callable
@@ -49,6 +50,7 @@ class Assignment:
 def run_worker(assignment: Assignment, records: Connection) -> None:
     """A worker: load the app, run its share of the examples, send what they showed."""
     os.setsid()  # a session of its own, which the supervisor kills at the end
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the supervisor's (forked with it)
     for fd, name in ((1, "stdout"), (2, "stderr")):
         # Unbuffered: what the app prints is in the pipe even if it ends with os._exit.
         raw = io.FileIO(fd, "w", closefd=False)
