@@ -358,6 +358,59 @@ def test_patching_socket_and_time_while_answering_leaves_the_transport_working(
     ]
 
 
+GEVENT_APP = """
+from gevent import monkey
+
+monkey.patch_all()
+
+import time
+import urllib.request
+
+from gevent.pywsgi import WSGIServer
+
+
+def backend(environ, start_response):
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [b"from the backend"]
+
+
+BACKEND = WSGIServer(("127.0.0.1", 0), backend, log=None)
+BACKEND.start()
+
+
+def app(environ, start_response):
+    url = f"http://127.0.0.1:{BACKEND.server_port}/"
+    body = urllib.request.urlopen(url, timeout=30).read()
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
+    return [body]
+
+
+def slow_app(environ, start_response):
+    time.sleep(3600)  # gevent's sleep: a green thread that waits
+    return app(environ, start_response)
+"""
+
+
+def test_an_app_on_green_threads_keeps_them_and_its_time_limit(tmp_path: Path) -> None:
+    """App sweep of 2026-12-05 (pywb): an app that calls gevent's patch_all and fetches
+    from a gevent server in its own process. The worker put back the blocking socket and
+    left threading patched: the app waited on a real socket for a green server that never
+    ran, the time limit (a green thread too) never fired, and the run ended in a false
+    HARNESS-WORKER-DIED. Where threading is replaced too, nothing is put back."""
+    target = write_app(tmp_path / "green", GEVENT_APP)
+    data = _clean_run_over_a_socket(tmp_path, target)
+    assert data["app_output"]["text"].splitlines() == [
+        "wsgicheck: the app replaced threading functions while it was imported (a "
+        "whole-process patch for green threads, as gevent's patch_all); wsgicheck runs its "
+        "transports on the app's patches"
+    ]
+    slow = check(
+        tmp_path, target.replace(":app", ":slow_app"), "--format", "json", "--timeout", "1"
+    )
+    assert slow.returncode == 1, slow.stdout
+    assert failing(report(slow)) == {"HARNESS-EXCHANGE-TIMEOUT"}
+
+
 EQUAL_CLOCK_APP = """
 import time
 

@@ -30,6 +30,10 @@ from .examples import OnExchange
 #: Modules the harness's own transport runs on: an app that replaces their functions at
 #: import gets them back (see :func:`_restore`).
 GUARDED_MODULES = ("socket", "time")
+#: What an app that patches the whole process for green threads (gevent's ``patch_all``,
+#: eventlet's ``monkey_patch``) replaces besides: then nothing is put back (see
+#: :func:`_restore`).
+THREADS_MODULE = "threading"
 
 
 @dataclass(frozen=True)
@@ -149,7 +153,7 @@ def _snapshot() -> dict[str, dict[str, Any]]:
     calls, makes ``time.tzname`` a new tuple): that is no replacement by the app."""
     return {
         name: {key: value for key, value in vars(sys.modules[name]).items() if callable(value)}
-        for name in GUARDED_MODULES
+        for name in (*GUARDED_MODULES, THREADS_MODULE)
     }
 
 
@@ -159,10 +163,32 @@ def _restore(snapshot: dict[str, dict[str, Any]], reported: set[str], when: str)
     An app that patches ``socket.socket`` or ``time.monotonic`` (to test itself, or by
     accident) would otherwise break the socket server and the time limits that judge it.
     The report shows it, once a name, among the app's output.
+
+    An app that replaced ``threading`` too made the whole process run on green threads
+    (gevent's ``patch_all``, as pywb does): its own servers and clients need every piece of
+    it, and the harness's threads are green threads as well. Putting back the blocking
+    socket alone left the app waiting on a real socket for a green server that never got
+    to run, and the time limit, a green thread too, never fired. Nothing is put back then:
+    the harness runs on the app's patches, and says so once.
     """
     missing = object()
+    threads = vars(sys.modules[THREADS_MODULE])
+    if any(
+        threads.get(key, missing) is not value for key, value in snapshot[THREADS_MODULE].items()
+    ):
+        if THREADS_MODULE not in reported:
+            reported.add(THREADS_MODULE)
+            print(
+                f"wsgicheck: the app replaced threading functions {when} (a whole-process "
+                "patch for green threads, as gevent's patch_all); wsgicheck runs its "
+                "transports on the app's patches",
+                file=sys.stderr,
+            )
+        return
     replaced = []
     for name, attributes in snapshot.items():
+        if name == THREADS_MODULE:
+            continue
         module = sys.modules[name]
         found = vars(module)
         # Nothing replaced (nearly always): one look at every name, in C, before each
