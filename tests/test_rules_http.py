@@ -59,6 +59,7 @@ HTTP_RULES = [
     "APP-ERRORS-BEFORE-CONDITIONS",
     "APP-304-CONDITIONAL",
     "APP-304-UNCONDITIONAL",
+    "APP-RANGE-UNIT-IGNORED",
     "APP-VARY-NAMES-FIELD",
     "APP-ETAG-PER-CODING",
 ]
@@ -986,7 +987,8 @@ def test_a_zero_length_is_judged_beside_200s_padded_to_other_lengths(
         ({"Range": "bytes=-0"}, "bytes */23", set()),  # a zero suffix
         ({"Range": "bytes=5-2"}, "bytes */23", set()),  # an invalid range-spec
         ({"Range": "bytes=0-0, 5-6"}, "bytes */23", set()),  # a set may be refused as too many
-        ({"Range": "lines=0-0"}, "bytes */23", set()),
+        # Another unit, refused in bytes: not a byte range, but a unit not understood.
+        ({"Range": "lines=0-0"}, "bytes */23", {"APP-RANGE-UNIT-IGNORED"}),
         ({"Range": "bytes =0-0"}, "bytes */23", set()),  # no range request: it does not parse
         ({"Range": "bytes=0-0"}, "bytes */0", set()),
         ({"Range": "bytes=0-0"}, None, {"APP-416-CONTENT-RANGE"}),  # no length to judge by
@@ -2530,6 +2532,92 @@ def test_werkzeug_shared_data_answers_if_match_with_304(tmp_path: Path) -> None:
     # The stale If-Match beside a Range too.
     expected = {("GET", ("If-Match",)), ("GET", ("Range", "If-Match"))}
     assert found == (expected if werkzeug_says == 304 else set())
+
+
+# -- APP-RANGE-UNIT-IGNORED ------------------------------------------------------------------
+
+UNIT = "APP-RANGE-UNIT-IGNORED"
+ITEMS = {**GET, "headers": {"Range": "items=0-1"}}
+
+
+def unit_app(status: str, fields: list[tuple[str, str]], plain: list[tuple[str, str]]) -> Any:
+    """An app that answers a plain GET 200 with ``plain`` fields, any Range with ``status``
+    and ``fields``."""
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        if "HTTP_RANGE" in environ:
+            start_response(status, [TEXT, *fields])
+            return [b"ab"] if status.startswith("206") else []
+        start_response("200 OK", [TEXT, *plain])
+        return [BODY]
+
+    return app
+
+
+ACCEPTS_BYTES = [("Accept-Ranges", "bytes")]
+
+
+@pytest.mark.parametrize(
+    ("status", "fields", "plain", "verdict"),
+    [
+        # Bottle's static_file: 416, no Content-Range; the 200 said bytes alone.
+        ("416 Range Not Satisfiable", [], ACCEPTS_BYTES, "fail"),
+        ("416 Range Not Satisfiable", ACCEPTS_BYTES, [], "fail"),
+        ("416 Range Not Satisfiable", [("Accept-Ranges", "none")], [], "fail"),
+        # Read as a byte range: its Content-Range says bytes.
+        ("206 Partial Content", [("Content-Range", "bytes 0-1/12")], [], "fail"),
+        # A unit of its own, understood: said so in Content-Range or Accept-Ranges.
+        ("206 Partial Content", [("Content-Range", "items 0-1/10")], [], "pass"),
+        ("416 Range Not Satisfiable", [], [("Accept-Ranges", "bytes, items")], "pass"),
+        # Nothing said of the units: no verdict.
+        ("416 Range Not Satisfiable", [], [], "skip"),
+    ],
+)
+def test_a_range_in_a_unit_the_app_does_not_understand_is_ignored(
+    status: str, fields: list[tuple[str, str]], plain: list[tuple[str, str]], verdict: str
+) -> None:
+    """App sweep of 2026-12-05: pypiserver (Bottle's static_file) answers Range: items=0-1
+    with 416; RFC 9110 §14.2 has the origin server ignore a unit it does not understand."""
+    exchanges = run(unit_app(status, fields, plain), GET, ITEMS)
+    judged = UNIT in applied(exchanges)
+    found = messages_of(UNIT, exchanges)
+    assert ("skip" if not judged else "fail" if found else "pass") == verdict
+    if verdict == "fail":
+        assert found[0].startswith(f"the app answered {status[:3]} to Range items=0-1, in a ")
+
+
+def test_bottle_and_werkzeug_refuse_an_unknown_range_unit(tmp_path: Path) -> None:
+    """Bottle 0.13's static_file (pypiserver's files) reads only ``bytes=`` and answers
+    anything else 416, with no Content-Range but Accept-Ranges: bytes on its 200;
+    Werkzeug 3.1's make_conditional (Flask's send_file) parses any unit and answers 416
+    with Content-Range: bytes */N."""
+    import bottle
+    from werkzeug.wrappers import Request as WerkzeugRequest
+    from werkzeug.wrappers import Response as WerkzeugResponse
+
+    (tmp_path / "two.txt").write_bytes(b"two lines\nof text\n")
+    static = bottle.Bottle()
+    static.route("/two.txt")(lambda: bottle.static_file("two.txt", root=str(tmp_path)))
+    with warnings.catch_warnings():
+        # Bottle opens the file before it refuses the Range, and never closes it.
+        warnings.simplefilter("ignore", ResourceWarning)
+        exchanges = run(static, {**GET, "target": "/two.txt"}, {**ITEMS, "target": "/two.txt"})
+        gc.collect()
+    tail = "a Range in an unknown unit is ignored, and the whole representation sent"
+    assert messages_of(UNIT, exchanges) == [
+        "the app answered 416 to Range items=0-1, in a unit it does not understand (it said "
+        f"Accept-Ranges: bytes): {tail}"
+    ]
+
+    @WerkzeugRequest.application
+    def conditional_app(request: WerkzeugRequest) -> WerkzeugResponse:
+        response = WerkzeugResponse(b"two lines\nof text\n", mimetype="text/plain")
+        return response.make_conditional(request, accept_ranges=True, complete_length=18)
+
+    assert messages_of(UNIT, run(conditional_app, GET, ITEMS)) == [
+        "the app answered 416 to Range items=0-1, in a unit it does not understand (it said "
+        f"Content-Range: bytes */18): {tail}"
+    ]
 
 
 # -- real apps, through the follow-up questions ------------------------------------------------

@@ -20,6 +20,7 @@ from ..model.grammar import (
     decimal,
     entity_tag_re,
     imf_fixdate_re,
+    is_token,
     media_type_re,
     obs_date_re,
 )
@@ -38,6 +39,7 @@ from .http_evidence import (
     has_content,
     history_bears_on,
     http_date,
+    plain_gets,
     request_field,
     settled,
 )
@@ -697,4 +699,70 @@ def coding_accepted(self: Rule, ex: Exchange) -> Iterator[Finding]:
             f"Accept-Encoding {quoted(value)} does not accept {show(refused[0])}; the app "
             f"answered {app_status(ex)} with Content-Encoding {show(given)}, where the content "
             "uncoded was acceptable",
+        )
+
+
+def _unit_verdict(ex: Exchange) -> tuple[str, bool, str] | None:
+    """For a GET with one Range field in a unit other than bytes (and no If-Range: that is
+    APP-IF-RANGE's), answered 206 or 416: the field, and what the app said of the unit;
+    None where it said nothing. A Content-Range tells (in bytes, it read the field as a
+    byte range; in the field's unit, it understands it), else an Accept-Ranges (the
+    response's own, else the last plain GET's of the same request) that lists the unit or
+    leaves it out: the field, whether the app understands the unit, and the field it said
+    so in."""
+    if ex.method != "GET" or app_status(ex) not in (206, 416):
+        return None
+    fields = [value for name, value in ex.request.headers if name.lower() == "range"]
+    if len(fields) != 1 or request_field(ex, "if-range") is not None:
+        return None
+    unit = fields[0].partition("=")[0].strip(" \t").lower()
+    if unit == "bytes" or not is_token(unit):
+        return None
+    stated = app_field(ex, "content-range")
+    if stated is not None:
+        said = stated.strip(" \t").partition(" ")[0].lower()
+        return fields[0], said != "bytes", f"Content-Range: {show(stated)}"
+    accepted = app_field(ex, "accept-ranges")
+    if accepted is None:
+        plain = next(plain_gets(ex, since_change=True), None)
+        if plain is None or app_status(plain) != 200:
+            return None
+        accepted = app_field(plain, "accept-ranges")
+        if accepted is None:
+            return None
+    understood = unit in {each.strip(" \t").lower() for each in accepted.split(",")}
+    return fields[0], understood, f"Accept-Ranges: {show(accepted)}"
+
+
+@rule(
+    "APP-RANGE-UNIT-IGNORED",
+    level=Level.MUST,
+    binding=Binding.APP,
+    section=SECTION + "; RFC 9110 §14.2",
+    summary="a Range in a unit the app does not understand is ignored (the whole "
+    "representation), not answered 206 or 416",
+    pep=ORIGIN,
+    source="RFC 9110 §14.2",
+    covers=(),
+    needs=("start_response",),
+    memo="exchange",
+    sequence=history_bears_on,
+    # Judged where the app said which units it understands (Content-Range, Accept-Ranges).
+    applies=lambda ex: _unit_verdict(ex) is not None,
+    example="""
+bad:  if not header.startswith("bytes="): return HTTPError(416)   # Range: items=0-1
+fix:  if not header.startswith("bytes="): ignore Range, serve the whole file (200)""",
+)
+def range_unit_ignored(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    # RFC 9110 §14.2: "An origin server MUST ignore a Range header field that contains a
+    # range unit it does not understand."
+    found = _unit_verdict(ex)
+    assert found is not None
+    ranges, understood, said = found
+    if not understood:
+        yield self.finding(
+            ex,
+            f"the app answered {app_status(ex)} to Range {show(ranges)}, in a unit it does not "
+            f"understand (it said {said}): a Range in an unknown unit is ignored, and the "
+            "whole representation sent",
         )
