@@ -476,7 +476,10 @@ def test_a_module_beside_the_app_does_not_shadow_the_standard_library(
         assert report(result)["failed"] is False
 
 
-def test_the_worker_process_group_is_killed_even_on_ctrl_c(tmp_path: Path) -> None:
+def signalled_while_the_app_waits(tmp_path: Path, sent: signal.Signals) -> tuple[bool, int, str]:
+    """``check`` on an app that waits an hour, sent ``sent`` once the worker has imported
+    it: whether the worker was gone as soon as ``check`` ended (waited for alone: a worker
+    left running holds the pipes), the exit status, and what ``check`` printed to stderr."""
     pids = tmp_path / "pids"
     target = write_app(
         tmp_path / "slow",
@@ -502,52 +505,29 @@ def test_the_worker_process_group_is_killed_even_on_ctrl_c(tmp_path: Path) -> No
                 break
             time.sleep(0.1)
         worker = int(pids.read_text())
-        process.send_signal(signal.SIGINT)
-        process.communicate(timeout=TIMEOUT)
+        process.send_signal(sent)
+        process.wait(TIMEOUT)
+        ended = gone(worker)
+        _, err = process.communicate(timeout=TIMEOUT)
     finally:
         process.kill()
         process.wait(TIMEOUT)
-    assert gone(worker)
+    return ended, process.returncode, err.decode()
+
+
+def test_the_worker_process_group_is_killed_even_on_ctrl_c(tmp_path: Path) -> None:
+    ended, status, err = signalled_while_the_app_waits(tmp_path, signal.SIGINT)
+    assert ended
+    assert (status, err.splitlines()[-1]) == (130, "wsgicheck: interrupted")
 
 
 def test_sigterm_stops_the_run_and_its_worker_as_ctrl_c_does(tmp_path: Path) -> None:
     """App sweep of 2026-12-05: SIGTERM (what ``timeout`` and a cancelled CI job send)
     ended the supervisor alone, and the worker, in a session of its own, ran on under init.
     It now stops the run as Ctrl-C does: the worker's session killed, what ran reported."""
-    pids = tmp_path / "pids"
-    target = write_app(
-        tmp_path / "slow_term",
-        f"""
-        import os, time
-
-        with open({str(pids)!r}, "w") as out:
-            out.write(str(os.getpid()))
-
-        def app(environ, start_response):
-            time.sleep(3600)
-        """,
-    )
-    process = subprocess.Popen(
-        [*_command(), "check", target, *FAST],
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        for _ in range(600):  # until the worker has imported the app
-            if pids.exists() and pids.read_text():
-                break
-            time.sleep(0.1)
-        worker = int(pids.read_text())
-        process.send_signal(signal.SIGTERM)
-        process.wait(TIMEOUT)  # not communicate(): a worker left running holds its pipes
-        assert gone(worker)
-        _, err = process.communicate(timeout=TIMEOUT)
-    finally:
-        process.kill()
-        process.wait(TIMEOUT)
-    assert process.returncode == 130
-    assert err.decode().splitlines()[-1] == "wsgicheck: interrupted"
+    ended, status, err = signalled_while_the_app_waits(tmp_path, signal.SIGTERM)
+    assert ended
+    assert (status, err.splitlines()[-1]) == (130, "wsgicheck: interrupted")
 
 
 # -- jobs -----------------------------------------------------------------------------------------
