@@ -67,8 +67,8 @@ def follow_ups(
     validator (:func:`_may_ask_ranges`), then with
     If-Range, then with the preconditions a range must not skip (:func:`_beside_range`),
     then ranges it cannot satisfy (:func:`_unsatisfiable`), one whose last-pos is past the
-    end (:func:`_past_the_end`), ``BYTES=0-0`` (the unit in capitals), and ``bytes=0-``
-    with gzip and deflate accepted.
+    end (:func:`_past_the_end`), ``BYTES=0-0`` (the unit in capitals), ``items=0-0`` (a
+    unit to ignore), and ``bytes=0-`` with gzip and deflate accepted.
     After a redirect or a client error the app gave, :func:`_ignored_conditions` (with
     ``elsewhere``, what other targets taught).
     None for anything else; a value the app sent that no client could send back is left
@@ -125,6 +125,9 @@ def follow_ups(
         # The unit in capitals: range units are case-insensitive (RFC 9110 §14.1), and an
         # app that compares it with "bytes=" refuses it (Bottle 0.13's static_file: 416).
         wanted.append(("GET", (("Range", "BYTES=0-0"),)))
+        # A unit it does not know, to be ignored (RFC 9110 §14.2): Bottle's static_file and
+        # Werkzeug's make_conditional answer it 416 (APP-RANGE-UNIT-IGNORED).
+        wanted.append(("GET", (("Range", "items=0-0"),)))
         if not request.header_values("accept-encoding"):
             # The whole of it as a range, codings accepted: a compression layer that codes
             # a 206 after the app cut it (Flask-Compress with deflate) is past its minimum
