@@ -457,6 +457,9 @@ QUIET: list[Any] = [
     # A name with "_" may be dropped or kept; a hop-by-hop field is the server's.
     ({"HTTP_X_A": "other"}, req("/", ("X-A", "1"), ("X_A", "2"))),
     ({"HTTP_CONNECTION": "close"}, req("/", ("Connection", "keep-alive"))),
+    # waitress on a Unix socket, which has no TCP port: the socket's path (validator audit
+    # of 2026-12-05); the PEP asks only that SERVER_PORT never be empty.
+    ({"SERVER_PORT": "/run/app.sock"}, None),
     ({"gunicorn.socket": object(), "werkzeug.request": None, "paste.testing": True}, None),
     ({"mod_wsgi.process_group": "", "webob._parsed_query_vars": ()}, None),
     ({"x-wsgiorg.fdevent.readable": print, "uwsgi.version": b"2.0"}, None),

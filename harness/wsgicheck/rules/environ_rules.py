@@ -134,7 +134,8 @@ def server_name(self: Rule, ex: Exchange) -> Iterator[Finding]:
     level=Level.MUST,
     binding=Binding.ENVIRON,
     section=VARIABLES,
-    summary="SERVER_PORT is present, not empty, and a decimal port number",
+    summary="SERVER_PORT is present, not empty, and a decimal port number (on a Unix socket, "
+    "which has none, any non-empty value)",
     pep="""SERVER_NAME and SERVER_PORT are required strings and must never be empty.""",
     needs=("environ",),
     memo="environ",
@@ -149,7 +150,10 @@ def server_port(self: Rule, ex: Exchange) -> Iterator[Finding]:
         yield self.finding(ex, "environ has no SERVER_PORT")
     elif port == "":
         yield self.finding(ex, "SERVER_PORT is empty")
-    elif port is not None and not (port.isascii() and port.isdigit()):
+    elif port is not None and not (port.isascii() and port.isdigit()) and not port.startswith("/"):
+        # A server listening on a Unix socket has no TCP port to give (RFC 3875 §4.1.15
+        # asks for one): waitress gives the socket's path, which the PEP's "must never be
+        # empty" allows.
         yield self.finding(ex, f"SERVER_PORT {port!r} is not a port number")
 
 
