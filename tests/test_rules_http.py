@@ -874,6 +874,36 @@ def test_a_304_to_another_request_is_not_held_to_the_200(between: dict[str, Any]
     assert "APP-CL-OF-GET" not in applied(exchanges)
 
 
+def test_a_head_given_another_content_length_is_not_the_gets_head() -> None:
+    """Validator audit of 2026-12-05 (WebTest's own suite): WebTest's HEAD gives the app
+    CONTENT_LENGTH "0" where its GET gives none, and an app that echoes its environ answers
+    them with bodies one byte apart; APP-CL-OF-GET (a MUST) compared the two."""
+    from wsgicheck import Framing
+
+    def echoing(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        body = f"CONTENT_LENGTH={environ.get('CONTENT_LENGTH')!r}\n".encode()
+        start_response("200 OK", [TEXT, ("Content-Length", str(len(body)))])
+        return [] if environ["REQUEST_METHOD"] == "HEAD" else [body]
+
+    def sent(method: str, framing: Framing) -> Request:
+        return Request(method=method, headers=(("Host", "localhost"),), framing=framing)
+
+    def judged(*requests: Request) -> list[Exchange]:
+        client = Client(echoing)
+        return list(in_sequence([Exchange(client.send(each)) for each in requests]))
+
+    get, head = sent("GET", Framing.NONE), sent("HEAD", Framing.CONTENT_LENGTH)
+    exchanges = judged(get, head, get)
+    assert exchanges[1].environ is not None
+    assert exchanges[1].environ["CONTENT_LENGTH"] == "0"
+    assert "APP-CL-OF-GET" not in applied(exchanges)
+    # Given the same CONTENT_LENGTH, the pair is judged, and the lengths agree.
+    sized = sent("GET", Framing.CONTENT_LENGTH)
+    same = judged(sized, head, sized)
+    assert "APP-CL-OF-GET" in applied(same)
+    assert messages_of("APP-CL-OF-GET", same) == []
+
+
 def test_a_304_to_the_same_fields_in_another_order_is_another_request() -> None:
     """Field lines of one name are a list whose order is significant (RFC 9110 §5.3): a
     request with them the other way round is not the 200's own request."""
@@ -2504,13 +2534,17 @@ def test_a_304_to_a_request_with_no_condition_is_a_should(method: str) -> None:
 
 def test_a_304_without_its_conditions_names_what_it_carried() -> None:
     post = {"method": "POST", "target": "/", "headers": {"If-None-Match": "*"}}
-    exchanges = run(NOT_MODIFIED_ALWAYS, conditional("If-Match", "*"), GET, post)
+    # Isso's SharedDataMiddleware (the sweep of 2026-12-05): If-Modified-Since on PROPFIND.
+    propfind = {"method": "PROPFIND", "target": "/", "headers": {"If-Modified-Since": LAST}}
+    exchanges = run(NOT_MODIFIED_ALWAYS, conditional("If-Match", "*"), GET, post, propfind)
     assert messages_of("APP-304-CONDITIONAL", exchanges) == [
         "the app answered 304 to a GET with If-Match: * and neither If-None-Match nor "
         "If-Modified-Since: 304 says one of those two evaluated false; a failing If-Match or "
         "If-Unmodified-Since gets 412, and one that holds the 200",
         "the app answered 304 to a POST with If-None-Match: *: only a GET or HEAD is answered "
         "304; another method whose If-None-Match fails gets 412",
+        f"the app answered 304 to a PROPFIND with If-Modified-Since: {LAST}: only a GET or HEAD "
+        "is answered 304; another method ignores If-Modified-Since (RFC 9110 §13.1.3)",
     ]
 
 

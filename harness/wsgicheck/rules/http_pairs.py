@@ -186,8 +186,21 @@ def _rests_on(
 
 
 def _head_of(each: Exchange, get: Exchange) -> bool:
-    """Whether ``each`` is a HEAD of ``get``'s request."""
-    return each.method == "HEAD" and request_key(each, frozenset()) == request_key(get, frozenset())
+    """Whether ``each`` is a HEAD of ``get``'s request: the same fields, and the same
+    CONTENT_LENGTH given the app (WebTest's HEAD carries "0" where its GET carries none,
+    and an app that echoes its environ then answers the two with bodies of two lengths)."""
+    return (
+        each.method == "HEAD"
+        and request_key(each, frozenset()) == request_key(get, frozenset())
+        and _length_given(each) == _length_given(get)
+    )
+
+
+def _length_given(ex: Exchange) -> object:
+    """The CONTENT_LENGTH in the app's environ, if it was a string (None otherwise)."""
+    environ = ex.environ if isinstance(ex.environ, dict) else {}
+    value = dict.get(environ, "CONTENT_LENGTH")
+    return value if type(value) is str else None
 
 
 def _heads(ex: Exchange) -> tuple[Exchange, list[Exchange]] | None:

@@ -614,10 +614,15 @@ def _not_modified_without_cause(ex: Exchange) -> str | None:
     sent = _sent(ex, CONDITIONAL_FIELDS)
     method = show(ex.method)
     if ex.method not in SAFE:
+        if request_field(ex, "if-none-match") is not None:
+            why = "another method whose If-None-Match fails gets 412"
+        elif request_field(ex, "if-modified-since") is not None:
+            why = "another method ignores If-Modified-Since (RFC 9110 §13.1.3)"
+        else:
+            why = "it says a GET would have got a 200"
         return (
             f"the app answered 304 to a {method} with {'; '.join(sent) or 'no condition'}: "
-            "only a GET or HEAD is answered 304; another method whose If-None-Match fails "
-            "gets 412"
+            f"only a GET or HEAD is answered 304; {why}"
         )
     return (
         f"the app answered 304 to a {method} with {'; '.join(sent)} and neither If-None-Match "
