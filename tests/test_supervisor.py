@@ -476,43 +476,48 @@ def test_a_module_beside_the_app_does_not_shadow_the_standard_library(
         assert report(result)["failed"] is False
 
 
-def signalled_while_the_app_waits(tmp_path: Path, sent: signal.Signals) -> tuple[bool, int, str]:
-    """``check`` on an app that waits an hour, sent ``sent`` once the worker has imported
-    it: whether the worker was gone as soon as ``check`` ended (waited for alone: a worker
-    left running holds the pipes), the exit status, and what ``check`` printed to stderr."""
+def signalled_while_the_app_waits(
+    tmp_path: Path, sent: signal.Signals, *, pytest: bool = False
+) -> tuple[bool, int, str]:
+    """``check`` (or the pytest suite) on an app that waits an hour, sent ``sent`` once the
+    worker has imported it: whether the worker was gone as soon as the command ended
+    (waited for alone: a worker left running holds the pipes), the exit status, and what
+    the command printed (stderr; stdout for pytest)."""
     pids = tmp_path / "pids"
     target = write_app(
         tmp_path / "slow",
         f"""
         import os, time
 
-        with open({str(pids)!r}, "w") as out:
-            out.write(str(os.getpid()))
-
         def app(environ, start_response):
+            # Called in a worker alone (pytest imports the app too, for its fixtures).
+            with open({str(pids)!r}, "a") as out:
+                out.write(f"{{os.getpid()}}\\n")
             time.sleep(3600)
         """,
     )
+    command = [*_command(), "check", target, *FAST]
+    if pytest:
+        command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q"]
+        command += [f"--wsgi-app={target}", "--wsgi-database=off", "--wsgi-seed=3"]
     process = subprocess.Popen(
-        [*_command(), "check", target, *FAST],
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE
     )
     try:
-        for _ in range(600):  # until the worker has imported the app
-            if pids.exists() and pids.read_text():
+        workers: list[int] = []
+        for _ in range(600):  # until a worker has called the app
+            workers = [int(each) for each in pids.read_text().split()] if pids.exists() else []
+            if workers:
                 break
             time.sleep(0.1)
-        worker = int(pids.read_text())
         process.send_signal(sent)
         process.wait(TIMEOUT)
-        ended = gone(worker)
-        _, err = process.communicate(timeout=TIMEOUT)
+        ended = all(gone(worker) for worker in workers)
+        out, err = process.communicate(timeout=TIMEOUT)
     finally:
         process.kill()
         process.wait(TIMEOUT)
-    return ended, process.returncode, err.decode()
+    return ended, process.returncode, (out if pytest else err).decode()
 
 
 def test_the_worker_process_group_is_killed_even_on_ctrl_c(tmp_path: Path) -> None:
@@ -528,6 +533,19 @@ def test_sigterm_stops_the_run_and_its_worker_as_ctrl_c_does(tmp_path: Path) -> 
     ended, status, err = signalled_while_the_app_waits(tmp_path, signal.SIGTERM)
     assert ended
     assert (status, err.splitlines()[-1]) == (130, "wsgicheck: interrupted")
+
+
+@pytest.mark.parametrize("sent", [signal.SIGINT, signal.SIGTERM])
+def test_the_pytest_suite_stops_on_ctrl_c_and_sigterm_and_passes_nothing(
+    tmp_path: Path, sent: signal.Signals
+) -> None:
+    """Review of 2026-12-05: under --wsgi-app, a run cut short by Ctrl-C came back as a
+    partial result nobody read as such, and pytest went on to pass the rules on it (exit
+    0). It now stops as pytest does on Ctrl-C (exit 2), the worker ended; SIGTERM too."""
+    ended, status, out = signalled_while_the_app_waits(tmp_path, sent, pytest=True)
+    assert ended
+    assert status == 2, out
+    assert " passed" not in out.splitlines()[-1]
 
 
 # -- jobs -----------------------------------------------------------------------------------------

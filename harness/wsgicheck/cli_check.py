@@ -51,7 +51,7 @@ def _hypothesis_home() -> str:
 
 
 def run_check(args: argparse.Namespace) -> int:
-    from .explore.supervisor import supervise
+    from .explore.supervisor import supervise, terminate_as_interrupt
 
     resolve_settings(
         args, [each.name for each in settings.SETTINGS if each.flags or each.name == "app"]
@@ -77,14 +77,15 @@ def run_check(args: argparse.Namespace) -> int:
     # The app runs in worker processes (wsgicheck.explore.supervisor), never in this one: this
     # one's working directory stays where check was started, and --output, --baseline
     # and .wsgicheck/ are read and written there whatever the app does.
-    result = supervise(
-        args.target,
-        options,
-        jobs=args.jobs,
-        app_coverage=args.app_coverage,
-        on_progress=progress,
-        hypothesis_home=_hypothesis_home(),
-    )
+    with terminate_as_interrupt():
+        result = supervise(
+            args.target,
+            options,
+            jobs=args.jobs,
+            app_coverage=args.app_coverage,
+            on_progress=progress,
+            hypothesis_home=_hypothesis_home(),
+        )
     if progress is not None:
         progress.done()
     result.source_root = args.source_root

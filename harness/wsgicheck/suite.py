@@ -186,7 +186,7 @@ class SuitePlugin:
         """The run (or ``examples`` of it drawn with ``seed``), with the app in a worker
         process (:mod:`wsgicheck.explore.supervisor`): whatever it does there (exit, crash, print,
         fork), this pytest process reports it."""
-        from .explore.supervisor import supervise
+        from .explore.supervisor import supervise, terminate_as_interrupt
         from .model.options import RunOptions
 
         s = self.settings
@@ -204,8 +204,14 @@ class SuitePlugin:
             database=s.database,
             timeout=s.timeout,
         )
-        verdicts = Verdicts.of(supervise(s.target, options, on_progress=on_progress))
-        return replace(verdicts, seed=s.seed)
+        with terminate_as_interrupt():
+            result = supervise(s.target, options, on_progress=on_progress)
+        if result.interrupted:
+            # Ctrl-C or SIGTERM in the middle of the run: pytest stops as it does on any
+            # Ctrl-C (the workers ended), rather than give verdicts on a part of the run as
+            # if it were the whole.
+            raise KeyboardInterrupt
+        return replace(Verdicts.of(result), seed=s.seed)
 
     def _share(self, index: int) -> Verdicts:
         """Share ``index`` of the run, explored here."""

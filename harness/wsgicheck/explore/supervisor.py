@@ -47,7 +47,14 @@ from .merge import merge_partials
 from .shares import split
 from .worker import Assignment, run_worker
 
-__all__ = ["CAPTURE_LIMIT", "DEATH_RULE", "CapturedOutput", "death_exchange", "supervise"]
+__all__ = [
+    "CAPTURE_LIMIT",
+    "DEATH_RULE",
+    "CapturedOutput",
+    "death_exchange",
+    "supervise",
+    "terminate_as_interrupt",
+]
 
 #: Bytes of the app's output a report keeps: the first and the last half of this.
 CAPTURE_LIMIT = 64 * 1024
@@ -76,20 +83,7 @@ def supervise(
     ``hypothesis_home`` is where Hypothesis keeps its own files in the workers.
     Raises :class:`~wsgicheck.model.errors.TargetError` when the app cannot be loaded.
     """
-    with _terminate_as_interrupt():
-        return _supervise(
-            spec, options or RunOptions(), jobs, app_coverage, on_progress, hypothesis_home
-        )
-
-
-def _supervise(
-    spec: str,
-    options: RunOptions,
-    jobs: int,
-    app_coverage: bool,
-    on_progress: Callable[[int, int], None] | None,
-    hypothesis_home: str | None,
-) -> RunResult:
+    options = options or RunOptions()
     if options.database is not None:
         options = replace(options, database=absolute(options.database))
     home = os.path.abspath(hypothesis_home) if hypothesis_home is not None else None
@@ -114,8 +108,9 @@ def _supervise(
             interrupted = True
             _interrupt(workers)
     finally:
-        for worker in workers:
-            worker.end()
+        with _interrupts_held():
+            for worker in workers:
+                worker.end()
     if interrupted:
         partials = [worker.partial for worker in workers if worker.partial is not None]
         if not partials:
@@ -142,12 +137,13 @@ def _supervise(
 
 
 @contextlib.contextmanager
-def _terminate_as_interrupt() -> Iterator[None]:
-    """SIGTERM (what ``timeout``, a cancelled CI job and ``kill`` send) stops the run as
+def terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM (what ``timeout``, a cancelled CI job and ``kill`` send) stops a run as
     Ctrl-C does: the workers are stopped, their sessions killed, and what they found so far
-    reported. Left to its default, it ended this process alone, and each worker, in a
-    session of its own, ran on under init. Only where nobody else handles SIGTERM, and
-    only in the main thread (where Python runs handlers); put back afterwards."""
+    reported (``wsgicheck check`` runs :func:`supervise` inside it). Left to its default,
+    it ended this process alone, and each worker, in a session of its own, ran on under
+    init. Only where nobody else handles SIGTERM, and only in the main thread (where Python
+    runs handlers); put back afterwards."""
     if (
         threading.current_thread() is not threading.main_thread()
         or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL
@@ -163,6 +159,28 @@ def _terminate_as_interrupt() -> Iterator[None]:
 
 def _interrupted(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def _interrupts_held() -> Iterator[None]:
+    """Ctrl-C and SIGTERM held back while the workers are ended: a cancelled CI job sends
+    SIGINT, then SIGTERM, and the second, raised in the middle of the cleanup, left the
+    sessions not yet killed running. One that came is raised once the cleanup is done."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    came: list[int] = []
+    held = (signal.SIGINT, signal.SIGTERM)
+    previous = {
+        each: signal.signal(each, lambda signum, frame: came.append(signum)) for each in held
+    }
+    try:
+        yield
+    finally:
+        for each, handler in previous.items():
+            signal.signal(each, handler)
+    if came:
+        raise KeyboardInterrupt
 
 
 def death_exchange(
