@@ -32,8 +32,10 @@ from .examples import OnExchange
 GUARDED_MODULES = ("socket", "time")
 #: What an app that patches the whole process for green threads (gevent's ``patch_all``,
 #: eventlet's ``monkey_patch``) replaces besides: then nothing is put back (see
-#: :func:`_restore`).
+#: :func:`_restore`). The names that make a thread a green one: not ``excepthook`` or
+#: ``settrace``, which an app sets for its logging or its debugger.
 THREADS_MODULE = "threading"
+GREEN_THREAD_NAMES = ("_start_new_thread", "_allocate_lock", "get_ident", "Lock")
 
 
 @dataclass(frozen=True)
@@ -173,9 +175,8 @@ def _restore(snapshot: dict[str, dict[str, Any]], reported: set[str], when: str)
     """
     missing = object()
     threads = vars(sys.modules[THREADS_MODULE])
-    if any(
-        threads.get(key, missing) is not value for key, value in snapshot[THREADS_MODULE].items()
-    ):
+    before = snapshot[THREADS_MODULE]
+    if any(threads.get(key, missing) is not before.get(key, missing) for key in GREEN_THREAD_NAMES):
         if THREADS_MODULE not in reported:
             reported.add(THREADS_MODULE)
             print(
