@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
+from wsgiref.util import FileWrapper
 
 import pytest
 
@@ -782,6 +783,29 @@ def test_a_head_taken_before_the_first_step_is_caught(tmp_path: Path) -> None:
     assert "SRV-NO-ASSUME-SR-CALLED" not in server_findings(
         probed(tmp_path, immediate, "late-start")
     )
+
+
+def sendfile(part: int) -> Server:
+    """A server with wsgiref's file wrapper whose fast path sends 1/``part`` of the file
+    (and keeps the connection)."""
+
+    def serve(app: Any, environ: dict[str, Any], log: list[str]) -> Wire:
+        environ["wsgi.file_wrapper"] = FileWrapper
+        status, headers, body = answer_of(app, environ)
+        return _head(status, headers, body[: len(body) // part], complete=False, closed=False)
+
+    return serve
+
+
+def test_a_file_wrapper_returned_is_no_short_body_of_the_apps(tmp_path: Path) -> None:
+    """The trace holds nothing of a file wrapper's body (it produced 0 bytes, to the
+    trace): SRV-CL-SHORT, about a body the app gave short, does not apply, whatever the
+    server sent of the file."""
+    rule = REGISTRY["SRV-CL-SHORT"]
+    for server in (sendfile(1), sendfile(2)):
+        exchange = probed(tmp_path, server, "file-wrapper", "file")
+        assert exchange.observations("file-wrapper-returned")
+        assert not rule.applies(exchange)
 
 
 def test_a_head_taken_before_the_first_step_is_one_finding_with_a_late_exc_info_too(

@@ -438,6 +438,10 @@ def _short_body_alone(session: Session) -> str:
             follow.response = conn.read_response("GET")
         if answered_id(follow.response) == follow.probe_id:
             return "sent alone: connection kept, the request sent next on it was answered"
+        if conn.closed:
+            # Closed a moment after the short body, not at once: a close all the same.
+            response.closed = True
+            return "sent alone: connection closed"
         return "sent alone: connection left open"
 
 
