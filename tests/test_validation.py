@@ -239,6 +239,29 @@ def test_a_file_wrapper_that_is_no_iterable_is_the_servers_fault_not_the_apps() 
     )
 
 
+def test_a_wrapper_dropped_is_not_taken_for_what_the_app_returns() -> None:
+    """Review of 2026-12-05: the wrappers the server gave were known by id() alone; one the
+    app dropped freed its id for the next object, a non-iterable the app returned, which
+    was then taken for the server's wrapper and not judged."""
+
+    class NotIterable:
+        def __init__(self) -> None:
+            self.filelike = None
+
+    def app(env: dict[str, Any], respond: Callable[..., Any]) -> Any:
+        respond("200 OK", [("Content-Type", "text/plain")])
+        wrapper = env["wsgi.file_wrapper"](io.BytesIO(b"data"))
+        del wrapper
+        return NotIterable()
+
+    env: dict[str, Any] = {}
+    setup_testing_defaults(env)
+    env["wsgi.file_wrapper"] = ServerWrapper
+    checked = validator(app, collect=True)
+    checked(env, start_response)
+    assert "APP-RETURN-ITERABLE" in {each.rule for each in checked.findings}
+
+
 def test_a_wrapper_that_is_a_function_is_no_type_to_check_against() -> None:
     env = environ()
     env["wsgi.file_wrapper"] = lambda filelike, blksize=8192: iter([filelike.read()])

@@ -104,7 +104,9 @@ class Invocation:
         #: The running digest of the body, begun once it outgrows what is kept (the
         #: response digests a body it holds whole itself, when asked).
         self.digest: Any = None
-        self.file_wrappers: set[int] = set()
+        #: What the server's wsgi.file_wrapper returned, the objects themselves: an id()
+        #: alone may be a later object's, once a wrapper the app dropped is freed.
+        self.file_wrappers: list[Any] = []
         #: The AttributeErrors the stream guards raised (for a method PEP 3333 does not give).
         self.refusals: list[BaseException] = []
         #: The owner's ended exchanges as this one was first judged whole.
@@ -305,7 +307,9 @@ class Invocation:
         length, _, iterable, is_file = record_return(
             self.log, result, self.owner._app_where, self._lookup_failed
         )
-        if id(result) in self.file_wrappers:
+        returned_wrapper = any(result is each for each in self.file_wrappers)
+        self.file_wrappers = []  # looked at once, here: the server may free them now
+        if returned_wrapper:
             # The server's own file wrapper: hand it back untouched, so the server can use
             # its fast path (sendfile); what happens next is the server's business (one
             # that is no iterable is its wrapper's fault, not the app's).
@@ -372,7 +376,7 @@ class Invocation:
         file_wrapper_called(self.log, filelike, args[0] if args else None, caller_location(2))
         self.judge_call()
         result = server_wrapper(filelike, *args)
-        self.file_wrappers.add(id(result))
+        self.file_wrappers.append(result)
         kind = type(result)
         if not (hasattr(kind, "__iter__") or hasattr(kind, "__getitem__")):
             self.log.append(raw_server_observed("file-wrapper-not-iterable", kind.__name__))
