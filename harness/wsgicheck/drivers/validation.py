@@ -21,7 +21,8 @@ Where a raise would do harm, the findings are not raised but told:
   findings are added to it as notes (``__notes__``) and warned;
 * a violation raised into the app that the app caught and answered anyway (a framework's
   catch-all 500) is raised again as the app returns, or from the last ``next()`` of a
-  generator that caught it: it would be lost otherwise.
+  generator that caught it (where the server reads it to its end): it would be lost
+  otherwise.
 ``on_exchange`` is called with each exchange's record once it has ended (and again if the
 server closes the iterable a second time): ``wsgicheck probe`` sends it home from there.
 

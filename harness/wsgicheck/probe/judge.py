@@ -194,6 +194,10 @@ def add_shared_evidence(judged: list[Judged]) -> None:
         item.exchange.extra = replace(item.exchange.extra, together=together)
 
 
+#: The file-wrapper variants whose file-like object is a real file, as the early one's is.
+REAL_FILES = ("file", "offset")
+
+
 def _share_wrapper_close(judged: list[Judged]) -> None:
     """What the wrapper the app closed itself showed, given to each exchange whose app
     returned one: a file left open there was the server's not calling close()."""
@@ -207,8 +211,14 @@ def _share_wrapper_close(judged: list[Judged]) -> None:
     [closes] = shown
     for item in judged:
         extra = item.exchange.extra
-        if extra.filelike_closed is not None:
+        if extra.filelike_closed is None:
+            continue
+        if extra.file_wrapper_variant in REAL_FILES:
             item.exchange.extra = replace(extra, wrapper_closes_filelike=closes)
+        elif closes and not extra.filelike_closed:
+            # Shown on a real file: an object without fileno() a server may wrap another
+            # way, so its file left open tells neither whose fault it is. Not judged.
+            item.exchange.extra = replace(extra, filelike_closed=None)
 
 
 def _pid(item: Judged) -> int | None:

@@ -365,8 +365,12 @@ def file_wrapper(ctx: Context, environ: dict[str, Any], start_response: Callable
         wrapper = wrap(filelike, 4096)
         close = getattr(wrapper, "close", None)
         if callable(close):
-            close()
-            ctx.note("wrapper_closes_filelike", filelike.closed)
+            try:
+                close()
+            except Exception as exc:  # the server's wrapper: no verdict from it, no error
+                ctx.note("wrapper_close_raised", type(exc).__name__)
+            else:
+                ctx.note("wrapper_closes_filelike", filelike.closed)
         filelike.close()
         start_response("200 OK", headers)
         return [OTHER_BODY]
