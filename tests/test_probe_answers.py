@@ -309,6 +309,8 @@ class PipelineServer:
     """A loopback HTTP/1.1 server, a thread per connection, that answers as ``mode`` says:
     ``last-only`` (bjoern 3.2.2: of the requests that came in one write, only the last;
     ``last-only-slow-close`` closes 0.8 s after a body short of its Content-Length),
+    ``stall`` (socketify 0.0.31 on a short answer: half a head, the rest only once the
+    client shut its side),
     ``first-only`` (rocket3: only the first, keeping the connection), ``in-order`` (each,
     in order), ``close`` (the first, then it closes) or ``hang-up`` (``close`` without
     saying so: uWSGI's ``--http-socket``). Every loop is bounded; the handler is wsgiref's."""
@@ -355,6 +357,13 @@ class PipelineServer:
                     requests = requests[:1]
                 for head, body in requests:
                     answer = self.answer(head, body)
+                    if self.mode == "stall":
+                        # Half a head, the rest only once the client shut its side.
+                        conn.sendall(answer[:10])
+                        while conn.recv(65536):
+                            pass
+                        conn.sendall(answer[10:])
+                        return
                     conn.sendall(answer)
                     if self.mode in ("close", "hang-up"):
                         return
@@ -630,3 +639,37 @@ def test_no_short_body_is_no_verdict_on_the_rule() -> None:
         return [b"ok"]
 
     assert not SHORT.applies(Exchange(Client(sized).get("/")))
+
+
+# -- a read that waited for the client, and an answer that did ---------------------------------
+
+
+def test_an_answer_held_up_is_no_read_that_waited(tmp_path: Path) -> None:
+    """Probe audit of 2026-12-05 (socketify): the answer to the empty-body input scenario
+    stalled after half a head until the client shut its side, and SRV-INPUT-EMPTY-AT-EOF
+    said a read had waited for that, where the app's reads had returned at once. The app
+    now says whether its reads ended after the client shut."""
+    rule = REGISTRY["SRV-INPUT-EMPTY-AT-EOF"]
+    channel = Channel(tmp_path)
+    with serving(make_app(channel), "stall") as server:
+        session = Session("127.0.0.1", server.port, channel, timeout=1.5)
+        corpus._until_answered(session, session.request("input", "empty"))
+    records = records_by_id(channel.records())
+    [sent] = session.sent
+    exchange = to_exchange(sent, records.get(sent.probe_id), "").exchange
+    assert exchange.extra.input_blocked is False  # shut, but the reads had returned
+    assert rule.applies(exchange)
+    assert [finding.message for finding in rule.check(exchange)] == []
+
+
+def test_reads_that_ended_after_the_client_shut_are_a_read_that_waited() -> None:
+    """What the app says of its reads decides: ended after the client shut (Paste 3.10's
+    readlines() on Content-Length 0 waits for the connection's end), the read waited."""
+    shut = sent(40, "/input", extra=Extra(input_blocked=False))
+    for said, blocked in ((True, True), (False, False)):
+        record = Record(exchange=None, notes={"reads_ended_after_shut": said})
+        assert to_exchange(shut, record, "").exchange.extra.input_blocked is blocked
+    # A request whose client never shut keeps no such evidence, whatever the note says.
+    plain = sent(41, "/input")
+    record = Record(exchange=None, notes={"reads_ended_after_shut": True})
+    assert to_exchange(plain, record, "").exchange.extra.input_blocked is None

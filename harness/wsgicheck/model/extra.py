@@ -125,7 +125,8 @@ class Extra:
     #: (this request got an answer: the server processed it) or "open" (neither, in the
     #: time the client waited). RFC 9112 §9.6.
     after_close: str | None = None
-    #: The app's reads of wsgi.input returned only once the client shut its side.
+    #: The client shut its side, no answer having come: the app's reads of wsgi.input
+    #: returned only then (True), or before, the answer held up elsewhere (False).
     input_blocked: bool | None = None
     #: The server still answered after the app raised.
     server_alive: bool | None = None

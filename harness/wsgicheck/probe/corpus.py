@@ -269,15 +269,18 @@ def input_stream(session: Session) -> None:
 def _until_answered(session: Session, sent: Sent, follow: Sent | None = None) -> None:
     """Send ``sent`` (and ``follow`` right behind it); if no answer comes, the app may be
     waiting for the connection's end: shut the client's side and wait again. The exchange
-    then notes ``input_blocked`` (a read past the body waited for the client)."""
+    then notes ``input_blocked``: False here, and True once the app says its reads ended
+    only after the client shut (:func:`~.judge.to_exchange`): a server that stalls on the
+    answer (socketify) is not taken for a read that waited."""
     data = sent.request.to_bytes() + (follow.request.to_bytes() if follow else b"")
     with session.connection() as conn:
         conn.send(data)
         sent.response = conn.read_response(sent.request.method, timeout=INPUT_WAIT)
         if sent.response is None and not conn.closed:
+            session.channel.raise_flag(sent.probe_id, scenario_base.CLIENT_SHUT)
             conn.shutdown_write()
             sent.response = conn.read_response(sent.request.method)
-            sent.extra = replace(sent.extra, input_blocked=True)
+            sent.extra = replace(sent.extra, input_blocked=False)
         if follow is not None and _stays_open(sent.response):
             follow.response = conn.read_response(follow.request.method)
 

@@ -144,6 +144,8 @@ def _extra(sent: Sent, record: Record | None, server_log: str, log: list[RawEven
     if sent.follow_up:
         extra = replace(extra, follow_up=True)
     notes = record.notes if record is not None else {}
+    if extra.input_blocked is not None and notes.get("reads_ended_after_shut") is True:
+        extra = replace(extra, input_blocked=True)
     if "first_block_received" in notes:
         extra = replace(extra, first_block_received=notes["first_block_received"] is True)
     if isinstance(notes.get("exc_info_kept"), bool):

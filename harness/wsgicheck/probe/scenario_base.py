@@ -29,6 +29,8 @@ ENVIRON_KEY = "HTTP_X_WSGICHECK_PROBE"
 #: The response header in which the echo scenario names the probe id it answers: the
 #: client can tell whose answer it read (pipelined requests answered out of order).
 ANSWER_HEADER = "X-Wsgicheck-Probe-Answer"
+#: The flag the prober raises before it shuts its side of a connection that got no answer.
+CLIENT_SHUT = "client-shut"
 
 #: Every byte value, and line endings of every kind: a body a server must not touch.
 BINARY_BODY = bytes(range(256)) + b"\r\n\n\r\x00\r\r\n" + bytes(range(255, -1, -1))
@@ -93,6 +95,10 @@ class Context:
         if self.channel is None:
             return False
         return self.channel.wait_for(self.probe_id, flag, timeout)
+
+    def flag_raised(self, flag: str) -> bool:
+        """Whether the prober has raised ``flag``; False when there is no prober."""
+        return self.channel is not None and self.channel.flag_raised(self.probe_id, flag)
 
     def raise_flag(self, flag: str) -> None:
         if self.channel is not None:

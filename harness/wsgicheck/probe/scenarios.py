@@ -22,6 +22,7 @@ from .scenario_base import (
     BINARY_BODY,
     BLOCK_WAIT,
     CALLABLE_KINDS,
+    CLIENT_SHUT,
     DISCONNECT_BLOCK,
     DISCONNECT_BLOCKS,
     FILE_DATA,
@@ -177,6 +178,9 @@ def input_stream(ctx: Context, environ: dict[str, Any], start_response: Callable
             got.append(stream.read(raw))
     body = b"".join(piece for piece in got if isinstance(piece, bytes))
     ctx.note("input_read", len(body))
+    # Whether the reads returned only once the client had shut its side (it does so where
+    # no answer came): they waited for the connection's end.
+    ctx.note("reads_ended_after_shut", ctx.flag_raised(CLIENT_SHUT))
     start_response("200 OK", [TEXT, length_field(body)])
     return [body]
 
