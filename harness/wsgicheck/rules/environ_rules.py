@@ -353,16 +353,17 @@ def url_reconstructable(self: Rule, ex: Exchange) -> Iterator[Finding]:
     scheme, name, port = (
         _text(env, key) for key in ("wsgi.url_scheme", "SERVER_NAME", "SERVER_PORT")
     )
-    if target is None or scheme is None or name is None or port is None:
+    if target is None or scheme is None:
         return
     asked = target.authority or _single_header(ex, "Host")
-    if asked is not None:
-        host = _text(env, "HTTP_HOST")
-        if not host:
-            default = "443" if scheme == "https" else "80"
-            host = name if port == default else f"{name}:{port}"
-        if _authority(host, scheme) != _authority(asked, scheme):
-            yield self.finding(ex, f"the rebuilt URL has host {host!r}; the client asked {asked!r}")
+    host = _text(env, "HTTP_HOST")
+    if not host and name is not None and port is not None:
+        default = "443" if scheme == "https" else "80"
+        host = name if port == default else f"{name}:{port}"
+    # No host to rebuild (SERVER_PORT an int, say: ENV-CGI-STR's), the path still is judged
+    # (Hypercorn 0.18 turns %E9 into U+FFFD and gives an int port).
+    if asked is not None and host and _authority(host, scheme) != _authority(asked, scheme):
+        yield self.finding(ex, f"the rebuilt URL has host {host!r}; the client asked {asked!r}")
     script, path = _text(env, "SCRIPT_NAME") or "", _text(env, "PATH_INFO") or ""
     try:
         rebuilt = (script + path).encode("latin-1")
