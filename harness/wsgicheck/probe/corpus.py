@@ -553,7 +553,8 @@ def exc_info(session: Session) -> None:
 
 
 def binary(session: Session) -> None:
-    """Every byte value, with and without Content-Length, to HTTP/1.1 and HTTP/1.0."""
+    """Every byte value, with and without Content-Length, to HTTP/1.1 and HTTP/1.0 (with
+    and without Host)."""
     session.exchange(session.request("binary"))
     nolength = session.request("binary", "nolength")
     response = session.exchange(nolength)
@@ -563,6 +564,9 @@ def binary(session: Session) -> None:
     response = session.exchange(old)
     if response is not None:
         session.observations["body without Content-Length (HTTP/1.0)"] = _framing(response)
+    # HTTP/1.0 with Host too: a server that refuses one without (socketify) otherwise never
+    # shows what it does with an HTTP/1.0 request (chunks, SERVER_PROTOCOL).
+    session.exchange(session.request("binary", "nolength", version="1.0"))
 
 
 def _framing(response: Any) -> str:
