@@ -152,11 +152,15 @@ def _run_share(
 def _snapshot() -> dict[str, dict[str, Any]]:
     """The functions and classes of :data:`GUARDED_MODULES`: what the transport calls. Not
     their data, which the modules themselves rebind (``time.tzset()``, which ``strptime``
-    calls, makes ``time.tzname`` a new tuple): that is no replacement by the app."""
-    return {
+    calls, makes ``time.tzname`` a new tuple): that is no replacement by the app. And of
+    ``threading``, the :data:`GREEN_THREAD_NAMES` alone, the ones compared."""
+    snapshot = {
         name: {key: value for key, value in vars(sys.modules[name]).items() if callable(value)}
-        for name in (*GUARDED_MODULES, THREADS_MODULE)
+        for name in GUARDED_MODULES
     }
+    threads = vars(sys.modules[THREADS_MODULE])
+    snapshot[THREADS_MODULE] = {key: threads[key] for key in GREEN_THREAD_NAMES if key in threads}
+    return snapshot
 
 
 def _restore(snapshot: dict[str, dict[str, Any]], reported: set[str], when: str) -> None:
@@ -176,7 +180,7 @@ def _restore(snapshot: dict[str, dict[str, Any]], reported: set[str], when: str)
     missing = object()
     threads = vars(sys.modules[THREADS_MODULE])
     before = snapshot[THREADS_MODULE]
-    if any(threads.get(key, missing) is not before.get(key, missing) for key in GREEN_THREAD_NAMES):
+    if any(threads.get(key, missing) is not value for key, value in before.items()):
         if THREADS_MODULE not in reported:
             reported.add(THREADS_MODULE)
             print(

@@ -500,7 +500,12 @@ def _byte_range_refused(ex: Exchange) -> bool:
     if ex.method != "GET" or app_status(ex) != 416:
         return False
     ranges = request_field(ex, "range")
-    return ranges is not None and ranges.partition("=")[0].strip(" \t").lower() == "bytes"
+    return ranges is not None and _range_unit(ranges) == "bytes"
+
+
+def _range_unit(ranges: str) -> str:
+    """The unit a Range value names, lower-case (RFC 9110 §14.1: units ignore case)."""
+    return ranges.partition("=")[0].strip(" \t").lower()
 
 
 @rule(
@@ -715,7 +720,7 @@ def _unit_verdict(ex: Exchange) -> tuple[str, bool, str] | None:
     fields = [value for name, value in ex.request.headers if name.lower() == "range"]
     if len(fields) != 1 or request_field(ex, "if-range") is not None:
         return None
-    unit = fields[0].partition("=")[0].strip(" \t").lower()
+    unit = _range_unit(fields[0])
     if unit == "bytes" or not is_token(unit):
         return None
     stated = app_field(ex, "content-range")
