@@ -42,6 +42,7 @@ HTTP_RULES = [
     "APP-HTTP-DATE",
     "APP-ETAG-SYNTAX",
     "APP-304-METADATA",
+    "APP-CL-FORBIDDEN",
     "APP-206-CONTENT-RANGE",
     "APP-416-SATISFIABLE",
     "APP-416-CONTENT-RANGE",
@@ -308,6 +309,58 @@ def test_content_type_of_an_answer_to_connect_under_another_server(
 
 def test_content_type_present_is_silent() -> None:
     assert fired(run(answering("200 OK", [TEXT], b"hi"), GET, HEAD)) == set()
+
+
+# -- APP-CL-FORBIDDEN -------------------------------------------------------------------------
+
+DELETE = {"method": "DELETE", "target": "/items/1"}
+
+
+@pytest.mark.parametrize(
+    ("status", "headers", "expected"),
+    [
+        # Django's CommonMiddleware gives every non-streaming response a Content-Length.
+        (
+            "204 No Content",
+            [("Content-Length", "0")],
+            ["a 204 response carries Content-Length '0'"],
+        ),
+        (
+            "204 No Content",
+            [("Content-Length", "12")],
+            ["a 204 response carries Content-Length '12'"],
+        ),
+        ("204 No Content", [], []),
+        ("200 OK", [TEXT, ("Content-Length", "0")], []),
+        ("205 Reset Content", [("Content-Length", "0")], []),  # §15.3.6 lets a 205 say 0
+    ],
+)
+def test_a_204_carries_no_content_length(
+    status: str, headers: list[tuple[str, str]], expected: list[str]
+) -> None:
+    exchanges = run(answering(status, headers), DELETE)
+    assert ("APP-CL-FORBIDDEN" in applied(exchanges)) == status.startswith("204")
+    tail = (
+        "; a server that passes the app's fields on sends it, and a client may wait for that "
+        "many bytes of content or refuse the response"
+    )
+    assert messages_of("APP-CL-FORBIDDEN", exchanges) == [text + tail for text in expected]
+
+
+@pytest.mark.parametrize(
+    ("status", "expected"),
+    [("200 OK", ["APP-CL-FORBIDDEN"]), ("407 Proxy Authentication Required", [])],
+)
+def test_a_2xx_to_connect_carries_no_content_length(status: str, expected: list[str]) -> None:
+    """wsgicheck's servers refuse CONNECT (501); under another server the validator asks."""
+    environ: dict[str, Any] = {"REQUEST_METHOD": "CONNECT"}
+    setup_testing_defaults(environ)
+    app = answering(status, [("Content-Length", "0")])
+    checked = validator(app, collect=True, select=["APP-CL-FORBIDDEN"])
+    result = checked(environ, lambda status, headers, exc_info=None: lambda data: None)
+    assert list(result) == []
+    result.close()
+    assert [finding.rule for finding in checked.findings] == expected
 
 
 # -- APP-304-METADATA -------------------------------------------------------------------------

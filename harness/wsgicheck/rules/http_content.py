@@ -347,6 +347,44 @@ def no_metadata_in_304(self: Rule, ex: Exchange) -> Iterator[Finding]:
         yield self.finding(ex, f"a 304 response carries {', '.join(present)}")
 
 
+def _length_forbidden(ex: Exchange) -> str | None:
+    """What response ``ex`` is, where RFC 9110 §8.6 forbids it a Content-Length: a 204, or
+    a 2xx to CONNECT (a 1xx never reaches an app's final status); None elsewhere."""
+    code = app_status(ex)
+    if code == 204:
+        return "a 204 response"
+    if ex.method == "CONNECT" and code is not None and 200 <= code < 300:
+        return f"a {code} response to CONNECT"
+    return None
+
+
+@rule(
+    "APP-CL-FORBIDDEN",
+    level=Level.MUST,
+    binding=Binding.APP,
+    section=SECTION + "; RFC 9110 §8.6",
+    summary="a 204, or a 2xx to CONNECT, carries no Content-Length (not even 0)",
+    pep=ORIGIN,
+    source="RFC 9110 §8.6",
+    covers=(),
+    needs=("start_response",),
+    memo="exchange",
+    applies=lambda ex: _length_forbidden(ex) is not None,
+    example="""
+bad:  start_response("204 No Content", [("Content-Length", "0")])
+fix:  start_response("204 No Content", [])""",
+)
+def content_length_forbidden(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    value = app_field(ex, "content-length")
+    if value is not None:
+        yield self.finding(
+            ex,
+            f"{_length_forbidden(ex)} carries Content-Length {quoted(value)}; a server that "
+            "passes the app's fields on sends it, and a client may wait for that many bytes "
+            "of content or refuse the response",
+        )
+
+
 @rule(
     "APP-206-CONTENT-RANGE",
     level=Level.MUST,
