@@ -266,3 +266,37 @@ def test_a_server_that_dies_after_an_answer_is_blamed_on_that_answer(tmp_path: P
         "started again"
     ]
     assert "the server's process ended during write: it exited with status 7" in result.notes
+
+
+QUIETLY_LOGGING_SERVER = r'''
+"""wsgiref's server, logging the app's exception as rocket3 does: through ``logging``, to a
+logger whose only handler is a NullHandler, so nothing reaches stderr unless the operator
+configures logging. It answers 500, as wsgiref does."""
+import logging, sys
+from wsgiref import simple_server
+
+from wsgicheck.target import load_target
+
+errors = logging.getLogger("Quiet.Errors")
+errors.addHandler(logging.NullHandler())
+
+
+class Quiet(simple_server.ServerHandler):
+    def log_exception(self, exc_info):
+        errors.error("the app failed", exc_info=exc_info)
+
+
+simple_server.ServerHandler = Quiet
+host, port, target = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+simple_server.make_server(host, port, load_target(target)).serve_forever()
+'''
+
+
+def test_a_server_that_logs_through_logging_with_no_handler_has_logged(tmp_path: Path) -> None:
+    """rocket3 (audit of 2026-12-05): it traps and logs the app's exception through
+    ``logging``, and gives its loggers a NullHandler; its operator's logging configuration
+    shows the record. The probe app keeps each record the server's code makes, so the
+    trap is not taken for one unlogged; stderr stays as it was (nothing there)."""
+    result = probe_script(tmp_path, QUIETLY_LOGGING_SERVER)
+    assert result.verdicts()["SRV-TRAP-LOG"] == "pass"
+    assert messages(result, "SRV-TRAP-LOG") == []

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import atexit
 import functools
+import logging
 import os
 import threading
+import traceback
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -82,6 +84,30 @@ def record_of(exchange: Exchange, probe_id: int) -> dict[str, Any]:
     }
 
 
+def _keep_log_records(channel: Channel) -> None:
+    """Keep in the channel, for SRV-TRAP-LOG, each record (WARNING and up) the server's
+    code logs through ``logging``: a server may log the app's exception to a logger no one
+    configured (rocket3 gives its loggers a NullHandler), where its operator's
+    configuration would show it. Taken as each record is made, not by a handler: one on
+    the root logger would silence logging's last resort and make a later ``basicConfig()``
+    do nothing."""
+    make = logging.getLogRecordFactory()
+
+    def made(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = make(*args, **kwargs)
+        if record.levelno >= logging.WARNING:
+            try:
+                text = f"{record.levelname}:{record.name}:{record.getMessage()}"
+                if record.exc_info and record.exc_info[0] is not None:
+                    text += "\n" + "".join(traceback.format_exception(*record.exc_info))
+                channel.log(text)
+            except Exception:  # a message that cannot be formatted, a full disk: not ours
+                pass
+        return record
+
+    logging.setLogRecordFactory(made)
+
+
 def make_app(channel: Channel | None) -> Validator:
     """The probe app, sending its records to ``channel`` (none: it answers, records nothing)."""
 
@@ -106,6 +132,8 @@ def make_app(channel: Channel | None) -> Validator:
 #: What servers load: ``wsgicheck.probe.app:app``, reporting to the prober that started the
 #: server (its channel is in this process's environment).
 app = make_app(Channel.from_environment())
+if (app_channel := Channel.from_environment()) is not None:
+    _keep_log_records(app_channel)  # once, in the server's process alone
 
 
 # The same app as every other kind of callable a server may be given (``CALLABLE_KINDS`` in

@@ -22,6 +22,8 @@ __all__ = ["ENV_VAR", "Channel"]
 #: The environment variable that carries the channel's directory to the probe app.
 ENV_VAR = "WSGICHECK_PROBE_DIR"
 RECORDS = "records.jsonl"
+#: What the server logged through ``logging`` inside its process (see :mod:`.app`).
+LOGGED = "logged.txt"
 #: How often a waiting side looks for a flag.
 POLL = 0.01
 _flag_re = re.compile(r"[a-z0-9-]+")
@@ -64,6 +66,24 @@ class Channel:
             if isinstance(record, dict):
                 found.append(record)
         return found
+
+    # -- the server's logging (app → prober) ------------------------------------------------
+
+    def log(self, text: str) -> None:
+        """Append what the server logged (a formatted record), in one write."""
+        data = (text + "\n").encode("utf-8", errors="backslashreplace")
+        fd = os.open(self.directory / LOGGED, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            os.write(fd, data)
+        finally:
+            os.close(fd)
+
+    def logged(self) -> str:
+        """Everything the server logged through ``logging`` so far ("" if nothing)."""
+        try:
+            return (self.directory / LOGGED).read_bytes().decode("utf-8", errors="replace")
+        except OSError:
+            return ""
 
     # -- flags (either way) ------------------------------------------------------------------
 

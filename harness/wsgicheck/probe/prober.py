@@ -142,7 +142,7 @@ def _probe_once(
             _settle(session, channel, options.timeout)
         finally:
             process.stop(options.stop_timeout)
-        server_log = process.log()
+        server_log = process.log() + channel.logged()
         records = records_by_id(channel.records())
         if not records:
             raise ProbeAppNeverRan(_never_ran(session, process.last_line(), deaths, server_log))
@@ -428,7 +428,7 @@ def _other_callables(
         if answered_id(sent.response) == sent.probe_id:
             sent.extra = replace(sent.extra, callable_answered=True)
         record = records_by_id(channel.records()).get(sent.probe_id)
-        judged.append(to_exchange(sent, record, process.log()))
+        judged.append(to_exchange(sent, record, process.log() + channel.logged()))
     return judged
 
 
