@@ -353,6 +353,33 @@ def test_a_changed_http_value_says_what_was_sent(
     assert [each.message for each in found] == [message]
 
 
+@pytest.mark.parametrize(
+    ("path", "target", "message"),
+    [
+        (
+            "/a%2Fb/c",
+            "/a%2Fb/c",
+            "SCRIPT_NAME + PATH_INFO is '/a%2Fb/c': the encoded slash of the target's path "
+            "'/a%2Fb/c' was kept encoded. CGI's PATH_INFO is decoded (RFC 3875 §4.1.5), and a "
+            'server that will not decode an encoded "/" may refuse the request',
+        ),
+        # Kept encoded beside another fault: the whole difference is shown.
+        (
+            "/a%2Fb/%E9",
+            "/a%2Fb/%E9",
+            "SCRIPT_NAME + PATH_INFO is '/a%2Fb/%E9'; the target's path '/a%2Fb/%E9' decodes to "
+            "'/a/b/\xe9'",
+        ),
+    ],
+)
+def test_an_encoded_slash_kept_encoded_is_said_so(path: str, target: str, message: str) -> None:
+    """Audit of 2026-12-05 (rocket3, socketify): the CGI basis of the decoded path, and a
+    slash kept encoded told apart from a path that is not decoded at all."""
+    found = check_exchange(exchange({"PATH_INFO": path}, req(target)), ENV_RULES)
+    assert [each.message for each in found if each.rule == "ENV-URL-RECONSTRUCTABLE"] == [message]
+    assert REGISTRY["ENV-URL-RECONSTRUCTABLE"].citation.startswith("RFC 3875 §4.1.5; PEP 3333")
+
+
 def _changes_id(changes: dict[Any, Any], request: Request | None) -> str:
     """A stable test id: the keys changed, and the request when it is not the default."""
     target = f" {request.method} {request.target}" if request else ""

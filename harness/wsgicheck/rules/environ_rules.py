@@ -299,6 +299,10 @@ def _decoded(raw_path: str) -> str:
     return unquote_to_bytes(raw_path.encode("latin-1")).decode("latin-1")
 
 
+#: An encoded slash, as a server that keeps it encoded leaves it in PATH_INFO.
+_SLASH_KEPT = re.compile(rb"%2[fF]")
+
+
 def _paths_allowed(raw_path: str) -> set[bytes]:
     """SCRIPT_NAME + PATH_INFO values (as bytes) a server may give for ``raw_path``.
 
@@ -333,7 +337,9 @@ def _authority(host: str, scheme: str) -> str:
     implied=True,
     binding=Binding.ENVIRON,
     section="URL Reconstruction",
-    summary="the PEP's URL reconstruction gives the host and (decoded) path the client asked for",
+    summary="the PEP's URL reconstruction gives the host the client asked for, and SCRIPT_NAME "
+    "+ PATH_INFO its path decoded, as CGI's PATH_INFO is",
+    source="RFC 3875 §4.1.5",
     pep="""If an application wishes to reconstruct a request's complete URL, it may do so using
     the following algorithm ... Note that such a reconstructed URL may not be precisely the
     same URI as requested by the client. Server rewrite rules, for example, may have modified
@@ -371,9 +377,19 @@ def url_reconstructable(self: Rule, ex: Exchange) -> Iterator[Finding]:
         return  # ENV-STR-LATIN1
     if "%" not in target.path and rebuilt == target.path.encode("latin-1"):
         return  # the path as sent, with nothing to decode: the first of those allowed
-    if rebuilt not in _paths_allowed(target.path):
+    allowed = _paths_allowed(target.path)
+    if rebuilt in allowed:
+        return
+    if _SLASH_KEPT.sub(b"/", rebuilt) in allowed:
         yield self.finding(
             ex,
-            f"SCRIPT_NAME + PATH_INFO is {script + path!r}; the target's path "
-            f"{target.path!r} decodes to {_decoded(target.path)!r}",
+            f"SCRIPT_NAME + PATH_INFO is {script + path!r}: the encoded slash of the target's "
+            f"path {target.path!r} was kept encoded. CGI's PATH_INFO is decoded (RFC 3875 "
+            '§4.1.5), and a server that will not decode an encoded "/" may refuse the request',
         )
+        return
+    yield self.finding(
+        ex,
+        f"SCRIPT_NAME + PATH_INFO is {script + path!r}; the target's path "
+        f"{target.path!r} decodes to {_decoded(target.path)!r}",
+    )
