@@ -907,6 +907,45 @@ def test_play_dumb() -> None:
     assert verdict("SRV-PLAY-DUMB", [doctored(real, headers=framing)]) == "pass"
 
 
+def appending(
+    environ: dict[str, Any],
+    start_response: Any,
+    headers: list[tuple[str, str]] = [],  # noqa: B006
+) -> list[bytes]:
+    """static3 0.7's 404, in its manner: one default list, appended to on every request."""
+    headers.append(("Content-Type", "text/plain"))
+    start_response("404 Not Found", headers)
+    return [b"Not found"]
+
+
+@pytest.mark.parametrize("transport", ["memory", "validator"])
+def test_the_fields_an_app_gave_are_the_ones_it_gave_then(transport: str) -> None:
+    """An app that changes its header list after the call (static3's shared default list)
+    gave what the list held at the call: an exchange judged after the next request is not
+    told it gave more fields than were sent (a false SRV-PLAY-DUMB on wsgicheck's own
+    server, and APP-SINGLE-FIELDS counted twice; app sweep of 2026-12-05)."""
+    appending.__defaults__ = ([],)
+    if transport == "memory":
+        client = Client(appending)
+        first = Exchange(client.get("/static/nope.txt"))
+        client.get("/static/nope.txt")
+        assert verdict("SRV-PLAY-DUMB", [first]) == "pass"
+        assert [f.rule for f in check_exchange(first)] == []
+    else:
+        checked = validation.validator(appending, collect=True)
+        client = Client(checked)
+        client.get("/static/nope.txt")
+        client.get("/static/nope.txt")
+        # The second request's list held two (a true finding), the first's one.
+        assert [(f.rule, f.message) for f in checked.findings] == [
+            (
+                "APP-SINGLE-FIELDS",
+                "the response sends content-type ×2: each is defined as one value (RFC 9110 "
+                "§8.3), and a client may take either",
+            )
+        ]
+
+
 def not_modified(environ: dict[str, Any], start_response: Any) -> list[bytes]:
     fields = [("Content-Type", "text/plain"), ("ETag", '"v1"'), ("X-Id", "7")]
     start_response(

@@ -271,16 +271,17 @@ def record_start_response(
 ) -> str:
     """Record a ``start_response`` call made from ``frame``; return its ``exc_info`` kind.
 
-    ``headers`` is recorded as given: a caller that passes the list on to a server that may
-    change it (PEP 3333 lets it) records a copy. ``outer`` is the exception being handled
-    where the app was called, if any (see :func:`handling`).
+    ``headers`` is recorded as it is at the call: a list is copied, since the app may
+    change its own list afterwards (static3 appends to a default argument's list on each
+    request) and a server may change the one it was given (PEP 3333 lets it). ``outer`` is
+    the exception being handled where the app was called, if any (see :func:`handling`).
     """
     kind, summary = ("absent", None) if exc_info is None else exc_info_kind(exc_info)
     where, via = caller_and_via(frame)
     log.append(
         raw_start_response_called(
             status,
-            headers,
+            list(headers) if type(headers) is list else headers,
             summary,
             kind,
             positional,

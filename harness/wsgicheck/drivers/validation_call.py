@@ -393,9 +393,7 @@ class Invocation:
             self.log,
             sys._getframe(1),
             status,
-            # What the app gave: the server may change the list afterwards (PEP 3333 lets
-            # it; wsgiref adds Content-Length to it), so keep a copy.
-            list(headers) if type(headers) is list else headers,
+            headers,  # copied there: the server may change it (wsgiref adds Content-Length)
             exc_info,
             len(args),
             tuple(kwargs),
