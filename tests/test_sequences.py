@@ -23,6 +23,7 @@ TAG = '"v1"'
 STALE = '"v1-stale"'
 LAST = "Mon, 01 Jan 2024 00:00:00 GMT"
 DAY_BEFORE = "Sun, 31 Dec 2023 00:00:00 GMT"
+DAY_AFTER = "Tue, 02 Jan 2024 00:00:00 GMT"
 
 
 def answering(status: str, headers: list[tuple[str, str]]) -> Callable[..., list[bytes]]:
@@ -78,6 +79,7 @@ def test_a_get_with_validators_and_ranges_is_followed_by_every_question() -> Non
         ("GET", (("Accept", "text/plain"), ("Range", "bytes=6-"))),  # at the length: unsatisfiable
         ("GET", (("Accept", "text/plain"), ("Range", "bytes=-0"))),  # a suffix of none: too
         ("GET", (("Accept", "text/plain"), ("Range", "bytes=1-6"))),  # past the end: the rest
+        ("GET", (("Accept", "text/plain"), ("Range", "bytes=-7"))),  # a suffix past it: all
         ("GET", (("Accept", "text/plain"), ("Range", "BYTES=0-0"))),  # units ignore case
         ("GET", (("Accept", "text/plain"), ("Range", "items=0-0"))),  # a unit to ignore
         # The whole as a range, with codings: a compression layer past its minimum size.
@@ -212,6 +214,7 @@ def test_a_weak_tag_is_sent_back_strong_in_the_list_and_never_in_if_range() -> N
     assert ranged == [
         (("Range", "bytes=0-0"),),
         (("Range", "bytes=0-0"), ("If-Range", DAY_BEFORE)),
+        (("Range", "bytes=0-0"), ("If-Range", DAY_AFTER)),  # only the exact date holds
         (("Range", "bytes=0-0"), ("If-None-Match", 'W/"v1"')),
         (("Range", "bytes=0-0"), ("If-Match", STALE)),
     ]
@@ -406,7 +409,7 @@ def test_follow_ups_are_linked_after_the_get() -> None:
     client = Client(answering("200 OK", [("ETag", TAG)]))
     exchanges = ask_about(client, "/")
     # The byte ranges last: the answer has a validator, though no Accept-Ranges.
-    methods = ["GET", "HEAD", *["GET"] * 4, "GET", "HEAD", *["GET"] * 12, *["GET"] * 11]
+    methods = ["GET", "HEAD", *["GET"] * 4, "GET", "HEAD", *["GET"] * 12, *["GET"] * 12]
     assert [ex.method for ex in exchanges] == methods
     for index, ex in enumerate(exchanges[1:], start=1):
         assert ex.history == tuple(exchanges[:index])

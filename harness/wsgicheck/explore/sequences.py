@@ -210,12 +210,15 @@ def _length(response: Response) -> int:
 
 
 def _past_the_end(response: Response) -> list[str]:
-    """A byte range from the second byte to one past the last: satisfiable, its last-pos
-    read as "the remainder" (RFC 9110 §14.1.2), as a client that asks for a block at the
-    end of a file sends it. An app that refuses any last-pos at or past the length (httpbin's
-    ``/range``: 416 to ``bytes=1000-2000`` of 1024 bytes) answers it 416."""
+    """Byte ranges past the representation's end that it satisfies all the same: from the
+    second byte to one past the last, its last-pos read as "the remainder" (RFC 9110
+    §14.1.2), as a client that asks for a block at the end of a file sends it; and a suffix
+    one byte longer than the representation, which is the whole of it (§14.1.2). An app
+    that refuses any last-pos at or past the length (httpbin's ``/range``: 416 to
+    ``bytes=1000-2000`` of 1024 bytes), or a suffix longer than it (WebOb 1.8's static
+    files: 416 to ``bytes=-951`` of 950), answers 416."""
     length = _length(response)
-    return [f"bytes=1-{length}"] if length > 1 else []
+    return [f"bytes=1-{length}", f"bytes=-{length + 1}"] if length > 1 else []
 
 
 def _other_choices(response: Response) -> list[tuple[str, str]]:
@@ -233,9 +236,17 @@ def _learned(response: Response) -> tuple[tuple[bool, str] | None, str | None, s
     """The response's one entity-tag, its Last-Modified, and a date a day before that."""
     tags = entity_tags(response.header("etag") or "")
     modified = response.header("last-modified")
+    return (
+        (tags[0] if tags is not None and len(tags) == 1 else None),
+        modified,
+        _moved(modified, -1),
+    )
+
+
+def _moved(modified: str | None, days: int) -> str | None:
+    """The HTTP-date ``days`` after the date ``modified`` states (None if it states none)."""
     date = http_date(modified)
-    before = None if date is None else format_datetime(date - timedelta(days=1), usegmt=True)
-    return (tags[0] if tags is not None and len(tags) == 1 else None), modified, before
+    return None if date is None else format_datetime(date + timedelta(days=days), usegmt=True)
 
 
 def _stale(tag: tuple[bool, str]) -> str:
@@ -291,14 +302,15 @@ def _preconditions(response: Response) -> list[tuple[str, str]]:
 def _if_ranges(response: Response) -> list[tuple[tuple[str, str], ...]]:
     """The If-Range fields to send beside a byte range: none (the plain range), then the
     learned strong tag (should give 206) and a stale one (must give 200); without a strong
-    tag, a date a day before Last-Modified (must give 200). A client never sends a weak
-    tag in If-Range (RFC 9110 §13.1.5)."""
-    tag, _, before = _learned(response)
+    tag, a date a day before Last-Modified and one a day after it (both must give 200: only
+    an exact match holds, RFC 9110 §13.1.5, where WebOb 1.8 takes any date not before it).
+    A client never sends a weak tag in If-Range (§13.1.5)."""
+    tag, modified, before = _learned(response)
     out: list[tuple[tuple[str, str], ...]] = [()]
     if tag is not None and not tag[0]:
         out += [(("If-Range", tag[1]),), (("If-Range", _stale(tag)),)]
     elif before is not None:
-        out.append((("If-Range", before),))
+        out += [(("If-Range", before),), (("If-Range", _moved(modified, 1) or before),)]
     return out
 
 
