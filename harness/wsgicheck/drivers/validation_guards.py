@@ -247,10 +247,16 @@ class InputGuard(_ServerStreamGuard):
         return None if self._length is None else max(0, self._length - self._consumed)
 
     def _record(self, method: str, argument: object, data: Any) -> None:
+        if type(data) is bytes:  # what nearly every read gives: no list, no other type
+            self._consumed += len(data)
+            ended = method != "read" and data.endswith(b"\n")
+            self._log.append(
+                raw_input_read(method, argument, len(data), self._available_before, ended)
+            )
+            return
         size = sum(map(_size, data)) if isinstance(data, list) else _size(data)
-        self._consumed += size
-        ended = type(data) is bytes and method != "read" and data.endswith(b"\n")
-        self._log.append(raw_input_read(method, argument, size, self._available_before, ended))
+        self._consumed += size  # a list, or not bytes: no line is judged ended
+        self._log.append(raw_input_read(method, argument, size, self._available_before, False))
         returned = [data] if not isinstance(data, list) else data
         if any(type(piece) is not bytes for piece in returned):
             self._log.append(
@@ -263,15 +269,29 @@ class InputGuard(_ServerStreamGuard):
         try:
             return getattr(self._stream, method)(*args)
         except BaseException as exc:
-            call = f"{method}({safe_repr(args[0] if args else None)})"
-            self._invocation.log.append(
-                raw_server_observed("input-raised", f"{call}: {type(exc).__qualname__}")
-            )
+            self._raised(method, args, exc)
             raise
 
+    def _raised(self, method: str, args: tuple[Any, ...], exc: BaseException) -> None:
+        call = f"{method}({safe_repr(args[0] if args else None)})"
+        self._log.append(raw_server_observed("input-raised", f"{call}: {type(exc).__qualname__}"))
+
     def read(self, *args: Any) -> Any:
-        data = self._call("read", args)
-        self._record("read", args[0] if args else None, data)
+        # _call without its getattr: read() is the call nearly every app makes.
+        self._available_before = self._available()
+        try:
+            data = self._stream.read(*args)
+        except BaseException as exc:
+            self._raised("read", args, exc)
+            raise
+        if type(data) is bytes:  # _record's common case, inline
+            self._consumed += len(data)
+            argument = args[0] if args else None
+            self._log.append(
+                raw_input_read("read", argument, len(data), self._available_before, False)
+            )
+        else:
+            self._record("read", args[0] if args else None, data)
         return data
 
     def readline(self, *args: Any) -> Any:
