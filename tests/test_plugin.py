@@ -178,6 +178,131 @@ def test_suite_on_a_broken_app_fails_that_rule_with_a_reproducer(pytester: pytes
     assert properties == {"wsgicheck_seed": "7", "wsgicheck_examples": "50"}
 
 
+#: What pytest-django does to a test process, in miniature: a plugin blocks what the app
+#: needs (its database) in the pytest process, for every test that did not ask for it.
+BLOCKING_CONFTEST = """
+import gate
+
+
+def pytest_configure(config):
+    gate.BLOCKED = True
+"""
+GATED_APP = """
+import gate
+
+
+def app(environ, start_response):
+    if gate.BLOCKED:
+        raise RuntimeError("Database access not allowed (the pytest process's blocker)")
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")])
+    return [b"ok"]
+"""
+
+
+def test_the_suite_runs_the_app_in_a_fresh_interpreter_not_a_fork_of_pytest(
+    pytester: pytest.Pytester,
+) -> None:
+    """Audit of 2026-12-05: a worker forked from the pytest process inherited pytest-django's
+    database blocker, and a Django app that `check` passes failed HARNESS-ALL-ERRORS under
+    the suite; with a plugin that starts a thread (pytest-rerunfailures) the worker was
+    spawned and it passed. The suite's workers are now always fresh interpreters."""
+    pytester.makepyfile(gate="BLOCKED = False\n", gated=GATED_APP)
+    pytester.makeconftest(BLOCKING_CONFTEST)
+    result = run(pytester, "--wsgi-app=gated.py:app", *FAST, "-v")
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str()
+    assert outcomes(result)["HARNESS-ALL-ERRORS"] == "PASSED"
+
+
+NEEDY_APP = """
+import gate
+
+if not gate.BLOCKED:
+    raise RuntimeError("settings are not configured: call settings.configure() first")
+
+
+def app(environ, start_response):
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [b"ok"]
+"""
+
+
+@pytest.mark.parametrize("xdist", [False, True])
+def test_an_app_only_the_pytest_process_can_load_is_one_usage_error(
+    pytester: pytest.Pytester, xdist: bool
+) -> None:
+    """Audit of 2026-12-05: settings made in conftest.py (pytest-django's documented
+    settings.configure()) do not reach the suite's worker, which cannot load the app; each
+    of the 158 items failed with the same 1,000-line traceback, exit 1. Now one usage error,
+    exit 4; under xdist (whose workers cannot end the session) one line an item."""
+    pytester.makepyfile(gate="BLOCKED = False\n", needy=NEEDY_APP)
+    pytester.makeconftest(BLOCKING_CONFTEST)
+    result = run(pytester, "--wsgi-app=needy.py:app", *FAST, *(["-n", "2"] if xdist else []))
+    output = result.stdout.str() + result.stderr.str()
+    assert "Traceback" not in output
+    assert "settings are not configured" in output
+    if xdist:
+        assert result.ret == pytest.ExitCode.TESTS_FAILED
+        # Said in full by the first item each of the two workers ran, in a line by the rest.
+        assert output.count("the suite loads the app in a fresh interpreter") == 2
+        earlier = re.findall(r"^the wsgicheck run failed earlier in this session: ", output, re.M)
+        assert len(earlier) == ALL_ITEMS - 2
+    else:
+        assert result.ret == pytest.ExitCode.USAGE_ERROR
+        assert "no tests ran" in output
+        assert output.count("the suite loads the app in a fresh interpreter") == 1
+
+
+#: pytest-timeout's signal method in miniature: SIGALRM raises pytest's Failed (a
+#: BaseException) in the item's own thread.
+ALARM_CONFTEST = """
+import signal
+
+import pytest
+
+
+def _timeout(signum, frame):
+    pytest.fail("Timeout >1s", pytrace=False)
+
+
+def pytest_runtest_setup(item):
+    signal.signal(signal.SIGALRM, _timeout)
+    signal.alarm(1)
+
+
+def pytest_runtest_teardown(item):
+    signal.alarm(0)
+"""
+SLOW_APP = """
+import time
+
+
+def app(environ, start_response):
+    time.sleep(30)
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [b"late"]
+"""
+
+
+def test_a_run_a_timeout_plugin_ended_is_not_run_again_for_each_item(
+    pytester: pytest.Pytester,
+) -> None:
+    """Audit of 2026-12-05: pytest-timeout (signal method) ends an item with pytest's
+    Failed, a BaseException the suite did not keep, so each later item ran the whole
+    exploration again and timed out in turn (56 items, 13 minutes). The first item fails
+    with the timeout; the others say the run failed earlier, at once."""
+    pytester.makepyfile(slow=SLOW_APP)
+    pytester.makeconftest(ALARM_CONFTEST)
+    select = "--wsgi-select=APP-YIELD-BYTES,APP-STATUS-STR,APP-SR-CALLED"
+    result = run(pytester, "--wsgi-app=slow.py:app", *FAST, select, "-p", "no:randomly", "-rf")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    assert result.parseoutcomes()["failed"] == 4
+    result.stdout.fnmatch_lines(["FAILED wsgicheck::* - Failed: Timeout >1s"])
+    # The others in one line each (no traceback through the plugin's code).
+    earlier = "the wsgicheck run failed earlier in this session: Failed: Timeout >1s"
+    assert result.stdout.str().count(f"\n{earlier}\n") == 3
+    assert "RunFailedEarlier" not in result.stdout.str()
+
+
 def test_a_failure_of_a_sequence_lists_the_requests_before_the_one_judged(
     pytester: pytest.Pytester,
 ) -> None:
@@ -194,6 +319,75 @@ def test_a_failure_of_a_sequence_lists_the_requests_before_the_one_judged(
             "    GET / HTTP/1.1",
             "Reproduce with curl, *",
         ]
+    )
+
+
+FLASK_CONTROL_HEADER = """
+from flask import Flask, make_response
+
+app = Flask(__name__)
+
+
+@app.route("/")
+def index():
+    print("index asked", flush=True)
+    response = make_response("hi")
+    response.headers["X-Trace"] = "id\\x01 42"
+    return response
+"""
+
+
+def test_a_finding_in_a_librarys_code_is_placed_at_the_app_as_check_places_it(
+    pytester: pytest.Pytester,
+) -> None:
+    """Audit of 2026-12-05: the suite put a Flask app's finding at werkzeug/wrappers/
+    response.py, where ``check`` names the app's definition; and the failure pointed to
+    the app's output, which the suite never showed. Both are now as ``check`` has them."""
+    pytester.makepyfile(flaskbad=FLASK_CONTROL_HEADER)
+    select = "--wsgi-select=APP-HEADER-VALUE-NO-CONTROL"
+    result = run(pytester, "--wsgi-app=flaskbad.py:app", *FAST, select)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    output = result.stdout.str()
+    assert "site-packages" not in output
+    result.stdout.fnmatch_lines(
+        [
+            "The app's line responsible:",
+            "    flaskbad.py:3, in app",
+            "        app = Flask(__name__)",
+        ]
+    )
+    result.stdout.fnmatch_lines(
+        [
+            "*- wsgicheck -*",
+            "*",
+            "Output of the app (stdout and stderr): * bytes",
+            "  | index asked",
+        ]
+    )
+
+
+RAISING_IN_COLOUR = """
+def app(environ, start_response):
+    raise ValueError("boom \\x1b[31mRED\\x1b[0m \\x1b]0;pwned\\x07")
+"""
+
+
+def test_a_warning_in_the_junit_report_holds_no_control_byte(pytester: pytest.Pytester) -> None:
+    """Audit of 2026-12-05: the JUnit property of a SHOULD finding held the app's exception
+    message raw (pytest wrote the ESC as #x1B); it is escaped as the terminal shows it."""
+    pytester.makepyfile(colour=RAISING_IN_COLOUR)
+    xml = pytester.path / "report.xml"
+    args = ("--wsgi-app=colour.py:app", *FAST, "--wsgi-select=APP-TRAP-OWN-ERRORS")
+    result = run(pytester, *args, f"--junitxml={xml}")
+    assert result.ret == pytest.ExitCode.OK
+    text = xml.read_text(encoding="utf-8")
+    assert "\x1b" not in text and "#x1B" not in text and "\x07" not in text
+    properties = {
+        p.get("name"): p.get("value") for p in junit(xml)["APP-TRAP-OWN-ERRORS"].iter("property")
+    }
+    assert properties["wsgicheck_warning"] == (
+        "APP-TRAP-OWN-ERRORS: ValueError escaped the application callable at colour.py:2: "
+        "boom \\x1b[31mRED\\x1b[0m \\x1b]0;pwned\\x07"
     )
 
 
@@ -767,8 +961,10 @@ def test_a_run_that_crashes_fails_every_item_once_in_full(
     )
     result.assert_outcomes(failed=len(REGISTRY.select(["APP-SR-*"])) + 1)
     output = result.stdout.str()
-    assert output.count("OSError: no sockets today") == 2  # the traceback, and its summary line
-    assert output.count("the wsgicheck run failed earlier in this session") >= 4
+    # The traceback once, in full; each other item in a line.
+    assert len(re.findall(r"^E +OSError: no sockets today$", output, re.M)) == 1
+    earlier = "the wsgicheck run failed earlier in this session: OSError: no sockets today"
+    assert len(re.findall(f"^{earlier}$", output, re.M)) == len(REGISTRY.select(["APP-SR-*"]))
 
 
 HOST_CHECKING = """

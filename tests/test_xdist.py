@@ -145,6 +145,41 @@ def test_findings_of_either_share_fail_their_items_deterministically(
     assert runs[0] == runs[1]
 
 
+#: An app that fails every request in gw0's share and none in gw1's.
+HALF_FAILING_APP = """
+import os
+
+FAILING = os.environ.get("PYTEST_XDIST_WORKER", "") == "gw0"
+
+
+def app(environ, start_response):
+    if FAILING:
+        environ["wsgi.errors"].write("no database in this worker\\n")
+        start_response("500 Internal Server Error", [("Content-Type", "text/plain")])
+        return [b"err"]
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [b"ok"]
+"""
+
+
+def test_the_whole_run_rules_judge_all_the_shares_answers(pytester: pytest.Pytester) -> None:
+    """Audit of 2026-12-05: HARNESS-ALL-ERRORS was judged per share and the findings
+    joined, so a share whose requests all failed failed the run, where another share's
+    succeeded (``check --jobs 2`` judges the run's answers together, and passed). Now the
+    shares' answers are judged together, and the note on the app's own 5xx counts them all."""
+    pytester.makepyfile(wc_half=HALF_FAILING_APP)
+    xml = pytester.path / "report.xml"
+    result = run(pytester, "--wsgi-app=wc_half:app", *FAST, "-n", "2", f"--junitxml={xml}")
+    cases = suite_cases(xml)
+    assert cases["HARNESS-ALL-ERRORS"][0] == "passed", cases["HARNESS-ALL-ERRORS"]
+    assert {name for name, (verdict, _) in cases.items() if verdict == "failure"} == set()
+    gw0 = next(examples for _, _, examples, _, worker in shares(result) if worker == "gw0")
+    notes = re.findall(
+        r"^note: the app answered (\d+) request\(s\) with a server error", result.stdout.str(), re.M
+    )
+    assert [int(each) for each in notes] == [gw0]
+
+
 # -- the shares and their folder, in this process and another -----------------------------------
 
 

@@ -10,8 +10,9 @@ examples with its own seed (:func:`wsgicheck.explore.shares.split`, as ``check -
 does), first
 thing in its test loop, and leaves the verdicts in a folder the controller made for the
 session. An item, on whichever worker, judges its rule from all the shares merged
-(:meth:`Verdicts.merge`): the union of their findings, the same for one seed and one number
-of workers. Workers that cannot see the folder (remote ones) run the whole seeded
+(:meth:`Verdicts.merge`): the union of their findings, with the whole-run rules judged on
+all the shares' answers together, the same for one seed and one number of workers.
+Workers that cannot see the folder (remote ones) run the whole seeded
 exploration themselves.
 """
 
@@ -31,6 +32,11 @@ import pytest
 
 from .drivers.validation import WSGIWarning
 from .explore.shares import ShareFolder, split
+from .model.errors import TargetError
+from .model.events import Location
+from .model.locations import user_location
+from .model.untrusted import show
+from .report.common import output_lines, output_title
 from .rules import REGISTRY, Finding, Rule
 from .rules.verdicts import Verdict
 from .suite_failure import failure_text
@@ -66,6 +72,21 @@ class SuiteWarning(WSGIWarning):
 
 class RuleFailed(Exception):
     """A rule the app broke; the text is the whole report (see :meth:`RuleItem.repr_failure`)."""
+
+
+class RunFailedEarlier(RuntimeError):
+    """The session's run failed at an earlier item, which showed why; a line says so."""
+
+
+#: Why an app the pytest process loaded may not load in the suite's worker.
+WORKER_LOADS = (
+    " (the suite loads the app in a fresh interpreter, as `wsgicheck check` does: what "
+    "conftest.py or a plugin sets up in the pytest process, settings.configure() or "
+    "pytest-django's test database, does not reach it)"
+)
+
+#: What an item's failure is shown as in one line, not a traceback through the plugin.
+_ONE_LINE = (RuleFailed, RunFailedEarlier)
 
 
 # -- the plugin object --------------------------------------------------------------------------
@@ -140,7 +161,9 @@ class SuitePlugin:
         verdicts = self._verdicts
         if verdicts is None and self._made is not None:
             parts = ShareFolder(self._made).written(self._workers)
-            verdicts = Verdicts.merge(parts, self.settings.seed) if parts else None
+            verdicts = (
+                Verdicts.merge(parts, self.settings.seed, self.settings.target) if parts else None
+            )
         if verdicts is None:
             return
         paths = ", ".join(verdicts.paths[:8]) + (", ..." if len(verdicts.paths) > 8 else "")
@@ -154,6 +177,14 @@ class SuitePlugin:
                 f"  share {share.index + 1}/{share.count}: {share.examples} examples in "
                 f"{share.duration:.1f}s, seed {share.seed}, explored by {share.worker}"
             )
+        for note in verdicts.all_notes:  # what the run could not judge: a pass may hide it
+            terminalreporter.write_line(f"note: {show(note)}")
+        output = verdicts.app_output
+        if output is not None and terminalreporter.stats.get("failed"):
+            # As pytest shows a failing test's output: the failures may point to it.
+            terminalreporter.write_line(output_title(output))
+            for line in output_lines(output):
+                terminalreporter.write_line(f"  | {line}")
 
     def pytest_unconfigure(self) -> None:
         if self.folder is not None:
@@ -167,12 +198,25 @@ class SuitePlugin:
             return self._verdicts
         if self._error is not None:
             # The first item showed the whole traceback; the others say so in a line.
-            raise RuntimeError(
-                f"the wsgicheck run failed earlier in this session: {self._error!r}"
+            error = f"{type(self._error).__name__}: {self._error}"
+            raise RunFailedEarlier(
+                f"the wsgicheck run failed earlier in this session: {show(error)}"
             ) from None
         try:
             self._verdicts = self._gathered() if self.folder is not None else self._run()
-        except Exception as exc:
+        except TargetError as exc:
+            # The pytest process loaded the app, its fresh worker could not: one usage error
+            # (exit 4), not each rule failing with the same traceback. An xdist worker cannot
+            # end the session (xdist reports an internal error): there each item says it in
+            # a line.
+            self._error = exc
+            message = f"wsgicheck: {show(str(exc))}{WORKER_LOADS}"
+            if not self.worker:
+                pytest.exit(message, returncode=pytest.ExitCode.USAGE_ERROR)
+            raise RunFailedEarlier(message) from None
+        except BaseException as exc:
+            # BaseException: pytest-timeout ends an item with pytest's Failed, which is
+            # one; without it every later item ran the whole exploration again.
             self._error = exc
             raise
         return self._verdicts
@@ -205,7 +249,10 @@ class SuitePlugin:
             timeout=s.timeout,
         )
         with terminate_as_interrupt():
-            result = supervise(s.target, options, on_progress=on_progress)
+            # A fresh interpreter, never a fork of pytest's process: a fork would inherit
+            # every plugin's state (pytest-django's database blocker made a Django app
+            # answer 500 under the suite and pass under check; audit of 2026-12-05).
+            result = supervise(s.target, options, on_progress=on_progress, fresh=True)
         if result.interrupted:
             # Ctrl-C or SIGTERM in the middle of the run: pytest stops as it does on any
             # Ctrl-C (the workers ended), rather than give verdicts on a part of the run as
@@ -236,7 +283,8 @@ class SuitePlugin:
             index: folder.result(index, functools.partial(self._share, index))
             for index in sorted(range(self.count), key=lambda index: index != self.index)
         }
-        return Verdicts.merge([found[index] for index in range(self.count)], self.settings.seed)
+        merged = [found[index] for index in range(self.count)]
+        return Verdicts.merge(merged, self.settings.seed, self.settings.target)
 
 
 # -- the nodes ----------------------------------------------------------------------------------
@@ -284,13 +332,15 @@ class RuleItem(pytest.Item):
             return
         finding = verdict.example.finding
         if Verdict.for_broken(self.rule.level, strict=self.plugin.settings.strict) is Verdict.WARN:
-            self.user_properties.append(("wsgicheck_warning", f"{finding.rule}: {finding.message}"))
-            _warn(finding)
+            # Escaped as the terminal shows it: a JUnit consumer gets no raw control byte.
+            warning = show(f"{finding.rule}: {finding.message}")
+            self.user_properties.append(("wsgicheck_warning", warning))
+            _warn(finding, verdicts.app_location)
             return
         raise RuleFailed(failure_text(self.rule, verdict, verdicts, self.plugin.settings))
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
-        if isinstance(excinfo.value, RuleFailed):
+        if isinstance(excinfo.value, _ONE_LINE):
             return str(excinfo.value)
         return super().repr_failure(excinfo, style=style)
 
@@ -327,7 +377,7 @@ class RunItem(pytest.Item):
             raise RuleFailed("\n".join(lines))
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
-        if isinstance(excinfo.value, RuleFailed):
+        if isinstance(excinfo.value, _ONE_LINE):
             return str(excinfo.value)
         return super().repr_failure(excinfo, style=style)
 
@@ -335,11 +385,12 @@ class RunItem(pytest.Item):
         return self.path, None, "wsgicheck run"
 
 
-def _warn(finding: Finding) -> None:
-    """Warn at the app's line, past any ``error`` filter: a SHOULD finding never fails
-    without ``--wsgi-strict``, even where a project turns warnings into errors. pytest
-    still records it (its recorder is the one outside this block)."""
-    where = finding.where
+def _warn(finding: Finding, app_location: Location | None) -> None:
+    """Warn at the app's line (its definition, where the finding's is a library's, as
+    ``check`` places it), past any ``error`` filter: a SHOULD finding never fails without
+    ``--wsgi-strict``, even where a project turns warnings into errors. pytest still
+    records it (its recorder is the one outside this block)."""
+    where = user_location(finding.where, app_location)
     with warnings.catch_warnings():
         warnings.simplefilter("always", SuiteWarning)
         warnings.warn_explicit(

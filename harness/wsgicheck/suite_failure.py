@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from .core.environ import ServerConfig
 from .model.events import Location
+from .model.locations import user_location
 from .model.untrusted import show
 from .report.common import capital
 from .results.reproduce import choices_unlike, serve_command
@@ -35,8 +36,9 @@ def failure_text(rule: Rule, verdict: RuleOutcome, verdicts: Verdicts, settings:
         f"{rule.citation}:",
         *textwrap.wrap(rule.pep, 92, initial_indent="    ", subsequent_indent="    "),
     ]
-    if finding.where is not None:
-        lines += ["", "The app's line responsible:", *_source(finding.where)]
+    where = user_location(finding.where, verdicts.app_location)  # never a library's file
+    if where is not None:
+        lines += ["", "The app's line responsible:", *_source(where)]
     choices = choices_unlike(example.config, ServerConfig())
     if example.before:
         lines += ["", f"{capital(sequence_heading(example.before))}:"]

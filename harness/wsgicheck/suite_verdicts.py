@@ -11,9 +11,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .core.environ import ServerConfig
+from .explore.merge import own_errors_note
 from .model.events import Location
 from .model.request import Request
-from .results.reproduce import Reproducers
+from .results.reproduce import Reproducers, reproducers
+from .results.run import CapturedOutput
+from .results.scope import Answers, FirstAnswer
 from .rules import Finding
 from .rules.verdicts import Verdict
 
@@ -78,6 +81,18 @@ class Verdicts:
     rules: dict[str, RuleOutcome]
     #: The shares the run was done in, under pytest-xdist (none otherwise).
     shares: tuple[Explored, ...] = ()
+    #: Where the application callable is defined: a finding in a library's file is shown
+    #: there, as ``check`` shows it.
+    app_location: Location | None = None
+    #: What the run left out or could not judge, as ``check`` notes it, less the note on
+    #: the app's own server errors, which :attr:`all_notes` makes from all the answers.
+    notes: tuple[str, ...] = ()
+    #: What the app printed in its worker(s).
+    app_output: CapturedOutput | None = None
+    #: The whole-run rules' evidence (HARNESS-ALL-ERRORS, -ALL-REFUSED): the statuses per
+    #: path and the first answer, so that shares are judged on all their answers together.
+    answers: Answers | None = None
+    first_answer: FirstAnswer | None = None
 
     @classmethod
     def of(cls, result: RunResult) -> Verdicts:
@@ -110,13 +125,26 @@ class Verdicts:
             tuple(result.paths),
             tuple(result.errors),
             rules,
+            app_location=result.app_location,
+            # The note on the app's own 5xx is made again from all the answers (see notes).
+            notes=tuple(note for note in result.notes if note != own_errors_note(result.answers)),
+            app_output=result.app_output,
+            answers=result.answers,
+            first_answer=result.first_answer,
         )
 
+    @property
+    def all_notes(self) -> list[str]:
+        """The notes, and the one on the app's own server errors over all the answers."""
+        own = own_errors_note(self.answers) if self.answers is not None else None
+        return [*self.notes, *([own] if own else [])]
+
     @classmethod
-    def merge(cls, parts: list[Verdicts], seed: int) -> Verdicts:
+    def merge(cls, parts: list[Verdicts], seed: int, target: str) -> Verdicts:
         """A run done in shares (one each, in share order): for each rule the union of the
         shares' findings and the smallest example of all (the first on a tie, as the runner
-        keeps it), so whichever share found a failure, every item sees it."""
+        keeps it), so whichever share found a failure, every item sees it; the whole-run
+        rules judged again on every share's answers, as ``check --jobs`` judges them."""
         from .explore.collector import example_size
 
         rules = {}
@@ -133,6 +161,12 @@ class Verdicts:
                 tuple(messages)[:MESSAGES_KEPT],
                 min(examples, key=lambda e: example_size(e.request, e.config), default=None),
             )
+        answers, first = Answers(), None
+        for part in parts:
+            if part.answers is not None:
+                answers.merge(part.answers)
+            first = first or part.first_answer
+        rules.update(_judged_again(first, answers, rules, target))
         return cls(
             seed,
             sum(part.examples for part in parts),
@@ -141,4 +175,50 @@ class Verdicts:
             tuple(error for part in parts for error in part.errors),
             rules,
             tuple(share for part in parts for share in part.shares),
+            next((part.app_location for part in parts if part.app_location), None),
+            tuple(dict.fromkeys(note for part in parts for note in part.notes)),
+            _joined([part.app_output for part in parts]),
+            answers,
+            first,
         )
+
+
+def _judged_again(
+    first: FirstAnswer | None, answers: Answers, rules: dict[str, RuleOutcome], target: str
+) -> dict[str, RuleOutcome]:
+    """The whole-run rules over all the shares' answers: a share that got no success while
+    another did is no run that got none (the union of their findings said it was)."""
+    from .explore.merge import judge_run_rules
+    from .rules import REGISTRY
+    from .rules.harness_rules import RUN_RULES
+
+    judged = judge_run_rules(first, answers, [REGISTRY[i] for i in sorted(RUN_RULES & set(rules))])
+    again = {}
+    for rule_id, kept in judged.items():
+        if kept is None:
+            again[rule_id] = RuleOutcome(Verdict.PASS, 1, 0, (), None)
+            continue
+        finding = kept.finding
+        example = Example(
+            finding,
+            kept.request,
+            kept.config,
+            kept.transport,
+            reproducers(kept.request, kept.config, target, kept.before),
+            kept.before,
+        )
+        again[rule_id] = RuleOutcome(
+            Verdict.FAIL, 1, 1, ((finding.message, finding.where),), example
+        )
+    return again
+
+
+def _joined(outputs: list[CapturedOutput | None]) -> CapturedOutput | None:
+    """The shares' outputs as one, each under a line naming its share."""
+    found = [(index, each) for index, each in enumerate(outputs) if each is not None]
+    if len(found) <= 1:
+        return found[0][1] if found else None
+    text = "\n".join(f"[share {index + 1}]\n{each.text}" for index, each in found)
+    return CapturedOutput(
+        text, sum(each.size for _, each in found), sum(each.cut for _, each in found)
+    )

@@ -18,7 +18,7 @@ from ..model.events import Location
 from ..model.options import RunOptions
 from ..model.request import Request
 from ..results.reproduce import choices_unlike
-from ..results.scope import Answers
+from ..results.scope import Answers, FirstAnswer
 from ..rules import REGISTRY, Exchange, Finding, Rule, is_failure, judge
 from .minimise import DRAWN_CHOICES, simplify
 from .strategies import STANDARD_METHODS
@@ -77,17 +77,6 @@ class Kept(NamedTuple):
     transport: str
     #: The requests sent before it in its sequence (none for a lone one).
     before: tuple[Request, ...] = ()
-
-
-class FirstAnswer(NamedTuple):
-    """The first example the app answered, to show when every answer was the same refusal."""
-
-    request: Request
-    config: ServerConfig
-    transport: str
-    status: int
-    reason: str
-    headers: list[tuple[str, str]]
 
 
 _DEFAULT_CONFIG = ServerConfig()

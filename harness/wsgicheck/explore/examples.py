@@ -26,7 +26,7 @@ from ..model.options import RunOptions
 from ..model.request import Request
 from ..model.response import Response
 from ..model.untrusted import show
-from ..results.scope import TIMED_OUT, Answers, excluded, with_headers
+from ..results.scope import TIMED_OUT, Answers, FirstAnswer, excluded, with_headers
 from ..rules import Exchange, Finding, Rule, judge
 from ..rules.app_trap import own_errors, told
 from ..rules.engine import HISTORY
@@ -36,7 +36,6 @@ from . import hypothesis_hooks, strategies
 from .collector import (
     Again,
     Collector,
-    FirstAnswer,
     Partial,
     RuleFailure,
     TimeOuts,

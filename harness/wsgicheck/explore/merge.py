@@ -15,7 +15,7 @@ from ..model.response import Response
 from ..model.untrusted import show
 from ..results.reproduce import reproducers
 from ..results.run import Failure, RunResult
-from ..results.scope import Answers
+from ..results.scope import Answers, FirstAnswer
 from ..rules import REGISTRY, Exchange, Rule, RuleResult, judge
 from ..rules.harness_rules import REFUSAL_MINIMUM, RUN_RULES
 from .collector import (
@@ -67,20 +67,8 @@ def merge_partials(
     if any(part.shrinking_stopped for part in partials):
         notes.append(SHRINK_NOTE)
     notes += _not_shown_again(counted)
-    answered = answers.failed.get(ANSWERED, 0)
-    if answered and answers.answered_error is not None:
-        # No rule judges an app's own 5xx, and a run may pass with an endpoint that always
-        # fails: say so, with what the app logged.
-        # The table counts the server's 500s too, where the app raised or broke PEP 3333.
-        server = (
-            " (the table's 5xx count the server's own too, where the app raised or broke PEP 3333)"
-            if answers.failed.get(RAISED, 0) or answers.failed.get(REPLACED, 0)
-            else ""
-        )
-        notes.append(
-            f"the app answered {answered} request(s) with a server error of its own{server}; "
-            f"the first, {answers.answered_error}"
-        )
+    own = own_errors_note(answers)
+    notes += [own] if own else []
     failures = {
         rule_id: Failure(
             REGISTRY[rule_id],
@@ -125,6 +113,7 @@ def merge_partials(
         notes=notes,
         replayed_examples=sum(part.examples for part in replays),
         answers=answers,
+        first_answer=next((part.first_answer for part in partials if part.first_answer), None),
         first_found={
             rule_id: min(p.first_found[rule_id] for p in partials if rule_id in p.first_found)
             for rule_id in {rule_id for p in partials for rule_id in p.first_found}
@@ -183,10 +172,35 @@ def _smallest(partials: list[Partial]) -> dict[str, Kept]:
 def _judge_answers(
     partials: list[Partial], answers: Answers, rules: list[Rule]
 ) -> dict[str, Kept | None]:
+    first = next((part.first_answer for part in partials if part.first_answer), None)
+    return judge_run_rules(first, answers, rules)
+
+
+def own_errors_note(answers: Answers) -> str | None:
+    """No rule judges an app's own 5xx, and a run may pass with an endpoint that always
+    fails: the note that says so, with what the app logged (None if it answered none)."""
+    answered = answers.failed.get(ANSWERED, 0)
+    if not answered or answers.answered_error is None:
+        return None
+    # The table counts the server's 500s too, where the app raised or broke PEP 3333.
+    server = (
+        " (the table's 5xx count the server's own too, where the app raised or broke PEP 3333)"
+        if answers.failed.get(RAISED, 0) or answers.failed.get(REPLACED, 0)
+        else ""
+    )
+    return (
+        f"the app answered {answered} request(s) with a server error of its own{server}; "
+        f"the first, {answers.answered_error}"
+    )
+
+
+def judge_run_rules(
+    first: FirstAnswer | None, answers: Answers, rules: list[Rule]
+) -> dict[str, Kept | None]:
     """The rules over the whole run's answers (HARNESS-ALL-REFUSED, -ALL-ERRORS), through the rule
     engine: judged once, on the first example the app answered, with the table of statuses
-    per path as evidence. Each judged rule's failing example, None where it passed."""
-    first = next((part.first_answer for part in partials if part.first_answer), None)
+    per path as evidence. Each judged rule's failing example, None where it passed. (The
+    pytest suite's shares under xdist are judged so again, on all their answers.)"""
     if first is None:
         return {}
     reply = Response(first.request, first.status, first.reason, first.headers, b"", True, None, [])

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from ..model.errors import TargetError
+
 __all__ = ["STALL", "Share", "ShareFolder", "ShareStalled", "split"]
 
 #: Added to the run's seed per share (the golden ratio in 32 bits): the shares' seeds stay
@@ -105,7 +107,8 @@ class ShareFolder:
         """Share ``index``'s result: read if written, else computed here under its lock.
 
         An exception from ``compute`` is written as its text, and raised again as a
-        ``RuntimeError`` wherever the share is read, so every reader says the same.
+        ``RuntimeError`` wherever the share is read, so every reader says the same; a
+        :class:`TargetError` (the app cannot be loaded) is raised again as one.
         """
         done = self._read(index)
         if done is None:
@@ -115,11 +118,15 @@ class ShareFolder:
                 if done is None:
                     try:
                         done = compute()
+                    except TargetError as exc:
+                        done = TargetError(str(exc))
                     except Exception as exc:
                         done = f"{type(exc).__name__}: {exc}"
                     self._write(index, done)
             finally:
                 handle.close()  # and the lock with it
+        if isinstance(done, TargetError):
+            raise TargetError(str(done))
         if isinstance(done, str):
             raise RuntimeError(f"share {index} of the wsgicheck run failed: {done}")
         return done
@@ -127,7 +134,7 @@ class ShareFolder:
     def written(self, count: int) -> list[Any] | None:
         """Every share's result if all ``count`` are written (for the controller)."""
         found = [self._read(index) for index in range(count)]
-        if any(each is None or isinstance(each, str) for each in found):
+        if any(each is None or isinstance(each, str | TargetError) for each in found):
             return None
         return found
 

@@ -1,9 +1,10 @@
 """The supervisor: the app runs in worker processes; this one watches them and reports.
 
 ``wsgicheck check`` and the pytest plugin's suite never run the app themselves. They
-start worker processes (``multiprocessing``'s spawn: a fresh interpreter each), and each
-worker loads the app and runs its share of the examples, telling the supervisor over a
-pipe of every request just before the app gets it, and sending what it found at the end.
+start worker processes (forked from ``check``'s own process where that is safe; a fresh
+interpreter each under pytest, see :func:`supervise`), and each worker loads the app and
+runs its share of the examples, telling the supervisor over a pipe of every request just
+before the app gets it, and sending what it found at the end.
 Whatever the app does, the process that writes the report is left standing:
 
 - a worker that dies (``os._exit``, a signal, the OOM killer) becomes a
@@ -74,6 +75,7 @@ def supervise(
     app_coverage: bool = False,
     on_progress: Callable[[int, int], None] | None = None,
     hypothesis_home: str | None = None,
+    fresh: bool = False,
 ) -> RunResult:
     """Run the app named by ``spec`` in ``jobs`` worker processes and judge what it did.
 
@@ -81,6 +83,9 @@ def supervise(
     run's, so a run stays deterministic for one seed and one number of jobs. With
     ``app_coverage`` each worker measures the app's lines from its import on.
     ``hypothesis_home`` is where Hypothesis keeps its own files in the workers.
+    ``fresh``: each worker is a fresh interpreter, never a fork of this process, whose
+    state (under pytest, every plugin's: pytest-django's database blocker, say) it would
+    inherit, so that the verdicts do not depend on what else this process loaded.
     Raises :class:`~wsgicheck.model.errors.TargetError` when the app cannot be loaded.
     """
     options = options or RunOptions()
@@ -89,7 +94,7 @@ def supervise(
     home = os.path.abspath(hypothesis_home) if hypothesis_home is not None else None
     started = time.monotonic()
     seed = options.seed if options.seed is not None else random.randrange(1 << 32)
-    context = multiprocessing.get_context(_start_method())
+    context = multiprocessing.get_context("spawn" if fresh else _start_method())
     capture = _Capture(CAPTURE_LIMIT)
     workers: list[_Worker] = []
     interrupted = False
@@ -345,7 +350,7 @@ class _Worker:
 def _start_method() -> str:
     """``fork`` where it is safe (POSIX, and this process has no other thread), since the
     worker then starts with wsgicheck already imported (a second or more saved);
-    ``spawn`` (a fresh interpreter) otherwise, as under pytest-xdist."""
+    ``spawn`` (a fresh interpreter) otherwise."""
     if "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1:
         return "fork"
     return "spawn"

@@ -17,7 +17,7 @@ from ..rules import Finding, Rule, RuleResult
 from ..rules.verdicts import Verdict
 from .appcoverage import AppCoverage
 from .reproduce import Reproducers
-from .scope import Answers
+from .scope import Answers, FirstAnswer
 
 __all__ = [
     "NOT_FRESH",
@@ -123,6 +123,8 @@ class RunResult:
     replayed_examples: int = 0
     #: The statuses the app answered the examples with, per path.
     answers: Answers = field(default_factory=Answers)
+    #: The first example the app answered (the whole-run rules' evidence, with ``answers``).
+    first_answer: FirstAnswer | None = None
     #: The example at which each failing rule first broke (of the first process that saw
     #: it): how long the run took to find it.
     first_found: dict[str, int] = field(default_factory=dict)

@@ -14,8 +14,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
+from typing import NamedTuple
 from urllib.parse import unquote
 
+from ..core.environ import ServerConfig
 from ..model import grammar
 from ..model.request import FRAMING_HEADERS, Request
 
@@ -84,6 +86,17 @@ OTHER_PATHS = "(other paths)"
 MAX_PATHS = 200
 #: The status label of an exchange abandoned at its time limit.
 TIMED_OUT = "timeout"
+
+
+class FirstAnswer(NamedTuple):
+    """The first example the app answered, to show when every answer was the same refusal."""
+
+    request: Request
+    config: ServerConfig
+    transport: str
+    status: int
+    reason: str
+    headers: list[tuple[str, str]]
 
 
 @dataclass(slots=True)
