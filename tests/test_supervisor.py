@@ -775,6 +775,40 @@ def test_serve_shows_what_the_app_writes_marked_and_made_safe(tmp_path: Path) ->
     assert [line for line in out.splitlines() if line.startswith("!")] == []
 
 
+BYTES_APP = """
+import sys
+
+OUT = sys.stdout.buffer  # as Mercurial's procutil takes it, while it is imported
+
+
+def app(environ, start_response):
+    OUT.write(b"bytes \\x1b[31mred caf\\xc3")
+    OUT.write(b"\\xa9 \\xff\\n")  # a character split between writes, and a bad byte
+    OUT.flush()
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [b"ok"]
+"""
+
+
+def test_serve_takes_an_app_that_writes_bytes_to_sys_stdout_buffer(tmp_path: Path) -> None:
+    """Reproducer audit of 2026-12-05: serve could not load Mercurial's hgweb ('WholeLines'
+    object has no attribute 'buffer'), where check could. The bytes go into the same
+    escaped lines, decoded as UTF-8."""
+    target = write_app(tmp_path / "bytes", BYTES_APP)
+    process, port, head = _serving(target, tmp_path)
+    try:
+        assert _get(port) == 200
+    finally:
+        process.send_signal(signal.SIGTERM)
+        raw_out, raw_err = process.communicate(timeout=TIMEOUT)
+    assert process.returncode == 0, raw_err
+    out = "".join(head) + raw_out.decode("utf-8")
+    assert not RAW_CONTROL.search(out)
+    assert [line for line in out.splitlines() if line.startswith("| ")] == [
+        "| bytes \\x1b[31mred caf\xe9 \\xff"
+    ]
+
+
 THREAD_APP = """
 import threading, time
 

@@ -16,12 +16,13 @@ when nothing of wsgicheck's runs any more.
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import io
 import sys
 import threading
 from collections.abc import Iterator
-from typing import TextIO
+from typing import Any, TextIO
 
 from ..model.untrusted import LIMIT, show, written_lines
 
@@ -45,6 +46,7 @@ class WholeLines(io.TextIOBase):
         self.lock = lock
         #: What each thread wrote since its last newline.
         self._pending: dict[int, str] = {}
+        self._buffer: _BytesToLines | None = None
 
     def writable(self) -> bool:
         return True
@@ -88,6 +90,35 @@ class WholeLines(io.TextIOBase):
     @property
     def encoding(self) -> str:  # type: ignore[override]
         return self.stream.encoding
+
+    @property
+    def buffer(self) -> io.RawIOBase:
+        """The binary side, as a real ``sys.stdout`` has one (Mercurial writes through it,
+        and reads it as it is imported): bytes go into the same lines."""
+        if self._buffer is None:
+            self._buffer = _BytesToLines(self)
+        return self._buffer
+
+
+class _BytesToLines(io.RawIOBase):
+    """The ``buffer`` of a :class:`WholeLines`: bytes decoded as UTF-8 (a bad byte kept as
+    an escape, a character split between writes joined), written as text."""
+
+    def __init__(self, lines: WholeLines) -> None:
+        super().__init__()
+        self._lines = lines
+        self._decoder = codecs.getincrementaldecoder("utf-8")("backslashreplace")
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        chunk = bytes(data)
+        self._lines.write(self._decoder.decode(chunk))
+        return len(chunk)
+
+    def flush(self) -> None:
+        self._lines.flush()
 
 
 @contextlib.contextmanager
