@@ -422,3 +422,20 @@ def test_a_client_gone_mid_body_is_not_said_to_have_sent_it_all() -> None:
     [message] = [str(w.message) for w in caught if "APP-TRAP-OWN-ERRORS" in str(w.message)]
     assert "a short read PEP 3333 allows" in message
     assert "the client sent the whole body" not in message
+
+
+def colourful(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    raise ValueError("bad \x1b[31mred\x07 bell\n" + "x" * 300)  # colourful
+
+
+def test_the_apps_exception_text_is_escaped_in_the_message_a_reproducer_prints() -> None:
+    """Audit of 2026-12-05: the Python reproducer prints finding.message as it is, and
+    APP-TRAP-OWN-ERRORS put the exception's text in raw (the reports escape at output; a
+    user's print() does not). The message holds it escaped and bounded now."""
+    [message] = own_error(colourful, None)
+    assert message.startswith(
+        f"ValueError escaped the application callable at {Path(__file__).name}:"
+        f"{line_of('colourful')}: bad \\x1b[31mred\\x07 bell\\n"
+    )
+    assert not any(ord(char) < 0x20 for char in message)
+    assert message.endswith("more characters cut]")

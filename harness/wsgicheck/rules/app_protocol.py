@@ -45,7 +45,8 @@ def callable_two_positional(self: Rule, ex: Exchange) -> Iterator[Finding]:
         # A TypeError raised by the call itself (no frame of the app on the traceback)
         # means the app could not take the two arguments.
         if raised.phase == "call" and raised.exc_type == "TypeError" and raised.where is None:
-            yield self.finding(ex, f"calling the app with two arguments failed: {raised.message}")
+            failed = show(raised.message, limit=200)
+            yield self.finding(ex, f"calling the app with two arguments failed: {failed}")
 
 
 @rule(

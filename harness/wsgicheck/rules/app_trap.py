@@ -125,6 +125,6 @@ def told(raised: AppRaised) -> str:
     """An exception that escaped the app, as a finding tells it: its type, where, why."""
     where = PHASES.get(raised.phase, raised.phase)
     message = f"{raised.exc_type} escaped {where}{at(raised.where) or _library_at(raised)}"
-    if raised.message:
-        message += f": {raised.message[:200]}"
+    if raised.message:  # the app's text: escaped here, so a reproducer's print() is safe too
+        message += f": {show(raised.message, limit=200)}"
     return message
