@@ -227,29 +227,28 @@ def app(environ, start_response):
 
 
 @pytest.mark.parametrize("xdist", [False, True])
-def test_an_app_only_the_pytest_process_can_load_is_one_usage_error(
+def test_an_app_only_the_pytest_process_can_load_is_said_once_in_a_line(
     pytester: pytest.Pytester, xdist: bool
 ) -> None:
     """Audit of 2026-12-05: settings made in conftest.py (pytest-django's documented
     settings.configure()) do not reach the suite's worker, which cannot load the app; each
-    of the 158 items failed with the same 1,000-line traceback, exit 1. Now one usage error,
-    exit 4; under xdist (whose workers cannot end the session) one line an item."""
+    of the 158 items failed with the same 1,000-line traceback. Now the first item says
+    why in a line, and each other one says so in a line; the session goes on, so the
+    user's own tests still run (an ordering plugin may put them after the suite's)."""
     pytester.makepyfile(gate="BLOCKED = False\n", needy=NEEDY_APP)
+    pytester.makepyfile(test_user="def test_own():\n    assert True\n")
     pytester.makeconftest(BLOCKING_CONFTEST)
     result = run(pytester, "--wsgi-app=needy.py:app", *FAST, *(["-n", "2"] if xdist else []))
     output = result.stdout.str() + result.stderr.str()
     assert "Traceback" not in output
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    assert result.parseoutcomes() == {"failed": ALL_ITEMS, "passed": 1}
+    # In full by the first suite item each worker ran, in a line by the rest.
+    said = output.count("the suite loads the app in a fresh interpreter")
+    earlier = re.findall(r"^the wsgicheck run failed earlier in this session: ", output, re.M)
+    assert said == (2 if xdist else 1)
+    assert len(earlier) == ALL_ITEMS - said
     assert "settings are not configured" in output
-    if xdist:
-        assert result.ret == pytest.ExitCode.TESTS_FAILED
-        # Said in full by the first item each of the two workers ran, in a line by the rest.
-        assert output.count("the suite loads the app in a fresh interpreter") == 2
-        earlier = re.findall(r"^the wsgicheck run failed earlier in this session: ", output, re.M)
-        assert len(earlier) == ALL_ITEMS - 2
-    else:
-        assert result.ret == pytest.ExitCode.USAGE_ERROR
-        assert "no tests ran" in output
-        assert output.count("the suite loads the app in a fresh interpreter") == 1
 
 
 #: pytest-timeout's signal method in miniature: SIGALRM raises pytest's Failed (a
@@ -366,6 +365,75 @@ def test_a_finding_in_a_librarys_code_is_placed_at_the_app_as_check_places_it(
     )
 
 
+VENDORED = """
+import sys
+
+
+def respond(start_response):
+    try:
+        raise ValueError("x")
+    except ValueError:
+        info = sys.exc_info()
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")], info)
+    return [b"ok"]
+
+
+class App:
+    def __call__(self, environ, start_response):
+        return respond(start_response)
+"""
+VENDOR_APP = """
+import os
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "vendor", "site-packages"))
+import helper
+
+app = helper.App()
+"""
+
+
+def test_a_should_finding_in_a_librarys_code_warns_at_the_app_and_says_so(
+    pytester: pytest.Pytester,
+) -> None:
+    """Review of 2026-12-05: the SuiteWarning was placed at the app's definition, and its
+    text still named the library's file; both name the app's line now, as ``check`` does."""
+    vendor = pytester.path / "vendor" / "site-packages"
+    vendor.mkdir(parents=True)
+    (vendor / "helper.py").write_text(VENDORED, encoding="utf-8")
+    pytester.makepyfile(vendored=VENDOR_APP)
+    select = "--wsgi-select=APP-EXC-INFO-ONLY-IN-ERROR"
+    result = run(pytester, "--wsgi-app=vendored.py:app", *FAST, select)
+    assert result.ret == pytest.ExitCode.OK
+    assert "site-packages" not in result.stdout.str()
+    result.stdout.fnmatch_lines(
+        [
+            "*vendored.py:8: SuiteWarning: APP-EXC-INFO-ONLY-IN-ERROR: * (at *vendored.py:8)",
+            "    app = helper.App()",
+        ]
+    )
+
+
+PRINTING_GOOD_APP = """
+def app(environ, start_response):
+    print("served", flush=True)
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")])
+    return [b"ok"]
+"""
+
+
+def test_the_apps_output_is_shown_for_a_failing_suite_item_not_a_users_test(
+    pytester: pytest.Pytester,
+) -> None:
+    """Review of 2026-12-05: the app's output was printed when any test failed; it is for
+    the suite's failures, which may point to it."""
+    pytester.makepyfile(printing=PRINTING_GOOD_APP, test_user="def test_own():\n    assert False\n")
+    result = run(pytester, "--wsgi-app=printing.py:app", *FAST, "--wsgi-select=APP-SR-CALLED")
+    assert result.parseoutcomes() == {"failed": 1, "passed": 2}
+    assert "Output of the app" not in result.stdout.str()
+
+
 RAISING_IN_COLOUR = """
 def app(environ, start_response):
     raise ValueError("boom \\x1b[31mRED\\x1b[0m \\x1b]0;pwned\\x07")
@@ -381,7 +449,9 @@ def test_a_warning_in_the_junit_report_holds_no_control_byte(pytester: pytest.Py
     result = run(pytester, *args, f"--junitxml={xml}")
     assert result.ret == pytest.ExitCode.OK
     text = xml.read_text(encoding="utf-8")
-    assert "\x1b" not in text and "#x1B" not in text and "\x07" not in text
+    assert "\x1b" not in text
+    assert "#x1B" not in text
+    assert "\x07" not in text
     properties = {
         p.get("name"): p.get("value") for p in junit(xml)["APP-TRAP-OWN-ERRORS"].iter("property")
     }

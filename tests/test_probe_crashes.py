@@ -296,7 +296,7 @@ def test_a_server_that_logs_through_logging_with_no_handler_has_logged(tmp_path:
     """rocket3 (audit of 2026-12-05): it traps and logs the app's exception through
     ``logging``, and gives its loggers a NullHandler; its operator's logging configuration
     shows the record. The probe app keeps each record the server's code makes, so the
-    trap is not taken for one unlogged; stderr stays as it was (nothing there)."""
+    trap is not taken for one unlogged."""
     result = probe_script(tmp_path, QUIETLY_LOGGING_SERVER)
     assert result.verdicts()["SRV-TRAP-LOG"] == "pass"
     assert messages(result, "SRV-TRAP-LOG") == []

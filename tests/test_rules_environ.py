@@ -363,6 +363,12 @@ def test_a_changed_http_value_says_what_was_sent(
             "'/a%2Fb/c' was kept encoded. CGI's PATH_INFO is decoded (RFC 3875 §4.1.5), and a "
             'server that will not decode an encoded "/" may refuse the request',
         ),
+        # A slash the client sent plain, encoded by the server: no slash was kept encoded.
+        (
+            "/a%2Fb",
+            "/a/b",
+            "SCRIPT_NAME + PATH_INFO is '/a%2Fb'; the target's path '/a/b' decodes to '/a/b'",
+        ),
         # Kept encoded beside another fault: the whole difference is shown.
         (
             "/a%2Fb/%E9",

@@ -25,7 +25,13 @@ from serverutil import Reader, Recorder, connect
 from wsgicheck import Client, Request, Response
 from wsgicheck.drivers.connection import Limits
 from wsgicheck.drivers.server import live_server
-from wsgicheck.model.events import Event, HeadersSent, InputRead, StartResponseCalled
+from wsgicheck.model.events import (
+    Event,
+    HeadersSent,
+    InputRead,
+    ServerObserved,
+    StartResponseCalled,
+)
 from wsgicheck.model.extra import Extra
 from wsgicheck.rules import REGISTRY, Binding, Exchange, Finding, check_exchange, evaluate
 
@@ -576,6 +582,30 @@ def test_input_eof_at_cl() -> None:
     assert verdict("SRV-INPUT-EOF-AT-CL", [memory(hello)]) == "skip"
     pipelined = replaced_input(lambda data: io.BytesIO(data + b"GET /next HTTP/1.1\r\n\r\n"))
     assert "SRV-INPUT-EOF-AT-CL" in fired(under(pipelined, greedy, POST))
+
+
+@pytest.mark.parametrize(
+    ("read", "added", "expected"),
+    [
+        (InputRead("readlines", None, 4, 3), "1", "pass"),  # a2wsgi's newline, made up
+        (InputRead("readlines", None, 43, 3), "1", "fail"),  # 39 bytes more than made up
+        (InputRead("read", None, 4, 3), "1", "fail"),  # read() gave more: not lines
+        (InputRead("readlines", None, 4, 3), None, "fail"),  # nothing seen made up
+    ],
+)
+def test_eof_at_cl_leaves_out_only_the_bytes_a_probe_saw_made_up(
+    read: InputRead, added: str | None, expected: str
+) -> None:
+    """Review of 2026-12-05: the bytes a probe's client saw added after the whole body (not
+    the next request's) are SRV-INPUT-LINES's; a lines read past the end by more than those
+    is still this rule's."""
+    real = Client(echo_app).request("POST", "/", body=b"a\nb")
+    events = [event for event in real.trace if not isinstance(event, InputRead)]
+    events.append(read)
+    if added is not None:
+        events.append(ServerObserved("input-lines-changed", "1 byte the body does not have"))
+        events.append(ServerObserved("input-lines-added", added))
+    assert verdict("SRV-INPUT-EOF-AT-CL", [doctored(real, events)]) == expected
 
 
 class SizedInput:

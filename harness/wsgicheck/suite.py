@@ -78,6 +78,9 @@ class RunFailedEarlier(RuntimeError):
     """The session's run failed at an earlier item, which showed why; a line says so."""
 
 
+#: The suite's node: its items are ``wsgicheck::RULE-ID`` and ``wsgicheck::run``.
+SUITE_NAME = "wsgicheck"
+
 #: Why an app the pytest process loaded may not load in the suite's worker.
 WORKER_LOADS = (
     " (the suite loads the app in a fresh interpreter, as `wsgicheck check` does: what "
@@ -125,7 +128,7 @@ class SuitePlugin:
         Collected the way pytest collects a file (``genitems``), so the collection hooks and
         the terminal's count see the suite's items like any others.
         """
-        suite = Suite.from_parent(session, name="wsgicheck", nodeid="wsgicheck", plugin=self)
+        suite = Suite.from_parent(session, name=SUITE_NAME, nodeid=SUITE_NAME, plugin=self)
         items.extend(session.genitems(suite))
 
     @pytest.hookimpl(optionalhook=True)
@@ -180,8 +183,9 @@ class SuitePlugin:
         for note in verdicts.all_notes:  # what the run could not judge: a pass may hide it
             terminalreporter.write_line(f"note: {show(note)}")
         output = verdicts.app_output
-        if output is not None and terminalreporter.stats.get("failed"):
-            # As pytest shows a failing test's output: the failures may point to it.
+        failed = terminalreporter.stats.get("failed", [])
+        if output is not None and any(_is_suite(report.nodeid) for report in failed):
+            # As pytest shows a failing test's output: the suite's failures may point to it.
             terminalreporter.write_line(output_title(output))
             for line in output_lines(output):
                 terminalreporter.write_line(f"  | {line}")
@@ -205,15 +209,12 @@ class SuitePlugin:
         try:
             self._verdicts = self._gathered() if self.folder is not None else self._run()
         except TargetError as exc:
-            # The pytest process loaded the app, its fresh worker could not: one usage error
-            # (exit 4), not each rule failing with the same traceback. An xdist worker cannot
-            # end the session (xdist reports an internal error): there each item says it in
-            # a line.
+            # The pytest process loaded the app, its fresh worker could not: said once, in a
+            # line, and in a line by each other item, not each with the same traceback. The
+            # session goes on: ending it (pytest.exit) would skip the user's own tests that
+            # an ordering plugin put after this item, and is an INTERNALERROR under xdist.
             self._error = exc
-            message = f"wsgicheck: {show(str(exc))}{WORKER_LOADS}"
-            if not self.worker:
-                pytest.exit(message, returncode=pytest.ExitCode.USAGE_ERROR)
-            raise RunFailedEarlier(message) from None
+            raise RunFailedEarlier(f"wsgicheck: {show(str(exc))}{WORKER_LOADS}") from None
         except BaseException as exc:
             # BaseException: pytest-timeout ends an item with pytest's Failed, which is
             # one; without it every later item ran the whole exploration again.
@@ -385,6 +386,11 @@ class RunItem(pytest.Item):
         return self.path, None, "wsgicheck run"
 
 
+def _is_suite(nodeid: str) -> bool:
+    """Whether a test report's node is one of the suite's items."""
+    return nodeid.split("::", 1)[0] == SUITE_NAME
+
+
 def _warn(finding: Finding, app_location: Location | None) -> None:
     """Warn at the app's line (its definition, where the finding's is a library's, as
     ``check`` places it), past any ``error`` filter: a SHOULD finding never fails without
@@ -394,7 +400,7 @@ def _warn(finding: Finding, app_location: Location | None) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("always", SuiteWarning)
         warnings.warn_explicit(
-            SuiteWarning(finding),
+            SuiteWarning(replace(finding, where=where)),  # its text names that place too
             SuiteWarning,
             where.file if where else "<wsgicheck>",
             where.line if where else 0,

@@ -248,6 +248,9 @@ def input_stream(session: Session) -> None:
         _until_answered(session, sent, follow)
         if mode in ("readlines", "iter"):
             sent.lines_changed = _lines_changed(sent, follow)
+            if sent.lines_changed is not None and sent.response is not None:
+                got, body = sent.response.body, sent.request.body
+                sent.lines_added = len(got) - len(body) if got.startswith(body) else 0
     _until_answered(session, session.request("input", "empty"))
     _until_answered(session, session.request("input", "empty-lines", method="POST"))
     sizes = (10, 20, len(INPUT_BODY) - 30)

@@ -23,7 +23,7 @@ from ..model.response import Response
 from ..rules import REGISTRY, Binding, Exchange, Finding, Rule, RuleResult
 from ..rules.server_body import UNDELIMITED
 from ..rules.server_head import NO_ANSWER
-from ..rules.server_streams import LINES_CHANGED
+from ..rules.server_streams import LINES_ADDED, LINES_CHANGED
 from ..rules.verdicts import Verdict
 from . import scenarios
 from .app import LIVE_RULES
@@ -107,6 +107,8 @@ def to_exchange(sent: Sent, record: Record | None, server_log: str) -> Judged:
         log.append(raw_server_observed(NO_ANSWER, f"{sent.hung:g}"))
     if sent.lines_changed is not None:
         log.append(raw_server_observed(LINES_CHANGED, sent.lines_changed))
+    if sent.lines_added:
+        log.append(raw_server_observed(LINES_ADDED, str(sent.lines_added)))
     if wire is not None and sent.unended is not None and _undelimited(sent.request.method, wire):
         log.append(raw_server_observed(UNDELIMITED, f"{sent.unended:g}"))
     if wire is None:

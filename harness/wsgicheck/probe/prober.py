@@ -142,7 +142,10 @@ def _probe_once(
             _settle(session, channel, options.timeout)
         finally:
             process.stop(options.stop_timeout)
-        server_log = process.log() + channel.logged()
+        server_log = process.log()
+        # What it logged through logging, beside its output, for SRV-TRAP-LOG alone: a
+        # server that never ran the app is explained by its own last words.
+        logged = server_log + channel.logged()
         records = records_by_id(channel.records())
         if not records:
             raise ProbeAppNeverRan(_never_ran(session, process.last_line(), deaths, server_log))
@@ -157,7 +160,7 @@ def _probe_once(
         notes.extend(_doubts(sent, record))
         if sent.response is None and record is None and not sent.extra:
             continue  # nothing seen at all (the client's own evidence is judged)
-        judged.append(to_exchange(sent, record, server_log))
+        judged.append(to_exchange(sent, record, logged))
     judged.extend(others)
     add_shared_evidence(judged)
     results, errors = judge(judged)

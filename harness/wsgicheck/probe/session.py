@@ -54,6 +54,9 @@ class Sent:
     #: How the lines the app read from wsgi.input (and answered with) differ from the body
     #: sent, beyond reading on into the next request: bytes added or changed.
     lines_changed: str | None = None
+    #: Of those, the bytes added after the whole body (a newline the body lacks): made up,
+    #: not read past its end.
+    lines_added: int = 0
 
 
 class Session:

@@ -380,7 +380,12 @@ def url_reconstructable(self: Rule, ex: Exchange) -> Iterator[Finding]:
     allowed = _paths_allowed(target.path)
     if rebuilt in allowed:
         return
-    if _SLASH_KEPT.sub(b"/", rebuilt) in allowed:
+    kept = len(_SLASH_KEPT.findall(rebuilt))
+    if (
+        kept
+        and kept <= len(_SLASH_KEPT.findall(target.path.encode("latin-1")))
+        and (_SLASH_KEPT.sub(b"/", rebuilt) in allowed)
+    ):
         yield self.finding(
             ex,
             f"SCRIPT_NAME + PATH_INFO is {script + path!r}: the encoded slash of the target's "

@@ -79,20 +79,22 @@ bad:  environ["wsgi.input"] = sock.makefile("rb")    # read() runs into the next
 fix:  wrap it so reads stop at CONTENT_LENGTH bytes""",
 )
 def input_eof_at_cl(self: Rule, ex: Exchange) -> Iterator[Finding]:
-    # Lines a probe's client saw were not the body, nor the body and the next request's
-    # bytes: what they add was made up, not read past the end (SRV-INPUT-LINES's; a2wsgi
-    # ends a last line the body left open with b"\n").
-    made_up = ("readlines", "__next__") if ex.observations(LINES_CHANGED) else ()
+    # Bytes a probe's client saw added after the whole body, and not the next request's,
+    # were made up, not read past the end (SRV-INPUT-LINES's; a2wsgi ends a last line the
+    # body left open with b"\n"): a line read past the end by no more than those is not
+    # this rule's.
+    made_up = max((int(seen.detail) for seen in ex.observations(LINES_ADDED)), default=0)
     for read in ex.input_reads:
-        if read.method in made_up:
+        if read.available is None or read.available <= 0 or read.size <= read.available:
             continue
-        if read.available is not None and read.available > 0 and read.size > read.available:
-            yield self.finding(
-                ex,
-                f"wsgi.input.{read.method}({_argument(read)}) returned {read.size} bytes with "
-                f"{read.available} left before CONTENT_LENGTH",
-            )
-            return
+        if read.method in ("readlines", "__next__") and read.size - read.available <= made_up:
+            continue
+        yield self.finding(
+            ex,
+            f"wsgi.input.{read.method}({_argument(read)}) returned {read.size} bytes with "
+            f"{read.available} left before CONTENT_LENGTH",
+        )
+        return
 
 
 def _argument(read: InputRead) -> str:
@@ -179,6 +181,8 @@ def input_empty_at_eof(self: Rule, ex: Exchange) -> Iterator[Finding]:
 #: it sent, nor the body with the next request after it (a ServerObserved event; its detail
 #: says how they differ).
 LINES_CHANGED = "input-lines-changed"
+#: Of those, how many bytes came after the whole body (its detail: the number).
+LINES_ADDED = "input-lines-added"
 
 
 def _lines_raised(ex: Exchange) -> list[str]:
