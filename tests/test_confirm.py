@@ -12,7 +12,7 @@ from pathlib import Path
 
 from test_cli import write_app
 from wsgicheck.core.environ import ServerConfig
-from wsgicheck.explore.confirm import confirm_failures, confirmable
+from wsgicheck.explore.confirm import BUDGET, CONFIRMED_AT_MOST, confirm_failures, confirmable
 from wsgicheck.explore.supervisor import supervise
 from wsgicheck.model.options import RunOptions
 from wsgicheck.model.request import Request
@@ -287,3 +287,19 @@ def test_a_failure_judged_beside_the_plain_gets_keeps_only_them(tmp_path: Path) 
     # The confirming replay, then none, the last one, the three plain repeats, then those
     # halved (the first of them left out): six fresh apps (the halving alone takes more).
     assert len(loads.read_text().splitlines()) - before == 6
+
+
+def test_the_readme_and_the_schema_state_how_many_failures_a_run_replays() -> None:
+    """Reproducer audit of 2026-12-05: `fails_on_fresh_app: null` on the 9th and 10th
+    failing app rules of a run came from a cap nothing told of."""
+    root = Path(__file__).resolve().parents[1]
+    readme = " ".join((root / "README.md").read_text(encoding="utf-8").split())
+    assert (
+        f"A run replays so the first {CONFIRMED_AT_MOST} failing app rules, by id, within "
+        f"{BUDGET:g} seconds in all" in readme
+    )
+    schema = (root / "harness/wsgicheck/report/schema.json").read_text(encoding="utf-8")
+    assert (
+        f"past the first {CONFIRMED_AT_MOST} failing ones, by id, or past the {BUDGET:g} "
+        "seconds all the replays of a run may take" in schema
+    )
