@@ -271,3 +271,14 @@ def test_a_share_that_failed_fails_every_reader_alike(tmp_path: Path) -> None:
     with pytest.raises(RuntimeError, match=failed):  # another reader: told, not computed again
         ShareFolder(tmp_path).result(0, never)
     assert ShareFolder(tmp_path).written(1) is None
+
+
+def test_the_shares_output_is_labelled_even_when_one_share_alone_printed() -> None:
+    """Review of 2026-12-05: one share's output among two was shown without its label."""
+    from wsgicheck.results.run import CapturedOutput
+    from wsgicheck.suite_verdicts import _joined
+
+    printed = CapturedOutput("hello\n", 6, 0)
+    assert _joined([printed]) == printed
+    assert _joined([None, printed]) == CapturedOutput("[share 2]\nhello\n", 6, 0)
+    assert _joined([None, None]) is None

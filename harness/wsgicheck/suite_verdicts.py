@@ -216,7 +216,7 @@ def _judged_again(
 def _joined(outputs: list[CapturedOutput | None]) -> CapturedOutput | None:
     """The shares' outputs as one, each under a line naming its share."""
     found = [(index, each) for index, each in enumerate(outputs) if each is not None]
-    if len(found) <= 1:
+    if not found or len(outputs) == 1:
         return found[0][1] if found else None
     text = "\n".join(f"[share {index + 1}]\n{each.text}" for index, each in found)
     return CapturedOutput(

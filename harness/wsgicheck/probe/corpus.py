@@ -348,8 +348,12 @@ def expect(session: Session) -> None:
         if not body:
             continue
         if evidence.continued:
-            when = "on the app's first read" if evidence.app_reading else "before the app read"
-            story = f"100 Continue sent {when}"
+            # The flag is looked at as the 100 arrives: it tells whether the app was reading
+            # by then, not that its read sent the 100 (a server may send it at once).
+            reading = (
+                "the app was reading by then" if evidence.app_reading else "the app had not read"
+            )
+            story = f"100 Continue sent ({reading})"
         elif evidence.final_first:
             story = "answered at once, without the body"
         else:
