@@ -738,12 +738,9 @@ def app(environ, start_response):
 """
 
 
-def test_serve_shows_what_the_app_writes_marked_and_made_safe(tmp_path: Path) -> None:
-    """Audit of 2026-12-05: serve passed the app's output to the terminal raw. Every line
-    the app writes through Python's streams comes out as a "| " line, escaped and cut; the
-    trace's lines alone start otherwise; a line that never ends is held no longer than 4,000
-    characters."""
-    target = write_app(tmp_path / "printing", PRINTING_APP)
+def _served_once(target: str, tmp_path: Path) -> tuple[str, str]:
+    """``serve TARGET`` answering one GET of / with 200, stopped by SIGTERM (exit 0): what
+    it printed on stdout and stderr."""
     process, port, head = _serving(target, tmp_path)
     try:
         assert _get(port) == 200
@@ -751,7 +748,16 @@ def test_serve_shows_what_the_app_writes_marked_and_made_safe(tmp_path: Path) ->
         process.send_signal(signal.SIGTERM)
         raw_out, raw_err = process.communicate(timeout=TIMEOUT)
     assert process.returncode == 0, raw_err
-    out, err = "".join(head) + raw_out.decode("utf-8"), raw_err.decode("utf-8")
+    return "".join(head) + raw_out.decode("utf-8"), raw_err.decode("utf-8")
+
+
+def test_serve_shows_what_the_app_writes_marked_and_made_safe(tmp_path: Path) -> None:
+    """Audit of 2026-12-05: serve passed the app's output to the terminal raw. Every line
+    the app writes through Python's streams comes out as a "| " line, escaped and cut; the
+    trace's lines alone start otherwise; a line that never ends is held no longer than 4,000
+    characters."""
+    target = write_app(tmp_path / "printing", PRINTING_APP)
+    out, err = _served_once(target, tmp_path)
     for text in (out, err):
         assert not RAW_CONTROL.search(text), RAW_CONTROL.findall(text)
         assert not [line for line in text.splitlines() if line.startswith("::")]
@@ -795,14 +801,7 @@ def test_serve_takes_an_app_that_writes_bytes_to_sys_stdout_buffer(tmp_path: Pat
     object has no attribute 'buffer'), where check could. The bytes go into the same
     escaped lines, decoded as UTF-8."""
     target = write_app(tmp_path / "bytes", BYTES_APP)
-    process, port, head = _serving(target, tmp_path)
-    try:
-        assert _get(port) == 200
-    finally:
-        process.send_signal(signal.SIGTERM)
-        raw_out, raw_err = process.communicate(timeout=TIMEOUT)
-    assert process.returncode == 0, raw_err
-    out = "".join(head) + raw_out.decode("utf-8")
+    out, _ = _served_once(target, tmp_path)
     assert not RAW_CONTROL.search(out)
     assert [line for line in out.splitlines() if line.startswith("| ")] == [
         "| bytes \\x1b[31mred caf\xe9 \\xff"

@@ -88,9 +88,6 @@ WORKER_LOADS = (
     "pytest-django's test database, does not reach it)"
 )
 
-#: What an item's failure is shown as in one line, not a traceback through the plugin.
-_ONE_LINE = (RuleFailed, RunFailedEarlier)
-
 
 # -- the plugin object --------------------------------------------------------------------------
 
@@ -308,7 +305,17 @@ class Suite(pytest.Collector):
         return items
 
 
-class RuleItem(pytest.Item):
+class _SuiteItem(pytest.Item):
+    """An item of the suite: its own failures are shown as their text, not a traceback
+    through the plugin's code."""
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
+        if isinstance(excinfo.value, (RuleFailed, RunFailedEarlier)):
+            return str(excinfo.value)
+        return super().repr_failure(excinfo, style=style)
+
+
+class RuleItem(_SuiteItem):
     """One rule's verdict: passed, failed (with its report), or skipped for want of evidence."""
 
     def __init__(self, *, rule: Rule, **kwargs: Any) -> None:
@@ -340,16 +347,11 @@ class RuleItem(pytest.Item):
             return
         raise RuleFailed(failure_text(self.rule, verdict, verdicts, self.plugin.settings))
 
-    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
-        if isinstance(excinfo.value, _ONE_LINE):
-            return str(excinfo.value)
-        return super().repr_failure(excinfo, style=style)
-
     def reportinfo(self) -> tuple[Path, int | None, str]:
         return self.path, None, f"wsgicheck rule {self.rule.id}"
 
 
-class RunItem(pytest.Item):
+class RunItem(_SuiteItem):
     """The run itself: fails on its errors (an exchange wsgicheck could not complete, a run
     that sent the app too few requests to judge it), not a rule's."""
 
@@ -376,11 +378,6 @@ class RunItem(pytest.Item):
             lines = [f"the wsgicheck run itself went wrong ({count} error{'s' * (count != 1)}):"]
             lines += [f"    {error}" for error in verdicts.errors[:20]]
             raise RuleFailed("\n".join(lines))
-
-    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
-        if isinstance(excinfo.value, _ONE_LINE):
-            return str(excinfo.value)
-        return super().repr_failure(excinfo, style=style)
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
         return self.path, None, "wsgicheck run"

@@ -11,13 +11,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .core.environ import ServerConfig
-from .explore.merge import own_errors_note
+from .explore.merge import judge_run_rules, own_errors_note
 from .model.events import Location
 from .model.request import Request
 from .results.reproduce import Reproducers, reproducers
 from .results.run import CapturedOutput
 from .results.scope import Answers, FirstAnswer
-from .rules import Finding
+from .rules import REGISTRY, Finding
+from .rules.harness_rules import RUN_RULES
 from .rules.verdicts import Verdict
 
 if TYPE_CHECKING:
@@ -96,6 +97,7 @@ class Verdicts:
 
     @classmethod
     def of(cls, result: RunResult) -> Verdicts:
+        own = own_errors_note(result.answers)
         rules = {}
         for each in result.results:
             messages = dict.fromkeys((f.message, f.where) for f in each.findings)
@@ -127,7 +129,7 @@ class Verdicts:
             rules,
             app_location=result.app_location,
             # The note on the app's own 5xx is made again from all the answers (see notes).
-            notes=tuple(note for note in result.notes if note != own_errors_note(result.answers)),
+            notes=tuple(note for note in result.notes if note != own),
             app_output=result.app_output,
             answers=result.answers,
             first_answer=result.first_answer,
@@ -188,10 +190,6 @@ def _judged_again(
 ) -> dict[str, RuleOutcome]:
     """The whole-run rules over all the shares' answers: a share that got no success while
     another did is no run that got none (the union of their findings said it was)."""
-    from .explore.merge import judge_run_rules
-    from .rules import REGISTRY
-    from .rules.harness_rules import RUN_RULES
-
     judged = judge_run_rules(first, answers, [REGISTRY[i] for i in sorted(RUN_RULES & set(rules))])
     again = {}
     for rule_id, kept in judged.items():

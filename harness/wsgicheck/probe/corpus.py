@@ -247,10 +247,7 @@ def input_stream(session: Session) -> None:
         )
         _until_answered(session, sent, follow)
         if mode in ("readlines", "iter"):
-            sent.lines_changed = _lines_changed(sent, follow)
-            if sent.lines_changed is not None and sent.response is not None:
-                got, body = sent.response.body, sent.request.body
-                sent.lines_added = len(got) - len(body) if got.startswith(body) else 0
+            sent.lines_changed, sent.lines_added = _lines_changed(sent, follow)
     _until_answered(session, session.request("input", "empty"))
     _until_answered(session, session.request("input", "empty-lines", method="POST"))
     sizes = (10, 20, len(INPUT_BODY) - 30)
@@ -288,21 +285,24 @@ def _until_answered(session: Session, sent: Sent, follow: Sent | None = None) ->
             follow.response = conn.read_response(follow.request.method)
 
 
-def _lines_changed(sent: Sent, follow: Sent) -> str | None:
-    """How the lines the app read (it answers with them) differ from the body sent, or
-    None: the same bytes, the body cut short (SRV-INPUT-LINES sees that from the sizes),
-    or the body and then the next request's bytes (read past the end: SRV-INPUT-EOF-AT-CL's)."""
+def _lines_changed(sent: Sent, follow: Sent) -> tuple[str | None, int]:
+    """How the lines the app read (it answers with them) differ from the body sent, and how
+    many bytes came after the whole body (made up, not the next request's); None and 0
+    where they do not: the same bytes, the body cut short (SRV-INPUT-LINES sees that from
+    the sizes), or the body and then the next request's bytes (read past the end:
+    SRV-INPUT-EOF-AT-CL's)."""
     response = sent.response
     if response is None or response.status != 200 or not response.complete:
-        return None
+        return None, 0
     body, got = sent.request.body, response.body
     if body.startswith(got):
-        return None
+        return None, 0
     added = got[len(body) :]
     if got.startswith(body) and follow.request.to_bytes().startswith(added):
-        return None
+        return None, 0
     if got.startswith(body):
-        return f"{byte_count(len(added))} the body does not have came after it: {added[:20]!r}"
+        said = f"{byte_count(len(added))} the body does not have came after it: {added[:20]!r}"
+        return said, len(added)
     at = next(
         (index for index, (one, other) in enumerate(zip(body, got, strict=False)) if one != other),
         min(len(body), len(got)),
@@ -310,7 +310,7 @@ def _lines_changed(sent: Sent, follow: Sent) -> str | None:
     return (
         f"{len(got)} bytes for a body of {len(body)}, differing from byte {at} on: "
         f"{got[at : at + 20]!r} for {body[at : at + 20]!r}"
-    )
+    ), 0
 
 
 def _chunked_story(sent: Sent) -> str:
