@@ -571,21 +571,22 @@ def test_servers_that_say_close_or_keep_the_connection_pass(tmp_path: Path, mode
 SHORT = REGISTRY["SRV-CL-SHORT"]
 
 
-def short_body(tmp_path: Path, mode: str) -> tuple[str, list[str], int]:
-    """The short-body plan against a server answering as ``mode`` says: what the probe
-    says became of the connection, the rule's verdict and messages, and how many times the
-    app gave the short body."""
+def short_body(tmp_path: Path, mode: str, arg: str = "short") -> tuple[str, list[str], int]:
+    """The short-body plan (``arg``: the body ended short, or cut by the app's exception)
+    against a server answering as ``mode`` says: what the probe says became of the
+    connection, the rule's verdict and messages, and how many times the app gave the short
+    body."""
     channel = Channel(tmp_path)
     with serving(make_app(channel), mode) as server:
         session = Session("127.0.0.1", server.port, channel, timeout=1.5)
-        corpus._short_body(session)
+        corpus._short_body(session, arg)
     attribute(session.sent)
     records = records_by_id(channel.records())
     judged = [to_exchange(each, records.get(each.probe_id), "") for each in session.sent]
     [result], errors = judge(judged, [SHORT])
     assert errors == []
     gave = sum(1 for each in judged if SHORT.applies(each.exchange))
-    story = session.observations["body shorter than Content-Length"]
+    story = session.observations[corpus.SHORT_BODIES[arg]]
     return story, [str(result.status), *(each.message for each in result.findings)], gave
 
 
@@ -605,6 +606,7 @@ def test_a_short_body_answered_in_place_of_is_sent_again_alone(tmp_path: Path) -
     assert gave == 1
 
 
+@pytest.mark.parametrize("arg", ["short", "short-raise"])
 @pytest.mark.parametrize(
     ("mode", "story", "verdict"),
     [
@@ -613,10 +615,18 @@ def test_a_short_body_answered_in_place_of_is_sent_again_alone(tmp_path: Path) -
     ],
 )
 def test_a_short_body_answered_in_its_turn_is_sent_once(
-    tmp_path: Path, mode: str, story: str, verdict: str
+    tmp_path: Path, mode: str, story: str, verdict: str, arg: str
 ) -> None:
-    told, judged, gave = short_body(tmp_path, mode)
+    """Ended short, or cut by the app's exception (Django's threaded runserver kept the
+    connection after both): one request each, judged the same way."""
+    told, judged, gave = short_body(tmp_path, mode, arg)
     assert (told, judged[0], gave) == (story, verdict, 1)
+    raised = " before the app raised ProbeError" if arg == "short-raise" else ""
+    found = [
+        f"Content-Length was 10, 4 bytes were sent{raised}, and the response was finished as "
+        "if complete"
+    ]
+    assert judged[1:] == (found if verdict == "fail" else [])
 
 
 def test_a_short_body_sent_alone_and_closed_a_moment_later_passes(tmp_path: Path) -> None:

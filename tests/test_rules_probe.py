@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import copy
 import gc
+import importlib
 import io
+import sys
+import threading
 import traceback
 from collections.abc import Callable
 from dataclasses import replace
@@ -22,8 +25,8 @@ from wsgicheck.drivers.rawclient import WireResponse
 from wsgicheck.model.extra import Answer, Expect, Extra, Together
 from wsgicheck.probe.app import LIVE_RULES, make_app
 from wsgicheck.probe.channel import Channel
-from wsgicheck.probe.judge import probe_rules, records_by_id, to_exchange
-from wsgicheck.probe.scenario_base import HEADER
+from wsgicheck.probe.judge import add_shared_evidence, probe_rules, records_by_id, to_exchange
+from wsgicheck.probe.scenario_base import CONDITIONAL_TAG, HEADER
 from wsgicheck.probe.session import Sent
 from wsgicheck.rules import REGISTRY, Binding, Exchange
 
@@ -856,3 +859,181 @@ def test_close_ends_connection_judges_what_came_behind_a_close() -> None:
         "this request was pipelined behind one whose answer said Connection: close; the "
         "server closed the connection, but ran the app for it first"
     ]
+
+
+# -- two requests at once, run one at a time ----------------------------------------------------
+
+
+def _together_pair(tmp_path: Path, *, at_once: bool) -> list[Exchange]:
+    """The ``together`` scenario's two requests (probe ids 1 and 2) through the real probe
+    app, on a server that runs the app for both at once (two threads) or for one at a time
+    (one call, then the other), in one process that says ``wsgi.multithread`` is True."""
+    channel = Channel(tmp_path)
+    app = make_app(channel)
+    sents = [
+        Sent(number, "together", Request(headers=((HEADER, f"{number} together {arg}"),)), arg=arg)
+        for number, arg in ((1, "next"), (2, "previous"))
+    ]
+
+    def serve(sent: Sent) -> None:
+        environ, _ = request_environ(sent.request, ServerConfig(multithread=True))
+        environ["wsgi.input"] = io.BytesIO()
+        environ["wsgi.errors"] = io.StringIO()
+        status, headers, body = answer_of(app, environ)
+        sent.response = _head(status, headers, body)
+
+    if at_once:
+        threads = [threading.Thread(target=serve, args=(sent,)) for sent in sents]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+    else:
+        for sent in sents:
+            serve(sent)
+    records = records_by_id(channel.records())
+    judged = [to_exchange(sent, records.get(sent.probe_id), "") for sent in sents]
+    add_shared_evidence(judged)
+    return [each.exchange for each in judged]
+
+
+ONE_AT_A_TIME = (
+    "of two requests sent at once, the app held one for 2.5 s and the server ran the other "
+    "only once it had ended: one request at a time, in one process; wsgi.multithread is True"
+)
+
+
+def test_multithread_true_on_a_server_that_runs_one_request_at_a_time_is_caught(
+    tmp_path: Path,
+) -> None:
+    """Django's runserver --nothreading, and waitress --threads=1: wsgi.multithread True
+    where the app is never invoked twice at once (PEP 3333: false otherwise)."""
+    rule = REGISTRY["ENV-MULTITHREAD-ACCURATE"]
+    serial = _together_pair(tmp_path, at_once=False)
+    assert [each.extra.together for each in serial] == [
+        Together(overlapped=False, same_process=True, one_at_a_time=2.5)
+    ] * 2
+    assert [[finding.message for finding in rule.check(each)] for each in serial] == [
+        [ONE_AT_A_TIME]
+    ] * 2
+    # Run at once, it says true rightly.
+    (tmp_path / "at-once").mkdir()
+    threaded = _together_pair(tmp_path / "at-once", at_once=True)
+    assert {each.extra.together for each in threaded} == {
+        Together(overlapped=True, same_process=True)
+    }
+    assert [list(rule.check(each)) for each in threaded] == [[], []]
+
+
+def test_one_at_a_time_under_green_threads_is_not_judged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under greenlets the app's own blocking wait may be what held the other call back
+    (eventlet without monkey patching): no evidence either way, so no verdict."""
+    monkeypatch.setitem(sys.modules, "greenlet", importlib.import_module("greenlet"))
+    serial = _together_pair(tmp_path, at_once=False)
+    assert [each.extra.together for each in serial] == [
+        Together(overlapped=False, same_process=True)
+    ] * 2
+    assert not any(REGISTRY["ENV-MULTITHREAD-ACCURATE"].applies(each) for each in serial)
+
+
+@pytest.mark.parametrize(
+    ("together", "applies"),
+    [
+        (Together(overlapped=False, same_process=True, one_at_a_time=2.5), True),
+        # One after the other in two processes: a process model, not a thread question.
+        (Together(overlapped=False, same_process=False, one_at_a_time=2.5), False),
+        (Together(overlapped=False, same_process=True), False),
+    ],
+)
+def test_one_at_a_time_is_judged_in_one_process_only(together: Together, applies: bool) -> None:
+    from wsgicheck import ServerConfig as Config
+
+    response = Client(ok, config=Config(multithread=False)).get("/")
+    found = judged("ENV-MULTITHREAD-ACCURATE", response, Extra(together=together))
+    assert found == ([] if applies else None)
+
+
+# -- a 304's Content-Length, and a body cut by the app's exception --------------------------------
+
+
+def _not_modified(tmp_path: Path, length: str | None, of_200: int | None) -> Exchange:
+    """The conditional scenario's 304, from the real probe app, as a server sent it that
+    added ``length`` as its Content-Length (None: none), beside a 200 of ``of_200`` bytes."""
+    channel = Channel(tmp_path)
+    fields = (("If-None-Match", CONDITIONAL_TAG), (HEADER, "2 conditional"))
+    request = Request(headers=(("Host", "localhost"), *fields))
+    status, headers, body = answer_of(make_app(channel), _environ(request))
+    added = [] if length is None else [("Content-Length", length)]
+    sent = Sent(2, "conditional", request, response=_head(status, [*headers, *added], body))
+    sent.extra = Extra(length_of_200=of_200)
+    return to_exchange(sent, records_by_id(channel.records()).get(2), "").exchange
+
+
+@pytest.mark.parametrize(
+    ("length", "of_200", "expected"),
+    [
+        (
+            "0",
+            36,
+            [
+                "the server added Content-Length: '0' to a 304 the app gave none; the 200 to the "
+                "same request without its condition had 36 bytes"
+            ],
+        ),
+        ("36", 36, []),  # the 200's length: RFC 9110 §8.6 allows it
+        (None, 36, []),
+        ("0", None, []),  # no 200 beside it: nothing to compare (not a pass of §8.6)
+    ],
+)
+def test_a_304_may_carry_only_the_200s_content_length(
+    tmp_path: Path, length: str | None, of_200: int | None, expected: list[str]
+) -> None:
+    """wsgiref (so Django's runserver and Bottle's default server) adds Content-Length: 0 to
+    a 304 the app gave none, whatever the 200's length: RFC 9110 §8.6 allows only that."""
+    exchange = _not_modified(tmp_path, length, of_200)
+    assert exchange.response.status_code == 304
+    assert server_findings(exchange) == ({"SRV-NO-BODY-HEAD-204-304": expected} if expected else {})
+
+
+def keeping(app: Any, environ: dict[str, Any], log: list[str]) -> Wire:
+    """Django 5.2's threaded runserver: the app's head and blocks go out as they come; an
+    exception in the iterable is logged, and the connection is kept for the next request,
+    whose answer the client reads as the rest of a body short of its Content-Length."""
+    head: list[Any] = []
+
+    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        head[:] = [status, list(headers)]
+        return _ignored
+
+    result = app(environ, start_response)
+    blocks: list[bytes] = []
+    try:
+        blocks.extend(result)
+    except Exception:
+        log.append(traceback.format_exc())
+    finally:
+        _finish(result)
+    return _head(head[0], head[1], b"".join(blocks), complete=False, closed=False)
+
+
+def test_a_connection_kept_after_the_app_raised_inside_its_length_is_one_finding(
+    tmp_path: Path,
+) -> None:
+    """The app declared 10 bytes, gave 4 and raised; the server logged it and went on with
+    the connection: SRV-CL-SHORT's (the PEP's own words), not SRV-TRAP-LOG's too."""
+    exchange = probed(tmp_path, keeping, "content-length", "short-raise")
+    assert server_findings(exchange) == {
+        "SRV-CL-SHORT": [
+            "Content-Length was 10, 4 bytes were sent before the app raised ProbeError, and "
+            "the response was finished as if complete"
+        ]
+    }
+    # The body ended short with no exception: the message says nothing of one.
+    plain = probed(tmp_path, keeping, "content-length", "short")
+    assert server_findings(plain) == {
+        "SRV-CL-SHORT": [
+            "Content-Length was 10, 4 bytes were sent, and the response was finished as if complete"
+        ]
+    }

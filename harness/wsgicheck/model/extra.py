@@ -69,6 +69,10 @@ class Together:
     overlapped: bool
     #: In one server process (so in two of its threads).
     same_process: bool
+    #: Seconds one call waited in the app for the other, which the server ran only once it
+    #: had ended: the server ran the app one request at a time (None: not seen, or under
+    #: green threads, where the app's blocking wait may have held the other back).
+    one_at_a_time: float | None = None
 
 
 #: How a failed answer of a run came about (:attr:`Extra.failed`): the app raised of
@@ -128,6 +132,9 @@ class Extra:
     #: The client shut its side, no answer having come: the app's reads of wsgi.input
     #: returned only then (True), or before, the answer held up elsewhere (False).
     input_blocked: bool | None = None
+    #: The length of the body the server sent in its 200 to the same request without its
+    #: condition: the one Content-Length a 304 may carry (RFC 9110 §8.6).
+    length_of_200: int | None = None
     #: The server still answered after the app raised.
     server_alive: bool | None = None
     #: How the server's process ended while this request waited for its answer ("exited

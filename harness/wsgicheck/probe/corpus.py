@@ -391,19 +391,30 @@ def _expect_exchange(session: Session, sent: Sent) -> Expect:
     return evidence
 
 
+#: The short-body scenarios (the app gives less than its Content-Length: ``short`` ends its
+#: body there, ``short-raise`` raises there), and the observation each one's story goes to.
+SHORT_BODIES = {
+    "short": "body shorter than Content-Length",
+    "short-raise": "exception inside a body under its Content-Length",
+}
+
+
 def content_length(session: Session) -> None:
-    """A body shorter, and one longer, than its Content-Length."""
-    _short_body(session)
+    """A body shorter than its Content-Length (ended, and cut by an exception), and one
+    longer."""
+    for arg in SHORT_BODIES:
+        _short_body(session, arg)
     session.exchange(session.request("content-length", "long", headers=CLOSE), drain=True)
     session.exchange(session.request("content-length", "long-write", headers=CLOSE), drain=True)
 
 
-def _short_body(session: Session) -> None:
-    """A body shorter than its Content-Length, with an echo request pipelined behind it: a
-    server that closes the connection (SRV-CL-SHORT) never answers the second; one that
-    keeps the connection answers it, its answer read as the rest of the first body. No idle
-    timer of the server's decides it: the next request is there as the first one ends."""
-    short = session.request("content-length", "short")
+def _short_body(session: Session, arg: str) -> None:
+    """A body shorter than its Content-Length (the ``arg`` of :data:`SHORT_BODIES`), with an
+    echo request pipelined behind it: a server that closes the connection (SRV-CL-SHORT)
+    never answers the second; one that keeps the connection answers it, its answer read as
+    the rest of the first body. No idle timer of the server's decides it: the next request
+    is there as the first one ends."""
+    short = session.request("content-length", arg)
     follow = session.request("echo", target="/after-the-short-body", follow_up=True)
     with session.connection() as conn:
         if not conn.send(short.request.to_bytes() + follow.request.to_bytes()):
@@ -425,16 +436,18 @@ def _short_body(session: Session) -> None:
         else:
             story = "connection closed" if response.closed else "connection left open"
     if story is None:
-        story = "the request behind it was answered in its place; " + _short_body_alone(session)
-    session.observations["body shorter than Content-Length"] = story
+        story = "the request behind it was answered in its place; " + _short_body_alone(
+            session, arg
+        )
+    session.observations[SHORT_BODIES[arg]] = story
 
 
-def _short_body_alone(session: Session) -> str:
+def _short_body_alone(session: Session, arg: str) -> str:
     """The short body again, for a server that answers only one of two requests sent in
     one write: alone, and the echo request sent on the same connection once the short
     body's bytes came (no pipelining, and no idle timer of the server's shorter than
     :data:`SHORT_ALONE_WAIT` decides it). What became of the connection, as a story."""
-    short = session.request("content-length", "short")
+    short = session.request("content-length", arg)
     follow = session.request("echo", target="/after-the-short-body", follow_up=True)
     with session.connection() as conn:
         if not conn.send(short.request.to_bytes()):
@@ -461,6 +474,23 @@ def no_body(session: Session) -> None:
     session.exchange(session.request("no-body", method="HEAD", headers=CLOSE), drain=True)
     for status in ("204", "304"):
         session.exchange(session.request("no-body", status, headers=CLOSE), drain=True)
+
+
+def conditional(session: Session) -> None:
+    """A GET, then the same GET with If-None-Match naming the tag it got, read until the
+    server closes: a Content-Length the server gives the 304 must be the 200's length (RFC
+    9110 §8.6), which the exchange carries (``length_of_200``)."""
+    first = session.request("conditional", target="/conditional")
+    response = session.exchange(first)
+    if response is None or response.status != 200 or not response.complete:
+        return
+    again = session.request(
+        "conditional",
+        target="/conditional",
+        headers=(("If-None-Match", scenario_base.CONDITIONAL_TAG), *CLOSE),
+    )
+    again.extra = replace(again.extra, length_of_200=len(response.body))
+    session.exchange(again, drain=True)
 
 
 #: The empty-body answers: (method, ``<status>-<list|blank>-<cl|nocl>``). The first three
@@ -647,6 +677,7 @@ PLANS: tuple[Plan, ...] = (
     content_length,
     no_body,
     empty_bodies,
+    conditional,
     latin1_header,
     defer,
     bad_headers,

@@ -194,8 +194,27 @@ def add_shared_evidence(judged: list[Judged]) -> None:
             each.record is not None and each.record.notes.get("overlapped") is True
             for each in (item, partner)
         )
-        together = Together(overlapped=overlapped, same_process=pid == _pid(partner))
+        together = Together(
+            overlapped=overlapped,
+            same_process=pid == _pid(partner),
+            one_at_a_time=None if overlapped else _one_at_a_time(item, partner),
+        )
         item.exchange.extra = replace(item.exchange.extra, together=together)
+
+
+def _one_at_a_time(item: Judged, partner: Judged) -> float | None:
+    """The seconds one of the two calls waited alone, when the other found it done (the
+    server ran them one after the other) and no green threads could explain it; else None."""
+    notes = [each.record.notes for each in (item, partner) if each.record is not None]
+    waited = [note.get("waited_alone") for note in notes]
+    seconds = next((each for each in waited if isinstance(each, int | float)), None)
+    if (
+        seconds is None
+        or not any(note.get("partner_done") is True for note in notes)
+        or any(note.get("green_threads") is not False for note in notes)
+    ):
+        return None
+    return float(seconds)
 
 
 #: The file-wrapper variants whose file-like object is a real file, as the early one's is.

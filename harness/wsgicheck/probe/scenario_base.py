@@ -44,6 +44,9 @@ OTHER_BODY = b"the app returned this body, not the file\n"
 #: The body of the short content-length scenario, and the Content-Length it declares.
 SHORT_BODY = b"abcd"
 SHORT_LENGTH = 10
+#: The conditional scenario's representation: its entity tag, and the body of its 200.
+CONDITIONAL_TAG = '"wsgicheck-probe"'
+CONDITIONAL_BODY = b"the representation a 304 stands for\n"
 #: The two blocks of the unbuffered-transmission scenario.
 FIRST_BLOCK = b"first block, to arrive before the app yields the second\n"
 SECOND_BLOCK = b"second block\n"

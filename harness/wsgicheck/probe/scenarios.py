@@ -12,6 +12,7 @@ context every scenario sees.
 
 from __future__ import annotations
 
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -23,6 +24,8 @@ from .scenario_base import (
     BLOCK_WAIT,
     CALLABLE_KINDS,
     CLIENT_SHUT,
+    CONDITIONAL_BODY,
+    CONDITIONAL_TAG,
     DISCONNECT_BLOCK,
     DISCONNECT_BLOCKS,
     FILE_DATA,
@@ -197,11 +200,12 @@ def expect(ctx: Context, environ: dict[str, Any], start_response: Callable[..., 
 def content_length(
     ctx: Context, environ: dict[str, Any], start_response: Callable[..., Any]
 ) -> Any:
-    """A body shorter (``short``) or longer (``long``, ``long-write``) than its Content-Length."""
+    """A body shorter (``short``; ``short-raise``, cut by the app's exception) or longer
+    (``long``, ``long-write``) than its Content-Length."""
     read_body(environ)
-    if ctx.arg == "short":
+    if ctx.arg in ("short", "short-raise"):
         start_response("200 OK", [TEXT, ("Content-Length", str(SHORT_LENGTH))])
-        return [SHORT_BODY]
+        return _short_then_raise() if ctx.arg == "short-raise" else [SHORT_BODY]
     if ctx.arg == "long-write":
         send = start_response("200 OK", [TEXT, ("Content-Length", "4")])
         send(b"abcd")
@@ -212,6 +216,11 @@ def content_length(
         return []
     start_response("200 OK", [TEXT, ("Content-Length", "4")])
     return [b"abcd", b"efgh", b"ij"]
+
+
+def _short_then_raise() -> Iterator[bytes]:
+    yield SHORT_BODY
+    raise ProbeError("wsgicheck probe: raised inside a body shorter than its Content-Length")
 
 
 #: The statuses the no-body scenarios answer with, by ``arg``.
@@ -225,6 +234,19 @@ def no_body(ctx: Context, environ: dict[str, Any], start_response: Callable[...,
     body = b"a body that must not be sent\n"
     start_response(_STATUSES.get(ctx.arg, "200 OK"), [TEXT, length_field(body)])
     return [body]
+
+
+def conditional(ctx: Context, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+    """A representation with an entity tag: its 200, or, to If-None-Match naming the tag, a
+    304 with no body and no Content-Length (RFC 9110 §13.1.2). A length the 304 carries is
+    the server's, and only the 200's may be it (§8.6)."""
+    read_body(environ)
+    tag = ("ETag", CONDITIONAL_TAG)
+    if environ.get("HTTP_IF_NONE_MATCH") == CONDITIONAL_TAG:
+        start_response("304 Not Modified", [tag])
+        return []
+    start_response("200 OK", [TEXT, tag, length_field(CONDITIONAL_BODY)])
+    return [CONDITIONAL_BODY]
 
 
 def empty(ctx: Context, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
@@ -413,21 +435,30 @@ def errors_unicode(
 def together(ctx: Context, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
     """One of two requests sent at once (its partner is the ``next`` or ``previous`` probe
     id): note whether the partner was running while this one was (the app was invoked
-    twice at the same time), waiting a bounded time for it."""
+    twice at the same time), waiting a bounded time for it; else whether this call waited
+    the whole time alone, or found the partner done (a server that runs one at a time
+    shows one of each). Under green threads (greenlet loaded) the wait, blocking, may be
+    what kept the partner out: noted too."""
     read_body(environ)
     partner = ctx.probe_id + (1 if ctx.arg == "next" else -1)
     ctx.raise_flag("running")
     overlapped = False
     channel = ctx.channel
-    deadline = time.monotonic() + TOGETHER_WAIT
+    started = time.monotonic()
+    deadline = started + TOGETHER_WAIT
     while channel is not None and time.monotonic() < deadline:
         if channel.flag_raised(partner, "running"):
             overlapped = True
             break
         if channel.flag_raised(partner, "done"):
-            break  # a server that runs one at a time: the partner already finished
+            ctx.note("partner_done", True)  # it ran, and finished, before this call
+            break
         time.sleep(0.01)
+    else:
+        if channel is not None:
+            ctx.note("waited_alone", round(time.monotonic() - started, 1))
     ctx.note("overlapped", overlapped)
+    ctx.note("green_threads", "greenlet" in sys.modules)
     ctx.lower_flag("running")
     ctx.raise_flag("done")
     body = b"ran together\n" if overlapped else b"ran alone\n"
@@ -445,6 +476,7 @@ SCENARIOS: dict[str, Scenario] = {
     "content-length": content_length,
     "no-body": no_body,
     "empty": empty,
+    "conditional": conditional,
     "latin1-header": latin1_header,
     "defer": defer,
     "bad-headers": bad_headers,

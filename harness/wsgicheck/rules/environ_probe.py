@@ -5,8 +5,9 @@ how the server runs the app; whether the promise holds shows across exchanges, w
 ``wsgicheck probe`` gathers into ``Exchange.extra``:
 
 * ``together`` (a :class:`~wsgicheck.model.extra.Together`): two requests sent at once;
-  ``overlapped`` (the app ran for both at the same time) and ``same_process`` (in one
-  process, so in two of its threads);
+  ``overlapped`` (the app ran for both at the same time), ``same_process`` (in one
+  process, so in two of its threads) and ``one_at_a_time`` (one call waited for the other,
+  which the server ran only once it had ended);
 * ``process_requests`` (int): how many requests the process that ran this one served.
 
 Exchanges without those fields leave the rules unapplied (skipped, never passed).
@@ -32,32 +33,55 @@ def _together(ex: Exchange, *, same_process: bool) -> bool:
     )
 
 
+def _one_at_a_time(ex: Exchange) -> bool:
+    evidence = ex.extra.together
+    return (
+        ex.environ is not None
+        and evidence is not None
+        and evidence.same_process
+        and evidence.one_at_a_time is not None
+    )
+
+
 @rule(
     "ENV-MULTITHREAD-ACCURATE",
     level=Level.SHOULD,
     binding=Binding.ENVIRON,
     section=VARIABLES,
     # Seen as two calls at once in one process: threads, or greenlets that stand in for them
-    # (gevent's patch_all), which need a thread-safe app just the same.
+    # (gevent's patch_all), which need a thread-safe app just the same. The other way: one
+    # call held in the app while the other, sent at the same time, waited for it to end;
+    # not judged under green threads, where the held call's wait itself may block the rest.
     summary="wsgi.multithread is true when the app runs for two requests at once in one "
-    "process (two threads, or greenlets)",
+    "process (two threads, or greenlets), and false when the server runs it for one at a "
+    "time",
     pep="""wsgi.multithread This value should evaluate true if the application object may be
     simultaneously invoked by another thread in the same process, and should evaluate false
     otherwise.""",
-    applies=lambda ex: _together(ex, same_process=True),
+    applies=lambda ex: _together(ex, same_process=True) or _one_at_a_time(ex),
     needs=("environ", "extra:together"),
     memo="exchange",
     example="""
 bad:  environ["wsgi.multithread"] = False     # with a thread pool serving requests
-fix:  environ["wsgi.multithread"] = True""",
+fix:  environ["wsgi.multithread"] = True
+bad:  environ["wsgi.multithread"] = True      # a server that serves one request at a time
+fix:  environ["wsgi.multithread"] = False""",
 )
 def multithread_accurate(self: Rule, ex: Exchange) -> Iterator[Finding]:
     assert ex.environ is not None
-    if not ex.environ.get("wsgi.multithread"):
+    assert ex.extra.together is not None
+    flag = ex.environ.get("wsgi.multithread")
+    waited = ex.extra.together.one_at_a_time
+    if waited is None and not flag:
+        yield self.finding(
+            ex, f"the app ran for two requests at once in one process; wsgi.multithread is {flag!r}"
+        )
+    if waited is not None and flag:
         yield self.finding(
             ex,
-            "the app ran for two requests at once in one process; wsgi.multithread is "
-            f"{ex.environ.get('wsgi.multithread')!r}",
+            f"of two requests sent at once, the app held one for {waited:g} s and the server "
+            f"ran the other only once it had ended: one request at a time, in one process; "
+            f"wsgi.multithread is {flag!r}",
         )
 
 

@@ -14,11 +14,12 @@ from ..model.events import WriteCalled, Yielded, block_size
 from ..model.grammar import decimal
 from ..model.response import Response
 from .exchange import Exchange
-from .registry import ORIGIN, Binding, Finding, Level, Rule, rule
+from .registry import ORIGIN, Binding, Finding, Level, Rule, byte_count, rule
 from .server_evidence import (
     Segment,
     app_fields,
     body_allowed,
+    declared_on_wire,
     final_call,
     final_length,
     judgeable,
@@ -39,21 +40,6 @@ WRITE = "The write() Callable"
 UNDELIMITED = "no-end-kept-open"
 
 
-def _declared_on_wire(ex: Exchange) -> bool:
-    """An app's response with a body and a declared length, as a client received it."""
-    facts = ex.facts
-    known: bool | None = facts.get("declared_on_wire")
-    if known is None:
-        known = facts["declared_on_wire"] = (
-            on_wire(ex)
-            and judgeable(ex)
-            and not server_answered(ex)
-            and final_length(ex) is not None
-            and body_allowed(ex, final_call(ex))
-        )
-    return known
-
-
 @rule(
     "SRV-CL-NO-EXCESS",
     level=Level.SHOULD,
@@ -62,7 +48,7 @@ def _declared_on_wire(ex: Exchange) -> bool:
     summary="no more body is sent than the app's Content-Length allows",
     pep="""If the application supplies a Content-Length header, the server should not transmit
     more bytes to the client than the header allows""",
-    applies=_declared_on_wire,
+    applies=declared_on_wire,
     needs=("wire", "environ"),
     memo="exchange",
     example="""
@@ -205,7 +191,7 @@ def unsized_delimited(self: Rule, ex: Exchange) -> Iterator[Finding]:
     # The server's own file wrapper returned holds the body out of the trace's sight: what
     # the server sends of it is SRV-FILE-WRAPPER-SEMANTICS'.
     applies=lambda ex: (
-        _declared_on_wire(ex)
+        declared_on_wire(ex)
         and ex.produced < (final_length(ex) or 0)
         and not ex.observations("file-wrapper-returned")
     ),
@@ -220,10 +206,12 @@ def cl_short(self: Rule, ex: Exchange) -> Iterator[Finding]:
     assert declared is not None
     sent = ex.response.body_size
     if sent < declared and ex.response.complete:
+        raised = next((each for each in ex.raised if each.phase == "iteration"), None)
+        cut = "" if raised is None else f" before the app raised {raised.exc_type}"
         yield self.finding(
             ex,
-            f"Content-Length was {declared}, {sent} bytes were sent, and the response was "
-            "finished as if complete",
+            f"Content-Length was {declared}, {sent} bytes were sent{cut}, and the response "
+            "was finished as if complete",
         )
 
 
@@ -439,8 +427,9 @@ def _what(ex: Exchange) -> str:
     level=Level.MUST,
     binding=Binding.SERVER,
     section="Other HTTP Features; RFC 9110 §9.3.2, §8.6, §15.3.5, §15.4.5; RFC 9112 §6.1",
-    summary="to HEAD, and in a 1xx, 204 or 304, the server adds no content, no chunk framing "
-    "and (1xx, 204) no Content-Length or Transfer-Encoding of its own",
+    summary="to HEAD, and in a 1xx, 204 or 304, the server adds no content, no chunk framing, "
+    "(1xx, 204) no Content-Length or Transfer-Encoding of its own, and (304) no "
+    "Content-Length but the 200's",
     pep=ORIGIN,
     source="RFC 9110 §9.3.2, §8.6, §15.3.5, §15.4.5; RFC 9112 §6.1",
     covers=(),
@@ -465,6 +454,21 @@ def no_body_head_204_304(self: Rule, ex: Exchange) -> Iterator[Finding]:
         )
     for name in _framing_sent(response):
         yield self.finding(ex, f"the server sent a {code} response with {name}")
+    added = response.header("content-length")
+    whole = ex.extra.length_of_200
+    if (
+        code == 304
+        and added is not None
+        and whole is not None
+        and "content-length" not in dict(app_fields(ex))
+        and decimal(added.strip()) != whole
+    ):
+        # RFC 9110 §8.6: a 304's Content-Length may only be what the 200 would have sent.
+        yield self.finding(
+            ex,
+            f"the server added Content-Length: {added!r} to a 304 the app gave none; the 200 "
+            f"to the same request without its condition had {byte_count(whole)}",
+        )
 
 
 @rule(

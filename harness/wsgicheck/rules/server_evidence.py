@@ -196,6 +196,21 @@ def final_length(ex: Exchange) -> int | None:
     return length
 
 
+def declared_on_wire(ex: Exchange) -> bool:
+    """An app's response with a body and a declared length, as a client received it."""
+    facts = ex.facts
+    known: bool | None = facts.get("declared_on_wire")
+    if known is None:
+        known = facts["declared_on_wire"] = (
+            on_wire(ex)
+            and judgeable(ex)
+            and not server_answered(ex)
+            and final_length(ex) is not None
+            and body_allowed(ex, final_call(ex))
+        )
+    return known
+
+
 def problems_of(call: StartResponseCalled, ex: Exchange | None = None) -> list[tuple[str, str]]:
     """What is wrong with a call's status and headers (the APP rules' problems); ``ex``, the
     exchange the call belongs to, keeps them."""

@@ -24,6 +24,7 @@ from .server_evidence import (
     app_fields,
     body_error_answer,
     call_outcomes,
+    declared_on_wire,
     fields_before,
     final_call,
     final_length,
@@ -456,11 +457,15 @@ def trap_log(self: Rule, ex: Exchange) -> Iterator[Finding]:
         framing = _framed_end(ex.response)
         declared = final_length(ex)
         whole = declared is not None and ex.produced >= declared  # all it said it would send
+        # A body cut short of the app's own Content-Length, on a connection kept open, is
+        # SRV-CL-SHORT's (the PEP's own words for it): one finding for one fault.
+        short = declared_on_wire(ex)
         if (
             raised.headers_sent
             and raised.phase == "iteration"
             and framing
             and not whole
+            and not short
             and 0 < sent < 500
         ):
             # After the head the one abort left is closing the connection before the body's
