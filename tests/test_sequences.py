@@ -80,6 +80,7 @@ def test_a_get_with_validators_and_ranges_is_followed_by_every_question() -> Non
         ("GET", (("Accept", "text/plain"), ("Range", "bytes=-0"))),  # a suffix of none: too
         ("GET", (("Accept", "text/plain"), ("Range", "bytes=1-6"))),  # past the end: the rest
         ("GET", (("Accept", "text/plain"), ("Range", "bytes=-7"))),  # a suffix past it: all
+        ("GET", (("Accept", "text/plain"), ("Range", "bytes=0-1"))),  # an end inside it
         ("GET", (("Accept", "text/plain"), ("Range", "BYTES=0-0"))),  # units ignore case
         ("GET", (("Accept", "text/plain"), ("Range", "items=0-0"))),  # a unit to ignore
         # The whole as a range, with codings: a compression layer past its minimum size.
@@ -159,6 +160,43 @@ def test_a_range_past_the_end_is_asked_and_a_416_to_it_fails() -> None:
         if f.request and f.rule.startswith("APP-416")
     }
     assert found == {("APP-416-SATISFIABLE", "bytes=1-10")}
+
+
+def test_a_range_that_ends_inside_the_file_catches_a_body_never_cut_at_its_end() -> None:
+    """From the app audit of 2026-12-05: WhiteNoise 5.3 (Graphite-web's) answers
+    ``bytes=0-0`` with 416 (``if start >= end``) and any other range by seeking to its start
+    and sending the rest of the file under the range's Content-Length; every range asked
+    either hit the 416 or ran to the end, so APP-CL-ACCURATE (a MUST) passed."""
+    body = b"0123456789"
+
+    def whitenoise_53(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        headers = [("Content-Type", "text/plain"), ("ETag", TAG), ("Last-Modified", LAST)]
+        first, _, last = environ.get("HTTP_RANGE", "bytes=").partition("=")[2].partition("-")
+        if first.isdigit() and last.isdigit():
+            start, end = int(first), min(int(last), len(body) - 1)
+            if start >= end:
+                refused = [*headers, ("Content-Range", f"bytes */{len(body)}")]
+                start_response("416 Range Not Satisfiable", refused)
+                return []
+            part = [("Content-Range", f"bytes {start}-{end}/{len(body)}")]
+            length = [("Content-Length", str(end - start + 1))]
+            start_response("206 Partial Content", [*headers, *part, *length])
+            return [body[start:]]  # seeked to the start, never cut at the end
+        start_response("200 OK", [*headers, ("Content-Length", str(len(body)))])
+        return [body]
+
+    exchanges = ask_about(Client(whitenoise_53), "/static/app.js")
+    found = {
+        (f.rule, dict(f.request.headers).get("Range"))
+        for ex in exchanges
+        for f in check_exchange(ex)
+        if f.request and f.rule in ("APP-CL-ACCURATE", "APP-416-SATISFIABLE")
+    }
+    assert found == {
+        ("APP-416-SATISFIABLE", "bytes=0-0"),
+        ("APP-416-SATISFIABLE", "BYTES=0-0"),
+        ("APP-CL-ACCURATE", "bytes=0-1"),
+    }
 
 
 def test_ranges_are_asked_of_a_file_that_never_says_it_serves_them() -> None:
@@ -409,7 +447,7 @@ def test_follow_ups_are_linked_after_the_get() -> None:
     client = Client(answering("200 OK", [("ETag", TAG)]))
     exchanges = ask_about(client, "/")
     # The byte ranges last: the answer has a validator, though no Accept-Ranges.
-    methods = ["GET", "HEAD", *["GET"] * 4, "GET", "HEAD", *["GET"] * 12, *["GET"] * 12]
+    methods = ["GET", "HEAD", *["GET"] * 4, "GET", "HEAD", *["GET"] * 12, *["GET"] * 13]
     assert [ex.method for ex in exchanges] == methods
     for index, ex in enumerate(exchanges[1:], start=1):
         assert ex.history == tuple(exchanges[:index])

@@ -67,7 +67,8 @@ def follow_ups(
     validator (:func:`_may_ask_ranges`), then with
     If-Range, then with the preconditions a range must not skip (:func:`_beside_range`),
     then ranges it cannot satisfy (:func:`_unsatisfiable`), one whose last-pos is past the
-    end (:func:`_past_the_end`), ``BYTES=0-0`` (the unit in capitals), ``items=0-0`` (a
+    end (:func:`_past_the_end`), one that ends inside it (:func:`_inside`), ``BYTES=0-0``
+    (the unit in capitals), ``items=0-0`` (a
     unit to ignore), and ``bytes=0-`` with gzip and deflate accepted.
     After a redirect or a client error the app gave, :func:`_ignored_conditions` (with
     ``elsewhere``, what other targets taught).
@@ -122,6 +123,7 @@ def follow_ups(
         wanted += [("GET", (("Range", "bytes=0-0"), each)) for each in _beside_range(response)]
         wanted += [("GET", (("Range", each),)) for each in _unsatisfiable(response)]
         wanted += [("GET", (("Range", each),)) for each in _past_the_end(response)]
+        wanted += [("GET", (("Range", each),)) for each in _inside(response)]
         # The unit in capitals: range units are case-insensitive (RFC 9110 §14.1), and an
         # app that compares it with "bytes=" refuses it (Bottle 0.13's static_file: 416).
         wanted.append(("GET", (("Range", "BYTES=0-0"),)))
@@ -219,6 +221,14 @@ def _past_the_end(response: Response) -> list[str]:
     files: 416 to ``bytes=-951`` of 950), answers 416."""
     length = _length(response)
     return [f"bytes=1-{length}", f"bytes=-{length + 1}"] if length > 1 else []
+
+
+def _inside(response: Response) -> list[str]:
+    """A range that starts at the first byte and ends before the last, two bytes long where
+    ``bytes=0-0`` asks one: an app that seeks to the start and never cuts at the end
+    (WhiteNoise 5.3, which answers ``bytes=0-0`` 416) sends the rest of the file under
+    ``Content-Length: 2``, and only a range with an end inside shows it."""
+    return ["bytes=0-1"] if _length(response) > 2 else []
 
 
 def _other_choices(response: Response) -> list[tuple[str, str]]:
