@@ -41,6 +41,7 @@ HTTP_RULES = [
     "APP-SINGLE-FIELDS",
     "APP-HTTP-DATE",
     "APP-ETAG-SYNTAX",
+    "APP-LIST-ELEMENTS",
     "APP-304-METADATA",
     "APP-CL-FORBIDDEN",
     "APP-206-CONTENT-RANGE",
@@ -795,6 +796,73 @@ def test_a_304_django_made_with_content_length_0_names_django_s_cause() -> None:
     }
     assert len(messages) == 1
     assert "Django's CommonMiddleware" in messages.pop()
+
+
+# -- APP-LIST-ELEMENTS -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("field", "expected"),
+    [
+        (("Vary", ", Cookie"), ["Vary ', Cookie' has an empty list element"]),
+        (("Vary", "Cookie,"), ["Vary 'Cookie,' has an empty list element"]),
+        (("Allow", "GET,, HEAD"), ["Allow 'GET,, HEAD' has an empty list element"]),
+        (
+            ("Content-Language", "en , \t,de"),
+            ["Content-Language 'en , \\t,de' has an empty list element"],
+        ),
+        (("Vary", "Accept-Encoding, Cookie"), []),
+        (("Vary", ""), []),  # an empty list, which #rule allows: no element at all
+        (("Allow", "GET"), []),
+        # Not a list field: a comma there is another rule's matter, or none.
+        (("Cache-Control", "no-cache,,"), []),
+    ],
+)
+def test_a_list_field_has_no_empty_element(field: tuple[str, str], expected: list[str]) -> None:
+    exchanges = run(answering("200 OK", [TEXT, field], b"hi"), GET)
+    found = [each.partition(", which")[0] for each in messages_of("APP-LIST-ELEMENTS", exchanges)]
+    assert found == expected
+    assert ("APP-LIST-ELEMENTS" in applied(exchanges)) is (field[0] != "Cache-Control")
+
+
+def test_django_sessions_after_an_empty_vary_send_an_empty_list_element() -> None:
+    """From the app audit of 2026-12-05: django CMS's page cache calls
+    ``patch_vary_headers(response, [])``, which leaves ``Vary: ""`` where there was none;
+    SessionMiddleware then splits that into one empty element, adds Cookie and joins them:
+    ``Vary: , Cookie`` on every cached page. Real Django, its own middleware."""
+    load_good("djangoetagapp")  # puts the helloworld project on sys.path
+    import types
+
+    from django.http import HttpResponse
+    from django.test.utils import override_settings
+    from django.urls import path
+    from django.utils.cache import patch_vary_headers
+    from helloworld.stacks import application_with
+
+    def page(request: Any) -> HttpResponse:
+        request.session.get("visited")  # read: SessionMiddleware varies on Cookie
+        response = HttpResponse("a cached page", content_type="text/plain")
+        if request.GET.get("cached"):
+            patch_vary_headers(response, [])
+        return response
+
+    urls = types.ModuleType("wsgicheck_vary_urls")
+    urls.urlpatterns = [path("page", page)]  # type: ignore[attr-defined]
+    sys.modules[urls.__name__] = urls
+    sessions = ["django.contrib.sessions.middleware.SessionMiddleware"]
+    try:
+        with override_settings(
+            ROOT_URLCONF=urls.__name__,
+            SESSION_ENGINE="django.contrib.sessions.backends.signed_cookies",
+        ):
+            client = Client(application_with(sessions))
+            cached = run(client.app, {"method": "GET", "target": "/page?cached=1"})
+            plain = run(client.app, {"method": "GET", "target": "/page"})
+    finally:
+        del sys.modules[urls.__name__]
+    assert [each.response.header("Vary") for each in (*cached, *plain)] == [", Cookie", "Cookie"]
+    assert fired(cached) == {("APP-LIST-ELEMENTS", "GET", ())}
+    assert fired(plain) == set()
 
 
 # -- APP-304-KEEPS-FIELDS ------------------------------------------------------------------

@@ -324,6 +324,51 @@ def etag_syntax(self: Rule, ex: Exchange) -> Iterator[Finding]:
             )
 
 
+#: Response fields whose value is a list (RFC 9110 §5.6.1) of elements that hold no comma
+#: and no quote, so that a split at each comma is exact, as a message names them.
+LIST_FIELDS = {
+    "accept-ranges": "Accept-Ranges",  # 1#range-unit (§14.3)
+    "allow": "Allow",  # #method (§10.2.1)
+    "content-encoding": "Content-Encoding",  # #content-coding (§8.4)
+    "content-language": "Content-Language",  # #language-tag (§8.5)
+    "vary": "Vary",  # #( "*" / field-name ) (§12.5.5)
+}
+
+
+def _empty_elements(value: str) -> bool:
+    """Whether a list field's value has an element that is empty (a comma at either end,
+    or two with only OWS between them). An empty value is an empty list, not an element."""
+    return "," in value and any(not each.strip(" \t") for each in value.split(","))
+
+
+@rule(
+    "APP-LIST-ELEMENTS",
+    level=Level.MUST,
+    binding=Binding.APP,
+    section=SECTION + "; RFC 9110 §5.6.1.1",
+    summary="a list field (Vary, Allow, Content-Encoding, Content-Language, Accept-Ranges) "
+    "has no empty element: no comma at either end or two in a row",
+    pep=ORIGIN,
+    source="RFC 9110 §5.6.1.1",
+    covers=(),
+    needs=("start_response",),
+    memo="exchange",
+    applies=lambda ex: any(name in LIST_FIELDS for name, _ in app_fields(ex)),
+    example="""
+bad:  ("Vary", ", Cookie")     # Django: patch_vary_headers(response, []) left Vary "" and
+                              # SessionMiddleware's patch_vary_headers() added ", Cookie"
+fix:  ("Vary", "Cookie")      # leave Vary out rather than empty, or drop empty elements""",
+)
+def list_elements(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    for name, value in app_fields(ex):  # values without the OWS round them
+        if name in LIST_FIELDS and _empty_elements(value):
+            yield self.finding(
+                ex,
+                f"{LIST_FIELDS[name]} {quoted(value)} has an empty list element, which a "
+                "sender MUST NOT generate (RFC 9110 §5.6.1.1; a recipient ignores a few)",
+            )
+
+
 @rule(
     "APP-304-METADATA",
     level=Level.SHOULD,
