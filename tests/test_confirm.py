@@ -15,7 +15,7 @@ from wsgicheck.core.environ import ServerConfig
 from wsgicheck.explore.confirm import BUDGET, CONFIRMED_AT_MOST, confirm_failures, confirmable
 from wsgicheck.explore.supervisor import supervise
 from wsgicheck.model.options import RunOptions
-from wsgicheck.model.request import Request
+from wsgicheck.model.request import From, LearnedField, Request
 from wsgicheck.report import render
 from wsgicheck.results.reproduce import SERVE_AGAINST, SERVE_ALONE, reproducers
 from wsgicheck.results.run import NOT_FRESH
@@ -287,6 +287,33 @@ def test_a_failure_judged_beside_the_plain_gets_keeps_only_them(tmp_path: Path) 
     # The confirming replay, then none, the last one, the three plain repeats, then those
     # halved (the first of them left out): six fresh apps (the halving alone takes more).
     assert len(loads.read_text().splitlines()) - before == 6
+
+
+def test_the_get_that_taught_a_validator_is_shown_as_the_judged_requests_plain_get(
+    tmp_path: Path,
+) -> None:
+    """Review of 2026-12-05: a validator sent back is read from the answer to the GET that
+    taught it, so that GET stays; it stayed as drawn (odd fields, another target) where the
+    judged request was made smallest. Its plain GET teaches the same here, and is shown."""
+    spec = str(BROKEN / "app_if_range.py") + ":app"
+    host = ("Host", "localhost")
+    drawn = Request(target="//?", headers=(host, ("X-Odd", "p-\xd8"), ("Accept", "*/*")))
+    stale = LearnedField(
+        name="If-Range", value='"v1-stale"', teacher=drawn, parts=(From("etag", "stale"),)
+    )
+    ranged = Request(
+        target="/", headers=(host, ("Range", "bytes=0-0"), ("If-Range", '"v1-stale"'))
+    ).replace(learned=(stale,))
+    result = supervise(spec, FAST)
+    failure = result.failures["APP-IF-RANGE"]
+    result.failures = {"APP-IF-RANGE": replace(failure, request=ranged, before=(drawn,))}
+    confirm_failures(spec, result, timeout=10.0)
+    kept = result.failures["APP-IF-RANGE"]
+    plain = Request(target="/", headers=(host,))
+    assert (kept.before, kept.fresh) == ((plain,), True)
+    assert [each.teacher for each in kept.request.learned] == [plain]
+    assert "('If-Range', stale(etag))" in kept.reproducers.python
+    assert "X-Odd" not in kept.reproducers.python + kept.reproducers.curl
 
 
 def test_the_readme_and_the_schema_state_how_many_failures_a_run_replays() -> None:

@@ -16,6 +16,7 @@ from wsgicheck import Client, Request
 from wsgicheck import strategies as wst
 from wsgicheck.explore.explorer import MOVES, Explorer, Learned, links_in
 from wsgicheck.explore.runner import RunOptions, run
+from wsgicheck.model.learned import made
 
 ROOT = Path(__file__).resolve().parent.parent
 HOST = (("Host", "localhost"),)
@@ -49,6 +50,10 @@ def teacher(environ: dict[str, Any], start_response: Any) -> list[bytes]:
         return [b""]
     start_response("405 Method Not Allowed", [("Allow", "GET, HEAD, PUT, CONNECT")])
     return [b""]
+
+
+#: What ``teacher``'s answer to ``/`` says of its representation.
+VALIDATORS = {"etag": '"v1"', "last-modified": "Sun, 06 Nov 1994 08:49:37 GMT"}
 
 
 def test_a_response_teaches_validators_cookies_links_forms_and_methods() -> None:
@@ -167,6 +172,17 @@ def test_every_move_is_drawn_and_a_move_on_learned_things_sends_its_teacher_firs
         } or last.header_values("If-Range")
         # The GET that taught the validator goes first, once per sequence.
         assert requests[:-1] in ([], [root])
+        # Each field the validators make says so (a replay makes it from its own answer to
+        # that GET); ``*`` and another tag are sent as they are.
+        conditions = {"if-none-match", "if-match", "if-modified-since", "if-unmodified-since"}
+        sent = [(n, v) for n, v in last.headers if n.lower() in {*conditions, "if-range"}]
+        literal = ("*", '"wsgicheck-other"')
+        assert [(each.name, each.value) for each in last.learned] == [
+            (n, v) for n, v in sent if v not in literal
+        ]
+        for each in last.learned:
+            assert each.teacher == root
+            assert made(each.parts, VALIDATORS.get) == each.value
     forms = [requests[-1] for requests in seen["form"]]
     assert {(r.method, r.target.partition("?")[0]) for r in forms} == {
         ("POST", "/login"),

@@ -14,7 +14,8 @@ from wsgicheck.explore.examples import _elsewhere, _known
 from wsgicheck.explore.explorer import Learned
 from wsgicheck.explore.runner import RunOptions, run
 from wsgicheck.explore.sequences import FollowUps, ask_about, follow_ups, send_follow_ups
-from wsgicheck.model.request import Request
+from wsgicheck.model.learned import made
+from wsgicheck.model.request import From, Request
 from wsgicheck.model.response import Response
 from wsgicheck.rules import Exchange, check_exchange, in_sequence
 from wsgicheck.rules.engine import HISTORY
@@ -322,6 +323,62 @@ def test_a_redirect_or_client_error_is_asked_the_conditions_it_must_ignore(statu
         questions = asked(follow_ups(tagged.request, tagged, elsewhere=elsewhere))
         assert [fields[0][1] for _, fields in questions[1 : 1 + len(sent)]] == sent
         assert questions[1 + len(sent)] == ("GET", (("If-Match", "*"),))
+
+
+def test_each_validator_sent_back_says_what_it_is_made_of() -> None:
+    """A replay makes each again from the answer it gets to the GET (a fresh app's ETag is
+    another): the fields that send one back record the GET, and the validators and the
+    changes they are made of, which make the value sent here from the answer here."""
+    client = Client(
+        answering("200 OK", [("ETag", TAG), ("Last-Modified", LAST), ("Accept-Ranges", "bytes")])
+    )
+    response = client.get("/page")
+    questions = follow_ups(response.request, response)
+    tag, date = (From("etag"),), (From("last-modified"),)
+    stale, before = (From("etag", "stale"),), (From("last-modified", "day before"),)
+    assert [(each.name, each.parts) for asked in questions for each in asked.learned] == [
+        ("If-None-Match", tag),
+        ("If-Modified-Since", date),
+        ("If-None-Match", (*stale, ", ", From("etag", "weak"))),
+        ("If-None-Match", stale),
+        ("If-Modified-Since", date),
+        ("If-None-Match", tag),  # with gzip
+        ("If-Match", stale),
+        ("If-Match", tag),
+        ("If-Match", (From("etag", "weak"),)),
+        ("If-Unmodified-Since", before),
+        ("If-Unmodified-Since", date),
+        ("If-Modified-Since", before),
+        ("If-Range", (From("etag", "strong"),)),
+        ("If-Range", stale),
+        ("If-None-Match", tag),  # beside the range
+        ("If-Match", stale),
+    ]
+    for asked in questions:
+        for each in asked.learned:
+            assert each.teacher is response.request
+            assert (each.name, each.value) in asked.headers
+            assert made(each.parts, response.header) == each.value
+    # A weak tag: its strong twin in the list, and If-Range by dates (a day before, after).
+    weak = Client(answering("200 OK", [("ETag", f"W/{TAG}"), ("Last-Modified", LAST)]))
+    response = weak.get("/page")
+    made_of = [
+        each.parts for asked in follow_ups(response.request, response) for each in asked.learned
+    ]
+    assert (*stale, ", ", From("etag", "strong")) in made_of
+    assert made_of[-4:] == [before, (From("last-modified", "day after"),), tag, stale]
+    # After an error: its own ETag, learned from it; another target's, sent as it was.
+    gone = Client(answering("404 Not Found", [("ETag", 'W/"7"')])).get("/gone")
+    learned = [
+        (each.value, each.teacher, each.parts)
+        for asked in follow_ups(gone.request, gone, elsewhere=(TAG, MODIFIED))
+        for each in asked.learned
+    ]
+    assert learned == [
+        ('W/"7"', gone.request, tag),
+        (TAG, None, (TAG,)),
+        (MODIFIED, None, (MODIFIED,)),
+    ]
 
 
 def test_after_a_conditional_error_the_plain_get_is_asked_first_too() -> None:

@@ -6,8 +6,9 @@ The minimiser replays against that same app, so the "smallest" request may fail 
 there: its replay, on a fresh app, then passes. Before the report prints it, each failure
 of an app rule is sent again, with the requests that came before it, to the app loaded in
 a new interpreter of its own (spawned: a forked one would inherit an app the calling
-process had imported, as pytest's may have), in memory, as the Python replay does; the
-report says of one that did not fail there that its replays may pass (``Failure.fresh``).
+process had imported, as pytest's may have), in memory, as the Python replay does (a
+validator an earlier answer taught is taken from the fresh app's answer); the report says
+of one that did not fail there that its replays may pass (``Failure.fresh``).
 One met in a sequence that fails there is then shown after fewer of its requests, those
 under which it still fails on another fresh app (none at all, when it fails alone): a
 greedy search in a bounded number of replays, which finds the fewest often, not always.
@@ -27,6 +28,7 @@ from typing import NamedTuple
 from ..core.environ import ServerConfig
 from ..drivers.client import Client
 from ..drivers.target import load_target
+from ..model.learned import replay, untaught
 from ..model.request import Request
 from ..results.reproduce import reproducers
 from ..results.run import Failure, RunResult
@@ -94,14 +96,15 @@ def confirm_failures(spec: str, result: RunResult, timeout: float) -> None:
     # is the one judged after them (a 304 it names may have gone).
     for rule_id in in_sequences:
         failure = result.failures[rule_id]
-        before, message = _fewer_before(spec, failure, timeout, deadline)
+        before, request, message = _fewer_before(spec, failure, timeout, deadline)
         if before != failure.before:
             result.failures[rule_id] = replace(
                 failure,
                 finding=replace(failure.finding, message=message),
+                request=request,
                 before=before,
                 reproducers=reproducers(
-                    failure.request,
+                    request,
                     failure.config,
                     spec,
                     before,
@@ -120,25 +123,30 @@ class _Answer(NamedTuple):
 
 def _fewer_before(
     spec: str, failure: Failure, timeout: float, deadline: float
-) -> tuple[tuple[Request, ...], str]:
+) -> tuple[tuple[Request, ...], Request, str]:
     """Fewer of the requests before ``failure``, after which it still fails on a fresh
     app: none (a body the framework cannot decode fails on any call), else the one just
     before it (the 304 a GET is compared with); then its plain repeats alone
     (:func:`_plain_repeats`), and runs of what is kept left out in turn (halves,
     quarters, ... single requests), each kept out while it still fails, in
-    :data:`SHORTENING_TRIES` replays at most. Each is a fresh app's: what the run's app
-    kept from a request (a session) is not in one, so a request it needs is not left out
-    (state kept outside the process, a database file, can still mislead a try). With them,
-    the message of the finding judged after them."""
+    :data:`SHORTENING_TRIES` replays at most; never a request whose answer teaches a
+    validator one that is kept sends back, but that one made the plain GET of the judged
+    request where it still fails so (:func:`_plain_teacher`). Each is a fresh app's: what
+    the run's app kept from a request (a session) is not in one, so a request it needs is
+    not left out (state kept outside the process, a database file, can still mislead a
+    try). With them, the judged request (learning from the plain GET, if that one stayed)
+    and the message of the finding judged after them."""
     tried: set[tuple[Request, ...]] = set()
     message = [failure.finding.message]
 
-    def fails(before: tuple[Request, ...]) -> bool:
+    def fails(before: tuple[Request, ...], request: Request = failure.request) -> bool:
+        if any(each.teacher is not None for each in untaught((*before, request))):
+            return False  # a validator sent back would lose the answer that teaches it
         tried.add(before)
         bound = min(LOAD_ALLOWANCE + timeout * (len(before) + 1), deadline - time.monotonic())
         if bound <= 0:
             return False
-        answer = _replay(spec, replace(failure, before=before), bound)
+        answer = _replay(spec, replace(failure, before=before, request=request), bound)
         if answer.failed:
             message[0] = answer.message or message[0]
         return answer.failed is True
@@ -146,7 +154,7 @@ def _fewer_before(
     kept = failure.before
     for fewer in ((), kept[-1:]):
         if len(fewer) < len(kept) and fails(fewer):
-            return fewer, message[0]
+            return fewer, failure.request, message[0]
     repeats = _plain_repeats(failure.request, kept)
     if len(repeats) < len(kept) and repeats not in tried and fails(repeats):
         kept = repeats  # then halved as the rest: two of three plain GETs may do
@@ -164,7 +172,47 @@ def _fewer_before(
         if size == 1:
             break
         size = max(1, size // 2)
-    return kept, message[0]
+    # The GET that taught the validators is as it was drawn (odd fields and all), where
+    # the judged request was made smallest: its plain GET teaches the same on most apps.
+    swapped = _plain_teacher(failure.request, kept)
+    if swapped is not None and fails(*swapped):
+        return (*swapped, message[0])
+    return kept, failure.request, message[0]
+
+
+def _plain_teacher(
+    request: Request, before: tuple[Request, ...]
+) -> tuple[tuple[Request, ...], Request] | None:
+    """``before`` with the one request whose answer taught the validators sent back made
+    the plain GET of ``request`` (its target and fields but conditions and Range), and
+    ``request`` (and any other) learning from that GET instead; None where no one request
+    of ``before`` taught them, or it is that GET already."""
+    teachers = {
+        learned.teacher
+        for each in (*before, request)
+        for learned in each.learned
+        if learned.teacher is not None and learned.teacher in before
+    }
+    if len(teachers) != 1:
+        return None
+    [teacher] = teachers
+    fields = tuple(item for item in request.headers if item[0].lower() not in CONDITIONS_AND_RANGE)
+    plain = Request(target=request.target, http_version=request.http_version, headers=fields)
+    if plain == teacher:
+        return None
+
+    def relearned(each: Request) -> Request:
+        if not any(learned.teacher == teacher for learned in each.learned):
+            return each
+        taught = tuple(
+            replace(learned, teacher=plain) if learned.teacher == teacher else learned
+            for learned in each.learned
+        )
+        return each.replace(learned=taught)
+
+    return tuple(plain if each == teacher else relearned(each) for each in before), relearned(
+        request
+    )
 
 
 def _plain_repeats(request: Request, before: tuple[Request, ...]) -> tuple[Request, ...]:
@@ -241,8 +289,8 @@ def _fresh_app(
     answer = b""
     try:
         client = Client(load_target(spec), config=config)
-        history = tuple(Exchange(client.send(each)) for each in before)
-        exchange = Exchange(client.send(request), history=history)
+        *earlier, last = replay(client.send, (*before, request))
+        exchange = Exchange(last, history=tuple(Exchange(each) for each in earlier))
         found = check_exchange(exchange, [REGISTRY[rule_id]])
         message = next((str(each.message) for each in found if each.rule == rule_id), None)
         if message is not None:

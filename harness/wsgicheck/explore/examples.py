@@ -13,6 +13,7 @@ import re
 import sys
 import unittest
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any
 
 from hypothesis import HealthCheck, Phase, given, settings
@@ -445,6 +446,17 @@ class Examples:
         # The user's fields (-H) stay as given in the questions that follow too.
         keep = frozenset(name.lower() for name, _ in run.options.headers)
         request = _with_prefix(drawn, config)
+        if request.learned:  # learned from requests as drawn: the sequence holds them as sent
+            taught = [
+                each
+                if each.teacher is None
+                else replace(
+                    each,
+                    teacher=_with_prefix(with_headers(each.teacher, run.options.headers), config),
+                )
+                for each in request.learned
+            ]
+            request = request.replace(learned=tuple(taught))
         known = _known(drawn.path, run.paths)  # its errors are asked about
         found: list[Finding] = []
         first: Exchange | None = None

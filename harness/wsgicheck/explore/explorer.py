@@ -30,7 +30,8 @@ from urllib.parse import urlencode, urljoin, urlsplit
 from hypothesis import strategies as st
 
 from ..model import grammar
-from ..model.request import Framing, InvalidRequest, Request
+from ..model.learned import made
+from ..model.request import Framing, From, InvalidRequest, LearnedField, Request
 from ..model.response import Response
 from . import vocabulary
 from .pieces import TEXT
@@ -274,6 +275,23 @@ class Learned:
         return "; ".join(f"{name}={value}" for name, value in self.cookies.items())
 
 
+def _made_of(
+    fields: list[tuple[str, str]], told: dict[str, str | None], teacher: Request | None
+) -> tuple[LearnedField, ...]:
+    """The ``fields`` of a conditional move that the validators ``told`` make
+    (:data:`_MADE_OF`), as learned from the answer to ``teacher``: a replay makes them
+    again from its own answer to it."""
+    if teacher is None:
+        return ()
+    out = []
+    for name, value in fields:
+        made_of = _MADE_OF.get(name.lower(), ())
+        parts = next((each for each in made_of if made(each, told.get) == value), None)
+        if parts is not None:
+            out.append(LearnedField(name=name, value=value, teacher=teacher, parts=parts))
+    return tuple(out)
+
+
 def _add(items: list[str], item: str) -> None:
     if item not in items and len(items) < KEEP:
         items.append(item)
@@ -287,6 +305,22 @@ def _unprefixed(target: str, prefix: str) -> str | None:
         rest = target[len(prefix) :]
         return rest if rest.startswith("/") else "/" + rest
     return None
+
+
+#: What a conditional move's field may be made of, by field: the learned validator as it
+#: came, its weakness flipped, or in a list (:mod:`wsgicheck.model.learned`).
+_MADE_OF: dict[str, tuple[tuple[str | From, ...], ...]] = {
+    "if-none-match": (
+        (From("etag"),),
+        (From("etag", "strong"),),
+        (From("etag", "weak"),),
+        ('"wsgicheck-other", ', From("etag")),
+    ),
+    "if-match": ((From("etag"),),),
+    "if-modified-since": ((From("last-modified"),),),
+    "if-unmodified-since": ((From("last-modified"),),),
+    "if-range": ((From("etag"),), (From("last-modified"),)),
+}
 
 
 #: The moves, simplest first: Hypothesis shrinks a move towards the start of this list.
@@ -420,7 +454,14 @@ class Explorer:
         if self.learned.cookies and draw(st.booleans()):
             fields.append(("Cookie", self._cookies()))
         method = draw(_sampled(("GET", "HEAD")))
-        return Request(method=method, target=target, headers=self._host(*fields))
+        teacher = self.learned.teachers.get(f"validator {target}")
+        told = {"etag": etag, "last-modified": modified}
+        return Request(
+            method=method,
+            target=target,
+            headers=self._host(*fields),
+            learned=_made_of(fields, told, teacher),
+        )
 
     def _cookies(self) -> str:
         self._needs += [f"cookie {name}" for name in self.learned.cookies]

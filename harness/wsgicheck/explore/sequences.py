@@ -14,13 +14,12 @@ the rules over pairs (:mod:`wsgicheck.rules.http_pairs`) judge each beside it;
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from datetime import timedelta
-from email.utils import format_datetime
 from typing import TypeAlias
 
 from ..drivers.client import Client
 from ..model.grammar import decimal
-from ..model.request import Framing, InvalidRequest, Request
+from ..model.learned import made, moved
+from ..model.request import Framing, From, InvalidRequest, LearnedField, Request
 from ..model.response import Response
 from ..rules import Exchange
 from ..rules.engine import HISTORY
@@ -30,7 +29,6 @@ from ..rules.http_evidence import (
     carries_conditions,
     comes_before_conditions,
     entity_tags,
-    http_date,
 )
 from .vocabulary import HTTP_DATES
 
@@ -41,8 +39,12 @@ __all__ = ["Elsewhere", "FollowUps", "ask_about", "follow_ups", "send_follow_ups
 _LONG_AGO = HTTP_DATES[0]
 #: What other targets of the app taught: an ETag and a Last-Modified, either None.
 Elsewhere: TypeAlias = tuple[str | None, str | None]
+#: A field's value: text; or what it is made of, validators of the answer to the GET
+#: (:class:`~wsgicheck.model.request.From`) and text, so that a replay makes it again from
+#: its own answer (:mod:`wsgicheck.model.learned`); text alone there: another target taught it.
+Value: TypeAlias = str | tuple[str | From, ...]
 #: The follow-ups to send, each a method and the fields to set.
-Wanted: TypeAlias = list[tuple[str, tuple[tuple[str, str], ...]]]
+Wanted: TypeAlias = list[tuple[str, tuple[tuple[str, Value], ...]]]
 
 
 def follow_ups(
@@ -87,12 +89,12 @@ def follow_ups(
         if not comes_before_conditions(response.status_code):
             return []
         own = response.header("etag")
-        return _built(request, _ignored_conditions(request, own, elsewhere), keep)
+        return _built(request, response, _ignored_conditions(request, own, elsewhere), keep)
     wanted: Wanted = [("HEAD", ())]
-    conditions = [
-        (name, value)
+    conditions: list[tuple[str, Value]] = [
+        (name, (From(learned),))
         for name, learned in (("If-None-Match", "etag"), ("If-Modified-Since", "last-modified"))
-        if (value := response.header(learned)) is not None
+        if response.header(learned) is not None
     ]
     wanted += [("GET", (condition,)) for condition in conditions]
     wanted += [("GET", (condition,)) for condition in _if_none_matches(response)]
@@ -135,13 +137,16 @@ def follow_ups(
             # a 206 after the app cut it (Flask-Compress with deflate) is past its minimum
             # size here, where bytes=0-0 never is.
             wanted.append(("GET", (("Range", "bytes=0-"), ("Accept-Encoding", "gzip, deflate"))))
-    return _built(request, wanted, keep)
+    return _built(request, response, wanted, keep)
 
 
-def _built(request: Request, wanted: Wanted, keep: frozenset[str]) -> list[Request]:
+def _built(
+    request: Request, response: Response, wanted: Wanted, keep: frozenset[str]
+) -> list[Request]:
     """The ``wanted`` (method, fields) as requests: ``request`` (a GET) with no body, with
-    its conditions and Range dropped and the fields added, but none that would change a
-    field named in ``keep``, and none that is no valid request."""
+    its conditions and Range dropped and the fields added (made from ``response``, the
+    answer to it, and recorded as learned), but none that would change a field named in
+    ``keep``, and none that is no valid request."""
     # The fields a follow-up sets itself (conditions, Range) are dropped, unless the user's.
     dropped = CONDITIONS_AND_RANGE - keep
     fields = tuple(item for item in request.headers if item[0].lower() not in dropped)
@@ -152,10 +157,23 @@ def _built(request: Request, wanted: Wanted, keep: frozenset[str]) -> list[Reque
         if names & keep:
             continue
         kept = tuple(item for item in fields if item[0].lower() not in names)
-        try:
-            out.append(request.replace(method=method, **{**plain, "headers": kept + extra}))
-        except InvalidRequest:
-            continue  # an ETag with a CR in it, say: APP-HEADER-VALUE-NO-CONTROL's finding
+        sent, learned = [], []
+        for name, value in extra:
+            text = value if isinstance(value, str) else made(value, response.header)
+            if text is None:
+                break  # a date a day past the last the calendar has, say
+            sent.append((name, text))
+            if not isinstance(value, str):
+                taught = any(isinstance(part, From) for part in value)
+                teacher = request if taught else None
+                learned.append(LearnedField(name=name, value=text, teacher=teacher, parts=value))
+        else:
+            try:
+                headers = kept + tuple(sent)
+                changes = {**plain, "headers": headers, "learned": tuple(learned)}
+                out.append(request.replace(method=method, **changes))
+            except InvalidRequest:
+                continue  # an ETag with a CR in it, say: APP-HEADER-VALUE-NO-CONTROL's finding
     return out
 
 
@@ -174,9 +192,10 @@ def _ignored_conditions(request: Request, own: str | None, elsewhere: Elsewhere)
     wanted.append(("GET", (("If-None-Match", "*"),)))
     for each in dict.fromkeys((own, tag)):
         if each is not None and each.strip() != "*":
-            wanted.append(("GET", (("If-None-Match", each),)))
+            value: Value = (From("etag"),) if each == own else (each,)
+            wanted.append(("GET", (("If-None-Match", value),)))
     if modified is not None:
-        wanted.append(("GET", (("If-Modified-Since", modified),)))
+        wanted.append(("GET", (("If-Modified-Since", (modified,)),)))
     wanted.append(("GET", (("If-Match", "*"),)))
     wanted.append(("GET", (("If-Unmodified-Since", _LONG_AGO),)))
     wanted.append(("GET", ()))
@@ -249,34 +268,31 @@ def _learned(response: Response) -> tuple[tuple[bool, str] | None, str | None, s
     return (
         (tags[0] if tags is not None and len(tags) == 1 else None),
         modified,
-        _moved(modified, -1),
+        None if modified is None else moved(modified, -1),
     )
 
 
-def _moved(modified: str | None, days: int) -> str | None:
-    """The HTTP-date ``days`` after the date ``modified`` states (None if it states none)."""
-    date = http_date(modified)
-    return None if date is None else format_datetime(date + timedelta(days=days), usegmt=True)
+#: The learned ETag, sent back as it came, and changed (:mod:`wsgicheck.model.learned`).
+_TAG, _STALE = (From("etag"),), (From("etag", "stale"),)
+#: The learned Last-Modified, and a day before it.
+_DATE, _DAY_BEFORE = (From("last-modified"),), (From("last-modified", "day before"),)
 
 
-def _stale(tag: tuple[bool, str]) -> str:
-    """A strong tag that is not ``tag`` (whose opaque-tag keeps its quotes)."""
-    return f'{tag[1][:-1]}-stale"'
-
-
-def _if_none_matches(response: Response) -> list[tuple[str, str]]:
+def _if_none_matches(response: Response) -> list[tuple[str, Value]]:
     """If-None-Match ``*`` (for any ETag the answer gave, one that does not parse too:
     ``*`` matches whatever the tag), then a list holding a stale tag and the learned one
     with its weakness flipped (the weak comparison matches it)."""
     tag = _learned(response)[0]
-    star = [("If-None-Match", "*")] if response.header("etag") is not None else []
+    star: list[tuple[str, Value]] = (
+        [("If-None-Match", "*")] if response.header("etag") is not None else []
+    )
     if tag is None:
         return star
-    flipped = tag[1] if tag[0] else f"W/{tag[1]}"
-    return [*star, ("If-None-Match", f"{_stale(tag)}, {flipped}")]
+    flipped = From("etag", "strong" if tag[0] else "weak")
+    return [*star, ("If-None-Match", (*_STALE, ", ", flipped))]
 
 
-def _stale_beside_date(response: Response) -> list[tuple[tuple[str, str], ...]]:
+def _stale_beside_date(response: Response) -> list[tuple[tuple[str, Value], ...]]:
     """If-None-Match with a stale tag beside If-Modified-Since with the learned date: the
     answer is the whole representation, since RFC 9110 §13.1.3 ignores If-Modified-Since
     beside If-None-Match; an app that reads the date first answers 304."""
@@ -284,11 +300,11 @@ def _stale_beside_date(response: Response) -> list[tuple[tuple[str, str], ...]]:
     if modified is None or response.header("etag") is None:
         return []
     # An ETag that is no entity-tag (APP-ETAG-SYNTAX's) gets a stale tag that is one.
-    stale = _stale(tag) if tag is not None else '"wsgicheck-stale"'
-    return [(("If-None-Match", stale), ("If-Modified-Since", modified))]
+    stale: Value = _STALE if tag is not None else '"wsgicheck-stale"'
+    return [(("If-None-Match", stale), ("If-Modified-Since", _DATE))]
 
 
-def _preconditions(response: Response) -> list[tuple[str, str]]:
+def _preconditions(response: Response) -> list[tuple[str, Value]]:
     """One field each, in this order: If-Match with a stale tag, then with the learned one
     (a 412 shows the app evaluates If-Match; the learned tag, if weak, must then fail too:
     strong comparison), a strong one sent back weak (it must fail: WsgiDAV compares
@@ -297,34 +313,35 @@ def _preconditions(response: Response) -> list[tuple[str, str]]:
     then equal to it (the same way); If-Modified-Since a day before Last-Modified
     (modified since: no 304)."""
     tag, modified, before = _learned(response)
-    out = []
+    out: list[tuple[str, Value]] = []
     if tag is not None:
-        out += [("If-Match", _stale(tag)), ("If-Match", response.header("etag") or "")]
+        out += [("If-Match", _STALE), ("If-Match", _TAG)]
         if not tag[0]:
-            out.append(("If-Match", f"W/{tag[1]}"))
+            out.append(("If-Match", (From("etag", "weak"),)))
         out.append(("If-Match", "*"))
     if before is not None and modified is not None:
-        out += [("If-Unmodified-Since", before), ("If-Unmodified-Since", modified)]
-        out.append(("If-Modified-Since", before))
+        out += [("If-Unmodified-Since", _DAY_BEFORE), ("If-Unmodified-Since", _DATE)]
+        out.append(("If-Modified-Since", _DAY_BEFORE))
     return out
 
 
-def _if_ranges(response: Response) -> list[tuple[tuple[str, str], ...]]:
+def _if_ranges(response: Response) -> list[tuple[tuple[str, Value], ...]]:
     """The If-Range fields to send beside a byte range: none (the plain range), then the
     learned strong tag (should give 206) and a stale one (must give 200); without a strong
     tag, a date a day before Last-Modified and one a day after it (both must give 200: only
     an exact match holds, RFC 9110 §13.1.5, where WebOb 1.8 takes any date not before it).
     A client never sends a weak tag in If-Range (§13.1.5)."""
-    tag, modified, before = _learned(response)
-    out: list[tuple[tuple[str, str], ...]] = [()]
+    tag, _, before = _learned(response)
+    out: list[tuple[tuple[str, Value], ...]] = [()]
     if tag is not None and not tag[0]:
-        out += [(("If-Range", tag[1]),), (("If-Range", _stale(tag)),)]
+        out += [(("If-Range", (From("etag", "strong"),)),), (("If-Range", _STALE),)]
     elif before is not None:
-        out += [(("If-Range", before),), (("If-Range", _moved(modified, 1) or before),)]
+        after = (From("last-modified", "day after"),)
+        out += [(("If-Range", _DAY_BEFORE),), (("If-Range", after),)]
     return out
 
 
-def _beside_range(response: Response) -> list[tuple[str, str]]:
+def _beside_range(response: Response) -> list[tuple[str, Value]]:
     """The preconditions to send beside a byte range: If-None-Match with the learned tag
     (must give 304, not 206) and If-Match with a stale one (must give 412). RFC 9110
     §13.2.2 evaluates both before the range; an app that serves the range first (Werkzeug's
@@ -332,7 +349,7 @@ def _beside_range(response: Response) -> list[tuple[str, str]]:
     tag = _learned(response)[0]
     if tag is None:
         return []
-    return [("If-None-Match", response.header("etag") or ""), ("If-Match", _stale(tag))]
+    return [("If-None-Match", _TAG), ("If-Match", _STALE)]
 
 
 def send_follow_ups(

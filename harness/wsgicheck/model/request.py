@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import Any, NamedTuple
 
 from . import grammar
 
-__all__ = ["FRAMING_HEADERS", "Framing", "InvalidRequest", "Request"]
+__all__ = ["FRAMING_HEADERS", "Framing", "From", "InvalidRequest", "LearnedField", "Request"]
 
 #: Header fields that carry message framing; they live in :attr:`Request.framing`.
 FRAMING_HEADERS = frozenset({"content-length", "transfer-encoding"})
@@ -40,6 +40,29 @@ class Framing(enum.Enum):
     CHUNKED = "chunked"
 
 
+class From(NamedTuple):
+    """A validator of an earlier answer (``field``, lower-case: ``etag`` or
+    ``last-modified``), changed as :data:`wsgicheck.model.learned.CHANGES` names it."""
+
+    field: str
+    change: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LearnedField:
+    """Where a request field's value came from: the answer to an earlier request of its
+    sequence (``teacher``), its ``parts`` joined; None for an answer no replay of the
+    sequence asks for (another target's). A fresh app gives new validators (WsgiDAV's ETag
+    holds the file's inode, Kinto's its start time), so a replay makes the value again."""
+
+    name: str
+    #: The value as the run sent it.
+    value: str
+    teacher: Request | None
+    #: Literal text and validators of the teacher's answer (:class:`From`), in order.
+    parts: tuple[str | From, ...]
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Request:
     """An HTTP/1.x request as sent: method, target, version, header fields, body, framing."""
@@ -55,6 +78,9 @@ class Request:
     framing: Framing = Framing.NONE
     #: For chunked framing, the size of each chunk on the wire; empty means one chunk.
     chunk_sizes: tuple[int, ...] = field(default=())
+    #: The fields whose values an earlier answer taught, for replays to make again
+    #: (:mod:`wsgicheck.model.learned`); no part of what is sent, compared or shown.
+    learned: tuple[LearnedField, ...] = field(default=(), compare=False, repr=False)
 
     def __post_init__(self) -> None:
         _validate(self)
@@ -74,6 +100,8 @@ class Request:
             object.__setattr__(self, name, value)
         if "chunk_sizes" not in fields:
             object.__setattr__(self, "chunk_sizes", ())
+        if "learned" not in fields:
+            object.__setattr__(self, "learned", ())
         return self
 
     # -- derived views -------------------------------------------------------------------------

@@ -4,16 +4,22 @@ The raw bytes are exact. The curl command replays the request against
 ``wsgicheck serve TARGET --port 8000`` (curl cannot send every request wsgicheck can: raw
 latin-1 bytes and chosen chunk boundaries are approximated, and the snippet says so). The
 Python snippet replays it exactly, in memory, with the same server choices.
+
+A validator the run sent back (the ETag a GET got, a day before its Last-Modified) is
+read, in the curl and Python replays, from the answer they get to that GET and changed as
+the run changed it (:mod:`wsgicheck.model.learned`): a fresh app's differ from the run's.
 """
 
 from __future__ import annotations
 
+import re
 import shlex
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 
 from ..core.environ import ServerConfig
-from ..model.request import Framing, Request
+from ..model.learned import sources, untaught
+from ..model.request import Framing, From, Request
 
 __all__ = [
     "Reproducers",
@@ -59,25 +65,50 @@ def reproducers(
     request in order, on one connection (raw), one curl after the other, one client.
     ``compared``: the finding's rule compares the last answer with the earlier ones, which
     ``serve`` never does (it judges each exchange alone), and the curl replay says so."""
-    against = serve_command("TARGET", config, [*before, request])
-    if before:
-        if compared:
-            against += f"; {SERVE_ALONE}"
-        every = [*before, request]
-        return Reproducers(
-            b"".join(each.to_bytes() for each in every),
-            " && ".join(curl_command(each, config) + " -o /dev/null" for each in before)
-            + " && "
-            + curl_command(request, config),
-            python_snippet(request, config, target, before),
-            against,
-        )
+    every = [*before, request]
+    against = serve_command("TARGET", config, every)
+    if before and compared:
+        against += f"; {SERVE_ALONE}"
+    if untaught(every):
+        against += f"; {_as_sent(every)}"
     return Reproducers(
-        request.to_bytes(),
-        curl_command(request, config),
-        python_snippet(request, config, target),
+        b"".join(each.to_bytes() for each in every),
+        _curl_sequence(every, config),
+        python_snippet(request, config, target, before),
         against,
     )
+
+
+def _as_sent(every: Sequence[Request]) -> str:
+    """What a replay of ``every`` says of the validators it sends as the run sent them."""
+    names = dict.fromkeys(each.name for each in untaught(every))
+    return f"{', '.join(names)}: sent as in the run, learned from an answer not replayed here"
+
+
+class _Taught:
+    """Which requests of a sequence teach the validators later ones send back: a replay
+    reads them from the answer to each (:func:`~wsgicheck.model.learned.sources`), into
+    variables named after the field, numbered from the second teacher on."""
+
+    def __init__(self, every: Sequence[Request]) -> None:
+        self.found = sources(every)
+        #: The positions of the requests whose answers are read.
+        self.read = sorted({at for each in self.found for _, at in each.values()})
+        self._suffix: dict[Request, str] = {}
+        #: Per teacher, the validators read from its answers and how they are changed.
+        self.uses: dict[Request, set[From]] = {}
+        for each in self.found:
+            for learned, at in each.values():
+                teacher = every[at]
+                if teacher not in self._suffix:
+                    count = len(self._suffix) + 1
+                    self._suffix[teacher] = "" if count == 1 else f"_{count}"
+                uses = self.uses.setdefault(teacher, set())
+                uses.update(part for part in learned.parts if isinstance(part, From))
+
+    def name(self, teacher: Request, field: str) -> str:
+        """The variable holding ``field`` of ``teacher``'s answer."""
+        return re.sub(r"\W", "_", field) + self._suffix[teacher]
 
 
 #: Server choices no replay depends on: where the server says it runs, and how much of the
@@ -190,8 +221,118 @@ def _printf_format(data: bytes) -> str:
     return f"'{escaped}'"
 
 
-def curl_command(request: Request, config: ServerConfig, base_url: str = SERVE_URL) -> str:
-    """A curl command sending ``request`` to ``wsgicheck serve`` (``--port 8000``)."""
+#: A shell function that prints field ``$1`` (lower-case) of the head ``$2`` (curl's
+#: ``-D -``), its whitespace around it trimmed.
+_LEARN = (
+    "learn() { printf '%s\\n' \"$2\" | tr -d '\\r' | awk -v name=\"$1\" 'tolower($0) ~ "
+    '"^" name ":" { sub(/^[^:]*:[ \\t]*/, ""); sub(/[ \\t]+$/, ""); print; exit }\'; }'
+)
+#: A shell function that prints the HTTP-date ``$1`` moved by ``$2`` days, as
+#: :func:`~wsgicheck.model.learned.moved` does.
+_MOVED = (
+    "moved() { python3 -c 'import sys, datetime as d, email.utils as e; "
+    "t = e.parsedate_to_datetime(sys.argv[1]).astimezone(d.timezone.utc); "
+    "print(e.format_datetime(t + d.timedelta(days=int(sys.argv[2])), usegmt=True))' "
+    '"$1" "$2"; }'
+)
+#: The shell text of a learned validator's change, where it is more than the variable
+#: (``{}``: the name of the one it is made from, :func:`_shell_variable`).
+_SHELL_CHANGES = {"weak": "W/${{{}}}", "stale": '${{{}%?}}-stale\\"'}
+#: The variable a change is made from, after the field's own (``tag``: the ETag without
+#: ``W/``), and the field whose variable of that name needs no prefix.
+_SHELL_FROM = {
+    "strong": ("tag", "etag"),
+    "weak": ("tag", "etag"),
+    "stale": ("tag", "etag"),
+    "day before": ("day before", "last-modified"),
+    "day after": ("day after", "last-modified"),
+}
+#: The Python text of a learned validator's change (``{}``: its variable's name), and the
+#: function of :mod:`wsgicheck.model.learned` it calls.
+_PYTHON_CHANGES = {
+    "": ("{}", ""),
+    "strong": ("strong({})", "strong"),
+    "weak": ("weak({})", "weak"),
+    "stale": ("stale({})", "stale"),
+    "day before": ("moved({}, -1)", "moved"),
+    "day after": ("moved({}, 1)", "moved"),
+}
+
+
+def _curl_sequence(every: Sequence[Request], config: ServerConfig) -> str:
+    """One curl after the other for the requests of ``every``; the answer to a request
+    whose validators a later one sends back read into variables (``-D -``, and
+    :data:`_LEARN`), which that one's fields name."""
+    taught = _Taught(every)
+    commands = []
+    if taught.read:
+        changes = {part.change for uses in taught.uses.values() for part in uses}
+        moves = changes & {"day before", "day after"}
+        commands += [_LEARN, *([_MOVED] if moves else [])]
+    for position, request in enumerate(every):
+        values = {
+            index: "".join(
+                _shell_quoted(part)
+                if isinstance(part, str)
+                else _SHELL_CHANGES.get(part.change, "${{{}}}").format(
+                    _shell_variable(taught, every[at], part.field, part.change)
+                )
+                for part in learned.parts
+            )
+            for index, (learned, at) in taught.found[position].items()
+        }
+        command = curl_command(request, config, values=values)
+        if position in taught.read:
+            commands.append(f"answer=$({command} -o /dev/null -D -)")
+            commands += _shell_reads(every[position], taught)
+        elif position < len(every) - 1:
+            commands.append(command + " -o /dev/null")
+        else:
+            commands.append(command)
+    return " && ".join(commands)
+
+
+def _shell_variable(taught: _Taught, teacher: Request, field: str, change: str) -> str:
+    """The variable that holds ``field`` of ``teacher``'s answer, or that ``change`` of it
+    is made from."""
+    if change not in _SHELL_FROM:
+        return taught.name(teacher, field)
+    made_from, plain = _SHELL_FROM[change]
+    return taught.name(teacher, made_from if field == plain else f"{field} {made_from}")
+
+
+def _shell_reads(teacher: Request, taught: _Taught) -> list[str]:
+    """The shell commands that read what ``teacher``'s answer (in ``$answer``) teaches."""
+    uses = taught.uses[teacher]
+    out = []
+    for field in sorted({part.field for part in uses}):
+        variable = taught.name(teacher, field)
+        out.append(f'{variable}=$(learn {shlex.quote(field)} "$answer")')
+        changes = {part.change for part in uses if part.field == field}
+        if changes & {"strong", "weak", "stale"}:
+            out.append(f"{_shell_variable(taught, teacher, field, 'strong')}=${{{variable}#W/}}")
+        for change, days in (("day before", "-1"), ("day after", "1")):
+            if change in changes:
+                moved = _shell_variable(taught, teacher, field, change)
+                out.append(f'{moved}=$(moved "${variable}" {days})')
+    return out
+
+
+def _shell_quoted(text: str) -> str:
+    """``text`` as it stands inside double quotes in bash."""
+    return re.sub(r'(["\\$`])', r"\\\1", text)
+
+
+def curl_command(
+    request: Request,
+    config: ServerConfig,
+    base_url: str = SERVE_URL,
+    *,
+    values: Mapping[int, str] | None = None,
+) -> str:
+    """A curl command sending ``request`` to ``wsgicheck serve`` (``--port 8000``);
+    ``values``: shell text (for inside double quotes) to send as the value of the field
+    at that index in its headers, in place of the run's."""
     parts = ["curl", "-v", "--path-as-is"]
     if request.http_version == "1.0":
         parts.append("--http1.0")
@@ -204,8 +345,10 @@ def curl_command(request: Request, config: ServerConfig, base_url: str = SERVE_U
         parts += ["-X", "HEAD", "--max-time", "5"]
     elif request.method != "GET" or with_body:  # --data-binary alone would make it a POST
         parts += ["-X", request.method]
-    for name, value in request.headers:
-        if name.lower() == "host":
+    for index, (name, value) in enumerate(request.headers):
+        if values and index in values:
+            parts += ["-H", f'"{_shell_quoted(name)}: {values[index]}"']
+        elif name.lower() == "host":
             parts += ["-H", shlex.quote(f"Host: {value}")]
         elif value == "":  # curl drops "Name:" and sends "Name;" as an empty field
             parts += ["-H", _bash_quote(f"{name};".encode("latin-1"))]
@@ -244,7 +387,8 @@ def python_snippet(
     request: Request, config: ServerConfig, target: str, before: Sequence[Request] = ()
 ) -> str:
     """Python that replays ``request`` in memory, exactly, under the same server choices;
-    after the requests ``before`` it, on the same client, when it ends a sequence."""
+    after the requests ``before`` it, on the same client, when it ends a sequence (the
+    validators it sends back read from the answers it gets, where the run read its own)."""
     defaults = ServerConfig()
     changed = [
         f"{each.name}={getattr(config, each.name)!r}"
@@ -253,39 +397,60 @@ def python_snippet(
         and each.name not in ("server_name", "server_port", "response_body_limit")
         and getattr(config, each.name) != getattr(defaults, each.name)
     ]
-    request_lines = _request_lines(request)
-    earlier = [line for each in before for line in _request_lines(each, "        ")]
+    every = [*before, request]
+    taught = _Taught(every)
+    values = [
+        {
+            index: " + ".join(
+                repr(part)
+                if isinstance(part, str)
+                else _PYTHON_CHANGES[part.change][0].format(taught.name(every[at], part.field))
+                for part in learned.parts
+            )
+            for index, (learned, at) in found.items()
+        }
+        for found in taught.found
+    ]
+    request_lines = _request_lines(request, values=values[-1])
+    earlier = _earlier(before, values, taught)
     # Import only what the snippet uses, so it passes a linter when pasted into a test.
     names = ["Client", "Request"]
     if any("Framing." in line for line in [*request_lines, *earlier]):
         names.insert(1, "Framing")
     if changed:
         names.append("ServerConfig")
+    used = {
+        _PYTHON_CHANGES[part.change][1]
+        for found in taught.found
+        for learned, _ in found.values()
+        for part in learned.parts
+        if isinstance(part, From)
+    }
+    learned_names = sorted(used - {""})
     client = f"Client(app, config=ServerConfig({', '.join(changed)}))" if changed else "Client(app)"
     if len(client) > CLIENT_LINE:  # one server choice a line, so a report's line fits
         client = "\n".join(
             ["Client(app, config=ServerConfig(", *(f"    {c}," for c in changed), "))"]
         )
-    linked = ", history=history" if before else ""
+    linked = (
+        "" if not before else ", history=tuple(history)" if taught.read else ", history=history"
+    )
+    as_sent = _as_sent(every) if untaught(every) else ""
     return "\n".join(
         [
             f"from wsgicheck import {', '.join(names)}",
+            *(
+                [f"from wsgicheck.model.learned import {', '.join(learned_names)}"]
+                if learned_names
+                else []
+            ),
             "from wsgicheck.rules import Exchange, check_exchange",
             "from wsgicheck.target import load_target",
             "",
             f"app = load_target({target!r})",
             f"client = {client}",
-            *(
-                # The rules over a sequence judge the last exchange beside the earlier ones.
-                [
-                    "earlier = [",
-                    *earlier,
-                    "]",
-                    "history = tuple(Exchange(client.send(each)) for each in earlier)",
-                ]
-                if before
-                else []
-            ),
+            *([f"# {as_sent}."] if as_sent else []),
+            *earlier,
             "response = client.send(Request(",
             *request_lines,
             "))",
@@ -295,13 +460,58 @@ def python_snippet(
     )
 
 
-def _request_lines(request: Request, indent: str = "") -> list[str]:
+#: How a replay that reads validators from its answers adds a run of requests to them.
+_SEND_RUN = "history += [Exchange(client.send(each)) for each in earlier]"
+#: The field names as a Python replay reads them from an answer.
+_SPELLED = {"etag": "ETag", "last-modified": "Last-Modified"}
+
+
+def _earlier(
+    before: Sequence[Request], values: Sequence[Mapping[int, str]], taught: _Taught
+) -> list[str]:
+    """The Python lines that send the requests ``before`` the last one, their exchanges in
+    ``history``; where a later request sends back what the answer to one taught, a run of
+    them ends at it, and its answer is read into variables (:class:`_Taught`)."""
+    if not before:
+        return []
+    items = [_request_lines(each, "        ", values[at]) for at, each in enumerate(before)]
+    # The rules over a sequence judge the last exchange beside the earlier ones.
+    if not taught.read:
+        lines = [line for item in items for line in item]
+        send = "history = tuple(Exchange(client.send(each)) for each in earlier)"
+        return ["earlier = [", *lines, "]", send]
+    out = ["history = []"]
+    start = 0
+    for at in taught.read:
+        run = [line for item in items[start : at + 1] for line in item]
+        out += ["earlier = [", *run, "]", _SEND_RUN]
+        if start == 0:
+            out.append(
+                "# The validators sent back are read from this app's answers, as the run's were."
+            )
+        teacher = before[at]
+        for field in sorted({part.field for part in taught.uses[teacher]}):
+            spelled = _SPELLED.get(field, field)
+            out.append(f"{taught.name(teacher, field)} = history[-1].response.header({spelled!r})")
+        start = at + 1
+    if start < len(before):
+        run = [line for item in items[start:] for line in item]
+        out += ["earlier = [", *run, "]", _SEND_RUN]
+    return out
+
+
+def _request_lines(
+    request: Request, indent: str = "", values: Mapping[int, str] | None = None
+) -> list[str]:
     """``Request(`` fields ``)`` as Python source lines (only the fields not at default);
-    with an ``indent``, one ``Request(...),`` item of a list."""
+    with an ``indent``, one ``Request(...),`` item of a list. ``values``: Python
+    expressions to send as the value of the field at that index in its headers."""
     lines = [
         f"    {each.name}={getattr(request, each.name)!r},"
+        if each.name != "headers" or not values
+        else f"    headers={_headers_source(request.headers, values)},"
         for each in fields(Request)
-        if getattr(request, each.name) != getattr(Request(), each.name)
+        if each.compare and getattr(request, each.name) != getattr(Request(), each.name)
     ]
     lines = [
         line.replace("<Framing.CONTENT_LENGTH: 'content-length'>", "Framing.CONTENT_LENGTH")
@@ -312,3 +522,13 @@ def _request_lines(request: Request, indent: str = "") -> list[str]:
     if not indent:
         return lines
     return [f"{indent}Request(", *(indent + line for line in lines), f"{indent}),"]
+
+
+def _headers_source(headers: tuple[tuple[str, str], ...], values: Mapping[int, str]) -> str:
+    """``headers`` as a Python tuple, the value at each index of ``values`` that
+    expression."""
+    items = [
+        f"({name!r}, {values[index]})" if index in values else repr((name, value))
+        for index, (name, value) in enumerate(headers)
+    ]
+    return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"

@@ -1,0 +1,148 @@
+"""Validators sent back: how the harness changes an ETag or Last-Modified it learned, and
+how a replay makes a learned field again from the answer it gets.
+
+A run sends an app's validators back (If-None-Match with the ETag a GET got, If-Range with
+a stale one, If-Unmodified-Since a day before Last-Modified). A fresh app gives other ones
+(WsgiDAV's ETag holds the file's inode and mtime, Kinto's its start time), so a replay
+that sent the run's would ask another question. These functions make the value the run
+sends, and again the value a replay sends (the confirming process, the Python reproducer,
+which imports them): one definition, so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import timedelta, timezone
+from email.utils import format_datetime, parsedate_to_datetime
+
+from .grammar import entity_tag_re
+from .request import From, LearnedField, Request
+from .response import Response
+
+__all__ = [
+    "CHANGES",
+    "made",
+    "moved",
+    "replay",
+    "sources",
+    "stale",
+    "strong",
+    "untaught",
+    "weak",
+]
+
+
+def strong(etag: str) -> str:
+    """The opaque-tag of ``etag``, quotes kept: the tag sent back strong."""
+    text = etag.strip(" \t")
+    match = entity_tag_re.match(text)
+    return text if match is None else match.group("opaque")
+
+
+def weak(etag: str) -> str:
+    """``etag`` sent back weak."""
+    return f"W/{strong(etag)}"
+
+
+def stale(etag: str) -> str:
+    """A strong tag that is not ``etag`` (nor its weak twin)."""
+    return f'{strong(etag)[:-1]}-stale"'
+
+
+def moved(date: str, days: int) -> str | None:
+    """The HTTP-date ``days`` after the one ``date`` states, None when it states none."""
+    if date.count(",") > 1:  # more than one date: a list is no HTTP-date
+        return None
+    try:
+        parsed = parsedate_to_datetime(date)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if parsed.tzinfo is None:
+        return None
+    try:
+        later = parsed.astimezone(timezone.utc) + timedelta(days=days)
+    except OverflowError:  # past the calendar's first or last day
+        return None
+    return format_datetime(later, usegmt=True)
+
+
+#: The changes a learned validator goes through (:attr:`From.change`), by name.
+CHANGES: dict[str, Callable[[str], str | None]] = {
+    "": lambda value: value,
+    "strong": strong,
+    "weak": weak,
+    "stale": stale,
+    "day before": lambda date: moved(date, -1),
+    "day after": lambda date: moved(date, 1),
+}
+
+
+def made(parts: tuple[str | From, ...], read: Callable[[str], str | None]) -> str | None:
+    """``parts`` joined, each :class:`From` read with ``read`` (an answer's ``header``)
+    and changed; None when the answer lacks the validator or the change cannot be made (a
+    Last-Modified that is no date)."""
+    out = []
+    for part in parts:
+        if isinstance(part, str):
+            out.append(part)
+            continue
+        value = read(part.field)
+        changed = None if value is None else CHANGES[part.change](value)
+        if changed is None:
+            return None
+        out.append(changed)
+    return "".join(out)
+
+
+def sources(sequence: Sequence[Request]) -> list[dict[int, tuple[LearnedField, int]]]:
+    """For each request of ``sequence``, its learned fields whose teacher is among the
+    requests before it, by index in its headers: the field, and the position of the latest
+    such request (whose answer a replay reads)."""
+    out = []
+    for position, request in enumerate(sequence):
+        found: dict[int, tuple[LearnedField, int]] = {}
+        for learned in request.learned:
+            index = next(
+                (
+                    index
+                    for index, pair in enumerate(request.headers)
+                    if pair == (learned.name, learned.value) and index not in found
+                ),
+                None,
+            )
+            teacher = next(
+                (at for at in range(position - 1, -1, -1) if sequence[at] == learned.teacher),
+                None,
+            )
+            if index is not None and teacher is not None:
+                found[index] = (learned, teacher)
+        out.append(found)
+    return out
+
+
+def untaught(sequence: Sequence[Request]) -> list[LearnedField]:
+    """The learned fields of ``sequence`` a replay sends as the run did: their teacher is
+    none of the requests before them (or unknown: another target's answer)."""
+    taught = sources(sequence)
+    return [
+        learned
+        for request, found in zip(sequence, taught, strict=True)
+        for learned in request.learned
+        if (learned.name, learned.value) in request.headers
+        and all(each is not learned for each, _ in found.values())
+    ]
+
+
+def replay(send: Callable[[Request], Response], sequence: Sequence[Request]) -> list[Response]:
+    """The answers to ``sequence`` sent in order with ``send``, each learned field made
+    again from the answer its teacher got here (ValueError when that answer lacks it)."""
+    answers: list[Response] = []
+    for request, found in zip(sequence, sources(sequence), strict=True):
+        headers = list(request.headers)
+        for index, (learned, teacher) in found.items():
+            value = made(learned.parts, answers[teacher].header)
+            if value is None:
+                raise ValueError(f"the answer that taught {learned.name} lacks what it learned")
+            headers[index] = (learned.name, value)
+        answers.append(send(request.replace(headers=tuple(headers)) if found else request))
+    return answers

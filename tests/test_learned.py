@@ -1,0 +1,94 @@
+"""Validators sent back (:mod:`wsgicheck.model.learned`): the changes the run makes to an
+ETag or a Last-Modified, and a replay that makes each learned field again from the answer
+it gets to the request that taught it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from wsgicheck import Client
+from wsgicheck.model.learned import made, moved, replay, sources, stale, strong, untaught, weak
+from wsgicheck.model.request import From, LearnedField, Request
+
+HOST = (("Host", "localhost"),)
+
+
+def test_a_tag_is_sent_back_strong_weak_or_stale() -> None:
+    for etag in ('"v1"', 'W/"v1"', ' W/"v1" '):
+        assert (strong(etag), weak(etag), stale(etag)) == ('"v1"', 'W/"v1"', '"v1-stale"')
+    # A tag that does not parse is taken whole, as the run took it.
+    assert (strong("v1"), weak("v1")) == ("v1", "W/v1")
+
+
+def test_a_date_is_moved_by_whole_days_or_not_at_all() -> None:
+    last = "Mon, 01 Jan 2024 00:00:00 GMT"
+    assert moved(last, -1) == "Sun, 31 Dec 2023 00:00:00 GMT"
+    assert moved(last, 1) == "Tue, 02 Jan 2024 00:00:00 GMT"
+    assert moved("Mon, 01 Jan 2024 01:00:00 +0100", 1) == "Tue, 02 Jan 2024 00:00:00 GMT"
+    for none in ("yesterday", "Mon, 01 Jan 2024 00:00:00 -0000", f"{last}, {last}"):
+        assert moved(none, 1) is None, none
+    # Past the calendar's last day: no date, where the run's follow-ups used to crash.
+    assert moved("Fri, 31 Dec 9999 23:59:59 GMT", 1) is None
+
+
+def test_parts_are_made_from_what_an_answer_says() -> None:
+    said = {"etag": 'W/"v1"', "last-modified": "Mon, 01 Jan 2024 00:00:00 GMT"}.get
+    parts = (From("etag", "stale"), ", ", From("etag", "strong"))
+    assert made(parts, said) == '"v1-stale", "v1"'
+    assert made((From("last-modified", "day before"),), said) == "Sun, 31 Dec 2023 00:00:00 GMT"
+    assert made((From("etag"),), {"etag": None}.get) is None  # the answer gave none
+
+
+def _taught(name: str, value: str, teacher: Request | None, *parts: str | From) -> Request:
+    """A GET sending ``name: value``, learned from ``teacher``'s answer."""
+    learned = LearnedField(name=name, value=value, teacher=teacher, parts=parts)
+    return Request(headers=(*HOST, (name, value)), learned=(learned,))
+
+
+def test_a_learned_field_is_no_part_of_the_request_value() -> None:
+    plain = Request(headers=(*HOST, ("If-Match", '"v1"')))
+    learned = _taught("If-Match", '"v1"', Request(headers=HOST), From("etag"))
+    assert learned == plain
+    assert hash(learned) == hash(plain)
+    assert repr(learned) == repr(plain)
+    assert learned.to_bytes() == plain.to_bytes()
+
+
+def test_a_field_is_read_from_the_latest_answer_to_its_teacher() -> None:
+    get = Request(headers=HOST)
+    other = Request(target="/other", headers=HOST)
+    match = _taught("If-Match", '"v1"', get, From("etag"))
+    assert sources([get, other, get, match])[3] == {1: (match.learned[0], 2)}
+    assert [list(each) for each in sources([get, other, get, match])[:3]] == [[], [], []]
+    assert untaught([get, other, get, match]) == []
+    # Its teacher left out, or another target's answer: sent as the run sent it.
+    assert sources([other, match])[1] == {}
+    assert untaught([other, match]) == list(match.learned)
+    elsewhere = _taught("If-Match", '"v1"', None, '"v1"')
+    assert untaught([get, elsewhere]) == list(elsewhere.learned)
+    # The field dropped (the minimiser does): nothing learned is left to send.
+    dropped = match.replace(headers=HOST)
+    assert (sources([get, dropped])[1], untaught([get, dropped])) == ({}, [])
+
+
+def _counting() -> Callable[..., list[bytes]]:
+    """An app whose ETag is new on each call (a page with a fresh token in it)."""
+    calls = iter(range(1, 100))
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        start_response("200 OK", [("Content-Type", "text/plain"), ("ETag", f'"t{next(calls)}"')])
+        return [b"hi"]
+
+    return app
+
+
+def test_a_replay_sends_what_the_answers_it_gets_teach() -> None:
+    get = Request(headers=HOST)
+    stale_tag = _taught("If-Match", '"t0-stale"', get, From("etag", "stale"))
+    listed = _taught("If-None-Match", 'W/"t0", "a"', get, From("etag", "weak"), ', "a"')
+    answers = replay(Client(_counting()).send, [get, stale_tag, get, listed])
+    sent = [answer.request.headers[1:] for answer in answers]
+    # Each from the latest answer to the GET: its second and third.
+    assert sent == [(), (("If-Match", '"t1-stale"'),), (), (("If-None-Match", 'W/"t3", "a"'),)]
+    assert [answer.header("etag") for answer in answers] == ['"t1"', '"t2"', '"t3"', '"t4"']

@@ -1,0 +1,193 @@
+"""The replays of a finding whose requests send back validators an earlier answer gave
+(:mod:`wsgicheck.results.reproduce`) read them from the answers they get: an app reset since
+the run (WsgiDAV over a folder made anew, Kinto started again) gives new ones, and a replay
+that sent the run's would ask it another question, and pass.
+
+The app is real, and so are its resets: it keeps its validators in a file beside it, as
+WsgiDAV's ETag holds a file's inode and mtime; the tests write a new generation into that
+file between the run and the replays. The run (``supervise``) is real, and so are the
+replays: the Python one in an interpreter of its own, the curl one against ``wsgicheck
+serve`` on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from email.utils import formatdate
+from pathlib import Path
+
+import pytest
+
+from test_cli import TIMEOUT, _command, write_app
+from wsgicheck.core.environ import ServerConfig
+from wsgicheck.explore.supervisor import supervise
+from wsgicheck.model.options import RunOptions
+from wsgicheck.model.request import From, LearnedField, Request
+from wsgicheck.results.reproduce import SERVE_URL, reproducers
+from wsgicheck.results.run import RunResult
+
+#: The validators of generation N (in the file ``generation`` beside the app, written with
+#: a random N when missing): ETag "gN", Last-Modified three days later each generation. At
+#: ``/``, a 304 with a body to an If-None-Match that matches the ETag
+#: (APP-NO-BODY-FOR-STATUS); at ``/dated`` (Last-Modified alone), a 206 to an If-Range date
+#: at or after Last-Modified, where only the exact date holds (APP-IF-RANGE, WebOb 1.8's).
+RESET_APP = """
+    import pathlib
+    import random
+    from email.utils import formatdate, parsedate_to_datetime
+
+    STATE = pathlib.Path(__file__).with_name("generation")
+    if not STATE.exists():
+        STATE.write_text(str(random.randrange(1000)))
+    GENERATION = int(STATE.read_text())
+    TAG = f'"g{GENERATION}"'
+    SINCE = 1_600_000_000 + GENERATION * 3 * 86400
+    MODIFIED = formatdate(SINCE, usegmt=True)
+
+    def app(environ, start_response):
+        path = environ["PATH_INFO"]
+        if path == "/":
+            if environ.get("HTTP_IF_NONE_MATCH") == TAG:
+                start_response("304 Not Modified", [("ETag", TAG)])
+                return [b"hello"]
+            start_response("200 OK", [("Content-Type", "text/plain"), ("ETag", TAG)])
+            return [b"hello"]
+        if path == "/dated":
+            fields = [("Content-Type", "text/plain"), ("Last-Modified", MODIFIED)]
+            try:
+                since = parsedate_to_datetime(environ.get("HTTP_IF_RANGE", "")).timestamp()
+            except (TypeError, ValueError):
+                since = None
+            if environ.get("HTTP_RANGE") == "bytes=0-0" and since is not None and since >= SINCE:
+                fields += [("Content-Range", "bytes 0-0/5")]
+                start_response("206 Partial Content", fields)
+                return [b"h"]
+            start_response("200 OK", [*fields, ("Accept-Ranges", "bytes")])
+            return [b"hello"]
+        start_response("404 Not Found", [("Content-Type", "text/plain")])
+        return [b"none"]
+"""
+RULES = ("APP-NO-BODY-FOR-STATUS", "APP-IF-RANGE")
+OPTIONS = RunOptions(max_examples=40, seed=3, database=None, paths=("/dated",), select=RULES)
+
+
+def _run(tmp_path: Path) -> tuple[str, RunResult, int]:
+    """The app's spec, the run's result, and the generation the run saw."""
+    spec = write_app(tmp_path, "reset.py", RESET_APP)
+    result = supervise(spec, OPTIONS)
+    return spec, result, int((tmp_path / "generation").read_text())
+
+
+def _reset(tmp_path: Path, generation: int) -> int:
+    """A new generation for the app (a new ETag, a Last-Modified three days later)."""
+    (tmp_path / "generation").write_text(str(generation + 1))
+    return generation + 1
+
+
+def test_the_run_keeps_the_get_whose_answer_the_finding_sends_back(tmp_path: Path) -> None:
+    """Each finding is sent after the one GET that taught its validator, and fails on a
+    fresh app (the same generation: the confirming process loads it from the same file)."""
+    _, result, generation = _run(tmp_path)
+    assert sorted(result.failures) == sorted(RULES)
+    for rule_id, target in zip(RULES, ("/", "/dated"), strict=True):
+        failure = result.failures[rule_id]
+        assert failure.fresh is True, rule_id
+        assert [(each.method, each.target) for each in failure.before] == [("GET", target)]
+        assert failure.before[0].header_values("if-none-match") == []
+    sent = result.failures["APP-NO-BODY-FOR-STATUS"].request.header_values("if-none-match")
+    assert sent == [f'"g{generation}"']
+
+
+def test_the_python_replay_fails_on_an_app_reset_since_the_run(tmp_path: Path) -> None:
+    """Run on a new generation, in an interpreter of its own, each Python replay still shows
+    its finding: it sends back the validators this generation gives, changed as the run
+    changed them (the If-Range a day after the Last-Modified)."""
+    _, result, generation = _run(tmp_path)
+    _reset(tmp_path, generation)
+    for rule_id in RULES:
+        replay = subprocess.run(
+            [sys.executable, "-c", result.failures[rule_id].reproducers.python],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT,
+            check=False,
+        )
+        assert replay.returncode == 0, replay.stderr
+        assert [line.split(" ", 1)[0] for line in replay.stdout.splitlines()] == [rule_id]
+
+
+def _serve(tmp_path: Path, spec: str, curl: str) -> list[str]:
+    """The trace ``wsgicheck serve`` prints while the curl replay ``curl`` runs against it
+    (on the port it picked, where the replay names port 8000)."""
+    with subprocess.Popen(
+        [*_command(), "serve", spec, "--port", "0"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as server:
+        assert server.stdout is not None
+        banner = server.stdout.readline()
+        match = re.match(r"wsgicheck: serving .* on (http://127\.0\.0\.1:\d+) ", banner)
+        assert match, banner
+        done = subprocess.run(
+            ["bash", "-c", curl.replace(SERVE_URL, match.group(1))],
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT,
+            check=False,
+        )
+        server.terminate()
+        trace, _ = server.communicate(timeout=TIMEOUT)
+    assert done.returncode == 0, done.stderr
+    return trace.splitlines()
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="needs curl")
+@pytest.mark.skipif(shutil.which("python3") is None, reason="the replay moves dates with python3")
+def test_the_curl_replay_fails_against_serve_on_an_app_reset_since_the_run(
+    tmp_path: Path,
+) -> None:
+    """Pasted into bash against ``wsgicheck serve`` on a new generation, each curl replay
+    reads the validators from the GET it sends first, and ``serve`` flags the finding on
+    the request that sends them back."""
+    spec, result, generation = _run(tmp_path)
+    now = _reset(tmp_path, generation)
+    day_after = formatdate(1_600_000_000 + now * 3 * 86400 + 86400, usegmt=True)
+    for rule_id, target, sent in (
+        ("APP-NO-BODY-FOR-STATUS", "/", f'> If-None-Match: "g{now}"'),
+        ("APP-IF-RANGE", "/dated", f"> If-Range: {day_after}"),
+    ):
+        trace = _serve(tmp_path, spec, result.failures[rule_id].reproducers.curl)
+        flagged = [line.split(" (", 1)[0] for line in trace if line.startswith("! ")]
+        assert flagged == [f"! GET {target}: {rule_id}"], trace
+        assert sent in trace
+
+
+def test_a_validator_no_replayed_answer_gave_is_sent_as_the_run_sent_it() -> None:
+    """A field taught by an answer the replay does not ask for (another target's) is sent
+    as the run sent it, and both replays say so, in one line."""
+    told = LearnedField(name="If-None-Match", value='"v1"', teacher=None, parts=('"v1"',))
+    host = (("Host", "localhost"),)
+    request = Request(headers=(*host, ("If-None-Match", '"v1"')), learned=(told,))
+    replays = reproducers(request, ServerConfig(multithread=True), "app:app", (Request(),))
+    note = "If-None-Match: sent as in the run, learned from an answer not replayed here"
+    assert replays.against.endswith(f"; {note}")
+    assert f"# {note}." in replays.python.splitlines()
+    assert "-H 'If-None-Match: \"v1\"'" in replays.curl
+    assert "('If-None-Match', '\"v1\"')" in replays.python
+    # Taught by the request before it, the same field is read from that request's answer.
+    taught = LearnedField(
+        name="If-None-Match", value='"v1"', teacher=Request(), parts=(From("etag", "stale"),)
+    )
+    replays = reproducers(
+        request.replace(learned=(taught,)), ServerConfig(multithread=True), "app:app", (Request(),)
+    )
+    assert replays.against == "`wsgicheck serve TARGET --port 8000`"
+    assert "('If-None-Match', stale(etag))" in replays.python
+    assert "from wsgicheck.model.learned import stale" in replays.python.splitlines()
+    assert '-H "If-None-Match: ${tag%?}-stale\\""' in replays.curl
