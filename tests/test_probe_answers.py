@@ -305,6 +305,10 @@ def _short(answer: bytes) -> bool:
     return False
 
 
+#: The answer rocket3 writes after a body the app's exception cut (then it closes).
+OWN_500 = b"HTTP/1.1 500 Server Error\r\nContent-Length: 12\r\n\r\nServer Error"
+
+
 class PipelineServer:
     """A loopback HTTP/1.1 server, a thread per connection, that answers as ``mode`` says:
     ``last-only`` (bjoern 3.2.2: of the requests that came in one write, only the last;
@@ -312,8 +316,12 @@ class PipelineServer:
     ``stall`` (socketify 0.0.31 on a short answer: half a head, the rest only once the
     client shut its side),
     ``first-only`` (rocket3: only the first, keeping the connection), ``in-order`` (each,
-    in order), ``close`` (the first, then it closes) or ``hang-up`` (``close`` without
-    saying so: uWSGI's ``--http-socket``). Every loop is bounded; the handler is wsgiref's."""
+    in order), ``close`` (the first, then it closes), ``hang-up`` (``close`` without
+    saying so: uWSGI's ``--http-socket``), ``filled`` (rocket3 and pyruvate after the
+    app raised inside its Content-Length: a 500 of its own after the cut body, then it
+    closes), ``replaced`` (eventlet: the 500 in place of the app's answer, then it closes)
+    or ``silent`` (Tornado's WSGIContainer after that exception: nothing, no close). Every
+    loop is bounded; the handler is wsgiref's."""
 
     def __init__(self, app: Any, mode: str) -> None:
         self.app = app
@@ -363,6 +371,13 @@ class PipelineServer:
                         while conn.recv(65536):
                             pass
                         conn.sendall(answer[10:])
+                        return
+                    if self.mode in ("filled", "replaced", "silent") and _short(answer):
+                        if self.mode != "silent":
+                            own = answer + OWN_500 if self.mode == "filled" else OWN_500
+                            conn.sendall(own)
+                            return
+                        time.sleep(corpus.SHORT_WAIT + 0.5)  # then it lets go
                         return
                     conn.sendall(answer)
                     if self.mode in ("close", "hang-up"):
@@ -638,6 +653,55 @@ def test_a_short_body_sent_alone_and_closed_a_moment_later_passes(tmp_path: Path
         "the request behind it was answered in its place; sent alone: connection closed"
     )
     assert (verdict, gave) == (["pass"], 1)
+
+
+def test_a_cut_body_the_server_fills_with_an_answer_of_its_own_is_no_kept_connection(
+    tmp_path: Path,
+) -> None:
+    """Audit of 2026-12-05: rocket3 and pyruvate write a 500 of their own after the body
+    the app's exception cut short of its Content-Length, then close. The probe read that
+    500's head as the answer to the request behind, and said the connection was kept: a
+    false SRV-CL-SHORT. The client takes the 500's first bytes for the rest of the body,
+    as complete: SRV-TRAP-LOG's (an abort closes before the body's end)."""
+    channel = Channel(tmp_path)
+    with serving(make_app(channel), "filled") as server:
+        session = Session("127.0.0.1", server.port, channel, timeout=1.5)
+        corpus._short_body(session, "short-raise")
+    attribute(session.sent)
+    assert session.observations[corpus.SHORT_BODIES["short-raise"]] == (
+        "the server wrote a response of its own into the cut body"
+    )
+    records = records_by_id(channel.records())
+    log = "Traceback ... ProbeError: raised inside a body shorter than its Content-Length"
+    judged = [to_exchange(each, records.get(each.probe_id), log) for each in session.sent]
+    results, errors = judge(judged, [SHORT, REGISTRY["SRV-TRAP-LOG"]])
+    assert errors == []
+    assert {
+        each.rule.id: [str(each.status), *(f.message for f in each.findings)] for each in results
+    } == {
+        "SRV-CL-SHORT": ["pass"],
+        "SRV-TRAP-LOG": [
+            "fail",  # (a SHOULD: the run warns of it)
+            "the app raised ProbeError after its head went out; the server ended the cut body "
+            "at its Content-Length, so the client takes it for the whole one: an abort closes "
+            "the connection before the body's end",
+        ],
+    }
+
+
+@pytest.mark.parametrize(
+    ("mode", "story"),
+    [
+        ("replaced", "the server answered 500 in the app's place"),
+        ("silent", "connection left open, no answer in 2 s"),
+    ],
+)
+def test_a_short_body_never_given_is_said_so(tmp_path: Path, mode: str, story: str) -> None:
+    """Audit of 2026-12-05: eventlet held the app's head and answered 500, closing; the
+    story said the connection was "left open". Tornado's WSGIContainer sent nothing and
+    kept the connection: no story at all. Neither is a verdict of SRV-CL-SHORT's."""
+    told, verdict, gave = short_body(tmp_path, mode, "short-raise")
+    assert (told, verdict, gave) == (story, ["skip"], 0)
 
 
 def test_no_short_body_is_no_verdict_on_the_rule() -> None:

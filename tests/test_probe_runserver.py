@@ -82,7 +82,8 @@ def test_runserver_nothreading_says_multithread_though_it_runs_one_request_at_a_
     assert result.observations["wsgi.multithread"] == "True"
     assert messages(result, "ENV-MULTITHREAD-ACCURATE") == {
         "of two requests sent at once, the app held one for 2.5 s and the server ran the other "
-        "only once it had ended: one request at a time, in one process; wsgi.multithread is True"
+        "only once it had ended: one request at a time, on the process's main thread; "
+        "wsgi.multithread is True"
     }
     # One request at a time, each connection closed after its answer.
     assert result.observations["exception inside a body under its Content-Length"] == (

@@ -864,10 +864,11 @@ def test_close_ends_connection_judges_what_came_behind_a_close() -> None:
 # -- two requests at once, run one at a time ----------------------------------------------------
 
 
-def _together_pair(tmp_path: Path, *, at_once: bool) -> list[Exchange]:
+def _together_pair(tmp_path: Path, mode: str) -> list[Exchange]:
     """The ``together`` scenario's two requests (probe ids 1 and 2) through the real probe
-    app, on a server that runs the app for both at once (two threads) or for one at a time
-    (one call, then the other), in one process that says ``wsgi.multithread`` is True."""
+    app, on a server that runs the app for both at once (``at-once``: two threads) or for
+    one at a time (``serial``: one call, then the other, on the main thread; ``pool``: so,
+    on one worker thread), in one process that says ``wsgi.multithread`` is True."""
     channel = Channel(tmp_path)
     app = make_app(channel)
     sents = [
@@ -882,15 +883,20 @@ def _together_pair(tmp_path: Path, *, at_once: bool) -> list[Exchange]:
         status, headers, body = answer_of(app, environ)
         sent.response = _head(status, headers, body)
 
-    if at_once:
+    def serve_all() -> None:
+        for sent in sents:
+            serve(sent)
+
+    if mode == "serial":
+        serve_all()
+    else:
         threads = [threading.Thread(target=serve, args=(sent,)) for sent in sents]
+        if mode == "pool":
+            threads = [threading.Thread(target=serve_all)]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join(timeout=30)
-    else:
-        for sent in sents:
-            serve(sent)
     records = records_by_id(channel.records())
     judged = [to_exchange(sent, records.get(sent.probe_id), "") for sent in sents]
     add_shared_evidence(judged)
@@ -899,17 +905,18 @@ def _together_pair(tmp_path: Path, *, at_once: bool) -> list[Exchange]:
 
 ONE_AT_A_TIME = (
     "of two requests sent at once, the app held one for 2.5 s and the server ran the other "
-    "only once it had ended: one request at a time, in one process; wsgi.multithread is True"
+    "only once it had ended: one request at a time, on the process's main thread; "
+    "wsgi.multithread is True"
 )
 
 
 def test_multithread_true_on_a_server_that_runs_one_request_at_a_time_is_caught(
     tmp_path: Path,
 ) -> None:
-    """Django's runserver --nothreading, and waitress --threads=1: wsgi.multithread True
-    where the app is never invoked twice at once (PEP 3333: false otherwise)."""
+    """Django's runserver --nothreading: wsgi.multithread True where the app is never
+    invoked twice at once, on the main thread (PEP 3333: false otherwise)."""
     rule = REGISTRY["ENV-MULTITHREAD-ACCURATE"]
-    serial = _together_pair(tmp_path, at_once=False)
+    serial = _together_pair(tmp_path, "serial")
     assert [each.extra.together for each in serial] == [
         Together(overlapped=False, same_process=True, one_at_a_time=2.5)
     ] * 2
@@ -918,11 +925,23 @@ def test_multithread_true_on_a_server_that_runs_one_request_at_a_time_is_caught(
     ] * 2
     # Run at once, it says true rightly.
     (tmp_path / "at-once").mkdir()
-    threaded = _together_pair(tmp_path / "at-once", at_once=True)
+    threaded = _together_pair(tmp_path / "at-once", "at-once")
     assert {each.extra.together for each in threaded} == {
         Together(overlapped=True, same_process=True)
     }
     assert [list(rule.check(each)) for each in threaded] == [[], []]
+
+
+def test_one_at_a_time_on_a_worker_thread_is_not_judged(tmp_path: Path) -> None:
+    """Audit of 2026-12-05: rocket3 with one thread to start and two at most ran two
+    requests sent at once one after the other, on one worker thread; its pool grows only
+    past two waiting connections, and six at once ran on two threads. A call off the main
+    thread may be of such a pool: no evidence either way, so no verdict."""
+    pooled = _together_pair(tmp_path, "pool")
+    assert [each.extra.together for each in pooled] == [
+        Together(overlapped=False, same_process=True)
+    ] * 2
+    assert not any(REGISTRY["ENV-MULTITHREAD-ACCURATE"].applies(each) for each in pooled)
 
 
 def test_one_at_a_time_under_green_threads_is_not_judged(
@@ -931,7 +950,7 @@ def test_one_at_a_time_under_green_threads_is_not_judged(
     """Under greenlets the app's own blocking wait may be what held the other call back
     (eventlet without monkey patching): no evidence either way, so no verdict."""
     monkeypatch.setitem(sys.modules, "greenlet", importlib.import_module("greenlet"))
-    serial = _together_pair(tmp_path, at_once=False)
+    serial = _together_pair(tmp_path, "serial")
     assert [each.extra.together for each in serial] == [
         Together(overlapped=False, same_process=True)
     ] * 2

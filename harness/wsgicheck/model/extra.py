@@ -70,8 +70,10 @@ class Together:
     #: In one server process (so in two of its threads).
     same_process: bool
     #: Seconds one call waited in the app for the other, which the server ran only once it
-    #: had ended: the server ran the app one request at a time (None: not seen, or under
-    #: green threads, where the app's blocking wait may have held the other back).
+    #: had ended, both on the process's main thread: the server runs the app one request
+    #: at a time (None: not seen; on another thread, of a pool that may grow only under a
+    #: backlog; or under green threads, where the app's blocking wait may have held the
+    #: other back).
     one_at_a_time: float | None = None
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from hypothesis import HealthCheck, Phase, given, settings
 
-from ..drivers.rawclient import WireResponse
+from ..drivers.rawclient import RawConnection, WireResponse
 from ..explore import hypothesis_hooks, strategies
 from ..model.extra import Expect
 from ..model.request import Framing, Request
@@ -421,18 +421,20 @@ def _short_body(session: Session, arg: str) -> None:
             return
         response = short.response = conn.read_response("GET", timeout=SHORT_WAIT)
         if response is None:
+            # (Tornado's WSGIContainer, after the app raised: no byte, and no close.)
+            silent = "closed" if conn.closed else f"left open, no answer in {SHORT_WAIT:g} s"
+            session.observations[SHORT_BODIES[arg]] = f"connection {silent}"
+            if not conn.closed and not conn.buffer:
+                short.hung = SHORT_WAIT  # nothing at all came back: the client is left hanging
             return
         rest = response.body[len(scenario_base.SHORT_BODY) :] + conn.buffer
         if answered_id(response) == follow.probe_id:
             story = None  # the server answered the request behind it in its place (bjoern)
+        elif response.status != 200:
+            # The app's head never went out (eventlet holds a small one): no short body.
+            story = f"the server answered {response.status} in the app's place"
         elif response.body.startswith(scenario_base.SHORT_BODY) and rest.startswith(b"HTTP/"):
-            # The body's missing bytes were the next answer's: the server went on with the
-            # connection as if the body were complete.
-            conn.buffer = rest
-            response.body = scenario_base.SHORT_BODY
-            response.complete = response.closed = False
-            follow.response = conn.read_response("GET")
-            story = "connection kept: the request behind it was answered"
+            story = _kept_or_filled(conn, response, rest, follow)
         else:
             story = "connection closed" if response.closed else "connection left open"
     if story is None:
@@ -440,6 +442,24 @@ def _short_body(session: Session, arg: str) -> None:
             session, arg
         )
     session.observations[SHORT_BODIES[arg]] = story
+
+
+def _kept_or_filled(conn: RawConnection, response: WireResponse, rest: bytes, follow: Sent) -> str:
+    """A short body whose missing bytes were a response's head: the answer to the request
+    behind it (the server went on with the connection as if the body were complete: it is
+    read as that answer, and the body as cut), or one of the server's own (rocket3 and
+    pyruvate write a 500 after the cut body, then close), which the client took for the
+    rest of the body: left as read. What became of the connection, as a story."""
+    cut, kept = response.body, conn.buffer
+    conn.buffer = rest
+    answer = conn.read_response("GET")
+    if answered_id(answer) == follow.probe_id:
+        response.body = scenario_base.SHORT_BODY
+        response.complete = response.closed = False
+        follow.response = answer
+        return "connection kept: the request behind it was answered"
+    response.body, conn.buffer = cut, kept
+    return "the server wrote a response of its own into the cut body"
 
 
 def _short_body_alone(session: Session, arg: str) -> str:

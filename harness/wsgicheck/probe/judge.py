@@ -204,7 +204,9 @@ def add_shared_evidence(judged: list[Judged]) -> None:
 
 def _one_at_a_time(item: Judged, partner: Judged) -> float | None:
     """The seconds one of the two calls waited alone, when the other found it done (the
-    server ran them one after the other) and no green threads could explain it; else None."""
+    server ran them one after the other), both on the process's main thread (a server that
+    serves there has no pool that might grow) and no green threads could explain it; else
+    None."""
     notes = [each.record.notes for each in (item, partner) if each.record is not None]
     waited = [note.get("waited_alone") for note in notes]
     seconds = next((each for each in waited if isinstance(each, int | float)), None)
@@ -212,6 +214,7 @@ def _one_at_a_time(item: Judged, partner: Judged) -> float | None:
         seconds is None
         or not any(note.get("partner_done") is True for note in notes)
         or any(note.get("green_threads") is not False for note in notes)
+        or not all(note.get("main_thread") is True for note in notes)
     ):
         return None
     return float(seconds)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -437,8 +438,11 @@ def together(ctx: Context, environ: dict[str, Any], start_response: Callable[...
     id): note whether the partner was running while this one was (the app was invoked
     twice at the same time), waiting a bounded time for it; else whether this call waited
     the whole time alone, or found the partner done (a server that runs one at a time
-    shows one of each). Under green threads (greenlet loaded) the wait, blocking, may be
-    what kept the partner out: noted too."""
+    shows one of each), and on which thread. A call on the process's main thread is of a
+    server that serves there, one request at a time; one on another thread may be of a
+    pool that grows only under a backlog (rocket3: past two waiting connections). Under
+    green threads (greenlet loaded) the wait, blocking, may be what kept the partner out:
+    noted too."""
     read_body(environ)
     partner = ctx.probe_id + (1 if ctx.arg == "next" else -1)
     ctx.raise_flag("running")
@@ -459,6 +463,7 @@ def together(ctx: Context, environ: dict[str, Any], start_response: Callable[...
             ctx.note("waited_alone", round(time.monotonic() - started, 1))
     ctx.note("overlapped", overlapped)
     ctx.note("green_threads", "greenlet" in sys.modules)
+    ctx.note("main_thread", threading.current_thread() is threading.main_thread())
     ctx.lower_flag("running")
     ctx.raise_flag("done")
     body = b"ran together\n" if overlapped else b"ran alone\n"

@@ -50,8 +50,10 @@ def _one_at_a_time(ex: Exchange) -> bool:
     section=VARIABLES,
     # Seen as two calls at once in one process: threads, or greenlets that stand in for them
     # (gevent's patch_all), which need a thread-safe app just the same. The other way: one
-    # call held in the app while the other, sent at the same time, waited for it to end;
-    # not judged under green threads, where the held call's wait itself may block the rest.
+    # call held in the app while the other, sent at the same time, waited for it to end,
+    # both on the process's main thread; not judged on other threads (a pool may grow only
+    # under a backlog: rocket3), nor under green threads, where the held call's wait itself
+    # may block the rest.
     summary="wsgi.multithread is true when the app runs for two requests at once in one "
     "process (two threads, or greenlets), and false when the server runs it for one at a "
     "time",
@@ -80,7 +82,8 @@ def multithread_accurate(self: Rule, ex: Exchange) -> Iterator[Finding]:
         yield self.finding(
             ex,
             f"of two requests sent at once, the app held one for {waited:g} s and the server "
-            f"ran the other only once it had ended: one request at a time, in one process; "
+            f"ran the other only once it had ended: one request at a time, on the process's "
+            f"main thread; "
             f"wsgi.multithread is {flag!r}",
         )
 

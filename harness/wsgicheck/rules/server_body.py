@@ -192,6 +192,8 @@ def unsized_delimited(self: Rule, ex: Exchange) -> Iterator[Finding]:
     # the server sends of it is SRV-FILE-WRAPPER-SEMANTICS'.
     applies=lambda ex: (
         declared_on_wire(ex)
+        and ex.response.status_code != 0  # nothing came: no body to judge (the hang is
+        # SRV-TRAP-LOG's)
         and ex.produced < (final_length(ex) or 0)
         and not ex.observations("file-wrapper-returned")
     ),
