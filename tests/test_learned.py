@@ -8,7 +8,17 @@ from collections.abc import Callable
 from typing import Any
 
 from wsgicheck import Client
-from wsgicheck.model.learned import made, moved, replay, sources, stale, strong, untaught, weak
+from wsgicheck.model.learned import (
+    CHANGES,
+    made,
+    moved,
+    replay,
+    sources,
+    stale,
+    strong,
+    untaught,
+    weak,
+)
 from wsgicheck.model.request import From, LearnedField, Request
 
 HOST = (("Host", "localhost"),)
@@ -92,3 +102,46 @@ def test_a_replay_sends_what_the_answers_it_gets_teach() -> None:
     # Each from the latest answer to the GET: its second and third.
     assert sent == [(), (("If-Match", '"t1-stale"'),), (), (("If-None-Match", 'W/"t3", "a"'),)]
     assert [answer.header("etag") for answer in answers] == ['"t1"', '"t2"', '"t3"', '"t4"']
+
+
+def test_the_teacher_of_a_validator_is_the_answer_that_gave_it() -> None:
+    """Review of 2026-12-05: the explorer kept the first request that taught a target's
+    validators but the latest validators; where a later answer changed them (a compression
+    layer's own ETag for gzip, as Apache's mod_deflate gives), a replay read the first
+    answer's and sent another tag than the run did, on the very app that showed it."""
+    from wsgicheck.explore.explorer import Learned, _made_of
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        coded = "gzip" in environ.get("HTTP_ACCEPT_ENCODING", "")
+        start_response(
+            "200 OK", [("Content-Type", "text/plain"), ("ETag", 'W/"x-gzip"' if coded else '"x"')]
+        )
+        return [b"hello"]
+
+    client = Client(app)
+    host = (("Host", "localhost"),)
+    plain, coded = Request(headers=host), Request(headers=(*host, ("Accept-Encoding", "gzip")))
+    learned = Learned()
+    for each in (plain, coded, plain):
+        learned.learn(each, client.send(each))
+    etag, modified = learned.validators["/"]
+    assert (etag, learned.teachers["validator /"]) == ('"x"', plain)
+    learned.learn(coded, client.send(coded))
+    etag, modified = learned.validators["/"]
+    assert (etag, learned.teachers["validator /"]) == ('W/"x-gzip"', coded)
+    fields = [("If-None-Match", etag)]
+    made = _made_of(fields, {"etag": etag, "last-modified": modified}, coded)
+    conditional = Request(headers=(*host, *fields), learned=made)
+    answers = replay(client.send, [plain, coded, conditional])
+    assert answers[-1].request.headers[-1] == ("If-None-Match", 'W/"x-gzip"')
+
+
+def test_the_tables_of_changes_name_the_same_changes() -> None:
+    """Each change a learned validator goes through is made in Python (the run, the
+    confirming process), written for a Python replay and, but the unchanged value, for a
+    curl one: four tables, one set of names."""
+    from wsgicheck.results import reproduce
+
+    assert set(reproduce._PYTHON_CHANGES) == set(CHANGES)
+    assert set(reproduce._SHELL_FROM) == set(CHANGES) - {""}
+    assert set(reproduce._SHELL_CHANGES) <= set(CHANGES)

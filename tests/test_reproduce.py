@@ -120,9 +120,11 @@ def test_the_python_replay_fails_on_an_app_reset_since_the_run(tmp_path: Path) -
         assert [line.split(" ", 1)[0] for line in replay.stdout.splitlines()] == [rule_id]
 
 
-def _serve(tmp_path: Path, spec: str, curl: str) -> list[str]:
-    """The trace ``wsgicheck serve`` prints while the curl replay ``curl`` runs against it
-    (on the port it picked, where the replay names port 8000)."""
+def _serve(
+    tmp_path: Path, spec: str, curl: str
+) -> tuple[subprocess.CompletedProcess[str], list[str]]:
+    """How the curl replay ``curl`` ran against ``wsgicheck serve`` (on the port it picked,
+    where the replay names port 8000), and the trace ``serve`` printed meanwhile."""
     with subprocess.Popen(
         [*_command(), "serve", spec, "--port", "0"],
         cwd=tmp_path,
@@ -143,8 +145,7 @@ def _serve(tmp_path: Path, spec: str, curl: str) -> list[str]:
         )
         server.terminate()
         trace, _ = server.communicate(timeout=TIMEOUT)
-    assert done.returncode == 0, done.stderr
-    return trace.splitlines()
+    return done, trace.splitlines()
 
 
 @pytest.mark.skipif(shutil.which("curl") is None, reason="needs curl")
@@ -162,7 +163,8 @@ def test_the_curl_replay_fails_against_serve_on_an_app_reset_since_the_run(
         ("APP-NO-BODY-FOR-STATUS", "/", f'> If-None-Match: "g{now}"'),
         ("APP-IF-RANGE", "/dated", f"> If-Range: {day_after}"),
     ):
-        trace = _serve(tmp_path, spec, result.failures[rule_id].reproducers.curl)
+        done, trace = _serve(tmp_path, spec, result.failures[rule_id].reproducers.curl)
+        assert done.returncode == 0, done.stderr
         flagged = [line.split(" (", 1)[0] for line in trace if line.startswith("! ")]
         assert flagged == [f"! GET {target}: {rule_id}"], trace
         assert sent in trace
@@ -191,3 +193,40 @@ def test_a_validator_no_replayed_answer_gave_is_sent_as_the_run_sent_it() -> Non
     assert "('If-None-Match', stale(etag))" in replays.python
     assert "from wsgicheck.model.learned import stale" in replays.python.splitlines()
     assert '-H "If-None-Match: ${tag%?}-stale\\""' in replays.curl
+
+
+NO_VALIDATORS = """
+    def app(environ, start_response):
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"no tag here"]
+"""
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="needs curl")
+def test_a_replay_whose_answer_gives_no_validator_stops_and_says_so(tmp_path: Path) -> None:
+    """Review of 2026-12-05: against an app that gives no ETag (one changed since the run),
+    the Python replay died of an AttributeError in ``stale(None)``, and the curl one sent
+    ``If-None-Match: -stale"``. Both stop at the answer now, saying what it lacked."""
+    spec = write_app(tmp_path, "untagged.py", NO_VALIDATORS)
+    teacher = Request(headers=(("Host", "localhost"),))
+    taught = LearnedField(
+        name="If-None-Match", value='"v1-stale"', teacher=teacher, parts=(From("etag", "stale"),)
+    )
+    request = Request(
+        headers=(("Host", "localhost"), ("If-None-Match", '"v1-stale"')), learned=(taught,)
+    )
+    replays = reproducers(request, ServerConfig(multithread=True), spec, (teacher,))
+    python = subprocess.run(
+        [sys.executable, "-c", replays.python],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=False,
+    )
+    assert python.returncode == 1
+    assert python.stderr.strip().splitlines()[-1] == "AssertionError: the answer gave no ETag"
+    curl, trace = _serve(tmp_path, spec, replays.curl)
+    assert curl.returncode != 0
+    assert curl.stderr.strip().endswith("the answer gave no ETag")
+    assert "If-None-Match" not in trace  # the second request was never sent

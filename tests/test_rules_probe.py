@@ -26,7 +26,7 @@ from wsgicheck.model.extra import Answer, Expect, Extra, Together
 from wsgicheck.probe.app import LIVE_RULES, make_app
 from wsgicheck.probe.channel import Channel
 from wsgicheck.probe.judge import add_shared_evidence, probe_rules, records_by_id, to_exchange
-from wsgicheck.probe.scenario_base import CONDITIONAL_TAG, HEADER
+from wsgicheck.probe.scenario_base import CONDITIONAL_TAG, HEADER, SHORT_BODY
 from wsgicheck.probe.session import Sent
 from wsgicheck.rules import REGISTRY, Binding, Exchange
 
@@ -911,14 +911,15 @@ ONE_AT_A_TIME = (
 
 
 def test_multithread_true_on_a_server_that_runs_one_request_at_a_time_is_caught(
-    tmp_path: Path,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Django's runserver --nothreading: wsgi.multithread True where the app is never
     invoked twice at once, on the main thread (PEP 3333: false otherwise)."""
+    monkeypatch.delitem(sys.modules, "greenlet", raising=False)  # as in such a server
     rule = REGISTRY["ENV-MULTITHREAD-ACCURATE"]
     serial = _together_pair(tmp_path, "serial")
     assert [each.extra.together for each in serial] == [
-        Together(overlapped=False, same_process=True, one_at_a_time=2.5)
+        Together(overlapped=False, same_process=True, waited_alone=2.5)
     ] * 2
     assert [[finding.message for finding in rule.check(each)] for each in serial] == [
         [ONE_AT_A_TIME]
@@ -932,11 +933,14 @@ def test_multithread_true_on_a_server_that_runs_one_request_at_a_time_is_caught(
     assert [list(rule.check(each)) for each in threaded] == [[], []]
 
 
-def test_one_at_a_time_on_a_worker_thread_is_not_judged(tmp_path: Path) -> None:
+def test_one_at_a_time_on_a_worker_thread_is_not_judged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Audit of 2026-12-05: rocket3 with one thread to start and two at most ran two
     requests sent at once one after the other, on one worker thread; its pool grows only
     past two waiting connections, and six at once ran on two threads. A call off the main
     thread may be of such a pool: no evidence either way, so no verdict."""
+    monkeypatch.delitem(sys.modules, "greenlet", raising=False)
     pooled = _together_pair(tmp_path, "pool")
     assert [each.extra.together for each in pooled] == [
         Together(overlapped=False, same_process=True)
@@ -960,9 +964,9 @@ def test_one_at_a_time_under_green_threads_is_not_judged(
 @pytest.mark.parametrize(
     ("together", "applies"),
     [
-        (Together(overlapped=False, same_process=True, one_at_a_time=2.5), True),
+        (Together(overlapped=False, same_process=True, waited_alone=2.5), True),
         # One after the other in two processes: a process model, not a thread question.
-        (Together(overlapped=False, same_process=False, one_at_a_time=2.5), False),
+        (Together(overlapped=False, same_process=False, waited_alone=2.5), False),
         (Together(overlapped=False, same_process=True), False),
     ],
 )
@@ -1055,4 +1059,35 @@ def test_a_connection_kept_after_the_app_raised_inside_its_length_is_one_finding
         "SRV-CL-SHORT": [
             "Content-Length was 10, 4 bytes were sent, and the response was finished as if complete"
         ]
+    }
+
+
+def chunking(app: Any, environ: dict[str, Any], log: list[str]) -> Wire:
+    """As :func:`keeping`, but the app's Content-Length dropped, its blocks sent as chunks
+    and the body ended with the last chunk, even where the app raised inside it."""
+    wire = keeping(app, environ, log)
+    assert wire is not None
+    framed = [item for item in wire.headers if item[0].lower() != "content-length"]
+    wire.headers = [*framed, ("Transfer-Encoding", "chunked")]
+    wire.complete = True
+    return wire
+
+
+def test_a_cut_body_ended_by_the_last_chunk_is_still_trap_logs(tmp_path: Path) -> None:
+    """Review of 2026-12-05: SRV-TRAP-LOG left every cut body under the app's own length
+    to SRV-CL-SHORT, and one the server re-framed as chunks and ended with the last chunk
+    was no longer told as the abort that did not happen."""
+    exchange = probed(tmp_path, chunking, "content-length", "short-raise")
+    assert exchange.response.body == SHORT_BODY
+    assert server_findings(exchange) == {
+        # The app's own length, not kept: the PEP's words for it hold all the same.
+        "SRV-CL-SHORT": [
+            "Content-Length was 10, 4 bytes were sent before the app raised ProbeError, and "
+            "the response was finished as if complete"
+        ],
+        "SRV-TRAP-LOG": [
+            "the app raised ProbeError after its head went out; the server ended the cut "
+            "body with the last chunk, so the client takes it for the whole one: an abort "
+            "closes the connection before the body's end"
+        ],
     }

@@ -138,9 +138,13 @@ def _fewer_before(
     and the message of the finding judged after them."""
     tried: set[tuple[Request, ...]] = set()
     message = [failure.finding.message]
+    # Learned fields whose teacher the run's own sequence lacks already (sent as the run
+    # sent them): no shortening loses what they need.
+    lacking = {id(each) for each in untaught((*failure.before, failure.request))}
 
     def fails(before: tuple[Request, ...], request: Request = failure.request) -> bool:
-        if any(each.teacher is not None for each in untaught((*before, request))):
+        lost = untaught((*before, request))
+        if any(each.teacher is not None and id(each) not in lacking for each in lost):
             return False  # a validator sent back would lose the answer that teaches it
         tried.add(before)
         bound = min(LOAD_ALLOWANCE + timeout * (len(before) + 1), deadline - time.monotonic())

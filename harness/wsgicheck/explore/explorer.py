@@ -225,8 +225,12 @@ class Learned:
             etag = etag if etag and grammar.is_field_value(etag) else None
             modified = modified if modified and grammar.is_field_value(modified) else None
             if (etag or modified) and len(self.validators) < KEEP:
+                # The request whose answer gave the validators sent back: a replay reads
+                # them from its answer, so a later answer that changed them (a coding's
+                # own ETag) teaches them from then on.
+                if self.validators.get(target) != (etag, modified):
+                    self.teachers[f"validator {target}"] = teacher
                 self.validators[target] = (etag, modified)
-                self.teachers.setdefault(f"validator {target}", teacher)
         for name, value in response.headers:
             if name.lower() == "set-cookie" and len(self.cookies) < KEEP:
                 pair = value.split(";", 1)[0].strip()

@@ -74,7 +74,7 @@ class Together:
     #: at a time (None: not seen; on another thread, of a pool that may grow only under a
     #: backlog; or under green threads, where the app's blocking wait may have held the
     #: other back).
-    one_at_a_time: float | None = None
+    waited_alone: float | None = None
 
 
 #: How a failed answer of a run came about (:attr:`Extra.failed`): the app raised of

@@ -497,9 +497,10 @@ def no_body(session: Session) -> None:
 
 
 def conditional(session: Session) -> None:
-    """A GET, then the same GET with If-None-Match naming the tag it got, read until the
-    server closes: a Content-Length the server gives the 304 must be the 200's length (RFC
-    9110 §8.6), which the exchange carries (``length_of_200``)."""
+    """A GET, then the same GET with If-None-Match naming the scenario's tag (the one the
+    200 carries), read until the server closes: a Content-Length the server gives the 304
+    must be the 200's length (RFC 9110 §8.6), which the exchange carries
+    (``length_of_200``)."""
     first = session.request("conditional", target="/conditional")
     response = session.exchange(first)
     if response is None or response.status != 200 or not response.complete:

@@ -197,7 +197,7 @@ def add_shared_evidence(judged: list[Judged]) -> None:
         together = Together(
             overlapped=overlapped,
             same_process=pid == _pid(partner),
-            one_at_a_time=None if overlapped else _one_at_a_time(item, partner),
+            waited_alone=None if overlapped else _one_at_a_time(item, partner),
         )
         item.exchange.extra = replace(item.exchange.extra, together=together)
 

@@ -308,6 +308,9 @@ def _shell_reads(teacher: Request, taught: _Taught) -> list[str]:
     for field in sorted({part.field for part in uses}):
         variable = taught.name(teacher, field)
         out.append(f'{variable}=$(learn {shlex.quote(field)} "$answer")')
+        # A fresh app that gives no such field stops the replay, saying so.
+        said = shlex.quote(f"the answer gave no {_SPELLED.get(field, field)}")
+        out.append(f': "${{{variable}:?"{said[1:-1]}"}}"')
         changes = {part.change for part in uses if part.field == field}
         if changes & {"strong", "weak", "stale"}:
             out.append(f"{_shell_variable(taught, teacher, field, 'strong')}=${{{variable}#W/}}")
@@ -492,7 +495,9 @@ def _earlier(
         teacher = before[at]
         for field in sorted({part.field for part in taught.uses[teacher]}):
             spelled = _SPELLED.get(field, field)
-            out.append(f"{taught.name(teacher, field)} = history[-1].response.header({spelled!r})")
+            variable = taught.name(teacher, field)
+            out.append(f"{variable} = history[-1].response.header({spelled!r})")
+            out.append(f"assert {variable} is not None, {f'the answer gave no {spelled}'!r}")
         start = at + 1
     if start < len(before):
         run = [line for item in items[start:] for line in item]

@@ -6,7 +6,7 @@ how the server runs the app; whether the promise holds shows across exchanges, w
 
 * ``together`` (a :class:`~wsgicheck.model.extra.Together`): two requests sent at once;
   ``overlapped`` (the app ran for both at the same time), ``same_process`` (in one
-  process, so in two of its threads) and ``one_at_a_time`` (one call waited for the other,
+  process, so in two of its threads) and ``waited_alone`` (one call waited for the other,
   which the server ran only once it had ended);
 * ``process_requests`` (int): how many requests the process that ran this one served.
 
@@ -39,7 +39,7 @@ def _one_at_a_time(ex: Exchange) -> bool:
         ex.environ is not None
         and evidence is not None
         and evidence.same_process
-        and evidence.one_at_a_time is not None
+        and evidence.waited_alone is not None
     )
 
 
@@ -73,7 +73,7 @@ def multithread_accurate(self: Rule, ex: Exchange) -> Iterator[Finding]:
     assert ex.environ is not None
     assert ex.extra.together is not None
     flag = ex.environ.get("wsgi.multithread")
-    waited = ex.extra.together.one_at_a_time
+    waited = ex.extra.together.waited_alone
     if waited is None and not flag:
         yield self.finding(
             ex, f"the app ran for two requests at once in one process; wsgi.multithread is {flag!r}"

@@ -14,7 +14,7 @@ from ..model.events import WriteCalled, Yielded, block_size
 from ..model.grammar import decimal
 from ..model.response import Response
 from .exchange import Exchange
-from .registry import ORIGIN, Binding, Finding, Level, Rule, byte_count, rule
+from .registry import ORIGIN, Binding, Finding, Level, Rule, byte_count, quoted, rule
 from .server_evidence import (
     Segment,
     app_fields,
@@ -468,7 +468,7 @@ def no_body_head_204_304(self: Rule, ex: Exchange) -> Iterator[Finding]:
         # RFC 9110 §8.6: a 304's Content-Length may only be what the 200 would have sent.
         yield self.finding(
             ex,
-            f"the server added Content-Length: {added!r} to a 304 the app gave none; the 200 "
+            f"the server added Content-Length: {quoted(added)} to a 304 the app gave none; the 200 "
             f"to the same request without its condition had {byte_count(whole)}",
         )
 

@@ -460,7 +460,11 @@ def trap_log(self: Rule, ex: Exchange) -> Iterator[Finding]:
         # A body cut short of the app's own Content-Length, on a connection kept open, is
         # SRV-CL-SHORT's (the PEP's own words for it): one finding for one fault. One the
         # server filled up to that length (rocket3 writes its own 500 there) is this rule's.
-        short = declared_on_wire(ex) and ex.response.body_size < (declared or 0)
+        short = (
+            framing == "at its Content-Length"
+            and declared_on_wire(ex)
+            and ex.response.body_size < (declared or 0)
+        )
         if (
             raised.headers_sent
             and raised.phase == "iteration"
