@@ -11,6 +11,8 @@ single definition of what "a token" or "a chunk size" means in this project.
 from __future__ import annotations
 
 import re
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
 
 # -- characters ---------------------------------------------------------------------------------
 
@@ -270,6 +272,18 @@ head_control_bytes_re = re.compile(HEAD_CONTROL.encode("ascii"))
 chunk_size_bytes_re = re.compile(CHUNK_SIZE.encode("ascii"))
 chunk_line_bytes_re = re.compile(CHUNK_LINE.encode("ascii"))
 status_code_bytes_re = re.compile(STATUS_CODE.encode("ascii"))
+
+
+def http_date(value: str | None) -> datetime | None:
+    """An HTTP-date (RFC 9110 §5.6.7) as an aware datetime in UTC (a zone offset, which
+    parses, too: the messages print it as GMT), or None if it is not one."""
+    if value is None or value.count(",") > 1:  # more than one date: a list is no HTTP-date
+        return None
+    try:
+        parsed = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return parsed.astimezone(timezone.utc) if parsed.tzinfo is not None else None
 
 
 def is_token(text: str) -> bool:

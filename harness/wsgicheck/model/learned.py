@@ -12,10 +12,10 @@ which imports them): one definition, so the two cannot drift apart.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import timedelta, timezone
-from email.utils import format_datetime, parsedate_to_datetime
+from datetime import timedelta
+from email.utils import format_datetime
 
-from .grammar import entity_tag_re
+from .grammar import entity_tag_re, http_date
 from .request import From, LearnedField, Request
 from .response import Response
 
@@ -51,16 +51,11 @@ def stale(etag: str) -> str:
 
 def moved(date: str, days: int) -> str | None:
     """The HTTP-date ``days`` after the one ``date`` states, None when it states none."""
-    if date.count(",") > 1:  # more than one date: a list is no HTTP-date
+    parsed = http_date(date)
+    if parsed is None:
         return None
     try:
-        parsed = parsedate_to_datetime(date)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if parsed.tzinfo is None:
-        return None
-    try:
-        later = parsed.astimezone(timezone.utc) + timedelta(days=days)
+        later = parsed + timedelta(days=days)
     except OverflowError:  # past the calendar's first or last day
         return None
     return format_datetime(later, usegmt=True)

@@ -289,7 +289,9 @@ def _curl_sequence(every: Sequence[Request], config: ServerConfig) -> str:
             commands.append(command + " -o /dev/null")
         else:
             commands.append(command)
-    return " && ".join(commands)
+    chained = " && ".join(commands)
+    # In a subshell: the functions and variables it makes stay out of the user's shell.
+    return f"( {chained} )" if taught.read else chained
 
 
 def _shell_variable(taught: _Taught, teacher: Request, field: str, change: str) -> str:

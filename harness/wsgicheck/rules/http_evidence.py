@@ -11,12 +11,11 @@ app's iterable ran to its end: a rule that needs the bytes skips otherwise.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import datetime, timezone
-from email.utils import parsedate_to_datetime
+from datetime import datetime
 from itertools import islice
 from typing import TypeVar
 
-from ..model.grammar import SAFE_METHODS, entity_tag_re
+from ..model.grammar import SAFE_METHODS, entity_tag_re, http_date
 from ..model.request import Request
 from ..model.untrusted import show
 from .exchange import Exchange
@@ -353,15 +352,3 @@ def strong_match(one: tuple[bool, str], other: tuple[bool, str]) -> bool:
     """RFC 9110 §8.8.3.2: two entity-tags are strongly equivalent when neither is weak and
     their opaque-tags match character by character."""
     return not one[0] and not other[0] and one[1] == other[1]
-
-
-def http_date(value: str | None) -> datetime | None:
-    """An HTTP-date (RFC 9110 §5.6.7) as an aware datetime in UTC (a zone offset, which
-    parses, too: the messages print it as GMT), or None if it is not one."""
-    if value is None or value.count(",") > 1:  # more than one date: a list is no HTTP-date
-        return None
-    try:
-        parsed = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    return parsed.astimezone(timezone.utc) if parsed.tzinfo is not None else None
