@@ -18,8 +18,11 @@ import subprocess
 import sys
 import textwrap
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import jsonschema
 import pytest
@@ -573,19 +576,29 @@ def test_explain_an_unknown_rule(given: str, hint: str, capsys: pytest.CaptureFi
 # -- serve --------------------------------------------------------------------------------------
 
 
-def test_serve_traces_and_stops_on_sigterm(tmp_path: Path) -> None:
+@contextmanager
+def served(target: str, cwd: Path) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """``wsgicheck serve TARGET --port 0`` running in ``cwd``, and the URL its banner names
+    (``http://127.0.0.1:PORT``)."""
     with subprocess.Popen(
-        [*_command(), "serve", BROKEN, "--port", "0"],
-        cwd=tmp_path,
+        [*_command(), "serve", target, "--port", "0"],
+        cwd=cwd,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     ) as process:
         assert process.stdout is not None
         banner = process.stdout.readline()
-        match = re.match(r"wsgicheck: serving .* on http://127\.0\.0\.1:(\d+) ", banner)
+        match = re.match(r"wsgicheck: serving .* on (http://127\.0\.0\.1:\d+) ", banner)
         assert match, banner
-        connection = http.client.HTTPConnection("127.0.0.1", int(match.group(1)), timeout=30)
+        yield process, match.group(1)
+
+
+def test_serve_traces_and_stops_on_sigterm(tmp_path: Path) -> None:
+    with served(BROKEN, tmp_path) as (process, url):
+        assert process.stdout is not None
+        port = urlsplit(url).port
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         connection.request("GET", "/hello")
         response = connection.getresponse()
         response.read()

@@ -12,7 +12,6 @@ serve`` on 127.0.0.1.
 
 from __future__ import annotations
 
-import re
 import shutil
 import subprocess
 import sys
@@ -21,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from test_cli import TIMEOUT, _command, write_app
+from test_cli import TIMEOUT, served, write_app
 from wsgicheck.core.environ import ServerConfig
 from wsgicheck.explore.supervisor import supervise
 from wsgicheck.model.options import RunOptions
@@ -101,6 +100,18 @@ def test_the_run_keeps_the_get_whose_answer_the_finding_sends_back(tmp_path: Pat
     assert sent == [f'"g{generation}"']
 
 
+def _python_replay(cwd: Path, code: str) -> subprocess.CompletedProcess[str]:
+    """A Python replay run as printed, in an interpreter of its own, in ``cwd``."""
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=False,
+    )
+
+
 def test_the_python_replay_fails_on_an_app_reset_since_the_run(tmp_path: Path) -> None:
     """Run on a new generation, in an interpreter of its own, each Python replay still shows
     its finding: it sends back the validators this generation gives, changed as the run
@@ -108,14 +119,7 @@ def test_the_python_replay_fails_on_an_app_reset_since_the_run(tmp_path: Path) -
     _, result, generation = _run(tmp_path)
     _reset(tmp_path, generation)
     for rule_id in RULES:
-        replay = subprocess.run(
-            [sys.executable, "-c", result.failures[rule_id].reproducers.python],
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            timeout=TIMEOUT,
-            check=False,
-        )
+        replay = _python_replay(tmp_path, result.failures[rule_id].reproducers.python)
         assert replay.returncode == 0, replay.stderr
         assert [line.split(" ", 1)[0] for line in replay.stdout.splitlines()] == [rule_id]
 
@@ -125,19 +129,9 @@ def _serve(
 ) -> tuple[subprocess.CompletedProcess[str], list[str]]:
     """How the curl replay ``curl`` ran against ``wsgicheck serve`` (on the port it picked,
     where the replay names port 8000), and the trace ``serve`` printed meanwhile."""
-    with subprocess.Popen(
-        [*_command(), "serve", spec, "--port", "0"],
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    ) as server:
-        assert server.stdout is not None
-        banner = server.stdout.readline()
-        match = re.match(r"wsgicheck: serving .* on (http://127\.0\.0\.1:\d+) ", banner)
-        assert match, banner
+    with served(spec, tmp_path) as (server, url):
         done = subprocess.run(
-            ["bash", "-c", curl.replace(SERVE_URL, match.group(1))],
+            ["bash", "-c", curl.replace(SERVE_URL, url)],
             capture_output=True,
             text=True,
             timeout=TIMEOUT,
@@ -216,14 +210,7 @@ def test_a_replay_whose_answer_gives_no_validator_stops_and_says_so(tmp_path: Pa
         headers=(("Host", "localhost"), ("If-None-Match", '"v1-stale"')), learned=(taught,)
     )
     replays = reproducers(request, ServerConfig(multithread=True), spec, (teacher,))
-    python = subprocess.run(
-        [sys.executable, "-c", replays.python],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT,
-        check=False,
-    )
+    python = _python_replay(tmp_path, replays.python)
     assert python.returncode == 1
     assert python.stderr.strip().splitlines()[-1] == "AssertionError: the answer gave no ETag"
     curl, trace = _serve(tmp_path, spec, replays.curl)

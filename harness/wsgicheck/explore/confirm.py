@@ -35,6 +35,7 @@ from ..results.run import Failure, RunResult
 from ..rules import REGISTRY, Binding, Exchange, check_exchange
 from ..rules.http_evidence import CONDITIONS_AND_RANGE, grouped_fields
 from .collector import TIMEOUT_RULE
+from .sequences import plain_get
 
 __all__ = ["CONFIRMED_AT_MOST", "confirm_failures", "confirmable", "kill_session"]
 
@@ -200,8 +201,7 @@ def _plain_teacher(
     if len(teachers) != 1:
         return None
     [teacher] = teachers
-    fields = tuple(item for item in request.headers if item[0].lower() not in CONDITIONS_AND_RANGE)
-    plain = Request(target=request.target, http_version=request.http_version, headers=fields)
+    plain = plain_get(request)
     if plain == teacher:
         return None
 

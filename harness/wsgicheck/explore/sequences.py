@@ -32,7 +32,7 @@ from ..rules.http_evidence import (
 )
 from .vocabulary import HTTP_DATES
 
-__all__ = ["Elsewhere", "FollowUps", "ask_about", "follow_ups", "send_follow_ups"]
+__all__ = ["Elsewhere", "FollowUps", "ask_about", "follow_ups", "plain_get", "send_follow_ups"]
 
 #: A date long before any representation a run meets (the one RFC 9110 gives as its
 #: example): an If-Unmodified-Since that fails wherever the target gives a Last-Modified.
@@ -140,6 +140,17 @@ def follow_ups(
     return _built(request, response, wanted, keep)
 
 
+def plain_get(request: Request, keep: frozenset[str] = frozenset()) -> Request:
+    """``request`` as the plain GET a follow-up starts from: no body, and without the
+    fields a follow-up sets itself (conditions and Range), but those named in ``keep``
+    (the user's)."""
+    dropped = CONDITIONS_AND_RANGE - keep
+    fields = tuple(item for item in request.headers if item[0].lower() not in dropped)
+    return request.replace(
+        method="GET", headers=fields, body=b"", framing=Framing.NONE, chunk_sizes=(), learned=()
+    )
+
+
 def _built(
     request: Request, response: Response, wanted: Wanted, keep: frozenset[str]
 ) -> list[Request]:
@@ -147,16 +158,13 @@ def _built(
     its conditions and Range dropped and the fields added (made from ``response``, the
     answer to it, and recorded as learned), but none that would change a field named in
     ``keep``, and none that is no valid request."""
-    # The fields a follow-up sets itself (conditions, Range) are dropped, unless the user's.
-    dropped = CONDITIONS_AND_RANGE - keep
-    fields = tuple(item for item in request.headers if item[0].lower() not in dropped)
-    plain = {"headers": fields, "body": b"", "framing": Framing.NONE, "chunk_sizes": ()}
+    base = plain_get(request, keep)
     out = []
     for method, extra in wanted:
         names = {name.lower() for name, _ in extra}
         if names & keep:
             continue
-        kept = tuple(item for item in fields if item[0].lower() not in names)
+        kept = tuple(item for item in base.headers if item[0].lower() not in names)
         sent, learned = [], []
         for name, value in extra:
             text = value if isinstance(value, str) else made(value, response.header)
@@ -170,8 +178,7 @@ def _built(
         else:
             try:
                 headers = kept + tuple(sent)
-                changes = {**plain, "headers": headers, "learned": tuple(learned)}
-                out.append(request.replace(method=method, **changes))
+                out.append(base.replace(method=method, headers=headers, learned=tuple(learned)))
             except InvalidRequest:
                 continue  # an ETag with a CR in it, say: APP-HEADER-VALUE-NO-CONTROL's finding
     return out

@@ -82,9 +82,8 @@ def multithread_accurate(self: Rule, ex: Exchange) -> Iterator[Finding]:
         yield self.finding(
             ex,
             f"of two requests sent at once, the app held one for {waited:g} s and the server "
-            f"ran the other only once it had ended: one request at a time, on the process's "
-            f"main thread; "
-            f"wsgi.multithread is {flag!r}",
+            "ran the other only once it had ended: one request at a time, on the process's "
+            f"main thread; wsgi.multithread is {flag!r}",
         )
 
 
