@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from ..model.grammar import (
     NOT_IN_304,
     coding_weight_re,
+    content_length,
     content_range_re,
     decimal,
     entity_tag_re,
@@ -149,10 +150,12 @@ def allow_in_405(self: Rule, ex: Exchange) -> Iterator[Finding]:
 
 
 #: Response fields whose definition is one value, not a list (RFC 9110 §5.3: a sender MUST
-#: NOT send such a field twice): each with the section defining it. Content-Length is
-#: APP-CL-SYNTAX's (repeats that agree are its case); Set-Cookie is §5.3's own exception.
+#: NOT send such a field twice): each with the section defining it. Content-Length repeated
+#: with values that disagree (or are no number) is APP-CL-SYNTAX's; repeated with one value,
+#: this rule's (a recipient may reject it: Netty does). Set-Cookie is §5.3's own exception.
 SINGLE_FIELDS = {
     "age": "RFC 9111 §5.1",
+    "content-length": "RFC 9110 §8.6",
     "content-location": "RFC 9110 §8.7",
     "content-range": "RFC 9110 §14.4",
     "content-type": "RFC 9110 §8.3",
@@ -184,15 +187,22 @@ bad:  def not_found(environ, start_response, headers=[]):      # a list shared b
 fix:  headers = [("Content-Type", "text/plain")]               # a new list each time""",
 )
 def single_fields(self: Rule, ex: Exchange) -> Iterator[Finding]:
-    counts = Counter(name for name, _ in app_fields(ex) if name in SINGLE_FIELDS)
+    fields = app_fields(ex)
+    counts = Counter(name for name, _ in fields if name in SINGLE_FIELDS)
+    if counts["content-length"] > 1:
+        lengths = {content_length(value) for name, value in fields if name == "content-length"}
+        if len(lengths) > 1 or None in lengths:
+            del counts["content-length"]  # APP-CL-SYNTAX's: the values disagree
     repeated = sorted(name for name, count in counts.items() if count > 1)
     if repeated:
         sent = ", ".join(f"{name} ×{counts[name]}" for name in repeated)
         defined = ", ".join(sorted({SINGLE_FIELDS[name] for name in repeated}))
+        others = [name for name in repeated if name != "content-length"]
+        consequence = ", and a client may take either" if others else ""
+        if len(others) < len(repeated):
+            consequence += ", and a recipient may reject a repeated Content-Length as invalid"
         yield self.finding(
-            ex,
-            f"the response sends {sent}: each is defined as one value ({defined}), "
-            "and a client may take either",
+            ex, f"the response sends {sent}: each is defined as one value ({defined}){consequence}"
         )
 
 
