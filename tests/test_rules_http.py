@@ -140,8 +140,8 @@ TEXT = ("Content-Type", "text/plain")
         ("204 No Content", "GET", b"", set()),
         ("205 Reset Content", "GET", b"", set()),
         ("304 Not Modified", "GET", b"", set()),
-        # Zero bytes: RFC 9110 §9.3.7 calls a Content-Length of 0 "no content", and §8.3 asks
-        # for a type only where there is a representation to type (the app sweeps of
+        # Zero bytes: wsgicheck reads them as a representation whose type is unknown (RFC
+        # 9110 §8.3 excuses the field there), not one to type (the app sweeps of
         # 2026-12-03 and -04: WhiteNoise's empty 405 and 416, Radicale's empty 201).
         ("201 Created", "MKCOL", b"", set()),
         ("302 Found", "GET", b"", set()),
@@ -3110,8 +3110,9 @@ def test_the_validator_flags_what_wsgiref_content_type_check_asserts() -> None:
     for status in STATUSES:
         for typed in (False, True):
             headers = [TEXT] if typed else []
-            # With a byte of content: an empty answer needs no Content-Type here (RFC 9110
-            # §9.3.7), where wsgiref asserts one; test_content_type_is_asked_... pins that.
+            # With a byte of content: an empty answer needs no Content-Type here (wsgicheck's
+            # reading of RFC 9110 §8.3), where wsgiref asserts one;
+            # test_content_type_is_asked_... pins that.
             checked = validator(answering(status, headers, b"x"), collect=True)
             client = Client(checked)
             client.get("/")

@@ -135,7 +135,9 @@ def test_reports_cite_each_rule_by_its_own_source() -> None:
     """No report calls a requirement of an RFC or of wsgicheck a PEP 3333 one."""
     cited = {each.id: each.citation for each in REGISTRY}
     assert cited["APP-STATUS-FORMAT"].startswith("PEP 3333, ")
-    assert cited["APP-STATUS-FINAL"] == "RFC 9110 §15.2; PEP 3333, The start_response() Callable"
+    assert cited["APP-STATUS-FINAL"] == (
+        "RFC 9110 §15, §15.2; PEP 3333, The start_response() Callable"
+    )
     assert cited["HARNESS-TRANSPORTS-AGREE"] == "wsgicheck: one core, two transports"
     for rule in REGISTRY:
         assert cited[rule.id].startswith(rule.source.split(" §")[0]), rule.id
@@ -156,10 +158,15 @@ def test_a_rule_is_implied_exactly_when_every_row_it_covers_is() -> None:
     # a report shows such a rule's level as "MUST, implied", so a reader who checks the
     # quote for the word MUST is told why it is not there.
     levels = catalogue_levels()
+    # A rule of HTTP's covers no catalogue row: its own row in the traceability tables
+    # (catalogue "—") carries the dagger, where the RFC section states no keyword.
+    own_rows = {each: level for _, row, level, ids, _ in trace_rows() if row == "—" for each in ids}
 
     def implied(rule: Rule) -> bool:
         """Every row the rule covers at its own level is marked with a dagger (a rule may
         cover rows of other levels besides: those do not give it its level)."""
+        if not rule.covers:
+            return own_rows.get(rule.id, "").endswith("†")
         own = [
             levels[row]
             for row in rule.covers
@@ -183,6 +190,13 @@ def test_explain_says_when_a_rule_is_implied(capsys: pytest.CaptureFixture[str])
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == "APP-SR-ONCE (MUST, binds the app)"
     assert not any(line.startswith("Implied:") for line in lines)
+    # A rule of HTTP's whose section states no keyword (a status code's definition).
+    assert main(["explain", "APP-416-SATISFIABLE"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "APP-416-SATISFIABLE (MUST, implied, binds the app)"
+    assert any(
+        line.startswith("Implied: RFC 9110 §15.5.17, §14.1.2 states no MUST") for line in lines
+    )
 
 
 @pytest.mark.parametrize("rule", list(REGISTRY), ids=[each.id for each in REGISTRY])

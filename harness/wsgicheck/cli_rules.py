@@ -82,15 +82,19 @@ def run_explain(args: argparse.Namespace) -> int:
     ]
     if each.implied:
         keyword = each.level.value
-        lines += [
-            "",
-            *wrap_text(
+        if each.covers:
+            why = (
                 f"Implied: the text states no {keyword} in so many words; the requirement "
-                f"follows from it or from the PEP's own example code (the catalogue, "
-                "specs/pep3333-rules.md, marks the row with a dagger).",
-                "",
-            ),
-        ]
+                "follows from it or from the PEP's own example code (the catalogue, "
+                "specs/pep3333-rules.md, marks the row with a dagger)."
+            )
+        else:  # a rule of HTTP's, from no catalogue row
+            why = (
+                f"Implied: {each.source} states no {keyword} in so many words; the "
+                "requirement follows from its definitions (specs/traceability/extra.md "
+                "gives the reasoning, and marks the row with a dagger)."
+            )
+        lines += ["", *wrap_text(why, "")]
     if each.example:
         lines += ["", "Example of a violation and its fix:"]
         lines += ["  " + line for line in each.example.splitlines()]

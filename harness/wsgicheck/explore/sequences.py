@@ -223,7 +223,7 @@ def _may_ask_ranges(response: Response) -> bool:
 
 
 def _unsatisfiable(response: Response) -> list[str]:
-    """Byte ranges no representation of the answer's length satisfies (RFC 9110 §14.1.1):
+    """Byte ranges no representation of the answer's length satisfies (RFC 9110 §14.1.2):
     one starting at its length, and a suffix of none. A 416 with ``Content-Range: bytes
     */N`` or a 200 answer them; a 206 cannot (a Content-Range from the length to one byte
     before it is no range), and an app that raises on them fails."""

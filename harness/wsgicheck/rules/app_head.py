@@ -98,10 +98,14 @@ def status_no_control(self: Rule, ex: Exchange) -> Iterator[Finding]:
     "APP-STATUS-FINAL",
     level=Level.MUST,
     binding=Binding.APP,
-    section=SECTION + "; RFC 9110 §15.2",
+    section=SECTION + "; RFC 9110 §15, §15.2",
     summary="status is a final status (2xx-5xx); a WSGI app cannot send 1xx interim answers",
     pep="""The status argument is an HTTP "status" string like "200 OK" or "404 Not Found".""",
-    source="RFC 9110 §15.2",
+    source="RFC 9110 §15, §15.2",
+    # §15: a request's responses are "zero or more "interim" (non-final) responses [...]
+    # followed by exactly one "final" response"; the app's one status is that final one.
+    # No keyword says so.
+    implied=True,
     covers=(),
     needs=("start_response",),
     memo="exchange",
@@ -294,11 +298,11 @@ def no_transfer_encoding(self: Rule, ex: Exchange) -> Iterator[Finding]:
     "APP-CL-SYNTAX",
     level=Level.MUST,
     binding=Binding.APP,
-    section="Handling the Content-Length Header; RFC 9110 §8.6",
+    section="Handling the Content-Length Header; RFC 9110 §8.6, §2.2",
     summary="a Content-Length header is a decimal number, and repeats of it agree",
     pep="""If the application supplies a Content-Length header, the server should not transmit
     more bytes to the client than the header allows""",
-    source="RFC 9110 §8.6",
+    source="RFC 9110 §8.6, §2.2",
     covers=(),
     needs=("start_response",),
     memo="exchange",

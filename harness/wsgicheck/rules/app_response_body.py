@@ -233,6 +233,9 @@ def cl_accurate(self: Rule, ex: Exchange) -> Iterator[Finding]:
     summary="a 204 or 304 response has no body",
     pep=ORIGIN,
     source="RFC 9110 §15.3.5, §15.4.5",
+    # Each "is terminated by the end of the header section; it cannot contain content or
+    # trailers": no keyword, the status's definition.
+    implied=True,
     covers=(),
     applies=lambda ex: ex.response.status_code in (204, 304),
     needs=("start_response", "response:204-304"),

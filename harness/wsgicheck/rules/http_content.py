@@ -63,11 +63,12 @@ def _no_bytes(ex: Exchange, code: int) -> bool:
     the app's body ran to its end empty, or, for HEAD, whose content is its GET's and
     unknown here, it declares no Content-Length above 0 (WhiteNoise's HEAD 416 declares
     none; its GET is empty).
-    RFC 9110 §9.3.7 calls an answer with a Content-Length of "0" one in which "no content
-    is to be sent", and §8.3 excuses a sender where "the intended media type of the
-    enclosed representation is unknown": wsgicheck reads zero bytes so (an empty 201 to
-    MKCOL, a redirect, a 405). A 200 to GET is the target's representation (§6.4.2), an
-    empty file whose type the app knows, and is asked all the same."""
+    RFC 9110 §8.3 excuses a sender where "the intended media type of the enclosed
+    representation is unknown", and wsgicheck reads zero bytes of a status message so (an
+    empty 201 to MKCOL, a redirect, a 405, an answer to OPTIONS, whose content §9.3.7 gives
+    "if any"); by the letter of §6.4.1 they are content "of zero length". A 200 to GET is
+    the target's representation (§6.4.2), an empty file whose type the app knows, and is
+    asked all the same."""
     if code == 200 and ex.method in ("GET", "HEAD"):
         return False
     if ex.method == "HEAD":
@@ -514,7 +515,7 @@ def _byte_range(ranges: str) -> tuple[int | None, int] | None:
 
 def _satisfiable(spec: tuple[int | None, int], length: int) -> bool:
     """Whether a :func:`_byte_range` is satisfiable for a representation of ``length``
-    bytes (RFC 9110 §14.1.1: an int-range whose first-pos is less than the length, or a
+    bytes (RFC 9110 §14.1.2: an int-range whose first-pos is less than the length, or a
     suffix-range with a non-zero suffix-length)."""
     start, last = spec
     return last > 0 if start is None else start < length
@@ -543,7 +544,7 @@ def _refusal(ex: Exchange) -> tuple[str, tuple[int | None, int], int, str] | Non
     if match is None or match.group("unit").lower() != "bytes":
         return None
     length = decimal(match.group("unsatisfied") or "")
-    # An empty representation is not judged: only a suffix-range satisfies it (§14.1.1),
+    # An empty representation is not judged: only a suffix-range satisfies it (§14.1.2),
     # and a 416 to that is a corner too fine to fail an app on.
     return (fields[0], spec, length, "the length its Content-Range states") if length else None
 
@@ -559,11 +560,12 @@ def _steady_length(ex: Exchange) -> int | None:
     "APP-416-SATISFIABLE",
     level=Level.MUST,
     binding=Binding.APP,
-    section=SECTION + "; RFC 9110 §15.5.17, §14.1.1",
+    section=SECTION + "; RFC 9110 §15.5.17, §14.1.2",
     summary="no 416 to a single byte range that the representation's length satisfies: the "
     "length the 416 states, else the one plain GETs got (a 416 says no range can be served)",
     pep=ORIGIN,
-    source="RFC 9110 §15.5.17, §14.1.1",
+    source="RFC 9110 §15.5.17, §14.1.2",
+    implied=True,  # the 416's definition: "none of the requested ranges are satisfiable"
     covers=(),
     needs=("start_response",),
     memo="exchange",

@@ -661,6 +661,7 @@ def not_modified_conditional(self: Rule, ex: Exchange) -> Iterator[Finding]:
     summary="a 304 answers a GET or HEAD that carries a precondition",
     pep=ORIGIN,
     source="RFC 9110 §15.4.5",
+    implied=True,  # the 304's definition; no keyword
     covers=(),
     needs=("start_response",),
     memo="exchange",

@@ -1,7 +1,7 @@
 """The HTTP rules on representations selected by a request field: an app that picks one
 by a field says so in Vary (RFC 9110 §12.5.5), or a cache hands one client's representation
 to another; and representations that differ in content coding do not share a strong ETag
-(RFC 9110 §8.8.3.3), or a cache or a ranged download takes the two for one.
+(RFC 9110 §8.8.3, §8.8.1), or a cache or a ranged download takes the two for one.
 
 The evidence is GETs to one target of two requests that differ in one field only, whose
 200s differ in representation metadata (Content-Type, Content-Encoding, Content-Language):
@@ -306,11 +306,11 @@ def _coding_pairs(ex: Exchange) -> list[Pair]:
     "APP-ETAG-PER-CODING",
     level=Level.MUST,
     binding=Binding.APP,
-    section=SECTION + "; RFC 9110 §8.8.1, §8.8.3.3",
+    section=SECTION + "; RFC 9110 §8.8.3, §8.8.1",
     summary="representations that differ in content coding (gzip and none) do not share a "
     "strong ETag",
     pep=ORIGIN,
-    source="RFC 9110 §8.8.3.3",
+    source="RFC 9110 §8.8.3, §8.8.1",
     covers=(),
     needs=("start_response",),
     memo="exchange",
@@ -325,11 +325,14 @@ bad:  gzip the body and keep the app's ETag: "v1" on both the gzip and the plain
 fix:  ETag: "v1-gzip" on the gzip one (or make the tag weak, W/"v1", as Django does)""",
 )
 def etag_percontent_coding(self: Rule, ex: Exchange) -> Iterator[Finding]:
-    # RFC 9110 §8.8.3.3: "a strong entity tag for a content-encoded representation has to be
-    # distinct from the entity tag of an unencoded representation to prevent potential
-    # conflicts during cache updates and range requests"; §8.8.1: a strong validator "is
-    # unique across all versions of all representations associated with a particular
-    # resource over time".
+    # RFC 9110 §8.8.3: an entity tag whose generation "does not satisfy all of the
+    # characteristics of a strong validator (Section 8.8.1)", the origin server "MUST mark
+    # the entity tag as weak"; §8.8.1: "if the origin server sends the same validator for a
+    # representation with a gzip content coding applied as it does for a representation
+    # with no content coding, then that validator is weak". §8.8.3.3 says why: "a strong
+    # entity tag for a content-encoded representation has to be distinct from the entity
+    # tag of an unencoded representation to prevent potential conflicts during cache updates
+    # and range requests".
     mine = _strong_tag(ex)
     if mine is None:
         return

@@ -508,7 +508,7 @@ def trap_log(self: Rule, ex: Exchange) -> Iterator[Finding]:
     "SRV-CHUNKED-RFC",
     level=Level.MUST,
     binding=Binding.SERVER,
-    section="Handling the Content-Length Header; RFC 9112 §6.1",
+    section="Handling the Content-Length Header; RFC 9112 §6.1, §6.2",
     summary="chunked responses go only to HTTP/1.1 clients, and never with Content-Length",
     pep="""Note that the server must comply fully with RFC 2616 when doing this, or else
     fall back to one of the other strategies for dealing with the absence of

@@ -395,8 +395,9 @@ fix:  after a response that says close, close the connection (and read nothing m
 )
 def close_ends_connection(self: Rule, ex: Exchange) -> Iterator[Finding]:
     # RFC 9112 §9.6: "A server that sends a "close" connection option MUST initiate closure
-    # of the connection [...] after it sends the response containing "close". The server
-    # MUST NOT process any further requests received on that connection."
+    # of the connection [...] after it sends the response containing the "close" connection
+    # option. The server MUST NOT process any further requests received on that
+    # connection."
     after = ex.extra.after_close
     if after == "answered":
         yield self.finding(

@@ -295,7 +295,7 @@ def _read_to_end(ex: Exchange) -> bool:
     level=Level.MUST,
     binding=Binding.SERVER,
     # The PEP's "supported" leaves chunked to HTTP, which makes it so: "A recipient MUST be
-    # able to parse the chunked transfer coding" (RFC 9112 §7.1).
+    # able to parse and decode the chunked transfer coding" (RFC 9112 §7.1).
     section="Other HTTP Features; RFC 9112 §7.1",
     summary="a chunked request body reaches the app decoded",
     pep="""WSGI servers must handle any supported inbound "hop-by-hop" headers on their own,
