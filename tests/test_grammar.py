@@ -8,6 +8,7 @@ looser reading (``int(x, 16)``, a split on spaces) would let in.
 from __future__ import annotations
 
 import re
+from datetime import datetime, timezone
 
 import pytest
 
@@ -306,3 +307,26 @@ def test_chunk_size_refuses_what_int_would_take(text: bytes) -> None:
 def test_content_length_reads_digits(value: str, number: int | None) -> None:
     # RFC 9110 §8.6: Content-Length = 1*DIGIT, with the field's OWS around it (§5.5).
     assert grammar.content_length(value) == number
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "Sun, 06 Nov 1994 08:49:37 GMT",  # IMF-fixdate
+        "Sunday, 06-Nov-94 08:49:37 GMT",  # rfc850-date
+        "Sun Nov  6 08:49:37 1994",  # asctime-date: no zone, GMT by definition
+        "Sun, 06 Nov 1994 08:49:37 +0000",
+    ],
+)
+def test_http_date_reads_all_three_forms_as_utc(value: str) -> None:
+    # RFC 9110 §5.6.7: "A recipient that parses a timestamp value in an HTTP field MUST
+    # accept all three HTTP-date formats." The asctime form parsed naive, and was dropped:
+    # no rule judged a request that carried one (the app sweep of 2026-12-05, Zope).
+    assert grammar.http_date(value) == datetime(1994, 11, 6, 8, 49, 37, tzinfo=timezone.utc)
+
+
+@pytest.mark.parametrize(
+    "value", ["Sun, 06 Nov 1994 08:49:37", "yesterday", "", "Sun Nov  6 08:49:37 1994, x"]
+)
+def test_http_date_refuses_a_date_with_no_zone_that_is_not_asctime(value: str) -> None:
+    assert grammar.http_date(value) is None

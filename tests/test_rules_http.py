@@ -1468,6 +1468,12 @@ MODIFIED_SINCE = ("APP-IF-MODIFIED-SINCE", "GET", ("If-Modified-Since",))
         (LAST, True),
         ("Tue, 02 Jan 2024 00:00:00 GMT", True),
         ("Sun, 31 Dec 2023 00:00:00 GMT", False),  # modified since: a 200 is right
+        # The obsolete forms a recipient MUST accept too (RFC 9110 §5.6.7): the asctime one
+        # states no zone, and was read as no date (Zope answers it 200, the app sweep of
+        # 2026-12-05).
+        ("Mon Jan  1 00:00:00 2024", True),
+        ("Monday, 01-Jan-24 00:00:00 GMT", True),
+        ("Sun Dec 31 00:00:00 2023", False),
         ("yesterday", False),  # not an HTTP-date: ignored (RFC 9110 §13.1.3)
         ("Fri, 01 Jan 2100 00:00:00 GMT", False),  # after the response's Date: not judged
     ],
@@ -1506,6 +1512,18 @@ def test_a_304_to_a_date_before_the_last_modified_fails() -> None:
         "the app answered 304 to If-Modified-Since Sun, 31 Dec 2023 00:00:00 GMT, before its "
         "Last-Modified Mon, 01 Jan 2024 00:00:00 GMT: the representation was modified since, "
         "so the answer is the whole of it (200)"
+    )
+    # A date sent in an obsolete form is told as read, and as sent.
+    asctime = {**GET, "headers": {"If-Modified-Since": "Sun Dec 31 00:00:00 2023"}}
+    (finding,) = [
+        f
+        for ex in run(any_date, GET, asctime)
+        for f in check_exchange(ex)
+        if f.rule == MODIFIED_SINCE[0]
+    ]
+    assert finding.message.startswith(
+        "the app answered 304 to If-Modified-Since Sun, 31 Dec 2023 00:00:00 GMT (sent as "
+        "'Sun Dec 31 00:00:00 2023'), before its Last-Modified"
     )
 
 

@@ -276,14 +276,23 @@ status_code_bytes_re = re.compile(STATUS_CODE.encode("ascii"))
 
 def http_date(value: str | None) -> datetime | None:
     """An HTTP-date (RFC 9110 §5.6.7) as an aware datetime in UTC (a zone offset, which
-    parses, too: the messages print it as GMT), or None if it is not one."""
+    parses, too: the messages print it as GMT), or None if it is not one.
+
+    The asctime form (``Sun Nov  6 08:49:37 1994``) states no zone and is GMT by
+    definition: ``parsedate_to_datetime`` gives it naive, and it counts all the same (a
+    recipient "MUST accept all three HTTP-date formats"); any other date without a zone
+    is none."""
     if value is None or value.count(",") > 1:  # more than one date: a list is no HTTP-date
         return None
     try:
         parsed = parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):
         return None
-    return parsed.astimezone(timezone.utc) if parsed.tzinfo is not None else None
+    if parsed.tzinfo is not None:
+        return parsed.astimezone(timezone.utc)
+    if obs_date_re.fullmatch(value.strip(" \t")) is not None:  # the asctime form
+        return parsed.replace(tzinfo=timezone.utc)
+    return None
 
 
 def is_token(text: str) -> bool:

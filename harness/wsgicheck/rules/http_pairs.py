@@ -44,7 +44,7 @@ from .http_evidence import (
     tag_text,
     weak_match,
 )
-from .registry import ORIGIN, Binding, Finding, Level, Rule, byte_count, rule
+from .registry import ORIGIN, Binding, Finding, Level, Rule, byte_count, quoted, rule
 from .server_evidence import declared_length, final_call
 
 SECTION = "Other HTTP Features"
@@ -700,11 +700,15 @@ def if_modified_since(self: Rule, ex: Exchange) -> Iterator[Finding]:
         if steady is not None and (own is None or abs(now - own) <= _STAMPED_NOW):
             modified = steady if own is None else min(own, steady)
         if modified is not None and modified > since:
+            told = f"{since:%a, %d %b %Y %H:%M:%S} GMT"
+            sent = (request_field(ex, "if-modified-since") or "").strip(" \t")
+            if sent != told:  # an obsolete form (RFC 9110 §5.6.7), read as this date
+                told += f" (sent as {quoted(sent)})"
             yield self.finding(
                 ex,
-                f"the app answered 304 to If-Modified-Since {since:%a, %d %b %Y %H:%M:%S} GMT, "
-                f"before its Last-Modified {modified:%a, %d %b %Y %H:%M:%S} GMT: the "
-                "representation was modified since, so the answer is the whole of it (200)",
+                f"the app answered 304 to If-Modified-Since {told}, before its Last-Modified "
+                f"{modified:%a, %d %b %Y %H:%M:%S} GMT: the representation was modified "
+                "since, so the answer is the whole of it (200)",
             )
         return
     modified = own or steady
