@@ -51,6 +51,7 @@ HTTP_RULES = [
     "APP-HEAD-LIKE-GET",
     "APP-CL-OF-GET",
     "APP-304-KEEPS-FIELDS",
+    "APP-206-KEEPS-FIELDS",
     "APP-IF-NONE-MATCH",
     "APP-IF-MODIFIED-SINCE",
     "APP-IF-MATCH",
@@ -1353,6 +1354,81 @@ def test_bottle_static_file_refuses_the_unit_in_capitals(tmp_path: Path) -> None
     unsaid = {("APP-416-CONTENT-RANGE", ranges) for ranges in ("bytes=20-", "bytes=-0")}
     capitals = {("APP-416-SATISFIABLE", "BYTES=0-0"), ("APP-416-CONTENT-RANGE", "BYTES=0-0")}
     assert found == (unsaid | capitals if refuses.startswith("416") else unsaid)
+
+
+# -- APP-206-KEEPS-FIELDS ------------------------------------------------------------------
+
+RANGED = {**GET, "headers": {"Range": "bytes=0-1"}}
+
+
+def ranging(full: list[tuple[str, str]], partial: list[tuple[str, str]]) -> Any:
+    """Serves BODY, and its first two bytes to any Range, with ``partial`` beside
+    Content-Range where the 200 has ``full``."""
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        if "HTTP_RANGE" in environ:
+            cut = [("Content-Range", f"bytes 0-1/{len(BODY)}"), ("Content-Length", "2")]
+            start_response("206 Partial Content", [TEXT, *cut, *partial])
+            return [BODY[:2]]
+        start_response("200 OK", [TEXT, *full])
+        return [BODY]
+
+    return app
+
+
+@pytest.mark.parametrize(
+    ("full", "partial", "lacking"),
+    [
+        (KEPT, KEPT, None),
+        (KEPT, [], "cache-control, content-location, etag, expires, vary"),
+        (KEPT[:3], [KEPT[1]], "cache-control, etag"),
+        # What the 200 lacks, the 206 need not have; other fields are not asked for.
+        ([("Last-Modified", "Mon, 01 Jan 2024 00:00:00 GMT")], [], None),
+        # The values are not compared: a 206 with a tag of its own has one.
+        ([KEPT[0]], [("ETag", '"y"')], None),
+    ],
+    ids=["all-kept", "none", "two-dropped", "nothing-to-keep", "other-tag"],
+)
+def test_a_206_keeps_the_fields_of_its_200(
+    full: list[tuple[str, str]], partial: list[tuple[str, str]], lacking: str | None
+) -> None:
+    """The app sweep of 2026-12-05: CherryPy 18.10's static files tag the 200 alone (RFC 9110
+    §15.3.7: the 206 carries Cache-Control, Content-Location, Date, ETag, Expires and Vary
+    where the 200 to the same request would)."""
+    exchanges = run(ranging(full, partial), GET, RANGED, GET)
+    findings = [
+        f for ex in exchanges for f in check_exchange(ex) if f.rule == "APP-206-KEEPS-FIELDS"
+    ]
+    expected = [] if lacking is None else [
+        f"the 206 to GET with Range: bytes=0-1 lacks {lacking}, which the 200 to the same "
+        "request without Range has"
+    ]  # fmt: skip
+    assert [finding.message for finding in findings] == expected
+    judged = any(app_field(full, name) for name in ("etag", "cache-control", "vary"))
+    assert ("APP-206-KEEPS-FIELDS" in applied(exchanges)) == (lacking is not None or judged)
+
+
+def app_field(fields: list[tuple[str, str]], name: str) -> bool:
+    return any(each.lower() == name for each, _ in fields)
+
+
+def test_a_206_is_judged_only_between_two_gets_that_agree() -> None:
+    """Without the GET after it, or beside GETs that answer differently (an app that varies
+    by itself), a 206 is no evidence of what the 200 would carry."""
+    app = ranging(KEPT, [])
+    assert "APP-206-KEEPS-FIELDS" not in applied(run(app, GET, RANGED))
+    answers = iter([[KEPT[0]], [("Cache-Control", "no-store")]])
+
+    def varying(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        if "HTTP_RANGE" in environ:
+            start_response(
+                "206 Partial Content", [TEXT, ("Content-Range", f"bytes 0-1/{len(BODY)}")]
+            )
+            return [BODY[:2]]
+        start_response("200 OK", [TEXT, *next(answers)])
+        return [BODY]
+
+    assert "APP-206-KEEPS-FIELDS" not in applied(run(varying, GET, RANGED, GET))
 
 
 # -- APP-IF-NONE-MATCH and APP-IF-MODIFIED-SINCE ----------------------------------------------

@@ -71,7 +71,7 @@ def follow_ups(
     then ranges it cannot satisfy (:func:`_unsatisfiable`), one whose last-pos is past the
     end (:func:`_past_the_end`), one that ends inside it (:func:`_inside`), ``BYTES=0-0``
     (the unit in capitals), ``items=0-0`` (a
-    unit to ignore), and ``bytes=0-`` with gzip and deflate accepted.
+    unit to ignore), ``bytes=0-`` with gzip and deflate accepted, and the GET once more.
     After a redirect or a client error the app gave, :func:`_ignored_conditions` (with
     ``elsewhere``, what other targets taught).
     None for anything else; a value the app sent that no client could send back is left
@@ -137,6 +137,9 @@ def follow_ups(
             # a 206 after the app cut it (Flask-Compress with deflate) is past its minimum
             # size here, where bytes=0-0 never is.
             wanted.append(("GET", (("Range", "bytes=0-"), ("Accept-Encoding", "gzip, deflate"))))
+        # The GET again: the 206s are judged beside a 200 the app gives steadily
+        # (APP-206-KEEPS-FIELDS).
+        wanted.append(("GET", ()))
     return _built(request, response, wanted, keep)
 
 

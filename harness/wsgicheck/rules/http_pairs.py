@@ -375,9 +375,9 @@ def _by_django(ex: Exchange) -> bool:
     return where is not None and "django" in PurePath(where.file).parts
 
 
-#: The fields a 304 must carry when the 200 to the same request would (RFC 9110 §15.4.5;
-#: Date too, which the server adds under WSGI: SRV-ADD-REQUIRED-HEADERS).
-KEPT_IN_304 = ("cache-control", "content-location", "etag", "expires", "vary")
+#: The fields a 304 (RFC 9110 §15.4.5) and a 206 (§15.3.7) must carry when the 200 to the
+#: same request would; Date too, which the server adds under WSGI (SRV-ADD-REQUIRED-HEADERS).
+KEPT_FROM_200 = ("cache-control", "content-location", "etag", "expires", "vary")
 
 
 def _not_modified_cases(ex: Exchange) -> tuple[Exchange, list[Exchange]] | None:
@@ -404,7 +404,7 @@ def _not_modified_cases(ex: Exchange) -> tuple[Exchange, list[Exchange]] | None:
     # whose 200 carries one of the fields at least (else there is nothing to keep).
     applies=lambda ex: (
         (found := _not_modified_cases(ex)) is not None
-        and any(app_field(found[0], name) is not None for name in KEPT_IN_304)
+        and any(app_field(found[0], name) is not None for name in KEPT_FROM_200)
     ),
     example="""
 bad:  200 with "Vary: Accept-Encoding"; the 304 to its If-None-Match has only ETag
@@ -414,7 +414,7 @@ def not_modified_keeps_fields(self: Rule, ex: Exchange) -> Iterator[Finding]:
     found = _not_modified_cases(ex)
     assert found is not None
     get, cases = found
-    kept = [name for name in KEPT_IN_304 if app_field(get, name) is not None]
+    kept = [name for name in KEPT_FROM_200 if app_field(get, name) is not None]
     for case in cases:
         lacking = [name for name in kept if app_field(case, name) is None]
         if lacking:
@@ -477,6 +477,67 @@ _VARY_DROPPED_DJANGO = (
     "bytes alone, Vary and all, and a 304's is empty, whether a view made it or a "
     "ConditionalGetMiddleware listed after it): add the Vary to the 304 too"
 )
+
+
+def _partial_of(each: Exchange, get: Exchange) -> bool:
+    """Whether ``each`` is a 206 to ``get``'s request with a Range (and conditions) added,
+    ``get`` a 200: the 200 the range is cut from."""
+    return (
+        each.method == "GET"
+        and app_status(each) == 206
+        and app_status(get) == 200
+        and request_key(each, CONDITIONS_AND_RANGE) == request_key(get, CONDITIONS_AND_RANGE)
+    )
+
+
+def _partial_cases(ex: Exchange) -> tuple[Exchange, list[Exchange]] | None:
+    """The steady 200 to GET, and the 206s to its request with a Range added between it
+    and ``ex``."""
+    return _between(ex, _partial_of)
+
+
+@rule(
+    "APP-206-KEEPS-FIELDS",
+    level=Level.MUST,
+    binding=Binding.APP,
+    section=SECTION + "; RFC 9110 §15.3.7",
+    summary="a 206 carries the Cache-Control, Content-Location, ETag, Expires and Vary "
+    "fields the 200 to the same request carries",
+    pep=ORIGIN,
+    source="RFC 9110 §15.3.7",
+    covers=(),
+    needs=("start_response",),
+    memo="exchange",
+    sequence=history_bears_on,
+    steady=_rests_on(_partial_cases),
+    # Judged, like APP-304-KEEPS-FIELDS, at a second GET that got the same answer as the
+    # first, whose 200 carries one of the fields at least (else there is nothing to keep).
+    applies=lambda ex: (
+        (found := _partial_cases(ex)) is not None
+        and any(app_field(found[0], name) is not None for name in KEPT_FROM_200)
+    ),
+    example="""
+bad:  200 with ETag: "v1" and Cache-Control; the 206 to Range: bytes=0-0 has Content-Range only
+fix:  send the 200's Cache-Control, Content-Location, ETag, Expires and Vary with the 206""",
+)
+def partial_keeps_fields(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    # RFC 9110 §15.3.7: "A server that generates a 206 response MUST generate the following
+    # header fields, in addition to those required in the subsections below, if the field
+    # would have been sent in a 200 (OK) response to the same request: Date, Cache-Control,
+    # ETag, Expires, Content-Location, and Vary." A client joins ranges by their ETag, and
+    # a cache stores a 206 by the others.
+    found = _partial_cases(ex)
+    assert found is not None
+    get, cases = found
+    kept = [name for name in KEPT_FROM_200 if app_field(get, name) is not None]
+    for case in cases:
+        lacking = [name for name in kept if app_field(case, name) is None]
+        if lacking:
+            yield self.finding(
+                case,
+                f"the 206 to {_described(case)} lacks {', '.join(lacking)}, which the 200 to "
+                "the same request without Range has",
+            )
 
 
 #: The fields a sequence's requests to one target differ by (see
