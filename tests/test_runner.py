@@ -159,10 +159,30 @@ def test_the_note_of_the_apps_own_errors_tells_the_servers_500s_apart() -> None:
     (note,) = [each for each in result.notes if each.startswith("the app answered ")]
     assert re.fullmatch(
         r"the app answered \d+ request\(s\) with a server error of its own \(the table's 5xx "
-        r"count the server's own too, where the app raised or broke PEP 3333\); the first, "
-        r"GET /ui/ got 500 after it wrote to wsgi.errors: BuildError: no endpoint",
+        r"count the server's own too, sent where the app raised \(\d+ request\(s\)\)\); the "
+        r"first, GET /ui/ got 500 after it wrote to wsgi.errors: BuildError: no endpoint",
         note,
     ), note
+
+
+def test_a_table_whose_5xx_are_all_the_servers_says_so() -> None:
+    """The app sweep of 2026-12-05 (Zope, TurboGears): an app that raises and answers no
+    5xx of its own had its paths listed as "500" under "What the app answered", with no
+    note; those 500s are the server's, sent in place of an answer."""
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        if environ["PATH_INFO"] == "/boom":
+            raise ValueError("boom")
+        start_response("200 OK", [("Content-Type", "text/html")])
+        return [b"<a href='/boom'>boom</a>"]
+
+    result = run(app, options(profile="quick"), target="x")
+    served = sum(row.get("500", 0) for _, row in result.answers.rows())
+    assert served > 0
+    assert result.notes == [
+        f"the table's 5xx are the server's own, sent where the app raised ({served} "
+        "request(s)); the app answered no request with a server error of its own"
+    ]
 
 
 def test_a_seed_replays_the_same_run() -> None:
