@@ -883,8 +883,17 @@ def test_django_sessions_after_an_empty_vary_send_an_empty_list_element() -> Non
             plain = run(client.app, {"method": "GET", "target": "/page"})
     finally:
         del sys.modules[urls.__name__]
-    assert [each.response.header("Vary") for each in (*cached, *plain)] == [", Cookie", "Cookie"]
-    assert fired(cached) == {("APP-LIST-ELEMENTS", "GET", ())}
+    # Django 6.0 reads Vary with split_header_value, which drops empty elements: fixed
+    # there, where Django 5.2 (an LTS, supported to 2028) splits "" into one and keeps it.
+    import django
+
+    if django.VERSION >= (6, 0):
+        assert [each.response.header("Vary") for each in (*cached, *plain)] == ["Cookie"] * 2
+        assert fired(cached) == set()
+    else:
+        varies = [each.response.header("Vary") for each in (*cached, *plain)]
+        assert varies == [", Cookie", "Cookie"]
+        assert fired(cached) == {("APP-LIST-ELEMENTS", "GET", ())}
     assert fired(plain) == set()
 
 
