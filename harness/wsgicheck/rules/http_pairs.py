@@ -386,6 +386,29 @@ def _not_modified_cases(ex: Exchange) -> tuple[Exchange, list[Exchange]] | None:
     return _between(ex, _not_modified_of)
 
 
+def _keeps_something(
+    cases_of: Callable[[Exchange], tuple[Exchange, list[Exchange]] | None],
+) -> Callable[[Exchange], bool]:
+    """The ``applies`` of a rule on the fields a 304 or a 206 keeps from the 200: judged, like
+    APP-HEAD-LIKE-GET, at a second GET that got the same answer as the first, whose 200
+    carries one of :data:`KEPT_FROM_200` at least (else there is nothing to keep)."""
+
+    def applies(ex: Exchange) -> bool:
+        found = cases_of(ex)
+        return found is not None and any(
+            app_field(found[0], name) is not None for name in KEPT_FROM_200
+        )
+
+    return applies
+
+
+def _lacking(get: Exchange, cases: list[Exchange]) -> Iterator[tuple[Exchange, list[str]]]:
+    """Each case, with the fields of :data:`KEPT_FROM_200` the 200 ``get`` has and it lacks."""
+    kept = [name for name in KEPT_FROM_200 if app_field(get, name) is not None]
+    for case in cases:
+        yield case, [name for name in kept if app_field(case, name) is None]
+
+
 @rule(
     "APP-304-KEEPS-FIELDS",
     level=Level.MUST,
@@ -400,12 +423,7 @@ def _not_modified_cases(ex: Exchange) -> tuple[Exchange, list[Exchange]] | None:
     memo="exchange",
     sequence=history_bears_on,
     steady=_rests_on(_not_modified_cases),
-    # Judged, like APP-HEAD-LIKE-GET, at a second GET that got the same answer as the first,
-    # whose 200 carries one of the fields at least (else there is nothing to keep).
-    applies=lambda ex: (
-        (found := _not_modified_cases(ex)) is not None
-        and any(app_field(found[0], name) is not None for name in KEPT_FROM_200)
-    ),
+    applies=_keeps_something(_not_modified_cases),
     example="""
 bad:  200 with "Vary: Accept-Encoding"; the 304 to its If-None-Match has only ETag
 fix:  copy Cache-Control, Content-Location, ETag, Expires and Vary into the 304""",
@@ -414,9 +432,7 @@ def not_modified_keeps_fields(self: Rule, ex: Exchange) -> Iterator[Finding]:
     found = _not_modified_cases(ex)
     assert found is not None
     get, cases = found
-    kept = [name for name in KEPT_FROM_200 if app_field(get, name) is not None]
-    for case in cases:
-        lacking = [name for name in kept if app_field(case, name) is None]
+    for case, lacking in _lacking(get, cases):
         if lacking:
             yield self.finding(
                 case,
@@ -510,12 +526,7 @@ def _partial_cases(ex: Exchange) -> tuple[Exchange, list[Exchange]] | None:
     memo="exchange",
     sequence=history_bears_on,
     steady=_rests_on(_partial_cases),
-    # Judged, like APP-304-KEEPS-FIELDS, at a second GET that got the same answer as the
-    # first, whose 200 carries one of the fields at least (else there is nothing to keep).
-    applies=lambda ex: (
-        (found := _partial_cases(ex)) is not None
-        and any(app_field(found[0], name) is not None for name in KEPT_FROM_200)
-    ),
+    applies=_keeps_something(_partial_cases),
     example="""
 bad:  200 with ETag: "v1" and Cache-Control; the 206 to Range: bytes=0-0 has Content-Range only
 fix:  send the 200's Cache-Control, Content-Location, ETag, Expires and Vary with the 206""",
@@ -528,10 +539,7 @@ def partial_keeps_fields(self: Rule, ex: Exchange) -> Iterator[Finding]:
     # a cache stores a 206 by the others.
     found = _partial_cases(ex)
     assert found is not None
-    get, cases = found
-    kept = [name for name in KEPT_FROM_200 if app_field(get, name) is not None]
-    for case in cases:
-        lacking = [name for name in kept if app_field(case, name) is None]
+    for case, lacking in _lacking(*found):
         if lacking:
             yield self.finding(
                 case,
