@@ -12,6 +12,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote_to_bytes
@@ -183,6 +184,23 @@ def test_a_table_whose_5xx_are_all_the_servers_says_so() -> None:
         f"the table's 5xx are the server's own, sent where the app raised ({served} "
         "request(s)); the app answered no request with a server error of its own"
     ]
+
+
+def test_an_app_that_raises_after_its_status_adds_no_5xx_to_the_table_nor_a_note() -> None:
+    """Review of 2026-12-05: the note counted every answer the app raised in, and one that
+    raised after its 200 went out is a 200 in the table: the note told of 5xx that were
+    not there."""
+
+    def app(environ: dict[str, Any], start_response: Any) -> Iterator[bytes]:
+        start_response("200 OK", [("Content-Type", "text/html")])
+        yield b"<a href='/boom'>boom</a>"
+        if environ["PATH_INFO"] == "/boom":
+            raise ValueError("boom")
+
+    result = run(app, options(profile="quick"), target="x")
+    assert result.answers.failed.get("raised", 0) > 0
+    assert not any(status.startswith("5") for _, row in result.answers.rows() for status in row)
+    assert result.notes == []
 
 
 def test_a_seed_replays_the_same_run() -> None:

@@ -274,7 +274,7 @@ class Exploration:
         if kind == SUCCEEDED:
             self.answers.succeeded += 1
         elif kind is not None:
-            self.answers.add_failed(kind)
+            self.answers.add_failed(kind, reply.status_code)
             if kind == RAISED and self.answers.raised is None:
                 self.answers.raised = told(own_errors(exchange)[0])
             elif kind == ANSWERED and self.answers.answered_error is None:

@@ -178,15 +178,16 @@ def _judge_answers(
 
 def own_errors_note(answers: Answers) -> str | None:
     """No rule judges an app's own 5xx, and a run may pass with an endpoint that always
-    fails: the note that says so, with what the app logged. Where the app answered no
-    server error itself but raised or broke PEP 3333, the table's 5xx are all the server's,
-    under a title that says what the app answered: the note says that instead. None where
-    the table holds no 5xx of either."""
+    fails: the note that says so, with what the app logged. The table is what the app
+    answered, and holds the server's 5xx too, sent in its place where it raised before
+    its status or its response broke PEP 3333: the note counts those, and says the table's
+    5xx are all the server's where the app answered none itself. None where the table
+    holds no 5xx of either."""
     answered = answers.failed.get(ANSWERED, 0)
-    raised, replaced = answers.failed.get(RAISED, 0), answers.failed.get(REPLACED, 0)
+    raised, replaced = answers.served.get(RAISED, 0), answers.served.get(REPLACED, 0)
     causes = [
         f"the app raised ({raised} request(s))" if raised else "",
-        f"its response broke PEP 3333 ({replaced} request(s))" if replaced else "",
+        f"the app's response broke PEP 3333 ({replaced} request(s))" if replaced else "",
     ]
     where = " or ".join(cause for cause in causes if cause)
     if not answered:
@@ -198,7 +199,6 @@ def own_errors_note(answers: Answers) -> str | None:
         )
     if answers.answered_error is None:
         return None
-    # The table counts the server's 500s too, where the app raised or broke PEP 3333.
     server = f" (the table's 5xx count the server's own too, sent where {where})" if where else ""
     return (
         f"the app answered {answered} request(s) with a server error of its own{server}; "

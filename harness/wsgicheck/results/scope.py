@@ -19,6 +19,7 @@ from urllib.parse import unquote
 
 from ..core.environ import ServerConfig
 from ..model import grammar
+from ..model.extra import RAISED, REPLACED
 from ..model.request import FRAMING_HEADERS, Request
 
 __all__ = ["OTHER_PATHS", "Answers", "excluded", "parse_header", "with_headers"]
@@ -110,6 +111,9 @@ class Answers:
     paths: dict[str, dict[str, int]] = field(default_factory=dict)
     #: How the failed answers came about, cause → count (``model.extra.RAISED`` …).
     failed: dict[str, int] = field(default_factory=dict)
+    #: Of those, the ones the table shows as a 5xx the server sent in the app's place (it
+    #: raised before its status went out, or its response broke PEP 3333), by cause.
+    served: dict[str, int] = field(default_factory=dict)
     #: The answers in which the app did its work (``rules.harness_rules.outcome``).
     succeeded: int = 0
     #: The first exception that escaped the app of its own, as APP-TRAP-OWN-ERRORS tells it.
@@ -124,12 +128,17 @@ class Answers:
                 self.add(path, status, count)
         for cause, count in other.failed.items():
             self.failed[cause] = self.failed.get(cause, 0) + count
+        for cause, count in other.served.items():
+            self.served[cause] = self.served.get(cause, 0) + count
         self.succeeded += other.succeeded
         self.raised = self.raised or other.raised
         self.answered_error = self.answered_error or other.answered_error
 
-    def add_failed(self, cause: str) -> None:
+    def add_failed(self, cause: str, status: int) -> None:
+        """Count a failed answer, and as the server's when it sent a 5xx in its place."""
         self.failed[cause] = self.failed.get(cause, 0) + 1
+        if cause in (RAISED, REPLACED) and status >= 500:
+            self.served[cause] = self.served.get(cause, 0) + 1
 
     def add(self, path: str, status: str, count: int = 1) -> None:
         if path not in self.paths and len(self.paths) >= MAX_PATHS:

@@ -19,6 +19,7 @@ from ..model.grammar import SAFE_METHODS, entity_tag_re, http_date
 from ..model.request import Request
 from ..model.untrusted import show
 from .exchange import Exchange
+from .registry import quoted
 from .server_evidence import app_fields, final_call, status_code
 
 __all__ = [
@@ -39,6 +40,7 @@ __all__ = [
     "conditional",
     "content_coding",
     "content_codings",
+    "date_as_sent",
     "entity_tags",
     "fields_readable",
     "gmt_spelled",
@@ -331,6 +333,18 @@ def gmt_spelled(value: str) -> str | None:
     when it ends in neither (``email.utils.formatdate()`` writes "-0000" without
     ``usegmt``)."""
     return f"{value[:-5]}GMT" if value.endswith(("-0000", "+0000")) else None
+
+
+def date_as_sent(ex: Exchange, name: str) -> str:
+    """The request's date field ``name`` as a message quotes it: the date as read, as an
+    IMF-fixdate, and as sent where that differs (an obsolete form, RFC 9110 §5.6.7, which a
+    recipient must read all the same). Empty where the field holds no HTTP-date."""
+    sent = (request_field(ex, name) or "").strip(" \t")
+    date = http_date(sent)
+    if date is None:
+        return ""
+    told = f"{date:%a, %d %b %Y %H:%M:%S} GMT"
+    return told if sent == told else f"{told} (sent as {quoted(sent)})"
 
 
 def read_date(value: str | None) -> datetime | None:

@@ -36,6 +36,7 @@ from .http_evidence import (
     app_fields,
     app_list,
     app_status,
+    date_as_sent,
     entity_tags,
     history_bears_on,
     http_date,
@@ -44,7 +45,7 @@ from .http_evidence import (
     tag_text,
     weak_match,
 )
-from .registry import ORIGIN, Binding, Finding, Level, Rule, byte_count, quoted, rule
+from .registry import ORIGIN, Binding, Finding, Level, Rule, byte_count, rule
 from .server_evidence import declared_length, final_call
 
 SECTION = "Other HTTP Features"
@@ -121,11 +122,11 @@ def _same_answer(one: Exchange, other: Exchange) -> bool:
 def _bracket(ex: Exchange) -> tuple[Exchange, list[Exchange]] | None:
     """For a GET ``ex``: the GET of the same request before it and the exchanges to the
     same target between the two, when there are some and both GETs got the same answer.
-    What lies between (a HEAD, a 304) is then compared with a GET answer the app gives
-    steadily; an app that varies by itself (a counter, a rate limiter) gets no verdict. A
-    GET repeated with nothing to its target between (the usual case) costs no comparison.
+    What lies between (a HEAD, a 304, a 206) is then compared with a GET answer the app
+    gives steadily; an app that varies by itself (a counter, a rate limiter) gets no verdict.
+    A GET repeated with nothing to its target between (the usual case) costs no comparison.
 
-    Three rules ask it, each in ``applies`` and ``check``: worked out once per history
+    Four rules ask it, each in ``applies`` and ``check``: worked out once per history
     (kept in ``sequence_facts``, which a new history empties)."""
     facts = ex.sequence_facts
     if "bracket" not in facts:
@@ -769,10 +770,7 @@ def if_modified_since(self: Rule, ex: Exchange) -> Iterator[Finding]:
         if steady is not None and (own is None or abs(now - own) <= _STAMPED_NOW):
             modified = steady if own is None else min(own, steady)
         if modified is not None and modified > since:
-            told = f"{since:%a, %d %b %Y %H:%M:%S} GMT"
-            sent = (request_field(ex, "if-modified-since") or "").strip(" \t")
-            if sent != told:  # an obsolete form (RFC 9110 §5.6.7), read as this date
-                told += f" (sent as {quoted(sent)})"
+            told = date_as_sent(ex, "if-modified-since")
             yield self.finding(
                 ex,
                 f"the app answered 304 to If-Modified-Since {told}, before its Last-Modified "
@@ -785,6 +783,7 @@ def if_modified_since(self: Rule, ex: Exchange) -> Iterator[Finding]:
         return
     yield self.finding(
         ex,
-        f"Last-Modified {modified:%a, %d %b %Y %H:%M:%S} GMT is not after If-Modified-Since; "
-        f"the app answered {app_status(ex)} with {byte_count(ex.produced)} instead of 304",
+        f"Last-Modified {modified:%a, %d %b %Y %H:%M:%S} GMT is not after If-Modified-Since "
+        f"{date_as_sent(ex, 'if-modified-since')}; the app answered {app_status(ex)} with "
+        f"{byte_count(ex.produced)} instead of 304",
     )

@@ -38,6 +38,7 @@ from .http_evidence import (
     coded_note,
     comes_before_conditions,
     content_coding,
+    date_as_sent,
     entity_tags,
     history_bears_on,
     http_date,
@@ -212,7 +213,10 @@ def _if_unmodified_since_verdict(ex: Exchange) -> str | None:
     if modified <= since and code == 412:
         if plain_get(ex) is None or not steady(ex, "last-modified"):
             return None
-        return f"{stamp} is not after If-Unmodified-Since, so it holds; the app answered 412"
+        return (
+            f"{stamp} is not after If-Unmodified-Since "
+            f"{date_as_sent(ex, 'if-unmodified-since')}, so it holds; the app answered 412"
+        )
     if modified <= since:
         return "" if _successful(code) else None
     if code == 412:
@@ -220,7 +224,8 @@ def _if_unmodified_since_verdict(ex: Exchange) -> str | None:
     if not _successful(code) or not evaluates(ex, "if-unmodified-since", unless="if-match"):
         return None
     return (
-        f"{stamp} is after If-Unmodified-Since, so it fails; the app, which answers 412 "
+        f"{stamp} is after If-Unmodified-Since {date_as_sent(ex, 'if-unmodified-since')}, so "
+        "it fails; the app, which answers 412 "
         f"to a failing one on this target, answered {code} with {byte_count(ex.produced)}"
         + range_first(ex)
     )

@@ -167,7 +167,9 @@ class Rule:
     steady: Steady | None = field(default=None, repr=False, compare=False)
     #: The source states the requirement without a keyword at this level: it follows from
     #: the text ``pep`` quotes, or from the PEP's own example code (the catalogue,
-    #: ``specs/pep3333-rules.md``, marks the row †). Reports say so beside the level.
+    #: ``specs/pep3333-rules.md``, marks the row †), or, for a rule of HTTP's, from a
+    #: definition in the RFC section it cites (``specs/traceability/extra.md`` marks its row
+    #: †). Reports say so beside the level.
     implied: bool = False
 
     @property
