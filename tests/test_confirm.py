@@ -330,3 +330,20 @@ def test_the_readme_and_the_schema_state_how_many_failures_a_run_replays() -> No
         f"past the first {CONFIRMED_AT_MOST} failing ones, by id, or past the {BUDGET:g} "
         "seconds all the replays of a run may take" in schema
     )
+
+
+def test_a_finding_beside_the_gets_is_shown_after_what_it_compares(tmp_path: Path) -> None:
+    """The app sweep of 2026-12-05: APP-206-KEEPS-FIELDS on CherryPy was shown after eight
+    earlier requests (the run's HEAD, conditional GETs and ranges before the judged GET),
+    the shortening spending its replays on halves. The run knows which of them the finding
+    compares (the GET before and the 206: the rule's ``steady``), and those are tried
+    first, so the reproducer is those two and the judged GET."""
+    spec = str(BROKEN / "app_206_keeps_fields.py") + ":app"
+    result = supervise(spec, FAST)
+    failure = result.failures["APP-206-KEEPS-FIELDS"]
+    assert failure.fresh is True
+    (plain, ranged) = failure.before
+    assert plain.method == ranged.method == failure.request.method == "GET"
+    assert plain.headers == failure.request.headers
+    assert [name for name, _ in ranged.headers if name != "Host"] == ["Range"]
+    assert failure.rests_on == ()  # positions in the run's own sequence, not kept after

@@ -77,6 +77,10 @@ class Kept(NamedTuple):
     transport: str
     #: The requests sent before it in its sequence (none for a lone one).
     before: tuple[Request, ...] = ()
+    #: Which of ``before`` the finding compares the judged answer with (its rule's
+    #: ``steady``: the GETs around a 304, say), by position: what a shorter reproducer
+    #: keeps first (:mod:`wsgicheck.explore.confirm`). Empty where that is not known.
+    rests_on: tuple[int, ...] = ()
 
 
 _DEFAULT_CONFIG = ServerConfig()
@@ -138,6 +142,25 @@ class TimeOuts:
         return notes
 
 
+def _positions(rule: Rule, exchange: Exchange, before: tuple[Request, ...]) -> tuple[int, ...]:
+    """Where in ``before`` the exchanges ``rule``'s finding on ``exchange`` rests on were
+    sent (see :attr:`Kept.rests_on`): the exchange's history is the last of ``before``, in
+    order; empty where the rule compares none, or the two do not line up."""
+    if rule.steady is None:
+        return ()
+    history = exchange.history
+    offset = len(before) - len(history)
+    if offset < 0:
+        return ()
+    places = {id(earlier): offset + index for index, earlier in enumerate(history)}
+    positions = sorted({places.get(id(each), -1) for each in rule.steady(exchange)})
+    if not positions or positions[0] < 0:
+        return ()
+    if any(before[at] != history[at - offset].request for at in positions):
+        return ()
+    return tuple(positions)
+
+
 class Collector:
     """What the examples showed, rule by rule."""
 
@@ -197,7 +220,10 @@ class Collector:
                 kept = self.smallest.get(each.id)
                 # One kept as judged, unchecked, never stands in for one shown again.
                 if kept is None or (steady and size <= kept.size):
-                    self.smallest[each.id] = Kept(size, finding, request, config, transport, before)
+                    rests_on = _positions(each, exchange, before)
+                    self.smallest[each.id] = Kept(
+                        size, finding, request, config, transport, before, rests_on
+                    )
         return found
 
     def _choices(self, config: ServerConfig) -> tuple[str, ...]:
@@ -306,7 +332,7 @@ def simplify_all(
             request, config, before = simpler
             size = example_size(request, config, before)
             collector.smallest[rule_id] = Kept(
-                size, found[-1], request, config, kept.transport, before
+                size, found[-1], request, config, kept.transport, before, kept.rests_on
             )
 
 

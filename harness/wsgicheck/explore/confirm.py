@@ -104,6 +104,7 @@ def confirm_failures(spec: str, result: RunResult, timeout: float) -> None:
                 finding=replace(failure.finding, message=message),
                 request=request,
                 before=before,
+                rests_on=(),  # positions in the run's sequence, which is gone
                 reproducers=reproducers(
                     request,
                     failure.config,
@@ -126,8 +127,10 @@ def _fewer_before(
     spec: str, failure: Failure, timeout: float, deadline: float
 ) -> tuple[tuple[Request, ...], Request, str]:
     """Fewer of the requests before ``failure``, after which it still fails on a fresh
-    app: none (a body the framework cannot decode fails on any call), else the one just
-    before it (the 304 a GET is compared with); then its plain repeats alone
+    app: none (a body the framework cannot decode fails on any call); else those the
+    finding compares the judged answer with, where the run knew them (``rests_on``), and
+    then, of what is kept, the one just before it (the 304 a GET is compared with); then
+    its plain repeats alone
     (:func:`_plain_repeats`), and runs of what is kept left out in turn (halves,
     quarters, ... single requests), each kept out while it still fails, in
     :data:`SHORTENING_TRIES` replays at most; never a request whose answer teaches a
@@ -157,9 +160,16 @@ def _fewer_before(
         return answer.failed is True
 
     kept = failure.before
-    for fewer in ((), kept[-1:]):
-        if len(fewer) < len(kept) and fails(fewer):
-            return fewer, failure.request, message[0]
+    if kept and fails(()):
+        return (), failure.request, message[0]
+    # The requests the finding compares the judged answer with (the GETs around a 304 or a
+    # 206, say), where the run knew them: most often all it needs, and the rest is
+    # shortened from there.
+    rested = tuple(kept[at] for at in failure.rests_on if at < len(kept))
+    if rested and len(rested) < len(kept) and fails(rested):
+        kept = rested
+    if len(kept) > 1 and fails(kept[-1:]):
+        return kept[-1:], failure.request, message[0]
     repeats = _plain_repeats(failure.request, kept)
     if len(repeats) < len(kept) and repeats not in tried and fails(repeats):
         kept = repeats  # then halved as the rest: two of three plain GETs may do

@@ -84,6 +84,7 @@ def merge_partials(
                 compared=REGISTRY[rule_id].sequence is not None,
             ),
             before=kept.before,
+            rests_on=kept.rests_on,
             replayed=rule_id in replayed,
         )
         for rule_id, kept in sorted({**smallest, **replayed}.items())

@@ -61,6 +61,9 @@ class Failure:
     #: Whether it failed again when replayed (with ``before``) on the app loaded afresh, as
     #: the Python replay runs it; None when that was not tried or could not be told.
     fresh: bool | None = None
+    #: Which of ``before`` the finding compares the judged answer with, by position (the
+    #: collector's ``Kept.rests_on``): what the confirming process keeps first.
+    rests_on: tuple[int, ...] = ()
 
 
 def sequence_heading(before: tuple[Request, ...]) -> str:
