@@ -4,8 +4,11 @@ it gets to the request that taught it."""
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Callable
 from typing import Any
+
+import pytest
 
 from wsgicheck import Client
 from wsgicheck.model.learned import (
@@ -13,6 +16,7 @@ from wsgicheck.model.learned import (
     made,
     moved,
     replay,
+    restated,
     sources,
     stale,
     strong,
@@ -40,6 +44,44 @@ def test_a_date_is_moved_by_whole_days_or_not_at_all() -> None:
         assert moved(none, 1) is None, none
     # Past the calendar's last day: no date, where the run's follow-ups used to crash.
     assert moved("Fri, 31 Dec 9999 23:59:59 GMT", 1) is None
+
+
+@pytest.mark.parametrize(
+    ("date", "rfc850", "asctime"),
+    [
+        (
+            "Mon, 01 Jan 2024 00:00:00 GMT",
+            "Monday, 01-Jan-24 00:00:00 GMT",
+            "Mon Jan  1 00:00:00 2024",
+        ),
+        (
+            "Sun, 06 Nov 1994 08:49:37 GMT",
+            "Sunday, 06-Nov-94 08:49:37 GMT",
+            "Sun Nov  6 08:49:37 1994",
+        ),
+        (
+            "Mon, 01 Jan 2024 01:00:00 +0100",
+            "Monday, 01-Jan-24 00:00:00 GMT",
+            "Mon Jan  1 00:00:00 2024",
+        ),
+    ],
+)
+def test_a_date_is_restated_in_the_obsolete_forms(date: str, rfc850: str, asctime: str) -> None:
+    """RFC 9110 §5.6.7's two obsolete forms, which a recipient MUST read; the curl replay's
+    shell function writes them as the run does (bash and python3, as a replay runs)."""
+    assert (restated(date, "rfc850"), restated(date, "asctime")) == (rfc850, asctime)
+    from wsgicheck.results.reproduce import _RESTATED
+
+    for form, expected in (("rfc850", rfc850), ("asctime", asctime)):
+        done = subprocess.run(
+            ["bash", "-c", f'{_RESTATED}; restated "$0" "$1"', date, form],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+        assert done.stdout == expected + "\n"
+    assert restated("yesterday", "asctime") is None
 
 
 def test_parts_are_made_from_what_an_answer_says() -> None:

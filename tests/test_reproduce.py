@@ -217,3 +217,50 @@ def test_a_replay_whose_answer_gives_no_validator_stops_and_says_so(tmp_path: Pa
     assert curl.returncode != 0
     assert curl.stderr.strip().endswith("the answer gave no ETag")
     assert "If-None-Match" not in trace  # the second request was never sent
+
+
+#: Answers 304 only to an If-Modified-Since that is its Last-Modified as it wrote it
+#: (Quixote 3.8 compares the text): the same instant in an obsolete form gets 200.
+AS_TEXT = """
+    from email.utils import formatdate
+
+    MODIFIED = formatdate(1_600_000_000, usegmt=True)
+
+    def app(environ, start_response):
+        fields = [("Content-Type", "text/plain"), ("Last-Modified", MODIFIED)]
+        if environ.get("HTTP_IF_MODIFIED_SINCE") == MODIFIED:
+            start_response("304 Not Modified", fields[1:])
+            return []
+        start_response("200 OK", fields)
+        return [b"hello"]
+"""
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="needs curl")
+@pytest.mark.skipif(shutil.which("python3") is None, reason="the replay restates with python3")
+def test_a_date_sent_back_in_an_obsolete_form_is_restated_by_both_replays(
+    tmp_path: Path,
+) -> None:
+    """The app sweep of 2026-12-05: a question sends the Last-Modified back in the asctime
+    form; each replay writes it so from the answer it gets (the shell's ``restated``, the
+    Python replay's :func:`~wsgicheck.model.learned.restated`), and shows the fault."""
+    spec = write_app(tmp_path, "as_text.py", AS_TEXT)
+    host = (("Host", "localhost"),)
+    asctime = "Sun Sep 13 12:26:40 2020"
+    taught = LearnedField(
+        name="If-Modified-Since",
+        value=asctime,
+        teacher=Request(headers=host),
+        parts=(From("last-modified", "asctime"),),
+    )
+    request = Request(headers=(*host, ("If-Modified-Since", asctime)), learned=(taught,))
+    replays = reproducers(request, ServerConfig(multithread=True), spec, (Request(headers=host),))
+    assert "from wsgicheck.model.learned import restated" in replays.python.splitlines()
+    python = _python_replay(tmp_path, replays.python)
+    assert python.returncode == 0, python.stderr
+    assert [line.split(" ", 1)[0] for line in python.stdout.splitlines()] == [
+        "APP-IF-MODIFIED-SINCE"
+    ]
+    curl, trace = _serve(tmp_path, spec, replays.curl)
+    assert curl.returncode == 0, curl.stderr
+    assert f"If-Modified-Since: {asctime}" in "\n".join(trace)

@@ -15,7 +15,7 @@ import warnings
 import zlib
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta, timezone
-from email.utils import format_datetime
+from email.utils import format_datetime, parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 from wsgiref.util import setup_testing_defaults
@@ -1592,6 +1592,46 @@ def test_if_modified_since(since: str, flagged: bool) -> None:
     )
     expected = {("APP-IF-MODIFIED-SINCE", "GET", ("If-Modified-Since",))} if flagged else set()
     assert fired(exchanges) == expected
+
+
+def test_the_questions_send_the_date_in_its_obsolete_forms_and_none() -> None:
+    """The app sweep of 2026-12-05: Quixote answers 304 only to its Last-Modified as it
+    wrote it, and static3 raises on an If-Modified-Since that is no date; no run sent
+    either. The questions now send the Last-Modified in the rfc850 and asctime forms a
+    recipient MUST read too (RFC 9110 §5.6.7), and "yesterday", which it MUST ignore."""
+
+    def as_text(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        if environ.get("HTTP_IF_MODIFIED_SINCE") == LAST:  # compared as text
+            start_response("304 Not Modified", [("Last-Modified", LAST)])
+            return []
+        start_response("200 OK", [TEXT, ("Last-Modified", LAST)])
+        return [BODY]
+
+    found = {
+        (f.rule, dict(f.request.headers)["If-Modified-Since"])
+        for ex in ask_about(Client(as_text))
+        for f in check_exchange(ex)
+        if f.request is not None and "If-Modified-Since" in dict(f.request.headers)
+    }
+    assert found == {
+        ("APP-IF-MODIFIED-SINCE", "Monday, 01-Jan-24 00:00:00 GMT"),
+        ("APP-IF-MODIFIED-SINCE", "Mon Jan  1 00:00:00 2024"),
+    }
+
+    def raising(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        since = environ.get("HTTP_IF_MODIFIED_SINCE")
+        if since is not None and parsedate_to_datetime(since) is None:  # never: it raises
+            raise AssertionError
+        start_response("200 OK", [TEXT, ("Last-Modified", LAST)])
+        return [BODY]
+
+    raised = [
+        dict(f.request.headers).get("If-Modified-Since")
+        for ex in ask_about(Client(raising))
+        for f in check_exchange(ex)
+        if f.rule == "APP-TRAP-OWN-ERRORS" and f.request is not None
+    ]
+    assert raised == ["yesterday"]
 
 
 def test_a_304_to_a_date_before_the_last_modified_fails() -> None:

@@ -82,6 +82,13 @@ def test_a_get_with_validators_and_ranges_is_followed_by_every_question() -> Non
         ("GET", (("Accept", "text/plain"), ("If-Unmodified-Since", DAY_BEFORE))),
         ("GET", (("Accept", "text/plain"), ("If-Unmodified-Since", LAST))),
         ("GET", (("Accept", "text/plain"), ("If-Modified-Since", DAY_BEFORE))),  # no 304
+        # The date in the two obsolete forms a recipient reads as well, then no date.
+        (
+            "GET",
+            (("Accept", "text/plain"), ("If-Modified-Since", "Monday, 01-Jan-24 00:00:00 GMT")),
+        ),
+        ("GET", (("Accept", "text/plain"), ("If-Modified-Since", "Mon Jan  1 00:00:00 2024"))),
+        ("GET", (("Accept", "text/plain"), ("If-Modified-Since", "yesterday"))),
         ("GET", (("Accept", "text/plain"), ("Range", "bytes=0-0"))),
         ("GET", (("Accept", "text/plain"), ("Range", "bytes=0-0"), ("If-Range", TAG))),
         ("GET", (("Accept", "text/plain"), ("Range", "bytes=0-0"), ("If-Range", STALE))),
@@ -350,6 +357,8 @@ def test_each_validator_sent_back_says_what_it_is_made_of() -> None:
         ("If-Unmodified-Since", before),
         ("If-Unmodified-Since", date),
         ("If-Modified-Since", before),
+        ("If-Modified-Since", (From("last-modified", "rfc850"),)),
+        ("If-Modified-Since", (From("last-modified", "asctime"),)),
         ("If-Range", (From("etag", "strong"),)),
         ("If-Range", stale),
         ("If-None-Match", tag),  # beside the range
@@ -477,7 +486,14 @@ def test_a_last_modified_in_another_zone_is_asked_about_in_gmt() -> None:
         for name, value in fields
         if name == "If-Modified-Since"
     ]
-    assert asked_since == [modified, modified, DAY_BEFORE]
+    assert asked_since == [
+        modified,
+        modified,
+        DAY_BEFORE,
+        "Monday, 01-Jan-24 00:00:00 GMT",
+        "Mon Jan  1 00:00:00 2024",
+        "yesterday",
+    ]
 
 
 def test_a_tag_no_client_could_send_back_is_left_out() -> None:

@@ -314,6 +314,10 @@ def _stale_beside_date(response: Response) -> list[tuple[tuple[str, Value], ...]
     return [(("If-None-Match", stale), ("If-Modified-Since", _DATE))]
 
 
+#: The obsolete forms of an HTTP-date (:func:`wsgicheck.model.learned.restated`).
+_OBSOLETE = ("rfc850", "asctime")
+
+
 def _preconditions(response: Response) -> list[tuple[str, Value]]:
     """One field each, in this order: If-Match with a stale tag, then with the learned one
     (a 412 shows the app evaluates If-Match; the learned tag, if weak, must then fail too:
@@ -321,7 +325,9 @@ def _preconditions(response: Response) -> list[tuple[str, Value]]:
     weakly), and ``*`` (it holds on a target that has a representation: Werkzeug's
     ``make_conditional`` answers 412); If-Unmodified-Since a day before Last-Modified,
     then equal to it (the same way); If-Modified-Since a day before Last-Modified
-    (modified since: no 304)."""
+    (modified since: no 304), then the Last-Modified in the two obsolete forms a recipient
+    MUST read as well (RFC 9110 §5.6.7: Quixote's 304 compares the text), then no date at all
+    (``yesterday``, which it MUST ignore, §13.1.3: static3 raises on it)."""
     tag, modified, before = _learned(response)
     out: list[tuple[str, Value]] = []
     if tag is not None:
@@ -332,6 +338,8 @@ def _preconditions(response: Response) -> list[tuple[str, Value]]:
     if before is not None and modified is not None:
         out += [("If-Unmodified-Since", _DAY_BEFORE), ("If-Unmodified-Since", _DATE)]
         out.append(("If-Modified-Since", _DAY_BEFORE))
+        out += [("If-Modified-Since", (From("last-modified", form),)) for form in _OBSOLETE]
+        out.append(("If-Modified-Since", "yesterday"))
     return out
 
 

@@ -24,6 +24,7 @@ __all__ = [
     "made",
     "moved",
     "replay",
+    "restated",
     "sources",
     "stale",
     "strong",
@@ -61,6 +62,24 @@ def moved(date: str, days: int) -> str | None:
     return format_datetime(later, usegmt=True)
 
 
+_DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def restated(date: str, form: str) -> str | None:
+    """The HTTP-date ``date`` states, written in the obsolete ``form``, ``"rfc850"``
+    (``Sunday, 06-Nov-94 08:49:37 GMT``) or ``"asctime"`` (``Sun Nov  6 08:49:37 1994``),
+    which a recipient MUST read as well (RFC 9110 §5.6.7); None when it states none."""
+    parsed = http_date(date)
+    if parsed is None:
+        return None
+    day, month = _DAY_NAMES[parsed.weekday()], _MONTHS[parsed.month - 1]
+    clock = f"{parsed.hour:02}:{parsed.minute:02}:{parsed.second:02}"
+    if form == "rfc850":
+        return f"{day}, {parsed.day:02}-{month}-{parsed.year % 100:02} {clock} GMT"
+    return f"{day[:3]} {month} {parsed.day:>2} {clock} {parsed.year}"
+
+
 #: The changes a learned validator goes through (:attr:`From.change`), by name.
 CHANGES: dict[str, Callable[[str], str | None]] = {
     "": lambda value: value,
@@ -69,6 +88,8 @@ CHANGES: dict[str, Callable[[str], str | None]] = {
     "stale": stale,
     "day before": lambda date: moved(date, -1),
     "day after": lambda date: moved(date, 1),
+    "rfc850": lambda date: restated(date, "rfc850"),
+    "asctime": lambda date: restated(date, "asctime"),
 }
 
 

@@ -235,6 +235,19 @@ _MOVED = (
     "print(e.format_datetime(t + d.timedelta(days=int(sys.argv[2])), usegmt=True))' "
     '"$1" "$2"; }'
 )
+#: A shell function that prints the HTTP-date ``$1`` in the obsolete form ``$2``
+#: (``rfc850`` or ``asctime``), as :func:`~wsgicheck.model.learned.restated` does.
+_RESTATED = (
+    "restated() { python3 -c 'import sys, datetime as d, email.utils as e; "
+    "t = e.parsedate_to_datetime(sys.argv[1]); "
+    "t = t.replace(tzinfo=d.timezone.utc) if t.tzinfo is None else t.astimezone(d.timezone.utc); "
+    'D = "Monday Tuesday Wednesday Thursday Friday Saturday Sunday".split()[t.weekday()]; '
+    'M = "JanFebMarAprMayJunJulAugSepOctNovDec"[3 * t.month - 3 : 3 * t.month]; '
+    'c = f"{t.hour:02}:{t.minute:02}:{t.second:02}"; '
+    'print(f"{D}, {t.day:02}-{M}-{t.year % 100:02} {c} GMT" if sys.argv[2] == "rfc850" '
+    'else f"{D[:3]} {M} {t.day:>2} {c} {t.year}")'
+    '\' "$1" "$2"; }'
+)
 #: The shell text of a learned validator's change, where it is more than the variable
 #: (``{}``: the name of the one it is made from, :func:`_shell_variable`).
 _SHELL_CHANGES = {"weak": "W/${{{}}}", "stale": '${{{}%?}}-stale\\"'}
@@ -246,6 +259,8 @@ _SHELL_FROM = {
     "stale": ("tag", "etag"),
     "day before": ("day before", "last-modified"),
     "day after": ("day after", "last-modified"),
+    "rfc850": ("rfc850", "last-modified"),
+    "asctime": ("asctime", "last-modified"),
 }
 #: The Python text of a learned validator's change (``{}``: its variable's name), and the
 #: function of :mod:`wsgicheck.model.learned` it calls.
@@ -256,6 +271,8 @@ _PYTHON_CHANGES = {
     "stale": ("stale({})", "stale"),
     "day before": ("moved({}, -1)", "moved"),
     "day after": ("moved({}, 1)", "moved"),
+    "rfc850": ("restated({}, 'rfc850')", "restated"),
+    "asctime": ("restated({}, 'asctime')", "restated"),
 }
 
 
@@ -268,7 +285,8 @@ def _curl_sequence(every: Sequence[Request], config: ServerConfig) -> str:
     if taught.read:
         changes = {part.change for uses in taught.uses.values() for part in uses}
         moves = changes & {"day before", "day after"}
-        commands += [_LEARN, *([_MOVED] if moves else [])]
+        forms = changes & {"rfc850", "asctime"}
+        commands += [_LEARN, *([_MOVED] if moves else []), *([_RESTATED] if forms else [])]
     for position, request in enumerate(every):
         values = {
             index: "".join(
@@ -320,6 +338,10 @@ def _shell_reads(teacher: Request, taught: _Taught) -> list[str]:
             if change in changes:
                 moved = _shell_variable(taught, teacher, field, change)
                 out.append(f'{moved}=$(moved "${variable}" {days})')
+        for form in ("rfc850", "asctime"):
+            if form in changes:
+                restated = _shell_variable(taught, teacher, field, form)
+                out.append(f'{restated}=$(restated "${variable}" {form})')
     return out
 
 

@@ -139,10 +139,11 @@ def _find_bracket(ex: Exchange) -> tuple[Exchange, list[Exchange]] | None:
     if ex.method != "GET" or not answered(ex) or not ex.iteration_finished:
         return None
     target = ex.request.target
-    same = [each for each in ex.history if each.request.target == target]
-    if not same:
+    # The latest exchange to the target first: a GET repeated with nothing between (a test
+    # suite's, under the validator) is told without a pass over the whole history.
+    last = next((each for each in reversed(ex.history) if each.request.target == target), None)
+    if last is None:
         return None
-    last = same[-1]
     if (
         last.method == "GET"
         and last.request.headers == ex.request.headers
@@ -150,6 +151,7 @@ def _find_bracket(ex: Exchange) -> tuple[Exchange, list[Exchange]] | None:
         and last.iteration_finished
     ):
         return None  # the GET it repeats comes last: nothing lies between
+    same = [each for each in ex.history if each.request.target == target]
     get = counterpart(ex, "GET", frozenset())
     if get is None:
         return None
