@@ -31,9 +31,11 @@ from wsgicheck.core.environ import ServerConfig
 from wsgicheck.drivers.server import live_server
 from wsgicheck.drivers.validation import validator
 from wsgicheck.explore.sequences import ask_about, send_follow_ups
+from wsgicheck.model.grammar import http_date
 from wsgicheck.model.response import Response
 from wsgicheck.rules import REGISTRY, Exchange, check_exchange, in_sequence
 from wsgicheck.rules.http_pairs import KEPT_FROM_200
+from wsgicheck.rules.registry import quoted
 
 #: The rules of rules/http_content.py, http_pairs.py, http_preconditions.py and http_vary.py.
 HTTP_RULES = [
@@ -63,6 +65,7 @@ HTTP_RULES = [
     "APP-ERRORS-BEFORE-CONDITIONS",
     "APP-304-CONDITIONAL",
     "APP-304-UNCONDITIONAL",
+    "APP-INVALID-DATE-IGNORED",
     "APP-RANGE-UNIT-IGNORED",
     "APP-VARY-NAMES-FIELD",
     "APP-ETAG-PER-CODING",
@@ -1632,6 +1635,89 @@ def test_the_questions_send_the_date_in_its_obsolete_forms_and_none() -> None:
         if f.rule == "APP-TRAP-OWN-ERRORS" and f.request is not None
     ]
     assert raised == ["yesterday"]
+
+
+def refusing_no_date(status: str) -> Callable[..., list[bytes]]:
+    """Answers ``status`` to a date condition it cannot read (Paste 3.10's FileApp: 400), and
+    evaluates an If-Modified-Since it can read."""
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        for key in ("HTTP_IF_MODIFIED_SINCE", "HTTP_IF_UNMODIFIED_SINCE"):
+            value = environ.get(key)
+            if value is not None and http_date(value) is None:
+                start_response(status, [TEXT])
+                return []
+        since, last = http_date(environ.get("HTTP_IF_MODIFIED_SINCE")), http_date(LAST)
+        if since is not None and last is not None and since >= last:
+            start_response("304 Not Modified", [("Last-Modified", LAST)])
+            return []
+        start_response("200 OK", [TEXT, ("Last-Modified", LAST)])
+        return [BODY]
+
+    return app
+
+
+@pytest.mark.parametrize(
+    ("status", "headers", "said"),
+    [
+        ("400 Bad Request", {"If-Modified-Since": "yesterday"}, "400"),
+        ("304 Not Modified", {"If-Modified-Since": "yesterday"}, "304"),
+        ("412 Precondition Failed", {"If-Unmodified-Since": "0"}, "412"),
+        ("200 OK", {"If-Modified-Since": "yesterday"}, None),  # ignored: right
+        ("400 Bad Request", {"If-Modified-Since": f"{LAST}, {LAST}"}, "400"),  # a list
+    ],
+)
+def test_a_date_condition_that_is_no_date_is_ignored(
+    status: str, headers: dict[str, str], said: str | None
+) -> None:
+    """The app sweep of 2026-12-05: Paste 3.10 answers 400 to an If-Modified-Since that is no
+    HTTP-date, which RFC 9110 §13.1.3 (and §13.1.4 for If-Unmodified-Since) has a recipient
+    ignore. Judged beside two plain GETs that got 200."""
+    exchanges = run(refusing_no_date(status), GET, GET, {**GET, "headers": headers})
+    found = [
+        f.message for f in check_exchange(exchanges[-1]) if f.rule == "APP-INVALID-DATE-IGNORED"
+    ]
+    if said is None:
+        assert found == []
+    else:
+        ((name, value),) = headers.items()
+        assert found == [
+            f"{name} {quoted(value)} is no HTTP-date, which a recipient MUST ignore (RFC 9110 "
+            f"§13.1.{3 if 'Modified-' in name and 'Un' not in name else 4}); the app answered "
+            f"{said} where the same GET without it gets 200"
+        ]
+    assert "APP-INVALID-DATE-IGNORED" in applied(exchanges[-1:])
+
+
+@pytest.mark.parametrize(
+    "requests",
+    [
+        # One plain GET before it: not yet the app's steady answer.
+        [GET, {**GET, "headers": {"If-Modified-Since": "yesterday"}}],
+        # A date a lenient recipient reads ("-0000"), or one that is a date.
+        [GET, GET, {**GET, "headers": {"If-Modified-Since": "Mon, 01 Jan 2024 00:00:00 -0000"}}],
+        [GET, GET, {**GET, "headers": {"If-Modified-Since": LAST}}],
+        # Another condition beside it, or a Range: they decide the answer too.
+        [GET, GET, {**GET, "headers": {"If-Modified-Since": "yesterday", "If-None-Match": "*"}}],
+        [GET, GET, {**GET, "headers": {"If-Modified-Since": "yesterday", "Range": "bytes=0-0"}}],
+    ],
+    ids=["one-get", "minus-zero", "a-date", "with-if-none-match", "with-range"],
+)
+def test_a_date_condition_is_not_judged_without_evidence(requests: list[dict[str, Any]]) -> None:
+    exchanges = run(refusing_no_date("400 Bad Request"), *requests)
+    assert "APP-INVALID-DATE-IGNORED" not in applied(exchanges[-1:])
+
+
+def test_the_questions_find_a_refused_date_that_is_none() -> None:
+    """The questions after a GET with a Last-Modified send ``If-Modified-Since: yesterday``
+    after two plain GETs: a run finds Paste's 400."""
+    found = {
+        (f.rule, dict(f.request.headers).get("If-Modified-Since"))
+        for ex in ask_about(Client(refusing_no_date("400 Bad Request")))
+        for f in check_exchange(ex)
+        if f.request is not None
+    }
+    assert found == {("APP-INVALID-DATE-IGNORED", "yesterday")}
 
 
 def test_a_304_to_a_date_before_the_last_modified_fails() -> None:

@@ -52,7 +52,7 @@ from .http_evidence import (
     weak_match,
 )
 from .http_pairs import SECTION, answered, counterpart, range_first
-from .registry import ORIGIN, Binding, Finding, Level, Rule, byte_count, rule
+from .registry import ORIGIN, Binding, Finding, Level, Rule, byte_count, quoted, rule
 
 SAFE = ("GET", "HEAD")
 
@@ -685,4 +685,67 @@ def not_modified_unconditional(self: Rule, ex: Exchange) -> Iterator[Finding]:
             f"the app answered 304 to a {show(ex.method)} that carries no condition: a 304 "
             "says an If-None-Match or If-Modified-Since evaluated false, and a client that "
             "sent neither has no stored copy to use in its place",
+        )
+
+
+#: The date preconditions a recipient MUST ignore when they hold no HTTP-date.
+_DATE_CONDITIONS = {"if-modified-since": "§13.1.3", "if-unmodified-since": "§13.1.4"}
+
+
+def _no_date(ex: Exchange) -> tuple[str, str] | None:
+    """For a GET whose one precondition (and no Range) is If-Modified-Since or
+    If-Unmodified-Since holding no HTTP-date, not even one a lenient recipient reads (a
+    "-0000" zone): the field's name and its value; None otherwise."""
+    if ex.method != "GET" or request_field(ex, "range") is not None:
+        return None
+    present = [name for name in CONDITIONAL_FIELDS if request_field(ex, name) is not None]
+    if len(present) != 1 or present[0] not in _DATE_CONDITIONS:
+        return None
+    value = request_field(ex, present[0])
+    return (present[0], value or "") if read_date(value) is None else None
+
+
+def _no_date_case(ex: Exchange) -> bool:
+    return (
+        _no_date(ex) is not None
+        and answered(ex)
+        and settled(ex, app_status, lambda code: code == 200) == 200
+    )
+
+
+@rule(
+    "APP-INVALID-DATE-IGNORED",
+    level=Level.MUST,
+    binding=Binding.APP,
+    section=SECTION + "; RFC 9110 §13.1.3, §13.1.4",
+    summary="an If-Modified-Since or If-Unmodified-Since that is no HTTP-date is ignored: "
+    "the GET gets the answer it gets without it",
+    pep=ORIGIN,
+    source="RFC 9110 §13.1.3, §13.1.4",
+    covers=(),
+    needs=("start_response",),
+    memo="exchange",
+    sequence=history_bears_on,
+    applies=_no_date_case,
+    example="""
+bad:  If-Modified-Since: yesterday -> 400 Bad Request (Paste's FileApp), or a 304
+fix:  a value that does not parse as an HTTP-date is ignored: answer as without it""",
+)
+def invalid_date_ignored(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    # RFC 9110 §13.1.3: "A recipient MUST ignore the If-Modified-Since header field if the
+    # received field value is not a valid HTTP-date, the field value has more than one
+    # member, or if the request method is neither GET nor HEAD"; §13.1.4 likewise for
+    # If-Unmodified-Since. Judged beside two plain GETs that got 200: the answer to the
+    # same request without the field.
+    found = _no_date(ex)
+    assert found is not None
+    name, value = found
+    code = app_status(ex)
+    if not _successful(code):
+        spelled = "If-Modified-Since" if name == "if-modified-since" else "If-Unmodified-Since"
+        yield self.finding(
+            ex,
+            f"{spelled} {quoted(value)} is no HTTP-date, which a recipient MUST ignore (RFC "
+            f"9110 {_DATE_CONDITIONS[name]}); the app answered {code} where the same GET "
+            "without it gets 200",
         )
