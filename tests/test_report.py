@@ -1000,8 +1000,13 @@ def test_the_curl_replay_says_which_server_choices_serve_does_not_make() -> None
     )
     short = ServerConfig(max_read=7, script_name="/app")
     assert serve_command("app.py:app", short) == (
-        "`wsgicheck serve app.py:app --port 8000 --script-name /app`, which does not make "
-        "this run's server choices multithread=False, max_read=7: the Python replay does"
+        "`wsgicheck serve app.py:app --port 8000 --script-name /app --threads 1`, which does "
+        "not make this run's server choices max_read=7: the Python replay does"
+    )
+    # The app sweep of 2026-12-05: serve makes multithread=False with one thread (Quixote's
+    # QWIP refuses a threaded server), which the hint said it could not.
+    assert serve_command("app.py:app", ServerConfig(multithread=False)) == (
+        "`wsgicheck serve app.py:app --port 8000 --threads 1`"
     )
     replays = reproducers(Request(target="/app/x"), short, "app.py:app")
     assert replays.against == serve_command("TARGET", short)

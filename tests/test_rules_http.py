@@ -242,8 +242,8 @@ def test_content_is_coded_only_in_codings_the_request_accepts(
     assert [(each.rule, each.message) for each in findings] == [
         (
             "APP-CODING-ACCEPTED",
-            f"Accept-Encoding {accept!r} does not accept {refused}; the app answered 200 "
-            "with Content-Encoding gzip, where the content uncoded was acceptable",
+            f"Accept-Encoding {accept!r} does not accept {refused!r}; the app answered 200 "
+            "with Content-Encoding 'gzip', where the content uncoded was acceptable",
         )
     ]
 

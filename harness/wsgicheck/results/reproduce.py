@@ -144,8 +144,10 @@ def serve_command(target: str, config: ServerConfig, requests: Sequence[Request]
     reads, no file wrapper, raw bytes in ``requests``' targets...), those choices, which the
     finding may need and only the Python replay makes."""
     mount = f" --script-name {shlex.quote(config.script_name)}" if config.script_name else ""
-    command = f"`wsgicheck serve {target} --port 8000{mount}`"
-    served = ServerConfig(script_name=config.script_name, multithread=True)  # serve's threads
+    # One thread makes wsgi.multithread false (Quixote's QWIP refuses a threaded server).
+    threads = "" if config.multithread else " --threads 1"
+    command = f"`wsgicheck serve {target} --port 8000{mount}{threads}`"
+    served = ServerConfig(script_name=config.script_name, multithread=config.multithread)
     unmade = choices_unlike(config, served) + target_choices(requests)
     if unmade:
         command += (

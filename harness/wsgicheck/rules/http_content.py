@@ -796,9 +796,10 @@ def coding_accepted(self: Rule, ex: Exchange) -> Iterator[Finding]:
         value = request_field(ex, "accept-encoding") or ""
         yield self.finding(
             ex,
-            f"Accept-Encoding {quoted(value)} does not accept {show(refused[0])}; the app "
-            f"answered {app_status(ex)} with Content-Encoding {show(given)}, where the content "
-            "uncoded was acceptable",
+            # Quoted: a coding named "None" (Wagtail's str(None)) reads as no coding else.
+            f"Accept-Encoding {quoted(value)} does not accept {quoted(refused[0])}; the app "
+            f"answered {app_status(ex)} with Content-Encoding {quoted(given)}, where the "
+            "content uncoded was acceptable",
         )
 
 
