@@ -853,3 +853,25 @@ def test_the_tag_sent_after_an_error_is_the_nearest_targets_and_the_date_the_lat
     assert _elsewhere(learned, "/reports/q1") == ('"raw"', "Mon, 01 Jan 2024 00:00:00 GMT")
     assert _elsewhere(learned, "/other") == ('"doc-1"', "Fri, 01 Mar 2024 12:00:00 GMT")
     assert _elsewhere(Learned(), "/x") == (None, None)
+
+
+def test_no_rfc850_question_where_its_two_digit_year_reads_as_another() -> None:
+    """Review of 2026-12-05: a Last-Modified of 1970 (a file with a zero mtime) sent back as
+    "Thursday, 01-Jan-70" is 2070 to a recipient that follows RFC 9110 §5.6.7 (Django's
+    parse_http_date), a date in the future it rightly ignores: the run warned a correct app.
+    The asctime form names the year in full, and is asked."""
+    epoch = "Thu, 01 Jan 1970 00:00:01 GMT"
+    response = Client(answering("200 OK", [("Last-Modified", epoch)])).get("/page")
+    asked_since = [
+        value
+        for _, fields in asked(follow_ups(response.request, response))
+        for name, value in fields
+        if name == "If-Modified-Since"
+    ]
+    assert asked_since == [
+        epoch,
+        epoch,
+        "Wed, 31 Dec 1969 00:00:01 GMT",
+        "Thu Jan  1 00:00:01 1970",
+        "yesterday",
+    ]

@@ -65,7 +65,7 @@ def test_values_equal_in_python_get_their_own_verdicts_each_time() -> None:
 def test_a_good_request_repeated_finds_nothing_each_time() -> None:
     engine.forget()
     checked = validator(_yielding(b"hello"), collect=True)
-    for _ in range(40):  # more than the history of 32 the rules over pairs look back on
+    for _ in range(engine.HISTORY + 8):  # past the history the rules over pairs look back on
         _serve(checked)
     assert checked.findings == []
 

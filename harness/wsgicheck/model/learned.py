@@ -12,7 +12,7 @@ which imports them): one definition, so the two cannot drift apart.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 
 from .grammar import entity_tag_re, http_date
@@ -62,6 +62,19 @@ def moved(date: str, days: int) -> str | None:
     return format_datetime(later, usegmt=True)
 
 
+def _two_digits_read_back(year: int) -> bool:
+    """Whether ``year`` written with two digits reads back as itself both ways a recipient
+    may read it: RFC 9110 §5.6.7's (a year more than 50 years ahead is the century before)
+    and Python's ``parsedate``'s (69 to 99 in the 1900s, as most libraries do). They part
+    for 1969 to 1976 today (the epoch's 1970 is 2070 by the RFC), and neither reads one
+    before 1969 or after 2068."""
+    short = year % 100
+    by_python = (1900 if short > 68 else 2000) + short
+    ahead = 2000 + short
+    by_rfc = ahead if ahead <= datetime.now(timezone.utc).year + 50 else ahead - 100
+    return by_python == by_rfc == year
+
+
 _DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
@@ -69,9 +82,11 @@ _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
 def restated(date: str, form: str) -> str | None:
     """The HTTP-date ``date`` states, written in the obsolete ``form``, ``"rfc850"``
     (``Sunday, 06-Nov-94 08:49:37 GMT``) or ``"asctime"`` (``Sun Nov  6 08:49:37 1994``),
-    which a recipient MUST read as well (RFC 9110 §5.6.7); None when it states none."""
+    which a recipient MUST read as well (RFC 9110 §5.6.7); None when it states none, or,
+    for rfc850, when its year written with two digits reads back as another
+    (:func:`_two_digits_read_back`)."""
     parsed = http_date(date)
-    if parsed is None:
+    if parsed is None or (form == "rfc850" and not _two_digits_read_back(parsed.year)):
         return None
     day, month = _DAY_NAMES[parsed.weekday()], _MONTHS[parsed.month - 1]
     clock = f"{parsed.hour:02}:{parsed.minute:02}:{parsed.second:02}"

@@ -238,15 +238,26 @@ _MOVED = (
     '"$1" "$2"; }'
 )
 #: A shell function that prints the HTTP-date ``$1`` in the obsolete form ``$2``
-#: (``rfc850`` or ``asctime``), as :func:`~wsgicheck.model.learned.restated` does.
+#: (``rfc850`` or ``asctime``), as :func:`~wsgicheck.model.learned.restated` does, and stops
+#: the replay, saying why, where that gives none (no date; an rfc850 year that would read
+#: back as another). Only the standard library: a curl replay needs no wsgicheck.
 _RESTATED = (
-    "restated() { python3 -c 'import sys, datetime as d, email.utils as e; "
-    "t = e.parsedate_to_datetime(sys.argv[1]); "
-    "t = t.replace(tzinfo=d.timezone.utc) if t.tzinfo is None else t.astimezone(d.timezone.utc); "
+    "restated() { python3 -c 'import sys, re, datetime as d, email.utils as e; "
+    "v, f = sys.argv[1], sys.argv[2]; "
+    # parsedate_to_datetime's own parser, which gives no zone (None) rather than GMT's 0
+    'p = e._parsedate_tz(v) if v.count(",") < 2 else None; '
+    'a = re.fullmatch("[A-Za-z]{3} [A-Za-z]{3} [ 0-9][0-9] [0-9:]{8} [0-9]{4}", v.strip(" \\t")); '
+    "p = p if p is not None and (p[9] is not None or a) else None; "
+    "t = d.datetime.fromtimestamp(e.mktime_tz((*p[:9], p[9] or 0)), d.timezone.utc) "
+    "if p else None; "
+    "y = t.year if t else 0; s = y % 100; n = 2000 + s; "
+    "r = n if n <= d.datetime.now(d.timezone.utc).year + 50 else n - 100; "
+    'ok = t is not None and (f == "asctime" or (1900 if s > 68 else 2000) + s == r == y); '
+    'ok or sys.exit("the Last-Modified " + repr(v) + " cannot be written in the " + f + " form"); '
     'D = "Monday Tuesday Wednesday Thursday Friday Saturday Sunday".split()[t.weekday()]; '
     'M = "JanFebMarAprMayJunJulAugSepOctNovDec"[3 * t.month - 3 : 3 * t.month]; '
     'c = f"{t.hour:02}:{t.minute:02}:{t.second:02}"; '
-    'print(f"{D}, {t.day:02}-{M}-{t.year % 100:02} {c} GMT" if sys.argv[2] == "rfc850" '
+    'print(f"{D}, {t.day:02}-{M}-{t.year % 100:02} {c} GMT" if f == "rfc850" '
     'else f"{D[:3]} {M} {t.day:>2} {c} {t.year}")'
     '\' "$1" "$2"; }'
 )

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import TypeVar
 
-from ..model.grammar import SAFE_METHODS
+from ..model.grammar import SAFE_METHODS, imf_fixdate_re, obs_date_re
 from ..model.untrusted import show
 from .exchange import Exchange
 from .http_evidence import (
@@ -690,19 +690,28 @@ def not_modified_unconditional(self: Rule, ex: Exchange) -> Iterator[Finding]:
 
 #: The date preconditions a recipient MUST ignore when they hold no HTTP-date.
 _DATE_CONDITIONS = {"if-modified-since": "§13.1.3", "if-unmodified-since": "§13.1.4"}
+#: The answers that show the field was read rather than ignored: the condition evaluated
+#: (304, 412) or the request refused for it (400, 422). Not a 429 or a 503: a rate limit
+#: or an outage answers the same GET without the field so too, and only the GETs before it
+#: were seen.
+_NOT_IGNORED = frozenset({304, 400, 412, 422})
 
 
 def _no_date(ex: Exchange) -> tuple[str, str] | None:
     """For a GET whose one precondition (and no Range) is If-Modified-Since or
-    If-Unmodified-Since holding no HTTP-date, not even one a lenient recipient reads (a
-    "-0000" zone): the field's name and its value; None otherwise."""
+    If-Unmodified-Since holding no HTTP-date (in none of RFC 9110 §5.6.7's three forms, a
+    leap second's :60 included, nor a date a lenient recipient reads: a "-0000" zone): the
+    field's name and its value; None otherwise."""
     if ex.method != "GET" or request_field(ex, "range") is not None:
         return None
     present = [name for name in CONDITIONAL_FIELDS if request_field(ex, name) is not None]
     if len(present) != 1 or present[0] not in _DATE_CONDITIONS:
         return None
-    value = request_field(ex, present[0])
-    return (present[0], value or "") if read_date(value) is None else None
+    value = request_field(ex, present[0]) or ""
+    text = value.strip(" \t")
+    if imf_fixdate_re.fullmatch(text) or obs_date_re.fullmatch(text) or read_date(value):
+        return None
+    return present[0], value
 
 
 def _no_date_case(ex: Exchange) -> bool:
@@ -719,7 +728,7 @@ def _no_date_case(ex: Exchange) -> bool:
     binding=Binding.APP,
     section=SECTION + "; RFC 9110 §13.1.3, §13.1.4",
     summary="an If-Modified-Since or If-Unmodified-Since that is no HTTP-date is ignored: "
-    "the GET gets the answer it gets without it",
+    "no 304, 412 or 400 where the GET without it gets 200",
     pep=ORIGIN,
     source="RFC 9110 §13.1.3, §13.1.4",
     covers=(),
@@ -741,7 +750,7 @@ def invalid_date_ignored(self: Rule, ex: Exchange) -> Iterator[Finding]:
     assert found is not None
     name, value = found
     code = app_status(ex)
-    if not _successful(code):
+    if code in _NOT_IGNORED:
         spelled = "If-Modified-Since" if name == "if-modified-since" else "If-Unmodified-Since"
         yield self.finding(
             ex,
