@@ -875,3 +875,18 @@ def test_no_rfc850_question_where_its_two_digit_year_reads_as_another() -> None:
         "Thu Jan  1 00:00:01 1970",
         "yesterday",
     ]
+
+
+def test_a_date_that_is_none_is_asked_whatever_the_last_modified_says() -> None:
+    """Paste 3.10 writes its Last-Modified with a "-0000" zone (no HTTP-date, and no date
+    to move a day), and refuses an If-Modified-Since that is no date with 400: the question
+    that sends one does not need the Last-Modified read (the app sweep of 2026-12-05)."""
+    minus_zero = "Mon, 01 Jan 2024 00:00:00 -0000"
+    response = Client(answering("200 OK", [("Last-Modified", minus_zero)])).get("/page")
+    asked_since = [
+        value
+        for _, fields in asked(follow_ups(response.request, response))
+        for name, value in fields
+        if name == "If-Modified-Since"
+    ]
+    assert asked_since == [minus_zero, minus_zero, "yesterday"]

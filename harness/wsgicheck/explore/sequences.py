@@ -339,6 +339,8 @@ def _preconditions(response: Response) -> list[tuple[str, Value]]:
         out += [("If-Unmodified-Since", _DAY_BEFORE), ("If-Unmodified-Since", _DATE)]
         out.append(("If-Modified-Since", _DAY_BEFORE))
         out += [("If-Modified-Since", (From("last-modified", form),)) for form in _OBSOLETE]
+    if modified is not None:
+        # Whatever the Last-Modified says (Paste's is written "-0000", no date to move).
         out.append(("If-Modified-Since", "yesterday"))
     return out
 
