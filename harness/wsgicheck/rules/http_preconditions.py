@@ -45,6 +45,7 @@ from .http_evidence import (
     plain_gets,
     read_date,
     request_field,
+    request_fields,
     request_key,
     settled,
     strong_match,
@@ -702,9 +703,10 @@ def _no_date(ex: Exchange) -> tuple[str, str] | None:
     If-Unmodified-Since holding no HTTP-date (in none of RFC 9110 §5.6.7's three forms, a
     leap second's :60 included, nor a date a lenient recipient reads: a "-0000" zone): the
     field's name and its value; None otherwise."""
-    if ex.method != "GET" or request_field(ex, "range") is not None:
+    if ex.method != "GET":
         return None
-    present = [name for name in CONDITIONAL_FIELDS if request_field(ex, name) is not None]
+    # One look at the request's fields (kept for the exchange, which other rules read too).
+    present = [name for name, _ in request_fields(ex) if name in CONDITIONS_AND_RANGE]
     if len(present) != 1 or present[0] not in _DATE_CONDITIONS:
         return None
     value = request_field(ex, present[0]) or ""
