@@ -475,17 +475,22 @@ def test_a_path_under_one_the_run_knows_is_known_but_for_the_root(path: str, kno
     assert _known(path, ["/", "/items/"]) is known
 
 
-def test_a_last_modified_in_another_zone_is_asked_about_in_gmt() -> None:
-    """Review of 2026-12-04: a Last-Modified with a zone offset (not an HTTP-date, but a
-    date) broke the whole run: the date a day before it could not be written in GMT."""
-    modified = "Mon, 01 Jan 2024 01:00:00 +0100"
-    response = Client(answering("200 OK", [("Last-Modified", modified)])).get("/page")
-    asked_since = [
+def if_modified_since_asked(last_modified: str) -> list[str]:
+    """The If-Modified-Since values the questions after a 200 with ``last_modified`` send."""
+    response = Client(answering("200 OK", [("Last-Modified", last_modified)])).get("/page")
+    return [
         value
         for _, fields in asked(follow_ups(response.request, response))
         for name, value in fields
         if name == "If-Modified-Since"
     ]
+
+
+def test_a_last_modified_in_another_zone_is_asked_about_in_gmt() -> None:
+    """Review of 2026-12-04: a Last-Modified with a zone offset (not an HTTP-date, but a
+    date) broke the whole run: the date a day before it could not be written in GMT."""
+    modified = "Mon, 01 Jan 2024 01:00:00 +0100"
+    asked_since = if_modified_since_asked(modified)
     assert asked_since == [
         modified,
         modified,
@@ -861,13 +866,7 @@ def test_no_rfc850_question_where_its_two_digit_year_reads_as_another() -> None:
     parse_http_date), a date in the future it rightly ignores: the run warned a correct app.
     The asctime form names the year in full, and is asked."""
     epoch = "Thu, 01 Jan 1970 00:00:01 GMT"
-    response = Client(answering("200 OK", [("Last-Modified", epoch)])).get("/page")
-    asked_since = [
-        value
-        for _, fields in asked(follow_ups(response.request, response))
-        for name, value in fields
-        if name == "If-Modified-Since"
-    ]
+    asked_since = if_modified_since_asked(epoch)
     assert asked_since == [
         epoch,
         epoch,
@@ -882,11 +881,5 @@ def test_a_date_that_is_none_is_asked_whatever_the_last_modified_says() -> None:
     to move a day), and refuses an If-Modified-Since that is no date with 400: the question
     that sends one does not need the Last-Modified read (the app sweep of 2026-12-05)."""
     minus_zero = "Mon, 01 Jan 2024 00:00:00 -0000"
-    response = Client(answering("200 OK", [("Last-Modified", minus_zero)])).get("/page")
-    asked_since = [
-        value
-        for _, fields in asked(follow_ups(response.request, response))
-        for name, value in fields
-        if name == "If-Modified-Since"
-    ]
+    asked_since = if_modified_since_asked(minus_zero)
     assert asked_since == [minus_zero, minus_zero, "yesterday"]
