@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timezone
-from email.utils import parsedate_to_datetime
+from email.utils import format_datetime, parsedate_to_datetime
 
 # -- characters ---------------------------------------------------------------------------------
 
@@ -293,6 +293,12 @@ def http_date(value: str | None) -> datetime | None:
     if obs_date_re.fullmatch(value.strip(" \t")) is not None:  # the asctime form
         return parsed.replace(tzinfo=timezone.utc)
     return None
+
+
+def imf_fixdate(date: datetime) -> str:
+    """``date`` (aware) as an IMF-fixdate, the one form a sender generates (RFC 9110
+    §5.6.7): English names whatever the locale, as ``strftime("%a")`` would not give."""
+    return format_datetime(date.astimezone(timezone.utc), usegmt=True)
 
 
 def is_token(text: str) -> bool:

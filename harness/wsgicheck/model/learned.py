@@ -13,9 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta, timezone
-from email.utils import format_datetime
 
-from .grammar import entity_tag_re, http_date
+from .grammar import entity_tag_re, http_date, imf_fixdate
 from .request import From, LearnedField, Request
 from .response import Response
 
@@ -59,7 +58,7 @@ def moved(date: str, days: int) -> str | None:
         later = parsed + timedelta(days=days)
     except OverflowError:  # past the calendar's first or last day
         return None
-    return format_datetime(later, usegmt=True)
+    return imf_fixdate(later)
 
 
 def _two_digits_read_back(year: int) -> bool:

@@ -15,7 +15,7 @@ from datetime import datetime
 from itertools import islice
 from typing import TypeVar
 
-from ..model.grammar import SAFE_METHODS, entity_tag_re, http_date
+from ..model.grammar import SAFE_METHODS, entity_tag_re, http_date, imf_fixdate
 from ..model.request import Request
 from ..model.untrusted import show
 from .exchange import Exchange
@@ -343,7 +343,7 @@ def date_as_sent(ex: Exchange, name: str) -> str:
     date = http_date(sent)
     if date is None:
         return ""
-    told = f"{date:%a, %d %b %Y %H:%M:%S} GMT"
+    told = imf_fixdate(date)
     return told if sent == told else f"{told} (sent as {quoted(sent)})"
 
 

@@ -27,6 +27,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import PurePath
 from typing import NamedTuple
 
+from ..model.grammar import imf_fixdate
 from ..model.untrusted import show
 from .exchange import Exchange
 from .http_evidence import (
@@ -776,7 +777,7 @@ def if_modified_since(self: Rule, ex: Exchange) -> Iterator[Finding]:
             yield self.finding(
                 ex,
                 f"the app answered 304 to If-Modified-Since {told}, before its Last-Modified "
-                f"{modified:%a, %d %b %Y %H:%M:%S} GMT: the representation was modified "
+                f"{imf_fixdate(modified)}: the representation was modified "
                 "since, so the answer is the whole of it (200)",
             )
         return
@@ -785,7 +786,7 @@ def if_modified_since(self: Rule, ex: Exchange) -> Iterator[Finding]:
         return
     yield self.finding(
         ex,
-        f"Last-Modified {modified:%a, %d %b %Y %H:%M:%S} GMT is not after If-Modified-Since "
+        f"Last-Modified {imf_fixdate(modified)} is not after If-Modified-Since "
         f"{date_as_sent(ex, 'if-modified-since')}; the app answered {app_status(ex)} with "
         f"{byte_count(ex.produced)} instead of 304",
     )

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import TypeVar
 
-from ..model.grammar import SAFE_METHODS, imf_fixdate_re, obs_date_re
+from ..model.grammar import SAFE_METHODS, imf_fixdate, imf_fixdate_re, obs_date_re
 from ..model.untrusted import show
 from .exchange import Exchange
 from .http_evidence import (
@@ -210,7 +210,7 @@ def _if_unmodified_since_verdict(ex: Exchange) -> str | None:
     if since is None or modified is None:
         return None
     code = app_status(ex)
-    stamp = f"Last-Modified {modified:%a, %d %b %Y %H:%M:%S} GMT"
+    stamp = f"Last-Modified {imf_fixdate(modified)}"
     if modified <= since and code == 412:
         if plain_get(ex) is None or not steady(ex, "last-modified"):
             return None
