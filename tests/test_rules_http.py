@@ -48,6 +48,7 @@ HTTP_RULES = [
     "APP-304-METADATA",
     "APP-CL-FORBIDDEN",
     "APP-206-CONTENT-RANGE",
+    "APP-206-RANGE-ASKED",
     "APP-416-SATISFIABLE",
     "APP-416-CONTENT-RANGE",
     "APP-CONTENT-CODING",
@@ -81,6 +82,8 @@ WHITENOISE_RANGE_FAULTS = {
     ("APP-416-SATISFIABLE", ("Range",)),
     ("APP-416-SATISFIABLE", ("Range", "If-Match")),
     ("APP-IF-RANGE", ("Range", "If-Range")),
+    # bytes=-0, which no representation satisfies, answered with a 206 of the whole file.
+    ("APP-206-RANGE-ASKED", ("Range",)),
 }
 
 
@@ -601,6 +604,71 @@ def test_206_content_range(headers: list[tuple[str, str]], body: bytes, flagged:
     headers = headers if any(n == "Content-Type" for n, _ in headers) else [TEXT, *headers]
     exchanges = run(answering("206 Partial Content", headers, body), GET)
     assert fired(exchanges) == ({("APP-206-CONTENT-RANGE", "GET", ())} if flagged else set())
+
+
+# -- APP-206-RANGE-ASKED ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("ranges", "stated", "message"),
+    [
+        ("bytes=0-0", "bytes 0-0/23", None),
+        ("bytes=2-4", "bytes 2-4/23", None),
+        ("bytes=5-", "bytes 5-22/23", None),
+        ("bytes=5-900", "bytes 5-22/23", None),  # a last-pos past the end: the remainder
+        ("bytes=-1", "bytes 22-22/23", None),
+        ("BYTES=-1", "bytes 22-22/23", None),  # units ignore case
+        ("bytes=-30", "bytes 0-22/23", None),  # a suffix longer than it: all of it
+        ("bytes=2-4", "bytes 2-4/*", None),
+        ("bytes=2-900", "bytes 2-22/*", None),  # no length: the last-pos an upper bound
+        ("bytes=-1", "bytes 0-0/*", None),  # no length: a suffix is not judged
+        ("bytes=0-0, 5-6", "bytes 0-0/23", None),  # a set may be coalesced
+        ("bytes=0-0,", "bytes 0-0/23", None),  # an empty list element: not judged
+        ("items=0-0", "bytes 0-0/23", None),  # another unit: APP-RANGE-UNIT-IGNORED's
+        ("bytes=0-0", "bytes 4-2/23", None),  # no valid range: APP-206-CONTENT-RANGE's
+        (
+            "bytes=-1",  # Paste 3.10's FileApp
+            "bytes 0-1/23",
+            "the app answered Range bytes=-1 with Content-Range bytes 0-1/23; of a "
+            "representation of 23 bytes that range is bytes 22-22 (RFC 9110 §14.1.2)",
+        ),
+        (
+            "bytes=5-",
+            "bytes 5-9/23",
+            "the app answered Range bytes=5- with Content-Range bytes 5-9/23; of a "
+            "representation of 23 bytes that range is bytes 5-22 (RFC 9110 §14.1.2)",
+        ),
+        (
+            "bytes=0-0",
+            "bytes 1-1/23",
+            "the app answered Range bytes=0-0 with Content-Range bytes 1-1/23; of a "
+            "representation of 23 bytes that range is bytes 0-0 (RFC 9110 §14.1.2)",
+        ),
+        (
+            "bytes=2-4",
+            "bytes 2-5/*",
+            "the app answered Range bytes=2-4 with Content-Range bytes 2-5/*, another part "
+            "than the one asked for",
+        ),
+        (
+            "bytes=23-",
+            "bytes 22-22/23",
+            "the app answered Range bytes=23- with a 206 (Content-Range bytes 22-22/23), but no "
+            "byte of a representation of 23 bytes satisfies that range (RFC 9110 §14.1.2): a "
+            "416 or a 200 answers it",
+        ),
+    ],
+)
+def test_a_206_encloses_the_range_asked_for(ranges: str, stated: str, message: str | None) -> None:
+    first, last = (int(each) for each in stated.split(" ")[1].split("/")[0].split("-"))
+    size = max(0, last - first + 1)
+    app = answering("206 Partial Content", [TEXT, ("Content-Range", stated)], b"x" * size)
+    exchanges = run(app, {"method": "GET", "target": "/", "headers": {"Range": ranges}})
+    assert messages_of("APP-206-RANGE-ASKED", exchanges) == ([message] if message else [])
+    judged = "APP-206-RANGE-ASKED" in applied(exchanges)
+    assert judged == (ranges.lower().startswith("bytes=") and "," not in ranges and first <= last)
+    head = run(app, {"method": "HEAD", "target": "/", "headers": {"Range": ranges}})
+    assert "APP-206-RANGE-ASKED" not in applied(head)  # range handling is GET's alone
 
 
 @pytest.mark.parametrize("coding", [None, "identity", "zstd"])
@@ -3237,25 +3305,34 @@ def test_a_range_is_asked_for_where_the_app_offers_ranges() -> None:
     # satisfies (bytes=LENGTH- and bytes=-0), which Werkzeug refuses with 416 and its
     # Content-Range: bytes */LENGTH; one whose last-pos is past the end, served to the end,
     # and a suffix longer than the file, the whole of it (Werkzeug 3.1 refuses it:
-    # APP-416-SATISFIABLE); the first two bytes; the first byte with the unit in capitals;
-    # a unit it does not know (which Werkzeug 3.1 refuses: APP-RANGE-UNIT-IGNORED).
+    # APP-416-SATISFIABLE); the first two bytes; the last byte; the first byte with the
+    # unit in capitals; a unit it does not know (which Werkzeug 3.1 refuses:
+    # APP-RANGE-UNIT-IGNORED).
     after = [206, 206] if werkzeug_serves_ranges_first() else [304, 412]
     unknown = 416 if werkzeug_refuses_unknown_units() else 200
     suffix = 416 if werkzeug_refuses_long_suffixes() else 206
-    statuses = [206, 206, 200, *after, 416, 416, 206, suffix, 206, 206, unknown, 206]
+    statuses = [206, 206, 200, *after, 416, 416, 206, suffix, 206, 206, 206, unknown, 206]
     assert [ex.response.status_code for ex in ranged] == statuses
     length = len(ranged[0].history[0].response.body) if ranged[0].history else None
-    refused = [ex.response.header("content-range") for ex in ranged[-8:-6]]
+    refused = [ex.response.header("content-range") for ex in ranged[-9:-7]]
     assert refused == [f"bytes */{length}"] * 2
-    assert ranged[-6].response.header("content-range") == f"bytes 1-{length - 1}/{length}"
-    assert ranged[-5].request.header_values("Range") == [f"bytes=-{length + 1}"]
-    assert ranged[-4].response.header("content-range") == f"bytes 0-1/{length}"
+    assert ranged[-7].response.header("content-range") == f"bytes 1-{length - 1}/{length}"
+    assert ranged[-6].request.header_values("Range") == [f"bytes=-{length + 1}"]
+    assert ranged[-5].response.header("content-range") == f"bytes 0-1/{length}"
+    assert (
+        ranged[-4].response.header("content-range") == f"bytes {length - 1}-{length - 1}/{length}"
+    )
     assert ranged[-3].response.header("content-range") == f"bytes 0-0/{length}"
     assert ranged[-2].request.header_values("Range") == ["items=0-0"]
     # The whole as a range with codings accepted: all of it, uncoded (no compression here).
     assert ranged[-1].response.header("content-range") == f"bytes 0-{length - 1}/{length}"
     assert {"APP-206-CONTENT-RANGE", "APP-IF-RANGE", "APP-416-CONTENT-RANGE"} <= applied(ranged)
-    ranges = {"APP-206-CONTENT-RANGE", "APP-416-SATISFIABLE", "APP-416-CONTENT-RANGE"}
+    ranges = {
+        "APP-206-CONTENT-RANGE",
+        "APP-206-RANGE-ASKED",
+        "APP-416-SATISFIABLE",
+        "APP-416-CONTENT-RANGE",
+    }
     found = {rule for rule, _, _ in fired(exchanges)} & ranges
     assert found == ({"APP-416-SATISFIABLE"} if suffix == 416 else set())
 
@@ -3267,7 +3344,8 @@ def test_pyramid_static_view_refuses_a_long_suffix_and_takes_a_later_if_range(
     longer than the file is the whole file (RFC 9110 §14.1.2), and WebOb answers it 416;
     an If-Range date is a match only when equal to Last-Modified (§13.1.5), and WebOb serves
     the range to any date not before it. The follow-ups ask both on every run, where only
-    some seeds' drawn requests did."""
+    some seeds' drawn requests did. WebOb reads ``bytes=-0`` as ``bytes=0-`` (seen with
+    curl under waitress too)."""
     from pyramid.config import Configurator
 
     (tmp_path / "hello.txt").write_bytes(b"x" * 950)
@@ -3283,10 +3361,17 @@ def test_pyramid_static_view_refuses_a_long_suffix_and_takes_a_later_if_range(
     assert fired(exchanges) == {
         ("APP-416-SATISFIABLE", "GET", ("Range",)),
         ("APP-IF-RANGE", "GET", ("Range", "If-Range")),
+        ("APP-206-RANGE-ASKED", "GET", ("Range",)),
     }
     assert messages_of("APP-416-SATISFIABLE", exchanges)[0].startswith(
         "the app answered 416 to Range bytes=-951, which a representation of 950 bytes"
     )
+    # And a suffix of none, which no representation satisfies, with the whole file in a 206.
+    assert messages_of("APP-206-RANGE-ASKED", exchanges) == [
+        "the app answered Range bytes=-0 with a 206 (Content-Range bytes 0-949/950), but no "
+        "byte of a representation of 950 bytes satisfies that range (RFC 9110 §14.1.2): a "
+        "416 or a 200 answers it"
+    ]
 
 
 def gzip_in_front_of_whitenoise() -> Any:

@@ -256,8 +256,10 @@ def _inside(response: Response) -> list[str]:
     """A range that starts at the first byte and ends before the last, two bytes long where
     ``bytes=0-0`` asks one: an app that seeks to the start and never cuts at the end
     (WhiteNoise 5.3, which answers ``bytes=0-0`` 416) sends the rest of the file under
-    ``Content-Length: 2``, and only a range with an end inside shows it."""
-    return ["bytes=0-1"] if _length(response) > 2 else []
+    ``Content-Length: 2``, and only a range with an end inside shows it. Then the last byte
+    alone, a suffix-range: an app that reads the suffix-length as a last-pos (Paste 3.10's
+    ``FileApp``: ``bytes 0-1``) sends another part (APP-206-RANGE-ASKED)."""
+    return ["bytes=0-1", "bytes=-1"] if _length(response) > 2 else []
 
 
 def _other_choices(response: Response) -> list[tuple[str, str]]:

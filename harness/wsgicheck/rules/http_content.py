@@ -521,6 +521,99 @@ def _satisfiable(spec: tuple[int | None, int], length: int) -> bool:
     return last > 0 if start is None else start < length
 
 
+def _part_sent(
+    ex: Exchange,
+) -> tuple[str, tuple[int | None, int], str, int, int, int | None] | None:
+    """For a single-part 206 to a GET with one Range field of one byte range: the field,
+    its :func:`_byte_range`, the 206's Content-Range, the first and last byte it names, and
+    the complete length it states (None for ``*``); None where the 206 is multipart or its
+    Content-Range is no valid byte range (APP-206-CONTENT-RANGE's), or the request asked
+    for anything else (a set of ranges may be coalesced, RFC 9110 §14.2)."""
+    if ex.method != "GET" or app_status(ex) != 206:
+        return None
+    fields = [value for name, value in ex.request.headers if name.lower() == "range"]
+    spec = _byte_range(fields[0]) if len(fields) == 1 else None
+    stated = app_field(ex, "content-range")
+    if spec is None or stated is None:
+        return None
+    match = content_range_re.fullmatch(stated)
+    if match is None or match.group("first") is None or match.group("unit").lower() != "bytes":
+        return None
+    first, last, complete = (
+        int(match.group("first")),
+        int(match.group("last")),
+        match.group("complete"),
+    )
+    length = None if complete == "*" else int(complete)
+    if last < first or (length is not None and length <= last):
+        return None
+    return fields[0], spec, stated, first, last, length
+
+
+def _asked_part(spec: tuple[int | None, int], length: int) -> tuple[int, int] | None:
+    """The first and last byte a :func:`_byte_range` selects from a representation of
+    ``length`` bytes, as RFC 9110 §14.1.2 reads it (a last-pos at or past the end is the
+    remainder; a suffix longer than the representation is all of it); None when it selects
+    none (it is not satisfiable)."""
+    if not _satisfiable(spec, length):
+        return None
+    start, last = spec
+    if start is None:
+        return max(0, length - last), length - 1
+    return start, length - 1 if last < 0 or last >= length else last
+
+
+@rule(
+    "APP-206-RANGE-ASKED",
+    level=Level.MUST,
+    binding=Binding.APP,
+    section=SECTION + "; RFC 9110 §15.3.7, §14.1.2",
+    summary="a 206 to one byte range encloses that range, as RFC 9110 reads it against the "
+    "length its Content-Range states: not another part of the representation",
+    pep=ORIGIN,
+    source="RFC 9110 §15.3.7, §14.1.2",
+    implied=True,  # the 206's definition: parts "that correspond to the satisfiable ranges"
+    covers=(),
+    needs=("start_response",),
+    memo="exchange",
+    applies=lambda ex: _part_sent(ex) is not None,
+    example="""
+bad:  Range: bytes=-1 (the last byte) -> 206 with "Content-Range: bytes 0-1/23"
+      (the suffix-length read as a last-pos: `begin = 0` where it was empty)
+fix:  206 with "Content-Range: bytes 22-22/23" and that byte""",
+)
+def part_as_asked(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    found = _part_sent(ex)
+    assert found is not None
+    ranges, spec, stated, first, last, length = found
+    if length is None:
+        # No complete length: only an int-range's first byte, and its last as an upper
+        # bound, can be judged (the representation may end before the last-pos).
+        start, end = spec
+        if start is not None and (first != start or (end >= 0 and last > end)):
+            yield self.finding(
+                ex,
+                f"the app answered Range {show(ranges)} with Content-Range {show(stated)}, "
+                "another part than the one asked for",
+            )
+        return
+    asked = _asked_part(spec, length)
+    if asked is None:
+        yield self.finding(
+            ex,
+            f"the app answered Range {show(ranges)} with a 206 (Content-Range {show(stated)}), "
+            f"but no byte of a representation of {length} bytes satisfies that range "
+            "(RFC 9110 §14.1.2): a 416 or a 200 answers it",
+        )
+    elif asked != (first, last):
+        yield self.finding(
+            ex,
+            f"the app answered Range {show(ranges)} with Content-Range {show(stated)}; of a "
+            f"representation of {length} bytes that range is bytes {asked[0]}-{asked[1]} "
+            "(RFC 9110 §14.1.2)",
+        )
+
+
 def _refusal(ex: Exchange) -> tuple[str, tuple[int | None, int], int, str] | None:
     """For a 416 to a GET with one Range field of one byte range (no If-Range: that is
     APP-IF-RANGE's): the field, its :func:`_byte_range`, the representation's length, and
