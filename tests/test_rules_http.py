@@ -1637,6 +1637,66 @@ def test_if_none_match_on_an_unsafe_method_wants_412() -> None:
     assert fired(run(ignoring([("ETag", '"v1"')]), post)) == set()  # no GET: nothing known
 
 
+def kinto_like(refused: int = 412) -> Callable[..., list[bytes]]:
+    """An app that reads If-None-Match as a write guard (Kinto 26.5: 412 to a GET whose
+    If-None-Match is * or its own tag) and refuses any value but one quoted tag (400 to a
+    weak tag or a list); a plain GET gets 200 with the tag."""
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        sent = environ.get("HTTP_IF_NONE_MATCH")
+        if sent is not None and sent not in ("*", '"v1"', '"v0"'):
+            start_response("400 Bad Request", [TEXT])
+            return [b"invalid If-None-Match\n"]
+        if sent in ("*", '"v1"'):
+            start_response(f"{refused} Whatever", [TEXT])
+            return [b"refused\n"]
+        start_response("200 OK", [TEXT, ("ETag", '"v1"')])
+        return [BODY]
+
+    return app
+
+
+@pytest.mark.parametrize(
+    ("sent", "extra", "status"),
+    [
+        ('"v1"', {}, 412),
+        ("*", {}, 412),
+        ('W/"v1"', {}, 400),
+        ('"v0", "v1"', {}, 400),
+        ('"v0"', {}, None),  # no match: 200 is right
+        ('"v1"', {"If-Match": '"v0"'}, None),  # If-Match fails first: 412 may be its
+        ('"v1"', {"If-Unmodified-Since": "Mon, 01 Jan 2024 00:00:00 GMT"}, None),
+    ],
+)
+def test_a_get_whose_if_none_match_matches_gets_304_not_412_or_400(
+    sent: str, extra: dict[str, str], status: int | None
+) -> None:
+    """From the app sweep of 2026-12-05: Kinto answers a GET whose If-None-Match holds
+    its ETag (or *) with 412, and one with a weak tag or a list with 400; RFC 9110 §13.1.2
+    has a GET or HEAD whose If-None-Match evaluates false answered 304, and 412 only for
+    other methods. The rule judged 2xx answers alone."""
+    conditional = {**GET, "headers": {"If-None-Match": sent, **extra}}
+    exchanges = run(kinto_like(), GET, conditional)
+    names = ("If-None-Match", *extra)
+    expected = {("APP-IF-NONE-MATCH", "GET", names)} if status else set()
+    assert {each for each in fired(exchanges) if each[0] == "APP-IF-NONE-MATCH"} == expected
+    if status:
+        assert messages_of("APP-IF-NONE-MATCH", exchanges) == [
+            f'If-None-Match {sent} matches the target\'s ETag "v1"; the app answered {status} '
+            f"with {8 if status == 412 else 22} bytes instead of 304"
+        ]
+
+
+def test_a_412_or_400_to_if_none_match_is_judged_only_beside_a_2xx_without_it() -> None:
+    """No GET without conditions before it: nothing shows the request would succeed, so a
+    412 may be the answer the target gives anyway (§13.2.1). A 429 is never judged: a rate
+    limit answers whatever the request says."""
+    conditional = {**GET, "headers": {"If-None-Match": '"v1"'}}
+    assert fired(run(kinto_like(), conditional)) == set()
+    assert fired(run(kinto_like(refused=429), GET, conditional)) == set()
+    assert "APP-IF-NONE-MATCH" not in applied(run(kinto_like(refused=429), GET, conditional))
+
+
 LAST = "Mon, 01 Jan 2024 00:00:00 GMT"
 MODIFIED_SINCE = ("APP-IF-MODIFIED-SINCE", "GET", ("If-Modified-Since",))
 

@@ -628,13 +628,39 @@ def _successful(ex: Exchange) -> bool:
     return answered(ex) and code is not None and 200 <= code < 300
 
 
+#: Answers to a GET or HEAD that show its If-None-Match was read and not evaluated as
+#: §13.1.2 has it: a 412 (the answer for other methods), or the request refused for the
+#: field (400, 422). Not a 429 or a 503: those come whatever the request says.
+_NONE_MATCH_MISREAD = frozenset({400, 412, 422})
+#: The preconditions a 412 may come from before If-None-Match is evaluated (§13.2.2).
+_BEFORE_NONE_MATCH = ("if-match", "if-unmodified-since")
+
+
+def _none_match_answer(ex: Exchange) -> bool:
+    """Whether ``ex``'s answer is one a request whose If-None-Match evaluates false must not
+    get: a 2xx (the field ignored), or, to a GET or HEAD with no If-Match or
+    If-Unmodified-Since (which may fail first), a :data:`_NONE_MATCH_MISREAD` where the same
+    request without its conditions got a 2xx before it (§13.2.1: a request that fails
+    without them has no precondition evaluated)."""
+    if _successful(ex):
+        return True
+    if ex.method not in ("GET", "HEAD") or app_status(ex) not in _NONE_MATCH_MISREAD:
+        return False
+    if not answered(ex) or any(request_field(ex, name) for name in _BEFORE_NONE_MATCH):
+        return False
+    plain = counterpart(ex, plain=True)
+    code = app_status(plain) if plain is not None else None
+    return code is not None and 200 <= code < 300
+
+
 @rule(
     "APP-IF-NONE-MATCH",
     level=Level.MUST,
     binding=Binding.APP,
     section=SECTION + "; RFC 9110 §13.1.2, §13.2.1",
     summary="a request whose If-None-Match lists the ETag the app gives the target (or is "
-    "*) gets 304 (GET, HEAD) or 412, not a 2xx",
+    "*) gets 304 (GET, HEAD) or 412 (other methods): not a 2xx, and for GET or HEAD not a "
+    "412 or a refusal where the request gets a 2xx without it",
     pep=ORIGIN,
     source="RFC 9110 §13.1.2, §13.2.1",
     covers=(),
@@ -643,7 +669,7 @@ def _successful(ex: Exchange) -> bool:
     sequence=history_bears_on,
     applies=lambda ex: (
         request_field(ex, "if-none-match") is not None
-        and _successful(ex)
+        and _none_match_answer(ex)
         and _none_match_tag(ex) is not None
     ),
     example="""
