@@ -67,6 +67,7 @@ HTTP_RULES = [
     "APP-304-CONDITIONAL",
     "APP-304-UNCONDITIONAL",
     "APP-INVALID-DATE-IGNORED",
+    "APP-OBS-DATE-ACCEPTED",
     "APP-RANGE-UNIT-IGNORED",
     "APP-VARY-NAMES-FIELD",
     "APP-ETAG-PER-CODING",
@@ -1852,6 +1853,92 @@ def test_the_questions_find_a_refused_date_that_is_none() -> None:
         if f.request is not None
     }
     assert found == {("APP-INVALID-DATE-IGNORED", "yesterday")}
+
+
+def refusing_obs_dates(status: str) -> Callable[..., list[bytes]]:
+    """Reads a date condition in the IMF-fixdate form alone and answers ``status`` to any
+    other (Falcon 4.4's ``req.if_modified_since``: 400 to the two obsolete forms)."""
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        for key in ("HTTP_IF_MODIFIED_SINCE", "HTTP_IF_UNMODIFIED_SINCE"):
+            value = environ.get(key)
+            if value is not None and not re.fullmatch(
+                r"\w{3}, \d\d \w{3} \d{4} [\d:]{8} GMT", value
+            ):
+                start_response(status, [TEXT])
+                return []
+        start_response("200 OK", [TEXT, ("Last-Modified", LAST)])
+        return [BODY]
+
+    return app
+
+
+RFC850 = "Monday, 01-Jan-24 00:00:00 GMT"
+ASCTIME = "Mon Jan  1 00:00:00 2024"
+
+
+@pytest.mark.parametrize(
+    ("status", "headers", "said"),
+    [
+        ("400 Bad Request", {"If-Modified-Since": RFC850}, "400"),
+        ("422 Unprocessable Content", {"If-Unmodified-Since": ASCTIME}, "422"),
+        ("400 Bad Request", {"If-Modified-Since": f" {ASCTIME} "}, "400"),  # OWS around it
+        ("200 OK", {"If-Modified-Since": RFC850}, None),  # read (or ignored): no refusal
+        ("412 Precondition Failed", {"If-Unmodified-Since": RFC850}, None),  # evaluated
+        ("429 Too Many Requests", {"If-Modified-Since": RFC850}, None),  # whatever it says
+    ],
+)
+def test_a_date_condition_in_an_obsolete_form_is_not_refused(
+    status: str, headers: dict[str, str], said: str | None
+) -> None:
+    """The app sweep of 2026-12-05: Falcon 4.4 answers 400 to an If-Modified-Since in the
+    rfc850 or asctime form, which RFC 9110 §5.6.7 has a recipient accept. Judged beside two
+    plain GETs that got 200."""
+    exchanges = run(refusing_obs_dates(status), GET, GET, {**GET, "headers": headers})
+    assert "APP-OBS-DATE-ACCEPTED" in applied(exchanges[-1:])
+    found = [f.message for f in check_exchange(exchanges[-1]) if f.rule == "APP-OBS-DATE-ACCEPTED"]
+    if said is None:
+        assert found == []
+    else:
+        ((name, value),) = headers.items()
+        assert found == [
+            f"{name} {quoted(value)} is an HTTP-date in an obsolete form, which a recipient "
+            f"MUST accept (RFC 9110 §5.6.7); the app answered {said} where the same GET "
+            "without it gets 200"
+        ]
+
+
+@pytest.mark.parametrize(
+    "requests",
+    [
+        [GET, {**GET, "headers": {"If-Modified-Since": RFC850}}],  # one GET: not yet steady
+        [GET, GET, {**GET, "headers": {"If-Modified-Since": LAST}}],  # the form a sender sends
+        [GET, GET, {**GET, "headers": {"If-Modified-Since": "yesterday"}}],  # no date at all
+        [GET, GET, {**GET, "headers": {"If-Modified-Since": RFC850, "If-None-Match": "*"}}],
+        [GET, GET, {**GET, "method": "HEAD", "headers": {"If-Modified-Since": RFC850}}],
+    ],
+    ids=["one-get", "imf-fixdate", "no-date", "with-if-none-match", "head"],
+)
+def test_an_obsolete_date_is_not_judged_without_evidence(requests: list[dict[str, Any]]) -> None:
+    exchanges = run(refusing_obs_dates("400 Bad Request"), *requests)
+    assert "APP-OBS-DATE-ACCEPTED" not in applied(exchanges[-1:])
+
+
+def test_the_questions_find_a_refused_obsolete_date() -> None:
+    """The questions after a GET with a Last-Modified send it in both obsolete forms after
+    two plain GETs: a run finds Falcon's 400s (and, to ``yesterday``, the one
+    APP-INVALID-DATE-IGNORED judges)."""
+    found = {
+        (f.rule, dict(f.request.headers).get("If-Modified-Since"))
+        for ex in ask_about(Client(refusing_obs_dates("400 Bad Request")))
+        for f in check_exchange(ex)
+        if f.request is not None and f.rule != "APP-IF-MODIFIED-SINCE"  # it never answers 304
+    }
+    assert found == {
+        ("APP-OBS-DATE-ACCEPTED", RFC850),
+        ("APP-OBS-DATE-ACCEPTED", ASCTIME),
+        ("APP-INVALID-DATE-IGNORED", "yesterday"),
+    }
 
 
 def test_a_304_to_a_date_before_the_last_modified_fails() -> None:

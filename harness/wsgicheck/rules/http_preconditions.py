@@ -698,22 +698,29 @@ _DATE_CONDITIONS = {"if-modified-since": "§13.1.3", "if-unmodified-since": "§1
 _NOT_IGNORED = frozenset({304, 400, 412, 422})
 
 
-def _no_date(ex: Exchange) -> tuple[str, str] | None:
+def _lone_date_condition(ex: Exchange) -> tuple[str, str] | None:
     """For a GET whose one precondition (and no Range) is If-Modified-Since or
-    If-Unmodified-Since holding no HTTP-date (in none of RFC 9110 §5.6.7's three forms, a
-    leap second's :60 included, nor a date a lenient recipient reads: a "-0000" zone): the
-    field's name and its value; None otherwise."""
+    If-Unmodified-Since: the field's name and its value; None otherwise."""
     if ex.method != "GET":
         return None
     # One look at the request's fields (kept for the exchange, which other rules read too).
     present = [name for name, _ in request_fields(ex) if name in CONDITIONS_AND_RANGE]
     if len(present) != 1 or present[0] not in _DATE_CONDITIONS:
         return None
-    value = request_field(ex, present[0]) or ""
-    text = value.strip(" \t")
-    if imf_fixdate_re.fullmatch(text) or obs_date_re.fullmatch(text) or read_date(value):
+    return present[0], request_field(ex, present[0]) or ""
+
+
+def _no_date(ex: Exchange) -> tuple[str, str] | None:
+    """:func:`_lone_date_condition`, where the field holds no HTTP-date (in none of RFC 9110
+    §5.6.7's three forms, a leap second's :60 included, nor a date a lenient recipient
+    reads: a "-0000" zone)."""
+    found = _lone_date_condition(ex)
+    if found is None:
         return None
-    return present[0], value
+    text = found[1].strip(" \t")
+    if imf_fixdate_re.fullmatch(text) or obs_date_re.fullmatch(text) or read_date(found[1]):
+        return None
+    return found
 
 
 def _no_date_case(ex: Exchange) -> bool:
@@ -753,10 +760,69 @@ def invalid_date_ignored(self: Rule, ex: Exchange) -> Iterator[Finding]:
     name, value = found
     code = app_status(ex)
     if code in _NOT_IGNORED:
-        spelled = "If-Modified-Since" if name == "if-modified-since" else "If-Unmodified-Since"
         yield self.finding(
             ex,
-            f"{spelled} {quoted(value)} is no HTTP-date, which a recipient MUST ignore (RFC "
-            f"9110 {_DATE_CONDITIONS[name]}); the app answered {code} where the same GET "
+            f"{_SPELLED[name]} {quoted(value)} is no HTTP-date, which a recipient MUST ignore "
+            f"(RFC 9110 {_DATE_CONDITIONS[name]}); the app answered {code} where the same GET "
             "without it gets 200",
+        )
+
+
+#: The date preconditions' names as a client writes them.
+_SPELLED = {"if-modified-since": "If-Modified-Since", "if-unmodified-since": "If-Unmodified-Since"}
+#: The answers that refuse a request for what a field holds: not understood (400), or
+#: understood and refused (422). Not a 429 or a 503, which come whatever the request says.
+_REFUSED = frozenset({400, 422})
+
+
+def _obs_date(ex: Exchange) -> tuple[str, str] | None:
+    """:func:`_lone_date_condition`, where the field holds an HTTP-date in one of the two
+    obsolete forms (rfc850-date, asctime-date: RFC 9110 §5.6.7), which `check` sends the
+    Last-Modified it learned in (:func:`wsgicheck.model.learned.restated`)."""
+    found = _lone_date_condition(ex)
+    return found if found is not None and obs_date_re.fullmatch(found[1].strip(" \t")) else None
+
+
+def _obs_date_case(ex: Exchange) -> bool:
+    return (
+        _obs_date(ex) is not None
+        and answered(ex)
+        and settled(ex, app_status, lambda code: code == 200) == 200
+    )
+
+
+@rule(
+    "APP-OBS-DATE-ACCEPTED",
+    level=Level.MUST,
+    binding=Binding.APP,
+    section=SECTION + "; RFC 9110 §5.6.7",
+    summary="an If-Modified-Since or If-Unmodified-Since in an obsolete HTTP-date form "
+    "(rfc850, asctime) is read as a date: no 400 or 422 where the GET without it gets 200",
+    pep=ORIGIN,
+    source="RFC 9110 §5.6.7",
+    covers=(),
+    needs=("start_response",),
+    memo="exchange",
+    sequence=history_bears_on,
+    applies=_obs_date_case,
+    example="""
+bad:  If-Modified-Since: Monday, 01-Jan-24 00:00:00 GMT -> 400 (Falcon 4.4's
+      req.if_modified_since reads the IMF-fixdate form alone)
+fix:  read all three forms (email.utils.parsedate_to_datetime does), then compare""",
+)
+def obs_date_accepted(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    # RFC 9110 §5.6.7: "A recipient that parses a timestamp value in an HTTP field MUST
+    # accept all three HTTP-date formats." Judged beside two plain GETs that got 200: the
+    # answer to the same request without the field. One read as no date, and so ignored,
+    # is APP-IF-MODIFIED-SINCE's (a 200 where 304 is due).
+    found = _obs_date(ex)
+    assert found is not None
+    name, value = found
+    code = app_status(ex)
+    if code in _REFUSED:
+        yield self.finding(
+            ex,
+            f"{_SPELLED[name]} {quoted(value)} is an HTTP-date in an obsolete form, which a "
+            f"recipient MUST accept (RFC 9110 §5.6.7); the app answered {code} where the same "
+            "GET without it gets 200",
         )
