@@ -23,6 +23,7 @@ import threading
 import unicodedata
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -39,6 +40,7 @@ from wsgicheck.model.untrusted import (
     INVISIBLE,
     LIMIT,
     UNSAFE_PAST_C0,
+    as_sent,
     safe_repr,
     show,
     type_name,
@@ -192,6 +194,40 @@ def test_written_lines_splits_at_line_feeds_alone() -> None:
     assert written_lines("\n") == [""]
     assert written_lines("no end") == ["no end"]
     assert written_lines("a bar redrawn\r") == ["a bar redrawn\r"]  # no LF: its CR stays
+
+
+def test_bytes_as_sent_never_read_as_another_character() -> None:
+    """The app sweep of 2026-12-05 (Isso): a note read "HEAD /?uri=%2Ftest%2F&-é& got 500",
+    where the target held the raw byte 0xE9; a UTF-8 "é" (two bytes) gets 200 from the same
+    app, and the note could not be followed. Every byte past ASCII is its escape."""
+    assert as_sent("/-\xe9&\xc3\xa9") == "/-\\xe9&\\xc3\\xa9"
+    assert as_sent("/plain?a=1") == "/plain?a=1"
+    assert as_sent("\u2603") == "\\u2603"  # no byte carries it: its code point
+    raw = "GET /-\xe9 HTTP/1.1\r\nX-Name: caf\xe9\r\n\r\n\xc3\xa9"
+    assert report.common.raw_lines(raw) == [
+        "GET /-\\xe9 HTTP/1.1",
+        "X-Name: caf\\xe9",
+        "",
+        "\\xc3\\xa9",
+    ]
+
+
+def test_the_note_of_an_apps_own_error_names_the_target_as_sent() -> None:
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        raw = environ["PATH_INFO"].encode("latin-1")
+        if b"\xe9" in raw and b"\xc3" not in raw:  # a raw latin-1 byte, as Isso refuses it
+            start_response("500 Internal Server Error", [("Content-Type", "text/plain")])
+            return [b"error"]
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"ok"]
+
+    result = run(app, RunOptions(profile="quick", seed=1, database=None, raw_bytes=True))
+    noted = [each for each in result.notes if each.startswith("the app answered ")]
+    assert noted, result.notes
+    (note,) = noted
+    first = note.partition("the first, ")[2]
+    assert "\\x" in first, note
+    assert all(ord(char) < 0x80 for char in first), note
 
 
 def test_show_refuses_a_bound_with_no_room() -> None:

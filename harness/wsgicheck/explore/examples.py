@@ -26,7 +26,7 @@ from ..model.extra import ANSWERED, RAISED, SUCCEEDED
 from ..model.options import RunOptions
 from ..model.request import Request
 from ..model.response import Response
-from ..model.untrusted import show
+from ..model.untrusted import as_sent, show
 from ..results.scope import TIMED_OUT, Answers, FirstAnswer, excluded, with_headers
 from ..rules import Exchange, Finding, Rule, judge
 from ..rules.app_trap import own_errors, told
@@ -119,9 +119,8 @@ def _answered_error(exchange: Exchange) -> str:
     """A server error the app answered itself, told: the request, the status, and the last
     line the app wrote to wsgi.errors (where a framework logs the traceback it caught)."""
     request, response = exchange.request, exchange.response
-    told_of = f"{show(request.method, limit=40)} {show(request.target, limit=80)} got " + str(
-        response.status_code
-    )
+    target = show(as_sent(request.target), limit=80)
+    told_of = f"{show(request.method, limit=40)} {target} got " + str(response.status_code)
     lines = [line for line in response.errors.splitlines() if line.strip()]
     if lines:
         told_of += f" after it wrote to wsgi.errors: {show(lines[-1].strip(), limit=200)}"

@@ -20,6 +20,7 @@ __all__ = [
     "INVISIBLE",
     "LIMIT",
     "UNSAFE_PAST_C0",
+    "as_sent",
     "class_name",
     "plain",
     "safe_repr",
@@ -83,6 +84,14 @@ def plain(text: str) -> str:
     ``lower`` or ``__getitem__`` raise or hang; its characters, copied out, are safe.
     """
     return text if type(text) is str else str.__getitem__(text, slice(None))
+
+
+def as_sent(text: str) -> str:
+    """Text of the bytes a message carried (a request's target or head, one latin-1
+    character a byte) with every byte past ASCII as a ``\\xNN`` escape: a raw byte 0xE9 and
+    a UTF-8 "é" must not read alike, since only one of them reproduces what was seen. A
+    character no byte carries (past latin-1) becomes its ``\\uNNNN``."""
+    return text.encode("latin-1", "backslashreplace").decode("ascii", "backslashreplace")
 
 
 def type_name(value: object) -> str:

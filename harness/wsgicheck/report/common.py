@@ -15,7 +15,7 @@ from typing import Any
 from ..model.events import Location
 from ..model.locations import portable_path, relative_path, user_location
 from ..model.request import Request
-from ..model.untrusted import LIMIT, UNSAFE_PAST_C0, plain, show, written_lines
+from ..model.untrusted import LIMIT, UNSAFE_PAST_C0, as_sent, plain, show, written_lines
 from ..results.appcoverage import AppCoverage
 from ..results.baseline import fingerprint
 from ..results.reproduce import target_choices
@@ -167,16 +167,17 @@ def source_line(where: Location) -> str:
 
 
 def raw_lines(raw: str, *, limit: int = 200) -> list[str]:
-    """A raw request, one line per HTTP line, unprintable bytes escaped, the body cut.
+    """A raw request, one line per HTTP line, unprintable bytes and bytes past ASCII
+    escaped, the body cut.
 
     The request's own CRLFs start lines here, so a leading ``:`` (which no header name has)
     is escaped too: a line of a report printed in CI must not read as a workflow command.
     """
     head, _, body = raw.partition("\r\n\r\n")
-    lines = [show(line) for line in head.split("\r\n")]
+    lines = [show(as_sent(line)) for line in head.split("\r\n")]
     lines.append("")
     if body:
-        lines.append(show(body, limit=max(limit, 40)))
+        lines.append(show(as_sent(body), limit=max(limit, 40)))
     return [re.sub(r"\A:", r"\\x3a", line) for line in lines]
 
 
@@ -434,9 +435,10 @@ ANSWERS_TITLE = "What the app answered to the drawn requests (statuses per path)
 def answer_rows(run: RunResult, limit: int) -> list[tuple[str, str]]:
     """The table of statuses per path as (path, ``"200 ×36 · 404 ×2"``) text pairs, the paths
     with most answers first, at most ``limit`` rows and one for the rest. The paths are as
-    sent: each format makes them safe its own way."""
+    sent, each byte past ASCII escaped (:func:`~wsgicheck.model.untrusted.as_sent`): each
+    format makes them safe its own way."""
     return [
-        (path, " · ".join(f"{status} ×{count}" for status, count in row.items()))
+        (as_sent(path), " · ".join(f"{status} ×{count}" for status, count in row.items()))
         for path, row in run.answers.rows(limit)
     ]
 
