@@ -30,7 +30,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from headless import chromium
-from wsgicheck import report
+from wsgicheck import Client, report
 from wsgicheck.explore.runner import RunOptions, RunResult, run
 from wsgicheck.model import events
 from wsgicheck.model.events import Location, raw_event
@@ -210,6 +210,22 @@ def test_bytes_as_sent_never_read_as_another_character() -> None:
         "",
         "\\xc3\\xa9",
     ]
+
+
+def test_a_trace_shows_the_bytes_of_both_heads_as_sent() -> None:
+    """``serve``'s trace prints what went over the wire: a latin-1 byte in the target, in a
+    request field and in the app's field is its escape, not a letter."""
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response("200 OK", [("Content-Type", "text/plain"), ("X-Name", "caf\xe9")])
+        return [b"ok"]
+
+    response = Client(app).send(
+        Request(target="/-\xe9", headers=(("Host", "localhost"), ("X-In", "\xe9")))
+    )
+    lines = format_exchange(response, trace=False)
+    assert lines[:3] == ["> GET /-\\xe9 HTTP/1.1", "> Host: localhost", "> X-In: \\xe9"]
+    assert "< X-Name: caf\\xe9" in lines
 
 
 def test_the_note_of_an_apps_own_error_names_the_target_as_sent() -> None:

@@ -14,7 +14,7 @@ from ..model import events as ev
 from ..model.locations import is_own
 from ..model.request import Framing
 from ..model.response import Response
-from ..model.untrusted import safe_repr, show, type_name
+from ..model.untrusted import as_sent, safe_repr, show, type_name
 
 __all__ = ["describe_event", "format_exchange"]
 
@@ -88,10 +88,14 @@ def describe_event(event: ev.Event) -> str:
 
 
 def format_exchange(response: Response, *, trace: bool = True) -> list[str]:
-    """The transcript lines for one response, each safe to print as it is."""
+    """The transcript lines for one response, each safe to print as it is: what went over
+    the wire with its bytes past ASCII escaped (:func:`as_sent`)."""
     request = response.request
-    lines = [f"> {show(request.method)} {show(request.target)} HTTP/{request.http_version}"]
-    lines.extend(f"> {show(name)}: {show(value)}" for name, value in request.headers)
+    target = show(as_sent(request.target))
+    lines = [f"> {show(as_sent(request.method))} {target} HTTP/{request.http_version}"]
+    lines.extend(
+        f"> {show(as_sent(name))}: {show(as_sent(value))}" for name, value in request.headers
+    )
     if request.framing is Framing.CONTENT_LENGTH:
         declared = (response.environ or {}).get("CONTENT_LENGTH", response.request_body_size)
         lines.append(f"> Content-Length: {declared}")
@@ -100,8 +104,10 @@ def format_exchange(response: Response, *, trace: bool = True) -> list[str]:
     lines.append(">")
     if response.request_body_size:
         lines.append(f"> [{response.request_body_size} bytes of body, {request.framing.value}]")
-    lines.append(f"< HTTP/1.1 {response.status_code} {show(response.reason)}")
-    lines.extend(f"< {show(name)}: {show(value)}" for name, value in response.headers)
+    lines.append(f"< HTTP/1.1 {response.status_code} {show(as_sent(response.reason))}")
+    lines.extend(
+        f"< {show(as_sent(name))}: {show(as_sent(value))}" for name, value in response.headers
+    )
     lines.append("<")
     state = "" if response.complete else ", response aborted"
     lines.append(f"< [{response.body_size} bytes of body{state}]")

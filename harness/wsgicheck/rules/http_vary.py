@@ -27,7 +27,7 @@ from collections.abc import Iterator
 
 from ..model.grammar import HOP_BY_HOP_HEADERS
 from ..model.request import FRAMING_HEADERS
-from ..model.untrusted import show
+from ..model.untrusted import as_sent, show
 from .exchange import Exchange
 from .http_evidence import (
     CONDITIONS_AND_RANGE,
@@ -269,7 +269,7 @@ def vary_names_field(self: Rule, ex: Exchange) -> Iterator[Finding]:
             hint = _ONLY_COMPRESSED if plain else ""
         yield self.finding(
             ex,
-            f"GET {show(ex.request.target)} got {_got_all(first, changed)} with "
+            f"GET {show(as_sent(ex.request.target))} got {_got_all(first, changed)} with "
             f"{_sent(first, field)}, and {_got_all(second, changed)} with "
             f"{_sent(second, field)}: the app selects by {field.title()}, yet {where}, so a "
             "cache may give one client's answer to another"
@@ -342,7 +342,7 @@ def etag_percontent_coding(self: Rule, ex: Exchange) -> Iterator[Finding]:
         first, second = (other, ex) if request_field(other, field) is not None else (ex, other)
         yield self.finding(
             ex,
-            f"GET {show(ex.request.target)} got {_got(first, 'content-encoding')} with "
+            f"GET {show(as_sent(ex.request.target))} got {_got(first, 'content-encoding')} with "
             f"{_sent(first, field)}, and {_got(second, 'content-encoding')} with "
             f"{_sent(second, field)}, both with the strong ETag {show(mine)}: one tag for two "
             "representations, so a cache may revalidate one with the other's tag and a "
