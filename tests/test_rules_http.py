@@ -1733,7 +1733,8 @@ def test_the_questions_send_the_date_in_its_obsolete_forms_and_none() -> None:
     recipient MUST read too (RFC 9110 §5.6.7), and "yesterday", which it MUST ignore."""
 
     def as_text(environ: dict[str, Any], start_response: Any) -> list[bytes]:
-        if environ.get("HTTP_IF_MODIFIED_SINCE") == LAST:  # compared as text
+        since = environ.get("HTTP_IF_MODIFIED_SINCE")
+        if since == LAST and "HTTP_IF_NONE_MATCH" not in environ:  # compared as text
             start_response("304 Not Modified", [("Last-Modified", LAST)])
             return []
         start_response("200 OK", [TEXT, ("Last-Modified", LAST)])
@@ -1777,7 +1778,8 @@ def refusing_no_date(status: str) -> Callable[..., list[bytes]]:
                 start_response(status, [TEXT])
                 return []
         since, last = http_date(environ.get("HTTP_IF_MODIFIED_SINCE")), http_date(LAST)
-        if since is not None and last is not None and since >= last:
+        unlisted = "HTTP_IF_NONE_MATCH" not in environ  # §13.1.3: the date ignored beside it
+        if since is not None and last is not None and since >= last and unlisted:
             start_response("304 Not Modified", [("Last-Modified", LAST)])
             return []
         start_response("200 OK", [TEXT, ("Last-Modified", LAST)])
@@ -2213,6 +2215,59 @@ def test_a_304_to_an_if_none_match_that_matches_nothing(
     # pass; a listed match is one (audit of 2026-12-04). A date alone is not this rule's.
     told = "If-None-Match" in condition and condition["If-None-Match"] not in ("*", "v1")
     assert ("APP-IF-NONE-MATCH-MISS" in applied(exchanges)) == told
+
+
+def dates_only() -> Callable[..., list[bytes]]:
+    """An app with a Last-Modified and no ETag that answers If-Modified-Since whatever
+    If-None-Match says (WebOb 1.8's static files, behind Pyramid's static_view)."""
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        if environ.get("HTTP_IF_MODIFIED_SINCE") == LAST:
+            start_response("304 Not Modified", [("Last-Modified", LAST)])
+            return []
+        start_response("200 OK", [TEXT, ("Last-Modified", LAST)])
+        return [BODY]
+
+    return app
+
+
+@pytest.mark.parametrize(
+    ("before", "condition", "expected"),
+    [
+        ([GET, GET], {"If-None-Match": '"v1"', "If-Modified-Since": LAST}, {MISS}),
+        ([GET, GET], {"If-None-Match": '"a", "b"', "If-Modified-Since": LAST}, {MISS}),
+        ([GET, GET], {"If-None-Match": "*", "If-Modified-Since": LAST}, set()),  # it exists
+        ([GET, GET], {"If-Modified-Since": LAST}, set()),  # the date alone: 304 is right
+        ([GET], {"If-None-Match": '"v1"', "If-Modified-Since": LAST}, set()),  # one GET
+    ],
+)
+def test_a_304_to_if_none_match_where_the_target_has_no_etag(
+    before: list[dict[str, Any]], condition: dict[str, str], expected: Fired
+) -> None:
+    """From the app sweep of 2026-12-05: WebOb 1.8 answers a stale If-None-Match beside a
+    current If-Modified-Since with 304 where its files have no ETag; no listed tag can match
+    a target that has none, so If-None-Match holds and the date is ignored (RFC 9110
+    §13.1.2, §13.1.3). Judged where two plain GETs before it got 200 without an ETag."""
+    exchanges = run(dates_only(), *before, revalidated(condition))
+    assert fired(exchanges) == expected
+    if expected:
+        assert messages_of("APP-IF-NONE-MATCH-MISS", exchanges) == [
+            f"If-None-Match {condition['If-None-Match']} lists tags, and the target has none "
+            "for them to match (the plain GETs before it carried no ETag), yet the app "
+            f"answered 304; its If-Modified-Since {LAST}, which alone would give 304, is "
+            "ignored beside If-None-Match (§13.1.3): a client holding another copy is told to "
+            "keep it"
+        ]
+
+
+def test_the_questions_ask_a_target_with_no_etag_a_stale_tag_beside_its_date() -> None:
+    found = {
+        (f.rule, tuple(name for name, _ in f.request.headers if name != "Host"))
+        for ex in ask_about(Client(dates_only()))
+        for f in check_exchange(ex)
+        if f.request is not None and f.rule == "APP-IF-NONE-MATCH-MISS"
+    }
+    assert found == {("APP-IF-NONE-MATCH-MISS", ("If-None-Match", "If-Modified-Since"))}
 
 
 def test_a_304_to_an_if_none_match_that_matches_nothing_says_why() -> None:
@@ -3491,8 +3546,9 @@ def test_pyramid_static_view_refuses_a_long_suffix_and_takes_a_later_if_range(
     longer than the file is the whole file (RFC 9110 §14.1.2), and WebOb answers it 416;
     an If-Range date is a match only when equal to Last-Modified (§13.1.5), and WebOb serves
     the range to any date not before it. The follow-ups ask both on every run, where only
-    some seeds' drawn requests did. WebOb reads ``bytes=-0`` as ``bytes=0-`` (seen with
-    curl under waitress too)."""
+    some seeds' drawn requests did. WebOb reads ``bytes=-0`` as ``bytes=0-``, and answers
+    If-Modified-Since beside an If-None-Match that no tag of its (it has none) matches with
+    304 (both seen with curl under waitress too)."""
     from pyramid.config import Configurator
 
     (tmp_path / "hello.txt").write_bytes(b"x" * 950)
@@ -3509,6 +3565,8 @@ def test_pyramid_static_view_refuses_a_long_suffix_and_takes_a_later_if_range(
         ("APP-416-SATISFIABLE", "GET", ("Range",)),
         ("APP-IF-RANGE", "GET", ("Range", "If-Range")),
         ("APP-206-RANGE-ASKED", "GET", ("Range",)),
+        # Its files have no ETag, and a stale one beside the current date gets 304.
+        ("APP-IF-NONE-MATCH-MISS", "GET", ("If-None-Match", "If-Modified-Since")),
     }
     assert messages_of("APP-416-SATISFIABLE", exchanges)[0].startswith(
         "the app answered 416 to Range bytes=-951, which a representation of 950 bytes"

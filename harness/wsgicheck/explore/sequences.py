@@ -307,11 +307,13 @@ def _if_none_matches(response: Response) -> list[tuple[str, Value]]:
 def _stale_beside_date(response: Response) -> list[tuple[tuple[str, Value], ...]]:
     """If-None-Match with a stale tag beside If-Modified-Since with the learned date: the
     answer is the whole representation, since RFC 9110 §13.1.3 ignores If-Modified-Since
-    beside If-None-Match; an app that reads the date first answers 304."""
+    beside If-None-Match; an app that reads the date first answers 304. Asked of a target
+    with no ETag too, where no tag can match (WebOb 1.8's static files answer it 304)."""
     tag, modified, _ = _learned(response)
-    if modified is None or response.header("etag") is None:
+    if modified is None:
         return []
-    # An ETag that is no entity-tag (APP-ETAG-SYNTAX's) gets a stale tag that is one.
+    # An ETag that is no entity-tag (APP-ETAG-SYNTAX's), or none, gets a stale tag that is
+    # one: there is no tag to make it from.
     stale: Value = _STALE if tag is not None else '"wsgicheck-stale"'
     return [(("If-None-Match", stale), ("If-Modified-Since", _DATE))]
 

@@ -281,6 +281,12 @@ def _none_match_miss(ex: Exchange) -> str | None:
         if raw == own and plain not in (None, own):
             return None
     told = f" (its 304 says {show(own)})" if own is not None and own != raw else ""
+    if raw is None and listed and _untagged(ex):
+        return (
+            f"If-None-Match {show(value)} lists tags, and the target has none for them to "
+            f"match (the plain GETs before it carried no ETag), yet the app answered 304"
+            f"{_ignored_since(ex)}: a client holding another copy is told to keep it"
+        )
     if listed is None or raw is None or not steady(ex, "etag"):
         return None
     tags = entity_tags(raw)
@@ -297,19 +303,34 @@ def _none_match_miss(ex: Exchange) -> str | None:
         if any(tag[1][1:-1] == bare for tag in listed):
             return ""
         shown = raw
+    return (
+        f"If-None-Match {show(value)} lists no tag matching the target's ETag {show(shown)}"
+        f"{told}, yet the app answered 304{_ignored_since(ex)}: a client holding the stale "
+        "copy is told to keep it"
+    )
+
+
+def _untagged(ex: Exchange) -> bool:
+    """Whether the GET ``ex`` (a 304 with no ETag) asks of a target that has no entity-tag:
+    the last two plain GETs of its request got a 200 with none, so no listed tag can match
+    (RFC 9110 §13.1.2: If-None-Match is then true)."""
+    if ex.method != "GET":
+        return False
+    untagged = settled(ex, lambda each: app_field(each, "etag") is None, lambda code: code == 200)
+    return untagged is True
+
+
+def _ignored_since(ex: Exchange) -> str:
+    """What a 304 to an If-None-Match that holds shows of its If-Modified-Since: that the
+    date alone would have given the 304, where it would (it is to be ignored there)."""
     since = request_field(ex, "if-modified-since")
     date = read_date(since)
     modified = of_target(ex, lambda source: read_date(app_field(source, "last-modified")))
-    why = (
+    if date is None or modified is None or modified > date:
+        return ""
+    return (
         f"; its If-Modified-Since {show(since)}, which alone would give 304, is ignored "
         "beside If-None-Match (§13.1.3)"
-        if date is not None and modified is not None and modified <= date
-        else ""
-    )
-    return (
-        f"If-None-Match {show(value)} lists no tag matching the target's ETag {show(shown)}"
-        f"{told}, yet the app answered 304{why}: a client holding the stale copy is told to "
-        "keep it"
     )
 
 
