@@ -491,7 +491,8 @@ def test_a_real_fault_behind_answers_that_vary_at_random_is_still_found() -> Non
 
     def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
         since = environ.get("HTTP_IF_MODIFIED_SINCE")
-        if environ["REQUEST_METHOD"] in ("GET", "HEAD") and since is not None:
+        listed = "HTTP_IF_NONE_MATCH" in environ  # the date is ignored beside it (§13.1.3)
+        if environ["REQUEST_METHOD"] in ("GET", "HEAD") and since is not None and not listed:
             try:
                 date = parsedate_to_datetime(since)
                 # The asctime form has no zone written: GMT (the questions send it).
