@@ -3411,6 +3411,9 @@ def test_correct_conditional_apps_stay_clean(name: str, target: str, coding: str
     if name == "flasketagapp" and werkzeug_refuses_if_match_star():
         sent = ("Accept-Encoding",) if coding else ()
         found -= {("APP-IF-MATCH", "GET", (*sent, "If-Match"))}  # Werkzeug's, asked for
+    if name == "flasketagapp" and werkzeug_lets_if_match_decide():
+        sent = ("Accept-Encoding",) if coding else ()
+        found -= {("APP-IF-NONE-MATCH", "GET", (*sent, "If-Match", "If-None-Match"))}
     assert found == set()
     assert [ex.response.status_code for ex in exchanges][:3] == [200, 200, 304]
     assert {"APP-HEAD-LIKE-GET", "APP-CONTENT-TYPE"} <= applied(exchanges)
@@ -3425,6 +3428,22 @@ def werkzeug_refuses_if_match_star() -> bool:
     response = WerkzeugClient(load_good("flasketagapp")).get("/", headers={"If-Match": "*"})
     response.close()
     return response.status_code == 412
+
+
+def werkzeug_lets_if_match_decide() -> bool:
+    """Whether the installed Werkzeug answers a GET whose If-Match and If-None-Match both
+    hold the page's own strong ETag with 200, asked of Werkzeug's own test client: 3.1's
+    ``is_resource_modified`` lets If-Match overrule If-None-Match, where RFC 9110 §13.2.2
+    evaluates both (If-Match holds, If-None-Match fails: 304)."""
+    from werkzeug.test import Client as WerkzeugClient
+
+    client = WerkzeugClient(load_good("flasketagapp"))
+    whole = client.get("/")
+    whole.close()
+    tag = whole.headers["ETag"]
+    both = client.get("/", headers={"If-Match": tag, "If-None-Match": tag})
+    both.close()
+    return both.status_code == 200
 
 
 def werkzeug_serves_ranges_first() -> bool:
@@ -3474,19 +3493,24 @@ def werkzeug_refuses_long_suffixes() -> bool:
 @pytest.mark.parametrize("coding", [None, "gzip"])
 def test_flask_send_file_is_clean_but_for_werkzeugs_range_first(coding: str | None) -> None:
     """``send_file(conditional=True)`` keeps every rule, except where Werkzeug serves a
-    Range before If-None-Match and If-Match (RFC 9110 §13.2.2 evaluates them first): the
-    follow-ups send each beside ``Range: bytes=0-0``, and both rules find it; and where it
-    refuses ``If-Match: *`` on the file, which the follow-ups ask too."""
+    Range before If-None-Match, If-Match and If-Modified-Since (RFC 9110 §13.2.2 evaluates
+    them first): the follow-ups send each beside ``Range: bytes=0-0``, and the three rules
+    find it; where it refuses ``If-Match: *`` on the file, which the follow-ups ask too; and
+    where If-Match holding its tag overrules an If-None-Match holding it too (the app
+    sweep of 2026-12-05)."""
     exchanges = asked_about("flasketagapp", "/site.css", coding)
     sent = ("Accept-Encoding",) if coding else ()
     expected = (
         {
             ("APP-IF-NONE-MATCH", "GET", (*sent, "Range", "If-None-Match")),
             ("APP-IF-MATCH", "GET", (*sent, "Range", "If-Match")),
+            ("APP-IF-MODIFIED-SINCE", "GET", (*sent, "Range", "If-Modified-Since")),
         }
         if werkzeug_serves_ranges_first()
         else set()
     )
+    if werkzeug_lets_if_match_decide():
+        expected.add(("APP-IF-NONE-MATCH", "GET", (*sent, "If-Match", "If-None-Match")))
     if werkzeug_refuses_if_match_star():
         expected.add(("APP-IF-MATCH", "GET", (*sent, "If-Match")))
     if werkzeug_refuses_unknown_units():
@@ -3502,15 +3526,16 @@ def test_a_range_is_asked_for_where_the_app_offers_ranges() -> None:
     exchanges = ask_about(Client(load_good("flasketagapp"), config=NO_FILE_WRAPPER), "/site.css")
     ranged = [ex for ex in exchanges if ex.request.header_values("Range")]
     # The range alone, with If-Range holding the ETag (206 again), with a stale tag (200),
-    # then beside If-None-Match with the ETag (304) and If-Match with a stale tag (412),
-    # unless the range is served first (206 to both); then ranges no representation
+    # then beside If-None-Match with the ETag (304), If-Match with a stale tag (412) and
+    # If-Modified-Since with the Last-Modified (304), unless the range is served first (206
+    # to all three); then ranges no representation
     # satisfies (bytes=LENGTH- and bytes=-0), which Werkzeug refuses with 416 and its
     # Content-Range: bytes */LENGTH; one whose last-pos is past the end, served to the end,
     # and a suffix longer than the file, the whole of it (Werkzeug 3.1 refuses it:
     # APP-416-SATISFIABLE); the first two bytes; the last byte; the first byte with the
     # unit in capitals; a unit it does not know (which Werkzeug 3.1 refuses:
     # APP-RANGE-UNIT-IGNORED).
-    after = [206, 206] if werkzeug_serves_ranges_first() else [304, 412]
+    after = [206, 206, 206] if werkzeug_serves_ranges_first() else [304, 412, 304]
     unknown = 416 if werkzeug_refuses_unknown_units() else 200
     suffix = 416 if werkzeug_refuses_long_suffixes() else 206
     statuses = [206, 206, 200, *after, 416, 416, 206, suffix, 206, 206, 206, unknown, 206]
@@ -3713,6 +3738,8 @@ def test_every_good_app_answers_the_follow_up_questions_cleanly(path: Path) -> N
     expected = EXPECTED.get(path.stem, set())
     if path.stem == "flasketagapp" and werkzeug_refuses_if_match_star():
         expected = {*expected, "APP-IF-MATCH"}  # Werkzeug's 412 to If-Match: *, asked for
+    if path.stem == "flasketagapp" and werkzeug_lets_if_match_decide():
+        expected = {*expected, "APP-IF-NONE-MATCH"}  # its 200 where If-None-Match fails
     assert {rule for rule, _, _ in fired(exchanges)} == expected
     assert exchanges[0].response.status_code == 200
     assert {"APP-HEAD-LIKE-GET", "APP-CONTENT-TYPE"} <= applied(exchanges)

@@ -89,11 +89,14 @@ def test_a_get_with_validators_and_ranges_is_followed_by_every_question() -> Non
         ),
         ("GET", (("Accept", "text/plain"), ("If-Modified-Since", "Mon Jan  1 00:00:00 2024"))),
         ("GET", (("Accept", "text/plain"), ("If-Modified-Since", "yesterday"))),
+        # If-Match holds, If-None-Match fails: 304 (Werkzeug lets If-Match decide: 200).
+        ("GET", (("Accept", "text/plain"), ("If-Match", TAG), ("If-None-Match", TAG))),
         ("GET", (("Accept", "text/plain"), ("Range", "bytes=0-0"))),
         ("GET", (("Accept", "text/plain"), ("Range", "bytes=0-0"), ("If-Range", TAG))),
         ("GET", (("Accept", "text/plain"), ("Range", "bytes=0-0"), ("If-Range", STALE))),
         ("GET", (("Accept", "text/plain"), ("Range", "bytes=0-0"), ("If-None-Match", TAG))),
         ("GET", (("Accept", "text/plain"), ("Range", "bytes=0-0"), ("If-Match", STALE))),
+        ("GET", (("Accept", "text/plain"), ("Range", "bytes=0-0"), ("If-Modified-Since", LAST))),
         ("GET", (("Accept", "text/plain"), ("Range", "bytes=6-"))),  # at the length: unsatisfiable
         ("GET", (("Accept", "text/plain"), ("Range", "bytes=-0"))),  # a suffix of none: too
         ("GET", (("Accept", "text/plain"), ("Range", "bytes=1-6"))),  # past the end: the rest
@@ -264,7 +267,10 @@ def test_a_weak_tag_is_sent_back_strong_in_the_list_and_never_in_if_range() -> N
         (("Range", "bytes=0-0"), ("If-Range", DAY_AFTER)),  # only the exact date holds
         (("Range", "bytes=0-0"), ("If-None-Match", 'W/"v1"')),
         (("Range", "bytes=0-0"), ("If-Match", STALE)),
+        (("Range", "bytes=0-0"), ("If-Modified-Since", LAST)),
     ]
+    # A weak tag fails If-Match (strong comparison): no question of both tags holding.
+    assert not [fields for _, fields in questions if ("If-Match", 'W/"v1"') in fields[1:]]
 
 
 def test_a_get_without_validators_is_followed_by_head_itself_and_other_choices() -> None:
@@ -360,10 +366,13 @@ def test_each_validator_sent_back_says_what_it_is_made_of() -> None:
         ("If-Modified-Since", before),
         ("If-Modified-Since", (From("last-modified", "rfc850"),)),
         ("If-Modified-Since", (From("last-modified", "asctime"),)),
+        ("If-Match", tag),  # then both holding the tag
+        ("If-None-Match", tag),
         ("If-Range", (From("etag", "strong"),)),
         ("If-Range", stale),
         ("If-None-Match", tag),  # beside the range
         ("If-Match", stale),
+        ("If-Modified-Since", date),
     ]
     for asked in questions:
         for each in asked.learned:
@@ -377,7 +386,7 @@ def test_each_validator_sent_back_says_what_it_is_made_of() -> None:
         each.parts for asked in follow_ups(response.request, response) for each in asked.learned
     ]
     assert (*stale, ", ", From("etag", "strong")) in made_of
-    assert made_of[-4:] == [before, (From("last-modified", "day after"),), tag, stale]
+    assert made_of[-5:] == [before, (From("last-modified", "day after"),), tag, stale, date]
     # After an error: its own ETag, learned from it; another target's, sent as it was.
     gone = Client(answering("404 Not Found", [("ETag", 'W/"7"')])).get("/gone")
     learned = [
@@ -500,6 +509,7 @@ def test_a_last_modified_in_another_zone_is_asked_about_in_gmt() -> None:
         "Monday, 01-Jan-24 00:00:00 GMT",
         "Mon Jan  1 00:00:00 2024",
         "yesterday",
+        modified,  # beside a byte range
     ]
 
 
@@ -527,7 +537,7 @@ def test_follow_ups_are_linked_after_the_get() -> None:
     client = Client(answering("200 OK", [("ETag", TAG)]))
     exchanges = ask_about(client, "/")
     # The byte ranges last: the answer has a validator, though no Accept-Ranges.
-    methods = ["GET", "HEAD", *["GET"] * 4, "GET", "HEAD", *["GET"] * 12, *["GET"] * 15]
+    methods = ["GET", "HEAD", *["GET"] * 4, "GET", "HEAD", *["GET"] * 12, *["GET"] * 16]
     assert [ex.method for ex in exchanges] == methods
     for index, ex in enumerate(exchanges[1:], start=1):
         assert ex.history == tuple(exchanges[:index])
@@ -660,7 +670,8 @@ def test_an_app_that_never_evaluates_a_precondition_is_not_said_to_serve_ranges_
         for finding in check_exchange(ex)
         if finding.rule == "APP-IF-NONE-MATCH"
     ]
-    assert len(messages) == 5  # the tag, with gzip, *, the list, and beside the Range
+    # The tag, with gzip, *, the list, beside If-Match holding it, and beside the Range.
+    assert len(messages) == 6
     assert not any("Range first" in message for message in messages)
 
 
@@ -876,6 +887,7 @@ def test_no_rfc850_question_where_its_two_digit_year_reads_as_another() -> None:
         "Wed, 31 Dec 1969 00:00:01 GMT",
         "Thu Jan  1 00:00:01 1970",
         "yesterday",
+        epoch,  # beside a byte range
     ]
 
 
@@ -885,4 +897,4 @@ def test_a_date_that_is_none_is_asked_whatever_the_last_modified_says() -> None:
     that sends one does not need the Last-Modified read (the app sweep of 2026-12-05)."""
     minus_zero = "Mon, 01 Jan 2024 00:00:00 -0000"
     asked_since = if_modified_since_asked(minus_zero)
-    assert asked_since == [minus_zero, minus_zero, minus_zero, "yesterday"]
+    assert asked_since == [minus_zero, minus_zero, minus_zero, "yesterday", minus_zero]

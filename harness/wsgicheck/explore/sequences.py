@@ -120,6 +120,7 @@ def follow_ups(
         wanted += [("GET", (choice,)) for choice in _other_choices(response) for _ in range(2)]
         wanted.append(("GET", ()))
     wanted += [("GET", (condition,)) for condition in _preconditions(response)]
+    wanted += [("GET", pair) for pair in _both_tags(response)]
     if _may_ask_ranges(response):
         wanted += [("GET", (("Range", "bytes=0-0"), *extra)) for extra in _if_ranges(response)]
         wanted += [("GET", (("Range", "bytes=0-0"), each)) for each in _beside_range(response)]
@@ -367,13 +368,27 @@ def _if_ranges(response: Response) -> list[tuple[tuple[str, Value], ...]]:
 
 def _beside_range(response: Response) -> list[tuple[str, Value]]:
     """The preconditions to send beside a byte range: If-None-Match with the learned tag
-    (must give 304, not 206) and If-Match with a stale one (must give 412). RFC 9110
-    §13.2.2 evaluates both before the range; an app that serves the range first (Werkzeug's
-    ``make_conditional`` does) answers 206 to both."""
+    (must give 304, not 206), If-Match with a stale one (must give 412) and
+    If-Modified-Since with the learned date (304 again). RFC 9110 §13.2.2 evaluates them
+    before the range; an app that serves the range first (Werkzeug's ``make_conditional``
+    does) answers 206 to all three."""
+    tag, modified, _ = _learned(response)
+    out: list[tuple[str, Value]] = []
+    if tag is not None:
+        out += [("If-None-Match", _TAG), ("If-Match", _STALE)]
+    if modified is not None:
+        out.append(("If-Modified-Since", _DATE))
+    return out
+
+
+def _both_tags(response: Response) -> list[tuple[tuple[str, Value], ...]]:
+    """If-Match and If-None-Match both with the learned strong tag: If-Match holds, then
+    If-None-Match fails, so a GET gets 304 (RFC 9110 §13.2.2, steps 1 and 3). Werkzeug's
+    ``is_resource_modified`` lets If-Match decide alone and answers 200."""
     tag = _learned(response)[0]
-    if tag is None:
-        return []
-    return [("If-None-Match", _TAG), ("If-Match", _STALE)]
+    if tag is None or tag[0]:
+        return []  # none, or weak: If-Match compares strongly, fails, and 412 is due
+    return [(("If-Match", _TAG), ("If-None-Match", _TAG))]
 
 
 def send_follow_ups(

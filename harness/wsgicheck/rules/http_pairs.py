@@ -814,5 +814,5 @@ def if_modified_since(self: Rule, ex: Exchange) -> Iterator[Finding]:
         ex,
         f"Last-Modified {imf_fixdate(modified)} is not after If-Modified-Since "
         f"{date_as_sent(ex, 'if-modified-since')}; the app answered {app_status(ex)} with "
-        f"{byte_count(ex.produced)} instead of 304",
+        f"{byte_count(ex.produced)} instead of 304" + range_first(ex),
     )
