@@ -623,6 +623,9 @@ def test_206_content_range(headers: list[tuple[str, str]], body: bytes, flagged:
         ("bytes=2-4", "bytes 2-4/*", None),
         ("bytes=2-900", "bytes 2-22/*", None),  # no length: the last-pos an upper bound
         ("bytes=-1", "bytes 0-0/*", None),  # no length: a suffix is not judged
+        ("bytes=5-", "bytes 5-9/23", None),  # a part of it (RFC 9110 §15.3.7: a subset)
+        ("bytes=0-99", "bytes 0-7/41", None),  # a server that caps its parts
+        ("bytes=-20", "bytes 21-28/41", None),
         ("bytes=0-0, 5-6", "bytes 0-0/23", None),  # a set may be coalesced
         ("bytes=0-0,", "bytes 0-0/23", None),  # an empty list element: not judged
         ("items=0-0", "bytes 0-0/23", None),  # another unit: APP-RANGE-UNIT-IGNORED's
@@ -631,25 +634,34 @@ def test_206_content_range(headers: list[tuple[str, str]], body: bytes, flagged:
             "bytes=-1",  # Paste 3.10's FileApp
             "bytes 0-1/23",
             "the app answered Range bytes=-1 with Content-Range bytes 0-1/23; of a "
-            "representation of 23 bytes that range is bytes 22-22 (RFC 9110 §14.1.2)",
+            "representation of 23 bytes that range is bytes 22-22 (RFC 9110 §14.1.2), and the "
+            "206 sends bytes outside it",
         ),
         (
-            "bytes=5-",
-            "bytes 5-9/23",
-            "the app answered Range bytes=5- with Content-Range bytes 5-9/23; of a "
-            "representation of 23 bytes that range is bytes 5-22 (RFC 9110 §14.1.2)",
+            "bytes=5-9",
+            "bytes 0-22/23",  # more than asked
+            "the app answered Range bytes=5-9 with Content-Range bytes 0-22/23; of a "
+            "representation of 23 bytes that range is bytes 5-9 (RFC 9110 §14.1.2), and the "
+            "206 sends bytes outside it",
         ),
         (
             "bytes=0-0",
             "bytes 1-1/23",
             "the app answered Range bytes=0-0 with Content-Range bytes 1-1/23; of a "
-            "representation of 23 bytes that range is bytes 0-0 (RFC 9110 §14.1.2)",
+            "representation of 23 bytes that range is bytes 0-0 (RFC 9110 §14.1.2), and the "
+            "206 sends bytes outside it",
         ),
         (
             "bytes=2-4",
             "bytes 2-5/*",
-            "the app answered Range bytes=2-4 with Content-Range bytes 2-5/*, another part "
-            "than the one asked for",
+            "the app answered Range bytes=2-4 with Content-Range bytes 2-5/*, bytes outside "
+            "the range asked for",
+        ),
+        (
+            "bytes=2-4",
+            "bytes 1-3/*",
+            "the app answered Range bytes=2-4 with Content-Range bytes 1-3/*, bytes outside "
+            "the range asked for",
         ),
         (
             "bytes=23-",
