@@ -1700,6 +1700,22 @@ def test_a_get_whose_if_none_match_matches_gets_304_not_412_or_400(
         ]
 
 
+def test_a_412_that_webdav_or_an_unsafe_request_may_explain_is_not_judged() -> None:
+    """Review of 2026-12-05: a WebDAV If (RFC 4918 §10.4) fails with 412 too, before
+    If-None-Match is read; and an UNLOCK or DELETE between the plain GET and the
+    conditional one may have made the 412 the target's answer whatever it asks."""
+    dav = {"If": "(<urn:uuid:t1>)"}
+    conditional = {**GET, "headers": {**dav, "If-None-Match": '"v1"'}}
+    exchanges = run(kinto_like(), {**GET, "headers": dav}, conditional)
+    assert "APP-IF-NONE-MATCH" not in applied(exchanges)
+    unlock = {"method": "UNLOCK", "target": "/"}
+    plain = {**GET, "headers": {"If-None-Match": '"v1"'}}
+    assert "APP-IF-NONE-MATCH" not in applied(run(kinto_like(), GET, unlock, plain))
+    assert fired(run(kinto_like(), unlock, GET, plain)) == {
+        ("APP-IF-NONE-MATCH", "GET", ("If-None-Match",))
+    }
+
+
 def test_a_412_or_400_to_if_none_match_is_judged_only_beside_a_2xx_without_it() -> None:
     """No GET without conditions before it: nothing shows the request would succeed, so a
     412 may be the answer the target gives anyway (§13.2.1). A 429 is never judged: a rate

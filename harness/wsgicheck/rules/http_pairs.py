@@ -41,6 +41,7 @@ from .http_evidence import (
     entity_tags,
     history_bears_on,
     http_date,
+    plain_gets,
     request_field,
     request_key,
     tag_text,
@@ -632,23 +633,26 @@ def _successful(ex: Exchange) -> bool:
 #: §13.1.2 has it: a 412 (the answer for other methods), or the request refused for the
 #: field (400, 422). Not a 429 or a 503: those come whatever the request says.
 _NONE_MATCH_MISREAD = frozenset({400, 412, 422})
-#: The preconditions a 412 may come from before If-None-Match is evaluated (§13.2.2).
-_BEFORE_NONE_MATCH = ("if-match", "if-unmodified-since")
+#: The preconditions a 412 may come from before If-None-Match is evaluated (§13.2.2), and
+#: WebDAV's If (RFC 4918 §10.4), whose failure is a 412 too.
+_BEFORE_NONE_MATCH = ("if-match", "if-unmodified-since", "if")
 
 
 def _none_match_answer(ex: Exchange) -> bool:
     """Whether ``ex``'s answer is one a request whose If-None-Match evaluates false must not
-    get: a 2xx (the field ignored), or, to a GET or HEAD with no If-Match or
-    If-Unmodified-Since (which may fail first), a :data:`_NONE_MATCH_MISREAD` where the same
-    request without its conditions got a 2xx before it (§13.2.1: a request that fails
-    without them has no precondition evaluated)."""
+    get: a 2xx (the field ignored), or, to a GET or HEAD with no precondition that may fail
+    first (:data:`_BEFORE_NONE_MATCH`), a :data:`_NONE_MATCH_MISREAD` where the same request
+    without its conditions got a 2xx before it, since the last unsafe request (§13.2.1: a
+    request that fails without them has no precondition evaluated)."""
     if _successful(ex):
         return True
     if ex.method not in ("GET", "HEAD") or app_status(ex) not in _NONE_MATCH_MISREAD:
         return False
     if not answered(ex) or any(request_field(ex, name) for name in _BEFORE_NONE_MATCH):
         return False
-    plain = counterpart(ex, plain=True)
+    # The latest plain GET since the last unsafe request: a DELETE or an UNLOCK between
+    # may have made the 412 the target's answer anyway.
+    plain = next(plain_gets(ex, since_change=True), None)
     code = app_status(plain) if plain is not None else None
     return code is not None and 200 <= code < 300
 
