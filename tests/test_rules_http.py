@@ -1954,6 +1954,19 @@ def test_an_obsolete_date_is_not_judged_without_evidence(requests: list[dict[str
     assert "APP-OBS-DATE-ACCEPTED" not in applied(exchanges[-1:])
 
 
+@pytest.mark.parametrize(
+    "value", ["Friday, 30-Feb-24 00:00:00 GMT", "Fri, 30 Feb 2024 00:00:00 GMT"]
+)
+def test_a_date_of_the_shape_that_names_no_day_is_no_date(value: str) -> None:
+    """Review of 2026-12-05: 30 February in the rfc850 form, refused with 400, was called an
+    HTTP-date the app MUST accept; in the IMF-fixdate form neither rule judged it. It is no
+    date: §13.1.3 has it ignored, and the 400 is APP-INVALID-DATE-IGNORED's."""
+    conditional = {**GET, "headers": {"If-Modified-Since": value}}
+    exchanges = run(refusing_no_date("400 Bad Request"), GET, GET, conditional)
+    assert "APP-OBS-DATE-ACCEPTED" not in applied(exchanges[-1:])
+    assert {rule for rule, _, _ in fired(exchanges)} == {"APP-INVALID-DATE-IGNORED"}
+
+
 def test_the_questions_find_a_refused_obsolete_date() -> None:
     """The questions after a GET with a Last-Modified send it in both obsolete forms after
     two plain GETs: a run finds Falcon's 400s (and, to ``yesterday``, the one
@@ -2286,6 +2299,23 @@ def test_a_304_to_if_none_match_where_the_target_has_no_etag(
             "ignored beside If-None-Match (§13.1.3): a client holding another copy is told to "
             "keep it"
         ]
+
+
+def test_a_target_that_tags_another_answer_is_not_said_to_have_no_etag() -> None:
+    """Review of 2026-12-05: an app that tags its HEAD alone (and evaluates If-None-Match
+    right) was told its target had no tag to match; a client may list the HEAD's."""
+
+    def head_tagged(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        if environ.get("HTTP_IF_NONE_MATCH") == '"v1"':
+            start_response("304 Not Modified", [])
+            return []
+        tag = [("ETag", '"v1"')] if environ["REQUEST_METHOD"] == "HEAD" else []
+        start_response("200 OK", [TEXT, ("Last-Modified", LAST), *tag])
+        return [BODY]
+
+    head = {"method": "HEAD", "target": "/"}
+    listed = revalidated({"If-None-Match": '"v1"', "If-Modified-Since": LAST})
+    assert "APP-IF-NONE-MATCH-MISS" not in applied(run(head_tagged, GET, GET, head, listed))
 
 
 def test_the_questions_ask_a_target_with_no_etag_a_stale_tag_beside_its_date() -> None:

@@ -312,12 +312,20 @@ def _none_match_miss(ex: Exchange) -> str | None:
 
 def _untagged(ex: Exchange) -> bool:
     """Whether the GET ``ex`` (a 304 with no ETag) asks of a target that has no entity-tag:
-    the last two plain GETs of its request got a 200 with none, so no listed tag can match
-    (RFC 9110 §13.1.2: If-None-Match is then true)."""
+    the last two plain GETs of its request got a 200 with none, and no answer on the target
+    before it gave one, so no listed tag can match (RFC 9110 §13.1.2: If-None-Match is then
+    true)."""
     if ex.method != "GET":
         return False
     untagged = settled(ex, lambda each: app_field(each, "etag") is None, lambda code: code == 200)
-    return untagged is True
+    if untagged is not True:
+        return False
+    # Nor any other answer on the target (a HEAD, a 304) gave one: an app may tag those
+    # alone, and a client may list that tag.
+    target = ex.request.target
+    return not any(
+        each.request.target == target and app_field(each, "etag") is not None for each in ex.history
+    )
 
 
 def _ignored_since(ex: Exchange) -> str:
@@ -734,14 +742,15 @@ def _lone_date_condition(ex: Exchange) -> tuple[str, str] | None:
 def _no_date(ex: Exchange) -> tuple[str, str] | None:
     """:func:`_lone_date_condition`, where the field holds no HTTP-date (in none of RFC 9110
     §5.6.7's three forms, a leap second's :60 included, nor a date a lenient recipient
-    reads: a "-0000" zone)."""
+    reads: a "-0000" zone), or one of the shape that names no day (30 Feb)."""
     found = _lone_date_condition(ex)
-    if found is None:
+    if found is None or read_date(found[1]) is not None:
         return None
     text = found[1].strip(" \t")
-    if imf_fixdate_re.fullmatch(text) or obs_date_re.fullmatch(text) or read_date(found[1]):
-        return None
-    return found
+    shaped = imf_fixdate_re.fullmatch(text) or obs_date_re.fullmatch(text)
+    # A leap second (:60) is an HTTP-date (second = 2DIGIT) that parsedate refuses; a date
+    # of the shape that names no day (30 Feb) is none.
+    return None if shaped and ":60" in text else found
 
 
 def _no_date_case(ex: Exchange) -> bool:
@@ -798,10 +807,12 @@ _REFUSED = frozenset({400, 422})
 
 def _obs_date(ex: Exchange) -> tuple[str, str] | None:
     """:func:`_lone_date_condition`, where the field holds an HTTP-date in one of the two
-    obsolete forms (rfc850-date, asctime-date: RFC 9110 §5.6.7), which `check` sends the
-    Last-Modified it learned in (:func:`wsgicheck.model.learned.restated`)."""
+    obsolete forms (rfc850-date, asctime-date: RFC 9110 §5.6.7) that names a day, which
+    `check` sends the Last-Modified it learned in (:func:`wsgicheck.model.learned.restated`)."""
     found = _lone_date_condition(ex)
-    return found if found is not None and obs_date_re.fullmatch(found[1].strip(" \t")) else None
+    if found is None or not obs_date_re.fullmatch(found[1].strip(" \t")):
+        return None
+    return found if read_date(found[1]) is not None else None  # 30 Feb is no date at all
 
 
 def _obs_date_case(ex: Exchange) -> bool:
