@@ -203,6 +203,7 @@ def test_bytes_as_sent_never_read_as_another_character() -> None:
     assert as_sent("/-\xe9&\xc3\xa9") == "/-\\xe9&\\xc3\\xa9"
     assert as_sent("/plain?a=1") == "/plain?a=1"
     assert as_sent("\u2603") == "\\u2603"  # no byte carries it: its code point
+    assert as_sent("/a\\xe9") == "/a\\x5cxe9"  # the text of an escape is not the byte
     raw = "GET /-\xe9 HTTP/1.1\r\nX-Name: caf\xe9\r\n\r\n\xc3\xa9"
     assert report.common.raw_lines(raw) == [
         "GET /-\\xe9 HTTP/1.1",

@@ -90,8 +90,10 @@ def as_sent(text: str) -> str:
     """Text of the bytes a message carried (a request's target or head, one latin-1
     character a byte) with every byte past ASCII as a ``\\xNN`` escape: a raw byte 0xE9 and
     a UTF-8 "é" must not read alike, since only one of them reproduces what was seen. A
-    character no byte carries (past latin-1) becomes its ``\\uNNNN``."""
-    return text.encode("latin-1", "backslashreplace").decode("ascii", "backslashreplace")
+    character no byte carries (past latin-1) becomes its ``\\uNNNN``, and a backslash its
+    ``\\x5c``, so that no text sent reads as an escape."""
+    escaped = text.replace("\\", "\\x5c")
+    return escaped.encode("latin-1", "backslashreplace").decode("ascii", "backslashreplace")
 
 
 def type_name(value: object) -> str:
