@@ -753,12 +753,14 @@ def _no_date(ex: Exchange) -> tuple[str, str] | None:
     return None if shaped and ":60" in text else found
 
 
+def _beside_steady_200s(ex: Exchange) -> bool:
+    """The app answered ``ex``, and the last two plain GETs of its request got 200: the
+    answer the same GET gets without its one date condition."""
+    return answered(ex) and settled(ex, app_status, lambda code: code == 200) == 200
+
+
 def _no_date_case(ex: Exchange) -> bool:
-    return (
-        _no_date(ex) is not None
-        and answered(ex)
-        and settled(ex, app_status, lambda code: code == 200) == 200
-    )
+    return _no_date(ex) is not None and _beside_steady_200s(ex)
 
 
 @rule(
@@ -816,11 +818,7 @@ def _obs_date(ex: Exchange) -> tuple[str, str] | None:
 
 
 def _obs_date_case(ex: Exchange) -> bool:
-    return (
-        _obs_date(ex) is not None
-        and answered(ex)
-        and settled(ex, app_status, lambda code: code == 200) == 200
-    )
+    return _obs_date(ex) is not None and _beside_steady_200s(ex)
 
 
 @rule(
