@@ -295,6 +295,14 @@ def http_date(value: str | None) -> datetime | None:
     return None
 
 
+def is_http_date(value: str) -> bool:
+    """True when ``value`` (OWS around it dropped) is in one of RFC 9110 §5.6.7's three forms,
+    the day named or not: what a recipient MUST accept, and what it MUST ignore a date
+    condition for not being (a zone offset, which :func:`http_date` reads, is none)."""
+    text = value.strip(" \t")
+    return imf_fixdate_re.fullmatch(text) is not None or obs_date_re.fullmatch(text) is not None
+
+
 def imf_fixdate(date: datetime) -> str:
     """``date`` (aware) as an IMF-fixdate, the one form a sender generates (RFC 9110
     §5.6.7): English names whatever the locale, as ``strftime("%a")`` would not give."""

@@ -42,7 +42,7 @@ __all__ = [
 
 #: How many earlier exchanges each one of a sequence keeps as its ``history``: rules over
 #: pairs look back for the GET a HEAD or a conditional GET follows, never further. More
-#: than the questions asked after one GET (41 at most), so the last of them still sees it.
+#: than the questions asked after one GET (44 at most), so the last of them still sees it.
 HISTORY = 48
 
 #: What the engine does with a rule on one set of evidence: ask its condition (beyond the

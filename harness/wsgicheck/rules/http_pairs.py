@@ -27,7 +27,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import PurePath
 from typing import NamedTuple
 
-from ..model.grammar import imf_fixdate
+from ..model.grammar import imf_fixdate, is_http_date
 from ..model.untrusted import show
 from .exchange import Exchange
 from .http_evidence import (
@@ -743,7 +743,10 @@ def _since_dates(ex: Exchange) -> _SinceDates | None:
     The origin's clock is the response's Date, or, where none can be read (the validator
     sees the app's fields, and the server adds Date after it), the clock now, as the
     exchange is judged at its end."""
-    since = http_date(request_field(ex, "if-modified-since"))
+    value = request_field(ex, "if-modified-since")
+    # A value in none of the three forms (a zone offset, sent back from the app's own
+    # Last-Modified) is one the app MUST ignore (§13.1.3): no 304 is due to it.
+    since = http_date(value) if value is not None and is_http_date(value) else None
     if since is None:
         return None
     now = http_date(ex.response.header("date")) or datetime.now(timezone.utc)

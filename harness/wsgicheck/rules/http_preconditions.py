@@ -21,11 +21,12 @@ the app processes ranges, and an origin that does MUST evaluate If-Range.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import TypeVar
 
-from ..model.grammar import SAFE_METHODS, imf_fixdate, imf_fixdate_re, obs_date_re
+from ..model.grammar import SAFE_METHODS, imf_fixdate, is_http_date, obs_date_re
 from ..model.untrusted import show
 from .exchange import Exchange
 from .http_evidence import (
@@ -158,6 +159,8 @@ def _if_match_verdict(ex: Exchange) -> str | None:
     if holds and code == 412:
         if plain_get(ex) is None or not (star or steady(ex, "etag")):
             return None
+        if request_field(ex, "if-none-match") is not None:
+            return None  # If-None-Match, evaluated next (§13.2.2), may be the 412's cause
         return f"If-Match {value} holds ({why}); the app answered 412"
     if holds:
         return "" if _successful(code) else None
@@ -740,17 +743,14 @@ def _lone_date_condition(ex: Exchange) -> tuple[str, str] | None:
 
 
 def _no_date(ex: Exchange) -> tuple[str, str] | None:
-    """:func:`_lone_date_condition`, where the field holds no HTTP-date (in none of RFC 9110
-    §5.6.7's three forms, a leap second's :60 included, nor a date a lenient recipient
-    reads: a "-0000" zone), or one of the shape that names no day (30 Feb)."""
+    """:func:`_lone_date_condition`, where the field holds no HTTP-date: in none of RFC 9110
+    §5.6.7's three forms (a value of their shape is left alone, a leap second's :60 or a
+    30 February that a lenient recipient reads as 1 March: §5.6.7 encourages robust
+    parsing), nor a date a lenient recipient reads (a "-0000" zone)."""
     found = _lone_date_condition(ex)
-    if found is None or read_date(found[1]) is not None:
+    if found is None:
         return None
-    text = found[1].strip(" \t")
-    shaped = imf_fixdate_re.fullmatch(text) or obs_date_re.fullmatch(text)
-    # A leap second (:60) is an HTTP-date (second = 2DIGIT) that parsedate refuses; a date
-    # of the shape that names no day (30 Feb) is none.
-    return None if shaped and ":60" in text else found
+    return None if is_http_date(found[1]) or read_date(found[1]) else found
 
 
 def _beside_steady_200s(ex: Exchange) -> bool:
@@ -809,12 +809,20 @@ _REFUSED = frozenset({400, 422})
 
 def _obs_date(ex: Exchange) -> tuple[str, str] | None:
     """:func:`_lone_date_condition`, where the field holds an HTTP-date in one of the two
-    obsolete forms (rfc850-date, asctime-date: RFC 9110 §5.6.7) that names a day, which
-    `check` sends the Last-Modified it learned in (:func:`wsgicheck.model.learned.restated`)."""
+    obsolete forms (rfc850-date, asctime-date: RFC 9110 §5.6.7) that names a second that
+    was (a leap second's :60 included), which `check` sends the Last-Modified it learned in
+    (:func:`wsgicheck.model.learned.restated`). A 30 February is left alone: a recipient
+    may refuse it as no date, or read it leniently."""
     found = _lone_date_condition(ex)
-    if found is None or not obs_date_re.fullmatch(found[1].strip(" \t")):
+    if found is None or not obs_date_re.fullmatch(text := found[1].strip(" \t")):
         return None
-    return found if read_date(found[1]) is not None else None  # 30 Feb is no date at all
+    # parsedate refuses second 60, which the grammar has (second = 2DIGIT): read it as 59.
+    readable = read_date(text) or read_date(_LEAP_SECOND.sub(r"\1:59", text, count=1))
+    return found if readable is not None else None
+
+
+#: The seconds of a time-of-day (hour ":" minute ":" second) when they are 60.
+_LEAP_SECOND = re.compile(r"\b([0-9]{2}:[0-9]{2}):60\b")
 
 
 def _obs_date_case(ex: Exchange) -> bool:
