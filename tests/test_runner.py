@@ -708,3 +708,56 @@ def test_a_failure_that_stops_holding_does_not_end_the_run() -> None:
             phases=[Phase.explicit, Phase.generate, Phase.shrink],
             seed=seed,
         )
+
+
+def deletable() -> Any:
+    """An app whose one item a DELETE removes for good (Xandikos and Radicale under a run:
+    the sweep of 2026-12-05 found their paths answering 404 for the rest of it)."""
+    store = {"/item": b"an item\n"}
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        path, method = environ["PATH_INFO"], environ["REQUEST_METHOD"]
+        if path in store and method == "DELETE":
+            del store[path]
+            start_response("204 No Content", [])
+            return []
+        if path in store and method in ("GET", "HEAD"):
+            start_response("200 OK", [("Content-Type", "text/plain"), ("Allow", "GET, DELETE")])
+            return [store[path]] if method == "GET" else []
+        start_response("404 Not Found", [("Content-Type", "text/plain")])
+        return [b"gone\n"]
+
+    return app
+
+
+def test_a_path_the_runs_own_delete_removed_is_told() -> None:
+    """The sweep of 2026-12-05: a --path the run's own DELETE removed answered 404 for the
+    rest of the run, which passed on it without a word. The note says which, and what to
+    do; an app whose paths stay is told nothing."""
+    result = run(deletable(), options(paths=("/item",)), target="x")
+    (note,) = [each for each in result.notes if each.startswith("a path stopped")]
+    assert note == (
+        "a path stopped answering once the run's own requests changed the app: GET /item "
+        "got 200 at first and 404 after DELETE /item got 204; the verdicts on that path after "
+        "it judge what is left (point check at data that can be lost, or keep the run off "
+        "what changes it with --exclude-path)"
+    )
+    kept = run(deletable(), options(paths=("/item",), exclude_paths=("/item",)), target="x")
+    assert not [each for each in kept.notes if each.startswith("a path stopped")]
+
+
+def test_a_path_the_user_named_that_never_got_a_2xx_is_told() -> None:
+    """The sweep of 2026-12-05 (Radicale): the corpus's DELETE / emptied the store before the
+    first GET of the --path, which answered 404 for the whole run, and the run passed on it
+    without a word. A path that got a 2xx, and one the user did not name, are told nothing."""
+    app = deletable()
+    result = run(app, options(paths=("/item", "/missing?q=1")), target="x")
+    (note,) = [each for each in result.notes if each.startswith("no request to --path")]
+    row = dict(result.answers.paths["/missing"])
+    got = " · ".join(f"{status} ×{count}" for status, count in row.items())
+    assert note == (
+        f"no request to --path /missing ({got}) got a 2xx: the verdicts there judge those "
+        "answers alone (does the app need a Host (-H), a login, or data that the run's own "
+        "requests removed?)"
+    )
+    assert set(row) == {"404"}

@@ -23,6 +23,7 @@ from hypothesis.errors import Flaky
 
 from ..core.environ import ServerConfig
 from ..model.extra import ANSWERED, RAISED, SUCCEEDED
+from ..model.grammar import SAFE_METHODS
 from ..model.options import RunOptions
 from ..model.request import Request
 from ..model.response import Response
@@ -252,6 +253,10 @@ class Exploration:
         self.errors: list[str] = []
         self.answers = Answers()
         self.first_answer: FirstAnswer | None = None
+        #: Per path, the status of the first GET answered 2xx; and the latest request of an
+        #: unsafe method answered 2xx (see :meth:`_watch_removal`).
+        self.lived: dict[str, int] = {}
+        self.changed: str | None = None
         #: Sequences stop drawing once the examples reach this (see :func:`generate`).
         self.sequence_end = examples
         self.requests = strategies.requests(paths=paths, raw_bytes=options.raw_bytes)
@@ -269,6 +274,7 @@ class Exploration:
             self.answers.add(path, TIMED_OUT)
             return
         self.answers.add(path, str(reply.status_code))
+        self._watch_removal(path, reply)
         kind = outcome(exchange)
         if kind == SUCCEEDED:
             self.answers.succeeded += 1
@@ -281,6 +287,23 @@ class Exploration:
         if self.first_answer is None:
             self.first_answer = FirstAnswer(
                 reply.request, config, transport, reply.status_code, reply.reason, reply.headers
+            )
+
+    def _watch_removal(self, path: str, reply: Response) -> None:
+        """Keep the first time a path the app answered with 2xx to GET answers 404 or 410 to
+        GET after a request of an unsafe method succeeded (a DELETE of it, or of the
+        collection above it): the run's own requests removed what it checks, and the
+        verdicts on that path judge what is left."""
+        method, code = reply.request.method, reply.status_code
+        if method == "GET" and 200 <= code < 300:
+            self.lived.setdefault(path, code)
+        elif method not in SAFE_METHODS and 200 <= code < 300:
+            target = show(as_sent(reply.request.target), limit=80)
+            self.changed = f"{show(method, limit=40)} {target} got {code}"
+        elif method == "GET" and code in (404, 410) and path in self.lived and self.changed:
+            shown = show(as_sent(path), limit=80)
+            self.answers.removed = self.answers.removed or (
+                f"GET {shown} got {self.lived[path]} at first and {code} after {self.changed}"
             )
 
     def replay_one(

@@ -7,12 +7,13 @@ judged once over the whole run's answers, and the notes of what the run left out
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import replace
 
 from ..model.extra import ANSWERED, RAISED, REPLACED, Extra
 from ..model.options import RunOptions
 from ..model.response import Response
-from ..model.untrusted import show
+from ..model.untrusted import as_sent, show
 from ..results.reproduce import reproducers
 from ..results.run import Failure, RunResult
 from ..results.scope import Answers, FirstAnswer
@@ -69,6 +70,9 @@ def merge_partials(
     notes += _not_shown_again(counted)
     own = own_errors_note(answers)
     notes += [own] if own else []
+    notes += [removed_note(answers.removed)] if answers.removed else []
+    unanswered = unanswered_paths_note(options.paths, answers)
+    notes += [unanswered] if unanswered else []
     failures = {
         rule_id: Failure(
             REGISTRY[rule_id],
@@ -204,6 +208,35 @@ def own_errors_note(answers: Answers) -> str | None:
     return (
         f"the app answered {answered} request(s) with a server error of its own{server}; "
         f"the first, {answers.answered_error}"
+    )
+
+
+def removed_note(removed: str) -> str:
+    """The note of a path that stopped answering once the run's own requests changed the
+    app (:attr:`Answers.removed`)."""
+    return (
+        f"a path stopped answering once the run's own requests changed the app: {removed}; "
+        "the verdicts on that path after it judge what is left (point check at data that "
+        "can be lost, or keep the run off what changes it with --exclude-path)"
+    )
+
+
+def unanswered_paths_note(paths: Sequence[str], answers: Answers) -> str | None:
+    """The note of the paths the user named (``--path``) that no request got a 2xx from:
+    the run judged those answers alone, which a user who named the path did not mean."""
+    missing = []
+    for path in dict.fromkeys(each.partition("?")[0] for each in paths):
+        row = answers.paths.get(path)
+        if row is None or any(status.isdigit() and status.startswith("2") for status in row):
+            continue
+        got = " · ".join(f"{status} ×{count}" for status, count in row.items())
+        missing.append(f"{show(as_sent(path), limit=80)} ({got})")
+    if not missing:
+        return None
+    return (
+        f"no request to --path {', '.join(missing)} got a 2xx: the verdicts there judge "
+        "those answers alone (does the app need a Host (-H), a login, or data that the "
+        "run's own requests removed?)"
     )
 
 

@@ -121,6 +121,9 @@ class Answers:
     #: The first server error the app answered itself: the request, the status, and the
     #: last line it wrote to wsgi.errors then (the traceback a framework logs there).
     answered_error: str | None = None
+    #: The first path the run's own requests removed: a GET answered 2xx, then 404 or 410
+    #: after a request of an unsafe method to it succeeded (see ``explore.merge``'s note).
+    removed: str | None = None
 
     def merge(self, other: Answers) -> None:
         for path, row in other.paths.items():
@@ -133,6 +136,7 @@ class Answers:
         self.succeeded += other.succeeded
         self.raised = self.raised or other.raised
         self.answered_error = self.answered_error or other.answered_error
+        self.removed = self.removed or other.removed
 
     def add_failed(self, cause: str, status: int) -> None:
         """Count a failed answer, and as the server's when it sent a 5xx in its place."""
