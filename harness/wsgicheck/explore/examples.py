@@ -254,9 +254,9 @@ class Exploration:
         self.answers = Answers()
         self.first_answer: FirstAnswer | None = None
         #: Per path, the status of the first GET answered 2xx; and the latest request of an
-        #: unsafe method answered 2xx (see :meth:`_watch_removal`).
+        #: unsafe method answered 2xx, with its status (see :meth:`_watch_removal`).
         self.lived: dict[str, int] = {}
-        self.changed: str | None = None
+        self.changed: tuple[Request, int] | None = None
         #: Sequences stop drawing once the examples reach this (see :func:`generate`).
         self.sequence_end = examples
         self.requests = strategies.requests(paths=paths, raw_bytes=options.raw_bytes)
@@ -298,12 +298,19 @@ class Exploration:
         if method == "GET" and 200 <= code < 300:
             self.lived.setdefault(path, code)
         elif method not in SAFE_METHODS and 200 <= code < 300:
-            target = show(as_sent(reply.request.target), limit=80)
-            self.changed = f"{show(method, limit=40)} {target} got {code}"
-        elif method == "GET" and code in (404, 410) and path in self.lived and self.changed:
-            shown = show(as_sent(path), limit=80)
-            self.answers.removed = self.answers.removed or (
-                f"GET {shown} got {self.lived[path]} at first and {code} after {self.changed}"
+            self.changed = reply.request, code
+        elif (
+            method == "GET"
+            and code in (404, 410)
+            and path in self.lived
+            and self.changed is not None
+            and self.answers.removed is None
+        ):
+            request, changed = self.changed
+            self.answers.removed = (
+                f"GET {show(as_sent(path), limit=80)} got {self.lived[path]} at first and "
+                f"{code} after {show(request.method, limit=40)} "
+                f"{show(as_sent(request.target), limit=80)} got {changed}"
             )
 
     def replay_one(

@@ -16,7 +16,7 @@ from ..model.response import Response
 from ..model.untrusted import as_sent, show
 from ..results.reproduce import reproducers
 from ..results.run import Failure, RunResult
-from ..results.scope import Answers, FirstAnswer
+from ..results.scope import Answers, FirstAnswer, statuses_text
 from ..rules import REGISTRY, Exchange, Rule, RuleResult, judge
 from ..rules.harness_rules import REFUSAL_MINIMUM, RUN_RULES
 from .collector import (
@@ -229,8 +229,7 @@ def unanswered_paths_note(paths: Sequence[str], answers: Answers) -> str | None:
         row = answers.paths.get(path)
         if row is None or any(status.isdigit() and status.startswith("2") for status in row):
             continue
-        got = " · ".join(f"{status} ×{count}" for status, count in row.items())
-        missing.append(f"{show(as_sent(path), limit=80)} ({got})")
+        missing.append(f"{show(as_sent(path), limit=80)} ({statuses_text(row)})")
     if not missing:
         return None
     return (

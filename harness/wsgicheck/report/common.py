@@ -20,7 +20,7 @@ from ..results.appcoverage import AppCoverage
 from ..results.baseline import fingerprint
 from ..results.reproduce import target_choices
 from ..results.run import CapturedOutput, Failure, RunResult
-from ..results.scope import OTHER_PATHS
+from ..results.scope import OTHER_PATHS, statuses_text
 from ..rules import Binding, RuleResult
 from ..rules.verdicts import Verdict
 
@@ -437,10 +437,7 @@ def answer_rows(run: RunResult, limit: int) -> list[tuple[str, str]]:
     with most answers first, at most ``limit`` rows and one for the rest. The paths are as
     sent, each byte past ASCII escaped (:func:`~wsgicheck.model.untrusted.as_sent`): each
     format makes them safe its own way."""
-    return [
-        (as_sent(path), " · ".join(f"{status} ×{count}" for status, count in row.items()))
-        for path, row in run.answers.rows(limit)
-    ]
+    return [(as_sent(path), statuses_text(row)) for path, row in run.answers.rows(limit)]
 
 
 def answers_data(run: RunResult) -> list[dict[str, Any]]:

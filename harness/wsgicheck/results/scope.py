@@ -22,7 +22,7 @@ from ..model import grammar
 from ..model.extra import RAISED, REPLACED
 from ..model.request import FRAMING_HEADERS, Request
 
-__all__ = ["OTHER_PATHS", "Answers", "excluded", "parse_header", "with_headers"]
+__all__ = ["OTHER_PATHS", "Answers", "excluded", "parse_header", "statuses_text", "with_headers"]
 
 Field = tuple[str, str]
 
@@ -98,6 +98,11 @@ class FirstAnswer(NamedTuple):
     status: int
     reason: str
     headers: list[tuple[str, str]]
+
+
+def statuses_text(row: dict[str, int]) -> str:
+    """A path's row of the table of statuses as text: ``"200 ×36 · 404 ×2"``."""
+    return " · ".join(f"{status} ×{count}" for status, count in row.items())
 
 
 @dataclass(slots=True)

@@ -794,14 +794,12 @@ def invalid_date_ignored(self: Rule, ex: Exchange) -> Iterator[Finding]:
     if code in _NOT_IGNORED:
         yield self.finding(
             ex,
-            f"{_SPELLED[name]} {quoted(value)} is no HTTP-date, which a recipient MUST ignore "
+            f"{name.title()} {quoted(value)} is no HTTP-date, which a recipient MUST ignore "
             f"(RFC 9110 {_DATE_CONDITIONS[name]}); the app answered {code} where the same GET "
             "without it gets 200",
         )
 
 
-#: The date preconditions' names as a client writes them.
-_SPELLED = {"if-modified-since": "If-Modified-Since", "if-unmodified-since": "If-Unmodified-Since"}
 #: The answers that refuse a request for what a field holds: not understood (400), or
 #: understood and refused (422). Not a 429 or a 503, which come whatever the request says.
 _REFUSED = frozenset({400, 422})
@@ -860,7 +858,7 @@ def obs_date_accepted(self: Rule, ex: Exchange) -> Iterator[Finding]:
     if code in _REFUSED:
         yield self.finding(
             ex,
-            f"{_SPELLED[name]} {quoted(value)} is an HTTP-date in an obsolete form, which a "
+            f"{name.title()} {quoted(value)} is an HTTP-date in an obsolete form, which a "
             f"recipient MUST accept (RFC 9110 §5.6.7); the app answered {code} where the same "
             "GET without it gets 200",
         )
