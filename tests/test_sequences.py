@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gzip
 from collections.abc import Callable, Iterable
+from datetime import timezone
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import pytest
@@ -63,6 +65,7 @@ def test_a_get_with_validators_and_ranges_is_followed_by_every_question() -> Non
         ("GET", (("Accept", "text/plain"), ("If-Modified-Since", LAST))),
         ("GET", (("Accept", "text/plain"), ("If-None-Match", "*"))),
         ("GET", (("Accept", "text/plain"), ("If-None-Match", f'{STALE}, W/"v1"'))),
+        ("HEAD", (("Accept", "text/plain"), ("If-None-Match", TAG))),  # HEAD as GET
         ("GET", (("Accept", "text/plain"),)),
         ("GET", (("Accept", "text/plain"), ("If-None-Match", STALE), ("If-Modified-Since", LAST))),
         ("GET", (("Accept", "text/plain"), ("Accept-Encoding", "gzip"))),
@@ -91,6 +94,7 @@ def test_a_get_with_validators_and_ranges_is_followed_by_every_question() -> Non
         ("GET", (("Accept", "text/plain"), ("If-Modified-Since", "yesterday"))),
         # If-Match holds, If-None-Match fails: 304 (Werkzeug lets If-Match decide: 200).
         ("GET", (("Accept", "text/plain"), ("If-Match", TAG), ("If-None-Match", TAG))),
+        ("OPTIONS", (("Accept", "text/plain"), ("If-Modified-Since", LAST))),  # to ignore
         ("GET", (("Accept", "text/plain"), ("Range", "bytes=0-0"))),
         ("GET", (("Accept", "text/plain"), ("Range", "bytes=0-0"), ("If-Range", TAG))),
         ("GET", (("Accept", "text/plain"), ("Range", "bytes=0-0"), ("If-Range", STALE))),
@@ -355,6 +359,7 @@ def test_each_validator_sent_back_says_what_it_is_made_of() -> None:
         ("If-None-Match", tag),
         ("If-Modified-Since", date),
         ("If-None-Match", (*stale, ", ", From("etag", "weak"))),
+        ("If-None-Match", tag),  # to HEAD
         ("If-None-Match", stale),
         ("If-Modified-Since", date),
         ("If-None-Match", tag),  # with gzip
@@ -368,6 +373,7 @@ def test_each_validator_sent_back_says_what_it_is_made_of() -> None:
         ("If-Modified-Since", (From("last-modified", "asctime"),)),
         ("If-Match", tag),  # then both holding the tag
         ("If-None-Match", tag),
+        ("If-Modified-Since", date),  # to OPTIONS
         ("If-Range", (From("etag", "strong"),)),
         ("If-Range", stale),
         ("If-None-Match", tag),  # beside the range
@@ -503,12 +509,14 @@ def test_a_last_modified_in_another_zone_is_asked_about_in_gmt() -> None:
     asked_since = if_modified_since_asked(modified)
     assert asked_since == [
         modified,
+        modified,  # to HEAD
         modified,  # beside a stale If-None-Match: the target has no ETag
         modified,
         DAY_BEFORE,
         "Monday, 01-Jan-24 00:00:00 GMT",
         "Mon Jan  1 00:00:00 2024",
         "yesterday",
+        modified,  # to OPTIONS
         modified,  # beside a byte range
     ]
 
@@ -537,7 +545,8 @@ def test_follow_ups_are_linked_after_the_get() -> None:
     client = Client(answering("200 OK", [("ETag", TAG)]))
     exchanges = ask_about(client, "/")
     # The byte ranges last: the answer has a validator, though no Accept-Ranges.
-    methods = ["GET", "HEAD", *["GET"] * 4, "GET", "HEAD", *["GET"] * 12, *["GET"] * 16]
+    methods = ["GET", "HEAD", *["GET"] * 3, "HEAD", "GET", "GET", "HEAD", *["GET"] * 12]
+    methods += ["GET"] * 16
     assert [ex.method for ex in exchanges] == methods
     for index, ex in enumerate(exchanges[1:], start=1):
         assert ex.history == tuple(exchanges[:index])
@@ -670,8 +679,9 @@ def test_an_app_that_never_evaluates_a_precondition_is_not_said_to_serve_ranges_
         for finding in check_exchange(ex)
         if finding.rule == "APP-IF-NONE-MATCH"
     ]
-    # The tag, with gzip, *, the list, beside If-Match holding it, and beside the Range.
-    assert len(messages) == 6
+    # The tag to GET and to HEAD, with gzip, *, the list, beside If-Match holding it, and
+    # beside the Range.
+    assert len(messages) == 7
     assert not any("Range first" in message for message in messages)
 
 
@@ -882,11 +892,13 @@ def test_no_rfc850_question_where_its_two_digit_year_reads_as_another() -> None:
     asked_since = if_modified_since_asked(epoch)
     assert asked_since == [
         epoch,
+        epoch,  # to HEAD
         epoch,
         epoch,
         "Wed, 31 Dec 1969 00:00:01 GMT",
         "Thu Jan  1 00:00:01 1970",
         "yesterday",
+        epoch,  # to OPTIONS
         epoch,  # beside a byte range
     ]
 
@@ -897,4 +909,71 @@ def test_a_date_that_is_none_is_asked_whatever_the_last_modified_says() -> None:
     that sends one does not need the Last-Modified read (the app sweep of 2026-12-05)."""
     minus_zero = "Mon, 01 Jan 2024 00:00:00 -0000"
     asked_since = if_modified_since_asked(minus_zero)
-    assert asked_since == [minus_zero, minus_zero, minus_zero, "yesterday", minus_zero]
+    # The GET's and HEAD's, beside a stale tag, with gzip, no date, to OPTIONS, by a range.
+    assert asked_since == [*[minus_zero] * 4, "yesterday", *[minus_zero] * 2]
+
+
+MODIFIED_PAGE = "Mon, 01 Jan 2024 00:00:00 GMT"
+
+
+def not_modified_to_every_method(
+    environ: dict[str, Any], start_response: Callable[..., Any]
+) -> list[bytes]:
+    """Answers any method 304 to an If-Modified-Since at its Last-Modified, as Django 5.2's
+    ``static.serve`` does (it never looks at the method): RFC 9110 §13.1.3 has every method
+    but GET and HEAD ignore the field."""
+    since = environ.get("HTTP_IF_MODIFIED_SINCE", "")
+    try:
+        when = parsedate_to_datetime(since)
+    except (TypeError, ValueError, IndexError):
+        when = None
+    if when is not None and when.tzinfo is None:  # the asctime form, GMT with no zone
+        when = when.replace(tzinfo=timezone.utc)
+    if (
+        "HTTP_IF_NONE_MATCH" not in environ
+        and when
+        and when >= parsedate_to_datetime(MODIFIED_PAGE)
+    ):
+        start_response("304 Not Modified", [("Last-Modified", MODIFIED_PAGE)])
+        return []
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Last-Modified", MODIFIED_PAGE)])
+    return [b"hello\n"]
+
+
+def test_options_with_if_modified_since_finds_a_304_to_every_method() -> None:
+    """The sweep of 2026-12-05 found it only where a drawn POST happened to carry the date;
+    the OPTIONS question (a safe method) asks it of every target with a Last-Modified."""
+    result = run(
+        not_modified_to_every_method,
+        RunOptions(database=None, seed=3, max_examples=10, transports="memory"),
+    )
+    assert result.errors == []
+    assert set(result.failures) == {"APP-304-CONDITIONAL"}
+    failure = result.failures["APP-304-CONDITIONAL"]
+    assert failure.finding.message == (
+        f"the app answered 304 to an OPTIONS with If-Modified-Since: {MODIFIED_PAGE}: only a "
+        "GET or HEAD is answered 304; another method ignores If-Modified-Since (RFC 9110 §13.1.3)"
+    )
+
+
+def tag_ignored_by_head(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+    """Evaluates If-None-Match for GET only, though its HEAD carries the same ETag: a HEAD
+    that revalidates gets 200 where RFC 9110 §13.1.2 has it get 304."""
+    method = environ["REQUEST_METHOD"]
+    fields = [("Content-Type", "text/plain"), ("ETag", TAG)]
+    listed = environ.get("HTTP_IF_NONE_MATCH", "")
+    if method == "GET" and (listed.strip() == "*" or TAG.strip('"') in listed):
+        start_response("304 Not Modified", [("ETag", TAG)])
+        return []
+    start_response("200 OK", fields)
+    return [b"hello\n"] if method == "GET" else []
+
+
+def test_a_head_with_the_tag_is_asked_and_its_200_found() -> None:
+    exchanges = ask_about(Client(tag_ignored_by_head), "/")
+    found = {
+        (f.rule, f.request.method if f.request else "")
+        for ex in exchanges
+        for f in check_exchange(ex)
+    }
+    assert found == {("APP-IF-NONE-MATCH", "HEAD")}

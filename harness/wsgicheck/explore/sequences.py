@@ -58,13 +58,15 @@ def follow_ups(
     """The requests that follow a 200 to ``request`` (a GET), in the order to send them:
     HEAD to the same target; the GET with If-None-Match set to the ETag and with
     If-Modified-Since set to the Last-Modified it got; If-None-Match ``*`` and as a list;
+    a HEAD with the first of those conditions;
     the GET again, which the rules over pairs need to tell an app's HEAD from an app that
     varies; a stale If-None-Match beside the Last-Modified (:func:`_stale_beside_date`);
     when the GET did not send ``Accept-Encoding``, a GET and a HEAD with
     ``Accept-Encoding: gzip``, the first of those conditions with it, the gzip GET
     again, and a GET with ``gzip;q=0``; twice each, a GET asking for another media type
     and for another language (:func:`_other_choices`), then the GET once more; If-Match
-    and If-Unmodified-Since (:func:`_preconditions`); and
+    and If-Unmodified-Since (:func:`_preconditions`); an OPTIONS with the If-Modified-Since;
+    and
     ``Range: bytes=0-0`` when the answer said ``Accept-Ranges: bytes`` or carried a
     validator (:func:`_may_ask_ranges`), then with
     If-Range, then with the preconditions a range must not skip (:func:`_beside_range`),
@@ -98,6 +100,8 @@ def follow_ups(
     ]
     wanted += [("GET", (condition,)) for condition in conditions]
     wanted += [("GET", (condition,)) for condition in _if_none_matches(response)]
+    # The first of them to HEAD too: RFC 9110 §13.1.2 and §13.1.3 answer a HEAD as a GET.
+    wanted += [("HEAD", (conditions[0],))] if conditions else []
     # The GET again: HEAD and 304s are judged against a GET answer the app gives steadily,
     # and a 412 to a condition that holds against a validator the app gives steadily.
     wanted.append(("GET", ()))
@@ -121,6 +125,10 @@ def follow_ups(
         wanted.append(("GET", ()))
     wanted += [("GET", (condition,)) for condition in _preconditions(response)]
     wanted += [("GET", pair) for pair in _both_tags(response)]
+    # If-Modified-Since to OPTIONS, a safe method that MUST ignore it (§13.1.3): Django's
+    # static.serve answers every method 304 to it (APP-304-CONDITIONAL).
+    if response.header("last-modified") is not None:
+        wanted.append(("OPTIONS", (("If-Modified-Since", _DATE),)))
     if _may_ask_ranges(response):
         wanted += [("GET", (("Range", "bytes=0-0"), *extra)) for extra in _if_ranges(response)]
         wanted += [("GET", (("Range", "bytes=0-0"), each)) for each in _beside_range(response)]

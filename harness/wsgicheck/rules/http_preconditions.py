@@ -54,7 +54,7 @@ from .http_evidence import (
     weak_match,
 )
 from .http_pairs import SECTION, answered, counterpart, range_first
-from .registry import ORIGIN, Binding, Finding, Level, Rule, byte_count, quoted, rule
+from .registry import ORIGIN, Binding, Finding, Level, Rule, a_method, byte_count, quoted, rule
 
 SAFE = ("GET", "HEAD")
 
@@ -600,9 +600,9 @@ def _ignored_findings(ex: Exchange) -> list[str]:
             "the conditions"
         )
         messages.append(
-            f"the app answered {answer} to a {each.method} with {fields}, between two GETs of "
-            f"the same request without conditions that got {code}: the conditions are to be "
-            f"ignored and the {code} given ({said})"
+            f"the app answered {answer} to {a_method(each.method)} with {fields}, between two "
+            f"GETs of the same request without conditions that got {code}: the conditions are "
+            f"to be ignored and the {code} given ({said})"
         )
     return messages
 
@@ -650,7 +650,7 @@ def _not_modified_without_cause(ex: Exchange) -> str | None:
     ):
         return ""
     sent = _sent(ex, CONDITIONAL_FIELDS)
-    method = show(ex.method)
+    method = a_method(ex.method)
     if ex.method not in SAFE:
         if request_field(ex, "if-none-match") is not None:
             why = "another method whose If-None-Match fails gets 412"
@@ -659,11 +659,11 @@ def _not_modified_without_cause(ex: Exchange) -> str | None:
         else:
             why = "it says a GET would have got a 200"
         return (
-            f"the app answered 304 to a {method} with {'; '.join(sent) or 'no condition'}: "
+            f"the app answered 304 to {method} with {'; '.join(sent) or 'no condition'}: "
             f"only a GET or HEAD is answered 304; {why}"
         )
     return (
-        f"the app answered 304 to a {method} with {'; '.join(sent)} and neither If-None-Match "
+        f"the app answered 304 to {method} with {'; '.join(sent)} and neither If-None-Match "
         "nor If-Modified-Since: 304 says one of those two evaluated false; a failing If-Match "
         "or If-Unmodified-Since gets 412, and one that holds the 200"
     )
@@ -715,7 +715,7 @@ def not_modified_unconditional(self: Rule, ex: Exchange) -> Iterator[Finding]:
     if _unconditional(ex):
         yield self.finding(
             ex,
-            f"the app answered 304 to a {show(ex.method)} that carries no condition: a 304 "
+            f"the app answered 304 to {a_method(ex.method)} that carries no condition: a 304 "
             "says an If-None-Match or If-Modified-Since evaluated false, and a client that "
             "sent neither has no stored copy to use in its place",
         )

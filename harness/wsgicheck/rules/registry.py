@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 from ..model.events import Location, is_library
 from ..model.extra import EXTRA_NAMES
-from ..model.untrusted import safe_repr
+from ..model.untrusted import safe_repr, show
 from .exchange import EVIDENCE, EVIDENCE_PREFIXES
 
 if TYPE_CHECKING:
@@ -38,6 +38,7 @@ __all__ = [
     "Finding",
     "Level",
     "Rule",
+    "a_method",
     "at",
     "byte_count",
     "quoted",
@@ -64,6 +65,12 @@ def quoted(value: object) -> str:
 def byte_count(size: int) -> str:
     """``1 byte``, ``0 bytes``, ``140 bytes``: a size as a message says it."""
     return f"{size} byte" if size == 1 else f"{size} bytes"
+
+
+def a_method(method: str) -> str:
+    """``a GET``, ``an OPTIONS``: a request by its method, as a message names it (shown
+    with :func:`~wsgicheck.model.untrusted.show`: a drawn method is any token)."""
+    return ("an " if method[:1].upper() in "AEIOU" else "a ") + show(method)
 
 
 def at(where: Location | None) -> str:
