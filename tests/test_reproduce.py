@@ -19,13 +19,21 @@ from email.utils import formatdate
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from test_cli import TIMEOUT, served, write_app
 from wsgicheck.core.environ import ServerConfig
 from wsgicheck.explore.supervisor import supervise
 from wsgicheck.model.options import RunOptions
 from wsgicheck.model.request import From, LearnedField, Request
-from wsgicheck.results.reproduce import SERVE_URL, reproducers
+from wsgicheck.results.reproduce import (
+    LONGEST_RUN,
+    REPEATED_FROM,
+    SERVE_URL,
+    body_source,
+    reproducers,
+)
 from wsgicheck.results.run import RunResult
 
 #: The validators of generation N (in the file ``generation`` beside the app, written with
@@ -264,3 +272,21 @@ def test_a_date_sent_back_in_an_obsolete_form_is_restated_by_both_replays(
     curl, trace = _serve(tmp_path, spec, replays.curl)
     assert curl.returncode == 0, curl.stderr
     assert f"If-Modified-Since: {asctime}" in "\n".join(trace)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    run=st.binary(min_size=1, max_size=LONGEST_RUN),
+    length=st.integers(0, 5000),
+    tail=st.binary(max_size=3),
+)
+def test_a_body_is_written_as_python_that_makes_it_again(
+    run: bytes, length: int, tail: bytes
+) -> None:
+    """A long body that repeats a run is written as the run repeated, so a replay of a
+    megabyte fits a line; any body's source evaluates to the body itself."""
+    body = (run * (length // len(run) + 1))[:length] + tail
+    source = body_source(body)
+    assert eval(source) == body  # the source is this module's own output
+    if not tail and length >= REPEATED_FROM:
+        assert len(source) < 4 * LONGEST_RUN + 60

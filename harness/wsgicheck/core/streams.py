@@ -99,7 +99,7 @@ class InputStream(StreamGuard):
     semantics PEP 3333 names: ``read()`` returns all the rest, ``readline()`` a whole line.
     """
 
-    __slots__ = ("_buffer", "_consumed", "_eof", "_length", "_max_read", "_source")
+    __slots__ = ("_buffer", "_consumed", "_eof", "_length", "_max_read", "_pos", "_source")
     key = "wsgi.input"
 
     def __init__(
@@ -113,6 +113,10 @@ class InputStream(StreamGuard):
         self._length = length
         self._max_read = max_read
         self._consumed = 0
+        # The body not yet read is ``_buffer[_pos:]``: a read moves ``_pos`` and copies only
+        # what it returns, so an app that reads a large body two bytes at a time (a server
+        # choice) costs what the bytes cost, not the buffer again on every read.
+        self._pos = 0
         if type(source) is bytes:
             # A body already in memory: nothing to pull, the buffer is the whole body.
             self._source: BodySource | None = None
@@ -125,20 +129,24 @@ class InputStream(StreamGuard):
 
     # -- internals -----------------------------------------------------------------------------
 
+    def _pending(self) -> int:
+        """Bytes in the buffer not yet read."""
+        return len(self._buffer) - self._pos
+
     def _available(self) -> int | None:
         if self._length is not None:
             return self._length - self._consumed
         if self._eof:
-            return len(self._buffer)
+            return self._pending()
         return None
 
     def _fill(self, limit: int) -> bool:
-        """Pull more body into the buffer; False at the end of the body."""
+        """Pull up to ``limit`` more bytes into the buffer; False at the end of the body."""
         if self._eof or self._source is None:
             return False
         if self._length is not None:
             # Never past the declared length, whatever the source would give.
-            limit = min(limit, self._length - self._consumed - len(self._buffer))
+            limit = min(limit, self._length - self._consumed - self._pending())
             if limit <= 0:
                 self._eof = True
                 return False
@@ -154,25 +162,32 @@ class InputStream(StreamGuard):
             return False
         if len(data) > limit:
             data = data[:limit]
-        self._buffer = self._buffer + data if self._buffer else data
+        rest = self._buffer[self._pos :] if self._pos else self._buffer
+        self._buffer, self._pos = (rest + data if rest else data), 0
         return True
 
     def _take(self, count: int) -> bytes:
-        buffer = self._buffer
-        if count >= len(buffer):
-            self._buffer = b""
-            self._consumed += len(buffer)
-            return buffer
-        data = buffer[:count]
-        self._buffer = buffer[count:]
+        buffer, start = self._buffer, self._pos
+        end = start + count
+        if end >= len(buffer):
+            data = buffer[start:] if start else buffer
+            self._buffer, self._pos = b"", 0
+        else:
+            data = buffer[start:end]
+            self._pos = end
         self._consumed += len(data)
         return data
 
+    def _take_all(self) -> bytes:
+        """The rest of the body, pulled a block at a time and joined once."""
+        chunks = [self._take(self._pending())]
+        while self._fill(1 << 16):
+            chunks.append(self._take(self._pending()))
+        return b"".join(chunks)
+
     def _read(self, size: int) -> bytes:
         if size < 0:
-            while self._fill(1 << 16):
-                pass
-            return self._take(len(self._buffer))
+            return self._take_all()
         cap = self._max_read
         if cap is not None:
             size = min(size, cap)
@@ -180,19 +195,31 @@ class InputStream(StreamGuard):
             return b""
         # Short reads are exactly max_read bytes (or what is left): the same whatever the
         # source delivers at a time, so both transports give the app the same reads.
-        while len(self._buffer) < size and self._fill(size - len(self._buffer)):
-            pass
-        return self._take(size)
+        pending = self._pending()
+        if pending >= size or self._eof:
+            return self._take(size)
+        chunks = [self._take(pending)]
+        wanted = size - pending
+        while wanted > 0 and self._fill(wanted):  # a fill brings at most what is wanted
+            chunk = self._take(self._pending())
+            chunks.append(chunk)
+            wanted -= len(chunk)
+        return b"".join(chunks)
 
     def _readline(self, size: int) -> bytes:
+        searched = 0  # bytes of the pending buffer known to hold no newline
         while True:
-            end = self._buffer.find(b"\n") + 1
+            start = self._pos
+            end = self._buffer.find(b"\n", start + searched) + 1
             if end:
-                return self._take(end if size < 0 else min(end, size))
-            if 0 <= size <= len(self._buffer):
+                line = end - start
+                return self._take(line if size < 0 else min(line, size))
+            pending = self._pending()
+            if 0 <= size <= pending:
                 return self._take(size)
+            searched = pending
             if not self._fill(DEFAULT_BLOCK_SIZE):
-                return self._take(len(self._buffer))
+                return self._take(pending)
 
     # -- PEP 3333 methods ----------------------------------------------------------------------
 
@@ -201,13 +228,16 @@ class InputStream(StreamGuard):
         if self._source is None and self._max_read is None and type(size) is int:
             # A body in memory, whole reads: what _available, _read and _take do, inline
             # (an app reads its body this way on every request of a test suite).
-            buffer = self._buffer
+            buffer, start = self._buffer, self._pos
+            pending = len(buffer) - start
             length = self._length
-            left = len(buffer) if length is None else length - self._consumed
-            if size < 0 or size >= len(buffer):
-                data, self._buffer = buffer, b""
+            left = pending if length is None else length - self._consumed
+            if size < 0 or size >= pending:
+                data = buffer[start:] if start else buffer
+                self._buffer, self._pos = b"", 0
             else:
-                data, self._buffer = buffer[:size], buffer[size:]
+                data = buffer[start : start + size]
+                self._pos = start + size
             self._consumed += len(data)
             self._log.append(raw_input_read("read", size, len(data), left))
             return data

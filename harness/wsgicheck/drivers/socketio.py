@@ -53,7 +53,7 @@ class SocketBody:
         self._conn = conn
         self._parser = parser
         self._limits = limits
-        self._pending = b""
+        self._pending: memoryview | bytes = b""
         # A chunked body reaches h11 only through its ChunkLines check.
         self._lines, self._unchecked = conn.chunk_lines, conn.unchecked
         conn.chunk_lines, conn.unchecked = None, b""
@@ -63,9 +63,12 @@ class SocketBody:
         self.error: RequestBodyError | None = None
 
     def read_some(self, limit: int) -> bytes:
-        if self._pending:
-            data, self._pending = self._pending[:limit], self._pending[limit:]
-            return data
+        pending = self._pending
+        if pending:
+            # A view: what is left is not copied again on each read (an app reading a
+            # large body two bytes at a time would copy it over and over).
+            self._pending = pending[limit:]
+            return bytes(pending[:limit])
         if self.error is not None:
             raise self.error
         parser = self._parser
@@ -87,7 +90,8 @@ class SocketBody:
                 if len(self.captured) < self._capture:
                     self.captured += data[: self._capture - len(self.captured)]
                 if len(data) > limit:
-                    data, self._pending = data[:limit], data[limit:]
+                    self._pending = memoryview(data)[limit:]
+                    return data[:limit]
                 return data
             if type(event) is h11.EndOfMessage:
                 return b""

@@ -12,6 +12,7 @@ import contextlib
 import re
 import sys
 import unittest
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
@@ -19,7 +20,7 @@ from typing import Any
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from hypothesis.database import ExampleDatabase
-from hypothesis.errors import Flaky
+from hypothesis.errors import Flaky, HypothesisWarning
 
 from ..core.environ import ServerConfig
 from ..model.extra import ANSWERED, RAISED, SUCCEEDED
@@ -668,7 +669,12 @@ def _hypothesis_run(
     )(test)
     hypothesis_hooks.use_seed(test, seed)
     try:
-        test()
+        with warnings.catch_warnings():
+            # Hypothesis writes out the arguments of an example that failed, and warns on
+            # stderr where a drawn megabyte makes them long: the app's output, as a report
+            # shows it, is the app's alone.
+            warnings.filterwarnings("ignore", "Generating overly large repr", HypothesisWarning)
+            test()
     except (RuleFailure, _AllowanceSpent):
         pass
     except Flaky:

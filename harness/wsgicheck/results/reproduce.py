@@ -202,6 +202,51 @@ def probe_reproducers(
     return Reproducers(raw, curl_command(request, ServerConfig()), python, against)
 
 
+#: Bodies from this many bytes on that repeat a run of bytes are written as that run
+#: repeated (the large bodies a run draws are one byte, or the printable ASCII, over and
+#: over: a megabyte written out is no replay anyone can paste, nor a line a report folds).
+REPEATED_FROM = 256
+#: The longest run looked for.
+LONGEST_RUN = 128
+
+
+def _repeated_run(data: bytes) -> bytes | None:
+    """The shortest run of bytes that ``data`` is, over and over (the last time cut short,
+    maybe), for a body of :data:`REPEATED_FROM` bytes or more; None for any other."""
+    if len(data) < REPEATED_FROM:
+        return None
+    view = memoryview(data)
+    for period in range(1, LONGEST_RUN + 1):
+        if view[period:] == view[:-period]:  # compared in place, not copied
+            return data[:period]
+    return None
+
+
+def _run_source(run: bytes) -> str:
+    """A Python expression of ``run`` with no single quote in it (a shell's ``'...'`` holds
+    it): ``bytes(range(32, 127))`` for consecutive bytes, else a ``b"..."`` literal."""
+    end = run[0] + len(run)
+    if len(run) > 2 and end <= 256 and run == bytes(range(run[0], end)):
+        return f"bytes(range({run[0]}, {end}))"
+    escaped = "".join(
+        chr(byte) if 0x20 <= byte < 0x7F and chr(byte) not in "'\"\\" else f"\\x{byte:02x}"
+        for byte in run
+    )
+    return f'b"{escaped}"'
+
+
+def body_source(data: bytes) -> str:
+    """``data`` as Python source: a long repeated run as ``b"x" * 1048576`` (or cut to its
+    length), anything else as its ``repr``."""
+    run = _repeated_run(data)
+    if run is None:
+        return repr(data)
+    count, rest = divmod(len(data), len(run))
+    if not rest:
+        return f"{_run_source(run)} * {count}"
+    return f"({_run_source(run)} * {count + 1})[:{len(data)}]"
+
+
 def _bash_quote(data: bytes) -> str:
     """A bash word for ``data``: plain quoting when printable, ``$'...'`` escapes otherwise."""
     text = data.decode("latin-1")
@@ -406,7 +451,11 @@ def curl_command(
         # empty one), and with it a Content-Type of its own unless told to send none.
         if "content-type" not in sent:
             parts += ["-H", shlex.quote("Content-Type:")]
-        if b"\x00" in request.body:
+        if _repeated_run(request.body) is not None:
+            # A long body, written as the run it repeats: Python prints it on stdin.
+            write = f"import sys; sys.stdout.buffer.write({body_source(request.body)})"
+            parts = ["python3", "-c", f"'{write}'", "|", *parts, "--data-binary", "@-"]
+        elif b"\x00" in request.body:
             # A bash word cannot hold a NUL: the body comes from printf on stdin instead.
             parts = ["printf", _printf_format(request.body), "|", *parts, "--data-binary", "@-"]
         else:
@@ -549,9 +598,11 @@ def _request_lines(
     with an ``indent``, one ``Request(...),`` item of a list. ``values``: Python
     expressions to send as the value of the field at that index in its headers."""
     lines = [
-        f"    {each.name}={getattr(request, each.name)!r},"
-        if each.name != "headers" or not values
-        else f"    headers={_headers_source(request.headers, values)},"
+        f"    headers={_headers_source(request.headers, values)},"
+        if each.name == "headers" and values
+        else f"    body={body_source(request.body)},"
+        if each.name == "body"
+        else f"    {each.name}={getattr(request, each.name)!r},"
         for each in fields(Request)
         if each.compare and getattr(request, each.name) != getattr(Request(), each.name)
     ]
