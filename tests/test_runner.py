@@ -754,6 +754,24 @@ def test_a_path_the_runs_own_delete_removed_is_told() -> None:
     assert not [each for each in kept.notes if each.startswith("a path stopped")]
 
 
+def cherrypy_like(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    """Takes any method, answers a query its handler has no argument for 404, and ignores
+    the mount (CherryPy 18.10 mounted at '': the sweep of 2026-12-05), and loses nothing."""
+    if environ["QUERY_STRING"] or environ["SCRIPT_NAME"]:
+        start_response("404 Not Found", [("Content-Type", "text/plain")])
+        return [b"no such handler\n"]
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [b"hello\n"]
+
+
+def test_a_404_to_another_query_or_mount_is_not_told_as_removed() -> None:
+    """The note said "GET / got 200 at first and 404 after PUT / got 200" of CherryPy, whose
+    404s were to GET /?q=1 and to a mount: the watch keys on the whole target and mount."""
+    result = run(cherrypy_like, options(seed=1), target="x")
+    assert {status for row in result.answers.paths.values() for status in row} >= {"200", "404"}
+    assert not [each for each in result.notes if each.startswith("a path stopped")]
+
+
 def test_a_path_the_user_named_that_never_got_a_2xx_is_told() -> None:
     """The sweep of 2026-12-05 (Radicale): the corpus's DELETE / emptied the store before the
     first GET of the --path, which answered 404 for the whole run, and the run passed on it

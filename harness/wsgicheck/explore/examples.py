@@ -183,6 +183,13 @@ def _known(path: str, paths: list[str]) -> bool:
     )
 
 
+def _at_or_above(above: str, path: str) -> bool:
+    """Whether ``path`` is ``above`` or lies under it (``/items/1`` under ``/items``; any
+    path under ``/``)."""
+    base = above.rstrip("/")
+    return path.rstrip("/") == base or path.startswith(base + "/")
+
+
 def _segments_in_common(one: str, other: str) -> int:
     """How many leading path segments two targets share."""
     shared = 0
@@ -256,7 +263,7 @@ class Exploration:
         self.first_answer: FirstAnswer | None = None
         #: Per path, the status of the first GET answered 2xx; and the latest request of an
         #: unsafe method answered 2xx, with its status (see :meth:`_watch_removal`).
-        self.lived: dict[str, int] = {}
+        self.lived: dict[tuple[str, str], int] = {}
         self.changed: tuple[Request, int] | None = None
         #: Sequences stop drawing once the examples reach this (see :func:`generate`).
         self.sequence_end = examples
@@ -275,7 +282,7 @@ class Exploration:
             self.answers.add(path, TIMED_OUT)
             return
         self.answers.add(path, str(reply.status_code))
-        self._watch_removal(path, reply)
+        self._watch_removal(path, config, reply)
         kind = outcome(exchange)
         if kind == SUCCEEDED:
             self.answers.succeeded += 1
@@ -290,28 +297,32 @@ class Exploration:
                 reply.request, config, transport, reply.status_code, reply.reason, reply.headers
             )
 
-    def _watch_removal(self, path: str, reply: Response) -> None:
-        """Keep the first time a path the app answered with 2xx to GET answers 404 or 410 to
-        GET after a request of an unsafe method succeeded (a DELETE of it, or of the
-        collection above it): the run's own requests removed what it checks, and the
-        verdicts on that path judge what is left."""
-        method, code = reply.request.method, reply.status_code
+    def _watch_removal(self, path: str, config: ServerConfig, reply: Response) -> None:
+        """Keep the first time a request target the app answered with 2xx to GET answers 404
+        or 410 to GET, under the same mount, after a request of an unsafe method to the
+        path or a path above it succeeded (a DELETE of it, or of its collection): the run's
+        own requests removed what it checks, and the verdicts on that path judge what is
+        left. The whole target, query and all, and the mount: CherryPy answers 404 to a
+        query its handler takes no argument for, which no request removed."""
+        request, code = reply.request, reply.status_code
+        method, seen = request.method, (config.script_name, request.target)
         if method == "GET" and 200 <= code < 300:
-            self.lived.setdefault(path, code)
+            self.lived.setdefault(seen, code)
         elif method not in SAFE_METHODS and 200 <= code < 300:
-            self.changed = reply.request, code
+            self.changed = request, code
         elif (
             method == "GET"
             and code in (404, 410)
-            and path in self.lived
+            and seen in self.lived
             and self.changed is not None
+            and _at_or_above(self.changed[0].path, path)
             and self.answers.removed is None
         ):
-            request, changed = self.changed
+            unsafe, changed = self.changed
             self.answers.removed = (
-                f"GET {show(as_sent(path), limit=80)} got {self.lived[path]} at first and "
-                f"{code} after {show(request.method, limit=40)} "
-                f"{show(as_sent(request.target), limit=80)} got {changed}"
+                f"GET {show(as_sent(request.target), limit=80)} got {self.lived[seen]} at first "
+                f"and {code} after {show(unsafe.method, limit=40)} "
+                f"{show(as_sent(unsafe.target), limit=80)} got {changed}"
             )
 
     def replay_one(
