@@ -1700,6 +1700,29 @@ def test_a_get_whose_if_none_match_matches_gets_304_not_412_or_400(
         ]
 
 
+def test_a_304_to_a_matching_tag_counts_as_passing_not_as_skipped() -> None:
+    """The sweep of 2026-12-05: a Django run got 85 answers of 304 to If-None-Match, and the
+    report said APP-IF-NONE-MATCH was skipped for want of evidence. The 304 (and the 412
+    to another method) is judged too, and passes."""
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        if environ.get("HTTP_IF_NONE_MATCH") in ("*", '"v1"'):
+            code = "304 Not Modified" if environ["REQUEST_METHOD"] in ("GET", "HEAD") else "412 P"
+            start_response(code, [("ETag", '"v1"')])
+            return []
+        start_response("200 OK", [TEXT, ("ETag", '"v1"')])
+        return [BODY]
+
+    matching = {"If-None-Match": '"v1"'}
+    exchanges = run(
+        app, GET, {**GET, "headers": matching}, {**GET, "method": "PUT", "headers": matching}
+    )
+    assert [ex.response.status_code for ex in exchanges] == [200, 304, 412]
+    assert "APP-IF-NONE-MATCH" in applied(exchanges[1:2])
+    assert "APP-IF-NONE-MATCH" in applied(exchanges[2:])
+    assert fired(exchanges) == set()
+
+
 def test_a_412_to_if_match_and_if_none_match_is_not_blamed_on_if_match() -> None:
     """The second review of 2026-12-05: the question with both fields holding the ETag got
     Kinto's 412, which its If-None-Match (evaluated after If-Match) caused: APP-IF-MATCH
@@ -1719,17 +1742,18 @@ def test_a_412_to_if_match_and_if_none_match_is_not_blamed_on_if_match() -> None
     assert fired(exchanges) == set()
 
 
-def test_a_412_that_webdav_or_an_unsafe_request_may_explain_is_not_judged() -> None:
+def test_a_412_that_webdav_or_an_unsafe_request_may_explain_is_not_blamed() -> None:
     """Review of 2026-12-05: a WebDAV If (RFC 4918 §10.4) fails with 412 too, before
     If-None-Match is read; and an UNLOCK or DELETE between the plain GET and the
-    conditional one may have made the 412 the target's answer whatever it asks."""
+    conditional one may have made the 412 the target's answer whatever it asks. (A 412
+    is judged, as a 304 is, and passes there.)"""
     dav = {"If": "(<urn:uuid:t1>)"}
     conditional = {**GET, "headers": {**dav, "If-None-Match": '"v1"'}}
     exchanges = run(kinto_like(), {**GET, "headers": dav}, conditional)
-    assert "APP-IF-NONE-MATCH" not in applied(exchanges)
+    assert fired(exchanges) == set()
     unlock = {"method": "UNLOCK", "target": "/"}
     plain = {**GET, "headers": {"If-None-Match": '"v1"'}}
-    assert "APP-IF-NONE-MATCH" not in applied(run(kinto_like(), GET, unlock, plain))
+    assert fired(run(kinto_like(), GET, unlock, plain)) == set()
     assert fired(run(kinto_like(), unlock, GET, plain)) == {
         ("APP-IF-NONE-MATCH", "GET", ("If-None-Match",))
     }
