@@ -27,6 +27,7 @@ STALE = '"v1-stale"'
 LAST = "Mon, 01 Jan 2024 00:00:00 GMT"
 DAY_BEFORE = "Sun, 31 Dec 2023 00:00:00 GMT"
 DAY_AFTER = "Tue, 02 Jan 2024 00:00:00 GMT"
+DAY_AFTER = "Tue, 02 Jan 2024 00:00:00 GMT"
 
 
 def answering(status: str, headers: list[tuple[str, str]]) -> Callable[..., list[bytes]]:
@@ -84,6 +85,7 @@ def test_a_get_with_validators_and_ranges_is_followed_by_every_question() -> Non
         ("GET", (("Accept", "text/plain"), ("If-Match", "*"))),  # holds: the target exists
         ("GET", (("Accept", "text/plain"), ("If-Unmodified-Since", DAY_BEFORE))),
         ("GET", (("Accept", "text/plain"), ("If-Unmodified-Since", LAST))),
+        ("GET", (("Accept", "text/plain"), ("If-Unmodified-Since", DAY_AFTER))),  # holds too
         ("GET", (("Accept", "text/plain"), ("If-Modified-Since", DAY_BEFORE))),  # no 304
         # The date in the two obsolete forms a recipient reads as well, then no date.
         (
@@ -92,6 +94,7 @@ def test_a_get_with_validators_and_ranges_is_followed_by_every_question() -> Non
         ),
         ("GET", (("Accept", "text/plain"), ("If-Modified-Since", "Mon Jan  1 00:00:00 2024"))),
         ("GET", (("Accept", "text/plain"), ("If-Modified-Since", "yesterday"))),
+        ("GET", (("Accept", "text/plain"), ("If-Unmodified-Since", "yesterday"))),
         # If-Match holds, If-None-Match fails: 304 (Werkzeug lets If-Match decide: 200).
         ("GET", (("Accept", "text/plain"), ("If-Match", TAG), ("If-None-Match", TAG))),
         ("OPTIONS", (("Accept", "text/plain"), ("If-Modified-Since", LAST))),  # to ignore
@@ -368,6 +371,7 @@ def test_each_validator_sent_back_says_what_it_is_made_of() -> None:
         ("If-Match", (From("etag", "weak"),)),
         ("If-Unmodified-Since", before),
         ("If-Unmodified-Since", date),
+        ("If-Unmodified-Since", (From("last-modified", "day after"),)),
         ("If-Modified-Since", before),
         ("If-Modified-Since", (From("last-modified", "rfc850"),)),
         ("If-Modified-Since", (From("last-modified", "asctime"),)),
@@ -977,3 +981,75 @@ def test_a_head_with_the_tag_is_asked_and_its_200_found() -> None:
         for f in check_exchange(ex)
     }
     assert found == {("APP-IF-NONE-MATCH", "HEAD")}
+
+
+def not_modified(environ: dict[str, Any]) -> bool:
+    """Whether a GET or HEAD's If-Modified-Since (alone) is at or after :data:`MODIFIED_PAGE`."""
+    try:
+        when = parsedate_to_datetime(environ.get("HTTP_IF_MODIFIED_SINCE", ""))
+    except (TypeError, ValueError, IndexError):
+        return False
+    when = when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+    safe = environ["REQUEST_METHOD"] in ("GET", "HEAD") and "HTTP_IF_NONE_MATCH" not in environ
+    return safe and when >= parsedate_to_datetime(MODIFIED_PAGE)
+
+
+def compares_text(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+    """CherryPy 18.10's ``validate_since``: If-Unmodified-Since that is not the
+    Last-Modified as written gets 412 (a day after it, or no date at all)."""
+    since = environ.get("HTTP_IF_UNMODIFIED_SINCE")
+    if since is not None and since != MODIFIED_PAGE:
+        start_response("412 Precondition Failed", [("Content-Type", "text/plain")])
+        return [b"precondition failed\n"]
+    return dated(environ, start_response)
+
+
+def dated(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+    """A page with a Last-Modified, and If-Modified-Since evaluated as RFC 9110 has it."""
+    if not_modified(environ):
+        start_response("304 Not Modified", [("Last-Modified", MODIFIED_PAGE)])
+        return []
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Last-Modified", MODIFIED_PAGE)])
+    return [b"hello\n"]
+
+
+def no_tag_no_star(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+    """Django 5.2's ``_if_match_passes``: no ETag, so even ``If-Match: *`` fails (412), on a
+    file that ``static.serve`` dates with a Last-Modified alone."""
+    if "HTTP_IF_MATCH" in environ:
+        start_response("412 Precondition Failed", [("Content-Type", "text/plain")])
+        return [b""]
+    return dated(environ, start_response)
+
+
+@pytest.mark.parametrize(
+    ("app", "expected"),
+    [
+        (
+            compares_text,
+            {
+                ("APP-IF-UNMODIFIED-SINCE", "GET", "Tue, 02 Jan 2024 00:00:00 GMT"),
+                ("APP-INVALID-DATE-IGNORED", "GET", "yesterday"),
+            },
+        ),
+        (no_tag_no_star, {("APP-IF-MATCH", "GET", "*")}),
+    ],
+    ids=["cherrypy-text-dates", "django-star-without-tag"],
+)
+def test_the_precondition_questions_find_what_the_sweep_found_by_hand(
+    app: Callable[..., list[bytes]], expected: set[tuple[str, str, str]]
+) -> None:
+    """The sweeps of 2026-12-05 found these only with curl: no question sent an
+    If-Unmodified-Since after the Last-Modified or of no date, or If-Match * to a target
+    without an ETag. (Django's HEAD skips every precondition too; no question sends one
+    that fails to HEAD, which no client does.)"""
+    findings = [f for ex in ask_about(Client(app), "/") for f in check_exchange(ex)]
+    found = {
+        (f.rule, f.request.method, value)
+        for f in findings
+        if f.request is not None
+        for name, value in f.request.headers
+        if name != "Host"
+    }
+    assert found == expected
+    assert len(findings) == len(expected)  # each with one condition

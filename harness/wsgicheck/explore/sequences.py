@@ -337,24 +337,31 @@ def _preconditions(response: Response) -> list[tuple[str, Value]]:
     strong comparison), a strong one sent back weak (it must fail: WsgiDAV compares
     weakly), and ``*`` (it holds on a target that has a representation: Werkzeug's
     ``make_conditional`` answers 412); If-Unmodified-Since a day before Last-Modified,
-    then equal to it (the same way); If-Modified-Since a day before Last-Modified
-    (modified since: no 304), then the Last-Modified in the two obsolete forms a recipient
-    MUST read as well (RFC 9110 §5.6.7: Quixote's 304 compares the text), then no date at all
-    (``yesterday``, which it MUST ignore, §13.1.3: static3 raises on it)."""
+    then equal to it and a day after it (the same way); If-Modified-Since a day before
+    Last-Modified (modified since: no 304), then the Last-Modified in the two obsolete
+    forms a recipient MUST read as well (RFC 9110 §5.6.7: Quixote's 304 compares the text),
+    then no date at all in each date field (``yesterday``, which it MUST ignore, §13.1.3
+    and §13.1.4: static3 raises on it)."""
     tag, modified, before = _learned(response)
     out: list[tuple[str, Value]] = []
     if tag is not None:
         out += [("If-Match", _STALE), ("If-Match", _TAG)]
         if not tag[0]:
             out.append(("If-Match", (From("etag", "weak"),)))
+    # With either validator: "*" holds wherever the target has a representation (Django
+    # 5.2 answers it 412 where there is no ETag, its static.serve's files).
+    if tag is not None or modified is not None:
         out.append(("If-Match", "*"))
     if before is not None and modified is not None:
         out += [("If-Unmodified-Since", _DAY_BEFORE), ("If-Unmodified-Since", _DATE)]
+        # A day after it holds too (CherryPy 18.10 compares the text: 412).
+        out.append(("If-Unmodified-Since", (From("last-modified", "day after"),)))
         out.append(("If-Modified-Since", _DAY_BEFORE))
         out += [("If-Modified-Since", (From("last-modified", form),)) for form in _OBSOLETE]
     if modified is not None:
-        # Whatever the Last-Modified says (Paste's is written "-0000", no date to move).
-        out.append(("If-Modified-Since", "yesterday"))
+        # Whatever the Last-Modified says (Paste's is written "-0000", no date to move):
+        # no date, which both date conditions MUST ignore (CherryPy answers its 412).
+        out += [("If-Modified-Since", "yesterday"), ("If-Unmodified-Since", "yesterday")]
     return out
 
 

@@ -902,13 +902,15 @@ def coding_accepted(self: Rule, ex: Exchange) -> Iterator[Finding]:
 
 def _unit_verdict(ex: Exchange) -> tuple[str, bool, str] | None:
     """For a GET with one Range field in a unit other than bytes (and no If-Range: that is
-    APP-IF-RANGE's), answered 206 or 416: the field, and what the app said of the unit;
-    None where it said nothing. A Content-Range tells (in bytes, it read the field as a
-    byte range; in the field's unit, it understands it), else an Accept-Ranges (the
-    response's own, else the last plain GET's of the same request) that lists the unit or
-    leaves it out: the field, whether the app understands the unit, and the field it said
-    so in."""
-    if ex.method != "GET" or app_status(ex) not in (206, 416):
+    APP-IF-RANGE's), answered 206 or 416, or 400 where the same request without its Range
+    got 200 (Starlette 1.10's StaticFiles refuses the unit): the field, and what the app
+    said of the unit; None where it said nothing. A Content-Range tells (in bytes, it read
+    the field as a byte range; in the field's unit, it understands it), else an
+    Accept-Ranges (the response's own, else the last plain GET's of the same request) that
+    lists the unit or leaves it out: the field, whether the app understands the unit, and
+    the field it said so in."""
+    code = app_status(ex)
+    if ex.method != "GET" or code not in (206, 400, 416):
         return None
     fields = [value for name, value in ex.request.headers if name.lower() == "range"]
     if len(fields) != 1 or request_field(ex, "if-range") is not None:
@@ -917,13 +919,16 @@ def _unit_verdict(ex: Exchange) -> tuple[str, bool, str] | None:
     if unit == "bytes" or not is_token(unit):
         return None
     stated = app_field(ex, "content-range")
-    if stated is not None:
+    if stated is not None and code != 400:
         said = stated.strip(" \t").partition(" ")[0].lower()
         return fields[0], said != "bytes", f"Content-Range: {show(stated)}"
+    plain = next(plain_gets(ex, since_change=True), None)
+    steady = plain is not None and app_status(plain) == 200
+    if code == 400 and not steady:
+        return None  # a 400 the request gets whatever its Range says
     accepted = app_field(ex, "accept-ranges")
     if accepted is None:
-        plain = next(plain_gets(ex, since_change=True), None)
-        if plain is None or app_status(plain) != 200:
+        if plain is None or not steady:
             return None
         accepted = app_field(plain, "accept-ranges")
         if accepted is None:
@@ -938,7 +943,7 @@ def _unit_verdict(ex: Exchange) -> tuple[str, bool, str] | None:
     binding=Binding.APP,
     section=SECTION + "; RFC 9110 §14.2",
     summary="a Range in a unit the app does not understand is ignored (the whole "
-    "representation), not answered 206 or 416",
+    "representation), not answered 206, 416 or 400",
     pep=ORIGIN,
     source="RFC 9110 §14.2",
     covers=(),
