@@ -81,8 +81,8 @@ def _no_bytes(ex: Exchange, code: int) -> bool:
     level=Level.SHOULD,
     binding=Binding.APP,
     section=SECTION + "; RFC 9110 §8.3, §8.3.1, §6.4.1",
-    summary="a response with content (a byte or more, unless a 200 to GET; or to HEAD, one "
-    "whose GET has some) names its media type in Content-Type",
+    summary="a response with content names its media type in Content-Type (content: a "
+    "byte or more; a 200 to GET, even empty; a HEAD response, as its GET's)",
     pep=ORIGIN,
     source="RFC 9110 §8.3, §8.3.1, §6.4.1",
     covers=(),
