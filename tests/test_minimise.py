@@ -308,38 +308,3 @@ def test_a_segment_spelled_as_another_is_still_tried() -> None:
 
     request, _, _ = simplify((drawn, BASE, ()), breaks, default=BASE)
     assert request.target == "/api/v1"
-
-
-def test_the_safe_questions_before_a_finding_are_left_out_and_unsafe_requests_kept() -> None:
-    """The sweep of 2026-12-05: APP-RANGE-UNIT-IGNORED was reported after 37 earlier
-    requests (the questions after a GET) where the GET alone shows it. Safe requests that
-    ask otherwise than the GET go, then all but the plain GETs like it, then all but the
-    last; a PUT stays (what it changed, a fresh app needs too)."""
-    host = (("Host", "localhost"),)
-    get = Request(target="/f", headers=host)
-    put = Request(
-        method="PUT", target="/f", headers=host, body=b"x", framing=Framing.CONTENT_LENGTH
-    )
-    questions = tuple(
-        Request(target="/f", headers=(*host, field))
-        for field in (("If-None-Match", '"1"'), ("Range", "bytes=0-0"), ("Accept-Encoding", "gzip"))
-    )
-    before = (get, *questions, put, get, *questions, get)
-    failing = Request(target="/f", headers=(*host, ("Range", "items=0-0")))
-
-    def needs_a_get(request: Request, config: ServerConfig, earlier: tuple[Request, ...]) -> bool:
-        return request == failing and get in earlier
-
-    assert simplify((failing, BASE, before), needs_a_get, default=BASE) == (
-        failing,
-        BASE,
-        (put, get),
-    )
-
-    def needs_the_question(
-        request: Request, config: ServerConfig, earlier: tuple[Request, ...]
-    ) -> bool:
-        return request == failing and questions[1] in earlier
-
-    # Without the questions the finding is gone: all of them stay.
-    assert simplify((failing, BASE, before), needs_the_question, default=BASE)[2] == before

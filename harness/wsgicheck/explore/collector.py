@@ -324,41 +324,30 @@ def simplify_all(
         found: list[Finding] = []
         simpler = simplify(
             example,
-            _attempt(replay_one, REGISTRY[rule_id], kept, found),
+            _attempt(replay_one, REGISTRY[rule_id], kept.transport, found),
             default=base,
             keep=[name for name, _ in options.headers],
         )
         if simpler != example and found:
             request, config, before = simpler
             size = example_size(request, config, before)
-            # Positions in the sequence it was met in, which a shorter one no longer is.
-            rests_on = kept.rests_on if before == kept.before else ()
             collector.smallest[rule_id] = Kept(
-                size, found[-1], request, config, kept.transport, before, rests_on
+                size, found[-1], request, config, kept.transport, before, kept.rests_on
             )
 
 
 def _attempt(
     replay_one: Callable[[Rule, Request, ServerConfig, tuple[Request, ...], str], Finding | None],
     rule: Rule,
-    kept: Kept,
+    how: str,
     found: list[Finding],
 ) -> Callable[[Request, ServerConfig, tuple[Request, ...]], bool]:
-    """Whether ``rule`` still breaks on a replayed example; its findings go to ``found``.
-    With the same request and server choices after fewer requests, the finding must say
-    what it said: what it compared with (a 304 the same request got without its Range)
-    is part of the story, and a shorter one that drops it is not simpler but another."""
-    current = [(kept.request, kept.config, kept.finding.message)]
+    """Whether ``rule`` still breaks on a replayed example; its findings go to ``found``."""
 
     def attempt(request: Request, config: ServerConfig, before: tuple[Request, ...]) -> bool:
-        again = replay_one(rule, request, config, before, kept.transport)
-        if again is None:
-            return False
-        last_request, last_config, message = current[-1]
-        if (request, config) == (last_request, last_config) and again.message != message:
-            return False
-        found.append(again)
-        current.append((request, config, again.message))
-        return True
+        again = replay_one(rule, request, config, before, how)
+        if again is not None:
+            found.append(again)
+        return again is not None
 
     return attempt

@@ -2,10 +2,9 @@
 
 Hypothesis shrinks what it drew, but a failure found early (in the fixed corpus, or kept as
 the smallest seen) may still carry what it does not need: a junk Cookie, ``PUT`` where a
-plain GET fails too, HTTP/1.0, a server choice away from the default, the safe earlier
-requests of its sequence. :func:`simplify` tries, in a bounded number of replays, each
-simpler version of the failing example in turn (fewer safe requests before it; the
-default server choices, all or one by one; the target
+plain GET fails too, HTTP/1.0, a server choice away from the default, earlier requests of
+its sequence. :func:`simplify` tries, in a bounded number of replays, each simpler version
+of the failing request in turn (the default server choices, all or one by one; the target
 ``/``, or without its query, or without one of its parameters; the path with what RFC 3986
 does not allow in it percent-encoded; GET; no body, or a short one; HTTP/1.1; each header
 field dropped; a drawn hostile value halved; the path without one of its segments, or with
@@ -23,9 +22,8 @@ from dataclasses import replace
 from typing import Any
 
 from ..core.environ import ServerConfig
-from ..model.grammar import PCHAR_MARKS, SAFE_METHODS
+from ..model.grammar import PCHAR_MARKS
 from ..model.request import Framing, InvalidRequest, Request
-from ..rules.http_evidence import CONDITIONS_AND_RANGE
 
 __all__ = ["DRAWN_CHOICES", "MAX_TRIES", "simplify"]
 
@@ -70,10 +68,6 @@ _BODY_FIELDS = frozenset({"content-type", "expect"})
 Example = tuple[Request, ServerConfig, tuple[Request, ...]]
 #: Replays an example; whether the rule still breaks.
 Attempt = Callable[[Request, ServerConfig, tuple[Request, ...]], bool]
-#: The fields the questions after a GET ask with (conditions, Range, codings and other
-#: choices): a safe request that sets one otherwise than the GET did is a question, which
-#: a finding may not need.
-_ASKED = CONDITIONS_AND_RANGE | {"accept", "accept-encoding", "accept-language"}
 
 
 def _variants(
@@ -88,16 +82,9 @@ def _variants(
     kind of simplification it is (a simplification that did not keep the finding is not
     tried again on the simpler examples that follow).
 
-    Of the requests ``before`` it, only safe ones may go (:func:`_shorter_histories`):
-    what the others set up in the app (a session) stays in the app the run drives, so a
-    replay without them would pass here and fail on a fresh app, where the reproducer
-    runs."""
-    # Fewer requests before it first: the questions after a GET (a dozen conditional,
-    # ranged and coded GETs) are safe, and a finding often needs only the plain GETs among
-    # them (a report once replayed 37 requests where one GET would do). Unsafe requests
-    # stay: what they changed in the app, a fresh app needs too.
-    for history_kind, history in _shorter_histories(before):
-        yield ("history", history_kind), (request, config, history)
+    The requests ``before`` it are kept as they are: what they set up in the app (a
+    session) stays in the app the run drives, so a replay without them would pass here and
+    fail on a fresh app, where the reproducer runs."""
     plain = replace(config, **{name: getattr(default, name) for name in DRAWN_CHOICES})
     if plain != config:
         yield "config", (request, plain, before)
@@ -165,44 +152,6 @@ def _variants(
     # the path, not the segments around it).
     for path_kind, shorter_target in _shorter_paths(target):
         yield path_kind, (_safe(request, target=shorter_target), config, before)
-
-
-def _shorter_histories(before: tuple[Request, ...]) -> Iterator[tuple[str, tuple[Request, ...]]]:
-    """``before`` with fewer safe requests, each variant smaller than the last: without
-    the ones that ask otherwise than the first (a condition, a Range, a coding), then with
-    only the plain GETs like the first of them (the answer the rules over pairs compare
-    with), then only the last of those. Requests of other methods are always kept. (A
-    variant the same as ``before`` is no variant: a plain GET alone before the finding.)"""
-    if len(before) < 2:
-        return
-    first = before[0]
-
-    def kept(keep: Callable[[int, Request], bool]) -> tuple[Request, ...]:
-        return tuple(
-            each
-            for index, each in enumerate(before)
-            if each.method not in SAFE_METHODS or keep(index, each)
-        )
-
-    def asked(each: Request) -> list[tuple[str, str]]:
-        return [(name.lower(), value) for name, value in each.headers if name.lower() in _ASKED]
-
-    def like_first(each: Request) -> bool:
-        return (each.method, each.target, each.headers) == (
-            first.method,
-            first.target,
-            first.headers,
-        )
-
-    unasked = kept(lambda _, each: asked(each) == asked(first))
-    alike = kept(lambda _, each: like_first(each))
-    last = max(index for index, each in enumerate(before) if like_first(each))
-    only_last = kept(lambda index, _: index == last)
-    seen = {before}
-    for kind, fewer in (("unasked", unasked), ("plain", alike), ("last plain", only_last)):
-        if fewer not in seen:
-            seen.add(fewer)
-            yield kind, fewer
 
 
 def _shorter_paths(target: str) -> Iterator[tuple[Hashable, str]]:
