@@ -1723,6 +1723,23 @@ def test_a_304_to_a_matching_tag_counts_as_passing_not_as_skipped() -> None:
     assert fired(exchanges) == set()
 
 
+def test_a_304_to_another_method_is_no_pass_of_if_none_match() -> None:
+    """Review of 2026-12-05: a 304 to a PUT whose If-None-Match matches is
+    APP-304-CONDITIONAL's finding, and no pass of this rule, which asks 412 there."""
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        if environ.get("HTTP_IF_NONE_MATCH") == '"v1"':
+            start_response("304 Not Modified", [("ETag", '"v1"')])
+            return []
+        start_response("200 OK", [TEXT, ("ETag", '"v1"')])
+        return [BODY]
+
+    put = {**GET, "method": "PUT", "headers": {"If-None-Match": '"v1"'}}
+    exchanges = run(app, GET, put)
+    assert "APP-IF-NONE-MATCH" not in applied(exchanges[1:])
+    assert fired(exchanges) == {("APP-304-CONDITIONAL", "PUT", ("If-None-Match",))}
+
+
 def test_a_412_to_if_match_and_if_none_match_is_not_blamed_on_if_match() -> None:
     """The second review of 2026-12-05: the question with both fields holding the ETag got
     Kinto's 412, which its If-None-Match (evaluated after If-Match) caused: APP-IF-MATCH
@@ -3473,6 +3490,48 @@ def test_a_range_in_a_unit_the_app_does_not_understand_is_ignored(
         assert found[0].startswith(f"the app answered {status[:3]} to Range items=0-1, in a ")
 
 
+def test_a_400_a_condition_beside_the_range_may_have_caused_is_not_judged() -> None:
+    """Review of 2026-12-05: an app that ignores an unknown unit but refuses an unreadable
+    date (Paste's 400 to If-Modified-Since: yesterday) was said to refuse the unit."""
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        if environ.get("HTTP_IF_MODIFIED_SINCE") == "yesterday":
+            start_response("400 Bad Request", [TEXT])
+            return [b"bad date\n"]
+        start_response("200 OK", [TEXT, *ACCEPTS_BYTES])
+        return [BODY]
+
+    both = {**GET, "headers": {"Range": "items=0-1", "If-Modified-Since": "yesterday"}}
+    exchanges = run(app, GET, both, ITEMS)
+    assert [ex.response.status_code for ex in exchanges] == [200, 400, 200]
+    assert UNIT not in applied(exchanges[:2])
+    assert fired(exchanges) == set()
+
+
+def coded(content: bytes) -> Callable[..., list[bytes]]:
+    """Answers OPTIONS 405 with ``content`` gzip-coded and no Content-Type, as Django's
+    GZipMiddleware codes WhiteNoise's streamed 405."""
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        body = gzip.compress(content, mtime=0)
+        start_response(
+            "405 Method Not Allowed",
+            [("Allow", "GET, HEAD"), ("Content-Encoding", "gzip"), ("Vary", "Accept-Encoding")],
+        )
+        return [body]
+
+    return app
+
+
+def test_a_coding_of_nothing_needs_no_content_type() -> None:
+    """Review of 2026-12-05: twenty bytes of gzip that decode to nothing are no
+    representation whose media type anyone knows (RFC 9110 §8.3); a coding of something
+    still is."""
+    options = {"method": "OPTIONS", "target": "/"}
+    assert "APP-CONTENT-TYPE" not in {rule for rule, _, _ in fired(run(coded(b""), options))}
+    assert ("APP-CONTENT-TYPE", "OPTIONS", ()) in fired(run(coded(b"not allowed\n"), options))
+
+
 def test_bottle_and_werkzeug_refuse_an_unknown_range_unit(tmp_path: Path) -> None:
     """Bottle 0.13's static_file (pypiserver's files) reads only ``bytes=`` and answers
     anything else 416, with no Content-Range but Accept-Ranges: bytes on its 200;
@@ -3791,9 +3850,8 @@ def test_gzip_middleware_in_front_of_whitenoise_weakens_the_tag_it_then_ignores(
         ("APP-IF-NONE-MATCH", "HEAD", ("Accept-Encoding", "If-None-Match")),
         ("APP-NO-BODY-FOR-STATUS", "GET", ("Accept-Encoding", "If-Modified-Since")),
         ("APP-304-METADATA", "GET", ("Accept-Encoding", "If-Modified-Since")),
-        # WhiteNoise's 405 to OPTIONS is streamed, and GZipMiddleware codes any stream: a
-        # gzip of nothing, as content without a Content-Type.
-        ("APP-CONTENT-TYPE", "OPTIONS", ("Accept-Encoding", "If-Modified-Since")),
+        # (WhiteNoise's 405 to OPTIONS is streamed, and GZipMiddleware codes any stream: a
+        # gzip of nothing and no Content-Type, which no representation lacks.)
     }
 
 

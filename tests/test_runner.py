@@ -772,6 +772,14 @@ def test_a_404_to_another_query_or_mount_is_not_told_as_removed() -> None:
     assert not [each for each in result.notes if each.startswith("a path stopped")]
 
 
+def test_a_path_removed_under_a_mount_is_told_with_its_mount() -> None:
+    """Review of 2026-12-05: under SCRIPT_NAME /app the DELETE was of /app/item and the GET
+    of /item by its path without the mount: the note was never given there."""
+    result = run(deletable(), options(paths=("/item",), script_names=("/app",)), target="x")
+    (note,) = [each for each in result.notes if each.startswith("a path stopped")]
+    assert "GET /app/item got 200 at first and 404 after DELETE /app/item got 204" in note
+
+
 def test_a_path_the_user_named_that_never_got_a_2xx_is_told() -> None:
     """The sweep of 2026-12-05 (Radicale): the corpus's DELETE / emptied the store before the
     first GET of the --path, which answered 404 for the whole run, and the run passed on it

@@ -578,3 +578,29 @@ def test_the_core_and_the_validator_record_the_streams_alike() -> None:
         each._replace(argument=None) if type(each) is InputRead and each.argument == -1 else each
         for each in expected
     ]
+
+
+class FailingSource:
+    """Hands out ``data`` a piece at a time, then raises (a client gone mid-body)."""
+
+    def __init__(self, data: bytes, piece: int) -> None:
+        self.data, self.piece = data, piece
+
+    def read_some(self, limit: int) -> bytes:
+        if not self.data:
+            raise ConnectionResetError("client gone")
+        data, self.data = self.data[: min(limit, self.piece)], self.data[min(limit, self.piece) :]
+        return data
+
+
+@pytest.mark.parametrize("size", [10, -1], ids=["sized", "all"])
+def test_a_read_the_source_fails_under_loses_none_of_what_came(size: int) -> None:
+    """Review of 2026-12-05: a read that had taken the buffered bytes lost them when a fill
+    after them raised; an app that catches the error and reads again gets them, as before
+    the stream kept a read position."""
+    stream, log = make_input(FailingSource(b"abcd", 2), length=10)
+    with pytest.raises(ConnectionResetError):
+        stream.read(size)
+    assert stream.read(4) == b"abcd"
+    last = reads(log)[-1]
+    assert (last.size, last.available) == (4, 10)

@@ -178,11 +178,25 @@ class InputStream(StreamGuard):
         self._consumed += len(data)
         return data
 
+    def _untake(self, chunks: list[bytes]) -> None:
+        """Put what a read took back in front of the buffer, when a fill after it raised
+        (the client went away): the app that catches the error and reads again gets
+        those bytes, as it would have had the read not begun."""
+        data = b"".join(chunks)
+        if data:
+            rest = self._buffer[self._pos :] if self._pos else self._buffer
+            self._buffer, self._pos = data + rest, 0
+            self._consumed -= len(data)
+
     def _take_all(self) -> bytes:
         """The rest of the body, pulled a block at a time and joined once."""
         chunks = [self._take(self._pending())]
-        while self._fill(1 << 16):
-            chunks.append(self._take(self._pending()))
+        try:
+            while self._fill(1 << 16):
+                chunks.append(self._take(self._pending()))
+        except BaseException:
+            self._untake(chunks)
+            raise
         return b"".join(chunks)
 
     def _read(self, size: int) -> bytes:
@@ -200,10 +214,14 @@ class InputStream(StreamGuard):
             return self._take(size)
         chunks = [self._take(pending)]
         wanted = size - pending
-        while wanted > 0 and self._fill(wanted):  # a fill brings at most what is wanted
-            chunk = self._take(self._pending())
-            chunks.append(chunk)
-            wanted -= len(chunk)
+        try:
+            while wanted > 0 and self._fill(wanted):  # a fill brings at most what is wanted
+                chunk = self._take(self._pending())
+                chunks.append(chunk)
+                wanted -= len(chunk)
+        except BaseException:
+            self._untake(chunks)
+            raise
         return b"".join(chunks)
 
     def _readline(self, size: int) -> bytes:

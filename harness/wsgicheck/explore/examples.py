@@ -264,7 +264,7 @@ class Exploration:
         #: Per path, the status of the first GET answered 2xx; and the latest request of an
         #: unsafe method answered 2xx, with its status (see :meth:`_watch_removal`).
         self.lived: dict[tuple[str, str], int] = {}
-        self.changed: tuple[Request, int] | None = None
+        self.changed: tuple[Request, int, str] | None = None
         #: Sequences stop drawing once the examples reach this (see :func:`generate`).
         self.sequence_end = examples
         self.requests = strategies.requests(paths=paths, raw_bytes=options.raw_bytes)
@@ -282,7 +282,7 @@ class Exploration:
             self.answers.add(path, TIMED_OUT)
             return
         self.answers.add(path, str(reply.status_code))
-        self._watch_removal(path, config, reply)
+        self._watch_removal(config, reply)
         kind = outcome(exchange)
         if kind == SUCCEEDED:
             self.answers.succeeded += 1
@@ -297,7 +297,7 @@ class Exploration:
                 reply.request, config, transport, reply.status_code, reply.reason, reply.headers
             )
 
-    def _watch_removal(self, path: str, config: ServerConfig, reply: Response) -> None:
+    def _watch_removal(self, config: ServerConfig, reply: Response) -> None:
         """Keep the first time a request target the app answered with 2xx to GET answers 404
         or 410 to GET, under the same mount, after a request of an unsafe method to the
         path or a path above it succeeded (a DELETE of it, or of its collection): the run's
@@ -309,16 +309,17 @@ class Exploration:
         if method == "GET" and 200 <= code < 300:
             self.lived.setdefault(seen, code)
         elif method not in SAFE_METHODS and 200 <= code < 300:
-            self.changed = request, code
+            self.changed = request, code, config.script_name
         elif (
             method == "GET"
             and code in (404, 410)
             and seen in self.lived
             and self.changed is not None
-            and _at_or_above(self.changed[0].path, path)
+            and self.changed[2] == config.script_name
+            and _at_or_above(self.changed[0].path, request.path)  # both as sent, mount and all
             and self.answers.removed is None
         ):
-            unsafe, changed = self.changed
+            unsafe, changed, _ = self.changed
             self.answers.removed = (
                 f"GET {show(as_sent(request.target), limit=80)} got {self.lived[seen]} at first "
                 f"and {code} after {show(unsafe.method, limit=40)} "

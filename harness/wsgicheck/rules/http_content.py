@@ -9,9 +9,10 @@ body is ``APP-NO-BODY-FOR-STATUS``'s; they are not repeated here.
 
 from __future__ import annotations
 
+import gzip
 import zlib
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from ..model.grammar import (
     NOT_IN_304,
@@ -28,6 +29,7 @@ from ..model.grammar import (
 from ..model.untrusted import show
 from .exchange import Exchange
 from .http_evidence import (
+    CONDITIONAL_FIELDS,
     app_body,
     app_field,
     app_fields,
@@ -73,7 +75,32 @@ def _no_bytes(ex: Exchange, code: int) -> bool:
         return False
     if ex.method == "HEAD":
         return declared_length(final_call(ex)) in (None, 0)
-    return ex.iteration_finished and ex.produced == 0
+    return ex.iteration_finished and (ex.produced == 0 or _coded_nothing(ex))
+
+
+#: Decoders of the content codings a compression layer applies (RFC 9110 §8.4.1).
+_DECODERS: dict[str, Callable[[bytes], bytes]] = {
+    "gzip": gzip.decompress,
+    "deflate": zlib.decompress,
+}
+#: Bytes of coded content worth decoding to see whether it codes nothing (a gzip member
+#: of nothing is 20 bytes, and Django's GZipMiddleware pads its header with up to 100
+#: bytes of file name against BREACH).
+_SMALL_CODED = 1024
+
+
+def _coded_nothing(ex: Exchange) -> bool:
+    """Whether the content is a coding of nothing: a compression layer that codes every
+    stream (Django's GZipMiddleware behind WhiteNoise's empty 405) sends twenty bytes that
+    decode to no representation at all, whose media type no one knows."""
+    codings = content_codings(ex)
+    if len(codings) != 1 or codings[0] not in _DECODERS or ex.produced > _SMALL_CODED:
+        return False
+    body = app_body(ex)
+    try:
+        return body is not None and _DECODERS[codings[0]](body) == b""
+    except (OSError, EOFError, zlib.error):
+        return False  # not that coding after all: content the rule judges
 
 
 @rule(
@@ -924,8 +951,13 @@ def _unit_verdict(ex: Exchange) -> tuple[str, bool, str] | None:
         return fields[0], said != "bytes", f"Content-Range: {show(stated)}"
     plain = next(plain_gets(ex, since_change=True), None)
     steady = plain is not None and app_status(plain) == 200
-    if code == 400 and not steady:
-        return None  # a 400 the request gets whatever its Range says
+    if code == 400 and (
+        not steady or any(request_field(ex, name) is not None for name in CONDITIONAL_FIELDS)
+    ):
+        # A 400 the request gets whatever its Range says, or one a condition beside it
+        # may have caused (Paste's to If-Modified-Since: yesterday): the plain GET differs
+        # from it by its conditions too.
+        return None
     accepted = app_field(ex, "accept-ranges")
     if accepted is None:
         if plain is None or not steady:

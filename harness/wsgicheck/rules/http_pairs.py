@@ -675,7 +675,7 @@ def _none_match_answer(ex: Exchange) -> bool:
     # right says so, where "skipped" would say it was never asked.
     applies=lambda ex: (
         request_field(ex, "if-none-match") is not None
-        and ((app_status(ex) in (304, 412) and answered(ex)) or _none_match_answer(ex))
+        and (_called_for(ex) or _none_match_answer(ex))
         and _none_match_tag(ex) is not None
     ),
     example="""
@@ -702,6 +702,12 @@ def if_none_match(self: Rule, ex: Exchange) -> Iterator[Finding]:
         f"answered {app_status(ex)} with {byte_count(ex.produced)} instead of {wanted}"
         + range_first(ex),
     )
+
+
+def _called_for(ex: Exchange) -> bool:
+    """Whether the app answered what a false If-None-Match calls for: 304 to GET or HEAD,
+    412 to another method (a 304 to a PUT is APP-304-CONDITIONAL's, and no pass here)."""
+    return answered(ex) and app_status(ex) == (304 if ex.method in ("GET", "HEAD") else 412)
 
 
 def _none_match_tag(ex: Exchange) -> str | None:
