@@ -133,6 +133,10 @@ class InputStream(StreamGuard):
         """Bytes in the buffer not yet read."""
         return len(self._buffer) - self._pos
 
+    def _unread(self) -> bytes:
+        """The bytes in the buffer not yet read (the buffer itself when none was)."""
+        return self._buffer[self._pos :] if self._pos else self._buffer
+
     def _available(self) -> int | None:
         if self._length is not None:
             return self._length - self._consumed
@@ -162,7 +166,7 @@ class InputStream(StreamGuard):
             return False
         if len(data) > limit:
             data = data[:limit]
-        rest = self._buffer[self._pos :] if self._pos else self._buffer
+        rest = self._unread()
         self._buffer, self._pos = (rest + data if rest else data), 0
         return True
 
@@ -184,8 +188,7 @@ class InputStream(StreamGuard):
         those bytes, as it would have had the read not begun."""
         data = b"".join(chunks)
         if data:
-            rest = self._buffer[self._pos :] if self._pos else self._buffer
-            self._buffer, self._pos = data + rest, 0
+            self._buffer, self._pos = data + self._unread(), 0
             self._consumed -= len(data)
 
     def _take_all(self) -> bytes:

@@ -177,9 +177,7 @@ def _known(path: str, paths: list[str]) -> bool:
     """Whether ``path`` is one of the run's ``paths`` or lies under one but the root
     (``/items/zz`` under ``/items``): where the app's own views answer."""
     return any(
-        path.rstrip("/") == known.rstrip("/")
-        or (known.strip("/") != "" and path.startswith(known.rstrip("/") + "/"))
-        for known in paths
+        _at_or_above(known, path) if known.strip("/") else path.rstrip("/") == "" for known in paths
     )
 
 

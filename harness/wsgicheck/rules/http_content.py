@@ -9,10 +9,9 @@ body is ``APP-NO-BODY-FOR-STATUS``'s; they are not repeated here.
 
 from __future__ import annotations
 
-import gzip
 import zlib
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 from ..model.grammar import (
     NOT_IN_304,
@@ -78,11 +77,6 @@ def _no_bytes(ex: Exchange, code: int) -> bool:
     return ex.iteration_finished and (ex.produced == 0 or _coded_nothing(ex))
 
 
-#: Decoders of the content codings a compression layer applies (RFC 9110 §8.4.1).
-_DECODERS: dict[str, Callable[[bytes], bytes]] = {
-    "gzip": gzip.decompress,
-    "deflate": zlib.decompress,
-}
 #: Bytes of coded content worth decoding to see whether it codes nothing (a gzip member
 #: of nothing is 20 bytes, and Django's GZipMiddleware pads its header with up to 100
 #: bytes of file name against BREACH).
@@ -93,14 +87,10 @@ def _coded_nothing(ex: Exchange) -> bool:
     """Whether the content is a coding of nothing: a compression layer that codes every
     stream (Django's GZipMiddleware behind WhiteNoise's empty 405) sends twenty bytes that
     decode to no representation at all, whose media type no one knows."""
-    codings = content_codings(ex)
-    if len(codings) != 1 or codings[0] not in _DECODERS or ex.produced > _SMALL_CODED:
+    if ex.produced > _SMALL_CODED:
         return False
-    body = app_body(ex)
-    try:
-        return body is not None and _DECODERS[codings[0]](body) == b""
-    except (OSError, EOFError, zlib.error):
-        return False  # not that coding after all: content the rule judges
+    found = _decodable(ex)
+    return found is not None and _undone(*found) == b""
 
 
 @rule(
@@ -768,6 +758,13 @@ def refused_range_length(self: Rule, ex: Exchange) -> Iterator[Finding]:
 
 def _decode(codings: list[str], body: bytes) -> str | None:
     """Undo ``codings`` (applied in order) on ``body``: None if it decodes, else what failed."""
+    undone = _undone(codings, body)
+    return undone if isinstance(undone, str) else None
+
+
+def _undone(codings: list[str], body: bytes) -> bytes | str:
+    """``body`` with ``codings`` (applied in order) undone, its first :data:`DECODE_LIMIT`
+    bytes at least; or, where it does not decode, what failed."""
     data = body
     for coding in reversed(codings):
         # gzip: RFC 1952 members, one after another; deflate: the zlib format (RFC 1950),
@@ -782,7 +779,7 @@ def _decode(codings: list[str], body: bytes) -> str | None:
             except zlib.error as exc:
                 return f"{coding}: {exc}"
             if len(out) >= DECODE_LIMIT:
-                return None  # nothing wrong so far; the rest is not read
+                return bytes(out)  # nothing wrong so far; the rest is not read
             if not decoder.eof:
                 return f"{coding}: the stream ends early"
             rest = decoder.unused_data
@@ -791,7 +788,7 @@ def _decode(codings: list[str], body: bytes) -> str | None:
         if rest:
             return f"{coding}: {len(rest)} bytes follow the end of the stream"
         data = bytes(out)
-    return None
+    return data
 
 
 def _decodable(ex: Exchange) -> tuple[list[str], bytes] | None:
@@ -800,12 +797,10 @@ def _decodable(ex: Exchange) -> tuple[list[str], bytes] | None:
     nothing whatever its label, as clients read it), only identity, or a coding it cannot
     undo (br, zstd...)."""
     codings = content_codings(ex)
-    body = app_body(ex)
-    if not body or not codings:
+    if not codings or any(coding not in ("gzip", "deflate") for coding in codings):
         return None
-    if any(coding not in ("gzip", "deflate") for coding in codings):
-        return None
-    return codings, body
+    body = app_body(ex)  # joined only where there is a coding to undo
+    return (codings, body) if body else None
 
 
 @rule(
