@@ -189,10 +189,11 @@ def test_a_finding_on_one_answer_is_replayed_against_serve_plainly() -> None:
     assert reproducers(Request(), SERVED, "app:app", compared=True).against == (SERVE_AGAINST)
 
 
-#: An app that, once loaded in the confirming process, writes into its pipe a pickle of a
-#: class of its own, whose unpickling would import and run the app's module in the run.
+#: An app that, once loaded in the confirming process, writes into every pipe it can find (a
+#: connection's, or any it can write to, its answer's among them) a pickle of a class of its
+#: own, whose unpickling would import and run the app's module in the run.
 FORGING = """
-    import gc, os, pickle
+    import fcntl, gc, os, pickle, stat
     from multiprocessing.connection import Connection
 
     class Forged(str):
@@ -200,9 +201,17 @@ FORGING = """
             return (os.system, ("echo forged > " + repr(__file__ + ".ran"),))
 
     for each in gc.get_objects():
-        if isinstance(each, Connection) and each.writable:
+        if isinstance(each, Connection) and not each.closed and each.writable:
             each.send(Forged("the app wrote this"))
-            os._exit(0)
+    for fd in range(3, 64):
+        try:
+            if stat.S_ISFIFO(os.fstat(fd).st_mode) and (
+                fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_ACCMODE == os.O_WRONLY
+            ):
+                os.write(fd, pickle.dumps(Forged("the app wrote this")))
+        except OSError:
+            continue
+    os._exit(0)
 
     def app(environ, start_response):
         start_response("200 OK", [("Content-Type", "text/plain")])

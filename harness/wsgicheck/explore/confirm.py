@@ -5,8 +5,9 @@ A run drives one app through hundreds of requests, and what one request leaves i
 The minimiser replays against that same app, so the "smallest" request may fail only
 there: its replay, on a fresh app, then passes. Before the report prints it, each failure
 of an app rule is sent again, with the requests that came before it, to the app loaded in
-a new interpreter of its own (spawned: a forked one would inherit an app the calling
-process had imported, as pytest's may have), in memory, as the Python replay does (a
+a process of its own that starts clean (:mod:`wsgicheck.explore.fresh`: never a fork of the
+calling process, which may have imported the app, as pytest's may have), in memory, as the
+Python replay does (a
 validator an earlier answer taught is taken from the fresh app's answer); the report says
 of one that did not fail there that its replays may pass (``Failure.fresh``).
 One met in a sequence that fails there is then shown after fewer of its requests, those
@@ -16,13 +17,8 @@ greedy search in a bounded number of replays, which finds the fewest often, not 
 
 from __future__ import annotations
 
-import contextlib
-import multiprocessing
-import os
-import signal
 import time
 from dataclasses import replace
-from multiprocessing.connection import Connection
 from typing import NamedTuple
 
 from ..core.environ import ServerConfig
@@ -35,9 +31,10 @@ from ..results.run import Failure, RunResult
 from ..rules import REGISTRY, Binding, Exchange, check_exchange
 from ..rules.http_evidence import CONDITIONS_AND_RANGE, grouped_fields
 from .collector import TIMEOUT_RULE
+from .fresh import FreshProcesses
 from .sequences import plain_get
 
-__all__ = ["CONFIRMED_AT_MOST", "confirm_failures", "confirmable", "kill_session"]
+__all__ = ["CONFIRMED_AT_MOST", "confirm_failures", "confirmable"]
 
 #: Failures confirmed per run at most (each costs a process that loads the app).
 CONFIRMED_AT_MOST = 8
@@ -47,8 +44,8 @@ LOAD_ALLOWANCE = 10.0
 BUDGET = 30.0
 #: A fresh app's answers: the rule did not break; it broke (then its finding's message).
 _PASSED, _FAILED = b"passed", b"failed:"
-#: Bytes of an answer read at most (a longer one is not told): what one write into the
-#: pipe carries whole, as the process is killed before its answer is read.
+#: Bytes of an answer read at most (a longer one is not told): what one write into an
+#: empty pipe carries whole, as the process is killed once its answer is there.
 _ANSWER_AT_MOST = 16 << 10
 #: Characters of a message sent at most: four bytes each, with the prefix, within that.
 _MESSAGE_AT_MOST = 4000
@@ -79,14 +76,26 @@ def confirm_failures(spec: str, result: RunResult, timeout: float) -> None:
         if confirmable(each) and (hung is None or each.request != hung.request)
     ]
     deadline = time.monotonic() + BUDGET
+    with FreshProcesses(_ANSWER_AT_MOST) as processes:
+        _confirm(processes, spec, result, chosen[:CONFIRMED_AT_MOST], timeout, deadline)
+
+
+def _confirm(
+    processes: FreshProcesses,
+    spec: str,
+    result: RunResult,
+    chosen: list[str],
+    timeout: float,
+    deadline: float,
+) -> None:
     in_sequences: list[str] = []
-    for rule_id in chosen[:CONFIRMED_AT_MOST]:
+    for rule_id in chosen:
         failure = result.failures[rule_id]
         bound = LOAD_ALLOWANCE + timeout * (len(failure.before) + 1)
         bound = min(bound, deadline - time.monotonic())
         if bound <= 0:
             return
-        fresh = _replay(spec, failure, bound).failed
+        fresh = _replay(processes, spec, failure, bound).failed
         if fresh is not None:
             result.failures[rule_id] = replace(failure, fresh=fresh)
         if fresh and failure.before:
@@ -97,7 +106,7 @@ def confirm_failures(spec: str, result: RunResult, timeout: float) -> None:
     # is the one judged after them (a 304 it names may have gone).
     for rule_id in in_sequences:
         failure = result.failures[rule_id]
-        before, request, message = _fewer_before(spec, failure, timeout, deadline)
+        before, request, message = _fewer_before(processes, spec, failure, timeout, deadline)
         if before != failure.before:
             result.failures[rule_id] = replace(
                 failure,
@@ -124,7 +133,7 @@ class _Answer(NamedTuple):
 
 
 def _fewer_before(
-    spec: str, failure: Failure, timeout: float, deadline: float
+    processes: FreshProcesses, spec: str, failure: Failure, timeout: float, deadline: float
 ) -> tuple[tuple[Request, ...], Request, str]:
     """Fewer of the requests before ``failure``, after which it still fails on a fresh
     app: none (a body the framework cannot decode fails on any call); else those the
@@ -154,7 +163,7 @@ def _fewer_before(
         bound = min(LOAD_ALLOWANCE + timeout * (len(before) + 1), deadline - time.monotonic())
         if bound <= 0:
             return False
-        answer = _replay(spec, replace(failure, before=before, request=request), bound)
+        answer = _replay(processes, spec, replace(failure, before=before, request=request), bound)
         if answer.failed:
             message[0] = answer.message or message[0]
         return answer.failed is True
@@ -246,29 +255,9 @@ def _plain_repeats(request: Request, before: tuple[Request, ...]) -> tuple[Reque
     )
 
 
-def _replay(spec: str, failure: Failure, bound: float) -> _Answer:
-    context = multiprocessing.get_context("spawn")
-    reader, writer = context.Pipe(duplex=False)
-    args = (spec, failure.rule.id, failure.request, failure.config, failure.before, writer)
-    process = context.Process(target=_fresh_app, args=args, name="wsgicheck-confirm", daemon=True)
-    process.start()
-    writer.close()
-    answer = b""
-    try:
-        ready = reader.poll(bound)
-    finally:
-        # Ended before its answer is read, so an app that writes into the pipe and hangs
-        # cannot keep this process waiting; reaped by pid (a process the app left behind
-        # may hold the pipe that a timed join would wait on).
-        kill_session(process.pid)
-        process.join()
-    if ready:
-        os.set_blocking(reader.fileno(), False)
-        # Bytes, never a pickle: the pipe is the app's process's to write into, and
-        # unpickling what it wrote would import and run whatever it named, here.
-        with contextlib.suppress(EOFError, OSError):  # BlockingIOError: an answer cut short
-            answer = reader.recv_bytes(_ANSWER_AT_MOST)
-    reader.close()
+def _replay(processes: FreshProcesses, spec: str, failure: Failure, bound: float) -> _Answer:
+    args = (spec, failure.rule.id, failure.request, failure.config, failure.before)
+    answer = processes.run(_fresh_app, args, bound)
     if answer == _PASSED:
         return _Answer(False)
     if answer.startswith(_FAILED):  # then the message of the finding
@@ -276,43 +265,19 @@ def _replay(spec: str, failure: Failure, bound: float) -> _Answer:
     return _Answer(None)
 
 
-def kill_session(pid: int | None) -> None:
-    """SIGKILL the session a process leads, with whatever the app started in it (and the
-    process alone, should it not have made its session yet)."""
-    if pid is None:  # never started: there is nothing to kill (and 0 would be us)
-        return
-    for kill in (os.killpg, os.kill):
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            kill(pid, signal.SIGKILL)
-
-
 def _fresh_app(
-    spec: str,
-    rule_id: str,
-    request: Request,
-    config: ServerConfig,
-    before: tuple[Request, ...],
-    writer: Connection,
-) -> None:
-    """In the confirming process: load the app, replay, say whether the rule broke (the
-    message of its first finding), did not, or could not be told (nothing)."""
-    os.setsid()
-    quiet = os.open(os.devnull, os.O_WRONLY)  # what the app prints is the run's, not this
-    os.dup2(quiet, 1)
-    os.dup2(quiet, 2)
-    answer = b""
+    spec: str, rule_id: str, request: Request, config: ServerConfig, before: tuple[Request, ...]
+) -> bytes:
+    """In the trying process: load the app, replay, say whether the rule broke (the message
+    of its first finding), did not, or could not be told (nothing)."""
     try:
         client = Client(load_target(spec), config=config)
         *earlier, last = replay(client.send, (*before, request))
         exchange = Exchange(last, history=tuple(Exchange(each) for each in earlier))
         found = check_exchange(exchange, [REGISTRY[rule_id]])
         message = next((str(each.message) for each in found if each.rule == rule_id), None)
-        if message is not None:
-            answer = _FAILED + message[:_MESSAGE_AT_MOST].encode("utf-8", "replace")
-        else:
-            answer = _PASSED
     except BaseException:  # the app would not load, or broke the client: not told
-        answer = b""
-    with contextlib.suppress(Exception):
-        writer.send_bytes(answer)
-    os._exit(0)
+        return b""
+    if message is None:
+        return _PASSED
+    return _FAILED + message[:_MESSAGE_AT_MOST].encode("utf-8", "replace")

@@ -42,8 +42,9 @@ from ..model.response import Response
 from ..results.run import CapturedOutput, RunResult
 from ..rules import REGISTRY, Exchange
 from .collector import DEATH_RULE, Kept, Partial
-from .confirm import confirm_failures, kill_session
+from .confirm import confirm_failures
 from .exampledb import absolute
+from .fresh import kill_session
 from .merge import merge_partials
 from .shares import split
 from .worker import Assignment, run_worker

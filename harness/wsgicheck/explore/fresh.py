@@ -1,0 +1,246 @@
+"""Clean processes for the replays on the app loaded afresh (:mod:`wsgicheck.explore.confirm`).
+
+Each try loads the app anew, up to twenty a run. A new interpreter for each paid for Python,
+wsgicheck and Hypothesis before the app's own import: about 0.4 s a try, more than a Flask
+app takes to load. Here one interpreter is spawned clean (never a fork of the run's process,
+whose modules and threads, pytest's among them, a fresh app must not see). It imports what
+a try runs, never loads an app, and forks a child for each try. The child loads the app, as
+a new interpreter would, and writes its answer into a pipe of its own; it leads a session
+of its own, killed as soon as its answer is there or its time is up, with whatever the app
+started in it. Where there is no fork (Windows), or the clean process has gone, each try
+is spawned, as before.
+
+An answer is bytes, read whole (its length first) or not at all, never unpickled: the
+trying process is the app's, and so is its pipe.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+import signal
+import socket
+import time
+from collections.abc import Callable
+from multiprocessing.connection import Connection, wait
+from types import TracebackType
+from typing import Any
+
+__all__ = ["FreshProcesses", "kill_session"]
+
+#: What a try runs: a module-level function (the clean process imports it by name) that
+#: returns its answer.
+Try = Callable[..., bytes]
+#: Seconds the clean process has to end once told to, before it is killed.
+END_GRACE = 2.0
+#: Bytes of the length that comes before a forked try's answer.
+_LENGTH = 4
+
+
+class FreshProcesses:
+    """Runs tries, each in a process of its own that starts clean; used as a context
+    manager, which ends the clean process (started at the first try) on the way out."""
+
+    def __init__(self, answer_limit: int) -> None:
+        #: Bytes of an answer read at most: what one write into an empty pipe carries whole.
+        self._limit = answer_limit
+        self._control: Connection | None = None
+        self._process: Any = None
+        self._forks = hasattr(os, "fork")
+
+    def __enter__(self) -> FreshProcesses:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def run(self, function: Try, args: tuple[Any, ...], bound: float) -> bytes:
+        """What ``function(*args)`` answered in a fresh process within ``bound`` seconds;
+        empty when it answered nothing in time (it is killed then, as it is after an
+        answer), or its answer was longer than the limit."""
+        deadline = time.monotonic() + bound
+        child = self._fork(function, args, deadline) if self._forks else None
+        if child is None:
+            if time.monotonic() >= deadline:
+                return b""
+            return _spawned(function, args, deadline, self._limit)
+        pid, answer = child
+        with os.fdopen(answer, "rb", buffering=0) as pipe:
+            try:
+                ready = _wait(pipe.fileno(), deadline)
+            finally:
+                kill_session(pid)
+            return _read(pipe.fileno(), self._limit) if ready else b""
+
+    def close(self) -> None:
+        """End the clean process (if it was started)."""
+        control, process = self._control, self._process
+        self._control = self._process = None
+        if control is not None:
+            control.close()  # it ends when it reads the end of its pipe
+        if process is not None:
+            process.join(END_GRACE)
+            kill_session(process.pid)
+            process.join()
+
+    def _fork(
+        self, function: Try, args: tuple[Any, ...], deadline: float
+    ) -> tuple[int, int] | None:
+        """A child of the clean process running the try: its pid and the read end of its
+        answer's pipe; None where the clean process cannot give one (it has gone)."""
+        if self._control is None:
+            context = multiprocessing.get_context("spawn")
+            self._control, theirs = context.Pipe(duplex=True)
+            self._process = context.Process(
+                target=_clean, args=(theirs,), name="wsgicheck-fresh", daemon=True
+            )
+            self._process.start()
+            theirs.close()
+        control = self._control
+        try:
+            control.send((function, args))
+            if not control.poll(max(0.0, deadline - time.monotonic())):
+                raise OSError("the clean process did not fork in time")
+            with socket.fromfd(control.fileno(), socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+                _, fds, _, _ = socket.recv_fds(sock, 1, 1)
+            pid = control.recv()
+        except (OSError, EOFError):
+            self._forks = False  # the rest are spawned
+            self.close()
+            return None
+        if len(fds) != 1 or not isinstance(pid, int):  # pragma: no cover - our own process
+            for fd in fds:
+                os.close(fd)
+            return None
+        return pid, fds[0]
+
+
+def _clean(control: Connection) -> None:
+    """The clean process: for each try it is sent, a child that runs it."""
+    os.setsid()  # Ctrl-C is the run's to handle; it ends this process
+    quiet = os.open(os.devnull, os.O_RDWR)  # what an app prints is the run's, not this
+    for fd in (0, 1, 2):
+        os.dup2(quiet, fd)
+    os.close(quiet)
+    with socket.fromfd(control.fileno(), socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        while True:
+            _reap()
+            try:
+                function, args = control.recv()
+            except (EOFError, OSError):
+                break
+            read, write = os.pipe()
+            pid = os.fork()
+            if pid == 0:
+                _child((control, sock), read, write, function, args)
+            os.close(write)
+            try:
+                socket.send_fds(sock, [b"p"], [read])
+                control.send(pid)
+            except OSError:
+                break
+            finally:
+                os.close(read)
+    _reap()
+    os._exit(0)
+
+
+def _child(
+    inherited: tuple[Connection, socket.socket],
+    read: int,
+    write: int,
+    function: Try,
+    args: tuple[Any, ...],
+) -> None:
+    """A try: a session of its own, nothing of the clean process's pipe, then the answer
+    (its length first), in one write into the empty pipe."""
+    try:
+        os.setsid()
+        for each in inherited:
+            each.close()
+        os.close(read)
+        answer = function(*args)
+        os.write(write, len(answer).to_bytes(_LENGTH, "big") + answer)
+    except BaseException:  # nothing told: the caller reads no answer
+        pass
+    os._exit(0)
+
+
+def _reap() -> None:
+    """Collect the children that have ended (killed by the caller once it has read them)."""
+    with contextlib.suppress(ChildProcessError):
+        while os.waitpid(-1, os.WNOHANG)[0]:
+            pass
+
+
+def _spawned(function: Try, args: tuple[Any, ...], deadline: float, limit: int) -> bytes:
+    """The try in a new interpreter of its own (where nothing can fork)."""
+    context = multiprocessing.get_context("spawn")
+    reader, writer = context.Pipe(duplex=False)
+    process = context.Process(
+        target=_spawned_child, args=(writer, function, args), name="wsgicheck-fresh", daemon=True
+    )
+    process.start()
+    writer.close()
+    try:
+        ready = _wait(reader, deadline)
+    finally:
+        # Ended before its answer is read, so an app that writes into the pipe and hangs
+        # cannot keep this process waiting; reaped by pid (a process the app left behind
+        # may hold the pipe that a timed join would wait on).
+        kill_session(process.pid)
+        process.join()
+    try:
+        if not ready:
+            return b""
+        os.set_blocking(reader.fileno(), False)
+        with contextlib.suppress(EOFError, OSError):  # BlockingIOError: an answer cut short
+            return reader.recv_bytes(limit)
+        return b""
+    finally:
+        reader.close()
+
+
+def _spawned_child(writer: Connection, function: Try, args: tuple[Any, ...]) -> None:
+    os.setsid()
+    quiet = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(quiet, 1)
+    os.dup2(quiet, 2)
+    answer = b""
+    with contextlib.suppress(BaseException):
+        answer = function(*args)
+    with contextlib.suppress(Exception):
+        writer.send_bytes(answer)
+    os._exit(0)
+
+
+def _wait(pipe: Connection | int, deadline: float) -> bool:
+    """Whether ``pipe`` has something to read (an answer, or its end) before ``deadline``."""
+    return bool(wait([pipe], max(0.0, deadline - time.monotonic())))
+
+
+def _read(fd: int, limit: int) -> bytes:
+    """The answer in the pipe: empty unless it is all there is, of the length it states and
+    at most ``limit`` bytes."""
+    os.set_blocking(fd, False)
+    try:
+        data = os.read(fd, _LENGTH + limit + 1)
+    except OSError:
+        return b""
+    answer = data[_LENGTH:]
+    if len(data) < _LENGTH or int.from_bytes(data[:_LENGTH], "big") != len(answer):
+        return b""
+    return answer if len(answer) <= limit else b""
+
+
+def kill_session(pid: int | None) -> None:
+    """SIGKILL the session a process leads, with whatever the app started in it (and the
+    process alone, should it not have made its session yet)."""
+    if pid is None:  # never started: there is nothing to kill (and 0 would be us)
+        return
+    for kill in (os.killpg, os.kill):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            kill(pid, signal.SIGKILL)
