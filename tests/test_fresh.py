@@ -98,9 +98,13 @@ def test_an_answer_with_anything_written_beside_it_is_no_answer() -> None:
         assert processes.run(_load_once, (), 30.0) == b"1"
 
 
+def _five() -> bytes:
+    return b"12345"
+
+
 def test_an_answer_longer_than_the_limit_is_no_answer() -> None:
     with FreshProcesses(4) as processes:
-        assert processes.run(_pid, (), 30.0) == b""
+        assert processes.run(_five, (), 30.0) == b""
         assert processes.run(_load_once, (), 30.0) == b"1"
 
 

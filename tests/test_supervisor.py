@@ -551,6 +551,59 @@ def test_the_pytest_suite_stops_on_ctrl_c_and_sigterm_and_passes_nothing(
     assert " passed" not in out.splitlines()[-1]
 
 
+#: An app that signals a process when it answers ``/signal``: its parent (under a server,
+#: the process that started it: a reload or shutdown route) or its own.
+SIGNALLING = """
+import os, signal
+
+def app(environ, start_response):
+    if environ["PATH_INFO"] == "/signal":
+        os.kill(os.{whom}(), signal.{name})
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [b"ok"]
+"""
+
+
+@pytest.mark.parametrize(
+    ("whom", "name", "told"),
+    [
+        ("getppid", "SIGTERM", "to its parent process"),
+        ("getppid", "SIGHUP", "to its parent process"),
+        ("getppid", "SIGINT", "to its parent process"),
+        ("getppid", "SIGUSR1", "to its parent process"),
+        ("getpid", "SIGINT", "to its own process"),
+    ],
+)
+def test_a_signal_the_app_sends_is_said_and_ignored(
+    tmp_path: Path, whom: str, name: str, told: str
+) -> None:
+    """Hostile-app audit of 2026-12-05: a signal an app sent to its parent reached the
+    supervisor, which it ended with no report (exit 129 for SIGHUP) or stopped as if
+    Ctrl-C had been pressed; SIGINT to its own process stopped the run as Ctrl-C. The app
+    now runs in a child of the worker process, which ignores what it is sent, and the
+    worker stops on SIGINT only when the supervisor asked it to. The run goes on, and the
+    app's output says what it did, once."""
+    target = write_app(tmp_path / name, SIGNALLING.format(whom=whom, name=name))
+    result = check(tmp_path, target, "--format", "json", "--path", "/signal")
+    assert (result.returncode, result.stderr) == (0, "")
+    data = report(result)
+    assert (data["examples"], data["interrupted"], failing(data)) == (10, False, set())
+    said = [line for line in data["app_output"]["text"].splitlines() if name in line]
+    assert len(said) == 1, said  # the app sent it on each of its answers to /signal
+    assert said[0].startswith(f"wsgicheck: the app sent {name} {told} ")
+    assert said[0].endswith("; wsgicheck ignored it")
+
+
+def test_an_app_that_kills_its_parent_leaves_the_run_whole(tmp_path: Path) -> None:
+    """SIGKILL cannot be ignored: it ends the worker process, not the supervisor, and the
+    app's process runs its share to the end."""
+    target = write_app(tmp_path / "kill", SIGNALLING.format(whom="getppid", name="SIGKILL"))
+    result = check(tmp_path, target, "--format", "json", "--path", "/signal")
+    assert (result.returncode, result.stderr) == (0, "")
+    data = report(result)
+    assert (data["examples"], data["interrupted"], failing(data)) == (10, False, set())
+
+
 # -- jobs -----------------------------------------------------------------------------------------
 
 

@@ -246,11 +246,18 @@ class _Worker:
 
             fcntl.fcntl(writer.fileno(), fcntl.F_SETPIPE_SZ, PIPE_SIZE)
         output, output_writer = os.pipe()
+        #: Written into before the SIGINT that stops the worker, so that the worker tells
+        #: it from one the app sent.
+        stop_reader, self.stop = context.Pipe(duplex=False)
         self.process = context.Process(
-            target=run_worker, args=(assignment, writer), name="wsgicheck-worker", daemon=True
+            target=run_worker,
+            args=(assignment, writer, stop_reader),
+            name="wsgicheck-worker",
+            daemon=True,
         )
         _start_with_output(self.process, output_writer)
         writer.close()
+        stop_reader.close()
         os.close(output_writer)
         self.reader = threading.Thread(
             target=capture.read, args=(output,), name="wsgicheck-output", daemon=True
@@ -382,8 +389,13 @@ def _interrupt(workers: list[_Worker]) -> None:
     """Ctrl-C each live worker, and wait (bounded) for what it sends before it ends."""
     for worker in workers:
         if not worker.exited and worker.process.pid is not None:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.kill(worker.process.pid, signal.SIGINT)
+            with contextlib.suppress(OSError):
+                worker.stop.send_bytes(b"stop")
+            # To its session: the worker process and its child that runs the app.
+            for kill in (os.killpg, os.kill):
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    kill(worker.process.pid, signal.SIGINT)
+                    break
     deadline = time.monotonic() + INTERRUPT_GRACE
     for worker in workers:
         while not worker.exited and not worker.finished and time.monotonic() < deadline:

@@ -9,6 +9,7 @@ and puts back what the app replaces in the modules the harness's transport runs 
 from __future__ import annotations
 
 import atexit
+import contextlib
 import io
 import operator
 import os
@@ -53,8 +54,12 @@ class Assignment:
     home: str | None
 
 
-def run_worker(assignment: Assignment, records: Connection) -> None:
-    """A worker: load the app, run its share of the examples, send what they showed."""
+def run_worker(assignment: Assignment, records: Connection, stop: Connection) -> None:
+    """A worker: load the app, run its share of the examples, send what they showed.
+
+    The supervisor writes into ``stop`` before it sends SIGINT to stop the worker: a SIGINT
+    with nothing there is the app's (a ``/shutdown`` route that signals its own process),
+    and is ignored."""
     os.setsid()  # a session of its own, which the supervisor kills at the end
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the supervisor's (forked with it)
     for fd, name in ((1, "stdout"), (2, "stderr")):
@@ -63,6 +68,13 @@ def run_worker(assignment: Assignment, records: Connection) -> None:
         stream = io.TextIOWrapper(raw, encoding="utf-8", errors="backslashreplace")
         stream.reconfigure(write_through=True)
         setattr(sys, name, stream)
+    # The app runs in a child of this process, never in it: a signal the app sends to its
+    # parent (under a server, the process that started it: gunicorn's master, a reloader)
+    # reaches this one, which only says so, and not the supervisor, which it would end.
+    child = os.fork()
+    if child:
+        _shield(child, stop)
+    signal.signal(signal.SIGINT, _stop_if_asked(stop))
     me = os.getpid()
     done = [0]
     sent: list[Any] = [None, None]
@@ -93,6 +105,79 @@ def run_worker(assignment: Assignment, records: Connection) -> None:
     # second with Hypothesis loaded).
     atexit._run_exitfuncs()
     os._exit(0)
+
+
+#: Signals whose default is to go on (or to stop a process, which a shield must not do
+#: either: SIGTSTP and its kin are caught); the rest would end it. SIGKILL and SIGSTOP
+#: cannot be caught: the first ends the shield, and the supervisor reports the worker dead.
+_HARMLESS = frozenset(
+    getattr(signal, name)
+    for name in ("SIGKILL", "SIGSTOP", "SIGCHLD", "SIGCONT", "SIGWINCH", "SIGURG")
+    if hasattr(signal, name)
+)
+
+
+def _shield(child: int, stop: Connection) -> None:
+    """The worker process while its child runs the app: it waits for the child, says once
+    of each signal the app sent it that wsgicheck ignored it, and ends as the child did
+    (by its signal, or with its status), which is what the supervisor reads."""
+    told: set[int] = set()
+
+    def heard(signum: int, frame: object) -> None:
+        if signum == signal.SIGINT and _asked(stop):
+            return  # the supervisor's, sent to the session: the child stops
+        if signum not in told:
+            told.add(signum)
+            name = signal.Signals(signum).name
+            os.write(
+                2,
+                f"wsgicheck: the app sent {name} to its parent process (under a server, the "
+                "process that started it); wsgicheck ignored it\n".encode(),
+            )
+
+    for each in signal.valid_signals() - _HARMLESS:
+        with contextlib.suppress(OSError, ValueError):  # those the C library keeps
+            signal.signal(each, heard)
+    try:
+        _, status = os.waitpid(child, 0)
+    except ChildProcessError:  # pragma: no cover - it is this process's own child
+        status = 0
+    atexit._run_exitfuncs()  # coverage.py saves its data in one
+    if os.WIFSIGNALED(status):
+        ended = os.WTERMSIG(status)
+        with contextlib.suppress(OSError, ValueError):
+            signal.signal(ended, signal.SIG_DFL)
+        os.kill(os.getpid(), ended)
+        os._exit(128 + ended)  # pragma: no cover - the signal ended it
+    os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 1)
+
+
+def _asked(stop: Connection) -> bool:
+    """Whether the supervisor asked the worker to stop (read by both of its processes: the
+    byte is looked at, never taken)."""
+    try:
+        return stop.poll()
+    except (OSError, EOFError):  # pragma: no cover - the supervisor holds its end
+        return False
+
+
+def _stop_if_asked(stop: Connection) -> Callable[[int, object], None]:
+    """The worker's SIGINT handler: Ctrl-C when the supervisor asked for it (there is a
+    byte in ``stop``), else the app's own signal, said once and ignored."""
+    told = [False]
+
+    def handle(signum: int, frame: object) -> None:
+        if _asked(stop):
+            raise KeyboardInterrupt
+        if not told[0]:
+            told[0] = True
+            print(
+                "wsgicheck: the app sent SIGINT to its own process (a shutdown route, say); "
+                "wsgicheck ignored it",
+                file=sys.stderr,
+            )
+
+    return handle
 
 
 def _run_share(
