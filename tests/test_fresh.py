@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import signal
 import stat
 import subprocess
 import sys
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from wsgicheck.explore.fresh import FreshProcesses, kill_session
+from wsgicheck.explore.fresh import STARTS, FreshProcesses
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="the forking path is POSIX's")
 
@@ -108,15 +109,53 @@ def test_an_answer_longer_than_the_limit_is_no_answer() -> None:
         assert processes.run(_load_once, (), 30.0) == b"1"
 
 
-def test_tries_are_spawned_once_the_clean_process_has_gone() -> None:
+def _signal_parent(name: str) -> bytes:
+    """A try that signals its parent, as an app's reload route does, then answers."""
+    os.kill(os.getppid(), getattr(signal, name))
+    return str(os.getppid()).encode()
+
+
+def _fork_and_answer() -> bytes:
+    """A try whose app forks: both processes come back with an answer."""
+    os.fork()
+    return b"x"
+
+
+def test_a_signal_a_try_sends_its_parent_leaves_the_clean_process_as_it_was() -> None:
+    """Review of 2026-12-05: a try's SIGHUP ended the clean process, and the tries after it
+    were spawned from the run's own process, which the next one's SIGHUP ended."""
     with FreshProcesses(100) as processes:
-        first = processes.run(_pid, (), 30.0)
+        parents = [processes.run(_signal_parent, (name,), 30.0) for name in ("SIGHUP", "SIGTERM")]
         clean = processes._process
         assert clean is not None
-        kill_session(clean.pid)
-        clean.join(10)
-        assert [processes.run(_load_once, (), 30.0) for _ in range(2)] == [b"1", b"1"]
-    assert first
+        assert parents == [str(clean.pid).encode()] * 2
+        assert clean.is_alive()
+
+
+def test_a_clean_process_that_was_killed_is_started_again_a_few_times() -> None:
+    with FreshProcesses(100) as processes:
+        answers = [processes.run(_signal_parent, ("SIGKILL",), 30.0) for _ in range(STARTS + 1)]
+    assert [bool(each) for each in answers] == [True] * STARTS + [False]
+    assert len(set(answers[:STARTS])) == STARTS  # a new clean process each time
+
+
+def test_a_try_the_caller_gave_up_on_before_it_began_is_ended(tmp_path: Path) -> None:
+    """Review of 2026-12-05: the clean process forked a try after its caller had given up
+    on it (its time was up before the clean process had started), and nothing ended it."""
+    record = tmp_path / "started"
+    processes = FreshProcesses(100)
+    assert processes.run(_start_and_hang, (str(record),), 0.001) == b""
+    processes.close()
+    for _ in range(100):  # the try may have started its process before it was ended
+        if record.exists() and record.read_text():
+            assert _wait_gone(int(record.read_text()))
+            break
+        time.sleep(0.05)
+
+
+def test_a_try_whose_app_forks_answers_once() -> None:
+    with FreshProcesses(100) as processes:
+        assert [processes.run(_fork_and_answer, (), 30.0) for _ in range(4)] == [b"x"] * 4
 
 
 def test_closing_ends_the_clean_process() -> None:

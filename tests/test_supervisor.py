@@ -480,17 +480,20 @@ def test_a_module_beside_the_app_does_not_shadow_the_standard_library(
 
 
 def signalled_while_the_app_waits(
-    tmp_path: Path, sent: signal.Signals, *, pytest: bool = False
+    tmp_path: Path, sent: signal.Signals, *, pytest: bool = False, at_import: str = "pass"
 ) -> tuple[bool, int, str]:
-    """``check`` (or the pytest suite) on an app that waits an hour, sent ``sent`` once the
-    worker has imported it: whether the worker was gone as soon as the command ended
-    (waited for alone: a worker left running holds the pipes), the exit status, and what
-    the command printed (stderr; stdout for pytest)."""
+    """``check`` (or the pytest suite) on an app that waits an hour (having run
+    ``at_import`` when imported), sent ``sent`` once the worker has imported it: whether the
+    worker was gone as soon as the command ended (waited for alone: a worker left running
+    holds the pipes), the exit status, and what the command printed (stderr; stdout for
+    pytest)."""
     pids = tmp_path / "pids"
     target = write_app(
         tmp_path / "slow",
         f"""
         import os, time
+
+        {at_import}
 
         def app(environ, start_response):
             # Called in a worker alone (pytest imports the app too, for its fixtures).
@@ -525,6 +528,17 @@ def signalled_while_the_app_waits(
 
 def test_the_worker_process_group_is_killed_even_on_ctrl_c(tmp_path: Path) -> None:
     ended, status, err = signalled_while_the_app_waits(tmp_path, signal.SIGINT)
+    assert ended
+    assert (status, err.splitlines()[-1]) == (130, "wsgicheck: interrupted")
+
+
+def test_ctrl_c_stops_an_app_that_left_the_session(tmp_path: Path) -> None:
+    """Review of 2026-12-05: the app's process, a child of the worker process now, can
+    leave its session; Ctrl-C, sent to the session, no longer reached it (no report, and
+    the run waited, then left it running). It is stopped and killed by its pid."""
+    ended, status, err = signalled_while_the_app_waits(
+        tmp_path, signal.SIGINT, at_import="os.setsid()"
+    )
     assert ended
     assert (status, err.splitlines()[-1]) == (130, "wsgicheck: interrupted")
 
@@ -592,6 +606,27 @@ def test_a_signal_the_app_sends_is_said_and_ignored(
     assert len(said) == 1, said  # the app sent it on each of its answers to /signal
     assert said[0].startswith(f"wsgicheck: the app sent {name} {told} ")
     assert said[0].endswith("; wsgicheck ignored it")
+
+
+def test_a_signal_is_said_whatever_the_app_made_of_its_streams(tmp_path: Path) -> None:
+    """Review of 2026-12-05: the handler printed to ``sys.stderr``, which the app had
+    closed, and the worker failed with a ValueError; and a real-time signal, which has no
+    name of its own, ended the worker process's handler."""
+    source = SIGNALLING.format(whom="getpid", name="SIGINT").replace(
+        "os.kill(os.getpid(), signal.SIGINT)",
+        "import sys; sys.stderr.close(); os.kill(os.getpid(), signal.SIGINT); "
+        "os.kill(os.getppid(), signal.SIGRTMIN + 6)",
+    )
+    target = write_app(tmp_path / "streams", source)
+    result = check(tmp_path, target, "--format", "json", "--path", "/signal")
+    assert (result.returncode, result.stderr) == (0, "")
+    data = report(result)
+    assert (data["examples"], data["interrupted"], failing(data)) == (10, False, set())
+    said = [line for line in data["app_output"]["text"].splitlines() if "wsgicheck:" in line]
+    assert sorted(line.split(" to ")[0] for line in said) == [
+        "wsgicheck: the app sent SIGINT",  # each from its own process: in either order
+        f"wsgicheck: the app sent signal {signal.SIGRTMIN + 6}",
+    ]
 
 
 def test_an_app_that_kills_its_parent_leaves_the_run_whole(tmp_path: Path) -> None:

@@ -7,8 +7,10 @@ whose modules and threads, pytest's among them, a fresh app must not see). It im
 a try runs, never loads an app, and forks a child for each try. The child loads the app, as
 a new interpreter would, and writes its answer into a pipe of its own; it leads a session
 of its own, killed as soon as its answer is there or its time is up, with whatever the app
-started in it. Where there is no fork (Windows), or the clean process has gone, each try
-is spawned, as before.
+started in it. The clean process ignores the signals an app sends its parent (a reload
+route's SIGHUP), as the worker process does for the run's app; one that an app ended all
+the same (SIGKILL) is started again, a few times at most; when it is ended, so are the
+tries it started. Where there is no fork (Windows), each try is spawned, as before.
 
 An answer is bytes, read whole (its length first) or not at all, never unpickled: the
 trying process is the app's, and so is its pipe.
@@ -27,6 +29,8 @@ from multiprocessing.connection import Connection, wait
 from types import TracebackType
 from typing import Any
 
+from . import signals
+
 __all__ = ["FreshProcesses", "kill_session"]
 
 #: What a try runs: a module-level function (the clean process imports it by name) that
@@ -36,6 +40,10 @@ Try = Callable[..., bytes]
 END_GRACE = 2.0
 #: Bytes of the length that comes before a forked try's answer.
 _LENGTH = 4
+#: Digits of a pid read at most.
+_PID_DIGITS = 20
+#: Clean processes started at most: after that, the tries left are not told.
+STARTS = 3
 
 
 class FreshProcesses:
@@ -47,7 +55,7 @@ class FreshProcesses:
         self._limit = answer_limit
         self._control: Connection | None = None
         self._process: Any = None
-        self._forks = hasattr(os, "fork")
+        self._starts = 0
 
     def __enter__(self) -> FreshProcesses:
         return self
@@ -62,11 +70,11 @@ class FreshProcesses:
         empty when it answered nothing in time (it is killed then, as it is after an
         answer), or its answer was longer than the limit."""
         deadline = time.monotonic() + bound
-        child = self._fork(function, args, deadline) if self._forks else None
-        if child is None:
-            if time.monotonic() >= deadline:
-                return b""
+        if not hasattr(os, "fork"):
             return _spawned(function, args, deadline, self._limit)
+        child = self._fork(function, args, deadline)
+        if child is None:
+            return b""
         pid, answer = child
         with os.fdopen(answer, "rb", buffering=0) as pipe:
             try:
@@ -90,8 +98,12 @@ class FreshProcesses:
         self, function: Try, args: tuple[Any, ...], deadline: float
     ) -> tuple[int, int] | None:
         """A child of the clean process running the try: its pid and the read end of its
-        answer's pipe; None where the clean process cannot give one (it has gone)."""
+        answer's pipe; None where the clean process gave none in time (it is ended, and the
+        next try starts another) or has been started :data:`STARTS` times."""
         if self._control is None:
+            if self._starts >= STARTS:
+                return None
+            self._starts += 1
             context = multiprocessing.get_context("spawn")
             self._control, theirs = context.Pipe(duplex=True)
             self._process = context.Process(
@@ -100,34 +112,41 @@ class FreshProcesses:
             self._process.start()
             theirs.close()
         control = self._control
+        fds: list[int] = []
+        in_time = True
         try:
             control.send((function, args))
-            if not control.poll(max(0.0, deadline - time.monotonic())):
+            in_time = control.poll(max(0.0, deadline - time.monotonic()))
+            if not in_time:
                 raise OSError("the clean process did not fork in time")
             with socket.fromfd(control.fileno(), socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-                _, fds, _, _ = socket.recv_fds(sock, 1, 1)
-            pid = control.recv()
+                # The child's pid as digits beside its pipe: bytes, never a pickle.
+                told, fds, _, _ = socket.recv_fds(sock, _PID_DIGITS, 1)
+            if len(fds) != 1 or not told.isdigit():
+                raise OSError("the clean process ended")
         except (OSError, EOFError):
-            self._forks = False  # the rest are spawned
-            self.close()
-            return None
-        if len(fds) != 1 or not isinstance(pid, int):  # pragma: no cover - our own process
             for fd in fds:
                 os.close(fd)
+            self.close()  # it kills the child it may have started
+            if in_time and time.monotonic() < deadline:  # it had gone (an app ended it)
+                return self._fork(function, args, deadline)
             return None
-        return pid, fds[0]
+        return int(told), fds[0]
 
 
 def _clean(control: Connection) -> None:
-    """The clean process: for each try it is sent, a child that runs it."""
+    """The clean process: for each try it is sent, a child that runs it; when told to end
+    (its pipe closed), the children it started are ended with it."""
     os.setsid()  # Ctrl-C is the run's to handle; it ends this process
     quiet = os.open(os.devnull, os.O_RDWR)  # what an app prints is the run's, not this
     for fd in (0, 1, 2):
         os.dup2(quiet, fd)
     os.close(quiet)
+    kept = signals.catch_all(signal.SIG_IGN)
+    live: set[int] = set()
     with socket.fromfd(control.fileno(), socket.AF_UNIX, socket.SOCK_STREAM) as sock:
         while True:
-            _reap()
+            _reap(live)
             try:
                 function, args = control.recv()
             except (EOFError, OSError):
@@ -135,45 +154,55 @@ def _clean(control: Connection) -> None:
             read, write = os.pipe()
             pid = os.fork()
             if pid == 0:
-                _child((control, sock), read, write, function, args)
+                _child((control, sock), kept, read, write, function, args)
+            live.add(pid)
             os.close(write)
             try:
-                socket.send_fds(sock, [b"p"], [read])
-                control.send(pid)
+                socket.send_fds(sock, [str(pid).encode()], [read])
             except OSError:
                 break
             finally:
                 os.close(read)
-    _reap()
+    for pid in live:  # a try the caller gave up on before it learned of it
+        kill_session(pid)
+    _reap(live)
     os._exit(0)
 
 
 def _child(
     inherited: tuple[Connection, socket.socket],
+    kept: dict[int, Any],
     read: int,
     write: int,
     function: Try,
     args: tuple[Any, ...],
 ) -> None:
-    """A try: a session of its own, nothing of the clean process's pipe, then the answer
-    (its length first), in one write into the empty pipe."""
+    """A try: a session of its own, the signals as a new process has them, nothing of the
+    clean process's pipe, then the answer (its length first), in one write into the empty
+    pipe; by this process alone, not by one the app forked."""
+    me = os.getpid()
     try:
         os.setsid()
-        for each in inherited:
-            each.close()
+        signals.put_back(kept)
+        for end in inherited:
+            end.close()
         os.close(read)
         answer = function(*args)
-        os.write(write, len(answer).to_bytes(_LENGTH, "big") + answer)
+        if os.getpid() == me:
+            os.write(write, len(answer).to_bytes(_LENGTH, "big") + answer)
     except BaseException:  # nothing told: the caller reads no answer
         pass
     os._exit(0)
 
 
-def _reap() -> None:
+def _reap(live: set[int]) -> None:
     """Collect the children that have ended (killed by the caller once it has read them)."""
     with contextlib.suppress(ChildProcessError):
-        while os.waitpid(-1, os.WNOHANG)[0]:
-            pass
+        while True:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+            if not pid:
+                return
+            live.discard(pid)
 
 
 def _spawned(function: Try, args: tuple[Any, ...], deadline: float, limit: int) -> bytes:
@@ -205,6 +234,7 @@ def _spawned(function: Try, args: tuple[Any, ...], deadline: float, limit: int) 
 
 
 def _spawned_child(writer: Connection, function: Try, args: tuple[Any, ...]) -> None:
+    me = os.getpid()
     os.setsid()
     quiet = os.open(os.devnull, os.O_WRONLY)
     os.dup2(quiet, 1)
@@ -212,8 +242,9 @@ def _spawned_child(writer: Connection, function: Try, args: tuple[Any, ...]) -> 
     answer = b""
     with contextlib.suppress(BaseException):
         answer = function(*args)
-    with contextlib.suppress(Exception):
-        writer.send_bytes(answer)
+    if os.getpid() == me:
+        with contextlib.suppress(Exception):
+            writer.send_bytes(answer)
     os._exit(0)
 
 

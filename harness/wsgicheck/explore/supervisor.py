@@ -271,6 +271,8 @@ class _Worker:
         self.silent_for: float | None = None
         self.last: tuple[Request, ServerConfig, str] | None = None
         self.examples = 0
+        #: The worker's child that runs the app (see :func:`run_worker`), once it says.
+        self.app_pid: int | None = None
         self.location: Location | None = None
         self.partial: Partial | None = None
         self.target_error: str | None = None
@@ -290,6 +292,8 @@ class _Worker:
             kind = record[0]
             if kind == "exchange":
                 self.last, self.examples = record[1:4], record[4]
+            elif kind == "app-pid":
+                self.app_pid = record[1]
             elif kind == "transport" and self.last is not None:
                 self.last = (*self.last[:2], record[1])
             elif kind == "ready":
@@ -307,8 +311,11 @@ class _Worker:
         return self.partial is not None or self.target_error is not None or bool(self.crashed)
 
     def kill(self) -> None:
-        """Kill its whole session: the worker and whatever the app started."""
+        """Kill its whole session: the worker and whatever the app started; and the app's
+        process, should it have left the session."""
         kill_session(self.process.pid)
+        if self.app_pid is not None:
+            kill_session(self.app_pid)
 
     def end(self) -> None:
         """Make sure nothing of it is left: the session killed, the process reaped."""
@@ -391,11 +398,17 @@ def _interrupt(workers: list[_Worker]) -> None:
         if not worker.exited and worker.process.pid is not None:
             with contextlib.suppress(OSError):
                 worker.stop.send_bytes(b"stop")
-            # To its session: the worker process and its child that runs the app.
-            for kill in (os.killpg, os.kill):
-                with contextlib.suppress(ProcessLookupError, PermissionError):
-                    kill(worker.process.pid, signal.SIGINT)
-                    break
+            # To the app's process (once it said which), else to the worker's session,
+            # which it is in until it runs the app.
+            if worker.app_pid is None:
+                worker.drain()  # it may have said so since the last look
+            try:
+                if worker.app_pid is not None:
+                    os.kill(worker.app_pid, signal.SIGINT)
+                else:
+                    os.killpg(worker.process.pid, signal.SIGINT)
+            except (ProcessLookupError, PermissionError):
+                pass
     deadline = time.monotonic() + INTERRUPT_GRACE
     for worker in workers:
         while not worker.exited and not worker.finished and time.monotonic() < deadline:

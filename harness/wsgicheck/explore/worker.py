@@ -26,6 +26,7 @@ from ..core.environ import ServerConfig
 from ..model.errors import TargetError
 from ..model.options import RunOptions
 from ..model.request import Request
+from . import signals
 from .examples import OnExchange
 
 #: Modules the harness's own transport runs on: an app that replaces their functions at
@@ -74,6 +75,9 @@ def run_worker(assignment: Assignment, records: Connection, stop: Connection) ->
     child = os.fork()
     if child:
         _shield(child, stop)
+    # Its pid first: the app's process may leave the session (setsid), and is still
+    # stopped and killed by its pid.
+    records.send(("app-pid", os.getpid()))
     signal.signal(signal.SIGINT, _stop_if_asked(stop))
     me = os.getpid()
     done = [0]
@@ -107,16 +111,6 @@ def run_worker(assignment: Assignment, records: Connection, stop: Connection) ->
     os._exit(0)
 
 
-#: Signals whose default is to go on (or to stop a process, which a shield must not do
-#: either: SIGTSTP and its kin are caught); the rest would end it. SIGKILL and SIGSTOP
-#: cannot be caught: the first ends the shield, and the supervisor reports the worker dead.
-_HARMLESS = frozenset(
-    getattr(signal, name)
-    for name in ("SIGKILL", "SIGSTOP", "SIGCHLD", "SIGCONT", "SIGWINCH", "SIGURG")
-    if hasattr(signal, name)
-)
-
-
 def _shield(child: int, stop: Connection) -> None:
     """The worker process while its child runs the app: it waits for the child, says once
     of each signal the app sent it that wsgicheck ignored it, and ends as the child did
@@ -128,16 +122,12 @@ def _shield(child: int, stop: Connection) -> None:
             return  # the supervisor's, sent to the session: the child stops
         if signum not in told:
             told.add(signum)
-            name = signal.Signals(signum).name
-            os.write(
-                2,
-                f"wsgicheck: the app sent {name} to its parent process (under a server, the "
-                "process that started it); wsgicheck ignored it\n".encode(),
+            _say(
+                f"the app sent {signals.name(signum)} to its parent process (under a server, "
+                "the process that started it); wsgicheck ignored it"
             )
 
-    for each in signal.valid_signals() - _HARMLESS:
-        with contextlib.suppress(OSError, ValueError):  # those the C library keeps
-            signal.signal(each, heard)
+    signals.catch_all(heard)
     try:
         _, status = os.waitpid(child, 0)
     except ChildProcessError:  # pragma: no cover - it is this process's own child
@@ -171,13 +161,17 @@ def _stop_if_asked(stop: Connection) -> Callable[[int, object], None]:
             raise KeyboardInterrupt
         if not told[0]:
             told[0] = True
-            print(
-                "wsgicheck: the app sent SIGINT to its own process (a shutdown route, say); "
-                "wsgicheck ignored it",
-                file=sys.stderr,
-            )
+            _say("the app sent SIGINT to its own process (a shutdown route); wsgicheck ignored it")
 
     return handle
+
+
+def _say(text: str) -> None:
+    """One line of wsgicheck's among the app's output, written from a signal handler: to
+    fd 2 itself, whatever the app made of ``sys.stderr`` (closed, replaced), and never
+    raising."""
+    with contextlib.suppress(OSError):
+        os.write(2, f"wsgicheck: {text}\n".encode())
 
 
 def _run_share(
