@@ -110,9 +110,10 @@ def test_an_answer_longer_than_the_limit_is_no_answer() -> None:
 
 
 def _signal_parent(name: str) -> bytes:
-    """A try that signals its parent, as an app's reload route does, then answers."""
-    os.kill(os.getppid(), getattr(signal, name))
-    return str(os.getppid()).encode()
+    """A try that signals its parent, as an app's reload route does, and answers its pid."""
+    parent = os.getppid()  # read first: once the parent has ended, it is another pid
+    os.kill(parent, getattr(signal, name))
+    return str(parent).encode()
 
 
 def _fork_and_answer() -> bytes:

@@ -629,6 +629,48 @@ def test_a_signal_is_said_whatever_the_app_made_of_its_streams(tmp_path: Path) -
     ]
 
 
+def test_an_app_that_stops_its_parent_then_exits_is_reported_as_it_ended(
+    tmp_path: Path,
+) -> None:
+    """Review of 2026-12-05: the worker process, stopped by the app (SIGSTOP), could not
+    reap the app's process when it exited: the run waited out the silence limit (63 s
+    here) and reported a silent worker. It is sent SIGCONT once it has been silent."""
+    target = write_app(
+        tmp_path / "stop",
+        """
+        import os, signal
+
+        stopped = []
+
+        def app(environ, start_response):
+            if environ["PATH_INFO"] == "/signal":
+                if stopped:
+                    os._exit(3)
+                stopped.append(True)
+                os.kill(os.getppid(), signal.SIGSTOP)
+            start_response("200 OK", [("Content-Type", "text/plain")])
+            return [b"ok"]
+        """,
+    )
+    result = check(
+        tmp_path,
+        target,
+        "--format",
+        "json",
+        "--path",
+        "/signal",
+        "--timeout",
+        "1",
+        "--examples",
+        "60",
+    )
+    assert result.returncode == 1, result.stderr
+    data = report(result)
+    assert failing(data) == {"HARNESS-WORKER-DIED"}
+    died = next(each for each in data["results"] if each["rule"] == "HARNESS-WORKER-DIED")
+    assert "exited with status 3" in died["message"]
+
+
 def test_an_app_that_kills_its_parent_leaves_the_run_whole(tmp_path: Path) -> None:
     """SIGKILL cannot be ignored: it ends the worker process, not the supervisor, and the
     app's process runs its share to the end."""

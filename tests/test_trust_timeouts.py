@@ -319,7 +319,13 @@ def app(environ, start_response):
 """
 
 
-def test_ctrl_c_prints_one_line_writes_the_partial_report_and_exits_130(tmp_path: Path) -> None:
+@pytest.mark.parametrize("then", [None, signal.SIGINT, signal.SIGTERM])
+def test_ctrl_c_prints_one_line_writes_the_partial_report_and_exits_130(
+    tmp_path: Path, then: signal.Signals | None
+) -> None:
+    """``then``: a second signal right after the first (Ctrl-C pressed twice, or the
+    SIGTERM a cancelled job sends after its SIGINT). Review of 2026-12-05: it came while
+    the workers were being stopped, and the report was lost."""
     (tmp_path / "slowish.py").write_text(APP)
     options = ["--no-database", "--format", "json", "--output", "report.json", "--seed", "1"]
     process = subprocess.Popen(
@@ -335,6 +341,9 @@ def test_ctrl_c_prints_one_line_writes_the_partial_report_and_exits_130(tmp_path
                 break
             threading.Event().wait(0.1)
         process.send_signal(signal.SIGINT)
+        if then is not None:
+            threading.Event().wait(0.05)
+            process.send_signal(then)
         out, err = process.communicate(timeout=120)
     finally:
         if process.poll() is None:  # pragma: no cover - only when the test fails

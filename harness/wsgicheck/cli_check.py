@@ -51,7 +51,7 @@ def _hypothesis_home() -> str:
 
 
 def run_check(args: argparse.Namespace) -> int:
-    from .explore.supervisor import supervise, terminate_as_interrupt
+    from .explore.supervisor import interrupts_held, supervise, terminate_as_interrupt
 
     resolve_settings(
         args, [each.name for each in settings.SETTINGS if each.flags or each.name == "app"]
@@ -86,16 +86,18 @@ def run_check(args: argparse.Namespace) -> int:
             on_progress=progress,
             hypothesis_home=_hypothesis_home(),
         )
-    if progress is not None:
-        progress.done()
-    result.source_root = args.source_root
-    if result.interrupted:
-        # Ctrl-C: what ran so far, to the report asked for (not to a terminal), and 130.
-        print(INTERRUPTED, file=sys.stderr)
-        if args.output or args.format != "text":
-            write_report(args, render(args, result, color=False))
-        write_files(args, files, result)
-        return 130
+        if progress is not None:
+            progress.done()
+        result.source_root = args.source_root
+        if result.interrupted:
+            # Ctrl-C: what ran so far, to the report asked for (not to a terminal), and 130.
+            # A second Ctrl-C, or the SIGTERM a cancelled job sends after it, waits for it.
+            with interrupts_held(again=False):
+                print(INTERRUPTED, file=sys.stderr)
+                if args.output or args.format != "text":
+                    write_report(args, render(args, result, color=False))
+                write_files(args, files, result)
+                return 130
     if args.write_baseline:
         from .results import baseline as baselines
 

@@ -106,11 +106,18 @@ class FreshProcesses:
             self._starts += 1
             context = multiprocessing.get_context("spawn")
             self._control, theirs = context.Pipe(duplex=True)
-            self._process = context.Process(
+            process = context.Process(
                 target=_clean, args=(theirs,), name="wsgicheck-fresh", daemon=True
             )
-            self._process.start()
-            theirs.close()
+            try:
+                process.start()
+            except BaseException:
+                self._control.close()
+                self._control = None
+                raise
+            finally:
+                theirs.close()
+            self._process = process
         control = self._control
         fds: list[int] = []
         in_time = True

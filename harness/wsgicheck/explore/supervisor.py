@@ -54,6 +54,7 @@ __all__ = [
     "DEATH_RULE",
     "CapturedOutput",
     "death_exchange",
+    "interrupts_held",
     "supervise",
     "terminate_as_interrupt",
 ]
@@ -62,6 +63,8 @@ __all__ = [
 CAPTURE_LIMIT = 64 * 1024
 #: Seconds a worker that sent its results has to exit before it is ended.
 EXIT_GRACE = 2.0
+#: Seconds a worker is silent before it is sent SIGCONT, each look after (see :func:`_watch`).
+CONTINUE_AFTER = 1.0
 #: Seconds between reads of what the workers sent.
 POLL = 0.1
 #: Bytes asked for a record pipe's buffer (Linux), so a worker rarely waits on it.
@@ -112,9 +115,12 @@ def supervise(
             # Ctrl-C reaches this process alone (each worker has a session of its own): pass
             # it on, so each worker stops at once and sends what its examples showed so far.
             interrupted = True
-            _interrupt(workers)
+            # A second Ctrl-C, or the SIGTERM a cancelled job sends after it, changes nothing:
+            # the workers are stopping already, and what they send is the report.
+            with interrupts_held(again=False):
+                _interrupt(workers)
     finally:
-        with _interrupts_held():
+        with interrupts_held():
             for worker in workers:
                 worker.end()
     if interrupted:
@@ -168,10 +174,11 @@ def _interrupted(signum: int, frame: object) -> None:
 
 
 @contextlib.contextmanager
-def _interrupts_held() -> Iterator[None]:
+def interrupts_held(*, again: bool = True) -> Iterator[None]:
     """Ctrl-C and SIGTERM held back while the workers are ended: a cancelled CI job sends
     SIGINT, then SIGTERM, and the second, raised in the middle of the cleanup, left the
-    sessions not yet killed running. One that came is raised once the cleanup is done."""
+    sessions not yet killed running. One that came is raised once the cleanup is done
+    (``again``), or dropped."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -185,7 +192,7 @@ def _interrupts_held() -> Iterator[None]:
     finally:
         for each, handler in previous.items():
             signal.signal(each, handler)
-    if came:
+    if came and again:
         raise KeyboardInterrupt
 
 
@@ -402,13 +409,14 @@ def _interrupt(workers: list[_Worker]) -> None:
             # which it is in until it runs the app.
             if worker.app_pid is None:
                 worker.drain()  # it may have said so since the last look
-            try:
-                if worker.app_pid is not None:
-                    os.kill(worker.app_pid, signal.SIGINT)
-                else:
-                    os.killpg(worker.process.pid, signal.SIGINT)
-            except (ProcessLookupError, PermissionError):
-                pass
+            if worker.app_pid is not None:
+                targets = [(os.kill, worker.app_pid)]
+            else:  # its session; the process alone until it has made its session
+                targets = [(os.killpg, worker.process.pid), (os.kill, worker.process.pid)]
+            for kill, pid in targets:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    kill(pid, signal.SIGINT)
+                    break
     deadline = time.monotonic() + INTERRUPT_GRACE
     for worker in workers:
         while not worker.exited and not worker.finished and time.monotonic() < deadline:
@@ -442,6 +450,11 @@ def _watch(
             elif not worker.finished and now - worker.heard > silence:
                 worker.silent_for = now - worker.heard
                 worker.kill()
+            elif not worker.finished and now - worker.heard > CONTINUE_AFTER:
+                # An app that stopped the worker process (SIGSTOP to its parent) would keep
+                # it from reaping the app's process and so from ending as that one did.
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.kill(worker.process.pid, signal.SIGCONT)
         done = sum(worker.examples for worker in workers)
         if on_progress is not None and done != shown:
             shown = done

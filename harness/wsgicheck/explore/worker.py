@@ -79,6 +79,8 @@ def run_worker(assignment: Assignment, records: Connection, stop: Connection) ->
     # stopped and killed by its pid.
     records.send(("app-pid", os.getpid()))
     signal.signal(signal.SIGINT, _stop_if_asked(stop))
+    if _asked(stop):  # Ctrl-C came while this process was being forked, and was lost
+        signal.raise_signal(signal.SIGINT)
     me = os.getpid()
     done = [0]
     sent: list[Any] = [None, None]
