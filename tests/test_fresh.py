@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from test_supervisor import gone
 from wsgicheck.explore.fresh import STARTS, FreshProcesses
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="the forking path is POSIX's")
@@ -57,24 +58,6 @@ def _scribble(answer: bytes) -> bytes:
     return answer
 
 
-def _gone(pid: int) -> bool:
-    """Whether ``pid`` is no running process (gone, or a zombie not yet reaped)."""
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except OSError:
-        return True
-    return "\nState:\tZ" in status
-
-
-def _wait_gone(pid: int, seconds: float = 10.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if _gone(pid):
-            return True
-        time.sleep(0.05)
-    return _gone(pid)
-
-
 def test_each_try_is_a_process_of_its_own_with_nothing_of_another() -> None:
     with FreshProcesses(100) as processes:
         pids = [processes.run(_pid, (), 30.0) for _ in range(3)]
@@ -89,7 +72,7 @@ def test_a_try_that_outlives_its_bound_is_killed_with_what_it_started(tmp_path: 
     with FreshProcesses(100) as processes:
         assert processes.run(_start_and_hang, (str(record),), 3.0) == b""
         started = int(record.read_text())
-        assert _wait_gone(started)
+        assert gone(started)
         assert processes.run(_load_once, (), 30.0) == b"1"  # the next try is answered
 
 
@@ -149,7 +132,7 @@ def test_a_try_the_caller_gave_up_on_before_it_began_is_ended(tmp_path: Path) ->
     processes.close()
     for _ in range(100):  # the try may have started its process before it was ended
         if record.exists() and record.read_text():
-            assert _wait_gone(int(record.read_text()))
+            assert gone(int(record.read_text()))
             break
         time.sleep(0.05)
 

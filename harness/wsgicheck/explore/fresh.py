@@ -98,27 +98,12 @@ class FreshProcesses:
         self, function: Try, args: tuple[Any, ...], deadline: float
     ) -> tuple[int, int] | None:
         """A child of the clean process running the try: its pid and the read end of its
-        answer's pipe; None where the clean process gave none in time (it is ended, and the
-        next try starts another) or has been started :data:`STARTS` times."""
-        if self._control is None:
-            if self._starts >= STARTS:
-                return None
-            self._starts += 1
-            context = multiprocessing.get_context("spawn")
-            self._control, theirs = context.Pipe(duplex=True)
-            process = context.Process(
-                target=_clean, args=(theirs,), name="wsgicheck-fresh", daemon=True
-            )
-            try:
-                process.start()
-            except BaseException:
-                self._control.close()
-                self._control = None
-                raise
-            finally:
-                theirs.close()
-            self._process = process
-        control = self._control
+        answer's pipe; None where the clean process gave none in time (it is ended; one an
+        app had ended is started again for this try) or has been started :data:`STARTS`
+        times."""
+        control = self._control or self._start()
+        if control is None:
+            return None
         fds: list[int] = []
         in_time = True
         try:
@@ -140,15 +125,33 @@ class FreshProcesses:
             return None
         return int(told), fds[0]
 
+    def _start(self) -> Connection | None:
+        """Start a clean process, and give the pipe to it; None once :data:`STARTS` have
+        been started."""
+        if self._starts >= STARTS:
+            return None
+        self._starts += 1
+        context = multiprocessing.get_context("spawn")
+        ours, theirs = context.Pipe(duplex=True)
+        process = context.Process(
+            target=_clean, args=(theirs,), name="wsgicheck-fresh", daemon=True
+        )
+        try:
+            process.start()
+        except BaseException:
+            ours.close()
+            raise
+        finally:
+            theirs.close()
+        self._control, self._process = ours, process
+        return ours
+
 
 def _clean(control: Connection) -> None:
     """The clean process: for each try it is sent, a child that runs it; when told to end
     (its pipe closed), the children it started are ended with it."""
     os.setsid()  # Ctrl-C is the run's to handle; it ends this process
-    quiet = os.open(os.devnull, os.O_RDWR)  # what an app prints is the run's, not this
-    for fd in (0, 1, 2):
-        os.dup2(quiet, fd)
-    os.close(quiet)
+    _quiet()
     kept = signals.catch_all(signal.SIG_IGN)
     live: set[int] = set()
     with socket.fromfd(control.fileno(), socket.AF_UNIX, socket.SOCK_STREAM) as sock:
@@ -243,9 +246,7 @@ def _spawned(function: Try, args: tuple[Any, ...], deadline: float, limit: int) 
 def _spawned_child(writer: Connection, function: Try, args: tuple[Any, ...]) -> None:
     me = os.getpid()
     os.setsid()
-    quiet = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(quiet, 1)
-    os.dup2(quiet, 2)
+    _quiet()
     answer = b""
     with contextlib.suppress(BaseException):
         answer = function(*args)
@@ -253,6 +254,15 @@ def _spawned_child(writer: Connection, function: Try, args: tuple[Any, ...]) -> 
         with contextlib.suppress(Exception):
             writer.send_bytes(answer)
     os._exit(0)
+
+
+def _quiet() -> None:
+    """Point fds 0, 1 and 2 at the null device: what an app prints while a try loads it is
+    the run's output, not this."""
+    quiet = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(quiet, fd)
+    os.close(quiet)
 
 
 def _wait(pipe: Connection | int, deadline: float) -> bool:
