@@ -13,6 +13,7 @@ import stat
 import subprocess
 import sys
 import time
+from multiprocessing import resource_tracker
 from pathlib import Path
 
 import pytest
@@ -80,6 +81,28 @@ def test_an_answer_with_anything_written_beside_it_is_no_answer() -> None:
     with FreshProcesses(100) as processes:
         assert processes.run(_scribble, (b"failed:x",), 30.0) == b""
         assert processes.run(_load_once, (), 30.0) == b"1"
+
+
+def _held() -> bytes:
+    """The descriptors above 2 that a try holds, other than the null device."""
+    null = os.stat(os.devnull)
+    held = []
+    for fd in range(3, 1024):
+        try:
+            found = os.fstat(fd)
+        except OSError:
+            continue
+        if (found.st_rdev, found.st_ino) != (null.st_rdev, null.st_ino):
+            held.append(str(fd))
+    return ",".join(held).encode()
+
+
+def test_a_try_holds_no_descriptor_but_its_answers() -> None:
+    """A spawned clean process had the resource tracker's pipe, which the app could write
+    into: its tries held it too."""
+    resource_tracker.ensure_running()
+    with FreshProcesses(100) as processes:
+        assert processes.run(_held, (), 30.0).count(b",") == 0
 
 
 def _five() -> bytes:

@@ -190,6 +190,70 @@ def test_what_the_app_prints_is_captured_and_the_json_on_stdout_stays_json(
     assert output["cut"] == 0
 
 
+SCRIBBLING = """
+import fcntl, os, stat
+
+def app(environ, start_response):
+    # Into every descriptor above 2 that it can write to: pipes, or everything else.
+    for fd in range(3, 1024):
+        try:
+            if fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_ACCMODE == os.O_RDONLY:
+                continue
+            if stat.S_ISFIFO(os.fstat(fd).st_mode) == PIPES:
+                os.write(fd, b"\\x00JUNK\\x1b[31m")
+        except OSError:
+            continue
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")])
+    return [b"ok"]
+"""
+
+
+def _check_into_files(tmp_path: Path, target: str) -> tuple[int, bytes, bytes]:
+    """A check whose stdout and stderr are files, as in ``> report.json``."""
+    out, err = tmp_path / "out", tmp_path / "err"
+    with out.open("wb") as stdout, err.open("wb") as stderr:
+        code = subprocess.run(
+            [*_command(), "check", target, *FAST, "--format", "json"],
+            cwd=tmp_path,
+            stdout=stdout,
+            stderr=stderr,
+            timeout=TIMEOUT,
+            check=False,
+        ).returncode
+    return code, out.read_bytes(), err.read_bytes()
+
+
+def test_an_app_that_writes_to_every_file_it_finds_open_leaves_the_report_whole(
+    tmp_path: Path,
+) -> None:
+    """The worker was a fork of the run's process, holding a copy of its stdout: the app's
+    bytes went into the JSON report written there."""
+    target = write_app(tmp_path / "files", "PIPES = False" + SCRIBBLING)
+    code, out, err = _check_into_files(tmp_path, target)
+    assert (code, err) == (0, b"")
+    assert b"JUNK" not in out
+    data: dict[str, Any] = json.loads(out)
+    jsonschema.validate(data, SCHEMA)
+    assert failing(data) == set()
+    assert data["examples"] == 10
+
+
+def test_an_app_that_writes_into_the_workers_pipe_is_a_finding_that_says_so(
+    tmp_path: Path,
+) -> None:
+    """Its bytes in the pipe the worker sends its records into: a length that never came in
+    full kept the run waiting, and the worker's end was reported as an exit."""
+    target = write_app(tmp_path / "pipes", "PIPES = True" + SCRIBBLING)
+    code, out, err = _check_into_files(tmp_path, target)
+    assert (code, err) == (1, b"")
+    assert b"JUNK" not in out
+    data: dict[str, Any] = json.loads(out)
+    jsonschema.validate(data, SCHEMA)
+    assert failing(data) == {"HARNESS-WORKER-DIED"}
+    died = next(each for each in data["results"] if each["rule"] == "HARNESS-WORKER-DIED")
+    assert "sent wsgicheck bytes that are not its records" in died["message"]
+
+
 def test_the_output_kept_is_bounded_and_says_how_much_was_cut(tmp_path: Path) -> None:
     size = 3 * CAPTURE_LIMIT
     target = write_app(

@@ -29,7 +29,7 @@ from multiprocessing.connection import Connection, wait
 from types import TracebackType
 from typing import Any
 
-from . import signals
+from . import descriptors, signals
 
 __all__ = ["FreshProcesses", "kill_session"]
 
@@ -151,7 +151,7 @@ def _clean(control: Connection) -> None:
     """The clean process: for each try it is sent, a child that runs it; when told to end
     (its pipe closed), the children it started are ended with it."""
     os.setsid()  # Ctrl-C is the run's to handle; it ends this process
-    _quiet()
+    descriptors.quiet()
     kept = signals.catch_all(signal.SIG_IGN)
     live: set[int] = set()
     with socket.fromfd(control.fileno(), socket.AF_UNIX, socket.SOCK_STREAM) as sock:
@@ -197,6 +197,7 @@ def _child(
         for end in inherited:
             end.close()
         os.close(read)
+        descriptors.keep_only({write})  # none of the clean process's (a resource tracker's)
         answer = function(*args)
         if os.getpid() == me:
             os.write(write, len(answer).to_bytes(_LENGTH, "big") + answer)
@@ -246,7 +247,8 @@ def _spawned(function: Try, args: tuple[Any, ...], deadline: float, limit: int) 
 def _spawned_child(writer: Connection, function: Try, args: tuple[Any, ...]) -> None:
     me = os.getpid()
     os.setsid()
-    _quiet()
+    descriptors.quiet()
+    descriptors.keep_only({writer.fileno()})
     answer = b""
     with contextlib.suppress(BaseException):
         answer = function(*args)
@@ -254,15 +256,6 @@ def _spawned_child(writer: Connection, function: Try, args: tuple[Any, ...]) -> 
         with contextlib.suppress(Exception):
             writer.send_bytes(answer)
     os._exit(0)
-
-
-def _quiet() -> None:
-    """Point fds 0, 1 and 2 at the null device: what an app prints while a try loads it is
-    the run's output, not this."""
-    quiet = os.open(os.devnull, os.O_RDWR)
-    for fd in (0, 1, 2):
-        os.dup2(quiet, fd)
-    os.close(quiet)
 
 
 def _wait(pipe: Connection | int, deadline: float) -> bool:

@@ -46,6 +46,7 @@ from .confirm import confirm_failures
 from .exampledb import absolute
 from .fresh import kill_session
 from .merge import merge_partials
+from .records import MARK_SIZE, Records
 from .shares import split
 from .worker import Assignment, run_worker
 
@@ -248,6 +249,9 @@ class _Worker:
 
     def __init__(self, context: Any, assignment: Assignment, capture: _Capture) -> None:
         self.records, writer = context.Pipe(duplex=False)
+        #: Marks each record the worker sends, so that bytes the app wrote are told apart.
+        self.mark = os.urandom(MARK_SIZE)
+        self.unread = Records(self.records.fileno(), self.mark)
         with contextlib.suppress(AttributeError, OSError):  # Linux only; best effort
             import fcntl
 
@@ -258,7 +262,7 @@ class _Worker:
         stop_reader, self.stop = context.Pipe(duplex=False)
         self.process = context.Process(
             target=run_worker,
-            args=(assignment, writer, stop_reader),
+            args=(assignment, writer, stop_reader, self.mark),
             name="wsgicheck-worker",
             daemon=True,
         )
@@ -273,6 +277,9 @@ class _Worker:
         self.output = output
         self.heard = time.monotonic()
         self.eof = False
+        #: Its process has ended (its sentinel is ready).
+        self.gone = False
+        #: It has ended: its process, and the app's process below it.
         self.exited = False
         self.ended = False
         self.silent_for: float | None = None
@@ -284,17 +291,18 @@ class _Worker:
         self.partial: Partial | None = None
         self.target_error: str | None = None
         self.crashed: str | None = None
+        #: Whether something it could not have sent came through its pipe: from then on
+        #: nothing it says can be told from what the app wrote, and it is heard no more.
+        self.mangled = False
 
     def drain(self) -> None:
-        """Read every record already in the pipe."""
-        while not self.eof:
-            try:
-                if not self.records.poll():
-                    return
-                record = self.records.recv()
-            except Exception:  # EOF, or a record mangled by a process the app forked
-                self.eof = True
-                return
+        """Read every record already in the pipe, never waiting for one."""
+        if self.eof:
+            return
+        records = self.unread.take()
+        self.mangled = self.unread.mangled
+        self.eof = self.unread.ended or self.mangled
+        for record in records:
             self.heard = time.monotonic()
             kind = record[0]
             if kind == "exchange":
@@ -311,6 +319,21 @@ class _Worker:
                 self.target_error = record[1]
             elif kind == "crashed":
                 self.crashed = f"wsgicheck failed in its worker: {record[1]}"
+
+    def look(self, gone: bool) -> None:
+        """Read what came, and whether it has exited, ``gone`` telling that its process has
+        ended. Its process waits for the app's process below it, unless the app killed it
+        (SIGKILL to its parent): then the app's process runs its share on, and its records
+        come until it ends too."""
+        self.gone = self.gone or gone
+        self.drain()
+        if self.gone and not self.exited:
+            self.exited = self.eof or self.app_pid is None or not _running(self.app_pid)
+
+    def waited_on(self) -> Any:
+        """What to wait on for news of its end: its process's sentinel, or once that process
+        is gone, its pipe."""
+        return self.records if self.gone else self.process.sentinel
 
     @property
     def finished(self) -> bool:
@@ -338,6 +361,11 @@ class _Worker:
             os.close(self.output)
 
     def death(self) -> str:
+        if self.mangled:
+            return (
+                "sent wsgicheck bytes that are not its records (the app, or a process it "
+                "started, wrote into the worker's pipe to wsgicheck), and was stopped"
+            )
         if self.silent_for is not None:
             return f"sent nothing for {self.silent_for:.0f}s and was killed"
         code = self.process.exitcode
@@ -395,6 +423,27 @@ def _start_with_output(process: Any, output: int) -> None:
         os.close(saved[1])
 
 
+def _running(pid: int) -> bool:
+    """Whether process ``pid`` runs: a zombie, which its new parent has yet to reap, does not
+    (where ``/proc`` tells)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            # After the name, which is in brackets and may hold anything: the state.
+            return stat.read().rpartition(b")")[2].split()[:1] != [b"Z"]
+    except FileNotFoundError:
+        if os.path.isdir("/proc/self"):
+            return False
+    except OSError:
+        pass
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    return True
+
+
 #: How long workers have, after Ctrl-C, to send what they have before they are killed.
 INTERRUPT_GRACE = 10.0
 
@@ -420,9 +469,8 @@ def _interrupt(workers: list[_Worker]) -> None:
     deadline = time.monotonic() + INTERRUPT_GRACE
     for worker in workers:
         while not worker.exited and not worker.finished and time.monotonic() < deadline:
-            if wait([worker.process.sentinel], timeout=POLL):
-                worker.exited = True
-            worker.drain()
+            ready = wait([worker.waited_on()], timeout=POLL)
+            worker.look(worker.process.sentinel in ready)
 
 
 def _watch(
@@ -439,12 +487,14 @@ def _watch(
         # Woken by a worker's end at once, but by its records only every POLL seconds:
         # waking for each (a few per example) would cost the workers CPU time on a busy
         # machine. The pipe is made large enough to hold what a worker sends meanwhile.
-        ready = wait([w.process.sentinel for w in live], timeout=POLL)
+        ready = wait([w.waited_on() for w in live], timeout=POLL)
         now = time.monotonic()
         for worker in live:
-            worker.drain()
-            if worker.process.sentinel in ready:
-                worker.exited = True
+            worker.look(worker.process.sentinel in ready)
+            if worker.exited:
+                continue
+            if worker.mangled:
+                worker.kill()  # what it says is no longer its own
             elif worker.finished and now - worker.heard > EXIT_GRACE:
                 worker.kill()  # a thread the app left running keeps it from exiting
             elif not worker.finished and now - worker.heard > silence:

@@ -26,8 +26,9 @@ from ..core.environ import ServerConfig
 from ..model.errors import TargetError
 from ..model.options import RunOptions
 from ..model.request import Request
-from . import signals
+from . import descriptors, signals
 from .examples import OnExchange
+from .records import send as send_record
 
 #: Modules the harness's own transport runs on: an app that replaces their functions at
 #: import gets them back (see :func:`_restore`).
@@ -55,12 +56,13 @@ class Assignment:
     home: str | None
 
 
-def run_worker(assignment: Assignment, records: Connection, stop: Connection) -> None:
+def run_worker(assignment: Assignment, records: Connection, stop: Connection, mark: bytes) -> None:
     """A worker: load the app, run its share of the examples, send what they showed.
 
     The supervisor writes into ``stop`` before it sends SIGINT to stop the worker: a SIGINT
     with nothing there is the app's (a ``/shutdown`` route that signals its own process),
-    and is ignored."""
+    and is ignored. Each record sent into ``records`` starts with ``mark`` (see
+    :mod:`wsgicheck.explore.records`)."""
     os.setsid()  # a session of its own, which the supervisor kills at the end
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the supervisor's (forked with it)
     for fd, name in ((1, "stdout"), (2, "stderr")):
@@ -77,7 +79,9 @@ def run_worker(assignment: Assignment, records: Connection, stop: Connection) ->
         _shield(child, stop)
     # Its pid first: the app's process may leave the session (setsid), and is still
     # stopped and killed by its pid.
-    records.send(("app-pid", os.getpid()))
+    send_record(records, mark, ("app-pid", os.getpid()))
+    # Nothing of the supervisor's within the app's reach: the run's stdout, other pipes.
+    descriptors.keep_only({records.fileno(), stop.fileno()})
     signal.signal(signal.SIGINT, _stop_if_asked(stop))
     if _asked(stop):  # Ctrl-C came while this process was being forked, and was lost
         signal.raise_signal(signal.SIGINT)
@@ -99,7 +103,7 @@ def run_worker(assignment: Assignment, records: Connection, stop: Connection) ->
     def send(*record: Any) -> None:
         if os.getpid() != me:
             os._exit(0)  # a process the app forked, come back into wsgicheck: it ends here
-        records.send(record)
+        send_record(records, mark, record)
 
     try:
         _run_share(assignment, send, progress, exchange)
