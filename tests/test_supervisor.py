@@ -607,6 +607,55 @@ def test_ctrl_c_stops_an_app_that_left_the_session(tmp_path: Path) -> None:
     assert (status, err.splitlines()[-1]) == (130, "wsgicheck: interrupted")
 
 
+OWN_HANDLER = """
+import os, signal, time
+
+signal.signal(signal.SIGINT, lambda signum, frame: print("the app's handler"))
+ANSWERED = []
+
+def app(environ, start_response):
+    if len(ANSWERED) == 3:  # the fourth request waits
+        with open({pids!r}, "a") as out:
+            out.write(f"{{os.getpid()}}\\n")
+        time.sleep(3600)
+    ANSWERED.append(1)
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")])
+    return [b"ok"]
+"""
+
+
+def test_ctrl_c_stops_an_app_that_set_its_own_sigint_handler(tmp_path: Path) -> None:
+    """The app's handler, set at import, took the worker's Ctrl-C: the run waited its grace
+    of 10 s, then killed the worker, and wrote no report."""
+    pids = tmp_path / "pids"
+    target = write_app(tmp_path / "own", OWN_HANDLER.format(pids=str(pids)))
+    process = subprocess.Popen(
+        [*_command(), "check", target, *FAST, "--format", "json"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        for _ in range(600):  # until the app waits
+            if pids.exists() and pids.read_text().strip():
+                break
+            time.sleep(0.1)
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=TIMEOUT)
+    finally:
+        process.kill()
+        process.wait(TIMEOUT)
+    assert (process.returncode, err.decode().splitlines()) == (130, ["wsgicheck: interrupted"])
+    data = json.loads(out)
+    assert data["interrupted"] is True
+    assert data["examples"] >= 1  # the requests answered before the one that waits
+    assert data["app_output"]["text"].splitlines() == [
+        "wsgicheck: the app set its own SIGINT handler while it was imported; wsgicheck put "
+        "its own back, so that Ctrl-C stops the run",
+    ]
+    assert gone(int(pids.read_text()))
+
+
 def test_sigterm_stops_the_run_and_its_worker_as_ctrl_c_does(tmp_path: Path) -> None:
     """App sweep of 2026-12-05: SIGTERM (what ``timeout`` and a cancelled CI job send)
     ended the supervisor alone, and the worker, in a session of its own, ran on under init.
@@ -743,6 +792,38 @@ def test_an_app_that_kills_its_parent_leaves_the_run_whole(tmp_path: Path) -> No
     assert (result.returncode, result.stderr) == (0, "")
     data = report(result)
     assert (data["examples"], data["interrupted"], failing(data)) == (10, False, set())
+
+
+def test_an_app_that_kills_its_parent_then_exits_is_reported_as_both(tmp_path: Path) -> None:
+    """The worker's death was read from the worker process alone: "killed by SIGKILL (the
+    OOM killer sends it too)", of an app that killed its parent and exited later."""
+    target = write_app(
+        tmp_path / "kill-then-exit",
+        """
+        import os, signal
+
+        killed = []
+
+        def app(environ, start_response):
+            if environ["PATH_INFO"] == "/signal":
+                if killed:
+                    os._exit(3)
+                killed.append(True)
+                os.kill(os.getppid(), signal.SIGKILL)
+            start_response("200 OK", [("Content-Type", "text/plain")])
+            return [b"ok"]
+        """,
+    )
+    result = check(tmp_path, target, "--format", "json", "--path", "/signal", "--examples", "60")
+    assert result.returncode == 1, result.stderr
+    data = report(result)
+    assert failing(data) == {"HARNESS-WORKER-DIED"}
+    died = next(each for each in data["results"] if each["rule"] == "HARNESS-WORKER-DIED")
+    assert died["message"].startswith(
+        "the worker process running the app was killed by SIGKILL (an app may send it to its "
+        "parent process), and the app's process, which ran on, then ended before it sent its "
+        "results while the app answered GET /signal"
+    )
 
 
 # -- jobs -----------------------------------------------------------------------------------------

@@ -197,6 +197,7 @@ def interrupts_held(*, again: bool = True) -> Iterator[None]:
         raise KeyboardInterrupt
 
 
+
 def death_exchange(
     request: Request, transport: str, what: str, where: Location | None = None
 ) -> Exchange:
@@ -281,6 +282,8 @@ class _Worker:
         self.gone = False
         #: It has ended: its process, and the app's process below it.
         self.exited = False
+        #: The app's process ran on after the worker process had ended (killed by the app).
+        self.outlived = False
         self.ended = False
         self.silent_for: float | None = None
         self.last: tuple[Request, ServerConfig, str] | None = None
@@ -328,7 +331,9 @@ class _Worker:
         self.gone = self.gone or gone
         self.drain()
         if self.gone and not self.exited:
-            self.exited = self.eof or self.app_pid is None or not _running(self.app_pid)
+            running = self.app_pid is not None and _running(self.app_pid)
+            self.outlived = self.outlived or running
+            self.exited = self.eof or not running
 
     def waited_on(self) -> Any:
         """What to wait on for news of its end: its process's sentinel, or once that process
@@ -376,6 +381,11 @@ class _Worker:
                 name = signal.Signals(-code).name
             except ValueError:
                 name = f"signal {-code}"
+            if self.outlived:
+                return (
+                    f"was killed by {name} (an app may send it to its parent process), and "
+                    "the app's process, which ran on, then ended before it sent its results"
+                )
             hint = " (the OOM killer sends it too)" if -code == signal.SIGKILL else ""
             return f"was killed by {name}{hint}"
         return f"exited with status {code}"

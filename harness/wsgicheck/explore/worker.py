@@ -15,6 +15,7 @@ import operator
 import os
 import signal
 import sys
+import threading
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -82,7 +83,8 @@ def run_worker(assignment: Assignment, records: Connection, stop: Connection, ma
     send_record(records, mark, ("app-pid", os.getpid()))
     # Nothing of the supervisor's within the app's reach: the run's stdout, other pipes.
     descriptors.keep_only({records.fileno(), stop.fileno()})
-    signal.signal(signal.SIGINT, _stop_if_asked(stop))
+    ctrl_c = _CtrlC(stop)
+    signal.signal(signal.SIGINT, ctrl_c.heard)
     if _asked(stop):  # Ctrl-C came while this process was being forked, and was lost
         signal.raise_signal(signal.SIGINT)
     me = os.getpid()
@@ -106,7 +108,7 @@ def run_worker(assignment: Assignment, records: Connection, stop: Connection, ma
         send_record(records, mark, record)
 
     try:
-        _run_share(assignment, send, progress, exchange)
+        _run_share(assignment, send, progress, exchange, ctrl_c.keep)
     except BaseException:
         send("crashed", traceback.format_exc().rstrip().splitlines()[-1])
         traceback.print_exc()
@@ -157,19 +159,40 @@ def _asked(stop: Connection) -> bool:
         return False
 
 
-def _stop_if_asked(stop: Connection) -> Callable[[int, object], None]:
-    """The worker's SIGINT handler: Ctrl-C when the supervisor asked for it (there is a
-    byte in ``stop``), else the app's own signal, said once and ignored."""
-    told = [False]
+class _CtrlC:
+    """Ctrl-C in the app's process: SIGINT when the supervisor asked for it (there is a
+    byte in ``stop``), else the app's own signal, said once and ignored. An app may set a
+    SIGINT handler of its own (at import, as a program would): it is put back, or the run
+    could not be stopped."""
 
-    def handle(signum: int, frame: object) -> None:
-        if _asked(stop):
+    def __init__(self, stop: Connection) -> None:
+        self.stop = stop
+        self.told = False
+        self.replaced = False
+
+    def heard(self, signum: int, frame: object) -> None:
+        """The SIGINT handler."""
+        if _asked(self.stop):
             raise KeyboardInterrupt
-        if not told[0]:
-            told[0] = True
+        if not self.told:
+            self.told = True
             _say("the app sent SIGINT to its own process (a shutdown route); wsgicheck ignored it")
 
-    return handle
+    def keep(self, when: str) -> None:
+        """Put the handler back if the app replaced it (``when``: what the app was doing),
+        and stop now if the supervisor asked, whatever became of its SIGINT."""
+        if signal.getsignal(signal.SIGINT) != self.heard and (
+            threading.current_thread() is threading.main_thread()
+        ):
+            signal.signal(signal.SIGINT, self.heard)
+            if not self.replaced:
+                self.replaced = True
+                _say(
+                    f"the app set its own SIGINT handler {when}; wsgicheck put its own back, "
+                    "so that Ctrl-C stops the run"
+                )
+        if _asked(self.stop):
+            raise KeyboardInterrupt
 
 
 def _say(text: str) -> None:
@@ -185,6 +208,7 @@ def _run_share(
     send: Callable[..., None],
     progress: Callable[[int, int], None],
     exchange: OnExchange,
+    keep_interruptible: Callable[[str], None],
 ) -> None:
     from ..drivers.target import app_location, load_target
     from .runner import explore_share, load_own_modules
@@ -211,11 +235,13 @@ def _run_share(
             return
         reported: set[str] = set()
         _restore(guarded, reported, "while it was imported")
+        keep_interruptible("while it was imported")
 
         def guarded_exchange(request: Request, config: ServerConfig, transport: str) -> None:
             # What the app patched while it answered the last request is put back before
             # the harness's transport carries the next one.
             _restore(guarded, reported, "while it answered a request")
+            keep_interruptible("while it answered a request")
             exchange(request, config, transport)
 
         send("ready", app_location(app, assignment.spec))
