@@ -8,13 +8,17 @@ broken fixture app and few examples.
 from __future__ import annotations
 
 import json
+import os
 import re
+import signal
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import IO, Any
 
 import pytest
 
 from test_cli import BROKEN, CLEAN, FIXTURES, cli, last_line, one_line_error, write_app
+from wsgicheck import cli_reports
 from wsgicheck.rules import REGISTRY
 
 FAST = ["--examples", "20", "--no-database", "--seed", "3"]
@@ -193,3 +197,34 @@ def test_a_finding_of_a_sequence_shows_its_requests_in_order(workdir: Path) -> N
         assert earlier.start() < judged, name
         # The request judged is shown alone: no CRLF of a following request escaped in it.
         assert "HTTP/1.1\\r\\n" not in text, name
+
+
+def _opened_then_terminated(path: str, *args: Any, **kwargs: Any) -> IO[str]:
+    """Opens ``path``, then sends this process SIGTERM, as a cancelled job does."""
+    stream: IO[str] = open(path, *args, **kwargs)  # noqa: SIM115 - the caller closes it
+    os.kill(os.getpid(), signal.SIGTERM)
+    return stream
+
+
+@pytest.mark.parametrize("existing", [False, True], ids=["new file", "existing file"])
+def test_a_report_file_is_written_whole_whatever_comes_while_it_is(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, existing: bool
+) -> None:
+    """A SIGTERM (``check`` turns it into Ctrl-C) between the file's open and its write left
+    it empty: a completed run's report lost. It is held until the file is whole."""
+    report = tmp_path / "report.json"
+    if existing:
+        report.write_text("the last run's")
+    text = json.dumps({"findings": list(range(100_000))})
+    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    monkeypatch.setattr(cli_reports, "open", _opened_then_terminated, raising=False)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            cli_reports._write(str(report), text, "--output")
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert report.read_text() == text
+
+
+def _raise_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt

@@ -5,7 +5,9 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import stat
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -88,8 +90,21 @@ def write_report(args: argparse.Namespace, text: str) -> None:
 
 
 def _write(path: str, text: str, option: str) -> None:
+    """Write a report file whole: Ctrl-C or SIGTERM (a cancelled job) while it is written is
+    held until it is, then stops the command. Not for a FIFO or a device, whose open or
+    write may wait on another process for as long as it likes."""
+    from .explore.supervisor import interrupts_held
+
+    held = interrupts_held() if _regular_or_new(path) else contextlib.nullcontext()
     try:
-        with open(path, "w", encoding="utf-8") as stream:
+        with held, open(path, "w", encoding="utf-8") as stream:
             stream.write(text)
     except OSError as exc:
         raise UsageError(f"{option} {path}: {exc.strerror or exc}") from exc
+
+
+def _regular_or_new(path: str) -> bool:
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return True

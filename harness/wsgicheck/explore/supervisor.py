@@ -179,8 +179,8 @@ def interrupts_held(*, again: bool = True) -> Iterator[None]:
     """Ctrl-C and SIGTERM held back while the workers are ended: a cancelled CI job sends
     SIGINT, then SIGTERM, and the second, raised in the middle of the cleanup, left the
     sessions not yet killed running. One that came is raised once the cleanup is done
-    (``again``), or dropped."""
-    if threading.current_thread() is not threading.main_thread():
+    (``again``), or dropped. Held inside a hold, it is the outer one's."""
+    if threading.current_thread() is not threading.main_thread() or _holding:
         yield
         return
     came: list[int] = []
@@ -188,14 +188,19 @@ def interrupts_held(*, again: bool = True) -> Iterator[None]:
     previous = {
         each: signal.signal(each, lambda signum, frame: came.append(signum)) for each in held
     }
+    _holding.append(True)
     try:
         yield
     finally:
+        _holding.pop()
         for each, handler in previous.items():
             signal.signal(each, handler)
     if came and again:
         raise KeyboardInterrupt
 
+
+#: Not empty while :func:`interrupts_held` holds (in the main thread).
+_holding: list[bool] = []
 
 
 def death_exchange(
