@@ -57,16 +57,20 @@ class Records:
             self.buffer += chunk
             self.ended = not chunk
         records: list[tuple[Any, ...]] = []
-        head = _LENGTH + MARK_SIZE
-        while not self.mangled and len(self.buffer) >= head:
-            size = int.from_bytes(self.buffer[:_LENGTH], "big", signed=True)
-            if not MARK_SIZE <= size <= RECORD_LIMIT or self.buffer[_LENGTH:head] != self.mark:
+        buffer, start = self.buffer, 0  # the records taken are cut off once, at the end
+        while not self.mangled and len(buffer) - start >= _LENGTH + MARK_SIZE:
+            size = int.from_bytes(buffer[start : start + _LENGTH], "big", signed=True)
+            body = start + _LENGTH
+            if (
+                not MARK_SIZE <= size <= RECORD_LIMIT
+                or buffer[body : body + MARK_SIZE] != self.mark
+            ):
                 self.mangled = True
                 break
-            if len(self.buffer) < _LENGTH + size:
+            if len(buffer) < body + size:
                 break
-            data = bytes(self.buffer[head : _LENGTH + size])
-            del self.buffer[: _LENGTH + size]
+            data = bytes(buffer[body + MARK_SIZE : body + size])
+            start = body + size
             try:
                 record = pickle.loads(data)
             except Exception:
@@ -75,4 +79,5 @@ class Records:
                 records.append(record)
             else:
                 self.mangled = True
+        del buffer[:start]
         return records
