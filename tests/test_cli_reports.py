@@ -228,3 +228,27 @@ def test_a_report_file_is_written_whole_whatever_comes_while_it_is(
 
 def _raise_interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
+
+
+def _opened_then_interrupted(path: str, *args: Any, **kwargs: Any) -> IO[str]:
+    """Opens ``path``, then sends this process SIGINT."""
+    stream: IO[str] = open(path, *args, **kwargs)  # noqa: SIM115 - the caller closes it
+    os.kill(os.getpid(), signal.SIGINT)
+    return stream
+
+
+def test_a_signal_the_command_ignores_stays_ignored_while_a_report_is_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Review of 2026-12-06: a background job (`check ... &` in a script) has SIGINT
+    ignored; the hold put a handler of its own over that, and a SIGINT sent to the job's
+    group stopped the command with its other reports unwritten."""
+    report = tmp_path / "report.json"
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    monkeypatch.setattr(cli_reports, "open", _opened_then_interrupted, raising=False)
+    try:
+        cli_reports._write(str(report), "whole", "--output")
+        assert signal.getsignal(signal.SIGINT) == signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert report.read_text() == "whole"

@@ -357,6 +357,60 @@ def test_a_forked_process_does_not_outlive_the_run(tmp_path: Path) -> None:
     assert gone(forked[0])
 
 
+CONTENT_TYPE = repr(("Content-Type", "text/plain"))
+#: Ways a process the app starts leaves the worker's session or process group.
+LEAVING = {
+    "fork, setsid": "pid = os.fork()\nif pid == 0:\n    os.setsid()\n    time.sleep(3600)",
+    "fork, setpgid": "pid = os.fork()\nif pid == 0:\n    os.setpgid(0, 0)\n    time.sleep(3600)",
+    "Popen, process_group": (
+        "import subprocess\npid = subprocess.Popen(['sleep', '3600'], process_group=0).pid"
+    ),
+}
+
+
+@pytest.mark.parametrize("how", LEAVING)
+@pytest.mark.parametrize("when", ["import", "request", "import, with a finding"])
+def test_a_process_that_left_the_session_does_not_outlive_the_run(
+    tmp_path: Path, how: str, when: str
+) -> None:
+    """Review of 2026-12-06: the end of a run killed the worker's session, which such a
+    process is no longer in. A forked one held the worker's sentinel, and the run waited
+    for it (an hour here); a started one was left running. With a finding, each try on the
+    app loaded afresh starts one too."""
+    finding = when.endswith("finding")
+    pids = tmp_path / "pids"
+    source = "\n".join(
+        [
+            "import os, time",
+            "",
+            "def start():",
+            textwrap.indent(LEAVING[how], "    "),
+            "    if pid:",
+            f"        with open({str(pids)!r}, 'a') as out:",
+            "            out.write(f'{pid}\\n')",
+            "",
+            f"if {when.startswith('import')!r}:",
+            "    start()",
+            "started = []",
+            "",
+            "def app(environ, start_response):",
+            f"    if not started and {when == 'request'!r}:",
+            "        started.append(True)",
+            "        start()",
+            f"    start_response('200 OK', [{'' if finding else CONTENT_TYPE}])",
+            "    return [b'ok']",
+        ]
+    )
+    target = write_app(tmp_path / "leaver", source)
+    result = check(tmp_path, target, "--format", "json")
+    data = report(result)
+    # APP-CONTENT-TYPE is a SHOULD: a warning (exit 0), confirmed on the app afresh.
+    assert (result.returncode, failing(data)) == (0, {"APP-CONTENT-TYPE"} if finding else set())
+    started = [int(line) for line in pids.read_text().split()]
+    assert len(started) > 1 if finding else len(started) == 1
+    assert all(gone(pid) for pid in started)
+
+
 def test_a_thread_that_never_ends_does_not_keep_check_waiting(tmp_path: Path) -> None:
     target = write_app(
         tmp_path / "sleeper",

@@ -19,15 +19,15 @@ __all__ = ["keep_only", "quiet"]
 
 #: Where to look for the numbers of the open descriptors: Linux, then the BSDs and macOS.
 _LISTINGS = ("/proc/self/fd", "/dev/fd")
-#: How many numbers to try where no listing exists.
-_TRIED_AT_MOST = 4096
+#: How many numbers to try where no listing exists (one fstat each: about 0.1 s for all).
+_TRIED_AT_MOST = 1 << 16
 
 
 def keep_only(keep: Collection[int]) -> None:
     """Point every open descriptor other than fds 0 to 2 and ``keep`` at the null device."""
     null = os.open(os.devnull, os.O_RDWR)
     try:
-        for fd in _open_descriptors():
+        for fd in _open_descriptors(null):
             if fd > 2 and fd != null and fd not in keep:
                 os.dup2(null, fd, inheritable=False)
     finally:
@@ -43,15 +43,19 @@ def quiet() -> None:
     os.close(null)
 
 
-def _open_descriptors() -> list[int]:
-    """The numbers of this process's open descriptors."""
+def _open_descriptors(known: int) -> list[int]:
+    """The numbers of this process's open descriptors, ``known`` (one of them) telling a
+    whole listing from a partial one (FreeBSD's ``/dev/fd`` without fdescfs: 0 to 2)."""
     for listing in _LISTINGS:
         with contextlib.suppress(OSError):
-            numbers = [int(name) for name in os.listdir(listing) if name.isdigit()]
-            # The listing's own descriptor is among them, and already closed.
-            return [fd for fd in sorted(numbers) if _is_open(fd)]
-    import resource  # POSIX only, as is a fork that needs this
-
+            numbers = {int(name) for name in os.listdir(listing) if name.isdigit()}
+            if known in numbers:
+                # The listing's own descriptor is among them, and already closed.
+                return [fd for fd in sorted(numbers) if _is_open(fd)]
+    try:
+        import resource
+    except ImportError:  # no POSIX, no fork: a spawned process inherits nothing of this
+        return []
     soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
     limit = _TRIED_AT_MOST if soft == resource.RLIM_INFINITY else min(soft, _TRIED_AT_MOST)
     return [fd for fd in range(limit) if _is_open(fd)]

@@ -29,9 +29,10 @@ from multiprocessing.connection import Connection, wait
 from types import TracebackType
 from typing import Any
 
-from . import descriptors, signals
+from . import descriptors, processes, signals
+from .processes import kill_tree
 
-__all__ = ["FreshProcesses", "kill_session"]
+__all__ = ["FreshProcesses"]
 
 #: What a try runs: a module-level function (the clean process imports it by name) that
 #: returns its answer.
@@ -80,7 +81,7 @@ class FreshProcesses:
             try:
                 ready = _wait(pipe.fileno(), deadline)
             finally:
-                kill_session(pid)
+                kill_tree(pid)
             return _read(pipe.fileno(), self._limit) if ready else b""
 
     def close(self) -> None:
@@ -91,7 +92,7 @@ class FreshProcesses:
             control.close()  # it ends when it reads the end of its pipe
         if process is not None:
             process.join(END_GRACE)
-            kill_session(process.pid)
+            kill_tree(process.pid)
             process.join()
 
     def _fork(
@@ -174,7 +175,7 @@ def _clean(control: Connection) -> None:
             finally:
                 os.close(read)
     for pid in live:  # a try the caller gave up on before it learned of it
-        kill_session(pid)
+        kill_tree(pid)
     _reap(live)
     os._exit(0)
 
@@ -198,11 +199,14 @@ def _child(
             end.close()
         os.close(read)
         descriptors.keep_only({write})  # none of the clean process's (a resource tracker's)
+        processes.adopt_orphans()
         answer = function(*args)
         if os.getpid() == me:
             os.write(write, len(answer).to_bytes(_LENGTH, "big") + answer)
     except BaseException:  # nothing told: the caller reads no answer
         pass
+    if os.getpid() == me:  # what the app started ends with the try, wherever it went
+        processes.end_descendants()
     os._exit(0)
 
 
@@ -231,7 +235,7 @@ def _spawned(function: Try, args: tuple[Any, ...], deadline: float, limit: int) 
         # Ended before its answer is read, so an app that writes into the pipe and hangs
         # cannot keep this process waiting; reaped by pid (a process the app left behind
         # may hold the pipe that a timed join would wait on).
-        kill_session(process.pid)
+        kill_tree(process.pid)
         process.join()
     try:
         if not ready:
@@ -275,13 +279,3 @@ def _read(fd: int, limit: int) -> bytes:
     if len(data) < _LENGTH or int.from_bytes(data[:_LENGTH], "big") != len(answer):
         return b""
     return answer if len(answer) <= limit else b""
-
-
-def kill_session(pid: int | None) -> None:
-    """SIGKILL the session a process leads, with whatever the app started in it (and the
-    process alone, should it not have made its session yet)."""
-    if pid is None:  # never started: there is nothing to kill (and 0 would be us)
-        return
-    for kill in (os.killpg, os.kill):
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            kill(pid, signal.SIGKILL)

@@ -44,8 +44,8 @@ from ..rules import REGISTRY, Exchange
 from .collector import DEATH_RULE, Kept, Partial
 from .confirm import confirm_failures
 from .exampledb import absolute
-from .fresh import kill_session
 from .merge import merge_partials
+from .processes import kill_tree
 from .records import MARK_SIZE, Records
 from .shares import split
 from .worker import Assignment, run_worker
@@ -184,7 +184,10 @@ def interrupts_held(*, again: bool = True) -> Iterator[None]:
         yield
         return
     came: list[int] = []
-    held = (signal.SIGINT, signal.SIGTERM)
+    # One this process ignores (a background job's SIGINT) stays ignored.
+    held = [
+        each for each in (signal.SIGINT, signal.SIGTERM) if signal.getsignal(each) != signal.SIG_IGN
+    ]
     previous = {
         each: signal.signal(each, lambda signum, frame: came.append(signum)) for each in held
     }
@@ -353,9 +356,9 @@ class _Worker:
     def kill(self) -> None:
         """Kill its whole session: the worker and whatever the app started; and the app's
         process, should it have left the session."""
-        kill_session(self.process.pid)
+        kill_tree(self.process.pid)
         if self.app_pid is not None:
-            kill_session(self.app_pid)
+            kill_tree(self.app_pid)
 
     def end(self) -> None:
         """Make sure nothing of it is left: the session killed, the process reaped."""

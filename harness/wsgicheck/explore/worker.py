@@ -27,7 +27,7 @@ from ..core.environ import ServerConfig
 from ..model.errors import TargetError
 from ..model.options import RunOptions
 from ..model.request import Request
-from . import descriptors, signals
+from . import descriptors, processes, signals
 from .examples import OnExchange
 from .records import send as send_record
 
@@ -75,6 +75,9 @@ def run_worker(assignment: Assignment, records: Connection, stop: Connection, ma
     # The app runs in a child of this process, never in it: a signal the app sends to its
     # parent (under a server, the process that started it: gunicorn's master, a reloader)
     # reaches this one, which only says so, and not the supervisor, which it would end.
+    # The orphans of what the app starts come to this process, which ends them with the
+    # app's: none escapes the end of the run by leaving the session.
+    processes.adopt_orphans()
     child = os.fork()
     if child:
         _shield(child, stop)
@@ -140,6 +143,7 @@ def _shield(child: int, stop: Connection) -> None:
         _, status = os.waitpid(child, 0)
     except ChildProcessError:  # pragma: no cover - it is this process's own child
         status = 0
+    processes.end_descendants()
     atexit._run_exitfuncs()  # coverage.py saves its data in one
     if os.WIFSIGNALED(status):
         ended = os.WTERMSIG(status)
