@@ -23,6 +23,7 @@ import pytest
 
 import wsgicheck
 from test_untrusted import RAW_CONTROL
+from wsgicheck.explore import supervisor
 from wsgicheck.explore.runner import RunOptions
 from wsgicheck.explore.supervisor import CAPTURE_LIMIT, supervise
 from wsgicheck.model.untrusted import show
@@ -878,6 +879,40 @@ def test_an_app_that_kills_its_parent_then_exits_is_reported_as_both(tmp_path: P
         "parent process), and the app's process, which ran on, then ended before it sent its "
         "results while the app answered GET /signal"
     )
+
+
+RUNNING_ON = """
+import os, signal, time
+
+answered = []
+
+def app(environ, start_response):
+    answered.append(1)
+    if len(answered) == 3:
+        os.kill(os.getppid(), signal.SIGKILL)
+        time.sleep(0.5)
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [b"ok"]
+"""
+
+
+def test_the_results_of_an_app_that_outlived_its_worker_process_are_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Review of 2026-12-06: the supervisor read the pipe, then asked whether the app's
+    process still ran. Results sent, and the process ended, between the two were left
+    unread, and the run reported the worker dead. The gap is stretched here, as a busy
+    machine may stretch it."""
+    running = supervisor._running
+
+    def slowly_running(pid: int) -> bool:
+        time.sleep(0.3)
+        return running(pid)
+
+    monkeypatch.setattr(supervisor, "_running", slowly_running)
+    target = write_app(tmp_path / "running-on", RUNNING_ON)
+    result = supervise(target, RunOptions(max_examples=40, seed=1, database=None))
+    assert (set(result.failures), result.examples) == (set(), 40)
 
 
 # -- jobs -----------------------------------------------------------------------------------------

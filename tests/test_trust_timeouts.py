@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import multiprocessing
 import signal
 import subprocess
 import threading
@@ -22,9 +23,11 @@ import pytest
 from test_cli import CLEAN, _command, cli
 from wsgicheck import Client, Request
 from wsgicheck.cli import INTERRUPTED
+from wsgicheck.explore import runner
 from wsgicheck.explore.collector import PATH_TIMEOUTS, RUN_TIMEOUTS, TimeOuts
 from wsgicheck.explore.replay import MemoryTransport, SocketTransport
 from wsgicheck.explore.runner import Interrupted, RunOptions, discover, run
+from wsgicheck.explore.worker import _CtrlC
 from wsgicheck.rules import Exchange, check_exchange
 
 LIMIT = 0.3
@@ -282,6 +285,46 @@ def test_ctrl_c_in_a_run_is_a_keyboard_interrupt_that_carries_the_partial_result
     assert caught.value.result.interrupted
     assert caught.value.result.examples == 5
     assert caught.value.result.failures == {}
+
+
+def test_ctrl_c_while_the_exploration_is_set_up_is_an_empty_interrupted_result(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Review of 2026-12-06: Ctrl-C after the paths were found and before the first example
+    (Hypothesis loading its tables as the exploration is built) escaped the run: the worker
+    said it had crashed, and `check` wrote no report."""
+
+    def interrupted(*args: Any, **kwargs: Any) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(runner, "Exploration", interrupted)
+    app = Hangs(lambda environ: False)
+    with pytest.raises(KeyboardInterrupt) as caught:
+        run(app, options(max_examples=50), target="app")
+    assert isinstance(caught.value, Interrupted)
+    assert (caught.value.result.interrupted, caught.value.result.examples) == (True, 0)
+
+
+def test_ctrl_c_while_a_record_is_sent_comes_once_it_is_whole() -> None:
+    """A record cut in two by Ctrl-C would be read as bytes the app wrote into the pipe,
+    and every record after it lost (the worker's partial results among them)."""
+    stop_reader, stop = multiprocessing.Pipe(duplex=False)
+    stop.send_bytes(b"stop")
+    ctrl_c = _CtrlC(stop_reader)
+    sent = []
+
+    def send() -> None:
+        with ctrl_c.held():
+            ctrl_c.heard(signal.SIGINT, None)  # as the signal would, in the middle
+            sent.append(True)
+
+    with pytest.raises(KeyboardInterrupt):
+        send()
+    assert sent == [True]
+    with pytest.raises(KeyboardInterrupt):  # outside a hold, at once
+        ctrl_c.heard(signal.SIGINT, None)
+    for end in (stop_reader, stop):
+        end.close()
 
 
 # -- the command line -------------------------------------------------------------------------

@@ -211,6 +211,11 @@ def explore_share(
         else None
     )
     learned = Learned()
+    run: Exploration | None = None
+    drawing: Examples | None = None
+    interrupted = False
+    replay: Partial | None = None
+    timeouts = TimeOuts()
     try:
         paths = discover(
             app,
@@ -222,32 +227,20 @@ def explore_share(
             exclude=options.exclude_paths,
             learned=learned,
         )
-    except KeyboardInterrupt:  # Ctrl-C before the first example: an empty result
-        if wire is not None:
-            wire.close()
-        empty = Partial(
-            0, collector.applied, collector.findings, {}, [], [], app_location(app, target)
+        memory = MemoryTransport(app, options.timeout) if options.transports != "socket" else None
+        base = wire.config if wire is not None else ServerConfig()
+        base = replace(base, response_body_limit=options.body_limit)
+        run = Exploration(
+            options,
+            examples=examples,
+            memory=memory,
+            wire=wire,
+            base=base,
+            paths=paths,
+            learned=learned,
+            on_exchange=on_exchange,
         )
-        empty.interrupted = True
-        return empty
-    memory = MemoryTransport(app, options.timeout) if options.transports != "socket" else None
-    base = wire.config if wire is not None else ServerConfig()
-    base = replace(base, response_body_limit=options.body_limit)
-    run = Exploration(
-        options,
-        examples=examples,
-        memory=memory,
-        wire=wire,
-        base=base,
-        paths=paths,
-        learned=learned,
-        on_exchange=on_exchange,
-    )
-    interrupted = False
-    replay: Partial | None = None
-    timeouts = TimeOuts()
-    drawing = Examples(run, collector, timeouts, on_progress)
-    try:
+        drawing = Examples(run, collector, timeouts, on_progress)
         database = open_database(options.database) if options.database is not None else None
         if database is not None:
             replay = replay_database(run, rules, database, target=target, seed=seed)
@@ -256,7 +249,16 @@ def explore_share(
     except KeyboardInterrupt:
         interrupted = True  # Ctrl-C: what ran so far is the result
     finally:
-        run.close()
+        if run is not None:
+            run.close()
+        elif wire is not None:
+            wire.close()
+    if run is None or drawing is None:  # Ctrl-C before the first example: an empty result
+        empty = Partial(
+            0, collector.applied, collector.findings, {}, [], [], app_location(app, target)
+        )
+        empty.interrupted = True
+        return empty
     return Partial(
         collector.examples,
         collector.applied,

@@ -292,6 +292,7 @@ class _Worker:
         self.exited = False
         #: The app's process ran on after the worker process had ended (killed by the app).
         self.outlived = False
+        self.looked_since_gone = False
         self.ended = False
         self.silent_for: float | None = None
         self.last: tuple[Request, ServerConfig, str] | None = None
@@ -337,11 +338,19 @@ class _Worker:
         (SIGKILL to its parent): then the app's process runs its share on, and its records
         come until it ends too."""
         self.gone = self.gone or gone
+        heard = self.heard
         self.drain()
-        if self.gone and not self.exited:
-            running = self.app_pid is not None and _running(self.app_pid)
-            self.outlived = self.outlived or running
-            self.exited = self.eof or not running
+        if not self.gone or self.exited:
+            return
+        # Asked after a first read (which tells its pid) and before a second: whatever the
+        # app's process sent before it stopped is read then.
+        running = self.app_pid is not None and _running(self.app_pid)
+        self.drain()
+        # A record that came after the first look since its process ended was sent after
+        # it: the app's process ran on (one dying with it may still look as running).
+        self.outlived = self.outlived or (self.looked_since_gone and self.heard != heard)
+        self.looked_since_gone = True
+        self.exited = self.eof or not running
 
     def waited_on(self) -> Any:
         """What to wait on for news of its end: its process's sentinel, or once that process

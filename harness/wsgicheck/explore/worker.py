@@ -17,7 +17,7 @@ import signal
 import sys
 import threading
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from itertools import repeat
 from multiprocessing.connection import Connection
@@ -108,7 +108,8 @@ def run_worker(assignment: Assignment, records: Connection, stop: Connection, ma
     def send(*record: Any) -> None:
         if os.getpid() != me:
             os._exit(0)  # a process the app forked, come back into wsgicheck: it ends here
-        send_record(records, mark, record)
+        with ctrl_c.held():  # a record cut in two would lose every one after it
+            send_record(records, mark, record)
 
     try:
         _run_share(assignment, send, progress, exchange, ctrl_c.keep)
@@ -173,14 +174,31 @@ class _CtrlC:
         self.stop = stop
         self.told = False
         self.replaced = False
+        self.holding = False
+        self.came = False
 
     def heard(self, signum: int, frame: object) -> None:
         """The SIGINT handler."""
         if _asked(self.stop):
+            if self.holding:
+                self.came = True
+                return
             raise KeyboardInterrupt
         if not self.told:
             self.told = True
             _say("the app sent SIGINT to its own process (a shutdown route); wsgicheck ignored it")
+
+    @contextlib.contextmanager
+    def held(self) -> Iterator[None]:
+        """Ctrl-C held while a record is sent, then raised."""
+        self.holding = True
+        try:
+            yield
+        finally:
+            self.holding = False
+        if self.came:
+            self.came = False
+            raise KeyboardInterrupt
 
     def keep(self, when: str) -> None:
         """Put the handler back if the app replaced it (``when``: what the app was doing),
