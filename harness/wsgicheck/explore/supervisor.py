@@ -45,7 +45,7 @@ from .collector import DEATH_RULE, Kept, Partial
 from .confirm import confirm_failures
 from .exampledb import absolute
 from .merge import merge_partials
-from .processes import kill_tree
+from .processes import kill_session, kill_tree
 from .records import MARK_SIZE, Records
 from .shares import split
 from .worker import Assignment, run_worker
@@ -364,10 +364,11 @@ class _Worker:
 
     def kill(self) -> None:
         """Kill its whole session: the worker and whatever the app started; and the app's
-        process, should it have left the session."""
-        kill_tree(self.process.pid)
-        if self.app_pid is not None:
-            kill_tree(self.app_pid)
+        process, and what is below either, should they have left the session. Once both
+        have ended (the worker process ended what was below it), the sessions alone."""
+        kill = kill_session if self.exited else kill_tree
+        kill(self.process.pid)
+        kill(self.app_pid)
 
     def end(self) -> None:
         """Make sure nothing of it is left: the session killed, the process reaped."""
