@@ -797,29 +797,44 @@ def test_a_signal_is_said_whatever_the_app_made_of_its_streams(tmp_path: Path) -
     ]
 
 
-def test_an_app_that_stops_its_parent_then_exits_is_reported_as_it_ended(
-    tmp_path: Path,
+#: An app that signals its parent at its first ``/signal`` request and exits with status 3
+#: at its second.
+SIGNAL_THEN_EXIT = """
+import os, signal
+
+signalled = []
+
+def app(environ, start_response):
+    if environ["PATH_INFO"] == "/signal":
+        if signalled:
+            os._exit(3)
+        signalled.append(True)
+        os.kill(os.getppid(), signal.{name})
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [b"ok"]
+"""
+
+
+@pytest.mark.parametrize(
+    ("name", "told"),
+    [
+        # Review of 2026-12-05: the worker process, stopped by the app, could not reap the
+        # app's process when it exited: the run waited out the silence limit (63 s here)
+        # and reported a silent worker. It is sent SIGCONT once it has been silent.
+        ("SIGSTOP", "exited with status 3"),
+        # The worker's death was read from the worker process alone: "killed by SIGKILL
+        # (the OOM killer sends it too)", of an app that killed its parent, exited later.
+        (
+            "SIGKILL",
+            "was killed by SIGKILL (an app may send it to its parent process), and the app's "
+            "process, which ran on, then ended before it sent its results",
+        ),
+    ],
+)
+def test_an_app_that_signals_its_parent_then_exits_is_reported_as_it_ended(
+    tmp_path: Path, name: str, told: str
 ) -> None:
-    """Review of 2026-12-05: the worker process, stopped by the app (SIGSTOP), could not
-    reap the app's process when it exited: the run waited out the silence limit (63 s
-    here) and reported a silent worker. It is sent SIGCONT once it has been silent."""
-    target = write_app(
-        tmp_path / "stop",
-        """
-        import os, signal
-
-        stopped = []
-
-        def app(environ, start_response):
-            if environ["PATH_INFO"] == "/signal":
-                if stopped:
-                    os._exit(3)
-                stopped.append(True)
-                os.kill(os.getppid(), signal.SIGSTOP)
-            start_response("200 OK", [("Content-Type", "text/plain")])
-            return [b"ok"]
-        """,
-    )
+    target = write_app(tmp_path / "signal-then-exit", SIGNAL_THEN_EXIT.format(name=name))
     result = check(
         tmp_path,
         target,
@@ -836,7 +851,9 @@ def test_an_app_that_stops_its_parent_then_exits_is_reported_as_it_ended(
     data = report(result)
     assert failing(data) == {"HARNESS-WORKER-DIED"}
     died = next(each for each in data["results"] if each["rule"] == "HARNESS-WORKER-DIED")
-    assert "exited with status 3" in died["message"]
+    assert died["message"].startswith(
+        f"the worker process running the app {told} while the app answered GET /signal"
+    )
 
 
 def test_an_app_that_kills_its_parent_leaves_the_run_whole(tmp_path: Path) -> None:
@@ -847,38 +864,6 @@ def test_an_app_that_kills_its_parent_leaves_the_run_whole(tmp_path: Path) -> No
     assert (result.returncode, result.stderr) == (0, "")
     data = report(result)
     assert (data["examples"], data["interrupted"], failing(data)) == (10, False, set())
-
-
-def test_an_app_that_kills_its_parent_then_exits_is_reported_as_both(tmp_path: Path) -> None:
-    """The worker's death was read from the worker process alone: "killed by SIGKILL (the
-    OOM killer sends it too)", of an app that killed its parent and exited later."""
-    target = write_app(
-        tmp_path / "kill-then-exit",
-        """
-        import os, signal
-
-        killed = []
-
-        def app(environ, start_response):
-            if environ["PATH_INFO"] == "/signal":
-                if killed:
-                    os._exit(3)
-                killed.append(True)
-                os.kill(os.getppid(), signal.SIGKILL)
-            start_response("200 OK", [("Content-Type", "text/plain")])
-            return [b"ok"]
-        """,
-    )
-    result = check(tmp_path, target, "--format", "json", "--path", "/signal", "--examples", "60")
-    assert result.returncode == 1, result.stderr
-    data = report(result)
-    assert failing(data) == {"HARNESS-WORKER-DIED"}
-    died = next(each for each in data["results"] if each["rule"] == "HARNESS-WORKER-DIED")
-    assert died["message"].startswith(
-        "the worker process running the app was killed by SIGKILL (an app may send it to its "
-        "parent process), and the app's process, which ran on, then ended before it sent its "
-        "results while the app answered GET /signal"
-    )
 
 
 RUNNING_ON = """
@@ -903,13 +888,13 @@ def test_the_results_of_an_app_that_outlived_its_worker_process_are_read(
     process still ran. Results sent, and the process ended, between the two were left
     unread, and the run reported the worker dead. The gap is stretched here, as a busy
     machine may stretch it."""
-    running = supervisor._running
+    running = supervisor.running
 
     def slowly_running(pid: int) -> bool:
         time.sleep(0.3)
         return running(pid)
 
-    monkeypatch.setattr(supervisor, "_running", slowly_running)
+    monkeypatch.setattr(supervisor, "running", slowly_running)
     target = write_app(tmp_path / "running-on", RUNNING_ON)
     result = supervise(target, RunOptions(max_examples=40, seed=1, database=None))
     assert (set(result.failures), result.examples) == (set(), 40)

@@ -17,7 +17,14 @@ import signal
 import sys
 import time
 
-__all__ = ["adopt_orphans", "descendants", "end_descendants", "kill_session", "kill_tree"]
+__all__ = [
+    "adopt_orphans",
+    "descendants",
+    "end_descendants",
+    "kill_session",
+    "kill_tree",
+    "running",
+]
 
 #: How many times the sweep of a process's descendants looks again (those it killed may
 #: have had children of their own, adopted meanwhile), and how long it waits between.
@@ -86,9 +93,7 @@ def descendants(pid: int) -> list[int]:
         if not name.isdigit():
             continue
         try:
-            with open(f"/proc/{name}/stat", "rb") as stat:
-                # After the name, which is in brackets and may hold anything: state, ppid.
-                fields = stat.read().rpartition(b")")[2].split()
+            fields = _stat(int(name))
         except OSError:
             continue
         if len(fields) > 1:
@@ -101,3 +106,29 @@ def descendants(pid: int) -> list[int]:
                 found.append(child)
                 waiting.append(child)
     return found
+
+
+def running(pid: int) -> bool:
+    """Whether process ``pid`` runs: a zombie, which its new parent has yet to reap, does not
+    (where ``/proc`` tells)."""
+    try:
+        return _stat(pid)[:1] != [b"Z"]
+    except FileNotFoundError:
+        if os.path.isdir("/proc/self"):
+            return False
+    except OSError:
+        pass
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    return True
+
+
+def _stat(pid: int) -> list[bytes]:
+    """The fields of ``/proc/PID/stat`` after the name (which is in brackets and may hold
+    anything): its state, its parent's pid, ..."""
+    with open(f"/proc/{pid}/stat", "rb") as stat:
+        return stat.read().rpartition(b")")[2].split()

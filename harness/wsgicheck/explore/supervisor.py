@@ -41,11 +41,12 @@ from ..model.request import Request
 from ..model.response import Response
 from ..results.run import CapturedOutput, RunResult
 from ..rules import REGISTRY, Exchange
+from . import signals
 from .collector import DEATH_RULE, Kept, Partial
 from .confirm import confirm_failures
 from .exampledb import absolute
 from .merge import merge_partials
-from .processes import kill_session, kill_tree
+from .processes import kill_session, kill_tree, running
 from .records import MARK_SIZE, Records
 from .shares import split
 from .worker import Assignment, run_worker
@@ -285,7 +286,6 @@ class _Worker:
         self.reader.start()
         self.output = output
         self.heard = time.monotonic()
-        self.eof = False
         #: Its process has ended (its sentinel is ready).
         self.gone = False
         #: It has ended: its process, and the app's process below it.
@@ -303,18 +303,23 @@ class _Worker:
         self.partial: Partial | None = None
         self.target_error: str | None = None
         self.crashed: str | None = None
-        #: Whether something it could not have sent came through its pipe: from then on
-        #: nothing it says can be told from what the app wrote, and it is heard no more.
-        self.mangled = False
+
+    @property
+    def mangled(self) -> bool:
+        """Whether something it could not have sent came through its pipe: from then on
+        nothing it says can be told from what the app wrote, and it is heard no more."""
+        return self.unread.mangled
+
+    @property
+    def eof(self) -> bool:
+        """Whether nothing more is read from its pipe."""
+        return self.unread.ended or self.unread.mangled
 
     def drain(self) -> None:
         """Read every record already in the pipe, never waiting for one."""
         if self.eof:
             return
-        records = self.unread.take()
-        self.mangled = self.unread.mangled
-        self.eof = self.unread.ended or self.mangled
-        for record in records:
+        for record in self.unread.take():
             self.heard = time.monotonic()
             kind = record[0]
             if kind == "exchange":
@@ -344,13 +349,13 @@ class _Worker:
             return
         # Asked after a first read (which tells its pid) and before a second: whatever the
         # app's process sent before it stopped is read then.
-        running = self.app_pid is not None and _running(self.app_pid)
+        alive = self.app_pid is not None and running(self.app_pid)
         self.drain()
         # A record that came after the first look since its process ended was sent after
         # it: the app's process ran on (one dying with it may still look as running).
         self.outlived = self.outlived or (self.looked_since_gone and self.heard != heard)
         self.looked_since_gone = True
-        self.exited = self.eof or not running
+        self.exited = self.eof or not alive
 
     def waited_on(self) -> Any:
         """What to wait on for news of its end: its process's sentinel, or once that process
@@ -395,10 +400,7 @@ class _Worker:
         if code is None:
             return "vanished"
         if code < 0:
-            try:
-                name = signal.Signals(-code).name
-            except ValueError:
-                name = f"signal {-code}"
+            name = signals.name(-code)
             if self.outlived:
                 return (
                     f"was killed by {name} (an app may send it to its parent process), and "
@@ -449,27 +451,6 @@ def _start_with_output(process: Any, output: int) -> None:
         os.dup2(saved[1], 2)
         os.close(saved[0])
         os.close(saved[1])
-
-
-def _running(pid: int) -> bool:
-    """Whether process ``pid`` runs: a zombie, which its new parent has yet to reap, does not
-    (where ``/proc`` tells)."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as stat:
-            # After the name, which is in brackets and may hold anything: the state.
-            return stat.read().rpartition(b")")[2].split()[:1] != [b"Z"]
-    except FileNotFoundError:
-        if os.path.isdir("/proc/self"):
-            return False
-    except OSError:
-        pass
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass
-    return True
 
 
 #: How long workers have, after Ctrl-C, to send what they have before they are killed.
