@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import importlib
 import os
 import subprocess
 import sys
@@ -279,12 +280,11 @@ def test_app_location_of_a_library_object_is_where_the_target_binds_it(tmp_path:
     for spec, line in [(f"{source}:app", 3), (f"{source}:application", 10), (str(source), 10)]:
         app = load_target(spec)
         assert app_location(app) is None  # Flask.__call__ is not the user's line
-        assert app_location(app, spec) == Location(
-            str(source), line, spec.partition(":")[2] or "application"
-        )
-    assert target_definition(f"{source}:nothing") == Location(str(source), 1, "nothing")
+        assert app_location(app, spec) == Location(str(source), line, "<module>")
+    # No line binds the name: no place at all, rather than the file's first line.
+    assert target_definition(f"{source}:nothing") is None
     assert target_definition("tests.test_locations:function_app") == Location(
-        __file__, function_app.__code__.co_firstlineno, "function_app"
+        __file__, function_app.__code__.co_firstlineno, "<module>"
     )
     assert target_definition("no_such_module_here:app") is None
 
@@ -363,9 +363,44 @@ def test_target_definition_finds_bindings_inside_module_level_blocks(tmp_path: P
         "handler": 10,
         "other": 14,
     }
-    assert target_definition(f"{source}:inner") == Location(str(source), 1, "inner")
+    assert target_definition(f"{source}:inner") is None
     pyramid = ROOT / "fixtures" / "pyramidapp.py"
-    assert target_definition(f"{pyramid}:app") == Location(str(pyramid), 14, "app")
+    assert target_definition(f"{pyramid}:app") == Location(str(pyramid), 14, "<module>")
+
+
+def test_target_definition_follows_imports_to_the_line_that_binds_the_app(
+    tmp_path: Path,
+) -> None:
+    # httpbin's ``httpbin/__init__.py`` is ``from .core import *``: its first line (a coding
+    # comment) is no place for the app ``httpbin:app``; ``app = Flask(...)`` in core.py is.
+    package = tmp_path / "starpkg_locations"
+    package.mkdir()
+    (package / "__init__.py").write_text("# -*- coding: utf-8 -*-\n\nfrom .core import *\n")
+    (package / "core.py").write_text(
+        "from .made import make\n\n\napp = make()\nfrom .made import make as other\n"
+    )
+    (package / "made.py").write_text("def make():\n    return lambda e, s: []\n")
+    (package / "again.py").write_text(
+        "from starpkg_locations.core import app as application\nfrom . import again\n"
+    )
+    (package / "looping.py").write_text("from .looping import *\n")
+    load_target(f"{package / '__init__.py'}:app")
+    core, made = str(package / "core.py"), str(package / "made.py")
+    assert target_definition("starpkg_locations:app") == Location(core, 4, "<module>")
+    assert target_definition(f"{package / '__init__.py'}:app") == Location(core, 4, "<module>")
+    assert target_definition("starpkg_locations") == Location(core, 4, "<module>")
+    # A name imported under another, from an absolute module name.
+    load_target("starpkg_locations.again:application")
+    assert target_definition("starpkg_locations.again:application") == Location(
+        core, 4, "<module>"
+    )
+    # Through a function's import to its definition (a factory named as TARGET).
+    assert target_definition("starpkg_locations.core:other") == Location(made, 1, "<module>")
+    # A module that imports itself is followed a bounded number of times, and binds nothing.
+    importlib.import_module("starpkg_locations.looping")
+    assert target_definition("starpkg_locations.looping:app") is None
+    # A module that imports nothing by that name: no line.
+    assert target_definition("starpkg_locations:missing") is None
 
 
 CHANGED_NOT_BOUND = """\

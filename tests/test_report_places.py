@@ -153,7 +153,7 @@ def test_sarif_paths_are_relative_to_the_git_top_level_from_a_subfolder(
         f"error file=web/fapp.py,line={APP_LINE},title=APP-HEADER-VALUE-NO-CONTROL (MUST)"
     ]
     assert "site-packages" not in flask_run.sarif.read_text(encoding="utf-8")
-    assert f"at fapp.py:{APP_LINE} in app()" in flask_run.done.stdout
+    assert f"at fapp.py:{APP_LINE} in <module>" in flask_run.done.stdout
 
 
 def test_source_root_and_a_middleware_of_the_users(middleware_run: Checked) -> None:

@@ -82,39 +82,115 @@ def source_root(spec: str) -> Path | None:
 
 
 def target_definition(spec: str) -> Location | None:
-    """The line of TARGET's module that binds the name TARGET gives (``app = Flask(...)``),
-    or its first line; None when the module's file cannot be found.
+    """The line that binds the name TARGET gives (``app = Flask(...)``): in TARGET's module,
+    or, where that module imports the name (``from .core import app``, ``from .core import
+    *``), in the module it comes from. None when no line binds the name or no file is found.
 
-    Where an app is an object of a library's class, this is the user's line that stands
-    for it. Read from the module's source, so any module already imported (or importable)
-    works, without running it again.
+    Where an app is an object of a library's class, this is the line that stands for it:
+    a statement at module level, so its function is ``<module>``. Read from the modules'
+    source, so any module already imported (or importable) works, without running it again.
     """
     try:
         source, attribute = _split(spec)
     except TargetError:
         return None
     if _is_path(source):
-        file: str | None = str(Path(source).expanduser().resolve())
+        path = Path(source).expanduser().resolve()
+        file = str(path) if path.is_file() else None
+        module_name = _loaded_name(str(path))
     else:
-        module = sys.modules.get(source)
-        file = getattr(module, "__file__", None)
-        if file is None:
-            try:
-                found = importlib.util.find_spec(source)
-            except (ImportError, ValueError):
-                found = None
-            file = getattr(found, "origin", None)
-    if not file or not os.path.isfile(file):
+        file, module_name = _module_file(source), source
+    if file is None:
         return None
+    if attribute is None:
+        present = _namespace(module_name) or _parsed(file)[0]
+        attribute = next((name for name in DEFAULT_NAMES if name in present), DEFAULT_NAMES[0])
+    return _binding(attribute.removesuffix("()").partition(".")[0], file, module_name)
+
+
+#: Imports followed at most from TARGET's module to the line that binds the name.
+_MAX_HOPS = 8
+
+
+def _binding(
+    name: str, file: str, module_name: str | None, hops: int = _MAX_HOPS
+) -> Location | None:
+    """The line that binds ``name`` in ``file`` (module ``module_name``, when known),
+    followed through ``from ... import`` to the module the name comes from."""
+    bound, stars = _parsed(file)
+    statement = bound.get(name)
+    if statement is None:
+        for star in reversed(stars):  # the last one imported wins
+            origin = _imported_from(star, file, module_name) if hops else None
+            found = origin and _binding(name, *origin, hops - 1)
+            if found:
+                return found
+        return None
+    if isinstance(statement, ast.ImportFrom) and hops:
+        origin = _imported_from(statement, file, module_name)
+        original = next(
+            (alias.name for alias in statement.names if (alias.asname or alias.name) == name), name
+        )
+        found = origin and _binding(original, *origin, hops - 1)
+        if found:
+            return found
+    return Location(file, statement.lineno, "<module>")
+
+
+def _parsed(file: str) -> tuple[dict[str, ast.stmt], tuple[ast.ImportFrom, ...]]:
+    """The module-level bindings of ``file`` (:func:`_bindings`), and its ``import *``s;
+    none when it cannot be read or parsed."""
     try:
         tree = ast.parse(Path(file).read_bytes())
     except (OSError, SyntaxError, ValueError):
-        return Location(file, 1, attribute or "<module>")
-    bound = _bindings(tree)
-    if attribute is None:
-        attribute = next((name for name in DEFAULT_NAMES if name in bound), DEFAULT_NAMES[0])
-    name = attribute.removesuffix("()").partition(".")[0]
-    return Location(file, bound.get(name, 1), attribute)
+        return {}, ()
+    return _bindings(tree)
+
+
+def _imported_from(
+    statement: ast.ImportFrom, file: str, module_name: str | None
+) -> tuple[str, str] | None:
+    """The file and name of the module a ``from ... import`` in ``file`` reads, or None."""
+    wanted = statement.module or ""
+    if statement.level:
+        if module_name is None:
+            return None
+        package = (
+            module_name if Path(file).name == "__init__.py" else module_name.rpartition(".")[0]
+        )
+        try:
+            wanted = importlib.util.resolve_name("." * statement.level + wanted, package)
+        except (ImportError, ValueError):
+            return None
+    origin = _module_file(wanted)
+    return None if origin is None else (origin, wanted)
+
+
+def _module_file(name: str) -> str | None:
+    """The source file of module ``name``: the imported module's, else where an import of
+    it would look (which imports its parent packages, as importing the app did)."""
+    file = _namespace(name).get("__file__")
+    if not isinstance(file, str):
+        try:
+            found = importlib.util.find_spec(name)
+        except (ImportError, ValueError):
+            found = None
+        file = getattr(found, "origin", None)
+    return file if isinstance(file, str) and os.path.isfile(file) else None
+
+
+def _namespace(name: str | None) -> dict[str, Any]:
+    """The names module ``name`` holds, when it is imported (and a module), else none."""
+    module = sys.modules.get(name or "")
+    return module.__dict__ if isinstance(module, ModuleType) else {}
+
+
+def _loaded_name(file: str) -> str | None:
+    """The name ``file`` was imported under (a file TARGET's package's name for it)."""
+    for name, module in list(sys.modules.items()):
+        if isinstance(module, ModuleType) and module.__dict__.get("__file__") == file:
+            return name
+    return None
 
 
 def app_location(app: object, target: str | None = None) -> Location | None:
@@ -179,11 +255,12 @@ def _class_line(kind: type) -> int:
         return 1
 
 
-def _bindings(tree: ast.Module) -> dict[str, int]:
-    """The line of the last statement at module level binding each name of a module, also
-    inside a ``with``, ``if``, ``try`` or loop there (``with Configurator() as config: app =
-    config.make_wsgi_app()``), never inside a function or class."""
-    bound: dict[str, int] = {}
+def _bindings(tree: ast.Module) -> tuple[dict[str, ast.stmt], tuple[ast.ImportFrom, ...]]:
+    """The last statement at module level binding each name of a module, also inside a
+    ``with``, ``if``, ``try`` or loop there (``with Configurator() as config: app =
+    config.make_wsgi_app()``), never inside a function or class; and its ``import *``s."""
+    bound: dict[str, ast.stmt] = {}
+    stars: list[ast.ImportFrom] = []
     for statement in _module_level(tree.body):
         names: list[str] = []
         if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
@@ -192,11 +269,13 @@ def _bindings(tree: ast.Module) -> dict[str, int]:
             targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
             for target in targets:
                 names += _bound_names(target)
+        elif isinstance(statement, ast.ImportFrom) and statement.names[0].name == "*":
+            stars.append(statement)
         elif isinstance(statement, ast.Import | ast.ImportFrom):
             names = [(alias.asname or alias.name).partition(".")[0] for alias in statement.names]
         for each in names:
-            bound[each] = statement.lineno
-    return bound
+            bound[each] = statement
+    return bound, tuple(stars)
 
 
 def _bound_names(target: ast.expr) -> list[str]:

@@ -44,6 +44,12 @@ class Location(NamedTuple):
     def __str__(self) -> str:
         return f"{self.file}:{self.line}"
 
+    @property
+    def called(self) -> str:
+        """The code's name as a report gives it: ``app()`` for a function, and, as a
+        traceback does, ``<module>`` for a module's own statements (the line binding an app)."""
+        return self.function if self.function.startswith("<") else self.function + "()"
+
 
 #: wsgicheck's own folder (``harness/wsgicheck/``), with a trailing separator.
 PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep

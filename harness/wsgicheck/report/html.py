@@ -211,7 +211,7 @@ def _failure(run: RunResult, rule_id: str, failure: Failure) -> list[str]:
     if where is not None:
         parts.append(
             f"<p>at <code>{_e(relative_path(where.file))}:{where.line}</code> "
-            f"in <code>{_e(where.function)}()</code></p>"
+            f"in <code>{_e(where.called)}</code></p>"
         )
         source = common.source_line(where)
         if source:
@@ -222,7 +222,7 @@ def _failure(run: RunResult, rule_id: str, failure: Failure) -> list[str]:
         for each in others[: common.OTHER_PLACES_SHOWN]:
             parts.append(
                 f"<li><code>{_e(each.spelled)}</code> in "
-                f"<code>{_e(each.where.function)}()</code>: {_e(each.message)}"
+                f"<code>{_e(each.where.called)}</code>: {_e(each.message)}"
                 f"{each.aside(lambda asked: f'<code>{_e(asked)}</code>')}</li>"
             )
         more = common.more_places(others)

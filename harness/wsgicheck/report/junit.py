@@ -45,14 +45,14 @@ def _details(run: RunResult, failure: Failure) -> str:
         f"{rule.citation}: {rule.pep}",
     ]
     if where is not None:
-        file, function = show(relative_path(where.file)), show(where.function)
-        lines.append(f"at: {file}:{where.line} in {function}()")
+        file, called = show(relative_path(where.file)), show(where.called)
+        lines.append(f"at: {file}:{where.line} in {called}")
     others = other_places(run, failure)
     if others:
         lines.append(f"also at {plural(len(others), 'other place')}:")
         for place in others[:OTHER_PLACES_SHOWN]:
             lines.append(
-                f"  {show(place.spelled)} in {show(place.where.function)}(): "
+                f"  {show(place.spelled)} in {show(place.where.called)}: "
                 f"{show(place.message)}{place.aside(show)}"
             )
         more = more_places(others)

@@ -206,13 +206,13 @@ def _details(run: RunResult, failure: Failure, *, python: bool) -> str:
         lines += [md(failure.finding.message), ""]
     where = common.location_of(run, failure)
     if where is not None:
-        lines += [f"At {_where(where)} in {_inline_code(where.function + '()')}.", ""]
+        lines += [f"At {_where(where)} in {_inline_code(where.called)}.", ""]
     others = common.other_places(run, failure)
     if others:
         lines += [f"Also at {common.plural(len(others), 'other place')}:", ""]
         for place in others[: common.OTHER_PLACES_SHOWN]:
             lines.append(
-                f"- {_inline_code(place.spelled)} in {_inline_code(place.where.function + '()')}: "
+                f"- {_inline_code(place.spelled)} in {_inline_code(place.where.called)}: "
                 f"{md(_short(place.message))}{place.aside(_inline_code)}"
             )
         more = common.more_places(others)

@@ -77,15 +77,15 @@ def _locations(run: RunResult, failure: Failure, root: Path) -> list[dict[str, A
         where = found
         path = Path(show(where.file))  # an app's file name may hold anything
         artifact = {"uri": path.as_uri() if path.is_absolute() else quote(path.as_posix())}
-    return [
-        {
-            "physicalLocation": {
-                "artifactLocation": artifact,
-                "region": {"startLine": max(where.line, 1)},
-            },
-            "logicalLocations": [{"name": show(where.function), "kind": "function"}],
+    location: dict[str, Any] = {
+        "physicalLocation": {
+            "artifactLocation": artifact,
+            "region": {"startLine": max(where.line, 1)},
         }
-    ]
+    }
+    if not where.function.startswith("<"):  # a function's, not a module's own line
+        location["logicalLocations"] = [{"name": show(where.function), "kind": "function"}]
+    return [location]
 
 
 def _result(run: RunResult, failure: Failure, index: int, root: Path) -> dict[str, Any]:

@@ -176,7 +176,7 @@ def _failure(run: RunResult, failure: Failure, color: bool) -> list[str]:
     ]
     where = common.location_of(run, failure)
     if where is not None:
-        lines += wrap(f"at {_where(where)} in {show(where.function)}()", indent="  ")
+        lines += wrap(f"at {_where(where)} in {show(where.called)}", indent="  ")
         source = common.source_line(where)
         if source:
             shown = f"    {where.line} │ {show(source)}"
@@ -269,7 +269,7 @@ def _other_places(run: RunResult, failure: Failure) -> list[str]:
         return []
     lines = [f"  also at {common.plural(len(others), 'other place')}:"]
     for each in others[: common.OTHER_PLACES_SHOWN]:
-        where = f"{show(each.spelled)} in {show(each.where.function)}()"
+        where = f"{show(each.spelled)} in {show(each.where.called)}"
         text = f"{where}: {show(each.message)}{each.aside(show)}"
         lines += wrap(text, indent="    ", more="      ")
     more = common.more_places(others)

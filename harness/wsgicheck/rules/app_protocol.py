@@ -224,7 +224,7 @@ def _through(call: StartResponseCalled, argument: str) -> str:
     via = call.via
     if via is None:
         return ""
-    place = show(f"{portable_path(via.file)}:{via.line} in {via.function}()")
+    place = show(f"{portable_path(via.file)}:{via.line} in {via.called}")
     return (
         f"; the call reached the server through {place}, a library's start_response "
         f"between this line and the server: if this line passes {argument}, that function "

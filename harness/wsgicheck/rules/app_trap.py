@@ -118,7 +118,7 @@ def _library_at(raised: AppRaised) -> str:
     place = raised.where
     if place is None or not is_library(place.file) or place.file.startswith("<"):
         return ""
-    return " from " + show(f"{portable_path(place.file)}:{place.line} in {place.function}()")
+    return " from " + show(f"{portable_path(place.file)}:{place.line} in {place.called}")
 
 
 def told(raised: AppRaised) -> str:
