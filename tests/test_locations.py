@@ -391,9 +391,7 @@ def test_target_definition_follows_imports_to_the_line_that_binds_the_app(
     assert target_definition("starpkg_locations") == Location(core, 4, "<module>")
     # A name imported under another, from an absolute module name.
     load_target("starpkg_locations.again:application")
-    assert target_definition("starpkg_locations.again:application") == Location(
-        core, 4, "<module>"
-    )
+    assert target_definition("starpkg_locations.again:application") == Location(core, 4, "<module>")
     # Through a function's import to its definition (a factory named as TARGET).
     assert target_definition("starpkg_locations.core:other") == Location(made, 1, "<module>")
     # A module that imports itself is followed a bounded number of times, and binds nothing.

@@ -353,7 +353,7 @@ def test_a_finding_in_a_librarys_code_is_placed_at_the_app_as_check_places_it(
     result.stdout.fnmatch_lines(
         [
             "The app's line responsible:",
-            "    flaskbad.py:3, in app",
+            "    flaskbad.py:3, in <module>",
             "        app = Flask(__name__)",
         ]
     )

@@ -4,6 +4,7 @@ finding of a run that never got past the app's refusal (with a real Django proje
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -318,6 +319,77 @@ def test_the_header_gets_past_it_and_excluded_paths_are_never_sent() -> None:
     assert not any(path.startswith("/private") for path in result.answers.paths)
     assert result.answers.paths["/"]["200"] >= 1
     assert discover(app, headers=[("Host", "example.com")], exclude=["/"]) == []
+
+
+#: An app that asks for every method: a POST form on /, a 405 naming PUT and DELETE in Allow
+#: on /item, validators to revalidate; it writes each method it gets to its own file.
+INVITING_APP = """\
+import os
+
+LOG = os.environ["INVITING_APP_LOG"]
+FORM = b'<form method="post" action="/item"><input name="q" value="1"></form><a href="/item">i</a>'
+
+
+def app(environ, start_response):
+    method = environ["REQUEST_METHOD"]
+    with open(LOG, "a", encoding="latin-1") as log:
+        log.write(method + "\\n")
+    if environ["PATH_INFO"] == "/item" and method not in ("GET", "HEAD"):
+        allow = ("Allow", "GET, HEAD, POST, PUT, DELETE")
+        start_response("405 Method Not Allowed", [allow, ("Content-Length", "0")])
+        return []
+    body = FORM if environ["PATH_INFO"] == "/" else b"item"
+    length = ("Content-Length", str(len(body)))
+    start_response("200 OK", [("Content-Type", "text/html"), ("ETag", '"v1"'), length])
+    return [body] if method != "HEAD" else []
+"""
+
+
+def _methods_sent(tmp_path: Path, *options: str) -> tuple[dict[str, Any], set[str]]:
+    """A ``check`` of :data:`INVITING_APP`, and the methods the app got."""
+    (tmp_path / "inviting.py").write_text(INVITING_APP, encoding="utf-8")
+    log = tmp_path / f"methods{len(list(tmp_path.glob('methods*')))}.txt"
+    done = subprocess.run(
+        [
+            *(sys.executable, "-m", "wsgicheck", "check", "inviting.py:app", "--no-database"),
+            *("--format", "json", "--seed", "3", "--examples", "150", *options),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+        env={**os.environ, "INVITING_APP_LOG": str(log)},
+        check=False,
+    )
+    assert done.returncode in (0, 1), done.stderr
+    return json.loads(done.stdout), set(log.read_text(encoding="latin-1").split())
+
+
+def test_read_only_sends_only_the_safe_methods(tmp_path: Path) -> None:
+    # Without it, the run submits the form and sends what Allow names: the app invites them.
+    report, methods = _methods_sent(tmp_path)
+    assert report["read_only"] is False
+    assert {"POST", "PUT", "DELETE"} <= methods
+    report, methods = _methods_sent(tmp_path, "--read-only")
+    assert report["read_only"] is True
+    assert methods == {"GET", "HEAD", "OPTIONS", "TRACE"}
+
+
+def test_read_only_is_shown_and_read_from_every_source(tmp_path: Path) -> None:
+    (tmp_path / "inviting.py").write_text(INVITING_APP, encoding="utf-8")
+    (tmp_path / "pyproject.toml").write_text("[tool.wsgicheck]\nread_only = true\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "wsgicheck", "check", "inviting.py:app", "--no-database"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+        env={**os.environ, "INVITING_APP_LOG": str(tmp_path / "log.txt"), "COLUMNS": "100"},
+        check=False,
+    )
+    assert done.returncode in (0, 1), done.stderr
+    assert " · read-only" in done.stdout.splitlines()[1]
+    assert set((tmp_path / "log.txt").read_text().split()) <= {"GET", "HEAD", "OPTIONS", "TRACE"}
 
 
 def _check(target: str, *options: str, cwd: Path) -> tuple[int, dict[str, Any]]:

@@ -153,6 +153,7 @@ def _options(args: argparse.Namespace) -> RunOptions:
     return RunOptions(
         headers=tuple(headers),
         exclude_paths=tuple(args.exclude_path),
+        read_only=args.read_only,
         profile=args.profile,
         max_examples=args.examples,
         seed=args.seed,

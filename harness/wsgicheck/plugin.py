@@ -64,6 +64,8 @@ class Settings:
     #: Header fields added to every request (``--wsgi-header``), and paths never driven.
     headers: tuple[tuple[str, str], ...] = ()
     exclude_paths: tuple[str, ...] = ()
+    #: Only safe methods sent (``--wsgi-read-only``).
+    read_only: bool = False
     transport: str
     #: The Hypothesis example database folder (absolute), or None for none.
     database: str | None
@@ -163,6 +165,7 @@ def pytest_report_header(config: pytest.Config) -> str | None:
         return f"wsgicheck: app {s.target} (suite off)"
     parts = [f"profile {s.profile}", f"seed {s.seed}", f"transport {s.transport}"]
     parts += ["strict"] if s.strict else []
+    parts += ["read-only"] if s.read_only else []
     if s.database:
         from .explore.exampledb import shown
 
@@ -268,6 +271,7 @@ def _settings(config: pytest.Config, target: str) -> Settings:
         paths=tuple(_value(config, "path") or ()),
         headers=tuple(headers),
         exclude_paths=tuple(_value(config, "exclude_path") or ()),
+        read_only=bool(_value(config, "read_only")),
         transport=transport,
         database=database,
         suite=True if suite is None else bool(suite),

@@ -296,6 +296,10 @@ SETTINGS: tuple[Setting, ...] = (
             help="never send a request to these paths (repeatable): a glob such as "
             "'/admin/*' or '*.php', or a path prefix by whole segments ('/logout' "
             "excludes /logout/all too)"),
+    Setting(name="read_only", kind=Flag(), default=DEFAULT_OPTIONS.read_only,
+            flags=("--read-only",), plugin=True,
+            help="send only the safe methods (GET, HEAD, OPTIONS, TRACE: RFC 9110 §9.2.1): "
+            "no POST, PUT, PATCH, DELETE or other method that asks the app to change its data"),
     Setting(name="transport", kind=Text(TRANSPORTS), default=DEFAULT_OPTIONS.transports,
             flags=("--transport",), plugin=True,
             help="where requests go (both: each one both ways, compared)"),

@@ -239,6 +239,7 @@ class SuitePlugin:
             paths=s.paths,
             headers=s.headers,
             exclude_paths=s.exclude_paths,
+            read_only=s.read_only,
             select=s.select,
             ignore=s.ignore,
             strict=s.strict,

@@ -29,7 +29,7 @@ from ..model.options import RunOptions
 from ..model.request import Request
 from ..model.response import Response
 from ..model.untrusted import as_sent, show
-from ..results.scope import TIMED_OUT, Answers, FirstAnswer, excluded, with_headers
+from ..results.scope import TIMED_OUT, Answers, FirstAnswer, excluded, sendable, with_headers
 from ..rules import Exchange, Finding, Rule, judge
 from ..rules.app_trap import own_errors, told
 from ..rules.engine import HISTORY
@@ -265,7 +265,11 @@ class Exploration:
         self.changed: tuple[Request, int, str] | None = None
         #: Sequences stop drawing once the examples reach this (see :func:`generate`).
         self.sequence_end = examples
-        self.requests = strategies.requests(paths=paths, raw_bytes=options.raw_bytes)
+        # Under --read-only, the safe methods alone, GET first (Hypothesis shrinks to it).
+        methods = [m for m in strategies.STANDARD_METHODS if sendable(m, read_only=True)]
+        self.requests = strategies.requests(
+            methods=methods if options.read_only else None, paths=paths, raw_bytes=options.raw_bytes
+        )
         self.configs = strategies.server_configs(script_names=options.script_names, base=base)
 
     def tell(self, request: Request, config: ServerConfig, transport: str) -> None:
@@ -473,7 +477,12 @@ class Examples:
         asks a first 200 to GET the questions that follow it
         (:mod:`wsgicheck.explore.sequences`)."""
         run, collector = self.run, self.collector
-        if self.timeouts.skips(request) or excluded(request.target, run.options.exclude_paths):
+        options = run.options
+        if (
+            self.timeouts.skips(request)
+            or excluded(request.target, options.exclude_paths)
+            or not sendable(request.method, read_only=options.read_only)
+        ):
             return request, None, []
         if self.limit is not None and collector.examples >= self.limit:
             # Only shrinking comes this far: no pass draws anywhere near it.
@@ -611,7 +620,9 @@ class Examples:
         """Requests that learn from the answers (:mod:`wsgicheck.explore.explorer`), one at a
         time until a rule breaks, the budget is spent, or the drawn length is reached."""
         run = self.run
-        explorer = Explorer(run.paths, run.requests, learned=run.learned)
+        explorer = Explorer(
+            run.paths, run.requests, learned=run.learned, read_only=run.options.read_only
+        )
         sent: list[Request] = []
         exchanges: list[Exchange] = []
         same: dict[Request, Exchange] = {}
@@ -650,6 +661,7 @@ class Examples:
             self.sequence(data, config)
 
         key = f"{target}|{options.transports}|{options.script_names}|{options.raw_bytes}"
+        key += "|read-only" if options.read_only else ""  # other methods drawn from one choice
         hypothesis_hooks.add_to_database_key(example, key.encode())
         hypothesis_hooks.add_to_database_key(sequence, (key + "|sequences").encode())
         return example, sequence
@@ -752,7 +764,11 @@ def generate(
     budget = run.examples
     example, sequence = examples.tests(target)
     # The fixed examples first: every common request shape, under each server choice.
-    fixed = corpus(run.paths, script_names=options.script_names, base=run.base)
+    fixed = [
+        (request, config)
+        for request, config in corpus(run.paths, script_names=options.script_names, base=run.base)
+        if sendable(request.method, read_only=options.read_only)
+    ]
     for request, config in fixed if options.corpus else []:
         if collector.examples >= budget or timeouts.stopped:
             break

@@ -33,6 +33,7 @@ from ..model import grammar
 from ..model.learned import made
 from ..model.request import Framing, From, InvalidRequest, LearnedField, Request
 from ..model.response import Response
+from ..results.scope import sendable
 from . import vocabulary
 from .pieces import TEXT
 
@@ -354,9 +355,13 @@ class Explorer:
         *,
         host: str = "localhost",
         learned: Learned | None = None,
+        read_only: bool = False,
     ) -> None:
-        """``learned`` is where to start from (what discovery learned), copied."""
+        """``learned`` is where to start from (what discovery learned), copied;
+        ``read_only`` leaves out the forms and the methods ``Allow`` names that are not safe
+        (``--read-only``)."""
         self.learned = learned.copy() if learned is not None else Learned()
+        self.read_only = read_only
         for path in paths or ["/"]:
             _add(self.learned.targets, path)
         self.fresh = fresh
@@ -375,8 +380,8 @@ class Explorer:
             "conditional": bool(learned.validators),
             "cookie": bool(learned.cookies),
             "follow": bool(learned.locations),
-            "form": bool(learned.forms),
-            "allowed": bool(learned.allowed),
+            "form": bool(self._forms()),
+            "allowed": bool(self._allowed_methods()),
         }
         return [move for move in MOVES if ready[move]]
 
@@ -481,8 +486,20 @@ class Explorer:
         cookie = (("Cookie", self._cookies()),) if self.learned.cookies else ()
         return Request(target=target, headers=self._host(*cookie))
 
+    def _forms(self) -> tuple[Form, ...]:
+        """The forms learned that the run may submit."""
+        read_only = self.read_only
+        return tuple(f for f in self.learned.forms if sendable(f.method, read_only=read_only))
+
+    def _allowed_methods(self) -> list[tuple[str, tuple[str, ...]]]:
+        """Per target, the methods its ``Allow`` named that the run may send."""
+        read_only = self.read_only
+        found = sorted(self.learned.allowed.items())
+        sent = [(t, tuple(m for m in ms if sendable(m, read_only=read_only))) for t, ms in found]
+        return [(target, methods) for target, methods in sent if methods]
+
     def _form(self, draw: Draw) -> Request:
-        form: Form = draw(_sampled(tuple(self.learned.forms)))
+        form: Form = draw(_sampled(self._forms()))
         self._needs.append(f"form {form}")
         values = [
             (name, value if name in form.hidden else draw(st.one_of(st.just(value), _FORM_TEXT)))
@@ -514,7 +531,7 @@ class Explorer:
         )
 
     def _allowed(self, draw: Draw) -> Request:
-        target, methods = draw(_sampled(tuple(sorted(self.learned.allowed.items()))))
+        target, methods = draw(_sampled(tuple(self._allowed_methods())))
         self._needs.append(f"allow {target}")
         method = draw(_sampled(methods))
         if method not in _BODY_METHODS:

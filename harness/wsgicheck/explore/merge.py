@@ -136,6 +136,7 @@ def _too_few(answers: Answers, options: RunOptions) -> list[str]:
     why = "the rest were never sent"
     if options.exclude_paths:
         why = f"--exclude-path {' '.join(options.exclude_paths)} left no other request to send"
+        why += " (with --read-only)" if options.read_only else ""
     sent = answers.total
     return [
         f"only {sent} of the {options.examples} requests the run set out to send reached the "

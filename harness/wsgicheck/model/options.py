@@ -77,6 +77,9 @@ class RunOptions:
     headers: tuple[tuple[str, str], ...] = ()
     #: Paths the run never sends a request to (``--exclude-path``): globs or path prefixes.
     exclude_paths: tuple[str, ...] = ()
+    #: Send only the safe methods (``--read-only``: GET, HEAD, OPTIONS, TRACE, RFC 9110
+    #: §9.2.1), none that asks the app to change what it holds.
+    read_only: bool = False
     #: Spend a share of the examples on sequences that learn from the answers
     #: (:mod:`wsgicheck.explore.explorer`).
     sequences: bool = True

@@ -114,7 +114,8 @@ def render(run: RunResult, color: bool) -> str:
         + (f"profile {_e(options.profile)} · " if options.profile is not None else "")
         + f"{run.examples} examples · {run.duration:.1f}s"
         + (f" · transports {_e(options.transports)}" if options.transports is not None else "")
-        + f"{' · strict' if options.strict else ''}</p>",
+        + f"{' · strict' if options.strict else ''}"
+        + f"{' · read-only' if options.read_only else ''}</p>",
         f'<p class="meta">paths tried: {_e(", ".join(run.paths) or "-")}</p>',
         f'<p id="verdict" class="verdict {"fail" if failed else "pass"}">'
         f"{_e(common.headline(run))}</p>",

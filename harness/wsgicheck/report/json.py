@@ -53,6 +53,7 @@ def data(run: RunResult) -> dict[str, Any]:
         "seed": run.seed,
         "profile": run.options.profile,
         "strict": run.options.strict,
+        "read_only": run.options.read_only,
         "transports": run.options.transports,
         "examples": run.examples,
         "replayed_examples": run.replayed_examples,

@@ -147,6 +147,7 @@ def _properties(suite: ET.Element, run: RunResult) -> None:
         "examples": str(run.examples),
         "transports": run.options.transports,
         "strict": str(run.options.strict).lower(),
+        "read_only": str(run.options.read_only).lower(),
     }
     for name, value in values.items():
         if value is not None:  # a probe has no profile and none of wsgicheck's transports

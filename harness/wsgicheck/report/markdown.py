@@ -96,7 +96,8 @@ def render(run: RunResult, color: bool) -> str:
         + (f"profile {md(options.profile)} · " if options.profile is not None else "")
         + f"{run.examples} examples"
         + (f" · transports {md(options.transports)}" if options.transports is not None else "")
-        + (" · strict" if options.strict else ""),
+        + (" · strict" if options.strict else "")
+        + (" · read-only" if options.read_only else ""),
         "",
     ]
     shown = [f for f in run.failures.values() if common.failure_kind(run, f) is not Verdict.KNOWN]

@@ -169,6 +169,7 @@ def data(run: RunResult) -> dict[str, Any]:
                     **({"profile": run.options.profile} if run.options.profile is not None else {}),
                     "examples": run.examples,
                     "strict": run.options.strict,
+                    "read_only": run.options.read_only,
                 },
             }
         ],

@@ -64,7 +64,8 @@ def layout(run: RunResult, color: bool, verbosity: int = 0) -> str:
             + (f"{run.replayed_examples} replayed · " if run.replayed_examples else "")
             + f"{run.duration:.1f}s"
             + (f" · transports: {options.transports}" if options.transports is not None else "")
-            + (" · strict" if options.strict else ""),
+            + (" · strict" if options.strict else "")
+            + (" · read-only" if options.read_only else ""),
             indent="  ",
         ),
         *wrap(f"paths tried: {show(', '.join(run.paths)) or '-'}", indent="  ", more="    "),

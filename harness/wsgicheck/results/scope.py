@@ -22,7 +22,15 @@ from ..model import grammar
 from ..model.extra import RAISED, REPLACED
 from ..model.request import FRAMING_HEADERS, Request
 
-__all__ = ["OTHER_PATHS", "Answers", "excluded", "parse_header", "statuses_text", "with_headers"]
+__all__ = [
+    "OTHER_PATHS",
+    "Answers",
+    "excluded",
+    "parse_header",
+    "sendable",
+    "statuses_text",
+    "with_headers",
+]
 
 Field = tuple[str, str]
 
@@ -79,6 +87,13 @@ def excluded(target: str, patterns: Sequence[str]) -> bool:
             if form in (pattern, stem) or form.startswith(stem + "/"):
                 return True
     return False
+
+
+def sendable(method: str, *, read_only: bool) -> bool:
+    """Whether a run may send a request of ``method``: any, or under ``--read-only`` only
+    a safe one (RFC 9110 §9.2.1: GET, HEAD, OPTIONS, TRACE), which asks the app to change
+    nothing it holds. Safe is what the method means: an app may still change on a GET."""
+    return not read_only or method in grammar.SAFE_METHODS
 
 
 #: The row :class:`Answers` counts paths under once it holds :data:`MAX_PATHS` of them.
