@@ -401,6 +401,89 @@ def test_target_definition_follows_imports_to_the_line_that_binds_the_app(
     assert target_definition("starpkg_locations:missing") is None
 
 
+def _package(root: Path, name: str, files: dict[str, str]) -> Path:
+    package = root / name
+    for relative, text in files.items():
+        (package / relative).parent.mkdir(parents=True, exist_ok=True)
+        (package / relative).write_text(text, encoding="utf-8")
+    return package
+
+
+def test_target_definition_follows_only_imports_that_brought_the_app(tmp_path: Path) -> None:
+    """The review of 2026-12-06: a branch not taken, a star import that does not export the
+    name, an ``if __name__ == "__main__":`` rebinding, and a star import after the binding
+    that rebinds it, each once gave a line that does not bind the app; and following an
+    import into a module never imported ran its package's code."""
+    marker = tmp_path / "compat_imported"
+    made = "def make():\n    return lambda e, s: []\n"
+    _package(
+        tmp_path,
+        "branchpkg_loc",
+        {
+            "__init__.py": (
+                "try:\n    from .fast import app\nexcept ImportError:\n"
+                "    from .compat.slow import app\n"
+            ),
+            "fast.py": f"{made}\napp = make()\n",
+            "compat/__init__.py": f"open({str(marker)!r}, 'w').close()\nraise RuntimeError\n",
+            "compat/slow.py": f"{made}\napp = make()\n",
+        },
+    )
+    _package(
+        tmp_path,
+        "decoypkg_loc",
+        {
+            "__init__.py": "from .real import *\nfrom .decoy import *\n",
+            "real.py": f"{made}\napp = make()\n",
+            "decoy.py": '__all__ = ["helper"]\nhelper = 1\napp = "not the app"\n',
+        },
+    )
+    _package(
+        tmp_path,
+        "mainpkg_loc",
+        {
+            "__init__.py": "from .core import app\n",
+            "core.py": f'{made}\napp = make()\nif __name__ == "__main__":\n    app = None\n',
+        },
+    )
+    _package(
+        tmp_path,
+        "overpkg_loc",
+        {
+            "__init__.py": f"{made}\napp = make()\nfrom .override import *\n",
+            "override.py": "app = lambda e, s: []\n",
+        },
+    )
+    # Modules that star-import each other: each is read once, not once per path.
+    ring = {
+        f"m{i}.py": "".join(f"from .m{j} import *\n" for j in range(6) if j != i) for i in range(6)
+    }
+    _package(
+        tmp_path,
+        "ringpkg_loc",
+        {
+            "__init__.py": "from .core import *\nfrom .m0 import *\n",
+            "core.py": "app = lambda e, s: []\n",
+            **ring,
+        },
+    )
+    expected = {
+        "branchpkg_loc:app": ("branchpkg_loc/fast.py", 4),
+        "decoypkg_loc:app": ("decoypkg_loc/real.py", 4),
+        "mainpkg_loc:app": ("mainpkg_loc/core.py", 4),
+        "overpkg_loc:app": ("overpkg_loc/override.py", 1),
+        "ringpkg_loc:app": ("ringpkg_loc/core.py", 1),
+    }
+    found = {}
+    for spec in expected:
+        load_target(f"{tmp_path / spec.partition(':')[0] / '__init__.py'}:app")
+        where = target_definition(spec)
+        assert where is not None, spec
+        found[spec] = (Path(where.file).relative_to(tmp_path).as_posix(), where.line)
+    assert found == expected
+    assert not marker.exists()
+
+
 CHANGED_NOT_BOUND = """\
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix

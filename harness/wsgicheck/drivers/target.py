@@ -20,6 +20,7 @@ import sys
 import traceback
 import warnings
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import FunctionType, MethodType, ModuleType
 from typing import Any
@@ -89,6 +90,9 @@ def target_definition(spec: str) -> Location | None:
     Where an app is an object of a library's class, this is the line that stands for it:
     a statement at module level, so its function is ``<module>``. Read from the modules'
     source, so any module already imported (or importable) works, without running it again.
+    An import is followed only into a module already imported whose name holds the object
+    TARGET's module holds (a branch not taken, a star import that does not export the name,
+    a module never imported are passed over), and nothing is imported to follow it.
     """
     try:
         source, attribute = _split(spec)
@@ -102,55 +106,92 @@ def target_definition(spec: str) -> Location | None:
         file, module_name = _module_file(source), source
     if file is None:
         return None
+    parsed: dict[str, list[_Bound]] = {}
+    namespace = _namespace(module_name)
     if attribute is None:
-        present = _namespace(module_name) or _parsed(file)[0]
+        bound = {name for _, names in _statements(file, parsed) for name in names or ()}
+        present = namespace or bound
         attribute = next((name for name in DEFAULT_NAMES if name in present), DEFAULT_NAMES[0])
-    return _binding(attribute.removesuffix("()").partition(".")[0], file, module_name)
+    name = attribute.removesuffix("()").partition(".")[0]
+    wanted = namespace.get(name, _UNKNOWN)
+    return _binding(name, file, module_name, _Search(wanted, parsed))
 
 
-#: Imports followed at most from TARGET's module to the line that binds the name.
-_MAX_HOPS = 8
+#: The object a followed import must bring, when TARGET's module is not imported.
+_UNKNOWN = object()
+#: (file, name) pairs looked at, at most, following imports from TARGET's module.
+_MAX_LOOKS = 64
+#: A module-level statement and the names it binds (None: ``from ... import *``).
+_Bound = tuple[ast.stmt, tuple[str, ...] | None]
 
 
-def _binding(
-    name: str, file: str, module_name: str | None, hops: int = _MAX_HOPS
-) -> Location | None:
-    """The line that binds ``name`` in ``file`` (module ``module_name``, when known),
-    followed through ``from ... import`` to the module the name comes from."""
-    bound, stars = _parsed(file)
-    statement = bound.get(name)
-    if statement is None:
-        for star in reversed(stars):  # the last one imported wins
-            origin = _imported_from(star, file, module_name) if hops else None
-            found = origin and _binding(name, *origin, hops - 1)
-            if found:
-                return found
+@dataclass(slots=True)
+class _Search:
+    """One search for the line binding an app: the object it is, the files read, the
+    (file, name) pairs looked at."""
+
+    wanted: object
+    parsed: dict[str, list[_Bound]]
+    seen: set[tuple[str, str]] = field(default_factory=set)
+
+
+def _binding(name: str, file: str, module_name: str | None, search: _Search) -> Location | None:
+    """The line that binds ``name`` in ``file`` (module ``module_name``, when known): the
+    last statement that does, where an import among them brings ``search.wanted``,
+    followed into the module it comes from."""
+    if (file, name) in search.seen or len(search.seen) >= _MAX_LOOKS:
         return None
-    if isinstance(statement, ast.ImportFrom) and hops:
-        origin = _imported_from(statement, file, module_name)
-        original = next(
-            (alias.name for alias in statement.names if (alias.asname or alias.name) == name), name
-        )
-        found = origin and _binding(original, *origin, hops - 1)
-        if found:
-            return found
-    return Location(file, statement.lineno, "<module>")
+    search.seen.add((file, name))
+    for statement, names in reversed(_statements(file, search.parsed)):
+        if names is not None and name not in names:
+            continue
+        if isinstance(statement, ast.ImportFrom):
+            original = name
+            if names is not None:  # from X import name [as other]
+                original = next(
+                    (a.name for a in statement.names if (a.asname or a.name) == name), name
+                )
+            origin = _imported_from(statement, file, module_name)
+            if origin is None or not _brings(
+                origin[2], original, search.wanted, star=names is None
+            ):
+                continue  # a module not imported (a branch not taken), or not this object
+            found = _binding(original, origin[0], origin[1], search)
+            return found or Location(file, statement.lineno, "<module>")
+        return Location(file, statement.lineno, "<module>")
+    return None
 
 
-def _parsed(file: str) -> tuple[dict[str, ast.stmt], tuple[ast.ImportFrom, ...]]:
-    """The module-level bindings of ``file`` (:func:`_bindings`), and its ``import *``s;
-    none when it cannot be read or parsed."""
-    try:
-        tree = ast.parse(Path(file).read_bytes())
-    except (OSError, SyntaxError, ValueError):
-        return {}, ()
-    return _bindings(tree)
+def _brings(namespace: dict[str, Any], name: str, wanted: object, *, star: bool) -> bool:
+    """Whether an import of ``name`` from a module holding ``namespace`` brings ``wanted``
+    (any object, when not known); by ``import *``, only a name the module exports."""
+    if star:
+        exported = namespace.get("__all__")
+        if isinstance(exported, list | tuple):
+            if name not in exported:
+                return False
+        elif name.startswith("_"):
+            return False
+    return name in namespace and (wanted is _UNKNOWN or namespace[name] is wanted)
+
+
+def _statements(file: str, parsed: dict[str, list[_Bound]]) -> list[_Bound]:
+    """The module-level statements of ``file`` that bind names, in source order, each with
+    the names it binds (:func:`_bindings`), read once per search; none when it cannot be
+    read or parsed."""
+    if file not in parsed:
+        try:
+            parsed[file] = _bindings(ast.parse(Path(file).read_bytes()))
+        except (OSError, SyntaxError, ValueError, RecursionError):
+            parsed[file] = []
+    return parsed[file]
 
 
 def _imported_from(
     statement: ast.ImportFrom, file: str, module_name: str | None
-) -> tuple[str, str] | None:
-    """The file and name of the module a ``from ... import`` in ``file`` reads, or None."""
+) -> tuple[str, str, dict[str, Any]] | None:
+    """The file, name and names of the module a ``from ... import`` in ``file`` reads,
+    when that module is imported already (never importing it), or None."""
     wanted = statement.module or ""
     if statement.level:
         if module_name is None:
@@ -162,8 +203,11 @@ def _imported_from(
             wanted = importlib.util.resolve_name("." * statement.level + wanted, package)
         except (ImportError, ValueError):
             return None
-    origin = _module_file(wanted)
-    return None if origin is None else (origin, wanted)
+    namespace = _namespace(wanted)
+    origin = namespace.get("__file__")
+    if not isinstance(origin, str) or not os.path.isfile(origin):
+        return None
+    return origin, wanted, namespace
 
 
 def _module_file(name: str) -> str | None:
@@ -173,7 +217,7 @@ def _module_file(name: str) -> str | None:
     if not isinstance(file, str):
         try:
             found = importlib.util.find_spec(name)
-        except (ImportError, ValueError):
+        except Exception:  # a parent package's import failed: no file to read
             found = None
         file = getattr(found, "origin", None)
     return file if isinstance(file, str) and os.path.isfile(file) else None
@@ -255,12 +299,13 @@ def _class_line(kind: type) -> int:
         return 1
 
 
-def _bindings(tree: ast.Module) -> tuple[dict[str, ast.stmt], tuple[ast.ImportFrom, ...]]:
-    """The last statement at module level binding each name of a module, also inside a
+def _bindings(tree: ast.Module) -> list[_Bound]:
+    """The statements at module level that bind names, in source order, also inside a
     ``with``, ``if``, ``try`` or loop there (``with Configurator() as config: app =
-    config.make_wsgi_app()``), never inside a function or class; and its ``import *``s."""
-    bound: dict[str, ast.stmt] = {}
-    stars: list[ast.ImportFrom] = []
+    config.make_wsgi_app()``), never inside a function or class or an ``if __name__ ==
+    "__main__":`` block (which an import does not run); each with the names it binds,
+    None for ``from ... import *``."""
+    bound: list[_Bound] = []
     for statement in _module_level(tree.body):
         names: list[str] = []
         if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
@@ -270,12 +315,12 @@ def _bindings(tree: ast.Module) -> tuple[dict[str, ast.stmt], tuple[ast.ImportFr
             for target in targets:
                 names += _bound_names(target)
         elif isinstance(statement, ast.ImportFrom) and statement.names[0].name == "*":
-            stars.append(statement)
+            bound.append((statement, None))
         elif isinstance(statement, ast.Import | ast.ImportFrom):
             names = [(alias.asname or alias.name).partition(".")[0] for alias in statement.names]
-        for each in names:
-            bound[each] = statement
-    return bound, tuple(stars)
+        if names:
+            bound.append((statement, tuple(names)))
+    return bound
 
 
 def _bound_names(target: ast.expr) -> list[str]:
@@ -292,17 +337,32 @@ def _bound_names(target: ast.expr) -> list[str]:
 
 
 def _module_level(statements: list[ast.stmt]) -> Iterator[ast.stmt]:
-    """Every statement that runs at module level, in source order."""
+    """Every statement that may run at module level when the module is imported, in
+    source order."""
     for statement in statements:
         yield statement
         if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
             continue
-        for field in ("body", "orelse", "finalbody"):
-            inner = getattr(statement, field, None)
+        main = _is_main_test(statement)
+        for part in ("orelse",) if main else ("body", "orelse", "finalbody"):
+            inner = getattr(statement, part, None)
             if isinstance(inner, list):
                 yield from _module_level(inner)
         for handler in getattr(statement, "handlers", None) or []:
             yield from _module_level(handler.body)
+
+
+def _is_main_test(statement: ast.stmt) -> bool:
+    """Whether ``statement`` is ``if __name__ == "__main__":`` (either way round)."""
+    if not isinstance(statement, ast.If) or not isinstance(statement.test, ast.Compare):
+        return False
+    test = statement.test
+    if len(test.ops) != 1 or not isinstance(test.ops[0], ast.Eq):
+        return False
+    sides = [test.left, test.comparators[0]]
+    return any(isinstance(e, ast.Name) and e.id == "__name__" for e in sides) and any(
+        isinstance(e, ast.Constant) and e.value == "__main__" for e in sides
+    )
 
 
 def _split(spec: str) -> tuple[str, str | None]:
