@@ -375,6 +375,26 @@ def test_read_only_sends_only_the_safe_methods(tmp_path: Path) -> None:
     assert methods == {"GET", "HEAD", "OPTIONS", "TRACE"}
 
 
+def test_an_app_that_takes_only_post_under_read_only_is_told_why_it_was_not_judged() -> None:
+    """The review of 2026-12-06: the refusal's advice (-H, --path) could not help a run
+    that --read-only kept from the one method the app takes."""
+
+    def post_only(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        if environ["REQUEST_METHOD"] != "POST":
+            start_response("405 Method Not Allowed", [("Allow", "POST"), ("Content-Length", "0")])
+            return []
+        start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")])
+        return [b"ok"]
+
+    options = RunOptions(database=None, seed=3, max_examples=30, read_only=True)
+    result = run(post_only, options)
+    assert set(result.failures) == {"HARNESS-ALL-REFUSED"}
+    message = result.failures["HARNESS-ALL-REFUSED"].finding.message
+    assert "got 405 Method Not Allowed (Allow: POST)" in message
+    assert "--read-only sends GET, HEAD, OPTIONS and TRACE alone" in message
+    assert not run(post_only, replace(options, read_only=False)).failures
+
+
 def test_read_only_is_shown_and_read_from_every_source(tmp_path: Path) -> None:
     (tmp_path / "inviting.py").write_text(INVITING_APP, encoding="utf-8")
     (tmp_path / "pyproject.toml").write_text("[tool.wsgicheck]\nread_only = true\n")

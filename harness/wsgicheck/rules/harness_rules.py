@@ -12,6 +12,7 @@ from collections.abc import Iterator, Mapping
 from ..model.events import StartResponseCalled, TimedOut
 from ..model.extra import ANSWERED, RAISED, REPLACED, SUCCEEDED
 from ..model.grammar import SAFE_METHODS
+from ..model.untrusted import show
 from .app_trap import own_errors
 from .exchange import Exchange
 from .registry import Binding, Finding, Level, Rule, rule
@@ -214,6 +215,10 @@ _REFUSAL_HINTS = {
     "-H 'Authorization: …' or -H 'Cookie: sessionid=…'",
     "404": "the app serves none of the paths tried: pass the ones it serves with --path "
     "(--path /api/items, say)",
+    "405": "the app takes none of the methods tried on the paths tried: name the paths it "
+    "serves with --path; and a run with --read-only sends GET, HEAD, OPTIONS and TRACE alone, "
+    "so an app that takes only other methods there (its Allow field names them) is judged "
+    "only without it",
     "421": "the app does not serve this Host: pass the host it expects, -H 'Host: example.com'",
     "501": "the app implements none of the methods tried: name the paths it serves with "
     "--path (--path /api/items, say), so that the methods it implements are tried there",
@@ -290,10 +295,12 @@ def all_refused(self: Rule, ex: Exchange) -> Iterator[Finding]:
     hint = _REFUSAL_HINTS.get(
         status, "pass what the app needs with -H 'Name: value' and the paths it serves with --path"
     )
+    allow = ex.response.header("Allow") if reason else None
     yield self.finding(
         ex,
         f"every one of the {count} requests the app answered got {status}"
         + (f" {reason}" if reason else "")
+        + (f" (Allow: {show(allow, limit=80)})" if status == "405" and allow is not None else "")
         + f" ({paths} path{'s' if paths != 1 else ''}): no request got past that refusal, so "
         f"no rule saw the app behind it; {hint}",
     )
