@@ -639,7 +639,27 @@ def test_sarif_puts_the_finding_on_the_apps_line(
         "uriBaseId": "SRCROOT",
     }
     assert physical["region"] == {"startLine": 11}
+    assert result["locations"][0]["logicalLocations"] == [{"name": "app", "kind": "function"}]
     assert "baselineState" not in result
+
+
+def test_sarif_names_a_function_but_not_a_modules_own_line(broken: RunResult) -> None:
+    """A lambda is a function ("<lambda>", as a traceback names it); the line that binds an
+    app at module level (Flask(...)) is none."""
+    lines = {"<lambda>": [{"name": "<lambda>", "kind": "function"}], "<module>": None}
+    for function, logical in lines.items():
+        (failure,) = broken.failures.values()
+        assert failure.finding.where is not None
+        where = failure.finding.where._replace(function=function)
+        moved = dataclasses.replace(
+            failure, finding=dataclasses.replace(failure.finding, where=where)
+        )
+        log = json.loads(report.render(_with(broken, failures={failure.rule.id: moved}), "sarif"))
+        (result,) = log["runs"][0]["results"]
+        assert result["locations"][0].get("logicalLocations") == logical
+        text = report.render(_with(broken, failures={failure.rule.id: moved}), "text")
+        assert f" in {function}\n" in text
+        assert f"{function}()" not in text
 
 
 def test_sarif_outside_the_repository_uses_a_file_uri(

@@ -83,7 +83,7 @@ def _locations(run: RunResult, failure: Failure, root: Path) -> list[dict[str, A
             "region": {"startLine": max(where.line, 1)},
         }
     }
-    if not where.function.startswith("<"):  # a function's, not a module's own line
+    if where.function != "<module>":  # a function's line, not a module's own
         location["logicalLocations"] = [{"name": show(where.function), "kind": "function"}]
     return [location]
 
