@@ -636,8 +636,11 @@ class Examples:
                 done, exchange, found = self.send(
                     request, config, tuple(sent), exchanges, previous=same.get(request)
                 )
-                sent.append(done)
                 if exchange is not None:
+                    # Only what went out: one the run may not send (--exclude-path,
+                    # --read-only) or did not (a target that timed out) is no request
+                    # "before" a failure, for a replay to send.
+                    sent.append(done)
                     exchanges.append(exchange)
                     same[request] = exchange
                     explorer.learned.learn(

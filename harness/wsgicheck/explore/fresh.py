@@ -1,9 +1,10 @@
 """Clean processes for the replays on the app loaded afresh (:mod:`wsgicheck.explore.confirm`).
 
-Each try loads the app anew, up to twenty a run. A new interpreter for each paid for Python,
-wsgicheck and Hypothesis before the app's own import: about 0.4 s a try, more than a Flask
-app takes to load. Here one interpreter is spawned clean (never a fork of the run's process,
-whose modules and threads, pytest's among them, a fresh app must not see). It imports what
+Each try loads the app anew, as many as the confirming budget (30 s) allows. A new
+interpreter for each paid for Python, wsgicheck and Hypothesis before the app's own
+import: about 0.4 s a try, more than a Flask app takes to load. Here one interpreter is
+spawned clean (never a fork of the run's process, whose modules and threads, pytest's
+among them, a fresh app must not see). It imports what
 a try runs, never loads an app, and forks a child for each try. The child loads the app, as
 a new interpreter would, and writes its answer into a pipe of its own; it leads a session
 of its own, killed as soon as its answer is there or its time is up, with whatever the app
