@@ -388,7 +388,11 @@ def test_every_failing_app_rule_is_replayed_within_the_budget(tmp_path: Path) ->
         "APP-SINGLE-FIELDS",
     )
     fresh = {rule_id: each.fresh for rule_id, each in result.failures.items()}
-    assert fresh == dict.fromkeys(broken, True)
+    # Every failure replayed, and failing again. (Which of the rules on a 304 show besides
+    # these depends on the requests drawn: the full suite under coverage, once, on a busy
+    # machine, also met APP-304-CONDITIONAL, which the same seed alone does not.)
+    assert set(broken) <= set(fresh)
+    assert set(fresh.values()) == {True}
     # Met after other requests, and shown after none: it fails alone on a fresh app.
     assert result.failures["APP-IF-NONE-MATCH"].before == ()
 
