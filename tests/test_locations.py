@@ -484,6 +484,88 @@ def test_target_definition_follows_only_imports_that_brought_the_app(tmp_path: P
     assert not marker.exists()
 
 
+def test_target_definition_never_runs_a_lazy_module_nor_names_a_branch_not_taken(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The second review of 2026-12-06: reading a lazily loaded module's namespace ran it
+    (its exception lost the run); a rebinding on a condition that did not hold, or an
+    ``except ImportError`` fallback, was named for the app; ``__all__`` in a sequence
+    other than a list was not read; a file too deep to parse raised MemoryError."""
+    made = "def make():\n    return lambda e, s: []\n"
+    ran = tmp_path / "heavy_ran"
+    _package(
+        tmp_path,
+        "lazypkg_loc",
+        {
+            "__init__.py": (
+                "import importlib.util, sys\n"
+                "spec = importlib.util.find_spec('lazypkg_loc.heavy')\n"
+                "spec.loader = importlib.util.LazyLoader(spec.loader)\n"
+                "heavy = importlib.util.module_from_spec(spec)\n"
+                "sys.modules['lazypkg_loc.heavy'] = heavy\n"
+                "spec.loader.exec_module(heavy)\n"
+            ),
+            "heavy.py": f"open({str(ran)!r}, 'w').close()\nraise RuntimeError('needs a GPU')\n",
+            "web.py": (
+                f"import os\n{made}\napp = make()\n"
+                "if os.environ.get('USE_HEAVY'):\n    from lazypkg_loc.heavy import app\n"
+            ),
+        },
+    )
+    _package(
+        tmp_path,
+        "proxypkg_loc",
+        {
+            "__init__.py": "",
+            "proxy.py": "class ProxyFix:\n    def __init__(self, app):\n        self.app = app\n",
+            "web.py": (
+                "import os\nfrom .proxy import ProxyFix\n\n\nclass Flask:\n"
+                "    def __init__(self, name):\n        self.name = name\n\n\n"
+                "app = Flask(__name__)\nif os.environ.get('BEHIND_PROXY_LOC'):\n"
+                "    app = ProxyFix(app)\n"
+            ),
+            "fallback.py": (
+                "try:\n    from .web import app\nexcept ImportError:\n    app = None\n"
+            ),
+            "views.py": "from collections import UserList\nfrom .web import app\n"
+            "__all__ = UserList(['index'])\nindex = 1\n",
+            "starred.py": "from .web import app\nfrom .views import *\n",
+        },
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    found = {}
+    for spec in (
+        "lazypkg_loc.web:app",
+        "proxypkg_loc.web:app",
+        "proxypkg_loc.fallback:app",
+        "proxypkg_loc.starred:app",
+    ):
+        importlib.import_module(spec.partition(":")[0])
+        where = app_location(object(), spec)
+        assert where is not None, spec
+        found[spec] = (Path(where.file).relative_to(tmp_path).as_posix(), where.line)
+    web = ("proxypkg_loc/web.py", 10)
+    assert found == {
+        "lazypkg_loc.web:app": ("lazypkg_loc/web.py", 5),
+        "proxypkg_loc.web:app": web,
+        "proxypkg_loc.fallback:app": web,
+        "proxypkg_loc.starred:app": web,
+    }
+    assert not ran.exists()
+    # Where the condition held, the rebinding is the app's line.
+    monkeypatch.setenv("BEHIND_PROXY_LOC", "1")
+    for name in ("proxypkg_loc.web", "proxypkg_loc"):
+        monkeypatch.delitem(sys.modules, name)
+    importlib.import_module("proxypkg_loc.web")
+    assert target_definition("proxypkg_loc.web:app") == Location(
+        str(tmp_path / "proxypkg_loc" / "web.py"), 12, "<module>"
+    )
+    # A file too deep for the parser: no place, and nothing raised.
+    deep = tmp_path / "deep_loc.py"
+    deep.write_text("app = " + "not " * 200_000 + "x\n", encoding="utf-8")
+    assert target_definition(f"{deep}:app") is None
+
+
 CHANGED_NOT_BOUND = """\
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix

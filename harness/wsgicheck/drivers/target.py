@@ -28,6 +28,8 @@ from typing import Any
 from ..core.invoke import WSGIApp
 from ..model.errors import TargetError
 from ..model.events import Location, is_library
+from ..model.locations import module_names
+from ..model.untrusted import class_name
 
 __all__ = ["app_location", "load_target", "source_root", "target_definition"]
 
@@ -109,7 +111,7 @@ def target_definition(spec: str) -> Location | None:
     parsed: dict[str, list[_Bound]] = {}
     namespace = _namespace(module_name)
     if attribute is None:
-        bound = {name for _, names in _statements(file, parsed) for name in names or ()}
+        bound = {name for _, names, _ in _statements(file, parsed) for name in names or ()}
         present = namespace or bound
         attribute = next((name for name in DEFAULT_NAMES if name in present), DEFAULT_NAMES[0])
     name = attribute.removesuffix("()").partition(".")[0]
@@ -121,8 +123,9 @@ def target_definition(spec: str) -> Location | None:
 _UNKNOWN = object()
 #: (file, name) pairs looked at, at most, following imports from TARGET's module.
 _MAX_LOOKS = 64
-#: A module-level statement and the names it binds (None: ``from ... import *``).
-_Bound = tuple[ast.stmt, tuple[str, ...] | None]
+#: A module-level statement, the names it binds (None: ``from ... import *``), and whether
+#: it runs only on a condition.
+_Bound = tuple[ast.stmt, tuple[str, ...] | None, bool]
 
 
 @dataclass(slots=True)
@@ -138,11 +141,15 @@ class _Search:
 def _binding(name: str, file: str, module_name: str | None, search: _Search) -> Location | None:
     """The line that binds ``name`` in ``file`` (module ``module_name``, when known): the
     last statement that does, where an import among them brings ``search.wanted``,
-    followed into the module it comes from."""
+    followed into the module it comes from. A statement that runs on a condition and
+    cannot be shown to have made the object (``if BEHIND_PROXY: app = ProxyFix(app)``)
+    is passed over for an earlier one that shows it did (``app = Flask(...)``); with two
+    or more that may have, none is named."""
     if (file, name) in search.seen or len(search.seen) >= _MAX_LOOKS:
         return None
     search.seen.add((file, name))
-    for statement, names in reversed(_statements(file, search.parsed)):
+    maybe: list[ast.stmt] = []  # later statements that may have bound it, on a condition
+    for statement, names, conditional in reversed(_statements(file, search.parsed)):
         if names is not None and name not in names:
             continue
         if isinstance(statement, ast.ImportFrom):
@@ -158,20 +165,47 @@ def _binding(name: str, file: str, module_name: str | None, search: _Search) -> 
                 continue  # a module not imported (a branch not taken), or not this object
             found = _binding(original, origin[0], origin[1], search)
             return found or Location(file, statement.lineno, "<module>")
-        return Location(file, statement.lineno, "<module>")
-    return None
+        if _made(statement, search.wanted):
+            return Location(file, statement.lineno, "<module>")
+        if conditional:
+            maybe.append(statement)
+            continue
+        return None if maybe else Location(file, statement.lineno, "<module>")
+    return Location(file, maybe[0].lineno, "<module>") if len(maybe) == 1 else None
+
+
+def _made(statement: ast.stmt, wanted: object) -> bool:
+    """Whether ``statement`` shows it made ``wanted``: a call of its class (``app =
+    Flask(__name__)``), or the definition of the function or class it is."""
+    if wanted is _UNKNOWN:
+        return False
+    if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+        if isinstance(wanted, FunctionType):
+            return wanted.__code__.co_name == statement.name
+        return isinstance(wanted, type) and class_name(wanted) == statement.name
+    value = getattr(statement, "value", None)
+    if not isinstance(value, ast.Call):
+        return False
+    called = value.func
+    spelled = called.id if isinstance(called, ast.Name) else getattr(called, "attr", None)
+    return spelled is not None and spelled == class_name(type(wanted)).rpartition(".")[2]
 
 
 def _brings(namespace: dict[str, Any], name: str, wanted: object, *, star: bool) -> bool:
     """Whether an import of ``name`` from a module holding ``namespace`` brings ``wanted``
-    (any object, when not known); by ``import *``, only a name the module exports."""
+    (any object, when not known); by ``import *``, only a name the module exports: one its
+    ``__all__`` lists (any sequence, as ``import *`` takes), else one with no ``_`` first."""
     if star:
         exported = namespace.get("__all__")
-        if isinstance(exported, list | tuple):
-            if name not in exported:
+        if exported is None:
+            if name.startswith("_"):
                 return False
-        elif name.startswith("_"):
-            return False
+        else:
+            try:
+                if not any(type(each) is str and each == name for each in exported):
+                    return False
+            except Exception:  # an __all__ that cannot be read: not known to export it
+                return False
     return name in namespace and (wanted is _UNKNOWN or namespace[name] is wanted)
 
 
@@ -182,7 +216,7 @@ def _statements(file: str, parsed: dict[str, list[_Bound]]) -> list[_Bound]:
     if file not in parsed:
         try:
             parsed[file] = _bindings(ast.parse(Path(file).read_bytes()))
-        except (OSError, SyntaxError, ValueError, RecursionError):
+        except (Exception, MemoryError):  # unreadable, not Python, or too deep to parse
             parsed[file] = []
     return parsed[file]
 
@@ -225,14 +259,13 @@ def _module_file(name: str) -> str | None:
 
 def _namespace(name: str | None) -> dict[str, Any]:
     """The names module ``name`` holds, when it is imported (and a module), else none."""
-    module = sys.modules.get(name or "")
-    return module.__dict__ if isinstance(module, ModuleType) else {}
+    return module_names(sys.modules.get(name or ""))
 
 
 def _loaded_name(file: str) -> str | None:
     """The name ``file`` was imported under (a file TARGET's package's name for it)."""
     for name, module in list(sys.modules.items()):
-        if isinstance(module, ModuleType) and module.__dict__.get("__file__") == file:
+        if module_names(module).get("__file__") == file:
             return name
     return None
 
@@ -249,7 +282,12 @@ def app_location(app: object, target: str | None = None) -> Location | None:
         where = _defined_at(candidate)
         if where is not None and not is_library(where.file):
             return where
-    return target_definition(target) if target is not None else None
+    if target is None:
+        return None
+    try:
+        return target_definition(target)
+    except Exception:  # a place is a courtesy: none rather than a run lost to finding it
+        return None
 
 
 #: Wrappers followed at most (a ``__getattr__`` that answers every name has no end).
@@ -306,7 +344,7 @@ def _bindings(tree: ast.Module) -> list[_Bound]:
     "__main__":`` block (which an import does not run); each with the names it binds,
     None for ``from ... import *``."""
     bound: list[_Bound] = []
-    for statement in _module_level(tree.body):
+    for statement, conditional in _module_level(tree.body):
         names: list[str] = []
         if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
             names = [statement.name]
@@ -315,11 +353,11 @@ def _bindings(tree: ast.Module) -> list[_Bound]:
             for target in targets:
                 names += _bound_names(target)
         elif isinstance(statement, ast.ImportFrom) and statement.names[0].name == "*":
-            bound.append((statement, None))
+            bound.append((statement, None, conditional))
         elif isinstance(statement, ast.Import | ast.ImportFrom):
             names = [(alias.asname or alias.name).partition(".")[0] for alias in statement.names]
         if names:
-            bound.append((statement, tuple(names)))
+            bound.append((statement, tuple(names), conditional))
     return bound
 
 
@@ -336,20 +374,29 @@ def _bound_names(target: ast.expr) -> list[str]:
     return []
 
 
-def _module_level(statements: list[ast.stmt]) -> Iterator[ast.stmt]:
+def _module_level(
+    statements: list[ast.stmt], conditional: bool = False
+) -> Iterator[tuple[ast.stmt, bool]]:
     """Every statement that may run at module level when the module is imported, in
-    source order."""
+    source order, each with whether it runs only on a condition (in an ``if``, a loop, a
+    ``try`` or its handlers; not in a ``with`` or a ``finally``)."""
     for statement in statements:
-        yield statement
+        yield statement, conditional
         if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
             continue
+        if isinstance(statement, ast.With | ast.AsyncWith):
+            yield from _module_level(statement.body, conditional)
+            continue
         main = _is_main_test(statement)
-        for part in ("orelse",) if main else ("body", "orelse", "finalbody"):
+        for part in ("orelse",) if main else ("body", "orelse"):
             inner = getattr(statement, part, None)
             if isinstance(inner, list):
-                yield from _module_level(inner)
+                yield from _module_level(inner, True)
         for handler in getattr(statement, "handlers", None) or []:
-            yield from _module_level(handler.body)
+            yield from _module_level(handler.body, True)
+        finalbody = getattr(statement, "finalbody", None)
+        if isinstance(finalbody, list):
+            yield from _module_level(finalbody, conditional)
 
 
 def _is_main_test(statement: ast.stmt) -> bool:

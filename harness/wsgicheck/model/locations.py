@@ -19,7 +19,8 @@ import sys
 import sysconfig
 from functools import cache, lru_cache
 from pathlib import Path, PurePath
-from typing import NamedTuple
+from types import ModuleType
+from typing import Any, NamedTuple
 
 __all__ = [
     "Location",
@@ -27,6 +28,7 @@ __all__ = [
     "is_library",
     "is_own",
     "is_standard",
+    "module_names",
     "portable_path",
     "relative_path",
     "repository_root",
@@ -53,6 +55,20 @@ class Location(NamedTuple):
 
 #: wsgicheck's own folder (``harness/wsgicheck/``), with a trailing separator.
 PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+
+
+#: A module's own namespace, read past its class: a lazily loaded module
+#: (``importlib.util.LazyLoader``) runs on any attribute read, ``__dict__`` among them.
+_MODULE_DICT: Any = vars(ModuleType)["__dict__"]
+
+
+def module_names(module: object) -> dict[str, Any]:
+    """The names ``module`` holds when it is a module, read without running any of its
+    code (a lazy module not yet run holds none of its own); else none."""
+    if not isinstance(module, ModuleType):
+        return {}
+    names = _MODULE_DICT.__get__(module)
+    return names if type(names) is dict else {}
 
 
 def is_own(file: str) -> bool:
