@@ -795,3 +795,46 @@ def test_a_path_the_user_named_that_never_got_a_2xx_is_told() -> None:
         "requests removed?)"
     )
     assert set(row) == {"404"}
+
+
+#: An app that sets up a lazily loaded module (``importlib.util.LazyLoader``, as
+#: ``lazy_loader`` and SciPy-style packages do) whose code must not run: reading any of
+#: its attributes would run it.
+LAZY_APP = """
+import importlib.util
+import sys
+from pathlib import Path
+
+(Path(__file__).parent / "heavy_lazy.py").write_text(
+    "open(__file__ + '.ran', 'w').close()\\nraise RuntimeError('needs a GPU')\\n"
+)
+sys.path.insert(0, str(Path(__file__).parent))
+spec = importlib.util.find_spec("heavy_lazy")
+spec.loader = importlib.util.LazyLoader(spec.loader)
+heavy = importlib.util.module_from_spec(spec)
+sys.modules["heavy_lazy"] = heavy
+spec.loader.exec_module(heavy)
+
+
+def app(environ, start_response):
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [b"ok"]
+"""
+
+
+def test_a_lazily_loaded_module_of_the_apps_is_never_run(tmp_path: Path) -> None:
+    """The second review of 2026-12-06: reading the file of every loaded module (to leave
+    wsgicheck's own constants out of Hypothesis's draws) ran a lazy one, and its error
+    ended the run in its worker."""
+    (tmp_path / "lazyapp.py").write_text(LAZY_APP, encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-m", "wsgicheck", "check", "lazyapp.py:app", "--no-database"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+        check=False,
+    )
+    assert (done.returncode, done.stderr) == (0, "")
+    assert "passed: 0 rules failed" in done.stdout
+    assert not (tmp_path / "heavy_lazy.py.ran").exists()

@@ -21,12 +21,13 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
+from types import ModuleType
 
 from ..core.environ import ServerConfig
 from ..core.invoke import WSGIApp
 from ..drivers.client import Client
 from ..drivers.target import app_location
-from ..model.locations import is_own
+from ..model.locations import is_own, module_names
 from ..model.options import PROFILES, RunOptions
 from ..results.run import Failure, RunResult
 from ..results.scope import excluded, with_headers
@@ -138,6 +139,12 @@ def load_own_modules() -> None:
     no run loads it, so unloaded it adds no constants either.
     """
     global _OWN_MODULES_LOADED
+    # At each call, since the app loaded since may have made some: whatever is no plain
+    # module (a lazily loaded one, which Hypothesis's read of its file would run; an object
+    # standing in sys.modules) is left alone, its code not run here.
+    hypothesis_hooks.ignore_constants_of(
+        module for module in list(sys.modules.values()) if type(module) is not ModuleType
+    )
     if _OWN_MODULES_LOADED:
         return
     import importlib
@@ -175,8 +182,10 @@ def _console_script(file: str) -> bool:
 
 
 def _file_of(module: object) -> str:
-    """A module's file as an absolute path (the root for a module with none)."""
-    return os.path.abspath(getattr(module, "__file__", None) or os.sep)
+    """A module's file as an absolute path (the root for a module with none), read
+    without running a lazily loaded module."""
+    file = module_names(module).get("__file__")
+    return os.path.abspath(file if isinstance(file, str) and file else os.sep)
 
 
 def explore_share(
