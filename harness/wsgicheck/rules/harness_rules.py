@@ -291,11 +291,12 @@ def all_refused(self: Rule, ex: Exchange) -> Iterator[Finding]:
         return
     status, count = found
     paths = len(answers)
-    reason = ex.response.reason if str(ex.response.status_code) == status else ""
+    same = str(ex.response.status_code) == status  # the exchange is one of the refusals
+    reason = ex.response.reason if same else ""
     hint = _REFUSAL_HINTS.get(
         status, "pass what the app needs with -H 'Name: value' and the paths it serves with --path"
     )
-    allow = ex.response.header("Allow") if reason else None
+    allow = ex.response.header("Allow") if same else None
     yield self.finding(
         ex,
         f"every one of the {count} requests the app answered got {status}"
