@@ -3,12 +3,31 @@
 from __future__ import annotations
 
 import difflib
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from wsgicheck.explore import hypothesis_hooks
+
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
+
+
+@pytest.fixture(autouse=True)
+def _no_constants_from_other_tests() -> Iterator[None]:
+    """After each test, Hypothesis reads no constants from the modules it loaded.
+
+    Hypothesis mixes constants from the source of every local module loaded so far into
+    what it draws, and a run (``run``, or ``supervise``, whose worker is forked from this
+    process) draws in the process the tests share: a package a test wrote and imported
+    (``tests/test_locations``) made a later test's seed draw other requests, so which
+    tests ran before it in its xdist worker changed its findings. The app a run loads is
+    read as in any run.
+    """
+    yield
+    hypothesis_hooks.ignore_constants_of(list(sys.modules.values()))
 
 
 @pytest.fixture
