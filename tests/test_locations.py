@@ -9,6 +9,7 @@ import subprocess
 import sys
 import sysconfig
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -17,6 +18,7 @@ from wsgicheck import Client, Request
 from wsgicheck.model.events import Location, StartResponseCalled, is_library
 from wsgicheck.model.locations import (
     is_standard,
+    module_names,
     portable_path,
     relative_path,
     repository_root,
@@ -560,6 +562,15 @@ def test_target_definition_never_runs_a_lazy_module_nor_names_a_branch_not_taken
     assert target_definition("proxypkg_loc.web:app") == Location(
         str(tmp_path / "proxypkg_loc" / "web.py"), 12, "<module>"
     )
+
+    # A proxy in sys.modules that says it is a module (zope.deprecation's, which Pyramid
+    # loads): read as no module, and nothing raised.
+    class Proxy:
+        __class__ = ModuleType  # type: ignore[assignment]
+
+    monkeypatch.setitem(sys.modules, "proxy_loc", Proxy())
+    assert module_names(sys.modules["proxy_loc"]) == {}
+    assert target_definition("proxypkg_loc.web:app") is not None
     # A file too deep for the parser: no place, and nothing raised.
     deep = tmp_path / "deep_loc.py"
     deep.write_text("app = " + "not " * 200_000 + "x\n", encoding="utf-8")

@@ -64,8 +64,10 @@ _MODULE_DICT: Any = vars(ModuleType)["__dict__"]
 
 def module_names(module: object) -> dict[str, Any]:
     """The names ``module`` holds when it is a module, read without running any of its
-    code (a lazy module not yet run holds none of its own); else none."""
-    if not isinstance(module, ModuleType):
+    code (a lazy module not yet run holds none of its own); else none. Its type decides,
+    not ``isinstance``, which asks a proxy standing in ``sys.modules`` for its
+    ``__class__`` (a deprecation proxy says it is a module)."""
+    if not issubclass(type(module), ModuleType):
         return {}
     names = _MODULE_DICT.__get__(module)
     return names if type(names) is dict else {}
