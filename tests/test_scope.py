@@ -345,23 +345,30 @@ def app(environ, start_response):
 """
 
 
+def _wsgicheck_check(
+    cwd: Path, target: str, *options: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``wsgicheck check TARGET --no-database OPTIONS`` run in ``cwd``, which ends with
+    exit status 0 or 1 (a verdict, not an error)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "wsgicheck", "check", target, "--no-database", *options],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+        check=False,
+    )
+    assert done.returncode in (0, 1), done.stderr
+    return done
+
+
 def _methods_sent(tmp_path: Path, *options: str) -> tuple[dict[str, Any], set[str]]:
     """A ``check`` of :data:`INVITING_APP`, and the methods the app got."""
     (tmp_path / "inviting.py").write_text(INVITING_APP, encoding="utf-8")
     log = tmp_path / f"methods{len(list(tmp_path.glob('methods*')))}.txt"
-    done = subprocess.run(
-        [
-            *(sys.executable, "-m", "wsgicheck", "check", "inviting.py:app", "--no-database"),
-            *("--format", "json", "--seed", "3", "--examples", "150", *options),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=tmp_path,
-        env={**os.environ, "INVITING_APP_LOG": str(log)},
-        check=False,
-    )
-    assert done.returncode in (0, 1), done.stderr
+    drawn = ("--format", "json", "--seed", "3", "--examples", "150", *options)
+    done = _wsgicheck_check(tmp_path, "inviting.py:app", *drawn, env={"INVITING_APP_LOG": str(log)})
     return json.loads(done.stdout), set(log.read_text(encoding="latin-1").split())
 
 
@@ -398,33 +405,15 @@ def test_an_app_that_takes_only_post_under_read_only_is_told_why_it_was_not_judg
 def test_read_only_is_shown_and_read_from_every_source(tmp_path: Path) -> None:
     (tmp_path / "inviting.py").write_text(INVITING_APP, encoding="utf-8")
     (tmp_path / "pyproject.toml").write_text("[tool.wsgicheck]\nread_only = true\n")
-    done = subprocess.run(
-        [sys.executable, "-m", "wsgicheck", "check", "inviting.py:app", "--no-database"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=tmp_path,
-        env={**os.environ, "INVITING_APP_LOG": str(tmp_path / "log.txt"), "COLUMNS": "100"},
-        check=False,
-    )
-    assert done.returncode in (0, 1), done.stderr
+    log = {"INVITING_APP_LOG": str(tmp_path / "log.txt"), "COLUMNS": "100"}
+    done = _wsgicheck_check(tmp_path, "inviting.py:app", env=log)
     assert " · read-only" in done.stdout.splitlines()[1]
     assert set((tmp_path / "log.txt").read_text().split()) <= {"GET", "HEAD", "OPTIONS", "TRACE"}
 
 
 def _check(target: str, *options: str, cwd: Path) -> tuple[int, dict[str, Any]]:
-    done = subprocess.run(
-        [
-            *(sys.executable, "-m", "wsgicheck", "check", target, "--no-database"),
-            *("--format", "json", "--profile", "quick", "--seed", "3", *options),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=cwd,
-        check=False,
-    )
-    assert done.returncode in (0, 1), done.stderr
+    quick = ("--format", "json", "--profile", "quick", "--seed", "3", *options)
+    done = _wsgicheck_check(cwd, target, *quick)
     return done.returncode, json.loads(done.stdout)
 
 

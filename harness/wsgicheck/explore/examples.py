@@ -266,9 +266,11 @@ class Exploration:
         #: Sequences stop drawing once the examples reach this (see :func:`generate`).
         self.sequence_end = examples
         # Under --read-only, the safe methods alone, GET first (Hypothesis shrinks to it).
-        methods = [m for m in strategies.STANDARD_METHODS if sendable(m, read_only=True)]
+        methods = None
+        if options.read_only:
+            methods = [m for m in strategies.STANDARD_METHODS if sendable(m, read_only=True)]
         self.requests = strategies.requests(
-            methods=methods if options.read_only else None, paths=paths, raw_bytes=options.raw_bytes
+            methods=methods, paths=paths, raw_bytes=options.raw_bytes
         )
         self.configs = strategies.server_configs(script_names=options.script_names, base=base)
 
@@ -491,9 +493,9 @@ class Examples:
         collector.examples += 1
         if self.on_progress is not None:
             self.on_progress(collector.examples, run.examples)
-        drawn = with_headers(request, run.options.headers)
+        drawn = with_headers(request, options.headers)
         # The user's fields (-H) stay as given in the questions that follow too.
-        keep = frozenset(name.lower() for name, _ in run.options.headers)
+        keep = frozenset(name.lower() for name, _ in options.headers)
         request = _with_prefix(drawn, config)
         if request.learned:  # learned from requests as drawn: the sequence holds them as sent
             taught = [
