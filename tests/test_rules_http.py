@@ -696,8 +696,8 @@ def test_a_coded_206_is_told_where_its_range_went_wrong(coding: str | None) -> N
     note = (
         " (the 206 has Content-Encoding: zstd: most often a compression layer that codes the "
         "range after "
-        "the app cut it, as Flask-Compress does, leaves the uncoded Content-Range on the "
-        "coded bytes)"
+        "the app cut it, as Flask-Compress and Django's GZipMiddleware do, leaves the "
+        "uncoded Content-Range on the coded bytes)"
     )
     assert finding.message == said + (note if coding == "zstd" else "")
 
@@ -3837,6 +3837,15 @@ def test_gzip_middleware_in_front_of_whitenoise_is_found() -> None:
         # GZipMiddleware looks for the word gzip alone: it codes for "gzip;q=0" too.
         ("APP-CODING-ACCEPTED", "GET", ("Accept-Encoding",)),
     }
+    # The body is a gzip member of nothing, its header padded with a random file name; the
+    # finding names what most often makes one.
+    [message] = messages_of("APP-NO-BODY-FOR-STATUS", exchanges)
+    assert re.fullmatch(
+        r"a 304 with \d+ bytes of body \(Content-Encoding: gzip, and the bytes decode to "
+        r"nothing: most often a compression layer that codes every stream whatever its status, "
+        r"as Django's GZipMiddleware does\)",
+        message,
+    ), message
 
 
 def test_gzip_middleware_in_front_of_whitenoise_weakens_the_tag_it_then_ignores() -> None:

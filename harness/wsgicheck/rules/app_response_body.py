@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..model.events import block_size
-from ..model.untrusted import type_name
+from ..model.untrusted import show, type_name
 from .exchange import Exchange
+from .http_evidence import app_field, codes_nothing
 from .registry import ORIGIN, Binding, Finding, Level, Rule, at, byte_count, quoted, rule
 
 
@@ -249,9 +250,20 @@ def no_body_for_status(self: Rule, ex: Exchange) -> Iterator[Finding]:
     if blocks:
         size = sum(block_size(event) for event, _ in blocks)
         where = getattr(blocks[0][0], "where", None)
+        note = ""
+        if codes_nothing(ex):
+            note = _CODED_NOTHING.format(show((app_field(ex, "content-encoding") or "").strip()))
         yield self.finding(
-            ex, f"a {ex.response.status_code} with {size} bytes of body{at(where)}", where
+            ex, f"a {ex.response.status_code} with {size} bytes of body{note}{at(where)}", where
         )
+
+
+#: Why a 204 or 304 has a body that is a coding of nothing, most often (Django 5.2's
+#: GZipMiddleware codes every streamed response, whatever its status: WhiteNoise's 304s).
+_CODED_NOTHING = (
+    " (Content-Encoding: {}, and the bytes decode to nothing: most often a compression layer "
+    "that codes every stream whatever its status, as Django's GZipMiddleware does)"
+)
 
 
 @rule(

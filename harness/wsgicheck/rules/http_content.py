@@ -9,7 +9,6 @@ body is ``APP-NO-BODY-FOR-STATUS``'s; they are not repeated here.
 
 from __future__ import annotations
 
-import zlib
 from collections import Counter
 from collections.abc import Iterator
 
@@ -29,13 +28,14 @@ from ..model.untrusted import show
 from .exchange import Exchange
 from .http_evidence import (
     CONDITIONAL_FIELDS,
-    app_body,
     app_field,
     app_fields,
     app_status,
     coded_note,
+    codes_nothing,
     coding_name,
     content_codings,
+    decodable_content,
     fields_readable,
     gmt_spelled,
     has_content,
@@ -44,15 +44,12 @@ from .http_evidence import (
     plain_gets,
     request_field,
     settled,
+    undo_codings,
 )
 from .registry import ORIGIN, Binding, Finding, Level, Rule, byte_count, quoted, rule
 from .server_evidence import declared_length, final_call
 
 SECTION = "Other HTTP Features"
-
-#: Decoded bytes a coding check reads at most: enough to find a corrupt stream, bounded so
-#: that a compressed bomb costs nothing.
-DECODE_LIMIT = 1 << 22
 
 
 def _responded(ex: Exchange) -> bool:
@@ -74,23 +71,7 @@ def _no_bytes(ex: Exchange, code: int) -> bool:
         return False
     if ex.method == "HEAD":
         return declared_length(final_call(ex)) in (None, 0)
-    return ex.iteration_finished and (ex.produced == 0 or _coded_nothing(ex))
-
-
-#: Bytes of coded content worth decoding to see whether it codes nothing (a gzip member
-#: of nothing is 20 bytes, and Django's GZipMiddleware pads its header with up to 100
-#: bytes of file name against BREACH).
-_SMALL_CODED = 1024
-
-
-def _coded_nothing(ex: Exchange) -> bool:
-    """Whether the content is a coding of nothing: a compression layer that codes every
-    stream (Django's GZipMiddleware behind WhiteNoise's empty 405) sends twenty bytes that
-    decode to no representation at all, whose media type no one knows."""
-    if ex.produced > _SMALL_CODED:
-        return False
-    found = _decodable(ex)
-    return found is not None and _undone(*found) == b""
+    return ex.iteration_finished and (ex.produced == 0 or codes_nothing(ex))
 
 
 @rule(
@@ -501,10 +482,11 @@ def partial_content_range(self: Rule, ex: Exchange) -> Iterator[Finding]:
         )
 
 
-#: Why a coded 206's body is not the range it states, most often (Flask-Compress 1.25).
+#: Why a coded 206's body is not the range it states, most often (Flask-Compress 1.25, and
+#: Django 5.2's GZipMiddleware in front of WhiteNoise: neither looks at the status).
 _CODED_RANGE = (
-    "a compression layer that codes the range after the app cut it, as Flask-Compress does, "
-    "leaves the uncoded Content-Range on the coded bytes"
+    "a compression layer that codes the range after the app cut it, as Flask-Compress and "
+    "Django's GZipMiddleware do, leaves the uncoded Content-Range on the coded bytes"
 )
 
 
@@ -758,49 +740,8 @@ def refused_range_length(self: Rule, ex: Exchange) -> Iterator[Finding]:
 
 def _decode(codings: list[str], body: bytes) -> str | None:
     """Undo ``codings`` (applied in order) on ``body``: None if it decodes, else what failed."""
-    undone = _undone(codings, body)
+    undone = undo_codings(codings, body)
     return undone if isinstance(undone, str) else None
-
-
-def _undone(codings: list[str], body: bytes) -> bytes | str:
-    """``body`` with ``codings`` (applied in order) undone, its first :data:`DECODE_LIMIT`
-    bytes at least; or, where it does not decode, what failed."""
-    data = body
-    for coding in reversed(codings):
-        # gzip: RFC 1952 members, one after another; deflate: the zlib format (RFC 1950),
-        # RFC 9110 §8.4.1.2 (a raw deflate stream is the non-conformant variant it names).
-        wbits = 16 + zlib.MAX_WBITS if coding == "gzip" else zlib.MAX_WBITS
-        out = bytearray()
-        rest = data
-        while True:
-            decoder = zlib.decompressobj(wbits)
-            try:
-                out += decoder.decompress(rest, DECODE_LIMIT - len(out))
-            except zlib.error as exc:
-                return f"{coding}: {exc}"
-            if len(out) >= DECODE_LIMIT:
-                return bytes(out)  # nothing wrong so far; the rest is not read
-            if not decoder.eof:
-                return f"{coding}: the stream ends early"
-            rest = decoder.unused_data
-            if not rest or wbits == zlib.MAX_WBITS:
-                break
-        if rest:
-            return f"{coding}: {len(rest)} bytes follow the end of the stream"
-        data = bytes(out)
-    return data
-
-
-def _decodable(ex: Exchange) -> tuple[list[str], bytes] | None:
-    """The codings the app applied (identity aside) and its content, where this rule can
-    undo them; None where it has nothing to judge: zero-length content (it decodes to
-    nothing whatever its label, as clients read it), only identity, or a coding it cannot
-    undo (br, zstd...)."""
-    codings = content_codings(ex)
-    if not codings or any(coding not in ("gzip", "deflate") for coding in codings):
-        return None
-    body = app_body(ex)  # joined only where there is a coding to undo
-    return (codings, body) if body else None
 
 
 @rule(
@@ -819,7 +760,7 @@ def _decodable(ex: Exchange) -> tuple[list[str], bytes] | None:
         and has_content(ex, code)
         and code != 206
         and app_field(ex, "content-encoding") is not None
-        and _decodable(ex) is not None
+        and decodable_content(ex) is not None
     ),
     example="""
 bad:  [("Content-Encoding", "gzip")] and the body zlib.compress(data)   # zlib, not gzip
@@ -828,7 +769,7 @@ fix:  gzip.compress(data) for gzip; zlib.compress(data) for deflate""",
 def content_coding(self: Rule, ex: Exchange) -> Iterator[Finding]:
     # §8.4: the field says which codings "have been applied to the representation"; content
     # that is not in them is mislabelled, and a client cannot read it.
-    found = _decodable(ex)
+    found = decodable_content(ex)
     assert found is not None  # applies asks it
     codings, body = found
     value = app_field(ex, "content-encoding") or ""

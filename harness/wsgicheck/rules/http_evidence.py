@@ -10,6 +10,7 @@ app's iterable ran to its end: a rule that needs the bytes skips otherwise.
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from itertools import islice
@@ -292,6 +293,68 @@ def content_coding(ex: Exchange) -> str:
     """The app's Content-Encoding, lower-case and without spaces; ``identity`` for none
     (the same bytes: RFC 9110 §8.4)."""
     return "".join((app_field(ex, "content-encoding") or "identity").lower().split())
+
+
+#: Decoded bytes a coding check reads at most: enough to find a corrupt stream, bounded so
+#: that a compressed bomb costs nothing.
+DECODE_LIMIT = 1 << 22
+
+
+def undo_codings(codings: list[str], body: bytes) -> bytes | str:
+    """``body`` with ``codings`` (applied in order) undone, its first :data:`DECODE_LIMIT`
+    bytes at least; or, where it does not decode, what failed."""
+    data = body
+    for coding in reversed(codings):
+        # gzip: RFC 1952 members, one after another; deflate: the zlib format (RFC 1950),
+        # RFC 9110 §8.4.1.2 (a raw deflate stream is the non-conformant variant it names).
+        wbits = 16 + zlib.MAX_WBITS if coding == "gzip" else zlib.MAX_WBITS
+        out = bytearray()
+        rest = data
+        while True:
+            decoder = zlib.decompressobj(wbits)
+            try:
+                out += decoder.decompress(rest, DECODE_LIMIT - len(out))
+            except zlib.error as exc:
+                return f"{coding}: {exc}"
+            if len(out) >= DECODE_LIMIT:
+                return bytes(out)  # nothing wrong so far; the rest is not read
+            if not decoder.eof:
+                return f"{coding}: the stream ends early"
+            rest = decoder.unused_data
+            if not rest or wbits == zlib.MAX_WBITS:
+                break
+        if rest:
+            return f"{coding}: {len(rest)} bytes follow the end of the stream"
+        data = bytes(out)
+    return data
+
+
+def decodable_content(ex: Exchange) -> tuple[list[str], bytes] | None:
+    """The codings the app applied (identity aside) and its content, where
+    :func:`undo_codings` can undo them; None where there is nothing to judge: zero-length
+    content (it decodes to nothing whatever its label, as clients read it), only identity,
+    or a coding it cannot undo (br, zstd...)."""
+    codings = content_codings(ex)
+    if not codings or any(coding not in ("gzip", "deflate") for coding in codings):
+        return None
+    body = app_body(ex)  # joined only where there is a coding to undo
+    return (codings, body) if body else None
+
+
+#: Bytes of coded content worth decoding to see whether it codes nothing (a gzip member
+#: of nothing is 20 bytes, and Django's GZipMiddleware pads its header with up to 100
+#: bytes of file name against BREACH).
+SMALL_CODED = 1024
+
+
+def codes_nothing(ex: Exchange) -> bool:
+    """Whether the content is a coding of nothing: a compression layer that codes every
+    stream (Django's GZipMiddleware behind WhiteNoise's empty 405) sends twenty bytes that
+    decode to no representation at all, whose media type no one knows."""
+    if ex.produced > SMALL_CODED:
+        return False
+    found = decodable_content(ex)
+    return found is not None and undo_codings(*found) == b""
 
 
 def coded_note(ex: Exchange, cause: str) -> str:
