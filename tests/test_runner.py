@@ -521,6 +521,35 @@ def test_the_curl_reproducer_sends_asterisk_and_absolute_form_targets(target: st
     assert record.environ["REQUEST_METHOD"] == "OPTIONS"
 
 
+@pytest.mark.skipif(shutil.which("curl") is None, reason="needs curl")
+@pytest.mark.parametrize(
+    "target",
+    # curl reads [] and {} in a URL as sets of URLs (a report of 2026-12-06: a query
+    # "v[1]=1" gave "bad range in URL"), cuts a fragment off, and percent-encodes a byte
+    # outside printable ASCII.
+    ["/static/site.css?v[1]=1", "/a{b,c}", "/page#part", "/caf\xe9", "/plain?q=1"],
+)
+def test_the_curl_reproducer_sends_the_target_as_it_stands(target: str) -> None:
+    def hello(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"hi"]
+
+    request = Request(target=target, headers=(("Host", "localhost"),))
+    with live_server(hello) as srv:
+        command = curl_command(request, ServerConfig(), base_url=srv.url)
+        done = subprocess.run(
+            ["bash", "-c", command + " --max-time 10 -o /dev/null"],
+            capture_output=True,
+            timeout=30,
+            check=False,
+        )
+    # What curl says it sent (the server refuses a fragment, RFC 9112 §3.2, with a 400).
+    sent = f"> GET {target} HTTP/1.1\r\n".encode("latin-1")
+    assert sent in done.stderr, done.stderr.decode("latin-1")
+    # The URL form, the one a reader expects, wherever curl keeps the target in it.
+    assert ("--request-target" in command) is (target in ("/page#part", "/caf\xe9"))
+
+
 def _framed(method: str, framing: Framing, body: bytes, content_type: str | None) -> Request:
     headers = [("Host", "localhost")]
     if content_type is not None:

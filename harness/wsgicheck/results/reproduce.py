@@ -460,11 +460,25 @@ def curl_command(
             parts = ["printf", _printf_format(request.body), "|", *parts, "--data-binary", "@-"]
         else:
             parts += ["--data-binary", _bash_quote(request.body) if request.body else "''"]
-    if request.target.startswith("/"):
+    if _url_keeps(request.target):
+        if _GLOBS.intersection(request.target):
+            parts.append("--globoff")  # or curl reads [1-9] and {a,b} as sets of URLs
         parts.append(_bash_quote((base_url + request.target).encode("latin-1")))
-    else:  # asterisk-form (OPTIONS *) or absolute-form: no URL of curl's can say it
+    else:
+        # asterisk-form (OPTIONS *), absolute-form, or a target curl would alter in a URL:
+        # it sends none of a fragment, and percent-encodes bytes outside printable ASCII.
         parts += ["--request-target", _bash_quote(request.target.encode("latin-1")), base_url]
     return " ".join(parts)
+
+
+#: What curl's URL globbing reads in a URL, unless told --globoff.
+_GLOBS = frozenset("[]{}")
+
+
+def _url_keeps(target: str) -> bool:
+    """Whether curl sends ``target`` as it stands when it is written in the URL: an
+    origin-form of printable ASCII without ``#`` (curl cuts a fragment off)."""
+    return target.startswith("/") and "#" not in target and all("!" <= c <= "~" for c in target)
 
 
 #: Characters of ``Client(...)`` that fit on the snippet's line; past them, one server
