@@ -677,3 +677,29 @@ def test_a_call_made_by_a_librarys_start_response_names_it(tmp_path: Path) -> No
     direct = Client(restarting).get("/")
     assert [e.via for e in direct.trace if isinstance(e, StartResponseCalled)] == [None, None]
     assert [f.rule for f in check_exchange(Exchange(direct)) if f.rule == "APP-SR-ONCE"] == []
+
+
+def test_target_definition_stops_at_the_users_import_of_a_librarys_app(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A real-app trial of 2026-12-06: ``from trac.web.main import dispatch_request as app``
+    in the user's module put every finding at the library's ``def`` in site-packages (README:
+    never there). The user's line that imports it is the place; an app that is a library's
+    own package (httpbin's ``from .core import *``) is still followed inside it."""
+    library = tmp_path / "lib" / "site-packages"
+    _package(
+        library,
+        "extpkg_loc",
+        {"__init__.py": "from .core import app\n", "core.py": "def app(e, s):\n    return []\n"},
+    )
+    user = tmp_path / "project"
+    user.mkdir()
+    (user / "userapp_loc.py").write_text("import os\nfrom extpkg_loc.core import app\n")
+    monkeypatch.syspath_prepend(str(library))
+    assert is_library(str(library / "extpkg_loc" / "core.py"))
+    target = f"{user / 'userapp_loc.py'}:app"
+    app = load_target(target)
+    assert app_location(app, target) == Location(str(user / "userapp_loc.py"), 2, "<module>")
+    # TARGET in the library itself: no user line to stop at, the import is followed.
+    core = str(library / "extpkg_loc" / "core.py")
+    assert target_definition("extpkg_loc:app") == Location(core, 1, "<module>")

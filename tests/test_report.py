@@ -22,7 +22,14 @@ import pytest
 from headless import chromium
 from wsgicheck import Request, ServerConfig, report
 from wsgicheck.explore.runner import RunOptions, RunResult, run
-from wsgicheck.report.common import ANSWERS_TITLE, grouped, in_repository
+from wsgicheck.model.events import Location
+from wsgicheck.report.common import (
+    ANSWERS_TITLE,
+    grouped,
+    in_repository,
+    location_of,
+    other_places,
+)
 from wsgicheck.report.github import escape_data, escape_property, workflow_commands
 from wsgicheck.report.markdown import BUDGET, OUTPUT_SHOWN, md
 from wsgicheck.report.text import _answer_row
@@ -420,6 +427,39 @@ def test_places_inside_libraries_are_told_apart() -> None:
     text = report.render(result, "text")
     for _, line in inside - {shown}:
         assert f"wsgiref/validate.py:{line} in " in text
+
+
+LIBRARY_APP = """\
+def app(environ, start_response):
+    write = start_response("200 OK", [("Content-Type", "text/plain")])
+    write(b"one")
+    return [b"two"]
+"""
+
+
+def test_the_library_line_behind_the_users_is_named_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A real-app trial of 2026-12-06: Trac's write() calls, made in its ``api.py``, were
+    shown on the user's line that imports Trac's app, and that library line was named
+    nowhere (a rarer one was, among the other places)."""
+    library = tmp_path / "lib" / "site-packages"
+    library.mkdir(parents=True)
+    (library / "writer_lib_report.py").write_text(LIBRARY_APP)
+    (tmp_path / "userwriter_report.py").write_text("from writer_lib_report import app\n")
+    monkeypatch.syspath_prepend(str(library))
+    target = f"{tmp_path / 'userwriter_report.py'}:app"
+    result = _run(load_target(target), target, select=("APP-AVOID-WRITE",))
+    failure = result.failures["APP-AVOID-WRITE"]
+    made = str(library / "writer_lib_report.py")
+    assert failure.finding.where is not None
+    assert (failure.finding.where.file, failure.finding.where.line) == (made, 3)
+    assert location_of(result, failure) == Location(
+        str(tmp_path / "userwriter_report.py"), 1, "<module>"
+    )
+    [other] = other_places(result, failure)
+    assert (other.where.file, other.where.line) == (made, 3)
+    assert "writer_lib_report.py:3 in app(): " in report.render(result, "text")
 
 
 def test_a_long_list_of_other_places_is_cut_and_says_so(broken: RunResult) -> None:

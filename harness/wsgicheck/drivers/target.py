@@ -94,7 +94,9 @@ def target_definition(spec: str) -> Location | None:
     source, so any module already imported (or importable) works, without running it again.
     An import is followed only into a module already imported whose name holds the object
     TARGET's module holds (a branch not taken, a star import that does not export the name,
-    a module never imported are passed over), and nothing is imported to follow it.
+    a module never imported are passed over), and nothing is imported to follow it. From
+    the user's code, it is never followed into a library's (``from trac.web.main import
+    dispatch_request as app``): the import is the user's line.
     """
     try:
         source, attribute = _split(spec)
@@ -163,8 +165,10 @@ def _binding(name: str, file: str, module_name: str | None, search: _Search) -> 
                 origin[2], original, search.wanted, star=names is None
             ):
                 continue  # a module not imported (a branch not taken), or not this object
-            found = _binding(original, origin[0], origin[1], search)
-            return found or Location(file, statement.lineno, "<module>")
+            here = Location(file, statement.lineno, "<module>")
+            if is_library(origin[0]) and not is_library(file):
+                return here  # the user's line that brings a library's app, not the library's
+            return _binding(original, origin[0], origin[1], search) or here
         if _made(statement, search.wanted):
             return Location(file, statement.lineno, "<module>")
         if conditional:

@@ -283,8 +283,10 @@ def other_places(run: RunResult, failure: Failure) -> list[OtherPlace]:
     second bug under the same rule, at another line), each once, in the order met: a
     report shows one smallest example per rule, and these would go unseen. The places are
     where each finding was made, a library's line included: a framework app's errors all
-    map to the app's definition in the user's code, and would all look like one."""
-    shown = failure.finding.where
+    map to the app's definition in the user's code, and would all look like one. So is
+    the place of the failure's own finding, when the report shows it elsewhere (a call in
+    Trac's ``api.py``, shown on the user's line that imports Trac's app)."""
+    shown = location_of(run, failure)
     mine = None if shown is None else (shown.file, shown.line)
     places: dict[tuple[str, int], list[Any]] = {}
     for result in run.results:
