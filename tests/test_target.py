@@ -286,6 +286,28 @@ def test_relative_django_target_from_a_sibling_directory(
     assert Client(app).get("/hello").status_code == 200
 
 
+def test_a_project_package_loads_from_the_folder_above_its_outer_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Django's layout, ``site1/site1/wsgi.py`` checked from the folder above ``site1``: that
+    folder is on the path (``python -m``), and the outer ``site1`` (no ``__init__.py``) is
+    a namespace package there. A real-app trial of 2026-12-06 found the file imported alone
+    on that account, and its ``import site1.settings`` failing."""
+    write(tmp_path, "nsproj_tg/manage.py", "")
+    write(tmp_path, "nsproj_tg/nsproj_tg/__init__.py", "")
+    write(tmp_path, "nsproj_tg/nsproj_tg/settings.py", "GREETING = b'from settings'\n")
+    write(
+        tmp_path,
+        "nsproj_tg/nsproj_tg/wsgi.py",
+        HELLO_APP.replace('b"from app"', "GREETING") + "from nsproj_tg.settings import GREETING\n",
+    )
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    app = load_target("nsproj_tg/nsproj_tg/wsgi.py:app")
+    assert app.__module__ == "nsproj_tg.wsgi"
+    assert Client(app).get("/").body == b"from settings"
+
+
 # -- targets that do not load ------------------------------------------------------------------
 
 

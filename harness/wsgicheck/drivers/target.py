@@ -486,11 +486,21 @@ def _package_of(path: Path) -> tuple[Path, str] | None:
         found = importlib.util.find_spec(names[0])
     except (ImportError, ValueError):
         found = None
+    if found is not None and _portion(found) and names[0] not in sys.modules:
+        # A folder of that name without __init__.py on the path (Django's outer project
+        # folder, from the folder above it): a package found anywhere on the path wins.
+        found = None
     if found is not None:
         places = {Path(place).resolve() for place in found.submodule_search_locations or ()}
         if (folder / names[0]).resolve() not in places:
             return None
     return folder, ".".join(names)
+
+
+def _portion(found: importlib.machinery.ModuleSpec) -> bool:
+    """Whether ``found`` is a namespace package: folders without an ``__init__.py``, which
+    a regular package of the same name anywhere on the path is imported before."""
+    return found.origin is None and found.submodule_search_locations is not None
 
 
 def _import_from_package(source: str, path: Path, root: Path, name: str) -> ModuleType:
