@@ -53,7 +53,8 @@ def _formats(text: str) -> list[str]:
 
 #: TARGET, which ``app`` in [tool.wsgicheck] or WSGICHECK_APP may give instead.
 _TARGET_HELP = (
-    "module:callable or path/file.py:callable (default: app in [tool.wsgicheck] or WSGICHECK_APP)"
+    "module:callable or path/file.py:callable; without :callable, the module's application, "
+    "else its app (default: app in [tool.wsgicheck] or WSGICHECK_APP)"
 )
 
 
