@@ -424,3 +424,16 @@ def test_factory_that_raises(tmp_path: Path) -> None:
     assert "KeyError" in message
     assert "SECRET_KEY" in message
     assert f"{path}:2" in message
+
+
+def test_a_wsgi_app_called_as_a_factory_is_named_not_wsgicheck(tmp_path: Path) -> None:
+    """A real-app trial of 2026-12-06: ``hgapp:app()`` named wsgicheck's own line as the
+    place of the TypeError, which the call itself raised; the message says what to do."""
+    path = write(tmp_path, "wc_called_app.py", HELLO_APP)
+    message = load_error(f"{path}:app()")
+    assert message == (
+        "calling app() failed: TypeError: app() missing 2 required positional arguments: "
+        "'environ' and 'start_response'; a factory is called with no arguments (if app is "
+        "the WSGI app itself, name it without the ())"
+    )
+    assert "wsgicheck" not in message

@@ -28,7 +28,7 @@ from typing import Any
 from ..core.invoke import WSGIApp
 from ..model.errors import TargetError
 from ..model.events import Location, is_library
-from ..model.locations import module_names
+from ..model.locations import is_own, module_names
 from ..model.untrusted import class_name
 
 __all__ = ["app_location", "load_target", "source_root", "target_definition"]
@@ -584,7 +584,14 @@ def _resolve(module: ModuleType, attribute: str | None, spec: str) -> Any:
         try:
             obj = obj()
         except BaseException as exc:
-            raise TargetError(f"calling {path}() failed: {_one_line(exc)}") from exc
+            hint = ""
+            if isinstance(exc, TypeError) and exc.__traceback__ and not exc.__traceback__.tb_next:
+                # It refused the call itself: most often a WSGI callable, not a factory.
+                hint = (
+                    f"; a factory is called with no arguments (if {path} is the WSGI app "
+                    "itself, name it without the ())"
+                )
+            raise TargetError(f"calling {path}() failed: {_one_line(exc)}{hint}") from exc
     return obj
 
 
@@ -608,11 +615,13 @@ def _warnings_shown() -> Iterator[None]:
 
 
 def _one_line(exc: BaseException) -> str:
-    """``Type: message (file:line)``, with the innermost frame of the traceback."""
+    """``Type: message (file:line)``, with the innermost frame of the traceback outside
+    wsgicheck (a factory called with arguments it lacks fails in wsgicheck's call of it:
+    no place then)."""
     text = f"{type(exc).__name__}: {exc}".splitlines()[0] if str(exc) else type(exc).__name__
     if isinstance(exc, SyntaxError) and exc.filename:
         return f"{text} ({exc.filename}:{exc.lineno})"
-    frames = traceback.extract_tb(exc.__traceback__)
+    frames = [each for each in traceback.extract_tb(exc.__traceback__) if not is_own(each.filename)]
     if frames:
         last = frames[-1]
         text += f" ({last.filename}:{last.lineno})"
