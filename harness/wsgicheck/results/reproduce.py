@@ -38,8 +38,9 @@ SERVE_URL = f"http://{SERVE_AUTHORITY}"
 SERVE_AGAINST = "`wsgicheck serve TARGET --port 8000`"
 #: What the curl replay of a finding over several answers shows, and what it cannot.
 SERVE_ALONE = (
-    "serve judges each answer alone and shows these answers, not the finding, which compares "
-    "the last with those before it: the Python replay judges them together"
+    "serve judges each answer alone: it shows these answers, and the finding only where one "
+    "answer shows it alone (the finding compares the last with those before it: the Python "
+    "replay judges them together)"
 )
 
 
