@@ -662,8 +662,8 @@ def _none_match_answer(ex: Exchange) -> bool:
     level=Level.MUST,
     binding=Binding.APP,
     section=SECTION + "; RFC 9110 §13.1.2, §13.2.1",
-    summary="a request whose If-None-Match lists the ETag the app gives the target (or is "
-    "*) gets 304 (GET, HEAD) or 412 (other methods): not a 2xx, and for GET or HEAD not a "
+    summary="on a target the app gives an ETag, a request whose If-None-Match lists it (or "
+    "is *) gets 304 (GET, HEAD) or 412 (other methods): not a 2xx, and for GET or HEAD not a "
     "412 or a refusal where the request gets a 2xx without it",
     pep=ORIGIN,
     source="RFC 9110 §13.1.2, §13.2.1",
