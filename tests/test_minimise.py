@@ -184,6 +184,31 @@ def test_server_choices_are_reset_one_by_one_when_all_at_once_loses_the_finding(
     assert kept == ServerConfig(max_read=3)
 
 
+def test_a_mount_is_left_with_its_prefix_where_the_app_shows_the_bug_at_the_root() -> None:
+    """A real-app trial of 2026-12-06: WebOb's DirectoryApp's range faults were reported
+    as GET /app/blob.bin under script_name '/app' (serve --script-name /app), though they
+    show at /blob.bin with no mount: out of the mount, every request sheds its prefix, so
+    the app gets the same PATH_INFO."""
+
+    def path_info(request: Request, config: ServerConfig) -> str | None:
+        path = request.target.partition("?")[0]
+        mount = config.script_name
+        if path == mount or path.startswith(mount + "/"):
+            return path[len(mount) :]
+        return None
+
+    earlier = (Request(target="/app/blob.bin", headers=(("Host", "localhost"),)),)
+    drawn = Request(target="/app/blob.bin?v=1", headers=(("Range", "bytes=-0"),))
+
+    def breaks(request: Request, config: ServerConfig, before: tuple[Request, ...]) -> bool:
+        return all(path_info(each, config) == "/blob.bin" for each in (*before, request))
+
+    config = ServerConfig(script_name="/app", multithread=True)
+    request, kept, before = simplify((drawn, config, earlier), breaks, default=BASE)
+    assert (request.target, kept) == ("/blob.bin", BASE)
+    assert [each.target for each in before] == ["/blob.bin"]
+
+
 def test_a_hostile_value_is_cut_down_to_what_the_finding_needs() -> None:
     """From the app sweep of 2026-12-04: Isso raises on an Origin holding "[" (urlsplit's
     "Invalid IPv6 URL"), and the report's request carried nine drawn characters around it.

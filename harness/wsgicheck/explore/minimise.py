@@ -87,12 +87,16 @@ def _variants(
     fail on a fresh app, where the reproducer runs."""
     plain = replace(config, **{name: getattr(default, name) for name in DRAWN_CHOICES})
     if plain != config:
-        yield "config", (request, plain, before)
+        # Out of a mount, the requests leave its prefix behind: the app gets the same
+        # PATH_INFO (WebOb's DirectoryApp's range faults showed under /app, and at /).
+        moved = _unmounted(request, before, config.script_name, default.script_name)
+        yield "config", (*moved[:1], plain, *moved[1:])
         # Then one at a time: a finding under short reads needs max_read, not the rest.
         for name in DRAWN_CHOICES:
             if getattr(config, name) != getattr(default, name):
                 one = replace(config, **{name: getattr(default, name)})
-                yield ("choice", name), (request, one, before)
+                shown = moved if name == "script_name" else (request, before)
+                yield ("choice", name), (shown[0], one, shown[1])
     target = request.target
     if target.startswith("/") and target != "/":
         yield "root", (_safe(request, target="/"), config, before)
@@ -152,6 +156,22 @@ def _variants(
     # the path, not the segments around it).
     for path_kind, shorter_target in _shorter_paths(target):
         yield path_kind, (_safe(request, target=shorter_target), config, before)
+
+
+def _unmounted(
+    request: Request, before: tuple[Request, ...], mount: str, default: str
+) -> tuple[Request, tuple[Request, ...]]:
+    """``request`` and the requests ``before`` it sent with the mount ``default`` in place
+    of ``mount``: each target under ``mount`` with its prefix traded for ``default``'s (the
+    same PATH_INFO), any other as it was."""
+
+    def moved(each: Request) -> Request:
+        path, mark, query = each.target.partition("?")
+        if mount == default or not (path == mount or path.startswith(mount + "/")):
+            return each
+        return _safe(each, target=(default + path[len(mount) :] or "/") + mark + query)
+
+    return moved(request), tuple(moved(each) for each in before)
 
 
 def _shorter_paths(target: str) -> Iterator[tuple[Hashable, str]]:
