@@ -43,6 +43,7 @@ from wsgicheck.model.untrusted import (
     as_sent,
     safe_repr,
     show,
+    shown_target,
     type_name,
     written_lines,
 )
@@ -129,6 +130,27 @@ def test_show_cuts_at_the_bound_and_says_how_much() -> None:
     head = escaped.split("…")[0]
     assert head == "\\x1b" * (len(head) // 4)  # whole escapes only, never half of one
     assert escaped.endswith(f"[{100 - len(head) // 4} more characters cut]")
+
+
+def test_a_long_target_is_cut_in_its_middle() -> None:
+    """A real-app trial of 2026-12-06: the note on Dash's 500s cut the target at its end,
+    and the drawn segment after the real bundle's path, which the 500 answered, was lost:
+    the reader took the bundle for broken."""
+    bundle = "/_dash-component-suites/dash/deps/react@18.v4_4_1m1796544705.3.1.min.js"
+    shown = shown_target(bundle + "/1\xc3\xa9")
+    assert len(shown) <= 80
+    assert shown.startswith("/_dash-component-suites/dash/")
+    assert shown.endswith(".min.js/1\\xc3\\xa9")  # as sent: two bytes, each escaped
+    assert shown_target("/short?q=1") == "/short?q=1"
+    # Whole escapes only, each counted as the one character sent; escaped as show() does.
+    hostile = "/" + "a" * 60 + "\x1b" * 30 + "::" + "b" * 60
+    cut = shown_target(hostile, limit=60)
+    assert len(cut) <= 60
+    head, _, tail = cut.partition("…")
+    count = int(re.search(r"\[(\d+) characters cut\]", cut).group(1))  # type: ignore[union-attr]
+    kept = re.findall(r"\\x1b|.", head + tail.partition("…")[2], re.DOTALL)
+    assert count + len(kept) == len(hostile)
+    assert not any(ord(char) < 0x20 for char in cut)
 
 
 def test_show_of_bytes_and_of_objects() -> None:

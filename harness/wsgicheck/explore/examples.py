@@ -28,7 +28,7 @@ from ..model.grammar import SAFE_METHODS
 from ..model.options import RunOptions
 from ..model.request import Request
 from ..model.response import Response
-from ..model.untrusted import as_sent, show
+from ..model.untrusted import show, shown_target
 from ..results.scope import TIMED_OUT, Answers, FirstAnswer, excluded, sendable, with_headers
 from ..rules import Exchange, Finding, Rule, judge
 from ..rules.app_trap import own_errors, told
@@ -121,7 +121,7 @@ def _answered_error(exchange: Exchange) -> str:
     """A server error the app answered itself, told: the request, the status, and the last
     line the app wrote to wsgi.errors (where a framework logs the traceback it caught)."""
     request, response = exchange.request, exchange.response
-    target = show(as_sent(request.target), limit=80)
+    target = shown_target(request.target)
     told_of = f"{show(request.method, limit=40)} {target} got " + str(response.status_code)
     lines = [line for line in response.errors.splitlines() if line.strip()]
     if lines:
@@ -325,9 +325,9 @@ class Exploration:
         ):
             unsafe, changed, _ = self.changed
             self.answers.removed = (
-                f"GET {show(as_sent(request.target), limit=80)} got {self.lived[seen]} at first "
+                f"GET {shown_target(request.target)} got {self.lived[seen]} at first "
                 f"and {code} after {show(unsafe.method, limit=40)} "
-                f"{show(as_sent(unsafe.target), limit=80)} got {changed}"
+                f"{shown_target(unsafe.target)} got {changed}"
             )
 
     def replay_one(

@@ -13,7 +13,7 @@ from dataclasses import replace
 from ..model.extra import ANSWERED, RAISED, REPLACED, Extra
 from ..model.options import RunOptions
 from ..model.response import Response
-from ..model.untrusted import as_sent, show
+from ..model.untrusted import show, shown_target
 from ..results.reproduce import reproducers
 from ..results.run import Failure, RunResult
 from ..results.scope import Answers, FirstAnswer, statuses_text
@@ -230,7 +230,7 @@ def unanswered_paths_note(paths: Sequence[str], answers: Answers) -> str | None:
         row = answers.paths.get(path)
         if row is None or any(status.isdigit() and status.startswith("2") for status in row):
             continue
-        missing.append(f"{show(as_sent(path), limit=80)} ({statuses_text(row)})")
+        missing.append(f"{shown_target(path)} ({statuses_text(row)})")
     if not missing:
         return None
     return (

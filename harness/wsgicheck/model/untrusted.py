@@ -25,6 +25,7 @@ __all__ = [
     "plain",
     "safe_repr",
     "show",
+    "shown_target",
     "type_name",
     "written_lines",
 ]
@@ -158,6 +159,37 @@ def _cut(text: str, total: int, limit: int) -> str:
         used += len(piece)
         kept = match.end()
     return "".join(parts) + _MARKER.format(total - kept)
+
+
+#: What stands for the middle of a target cut short.
+_MIDDLE = "… [{} characters cut] …"
+#: One character of escaped text: an escape (``\\xe9``, ``\\n``) or any other character.
+_SHOWN_UNIT = re.compile(r"\\(?:x[0-9a-f]{2}|u[0-9a-f]{4}|U[0-9a-f]{8}|[tnr])|.", re.DOTALL)
+
+
+def shown_target(target: str, *, limit: int = 80) -> str:
+    """A request target as sent (:func:`as_sent`), as one line of safe text of at most
+    ``limit`` characters, cut in its middle rather than at its end: a drawn target's end
+    (a segment a run added to a path the user named, ``.../react.min.js/1\\xc3\\xa9``) is
+    most often what the app answered, and the start says which path it was."""
+    if limit < _SHORTEST:
+        raise ValueError(f"limit must be at least {_SHORTEST}, not {limit}")
+    units = _SHOWN_UNIT.findall(_ESCAPED.sub(_replace, as_sent(plain(target))))
+    if sum(map(len, units)) <= limit:
+        return "".join(units)
+    room = limit - len(_MIDDLE.format(len(units)))
+    head: list[str] = []
+    for unit in units:
+        if sum(map(len, head)) + len(unit) > room * 2 // 3:
+            break
+        head.append(unit)
+    tail: list[str] = []
+    for unit in reversed(units[len(head) :]):
+        if sum(map(len, head)) + sum(map(len, tail)) + len(unit) > room:
+            break
+        tail.append(unit)
+    cut = len(units) - len(head) - len(tail)
+    return "".join(head) + _MIDDLE.format(cut) + "".join(reversed(tail))
 
 
 def written_lines(text: str) -> list[str]:
