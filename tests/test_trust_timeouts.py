@@ -23,11 +23,13 @@ import pytest
 from test_cli import CLEAN, _command, cli
 from wsgicheck import Client, Request
 from wsgicheck.cli import INTERRUPTED
+from wsgicheck.drivers.overtime import STRETCH, Overtime, worked
 from wsgicheck.explore import runner
 from wsgicheck.explore.collector import PATH_TIMEOUTS, RUN_TIMEOUTS, TimeOuts
 from wsgicheck.explore.replay import MemoryTransport, SocketTransport
 from wsgicheck.explore.runner import Interrupted, RunOptions, discover, run
 from wsgicheck.explore.worker import _CtrlC
+from wsgicheck.model.events import raw_input_read, raw_yielded
 from wsgicheck.rules import Exchange, check_exchange
 
 LIMIT = 0.3
@@ -124,6 +126,85 @@ def test_a_socket_time_out_keeps_the_request_body_size() -> None:
     assert response.environ["CONTENT_LENGTH"] == "50"
     fired = {f.rule for f in check_exchange(Exchange(response, source="socket"))}
     assert fired == {"HARNESS-EXCHANGE-TIMEOUT"}
+
+
+# -- past the limit, an app still working gets more time ----------------------------------
+
+
+def _block(size: int) -> tuple[Any, ...]:
+    return raw_yielded(b"x" * size, None)
+
+
+def test_past_the_limit_an_app_is_given_more_time_only_while_it_works() -> None:
+    """The watch itself, on a clock of its own: a grace period before the deadline it marks
+    the log; at the deadline it abandons an exchange that did no work since, and gives one
+    that did another grace period, up to the stretch."""
+    log: list[tuple[Any, ...]] = []
+    watch = Overtime(0.0, 10.0)
+    assert watch.next_look() == 9.0
+    assert not watch.over(5.0, log)
+    assert not watch.over(9.0, log)  # marked: nothing yet
+    assert watch.next_look() == 10.0
+    log.append(raw_input_read("read", 1, 1, 10))  # a read that returned a byte
+    assert not watch.over(10.0, log)
+    assert watch.deadline == 11.0
+    log += [_block(0), raw_input_read("read", 1, 0, 0)]  # an empty block, a read of nothing
+    assert watch.over(11.0, log)
+    # Working without end: abandoned at the stretch.
+    endless = Overtime(0.0, 10.0)
+    assert not endless.over(9.5, log)
+    now = 10.0
+    log.append(_block(1))
+    while not endless.over(now, log):
+        now += 0.5
+        log.append(_block(1))
+    assert now == STRETCH * 10.0
+    # A hang: abandoned at the limit.
+    hang = Overtime(0.0, 10.0)
+    assert not hang.over(9.0, log)
+    assert hang.over(10.0, log)
+    assert [worked(each) for each in (_block(0), _block(2), raw_yielded(b"", None, 5))] == [
+        False,
+        True,
+        True,
+    ]
+
+
+class ReadsSlowly:
+    """Reads its body a byte at a time, a pause after each: past the limit, but working."""
+
+    def __init__(self, pause: float) -> None:
+        self.pause = pause
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        size = int(environ.get("CONTENT_LENGTH") or 0)
+        got = 0
+        while got < size:
+            got += len(environ["wsgi.input"].read(1))
+            threading.Event().wait(self.pause)
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"read %d" % got]
+
+
+@pytest.mark.parametrize("transport", ["memory", "socket"])
+def test_an_app_that_reads_slowly_past_the_limit_is_not_a_time_out(transport: str) -> None:
+    """A real-app trial of 2026-12-06: FastAPI behind a2wsgi, reading 64 KiB a byte a read,
+    ran past the limit only on a loaded machine; the same seed gave a time-out once in
+    three. Twice the limit of reading, a read each twentieth of it: no finding."""
+    app = ReadsSlowly(LIMIT / 20)
+    request = Client(app).build_request("POST", "/", body=b"x" * 40)
+    if transport == "memory":
+        chosen: Any = MemoryTransport(app, LIMIT)
+        config = Client(app).config
+    else:
+        chosen = SocketTransport(app, LIMIT, 1 << 16)
+        config = chosen.config
+    try:
+        response = chosen.exchange(request, config)
+    finally:
+        chosen.close()
+    assert (response.status_code, response.body) == (200, b"read 40")
+    assert check_exchange(Exchange(response, source=transport)) == []
 
 
 # -- runs with slow, hanging and endless apps: exactly the time-out finding -------------------

@@ -30,6 +30,7 @@ from ..model.events import Location, RawEvent, raw_server_observed
 from ..model.request import Framing, Request
 from ..model.response import Response
 from .framing import SendError
+from .overtime import Overtime
 from .socketio import SocketBody, SocketSink
 from .sockets import REASONS, RECV_SIZE, Connection, Limits, RequestReader
 from .wire import (
@@ -173,7 +174,8 @@ class InFlight:
     request: Request
     environ: dict[str, Any]
     log: list[RawEvent]
-    deadline: float
+    #: The exchange's time limit, moved on while the app keeps working past it.
+    overtime: Overtime
     #: Set by whoever reports the exchange first (the worker or the watchdog).
     reported: bool = False
     #: The request's Content-Length, and its body as read so far (for a chunked one).
@@ -200,7 +202,7 @@ def serve_exchange(
     limits: Limits,
     app_where: Location | None,
     track: Callable[[InFlight | None], None],
-    deadline: float,
+    started: float,
     record: bool = True,
 ) -> tuple[After, Response | None]:
     """Serve one request on ``conn``; return what becomes of the connection, and the record.
@@ -233,8 +235,9 @@ def serve_exchange(
         environ = live.copy() if record else live
         # The trace keeps whole blocks as far as the record keeps the body, no further.
         exchange = AppCall(sink, log, config, request.method, keep=limits.capture_limit)
+        overtime = Overtime(started, limits.exchange_timeout)
         flight = InFlight(
-            conn, request, environ, log, deadline, declared=declared, body=body, exchange=exchange
+            conn, request, environ, log, overtime, declared=declared, body=body, exchange=exchange
         )
         track(flight)
         try:

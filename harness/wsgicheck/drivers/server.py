@@ -322,7 +322,11 @@ class Server:
                     self._reject(conn, 408, "the request head did not arrive in time")
                 else:
                     self._drop(conn)  # idle keep-alive connection: close quietly
-        late = [flight for flight in list(self._in_flight.values()) if now >= flight.deadline]
+        late = [
+            flight
+            for flight in list(self._in_flight.values())
+            if flight.overtime.over(now, flight.log)
+        ]
         for flight in late:
             self._take_over(flight)
 
@@ -403,7 +407,7 @@ class Server:
                 limits=self.limits,
                 app_where=self._app_where,
                 track=track,
-                deadline=time.monotonic() + self.limits.exchange_timeout,
+                started=time.monotonic(),
                 record=self.on_exchange is not None,
             )
             closing = after is not After.KEEP or not self._accepting or conn.taken_over

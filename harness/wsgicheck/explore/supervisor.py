@@ -33,6 +33,7 @@ from multiprocessing.connection import wait
 from typing import Any
 
 from ..core.environ import ServerConfig
+from ..drivers.overtime import STRETCH
 from ..model.errors import TargetError
 from ..model.events import Location
 from ..model.extra import Extra
@@ -486,8 +487,9 @@ def _watch(
     workers: list[_Worker], options: RunOptions, on_progress: Callable[[int, int], None] | None
 ) -> None:
     """Follow the workers until each has ended, killing any that goes silent."""
-    # An exchange takes at most the time limit; a worker silent far longer is stuck.
-    silence = 3 * options.timeout + 60
+    # An exchange takes at most the time limit, stretched while the app works (STRETCH
+    # times it); a worker silent far longer is stuck.
+    silence = STRETCH * options.timeout + 60
     shown = -1
     while True:
         live = [worker for worker in workers if not worker.exited]

@@ -23,7 +23,8 @@ from .registry import Binding, Finding, Level, Rule, rule
     level=Level.MUST,
     binding=Binding.APP,
     section="wsgicheck: per-exchange time limit",
-    summary="the application answers each request within the time limit",
+    summary="the application answers each request within the time limit (up to 3 times it "
+    "while it keeps working)",
     pep="""(Not a PEP 3333 requirement: a server must be able to finish an exchange. An app
     that never returns, or whose iterable never ends, hangs the server thread serving it.)""",
     source="wsgicheck",

@@ -1,0 +1,78 @@
+"""When an exchange past its time limit is abandoned: not while the app is still working.
+
+A time limit alone judges the machine as much as the app. FastAPI behind a2wsgi reads a
+64 KiB body one byte a read (the ``max_read=1`` server choice) through a thread hand-off
+per read: 5 s on a quiet 2-core machine, 20 s on a loaded one, so the same seed ran past
+10 s once in three runs. So an exchange past its limit is abandoned only when the app did
+no work in the last :data:`GRACE` seconds before it, or once it has run :data:`STRETCH`
+times the limit. Work is what the core records that moves the exchange on: a read that
+returned bytes, a block or a ``write()`` of bytes, a ``start_response`` call... An app
+that hangs, or loops on empty blocks or on reads of an exhausted input, is still
+abandoned at the limit, whatever the load; one that streams without end, at the stretch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from itertools import islice
+
+from ..model.events import InputRead, RawEvent, WriteCalled, Yielded
+
+__all__ = ["GRACE", "STRETCH", "Overtime", "worked"]
+
+#: Seconds in which an app past its limit must have done something to be given more.
+GRACE = 1.0
+#: How many times its limit an exchange may run while the app keeps working.
+STRETCH = 3.0
+
+
+class Overtime:
+    """One exchange's time limit, moved on while the app keeps working past it.
+
+    The watcher asks :meth:`over` with the exchange's log (the core's raw events), at
+    :meth:`next_look` at the latest (more often is fine): before the deadline, to mark
+    where the log stood a grace period before it; at the deadline, to look for work since.
+    """
+
+    __slots__ = ("_grace", "_mark", "cap", "deadline")
+
+    def __init__(self, started: float, limit: float) -> None:
+        self.deadline = started + limit
+        self.cap = started + limit * STRETCH
+        # A short limit (a test's) gets a grace of half of it.
+        self._grace = min(GRACE, limit / 2)
+        #: The log's length a grace period before the deadline (None: not looked yet).
+        self._mark: int | None = None
+
+    def next_look(self) -> float:
+        """When to look next: a grace period before the deadline, then at it."""
+        return self.deadline if self._mark is not None else self.deadline - self._grace
+
+    def over(self, now: float, log: Sequence[RawEvent]) -> bool:
+        """Whether to abandon the exchange now, its app having made the events ``log``."""
+        if now < self.deadline:
+            if self._mark is None and now >= self.deadline - self._grace:
+                self._mark = len(log)
+            return False
+        if self._mark is None or now >= self.cap:
+            return True
+        end = len(log)  # the app may add to it meanwhile: the rest is looked at next time
+        if not any(worked(event) for event in islice(log, self._mark, end)):
+            return True
+        self._mark = end  # working: another grace period, within the stretch
+        self.deadline = min(now + self._grace, self.cap)
+        return False
+
+
+def worked(event: RawEvent) -> bool:
+    """Whether a raw event moved its exchange on: not an empty block or ``write()``, and not
+    a read that returned nothing."""
+    kind = event[0]
+    if kind is Yielded or kind is WriteCalled:
+        value, size = event[1], event[-1]
+        if size is not None:
+            return bool(size)
+        return not (type(value) is bytes and not value)
+    if kind is InputRead:
+        return bool(event[3])
+    return True
