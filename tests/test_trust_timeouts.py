@@ -11,8 +11,10 @@ from __future__ import annotations
 import itertools
 import json
 import multiprocessing
+import os
 import signal
 import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,6 +33,7 @@ from wsgicheck.explore.runner import Interrupted, RunOptions, discover, run
 from wsgicheck.explore.worker import _CtrlC
 from wsgicheck.model.events import raw_input_read, raw_yielded
 from wsgicheck.rules import Exchange, check_exchange
+from wsgicheck.target import load_target
 
 LIMIT = 0.3
 #: How long a hanging app waits at most, so its abandoned threads end with the test.
@@ -205,6 +208,37 @@ def test_an_app_that_reads_slowly_past_the_limit_is_not_a_time_out(transport: st
         chosen.close()
     assert (response.status_code, response.body) == (200, b"read 40")
     assert check_exchange(Exchange(response, source=transport)) == []
+
+
+HANGS_ON_POST = """
+import threading
+
+def app(environ, start_response):
+    if environ["REQUEST_METHOD"] == "POST":
+        threading.Event().wait(5)
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [b"ok"]
+"""
+
+
+def test_a_time_outs_python_replay_waits_the_limit_and_says_so(tmp_path: Path) -> None:
+    """A real-app trial of 2026-12-06: a time-out's Python replay waited for the answer as
+    long as the app hung (for ever, for a real hang), and showed nothing."""
+    (tmp_path / "wc_hangs_replay.py").write_text(HANGS_ON_POST)
+    spec = f"{tmp_path / 'wc_hangs_replay.py'}:app"
+    result = run(load_target(spec), options(max_examples=30), target=spec)
+    failure = result.failures["HARNESS-EXCHANGE-TIMEOUT"]
+    environment = {**os.environ, "PYTHONPATH": str(Path(runner.__file__).parents[2])}
+    done = subprocess.run(
+        [sys.executable, "-c", failure.reproducers.python],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        cwd=tmp_path,
+        env=environment,
+    )
+    assert (done.returncode, done.stdout) == (0, f"no answer in {LIMIT:g} s, the time limit\n")
 
 
 # -- runs with slow, hanging and endless apps: exactly the time-out finding -------------------

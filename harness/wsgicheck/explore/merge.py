@@ -86,6 +86,8 @@ def merge_partials(
                 target,
                 kept.before,
                 compared=REGISTRY[rule_id].sequence is not None,
+                # A time-out's replay waits the run's limit for the answer, and no longer.
+                waits=options.timeout if rule_id == TIMEOUT_RULE else None,
             ),
             before=kept.before,
             rests_on=kept.rests_on,

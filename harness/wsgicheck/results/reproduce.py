@@ -61,11 +61,14 @@ def reproducers(
     before: Sequence[Request] = (),
     *,
     compared: bool = False,
+    waits: float | None = None,
 ) -> Reproducers:
     """The three reproducers of ``request``; with ``before``, of the whole sequence: every
     request in order, on one connection (raw), one curl after the other, one client.
     ``compared``: the finding's rule compares the last answer with the earlier ones, which
-    ``serve`` never does (it judges each exchange alone), and the curl replay says so."""
+    ``serve`` never does (it judges each exchange alone), and the curl replay says so.
+    ``waits``: the seconds the Python replay waits for the answer (a time-out's replay,
+    which would otherwise wait as long as the app hangs)."""
     every = [*before, request]
     against = serve_command("TARGET", config, every)
     if before and compared:
@@ -75,7 +78,7 @@ def reproducers(
     return Reproducers(
         b"".join(each.to_bytes() for each in every),
         _curl_sequence(every, config),
-        python_snippet(request, config, target, before),
+        python_snippet(request, config, target, before, waits=waits),
         against,
     )
 
@@ -488,11 +491,18 @@ CLIENT_LINE = 80
 
 
 def python_snippet(
-    request: Request, config: ServerConfig, target: str, before: Sequence[Request] = ()
+    request: Request,
+    config: ServerConfig,
+    target: str,
+    before: Sequence[Request] = (),
+    *,
+    waits: float | None = None,
 ) -> str:
     """Python that replays ``request`` in memory, exactly, under the same server choices;
     after the requests ``before`` it, on the same client, when it ends a sequence (the
-    validators it sends back read from the answers it gets, where the run read its own)."""
+    validators it sends back read from the answers it gets, where the run read its own).
+    With ``waits``, it sends the last request from a thread and waits that many seconds
+    for the answer, saying so when none came."""
     defaults = ServerConfig()
     changed = [
         f"{each.name}={getattr(config, each.name)!r}"
@@ -540,8 +550,31 @@ def python_snippet(
         "" if not before else ", history=tuple(history)" if taught.read else ", history=history"
     )
     as_sent = _as_sent(every) if untaught(every) else ""
+    judged = [
+        f"for finding in check_exchange(Exchange(response{linked})):",
+        "    print(finding.rule, finding.message)",
+    ]
+    sent = ["response = client.send(Request(", *request_lines, "))", *judged]
+    if waits is not None:
+        # A hang shown as the run showed it: no answer in the time, and the replay ends.
+        sent = [
+            "request = Request(",
+            *request_lines,
+            ")",
+            "answers = []",
+            "sender = threading.Thread(",
+            "    target=lambda: answers.append(client.send(request)), daemon=True",
+            ")",
+            "sender.start()",
+            f"sender.join({waits:g})",
+            "if not answers:",
+            f"    print('no answer in {waits:g} s, the time limit')",
+            "for response in answers:",
+            *(f"    {line}" for line in judged),
+        ]
     return "\n".join(
         [
+            *(["import threading", ""] if waits is not None else []),
             f"from wsgicheck import {', '.join(names)}",
             *(
                 [f"from wsgicheck.model.learned import {', '.join(learned_names)}"]
@@ -555,11 +588,7 @@ def python_snippet(
             f"client = {client}",
             *([f"# {as_sent}."] if as_sent else []),
             *earlier,
-            "response = client.send(Request(",
-            *request_lines,
-            "))",
-            f"for finding in check_exchange(Exchange(response{linked})):",
-            "    print(finding.rule, finding.message)",
+            *sent,
         ]
     )
 
