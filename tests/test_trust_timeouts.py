@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 
 from test_cli import CLEAN, _command, cli
-from wsgicheck import Client, Request
+from wsgicheck import Client, Request, report
 from wsgicheck.cli import INTERRUPTED
 from wsgicheck.drivers.overtime import STRETCH, Overtime, worked
 from wsgicheck.explore import runner
@@ -239,6 +239,11 @@ def test_a_time_outs_python_replay_waits_the_limit_and_says_so(tmp_path: Path) -
         env=environment,
     )
     assert (done.returncode, done.stdout) == (0, f"no answer in {LIMIT:g} s, the time limit\n")
+    # Never made simpler (each try would cost a time limit), and not called the smallest.
+    assert (
+        failure.heading == f"the request ({failure.transport} transport; as met, not made simpler)"
+    )
+    assert f"  {failure.heading}:" in report.render(result, "text")
 
 
 # -- runs with slow, hanging and endless apps: exactly the time-out finding -------------------

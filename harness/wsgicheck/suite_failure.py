@@ -15,7 +15,7 @@ from .model.locations import user_location
 from .model.untrusted import show
 from .report.common import capital
 from .results.reproduce import choices_unlike, serve_command
-from .results.run import NOT_FRESH, request_heading, sequence_heading
+from .results.run import NOT_FRESH, request_heading, sequence_heading, simplified
 from .rules import Rule
 
 if TYPE_CHECKING:
@@ -45,7 +45,8 @@ def failure_text(rule: Rule, verdict: RuleOutcome, verdicts: Verdicts, settings:
         for each in example.before:
             lines += [f"    {line}" for line in _raw(each.to_text().encode("latin-1", "replace"))]
             lines.append("")
-    lines += ["", f"{capital(request_heading(example.transport, example.before))}:"]
+    heading = request_heading(example.transport, example.before, simplified=simplified(rule))
+    lines += ["", f"{capital(heading)}:"]
     lines += [
         f"    {line}" for line in _raw(example.request.to_text().encode("latin-1", "replace"))
     ]

@@ -18,6 +18,7 @@ from ..model.events import Location
 from ..model.options import RunOptions
 from ..model.request import Request
 from ..results.reproduce import choices_unlike
+from ..results.run import simplified
 from ..results.scope import Answers, FirstAnswer
 from ..rules import REGISTRY, Exchange, Finding, Rule, is_failure, judge
 from .minimise import DRAWN_CHOICES, simplify
@@ -317,7 +318,7 @@ def simplify_all(
     """Make each rule's smallest example the simplest that still shows it
     (:mod:`wsgicheck.explore.minimise`), by replaying simpler versions of it, a bounded number."""
     for rule_id in sorted(collector.smallest):
-        if rule_id.startswith("HARNESS-") or rule_id in NOT_SHRUNK:
+        if not simplified(REGISTRY[rule_id]) or rule_id in NOT_SHRUNK:
             continue  # the runner's own rules: their evidence is more than one exchange
         kept = collector.smallest[rule_id]
         example = (kept.request, kept.config, kept.before)

@@ -14,7 +14,7 @@ from .. import __version__
 from ..model.locations import relative_path
 from ..model.untrusted import LIMIT, show
 from ..results.appcoverage import AppCoverage, line_ranges
-from ..results.run import NOT_FRESH, Failure, RunResult, request_heading, sequence_heading
+from ..results.run import NOT_FRESH, Failure, RunResult, sequence_heading
 from ..rules.verdicts import Verdict
 from . import common, format
 
@@ -238,7 +238,7 @@ def _failure(run: RunResult, rule_id: str, failure: Failure) -> list[str]:
             for each in failure.before
         ]
     parts += [
-        f"<h3>{_e(common.capital(request_heading(failure.transport, failure.before)))}</h3>",
+        f"<h3>{_e(common.capital(failure.heading))}</h3>",
         f'<pre class="raw">{_pre(common.raw_lines(failure.request.to_text()))}</pre>',
         *(
             [f"<p><strong>{_e(common.capital(NOT_FRESH))}.</strong></p>"]

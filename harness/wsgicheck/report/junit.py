@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 
 from ..model.locations import relative_path
 from ..model.untrusted import show
-from ..results.run import NOT_FRESH, Failure, RunResult, request_heading, sequence_heading
+from ..results.run import NOT_FRESH, Failure, RunResult, sequence_heading
 from ..rules.verdicts import Verdict
 from . import format
 from .common import (
@@ -64,7 +64,7 @@ def _details(run: RunResult, failure: Failure) -> str:
         for each in failure.before:
             lines += raw_lines(each.to_text())
     lines += [
-        f"{request_heading(failure.transport, failure.before)}:",
+        f"{failure.heading}:",
         *raw_lines(failure.request.to_text()),
         *([f"{NOT_FRESH}."] if failure.fresh is False else []),
         f"replay with curl (against {show(failure.reproducers.against)}):",

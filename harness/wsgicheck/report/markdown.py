@@ -17,7 +17,7 @@ from ..model.events import Location
 from ..model.locations import relative_path
 from ..model.untrusted import show
 from ..results.appcoverage import AppCoverage, line_ranges
-from ..results.run import NOT_FRESH, Failure, RunResult, request_heading, sequence_heading
+from ..results.run import NOT_FRESH, Failure, RunResult, sequence_heading
 from ..rules.verdicts import Verdict
 from . import common, format
 
@@ -225,7 +225,7 @@ def _details(run: RunResult, failure: Failure, *, python: bool) -> str:
         for each in failure.before:
             lines += [*_fence(common.raw_lines(each.to_text()), "http"), ""]
     lines += [
-        f"{common.capital(md(request_heading(failure.transport, failure.before)))}:",
+        f"{common.capital(md(failure.heading))}:",
         "",
         *_fence(common.raw_lines(failure.request.to_text()), "http"),
         "",

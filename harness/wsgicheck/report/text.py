@@ -11,7 +11,7 @@ from ..model.events import Location
 from ..model.locations import relative_path
 from ..model.untrusted import show
 from ..results.appcoverage import AppCoverage, line_ranges
-from ..results.run import NOT_FRESH, Failure, RunResult, request_heading, sequence_heading
+from ..results.run import NOT_FRESH, Failure, RunResult, sequence_heading
 from ..rules.verdicts import Verdict
 from . import common, format
 from .fold import WIDTH, fold_http, fold_python, fold_shell, wrap
@@ -190,7 +190,7 @@ def _failure(run: RunResult, failure: Failure, color: bool) -> list[str]:
         for each in failure.before:
             for line in common.raw_lines(each.to_text()):
                 lines += [part.rstrip() for part in fold_http(line, indent="    ")]
-    lines.append(f"  {request_heading(failure.transport, failure.before)}:")
+    lines.append(f"  {failure.heading}:")
     raw = failure.request.to_text()
     for line in common.raw_lines(raw):
         lines += [each.rstrip() for each in fold_http(line, indent="    ")]

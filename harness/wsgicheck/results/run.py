@@ -65,6 +65,18 @@ class Failure:
     #: collector's ``Kept.rests_on``): what the confirming process keeps first.
     rests_on: tuple[int, ...] = ()
 
+    @property
+    def heading(self) -> str:
+        """How reports title its request (:func:`request_heading`)."""
+        return request_heading(self.transport, self.before, simplified=simplified(self.rule))
+
+
+def simplified(rule: Rule) -> bool:
+    """Whether a run makes a failure of ``rule`` as simple as it allows: not for wsgicheck's
+    own rules (HARNESS-*), whose evidence is more than one exchange, or costs a time limit
+    a try (a time-out)."""
+    return rule.source != "wsgicheck"
+
 
 def sequence_heading(before: tuple[Request, ...]) -> str:
     """How reports introduce the requests a finding of a sequence was judged after."""
@@ -81,13 +93,16 @@ NOT_FRESH = (
 )
 
 
-def request_heading(transport: str, before: tuple[Request, ...]) -> str:
+def request_heading(transport: str, before: tuple[Request, ...], *, simplified: bool = True) -> str:
     """How reports title the request a finding was judged on: the smallest one seen, or,
     at the end of a sequence (HEAD then GET, a 304 then GET), the last, judged beside the
     ones listed before it (the finding may be about one of those: a 304 that lacks what
-    this GET's 200 has)."""
+    this GET's 200 has). A finding of wsgicheck's own rules (HARNESS-*) is not
+    ``simplified``: a time-out's each try would cost a time limit; it is the request met."""
     if before:
         return f"then the request judged beside them ({transport} transport)"
+    if not simplified:
+        return f"the request ({transport} transport; as met, not made simpler)"
     return f"smallest request ({transport} transport)"
 
 
