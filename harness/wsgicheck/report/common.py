@@ -250,8 +250,11 @@ class OtherPlace:
     @property
     def asked(self) -> str | None:
         """``GET /x``: the method and target of the request that showed the first finding,
-        as sent (each writer escapes it), or None."""
-        return None if self.request is None else f"{self.request.method} {self.request.target}"
+        as sent (a byte past ASCII as its ``\\xNN``: a raw 0xE9 and a UTF-8 "é" differ, and
+        only one replays the finding; each writer escapes the rest), or None."""
+        if self.request is None:
+            return None
+        return f"{as_sent(self.request.method)} {as_sent(self.request.target)}"
 
     def aside(self, escape: Callable[[str], str]) -> str:
         """`` (N findings, the first on GET /x)`` after the message: how many there were,
