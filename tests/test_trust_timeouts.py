@@ -31,7 +31,12 @@ from wsgicheck.explore.collector import PATH_TIMEOUTS, RUN_TIMEOUTS, TimeOuts
 from wsgicheck.explore.replay import MemoryTransport, SocketTransport
 from wsgicheck.explore.runner import Interrupted, RunOptions, discover, run
 from wsgicheck.explore.worker import _CtrlC
-from wsgicheck.model.events import raw_input_read, raw_yielded
+from wsgicheck.model.events import (
+    raw_errors_written,
+    raw_input_read,
+    raw_start_response_called,
+    raw_yielded,
+)
 from wsgicheck.rules import Exchange, check_exchange
 from wsgicheck.target import load_target
 
@@ -166,11 +171,23 @@ def test_past_the_limit_an_app_is_given_more_time_only_while_it_works() -> None:
     hang = Overtime(0.0, 10.0)
     assert not hang.over(9.0, log)
     assert hang.over(10.0, log)
-    assert [worked(each) for each in (_block(0), _block(2), raw_yielded(b"", None, 5))] == [
-        False,
-        True,
-        True,
+    # A first look past the deadline (a limit under the watcher's tick): marked then, and
+    # looked at again a grace period on.
+    late = Overtime(0.0, 0.1)
+    assert not late.over(0.25, log)
+    assert late.over(0.3, log)
+    # Work is bytes moved: not a write to wsgi.errors (a retry loop logging each try), not
+    # a start_response call, not an empty block or a read of nothing (review of 2026-12-06).
+    idle = [
+        _block(0),
+        raw_input_read("read", 1, 0, 0),
+        raw_errors_written("write", "retrying\n"),
+        raw_start_response_called("200 OK", [], None, "absent", 2, (), False, None),
     ]
+    assert [worked(each) for each in idle] == [False] * 4
+    assert worked(_block(2))
+    assert worked(raw_yielded(b"", None, 5))  # a block kept in part: its size counts
+    assert worked(raw_input_read("read", 1, 1, 9))
 
 
 class ReadsSlowly:

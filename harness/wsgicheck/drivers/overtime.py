@@ -5,10 +5,11 @@ A time limit alone judges the machine as much as the app. FastAPI behind a2wsgi 
 per read: 5 s on a quiet 2-core machine, 20 s on a loaded one, so the same seed ran past
 10 s once in three runs. So an exchange past its limit is abandoned only when the app did
 no work in the last :data:`GRACE` seconds before it, or once it has run :data:`STRETCH`
-times the limit. Work is what the core records that moves the exchange on: a read that
-returned bytes, a block or a ``write()`` of bytes, a ``start_response`` call... An app
-that hangs, or loops on empty blocks or on reads of an exhausted input, is still
-abandoned at the limit, whatever the load; one that streams without end, at the stretch.
+times the limit. Work is bytes moved: a read of ``wsgi.input`` that returned some, a block
+or a ``write()`` of some. An app that hangs, or loops on empty blocks, on reads of an
+exhausted input, on ``start_response`` or on writes to ``wsgi.errors`` (a retry loop that
+logs each try), is still abandoned at the limit, whatever the load; one that streams
+without end, at the stretch.
 """
 
 from __future__ import annotations
@@ -54,8 +55,14 @@ class Overtime:
             if self._mark is None and now >= self.deadline - self._grace:
                 self._mark = len(log)
             return False
-        if self._mark is None or now >= self.cap:
+        if now >= self.cap:
             return True
+        if self._mark is None:
+            # No look came in the grace period (a limit shorter than the watcher's tick):
+            # the log is marked now, and looked at once a grace period on.
+            self._mark = len(log)
+            self.deadline = min(now + self._grace, self.cap)
+            return False
         end = len(log)  # the app may add to it meanwhile: the rest is looked at next time
         if not any(worked(event) for event in islice(log, self._mark, end)):
             return True
@@ -65,14 +72,17 @@ class Overtime:
 
 
 def worked(event: RawEvent) -> bool:
-    """Whether a raw event moved its exchange on: not an empty block or ``write()``, and not
-    a read that returned nothing."""
+    """Whether a raw event moved its exchange on: a block or ``write()`` of bytes, or a
+    read of ``wsgi.input`` that returned some."""
     kind = event[0]
     if kind is Yielded or kind is WriteCalled:
         value, size = event[1], event[-1]
         if size is not None:
             return bool(size)
-        return not (type(value) is bytes and not value)
+        # Read past a subclass's own __len__ (the app's code, not to run in the watcher).
+        if isinstance(value, bytes):
+            return bytes.__len__(value) > 0
+        return isinstance(value, bytearray) and bytearray.__len__(value) > 0
     if kind is InputRead:
         return bool(event[3])
-    return True
+    return False
