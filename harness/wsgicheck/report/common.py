@@ -44,6 +44,7 @@ __all__ = [
     "lines_of",
     "location_data",
     "location_of",
+    "made_at",
     "more_places",
     "other_places",
     "output_data",
@@ -232,6 +233,14 @@ def location_of(run: RunResult, failure: Failure) -> Location | None:
     return user_location(failure.finding.where, run.app_location)
 
 
+def made_at(run: RunResult, failure: Failure) -> Location | None:
+    """Where a library made the failure's finding, when :func:`location_of` shows it on the
+    user's line instead (Trac's ``write()`` calls in its ``trac/web/api.py``, shown on the
+    line that imports Trac's app): a place to look, named beside the user's; else None."""
+    where = failure.finding.where
+    return None if where is None or where == location_of(run, failure) else where
+
+
 @dataclass(frozen=True, slots=True)
 class OtherPlace:
     """Another place where the same rule broke (in the user's code or a library's): its
@@ -286,10 +295,8 @@ def other_places(run: RunResult, failure: Failure) -> list[OtherPlace]:
     second bug under the same rule, at another line), each once, in the order met: a
     report shows one smallest example per rule, and these would go unseen. The places are
     where each finding was made, a library's line included: a framework app's errors all
-    map to the app's definition in the user's code, and would all look like one. So is
-    the place of the failure's own finding, when the report shows it elsewhere (a call in
-    Trac's ``api.py``, shown on the user's line that imports Trac's app)."""
-    shown = location_of(run, failure)
+    map to the app's definition in the user's code, and would all look like one."""
+    shown = failure.finding.where
     mine = None if shown is None else (shown.file, shown.line)
     places: dict[tuple[str, int], list[Any]] = {}
     for result in run.results:
@@ -350,15 +357,19 @@ def location_data(where: Location | None) -> dict[str, Any] | None:
 
 
 def failure_data(
-    failure: Failure, where: Location | None, others: list[OtherPlace] | None = None
+    failure: Failure,
+    where: Location | None,
+    others: list[OtherPlace] | None = None,
+    made: Location | None = None,
 ) -> dict[str, Any]:
-    """A failure's place (``where``, from :func:`location_of`), the rule's other places
-    (``others``, from :func:`other_places`), minimal example and reproducers as JSON-safe
-    data."""
+    """A failure's place (``where``, from :func:`location_of`; ``made``, from
+    :func:`made_at`), the rule's other places (``others``, from :func:`other_places`),
+    minimal example and reproducers as JSON-safe data."""
     config = failure.config
     return {
         "message": show(failure.finding.message),
         "location": location_data(where),
+        "made_at": location_data(made),
         "other_places": [
             {
                 "location": location_data(each.where),

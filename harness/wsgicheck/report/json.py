@@ -14,6 +14,7 @@ from .common import (
     failure_data,
     location_data,
     location_of,
+    made_at,
     other_places,
     output_data,
     summary,
@@ -43,7 +44,12 @@ def data(run: RunResult) -> dict[str, Any]:
         failure = run.failures.get(result.rule.id)
         if failure is not None:
             entry.update(
-                failure_data(failure, location_of(run, failure), other_places(run, failure)),
+                failure_data(
+                    failure,
+                    location_of(run, failure),
+                    other_places(run, failure),
+                    made_at(run, failure),
+                ),
                 replayed=failure.replayed,
             )
         results.append(entry)
