@@ -23,6 +23,7 @@ from typing import NamedTuple
 
 from ..core.environ import ServerConfig
 from ..drivers.client import Client
+from ..drivers.overtime import STRETCH
 from ..drivers.target import load_target
 from ..model.learned import replay, untaught
 from ..model.request import Request
@@ -96,7 +97,7 @@ def _confirm(
     in_sequences: list[str] = []
     for rule_id in chosen:
         failure = result.failures[rule_id]
-        bound = LOAD_ALLOWANCE + timeout * (len(failure.before) + 1)
+        bound = LOAD_ALLOWANCE + timeout * STRETCH * (len(failure.before) + 1)
         bound = min(bound, deadline - time.monotonic())
         if bound <= 0:
             return
@@ -165,7 +166,9 @@ def _fewer_before(
         if any(each.teacher is not None and id(each) not in lacking for each in lost):
             return False  # a validator sent back would lose the answer that teaches it
         tried.add(before)
-        bound = min(LOAD_ALLOWANCE + timeout * (len(before) + 1), deadline - time.monotonic())
+        bound = min(
+            LOAD_ALLOWANCE + timeout * STRETCH * (len(before) + 1), deadline - time.monotonic()
+        )
         if bound <= 0:
             return False
         answer = _replay(processes, spec, replace(failure, before=before, request=request), bound)
