@@ -185,6 +185,36 @@ def test_an_iterable_still_alive_at_the_interpreters_exit_is_left_alone(
     assert (done.returncode, done.stdout, done.stderr) == (0, "done\n", "")
 
 
+class _ClosingWrapper(ServerWrapper):
+    def close(self) -> None:
+        self.filelike.close()
+
+
+class _NoReadlines:
+    """A middleware's wsgi.input without readlines() (Werkzeug's LintMiddleware's)."""
+
+    def read(self, size: int = -1) -> bytes:
+        return b""
+
+    def readline(self, size: int = -1) -> bytes:
+        return b""
+
+    def __iter__(self) -> Any:
+        return iter(())
+
+
+def test_a_violation_raised_for_a_returned_file_wrapper_closes_it() -> None:
+    """A real-app trial of 2026-12-06: the validator raised as the app returned the
+    server's file wrapper, which the server then never got to close, and the file stayed
+    open."""
+    env = {**environ(), "wsgi.file_wrapper": _ClosingWrapper, "wsgi.input": _NoReadlines()}
+    opened = io.BytesIO(b"data")
+    checked = validator(app_returning(lambda env: env["wsgi.file_wrapper"](opened, 4096)))
+    with pytest.raises(WSGIViolation, match="ENV-INPUT-METHODS"):
+        checked(env, start_response)
+    assert opened.closed
+
+
 def test_the_server_still_knows_its_file_wrapper() -> None:
     # gunicorn asks isinstance(result, environ["wsgi.file_wrapper"]) after the app returned,
     # on the environ it built (which the validator's guard now sits in).
@@ -644,3 +674,26 @@ def test_a_violation_the_app_let_through_is_raised_once() -> None:
     with pytest.raises(WSGIViolation) as raised:
         validator(letting_through)(served_environ(), start_response)
     assert str(raised.value).startswith("APP-STATUS-FINAL:")
+
+
+def test_a_run_says_when_a_validator_inside_the_app_raised() -> None:
+    """A real-app trial of 2026-12-06: check on an app wrapped in validator() passed, though
+    the validator raised a MUST violation on every answer: each became a 500 that no rule
+    judges (the validator's verdict, not the app's error). The run says so."""
+    from wsgicheck.explore.runner import RunOptions, run
+
+    def bad(env: dict[str, Any], respond: Callable[..., Any]) -> Any:
+        respond("200OK", [("Content-Type", "text/plain")])
+        return [b"x"]
+
+    options = RunOptions(profile="quick", max_examples=10, seed=1, database=None)
+    result = run(validator(bad), options, target="app")
+    [note] = [each for each in result.notes if "wsgicheck.validator inside TARGET" in each]
+    assert note.startswith("a wsgicheck.validator inside TARGET raised ")
+    assert " violation(s), the first: APP-STATUS-FORMAT: status must be " in note
+    assert note.endswith(
+        "each cut its answer short, and no rule of this run judges what it found: check the "
+        "app it wraps, or make it validator(app, collect=True), to judge those rules here"
+    )
+    # Judged bare, the app fails the rule.
+    assert "APP-STATUS-FORMAT" in run(bad, options, target="app").failures

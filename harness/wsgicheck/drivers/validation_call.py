@@ -314,7 +314,14 @@ class Invocation:
             # its fast path (sendfile); what happens next is the server's business (one
             # that is no iterable is its wrapper's fault, not the app's).
             self.log.append(raw_server_observed("file-wrapper-returned", kind_of.__name__))
-            self.judge(self.owner.rules)
+            try:
+                self.judge(self.owner.rules)
+            except BaseException:
+                # Raised in place of the wrapper, which the server then never gets to
+                # close: closed here, or the file it wraps stays open.
+                with contextlib.suppress(Exception):
+                    result.close()
+                raise
             self.finish()
             return result
         if not iterable or is_file or kind_of in (str, bytes, bytearray):

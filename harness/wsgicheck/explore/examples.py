@@ -287,6 +287,11 @@ class Exploration:
             return
         self.answers.add(path, str(reply.status_code))
         self._watch_removal(config, reply)
+        inner = [raised for raised in exchange.raised if raised.exc_type == "WSGIViolation"]
+        if inner:
+            self.answers.inner_violations += 1
+            if self.answers.inner_violation is None:
+                self.answers.inner_violation = show(inner[0].message, limit=200)
         kind = outcome(exchange)
         if kind == SUCCEEDED:
             self.answers.succeeded += 1

@@ -71,6 +71,8 @@ def merge_partials(
     own = own_errors_note(answers)
     notes += [own] if own else []
     notes += [removed_note(answers.removed)] if answers.removed else []
+    inner = inner_validator_note(answers)
+    notes += [inner] if inner else []
     unanswered = unanswered_paths_note(options.paths, answers)
     notes += [unanswered] if unanswered else []
     failures = {
@@ -211,6 +213,21 @@ def own_errors_note(answers: Answers) -> str | None:
     return (
         f"the app answered {answered} request(s) with a server error of its own{server}; "
         f"the first, {answers.answered_error}"
+    )
+
+
+def inner_validator_note(answers: Answers) -> str | None:
+    """The note of violations a wsgicheck.validator inside TARGET raised: each ends its
+    answer as the app's exception would, and is the validator's verdict on a rule, not the
+    app's error, so no rule of this run reports it (a real-app trial of 2026-12-06 passed
+    with a MUST one raised on every answer)."""
+    if not answers.inner_violations:
+        return None
+    return (
+        f"a wsgicheck.validator inside TARGET raised {answers.inner_violations} violation(s), "
+        f"the first: {answers.inner_violation}; each cut its answer short, and no rule of this "
+        "run judges what it found: check the app it wraps, or make it validator(app, "
+        "collect=True), to judge those rules here"
     )
 
 

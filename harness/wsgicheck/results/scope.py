@@ -144,6 +144,10 @@ class Answers:
     #: The first path the run's own requests removed: a GET answered 2xx, then 404 or 410
     #: after a request of an unsafe method to it succeeded (see ``explore.merge``'s note).
     removed: str | None = None
+    #: The answers cut short by a WSGIViolation that a wsgicheck.validator inside TARGET
+    #: raised, and the first one's text (see ``explore.merge``'s note).
+    inner_violations: int = 0
+    inner_violation: str | None = None
 
     def merge(self, other: Answers) -> None:
         for path, row in other.paths.items():
@@ -157,6 +161,8 @@ class Answers:
         self.raised = self.raised or other.raised
         self.answered_error = self.answered_error or other.answered_error
         self.removed = self.removed or other.removed
+        self.inner_violations += other.inner_violations
+        self.inner_violation = self.inner_violation or other.inner_violation
 
     def add_failed(self, cause: str, status: int) -> None:
         """Count a failed answer, and as the server's when it sent a 5xx in its place."""
