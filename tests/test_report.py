@@ -193,6 +193,20 @@ def test_text_shows_the_failure_with_its_source_line(
     assert text.splitlines()[-1].startswith("FAILED: 1 rule failed, 0 warned, ")
 
 
+def test_the_header_tells_the_examples_shrinking_sent_past_those_asked(clean: RunResult) -> None:
+    """A real-app trial of 2026-12-06 read "profile default · 400 examples" as a miscount:
+    the 200 past the profile's were shrinking a failure."""
+    asked = clean.options.examples
+    assert f"· {asked} examples ·" in report.render(clean, "text")
+    more = _with(clean, examples=asked + 25)
+    said = f"{asked + 25} examples ({asked} asked, 25 more shrinking failures)"
+    assert f"· {said} ·" in report.render(more, "text")
+    assert said in report.render(more, "html")
+    assert json.loads(report.render(more, "json"))["examples"] == asked + 25
+    stopped = _with(more, interrupted=True)  # Ctrl-C: the count alone
+    assert f"· {asked + 25} examples ·" in report.render(stopped, "text")
+
+
 def test_text_clean_run_ends_passed(clean: RunResult) -> None:
     last = report.render(clean, "text").splitlines()[-1]
     assert re.fullmatch(

@@ -36,6 +36,7 @@ __all__ = [
     "answers_data",
     "coverage_data",
     "dumps",
+    "examples_sent",
     "failure_data",
     "failure_kind",
     "grouped",
@@ -143,6 +144,17 @@ def capital(text: str) -> str:
 
 def plural(count: int, noun: str) -> str:
     return f"{count} {noun}" + ("" if count == 1 else "s")
+
+
+def examples_sent(run: RunResult) -> str:
+    """``400 examples (200 asked, 200 more shrinking failures)``: the examples a run sent,
+    and, past the number asked for (the profile's, or ``--examples``), the ones that only
+    shrinking a failure sent (a trial took 400 under the default profile for a miscount)."""
+    asked = run.options.examples
+    extra = run.examples - asked
+    if extra <= 0 or run.interrupted:
+        return plural(run.examples, "example")
+    return f"{run.examples} examples ({asked} asked, {extra} more shrinking failures)"
 
 
 #: How long a line of a reproducer may be: the harness builds them from its own requests,

@@ -112,7 +112,7 @@ def render(run: RunResult, color: bool) -> str:
         f"<h1>wsgicheck <code>{_e(run.target)}</code></h1>",
         f'<p class="meta">seed {run.seed} · '
         + (f"profile {_e(options.profile)} · " if options.profile is not None else "")
-        + f"{run.examples} examples · {run.duration:.1f}s"
+        + f"{common.examples_sent(run)} · {run.duration:.1f}s"
         + (f" · transports {_e(options.transports)}" if options.transports is not None else "")
         + f"{' · strict' if options.strict else ''}"
         + f"{' · read-only' if options.read_only else ''}</p>",

@@ -60,7 +60,7 @@ def layout(run: RunResult, color: bool, verbosity: int = 0) -> str:
         *wrap(
             f"seed {run.seed} · "
             + (f"profile {options.profile} · " if options.profile is not None else "")
-            + f"{run.examples} examples · "
+            + f"{common.examples_sent(run)} · "
             + (f"{run.replayed_examples} replayed · " if run.replayed_examples else "")
             + f"{run.duration:.1f}s"
             + (f" · transports: {options.transports}" if options.transports is not None else "")
