@@ -35,8 +35,9 @@ from .explore.shares import ShareFolder, split
 from .model.errors import TargetError
 from .model.events import Location
 from .model.locations import user_location
+from .model.options import RunOptions
 from .model.untrusted import show
-from .report.common import output_lines, output_title
+from .report.common import output_lines, output_title, sent_text
 from .rules import REGISTRY, Finding, Rule
 from .rules.verdicts import Verdict
 from .suite_failure import failure_text
@@ -167,9 +168,11 @@ class SuitePlugin:
         if verdicts is None:
             return
         paths = ", ".join(verdicts.paths[:8]) + (", ..." if len(verdicts.paths) > 8 else "")
+        asked = RunOptions(profile=self.settings.profile).examples
         terminalreporter.write_sep("-", "wsgicheck")
         terminalreporter.write_line(
-            f"{self.settings.target}: {verdicts.examples} examples in {verdicts.duration:.1f}s "
+            f"{self.settings.target}: {sent_text(verdicts.examples, asked)} in "
+            f"{verdicts.duration:.1f}s "
             f"(profile {self.settings.profile}, seed {verdicts.seed}), paths tried: {paths}"
         )
         for share in verdicts.shares:

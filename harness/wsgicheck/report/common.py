@@ -55,6 +55,7 @@ __all__ = [
     "raw_lines",
     "repository_place",
     "request_data",
+    "sent_text",
     "source_line",
     "summary",
     "verdict_of",
@@ -147,14 +148,18 @@ def plural(count: int, noun: str) -> str:
 
 
 def examples_sent(run: RunResult) -> str:
+    """:func:`sent_text` for a run (the count alone for one cut short by Ctrl-C)."""
+    return sent_text(run.examples, None if run.interrupted else run.options.examples)
+
+
+def sent_text(sent: int, asked: int | None) -> str:
     """``400 examples (200 asked, 200 more shrinking failures)``: the examples a run sent,
-    and, past the number asked for (the profile's, or ``--examples``), the ones that only
-    shrinking a failure sent (a trial took 400 under the default profile for a miscount)."""
-    asked = run.options.examples
-    extra = run.examples - asked
-    if extra <= 0 or run.interrupted:
-        return plural(run.examples, "example")
-    return f"{run.examples} examples ({asked} asked, {extra} more shrinking failures)"
+    and, past the number ``asked`` for (the profile's, or ``--examples``), the ones that
+    only shrinking a failure sent (a trial took 400 under the default profile for a
+    miscount)."""
+    if asked is None or sent <= asked:
+        return plural(sent, "example")
+    return f"{sent} examples ({asked} asked, {sent - asked} more shrinking failures)"
 
 
 #: How long a line of a reproducer may be: the harness builds them from its own requests,
