@@ -485,6 +485,23 @@ def test_the_library_line_behind_the_users_is_named_too(
     (entry,) = [each for each in data["results"] if each["rule"] == "APP-AVOID-WRITE"]
     assert (entry["made_at"]["file"], entry["made_at"]["line"]) == (made, 3)
     assert entry["other_places"] == []
+    # And in every other format (review of 2026-12-06: four named it nowhere).
+    assert "Made in `writer_lib_report.py:3` in `app()`, a library's code." in report.render(
+        result, "markdown"
+    )
+    assert (
+        "<p>made in <code>writer_lib_report.py:3</code> in <code>app()</code>, a library's "
+        "code</p>" in report.render(result, "html")
+    )
+    assert "made in: writer_lib_report.py:3 in app() (a library's code)" in report.render(
+        result, "junit"
+    )
+    sarif = json.loads(report.render(result, "sarif"))
+    [found] = sarif["runs"][0]["results"]
+    assert found["properties"]["made_in"] == {
+        "place": "writer_lib_report.py:3",
+        "function": "app()",
+    }
 
 
 def test_a_long_list_of_other_places_is_cut_and_says_so(broken: RunResult) -> None:

@@ -25,7 +25,7 @@ import pytest
 from test_cli import CLEAN, _command, cli
 from wsgicheck import Client, Request, report
 from wsgicheck.cli import INTERRUPTED
-from wsgicheck.drivers.overtime import STRETCH, Overtime, worked
+from wsgicheck.drivers.overtime import STRETCH, Overtime, moved, worked
 from wsgicheck.explore import runner
 from wsgicheck.explore.collector import PATH_TIMEOUTS, RUN_TIMEOUTS, TimeOuts
 from wsgicheck.explore.replay import MemoryTransport, SocketTransport
@@ -34,7 +34,9 @@ from wsgicheck.explore.worker import _CtrlC
 from wsgicheck.model.events import (
     raw_errors_written,
     raw_input_read,
+    raw_refused,
     raw_start_response_called,
+    raw_write_called,
     raw_yielded,
 )
 from wsgicheck.rules import Exchange, check_exchange
@@ -188,6 +190,13 @@ def test_past_the_limit_an_app_is_given_more_time_only_while_it_works() -> None:
     assert worked(_block(2))
     assert worked(raw_yielded(b"", None, 5))  # a block kept in part: its size counts
     assert worked(raw_input_read("read", 1, 1, 9))
+    # A write the core refused moved nothing (a bytearray, past the Content-Length: review
+    # of 2026-12-06); one it took did, once the next event shows it was not refused.
+    refused = raw_refused("write", "past Content-Length", "APP-CL-ACCURATE")
+    write = raw_write_called(b"x", None, False)
+    assert not moved([write, refused, write, refused])
+    assert moved([write, refused, write, raw_yielded(b"", None)])
+    assert not moved([refused, write])  # the last write's fate not known yet
 
 
 class ReadsSlowly:

@@ -689,11 +689,34 @@ def test_a_run_says_when_a_validator_inside_the_app_raised() -> None:
     options = RunOptions(profile="quick", max_examples=10, seed=1, database=None)
     result = run(validator(bad), options, target="app")
     [note] = [each for each in result.notes if "wsgicheck.validator inside TARGET" in each]
-    assert note.startswith("a wsgicheck.validator inside TARGET raised ")
-    assert " violation(s), the first: APP-STATUS-FORMAT: status must be " in note
+    assert note.startswith("a wsgicheck.validator inside TARGET raised a violation in at least ")
+    assert " answer(s), the first: APP-STATUS-FORMAT: status must be " in note
     assert note.endswith(
-        "each cut its answer short, and no rule of this run judges what it found: check the "
-        "app it wraps, or make it validator(app, collect=True), to judge those rules here"
+        "each cut its answer short (a 500, or a response ended early once its head had gone "
+        "out), and no rule of this run judges what it found: check the app it wraps, or make "
+        "it validator(app, collect=True), to judge those rules here"
     )
     # Judged bare, the app fails the rule.
     assert "APP-STATUS-FORMAT" in run(bad, options, target="app").failures
+
+
+def test_the_suite_says_it_once_for_all_its_shares() -> None:
+    """Under pytest-xdist the run is done in shares; the note is made again from all their
+    answers, as the one on the app's own 5xx is, not kept once per share (review)."""
+    from wsgicheck.explore.runner import RunOptions, run
+    from wsgicheck.suite_verdicts import Verdicts
+
+    def bad(env: dict[str, Any], respond: Callable[..., Any]) -> Any:
+        respond("200OK", [("Content-Type", "text/plain")])
+        return [b"x"]
+
+    app = validator(bad)
+    parts = [
+        Verdicts.of(run(app, RunOptions(max_examples=n, seed=n, database=None), target="app"))
+        for n in (10, 15)
+    ]
+    merged = Verdicts.merge(parts, 1, "app")
+    inner = [note for note in merged.all_notes if "validator inside TARGET" in note]
+    assert len(inner) == 1
+    count = sum(part.answers.inner_violations for part in parts if part.answers is not None)
+    assert f" in at least {count} answer(s)," in inner[0]

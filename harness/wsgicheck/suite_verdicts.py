@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .core.environ import ServerConfig
-from .explore.merge import judge_run_rules, own_errors_note
+from .explore.merge import inner_validator_note, judge_run_rules, own_errors_note
 from .model.events import Location
 from .model.request import Request
 from .results.reproduce import Reproducers, reproducers
@@ -98,6 +98,7 @@ class Verdicts:
     @classmethod
     def of(cls, result: RunResult) -> Verdicts:
         own = own_errors_note(result.answers)
+        inner = inner_validator_note(result.answers)
         rules = {}
         for each in result.results:
             messages = dict.fromkeys((f.message, f.where) for f in each.findings)
@@ -128,8 +129,9 @@ class Verdicts:
             tuple(result.errors),
             rules,
             app_location=result.app_location,
-            # The note on the app's own 5xx is made again from all the answers (see notes).
-            notes=tuple(note for note in result.notes if note != own),
+            # The notes on the app's own 5xx and on a validator inside it are made again from
+            # all the answers (see all_notes).
+            notes=tuple(note for note in result.notes if note not in (own, inner)),
             app_output=result.app_output,
             answers=result.answers,
             first_answer=result.first_answer,
@@ -137,9 +139,12 @@ class Verdicts:
 
     @property
     def all_notes(self) -> list[str]:
-        """The notes, and the one on the app's own server errors over all the answers."""
-        own = own_errors_note(self.answers) if self.answers is not None else None
-        return [*self.notes, *([own] if own else [])]
+        """The notes, and those on the app's own server errors and on a validator inside it,
+        over all the answers."""
+        if self.answers is None:
+            return list(self.notes)
+        made = (own_errors_note(self.answers), inner_validator_note(self.answers))
+        return [*self.notes, *(note for note in made if note)]
 
     @classmethod
     def merge(cls, parts: list[Verdicts], seed: int, target: str) -> Verdicts:

@@ -6,20 +6,22 @@ per read: 5 s on a quiet 2-core machine, 20 s on a loaded one, so the same seed 
 10 s once in three runs. So an exchange past its limit is abandoned only when the app did
 no work in the last :data:`GRACE` seconds before it, or once it has run :data:`STRETCH`
 times the limit. Work is bytes moved: a read of ``wsgi.input`` that returned some, a block
-or a ``write()`` of some. An app that hangs, or loops on empty blocks, on reads of an
-exhausted input, on ``start_response`` or on writes to ``wsgi.errors`` (a retry loop that
-logs each try), is still abandoned at the limit, whatever the load; one that streams
-without end, at the stretch.
+or a ``write()`` of some that was not refused. An app that hangs, or loops on empty
+blocks, on reads of an exhausted input, on ``start_response``, on refused writes or on
+writes to ``wsgi.errors`` (a retry loop that logs each try), is still abandoned at the
+limit, whatever the load (a grace period after it where the watcher first looks past it:
+a limit under the socket server's tick of 0.25 s); one that streams without end, at the
+stretch.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from itertools import islice
 
-from ..model.events import InputRead, RawEvent, WriteCalled, Yielded
+from ..model.events import InputRead, RawEvent, Refused, WriteCalled, Yielded
 
-__all__ = ["GRACE", "STRETCH", "Overtime", "worked"]
+__all__ = ["GRACE", "STRETCH", "Overtime", "moved", "worked"]
 
 #: Seconds in which an app past its limit must have done something to be given more.
 GRACE = 1.0
@@ -64,11 +66,25 @@ class Overtime:
             self.deadline = min(now + self._grace, self.cap)
             return False
         end = len(log)  # the app may add to it meanwhile: the rest is looked at next time
-        if not any(worked(event) for event in islice(log, self._mark, end)):
+        if not moved(islice(log, self._mark, end)):
             return True
         self._mark = end  # working: another grace period, within the stretch
         self.deadline = min(now + self._grace, self.cap)
         return False
+
+
+def moved(events: Iterable[RawEvent]) -> bool:
+    """Whether ``events`` moved their exchange on: one of them :func:`worked`, a write not
+    refused (the core records a write, then its refusal: a bytearray, a write past the
+    Content-Length) among them."""
+    written = False
+    for event in events:
+        if written and event[0] is not Refused:
+            return True
+        written = event[0] is WriteCalled and worked(event)
+        if not written and event[0] is not WriteCalled and worked(event):
+            return True
+    return False  # a write last, its fate not known yet: looked at no more (a rare loss)
 
 
 def worked(event: RawEvent) -> bool:

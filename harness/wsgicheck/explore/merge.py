@@ -224,10 +224,11 @@ def inner_validator_note(answers: Answers) -> str | None:
     if not answers.inner_violations:
         return None
     return (
-        f"a wsgicheck.validator inside TARGET raised {answers.inner_violations} violation(s), "
-        f"the first: {answers.inner_violation}; each cut its answer short, and no rule of this "
-        "run judges what it found: check the app it wraps, or make it validator(app, "
-        "collect=True), to judge those rules here"
+        "a wsgicheck.validator inside TARGET raised a violation in at least "
+        f"{answers.inner_violations} answer(s), the first: {answers.inner_violation}; each "
+        "cut its answer short (a 500, or a response ended early once its head had gone out), "
+        "and no rule of this run judges what it found: check the app it wraps, or make it "
+        "validator(app, collect=True), to judge those rules here"
     )
 
 

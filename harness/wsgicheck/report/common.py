@@ -46,6 +46,7 @@ __all__ = [
     "location_data",
     "location_of",
     "made_at",
+    "made_in",
     "more_places",
     "other_places",
     "output_data",
@@ -248,6 +249,13 @@ def location_of(run: RunResult, failure: Failure) -> Location | None:
     """Where a report puts a failure: its place in the user's code, or else (the place is
     in Flask, say) the app's definition; never a library's file."""
     return user_location(failure.finding.where, run.app_location)
+
+
+def made_in(run: RunResult, failure: Failure) -> tuple[str, str] | None:
+    """:func:`made_at` as a report shows it: ``file:line`` (as
+    :attr:`OtherPlace.spelled`) and the function, unescaped; None where there is none."""
+    made = made_at(run, failure)
+    return None if made is None else (f"{portable_path(made.file)}:{made.line}", made.called)
 
 
 def made_at(run: RunResult, failure: Failure) -> Location | None:

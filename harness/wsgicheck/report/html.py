@@ -217,6 +217,12 @@ def _failure(run: RunResult, rule_id: str, failure: Failure) -> list[str]:
         source = common.source_line(where)
         if source:
             parts.append(f'<pre class="source">{where.line} │ {_e(source.strip())}</pre>')
+    made = common.made_in(run, failure)
+    if made is not None:
+        parts.append(
+            f"<p>made in <code>{_e(made[0])}</code> in <code>{_e(made[1])}</code>, "
+            "a library's code</p>"
+        )
     others = common.other_places(run, failure)
     if others:
         parts.append(f"<p>also at {common.plural(len(others), 'other place')}:</p><ul>")

@@ -27,6 +27,7 @@ from .common import (
     grouped,
     lines_of,
     location_of,
+    made_in,
     more_places,
     other_places,
     plural,
@@ -47,6 +48,9 @@ def _details(run: RunResult, failure: Failure) -> str:
     if where is not None:
         file, called = show(relative_path(where.file)), show(where.called)
         lines.append(f"at: {file}:{where.line} in {called}")
+    made = made_in(run, failure)
+    if made is not None:
+        lines.append(f"made in: {show(made[0])} in {show(made[1])} (a library's code)")
     others = other_places(run, failure)
     if others:
         lines.append(f"also at {plural(len(others), 'other place')}:")

@@ -208,6 +208,10 @@ def _details(run: RunResult, failure: Failure, *, python: bool) -> str:
     where = common.location_of(run, failure)
     if where is not None:
         lines += [f"At {_where(where)} in {_inline_code(where.called)}.", ""]
+    made = common.made_in(run, failure)
+    if made is not None:
+        spelled, called = (_inline_code(each) for each in made)
+        lines += [f"Made in {spelled} in {called}, a library's code.", ""]
     others = common.other_places(run, failure)
     if others:
         lines += [f"Also at {common.plural(len(others), 'other place')}:", ""]

@@ -25,7 +25,14 @@ from ..results.run import Failure, RunResult
 from ..rules import Level, Rule
 from ..rules.verdicts import Verdict
 from . import format
-from .common import dumps, failure_kind, location_of, other_places, repository_place
+from .common import (
+    dumps,
+    failure_kind,
+    location_of,
+    made_in,
+    other_places,
+    repository_place,
+)
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -90,6 +97,7 @@ def _locations(run: RunResult, failure: Failure, root: Path) -> list[dict[str, A
 
 def _result(run: RunResult, failure: Failure, index: int, root: Path) -> dict[str, Any]:
     rule = failure.rule
+    made = made_in(run, failure)
     result: dict[str, Any] = {
         "ruleId": rule.id,
         "ruleIndex": index,
@@ -103,6 +111,9 @@ def _result(run: RunResult, failure: Failure, index: int, root: Path) -> dict[st
             "request": failure.request.to_text(),
             "before": [each.to_text() for each in failure.before],
             "fails_on_fresh_app": failure.fresh,
+            "made_in": None
+            if made is None
+            else {"place": show(made[0]), "function": show(made[1])},
             "other_places": [
                 {
                     "place": show(place.spelled),

@@ -8,7 +8,7 @@ report, or start a line of its own.
 from __future__ import annotations
 
 from ..model.events import Location
-from ..model.locations import portable_path, relative_path
+from ..model.locations import relative_path
 from ..model.untrusted import show
 from ..results.appcoverage import AppCoverage, line_ranges
 from ..results.run import NOT_FRESH, Failure, RunResult, sequence_heading
@@ -183,11 +183,10 @@ def _failure(run: RunResult, failure: Failure, color: bool) -> list[str]:
             shown = f"    {where.line} │ {show(source)}"
             shown = shown if len(shown) <= WIDTH else shown[: WIDTH - 1] + "…"
             lines.append(_paint(shown, "dim", color))
-    made = common.made_at(run, failure)
+    made = common.made_in(run, failure)
     if made is not None:
         lines += wrap(
-            f"(made in {show(portable_path(made.file))}:{made.line} in {show(made.called)}, "
-            "a library's code)",
+            f"(made in {show(made[0])} in {show(made[1])}, a library's code)",
             indent="    ",
             more="      ",
         )
