@@ -207,6 +207,30 @@ def test_the_header_tells_the_examples_shrinking_sent_past_those_asked(clean: Ru
     assert f"· {asked + 25} examples ·" in report.render(stopped, "text")
 
 
+def test_every_format_carries_the_runs_notes(clean: RunResult) -> None:
+    """A run's notes say what it could not judge (a pass may hide it: a validator inside
+    TARGET, shrinking stopped, a path that never answered 2xx); a review of 2026-12-06 found
+    them in the text and JSON reports only."""
+    noted = _with(clean, notes=["shown <b>escaped</b> | `x` *y*"])
+    assert "note: shown <b>escaped</b> | `x` *y*" in report.render(noted, "text")
+    assert json.loads(report.render(noted, "json"))["notes"] == noted.notes
+    assert "- note: shown &lt;b&gt;escaped&lt;/b&gt; \\| \\`x\\` \\*y\\*" in report.render(
+        noted, "markdown"
+    )
+    assert "<li>shown &lt;b&gt;escaped&lt;/b&gt; | `x` *y*</li>" in report.render(noted, "html")
+    suites = _junit(noted).findall("testsuite")
+    assert all(
+        suite.find("properties/property[@name='note_1']").get("value") == noted.notes[0]  # type: ignore[union-attr]
+        for suite in suites
+    )
+    sarif = json.loads(report.render(noted, "sarif"))
+    [invocation] = sarif["runs"][0]["invocations"]
+    assert invocation["toolExecutionNotifications"] == [
+        {"level": "note", "message": {"text": noted.notes[0]}}
+    ]
+    assert "note" not in report.render(clean, "markdown")
+
+
 def test_text_clean_run_ends_passed(clean: RunResult) -> None:
     last = report.render(clean, "text").splitlines()[-1]
     assert re.fullmatch(

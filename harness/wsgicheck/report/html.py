@@ -140,6 +140,7 @@ def render(run: RunResult, color: bool) -> str:
         *_matrix(run),
         *_output(run),
         *_errors(run),
+        *_notes(run),
         "</main>",
         f"<footer>wsgicheck {_e(__version__)} · replay this run: <code>{_e(run.replay)}"
         "</code></footer>",
@@ -308,6 +309,14 @@ def _output(run: RunResult) -> list[str]:
         f"<pre>{_pre(common.output_lines(run.app_output))}</pre>",
         "</section>",
     ]
+
+
+def _notes(run: RunResult) -> list[str]:
+    """What the run could not judge, or judged only in part: a pass may hide it."""
+    if not run.notes:
+        return []
+    items = "".join(f"<li>{_e(note)}</li>" for note in run.notes)
+    return ['<section id="notes">', "<h2>Notes</h2>", f"<ul>{items}</ul>", "</section>"]
 
 
 def _errors(run: RunResult) -> list[str]:

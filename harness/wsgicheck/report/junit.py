@@ -156,3 +156,5 @@ def _properties(suite: ET.Element, run: RunResult) -> None:
     for name, value in values.items():
         if value is not None:  # a probe has no profile and none of wsgicheck's transports
             ET.SubElement(properties, "property", name=name, value=show(value))
+    for number, note in enumerate(run.notes, 1):  # what the run could not judge
+        ET.SubElement(properties, "property", name=f"note_{number}", value=show(note))

@@ -94,7 +94,7 @@ def render(run: RunResult, color: bool) -> str:
         "",
         f"{_inline_code(run.target)} · seed {run.seed} · "
         + (f"profile {md(options.profile)} · " if options.profile is not None else "")
-        + f"{run.examples} examples"
+        + f"{common.examples_sent(run)}"
         + (f" · transports {md(options.transports)}" if options.transports is not None else "")
         + (" · strict" if options.strict else "")
         + (" · read-only" if options.read_only else ""),
@@ -108,6 +108,8 @@ def render(run: RunResult, color: bool) -> str:
         lines.append(f"- ❗ wsgicheck error: {md(error)}")
     if run.errors:
         lines.append("")
+    # What the run could not judge: a pass may hide it (every format says them).
+    lines += [*(f"- note: {md(note)}" for note in run.notes), *([""] if run.notes else [])]
     details = [_details(run, failure, python=True) for failure in shown]
     size = sum(len(line) + 1 for line in lines)
     kept = 0

@@ -153,10 +153,13 @@ def data(run: RunResult) -> dict[str, Any]:
         "executionSuccessful": not run.errors,
         "workingDirectory": {"uri": cwd.as_uri()},
     }
-    if run.errors:
-        invocation["toolExecutionNotifications"] = [
-            {"level": "error", "message": {"text": show(error)}} for error in run.errors
-        ]
+    # The run's errors, and its notes (what it could not judge: a pass may hide it).
+    notifications = [
+        *({"level": "error", "message": {"text": show(error)}} for error in run.errors),
+        *({"level": "note", "message": {"text": show(note)}} for note in run.notes),
+    ]
+    if notifications:
+        invocation["toolExecutionNotifications"] = notifications
     return {
         "$schema": SARIF_SCHEMA,
         "version": SARIF_VERSION,
