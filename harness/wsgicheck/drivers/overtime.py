@@ -59,16 +59,12 @@ class Overtime:
             return False
         if now >= self.cap:
             return True
-        if self._mark is None:
-            # No look came in the grace period (a limit shorter than the watcher's tick):
-            # the log is marked now, and looked at once a grace period on.
-            self._mark = len(log)
-            self.deadline = min(now + self._grace, self.cap)
-            return False
         end = len(log)  # the app may add to it meanwhile: the rest is looked at next time
-        if not moved(islice(log, self._mark, end)):
+        if self._mark is not None and not moved(islice(log, self._mark, end)):
             return True
-        self._mark = end  # working: another grace period, within the stretch
+        # Working, or not looked at in the grace period (a limit under the watcher's tick):
+        # another grace period, within the stretch.
+        self._mark = end
         self.deadline = min(now + self._grace, self.cap)
         return False
 
@@ -77,12 +73,12 @@ def moved(events: Iterable[RawEvent]) -> bool:
     """Whether ``events`` moved their exchange on: one of them :func:`worked`, a write not
     refused (the core records a write, then its refusal: a bytearray, a write past the
     Content-Length) among them."""
-    written = False
+    written = False  # the last event was a write of bytes, not known refused yet
     for event in events:
         if written and event[0] is not Refused:
             return True
-        written = event[0] is WriteCalled and worked(event)
-        if not written and event[0] is not WriteCalled and worked(event):
+        written = worked(event)
+        if written and event[0] is not WriteCalled:
             return True
     return False  # a write last, its fate not known yet: looked at no more (a rare loss)
 

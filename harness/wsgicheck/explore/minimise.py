@@ -90,7 +90,7 @@ def _variants(
         # Out of a mount, the requests leave its prefix behind: the app gets the same
         # PATH_INFO (WebOb's DirectoryApp's range faults showed under /app, and at /).
         moved = _unmounted(request, before, config.script_name, default.script_name)
-        yield "config", (*moved[:1], plain, *moved[1:])
+        yield "config", (moved[0], plain, moved[1])
         # Then one at a time: a finding under short reads needs max_read, not the rest.
         for name in DRAWN_CHOICES:
             if getattr(config, name) != getattr(default, name):

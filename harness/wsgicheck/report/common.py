@@ -58,6 +58,7 @@ __all__ = [
     "request_data",
     "sent_text",
     "source_line",
+    "spelled",
     "summary",
     "verdict_of",
 ]
@@ -252,10 +253,10 @@ def location_of(run: RunResult, failure: Failure) -> Location | None:
 
 
 def made_in(run: RunResult, failure: Failure) -> tuple[str, str] | None:
-    """:func:`made_at` as a report shows it: ``file:line`` (as
-    :attr:`OtherPlace.spelled`) and the function, unescaped; None where there is none."""
+    """:func:`made_at` as a report shows it: ``file:line`` (:func:`spelled`) and the
+    function, unescaped; None where there is none."""
     made = made_at(run, failure)
-    return None if made is None else (f"{portable_path(made.file)}:{made.line}", made.called)
+    return None if made is None else (spelled(made), made.called)
 
 
 def made_at(run: RunResult, failure: Failure) -> Location | None:
@@ -306,9 +307,14 @@ class OtherPlace:
 
     @property
     def spelled(self) -> str:
-        """``file:line`` as a report shows it: relative to the working directory, or to the
-        ``sys.path`` entry holding it (``xandikos/webdav.py:382``)."""
-        return f"{portable_path(self.where.file)}:{self.where.line}"
+        """``file:line`` as a report shows it (:func:`spelled`)."""
+        return spelled(self.where)
+
+
+def spelled(where: Location) -> str:
+    """``file:line`` as a report shows a place: relative to the working directory, or to
+    the ``sys.path`` entry holding it (``xandikos/webdav.py:382``)."""
+    return f"{portable_path(where.file)}:{where.line}"
 
 
 #: Other places a report lists under a failure, at most.
