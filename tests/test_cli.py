@@ -187,6 +187,9 @@ USAGE_ERRORS = {
     "not a number": (["--examples", "many"], "--examples: an integer, not 'many'"),
     "no jobs": (["--jobs", "0"], "--jobs/-j: at least 1, not 0"),
     "relative path": (["--path", "hello"], "--path: paths start with '/', not 'hello'"),
+    # Paths are split at spaces: the second half said only "not 'b'".
+    "a space in a path": (["--path", "/a b"], "not 'b' (a space separates paths: one within"),
+    "a fragment": (["--path", "/a#top"], "--path: '/a#top' has a fragment, which no client"),
     "missing baseline": (["--baseline", "absent.json"], "--baseline absent.json: cannot read"),
     "output in a missing folder": (["--output", "no/such/dir/r.txt"], "--output no/such/dir"),
 }

@@ -223,6 +223,10 @@ def test_a_bytes_target_is_sent_exactly_as_given() -> None:
         ("/p?q=caf\xe9", "/p?q=caf%C3%A9", "/p", "q=caf%C3%A9"),
         ("/100%25?x=%41", "/100%25?x=%41", "/100%", "x=%41"),
         ("/a;b/c@d:e", "/a;b/c@d:e", "/a;b/c@d:e", ""),
+        # A fragment is the browser's alone; a control character goes as its escape.
+        ("/etag/#frag", "/etag/", "/etag/", ""),
+        ("/p?q=1#x", "/p?q=1", "/p", "q=1"),
+        ("/a\x1bb\x7f", "/a%1Bb%7F", "/a\x1bb\x7f", ""),
     ],
 )
 def test_text_targets_are_sent_as_a_browser_would(

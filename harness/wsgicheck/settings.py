@@ -177,9 +177,21 @@ def rule_choice_problem(select: Sequence[str], ignore: Sequence[str]) -> str | N
 
 
 def _url_path(text: str) -> str:
+    """A path to try, sent as a browser sends what is typed in its address bar (UTF-8
+    escapes for what is past ASCII, a control character's escape); a fragment, which no
+    request carries, is refused rather than lost."""
+    from .drivers.client import encode_target
+
     if not text.startswith("/"):
-        raise ValueError(f"paths start with '/', not {text!r}")
-    return text
+        raise ValueError(
+            f"paths start with '/', not {text!r} (a space separates paths: one within a "
+            "path is written %20)"
+        )
+    if "#" in text:
+        raise ValueError(
+            f"{text!r} has a fragment, which no client sends (write a '#' in a path as %23)"
+        )
+    return encode_target(text)
 
 
 def _header_field(text: str) -> str:

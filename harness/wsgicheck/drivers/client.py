@@ -43,12 +43,15 @@ _PLAIN_CACHE_SIZE = 1024
 def encode_target(target: str | bytes) -> str:
     """The request-target a browser would send for ``target``.
 
-    ``bytes`` are sent exactly as given (latin-1 view). Text keeps ASCII as is and
-    percent-encodes anything else as UTF-8, so ``"/café"`` is sent as ``"/caf%C3%A9"``.
+    ``bytes`` are sent exactly as given (latin-1 view). Text loses its fragment (a browser
+    never sends what follows ``#``), keeps visible ASCII as is and percent-encodes anything
+    else as UTF-8, so ``"/café"`` is sent as ``"/caf%C3%A9"`` and a control character as
+    its escape.
     """
     if isinstance(target, bytes):
         return target.decode("latin-1")
-    if target.isascii() and " " not in target:
+    target = target.partition("#")[0]
+    if target.isascii() and target.isprintable() and " " not in target:
         return target
     return quote(target, safe=_TARGET_SAFE)
 

@@ -255,10 +255,16 @@ class Learned:
         # app allows there is no method to send to it.
         if allow is not None and target != "*":
             # Not CONNECT: it takes a host:port, never one of the app's paths (§3.2.3).
+            # Sorted: an app that lists them from a set (Flask) sends them in an order of
+            # the process's hash seed, and a seed must draw the same requests in any.
             methods = tuple(
-                method
-                for method in (each.strip() for each in allow.split(","))
-                if grammar.is_token(method) and method != "CONNECT"
+                sorted(
+                    {
+                        method
+                        for method in (each.strip() for each in allow.split(","))
+                        if grammar.is_token(method) and method != "CONNECT"
+                    }
+                )
             )
             if methods and len(self.allowed) < KEEP:
                 self.allowed[target] = methods
