@@ -321,6 +321,18 @@ BROKEN: list[Any] = [
 ]
 
 
+def test_an_empty_host_is_no_host_to_rebuild() -> None:
+    """``Host:`` with no value (RFC 9112 §3.2: a target URI without an authority) names no
+    host: the PEP's algorithm takes SERVER_NAME then, which is never empty, and no server
+    could pass a comparison with ''. The host asked is still compared when there is one."""
+    empty = Request(target="/", headers=(("Host", ""),))
+    assert fired(exchange(None, empty)) == set()
+    asked = Request(target="/", headers=(("Host", "example.com"),))
+    assert fired(exchange({"HTTP_HOST": "", "SERVER_NAME": "other"}, asked)) == {
+        "ENV-URL-RECONSTRUCTABLE"
+    }
+
+
 @pytest.mark.parametrize(
     ("value", "request_", "message"),
     [

@@ -368,7 +368,9 @@ def url_reconstructable(self: Rule, ex: Exchange) -> Iterator[Finding]:
         host = name if port == default else f"{name}:{port}"
     # No host to rebuild (SERVER_PORT an int, say: ENV-CGI-STR's), the path still is judged
     # (Hypercorn 0.18 turns %E9 into U+FFFD and gives an int port).
-    if asked is not None and host and _authority(host, scheme) != _authority(asked, scheme):
+    # An empty Host names no host (RFC 9112 §3.2: a target URI without an authority), and
+    # the PEP's algorithm then takes SERVER_NAME, which is never empty: nothing to compare.
+    if asked and host and _authority(host, scheme) != _authority(asked, scheme):
         yield self.finding(ex, f"the rebuilt URL has host {host!r}; the client asked {asked!r}")
     script, path = _text(env, "SCRIPT_NAME") or "", _text(env, "PATH_INFO") or ""
     try:
