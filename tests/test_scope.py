@@ -258,6 +258,28 @@ def test_answers_to_options_are_never_the_refusal_to_get_past() -> None:
     assert "(200 ×20, 500 ×5, 404 ×2; each 2xx or 304 here answered OPTIONS" in found.message
 
 
+def test_404s_to_drawn_paths_are_no_refusal_where_the_app_fails_on_its_own() -> None:
+    """A Flask app whose one view raises: the 404s to the drawn paths no app serves
+    ("/aaaa…", "*") outnumber its 500s, but its path was served; "serves none of the paths
+    tried: pass the ones it serves with --path" was false (a trial of 2026-12-06)."""
+    extra = Extra(
+        answers={
+            "/": {"500": 55, "405": 45, "200": 5},
+            "*": {"404": 20},
+            "/aaaa": {"404": 54},
+        },
+        failed={ANSWERED: 55},
+        succeeded=0,
+    )
+    reply = Response(
+        Request(method="GET", target="/"), 500, "Internal Server Error", [], b"", True, None, []
+    )
+    (found,) = REGISTRY["HARNESS-ALL-ERRORS"].check(Exchange(reply, extra=extra))
+    assert "most answers were" not in found.message
+    # wsgi.errors is not shown as the app's output: the note quotes its last line.
+    assert "the run's note names the first, with the last line the app wrote" in found.message
+
+
 def test_refusals_with_a_crash_among_them_point_past_the_refusal_first() -> None:
     def unserved(environ: dict[str, Any], start_response: Any) -> list[bytes]:
         if environ["REQUEST_METHOD"] == "POST":

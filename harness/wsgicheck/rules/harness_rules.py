@@ -366,6 +366,19 @@ def failure(
     return dict(sorted(statuses.items(), key=lambda item: (-item[1], item[0])))
 
 
+def _most_where_failed(answers: Mapping[str, Mapping[str, int]]) -> str | None:
+    """The most common status of the answers to the paths where the app failed on some
+    request (a 5xx of its own, 501 and 505 aside); None when there are none."""
+    statuses = _statuses(
+        {
+            path: row
+            for path, row in answers.items()
+            if any(code.isdigit() and _failed(int(code)) for code in row)
+        }
+    )
+    return min(statuses, key=lambda code: (-statuses[code], code)) if statuses else None
+
+
 @rule(
     "HARNESS-ALL-ERRORS",
     level=Level.MUST,
@@ -406,13 +419,14 @@ def all_errors(self: Rule, ex: Exchange) -> Iterator[Finding]:
         cause = f"the app raised ({times}), first: {ex.extra.raised}; fix that"
     else:
         cause = (
-            "the app answered the errors itself: its log (wsgi.errors, shown as the app's "
-            "output) says why; fix that"
+            "the app answered the errors itself: the run's note names the first, with the "
+            "last line the app wrote to wsgi.errors then, if any; fix that"
         )
-    # The most common status (statuses come most common first): when it is a refusal,
-    # getting past it comes first.
+    # The most common status (statuses come most common first): when it is a refusal, also
+    # on the paths where the app failed, getting past it comes first. (Elsewhere it says
+    # nothing: drawn paths no app serves, "/aaaa…", get 404 from any router.)
     most = next(iter(statuses))
-    if _refusing(int(most)):
+    if _refusing(int(most)) and most == _most_where_failed(answers):
         hint = _REFUSAL_HINTS.get(most, "pass what the app needs with -H and --path")
         advice = f"most answers were {most}: {hint}; and {cause}"
     else:
