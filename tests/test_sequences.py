@@ -101,6 +101,8 @@ def test_a_get_with_validators_and_ranges_is_followed_by_every_question() -> Non
         ("GET", (("Accept", "text/plain"), ("Range", "bytes=0-0"))),
         ("GET", (("Accept", "text/plain"), ("Range", "bytes=0-0"), ("If-Range", TAG))),
         ("GET", (("Accept", "text/plain"), ("Range", "bytes=0-0"), ("If-Range", STALE))),
+        # Its tag sent back weak: a weak tag never matches strongly (RFC 9110 §13.1.5).
+        ("GET", (("Accept", "text/plain"), ("Range", "bytes=0-0"), ("If-Range", f"W/{TAG}"))),
         ("GET", (("Accept", "text/plain"), ("Range", "bytes=0-0"), ("If-None-Match", TAG))),
         ("GET", (("Accept", "text/plain"), ("Range", "bytes=0-0"), ("If-Match", STALE))),
         ("GET", (("Accept", "text/plain"), ("Range", "bytes=0-0"), ("If-Modified-Since", LAST))),
@@ -248,10 +250,12 @@ def test_ranges_are_asked_of_a_file_that_never_says_it_serves_them() -> None:
         for f in check_exchange(ex)
         if f.request
     }
-    # (This app ignores If-None-Match, and answers 416 where a stale If-Range asks for all.)
+    # (This app ignores If-None-Match, and answers 416 where a stale If-Range asks for all,
+    # and its tag sent back weak.)
     assert found == {
         ("APP-416-SATISFIABLE", "bytes=0-0", None),
         ("APP-IF-RANGE", "bytes=0-0", STALE),
+        ("APP-IF-RANGE", "bytes=0-0", f"W/{TAG}"),
         ("APP-IF-NONE-MATCH", None, None),
     }
     for fields in ([("ETag", TAG), ("Accept-Ranges", "none")], [("Content-Type", "text/plain")]):
@@ -380,6 +384,7 @@ def test_each_validator_sent_back_says_what_it_is_made_of() -> None:
         ("If-Modified-Since", date),  # to OPTIONS
         ("If-Range", (From("etag", "strong"),)),
         ("If-Range", stale),
+        ("If-Range", (From("etag", "weak"),)),
         ("If-None-Match", tag),  # beside the range
         ("If-Match", stale),
         ("If-Modified-Since", date),
@@ -550,7 +555,7 @@ def test_follow_ups_are_linked_after_the_get() -> None:
     exchanges = ask_about(client, "/")
     # The byte ranges last: the answer has a validator, though no Accept-Ranges.
     methods = ["GET", "HEAD", *["GET"] * 3, "HEAD", "GET", "GET", "HEAD", *["GET"] * 12]
-    methods += ["GET"] * 16
+    methods += ["GET"] * 17
     assert [ex.method for ex in exchanges] == methods
     for index, ex in enumerate(exchanges[1:], start=1):
         assert ex.history == tuple(exchanges[:index])

@@ -68,8 +68,8 @@ def follow_ups(
     and If-Unmodified-Since (:func:`_preconditions`); an OPTIONS with the If-Modified-Since;
     and
     ``Range: bytes=0-0`` when the answer said ``Accept-Ranges: bytes`` or carried a
-    validator (:func:`_may_ask_ranges`), then with
-    If-Range, then with the preconditions a range must not skip (:func:`_beside_range`),
+    validator (:func:`_may_ask_ranges`), then with If-Range (:func:`_if_ranges`), then
+    with the preconditions a range must not skip (:func:`_beside_range`),
     then ranges it cannot satisfy (:func:`_unsatisfiable`), one whose last-pos is past the
     end (:func:`_past_the_end`), one that ends inside it (:func:`_inside`), ``BYTES=0-0``
     (the unit in capitals), ``items=0-0`` (a
@@ -367,14 +367,19 @@ def _preconditions(response: Response) -> list[tuple[str, Value]]:
 
 def _if_ranges(response: Response) -> list[tuple[tuple[str, Value], ...]]:
     """The If-Range fields to send beside a byte range: none (the plain range), then the
-    learned strong tag (should give 206) and a stale one (must give 200); without a strong
-    tag, a date a day before Last-Modified and one a day after it (both must give 200: only
-    an exact match holds, RFC 9110 §13.1.5, where WebOb 1.8 takes any date not before it).
-    A client never sends a weak tag in If-Range (§13.1.5)."""
+    learned strong tag (should give 206), a stale one and the learned one sent back weak
+    (both must give 200); without a strong tag, a date a day before Last-Modified and one a
+    day after it (both must give 200: only an exact match holds, RFC 9110 §13.1.5, where
+    WebOb 1.8 takes any date not before it). A client must not send a weak tag in If-Range
+    (§13.1.5), and a weak tag never matches strongly: Werkzeug 3.1 serves the range on it."""
     tag, _, before = _learned(response)
     out: list[tuple[tuple[str, Value], ...]] = [()]
     if tag is not None and not tag[0]:
-        out += [(("If-Range", (From("etag", "strong"),)),), (("If-Range", _STALE),)]
+        out += [
+            (("If-Range", (From("etag", "strong"),)),),
+            (("If-Range", _STALE),),
+            (("If-Range", (From("etag", "weak"),)),),
+        ]
     elif before is not None:
         after = (From("last-modified", "day after"),)
         out += [(("If-Range", _DAY_BEFORE),), (("If-Range", after),)]

@@ -397,7 +397,10 @@ def _if_range_verdict(ex: Exchange) -> str | None:
             return None
         if strong_match(tags[0], current):
             return ""
-        return f"If-Range {show(value)} is no strong match for the ETag {show(tag_text(current))}"
+        why = f"If-Range {show(value)} is no strong match for the ETag {show(tag_text(current))}"
+        if tags[0][0] and tags[0][1] == current[1]:
+            why += " (a weak tag never is: a client must not send one there, §13.1.5)"
+        return why
     date, modified = http_date(value), current_modified(ex)
     if date is None or modified is None or date == modified:
         return None
