@@ -190,6 +190,8 @@ USAGE_ERRORS = {
     # Paths are split at spaces: the second half said only "not 'b'".
     "a space in a path": (["--path", "/a b"], "not 'b' (a space separates paths: one within"),
     "a fragment": (["--path", "/a#top"], "--path: '/a#top' has a fragment, which no client"),
+    # The server refused every request: HARNESS-ALL-REFUSED blamed the app.
+    "a Host that is none": (["-H", "Host: a b"], "'Host: a b': not a host and optional port"),
     "missing baseline": (["--baseline", "absent.json"], "--baseline absent.json: cannot read"),
     "output in a missing folder": (["--output", "no/such/dir/r.txt"], "--output no/such/dir"),
 }
@@ -203,6 +205,51 @@ def test_usage_errors_exit_2_with_one_line(workdir: Path, case: str) -> None:
     assert result.stdout == ""
     one_line_error(result.stderr)
     assert expected in result.stderr
+
+
+def _with_streams(cwd: Path, args: list[str], **streams: Any) -> tuple[int, str]:
+    """``wsgicheck ARGS`` with stdout and stderr as given (None: closed); the exit status,
+    and stderr when it was captured."""
+    closed = [fd for fd, name in ((1, "stdout"), (2, "stderr")) if streams.get(name) is None]
+
+    def close() -> None:
+        for fd in closed:
+            os.close(fd)
+
+    done = subprocess.run(
+        [*_command(), *args],
+        cwd=cwd,
+        stdout=streams.get("stdout") or subprocess.DEVNULL,
+        stderr=streams.get("stderr") or subprocess.DEVNULL,
+        preexec_fn=close,  # (the child only closes its descriptors)
+        timeout=TIMEOUT,
+        check=False,
+    )
+    return done.returncode, done.stderr.decode() if done.stderr else ""
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full on this system")
+def test_output_that_cannot_be_written_is_one_line_and_exit_2(workdir: Path) -> None:
+    """stdout closed, or a full disk: a traceback, exit 1, as if the app had failed (an
+    audit of 2026-12-06). With --output, a closed stdout or stderr costs nothing."""
+    run = ["check", CLEAN, *FAST]
+    status, err = _with_streams(workdir, run, stderr=subprocess.PIPE)
+    assert status == 2
+    assert err.startswith("wsgicheck: error: standard output is closed: name a file for")
+    for command in (run, ["rules"], ["explain", "APP-IF-RANGE"]):
+        with open("/dev/full", "wb") as full:
+            status, err = _with_streams(workdir, command, stdout=full, stderr=subprocess.PIPE)
+        assert status == 2
+        assert err == "wsgicheck: error: cannot write its output: No space left on device\n"
+    report = workdir / "closed.json"
+    for streams in ({}, {"stderr": subprocess.PIPE}):
+        status, _ = _with_streams(
+            workdir, [*run, "--format", "json", "--output", str(report)], **streams
+        )
+        assert status == 0
+        assert json.loads(report.read_text())["failed"] is False
+    with open(os.devnull, "wb") as sink:
+        assert _with_streams(workdir, run, stdout=sink)[0] == 0  # stderr closed alone
 
 
 def test_no_command_is_a_usage_error(tmp_path: Path) -> None:
@@ -353,6 +400,8 @@ def test_a_fingerprint_accepts_one_place_and_a_bare_rule_every_place(
 
 BAD_BASELINES = {
     "not JSON": ("{", "not JSON"),
+    # json's RecursionError was a traceback and exit 1.
+    "nested too deep": ("[" * 100_000 + "]" * 100_000, "nested too deep to read"),
     "not an object": ("[]", "expected a JSON object"),
     "no version": ('{"findings": []}', "'version' must be 1, not None"),
     "future version": ('{"version": 2, "findings": []}', "'version' must be 1, not 2"),

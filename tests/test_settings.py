@@ -139,6 +139,10 @@ def test_a_bad_value_names_its_source(tmp_path: Path, case: str) -> None:
 def test_a_file_that_is_not_toml_is_one_line(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text("[tool.wsgicheck\n")
     assert "pyproject.toml: not valid TOML" in _error(tmp_path, CLEAN)
+    # Arrays nested past what the parser goes: a RecursionError's traceback, exit 1.
+    deep = "[" * 5000 + "]" * 5000
+    (tmp_path / "pyproject.toml").write_text(f"[tool.wsgicheck]\nexamples = {deep}\n")
+    assert "pyproject.toml: nested too deep to read" in _error(tmp_path, CLEAN)
 
 
 def test_no_target_anywhere_is_one_line(tmp_path: Path) -> None:

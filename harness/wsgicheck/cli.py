@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import contextlib
+import errno
 import os
 import sys
 import threading
@@ -43,6 +45,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """The ``wsgicheck`` command line (``argv``: ``sys.argv[1:]`` by default); its exit
     status. The console script is :func:`program`."""
     argv = sys.argv[1:] if argv is None else list(argv)
+    _fill_closed_streams()
     if not argv:  # a bare ``wsgicheck``: what it can do, and exit status 2 as for a usage error
         build_parser().print_help(sys.stderr)
         return 2
@@ -61,11 +64,45 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         # The reader went away (``wsgicheck check ... | head``): stop quietly, as the Python
         # docs advise for SIGPIPE, pointing stdout at devnull so the flush at exit is silent.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
+        _silence_stdout()
         return 1
+    except OSError as exc:
+        if exc.errno not in _OUTPUT_FAILURES:
+            raise
+        # A full disk, a failing device: what was to be printed is lost, so say so once.
+        print(f"wsgicheck: error: cannot write its output: {exc.strerror}", file=sys.stderr)
+        _silence_stdout()
+        return 2
     return status
+
+
+#: Why writing to stdout fails, other than a reader gone away.
+_OUTPUT_FAILURES = frozenset({errno.ENOSPC, errno.EIO, errno.EDQUOT, errno.EFBIG})
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so the flush at exit does not fail again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+
+
+def _fill_closed_streams() -> None:
+    """Started with stdout or stderr closed (``>&-``, ``2>&-``): /dev/null takes the
+    descriptor, so that no file or socket opened later gets its number and what is written
+    there, and ``sys.stderr`` writes to it (what it says is lost; nothing fails on it).
+    ``sys.stdout`` stays None: ``check`` then asks for ``--output`` (a report due there
+    would be lost), and what the other commands print goes nowhere."""
+    for fd in (1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            opened = os.open(os.devnull, os.O_WRONLY)
+            if opened != fd:  # a lower one was closed too, and took it: move it
+                os.dup2(opened, fd)
+                os.close(opened)
+    if sys.stderr is None:
+        sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - for the process
 
 
 def program() -> NoReturn:
@@ -82,8 +119,10 @@ def program() -> NoReturn:
         if thread is not threading.main_thread() and not thread.daemon
     ]:
         atexit._run_exitfuncs()
-        sys.stdout.flush()
-        sys.stderr.flush()
+        for stream in (sys.stdout, sys.stderr):
+            if stream is not None:  # None when started with it closed (>&-)
+                with contextlib.suppress(OSError):  # what failed has been said
+                    stream.flush()
         os._exit(status)
     sys.exit(status)
 

@@ -114,11 +114,14 @@ def run_check(args: argparse.Namespace) -> int:
         # the failures and the summary line, on stdout when it is free.
         from .report.text import brief
 
-        stream = sys.stdout if args.output else sys.stderr
-        if files:
-            listed = f"reports: {', '.join(path for path, _ in files)}"
-            print("\n".join(wrap_text(listed, "", "  ", width=100)), file=stream)
-        stream.write(brief(result, color=color_on(args, stream)))
+        # (stderr where stdout was closed, >&-; nothing where both were.)
+        streams = [sys.stdout, sys.stderr] if args.output else [sys.stderr]
+        stream = next((each for each in streams if each is not None), None)
+        if stream is not None:
+            if files:
+                listed = f"reports: {', '.join(path for path, _ in files)}"
+                print("\n".join(wrap_text(listed, "", "  ", width=100)), file=stream)
+            stream.write(brief(result, color=color_on(args, stream)))
     if os.environ.get("GITHUB_ACTIONS") == "true":
         from .report.github import workflow_commands
 

@@ -32,7 +32,12 @@ def render(
 
 
 def use_color(args: argparse.Namespace) -> bool:
-    return args.output is None and args.format == "text" and color_on(args, sys.stdout)
+    return (
+        args.output is None
+        and args.format == "text"
+        and sys.stdout is not None
+        and color_on(args, sys.stdout)
+    )
 
 
 def color_on(args: argparse.Namespace, stream: Any) -> bool:
@@ -50,6 +55,8 @@ def report_files(args: argparse.Namespace) -> list[tuple[str, str]]:
 
     if args.output:
         _writable(args.output, "--output")
+    elif sys.stdout is None:  # started with it closed (>&-): the report would go nowhere
+        raise UsageError("standard output is closed: name a file for the report with --output")
     if not args.report:
         return []
     try:
@@ -84,7 +91,7 @@ def write_files(args: argparse.Namespace, files: list[tuple[str, str]], result: 
 
 def write_report(args: argparse.Namespace, text: str) -> None:
     if not args.output:
-        sys.stdout.write(text)
+        sys.stdout.write(text)  # a failed write (a full disk) is cli.main's to tell
         return
     _write(args.output, text, "--output")
 

@@ -387,6 +387,8 @@ def _load_toml(path: Path) -> dict[str, Any] | None:
             document: dict[str, Any] = tomllib.load(stream)
         except tomllib.TOMLDecodeError as exc:
             raise SettingError(f"{os.path.relpath(path)}: not valid TOML: {exc}") from None
+        except RecursionError:  # arrays nested deeper than the parser goes
+            raise SettingError(f"{os.path.relpath(path)}: nested too deep to read") from None
     return document
 
 

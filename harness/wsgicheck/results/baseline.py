@@ -160,6 +160,8 @@ def load(path: str) -> Baseline:
         data = json.loads(text)
     except ValueError as exc:
         raise BaselineError(f"--baseline {path}: not JSON: {exc}") from exc
+    except RecursionError:  # arrays nested deeper than the parser goes
+        raise BaselineError(f"--baseline {path}: nested too deep to read") from None
     return parse(data, source=path)
 
 

@@ -51,6 +51,10 @@ def parse_header(text: str) -> Field:
         raise ValueError(f"{text!r}: {name} is set from the request's body, not by hand")
     if not grammar.is_field_value(value):
         raise ValueError(f"{text!r}: the value is not a valid field value (RFC 9110 §5.5)")
+    if name.lower() == "host" and grammar.host_re.fullmatch(value) is None:
+        # Every request would be refused before the app saw it (the run then blamed the
+        # app for refusing them all).
+        raise ValueError(f"{text!r}: not a host and optional port (RFC 9110 §7.2)")
     return name, value
 
 
