@@ -190,6 +190,8 @@ USAGE_ERRORS = {
     # Paths are split at spaces: the second half said only "not 'b'".
     "a space in a path": (["--path", "/a b"], "not 'b' (a space separates paths: one within"),
     "a fragment": (["--path", "/a#top"], "--path: '/a#top' has a fragment, which no client"),
+    # No request left to send: the run failed (exit 1) with no finding.
+    "every path excluded": (["--exclude-path", "*"], "* excludes every path tried (/): no"),
     # The server refused every request: HARNESS-ALL-REFUSED blamed the app.
     "a Host that is none": (["-H", "Host: a b"], "'Host: a b': not a host and optional port"),
     "missing baseline": (["--baseline", "absent.json"], "--baseline absent.json: cannot read"),

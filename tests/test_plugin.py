@@ -929,8 +929,22 @@ def test_a_bad_target_with_xdist_stops_before_workers_start(pytester: pytest.Pyt
             [f"--wsgi-app={TARGET}", "--wsgi-timeout=-1"],
             "--wsgi-timeout: a number of seconds above 0, not '-1'",
         ),
+        (
+            [f"--wsgi-app={TARGET}", "--wsgi-exclude-path=/", "--wsgi-path=/hello"],
+            "--wsgi-exclude-path: / excludes every path tried (/hello): no request would*",
+        ),
     ],
-    ids=["file", "attribute", "import", "seed", "select", "ignore", "nothing left", "timeout"],
+    ids=[
+        "file",
+        "attribute",
+        "import",
+        "seed",
+        "select",
+        "ignore",
+        "nothing left",
+        "timeout",
+        "every path excluded",
+    ],
 )
 def test_bad_options_are_usage_errors(
     pytester: pytest.Pytester, args: list[str], message: str

@@ -145,6 +145,8 @@ def _options(args: argparse.Namespace) -> RunOptions:
                 raise UsageError(f"{source}: no rule matches {pattern!r} (see: wsgicheck rules)")
     if problem := settings.rule_choice_problem(args.select, args.ignore):
         raise UsageError(problem)
+    if problem := settings.exclusion_problem(args.path, args.exclude_path):
+        raise UsageError(f"{args.sources['exclude_path']}: {problem}")
     from .results.scope import parse_header
 
     headers = []

@@ -30,6 +30,7 @@ from .settings import (
     Items,
     SettingError,
     Sources,
+    exclusion_problem,
     rule_choice_problem,
 )
 
@@ -261,6 +262,9 @@ def _settings(config: pytest.Config, target: str) -> Settings:
     select, ignore = _ids(config, "select"), _ids(config, "ignore")
     if problem := rule_choice_problem(select, ignore):
         raise pytest.UsageError(f"--wsgi-select, --wsgi-ignore: {problem}")
+    paths, exclude = _value(config, "path") or (), _value(config, "exclude_path") or ()
+    if problem := exclusion_problem(paths, exclude):
+        raise pytest.UsageError(f"--wsgi-exclude-path: {problem}")
     return Settings(
         target=target,
         profile=profile,
@@ -268,9 +272,9 @@ def _settings(config: pytest.Config, target: str) -> Settings:
         strict=bool(_value(config, "strict")),
         select=select,
         ignore=ignore,
-        paths=tuple(_value(config, "path") or ()),
+        paths=tuple(paths),
         headers=tuple(headers),
-        exclude_paths=tuple(_value(config, "exclude_path") or ()),
+        exclude_paths=tuple(exclude),
         read_only=bool(_value(config, "read_only")),
         transport=transport,
         database=database,

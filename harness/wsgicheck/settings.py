@@ -176,6 +176,21 @@ def rule_choice_problem(select: Sequence[str], ignore: Sequence[str]) -> str | N
     )
 
 
+def exclusion_problem(paths: Sequence[str], exclude: Sequence[str]) -> str | None:
+    """Why a run of ``check`` or the plugin refuses ``exclude`` (``--exclude-path``): it
+    excludes every path the run is asked to try (``/`` without ``--path``), so that no
+    request would reach the app; None otherwise."""
+    from .results.scope import excluded
+
+    tried = list(paths) or ["/"]
+    if not exclude or not all(excluded(path, exclude) for path in tried):
+        return None
+    return (
+        f"{', '.join(exclude)} excludes every path tried ({', '.join(tried)}): no request "
+        "would reach the app (name one it leaves with --path)"
+    )
+
+
 def _url_path(text: str) -> str:
     """A path to try, sent as a browser sends what is typed in its address bar (UTF-8
     escapes for what is past ASCII, a control character's escape); a fragment, which no
