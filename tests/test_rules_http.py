@@ -11,6 +11,7 @@ import http.client
 import re
 import sys
 import threading
+import types
 import warnings
 import zlib
 from collections.abc import Callable, Iterable
@@ -906,6 +907,44 @@ def test_a_304_django_made_with_content_length_0_names_django_s_cause() -> None:
     assert "Django's CommonMiddleware" in messages.pop()
 
 
+def test_a_204_django_made_with_content_length_0_names_django_s_cause(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Django 5.2's CommonMiddleware sets Content-Length 0 on every response not streamed,
+    a 204 too (REST framework's DELETE, a trial of 2026-12-06): the message says so."""
+    load_good("djangoetagapp")  # puts the helloworld project on sys.path
+    from django.http import HttpRequest, HttpResponse
+    from django.urls import path
+    from helloworld.stacks import application_with
+
+    urls = types.ModuleType("wc_no_content_urls")
+
+    def routed(get_response: Any) -> Any:
+        def middleware(request: HttpRequest) -> HttpResponse:
+            request.urlconf = urls.__name__
+            return get_response(request)  # type: ignore[no-any-return]
+
+        return middleware
+
+    urls.urlpatterns = [path("gone", lambda request: HttpResponse(status=204))]  # type: ignore[attr-defined]
+    urls.routed = routed  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, urls.__name__, urls)
+    stack = application_with(
+        ["django.middleware.common.CommonMiddleware", f"{urls.__name__}.routed"]
+    )
+    response = Client(stack).delete("/gone")
+    assert response.status_code == 204
+    (message,) = messages_of("APP-CL-FORBIDDEN", [Exchange(response)])
+    assert message.startswith("a 204 response carries Content-Length '0'; a server that")
+    assert message.endswith(
+        "(Django's CommonMiddleware sets it from the empty body of every response not "
+        "streamed: a middleware listed before it can delete it from a 204)"
+    )
+    plain = Client(answering("204 No Content", [("Content-Length", "0")])).delete("/")
+    (message,) = messages_of("APP-CL-FORBIDDEN", [Exchange(plain)])
+    assert "Django" not in message
+
+
 # -- APP-LIST-ELEMENTS -------------------------------------------------------------------------
 
 
@@ -1010,13 +1049,13 @@ def revalidating(full: list[tuple[str, str]], not_modified: list[tuple[str, str]
     ("full", "not_modified", "lacking"),
     [
         (KEPT, KEPT, None),
-        (KEPT, KEPT[:1], "cache-control, content-location, expires, vary"),
-        (KEPT[:3], [KEPT[0], KEPT[2]], "vary"),
+        (KEPT, KEPT[:1], "Cache-Control, Content-Location, Expires, Vary"),
+        (KEPT[:3], [KEPT[0], KEPT[2]], "Vary"),
         ([KEPT[0]], [KEPT[0]], None),
         # What the 200 lacks, the 304 need not have; other fields are not asked for.
         ([KEPT[0], ("Last-Modified", "Mon, 01 Jan 2024 00:00:00 GMT")], [KEPT[0]], None),
         # A 304 without even the ETag: the request's own tag still names the 200.
-        (KEPT[:2], [], "etag, vary"),
+        (KEPT[:2], [], "ETag, Vary"),
     ],
     ids=["all-kept", "only-etag", "vary-dropped", "nothing-more", "last-modified", "none"],
 )
@@ -1035,7 +1074,7 @@ def test_a_304_keeps_the_fields_of_its_200(
     assert [finding.message.partition("; a Vary")[0] for finding in findings] == expected
     # Where Vary is missing, the message names the usual cause (no framework's, for a plain
     # app's 304).
-    dropped = lacking is not None and "vary" in lacking
+    dropped = lacking is not None and "Vary" in lacking
     assert [("a compression layer's" in finding.message) for finding in findings] == [
         dropped
     ] * len(findings)
@@ -1093,7 +1132,7 @@ def test_only_a_dropped_vary_accept_encoding_is_put_down_to_compression(vary: st
     exchanges = run(revalidating(full, [KEPT[0]]), GET, CONDITIONAL, GET)
     (finding,) = [f for ex in exchanges for f in check_exchange(ex)]
     assert finding.message == (
-        'the 304 to GET with If-None-Match: "x" lacks vary, which the 200 to the same request has'
+        'the 304 to GET with If-None-Match: "x" lacks Vary, which the 200 to the same request has'
     )
 
 
@@ -1475,8 +1514,8 @@ def ranging(full: list[tuple[str, str]], partial: list[tuple[str, str]]) -> Any:
     ("full", "partial", "lacking"),
     [
         (KEPT, KEPT, None),
-        (KEPT, [], "cache-control, content-location, etag, expires, vary"),
-        (KEPT[:3], [KEPT[1]], "cache-control, etag"),
+        (KEPT, [], "Cache-Control, Content-Location, ETag, Expires, Vary"),
+        (KEPT[:3], [KEPT[1]], "Cache-Control, ETag"),
         # What the 200 lacks, the 206 need not have; other fields are not asked for.
         ([("Last-Modified", "Mon, 01 Jan 2024 00:00:00 GMT")], [], None),
         # The values are not compared: a 206 with a tag of its own has one.
@@ -1515,7 +1554,7 @@ def test_the_range_questions_end_with_the_get_a_206_is_judged_beside() -> None:
     assert (last.method, last.header_values("range")) == ("GET", [])
     found = [f for ex in exchanges for f in check_exchange(ex) if f.rule == "APP-206-KEEPS-FIELDS"]
     assert found[0].message == (
-        "the 206 to GET with Range: bytes=0-0 lacks cache-control, etag, which the 200 to the "
+        "the 206 to GET with Range: bytes=0-0 lacks Cache-Control, ETag, which the 200 to the "
         "same request without Range has"
     )
     # Each 206 to the plain GET's fields and a Range (one with gzip accepted is another

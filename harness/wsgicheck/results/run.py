@@ -88,8 +88,9 @@ def sequence_heading(before: tuple[Request, ...]) -> str:
 NOT_FRESH = (
     "replayed on the app loaded afresh (in memory, as the Python replay runs it), this did "
     "not fail: the finding may depend on what earlier requests of the run left in the app "
-    "(a cache, a session, a list shared by every call), on the transport, or on chance, so "
-    "the replays below may pass"
+    "(a cache, a session, a list shared by every call), on data they changed where a fresh "
+    "app finds it too (a row a DELETE removed from a database: the run's notes name a path "
+    "that stopped answering), on the transport, or on chance, so the replays below may pass"
 )
 
 

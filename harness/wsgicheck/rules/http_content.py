@@ -31,6 +31,7 @@ from .http_evidence import (
     app_field,
     app_fields,
     app_status,
+    by_django,
     coded_note,
     codes_nothing,
     coding_name,
@@ -435,8 +436,16 @@ def content_length_forbidden(self: Rule, ex: Exchange) -> Iterator[Finding]:
             ex,
             f"{_length_forbidden(ex)} carries Content-Length {quoted(value)}; a server that "
             "passes the app's fields on sends it, and a client may wait for that many bytes "
-            "of content or refuse the response",
+            "of content or refuse the response"
+            + (_COUNTED_BY_DJANGO if value.strip() == "0" and by_django(ex) else ""),
         )
+
+
+#: Why Django's 204 says Content-Length 0 (seen with Django 5.2 and REST framework).
+_COUNTED_BY_DJANGO = (
+    " (Django's CommonMiddleware sets it from the empty body of every response not "
+    "streamed: a middleware listed before it can delete it from a 204)"
+)
 
 
 @rule(

@@ -14,6 +14,7 @@ import zlib
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from itertools import islice
+from pathlib import PurePath
 from typing import TypeVar
 
 from ..model.grammar import SAFE_METHODS, entity_tag_re, http_date, imf_fixdate
@@ -81,6 +82,14 @@ def comes_before_conditions(code: int | None) -> bool:
     processing occurs"): a 3xx or 4xx but :data:`_NOT_BEFORE_CONDITIONS`. A 5xx is not
     taken: a failure met while the answer was being made may come after them."""
     return code is not None and 300 <= code < 500 and code not in _NOT_BEFORE_CONDITIONS
+
+
+def by_django(ex: Exchange) -> bool:
+    """Whether Django's handler gave the response (its start_response call is in Django):
+    a message may then name the Django layer that most often causes what it found."""
+    call = final_call(ex)
+    where = call.where if call is not None else None
+    return where is not None and "django" in PurePath(where.file).parts
 
 
 def app_field(ex: Exchange, name: str) -> str | None:

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
-from pathlib import PurePath
 from typing import NamedTuple
 
 from ..model.grammar import imf_fixdate, is_http_date
@@ -37,6 +36,7 @@ from .http_evidence import (
     app_fields,
     app_list,
     app_status,
+    by_django,
     date_as_sent,
     entity_tags,
     history_bears_on,
@@ -106,6 +106,17 @@ def answered(ex: Exchange) -> bool:
 
 def _names(ex: Exchange) -> set[str]:
     return {name for name, _ in app_fields(ex)}
+
+
+def _spelled(ex: Exchange, names: list[str]) -> str:
+    """``names`` (lower-case), joined, each as the app spelled it in ``ex`` (``Vary``)."""
+    call = final_call(ex)
+    headers = call.headers if call is not None else []
+    sent: dict[str, str] = {}
+    for item in headers if isinstance(headers, list | tuple) else []:
+        if isinstance(item, tuple) and item and isinstance(item[0], str):
+            sent.setdefault(item[0].lower(), item[0])
+    return ", ".join(sent.get(name, name) for name in names)
 
 
 def _same_answer(one: Exchange, other: Exchange) -> bool:
@@ -252,9 +263,9 @@ def _head_differences(self: Rule, head: Exchange, get: Exchange) -> Iterator[Fin
     lacking = sorted(get_names - head_names - MAY_LACK_IN_HEAD)
     adding = sorted(head_names - get_names - MAY_ADD_IN_HEAD)
     if lacking:
-        yield self.finding(head, f"{asked} lacks {', '.join(lacking)}, which GET has")
+        yield self.finding(head, f"{asked} lacks {_spelled(get, lacking)}, which GET has")
     if adding:
-        yield self.finding(head, f"{asked} has {', '.join(adding)}, which GET lacks")
+        yield self.finding(head, f"{asked} has {_spelled(head, adding)}, which GET lacks")
     for name in SAME_VALUE:
         head_value, get_value = app_field(head, name), app_field(get, name)
         if name in head_names and name in get_names and head_value != get_value:
@@ -336,7 +347,7 @@ def cl_of_get(self: Rule, ex: Exchange) -> Iterator[Finding]:
                 f"{what} says Content-Length {declared}; GET to the same target got "
                 f"{got} bytes"
                 + (
-                    (_EMPTY_304_DJANGO if _by_django(case) else _EMPTY_304)
+                    (_EMPTY_304_DJANGO if by_django(case) else _EMPTY_304)
                     if not_modified and not declared
                     else _other_coding(case, get)
                 ),
@@ -371,13 +382,6 @@ _EMPTY_304_DJANGO = (
     "a ConditionalGetMiddleware listed after it made); send the GET's length or no "
     "Content-Length in a 304"
 )
-
-
-def _by_django(ex: Exchange) -> bool:
-    """Whether Django's handler gave the response (its start_response call is in Django)."""
-    call = final_call(ex)
-    where = call.where if call is not None else None
-    return where is not None and "django" in PurePath(where.file).parts
 
 
 #: The fields a 304 (RFC 9110 §15.4.5) and a 206 (§15.3.7) must carry when the 200 to the
@@ -441,10 +445,10 @@ def not_modified_keeps_fields(self: Rule, ex: Exchange) -> Iterator[Finding]:
         if lacking:
             yield self.finding(
                 case,
-                f"the 304 to {_described(case)} lacks {', '.join(lacking)}, which the 200 to "
+                f"the 304 to {_described(case)} lacks {_spelled(get, lacking)}, which the 200 to "
                 "the same request has"
                 + (
-                    (_VARY_DROPPED_DJANGO if _by_django(case) else _VARY_DROPPED)
+                    (_VARY_DROPPED_DJANGO if by_django(case) else _VARY_DROPPED)
                     if "vary" in lacking and _varies_by_coding(get)
                     else ""
                 ),
@@ -461,7 +465,7 @@ def not_modified_keeps_fields(self: Rule, ex: Exchange) -> Iterator[Finding]:
                 f"same request has {show(tag)}: a cache finds the stored 200 the 304 "
                 "freshens by its tag"
                 + (
-                    (_WEAKENED_DJANGO if _by_django(case) else _WEAKENED)
+                    (_WEAKENED_DJANGO if by_django(case) else _WEAKENED)
                     if tag == f"W/{sent}"
                     else ""
                 ),
@@ -548,7 +552,8 @@ def partial_keeps_fields(self: Rule, ex: Exchange) -> Iterator[Finding]:
         if lacking:
             yield self.finding(
                 case,
-                f"the 206 to {_described(case)} lacks {', '.join(lacking)}, which the 200 to "
+                f"the 206 to {_described(case)} lacks {_spelled(found[0], lacking)}, which the "
+                "200 to "
                 "the same request without Range has",
             )
 
