@@ -9,6 +9,7 @@ behind Flask-Limiter, and a counter that sets a cookie on a URL's first visit.
 from __future__ import annotations
 
 import threading
+import time
 from datetime import timezone
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -33,6 +34,7 @@ from wsgicheck.explore.replay import (
     differences,
 )
 from wsgicheck.explore.runner import RunOptions, run
+from wsgicheck.model.response import Response
 from wsgicheck.rules import REGISTRY, Exchange, check_exchange
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -113,6 +115,36 @@ def test_an_app_that_varies_does_not_hide_a_server_difference_it_cannot_explain(
     assert evidence.transport_differences == ("status 200 in memory, 500 on a socket",)
     explained = compare(memory, request, CONFIG, first, first.replace(status_code=429))
     assert explained.transport_differences == ()
+
+
+def test_a_replay_the_app_does_not_answer_in_time_is_the_app_varying() -> None:
+    """A POST that fails once, then passes, then answers past the limit (a used CSRF token,
+    a session store grown slow: Roundup, a trial of 2026-12-06): memory 500, socket 200,
+    and the replay that would tell who differs times out. That is the app changing its
+    answer, not a difference of wsgicheck's transports (a "wsgicheck bug", MUST)."""
+    calls = [0]
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        calls[0] += 1
+        if calls[0] > 1:
+            time.sleep(1.0)  # past the limit, bounded
+        start_response("500 Internal Server Error" if calls[0] == 1 else "200 OK", [])
+        return [b""]
+
+    memory = MemoryTransport(app, timeout=0.2)
+    request = Client(app).build_request("POST", "/submit", body=b"a=1")
+    first = memory.exchange(request, CONFIG)
+    assert first.status_code == 500
+    evidence = compare(memory, request, CONFIG, first, first.replace(status_code=200))
+    assert evidence.transport_differences == ()
+    assert evidence.app_varies == (
+        "status 500 in memory, 200 on a socket",
+        "the same request replayed in memory got no answer within the limit",
+    )
+    # What is no app's to vary (whether it ran at all) a time-out leaves unexplained.
+    refused = Response(request, 200, "OK", [], b"", True, None, [])
+    evidence = compare(memory, request, CONFIG, first, refused)
+    assert evidence.transport_differences == ("the app ran in one exchange only",)
 
 
 def test_an_app_that_varies_at_random_is_replayed_until_one_of_its_answers_explains() -> None:
