@@ -192,6 +192,8 @@ USAGE_ERRORS = {
     "a fragment": (["--path", "/a#top"], "--path: '/a#top' has a fragment, which no client"),
     # No request left to send: the run failed (exit 1) with no finding.
     "every path excluded": (["--exclude-path", "*"], "* excludes every path tried (/): no"),
+    # Sent in memory, refused over the socket (414): an error, exit 1.
+    "a path too long": (["--path", "/" + "z" * 9000], "--path: a path of 9001 characters is"),
     # The server refused every request: HARNESS-ALL-REFUSED blamed the app.
     "a Host that is none": (["-H", "Host: a b"], "'Host: a b': not a host and optional port"),
     "missing baseline": (["--baseline", "absent.json"], "--baseline absent.json: cannot read"),

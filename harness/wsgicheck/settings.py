@@ -196,6 +196,7 @@ def _url_path(text: str) -> str:
     escapes for what is past ASCII, a control character's escape); a fragment, which no
     request carries, is refused rather than lost."""
     from .drivers.client import encode_target
+    from .drivers.wire import MAX_TARGET
 
     if not text.startswith("/"):
         raise ValueError(
@@ -206,7 +207,13 @@ def _url_path(text: str) -> str:
         raise ValueError(
             f"{text!r} has a fragment, which no client sends (write a '#' in a path as %23)"
         )
-    return encode_target(text)
+    sent = encode_target(text)
+    if len(sent) > MAX_TARGET:
+        raise ValueError(
+            f"a path of {len(sent)} characters is longer than wsgicheck's server takes "
+            f"({MAX_TARGET}: it answers 414)"
+        )
+    return sent
 
 
 def _header_field(text: str) -> str:

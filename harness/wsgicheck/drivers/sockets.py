@@ -14,7 +14,7 @@ import threading
 from dataclasses import dataclass
 from typing import Protocol
 
-from .wire import MAX_CHUNK_EXT, MAX_FIELDS, ChunkLines
+from .wire import MAX_CHUNK_EXT, MAX_FIELDS, MAX_HEAD, MAX_TARGET, ChunkLines
 
 __all__ = [
     "COALESCE",
@@ -39,9 +39,9 @@ class Limits:
     """The server's limits and timeouts (seconds), all configurable."""
 
     #: Largest request head (request line and header fields): beyond it, 431.
-    max_head: int = 64 * 1024
+    max_head: int = MAX_HEAD
     #: Longest request-target: beyond it, 414.
-    max_target: int = 8 * 1024
+    max_target: int = MAX_TARGET
     #: Most header fields in a request head: beyond it, 431.
     max_fields: int = MAX_FIELDS
     #: Most bytes of chunk extensions on one chunk-size line: beyond it, 400.

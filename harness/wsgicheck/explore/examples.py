@@ -540,7 +540,7 @@ class Examples:
             try:
                 response = run.wire.exchange(request, config)
             except TransportError as exc:
-                run.errors.append(f"{request.method} {request.target}: {exc}")
+                run.errors.append(f"{request.method} {shown_target(request.target)}: {exc}")
                 return request, first, found
             exchange = self._on_the_wire(drawn, request, response, config, earlier, previous, first)
             on_the_wire = run.again(config, "socket", self.timeouts)
@@ -564,7 +564,8 @@ class Examples:
                         again=on_the_wire,
                     )
                 except TransportError as exc:
-                    run.errors.append(f"{request.method} {request.target} (follow-up): {exc}")
+                    shown = shown_target(request.target)
+                    run.errors.append(f"{request.method} {shown} (follow-up): {exc}")
             first = first or exchange
         return request, first, found
 
