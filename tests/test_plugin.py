@@ -1029,7 +1029,7 @@ def test_harness_errors_fail_the_run_item(
     result.stdout.fnmatch_lines(
         [
             "*_ wsgicheck run _*",
-            "the wsgicheck run itself went wrong (1 error):",
+            "the wsgicheck run could not judge the app (1 error):",
             "    GET /: the server sent no record of the exchange",
         ]
     )
@@ -1063,15 +1063,31 @@ def app(environ, start_response):
 """
 
 
-def test_a_suite_whose_exclusions_leave_nothing_to_send_fails(pytester: pytest.Pytester) -> None:
-    """Every rule skipped for want of evidence is no pass: the run item fails and says why."""
-    result = run(pytester, f"--wsgi-app={TARGET}", *FAST, "--wsgi-exclude-path=*", "-v")
+ALWAYS_LATE = """
+import time
+
+def app(environ, start_response):
+    time.sleep(2)
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [b"late"]
+"""
+
+
+def test_a_suite_whose_requests_all_time_out_fails(pytester: pytest.Pytester) -> None:
+    """Every rule skipped for want of evidence is no pass: with HARNESS-EXCHANGE-TIMEOUT
+    left out (--wsgi-select), a run whose every request timed out passed (an audit of
+    2026-12-06). The run item fails and says why."""
+    pytester.makepyfile(wc_always_late=ALWAYS_LATE)
+    args = ("--wsgi-app=wc_always_late:app", *FAST, "--wsgi-timeout=0.3")
+    result = run(
+        pytester, *args, "--wsgi-select=APP-STATUS-FORMAT", "--wsgi-transport=memory", "-v"
+    )
     assert result.ret == 1
     found = outcomes(result)
     assert found.pop("run") == "FAILED"
     assert set(found.values()) == {"SKIPPED"}
     result.stdout.fnmatch_lines(
-        ["*only 0 of the 50 requests the run set out to send reached the app (--exclude-path *"]
+        ["*only 0 of the 5 requests the run sent got an answer within the time limit (0.3 s)*"]
     )
 
 

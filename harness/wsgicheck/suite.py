@@ -379,7 +379,10 @@ class RunItem(_SuiteItem):
             )
         if verdicts.errors:
             count = len(verdicts.errors)
-            lines = [f"the wsgicheck run itself went wrong ({count} error{'s' * (count != 1)}):"]
+            # (wsgicheck's own trouble, or too few answers to judge: a hanging app's)
+            lines = [
+                f"the wsgicheck run could not judge the app ({count} error{'s' * (count != 1)}):"
+            ]
             lines += [f"    {error}" for error in verdicts.errors[:20]]
             raise RuleFailed("\n".join(lines))
 

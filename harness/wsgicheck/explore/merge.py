@@ -16,7 +16,7 @@ from ..model.response import Response
 from ..model.untrusted import show, shown_target
 from ..results.reproduce import reproducers
 from ..results.run import Failure, RunResult
-from ..results.scope import Answers, FirstAnswer, statuses_text
+from ..results.scope import TIMED_OUT, Answers, FirstAnswer, statuses_text
 from ..rules import REGISTRY, Exchange, Rule, RuleResult, judge
 from ..rules.harness_rules import REFUSAL_MINIMUM, RUN_RULES
 from .collector import (
@@ -131,10 +131,25 @@ def merge_partials(
 
 
 def _too_few(answers: Answers, options: RunOptions) -> list[str]:
-    """The error of a run that sent the app fewer requests than it takes to judge it (none
-    at all, when ``--exclude-path '*'`` leaves nothing to send): it cannot pass, though no
-    rule saw anything to fail. Empty when the run sent enough, or all it was asked to."""
+    """The error of a run that sent the app fewer requests than it takes to judge it, or
+    got fewer answers within the time limit: it cannot pass, though no rule saw anything to
+    fail. Empty when the run sent enough and enough were answered."""
     needed = min(REFUSAL_MINIMUM, options.examples)
+    timed_out = sum(row.get(TIMED_OUT, 0) for row in answers.paths.values())
+    if (
+        answers.total >= needed
+        and answers.total - timed_out < needed
+        and not _judges_time_outs(options)
+    ):
+        # Sent, and abandoned at the time limit: a run judging only other rules than
+        # HARNESS-EXCHANGE-TIMEOUT (--select) saw nothing, and passed. (With the rule, its
+        # failure says so.)
+        answered = answers.total - timed_out
+        return [
+            f"only {answered} of the {answers.total} requests the run sent got an answer "
+            f"within the time limit ({options.timeout:g} s): fewer than {needed} judge next "
+            "to nothing, so the run cannot pass"
+        ]
     if answers.total >= needed:
         return []
     why = "the rest were never sent"
@@ -146,6 +161,13 @@ def _too_few(answers: Answers, options: RunOptions) -> list[str]:
         f"only {sent} of the {options.examples} requests the run set out to send reached the "
         f"app ({why}): fewer than {needed} judge next to nothing, so the run cannot pass"
     ]
+
+
+def _judges_time_outs(options: RunOptions) -> bool:
+    return any(
+        each.id == "HARNESS-EXCHANGE-TIMEOUT"
+        for each in REGISTRY.select(options.select, options.ignore)
+    )
 
 
 #: How much of a finding a note quotes.
