@@ -280,6 +280,22 @@ def test_the_text_report_shows_the_output(tmp_path: Path) -> None:
     assert lines[lines.index(title) + 1] == "  │ hello \\x1b[31m there"
 
 
+def test_the_text_report_shows_the_first_and_last_lines_of_a_long_output(tmp_path: Path) -> None:
+    """Django under DEBUG logs every 404: 940 lines of it followed the findings on the
+    terminal (a trial of 2026-12-06). The JSON report keeps them all."""
+    target = write_app(tmp_path / "chatty", f"for n in range(100):\n    print('line', n)\n{GOOD}")
+    result = check(tmp_path, target)
+    assert result.returncode == 0, result.stdout
+    lines = result.stdout.splitlines()
+    start = lines.index("Output of the app (stdout and stderr): 790 bytes") + 1
+    shown = lines[start : lines.index("", start)]
+    assert shown == [
+        *(f"  │ line {n}" for n in range(20)),
+        "  │ [... 60 more lines: the JSON and HTML reports show them all ...]",
+        *(f"  │ line {n}" for n in range(80, 100)),
+    ]
+
+
 @pytest.mark.parametrize(
     ("name", "shown"),
     [

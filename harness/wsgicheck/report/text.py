@@ -115,7 +115,7 @@ def layout(run: RunResult, color: bool, verbosity: int = 0) -> str:
         lines.extend(_coverage(run.app_coverage, color))
     if run.app_output is not None:
         lines.append(_paint(common.output_title(run.app_output), "title", color))
-        for line in common.output_lines(run.app_output):
+        for line in _shown_output(common.output_lines(run.app_output)):
             lines += wrap(line, indent="  │ ", more="  │   ")
         lines.append("")
     lines += _errors(run, color)
@@ -123,6 +123,22 @@ def layout(run: RunResult, color: bool, verbosity: int = 0) -> str:
         lines += wrap(f"note: {show(note)}")
     lines.append(_closing(run, color))
     return "\n".join(lines) + "\n"
+
+
+#: Lines of the app's output the text report shows, its first and its last half: a
+#: framework's log of every 404 ran to 940 lines after the findings (Django under DEBUG).
+OUTPUT_LINES = 40
+
+
+def _shown_output(written: list[str]) -> list[str]:
+    """The app's output lines the text report shows: the first and last of them, with a
+    line saying how many were left out and where they are."""
+    if len(written) <= OUTPUT_LINES:
+        return written
+    half = OUTPUT_LINES // 2
+    left = len(written) - OUTPUT_LINES
+    said = f"[... {left} more lines: the JSON and HTML reports show them all ...]"
+    return [*written[:half], said, *written[-half:]]
 
 
 def brief(run: RunResult, color: bool) -> str:
