@@ -76,6 +76,20 @@ def test_a_folded_statement_outside_brackets_still_runs(value: str | bytes) -> N
         assert all(len(line) <= WIDTH for line in lines)
 
 
+@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.lists(st.from_regex(r"[a-z]{1,12}", fullmatch=True), min_size=1, max_size=12))
+def test_a_long_line_of_short_items_breaks_at_a_comma_and_still_runs(names: list[str]) -> None:
+    """No literal to fold: a replay's headers with a learned value (``('If-Range',
+    moved(last_modified, -1))``) ran to 104 columns (a trial of 2026-12-06). The line
+    breaks after a comma in the fewest brackets, and means the same."""
+    items = ", ".join(f"({name!r}, moved({name}, -1))" for name in names)
+    line = f"    headers=(('Host', 'localhost'), {items}),"
+    lines = fold_python(line, indent="    ")
+    assert all(len(each) <= WIDTH for each in lines), lines
+    source = "f(\n" + "\n".join(lines) + "\n)"
+    assert ast.dump(ast.parse(source)) == ast.dump(ast.parse("f(\n" + "    " + line + "\n)"))
+
+
 def test_prose_wraps_with_its_indent_and_raw_http_is_cut_in_order() -> None:
     lines = wrap("word " * 60, indent="  ")
     assert all(len(line) <= WIDTH for line in lines)

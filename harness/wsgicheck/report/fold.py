@@ -166,7 +166,7 @@ def fold_python(
     line = line.lstrip()
     strings = [t for t in tokens if t.type == tokenize.STRING and t.start[0] == 1]
     if not strings:
-        return [indent + line]
+        return _at_a_comma(line, tokens, indent=indent, width=width, depth=depth)
     # The first literal that crosses the edge: what is before it fits.
     literal = next(
         (t for t in strings if len(indent) + t.end[1] >= width),  # (room for a comma)
@@ -185,6 +185,8 @@ def fold_python(
         if t.type == tokenize.OP and t.end[1] <= start
     )
     if column > width // 2 and opened > 0 and head.strip():
+        if len(indent) + len(head.rstrip()) > width:  # what is before it does not fit
+            return _at_a_comma(line, tokens, indent=indent, width=width, depth=depth)
         # Too far right to fold well: the literal starts a line of its own (the bracket
         # it is in lets the line break there).
         deeper = len(indent) + (0 if continued else 4)
@@ -207,8 +209,8 @@ def fold_python(
             current = ""
         current += atom
     pieces.append(current)
-    if len(pieces) == 1:  # the longest literal fits: nothing to fold
-        return [indent + line]
+    if len(pieces) == 1:  # the longest literal fits: nothing to fold, a comma may break
+        return _at_a_comma(line, tokens, indent=indent, width=width, depth=depth)
     literals = [f"{prefix}{quote}{piece}{quote}" for piece in pieces]
     if wrapped:
         lines = [indent + head + "("]
@@ -221,3 +223,38 @@ def fold_python(
     if len(lines[-1]) > width:  # another long literal after this one
         lines[-1:] = fold_python(lines[-1], indent="", width=width, depth=opened, continued=True)
     return lines
+
+
+def _at_a_comma(
+    line: str, tokens: list[tokenize.TokenInfo], *, indent: str, width: int, depth: int
+) -> list[str]:
+    """``line`` (no literal to fold) broken after a comma inside brackets, the last that
+    fits of those in the fewest brackets, the rest aligned after the bracket it is in
+    (``headers=(('Host', 'x'), ('If-Range', moved(d, -1))),`` after its first item, not
+    inside ``moved``); as it is where there is none."""
+    open_at: list[int] = []  # the columns of the brackets open at each token
+    best: tuple[int, int, int] | None = None  # (brackets, end of the comma, column to align at)
+    for token in tokens:
+        if token.start[0] != 1:
+            break
+        if token.type != tokenize.OP:
+            continue
+        if token.string in "([{":
+            open_at.append(token.start[1])
+        elif token.string in ")]}" and open_at:
+            open_at.pop()
+        elif (
+            token.string == ","
+            and (open_at or depth)
+            and len(indent) + token.end[1] <= width
+            and token.end[1] < len(line.rstrip())
+        ):
+            found = (len(open_at), token.end[1], open_at[-1] + 1 if open_at else 4)
+            if best is None or found[0] <= best[0]:
+                best = found
+    if best is None:
+        return [indent + line]
+    _, end, column = best
+    rest = line[end:].lstrip()
+    more = fold_python(" " * column + rest, indent=indent, width=width, depth=depth + 1)
+    return [indent + line[:end], *more]
