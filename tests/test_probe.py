@@ -115,6 +115,11 @@ def test_wsgiref_speaks_http10_and_passes_chunked_bodies_through() -> None:
     # differential table).
     assert verdict(result, "ENV-CONTENT-TYPE") == "fail"
     assert any(each.key == "CONTENT_TYPE" for each in result.differences)
+    # It strips a field value read as latin-1 of Unicode whitespace, obs-text bytes 0xA0 and
+    # 0x85 among it (RFC 9110 §5.5: opaque data): the corpus sends them whatever the seed.
+    assert "HTTP_X_OBS_TEXT is 'opaque'; the request's X-Obs-Text field line: " + repr(
+        "\xa0opaque\x85"
+    ) in messages(result, "ENV-HTTP-VALUES")
     assert_closed_on_every_path(result)
     assert result.observations["wsgi.file_wrapper"] == "offered"
     assert verdict(result, "SRV-FILE-WRAPPER-FALLBACK") == "pass"
