@@ -7,6 +7,7 @@ loads the app anew and replays the example in memory, as the report's Python rep
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -178,6 +179,39 @@ def test_a_shortened_sequence_carries_the_message_judged_after_it() -> None:
     # serve would show the answers and no finding: the curl replay's heading says so (sweep
     # 21: a user replayed APP-ETAG-PER-CODING against serve and saw nothing flagged).
     assert kept.reproducers.against == f"{SERVE_AGAINST}; {SERVE_ALONE}"
+
+
+#: A new ETag on every answer (httpbin's /cache), and a 304 without it.
+NEW_TAG_EACH_TIME = """
+    import itertools
+
+    count = itertools.count()
+
+    def app(environ, start_response):
+        if environ.get("HTTP_IF_NONE_MATCH"):
+            start_response("304 Not Modified", [])
+            return []
+        tag = '"t%d"' % next(count)
+        start_response("200 OK", [("Content-Type", "text/plain"), ("ETag", tag)])
+        return [b"ok"]
+"""
+
+
+def test_a_message_judged_on_a_fresh_app_quotes_the_values_the_report_shows(
+    tmp_path: Path,
+) -> None:
+    """A fresh app gives other tags and dates than the run's did, and its replay makes the
+    fields that send them back again: its message quoted an If-None-Match the request shown
+    did not hold (httpbin's /cache, a trial of 2026-12-06). The message says what the run
+    sent."""
+    spec = write_app(tmp_path, "new_tag.py", NEW_TAG_EACH_TIME)
+    result = supervise(spec, FAST)
+    failure = result.failures["APP-304-KEEPS-FIELDS"]
+    assert failure.fresh is True
+    quoted = re.findall(r"If-None-Match: (\S+)", failure.finding.message)
+    shown = {value for each in (*failure.before, failure.request) for _, value in each.headers}
+    assert quoted
+    assert set(quoted) <= shown, (failure.finding.message, shown)
 
 
 def test_a_finding_on_one_answer_is_replayed_against_serve_plainly() -> None:

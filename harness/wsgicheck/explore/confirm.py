@@ -25,6 +25,7 @@ from ..core.environ import ServerConfig
 from ..drivers.client import Client
 from ..drivers.overtime import STRETCH
 from ..drivers.target import load_target
+from ..model.grammar import http_date, imf_fixdate
 from ..model.learned import replay, untaught
 from ..model.request import Request
 from ..results.reproduce import reproducers
@@ -273,6 +274,22 @@ def _replay(processes: FreshProcesses, spec: str, failure: Failure, bound: float
     return _Answer(None)
 
 
+def _as_the_run_sent(message: str, sequence: tuple[Request, ...], sent: list[Request]) -> str:
+    """``message`` with each value the replay made again from the fresh app's answers (a
+    tag, a date: an app may give new ones each time) as the run sent it, so that it quotes
+    the requests the report shows (httpbin's ``/cache``: a Last-Modified of "now")."""
+    for ran, replayed in zip(sequence, sent, strict=True):
+        for learned in ran.learned:
+            anew = next((v for n, v in replayed.headers if n == learned.name), None)
+            if anew is None or anew == learned.value:
+                continue
+            message = message.replace(anew, learned.value)
+            dates = http_date(anew), http_date(learned.value)
+            if dates[0] is not None and dates[1] is not None:  # as a message writes dates
+                message = message.replace(imf_fixdate(dates[0]), imf_fixdate(dates[1]))
+    return message
+
+
 def _fresh_app(
     spec: str, rule_id: str, request: Request, config: ServerConfig, before: tuple[Request, ...]
 ) -> bytes:
@@ -284,6 +301,9 @@ def _fresh_app(
         exchange = Exchange(last, history=tuple(Exchange(each) for each in earlier))
         found = check_exchange(exchange, [REGISTRY[rule_id]])
         message = next((str(each.message) for each in found if each.rule == rule_id), None)
+        if message is not None:
+            sent = [each.request for each in (*earlier, last)]
+            message = _as_the_run_sent(message, (*before, request), sent)
     except BaseException:  # the app would not load, or broke the client: not told
         return b""
     if message is None:
