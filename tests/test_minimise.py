@@ -57,6 +57,30 @@ def test_the_tries_are_bounded_and_the_earlier_requests_kept() -> None:
     assert set(calls) == {earlier}
 
 
+def test_a_finding_judged_beside_the_same_get_drops_fields_and_query_from_both() -> None:
+    """httpbin's 304 to ``If-Modified-Since: yesterday`` is judged beside the same GET
+    without it: a field or the query dropped from the judged request alone lost the
+    finding, and the report kept nine drawn fields (a trial of 2026-12-06). Each is
+    dropped from the requests before it to the same target too."""
+    junk = (("X-Custom", "\xf0k"), ("Cache-Control", "\xe6Y"))
+    get = Request(target="/cache?", headers=(("Host", "localhost"), *junk))
+    other = Request(target="/other", headers=(("Host", "localhost"), *junk))
+    judged = get.replace(headers=(*get.headers, ("If-Modified-Since", "yesterday")))
+
+    def breaks(request: Request, config: ServerConfig, before: tuple[Request, ...]) -> bool:
+        plain = request.replace(
+            headers=tuple(pair for pair in request.headers if pair[0] != "If-Modified-Since")
+        )
+        at_cache = request.target.startswith("/cache")
+        return at_cache and bool(request.header_values("If-Modified-Since")) and before[-1] == plain
+
+    request, _, before = simplify((judged, BASE, (other, get)), breaks, default=BASE)
+    plain = Request(target="/cache", headers=(("Host", "localhost"),))
+    assert request == plain.replace(headers=(*plain.headers, ("If-Modified-Since", "yesterday")))
+    # (A request to another target is left as it was sent; only a field it carries too.)
+    assert before == (Request(target="/other", headers=(("Host", "localhost"),)), plain)
+
+
 def test_a_run_reports_a_plain_get_when_one_shows_the_bug() -> None:
     """The app breaks a rule whenever a Cookie is sent: the request reported is a GET over
     HTTP/1.1 with Host and one Cookie, whatever the example that first showed it."""

@@ -19,7 +19,7 @@ import pytest
 
 import wsgicheck.drivers.connection
 from rulekit import exchanges_of_app, load, requests_of
-from wsgicheck import Client
+from wsgicheck import Client, Request
 from wsgicheck.core.environ import ServerConfig
 from wsgicheck.explore.collector import SHOWN_AGAIN_ENOUGH, Collector, TimeOuts
 from wsgicheck.explore.examples import SENT_AGAIN, Exploration
@@ -369,6 +369,39 @@ def test_a_fault_judged_on_some_answers_only_is_shown_again_in_longer(seed: int)
     assert result.errors == []
     assert set(result.failures) == {"APP-CL-OF-GET", "APP-HEAD-LIKE-GET"}
     assert not [note for note in result.notes if " left out, not shown again " in note]
+
+
+def test_a_follow_ups_finding_met_over_the_socket_is_replayed_beside_its_get() -> None:
+    """Replayed over the socket, a drawn example is judged alone, as the run judges it; a
+    follow-up's finding, judged beside the GET before it, showed nothing so, and was never
+    made simpler (httpbin's 304 to ``If-Modified-Since: yesterday`` kept nine drawn fields
+    and a mount, a trial of 2026-12-06)."""
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        if environ.get("HTTP_IF_MODIFIED_SINCE"):
+            start_response("304 Not Modified", [])
+            return []
+        fields = [
+            ("Content-Type", "text/plain"),
+            ("Last-Modified", "Sun, 06 Nov 1994 08:49:37 GMT"),
+        ]
+        start_response("200 OK", fields)
+        return [b"ok"]
+
+    base = ServerConfig()
+    wire = SocketTransport(app, timeout=10.0, body_limit=1 << 16)
+    try:
+        run = _exploration(MemoryTransport(app, timeout=10.0), wire, base)
+        get = Request(target="/", headers=(("Host", "localhost"),))
+        judged = get.replace(headers=(*get.headers, ("If-Modified-Since", "yesterday")))
+        rule = REGISTRY["APP-INVALID-DATE-IGNORED"]
+        # (Judged beside two GETs that agree: the app answers them steadily.)
+        assert run.replay_one(rule, judged, base, (get, get), "socket") is None  # alone
+        found = run.replay_one(rule, judged, base, (get, get), "socket", True)
+        assert found is not None
+        assert found.rule == rule.id
+    finally:
+        wire.close()
 
 
 def _exploration(

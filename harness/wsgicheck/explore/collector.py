@@ -82,6 +82,9 @@ class Kept(NamedTuple):
     #: ``steady``: the GETs around a 304, say), by position: what a shorter reproducer
     #: keeps first (:mod:`wsgicheck.explore.confirm`). Empty where that is not known.
     rests_on: tuple[int, ...] = ()
+    #: Judged beside the exchanges of ``before`` (a follow-up's, over either transport),
+    #: not alone: its replays are judged so too.
+    beside: bool = False
 
 
 _DEFAULT_CONFIG = ServerConfig()
@@ -223,7 +226,14 @@ class Collector:
                 if kept is None or (steady and size <= kept.size):
                     rests_on = _positions(each, exchange, before)
                     self.smallest[each.id] = Kept(
-                        size, finding, request, config, transport, before, rests_on
+                        size,
+                        finding,
+                        request,
+                        config,
+                        transport,
+                        before,
+                        rests_on,
+                        beside=bool(exchange.history),
                     )
         return found
 
@@ -311,7 +321,7 @@ class Partial:
 
 def simplify_all(
     collector: Collector,
-    replay_one: Callable[[Rule, Request, ServerConfig, tuple[Request, ...], str], Finding | None],
+    replay_one: ReplayOne,
     base: ServerConfig,
     options: RunOptions,
 ) -> None:
@@ -325,28 +335,33 @@ def simplify_all(
         found: list[Finding] = []
         simpler = simplify(
             example,
-            _attempt(replay_one, REGISTRY[rule_id], kept.transport, found),
+            _attempt(replay_one, REGISTRY[rule_id], kept.transport, found, kept.beside),
             default=base,
             keep=[name for name, _ in options.headers],
         )
         if simpler != example and found:
             request, config, before = simpler
             size = example_size(request, config, before)
-            collector.smallest[rule_id] = Kept(
-                size, found[-1], request, config, kept.transport, before, kept.rests_on
+            collector.smallest[rule_id] = kept._replace(
+                size=size, finding=found[-1], request=request, config=config, before=before
             )
 
 
+#: Replays an example (``before`` it, then the request) by a transport: the rule's finding,
+#: None where it shows none; the last argument, whether the replay is judged beside the
+#: requests before it (None: as the run judges a drawn example by that transport).
+ReplayOne = Callable[
+    [Rule, Request, ServerConfig, tuple[Request, ...], str, "bool | None"], "Finding | None"
+]
+
+
 def _attempt(
-    replay_one: Callable[[Rule, Request, ServerConfig, tuple[Request, ...], str], Finding | None],
-    rule: Rule,
-    how: str,
-    found: list[Finding],
+    replay_one: ReplayOne, rule: Rule, how: str, found: list[Finding], beside: bool
 ) -> Callable[[Request, ServerConfig, tuple[Request, ...]], bool]:
     """Whether ``rule`` still breaks on a replayed example; its findings go to ``found``."""
 
     def attempt(request: Request, config: ServerConfig, before: tuple[Request, ...]) -> bool:
-        again = replay_one(rule, request, config, before, how)
+        again = replay_one(rule, request, config, before, how, beside)
         if again is not None:
             found.append(again)
         return again is not None

@@ -342,8 +342,11 @@ class Exploration:
         config: ServerConfig,
         before: tuple[Request, ...],
         how: str,
+        beside: bool | None = None,
     ) -> Finding | None:
-        """``rule``'s finding when ``request`` is sent again (after ``before``) by ``how``."""
+        """``rule``'s finding when ``request`` is sent again (after ``before``) by ``how``,
+        judged beside the exchanges of ``before`` where ``beside`` says so (None: as the run
+        judges a drawn example by ``how``)."""
         transport = self.memory if how == "memory" else self.wire
         if transport is None:
             return None
@@ -362,9 +365,12 @@ class Exploration:
         except TransportError:
             return None
         # Judged as the run judged it: beside the earlier exchanges (a rule over a sequence
-        # finds nothing on the last exchange alone), which the socket's exchange has only
-        # when the socket is the run's one transport.
-        history = tuple(earlier[-HISTORY:]) if how == "memory" or self.memory is None else ()
+        # finds nothing on the last exchange alone), which a drawn example's socket
+        # exchange has only when the socket is the run's one transport, and a follow-up's
+        # has over either (``beside``).
+        if beside is None:
+            beside = how == "memory" or self.memory is None
+        history = tuple(earlier[-HISTORY:]) if beside else ()
         exchange = Exchange(response, source=how, previous=previous, history=history)
         return None if exchange.timed_out else _judged(rule, exchange)
 

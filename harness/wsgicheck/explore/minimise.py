@@ -98,19 +98,28 @@ def _variants(
                 shown = moved if name == "script_name" else (request, before)
                 yield ("choice", name), (shown[0], one, shown[1])
     target = request.target
+
+    def retargeted(new: str) -> Example:
+        # The requests before it to the same target go to the new one too: a finding judged
+        # beside the same GET without its condition needs the two alike.
+        earlier = tuple(
+            _safe(each, target=new) if each.target == target else each for each in before
+        )
+        return _safe(request, target=new), config, earlier
+
     if target.startswith("/") and target != "/":
-        yield "root", (_safe(request, target="/"), config, before)
+        yield "root", retargeted("/")
         path, mark, query = target.partition("?")
         if mark and path != "/":
-            yield "no query", (_safe(request, target=path), config, before)
+            yield "no query", retargeted(path)
         # Then one parameter at a time: hgweb's error needs the ``z=%C3%A9`` of four.
         params = query.split("&")
         for index, param in enumerate(params if len(params) > 1 else ()):
             fewer = "&".join(params[:index] + params[index + 1 :])
-            yield ("param", param), (_safe(request, target=f"{path}?{fewer}"), config, before)
+            yield ("param", param), retargeted(f"{path}?{fewer}")
     encoded = _uri_target(target)
     if encoded != target:
-        yield "encoded", (_safe(request, target=encoded), config, before)
+        yield "encoded", retargeted(encoded)
     # GET * is no request (RFC 9112 §3.2.4: the asterisk-form is for OPTIONS only).
     if request.method != "GET" and target != "*":
         bare = tuple(pair for pair in request.headers if pair[0].lower() not in _BODY_FIELDS)
@@ -129,10 +138,23 @@ def _variants(
     if request.framing is Framing.CHUNKED:
         unchunked = _safe(request, framing=Framing.CONTENT_LENGTH, chunk_sizes=())
         yield "unchunked", (unchunked, config, before)
-    for index, field in enumerate(request.headers):
-        name = field[0].lower()
-        if name in keep or (name == "host" and request.http_version == "1.1"):
+    learned = {each.name.lower() for sent in (*before, request) for each in sent.learned}
+    droppable = [
+        (index, field)
+        for index, field in enumerate(request.headers)
+        if (name := field[0].lower()) not in keep
+        and not (name == "host" and request.http_version == "1.1")
+    ]
+    # First each field dropped from the requests before it too, where they carry it: a
+    # finding judged beside the same GET without its condition (a 304's, a 206's) needs
+    # the two alike, and a field dropped from the judged request alone loses it.
+    for index, field in droppable:
+        if field[0].lower() in learned or not any(field in each.headers for each in before):
             continue
+        headers = request.headers[:index] + request.headers[index + 1 :]
+        earlier = tuple(_without(each, field) for each in before)
+        yield ("drop everywhere", field), (_safe(request, headers=headers), config, earlier)
+    for index, field in droppable:
         headers = request.headers[:index] + request.headers[index + 1 :]
         yield ("drop", field), (_safe(request, headers=headers), config, before)
     # A field the finding needs, whose value is drawn hostile (bytes past ASCII, controls):
@@ -155,7 +177,7 @@ def _variants(
     # at a time, and a segment halved (Pyramid's URLDecodeError needs one "%E9" anywhere in
     # the path, not the segments around it).
     for path_kind, shorter_target in _shorter_paths(target):
-        yield path_kind, (_safe(request, target=shorter_target), config, before)
+        yield path_kind, retargeted(shorter_target)
 
 
 def _unmounted(
@@ -224,6 +246,11 @@ def _uri_target(target: str) -> str:
         return target
     encoded = "".join(char if char in _PATH_CHARACTERS else f"%{ord(char):02X}" for char in path)
     return encoded + mark + query
+
+
+def _without(request: Request, field: tuple[str, str]) -> Request:
+    """``request`` without the header ``field`` (its name and value), wherever it is."""
+    return _safe(request, headers=tuple(each for each in request.headers if each != field))
 
 
 def _safe(request: Request, **changes: Any) -> Request:
