@@ -907,6 +907,26 @@ def test_a_304_django_made_with_content_length_0_names_django_s_cause() -> None:
     assert "Django's CommonMiddleware" in messages.pop()
 
 
+def test_an_if_none_match_overruled_by_if_match_says_so() -> None:
+    """Werkzeug lets If-Match decide where both hold the tag (a trial of 2026-12-06 read
+    the finding as false, its If-None-Match alone getting 304): the message names it."""
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        if environ.get("HTTP_IF_NONE_MATCH") and not environ.get("HTTP_IF_MATCH"):
+            start_response("304 Not Modified", [("ETag", '"x"')])
+            return []
+        start_response("200 OK", [TEXT, ("ETag", '"x"')])
+        return [BODY]
+
+    both = {**GET, "headers": {"If-Match": '"x"', "If-None-Match": '"x"'}}
+    (message,) = messages_of("APP-IF-NONE-MATCH", run(app, GET, both))
+    assert message == (
+        'If-None-Match "x" matches the target\'s ETag "x"; the app answered 200 with '
+        f'{len(BODY)} bytes instead of 304; beside it, If-Match "x" holds, and RFC 9110 '
+        "§13.2.2 then evaluates If-None-Match, which is false"
+    )
+
+
 def test_a_204_django_made_with_content_length_0_names_django_s_cause(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -705,7 +705,21 @@ def if_none_match(self: Rule, ex: Exchange) -> Iterator[Finding]:
         ex,
         f"If-None-Match {show(value)} matches the target's ETag {show(tag)}; the app "
         f"answered {app_status(ex)} with {byte_count(ex.produced)} instead of {wanted}"
-        + range_first(ex),
+        + range_first(ex)
+        + _beside_if_match(ex),
+    )
+
+
+def _beside_if_match(ex: Exchange) -> str:
+    """What a 2xx shows where If-Match came with the If-None-Match: the app let the one
+    that holds decide (Werkzeug's ``is_resource_modified`` does), where RFC 9110 §13.2.2
+    evaluates If-None-Match after it. Said only for a 2xx: a 412 is If-Match's own."""
+    match = request_field(ex, "if-match")
+    if match is None or not _successful(ex):
+        return ""
+    return (
+        f"; beside it, If-Match {show(match)} holds, and RFC 9110 §13.2.2 then evaluates "
+        "If-None-Match, which is false"
     )
 
 
