@@ -231,7 +231,8 @@ def test_cheroot() -> None:
         "wsgi.input.readlines() returned 0 bytes with 78 of the body left"
     }
     assert set(messages(result, "SRV-INPUT-EOF-AT-CL")) == {
-        "wsgi.input.__next__() returned 51 bytes with 21 left before CONTENT_LENGTH"
+        "wsgi.input.__next__() returned 51 bytes with 21 left before CONTENT_LENGTH: 30 bytes "
+        "past the end of the body"
     }
     assert_closed_on_every_path(result)
 
@@ -989,7 +990,10 @@ def test_a_server_broken_where_the_newer_scenarios_look_is_caught(tmp_path: Path
         "wsgi.input.readlines() returned 0 bytes with 78 of the body left"
     }
     eof = messages(result, "SRV-INPUT-EOF-AT-CL")
-    assert eof == ["wsgi.input.__next__() returned 51 bytes with 21 left before CONTENT_LENGTH"]
+    assert eof == [
+        "wsgi.input.__next__() returned 51 bytes with 21 left before CONTENT_LENGTH: 30 bytes "
+        "past the end of the body"
+    ]
     # readlines() gave nothing, so the app's read(1) after it is no read past the end.
     assert not any("read(1)" in each for each in messages(result, "SRV-INPUT-EMPTY-AT-EOF"))
     # The JSON report lists every distinct finding with the raw request that showed it.

@@ -14,7 +14,7 @@ from ..model.grammar import decimal
 from ..model.request import Framing
 from ..model.untrusted import safe_repr
 from .exchange import Exchange
-from .registry import Binding, Finding, Level, Rule, rule
+from .registry import Binding, Finding, Level, Rule, byte_count, rule
 from .server_evidence import judgeable, observed_after
 
 STREAMS = "Input and Error Streams"
@@ -92,7 +92,8 @@ def input_eof_at_cl(self: Rule, ex: Exchange) -> Iterator[Finding]:
         yield self.finding(
             ex,
             f"wsgi.input.{read.method}({_argument(read)}) returned {read.size} bytes with "
-            f"{read.available} left before CONTENT_LENGTH",
+            f"{read.available} left before CONTENT_LENGTH: "
+            f"{byte_count(read.size - read.available)} past the end of the body",
         )
         return
 
