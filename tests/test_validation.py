@@ -720,3 +720,24 @@ def test_the_suite_says_it_once_for_all_its_shares() -> None:
     assert len(inner) == 1
     count = sum(part.answers.inner_violations for part in parts if part.answers is not None)
     assert f" in at least {count} answer(s)," in inner[0]
+
+
+def test_a_warning_is_placed_at_the_apps_line_never_in_wsgicheck() -> None:
+    """A WSGIWarning read ``wsgicheck/drivers/validation_guards.py:100`` (a fixed
+    ``stacklevel``): a line of wsgicheck's own, where a user looks for theirs (a trial of
+    2026-12-06). It is placed at the line the finding names (here Werkzeug's, whose close
+    of the response ended the exchange), else outside wsgicheck."""
+    from werkzeug.test import Client as WerkzeugClient
+
+    def untyped(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response("200 OK", [("Content-Length", "2")])  # no Content-Type
+        return [b"ok"]
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        response = WerkzeugClient(validator(untyped)).get("/")
+        response.close()
+    assert [str(each.message).split(":")[0] for each in caught] == ["APP-CONTENT-TYPE"]
+    own = str(Path(validation.__file__).resolve().parent.parent)
+    assert not caught[0].filename.startswith(own)
+    assert Path(caught[0].filename).name == "response.py"

@@ -33,12 +33,15 @@ Unlike the other validators it keeps the app's ``len()`` visible to the server, 
 from __future__ import annotations
 
 import contextlib
+import os
+import sys
 import threading
 import time
 import warnings
 import weakref
 from collections import deque
 from collections.abc import Callable, Iterable
+from types import FrameType
 from typing import Any
 
 from ..core.invoke import WSGIApp
@@ -345,13 +348,39 @@ def _count(counts: dict[Any, int], key: object, step: int) -> None:
             del counts[key]
 
 
+#: Where the warnings :func:`_warn` placed at the app's line have been shown (the
+#: ``__warningregistry__`` of a module, for ``warnings.warn_explicit``).
+_SHOWN: dict[Any, Any] = {}
+#: wsgicheck's own folder: a warning placed by the stack goes to the first frame outside it.
+_OWN_FOLDER = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
 def _warn(finding: Finding, *, raising: bool) -> None:
-    """Warn ``finding``; where nothing may be raised, a warning made an error is dropped."""
+    """Warn ``finding``, placed at the app's line where it is known, else at the code that
+    called into wsgicheck (the server, a test client): never in wsgicheck's own files; where
+    nothing may be raised, a warning made an error is dropped."""
     try:
-        warnings.warn(WSGIWarning(finding), stacklevel=4)
+        where = finding.where
+        if where is not None and where.line > 0:
+            warnings.warn_explicit(
+                WSGIWarning(finding), WSGIWarning, where.file, where.line, registry=_SHOWN
+            )
+        else:
+            warnings.warn(WSGIWarning(finding), stacklevel=_outside_wsgicheck())
     except Warning:
         if raising:
             raise
+
+
+def _outside_wsgicheck() -> int:
+    """The ``stacklevel`` of ``warnings.warn`` called from :func:`_warn` that names the
+    first frame outside wsgicheck's own files."""
+    frame: FrameType | None = sys._getframe(2)  # _warn's caller
+    level = 3
+    while frame is not None and frame.f_code.co_filename.startswith(_OWN_FOLDER + os.sep):
+        frame = frame.f_back
+        level += 1
+    return level
 
 
 def _note(carrier: BaseException, report: _FindingReport) -> None:
