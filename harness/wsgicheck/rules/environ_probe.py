@@ -76,7 +76,10 @@ def multithread_accurate(self: Rule, ex: Exchange) -> Iterator[Finding]:
     waited = ex.extra.together.waited_alone
     if waited is None and not flag:
         yield self.finding(
-            ex, f"the app ran for two requests at once in one process; wsgi.multithread is {flag!r}"
+            ex,
+            f"the app ran for two requests at once in one process; wsgi.multithread is "
+            f"{flag!r} (the PEP names threads; greenlets that run it at once, as gevent's "
+            "do, need an app safe for that just the same)",
         )
     if waited is not None and flag:
         yield self.finding(
