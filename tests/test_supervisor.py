@@ -1236,3 +1236,33 @@ def test_serve_splits_the_apps_lines_at_line_feeds_alone() -> None:
     stream.write("left\r")
     stream.finish()
     assert out.getvalue().splitlines() == ["| 50%\\r100%", "| next\\x0cpage", "| left\\r"]
+
+
+def test_a_second_interrupt_while_the_workers_end_keeps_the_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C, then another (or the SIGTERM a cancelled job sends after it) while the
+    workers were being ended: held through the cleanup and raised after it, the second
+    lost the partial report the first was for (a full run under load, 2026-12-06)."""
+    target = write_app(tmp_path / "plain", GOOD)
+    real_end = supervisor._Worker.end
+    ends: list[None] = []
+
+    def end(self: Any) -> None:
+        if not ends:  # the second Ctrl-C, in the middle of the cleanup
+            os.kill(os.getpid(), signal.SIGINT)
+        ends.append(None)
+        real_end(self)
+
+    def progress(done: int, total: int) -> None:
+        if done >= 5:
+            raise KeyboardInterrupt  # the first: what _watch meets on Ctrl-C
+
+    monkeypatch.setattr(supervisor._Worker, "end", end)
+    try:
+        result = supervise(target, RunOptions(database=None, seed=1), on_progress=progress)
+    except KeyboardInterrupt:
+        pytest.fail("the second interrupt escaped: the partial report was lost")
+    assert ends
+    assert result.interrupted is True
+    assert 0 < result.examples < 200

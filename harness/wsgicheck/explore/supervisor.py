@@ -123,17 +123,20 @@ def supervise(
             with interrupts_held(again=False):
                 _interrupt(workers)
     finally:
-        with interrupts_held():
+        # After a Ctrl-C, another (or the SIGTERM after it) while the workers end is dropped:
+        # raised after the cleanup, it lost the report the first one was for.
+        with interrupts_held(again=not interrupted):
             for worker in workers:
                 worker.end()
     if interrupted:
-        partials = [worker.partial for worker in workers if worker.partial is not None]
-        if not partials:
-            raise KeyboardInterrupt
-        result = merge_partials(partials, options, seed=seed, target=spec, started=started)
-        result.interrupted = True
-        result.app_output = capture.output()
-        return result
+        with interrupts_held(again=False):  # and while what they sent is merged
+            partials = [worker.partial for worker in workers if worker.partial is not None]
+            if not partials:
+                raise KeyboardInterrupt
+            result = merge_partials(partials, options, seed=seed, target=spec, started=started)
+            result.interrupted = True
+            result.app_output = capture.output()
+            return result
     for worker in workers:
         if worker.target_error is not None:
             raise TargetError(worker.target_error)
