@@ -192,8 +192,8 @@ USAGE_ERRORS = {
     "a fragment": (["--path", "/a#top"], "--path: '/a#top' has a fragment, which no client"),
     # No request left to send: the run failed (exit 1) with no finding.
     "every path excluded": (["--exclude-path", "*"], "* excludes every path tried (/): no"),
-    # Sent in memory, refused over the socket (414): an error, exit 1.
-    "a path too long": (["--path", "/" + "z" * 9000], "--path: a path of 9001 characters is"),
+    # Sent in memory, refused over the socket under a mount (414): an error, exit 1.
+    "a path too long": (["--path", "/" + "z" * 4096], "--path: a path of 4097 characters is"),
     # The server refused every request: HARNESS-ALL-REFUSED blamed the app.
     "a Host that is none": (["-H", "Host: a b"], "'Host: a b': not a host and optional port"),
     "missing baseline": (["--baseline", "absent.json"], "--baseline absent.json: cannot read"),
@@ -237,9 +237,10 @@ def test_output_that_cannot_be_written_is_one_line_and_exit_2(workdir: Path) -> 
     """stdout closed, or a full disk: a traceback, exit 1, as if the app had failed (an
     audit of 2026-12-06). With --output, a closed stdout or stderr costs nothing."""
     run = ["check", CLEAN, *FAST]
-    status, err = _with_streams(workdir, run, stderr=subprocess.PIPE)
-    assert status == 2
-    assert err.startswith("wsgicheck: error: standard output is closed: name a file for")
+    for command in (run, ["probe", "wsgicheck", "--examples", "3"]):
+        status, err = _with_streams(workdir, command, stderr=subprocess.PIPE)
+        assert status == 2
+        assert err.startswith("wsgicheck: error: standard output is closed: name a file for")
     for command in (run, ["rules"], ["explain", "APP-IF-RANGE"]):
         with open("/dev/full", "wb") as full:
             status, err = _with_streams(workdir, command, stdout=full, stderr=subprocess.PIPE)

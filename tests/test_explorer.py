@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from rulekit import check_json
 from wsgicheck import Client, Request
 from wsgicheck import strategies as wst
-from wsgicheck.drivers.wire import MAX_TARGET
+from wsgicheck.drivers.wire import LONGEST_PATH
 from wsgicheck.explore.explorer import MOVES, Explorer, Learned, links_in
 from wsgicheck.explore.runner import RunOptions, run
 from wsgicheck.model.learned import made
@@ -149,8 +149,9 @@ def test_only_an_attribute_named_href_src_or_action_is_a_link() -> None:
 def test_a_link_longer_than_the_server_takes_is_none() -> None:
     """A correct app linking to a 9,000-character path failed its run: memory sent it, the
     socket server answered 414, and the error's reason was cut off after the target (an
-    audit of 2026-12-06). A real server refuses it too."""
-    longest, longer = "/" + "z" * (MAX_TARGET - 1), "/" + "z" * MAX_TARGET
+    audit of 2026-12-06). A real server refuses it too; and one that fits alone does not
+    under the mount a run draws (a review: 8,192 characters under /app)."""
+    longest, longer = "/" + "z" * (LONGEST_PATH - 1), "/" + "z" * LONGEST_PATH
 
     def page(environ: dict[str, Any], start_response: Any) -> list[bytes]:
         start_response("200 OK", [("Content-Type", "text/html")])

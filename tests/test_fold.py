@@ -4,10 +4,12 @@ folded command as the same words, Python the folded line as the same expression.
 from __future__ import annotations
 
 import ast
+import keyword
 import shlex
 import subprocess
 import textwrap
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -77,7 +79,13 @@ def test_a_folded_statement_outside_brackets_still_runs(value: str | bytes) -> N
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
-@given(st.lists(st.from_regex(r"[a-z]{1,12}", fullmatch=True), min_size=1, max_size=12))
+@given(
+    st.lists(
+        st.from_regex(r"[a-z]{1,12}", fullmatch=True).filter(lambda n: not keyword.iskeyword(n)),
+        min_size=1,
+        max_size=12,
+    )
+)
 def test_a_long_line_of_short_items_breaks_at_a_comma_and_still_runs(names: list[str]) -> None:
     """No literal to fold: a replay's headers with a learned value (``('If-Range',
     moved(last_modified, -1))``) ran to 104 columns (a trial of 2026-12-06). The line
@@ -88,6 +96,23 @@ def test_a_long_line_of_short_items_breaks_at_a_comma_and_still_runs(names: list
     assert all(len(each) <= WIDTH for each in lines), lines
     source = "f(\n" + "\n".join(lines) + "\n)"
     assert ast.dump(ast.parse(source)) == ast.dump(ast.parse("f(\n" + "    " + line + "\n)"))
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "x = f(g(a, b)), " + "y" * 90,
+        "result = check(client.get(path, headers=hdrs)), another_name_" + "z" * 60,
+        "x = {" + ", ".join(f"'k{i}': {i}" for i in range(14)) + "}",
+        "y = sorted(items, key=lambda a, b=2: (a, b), reverse=True) + [" + "k, " * 20 + "k]",
+    ],
+)
+def test_a_line_broken_at_a_comma_keeps_its_meaning(line: str) -> None:
+    """A review of 2026-12-06: a comma after the brackets had closed was taken for one
+    inside them, and the line broke at statement level (a SyntaxError)."""
+    lines = fold_python(line, indent="    ")
+    source = "def f():\n" + "\n".join(lines) + "\n"
+    assert ast.dump(ast.parse(source)) == ast.dump(ast.parse(f"def f():\n    {line}\n"))
 
 
 def test_prose_wraps_with_its_indent_and_raw_http_is_cut_in_order() -> None:

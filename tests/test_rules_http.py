@@ -919,6 +919,10 @@ def test_an_if_none_match_overruled_by_if_match_says_so() -> None:
         return [BODY]
 
     both = {**GET, "headers": {"If-Match": '"x"', "If-None-Match": '"x"'}}
+    # A stale If-Match does not hold: nothing is said of it (a 412 was due first).
+    stale = {**GET, "headers": {"If-Match": '"old"', "If-None-Match": '"x"'}}
+    (said,) = messages_of("APP-IF-NONE-MATCH", run(app, GET, stale))
+    assert "If-Match" not in said
     (message,) = messages_of("APP-IF-NONE-MATCH", run(app, GET, both))
     assert message == (
         'If-None-Match "x" matches the target\'s ETag "x"; the app answered 200 with '

@@ -741,3 +741,23 @@ def test_a_warning_is_placed_at_the_apps_line_never_in_wsgicheck() -> None:
     own = str(Path(validation.__file__).resolve().parent.parent)
     assert not caught[0].filename.startswith(own)
     assert Path(caught[0].filename).name == "response.py"
+
+
+def test_a_warning_without_a_line_of_its_own_is_placed_at_the_caller() -> None:
+    """A finding that names no line (the 200 that lacks a Content-Type, met by wsgicheck's
+    own Client) is placed at the first frame outside wsgicheck: the test's call, not the
+    frame above it (a review of 2026-12-06: one frame too far up)."""
+    import inspect
+
+    from wsgicheck import Client
+
+    def untyped(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response("200 OK", [("Content-Length", "2")])  # no Content-Type
+        return [b"ok"]
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        line = inspect.currentframe().f_lineno + 1  # type: ignore[union-attr]
+        Client(validator(untyped)).get("/")
+    placed = [(each.filename, each.lineno) for each in caught if each.category is WSGIWarning]
+    assert placed == [(__file__, line)]

@@ -82,6 +82,8 @@ _OUTPUT_FAILURES = frozenset({errno.ENOSPC, errno.EIO, errno.EDQUOT, errno.EFBIG
 
 def _silence_stdout() -> None:
     """Point stdout at /dev/null, so the flush at exit does not fail again."""
+    if sys.stdout is None:  # closed from the start: nothing to flush
+        return
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, sys.stdout.fileno())
     os.close(devnull)

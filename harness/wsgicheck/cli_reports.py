@@ -11,7 +11,7 @@ import stat
 import sys
 from typing import TYPE_CHECKING, Any
 
-from .model.errors import UsageError
+from .model.errors import STDOUT_CLOSED, UsageError
 
 if TYPE_CHECKING:
     from .results.run import RunResult
@@ -56,7 +56,7 @@ def report_files(args: argparse.Namespace) -> list[tuple[str, str]]:
     if args.output:
         _writable(args.output, "--output")
     elif sys.stdout is None:  # started with it closed (>&-): the report would go nowhere
-        raise UsageError("standard output is closed: name a file for the report with --output")
+        raise UsageError(STDOUT_CLOSED)
     if not args.report:
         return []
     try:

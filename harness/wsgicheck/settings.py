@@ -196,7 +196,7 @@ def _url_path(text: str) -> str:
     escapes for what is past ASCII, a control character's escape); a fragment, which no
     request carries, is refused rather than lost."""
     from .drivers.client import encode_target
-    from .drivers.wire import MAX_TARGET
+    from .drivers.wire import LONGEST_PATH
 
     if not text.startswith("/"):
         raise ValueError(
@@ -208,10 +208,10 @@ def _url_path(text: str) -> str:
             f"{text!r} has a fragment, which no client sends (write a '#' in a path as %23)"
         )
     sent = encode_target(text)
-    if len(sent) > MAX_TARGET:
+    if len(sent) > LONGEST_PATH:
         raise ValueError(
-            f"a path of {len(sent)} characters is longer than wsgicheck's server takes "
-            f"({MAX_TARGET}: it answers 414)"
+            f"a path of {len(sent)} characters is longer than a run sends ({LONGEST_PATH}: "
+            "under a mount, with a query, wsgicheck's server would answer 414)"
         )
     return sent
 

@@ -375,8 +375,8 @@ def _warn(finding: Finding, *, raising: bool) -> None:
 def _outside_wsgicheck() -> int:
     """The ``stacklevel`` of ``warnings.warn`` called from :func:`_warn` that names the
     first frame outside wsgicheck's own files."""
-    frame: FrameType | None = sys._getframe(2)  # _warn's caller
-    level = 3
+    frame: FrameType | None = sys._getframe(2)  # _warn's caller: stacklevel 2 in _warn
+    level = 2
     while frame is not None and frame.f_code.co_filename.startswith(_OWN_FOLDER + os.sep):
         frame = frame.f_back
         level += 1

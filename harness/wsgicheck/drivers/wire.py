@@ -107,6 +107,9 @@ def request_head(event: h11.Request, target: str | None) -> tuple[Request, int |
 #: Default limits on a request, as the socket server applies them.
 MAX_HEAD = 64 * 1024
 MAX_TARGET = 8 * 1024
+#: The longest path a run sends as it was given or linked: half the limit, which leaves room
+#: for a mount prefix and a query the run puts around it (beyond, 414 over the socket).
+LONGEST_PATH = MAX_TARGET // 2
 #: Header fields in one request head: more is a 431, like an oversized head.
 MAX_FIELDS = 100
 #: Bytes of chunk extensions on one chunk-size line.

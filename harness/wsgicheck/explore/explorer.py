@@ -29,7 +29,7 @@ from urllib.parse import urlencode, urljoin, urlsplit
 
 from hypothesis import strategies as st
 
-from ..drivers.wire import MAX_TARGET
+from ..drivers.wire import LONGEST_PATH
 from ..model import grammar
 from ..model.learned import made
 from ..model.request import Framing, From, InvalidRequest, LearnedField, Request
@@ -115,9 +115,9 @@ def links_in(response: Response, base: str) -> list[str]:
 
     In HTML or XML an attribute's character references are resolved (``&amp;`` is ``&``),
     as a browser does: sent as written, ``?a=1&amp;b=2`` names a parameter ``amp;b``. A
-    link to a fragment of the page itself (``#top``) is none, and so is one longer than the
-    socket server takes (:data:`~wsgicheck.drivers.wire.MAX_TARGET`: it answers 414, as a
-    real server does, and the run could send it in memory only)."""
+    link to a fragment of the page itself (``#top``) is none, and so is one longer than
+    :data:`~wsgicheck.drivers.wire.LONGEST_PATH`: under a mount, with a query, the socket
+    server would answer it 414, as a real server does, and the run send it in memory only."""
     content_type = (response.header("Content-Type") or "").lower()
     markup = "html" in content_type or "xml" in content_type
     found = [
@@ -134,7 +134,7 @@ def links_in(response: Response, base: str) -> list[str]:
     targets = (same_origin(base, link) for link in found)
     return list(
         dict.fromkeys(
-            target for target in targets if target is not None and len(target) <= MAX_TARGET
+            target for target in targets if target is not None and len(target) <= LONGEST_PATH
         )
     )
 

@@ -8,7 +8,11 @@ sits this low so the core can tell it from the app's own errors.
 
 from __future__ import annotations
 
-__all__ = ["FindingRaised", "TargetError", "UsageError", "WsgicheckError"]
+__all__ = ["STDOUT_CLOSED", "FindingRaised", "TargetError", "UsageError", "WsgicheckError"]
+
+#: Why a command that reports on stdout refuses to run with it closed (``>&-``) and no
+#: ``--output``: the report would go nowhere.
+STDOUT_CLOSED = "standard output is closed: name a file for the report with --output"
 
 
 class WsgicheckError(Exception):

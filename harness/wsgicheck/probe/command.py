@@ -13,7 +13,7 @@ import datetime
 import sys
 from typing import Any
 
-from ..model.errors import UsageError, WsgicheckError
+from ..model.errors import STDOUT_CLOSED, UsageError, WsgicheckError
 from .servers import KNOWN_SERVERS
 
 __all__ = ["add_parser", "run"]
@@ -98,6 +98,8 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:  # "start_timeout: why": said as the option it came from
         name, _, why = str(exc).partition(": ")
         raise UsageError(f"--{name.replace('_', '-')}: {why}") from None
+    if args.output is None and sys.stdout is None:  # started with it closed (>&-)
+        raise UsageError(STDOUT_CLOSED)
     results: list[ProbeResult] = []
     left_out: list[str] = []
     if args.all:

@@ -232,8 +232,9 @@ def _at_a_comma(
     fits of those in the fewest brackets, the rest aligned after the bracket it is in
     (``headers=(('Host', 'x'), ('If-Range', moved(d, -1))),`` after its first item, not
     inside ``moved``); as it is where there is none."""
-    open_at: list[int] = []  # the columns of the brackets open at each token
-    best: tuple[int, int, int] | None = None  # (brackets, end of the comma, column to align at)
+    open_at: list[int] = []  # the columns of the brackets opened on the line, still open
+    outer = depth  # brackets opened before the line, still open
+    best: tuple[int, int, int] | None = None  # (brackets open, end of the comma, column)
     for token in tokens:
         if token.start[0] != 1:
             break
@@ -241,20 +242,23 @@ def _at_a_comma(
             continue
         if token.string in "([{":
             open_at.append(token.start[1])
-        elif token.string in ")]}" and open_at:
-            open_at.pop()
+        elif token.string in ")]}":
+            if open_at:
+                open_at.pop()
+            else:
+                outer = max(outer - 1, 0)
         elif (
             token.string == ","
-            and (open_at or depth)
+            and (open_at or outer)  # a line may break inside brackets only
             and len(indent) + token.end[1] <= width
             and token.end[1] < len(line.rstrip())
         ):
-            found = (len(open_at), token.end[1], open_at[-1] + 1 if open_at else 4)
+            found = (len(open_at) + outer, token.end[1], open_at[-1] + 1 if open_at else 4)
             if best is None or found[0] <= best[0]:
                 best = found
     if best is None:
         return [indent + line]
-    _, end, column = best
+    opened, end, column = best
     rest = line[end:].lstrip()
-    more = fold_python(" " * column + rest, indent=indent, width=width, depth=depth + 1)
+    more = fold_python(" " * column + rest, indent=indent, width=width, depth=opened)
     return [indent + line[:end], *more]

@@ -44,6 +44,7 @@ from .http_evidence import (
     plain_gets,
     request_field,
     request_key,
+    strong_match,
     tag_text,
     weak_match,
 )
@@ -710,13 +711,26 @@ def if_none_match(self: Rule, ex: Exchange) -> Iterator[Finding]:
     )
 
 
+def _if_match_holds(ex: Exchange, value: str) -> bool:
+    """Whether If-Match ``value`` holds against the target's ETag: ``*``, or a tag that
+    strongly matches it (RFC 9110 §13.1.1)."""
+    if value.strip(" \t") == "*":
+        return True
+    current, listed = _current_tag(ex), entity_tags(value)
+    return (
+        current is not None
+        and bool(listed)
+        and any(strong_match(each, current) for each in listed or ())
+    )
+
+
 def _beside_if_match(ex: Exchange) -> str:
     """What a 2xx shows where If-Match came with the If-None-Match: the app let the one
     that holds decide (Werkzeug's ``is_resource_modified`` does), where RFC 9110 §13.2.2
     evaluates If-None-Match after it. Said only for a 2xx: a 412 is If-Match's own."""
     match = request_field(ex, "if-match")
-    if match is None or not _successful(ex):
-        return ""
+    if match is None or not _successful(ex) or not _if_match_holds(ex, match):
+        return ""  # (a false one owed a 412 first: APP-IF-MATCH's)
     return (
         f"; beside it, If-Match {show(match)} holds, and RFC 9110 §13.2.2 then evaluates "
         "If-None-Match, which is false"
