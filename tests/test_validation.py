@@ -725,8 +725,8 @@ def test_the_suite_says_it_once_for_all_its_shares() -> None:
 def test_a_warning_is_placed_at_the_apps_line_never_in_wsgicheck() -> None:
     """A WSGIWarning read ``wsgicheck/drivers/validation_guards.py:100`` (a fixed
     ``stacklevel``): a line of wsgicheck's own, where a user looks for theirs (a trial of
-    2026-12-06). It is placed at the line the finding names (here Werkzeug's, whose close
-    of the response ended the exchange), else outside wsgicheck."""
+    2026-12-06). It is placed at the line the finding names (here Werkzeug's, which ended
+    the exchange), else outside wsgicheck."""
     from werkzeug.test import Client as WerkzeugClient
 
     def untyped(environ: dict[str, Any], start_response: Any) -> list[bytes]:
@@ -740,7 +740,7 @@ def test_a_warning_is_placed_at_the_apps_line_never_in_wsgicheck() -> None:
     assert [str(each.message).split(":")[0] for each in caught] == ["APP-CONTENT-TYPE"]
     own = str(Path(validation.__file__).resolve().parent.parent)
     assert not caught[0].filename.startswith(own)
-    assert Path(caught[0].filename).name == "response.py"
+    assert "werkzeug" in Path(caught[0].filename).parts  # (which of its files: its own way)
 
 
 def test_a_warning_without_a_line_of_its_own_is_placed_at_the_caller() -> None:
