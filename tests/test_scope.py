@@ -239,23 +239,27 @@ def test_answers_to_options_are_never_the_refusal_to_get_past() -> None:
         failed={ANSWERED: 5},
         succeeded=0,
     )
-    reply = Response(
-        Request(method="GET", target="/"), 500, "Internal Server Error", [], b"", True, None, []
-    )
-    (found,) = REGISTRY["HARNESS-ALL-ERRORS"].check(Exchange(reply, extra=extra))
-    assert "most answers were" not in found.message
-    assert "the app answered the errors itself" in found.message
+    message = _all_errors_message(extra)
+    assert "most answers were" not in message
+    assert "the app answered the errors itself" in message
     refused = replace(extra, answers={"/": {"404": 30, "200": 20, "500": 5}})
-    (found,) = REGISTRY["HARNESS-ALL-ERRORS"].check(Exchange(reply, extra=refused))
-    assert "most answers were 404" in found.message
+    assert "most answers were 404" in _all_errors_message(refused)
     # The note on 2xx answers is about the statuses listed, the five most common.
     past_the_list = replace(
         extra, answers={"/": {"500": 30, "404": 5, "403": 4, "401": 3, "400": 2, "204": 1}}
     )
-    (found,) = REGISTRY["HARNESS-ALL-ERRORS"].check(Exchange(reply, extra=past_the_list))
-    assert "(500 ×30, 404 ×5, 403 ×4, 401 ×3, 400 ×2, …): " in found.message
+    assert "(500 ×30, 404 ×5, 403 ×4, 401 ×3, 400 ×2, …): " in _all_errors_message(past_the_list)
+    assert "(200 ×20, 500 ×5, 404 ×2; each 2xx or 304 here answered OPTIONS" in message
+
+
+def _all_errors_message(extra: Extra) -> str:
+    """HARNESS-ALL-ERRORS's one finding on a run whose answers ``extra`` tells (judged on a
+    500 to GET /, the run's first answer)."""
+    reply = Response(
+        Request(method="GET", target="/"), 500, "Internal Server Error", [], b"", True, None, []
+    )
     (found,) = REGISTRY["HARNESS-ALL-ERRORS"].check(Exchange(reply, extra=extra))
-    assert "(200 ×20, 500 ×5, 404 ×2; each 2xx or 304 here answered OPTIONS" in found.message
+    return found.message
 
 
 def test_404s_to_drawn_paths_are_no_refusal_where_the_app_fails_on_its_own() -> None:
@@ -271,13 +275,10 @@ def test_404s_to_drawn_paths_are_no_refusal_where_the_app_fails_on_its_own() -> 
         failed={ANSWERED: 55},
         succeeded=0,
     )
-    reply = Response(
-        Request(method="GET", target="/"), 500, "Internal Server Error", [], b"", True, None, []
-    )
-    (found,) = REGISTRY["HARNESS-ALL-ERRORS"].check(Exchange(reply, extra=extra))
-    assert "most answers were" not in found.message
+    message = _all_errors_message(extra)
+    assert "most answers were" not in message
     # wsgi.errors is not shown as the app's output: the note quotes its last line.
-    assert "the run's note names the first, with the last line the app wrote" in found.message
+    assert "the run's note names the first, with the last line the app wrote" in message
 
 
 def test_refusals_with_a_crash_among_them_point_past_the_refusal_first() -> None:
