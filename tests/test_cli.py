@@ -192,6 +192,11 @@ USAGE_ERRORS = {
     "a fragment": (["--path", "/a#top"], "--path: '/a#top' has a fragment, which no client"),
     # No request left to send: the run failed (exit 1) with no finding.
     "every path excluded": (["--exclude-path", "*"], "* excludes every path tried (/): no"),
+    # A typed path is sent UTF-8 encoded: the same path excluded as typed was sent to.
+    "a typed path excluded": (
+        ["--path", "/café", "--exclude-path", "/café"],
+        "/café excludes every path tried (/caf%C3%A9): no",
+    ),
     # Sent in memory, refused over the socket under a mount (414): an error, exit 1.
     "a path too long": (["--path", "/" + "z" * 4096], "--path: a path of 4097 characters is"),
     # The server refused every request: HARNESS-ALL-REFUSED blamed the app.

@@ -11,11 +11,12 @@ shows what the app answered, and a run that never got past a refusal can say so.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from typing import NamedTuple
-from urllib.parse import unquote
+from urllib.parse import unquote_to_bytes
 
 from ..core.environ import ServerConfig
 from ..model import grammar
@@ -75,12 +76,12 @@ def excluded(target: str, patterns: Sequence[str]) -> bool:
     with :func:`fnmatch.fnmatchcase` (``*`` crosses ``/``): ``/admin/*``, ``*.php``. Any
     other pattern is a path prefix, by whole segments: ``/logout`` excludes ``/logout`` and
     ``/logout/all``, not ``/logouts``. The path is tried as sent and percent-decoded, so
-    ``/log%6Fut`` is excluded too; the query is not looked at.
+    ``/log%6Fut`` is excluded too, and ``/café`` excludes ``/caf%C3%A9`` (the run sends a
+    typed path as a browser does); the query is not looked at.
     """
     if not patterns:
         return False
-    path = target.partition("?")[0]
-    forms = {path, unquote(path, encoding="latin-1")}
+    forms = _path_forms(target.partition("?")[0])
     for pattern in patterns:
         if any(char in pattern for char in "*?["):
             if any(fnmatchcase(form, pattern) for form in forms):
@@ -91,6 +92,21 @@ def excluded(target: str, patterns: Sequence[str]) -> bool:
             if form in (pattern, stem) or form.startswith(stem + "/"):
                 return True
     return False
+
+
+def _path_forms(path: str) -> set[str]:
+    """``path`` as sent, and its bytes percent-decoded read as latin-1 and, where they are
+    UTF-8, as UTF-8: each way a user may have written a path to exclude. (A target is
+    latin-1 text; a link not yet sent may hold more, sent as UTF-8.)"""
+    try:
+        sent = path.encode("latin-1")
+    except UnicodeEncodeError:
+        sent = path.encode()
+    decoded = unquote_to_bytes(sent)
+    forms = {path, decoded.decode("latin-1")}
+    with contextlib.suppress(UnicodeDecodeError):
+        forms.add(decoded.decode("utf-8"))
+    return forms
 
 
 def sendable(method: str, *, read_only: bool) -> bool:
