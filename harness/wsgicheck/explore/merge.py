@@ -105,7 +105,7 @@ def merge_partials(
     interrupted = any(part.interrupted for part in partials)
     errors = [error for part in partials for error in part.errors]
     if not interrupted and DEATH_RULE not in failures:
-        errors += _too_few(answers, options)
+        errors += _too_few(answers, options, {each.id for each in rules})
     return RunResult(
         target=target,
         seed=seed,
@@ -130,16 +130,17 @@ def merge_partials(
     )
 
 
-def _too_few(answers: Answers, options: RunOptions) -> list[str]:
+def _too_few(answers: Answers, options: RunOptions, judged: set[str]) -> list[str]:
     """The error of a run that sent the app fewer requests than it takes to judge it, or
     got fewer answers within the time limit: it cannot pass, though no rule saw anything to
-    fail. Empty when the run sent enough and enough were answered."""
+    fail. Empty when the run sent enough and enough were answered. ``judged``: the ids of
+    the rules the run judges with."""
     needed = min(REFUSAL_MINIMUM, options.examples)
     timed_out = sum(row.get(TIMED_OUT, 0) for row in answers.paths.values())
     if (
         answers.total >= needed
         and answers.total - timed_out < needed
-        and not _judges_time_outs(options)
+        and TIMEOUT_RULE not in judged
     ):
         # Sent, and abandoned at the time limit: a run judging only other rules than
         # HARNESS-EXCHANGE-TIMEOUT (--select) saw nothing, and passed. (With the rule, its
@@ -161,13 +162,6 @@ def _too_few(answers: Answers, options: RunOptions) -> list[str]:
         f"only {sent} of the {options.examples} requests the run set out to send reached the "
         f"app ({why}): fewer than {needed} judge next to nothing, so the run cannot pass"
     ]
-
-
-def _judges_time_outs(options: RunOptions) -> bool:
-    return any(
-        each.id == "HARNESS-EXCHANGE-TIMEOUT"
-        for each in REGISTRY.select(options.select, options.ignore)
-    )
 
 
 #: How much of a finding a note quotes.

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 from ..model.grammar import imf_fixdate, is_http_date
 from ..model.untrusted import show
@@ -50,6 +50,8 @@ from .http_evidence import (
 )
 from .registry import ORIGIN, Binding, Finding, Level, Rule, byte_count, rule
 from .server_evidence import declared_length, final_call
+
+T = TypeVar("T")
 
 SECTION = "Other HTTP Features"
 
@@ -599,6 +601,47 @@ def _current_tag(ex: Exchange) -> tuple[bool, str] | None:
     return None
 
 
+def plain_get(ex: Exchange) -> Exchange | None:
+    """The latest earlier GET of the target without conditions or Range, if it got a 2xx:
+    the target has a current representation."""
+    get = counterpart(ex, "GET", CONDITIONS_AND_RANGE, plain=True)
+    code = None if get is None else app_status(get)
+    return get if code is not None and 200 <= code < 300 else None
+
+
+def of_target(ex: Exchange, read: Callable[[Exchange], T | None]) -> T | None:
+    """What ``read`` finds in this response, else in the plain GET of the target."""
+    for source in (ex, plain_get(ex)):
+        if source is not None and (found := read(source)) is not None:
+            return found
+    return None
+
+
+def _one_tag(source: Exchange) -> tuple[bool, str] | None:
+    tags = entity_tags(app_field(source, "etag") or "")
+    return tags[0] if tags is not None and len(tags) == 1 else None
+
+
+def current_tag(ex: Exchange) -> tuple[bool, str] | None:
+    """The entity-tag the app gives the target: in this response, else in the plain GET."""
+    return of_target(ex, _one_tag)
+
+
+def if_match_holds(ex: Exchange) -> tuple[bool, str] | None:
+    """Whether the request's If-Match holds (RFC 9110 §13.1.1: ``*`` when the target has a
+    representation, else a listed tag strongly matching the current one), and why; None
+    when it cannot be told."""
+    value = request_field(ex, "if-match") or ""
+    if value.strip(" \t") == "*":
+        return (True, "the target has a representation") if plain_get(ex) else None
+    listed, current = entity_tags(value), current_tag(ex)
+    if listed is None or current is None:
+        return None
+    if any(strong_match(tag, current) for tag in listed):
+        return True, f"it strongly matches the target's ETag {show(tag_text(current))}"
+    return False, f"no listed tag strongly matches the target's ETag {show(tag_text(current))}"
+
+
 #: What a ranged request differs from the same request without its Range by.
 _RANGE = frozenset({"range"})
 
@@ -711,25 +754,13 @@ def if_none_match(self: Rule, ex: Exchange) -> Iterator[Finding]:
     )
 
 
-def _if_match_holds(ex: Exchange, value: str) -> bool:
-    """Whether If-Match ``value`` holds against the target's ETag: ``*``, or a tag that
-    strongly matches it (RFC 9110 §13.1.1)."""
-    if value.strip(" \t") == "*":
-        return True
-    current, listed = _current_tag(ex), entity_tags(value)
-    return (
-        current is not None
-        and bool(listed)
-        and any(strong_match(each, current) for each in listed or ())
-    )
-
-
 def _beside_if_match(ex: Exchange) -> str:
     """What a 2xx shows where If-Match came with the If-None-Match: the app let the one
     that holds decide (Werkzeug's ``is_resource_modified`` does), where RFC 9110 §13.2.2
     evaluates If-None-Match after it. Said only for a 2xx: a 412 is If-Match's own."""
     match = request_field(ex, "if-match")
-    if match is None or not _successful(ex) or not _if_match_holds(ex, match):
+    held = None if match is None else if_match_holds(ex)
+    if held is None or not held[0] or not _successful(ex):
         return ""  # (a false one owed a 412 first: APP-IF-MATCH's)
     return (
         f"; beside it, If-Match {show(match)} holds, and RFC 9110 §13.2.2 then evaluates "

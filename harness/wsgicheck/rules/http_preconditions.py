@@ -22,9 +22,8 @@ the app processes ranges, and an origin that does MUST evaluate If-Range.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime
-from typing import TypeVar
 
 from ..model.grammar import SAFE_METHODS, imf_fixdate, is_http_date, obs_date_re
 from ..model.untrusted import show
@@ -53,46 +52,28 @@ from .http_evidence import (
     tag_text,
     weak_match,
 )
-from .http_pairs import SECTION, answered, counterpart, range_first
+from .http_pairs import (
+    SECTION,
+    answered,
+    counterpart,
+    current_tag,
+    if_match_holds,
+    of_target,
+    plain_get,
+    range_first,
+)
 from .registry import ORIGIN, Binding, Finding, Level, Rule, a_method, byte_count, quoted, rule
 
 SAFE = ("GET", "HEAD")
-
-T = TypeVar("T")
-
-
-def _successful(code: int | None) -> bool:
-    return code is not None and 200 <= code < 300
-
-
-def plain_get(ex: Exchange) -> Exchange | None:
-    """The latest earlier GET of the target without conditions or Range, if it got a 2xx:
-    the target has a current representation."""
-    get = counterpart(ex, "GET", CONDITIONS_AND_RANGE, plain=True)
-    return get if get is not None and _successful(app_status(get)) else None
-
-
-def of_target(ex: Exchange, read: Callable[[Exchange], T | None]) -> T | None:
-    """What ``read`` finds in this response, else in the plain GET of the target."""
-    for source in (ex, plain_get(ex)):
-        if source is not None and (found := read(source)) is not None:
-            return found
-    return None
-
-
-def _one_tag(source: Exchange) -> tuple[bool, str] | None:
-    tags = entity_tags(app_field(source, "etag") or "")
-    return tags[0] if tags is not None and len(tags) == 1 else None
-
-
-def current_tag(ex: Exchange) -> tuple[bool, str] | None:
-    """The entity-tag the app gives the target: in this response, else in the plain GET."""
-    return of_target(ex, _one_tag)
 
 
 def current_modified(ex: Exchange) -> datetime | None:
     """The Last-Modified the app gives the target: in this response, else in the plain GET."""
     return of_target(ex, lambda source: http_date(app_field(source, "last-modified")))
+
+
+def _successful(code: int | None) -> bool:
+    return code is not None and 200 <= code < 300
 
 
 def steady(ex: Exchange, name: str) -> bool:
@@ -129,27 +110,12 @@ def evaluates(ex: Exchange, field: str, unless: str | None = None) -> bool:
     )
 
 
-def _if_match_holds(ex: Exchange) -> tuple[bool, str] | None:
-    """Whether the request's If-Match holds (RFC 9110 §13.1.1: ``*`` when the target has a
-    representation, else a listed tag strongly matching the current one), and why; None
-    when it cannot be told."""
-    value = request_field(ex, "if-match") or ""
-    if value.strip(" \t") == "*":
-        return (True, "the target has a representation") if plain_get(ex) else None
-    listed, current = entity_tags(value), current_tag(ex)
-    if listed is None or current is None:
-        return None
-    if any(strong_match(tag, current) for tag in listed):
-        return True, f"it strongly matches the target's ETag {show(tag_text(current))}"
-    return False, f"no listed tag strongly matches the target's ETag {show(tag_text(current))}"
-
-
 def _if_match_verdict(ex: Exchange) -> str | None:
     """APP-IF-MATCH's verdict: the finding's message, "" where the app did right, None
     where there is nothing to judge (the If-Match cannot be evaluated; a 412 to one that
     holds with no steady tag to hold it to; a 2xx to one that fails from an app never
     seen to evaluate If-Match on the target; any other status)."""
-    held = _if_match_holds(ex)
+    held = if_match_holds(ex)
     if held is None:
         return None
     holds, why = held
