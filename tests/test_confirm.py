@@ -13,7 +13,7 @@ from pathlib import Path
 
 from test_cli import write_app
 from wsgicheck.core.environ import ServerConfig
-from wsgicheck.explore.confirm import BUDGET, confirm_failures, confirmable
+from wsgicheck.explore.confirm import BUDGET, _as_the_run_sent, confirm_failures, confirmable
 from wsgicheck.explore.supervisor import supervise
 from wsgicheck.model.options import RunOptions
 from wsgicheck.model.request import From, LearnedField, Request
@@ -212,6 +212,21 @@ def test_a_message_judged_on_a_fresh_app_quotes_the_values_the_report_shows(
     shown = {value for each in (*failure.before, failure.request) for _, value in each.headers}
     assert quoted
     assert set(quoted) <= shown, (failure.finding.message, shown)
+
+
+def test_values_made_anew_are_written_back_at_once_where_they_cross() -> None:
+    """The fresh app's tags are the run's tags of other requests: each value is written
+    back once, never the result of a replacement again (a review of 2026-12-06)."""
+
+    def sent(name: str, value: str) -> Request:
+        learned = LearnedField(name=name, value=value, teacher=None, parts=())
+        return Request(headers=((name, value),), learned=(learned,))
+
+    ran = (sent("If-None-Match", '"b"'), sent("If-Match", '"c"'))
+    anew = [Request(headers=(("If-None-Match", '"a"'),)), Request(headers=(("If-Match", '"b"'),))]
+    message = 'If-None-Match "a" matched; If-Match "b" failed'
+    assert _as_the_run_sent(message, ran, anew) == 'If-None-Match "b" matched; If-Match "c" failed'
+    assert _as_the_run_sent(message, ran, [*ran]) == message
 
 
 def test_a_finding_on_one_answer_is_replayed_against_serve_plainly() -> None:

@@ -17,6 +17,7 @@ greedy search in a bounded number of replays, which finds the fewest often, not 
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import replace
 from typing import NamedTuple
@@ -277,17 +278,23 @@ def _replay(processes: FreshProcesses, spec: str, failure: Failure, bound: float
 def _as_the_run_sent(message: str, sequence: tuple[Request, ...], sent: list[Request]) -> str:
     """``message`` with each value the replay made again from the fresh app's answers (a
     tag, a date: an app may give new ones each time) as the run sent it, so that it quotes
-    the requests the report shows (httpbin's ``/cache``: a Last-Modified of "now")."""
+    the requests the report shows (httpbin's ``/cache``: a Last-Modified of "now"). All at
+    once: one value's replacement may be another's fresh value, never written over."""
+    anew_to_run: dict[str, str] = {}
     for ran, replayed in zip(sequence, sent, strict=True):
         for learned in ran.learned:
             anew = next((v for n, v in replayed.headers if n == learned.name), None)
             if anew is None or anew == learned.value:
                 continue
-            message = message.replace(anew, learned.value)
+            anew_to_run.setdefault(anew, learned.value)
             dates = http_date(anew), http_date(learned.value)
             if dates[0] is not None and dates[1] is not None:  # as a message writes dates
-                message = message.replace(imf_fixdate(dates[0]), imf_fixdate(dates[1]))
-    return message
+                anew_to_run.setdefault(imf_fixdate(dates[0]), imf_fixdate(dates[1]))
+    if not anew_to_run:
+        return message
+    longest_first = sorted(anew_to_run, key=len, reverse=True)
+    either = re.compile("|".join(map(re.escape, longest_first)))
+    return either.sub(lambda found: anew_to_run[found.group()], message)
 
 
 def _fresh_app(
