@@ -147,6 +147,60 @@ def test_a_replay_the_app_does_not_answer_in_time_is_the_app_varying() -> None:
     assert evidence.transport_differences == ("the app ran in one exchange only",)
 
 
+def _reading(counts: list[int]) -> Any:
+    """An app that reads its body a byte at a time, as many times as ``counts`` says for
+    each call in turn, and answers 200 after more than ten reads, else 502 (a proxy that
+    streams the body until its backend answers: Werkzeug's ProxyMiddleware)."""
+    calls = iter(counts)
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        reads = next(calls)
+        for _ in range(reads):
+            environ["wsgi.input"].read(1)
+        start_response("200 OK" if reads > 10 else "502 Bad Gateway", [TEXT_PLAIN])
+        return [b"x"]
+
+    return app
+
+
+def test_an_app_that_reads_a_different_number_of_times_each_time_is_its_own_variation() -> None:
+    """A trial of 2026-12-06: the proxy's socket answer read its body 3 times and got 502;
+    no answer in memory read exactly 3 times, so the traces were "a wsgicheck bug" (MUST),
+    31 times, in a message of a thousand reads. The app reads as often as it pleases: where
+    it read otherwise in memory too, and one answer calls what the socket's does in the same
+    order, the difference is the app's."""
+    app = _reading([40, 3, 17, 5, *range(12, 12 + EXPLAIN_REPLAYS)])
+    memory = MemoryTransport(app, timeout=10.0)
+    request = Client(app).build_request("POST", "/static/a", body=b"z" * 64, chunked=True)
+    first, wire = memory.exchange(request, CONFIG), memory.exchange(request, CONFIG)
+    assert (first.status_code, wire.status_code) == (200, 502)
+    evidence = compare(memory, request, CONFIG, first, wire)
+    assert evidence.transport_differences == ()
+    assert evidence.app_varies == (
+        "traces differ after 17 event(s) alike: [InputRead(read,1) ×23, StartResponseCalled, "
+        "AppReturned, Yielded, HeadersSent, Exhausted] first, [StartResponseCalled, "
+        "AppReturned, Yielded, HeadersSent, Exhausted] when replayed",
+        "status 200 first, 502 when replayed",
+    )
+
+
+def test_a_trace_the_app_reads_alike_each_time_is_held_to_read_for_read() -> None:
+    """The same app reading 20 times each time: a socket answer that read 19 times is no
+    answer of the app's, and stands."""
+    app = _reading([20] * (2 + EXPLAIN_REPLAYS))
+    memory = MemoryTransport(app, timeout=10.0)
+    request = Client(app).build_request("POST", "/static/a", body=b"z" * 64, chunked=True)
+    first = memory.exchange(request, CONFIG)
+    reads = [
+        index for index, event in enumerate(first.trace) if type(event).__name__ == "InputRead"
+    ]
+    wire = first.replace(events=[e for i, e in enumerate(first.trace) if i != reads[-1]])
+    evidence = compare(memory, request, CONFIG, first, wire)
+    assert evidence.app_varies == ()
+    assert len(evidence.transport_differences) == 1
+    assert evidence.transport_differences[0].startswith("traces differ after ")
+
+
 def test_an_app_that_varies_at_random_is_replayed_until_one_of_its_answers_explains() -> None:
     """Django's GZipMiddleware sends a small body uncoded when its random padding makes it no
     smaller (27% of the time on a small JSON body): two coded replays beside an uncoded

@@ -14,6 +14,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import groupby
 from typing import Any
 
 from ..model.events import InputRead
@@ -29,6 +30,7 @@ __all__ = [
     "may_differ",
     "normalised_environ",
     "own_fields",
+    "trace_shape",
 ]
 
 
@@ -260,19 +262,40 @@ def differences(first: Response, second: Response, sides: tuple[str, str]) -> di
             "GZipMiddleware compresses a small body at random, against BREACH)"
         ) * ("content-encoding" in odd)
         found["header names"] = f"response header names differ: {odd}{cached}{coded}"
-    shape = _trace_shape(first)
-    other_shape = _trace_shape(second)
+    shape = trace_shape(first)
+    other_shape = trace_shape(second)
     if shape != other_shape:
-        found["trace"] = f"traces differ: {shape} {one}, {other_shape} {two}"
+        pairs = enumerate(zip(shape, other_shape, strict=False))
+        alike = next((at for at, (a, b) in pairs if a != b), min(len(shape), len(other_shape)))
+        found["trace"] = (
+            f"traces differ after {alike} event(s) alike: {_runs(shape[alike:])} {one}, "
+            f"{_runs(other_shape[alike:])} {two}"
+        )
     return found
 
 
-def _trace_shape(response: Response) -> list[str]:
-    """The trace as a list of event kinds (and the sizes that must agree)."""
-    shape = []
+def trace_shape(response: Response, *, reads_counted: bool = True) -> list[str]:
+    """The trace as a list of event kinds (and the sizes that must agree). Without
+    ``reads_counted``, each run of reads by one method is one entry, sizes left out: how
+    an app that reads until something else happens (a proxy, until its backend answers)
+    reads its body, not how many times."""
+    shape: list[str] = []
     for event in response.trace:
         kind = type(event).__name__
         if isinstance(event, InputRead):
-            kind += f"({event.method},{event.size})"
+            if not reads_counted:
+                kind += f"({event.method})"
+                if shape and shape[-1] == kind:
+                    continue
+            else:
+                kind += f"({event.method},{event.size})"
         shape.append(kind)
     return shape
+
+
+def _runs(shape: list[str]) -> str:
+    """``shape`` written with each run of one entry once, and its length: a body read a
+    byte at a time is one item, not a thousand."""
+    counted = [(kind, sum(1 for _ in run)) for kind, run in groupby(shape)]
+    items = [f"{kind} ×{count}" if count > 1 else kind for kind, count in counted]
+    return "[" + ", ".join(items) + "]" if items else "[] (the trace ends)"
