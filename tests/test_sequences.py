@@ -310,8 +310,20 @@ def test_the_other_choices_are_other_than_the_answers() -> None:
     assert choices == [(("Accept", "text/html"),)] * 2 + [(("Accept-Language", "en"),)] * 2
 
 
+def test_another_success_is_asked_again_with_gzip_accepted() -> None:
+    """Paste's gzipper answers a 204 with Content-Length: 0 when gzip is accepted only (a
+    trial of 2026-12-06: APP-CL-FORBIDDEN met on no seed of eight)."""
+    for status in ("204 No Content", "201 Created"):
+        response = Client(answering(status, [])).get("/none")
+        assert asked(follow_ups(response.request, response)) == [
+            ("GET", (("Accept-Encoding", "gzip"),))
+        ]
+        gzipped = Client(answering(status, [])).get("/none", headers={"Accept-Encoding": "br"})
+        assert follow_ups(gzipped.request, gzipped) == []
+
+
 def test_nothing_follows_other_methods_or_statuses() -> None:
-    for status in ("500 Internal Server Error", "204 No Content", "304 Not Modified", "429 Slow"):
+    for status in ("500 Internal Server Error", "206 Partial", "304 Not Modified", "429 Slow"):
         response = Client(answering(status, [("ETag", TAG)])).get("/")
         assert follow_ups(response.request, response) == [], status
     posted = Client(answering("200 OK", [("ETag", TAG)])).post("/", body=b"x")
@@ -582,6 +594,29 @@ def test_follow_ups_are_asked_once_per_target_and_up_to_a_limit() -> None:
     firsts = [Exchange(client.get(target)) for target in ("/a", "/a", "/b", "/c")]
     assert [chosen.wants(first) for first in firsts] == [True, False, True, False]
     assert not FollowUps().wants(Exchange(client.head("/d")))
+    for status, wanted in (("204 No Content", True), ("206 Partial Content", False)):
+        answered = Exchange(Client(answering(status, [])).get("/e"))
+        assert FollowUps().wants(answered) is wanted, status
+
+
+def no_content_coded_when_gzip_is_accepted(
+    environ: dict[str, Any], start_response: Callable[..., Any]
+) -> list[bytes]:
+    """Paste's gzipper in small: a 204 gets Content-Length: 0 when gzip is accepted."""
+    if environ["PATH_INFO"] != "/none":
+        start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")])
+        return [b"ok"]
+    coding = "gzip" in environ.get("HTTP_ACCEPT_ENCODING", "")
+    start_response("204 No Content", [("Content-Length", "0")] if coding else [])
+    return []
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_check_asks_a_204_again_with_gzip_accepted(seed: int) -> None:
+    options = RunOptions(database=None, seed=seed, max_examples=30, paths=("/none",))
+    result = run(no_content_coded_when_gzip_is_accepted, options, target="no_content")
+    assert result.errors == []
+    assert set(result.failures) == {"APP-CL-FORBIDDEN"}
 
 
 @pytest.mark.parametrize(

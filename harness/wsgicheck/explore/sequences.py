@@ -75,7 +75,8 @@ def follow_ups(
     (the unit in capitals), ``items=0-0`` (a
     unit to ignore), ``bytes=0-`` with gzip and deflate accepted, and the GET once more.
     After a redirect or a client error the app gave, :func:`_ignored_conditions` (with
-    ``elsewhere``, what other targets taught).
+    ``elsewhere``, what other targets taught); after another 2xx (a 204), the GET with
+    ``Accept-Encoding: gzip`` when it did not send one.
     None for anything else; a value the app sent that no client could send back is left
     out, and so is a question that would change a field named in ``keep`` (lower-case: the
     fields the user set with ``-H``, which every request carries as given). Without
@@ -84,6 +85,13 @@ def follow_ups(
     in memory only."""
     if request.method != "GET":
         return []
+    if 200 < response.status_code < 206 and response.environ is not None:
+        # Another success, with no body or not the representation (201, 204): asked once
+        # more with gzip accepted, for a compression layer that answers a 204 otherwise
+        # when it may code (Paste's gzipper: Content-Length: 0, APP-CL-FORBIDDEN).
+        if request.header_values("accept-encoding"):
+            return []
+        return _built(request, response, [("GET", (("Accept-Encoding", "gzip"),))], keep)
     if response.status_code != 200:
         # (An error the server gave itself, the app never called, is no app's answer.)
         if not choices or response.environ is None:
@@ -449,7 +457,8 @@ def ask_about(
 
 class FollowUps:
     """Which GETs of a run get follow-ups, so the questions cost a run a bounded number of
-    exchanges: the first answered 200 to each target, up to ``limit`` targets; and the
+    exchanges: the first answered 200 (or another 2xx, a 204) to each target, up to
+    ``limit`` targets; and the
     first the app answered a redirect or a client error on each path, up to ``errors``
     paths, of which only the first of each status unless the path is one the run knows or
     lies under one (a path the user named or discovery found: an app's own 404 for a
@@ -468,7 +477,7 @@ class FollowUps:
         target = first.request.target
         if first.method != "GET" or first.timed_out:
             return False
-        if first.response.status_code == 200:
+        if 200 <= first.response.status_code < 206:
             if (
                 "limit" in first.evidence  # a body cut off at the limit: nothing to compare
                 or target in self._asked
