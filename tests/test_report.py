@@ -36,7 +36,7 @@ from wsgicheck.report.markdown import BUDGET, OUTPUT_SHOWN, md
 from wsgicheck.report.text import _answer_row
 from wsgicheck.results.appcoverage import AppCoverage, FileCoverage, line_ranges
 from wsgicheck.results.baseline import Baseline, Entry, fingerprint, from_run, known_rules
-from wsgicheck.results.reproduce import reproducers, serve_command
+from wsgicheck.results.reproduce import reproducers, serve_command, target_choices
 from wsgicheck.results.run import CapturedOutput
 from wsgicheck.results.scope import Answers
 from wsgicheck.rules import REGISTRY, Level
@@ -318,6 +318,17 @@ TWO_BUGS_LINES = {
 }
 
 
+def _choices(finding: Any) -> int:
+    """The server choices beyond serve's a finding needs (a raw byte in its target is one)."""
+    return len(finding.choices) + len(target_choices([finding.request]))
+
+
+def _size(request: Request | None) -> int:
+    assert request is not None
+    fields = sum(len(name) + len(value) for name, value in request.headers)
+    return len(request.target) + len(request.body) + fields
+
+
 def test_every_place_a_rule_broke_is_named_not_only_the_example_shown() -> None:
     """Two bugs under one rule at two lines (the sweep of 2026-12-03: Xandikos's chunked
     upload hid behind another error): the failure shows one, and lists the other place."""
@@ -333,13 +344,15 @@ def test_every_place_a_rule_broke_is_named_not_only_the_example_shown() -> None:
     assert hidden in other["message"]
     (judged,) = [each for each in result.results if each.rule.id == "APP-TRAP-OWN-ERRORS"]
     assert other["count"] == sum(hidden in each.message for each in judged.findings)
-    # The other place names the request that showed its first finding, to send it again.
-    first = next(each for each in judged.findings if hidden in each.message)
-    assert first.request is not None
+    # The other place names the request that showed its simplest finding, to send it again.
+    met = [each for each in judged.findings if hidden in each.message]
+    simplest = min(met, key=lambda each: (_choices(each), _size(each.request)))
+    assert simplest.request is not None
     method = "PUT" if hidden == "bug two" else "DELETE"
-    assert first.request.method == method
-    assert other["request"] == f"{method} {first.request.target}"  # no body: it stays small
-    aside = f"({other['count']} findings, the first on " if other["count"] > 1 else "(on "
+    assert simplest.request.method == method
+    assert other["request"] == f"{method} {simplest.request.target}"  # no body: it stays small
+    assert len(other["server_choices"]) == _choices(simplest)
+    aside = f"({other['count']} findings, the simplest on " if other["count"] > 1 else "(on "
     text = report.render(result, "text")
     assert f"test_report.py:{other['location']['line']} in two_bugs_app(): " in text
     assert "also at 1 other place:" in text

@@ -31,6 +31,7 @@ from wsgicheck.results.reproduce import (
     LONGEST_RUN,
     REPEATED_FROM,
     SERVE_URL,
+    _request_lines,
     body_source,
     reproducers,
 )
@@ -290,3 +291,18 @@ def test_a_body_is_written_as_python_that_makes_it_again(
     assert eval(source) == body  # the source is this module's own output
     if not tail and length >= REPEATED_FROM:
         assert len(source) < 4 * LONGEST_RUN + 60
+
+
+def test_a_raw_byte_of_a_target_is_written_as_its_escape() -> None:
+    """A target's raw byte 0xC3 is the latin-1 character 'Ã': the replay printed it so,
+    which reads as mojibake beside the report's ``\\xc3`` (a trial of 2026-12-06). The
+    source is ASCII, and makes the same request again."""
+    request = Request(
+        target="/a?%F0%9F%98%80['\xc3",
+        headers=(("Host", "localhost"), ("X-Name", "K\xf6ln")),
+    )
+    lines = _request_lines(request)
+    assert all(line.isascii() for line in lines)
+    assert '    target="/a?%F0%9F%98%80[\'\\xc3",' in lines
+    made = eval("Request(" + "".join(lines) + ")")  # the module's own output
+    assert made == request

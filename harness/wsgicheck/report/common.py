@@ -21,7 +21,7 @@ from ..results.baseline import fingerprint
 from ..results.reproduce import target_choices
 from ..results.run import CapturedOutput, Failure, RunResult
 from ..results.scope import OTHER_PATHS, statuses_text
-from ..rules import Binding, RuleResult
+from ..rules import Binding, Finding, RuleResult
 from ..rules.verdicts import Verdict
 
 __all__ = [
@@ -269,22 +269,24 @@ def made_at(run: RunResult, failure: Failure) -> Location | None:
 
 @dataclass(frozen=True, slots=True)
 class OtherPlace:
-    """Another place where the same rule broke (in the user's code or a library's): its
-    first message, how many findings it made there, and the request that showed the first
-    (None when the finding names none): where to start looking, since alone, without the
-    requests before it or the server choices it was drawn with, it may not show again."""
+    """Another place where the same rule broke (in the user's code or a library's): the
+    message of its simplest finding (the fewest server choices, then the smallest
+    request: no minimiser ran there), how many findings it made there, and the request
+    that showed it (None when the finding names none): where to start looking, since
+    alone, without the requests before it or the server choices it was drawn with, it may
+    not show again."""
 
     where: Location
     message: str
     count: int
     request: Request | None = None
-    #: The server choices the first finding was made under beyond plain ``serve``'s (and
+    #: The server choices that finding was made under beyond plain ``serve``'s (and
     #: ``raw_latin1_targets=True`` for a raw byte in its target, which ``serve`` refuses).
     choices: tuple[str, ...] = ()
 
     @property
     def asked(self) -> str | None:
-        """``GET /x``: the method and target of the request that showed the first finding,
+        """``GET /x``: the method and target of the request that showed the finding,
         as sent (a byte past ASCII as its ``\\xNN``: a raw 0xE9 and a UTF-8 "é" differ, and
         only one replays the finding; each writer escapes the rest), or None."""
         if self.request is None:
@@ -292,15 +294,15 @@ class OtherPlace:
         return f"{as_sent(self.request.method)} {as_sent(self.request.target)}"
 
     def aside(self, escape: Callable[[str], str]) -> str:
-        """`` (N findings, the first on GET /x)`` after the message: how many there were,
-        where several, and the request that showed the first, its method and target
+        """`` (N findings, the simplest on GET /x)`` after the message: how many there were,
+        where several, and the request that showed the simplest, its method and target
         escaped by ``escape`` (each writer's own), and the server choices it needs beyond
         ``serve``'s (`` under server choices empty_query_string='omit'``); nothing when
         none of it is known."""
         parts = [plural(self.count, "finding")] if self.count > 1 else []
         if self.asked is not None:
             asked = escape(self.asked)
-            parts.append(f"the first on {asked}" if parts else f"on {asked}")
+            parts.append(f"the simplest on {asked}" if parts else f"on {asked}")
             if self.choices:
                 parts[-1] += f" under server choices {escape(', '.join(self.choices))}"
         return f" ({', '.join(parts)})" if parts else ""
@@ -323,13 +325,14 @@ OTHER_PLACES_SHOWN = 10
 
 def other_places(run: RunResult, failure: Failure) -> list[OtherPlace]:
     """The places other than the failure's own where its rule's findings were made (a
-    second bug under the same rule, at another line), each once, in the order met: a
+    second bug under the same rule, at another line), each once with its simplest
+    finding (:func:`_simpler`), in the order met: a
     report shows one smallest example per rule, and these would go unseen. The places are
     where each finding was made, a library's line included: a framework app's errors all
     map to the app's definition in the user's code, and would all look like one."""
     shown = failure.finding.where
     mine = None if shown is None else (shown.file, shown.line)
-    places: dict[tuple[str, int], list[Any]] = {}
+    places: dict[tuple[str, int], tuple[Location, Finding, int]] = {}
     for result in run.results:
         if result.rule.id != failure.rule.id:
             continue
@@ -337,18 +340,35 @@ def other_places(run: RunResult, failure: Failure) -> list[OtherPlace]:
             where = finding.where
             if where is None or (where.file, where.line) == mine:
                 continue
-            entry = places.setdefault(
-                (where.file, where.line),
-                [where, finding.message, 0, finding.request, finding.choices],
-            )
-            entry[2] += 1
+            _, simplest, count = places.get((where.file, where.line), (where, finding, 0))
+            if _simpler(finding) < _simpler(simplest):
+                simplest = finding
+            places[where.file, where.line] = (where, simplest, count + 1)
     # The choices beyond serve's include the one a raw byte in the target needs.
     found = [
-        OtherPlace(where, message, count, request, (*choices, *target_choices([request])))
-        for where, message, count, request, choices in places.values()
+        OtherPlace(
+            where,
+            simplest.message,
+            count,
+            simplest.request,
+            (*simplest.choices, *target_choices([simplest.request])),
+        )
+        for where, simplest, count in places.values()
     ]
     # The places with most findings first: what OTHER_PLACES_SHOWN leaves out is the rarest.
     return sorted(found, key=lambda place: (-place.count, place.where.file, place.where.line))
+
+
+def _simpler(finding: Finding) -> tuple[int, int]:
+    """How far a finding's request is from a plain one, to show the simplest a place met:
+    the server choices it needs beyond ``serve``'s (a raw byte in the target is one), then
+    its size."""
+    request = finding.request
+    if request is None:
+        return (len(finding.choices) + 1, 0)
+    size = len(request.target) + len(request.body)
+    size += sum(len(name) + len(value) for name, value in request.headers)
+    return (len(finding.choices) + len(target_choices([request])), size)
 
 
 def more_places(others: list[OtherPlace]) -> str | None:

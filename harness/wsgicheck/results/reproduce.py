@@ -638,15 +638,17 @@ def _earlier(
 def _request_lines(
     request: Request, indent: str = "", values: Mapping[int, str] | None = None
 ) -> list[str]:
-    """``Request(`` fields ``)`` as Python source lines (only the fields not at default);
-    with an ``indent``, one ``Request(...),`` item of a list. ``values``: Python
-    expressions to send as the value of the field at that index in its headers."""
+    """``Request(`` fields ``)`` as Python source lines (only the fields not at default;
+    text past ASCII escaped: a target's raw byte is latin-1 text, which read as a
+    character says nothing of the byte sent); with an ``indent``, one ``Request(...),``
+    item of a list. ``values``: Python expressions to send as the value of the field at
+    that index in its headers."""
     lines = [
         f"    headers={_headers_source(request.headers, values)},"
         if each.name == "headers" and values
         else f"    body={body_source(request.body)},"
         if each.name == "body"
-        else f"    {each.name}={getattr(request, each.name)!r},"
+        else f"    {each.name}={getattr(request, each.name)!a},"
         for each in fields(Request)
         if each.compare and getattr(request, each.name) != getattr(Request(), each.name)
     ]
@@ -665,7 +667,7 @@ def _headers_source(headers: tuple[tuple[str, str], ...], values: Mapping[int, s
     """``headers`` as a Python tuple, the value at each index of ``values`` that
     expression."""
     items = [
-        f"({name!r}, {values[index]})" if index in values else repr((name, value))
+        f"({name!a}, {values[index]})" if index in values else ascii((name, value))
         for index, (name, value) in enumerate(headers)
     ]
     return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
