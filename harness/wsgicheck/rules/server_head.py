@@ -415,13 +415,20 @@ def _framed_end(response: Response) -> str:
     return ""
 
 
+def _logged(ex: Exchange, exc_type: str) -> bool:
+    """Whether the server's log, where a probe read it, names the exception ``exc_type``."""
+    log = ex.extra.server_log
+    return isinstance(log, str) and exc_type.rsplit(".", 1)[-1] in log
+
+
 @rule(
     "SRV-TRAP-LOG",
     level=Level.SHOULD,
     binding=Binding.SERVER,
     section="Error Handling",
     summary="an exception from the app is trapped, logged and answered (500, or an abort)",
-    pep="""Servers should trap and log any exception that aborts an application or the
+    pep="""The server or gateway can then trap this (fatal) exception and abort the
+    response. Servers should trap and log any exception that aborts an application or the
     iteration of its return value.""",
     applies=lambda ex: (
         on_wire(ex)
@@ -475,15 +482,15 @@ def trap_log(self: Rule, ex: Exchange) -> Iterator[Finding]:
         ):
             # After the head the one abort left is closing the connection before the body's
             # end; a body ended by its framing reads as the whole one (mod_wsgi).
+            logged = " logged it, and" if _logged(ex, raised.exc_type) else ""
             yield self.finding(
                 ex,
-                f"the app raised {raised.exc_type} after its head went out; the server ended "
-                f"the cut body {framing}, so the client takes it for the whole one: an abort "
-                "closes the connection before the body's end",
+                f"the app raised {raised.exc_type} after its head went out; the server{logged} "
+                f"ended the cut body {framing}, so the client takes it for the whole one: the "
+                "response was not aborted (the connection closed before the body's end)",
                 raised.where,
             )
-        log = ex.extra.server_log
-        if isinstance(log, str) and raised.exc_type.rsplit(".", 1)[-1] not in log:
+        if isinstance(ex.extra.server_log, str) and not _logged(ex, raised.exc_type):
             yield self.finding(ex, f"the server's log does not mention {raised.exc_type}")
     first = next(raised for raised in ex.raised if raised.phase in ("call", "iteration"))
     hung = ex.observations(NO_ANSWER)
