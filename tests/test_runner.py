@@ -867,3 +867,26 @@ def test_a_lazily_loaded_module_of_the_apps_is_never_run(tmp_path: Path) -> None
     assert (done.returncode, done.stderr) == (0, "")
     assert "passed: 0 rules failed" in done.stdout
     assert not (tmp_path / "heavy_lazy.py.ran").exists()
+
+
+def parses_json_bodies_it_is_given(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    """Hug 2.6 in small: a non-empty body labelled JSON goes to json.loads, which raises."""
+    size = int(environ.get("CONTENT_LENGTH") or 0)
+    if size and environ.get("CONTENT_TYPE") == "application/json":
+        json.loads(environ["wsgi.input"].read(size))
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")])
+    return [b"ok"]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_body_labelled_json_that_is_not_reaches_each_path(seed: int) -> None:
+    """A trial of 2026-12-06: Hug's 500 for ``{x}`` came up on two seeds of five. The corpus
+    sends each path a POST of a body that is not JSON, labelled JSON."""
+    result = run(
+        parses_json_bodies_it_is_given,
+        options(seed=seed, max_examples=30, sequences=False, paths=("/items",)),
+        target="json",
+    )
+    failure = result.failures["APP-TRAP-OWN-ERRORS"]
+    assert set(result.failures) == {"APP-TRAP-OWN-ERRORS"}
+    assert failure.finding.message.startswith("JSONDecodeError escaped the application")
