@@ -172,6 +172,8 @@ USAGE_ERRORS = {
     "unknown option": (["--no-such-option"], "unrecognized arguments: --no-such-option"),
     "unknown rule in --select": (["--select", "APP-NOPE"], "no rule matches 'APP-NOPE'"),
     "unknown rule in --ignore": (["--ignore", "XYZ-*"], "no rule matches 'XYZ-*'"),
+    # The pattern was upper-cased first: the error named 'APP-\x1b[31M', never typed.
+    "not a rule pattern": (["--select", "APP-\x1b[31m"], "'APP-\\x1b[31m' is no rule id"),
     # An empty report that exits 0 whatever the app does (audit of 2026-12-05).
     "every rule ignored": (["--ignore", "*"], "no rule is left to judge with (ignore *)"),
     "only the server's rules": (

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -146,8 +147,17 @@ class Items:
         return tuple(self.item(part) for part in parts if part)
 
 
+#: What a rule id or a glob over rule ids is written with (``APP-*``, ``SRV-CL-?``).
+_RULE_PATTERN = re.compile(r"[A-Za-z0-9_*?!\[\]-]+")
+
+
 def _rule_pattern(text: str) -> str:
-    return text.strip().upper()
+    """A rule id or pattern, in the capitals rule ids are written in; one written with
+    anything else is refused as typed (upper-cased, an escape read as another one)."""
+    pattern = text.strip()
+    if _RULE_PATTERN.fullmatch(pattern) is None:
+        raise ValueError(f"{pattern!r} is no rule id or pattern (letters, digits, '-', '*')")
+    return pattern.upper()
 
 
 def rule_choice_problem(select: Sequence[str], ignore: Sequence[str]) -> str | None:
