@@ -142,6 +142,25 @@ def test_a_run_that_passes_says_which_requests_the_app_failed_on_itself() -> Non
     ]
 
 
+def test_the_note_of_the_apps_own_errors_names_the_mount_it_was_made_under() -> None:
+    """A trial of 2026-12-06 (Dash): the note named /app/... as the request that got 500,
+    and sent so to a server without the mount, it got 200; the note names the server
+    choices, as a finding's other places do, and the target whole to its 240th character."""
+    deep = "/" + "d" * 150
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        if environ.get("SCRIPT_NAME") and environ["PATH_INFO"] == deep:
+            start_response("500 INTERNAL SERVER ERROR", [("Content-Type", "text/plain")])
+            return [b"error"]
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"ok"]
+
+    result = run(app, options(profile="quick", paths=(deep,)), target="x")
+    (note,) = result.notes
+    assert f" /app{deep} under server choices script_name='/app'" in note, note
+    assert note.endswith(" got 500"), note
+
+
 def test_the_note_of_the_apps_own_errors_tells_the_servers_500s_apart() -> None:
     """Sweep 21, hgweb: the table showed "500 ×13" beside a note of one server error of the
     app's own; the other twelve were the server's answers to the app raising."""

@@ -29,6 +29,7 @@ from ..model.options import RunOptions
 from ..model.request import Request
 from ..model.response import Response
 from ..model.untrusted import show, shown_target
+from ..results.reproduce import choices_unlike, target_choices
 from ..results.scope import TIMED_OUT, Answers, FirstAnswer, excluded, sendable, with_headers
 from ..rules import Exchange, Finding, Rule, judge
 from ..rules.app_trap import own_errors, told
@@ -117,12 +118,23 @@ def _statement(finding: Finding) -> str:
 OnExchange = Callable[[Request, ServerConfig, str], None]
 
 
-def _answered_error(exchange: Exchange) -> str:
-    """A server error the app answered itself, told: the request, the status, and the last
-    line the app wrote to wsgi.errors (where a framework logs the traceback it caught)."""
+#: How much of a target a note names: enough to send it again, as a finding's does.
+_NOTED_TARGET = 240
+
+
+def _answered_error(exchange: Exchange, config: ServerConfig) -> str:
+    """A server error the app answered itself, told: the request, the server choices it
+    was made under beyond ``serve``'s (a mount: Dash answers the path without it 200), the
+    status, and the last line the app wrote to wsgi.errors (where a framework logs the
+    traceback it caught)."""
     request, response = exchange.request, exchange.response
-    target = shown_target(request.target)
-    told_of = f"{show(request.method, limit=40)} {target} got " + str(response.status_code)
+    target = shown_target(request.target, limit=_NOTED_TARGET)
+    told_of = f"{show(request.method, limit=40)} {target}"
+    served = ServerConfig(multithread=True)  # what plain `wsgicheck serve` makes
+    choices = [*choices_unlike(config, served), *target_choices([request])]
+    if choices:
+        told_of += f" under server choices {show(', '.join(choices))}"
+    told_of += f" got {response.status_code}"
     lines = [line for line in response.errors.splitlines() if line.strip()]
     if lines:
         told_of += f" after it wrote to wsgi.errors: {show(lines[-1].strip(), limit=200)}"
@@ -300,7 +312,7 @@ class Exploration:
             if kind == RAISED and self.answers.raised is None:
                 self.answers.raised = told(own_errors(exchange)[0])
             elif kind == ANSWERED and self.answers.answered_error is None:
-                self.answers.answered_error = _answered_error(exchange)
+                self.answers.answered_error = _answered_error(exchange, config)
         if self.first_answer is None:
             self.first_answer = FirstAnswer(
                 reply.request, config, transport, reply.status_code, reply.reason, reply.headers
