@@ -14,6 +14,7 @@ import itertools
 import json
 import os
 import platform
+import re
 import shlex
 import signal
 import sys
@@ -410,6 +411,44 @@ def test_a_server_that_exits_is_one_line_and_exit_status_2(
     assert main(["probe", f"{{python}} -c '{script}' {{app}} {{port}}"]) == 2
     err = capsys.readouterr().err
     assert err.endswith(": ImportError: no module named app\n"), err
+
+
+DAEMON = """
+import os
+import sys
+from wsgiref.simple_server import make_server
+
+from wsgicheck.target import load_target
+
+host, port, target, marker = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+if os.fork():
+    sys.exit(0)  # the parent goes, as uwsgi --daemonize's does
+os.setsid()
+make_server(host, port, load_target(target)).serve_forever()
+"""
+
+
+def test_a_server_that_goes_to_the_background_is_stopped_and_named(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A trial of 2026-12-06: uwsgi --daemonize exited 0 and left its workers serving the
+    port, out of the process group a stop kills; the probe said the server exited "before
+    listening", and the workers went on serving after it. Whatever listens on the port the
+    server was given is stopped, and the error says what happened."""
+    marker = "wsgicheck-probe-daemon"
+    script = tmp_path / "daemon.py"
+    script.write_text(DAEMON)
+    command = f"{{python}} {script} {{host}} {{port}} {{app}} {marker}"
+    assert main(["probe", command, "--examples", "0"]) == 2
+    err = capsys.readouterr().err
+    assert re.fullmatch(
+        r"wsgicheck: error: the server exited with status 0 and left process\(es\) \d+ "
+        r"serving 127\.0\.0\.1:\d+ \(it went to the background, out of reach of a stop\): "
+        r"run it in the foreground \(no --daemonize, --daemon or the like\); wsgicheck "
+        r"stopped them\n",
+        err,
+    ), err
+    assert processes_with(marker) == []
 
 
 def test_a_server_that_never_listens_is_stopped_and_reported() -> None:

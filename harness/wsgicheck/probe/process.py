@@ -48,6 +48,11 @@ class ServerProcess:
         self.process: subprocess.Popen[bytes] | None = None
         #: Where this start's output begins in the log, which every start appends to.
         self.started_at = 0
+        #: The port this start was given (free when it started: see :func:`free_port`).
+        self.port: int | None = None
+        #: Processes a stop found still listening on the port, out of the process group,
+        #: and killed (a server that daemonized: ``uwsgi --daemonize``).
+        self.left_listening: list[int] = []
 
     @property
     def pid(self) -> int | None:
@@ -68,11 +73,22 @@ class ServerProcess:
                 )
             except OSError as exc:
                 raise ServerStartError(f"cannot run {self.argv[0]!r}: {exc.strerror}") from None
+        self.port = port
         deadline = time.monotonic() + timeout
         while True:
             status = self.process.poll()
             if status is not None:
+                if status == 0:
+                    _listened(host, port, within=_BACKGROUND_GRACE)  # a daemon binds late
                 self.stop()
+                if self.left_listening:
+                    raise ServerStartError(
+                        f"the server exited with status {status} and left process(es) "
+                        f"{', '.join(map(str, self.left_listening))} serving {host}:{port} (it "
+                        "went to the background, out of reach of a stop): run it in the "
+                        "foreground (no --daemonize, --daemon or the like); wsgicheck stopped "
+                        "them"
+                    )
                 raise ServerStartError(
                     f"the server exited with status {status} before listening on "
                     f"{host}:{port}: {self.said() or 'no output'}"
@@ -132,6 +148,13 @@ class ServerProcess:
                     process.wait(timeout)
         # Whatever the leader left behind in its group goes too.
         self._signal(signal.SIGKILL)
+        # And what left the group (setsid) and still serves the port the server was given:
+        # the port was free when it started, so whatever listens there is the server's.
+        if self.port is not None:
+            self.left_listening = [pid for pid in listening_on(self.port) if pid != os.getpid()]
+            for pid in self.left_listening:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.kill(pid, signal.SIGKILL)
 
     def _signal(self, sig: signal.Signals) -> None:
         assert self.process is not None
@@ -176,6 +199,52 @@ class ServerProcess:
         self.stop()
 
 
+def listening_on(port: int) -> list[int]:
+    """The processes with a TCP socket listening on ``port`` (Linux, by ``/proc``; elsewhere
+    none are found), in order of pid."""
+    inodes: set[str] = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(table, encoding="ascii") as rows:
+                next(rows, None)  # the heading
+                for row in rows:
+                    fields = row.split()
+                    local, state, inode = fields[1], fields[3], fields[9]
+                    if state == _LISTEN and int(local.rsplit(":", 1)[1], 16) == port:
+                        inodes.add(f"socket:[{inode}]")
+        except (OSError, IndexError, ValueError):
+            continue
+    if not inodes:
+        return []
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            links = (
+                os.readlink(f"/proc/{entry}/fd/{fd}") for fd in os.listdir(f"/proc/{entry}/fd")
+            )
+            if any(link in inodes for link in links):
+                found.append(int(entry))
+    return sorted(found)
+
+
+def _listened(host: str, port: int, *, within: float) -> bool:
+    """Whether ``host:port`` accepts a connection within ``within`` seconds."""
+    deadline = time.monotonic() + within
+    while True:
+        with contextlib.suppress(OSError), socket.create_connection((host, port), timeout=POLL * 4):
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(POLL)
+
+
+#: How long a server that exited 0 before listening is given to bind its port from the
+#: background (a daemon's child binds after its parent exits).
+_BACKGROUND_GRACE = 1.0
+#: A TCP socket's state in ``/proc/net/tcp`` when it listens.
+_LISTEN = "0A"
 #: A line of a server's log naming an exception: ``ValueError: ...`` (a traceback's last line).
 _ERROR_LINE = re.compile(r"\b([A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt)): \S.*$")
 
