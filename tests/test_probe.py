@@ -367,7 +367,10 @@ def test_cli_probe_all_skips_servers_not_installed(
         (["probe", "{python} -m x {port}"], "has no {app}: it needs {app} and {port}"),
         (["probe", "{python} -m x {app}"], "has no {port}: it needs"),
         (["probe", "{python} -m x {host}"], "has no {app} nor {port}: it needs"),
-        (["probe", "{python} {app} {port} {nope}"], "unknown field"),
+        (["probe", "{python} {app} {port} {nope}"], "unknown field {nope} (the fields are"),
+        # A shell's ${HOME}, or a brace of its own: say how a brace is written.
+        (["probe", "sh -c 'x ${HOME}' {app} {port}"], "is written {{ or }})"),
+        (["probe", "x {0} {app} {port}"], "'{0}' is no template (Replacement index 0"),
         (["probe", "--all", "--format", "junit"], "--all takes --format"),
         (["probe", "wsgicheck", "--format", "nope"], "--format: one of"),
         (["probe", "wsgicheck", "--timeout", "0"], "timeout"),

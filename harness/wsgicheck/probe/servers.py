@@ -138,8 +138,14 @@ def command_line(template: str, *, host: str, port: int, app: str = PROBE_APP) -
     for word in words:
         try:
             filled.append(word.format(**values))
-        except (KeyError, IndexError, ValueError) as exc:
+        except KeyError as exc:
             raise UsageError(
-                f"server command {template!r}: unknown field {exc} (use {', '.join(FIELDS)})"
+                f"server command {template!r}: unknown field {{{exc.args[0]}}} (the fields are "
+                f"{', '.join(FIELDS)}; a brace of the command itself is written {{{{ or }}}})"
+            ) from None
+        except (IndexError, ValueError) as exc:
+            raise UsageError(
+                f"server command {template!r}: {word!r} is no template ({exc}; the fields "
+                f"are {', '.join(FIELDS)}; a brace of the command itself is written {{{{ or }}}})"
             ) from None
     return filled
