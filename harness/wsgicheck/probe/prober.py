@@ -106,6 +106,19 @@ def probe(
     return merge_runs(runs, lost)
 
 
+def _how(template: str) -> str:
+    """How a server given as a template was run, as the known servers say it: the port
+    and host of one run would make each run's matrix another (``... 127.0.0.1 47801``)."""
+    return " ".join(command_line(template, host="HOST", port="PORT", app="APP"))
+
+
+def _software(observations: dict[str, str]) -> str | None:
+    """A template server's version, as its SERVER_SOFTWARE says it (mod_wsgi's names
+    Apache's and its own), where it gives one."""
+    software = observations.get("SERVER_SOFTWARE")
+    return None if software in (None, "", "<absent>") else software
+
+
 def _numbered(on_step: Callable[[str], None], number: int) -> Callable[[str], None]:
     return lambda step: on_step(f"run {number}: {step}")
 
@@ -186,8 +199,8 @@ def _probe_once(
     return ProbeResult(
         server=name,
         command=argv,
-        version=known.version() if known is not None else None,
-        how=known.how if known is not None else " ".join(argv),
+        version=known.version() if known is not None else _software(observations),
+        how=known.how if known is not None else _how(template),
         run=run,
         observations=observations,
         differences=differences,

@@ -117,7 +117,7 @@ def resolve(server: str) -> tuple[str, str, KnownServer | None]:
     return server, server, None
 
 
-def command_line(template: str, *, host: str, port: int, app: str = PROBE_APP) -> list[str]:
+def command_line(template: str, *, host: str, port: int | str, app: str = PROBE_APP) -> list[str]:
     """The template's words with the fields filled in."""
     try:
         words = shlex.split(template)
