@@ -606,6 +606,42 @@ def probe_script(folder: Path, source: str, **options: Any) -> ProbeResult:
     return prober.probe(template, ProbeOptions(examples=0, **options))
 
 
+ANSWERING_ITSELF = """
+import sys
+from wsgiref.simple_server import make_server
+
+from wsgicheck.target import load_target
+
+
+def answering_itself(app):
+    def wrapped(environ, start_response):
+        if environ["PATH_INFO"] == "/http10":  # as Apache answers TRACE and OPTIONS *
+            start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")])
+            return [b"ok"]
+        return app(environ, start_response)
+
+    return wrapped
+
+
+host, port, target = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+make_server(host, port, answering_itself(load_target(target))).serve_forever()
+"""
+
+
+def test_a_request_the_server_answered_itself_is_named_in_the_notes(tmp_path: Path) -> None:
+    """A trial of 2026-12-06 (mod_wsgi): "probe 98 (echo): answered 200, but the app sent
+    no record" named neither the request nor who answered it."""
+    result = probe_script(tmp_path, ANSWERING_ITSELF, callables=False)
+    told = [note for note in result.notes if "without a record" in note]
+    assert len(told) == 1, result.notes
+    assert re.fullmatch(
+        r"probe \d+ \(echo\): the server answered GET /http10 200 without a record of the "
+        r"app's \(it answered itself, or the app never wrote one\): the rules on the environ "
+        r"and the app's calls skip it",
+        told[0],
+    ), told[0]
+
+
 def test_a_server_keeping_exc_info_is_caught(tmp_path: Path) -> None:
     """SRV-NO-EXC-INFO-REF fires on a server that holds on to exc_info, and names what
     holds it; the servers that let it go pass (the matrix)."""

@@ -23,6 +23,7 @@ from ..core.environ import ServerConfig
 from ..model.errors import WsgicheckError
 from ..model.options import RunOptions
 from ..model.request import Request
+from ..model.untrusted import as_sent, shown_target
 from ..results.reproduce import probe_reproducers
 from ..results.run import Failure, RunResult
 from ..rules import RuleResult
@@ -268,7 +269,13 @@ def _doubts(sent: Sent, record: Record | None) -> list[str]:
                 "connection, kept silent, or sent no HTTP): the rules on the response skip it"
             )
     elif 0 < sent.response.status < 400 and (record is None or record.exchange is None):
-        found.append(f"{label}: answered {sent.response.status}, but the app sent no record")
+        # The server answered without the app (Apache answers TRACE and OPTIONS * itself).
+        asked = f"{as_sent(sent.request.method)} {shown_target(sent.request.target)}"
+        found.append(
+            f"{label}: the server answered {asked} {sent.response.status} without a record of "
+            "the app's (it answered itself, or the app never wrote one): the rules on the "
+            "environ and the app's calls skip it"
+        )
     if record is not None and "record_error" in record.notes:
         found.append(f"probe {sent.probe_id}: {record.notes['record_error']}")
     return found
