@@ -642,6 +642,35 @@ def test_a_request_the_server_answered_itself_is_named_in_the_notes(tmp_path: Pa
     ), told[0]
 
 
+PASSING_CLOSE_ON = """
+import sys
+
+import waitress.task
+from waitress import serve
+
+from wsgicheck.target import load_target
+
+waitress.task.hop_by_hop = frozenset()  # the app's Connection: close goes out as given
+host, port, target = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+serve(load_target(target), host=host, port=port, _quiet=True)
+"""
+
+
+def test_a_server_that_passes_the_apps_close_on_and_keeps_the_connection_fails(
+    tmp_path: Path,
+) -> None:
+    """A trial of 2026-12-06: bjoern 3.2 sends the app's Connection: close (beside its own
+    Keep-Alive) and answers the next request on the connection; the rule was n/a, judged
+    only behind a pipelined echo no server answers with close. waitress made to pass the
+    field on does the same; as shipped it refuses the field, and nothing is judged."""
+    result = probe_script(tmp_path, PASSING_CLOSE_ON, callables=False)
+    assert messages(result, "SRV-CLOSE-ENDS-CONNECTION") == [
+        "this request came behind one whose answer said Connection: close, and the server "
+        "answered it on the same connection: it processed a request it must not have"
+    ]
+    assert verdict(probed("waitress"), "SRV-CLOSE-ENDS-CONNECTION") != "fail"
+
+
 def test_a_server_keeping_exc_info_is_caught(tmp_path: Path) -> None:
     """SRV-NO-EXC-INFO-REF fires on a server that holds on to exc_info, and names what
     holds it; the servers that let it go pass (the matrix)."""

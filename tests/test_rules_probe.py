@@ -842,22 +842,22 @@ def test_close_ends_connection_judges_what_came_behind_a_close() -> None:
     answered = Client(two_blocks).get("/pipelined/2")
     assert judged("SRV-CLOSE-ENDS-CONNECTION", answered, Extra()) is None  # not looked at
     assert judged("SRV-CLOSE-ENDS-CONNECTION", answered, Extra(after_close="answered")) == [
-        "this request was pipelined behind one whose answer said Connection: close, and the "
-        "server answered it on the same connection: it processed a request it must not have"
+        "this request came behind one whose answer said Connection: close, and the server "
+        "answered it on the same connection: it processed a request it must not have"
     ]
     unanswered = Response(answered.request, 0, "", [], b"", False, None, [])
     assert judged("SRV-CLOSE-ENDS-CONNECTION", unanswered, Extra(after_close="closed")) == []
     assert judged("SRV-CLOSE-ENDS-CONNECTION", unanswered, Extra(after_close="open")) == [
         "after an answer that said Connection: close the server kept the connection open, "
-        "with this request pipelined behind it"
+        "with this request behind it"
     ]
     # Closed, but the app ran for it first: processed all the same.
     ran = copy.copy(answered)  # the app's trace; on the wire, nothing
     ran.status_code, ran.reason, ran.headers = 0, "", []
     ran.body, ran.body_size, ran.complete = b"", 0, False
     assert judged("SRV-CLOSE-ENDS-CONNECTION", ran, Extra(after_close="closed")) == [
-        "this request was pipelined behind one whose answer said Connection: close; the "
-        "server closed the connection, but ran the app for it first"
+        "this request came behind one whose answer said Connection: close; the server "
+        "closed the connection, but ran the app for it first"
     ]
 
 

@@ -572,9 +572,37 @@ def defer(session: Session) -> None:
 
 
 def bad_headers(session: Session) -> None:
-    """A hop-by-hop header, and a header name with spaces, passed to start_response."""
-    session.exchange(session.request("bad-headers", "hop"))
+    """A hop-by-hop header, and a header name with spaces, passed to start_response.
+
+    The hop-by-hop field is ``Connection: close``: where the answer says it (the server
+    passed it on, or said it itself), another request goes behind it on the connection,
+    which the server must not answer (RFC 9112 §9.6; bjoern 3.2 passes the app's ``close``
+    on beside its own ``Keep-Alive``, and answers the next request)."""
+    hop = session.request("bad-headers", "hop")
+    behind = session.request("echo", target="/after-close", follow_up=True)
+    with session.connection() as conn:
+        if conn.send(hop.request.to_bytes()):
+            hop.response = conn.read_response("GET")
+            if hop.response is None and not conn.closed and not conn.buffer:
+                hop.hung = session.timeout
+            elif _says_close(hop.response):
+                _after_close(conn, behind)
     session.exchange(session.request("bad-headers", "invalid"))
+
+
+def _after_close(conn: RawConnection, behind: Sent) -> None:
+    """Send ``behind`` on a connection whose last answer said ``close``, and note whether
+    the server answered it or closed the connection. A client that read the ``close`` must
+    send nothing more (RFC 9112 §9.6), so a server left waiting for it to close (Werkzeug
+    reads what follows a response to its end) is not judged; one that answers processed
+    a request it must not have, whenever it came."""
+    sent = not conn.closed and conn.send(behind.request.to_bytes())
+    late = conn.read_response("GET") if sent else None
+    if late is not None:
+        behind.response = late
+        behind.extra = replace(behind.extra, after_close="answered")
+    elif conn.closed:
+        behind.extra = replace(behind.extra, after_close="closed")
 
 
 def raising(session: Session) -> None:

@@ -402,21 +402,21 @@ def close_ends_connection(self: Rule, ex: Exchange) -> Iterator[Finding]:
     if after == "answered":
         yield self.finding(
             ex,
-            "this request was pipelined behind one whose answer said Connection: close, and "
-            "the server answered it on the same connection: it processed a request it must "
-            "not have",
+            "this request came behind one whose answer said Connection: close, and the "
+            "server answered it on the same connection: it processed a request it must not "
+            "have",
         )
     elif after == "open":
         yield self.finding(
             ex,
             "after an answer that said Connection: close the server kept the connection "
-            "open, with this request pipelined behind it",
+            "open, with this request behind it",
         )
     elif ex.app_ran:
         yield self.finding(
             ex,
-            "this request was pipelined behind one whose answer said Connection: close; the "
-            "server closed the connection, but ran the app for it first",
+            "this request came behind one whose answer said Connection: close; the server "
+            "closed the connection, but ran the app for it first",
         )
 
 
