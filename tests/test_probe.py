@@ -17,6 +17,7 @@ import platform
 import re
 import shlex
 import signal
+import subprocess
 import sys
 import textwrap
 from pathlib import Path
@@ -26,7 +27,9 @@ import pytest
 
 from serverutil import BOUNDED_INPUT_SOURCE
 from wsgicheck.cli import main
+from wsgicheck.drivers.server import live_server
 from wsgicheck.model.options import RunOptions
+from wsgicheck.model.request import Framing, Request
 from wsgicheck.probe import ProbeOptions, ProbeResult, prober
 from wsgicheck.probe.command import KNOWN_SERVERS
 from wsgicheck.probe.matrix import build, to_html, to_markdown
@@ -35,6 +38,7 @@ from wsgicheck.probe.report import probe_data, render
 from wsgicheck.probe.scenarios import HEADER
 from wsgicheck.probe.servers import KnownServer
 from wsgicheck.probe.stability import merge_runs
+from wsgicheck.results.reproduce import probe_reproducers
 from wsgicheck.results.run import RunResult
 from wsgicheck.rules import REGISTRY, Binding, Exchange, Finding, RuleResult
 
@@ -1162,3 +1166,33 @@ def test_a_restart_that_fails_is_explained_by_its_own_output(tmp_path: Path) -> 
             process.start("127.0.0.1", free_port(), timeout=10)
         assert str(raised.value).endswith(f": {expected}")
     assert "the first process" in log.read_text()
+
+
+def test_a_python_replay_of_a_request_that_expects_100_continue_waits_for_it() -> None:
+    """A trial of 2026-12-06: the Python replay of SRV-EXPECT-NO-TIMEOUT-WAIT sent the body
+    with the head, so it could not show that no 100 Continue came. It sends the head, shows
+    what came (or that nothing did), then the body; here against wsgicheck's own server,
+    which answers 100 Continue once the app reads."""
+
+    def echo(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [body]
+
+    request = Request(
+        method="POST",
+        headers=(("Host", "127.0.0.1:8000"), ("Expect", "100-continue")),
+        body=b"hello",
+        framing=Framing.CONTENT_LENGTH,
+    )
+    replays = probe_reproducers(request, "wsgicheck.probe.app:app", "127.0.0.1:8000")
+    assert "    sock.sendall(head)\n" in replays.python
+    assert "    sock.sendall(body)\n" in replays.python
+    with live_server(echo) as server:
+        script = replays.python.replace('("127.0.0.1", 8000)', f'("127.0.0.1", {server.port})')
+        done = subprocess.run(
+            [sys.executable, "-c", script], capture_output=True, text=True, timeout=30, check=True
+        )
+    printed = done.stdout.splitlines()
+    assert printed[0] == repr(b"HTTP/1.1 100 \r\n\r\n")  # (a reason phrase may be empty)
+    assert printed[-1].endswith("hello'")

@@ -180,13 +180,29 @@ def probe_reproducers(
 
     request = on_port_8000(request)
     raw = b"".join(on_port_8000(each).to_bytes() for each in together) or request.to_bytes()
+    end = raw.find(b"\r\n\r\n") + 4
+    head, body = raw[:end], raw[end:]
+    if together or not body or not _expects_continue(request):
+        sending = [f"request = {raw!r}", _CONNECT, "    sock.sendall(request)"]
+    else:
+        # The body waits for the interim answer, as the probe's client and curl wait.
+        sending = [
+            f"head, body = {head!r}, {body!r}",
+            _CONNECT,
+            "    sock.sendall(head)",
+            f"    sock.settimeout({EXPECT_WAIT:g})",
+            "    try:",
+            "        print(sock.recv(65536))  # 100 Continue, where the server sends it",
+            "    except TimeoutError:",
+            f'        print("no interim answer within {EXPECT_WAIT:g} s: the body goes anyway")',
+            "    sock.settimeout(5)",
+            "    sock.sendall(body)",
+        ]
     python = "\n".join(
         [
             "import socket",
             "",
-            f"request = {raw!r}",
-            'with socket.create_connection(("127.0.0.1", 8000), timeout=5) as sock:',
-            "    sock.sendall(request)",
+            *sending,
             "    try:",
             "        while data := sock.recv(65536):",
             "            print(data)",
@@ -204,6 +220,19 @@ def probe_reproducers(
         else ""
     )
     return Reproducers(raw, curl_command(request, ServerConfig()), python, against)
+
+
+_CONNECT = 'with socket.create_connection(("127.0.0.1", 8000), timeout=5) as sock:'
+#: Seconds a Python replay of a request with ``Expect: 100-continue`` waits for the interim
+#: answer before it sends the body (curl waits one).
+EXPECT_WAIT = 3
+
+
+def _expects_continue(request: Request) -> bool:
+    return any(
+        name.lower() == "expect" and value.strip(" \t").lower() == "100-continue"
+        for name, value in request.headers
+    )
 
 
 #: Bodies from this many bytes on that repeat a run of bytes are written as that run
