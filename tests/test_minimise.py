@@ -81,6 +81,29 @@ def test_a_finding_judged_beside_the_same_get_drops_fields_and_query_from_both()
     assert before == (Request(target="/other", headers=(("Host", "localhost"),)), plain)
 
 
+def test_the_requests_before_it_are_made_simpler_as_a_whole() -> None:
+    """A trial of 2026-12-06 (CherryPy): a sequence drawn in HTTP/1.0 kept its earlier
+    requests in 1.0, and a GET before a 206 kept the If-Range it was set up with, where
+    1.1 throughout and a plain earlier GET show the finding as well. No earlier request
+    is dropped, and a field the judged request carries too stays where it is needed."""
+    earlier = (
+        Request(http_version="1.0", headers=(("X-Junk", "1"),)),
+        Request(headers=(("Host", "h"), ("If-Range", '"a"'), ("Range", "bytes=0-0"))),
+    )
+    judged = Request(headers=(("Host", "h"), ("Range", "bytes=0-0")))
+
+    def breaks(request: Request, config: ServerConfig, before: tuple[Request, ...]) -> bool:
+        ranged = (before[1], request) if len(before) == 2 else ()
+        return bool(ranged) and all(each.header_values("Range") for each in ranged)
+
+    request, _, before = simplify((judged, BASE, earlier), breaks, default=BASE)
+    assert request == judged
+    assert before == (
+        Request(headers=(("Host", "localhost"),)),
+        Request(headers=(("Host", "h"), ("Range", "bytes=0-0"))),
+    )
+
+
 def test_a_run_reports_a_plain_get_when_one_shows_the_bug() -> None:
     """The app breaks a rule whenever a Cookie is sent: the request reported is a GET over
     HTTP/1.1 with Host and one Cookie, whatever the example that first showed it."""

@@ -6,9 +6,10 @@ plain GET fails too, HTTP/1.0, a server choice away from the default, earlier re
 its sequence. :func:`simplify` tries, in a bounded number of replays, each simpler version
 of the failing request in turn (the default server choices, all or one by one; the target
 ``/``, or without its query, or without one of its parameters; the path with what RFC 3986
-does not allow in it percent-encoded; GET; no body, or a short one; HTTP/1.1; each header
-field dropped; a drawn hostile value halved; the path without one of its segments, or with
-one halved) and keeps every change under which the same rule still breaks. A raw ``é`` in a
+does not allow in it percent-encoded; GET; no body, or a short one; HTTP/1.1, in it and
+the requests before it; each header field dropped, and each one only the requests before
+it carry; a drawn hostile value halved; the path without one of its segments, or with one
+halved) and keeps every change under which the same rule still breaks. A raw ``é`` in a
 path is a request a server may refuse with 400 (RFC 9112 §3.2); ``%E9`` is a valid one, and
 the server decodes it to the same PATH_INFO.
 """
@@ -82,9 +83,10 @@ def _variants(
     kind of simplification it is (a simplification that did not keep the finding is not
     tried again on the simpler examples that follow).
 
-    The requests ``before`` it are kept as they are: what they set up in the app (a
+    The requests ``before`` it are kept, none dropped: what they set up in the app (a
     session) stays in the app the run drives, so a replay without them would pass here and
-    fail on a fresh app, where the reproducer runs."""
+    fail on a fresh app, where the reproducer runs. They are made simpler only as a whole
+    (a field dropped from each, HTTP/1.1 for all)."""
     plain = replace(config, **{name: getattr(default, name) for name in DRAWN_CHOICES})
     if plain != config:
         # Out of a mount, the requests leave its prefix behind: the app gets the same
@@ -130,11 +132,14 @@ def _variants(
     if len(request.body) > _SHORT_BODY:
         shorter = _safe(request, body=request.body[:_SHORT_BODY], chunk_sizes=())
         yield "short body", (shorter, config, before)
+    older = [each for each in (*before, request) if each.http_version != "1.1"]
+    if older and (request not in older or len(older) > 1):
+        # Every one at once: a sequence drawn in HTTP/1.0 needs 1.1 in none of its requests
+        # (CherryPy's 406 before If-None-Match showed so in 1.1 throughout).
+        earlier = tuple(_as_http11(each) for each in before)
+        yield "HTTP/1.1 everywhere", (_as_http11(request), config, earlier)
     if request.http_version != "1.1":
-        headers = request.headers
-        if not any(name.lower() == "host" for name, _ in headers):
-            headers = (("Host", "localhost"), *headers)
-        yield "HTTP/1.1", (_safe(request, http_version="1.1", headers=headers), config, before)
+        yield "HTTP/1.1", (_as_http11(request), config, before)
     if request.framing is Framing.CHUNKED:
         unchunked = _safe(request, framing=Framing.CONTENT_LENGTH, chunk_sizes=())
         yield "unchunked", (unchunked, config, before)
@@ -157,6 +162,15 @@ def _variants(
     for index, field in droppable:
         headers = request.headers[:index] + request.headers[index + 1 :]
         yield ("drop", field), (_safe(request, headers=headers), config, before)
+    # Then each field the requests before it carry and it does not (an If-Range a GET set
+    # up the 206 with, which a plain Range sets up as well), from all of them at once.
+    fields = dict.fromkeys(field for each in before for field in each.headers)
+    for field in fields:
+        name = field[0].lower()
+        if field in request.headers or name in keep or name in learned or name == "host":
+            continue
+        earlier = tuple(_without(each, field) for each in before)
+        yield ("drop before", field), (request, config, earlier)
     # A field the finding needs, whose value is drawn hostile (bytes past ASCII, controls):
     # its first or second half, in turn, down to what the finding needs (Isso's 500 needs
     # the "[" of an Origin, not the nine characters around it).
@@ -246,6 +260,16 @@ def _uri_target(target: str) -> str:
         return target
     encoded = "".join(char if char in _PATH_CHARACTERS else f"%{ord(char):02X}" for char in path)
     return encoded + mark + query
+
+
+def _as_http11(request: Request) -> Request:
+    """``request`` in HTTP/1.1, with the Host it needs there."""
+    if request.http_version == "1.1":
+        return request
+    headers = request.headers
+    if not any(name.lower() == "host" for name, _ in headers):
+        headers = (("Host", "localhost"), *headers)
+    return _safe(request, http_version="1.1", headers=headers)
 
 
 def _without(request: Request, field: tuple[str, str]) -> Request:
