@@ -677,6 +677,11 @@ def test_serve_traces_and_stops_on_sigterm(tmp_path: Path) -> None:
     assert "> GET /hello HTTP/1.1" in lines
     assert rest.splitlines()[-1] == "wsgicheck: stopped"
     assert process.returncode == 0
+    # The place once: the message names the line (at app_status_format.py:11), and the
+    # full path was added after it all the same (a trial of 2026-12-06).
+    flagged = [line for line in lines if line.startswith("! GET /hello: APP-STATUS-FORMAT")]
+    assert flagged[-1].endswith(" at app_status_format.py:11"), flagged
+    assert flagged[-1].count(" at ") == 1, flagged
 
 
 # -- main() in-process -------------------------------------------------------------------------

@@ -11,7 +11,7 @@ import signal
 import sys
 import threading
 import traceback
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from .cli_parser import resolve_settings
 from .core.environ import ServerConfig
@@ -21,6 +21,9 @@ from .model.errors import UsageError
 from .model.events import AppRaised, Refused
 from .model.response import Response
 from .report.transcript import format_exchange
+
+if TYPE_CHECKING:
+    from .rules import Finding
 
 
 def _problems(response: Response) -> list[str]:
@@ -64,6 +67,18 @@ def run_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _place(finding: Finding) -> str:
+    """`` at /path/app.py:12`` after a finding's message, unless the message names the
+    line itself (`` at app.py:12``, which :func:`~wsgicheck.rules.registry.at` writes)."""
+    from .rules.registry import at
+
+    where = finding.where
+    if where is None:
+        return ""
+    named = at(where)
+    return "" if named and named in finding.message else f" at {where.file}:{where.line}"
+
+
 def _serve(
     args: argparse.Namespace,
     printing: threading.RLock,
@@ -84,8 +99,7 @@ def _serve(
         problems = [
             *_problems(response),
             *(
-                f"{finding.rule} ({finding.level.value}): {finding.message}"
-                + (f" at {finding.where.file}:{finding.where.line}" if finding.where else "")
+                f"{finding.rule} ({finding.level.value}): {finding.message}{_place(finding)}"
                 for finding in findings
             ),
         ]
