@@ -161,6 +161,22 @@ def test_the_note_of_the_apps_own_errors_names_the_mount_it_was_made_under() -> 
     assert note.endswith(" got 500"), note
 
 
+def test_the_note_of_the_apps_own_errors_says_how_long_the_body_was() -> None:
+    """A trial of 2026-12-06 (Bobo): "the first, POST / under server choices ... max_read=3
+    got 500", where an empty or short body got 200: the body's length says what to send."""
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        if environ["REQUEST_METHOD"] == "POST" and environ["PATH_INFO"] == "/form":
+            start_response("500 INTERNAL SERVER ERROR", [("Content-Type", "text/plain")])
+            return [b"error"]
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"ok"]
+
+    options = RunOptions(database=None, seed=SEED, max_examples=20, paths=("/form",))
+    (note,) = run(app, options, target="x").notes
+    assert re.search(r"; the first, POST /form with a body of 3 bytes got 500$", note), note
+
+
 def test_the_note_of_the_apps_own_errors_tells_the_servers_500s_apart() -> None:
     """Sweep 21, hgweb: the table showed "500 ×13" beside a note of one server error of the
     app's own; the other twelve were the server's answers to the app raising."""

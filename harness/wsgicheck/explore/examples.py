@@ -36,6 +36,7 @@ from ..rules.app_trap import own_errors, told
 from ..rules.engine import HISTORY
 from ..rules.harness_rules import outcome
 from ..rules.http_evidence import http_date
+from ..rules.registry import byte_count
 from . import hypothesis_hooks, strategies
 from .collector import (
     Again,
@@ -130,6 +131,8 @@ def _answered_error(exchange: Exchange, config: ServerConfig) -> str:
     request, response = exchange.request, exchange.response
     target = shown_target(request.target, limit=_NOTED_TARGET)
     told_of = f"{show(request.method, limit=40)} {target}"
+    if request.body:  # (one past max_read is what short reads need)
+        told_of += f" with a body of {byte_count(len(request.body))}"
     served = ServerConfig(multithread=True)  # what plain `wsgicheck serve` makes
     choices = [*choices_unlike(config, served), *target_choices([request])]
     if choices:
