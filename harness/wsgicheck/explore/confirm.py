@@ -96,40 +96,93 @@ def _confirm(
     timeout: float,
     deadline: float,
 ) -> None:
-    in_sequences: list[str] = []
+    in_sequences: list[tuple[str, bool]] = []  # (and whether it was tried alone)
+    unconfirmed = list(chosen)
     for rule_id in chosen:
         failure = result.failures[rule_id]
+        alone_tried = _alone_first(failure)
+        if alone_tried:
+            # One try that confirms it and shows it alone, where most faults of one answer
+            # are: an app that takes seconds to load (MLflow, 5 s) affords few tries.
+            bound = min(LOAD_ALLOWANCE + timeout * STRETCH, deadline - time.monotonic())
+            if bound <= 0:
+                break
+            alone = _replay(processes, spec, replace(failure, before=()), bound)
+            if alone.failed:
+                shown = _shown_after(spec, failure, (), failure.request, alone.message)
+                result.failures[rule_id] = replace(shown, fresh=True)
+                unconfirmed.remove(rule_id)
+                continue
         bound = LOAD_ALLOWANCE + timeout * STRETCH * (len(failure.before) + 1)
         bound = min(bound, deadline - time.monotonic())
         if bound <= 0:
-            return
+            break
         fresh = _replay(processes, spec, failure, bound).failed
         if fresh is not None:
             result.failures[rule_id] = replace(failure, fresh=fresh)
+            unconfirmed.remove(rule_id)
         if fresh and failure.before:
-            in_sequences.append(rule_id)
+            in_sequences.append((rule_id, alone_tried))
     # Then, in the time left, each failure met in a sequence is shown after as few of its
     # requests as a bounded search finds it still fails after on a fresh app: the requests
     # before it were the sequence it was met in, not what it needs. The finding's message
     # is the one judged after them (a 304 it names may have gone).
-    for rule_id in in_sequences:
+    unshortened = 0
+    for rule_id, alone_tried in in_sequences:
         failure = result.failures[rule_id]
-        before, request, message = _fewer_before(processes, spec, failure, timeout, deadline)
+        if time.monotonic() >= deadline:
+            unshortened += 1
+            continue
+        before, request, message = _fewer_before(
+            processes, spec, failure, timeout, deadline, alone_tried=alone_tried
+        )
         if before != failure.before:
-            result.failures[rule_id] = replace(
-                failure,
-                finding=replace(failure.finding, message=message),
-                request=request,
-                before=before,
-                rests_on=(),  # positions in the run's sequence, which is gone
-                reproducers=reproducers(
-                    request,
-                    failure.config,
-                    spec,
-                    before,
-                    compared=failure.rule.sequence is not None,
-                ),
-            )
+            result.failures[rule_id] = _shown_after(spec, failure, before, request, message)
+    if time.monotonic() >= deadline and (unconfirmed or unshortened):
+        result.notes.append(_budget_note(len(unconfirmed), unshortened))
+
+
+def _alone_first(failure: Failure) -> bool:
+    """Whether a failure met after other requests is tried alone first: a rule that
+    judges one answer, on a request that sends back no validator one of them taught."""
+    return (
+        bool(failure.before)
+        and failure.rule.sequence is None
+        and not any(learned.teacher is not None for learned in failure.request.learned)
+    )
+
+
+def _shown_after(
+    spec: str, failure: Failure, before: tuple[Request, ...], request: Request, message: str
+) -> Failure:
+    """``failure`` shown after ``before`` alone, ``request`` judged after them with the
+    ``message`` of its finding there, and replays to match."""
+    return replace(
+        failure,
+        finding=replace(failure.finding, message=message or failure.finding.message),
+        request=request,
+        before=before,
+        rests_on=(),  # positions in the run's sequence, which is gone
+        reproducers=reproducers(
+            request, failure.config, spec, before, compared=failure.rule.sequence is not None
+        ),
+    )
+
+
+def _budget_note(unconfirmed: int, unshortened: int) -> str:
+    """What the replays on fresh apps left undone when their time was up."""
+    left = []
+    if unconfirmed:
+        left.append(f"{unconfirmed} failing rule(s) were not sent again on a fresh app")
+    if unshortened:
+        left.append(
+            f"{unshortened} are shown after every request they were met after, not as few as "
+            "they need"
+        )
+    return (
+        f"{' and '.join(left)}: the {BUDGET:g} s the replays of a run may take were up (each "
+        "loads the app afresh: an app slow to import affords few)"
+    )
 
 
 class _Answer(NamedTuple):
@@ -141,7 +194,13 @@ class _Answer(NamedTuple):
 
 
 def _fewer_before(
-    processes: FreshProcesses, spec: str, failure: Failure, timeout: float, deadline: float
+    processes: FreshProcesses,
+    spec: str,
+    failure: Failure,
+    timeout: float,
+    deadline: float,
+    *,
+    alone_tried: bool = False,
 ) -> tuple[tuple[Request, ...], Request, str]:
     """Fewer of the requests before ``failure``, after which it still fails on a fresh
     app: none (a body the framework cannot decode fails on any call); else those the
@@ -179,7 +238,9 @@ def _fewer_before(
         return answer.failed is True
 
     kept = failure.before
-    if kept and fails(()):
+    if alone_tried:
+        tried.add(())  # (it did not fail alone)
+    elif kept and fails(()):
         return (), failure.request, message[0]
     # The requests the finding compares the judged answer with (the GETs around a 304 or a
     # 206, say), where the run knew them: most often all it needs, and the rest is
