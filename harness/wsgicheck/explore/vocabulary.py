@@ -253,9 +253,11 @@ _FORM_PIECES = [
     "'",
 ]
 
-#: JSON documents (RFC 8259): scalars, nesting, escapes, non-ASCII text, big and odd numbers;
-#: then bodies labelled JSON that are not, which an app answers 400 rather than raising on
-#: (Hug 2.6 let ``json.loads`` raise: a 500 for ``{x}``, met in no run before these).
+#: Bodies labelled JSON that are not, which an app answers 400 rather than raising on (Hug
+#: 2.6 let ``json.loads`` raise: a 500 for ``{x}``, met in no run before these).
+NOT_JSON = ("{x}", '{"a": 1,}', "[1, 2", "{'a': 1}", "")
+#: JSON documents (RFC 8259): scalars, nesting, escapes, non-ASCII text, big and odd
+#: numbers; then :data:`NOT_JSON`, last, where a drawn body shrinks away from.
 _JSON_DOCUMENTS = [
     "{}",
     "null",
@@ -271,11 +273,7 @@ _JSON_DOCUMENTS = [
     '{"a": 1, "a": 2}',
     "true",
     '{"text": "' + "x" * 300 + '"}',
-    "{x}",
-    '{"a": 1,}',
-    "[1, 2",
-    "{'a': 1}",
-    "",
+    *NOT_JSON,
 ]
 
 
