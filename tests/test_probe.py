@@ -461,6 +461,41 @@ def test_a_server_that_goes_to_the_background_is_stopped_and_named(
     assert processes_with(marker) == []
 
 
+def test_a_stop_kills_no_process_of_anyone_elses_on_the_port(tmp_path: Path) -> None:
+    """The review of 2026-12-06: a stop killed whatever listened on the server's port
+    number, on any address (another user's server on [::1]:P, which a port free on
+    127.0.0.1 does not rule out), and a server that failed was said to have gone to the
+    background. Only a process carrying the probe's own environment is the server's."""
+    port = free_port()
+    other = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import socket, time\n"
+            "s = socket.socket(socket.AF_INET6)\n"
+            "s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)\n"
+            f"s.bind(('::1', {port})); s.listen(); print('up', flush=True); time.sleep(60)\n",
+        ],
+        stdout=subprocess.PIPE,
+    )
+    try:
+        assert other.stdout is not None
+        assert other.stdout.readline() == b"up\n"
+        failing = ServerProcess(
+            [sys.executable, "-c", "import sys; print('cannot load app'); sys.exit(1)"],
+            env=dict(os.environ, WSGICHECK_PROBE_DIR=str(tmp_path)),
+            log_path=tmp_path / "log",
+            marker=("WSGICHECK_PROBE_DIR", str(tmp_path)),
+        )
+        with pytest.raises(ServerStartError, match=r"status 1 before listening .*cannot load"):
+            failing.start("127.0.0.1", port, timeout=10)
+        assert failing.left_listening == []
+        assert other.poll() is None
+    finally:
+        other.kill()
+        other.communicate(timeout=30)
+
+
 def test_a_server_that_never_listens_is_stopped_and_reported() -> None:
     marker = "wsgicheck-probe-never-listens"
     command = f"{{python}} -c 'import time; time.sleep(60)' {marker} {{app}} {{port}}"

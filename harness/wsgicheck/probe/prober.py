@@ -139,7 +139,10 @@ def _probe_once(
         argv = command_line(template, host=options.host, port=port)
         channel = Channel(directory)
         process = ServerProcess(
-            argv, env=_environment(directory), log_path=Path(directory) / "server.log"
+            argv,
+            env=_environment(directory),
+            log_path=Path(directory) / "server.log",
+            marker=(ENV_VAR, directory),
         )
         session = Session(options.host, port, channel, timeout=options.timeout)
         deaths: list[str] = []
@@ -434,7 +437,12 @@ def _other_callables(
         port = free_port(options.host)
         argv = command_line(template, host=options.host, port=port, app=f"{PROBE_MODULE}:{name}")
         channel = Channel(folder)
-        process = ServerProcess(argv, env=_environment(str(folder)), log_path=folder / "log")
+        process = ServerProcess(
+            argv,
+            env=_environment(str(folder)),
+            log_path=folder / "log",
+            marker=(ENV_VAR, str(folder)),
+        )
         session = Session(options.host, port, channel, timeout=options.timeout)
         sent = session.request("echo", target=f"/callable/{name}")
         sent.extra = replace(sent.extra, callable_kind=kind)

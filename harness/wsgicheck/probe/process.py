@@ -41,9 +41,19 @@ def free_port(host: str = "127.0.0.1") -> int:
 class ServerProcess:
     """One server process (and its children), its output kept in ``log_path``."""
 
-    def __init__(self, argv: list[str], *, env: dict[str, str], log_path: Path) -> None:
+    def __init__(
+        self,
+        argv: list[str],
+        *,
+        env: dict[str, str],
+        log_path: Path,
+        marker: tuple[str, str] | None = None,
+    ) -> None:
         self.argv = argv
         self.env = env
+        #: A variable of ``env`` (name, value) no other process has: what tells the
+        #: server's processes that went to the background from any other on the port.
+        self.marker = marker
         self.log_path = log_path
         self.process: subprocess.Popen[bytes] | None = None
         #: Where this start's output begins in the log, which every start appends to.
@@ -81,7 +91,7 @@ class ServerProcess:
                 if status == 0:
                     _listened(host, port, within=_BACKGROUND_GRACE)  # a daemon binds late
                 self.stop()
-                if self.left_listening:
+                if status == 0 and self.left_listening:
                     raise ServerStartError(
                         f"the server exited with status {status} and left process(es) "
                         f"{', '.join(map(str, self.left_listening))} serving {host}:{port} (it "
@@ -149,9 +159,14 @@ class ServerProcess:
         # Whatever the leader left behind in its group goes too.
         self._signal(signal.SIGKILL)
         # And what left the group (setsid) and still serves the port the server was given:
-        # the port was free when it started, so whatever listens there is the server's.
-        if self.port is not None:
-            self.left_listening = [pid for pid in listening_on(self.port) if pid != os.getpid()]
+        # a process that listens there and carries this start's environment (the probe's
+        # own folder, which no other process names) is the server's, and nothing else is.
+        if self.port is not None and self.marker is not None:
+            self.left_listening = [
+                pid
+                for pid in listening_on(self.port)
+                if pid != os.getpid() and _carries(pid, self.marker)
+            ]
             for pid in self.left_listening:
                 with contextlib.suppress(ProcessLookupError, PermissionError):
                     os.kill(pid, signal.SIGKILL)
@@ -227,6 +242,16 @@ def listening_on(port: int) -> list[int]:
             if any(link in inodes for link in links):
                 found.append(int(entry))
     return sorted(found)
+
+
+def _carries(pid: int, marker: tuple[str, str]) -> bool:
+    """Whether process ``pid``'s environment holds ``NAME=VALUE`` (Linux, by ``/proc``)."""
+    wanted = f"{marker[0]}={marker[1]}".encode()
+    try:
+        with open(f"/proc/{pid}/environ", "rb") as environ:
+            return wanted in environ.read().split(b"\0")
+    except OSError:
+        return False
 
 
 def _listened(host: str, port: int, *, within: float) -> bool:
