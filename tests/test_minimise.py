@@ -11,6 +11,8 @@ import pytest
 from wsgicheck import Framing, Request, ServerConfig
 from wsgicheck.explore.minimise import simplify
 from wsgicheck.explore.runner import RunOptions, run
+from wsgicheck.model.learned import untaught
+from wsgicheck.model.request import From, LearnedField
 
 BASE = ServerConfig()
 
@@ -380,3 +382,26 @@ def test_a_segment_spelled_as_another_is_still_tried() -> None:
 
     request, _, _ = simplify((drawn, BASE, ()), breaks, default=BASE)
     assert request.target == "/api/v1"
+
+
+def test_a_value_sent_back_learns_from_the_request_made_simpler_in_its_teachers_place() -> None:
+    """The review of 2026-12-06: made HTTP/1.1, or rid of a field, a request before the
+    finding that taught the If-None-Match it sends back was no longer its teacher, and a
+    fresh app's replay sent the run's tag where it should have sent its own."""
+    teacher = Request(http_version="1.0", target="/x", headers=(("Accept-Language", "de"),))
+    learned = LearnedField(
+        name="If-None-Match", value='"v1"', teacher=teacher, parts=(From("etag"),)
+    )
+    judged = Request(
+        http_version="1.0", target="/x", headers=(("If-None-Match", '"v1"'),), learned=(learned,)
+    )
+
+    def breaks(request: Request, config: ServerConfig, before: tuple[Request, ...]) -> bool:
+        needed = request.target == "/x" and bool(request.header_values("If-None-Match"))
+        return needed and len(before) == 1
+
+    request, _, before = simplify((judged, BASE, (teacher,)), breaks, default=BASE)
+    assert before == (Request(target="/x", headers=(("Host", "localhost"),)),)
+    assert request.http_version == "1.1"
+    assert [each.teacher for each in request.learned] == [before[0]]
+    assert untaught((*before, request)) == []

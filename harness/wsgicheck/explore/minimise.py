@@ -262,6 +262,29 @@ def _uri_target(target: str) -> str:
     return encoded + mark + query
 
 
+def _relinked(example: Example, was: tuple[Request, ...]) -> Example:
+    """``example`` with each value sent back learning from the request that took the place
+    of the one that taught it (a request before it made HTTP/1.1, a field dropped): the
+    replays find a teacher by what it sends, and would send the run's value again."""
+    request, config, before = example
+    moved = {old: new for old, new in zip(was, before, strict=True) if old is not new}
+    if not moved:
+        return example
+
+    def relearned(each: Request) -> Request:
+        if not any(learned.teacher in moved for learned in each.learned):
+            return each
+        taught = tuple(
+            replace(learned, teacher=moved[learned.teacher])
+            if learned.teacher in moved
+            else learned
+            for learned in each.learned
+        )
+        return each.replace(learned=taught)
+
+    return relearned(request), config, tuple(relearned(each) for each in before)
+
+
 def _as_http11(request: Request) -> Request:
     """``request`` in HTTP/1.1, with the Host it needs there."""
     if request.http_version == "1.1":
@@ -303,7 +326,8 @@ def simplify(
     seen = {current}
     lost: set[Hashable] = set()
     while tries > 0:
-        for kind, variant in _variants(*current, default=default, keep=kept):
+        for kind, changed in _variants(*current, default=default, keep=kept):
+            variant = _relinked(changed, current[2])
             if variant in seen or kind in lost:
                 continue
             seen.add(variant)
