@@ -707,6 +707,11 @@ def test_a_server_that_passes_the_apps_close_on_and_keeps_the_connection_fails(
         "this request came behind one whose answer said Connection: close, and the server "
         "answered it on the same connection: it processed a request it must not have"
     ]
+    # The replays send the two requests in one write, as the probe did (the review of
+    # 2026-12-06: the request behind alone showed nothing).
+    raw = result.run.failures["SRV-CLOSE-ENDS-CONNECTION"].reproducers.raw
+    assert raw.count(b" HTTP/1.1\r\n") == 2
+    assert b" bad-headers hop\r\n\r\nGET /after-close HTTP/1.1\r\n" in raw
     assert verdict(probed("waitress"), "SRV-CLOSE-ENDS-CONNECTION") != "fail"
 
 

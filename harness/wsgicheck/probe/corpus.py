@@ -130,22 +130,32 @@ def keep_alive(session: Session) -> None:
     session.observations["keep-alive"] = story
     one = session.request("echo", target="/pipelined/1", pipelined=True)
     two = session.request("echo", target="/pipelined/2", follow_up=True, pipelined=True)
+    _pipelined(session, one, two)
+    session.observations["pipelining"] = _pipelining_story(one, two)
+
+
+def _pipelined(session: Session, one: Sent, two: Sent) -> None:
+    """Send ``one`` and ``two`` in one write, and read what the server does with each: an
+    answer to ``one``, then, on a connection it keeps, one to ``two`` (nothing at all, with
+    the connection open: it dropped it); after an answer to ``one`` that said ``close``,
+    whether it answered ``two`` all the same, closed the connection, or kept it open (RFC
+    9112 §9.6: after a ``close`` the server closes, and processes no request that came
+    behind it on the connection)."""
     with session.connection() as conn:
         conn.send(one.request.to_bytes() + two.request.to_bytes())
-        one.response = conn.read_response("GET")
+        one.response = conn.read_response(one.request.method)
+        if one.response is not None and one.response.stalled:
+            one.unended = session.timeout
         if _stays_open(one.response):
-            two.response = conn.read_response("GET")
+            two.response = conn.read_response(two.request.method)
             if two.response is None and not conn.closed and not conn.buffer:
                 two.hung = session.timeout  # kept open, and nothing came: dropped
         elif _says_close(one.response):
-            # RFC 9112 §9.6: after a "close" the server closes, and processes no request
-            # that came behind it on the connection.
-            late = None if conn.closed else conn.read_response("GET")
+            late = None if conn.closed else conn.read_response(two.request.method)
             if late is not None:
                 two.response = late
             after = "answered" if late is not None else "closed" if conn.closed else "open"
             two.extra = replace(two.extra, after_close=after)
-    session.observations["pipelining"] = _pipelining_story(one, two)
 
 
 def _one_after_the_other(session: Session, number: int) -> tuple[Sent, Sent]:
@@ -574,35 +584,14 @@ def defer(session: Session) -> None:
 def bad_headers(session: Session) -> None:
     """A hop-by-hop header, and a header name with spaces, passed to start_response.
 
-    The hop-by-hop field is ``Connection: close``: where the answer says it (the server
-    passed it on, or said it itself), another request goes behind it on the connection,
-    which the server must not answer (RFC 9112 §9.6; bjoern 3.2 passes the app's ``close``
-    on beside its own ``Keep-Alive``, and answers the next request)."""
-    hop = session.request("bad-headers", "hop")
-    behind = session.request("echo", target="/after-close", follow_up=True)
-    with session.connection() as conn:
-        if conn.send(hop.request.to_bytes()):
-            hop.response = conn.read_response("GET")
-            if hop.response is None and not conn.closed and not conn.buffer:
-                hop.hung = session.timeout
-            elif _says_close(hop.response):
-                _after_close(conn, behind)
+    The hop-by-hop field is ``Connection: close``, and an echo request goes in the same
+    write behind it: where the answer says ``close`` (the server passed it on, or said it
+    itself), the server must not answer the request behind (RFC 9112 §9.6; bjoern 3.2 and
+    cheroot 11 pass the app's ``close`` on and answer it)."""
+    hop = session.request("bad-headers", "hop", pipelined=True)
+    behind = session.request("echo", target="/after-close", follow_up=True, pipelined=True)
+    _pipelined(session, hop, behind)
     session.exchange(session.request("bad-headers", "invalid"))
-
-
-def _after_close(conn: RawConnection, behind: Sent) -> None:
-    """Send ``behind`` on a connection whose last answer said ``close``, and note whether
-    the server answered it or closed the connection. A client that read the ``close`` must
-    send nothing more (RFC 9112 §9.6), so a server left waiting for it to close (Werkzeug
-    reads what follows a response to its end) is not judged; one that answers processed
-    a request it must not have, whenever it came."""
-    sent = not conn.closed and conn.send(behind.request.to_bytes())
-    late = conn.read_response("GET") if sent else None
-    if late is not None:
-        behind.response = late
-        behind.extra = replace(behind.extra, after_close="answered")
-    elif conn.closed:
-        behind.extra = replace(behind.extra, after_close="closed")
 
 
 def raising(session: Session) -> None:
