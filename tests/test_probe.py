@@ -403,7 +403,7 @@ def test_a_command_template_is_probed_like_a_known_server() -> None:
     assert not result.failed()
     # A trial of 2026-12-06: a matrix named the run's port, and no version (mod_wsgi's
     # SERVER_SOFTWARE names Apache's and its own).
-    assert result.how == f"{sys.executable} -m wsgicheck serve APP --host=HOST --port=PORT --quiet"
+    assert result.how == "python -m wsgicheck serve APP --host=HOST --port=PORT --quiet"
     assert result.version == result.observations["SERVER_SOFTWARE"]
 
 

@@ -684,7 +684,7 @@ def test_a_cut_body_the_server_fills_with_an_answer_of_its_own_is_no_kept_connec
             "fail",  # (a SHOULD: the run warns of it)
             "the app raised ProbeError after its head went out; the server logged it, and ended "
             "the cut body at its Content-Length, so the client takes it for the whole one: the "
-            "response was not aborted (the connection closed before the body's end)",
+            "response was not aborted (an abort closes the connection before the body's end)",
         ],
     }
 

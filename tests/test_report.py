@@ -1184,3 +1184,32 @@ def test_a_file_name_no_file_system_holds_is_placed_nowhere(tmp_path: Path) -> N
     (a surrogate escape, as os.fsdecode gives it) does, and SARIF sends its byte."""
     assert in_repository(str(tmp_path / "a\ud800.py"), tmp_path) is None
     assert in_repository(str(tmp_path / "a\udc80.py"), tmp_path) == "a\udc80.py"
+
+
+def test_the_simplest_finding_of_a_place_has_the_fewest_choices_then_the_smallest_request() -> None:
+    """Hand-picked, beside the run above: a raw byte in the target is a choice too."""
+    from wsgicheck.report.common import _simpler
+    from wsgicheck.rules import Finding, Level
+
+    def finding(target: str, *choices: str, fields: int = 0) -> Finding:
+        headers = tuple((f"X-{n}", "v") for n in range(fields))
+        request = Request(target=target, headers=headers)
+        return Finding(
+            rule="R", level=Level.MUST, message="m", section="s", request=request, choices=choices
+        )
+
+    met = [
+        finding("/" + "a" * 40, "script_name='/app'"),
+        finding("/\xe9"),  # raw_latin1_targets=True
+        finding("/" + "b" * 40),
+        finding("/c", fields=3),
+        finding("/d"),
+    ]
+    ordered = sorted(met, key=_simpler)
+    assert [each.request.target for each in ordered if each.request] == [
+        "/d",
+        "/c",
+        "/" + "b" * 40,
+        "/\xe9",  # one choice each, then the smaller
+        "/" + "a" * 40,
+    ]

@@ -1088,6 +1088,7 @@ def test_a_cut_body_ended_by_the_last_chunk_is_still_trap_logs(tmp_path: Path) -
         "SRV-TRAP-LOG": [
             "the app raised ProbeError after its head went out; the server logged it, and "
             "ended the cut body with the last chunk, so the client takes it for the whole "
-            "one: the response was not aborted (the connection closed before the body's end)"
+            "one: the response was not aborted (an abort closes the connection before the "
+            "body's end)"
         ],
     }

@@ -1104,7 +1104,7 @@ def test_trap_log_fails_a_cut_body_ended_as_if_whole() -> None:
     assert finding.message == (
         "the app raised RuntimeError after its head went out; the server ended the cut body "
         "with the last chunk, so the client takes it for the whole one: the response was not "
-        "aborted (the connection closed before the body's end)"
+        "aborted (an abort closes the connection before the body's end)"
     )
     # mod_wsgi logs it (a trial of 2026-12-06): trapped and logged, and not aborted.
     told = Exchange(ended.response, source="socket", extra=Extra(server_log="RuntimeError: down"))

@@ -156,7 +156,10 @@ def _rule_pattern(text: str) -> str:
     anything else is refused as typed (upper-cased, an escape read as another one)."""
     pattern = text.strip()
     if _RULE_PATTERN.fullmatch(pattern) is None:
-        raise ValueError(f"{pattern!r} is no rule id or pattern (letters, digits, '-', '*')")
+        raise ValueError(
+            f"{pattern!r} is no rule id or pattern (letters, digits, '-' and '_', and the glob "
+            "characters * ? [ ] !)"
+        )
     return pattern.upper()
 
 

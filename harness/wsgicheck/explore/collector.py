@@ -89,7 +89,7 @@ class Kept(NamedTuple):
 
 _DEFAULT_CONFIG = ServerConfig()
 #: What ``wsgicheck serve`` makes: a finding made under other choices names them.
-_SERVED = ServerConfig(multithread=True)
+SERVED = ServerConfig(multithread=True)
 
 
 def example_size(
@@ -240,7 +240,7 @@ class Collector:
     def _choices(self, config: ServerConfig) -> tuple[str, ...]:
         unserved = self._unserved.get(config)
         if unserved is None:
-            unserved = self._unserved[config] = tuple(choices_unlike(config, _SERVED))
+            unserved = self._unserved[config] = tuple(choices_unlike(config, SERVED))
         return unserved
 
     def _steady(

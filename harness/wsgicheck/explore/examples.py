@@ -39,6 +39,7 @@ from ..rules.http_evidence import http_date
 from ..rules.registry import byte_count
 from . import hypothesis_hooks, strategies
 from .collector import (
+    SERVED,
     Again,
     Collector,
     Partial,
@@ -133,8 +134,7 @@ def _answered_error(exchange: Exchange, config: ServerConfig) -> str:
     told_of = f"{show(request.method, limit=40)} {target}"
     if request.body:  # (one past max_read is what short reads need)
         told_of += f" with a body of {byte_count(len(request.body))}"
-    served = ServerConfig(multithread=True)  # what plain `wsgicheck serve` makes
-    choices = [*choices_unlike(config, served), *target_choices([request])]
+    choices = [*choices_unlike(config, SERVED), *target_choices([request])]
     if choices:
         told_of += f" under server choices {show(', '.join(choices))}"
     told_of += f" got {response.status_code}"

@@ -468,6 +468,7 @@ class FollowUps:
         self.limit = limit
         self.errors = errors
         self._asked: set[str] = set()
+        self._others_asked: set[str] = set()
         self._errors_asked: set[str] = set()
         self._error_statuses: set[int] = set()
 
@@ -477,14 +478,18 @@ class FollowUps:
         target = first.request.target
         if first.method != "GET" or first.timed_out:
             return False
-        if 200 <= first.response.status_code < 206:
+        status = first.response.status_code
+        if 200 <= status < 206:
+            # Another 2xx (a 204) is asked one question, which leaves a 200 to the same
+            # target later its own: each is counted apart.
+            asked = self._asked if status == 200 else self._others_asked
             if (
                 "limit" in first.evidence  # a body cut off at the limit: nothing to compare
-                or target in self._asked
-                or len(self._asked) >= self.limit
+                or target in asked
+                or len(asked) >= self.limit
             ):
                 return False
-            self._asked.add(target)
+            asked.add(target)
             return True
         code, path = app_status(first), first.request.path  # the app's own answer
         if (

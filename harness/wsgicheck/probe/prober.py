@@ -110,7 +110,7 @@ def probe(
 def _how(template: str) -> str:
     """How a server given as a template was run, as the known servers say it: the port
     and host of one run would make each run's matrix another (``... 127.0.0.1 47801``)."""
-    return " ".join(command_line(template, host="HOST", port="PORT", app="APP"))
+    return " ".join(command_line(template, host="HOST", port="PORT", app="APP", python="python"))
 
 
 def _software(observations: dict[str, str]) -> str | None:

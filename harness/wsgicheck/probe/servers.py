@@ -117,7 +117,14 @@ def resolve(server: str) -> tuple[str, str, KnownServer | None]:
     return server, server, None
 
 
-def command_line(template: str, *, host: str, port: int | str, app: str = PROBE_APP) -> list[str]:
+def command_line(
+    template: str,
+    *,
+    host: str,
+    port: int | str,
+    app: str = PROBE_APP,
+    python: str = sys.executable,
+) -> list[str]:
     """The template's words with the fields filled in."""
     try:
         words = shlex.split(template)
@@ -133,7 +140,7 @@ def command_line(template: str, *, host: str, port: int | str, app: str = PROBE_
             f"server command {template!r} has no {' nor '.join(missing)}: it needs "
             "{app} and {port}"
         )
-    values = {"app": app, "host": host, "port": str(port), "python": sys.executable}
+    values = {"app": app, "host": host, "port": str(port), "python": python}
     filled = []
     for word in words:
         try:

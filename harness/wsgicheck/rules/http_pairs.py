@@ -627,14 +627,16 @@ def current_tag(ex: Exchange) -> tuple[bool, str] | None:
     return of_target(ex, _one_tag)
 
 
-def if_match_holds(ex: Exchange) -> tuple[bool, str] | None:
+def if_match_holds(
+    ex: Exchange, tag_of: Callable[[Exchange], tuple[bool, str] | None] = current_tag
+) -> tuple[bool, str] | None:
     """Whether the request's If-Match holds (RFC 9110 §13.1.1: ``*`` when the target has a
-    representation, else a listed tag strongly matching the current one), and why; None
-    when it cannot be told."""
+    representation, else a listed tag strongly matching the current one, as ``tag_of``
+    reads it), and why; None when it cannot be told."""
     value = request_field(ex, "if-match") or ""
     if value.strip(" \t") == "*":
         return (True, "the target has a representation") if plain_get(ex) else None
-    listed, current = entity_tags(value), current_tag(ex)
+    listed, current = entity_tags(value), tag_of(ex)
     if listed is None or current is None:
         return None
     if any(strong_match(tag, current) for tag in listed):
@@ -759,7 +761,8 @@ def _beside_if_match(ex: Exchange) -> str:
     that holds decide (Werkzeug's ``is_resource_modified`` does), where RFC 9110 §13.2.2
     evaluates If-None-Match after it. Said only for a 2xx: a 412 is If-Match's own."""
     match = request_field(ex, "if-match")
-    held = None if match is None else if_match_holds(ex)
+    # The target's tag as this rule reads it (a 201's to a PUT tags what the PUT made).
+    held = None if match is None else if_match_holds(ex, _current_tag)
     if held is None or not held[0] or not _successful(ex):
         return ""  # (a false one owed a 412 first: APP-IF-MATCH's)
     return (

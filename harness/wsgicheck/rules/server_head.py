@@ -487,7 +487,7 @@ def trap_log(self: Rule, ex: Exchange) -> Iterator[Finding]:
                 ex,
                 f"the app raised {raised.exc_type} after its head went out; the server{logged} "
                 f"ended the cut body {framing}, so the client takes it for the whole one: the "
-                "response was not aborted (the connection closed before the body's end)",
+                "response was not aborted (an abort closes the connection before the body's end)",
                 raised.where,
             )
         if isinstance(ex.extra.server_log, str) and not _logged(ex, raised.exc_type):
