@@ -16,7 +16,13 @@ import pytest
 import wsgicheck.explore.confirm
 from test_cli import write_app
 from wsgicheck.core.environ import ServerConfig
-from wsgicheck.explore.confirm import BUDGET, _as_the_run_sent, confirm_failures, confirmable
+from wsgicheck.explore.confirm import (
+    BUDGET,
+    _as_the_run_sent,
+    _budget_note,
+    confirm_failures,
+    confirmable,
+)
 from wsgicheck.explore.supervisor import supervise
 from wsgicheck.model.options import RunOptions
 from wsgicheck.model.request import From, LearnedField, Request
@@ -145,6 +151,11 @@ def test_what_the_replays_left_undone_when_their_time_was_up_is_said(
     monkeypatch.setattr(wsgicheck.explore.confirm, "BUDGET", 0.0)
     confirm_failures(spec, result, timeout=10.0)
     assert result.failures["APP-SINGLE-FIELDS"].fresh is None
+    assert _budget_note(0, 2) == (
+        "2 failing rule(s) are shown after every request they were met after, not after as "
+        "few as they need: the 0 s the replays of a run may take were up (each loads the app "
+        "afresh: an app slow to import affords few)"
+    )
     chosen = sum(confirmable(each) for each in result.failures.values())
     assert result.notes == [
         f"{chosen} failing rule(s) were not sent again on a fresh app: the 0 s "

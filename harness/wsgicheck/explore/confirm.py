@@ -175,9 +175,10 @@ def _budget_note(unconfirmed: int, unshortened: int) -> str:
     if unconfirmed:
         left.append(f"{unconfirmed} failing rule(s) were not sent again on a fresh app")
     if unshortened:
+        which = "" if unconfirmed else " failing rule(s)"
         left.append(
-            f"{unshortened} are shown after every request they were met after, not as few as "
-            "they need"
+            f"{unshortened}{which} are shown after every request they were met after, not "
+            "after as few as they need"
         )
     return (
         f"{' and '.join(left)}: the {BUDGET:g} s the replays of a run may take were up (each "
