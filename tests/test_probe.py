@@ -26,6 +26,7 @@ from typing import Any
 import pytest
 
 from serverutil import BOUNDED_INPUT_SOURCE
+from test_rules_probe import reader
 from wsgicheck.cli import main
 from wsgicheck.drivers.server import live_server
 from wsgicheck.model.options import RunOptions
@@ -1213,12 +1214,6 @@ def test_a_python_replay_of_a_request_that_expects_100_continue_waits_for_it() -
     with the head, so it could not show that no 100 Continue came. It sends the head, shows
     what came (or that nothing did), then the body; here against wsgicheck's own server,
     which answers 100 Continue once the app reads."""
-
-    def echo(environ: dict[str, Any], start_response: Any) -> list[bytes]:
-        body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
-        start_response("200 OK", [("Content-Type", "text/plain")])
-        return [body]
-
     request = Request(
         method="POST",
         headers=(("Host", "127.0.0.1:8000"), ("Expect", "100-continue")),
@@ -1228,7 +1223,7 @@ def test_a_python_replay_of_a_request_that_expects_100_continue_waits_for_it() -
     replays = probe_reproducers(request, "wsgicheck.probe.app:app", "127.0.0.1:8000")
     assert "    sock.sendall(head)\n" in replays.python
     assert "    sock.sendall(body)\n" in replays.python
-    with live_server(echo) as server:
+    with live_server(reader) as server:
         script = replays.python.replace('("127.0.0.1", 8000)', f'("127.0.0.1", {server.port})')
         done = subprocess.run(
             [sys.executable, "-c", script], capture_output=True, text=True, timeout=30, check=True

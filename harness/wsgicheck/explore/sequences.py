@@ -85,7 +85,7 @@ def follow_ups(
     in memory only."""
     if request.method != "GET":
         return []
-    if 200 < response.status_code < 206 and response.environ is not None:
+    if _another_success(response.status_code) and response.environ is not None:
         # Another success, with no body or not the representation (201, 204): asked once
         # more with gzip accepted, for a compression layer that answers a 204 otherwise
         # when it may code (Paste's gzipper: Content-Length: 0, APP-CL-FORBIDDEN).
@@ -158,6 +158,12 @@ def follow_ups(
         # (APP-206-KEEPS-FIELDS).
         wanted.append(("GET", ()))
     return _built(request, response, wanted, keep)
+
+
+def _another_success(status: int) -> bool:
+    """201 to 205 (a 204): no representation to ask about, but a compression layer to, with
+    gzip accepted (see :func:`follow_ups`); a 206 is a range's."""
+    return 200 < status < 206
 
 
 def plain_get(request: Request, keep: frozenset[str] = frozenset()) -> Request:
@@ -479,7 +485,7 @@ class FollowUps:
         if first.method != "GET" or first.timed_out:
             return False
         status = first.response.status_code
-        if 200 <= status < 206:
+        if status == 200 or _another_success(status):
             # Another 2xx (a 204) is asked one question, which leaves a 200 to the same
             # target later its own: each is counted apart.
             asked = self._asked if status == 200 else self._others_asked

@@ -103,11 +103,8 @@ class ServerProcess:
                     f"the server exited with status {status} before listening on "
                     f"{host}:{port}: {self.said() or 'no output'}"
                 )
-            try:
-                with socket.create_connection((host, port), timeout=POLL * 4):
-                    return
-            except OSError:
-                pass
+            if _listened(host, port, within=0):
+                return
             if time.monotonic() >= deadline:
                 self.stop()
                 raise ServerStartError(
@@ -255,7 +252,7 @@ def _carries(pid: int, marker: tuple[str, str]) -> bool:
 
 
 def _listened(host: str, port: int, *, within: float) -> bool:
-    """Whether ``host:port`` accepts a connection within ``within`` seconds."""
+    """Whether ``host:port`` accepts a connection within ``within`` seconds (0: one try)."""
     deadline = time.monotonic() + within
     while True:
         with contextlib.suppress(OSError), socket.create_connection((host, port), timeout=POLL * 4):

@@ -230,8 +230,7 @@ EXPECT_WAIT = 3
 
 def _expects_continue(request: Request) -> bool:
     return any(
-        name.lower() == "expect" and value.strip(" \t").lower() == "100-continue"
-        for name, value in request.headers
+        value.strip(" \t").lower() == "100-continue" for value in request.header_values("expect")
     )
 
 
