@@ -20,7 +20,7 @@ import jsonschema
 import pytest
 
 from headless import chromium
-from wsgicheck import Request, ServerConfig, report
+from wsgicheck import Limits, Request, ServerConfig, report
 from wsgicheck.explore.runner import RunOptions, RunResult, run
 from wsgicheck.model.events import Location
 from wsgicheck.report.common import (
@@ -301,6 +301,28 @@ def test_json_carries_the_failure_and_its_reproducers(broken: RunResult) -> None
     assert re.fullmatch("[0-9a-f]{16}", entry["fingerprint"])
     assert data["app"]["function"] == "app"
     assert data["app_coverage"] is None
+    # The environ's choices, as ServerConfig takes them, and the server's, as Limits does.
+    made = ServerConfig(**entry["server_config"])
+    config = broken.failures["APP-STATUS-FORMAT"].config
+    assert {name: getattr(made, name) for name in entry["server_config"]} == {
+        name: getattr(config, name) for name in entry["server_config"]
+    }
+    assert entry["limits"] == {"raw_latin1_targets": False}
+
+
+def test_json_names_the_raw_targets_a_failure_needs(broken: RunResult) -> None:
+    """A request (or one before it) with a raw byte in its target shows only on a server
+    made with Limits(raw_latin1_targets=True): the JSON says so, as the text does."""
+    failure = broken.failures["APP-STATUS-FORMAT"]
+    for changes in (
+        {"request": Request(target="/caf\xe9")},
+        {"before": (Request(target="/\xa0"),)},
+    ):
+        failures = {**broken.failures, "APP-STATUS-FORMAT": dataclasses.replace(failure, **changes)}
+        data = json.loads(report.render(_with(broken, failures=failures), "json"))
+        (entry,) = [each for each in data["results"] if each["status"] == "fail"]
+        assert entry["limits"] == {"raw_latin1_targets": True}
+        Limits(**entry["limits"])  # the keyword arguments of the class it names
 
 
 def two_bugs_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:

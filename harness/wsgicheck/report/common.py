@@ -18,7 +18,7 @@ from ..model.request import Request
 from ..model.untrusted import LIMIT, UNSAFE_PAST_C0, as_sent, plain, show, written_lines
 from ..results.appcoverage import AppCoverage
 from ..results.baseline import fingerprint
-from ..results.reproduce import target_choices
+from ..results.reproduce import needs_raw_targets, target_choices
 from ..results.run import CapturedOutput, Failure, RunResult
 from ..results.scope import OTHER_PATHS, statuses_text
 from ..rules import Binding, Finding, RuleResult
@@ -446,6 +446,9 @@ def failure_data(
             "no_body_content_length": config.no_body_content_length,
             "max_read": config.max_read,
         },
+        # The server's own choices (Limits) the failure needs beyond serve's, apart from
+        # the environ's: each keeps the keyword arguments of its class.
+        "limits": {"raw_latin1_targets": needs_raw_targets([failure.request, *failure.before])},
         "raw": failure.reproducers.raw.decode("latin-1"),
         "curl": failure.reproducers.curl,
         "python": failure.reproducers.python,

@@ -25,6 +25,7 @@ __all__ = [
     "Reproducers",
     "choices_unlike",
     "curl_command",
+    "needs_raw_targets",
     "probe_reproducers",
     "python_snippet",
     "reproducers",
@@ -136,10 +137,15 @@ def choices_unlike(config: ServerConfig, reference: ServerConfig) -> list[str]:
 RAW_TARGETS = "raw_latin1_targets=True"
 
 
+def needs_raw_targets(requests: Sequence[Request | None]) -> bool:
+    """Whether one of ``requests`` has a raw non-ASCII byte in its target (which only a
+    server made with :data:`RAW_TARGETS` hands to the app)."""
+    return any(each is not None and not each.target.isascii() for each in requests)
+
+
 def target_choices(requests: Sequence[Request | None]) -> list[str]:
     """:data:`RAW_TARGETS` when one of ``requests`` has a raw non-ASCII byte in its target."""
-    raw = any(each is not None and not each.target.isascii() for each in requests)
-    return [RAW_TARGETS] if raw else []
+    return [RAW_TARGETS] if needs_raw_targets(requests) else []
 
 
 def serve_command(target: str, config: ServerConfig, requests: Sequence[Request] = ()) -> str:
