@@ -672,7 +672,10 @@ def test_a_cut_body_the_server_fills_with_an_answer_of_its_own_is_no_kept_connec
         "the server wrote a response of its own into the cut body"
     )
     records = records_by_id(channel.records())
-    log = "Traceback ... ProbeError: raised inside a body shorter than its Content-Length"
+    log = (
+        "Traceback ... ProbeError: wsgicheck probe: raised inside a body shorter than its "
+        "Content-Length"
+    )
     judged = [to_exchange(each, records.get(each.probe_id), log) for each in session.sent]
     results, errors = judge(judged, [SHORT, REGISTRY["SRV-TRAP-LOG"]])
     assert errors == []

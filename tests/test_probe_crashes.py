@@ -169,9 +169,12 @@ def test_a_server_that_dies_on_the_apps_exception_fails_trap_log_and_is_restarte
     wrapper, the generated requests) rather than shown as n/a."""
     result = probe_script(tmp_path, CRASHING_SERVER)
     assert result.verdicts()["SRV-TRAP-LOG"] == "fail"
+    # It died before logging the exception: its log tells only of the app's others.
     assert messages(result, "SRV-TRAP-LOG") == [
+        "the server's log does not mention the app's ProbeError (wsgicheck probe: raised "
+        "before start_response)",
         "after the app raised ProbeError, the server answered no further request (its "
-        "process died, or it stopped serving)"
+        "process died, or it stopped serving)",
     ]
     # The app's ProbeError (logged by the server before) is not what killed it.
     assert "the server's process ended during raising: it exited with status 134" in result.notes
@@ -245,9 +248,12 @@ def test_a_server_that_leaves_the_client_hanging_fails_trap_log(tmp_path: Path) 
     WSGIContainer): the client would wait for ever. That is no 'trap and log'."""
     result = probe_script(tmp_path, HANGING_SERVER, timeout=2.0)
     assert result.verdicts()["SRV-TRAP-LOG"] == "fail"
+    # Hanging where it would have logged it: its log tells only of the app's others.
     assert messages(result, "SRV-TRAP-LOG") == [
+        "the server's log does not mention the app's ProbeError (wsgicheck probe: raised "
+        "before start_response)",
         "the app raised ProbeError; the server neither answered nor closed the connection "
-        "in the 2s the client waited: the client is left hanging"
+        "in the 2s the client waited: the client is left hanging",
     ]
 
 

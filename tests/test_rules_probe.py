@@ -628,7 +628,20 @@ def test_trap_log_takes_a_logged_exception_and_a_closed_connection(tmp_path: Pat
     assert server_findings(exchange) == {}
     quiet = replace(exchange.extra, server_log="GET / => generated 0 bytes (HTTP/1.1 500)\n")
     assert server_findings(Exchange(exchange.response, source="probe", extra=quiet)) == {
-        "SRV-TRAP-LOG": ["the server's log does not mention ProbeError"]
+        "SRV-TRAP-LOG": [
+            "the server's log does not mention the app's ProbeError (wsgicheck probe: raised "
+            "before start_response)"
+        ]
+    }
+    # Another of the probe's raises, logged, does not stand for this one (it names its own).
+    other = replace(
+        exchange.extra, server_log="ProbeError: wsgicheck probe: an error before any body"
+    )
+    assert server_findings(Exchange(exchange.response, source="probe", extra=other)) == {
+        "SRV-TRAP-LOG": [
+            "the server's log does not mention the app's ProbeError (wsgicheck probe: raised "
+            "before start_response)"
+        ]
     }
 
 
@@ -638,7 +651,8 @@ def test_trap_log_fires_on_a_failed_app_answered_as_a_success(tmp_path: Path) ->
         "SRV-TRAP-LOG": [
             "the app raised ProbeError before its head went "
             "out; the client got a 200, not a 5xx or an abort",
-            "the server's log does not mention ProbeError",
+            "the server's log does not mention the app's ProbeError (wsgicheck probe: raised "
+            "before start_response)",
         ]
     }
 
@@ -701,7 +715,7 @@ def ascii_only(app: Any, environ: dict[str, Any], log: list[str]) -> Wire:
     try:
         _finish(app(environ, start_response))
     except UnicodeEncodeError:
-        log.append("UnicodeEncodeError: 'ascii' codec can't encode character\n")
+        log.append(traceback.format_exc())
         return _head("500 Internal Server Error", [("Content-Length", "0")], b"")
     raise AssertionError("the scenario was to send a latin-1 value")
 

@@ -1064,6 +1064,10 @@ def raises(environ: dict[str, Any], start_response: Any) -> list[bytes]:
     raise RuntimeError("the database is down")
 
 
+def raises_accented(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    raise RuntimeError("café is closed")
+
+
 def test_trap_log() -> None:
     real = Client(raises).get("/")
     assert real.status_code == 500
@@ -1107,12 +1111,21 @@ def test_trap_log_fails_a_cut_body_ended_as_if_whole() -> None:
         "aborted (an abort closes the connection before the body's end)"
     )
     # mod_wsgi logs it (a trial of 2026-12-06): trapped and logged, and not aborted.
-    told = Exchange(ended.response, source="socket", extra=Extra(server_log="RuntimeError: down"))
+    log = "RuntimeError: the second half failed"
+    told = Exchange(ended.response, source="socket", extra=Extra(server_log=log))
     [finding] = check_exchange(told, [REGISTRY["SRV-TRAP-LOG"]])
     assert finding.message.startswith(
         "the app raised RuntimeError after its head went out; the server logged it, and ended "
         "the cut body with the last chunk"
     )
+    # A log of another RuntimeError is not this one's: not said to be logged, and missed.
+    other = Exchange(ended.response, source="socket", extra=Extra(server_log="RuntimeError: x"))
+    assert [finding.message for finding in check_exchange(other, [REGISTRY["SRV-TRAP-LOG"]])] == [
+        "the app raised RuntimeError after its head went out; the server ended the cut body "
+        "with the last chunk, so the client takes it for the whole one: the response was not "
+        "aborted (an abort closes the connection before the body's end)",
+        "the server's log does not mention the app's RuntimeError (the second half failed)",
+    ]
     # Ended by the close (no framing): the client cannot tell, and nothing better exists.
     assert verdict("SRV-TRAP-LOG", [doctored(real, complete=True)]) == "pass"
     # Every byte of its Content-Length sent before the exception: the body was whole.
@@ -1125,10 +1138,18 @@ def test_trap_log_fails_a_cut_body_ended_as_if_whole() -> None:
 
 def test_trap_log_reads_a_probes_log_and_liveness() -> None:
     response = Client(raises).get("/")
-    logged = Exchange(response, source="probe", extra=Extra(server_log="RuntimeError: down"))
+    told = "RuntimeError: the database is down"
+    logged = Exchange(response, source="probe", extra=Extra(server_log=told))
     assert verdict("SRV-TRAP-LOG", [logged]) == "pass"
     quiet = Exchange(response, source="probe", extra=Extra(server_log="GET / 500"))
     assert verdict("SRV-TRAP-LOG", [quiet]) == "fail"
+    # Another RuntimeError's message: not this one's.
+    other = Exchange(response, source="probe", extra=Extra(server_log="RuntimeError: disk full"))
+    assert verdict("SRV-TRAP-LOG", [other]) == "fail"
+    # A message past ASCII a log may escape ("caf\\xe9"): its type's name tells of it.
+    accented = Client(raises_accented).get("/")
+    escaped = Extra(server_log="RuntimeError: caf\\xe9 is closed")
+    assert verdict("SRV-TRAP-LOG", [Exchange(accented, source="probe", extra=escaped)]) == "pass"
     dead = Exchange(response, source="probe", extra=Extra(server_alive=False))
     assert verdict("SRV-TRAP-LOG", [dead]) == "fail"
 

@@ -11,11 +11,11 @@ from collections import Counter
 from collections.abc import Iterator
 
 from ..core.head import field_problems
-from ..model.events import Exhausted, StartResponseCalled
+from ..model.events import AppRaised, Exhausted, StartResponseCalled
 from ..model.grammar import NOT_IN_304, decimal
 from ..model.grammar import imf_fixdate_re as IMF_FIXDATE_RE
 from ..model.response import Response
-from ..model.untrusted import plain
+from ..model.untrusted import plain, show
 from .exchange import Exchange
 from .registry import Binding, Finding, Level, Rule, rule
 from .server_evidence import (
@@ -415,10 +415,17 @@ def _framed_end(response: Response) -> str:
     return ""
 
 
-def _logged(ex: Exchange, exc_type: str) -> bool:
-    """Whether the server's log, where a probe read it, names the exception ``exc_type``."""
+def _logged(ex: Exchange, raised: AppRaised) -> bool:
+    """Whether the server's log, where a probe read it, tells of this exception: by its
+    message where that is printable ASCII, which every log keeps as it is (each of the
+    probe's raises says which it is, so another raise of the same type, logged, does not
+    stand for this one), else by its type's name."""
     log = ex.extra.server_log
-    return isinstance(log, str) and exc_type.rsplit(".", 1)[-1] in log
+    if not isinstance(log, str):
+        return False
+    message = raised.message
+    told = message if message and message.isascii() and message.isprintable() else ""
+    return (told or raised.exc_type.rsplit(".", 1)[-1]) in log
 
 
 @rule(
@@ -482,7 +489,7 @@ def trap_log(self: Rule, ex: Exchange) -> Iterator[Finding]:
         ):
             # After the head the one abort left is closing the connection before the body's
             # end; a body ended by its framing reads as the whole one (mod_wsgi).
-            logged = " logged it, and" if _logged(ex, raised.exc_type) else ""
+            logged = " logged it, and" if _logged(ex, raised) else ""
             yield self.finding(
                 ex,
                 f"the app raised {raised.exc_type} after its head went out; the server{logged} "
@@ -490,8 +497,11 @@ def trap_log(self: Rule, ex: Exchange) -> Iterator[Finding]:
                 "response was not aborted (an abort closes the connection before the body's end)",
                 raised.where,
             )
-        if isinstance(ex.extra.server_log, str) and not _logged(ex, raised.exc_type):
-            yield self.finding(ex, f"the server's log does not mention {raised.exc_type}")
+        if isinstance(ex.extra.server_log, str) and not _logged(ex, raised):
+            told = f" ({show(raised.message, limit=80)})" if raised.message else ""
+            yield self.finding(
+                ex, f"the server's log does not mention the app's {raised.exc_type}{told}"
+            )
     first = next(raised for raised in ex.raised if raised.phase in ("call", "iteration"))
     hung = ex.observations(NO_ANSWER)
     if hung and sent == 0:
