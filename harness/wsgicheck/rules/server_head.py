@@ -461,7 +461,12 @@ def trap_log(self: Rule, ex: Exchange) -> Iterator[Finding]:
     for raised in ex.raised:
         if raised.phase not in ("call", "iteration"):
             continue
-        if not raised.headers_sent and 0 < sent < 500 and not body_error_answer(ex):
+        if (
+            not raised.headers_sent
+            and 0 < sent < 500
+            and ex.response.complete  # a head the server sent early, then cut: an abort
+            and not body_error_answer(ex)
+        ):
             yield self.finding(
                 ex,
                 f"the app raised {raised.exc_type} before its head went out; the client got "
