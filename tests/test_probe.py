@@ -20,6 +20,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 from typing import Any
 
@@ -1231,3 +1232,54 @@ def test_a_python_replay_of_a_request_that_expects_100_continue_waits_for_it() -
     printed = done.stdout.splitlines()
     assert printed[0] == repr(b"HTTP/1.1 100 \r\n\r\n")  # (a reason phrase may be empty)
     assert printed[-1].endswith("hello'")
+
+
+PID_SERVER = """
+import os, sys
+from wsgiref import simple_server
+
+from wsgicheck.target import load_target
+
+pid_file, host, port, target = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+server = simple_server.make_server(host, port, load_target(target))
+with open(pid_file, "w") as written:
+    written.write(str(os.getpid()))
+server.serve_forever()
+"""
+
+
+@pytest.mark.parametrize("sent", [signal.SIGTERM, signal.SIGINT])
+def test_a_probe_stopped_by_a_signal_stops_its_server(tmp_path: Path, sent: int) -> None:
+    """A trial of 2026-12-06: ``timeout 10 wsgicheck probe ...`` (SIGTERM, as a cancelled CI
+    job sends too) ended wsgicheck alone, and the server under test, in a session of its
+    own, went on listening under init. SIGTERM now stops a probe as Ctrl-C does."""
+    script = tmp_path / "server_under_test.py"
+    script.write_text(PID_SERVER, encoding="utf-8")
+    pid_file = tmp_path / "pid"
+    command = f"{{python}} {script} {pid_file} {{host}} {{port}} {{app}}"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "wsgicheck", "probe", command, "--no-callables"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        for _ in range(600):  # at most 60 s for the server to start
+            if pid_file.exists() and pid_file.read_text():
+                break
+            time.sleep(0.1)
+        else:
+            pytest.fail("the server never started")
+        process.send_signal(sent)
+        _, err = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 130, err
+    assert err.endswith("wsgicheck: interrupted\n")
+    for _ in range(100):  # it was stopped before wsgicheck exited: at most 10 s to be reaped
+        if not processes_with(str(script)):
+            break
+        time.sleep(0.1)
+    assert processes_with(str(script)) == []

@@ -51,7 +51,8 @@ def _hypothesis_home() -> str:
 
 
 def run_check(args: argparse.Namespace) -> int:
-    from .explore.supervisor import interrupts_held, supervise, terminate_as_interrupt
+    from .explore.signals import interrupts_held, terminate_as_interrupt
+    from .explore.supervisor import supervise
 
     resolve_settings(
         args, [each.name for each in settings.SETTINGS if each.flags or each.name == "app"]

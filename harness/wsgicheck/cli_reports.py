@@ -100,7 +100,7 @@ def _write(path: str, text: str, option: str) -> None:
     """Write a report file whole: Ctrl-C or SIGTERM (a cancelled job) while it is written is
     held until it is, then stops the command. Not for a FIFO or a device, whose open or
     write may wait on another process for as long as it likes."""
-    from .explore.supervisor import interrupts_held
+    from .explore.signals import interrupts_held
 
     held = interrupts_held() if _regular_or_new(path) else contextlib.nullcontext()
     try:

@@ -231,7 +231,8 @@ class SuitePlugin:
         """The run (or ``examples`` of it drawn with ``seed``), with the app in a worker
         process (:mod:`wsgicheck.explore.supervisor`): whatever it does there (exit, crash, print,
         fork), this pytest process reports it."""
-        from .explore.supervisor import supervise, terminate_as_interrupt
+        from .explore.signals import terminate_as_interrupt
+        from .explore.supervisor import supervise
         from .model.options import RunOptions
 
         s = self.settings

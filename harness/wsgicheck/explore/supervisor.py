@@ -27,7 +27,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import replace
 from multiprocessing.connection import wait
 from typing import Any
@@ -50,6 +50,7 @@ from .merge import merge_partials
 from .processes import kill_session, kill_tree, running
 from .records import MARK_SIZE, Records
 from .shares import split
+from .signals import interrupts_held
 from .worker import Assignment, run_worker
 
 __all__ = [
@@ -57,9 +58,7 @@ __all__ = [
     "DEATH_RULE",
     "CapturedOutput",
     "death_exchange",
-    "interrupts_held",
     "supervise",
-    "terminate_as_interrupt",
 ]
 
 #: Bytes of the app's output a report keeps: the first and the last half of this.
@@ -152,63 +151,6 @@ def supervise(
         result.interrupted = True
     result.duration = time.monotonic() - started
     return result
-
-
-@contextlib.contextmanager
-def terminate_as_interrupt() -> Iterator[None]:
-    """SIGTERM (what ``timeout``, a cancelled CI job and ``kill`` send) stops a run as
-    Ctrl-C does: the workers are stopped, their sessions killed, and what they found so far
-    reported (``wsgicheck check`` runs :func:`supervise` inside it). Left to its default,
-    it ended this process alone, and each worker, in a session of its own, ran on under
-    init. Only where nobody else handles SIGTERM, and only in the main thread (where Python
-    runs handlers); put back afterwards."""
-    if (
-        threading.current_thread() is not threading.main_thread()
-        or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL
-    ):
-        yield
-        return
-    signal.signal(signal.SIGTERM, _interrupted)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
-
-
-def _interrupted(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
-
-
-@contextlib.contextmanager
-def interrupts_held(*, again: bool = True) -> Iterator[None]:
-    """Ctrl-C and SIGTERM held back while the workers are ended: a cancelled CI job sends
-    SIGINT, then SIGTERM, and the second, raised in the middle of the cleanup, left the
-    sessions not yet killed running. One that came is raised once the cleanup is done
-    (``again``), or dropped. Held inside a hold, it is the outer one's."""
-    if threading.current_thread() is not threading.main_thread() or _holding:
-        yield
-        return
-    came: list[int] = []
-    # One this process ignores (a background job's SIGINT) stays ignored.
-    held = [
-        each for each in (signal.SIGINT, signal.SIGTERM) if signal.getsignal(each) != signal.SIG_IGN
-    ]
-    previous = {
-        each: signal.signal(each, lambda signum, frame: came.append(signum)) for each in held
-    }
-    _holding.append(True)
-    try:
-        yield
-    finally:
-        _holding.pop()
-        for each, handler in previous.items():
-            signal.signal(each, handler)
-    if came and again:
-        raise KeyboardInterrupt
-
-
-#: Not empty while :func:`interrupts_held` holds (in the main thread).
-_holding: list[bool] = []
 
 
 def death_exchange(

@@ -11,10 +11,13 @@ from __future__ import annotations
 import argparse
 import datetime
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..model.errors import STDOUT_CLOSED, UsageError, WsgicheckError
 from .servers import KNOWN_SERVERS
+
+if TYPE_CHECKING:
+    from .result import ProbeOptions, ProbeResult
 
 __all__ = ["add_parser", "run"]
 
@@ -75,10 +78,11 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     from .. import report
+    from ..explore.signals import terminate_as_interrupt
     from .matrix import build, to_html, to_markdown
     from .prober import probe
     from .report import MULTI_FORMATS, render
-    from .result import ProbeOptions, ProbeResult
+    from .result import ProbeOptions
 
     if args.all == (args.server is not None):
         raise UsageError("give one SERVER, or --all")
@@ -100,21 +104,10 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--{name.replace('_', '-')}: {why}") from None
     if args.output is None and sys.stdout is None:  # started with it closed (>&-)
         raise UsageError(STDOUT_CLOSED)
-    results: list[ProbeResult] = []
-    left_out: list[str] = []
-    if args.all:
-        for name, known in KNOWN_SERVERS.items():
-            if not known.installed():
-                left_out.append(f"{name}: not installed, skipped")
-                print(f"wsgicheck: {name} is not installed; skipped", file=sys.stderr)
-                continue
-            try:
-                results.append(probe(name, options))
-            except WsgicheckError as exc:
-                left_out.append(f"{name}: {exc}")
-                print(f"wsgicheck: {name}: {exc}", file=sys.stderr)
-    else:
-        results.append(probe(args.server, options))
+    # SIGTERM (timeout, a cancelled CI job) stops a probe as Ctrl-C does: the server under
+    # test is stopped on the way out; left to its default, it ran on under init.
+    with terminate_as_interrupt():
+        results, left_out = _probe_all(options) if args.all else ([probe(args.server, options)], [])
     if args.matrix is not None:
         date = datetime.date.today().isoformat()
         matrix = build(results, left_out=left_out, date=date)
@@ -123,6 +116,25 @@ def run(args: argparse.Namespace) -> int:
         text = render(results, args.format, color=_color(args))
     _write(args.output, text)
     return 1 if any(each.failed() for each in results) else 0
+
+
+def _probe_all(options: ProbeOptions) -> tuple[list[ProbeResult], list[str]]:
+    """Each known server installed, probed in turn; what was left out, and why."""
+    from .prober import probe
+
+    results: list[ProbeResult] = []
+    left_out: list[str] = []
+    for name, known in KNOWN_SERVERS.items():
+        if not known.installed():
+            left_out.append(f"{name}: not installed, skipped")
+            print(f"wsgicheck: {name} is not installed; skipped", file=sys.stderr)
+            continue
+        try:
+            results.append(probe(name, options))
+        except WsgicheckError as exc:
+            left_out.append(f"{name}: {exc}")
+            print(f"wsgicheck: {name}: {exc}", file=sys.stderr)
+    return results, left_out
 
 
 def _color(args: argparse.Namespace) -> bool:

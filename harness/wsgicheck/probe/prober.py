@@ -20,6 +20,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from ..core.environ import ServerConfig
+from ..explore.signals import interrupts_held
 from ..model.errors import WsgicheckError
 from ..model.options import RunOptions
 from ..model.request import Request
@@ -158,7 +159,8 @@ def _probe_once(
             attribute(session.sent)
             _settle(session, channel, options.timeout)
         finally:
-            process.stop(options.stop_timeout)
+            with interrupts_held():  # a second SIGTERM or Ctrl-C would leave it running
+                process.stop(options.stop_timeout)
         server_log = process.log()
         # What it logged through logging, beside its output, for SRV-TRAP-LOG alone: a
         # server that never ran the app is explained by its own last words.
@@ -455,7 +457,8 @@ def _other_callables(
         except OSError as exc:
             sent.extra = replace(sent.extra, callable_error=f"{type(exc).__name__}: {exc}")
         finally:
-            process.stop(options.stop_timeout)
+            with interrupts_held():  # a second SIGTERM or Ctrl-C would leave it running
+                process.stop(options.stop_timeout)
         if answered_id(sent.response) == sent.probe_id:
             sent.extra = replace(sent.extra, callable_answered=True)
         record = records_by_id(channel.records()).get(sent.probe_id)
