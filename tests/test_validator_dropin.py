@@ -305,6 +305,80 @@ def test_client_raises_a_violation_made_at_the_call() -> None:
     assert raised.value.rule == "APP-HEADERS-LIST"
 
 
+def empty_range(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+    """A 206 to ``Range: bytes=-0``, which no byte satisfies: APP-206-RANGE-ASKED (a SHOULD)."""
+    start_response(
+        "206 Partial Content",
+        [("Content-Type", "text/plain"), ("Content-Range", "bytes 0-4/5"), ("Content-Length", "5")],
+    )
+    return environ["wsgi.file_wrapper"](io.BytesIO(b"hello"))
+
+
+def test_client_raises_a_warning_the_filters_made_an_error() -> None:
+    """A trial of 2026-12-06: under ``-W error`` a SHOULD's warning, raised through the app,
+    came back as a 500 whose body said "The application failed: WSGIWarning."; it reaches the
+    test as the WSGIWarning, as a violation does."""
+    client = Client(wsgicheck.validator(empty_range))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", WSGIWarning)
+        with pytest.raises(WSGIWarning) as raised:
+            client.get("/", headers={"Range": "bytes=-0"})
+    assert raised.value.rule == "APP-206-RANGE-ASKED"
+    with pytest.warns(WSGIWarning, match="^APP-206-RANGE-ASKED: "):
+        assert client.get("/", headers={"Range": "bytes=-0"}).status_code == 206
+
+
+class ClosingBody:
+    def __iter__(self) -> Iterator[bytes]:
+        yield b"hi"
+
+    def close(self) -> None:
+        pass
+
+
+def closing_body(environ: dict[str, Any], start_response: Callable[..., Any]) -> ClosingBody:
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return ClosingBody()
+
+
+def test_a_finding_made_where_nothing_may_raise_is_unraisable_under_error_filters(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A trial of 2026-12-06: a finding made at garbage collection (a body never closed) was
+    warned, and dropped where the filters made the warning an error: strict filters showed
+    less than loose ones. It goes to ``sys.unraisablehook`` now, which pytest fails the test
+    for under the same filters."""
+    hooked: list[BaseException | None] = []
+    monkeypatch.setattr(
+        "sys.unraisablehook", lambda unraisable: hooked.append(unraisable.exc_value)
+    )
+    environ: dict[str, Any] = {}
+    setup_testing_defaults(environ)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", WSGIWarning)
+        result = wsgicheck.validator(closing_body)(environ, lambda *args: lambda data: None)
+        assert list(result) == [b"hi"]
+        del result  # never closed: SRV-CLOSE-CALLED, found where nothing may raise
+        gc.collect()
+    [exc] = hooked
+    assert isinstance(exc, WSGIWarning)
+    assert exc.rule == "SRV-CLOSE-CALLED"
+
+
+def test_a_warning_made_again_from_its_text_keeps_its_rule() -> None:
+    """pytest-xdist makes a worker's warning again in the controller as ``cls(*args)``."""
+    with pytest.warns(WSGIWarning) as caught:
+        Client(wsgicheck.validator(empty_range)).get("/", headers={"Range": "bytes=-0"})
+    [shown] = caught
+    assert isinstance(shown.message, WSGIWarning)
+    again = WSGIWarning(*shown.message.args)
+    assert (again.rule, str(again), again.finding) == (
+        "APP-206-RANGE-ASKED",
+        str(shown.message),
+        None,
+    )
+
+
 def test_a_server_calling_with_three_arguments_is_an_assertion_naming_the_rule() -> None:
     environ: dict[str, Any] = {}
     setup_testing_defaults(environ)

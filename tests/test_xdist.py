@@ -290,3 +290,34 @@ def test_the_shares_output_is_labelled_even_when_one_share_alone_printed() -> No
     assert _joined([printed]) == printed
     assert _joined([None, printed]) == CapturedOutput("[share 2]\nhello\n", 6, 0)
     assert _joined([None, None]) is None
+
+
+WARNING_TESTS = """
+from wsgicheck import Client, validator
+
+
+def app(environ, start_response):
+    write = start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")])
+    write(b"hi")  # allowed, and a SHOULD not followed: APP-AVOID-WRITE
+    return []
+
+
+def test_warned():
+    assert Client(validator(app)).get("/").status_code == 200
+
+
+def test_other():
+    assert True
+"""
+
+
+def test_a_validators_warning_in_a_worker_reaches_the_controller(pytester: pytest.Pytester) -> None:
+    """A trial of 2026-12-06: pytest-xdist makes a worker's warning again in the controller
+    from its text (``cls(*args)``); WSGIWarning took only a Finding, so the worker went down
+    with an INTERNALERROR (exit 3) on the first SHOULD a ``validator`` warned of."""
+    pytester.makepyfile(test_warned=WARNING_TESTS)
+    result = run(pytester, "-n", "2", "-W", "default::UserWarning")
+    result.assert_outcomes(passed=2, warnings=1)
+    assert result.ret == 0
+    result.stdout.fnmatch_lines(["*WSGIWarning: APP-AVOID-WRITE: *"])
+    result.stdout.no_fnmatch_line("*INTERNALERROR*")

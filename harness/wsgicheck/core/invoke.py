@@ -29,7 +29,7 @@ from collections.abc import Callable
 from types import GeneratorType
 from typing import Any
 
-from ..model.errors import FindingRaised
+from ..model.errors import RAISED_FINDINGS, FindingRaised, WarningRaised
 from ..model.events import (
     BLOCK_PREFIX,
     Location,
@@ -106,7 +106,7 @@ class AppCall:
     failure: Exception | None = None
     #: The first validator finding the app raised (answered like any error; ``Client``
     #: then raises it to the test).
-    finding: FindingRaised | None = None
+    finding: FindingRaised | WarningRaised | None = None
     #: Body bytes whose blocks the trace keeps whole (None: all); past them, a block is kept
     #: as its first ``BLOCK_PREFIX`` bytes and its size, so a long body costs no memory.
     keep: int | None = None
@@ -453,7 +453,7 @@ class AppCall:
         record_raised(self.log, exc, phase, self.head_sent)
 
     def _found(self, exc: BaseException) -> None:
-        if isinstance(exc, FindingRaised) and self.finding is None:
+        if isinstance(exc, RAISED_FINDINGS) and self.finding is None:
             self.finding = exc
 
     def _fail(self, what: str, exc: BaseException | None) -> bool:

@@ -24,7 +24,7 @@ from ..core.environ import (
 )
 from ..core.invoke import AppCall, WSGIApp
 from ..core.sink import send_refusal
-from ..model.errors import FindingRaised
+from ..model.errors import FindingRaised, WarningRaised
 from ..model.events import RawEvent
 from ..model.request import Framing, Request
 from ..model.response import Response
@@ -375,8 +375,9 @@ class PendingExchange:
         return "" if self.environ is None else self.environ["wsgi.errors"].getvalue()
 
     @property
-    def finding(self) -> FindingRaised | None:
-        """The first validator finding the app raised, if any (the core answered it 500)."""
+    def finding(self) -> FindingRaised | WarningRaised | None:
+        """The first validator finding the app raised, if any (the core answered it 500):
+        a violation, or a warning the filters made an error."""
         return self._exchange.finding
 
     @property

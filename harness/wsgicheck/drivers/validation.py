@@ -45,7 +45,7 @@ from types import FrameType
 from typing import Any
 
 from ..core.invoke import WSGIApp
-from ..model.errors import FindingRaised
+from ..model.errors import FindingRaised, WarningRaised
 from ..model.events import HELD_AT_EXIT, raw_server_observed
 from ..model.request import Request
 from ..model.untrusted import show
@@ -103,9 +103,20 @@ CLOSE_GRACE = 1.0
 
 
 class _FindingReport(Exception):
-    """An exception or warning made from a finding: its text names the rule and the place."""
+    """An exception or warning made from a finding: its text names the rule and the place.
 
-    def __init__(self, finding: Finding) -> None:
+    Made again from its text alone, as pytest-xdist rebuilds a worker's warning in the
+    controller (``cls(*args)``) and ``copy`` or a log handler may: then it has no
+    ``finding``, and ``rule`` is read from the text."""
+
+    finding: Finding | None
+
+    def __init__(self, finding: Finding | str) -> None:
+        if isinstance(finding, str):
+            super().__init__(finding)
+            self.finding = None
+            self.rule = finding.partition(":")[0]
+            return
         where = f" (at {finding.where.file}:{finding.where.line})" if finding.where else ""
         # One safe line: the server's log or terminal shows it, and the app wrote most of it.
         super().__init__(show(f"{finding.rule}: {finding.message}{where}"))
@@ -117,7 +128,7 @@ class WSGIViolation(_FindingReport, FindingRaised):
     """A MUST rule was broken (or a SHOULD rule, in strict mode): an ``AssertionError``."""
 
 
-class WSGIWarning(_FindingReport, UserWarning):
+class WSGIWarning(_FindingReport, WarningRaised):
     """A SHOULD rule was broken."""
 
 
@@ -357,8 +368,13 @@ _OWN_FOLDER = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 def _warn(finding: Finding, *, raising: bool) -> None:
     """Warn ``finding``, placed at the app's line where it is known, else at the code that
-    called into wsgicheck (the server, a test client): never in wsgicheck's own files; where
-    nothing may be raised, a warning made an error is dropped."""
+    called into wsgicheck (the server, a test client): never in wsgicheck's own files.
+
+    Where nothing may be raised (``close()``, garbage collection), a warning the filters made
+    an error (``-W error``) goes where Python puts an exception it cannot raise: to
+    ``sys.unraisablehook``, which pytest turns into a failing warning under the same filters,
+    and which prints it otherwise. Dropped, it made strict filters hide what loose ones show.
+    """
     try:
         where = finding.where
         if where is not None and where.line > 0:
@@ -367,9 +383,22 @@ def _warn(finding: Finding, *, raising: bool) -> None:
             )
         else:
             warnings.warn(WSGIWarning(finding), stacklevel=_outside_wsgicheck())
-    except Warning:
+    except Warning as made_an_error:
         if raising:
             raise
+        _Unraisable(made_an_error)
+
+
+class _Unraisable:
+    """Raises its exception from ``__del__``, at once (its one reference is dropped where it
+    is made): the way to hand Python's unraisable hook an exception of one's own, since the
+    hook's argument type cannot be made in Python."""
+
+    def __init__(self, exc: BaseException) -> None:
+        self.exc = exc
+
+    def __del__(self) -> None:
+        raise self.exc
 
 
 def _outside_wsgicheck() -> int:

@@ -8,7 +8,15 @@ sits this low so the core can tell it from the app's own errors.
 
 from __future__ import annotations
 
-__all__ = ["STDOUT_CLOSED", "FindingRaised", "TargetError", "UsageError", "WsgicheckError"]
+__all__ = [
+    "RAISED_FINDINGS",
+    "STDOUT_CLOSED",
+    "FindingRaised",
+    "TargetError",
+    "UsageError",
+    "WarningRaised",
+    "WsgicheckError",
+]
 
 #: Why a command that reports on stdout refuses to run with it closed (``>&-``) and no
 #: ``--output``: the report would go nowhere.
@@ -33,3 +41,13 @@ class FindingRaised(AssertionError):
     wsgicheck's own transports answer any other exception from the app with a 500; this one
     is the verdict the caller asked for, so ``Client`` raises it to the test as well.
     """
+
+
+class WarningRaised(UserWarning):
+    """A SHOULD finding's warning, which the warnings filters made an error (``-W error``),
+    raised through the app (``wsgicheck.validator``'s ``WSGIWarning``): to ``Client`` a
+    verdict the caller asked for, as :class:`FindingRaised` is, never the app's own 500."""
+
+
+#: What a wrapped validator raises through the app that ``Client`` raises to the test.
+RAISED_FINDINGS = (FindingRaised, WarningRaised)
