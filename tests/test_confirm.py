@@ -499,3 +499,15 @@ def test_a_finding_beside_the_gets_is_shown_after_what_it_compares(tmp_path: Pat
     assert plain.headers == failure.request.headers
     assert [name for name, _ in ranged.headers if name != "Host"] == ["Range"]
     assert failure.rests_on == ()  # positions in the run's own sequence, not kept after
+
+
+def test_a_tag_made_anew_as_its_weak_twin_is_not_written_back() -> None:
+    """A trial of 2026-12-06 (Django's GZip and ConditionalGet middleware): the run sent
+    back "d2d6" and the fresh app's replay W/"d2d6"; every W/"d2d6" of the message became
+    "d2d6", the 200's own ETag it quotes too, and it read 'has ETag "d2d6" where the 200 has
+    "d2d6"'. A twin of the run's tag hides no new value: the message is left as judged."""
+    learned = LearnedField(name="If-None-Match", value='"d2d6"', teacher=None, parts=())
+    ran = (Request(headers=(("If-None-Match", '"d2d6"'),), learned=(learned,)),)
+    anew = [Request(headers=(("If-None-Match", 'W/"d2d6"'),))]
+    message = 'the 304 has ETag "d2d6" where the 200 to the same request has W/"d2d6"'
+    assert _as_the_run_sent(message, ran, anew) == message

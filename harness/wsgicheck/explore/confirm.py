@@ -27,7 +27,7 @@ from ..drivers.client import Client
 from ..drivers.overtime import STRETCH
 from ..drivers.target import load_target
 from ..model.grammar import http_date, imf_fixdate
-from ..model.learned import replay, untaught
+from ..model.learned import replay, strong, untaught
 from ..model.request import Request
 from ..results.reproduce import reproducers
 from ..results.run import Failure, RunResult
@@ -347,6 +347,11 @@ def _as_the_run_sent(message: str, sequence: tuple[Request, ...], sent: list[Req
         for learned in ran.learned:
             anew = next((v for n, v in replayed.headers if n == learned.name), None)
             if anew is None or anew == learned.value:
+                continue
+            if strong(anew) == strong(learned.value):
+                # The same tag, weak where the run's was strong (or the other way): no new
+                # value to hide, and a message quoting the app's own W/"x" beside it (a 304's
+                # ETag and its 200's) would come to contradict itself.
                 continue
             anew_to_run.setdefault(anew, learned.value)
             dates = http_date(anew), http_date(learned.value)
