@@ -703,3 +703,42 @@ def test_target_definition_stops_at_the_users_import_of_a_librarys_app(
     # TARGET in the library itself: no user line to stop at, the import is followed.
     core = str(library / "extpkg_loc" / "core.py")
     assert target_definition("extpkg_loc:app") == Location(core, 1, "<module>")
+
+
+CHDIR_APP = """import os
+os.chdir({away!r})
+from werkzeug.wrappers import Response
+
+app = Response("hello")
+"""
+
+
+def test_an_app_that_changes_directory_at_import_keeps_its_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A trial of 2026-12-06 (Mercurial's hgweb, Moin's create_app): a TARGET named by a
+    relative path whose module changes directory at import lost every finding's place, its
+    path read again from the new directory. The file imported under that name is kept; one
+    another folder holds under the same name is still its own file there."""
+    away = tmp_path / "away"
+    away.mkdir()
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "wc_chdir_app.py").write_text(CHDIR_APP.format(away=str(away)), encoding="utf-8")
+    monkeypatch.chdir(home)
+    try:
+        app = load_target("wc_chdir_app.py:app")
+        assert Path.cwd() == away
+        where = Location(str(home / "wc_chdir_app.py"), 5, "<module>")
+        assert target_definition("wc_chdir_app.py:app") == where
+        assert app_location(app, "wc_chdir_app.py:app") == where
+        # Another file of that name, here: loaded as its own.
+        (away / "wc_chdir_app.py").write_text('app = lambda e, s: [b""]\n', encoding="utf-8")
+        other = load_target("wc_chdir_app.py:app")
+        assert other is not app
+        assert target_definition("wc_chdir_app.py:app") == Location(
+            str(away / "wc_chdir_app.py"), 1, "<module>"
+        )
+    finally:
+        for name in [name for name in sys.modules if name.startswith("wc_chdir_app")]:
+            del sys.modules[name]

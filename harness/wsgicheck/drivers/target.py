@@ -63,7 +63,7 @@ def source_root(spec: str) -> Path | None:
     except TargetError:
         return None
     if _is_path(source):
-        path = Path(source).expanduser().resolve()
+        path = _path_of(source)
         if not path.is_file():
             return None
         package = _package_of(path)
@@ -103,7 +103,7 @@ def target_definition(spec: str) -> Location | None:
     except TargetError:
         return None
     if _is_path(source):
-        path = Path(source).expanduser().resolve()
+        path = _path_of(source)
         file = str(path) if path.is_file() else None
         module_name = _loaded_name(str(path))
     else:
@@ -425,16 +425,33 @@ def _split(spec: str) -> tuple[str, str | None]:
     return source, attribute
 
 
+#: Each file TARGET named that was imported, by how TARGET named it: its absolute path then.
+_IMPORTED: dict[str, Path] = {}
+
+
+def _path_of(source: str) -> Path:
+    """The absolute path of TARGET's file ``source``: the one imported under that name when
+    the working directory has moved since (an app that changes directory at import, Moin's
+    ``create_app`` or a ``chdir`` in the module), unless the path read from here now is an
+    imported module too; else read from here."""
+    here = Path(source).expanduser().resolve()
+    imported = _IMPORTED.get(source)
+    if imported is None or imported == here or _loaded_name(str(here)) is not None:
+        return here
+    return imported
+
+
 def _is_path(source: str) -> bool:
     return source.endswith(".py") or os.sep in source or "/" in source
 
 
 def _import_file(source: str) -> ModuleType:
-    path = Path(source).expanduser().resolve()
+    path = Path(source).expanduser().resolve()  # from here: another folder's file may be new
     if path.is_dir():
         raise TargetError(f"{source!r} is a directory; name a .py file or a module")
     if not path.is_file():
         raise TargetError(f"cannot find file {source!r} (from {Path.cwd()})")
+    _IMPORTED[source] = path  # before its code runs, which may change directory
     package = _package_of(path)
     if package is not None:
         return _import_from_package(source, path, *package)
