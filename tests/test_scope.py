@@ -28,6 +28,7 @@ from wsgicheck.results.scope import (
 )
 from wsgicheck.rules import REGISTRY, Exchange
 from wsgicheck.rules.harness_rules import failure
+from wsgicheck.settings import BY_NAME
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -78,6 +79,10 @@ def test_the_users_fields_replace_drawn_ones_of_their_name() -> None:
         ("/x/index.php", ["*.php"], True),
         ("/x/index.html", ["*.php", "/y"], False),
         ("/anything", [], False),
+        # The root alone, as a glob (a trial of 2026-12-06: a PUT / wiped Radicale's store).
+        ("/", ["[/]"], True),
+        ("/?x=1", ["[/]"], True),
+        ("/alice/cal/", ["[/]"], False),
     ],
 )
 def test_excluded_paths_are_globs_or_prefixes_by_segment(
@@ -473,6 +478,14 @@ def test_django_with_allowed_hosts_is_a_finding_until_given_its_host(tmp_path: P
     assert (status, sorted(failed)) == (0, [])
     hello = next(row for row in report["answers"] if row["path"] == "/hello")
     assert hello["statuses"].get("200", 0) >= 1
+
+
+def test_a_glob_may_start_with_any_of_its_characters() -> None:
+    """'[/]' (the root alone) was refused: a glob had to start with '*'."""
+    for pattern in ("[/]", "?", "*.php", "/admin"):
+        assert BY_NAME["exclude_path"].kind([pattern]) == (pattern,)
+    with pytest.raises(ValueError, match="a path"):
+        BY_NAME["exclude_path"].kind(["logout"])
 
 
 def test_a_bad_header_or_pattern_is_a_usage_error() -> None:

@@ -237,8 +237,9 @@ def _header_field(text: str) -> str:
 
 
 def _path_pattern(text: str) -> str:
-    if not text.startswith(("/", "*")):
-        raise ValueError(f"a path ('/...') or a glob ('*...'), not {text!r}")
+    # A glob may start with any of its characters: '[/]' is the path / alone.
+    if not text.startswith(("/", "*", "?", "[")):
+        raise ValueError(f"a path ('/...') or a glob ('*...', '[/]'), not {text!r}")
     return text
 
 
