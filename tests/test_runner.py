@@ -866,6 +866,24 @@ def test_a_path_the_user_named_that_never_got_a_2xx_is_told() -> None:
     assert set(row) == {"404"}
 
 
+def control_byte_header(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    start_response("200 OK", [("Content-Type", "text/plain"), ("X-Name", "a\x1bb")])
+    return [b"hi\n"]
+
+
+def test_a_named_path_answered_by_the_servers_own_500s_says_so() -> None:
+    """A trial of 2026-12-06 (hgweb's file name with ESC): every answer broke PEP 3333, and
+    the server's 500 stood in its place; the note asked about a Host or a login only."""
+    result = run(control_byte_header, options(paths=("/file",)), target="x")
+    (note,) = [each for each in result.notes if each.startswith("no request to --path")]
+    assert note.endswith(
+        "got a 2xx: the verdicts there judge those answers alone (the server sent 5xx in the "
+        "app's place where it raised or its response broke PEP 3333, as the findings say; "
+        "else, does the app need a Host (-H), a login, or data that the run's own requests "
+        "removed?)"
+    )
+
+
 #: An app that sets up a lazily loaded module (``importlib.util.LazyLoader``, as
 #: ``lazy_loader`` and SciPy-style packages do) whose code must not run: reading any of
 #: its attributes would run it.
