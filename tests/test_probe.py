@@ -42,7 +42,7 @@ from wsgicheck.probe.servers import KnownServer
 from wsgicheck.probe.stability import merge_runs
 from wsgicheck.results.reproduce import probe_reproducers
 from wsgicheck.results.run import RunResult
-from wsgicheck.rules import REGISTRY, Binding, Exchange, Finding, RuleResult
+from wsgicheck.rules import REGISTRY, Binding, Exchange, Finding, RuleResult, check_exchange
 
 #: Few generated requests: the corpus carries the scenarios; these keep the tests quick.
 OPTIONS = ProbeOptions(examples=3, seed=20261124)
@@ -1283,3 +1283,67 @@ def test_a_probe_stopped_by_a_signal_stops_its_server(tmp_path: Path, sent: int)
             break
         time.sleep(0.1)
     assert processes_with(str(script)) == []
+
+
+LIST_FAST_SERVER = r'''
+"""wsgiref's server with a path of its own for a list subclass (as Granian 2.8's): all its
+blocks sent, past the Content-Length, and the list never closed; any other iterable cut at
+its Content-Length and closed."""
+import sys
+from wsgiref import simple_server
+
+from wsgicheck.target import load_target
+
+
+class ListFast(simple_server.ServerHandler):
+    def write(self, data):
+        # Any other iterable it stops at the Content-Length.
+        handed = isinstance(self.result, list) and type(self.result) is not list
+        length = self.headers.get("Content-Length") if self.headers else None
+        if length is not None and not handed:
+            data = data[: max(0, int(length) - self.bytes_sent)]
+        super().write(data)
+
+    def finish_response(self):
+        if isinstance(self.result, list) and type(self.result) is not list:
+            for data in list.__iter__(self.result):
+                self.write(data)
+            self.finish_content()
+            self.result = None  # dropped, never closed
+            return
+        super().finish_response()
+
+
+simple_server.ServerHandler = ListFast
+host, port, target = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+simple_server.make_server(host, port, load_target(target)).serve_forever()
+'''
+
+
+def test_a_list_is_handed_to_the_server_as_a_list(tmp_path: Path) -> None:
+    """A trial of 2026-12-06: the probe app's lists reached the server inside the
+    validator's iterable, which is no list, so Granian's path for lists (every block sent
+    past the Content-Length; a list subclass never closed) was never met, and both rules
+    passed it. Two requests now hand the server a list as a list."""
+    script = tmp_path / "list_fast.py"
+    script.write_text(LIST_FAST_SERVER, encoding="utf-8")
+    template = f"{{python}} {script} {{host}} {{port}} {{app}}"
+    result = prober.probe(template, ProbeOptions(examples=0, callables=False))
+    long_list = scenario(result, "content-length", "long-list")
+    assert long_list.extra.handed_as_list is True
+    assert long_list.response.body == b"abcdefghij"
+    found = {each.rule for each in check_exchange(long_list)}
+    assert {"SRV-CL-NO-EXCESS", "SRV-CL-STOP-OR-RAISE"} & found == {"SRV-CL-NO-EXCESS"}
+    closed = scenario(result, "close", "list")
+    assert [each.message for each in check_exchange(closed, [REGISTRY["SRV-CLOSE-CALLED"]])] == [
+        "the iterable has close(); the server never called it"
+    ]
+    # Its other iterables, met through iter(), it stopped at the length and closed.
+    for name, arg in (("content-length", "long"), ("close", "normal")):
+        assert {"SRV-CL-NO-EXCESS", "SRV-CLOSE-CALLED"}.isdisjoint(
+            each.rule for each in check_exchange(scenario(result, name, arg))
+        ), (name, arg)
+    # wsgiref iterates a list as any iterable, and closes it: both pass there.
+    plain = probed("wsgiref")
+    assert check_exchange(scenario(plain, "close", "list"), [REGISTRY["SRV-CLOSE-CALLED"]]) == []
+    assert scenario(plain, "content-length", "long-list").extra.handed_as_list is True

@@ -1034,6 +1034,46 @@ def test_a_304_may_carry_only_the_200s_content_length(
     assert server_findings(exchange) == ({"SRV-NO-BODY-HEAD-204-304": expected} if expected else {})
 
 
+def _head_answered(tmp_path: Path, length: str | None, of_200: int | None) -> Exchange:
+    """The conditional scenario's answer to HEAD (no body, no Content-Length), from the real
+    probe app, as a server sent it that added ``length`` as its Content-Length, beside a GET
+    of ``of_200`` bytes."""
+    channel = Channel(tmp_path)
+    request = Request(method="HEAD", headers=(("Host", "localhost"), (HEADER, "3 conditional")))
+    status, headers, body = answer_of(make_app(channel), _environ(request))
+    assert ("content-length" not in {name.lower() for name, _ in headers}, body) == (True, b"")
+    added = [] if length is None else [("Content-Length", length)]
+    sent = Sent(3, "conditional", request, response=_head(status, [*headers, *added], body))
+    sent.extra = Extra(length_of_200=of_200)
+    return to_exchange(sent, records_by_id(channel.records()).get(3), "").exchange
+
+
+@pytest.mark.parametrize(
+    ("length", "of_200", "expected"),
+    [
+        (
+            "0",
+            36,
+            [
+                "the server added Content-Length: '0' to a HEAD response the app gave none; the "
+                "GET of the same target had 36 bytes"
+            ],
+        ),
+        ("36", 36, []),  # the GET's length: RFC 9110 §8.6 allows it
+        (None, 36, []),
+        ("0", None, []),  # no GET beside it: nothing to compare
+    ],
+)
+def test_a_head_may_carry_only_the_gets_content_length(
+    tmp_path: Path, length: str | None, of_200: int | None, expected: list[str]
+) -> None:
+    """A trial of 2026-12-06: Tornado 6.6's WSGIContainer adds Content-Length: 0 to a HEAD
+    the app answered with neither body nor length, where the GET has a body."""
+    exchange = _head_answered(tmp_path, length, of_200)
+    assert (exchange.method, exchange.response.status_code) == ("HEAD", 200)
+    assert server_findings(exchange) == ({"SRV-NO-BODY-HEAD-204-304": expected} if expected else {})
+
+
 def keeping(app: Any, environ: dict[str, Any], log: list[str]) -> Wire:
     """Django 5.2's threaded runserver: the app's head and blocks go out as they come; an
     exception in the iterable is logged, and the connection is kept for the next request,

@@ -135,7 +135,8 @@ class Extra:
     #: returned only then (True), or before, the answer held up elsewhere (False).
     input_blocked: bool | None = None
     #: The length of the body the server sent in its 200 to the same request without its
-    #: condition: the one Content-Length a 304 may carry (RFC 9110 §8.6).
+    #: condition (a 304's) or to the same target's GET (a HEAD's): the one Content-Length
+    #: either may carry (RFC 9110 §8.6).
     length_of_200: int | None = None
     #: The server still answered after the app raised.
     server_alive: bool | None = None
@@ -144,6 +145,10 @@ class Extra:
     server_died: str | None = None
     #: The server's log, when the app raised.
     server_log: str | None = None
+    #: The probe app handed the server its list as a list, its blocks taken from the
+    #: validator's iterable at once: the trace's asking for blocks is the probe's, not the
+    #: server's (the wire shows what the server did with them).
+    handed_as_list: bool | None = None
     #: The kind of callable the server was given the app as (function, class, partial...).
     callable_kind: str | None = None
     #: Why that server did not answer (it did not start, or the connection failed).

@@ -24,7 +24,7 @@ from ..rules import REGISTRY, Exchange
 from .channel import Channel
 from .codec import encode, encode_events, qualified_name
 from .scenario_base import ENVIRON_KEY, Context, parse_header
-from .scenarios import SCENARIOS, echo
+from .scenarios import HANDED_AS_LIST, SCENARIOS, echo
 
 __all__ = ["LIVE_RULES", "AppClass", "app", "as_function", "as_method", "as_partial", "make_app"]
 
@@ -108,6 +108,46 @@ def _keep_log_records(channel: Channel) -> None:
     logging.setLogRecordFactory(made)
 
 
+class _HandedList(list[Any]):
+    """The blocks of the validator's iterable, handed to the server as a list.
+
+    A list's blocks are all there when the app returns: a server may take them by a path of
+    its own, past ``iter()`` (Granian's, which sends them all, past the Content-Length), and
+    the validator's iterable, being no list, never met that path. They are taken from it at
+    once (its trace then shows the probe, not the server, asking for them: the prober sets
+    ``Extra.handed_as_list``); the validator's iterable is closed with this one."""
+
+    def __init__(self, wrapped: Any) -> None:
+        super().__init__(wrapped)
+        self._wrapped = wrapped
+
+
+class _HandedClosingList(_HandedList):
+    """A handed list of an app's list that has ``close()``, which this one passes on."""
+
+    def close(self) -> None:
+        self._wrapped.close()
+
+
+class _ProbeValidator(Validator):
+    """The validator around the probe's scenarios, which hands the server the list of a
+    scenario in :data:`HANDED_AS_LIST` as a list."""
+
+    def __init__(self, app: Any, channel: Channel | None, **options: Any) -> None:
+        super().__init__(app, **options)
+        self._channel = channel
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        result = super().__call__(*args, **kwargs)
+        environ = args[0] if args else kwargs.get("environ")
+        parsed = parse_header(environ.get(ENVIRON_KEY)) if isinstance(environ, dict) else None
+        if parsed is None or (parsed[1], parsed[2]) not in HANDED_AS_LIST:
+            return result
+        Context(*parsed, self._channel).note("handed_as_list", True)
+        closes = callable(getattr(result, "close", None))
+        return (_HandedClosingList if closes else _HandedList)(result)
+
+
 def make_app(channel: Channel | None) -> Validator:
     """The probe app, sending its records to ``channel`` (none: it answers, records nothing)."""
 
@@ -120,7 +160,9 @@ def make_app(channel: Channel | None) -> Validator:
         except Exception as exc:  # never let the record break the server's exchange
             channel.send({"id": parsed[0], "note": {"record_error": repr(exc)[:300]}})
 
-    validator = Validator(_dispatch(channel), collect=True, select=LIVE_RULES, on_exchange=send)
+    validator = _ProbeValidator(
+        _dispatch(channel), channel, collect=True, select=LIVE_RULES, on_exchange=send
+    )
     if channel is not None:
         # A server that never closes an iterable and keeps it to the end (Twisted's log
         # keeps the failure that holds it) would leave no record of that exchange: its

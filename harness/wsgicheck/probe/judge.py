@@ -150,6 +150,8 @@ def _extra(sent: Sent, record: Record | None, server_log: str, log: list[RawEven
         extra = replace(extra, input_blocked=True)
     if "first_block_received" in notes:
         extra = replace(extra, first_block_received=notes["first_block_received"] is True)
+    if notes.get("handed_as_list") is True:
+        extra = replace(extra, handed_as_list=True)
     if isinstance(notes.get("exc_info_kept"), bool):
         extra = replace(extra, exc_info_kept=notes["exc_info_kept"])
         holders = notes.get("exc_info_holders")

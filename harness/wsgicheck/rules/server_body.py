@@ -86,6 +86,7 @@ def _tells_a_stop(ex: Exchange) -> bool:
         and bool(final_length(ex))
         and body_allowed(ex, final_call(ex))
         and not ex.limit_reached
+        and not ex.extra.handed_as_list  # the probe, not the server, asked for its blocks
         and _tells_a_stop(ex)
     ),
     needs=("environ",),
@@ -459,17 +460,23 @@ def no_body_head_204_304(self: Rule, ex: Exchange) -> Iterator[Finding]:
     added = response.header("content-length")
     whole = ex.extra.length_of_200
     if (
-        code == 304
+        (code == 304 or ex.method == "HEAD")
         and added is not None
         and whole is not None
         and "content-length" not in dict(app_fields(ex))
         and decimal(added.strip()) != whole
     ):
-        # RFC 9110 §8.6: a 304's Content-Length may only be what the 200 would have sent.
+        # RFC 9110 §8.6: a 304's or a HEAD's Content-Length may only be what the GET's 200
+        # would have sent; a server that cannot know it adds none.
+        what, told = (
+            ("304", "the 200 to the same request without its condition")
+            if code == 304
+            else ("HEAD response", "the GET of the same target")
+        )
         yield self.finding(
             ex,
-            f"the server added Content-Length: {quoted(added)} to a 304 the app gave none; the 200 "
-            f"to the same request without its condition had {byte_count(whole)}",
+            f"the server added Content-Length: {quoted(added)} to a {what} the app gave none; "
+            f"{told} had {byte_count(whole)}",
         )
 
 
