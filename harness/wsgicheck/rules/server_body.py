@@ -431,8 +431,8 @@ def _what(ex: Exchange) -> str:
     binding=Binding.SERVER,
     section="Other HTTP Features; RFC 9110 §9.3.2, §8.6, §15.3.5, §15.4.5; RFC 9112 §6.1",
     summary="to HEAD, and in a 1xx, 204 or 304, the server adds no content, no chunk framing, "
-    "(1xx, 204) no Content-Length or Transfer-Encoding of its own, and (304) no "
-    "Content-Length but the 200's",
+    "(1xx, 204) no Content-Length or Transfer-Encoding of its own, and (304, HEAD) no "
+    "Content-Length but the GET's 200's",
     pep=ORIGIN,
     source="RFC 9110 §9.3.2, §8.6, §15.3.5, §15.4.5; RFC 9112 §6.1",
     covers=(),
