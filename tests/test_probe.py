@@ -39,6 +39,7 @@ from wsgicheck.probe.process import ServerProcess, ServerStartError, free_port
 from wsgicheck.probe.report import probe_data, render
 from wsgicheck.probe.scenarios import HEADER
 from wsgicheck.probe.servers import KnownServer
+from wsgicheck.probe.session import Sent
 from wsgicheck.probe.stability import merge_runs
 from wsgicheck.results.reproduce import probe_reproducers
 from wsgicheck.results.run import RunResult
@@ -131,12 +132,14 @@ def test_wsgiref_speaks_http10_and_passes_chunked_bodies_through() -> None:
     assert result.observations["wsgi.file_wrapper"] == "offered"
     assert verdict(result, "SRV-FILE-WRAPPER-FALLBACK") == "pass"
     # It adds Content-Length: 0 to a bare 204 (RFC 9110 §8.6: a server MUST NOT), and to a
-    # 304 whose 200 has a body (§8.6: only the 200's length may stand there), and sends the
-    # head on the app's first block even when that block is empty.
+    # 304 whose 200 has a body and a HEAD whose GET has one (§8.6: only the GET's 200's length
+    # may stand there), and sends the head on the app's first block even when it is empty.
     assert set(messages(result, "SRV-NO-BODY-HEAD-204-304")) == {
         "the server sent a 204 response with Content-Length",
         "the server added Content-Length: '0' to a 304 the app gave none; the 200 to the same "
         "request without its condition had 36 bytes",
+        "the server added Content-Length: '0' to a HEAD response the app gave none; the GET of "
+        "the same target had 36 bytes",
     }
     # Every connection closes after its answer, a short body's and a raising app's too.
     assert result.observations["body shorter than Content-Length"] == "connection closed"
@@ -1347,3 +1350,21 @@ def test_a_list_is_handed_to_the_server_as_a_list(tmp_path: Path) -> None:
     plain = probed("wsgiref")
     assert check_exchange(scenario(plain, "close", "list"), [REGISTRY["SRV-CLOSE-CALLED"]]) == []
     assert scenario(plain, "content-length", "long-list").extra.handed_as_list is True
+
+
+def test_a_request_left_unanswered_is_named_in_the_notes() -> None:
+    """A trial of 2026-12-06: pyruvate 1.6 answered an Expect: 100-continue with a chunked
+    body with its 100, then nothing; the note said "probe 107 (echo): no answer and no
+    record", and only a logging proxy told which request that was."""
+    request = Request(
+        method="POST",
+        target="/echo",
+        headers=(("Host", "localhost"), ("Expect", "100-continue")),
+        body=b"hello",
+        framing=Framing.CHUNKED,
+        chunk_sizes=(5,),
+    )
+    assert prober._doubts(Sent(107, "echo", request), None) == [
+        "probe 107 (echo): no answer and no record, to POST /echo HTTP/1.1, Expect: "
+        "100-continue, a chunked body of 5 bytes"
+    ]

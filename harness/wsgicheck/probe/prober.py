@@ -23,7 +23,7 @@ from ..core.environ import ServerConfig
 from ..explore.signals import interrupts_held
 from ..model.errors import WsgicheckError
 from ..model.options import RunOptions
-from ..model.request import Request
+from ..model.request import Framing, Request
 from ..model.untrusted import as_sent, shown_target
 from ..results.reproduce import probe_reproducers
 from ..results.run import Failure, RunResult
@@ -267,7 +267,9 @@ def _doubts(sent: Sent, record: Record | None) -> list[str]:
         found.append(f"{label}: the response read for it {answer.read_instead()}")
     elif sent.response is None:
         if record is None and not sent.follow_up:
-            found.append(f"{label}: no answer and no record")
+            # What was asked, or a user cannot tell which request the server left unanswered
+            # (pyruvate 1.6: an Expect: 100-continue with a chunked body, 2026-12-06).
+            found.append(f"{label}: no answer and no record, to {_asked(sent.request)}")
         elif record is not None and not (sent.follow_up or sent.client_gone):
             found.append(
                 f"{label}: the app ran, but no response could be read (the server closed the "
@@ -288,6 +290,19 @@ def _doubts(sent: Sent, record: Record | None) -> list[str]:
 
 def _label(sent: Sent) -> str:
     return f"{sent.scenario} {sent.arg}".strip()
+
+
+def _asked(request: Request) -> str:
+    """``POST /x HTTP/1.1`` and how its body went (``Expect: 100-continue``, chunked, its
+    length): the request a note names, as sent."""
+    told = [f"{as_sent(request.method)} {shown_target(request.target)} HTTP/{request.http_version}"]
+    if request.header_values("expect"):
+        told.append(f"Expect: {as_sent(request.header_values('expect')[0])}")
+    if request.framing is Framing.CHUNKED:
+        told.append(f"a chunked body of {len(request.body)} bytes")
+    elif request.body:
+        told.append(f"a body of {len(request.body)} bytes")
+    return ", ".join(told)
 
 
 def _send_all(
