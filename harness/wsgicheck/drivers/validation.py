@@ -338,10 +338,13 @@ class Validator:
                 if finding not in fatal:
                     _warn(finding, raising=False)
             raise violation
+        carried = isinstance(carrier, BaseException)
         for finding in findings:
-            if isinstance(carrier, BaseException):
+            if carried:
                 _note(carrier, _FindingReport(finding))
-            _warn(finding, raising=raising)
+            # Where nothing is raised and no exception carries it, a warning made an error
+            # goes to the unraisable hook rather than nowhere.
+            _warn(finding, raising=raising, unraisable=not raising and not carried)
 
 
 #: The public spelling, as ``wsgiref.validate.validator``: the class itself, so its
@@ -366,14 +369,16 @@ _SHOWN: dict[Any, Any] = {}
 _OWN_FOLDER = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def _warn(finding: Finding, *, raising: bool) -> None:
+def _warn(finding: Finding, *, raising: bool, unraisable: bool = False) -> None:
     """Warn ``finding``, placed at the app's line where it is known, else at the code that
     called into wsgicheck (the server, a test client): never in wsgicheck's own files.
 
-    Where nothing may be raised (``close()``, garbage collection), a warning the filters made
-    an error (``-W error``) goes where Python puts an exception it cannot raise: to
-    ``sys.unraisablehook``, which pytest turns into a failing warning under the same filters,
-    and which prints it otherwise. Dropped, it made strict filters hide what loose ones show.
+    A warning the filters made an error (``-W error``) is raised where ``raising``. Else,
+    with ``unraisable`` (nothing is raised, and no exception under way carries the finding
+    as a note: ``close()``, garbage collection), it goes where Python puts an exception it
+    cannot raise: to ``sys.unraisablehook``, which pytest turns into a failing warning under
+    the same filters, and which prints it otherwise (dropped, it made strict filters hide
+    what loose ones show); else it is dropped, the finding told where it is carried.
     """
     try:
         where = finding.where
@@ -386,7 +391,8 @@ def _warn(finding: Finding, *, raising: bool) -> None:
     except Warning as made_an_error:
         if raising:
             raise
-        _Unraisable(made_an_error)
+        if unraisable:
+            _Unraisable(made_an_error)
 
 
 class _Unraisable:
