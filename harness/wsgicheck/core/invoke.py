@@ -58,6 +58,7 @@ from .observe import (
     yield_location,
 )
 from .sink import ClientGone, ResponseSink, SinkFailed, WSGIApp, http_date, plain_text
+from .streams import FileWrapper
 
 __all__ = [
     "AppCall",
@@ -368,10 +369,19 @@ class AppCall:
     def _consume(self, result: Any) -> bool:
         log = self.log
         keep = self.keep
+        # The core's own wsgi.file_wrapper: its file is sent from where it stands "until the
+        # end is reached, or until Content-Length bytes have been written" (PEP 3333). A
+        # block read past that length is the server's read, no overrun of the app's.
+        wrapped_file = type(result) is FileWrapper
         try:
             iterator = iter(result)
             generator = type(iterator) is GeneratorType
             for block in iterator:
+                if wrapped_file and self.declared is not None and type(block) is bytes:
+                    block = block[: max(self.declared - self.produced, 0)]
+                    if not block:  # (a Content-Length of 0)
+                        log.append(_EXHAUSTED)
+                        break
                 where = yield_location(iterator) if generator else None
                 if keep is None:
                     log.append(raw_yielded(block, where))
@@ -391,6 +401,9 @@ class AppCall:
                         )
                     self._deliver(block)
                     if self.stopped:
+                        break
+                    if wrapped_file and self.produced == self.declared:
+                        log.append(_EXHAUSTED)  # its transmission ended there
                         break
                 elif self.client_gone:
                     raise ClientGone  # the transport gave up: endless b"" blocks stop here
