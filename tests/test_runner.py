@@ -31,6 +31,7 @@ from wsgicheck.explore.examples import SHRINK_AT_LEAST, _hypothesis_run
 from wsgicheck.explore.runner import RunOptions, discover, run
 from wsgicheck.results.reproduce import curl_command, python_snippet
 from wsgicheck.rules import Exchange, check_exchange
+from wsgicheck.rules.verdicts import Verdict
 from wsgicheck.target import load_target
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -882,6 +883,39 @@ def test_a_named_path_answered_by_the_servers_own_500s_says_so() -> None:
         "else, does the app need a Host (-H), a login, or data that the run's own requests "
         "removed?)"
     )
+
+
+def deleting() -> Any:
+    """Items a DELETE removes: 200 with a message when it removed one, 200 with no content
+    when there was none left (idempotent, and correct)."""
+    items = {"1": b"one\n", "2": b"two\n"}
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        key = environ.get("PATH_INFO", "").rpartition("/")[2]
+        if environ["REQUEST_METHOD"] == "DELETE":
+            body = b"deleted\n" if items.pop(key, None) is not None else b""
+            start_response("200 OK", [("Content-Type", "text/plain"), _length_field(body)])
+            return [body]
+        body = items.get(key, b"the items: 1 2\n")
+        start_response("200 OK", [("Content-Type", "text/plain"), _length_field(body)])
+        return [body]
+
+    return app
+
+
+def _length_field(body: bytes) -> tuple[str, str]:
+    return ("Content-Length", str(len(body)))
+
+
+def test_a_second_delete_that_finds_nothing_is_no_failed_reinvocation() -> None:
+    """An adversarial trial of 2026-12-06: the same DELETE sent again (by the other transport,
+    or later in a sequence) found nothing left to delete and answered 200 with no content,
+    and APP-REINVOKABLE (MUST) said 'a body the first time and none the next'. A method that
+    is not safe may change what the same request gets; the rule judges safe ones."""
+    result = run(deleting(), options(paths=("/items/1", "/items/2")), target="x")
+    delete = [each for each in result.results if each.rule.id == "APP-REINVOKABLE"]
+    assert [each.status for each in delete] == [Verdict.PASS]
+    assert "APP-REINVOKABLE" not in result.failures
 
 
 #: An app that sets up a lazily loaded module (``importlib.util.LazyLoader``, as

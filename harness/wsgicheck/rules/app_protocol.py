@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..model.events import StartResponseCalled, WriteCalled, Yielded
+from ..model.grammar import SAFE_METHODS
 from ..model.locations import portable_path
 from ..model.untrusted import plain, show
 from .exchange import Exchange
@@ -57,6 +58,9 @@ def callable_two_positional(self: Rule, ex: Exchange) -> Iterator[Finding]:
     summary="the application can be called again for the same request",
     pep="""Application objects must be able to be invoked more than once, as virtually all
     servers/gateways (other than CGI) will make such repeated requests.""",
+    # A safe method's (RFC 9110 §9.2.1), with no request of another method between the two:
+    # a second DELETE that finds nothing left is the app's state, no call it cannot take.
+    applies=lambda ex: ex.method in SAFE_METHODS and _unchanged_since(ex, ex.previous),
     needs=("previous", "environ"),
     memo="exchange",
     example="""
@@ -86,6 +90,17 @@ def reinvokable(self: Rule, ex: Exchange) -> Iterator[Finding]:
 
 def _body(ex: Exchange) -> bytes:
     return b"".join(block for _, block in ex.body_blocks())
+
+
+def _unchanged_since(ex: Exchange, first: Exchange | None) -> bool:
+    """Whether no request of a method that is not safe came between ``first`` and ``ex``
+    (the two transports' exchanges of one example have none between them)."""
+    for earlier in reversed(ex.history):
+        if earlier is first:
+            return True
+        if earlier.method not in SAFE_METHODS:
+            return False
+    return True
 
 
 @rule(
