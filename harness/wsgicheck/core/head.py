@@ -98,6 +98,16 @@ def status_problems(status: object) -> list[Problem]:
                 f"{status!r}",
             )
         )
+    elif not 100 <= int(form["code"]) <= 599:
+        # RFC 9110 §15: "Values outside the range 100..599 are invalid." (A trial of
+        # 2026-12-06: "999 Weird" went out as it was, and the run passed.)
+        problems.append(
+            (
+                "APP-STATUS-FINAL",
+                f"status {status[:3]} is outside 100-599, the range of HTTP status codes "
+                "(RFC 9110 §15)",
+            )
+        )
     elif int(form["code"]) < 200:
         problems.append(
             (

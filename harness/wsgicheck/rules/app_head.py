@@ -99,12 +99,13 @@ def status_no_control(self: Rule, ex: Exchange) -> Iterator[Finding]:
     level=Level.MUST,
     binding=Binding.APP,
     section=SECTION + "; RFC 9110 §15, §15.2",
-    summary="status is a final status (2xx-5xx); a WSGI app cannot send 1xx interim answers",
+    summary="status is a final status (200-599); a WSGI app cannot send 1xx interim answers, "
+    "and no code lies outside 100-599",
     pep="""The status argument is an HTTP "status" string like "200 OK" or "404 Not Found".""",
     source="RFC 9110 §15, §15.2",
     # §15: a request's responses are "zero or more "interim" (non-final) responses [...]
     # followed by exactly one "final" response"; the app's one status is that final one.
-    # No keyword says so.
+    # No keyword says so; nor in "Values outside the range 100..599 are invalid".
     implied=True,
     covers=(),
     needs=("start_response",),
