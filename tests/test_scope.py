@@ -78,6 +78,12 @@ def test_the_users_fields_replace_drawn_ones_of_their_name() -> None:
         ("/admin", ["/admin/*"], False),
         ("/x/index.php", ["*.php"], True),
         ("/x/index.html", ["*.php", "/y"], False),
+        # Dot-segments, encoded or not, as a browser and a router resolve them.
+        ("/x/%2e%2e/admin/delete6", ["/admin"], True),
+        ("/x/%2E%2E/admin", ["/admin/*"], False),
+        ("/x/%2E%2E/admin/", ["/admin/*"], True),
+        ("/x/./../admin", ["/admin"], True),
+        ("/x/%2e%2e/administer", ["/admin"], False),
         ("/anything", [], False),
         # The root alone, as a glob (a trial of 2026-12-06: a PUT / wiped Radicale's store).
         ("/", ["[/]"], True),

@@ -359,3 +359,20 @@ def chunk_size(text: bytes) -> int | None:
     if chunk_size_bytes_re.fullmatch(text) is None:
         return None
     return int(text, 16)
+
+
+def remove_dot_segments(path: bytes) -> bytes:
+    """RFC 3986 §5.2.4 remove_dot_segments, for a path starting with "/"."""
+    if not path.startswith(b"/"):
+        return path
+    segments = path.split(b"/")[1:]
+    kept: list[bytes] = []
+    for segment in segments:
+        if segment == b"..":
+            if kept:
+                kept.pop()
+        elif segment != b".":
+            kept.append(segment)
+    if segments[-1] in (b".", b".."):
+        kept.append(b"")
+    return b"/" + b"/".join(kept)

@@ -103,9 +103,13 @@ def _path_forms(path: str) -> set[str]:
     except UnicodeEncodeError:
         sent = path.encode()
     decoded = unquote_to_bytes(sent)
-    forms = {path, decoded.decode("latin-1")}
-    with contextlib.suppress(UnicodeDecodeError):
-        forms.add(decoded.decode("utf-8"))
+    forms = {path}
+    # Its dot-segments removed too: a link's /x/%2e%2e/admin is /admin to a browser (WHATWG
+    # URL) and to an app routing on PATH_INFO (an adversarial trial of 2026-12-06).
+    for each in (decoded, grammar.remove_dot_segments(decoded)):
+        forms.add(each.decode("latin-1"))
+        with contextlib.suppress(UnicodeDecodeError):
+            forms.add(each.decode("utf-8"))
     return forms
 
 

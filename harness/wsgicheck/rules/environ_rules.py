@@ -23,7 +23,7 @@ from urllib.parse import unquote_to_bytes
 
 from ..model.grammar import absolute_uri_re as _absolute_re
 from ..model.grammar import cgi_server_protocol_re as _protocol_re
-from ..model.grammar import is_token
+from ..model.grammar import is_token, remove_dot_segments
 from . import environ_objects as environ_objects  # registers the wsgi.* rules
 from . import environ_probe as environ_probe  # registers the *-ACCURATE rules (probe)
 from .exchange import Exchange, environ_of
@@ -273,23 +273,6 @@ def query_string(self: Rule, ex: Exchange) -> Iterator[Finding]:
         yield self.finding(ex, f"QUERY_STRING is {query!r}; the target's query is {target.query!r}")
 
 
-def _remove_dots(path: bytes) -> bytes:
-    """RFC 3986 §5.2.4 remove_dot_segments, for a path starting with "/"."""
-    if not path.startswith(b"/"):
-        return path
-    segments = path.split(b"/")[1:]
-    kept: list[bytes] = []
-    for segment in segments:
-        if segment == b"..":
-            if kept:
-                kept.pop()
-        elif segment != b".":
-            kept.append(segment)
-    if segments[-1] in (b".", b".."):
-        kept.append(b"")
-    return b"/" + b"/".join(kept)
-
-
 def _merge_slashes(path: bytes) -> bytes:
     return re.sub(rb"//+", b"/", path)
 
@@ -317,8 +300,8 @@ def _paths_allowed(raw_path: str) -> set[bytes]:
     raws |= {"/" + raw.lstrip("/") for raw in raws if raw.startswith("//")}
     for raw in raws:
         path = unquote_to_bytes(raw.encode("latin-1"))
-        merged, undotted = _merge_slashes(path), _remove_dots(path)
-        allowed |= {path, merged, undotted, _remove_dots(merged), _merge_slashes(undotted)}
+        merged, undotted = _merge_slashes(path), remove_dot_segments(path)
+        allowed |= {path, merged, undotted, remove_dot_segments(merged), _merge_slashes(undotted)}
     if b"/" in allowed:
         allowed.add(b"")  # the root: "http://host" and "http://host/" are the same URL
     return allowed
