@@ -27,7 +27,13 @@ from wsgicheck import Client, Request, report
 from wsgicheck.cli import INTERRUPTED
 from wsgicheck.drivers.overtime import STRETCH, Overtime, moved, worked
 from wsgicheck.explore import runner
-from wsgicheck.explore.collector import PATH_TIMEOUTS, RUN_TIMEOUTS, TimeOuts
+from wsgicheck.explore.collector import (
+    PATH_TIMEOUTS,
+    PATH_TIMEOUTS_IN_ALL,
+    RUN_TIMEOUTS,
+    RUN_TIMEOUTS_IN_ALL,
+    TimeOuts,
+)
 from wsgicheck.explore.replay import MemoryTransport, SocketTransport
 from wsgicheck.explore.runner import Interrupted, RunOptions, discover, run
 from wsgicheck.explore.worker import _CtrlC
@@ -337,6 +343,54 @@ def test_a_path_that_hangs_is_given_up_and_the_others_still_run() -> None:
     assert timeouts.stopped
     assert timeouts.skips(fast)
     assert len(timeouts.notes()) == 2
+
+
+def test_time_outs_that_never_come_twice_in_a_row_are_bounded_too() -> None:
+    """An adversarial trial of 2026-12-06: an app that hangs on every other call never
+    times out twice in a row, and a run cost about 200 time limits. Time-outs in all count
+    as well: a path is written off after PATH_TIMEOUTS_IN_ALL of them, the run stopped after
+    RUN_TIMEOUTS_IN_ALL, and the notes say which bound it was."""
+    timeouts = TimeOuts()
+    slow = Request(target="/slow")
+    for index in range(PATH_TIMEOUTS_IN_ALL):
+        assert not timeouts.skips(slow), index
+        timeouts.saw(slow, timed_out=True)
+        timeouts.saw(slow, timed_out=False)
+    assert timeouts.skips(slow)
+    assert timeouts.notes() == [
+        f"{PATH_TIMEOUTS_IN_ALL} time-outs in all on /slow: the run sent it no more requests"
+    ]
+    for index in range(RUN_TIMEOUTS_IN_ALL - PATH_TIMEOUTS_IN_ALL):
+        assert not timeouts.stopped, index
+        other = Request(target=f"/other/{index}")
+        timeouts.saw(other, timed_out=True)
+        timeouts.saw(other, timed_out=False)
+    assert timeouts.stopped
+    assert timeouts.notes()[-1] == (
+        f"{RUN_TIMEOUTS_IN_ALL} time-outs in all: the run sent no more requests"
+    )
+
+
+def test_a_run_where_every_other_request_hangs_sends_a_bounded_number() -> None:
+    calls = itertools.count()
+    hung: list[int] = []
+
+    def every_other(environ: dict[str, Any]) -> bool:
+        if next(calls) % 2 == 0:
+            return False
+        hung.append(1)
+        return True
+
+    app = Hangs(every_other)
+    try:
+        result = run(app, options(transports="memory"), target="hangs")
+    finally:
+        app.release.set()
+    assert set(result.failures) == {"HARNESS-EXCHANGE-TIMEOUT"}
+    # Discovery's, then about the run's bound (before it: 111 here, one every other example).
+    assert len(hung) <= 2 * RUN_TIMEOUTS_IN_ALL
+    told = f"{RUN_TIMEOUTS_IN_ALL} time-outs in all: the run sent no more requests"
+    assert result.notes[-1] == told
 
 
 def test_discovery_gives_up_after_time_outs_in_a_row() -> None:

@@ -38,6 +38,11 @@ NOT_SHRUNK = frozenset({TIMEOUT_RULE})
 #: limit, and an app that hangs on every request would otherwise cost one per example.
 PATH_TIMEOUTS = 3
 RUN_TIMEOUTS = 5
+#: Time-outs in all, in a row or not, on one path and over the run, after which the same
+#: holds: an app that hangs on every other request never times out twice in a row, and
+#: cost about 200 time limits (an adversarial trial of 2026-12-06).
+PATH_TIMEOUTS_IN_ALL = 2 * PATH_TIMEOUTS
+RUN_TIMEOUTS_IN_ALL = 2 * RUN_TIMEOUTS
 
 
 #: Findings of a rule over steady answers (``Rule.steady``) shown again, after which the
@@ -112,6 +117,8 @@ class TimeOuts:
     def __init__(self) -> None:
         self.in_a_row: dict[str, int] = {}
         self.run_in_a_row = 0
+        self.in_all: dict[str, int] = {}
+        self.run_in_all = 0
         self.written_off: list[str] = []
         self.stopped = False
 
@@ -130,20 +137,32 @@ class TimeOuts:
             return
         self.in_a_row[path] = self.in_a_row.get(path, 0) + 1
         self.run_in_a_row += 1
-        if self.in_a_row[path] >= PATH_TIMEOUTS and path not in self.written_off:
+        self.in_all[path] = self.in_all.get(path, 0) + 1
+        self.run_in_all += 1
+        off = self.in_a_row[path] >= PATH_TIMEOUTS or self.in_all[path] >= PATH_TIMEOUTS_IN_ALL
+        if off and path not in self.written_off:
             self.written_off.append(path)
-        if self.run_in_a_row >= RUN_TIMEOUTS:
+        if self.run_in_a_row >= RUN_TIMEOUTS or self.run_in_all >= RUN_TIMEOUTS_IN_ALL:
             self.stopped = True
 
     def notes(self) -> list[str]:
         """What the run left out, and why, for the time-out finding."""
         notes = [
-            f"{PATH_TIMEOUTS} time-outs in a row on {path}: the run sent it no more requests"
+            f"{self._how_many(self.in_a_row.get(path, 0), self.in_all.get(path, 0), PATH_TIMEOUTS)}"
+            f" on {path}: the run sent it no more requests"
             for path in self.written_off
         ]
         if self.stopped:
-            notes.append(f"{RUN_TIMEOUTS} time-outs in a row: the run sent no more requests")
+            told = self._how_many(self.run_in_a_row, self.run_in_all, RUN_TIMEOUTS)
+            notes.append(f"{told}: the run sent no more requests")
         return notes
+
+    @staticmethod
+    def _how_many(in_a_row: int, in_all: int, bound: int) -> str:
+        """"3 time-outs in a row", or, where it was the count in all, "6 time-outs in all"."""
+        if in_a_row >= bound:
+            return f"{bound} time-outs in a row"
+        return f"{in_all} time-outs in all"
 
 
 def _positions(rule: Rule, exchange: Exchange, before: tuple[Request, ...]) -> tuple[int, ...]:
