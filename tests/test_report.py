@@ -1235,3 +1235,30 @@ def test_the_simplest_finding_of_a_place_has_the_fewest_choices_then_the_smalles
         "/\xe9",  # one choice each, then the smaller
         "/" + "a" * 40,
     ]
+
+
+def test_an_interrupted_run_is_no_pass_in_any_report(clean: RunResult) -> None:
+    """An adversarial trial of 2026-12-06: a run cut short by Ctrl-C wrote a JUnit file with
+    no failure and no error, a SARIF run whose execution succeeded, and a Markdown heading
+    with the pass icon. Each now says the run was interrupted, as the JSON and text do."""
+    cut = _with(clean, interrupted=True)
+    told = (
+        f"the run was interrupted after {cut.examples} examples: its verdicts are partial, and "
+        "a rule that passed or skipped may not have met what the rest would send"
+    )
+    junit = ET.fromstring(report.render(cut, "junit"))
+    assert junit.get("errors") == "1"
+    [error] = junit.iter("error")
+    assert (error.get("type"), error.get("message")) == ("Interrupted", told)
+    sarif = json.loads(report.render(cut, "sarif"))
+    [invocation] = sarif["runs"][0]["invocations"]
+    assert invocation["executionSuccessful"] is False
+    assert invocation["toolExecutionNotifications"][0] == {
+        "level": "error",
+        "message": {"text": told},
+    }
+    heading = report.render(cut, "markdown").splitlines()[0]
+    assert heading.startswith("### ⚠️ wsgicheck INTERRUPTED \\(stopped after ")
+    # The same run, whole: a pass everywhere.
+    assert ET.fromstring(report.render(clean, "junit")).get("errors") == "0"
+    assert report.render(clean, "markdown").startswith("### ✅ wsgicheck passed")

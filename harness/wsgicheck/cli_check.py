@@ -18,6 +18,7 @@ from .model.errors import UsageError
 
 if TYPE_CHECKING:
     from .model.options import RunOptions
+    from .results.run import RunResult
 
 
 #: What Ctrl-C prints (exit status 130, as a shell reports SIGINT).
@@ -91,13 +92,16 @@ def run_check(args: argparse.Namespace) -> int:
             progress.done()
         result.source_root = args.source_root
         if result.interrupted:
-            # Ctrl-C: what ran so far, to the report asked for (not to a terminal), and 130.
-            # A second Ctrl-C, or the SIGTERM a cancelled job sends after it, waits for it.
+            # Ctrl-C: what ran so far, to the report asked for, and 130; the terminal gets
+            # the failures and the summary line, which says the run was cut short (else a
+            # CI log said only "interrupted" where the report failed the app). A second
+            # Ctrl-C, or the SIGTERM a cancelled job sends after it, waits for it.
             with interrupts_held(again=False):
                 print(INTERRUPTED, file=sys.stderr)
                 if args.output or args.format != "text":
                     write_report(args, render(args, result, color=False))
                 write_files(args, files, result)
+                _tell_terminal(args, files, result, always=args.format == "text")
                 return 130
     if args.write_baseline:
         from .results import baseline as baselines
@@ -110,19 +114,7 @@ def run_check(args: argparse.Namespace) -> int:
         result.known = known_rules(result, baseline)
     write_report(args, render(args, result, color=use_color(args)))
     write_files(args, files, result)
-    if args.output or (files and args.format != "text"):
-        # The reports went to files (or a program reads stdout): the terminal still gets
-        # the failures and the summary line, on stdout when it is free.
-        from .report.text import brief
-
-        # (stderr where stdout was closed, >&-; nothing where both were.)
-        streams = [sys.stdout, sys.stderr] if args.output else [sys.stderr]
-        stream = next((each for each in streams if each is not None), None)
-        if stream is not None:
-            if files:
-                listed = f"reports: {', '.join(path for path, _ in files)}"
-                print("\n".join(wrap_text(listed, "", "  ", width=100)), file=stream)
-            stream.write(brief(result, color=color_on(args, stream)))
+    _tell_terminal(args, files, result)
     if os.environ.get("GITHUB_ACTIONS") == "true":
         from .report.github import workflow_commands
 
@@ -133,6 +125,33 @@ def run_check(args: argparse.Namespace) -> int:
         for line in workflow_commands(result):
             print(line, file=stream)
     return 1 if result.failed() else 0
+
+
+def _tell_terminal(
+    args: argparse.Namespace,
+    files: list[tuple[str, str]],
+    result: RunResult,
+    *,
+    always: bool = False,
+) -> None:
+    """Where the reports went to files (or a program reads stdout), the terminal still gets
+    the failures and the summary line, on stdout when it is free; with ``always`` (a run cut
+    short, whose text report is written nowhere) there too."""
+    to_files = args.output or (files and args.format != "text")
+    if not (to_files or always):
+        return
+    from .report.text import brief
+
+    # (stderr where stdout was closed, >&-, or carries a report; nothing where both were.)
+    free = args.output or args.format == "text"
+    streams = [sys.stdout, sys.stderr] if free else [sys.stderr]
+    stream = next((each for each in streams if each is not None), None)
+    if stream is None:
+        return
+    if files:
+        listed = f"reports: {', '.join(path for path, _ in files)}"
+        print("\n".join(wrap_text(listed, "", "  ", width=100)), file=stream)
+    stream.write(brief(result, color=color_on(args, stream)))
 
 
 def _options(args: argparse.Namespace) -> RunOptions:

@@ -132,8 +132,17 @@ def headline(run: RunResult) -> str:
     ]
     head = "FAILED" if run.failed() else "passed"
     if run.interrupted:  # a partial run is never shown as a clean one
-        head = f"INTERRUPTED (Ctrl-C after {plural(run.examples, 'example')}), {head.lower()}"
+        head = f"INTERRUPTED (stopped after {plural(run.examples, 'example')}), {head.lower()}"
     return f"{head}: {', '.join(parts)} ({plural(counts.total, 'rule')})"
+
+
+def interrupted_text(run: RunResult) -> str:
+    """What a report says of a run cut short (Ctrl-C, SIGTERM), where it has no headline to
+    say it in (a JUnit error, a SARIF notification): a pass there is no clean one."""
+    return (
+        f"the run was interrupted after {plural(run.examples, 'example')}: its verdicts are "
+        "partial, and a rule that passed or skipped may not have met what the rest would send"
+    )
 
 
 #: How a report marks a failure only the replay of the example database found.

@@ -25,6 +25,7 @@ from .common import (
     REPRODUCER_LIMIT,
     failure_kind,
     grouped,
+    interrupted_text,
     lines_of,
     location_of,
     made_in,
@@ -121,13 +122,16 @@ def render(run: RunResult, color: bool) -> str:
                 out = ET.SubElement(case, "system-out")
                 out.text = f"{label}\n\n{_details(run, failure)}"
         _counts(suite, counts, totals)
-    if run.errors:
+    if run.errors or run.interrupted:
+        # An error a CI reads: a run that could not finish, or was cut short, is no pass.
         suite = ET.SubElement(root, "testsuite", name="wsgicheck.harness", timestamp=stamp)
         case = ET.SubElement(suite, "testcase", name="run", classname="wsgicheck.harness")
         case.set("time", "0")
-        error = ET.SubElement(case, "error", message="wsgicheck could not complete the run")
-        error.set("type", "HarnessError")
-        error.text = "\n".join(show(each) for each in run.errors)
+        told = [interrupted_text(run)] if run.interrupted else []
+        message = told[0] if told and not run.errors else "wsgicheck could not complete the run"
+        error = ET.SubElement(case, "error", message=message)
+        error.set("type", "Interrupted" if told and not run.errors else "HarnessError")
+        error.text = "\n".join([*told, *(show(each) for each in run.errors)])
         _counts(suite, {"tests": 1, "failures": 0, "errors": 1, "skipped": 0}, totals)
     for key, value in totals.items():
         root.set(key, str(value))

@@ -28,6 +28,7 @@ from . import format
 from .common import (
     dumps,
     failure_kind,
+    interrupted_text,
     location_of,
     made_in,
     other_places,
@@ -150,11 +151,14 @@ def data(run: RunResult) -> dict[str, Any]:
         if rule_id in index
     ]
     invocation: dict[str, Any] = {
-        "executionSuccessful": not run.errors,
+        "executionSuccessful": not run.errors and not run.interrupted,
         "workingDirectory": {"uri": cwd.as_uri()},
     }
-    # The run's errors, and its notes (what it could not judge: a pass may hide it).
+    # The run's errors, its being cut short, and its notes (what it could not judge: a pass
+    # may hide it).
+    cut = [interrupted_text(run)] if run.interrupted else []
     notifications = [
+        *({"level": "error", "message": {"text": text}} for text in cut),
         *({"level": "error", "message": {"text": show(error)}} for error in run.errors),
         *({"level": "note", "message": {"text": show(note)}} for note in run.notes),
     ]
