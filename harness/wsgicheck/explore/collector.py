@@ -159,7 +159,7 @@ class TimeOuts:
 
     @staticmethod
     def _how_many(in_a_row: int, in_all: int, bound: int) -> str:
-        """"3 time-outs in a row", or, where it was the count in all, "6 time-outs in all"."""
+        """The bound that was met: ``3 time-outs in a row``, or ``6 time-outs in all``."""
         if in_a_row >= bound:
             return f"{bound} time-outs in a row"
         return f"{in_all} time-outs in all"
