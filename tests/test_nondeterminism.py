@@ -658,3 +658,54 @@ def test_a_real_fault_behind_answers_that_vary_at_random_is_still_found() -> Non
     # None of its findings was left out: "got 222 bytes" beside two GETs alike and "got 198
     # and 222 bytes" beside two that differ state the same fault.
     assert not [note for note in result.notes if note.startswith("APP-CL-OF-GET:")]
+
+
+def welcoming() -> Any:
+    """Welcomes the first request of each connection (its client's address and port)."""
+    seen: set[tuple[object, object]] = set()
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        peer = (environ.get("REMOTE_ADDR"), environ.get("REMOTE_PORT"))
+        fields = [TEXT_PLAIN, *([("X-Welcome", "1")] if peer not in seen else [])]
+        seen.add(peer)
+        start_response("200 OK", fields)
+        return [b"hi\n"]
+
+    return app
+
+
+def by_port_parity(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    """Answers an odd client port 429: what it answers turns on REMOTE_PORT alone."""
+    if int(environ.get("REMOTE_PORT") or 0) % 2:
+        start_response("429 Too Many Requests", [TEXT_PLAIN, ("Retry-After", "1")])
+        return [b"slow down\n"]
+    start_response("200 OK", [TEXT_PLAIN])
+    return [b"ok\n"]
+
+
+@pytest.mark.parametrize(
+    ("app", "expected"), [(welcoming(), {"HARNESS-APP-VARIES"}), (by_port_parity, set())]
+)
+def test_an_app_that_answers_the_clients_port_is_no_transport_difference(
+    app: Any, expected: set[str]
+) -> None:
+    """An adversarial trial of 2026-12-06: an app keyed on REMOTE_ADDR and REMOTE_PORT, which
+    only the socket transport gives (the environ's leeway), failed HARNESS-TRANSPORTS-AGREE,
+    'a wsgicheck bug'. The request is replayed in memory from the socket's peer (and from a
+    port no connection used): where that agrees, the app answered the peer. The welcoming app
+    still varies by itself when replayed (a SHOULD, its own)."""
+    result = run(app, options(), target="peer")
+    assert set(result.failures) == expected
+    agree = next(r for r in result.results if r.rule.id == "HARNESS-TRANSPORTS-AGREE")
+    assert agree.status == "pass"
+
+
+def test_a_replay_from_the_sockets_peer_explains_an_answer_to_the_port() -> None:
+    memory = MemoryTransport(by_port_parity, timeout=10.0)
+    request = Client(by_port_parity).build_request("GET", "/")
+    first = memory.exchange(request, CONFIG)
+    assert first.status_code == 200  # no port in memory
+    odd = memory.exchange(request, CONFIG, remote=("127.0.0.1", 40001))
+    assert odd.status_code == 429
+    evidence = compare(memory, request, CONFIG, first, odd)
+    assert (evidence.transport_differences, evidence.app_varies) == ((), ())

@@ -11,6 +11,7 @@ when the request is replayed.
 
 from __future__ import annotations
 
+import itertools
 import queue
 import threading
 import time
@@ -86,10 +87,16 @@ class MemoryTransport:
                 done.append(exc)
             finished.set()
 
-    def exchange(self, request: Request, config: ServerConfig) -> Response:
+    def exchange(
+        self, request: Request, config: ServerConfig, remote: tuple[str, int] | None = None
+    ) -> Response:
+        """``request`` in memory; ``remote``, a client's address and port, as a socket's."""
         if self._worker is None or not self._worker.is_alive():
             self._start_worker()
-        pending = Client(self.app, config=config).start(request)
+        client = Client(self.app, config=config)
+        if remote is not None:
+            client.remote = remote
+        pending = client.start(request)
         done: list[Any] = []
         finished = threading.Event()
         self._jobs.put((pending, done, finished))
@@ -296,14 +303,47 @@ def compare(
             continue
         agreeing = disagreed.keys() - agreement.differences(first, over_socket, _SIDES).keys()
         explained |= agreeing & APP_ASPECTS
+    peer = _peer(wire) if disagreed.keys() - explained and _peer(first) is None else None
+    by_peer: set[str] = set()
+    if peer is not None:
+        # Only a socket has a client port (REMOTE_PORT, a leeway of the environ's): an app
+        # that answers the connection a request came on (a welcome on each one's first
+        # request) answers the two transports apart, and no server is to blame. The same
+        # request in memory from the socket's peer tells it, or from a port no connection
+        # used, for an app that remembers the peers it met (an adversarial trial of
+        # 2026-12-06 called it "a wsgicheck bug").
+        for remote in (peer, (peer[0], next(_UNUSED_PORTS))):
+            again = memory.exchange(request, config, remote=remote)
+            if timed_out(again):
+                break
+            by_peer |= (
+                disagreed.keys() - explained - agreement.differences(again, wire, _SIDES).keys()
+            )
+            if not disagreed.keys() - explained - by_peer:
+                break
+        explained |= by_peer
     varies = app_variations(first, *replays)
     # Explained over the socket and not in memory: the app's variation is the socket's
     # answer set beside memory's first (the rare one there, the common one here).
-    shown = {aspect: disagreed[aspect] for aspect in explained - varies.keys()}
+    # (What the peer explains is the environ's leeway, not the app varying.)
+    shown = {aspect: disagreed[aspect] for aspect in explained - varies.keys() - by_peer}
     return Extra(
         transport_differences=tuple(differences(first, wire, app_varies=explained)),
         app_varies=(*varies.values(), *shown.values(), *unanswered),
     )
+
+
+#: Client ports no connection is given (Linux hands out 32768-60999), down from the last.
+_UNUSED_PORTS = itertools.cycle(range(65535, 61000, -1))
+
+
+def _peer(response: Response) -> tuple[str, int] | None:
+    """The client's address and port the environ gave the app, where it gave a port."""
+    environ = response.environ or {}
+    address, port = environ.get("REMOTE_ADDR"), environ.get("REMOTE_PORT")
+    if not isinstance(address, str) or not isinstance(port, str) or not port.isdigit():
+        return None
+    return address, int(port)
 
 
 _SIDES = ("in memory", "on a socket")
