@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -470,6 +471,21 @@ def test_patching_socket_and_time_at_import_leaves_the_transport_working(tmp_pat
     data = _clean_run_over_a_socket(tmp_path, target, "--transport", "socket")
     assert (
         "wsgicheck: the app replaced socket.socket, time.monotonic" in (data["app_output"]["text"])
+    )
+
+
+def test_an_app_that_empties_sys_path_at_import_leaves_the_transport_working(
+    tmp_path: Path,
+) -> None:
+    """An adversarial trial of 2026-12-06: an app that set sys.path to one missing folder at
+    import broke the socket client in its process (the idna codec, imported when first
+    used, could not be found), and the report put the worker's death on the app's request.
+    The folders it took off are put back after its own, and the run says so."""
+    target = write_app(tmp_path / "emptier", 'import sys\nsys.path[:] = ["/nonexistent"]\n' + GOOD)
+    data = _clean_run_over_a_socket(tmp_path, target)
+    assert re.search(
+        r"wsgicheck: the app took \d+ folder\(s\) off sys.path while it was imported",
+        data["app_output"]["text"],
     )
 
 

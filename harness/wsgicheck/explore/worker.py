@@ -250,11 +250,13 @@ def _run_share(
         measurement.start()  # before the import: module-level lines count too
     try:
         guarded = _snapshot()
+        path = list(sys.path)
         try:
             app = load_target(assignment.spec)
         except TargetError as exc:
             send("target-error", str(exc))
             return
+        _keep_folders(path)
         reported: set[str] = set()
         _restore(guarded, reported, "while it was imported")
         keep_interruptible("while it was imported")
@@ -294,6 +296,23 @@ def _snapshot() -> dict[str, dict[str, Any]]:
     threads = vars(sys.modules[THREADS_MODULE])
     snapshot[THREADS_MODULE] = {key: threads[key] for key in GREEN_THREAD_NAMES if key in threads}
     return snapshot
+
+
+def _keep_folders(before: list[str]) -> None:
+    """Put back, after the app's own, the folders the app took off ``sys.path`` at import:
+    the standard library imports some of its modules only when first used (the ``idna``
+    codec a socket connection needs), and an app that emptied ``sys.path`` broke the
+    harness's client in its process, a death the report put on the app's request (an
+    adversarial trial of 2026-12-06). Said once, among the app's output."""
+    lost = [folder for folder in before if folder not in sys.path]
+    if lost:
+        sys.path.extend(lost)
+        print(
+            f"wsgicheck: the app took {len(lost)} folder(s) off sys.path while it was "
+            "imported; wsgicheck put them back after the app's own, for the modules Python "
+            "imports when first used",
+            file=sys.stderr,
+        )
 
 
 def _restore(snapshot: dict[str, dict[str, Any]], reported: set[str], when: str) -> None:
