@@ -839,3 +839,34 @@ def test_failures_replayed_from_the_database_are_reported_apart(tmp_path: Path) 
     assert text[title + 2] == f"✗ {rule} (MUST)"
     for name in ("report.md", "report.html"):
         assert "replayed from the example database" in (tmp_path / name).read_text()
+
+
+def test_body_limit_reads_larger_downloads(workdir: Path) -> None:
+    """An adversarial trial of 2026-12-06: a correct 10 MiB download met HARNESS-BODY-LIMIT
+    (and failed with --strict), its 8 MiB bound in no option and no document. --body-limit
+    names it, in MiB, and the finding says how to raise it."""
+    target = write_app(
+        workdir,
+        "bigdownload.py",
+        """
+        BODY = b"x" * (3 << 20)
+
+        def app(environ, start_response):
+            start_response("200 OK", [("Content-Type", "application/octet-stream"),
+                                      ("Content-Length", str(len(BODY)))])
+            return [BODY]
+        """,
+    )
+    limited = cli(workdir, "check", target, *FAST, "--body-limit", "2", "--format", "json")
+    entry = next(
+        e for e in json.loads(limited.stdout)["results"] if e["rule"] == "HARNESS-BODY-LIMIT"
+    )
+    assert (entry["status"], entry["message"]) == (
+        "fail",
+        "the body went past the response body limit, 2 MiB (a longer download is no fault: "
+        "raise the limit with --body-limit)",
+    )
+    assert cli(workdir, "check", target, *FAST, "--body-limit", "4").returncode == 0
+    refused = cli(workdir, "check", target, "--body-limit", "0")
+    assert refused.returncode == 2
+    one_line_error(refused.stderr)

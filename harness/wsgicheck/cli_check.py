@@ -189,5 +189,6 @@ def _options(args: argparse.Namespace) -> RunOptions:
         transports=args.transport,
         database=None if args.database.lower() in settings.OFF else args.database,
         timeout=args.timeout,
+        body_limit=args.body_limit << 20,
         corpus=args.corpus,
     )

@@ -361,6 +361,10 @@ SETTINGS: tuple[Setting, ...] = (
             metavar="N", help="share the examples among N processes"),
     Setting(name="timeout", kind=Seconds(), default=DEFAULT_OPTIONS.timeout, flags=("--timeout",),
             metavar="SECONDS", plugin=True, help="time limit per exchange"),
+    Setting(name="body_limit", kind=Integer(minimum=1), default=DEFAULT_OPTIONS.body_limit >> 20,
+            flags=("--body-limit",), metavar="MIB",
+            help="MiB of a response body read at most (HARNESS-BODY-LIMIT past it): raise it "
+            "for larger downloads"),
     Setting(name="corpus", kind=Flag(), default=DEFAULT_OPTIONS.corpus, flags=("--corpus",),
             help="start with the fixed examples (--no-corpus: generated requests only)"),
     Setting(name="format", kind=Text(tuple(REPORT_FILES), lower=True), default="text",

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 
-from ..model.events import StartResponseCalled, TimedOut
+from ..model.events import BodyLimitReached, StartResponseCalled, TimedOut
 from ..model.extra import ANSWERED, RAISED, REPLACED, SUCCEEDED
 from ..model.grammar import SAFE_METHODS
 from ..model.untrusted import show
 from .app_trap import own_errors
 from .exchange import Exchange
-from .registry import Binding, Finding, Level, Rule, rule
+from .registry import Binding, Finding, Level, Rule, byte_count, rule
 
 
 @rule(
@@ -50,7 +50,8 @@ def exchange_timeout(self: Rule, ex: Exchange) -> Iterator[Finding]:
     section="wsgicheck: response body limit",
     summary="the response body ends within the size limit",
     pep="""(Not a PEP 3333 requirement: an iterable that never ends keeps a server sending
-    forever; wsgicheck stops reading at its limit and reports it.)""",
+    forever; wsgicheck stops reading a body at its limit, 8 MiB unless --body-limit says
+    otherwise, and reports it. A download longer than that is no fault: raise the limit.)""",
     source="wsgicheck",
     covers=(),
     needs=("environ",),
@@ -62,7 +63,13 @@ fix:  end the iterable""",
 )
 def body_limit(self: Rule, ex: Exchange) -> Iterator[Finding]:
     if ex.limit_reached:
-        yield self.finding(ex, "the body went past the response body limit")
+        limit = next((event.limit for event in ex.events if isinstance(event, BodyLimitReached)), 0)
+        told = f"{limit >> 20} MiB" if limit and not limit % (1 << 20) else byte_count(limit)
+        yield self.finding(
+            ex,
+            f"the body went past the response body limit, {told} (a longer download is no "
+            "fault: raise the limit with --body-limit)",
+        )
 
 
 @rule(
