@@ -606,6 +606,44 @@ def test_the_runner_reports_a_send_failure_as_its_own_error() -> None:
         wire.close()
 
 
+class _WritesInClose:
+    def __init__(self, write: Any) -> None:
+        self.write = write
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield b"body"
+
+    def close(self) -> None:
+        self.write(b"late")
+
+
+def _writes_in_close(environ: dict[str, Any], start_response: Any) -> _WritesInClose:
+    return _WritesInClose(start_response("200 OK", [("Content-Type", "text/plain")]))
+
+
+@pytest.mark.parametrize("transport", ["memory", "socket"])
+def test_a_write_from_close_is_refused_not_a_server_failure(transport: str) -> None:
+    """An adversarial trial of 2026-12-06: write() from the iterable's close(), after the
+    response ended, went on to h11, which refused it, and each such request was told as
+    "wsgicheck's server failed: SendError". It is refused to the app (APP-NO-WRITE-FROM-ITER
+    names the write), and the answer stands as sent."""
+    request = Request(method="GET", target="/", headers=(("Host", "x"),))
+    if transport == "memory":
+        memory = MemoryTransport(_writes_in_close, timeout=5.0)
+        response = memory.exchange(request, ServerConfig())
+    else:
+        wire = SocketTransport(_writes_in_close, timeout=5.0, body_limit=1024)
+        try:
+            response = wire.exchange(request, wire.config)
+        finally:
+            wire.close()
+    assert (response.status_code, response.body, response.complete) == (200, b"body", True)
+    refused = [event for event in RuleExchange(response).refused if event.callable == "write"]
+    assert [event.rule for event in refused] == ["APP-NO-WRITE-FROM-ITER"]
+    found = {finding.rule for finding in check_exchange(RuleExchange(response, source=transport))}
+    assert found == {"APP-NO-WRITE-FROM-ITER", "APP-AVOID-WRITE"}
+
+
 def _unread(environ: dict[str, Any], start_response: Any) -> list[bytes]:
     start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")])
     return [b"ok"]

@@ -100,6 +100,9 @@ class AppCall:
     sent = 0
     stopped = False
     limit_hit = False
+    #: The response is over (its end sent, or the 500 or abort in its place): a write()
+    #: after it, from the iterable's close(), has nowhere to go.
+    ended = False
     #: The exception being handled where the app was called: its caller's, not the app's.
     outer: BaseException | None = None
     client_gone = False
@@ -207,6 +210,12 @@ class AppCall:
             raise ClientGone
         if self.failure is not None:
             raise SinkFailed
+        if self.ended:
+            # (An adversarial trial of 2026-12-06: sent on, it broke h11's framing, and each
+            # such write was told as "wsgicheck's server failed".)
+            self._refuse(
+                "write", "APP-NO-WRITE-FROM-ITER", "write() after the response ended, from close()"
+            )
         if data and self.stopped:
             self._refuse_overflow()
         self._deliver(data)
@@ -426,6 +435,7 @@ class AppCall:
 
     def _end(self) -> bool:
         """Finish the response, or abort it when the client could not frame what it got."""
+        self.ended = True
         declared = self.declared
         if self.body_allowed and declared is not None and self.sent < declared:
             self.log.append(raw_body_short(declared, self.sent))
@@ -471,6 +481,7 @@ class AppCall:
 
     def _fail(self, what: str, exc: BaseException | None) -> bool:
         """Answer 500 if nothing was sent yet, else abort. Never lets the error escape."""
+        self.ended = True
         if self.head_sent:
             self.sink.abort()
             reraise_interrupt(exc)
