@@ -511,3 +511,48 @@ def test_a_tag_made_anew_as_its_weak_twin_is_not_written_back() -> None:
     anew = [Request(headers=(("If-None-Match", 'W/"d2d6"'),))]
     message = 'the 304 has ETag "d2d6" where the 200 to the same request has W/"d2d6"'
     assert _as_the_run_sent(message, ran, anew) == message
+
+
+WITHOUT_WRAPPER = """
+    def app(environ, start_response):
+        fields = [("Content-Type", "text/plain")]
+        if "wsgi.file_wrapper" not in environ:
+            fields.append(("Content-Type", "text/html"))
+        start_response("200 OK", fields)
+        return [b"ok"]
+"""
+
+
+def test_a_failure_is_shown_under_serves_choices_where_it_needs_none_of_the_drawn(
+    tmp_path: Path,
+) -> None:
+    """A trial of 2026-12-06: Falcon's ignored If-None-Match, met in a sequence's follow-up,
+    was shown under six server choices as drawn, and its curl replay came with a caveat
+    about each. Once it failed again on a fresh app, it is tried under serve's choices (the
+    mount kept): where it fails there too, it is shown so; where it needs a choice, kept."""
+    drawn = ServerConfig(
+        script_name="/app", multithread=False, multiprocess=True, file_wrapper=False, max_read=5
+    )
+    served = ServerConfig(script_name="/app", multithread=True)
+    found = supervise(write_app(tmp_path, "every.py", EVERY_CALL), FAST).failures
+    request = Request(target="/app/x", headers=(("Host", "localhost"),))
+    for source, expected in ((EVERY_CALL, served), (WITHOUT_WRAPPER, drawn)):
+        spec = write_app(tmp_path, f"app{len(source)}.py", source)
+        failure = found["APP-SINGLE-FIELDS"]
+        result = supervise(spec, FAST)
+        result.failures = {
+            "APP-SINGLE-FIELDS": replace(
+                failure,
+                request=request,
+                config=drawn,
+                fresh=None,
+                finding=replace(failure.finding, choices=("multithread=False",)),
+                reproducers=reproducers(request, drawn, spec),
+            )
+        }
+        confirm_failures(spec, result, timeout=10.0)
+        shown = result.failures["APP-SINGLE-FIELDS"]
+        assert (shown.fresh, shown.config) == (True, expected)
+        assert shown.reproducers == reproducers(request, expected, spec)
+        if expected == served:
+            assert shown.finding.choices == ("script_name='/app'",)
