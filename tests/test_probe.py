@@ -768,6 +768,8 @@ def test_a_server_keeping_exc_info_is_caught(tmp_path: Path) -> None:
     html = render([result], "html")
     assert "<code>wsgicheck.probe.app:app</code>" in html
     assert f"<code>wsgicheck probe {shlex.quote(template)}" in html.replace("&#x27;", "'")
+    # A probe tries no paths of an app's: no "paths tried: -" (a trial of 2026-12-06).
+    assert "paths tried" not in "\n".join(text) + html
 
 
 UNCLOSING_SERVER = '''

@@ -116,7 +116,8 @@ def render(run: RunResult, color: bool) -> str:
         + (f" · transports {_e(options.transports)}" if options.transports is not None else "")
         + f"{' · strict' if options.strict else ''}"
         + f"{' · read-only' if options.read_only else ''}</p>",
-        f'<p class="meta">paths tried: {_e(", ".join(run.paths) or "-")}</p>',
+        # (A probe tries no paths of an app's: its requests are its own.)
+        *([f'<p class="meta">paths tried: {_e(", ".join(run.paths))}</p>'] if run.paths else []),
         f'<p id="verdict" class="verdict {"fail" if failed else "pass"}">'
         f"{_e(common.headline(run))}</p>",
         '<ul class="counts">',

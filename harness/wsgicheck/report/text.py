@@ -68,7 +68,12 @@ def layout(run: RunResult, color: bool, verbosity: int = 0) -> str:
             + (" · read-only" if options.read_only else ""),
             indent="  ",
         ),
-        *wrap(f"paths tried: {show(', '.join(run.paths)) or '-'}", indent="  ", more="    "),
+        # (A probe tries no paths of an app's: its requests are its own.)
+        *(
+            wrap(f"paths tried: {show(', '.join(run.paths))}", indent="  ", more="    ")
+            if run.paths
+            else []
+        ),
         _paint(f"  {_LEGEND}", "dim", color),
         "",
     ]
