@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import importlib.metadata
 import itertools
 import json
 import os
@@ -410,6 +411,22 @@ def test_a_command_template_is_probed_like_a_known_server() -> None:
     # SERVER_SOFTWARE names Apache's and its own).
     assert result.how == "python -m wsgicheck serve APP --host=HOST --port=PORT --quiet"
     assert result.version == result.observations["SERVER_SOFTWARE"]
+
+
+def test_a_template_servers_version_without_a_number_is_its_modules() -> None:
+    """A trial of 2026-12-06: Granian's SERVER_SOFTWARE is "Granian", and the matrix's version
+    column said just that. A template that runs a module names its distribution's version."""
+    waitress = importlib.metadata.version("waitress")
+    template = "{python} -m waitress --listen={host}:{port} {app}"
+    assert prober._software({"SERVER_SOFTWARE": "waitress"}, template) == (
+        f"waitress (waitress {waitress})"
+    )
+    assert prober._software({"SERVER_SOFTWARE": "<absent>"}, template) == f"waitress {waitress}"
+    assert prober._software({"SERVER_SOFTWARE": "Apache/2.4 mod_wsgi/6.1"}, template) == (
+        "Apache/2.4 mod_wsgi/6.1"
+    )
+    assert prober._software({"SERVER_SOFTWARE": "Granian"}, "granian {app}") == "Granian"
+    assert prober._software({}, "{python} -m no_such_module_here {app}") is None
 
 
 def test_a_server_that_exits_is_one_line_and_exit_status_2(

@@ -114,11 +114,39 @@ def _how(template: str) -> str:
     return " ".join(command_line(template, host="HOST", port="PORT", app="APP", python="python"))
 
 
-def _software(observations: dict[str, str]) -> str | None:
+def _software(observations: dict[str, str], template: str) -> str | None:
     """A template server's version, as its SERVER_SOFTWARE says it (mod_wsgi's names
-    Apache's and its own), where it gives one."""
+    Apache's and its own), where it gives one with a number; else, for a template that runs
+    a module (``{python} -m granian``, whose SERVER_SOFTWARE is "Granian"), the version of
+    the distribution installed here that holds it."""
     software = observations.get("SERVER_SOFTWARE")
-    return None if software in (None, "", "<absent>") else software
+    software = None if software in (None, "", "<absent>") else software
+    if software is not None and any(char.isdigit() for char in software):
+        return software
+    installed = _module_version(template)
+    if installed is None:
+        return software
+    return installed if software is None else f"{software} ({installed})"
+
+
+def _module_version(template: str) -> str | None:
+    """``granian 2.8.9``: the distribution and version of the module the template runs with
+    ``-m``, where it is installed beside wsgicheck; None for any other command."""
+    import importlib.metadata
+
+    try:
+        words = shlex.split(template)
+    except ValueError:
+        return None
+    if "-m" not in words[:-1]:
+        return None
+    top = words[words.index("-m") + 1].partition(".")[0]
+    for distribution in importlib.metadata.packages_distributions().get(top, []):
+        try:
+            return f"{distribution} {importlib.metadata.version(distribution)}"
+        except importlib.metadata.PackageNotFoundError:  # pragma: no cover - listed, gone
+            continue
+    return None
 
 
 def _numbered(on_step: Callable[[str], None], number: int) -> Callable[[str], None]:
@@ -205,7 +233,7 @@ def _probe_once(
     return ProbeResult(
         server=name,
         command=argv,
-        version=known.version() if known is not None else _software(observations),
+        version=known.version() if known is not None else _software(observations, template),
         how=known.how if known is not None else _how(template),
         run=run,
         observations=observations,
