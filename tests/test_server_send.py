@@ -962,3 +962,24 @@ def test_the_verdicts_are_those_of_a_whole_trace(target: str, rules: set[str]) -
     assert summarised.body_digest == whole.body_digest
     assert whole.body_size == len(whole.body)  # kept whole: its digest is the body's own
     assert whole.body_digest == _digest([whole.body])
+
+
+def _streams_24_mib(environ: dict[str, Any], start_response: Any) -> Iterator[bytes]:
+    start_response("200 OK", [("Content-Type", "application/octet-stream")])
+    block = b"x" * (1 << 20)
+    return (block for _ in range(24))
+
+
+def test_a_body_ended_by_the_close_is_read_up_to_the_runs_body_limit() -> None:
+    """A review of 2026-12-06: the socket transport's client read a body that ends at the
+    close up to 8 MiB whatever the run's --body-limit, and left; a correct app streaming more
+    then failed HARNESS-TRANSPORTS-AGREE ('a wsgicheck bug') once the limit was raised."""
+    request = Request(target="/", http_version="1.0", headers=(("Host", "x"),))
+    wire = SocketTransport(_streams_24_mib, timeout=5.0, body_limit=32 << 20)
+    try:
+        response = wire.exchange(request, wire.config)
+    finally:
+        wire.close()
+    # (More than the kernel's buffers hold: a client that left is seen by the server.)
+    assert (response.status_code, len(response.body), response.complete) == (200, 24 << 20, True)
+    assert not RuleExchange(response).client_gone

@@ -90,8 +90,11 @@ class _Late(Exception):
 class RawConnection:
     """One client connection to the server under test."""
 
-    def __init__(self, host: str, port: int, timeout: float) -> None:
+    def __init__(self, host: str, port: int, timeout: float, *, max_body: int = MAX_BODY) -> None:
         self.timeout = timeout
+        #: Bytes of a body that ends at the close read at most (a run's --body-limit, where
+        #: the server under test is wsgicheck's own and sends that much).
+        self.max_body = max_body
         self.sock = socket.create_connection((host, port), timeout=timeout)
         self.buffer = b""
         self.closed = False
@@ -289,7 +292,7 @@ class RawConnection:
 
     def _until_close(self, deadline: float) -> bytes:
         try:
-            while len(self.buffer) < MAX_BODY:
+            while len(self.buffer) < self.max_body:
                 self._more(deadline)
         except _Gone:
             pass
