@@ -864,7 +864,7 @@ def test_body_limit_reads_larger_downloads(workdir: Path) -> None:
     assert (entry["status"], entry["message"]) == (
         "fail",
         "the body went past the response body limit, 2 MiB (a longer download is no fault: "
-        "raise the limit with --body-limit)",
+        "raise the limit, --body-limit or body_limit in [tool.wsgicheck])",
     )
     assert cli(workdir, "check", target, *FAST, "--body-limit", "4").returncode == 0
     refused = cli(workdir, "check", target, "--body-limit", "0")

@@ -1134,3 +1134,30 @@ def test_the_time_limit_is_the_plugins_setting_too(
     refused = pytester.runpytest_inprocess("--wsgi-app=wc_hanging:app", "-p", "no:cacheprovider")
     assert refused.ret == pytest.ExitCode.USAGE_ERROR
     refused.stderr.fnmatch_lines(["ERROR: WSGICHECK_TIMEOUT: a number of seconds, not 'abc'"])
+
+
+BIG_DOWNLOAD = """
+BODY = b"x" * (3 << 20)
+
+
+def app(environ, start_response):
+    start_response("200 OK", [("Content-Type", "application/octet-stream"),
+                              ("Content-Length", str(len(BODY)))])
+    return [BODY]
+"""
+
+
+def test_the_body_limit_is_a_plugin_setting_too(pytester: pytest.Pytester) -> None:
+    """A review of 2026-12-06: HARNESS-BODY-LIMIT told a pytest user to raise the limit with
+    --body-limit, which pytest refused; the plugin had no such setting."""
+    pytester.makepyfile(big=BIG_DOWNLOAD)
+    strict = ("--wsgi-app=big.py:app", *FAST, "--wsgi-select=HARNESS-BODY-LIMIT", "--wsgi-strict")
+    low = run(pytester, *strict, "--wsgi-body-limit=2")
+    assert low.ret == 1
+    low.stdout.fnmatch_lines(["*the body went past the response body limit, 2 MiB*"])
+    assert run(pytester, *strict, "--wsgi-body-limit=4").ret == 0
+    pytester.makeini("[pytest]\nwsgi_body_limit = 4\n")
+    assert run(pytester, *strict).ret == 0
+    refused = run(pytester, *strict, "--wsgi-body-limit=0")
+    assert refused.ret == 4
+    refused.stderr.fnmatch_lines(["*--wsgi-body-limit: at least 1, not 0*"])

@@ -74,6 +74,8 @@ class Settings:
     suite: bool
     #: The time limit of one exchange, in seconds.
     timeout: float
+    #: MiB of a response body read at most (``--wsgi-body-limit``).
+    body_limit: int = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -279,21 +281,22 @@ def _settings(config: pytest.Config, target: str) -> Settings:
         transport=transport,
         database=database,
         suite=True if suite is None else bool(suite),
-        timeout=_timeout(config),
+        timeout=float(_checked(config, "timeout")),
+        body_limit=int(_checked(config, "body_limit")),
     )
 
 
-def _timeout(config: pytest.Config) -> float:
-    """``--wsgi-timeout`` (or its ini key, variable or file key), checked as ``check`` checks
-    ``--timeout``."""
-    setting = BY_NAME["timeout"]
-    value = _value(config, "timeout")
+def _checked(config: pytest.Config, name: str) -> Any:
+    """``--wsgi-NAME`` (or its ini key, variable or file key), checked as ``check`` checks
+    its option; the setting's default where it is given nowhere."""
+    setting = BY_NAME[name]
+    value = _value(config, name)
     if value is None:
-        return float(setting.default)
+        return setting.default
     try:
-        return float(setting.kind(value))
+        return setting.kind(value)
     except ValueError as exc:
-        raise pytest.UsageError(f"--wsgi-timeout: {exc}") from None
+        raise pytest.UsageError(f"--wsgi-{name.replace('_', '-')}: {exc}") from None
 
 
 def _database(config: pytest.Config) -> str | None:

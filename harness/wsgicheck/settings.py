@@ -362,7 +362,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(name="timeout", kind=Seconds(), default=DEFAULT_OPTIONS.timeout, flags=("--timeout",),
             metavar="SECONDS", plugin=True, help="time limit per exchange"),
     Setting(name="body_limit", kind=Integer(minimum=1), default=DEFAULT_OPTIONS.body_limit >> 20,
-            flags=("--body-limit",), metavar="MIB",
+            flags=("--body-limit",), metavar="MIB", plugin=True,
             help="MiB of a response body read at most (HARNESS-BODY-LIMIT past it): raise it "
             "for larger downloads"),
     Setting(name="corpus", kind=Flag(), default=DEFAULT_OPTIONS.corpus, flags=("--corpus",),

@@ -250,6 +250,7 @@ class SuitePlugin:
             transports=s.transport,
             database=s.database,
             timeout=s.timeout,
+            body_limit=s.body_limit << 20,
         )
         with terminate_as_interrupt():
             # A fresh interpreter, never a fork of pytest's process: a fork would inherit

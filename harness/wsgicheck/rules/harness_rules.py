@@ -50,8 +50,9 @@ def exchange_timeout(self: Rule, ex: Exchange) -> Iterator[Finding]:
     section="wsgicheck: response body limit",
     summary="the response body ends within the size limit",
     pep="""(Not a PEP 3333 requirement: an iterable that never ends keeps a server sending
-    forever; wsgicheck stops reading a body at its limit, 8 MiB unless --body-limit says
-    otherwise, and reports it. A download longer than that is no fault: raise the limit.)""",
+    forever; wsgicheck stops reading a body at its limit, 8 MiB unless --body-limit
+    (--wsgi-body-limit under pytest) says otherwise, and reports it. A download longer than
+    that is no fault: raise the limit.)""",
     source="wsgicheck",
     covers=(),
     needs=("environ",),
@@ -68,7 +69,7 @@ def body_limit(self: Rule, ex: Exchange) -> Iterator[Finding]:
         yield self.finding(
             ex,
             f"the body went past the response body limit, {told} (a longer download is no "
-            "fault: raise the limit with --body-limit)",
+            "fault: raise the limit, --body-limit or body_limit in [tool.wsgicheck])",
         )
 
 
