@@ -689,7 +689,10 @@ def test_a_run_says_when_a_validator_inside_the_app_raised() -> None:
     options = RunOptions(profile="quick", max_examples=10, seed=1, database=None)
     result = run(validator(bad), options, target="app")
     [note] = [each for each in result.notes if "wsgicheck.validator inside TARGET" in each]
-    assert note.startswith("a wsgicheck.validator inside TARGET raised a violation in at least ")
+    assert note.startswith(
+        "a wsgicheck.validator inside TARGET raised a violation (or a warning the filters made "
+        "an error) in at least "
+    )
     assert " answer(s), the first: APP-STATUS-FORMAT: status must be " in note
     assert note.endswith(
         "each cut its answer short (a 500, or a response ended early once its head had gone "
@@ -698,6 +701,25 @@ def test_a_run_says_when_a_validator_inside_the_app_raised() -> None:
     )
     # Judged bare, the app fails the rule.
     assert "APP-STATUS-FORMAT" in run(bad, options, target="app").failures
+
+
+def test_a_validators_warning_made_an_error_inside_the_app_is_no_error_of_the_apps() -> None:
+    """A review of 2026-12-06: under warnings-as-errors, check on an app wrapped in
+    validator() took the WSGIWarning it raised for a SHOULD for the app's own crash
+    (APP-TRAP-OWN-ERRORS), where a WSGIViolation is the validator's verdict, said in a note."""
+    from wsgicheck.explore.runner import RunOptions, run
+
+    def writes(env: dict[str, Any], respond: Callable[..., Any]) -> Any:
+        respond("200 OK", [("Content-Type", "text/plain")])(b"x")  # APP-AVOID-WRITE
+        return []
+
+    options = RunOptions(profile="quick", max_examples=10, seed=1, database=None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", WSGIWarning)
+        result = run(validator(writes), options, target="app")
+    assert "APP-TRAP-OWN-ERRORS" not in result.failures
+    [note] = [each for each in result.notes if "wsgicheck.validator inside TARGET" in each]
+    assert " answer(s), the first: APP-AVOID-WRITE: " in note
 
 
 def test_the_suite_says_it_once_for_all_its_shares() -> None:

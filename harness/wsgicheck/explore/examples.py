@@ -23,6 +23,7 @@ from hypothesis.database import ExampleDatabase
 from hypothesis.errors import Flaky, HypothesisWarning
 
 from ..core.environ import ServerConfig
+from ..model.errors import VALIDATOR_VERDICTS
 from ..model.extra import ANSWERED, RAISED, SUCCEEDED
 from ..model.grammar import SAFE_METHODS
 from ..model.options import RunOptions
@@ -302,7 +303,7 @@ class Exploration:
             return
         self.answers.add(path, str(reply.status_code))
         self._watch_removal(config, reply)
-        inner = [raised for raised in exchange.raised if raised.exc_type == "WSGIViolation"]
+        inner = [raised for raised in exchange.raised if raised.exc_type in VALIDATOR_VERDICTS]
         if inner:
             self.answers.inner_violations += 1
             if self.answers.inner_violation is None:

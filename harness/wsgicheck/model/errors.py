@@ -11,6 +11,7 @@ from __future__ import annotations
 __all__ = [
     "RAISED_FINDINGS",
     "STDOUT_CLOSED",
+    "VALIDATOR_VERDICTS",
     "FindingRaised",
     "TargetError",
     "UsageError",
@@ -51,3 +52,6 @@ class WarningRaised(UserWarning):
 
 #: What a wrapped validator raises through the app that ``Client`` raises to the test.
 RAISED_FINDINGS = (FindingRaised, WarningRaised)
+#: Their names as a trace records an exception that escaped the app (``exc_type``): a
+#: validator inside TARGET giving its verdict, never the app's own error.
+VALIDATOR_VERDICTS = frozenset({"WSGIViolation", "WSGIWarning"})

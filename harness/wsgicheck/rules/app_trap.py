@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from ..model.errors import VALIDATOR_VERDICTS
 from ..model.events import AppRaised, InputRead, is_library
 from ..model.grammar import decimal
 from ..model.locations import portable_path
@@ -35,7 +36,7 @@ def _not_the_apps(ex: Exchange, raised: AppRaised) -> bool:
     call itself failing on the app's signature (APP-CALLABLE-TWO-POSITIONAL's finding)."""
     if raised.phase == "call" and raised.exc_type == "TypeError" and raised.where is None:
         return True
-    if raised.exc_type == "WSGIViolation":  # wsgicheck.validator's own verdict, not an error
+    if raised.exc_type in VALIDATOR_VERDICTS:  # wsgicheck.validator's verdict, not an error
         return True
     kinds = {event.detail for event in ex.observations("start_response-raised")}
     kinds |= {event.detail for event in ex.observations("write-raised")}
