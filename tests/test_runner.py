@@ -872,6 +872,23 @@ def control_byte_header(environ: dict[str, Any], start_response: Any) -> list[by
     return [b"hi\n"]
 
 
+def own_500_and_a_bad_header(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    if environ.get("PATH_INFO") == "/a":
+        start_response("500 Internal Server Error", [("Content-Type", "text/plain")])
+        return [b"down\n"]
+    return control_byte_header(environ, start_response)
+
+
+def test_a_named_path_the_app_answers_500_itself_is_not_put_on_the_server() -> None:
+    """A review of 2026-12-06: the note's word on the server's own 5xx counted them over the
+    whole run, and a path the app answered 500 itself was told as the server's."""
+    result = run(own_500_and_a_bad_header, options(paths=("/a",)), target="x")
+    (note,) = [each for each in result.notes if each.startswith("no request to --path")]
+    assert note.endswith(
+        "(does the app need a Host (-H), a login, or data that the run's own requests removed?)"
+    )
+
+
 def test_a_named_path_answered_by_the_servers_own_500s_says_so() -> None:
     """A trial of 2026-12-06 (hgweb's file name with ESC): every answer broke PEP 3333, and
     the server's 500 stood in its place; the note asked about a Host or a login only."""

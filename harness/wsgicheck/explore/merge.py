@@ -240,7 +240,8 @@ def inner_validator_note(answers: Answers) -> str | None:
     if not answers.inner_violations:
         return None
     return (
-        "a wsgicheck.validator inside TARGET raised a violation in at least "
+        "a wsgicheck.validator inside TARGET raised a violation (or a warning the filters "
+        "made an error) in at least "
         f"{answers.inner_violations} answer(s), the first: {answers.inner_violation}; each "
         "cut its answer short (a 500, or a response ended early once its head had gone out), "
         "and no rule of this run judges what it found: check the app it wraps, or make it "
@@ -272,9 +273,10 @@ def unanswered_paths_note(paths: Sequence[str], answers: Answers) -> str | None:
     if not missing:
         return None
     why = "does the app need a Host (-H), a login, or data that the run's own requests removed?"
-    if only_5xx and answers.served:
+    if only_5xx and answers.served and not answers.failed.get(ANSWERED):
         # The server's 500 in place of an answer that broke PEP 3333 (a control byte in a
-        # header): no Host or login would have helped (a trial of 2026-12-06).
+        # header): no Host or login would have helped (a trial of 2026-12-06). Only where
+        # the app answered no 5xx of its own: the table does not tell whose each 5xx is.
         why = (
             "the server sent 5xx in the app's place where it raised or its response broke "
             f"PEP 3333, as the findings say; else, {why}"
