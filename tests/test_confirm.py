@@ -556,3 +556,16 @@ def test_a_failure_is_shown_under_serves_choices_where_it_needs_none_of_the_draw
         assert shown.reproducers == reproducers(request, expected, spec)
         if expected == served:
             assert shown.finding.choices == ("script_name='/app'",)
+
+
+def test_a_list_of_tags_made_anew_is_written_back_whole() -> None:
+    """A review of 2026-12-06: the twin test read a list's first tag alone, and the
+    explorer's lists all start with the same stale tag, so a fresh tag later in the list
+    went unreplaced and the message quoted a request the report does not show."""
+    value, anew = '"wsgicheck-other", "run-1111"', '"wsgicheck-other", "fresh-2222"'
+    learned = LearnedField(name="If-None-Match", value=value, teacher=None, parts=())
+    ran = (Request(headers=(("If-None-Match", value),), learned=(learned,)),)
+    sent = [Request(headers=(("If-None-Match", anew),))]
+    assert _as_the_run_sent(f"If-None-Match {anew} matched", ran, sent) == (
+        f"If-None-Match {value} matched"
+    )

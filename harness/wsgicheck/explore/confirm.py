@@ -27,12 +27,12 @@ from ..drivers.client import Client
 from ..drivers.overtime import STRETCH
 from ..drivers.target import load_target
 from ..model.grammar import http_date, imf_fixdate
-from ..model.learned import replay, strong, untaught
+from ..model.learned import replay, untaught
 from ..model.request import Request
 from ..results.reproduce import QUIET_CHOICES, choices_unlike, reproducers, target_choices
 from ..results.run import Failure, RunResult
 from ..rules import REGISTRY, Binding, Exchange, Level, check_exchange
-from ..rules.http_evidence import CONDITIONS_AND_RANGE, grouped_fields
+from ..rules.http_evidence import CONDITIONS_AND_RANGE, entity_tags, grouped_fields
 from .collector import SERVED, TIMEOUT_RULE
 from .fresh import FreshProcesses
 from .sequences import plain_get
@@ -397,7 +397,7 @@ def _as_the_run_sent(message: str, sequence: tuple[Request, ...], sent: list[Req
             anew = next((v for n, v in replayed.headers if n == learned.name), None)
             if anew is None or anew == learned.value:
                 continue
-            if strong(anew) == strong(learned.value):
+            if _twins(anew, learned.value):
                 # The same tag, weak where the run's was strong (or the other way): no new
                 # value to hide, and a message quoting the app's own W/"x" beside it (a 304's
                 # ETag and its 200's) would come to contradict itself.
@@ -411,6 +411,16 @@ def _as_the_run_sent(message: str, sequence: tuple[Request, ...], sent: list[Req
     longest_first = sorted(anew_to_run, key=len, reverse=True)
     either = re.compile("|".join(map(re.escape, longest_first)))
     return either.sub(lambda found: anew_to_run[found.group()], message)
+
+
+def _twins(one: str, other: str) -> bool:
+    """Whether two field values are one entity-tag each, the same but for being weak (a
+    list's first tag alone says nothing of the rest: the explorer's lists all start with
+    the same stale tag)."""
+    first, second = entity_tags(one), entity_tags(other)
+    if first is None or second is None or len(first) != 1 or len(second) != 1:
+        return False
+    return first[0][1] == second[0][1]
 
 
 def _fresh_app(
