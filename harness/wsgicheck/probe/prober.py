@@ -328,7 +328,7 @@ def _asked(request: Request) -> str:
         told.append(f"Expect: {as_sent(request.header_values('expect')[0])}")
     if request.framing is Framing.CHUNKED:
         told.append(f"a chunked body of {len(request.body)} bytes")
-    elif request.body:
+    elif request.framing is Framing.CONTENT_LENGTH:  # 0 bytes too: it says there is none
         told.append(f"a body of {len(request.body)} bytes")
     return ", ".join(told)
 

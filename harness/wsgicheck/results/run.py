@@ -127,10 +127,11 @@ class RunResult:
     app_coverage: AppCoverage | None = None
     #: Where the application callable is defined, when its source can be found.
     app_location: Location | None = None
-    #: The run was stopped by Ctrl-C: the results are of the examples run until then.
+    #: The run was stopped by Ctrl-C or SIGTERM: the results are of the examples run until
+    #: then.
     interrupted: bool = False
-    #: What the run left out, and why (paths given up after time-outs in a row); the
-    #: time-out finding says it too.
+    #: What the run left out, and why (paths given up after time-outs, in a row or in
+    #: all); the time-out finding says it too.
     notes: list[str] = field(default_factory=list)
     #: What the app wrote to its stdout and stderr (when it ran in a supervised worker).
     app_output: CapturedOutput | None = None
