@@ -12,6 +12,7 @@ shows what the app answered, and a run that never got past a refusal can say so.
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
@@ -105,8 +106,15 @@ def _path_forms(path: str) -> set[str]:
     decoded = unquote_to_bytes(sent)
     forms = {path}
     # Its dot-segments removed too: a link's /x/%2e%2e/admin is /admin to a browser (WHATWG
-    # URL) and to an app routing on PATH_INFO (an adversarial trial of 2026-12-06).
-    for each in (decoded, grammar.remove_dot_segments(decoded)):
+    # URL) and to an app routing on PATH_INFO (an adversarial trial of 2026-12-06); and its
+    # slashes merged, as a server may before PATH_INFO (//admin, /x/..//admin).
+    merged = re.sub(rb"//+", b"/", decoded)
+    for each in (
+        decoded,
+        grammar.remove_dot_segments(decoded),
+        merged,
+        grammar.remove_dot_segments(merged),
+    ):
         forms.add(each.decode("latin-1"))
         with contextlib.suppress(UnicodeDecodeError):
             forms.add(each.decode("utf-8"))
