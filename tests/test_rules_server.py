@@ -1064,6 +1064,10 @@ def raises(environ: dict[str, Any], start_response: Any) -> list[bytes]:
     raise RuntimeError("the database is down")
 
 
+def raises_one(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    raise RuntimeError("1")
+
+
 def raises_accented(environ: dict[str, Any], start_response: Any) -> list[bytes]:
     raise RuntimeError("café is closed")
 
@@ -1151,6 +1155,11 @@ def test_trap_log_reads_a_probes_log_and_liveness() -> None:
     # Another RuntimeError's message: not this one's.
     other = Exchange(response, source="probe", extra=Extra(server_log="RuntimeError: disk full"))
     assert verdict("SRV-TRAP-LOG", [other]) == "fail"
+    # A message of a character is in any log with a number in it: its type's name is looked
+    # for instead (a review of 2026-12-06).
+    short = Client(raises_one).get("/")
+    stamped = Extra(server_log="GET / 500 in 1 ms")
+    assert verdict("SRV-TRAP-LOG", [Exchange(short, source="probe", extra=stamped)]) == "fail"
     # A message past ASCII a log may escape ("caf\\xe9"): its type's name tells of it.
     accented = Client(raises_accented).get("/")
     escaped = Extra(server_log="RuntimeError: caf\\xe9 is closed")

@@ -424,8 +424,13 @@ def _logged(ex: Exchange, raised: AppRaised) -> bool:
     if not isinstance(log, str):
         return False
     message = raised.message
-    told = message if message and message.isascii() and message.isprintable() else ""
-    return (told or raised.exc_type.rsplit(".", 1)[-1]) in log
+    # (A message of a few characters, "1", is in any log with a timestamp: it tells nothing.)
+    telling = len(message) >= _TELLING and message.isascii() and message.isprintable()
+    return (message if telling else raised.exc_type.rsplit(".", 1)[-1]) in log
+
+
+#: The shortest exception message looked for in a server's log (else its type's name).
+_TELLING = 8
 
 
 @rule(
