@@ -995,17 +995,25 @@ def test_one_at_a_time_is_judged_in_one_process_only(together: Together, applies
 # -- a 304's Content-Length, and a body cut by the app's exception --------------------------------
 
 
-def _not_modified(tmp_path: Path, length: str | None, of_200: int | None) -> Exchange:
-    """The conditional scenario's 304, from the real probe app, as a server sent it that
-    added ``length`` as its Content-Length (None: none), beside a 200 of ``of_200`` bytes."""
+def _conditional_answer(
+    tmp_path: Path, request: Request, length: str | None, of_200: int | None
+) -> Exchange:
+    """The conditional scenario's answer to ``request`` (probe 2), from the real probe app,
+    as a server sent it that added ``length`` as its Content-Length (None: none), beside a
+    200 to the GET of ``of_200`` bytes."""
     channel = Channel(tmp_path)
-    fields = (("If-None-Match", CONDITIONAL_TAG), (HEADER, "2 conditional"))
-    request = Request(headers=(("Host", "localhost"), *fields))
     status, headers, body = answer_of(make_app(channel), _environ(request))
     added = [] if length is None else [("Content-Length", length)]
     sent = Sent(2, "conditional", request, response=_head(status, [*headers, *added], body))
     sent.extra = Extra(length_of_200=of_200)
     return to_exchange(sent, records_by_id(channel.records()).get(2), "").exchange
+
+
+def _not_modified(tmp_path: Path, length: str | None, of_200: int | None) -> Exchange:
+    """The conditional scenario's 304 (see :func:`_conditional_answer`)."""
+    fields = (("If-None-Match", CONDITIONAL_TAG), (HEADER, "2 conditional"))
+    request = Request(headers=(("Host", "localhost"), *fields))
+    return _conditional_answer(tmp_path, request, length, of_200)
 
 
 @pytest.mark.parametrize(
@@ -1035,17 +1043,13 @@ def test_a_304_may_carry_only_the_200s_content_length(
 
 
 def _head_answered(tmp_path: Path, length: str | None, of_200: int | None) -> Exchange:
-    """The conditional scenario's answer to HEAD (no body, no Content-Length), from the real
-    probe app, as a server sent it that added ``length`` as its Content-Length, beside a GET
-    of ``of_200`` bytes."""
-    channel = Channel(tmp_path)
-    request = Request(method="HEAD", headers=(("Host", "localhost"), (HEADER, "3 conditional")))
-    status, headers, body = answer_of(make_app(channel), _environ(request))
-    assert ("content-length" not in {name.lower() for name, _ in headers}, body) == (True, b"")
-    added = [] if length is None else [("Content-Length", length)]
-    sent = Sent(3, "conditional", request, response=_head(status, [*headers, *added], body))
-    sent.extra = Extra(length_of_200=of_200)
-    return to_exchange(sent, records_by_id(channel.records()).get(3), "").exchange
+    """The conditional scenario's answer to HEAD, with no body and no Content-Length (see
+    :func:`_conditional_answer`)."""
+    request = Request(method="HEAD", headers=(("Host", "localhost"), (HEADER, "2 conditional")))
+    exchange = _conditional_answer(tmp_path, request, length, of_200)
+    sent = {name.lower() for name, _ in exchange.response.headers}
+    assert (exchange.response.body, "content-length" in sent) == (b"", length is not None)
+    return exchange
 
 
 @pytest.mark.parametrize(
