@@ -29,7 +29,13 @@ from ..drivers.target import load_target
 from ..model.grammar import http_date, imf_fixdate
 from ..model.learned import replay, untaught
 from ..model.request import Request
-from ..results.reproduce import QUIET_CHOICES, choices_unlike, reproducers, target_choices
+from ..results.reproduce import (
+    QUIET_CHOICES,
+    Reproducers,
+    choices_unlike,
+    reproducers,
+    target_choices,
+)
 from ..results.run import Failure, RunResult
 from ..rules import REGISTRY, Binding, Exchange, Level, check_exchange
 from ..rules.http_evidence import CONDITIONS_AND_RANGE, entity_tags, grouped_fields
@@ -175,20 +181,21 @@ def _served_like(config: ServerConfig) -> ServerConfig:
 def _under(spec: str, failure: Failure, config: ServerConfig, message: str) -> Failure:
     """``failure`` shown under ``config``, where it failed again with ``message``."""
     choices = (*choices_unlike(config, SERVED), *target_choices([failure.request]))
-    return replace(
+    shown = replace(
         failure,
         config=config,
         finding=replace(
             failure.finding, message=message or failure.finding.message, choices=choices
         ),
-        reproducers=reproducers(
-            failure.request,
-            config,
-            spec,
-            failure.before,
-            compared=failure.rule.sequence is not None,
-        ),
     )
+    return replace(shown, reproducers=_replays(spec, shown))
+
+
+def _replays(spec: str, failure: Failure) -> Reproducers:
+    """The replays of ``failure`` as it is now shown: its request, after the requests
+    before it, under its server choices."""
+    compared = failure.rule.sequence is not None
+    return reproducers(failure.request, failure.config, spec, failure.before, compared=compared)
 
 
 def _alone_first(failure: Failure) -> bool:
@@ -206,16 +213,14 @@ def _shown_after(
 ) -> Failure:
     """``failure`` shown after ``before`` alone, ``request`` judged after them with the
     ``message`` of its finding there, and replays to match."""
-    return replace(
+    shown = replace(
         failure,
         finding=replace(failure.finding, message=message or failure.finding.message),
         request=request,
         before=before,
         rests_on=(),  # positions in the run's sequence, which is gone
-        reproducers=reproducers(
-            request, failure.config, spec, before, compared=failure.rule.sequence is not None
-        ),
     )
+    return replace(shown, reproducers=_replays(spec, shown))
 
 
 def _budget_note(unconfirmed: int, unshortened: int) -> str:
