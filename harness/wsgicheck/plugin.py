@@ -75,7 +75,7 @@ class Settings:
     #: The time limit of one exchange, in seconds.
     timeout: float
     #: MiB of a response body read at most (``--wsgi-body-limit``).
-    body_limit: int = 8
+    body_limit: int
 
 
 @dataclass(frozen=True, slots=True)
