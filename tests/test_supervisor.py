@@ -743,6 +743,49 @@ def test_ctrl_c_stops_an_app_that_set_its_own_sigint_handler(tmp_path: Path) -> 
     assert gone(int(pids.read_text()))
 
 
+def test_ctrl_c_while_the_app_imports_still_writes_every_report(tmp_path: Path) -> None:
+    """Left in the closing note of 2026-12-06: Ctrl-C before any worker had sent its
+    examples (the app still importing) wrote no report, and a JUnit file an earlier run
+    left in --report-dir stayed there, read by CI as this run's. Each report now says the
+    run was cut short after no example."""
+    started = tmp_path / "started"
+    target = write_app(
+        tmp_path / "importing",
+        f"""
+        import time
+
+        open({str(started)!r}, "w").close()
+        time.sleep(3600)
+        """,
+    )
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    (reports / "report.xml").write_text("<testsuites/> left by an earlier run\n")
+    reporting = ["--format", "json", "--report", "junit", "--report-dir", str(reports)]
+    process = subprocess.Popen(
+        [*_command(), "check", target, *FAST, *reporting],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        for _ in range(600):  # until the worker imports the app
+            if started.exists():
+                break
+            time.sleep(0.1)
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=TIMEOUT)
+    finally:
+        process.kill()
+        process.wait(TIMEOUT)
+    assert (process.returncode, err.decode().splitlines()[0]) == (130, "wsgicheck: interrupted")
+    data = json.loads(out)
+    assert (data["interrupted"], data["examples"]) == (True, 0)
+    junit = (reports / "report.xml").read_text()
+    assert junit.startswith("<?xml")
+    assert 'type="Interrupted"' in junit
+
+
 def test_sigterm_stops_the_run_and_its_worker_as_ctrl_c_does(tmp_path: Path) -> None:
     """App sweep of 2026-12-05: SIGTERM (what ``timeout`` and a cancelled CI job send)
     ended the supervisor alone, and the worker, in a session of its own, ran on under init.

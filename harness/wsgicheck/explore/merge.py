@@ -32,8 +32,16 @@ from .examples import SHRINK_NOTE
 
 
 def merge_partials(
-    partials: list[Partial], options: RunOptions, *, seed: int, target: str, started: float
+    partials: list[Partial],
+    options: RunOptions,
+    *,
+    seed: int,
+    target: str,
+    started: float,
+    interrupted: bool = False,
 ) -> RunResult:
+    """One result of the shares' partial ones; ``interrupted``: the run was cut short
+    (as a partial may say too: a run cut before any share sent its own has none)."""
     rules = REGISTRY.select(options.select, options.ignore)
     # The database's replays count in the verdicts; a failure is reported as replayed
     # only for a rule the seeded draw found no failure of.
@@ -102,7 +110,7 @@ def merge_partials(
     app_coverage = measured[0] if measured else None
     for more in measured[1:]:
         app_coverage = more if app_coverage is None else app_coverage.merge(more)
-    interrupted = any(part.interrupted for part in partials)
+    interrupted = interrupted or any(part.interrupted for part in partials)
     errors = [error for part in partials for error in part.errors]
     if not interrupted and DEATH_RULE not in failures:
         errors += _too_few(answers, options, {each.id for each in rules})

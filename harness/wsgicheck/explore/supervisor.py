@@ -105,13 +105,13 @@ def supervise(
     workers: list[_Worker] = []
     interrupted = False
     try:
-        for share in split(options.examples, seed, jobs):
-            if share.examples or share.index == 0:
-                assignment = Assignment(
-                    spec, options, share.seed, share.examples, app_coverage, home
-                )
-                workers.append(_Worker(context, assignment, capture))
         try:
+            for share in split(options.examples, seed, jobs):
+                if share.examples or share.index == 0:
+                    assignment = Assignment(
+                        spec, options, share.seed, share.examples, app_coverage, home
+                    )
+                    workers.append(_Worker(context, assignment, capture))
             _watch(workers, options, on_progress)
         except KeyboardInterrupt:
             # Ctrl-C reaches this process alone (each worker has a session of its own): pass
@@ -129,11 +129,13 @@ def supervise(
                 worker.end()
     if interrupted:
         with interrupts_held(again=False):  # and while what they sent is merged
+            # Stopped before any worker sent its examples (the app still importing): an
+            # empty result, so a report asked for says the run was cut after none, rather
+            # than no report at all, or one left in --report-dir by an earlier run.
             partials = [worker.partial for worker in workers if worker.partial is not None]
-            if not partials:
-                raise KeyboardInterrupt
-            result = merge_partials(partials, options, seed=seed, target=spec, started=started)
-            result.interrupted = True
+            result = merge_partials(
+                partials, options, seed=seed, target=spec, started=started, interrupted=True
+            )
             result.app_output = capture.output()
             return result
     for worker in workers:
