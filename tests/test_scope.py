@@ -88,6 +88,16 @@ def test_the_users_fields_replace_drawn_ones_of_their_name() -> None:
         ("//admin", ["/admin"], True),
         ("/x/..//admin/delete", ["/admin"], True),
         ("/anything", [], False),
+        # Any case, and a segment's parameters dropped, as an app may route them (left in
+        # the closing note of 2026-12-06).
+        ("/ADMIN", ["/admin"], True),
+        ("/Admin/Users", ["/admin/*"], True),
+        ("/x", ["/X"], True),
+        ("/admin;p", ["/admin"], True),
+        ("/admin;jsessionid=1/delete", ["/admin"], True),
+        ("/x;p/%2e%2e/admin", ["/admin"], True),
+        ("/admins;p", ["/admin"], False),
+        ("/CAF%C3%A9", ["/café"], True),
         # The root alone, as a glob (a trial of 2026-12-06: a PUT / wiped Radicale's store).
         ("/", ["[/]"], True),
         ("/?x=1", ["[/]"], True),

@@ -78,12 +78,15 @@ def excluded(target: str, patterns: Sequence[str]) -> bool:
     other pattern is a path prefix, by whole segments: ``/logout`` excludes ``/logout`` and
     ``/logout/all``, not ``/logouts``. The path is tried as sent and percent-decoded, so
     ``/log%6Fut`` is excluded too, and ``/café`` excludes ``/caf%C3%A9`` (the run sends a
-    typed path as a browser does); the query is not looked at.
+    typed path as a browser does); the query is not looked at. Letters match whatever their
+    case, and a segment's parameters (``;p``) are dropped too: an app that folds case or
+    drops them routes ``/ADMIN`` and ``/admin;p`` to ``/admin``, and a path excluded by
+    mistake costs a request, where one sent by mistake may delete data.
     """
     if not patterns:
         return False
     forms = _path_forms(target.partition("?")[0])
-    for pattern in patterns:
+    for pattern in (each.lower() for each in patterns):
         if any(char in pattern for char in "*?["):
             if any(fnmatchcase(form, pattern) for form in forms):
                 return True
@@ -97,8 +100,8 @@ def excluded(target: str, patterns: Sequence[str]) -> bool:
 
 def _path_forms(path: str) -> set[str]:
     """``path`` as sent, and its bytes percent-decoded read as latin-1 and, where they are
-    UTF-8, as UTF-8: each way a user may have written a path to exclude. (A target is
-    latin-1 text; a link not yet sent may hold more, sent as UTF-8.)"""
+    UTF-8, as UTF-8: each way a user may have written a path to exclude, in lower case.
+    (A target is latin-1 text; a link not yet sent may hold more, sent as UTF-8.)"""
     try:
         sent = path.encode("latin-1")
     except UnicodeEncodeError:
@@ -107,18 +110,16 @@ def _path_forms(path: str) -> set[str]:
     forms = {path}
     # Its dot-segments removed too: a link's /x/%2e%2e/admin is /admin to a browser (WHATWG
     # URL) and to an app routing on PATH_INFO (an adversarial trial of 2026-12-06); and its
-    # slashes merged, as a server may before PATH_INFO (//admin, /x/..//admin).
+    # slashes merged, as a server may before PATH_INFO (//admin, /x/..//admin); and its
+    # segments' parameters dropped, as a router may (/admin;jsessionid=1).
     merged = re.sub(rb"//+", b"/", decoded)
-    for each in (
-        decoded,
-        grammar.remove_dot_segments(decoded),
-        merged,
-        grammar.remove_dot_segments(merged),
-    ):
-        forms.add(each.decode("latin-1"))
-        with contextlib.suppress(UnicodeDecodeError):
-            forms.add(each.decode("utf-8"))
-    return forms
+    bare = re.sub(rb";[^/]*", b"", merged)
+    for each in (decoded, merged, bare):
+        for path_form in (each, grammar.remove_dot_segments(each)):
+            forms.add(path_form.decode("latin-1"))
+            with contextlib.suppress(UnicodeDecodeError):
+                forms.add(path_form.decode("utf-8"))
+    return {form.lower() for form in forms}
 
 
 def sendable(method: str, *, read_only: bool) -> bool:
