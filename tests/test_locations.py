@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from wsgicheck import Client, Request
+from wsgicheck import Client, Framing, Request, ServerConfig
 from wsgicheck.model.events import Location, StartResponseCalled, is_library
 from wsgicheck.model.locations import (
     is_standard,
@@ -329,6 +329,41 @@ def test_the_validator_places_a_librarys_start_response_call_at_the_users_frame(
     assert [(each.rule, each.where) for each in checked.findings] == [
         ("APP-HEADER-VALUE-NO-CONTROL", Location(__file__, MIDDLEWARE_LINE, "middleware"))
     ]
+
+
+def _reads_past(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    stream = environ["wsgi.input"]
+    stream.readline(4096)  # a line: allowed, it stops at the line's end
+    body = stream.read(65536)  # the read a finding points at
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "0")])
+    return [body[:0]]
+
+
+READ_LINE = _reads_past.__code__.co_firstlineno + 3
+#: A server that may hand the app the socket: a read past CONTENT_LENGTH is judged.
+UNTERMINATED = ServerConfig(input_terminated_always=False)
+
+
+@pytest.mark.parametrize("validated", [False, True])
+def test_a_finding_on_a_read_points_at_the_read(validated: bool) -> None:
+    """Left in the closing note of 2026-12-06: APP-INPUT-NO-READ-PAST-CL pointed at the
+    app's function, not at the read()."""
+    import wsgicheck
+
+    request = Request(
+        method="POST", headers=HOST, body=b"line\nrest", framing=Framing.CONTENT_LENGTH
+    )
+    read = Location(__file__, READ_LINE, "_reads_past")
+    if validated:
+        checked = wsgicheck.validator(_reads_past, collect=True, select=["APP-INPUT-*"])
+        Client(checked, config=UNTERMINATED).send(request)
+        assert [(each.rule, each.where) for each in checked.findings] == [
+            ("APP-INPUT-NO-READ-PAST-CL", read)
+        ]
+        return
+    response = Client(_reads_past, config=UNTERMINATED).send(request)
+    found = check_exchange(Exchange(response))
+    assert [(each.rule, each.where) for each in found] == [("APP-INPUT-NO-READ-PAST-CL", read)]
 
 
 NESTED_BINDINGS = """\

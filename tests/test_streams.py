@@ -18,6 +18,7 @@ from wsgicheck.model.events import (
     ErrorsWritten,
     FileWrapperCalled,
     InputRead,
+    Location,
     RawEvent,
     StreamMisuse,
     Trace,
@@ -562,10 +563,24 @@ def test_the_core_and_the_validator_record_the_streams_alike() -> None:
     list(result)
     result.close()  # type: ignore[attr-defined]
     (exchange,) = seen
+    line = _stream_user.__code__.co_firstlineno + 3  # where each read is, each its own line
     expected = [
-        InputRead("read", 6, 6, len(BODY)),
-        InputRead("readline", -1, 5, len(BODY) - 6, ended_line=True),
-        InputRead("readlines", -1, len(BODY) - 11, len(BODY) - 11),
+        InputRead("read", 6, 6, len(BODY), where=Location(__file__, line, "_stream_user")),
+        InputRead(
+            "readline",
+            -1,
+            5,
+            len(BODY) - 6,
+            ended_line=True,
+            where=Location(__file__, line + 1, "_stream_user"),
+        ),
+        InputRead(
+            "readlines",
+            -1,
+            len(BODY) - 11,
+            len(BODY) - 11,
+            where=Location(__file__, line + 2, "_stream_user"),
+        ),
         StreamMisuse("wsgi.input", "readinto"),
         ErrorsWritten("write", "one\n"),
         ErrorsWritten("writelines", ["two\n"]),

@@ -16,6 +16,7 @@ its end every read returns ``b""``.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, ClassVar, Protocol
 
@@ -30,6 +31,7 @@ from ..model.events import (
     raw_stream_misuse,
 )
 from ..model.untrusted import safe_repr
+from .observe import caller
 
 __all__ = [
     "BodySource",
@@ -260,11 +262,14 @@ class InputStream(StreamGuard):
                 data = buffer[start : start + size]
                 self._pos = start + size
             self._consumed += len(data)
-            self._log.append(raw_input_read("read", size, len(data), left))
+            self._log.append(
+                raw_input_read("read", size, len(data), left, False, caller(sys._getframe(1)))
+            )
             return data
         available = self._available()
         data = self._read(_size_argument("read() size", size))
-        self._log.append(raw_input_read("read", size, len(data), available))
+        where = caller(sys._getframe(1))
+        self._log.append(raw_input_read("read", size, len(data), available, False, where))
         return data
 
     def readline(self, size: int | None = -1) -> bytes:
@@ -272,7 +277,8 @@ class InputStream(StreamGuard):
         available = self._available()
         data = self._readline(_size_argument("readline() size", size))
         ended = data.endswith(b"\n")
-        self._log.append(raw_input_read("readline", size, len(data), available, ended))
+        where = caller(sys._getframe(1))
+        self._log.append(raw_input_read("readline", size, len(data), available, ended, where))
         return data
 
     def readlines(self, hint: int | None = -1) -> list[bytes]:
@@ -286,7 +292,8 @@ class InputStream(StreamGuard):
             total += len(line)
             if 0 < limit <= total:
                 break
-        self._log.append(raw_input_read("readlines", hint, total, available))
+        where = caller(sys._getframe(1))
+        self._log.append(raw_input_read("readlines", hint, total, available, False, where))
         return lines
 
     def __iter__(self) -> Iterator[bytes]:
@@ -296,7 +303,8 @@ class InputStream(StreamGuard):
         available = self._available()
         line = self._readline(-1)
         ended = line.endswith(b"\n")
-        self._log.append(raw_input_read("__next__", None, len(line), available, ended))
+        where = caller(sys._getframe(1))
+        self._log.append(raw_input_read("__next__", None, len(line), available, ended, where))
         if not line:
             raise StopIteration
         return line

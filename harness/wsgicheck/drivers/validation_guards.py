@@ -13,10 +13,11 @@ from collections.abc import Callable, Iterable, Iterator
 from types import GeneratorType
 from typing import TYPE_CHECKING, Any
 
-from ..core.observe import record_close, record_raised, yield_location
+from ..core.observe import caller, record_close, record_raised, yield_location
 from ..core.streams import StreamGuard
 from ..model.events import (
     DROPPED,
+    Location,
     raw_errors_written,
     raw_exhausted,
     raw_input_read,
@@ -246,17 +247,17 @@ class InputGuard(_ServerStreamGuard):
     def _available(self) -> int | None:
         return None if self._length is None else max(0, self._length - self._consumed)
 
-    def _record(self, method: str, argument: object, data: Any) -> None:
+    def _record(self, method: str, argument: object, data: Any, where: Location) -> None:
+        """A read by the app at ``where``, of ``data``."""
+        available = self._available_before
         if type(data) is bytes:  # what nearly every read gives: no list, no other type
             self._consumed += len(data)
             ended = method != "read" and data.endswith(b"\n")
-            self._log.append(
-                raw_input_read(method, argument, len(data), self._available_before, ended)
-            )
+            self._log.append(raw_input_read(method, argument, len(data), available, ended, where))
             return
         size = sum(map(_size, data)) if isinstance(data, list) else _size(data)
         self._consumed += size  # a list, or not bytes: no line is judged ended
-        self._log.append(raw_input_read(method, argument, size, self._available_before, False))
+        self._log.append(raw_input_read(method, argument, size, available, False, where))
         returned = [data] if not isinstance(data, list) else data
         if any(type(piece) is not bytes for piece in returned):
             self._log.append(
@@ -284,24 +285,25 @@ class InputGuard(_ServerStreamGuard):
         except BaseException as exc:
             self._raised("read", args, exc)
             raise
+        where = caller(sys._getframe(1))
         if type(data) is bytes:  # _record's common case, inline
             self._consumed += len(data)
             argument = args[0] if args else None
-            self._log.append(
-                raw_input_read("read", argument, len(data), self._available_before, False)
-            )
+            available = self._available_before
+            self._log.append(raw_input_read("read", argument, len(data), available, False, where))
         else:
-            self._record("read", args[0] if args else None, data)
+            self._record("read", args[0] if args else None, data, where)
         return data
 
     def readline(self, *args: Any) -> Any:
         data = self._call("readline", args)
-        self._record("readline", args[0] if args else None, data)
+        self._record("readline", args[0] if args else None, data, caller(sys._getframe(1)))
         return data
 
     def readlines(self, *args: Any) -> Any:
         data = self._call("readlines", args)
-        self._record("readlines", args[0] if args else None, list(data))
+        where = caller(sys._getframe(1))
+        self._record("readlines", args[0] if args else None, list(data), where)
         return data
 
     def __iter__(self) -> Iterator[Any]:
@@ -314,7 +316,7 @@ class InputGuard(_ServerStreamGuard):
         while True:
             self._available_before = self._available()
             line = next(lines, b"")
-            self._record("__next__", None, line)
+            self._record("__next__", None, line, caller(sys._getframe(1)))
             if not line:
                 return
             yield line

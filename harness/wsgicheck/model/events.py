@@ -284,6 +284,9 @@ class InputRead(NamedTuple):
     #: Whether a line read (``readline``, iteration) returned bytes that end with a line
     #: break: it stopped at the end of a line, where a raw socket would stop too.
     ended_line: bool = False
+    #: The line of the app's (or of the library it called) that read: where a finding on
+    #: the read points.
+    where: Location | None = None
 
 
 @_event

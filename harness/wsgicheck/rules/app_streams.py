@@ -62,7 +62,7 @@ def input_no_read_past_cl(self: Rule, ex: Exchange) -> Iterator[Finding]:
                     "wsgi.input_terminated (a server may give the socket itself, where the "
                     "read waits for the client)"
                 )
-            yield self.finding(ex, f"wsgi.input.{read.method}({size}) {left}" + short)
+            yield self.finding(ex, f"wsgi.input.{read.method}({size}) {left}" + short, read.where)
             return
         # A read for all that was left, which got less (Trac reads CONTENT_LENGTH at once).
         if not short and read.method == "read" and read.size < read.available <= size:
