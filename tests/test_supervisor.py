@@ -489,6 +489,22 @@ def test_an_app_that_empties_sys_path_at_import_leaves_the_transport_working(
     )
 
 
+def test_an_app_that_lowers_the_recursion_limit_at_import_leaves_the_run_working(
+    tmp_path: Path,
+) -> None:
+    """Left in the closing note of 2026-12-06: an app that set the recursion limit to 60 at
+    import broke the harness's own calls, and the report said the worker "exited with
+    status 0 while the app answered GET /" (HARNESS-WORKER-DIED). The limit is put back,
+    and the run says so."""
+    target = write_app(tmp_path / "shallow", "import sys\nsys.setrecursionlimit(60)\n" + GOOD)
+    data = _clean_run_over_a_socket(tmp_path, target)
+    assert re.search(
+        r"wsgicheck: the app set the recursion limit to 60 while it was imported; wsgicheck "
+        r"put back \d+, which its own calls need",
+        data["app_output"]["text"],
+    )
+
+
 PATCHING_APP = """
 import socket, time
 

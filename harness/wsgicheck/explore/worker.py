@@ -251,12 +251,14 @@ def _run_share(
     try:
         guarded = _snapshot()
         path = list(sys.path)
+        depth = sys.getrecursionlimit()
         try:
             app = load_target(assignment.spec)
         except TargetError as exc:
             send("target-error", str(exc))
             return
         _keep_folders(path)
+        _keep_depth(depth)
         reported: set[str] = set()
         _restore(guarded, reported, "while it was imported")
         keep_interruptible("while it was imported")
@@ -311,6 +313,21 @@ def _keep_folders(before: list[str]) -> None:
             f"wsgicheck: the app took {len(lost)} folder(s) off sys.path while it was "
             "imported; wsgicheck put them back after the app's own, for the modules Python "
             "imports when first used",
+            file=sys.stderr,
+        )
+
+
+def _keep_depth(before: int) -> None:
+    """Put back the recursion limit the app lowered at import: the harness's own calls
+    (Hypothesis's, the transports') run deeper than a limit of 60 allows, and the worker
+    died of it, a death the report put on the app's first request (an adversarial trial of
+    2026-12-06). One raised is the app's to keep. Said once, among the app's output."""
+    lowered = sys.getrecursionlimit()
+    if lowered < before:
+        sys.setrecursionlimit(before)
+        print(
+            f"wsgicheck: the app set the recursion limit to {lowered} while it was imported; "
+            f"wsgicheck put back {before}, which its own calls need",
             file=sys.stderr,
         )
 
