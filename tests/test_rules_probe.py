@@ -645,6 +645,47 @@ def test_trap_log_takes_a_logged_exception_and_a_closed_connection(tmp_path: Pat
     }
 
 
+#: How Twisted's ``twist web --wsgi`` logs an app's exception when its output is no terminal:
+#: a JSON line with the type and the frames, the value left out.
+TWISTED_LOG = (
+    '{"log_failure": {"type": {"__module__": "wsgicheck.probe.scenario_base", "__name__": '
+    '"ProbeError"}, "value": {"unpersistable": true}, "frames": [["raising", '
+    '"/x/wsgicheck/probe/scenarios_errors.py", 36, [], []]]}, "log_level": {"name": '
+    '"critical"}, "log_format": "WSGI application error"}\n'
+)
+
+
+@pytest.mark.parametrize(
+    ("log", "logged"),
+    [
+        (TWISTED_LOG, True),
+        # The type alone, where the log keeps other raises' messages: one of them.
+        (TWISTED_LOG + "ProbeError: wsgicheck probe: an error before any body\n", False),
+        (TWISTED_LOG + "ProbeError('wsgicheck probe: an error before any body')\n", False),
+        ("GET / 500\n", False),
+    ],
+    ids=["type-and-frames", "other-message", "other-repr", "nothing"],
+)
+def test_trap_log_reads_a_log_that_keeps_no_message_by_the_type(
+    tmp_path: Path, log: str, logged: bool
+) -> None:
+    """A probe trial of 2026-12-06: Twisted logged every raise of the app, with its type and
+    frames but without its message, and SRV-TRAP-LOG said its log did not mention them."""
+    exchange = probed(tmp_path, dropping, "raise", "early")
+    extra = replace(exchange.extra, server_log=log)
+    found = server_findings(Exchange(exchange.response, source="probe", extra=extra))
+    assert found == (
+        {}
+        if logged
+        else {
+            "SRV-TRAP-LOG": [
+                "the server's log does not mention the app's ProbeError (wsgicheck probe: raised "
+                "before start_response)"
+            ]
+        }
+    )
+
+
 def test_trap_log_fires_on_a_failed_app_answered_as_a_success(tmp_path: Path) -> None:
     exchange = probed(tmp_path, swallowing, "raise", "early")
     assert server_findings(exchange) == {

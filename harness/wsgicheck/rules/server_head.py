@@ -417,16 +417,23 @@ def _framed_end(response: Response) -> str:
 
 def _logged(ex: Exchange, raised: AppRaised) -> bool:
     """Whether the server's log, where a probe read it, tells of this exception: by its
-    message where that is printable ASCII, which every log keeps as it is (each of the
-    probe's raises says which it is, so another raise of the same type, logged, does not
-    stand for this one), else by its type's name."""
+    message where that is printable ASCII and the log keeps messages (each of the probe's
+    raises says which it is, so another raise of the same type, logged, does not stand for
+    this one), else by its type's name. A log keeps messages where one of the type is
+    written as a traceback ends (``Type: message``) or as a repr (``Type('message')``);
+    Twisted's JSON log keeps the type and the frames, never the message (a probe trial of
+    2026-12-06: it logged every raise, and was told it logged none)."""
     log = ex.extra.server_log
     if not isinstance(log, str):
         return False
     message = raised.message
+    name = raised.exc_type.rsplit(".", 1)[-1]
     # (A message of a few characters, "1", is in any log with a timestamp: it tells nothing.)
     telling = len(message) >= _TELLING and message.isascii() and message.isprintable()
-    return (message if telling else raised.exc_type.rsplit(".", 1)[-1]) in log
+    if telling and message in log:
+        return True
+    keeps_messages = f"{name}: " in log or f"{name}(" in log
+    return not (telling and keeps_messages) and name in log
 
 
 #: The shortest exception message looked for in a server's log (else its type's name).
