@@ -126,9 +126,13 @@ def test_wsgiref_speaks_http10_and_passes_chunked_bodies_through() -> None:
     assert any(each.key == "CONTENT_TYPE" for each in result.differences)
     # It strips a field value read as latin-1 of Unicode whitespace, obs-text bytes 0xA0 and
     # 0x85 among it (RFC 9110 §5.5: opaque data): the corpus sends them whatever the seed.
-    assert "HTTP_X_OBS_TEXT is 'opaque'; the request's X-Obs-Text field line: " + repr(
-        "\xa0opaque\x85"
-    ) in messages(result, "ENV-HTTP-VALUES")
+    # And it hands on a value folded over two lines with its line break (RFC 9112 §5.2).
+    assert messages(result, "ENV-HTTP-VALUES") == [
+        "HTTP_X_OBS_TEXT is 'opaque'; the request's X-Obs-Text field line: "
+        + repr("\xa0opaque\x85"),
+        "HTTP_X_FOLDED is 'one\\r\\n two': a line break of the request's head, passed on (an "
+        "obs-fold, which RFC 9112 §5.2 has a server replace with spaces, or refuse with a 400)",
+    ]
     assert_closed_on_every_path(result)
     assert result.observations["wsgi.file_wrapper"] == "offered"
     assert verdict(result, "SRV-FILE-WRAPPER-FALLBACK") == "pass"
@@ -245,6 +249,12 @@ def test_cheroot() -> None:
         "wsgi.input.__next__() returned 51 bytes with 21 left before CONTENT_LENGTH: 30 bytes "
         "past the end of the body"
     }
+    # A value folded over two lines keeps its second line alone (a probe trial of
+    # 2026-12-06): RFC 9112 §5.2 has the fold replaced with spaces, or the request refused.
+    assert messages(result, "ENV-HTTP-VALUES") == [
+        "HTTP_X_FOLDED is 'two'; the request's X-Folded field, sent folded over two lines (an "
+        "obs-fold, RFC 9112 §5.2), unfolded: 'one two'"
+    ]
     assert_closed_on_every_path(result)
 
 

@@ -355,6 +355,14 @@ def test_an_empty_host_is_no_host_to_rebuild() -> None:
             "UTF-8; PEP 3333 wants the bytes decoded as latin-1)",
         ),
         ("", req("/", ("Accept", "x")), "HTTP_ACCEPT is ''; the request's Accept field line: 'x'"),
+        # An obs-fold handed on as it came (gevent 26.9, uWSGI 2.0, Paste 3.10; a probe
+        # trial of 2026-12-06), though the values compare alike as lists.
+        (
+            "one\r\n two",
+            req("/", ("Accept", "one two")),
+            "HTTP_ACCEPT is 'one\\r\\n two': a line break of the request's head, passed on (an "
+            "obs-fold, which RFC 9112 §5.2 has a server replace with spaces, or refuse with a 400)",
+        ),
     ],
 )
 def test_a_changed_http_value_says_what_was_sent(

@@ -149,6 +149,9 @@ class Extra:
     #: validator's iterable at once: the trace's asking for blocks is the probe's, not the
     #: server's (the wire shows what the server did with them).
     handed_as_list: bool | None = None
+    #: The fields of the request sent folded over two lines (obs-fold, RFC 9112 §5.2),
+    #: by name: the request records each as a server must read it, unfolded.
+    folded: tuple[str, ...] | None = None
     #: The kind of callable the server was given the app as (function, class, partial...).
     callable_kind: str | None = None
     #: Why that server did not answer (it did not start, or the connection failed).

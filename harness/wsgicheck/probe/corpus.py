@@ -39,6 +39,10 @@ INPUT_WAIT = 1.0
 #: Seconds the client waits for the rest of a body shorter than its Content-Length (or for
 #: the answer to the request pipelined behind it).
 SHORT_WAIT = 2.0
+#: The argument of the echo request whose field value is folded over two lines, and the
+#: field: a server may refuse it (RFC 9112 §5.2), so its 400 is no refusal of a valid request.
+FOLDED = "obs-fold"
+FOLDED_NAME = "X-Folded"
 #: Seconds the client waits for the rest of that body sent alone before it sends the next
 #: request on the connection: the head and the bytes the app gave come at once.
 SHORT_ALONE_WAIT = 0.5
@@ -106,6 +110,19 @@ def odd_targets(session: Session) -> None:
     # spoils no other. Drawn requests met it only for some seeds.
     obs_text = (("X-Obs-Text", "\xa0opaque\x85"),)
     session.exchange(session.request("echo", target="/headers/obs-text", headers=obs_text))
+    # A value folded over two lines (obs-fold, RFC 9112 §5.2): a server replaces the fold
+    # with spaces, or refuses the request with a 400; the app must never see the line break
+    # (gevent 26.9, uWSGI 2.0 and Paste 3.10 hand it on, bjoern 3.2 drops the space, and
+    # cheroot 11 keeps the second line alone: a probe trial of 2026-12-06).
+    folded = session.request(
+        "echo", FOLDED, target="/headers/obs-fold", headers=((FOLDED_NAME, "one two"),)
+    )
+    folded.extra = replace(folded.extra, folded=(FOLDED_NAME,))
+    line = f"{FOLDED_NAME}: one two\r\n".encode()
+    session.exchange(
+        folded,
+        sent_as=folded.request.to_bytes().replace(line, line.replace(b" two", b"\r\n two"), 1),
+    )
 
 
 def keep_alive(session: Session) -> None:

@@ -31,7 +31,7 @@ from ..rules import RuleResult
 from ..rules.verdicts import Verdict
 from .answers import answered_id, attribute
 from .channel import ENV_VAR, Channel
-from .corpus import PLANS, drawn_requests
+from .corpus import FOLDED, PLANS, drawn_requests
 from .differences import environ_differences
 from .judge import (
     Judged,
@@ -539,6 +539,8 @@ def _observed(judged: list[Judged]) -> dict[str, str]:
     for item in judged:
         response = item.sent.response
         if item.sent.scenario != "echo" or item.exchange.app_ran or response is None:
+            continue
+        if item.sent.arg == FOLDED:  # a server may refuse an obs-fold (RFC 9112 §5.2)
             continue
         if response.status >= 400:
             label = FAILED if response.status >= 500 else REFUSED

@@ -137,11 +137,18 @@ class Session:
             conn.close()
 
     def exchange(
-        self, sent: Sent, *, drain: bool = False, timeout: float | None = None
+        self,
+        sent: Sent,
+        *,
+        drain: bool = False,
+        timeout: float | None = None,
+        sent_as: bytes | None = None,
     ) -> WireResponse | None:
-        """Send ``sent`` on a connection of its own and read the answer."""
+        """Send ``sent`` on a connection of its own and read the answer; ``sent_as``: the
+        bytes to send in its place, for a request a :class:`Request` cannot spell (its
+        record is the request as a server must read it)."""
         with self.connection() as conn:
-            if conn.send(sent.request.to_bytes()):
+            if conn.send(sent.request.to_bytes() if sent_as is None else sent_as):
                 sent.response = conn.read_response(
                     sent.request.method, drain=drain, timeout=timeout
                 )

@@ -264,12 +264,24 @@ def http_values(self: Rule, ex: Exchange) -> Iterator[Finding]:
             continue
         if len(values) == 1 and value == values[0].strip(" \t"):
             continue  # as sent: the common case, without splitting the list
+        if "\r" in value or "\n" in value:
+            # No field value holds a line break (RFC 9110 §5.5): one folded over two lines
+            # (obs-fold) is unfolded with spaces or refused (RFC 9112 §5.2), never passed on.
+            yield self.finding(
+                ex,
+                f"{key} is {value!r}: a line break of the request's head, passed on (an "
+                "obs-fold, which RFC 9112 §5.2 has a server replace with spaces, or refuse "
+                "with a 400)",
+            )
+            continue
         if _elements(value) == _elements(",".join(values)):
             continue
         if not value.isascii() and max(value) > "\xff":
             continue  # decoded as UTF-8 beyond U+00FF: ENV-STR-LATIN1's finding
         sent = " and ".join(repr(each) for each in values)
         lines = "field lines" if len(values) > 1 else "field line"
+        if name in (ex.extra.folded or ()):
+            lines = "field, sent folded over two lines (an obs-fold, RFC 9112 §5.2), unfolded"
         hint = _misread(value, values)
         yield self.finding(ex, f"{key} is {value!r}; the request's {name} {lines}: {sent}{hint}")
 
