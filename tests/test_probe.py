@@ -182,6 +182,14 @@ def test_waitress_keeps_connections_and_decodes_chunked_bodies() -> None:
         "5 bytes (b'0\\r\\n\\r\\n'...) followed the head of a HEAD request for which the app "
         "gave no body"
     }
+    # It keeps the connection after a request that said both Content-Length and
+    # Transfer-Encoding, and answers the request behind (RFC 9112 §6.1: it must close).
+    assert messages(result, "SRV-BOTH-LENGTHS-CLOSE") == [
+        "this request came behind one that sent both Content-Length and Transfer-Encoding, "
+        "and the server answered it (200) on the same connection, which it must close after "
+        "its first answer: a front end that read the other length would have sent it "
+        "another request (smuggling)"
+    ]
 
 
 def test_gunicorn_sync_worker_closes_each_connection_and_leaves_no_process() -> None:
@@ -205,6 +213,7 @@ def test_gunicorn_sync_worker_closes_each_connection_and_leaves_no_process() -> 
         in (result.observations["valid requests refused without running the app"])
     )
     assert verdict(result, "SRV-ADD-REQUIRED-HEADERS") == "pass"
+    assert verdict(result, "SRV-BOTH-LENGTHS-CLOSE") == "pass"
     assert_closed_on_every_path(result)
     # The probe app's file wrappers are gunicorn's own: it takes its sendfile path.
     assert verdict(result, "SRV-FILE-WRAPPER-SEMANTICS") == "pass"
@@ -249,6 +258,14 @@ def test_cheroot() -> None:
         "wsgi.input.__next__() returned 51 bytes with 21 left before CONTENT_LENGTH: 30 bytes "
         "past the end of the body"
     }
+    # After a request that said both lengths, it reads on and answers the request behind
+    # (RFC 9112 §6.1: it must close the connection).
+    assert messages(result, "SRV-BOTH-LENGTHS-CLOSE") == [
+        "this request came behind one that sent both Content-Length and Transfer-Encoding, "
+        "and the server answered it (200) on the same connection, which it must close after "
+        "its first answer: a front end that read the other length would have sent it "
+        "another request (smuggling)"
+    ]
     # A value folded over two lines keeps its second line alone (a probe trial of
     # 2026-12-06): RFC 9112 §5.2 has the fold replaced with spaces, or the request refused.
     assert messages(result, "ENV-HTTP-VALUES") == [

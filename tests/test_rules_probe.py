@@ -891,6 +891,27 @@ def test_a_head_taken_before_the_first_step_is_one_finding_with_a_late_exc_info_
     }
 
 
+def test_both_lengths_close_judges_what_came_behind_such_a_request() -> None:
+    """RFC 9112 §6.1: after answering a request with both Content-Length and
+    Transfer-Encoding, the server closes the connection (waitress 3.0 answers the request
+    behind; a probe trial of 2026-12-06)."""
+    answered = Client(two_blocks).get("/after-both-lengths")
+    assert judged("SRV-BOTH-LENGTHS-CLOSE", answered, Extra()) is None  # not looked at
+    assert judged("SRV-BOTH-LENGTHS-CLOSE", answered, Extra(after_both_lengths="answered")) == [
+        "this request came behind one that sent both Content-Length and Transfer-Encoding, "
+        "and the server answered it (200) on the same connection, which it must close after "
+        "its first answer: a front end that read the other length would have sent it "
+        "another request (smuggling)"
+    ]
+    unanswered = Response(answered.request, 0, "", [], b"", False, None, [])
+    closed = Extra(after_both_lengths="closed")
+    assert judged("SRV-BOTH-LENGTHS-CLOSE", unanswered, closed) == []
+    assert judged("SRV-BOTH-LENGTHS-CLOSE", unanswered, Extra(after_both_lengths="open")) == [
+        "after answering a request that sent both Content-Length and Transfer-Encoding, the "
+        "server kept the connection open, with this request behind it"
+    ]
+
+
 def test_close_ends_connection_judges_what_came_behind_a_close() -> None:
     """RFC 9112 §9.6: after an answer that says Connection: close, the server closes and
     processes no request pipelined behind it (meinheld 1.0.2 answers it)."""

@@ -131,6 +131,10 @@ class Extra:
     #: (this request got an answer: the server processed it) or "open" (neither, in the
     #: time the client waited). RFC 9112 §9.6.
     after_close: str | None = None
+    #: The same (``"closed"``, ``"answered"``, ``"open"``), after the answer to a request
+    #: that sent both Content-Length and Transfer-Encoding, which the server must close the
+    #: connection after (RFC 9112 §6.1), with this request pipelined behind it.
+    after_both_lengths: str | None = None
     #: The client shut its side, no answer having come: the app's reads of wsgi.input
     #: returned only then (True), or before, the answer held up elsewhere (False).
     input_blocked: bool | None = None

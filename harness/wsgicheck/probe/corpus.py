@@ -43,6 +43,8 @@ SHORT_WAIT = 2.0
 #: field: a server may refuse it (RFC 9112 §5.2), so its 400 is no refusal of a valid request.
 FOLDED = "obs-fold"
 FOLDED_NAME = "X-Folded"
+#: The argument of the echo request that says both Content-Length and Transfer-Encoding.
+BOTH_LENGTHS = "both-lengths"
 #: Seconds the client waits for the rest of that body sent alone before it sends the next
 #: request on the connection: the head and the bytes the app gave come at once.
 SHORT_ALONE_WAIT = 0.5
@@ -734,6 +736,38 @@ def together(session: Session) -> None:
 
 
 #: The plans, in the order they run.
+def both_lengths(session: Session) -> None:
+    """A chunked POST that says Content-Length too, with an echo request behind it in the
+    same write. RFC 9112 §6.1: a server may refuse it, or read it by its chunks alone, and
+    either way MUST close the connection after its answer, since a front end that read the
+    other length would have sent a different request behind it (request smuggling; gevent
+    26.9 answers the request behind, a probe trial of 2026-12-06). The Content-Length is
+    that of the chunked bytes, so both readings end the body at the same place. The POST
+    itself is not judged (:attr:`Sent.unjudged`): HTTP forbids a client to send it, and
+    PEP 3333's CONTENT_LENGTH holds "the contents of any Content-Length fields"."""
+    first = session.request(
+        "echo",
+        BOTH_LENGTHS,
+        method="POST",
+        target="/framing/both-lengths",
+        body=b"hello",
+        framing=Framing.CHUNKED,
+        pipelined=True,
+    )
+    first.unjudged = True
+    behind = session.request("echo", target="/after-both-lengths", follow_up=True, pipelined=True)
+    head, blank, chunks = first.request.to_bytes().partition(b"\r\n\r\n")
+    sent = head + f"\r\nContent-Length: {len(chunks)}".encode() + blank + chunks
+    with session.connection() as conn:
+        if not conn.send(sent + behind.request.to_bytes()):
+            return
+        first.response = conn.read_response("POST")
+        late = None if conn.closed else conn.read_response("GET")
+        behind.response = late
+        after = "answered" if late is not None else "closed" if conn.closed else "open"
+        behind.extra = replace(behind.extra, after_both_lengths=after)
+
+
 PLANS: tuple[Plan, ...] = (
     plain,
     odd_targets,
@@ -758,6 +792,7 @@ PLANS: tuple[Plan, ...] = (
     late_start,
     errors_unicode,
     together,
+    both_lengths,
 )
 
 

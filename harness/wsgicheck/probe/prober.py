@@ -207,6 +207,8 @@ def _probe_once(
         notes.extend(_doubts(sent, record))
         if sent.response is None and record is None and not sent.extra:
             continue  # nothing seen at all (the client's own evidence is judged)
+        if sent.unjudged:
+            continue
         judged.append(to_exchange(sent, record, logged))
     judged.extend(others)
     add_shared_evidence(judged)

@@ -57,6 +57,10 @@ class Sent:
     #: Of those, the bytes added after the whole body (a newline the body lacks): made up,
     #: not read past its end.
     lines_added: int = 0
+    #: Sent for what the server does after it, never judged itself: a request HTTP forbids
+    #: a client to send (both Content-Length and Transfer-Encoding), whose environ no rule
+    #: of a valid request's may judge.
+    unjudged: bool = False
 
 
 class Session:

@@ -421,6 +421,44 @@ def close_ends_connection(self: Rule, ex: Exchange) -> Iterator[Finding]:
 
 
 @rule(
+    "SRV-BOTH-LENGTHS-CLOSE",
+    level=Level.MUST,
+    binding=Binding.SERVER,
+    section="Other HTTP Features; RFC 9112 §6.1",
+    summary="after answering a request that sent both Content-Length and "
+    "Transfer-Encoding, the server closes the connection",
+    pep=ORIGIN,
+    source="RFC 9112 §6.1",
+    covers=(),
+    needs=("extra:after_both_lengths",),
+    memo="exchange",
+    example="""
+bad:  read a chunked request that says Content-Length too, answer it, read the next one
+fix:  refuse it (400), or read it by its chunks alone; then close the connection""",
+)
+def both_lengths_close(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    # RFC 9112 §6.1: "A server MAY reject a request that contains both Content-Length and
+    # Transfer-Encoding or process such a request in accordance with the Transfer-Encoding
+    # alone. Regardless, the server MUST close the connection after responding to such a
+    # request to avoid the potential attacks."
+    after = ex.extra.after_both_lengths
+    if after == "answered":
+        yield self.finding(
+            ex,
+            "this request came behind one that sent both Content-Length and "
+            f"Transfer-Encoding, and the server answered it ({ex.response.status_code}) on "
+            "the same connection, which it must close after its first answer: a front end "
+            "that read the other length would have sent it another request (smuggling)",
+        )
+    elif after == "open":
+        yield self.finding(
+            ex,
+            "after answering a request that sent both Content-Length and Transfer-Encoding, "
+            "the server kept the connection open, with this request behind it",
+        )
+
+
+@rule(
     "SRV-CLOSE-ANNOUNCED",
     level=Level.MUST,
     binding=Binding.SERVER,
