@@ -34,6 +34,7 @@ from wsgicheck.drivers.server import live_server
 from wsgicheck.model.options import RunOptions
 from wsgicheck.model.request import Framing, Request
 from wsgicheck.probe import ProbeOptions, ProbeResult, prober
+from wsgicheck.probe import report as probe_report
 from wsgicheck.probe.command import KNOWN_SERVERS
 from wsgicheck.probe.matrix import build, to_html, to_markdown
 from wsgicheck.probe.process import ServerProcess, ServerStartError, free_port
@@ -438,6 +439,10 @@ def test_a_command_template_is_probed_like_a_known_server() -> None:
     # SERVER_SOFTWARE names Apache's and its own).
     assert result.how == "python -m wsgicheck serve APP --host=HOST --port=PORT --quiet"
     assert result.version == result.observations["SERVER_SOFTWARE"]
+    # The text report's heading sets the server's word apart from the template (a probe
+    # trial of 2026-12-06 read "... {app} gevent/20.0 Python/3.11" as one command).
+    heading = " ".join(line.strip() for line in probe_report._appendix(result)[:2])
+    assert heading.startswith(f"Probe of {template} ({result.version}) run as: ")
 
 
 def test_a_template_servers_version_without_a_number_is_its_modules() -> None:

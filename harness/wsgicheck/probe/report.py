@@ -139,6 +139,9 @@ def _distinct(findings: tuple[Finding, ...]) -> list[dict[str, Any]]:
 def _appendix(result: ProbeResult) -> list[str]:
     """What only a probe has to say, in lines that fit 100 columns as the run's report does."""
     version = f" {show(result.version)}" if result.version else ""
+    if version and any(blank in result.server for blank in " \t"):
+        # A command template: its version (the server's own word) set apart from it.
+        version = f" ({version[1:]})"
     lines = [*wrap(f"Probe of {show(result.server)}{version}")]
     lines += [*wrap(f"run as: {show(result.how)}", indent="  "), "", "What the server does:"]
     width = max((len(show(key)) for key in result.observations), default=0)
