@@ -540,6 +540,18 @@ def test_a_servers_own_5xx_to_a_valid_request_is_no_refusal() -> None:
     seen = prober._observed([echo(1, 400, "/a"), echo(2, 500, "/b"), echo(3, 503, "/c")])
     assert seen[prober.REFUSED] == "1 (first: 400 for 'GET /a HTTP/1.1')"
     assert seen[prober.FAILED] == "2 (first: 500 for 'GET /b HTTP/1.1')"
+    # A refused request says how its body went: a HEAD with one, which gevent 26.9
+    # refuses, read as a refused HEAD alone (a probe trial of 2026-12-06).
+    head = Request(
+        method="HEAD",
+        target="//?a=1",
+        headers=(("Host", "localhost"),),
+        body=b"xyz",
+        framing=Framing.CONTENT_LENGTH,
+    )
+    refused = Sent(4, "echo", head, response=WireResponse("HTTP/1.1", 400, "", []))
+    seen = prober._observed([to_exchange(refused, None, "")])
+    assert seen[prober.REFUSED] == "1 (first: 400 for 'HEAD //?a=1 HTTP/1.1, a body of 3 bytes')"
 
 
 # -- a connection closed without Connection: close ---------------------------------------------

@@ -537,7 +537,7 @@ def _observed(judged: list[Judged]) -> dict[str, str]:
     seen: dict[str, str] = {}
     # Echo requests the app never saw, answered with an error: a 4xx is a refusal, a 5xx
     # the server failing on a request it could have served.
-    refused: dict[str, list[tuple[int, bytes]]] = {REFUSED: [], FAILED: []}
+    refused: dict[str, list[tuple[int, Request]]] = {REFUSED: [], FAILED: []}
     for item in judged:
         response = item.sent.response
         if item.sent.scenario != "echo" or item.exchange.app_ran or response is None:
@@ -546,12 +546,13 @@ def _observed(judged: list[Judged]) -> dict[str, str]:
             continue
         if response.status >= 400:
             label = FAILED if response.status >= 500 else REFUSED
-            refused[label].append((response.status, item.sent.request.to_bytes()))
+            refused[label].append((response.status, item.sent.request))
     for label, kept in refused.items():
         if kept:
-            status, raw = kept[0]
-            line = raw.split(b"\r\n", 1)[0].decode("latin-1")[:80]
-            seen[label] = f"{len(kept)} (first: {status} for {line!r})"
+            # The request line and how its body went: a HEAD with a body, which a server
+            # may refuse, read as a refused HEAD alone (a probe trial of 2026-12-06).
+            status, request = kept[0]
+            seen[label] = f"{len(kept)} (first: {status} for {_asked(request)[:120]!r})"
     for item in judged:
         environ = item.exchange.environ
         sent = item.sent
