@@ -134,6 +134,12 @@ def test_wsgiref_speaks_http10_and_passes_chunked_bodies_through() -> None:
         "HTTP_X_FOLDED is 'one\\r\\n two': a line break of the request's head, passed on (an "
         "obs-fold, which RFC 9112 §5.2 has a server replace with spaces, or refuse with a 400)",
     ]
+    # The text report shows the first; the second is among the appendix's other findings.
+    appendix = probe_report._appendix(result)
+    more = appendix.index("More findings of the rules above (each after the one shown there):")
+    listed = " ".join(line.strip() for line in appendix[more:])
+    assert "ENV-HTTP-VALUES: HTTP_X_FOLDED is 'one\\r\\n two': a line break" in listed
+    assert "ENV-HTTP-VALUES: HTTP_X_OBS_TEXT" not in listed  # the one shown above
     assert_closed_on_every_path(result)
     assert result.observations["wsgi.file_wrapper"] == "offered"
     assert verdict(result, "SRV-FILE-WRAPPER-FALLBACK") == "pass"

@@ -170,8 +170,36 @@ def _appendix(result: ProbeResult) -> list[str]:
             f"server {show(each.server, limit=120)}, wsgicheck {show(each.wsgicheck, limit=120)}",
             indent="  ",
         )
+    lines += _more_findings(result)
     if result.notes:
         lines += ["", "Notes:"]
         for note in result.notes:
             lines += wrap(show(note), indent="  ")
+    return lines
+
+
+#: The distinct findings of one rule the text report lists beyond the one it shows.
+MORE_SHOWN = 5
+
+
+def _more_findings(result: ProbeResult) -> list[str]:
+    """Each failing rule's other distinct findings, one line each: the report above shows
+    one finding a rule, and a server may break a rule in several ways (wsgiref's obs-text
+    and obs-fold under ENV-HTTP-VALUES), which only the JSON report listed."""
+    lines: list[str] = []
+    for each in result.run.results:
+        failure = result.run.failures.get(each.rule.id)
+        if failure is None:
+            continue
+        others = [
+            entry["message"]
+            for entry in _distinct(each.findings)
+            if entry["message"] != failure.finding.message
+        ]
+        for message in others[:MORE_SHOWN]:
+            lines += wrap(f"{each.rule.id}: {show(message)}", indent="  ", more="    ")
+        if len(others) > MORE_SHOWN:
+            lines.append(f"  {each.rule.id}: {len(others) - MORE_SHOWN} more (the JSON report)")
+    if lines:
+        lines = ["", "More findings of the rules above (each after the one shown there):", *lines]
     return lines
