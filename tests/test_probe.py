@@ -197,6 +197,21 @@ def test_waitress_keeps_connections_and_decodes_chunked_bodies() -> None:
         "its first answer: a front end that read the other length would have sent it "
         "another request (smuggling)"
     ]
+    # Its replay sends what the probe sent, both lengths, the request behind in one write
+    # (a re-trial of 2026-12-06: it sent a plain chunked POST, which any server may answer
+    # and keep going after), and says curl cannot.
+    replays = result.run.failures["SRV-BOTH-LENGTHS-CLOSE"].reproducers
+    assert (
+        b"Transfer-Encoding: chunked\r\nContent-Length: 15\r\n\r\n5\r\nhello\r\n0\r\n\r\n"
+        b"GET /after-both-lengths HTTP/1.1\r\n"
+    ) in replays.raw
+    assert replays.against.endswith(
+        "only the raw bytes send the head as the probe did, which curl cannot spell"
+    )
+    # The folded value goes as it went, in the report and in the replays.
+    assert (
+        b"\r\nX-Folded: one\r\n two\r\n" in scenario(result, "echo", "obs-fold").request.to_bytes()
+    )
 
 
 def test_gunicorn_sync_worker_closes_each_connection_and_leaves_no_process() -> None:

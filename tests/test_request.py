@@ -370,3 +370,18 @@ def test_a_bytes_target_is_refused_saying_a_request_holds_a_str() -> None:
     with pytest.raises(InvalidRequest, match="target: must be a str"):
         Request(target=b"/?@\xa9")  # type: ignore[arg-type]
     assert Request(target=b"/?@\xa9".decode("latin-1")).target == "/?@\xa9"
+
+
+def test_wire_edits_change_what_is_sent_and_shown_not_what_is_compared() -> None:
+    """A probe's request no fields can spell (a re-trial of 2026-12-06: the replays of an
+    obs-fold and of both lengths sent the request as read, which every server answers
+    well): the edits go on the wire, in the report and in any copy; the request compares
+    as the one a server must read."""
+    read = Request(headers=(("Host", "h"), ("X-Folded", "one two")))
+    folded = read.replace(wire_edits=(("X-Folded: one two\r\n", "X-Folded: one\r\n two\r\n"),))
+    assert folded.to_bytes() == b"GET / HTTP/1.1\r\nHost: h\r\nX-Folded: one\r\n two\r\n\r\n"
+    assert folded.to_text() == folded.to_bytes().decode("latin-1")
+    assert folded == read
+    assert folded.wire_headers == read.wire_headers
+    moved = folded.replace(target="/x")
+    assert moved.to_bytes() == b"GET /x HTTP/1.1\r\nHost: h\r\nX-Folded: one\r\n two\r\n\r\n"

@@ -907,8 +907,9 @@ def test_both_lengths_close_judges_what_came_behind_such_a_request() -> None:
     closed = Extra(after_both_lengths="closed")
     assert judged("SRV-BOTH-LENGTHS-CLOSE", unanswered, closed) == []
     assert judged("SRV-BOTH-LENGTHS-CLOSE", unanswered, Extra(after_both_lengths="open")) == [
-        "after answering a request that sent both Content-Length and Transfer-Encoding, the "
-        "server kept the connection open, with this request behind it"
+        "this request came behind one that sent both Content-Length and Transfer-Encoding, "
+        "and the server kept the connection open, which it must close after answering that "
+        "request"
     ]
 
 

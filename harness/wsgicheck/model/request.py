@@ -81,6 +81,11 @@ class Request:
     #: The fields whose values an earlier answer taught, for replays to make again
     #: (:mod:`wsgicheck.model.learned`); no part of what is sent, compared or shown.
     learned: tuple[LearnedField, ...] = field(default=(), compare=False, repr=False)
+    #: Edits of the head as sent, each (text, the text sent in its place), made once in
+    #: order: a probe's request that no fields can spell (a value folded over two lines,
+    #: both Content-Length and Transfer-Encoding), recorded as a server must read it and
+    #: shown and replayed as it went. No part of what is compared.
+    wire_edits: tuple[tuple[str, str], ...] = field(default=(), compare=False, repr=False)
 
     def __post_init__(self) -> None:
         _validate(self)
@@ -102,6 +107,8 @@ class Request:
             object.__setattr__(self, "chunk_sizes", ())
         if "learned" not in fields:
             object.__setattr__(self, "learned", ())
+        if "wire_edits" not in fields:
+            object.__setattr__(self, "wire_edits", ())
         return self
 
     # -- derived views -------------------------------------------------------------------------
@@ -157,7 +164,10 @@ class Request:
     def _head(self) -> str:
         lines = [f"{self.method} {self.target} HTTP/{self.http_version}"]
         lines.extend(f"{name}: {value}" for name, value in self.wire_headers)
-        return "\r\n".join(lines) + "\r\n\r\n"
+        head = "\r\n".join(lines) + "\r\n\r\n"
+        for text, sent in self.wire_edits:
+            head = head.replace(text, sent, 1)
+        return head
 
     def _framed_body(self) -> bytes:
         if self.framing is Framing.CHUNKED:

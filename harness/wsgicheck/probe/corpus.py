@@ -120,11 +120,9 @@ def odd_targets(session: Session) -> None:
         "echo", FOLDED, target="/headers/obs-fold", headers=((FOLDED_NAME, "one two"),)
     )
     folded.extra = replace(folded.extra, folded=(FOLDED_NAME,))
-    line = f"{FOLDED_NAME}: one two\r\n".encode()
-    session.exchange(
-        folded,
-        sent_as=folded.request.to_bytes().replace(line, line.replace(b" two", b"\r\n two"), 1),
-    )
+    line = f"{FOLDED_NAME}: one two\r\n"
+    folded.request = folded.request.replace(wire_edits=((line, line.replace(" two", "\r\n two")),))
+    session.exchange(folded)
 
 
 def keep_alive(session: Session) -> None:
@@ -755,11 +753,13 @@ def both_lengths(session: Session) -> None:
         pipelined=True,
     )
     first.unjudged = True
+    chunks = len(first.request.to_bytes().partition(b"\r\n\r\n")[2])
+    chunked = "Transfer-Encoding: chunked\r\n"
+    both = f"{chunked}Content-Length: {chunks}\r\n"
+    first.request = first.request.replace(wire_edits=((chunked, both),))
     behind = session.request("echo", target="/after-both-lengths", follow_up=True, pipelined=True)
-    head, blank, chunks = first.request.to_bytes().partition(b"\r\n\r\n")
-    sent = head + f"\r\nContent-Length: {len(chunks)}".encode() + blank + chunks
     with session.connection() as conn:
-        if not conn.send(sent + behind.request.to_bytes()):
+        if not conn.send(first.request.to_bytes() + behind.request.to_bytes()):
             return
         first.response = conn.read_response("POST")
         late = None if conn.closed else conn.read_response("GET")

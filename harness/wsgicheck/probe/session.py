@@ -141,18 +141,11 @@ class Session:
             conn.close()
 
     def exchange(
-        self,
-        sent: Sent,
-        *,
-        drain: bool = False,
-        timeout: float | None = None,
-        sent_as: bytes | None = None,
+        self, sent: Sent, *, drain: bool = False, timeout: float | None = None
     ) -> WireResponse | None:
-        """Send ``sent`` on a connection of its own and read the answer; ``sent_as``: the
-        bytes to send in its place, for a request a :class:`Request` cannot spell (its
-        record is the request as a server must read it)."""
+        """Send ``sent`` on a connection of its own and read the answer."""
         with self.connection() as conn:
-            if conn.send(sent.request.to_bytes() if sent_as is None else sent_as):
+            if conn.send(sent.request.to_bytes()):
                 sent.response = conn.read_response(
                     sent.request.method, drain=drain, timeout=timeout
                 )

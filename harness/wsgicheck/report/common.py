@@ -131,8 +131,9 @@ def headline(run: RunResult) -> str:
         f"{counts.skipped} skipped",
     ]
     head = "FAILED" if run.failed() else "passed"
-    if run.interrupted:  # a partial run is never shown as a clean one
-        head = f"INTERRUPTED (stopped after {plural(run.examples, 'example')}), {head.lower()}"
+    if run.interrupted:  # a partial run is never shown as a clean one, nor said to pass
+        verdict = "failed" if run.failed() else "partial"
+        head = f"INTERRUPTED (stopped after {plural(run.examples, 'example')}), {verdict}"
     return f"{head}: {', '.join(parts)} ({plural(counts.total, 'rule')})"
 
 

@@ -287,7 +287,8 @@ def _coverage(measured: AppCoverage, color: bool) -> list[str]:
 
 
 def _closing(run: RunResult, color: bool) -> str:
-    return _paint(common.headline(run), Verdict.FAIL if run.failed() else Verdict.PASS, color)
+    kind = Verdict.FAIL if run.failed() else Verdict.WARN if run.interrupted else Verdict.PASS
+    return _paint(common.headline(run), kind, color)
 
 
 def _other_places(run: RunResult, failure: Failure) -> list[str]:

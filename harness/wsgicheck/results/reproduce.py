@@ -225,6 +225,9 @@ def probe_reproducers(
         if together
         else ""
     )
+    if any(each.wire_edits for each in (request, *together)):
+        # (A field folded over two lines, both lengths: curl sends the request as read.)
+        against += "; only the raw bytes send the head as the probe did, which curl cannot spell"
     return Reproducers(raw, curl_command(request, ServerConfig()), python, against)
 
 

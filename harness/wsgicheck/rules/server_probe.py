@@ -451,10 +451,12 @@ def both_lengths_close(self: Rule, ex: Exchange) -> Iterator[Finding]:
             "that read the other length would have sent it another request (smuggling)",
         )
     elif after == "open":
+        # (Whether or not it answered that request: bjoern 3.2 answers only the one behind.)
         yield self.finding(
             ex,
-            "after answering a request that sent both Content-Length and Transfer-Encoding, "
-            "the server kept the connection open, with this request behind it",
+            "this request came behind one that sent both Content-Length and "
+            "Transfer-Encoding, and the server kept the connection open, which it must close "
+            "after answering that request",
         )
 
 
