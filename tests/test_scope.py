@@ -98,6 +98,12 @@ def test_the_users_fields_replace_drawn_ones_of_their_name() -> None:
         ("/x;p/%2e%2e/admin", ["/admin"], True),
         ("/admins;p", ["/admin"], False),
         ("/CAF%C3%A9", ["/café"], True),
+        # A glob's syntax as written, its letters in any case (a review of 2026-12-06:
+        # lower-casing the pattern made [A-z], which holds "_", [a-z]).
+        ("/x_", ["/x[A-z]"], True),
+        ("/api/a", ["/api/[!A]"], True),
+        ("/apix", ["/API/*"], False),
+        ("/API/users/1", ["/api/*"], True),
         # The root alone, as a glob (a trial of 2026-12-06: a PUT / wiped Radicale's store).
         ("/", ["[/]"], True),
         ("/?x=1", ["[/]"], True),

@@ -15,7 +15,7 @@ import contextlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from fnmatch import fnmatchcase
+from fnmatch import fnmatchcase, translate
 from typing import NamedTuple
 from urllib.parse import unquote_to_bytes
 
@@ -74,7 +74,7 @@ def excluded(target: str, patterns: Sequence[str]) -> bool:
     """Whether the run must not send a request for ``target``.
 
     A pattern with a glob character (``*``, ``?``, ``[``) is matched against the whole path
-    with :func:`fnmatch.fnmatchcase` (``*`` crosses ``/``): ``/admin/*``, ``*.php``. Any
+    as :mod:`fnmatch` reads it (``*`` crosses ``/``): ``/admin/*``, ``*.php``. Any
     other pattern is a path prefix, by whole segments: ``/logout`` excludes ``/logout`` and
     ``/logout/all``, not ``/logouts``. The path is tried as sent and percent-decoded, so
     ``/log%6Fut`` is excluded too, and ``/café`` excludes ``/caf%C3%A9`` (the run sends a
@@ -86,22 +86,27 @@ def excluded(target: str, patterns: Sequence[str]) -> bool:
     if not patterns:
         return False
     forms = _path_forms(target.partition("?")[0])
-    for pattern in (each.lower() for each in patterns):
+    folded = {form.lower() for form in forms}
+    for pattern in patterns:
         if any(char in pattern for char in "*?["):
-            if any(fnmatchcase(form, pattern) for form in forms):
+            # As written, and with its letters in any case: lower-casing the pattern made
+            # [A-z] (which holds "_") [a-z], and [!A] [!a] (a review of 2026-12-06).
+            glob = re.compile(translate(pattern), re.IGNORECASE)
+            if any(fnmatchcase(form, pattern) or glob.fullmatch(form) for form in forms):
                 return True
             continue
-        stem = pattern.rstrip("/")
-        for form in forms:
-            if form in (pattern, stem) or form.startswith(stem + "/"):
+        lower = pattern.lower()
+        stem = lower.rstrip("/")
+        for form in folded:
+            if form in (lower, stem) or form.startswith(stem + "/"):
                 return True
     return False
 
 
 def _path_forms(path: str) -> set[str]:
     """``path`` as sent, and its bytes percent-decoded read as latin-1 and, where they are
-    UTF-8, as UTF-8: each way a user may have written a path to exclude, in lower case.
-    (A target is latin-1 text; a link not yet sent may hold more, sent as UTF-8.)"""
+    UTF-8, as UTF-8: each way a user may have written a path to exclude. (A target is
+    latin-1 text; a link not yet sent may hold more, sent as UTF-8.)"""
     try:
         sent = path.encode("latin-1")
     except UnicodeEncodeError:
@@ -119,7 +124,7 @@ def _path_forms(path: str) -> set[str]:
             forms.add(path_form.decode("latin-1"))
             with contextlib.suppress(UnicodeDecodeError):
                 forms.add(path_form.decode("utf-8"))
-    return {form.lower() for form in forms}
+    return forms
 
 
 def sendable(method: str, *, read_only: bool) -> bool:
