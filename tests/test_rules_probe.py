@@ -22,10 +22,17 @@ import pytest
 from wsgicheck import Client, Framing, Request, Response
 from wsgicheck.core.environ import ServerConfig, request_environ
 from wsgicheck.drivers.rawclient import WireResponse
+from wsgicheck.model.events import AppRaised, raw_event
 from wsgicheck.model.extra import Answer, Expect, Extra, Together
 from wsgicheck.probe.app import LIVE_RULES, make_app
 from wsgicheck.probe.channel import Channel
-from wsgicheck.probe.judge import add_shared_evidence, probe_rules, records_by_id, to_exchange
+from wsgicheck.probe.judge import (
+    Judged,
+    add_shared_evidence,
+    probe_rules,
+    records_by_id,
+    to_exchange,
+)
 from wsgicheck.probe.scenario_base import CONDITIONAL_TAG, HEADER, SHORT_BODY
 from wsgicheck.probe.session import Sent
 from wsgicheck.rules import REGISTRY, Binding, Exchange
@@ -655,35 +662,60 @@ TWISTED_LOG = (
 )
 
 
+#: A JSON log that keeps messages in a form of its own, and names another raise of the type.
+JSON_LOG = (
+    '{"exc_type": "ProbeError", "exc_message": "wsgicheck probe: an error before any body"}\n'
+)
+
+
 @pytest.mark.parametrize(
-    ("log", "logged"),
+    ("log", "keeps", "logged"),
     [
-        (TWISTED_LOG, True),
+        (TWISTED_LOG, None, True),
+        (TWISTED_LOG, False, True),
         # The type alone, where the log keeps other raises' messages: one of them.
-        (TWISTED_LOG + "ProbeError: wsgicheck probe: an error before any body\n", False),
-        (TWISTED_LOG + "ProbeError('wsgicheck probe: an error before any body')\n", False),
-        ("GET / 500\n", False),
+        (TWISTED_LOG + "ProbeError: wsgicheck probe: an error before any body\n", None, False),
+        (TWISTED_LOG + "ProbeError('wsgicheck probe: an error before any body')\n", None, False),
+        # A form the log's text does not tell (a review of 2026-12-06): the probe's word,
+        # that the log holds another raise's message, decides.
+        (JSON_LOG, True, False),
+        ("GET / 500\n", None, False),
     ],
-    ids=["type-and-frames", "other-message", "other-repr", "nothing"],
+    ids=["type-and-frames", "told-no-messages", "other-message", "other-repr", "json", "nothing"],
 )
 def test_trap_log_reads_a_log_that_keeps_no_message_by_the_type(
-    tmp_path: Path, log: str, logged: bool
+    tmp_path: Path, log: str, keeps: bool | None, logged: bool
 ) -> None:
     """A probe trial of 2026-12-06: Twisted logged every raise of the app, with its type and
     frames but without its message, and SRV-TRAP-LOG said its log did not mention them."""
     exchange = probed(tmp_path, dropping, "raise", "early")
-    extra = replace(exchange.extra, server_log=log)
+    extra = replace(exchange.extra, server_log=log, server_log_keeps_messages=keeps)
     found = server_findings(Exchange(exchange.response, source="probe", extra=extra))
-    assert found == (
-        {}
-        if logged
-        else {
-            "SRV-TRAP-LOG": [
-                "the server's log does not mention the app's ProbeError (wsgicheck probe: raised "
-                "before start_response)"
-            ]
-        }
-    )
+    expected = [
+        "the server's log does not mention the app's ProbeError (wsgicheck probe: raised "
+        "before start_response)"
+    ]
+    assert found == ({} if logged else {"SRV-TRAP-LOG": expected})
+
+
+def test_the_probe_tells_the_rule_whether_the_log_keeps_messages() -> None:
+    """The word is the run's: a log that holds the message of any raise keeps messages."""
+    message = "wsgicheck probe: raised before start_response"
+    raised = AppRaised("call", "ProbeError", message, None, headers_sent=False)
+
+    def item(probe_id: int, log: str) -> Judged:
+        request = Request(headers=(("Host", "localhost"),))
+        response = Response(request, 500, "", [], b"", True, {}, [raw_event(raised)])
+        exchange = Exchange(response, source="probe", extra=Extra(server_log=log))
+        return Judged(Sent(probe_id, "raise", request), exchange, None, {})
+
+    judged = [item(1, JSON_LOG), item(2, TWISTED_LOG)]
+    add_shared_evidence(judged)
+    assert [each.exchange.extra.server_log_keeps_messages for each in judged] == [False, False]
+    told = JSON_LOG.replace("an error before any body", "raised before start_response")
+    judged = [item(1, told)]
+    add_shared_evidence(judged)
+    assert judged[0].exchange.extra.server_log_keeps_messages is True
 
 
 def test_trap_log_fires_on_a_failed_app_answered_as_a_success(tmp_path: Path) -> None:

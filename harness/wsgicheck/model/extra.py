@@ -149,6 +149,9 @@ class Extra:
     server_died: str | None = None
     #: The server's log, when the app raised.
     server_log: str | None = None
+    #: Whether that log holds the message of any of the run's raises: one that holds none
+    #: (Twisted's JSON log keeps the type and the frames) is read by the exception's type.
+    server_log_keeps_messages: bool | None = None
     #: The probe app handed the server its list as a list, its blocks taken from the
     #: validator's iterable at once: the trace's asking for blocks is the probe's, not the
     #: server's (the wire shows what the server did with them).

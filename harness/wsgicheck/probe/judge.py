@@ -22,7 +22,7 @@ from ..model.request import Request
 from ..model.response import Response
 from ..rules import REGISTRY, Binding, Exchange, Finding, Rule, RuleResult
 from ..rules.server_body import UNDELIMITED
-from ..rules.server_head import NO_ANSWER
+from ..rules.server_head import NO_ANSWER, telling_message
 from ..rules.server_streams import LINES_ADDED, LINES_CHANGED
 from ..rules.verdicts import Verdict
 from . import scenarios
@@ -169,12 +169,34 @@ def _extra(sent: Sent, record: Record | None, server_log: str, log: list[RawEven
     return extra
 
 
+def _share_log_keeps_messages(judged: list[Judged]) -> None:
+    """Whether the server's log holds the message of any of the run's raises, on each
+    exchange that carries the log: one that holds none is read by the exception's type (a
+    review of 2026-12-06: read from the log's form alone, a JSON log that named another
+    raise's type and message stood for this raise)."""
+    logged = [item for item in judged if item.exchange.extra.server_log is not None]
+    messages = {
+        raised.message
+        for item in logged
+        for raised in item.exchange.raised
+        if telling_message(raised.message)
+    }
+    keeps: dict[str, bool] = {}  # by log: a server restarted as another callable has its own
+    for item in logged:
+        log = str(item.exchange.extra.server_log)
+        if log not in keeps:
+            keeps[log] = any(message in log for message in messages)
+        item.exchange.extra = replace(item.exchange.extra, server_log_keeps_messages=keeps[log])
+
+
 def add_shared_evidence(judged: list[Judged]) -> None:
     """Evidence that spans exchanges, for the ``*-ACCURATE`` environ rules: how many
     requests each server process served, and whether two requests sent together ran at
     once, in one process or two; and for the file-wrapper rules, whether the server's
-    wrapper closes its file when closed."""
+    wrapper closes its file when closed; and for SRV-TRAP-LOG, whether the server's log
+    keeps the messages of the app's exceptions at all."""
     _share_wrapper_close(judged)
+    _share_log_keeps_messages(judged)
     pids: dict[int, int] = {}
     by_id: dict[int, Judged] = {}
     for item in judged:

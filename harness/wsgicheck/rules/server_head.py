@@ -417,23 +417,32 @@ def _framed_end(response: Response) -> str:
 
 def _logged(ex: Exchange, raised: AppRaised) -> bool:
     """Whether the server's log, where a probe read it, tells of this exception: by its
-    message where that is printable ASCII and the log keeps messages (each of the probe's
-    raises says which it is, so another raise of the same type, logged, does not stand for
-    this one), else by its type's name. A log keeps messages where one of the type is
-    written as a traceback ends (``Type: message``) or as a repr (``Type('message')``);
-    Twisted's JSON log keeps the type and the frames, never the message (a probe trial of
-    2026-12-06: it logged every raise, and was told it logged none)."""
+    message where that is telling and the log keeps messages (each of the probe's raises
+    says which it is, so another raise of the same type, logged, does not stand for this
+    one), else by its type's name. The probe says whether the log keeps messages (it holds
+    one of the run's); Twisted's JSON log keeps the type and the frames, never the message
+    (a probe trial of 2026-12-06: it logged every raise, and was told it logged none).
+    Without the probe's word, a log keeps them where one of the type ends a traceback
+    (``Type: message``) or is a repr (``Type('message')``)."""
     log = ex.extra.server_log
     if not isinstance(log, str):
         return False
     message = raised.message
     name = raised.exc_type.rsplit(".", 1)[-1]
-    # (A message of a few characters, "1", is in any log with a timestamp: it tells nothing.)
-    telling = len(message) >= _TELLING and message.isascii() and message.isprintable()
+    telling = telling_message(message)
     if telling and message in log:
         return True
-    keeps_messages = f"{name}: " in log or f"{name}(" in log
-    return not (telling and keeps_messages) and name in log
+    keeps = ex.extra.server_log_keeps_messages
+    if keeps is None:
+        keeps = f"{name}: " in log or f"{name}(" in log
+    return not (telling and keeps) and name in log
+
+
+def telling_message(message: str) -> bool:
+    """Whether an exception's message tells one raise from another in a log: printable
+    ASCII, which every log keeps as it is, and long enough (a message of a few characters,
+    "1", is in any log with a timestamp)."""
+    return len(message) >= _TELLING and message.isascii() and message.isprintable()
 
 
 #: The shortest exception message looked for in a server's log (else its type's name).
