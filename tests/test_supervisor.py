@@ -489,14 +489,29 @@ def test_an_app_that_empties_sys_path_at_import_leaves_the_transport_working(
     )
 
 
+#: A sys.stderr whose every write raises: the note of what was put back goes around it.
+RAISING_STDERR = """
+class _Deaf:
+    def write(self, text):
+        raise OSError("no stderr here")
+    def flush(self):
+        pass
+
+sys.stderr = _Deaf()
+"""
+
+
+@pytest.mark.parametrize("stderr", ["", RAISING_STDERR], ids=["stderr", "raising-stderr"])
 def test_an_app_that_lowers_the_recursion_limit_at_import_leaves_the_run_working(
-    tmp_path: Path,
+    tmp_path: Path, stderr: str
 ) -> None:
     """Left in the closing note of 2026-12-06: an app that set the recursion limit to 60 at
     import broke the harness's own calls, and the report said the worker "exited with
     status 0 while the app answered GET /" (HARNESS-WORKER-DIED). The limit is put back,
-    and the run says so."""
-    target = write_app(tmp_path / "shallow", "import sys\nsys.setrecursionlimit(60)\n" + GOOD)
+    and the run says so: on fd 2 itself, which an app's sys.stderr that raises cannot stop
+    (a review of 2026-12-06: the note killed the worker then)."""
+    shallow = "import sys\nsys.setrecursionlimit(60)\n" + stderr
+    target = write_app(tmp_path / "shallow", shallow + GOOD)
     data = _clean_run_over_a_socket(tmp_path, target)
     assert re.search(
         r"wsgicheck: the app set the recursion limit to 60 while it was imported; wsgicheck "

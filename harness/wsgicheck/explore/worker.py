@@ -305,15 +305,15 @@ def _keep_folders(before: list[str]) -> None:
     the standard library imports some of its modules only when first used (the ``idna``
     codec a socket connection needs), and an app that emptied ``sys.path`` broke the
     harness's client in its process, a death the report put on the app's request (an
-    adversarial trial of 2026-12-06). Said once, among the app's output."""
+    adversarial trial of 2026-12-06). Said once, among the app's output, on fd 2 itself
+    (an app that replaced ``sys.stderr`` with one that raises killed the worker here)."""
     lost = [folder for folder in before if folder not in sys.path]
     if lost:
         sys.path.extend(lost)
-        print(
-            f"wsgicheck: the app took {len(lost)} folder(s) off sys.path while it was "
-            "imported; wsgicheck put them back after the app's own, for the modules Python "
-            "imports when first used",
-            file=sys.stderr,
+        _say(
+            f"the app took {len(lost)} folder(s) off sys.path while it was imported; "
+            "wsgicheck put them back after the app's own, for the modules Python imports "
+            "when first used"
         )
 
 
@@ -321,14 +321,14 @@ def _keep_depth(before: int) -> None:
     """Put back the recursion limit the app lowered at import: the harness's own calls
     (Hypothesis's, the transports') run deeper than a limit of 60 allows, and the worker
     died of it, a death the report put on the app's first request (an adversarial trial of
-    2026-12-06). One raised is the app's to keep. Said once, among the app's output."""
+    2026-12-06). One raised is the app's to keep. Said once, among the app's output, on fd 2
+    itself (the app may have made ``sys.stderr`` anything)."""
     lowered = sys.getrecursionlimit()
     if lowered < before:
         sys.setrecursionlimit(before)
-        print(
-            f"wsgicheck: the app set the recursion limit to {lowered} while it was imported; "
-            f"wsgicheck put back {before}, which its own calls need",
-            file=sys.stderr,
+        _say(
+            f"the app set the recursion limit to {lowered} while it was imported; wsgicheck "
+            f"put back {before}, which its own calls need"
         )
 
 
