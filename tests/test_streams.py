@@ -7,6 +7,7 @@ The streams are used directly, with a plain list as the trace log, and read back
 from __future__ import annotations
 
 import io
+import time
 from typing import Any
 
 import pytest
@@ -619,3 +620,37 @@ def test_a_read_the_source_fails_under_loses_none_of_what_came(size: int) -> Non
     assert stream.read(4) == b"abcd"
     last = reads(log)[-1]
     assert (last.size, last.available) == (4, 10)
+
+
+def test_a_read_that_is_its_threads_first_frame_is_recorded_without_a_place() -> None:
+    """A review of 2026-12-06: a thread started on ``wsgi.input.read`` itself has no frame
+    above the read, and looking for the app's place there raised (ValueError), after the
+    bytes were taken: they were lost, and no read was recorded. Both families of streams;
+    a raise in the thread would fail this test too (pytest's unraisable hook)."""
+    import _thread
+
+    from wsgicheck import Client, validator
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        stream = environ["wsgi.input"]
+        _thread.start_new_thread(stream.read, (3,))
+        for _ in range(200):  # bounded: until the thread has read
+            if _consumed(stream):
+                break
+            time.sleep(0.01)
+        start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")])
+        return [b"ok"]
+
+    response = Client(app).post("/", body=BODY)
+    reads = [(each.size, each.where) for each in response.trace if type(each) is InputRead]
+    assert reads[0] == (3, None)
+    checked: list[Any] = []
+    response = Client(validator(app, collect=True, on_exchange=checked.append)).post("/", body=BODY)
+    (exchange,) = checked
+    reads = [(each.size, each.where) for each in exchange.response.trace if type(each) is InputRead]
+    assert reads[0] == (3, None)
+
+
+def _consumed(stream: Any) -> bool:
+    """Whether the thread's read of 3 bytes is done (the stream's own count, or the guard's)."""
+    return int(getattr(stream, "_consumed", 0)) >= 3

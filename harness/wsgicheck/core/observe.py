@@ -96,6 +96,17 @@ def caller(frame: FrameType) -> Location:
     return caller_and_via(frame)[0]
 
 
+def call_site() -> Location | None:
+    """:func:`caller`'s location of the code that called the function calling this one (a
+    stream method's caller: the app's read); None where that call is its thread's first
+    frame (a thread started on the method itself: a review of 2026-12-06)."""
+    try:
+        frame = sys._getframe(2)
+    except ValueError:
+        return None
+    return caller(frame)
+
+
 def caller_and_via(frame: FrameType) -> tuple[Location, Location | None]:
     """:func:`caller`'s location, and, when that is the user's line and the library
     function it called is a start_response of the library's own (``via``), that

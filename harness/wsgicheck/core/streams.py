@@ -16,7 +16,6 @@ its end every read returns ``b""``.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, ClassVar, Protocol
 
@@ -31,7 +30,7 @@ from ..model.events import (
     raw_stream_misuse,
 )
 from ..model.untrusted import safe_repr
-from .observe import caller
+from .observe import call_site
 
 __all__ = [
     "BodySource",
@@ -262,13 +261,11 @@ class InputStream(StreamGuard):
                 data = buffer[start : start + size]
                 self._pos = start + size
             self._consumed += len(data)
-            self._log.append(
-                raw_input_read("read", size, len(data), left, False, caller(sys._getframe(1)))
-            )
+            self._log.append(raw_input_read("read", size, len(data), left, False, call_site()))
             return data
         available = self._available()
         data = self._read(_size_argument("read() size", size))
-        where = caller(sys._getframe(1))
+        where = call_site()
         self._log.append(raw_input_read("read", size, len(data), available, False, where))
         return data
 
@@ -277,7 +274,7 @@ class InputStream(StreamGuard):
         available = self._available()
         data = self._readline(_size_argument("readline() size", size))
         ended = data.endswith(b"\n")
-        where = caller(sys._getframe(1))
+        where = call_site()
         self._log.append(raw_input_read("readline", size, len(data), available, ended, where))
         return data
 
@@ -292,7 +289,7 @@ class InputStream(StreamGuard):
             total += len(line)
             if 0 < limit <= total:
                 break
-        where = caller(sys._getframe(1))
+        where = call_site()
         self._log.append(raw_input_read("readlines", hint, total, available, False, where))
         return lines
 
@@ -303,7 +300,7 @@ class InputStream(StreamGuard):
         available = self._available()
         line = self._readline(-1)
         ended = line.endswith(b"\n")
-        where = caller(sys._getframe(1))
+        where = call_site()
         self._log.append(raw_input_read("__next__", None, len(line), available, ended, where))
         if not line:
             raise StopIteration

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from types import GeneratorType
 from typing import TYPE_CHECKING, Any
 
-from ..core.observe import caller, record_close, record_raised, yield_location
+from ..core.observe import call_site, record_close, record_raised, yield_location
 from ..core.streams import StreamGuard
 from ..model.events import (
     DROPPED,
@@ -247,7 +247,7 @@ class InputGuard(_ServerStreamGuard):
     def _available(self) -> int | None:
         return None if self._length is None else max(0, self._length - self._consumed)
 
-    def _record(self, method: str, argument: object, data: Any, where: Location) -> None:
+    def _record(self, method: str, argument: object, data: Any, where: Location | None) -> None:
         """A read by the app at ``where``, of ``data``."""
         available = self._available_before
         if type(data) is bytes:  # what nearly every read gives: no list, no other type
@@ -285,7 +285,7 @@ class InputGuard(_ServerStreamGuard):
         except BaseException as exc:
             self._raised("read", args, exc)
             raise
-        where = caller(sys._getframe(1))
+        where = call_site()
         if type(data) is bytes:  # _record's common case, inline
             self._consumed += len(data)
             argument = args[0] if args else None
@@ -297,12 +297,12 @@ class InputGuard(_ServerStreamGuard):
 
     def readline(self, *args: Any) -> Any:
         data = self._call("readline", args)
-        self._record("readline", args[0] if args else None, data, caller(sys._getframe(1)))
+        self._record("readline", args[0] if args else None, data, call_site())
         return data
 
     def readlines(self, *args: Any) -> Any:
         data = self._call("readlines", args)
-        where = caller(sys._getframe(1))
+        where = call_site()
         self._record("readlines", args[0] if args else None, list(data), where)
         return data
 
@@ -316,7 +316,7 @@ class InputGuard(_ServerStreamGuard):
         while True:
             self._available_before = self._available()
             line = next(lines, b"")
-            self._record("__next__", None, line, caller(sys._getframe(1)))
+            self._record("__next__", None, line, call_site())
             if not line:
                 return
             yield line
