@@ -16,6 +16,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -742,20 +743,15 @@ def app(environ, start_response):
 """
 
 
-def test_ctrl_c_stops_an_app_that_set_its_own_sigint_handler(tmp_path: Path) -> None:
-    """The app's handler, set at import, took the worker's Ctrl-C: the run waited its grace
-    of 10 s, then killed the worker, and wrote no report."""
-    pids = tmp_path / "pids"
-    target = write_app(tmp_path / "own", OWN_HANDLER.format(pids=str(pids)))
-    process = subprocess.Popen(
-        [*_command(), "check", target, *FAST, "--format", "json"],
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
+def _ctrl_c_once(
+    command: list[str], cwd: Path, ready: Callable[[], bool]
+) -> tuple[int, bytes, bytes]:
+    """Run ``command`` in ``cwd``, send it Ctrl-C once ``ready()`` (looked at for a minute
+    at most), and give its exit status and what it wrote to stdout and stderr."""
+    process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
-        for _ in range(600):  # until the app waits
-            if pids.exists() and pids.read_text().strip():
+        for _ in range(600):
+            if ready():
                 break
             time.sleep(0.1)
         process.send_signal(signal.SIGINT)
@@ -763,7 +759,20 @@ def test_ctrl_c_stops_an_app_that_set_its_own_sigint_handler(tmp_path: Path) -> 
     finally:
         process.kill()
         process.wait(TIMEOUT)
-    assert (process.returncode, err.decode().splitlines()) == (130, ["wsgicheck: interrupted"])
+    return process.returncode, out, err
+
+
+def test_ctrl_c_stops_an_app_that_set_its_own_sigint_handler(tmp_path: Path) -> None:
+    """The app's handler, set at import, took the worker's Ctrl-C: the run waited its grace
+    of 10 s, then killed the worker, and wrote no report."""
+    pids = tmp_path / "pids"
+    target = write_app(tmp_path / "own", OWN_HANDLER.format(pids=str(pids)))
+    status, out, err = _ctrl_c_once(
+        [*_command(), "check", target, *FAST, "--format", "json"],
+        tmp_path,
+        lambda: pids.exists() and bool(pids.read_text().strip()),  # the app waits
+    )
+    assert (status, err.decode().splitlines()) == (130, ["wsgicheck: interrupted"])
     data = json.loads(out)
     assert data["interrupted"] is True
     assert data["examples"] >= 1  # the requests answered before the one that waits
@@ -793,23 +802,10 @@ def test_ctrl_c_while_the_app_imports_still_writes_every_report(tmp_path: Path) 
     reports.mkdir()
     (reports / "report.xml").write_text("<testsuites/> left by an earlier run\n")
     reporting = ["--format", "json", "--report", "junit", "--report-dir", str(reports)]
-    process = subprocess.Popen(
-        [*_command(), "check", target, *FAST, *reporting],
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+    status, out, err = _ctrl_c_once(
+        [*_command(), "check", target, *FAST, *reporting], tmp_path, started.exists
     )
-    try:
-        for _ in range(600):  # until the worker imports the app
-            if started.exists():
-                break
-            time.sleep(0.1)
-        process.send_signal(signal.SIGINT)
-        out, err = process.communicate(timeout=TIMEOUT)
-    finally:
-        process.kill()
-        process.wait(TIMEOUT)
-    assert (process.returncode, err.decode().splitlines()[0]) == (130, "wsgicheck: interrupted")
+    assert (status, err.decode().splitlines()[0]) == (130, "wsgicheck: interrupted")
     data = json.loads(out)
     assert (data["interrupted"], data["examples"]) == (True, 0)
     junit = (reports / "report.xml").read_text()
