@@ -626,7 +626,8 @@ def _not_modified_without_cause(ex: Exchange) -> str | None:
         elif request_field(ex, "if-modified-since") is not None:
             why = "another method ignores If-Modified-Since (RFC 9110 §13.1.3)"
         else:
-            why = "it says a GET would have got a 200"
+            # (A trial of 2026-12-06 read "it says" as unclear: the 304 is what says so.)
+            why = "a 304 tells a client that its stored copy of a GET's answer still serves"
         return (
             f"the app answered 304 to {method} with {'; '.join(sent) or 'no condition'}: "
             f"only a GET or HEAD is answered 304; {why}"
