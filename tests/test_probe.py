@@ -778,9 +778,12 @@ def test_a_server_that_passes_the_apps_close_on_and_keeps_the_connection_fails(
     only behind a pipelined echo no server answers with close. waitress made to pass the
     field on does the same; as shipped it refuses the field, and nothing is judged."""
     result = probe_script(tmp_path, PASSING_CLOSE_ON, callables=False)
+    # Whose close it was, said (a probe trial of 2026-12-06: a server author read it as the
+    # server's own choice).
     assert messages(result, "SRV-CLOSE-ENDS-CONNECTION") == [
-        "this request came behind one whose answer said Connection: close, and the server "
-        "answered it on the same connection: it processed a request it must not have"
+        "this request came behind one whose answer said Connection: close (the app's own "
+        "Connection field, which the server sent on and so owns), and the server answered it "
+        "on the same connection: it processed a request it must not have"
     ]
     # The replays send the two requests in one write, as the probe did (the review of
     # 2026-12-06: the request behind alone showed nothing).

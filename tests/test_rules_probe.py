@@ -960,6 +960,12 @@ def test_close_ends_connection_judges_what_came_behind_a_close() -> None:
         "after an answer that said Connection: close the server kept the connection open, "
         "with this request behind it"
     ]
+    own = Extra(after_close="open", close_from_app=True)
+    assert judged("SRV-CLOSE-ENDS-CONNECTION", unanswered, own) == [
+        "after an answer that said Connection: close (the app's own Connection field, which "
+        "the server sent on and so owns) the server kept the connection open, with this "
+        "request behind it"
+    ]
     # Closed, but the app ran for it first: processed all the same.
     ran = copy.copy(answered)  # the app's trace; on the wire, nothing
     ran.status_code, ran.reason, ran.headers = 0, "", []

@@ -131,6 +131,9 @@ class Extra:
     #: (this request got an answer: the server processed it) or "open" (neither, in the
     #: time the client waited). RFC 9112 §9.6.
     after_close: str | None = None
+    #: The ``close`` that answer said was the app's own Connection field, sent on: the
+    #: server that passes it on owns it (RFC 9112 §9.6).
+    close_from_app: bool | None = None
     #: The same (``"closed"``, ``"answered"``, ``"open"``), after the answer to a request
     #: that sent both Content-Length and Transfer-Encoding, which the server must close the
     #: connection after (RFC 9112 §6.1), with this request pipelined behind it.

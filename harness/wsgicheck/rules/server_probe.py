@@ -399,24 +399,29 @@ def close_ends_connection(self: Rule, ex: Exchange) -> Iterator[Finding]:
     # option. The server MUST NOT process any further requests received on that
     # connection."
     after = ex.extra.after_close
+    whose = (
+        " (the app's own Connection field, which the server sent on and so owns)"
+        if ex.extra.close_from_app
+        else ""
+    )
     if after == "answered":
         yield self.finding(
             ex,
-            "this request came behind one whose answer said Connection: close, and the "
-            "server answered it on the same connection: it processed a request it must not "
-            "have",
+            f"this request came behind one whose answer said Connection: close{whose}, and "
+            "the server answered it on the same connection: it processed a request it must "
+            "not have",
         )
     elif after == "open":
         yield self.finding(
             ex,
-            "after an answer that said Connection: close the server kept the connection "
-            "open, with this request behind it",
+            f"after an answer that said Connection: close{whose} the server kept the "
+            "connection open, with this request behind it",
         )
     elif ex.app_ran:
         yield self.finding(
             ex,
-            "this request came behind one whose answer said Connection: close; the server "
-            "closed the connection, but ran the app for it first",
+            f"this request came behind one whose answer said Connection: close{whose}; the "
+            "server closed the connection, but ran the app for it first",
         )
 
 
