@@ -552,6 +552,20 @@ def test_a_servers_own_5xx_to_a_valid_request_is_no_refusal() -> None:
     refused = Sent(4, "echo", head, response=WireResponse("HTTP/1.1", 400, "", []))
     seen = prober._observed([to_exchange(refused, None, "")])
     assert seen[prober.REFUSED] == "1 (first: 400 for 'HEAD //?a=1 HTTP/1.1, a body of 3 bytes')"
+    # A head no fields spell says how it went (a review of 2026-12-06: an unanswered POST
+    # with both lengths was named without its Content-Length).
+    chunked = "Transfer-Encoding: chunked\r\n"
+    both = Request(
+        method="POST",
+        headers=(("Host", "localhost"),),
+        body=b"hello",
+        framing=Framing.CHUNKED,
+        wire_edits=((chunked, chunked + "Content-Length: 15\r\n"),),
+    )
+    assert prober._asked(both) == (
+        "POST / HTTP/1.1, a chunked body of 5 bytes, sent as Transfer-Encoding: chunked\r\n"
+        "Content-Length: 15"
+    )
 
 
 # -- a connection closed without Connection: close ---------------------------------------------

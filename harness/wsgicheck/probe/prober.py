@@ -332,6 +332,9 @@ def _asked(request: Request) -> str:
         told.append(f"a chunked body of {len(request.body)} bytes")
     elif request.framing is Framing.CONTENT_LENGTH:  # 0 bytes too: it says there is none
         told.append(f"a body of {len(request.body)} bytes")
+    # A head no fields spell, as it went (both lengths: a review of 2026-12-06 found the note
+    # of an unanswered one silent on its Content-Length).
+    told += [f"sent as {as_sent(sent.strip())}" for _, sent in request.wire_edits]
     return ", ".join(told)
 
 

@@ -130,7 +130,10 @@ def content_type(self: Rule, ex: Exchange) -> Iterator[Finding]:
     level=Level.MUST,
     binding=Binding.APP,
     section=SECTION + "; RFC 9110 §15.5.6",
-    summary="a 405 (Method Not Allowed) names the methods the target supports in Allow",
+    # (Judged: that Allow is there. Which methods it lists is not judged: a trial of
+    # 2026-12-06 read the summary as a check of the list.)
+    summary="a 405 (Method Not Allowed) carries an Allow field (for the methods the target "
+    "supports; the list itself is not judged)",
     pep=ORIGIN,
     source="RFC 9110 §15.5.6",
     covers=(),
