@@ -12,6 +12,7 @@ shows what the app answered, and a run that never got past a refusal can say so.
 from __future__ import annotations
 
 import contextlib
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -91,7 +92,7 @@ def excluded(target: str, patterns: Sequence[str]) -> bool:
         if any(char in pattern for char in "*?["):
             # As written, and with its letters in any case: lower-casing the pattern made
             # [A-z] (which holds "_") [a-z], and [!A] [!a] (a review of 2026-12-06).
-            glob = re.compile(translate(pattern), re.IGNORECASE)
+            glob = _any_case(pattern)
             if any(fnmatchcase(form, pattern) or glob.fullmatch(form) for form in forms):
                 return True
             continue
@@ -101,6 +102,13 @@ def excluded(target: str, patterns: Sequence[str]) -> bool:
             if form in (lower, stem) or form.startswith(stem + "/"):
                 return True
     return False
+
+
+@functools.lru_cache(maxsize=64)
+def _any_case(pattern: str) -> re.Pattern[str]:
+    """A glob as a pattern that matches its letters in any case, made once (it is asked for
+    on every request the run sends)."""
+    return re.compile(translate(pattern), re.IGNORECASE)
 
 
 def _path_forms(path: str) -> set[str]:
