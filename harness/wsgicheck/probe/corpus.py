@@ -40,7 +40,7 @@ INPUT_WAIT = 1.0
 #: the answer to the request pipelined behind it).
 SHORT_WAIT = 2.0
 #: The argument of the echo request whose field value is folded over two lines, and the
-#: field: a server may refuse it (RFC 9112 §5.2), so its 400 is no refusal of a valid request.
+#: field.
 FOLDED = "obs-fold"
 FOLDED_NAME = "X-Folded"
 #: The argument of the echo request that says both Content-Length and Transfer-Encoding.
@@ -119,6 +119,7 @@ def odd_targets(session: Session) -> None:
     folded = session.request(
         "echo", FOLDED, target="/headers/obs-fold", headers=((FOLDED_NAME, "one two"),)
     )
+    folded.refusable = True
     folded.extra = replace(folded.extra, folded=(FOLDED_NAME,))
     line = f"{FOLDED_NAME}: one two\r\n"
     folded.request = folded.request.replace(wire_edits=((line, line.replace(" two", "\r\n two")),))

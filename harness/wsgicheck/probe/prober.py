@@ -31,7 +31,7 @@ from ..rules import RuleResult
 from ..rules.verdicts import Verdict
 from .answers import answered_id, attribute
 from .channel import ENV_VAR, Channel
-from .corpus import FOLDED, PLANS, drawn_requests
+from .corpus import PLANS, drawn_requests
 from .differences import environ_differences
 from .judge import (
     Judged,
@@ -542,14 +542,12 @@ def _observed(judged: list[Judged]) -> dict[str, str]:
     # the server failing on a request it could have served.
     refused: dict[str, list[tuple[int, Request]]] = {REFUSED: [], FAILED: []}
     for item in judged:
-        response = item.sent.response
-        if item.sent.scenario != "echo" or item.exchange.app_ran or response is None:
-            continue
-        if item.sent.arg == FOLDED:  # a server may refuse an obs-fold (RFC 9112 §5.2)
+        sent, response = item.sent, item.sent.response
+        if sent.scenario != "echo" or sent.refusable or item.exchange.app_ran or response is None:
             continue
         if response.status >= 400:
             label = FAILED if response.status >= 500 else REFUSED
-            refused[label].append((response.status, item.sent.request))
+            refused[label].append((response.status, sent.request))
     for label, kept in refused.items():
         if kept:
             # The request line and how its body went: a HEAD with a body, which a server

@@ -61,6 +61,9 @@ class Sent:
     #: a client to send (both Content-Length and Transfer-Encoding), whose environ no rule
     #: of a valid request's may judge.
     unjudged: bool = False
+    #: A request HTTP lets a server refuse (an obs-fold, RFC 9112 §5.2): its 4xx is no
+    #: refusal of a valid request.
+    refusable: bool = False
 
 
 class Session:
