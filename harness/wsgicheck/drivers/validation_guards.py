@@ -247,9 +247,19 @@ class InputGuard(_ServerStreamGuard):
     def _available(self) -> int | None:
         return None if self._length is None else max(0, self._length - self._consumed)
 
+    def _left(self, data: object) -> int | None:
+        """The bytes left before the read just made. Without CONTENT_LENGTH that is not
+        known, unless the read found the end at once (``b""``): then none were left, as the
+        core knows of a body with no length (APP-INPUT-NO-READ-PAST-CL: Roundup's readline
+        on a bodiless TRACE, which waits for the client on a server that gives the socket)."""
+        available = self._available_before
+        if available is None and type(data) is bytes and not data:
+            return 0
+        return available
+
     def _record(self, method: str, argument: object, data: Any, where: Location | None) -> None:
         """A read by the app at ``where``, of ``data``."""
-        available = self._available_before
+        available = self._left(data)
         if type(data) is bytes:  # what nearly every read gives: no list, no other type
             self._consumed += len(data)
             ended = method != "read" and data.endswith(b"\n")
@@ -289,7 +299,7 @@ class InputGuard(_ServerStreamGuard):
         if type(data) is bytes:  # _record's common case, inline
             self._consumed += len(data)
             argument = args[0] if args else None
-            available = self._available_before
+            available = self._available_before if data else self._left(data)
             self._log.append(raw_input_read("read", argument, len(data), available, False, where))
         else:
             self._record("read", args[0] if args else None, data, where)
