@@ -67,15 +67,17 @@ def test_a_folded_python_line_is_the_same_expression(values: list[str | bytes], 
 @given(st.one_of(st.binary(max_size=400), TEXT, LONG))
 def test_a_folded_statement_outside_brackets_still_runs(value: str | bytes) -> None:
     """A long literal assigned outside any bracket (a probe's raw request) is folded inside
-    parentheses of its own: literals side by side there would be an IndentationError."""
+    parentheses of its own: literals side by side there would be an IndentationError. One
+    that fits a line of its own there goes there (a probe's replay of 2026-12-06 left a
+    104-column line: the literal fit, so it was left where it was)."""
     lines = fold_python(f"request = {value!r}", indent="    ")
     namespace: dict[str, object] = {}
     exec(textwrap.dedent("\n".join(lines)), namespace)
     assert namespace["request"] == value
+    assert all(len(line) <= WIDTH for line in lines), lines
     if len(lines) > 1:
         assert lines[0] == "    request = ("
         assert lines[-1] == "    )"
-        assert all(len(line) <= WIDTH for line in lines)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))

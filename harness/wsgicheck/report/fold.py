@@ -209,7 +209,9 @@ def fold_python(
             current = ""
         current += atom
     pieces.append(current)
-    if len(pieces) == 1:  # the longest literal fits: nothing to fold, a comma may break
+    if len(pieces) == 1 and not (wrapped and head.strip()):
+        # The longest literal fits: nothing to fold, a comma may break. (Outside brackets,
+        # after ``request = ``, it fits on a line of its own below, in parentheses.)
         return _at_a_comma(line, tokens, indent=indent, width=width, depth=depth)
     literals = [f"{prefix}{quote}{piece}{quote}" for piece in pieces]
     if wrapped:
