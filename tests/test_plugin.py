@@ -253,6 +253,36 @@ def test_an_app_only_the_pytest_process_can_load_is_said_once_in_a_line(
     assert "settings are not configured" in output
 
 
+#: An app whose import takes a lock on a file that no second process may take (Zope's
+#: ZODB, on Data.fs.lock), held while the process lives.
+LOCKING_APP = """
+import fcntl
+import pathlib
+
+_lock = open(pathlib.Path(__file__).with_name("data.lock"), "w")
+fcntl.flock(_lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+
+def app(environ, start_response):
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [b"ok"]
+"""
+
+
+def test_an_app_that_locks_a_file_on_import_is_said_to_be_loaded_twice(
+    pytester: pytest.Pytester,
+) -> None:
+    """A trial of 2026-12-06: Zope takes its database's lock when imported. The plugin
+    loads the app in the pytest process (for the fixtures) and the suite in a worker, which
+    cannot take the lock; the message named only what conftest.py sets up."""
+    pytester.makepyfile(locky=LOCKING_APP)
+    result = run(pytester, "--wsgi-app=locky.py:app", *FAST)
+    output = result.stdout.str() + result.stderr.str()
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    assert "BlockingIOError" in output
+    assert "the pytest process has the app loaded too" in output
+
+
 #: pytest-timeout's signal method in miniature: SIGALRM raises pytest's Failed (a
 #: BaseException) in the item's own thread.
 ALARM_CONFTEST = """

@@ -82,11 +82,15 @@ class RunFailedEarlier(RuntimeError):
 #: The suite's node: its items are ``wsgicheck::RULE-ID`` and ``wsgicheck::run``.
 SUITE_NAME = "wsgicheck"
 
-#: Why an app the pytest process loaded may not load in the suite's worker.
+#: Why an app the pytest process loaded may not load in the suite's worker: what was set up
+#: for it there is not set up in the worker, or what the pytest process's import holds (a
+#: trial of 2026-12-06: Zope's database file lock, taken on import) the worker cannot take.
 WORKER_LOADS = (
     " (the suite loads the app in a fresh interpreter, as `wsgicheck check` does: what "
     "conftest.py or a plugin sets up in the pytest process, settings.configure() or "
-    "pytest-django's test database, does not reach it)"
+    "pytest-django's test database, does not reach it; and the pytest process has the app "
+    "loaded too, for the wsgi_app fixture, so what its import holds, a database's lock "
+    "file, say, the worker cannot take: `wsgicheck check` loads the app once)"
 )
 
 
