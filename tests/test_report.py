@@ -25,6 +25,7 @@ from wsgicheck.explore.runner import RunOptions, RunResult, run
 from wsgicheck.model.events import Location
 from wsgicheck.report.common import (
     ANSWERS_TITLE,
+    OtherPlace,
     grouped,
     in_repository,
     location_of,
@@ -1262,3 +1263,16 @@ def test_an_interrupted_run_is_no_pass_in_any_report(clean: RunResult) -> None:
     # The same run, whole: a pass everywhere.
     assert ET.fromstring(report.render(clean, "junit")).get("errors") == "0"
     assert report.render(clean, "markdown").startswith("### ✅ wsgicheck passed")
+
+
+def test_an_other_place_cuts_a_long_target() -> None:
+    """A trial of 2026-12-06 (Zope): an other place's simplest finding, on a target of about
+    1,000 characters, was printed whole under the failure."""
+    request = Request(target="/" + "a" * 1000)
+    place = OtherPlace(Location("app.py", 3, "app"), "a message", 2, request)
+    aside = place.aside(str)
+    assert aside.startswith(" (2 findings, the simplest on GET /aaa")
+    assert aside.endswith(" more characters cut])")
+    assert len(aside) < 150
+    short = OtherPlace(Location("app.py", 3, "app"), "a message", 1, Request(target="/x"))
+    assert short.aside(str) == " (on GET /x)"

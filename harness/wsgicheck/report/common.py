@@ -311,7 +311,9 @@ class OtherPlace:
         none of it is known."""
         parts = [plural(self.count, "finding")] if self.count > 1 else []
         if self.asked is not None:
-            asked = escape(self.asked)
+            # A line each: a long target cut (a trial of 2026-12-06 met a 1,000-character
+            # one, printed whole, where the status table cuts at 32).
+            asked = escape(show(self.asked, limit=ASKED_SHOWN))
             parts.append(f"the simplest on {asked}" if parts else f"on {asked}")
             if self.choices:
                 parts[-1] += f" under server choices {escape(', '.join(self.choices))}"
@@ -331,6 +333,8 @@ def spelled(where: Location) -> str:
 
 #: Other places a report lists under a failure, at most.
 OTHER_PLACES_SHOWN = 10
+#: Characters of the method and target an other place's simplest finding was made on.
+ASKED_SHOWN = 100
 
 
 def other_places(run: RunResult, failure: Failure) -> list[OtherPlace]:
