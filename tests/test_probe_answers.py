@@ -9,6 +9,8 @@ from __future__ import annotations
 import io
 import select
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -30,6 +32,7 @@ from wsgicheck.probe.judge import Record, judge, records_by_id, to_exchange
 from wsgicheck.probe.result import ProbeOptions
 from wsgicheck.probe.scenario_base import ANSWER_HEADER, HEADER
 from wsgicheck.probe.session import Sent, Session
+from wsgicheck.results.reproduce import probe_reproducers
 from wsgicheck.rules import REGISTRY, Exchange
 
 RULE = REGISTRY["SRV-RESPONSE-ORDER"]
@@ -312,7 +315,9 @@ OWN_500 = b"HTTP/1.1 500 Server Error\r\nContent-Length: 12\r\n\r\nServer Error"
 class PipelineServer:
     """A loopback HTTP/1.1 server, a thread per connection, that answers as ``mode`` says:
     ``last-only`` (bjoern 3.2.2: of the requests that came in one write, only the last;
-    ``last-only-slow-close`` closes 0.8 s after a body short of its Content-Length),
+    ``last-only-slow-close`` closes 0.8 s after a body short of its Content-Length;
+    ``last-only-passing-close`` sends the app's ``Connection: close`` on, as bjoern does,
+    and keeps the connection),
     ``stall`` (socketify 0.0.31 on a short answer: half a head, the rest only once the
     client shut its side),
     ``first-only`` (rocket3: only the first, keeping the connection), ``in-order`` (each,
@@ -392,11 +397,28 @@ class PipelineServer:
             io.BytesIO(body), out, io.StringIO(), _environ(head, self.port), multithread=True
         )
         handler.http_version = "1.1"
-        handler.run(self.app)
+        passed_on: list[str] = []
+        handler.run(self._passing_close(passed_on))
         data = out.getvalue()
-        if self.mode == "close":
+        if self.mode == "close" or passed_on:
             data = data.replace(b"\r\n", b"\r\nConnection: close\r\n", 1)
         return data
+
+    def _passing_close(self, passed_on: list[str]) -> Any:
+        """The app, whose Connection field wsgiref refuses: under ``last-only-passing-close``
+        it is taken from the call and noted in ``passed_on``, for the head to carry."""
+        if self.mode != "last-only-passing-close":
+            return self.app
+
+        def app(environ: dict[str, Any], start_response: Any) -> Any:
+            def passing(status: str, headers: list[tuple[str, str]], *exc_info: Any) -> Any:
+                kept = [(name, value) for name, value in headers if name.lower() != "connection"]
+                passed_on.extend(value for name, value in headers if (name, value) not in kept)
+                return start_response(status, kept, *exc_info)
+
+            return self.app(environ, passing)
+
+        return app
 
 
 @contextmanager
@@ -776,3 +798,57 @@ def test_reads_that_ended_after_the_client_shut_are_a_read_that_waited() -> None
     plain = sent(41, "/input")
     record = Record(exchange=None, notes={"reads_ended_after_shut": True})
     assert to_exchange(plain, record, "").exchange.extra.input_blocked is None
+
+
+HOP_RULES = [REGISTRY["SRV-REJECT-HOP-BY-HOP"], REGISTRY["SRV-CLOSE-ENDS-CONNECTION"]]
+
+
+def test_a_hop_request_answered_in_place_of_is_sent_again_alone(tmp_path: Path) -> None:
+    """bjoern 3.2.2 answers only the last request of a write, so the app never saw the hop
+    request sent with an echo behind it, and SRV-REJECT-HOP-BY-HOP and
+    SRV-CLOSE-ENDS-CONNECTION had no evidence (left in the closing note of 2026-12-06). It
+    is sent again alone, and the echo once its answer is in; the replay does the same."""
+    channel = Channel(tmp_path)
+    with serving(make_app(channel), "last-only-passing-close") as server:
+        session = Session("127.0.0.1", server.port, channel, timeout=1.5)
+        corpus.bad_headers(session)
+        attribute(session.sent)
+        records = records_by_id(channel.records())
+        judged = [to_exchange(each, records.get(each.probe_id), "") for each in session.sent]
+        results, errors = judge(judged, HOP_RULES)
+        assert errors == []
+        assert [(str(each.status), [f.message for f in each.findings]) for each in results] == [
+            (
+                "fail",  # a SHOULD: warned in a report, "fail" as a status
+                [
+                    "start_response accepted Connection is hop-by-hop: the server owns it (sent "
+                    "'close')"
+                ],
+            ),
+            (
+                "fail",
+                [
+                    "this request came behind one whose answer said Connection: close (the "
+                    "app's own Connection field, which the server sent on and so owns), and "
+                    "the server answered it on the same connection: it processed a request it "
+                    "must not have"
+                ],
+            ),
+        ]
+        [behind] = [each for each in session.sent if each.after is not None]
+        assert behind.request.target == "/after-close"
+        assert behind.after is not None
+        assert b" bad-headers hop" in behind.after.to_bytes()
+        # The Python replay sends the hop request, reads its answer, then sends the echo on
+        # the same connection: both answers come back from a server that keeps it.
+        authority = f"127.0.0.1:{server.port}"
+        python = probe_reproducers(
+            behind.request, "wsgicheck.probe.app:app", authority, after=behind.after
+        ).python
+        script = python.replace("8000", str(server.port))
+        shown = subprocess.run(
+            [sys.executable, "-c", script], capture_output=True, text=True, timeout=30
+        ).stdout
+        assert shown.count("HTTP/1.1 200 OK") == 2, shown
+        assert "start_response accepted the header" in shown
+        assert "Connection: close" in shown

@@ -591,12 +591,14 @@ def _as_run(
     (``authority``: the host and port the server listened on)."""
     failures: dict[str, Failure] = {}
     config = ServerConfig()
-    # The requests each was pipelined with: its replay sends them in one write too.
+    # The requests each was pipelined with: its replay sends them in one write too; and the
+    # one sent before it on its connection, once answered, which its replay sends first.
     together = {
         id(item.exchange.request): answer.together
         for item in judged
         if (answer := item.exchange.extra.answer) is not None
     }
+    after = {id(item.exchange.request): item.sent.after for item in judged if item.sent.after}
     for result in results:
         finding = smallest(result.findings)
         if finding is None or finding.request is None:
@@ -608,7 +610,11 @@ def _as_run(
             config,
             "probe",
             probe_reproducers(
-                finding.request, PROBE_APP, authority, together.get(id(finding.request), ())
+                finding.request,
+                PROBE_APP,
+                authority,
+                together.get(id(finding.request), ()),
+                after.get(id(finding.request)),
             ),
         )
     return RunResult(

@@ -64,6 +64,9 @@ class Sent:
     #: A request HTTP lets a server refuse (an obs-fold, RFC 9112 §5.2): its 4xx is no
     #: refusal of a valid request.
     refusable: bool = False
+    #: The request sent before this one on its connection, whose answer came before this
+    #: one was sent (not in one write with it): what a replay of this one sends first.
+    after: Request | None = None
 
 
 class Session:

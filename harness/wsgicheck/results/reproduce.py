@@ -168,13 +168,20 @@ def serve_command(target: str, config: ServerConfig, requests: Sequence[Request]
 
 
 def probe_reproducers(
-    request: Request, app: str, authority: str, together: tuple[Request, ...] = ()
+    request: Request,
+    app: str,
+    authority: str,
+    together: tuple[Request, ...] = (),
+    after: Request | None = None,
 ) -> Reproducers:
     """The reproducers of a request a probe sent to another server: curl, and the raw bytes
     over a socket, to that server started with ``{app}`` (``app``) on port 8000, a Host that
     named where the probe ran it (``authority``) naming that port. wsgicheck's own core would
     not show what that server does. ``together``: the requests the probe sent in one write
-    with this one (pipelined), which the raw bytes send so too; curl cannot."""
+    with this one (pipelined), which the raw bytes send so too; ``after``: the request the
+    probe sent before this one on its connection, and read the answer to first, which the
+    raw bytes send so too. curl can do neither (it opens a new connection after an answer
+    that says ``close``)."""
 
     def on_port_8000(each: Request) -> Request:
         return each.replace(
@@ -188,7 +195,19 @@ def probe_reproducers(
     raw = b"".join(on_port_8000(each).to_bytes() for each in together) or request.to_bytes()
     end = raw.find(b"\r\n\r\n") + 4
     head, body = raw[:end], raw[end:]
-    if together or not body or not _expects_continue(request):
+    if after is not None:
+        sending = [
+            f"first = {on_port_8000(after).to_bytes()!r}",
+            f"request = {raw!r}",
+            _CONNECT,
+            "    sock.sendall(first)",
+            "    print(sock.recv(65536))  # the answer to the first (its first block)",
+            "    try:",
+            "        sock.sendall(request)",
+            "    except OSError as error:",
+            '        print("the server closed the connection:", error)',
+        ]
+    elif together or not body or not _expects_continue(request):
         sending = [f"request = {raw!r}", _CONNECT, "    sock.sendall(request)"]
     else:
         # The body waits for the interim answer, as the probe's client and curl wait.
@@ -214,6 +233,14 @@ def probe_reproducers(
             "            print(data)",
             "    except TimeoutError:",
             "        pass  # the server kept the connection open",
+            *(
+                [
+                    "    except ConnectionResetError:",
+                    '        print("the server reset the connection")',
+                ]
+                if after is not None
+                else []
+            ),
         ]
     )
     against = (
@@ -223,9 +250,12 @@ def probe_reproducers(
         f"; the raw bytes send {len(together)} requests in one write, as the probe did, where "
         "curl sends one"
         if together
+        else "; the raw bytes send the request the probe sent before it on the same "
+        "connection first, and read its answer, where curl sends one"
+        if after is not None
         else ""
     )
-    if any(each.wire_edits for each in (request, *together)):
+    if any(each.wire_edits for each in (request, *together, *([after] if after else []))):
         # (A field folded over two lines, both lengths: curl sends the request as read.)
         against += "; only the raw bytes send the head as the probe did, which curl cannot spell"
     return Reproducers(raw, curl_command(request, ServerConfig()), python, against)
