@@ -18,7 +18,7 @@ from wsgicheck.explore.explorer import Learned
 from wsgicheck.explore.runner import RunOptions, run
 from wsgicheck.explore.sequences import FollowUps, ask_about, follow_ups, send_follow_ups
 from wsgicheck.model.learned import made
-from wsgicheck.model.request import From, Request
+from wsgicheck.model.request import From, LearnedField, Request
 from wsgicheck.model.response import Response
 from wsgicheck.rules import Exchange, check_exchange, in_sequence
 from wsgicheck.rules.engine import HISTORY
@@ -1104,3 +1104,42 @@ def test_the_precondition_questions_find_what_the_sweep_found_by_hand(
     }
     assert found == expected
     assert len(findings) == len(expected)  # each with one condition
+
+
+def test_a_replay_whose_teacher_taught_nothing_shows_nothing() -> None:
+    """An app trial of 2026-12-06 (Wagtail): the minimiser moved a sequence from a static
+    file, whose answer had a Last-Modified, to a target that 404s, and kept it, since its
+    replays sent the run's date as it was; the report's replays learn the date from the
+    404, which has none, and stopped there. The minimiser's replays now learn each value
+    as the report's do: a teacher whose answer lacks it leaves the sequence unsendable."""
+    from wsgicheck.core.environ import ServerConfig
+    from wsgicheck.rules import REGISTRY
+
+    body = b"<p>hello</p>" * 10
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        if environ.get("HTTP_IF_NONE_MATCH") == '"v1"':
+            start_response("304 Not Modified", [("Content-Length", "0")])
+            return [b""]
+        tag = [("ETag", '"v1"')] if environ["PATH_INFO"] == "/doc" else []
+        start_response("200 OK", [("Content-Type", "text/html"), *tag])
+        return [body]
+
+    run_ = _memory_only(app)
+    rule = REGISTRY["APP-CL-OF-GET"]
+    try:
+        for target, shown in (("/doc", True), ("/other", False)):
+            get = Request(target=target, headers=(("Host", "localhost"),))
+            learned = LearnedField(
+                name="If-None-Match", value='"v1"', teacher=get, parts=(From("etag"),)
+            )
+            conditional = get.replace(
+                headers=(*get.headers, ("If-None-Match", '"v1"')), learned=(learned,)
+            )
+            found = run_.replay_one(rule, get, ServerConfig(), (get, conditional), "memory")
+            assert (found is not None) is shown, target
+        # The same conditional sent as a value of its own (no teacher) shows it at /other.
+        sent = conditional.replace(learned=())
+        assert run_.replay_one(rule, get, ServerConfig(), (get, sent), "memory") is not None
+    finally:
+        run_.close()

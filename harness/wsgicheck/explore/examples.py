@@ -26,6 +26,7 @@ from ..core.environ import ServerConfig
 from ..model.errors import VALIDATOR_VERDICTS
 from ..model.extra import ANSWERED, RAISED, SUCCEEDED
 from ..model.grammar import SAFE_METHODS
+from ..model.learned import relearned, sources
 from ..model.options import RunOptions
 from ..model.request import Request
 from ..model.response import Response
@@ -368,16 +369,29 @@ class Exploration:
             return None
         earlier: list[Exchange] = []
         previous: Exchange | None = None
+        # A learned field is made again from the answer its teacher gets here, as the
+        # report's replays make it: a simpler sequence whose teacher's answer lacks it (a
+        # target changed to one that 404s, where the run's had a Last-Modified) is one no
+        # replay can send (an app trial of 2026-12-06: Wagtail's replays stopped there).
+        taught = sources((*before, request))
+        answers: list[Response] = []
         try:
-            for each in before:
+            for each, found in zip(before, taught, strict=False):
                 self.tell(each, config, how)
-                earlier.append(Exchange(transport.exchange(each, config), source=how))
+                sent = relearned(each, found, answers)
+                if sent is None:
+                    return None
+                answers.append(transport.exchange(sent, config))
+                earlier.append(Exchange(answers[-1], source=how))
                 if each == request:
                     # The run gave a repeated request its earlier exchange (APP-REINVOKABLE
                     # compares the two answers).
                     previous = earlier[-1]
             self.tell(request, config, how)
-            response = transport.exchange(request, config)
+            last = relearned(request, taught[-1], answers)
+            if last is None:
+                return None
+            response = transport.exchange(last, config)
         except TransportError:
             return None
         # Judged as the run judged it: beside the earlier exchanges (a rule over a sequence

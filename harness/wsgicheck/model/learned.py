@@ -22,6 +22,7 @@ __all__ = [
     "CHANGES",
     "made",
     "moved",
+    "relearned",
     "replay",
     "restated",
     "sources",
@@ -163,16 +164,30 @@ def untaught(sequence: Sequence[Request]) -> list[LearnedField]:
     ]
 
 
+def relearned(
+    request: Request, found: dict[int, tuple[LearnedField, int]], answers: Sequence[Response]
+) -> Request | None:
+    """``request`` with each learned field of ``found`` (its :func:`sources`) made again
+    from the answer its teacher got (``answers``, by position); None when that answer
+    lacks what it learned."""
+    if not found:
+        return request
+    headers = list(request.headers)
+    for index, (learned, teacher) in found.items():
+        value = made(learned.parts, answers[teacher].header)
+        if value is None:
+            return None
+        headers[index] = (learned.name, value)
+    return request.replace(headers=tuple(headers))
+
+
 def replay(send: Callable[[Request], Response], sequence: Sequence[Request]) -> list[Response]:
     """The answers to ``sequence`` sent in order with ``send``, each learned field made
     again from the answer its teacher got here (ValueError when that answer lacks it)."""
     answers: list[Response] = []
     for request, found in zip(sequence, sources(sequence), strict=True):
-        headers = list(request.headers)
-        for index, (learned, teacher) in found.items():
-            value = made(learned.parts, answers[teacher].header)
-            if value is None:
-                raise ValueError(f"the answer that taught {learned.name} lacks what it learned")
-            headers[index] = (learned.name, value)
-        answers.append(send(request.replace(headers=tuple(headers)) if found else request))
+        sent = relearned(request, found, answers)
+        if sent is None:
+            raise ValueError(f"an answer that taught {request.method} {request.target} lacks it")
+        answers.append(send(sent))
     return answers
