@@ -821,8 +821,8 @@ def test_a_hop_request_answered_in_place_of_is_sent_again_alone(tmp_path: Path) 
             (
                 "fail",  # a SHOULD: warned in a report, "fail" as a status
                 [
-                    "start_response accepted Connection is hop-by-hop: the server owns it (sent "
-                    "'close')"
+                    "start_response accepted the header, though Connection is hop-by-hop: the "
+                    "server owns it (the app gave 'close')"
                 ],
             ),
             (

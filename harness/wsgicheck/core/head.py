@@ -189,7 +189,7 @@ def field_problems(item: object) -> list[Problem]:
     if lower in grammar.HOP_BY_HOP_HEADERS:
         rule = "APP-NO-TRANSFER-ENCODING" if lower == "transfer-encoding" else "APP-NO-HOP-BY-HOP"
         sent = safe_repr(value, limit=80)
-        problems.append((rule, f"{name} is hop-by-hop: the server owns it (sent {sent})"))
+        problems.append((rule, f"{name} is hop-by-hop: the server owns it (the app gave {sent})"))
     elif lower == "content-length" and grammar.content_length(value) is None:
         if grammar.content_length_re.fullmatch(value.strip(" \t")):
             message = f"Content-Length has more than {grammar.MAX_DIGITS} digits"

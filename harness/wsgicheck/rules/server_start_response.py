@@ -91,7 +91,10 @@ fix:  raise from start_response: hop-by-hop headers are the server's""",
 )
 def reject_hop_by_hop(self: Rule, ex: Exchange) -> Iterator[Finding]:
     for call, messages in _problem_calls(ex, hop=True):
-        yield self.finding(ex, f"start_response accepted {messages[0]}", call.where)
+        # "accepted {message}" read as no sentence (a probe trial of 2026-12-06).
+        yield self.finding(
+            ex, f"start_response accepted the header, though {messages[0]}", call.where
+        )
 
 
 def _replacing_calls(ex: Exchange) -> list[tuple[StartResponseCalled, str | None]]:
