@@ -1221,6 +1221,31 @@ def test_a_connection_kept_after_the_app_raised_inside_its_length_is_one_finding
     }
 
 
+def rewriting(app: Any, environ: dict[str, Any], log: list[str]) -> Wire:
+    """As :func:`keeping`, but the app's Content-Length replaced by the length of what it
+    gave (fastwsgi 0.0.9)."""
+    wire = keeping(app, environ, log)
+    assert wire is not None
+    framed = [item for item in wire.headers if item[0].lower() != "content-length"]
+    wire.headers = [*framed, ("Content-Length", str(len(wire.body)))]
+    wire.complete = True
+    return wire
+
+
+def test_a_short_body_whose_length_the_server_rewrote_says_both_lengths(tmp_path: Path) -> None:
+    """A probe trial of 2026-12-06: fastwsgi sends Content-Length: 4 for the app's 10 and 4
+    bytes, and keeps the connection; "Content-Length was 10" read as the wire's."""
+    exchange = probed(tmp_path, rewriting, "content-length", "short")
+    assert exchange.response.header("content-length") == "4"
+    assert server_findings(exchange) == {
+        "SRV-PLAY-DUMB": ["Content-Length [10] became [4] on the wire"],
+        "SRV-CL-SHORT": [
+            "Content-Length was 10, 4 bytes were sent, and the response was finished as if "
+            "complete (the server sent Content-Length: 4 in place of the app's)"
+        ],
+    }
+
+
 def chunking(app: Any, environ: dict[str, Any], log: list[str]) -> Wire:
     """As :func:`keeping`, but the app's Content-Length dropped, its blocks sent as chunks
     and the body ended with the last chunk, even where the app raised inside it."""

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from ..model.events import WriteCalled, Yielded, block_size
 from ..model.grammar import decimal
 from ..model.response import Response
+from ..model.untrusted import show
 from .exchange import Exchange
 from .registry import ORIGIN, Binding, Finding, Level, Rule, byte_count, quoted, rule
 from .server_evidence import (
@@ -211,10 +212,19 @@ def cl_short(self: Rule, ex: Exchange) -> Iterator[Finding]:
     if sent < declared and ex.response.complete:
         raised = next((each for each in ex.raised if each.phase == "iteration"), None)
         cut = "" if raised is None else f" before the app raised {raised.exc_type}"
+        # A server that wrote a length of its own over the app's (fastwsgi: 4 for the 4
+        # bytes it got) finished a whole response, and the app's number reads as the
+        # wire's (a probe trial of 2026-12-06): both are said.
+        on_wire = ex.response.header("content-length")
+        own = (
+            f" (the server sent Content-Length: {show(on_wire, limit=40)} in place of the app's)"
+            if on_wire is not None and decimal(on_wire.strip(" \t")) != declared
+            else ""
+        )
         yield self.finding(
             ex,
             f"Content-Length was {declared}, {sent} bytes were sent{cut}, and the response "
-            "was finished as if complete",
+            f"was finished as if complete{own}",
         )
 
 
@@ -484,11 +494,15 @@ def no_body_head_204_304(self: Rule, ex: Exchange) -> Iterator[Finding]:
     "SRV-NO-BODY-DROP",
     level=Level.MUST,
     binding=Binding.SERVER,
-    section="Other HTTP Features; RFC 9110 §9.3.2, §15.3.5, §15.4.5; RFC 9112 §6.3",
-    summary="a body the app gave to HEAD or with a 1xx, 204 or 304 is not sent: the client "
-    "would read it as the next response",
+    section="Other HTTP Features; RFC 9110 §9.3.2, §8.6, §15.3.5, §15.4.5; RFC 9112 §6.3",
+    # The framing fields too: a server that dropped the body but rewrote the app's
+    # Content-Length of a 204 (fastwsgi: 29 to 0) read as a misfiled finding under a summary
+    # of the body alone (a probe trial of 2026-12-06).
+    summary="a body the app gave to HEAD or with a 1xx, 204 or 304 is not sent (the client "
+    "would read it as the next response), and a 1xx or 204 carries no framing field but the "
+    "app's own",
     pep=ORIGIN,
-    source="RFC 9110 §9.3.2, §15.3.5, §15.4.5; RFC 9112 §6.3",
+    source="RFC 9110 §9.3.2, §8.6, §15.3.5, §15.4.5; RFC 9112 §6.3",
     covers=(),
     applies=lambda ex: _no_body_case(ex) and _app_gave_body(ex),
     needs=("wire", "response:no-body"),
