@@ -262,6 +262,9 @@ BROKEN: list[Any] = [
     ({"ENV-HTTP-VALUES"}, {"HTTP_USER_AGENT": ""}, req("/", ("User-Agent", "caf\xc3\xa9"))),
     ({"ENV-HTTP-VALUES"}, {"HTTP_USER_AGENT": "y"}, req("/", ("User-Agent", "x"))),
     ({"ENV-EXTRA-CGI-VARS"}, {"REMOTE_ADDR": DELETE}, None),
+    # fastwsgi 0.0.9: the peer's port, byte-swapped, glued on (a probe trial of 2026-12-06).
+    ({"ENV-EXTRA-CGI-VARS"}, {"REMOTE_ADDR": "127.0.0.1:24296"}, None),
+    ({"ENV-EXTRA-CGI-VARS"}, {"REMOTE_ADDR": "localhost"}, None),
     ({"ENV-MISSING-OMITTED"}, {"REMOTE_USER": ""}, None),
     ({"ENV-MISSING-OMITTED"}, {"AUTH_TYPE": ""}, None),
     ({"ENV-CGI-STR"}, {"PATH_INFO": b"/"}, None),
@@ -461,6 +464,9 @@ QUIET: list[Any] = [
     ({"CONTENT_LENGTH": ""}, EMPTY_POST),  # Content-Length: 0 is no body, as "" says
     ({"CONTENT_LENGTH": DELETE}, EMPTY_POST),
     ({"lowercase_os_var": "1"}, None),  # an OS variable: a str, whatever its name
+    ({"REMOTE_ADDR": "::1"}, None),  # IPv6
+    ({"REMOTE_ADDR": "fe80::1%eth0"}, None),  # with its zone
+    ({"REMOTE_ADDR": ""}, None),  # a Unix socket: no network address to give
     ({"CONTENT_LENGTH": "0"}, None),
     ({"CONTENT_LENGTH": "5"}, CHUNKED),  # a server that de-chunked the body says how long
     ({"CONTENT_LENGTH": "003"}, POST),

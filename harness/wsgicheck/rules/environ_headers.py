@@ -10,6 +10,7 @@ in the catalogue's order.
 from __future__ import annotations
 
 import functools
+import ipaddress
 import re
 from collections.abc import Iterator
 
@@ -19,7 +20,7 @@ from ..model.request import Framing
 from .environ_objects import is_cgi_name
 from .environ_rules import VARIABLES, knows_request, target_parts
 from .exchange import Exchange, environ_of
-from .registry import Binding, Finding, Level, Rule, rule
+from .registry import Binding, Finding, Level, Rule, quoted, rule
 
 STRINGS = "A Note On String Types"
 
@@ -342,21 +343,39 @@ def _misread(value: str, values: list[str]) -> str:
     "ENV-EXTRA-CGI-VARS",
     level=Level.SHOULD,
     binding=Binding.ENVIRON,
-    section=VARIABLES,
-    summary="the server provides the other CGI variables it can, REMOTE_ADDR at least",
+    section=VARIABLES + "; RFC 3875 §4.1.8",
+    summary="the server provides the other CGI variables it can, REMOTE_ADDR at least, and "
+    "REMOTE_ADDR is the client's address",
     pep="""A server or gateway should attempt to provide as many other CGI variables as are
     applicable.""",
     needs=("environ", "wire"),
     memo="environ",
     example="""
-bad:  an environ with no REMOTE_ADDR
+bad:  an environ with no REMOTE_ADDR, or REMOTE_ADDR = f"{host}:{port}"
 fix:  environ["REMOTE_ADDR"] = peer_address[0]""",
 )
 def extra_cgi_vars(self: Rule, ex: Exchange) -> Iterator[Finding]:
     # Judged only when the exchange came over a connection: a test client calling the app
     # through wsgicheck.validator has no peer, so REMOTE_ADDR is not "applicable" there.
-    if "REMOTE_ADDR" not in environ_of(ex):
+    address = environ_of(ex).get("REMOTE_ADDR")
+    if address is None:
         yield self.finding(ex, "environ has no REMOTE_ADDR")
+    elif type(address) is str and address and not _an_address(address):
+        # RFC 3875 §4.1.8: "the network address of the client", an IPv4 or IPv6 address
+        # (fastwsgi 0.0.9 gives "127.0.0.1:24296", the port byte-swapped and glued on; a
+        # probe trial of 2026-12-06). Another type is ENV-CGI-STR's; '' is left alone (a
+        # server on a Unix socket has no network address to give).
+        yield self.finding(
+            ex, f"REMOTE_ADDR is {quoted(address)}: not an IPv4 or IPv6 address (RFC 3875 §4.1.8)"
+        )
+
+
+def _an_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
 
 
 @rule(
