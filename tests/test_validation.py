@@ -783,3 +783,46 @@ def test_a_warning_without_a_line_of_its_own_is_placed_at_the_caller() -> None:
         Client(validator(untyped)).get("/")
     placed = [(each.filename, each.lineno) for each in caught if each.category is WSGIWarning]
     assert placed == [(__file__, line)]
+
+
+def _static_file(ignores_bad_dates: bool) -> Callable[..., Any]:
+    """A static file served through the server's wsgi.file_wrapper, with a Last-Modified;
+    an If-Modified-Since that is no date gets 400 unless ``ignores_bad_dates``."""
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        since = environ.get("HTTP_IF_MODIFIED_SINCE")
+        if since == "yesterday" and not ignores_bad_dates:
+            start_response("400 Bad Request", [("Content-Type", "text/plain")])
+            return [b"bad date"]
+        start_response(
+            "200 OK",
+            [
+                ("Content-Type", "text/plain"),
+                ("Content-Length", "5"),
+                ("Last-Modified", "Sun, 06 Dec 2026 10:00:00 GMT"),
+            ],
+        )
+        return environ["wsgi.file_wrapper"](io.BytesIO(b"hello"))
+
+    return app
+
+
+@pytest.mark.parametrize("ignores_bad_dates", [False, True])
+def test_a_file_wrapper_answer_counts_as_whole_for_rules_of_status_and_fields(
+    ignores_bad_dates: bool,
+) -> None:
+    """An app trial of 2026-12-06: under validator, Falcon's static route (the server's file
+    wrapper, handed back unread) was never an answer in full, so the rules that need two
+    steady 200s before judging a condition found nothing (APP-INVALID-DATE-IGNORED)."""
+    from wsgicheck import Client, Request
+
+    checked = validator(_static_file(ignores_bad_dates), collect=True)
+    client = Client(checked)
+    plain = Request(target="/static/hello.txt", headers=(("Host", "localhost"),))
+    for request in (plain, plain, plain.replace(headers=(*plain.headers, IMS_YESTERDAY))):
+        client.send(request)
+    found = {each.rule for each in checked.findings}
+    assert found == (set() if ignores_bad_dates else {"APP-INVALID-DATE-IGNORED"})
+
+
+IMS_YESTERDAY = ("If-Modified-Since", "yesterday")

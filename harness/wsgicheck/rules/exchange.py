@@ -412,6 +412,16 @@ class Exchange:
         return self.exhausted and not self.raised and not self.refused and not self.timed_out
 
     @property
+    def app_finished(self) -> bool:
+        """Whether the app gave its whole answer and nothing went wrong: its iterable was
+        consumed, or it returned the server's own file wrapper, whose bytes are the
+        server's to send (``validator`` hands that back unread: its status and fields are
+        known, its body is not)."""
+        if self.raised or self.refused or self.timed_out:
+            return False
+        return self.exhausted or bool(self.observations("file-wrapper-returned"))
+
+    @property
     def accepted_call(self) -> StartResponseCalled | None:
         """The last start_response call the server accepted (its status went out)."""
         if not self.refused:

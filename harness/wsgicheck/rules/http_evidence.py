@@ -174,14 +174,22 @@ T = TypeVar("T")
 
 
 def settled(
-    ex: Exchange, read: Callable[[Exchange], T | None], answered: Callable[[int | None], bool]
+    ex: Exchange,
+    read: Callable[[Exchange], T | None],
+    answered: Callable[[int | None], bool],
+    *,
+    body: bool = True,
 ) -> T | None:
     """What ``read`` finds alike in the last two :func:`plain_gets` of ``ex``'s request
     since the last unsafe request, both answered in full with a status ``answered`` takes:
-    the app's representation, which does not vary by itself between requests; else None."""
+    the app's representation, which does not vary by itself between requests; else None.
+    Without ``body`` (``read`` looks at the status and fields alone), an answer whose body
+    the server sends from its own file wrapper counts as whole (:attr:`Exchange.app_finished`:
+    a static file under ``validator``, an app trial of 2026-12-06)."""
     plain = list(islice(plain_gets(ex, since_change=True), 2))
     if len(plain) < 2 or not all(
-        each.iteration_finished and answered(app_status(each)) for each in plain
+        (each.iteration_finished if body else each.app_finished) and answered(app_status(each))
+        for each in plain
     ):
         return None
     first, second = (read(each) for each in plain)

@@ -86,7 +86,7 @@ def steady(ex: Exchange, name: str) -> bool:
     plain = [
         app_field(each, name)
         for each in plain_gets(ex)
-        if each.iteration_finished and _successful(app_status(each))
+        if each.app_finished and _successful(app_status(each))
     ]
     return len(plain) >= 2 and plain[0] == plain[1]
 
@@ -94,7 +94,7 @@ def steady(ex: Exchange, name: str) -> bool:
 def _settled_etag(ex: Exchange) -> str | None:
     """The ETag the last two plain GETs of the target gave alike, both answered 2xx in full
     since the last unsafe request: the target's, whatever a later 304 says."""
-    return settled(ex, lambda each: app_field(each, "etag"), _successful)
+    return settled(ex, lambda each: app_field(each, "etag"), _successful, body=False)
 
 
 def evaluates(ex: Exchange, field: str, unless: str | None = None) -> bool:
@@ -286,7 +286,9 @@ def _untagged(ex: Exchange) -> bool:
     true)."""
     if ex.method != "GET":
         return False
-    untagged = settled(ex, lambda each: app_field(each, "etag") is None, lambda code: code == 200)
+    untagged = settled(
+        ex, lambda each: app_field(each, "etag") is None, lambda code: code == 200, body=False
+    )
     if untagged is not True:
         return False
     # Nor any other answer on the target (a HEAD, a 304) gave one: an app may tag those
@@ -726,7 +728,7 @@ def _no_date(ex: Exchange) -> tuple[str, str] | None:
 def _beside_steady_200s(ex: Exchange) -> bool:
     """The app answered ``ex``, and the last two plain GETs of its request got 200: the
     answer the same GET gets without its one date condition."""
-    return answered(ex) and settled(ex, app_status, lambda code: code == 200) == 200
+    return answered(ex) and settled(ex, app_status, lambda code: code == 200, body=False) == 200
 
 
 def _no_date_case(ex: Exchange) -> bool:
