@@ -25,7 +25,7 @@ from wsgicheck import Client, Framing, Request
 from wsgicheck.drivers.rawclient import WireResponse
 from wsgicheck.model.extra import Answer, Extra
 from wsgicheck.probe import corpus, prober
-from wsgicheck.probe.answers import answered_id, attribute
+from wsgicheck.probe.answers import answered_id, attribute, writes
 from wsgicheck.probe.app import make_app
 from wsgicheck.probe.channel import Channel
 from wsgicheck.probe.judge import Record, judge, records_by_id, to_exchange
@@ -459,7 +459,9 @@ def probed(tmp_path: Path, mode: str, rule: Any = RULE) -> tuple[Session, list[s
         note for each in session.sent for note in prober._doubts(each, records.get(each.probe_id))
     ]
     messages = [finding.message for finding in result.findings]
-    run = prober._as_run(mode, 1, ProbeOptions(), judged, [result], 0.0, "127.0.0.1:1")
+    run = prober._as_run(
+        mode, 1, ProbeOptions(), judged, [result], 0.0, "127.0.0.1:1", writes(session.sent)
+    )
     REPLAYS.clear()
     REPLAYS.update({rule: failure.reproducers.raw for rule, failure in run.failures.items()})
     return session, [str(result.status), *messages], notes

@@ -13,8 +13,10 @@ serve`` on 127.0.0.1.
 from __future__ import annotations
 
 import shutil
+import socket
 import subprocess
 import sys
+import threading
 from email.utils import formatdate
 from pathlib import Path
 
@@ -26,13 +28,14 @@ from test_cli import TIMEOUT, served, write_app
 from wsgicheck.core.environ import ServerConfig
 from wsgicheck.explore.supervisor import supervise
 from wsgicheck.model.options import RunOptions
-from wsgicheck.model.request import From, LearnedField, Request
+from wsgicheck.model.request import Framing, From, LearnedField, Request
 from wsgicheck.results.reproduce import (
     LONGEST_RUN,
     REPEATED_FROM,
     SERVE_URL,
     _request_lines,
     body_source,
+    probe_reproducers,
     reproducers,
 )
 from wsgicheck.results.run import RunResult
@@ -306,3 +309,51 @@ def test_a_raw_byte_of_a_target_is_written_as_its_escape() -> None:
     assert '    target="/a?%F0%9F%98%80[\'\\xc3",' in lines
     made = eval("Request(" + "".join(lines) + ")")  # the module's own output
     assert made == request
+
+
+def _answer_at_eof(listener: socket.socket, got: list[bytes]) -> None:
+    """Accept one connection, read until the client shuts its side (bounded), and answer
+    with a count of the bytes read: a server whose app's read waits past the body."""
+    conn, _ = listener.accept()
+    with conn:
+        conn.settimeout(10)
+        data = b""
+        for _ in range(64):
+            more = conn.recv(65536)
+            if not more:
+                break
+            data += more
+        got.append(data)
+        body = b"%d" % len(data)
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+
+
+def test_a_probe_replay_sends_a_write_whole_and_shuts_its_side_as_the_probe_did() -> None:
+    """A probe trial of 2026-12-06: the replay of SRV-INPUT-EOF-AT-CL sent the body alone,
+    where the probe sent the next request in the same write, and waited out its time where
+    the probe shut its side of the connection: it showed nothing."""
+    body = Request(
+        method="POST",
+        headers=(("Host", "127.0.0.1:1"),),
+        body=b"line\n",
+        framing=Framing.CONTENT_LENGTH,
+    )
+    behind = Request(target="/after-the-body", headers=(("Host", "127.0.0.1:1"),))
+    made = probe_reproducers(
+        body, "wsgicheck.probe.app:app", "127.0.0.1:1", (body, behind), shut=True
+    )
+    assert "shut the client's side when no answer comes" in made.against
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        port = listener.getsockname()[1]
+        got: list[bytes] = []
+        thread = threading.Thread(target=_answer_at_eof, args=(listener, got), daemon=True)
+        thread.start()
+        script = made.python.replace("8000", str(port))
+        shown = subprocess.run(
+            [sys.executable, "-c", script], capture_output=True, text=True, timeout=30
+        )
+        thread.join(10)
+    assert got == [made.raw.replace(b"8000", str(port).encode())]
+    assert b"GET /after-the-body HTTP/1.1" in got[0]
+    assert "the client shuts its side" in shown.stdout
+    assert f"Content-Length: {len(str(len(got[0])))}" in shown.stdout

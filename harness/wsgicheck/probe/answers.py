@@ -24,7 +24,7 @@ from ..model.grammar import decimal
 from .scenario_base import ANSWER_HEADER
 from .session import Sent
 
-__all__ = ["answered_id", "attribute"]
+__all__ = ["answered_id", "attribute", "writes"]
 
 
 def answered_id(response: WireResponse | None) -> int | None:
@@ -38,7 +38,7 @@ def _line(sent: Sent) -> str:
     return f"{sent.request.method} {sent.request.target}"
 
 
-def _writes(sent: list[Sent]) -> dict[int, tuple[Sent, ...]]:
+def writes(sent: list[Sent]) -> dict[int, tuple[Sent, ...]]:
     """The requests sent in one write, by the probe id of each: a pipelined request and the
     pipelined follow-ups right after it (the corpus sends them so)."""
     groups: list[list[Sent]] = []
@@ -69,10 +69,10 @@ def attribute(sent: list[Sent]) -> None:
         number = read[each.probe_id]
         if each.response is not None and number is not None and number != each.probe_id:
             owned.setdefault(number, each.response)
-    writes = _writes(sent)
+    in_writes = writes(sent)
     for each in sent:
         number = read[each.probe_id]
-        group = writes.get(each.probe_id, ())
+        group = in_writes.get(each.probe_id, ())
         together = tuple(member.request for member in group)
         if not group:
             pass  # only the requests of one write are judged by whose answer they got

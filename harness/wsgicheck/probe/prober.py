@@ -29,7 +29,7 @@ from ..results.reproduce import probe_reproducers
 from ..results.run import Failure, RunResult
 from ..rules import RuleResult
 from ..rules.verdicts import Verdict
-from .answers import answered_id, attribute
+from .answers import answered_id, attribute, writes
 from .channel import ENV_VAR, Channel
 from .corpus import PLANS, drawn_requests
 from .differences import environ_differences
@@ -231,7 +231,16 @@ def _probe_once(
     observations.update(_observed(judged))
     differences, compared = environ_differences(judged)
     authority = f"{options.host}:{port}"
-    run = _as_run(name, seed, options, judged, results, time.monotonic() - started, authority)
+    run = _as_run(
+        name,
+        seed,
+        options,
+        judged,
+        results,
+        time.monotonic() - started,
+        authority,
+        writes(session.sent),
+    )
     return ProbeResult(
         server=name,
         command=argv,
@@ -586,19 +595,29 @@ def _as_run(
     results: list[RuleResult],
     duration: float,
     authority: str,
+    groups: dict[int, tuple[Sent, ...]],
 ) -> RunResult:
     """The verdicts as a run result, for the report formats of ``wsgicheck check``
-    (``authority``: the host and port the server listened on)."""
+    (``authority``: the host and port the server listened on; ``groups``: the requests sent
+    in one write, by the probe id of each, judged or not)."""
     failures: dict[str, Failure] = {}
     config = ServerConfig()
-    # The requests each was pipelined with: its replay sends them in one write too; and the
-    # one sent before it on its connection, once answered, which its replay sends first.
+    # The requests each was pipelined with: its replay sends them in one write too (every
+    # request of such a write: a probe trial of 2026-12-06 found the replay of a body read
+    # past its end sent alone, where the read waited); the one sent before it on its
+    # connection, once answered, which its replay sends first; and whether the probe shut
+    # its side of the connection to end a read that waited, which its replay does too.
     together = {
-        id(item.exchange.request): answer.together
+        id(item.exchange.request): tuple(each.request for each in group)
         for item in judged
-        if (answer := item.exchange.extra.answer) is not None
+        if (group := groups.get(item.sent.probe_id))
     }
     after = {id(item.exchange.request): item.sent.after for item in judged if item.sent.after}
+    shut = {
+        id(item.exchange.request)
+        for item in judged
+        if item.exchange.extra.input_blocked is not None
+    }
     for result in results:
         finding = smallest(result.findings)
         if finding is None or finding.request is None:
@@ -615,6 +634,7 @@ def _as_run(
                 authority,
                 together.get(id(finding.request), ()),
                 after.get(id(finding.request)),
+                shut=id(finding.request) in shut,
             ),
         )
     return RunResult(

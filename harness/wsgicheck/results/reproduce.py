@@ -173,6 +173,8 @@ def probe_reproducers(
     authority: str,
     together: tuple[Request, ...] = (),
     after: Request | None = None,
+    *,
+    shut: bool = False,
 ) -> Reproducers:
     """The reproducers of a request a probe sent to another server: curl, and the raw bytes
     over a socket, to that server started with ``{app}`` (``app``) on port 8000, a Host that
@@ -181,7 +183,8 @@ def probe_reproducers(
     with this one (pipelined), which the raw bytes send so too; ``after``: the request the
     probe sent before this one on its connection, and read the answer to first, which the
     raw bytes send so too. curl can do neither (it opens a new connection after an answer
-    that says ``close``)."""
+    that says ``close``). ``shut``: the probe shut its side of the connection when no answer
+    came (an app's read waiting past the body), which the raw bytes' replay does too."""
 
     def on_port_8000(each: Request) -> Request:
         return each.replace(
@@ -209,6 +212,16 @@ def probe_reproducers(
         ]
     elif together or not body or not _expects_continue(request):
         sending = [f"request = {raw!r}", _CONNECT, "    sock.sendall(request)"]
+        if shut:
+            sending += [
+                f"    sock.settimeout({SHUT_WAIT:g})",
+                "    try:",
+                "        print(sock.recv(65536))",
+                "    except TimeoutError:  # the app's read waits: end the request body",
+                f'        print("no answer within {SHUT_WAIT:g} s: the client shuts its side")',
+                "        sock.shutdown(socket.SHUT_WR)",
+                "    sock.settimeout(5)",
+            ]
     else:
         # The body waits for the interim answer, as the probe's client and curl wait.
         sending = [
@@ -255,6 +268,8 @@ def probe_reproducers(
         if after is not None
         else ""
     )
+    if shut:
+        against += "; the raw bytes shut the client's side when no answer comes, as the probe did"
     if any(each.wire_edits for each in (request, *together, *([after] if after else []))):
         # (A field folded over two lines, both lengths: curl sends the request as read.)
         against += "; only the raw bytes send the head as the probe did, which curl cannot spell"
@@ -262,6 +277,9 @@ def probe_reproducers(
 
 
 _CONNECT = 'with socket.create_connection(("127.0.0.1", 8000), timeout=5) as sock:'
+#: Seconds a Python replay waits for an answer before it shuts its side of the connection,
+#: where the probe did so to end an app's read that waited.
+SHUT_WAIT = 3
 #: Seconds a Python replay of a request with ``Expect: 100-continue`` waits for the interim
 #: answer before it sends the body (curl waits one).
 EXPECT_WAIT = 3
