@@ -738,8 +738,16 @@ def test_add_required_headers() -> None:
     assert verdict("SRV-ADD-REQUIRED-HEADERS", [Exchange(real)]) == "pass"
     no_date = [(n, v) for n, v in real.headers if n != "Date"]
     assert verdict("SRV-ADD-REQUIRED-HEADERS", [doctored(real, headers=no_date)]) == "fail"
-    bad_date = [*no_date, ("Date", "yesterday")]
+    bad_date = [*no_date, ("Date", "Sun, 6 Dec 2026 21:47:14 GMT")]  # fastwsgi's one digit
     assert verdict("SRV-ADD-REQUIRED-HEADERS", [doctored(real, headers=bad_date)]) == "fail"
+    [found] = check_exchange(
+        doctored(real, headers=bad_date), [REGISTRY["SRV-ADD-REQUIRED-HEADERS"]]
+    )
+    # The form's own section named (a probe trial of 2026-12-06).
+    assert found.message == (
+        "the Date the server added is not an IMF-fixdate (RFC 9110 §5.6.7): "
+        "'Sun, 6 Dec 2026 21:47:14 GMT'"
+    )
     failed = doctored(real, status_code=503, reason="Busy", headers=no_date)
     assert verdict("SRV-ADD-REQUIRED-HEADERS", [failed]) == "skip"
     # The server's own 400 for a request the app never saw is not the app's answer.

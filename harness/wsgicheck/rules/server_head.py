@@ -116,7 +116,13 @@ def add_required_headers(self: Rule, ex: Exchange) -> Iterator[Finding]:
         return
     from_app = any(name == "date" for name, _ in app_fields(ex))
     if not from_app and not IMF_FIXDATE_RE.fullmatch(dates[0]):
-        yield self.finding(ex, f"the Date the server added is not an IMF-fixdate: {dates[0]!r}")
+        # The form is RFC 9110 §5.6.7's ("a sender MUST generate timestamps in the
+        # IMF-fixdate format"), which the rule's citation of the Date field does not name
+        # (a probe trial of 2026-12-06, fastwsgi's one-digit day).
+        yield self.finding(
+            ex,
+            f"the Date the server added is not an IMF-fixdate (RFC 9110 §5.6.7): {dates[0]!r}",
+        )
 
 
 def _app_headers(ex: Exchange) -> object:
