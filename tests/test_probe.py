@@ -789,6 +789,10 @@ def test_a_server_that_passes_the_apps_close_on_and_keeps_the_connection_fails(
     # 2026-12-06: the request behind alone showed nothing).
     raw = result.run.failures["SRV-CLOSE-ENDS-CONNECTION"].reproducers.raw
     assert raw.count(b" HTTP/1.1\r\n") == 2
+    # No finding is placed in the probe app, wsgicheck's own code (a probe trial of
+    # 2026-12-06 read "made in .../probe/scenarios_errors.py:22, a library's code").
+    assert "SRV-REJECT-HOP-BY-HOP" in result.run.failures
+    assert [each.where for r in result.run.results for each in r.findings if each.where] == []
     assert b" bad-headers hop\r\n\r\nGET /after-close HTTP/1.1\r\n" in raw
     assert verdict(probed("waitress"), "SRV-CLOSE-ENDS-CONNECTION") != "fail"
 

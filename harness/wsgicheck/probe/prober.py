@@ -600,6 +600,14 @@ def _as_run(
     """The verdicts as a run result, for the report formats of ``wsgicheck check``
     (``authority``: the host and port the server listened on; ``groups``: the requests sent
     in one write, by the probe id of each, judged or not)."""
+    # Where a finding was made is a line of the probe app's, wsgicheck's own code: nothing
+    # a server's author looks for (a probe trial of 2026-12-06 read "made in
+    # .../probe/scenarios_errors.py:22, a library's code"), nor a place a SARIF report may
+    # point a code scan at.
+    results = [
+        replace(result, findings=tuple(replace(each, where=None) for each in result.findings))
+        for result in results
+    ]
     failures: dict[str, Failure] = {}
     config = ServerConfig()
     # The requests each was pipelined with: its replay sends them in one write too (every
