@@ -826,3 +826,46 @@ def test_a_file_wrapper_answer_counts_as_whole_for_rules_of_status_and_fields(
 
 
 IMS_YESTERDAY = ("If-Modified-Since", "yesterday")
+
+
+def test_the_server_may_close_its_own_input_stream_once_the_body_ended() -> None:
+    """A probe trial of 2026-12-06: netius 1.64 closes environ["wsgi.input"] after each
+    response; the validator's guard refused it (as wsgiref.validate's does), and the
+    AttributeError ended netius's process. Once the body has ended, a reach for the
+    stream's other attributes is the server's own, passed on; the app's, before, is still
+    refused and judged."""
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"ok"]
+
+    checked = validator(app, collect=True)
+    environ: dict[str, Any] = {}
+    setup_testing_defaults(environ)
+    stream = io.BytesIO(b"")
+    environ["wsgi.input"] = stream
+    result = checked(environ, _start_response)
+    guard = environ["wsgi.input"]
+    assert guard is not stream
+    assert list(result) == [b"ok"]
+    guard.close()  # the server's, after the body: passed on
+    assert stream.closed
+    result.close()
+    assert checked.findings == []
+
+    def closing(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        environ["wsgi.input"].close()  # the app's: refused, as wsgiref.validate refuses it
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"ok"]
+
+    checked = validator(closing, collect=True)
+    environ = {}
+    setup_testing_defaults(environ)
+    with pytest.raises(AttributeError):
+        checked(environ, _start_response)
+    assert [each.rule for each in checked.findings] == ["APP-STREAMS-NO-CLOSE"]
+
+
+def _start_response(*args: Any) -> Callable[[bytes], None]:
+    """A server's start_response, which returns its write()."""
+    return lambda data: None

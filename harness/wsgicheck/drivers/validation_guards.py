@@ -230,6 +230,19 @@ class _ServerStreamGuard(StreamGuard):
         self._invocation.refused(error)
         return error
 
+    def __getattr__(self, name: str) -> Any:
+        invocation = vars(self).get("_invocation")  # (not set yet: no recursion)
+        over = invocation is not None and (
+            invocation.finished or invocation.iteration_ended is not None
+        )
+        if over and not name.startswith("__"):
+            # The body has ended: a reach now is the server's own, for its own stream in
+            # the environ it reads back (netius 1.64 closes wsgi.input after each response;
+            # the guard's AttributeError ended its process, as wsgiref.validate's does, and
+            # a probe of it judged nothing: a trial of 2026-12-06). Passed on, not judged.
+            return getattr(self._stream, name)
+        return super().__getattr__(name)
+
 
 class InputGuard(_ServerStreamGuard):
     """``wsgi.input`` seen through the validator: each call recorded, types checked."""
