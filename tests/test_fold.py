@@ -141,3 +141,12 @@ def test_no_folded_line_opens_with_a_workflow_command() -> None:
     assert len(lines) > 2
     assert all(len(line) <= WIDTH and not line.lstrip().startswith("::") for line in lines)
     assert _bash_words(["\n".join(lines)]) == _bash_words([command])
+
+
+def test_a_folded_request_keeps_each_cr_lf_together() -> None:
+    """A probe trial of 2026-12-06: a replay's raw request was cut between a line's "\\r"
+    and its "\\n"."""
+    for size in range(120):  # the cut lands on each side of each CR LF in turn
+        request = b"GET / HTTP/1.1\r\nX-Long: " + b"a" * size + b"\r\nHost: x\r\n\r\n"
+        lines = fold_python(f"request = {request!r}", indent="    ")
+        assert not any(line.rstrip().endswith("\\r'") for line in lines), lines
