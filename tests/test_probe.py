@@ -831,6 +831,9 @@ def test_a_server_keeping_exc_info_is_caught(tmp_path: Path) -> None:
     text = render([result], "text").splitlines()
     blocks = [index for index, line in enumerate(text) if line.strip() == "replay in Python:"]
     assert blocks
+    # The summary line last, where a CI log's tail shows it (a probe trial of 2026-12-06).
+    assert text[-1].startswith("FAILED: ")
+    assert max(map(len, text)) <= 100
     for start in blocks:
         block = itertools.takewhile(
             lambda line: line.startswith("    ") or not line, text[start + 1 :]

@@ -37,7 +37,10 @@ def render(results: list[ProbeResult], name: str, *, color: bool = False) -> str
     for each in results:
         text = report.render(each.run, name, color=color)
         if name == "text":
-            text = _own_options(text, each) + "\n".join(_appendix(each)) + "\n"
+            # The summary line last, as in check's report, where a CI log's tail shows it
+            # (a probe trial of 2026-12-06 found it above the probe's own sections).
+            body, _, headline = _own_options(text, each).rstrip("\n").rpartition("\n")
+            text = "\n".join([body, *_appendix(each), "", headline]) + "\n"
         parts.append(text)
     return "\n".join(parts)
 
