@@ -854,3 +854,26 @@ def test_a_hop_request_answered_in_place_of_is_sent_again_alone(tmp_path: Path) 
         assert shown.count("HTTP/1.1 200 OK") == 2, shown
         assert "start_response accepted the header" in shown
         assert "Connection: close" in shown
+
+
+def test_the_chunk_extension_request_is_valid_http_whose_body_is_the_input_body(
+    tmp_path: Path,
+) -> None:
+    """The probe's chunk extension: a server that parses HTTP (h11 here) reads the body
+    sent, decoded, the extension nowhere in it (RFC 9112 §7.1.1)."""
+    import h11
+
+    session = Session("127.0.0.1", 1, Channel(tmp_path), timeout=1.0)
+    sent = corpus._chunk_extension(session)
+    wire = sent.request.to_bytes()
+    assert b"\r\n\r\na;wsgicheck=ext\r\n" in wire
+    server = h11.Connection(h11.SERVER)
+    server.receive_data(wire)
+    events = []
+    for _ in range(16):
+        event = server.next_event()
+        if event is h11.NEED_DATA or isinstance(event, h11.EndOfMessage):
+            break
+        events.append(event)
+    body = b"".join(bytes(each.data) for each in events if isinstance(each, h11.Data))
+    assert body == corpus.INPUT_BODY == sent.request.body

@@ -385,3 +385,23 @@ def test_wire_edits_change_what_is_sent_and_shown_not_what_is_compared() -> None
     assert folded.wire_headers == read.wire_headers
     moved = folded.replace(target="/x")
     assert moved.to_bytes() == b"GET /x HTTP/1.1\r\nHost: h\r\nX-Folded: one\r\n two\r\n\r\n"
+
+
+def test_a_wire_edit_may_reach_past_the_head_into_the_chunk_framing() -> None:
+    """The probe's chunk extension (RFC 9112 §7.1.1) is an edit of the first chunk's size
+    line, which the body's framing writes, not the head."""
+    body = b"0123456789abcdef"
+    plain = Request(
+        method="POST",
+        headers=(("Host", "h"),),
+        body=body,
+        framing=Framing.CHUNKED,
+        chunk_sizes=(10, 6),
+    )
+    extended = plain.replace(wire_edits=(("\r\n\r\na\r\n", "\r\n\r\na;ext=1\r\n"),))
+    assert extended.to_bytes() == (
+        b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+        b"a;ext=1\r\n0123456789\r\n6\r\nabcdef\r\n0\r\n\r\n"
+    )
+    assert extended.to_text() == extended.to_bytes().decode("latin-1")
+    assert extended == plain

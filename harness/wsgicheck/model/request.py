@@ -81,10 +81,10 @@ class Request:
     #: The fields whose values an earlier answer taught, for replays to make again
     #: (:mod:`wsgicheck.model.learned`); no part of what is sent, compared or shown.
     learned: tuple[LearnedField, ...] = field(default=(), compare=False, repr=False)
-    #: Edits of the head as sent, each (text, the text sent in its place), made once in
+    #: Edits of the message as sent, each (text, the text sent in its place), made once in
     #: order: a probe's request that no fields can spell (a value folded over two lines,
-    #: both Content-Length and Transfer-Encoding), recorded as a server must read it and
-    #: shown and replayed as it went. No part of what is compared.
+    #: both Content-Length and Transfer-Encoding, a chunk extension), recorded as a server
+    #: must read it and shown and replayed as it went. No part of what is compared.
     wire_edits: tuple[tuple[str, str], ...] = field(default=(), compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -150,6 +150,8 @@ class Request:
 
     def to_bytes(self) -> bytes:
         """Serialise to the exact bytes a client puts on the wire."""
+        if self.wire_edits:
+            return self.to_text().encode("latin-1")
         return self._head().encode("latin-1") + self._framed_body()
 
     def to_text(self) -> str:
@@ -159,15 +161,15 @@ class Request:
         server put there, which may be no latin-1 a wire can carry: a report shows it all
         the same rather than failing on it.
         """
-        return self._head() + self._framed_body().decode("latin-1")
+        text = self._head() + self._framed_body().decode("latin-1")
+        for old, sent in self.wire_edits:
+            text = text.replace(old, sent, 1)
+        return text
 
     def _head(self) -> str:
         lines = [f"{self.method} {self.target} HTTP/{self.http_version}"]
         lines.extend(f"{name}: {value}" for name, value in self.wire_headers)
-        head = "\r\n".join(lines) + "\r\n\r\n"
-        for text, sent in self.wire_edits:
-            head = head.replace(text, sent, 1)
-        return head
+        return "\r\n".join(lines) + "\r\n\r\n"
 
     def _framed_body(self) -> bytes:
         if self.framing is Framing.CHUNKED:

@@ -319,6 +319,28 @@ def input_stream(session: Session) -> None:
     session.exchange(sent)
     if sent.response is not None:
         session.observations["chunked request body"] = _chunked_story(sent)
+    session.exchange(_chunk_extension(session))
+
+
+def _chunk_extension(session: Session) -> Sent:
+    """A chunked echo POST whose first chunk carries an extension: "A recipient MUST
+    ignore unrecognized chunk extensions" (RFC 9112 §7.1.1). The app reads the body
+    decoded, the extension nowhere in it (SRV-HANDLE-INBOUND-HOP); a 4xx is a valid request
+    refused."""
+    first = 10
+    sent = session.request(
+        "echo",
+        target="/chunk-extension",
+        method="POST",
+        body=INPUT_BODY,
+        framing=Framing.CHUNKED,
+        chunk_sizes=(first, len(INPUT_BODY) - first),
+        headers=CLOSE,
+    )
+    size_line = f"\r\n\r\n{first:x}\r\n"  # the end of the head, then the first size
+    extended = f"\r\n\r\n{first:x};wsgicheck=ext\r\n"
+    sent.request = sent.request.replace(wire_edits=((size_line, extended),))
+    return sent
 
 
 def _until_answered(session: Session, sent: Sent, follow: Sent | None = None) -> None:
