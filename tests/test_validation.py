@@ -828,12 +828,13 @@ def test_a_file_wrapper_answer_counts_as_whole_for_rules_of_status_and_fields(
 IMS_YESTERDAY = ("If-Modified-Since", "yesterday")
 
 
-def test_the_server_may_close_its_own_input_stream_once_the_body_ended() -> None:
-    """A probe trial of 2026-12-06: netius 1.64 closes environ["wsgi.input"] after each
-    response; the validator's guard refused it (as wsgiref.validate's does), and the
-    AttributeError ended netius's process. Once the body has ended, a reach for the
-    stream's other attributes is the server's own, passed on; the app's, before, is still
-    refused and judged."""
+def test_the_server_may_close_its_own_input_stream_once_the_app_returned() -> None:
+    """Probe trials of 2026-12-06: netius 1.64 closes environ["wsgi.input"] after each
+    response, and when a client goes mid-body; the validator's guard refused it (as
+    wsgiref.validate's does), and the AttributeError ended netius's process. Once the app
+    has returned, a reach for the stream's other attributes while none of the app's code
+    runs is the server's own, passed on; the app's (in its call, or a step of its
+    iterable) is still refused and judged."""
 
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
         start_response("200 OK", [("Content-Type", "text/plain")])
@@ -847,11 +848,25 @@ def test_the_server_may_close_its_own_input_stream_once_the_body_ended() -> None
     result = checked(environ, _start_response)
     guard = environ["wsgi.input"]
     assert guard is not stream
-    assert list(result) == [b"ok"]
-    guard.close()  # the server's, after the body: passed on
+    guard.close()  # the server's, before the body (netius, on a client gone): passed on
     assert stream.closed
+    assert list(result) == [b"ok"]
     result.close()
     assert checked.findings == []
+
+    def reading_late(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        yield b"ok"
+        environ["wsgi.input"].close()  # the app's own, in a step of its iterable
+
+    checked = validator(reading_late, collect=True)
+    environ = {}
+    setup_testing_defaults(environ)
+    result = checked(environ, _start_response)
+    with pytest.raises(AttributeError):
+        list(result)
+    result.close()
+    assert [each.rule for each in checked.findings] == ["APP-STREAMS-NO-CLOSE"]
 
     def closing(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
         environ["wsgi.input"].close()  # the app's: refused, as wsgiref.validate refuses it

@@ -86,6 +86,10 @@ class Invocation:
         #: Whether start_response was called before the app returned.
         self.started_first = False
         self.finished = False
+        #: The app's code runs now: its call, a step of its iterable, or the iterable's
+        #: close(). A reach for a stream's other attributes outside it, once the app has
+        #: returned, is the server's (``_ServerStreamGuard.__getattr__``).
+        self.in_app = False
         #: When the iterable's iteration ended (exhausted, or raised), by the monotonic clock.
         self.iteration_ended: float | None = None
         self.returned = False
@@ -290,15 +294,18 @@ class Invocation:
         if isinstance(environ, dict):
             self._guard_streams(environ)
         self.outer = sys.exc_info()[1]
+        self.in_app = True
         try:
             result: Any = self.owner.app(environ, self.start_response)
         except BaseException as exc:
+            self.in_app = False
             record_raised(self.log, exc, "call", self.body_started)
             try:
                 self.failed(exc)
             finally:
                 self.finish(exc)
             raise
+        self.in_app = False
         if self.violation is not None:
             self._swallowed(result)
         self.returned = True

@@ -82,16 +82,19 @@ class ServerIterable:
 
     def __next__(self) -> Any:
         invocation = self._invocation
+        invocation.in_app = True
         try:
             if self._iterator is None:  # the app's __iter__ is the app's code too
                 self._iterator = iter(self._result)
                 self._generator = type(self._iterator) is GeneratorType
             block = next(self._iterator, _END)
         except BaseException as exc:
+            invocation.in_app = False
             invocation.iteration_ended = time.monotonic()
             record_raised(invocation.log, exc, "iteration", invocation.body_started)
             invocation.failed(exc)
             raise
+        invocation.in_app = False
         if block is _END:
             invocation.iteration_ended = time.monotonic()
             invocation.log.append(raw_exhausted())
@@ -138,9 +141,14 @@ class ServerIterable:
 
     def _close_result(self) -> None:
         """Close the app's iterable, if it has a ``close`` (the look-up is the app's code)."""
-        close = getattr(self._result, "close", None)
-        if close is not None:
-            close()
+        invocation = self._invocation
+        invocation.in_app = True
+        try:
+            close = getattr(self._result, "close", None)
+            if close is not None:
+                close()
+        finally:
+            invocation.in_app = False
 
     def __getattr__(self, name: str) -> Any:
         # Iteration, close() and len() are all a server may use (PEP 3333): anything else it
@@ -232,14 +240,18 @@ class _ServerStreamGuard(StreamGuard):
 
     def __getattr__(self, name: str) -> Any:
         invocation = vars(self).get("_invocation")  # (not set yet: no recursion)
-        over = invocation is not None and (
-            invocation.finished or invocation.iteration_ended is not None
+        servers = (
+            invocation is not None
+            and not invocation.in_app
+            and (invocation.returned or invocation.finished)
         )
-        if over and not name.startswith("__"):
-            # The body has ended: a reach now is the server's own, for its own stream in
-            # the environ it reads back (netius 1.64 closes wsgi.input after each response;
-            # the guard's AttributeError ended its process, as wsgiref.validate's does, and
-            # a probe of it judged nothing: a trial of 2026-12-06). Passed on, not judged.
+        if servers and not name.startswith("__"):
+            # The app has returned and none of its code runs now (no call, iteration step
+            # or close() of its iterable): a reach is the server's own, for its own stream
+            # in the environ it reads back (netius 1.64 closes wsgi.input after each
+            # response, and on a client gone mid-body; the guard's AttributeError ended its
+            # process, as wsgiref.validate's does, and a probe of it judged nothing: trials
+            # of 2026-12-06). Passed on, not judged.
             return getattr(self._stream, name)
         return super().__getattr__(name)
 
