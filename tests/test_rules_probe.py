@@ -1276,3 +1276,26 @@ def test_a_cut_body_ended_by_the_last_chunk_is_still_trap_logs(tmp_path: Path) -
             "body's end)"
         ],
     }
+
+
+#: The answer a server sent to the request pipelined behind (the probe's echo).
+NEXT_ANSWER = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+
+
+def running_on(app: Any, environ: dict[str, Any], log: list[str]) -> Wire:
+    """netius 1.64: a body with no length and no chunks, then, on the same connection, the
+    answer to the request pipelined behind it, which the client reads as more of the body
+    (it ends only at the close)."""
+    status, headers, body = answer_of(app, environ)
+    unframed = [each for each in headers if each[0].lower() != "content-length"]
+    return _head(status, unframed, body + NEXT_ANSWER, closed=True)
+
+
+def test_a_body_run_into_the_next_answer_is_no_altered_body(tmp_path: Path) -> None:
+    """A probe trial of 2026-12-06: netius sent the binary scenario's 35 bytes unframed and
+    the next request's answer after them; SRV-BINARY-SAFE said "207 bytes of body were
+    sent for the 35 the app produced", where every byte went as given."""
+    exchange = probed(tmp_path, running_on, "binary", "nolength")
+    assert exchange.response.body.endswith(NEXT_ANSWER)
+    assert REGISTRY["SRV-BINARY-SAFE"].applies(exchange)
+    assert server_findings(exchange) == {}  # (the missing end: SRV-UNSIZED-DELIMITED, elsewhere)
