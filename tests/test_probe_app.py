@@ -330,3 +330,21 @@ def test_what_holds_a_kept_exception_is_named_by_where_it_sits(
     assert scenarios_errors.holders_of(kept) == ["some_server.last_value", "tuple"]
     del pair
     assert scenarios_errors.holders_of(kept) == ["some_server.last_value"]
+
+
+@pytest.mark.parametrize("arg", ["hop", "invalid"])
+def test_a_bad_header_accepted_goes_out_with_the_bodys_length(channel: Channel, arg: str) -> None:
+    """A probe trial of 2026-12-06: netius sends an unsized body as it comes, so the answer
+    to the hop request ended only at the close, the request pipelined behind read as more
+    of its body, and SRV-CLOSE-ENDS-CONNECTION went unjudged. The answer says its length."""
+    head: list[Any] = []
+
+    def accepting(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        head[:] = [status, headers]
+        return lambda data: None
+
+    ctx = scenario_base.Context(1, "bad-headers", arg, channel)
+    environ = {"wsgi.input": io.BytesIO(b""), "CONTENT_LENGTH": "0"}
+    body = b"".join(scenarios_errors.bad_headers(ctx, environ, accepting))
+    assert body == b"start_response accepted the header\n"
+    assert ("Content-Length", str(len(body))) in head[1]
