@@ -677,3 +677,20 @@ def test_werkzeug_and_webtest_clients_trip_no_environ_rule() -> None:
     client.get("/caf%C3%A9?y=%20")
     client.post("/p", data={"a": "b"})
     assert checked.findings == []
+
+
+def test_a_method_upper_cased_is_told_as_case_sensitive() -> None:
+    """A probe trial of 2026-12-06: netius upper-cases "purge"; the PEP's words say nothing
+    of case, RFC 9110 §9.1 does."""
+    purge = req("/", method="purge")
+    found = [
+        each.message
+        for each in check_exchange(exchange({"REQUEST_METHOD": "PURGE"}, purge), ENV_RULES)
+    ]
+    assert found == [
+        "REQUEST_METHOD is 'PURGE'; the client sent 'purge': the method token is "
+        "case-sensitive (RFC 9110 §9.1)"
+    ]
+    # Another method altogether says no more than that.
+    other = check_exchange(exchange({"REQUEST_METHOD": "GET"}, HEAD), ENV_RULES)
+    assert [each.message for each in other] == ["REQUEST_METHOD is 'GET'; the client sent 'HEAD'"]

@@ -105,7 +105,14 @@ def request_method(self: Rule, ex: Exchange) -> Iterator[Finding]:
     elif not is_token(method):
         yield self.finding(ex, f"REQUEST_METHOD {method!r} is not an HTTP method (a token)")
     elif knows_request(ex) and method != ex.request.method:
-        yield self.finding(ex, f"REQUEST_METHOD is {method!r}; the client sent {ex.method!r}")
+        # Told apart by case alone (netius upper-cases "purge"): a method is case-sensitive
+        # (RFC 9110 §9.1), which a trial of 2026-12-06 found the PEP's words leave unsaid.
+        case = (
+            ": the method token is case-sensitive (RFC 9110 §9.1)"
+            if method.upper() == ex.request.method.upper()
+            else ""
+        )
+        yield self.finding(ex, f"REQUEST_METHOD is {method!r}; the client sent {ex.method!r}{case}")
 
 
 @rule(
