@@ -94,8 +94,8 @@ server.serve_forever()
 
 CLOSE_INPUT_SERVER = r'''
 """wsgiref's server that, as netius does, calls close() on environ["wsgi.input"] once the
-response is out, before it closes the app's iterable, and dies of the AttributeError the
-probe app's stream (which has only the methods PEP 3333 gives it) raises."""
+response is out, before it closes the app's iterable; an AttributeError there (a stream
+with only the methods PEP 3333 gives it) ends its process."""
 import os, sys, traceback
 from wsgiref import simple_server
 
@@ -114,6 +114,30 @@ class ClosingInput(simple_server.ServerHandler):
 
 
 simple_server.ServerHandler = ClosingInput
+host, port, target = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+simple_server.make_server(host, port, load_target(target)).serve_forever()
+'''
+
+TEARDOWN_DYING_SERVER = r'''
+"""wsgiref's server that dies of an error of its own once the response is out, before it
+closes the app's iterable (when the probe app's record goes out)."""
+import os, sys, traceback
+from wsgiref import simple_server
+
+from wsgicheck.target import load_target
+
+
+class Dying(simple_server.ServerHandler):
+    def close(self):
+        try:
+            raise RuntimeError("the server's teardown failed")
+        except RuntimeError:
+            traceback.print_exc()
+            sys.stderr.flush()
+            os._exit(0)
+
+
+simple_server.ServerHandler = Dying
 host, port, target = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 simple_server.make_server(host, port, load_target(target)).serve_forever()
 '''
@@ -228,19 +252,27 @@ def test_a_server_that_dies_too_often_leaves_the_rest_not_probed(tmp_path: Path)
 def test_a_server_that_dies_before_any_record_is_diagnosed_as_such(tmp_path: Path) -> None:
     """A server that dies after each answer, before the probe app's record goes out (at
     close()), judges nothing: exit status 2, saying that it died and what it logged last,
-    not that it cleared its environment (netius's case)."""
+    not that it cleared its environment."""
     with pytest.raises(prober.ProbeAppNeverRan) as raised:
-        probe_script(tmp_path, CLOSE_INPUT_SERVER)
+        probe_script(tmp_path, TEARDOWN_DYING_SERVER)
     message = str(raised.value)
     assert message.startswith(
         f"the server's process died {RESTARTS + 1} times (during plain, odd_targets, "
         "keep_alive, closing) before any record of the probe app reached the prober"
     )
     assert message.endswith(
-        "; the last error it logged: AttributeError: wsgi.input has no attribute 'close' "
-        "(PEP 3333 gives it none)"
+        "; the last error it logged: RuntimeError: the server's teardown failed"
     )
     assert "clears the environment" not in message
+
+
+def test_a_server_that_closes_its_own_input_stream_is_probed(tmp_path: Path) -> None:
+    """netius 1.64 closes environ["wsgi.input"] after each response: the probe app's stream
+    refused it, the server died on every request and nothing was judged (a probe trial of
+    2026-12-06). Its own stream's close(), once the app is done, is the server's to call."""
+    result = probe_script(tmp_path, CLOSE_INPUT_SERVER)
+    assert not any("died" in note for note in result.notes), result.notes
+    assert result.verdicts()["HARNESS-SERVER-DIED"] == "pass"
 
 
 def test_a_server_that_leaves_the_client_hanging_fails_trap_log(tmp_path: Path) -> None:
