@@ -884,3 +884,26 @@ def test_the_server_may_close_its_own_input_stream_once_the_app_returned() -> No
 def _start_response(*args: Any) -> Callable[[bytes], None]:
     """A server's start_response, which returns its write()."""
     return lambda data: None
+
+
+def test_the_end_found_after_bytes_were_read_without_a_length_is_no_read_past() -> None:
+    """The review of 2026-12-06: with no CONTENT_LENGTH, a read that found the end was
+    taken for a read past none left even after the body's bytes had been read (a server
+    that decodes a chunked body and leaves wsgi.input_terminated out)."""
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        stream = environ["wsgi.input"]
+        while stream.read(4096):
+            pass
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"ok"]
+
+    checked = validator(app, collect=True)
+    environ: dict[str, Any] = {}
+    setup_testing_defaults(environ)
+    environ["wsgi.input"] = io.BytesIO(b"hello world")
+    environ.pop("CONTENT_LENGTH", None)
+    result = checked(environ, _start_response)
+    assert list(result) == [b"ok"]
+    result.close()
+    assert checked.findings == []

@@ -278,8 +278,8 @@ class InputGuard(_ServerStreamGuard):
         core knows of a body with no length (APP-INPUT-NO-READ-PAST-CL: Roundup's readline
         on a bodiless TRACE, which waits for the client on a server that gives the socket)."""
         available = self._available_before
-        if available is None and type(data) is bytes and not data:
-            return 0
+        if available is None and not self._consumed and type(data) is bytes and not data:
+            return 0  # (after bytes were read, the end says nothing of what the read asked)
         return available
 
     def _record(self, method: str, argument: object, data: Any, where: Location | None) -> None:
