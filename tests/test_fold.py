@@ -150,3 +150,15 @@ def test_a_folded_request_keeps_each_cr_lf_together() -> None:
         request = b"GET / HTTP/1.1\r\nX-Long: " + b"a" * size + b"\r\nHost: x\r\n\r\n"
         lines = fold_python(f"request = {request!r}", indent="    ")
         assert not any(line.rstrip().endswith("\\r'") for line in lines), lines
+
+
+def test_the_bracket_after_a_folded_literal_is_counted_in_its_line() -> None:
+    """The review of 2026-12-06: the ``)`` after the last piece of a folded literal was
+    not counted, and a line came out at 101 columns."""
+    for size in range(150, 260):
+        line = "print(" + repr("é" * 3 + "x" * size + "\r\n") + ")"
+        lines = fold_python(line, indent="")
+        assert all(len(each) <= WIDTH for each in lines), (size, lines)
+        assert eval(compile("\n".join(lines).replace("print(", "(", 1), "x", "eval")) == (
+            "é" * 3 + "x" * size + "\r\n"
+        )

@@ -203,10 +203,15 @@ def fold_python(
         column = len(indent) + 4
     atoms = _escape_re.findall(body)
     room = max(width - column - len(prefix) - 2, 8)
+    # What the last piece's line ends with, past its literal: the brackets closed and a
+    # comma right after it (the review of 2026-12-06 found a folded line at 101 columns).
+    found = _CLOSING.match(tail)
+    closing = len(found.group()) if found is not None and not wrapped else 0
     pieces: list[str] = []
     current = ""
-    for atom in atoms:
-        if current and len(current) + len(atom) > room:
+    for index, atom in enumerate(atoms):
+        last = index == len(atoms) - 1
+        if current and len(current) + len(atom) + (closing if last else 0) > room:
             pieces.append(current)
             current = ""
         current += atom
@@ -227,6 +232,10 @@ def fold_python(
     if len(lines[-1]) > width:  # another long literal after this one
         lines[-1:] = fold_python(lines[-1], indent="", width=width, depth=opened, continued=True)
     return lines
+
+
+#: The brackets closed, and a comma, right after a literal.
+_CLOSING = re.compile(r"[)\]}]*,?")
 
 
 def _at_a_comma(
