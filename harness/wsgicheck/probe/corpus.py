@@ -169,11 +169,7 @@ def _pipelined(session: Session, one: Sent, two: Sent) -> None:
             if two.response is None and not conn.closed and not conn.buffer:
                 two.hung = session.timeout  # kept open, and nothing came: dropped
         elif _says_close(one.response):
-            late = None if conn.closed else conn.read_response(two.request.method)
-            if late is not None:
-                two.response = late
-            after = "answered" if late is not None else "closed" if conn.closed else "open"
-            two.extra = replace(two.extra, after_close=after)
+            two.extra = replace(two.extra, after_close=_came_behind(conn, two))
 
 
 def _after_answer(session: Session, one: Sent, two: Sent) -> None:
@@ -186,13 +182,20 @@ def _after_answer(session: Session, one: Sent, two: Sent) -> None:
         one.response = conn.read_response(one.request.method)
         if not _says_close(one.response):
             return
-        late = None
         two.after = one.request
-        if not conn.closed and conn.send(two.request.to_bytes()):
-            late = conn.read_response(two.request.method)
-        two.response = late
-        after = "answered" if late is not None else "closed" if conn.closed else "open"
-        two.extra = replace(two.extra, after_close=after)
+        two.extra = replace(two.extra, after_close=_came_behind(conn, two, send=True))
+
+
+def _came_behind(conn: RawConnection, behind: Sent, *, send: bool = False) -> str:
+    """What became of ``behind`` on ``conn`` after an answer that owed the connection's
+    close (``send``: it is sent now, else it went in the same write as the first):
+    ``"answered"`` (the answer read as its response), ``"closed"``, or ``"open"`` (nothing
+    came, and the connection was kept)."""
+    late = None
+    if not conn.closed and (not send or conn.send(behind.request.to_bytes())):
+        late = conn.read_response(behind.request.method)
+    behind.response = late
+    return "answered" if late is not None else "closed" if conn.closed else "open"
 
 
 def _one_after_the_other(session: Session, number: int) -> tuple[Sent, Sent]:
@@ -788,7 +791,6 @@ def together(session: Session) -> None:
         )
 
 
-#: The plans, in the order they run.
 def both_lengths(session: Session) -> None:
     """A chunked POST that says Content-Length too, with an echo request behind it in the
     same write. RFC 9112 §6.1: a server may refuse it, or read it by its chunks alone, and
@@ -821,12 +823,10 @@ def both_lengths(session: Session) -> None:
             # No whole answer to it (the note names the request): the rule owes the
             # server's conduct after an answer, and the client waited once already.
             return
-        late = None if conn.closed else conn.read_response("GET")
-        behind.response = late
-        after = "answered" if late is not None else "closed" if conn.closed else "open"
-        behind.extra = replace(behind.extra, after_both_lengths=after)
+        behind.extra = replace(behind.extra, after_both_lengths=_came_behind(conn, behind))
 
 
+#: The plans, in the order they run.
 PLANS: tuple[Plan, ...] = (
     plain,
     odd_targets,
