@@ -357,10 +357,12 @@ fix:  environ["REMOTE_ADDR"] = peer_address[0]""",
 def extra_cgi_vars(self: Rule, ex: Exchange) -> Iterator[Finding]:
     # Judged only when the exchange came over a connection: a test client calling the app
     # through wsgicheck.validator has no peer, so REMOTE_ADDR is not "applicable" there.
-    address = environ_of(ex).get("REMOTE_ADDR")
-    if address is None:
+    env = environ_of(ex)
+    if "REMOTE_ADDR" not in env:
         yield self.finding(ex, "environ has no REMOTE_ADDR")
-    elif type(address) is str and address and not _an_address(address):
+        return
+    address = env["REMOTE_ADDR"]
+    if type(address) is str and address and not _an_address(address):
         # RFC 3875 §4.1.8: "the network address of the client", an IPv4 or IPv6 address
         # (fastwsgi 0.0.9 gives "127.0.0.1:24296", the port byte-swapped and glued on; a
         # probe trial of 2026-12-06). Another type is ENV-CGI-STR's; '' is left alone (a
