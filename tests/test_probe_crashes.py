@@ -142,6 +142,37 @@ host, port, target = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 simple_server.make_server(host, port, load_target(target)).serve_forever()
 '''
 
+LEFT_DYING_SERVER = r'''
+"""wsgiref's server whose process dies, WAIT s after, of the request the client left
+mid-way: at once, having stopped listening when it came (the next request is refused); or
+once the next request is in its backlog (which goes unanswered)."""
+import os, sys, time
+from wsgiref import simple_server
+
+from wsgicheck.target import load_target
+
+
+class DyingSlowly(simple_server.ServerHandler):
+    def setup_environ(self):
+        super().setup_environ()
+        probe = self.environ.get("HTTP_X_WSGICHECK_PROBE", "")
+        if probe.endswith("close disconnect") and STOP_LISTENING:
+            server.socket.close()
+
+    def run(self, application):
+        super().run(application)
+        probe = (self.environ or {}).get("HTTP_X_WSGICHECK_PROBE", "")
+        if probe.endswith("close disconnect"):
+            time.sleep(WAIT)
+            os._exit(9)
+
+
+simple_server.ServerHandler = DyingSlowly
+host, port, target = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+server = simple_server.make_server(host, port, load_target(target))
+server.serve_forever()
+'''
+
 HANGING_SERVER = r'''
 """wsgiref's server, threaded, that neither answers nor closes the connection (as
 Tornado's WSGIContainer) once the app raised before start_response."""
@@ -264,6 +295,55 @@ def test_a_server_that_dies_before_any_record_is_diagnosed_as_such(tmp_path: Pat
         "; the last error it logged: RuntimeError: the server's teardown failed"
     )
     assert "clears the environment" not in message
+
+
+def left_probe(result: ProbeResult) -> int:
+    """The probe id of the request the probe left mid-way."""
+    [left] = [
+        int(probe.split()[0])
+        for each in result.exchanges
+        if (probe := dict(each.request.headers)["X-Wsgicheck-Probe"]).endswith("disconnect")
+    ]
+    return left
+
+
+def test_a_death_of_a_request_the_client_left_is_blamed_on_it(tmp_path: Path) -> None:
+    """The server dies as soon as the client leaves a request mid-way: any client can end
+    it. The next request is refused, and the death is the left request's."""
+    result = probe_script(
+        tmp_path, LEFT_DYING_SERVER.replace("WAIT", "0").replace("STOP_LISTENING", "True")
+    )
+    died = [each for each in result.exchanges if each.extra.server_died is not None]
+    assert [dict(each.request.headers)["X-Wsgicheck-Probe"] for each in died] == [
+        f"{left_probe(result)} close disconnect"
+    ]
+    assert messages(result, "HARNESS-SERVER-DIED") == [
+        "the server's process exited with status 9 after the client left this request "
+        "mid-way (on purpose, as any client may): no other request got an answer until the "
+        "server was started again"
+    ]
+
+
+def test_a_death_after_a_request_the_client_left_is_not_blamed_on_the_next_alone(
+    tmp_path: Path,
+) -> None:
+    """The server dies of the request the probe left mid-way, on its way out when the next
+    one came (netius, a probe trial of 2026-12-06): the next one, unanswered, is named, and
+    so is the one before it, as what the server may have died of."""
+    result = probe_script(
+        tmp_path, LEFT_DYING_SERVER.replace("WAIT", "2").replace("STOP_LISTENING", "False")
+    )
+    [died] = [each for each in result.exchanges if each.extra.server_died is not None]
+    assert dict(died.request.headers)["X-Wsgicheck-Probe"].split()[1] == "write"
+    left = left_probe(result)
+    assert died.extra.died_after_left == left
+    assert messages(result, "HARNESS-SERVER-DIED") == [
+        "the server's process exited with status 9 while it had this request in hand, before "
+        f"answering it (or of probe {left}, sent just before it, which the client left mid-way "
+        "on purpose: the process may have been on its way out when this request came): the "
+        "client got no response, and neither would any other until the server was started "
+        "again"
+    ]
 
 
 def test_a_server_that_closes_its_own_input_stream_is_probed(tmp_path: Path) -> None:

@@ -150,6 +150,10 @@ class Extra:
     #: How the server's process ended while this request waited for its answer ("exited
     #: with status 3", "was killed by SIGSEGV"): it died on the request.
     server_died: str | None = None
+    #: The probe id of the request sent just before the one the server died on, when the
+    #: client had left that one mid-way on purpose: the server may have died of it instead,
+    #: on its way out when this request came, and nothing seen tells the two apart.
+    died_after_left: int | None = None
     #: The server's log, when the app raised.
     server_log: str | None = None
     #: Whether that log holds the message of any of the run's raises: one that holds none

@@ -448,19 +448,31 @@ class _Reviver:
         left; whether it runs again. The request it died on (``server_died``): the first of
         ``in_hand`` (the requests sent then) delivered to it that it owed an answer and
         gave none, those after it having met a dead server; or, when it died with none
-        such in hand (the first was refused), the last it answered (of ``in_hand``, or
-        ``last``, the one sent before them): it died after that answer."""
+        such in hand (the first was refused), the last it answered or the client left (of
+        ``in_hand``, or ``last``, the one sent before them): it died after that. One
+        sent just after a request the client left mid-way shares the blame with it
+        (``died_after_left``): the process may have been on its way out of that one."""
         notes = self.notes
         self.deaths.append(during)
         how = self.process.how_it_ended() or "stopped"
         refused = self.session.refused
         delivered = [sent for sent in in_hand if sent.probe_id not in refused]
         died_on = next((sent for sent in delivered if _owed_unanswered(sent)), None)
-        if died_on is None and len(delivered) < len(in_hand):
-            answered = [sent for sent in ([last] if last else []) + delivered if sent.response]
-            died_on = answered[-1] if answered else None
+        left = None
         if died_on is not None:
-            died_on.extra = replace(died_on.extra, server_died=how)
+            index = in_hand.index(died_on)
+            before = in_hand[index - 1] if index else last
+            left = before.probe_id if before is not None and before.client_gone else None
+        elif len(delivered) < len(in_hand):
+            # Refused: it died after the last it answered, or the last the client left.
+            ended = [
+                sent
+                for sent in ([last] if last else []) + delivered
+                if sent.response or sent.client_gone
+            ]
+            died_on = ended[-1] if ended else None
+        if died_on is not None:
+            died_on.extra = replace(died_on.extra, server_died=how, died_after_left=left)
         # What this process logged (not its forerunners), less the probe app's own errors
         # (raised on purpose, and logged by a server that traps them): its last error.
         said = last_error(self.process.own_log(), leave_out=_PROBE_ERRORS)

@@ -193,12 +193,28 @@ def server_died(self: Rule, ex: Exchange) -> Iterator[Finding]:
     # Every request the probe sends is valid HTTP. A death on the app's exception in the
     # raising plan is SRV-TRAP-LOG's; one on any other (close() raising, exc_info) is here.
     died = ex.extra.server_died
-    if died is not None and ex.response.status_code == 0:
+    left = ex.extra.died_after_left
+    if died is not None and ex.client_gone:
+        yield self.finding(
+            ex,
+            f"the server's process {died} after the client left this request mid-way (on "
+            "purpose, as any client may): no other request got an answer until the server "
+            "was started again",
+        )
+    elif died is not None and ex.response.status_code == 0:
+        # A server on its way out of the request before, which the client left on purpose,
+        # may take this one in and die: the blame is shared, and said so.
+        perhaps = (
+            f" (or of probe {left}, sent just before it, which the client left mid-way on "
+            "purpose: the process may have been on its way out when this request came)"
+            if left is not None
+            else ""
+        )
         yield self.finding(
             ex,
             f"the server's process {died} while it had this request in hand, before "
-            "answering it: the client got no response, and neither would any other until "
-            "the server was started again",
+            f"answering it{perhaps}: the client got no response, and neither would any other "
+            "until the server was started again",
         )
     elif died is not None:
         # wsgiref made to exit in close(): the answer went out, the next request was refused.
