@@ -124,6 +124,18 @@ def test_broken_app_exits_1_with_the_failure(workdir: Path) -> None:
     assert last_line(result.stdout).startswith("FAILED: 1 rule failed, ")
 
 
+def test_a_run_that_judged_no_rule_exits_5(workdir: Path) -> None:
+    """Every rule selected skipped (the bare app serves no range): no finding, and no pass
+    either: exit status 5, as pytest's when it collected no test."""
+    select = ["--select", "APP-IF-RANGE-MATCH,APP-206-CONTENT-RANGE"]
+    result = cli(workdir, "check", CLEAN, *FAST, *select)
+    assert result.returncode == 5, result.stderr
+    assert result.stderr == ""
+    assert last_line(result.stdout) == (
+        "NOTHING JUDGED: 0 rules failed, 0 warned, 0 passed, 2 skipped (2 rules)"
+    )
+
+
 def test_python_dash_m_is_the_same_command(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "wsgicheck", "--version"],

@@ -1265,6 +1265,48 @@ def test_an_interrupted_run_is_no_pass_in_any_report(clean: RunResult) -> None:
     assert report.render(clean, "markdown").startswith("### ✅ wsgicheck passed")
 
 
+def test_a_run_that_judged_no_rule_is_no_pass_in_any_report(clean: RunResult) -> None:
+    """An app trial of 2026-12-06: ``--select`` of two Range rules on an app that serves no
+    range ended "passed: ... 0 passed, 2 skipped" with exit status 0, a report with no
+    verdict in it. Every report now says no rule was judged, and none reads as a pass."""
+    skipped = [
+        dataclasses.replace(each, status=Verdict.SKIP.value, findings=(), applied=0)
+        for each in clean.results[:2]
+    ]
+    empty = _with(clean, results=skipped, failures={})
+    assert empty.judged_nothing()
+    assert not clean.judged_nothing()
+    told = (
+        f"no rule was judged: each of the 2 rules run was skipped, none having met its "
+        f"evidence in {empty.examples} examples, so the run says nothing of the app; name "
+        "paths it serves with --path, or select rules its answers bear on"
+    )
+    text = report.render(empty, "text").splitlines()
+    assert text[-1] == "NOTHING JUDGED: 0 rules failed, 0 warned, 0 passed, 2 skipped (2 rules)"
+    assert " ".join(line.strip() for line in text[-4:-1]) == f"note: {told}"
+    assert json.loads(report.render(empty, "json"))["judged_nothing"] is True
+    assert json.loads(report.render(clean, "json"))["judged_nothing"] is False
+    junit = ET.fromstring(report.render(empty, "junit"))
+    assert junit.get("errors") == "1"
+    [error] = junit.iter("error")
+    assert (error.get("type"), error.get("message")) == ("NothingJudged", told)
+    sarif = json.loads(report.render(empty, "sarif"))
+    [invocation] = sarif["runs"][0]["invocations"]
+    assert invocation["executionSuccessful"] is False
+    assert invocation["toolExecutionNotifications"][0] == {
+        "level": "error",
+        "message": {"text": told},
+    }
+    heading = report.render(empty, "markdown").splitlines()[0]
+    assert heading == (
+        "### ⚠️ wsgicheck NOTHING JUDGED\\: 0 rules failed, 0 warned, 0 passed, 2 skipped "
+        "\\(2 rules\\)"
+    )
+    page = report.render(empty, "html")
+    assert '<p id="verdict" class="verdict warn">NOTHING JUDGED: ' in page
+    assert f'<p class="meta">{told}</p>' in page
+
+
 def test_an_other_place_cuts_a_long_target() -> None:
     """A trial of 2026-12-06 (Zope): an other place's simplest finding, on a target of about
     1,000 characters, was printed whole under the failure."""

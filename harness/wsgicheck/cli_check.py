@@ -21,6 +21,9 @@ if TYPE_CHECKING:
     from .results.run import RunResult
 
 
+#: The exit status of a run that judged no rule (every one skipped): no pass, and no
+#: finding either (as pytest's 5 says it collected no test).
+NOTHING_JUDGED = 5
 #: What Ctrl-C prints (exit status 130, as a shell reports SIGINT).
 INTERRUPTED = "wsgicheck: interrupted"
 
@@ -124,7 +127,9 @@ def run_check(args: argparse.Namespace) -> int:
         stream = sys.stderr if machine else sys.stdout
         for line in workflow_commands(result):
             print(line, file=stream)
-    return 1 if result.failed() else 0
+    if result.failed():
+        return 1
+    return NOTHING_JUDGED if result.judged_nothing() else 0
 
 
 def _tell_terminal(

@@ -103,7 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="check TARGET against every PEP 3333 rule with generated requests",
         description="Drive TARGET with generated requests through both transports, judge "
         "every exchange against the PEP 3333 rules, and report. Exit status 0 when clean, "
-        "1 on findings, 2 on usage errors.",
+        "1 on findings, 2 on usage errors, 5 when no rule was judged (each one skipped).",
     )
     check.add_argument("target", metavar="TARGET", nargs="?", help=_TARGET_HELP)
     check.add_argument(

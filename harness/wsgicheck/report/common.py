@@ -130,7 +130,7 @@ def headline(run: RunResult) -> str:
         f"{counts.passed} passed",
         f"{counts.skipped} skipped",
     ]
-    head = "FAILED" if run.failed() else "passed"
+    head = "FAILED" if run.failed() else "NOTHING JUDGED" if run.judged_nothing() else "passed"
     if run.interrupted:  # a partial run is never shown as a clean one, nor said to pass
         verdict = "failed" if run.failed() else "partial"
         head = f"INTERRUPTED (stopped after {plural(run.examples, 'example')}), {verdict}"
@@ -143,6 +143,17 @@ def interrupted_text(run: RunResult) -> str:
     return (
         f"the run was interrupted after {plural(run.examples, 'example')}: its verdicts are "
         "partial, and a rule that passed or skipped may not have met what the rest would send"
+    )
+
+
+def nothing_judged_text(run: RunResult) -> str:
+    """What a report says of a run that judged no rule, where it has no headline to say it
+    in (a JUnit error, a SARIF notification), and under the headline where it has one."""
+    return (
+        f"no rule was judged: each of the {plural(len(run.results), 'rule')} run was skipped, "
+        f"none having met its evidence in {plural(run.examples, 'example')}, so the run says "
+        "nothing of the app; name paths it serves with --path, or select rules its answers "
+        "bear on"
     )
 
 

@@ -97,6 +97,7 @@ def _pre(lines: list[str]) -> str:
 def render(run: RunResult, color: bool) -> str:
     counts = common.summary(run)
     failed = run.failed()
+    shade = "fail" if failed else "warn" if run.interrupted or run.judged_nothing() else "pass"
     options = run.options
     parts = [
         "<!DOCTYPE html>",
@@ -118,8 +119,12 @@ def render(run: RunResult, color: bool) -> str:
         + f"{' · read-only' if options.read_only else ''}</p>",
         # (A probe tries no paths of an app's: its requests are its own.)
         *([f'<p class="meta">paths tried: {_e(", ".join(run.paths))}</p>'] if run.paths else []),
-        f'<p id="verdict" class="verdict {"fail" if failed else "pass"}">'
-        f"{_e(common.headline(run))}</p>",
+        f'<p id="verdict" class="verdict {shade}">{_e(common.headline(run))}</p>',
+        *(
+            [f'<p class="meta">{_e(common.nothing_judged_text(run))}</p>']
+            if run.judged_nothing()
+            else []
+        ),
         '<ul class="counts">',
         *(
             f'<li class="{name}">{number} {common.VERDICT_TITLES[name]}</li>'

@@ -67,6 +67,7 @@ def data(run: RunResult) -> dict[str, Any]:
         "paths": [show(path) for path in run.paths],
         "failed": run.failed(),
         "interrupted": run.interrupted,
+        "judged_nothing": run.judged_nothing(),
         "notes": [show(note) for note in run.notes],
         "answers": answers_data(run),
         "summary": {

@@ -30,6 +30,7 @@ from .common import (
     location_of,
     made_in,
     more_places,
+    nothing_judged_text,
     other_places,
     plural,
     raw_lines,
@@ -122,15 +123,22 @@ def render(run: RunResult, color: bool) -> str:
                 out = ET.SubElement(case, "system-out")
                 out.text = f"{label}\n\n{_details(run, failure)}"
         _counts(suite, counts, totals)
-    if run.errors or run.interrupted:
-        # An error a CI reads: a run that could not finish, or was cut short, is no pass.
+    if run.errors or run.interrupted or run.judged_nothing():
+        # An error a CI reads: a run that could not finish, was cut short, or judged no rule
+        # is no pass.
         suite = ET.SubElement(root, "testsuite", name="wsgicheck.harness", timestamp=stamp)
         case = ET.SubElement(suite, "testcase", name="run", classname="wsgicheck.harness")
         case.set("time", "0")
         told = [interrupted_text(run)] if run.interrupted else []
-        message = told[0] if told and not run.errors else "wsgicheck could not complete the run"
+        if run.errors:
+            error_type, message = "HarnessError", "wsgicheck could not complete the run"
+        elif told:
+            error_type, message = "Interrupted", told[0]
+        else:
+            error_type, message = "NothingJudged", nothing_judged_text(run)
+            told = [message]
         error = ET.SubElement(case, "error", message=message)
-        error.set("type", "Interrupted" if told and not run.errors else "HarnessError")
+        error.set("type", error_type)
         error.text = "\n".join([*told, *(show(each) for each in run.errors)])
         _counts(suite, {"tests": 1, "failures": 0, "errors": 1, "skipped": 0}, totals)
     for key, value in totals.items():

@@ -31,6 +31,7 @@ from .common import (
     interrupted_text,
     location_of,
     made_in,
+    nothing_judged_text,
     other_places,
     repository_place,
 )
@@ -151,12 +152,13 @@ def data(run: RunResult) -> dict[str, Any]:
         if rule_id in index
     ]
     invocation: dict[str, Any] = {
-        "executionSuccessful": not run.errors and not run.interrupted,
+        "executionSuccessful": not run.errors and not run.interrupted and not run.judged_nothing(),
         "workingDirectory": {"uri": cwd.as_uri()},
     }
-    # The run's errors, its being cut short, and its notes (what it could not judge: a pass
-    # may hide it).
+    # The run's errors, its being cut short or judging nothing, and its notes (what it could
+    # not judge: a pass may hide it).
     cut = [interrupted_text(run)] if run.interrupted else []
+    cut += [nothing_judged_text(run)] if run.judged_nothing() else []
     notifications = [
         *({"level": "error", "message": {"text": text}} for text in cut),
         *({"level": "error", "message": {"text": show(error)}} for error in run.errors),

@@ -287,8 +287,15 @@ def _coverage(measured: AppCoverage, color: bool) -> list[str]:
 
 
 def _closing(run: RunResult, color: bool) -> str:
-    kind = Verdict.FAIL if run.failed() else Verdict.WARN if run.interrupted else Verdict.PASS
-    return _paint(common.headline(run), kind, color)
+    """The summary line; after a run that judged nothing, what that means above it."""
+    if run.failed():
+        kind = Verdict.FAIL
+    elif run.interrupted or run.judged_nothing():
+        kind = Verdict.WARN
+    else:
+        kind = Verdict.PASS
+    told = wrap(f"note: {common.nothing_judged_text(run)}") if run.judged_nothing() else []
+    return "\n".join([*told, _paint(common.headline(run), kind, color)])
 
 
 def _other_places(run: RunResult, failure: Failure) -> list[str]:

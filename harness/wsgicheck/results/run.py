@@ -167,3 +167,14 @@ class RunResult:
         return any(
             self.broken(failure.rule) is Verdict.FAIL for failure in self.failures.values()
         ) or bool(self.errors)
+
+    def judged_nothing(self) -> bool:
+        """Whether the run, finished and with no error, judged no rule at all: every one it
+        ran was skipped for want of evidence. Its report is empty of verdicts, and no pass
+        (a ``--select`` of rules the app's answers never bear on, a trial's ``check`` of
+        WhiteNoise with two Range rules on a path it does not serve)."""
+        return (
+            not self.interrupted
+            and not self.errors
+            and all(result.status == Verdict.SKIP for result in self.results)
+        )
