@@ -13,7 +13,8 @@ from wsgicheck.probe import ProbeOptions, ProbeResult, prober
 NEWLINE_SERVER = (
     r'''
 """wsgiref's server whose wsgi.input.readlines() ends every line with b"\n", as a2wsgi's
-does, and raises IndexError on an empty body."""
+does, and raises IndexError on an empty body; and whose iteration gives what read() gives,
+the whole body at once, as eventlet's does."""
 import sys
 from wsgiref import simple_server
 
@@ -32,8 +33,8 @@ class Lines(BoundedInput):
             lines.pop()
         return [line + b"\n" for line in lines]
 
-    def __iter__(self):
-        return iter(self.readline, b"")
+    def __iter__(self):  # blocks of read(), not lines (eventlet 0.41)
+        return iter(self.read, b"")
 
 
 class Handler(simple_server.ServerHandler):
@@ -74,4 +75,6 @@ def test_lines_not_the_body_and_a_readlines_that_raises_fail(tmp_path: Path) -> 
         "the lines read from wsgi.input were not the body: 1 byte the body does not have "
         "came after it: b'\\n'",
         "wsgi.input.readlines() raised IndexError",
+        "a line read from wsgi.input was more than one line: an item of iteration held 4 "
+        "lines in 78 bytes, b'line one\\nline two\\nthe third li'",
     }

@@ -289,6 +289,8 @@ class InputGuard(_ServerStreamGuard):
             self._consumed += len(data)
             ended = method != "read" and data.endswith(b"\n")
             self._log.append(raw_input_read(method, argument, len(data), available, ended, where))
+            if method != "read" and data.find(b"\n", 0, len(data) - 1) >= 0:
+                self._joined(method, data)
             return
         size = sum(map(_size, data)) if isinstance(data, list) else _size(data)
         self._consumed += size  # a list, or not bytes: no line is judged ended
@@ -298,6 +300,25 @@ class InputGuard(_ServerStreamGuard):
             self._log.append(
                 raw_server_observed("input-returned", f"{method}() gave {type(data).__name__}")
             )
+        joined = (
+            piece
+            for piece in returned
+            if type(piece) is bytes and piece.find(b"\n", 0, len(piece) - 1) >= 0
+        )
+        if (first := next(joined, None)) is not None:
+            self._joined(method, first)
+
+    def _joined(self, method: str, line: bytes) -> None:
+        """A line read that holds more than one line (eventlet 0.41 iterates over its input
+        by read(), the whole body one item: a probe trial of 2026-12-06)."""
+        breaks = line.count(b"\n", 0, len(line) - 1)
+        call = "an item of iteration" if method == "__next__" else f"a line of {method}()"
+        self._log.append(
+            raw_server_observed(
+                "input-lines-joined",
+                f"{call} held {breaks + 1} lines in {len(line)} bytes, {line[:30]!r}",
+            )
+        )
 
     def _call(self, method: str, args: tuple[Any, ...]) -> Any:
         """Call the server's ``method``; a raise is recorded (``"read(None): TypeError"``)."""

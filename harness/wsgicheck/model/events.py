@@ -220,7 +220,8 @@ class ServerObserved(NamedTuple):
     * ``write-raised``, ``errors-raised`` (``"write: UnicodeEncodeError"``), ``input-raised``
       (``"read(None): TypeError"``; wsgicheck's own ``wsgi.input`` records it too when its
       body source fails: a malformed body, a client gone), ``input-returned`` (a read gave
-      something not bytes).
+      something not bytes), ``input-lines-joined`` (a line read, of ``readline``,
+      ``readlines`` or iteration, held a line break before its end: more than one line).
     * ``app-called`` (the server called the app with keywords), ``iterable-attribute`` (it
       reached for another attribute of the app's iterable), ``iterator-attribute`` (it reached
       for an attribute of the iterator ``iter()`` gave, which is not the iterable: the

@@ -184,6 +184,8 @@ def input_empty_at_eof(self: Rule, ex: Exchange) -> Iterator[Finding]:
 LINES_CHANGED = "input-lines-changed"
 #: Of those, how many bytes came after the whole body (its detail: the number).
 LINES_ADDED = "input-lines-added"
+#: A line read held more than one line (its detail: which read, how many lines).
+LINES_JOINED = "input-lines-joined"
 
 
 def _lines_raised(ex: Exchange) -> list[str]:
@@ -211,6 +213,7 @@ def _lines_raised(ex: Exchange) -> list[str]:
             for read in ex.input_reads
         )
         or bool(ex.observations(LINES_CHANGED))
+        or bool(ex.observations(LINES_JOINED))
         or bool(_lines_raised(ex))
     ),
     needs=("reads",),
@@ -218,6 +221,7 @@ def _lines_raised(ex: Exchange) -> list[str]:
     example="""
 bad:  def readlines(self, hint=0): ... self.readline(hint)   # readline(0) is b"": []
 bad:  return [line + b"\\n" for line in data.split(b"\\n")]    # a newline the body lacks
+bad:  def __iter__(self): return iter(self.read, b"")          # blocks, not lines
 fix:  def readlines(self, hint=-1): return list(iter(self.readline, b""))""",
 )
 def input_lines(self: Rule, ex: Exchange) -> Iterator[Finding]:
@@ -229,6 +233,10 @@ def input_lines(self: Rule, ex: Exchange) -> Iterator[Finding]:
         return
     for seen in ex.observations(LINES_CHANGED):
         yield self.finding(ex, f"the lines read from wsgi.input were not the body: {seen.detail}")
+        return
+    for seen in ex.observations(LINES_JOINED):
+        # io.IOBase: a line read stops at the first line break; iteration gives lines.
+        yield self.finding(ex, f"a line read from wsgi.input was more than one line: {seen.detail}")
         return
     for read in ex.input_reads:
         if read.available is None or not read.available:
