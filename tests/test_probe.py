@@ -462,8 +462,26 @@ def test_a_command_template_is_probed_like_a_known_server() -> None:
     assert result.version == result.observations["SERVER_SOFTWARE"]
     # The text report's heading sets the server's word apart from the template (a probe
     # trial of 2026-12-06 read "... {app} gevent/20.0 Python/3.11" as one command).
-    heading = " ".join(line.strip() for line in probe_report._appendix(result)[:2])
+    appendix = probe_report._appendix(result)
+    heading = " ".join(line.strip() for line in appendix[:2])
     assert heading.startswith(f"Probe of {template} ({result.version}) run as: ")
+    # What the replays need running is a command, filled in and whole to the shell (a probe
+    # trial of 2026-12-06: "{python} ... {host}" wrapped, "{port} {app}" on the next line).
+    start = appendix.index(
+        "The replays above send the raw request to port 8000: start the server there first,"
+    )
+    assert appendix[start + 1] == "with the probe app (wsgicheck.probe.app:app):"
+    command = shlex.split(" ".join(appendix[start + 2 : start + 4]).replace("\\ ", ""))
+    assert command == [
+        sys.executable,
+        "-m",
+        "wsgicheck",
+        "serve",
+        "wsgicheck.probe.app:app",
+        "--host=127.0.0.1",
+        "--port=8000",
+        "--quiet",
+    ]
 
 
 def test_a_template_servers_version_without_a_number_is_its_modules() -> None:

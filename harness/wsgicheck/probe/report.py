@@ -8,18 +8,20 @@ Formats that make one document per run (JUnit, SARIF, HTML, Markdown) take one s
 
 from __future__ import annotations
 
+import shlex
 from typing import Any
 
 from .. import report
 from ..model.request import Request
 from ..model.untrusted import show
 from ..report.common import dumps
-from ..report.fold import wrap
+from ..report.fold import fold_shell, wrap
 from ..report.json import data as run_data
+from ..results.reproduce import SERVE_AUTHORITY
 from ..rules import Finding
 from .differences import NORMALISED
 from .result import ProbeResult
-from .servers import PROBE_APP
+from .servers import PROBE_APP, command_line
 
 __all__ = ["MULTI_FORMATS", "render"]
 
@@ -139,6 +141,30 @@ def _distinct(findings: tuple[Finding, ...]) -> list[dict[str, Any]]:
     return list(seen.values())
 
 
+def _replays_need(result: ProbeResult) -> list[str]:
+    """What the replays above need running: the server, with the probe app on port 8000;
+    a command template's filled in, as a command the shell reads whole (its ``{host}`` and
+    ``{port}`` were left for the reader to fill: a probe trial of 2026-12-06)."""
+    later = (
+        "Away from the probe the app does not wait for the prober's signals, so what a "
+        "finding says of timing (the head sent before the first block, a client that hung "
+        "up) shows only under wsgicheck probe."
+    )
+    if not any(blank in result.server for blank in " \t"):  # a known server, by its name
+        return wrap(
+            f"The replays above send the raw request to {show(result.server)}: start it with "
+            f"the probe app ({PROBE_APP}) on port 8000 first. {later}"
+        )
+    host, port = SERVE_AUTHORITY.rsplit(":", 1)
+    filled = shlex.join(command_line(result.server, host=host, port=port))
+    return [
+        "The replays above send the raw request to port 8000: start the server there first,",
+        f"with the probe app ({PROBE_APP}):",
+        *fold_shell(show(filled), indent="  "),
+        *wrap(later),
+    ]
+
+
 def _appendix(result: ProbeResult) -> list[str]:
     """What only a probe has to say, in lines that fit 100 columns as the run's report does."""
     version = f" {show(result.version)}" if result.version else ""
@@ -150,16 +176,8 @@ def _appendix(result: ProbeResult) -> list[str]:
     width = max((len(show(key)) for key in result.observations), default=0)
     for key, value in result.observations.items():
         lines += wrap(f"{show(key):<{width}}  {show(value)}", indent="  ", more=" " * (width + 4))
+    lines += ["", *_replays_need(result), ""]
     lines += [
-        "",
-        *wrap(
-            f"The replays above send the raw request to {show(result.server)}: start it with "
-            f"the probe app ({PROBE_APP}) on port 8000 first. Away from the probe the app "
-            "does not wait for the prober's signals, so what a finding says of timing (the "
-            "head sent before the first block, a client that hung up) shows only under "
-            "wsgicheck probe."
-        ),
-        "",
         *wrap(
             f"Environ differences from wsgicheck's own core ({result.compared} requests "
             "compared; normalised: " + "; ".join(NORMALISED) + "):"
