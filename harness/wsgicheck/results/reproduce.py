@@ -244,8 +244,9 @@ def probe_reproducers(
             "    try:",
             "        while data := sock.recv(65536):",
             "            print(data)",
+            '        print("the server closed the connection")',
             "    except TimeoutError:",
-            "        pass  # the server kept the connection open",
+            '        print("nothing more in 5 s: the server kept the connection open")',
             *(
                 [
                     "    except ConnectionResetError:",
