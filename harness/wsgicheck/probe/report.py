@@ -12,6 +12,7 @@ import shlex
 from typing import Any
 
 from .. import report
+from ..model.errors import UsageError
 from ..model.request import Request
 from ..model.untrusted import show
 from ..report.common import dumps
@@ -150,13 +151,16 @@ def _replays_need(result: ProbeResult) -> list[str]:
         "finding says of timing (the head sent before the first block, a client that hung "
         "up) shows only under wsgicheck probe."
     )
-    if not any(blank in result.server for blank in " \t"):  # a known server, by its name
+    host, port = SERVE_AUTHORITY.rsplit(":", 1)
+    try:
+        filled = shlex.join(command_line(result.server, host=host, port=port))
+    except UsageError:  # a known server, by its name
+        filled = None
+    if filled is None or not any(blank in result.server for blank in " \t"):
         return wrap(
             f"The replays above send the raw request to {show(result.server)}: start it with "
             f"the probe app ({PROBE_APP}) on port 8000 first. {later}"
         )
-    host, port = SERVE_AUTHORITY.rsplit(":", 1)
-    filled = shlex.join(command_line(result.server, host=host, port=port))
     return [
         "The replays above send the raw request to port 8000: start the server there first,",
         f"with the probe app ({PROBE_APP}):",
