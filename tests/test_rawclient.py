@@ -149,3 +149,16 @@ def test_a_content_length_that_is_no_number_leaves_the_body_to_the_close(
     got = read(head + b"hi", close=True)
     assert got is not None
     assert (got.body, got.until_close, got.reusable) == (b"hi", True, False)
+
+
+def test_a_head_line_as_long_as_a_body_may_be_is_read_whole(read: Read) -> None:
+    """An adversarial trial of 2026-12-06: an app's 1 MB header field went whole through the
+    in-memory transport and was cut at 256 KiB here, and the run called the app varying. A
+    line of the head is read up to the body's limit (8 MiB); past it, no response."""
+    big = b"a" * (1 << 20)
+    response = read(b"HTTP/1.1 200 OK\r\nX-Big: " + big + b"\r\nContent-Length: 2\r\n\r\nok")
+    assert response is not None
+    assert response.header("x-big") == big.decode()
+    assert response.body == b"ok"
+    huge = b"a" * ((8 << 20) + (1 << 20))
+    assert read(b"HTTP/1.1 200 OK\r\nX-Big: " + huge + b"\r\n\r\n", close=True) is None
