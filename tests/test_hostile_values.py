@@ -203,3 +203,31 @@ class MessageRaises(Exception):
 def test_exception_messages(exc: BaseException, message: str) -> None:
     """Python's own __str__ over plain arguments is called; over hostile ones it is not."""
     assert exception_message(exc) == message
+
+
+def huge_head(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    """A status and header fields of 100,000 characters each, every rule on them broken."""
+    start_response(
+        "200 " + "\u202e" * 100_000, [("X-Big", "\x1b" * 100_000), ("Bad " + "\x1b" * 100_000, "v")]
+    )
+    return [b"ok"]
+
+
+def test_a_huge_status_or_field_is_quoted_cut() -> None:
+    """An adversarial trial of 2026-12-06: a 10 MB status made messages six times its size
+    (the repr of every escape), kept for each finding and sent between processes: the run's
+    worker took gigabytes, died, and the app's MUST finding was lost. Each message quotes
+    the value cut, under validator as under the core."""
+    found = {
+        (each.rule, len(each.message) < 200)
+        for each in check_exchange(Exchange(Client(huge_head).get("/")))
+    }
+    assert found == {
+        ("APP-STATUS-HEADERS-LATIN1", True),
+        ("APP-HEADER-NAME-TOKEN", True),
+        ("APP-HEADER-VALUE-NO-CONTROL", True),
+    }
+    with pytest.raises(AssertionError) as raised:
+        Client(validator(huge_head)).get("/")
+    assert str(raised.value).startswith("APP-STATUS-HEADERS-LATIN1")
+    assert len(str(raised.value)) < 200

@@ -552,7 +552,7 @@ def test_check_reports_on_a_hostile_app(name: str, tmp_path: Path) -> None:
     assert len(done.stdout) < BOUNDS.get(name, 100_000)
     assert not RAW_CONTROL.search(output), RAW_CONTROL.findall(output)[:5]
     assert not [line for line in output.splitlines() if line.startswith("::")]
-    assert "more characters cut]" in output  # the 1 MiB header value, cut with a count
+    assert "h" * 100 not in output  # the 1 MiB header value, cut where a message quotes it
     if name in ("json", "sarif"):
         json.loads(output)
     if name == "junit":

@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from ..model import grammar
-from ..model.untrusted import safe_repr, type_name
+from ..model.untrusted import QUOTE_LIMIT, quoted, safe_repr, type_name
 
 __all__ = [
     "HeadFacts",
@@ -86,16 +86,18 @@ def status_problems(status: object) -> list[Problem]:
         return [("APP-STATUS-STR", f"status must be str, not {type_name(status)}")]
     problems = []
     if grammar.control_chars_re.search(status):
-        problems.append(("APP-STATUS-NO-CONTROL", f"status has control characters: {status!r}"))
+        problems.append(
+            ("APP-STATUS-NO-CONTROL", f"status has control characters: {quoted(status)}")
+        )
     if not grammar.is_latin1(status):
-        problems.append(("APP-STATUS-HEADERS-LATIN1", f"status is not latin-1: {status!r}"))
+        problems.append(("APP-STATUS-HEADERS-LATIN1", f"status is not latin-1: {quoted(status)}"))
     form = grammar.wsgi_status_re.fullmatch(status)
     if form is None:
         problems.append(
             (
                 "APP-STATUS-FORMAT",
                 f"status must be a 3-digit code, one space and a reason (if any), like '200 OK': "
-                f"{status!r}",
+                f"{quoted(status)}",
             )
         )
     elif not 100 <= int(form["code"]) <= 599:
@@ -173,30 +175,45 @@ def field_problems(item: object) -> list[Problem]:
     if grammar.token_re.fullmatch(name) is None:
         if grammar.is_latin1(name):
             problems.append(
-                ("APP-HEADER-NAME-TOKEN", f"header name is not an RFC 9110 token: {name!r}")
+                ("APP-HEADER-NAME-TOKEN", f"header name is not an RFC 9110 token: {quoted(name)}")
             )
         else:
-            problems.append(("APP-STATUS-HEADERS-LATIN1", f"header name is not latin-1: {name!r}"))
+            problems.append(
+                ("APP-STATUS-HEADERS-LATIN1", f"header name is not latin-1: {quoted(name)}")
+            )
     if grammar.value_control_chars_re.search(value):
         problems.append(
-            ("APP-HEADER-VALUE-NO-CONTROL", f"header {name} has control characters: {value!r}")
+            (
+                "APP-HEADER-VALUE-NO-CONTROL",
+                f"header {_named(name)} has control characters: {quoted(value)}",
+            )
         )
     if not grammar.is_latin1(value):
         problems.append(
-            ("APP-STATUS-HEADERS-LATIN1", f"header {name} value is not latin-1: {value!r}")
+            (
+                "APP-STATUS-HEADERS-LATIN1",
+                f"header {_named(name)} value is not latin-1: {quoted(value)}",
+            )
         )
     lower = name.lower()
     if lower in grammar.HOP_BY_HOP_HEADERS:
         rule = "APP-NO-TRANSFER-ENCODING" if lower == "transfer-encoding" else "APP-NO-HOP-BY-HOP"
         sent = safe_repr(value, limit=80)
-        problems.append((rule, f"{name} is hop-by-hop: the server owns it (the app gave {sent})"))
+        problems.append(
+            (rule, f"{_named(name)} is hop-by-hop: the server owns it (the app gave {sent})")
+        )
     elif lower == "content-length" and grammar.content_length(value) is None:
         if grammar.content_length_re.fullmatch(value.strip(" \t")):
             message = f"Content-Length has more than {grammar.MAX_DIGITS} digits"
         else:
-            message = f"Content-Length is not a number: {value!r}"
+            message = f"Content-Length is not a number: {quoted(value)}"
         problems.append(("APP-CL-SYNTAX", message))
     return problems
+
+
+def _named(name: str) -> str:
+    """A header's name as a message names it: as it is, cut past a quote's length."""
+    return name if len(name) <= QUOTE_LIMIT else name[:QUOTE_LIMIT] + "..."
 
 
 def headers_problems(headers: object) -> list[Problem]:

@@ -204,6 +204,19 @@ def written_lines(text: str) -> list[str]:
     return [line.removesuffix("\r") if at < ended else line for at, line in enumerate(lines)]
 
 
+#: How many characters of an offending value a finding's message quotes.
+QUOTE_LIMIT = 60
+
+
+def quoted(value: object) -> str:
+    """An offending value as a message quotes it: its ``repr`` by :func:`safe_repr` (none of
+    the app's code runs), cut with ``...`` past :data:`QUOTE_LIMIT` characters, whatever its
+    length (a status of 10 MB made messages six times its size: an adversarial trial of
+    2026-12-06)."""
+    text = safe_repr(value, limit=QUOTE_LIMIT + 1)
+    return text if len(text) <= QUOTE_LIMIT else text[:QUOTE_LIMIT] + "..."
+
+
 def safe_repr(value: object, *, limit: int = LIMIT) -> str:
     """A ``repr`` of ``value`` that runs none of the app's code, about ``limit`` long at most.
 

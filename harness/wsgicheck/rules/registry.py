@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 from ..model.events import Location, is_library
 from ..model.extra import EXTRA_NAMES
-from ..model.untrusted import safe_repr, show
+from ..model.untrusted import quoted, show
 from .exchange import EVIDENCE, EVIDENCE_PREFIXES
 
 if TYPE_CHECKING:
@@ -49,17 +49,6 @@ __all__ = [
 #: the origin server, the server a gateway, and the RFCs say what each sends.
 ORIGIN = """In a sense, a server should consider itself to be like an HTTP "gateway server",
     with the application being an HTTP "origin server"."""
-
-#: How many characters of an offending value a finding's message quotes.
-QUOTE_LIMIT = 60
-
-
-def quoted(value: object) -> str:
-    """An offending value as a message quotes it: its ``repr`` by
-    :func:`~wsgicheck.model.untrusted.safe_repr` (none of the app's code runs), cut with ``...``
-    past :data:`QUOTE_LIMIT` characters."""
-    text = safe_repr(value, limit=QUOTE_LIMIT + 1)
-    return text if len(text) <= QUOTE_LIMIT else text[:QUOTE_LIMIT] + "..."
 
 
 def byte_count(size: int) -> str:
