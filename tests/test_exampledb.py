@@ -241,6 +241,7 @@ def test_redis_urls_are_read_and_folders_left_alone(spec: str, expected: RedisUR
         ("redis://h/cache", "redis://h/cache: the database is a number (redis://HOST:PORT/DB)"),
         ("redis://h/0?ssl=1", "redis://h/0?ssl=1: a database URL takes no ?query or #fragment"),
         ("redis://u:secret@h:x/0", "redis://h:x/0: the port is a number from 0 to 65535"),
+        ("redis://[::1", "redis://[::1: not a URL (Invalid IPv6 URL)"),
     ],
 )
 def test_a_bad_redis_url_is_one_line(spec: str, message: str) -> None:

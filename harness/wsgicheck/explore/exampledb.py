@@ -60,7 +60,10 @@ def redis_url(spec: str) -> RedisURL | None:
     """
     if not spec.strip().lower().startswith(f"{SCHEME}://"):
         return None
-    parts = urlsplit(spec.strip())
+    try:
+        parts = urlsplit(spec.strip())
+    except ValueError as exc:  # redis://[::1 (an adversarial trial of 2026-12-06: a traceback)
+        raise DatabaseError(f"{_bare(spec)}: not a URL ({exc})") from None
     try:
         port = parts.port
     except ValueError:
