@@ -963,6 +963,10 @@ def test_a_bad_target_with_xdist_stops_before_workers_start(pytester: pytest.Pyt
             [f"--wsgi-app={TARGET}", "--wsgi-exclude-path=/", "--wsgi-path=/hello"],
             "--wsgi-exclude-path: / excludes every path tried (/hello): no request would*",
         ),
+        (
+            [f"--wsgi-app={TARGET}", "--wsgi-database=redis://[::1"],
+            "--wsgi-database: redis://[::1: not a URL (Invalid IPv6 URL)",
+        ),
     ],
     ids=[
         "file",
@@ -974,6 +978,7 @@ def test_a_bad_target_with_xdist_stops_before_workers_start(pytester: pytest.Pyt
         "nothing left",
         "timeout",
         "every path excluded",
+        "database URL",
     ],
 )
 def test_bad_options_are_usage_errors(

@@ -315,8 +315,8 @@ def _database(config: pytest.Config) -> str | None:
         return None
     from .explore.exampledb import DatabaseError, absolute, check
 
-    database = absolute(str(given), base)
     try:
+        database = absolute(str(given), base)
         check(database)  # a Redis server out of reach stops pytest before any worker starts
     except DatabaseError as exc:
         raise pytest.UsageError(f"--wsgi-database: {exc}") from None
