@@ -269,18 +269,53 @@ def app(environ, start_response):
 """
 
 
-def test_an_app_that_locks_a_file_on_import_is_said_to_be_loaded_twice(
+def test_an_app_that_locks_a_file_on_import_is_loaded_once_by_the_suite(
     pytester: pytest.Pytester,
 ) -> None:
     """A trial of 2026-12-06: Zope takes its database's lock when imported. The plugin
-    loads the app in the pytest process (for the fixtures) and the suite in a worker, which
-    cannot take the lock; the message named only what conftest.py sets up."""
+    loaded the app in the pytest process (for the fixtures) and the suite in a worker, which
+    could not take the lock. The pytest process now loads it only for a test that asks for
+    it; where one does, the suite's message says why its worker could not."""
     pytester.makepyfile(locky=LOCKING_APP)
-    result = run(pytester, "--wsgi-app=locky.py:app", *FAST)
-    output = result.stdout.str() + result.stderr.str()
-    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    alone = run(pytester, "--wsgi-app=locky.py:app", *FAST)
+    assert alone.ret == pytest.ExitCode.OK, alone.stdout.str()
+    pytester.makepyfile(test_uses="def test_uses(wsgi_app):\n    assert callable(wsgi_app)\n")
+    both = run(pytester, "--wsgi-app=locky.py:app", *FAST)
+    output = both.stdout.str() + both.stderr.str()
+    assert both.ret == pytest.ExitCode.TESTS_FAILED
     assert "BlockingIOError" in output
-    assert "the pytest process has the app loaded too" in output
+    assert "where the pytest process has the app loaded too, for the wsgi_app fixture" in output
+
+
+#: An app that ends its process, starts a thread that never ends, and writes terminal
+#: escapes, all while it is imported (an adversarial trial of 2026-12-06).
+IMPORT_EXIT_APP = "import os\nos._exit(0)\n"
+IMPORT_THREAD_APP = """
+import threading, time
+threading.Thread(target=time.sleep, args=(3600,)).start()
+print("\\x1b]0;PWNED\\x07\\x1b[31mred")
+
+
+def app(environ, start_response):
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [b"ok"]
+"""
+
+
+def test_an_app_hostile_at_import_neither_ends_nor_holds_nor_paints_pytest(
+    pytester: pytest.Pytester,
+) -> None:
+    """The plugin loaded the app in pytest's process to check it: an app that ended its
+    process there ended pytest's with exit status 0 and no output; one that started a thread
+    that never ends kept pytest from exiting; what it printed reached the terminal raw. The
+    check is made in a clean process now."""
+    pytester.makepyfile(exits=IMPORT_EXIT_APP, holds=IMPORT_THREAD_APP)
+    ended = run(pytester, "--wsgi-app=exits.py:app", *FAST)
+    assert ended.ret == pytest.ExitCode.USAGE_ERROR
+    ended.stderr.fnmatch_lines(["ERROR: --wsgi-app: importing 'exits.py:app' ended the process"])
+    held = run(pytester, "--wsgi-app=holds.py:app", *FAST)  # (bounded: run's timeout)
+    assert held.ret == pytest.ExitCode.OK, held.stdout.str()
+    assert "\x1b" not in held.stdout.str() + held.stderr.str()
 
 
 #: pytest-timeout's signal method in miniature: SIGALRM raises pytest's Failed (a

@@ -78,10 +78,12 @@ class Settings:
     body_limit: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _State:
     settings: Settings
-    app: WSGIApp
+    #: The app, once loaded in pytest's process: at once without the suite (the fixtures
+    #: are what the option is for), else when a test first asks for it.
+    app: WSGIApp | None
 
 
 _STATE = pytest.StashKey[_State]()
@@ -135,7 +137,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Check the options and load the app now, so a bad one stops pytest with one line."""
+    """Check the options and the app now, so a bad one stops pytest with one line."""
     config.addinivalue_line(
         "markers",
         "wsgicheck(rule_id): an item of the wsgicheck conformance suite (one per rule); "
@@ -150,13 +152,13 @@ def pytest_configure(config: pytest.Config) -> None:
     if not target:
         return
     settings = _settings(config, str(target))
-    config.stash[_STATE] = _State(settings, _load(config, settings.target))
-    if settings.suite:
-        from .suite import SuitePlugin
+    if not settings.suite:
+        config.stash[_STATE] = _State(settings, _load(config, settings.target))
+        return
+    config.stash[_STATE] = _State(settings, _tried(config, settings.target))
+    from .suite import SuitePlugin
 
-        config.pluginmanager.register(
-            SuitePlugin(config, settings, config.stash[_STATE].app), "wsgicheck-suite"
-        )
+    config.pluginmanager.register(SuitePlugin(config, settings), "wsgicheck-suite")
 
 
 def pytest_report_header(config: pytest.Config) -> str | None:
@@ -324,15 +326,37 @@ def _database(config: pytest.Config) -> str | None:
 
 
 def _load(config: pytest.Config, target: str) -> WSGIApp:
+    """The app, loaded in pytest's process; a bad TARGET is a usage error."""
     from .drivers.target import load_target
     from .model.errors import TargetError
 
-    found = None if config.getoption("wsgi_app") else _given(config, "app")
-    source = "--wsgi-app" if found is None else found.source
     try:
         return load_target(target)
     except TargetError as exc:
-        raise pytest.UsageError(f"{source}: {exc}") from None
+        raise pytest.UsageError(f"{_app_source(config)}: {exc}") from None
+
+
+def _tried(config: pytest.Config, target: str) -> WSGIApp | None:
+    """Check that the suite's worker can load the app, in a clean process (see
+    :mod:`wsgicheck.explore.loads`): None when it can. One that ended that process or ran
+    out of time is a usage error; one it refused to load (an import error) is loaded here,
+    where conftest.py may have set up what it needs, and is a usage error only if that
+    fails too (the suite then says its worker could not load it)."""
+    from .explore.loads import LoadFailed, try_load
+
+    try:
+        try_load(target)
+    except LoadFailed as exc:
+        if not exc.refused:
+            raise pytest.UsageError(f"{_app_source(config)}: {exc}") from None
+        return _load(config, target)
+    return None
+
+
+def _app_source(config: pytest.Config) -> str:
+    """Where the app was named: ``--wsgi-app``, or the variable or file that gave it."""
+    found = None if config.getoption("wsgi_app") else _given(config, "app")
+    return "--wsgi-app" if found is None else found.source
 
 
 # -- fixtures -------------------------------------------------------------------------------
@@ -345,6 +369,8 @@ def wsgi_app(pytestconfig: pytest.Config) -> WSGIApp:
     state = pytestconfig.stash.get(_STATE, None)
     if state is None:
         raise pytest.UsageError("the wsgi_app fixture needs --wsgi-app=module:callable")
+    if state.app is None:
+        state.app = _load(pytestconfig, state.settings.target)
     return state.app
 
 

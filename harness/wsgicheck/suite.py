@@ -44,7 +44,6 @@ from .suite_failure import failure_text
 from .suite_verdicts import Explored, Verdicts
 
 if TYPE_CHECKING:
-    from .core.invoke import WSGIApp
     from .plugin import Settings
 
 __all__ = ["RuleItem", "RunItem", "SuitePlugin", "SuiteWarning", "Verdicts"]
@@ -88,8 +87,8 @@ SUITE_NAME = "wsgicheck"
 WORKER_LOADS = (
     " (the suite loads the app in a fresh interpreter, as `wsgicheck check` does: what "
     "conftest.py or a plugin sets up in the pytest process, settings.configure() or "
-    "pytest-django's test database, does not reach it; and the pytest process has the app "
-    "loaded too, for the wsgi_app fixture, so what its import holds, a database's lock "
+    "pytest-django's test database, does not reach it; and where the pytest process has the "
+    "app loaded too, for the wsgi_app fixture, what its import holds, a database's lock "
     "file, say, the worker cannot take: `wsgicheck check` loads the app once)"
 )
 
@@ -100,10 +99,9 @@ WORKER_LOADS = (
 class SuitePlugin:
     """Adds the suite's items to the session and runs wsgicheck once for them."""
 
-    def __init__(self, config: pytest.Config, settings: Settings, app: WSGIApp) -> None:
+    def __init__(self, config: pytest.Config, settings: Settings) -> None:
         self.config = config
         self.settings = settings
-        self.app = app
         workerinput: dict[str, Any] = getattr(config, "workerinput", {})
         #: The shares of the run (xdist workers only), this worker's, and how many there are.
         self.folder: ShareFolder | None = None
