@@ -162,3 +162,21 @@ def test_a_head_line_as_long_as_a_body_may_be_is_read_whole(read: Read) -> None:
     assert response.body == b"ok"
     huge = b"a" * ((8 << 20) + (1 << 20))
     assert read(b"HTTP/1.1 200 OK\r\nX-Big: " + huge + b"\r\n\r\n", close=True) is None
+
+
+@pytest.mark.parametrize(
+    ("body", "broken"),
+    [
+        (b"not chunks\r\n", (b"not chunks", "a chunk's size")),
+        (b"3\r\nabcXY0\r\n\r\n", (b"XY", "the CRLF after a chunk")),
+    ],
+)
+def test_a_body_that_is_no_chunked_coding_says_where_it_broke(
+    read: Read, body: bytes, broken: tuple[bytes, str]
+) -> None:
+    """A server that passes the app's own Transfer-Encoding on over its raw body (a probe
+    trial of 2026-12-06): what came where the framing should be, for SRV-CHUNKED-RFC."""
+    got = read(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + body, close=True)
+    assert got is not None
+    assert got.chunks_broken == broken
+    assert (got.complete, got.reusable) == (False, False)

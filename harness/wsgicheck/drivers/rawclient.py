@@ -51,6 +51,10 @@ class WireResponse:
     excess: bytes = b""
     #: The body had no length and no chunks: it ended (or was cut at MAX_BODY) at the close.
     until_close: bool = False
+    #: The head said chunked, and the body was no chunked coding: the bytes that came, and
+    #: what should have been there ("a chunk's size", "the CRLF after a chunk"); what
+    #: follows them is kept as it came.
+    chunks_broken: tuple[bytes, str] | None = None
 
     def header(self, name: str) -> str | None:
         lower = name.lower()
@@ -84,6 +88,11 @@ class WireResponse:
 
 class _Gone(Exception):
     """The server closed the connection."""
+
+
+class _Unchunked(_Gone):
+    """A chunked body's framing broke: nothing after it can be trusted, as after a close.
+    Its arguments: what came, and what should have been there."""
 
 
 class _Late(Exception):
@@ -275,6 +284,8 @@ class RawConnection:
         except (_Gone, _Late) as stop:
             response.closed = isinstance(stop, _Gone)
             response.stalled = isinstance(stop, _Late)
+            if isinstance(stop, _Unchunked):
+                response.chunks_broken = stop.args
             response.complete = False
             response.body, self.buffer = self._partial + self.buffer, b""
 
@@ -286,14 +297,15 @@ class RawConnection:
             line = self._line(deadline)
             size = grammar.chunk_size(line.partition(b";")[0].rstrip(b" \t"))
             if size is None:
-                raise _Gone  # framing broken: nothing more can be trusted
+                raise _Unchunked(line, "a chunk's size")
             if size == 0:
                 while self._line(deadline):
                     pass  # trailers
                 body, self._partial = self._partial, b""
                 return body
             self._partial += self._exactly(size, deadline)
-            self._exactly(2, deadline)
+            if (ending := self._exactly(2, deadline)) != b"\r\n":
+                raise _Unchunked(ending, "the CRLF after a chunk")
 
     def _until_close(self, deadline: float) -> bytes:
         try:

@@ -653,7 +653,7 @@ def defer(session: Session) -> None:
 
 
 def bad_headers(session: Session) -> None:
-    """A hop-by-hop header, and a header name with spaces, passed to start_response.
+    """Hop-by-hop headers, and a header name with spaces, passed to start_response.
 
     The hop-by-hop field is ``Connection: close``, and an echo request goes in the same
     write behind it: where the answer says ``close`` (the server passed it on, or said it
@@ -673,6 +673,9 @@ def bad_headers(session: Session) -> None:
         # A server author read the finding as the server's own choice to close (a probe
         # trial of 2026-12-06): it says whose close it was.
         behind.extra = replace(behind.extra, close_from_app=True)
+    # The app's Transfer-Encoding over a body it did not chunk: alone on its connection,
+    # which a server that passes the field on leaves with no framing to trust.
+    session.exchange(session.request("bad-headers", "te", headers=CLOSE))
     session.exchange(session.request("bad-headers", "invalid"))
 
 

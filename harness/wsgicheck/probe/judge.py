@@ -22,6 +22,7 @@ from ..model.request import Request
 from ..model.response import Response
 from ..rules import REGISTRY, Binding, Exchange, Finding, Rule, RuleResult
 from ..rules.server_body import UNDELIMITED
+from ..rules.server_evidence import UNCHUNKED
 from ..rules.server_head import NO_ANSWER, telling_message
 from ..rules.server_streams import LINES_ADDED, LINES_CHANGED
 from ..rules.verdicts import Verdict
@@ -111,6 +112,9 @@ def to_exchange(sent: Sent, record: Record | None, server_log: str) -> Judged:
         log.append(raw_server_observed(LINES_ADDED, str(sent.lines_added)))
     if wire is not None and sent.unended is not None and _undelimited(sent.request.method, wire):
         log.append(raw_server_observed(UNDELIMITED, f"{sent.unended:g}"))
+    if wire is not None and wire.chunks_broken is not None:
+        came, due = wire.chunks_broken
+        log.append(raw_server_observed(UNCHUNKED, f"{came[:40]!r} came where {due} should be"))
     if wire is None:
         response = Response(sent.request, 0, "", [], b"", False, environ, log)
     else:

@@ -15,15 +15,25 @@ from .scenario_base import TEXT, Context, ProbeError, length_field, read_body
 
 
 def bad_headers(ctx: Context, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-    """Pass a hop-by-hop header (``hop``) or an invalid one (``invalid``): does it raise?"""
+    """Pass a hop-by-hop header (``hop``: ``Connection: close``; ``te``: ``Transfer-Encoding:
+    chunked`` over a body not chunked) or an invalid one (``invalid``): does it raise?"""
     read_body(environ)
-    bad = ("Connection", "close") if ctx.arg == "hop" else ("X Bad Name", "1")
-    # With its length: a server that sends an unsized body as it comes (netius 1.64) ends
-    # it only at the close, and the request pipelined behind could not be told apart from
-    # it (SRV-CLOSE-ENDS-CONNECTION was not judged; a probe trial of 2026-12-06).
     body = b"start_response accepted the header\n"
+    if ctx.arg == "te":
+        # No length: the app claims a coding it did not apply, as PEP 3333 forbids it to.
+        # A server that passes the field on over the raw body sends a message whose framing
+        # is broken (eventlet 0.41, Tornado 6.6 with a Content-Length of its own beside it,
+        # mod_wsgi 6.1: a probe trial of 2026-12-06).
+        headers = [TEXT, ("Transfer-Encoding", "chunked")]
+    else:
+        # With its length: a server that sends an unsized body as it comes (netius 1.64)
+        # ends it only at the close, and the request pipelined behind could not be told
+        # apart from it (SRV-CLOSE-ENDS-CONNECTION was not judged; a probe trial of
+        # 2026-12-06).
+        bad = ("Connection", "close") if ctx.arg == "hop" else ("X Bad Name", "1")
+        headers = [TEXT, bad, length_field(body)]
     try:
-        start_response("200 OK", [TEXT, bad, length_field(body)])
+        start_response("200 OK", headers)
     except Exception:
         ctx.note("start_response_raised", True)
         body = b"start_response refused the header\n"

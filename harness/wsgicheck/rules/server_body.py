@@ -17,6 +17,7 @@ from ..model.untrusted import show
 from .exchange import Exchange
 from .registry import ORIGIN, Binding, Finding, Level, Rule, byte_count, quoted, rule
 from .server_evidence import (
+    UNCHUNKED,
     Segment,
     app_fields,
     body_allowed,
@@ -364,7 +365,14 @@ def iter_after_write(self: Rule, ex: Exchange) -> Iterator[Finding]:
     sequences: in particular, it should ensure that line endings are not altered.""",
     # A body the app itself ended short of its Content-Length has no right ending: the
     # server should close the connection (SRV-CL-SHORT), and is not judged here on it.
-    applies=lambda ex: not _writes(ex) and owed_segments(ex) is not None and not _fell_short(ex),
+    # A body the client could not frame (the app's Transfer-Encoding passed on over its raw
+    # bytes) was sent, not altered: SRV-CHUNKED-RFC's finding.
+    applies=lambda ex: (
+        not _writes(ex)
+        and owed_segments(ex) is not None
+        and not _fell_short(ex)
+        and not ex.observations(UNCHUNKED)
+    ),
     needs=("wire", "environ"),
     memo="exchange",
     example="""

@@ -42,6 +42,7 @@ __all__ = [
     "OWN_SOURCES",
     "RAISED",
     "RETURNED",
+    "UNCHUNKED",
     "Segment",
     "accepted_calls",
     "app_fields",
@@ -75,6 +76,9 @@ RETURNED = "returned"
 OWN_SOURCES = ("memory", "socket")
 #: Rules of the header checks that name a hop-by-hop header (SRV-REJECT-HOP-BY-HOP's).
 HOP_RULES = ("APP-NO-HOP-BY-HOP", "APP-NO-TRANSFER-ENCODING")
+#: What a probe's client saw when an answer said chunked and its body was no chunked
+#: coding (a ServerObserved event; its detail says what came, and what should have).
+UNCHUNKED = "chunked-unframed"
 
 
 def on_wire(ex: Exchange) -> bool:

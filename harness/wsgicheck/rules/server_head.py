@@ -20,6 +20,7 @@ from .exchange import Exchange
 from .registry import Binding, Finding, Level, Rule, rule
 from .server_evidence import (
     RAISED,
+    UNCHUNKED,
     accepted_calls,
     app_fields,
     body_error_answer,
@@ -557,8 +558,9 @@ def trap_log(self: Rule, ex: Exchange) -> Iterator[Finding]:
     "SRV-CHUNKED-RFC",
     level=Level.MUST,
     binding=Binding.SERVER,
-    section="Handling the Content-Length Header; RFC 9112 §6.1, §6.2",
-    summary="chunked responses go only to HTTP/1.1 clients, and never with Content-Length",
+    section="Handling the Content-Length Header; RFC 9112 §6.1, §6.2, §7.1",
+    summary="chunked responses go only to HTTP/1.1 clients, never with Content-Length, and "
+    "their bodies are chunks",
     pep="""Note that the server must comply fully with RFC 2616 when doing this, or else
     fall back to one of the other strategies for dealing with the absence of
     Content-Length.""",
@@ -570,6 +572,7 @@ def trap_log(self: Rule, ex: Exchange) -> Iterator[Finding]:
     memo="exchange",
     example="""
 bad:  HTTP/1.0 client -> "Transfer-Encoding: chunked" (it cannot decode it)
+bad:  the app's own ("Transfer-Encoding", "chunked") sent on over the body as it gave it
 fix:  to HTTP/1.0, send Content-Length or close the connection at the end""",
 )
 def chunked_rfc(self: Rule, ex: Exchange) -> Iterator[Finding]:
@@ -577,3 +580,11 @@ def chunked_rfc(self: Rule, ex: Exchange) -> Iterator[Finding]:
         yield self.finding(ex, f"a chunked response to an HTTP/{ex.request.http_version} request")
     if ex.response.header("content-length") is not None:
         yield self.finding(ex, "a response with both Transfer-Encoding and Content-Length")
+    for seen in ex.observations(UNCHUNKED):
+        # RFC 9112 §7.1: a chunked body is chunks, a last chunk and CRLF; what came is not,
+        # and a client cannot tell where it ends (the app's own field, passed on, did it).
+        yield self.finding(
+            ex,
+            "the response says Transfer-Encoding: chunked, but its body is no chunked coding "
+            f"(RFC 9112 §7.1): {seen.detail}",
+        )
