@@ -302,6 +302,17 @@ def app(environ, start_response):
 """
 
 
+def test_a_long_import_error_is_still_the_apps_refusal(pytester: pytest.Pytester) -> None:
+    """The review of 2026-12-06: a refusal longer than the clean process's answer may be
+    was dropped, and read as an import that ended the process."""
+    pytester.makepyfile(longerr='raise RuntimeError("x" * 9000)\n')
+    result = run(pytester, "--wsgi-app=longerr.py:app", *FAST)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        ["ERROR: --wsgi-app: importing 'longerr.py' failed: RuntimeError: xxx*"]
+    )
+
+
 def test_an_app_hostile_at_import_neither_ends_nor_holds_nor_paints_pytest(
     pytester: pytest.Pytester,
 ) -> None:
@@ -310,9 +321,12 @@ def test_an_app_hostile_at_import_neither_ends_nor_holds_nor_paints_pytest(
     that never ends kept pytest from exiting; what it printed reached the terminal raw. The
     check is made in a clean process now."""
     pytester.makepyfile(exits=IMPORT_EXIT_APP, holds=IMPORT_THREAD_APP)
-    ended = run(pytester, "--wsgi-app=exits.py:app", *FAST)
-    assert ended.ret == pytest.ExitCode.USAGE_ERROR
-    ended.stderr.fnmatch_lines(["ERROR: --wsgi-app: importing 'exits.py:app' ended the process"])
+    for suite in ([], ["--wsgi-no-suite"]):  # (the fixtures alone: the review of 2026-12-06)
+        ended = run(pytester, "--wsgi-app=exits.py:app", *FAST, *suite)
+        assert ended.ret == pytest.ExitCode.USAGE_ERROR
+        ended.stderr.fnmatch_lines(
+            ["ERROR: --wsgi-app: importing 'exits.py:app' ended the process"]
+        )
     held = run(pytester, "--wsgi-app=holds.py:app", *FAST)  # (bounded: run's timeout)
     assert held.ret == pytest.ExitCode.OK, held.stdout.str()
     assert "\x1b" not in held.stdout.str() + held.stderr.str()

@@ -1305,6 +1305,9 @@ def test_a_run_that_judged_no_rule_is_no_pass_in_any_report(clean: RunResult) ->
     page = report.render(empty, "html")
     assert '<p id="verdict" class="verdict warn">NOTHING JUDGED: ' in page
     assert f'<p class="meta">{told}</p>' in page
+    assert workflow_commands(empty)[-1] == f"::error title=wsgicheck::{told}"
+    # A run of no rule at all (none selected) is no run that judged nothing.
+    assert not _with(clean, results=[], failures={}).judged_nothing()
 
 
 def test_an_other_place_cuts_a_long_target() -> None:

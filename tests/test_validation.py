@@ -907,3 +907,41 @@ def test_the_end_found_after_bytes_were_read_without_a_length_is_no_read_past() 
     assert list(result) == [b"ok"]
     result.close()
     assert checked.findings == []
+
+
+class _ListReadInput:
+    """A broken server's wsgi.input: read() gives a list (its lines are bytes)."""
+
+    def __init__(self) -> None:
+        self.data = io.BytesIO(b"one\ntwo\n")
+
+    def read(self, size: int = -1) -> list[bytes]:
+        return [self.data.read(size)]
+
+    def readline(self, size: int = -1) -> bytes:
+        return self.data.readline(size)
+
+    def readlines(self, hint: int = -1) -> list[bytes]:
+        return self.data.readlines(hint)
+
+    def __iter__(self) -> Any:
+        return iter(self.data.readline, b"")
+
+
+def test_a_read_that_gives_a_list_is_no_line_read() -> None:
+    """The review of 2026-12-06: a read() that gave [b"one\\ntwo\\n"] was called a line read
+    holding two lines (SRV-INPUT-LINES, and the first raise hid the real fault). Only
+    readline, readlines and iteration give lines."""
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        environ["wsgi.input"].read()
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"ok"]
+
+    environ: dict[str, Any] = {}
+    setup_testing_defaults(environ)
+    environ.update(REQUEST_METHOD="POST", CONTENT_LENGTH="8")
+    environ["wsgi.input"] = _ListReadInput()
+    body = validator(app)(environ, lambda status, headers, exc_info=None: lambda data: None)
+    assert list(body) == [b"ok"]
+    body.close()

@@ -81,8 +81,8 @@ class Settings:
 @dataclass(slots=True)
 class _State:
     settings: Settings
-    #: The app, once loaded in pytest's process: at once without the suite (the fixtures
-    #: are what the option is for), else when a test first asks for it.
+    #: The app, once loaded in pytest's process: when a test first asks for it, or at once
+    #: where a clean process could not load it (see :func:`_tried`).
     app: WSGIApp | None
 
 
@@ -152,10 +152,11 @@ def pytest_configure(config: pytest.Config) -> None:
     if not target:
         return
     settings = _settings(config, str(target))
+    # An xdist worker's controller checked it already.
+    workers_own = hasattr(config, "workerinput")
+    config.stash[_STATE] = _State(settings, None if workers_own else _tried(config, settings))
     if not settings.suite:
-        config.stash[_STATE] = _State(settings, _load(config, settings.target))
         return
-    config.stash[_STATE] = _State(settings, _tried(config, settings.target))
     from .suite import SuitePlugin
 
     config.pluginmanager.register(SuitePlugin(config, settings), "wsgicheck-suite")
@@ -327,6 +328,7 @@ def _database(config: pytest.Config) -> str | None:
 
 def _load(config: pytest.Config, target: str) -> WSGIApp:
     """The app, loaded in pytest's process; a bad TARGET is a usage error."""
+    __tracebackhide__ = True  # (from a fixture: the error says all)
     from .drivers.target import load_target
     from .model.errors import TargetError
 
@@ -336,20 +338,21 @@ def _load(config: pytest.Config, target: str) -> WSGIApp:
         raise pytest.UsageError(f"{_app_source(config)}: {exc}") from None
 
 
-def _tried(config: pytest.Config, target: str) -> WSGIApp | None:
-    """Check that the suite's worker can load the app, in a clean process (see
-    :mod:`wsgicheck.explore.loads`): None when it can. One that ended that process or ran
-    out of time is a usage error; one it refused to load (an import error) is loaded here,
-    where conftest.py may have set up what it needs, and is a usage error only if that
-    fails too (the suite then says its worker could not load it)."""
+def _tried(config: pytest.Config, settings: Settings) -> WSGIApp | None:
+    """Check that the app loads, in a clean process (see :mod:`wsgicheck.explore.loads`):
+    None when it does (pytest's process loads it when a test asks for it). One whose import
+    ended that process or ran out of time is a usage error. One the clean process refused
+    (an import error), or that it could not try, is loaded here, as before, where
+    conftest.py may have set up what it needs: a usage error only if that fails too (the
+    suite then says its worker could not load it)."""
     from .explore.loads import LoadFailed, try_load
 
     try:
-        try_load(target)
+        try_load(settings.target)
     except LoadFailed as exc:
-        if not exc.refused:
+        if exc.ended:
             raise pytest.UsageError(f"{_app_source(config)}: {exc}") from None
-        return _load(config, target)
+        return _load(config, settings.target)
     return None
 
 

@@ -211,8 +211,8 @@ class SuitePlugin:
         try:
             self._verdicts = self._gathered() if self.folder is not None else self._run()
         except TargetError as exc:
-            # The pytest process loaded the app, its fresh worker could not: said once, in a
-            # line, and in a line by each other item, not each with the same traceback. The
+            # A clean process or pytest's own loaded the app, its worker could not: said once,
+            # in a line, and in a line by each other item, not each with the same traceback. The
             # session goes on: ending it (pytest.exit) would skip the user's own tests that
             # an ordering plugin put after this item, and is an INTERNALERROR under xdist.
             self._error = exc

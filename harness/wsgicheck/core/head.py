@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from ..model import grammar
-from ..model.untrusted import QUOTE_LIMIT, quoted, safe_repr, type_name
+from ..model.untrusted import QUOTE_LIMIT, quoted, safe_repr, show, type_name
 
 __all__ = [
     "HeadFacts",
@@ -212,8 +212,9 @@ def field_problems(item: object) -> list[Problem]:
 
 
 def _named(name: str) -> str:
-    """A header's name as a message names it: as it is, cut past a quote's length."""
-    return name if len(name) <= QUOTE_LIMIT else name[:QUOTE_LIMIT] + "..."
+    """A header's name as a message names it: as it is, escaped and cut to a quote's
+    length (a name of escapes is four times as long shown)."""
+    return show(name, limit=QUOTE_LIMIT)
 
 
 def headers_problems(headers: object) -> list[Problem]:

@@ -305,7 +305,7 @@ class InputGuard(_ServerStreamGuard):
             for piece in returned
             if type(piece) is bytes and piece.find(b"\n", 0, len(piece) - 1) >= 0
         )
-        if (first := next(joined, None)) is not None:
+        if method != "read" and (first := next(joined, None)) is not None:
             self._joined(method, first)
 
     def _joined(self, method: str, line: bytes) -> None:

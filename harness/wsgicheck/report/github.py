@@ -18,6 +18,7 @@ from .common import (
     OTHER_PLACES_SHOWN,
     failure_kind,
     in_repository,
+    nothing_judged_text,
     other_places,
     plural,
     repository_place,
@@ -88,4 +89,6 @@ def workflow_commands(run: RunResult, *, workspace: str | None = None) -> list[s
                 )
             )
     lines.extend(_command("error", {"title": "wsgicheck"}, show(error)) for error in run.errors)
+    if run.judged_nothing():
+        lines.append(_command("error", {"title": "wsgicheck"}, nothing_judged_text(run)))
     return lines

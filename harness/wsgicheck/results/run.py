@@ -176,5 +176,6 @@ class RunResult:
         return (
             not self.interrupted
             and not self.errors
+            and bool(self.results)
             and all(result.status == Verdict.SKIP for result in self.results)
         )
