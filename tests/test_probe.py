@@ -27,6 +27,7 @@ from typing import Any
 
 import pytest
 
+from probeutil import messages
 from serverutil import BOUNDED_INPUT_SOURCE
 from test_rules_probe import reader
 from wsgicheck.cli import main
@@ -68,16 +69,6 @@ def scenario(result: ProbeResult, name: str, arg: str = "") -> Exchange:
 
 def verdict(result: ProbeResult, rule: str) -> str:
     return result.verdicts()[rule]
-
-
-def messages(result: ProbeResult, rule: str) -> list[str]:
-    """What ``rule`` found on the probed server."""
-    return [
-        finding.message
-        for each in result.run.results
-        if each.rule.id == rule
-        for finding in each.findings
-    ]
 
 
 def processes_with(marker: str) -> list[int]:

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from probeutil import messages
 from wsgicheck.probe import ProbeOptions, ProbeResult, prober
 from wsgicheck.probe.prober import RESTARTS
 
@@ -204,15 +205,6 @@ def probe_script(folder: Path, source: str, **options: Any) -> ProbeResult:
     script.write_text(source, encoding="utf-8")
     template = f"{{python}} {script} {{host}} {{port}} {{app}}"
     return prober.probe(template, ProbeOptions(examples=2, callables=False, **options))
-
-
-def messages(result: ProbeResult, rule: str) -> list[str]:
-    return [
-        finding.message
-        for each in result.run.results
-        if each.rule.id == rule
-        for finding in each.findings
-    ]
 
 
 def test_a_server_that_dies_on_the_apps_exception_fails_trap_log_and_is_restarted(

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from wsgicheck.probe import ProbeOptions, ProbeResult, prober
+from probeutil import messages
+from wsgicheck.probe import ProbeOptions, prober
 
 PASSING_HOP_SERVER = r'''
 """wsgiref's server that lets the app's hop-by-hop fields through; for a one-block body it
@@ -22,15 +23,6 @@ handlers.is_hop_by_hop = lambda name: False
 host, port, target = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 simple_server.make_server(host, port, load_target(target)).serve_forever()
 '''
-
-
-def messages(result: ProbeResult, rule: str) -> list[str]:
-    return [
-        finding.message
-        for each in result.run.results
-        if each.rule.id == rule
-        for finding in each.findings
-    ]
 
 
 def test_the_apps_transfer_encoding_passed_on_breaks_the_framing(tmp_path: Path) -> None:

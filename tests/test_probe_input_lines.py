@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from probeutil import messages
 from serverutil import BOUNDED_INPUT_SOURCE
-from wsgicheck.probe import ProbeOptions, ProbeResult, prober
+from wsgicheck.probe import ProbeOptions, prober
 
 NEWLINE_SERVER = (
     r'''
@@ -50,15 +51,6 @@ simple_server.make_server(host, port, load_target(target)).serve_forever()
 )
 
 
-def messages(result: ProbeResult, rule: str) -> set[str]:
-    return {
-        finding.message
-        for each in result.run.results
-        if each.rule.id == rule
-        for finding in each.findings
-    }
-
-
 def test_lines_not_the_body_and_a_readlines_that_raises_fail(tmp_path: Path) -> None:
     script = tmp_path / "server_under_test.py"
     script.write_text(NEWLINE_SERVER, encoding="utf-8")
@@ -71,7 +63,7 @@ def test_lines_not_the_body_and_a_readlines_that_raises_fail(tmp_path: Path) -> 
     # next request's (a2wsgi 1.10 under uvicorn read nothing past the body; audit of
     # 2026-12-05), so SRV-INPUT-EOF-AT-CL does not count it a second time.
     assert result.verdicts()["SRV-INPUT-EOF-AT-CL"] == "pass"
-    assert messages(result, "SRV-INPUT-LINES") == {
+    assert set(messages(result, "SRV-INPUT-LINES")) == {
         "the lines read from wsgi.input were not the body: 1 byte the body does not have "
         "came after it: b'\\n'",
         "wsgi.input.readlines() raised IndexError",
