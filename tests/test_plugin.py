@@ -304,13 +304,18 @@ def app(environ, start_response):
 
 def test_a_long_import_error_is_still_the_apps_refusal(pytester: pytest.Pytester) -> None:
     """The review of 2026-12-06: a refusal longer than the clean process's answer may be
-    was dropped, and read as an import that ended the process."""
+    was dropped, and read as an import that ended the process; and the usage error quoted
+    all 9,000 characters of the message."""
     pytester.makepyfile(longerr='raise RuntimeError("x" * 9000)\n')
     result = run(pytester, "--wsgi-app=longerr.py:app", *FAST)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(
         ["ERROR: --wsgi-app: importing 'longerr.py' failed: RuntimeError: xxx*"]
     )
+    # One line, and not 9,000 characters of it: the message is cut, with a count.
+    [line] = [each for each in result.stderr.lines if each.startswith("ERROR: ")]
+    assert len(line) < 500
+    assert "more characters cut]" in line
 
 
 def test_an_app_hostile_at_import_neither_ends_nor_holds_nor_paints_pytest(

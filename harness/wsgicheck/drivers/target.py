@@ -29,7 +29,7 @@ from ..core.invoke import WSGIApp
 from ..model.errors import TargetError
 from ..model.events import Location, is_library
 from ..model.locations import is_own, module_names
-from ..model.untrusted import class_name
+from ..model.untrusted import class_name, show
 
 __all__ = ["app_location", "load_target", "source_root", "target_definition"]
 
@@ -631,11 +631,18 @@ def _warnings_shown() -> Iterator[None]:
         yield
 
 
+#: Characters of an exception's message a TARGET error quotes at most.
+MESSAGE_LIMIT = 300
+
+
 def _one_line(exc: BaseException) -> str:
     """``Type: message (file:line)``, with the innermost frame of the traceback outside
     wsgicheck (a factory called with arguments it lacks fails in wsgicheck's call of it:
     no place then)."""
     text = f"{type(exc).__name__}: {exc}".splitlines()[0] if str(exc) else type(exc).__name__
+    # Cut: a message of 9,000 characters made a usage error of one line that long (the
+    # review of 2026-12-06).
+    text = show(text, limit=MESSAGE_LIMIT)
     if isinstance(exc, SyntaxError) and exc.filename:
         return f"{text} ({exc.filename}:{exc.lineno})"
     frames = [each for each in traceback.extract_tb(exc.__traceback__) if not is_own(each.filename)]
