@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
-from wsgicheck.probe import ProbeResult
+from pathlib import Path
+from typing import Any
+
+from wsgicheck.probe import ProbeOptions, ProbeResult, prober
+
+
+def probe_script(folder: Path, source: str, **options: Any) -> ProbeResult:
+    """Probe a server written for one test: ``source`` run as ``SCRIPT HOST PORT APP``,
+    with no generated request unless ``options`` say otherwise."""
+    script = folder / "server_under_test.py"
+    script.write_text(source, encoding="utf-8")
+    template = f"{{python}} {script} {{host}} {{port}} {{app}}"
+    return prober.probe(template, ProbeOptions(**{"examples": 0, **options}))
 
 
 def messages(result: ProbeResult, rule: str) -> list[str]:

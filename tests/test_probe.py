@@ -23,11 +23,10 @@ import sys
 import textwrap
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from probeutil import messages
+from probeutil import messages, probe_script
 from serverutil import BOUNDED_INPUT_SOURCE
 from test_rules_probe import reader
 from wsgicheck.cli import main
@@ -719,14 +718,6 @@ def keeping(app):
 host, port, target = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 make_server(host, port, keeping(load_target(target))).serve_forever()
 '''
-
-
-def probe_script(folder: Path, source: str, **options: Any) -> ProbeResult:
-    """Probe a server written for one test: ``source`` run as ``SCRIPT HOST PORT APP``."""
-    script = folder / "server_under_test.py"
-    script.write_text(source)
-    template = f"{{python}} {script} {{host}} {{port}} {{app}}"
-    return prober.probe(template, ProbeOptions(examples=0, **options))
 
 
 ANSWERING_ITSELF = """

@@ -11,8 +11,9 @@ from typing import Any
 
 import pytest
 
+import probeutil
 from probeutil import messages
-from wsgicheck.probe import ProbeOptions, ProbeResult, prober
+from wsgicheck.probe import ProbeResult, prober
 from wsgicheck.probe.prober import RESTARTS
 
 CRASHING_SERVER = r'''
@@ -201,10 +202,8 @@ simple_server.make_server(host, port, load_target(target), server_class=Threaded
 
 
 def probe_script(folder: Path, source: str, **options: Any) -> ProbeResult:
-    script = folder / "server_under_test.py"
-    script.write_text(source, encoding="utf-8")
-    template = f"{{python}} {script} {{host}} {{port}} {{app}}"
-    return prober.probe(template, ProbeOptions(examples=2, callables=False, **options))
+    """:func:`probeutil.probe_script` with two generated requests, and no other callables."""
+    return probeutil.probe_script(folder, source, examples=2, callables=False, **options)
 
 
 def test_a_server_that_dies_on_the_apps_exception_fails_trap_log_and_is_restarted(

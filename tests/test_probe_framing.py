@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from probeutil import messages
-from wsgicheck.probe import ProbeOptions, prober
+from probeutil import messages, probe_script
 
 PASSING_HOP_SERVER = r'''
 """wsgiref's server that lets the app's hop-by-hop fields through; for a one-block body it
@@ -26,12 +25,7 @@ simple_server.make_server(host, port, load_target(target)).serve_forever()
 
 
 def test_the_apps_transfer_encoding_passed_on_breaks_the_framing(tmp_path: Path) -> None:
-    script = tmp_path / "server_under_test.py"
-    script.write_text(PASSING_HOP_SERVER, encoding="utf-8")
-    result = prober.probe(
-        f"{{python}} {script} {{host}} {{port}} {{app}}",
-        ProbeOptions(examples=0, callables=False),
-    )
+    result = probe_script(tmp_path, PASSING_HOP_SERVER, callables=False)
     assert messages(result, "SRV-CHUNKED-RFC") == [
         "a response with both Transfer-Encoding and Content-Length",
         "the response says Transfer-Encoding: chunked, but its body is no chunked coding "

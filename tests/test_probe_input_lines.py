@@ -7,9 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from probeutil import messages
+from probeutil import messages, probe_script
 from serverutil import BOUNDED_INPUT_SOURCE
-from wsgicheck.probe import ProbeOptions, prober
 
 NEWLINE_SERVER = (
     r'''
@@ -52,12 +51,7 @@ simple_server.make_server(host, port, load_target(target)).serve_forever()
 
 
 def test_lines_not_the_body_and_a_readlines_that_raises_fail(tmp_path: Path) -> None:
-    script = tmp_path / "server_under_test.py"
-    script.write_text(NEWLINE_SERVER, encoding="utf-8")
-    result = prober.probe(
-        f"{{python}} {script} {{host}} {{port}} {{app}}",
-        ProbeOptions(examples=0, callables=False),
-    )
+    result = probe_script(tmp_path, NEWLINE_SERVER, callables=False)
     assert result.verdicts()["SRV-INPUT-LINES"] == "fail"
     # The added newline is no byte past CONTENT_LENGTH: the probe's client saw it is not the
     # next request's (a2wsgi 1.10 under uvicorn read nothing past the body; audit of
