@@ -120,6 +120,16 @@ def summary(run: RunResult) -> Summary:
     )
 
 
+def run_verdict(run: RunResult) -> Verdict:
+    """How a report marks the whole run: failed; doubtful (cut short, or no rule judged),
+    which is no pass whatever it met; or passed."""
+    if run.failed():
+        return Verdict.FAIL
+    if run.interrupted or run.judged_nothing():
+        return Verdict.WARN
+    return Verdict.PASS
+
+
 def headline(run: RunResult) -> str:
     """``FAILED: 1 rule failed, 0 warned, 59 passed, 43 skipped (103 rules)``."""
     counts = summary(run)

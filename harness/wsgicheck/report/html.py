@@ -96,8 +96,7 @@ def _pre(lines: list[str]) -> str:
 @format("html")
 def render(run: RunResult, color: bool) -> str:
     counts = common.summary(run)
-    failed = run.failed()
-    shade = "fail" if failed else "warn" if run.interrupted or run.judged_nothing() else "pass"
+    shade = common.run_verdict(run).value
     options = run.options
     parts = [
         "<!DOCTYPE html>",

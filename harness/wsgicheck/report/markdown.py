@@ -87,10 +87,7 @@ def _where(where: Location | None, *, cell: bool = False) -> str:
 
 @format("markdown")
 def render(run: RunResult, color: bool) -> str:
-    # A run cut short is no pass, whatever it met so far; nor is one that judged no rule.
-    doubtful = run.interrupted or run.judged_nothing()
-    passed = _ICONS[Verdict.WARN] if doubtful else _ICONS[Verdict.PASS]
-    icon = _ICONS[Verdict.FAIL] if run.failed() else passed
+    icon = _ICONS[common.run_verdict(run)]
     options = run.options
     lines = [
         f"### {icon} wsgicheck {md(common.headline(run))}",

@@ -288,14 +288,8 @@ def _coverage(measured: AppCoverage, color: bool) -> list[str]:
 
 def _closing(run: RunResult, color: bool) -> str:
     """The summary line; after a run that judged nothing, what that means above it."""
-    if run.failed():
-        kind = Verdict.FAIL
-    elif run.interrupted or run.judged_nothing():
-        kind = Verdict.WARN
-    else:
-        kind = Verdict.PASS
     told = wrap(f"note: {common.nothing_judged_text(run)}") if run.judged_nothing() else []
-    return "\n".join([*told, _paint(common.headline(run), kind, color)])
+    return "\n".join([*told, _paint(common.headline(run), common.run_verdict(run), color)])
 
 
 def _other_places(run: RunResult, failure: Failure) -> list[str]:
