@@ -256,6 +256,11 @@ class _ServerStreamGuard(StreamGuard):
         return super().__getattr__(name)
 
 
+def _lines_in(data: bytes) -> int:
+    """How many lines ``data`` holds: one, and one more per line break before its end."""
+    return 1 + data.count(b"\n", 0, len(data) - 1)
+
+
 class InputGuard(_ServerStreamGuard):
     """``wsgi.input`` seen through the validator: each call recorded, types checked."""
 
@@ -289,7 +294,7 @@ class InputGuard(_ServerStreamGuard):
             self._consumed += len(data)
             ended = method != "read" and data.endswith(b"\n")
             self._log.append(raw_input_read(method, argument, len(data), available, ended, where))
-            if method != "read" and data.find(b"\n", 0, len(data) - 1) >= 0:
+            if method != "read" and _lines_in(data) > 1:
                 self._joined(method, data)
             return
         size = sum(map(_size, data)) if isinstance(data, list) else _size(data)
@@ -300,23 +305,18 @@ class InputGuard(_ServerStreamGuard):
             self._log.append(
                 raw_server_observed("input-returned", f"{method}() gave {type(data).__name__}")
             )
-        joined = (
-            piece
-            for piece in returned
-            if type(piece) is bytes and piece.find(b"\n", 0, len(piece) - 1) >= 0
-        )
+        joined = (piece for piece in returned if type(piece) is bytes and _lines_in(piece) > 1)
         if method != "read" and (first := next(joined, None)) is not None:
             self._joined(method, first)
 
     def _joined(self, method: str, line: bytes) -> None:
         """A line read that holds more than one line (eventlet 0.41 iterates over its input
         by read(), the whole body one item: a probe trial of 2026-12-06)."""
-        breaks = line.count(b"\n", 0, len(line) - 1)
         call = "an item of iteration" if method == "__next__" else f"a line of {method}()"
         self._log.append(
             raw_server_observed(
                 "input-lines-joined",
-                f"{call} held {breaks + 1} lines in {len(line)} bytes, {line[:30]!r}",
+                f"{call} held {_lines_in(line)} lines in {len(line)} bytes, {line[:30]!r}",
             )
         )
 
