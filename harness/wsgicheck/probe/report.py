@@ -154,9 +154,9 @@ def _replays_need(result: ProbeResult) -> list[str]:
     host, port = SERVE_AUTHORITY.rsplit(":", 1)
     try:
         filled = shlex.join(command_line(result.server, host=host, port=port))
-    except UsageError:  # a known server, by its name
+    except UsageError:  # a known server, by its name (no {app}, no {port})
         filled = None
-    if filled is None or not any(blank in result.server for blank in " \t"):
+    if filled is None:
         return wrap(
             f"The replays above send the raw request to {show(result.server)}: start it with "
             f"the probe app ({PROBE_APP}) on port 8000 first. {later}"
