@@ -653,11 +653,11 @@ def test_explain_an_unknown_rule(given: str, hint: str, capsys: pytest.CaptureFi
 
 
 @contextmanager
-def served(target: str, cwd: Path) -> Iterator[tuple[subprocess.Popen[str], str]]:
+def served(target: str, cwd: Path, *options: str) -> Iterator[tuple[subprocess.Popen[str], str]]:
     """``wsgicheck serve TARGET --port 0`` running in ``cwd``, and the URL its banner names
-    (``http://127.0.0.1:PORT``)."""
+    (``http://127.0.0.1:PORT``, and the mount prefix)."""
     with subprocess.Popen(
-        [*_command(), "serve", target, "--port", "0"],
+        [*_command(), "serve", target, "--port", "0", *options],
         cwd=cwd,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -665,9 +665,13 @@ def served(target: str, cwd: Path) -> Iterator[tuple[subprocess.Popen[str], str]
     ) as process:
         assert process.stdout is not None
         banner = process.stdout.readline()
-        match = re.match(r"wsgicheck: serving .* on (http://127\.0\.0\.1:\d+) ", banner)
-        assert match, banner
-        yield process, match.group(1)
+        try:
+            match = re.match(r"wsgicheck: serving .* on (http://127\.0\.0\.1:\d+\S*) ", banner)
+            assert match, banner
+            yield process, match.group(1)
+        finally:  # a failed assertion must not leave Popen's exit waiting for it forever
+            if process.poll() is None:
+                process.kill()
 
 
 def test_serve_traces_and_stops_on_sigterm(tmp_path: Path) -> None:
@@ -694,6 +698,41 @@ def test_serve_traces_and_stops_on_sigterm(tmp_path: Path) -> None:
     flagged = [line for line in lines if line.startswith("! GET /hello: APP-STATUS-FORMAT")]
     assert flagged[-1].endswith(" at app_status_format.py:11"), flagged
     assert flagged[-1].count(" at ") == 1, flagged
+
+
+@pytest.mark.parametrize("given", ["/caf\xe9", "/caf%C3%A9"])
+def test_serve_mounts_the_prefix_as_a_client_sends_it(tmp_path: Path, given: str) -> None:
+    """``--script-name`` typed or percent-encoded: the app answers under it (SCRIPT_NAME is
+    the UTF-8 bytes read as latin-1, as the path is), and the banner names the mount's URL.
+    Typed, it once never matched: the prefix was compared with the path as given."""
+    with served(CLEAN, tmp_path, "--script-name", given, "--quiet") as (process, url):
+        assert url.endswith(":" + str(urlsplit(url).port) + "/caf%C3%A9"), url
+        answers = {}
+        for path in ("/caf%C3%A9/", "/"):
+            connection = http.client.HTTPConnection("127.0.0.1", urlsplit(url).port, timeout=30)
+            connection.putrequest("GET", path, skip_accept_encoding=True)
+            connection.endheaders()
+            answers[path] = connection.getresponse().status
+            connection.close()
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=TIMEOUT)
+    assert answers == {"/caf%C3%A9/": 200, "/": 404}
+
+
+@pytest.mark.parametrize(
+    ("given", "why"),
+    [
+        ("app/", "--script-name: must be '' or start with '/' and not end with '/': 'app/'"),
+        ("/app%2F", "--script-name: must be '' or start with '/' and not end with '/': '/app/'"),
+    ],
+)
+def test_serve_refuses_a_bad_prefix(tmp_path: Path, given: str, why: str) -> None:
+    # (A subprocess: were the prefix taken, the server would serve until its timeout.)
+    result = cli(tmp_path, "serve", CLEAN, "--port", "0", "--script-name", given)
+    assert result.returncode == 2, result.stdout
+    assert result.stdout == ""
+    one_line_error(result.stderr)
+    assert why in result.stderr
 
 
 # -- main() in-process -------------------------------------------------------------------------

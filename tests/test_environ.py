@@ -583,6 +583,7 @@ def test_dataclasses_replace_rebuilds_the_template() -> None:
         pytest.param({"script_name": "app"}, id="script-name-no-slash"),
         pytest.param({"script_name": "/app/"}, id="script-name-trailing-slash"),
         pytest.param({"script_name": "/"}, id="script-name-root-slash"),
+        pytest.param({"script_name": "/\u20ac"}, id="script-name-not-latin-1"),
         pytest.param({"server_name": ""}, id="server-name-empty"),
         pytest.param({"server_port": ""}, id="server-port-empty"),
         pytest.param({"server_port": "http"}, id="server-port-name"),

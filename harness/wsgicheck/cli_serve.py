@@ -12,6 +12,7 @@ import sys
 import threading
 import traceback
 from typing import TYPE_CHECKING, TextIO
+from urllib.parse import quote, unquote_to_bytes
 
 from .cli_parser import resolve_settings
 from .core.environ import ServerConfig
@@ -131,7 +132,7 @@ def _serve(
             host=args.host,
             port=args.port,
             threads=args.threads,
-            config=ServerConfig(script_name=args.script_name),
+            config=ServerConfig(script_name=_environ_form(args.script_name)),
             on_exchange=show,
             on_reject=rejected,
             on_error=failed,
@@ -139,14 +140,20 @@ def _serve(
     except OSError as exc:
         reason = exc.strerror or exc  # a socket the app replaced may give no strerror
         raise UsageError(f"cannot listen on {args.host}:{args.port}: {reason}") from exc
-    except ValueError as exc:
-        raise UsageError(str(exc)) from exc
-    print(
-        f"wsgicheck: serving {args.target} on {server.url} (Ctrl-C to stop)", file=trace, flush=True
-    )
+    except ValueError as exc:  # "script_name: why", said as the option it came from
+        raise UsageError(f"--script-name: {str(exc).partition(': ')[2]}") from exc
+    url = server.url + quote(server.config.script_name, safe="/", encoding="latin-1")
+    print(f"wsgicheck: serving {args.target} on {url} (Ctrl-C to stop)", file=trace, flush=True)
     signal.signal(signal.SIGTERM, _interrupt)
     with contextlib.suppress(KeyboardInterrupt):
         server.serve_forever()
+
+
+def _environ_form(prefix: str) -> str:
+    """The mount prefix as SCRIPT_NAME holds it: given as a client sends it (``/caf%C3%A9``)
+    or as typed (``/café``), percent-decoded to bytes and those read as latin-1.
+    """
+    return unquote_to_bytes(prefix).decode("latin-1")
 
 
 def _interrupt(signum: int, frame: object) -> None:

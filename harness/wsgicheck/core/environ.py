@@ -75,6 +75,12 @@ class ServerConfig:
             raise ValueError(
                 f"script_name: must be '' or start with '/' and not end with '/': {name!r}"
             )
+        try:  # paths arrive as bytes decoded as latin-1, and are compared with it so
+            name.encode("latin-1")
+        except UnicodeEncodeError:
+            raise ValueError(
+                f"script_name: must be a native string (ISO-8859-1 code points), not {name!r}"
+            ) from None
         if not self.server_name:
             raise ValueError("server_name: must not be empty (PEP 3333)")
         if not (self.server_port.isascii() and self.server_port.isdigit()):
