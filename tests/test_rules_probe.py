@@ -1179,6 +1179,27 @@ def test_a_head_may_carry_only_the_gets_content_length(
     assert server_findings(exchange) == ({"SRV-NO-BODY-HEAD-204-304": expected} if expected else {})
 
 
+def test_the_servers_own_answer_to_a_head_is_not_the_apps_framed(tmp_path: Path) -> None:
+    """A trial of 2026-12-07: Hypercorn 0.18 fails on an app's empty body and answers the
+    HEAD with a 500 of its own, Content-Length: 0. The finding said the server "added
+    Content-Length: '0' to a HEAD response the app gave none": the 500 was no answer of the
+    app's, and its failing is SRV-PLAY-DUMB's."""
+    request = Request(method="HEAD", headers=(("Host", "localhost"), (HEADER, "2 conditional")))
+    channel = Channel(tmp_path)
+    status, _, _ = answer_of(make_app(channel), _environ(request))
+    assert status.startswith("200 ")
+    own = _head("500 Internal Server Error", [("Content-Length", "0")], b"")
+    sent = Sent(2, "conditional", request, response=own)
+    sent.extra = Extra(length_of_200=36)
+    exchange = to_exchange(sent, records_by_id(channel.records()).get(2), "").exchange
+    assert server_findings(exchange) == {
+        "SRV-PLAY-DUMB": [
+            "the app's status was 200; the client got 500, an answer of the server's own (the "
+            "app's fields are not held to it)"
+        ]
+    }
+
+
 def keeping(app: Any, environ: dict[str, Any], log: list[str]) -> Wire:
     """Django 5.2's threaded runserver: the app's head and blocks go out as they come; an
     exception in the iterable is logged, and the connection is kept for the next request,

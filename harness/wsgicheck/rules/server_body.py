@@ -31,6 +31,7 @@ from .server_evidence import (
     response_fields,
     sent_holds,
     server_answered,
+    status_code,
     write_raised,
 )
 
@@ -495,6 +496,9 @@ def no_body_head_204_304(self: Rule, ex: Exchange) -> Iterator[Finding]:
         (code == 304 or ex.method == "HEAD")
         and added is not None
         and whole is not None
+        # The app's answer, that the server framed: not one of the server's own (Hypercorn
+        # 0.18 sends a 500 with Content-Length: 0 for an empty body, SRV-PLAY-DUMB's).
+        and status_code(final_call(ex)) == code
         and "content-length" not in dict(app_fields(ex))
         and decimal(added.strip()) != whole
     ):

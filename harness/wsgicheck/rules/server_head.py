@@ -322,6 +322,16 @@ def play_dumb(self: Rule, ex: Exchange) -> Iterator[Finding]:
         and sent != code
         and sent not in {status_code(each) for each in accepted_calls(ex)}
     ):
+        if sent >= 500 > code:
+            # An error answer of the server's own in place of the app's: its fields are the
+            # server's too, and each of the app's "not sent" is this one finding again.
+            yield self.finding(
+                ex,
+                f"the app's status was {code}; the client got {sent}, an answer of the "
+                "server's own (the app's fields are not held to it)",
+                call.where,
+            )
+            return
         yield self.finding(ex, f"the app's status was {code}; the client got {sent}", call.where)
     app = app_fields(ex)
     wire = response_fields(ex)
