@@ -1085,6 +1085,27 @@ def test_a_server_refusing_an_app_class_is_caught(tmp_path: Path) -> None:
     assert verdict(own, "SRV-CALLABLE-OPAQUE") == "pass"
 
 
+LOWER_CASING_SERVER = '''
+"""wsgiref's server behind a command line that lower-cases its module:name (socketify
+0.0.31's does)."""
+import sys
+from wsgiref.simple_server import make_server
+
+from wsgicheck.target import load_target
+
+host, port, target = sys.argv[1], int(sys.argv[2]), sys.argv[3].lower()
+make_server(host, port, load_target(target)).serve_forever()
+'''
+
+
+def test_the_callables_names_do_not_decide_the_verdict(tmp_path: Path) -> None:
+    """A trial of 2026-12-07: socketify's command line lower-cases the app's name, so
+    ``wsgicheck.probe.app:AppClass`` was not found and the server "did not start with the
+    app given as a class", though it takes a class. The probe names each kind in lower case."""
+    result = probe_script(tmp_path, LOWER_CASING_SERVER)
+    assert verdict(result, "SRV-CALLABLE-OPAQUE") == "pass"
+
+
 HOLDING_SERVER = '''
 """wsgiref's server, made to hold the app's last iterable, never closing it, until the next
 request comes (as pyruvate 1.6 does); SIGTERM ends it without running exit handlers."""

@@ -26,7 +26,16 @@ from .codec import encode, encode_events, qualified_name
 from .scenario_base import ENVIRON_KEY, Context, parse_header
 from .scenarios import HANDED_AS_LIST, SCENARIOS, echo
 
-__all__ = ["LIVE_RULES", "AppClass", "app", "as_function", "as_method", "as_partial", "make_app"]
+__all__ = [
+    "LIVE_RULES",
+    "AppClass",
+    "app",
+    "as_class",
+    "as_function",
+    "as_method",
+    "as_partial",
+    "make_app",
+]
 
 #: Rules that inspect the server's objects (their methods, their signatures): judged here,
 #: where the objects are; the prober takes their verdicts from the record.
@@ -202,6 +211,10 @@ class AppClass:
         close = getattr(self._result, "close", None)
         if close is not None:
             close()
+
+
+#: The class by a lower-case name, as the probe names it to servers (see ``CALLABLE_KINDS``).
+as_class = AppClass
 
 
 class _Holder:

@@ -16,9 +16,11 @@ from ..model.grammar import decimal
 from .channel import Channel
 
 #: The probe app as other kinds of callable: kind → its name in ``wsgicheck.probe.app``.
+#: Lower-case names, all alike: socketify 0.0.31's command line lower-cases the whole
+#: ``module:name``, and ``AppClass`` failed SRV-CALLABLE-OPAQUE for its spelling alone.
 CALLABLE_KINDS = {
     "function": "as_function",
-    "class": "AppClass",
+    "class": "as_class",
     "bound method": "as_method",
     "functools.partial": "as_partial",
 }
