@@ -167,6 +167,16 @@ def test_each_setting_has_one_name_everywhere() -> None:
             )
 
 
+def test_the_readmes_plugin_table_lists_every_plugin_option() -> None:
+    """A trial of 2026-12-07 found ``--wsgi-read-only`` in ``pytest --help`` and not in
+    the README's table of the plugin's options."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    table = text.split("Options, one `--wsgi-*` group", 1)[1].split("\n\n", 2)[1]
+    listed = set(re.findall(r"`(--wsgi-[a-z-]+)", table))
+    flags = {each.plugin_flag for each in SETTINGS if each.plugin} - {"--wsgi-suite"}
+    assert listed == flags | {"--wsgi-no-suite"}
+
+
 def test_the_probe_channel_variable_is_not_an_unknown_setting() -> None:
     assert channel.ENV_VAR in settings.INTERNAL_VARIABLES
     Sources(cwd=ROOT, environ={channel.ENV_VAR: "/tmp/x"})  # no error
