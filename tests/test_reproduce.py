@@ -24,7 +24,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from test_cli import TIMEOUT, served, write_app
+from test_cli import CLEAN, TIMEOUT, served, write_app
 from wsgicheck.core.environ import ServerConfig
 from wsgicheck.explore.supervisor import supervise
 from wsgicheck.model.options import RunOptions
@@ -174,6 +174,28 @@ def test_the_curl_replay_fails_against_serve_on_an_app_reset_since_the_run(
         flagged = [line.split(" (", 1)[0] for line in trace if line.startswith("! ")]
         assert flagged == [f"! GET {target}: {rule_id}"], trace
         assert sent in trace
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="needs curl")
+def test_the_curl_replay_of_a_head_with_a_body_says_how_curl_ends(tmp_path: Path) -> None:
+    """An app trial of 2026-12-07: the replay of a HEAD with a body always ended "curl:
+    (28) Operation timed out", though ``serve`` showed the finding; nothing said to expect
+    it. The note beside the command now says so, and it is what curl does."""
+    request = Request(
+        method="HEAD", headers=(("Host", "localhost"),), body=b"x=1", framing=Framing.CONTENT_LENGTH
+    )
+    made = reproducers(request, ServerConfig(), "app.py:app")
+    assert made.against.endswith(
+        "; curl, sending a HEAD with a body, waits after the head for the body the answer's "
+        'Content-Length announces, and ends at --max-time with exit 28 ("Operation timed out")'
+    )
+    done, trace = _serve(tmp_path, CLEAN, made.curl)
+    assert done.returncode == 28, done.stderr
+    assert "< HTTP/1.1 200 OK" in trace
+    plain = reproducers(
+        Request(method="HEAD", headers=(("Host", "localhost"),)), ServerConfig(), ""
+    )
+    assert "exit 28" not in plain.against
 
 
 def test_a_validator_no_replayed_answer_gave_is_sent_as_the_run_sent_it() -> None:

@@ -76,6 +76,8 @@ def reproducers(
         against += f"; {SERVE_ALONE}"
     if untaught(every):
         against += f"; {_as_sent(every)}"
+    if any(each.method == "HEAD" and _with_body(each) for each in every):
+        against += f"; {_HEAD_WITH_BODY}"
     return Reproducers(
         b"".join(each.to_bytes() for each in every),
         _curl_sequence(every, config),
@@ -274,6 +276,8 @@ def probe_reproducers(
     if any(each.wire_edits for each in (request, *together, *([after] if after else []))):
         # (A field folded over two lines, both lengths: curl sends the request as read.)
         against += "; only the raw bytes send the head as the probe did, which curl cannot spell"
+    if request.method == "HEAD" and _with_body(request):
+        against += f"; {_HEAD_WITH_BODY}"
     return Reproducers(raw, curl_command(request, ServerConfig()), python, against)
 
 
@@ -498,6 +502,18 @@ def _shell_quoted(text: str) -> str:
     return re.sub(r'(["\\$`])', r"\\\1", text)
 
 
+def _with_body(request: Request) -> bool:
+    """Whether curl must send a body for ``request`` (an empty chunked one is a body too)."""
+    return bool(request.body) or request.framing is not Framing.NONE
+
+
+#: What a curl replay of a HEAD with a body ends with, said beside it: its waiting is curl's.
+_HEAD_WITH_BODY = (
+    "curl, sending a HEAD with a body, waits after the head for the body the answer's "
+    "Content-Length announces, and ends at --max-time with exit 28 (\"Operation timed out\")"
+)
+
+
 def curl_command(
     request: Request,
     config: ServerConfig,
@@ -511,7 +527,7 @@ def curl_command(
     parts = ["curl", "-v", "--path-as-is"]
     if request.http_version == "1.0":
         parts.append("--http1.0")
-    with_body = bool(request.body) or request.framing is not Framing.NONE
+    with_body = _with_body(request)
     if request.method == "HEAD" and not with_body:
         parts.append("--head")
     elif request.method == "HEAD":
