@@ -1106,6 +1106,51 @@ def test_the_callables_names_do_not_decide_the_verdict(tmp_path: Path) -> None:
     assert verdict(result, "SRV-CALLABLE-OPAQUE") == "pass"
 
 
+SPLITTING_SERVER = '''
+"""wsgiref's server as it is: it writes a header value out as the app gave it, CR LF and
+all, unless told to refuse one in start_response (as waitress and gunicorn do)."""
+import sys
+from wsgiref.simple_server import make_server
+
+from wsgicheck.target import load_target
+
+host, port, target, refuse = sys.argv[1], int(sys.argv[2]), sys.argv[3], "{refuse}" == "yes"
+app = load_target(target)
+
+
+def refusing(environ, start_response):
+    def checked(status, headers, exc_info=None):
+        if any("\\r" in value or "\\n" in value for _, value in headers):
+            raise ValueError("a header value holds CR or LF")
+        return start_response(status, headers, exc_info)
+
+    return app(environ, checked)
+
+
+make_server(host, port, refusing if refuse else app).serve_forever()
+'''
+
+
+@pytest.mark.parametrize("refuse", ["no", "yes"])
+def test_a_value_holding_a_field_line_is_refused_or_found_split(
+    tmp_path: Path, refuse: str
+) -> None:
+    """A probe trial of 2026-12-07: Paste's httpserver sent the probe app's header value
+    with CR LF as two field lines (response splitting), and no request showed it. The app
+    now passes such a value; wsgiref sends it split (so do Werkzeug's development server
+    and cheroot 11: the README's matrix), and a server that refuses it passes."""
+    result = probe_script(tmp_path, SPLITTING_SERVER.replace("{refuse}", refuse))
+    if refuse == "yes":
+        assert verdict(result, "SRV-NO-SPLIT-FIELDS") == "pass"
+        return
+    assert verdict(result, "SRV-NO-SPLIT-FIELDS") == "fail"
+    assert messages(result, "SRV-NO-SPLIT-FIELDS") == [
+        "the app's x-split value 'one\\r\\nX-Injected: by the value of X-Split' went out with "
+        "its line break: the client received a field X-Injected the app never gave (response "
+        "splitting)"
+    ]
+
+
 HOLDING_SERVER = '''
 """wsgiref's server, made to hold the app's last iterable, never closing it, until the next
 request comes (as pyruvate 1.6 does); SIGTERM ends it without running exit handlers."""

@@ -13,10 +13,16 @@ from typing import Any
 
 from .scenario_base import TEXT, Context, ProbeError, length_field, read_body
 
+#: A header value with a field line of its own after CR LF: a server that writes it out as
+#: given sends the client a field the app never gave (response splitting; Paste 3.10's
+#: httpserver does, a probe trial of 2026-12-07).
+SPLIT_FIELD = ("X-Split", "one\r\nX-Injected: by the value of X-Split")
+
 
 def bad_headers(ctx: Context, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
     """Pass a hop-by-hop header (``hop``: ``Connection: close``; ``te``: ``Transfer-Encoding:
-    chunked`` over a body not chunked) or an invalid one (``invalid``): does it raise?"""
+    chunked`` over a body not chunked) or an invalid one (``invalid``: a name with spaces;
+    ``split``: a value holding CR LF and a field line): does it raise?"""
     read_body(environ)
     body = b"start_response accepted the header\n"
     if ctx.arg == "te":
@@ -30,7 +36,9 @@ def bad_headers(ctx: Context, environ: dict[str, Any], start_response: Callable[
         # ends it only at the close, and the request pipelined behind could not be told
         # apart from it (SRV-CLOSE-ENDS-CONNECTION was not judged; a probe trial of
         # 2026-12-06).
-        bad = ("Connection", "close") if ctx.arg == "hop" else ("X Bad Name", "1")
+        bad = {"hop": ("Connection", "close"), "split": SPLIT_FIELD}.get(
+            ctx.arg, ("X Bad Name", "1")
+        )
         headers = [TEXT, bad, length_field(body)]
     try:
         start_response("200 OK", headers)

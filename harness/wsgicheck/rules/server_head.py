@@ -7,6 +7,7 @@ and a probe's client, not the validator (which never sees the wire).
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterator
 
@@ -17,7 +18,7 @@ from ..model.grammar import imf_fixdate_re as IMF_FIXDATE_RE
 from ..model.response import Response
 from ..model.untrusted import plain, show
 from .exchange import Exchange
-from .registry import Binding, Finding, Level, Rule, rule
+from .registry import ORIGIN, Binding, Finding, Level, Rule, quoted, rule
 from .server_evidence import (
     RAISED,
     UNCHUNKED,
@@ -337,6 +338,8 @@ def play_dumb(self: Rule, ex: Exchange) -> Iterator[Finding]:
     wire = response_fields(ex)
     if _sent_as_given(app, wire):
         return  # the common case, answered without counting
+    if _line_breaking(ex):
+        return  # no value with a line break can go as given: SRV-NO-SPLIT-FIELDS judges them
     owned = _owned_elsewhere(ex, call)
     if owned:
         app = [field for field in app if field[0] not in owned]
@@ -598,3 +601,65 @@ def chunked_rfc(self: Rule, ex: Exchange) -> Iterator[Finding]:
             "the response says Transfer-Encoding: chunked, but its body is no chunked coding "
             f"(RFC 9112 §7.1): {seen.detail}",
         )
+
+
+def _line_breaking(ex: Exchange) -> list[tuple[str, str]]:
+    """The fields (lower-case name, value) of the app's final call whose value holds a CR or
+    LF: the call the server took, which went out."""
+    return [field for field in app_fields(ex) if _breaks_line(field)]
+
+
+def _breaks_line(field: tuple[str, str]) -> bool:
+    return "\r" in field[1] or "\n" in field[1]
+
+
+def _offered_line_break(ex: Exchange) -> bool:
+    """Whether any call of the app's, taken or refused, gave a value holding a CR or LF."""
+    return any(any(map(_breaks_line, header_fields(call.headers))) for call, _ in call_outcomes(ex))
+
+
+@rule(
+    "SRV-NO-SPLIT-FIELDS",
+    level=Level.MUST,
+    binding=Binding.SERVER,
+    section=OTHER + "; RFC 9110 §5.5",
+    summary="a CR or LF in a header value the app gave never reaches the client as a line "
+    "break: the server refuses the call, or sends each as a space",
+    pep=ORIGIN,
+    source="RFC 9110 §5.5",
+    covers=(),
+    # The app offered such a value, and an answer came. A server that refused the call
+    # (raised from start_response) sent nothing of it: a pass.
+    applies=lambda ex: on_wire(ex) and ex.response.status_code != 0 and _offered_line_break(ex),
+    needs=("wire", "start_response"),
+    memo="exchange",
+    example="""
+bad:  head += f"{name}: {value}\\r\\n"       # value "1\\r\\nSet-Cookie: session=x"
+fix:  refuse CR, LF and NUL in start_response (or send each as a space)""",
+)
+def no_split_fields(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    # RFC 9110 §5.5: "a recipient of CR, LF, or NUL within a field value MUST either reject
+    # the message or replace each of those characters with SP before further processing or
+    # forwarding of that message". The server forwards the app's answer (PEP 3333: the app is
+    # the origin server, the server a gateway); a field line of the value's own, received as
+    # a field of the response, shows it did neither.
+    call = final_call(ex)
+    where = call.where if call is not None else None
+    given = {name for name, _ in app_fields(ex)}
+    received = {name for name, _ in response_fields(ex)}
+    for name, value in _line_breaking(ex):
+        for line in _LINE_BREAK.split(value)[1:]:
+            field, colon, _ = line.partition(":")
+            made = field.strip().lower()
+            if colon and made in received and made not in given:
+                yield self.finding(
+                    ex,
+                    f"the app's {show(name)} value {quoted(value)} went out with its line "
+                    f"break: the client received a field {show(field.strip())} the app never "
+                    "gave (response splitting)",
+                    where,
+                )
+                break
+
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
