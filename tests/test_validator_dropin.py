@@ -507,6 +507,40 @@ def test_good_apps_through_test_clients(path: Path, client: str) -> None:
     assert path.stem not in OK_PATH or requests[-1]["target"] == OK_PATH[path.stem]
 
 
+class _Closing:
+    """An empty body with a close()."""
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter([])
+
+    def close(self) -> None:
+        pass
+
+
+def _unquoted_etag(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+    start_response("416 Range Not Satisfiable", [("ETag", "abc"), ("Content-Length", "0")])
+    return _Closing()
+
+
+def test_a_close_never_called_after_the_validators_violation_says_so() -> None:
+    """An app trial of 2026-12-07 (httpbin under Werkzeug's test client): the validator
+    raised APP-ETAG-SYNTAX from the iteration, inside ``Client.open()``, which then never
+    closes the iterable; SRV-CLOSE-CALLED came at garbage collection, in a later test, and
+    named neither the request nor the violation before it."""
+    client = werkzeug.test.Client(wsgicheck.validator(_unquoted_etag))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(WSGIViolation) as raised:
+            client.get("/range/10")
+        del raised  # its traceback holds the iterable
+        gc.collect()
+    assert [str(each.message) for each in caught] == [
+        "SRV-CLOSE-CALLED: the iterable has close(); the server never called it (the iterable "
+        "of GET /range/10, which had raised wsgicheck.validator's APP-ETAG-SYNTAX to it: PEP "
+        "3333 owes close() to a request terminated early by an error during iteration too)"
+    ]
+
+
 #: Broken app fixtures whose rule a validator under any test client cannot show.
 NOT_SHOWN = {
     "APP-REINVOKABLE": "compares two exchanges of one request (the runner's replay, "

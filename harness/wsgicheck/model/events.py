@@ -226,7 +226,8 @@ class ServerObserved(NamedTuple):
       reached for another attribute of the app's iterable), ``iterator-attribute`` (it reached
       for an attribute of the iterator ``iter()`` gave, which is not the iterable: the
       ``close`` it owes the iterable, say), ``never-closed`` (:data:`DROPPED` or
-      :data:`HELD_AT_EXIT`).
+      :data:`HELD_AT_EXIT`), and beside it ``never-closed-after`` (the rule of the
+      validator's violation the iteration had raised to the server, which then let go).
     * ``file-wrapper-returned``, ``file-wrapper-not-iterable``, ``file-wrapper-no-close``.
     * ``body-error-answered`` (the status): wsgicheck's socket server found the request body
       malformed or too large while the app read it, and sent that 400 or 413 instead of

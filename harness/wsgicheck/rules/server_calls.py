@@ -23,6 +23,7 @@ from ..model.events import (
     WriteCalled,
     Yielded,
 )
+from ..model.untrusted import show, shown_target
 from .exchange import Exchange
 from .registry import Binding, Finding, Level, Rule, quoted, rule
 from .server_evidence import (
@@ -176,10 +177,18 @@ def close_called(self: Rule, ex: Exchange) -> Iterator[Finding]:
     if count == 0:
         elsewhere = any(seen.detail == "close" for seen in ex.observations("iterator-attribute"))
         held = any(seen.detail == HELD_AT_EXIT for seen in ex.observations("never-closed"))
+        after = [seen.detail for seen in ex.observations("never-closed-after")]
         yield self.finding(
             ex,
             "the iterable has close(); the server never called it"
             + (" (it still held the iterable when its process exited)" if held else "")
+            + (
+                f" (the iterable of {ex.method} {shown_target(ex.request.target, limit=60)}, which "
+                f"had raised wsgicheck.validator's {show(after[0])} to it: PEP 3333 owes "
+                "close() to a request terminated early by an error during iteration too)"
+                if after
+                else ""
+            )
             + (
                 " (it looked for close() on the iterator iter() gave, which is not the iterable)"
                 if elsewhere
