@@ -1151,6 +1151,34 @@ def test_a_value_holding_a_field_line_is_refused_or_found_split(
     ]
 
 
+NONE_WRAPPER_SERVER = '''
+"""wsgiref's server with wsgi.file_wrapper there but None (socketify 0.0.31's)."""
+import sys
+from wsgiref.simple_server import make_server
+
+from wsgicheck.target import load_target
+
+host, port, target = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+app = load_target(target)
+
+
+def none_wrapper(environ, start_response):
+    environ["wsgi.file_wrapper"] = None
+    return app(environ, start_response)
+
+
+make_server(host, port, none_wrapper).serve_forever()
+'''
+
+
+def test_a_file_wrapper_key_holding_none_is_told_apart_from_none_offered(tmp_path: Path) -> None:
+    """A probe trial of 2026-12-07: socketify's environ holds wsgi.file_wrapper = None; the
+    behaviour table said "not offered" beside ENV-FILE-WRAPPER-SIGNATURE's failure."""
+    result = probe_script(tmp_path, NONE_WRAPPER_SERVER)
+    assert result.observations["wsgi.file_wrapper"] == "not offered: the key holds None"
+    assert verdict(result, "ENV-FILE-WRAPPER-SIGNATURE") == "fail"
+
+
 HOLDING_SERVER = '''
 """wsgiref's server, made to hold the app's last iterable, never closing it, until the next
 request comes (as pyruvate 1.6 does); SIGTERM ends it without running exit handlers."""

@@ -593,9 +593,16 @@ def _observed(judged: list[Judged]) -> dict[str, str]:
                 text = "never called"
             seen[_CLOSE_PATHS[sent.arg]] = text
         if sent.scenario == "file-wrapper" and item.record is not None:
-            offered = item.record.notes.get("file_wrapper")
+            notes = item.record.notes
+            offered = notes.get("file_wrapper")
             if isinstance(offered, bool):
-                seen["wsgi.file_wrapper"] = "offered" if offered else "not offered"
+                seen["wsgi.file_wrapper"] = (
+                    "offered"
+                    if offered
+                    else "not offered: the key holds None"
+                    if notes.get("file_wrapper_none") is True
+                    else "not offered"
+                )
     return seen
 
 

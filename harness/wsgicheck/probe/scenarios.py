@@ -404,6 +404,9 @@ def file_wrapper(ctx: Context, environ: dict[str, Any], start_response: Callable
     else:
         headers.append(length_field(FILE_DATA))
     ctx.note("file_wrapper", wrap is not None)
+    # The key there, holding None (socketify 0.0.31): not offered, and not as PEP 3333 says
+    # to leave it out (ENV-FILE-WRAPPER-SIGNATURE's); the behaviour table says which.
+    ctx.note("file_wrapper_none", wrap is None and "wsgi.file_wrapper" in environ)
     if wrap is None:
         start_response("200 OK", headers)
         body = expected_file_body(variant)
