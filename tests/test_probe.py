@@ -18,6 +18,7 @@ import platform
 import re
 import shlex
 import signal
+import socket
 import subprocess
 import sys
 import textwrap
@@ -1149,6 +1150,55 @@ def test_a_value_holding_a_field_line_is_refused_or_found_split(
         "its line break: the client received a field X-Injected the app never gave (response "
         "splitting)"
     ]
+
+
+def test_the_replay_of_an_environ_finding_shows_the_environ() -> None:
+    """A probe trial of 2026-12-07: the replay of an ENV finding showed nothing of it, the
+    environ having gone to the prober. Run by hand (no prober), the app's answer to an echo
+    request is the environ the server built, less what it copied from its own process
+    environment."""
+    failure = probed("wsgiref").run.failures["ENV-HTTP-VALUES"]
+    assert failure.reproducers.against.endswith("; " + prober.ECHO_REPLAYED)
+    port = free_port()
+    code = (
+        "from wsgiref.simple_server import make_server\n"
+        "from wsgicheck.probe.app import app\n"
+        f"make_server('127.0.0.1', {port}, app).serve_forever()\n"
+    )
+    environment = {key: value for key, value in os.environ.items() if "WSGICHECK" not in key}
+    environment["WSGICHECK_TEST_SECRET"] = "not for the answer"
+    with subprocess.Popen([sys.executable, "-c", code], env=environment) as server:
+        try:
+            raw = failure.reproducers.raw.replace(b"127.0.0.1:8000", f"127.0.0.1:{port}".encode())
+            answer = _send_when_listening(port, raw)
+        finally:
+            server.kill()
+    body = answer.partition(b"\r\n\r\n")[2]
+    assert body.startswith(b"the environ the server built:\n")
+    assert b"\n'HTTP_X_OBS_TEXT': 'opaque'\n" in body
+    assert b"WSGICHECK_TEST_SECRET" not in body
+    assert re.search(
+        rb"\n\(\d+ keys copied from the server's process environment left out\)\n$", body
+    )
+
+
+def _send_when_listening(port: int, raw: bytes) -> bytes:
+    """``raw`` sent to 127.0.0.1:``port`` once it listens (within 30 s), and all it answers."""
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            connection = socket.create_connection(("127.0.0.1", port), timeout=10)
+            break
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+    with connection:
+        connection.sendall(raw)
+        answer = b""
+        while data := connection.recv(65536):
+            answer += data
+    return answer
 
 
 NONE_WRAPPER_SERVER = '''

@@ -44,7 +44,7 @@ from .judge import (
 )
 from .process import ServerProcess, ServerStartError, free_port, last_error
 from .result import ProbeOptions, ProbeResult
-from .scenario_base import UNICODE_ERRORS_TEXT, ProbeError
+from .scenario_base import HEADER, UNICODE_ERRORS_TEXT, ProbeError, parse_header
 from .scenarios import CALLABLE_KINDS, ECHO_BODY
 from .servers import PROBE_APP, PROBE_MODULE, command_line, resolve
 from .session import Sent, Session
@@ -649,20 +649,19 @@ def _as_run(
         finding = smallest(result.findings)
         if finding is None or finding.request is None:
             continue
-        failures[result.rule.id] = Failure(
-            result.rule,
-            finding,
+        made = probe_reproducers(
             finding.request,
-            config,
-            "probe",
-            probe_reproducers(
-                finding.request,
-                PROBE_APP,
-                authority,
-                together.get(id(finding.request), ()),
-                after.get(id(finding.request)),
-                shut=id(finding.request) in shut,
-            ),
+            PROBE_APP,
+            authority,
+            together.get(id(finding.request), ()),
+            after.get(id(finding.request)),
+            shut=id(finding.request) in shut,
+        )
+        if _scenario_of(finding.request) == "echo":
+            # The environ went to the prober; run by hand, the app shows it in its answer.
+            made = replace(made, against=f"{made.against}; {ECHO_REPLAYED}")
+        failures[result.rule.id] = Failure(
+            result.rule, finding, finding.request, config, "probe", made
         )
     return RunResult(
         target=f"{name} (wsgicheck probe)",
@@ -683,6 +682,19 @@ def _as_run(
         failures=failures,
         command=_replay(name, seed, options),
     )
+
+
+#: What the replay of an echo request shows, said beside it.
+ECHO_REPLAYED = "run by hand, the app answers the echo request with the environ the server built"
+
+
+def _scenario_of(request: Request) -> str | None:
+    """The probe scenario ``request`` asked for, from its probe header."""
+    for name, value in request.headers:
+        if name.lower() == HEADER.lower():
+            parsed = parse_header(value)
+            return parsed[1] if parsed is not None else None
+    return None
 
 
 def _replay(name: str, seed: int, options: ProbeOptions) -> str:

@@ -12,6 +12,7 @@ context every scenario sees.
 
 from __future__ import annotations
 
+import os
 import sys
 import tempfile
 import threading
@@ -19,6 +20,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from ..model.untrusted import safe_repr
 from .scenario_base import (
     ANSWER_HEADER,
     BINARY_BODY,
@@ -79,8 +81,28 @@ def echo(ctx: Context, environ: dict[str, Any], start_response: Callable[..., An
     the server built travels in the record."""
     read_body(environ)
     answer = (ANSWER_HEADER, str(ctx.probe_id))
-    start_response("200 OK", [TEXT, length_field(ECHO_BODY), answer])
-    return [ECHO_BODY]
+    # Run by hand (a replay of a probe's request: no prober to send the record to), the
+    # environ is the evidence an ENV finding's replay looks for: the body shows it.
+    body = ECHO_BODY if ctx.channel is not None else environ_text(environ)
+    start_response("200 OK", [TEXT, length_field(body), answer])
+    return [body]
+
+
+def environ_text(environ: dict[str, Any]) -> bytes:
+    """The environ as the replay's answer shows it: a line a key, its value's repr (its type
+    where that is not str), escaped as the reports escape. Keys the server copied from its
+    process environment (wsgiref copies all of it) are left out, as the prober leaves them
+    out: they are no part of the request, and may be secrets."""
+    copied = {key for key, value in environ.items() if os.environ.get(key) == value}
+    lines = [
+        f"{safe_repr(key)}: {safe_repr(value)}"
+        + ("" if type(value) is str else f" ({type(value).__name__})")
+        for key, value in sorted(environ.items(), key=lambda item: str(item[0]))
+        if key not in copied
+    ]
+    if copied:
+        lines.append(f"({len(copied)} keys copied from the server's process environment left out)")
+    return ("\n".join(["the environ the server built:", *lines]) + "\n").encode()
 
 
 class _ClosingBody:
