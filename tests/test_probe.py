@@ -1147,7 +1147,7 @@ def test_a_value_holding_a_field_line_is_refused_or_found_split(
     assert verdict(result, "SRV-NO-SPLIT-FIELDS") == "fail"
     assert messages(result, "SRV-NO-SPLIT-FIELDS") == [
         "the app's x-split value 'one\\r\\nX-Injected: by the value of X-Split' went out with "
-        "its line break: the client received a field X-Injected the app never gave (response "
+        "its line break: the client received X-Injected as a field of its own (response "
         "splitting)"
     ]
 

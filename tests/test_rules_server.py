@@ -1415,3 +1415,54 @@ def test_every_server_rule_has_its_metadata() -> None:
         assert each.pep, each.id
         if each.id.startswith("SRV-"):
             assert each.example, each.id
+
+
+# -- SRV-NO-SPLIT-FIELDS -------------------------------------------------------------------------
+
+
+def _split(value: str, received: list[tuple[str, str]]) -> list[str]:
+    """SRV-NO-SPLIT-FIELDS' messages on an exchange whose app gave Content-Type and X-Split
+    ``value``, and whose client received ``received`` after the Content-Type line."""
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        start_response("200 OK", [("Content-Type", "text/plain"), ("X-Split", "one")])
+        return [b"hello\n"]
+
+    real = Client(app).get("/")
+    events = [
+        event._replace(headers=[("Content-Type", "text/plain"), ("X-Split", value)])
+        if isinstance(event, StartResponseCalled)
+        else event
+        for event in real.trace
+    ]
+    kept = [(name, field) for name, field in real.headers if name != "X-Split"]
+    exchange = Exchange(real.replace(events, headers=[*kept, *received]), source="socket")
+    rule = REGISTRY["SRV-NO-SPLIT-FIELDS"]
+    assert rule.applies(exchange)
+    return [finding.message for finding in rule.check(exchange)]
+
+
+@pytest.mark.parametrize(
+    ("value", "received", "expected"),
+    [
+        # A field the app gave too, received a second time from the value: still a split.
+        (
+            "one\r\nContent-Type: text/html",
+            [("X-Split", "one"), ("Content-Type", "text/html")],
+            "the app's x-split value 'one\\r\\nContent-Type: text/html' went out with its line "
+            "break: the client received Content-Type as a field of its own (response splitting)",
+        ),
+        # A bare LF, read by a client as a line end.
+        (
+            "one\nX-Injected: yes",
+            [("X-Split", "one"), ("X-Injected", "yes")],
+            "the app's x-split value 'one\\nX-Injected: yes' went out with its line break: the "
+            "client received X-Injected as a field of its own (response splitting)",
+        ),
+        # Each CR and LF sent as a space (RFC 9110 §5.5 allows it), or the field dropped.
+        ("one\r\nX-Injected: yes", [("X-Split", "one  X-Injected: yes")], None),
+        ("one\r\nX-Injected: yes", [], None),
+    ],
+)
+def test_no_split_fields(value: str, received: list[tuple[str, str]], expected: str | None) -> None:
+    assert _split(value, received) == ([expected] if expected else [])

@@ -645,18 +645,19 @@ def no_split_fields(self: Rule, ex: Exchange) -> Iterator[Finding]:
     # a field of the response, shows it did neither.
     call = final_call(ex)
     where = call.where if call is not None else None
-    given = {name for name, _ in app_fields(ex)}
-    received = {name for name, _ in response_fields(ex)}
+    given = Counter(app_fields(ex))
+    received = Counter(response_fields(ex))
     for name, value in _line_breaking(ex):
         for line in _LINE_BREAK.split(value)[1:]:
-            field, colon, _ = line.partition(":")
-            made = field.strip().lower()
-            if colon and made in received and made not in given:
+            field, colon, rest = line.partition(":")
+            made = (field.strip().lower(), rest.strip(" \t"))
+            # (Counted: the app may give a field of that name and value itself as well.)
+            if colon and made[0] and received[made] > given[made]:
                 yield self.finding(
                     ex,
                     f"the app's {show(name)} value {quoted(value)} went out with its line "
-                    f"break: the client received a field {show(field.strip())} the app never "
-                    "gave (response splitting)",
+                    f"break: the client received {show(field.strip())} as a field of its own "
+                    "(response splitting)",
                     where,
                 )
                 break
