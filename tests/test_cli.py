@@ -700,15 +700,25 @@ def test_serve_traces_and_stops_on_sigterm(tmp_path: Path) -> None:
     assert flagged[-1].count(" at ") == 1, flagged
 
 
-@pytest.mark.parametrize("given", ["/caf\xe9", "/caf%C3%A9"])
-def test_serve_mounts_the_prefix_as_a_client_sends_it(tmp_path: Path, given: str) -> None:
+@pytest.mark.parametrize(
+    ("given", "sent"),
+    [
+        ("/caf\xe9", "/caf%C3%A9"),
+        ("/caf%C3%A9", "/caf%C3%A9"),
+        # A byte of the command line that is no UTF-8 (once "surrogates not allowed").
+        (os.fsdecode(b"/caf\xe9"), "/caf%E9"),
+    ],
+)
+def test_serve_mounts_the_prefix_as_a_client_sends_it(
+    tmp_path: Path, given: str, sent: str
+) -> None:
     """``--script-name`` typed or percent-encoded: the app answers under it (SCRIPT_NAME is
-    the UTF-8 bytes read as latin-1, as the path is), and the banner names the mount's URL.
+    the bytes read as latin-1, as the path is), and the banner names the mount's URL.
     Typed, it once never matched: the prefix was compared with the path as given."""
     with served(CLEAN, tmp_path, "--script-name", given, "--quiet") as (process, url):
-        assert url.endswith(":" + str(urlsplit(url).port) + "/caf%C3%A9"), url
+        assert url.endswith(":" + str(urlsplit(url).port) + sent), url
         answers = {}
-        for path in ("/caf%C3%A9/", "/"):
+        for path in (sent + "/", "/"):
             connection = http.client.HTTPConnection("127.0.0.1", urlsplit(url).port, timeout=30)
             connection.putrequest("GET", path, skip_accept_encoding=True)
             connection.endheaders()
@@ -716,7 +726,7 @@ def test_serve_mounts_the_prefix_as_a_client_sends_it(tmp_path: Path, given: str
             connection.close()
         process.send_signal(signal.SIGTERM)
         process.communicate(timeout=TIMEOUT)
-    assert answers == {"/caf%C3%A9/": 200, "/": 404}
+    assert answers == {sent + "/": 200, "/": 404}
 
 
 @pytest.mark.parametrize(

@@ -1155,7 +1155,7 @@ def test_a_value_holding_a_field_line_is_refused_or_found_split(
 def test_the_replay_of_an_environ_finding_shows_the_environ() -> None:
     """A probe trial of 2026-12-07: the replay of an ENV finding showed nothing of it, the
     environ having gone to the prober. Run by hand (no prober), the app's answer to an echo
-    request is the environ the server built, less what it copied from its own process
+    request is the environ the server built, less the variables of its own process
     environment."""
     failure = probed("wsgiref").run.failures["ENV-HTTP-VALUES"]
     assert failure.reproducers.against.endswith("; " + prober.ECHO_REPLAYED)
@@ -1174,12 +1174,10 @@ def test_the_replay_of_an_environ_finding_shows_the_environ() -> None:
         finally:
             server.kill()
     body = answer.partition(b"\r\n\r\n")[2]
-    assert body.startswith(b"the environ the server built:\n")
+    assert body.startswith(b"wsgicheck probe: echo\nthe environ the server built:\n")
     assert b"\n'HTTP_X_OBS_TEXT': 'opaque'\n" in body
     assert b"WSGICHECK_TEST_SECRET" not in body
-    assert re.search(
-        rb"\n\(\d+ keys copied from the server's process environment left out\)\n$", body
-    )
+    assert re.search(rb"\n\(\d+ keys of the server's process environment left out\)\n$", body)
 
 
 def _send_when_listening(port: int, raw: bytes) -> bytes:

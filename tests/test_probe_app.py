@@ -24,6 +24,7 @@ from wsgicheck.model.events import (
     Trace,
     Yielded,
 )
+from wsgicheck.model.untrusted import safe_repr
 from wsgicheck.probe import scenario_base, scenarios, scenarios_errors
 from wsgicheck.probe.app import LIVE_RULES, make_app
 from wsgicheck.probe.channel import Channel
@@ -348,3 +349,38 @@ def test_a_bad_header_accepted_goes_out_with_the_bodys_length(channel: Channel, 
     body = b"".join(scenarios_errors.bad_headers(ctx, environ, accepting))
     assert body == b"start_response accepted the header\n"
     assert ("Content-Length", str(len(body))) in head[1]
+
+
+def test_the_environ_a_replay_shows(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run by hand, the echo scenario answers with the environ (see prober.ECHO_REPLAYED).
+    Review of 2026-12-07: a key that is no str raised TypeError; a process variable the
+    server re-encoded (wsgiref does, for a value that is not ASCII) was shown, though it may
+    be a secret; and the streams shown were the validator's guards, not the server's."""
+    monkeypatch.setenv("WSGICHECK_TEST_SECRET", "caf\xe9")
+    monkeypatch.setenv("PATH_INFO", "/from/the/process")
+    stream = io.BytesIO(b"")
+    seen: list[bytes] = []
+
+    def server(app: Any) -> None:
+        environ = {
+            "REQUEST_METHOD": "GET",
+            "PATH_INFO": "/echo",
+            "WSGICHECK_TEST_SECRET": "caf\xc3\xa9",  # as wsgiref re-encodes it
+            7: "a key that is no str",
+            "wsgi.input": stream,
+            "HTTP_X_WSGICHECK_PROBE": "1 echo",
+        }
+        result = app(environ, lambda status, headers, exc_info=None: seen.append(b""))
+        seen.extend(result)
+
+    server(make_app(None))
+    assert seen[-1].decode() == (
+        "wsgicheck probe: echo\n"
+        "the environ the server built:\n"
+        "7: 'a key that is no str'\n"
+        "'HTTP_X_WSGICHECK_PROBE': '1 echo'\n"
+        "'PATH_INFO': '/echo'\n"
+        "'REQUEST_METHOD': 'GET'\n"
+        f"'wsgi.input': {safe_repr(stream)} (BytesIO)\n"
+        "(1 keys of the server's process environment left out)\n"
+    )

@@ -1466,3 +1466,31 @@ def _split(value: str, received: list[tuple[str, str]]) -> list[str]:
 )
 def test_no_split_fields(value: str, received: list[tuple[str, str]], expected: str | None) -> None:
     assert _split(value, received) == ([expected] if expected else [])
+
+
+def test_play_dumb_still_holds_the_other_fields_beside_a_line_break() -> None:
+    """Review of 2026-12-07: SRV-PLAY-DUMB left every field alone once one value held a
+    line break, so a server that sent the break as a space but dropped Content-Type passed."""
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        start_response("200 OK", [("Content-Type", "text/plain"), ("X-Split", "one")])
+        return [b"hello\n"]
+
+    real = Client(app).get("/")
+    events = [
+        event._replace(headers=[("Content-Type", "text/plain"), ("X-Split", "one\r\ntwo: 2")])
+        if isinstance(event, StartResponseCalled)
+        else event
+        for event in real.trace
+    ]
+    kept = [(n, v) for n, v in real.headers if n not in ("X-Split", "Content-Type")]
+    spaced = real.replace(events, headers=[*kept, ("X-Split", "one  two: 2")])
+    rule = REGISTRY["SRV-PLAY-DUMB"]
+    exchange = Exchange(spaced, source="socket")
+    assert [f.message for f in rule.check(exchange)] == [
+        "the app's content-type: 'text/plain' was not sent as given"
+    ]
+    whole = real.replace(
+        events, headers=[*kept, ("Content-Type", "text/plain"), ("X-Split", "one  two: 2")]
+    )
+    assert [f.message for f in rule.check(Exchange(whole, source="socket"))] == []

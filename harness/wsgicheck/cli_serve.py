@@ -153,7 +153,8 @@ def _environ_form(prefix: str) -> str:
     """The mount prefix as SCRIPT_NAME holds it: given as a client sends it (``/caf%C3%A9``)
     or as typed (``/café``), percent-decoded to bytes and those read as latin-1.
     """
-    return unquote_to_bytes(prefix).decode("latin-1")
+    # (Bytes of the command line that were no UTF-8 come as surrogates: fsencode restores them.)
+    return unquote_to_bytes(os.fsencode(prefix)).decode("latin-1")
 
 
 def _interrupt(signum: int, frame: object) -> None:

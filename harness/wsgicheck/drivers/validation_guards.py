@@ -35,7 +35,18 @@ __all__ = [
     "InputGuard",
     "ServerIterable",
     "SizedServerIterable",
+    "server_object",
 ]
+
+
+def server_object(value: Any) -> Any:
+    """The server's own object behind a guard of the validator's (a stream, the file
+    wrapper), or ``value`` itself."""
+    if isinstance(value, _ServerStreamGuard):
+        return value._stream
+    if isinstance(value, FileWrapperGuard):
+        return value._server_wrapper
+    return value
 
 
 class FileWrapperGuard:

@@ -27,7 +27,7 @@ from ..model.request import Framing, Request
 from ..model.untrusted import as_sent, shown_target
 from ..results.reproduce import probe_reproducers
 from ..results.run import Failure, RunResult
-from ..rules import RuleResult
+from ..rules import Binding, RuleResult
 from ..rules.verdicts import Verdict
 from .answers import answered_id, attribute, writes
 from .channel import ENV_VAR, Channel
@@ -44,7 +44,7 @@ from .judge import (
 )
 from .process import ServerProcess, ServerStartError, free_port, last_error
 from .result import ProbeOptions, ProbeResult
-from .scenario_base import HEADER, UNICODE_ERRORS_TEXT, ProbeError, parse_header
+from .scenario_base import UNICODE_ERRORS_TEXT, ProbeError
 from .scenarios import CALLABLE_KINDS, ECHO_BODY
 from .servers import PROBE_APP, PROBE_MODULE, command_line, resolve
 from .session import Sent, Session
@@ -279,7 +279,11 @@ def _never_ran(session: Session, last_line: str, deaths: list[str], server_log: 
             "the server closes or drops the app's iterable): the server answered "
             f"{answered or 'nothing'}{said}"
         )
-    if any(sent.response is not None and sent.response.body == ECHO_BODY for sent in session.sent):
+    # (The echo's body, and after it, where the app has no prober, the environ.)
+    if any(
+        sent.response is not None and sent.response.body.startswith(ECHO_BODY)
+        for sent in session.sent
+    ):
         return (
             "the probe app answered, but none of its records reached the prober: a server "
             f"that clears the environment ({ENV_VAR}), or runs the app in a chroot or as "
@@ -645,6 +649,7 @@ def _as_run(
         for item in judged
         if item.exchange.extra.input_blocked is not None
     }
+    echoes = {id(item.exchange.request): item.sent.scenario == "echo" for item in judged}
     for result in results:
         finding = smallest(result.findings)
         if finding is None or finding.request is None:
@@ -657,7 +662,7 @@ def _as_run(
             after.get(id(finding.request)),
             shut=id(finding.request) in shut,
         )
-        if _scenario_of(finding.request) == "echo":
+        if result.rule.binding is Binding.ENVIRON and echoes.get(id(finding.request)):
             # The environ went to the prober; run by hand, the app shows it in its answer.
             made = replace(made, against=f"{made.against}; {ECHO_REPLAYED}")
         failures[result.rule.id] = Failure(
@@ -686,15 +691,6 @@ def _as_run(
 
 #: What the replay of an echo request shows, said beside it.
 ECHO_REPLAYED = "run by hand, the app answers the echo request with the environ the server built"
-
-
-def _scenario_of(request: Request) -> str | None:
-    """The probe scenario ``request`` asked for, from its probe header."""
-    for name, value in request.headers:
-        if name.lower() == HEADER.lower():
-            parsed = parse_header(value)
-            return parsed[1] if parsed is not None else None
-    return None
 
 
 def _replay(name: str, seed: int, options: ProbeOptions) -> str:

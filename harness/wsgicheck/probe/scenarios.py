@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from ..drivers.validation_guards import server_object
 from ..model.untrusted import safe_repr
 from .scenario_base import (
     ANSWER_HEADER,
@@ -83,26 +84,47 @@ def echo(ctx: Context, environ: dict[str, Any], start_response: Callable[..., An
     answer = (ANSWER_HEADER, str(ctx.probe_id))
     # Run by hand (a replay of a probe's request: no prober to send the record to), the
     # environ is the evidence an ENV finding's replay looks for: the body shows it.
-    body = ECHO_BODY if ctx.channel is not None else environ_text(environ)
+    body = ECHO_BODY if ctx.channel is not None else ECHO_BODY + environ_text(environ)
     start_response("200 OK", [TEXT, length_field(body), answer])
     return [body]
 
 
+#: The CGI variables PEP 3333 has the server set from the request: shown in a replay's
+#: environ even where the server's process environment holds the same name.
+REQUEST_CGI_KEYS = frozenset(
+    {
+        "REQUEST_METHOD",
+        "SCRIPT_NAME",
+        "PATH_INFO",
+        "QUERY_STRING",
+        "CONTENT_TYPE",
+        "CONTENT_LENGTH",
+        "SERVER_NAME",
+        "SERVER_PORT",
+        "SERVER_PROTOCOL",
+    }
+)
+
+
 def environ_text(environ: dict[str, Any]) -> bytes:
     """The environ as the replay's answer shows it: a line a key, its value's repr (its type
-    where that is not str), escaped as the reports escape. Keys the server copied from its
-    process environment (wsgiref copies all of it) are left out, as the prober leaves them
-    out: they are no part of the request, and may be secrets."""
-    copied = {key for key, value in environ.items() if os.environ.get(key) == value}
-    lines = [
-        f"{safe_repr(key)}: {safe_repr(value)}"
-        + ("" if type(value) is str else f" ({type(value).__name__})")
-        for key, value in sorted(environ.items(), key=lambda item: str(item[0]))
-        if key not in copied
-    ]
-    if copied:
-        lines.append(f"({len(copied)} keys copied from the server's process environment left out)")
-    return ("\n".join(["the environ the server built:", *lines]) + "\n").encode()
+    where that is not str), escaped as the reports escape; for the streams and the file
+    wrapper, the server's own objects, not the validator's guards around them. Keys of the
+    server's process environment (wsgiref copies all of it, re-encoding some values) are
+    left out but for the request's own CGI variables: they are no part of the request, and
+    may be secrets."""
+    lines = ["the environ the server built:"]
+    hidden = 0
+    for key, value in sorted(environ.items(), key=lambda item: str(item[0])):
+        if isinstance(key, str) and key in os.environ and key not in REQUEST_CGI_KEYS:
+            hidden += 1
+            continue
+        value = server_object(value)
+        kind = "" if type(value) is str else f" ({type(value).__name__})"
+        lines.append(f"{safe_repr(key)}: {safe_repr(value)}{kind}")
+    if hidden:
+        lines.append(f"({hidden} keys of the server's process environment left out)")
+    return ("\n".join(lines) + "\n").encode()
 
 
 class _ClosingBody:

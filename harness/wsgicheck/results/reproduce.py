@@ -509,8 +509,9 @@ def _with_body(request: Request) -> bool:
 
 #: What a curl replay of a HEAD with a body ends with, said beside it: its waiting is curl's.
 _HEAD_WITH_BODY = (
-    "curl, sending a HEAD with a body, waits after the head for the body the answer's "
-    'Content-Length announces, and ends at --max-time with exit 28 ("Operation timed out")'
+    "curl, sending a HEAD with a body, waits after the head for any body the answer's "
+    'Content-Length announces, and then ends at --max-time with exit 28 ("Operation timed '
+    'out")'
 )
 
 

@@ -496,9 +496,10 @@ def no_body_head_204_304(self: Rule, ex: Exchange) -> Iterator[Finding]:
         (code == 304 or ex.method == "HEAD")
         and added is not None
         and whole is not None
-        # The app's answer, that the server framed: not one of the server's own (Hypercorn
-        # 0.18 sends a 500 with Content-Length: 0 for an empty body, SRV-PLAY-DUMB's).
-        and status_code(final_call(ex)) == code
+        # A 304, whoever made it; else the app's answer, that the server framed: not an
+        # error of the server's own (Hypercorn 0.18 sends a 500 with Content-Length: 0
+        # for an empty body, SRV-PLAY-DUMB's).
+        and (code == 304 or status_code(final_call(ex)) == code)
         and "content-length" not in dict(app_fields(ex))
         and decimal(added.strip()) != whole
     ):

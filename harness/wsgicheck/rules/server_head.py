@@ -338,8 +338,14 @@ def play_dumb(self: Rule, ex: Exchange) -> Iterator[Finding]:
     wire = response_fields(ex)
     if _sent_as_given(app, wire):
         return  # the common case, answered without counting
-    if _line_breaking(ex):
-        return  # no value with a line break can go as given: SRV-NO-SPLIT-FIELDS judges them
+    broken = _line_breaking(ex)
+    if broken:
+        # No value with a line break can go as given: what became of it (split, spaced,
+        # dropped) is SRV-NO-SPLIT-FIELDS'. The other fields are still held to the rule.
+        names = {name for name, _ in broken}
+        made = {line for _, value in broken for line, _ in _field_lines(value)}
+        app = [field for field in app if field[0] not in names]
+        wire = [field for field in wire if field[0] not in names and field not in made]
     owned = _owned_elsewhere(ex, call)
     if owned:
         app = [field for field in app if field[0] not in owned]
@@ -648,19 +654,28 @@ def no_split_fields(self: Rule, ex: Exchange) -> Iterator[Finding]:
     given = Counter(app_fields(ex))
     received = Counter(response_fields(ex))
     for name, value in _line_breaking(ex):
-        for line in _LINE_BREAK.split(value)[1:]:
-            field, colon, rest = line.partition(":")
-            made = (field.strip().lower(), rest.strip(" \t"))
+        for made, spelled in _field_lines(value):
             # (Counted: the app may give a field of that name and value itself as well.)
-            if colon and made[0] and received[made] > given[made]:
+            if received[made] > given[made]:
                 yield self.finding(
                     ex,
                     f"the app's {show(name)} value {quoted(value)} went out with its line "
-                    f"break: the client received {show(field.strip())} as a field of its own "
+                    f"break: the client received {show(spelled)} as a field of its own "
                     "(response splitting)",
                     where,
                 )
                 break
+
+
+def _field_lines(value: str) -> list[tuple[tuple[str, str], str]]:
+    """The field lines a value's line breaks would make of it: each as :func:`header_fields`
+    reads a received field (lower-case name, value), and its name as spelled."""
+    lines = []
+    for line in _LINE_BREAK.split(value)[1:]:
+        name, colon, rest = line.partition(":")
+        if colon and name.strip():
+            lines.append(((name.strip().lower(), rest.strip(" \t")), name.strip()))
+    return lines
 
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
