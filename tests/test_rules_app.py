@@ -270,6 +270,31 @@ def test_a_read_past_the_body_after_a_short_read_says_so(max_read: int | None) -
     assert [message.split(" (at ")[0] for message in messages] == [expected]
 
 
+def test_a_read_past_the_body_after_a_short_read_with_a_miscount_says_so() -> None:
+    """A trial of 2026-12-07 (Webware 3.1's FieldStorage): after a short read the app reads
+    again for what it counts as left, in characters decoded rather than bytes, and asks past
+    the body. The finding said one read of CONTENT_LENGTH bytes was not sure to get them
+    all, which the app never assumed."""
+    config = ServerConfig(input_terminated_always=False, max_read=4)
+
+    def app(environ: Environ, start_response: StartResponse) -> list[bytes]:
+        left = int(environ.get("CONTENT_LENGTH") or 0)
+        while left > 0:
+            data = environ["wsgi.input"].read(left)
+            if not data:
+                break
+            left -= len(data.decode("utf-8", "replace"))
+        start_response("200 OK", TEXT)
+        return [b"x"]
+
+    response = Client(app, config=config).post("/", body="a\xe9bcd".encode())
+    messages = [finding.message for finding in check_exchange(Exchange(response))]
+    assert [message.split(" (at ")[0] for message in messages] == [
+        "wsgi.input.read(3) with 2 bytes of body left, after a read(6) got 4 bytes (a short "
+        "read, which a stream may give): the app's count of the bytes still to read was wrong"
+    ]
+
+
 def test_a_short_read_of_part_of_the_body_is_not_blamed() -> None:
     """The note is for a read of all that was left: a read(4) that got 3 is no sign the app
     took one read for the whole body."""

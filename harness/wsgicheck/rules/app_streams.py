@@ -46,7 +46,7 @@ def input_no_read_past_cl(self: Rule, ex: Exchange) -> Iterator[Finding]:
     # size is a cap on the line, not a wish for that many bytes: one that stopped at a line
     # break inside the body read no further on a socket either (the stdlib cgi module's
     # readline(65536) on a multipart body, which PEP 3333 names as the reason for the size).
-    short = ""
+    short: tuple[int, int] | None = None  # (size, got) of a read for all left that got less
     for read in ex.input_reads:
         size = read.argument
         if read.available is None or size is None or not isinstance(size, int) or size < 0:
@@ -62,14 +62,23 @@ def input_no_read_past_cl(self: Rule, ex: Exchange) -> Iterator[Finding]:
                     "wsgi.input_terminated (a server may give the socket itself, where the "
                     "read waits for the client)"
                 )
-            yield self.finding(ex, f"wsgi.input.{read.method}({size}) {left}" + short, read.where)
+            told = _after_short_read(short, size) if short is not None else ""
+            yield self.finding(ex, f"wsgi.input.{read.method}({size}) {left}{told}", read.where)
             return
         # A read for all that was left, which got less (Trac reads CONTENT_LENGTH at once).
-        if not short and read.method == "read" and read.size < read.available <= size:
-            short = (
-                f", after a read({size}) got {read.size} bytes (a short read, which a "
-                "stream may give): one read of CONTENT_LENGTH bytes is not sure to get them all"
-            )
+        if short is None and read.method == "read" and read.size < read.available <= size:
+            short = (size, read.size)
+
+
+def _after_short_read(short: tuple[int, int], asked: int) -> str:
+    """What APP-INPUT-NO-READ-PAST-CL says of the short read before the read past the body:
+    asked for again whole (Trac: it took one read for all of it), or for another size (a
+    count of what is left gone wrong: Webware 3.1 takes away characters, not bytes)."""
+    size, got = short
+    first = f", after a read({size}) got {got} bytes (a short read, which a stream may give)"
+    if asked == size:
+        return f"{first}: one read of CONTENT_LENGTH bytes is not sure to get them all"
+    return f"{first}: the app's count of the bytes still to read was wrong"
 
 
 @rule(
