@@ -620,8 +620,14 @@ def _breaks_line(field: tuple[str, str]) -> bool:
 
 
 def _offered_line_break(ex: Exchange) -> bool:
-    """Whether any call of the app's, taken or refused, gave a value holding a CR or LF."""
-    return any(any(map(_breaks_line, header_fields(call.headers))) for call, _ in call_outcomes(ex))
+    """Whether any call of the app's, taken or refused, gave a value holding a CR or LF. The
+    values are read only for a call whose control characters the exchange's head problems
+    (found once, for the APP rules) already name."""
+    return any(
+        any(rule_id == "APP-HEADER-VALUE-NO-CONTROL" for rule_id, _ in problems)
+        and any(map(_breaks_line, header_fields(call.headers)))
+        for call, problems in zip(ex.start_calls, ex.call_problems(), strict=True)
+    )
 
 
 @rule(
