@@ -22,6 +22,7 @@ from typing import Any
 
 from ..drivers.validation_guards import server_object
 from ..model.untrusted import safe_repr
+from ..rules.environ_headers import REQUEST_VARIABLES
 from .scenario_base import (
     ANSWER_HEADER,
     BINARY_BODY,
@@ -89,34 +90,17 @@ def echo(ctx: Context, environ: dict[str, Any], start_response: Callable[..., An
     return [body]
 
 
-#: The CGI variables PEP 3333 has the server set from the request: shown in a replay's
-#: environ even where the server's process environment holds the same name.
-REQUEST_CGI_KEYS = frozenset(
-    {
-        "REQUEST_METHOD",
-        "SCRIPT_NAME",
-        "PATH_INFO",
-        "QUERY_STRING",
-        "CONTENT_TYPE",
-        "CONTENT_LENGTH",
-        "SERVER_NAME",
-        "SERVER_PORT",
-        "SERVER_PROTOCOL",
-    }
-)
-
-
 def environ_text(environ: dict[str, Any]) -> bytes:
     """The environ as the replay's answer shows it: a line a key, its value's repr (its type
     where that is not str), escaped as the reports escape; for the streams and the file
     wrapper, the server's own objects, not the validator's guards around them. Keys of the
     server's process environment (wsgiref copies all of it, re-encoding some values) are
-    left out but for the request's own CGI variables: they are no part of the request, and
-    may be secrets."""
+    left out but for the CGI variables a server sets from the request: they are no part of
+    the request, and may be secrets."""
     lines = ["the environ the server built:"]
     hidden = 0
     for key, value in sorted(environ.items(), key=lambda item: str(item[0])):
-        if isinstance(key, str) and key in os.environ and key not in REQUEST_CGI_KEYS:
+        if isinstance(key, str) and key in os.environ and key not in REQUEST_VARIABLES:
             hidden += 1
             continue
         value = server_object(value)

@@ -31,7 +31,7 @@ _OMIT_WHEN_EMPTY = ("AUTH_TYPE", "REMOTE_USER", "REMOTE_IDENT")
 #: The CGI/1.1 meta-variables (RFC 3875 §4.1) and the common extras servers derive from the
 #: request. With HTTP_*, SSL_* and REDIRECT_* keys, they are what wsgiref.handlers transcodes
 #: to "bytes as latin-1"; other undotted keys may be OS environment variables.
-_REQUEST_VARIABLES = frozenset(
+REQUEST_VARIABLES = frozenset(
     {
         "AUTH_TYPE",
         "CONTENT_LENGTH",
@@ -66,7 +66,7 @@ _PLAIN_NAME = re.compile(r"[A-Za-z0-9-]+")
 
 def _carries_request(key: str) -> bool:
     """Whether environ[key] is a string from the request or the server, not from the OS."""
-    return key in _REQUEST_VARIABLES or key.startswith(("HTTP_", "SSL_", "REDIRECT_"))
+    return key in REQUEST_VARIABLES or key.startswith(("HTTP_", "SSL_", "REDIRECT_"))
 
 
 @rule(
