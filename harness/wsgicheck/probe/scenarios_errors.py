@@ -13,10 +13,15 @@ from typing import Any
 
 from .scenario_base import TEXT, Context, ProbeError, length_field, read_body
 
-#: A header value with a field line of its own after CR LF: a server that writes it out as
-#: given sends the client a field the app never gave (response splitting; Paste 3.10's
+#: The field each ``bad-headers`` request has the app pass beside its own. ``split``: a
+#: value with a field line of its own after CR LF, which a server that writes it out as
+#: given sends the client as a field the app never gave (response splitting; Paste 3.10's
 #: httpserver does, a probe trial of 2026-12-07).
-SPLIT_FIELD = ("X-Split", "one\r\nX-Injected: by the value of X-Split")
+BAD_FIELDS = {
+    "hop": ("Connection", "close"),
+    "invalid": ("X Bad Name", "1"),
+    "split": ("X-Split", "one\r\nX-Injected: by the value of X-Split"),
+}
 
 
 def bad_headers(ctx: Context, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
@@ -36,9 +41,7 @@ def bad_headers(ctx: Context, environ: dict[str, Any], start_response: Callable[
         # ends it only at the close, and the request pipelined behind could not be told
         # apart from it (SRV-CLOSE-ENDS-CONNECTION was not judged; a probe trial of
         # 2026-12-06).
-        bad = {"hop": ("Connection", "close"), "split": SPLIT_FIELD}.get(
-            ctx.arg, ("X Bad Name", "1")
-        )
+        bad = BAD_FIELDS.get(ctx.arg, BAD_FIELDS["invalid"])
         headers = [TEXT, bad, length_field(body)]
     try:
         start_response("200 OK", headers)
