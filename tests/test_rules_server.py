@@ -1420,9 +1420,11 @@ def test_every_server_rule_has_its_metadata() -> None:
 # -- SRV-NO-SPLIT-FIELDS -------------------------------------------------------------------------
 
 
-def _split(value: str, received: list[tuple[str, str]]) -> list[str]:
-    """SRV-NO-SPLIT-FIELDS' messages on an exchange whose app gave Content-Type and X-Split
-    ``value``, and whose client received ``received`` after the Content-Type line."""
+def _line_broken(
+    value: str, received: list[tuple[str, str]], left_out: tuple[str, ...] = ("X-Split",)
+) -> Exchange:
+    """An exchange whose app gave Content-Type and X-Split ``value``, and whose client
+    received the fields of a plain answer but those ``left_out``, then ``received``."""
 
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
         start_response("200 OK", [("Content-Type", "text/plain"), ("X-Split", "one")])
@@ -1435,8 +1437,13 @@ def _split(value: str, received: list[tuple[str, str]]) -> list[str]:
         else event
         for event in real.trace
     ]
-    kept = [(name, field) for name, field in real.headers if name != "X-Split"]
-    exchange = Exchange(real.replace(events, headers=[*kept, *received]), source="socket")
+    kept = [(name, field) for name, field in real.headers if name not in left_out]
+    return Exchange(real.replace(events, headers=[*kept, *received]), source="socket")
+
+
+def _split(value: str, received: list[tuple[str, str]]) -> list[str]:
+    """SRV-NO-SPLIT-FIELDS' messages on :func:`_line_broken`'s exchange."""
+    exchange = _line_broken(value, received)
     rule = REGISTRY["SRV-NO-SPLIT-FIELDS"]
     assert rule.applies(exchange)
     return [finding.message for finding in rule.check(exchange)]
@@ -1471,26 +1478,13 @@ def test_no_split_fields(value: str, received: list[tuple[str, str]], expected: 
 def test_play_dumb_still_holds_the_other_fields_beside_a_line_break() -> None:
     """Review of 2026-12-07: SRV-PLAY-DUMB left every field alone once one value held a
     line break, so a server that sent the break as a space but dropped Content-Type passed."""
-
-    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
-        start_response("200 OK", [("Content-Type", "text/plain"), ("X-Split", "one")])
-        return [b"hello\n"]
-
-    real = Client(app).get("/")
-    events = [
-        event._replace(headers=[("Content-Type", "text/plain"), ("X-Split", "one\r\ntwo: 2")])
-        if isinstance(event, StartResponseCalled)
-        else event
-        for event in real.trace
-    ]
-    kept = [(n, v) for n, v in real.headers if n not in ("X-Split", "Content-Type")]
-    spaced = real.replace(events, headers=[*kept, ("X-Split", "one  two: 2")])
     rule = REGISTRY["SRV-PLAY-DUMB"]
-    exchange = Exchange(spaced, source="socket")
+    spaced = [("X-Split", "one  two: 2")]
+    exchange = _line_broken("one\r\ntwo: 2", spaced, ("X-Split", "Content-Type"))
     assert [f.message for f in rule.check(exchange)] == [
         "the app's content-type: 'text/plain' was not sent as given"
     ]
-    whole = real.replace(
-        events, headers=[*kept, ("Content-Type", "text/plain"), ("X-Split", "one  two: 2")]
+    whole = _line_broken(
+        "one\r\ntwo: 2", [("Content-Type", "text/plain"), *spaced], ("X-Split", "Content-Type")
     )
-    assert [f.message for f in rule.check(Exchange(whole, source="socket"))] == []
+    assert [f.message for f in rule.check(whole)] == []
