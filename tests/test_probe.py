@@ -1108,48 +1108,66 @@ def test_the_callables_names_do_not_decide_the_verdict(tmp_path: Path) -> None:
 
 
 SPLITTING_SERVER = '''
-"""wsgiref's server as it is: it writes a header value out as the app gave it, CR LF and
-all, unless told to refuse one in start_response (as waitress and gunicorn do)."""
+"""wsgiref's server as it is: it writes a header value out as the app gave it, CR LF, NUL
+and all, unless told to refuse some in start_response: ``crlf`` only the pair CR LF, ``all``
+each CR, LF and NUL (as gunicorn does)."""
 import sys
 from wsgiref.simple_server import make_server
 
 from wsgicheck.target import load_target
 
-host, port, target, refuse = sys.argv[1], int(sys.argv[2]), sys.argv[3], "{refuse}" == "yes"
+host, port, target = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+refused = {"no": (), "crlf": ("\\r\\n",), "all": ("\\r", "\\n", "\\0")}["{refuse}"]
 app = load_target(target)
 
 
 def refusing(environ, start_response):
     def checked(status, headers, exc_info=None):
-        if any("\\r" in value or "\\n" in value for _, value in headers):
-            raise ValueError("a header value holds CR or LF")
+        if any(bad in value for _, value in headers for bad in refused):
+            raise ValueError("a header value holds a character refused")
         return start_response(status, headers, exc_info)
 
     return app(environ, checked)
 
 
-make_server(host, port, refusing if refuse else app).serve_forever()
+make_server(host, port, refusing).serve_forever()
 '''
 
+#: SRV-NO-SPLIT-FIELDS' findings on the probe's values sent raw: after CR LF, a bare LF, a
+#: bare CR.
+SPLIT_RAW = [
+    "the app's x-split value 'one\\r\\nX-Injected: by the value of X-Split' went out with its "
+    "line break: the client received X-Injected as a field of its own (response splitting)",
+    "the app's x-split value 'one\\nX-Injected: by the value of X-Split' went out with its "
+    "line break: the client received X-Injected as a field of its own (response splitting)",
+    "the app's x-split value 'one\\rX-Injected: by the value of X-Split' went out with a bare "
+    "CR in it, which a sender must not generate (RFC 9112 §2.2): a client that ends a line at "
+    "a CR reads X-Injected as a field of its own (response splitting)",
+]
+NUL_RAW = [
+    "the server sent the app's x-nul value 'one\\x00two' with its NUL; RFC 9110 §5.5 has it "
+    "refuse the value or send a space in its place"
+]
 
-@pytest.mark.parametrize("refuse", ["no", "yes"])
-def test_a_value_holding_a_field_line_is_refused_or_found_split(
-    tmp_path: Path, refuse: str
+
+@pytest.mark.parametrize(
+    ("refuse", "split", "nul"),
+    [("no", SPLIT_RAW, NUL_RAW), ("crlf", SPLIT_RAW[1:], NUL_RAW), ("all", [], [])],
+)
+def test_a_value_holding_a_field_line_or_a_nul_is_refused_or_found_sent(
+    tmp_path: Path, refuse: str, split: list[str], nul: list[str]
 ) -> None:
     """A probe trial of 2026-12-07: Paste's httpserver sent the probe app's header value
     with CR LF as two field lines (response splitting), and no request showed it. The app
-    now passes such a value; wsgiref sends it split (so do Werkzeug's development server
-    and cheroot 11: the README's matrix), and a server that refuses it passes."""
+    now passes such a value, and the same after a bare LF or CR (which a server looking
+    only for CR LF lets through), and one holding a NUL (waitress 3.0 refuses CR and LF and
+    sends a NUL on). wsgiref sends each raw (so do Werkzeug's development server and
+    cheroot 11: the README's matrix); a server that refuses each passes."""
     result = probe_script(tmp_path, SPLITTING_SERVER.replace("{refuse}", refuse))
-    if refuse == "yes":
-        assert verdict(result, "SRV-NO-SPLIT-FIELDS") == "pass"
-        return
-    assert verdict(result, "SRV-NO-SPLIT-FIELDS") == "fail"
-    assert messages(result, "SRV-NO-SPLIT-FIELDS") == [
-        "the app's x-split value 'one\\r\\nX-Injected: by the value of X-Split' went out with "
-        "its line break: the client received X-Injected as a field of its own (response "
-        "splitting)"
-    ]
+    assert verdict(result, "SRV-NO-SPLIT-FIELDS") == ("fail" if split else "pass")
+    assert messages(result, "SRV-NO-SPLIT-FIELDS") == split
+    assert verdict(result, "SRV-NO-NUL-FIELDS") == ("fail" if nul else "pass")
+    assert messages(result, "SRV-NO-NUL-FIELDS") == nul
 
 
 def test_the_replay_of_an_environ_finding_shows_the_environ() -> None:

@@ -1466,8 +1466,24 @@ def _split(value: str, received: list[tuple[str, str]]) -> list[str]:
             "the app's x-split value 'one\\nX-Injected: yes' went out with its line break: the "
             "client received X-Injected as a field of its own (response splitting)",
         ),
+        # A bare CR sent raw (a client that reads only LF as a line end sees one field).
+        (
+            "one\rX-Injected: yes",
+            [("X-Split", "one\rX-Injected: yes")],
+            "the app's x-split value 'one\\rX-Injected: yes' went out with a bare CR in it, "
+            "which a sender must not generate (RFC 9112 §2.2): a client that ends a line at a "
+            "CR reads X-Injected as a field of its own (response splitting)",
+        ),
+        (
+            "one\rtwo",
+            [("X-Split", "one\rtwo")],
+            "the app's x-split value 'one\\rtwo' went out with a bare CR in it, which a sender "
+            "must not generate (RFC 9112 §2.2): a client that ends a line at a CR splits the "
+            "field there (response splitting)",
+        ),
         # Each CR and LF sent as a space (RFC 9110 §5.5 allows it), or the field dropped.
         ("one\r\nX-Injected: yes", [("X-Split", "one  X-Injected: yes")], None),
+        ("one\rX-Injected: yes", [("X-Split", "one X-Injected: yes")], None),
         ("one\r\nX-Injected: yes", [], None),
     ],
 )
@@ -1488,3 +1504,26 @@ def test_play_dumb_still_holds_the_other_fields_beside_a_line_break() -> None:
         "one\r\ntwo: 2", [("Content-Type", "text/plain"), *spaced], ("X-Split", "Content-Type")
     )
     assert [f.message for f in rule.check(whole)] == []
+
+
+@pytest.mark.parametrize(
+    ("received", "expected"),
+    [
+        (
+            [("X-Split", "one\x00two")],
+            "the server sent the app's x-split value 'one\\x00two' with its NUL; RFC 9110 §5.5 "
+            "has it refuse the value or send a space in its place",
+        ),
+        # Sent as a space (RFC 9110 §5.5 allows it), or the field dropped.
+        ([("X-Split", "one two")], None),
+        ([], None),
+    ],
+)
+def test_no_nul_fields(received: list[tuple[str, str]], expected: str | None) -> None:
+    exchange = _line_broken("one\x00two", received)
+    rule = REGISTRY["SRV-NO-NUL-FIELDS"]
+    assert rule.applies(exchange)
+    assert not REGISTRY["SRV-NO-SPLIT-FIELDS"].applies(exchange)
+    assert [finding.message for finding in rule.check(exchange)] == ([expected] if expected else [])
+    # What became of the value is this rule's, not SRV-PLAY-DUMB's.
+    assert [finding.message for finding in REGISTRY["SRV-PLAY-DUMB"].check(exchange)] == []

@@ -653,8 +653,8 @@ def defer(session: Session) -> None:
 
 
 def bad_headers(session: Session) -> None:
-    """Hop-by-hop headers, a header name with spaces and a value holding CR LF, passed to
-    start_response.
+    """Hop-by-hop headers, a header name with spaces and values holding CR LF, a bare LF or
+    CR, or a NUL, passed to start_response.
 
     The hop-by-hop field is ``Connection: close``, and an echo request goes in the same
     write behind it: where the answer says ``close`` (the server passed it on, or said it
@@ -678,9 +678,11 @@ def bad_headers(session: Session) -> None:
     # which a server that passes the field on leaves with no framing to trust.
     session.exchange(session.request("bad-headers", "te", headers=CLOSE))
     session.exchange(session.request("bad-headers", "invalid"))
-    # A value holding a field line: alone on its connection too, since a server that
-    # writes it out as given may break the head's framing with it.
-    session.exchange(session.request("bad-headers", "split", headers=CLOSE))
+    # A value holding a field line (after CR LF, a bare LF, a bare CR) or a NUL: each alone
+    # on its connection too, since a server that writes it out as given may break the
+    # head's framing with it.
+    for arg in ("split", "split-lf", "split-cr", "nul"):
+        session.exchange(session.request("bad-headers", arg, headers=CLOSE))
 
 
 def raising(session: Session) -> None:

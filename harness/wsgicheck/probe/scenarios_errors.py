@@ -16,18 +16,24 @@ from .scenario_base import TEXT, Context, ProbeError, length_field, read_body
 #: The field each ``bad-headers`` request has the app pass beside its own. ``split``: a
 #: value with a field line of its own after CR LF, which a server that writes it out as
 #: given sends the client as a field the app never gave (response splitting; Paste 3.10's
-#: httpserver does, a probe trial of 2026-12-07).
+#: httpserver does, a probe trial of 2026-12-07); ``split-lf`` and ``split-cr`` the same
+#: after a bare LF or CR, which a server that looks only for CR LF lets through; ``nul``: a
+#: value holding a NUL (waitress 3.0 refuses CR and LF, and sends a NUL on).
 BAD_FIELDS = {
     "hop": ("Connection", "close"),
     "invalid": ("X Bad Name", "1"),
     "split": ("X-Split", "one\r\nX-Injected: by the value of X-Split"),
+    "split-lf": ("X-Split", "one\nX-Injected: by the value of X-Split"),
+    "split-cr": ("X-Split", "one\rX-Injected: by the value of X-Split"),
+    "nul": ("X-Nul", "one\x00two"),
 }
 
 
 def bad_headers(ctx: Context, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
     """Pass a hop-by-hop header (``hop``: ``Connection: close``; ``te``: ``Transfer-Encoding:
     chunked`` over a body not chunked) or an invalid one (``invalid``: a name with spaces;
-    ``split``: a value holding CR LF and a field line): does it raise?"""
+    ``split``: a value holding CR LF, or a bare LF or CR, and a field line; ``nul``: a value
+    holding a NUL): does it raise?"""
     read_body(environ)
     body = b"start_response accepted the header\n"
     if ctx.arg == "te":

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from ..core.head import field_problems
 from ..model.events import AppRaised, Exhausted, StartResponseCalled
@@ -338,10 +338,11 @@ def play_dumb(self: Rule, ex: Exchange) -> Iterator[Finding]:
     wire = response_fields(ex)
     if _sent_as_given(app, wire):
         return  # the common case, answered without counting
-    broken = _line_breaking(ex)
+    broken = [field for field in app if _breaks_line(field) or _holds_nul(field)]
     if broken:
-        # No value with a line break can go as given: what became of it (split, spaced,
-        # dropped) is SRV-NO-SPLIT-FIELDS'. The other fields are still held to the rule.
+        # No value with a line break or a NUL can go as given: what became of it (split,
+        # spaced, dropped) is SRV-NO-SPLIT-FIELDS' and SRV-NO-NUL-FIELDS'. The other fields
+        # are still held to the rule.
         names = {name for name, _ in broken}
         made = {line for _, value in broken for line, _ in _field_lines(value)}
         app = [field for field in app if field[0] not in names]
@@ -619,30 +620,42 @@ def _breaks_line(field: tuple[str, str]) -> bool:
     return "\r" in field[1] or "\n" in field[1]
 
 
-def _offered_line_break(ex: Exchange) -> bool:
-    """Whether any call of the app's, taken or refused, gave a value holding a CR or LF. The
-    values are read only for a call whose control characters the exchange's head problems
-    (found once, for the APP rules) already name."""
+def _holds_nul(field: tuple[str, str]) -> bool:
+    return "\x00" in field[1]
+
+
+def _offered(ex: Exchange, kind: Callable[[tuple[str, str]], bool]) -> bool:
+    """Whether any call of the app's, taken or refused, gave a field of ``kind`` (a value
+    holding a line break, or a NUL). The values are read only for a call whose control
+    characters the exchange's head problems (found once, for the APP rules) already name."""
     return any(
         any(rule_id == "APP-HEADER-VALUE-NO-CONTROL" for rule_id, _ in problems)
-        and any(map(_breaks_line, header_fields(call.headers)))
+        and any(map(kind, header_fields(call.headers)))
         for call, problems in zip(ex.start_calls, ex.call_problems(), strict=True)
     )
+
+
+#: RFC 9110 §5.5, the sentence SRV-NO-SPLIT-FIELDS and SRV-NO-NUL-FIELDS both apply: "a
+#: recipient of CR, LF, or NUL within a field value MUST either reject the message or
+#: replace each of those characters with SP before further processing or forwarding of that
+#: message". The server forwards the app's answer (PEP 3333: the app is the origin server,
+#: the server a gateway in front of it).
+RFC_9110_5_5 = "RFC 9110 §5.5"
 
 
 @rule(
     "SRV-NO-SPLIT-FIELDS",
     level=Level.MUST,
     binding=Binding.SERVER,
-    section=OTHER + "; RFC 9110 §5.5",
+    section=OTHER + "; RFC 9110 §5.5; RFC 9112 §2.2",
     summary="a CR or LF in a header value the app gave never reaches the client as a line "
     "break: the server refuses the call, or sends each as a space",
     pep=ORIGIN,
-    source="RFC 9110 §5.5",
+    source=RFC_9110_5_5,
     covers=(),
     # The app offered such a value, and an answer came. A server that refused the call
     # (raised from start_response) sent nothing of it: a pass.
-    applies=lambda ex: on_wire(ex) and ex.response.status_code != 0 and _offered_line_break(ex),
+    applies=lambda ex: on_wire(ex) and ex.response.status_code != 0 and _offered(ex, _breaks_line),
     needs=("wire", "start_response"),
     memo="exchange",
     example="""
@@ -650,17 +663,17 @@ bad:  head += f"{name}: {value}\\r\\n"       # value "1\\r\\nSet-Cookie: session
 fix:  refuse CR, LF and NUL in start_response (or send each as a space)""",
 )
 def no_split_fields(self: Rule, ex: Exchange) -> Iterator[Finding]:
-    # RFC 9110 §5.5: "a recipient of CR, LF, or NUL within a field value MUST either reject
-    # the message or replace each of those characters with SP before further processing or
-    # forwarding of that message". The server forwards the app's answer (PEP 3333: the app is
-    # the origin server, the server a gateway); a field line of the value's own, received as
-    # a field of the response, shows it did neither.
+    # A field line of the value's own, received as a field of the response, shows the
+    # server did neither (RFC_9110_5_5). A bare CR received raw in the value does too, and a
+    # sender MUST NOT generate one (RFC 9112 §2.2): a client that ends a line at a CR reads
+    # the rest as a field line of its own.
     call = final_call(ex)
     where = call.where if call is not None else None
     given = Counter(app_fields(ex))
     received = Counter(response_fields(ex))
     for name, value in _line_breaking(ex):
-        for made, spelled in _field_lines(value):
+        made_lines = _field_lines(value)
+        for made, spelled in made_lines:
             # (Counted: the app may give a field of that name and value itself as well.)
             if received[made] > given[made]:
                 yield self.finding(
@@ -671,6 +684,54 @@ def no_split_fields(self: Rule, ex: Exchange) -> Iterator[Finding]:
                     where,
                 )
                 break
+        else:
+            if any(got == name and "\r" in sent for got, sent in received):
+                split = (
+                    f"reads {show(made_lines[0][1])} as a field of its own"
+                    if made_lines
+                    else "splits the field there"
+                )
+                yield self.finding(
+                    ex,
+                    f"the app's {show(name)} value {quoted(value)} went out with a bare CR in "
+                    "it, which a sender must not generate (RFC 9112 §2.2): a client that ends "
+                    f"a line at a CR {split} (response splitting)",
+                    where,
+                )
+
+
+@rule(
+    "SRV-NO-NUL-FIELDS",
+    level=Level.MUST,
+    binding=Binding.SERVER,
+    section=OTHER + "; RFC 9110 §5.5",
+    summary="a NUL in a header value the app gave never reaches the client: the server "
+    "refuses the call, or sends it as a space",
+    pep=ORIGIN,
+    source=RFC_9110_5_5,
+    covers=(),
+    applies=lambda ex: on_wire(ex) and ex.response.status_code != 0 and _offered(ex, _holds_nul),
+    needs=("wire", "start_response"),
+    memo="exchange",
+    example="""
+bad:  head += f"{name}: {value}\\r\\n"       # value "a\\x00b" sent with its NUL
+fix:  refuse CR, LF and NUL in start_response (or send each as a space)""",
+)
+def no_nul_fields(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    # A NUL, read by a parser in C as the end of a string, cuts the value (or the head)
+    # short for one client and not for another (RFC_9110_5_5: "invalid and dangerous").
+    call = final_call(ex)
+    where = call.where if call is not None else None
+    nul_names = {field[0] for field in app_fields(ex) if _holds_nul(field)}
+    for name, value in response_fields(ex):
+        if name in nul_names and "\x00" in value:
+            yield self.finding(
+                ex,
+                f"the server sent the app's {show(name)} value {quoted(value)} with its NUL; "
+                "RFC 9110 §5.5 has it refuse the value or send a space in its place",
+                where,
+            )
+            break
 
 
 def _field_lines(value: str) -> list[tuple[tuple[str, str], str]]:
