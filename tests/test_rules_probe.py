@@ -826,14 +826,22 @@ def first_block_length(app: Any, environ: dict[str, Any], log: list[str]) -> Wir
     return _head(head[0], [*head[1], ("Content-Length", str(len(first)))], first)
 
 
-def test_a_length_the_server_added_too_short_is_named_as_such(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("scenario", "arg", "added", "owed"), [("binary", "nolength", 260, 520), ("write", "", 22, 35)]
+)
+def test_a_length_the_server_added_too_short_is_named_as_such(
+    tmp_path: Path, scenario: str, arg: str, added: int, owed: int
+) -> None:
     """From the probe sweep of 2026-12-03: the findings said bytes were not sent, when the
-    server had framed them out with a Content-Length of its own."""
-    exchange = probed(tmp_path, first_block_length, "binary", "nolength")
+    server had framed them out with a Content-Length of its own. A trial of 2026-12-07 (the
+    same server, rocket3): the finding was still SRV-BINARY-SAFE's, a SHOULD about altered
+    bytes, and after write() SRV-ITER-AFTER-WRITE's "the bytes yielded ... are not in the
+    body sent". The fault is the body's end: SRV-UNSIZED-DELIMITED's, a MUST."""
+    exchange = probed(tmp_path, first_block_length, scenario, arg)
     assert server_findings(exchange) == {
-        "SRV-BINARY-SAFE": [
-            "the server added Content-Length: 260, which frames 260 bytes of the 520 the app "
-            "produced: a client reads no more of the body than that"
+        "SRV-UNSIZED-DELIMITED": [
+            f"the server added Content-Length: {added}, which frames {added} bytes of the "
+            f"{owed} the app produced: a client reads no more of the body than that"
         ]
     }
 

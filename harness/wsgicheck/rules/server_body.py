@@ -158,13 +158,25 @@ def cl_stop_or_raise(self: Rule, ex: Exchange) -> Iterator[Finding]:
     # it could not find one; wsgicheck's own server sends a length or chunks, or closes.
     applies=lambda ex: ex.source == "probe" and judgeable(ex) and not server_answered(ex),
     needs=("wire", "environ"),
-    finds=("observed:" + UNDELIMITED,),
     memo="exchange",
     example="""
 bad:  sock.sendall(head_without_length + body)     # and wait for the next request
+bad:  head["Content-Length"] = len(first_block)    # and the app yields more blocks
 fix:  add Content-Length, send chunks (HTTP/1.1), or close the connection after the body""",
 )
 def unsized_delimited(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    # A length of the server's own that ends the body before the app's last byte: the
+    # client reads no further (RFC 9112 §6.3), and what the server sends after it is read
+    # as the next response (rocket3 2026 takes the length of the first block).
+    short = _own_length_short(ex)
+    if short is not None:
+        added, owed = short
+        yield self.finding(
+            ex,
+            f"the server added Content-Length: {added}, which frames {added} bytes of the "
+            f"{owed} the app produced: a client reads no more of the body than that",
+        )
+        return
     # RFC 9112 §6.3: a response with neither Content-Length nor chunked coding ends where the
     # server closes the connection; §9.3: to stay open, a message needs a length of its own.
     # Judged once the app had given everything (its iterable ended): the server held the
@@ -257,16 +269,8 @@ def _size_wrong(ex: Exchange, segments: list[Segment]) -> str | None:
     sent = ex.response.body_size
     declared = final_length(ex)
     past_length = declared is not None and sent > declared
-    if sent < owed and declared is None:
-        added = _server_length(ex)
-        if added is not None and added == sent:
-            # The server framed the body with a length of its own, too short: a client
-            # reads no further, whatever else the server wrote (rocket3 sends the length
-            # of the first block and then every block).
-            return (
-                f"the server added Content-Length: {added}, which frames {sent} bytes of the "
-                f"{owed} the app produced: a client reads no more of the body than that"
-            )
+    if _own_length_short(ex) is not None:
+        return None  # the server framed the body short: SRV-UNSIZED-DELIMITED's finding
     if sent > owed and _unframed(ex) and ex.response.body[owed:].startswith(b"HTTP/"):
         # No length and no chunks: the body ends at the close, and the server answered the
         # request behind it on the connection first (netius 1.64), which the client read
@@ -286,10 +290,27 @@ def _unframed(ex: Exchange) -> bool:
     )
 
 
-def _server_length(ex: Exchange) -> int | None:
-    """The Content-Length on the wire when the app gave none (the server's own)."""
+def _own_length_short(ex: Exchange) -> tuple[int, int] | None:
+    """``(added, owed)`` when the app gave no Content-Length and the server framed the body
+    with one of its own, ``added``, shorter than the ``owed`` bytes the app produced: the
+    client reads that much, whatever else the server wrote. The bytes framed out are the
+    framing's fault, not the body's. A body from the server's file wrapper is judged by the
+    file wrapper's rules (SRV-FILE-WRAPPER-FALLBACK: a wrapper that sent nothing)."""
+    if final_length(ex) is not None or not on_wire(ex) or ex.file_wrapper_calls:
+        return None
     values = [value for name, value in response_fields(ex) if name == "content-length"]
-    return decimal(values[0].strip(" \t")) if len(values) == 1 else None
+    added = decimal(values[0].strip(" \t")) if len(values) == 1 else None
+    if added is None or added != ex.response.body_size:
+        return None
+    segments = owed_segments(ex)
+    owed = segments[-1].end if segments else 0
+    return (added, owed) if added < owed else None
+
+
+def _framed_out(ex: Exchange, segment: Segment) -> bool:
+    """The segment ends past a length of the server's own that framed the body short."""
+    short = _own_length_short(ex)
+    return short is not None and segment.end > short[0]
 
 
 @rule(
@@ -313,7 +334,7 @@ fix:  def write(data): self.send(data)               # sent (or queued) before r
 def write_semantics(self: Rule, ex: Exchange) -> Iterator[Finding]:
     segments = owed_segments(ex) or []
     for segment in segments:
-        if segment.kind == "write" and not sent_holds(ex, segment):
+        if segment.kind == "write" and not sent_holds(ex, segment) and not _framed_out(ex, segment):
             yield self.finding(
                 ex,
                 f"the {segment.size} bytes written at offset {segment.start} are not in "
@@ -344,7 +365,7 @@ fix:  send the yielded blocks after everything passed to write()""",
 def iter_after_write(self: Rule, ex: Exchange) -> Iterator[Finding]:
     segments = owed_segments(ex) or []
     for segment in segments:
-        if segment.kind == "yield" and not sent_holds(ex, segment):
+        if segment.kind == "yield" and not sent_holds(ex, segment) and not _framed_out(ex, segment):
             yield self.finding(
                 ex,
                 f"the {segment.size} bytes yielded after write(), owed at offset "
