@@ -409,6 +409,33 @@ def test_an_encoded_slash_kept_encoded_is_said_so(path: str, target: str, messag
     assert REGISTRY["ENV-URL-RECONSTRUCTABLE"].citation.startswith("RFC 3875 §4.1.5; PEP 3333")
 
 
+@pytest.mark.parametrize(
+    ("address", "request_", "message"),
+    [
+        (
+            "\xed",
+            req("/", ("X-Forwarded-For", "\xed")),
+            "REMOTE_ADDR is '\xed': not an IPv4 or IPv6 address (RFC 3875 §4.1.8) (it is from "
+            "the request's X-Forwarded-For field, '\xed': the server took the client's address "
+            "from a field any client can send)",
+        ),
+        (
+            "localhost",
+            None,
+            "REMOTE_ADDR is 'localhost': not an IPv4 or IPv6 address (RFC 3875 §4.1.8)",
+        ),
+    ],
+)
+def test_a_remote_addr_from_a_forwarding_field_is_said_so(
+    address: str, request_: Request | None, message: str
+) -> None:
+    """A trial of 2026-12-07: uvicorn (which trusts X-Forwarded-For from 127.0.0.1 by
+    default) gave the probe's field value as REMOTE_ADDR, and the finding did not say where
+    the value came from."""
+    found = check_exchange(exchange({"REMOTE_ADDR": address}, request_), ENV_RULES)
+    assert [each.message for each in found if each.rule == "ENV-EXTRA-CGI-VARS"] == [message]
+
+
 def _changes_id(changes: dict[Any, Any], request: Request | None) -> str:
     """A stable test id: the keys changed, and the request when it is not the default."""
     target = f" {request.method} {request.target}" if request else ""

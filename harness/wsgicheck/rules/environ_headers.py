@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from ..model.grammar import HOP_BY_HOP_HEADERS, LIST_REQUEST_FIELDS, decimal
 from ..model.grammar import cgi_http_key_re as _http_key_re
 from ..model.request import Framing
+from ..model.untrusted import show
 from .environ_objects import is_cgi_name
 from .environ_rules import VARIABLES, knows_request, target_parts
 from .exchange import Exchange, environ_of
@@ -368,8 +369,27 @@ def extra_cgi_vars(self: Rule, ex: Exchange) -> Iterator[Finding]:
         # probe trial of 2026-12-06). Another type is ENV-CGI-STR's; '' is left alone (a
         # server on a Unix socket has no network address to give).
         yield self.finding(
-            ex, f"REMOTE_ADDR is {quoted(address)}: not an IPv4 or IPv6 address (RFC 3875 §4.1.8)"
+            ex,
+            f"REMOTE_ADDR is {quoted(address)}: not an IPv4 or IPv6 address (RFC 3875 §4.1.8)"
+            + _forwarded_from(ex, address),
         )
+
+
+#: Request fields a server may be set to take the client's address from (behind a proxy).
+FORWARDING_FIELDS = ("x-forwarded-for", "forwarded", "x-real-ip")
+
+
+def _forwarded_from(ex: Exchange, address: str) -> str:
+    """Where REMOTE_ADDR came from, when a forwarding field of the request holds it: a
+    trial of 2026-12-07 found uvicorn taking it from X-Forwarded-For (it trusts the field
+    from 127.0.0.1 by default), and the finding did not say so."""
+    for name, value in ex.request.headers:
+        if name.lower() in FORWARDING_FIELDS and address in value:
+            return (
+                f" (it is from the request's {show(name)} field, {quoted(value)}: the server "
+                "took the client's address from a field any client can send)"
+            )
+    return ""
 
 
 def _an_address(text: str) -> bool:
