@@ -162,6 +162,47 @@ def test_bad_output_paths_stop_before_the_run(tmp_path: Path, case: str) -> None
     assert not (tmp_path / "imported").exists()
 
 
+#: A server command that leaves a mark where it is started: a probe that ran started it.
+MARKING_SERVER = (
+    "{python} -c \"import pathlib; pathlib.Path('started').touch()\" {host} {port} {app}"
+)
+
+
+@pytest.mark.parametrize("case", sorted(BAD_PATHS))
+def test_bad_output_paths_stop_the_probe_before_it_runs(tmp_path: Path, case: str) -> None:
+    """A trial of 2026-12-07: ``probe -o /no/such/dir/x.json`` ran the whole probe (14 s)
+    and only then said so. It is checked first now, as check's paths are, and ``probe``
+    takes ``--report`` and ``--report-dir`` as check does."""
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "file").write_text("")
+    (tmp_path / "nested" / "report.html").mkdir(parents=True)
+    args, expected = BAD_PATHS[case]
+    done = cli(tmp_path, "probe", MARKING_SERVER, "--examples", "0", *args)
+    assert done.returncode == 2, done.stdout
+    assert done.stdout == ""
+    one_line_error(done.stderr)
+    assert expected in done.stderr
+    assert not (tmp_path / "started").exists()
+
+
+def test_probe_writes_each_report_asked_for(tmp_path: Path) -> None:
+    """``--report`` on a probe: the same run in each format, beside the one on stdout."""
+    done = cli(
+        tmp_path, "probe", "wsgicheck", "--examples", "0", "--no-callables",
+        "--report", "json,markdown", "--report", "sarif", "--report-dir", "out",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "Probe of wsgicheck" in done.stdout
+    assert sorted(path.name for path in (tmp_path / "out").iterdir()) == [
+        "report.json",
+        "report.md",
+        "report.sarif",
+    ]
+    [probe] = json.loads((tmp_path / "out" / "report.json").read_text())["probes"]
+    assert probe["probe"]["server"] == "wsgicheck"
+
+
+
 def test_a_text_report_file_follows_the_verbosity(workdir: Path) -> None:
     done = cli(workdir, "check", CLEAN, *FAST, "-q", "--report", "text", "--report-dir", "v")
     assert done.returncode == 0, done.stderr

@@ -43,14 +43,6 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message.removeprefix("argument "))
 
 
-def _ids(text: str) -> list[str]:
-    return [part.strip().upper() for part in text.split(",") if part.strip()]
-
-
-def _formats(text: str) -> list[str]:
-    return [part.strip().lower() for part in text.split(",") if part.strip()]
-
-
 #: TARGET, which ``app`` in [tool.wsgicheck] or WSGICHECK_APP may give instead.
 _TARGET_HELP = (
     "module:callable or path/file.py:callable; without :callable, the module's application, "

@@ -12,6 +12,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from .model.errors import STDOUT_CLOSED, UsageError
+from .model.outputs import report_paths, writable
 
 if TYPE_CHECKING:
     from .results.run import RunResult
@@ -51,36 +52,11 @@ def color_on(args: argparse.Namespace, stream: Any) -> bool:
 def report_files(args: argparse.Namespace) -> list[tuple[str, str]]:
     """``--report``'s (path, format) pairs, and every output path checked writable: a typo
     in a path is a usage error now, not after the whole run."""
-    from .report import FILE_NAMES
-
     if args.output:
-        _writable(args.output, "--output")
+        writable(args.output, "--output")
     elif sys.stdout is None:  # started with it closed (>&-): the report would go nowhere
         raise UsageError(STDOUT_CLOSED)
-    if not args.report:
-        return []
-    try:
-        os.makedirs(args.report_dir, exist_ok=True)
-    except OSError as exc:
-        raise UsageError(f"--report-dir {args.report_dir}: {exc.strerror or exc}") from exc
-    names = dict.fromkeys(args.report)  # once each, in the order given
-    files = [(os.path.join(args.report_dir, FILE_NAMES[name]), name) for name in names]
-    for path, _ in files:
-        _writable(path, "--report-dir")
-    return files
-
-
-def _writable(path: str, option: str) -> None:
-    folder = os.path.dirname(path) or "."
-    if os.path.isdir(path):
-        problem = "is a directory"
-    elif not os.path.isdir(folder):
-        problem = "no such directory"
-    elif not os.access(path if os.path.exists(path) else folder, os.W_OK):
-        problem = "permission denied"
-    else:
-        return
-    raise UsageError(f"{option} {path}: {problem}")
+    return report_paths(args.report_dir, args.report) if args.report else []
 
 
 def write_files(args: argparse.Namespace, files: list[tuple[str, str]], result: RunResult) -> None:

@@ -14,6 +14,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from ..model.errors import STDOUT_CLOSED, UsageError, WsgicheckError
+from ..model.outputs import report_paths, writable
 from .servers import KNOWN_SERVERS
 
 if TYPE_CHECKING:
@@ -43,6 +44,18 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
     )
     probe.add_argument(
         "--output", "-o", metavar="FILE", help="write the report here (default: stdout)"
+    )
+    probe.add_argument(
+        "--report",
+        action="extend",
+        type=_formats,
+        default=[],
+        metavar="FORMATS",
+        help="also write these reports (comma-separated) from the same run into --report-dir, "
+        "as check does (default: none)",
+    )
+    probe.add_argument(
+        "--report-dir", default=".", metavar="DIR", help="where --report writes, made if missing"
     )
     probe.add_argument("--examples", type=int, default=20, metavar="N", help="generated requests")
     probe.add_argument(
@@ -90,6 +103,11 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--format: one of {', '.join(report.names())}, not {args.format!r}")
     if args.all and args.matrix is None and args.format not in MULTI_FORMATS:
         raise UsageError(f"--all takes --format {' or '.join(MULTI_FORMATS)}, or --matrix")
+    for name in args.report:
+        if name not in report.names():
+            raise UsageError(f"--report: one of {', '.join(report.names())}, not {name!r}")
+        if args.all and name not in MULTI_FORMATS:
+            raise UsageError(f"--all takes --report {' or '.join(MULTI_FORMATS)}, not {name!r}")
     try:
         options = ProbeOptions(
             examples=args.examples,
@@ -102,8 +120,13 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:  # "start_timeout: why": said as the option it came from
         name, _, why = str(exc).partition(": ")
         raise UsageError(f"--{name.replace('_', '-')}: {why}") from None
-    if args.output is None and sys.stdout is None:  # started with it closed (>&-)
+    # Every path checked before the run: a typo costs no probe (a trial of 2026-12-07 lost
+    # a whole one to a bad --output).
+    if args.output is not None:
+        writable(args.output, "--output")
+    elif sys.stdout is None:  # started with it closed (>&-)
         raise UsageError(STDOUT_CLOSED)
+    files = report_paths(args.report_dir, args.report) if args.report else []
     # SIGTERM (timeout, a cancelled CI job) stops a probe as Ctrl-C does: the server under
     # test is stopped on the way out; left to its default, it ran on under init.
     with terminate_as_interrupt():
@@ -114,7 +137,9 @@ def run(args: argparse.Namespace) -> int:
         text = to_markdown(matrix) if args.matrix == "markdown" else to_html(matrix)
     else:
         text = render(results, args.format, color=_color(args))
-    _write(args.output, text)
+    _write(args.output, text, "--output")
+    for path, name in files:
+        _write(path, render(results, name), "--report-dir")
     return 1 if any(each.failed() for each in results) else 0
 
 
@@ -141,12 +166,16 @@ def _color(args: argparse.Namespace) -> bool:
     return args.output is None and args.format == "text" and sys.stdout.isatty()
 
 
-def _write(output: str | None, text: str) -> None:
-    if output is None:
+def _formats(text: str) -> list[str]:
+    return [part.strip().lower() for part in text.split(",") if part.strip()]
+
+
+def _write(path: str | None, text: str, option: str) -> None:
+    if path is None:
         sys.stdout.write(text)
         return
     try:
-        with open(output, "w", encoding="utf-8") as stream:
+        with open(path, "w", encoding="utf-8") as stream:
             stream.write(text)
     except OSError as exc:
-        raise UsageError(f"--output {output}: {exc.strerror or exc}") from exc
+        raise UsageError(f"{option} {path}: {exc.strerror or exc}") from exc
