@@ -856,17 +856,27 @@ def test_a_hop_request_answered_in_place_of_is_sent_again_alone(tmp_path: Path) 
         assert "Connection: close" in shown
 
 
-def test_the_chunk_extension_request_is_valid_http_whose_body_is_the_input_body(
-    tmp_path: Path,
+@pytest.mark.parametrize(
+    ("make", "edited"),
+    [
+        ("_chunk_extension", b"\r\n\r\na;wsgicheck=ext\r\n"),
+        ("_chunked_capitalised", b"\r\nTransfer-Encoding: Chunked\r\n"),
+    ],
+)
+def test_the_chunked_variants_are_valid_http_whose_body_is_the_input_body(
+    tmp_path: Path, make: str, edited: bytes
 ) -> None:
-    """The probe's chunk extension: a server that parses HTTP (h11 here) reads the body
-    sent, decoded, the extension nowhere in it (RFC 9112 §7.1.1)."""
+    """The probe's chunk extension and its coding named ``Chunked``: a server that parses
+    HTTP (h11 here) reads the body sent, decoded, the extension nowhere in it (RFC 9112
+    §7.1.1, §7). The app is told to read as many bytes as went on the wire after the head."""
     import h11
 
     session = Session("127.0.0.1", 1, Channel(tmp_path), timeout=1.0)
-    sent = corpus._chunk_extension(session)
+    sent = getattr(corpus, make)(session)
     wire = sent.request.to_bytes()
-    assert b"\r\n\r\na;wsgicheck=ext\r\n" in wire
+    assert edited in wire
+    body_on_wire = wire.partition(b"\r\n\r\n")[2]
+    assert sent.arg == f"chunked={len(body_on_wire)}"
     server = h11.Connection(h11.SERVER)
     server.receive_data(wire)
     events = []

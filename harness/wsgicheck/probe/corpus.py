@@ -308,8 +308,25 @@ def input_stream(session: Session) -> None:
             sent.lines_changed, sent.lines_added = _lines_changed(sent, follow)
     _until_answered(session, session.request("input", "empty"))
     _until_answered(session, session.request("input", "empty-lines", method="POST"))
-    sizes = (10, 20, len(INPUT_BODY) - 30)
-    raw = sum(len(b"%x\r\n\r\n" % size) + size for size in sizes) + len(b"0\r\n\r\n")
+    sent = _chunked(session, (10, 20, len(INPUT_BODY) - 30))
+    session.exchange(sent)
+    if sent.response is not None:
+        session.observations["chunked request body"] = _chunked_story(sent)
+    session.exchange(_chunk_extension(session))
+    session.exchange(_chunked_capitalised(session))
+
+
+def _chunked(session: Session, sizes: tuple[int, ...], edit: tuple[str, str] | None = None) -> Sent:
+    """A chunked POST of :data:`INPUT_BODY` in chunks of ``sizes`` (its head or framing
+    changed by ``edit``), to the ``input`` scenario. Without ``wsgi.input_terminated`` the
+    app reads as many bytes as the client sent on the wire: a server that decodes the
+    body gives the payload, one that passes the framing through gives more, and one that
+    lost the body gives nothing, which SRV-HANDLE-INBOUND-HOP tells apart. (An app that read
+    only what CONTENT_LENGTH or ``wsgi.input_terminated`` allow would read nothing from a
+    server that gives neither, which hid rocket3's faults from the rule: a trial of
+    2026-12-07.)"""
+    framing = sum(len(b"%x\r\n\r\n" % size) + size for size in sizes) + len(b"0\r\n\r\n")
+    raw = framing + (len(edit[1]) - len(edit[0]) if edit else 0)
     sent = session.request(
         "input",
         f"chunked={raw}",
@@ -319,31 +336,28 @@ def input_stream(session: Session) -> None:
         chunk_sizes=sizes,
         headers=CLOSE,
     )
-    session.exchange(sent)
-    if sent.response is not None:
-        session.observations["chunked request body"] = _chunked_story(sent)
-    session.exchange(_chunk_extension(session))
+    if edit is not None:
+        sent.request = sent.request.replace(wire_edits=(edit,))
+    return sent
 
 
 def _chunk_extension(session: Session) -> Sent:
-    """A chunked echo POST whose first chunk carries an extension: "A recipient MUST
-    ignore unrecognized chunk extensions" (RFC 9112 §7.1.1). The app reads the body
-    decoded, the extension nowhere in it (SRV-HANDLE-INBOUND-HOP); a 4xx is a valid request
-    refused."""
+    """A chunked POST whose first chunk carries an extension: "A recipient MUST ignore
+    unrecognized chunk extensions" (RFC 9112 §7.1.1). The app reads the body decoded, the
+    extension nowhere in it (SRV-HANDLE-INBOUND-HOP); a 4xx is a valid request refused
+    (rocket3 gave the app an empty body)."""
     first = 10
-    sent = session.request(
-        "echo",
-        target="/chunk-extension",
-        method="POST",
-        body=INPUT_BODY,
-        framing=Framing.CHUNKED,
-        chunk_sizes=(first, len(INPUT_BODY) - first),
-        headers=CLOSE,
-    )
     size_line = f"\r\n\r\n{first:x}\r\n"  # the end of the head, then the first size
     extended = f"\r\n\r\n{first:x};wsgicheck=ext\r\n"
-    sent.request = sent.request.replace(wire_edits=((size_line, extended),))
-    return sent
+    return _chunked(session, (first, len(INPUT_BODY) - first), (size_line, extended))
+
+
+def _chunked_capitalised(session: Session) -> Sent:
+    """A chunked POST that names its coding ``Chunked``: "All transfer-coding names are
+    case-insensitive" (RFC 9112 §7). The app reads the body decoded (rocket3 passed the
+    framing through)."""
+    field = "Transfer-Encoding: chunked\r\n"
+    return _chunked(session, (len(INPUT_BODY),), (field, field.replace("chunked", "Chunked")))
 
 
 def _until_answered(session: Session, sent: Sent, follow: Sent | None = None) -> None:
