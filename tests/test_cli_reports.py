@@ -202,7 +202,6 @@ def test_probe_writes_each_report_asked_for(tmp_path: Path) -> None:
     assert probe["probe"]["server"] == "wsgicheck"
 
 
-
 def test_a_text_report_file_follows_the_verbosity(workdir: Path) -> None:
     done = cli(workdir, "check", CLEAN, *FAST, "-q", "--report", "text", "--report-dir", "v")
     assert done.returncode == 0, done.stderr
@@ -293,3 +292,18 @@ def test_a_signal_the_command_ignores_stays_ignored_while_a_report_is_written(
     finally:
         signal.signal(signal.SIGINT, previous)
     assert report.read_text() == "whole"
+
+
+def test_the_readmes_json_snippet_is_the_runs_own(tmp_path: Path) -> None:
+    """A trial of 2026-12-07: the README's JSON snippet said ``"skipped": 100`` where the
+    run said 101, stale since a rule was added. The head of the object is the run's."""
+    readme = (FIXTURES.parent / "README.md").read_text(encoding="utf-8")
+    command = "$ wsgicheck check fixtures/broken/app_status_format.py:app --seed 1 --format json"
+    snippet = readme[readme.index(command) + len(command) :]
+    summary = json.loads(re.search(r'"summary": (\{[^}]*\})', snippet).group(1))  # type: ignore[union-attr]
+    done = cli(
+        FIXTURES.parent, "check", "fixtures/broken/app_status_format.py:app", "--seed", "1",
+        "--format", "json", "--no-database",
+    )  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    assert json.loads(done.stdout)["summary"] == summary
