@@ -424,6 +424,33 @@ def test_a_client_gone_mid_body_is_not_said_to_have_sent_it_all() -> None:
     assert "the client sent the whole body" not in message
 
 
+def wanting_a_length(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+    """Reads a block, then compares the length it was given with a number (Spyne 2.14's
+    stream_factory), which fails where CONTENT_LENGTH is absent."""
+    environ["wsgi.input"].read(65536)
+    length = environ.get("CONTENT_LENGTH")
+    if length is None:
+        raise TypeError("'>=' not supported between instances of 'NoneType' and 'int'")  # none
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [b"ok\n"]
+
+
+def test_a_short_read_of_a_body_with_no_length_is_not_blamed() -> None:
+    """A trial of 2026-12-07 (Spyne): on a chunked body, with no CONTENT_LENGTH, the app's
+    exception came with "a short read PEP 3333 allows" beside it, though it was about the
+    length missing. A body with no length to fall short of gets no such remark."""
+    config = wsgicheck.ServerConfig(max_read=6)
+    response = Client(wanting_a_length, config=config).post("/", body=b"x" * 40, chunked=True)
+    assert response.environ is not None
+    assert "CONTENT_LENGTH" not in response.environ
+    [message] = [f.message for f in check_exchange(Exchange(response)) if f.rule == RULE]
+    assert message == (
+        f"TypeError escaped the application callable at {Path(__file__).name}:"
+        f"{line_of('none')}: '>=' not supported between instances of "
+        "'NoneType' and 'int'"
+    )
+
+
 def colourful(environ: dict[str, Any], start_response: Any) -> list[bytes]:
     raise ValueError("bad \x1b[31mred\x07 bell\n" + "x" * 300)  # colourful
 
