@@ -292,6 +292,48 @@ def test_an_app_that_always_hangs_fails_only_the_time_out() -> None:
     assert failing(Hangs(), max_examples=30) == {"HARNESS-EXCHANGE-TIMEOUT"}
 
 
+class HoldsALock:
+    """Roundup's shape: one path's call takes a lock and keeps it past the limit; every call
+    after it waits for that lock, and times out behind it."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.release = threading.Event()
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        if not self.lock.acquire(timeout=HANG):
+            raise RuntimeError("the lock was never released")
+        try:
+            if environ["PATH_INFO"] == "/holds-the-lock":
+                self.release.wait(HANG)
+        finally:
+            self.lock.release()
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"ok"]
+
+
+def test_the_time_out_shown_is_the_first_not_one_that_waited_behind_it() -> None:
+    """A trial of 2026-12-07: Roundup's POST took a minute holding its database, every
+    later request timed out waiting for it, and the report showed the smallest of those,
+    a GET that answers in 0.03 s alone. The first time-out is shown, and the finding says
+    why."""
+    app = HoldsALock()
+    try:
+        result = run(app, options(paths=("/", "/holds-the-lock"), max_examples=20), target="app")
+    finally:
+        app.release.set()
+    assert set(result.failures) == {"HARNESS-EXCHANGE-TIMEOUT"}
+    failure = result.failures["HARNESS-EXCHANGE-TIMEOUT"]
+    assert failure.request.target == "/holds-the-lock"
+    [counted] = [each for each in result.results if each.rule.id == "HARNESS-EXCHANGE-TIMEOUT"]
+    assert len(counted.findings) > 1
+    assert (
+        f"{len(counted.findings)} exchanges timed out, and the request shown is the first: an "
+        "app call abandoned at the limit runs on (a thread cannot be stopped), so a later "
+        "request may have timed out waiting behind it"
+    ) in failure.finding.message
+
+
 def test_an_endless_body_fails_only_the_body_limit() -> None:
     def endless(environ: dict[str, Any], start_response: Any) -> Any:
         start_response("200 OK", [("Content-Type", "text/plain")])

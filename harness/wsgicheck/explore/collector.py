@@ -33,6 +33,12 @@ TIMEOUT_RULE = "HARNESS-EXCHANGE-TIMEOUT"
 #: The rule a worker's death is reported under (see :mod:`.supervisor`).
 DEATH_RULE = "HARNESS-WORKER-DIED"
 NOT_SHRUNK = frozenset({TIMEOUT_RULE})
+#: Rules whose first example is the one kept, not the smallest: an app call abandoned at its
+#: time limit runs on (a thread cannot be stopped), so a later request may time out only
+#: for waiting behind it (a lock it holds), and the smallest time-out may be innocent (a
+#: trial of 2026-12-07: Roundup's report showed a GET that answers in 0.03 s, behind a
+#: POST that took a minute).
+FIRST_KEPT = frozenset({TIMEOUT_RULE})
 #: Time-outs in a row on one path after which the run sends that path no more requests,
 #: and in a row on any paths after which it sends none at all: each costs a whole time
 #: limit, and an app that hangs on every request would otherwise cost one per example.
@@ -242,7 +248,7 @@ class Collector:
                 size = example_size(request, config, before)
                 kept = self.smallest.get(each.id)
                 # One kept as judged, unchecked, never stands in for one shown again.
-                if kept is None or (steady and size <= kept.size):
+                if kept is None or (steady and size <= kept.size and each.id not in FIRST_KEPT):
                     rests_on = _positions(each, exchange, before)
                     self.smallest[each.id] = Kept(
                         size,

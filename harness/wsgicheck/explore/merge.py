@@ -21,6 +21,7 @@ from ..rules import REGISTRY, Exchange, Rule, RuleResult, judge
 from ..rules.harness_rules import REFUSAL_MINIMUM, RUN_RULES
 from .collector import (
     DEATH_RULE,
+    FIRST_KEPT,
     TIMEOUT_RULE,
     Kept,
     LeftOut,
@@ -67,10 +68,12 @@ def merge_partials(
             smallest[rule_id] = kept
     replayed = {k: v for k, v in _smallest(replays).items() if k not in smallest}
     notes = [note for part in counted for note in part.notes]
+    timed_out = sum(len(part.findings.get(TIMEOUT_RULE, [])) for part in counted)
+    told = [*notes, _behind_note(timed_out)] if timed_out > 1 else notes
     for table in (smallest, replayed):
-        if notes and TIMEOUT_RULE in table:
+        if told and TIMEOUT_RULE in table:
             kept = table[TIMEOUT_RULE]
-            message = "; ".join([kept.finding.message, *notes])
+            message = "; ".join([kept.finding.message, *told])
             table[TIMEOUT_RULE] = kept._replace(finding=replace(kept.finding, message=message))
     # After the time-outs' notes went into their finding: these are not theirs.
     if any(part.shrinking_stopped for part in partials):
@@ -194,13 +197,25 @@ def _not_shown_again(partials: list[Partial]) -> list[str]:
 
 
 def _smallest(partials: list[Partial]) -> dict[str, Kept]:
-    """The smallest example of each failing rule over ``partials``."""
+    """The smallest example of each failing rule over ``partials`` (the first, for a rule
+    of :data:`~.collector.FIRST_KEPT`: the partials come in the order they ran)."""
     smallest: dict[str, Kept] = {}
     for part in partials:
         for rule_id, kept in part.smallest.items():
-            if rule_id not in smallest or kept.size < smallest[rule_id].size:
+            if rule_id not in smallest or (
+                rule_id not in FIRST_KEPT and kept.size < smallest[rule_id].size
+            ):
                 smallest[rule_id] = kept
     return smallest
+
+
+def _behind_note(timed_out: int) -> str:
+    """What the time-out finding says when several exchanges timed out: which is shown."""
+    return (
+        f"{timed_out} exchanges timed out, and the request shown is the first: an app call "
+        "abandoned at the limit runs on (a thread cannot be stopped), so a later request may "
+        "have timed out waiting behind it"
+    )
 
 
 def _judge_answers(

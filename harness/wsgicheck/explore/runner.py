@@ -29,9 +29,11 @@ from ..drivers.client import Client
 from ..drivers.target import app_location
 from ..model.locations import is_own, module_names
 from ..model.options import PROFILES, RunOptions
+from ..model.request import Request
+from ..model.response import Response
 from ..results.run import Failure, RunResult
 from ..results.scope import excluded, with_headers
-from ..rules import REGISTRY
+from ..rules import REGISTRY, Exchange
 from . import hypothesis_hooks
 from .collector import PATH_TIMEOUTS, Collector, Partial, TimeOuts, simplify_all
 from .exampledb import open_database, redis_url
@@ -60,6 +62,10 @@ __all__ = [
 
 # -- discovering paths --------------------------------------------------------------------------
 
+#: Told of a discovery request abandoned at the time limit: the request, the server choices
+#: and the record.
+OnTimeout = Callable[[Request, ServerConfig, Response], object]
+
 
 def discover(
     app: WSGIApp,
@@ -72,6 +78,7 @@ def discover(
     headers: Sequence[tuple[str, str]] = (),
     exclude: Sequence[str] = (),
     learned: Learned | None = None,
+    on_timeout: OnTimeout | None = None,
 ) -> list[str]:
     """Paths worth trying: ``/``, the seeds, and what the app's answers link to.
 
@@ -84,7 +91,9 @@ def discover(
     cannot stop the run here either.
     ``on_exchange`` hears of each request just before the app gets it; ``headers`` go on
     every request, and paths ``exclude`` matches are neither requested nor returned.
-    ``learned`` takes what the answers teach (validators, cookies, forms), for sequences.
+    ``learned`` takes what the answers teach (validators, cookies, forms), for sequences;
+    ``on_timeout`` hears of each exchange abandoned at the limit (its app call runs on, and
+    may hold up the run's first requests: it is a finding of its own).
     """
     transport = MemoryTransport(app, timeout)
     config = ServerConfig(response_body_limit=body_limit)
@@ -104,6 +113,8 @@ def discover(
                 on_exchange(request, config, "memory")
             response = transport.exchange(request, config)
             in_a_row = in_a_row + 1 if timed_out(response) else 0
+            if in_a_row and on_timeout is not None:
+                on_timeout(request, config, response)
             if response.environ is None or not response.complete:
                 continue
             if learned is not None:
@@ -235,6 +246,9 @@ def explore_share(
             headers=options.headers,
             exclude=options.exclude_paths,
             learned=learned,
+            on_timeout=lambda request, config, response: collector.judge(
+                Exchange(response, source="memory"), request, config, "memory"
+            ),
         )
         memory = MemoryTransport(app, options.timeout) if options.transports != "socket" else None
         base = wire.config if wire is not None else ServerConfig()
