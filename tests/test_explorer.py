@@ -146,6 +146,27 @@ def test_only_an_attribute_named_href_src_or_action_is_a_link() -> None:
     ]  # fmt: skip
 
 
+def test_an_absolute_link_to_the_host_asked_is_the_apps_own() -> None:
+    """A trial of 2026-12-07: links written absolute, to the host the app was asked as
+    (``http://localhost/x``, ``//localhost/x``, a Location built from SERVER_NAME), were
+    never followed, so pyramid_debugtoolbar's static files went unchecked. Another host,
+    another scheme, or another port is not the app's."""
+
+    def page(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        own = f"http://{environ['SERVER_NAME']}:{environ['SERVER_PORT']}/named"
+        start_response("200 OK", [("Content-Type", "text/html"), ("Location", own)])
+        return [
+            b'<a href="http://localhost/abs">1</a><a href="//LOCALHOST/proto">2</a>'
+            b'<a href="http://localhost:80/port">3</a><a href="http://other.example/x">4</a>'
+            b'<a href="http://localhost:8080/y">5</a><a href="ftp://localhost/z">6</a>'
+            b'<form action="http://localhost/form"></form>'
+        ]
+
+    response = Client(page).send(Request(target="/", headers=HOST))
+    assert response.environ is not None
+    assert links_in(response, "/") == ["/abs", "/proto", "/port", "/form", "/named"]
+
+
 def test_a_link_longer_than_the_server_takes_is_none() -> None:
     """A correct app linking to a 9,000-character path failed its run: memory sent it, the
     socket server answered 414, and the error's reason was cut off after the target (an

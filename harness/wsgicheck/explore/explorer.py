@@ -79,14 +79,19 @@ _CODINGS = st.one_of(
 _FORM_TEXT = st.text(TEXT, max_size=12)
 
 
-def same_origin(base: str, link: str) -> str | None:
+def same_origin(base: str, link: str, hosts: frozenset[str] = frozenset()) -> str | None:
     """``link`` (as found in an answer to ``base``) as an origin-form target, when it points
-    into the app: same origin, ASCII, a path."""
+    into the app: same origin, ASCII, a path. ``hosts`` are the names the app was asked as
+    (:func:`origin_hosts`), under which an absolute link of its own is its too (a trial of
+    2026-12-07: ``http://localhost/x`` and ``//localhost/x`` were never followed)."""
     try:
         absolute = urlsplit(urljoin(_ORIGIN + base, link))
     except ValueError:
         return None
-    if absolute.netloc != "app.invalid" or not absolute.path.startswith("/"):
+    own = absolute.netloc == "app.invalid" or (
+        absolute.scheme in ("http", "https") and absolute.netloc.lower() in hosts
+    )
+    if not own or not absolute.path.startswith("/"):
         return None
     target = absolute.path + (f"?{absolute.query}" if absolute.query else "")
     if not target.isascii() or grammar.request_target_re.fullmatch(target) is None:
@@ -97,6 +102,32 @@ def same_origin(base: str, link: str) -> str | None:
 #: A character reference closed by ``;``: in an attribute, a browser resolves no other
 #: (``&region=us`` stays as written, though ``&reg`` alone is an old name for ``®``).
 _REFERENCE = re.compile(r"&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);")
+
+
+#: The port a URL of each scheme names when it names none.
+_DEFAULT_PORTS = {"http": "80", "https": "443"}
+
+
+def origin_hosts(response: Response) -> frozenset[str]:
+    """The authorities a link of the app's own may name, lower-cased: the request's Host
+    and the environ's SERVER_NAME with SERVER_PORT, each also spelled with the scheme's
+    default port or without it."""
+    environ = response.environ or {}
+    default = _DEFAULT_PORTS.get(str(environ.get("wsgi.url_scheme", "http")), "80")
+    server, port = str(environ.get("SERVER_NAME", "")), str(environ.get("SERVER_PORT", ""))
+    names: set[str] = set()
+    hosts = response.request.header_values("host")
+    for name in (*hosts[:1], f"{server}:{port}" if server else ""):
+        name = name.strip().lower()
+        if not name:
+            continue
+        names.add(name)
+        bare, colon, given = name.rpartition(":")
+        if not colon or "]" in given:  # no port (an IPv6 literal's colons are not one)
+            names.add(f"{name}:{default}")
+        elif given == default:
+            names.add(bare)
+    return frozenset(names)
 
 
 def _references_resolved(text: str) -> str:
@@ -131,7 +162,8 @@ def links_in(response: Response, base: str) -> list[str]:
         value = response.header(name)
         if value:
             found.append(value)
-    targets = (same_origin(base, link) for link in found)
+    hosts = origin_hosts(response)
+    targets = (same_origin(base, link, hosts) for link in found)
     return list(
         dict.fromkeys(
             target for target in targets if target is not None and len(target) <= LONGEST_PATH
@@ -177,13 +209,14 @@ def forms_in(response: Response, base: str) -> list[Form]:
     if "html" not in content_type:
         return []
     parser = _Forms()
+    hosts = origin_hosts(response)
     try:
         parser.feed(response.body[:READ_LIMIT].decode(response.charset, errors="replace"))
     except (LookupError, AssertionError):  # an unknown charset; HTMLParser's own errors
         return []
     found = []
     for attrs, fields, hidden in parser.forms:
-        action = same_origin(base, attrs.get("action") or base)
+        action = same_origin(base, attrs.get("action") or base, hosts)
         method = (attrs.get("method") or "GET").upper()
         if action is None or not grammar.is_token(method):
             continue
