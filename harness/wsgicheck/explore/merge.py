@@ -286,16 +286,21 @@ def unanswered_paths_note(paths: Sequence[str], answers: Answers) -> str | None:
     """The note of the paths the user named (``--path``) that no request got a 2xx from:
     the run judged those answers alone, which a user who named the path did not mean."""
     missing = []
-    only_5xx = True
+    only_5xx = only_3xx_4xx = True
     for path in dict.fromkeys(each.partition("?")[0] for each in paths):
         row = answers.paths.get(path)
         if row is None or any(status.isdigit() and status.startswith("2") for status in row):
             continue
         missing.append(f"{shown_target(path)} ({statuses_text(row)})")
         only_5xx = only_5xx and all(status.startswith("5") for status in row)
+        only_3xx_4xx = only_3xx_4xx and all(status[:1] in ("3", "4") for status in row)
     if not missing:
         return None
     why = "does the app need a Host (-H), a login, or data that the run's own requests removed?"
+    if only_3xx_4xx:
+        # A path named for its redirect or its 404 (a trial of 2026-12-07 read the question
+        # as a fault of its own): the answers judged are the ones meant.
+        why = f"if it redirects or refuses by design, those are the answers meant; else, {why}"
     if only_5xx and answers.served and not answers.failed.get(ANSWERED):
         # The server's 500 in place of an answer that broke PEP 3333 (a control byte in a
         # header): no Host or login would have helped (a trial of 2026-12-06). Only where
