@@ -109,6 +109,8 @@ def test_wsgiref_speaks_http10_and_passes_chunked_bodies_through() -> None:
     assert verdict(result, "SRV-RESPONSE-ORDER") == "skip"
     # HTTP/1.0, so the Expect/Continue duty is not its (PEP 3333 says so).
     assert verdict(result, "SRV-EXPECT-CONTINUE") == "skip"
+    # Nor does it send an HTTP/1.0 client a 100 Continue (RFC 9110 §15.2).
+    assert verdict(result, "SRV-NO-1XX-TO-HTTP10") == "pass"
     # It does not decode a chunked request body: the app reads the chunk framing.
     assert result.observations["chunked request body"] == "passed through with its chunk framing"
     assert verdict(result, "SRV-HANDLE-INBOUND-HOP") == "fail"
@@ -249,6 +251,14 @@ def test_werkzeug_dev_server() -> None:
     # It decodes the path as UTF-8, so a byte that is not UTF-8 arrives as U+FFFD.
     found = messages(result, "ENV-URL-RECONSTRUCTABLE")
     assert any("is '/latin-1/\xef\xbf\xbd'" in each for each in found), found
+    # It sends 100 Continue to an HTTP/1.0 client's Expect, as the app reads (a probe
+    # trial of 2026-12-07, by hand): RFC 9110 §15.2 forbids any 1xx to such a client.
+    assert messages(result, "SRV-NO-1XX-TO-HTTP10") == [
+        "the server sent 100 Continue to an HTTP/1.0 request's Expect, which it must ignore: "
+        "an HTTP/1.0 client reads the 100 as its answer"
+    ]
+    # The PEP's Expect/Continue rules judge its HTTP/1.1 requests, not that one.
+    assert verdict(result, "SRV-EXPECT-CONTINUE") == "pass"
     assert_closed_on_every_path(result)
 
 

@@ -33,6 +33,9 @@ __all__ = ["PLANS", "drawn_requests"]
 CONTINUE_WAIT = 3.0
 #: Seconds the client lets pass between a 100 Continue and the body it then sends.
 CONTINUE_LATE = 0.2
+#: Seconds an HTTP/1.0 client's Expect waits for the 100 Continue no server may send it
+#: (the servers that do send it as the app reads, at once).
+CONTINUE_OLD_WAIT = 1.0
 #: Seconds the client waits, in the input scenarios, before it shuts its sending side: a
 #: read() that wants the connection's end gets it then, and the probe goes on.
 INPUT_WAIT = 1.0
@@ -428,7 +431,7 @@ def _chunked_story(sent: Sent) -> str:
 
 def expect(session: Session) -> None:
     """Expect: 100-continue, the body held back until the 100 comes (or the wait ends);
-    once with a body, once with an empty one."""
+    once with a body, once with an empty one, and once from an HTTP/1.0 client."""
     for body in (INPUT_BODY, b""):
         sent = session.request(
             "expect",
@@ -453,16 +456,33 @@ def expect(session: Session) -> None:
         else:
             story = "no 100 Continue; the body was read when the client sent it unasked"
         session.observations["Expect: 100-continue"] = story
+    # An HTTP/1.0 client's Expect, which the server MUST ignore: "a server MUST NOT send a
+    # 1xx response to an HTTP/1.0 client" (RFC 9110 §15.2, §10.1.1; Werkzeug's development
+    # server and cheroot send 100 Continue to it as the app reads, rocket3 at once).
+    old_client = session.request(
+        "expect",
+        method="POST",
+        version="1.0",
+        headers=(("Expect", "100-continue"),),
+        body=INPUT_BODY,
+        framing=Framing.CONTENT_LENGTH,
+    )
+    old_client.extra = replace(old_client.extra, expect=_expect_exchange(session, old_client))
 
 
 def _expect_exchange(session: Session, sent: Sent) -> Expect:
     head, _, body = sent.request.to_bytes().partition(b"\r\n\r\n")
     evidence = Expect()
-    # An HTTP/1.0 server owes no 100 (PEP 3333): do not make the client wait long for one.
+    # An HTTP/1.0 server owes no 100 (PEP 3333): do not make the client wait long for one;
+    # nor one asked as HTTP/1.0, which is owed none.
     old = session.observations.get("HTTP/1.1 request answered with") == "HTTP/1.0"
+    if sent.request.http_version == "1.0":
+        wait = CONTINUE_OLD_WAIT
+    else:
+        wait = CONTINUE_LATE if old else CONTINUE_WAIT
     with session.connection() as conn:
         conn.send(head + b"\r\n\r\n")
-        first = conn.read_head(timeout=CONTINUE_LATE if old else CONTINUE_WAIT)
+        first = conn.read_head(timeout=wait)
         evidence = replace(evidence, version=first.version if first is not None else "")
         if first is not None and first.status == 100:
             reading = session.channel.flag_raised(sent.probe_id, "reading")

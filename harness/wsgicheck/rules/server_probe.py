@@ -75,9 +75,12 @@ def _expect(ex: Exchange) -> Expect | None:
 
 
 def _http11(ex: Exchange) -> bool:
-    """The server speaks HTTP/1.1 (the PEP's Expect/Continue duty is for those only)."""
+    """The server speaks HTTP/1.1 (the PEP's Expect/Continue duty is for those only), to a
+    client that does (an HTTP/1.0 client's Expect is to be ignored: SRV-NO-1XX-TO-HTTP10)."""
     evidence = _expect(ex)
-    return evidence is not None and evidence.version == "HTTP/1.1"
+    return (
+        evidence is not None and evidence.version == "HTTP/1.1" and ex.request.http_version == "1.1"
+    )
 
 
 def _read_total(ex: Exchange) -> int:
@@ -174,6 +177,36 @@ def expect_no_timeout_wait(self: Rule, ex: Exchange) -> Iterator[Finding]:
         yield self.finding(
             ex,
             "no 100 Continue came: the client had to stop waiting and send its body unasked",
+        )
+
+
+@rule(
+    "SRV-NO-1XX-TO-HTTP10",
+    level=Level.MUST,
+    binding=Binding.SERVER,
+    section=EXPECT + "; RFC 9110 §15.2, §10.1.1",
+    summary="no 100 Continue (no 1xx at all) goes to an HTTP/1.0 client, whose Expect the "
+    "server ignores",
+    pep=ORIGIN,
+    source="RFC 9110 §15.2",
+    covers=(),
+    applies=lambda ex: _expect(ex) is not None and ex.request.http_version == "1.0",
+    needs=("extra:expect",),
+    memo="exchange",
+    example="""
+bad:  if headers.get("expect") == "100-continue": send("HTTP/1.1 100 Continue")
+fix:  send it only to an HTTP/1.1 request (ignore an HTTP/1.0 client's Expect)""",
+)
+def no_1xx_to_http10(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    # RFC 9110 §15.2: "Since HTTP/1.0 did not define any 1xx status codes, a server MUST NOT
+    # send a 1xx response to an HTTP/1.0 client"; §10.1.1: "A server that receives a
+    # 100-continue expectation in an HTTP/1.0 request MUST ignore that expectation." Such a
+    # client reads the 100 as the final answer, and the real one as junk after it.
+    if (_expect(ex) or Expect()).continued:
+        yield self.finding(
+            ex,
+            "the server sent 100 Continue to an HTTP/1.0 request's Expect, which it must "
+            "ignore: an HTTP/1.0 client reads the 100 as its answer",
         )
 
 
