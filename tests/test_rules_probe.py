@@ -846,6 +846,63 @@ def test_a_length_the_server_added_too_short_is_named_as_such(
     }
 
 
+def framing_what_is_left(keep: Any) -> Any:
+    """A server that sends the blocks ``keep`` picks of the app's (write()s first, then
+    the iterable's), under a Content-Length of its own that frames just those."""
+
+    def server(app: Any, environ: dict[str, Any], log: list[str]) -> Wire:
+        written: list[bytes] = []
+        head: list[Any] = []
+
+        def start_response(status: str, headers: list[Any], exc_info: Any = None) -> Any:
+            head[:] = [status, list(headers)]
+            return written.append
+
+        result = app(environ, start_response)
+        try:
+            blocks = [*written, *result]
+        finally:
+            _finish(result)
+        body = b"".join(keep(blocks))
+        return _head(head[0], [*head[1], ("Content-Length", str(len(body)))], body)
+
+    return server
+
+
+@pytest.mark.parametrize(
+    ("scenario", "arg", "expected"),
+    [
+        (
+            "write",
+            "",
+            {
+                "SRV-WRITE-SEMANTICS": [
+                    "the 22 bytes written at offset 0 are not in the body sent"
+                ],
+                "SRV-ITER-AFTER-WRITE": [
+                    "the 13 bytes yielded after write(), owed at offset 22, are not in the body "
+                    "sent"
+                ],
+            },
+        ),
+        (
+            "binary",
+            "nolength",
+            {"SRV-BINARY-SAFE": ["body byte 1 is b'\\r'; the app yielded b'\\x01'"]},
+        ),
+    ],
+)
+def test_a_block_lost_and_the_rest_framed_is_no_short_frame(
+    tmp_path: Path, scenario: str, arg: str, expected: dict[str, list[str]]
+) -> None:
+    """A review of 2026-12-07: a server that lost the app's first block and framed the rest
+    with a length of its own was told as framing the body short (SRV-UNSIZED-DELIMITED),
+    and the block lost went unreported. A frame cuts the app's body; this body is not the
+    start of it."""
+    exchange = probed(tmp_path, framing_what_is_left(lambda blocks: blocks[1:]), scenario, arg)
+    assert server_findings(exchange) == expected
+
+
 def snapshotting(app: Any, environ: dict[str, Any], log: list[str]) -> Wire:
     """granian 2.8: the status and headers are taken when the app returns, before the first
     step of its iterable; a start_response made on that step is left out (200, no fields)."""

@@ -302,9 +302,26 @@ def _own_length_short(ex: Exchange) -> tuple[int, int] | None:
     added = decimal(values[0].strip(" \t")) if len(values) == 1 else None
     if added is None or added != ex.response.body_size:
         return None
-    segments = owed_segments(ex)
+    segments = owed_segments(ex) or []
     owed = segments[-1].end if segments else 0
-    return (added, owed) if added < owed else None
+    if added >= owed or not _starts_as_owed(ex, segments, added):
+        return None  # not short; or bytes lost or changed before the end, which is no frame
+    return added, owed
+
+
+def _starts_as_owed(ex: Exchange, segments: list[Segment], size: int) -> bool:
+    """Whether the body sent is the first ``size`` bytes the app produced, as far as the
+    trace and the record kept them: a frame cut the app's body there, rather than a block
+    lost (a review of 2026-12-07: a server that dropped the write() data and framed the
+    rest was told as framing it short, and SRV-WRITE-SEMANTICS was silenced)."""
+    sent = ex.response.body
+    for segment in segments:
+        if segment.start >= size:
+            return True
+        got = sent[segment.start : segment.start + len(segment.data)]
+        if not segment.data.startswith(got[: min(len(got), size - segment.start)]):
+            return False
+    return True
 
 
 def _framed_out(ex: Exchange, segment: Segment) -> bool:
