@@ -334,6 +334,39 @@ def test_the_time_out_shown_is_the_first_not_one_that_waited_behind_it() -> None
     ) in failure.finding.message
 
 
+def test_a_time_out_the_database_replayed_first_is_the_one_shown(tmp_path: Path) -> None:
+    """A review of 2026-12-07: the database's replays run before the draw, yet the draw's
+    first time-out was shown as "the first", and the replayed request that held the lock
+    was hidden. The earlier of the two is shown, as replayed."""
+    hang = {"on": False}
+    lock, release = threading.Lock(), threading.Event()
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        if environ["REQUEST_METHOD"] != "GET":
+            if not hang["on"]:  # a fault the database keeps, so the next run replays it
+                start_response("200 OK", [("Content-Type", "text/plain"), ("X Bad", "1")])
+                return [b"bad"]
+            with lock:
+                release.wait(HANG)
+        with lock:
+            pass
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"ok"]
+
+    database = str(tmp_path / "examples")
+    first = run(app, options(database=database, max_examples=30), target="app")
+    assert set(first.failures) == {"APP-HEADER-NAME-TOKEN"}
+    hang["on"] = True
+    try:
+        again = run(app, options(database=database, max_examples=30, seed=4), target="app")
+    finally:
+        release.set()
+    failure = again.failures["HARNESS-EXCHANGE-TIMEOUT"]
+    assert failure.replayed
+    assert failure.request.method != "GET"
+    assert failure.finding.message.count("3 time-outs in a row on /") == 1
+
+
 def test_an_endless_body_fails_only_the_body_limit() -> None:
     def endless(environ: dict[str, Any], start_response: Any) -> Any:
         start_response("200 OK", [("Content-Type", "text/plain")])

@@ -9,6 +9,7 @@ partial result.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, NamedTuple
@@ -96,6 +97,9 @@ class Kept(NamedTuple):
     #: Judged beside the exchanges of ``before`` (a follow-up's, over either transport),
     #: not alone: its replays are judged so too.
     beside: bool = False
+    #: When it was judged (``time.monotonic()``, one clock for every process of a run):
+    #: which came first, for a rule of :data:`FIRST_KEPT`.
+    seen_at: float = 0.0
 
 
 _DEFAULT_CONFIG = ServerConfig()
@@ -259,6 +263,7 @@ class Collector:
                         before,
                         rests_on,
                         beside=bool(exchange.history),
+                        seen_at=time.monotonic(),
                     )
         return found
 

@@ -63,11 +63,18 @@ def merge_partials(
         status = "fail" if findings else ("pass" if applied else "skip")
         results.append(RuleResult(each, status, findings, applied))
     smallest = {rule_id: kept for rule_id, kept in judged.items() if kept is not None}
-    for rule_id, kept in _smallest(partials).items():
+    drawn, replayed = _smallest(partials), _smallest(replays)
+    for rule_id in FIRST_KEPT & drawn.keys() & replayed.keys():
+        # The database's replays run after discovery and before the draw: the earlier of
+        # the two is the first (a review of 2026-12-07: the draw's was shown as the first).
+        if replayed[rule_id].seen_at < drawn[rule_id].seen_at:
+            del drawn[rule_id]
+    for rule_id, kept in drawn.items():
         if rule_id not in smallest or kept.size < smallest[rule_id].size:
             smallest[rule_id] = kept
-    replayed = {k: v for k, v in _smallest(replays).items() if k not in smallest}
-    notes = [note for part in counted for note in part.notes]
+    replayed = {k: v for k, v in replayed.items() if k not in smallest}
+    # Once each: the draw and the database's replays may write off the same path.
+    notes = list(dict.fromkeys(note for part in counted for note in part.notes))
     timed_out = sum(len(part.findings.get(TIMEOUT_RULE, [])) for part in counted)
     told = [*notes, _behind_note(timed_out)] if timed_out > 1 else notes
     for table in (smallest, replayed):
@@ -197,13 +204,14 @@ def _not_shown_again(partials: list[Partial]) -> list[str]:
 
 
 def _smallest(partials: list[Partial]) -> dict[str, Kept]:
-    """The smallest example of each failing rule over ``partials`` (the first, for a rule
-    of :data:`~.collector.FIRST_KEPT`: the partials come in the order they ran)."""
+    """The smallest example of each failing rule over ``partials`` (the first judged, for a
+    rule of :data:`~.collector.FIRST_KEPT`)."""
     smallest: dict[str, Kept] = {}
     for part in partials:
         for rule_id, kept in part.smallest.items():
-            if rule_id not in smallest or (
-                rule_id not in FIRST_KEPT and kept.size < smallest[rule_id].size
+            known = smallest.get(rule_id)
+            if known is None or (
+                kept.seen_at < known.seen_at if rule_id in FIRST_KEPT else kept.size < known.size
             ):
                 smallest[rule_id] = kept
     return smallest
