@@ -159,6 +159,7 @@ def test_an_absolute_link_to_the_host_asked_is_the_apps_own() -> None:
             b'<a href="http://localhost/abs">1</a><a href="//LOCALHOST/proto">2</a>'
             b'<a href="http://localhost:80/port">3</a><a href="http://other.example/x">4</a>'
             b'<a href="http://localhost:8080/y">5</a><a href="ftp://localhost/z">6</a>'
+            b'<a href="https://localhost/tls">7</a>'
             b'<form action="http://localhost/form"></form>'
         ]
 

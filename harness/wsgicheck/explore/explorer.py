@@ -81,15 +81,16 @@ _FORM_TEXT = st.text(TEXT, max_size=12)
 
 def same_origin(base: str, link: str, hosts: frozenset[str] = frozenset()) -> str | None:
     """``link`` (as found in an answer to ``base``) as an origin-form target, when it points
-    into the app: same origin, ASCII, a path. ``hosts`` are the names the app was asked as
-    (:func:`origin_hosts`), under which an absolute link of its own is its too (a trial of
-    2026-12-07: ``http://localhost/x`` and ``//localhost/x`` were never followed)."""
+    into the app: same origin, ASCII, a path. ``hosts`` are the origins the app was asked
+    as (:func:`origin_hosts`), under which an absolute link of its own is its too (a trial
+    of 2026-12-07: ``http://localhost/x`` and ``//localhost/x`` were never followed)."""
     try:
         absolute = urlsplit(urljoin(_ORIGIN + base, link))
     except ValueError:
         return None
-    own = absolute.netloc == "app.invalid" or (
-        absolute.scheme in ("http", "https") and absolute.netloc.lower() in hosts
+    own = (
+        absolute.netloc == "app.invalid"
+        or f"{absolute.scheme}://{absolute.netloc.lower()}" in hosts
     )
     if not own or not absolute.path.startswith("/"):
         return None
@@ -109,11 +110,14 @@ _DEFAULT_PORTS = {"http": "80", "https": "443"}
 
 
 def origin_hosts(response: Response) -> frozenset[str]:
-    """The authorities a link of the app's own may name, lower-cased: the request's Host
-    and the environ's SERVER_NAME with SERVER_PORT, each also spelled with the scheme's
-    default port or without it."""
+    """The origins a link of the app's own may name (``http://localhost``), lower-cased: the
+    request's scheme with its Host, and with the environ's SERVER_NAME and SERVER_PORT,
+    each spelled with the scheme's default port and without it. Another scheme is another
+    origin (a review of 2026-12-07: ``https://localhost/x`` was followed from an http
+    request)."""
     environ = response.environ or {}
-    default = _DEFAULT_PORTS.get(str(environ.get("wsgi.url_scheme", "http")), "80")
+    scheme = str(environ.get("wsgi.url_scheme", "http")).lower()
+    default = _DEFAULT_PORTS.get(scheme, "80")
     server, port = str(environ.get("SERVER_NAME", "")), str(environ.get("SERVER_PORT", ""))
     names: set[str] = set()
     hosts = response.request.header_values("host")
@@ -127,7 +131,7 @@ def origin_hosts(response: Response) -> frozenset[str]:
             names.add(f"{name}:{default}")
         elif given == default:
             names.add(bare)
-    return frozenset(names)
+    return frozenset(f"{scheme}://{name}" for name in names)
 
 
 def _references_resolved(text: str) -> str:

@@ -350,7 +350,9 @@ def _misread(value: str, values: list[str]) -> str:
     pep="""A server or gateway should attempt to provide as many other CGI variables as are
     applicable.""",
     needs=("environ", "wire"),
-    memo="environ",
+    # The exchange, not the environ alone: where REMOTE_ADDR came from is read from the
+    # request's forwarding fields.
+    memo="exchange",
     example="""
 bad:  an environ with no REMOTE_ADDR, or REMOTE_ADDR = f"{host}:{port}"
 fix:  environ["REMOTE_ADDR"] = peer_address[0]""",
@@ -363,7 +365,10 @@ def extra_cgi_vars(self: Rule, ex: Exchange) -> Iterator[Finding]:
         yield self.finding(ex, "environ has no REMOTE_ADDR")
         return
     address = env["REMOTE_ADDR"]
-    if type(address) is str and address and not _an_address(address):
+    if type(address) is not str or not address:
+        return
+    came_from = _forwarded_from(ex, address)
+    if not _an_address(address):
         # RFC 3875 §4.1.8: "the network address of the client", an IPv4 or IPv6 address
         # (fastwsgi 0.0.9 gives "127.0.0.1:24296", the port byte-swapped and glued on; a
         # probe trial of 2026-12-06). Another type is ENV-CGI-STR's; '' is left alone (a
@@ -371,7 +376,18 @@ def extra_cgi_vars(self: Rule, ex: Exchange) -> Iterator[Finding]:
         yield self.finding(
             ex,
             f"REMOTE_ADDR is {quoted(address)}: not an IPv4 or IPv6 address (RFC 3875 §4.1.8)"
-            + _forwarded_from(ex, address),
+            + came_from,
+        )
+    elif came_from and not ipaddress.ip_address(address.partition("%")[0]).is_loopback:
+        # A forwarding field's address, where every client of wsgicheck's (and the probe's)
+        # connects from loopback: not "the network address of the client sending the
+        # request to the server" (RFC 3875 §4.1.8). A review of 2026-12-07: a server that
+        # trusts X-Forwarded-For passed, since the probe's value is a valid address.
+        yield self.finding(
+            ex,
+            f"REMOTE_ADDR is {quoted(address)}, not the address of the client that sent the "
+            f"request (RFC 3875 §4.1.8){came_from}; behind a proxy that sets the field, that "
+            "may be meant",
         )
 
 
@@ -380,16 +396,37 @@ FORWARDING_FIELDS = ("x-forwarded-for", "forwarded", "x-real-ip")
 
 
 def _forwarded_from(ex: Exchange, address: str) -> str:
-    """Where REMOTE_ADDR came from, when a forwarding field of the request holds it: a
-    trial of 2026-12-07 found uvicorn taking it from X-Forwarded-For (it trusts the field
-    from 127.0.0.1 by default), and the finding did not say so."""
+    """Where REMOTE_ADDR came from, when one of the addresses a forwarding field of the
+    request names is it: a trial of 2026-12-07 found uvicorn taking it from
+    X-Forwarded-For (it trusts the field from 127.0.0.1 by default), and the finding did
+    not say so."""
     for name, value in ex.request.headers:
-        if name.lower() in FORWARDING_FIELDS and address in value:
+        if name.lower() in FORWARDING_FIELDS and address in _forwarded_addresses(name, value):
             return (
                 f" (it is from the request's {show(name)} field, {quoted(value)}: the server "
                 "took the client's address from a field any client can send)"
             )
     return ""
+
+
+def _forwarded_addresses(name: str, value: str) -> list[str]:
+    """The client addresses a forwarding field names, as a server would take them: the
+    elements of X-Forwarded-For (and X-Real-IP), the ``for=`` of Forwarded (RFC 7239 §4,
+    its quotes, brackets and port taken off)."""
+    if name.lower() != "forwarded":
+        return [element.strip(" \t") for element in value.split(",")]
+    found = []
+    for element in value.split(","):
+        for pair in element.split(";"):
+            key, _, node = pair.strip(" \t").partition("=")
+            if key.lower() != "for":
+                continue
+            node = node.strip('"')
+            if node.startswith("["):
+                found.append(node[1:].partition("]")[0])
+            else:
+                found.append(node.partition(":")[0])
+    return found
 
 
 def _an_address(text: str) -> bool:
