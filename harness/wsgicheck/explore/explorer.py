@@ -31,6 +31,7 @@ from hypothesis import strategies as st
 
 from ..drivers.wire import LONGEST_PATH
 from ..model import grammar
+from ..model.grammar import normal_authority
 from ..model.learned import made
 from ..model.request import Framing, From, InvalidRequest, LearnedField, Request
 from ..model.response import Response
@@ -90,7 +91,7 @@ def same_origin(base: str, link: str, hosts: frozenset[str] = frozenset()) -> st
         return None
     own = (
         absolute.netloc == "app.invalid"
-        or f"{absolute.scheme}://{absolute.netloc.lower()}" in hosts
+        or f"{absolute.scheme}://{normal_authority(absolute.netloc, absolute.scheme)}" in hosts
     )
     if not own or not absolute.path.startswith("/"):
         return None
@@ -105,33 +106,19 @@ def same_origin(base: str, link: str, hosts: frozenset[str] = frozenset()) -> st
 _REFERENCE = re.compile(r"&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);")
 
 
-#: The port a URL of each scheme names when it names none.
-_DEFAULT_PORTS = {"http": "80", "https": "443"}
-
-
 def origin_hosts(response: Response) -> frozenset[str]:
-    """The origins a link of the app's own may name (``http://localhost``), lower-cased: the
-    request's scheme with its Host, and with the environ's SERVER_NAME and SERVER_PORT,
-    each spelled with the scheme's default port and without it. Another scheme is another
+    """The origins a link of the app's own may name (``http://localhost``), as
+    :func:`~wsgicheck.model.grammar.normal_authority` spells them: the request's scheme with
+    its Host, and with the environ's SERVER_NAME and SERVER_PORT. Another scheme is another
     origin (a review of 2026-12-07: ``https://localhost/x`` was followed from an http
     request)."""
     environ = response.environ or {}
     scheme = str(environ.get("wsgi.url_scheme", "http")).lower()
-    default = _DEFAULT_PORTS.get(scheme, "80")
     server, port = str(environ.get("SERVER_NAME", "")), str(environ.get("SERVER_PORT", ""))
-    names: set[str] = set()
-    hosts = response.request.header_values("host")
-    for name in (*hosts[:1], f"{server}:{port}" if server else ""):
-        name = name.strip().lower()
-        if not name:
-            continue
-        names.add(name)
-        bare, colon, given = name.rpartition(":")
-        if not colon or "]" in given:  # no port (an IPv6 literal's colons are not one)
-            names.add(f"{name}:{default}")
-        elif given == default:
-            names.add(bare)
-    return frozenset(f"{scheme}://{name}" for name in names)
+    names = (*response.request.header_values("host")[:1], f"{server}:{port}" if server else "")
+    return frozenset(
+        f"{scheme}://{normal_authority(name, scheme)}" for name in names if name.strip()
+    )
 
 
 def _references_resolved(text: str) -> str:

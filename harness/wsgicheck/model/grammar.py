@@ -328,6 +328,17 @@ def is_latin1(text: str) -> bool:
     return True
 
 
+#: The port a URI of each scheme means when it names none (RFC 9110 §4.2.1, §4.2.2).
+DEFAULT_PORTS = {"http": "80", "https": "443"}
+
+
+def normal_authority(host: str, scheme: str) -> str:
+    """A host[:port] compared the way URIs are (RFC 3986 §6.2.3): case, default port."""
+    host = host.strip(" \t").lower().removesuffix(":")
+    default = DEFAULT_PORTS.get(scheme.lower())
+    return host.removesuffix(":" + default) if default else host
+
+
 #: The most significant digits a number read here may have: ``int()`` converts no more
 #: than 4,300 (Python 3.11+, against quadratic time), and no length needs a tenth of them.
 MAX_DIGITS = 4000

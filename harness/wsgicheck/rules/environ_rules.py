@@ -21,9 +21,9 @@ from collections.abc import Iterator
 from typing import Any, NamedTuple
 from urllib.parse import unquote_to_bytes
 
+from ..model.grammar import DEFAULT_PORTS, is_token, normal_authority, remove_dot_segments
 from ..model.grammar import absolute_uri_re as _absolute_re
 from ..model.grammar import cgi_server_protocol_re as _protocol_re
-from ..model.grammar import is_token, remove_dot_segments
 from . import environ_objects as environ_objects  # registers the wsgi.* rules
 from . import environ_probe as environ_probe  # registers the *-ACCURATE rules (probe)
 from .exchange import Exchange, environ_of
@@ -314,13 +314,6 @@ def _paths_allowed(raw_path: str) -> set[bytes]:
     return allowed
 
 
-def _authority(host: str, scheme: str) -> str:
-    """A host[:port] compared the way URIs are (RFC 3986 §6.2.3): case, default port."""
-    host = host.strip(" \t").lower().removesuffix(":")
-    default = {"http": ":80", "https": ":443"}.get(scheme.lower())
-    return host.removesuffix(default) if default else host
-
-
 @rule(
     "ENV-URL-RECONSTRUCTABLE",
     level=Level.SHOULD,
@@ -354,13 +347,12 @@ def url_reconstructable(self: Rule, ex: Exchange) -> Iterator[Finding]:
     asked = target.authority or _single_header(ex, "Host")
     host = _text(env, "HTTP_HOST")
     if not host and name is not None and port is not None:
-        default = "443" if scheme == "https" else "80"
-        host = name if port == default else f"{name}:{port}"
+        host = name if port == DEFAULT_PORTS.get(scheme, "80") else f"{name}:{port}"
     # No host to rebuild (SERVER_PORT an int, say: ENV-CGI-STR's), the path still is judged
     # (Hypercorn 0.18 turns %E9 into U+FFFD and gives an int port).
     # An empty Host names no host (RFC 9112 §3.2: a target URI without an authority), and
     # the PEP's algorithm then takes SERVER_NAME, which is never empty: nothing to compare.
-    if asked and host and _authority(host, scheme) != _authority(asked, scheme):
+    if asked and host and normal_authority(host, scheme) != normal_authority(asked, scheme):
         yield self.finding(ex, f"the rebuilt URL has host {host!r}; the client asked {asked!r}")
     script, path = _text(env, "SCRIPT_NAME") or "", _text(env, "PATH_INFO") or ""
     try:
