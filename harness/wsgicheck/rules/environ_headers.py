@@ -367,8 +367,8 @@ def extra_cgi_vars(self: Rule, ex: Exchange) -> Iterator[Finding]:
     address = env["REMOTE_ADDR"]
     if type(address) is not str or not address:
         return
-    came_from = _forwarded_from(ex, address)
-    if not _an_address(address):
+    parsed = _parsed_address(address)
+    if parsed is None:
         # RFC 3875 §4.1.8: "the network address of the client", an IPv4 or IPv6 address
         # (fastwsgi 0.0.9 gives "127.0.0.1:24296", the port byte-swapped and glued on; a
         # probe trial of 2026-12-06). Another type is ENV-CGI-STR's; '' is left alone (a
@@ -376,9 +376,9 @@ def extra_cgi_vars(self: Rule, ex: Exchange) -> Iterator[Finding]:
         yield self.finding(
             ex,
             f"REMOTE_ADDR is {quoted(address)}: not an IPv4 or IPv6 address (RFC 3875 §4.1.8)"
-            + came_from,
+            + _forwarded_from(ex, address),
         )
-    elif came_from and not ipaddress.ip_address(address.partition("%")[0]).is_loopback:
+    elif not parsed.is_loopback and (came_from := _forwarded_from(ex, address)):
         # A forwarding field's address, where every client of wsgicheck's (and the probe's)
         # connects from loopback: not "the network address of the client sending the
         # request to the server" (RFC 3875 §4.1.8). A review of 2026-12-07: a server that
@@ -429,12 +429,12 @@ def _forwarded_addresses(name: str, value: str) -> list[str]:
     return found
 
 
-def _an_address(text: str) -> bool:
+def _parsed_address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """``text`` as an IPv4 or IPv6 address (a zone kept), or None if it is none."""
     try:
-        ipaddress.ip_address(text)
+        return ipaddress.ip_address(text)
     except ValueError:
-        return False
-    return True
+        return None
 
 
 @rule(

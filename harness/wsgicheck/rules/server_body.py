@@ -295,7 +295,16 @@ def _own_length_short(ex: Exchange) -> tuple[int, int] | None:
     with one of its own, ``added``, shorter than the ``owed`` bytes the app produced: the
     client reads that much, whatever else the server wrote. The bytes framed out are the
     framing's fault, not the body's. A body from the server's file wrapper is judged by the
-    file wrapper's rules (SRV-FILE-WRAPPER-FALLBACK: a wrapper that sent nothing)."""
+    file wrapper's rules (SRV-FILE-WRAPPER-FALLBACK: a wrapper that sent nothing). Found
+    once per exchange: four rules ask, the write() rules once for each block."""
+    facts = ex.facts
+    if "own_length_short" not in facts:
+        facts["own_length_short"] = _find_own_length_short(ex)
+    short: tuple[int, int] | None = facts["own_length_short"]
+    return short
+
+
+def _find_own_length_short(ex: Exchange) -> tuple[int, int] | None:
     if final_length(ex) is not None or not on_wire(ex) or ex.file_wrapper_calls:
         return None
     values = [value for name, value in response_fields(ex) if name == "content-length"]

@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 
 from ..core.head import field_problems
-from ..model.events import AppRaised, Exhausted, StartResponseCalled
+from ..model.events import AppRaised, Exhausted, Location, StartResponseCalled
 from ..model.grammar import NOT_IN_304, decimal
 from ..model.grammar import imf_fixdate_re as IMF_FIXDATE_RE
 from ..model.response import Response
@@ -624,6 +624,12 @@ def _holds_nul(field: tuple[str, str]) -> bool:
     return "\x00" in field[1]
 
 
+def _final_where(ex: Exchange) -> Location | None:
+    """Where the app made the call whose fields went out (a value's place in its code)."""
+    call = final_call(ex)
+    return call.where if call is not None else None
+
+
 def _offered(ex: Exchange, kind: Callable[[tuple[str, str]], bool]) -> bool:
     """Whether any call of the app's, taken or refused, gave a field of ``kind`` (a value
     holding a line break, or a NUL). The values are read only for a call whose control
@@ -667,8 +673,7 @@ def no_split_fields(self: Rule, ex: Exchange) -> Iterator[Finding]:
     # server did neither (RFC_9110_5_5). A bare CR received raw in the value does too, and a
     # sender MUST NOT generate one (RFC 9112 §2.2): a client that ends a line at a CR reads
     # the rest as a field line of its own.
-    call = final_call(ex)
-    where = call.where if call is not None else None
+    where = _final_where(ex)
     given = Counter(app_fields(ex))
     received = Counter(response_fields(ex))
     for name, value in _line_breaking(ex):
@@ -720,8 +725,7 @@ fix:  refuse CR, LF and NUL in start_response (or send each as a space)""",
 def no_nul_fields(self: Rule, ex: Exchange) -> Iterator[Finding]:
     # A NUL, read by a parser in C as the end of a string, cuts the value (or the head)
     # short for one client and not for another (RFC_9110_5_5: "invalid and dangerous").
-    call = final_call(ex)
-    where = call.where if call is not None else None
+    where = _final_where(ex)
     nul_names = {field[0] for field in app_fields(ex) if _holds_nul(field)}
     for name, value in response_fields(ex):
         if name in nul_names and "\x00" in value:
