@@ -18,7 +18,8 @@ from typing import IO, Any
 import pytest
 
 from test_cli import BROKEN, CLEAN, FIXTURES, cli, last_line, one_line_error, write_app
-from wsgicheck import cli_reports
+from wsgicheck.explore.signals import interrupts_held
+from wsgicheck.model import outputs
 from wsgicheck.rules import REGISTRY
 
 FAST = ["--examples", "20", "--no-database", "--seed", "3"]
@@ -257,10 +258,10 @@ def test_a_report_file_is_written_whole_whatever_comes_while_it_is(
         report.write_text("the last run's")
     text = json.dumps({"findings": list(range(100_000))})
     previous = signal.signal(signal.SIGTERM, _raise_interrupt)
-    monkeypatch.setattr(cli_reports, "open", _opened_then_terminated, raising=False)
+    monkeypatch.setattr(outputs, "open", _opened_then_terminated, raising=False)
     try:
         with pytest.raises(KeyboardInterrupt):
-            cli_reports._write(str(report), text, "--output")
+            outputs.write_whole(str(report), text, "--output", interrupts_held)
     finally:
         signal.signal(signal.SIGTERM, previous)
     assert report.read_text() == text
@@ -285,9 +286,9 @@ def test_a_signal_the_command_ignores_stays_ignored_while_a_report_is_written(
     group stopped the command with its other reports unwritten."""
     report = tmp_path / "report.json"
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    monkeypatch.setattr(cli_reports, "open", _opened_then_interrupted, raising=False)
+    monkeypatch.setattr(outputs, "open", _opened_then_interrupted, raising=False)
     try:
-        cli_reports._write(str(report), "whole", "--output")
+        outputs.write_whole(str(report), "whole", "--output", interrupts_held)
         assert signal.getsignal(signal.SIGINT) == signal.SIG_IGN
     finally:
         signal.signal(signal.SIGINT, previous)

@@ -5,14 +5,11 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
-import stat
 import sys
 from typing import TYPE_CHECKING, Any
 
-from .model.errors import STDOUT_CLOSED, UsageError
-from .model.outputs import report_paths, writable
+from .model.outputs import planned_reports, write_whole
 
 if TYPE_CHECKING:
     from .results.run import RunResult
@@ -50,44 +47,23 @@ def color_on(args: argparse.Namespace, stream: Any) -> bool:
 
 
 def report_files(args: argparse.Namespace) -> list[tuple[str, str]]:
-    """``--report``'s (path, format) pairs, and every output path checked writable: a typo
-    in a path is a usage error now, not after the whole run."""
-    if args.output:
-        writable(args.output, "--output")
-    elif sys.stdout is None:  # started with it closed (>&-): the report would go nowhere
-        raise UsageError(STDOUT_CLOSED)
-    return report_paths(args.report_dir, args.report) if args.report else []
+    """``--report``'s (path, format) pairs, every output path checked writable: a typo in a
+    path is a usage error now, not after the whole run."""
+    return planned_reports(args.output, args.report_dir, args.report)
 
 
 def write_files(args: argparse.Namespace, files: list[tuple[str, str]], result: RunResult) -> None:
+    from .explore.signals import interrupts_held
+
     for path, name in files:
         text = render(args, result, color=False, name=name)
-        _write(path, text, "--report-dir")
+        write_whole(path, text, "--report-dir", interrupts_held)
 
 
 def write_report(args: argparse.Namespace, text: str) -> None:
+    from .explore.signals import interrupts_held
+
     if not args.output:
         sys.stdout.write(text)  # a failed write (a full disk) is cli.main's to tell
         return
-    _write(args.output, text, "--output")
-
-
-def _write(path: str, text: str, option: str) -> None:
-    """Write a report file whole: Ctrl-C or SIGTERM (a cancelled job) while it is written is
-    held until it is, then stops the command. Not for a FIFO or a device, whose open or
-    write may wait on another process for as long as it likes."""
-    from .explore.signals import interrupts_held
-
-    held = interrupts_held() if _regular_or_new(path) else contextlib.nullcontext()
-    try:
-        with held, open(path, "w", encoding="utf-8") as stream:
-            stream.write(text)
-    except OSError as exc:
-        raise UsageError(f"{option} {path}: {exc.strerror or exc}") from exc
-
-
-def _regular_or_new(path: str) -> bool:
-    try:
-        return stat.S_ISREG(os.stat(path).st_mode)
-    except OSError:
-        return True
+    write_whole(args.output, text, "--output", interrupts_held)

@@ -1,16 +1,54 @@
 """Where a command writes its reports: ``--output`` and ``--report-dir``, each path checked
 writable before the run, so that a typo in one is a usage error at once and not after a
-whole run (``check`` and ``probe`` both)."""
+whole run, and each file written whole (``check`` and ``probe`` both)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Iterable
+import stat
+import sys
+from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
 
-from .errors import UsageError
+from .errors import STDOUT_CLOSED, UsageError
 from .options import REPORT_FILES
 
-__all__ = ["report_paths", "writable"]
+__all__ = ["planned_reports", "report_paths", "writable", "write_whole"]
+
+
+def planned_reports(
+    output: str | None, report_dir: str, names: Iterable[str] | None
+) -> list[tuple[str, str]]:
+    """``--report``'s (path, format) pairs, with ``--output`` and each of them checked
+    writable, or stdout open when there is no ``--output``: all before the run."""
+    if output:
+        writable(output, "--output")
+    elif sys.stdout is None:  # started with it closed (>&-): the report would go nowhere
+        raise UsageError(STDOUT_CLOSED)
+    return report_paths(report_dir, names) if names else []
+
+
+def write_whole(
+    path: str, text: str, option: str, hold: Callable[[], AbstractContextManager[None]]
+) -> None:
+    """Write a report file whole: ``hold`` holds Ctrl-C and SIGTERM (a cancelled job) back
+    while it is written (a signal between the open and the write left a completed run's
+    report empty). Not for a FIFO or a device, whose open or write may wait on another
+    process for as long as it likes."""
+    held = hold() if _regular_or_new(path) else contextlib.nullcontext()
+    try:
+        with held, open(path, "w", encoding="utf-8") as stream:
+            stream.write(text)
+    except OSError as exc:
+        raise UsageError(f"{option} {path}: {exc.strerror or exc}") from exc
+
+
+def _regular_or_new(path: str) -> bool:
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return True
 
 
 def writable(path: str, option: str) -> None:

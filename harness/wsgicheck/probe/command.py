@@ -13,8 +13,8 @@ import datetime
 import sys
 from typing import TYPE_CHECKING, Any
 
-from ..model.errors import STDOUT_CLOSED, UsageError, WsgicheckError
-from ..model.outputs import report_paths, writable
+from ..model.errors import UsageError, WsgicheckError
+from ..model.outputs import planned_reports, write_whole
 from .servers import KNOWN_SERVERS
 
 if TYPE_CHECKING:
@@ -91,7 +91,7 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     from .. import report
-    from ..explore.signals import terminate_as_interrupt
+    from ..explore.signals import interrupts_held, terminate_as_interrupt
     from .matrix import build, to_html, to_markdown
     from .prober import probe
     from .report import MULTI_FORMATS, render
@@ -122,11 +122,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--{name.replace('_', '-')}: {why}") from None
     # Every path checked before the run: a typo costs no probe (a trial of 2026-12-07 lost
     # a whole one to a bad --output).
-    if args.output is not None:
-        writable(args.output, "--output")
-    elif sys.stdout is None:  # started with it closed (>&-)
-        raise UsageError(STDOUT_CLOSED)
-    files = report_paths(args.report_dir, args.report) if args.report else []
+    files = planned_reports(args.output, args.report_dir, args.report)
     # SIGTERM (timeout, a cancelled CI job) stops a probe as Ctrl-C does: the server under
     # test is stopped on the way out; left to its default, it ran on under init.
     with terminate_as_interrupt():
@@ -137,9 +133,12 @@ def run(args: argparse.Namespace) -> int:
         text = to_markdown(matrix) if args.matrix == "markdown" else to_html(matrix)
     else:
         text = render(results, args.format, color=_color(args))
-    _write(args.output, text, "--output")
+    if args.output is None:
+        sys.stdout.write(text)
+    else:
+        write_whole(args.output, text, "--output", interrupts_held)
     for path, name in files:
-        _write(path, render(results, name), "--report-dir")
+        write_whole(path, render(results, name), "--report-dir", interrupts_held)
     return 1 if any(each.failed() for each in results) else 0
 
 
@@ -168,14 +167,3 @@ def _color(args: argparse.Namespace) -> bool:
 
 def _formats(text: str) -> list[str]:
     return [part.strip().lower() for part in text.split(",") if part.strip()]
-
-
-def _write(path: str | None, text: str, option: str) -> None:
-    if path is None:
-        sys.stdout.write(text)
-        return
-    try:
-        with open(path, "w", encoding="utf-8") as stream:
-            stream.write(text)
-    except OSError as exc:
-        raise UsageError(f"{option} {path}: {exc.strerror or exc}") from exc
