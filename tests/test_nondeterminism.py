@@ -22,7 +22,7 @@ from rulekit import exchanges_of_app, load, requests_of
 from wsgicheck import Client, Request
 from wsgicheck.core.environ import ServerConfig
 from wsgicheck.explore.collector import SHOWN_AGAIN_ENOUGH, Collector, TimeOuts
-from wsgicheck.explore.examples import SENT_AGAIN, Exploration
+from wsgicheck.explore.examples import SENT_AGAIN, Examples, Exploration
 from wsgicheck.explore.explorer import Learned
 from wsgicheck.explore.replay import (
     EXPLAIN_REPLAYS,
@@ -584,6 +584,44 @@ def test_a_request_sent_again_that_hangs_ends_the_sending_at_one_time_limit() ->
         assert collector.judge(judged, judged.request, SERVED, "memory", again=again) == []
         assert calls[0] == 2  # the GET, the HEAD that hung; no GET after it
         assert timeouts.run_in_a_row == 1  # counted with the run's time-outs
+    finally:
+        release.set()
+        exploration.close()
+
+
+def test_a_request_sent_again_that_hangs_is_judged_a_time_out_of_its_own() -> None:
+    """A hang met only when a finding's requests were sent again was counted with the run's
+    time-outs, yet no finding: a run whose other requests all answered said nothing of
+    it. It is judged once the example's own judging is done, on the request that hung, and
+    is not the example's finding (Hypothesis would shrink another request for it)."""
+    heads = [0]
+    release = threading.Event()
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        kind = "text/plain"
+        if environ["REQUEST_METHOD"] == "HEAD":
+            heads[0] += 1
+            if heads[0] == 1:
+                kind = "text/html"
+            else:
+                release.wait(30)  # bounded: the test releases it at its end
+        start_response("200 OK", [("Content-Type", kind), ("Content-Length", "2")])
+        return [] if environ["REQUEST_METHOD"] == "HEAD" else [b"ok"]
+
+    exploration = _exploration(MemoryTransport(app, timeout=0.5), None, SERVED)
+    client = Client(app)
+    get, head = client.build_request("GET", "/"), client.build_request("HEAD", "/")
+    earlier = (Exchange(client.send(get)), Exchange(client.send(head)))
+    rules = [REGISTRY["APP-HEAD-LIKE-GET"], REGISTRY["HARNESS-EXCHANGE-TIMEOUT"]]
+    collector = Collector(rules, strict=False)
+    examples = Examples(exploration, collector, TimeOuts(), None)
+    try:
+        _, _, found = examples.send(get, SERVED, (get, head), earlier)
+        assert found == []  # the HEAD unlike GET was not shown again
+        [timed_out] = collector.findings["HARNESS-EXCHANGE-TIMEOUT"]
+        assert collector.smallest["HARNESS-EXCHANGE-TIMEOUT"].request.method == "HEAD"
+        assert timed_out.rule == "HARNESS-EXCHANGE-TIMEOUT"
+        assert exploration.timed_out_again == []
     finally:
         release.set()
         exploration.close()

@@ -274,6 +274,12 @@ class Exploration:
         self.learned = learned
         self.on_exchange = on_exchange
         self.errors: list[str] = []
+        #: Exchanges that timed out when :meth:`again` sent requests again, with what the
+        #: collector judges them by (request, config, transport, the requests before it),
+        #: for :meth:`Examples.send` to judge once its own judging is done.
+        self.timed_out_again: list[
+            tuple[Exchange, Request, ServerConfig, str, tuple[Request, ...]]
+        ] = []
         self.answers = Answers()
         self.first_answer: FirstAnswer | None = None
         #: Per path, the status of the first GET answered 2xx; and the latest request of an
@@ -450,10 +456,11 @@ class Exploration:
         timeouts: TimeOuts | None,
     ) -> Exchange | None:
         """The last of ``requests``' exchanges when they are sent again, beside the others
-        as its history; None at the first that times out (at one time limit), once the run
-        sends no more, or when the transport fails."""
+        as its history; None at the first that times out (at one time limit: kept in
+        :attr:`timed_out_again`, a hang the run met like any other), once the run sends no
+        more, or when the transport fails."""
         earlier: list[Exchange] = []
-        for request in requests:
+        for place, request in enumerate(requests):
             if timeouts is not None and timeouts.skips(request):
                 return None
             self.tell(request, config, how)
@@ -465,6 +472,7 @@ class Exploration:
             if timeouts is not None:
                 timeouts.saw(request, sent.timed_out)
             if sent.timed_out:
+                self.timed_out_again.append((sent, request, config, how, tuple(requests[:place])))
                 return None
             earlier.append(sent)
         judged = earlier.pop()
@@ -518,7 +526,27 @@ class Examples:
         before it in its sequence, ``earlier`` their exchanges (the first exchange's
         ``history``), ``previous`` an earlier exchange of the same request; ``follow``
         asks a first 200 to GET the questions that follow it
-        (:mod:`wsgicheck.explore.sequences`)."""
+        (:mod:`wsgicheck.explore.sequences`).
+
+        A request sent again to confirm a finding that timed out is judged after: a hang
+        met only there was no finding before. Its findings are not the example's, whose
+        request is another."""
+        sent = self._send(request, config, before, earlier, previous, follow=follow)
+        timed_out, self.run.timed_out_again = self.run.timed_out_again, []
+        for exchange, again, again_config, how, again_before in timed_out:
+            self.collector.judge(exchange, again, again_config, how, again_before)
+        return sent
+
+    def _send(
+        self,
+        request: Request,
+        config: ServerConfig,
+        before: tuple[Request, ...],
+        earlier: Sequence[Exchange],
+        previous: Exchange | None,
+        *,
+        follow: bool,
+    ) -> tuple[Request, Exchange | None, list[Finding]]:
         run, collector = self.run, self.collector
         options = run.options
         if (
