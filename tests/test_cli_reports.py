@@ -10,14 +10,26 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import signal
+import subprocess
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import IO, Any
 
 import pytest
 
-from test_cli import BROKEN, CLEAN, FIXTURES, cli, last_line, one_line_error, write_app
+from test_cli import (
+    BROKEN,
+    CLEAN,
+    FIXTURES,
+    TIMEOUT,
+    _command,
+    cli,
+    last_line,
+    one_line_error,
+    write_app,
+)
 from wsgicheck.explore.signals import interrupts_held
 from wsgicheck.model import outputs
 from wsgicheck.rules import REGISTRY
@@ -122,6 +134,44 @@ def test_a_clean_run_with_a_report_file(workdir: Path) -> None:
     assert last_line(done.stdout).startswith("passed: 0 rules failed")
     junit = ET.fromstring((workdir / "clean" / "report.xml").read_text(encoding="utf-8"))
     assert junit.findall(".//failure") == []
+
+
+def test_the_whole_runs_replay_is_quoted_and_sends_the_same_requests(tmp_path: Path) -> None:
+    """A trial of 2026-12-07: JUnit's, HTML's and the annotations' "replay the whole run"
+    was ``wsgicheck check TARGET --seed N``, unquoted: pasted, a folder named ``$(touch
+    PWNED)`` ran the touch; and it left out ``--path``, so a run that failed only on the
+    path it named passed when replayed. It is quoted and names the run's options."""
+    folder = tmp_path / "my app $(touch PWNED)"
+    folder.mkdir()
+    target = write_app(
+        folder,
+        "a.py",
+        """
+        def app(environ, start_response):
+            status = "200  OK" if environ["PATH_INFO"] == "/q" else "200 OK"
+            start_response(status, [("Content-Type", "text/plain")])
+            return [b"ok"]
+        """,
+    )
+    asked = ["--examples", "20", "--no-database", "--path", "/q", "-H", "X-A: it's $(id)"]
+    done = cli(tmp_path, "check", target, *asked, "--seed", "3", "--format", "junit", "-o", "r.xml")
+    assert done.returncode == 1, done.stderr
+    junit = ET.fromstring((tmp_path / "r.xml").read_text(encoding="utf-8"))
+    texts = "\n".join(each.text or "" for each in junit.iter())
+    [replay] = set(re.findall(r"replay the whole run: (.*)", texts))
+    assert shlex.split(replay) == [
+        "wsgicheck", "check", target, "--examples", "20", "--path", "/q",
+        "--header", "X-A: it's $(id)", "--seed", "3",
+    ]  # fmt: skip
+    script = Path(_command()[0])
+    path = f"{script.parent}{os.pathsep}{os.environ['PATH']}"
+    again = subprocess.run(
+        ["bash", "-c", replay], cwd=tmp_path, capture_output=True, text=True, timeout=TIMEOUT,
+        env={**os.environ, "PATH": path}, check=False,
+    )  # fmt: skip
+    assert again.returncode == 1, again.stderr
+    assert last_line(again.stdout).startswith("FAILED: 1 rule failed")
+    assert list(tmp_path.rglob("PWNED")) == []
 
 
 BAD_PATHS = {

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import sys
 from typing import TYPE_CHECKING
 
@@ -94,6 +95,7 @@ def run_check(args: argparse.Namespace) -> int:
         if progress is not None:
             progress.done()
         result.source_root = args.source_root
+        result.command = _replay(args, result.seed)
         if result.interrupted:
             # Ctrl-C: what ran so far, to the report asked for, and 130; the terminal gets
             # the failures and the summary line, which says the run was cut short (else a
@@ -130,6 +132,13 @@ def run_check(args: argparse.Namespace) -> int:
     if result.failed():
         return 1
     return NOTHING_JUDGED if result.judged_nothing() else 0
+
+
+def _replay(args: argparse.Namespace, seed: int) -> str:
+    """The command that runs this check again with the same requests, quoted for a shell."""
+    values = {name: getattr(args, settings.BY_NAME[name].dest) for name in settings.REPLAYED}
+    values["seed"] = seed
+    return shlex.join(["wsgicheck", "check", args.target, *settings.replay_arguments(values)])
 
 
 def _tell_terminal(

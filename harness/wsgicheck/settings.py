@@ -391,6 +391,36 @@ SETTINGS: tuple[Setting, ...] = (
 
 BY_NAME: dict[str, Setting] = {each.name: each for each in SETTINGS}
 
+#: The settings that decide which requests a run sends and how it judges them, in the
+#: order a replay spells them (where reports and the example database go do not: a
+#: database adds replays of old failures ahead of the same seeded draw).
+REPLAYED = (
+    "profile", "examples", "jobs", "transport", "path", "header", "exclude_path", "read_only",
+    "select", "ignore", "strict", "timeout", "body_limit", "corpus", "seed",
+)  # fmt: skip
+
+
+def replay_arguments(values: Mapping[str, Any]) -> list[str]:
+    """``wsgicheck check``'s options that run with ``values`` (by setting name) again, each
+    of :data:`REPLAYED` not at its default: a replay of ``TARGET --seed N`` alone left out
+    ``--path`` and ``-H``, and passed where the run failed (a trial of 2026-12-07)."""
+    words: list[str] = []
+    for name in REPLAYED:
+        setting = BY_NAME[name]
+        value = values.get(name, setting.default)
+        value = tuple(value) if isinstance(value, list) else value
+        if value is None or value == setting.default:
+            continue
+        flag = setting.flags[0]
+        if isinstance(setting.kind, Flag):
+            words.append(flag if value else "--no-" + flag.removeprefix("--"))
+        elif isinstance(value, tuple):
+            for item in value:
+                words += [flag, str(item)]
+        else:
+            words += [flag, str(value)]
+    return words
+
 
 def _nearest(name: str, names: Sequence[str]) -> str:
     close = difflib.get_close_matches(name, names, n=1, cutoff=0.5)

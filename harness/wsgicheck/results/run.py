@@ -7,6 +7,7 @@ comparing a result loads none of the engine (``tests/test_architecture.py`` chec
 
 from __future__ import annotations
 
+import shlex
 from dataclasses import dataclass, field
 
 from ..core.environ import ServerConfig
@@ -155,7 +156,9 @@ class RunResult:
     @property
     def replay(self) -> str:
         """The command that runs this again with the same requests."""
-        return self.command or f"wsgicheck check {self.target} --seed {self.seed}"
+        if self.command is not None:
+            return self.command
+        return shlex.join(["wsgicheck", "check", self.target, "--seed", str(self.seed)])
 
     def broken(self, rule: Rule) -> Verdict:
         """This run's verdict on ``rule``, found broken: fail, warn or known."""
