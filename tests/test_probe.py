@@ -17,6 +17,7 @@ import os
 import platform
 import re
 import shlex
+import shutil
 import signal
 import socket
 import subprocess
@@ -41,7 +42,7 @@ from wsgicheck.probe.matrix import build, to_html, to_markdown
 from wsgicheck.probe.process import ServerProcess, ServerStartError, free_port
 from wsgicheck.probe.report import probe_data, render
 from wsgicheck.probe.scenarios import HEADER
-from wsgicheck.probe.servers import KnownServer
+from wsgicheck.probe.servers import KnownServer, resolve, server_file
 from wsgicheck.probe.session import Sent
 from wsgicheck.probe.stability import merge_runs
 from wsgicheck.results.reproduce import probe_reproducers
@@ -1621,3 +1622,24 @@ def test_a_request_left_unanswered_is_named_in_the_notes() -> None:
         "probe 107 (echo): no answer and no record, to POST /echo HTTP/1.1, Expect: "
         "100-continue, a chunked body of 5 bytes"
     ]
+
+
+@pytest.mark.parametrize(
+    ("server", "expected"),
+    [
+        ("wsgiref", "wsgiref/simple_server.py"),
+        ("waitress", "waitress/__init__.py"),
+        ("{python} -m waitress --port={port} {app}", "waitress/__init__.py"),
+        ("{python} -m no.such.module {port} {app}", None),
+        ("sh -c 'exec something {port} {app}'", shutil.which("sh")),
+    ],
+)
+def test_the_file_a_probes_findings_are_placed_at(server: str, expected: str | None) -> None:
+    """SARIF places each result (GitHub refuses one with none): a known server's module, a
+    command's ``-m`` module, or its program."""
+    found = server_file(*resolve(server)[1:])
+    if expected is None or os.path.isabs(expected):
+        assert found == expected
+    else:
+        assert found is not None
+        assert Path(found).as_posix().endswith(expected)

@@ -273,3 +273,48 @@ def test_junit_is_read_by_junitparser(flask_run: Checked, middleware_run: Checke
         for name, (failure, *rest) in failed.items():
             assert rest == []
             assert name in (failure.text or "")
+
+
+#: A server of the repository's own, for ``wsgicheck probe`` to judge (wsgiref's).
+SERVER = """\
+import importlib
+import sys
+from wsgiref.simple_server import make_server
+
+host, port, target = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+module, _, name = target.partition(":")
+make_server(host, port, getattr(importlib.import_module(module), name)).serve_forever()
+"""
+
+
+def test_a_probes_sarif_puts_each_result_at_the_servers_file(
+    repository: Path, tmp_path: Path
+) -> None:
+    """A trial of 2026-12-07: a probe's results had ``"locations": []``, which GitHub's
+    ingestion refuses (the Multitool's GitHub rules failed every one). Each is at the
+    server's file: here a script of the repository's, by its path there."""
+    (repository / "web" / "serve.py").write_text(SERVER, encoding="utf-8")
+    done = _wsgicheck(
+        repository,
+        "probe",
+        "{python} web/serve.py {host} {port} {app}",
+        "--examples", "0", "--no-callables", "--seed", "3",
+        "--report", "sarif", "--report-dir", str(tmp_path),
+    )  # fmt: skip
+    assert done.returncode == 1, done.stderr[-3000:]  # wsgiref breaks rules
+    sarif = tmp_path / "report.sarif"
+    results = json.loads(sarif.read_text(encoding="utf-8"))["runs"][0]["results"]
+    assert results
+    assert {
+        json.dumps(result["locations"][0]["physicalLocation"]["artifactLocation"])
+        for result in results
+    } == {json.dumps({"uri": "web/serve.py", "uriBaseId": "SRCROOT"})}
+    output = tmp_path / "validation.sarif"
+    checked = subprocess.run(
+        [_multitool(), "validate", "--rule-kind", "Sarif;Gh", "--output", str(output), str(sarif)],
+        capture_output=True, text=True, timeout=TIMEOUT, check=False,
+    )  # fmt: skip
+    assert checked.returncode == 0, checked.stdout[-3000:] + checked.stderr[-3000:]
+    (run,) = json.loads(output.read_text(encoding="utf-8-sig"))["runs"]
+    found = {(each["ruleId"], each.get("level", "warning")) for each in run.get("results", [])}
+    assert found == {("SARIF2005", "warning")}

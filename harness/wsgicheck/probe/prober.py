@@ -22,6 +22,7 @@ from pathlib import Path
 from ..core.environ import ServerConfig
 from ..explore.signals import interrupts_held
 from ..model.errors import WsgicheckError
+from ..model.locations import Location
 from ..model.options import RunOptions
 from ..model.request import Framing, Request
 from ..model.untrusted import as_sent, shown_target
@@ -46,7 +47,7 @@ from .process import ServerProcess, ServerStartError, free_port, last_error
 from .result import ProbeOptions, ProbeResult
 from .scenario_base import UNICODE_ERRORS_TEXT, ProbeError
 from .scenarios import CALLABLE_KINDS, ECHO_BODY
-from .servers import PROBE_APP, PROBE_MODULE, command_line, resolve
+from .servers import PROBE_APP, PROBE_MODULE, command_line, resolve, server_file
 from .session import Sent, Session
 from .stability import merge_runs
 
@@ -241,6 +242,8 @@ def _probe_once(
         authority,
         writes(session.sent),
     )
+    found = server_file(template, known)
+    run.subject = Location(found, 1, "<module>") if found is not None else None
     return ProbeResult(
         server=name,
         command=argv,

@@ -8,14 +8,24 @@ started the way its documentation shows, with its defaults (gunicorn: one sync w
 from __future__ import annotations
 
 import importlib.util
+import os
 import platform
 import shlex
+import shutil
 import sys
 from dataclasses import dataclass
 
 from ..model.errors import UsageError
 
-__all__ = ["KNOWN_SERVERS", "PROBE_APP", "PROBE_MODULE", "KnownServer", "command_line", "resolve"]
+__all__ = [
+    "KNOWN_SERVERS",
+    "PROBE_APP",
+    "PROBE_MODULE",
+    "KnownServer",
+    "command_line",
+    "resolve",
+    "server_file",
+]
 
 #: The app every server is given, and the module it lives in (which also holds the same app
 #: as other kinds of callable).
@@ -115,6 +125,31 @@ def resolve(server: str) -> tuple[str, str, KnownServer | None]:
         )
     command_line(server, host="127.0.0.1", port=1)  # validate it now, with a clear error
     return server, server, None
+
+
+def server_file(template: str, known: KnownServer | None) -> str | None:
+    """The file of the server a probe judges, which its findings are about (SARIF puts
+    every result at a place: GitHub refuses one with none): a known server's module, the
+    module of a command's ``-m``, its first Python file, or its program; None when none
+    is found."""
+    if known is not None:
+        return _module_file(known.module)
+    words = command_line(template, host="127.0.0.1", port=1)
+    if "-m" in words[:-1]:
+        return _module_file(words[words.index("-m") + 1])
+    for word in words[1:]:
+        if word.endswith(".py") and os.path.isfile(word):
+            return os.path.abspath(word)
+    return shutil.which(words[0]) if words else None
+
+
+def _module_file(module: str) -> str | None:
+    try:
+        spec = importlib.util.find_spec(module)
+    except (ImportError, ValueError):  # a parent package that does not import
+        return None
+    origin = spec.origin if spec is not None else None
+    return origin if origin is not None and os.path.isfile(origin) else None
 
 
 def command_line(

@@ -415,9 +415,9 @@ def more_places(others: list[OtherPlace]) -> str | None:
 def repository_place(run: RunResult, failure: Failure, root: Path) -> tuple[Location, str] | None:
     """Where a code-scanning report puts a failure, and that file's path relative to the
     repository ``root``: :func:`location_of`'s place, or the app's definition when that
-    place is outside the repository (a file GitHub could not show); None when neither is
-    inside it."""
-    for where in (location_of(run, failure), run.app_location):
+    place is outside the repository (a file GitHub could not show), or a probe's server;
+    None when none is inside it."""
+    for where in (location_of(run, failure), run.app_location, run.subject):
         if where is not None and (inside := in_repository(where.file, root)) is not None:
             return where, inside
     return None

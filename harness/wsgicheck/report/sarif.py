@@ -80,7 +80,7 @@ def _locations(run: RunResult, failure: Failure, root: Path) -> list[dict[str, A
         # A name's undecodable bytes (surrogate escapes) as the bytes they stand for.
         artifact = {"uri": quote(relative, errors="surrogateescape"), "uriBaseId": _BASE}
     else:
-        found = location_of(run, failure) or run.app_location
+        found = location_of(run, failure) or run.app_location or run.subject
         if found is None:
             return []
         where = found

@@ -149,6 +149,9 @@ class RunResult:
     #: The example at which each failing rule first broke (of the first process that saw
     #: it): how long the run took to find it.
     first_found: dict[str, int] = field(default_factory=dict)
+    #: What the findings are about where none has a place of its own: a probe's, the
+    #: server's file (SARIF gives every result a place, as GitHub needs).
+    subject: Location | None = None
     #: The command that runs this again with the same requests, when not ``wsgicheck check
     #: TARGET --seed SEED`` (a probe's is ``wsgicheck probe SERVER --seed SEED``).
     command: str | None = None
