@@ -76,6 +76,8 @@ def test_show_escapes_what_a_terminal_or_a_line_reader_would_act_on() -> None:
     assert show("a\x1b[31m\x07\n::error::x\r\t") == "a\\x1b[31m\\x07\\n::error::x\\r\\t"
     assert show("\x85\x9b\x7f\u2028\u2029\u202e") == "\\x85\\x9b\\x7f\\u2028\\u2029\\u202e"
     assert show("lone \ud800 and \udcff") == "lone \\ud800 and \\udcff"
+    # Noncharacters: the Nu checker failed an HTML report holding an app's U+10FFFF.
+    assert show("\ufdd0\ufffe\U0001fffe\U0010ffff") == "\\ufdd0\\ufffe\\U0001fffe\\U0010ffff"
     assert show("café ✓ <b>&") == "café ✓ <b>&"  # printable text is left alone
 
 
@@ -302,6 +304,8 @@ ATTACKS = [
     "\ud800",
     "\udcff",
     "\u2028",
+    "\U0010ffff",
+    "\ufdef",
     "\x85",
     "\x9b",
     "\x00",

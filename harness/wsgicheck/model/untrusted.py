@@ -47,12 +47,20 @@ INVISIBLE = (
     "\u3164\ufe00-\ufe0f\uffa0\ufff0-\ufffb\U000110bd\U000110cd\U00013430-\U0001343f"
     "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0000-\U000e0fff"
 )
+#: The noncharacters: U+FDD0 to U+FDEF, and the last two code points of each plane (XML
+#: cannot hold U+FFFE and U+FFFF, and HTML calls each a parse error: the Nu checker
+#: failed a report with an app's U+10FFFF in it, a trial of 2026-12-07).
+NONCHARACTERS = "\ufdd0-\ufdef" + "".join(
+    chr(plane << 16 | low) for plane in range(17) for low in (0xFFFE, 0xFFFF)
+)
 #: Besides the C0 controls (which each format escapes its own way): DEL, C1 controls (NEL
 #: among them), the line and paragraph separators, bidirectional overrides and isolates
-#: (which reorder what a reader sees), the byte-order mark, lone surrogates, the two
-#: noncharacters XML cannot hold, and what is invisible. A character class's contents.
+#: (which reorder what a reader sees), the byte-order mark, lone surrogates, the
+#: noncharacters, and what is invisible. A character class's contents.
 UNSAFE_PAST_C0 = (
-    "\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff\ufffe\uffff" + INVISIBLE
+    "\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff"
+    + NONCHARACTERS
+    + INVISIBLE
 )
 # And the C0 controls (tab, CR and LF too).
 _CONTROLS = "\x00-\x1f" + UNSAFE_PAST_C0
