@@ -323,6 +323,18 @@ def test_wsgicheck_own_server_passes_every_server_and_environ_rule() -> None:
 # -- the matrix and the command ------------------------------------------------------------------
 
 
+def test_a_text_report_of_several_servers_ends_with_each_ones_verdict() -> None:
+    """A trial of 2026-12-07: ``probe --all`` ended with the last server's "passed" line
+    above an exit status of 1, five of six servers having failed."""
+    failing, passing = probed("wsgiref"), probed("wsgicheck")
+    assert failing.failed()
+    assert not passing.failed()
+    text = render([failing, passing], "text")
+    assert text.endswith("\nFAILED: 1 of 2 servers failed (wsgiref)\n")
+    assert render([passing, passing], "text").endswith("\npassed: none of the 2 servers failed\n")
+    assert "servers failed" not in render([failing], "text")  # one server: its own line
+
+
 def test_the_matrix_has_a_column_per_server_and_a_row_per_rule() -> None:
     results = [probed("wsgicheck"), probed("gunicorn")]
     matrix = build(results, left_out=["cheroot: not installed, skipped"], date="2026-11-24")

@@ -58,9 +58,7 @@ NONCHARACTERS = "\ufdd0-\ufdef" + "".join(
 #: (which reorder what a reader sees), the byte-order mark, lone surrogates, the
 #: noncharacters, and what is invisible. A character class's contents.
 UNSAFE_PAST_C0 = (
-    "\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff"
-    + NONCHARACTERS
-    + INVISIBLE
+    "\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff" + NONCHARACTERS + INVISIBLE
 )
 # And the C0 controls (tab, CR and LF too).
 _CONTROLS = "\x00-\x1f" + UNSAFE_PAST_C0

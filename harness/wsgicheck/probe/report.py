@@ -45,7 +45,19 @@ def render(results: list[ProbeResult], name: str, *, color: bool = False) -> str
             body, _, headline = _own_options(text, each).rstrip("\n").rpartition("\n")
             text = "\n".join([body, *_appendix(each), "", headline]) + "\n"
         parts.append(text)
+    if name == "text" and len(results) > 1:
+        parts.append(_overall(results))
     return "\n".join(parts)
+
+
+def _overall(results: list[ProbeResult]) -> str:
+    """The last line of a probe of several servers: each server's verdict at once (a trial
+    of 2026-12-07 read the last server's "passed" above an exit status of 1)."""
+    failed = [show(each.server) for each in results if each.failed()]
+    if not failed:
+        return f"passed: none of the {len(results)} servers failed\n"
+    told = f"FAILED: {len(failed)} of {len(results)} servers failed ({', '.join(failed)})"
+    return "\n".join(wrap(told)) + "\n"
 
 
 def probe_data(result: ProbeResult) -> dict[str, Any]:
