@@ -143,6 +143,27 @@ def test_no_folded_line_opens_with_a_workflow_command() -> None:
     assert _bash_words(["\n".join(lines)]) == _bash_words([command])
 
 
+@given(
+    st.integers(0, 120),
+    st.sampled_from(["\\x9b", "\\u202e", "\\U0010ffff", "\\n", "\\xe9"]),
+    st.integers(1, 3),
+)
+def test_no_escape_is_split_across_two_lines(before: int, escape: str, times: int) -> None:
+    """A trial of 2026-12-07 read ``\\x9b`` of the app's output wrapped as ``\\x9``, then
+    ``b``: a piece is cut before an escape it would split, in prose and raw HTTP alike."""
+    text = "x" * before + escape * times + "y" * 150
+    for lines, indents in [
+        (wrap(text, indent="  │ ", more="  │   "), ("  │ ", "  │   ")),
+        (fold_http(text, indent="    "), ("    ", "      ")),
+    ]:
+        assert all(len(line) <= WIDTH for line in lines)
+        pieces = [lines[0].removeprefix(indents[0])]
+        pieces += [line.removeprefix(indents[1]) for line in lines[1:]]
+        assert "".join(pieces) == text
+        # (A split escape is counted in no piece.)
+        assert sum(piece.count(escape) for piece in pieces) == times, pieces
+
+
 def test_a_folded_request_keeps_each_cr_lf_together() -> None:
     """A probe trial of 2026-12-06: a replay's raw request was cut between a line's "\\r"
     and its "\\n"."""

@@ -24,15 +24,38 @@ def wrap(text: str, *, indent: str = "", more: str | None = None, width: int = W
     """``text`` as lines of at most ``width``, the first after ``indent``, the others after
     ``more`` (two spaces deeper than ``indent`` unless given)."""
     more = indent + "  " if more is None else more
-    lines = textwrap.wrap(
-        text,
+    wrapper = _Wrapper(
         width=width - _room_for_escape(text),
         initial_indent=indent,
         subsequent_indent=more,
         break_on_hyphens=False,
         drop_whitespace=True,
     )
-    return [_no_command(line) for line in lines] or [indent.rstrip()]
+    return [_no_command(line) for line in wrapper.wrap(text)] or [indent.rstrip()]
+
+
+#: The start of an escape :func:`~wsgicheck.model.untrusted.show` wrote, cut short at the
+#: end of a piece (``\x9`` of ``\x9b``).
+_cut_escape_re = re.compile(r"\\(?:x[0-9a-f]?|u[0-9a-f]{0,3}|U[0-9a-f]{0,7})?\Z")
+
+
+def _whole_escapes(piece: str, end: int) -> int:
+    """Where to cut ``piece`` at ``end`` or before, so that no escape is split across two
+    lines (a trial of 2026-12-07 read ``\\x9b`` wrapped as ``\\x9`` and ``b``)."""
+    cut = _cut_escape_re.search(piece, 0, end)
+    return cut.start() if cut is not None and cut.start() > 0 else end
+
+
+class _Wrapper(textwrap.TextWrapper):
+    """textwrap's, cutting a word longer than a line where no escape is split."""
+
+    def _handle_long_word(
+        self, reversed_chunks: list[str], cur_line: list[str], cur_len: int, width: int
+    ) -> None:
+        chunk = reversed_chunks[-1]
+        end = _whole_escapes(chunk, max(width - cur_len, 1))
+        cur_line.append(chunk[:end])
+        reversed_chunks[-1] = chunk[end:]
 
 
 def fold_http(line: str, *, indent: str, width: int = WIDTH) -> list[str]:
@@ -41,11 +64,14 @@ def fold_http(line: str, *, indent: str, width: int = WIDTH) -> list[str]:
     room = width - len(indent)
     if len(line) <= room:
         return [indent + line]
-    first, rest = line[:room], line[room:]
+    pieces = [line[: (end := _whole_escapes(line, room))]]
     room -= 2 + _room_for_escape(line)
-    return [indent + first] + [
-        _no_command(indent + "  " + rest[i : i + room]) for i in range(0, len(rest), room)
-    ]
+    rest = line[end:]
+    while rest:
+        end = _whole_escapes(rest, room) if len(rest) > room else len(rest)
+        pieces.append(rest[:end])
+        rest = rest[end:]
+    return [indent + pieces[0]] + [_no_command(indent + "  " + piece) for piece in pieces[1:]]
 
 
 #: A line that opens with ``::`` (after white space) reads as a workflow command in CI.
