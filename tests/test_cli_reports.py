@@ -253,11 +253,15 @@ def test_probe_writes_each_report_asked_for(tmp_path: Path) -> None:
     assert probe["probe"]["server"] == "wsgicheck"
 
 
-def test_a_text_report_file_follows_the_verbosity(workdir: Path) -> None:
+def test_a_text_report_file_follows_the_verbosity_but_for_quiet(workdir: Path) -> None:
+    """-v adds to a text report file; -q quiets the terminal alone (a trial of 2026-12-07:
+    the file kept the summary line only, with no seed to replay the run by)."""
     done = cli(workdir, "check", CLEAN, *FAST, "-q", "--report", "text", "--report-dir", "v")
     assert done.returncode == 0, done.stderr
     assert len(done.stdout.splitlines()) == 1  # -q: the summary line alone
-    assert len((workdir / "v" / "report.txt").read_text(encoding="utf-8").splitlines()) == 1
+    kept = (workdir / "v" / "report.txt").read_text(encoding="utf-8").splitlines()
+    assert re.match(r"  seed \d+ · ", kept[1]), kept[:3]
+    assert kept[-1] == done.stdout.splitlines()[0]
     done = cli(workdir, "check", CLEAN, *FAST, "-v", "--report", "text", "--report-dir", "v")
     assert done.returncode == 0, done.stderr
     text = (workdir / "v" / "report.txt").read_text(encoding="utf-8")

@@ -16,16 +16,21 @@ if TYPE_CHECKING:
 
 
 def render(
-    args: argparse.Namespace, result: RunResult, *, color: bool, name: str | None = None
+    args: argparse.Namespace,
+    result: RunResult,
+    *,
+    color: bool,
+    name: str | None = None,
+    verbosity: int | None = None,
 ) -> str:
-    """A report in format ``name`` (--format's by default); a text one at the verbosity
-    -v or -q asks for."""
+    """A report in format ``name`` (--format's by default); a text one at ``verbosity``,
+    by default the one -v or -q asks for."""
     from . import report
     from .report.text import layout
 
     name = name or args.format
     if name == "text":
-        return layout(result, color, args.verbosity)
+        return layout(result, color, args.verbosity if verbosity is None else verbosity)
     return report.render(result, name, color=color)
 
 
@@ -56,7 +61,9 @@ def write_files(args: argparse.Namespace, files: list[tuple[str, str]], result: 
     from .explore.signals import interrupts_held
 
     for path, name in files:
-        text = render(args, result, color=False, name=name)
+        # -q quiets the terminal, not a report kept in a file: a text one without its head
+        # had no seed to replay the run by (a trial of 2026-12-07).
+        text = render(args, result, color=False, name=name, verbosity=max(args.verbosity, 0))
         write_whole(path, text, "--report-dir", interrupts_held)
 
 
