@@ -260,3 +260,20 @@ def test_the_returned_header_list_is_a_copy() -> None:
     copy = check_headers(headers)[0]
     copy.append(("Date", "x"))
     assert headers == [("Content-Type", "text/plain")]
+
+
+def test_a_control_character_past_the_quote_is_named_with_its_place() -> None:
+    """A trial of 2026-12-07 (Pecan): the Location's quote was cut after a byte 0x92, which
+    the rule does not count, and the 0x14 it does was out of sight."""
+    value = "/search.html?q=" + "\x92\xd1" * 30 + "\x14u"
+    with pytest.raises(RefusedCall) as raised:
+        check_headers([("Location", value)])
+    assert str(raised.value).endswith("... (the first, '\\x14', is character 76 of 77)")
+    with pytest.raises(RefusedCall) as raised:
+        check_status("200 " + "x" * 80 + "\x07")
+    assert str(raised.value).endswith("... (the first, '\\x07', is character 85 of 85)")
+    with pytest.raises(RefusedCall) as raised:  # in sight: no more said
+        check_headers([("X-Bad", "a\x01b" + "c" * 100)])
+    assert str(raised.value) == (
+        f"APP-HEADER-VALUE-NO-CONTROL: header X-Bad has control characters: 'a\\x01b{'c' * 53}..."
+    )

@@ -11,6 +11,7 @@ Both run on every request, so valid values are remembered (bounded caches): an a
 
 from __future__ import annotations
 
+import re
 from typing import NamedTuple
 
 from ..model import grammar
@@ -80,6 +81,22 @@ def _check_status(status: object) -> tuple[int, str]:
 Problem = tuple[str, str]
 
 
+def _quoted_controls(text: str, controls: re.Pattern[str]) -> str:
+    """``text`` quoted, and its first control character named where the quote is cut
+    before it (a trial of 2026-12-07 read a Location cut after a byte 0x92, a character
+    the rule does not count, with the 0x14 it does out of sight)."""
+    shown = quoted(text)
+    first = controls.search(text)
+    if (
+        first is None
+        or not shown.endswith("...")
+        or len(safe_repr(text[: first.end()])) <= len(shown) - 3
+    ):
+        return shown
+    where = f"character {first.end()} of {len(text)}"
+    return f"{shown} (the first, {safe_repr(first.group())}, is {where})"
+
+
 def status_problems(status: object) -> list[Problem]:
     """Every rule ``status`` breaks (empty for a valid status), each checked on its own."""
     if type(status) is not str:
@@ -87,7 +104,11 @@ def status_problems(status: object) -> list[Problem]:
     problems = []
     if grammar.control_chars_re.search(status):
         problems.append(
-            ("APP-STATUS-NO-CONTROL", f"status has control characters: {quoted(status)}")
+            (
+                "APP-STATUS-NO-CONTROL",
+                "status has control characters: "
+                + _quoted_controls(status, grammar.control_chars_re),
+            )
         )
     if not grammar.is_latin1(status):
         problems.append(("APP-STATUS-HEADERS-LATIN1", f"status is not latin-1: {quoted(status)}"))
@@ -185,7 +206,8 @@ def field_problems(item: object) -> list[Problem]:
         problems.append(
             (
                 "APP-HEADER-VALUE-NO-CONTROL",
-                f"header {_named(name)} has control characters: {quoted(value)}",
+                f"header {_named(name)} has control characters: "
+                + _quoted_controls(value, grammar.value_control_chars_re),
             )
         )
     if not grammar.is_latin1(value):
