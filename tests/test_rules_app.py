@@ -553,6 +553,31 @@ def test_an_exception_the_caller_is_handling_is_not_the_apps() -> None:
     assert handled_by_the_caller(own_error) == [own, own]  # the Client's, validator()'s
 
 
+def test_a_500_started_after_start_response_refused_a_call_names_what_it_handled() -> None:
+    """A trial of 2026-12-07 (Pecan): WebOb caught what start_response raised for a bad
+    Location and started a 500, and the finding read "while handling RefusedCall", the
+    harness's exception told as though it were the app's."""
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        try:
+            start_response("302 Found", [("Location", "/a\x14b")])
+        except Exception:
+            start_response("500 Internal Server Error", [("Content-Type", "text/plain")])
+            return [b"oops"]
+        return []
+
+    line = app.__code__.co_firstlineno + 4
+    [message] = [
+        each.message
+        for each in check_exchange(Exchange(Client(app).get("/")))
+        if each.rule == "APP-EXC-INFO-ON-ERROR"
+    ]
+    assert message == (
+        "a 500 started while handling the RefusedCall start_response raised (its call broke "
+        f"APP-HEADER-VALUE-NO-CONTROL), without exc_info at test_rules_app.py:{line}"
+    )
+
+
 def test_cl_accurate_has_evidence_only_with_a_declared_length() -> None:
     """Audit of 2026-12-04: with no Content-Length there is nothing to compare the body
     with, and the rule was counted as passed."""

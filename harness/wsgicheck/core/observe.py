@@ -29,6 +29,7 @@ from ..model.events import (
 )
 from ..model.locations import is_own, is_standard
 from ..model.untrusted import class_name, safe_repr, type_name
+from .head import RefusedCall
 
 __all__ = [
     "APP_STR_TIMEOUT",
@@ -246,7 +247,11 @@ def handling(outer: BaseException | None = None) -> str | None:
     None for ``outer``, the one being handled where the app was called (a middleware's
     fallback to an error page, a test calling a client in an except block): not the app's."""
     exc = sys.exc_info()[1]
-    return None if exc is None or exc is outer else type(exc).__qualname__
+    if exc is None or exc is outer:
+        return None
+    if type(exc) is RefusedCall:  # the harness's own, which a message must not pass as the app's
+        return f"the RefusedCall start_response raised (its call broke {exc.rule})"
+    return type(exc).__qualname__
 
 
 def bind_start_response(
