@@ -32,6 +32,8 @@ from test_cli import (
 )
 from wsgicheck.explore.signals import interrupts_held
 from wsgicheck.model import outputs
+from wsgicheck.model.untrusted import show
+from wsgicheck.results.reproduce import shell_word
 from wsgicheck.rules import REGISTRY
 
 FAST = ["--examples", "20", "--no-database", "--seed", "3"]
@@ -172,6 +174,53 @@ def test_the_whole_runs_replay_is_quoted_and_sends_the_same_requests(tmp_path: P
     assert again.returncode == 1, again.stderr
     assert last_line(again.stdout).startswith("FAILED: 1 rule failed")
     assert list(tmp_path.rglob("PWNED")) == []
+
+
+def test_the_replay_says_what_a_settings_file_would_change_and_no_dash_reads_as_an_option(
+    tmp_path: Path,
+) -> None:
+    """Review of 2026-12-07: an option set back to its default over ``[tool.wsgicheck]``
+    was left out of the replay, which read the file again (``--no-strict`` replayed as
+    strict); a TARGET from the file starting with a dash read as an option when pasted; a
+    value starting with one too."""
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.wsgicheck]\napp = "-odd.py:app"\nstrict = true\n', encoding="utf-8"
+    )
+    write_app(
+        tmp_path,
+        "-odd.py",
+        """
+        def app(environ, start_response):
+            start_response("200 OK", [("Content-Type", "text/plain")])
+            yield b"ok"
+            environ["wsgi.errors"].write(b"bytes")  # APP-ERRORS-WRITE-STR, a MUST
+        """,
+    )
+    asked = ["--no-strict", "--examples", "20", "--no-database", "-H", "-X: y", "--seed", "3"]
+    done = cli(tmp_path, "check", *asked, "--format", "junit", "-o", "r.xml")
+    assert done.returncode == 1, done.stderr
+    junit = ET.fromstring((tmp_path / "r.xml").read_text(encoding="utf-8"))
+    texts = "\n".join(each.text or "" for each in junit.iter())
+    [replay] = set(re.findall(r"replay the whole run: (.*)", texts))
+    assert shlex.split(replay) == [
+        "wsgicheck", "check", "./-odd.py:app", "--examples", "20", "--header=-X: y",
+        "--no-strict", "--seed", "3",
+    ]  # fmt: skip
+
+
+def test_a_replays_words_read_the_same_in_every_report() -> None:
+    """Review of 2026-12-07: reports show a line break, an undecodable byte or a
+    bidirectional control escaped, and inside shell quotes that escape named another file.
+    Such a word is written ``$'...'``, byte by byte, which the shell turns back."""
+    for word in ["dir\nx/app.py:app", "caf\udce9.py:app", "a\u202eyp.py:app", "##[x] it's"]:
+        quoted = shell_word(word)
+        assert quoted.startswith("$'")
+        assert show(quoted, limit=1000) == quoted
+        printed = subprocess.run(
+            ["bash", "-c", f"printf %s {quoted}"], capture_output=True, timeout=TIMEOUT, check=True
+        )
+        assert printed.stdout == word.encode("utf-8", "surrogateescape")
+    assert shell_word("café.py:app") == "'café.py:app'"
 
 
 BAD_PATHS = {

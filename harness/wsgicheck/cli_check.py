@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shlex
 import sys
 from typing import TYPE_CHECKING
 
@@ -135,10 +134,22 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def _replay(args: argparse.Namespace, seed: int) -> str:
-    """The command that runs this check again with the same requests, quoted for a shell."""
-    values = {name: getattr(args, settings.BY_NAME[name].dest) for name in settings.REPLAYED}
+    """The command that runs this check again with the same requests, each word a bash word
+    that any report shows as it is."""
+    from .results.reproduce import shell_word
+
+    values = {
+        name: getattr(args, settings.BY_NAME[name].dest)
+        for name in settings.REPLAYED
+        if args.sources.get(name, "default") != "default"
+        or getattr(args, settings.BY_NAME[name].dest) != settings.BY_NAME[name].default
+    }
     values["seed"] = seed
-    return shlex.join(["wsgicheck", "check", args.target, *settings.replay_arguments(values)])
+    # A TARGET that starts with a dash is a file's path (no module's name does), which
+    # would read as an option.
+    target = f"./{args.target}" if args.target.startswith("-") else args.target
+    words = ["wsgicheck", "check", target, *settings.replay_arguments(values)]
+    return " ".join(shell_word(word) for word in words)
 
 
 def _tell_terminal(

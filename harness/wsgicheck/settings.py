@@ -401,24 +401,23 @@ REPLAYED = (
 
 
 def replay_arguments(values: Mapping[str, Any]) -> list[str]:
-    """``wsgicheck check``'s options that run with ``values`` (by setting name) again, each
-    of :data:`REPLAYED` not at its default: a replay of ``TARGET --seed N`` alone left out
-    ``--path`` and ``-H``, and passed where the run failed (a trial of 2026-12-07)."""
+    """``wsgicheck check``'s options that give ``values`` (by setting name) again, in the
+    order of :data:`REPLAYED`: a value written ``--flag=VALUE`` where it starts with a dash
+    (which would read as an option of its own). The caller passes each value not left at
+    its default, and each given anywhere (an option set back to its default over a
+    ``[tool.wsgicheck]`` value must be said: a replay reads the same file)."""
     words: list[str] = []
     for name in REPLAYED:
-        setting = BY_NAME[name]
-        value = values.get(name, setting.default)
-        value = tuple(value) if isinstance(value, list) else value
-        if value is None or value == setting.default:
+        if name not in values or values[name] is None:
             continue
+        setting, value = BY_NAME[name], values[name]
         flag = setting.flags[0]
         if isinstance(setting.kind, Flag):
             words.append(flag if value else "--no-" + flag.removeprefix("--"))
-        elif isinstance(value, tuple):
-            for item in value:
-                words += [flag, str(item)]
-        else:
-            words += [flag, str(value)]
+            continue
+        for item in value if isinstance(value, list | tuple) else [value]:
+            text = str(item)
+            words += [f"{flag}={text}"] if text.startswith("-") else [flag, text]
     return words
 
 

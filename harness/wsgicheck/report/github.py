@@ -16,6 +16,7 @@ from ..results.run import RunResult
 from ..rules.verdicts import Verdict
 from .common import (
     OTHER_PLACES_SHOWN,
+    REPRODUCER_LIMIT,
     failure_kind,
     in_repository,
     nothing_judged_text,
@@ -65,7 +66,7 @@ def workflow_commands(run: RunResult, *, workspace: str | None = None) -> list[s
         message = (
             f"{show(failure.finding.message)}\n"
             f"{rule.citation}: {rule.summary}.\n"
-            f"Replay: {show(run.replay)}; "
+            f"Replay: {show(run.replay, limit=REPRODUCER_LIMIT)}; "
             f"wsgicheck explain {rule.id}"
         )
         name = "error" if kind is Verdict.FAIL else "warning"

@@ -79,7 +79,7 @@ def _details(run: RunResult, failure: Failure) -> str:
         "replay in Python:",
         *lines_of(failure.reproducers.python, limit=REPRODUCER_LIMIT),
         "",
-        f"replay the whole run: {show(run.replay)}",
+        f"replay the whole run: {show(run.replay, limit=REPRODUCER_LIMIT)}",
     ]
     return "\n".join(lines)
 

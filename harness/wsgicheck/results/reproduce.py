@@ -20,6 +20,7 @@ from dataclasses import dataclass, fields
 from ..core.environ import ServerConfig
 from ..model.learned import sources, untaught
 from ..model.request import Framing, From, Request
+from ..model.untrusted import show
 
 __all__ = [
     "Reproducers",
@@ -30,6 +31,7 @@ __all__ = [
     "python_snippet",
     "reproducers",
     "serve_command",
+    "shell_word",
     "target_choices",
 ]
 
@@ -339,6 +341,25 @@ def body_source(data: bytes) -> str:
     if not rest:
         return f"{_run_source(run)} * {count}"
     return f"({_run_source(run)} * {count + 1})[:{len(data)}]"
+
+
+def shell_word(text: str) -> str:
+    """A bash word for a command's argument that reads the same in any report: quoted as it
+    is where :func:`show` leaves it so, else ``$'...'`` with each byte that is not printable
+    ASCII escaped, and ``#`` (a file name's undecodable bytes, a line break, a bidirectional
+    control: a report shows each escaped, and the shell's quoting would then say another
+    name; a review of 2026-12-07)."""
+    if show(text, limit=len(text) + 100) == text:
+        return shlex.quote(text)
+    try:
+        data = text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # a lone surrogate no file name's byte stands for
+        data = text.encode("utf-8", "surrogatepass")
+    escaped = "".join(
+        chr(byte) if 0x20 <= byte < 0x7F and chr(byte) not in "'\\#" else f"\\x{byte:02x}"
+        for byte in data
+    )
+    return f"$'{escaped}'"
 
 
 def _bash_quote(data: bytes) -> str:

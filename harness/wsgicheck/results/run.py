@@ -7,7 +7,6 @@ comparing a result loads none of the engine (``tests/test_architecture.py`` chec
 
 from __future__ import annotations
 
-import shlex
 from dataclasses import dataclass, field
 
 from ..core.environ import ServerConfig
@@ -17,7 +16,7 @@ from ..model.request import Request
 from ..rules import Finding, Rule, RuleResult
 from ..rules.verdicts import Verdict
 from .appcoverage import AppCoverage
-from .reproduce import Reproducers
+from .reproduce import Reproducers, shell_word
 from .scope import Answers, FirstAnswer
 
 __all__ = [
@@ -161,7 +160,10 @@ class RunResult:
         """The command that runs this again with the same requests."""
         if self.command is not None:
             return self.command
-        return shlex.join(["wsgicheck", "check", self.target, "--seed", str(self.seed)])
+        target = f"./{self.target}" if self.target.startswith("-") else self.target
+        seed = ["--seed", str(self.seed)] if self.seed >= 0 else [f"--seed={self.seed}"]
+        words = ["wsgicheck", "check", target, *seed]
+        return " ".join(shell_word(word) for word in words)
 
     def broken(self, rule: Rule) -> Verdict:
         """This run's verdict on ``rule``, found broken: fail, warn or known."""
