@@ -1641,17 +1641,37 @@ def test_a_request_left_unanswered_is_named_in_the_notes() -> None:
     [
         ("wsgiref", "wsgiref/simple_server.py"),
         ("waitress", "waitress/__init__.py"),
-        ("{python} -m waitress --port={port} {app}", "waitress/__init__.py"),
-        ("{python} -m no.such.module {port} {app}", None),
-        ("sh -c 'exec something {port} {app}'", shutil.which("sh")),
+        ("{python} -m waitress --port={port} {app}", "waitress/__main__.py"),
+        ("env A=1 {python} -X dev -m waitress {port} {app}", "waitress/__main__.py"),
+        ("{python} -m no.such.module {port} {app}", os.path.abspath(sys.executable)),
+        ("sh -c 'exec something -m waitress {port} {app}'", shutil.which("sh")),
     ],
 )
-def test_the_file_a_probes_findings_are_placed_at(server: str, expected: str | None) -> None:
+def test_the_file_a_probes_findings_are_placed_at(server: str, expected: str) -> None:
     """SARIF places each result (GitHub refuses one with none): a known server's module, a
-    command's ``-m`` module, or its program."""
+    command's ``-m`` module (after ``env``; Python's own option only), or its program."""
     found = server_file(*resolve(server)[1:])
-    if expected is None or os.path.isabs(expected):
+    assert found is not None
+    if os.path.isabs(expected):
         assert found == expected
     else:
-        assert found is not None
         assert Path(found).as_posix().endswith(expected)
+
+
+def test_the_servers_file_is_found_without_running_its_package(tmp_path: Path) -> None:
+    """Review of 2026-12-07: the probe found a ``-m`` module's file by importing its
+    package in wsgicheck's own process; one whose ``__init__`` needs the server's
+    environment raised there, after the whole probe, and no report was written."""
+    package = tmp_path / "needsenv"
+    package.mkdir()
+    (package / "__init__.py").write_text("raise RuntimeError('APP_CONFIG is not set')\n")
+    (package / "serve.py").write_text("")
+    sys.path.insert(0, str(tmp_path))
+    try:
+        found = server_file(
+            *resolve("env APP_CONFIG=1 {python} -m needsenv.serve {port} {app}")[1:]
+        )
+    finally:
+        sys.path.remove(str(tmp_path))
+    assert found == str(package / "serve.py")
+    assert "needsenv" not in sys.modules

@@ -129,26 +129,72 @@ def resolve(server: str) -> tuple[str, str, KnownServer | None]:
 
 def server_file(template: str, known: KnownServer | None) -> str | None:
     """The file of the server a probe judges, which its findings are about (SARIF puts
-    every result at a place: GitHub refuses one with none): a known server's module, the
-    module of a command's ``-m``, its first Python file, or its program; None when none
-    is found."""
+    every result at a place: GitHub refuses one with none): a known server's module; for a
+    command, after ``env`` and its ``NAME=value`` words, the module Python's ``-m`` runs,
+    else its first Python file, else its program. Found without importing anything: a
+    package whose ``__init__`` needs the server's environment raised in wsgicheck's own
+    process (a review of 2026-12-07). None when none is found."""
     if known is not None:
         return _module_file(known.module)
     words = command_line(template, host="127.0.0.1", port=1)
-    if "-m" in words[:-1]:
-        return _module_file(words[words.index("-m") + 1])
-    for word in words[1:]:
+    if words and os.path.basename(words[0]) == "env":
+        words = words[1:]
+    while words and ("=" in words[0] and not words[0].startswith("-")):
+        words = words[1:]
+    if not words:
+        return None
+    program, rest = words[0], words[1:]
+    module = _run_module(rest) if os.path.basename(program).startswith("python") else None
+    found = _module_file(module, main=True) if module is not None else None
+    if found is not None:
+        return found
+    for word in rest:
         if word.endswith(".py") and os.path.isfile(word):
             return os.path.abspath(word)
-    return shutil.which(words[0]) if words else None
+    found = shutil.which(program)  # a module not found here: the program that ran it
+    return os.path.abspath(found) if found is not None else None
 
 
-def _module_file(module: str) -> str | None:
-    try:
-        spec = importlib.util.find_spec(module)
-    except (ImportError, ValueError):  # a parent package that does not import
+def _run_module(arguments: list[str]) -> str | None:
+    """The module of Python's ``-m`` among its own options (before a script or ``-c``)."""
+    words = iter(arguments)
+    for word in words:
+        if word == "-m":
+            return next(words, None)
+        if word.startswith("-m"):
+            return word[2:]
+        if word in ("-X", "-W"):  # options that take the next word
+            next(words, None)
+        elif not word.startswith("-") or word.startswith("-c"):
+            return None
+    return None
+
+
+def _module_file(module: str, *, main: bool = False) -> str | None:
+    """The source file of ``module`` (with ``main``, a package's ``__main__.py``, which
+    ``-m`` runs), found as an import would find it, with no module run."""
+    from importlib.machinery import PathFinder
+
+    path: list[str] | None = None
+    spec = None
+    parts = module.split(".")
+    for index in range(len(parts)):
+        try:
+            spec = PathFinder.find_spec(".".join(parts[: index + 1]), path)
+        except Exception:  # an odd entry on sys.path, a name no file can have
+            return None
+        if spec is None:
+            return None
+        locations = spec.submodule_search_locations
+        path = list(locations) if locations is not None else None
+    if spec is None:
         return None
-    origin = spec.origin if spec is not None else None
+    if main and path:
+        for folder in path:
+            candidate = os.path.join(folder, "__main__.py")
+            if os.path.isfile(candidate):
+                return candidate
+    origin = spec.origin
     return origin if origin is not None and os.path.isfile(origin) else None
 
 
