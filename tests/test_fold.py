@@ -10,7 +10,7 @@ import subprocess
 import textwrap
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from wsgicheck.report.fold import WIDTH, fold_http, fold_python, fold_shell, wrap
@@ -147,21 +147,38 @@ def test_no_folded_line_opens_with_a_workflow_command() -> None:
     st.integers(0, 120),
     st.sampled_from(["\\x9b", "\\u202e", "\\U0010ffff", "\\n", "\\xe9"]),
     st.integers(1, 3),
+    st.integers(0, 30),
+    st.integers(20, WIDTH),
 )
-def test_no_escape_is_split_across_two_lines(before: int, escape: str, times: int) -> None:
+@example(before=0, escape="\\x9b", times=1, word=13, width=20)  # the review's: 2 columns left
+def test_no_escape_is_split_across_two_lines(
+    before: int, escape: str, times: int, word: int, width: int
+) -> None:
     """A trial of 2026-12-07 read ``\\x9b`` of the app's output wrapped as ``\\x9``, then
-    ``b``: a piece is cut before an escape it would split, in prose and raw HTTP alike."""
-    text = "x" * before + escape * times + "y" * 150
-    for lines, indents in [
-        (wrap(text, indent="  │ ", more="  │   "), ("  │ ", "  │   ")),
-        (fold_http(text, indent="    "), ("    ", "      ")),
+    ``b``: a piece is cut before an escape it would split, in prose and raw HTTP alike, and
+    a long word opening with one starts a line (a review of 2026-12-07 split it at the end
+    of a line that held a word already)."""
+    text = "w" * word + " " + "x" * before + escape * times + "y" * 150
+    folded = text.removeprefix(" ")
+    for lines, indents, joined in [
+        (wrap(text, indent="  │ ", more="  │   ", width=width), ("  │ ", "  │   "), " "),
+        (fold_http(folded, indent="    ", width=width), ("    ", "      "), ""),
     ]:
-        assert all(len(line) <= WIDTH for line in lines)
+        assert all(len(line) <= width for line in lines)
         pieces = [lines[0].removeprefix(indents[0])]
         pieces += [line.removeprefix(indents[1]) for line in lines[1:]]
-        assert "".join(pieces) == text
+        assert joined.join(pieces).replace(" ", "") == folded.replace(" ", "")
         # (A split escape is counted in no piece.)
         assert sum(piece.count(escape) for piece in pieces) == times, pieces
+
+
+@pytest.mark.parametrize("width", [1, 2, 3, 6])
+def test_raw_http_folds_to_the_end_however_narrow(width: int) -> None:
+    """Review of 2026-12-07: with no room left past the indents, the cut that keeps escapes
+    whole made no progress, and ``fold_http`` looped for ever."""
+    line = "GET /\\xe9" + "x" * 20
+    lines = fold_http(line, indent="", width=width)
+    assert lines[0] + "".join(each.removeprefix("  ") for each in lines[1:]) == line
 
 
 def test_a_folded_request_keeps_each_cr_lf_together() -> None:

@@ -53,7 +53,11 @@ class _Wrapper(textwrap.TextWrapper):
         self, reversed_chunks: list[str], cur_line: list[str], cur_len: int, width: int
     ) -> None:
         chunk = reversed_chunks[-1]
-        end = _whole_escapes(chunk, max(width - cur_len, 1))
+        room = width - cur_len if width >= 1 else 1  # as textwrap's own
+        cut = _cut_escape_re.search(chunk, 0, room)
+        if cut is not None and cut.start() == 0 and cur_line:
+            return  # an escape opens the word where this line ends: the word starts the next
+        end = _whole_escapes(chunk, room)
         cur_line.append(chunk[:end])
         reversed_chunks[-1] = chunk[end:]
 
@@ -64,8 +68,9 @@ def fold_http(line: str, *, indent: str, width: int = WIDTH) -> list[str]:
     room = width - len(indent)
     if len(line) <= room:
         return [indent + line]
-    pieces = [line[: (end := _whole_escapes(line, room))]]
-    room -= 2 + _room_for_escape(line)
+    # (A character a line at least, however narrow: each cut must move on.)
+    pieces = [line[: (end := _whole_escapes(line, max(room, 1)))]]
+    room = max(room - 2 - _room_for_escape(line), 1)
     rest = line[end:]
     while rest:
         end = _whole_escapes(rest, room) if len(rest) > room else len(rest)
