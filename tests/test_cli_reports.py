@@ -311,6 +311,13 @@ def test_a_text_report_file_follows_the_verbosity_but_for_quiet(workdir: Path) -
     kept = (workdir / "v" / "report.txt").read_text(encoding="utf-8").splitlines()
     assert re.match(r"  seed \d+ · ", kept[1]), kept[:3]
     assert kept[-1] == done.stdout.splitlines()[0]
+    # --output's file too (a review of 2026-12-07 found it still quiet).
+    done = cli(workdir, "check", CLEAN, *FAST, "-q", "--output", "out.txt")
+    assert done.returncode == 0, done.stderr
+    output = (workdir / "out.txt").read_text(encoding="utf-8").splitlines()
+    assert [line.partition(" examples · ")[0] for line in output] == [
+        line.partition(" examples · ")[0] for line in kept
+    ]  # (the same but for the time it took)
     done = cli(workdir, "check", CLEAN, *FAST, "-v", "--report", "text", "--report-dir", "v")
     assert done.returncode == 0, done.stderr
     text = (workdir / "v" / "report.txt").read_text(encoding="utf-8")

@@ -272,6 +272,9 @@ def test_a_control_character_past_the_quote_is_named_with_its_place() -> None:
     with pytest.raises(RefusedCall) as raised:
         check_status("200 " + "x" * 80 + "\x07")
     assert str(raised.value).endswith("... (the first, '\\x07', is character 85 of 85)")
+    with pytest.raises(RefusedCall) as raised:  # the quotes escaped: no shorter in sight
+        check_headers([("X-A", "'" * 30 + "\x14" + "x" * 5 + '"')])
+    assert str(raised.value).endswith("... (the first, '\\x14', is character 31 of 37)")
     with pytest.raises(RefusedCall) as raised:  # in sight: no more said
         check_headers([("X-Bad", "a\x01b" + "c" * 100)])
     assert str(raised.value) == (

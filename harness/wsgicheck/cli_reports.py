@@ -24,13 +24,16 @@ def render(
     verbosity: int | None = None,
 ) -> str:
     """A report in format ``name`` (--format's by default); a text one at ``verbosity``,
-    by default the one -v or -q asks for."""
+    by default the one -v or -q asks for (-q quiets the terminal alone: ``--output``'s file
+    keeps its head and counts)."""
     from . import report
     from .report.text import layout
 
     name = name or args.format
+    if verbosity is None:
+        verbosity = max(args.verbosity, 0) if args.output else args.verbosity
     if name == "text":
-        return layout(result, color, args.verbosity if verbosity is None else verbosity)
+        return layout(result, color, verbosity)
     return report.render(result, name, color=color)
 
 

@@ -87,11 +87,9 @@ def _quoted_controls(text: str, controls: re.Pattern[str]) -> str:
     the rule does not count, with the 0x14 it does out of sight)."""
     shown = quoted(text)
     first = controls.search(text)
-    if (
-        first is None
-        or not shown.endswith("...")
-        or len(safe_repr(text[: first.end()])) <= len(shown) - 3
-    ):
+    # (Sought in the quote itself: how far a repr's escapes reach depends on the quotes the
+    # whole value holds, a review of 2026-12-07.)
+    if first is None or not shown.endswith("...") or safe_repr(first.group())[1:-1] in shown:
         return shown
     where = f"character {first.end()} of {len(text)}"
     return f"{shown} (the first, {safe_repr(first.group())}, is {where})"
