@@ -557,9 +557,9 @@ def test_a_finding_over_answers_that_met_by_chance_is_dropped() -> None:
     exploration.close()
 
 
-def test_a_request_sent_again_that_hangs_ends_the_sending_at_one_time_limit() -> None:
-    """The app answered the HEAD unlike its GETs, then hangs on the HEAD sent again: the
-    finding is not shown again, and nothing more is sent after the time-out."""
+def _head_unlike_once_then_hangs() -> tuple[Any, threading.Event]:
+    """An app whose first HEAD is unlike its GETs, and whose every HEAD after it hangs until
+    the event is set (at most 30 s: the test sets it at its end)."""
     heads = [0]
     release = threading.Event()
 
@@ -570,9 +570,17 @@ def test_a_request_sent_again_that_hangs_ends_the_sending_at_one_time_limit() ->
             if heads[0] == 1:
                 kind = "text/html"
             else:
-                release.wait(30)  # bounded: the test releases it at its end
+                release.wait(30)
         start_response("200 OK", [("Content-Type", kind), ("Content-Length", "2")])
         return [] if environ["REQUEST_METHOD"] == "HEAD" else [b"ok"]
+
+    return app, release
+
+
+def test_a_request_sent_again_that_hangs_ends_the_sending_at_one_time_limit() -> None:
+    """The app answered the HEAD unlike its GETs, then hangs on the HEAD sent again: the
+    finding is not shown again, and nothing more is sent after the time-out."""
+    app, release = _head_unlike_once_then_hangs()
 
     calls = [0]
     exploration, judged = _head_bracket(app, calls, timeout=0.5)
@@ -594,19 +602,7 @@ def test_a_request_sent_again_that_hangs_is_judged_a_time_out_of_its_own() -> No
     time-outs, yet no finding: a run whose other requests all answered said nothing of
     it. It is judged once the example's own judging is done, on the request that hung, and
     is not the example's finding (Hypothesis would shrink another request for it)."""
-    heads = [0]
-    release = threading.Event()
-
-    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
-        kind = "text/plain"
-        if environ["REQUEST_METHOD"] == "HEAD":
-            heads[0] += 1
-            if heads[0] == 1:
-                kind = "text/html"
-            else:
-                release.wait(30)  # bounded: the test releases it at its end
-        start_response("200 OK", [("Content-Type", kind), ("Content-Length", "2")])
-        return [] if environ["REQUEST_METHOD"] == "HEAD" else [b"ok"]
+    app, release = _head_unlike_once_then_hangs()
 
     exploration = _exploration(MemoryTransport(app, timeout=0.5), None, SERVED)
     client = Client(app)
