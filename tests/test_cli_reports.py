@@ -226,6 +226,8 @@ def test_a_replays_words_read_the_same_in_every_report() -> None:
 BAD_PATHS = {
     "output in a missing folder": (["--output", "missing/r.json"], "--output missing/r.json"),
     "output is a folder": (["--output", "folder"], "--output folder: is a directory"),
+    # (Review of 2026-12-07: probe ran the whole probe, then failed to write to it.)
+    "output is empty": (["--output", ""], "--output: an empty path names no file"),
     "report dir is a file": (["--report", "json", "--report-dir", "file"], "--report-dir file"),
     "report file is a folder": (
         ["--report", "html", "--report-dir", "nested"],

@@ -22,7 +22,7 @@ def planned_reports(
 ) -> list[tuple[str, str]]:
     """``--report``'s (path, format) pairs, with ``--output`` and each of them checked
     writable, or stdout open when there is no ``--output``: all before the run."""
-    if output:
+    if output is not None:
         writable(output, "--output")
     elif sys.stdout is None:  # started with it closed (>&-): the report would go nowhere
         raise UsageError(STDOUT_CLOSED)
@@ -54,6 +54,8 @@ def _regular_or_new(path: str) -> bool:
 def writable(path: str, option: str) -> None:
     """Raise a :class:`UsageError` naming ``option`` unless a file can be written at
     ``path``."""
+    if not path:  # (probe wrote to it after the whole run, and failed there: a review)
+        raise UsageError(f"{option}: an empty path names no file")
     folder = os.path.dirname(path) or "."
     if os.path.isdir(path):
         problem = "is a directory"
