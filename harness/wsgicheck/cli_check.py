@@ -134,22 +134,19 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def _replay(args: argparse.Namespace, seed: int) -> str:
-    """The command that runs this check again with the same requests, each word a bash word
-    that any report shows as it is."""
-    from .results.reproduce import shell_word
+    """The command that runs this check again with the same requests: each option not at
+    its default, or given anywhere (one set back to its default over ``[tool.wsgicheck]``
+    must be said, as the replay reads the same file)."""
+    from .results.reproduce import check_command
 
-    values = {
-        name: getattr(args, settings.BY_NAME[name].dest)
-        for name in settings.REPLAYED
-        if args.sources.get(name, "default") != "default"
-        or getattr(args, settings.BY_NAME[name].dest) != settings.BY_NAME[name].default
-    }
+    values = {}
+    for name in settings.REPLAYED:
+        setting = settings.BY_NAME[name]
+        value = getattr(args, setting.dest)
+        if args.sources.get(name, "default") != "default" or value != setting.default:
+            values[name] = value
     values["seed"] = seed
-    # A TARGET that starts with a dash is a file's path (no module's name does), which
-    # would read as an option.
-    target = f"./{args.target}" if args.target.startswith("-") else args.target
-    words = ["wsgicheck", "check", target, *settings.replay_arguments(values)]
-    return " ".join(shell_word(word) for word in words)
+    return check_command(args.target, settings.replay_arguments(values))
 
 
 def _tell_terminal(

@@ -16,24 +16,19 @@ if TYPE_CHECKING:
 
 
 def render(
-    args: argparse.Namespace,
-    result: RunResult,
-    *,
-    color: bool,
-    name: str | None = None,
-    verbosity: int | None = None,
+    args: argparse.Namespace, result: RunResult, *, color: bool, name: str | None = None
 ) -> str:
-    """A report in format ``name`` (--format's by default); a text one at ``verbosity``,
-    by default the one -v or -q asks for (-q quiets the terminal alone: ``--output``'s file
-    keeps its head and counts)."""
+    """A report in format ``name`` (``--report``'s; --format's by default); a text one at
+    the verbosity -v or -q asks for, but that -q quiets the terminal alone: a report
+    written to a file (``--output``, ``--report``) keeps its head, with the seed to replay
+    the run by (a trial of 2026-12-07)."""
     from . import report
     from .report.text import layout
 
+    to_file = name is not None or bool(args.output)
     name = name or args.format
-    if verbosity is None:
-        verbosity = max(args.verbosity, 0) if args.output else args.verbosity
     if name == "text":
-        return layout(result, color, verbosity)
+        return layout(result, color, max(args.verbosity, 0) if to_file else args.verbosity)
     return report.render(result, name, color=color)
 
 
@@ -64,9 +59,7 @@ def write_files(args: argparse.Namespace, files: list[tuple[str, str]], result: 
     from .explore.signals import interrupts_held
 
     for path, name in files:
-        # -q quiets the terminal, not a report kept in a file: a text one without its head
-        # had no seed to replay the run by (a trial of 2026-12-07).
-        text = render(args, result, color=False, name=name, verbosity=max(args.verbosity, 0))
+        text = render(args, result, color=False, name=name)
         write_whole(path, text, "--report-dir", interrupts_held)
 
 

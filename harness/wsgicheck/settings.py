@@ -403,9 +403,7 @@ REPLAYED = (
 def replay_arguments(values: Mapping[str, Any]) -> list[str]:
     """``wsgicheck check``'s options that give ``values`` (by setting name) again, in the
     order of :data:`REPLAYED`: a value written ``--flag=VALUE`` where it starts with a dash
-    (which would read as an option of its own). The caller passes each value not left at
-    its default, and each given anywhere (an option set back to its default over a
-    ``[tool.wsgicheck]`` value must be said: a replay reads the same file)."""
+    (which would read as an option of its own)."""
     words: list[str] = []
     for name in REPLAYED:
         if name not in values or values[name] is None:

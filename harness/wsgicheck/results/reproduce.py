@@ -24,6 +24,7 @@ from ..model.untrusted import show
 
 __all__ = [
     "Reproducers",
+    "check_command",
     "choices_unlike",
     "curl_command",
     "needs_raw_targets",
@@ -360,6 +361,14 @@ def shell_word(text: str) -> str:
         for byte in data
     )
     return f"$'{escaped}'"
+
+
+def check_command(target: str, arguments: Sequence[str]) -> str:
+    """``wsgicheck check TARGET ARGUMENTS...`` as bash words any report shows as they are;
+    a TARGET that starts with a dash is a file's path (no module's name does), written
+    ``./TARGET`` so that it does not read as an option."""
+    target = f"./{target}" if target.startswith("-") else target
+    return " ".join(shell_word(word) for word in ["wsgicheck", "check", target, *arguments])
 
 
 def _bash_quote(data: bytes) -> str:

@@ -16,7 +16,7 @@ from ..model.request import Request
 from ..rules import Finding, Rule, RuleResult
 from ..rules.verdicts import Verdict
 from .appcoverage import AppCoverage
-from .reproduce import Reproducers, shell_word
+from .reproduce import Reproducers, check_command
 from .scope import Answers, FirstAnswer
 
 __all__ = [
@@ -160,10 +160,7 @@ class RunResult:
         """The command that runs this again with the same requests."""
         if self.command is not None:
             return self.command
-        target = f"./{self.target}" if self.target.startswith("-") else self.target
-        seed = ["--seed", str(self.seed)] if self.seed >= 0 else [f"--seed={self.seed}"]
-        words = ["wsgicheck", "check", target, *seed]
-        return " ".join(shell_word(word) for word in words)
+        return check_command(self.target, ["--seed", str(self.seed)])
 
     def broken(self, rule: Rule) -> Verdict:
         """This run's verdict on ``rule``, found broken: fail, warn or known."""
