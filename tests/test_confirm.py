@@ -8,6 +8,8 @@ loads the app anew and replays the example in memory, as the report's Python rep
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -58,11 +60,51 @@ EVERY_CALL = """
 """
 
 
+#: A fault from the third call on: a fresh app sent the request twice still passes.
+THIRD_CALL = """
+    CALLS = []
+
+    def app(environ, start_response):
+        CALLS.append(environ["PATH_INFO"])
+        headers = [("Content-Type", "text/plain")]
+        if len(CALLS) > 2:
+            headers.append(("Content-Type", "text/html"))
+        start_response("200 OK", headers)
+        return [b"ok"]
+"""
+
+
 def test_a_failure_left_by_earlier_requests_says_its_replay_may_pass(tmp_path: Path) -> None:
-    result = supervise(write_app(tmp_path, "shared.py", SHARED_DEFAULT), FAST)
+    result = supervise(write_app(tmp_path, "third.py", THIRD_CALL), FAST)
     failure = result.failures["APP-SINGLE-FIELDS"]
     assert (failure.before, failure.fresh) == ((), False)
     assert " ".join(NOT_FRESH.split()[:6]) in " ".join(render(result, "text").split())
+
+
+def test_a_failure_left_by_the_call_before_it_is_shown_on_the_second_call(
+    tmp_path: Path,
+) -> None:
+    # static3's shared list passes on a fresh app's first call and fails on its second: a
+    # replay that sends the request once would pass.
+    result = supervise(write_app(tmp_path, "shared.py", SHARED_DEFAULT), FAST)
+    failure = result.failures["APP-SINGLE-FIELDS"]
+    assert (failure.before, failure.fresh) == ((failure.request,), True)
+    assert failure.finding.message.startswith("the response sends content-type ×2:")
+    text = " ".join(render(result, "text").split())
+    assert "afresh" not in text
+    assert "sent twice on the same app, the finding on the second call; the first: GET " in text
+    assert "then the second, judged (" in text
+    # The Python replay sends it twice, and fails on the second.
+    done = subprocess.run(
+        [sys.executable, "-c", failure.reproducers.python],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [f"APP-SINGLE-FIELDS {failure.finding.message}"]
 
 
 def test_a_failure_of_every_call_fails_on_a_fresh_app_too(tmp_path: Path) -> None:

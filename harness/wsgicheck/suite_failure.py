@@ -41,11 +41,13 @@ def failure_text(rule: Rule, verdict: RuleOutcome, verdicts: Verdicts, settings:
         lines += ["", "The app's line responsible:", *_source(where)]
     choices = choices_unlike(example.config, ServerConfig())
     if example.before:
-        lines += ["", f"{capital(sequence_heading(example.before))}:"]
+        lines += ["", f"{capital(sequence_heading(example.before, example.request))}:"]
         for each in example.before:
             lines += [f"    {line}" for line in _raw(each.to_text().encode("latin-1", "replace"))]
             lines.append("")
-    heading = request_heading(example.transport, example.before, simplified=simplified(rule))
+    heading = request_heading(
+        example.transport, example.before, example.request, simplified=simplified(rule)
+    )
     lines += ["", f"{capital(heading)}:"]
     lines += [
         f"    {line}" for line in _raw(example.request.to_text().encode("latin-1", "replace"))

@@ -7,9 +7,10 @@ there: its replay, on a fresh app, then passes. Before the report prints it, eac
 of an app rule is sent again, with the requests that came before it, to the app loaded in
 a process of its own that starts clean (:mod:`wsgicheck.explore.fresh`: never a fork of the
 calling process, which may have imported the app, as pytest's may have), in memory, as the
-Python replay does (a
-validator an earlier answer taught is taken from the fresh app's answer); the report says
-of one that did not fail there that its replays may pass (``Failure.fresh``).
+Python replay does (a validator an earlier answer taught is taken from the fresh app's
+answer). One that did not fail there is sent twice to another fresh app (a list shared by
+every call breaks the second call); the report says of one that failed neither way that its
+replays may pass (``Failure.fresh``).
 One met in a sequence that fails there is then shown after fewer of its requests, those
 under which it still fails on another fresh app (none at all, when it fails alone): a
 greedy search in a bounded number of replays, which finds the fewest often, not always.
@@ -127,6 +128,11 @@ def _confirm(
         if fresh is not None:
             result.failures[rule_id] = replace(failure, fresh=fresh)
             unconfirmed.remove(rule_id)
+        if fresh is False:
+            again = _sent_twice(processes, spec, failure, timeout, deadline)
+            if again is not None:
+                result.failures[rule_id] = again
+                continue
         if fresh and failure.before:
             in_sequences.append((rule_id, alone_tried))
     # Then, in the time left, each failure met in a sequence is shown after as few of its
@@ -162,6 +168,26 @@ def _confirm(
             result.failures[rule_id] = _under(spec, failure, served, answer.message)
     if time.monotonic() >= deadline and (unconfirmed or unshortened):
         result.notes.append(_budget_note(len(unconfirmed), unshortened))
+
+
+def _sent_twice(
+    processes: FreshProcesses, spec: str, failure: Failure, timeout: float, deadline: float
+) -> Failure | None:
+    """``failure``, which passed on a fresh app, shown after its own request sent once more
+    before it, where it fails so on another fresh app: what one call leaves in the app (a
+    header list shared by every call, a cache entry) most often breaks the next call of the
+    same request, and a replay that sends it once shows nothing. None where it does not
+    fail so, or was not told in time."""
+    before = (*failure.before, failure.request)
+    bound = LOAD_ALLOWANCE + timeout * STRETCH * (len(before) + 1)
+    bound = min(bound, deadline - time.monotonic())
+    if bound <= 0:
+        return None
+    answer = _replay(processes, spec, replace(failure, before=before), bound)
+    if not answer.failed:
+        return None
+    shown = _shown_after(spec, failure, before, failure.request, answer.message)
+    return replace(shown, fresh=True)
 
 
 def _served_like(config: ServerConfig) -> ServerConfig:

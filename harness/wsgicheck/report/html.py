@@ -14,7 +14,7 @@ from .. import __version__
 from ..model.locations import relative_path
 from ..model.untrusted import LIMIT, show
 from ..results.appcoverage import AppCoverage, line_ranges
-from ..results.run import NOT_FRESH, Failure, RunResult, sequence_heading
+from ..results.run import NOT_FRESH, Failure, RunResult
 from ..rules.verdicts import Verdict
 from . import common, format
 
@@ -244,7 +244,7 @@ def _failure(run: RunResult, rule_id: str, failure: Failure) -> list[str]:
         parts.append("</ul>")
     parts.append(f"<blockquote><p><em>{_e(rule.citation)}</em>: {_e(rule.pep)}</p></blockquote>")
     if failure.before:
-        parts.append(f"<h3>{_e(common.capital(sequence_heading(failure.before)))}</h3>")
+        parts.append(f"<h3>{_e(common.capital(failure.before_heading))}</h3>")
         parts += [
             f'<pre class="raw">{_pre(common.raw_lines(each.to_text()))}</pre>'
             for each in failure.before

@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 
 from ..model.locations import relative_path
 from ..model.untrusted import show
-from ..results.run import NOT_FRESH, Failure, RunResult, sequence_heading
+from ..results.run import NOT_FRESH, Failure, RunResult
 from ..rules.verdicts import Verdict
 from . import format
 from .common import (
@@ -66,7 +66,7 @@ def _details(run: RunResult, failure: Failure) -> str:
             lines.append(f"  {more}")
     lines.append("")
     if failure.before:
-        lines.append(f"{sequence_heading(failure.before)}:")
+        lines.append(f"{failure.before_heading}:")
         for each in failure.before:
             lines += raw_lines(each.to_text())
     lines += [

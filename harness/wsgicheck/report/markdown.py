@@ -17,7 +17,7 @@ from ..model.events import Location
 from ..model.locations import relative_path
 from ..model.untrusted import show
 from ..results.appcoverage import AppCoverage, line_ranges
-from ..results.run import NOT_FRESH, Failure, RunResult, sequence_heading
+from ..results.run import NOT_FRESH, Failure, RunResult
 from ..rules.verdicts import Verdict
 from . import common, format
 
@@ -227,7 +227,7 @@ def _details(run: RunResult, failure: Failure, *, python: bool) -> str:
             lines.append(f"- {md(more)}")
         lines.append("")
     if failure.before:
-        lines += [f"{common.capital(sequence_heading(failure.before))}:", ""]
+        lines += [f"{common.capital(failure.before_heading)}:", ""]
         for each in failure.before:
             lines += [*_fence(common.raw_lines(each.to_text()), "http"), ""]
     lines += [

@@ -11,7 +11,7 @@ from ..model.events import Location
 from ..model.locations import relative_path
 from ..model.untrusted import show
 from ..results.appcoverage import AppCoverage, line_ranges
-from ..results.run import NOT_FRESH, Failure, RunResult, sequence_heading
+from ..results.run import NOT_FRESH, Failure, RunResult
 from ..rules.verdicts import Verdict
 from . import common, format
 from .fold import WIDTH, fold_http, fold_python, fold_shell, wrap
@@ -214,7 +214,7 @@ def _failure(run: RunResult, failure: Failure, color: bool) -> list[str]:
     lines += _other_places(run, failure)
     lines += wrap(f"{rule.citation}: {rule.pep}", indent="  ", more="    ")
     if failure.before:
-        lines.append(f"  {sequence_heading(failure.before)}:")
+        lines.append(f"  {failure.before_heading}:")
         for each in failure.before:
             for line in common.raw_lines(each.to_text()):
                 lines += [part.rstrip() for part in fold_http(line, indent="    ")]

@@ -740,7 +740,7 @@ def _earlier(
     them ends at it, and its answer is read into variables (:class:`_Taught`)."""
     if not before:
         return []
-    items = [_request_lines(each, "        ", values[at]) for at, each in enumerate(before)]
+    items = [_request_lines(each, "    ", values[at]) for at, each in enumerate(before)]
     # The rules over a sequence judge the last exchange beside the earlier ones.
     if not taught.read:
         lines = [line for item in items for line in item]

@@ -66,9 +66,16 @@ class Failure:
     rests_on: tuple[int, ...] = ()
 
     @property
+    def before_heading(self) -> str:
+        """How reports introduce the requests before it (:func:`sequence_heading`)."""
+        return sequence_heading(self.before, self.request)
+
+    @property
     def heading(self) -> str:
         """How reports title its request (:func:`request_heading`)."""
-        return request_heading(self.transport, self.before, simplified=simplified(self.rule))
+        return request_heading(
+            self.transport, self.before, self.request, simplified=simplified(self.rule)
+        )
 
 
 def simplified(rule: Rule) -> bool:
@@ -78,8 +85,12 @@ def simplified(rule: Rule) -> bool:
     return rule.source != "wsgicheck"
 
 
-def sequence_heading(before: tuple[Request, ...]) -> str:
-    """How reports introduce the requests a finding of a sequence was judged after."""
+def sequence_heading(before: tuple[Request, ...], request: Request) -> str:
+    """How reports introduce the requests a finding of a sequence was judged after, or the
+    one call of its own request that a finding needs before it (a fresh app shows it on
+    the second call only: the first left something in the app)."""
+    if before == (request,):
+        return "sent twice on the same app, the finding on the second call; the first"
     count = f"{len(before)} earlier request" + ("" if len(before) == 1 else "s")
     return f"sent after {count} on the same app, in this order"
 
@@ -94,12 +105,16 @@ NOT_FRESH = (
 )
 
 
-def request_heading(transport: str, before: tuple[Request, ...], *, simplified: bool = True) -> str:
+def request_heading(
+    transport: str, before: tuple[Request, ...], request: Request, *, simplified: bool = True
+) -> str:
     """How reports title the request a finding was judged on: the smallest one seen, or,
     at the end of a sequence (HEAD then GET, a 304 then GET), the last, judged beside the
     ones listed before it (the finding may be about one of those: a 304 that lacks what
     this GET's 200 has). A finding of wsgicheck's own rules (HARNESS-*) is not
     ``simplified``: a time-out's each try would cost a time limit; it is the request met."""
+    if before == (request,):
+        return f"then the second, judged ({transport} transport)"
     if before:
         return f"then the request judged beside them ({transport} transport)"
     if not simplified:
