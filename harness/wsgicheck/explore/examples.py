@@ -36,7 +36,7 @@ from ..results.scope import TIMED_OUT, Answers, FirstAnswer, excluded, sendable,
 from ..rules import Exchange, Finding, Rule, judge
 from ..rules.app_trap import own_errors, told
 from ..rules.engine import HISTORY
-from ..rules.harness_rules import outcome
+from ..rules.harness_rules import outcome, worked
 from ..rules.http_evidence import http_date
 from ..rules.registry import byte_count
 from . import hypothesis_hooks, strategies
@@ -316,9 +316,9 @@ class Exploration:
             if self.answers.inner_violation is None:
                 self.answers.inner_violation = show(inner[0].message, limit=200)
         kind = outcome(exchange)
-        if kind == SUCCEEDED:
+        if worked(exchange, kind):
             self.answers.succeeded += 1
-        elif kind is not None:
+        if kind not in (None, SUCCEEDED):
             self.answers.add_failed(kind, reply.status_code)
             if kind == RAISED and self.answers.raised is None:
                 self.answers.raised = told(own_errors(exchange)[0])

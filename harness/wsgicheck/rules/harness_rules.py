@@ -252,6 +252,9 @@ _REFUSAL_HINTS = {
 }
 
 
+#: The share of a run's answers, all one refusal, past which HARNESS-ALL-ERRORS tells how
+#: to get past it before anything else.
+REFUSED_MOSTLY = 0.75
 #: Server errors that refuse a request rather than fail on it: a method (501) or an HTTP
 #: version (505) the app does not serve, as a 405 or a 404 refuses.
 _REFUSING_SERVER_ERRORS = frozenset({501, 505})
@@ -360,6 +363,24 @@ def outcome(ex: Exchange) -> str | None:
     return None
 
 
+def worked(ex: Exchange, kind: str | None) -> bool:
+    """Whether an answer, of :func:`outcome` ``kind``, shows the app working: a success, or a
+    success the app started (a 2xx or 304, OPTIONS aside) that the server replaced with a
+    500 because it broke PEP 3333. The rules saw that response, and the rule it broke
+    fails: a run of such answers did not see only the app's failures (a trial of
+    2026-12-07: an app whose every 200 carried a control character in a field, raising on
+    one path besides, was told "none got a successful answer")."""
+    if kind == SUCCEEDED:
+        return True
+    if kind != REPLACED or ex.response.request.method == "OPTIONS":
+        return False
+    called = ex.response.trace.of(StartResponseCalled)
+    said = called[-1].status if called else None
+    # Only a plain str is read: the app's own subclass could run code (APP-STATUS-STR).
+    code = said[:3] if type(said) is str else ""
+    return code.isdigit() and _successful(int(code))
+
+
 def failure(
     answers: Mapping[str, Mapping[str, int]],
     causes: Mapping[str, int] | None = None,
@@ -447,10 +468,13 @@ def all_errors(self: Rule, ex: Exchange) -> Iterator[Finding]:
             "last line the app wrote to wsgi.errors then, if any; fix that"
         )
     # The most common status (statuses come most common first): when it is a refusal, also
-    # on the paths where the app failed, getting past it comes first. (Elsewhere it says
-    # nothing: drawn paths no app serves, "/aaaa…", get 404 from any router.)
+    # on the paths where the app failed, or nearly every answer, getting past it comes
+    # first. (Where it is fewer, it says nothing: drawn paths no app serves, "/aaaa…", get
+    # 404 from any router, about half a run's requests.) Pyramid's hello app raised on the
+    # few drawn paths that are not UTF-8, and answered 404 to every other.
     most = next(iter(statuses))
-    if _refusing(int(most)) and most == _most_where_failed(answers):
+    nearly_all = statuses[most] >= count * REFUSED_MOSTLY
+    if _refusing(int(most)) and (nearly_all or most == _most_where_failed(answers)):
         hint = _REFUSAL_HINTS.get(most, "pass what the app needs with -H and --path")
         advice = f"most answers were {most}: {hint}; and {cause}"
     else:
