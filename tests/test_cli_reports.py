@@ -228,7 +228,16 @@ BAD_PATHS = {
     "output is a folder": (["--output", "folder"], "--output folder: is a directory"),
     # (Review of 2026-12-07: probe ran the whole probe, then failed to write to it.)
     "output is empty": (["--output", ""], "--output: an empty path names no file"),
-    "report dir is a file": (["--report", "json", "--report-dir", "file"], "--report-dir file"),
+    "report dir is a file": (
+        ["--report", "json", "--report-dir", "file"],
+        "--report-dir file: is a file, not a directory",
+    ),
+    # (A trial of 2026-12-07: the JSON report was written over the text one, without a word.)
+    "output is a report's file": (
+        ["--output", "./out/report.json", "--report", "text,json", "--report-dir", "out"],
+        "--output ./out/report.json is the file --report writes its json report to "
+        "(report.json in --report-dir out): name another",
+    ),
     "report file is a folder": (
         ["--report", "html", "--report-dir", "nested"],
         "--report-dir nested/report.html: is a directory",

@@ -22,11 +22,28 @@ def planned_reports(
 ) -> list[tuple[str, str]]:
     """``--report``'s (path, format) pairs, with ``--output`` and each of them checked
     writable, or stdout open when there is no ``--output``: all before the run."""
+    # The report folder first, made if missing: ``--output`` may name a file in it.
+    files = report_paths(report_dir, names) if names else []
     if output is not None:
         writable(output, "--output")
     elif sys.stdout is None:  # started with it closed (>&-): the report would go nowhere
         raise UsageError(STDOUT_CLOSED)
-    return report_paths(report_dir, names) if names else []
+    for path, name in files:
+        if output is not None and _same_file(output, path):
+            # One would be written over the other, and a report lost without a word.
+            raise UsageError(
+                f"--output {output} is the file --report writes its {name} report to "
+                f"({REPORT_FILES[name]} in --report-dir {report_dir}): name another"
+            )
+    return files
+
+
+def _same_file(one: str, other: str) -> bool:
+    """Whether two paths name one file: the same file where both exist, else the same
+    path once links and dots are resolved."""
+    with contextlib.suppress(OSError):
+        return os.path.samefile(one, other)
+    return os.path.realpath(one) == os.path.realpath(other)
 
 
 def write_whole(
@@ -71,6 +88,8 @@ def writable(path: str, option: str) -> None:
 def report_paths(report_dir: str, names: Iterable[str]) -> list[tuple[str, str]]:
     """The (path, format) pairs ``--report`` writes in ``report_dir`` (made if missing),
     each format once in the order given, every path checked writable."""
+    if os.path.exists(report_dir) and not os.path.isdir(report_dir):
+        raise UsageError(f"--report-dir {report_dir}: is a file, not a directory")
     try:
         os.makedirs(report_dir, exist_ok=True)
     except OSError as exc:
