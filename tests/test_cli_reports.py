@@ -429,3 +429,19 @@ def test_the_readmes_json_snippet_is_the_runs_own(tmp_path: Path) -> None:
     )  # fmt: skip
     assert done.returncode == 1, done.stderr
     assert json.loads(done.stdout)["summary"] == summary
+
+
+@pytest.mark.parametrize(
+    ("target", "status"),
+    [("fixtures/wsgiapp.py:app", 0), ("fixtures/broken/app_status_format.py:app", 1)],
+)
+def test_the_readmes_text_reports_are_the_runs_own(target: str, status: int) -> None:
+    """A README trial of 2026-12-07: the good app's block said ``43 skipped`` where the run
+    said 45, stale since two rules were added. Each block is the run's, but its duration."""
+    readme = (FIXTURES.parent / "README.md").read_text(encoding="utf-8")
+    command = f"$ wsgicheck check {target} --seed 1\n"
+    block = readme[readme.index(command) + len(command) :].split("\n$ echo $?", 1)[0]
+    done = cli(FIXTURES.parent, "check", target, "--seed", "1", "--no-database")
+    assert done.returncode == status, done.stderr
+    timed = re.compile(r" · [0-9.]+s · ")
+    assert timed.sub(" · ", done.stdout.rstrip("\n")) == timed.sub(" · ", block)
