@@ -184,6 +184,11 @@ USAGE_ERRORS = {
     "unknown option": (["--no-such-option"], "unrecognized arguments: --no-such-option"),
     "unknown rule in --select": (["--select", "APP-NOPE"], "no rule matches 'APP-NOPE'"),
     "unknown rule in --ignore": (["--ignore", "XYZ-*"], "no rule matches 'XYZ-*'"),
+    # (A README trial of 2026-12-07: a family's prefix without its -* said nothing more.)
+    "a family without its -*": (
+        ["--select", "app-status"],
+        "--select: no rule matches 'APP-STATUS'; a prefix ends with -*: APP-STATUS-*",
+    ),
     # The pattern was upper-cased first: the error named 'APP-\x1b[31M', never typed.
     "not a rule pattern": (["--select", "APP-\x1b[31m"], "'APP-\\x1b[31m' is no rule id"),
     # An empty report that exits 0 whatever the app does (audit of 2026-12-05).

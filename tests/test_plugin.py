@@ -1006,6 +1006,10 @@ def test_a_bad_target_with_xdist_stops_before_workers_start(pytester: pytest.Pyt
         ([f"--wsgi-app={TARGET}", "--wsgi-select=NOPE-*"], "--wsgi-select: no rule matches *"),
         ([f"--wsgi-app={TARGET}", "--wsgi-ignore=APP-X"], "--wsgi-ignore: no rule matches *"),
         (
+            [f"--wsgi-app={TARGET}", "--wsgi-ignore=APP-CL"],
+            "--wsgi-ignore: no rule matches 'APP-CL'; a prefix ends with -*: APP-CL-*",
+        ),
+        (
             [f"--wsgi-app={TARGET}", "--wsgi-ignore=*"],
             "--wsgi-select, --wsgi-ignore: no rule is left to judge with (ignore *)*",
         ),
@@ -1029,6 +1033,7 @@ def test_a_bad_target_with_xdist_stops_before_workers_start(pytester: pytest.Pyt
         "seed",
         "select",
         "ignore",
+        "family prefix",
         "nothing left",
         "timeout",
         "every path excluded",

@@ -178,13 +178,11 @@ def _tell_terminal(
 
 def _options(args: argparse.Namespace) -> RunOptions:
     from .model.options import RunOptions
-    from .rules import REGISTRY
 
     for name in ("select", "ignore"):
         for pattern in getattr(args, name):
-            if not REGISTRY.select([pattern]):
-                source = args.sources[name]
-                raise UsageError(f"{source}: no rule matches {pattern!r} (see: wsgicheck rules)")
+            if problem := settings.no_rule_matches(pattern):
+                raise UsageError(f"{args.sources[name]}: {problem}")
     if problem := settings.rule_choice_problem(args.select, args.ignore):
         raise UsageError(problem)
     if problem := settings.exclusion_problem(args.path, args.exclude_path):

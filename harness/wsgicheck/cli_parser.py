@@ -22,6 +22,7 @@ class _Formatter(argparse.HelpFormatter):
         if (
             "%(default)" in text
             or not action.option_strings
+            or action.nargs == 0  # takes no value (-v): its default is no setting of it
             or default is None
             or default is argparse.SUPPRESS
             or isinstance(default, bool)  # a flag: off unless given

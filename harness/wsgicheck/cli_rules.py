@@ -8,12 +8,13 @@ from .model.errors import UsageError
 
 
 def run_rules(args: argparse.Namespace) -> int:
-    from .report.common import BINDING_TITLES
+    from .report.common import BINDING_TITLES, plural
     from .rules import REGISTRY, Binding
+    from .settings import no_rule_matches
 
     for pattern in args.patterns:
-        if not REGISTRY.select([pattern.upper()]):
-            raise UsageError(f"no rule matches {pattern!r}")
+        if problem := no_rule_matches(pattern.upper()):
+            raise UsageError(problem)
     chosen = [
         each
         for each in REGISTRY.select([pattern.upper() for pattern in args.patterns])
@@ -50,7 +51,7 @@ def run_rules(args: argparse.Namespace) -> int:
         print()
     must = sum(each.level.value == "MUST" for each in chosen)
     print(
-        f"{len(chosen)} rules ({must} MUST, {len(chosen) - must} SHOULD). "
+        f"{plural(len(chosen), 'rule')} ({must} MUST, {len(chosen) - must} SHOULD). "
         "`wsgicheck explain RULE_ID` shows one in full."
     )
     return 0

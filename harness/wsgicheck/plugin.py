@@ -31,6 +31,7 @@ from .settings import (
     SettingError,
     Sources,
     exclusion_problem,
+    no_rule_matches,
     rule_choice_problem,
 )
 
@@ -221,16 +222,13 @@ def _given(config: pytest.Config, name: str) -> Given | None:
 
 def _ids(config: pytest.Config, name: str) -> tuple[str, ...]:
     """Rule patterns (comma- or space-separated, repeatable), each matching some rule."""
-    from .rules import REGISTRY
 
     found = []
     for chunk in _value(config, name) or ():
         found += [part.strip().upper() for part in chunk.split(",") if part.strip()]
     for pattern in found:
-        if not REGISTRY.select([pattern]):
-            raise pytest.UsageError(
-                f"--wsgi-{name}: no rule matches {pattern!r} (see: wsgicheck rules)"
-            )
+        if problem := no_rule_matches(pattern):
+            raise pytest.UsageError(f"--wsgi-{name}: {problem}")
     return tuple(found)
 
 

@@ -163,6 +163,19 @@ def _rule_pattern(text: str) -> str:
     return pattern.upper()
 
 
+def no_rule_matches(pattern: str) -> str | None:
+    """Why ``pattern`` (of ``--select`` or ``--ignore``, upper case) names no rule, with the
+    prefix pattern meant where it names a family (``APP-STATUS`` for ``APP-STATUS-*``);
+    None when it matches some rule."""
+    from .rules import REGISTRY
+
+    if REGISTRY.select([pattern]):
+        return None
+    family = f"{pattern.rstrip('-*')}-*"
+    meant = f"; a prefix ends with -*: {family}" if REGISTRY.select([family]) else ""
+    return f"no rule matches {pattern!r}{meant} (see: wsgicheck rules)"
+
+
 def rule_choice_problem(select: Sequence[str], ignore: Sequence[str]) -> str | None:
     """Why a run of ``check`` or the plugin refuses this choice of rules: it leaves none that
     judges the app, so the run would pass whatever the app does, an empty report that
