@@ -432,8 +432,10 @@ BAD_BASELINES = {
     # json's RecursionError was a traceback and exit 1.
     "nested too deep": ("[" * 100_000 + "]" * 100_000, "nested too deep to read"),
     "not an object": ("[]", "expected a JSON object"),
-    "no version": ('{"findings": []}', "'version' must be 1, not None"),
+    "no version": ('{"findings": []}', "'version' is missing (it is 1)"),
     "future version": ('{"version": 2, "findings": []}', "'version' must be 1, not 2"),
+    "true for a version": ('{"version": true, "findings": []}', "'version' must be 1, not true"),
+    "a version in a string": ('{"version": "1", "findings": []}', "'version' must be 1, not \"1\""),
     "unknown key": ('{"version": 1, "findings": [], "extra": 1}', "unknown key 'extra'"),
     "findings not a list": ('{"version": 1, "findings": {}}', "'findings' must be a list"),
     "entry not an object": ('{"version": 1, "findings": ["APP-X"]}', "findings[0] must be"),

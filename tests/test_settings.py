@@ -149,6 +149,21 @@ def test_no_target_anywhere_is_one_line(tmp_path: Path) -> None:
     assert "give a TARGET" in _error(tmp_path)
 
 
+def test_a_target_that_does_not_load_names_where_it_was_given(tmp_path: Path) -> None:
+    """A README trial of 2026-12-07: "no module named 'nothere'" from a variable or the
+    file, with no TARGET on the command line to look at."""
+    said = "no module named 'wc_nothere'"
+    assert _error(tmp_path, "wc_nothere:app").startswith(f"wsgicheck: error: {said}")
+    by_variable = _error(tmp_path, env={"WSGICHECK_APP": "wc_nothere:app"})
+    assert by_variable.startswith(f"wsgicheck: error: WSGICHECK_APP (wc_nothere:app): {said}")
+    _project(tmp_path, 'app = "wc_nothere:app"\n')
+    (tmp_path / "sub").mkdir()
+    in_file = _error(tmp_path / "sub")
+    assert in_file.startswith(
+        f"wsgicheck: error: ../pyproject.toml [tool.wsgicheck] app (wc_nothere:app): {said}"
+    )
+
+
 # -- the table ------------------------------------------------------------------------------------
 
 

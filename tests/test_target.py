@@ -11,6 +11,7 @@ import pytest
 
 from wsgicheck.drivers.client import Client
 from wsgicheck.model.errors import TargetError, WsgicheckError
+from wsgicheck.rules import Exchange, check_exchange
 from wsgicheck.target import load_target, source_root
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
@@ -226,23 +227,22 @@ def test_dotted_attribute(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     assert body(load_target("wc_dotted:holder.Inner.wsgi")) == b"inner"
 
 
+FACTORY = """
+    CALLS = []
+
+    def create_app():
+        CALLS.append(1)
+
+        def app(environ, start_response):
+            start_response("200 OK", [])
+            return [b"made"]
+
+        return app
+"""
+
+
 def test_factory_is_called(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    write(
-        tmp_path,
-        "wc_factory.py",
-        """
-        CALLS = []
-
-        def create_app():
-            CALLS.append(1)
-
-            def app(environ, start_response):
-                start_response("200 OK", [])
-                return [b"made"]
-
-            return app
-        """,
-    )
+    write(tmp_path, "wc_factory.py", FACTORY)
     monkeypatch.syspath_prepend(str(tmp_path))
     app = load_target("wc_factory:create_app()")
     assert body(app) == b"made"
@@ -314,6 +314,33 @@ def test_a_project_package_loads_from_the_folder_above_its_outer_folder(
 @pytest.mark.parametrize("spec", ["", "   "])
 def test_empty(spec: str) -> None:
     assert "empty" in load_error(spec)
+
+
+@pytest.mark.parametrize(
+    ("spec", "said"),
+    [
+        # (A README trial of 2026-12-07: "importing '' failed: ValueError: Empty module
+        # name" and "cannot find file 'fixtures/wsgiapp.py:'".)
+        (":app", "TARGET ':app' names no module before ':'"),
+        ("fixtures/wsgiapp.py::app", "has '::'; one ':' comes between the module and the"),
+    ],
+)
+def test_a_target_without_its_module_or_with_two_colons_says_so(spec: str, said: str) -> None:
+    assert said in load_error(spec)
+
+
+def test_a_factory_named_without_its_parentheses_is_named_with_them(tmp_path: Path) -> None:
+    """Called as the app, it refuses the two arguments: the finding says how to name it."""
+    write(tmp_path, "wc_unmade.py", FACTORY)
+    app = load_target(f"{tmp_path / 'wc_unmade.py'}:create_app")
+    (found,) = [
+        each
+        for each in check_exchange(Exchange(Client(app).get("/")))
+        if each.rule == "APP-CALLABLE-TWO-POSITIONAL"
+    ]
+    assert found.message.endswith(
+        "; if it makes the app (a factory), name it with () in TARGET: module:create_app()"
+    )
 
 
 def test_target_error_is_a_wsgicheck_error() -> None:

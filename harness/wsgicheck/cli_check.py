@@ -14,7 +14,7 @@ from .cli_parser import resolve_settings
 from .cli_progress import Progress
 from .cli_reports import color_on, render, report_files, use_color, write_files, write_report
 from .cli_rules import wrap_text
-from .model.errors import UsageError
+from .model.errors import TargetError, UsageError
 
 if TYPE_CHECKING:
     from .model.options import RunOptions
@@ -83,14 +83,21 @@ def run_check(args: argparse.Namespace) -> int:
     # one's working directory stays where check was started, and --output, --baseline
     # and .wsgicheck/ are read and written there whatever the app does.
     with terminate_as_interrupt():
-        result = supervise(
-            args.target,
-            options,
-            jobs=args.jobs,
-            app_coverage=args.app_coverage,
-            on_progress=progress,
-            hypothesis_home=_hypothesis_home(),
-        )
+        try:
+            result = supervise(
+                args.target,
+                options,
+                jobs=args.jobs,
+                app_coverage=args.app_coverage,
+                on_progress=progress,
+                hypothesis_home=_hypothesis_home(),
+            )
+        except TargetError as exc:
+            source = args.sources.get("app", "TARGET")
+            if source == "TARGET":
+                raise
+            # Given by WSGICHECK_APP or the file: the command line shows no TARGET.
+            raise TargetError(f"{source} ({args.target}): {exc}") from None
         if progress is not None:
             progress.done()
         result.source_root = args.source_root

@@ -422,6 +422,15 @@ def _split(spec: str) -> tuple[str, str | None]:
         return spec, None
     if not attribute:
         raise TargetError(f"TARGET {spec!r} ends with ':' but names no callable")
+    if source.endswith(":"):  # pytest's node ids use "::"
+        raise TargetError(
+            f"TARGET {spec!r} has '::'; one ':' comes between the module and the callable"
+        )
+    if not source:
+        raise TargetError(
+            f"TARGET {spec!r} names no module before ':'; expected module:callable or "
+            "path/file.py:callable"
+        )
     return source, attribute
 
 

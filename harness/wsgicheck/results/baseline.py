@@ -174,8 +174,12 @@ def parse(data: object, *, source: str = "baseline") -> Baseline:
     unknown = sorted(set(data) - _TOP_KEYS)
     if unknown:
         raise fail(f"unknown key {unknown[0]!r} (expected {', '.join(sorted(_TOP_KEYS))})")
-    if data.get("version") != VERSION:
-        raise fail(f"'version' must be {VERSION}, not {data.get('version')!r}")
+    if "version" not in data:
+        raise fail(f"'version' is missing (it is {VERSION})")
+    version = data["version"]
+    # (true == 1 in Python: a JSON true passed for 1, a README trial of 2026-12-07.)
+    if type(version) is not int or version != VERSION:
+        raise fail(f"'version' must be {VERSION}, not {json.dumps(version)}")
     target = data.get("target")
     if target is not None and not isinstance(target, str):
         raise fail("'target' must be a string")

@@ -47,7 +47,15 @@ def callable_two_positional(self: Rule, ex: Exchange) -> Iterator[Finding]:
         # means the app could not take the two arguments.
         if raised.phase == "call" and raised.exc_type == "TypeError" and raised.where is None:
             failed = show(raised.message, limit=200)
-            yield self.finding(ex, f"calling the app with two arguments failed: {failed}")
+            # A callable of no arguments is most often the factory that makes the app.
+            name, called, _ = raised.message.partition("() takes 0 positional arguments")
+            name = name.rpartition(".")[2]
+            factory = (
+                f"; if it makes the app (a factory), name it with () in TARGET: module:{name}()"
+                if called and name.isidentifier()
+                else ""
+            )
+            yield self.finding(ex, f"calling the app with two arguments failed: {failed}{factory}")
 
 
 @rule(
