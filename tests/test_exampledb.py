@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 import redis
 
+from wsgicheck.explore import exampledb
 from wsgicheck.explore.exampledb import (
     DatabaseError,
     RedisURL,
@@ -247,6 +248,22 @@ def test_redis_urls_are_read_and_folders_left_alone(spec: str, expected: RedisUR
 def test_a_bad_redis_url_is_one_line(spec: str, message: str) -> None:
     with pytest.raises(DatabaseError) as raised:
         redis_url(spec)
+    assert str(raised.value) == message
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        # (A README trial of 2026-12-07: each was taken for a folder, "http:" the first.)
+        ("http://u:secret@cache/0", "http://cache/0: a folder or a redis:// URL, not http://"),
+        ("", "'' names no folder (--no-database for none)"),
+    ],
+)
+def test_what_is_no_folder_and_no_redis_url_is_refused_before_the_run(
+    spec: str, message: str
+) -> None:
+    with pytest.raises(DatabaseError) as raised:
+        exampledb.check(spec)
     assert str(raised.value) == message
 
 

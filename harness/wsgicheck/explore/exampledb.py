@@ -106,6 +106,11 @@ def check(spec: str) -> None:
     """
     url = redis_url(spec)
     if url is None:
+        scheme, found, _ = spec.strip().partition("://")
+        if not spec.strip():
+            raise DatabaseError("'' names no folder (--no-database for none)")
+        if found and scheme.isalpha():  # http://x would have been a folder named "http:"
+            raise DatabaseError(f"{_bare(spec)}: a folder or a redis:// URL, not {scheme}://")
         return
     client = _client(url)
     try:
