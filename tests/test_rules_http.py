@@ -783,6 +783,20 @@ def test_head_beside_get(head: tuple[str, list[tuple[str, str]]], expected: set[
     assert all(finding.request == exchanges[1].request for finding in findings)
 
 
+def test_the_fields_head_lacks_or_adds_are_called_fields() -> None:
+    """Moto spells its fields in lower case: "HEAD lacks server, status" read as a status
+    code (a trial of 2026-12-07)."""
+    get_fields = [*GET_FIELDS, ("server", "moto"), ("status", "ok")]
+    exchanges = run(
+        by_method(("200 OK", get_fields, BODY), ("200 OK", [TEXT, ("x-a", "1")])), GET, HEAD, GET
+    )
+    messages = sorted(finding.message for ex in exchanges for finding in check_exchange(ex))
+    assert messages == [
+        "HEAD has the field x-a, which GET lacks",
+        "HEAD lacks the fields server, status, which GET has",
+    ]
+
+
 def test_head_is_compared_only_with_a_get_of_the_same_request() -> None:
     app = by_method(("200 OK", GET_FIELDS, BODY), ("404 Not Found", [TEXT]))
     other = {"method": "HEAD", "target": "/", "headers": {"Accept": "text/html"}}

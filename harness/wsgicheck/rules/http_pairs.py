@@ -265,10 +265,14 @@ def _head_differences(self: Rule, head: Exchange, get: Exchange) -> Iterator[Fin
     head_names, get_names = _names(head), _names(get)
     lacking = sorted(get_names - head_names - MAY_LACK_IN_HEAD)
     adding = sorted(head_names - get_names - MAY_ADD_IN_HEAD)
+    # "the field(s)": Moto spells its fields in lower case, and "lacks server, status" read
+    # as the status code (a trial of 2026-12-07).
     if lacking:
-        yield self.finding(head, f"{asked} lacks {_spelled(get, lacking)}, which GET has")
+        fields = f"the field{'s' if len(lacking) > 1 else ''} {_spelled(get, lacking)}"
+        yield self.finding(head, f"{asked} lacks {fields}, which GET has")
     if adding:
-        yield self.finding(head, f"{asked} has {_spelled(head, adding)}, which GET lacks")
+        fields = f"the field{'s' if len(adding) > 1 else ''} {_spelled(head, adding)}"
+        yield self.finding(head, f"{asked} has {fields}, which GET lacks")
     for name in SAME_VALUE:
         head_value, get_value = app_field(head, name), app_field(get, name)
         if name in head_names and name in get_names and head_value != get_value:
