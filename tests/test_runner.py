@@ -824,6 +824,30 @@ def test_a_path_the_runs_own_delete_removed_is_told() -> None:
     assert not [each for each in kept.notes if each.startswith("a path stopped")]
 
 
+def test_a_path_removed_and_then_asked_for_by_head_is_told() -> None:
+    """A trial of 2026-12-07: Django REST framework's user was asked for by HEAD after the
+    run's DELETE, and by GETs with other queries; no note was given, though the report's
+    words on a failure that did not fail again said one would name the path."""
+    from wsgicheck.explore.examples import Exploration
+    from wsgicheck.explore.explorer import Learned
+
+    run_ = Exploration(
+        options(),
+        examples=10,
+        memory=None,
+        wire=None,
+        base=ServerConfig(),
+        paths=["/item"],
+        learned=Learned(),
+        on_exchange=None,
+    )
+    client, config = Client(deletable()), ServerConfig()
+    for method in ("HEAD", "DELETE", "HEAD"):
+        reply = client.request(method, "/item")
+        run_.answered("/item", config, "memory", Exchange(reply))
+    assert run_.answers.removed == "HEAD /item got 200 at first and 404 after DELETE /item got 204"
+
+
 def cherrypy_like(environ: dict[str, Any], start_response: Any) -> list[bytes]:
     """Takes any method, answers a query its handler has no argument for 404, and ignores
     the mount (CherryPy 18.10 mounted at '': the sweep of 2026-12-05), and loses nothing."""

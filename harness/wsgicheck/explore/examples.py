@@ -330,20 +330,23 @@ class Exploration:
             )
 
     def _watch_removal(self, config: ServerConfig, reply: Response) -> None:
-        """Keep the first time a request target the app answered with 2xx to GET answers 404
-        or 410 to GET, under the same mount, after a request of an unsafe method to the
-        path or a path above it succeeded (a DELETE of it, or of its collection): the run's
-        own requests removed what it checks, and the verdicts on that path judge what is
-        left. The whole target, query and all, and the mount: CherryPy answers 404 to a
-        query its handler takes no argument for, which no request removed."""
+        """Keep the first time a request target the app answered with 2xx to GET or HEAD
+        answers 404 or 410 to either, under the same mount, after a request of an unsafe
+        method to the path or a path above it succeeded (a DELETE of it, or of its
+        collection): the run's own requests removed what it checks, and the verdicts on that
+        path judge what is left. The whole target, query and all, and the mount: CherryPy
+        answers 404 to a query its handler takes no argument for, which no request
+        removed."""
         request, code = reply.request, reply.status_code
         method, seen = request.method, (config.script_name, request.target)
-        if method == "GET" and 200 <= code < 300:
+        # HEAD tells as GET does (a trial of 2026-12-07: DRF's user was asked for by HEAD
+        # after its DELETE).
+        if method in ("GET", "HEAD") and 200 <= code < 300:
             self.lived.setdefault(seen, code)
         elif method not in SAFE_METHODS and 200 <= code < 300:
             self.changed = request, code, config.script_name
         elif (
-            method == "GET"
+            method in ("GET", "HEAD")
             and code in (404, 410)
             and seen in self.lived
             and self.changed is not None
@@ -353,7 +356,7 @@ class Exploration:
         ):
             unsafe, changed, _ = self.changed
             self.answers.removed = (
-                f"GET {shown_target(request.target)} got {self.lived[seen]} at first "
+                f"{method} {shown_target(request.target)} got {self.lived[seen]} at first "
                 f"and {code} after {show(unsafe.method, limit=40)} "
                 f"{shown_target(unsafe.target)} got {changed}"
             )

@@ -101,7 +101,8 @@ NOT_FRESH = (
     "not fail: the finding may depend on what earlier requests of the run left in the app "
     "(a cache, a session, a list shared by every call), on data they changed where a fresh "
     "app finds it too (a row a DELETE removed from a database: the run's notes name a path "
-    "that stopped answering), on the transport, or on chance, so the replays below may pass"
+    "that stopped answering, where a later request saw it gone), on the transport, or on "
+    "chance, so the replays below may pass"
 )
 
 
