@@ -126,6 +126,23 @@ def test_a_run_reports_a_plain_get_when_one_shows_the_bug() -> None:
     assert failure.config.script_name == ""
 
 
+def test_a_request_any_server_takes_is_shown_before_one_with_a_raw_byte() -> None:
+    """Moto raised on HEAD / and on a query holding a raw 0x80: the report showed the GET
+    with the raw byte (a GET ranks first), which serve and most servers refuse with 400, so
+    its curl replay showed nothing (a trial of 2026-12-07)."""
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        if environ["REQUEST_METHOD"] == "HEAD" or not environ["QUERY_STRING"].isascii():
+            raise ValueError("cannot answer that")
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"ok"]
+
+    # (Seed 4 draws a GET with a raw 0xFF in its query.)
+    result = run(app, RunOptions(database=None, seed=4))
+    request = result.failures["APP-TRAP-OWN-ERRORS"].request
+    assert (request.method, request.target) == ("HEAD", "/")
+
+
 def test_a_target_a_server_may_refuse_is_reported_percent_encoded() -> None:
     """A raw "é" or '"' in a path is no valid request-target (RFC 9112 §3.2: a server may
     answer 400); percent-encoded, the server decodes the same PATH_INFO, and the finding

@@ -18,7 +18,7 @@ from ..core.environ import ServerConfig
 from ..model.events import Location
 from ..model.options import RunOptions
 from ..model.request import Request
-from ..results.reproduce import choices_unlike
+from ..results.reproduce import choices_unlike, needs_raw_targets
 from ..results.run import simplified
 from ..results.scope import Answers, FirstAnswer
 from ..rules import REGISTRY, Exchange, Finding, Rule, is_failure, judge
@@ -111,10 +111,14 @@ def example_size(
     request: Request, config: ServerConfig, before: Sequence[Request] = ()
 ) -> tuple[int, ...]:
     """How big an example is, to keep the simplest one per rule: the fewest requests before
-    it in its sequence, then the fewest server choices away from the default, then a GET
-    before another standard method before any other, then HTTP/1.1, then the fewest header
-    fields, then the shortest request."""
+    it in its sequence, then the fewest server choices away from the default (a raw byte
+    past ASCII in a target is one: ``serve`` and most servers refuse it with 400, so its
+    curl replay shows nothing), then a GET before another standard method before any
+    other, then HTTP/1.1, then the fewest header fields, then the shortest request. (A
+    trial of 2026-12-07: Moto's APP-TRAP-OWN-ERRORS was shown on a GET whose query held a
+    raw 0x80, over the plain HEAD / it raised on 42 times.)"""
     unusual = sum(getattr(config, name) != getattr(_DEFAULT_CONFIG, name) for name in DRAWN_CHOICES)
+    unusual += needs_raw_targets([request, *before])
     method = 0 if request.method == "GET" else 1 if request.method in STANDARD_METHODS else 2
     old = int(request.http_version != "1.1")
     size = len(request.to_bytes())
