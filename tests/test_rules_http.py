@@ -4188,3 +4188,32 @@ def test_a_405_without_allow_names_the_method_as_one() -> None:
     app = answering("405 Method Not Allowed", [TEXT], b"no")
     messages = messages_of("APP-405-ALLOW", run(app, {"method": "0", "target": "/"}))
     assert messages == ["the 405 to method 0 has no Allow field"]
+
+
+@pytest.mark.parametrize(
+    ("fields", "messages"),
+    [
+        (
+            [TEXT],
+            [
+                "the 401 to GET / has no WWW-Authenticate field: a client cannot tell how "
+                "to authenticate"
+            ],
+        ),
+        (
+            [TEXT, ("WWW-Authenticate", "")],
+            [
+                "the 401's WWW-Authenticate '' holds no challenge: "
+                "one starts with its auth-scheme, a token (Basic, "
+                "Bearer)"
+            ],
+        ),
+        ([TEXT, ("WWW-Authenticate", 'Bearer realm="api"')], []),
+        ([TEXT, ("WWW-Authenticate", "Negotiate")], []),
+    ],
+)
+def test_a_401_says_how_to_authenticate(fields: list[tuple[str, str]], messages: list[str]) -> None:
+    """Tryton's REST endpoint answered 401 with no WWW-Authenticate (a trial of 2026-12-07;
+    RFC 9110 §15.5.2 makes it a MUST)."""
+    app = answering("401 Unauthorized", fields, b"log in first")
+    assert messages_of("APP-401-CHALLENGE", run(app, GET)) == messages

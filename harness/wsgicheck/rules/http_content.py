@@ -23,8 +23,9 @@ from ..model.grammar import (
     is_token,
     media_type_re,
     obs_date_re,
+    token_re,
 )
-from ..model.untrusted import show
+from ..model.untrusted import show, shown_target
 from .exchange import Exchange
 from .http_evidence import (
     CONDITIONAL_FIELDS,
@@ -150,6 +151,44 @@ def allow_in_405(self: Rule, ex: Exchange) -> Iterator[Finding]:
     # empty Allow is a list (§10.2.1: the resource allows no method); a missing one is not.
     if app_field(ex, "allow") is None:
         yield self.finding(ex, f"the 405 to method {show(ex.method)} has no Allow field")
+
+
+@rule(
+    "APP-401-CHALLENGE",
+    level=Level.MUST,
+    binding=Binding.APP,
+    section=SECTION + "; RFC 9110 §15.5.2, §11.6.1",
+    summary="a 401 (Unauthorized) carries a WWW-Authenticate field with at least one "
+    "challenge (an auth-scheme first)",
+    pep=ORIGIN,
+    source="RFC 9110 §15.5.2, §11.6.1",
+    covers=(),
+    needs=("start_response",),
+    memo="exchange",
+    applies=lambda ex: app_status(ex) == 401 and fields_readable(ex),
+    example="""
+bad:  start_response("401 Unauthorized", [("Content-Type", "application/json")])
+      (a token API's "log in first", or Flask's abort(401))
+fix:  start_response("401 Unauthorized", [("WWW-Authenticate", 'Bearer realm="api"'), ...])
+      or, where no HTTP authentication scheme applies (a login form), 403 or a redirect""",
+)
+def challenge_in_401(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    # RFC 9110 §15.5.2: "The server generating a 401 response MUST send a WWW-Authenticate
+    # header field (Section 11.6.1) containing at least one challenge applicable to the
+    # target resource." A challenge is an auth-scheme (a token), then parameters (§11.3).
+    value = app_field(ex, "www-authenticate")
+    if value is None:
+        yield self.finding(
+            ex,
+            f"the 401 to {show(ex.method)} {shown_target(ex.request.target)} has no "
+            "WWW-Authenticate field: a client cannot tell how to authenticate",
+        )
+    elif token_re.match(value.lstrip(" \t,")) is None:
+        yield self.finding(
+            ex,
+            f"the 401's WWW-Authenticate {quoted(value)} holds no challenge: one starts with "
+            "its auth-scheme, a token (Basic, Bearer)",
+        )
 
 
 #: Response fields whose definition is one value, not a list (RFC 9110 §5.3: a sender MUST
