@@ -280,6 +280,12 @@ BODY_REJECTIONS = [
     ("chunk-data-no-crlf", b"3\r\nabc0\r\n\r\n", 400),
     # RFC 9112 §7.1.2: trailer fields follow field syntax.
     ("bad-trailer", b"3\r\nabc\r\n0\r\nBogus trailer\r\n\r\n", 400),
+    # RFC 9112 §2.2 and §5.2: h11 takes a bare LF and unfolds an obs-fold there (an
+    # adversarial trial of 2026-12-07).
+    ("trailer-bare-lf", b"3\r\nabc\r\n0\r\nX: y\n\r\n", 400),
+    ("trailer-ends-bare-lf", b"3\r\nabc\r\n0\r\nX: y\r\n\n", 400),
+    ("trailer-obs-fold", b"3\r\nabc\r\n0\r\nX: y\r\n z\r\n\r\n", 400),
+    ("trailer-bare-cr", b"3\r\nabc\r\n0\r\nX: y\rz\r\n\r\n", 400),
     # A chunked body that grows past the limit: 413.
     (
         "chunked-too-large",
@@ -319,6 +325,29 @@ def test_bad_chunk_after_an_answer_without_reading_closes(server: Server, app: S
     assert closed
     assert [r.status for r in parse_responses(data)] == [200]
     assert app.paths == ["/noread"]
+
+
+def test_a_request_behind_a_trailer_section_ended_by_a_bare_lf_is_never_served(
+    server: Server, app: SeenApp
+) -> None:
+    """An adversarial trial of 2026-12-07: ``0 CRLF X: y LF LF`` and the request behind it
+    got 200 and 200; a proxy that reads the bare LF otherwise frames that request as this
+    body's. Refused, and the connection closed."""
+    head = b"POST /read HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+    data, closed = exchange(server, head + b"5\r\nhello\r\n0\r\nX: y\n\n" + SMUGGLED)
+    assert closed
+    assert [r.status for r in parse_responses(data)] == [400]
+    assert app.paths == ["/read"]
+
+
+def test_a_trailer_section_of_good_fields_is_taken(server: Server, app: SeenApp) -> None:
+    head = b"POST /read HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+    body = b"3\r\nabc\r\n0\r\nX-Sum: 1\r\nX-B:\t2 \r\n\r\n"
+    data, _ = exchange(
+        server, head + body + b"GET /after HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
+    assert [r.status for r in parse_responses(data)] == [200, 200]
+    assert app.paths == ["/read", "/after"]
 
 
 def test_content_length_body_shorter_than_declared(server: Server, app: SeenApp) -> None:

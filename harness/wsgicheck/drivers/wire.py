@@ -353,10 +353,14 @@ class ChunkLines:
     (RFC 9112 §7.1, :data:`~wsgicheck.model.grammar.CHUNK_LINE`) with at most ``max_ext`` bytes of
     extensions; h11 gets the line only once it is whole and checked, as ``chunk-size CRLF``
     (the extensions it would discard, and the ``BWS`` before them that it would refuse). The
-    data, its CRLF and the trailer section go to h11 as they are, and it checks them.
+    data and its CRLF go to h11 as they are, and it checks them. Each line of the trailer
+    section is checked here too, as a field line ending in CRLF (RFC 9112 §7.1.2, §5,
+    §2.2): h11 takes a bare LF and unfolds an obs-fold there, and a proxy that reads the
+    section otherwise frames the request after it otherwise (an adversarial trial of
+    2026-12-07 had ``serve`` answer a request smuggled behind ``0 CRLF X: y LF LF``).
     """
 
-    __slots__ = ("_line", "_max_ext", "_remaining", "done", "error")
+    __slots__ = ("_line", "_max_ext", "_remaining", "done", "ended", "error")
 
     def __init__(self, max_ext: int = MAX_CHUNK_EXT) -> None:
         self._max_ext = max_ext
@@ -365,6 +369,8 @@ class ChunkLines:
         self._remaining = 0
         #: The last chunk's line has been checked: the rest is the trailer section's.
         self.done = False
+        #: The trailer section's empty line has been checked: the rest is not this body's.
+        self.ended = False
         #: What is wrong with the line that stopped the body, once one did.
         self.error: WireError | None = None
 
@@ -380,7 +386,7 @@ class ChunkLines:
         out: list[bytes] = []
         start, end = 0, len(data)
         while start < end:
-            if self.done:
+            if self.ended:
                 out.append(data[start:])
                 break
             if self._remaining:
@@ -395,14 +401,31 @@ class ChunkLines:
             start = stop
             try:
                 # A size h11 takes has at most 20 digits; the rest of the line is extensions.
-                if len(self._line) > self._max_ext + 22:
+                if not self.done and len(self._line) > self._max_ext + 22:
                     raise WireError(f"chunk extensions longer than {self._max_ext} bytes")
+                if self.done and len(self._line) > MAX_HEAD:
+                    raise WireError(f"a trailer line longer than {MAX_HEAD} bytes")
                 if newline >= 0:
-                    out.append(self._end_line())
+                    out.append(self._end_trailer_line() if self.done else self._end_line())
             except WireError as exc:
                 self.error = exc
                 break
         return out[0] if len(out) == 1 else b"".join(out)
+
+    def _end_trailer_line(self) -> bytes:
+        """Check a line of the trailer section just completed: a field line, or the empty
+        line that ends it, each ending in CRLF; the line as h11 gets it."""
+        line = bytes(self._line)
+        self._line.clear()
+        if not line.endswith(b"\r\n") or b"\r" in line[:-2]:
+            raise WireError(f"a trailer line {line[:80]!r} not ended by CRLF (RFC 9112 §2.2)")
+        if line == b"\r\n":
+            self.ended = True
+        elif line[:1] in (b" ", b"\t"):
+            raise WireError(f"an obs-fold in the trailer section {line[:80]!r} (RFC 9112 §5.2)")
+        elif grammar.field_line_bytes_re.fullmatch(line[:-2]) is None:
+            raise WireError(f"a malformed trailer field line {line[:80]!r} (RFC 9112 §5)")
+        return line
 
     def _end_line(self) -> bytes:
         """Check the line just completed; the line as h11 gets it."""
