@@ -409,3 +409,52 @@ def test_a_server_that_logs_through_logging_with_no_handler_has_logged(tmp_path:
     result = probe_script(tmp_path, QUIETLY_LOGGING_SERVER)
     assert result.verdicts()["SRV-TRAP-LOG"] == "pass"
     assert messages(result, "SRV-TRAP-LOG") == []
+
+
+SCRIBBLING_SERVER = r'''
+"""wsgiref's server, whose app also writes records of its own into the probe's channel:
+one with no environ, one whose events are no list, one with a value no encoding made."""
+import json, os, sys
+from wsgiref import simple_server
+
+from wsgicheck.target import load_target
+
+app = load_target(sys.argv[3])
+BAD = [{"id": 1, "exchange": {}}, {"id": 2, "exchange": {"environ": {}, "events": 5}},
+       {"id": 3, "exchange": {"environ": {"$bytes": "@@"}, "events": []}}]
+
+
+def scribbling(environ, start_response):
+    result = app(environ, start_response)
+    try:
+        yield from result
+    finally:
+        if hasattr(result, "close"):
+            result.close()
+        words = environ.get("HTTP_X_WSGICHECK_PROBE", "").split()
+        if words and words[0].isdigit() and int(words[0]) <= len(BAD):
+            # After the app's own record of the request: the last one is what is read.
+            bad = dict(BAD[int(words[0]) - 1], id=int(words[0]))
+            path = os.path.join(os.environ["WSGICHECK_PROBE_DIR"], "records.jsonl")
+            with open(path, "a") as out:
+                out.write(json.dumps(bad) + "\n")
+
+
+simple_server.make_server(sys.argv[1], int(sys.argv[2]), scribbling).serve_forever()
+'''
+
+
+def test_records_the_server_writes_into_the_channel_are_noted_not_a_crash(
+    tmp_path: Path,
+) -> None:
+    """An adversarial trial of 2026-12-07: a record with no environ ended the probe in a
+    KeyError traceback (exit 1). Each unreadable record is noted, and its request judged
+    on what the client saw."""
+    result = probe_script(tmp_path, SCRIBBLING_SERVER)
+    unread = [note for note in result.notes if "does not read" in note]
+    assert [note.split(":")[0] for note in unread] == ["probe 1", "probe 2", "probe 3"]
+    assert unread[0] == (
+        "probe 1: the record of the app's side written for it does not read (KeyError); "
+        "judged on what the client saw alone"
+    )
+    assert result.verdicts()["HARNESS-SERVER-DIED"] == "pass"

@@ -87,6 +87,10 @@ class Judged:
     live: dict[str, tuple[bool, list[str]]]
 
 
+class UnreadableRecord(ValueError):
+    """A probe's record, in the side channel, that is not what the probe app writes."""
+
+
 def to_exchange(sent: Sent, record: Record | None, server_log: str) -> Judged:
     """The exchange a rule sees for one probe request."""
     wire = sent.response
@@ -96,11 +100,23 @@ def to_exchange(sent: Sent, record: Record | None, server_log: str) -> Judged:
     live: dict[str, tuple[bool, list[str]]] = {}
     data = record.exchange if record is not None else None
     if data is not None:
-        environ = decode(data["environ"])
-        environ_type = dict_type_named(str(data.get("environ_type", "builtins.dict")))
-        log = decode_events(data["events"])
-        for rule_id, verdict in dict(data.get("live", {})).items():
-            live[str(rule_id)] = (bool(verdict["applied"]), [str(m) for m in verdict["findings"]])
+        # Written by a process the server runs, which may write anything there.
+        try:
+            environ = decode(data["environ"])
+            if not isinstance(environ, dict):
+                raise TypeError(f"an environ of type {type(environ).__name__}")
+            environ_type = dict_type_named(str(data.get("environ_type", "builtins.dict")))
+            log = decode_events(data["events"])
+            for rule_id, verdict in dict(data.get("live", {})).items():
+                live[str(rule_id)] = (
+                    bool(verdict["applied"]),
+                    [str(m) for m in verdict["findings"]],
+                )
+        except Exception as exc:
+            raise UnreadableRecord(
+                f"probe {sent.probe_id}: the record of the app's side written for it does not "
+                f"read ({type(exc).__name__}); judged on what the client saw alone"
+            ) from None
     if sent.client_gone:
         log.append(raw_client_gone("the client hung up on purpose"))
     if sent.hung is not None:

@@ -37,6 +37,7 @@ from .differences import environ_differences
 from .judge import (
     Judged,
     Record,
+    UnreadableRecord,
     add_shared_evidence,
     judge,
     records_by_id,
@@ -198,7 +199,7 @@ def _probe_once(
         if not records:
             raise ProbeAppNeverRan(_never_ran(session, process.last_line(), deaths, server_log))
         others = (
-            _other_callables(template, options, Path(directory), on_step)
+            _other_callables(template, options, Path(directory), on_step, notes)
             if options.callables
             else []
         )
@@ -210,7 +211,7 @@ def _probe_once(
             continue  # nothing seen at all (the client's own evidence is judged)
         if sent.unjudged:
             continue
-        judged.append(to_exchange(sent, record, logged))
+        judged.append(_judged(sent, record, logged, notes))
     judged.extend(others)
     add_shared_evidence(judged)
     results, errors = judge(judged)
@@ -301,6 +302,17 @@ def _never_ran(session: Session, last_line: str, deaths: list[str], server_log: 
 #: What the probe app's own errors say: the exception it raises on purpose, and the text
 #: it writes to wsgi.errors.
 _PROBE_ERRORS = re.compile(rf"\b{ProbeError.__name__}\b|{re.escape(UNICODE_ERRORS_TEXT.strip())}")
+
+
+def _judged(sent: Sent, record: Record | None, logged: str, notes: list[str]) -> Judged:
+    """:func:`to_exchange`, or, where the record of the app's side does not read (the
+    server's process wrote another into the channel: an adversarial trial of 2026-12-07
+    ended the probe in a KeyError), the exchange without it, and a note saying so."""
+    try:
+        return to_exchange(sent, record, logged)
+    except UnreadableRecord as exc:
+        notes.append(str(exc))
+        return to_exchange(sent, None, logged)
 
 
 def _doubts(sent: Sent, record: Record | None) -> list[str]:
@@ -502,7 +514,11 @@ class _Reviver:
 
 
 def _other_callables(
-    template: str, options: ProbeOptions, directory: Path, on_step: Callable[[str], None] | None
+    template: str,
+    options: ProbeOptions,
+    directory: Path,
+    on_step: Callable[[str], None] | None,
+    notes: list[str],
 ) -> list[Judged]:
     """Start the server once per other kind of callable, each time with the same probe app
     in that form, and send each one echo request (PEP 3333: the server only calls it)."""
@@ -538,7 +554,7 @@ def _other_callables(
         if answered_id(sent.response) == sent.probe_id:
             sent.extra = replace(sent.extra, callable_answered=True)
         record = records_by_id(channel.records()).get(sent.probe_id)
-        judged.append(to_exchange(sent, record, process.log() + channel.logged()))
+        judged.append(_judged(sent, record, process.log() + channel.logged(), notes))
     return judged
 
 
