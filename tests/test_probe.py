@@ -1675,3 +1675,65 @@ def test_the_servers_file_is_found_without_running_its_package(tmp_path: Path) -
         sys.path.remove(str(tmp_path))
     assert found == str(package / "serve.py")
     assert "needsenv" not in sys.modules
+
+
+HOSTILE_SERVER = r'''
+"""wsgiref's server naming itself with an ESC sequence and a C1 control, and adding a
+field whose name and value hold them, to every response."""
+import sys
+from wsgiref import simple_server
+
+from wsgicheck.target import load_target
+
+EVIL = "x\x1b[31m\x9b"
+
+
+class Handler(simple_server.ServerHandler):
+    server_software = "evil/" + EVIL
+
+    def send_preamble(self):
+        self.headers["x-" + EVIL] = EVIL
+        super().send_preamble()
+
+
+simple_server.ServerHandler = Handler
+host, port = sys.argv[1], int(sys.argv[2])
+simple_server.make_server(host, port, load_target(sys.argv[3])).serve_forever()
+'''
+
+#: What no report may carry raw: C0 controls but tab and line breaks, DEL, C1, and the
+#: bidirectional controls.
+RAW = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def test_what_a_server_says_reaches_the_probes_json_escaped(tmp_path: Path) -> None:
+    """An adversarial trial of 2026-12-07: the JSON report's strings held the server's raw
+    ESC, C1 and U+202E once read (its version, SERVER_SOFTWARE, the header a finding
+    names), where every other report escaped them."""
+    result = probe_script(tmp_path, HOSTILE_SERVER, callables=False)
+    assert "the server added x-x\\x1b[31m\\x9b: 'x\\x1b[31m\\x9b'" in messages(
+        result, "SRV-PLAY-DUMB"
+    )
+
+    # The probe's own requests are kept byte for byte (a replay needs them so): an
+    # obs-text field value of its own holds a C1 byte on purpose.
+    own = {"request", "raw", "example_request"}
+
+    def strings(value: object) -> list[str]:
+        if isinstance(value, str):
+            return [value]
+        if isinstance(value, dict):
+            return [
+                text
+                for key, item in value.items()
+                if key not in own
+                for text in strings(key) + strings(item)
+            ]
+        if isinstance(value, list):
+            return [text for item in value for text in strings(item)]
+        return []
+
+    document = json.loads(probe_report.render([result], "json"))
+    raw = [text for text in strings(document) if RAW.search(text)]
+    assert raw == []
+    assert any("x-x\\x1b[31m\\x9b" in text for text in strings(document))

@@ -91,10 +91,13 @@ def probe_data(result: ProbeResult) -> dict[str, Any]:
         },
         "not_probed": sorted(result.not_probed),
         "server": result.server,
-        "version": result.version,
+        # What the server says of itself (its Server field, SERVER_SOFTWARE) is the
+        # server's text: shown as every report shows it (an adversarial trial of
+        # 2026-12-07 found raw ESC and U+202E here).
+        "version": show(result.version) if result.version is not None else None,
         "how": result.how,
         "command": result.command,
-        "observations": result.observations,
+        "observations": {key: show(value) for key, value in result.observations.items()},
         "environ_differences": {
             "compared": result.compared,
             "normalised": NORMALISED,
@@ -102,8 +105,8 @@ def probe_data(result: ProbeResult) -> dict[str, Any]:
                 {
                     "key": each.key,
                     "requests": each.count,
-                    "server": each.server,
-                    "wsgicheck": each.wsgicheck,
+                    "server": show(each.server),
+                    "wsgicheck": show(each.wsgicheck),
                     "example_request": _raw(each.request),
                 }
                 for each in result.differences
@@ -146,7 +149,7 @@ def _distinct(findings: tuple[Finding, ...]) -> list[dict[str, Any]]:
         if finding.message not in seen:
             request = finding.request
             seen[finding.message] = {
-                "message": finding.message,
+                "message": show(finding.message),
                 "request": _raw(request) if request is not None else None,
                 "count": 0,
             }

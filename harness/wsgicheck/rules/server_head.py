@@ -380,7 +380,7 @@ def play_dumb(self: Rule, ex: Exchange) -> Iterator[Finding]:
             and not server_may_add(name)
             and field not in fields_before(ex, call)
         ):
-            yield self.finding(ex, f"the server added {name}: {value!r}")
+            yield self.finding(ex, f"the server added {show(name)}: {quoted(value)}")
             return
 
 
