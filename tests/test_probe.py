@@ -342,9 +342,10 @@ def test_the_matrix_has_a_column_per_server_and_a_row_per_rule() -> None:
     ids = [row.rule for row in matrix.rows]
     assert "SRV-CLOSE-CALLED" in ids
     assert "ENV-CGI-STR" in ids
-    # No app rule, and of the harness's own only the server's death.
+    # No app rule, and of the harness's own only the server's death and its silence.
     assert [rule for rule in ids if rule.startswith(("APP-", "HARNESS-"))] == [
-        "HARNESS-SERVER-DIED"
+        "HARNESS-SERVER-DIED",
+        "HARNESS-SERVER-ANSWERS",
     ]
     markdown = to_markdown(matrix)
     assert (

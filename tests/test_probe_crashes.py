@@ -13,7 +13,7 @@ import pytest
 
 import probeutil
 from probeutil import messages
-from wsgicheck.probe import ProbeResult, prober
+from wsgicheck.probe import ProbeOptions, ProbeResult, prober
 from wsgicheck.probe.prober import RESTARTS
 
 CRASHING_SERVER = r'''
@@ -458,3 +458,57 @@ def test_records_the_server_writes_into_the_channel_are_noted_not_a_crash(
         "judged on what the client saw alone"
     )
     assert result.verdicts()["HARNESS-SERVER-DIED"] == "pass"
+
+
+GIVING_UP_SERVER = r'''
+"""wsgiref's server, which serves three connections, then answers each with bytes that are
+no HTTP response (or, given "silent", keeps each waiting with no answer)."""
+import sys, time
+from wsgiref import simple_server
+
+from wsgicheck.target import load_target
+
+SILENT = sys.argv[4:] == ["silent"]
+served = [0]
+
+
+class Handler(simple_server.WSGIRequestHandler):
+    def handle(self):
+        served[0] += 1
+        if served[0] <= 3:
+            return super().handle()
+        if SILENT:
+            time.sleep(3600)
+        self.wfile.write(b"\x16\x03\x01 not http at all\r\n\r\n")
+
+
+host, port, app = sys.argv[1], int(sys.argv[2]), load_target(sys.argv[3])
+simple_server.make_server(host, port, app, handler_class=Handler).serve_forever()
+'''
+
+
+@pytest.mark.parametrize("how", ["garbage", "silent"])
+def test_a_server_the_probe_gives_up_on_fails(tmp_path: Path, how: str) -> None:
+    """An adversarial trial of 2026-12-07: a server that stopped answering after three
+    connections, or answered with bytes that are no HTTP response, passed the probe with
+    exit 0 (a note alone said it stopped). The requests of the plans it left unanswered
+    fail HARNESS-SERVER-ANSWERS."""
+    script = tmp_path / "server_under_test.py"
+    script.write_text(GIVING_UP_SERVER, encoding="utf-8")
+    extra = " silent" if how == "silent" else ""
+    template = f"{{python}} {script} {{host}} {{port}} {{app}}{extra}"
+    result = prober.probe(template, ProbeOptions(examples=0, callables=False, timeout=1.0))
+    assert result.verdicts()["HARNESS-SERVER-ANSWERS"] == "fail"
+    assert "the server answered nothing in 3 plans in a row; stopped" in result.notes
+    found = messages(result, "HARNESS-SERVER-ANSWERS")
+    assert found
+    why = (
+        "nothing came back, and the connection stayed open for the 1s the client waited"
+        if how == "silent"
+        else "the connection closed, or what came back was no HTTP response"
+    )
+    assert found[0] == (
+        f"the server sent no HTTP response to this valid request ({why}), nor to any of the "
+        "3 plans in a row it ended, and the probe gave up on it there: the rules the plans "
+        "after them feed were left without evidence"
+    )

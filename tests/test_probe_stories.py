@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from wsgicheck import Framing, Request
 from wsgicheck.drivers.rawclient import WireResponse
-from wsgicheck.probe.corpus import INPUT_BODY, _chunked_story
+from wsgicheck.probe.corpus import INPUT_BODY, _chunked_story, _reuse_story
 from wsgicheck.probe.session import Sent
 
 
@@ -28,3 +28,13 @@ def test_the_stories_of_a_chunked_body() -> None:
     assert story(b"") == "the app read 0 of 78 bytes"
     assert story(b"other bytes") == "the app read 11 of 78 bytes"
     assert story(b"", status=411) == "answered 411"
+
+
+def test_a_server_that_answered_neither_request_is_not_said_to_close_after_each() -> None:
+    """An adversarial trial of 2026-12-07: a server that answered nothing at all was said
+    to close "the connection after each response"."""
+    assert _reuse_story(None, None) == "unknown (the first request got no response)"
+    closing = WireResponse("HTTP/1.1", 200, "OK", [("Connection", "close")], b"")
+    assert (
+        _reuse_story(closing, None) == "no (the server closes the connection after each response)"
+    )

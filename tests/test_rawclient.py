@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from serverutil import LOOPBACK, TIMEOUT
-from wsgicheck.drivers.rawclient import RawConnection, WireResponse
+from wsgicheck.drivers.rawclient import MAX_BODY, MAX_HEAD, RawConnection, WireResponse
 
 Read = Callable[..., WireResponse | None]
 
@@ -180,3 +180,64 @@ def test_a_body_that_is_no_chunked_coding_says_where_it_broke(
     assert got is not None
     assert got.chunks_broken == broken
     assert (got.complete, got.reusable) == (False, False)
+
+
+class Flooding:
+    """Accepts one connection, reads the request head, sends ``head`` and then ``unit``
+    over and over, until the client stops reading (64 MiB at most: every loop is bounded)."""
+
+    def __init__(self, head: bytes, unit: bytes) -> None:
+        self.head, self.unit = head, unit
+        self.listener = socket.create_server((LOOPBACK, 0))
+        self.listener.settimeout(TIMEOUT)
+        self.port = self.listener.getsockname()[1]
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        sock, _ = self.listener.accept()
+        with sock:
+            sock.settimeout(TIMEOUT)
+            sock.recv(4096)
+            block = self.unit * max(1, 65536 // len(self.unit))
+            try:
+                sock.sendall(self.head)
+                for _ in range((64 << 20) // len(block)):
+                    sock.sendall(block)
+            except OSError:
+                pass  # the client stopped reading and closed
+
+    def finish(self) -> None:
+        self.thread.join(TIMEOUT)
+        self.listener.close()
+
+
+@pytest.mark.parametrize(
+    ("head", "unit"),
+    [
+        (b"HTTP/1.1 200 OK\r\nContent-Length: 999999999999\r\n\r\n", b"x"),
+        (
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
+            b"1000\r\n" + b"x" * 4096 + b"\r\n",
+        ),
+        (b"HTTP/1.1 200 OK\r\n", b"X-Flood: 1\r\n"),
+    ],
+    ids=["content-length", "chunked", "header-lines"],
+)
+def test_a_server_that_never_stops_sending_is_read_so_far(head: bytes, unit: bytes) -> None:
+    """An adversarial trial of 2026-12-07: a probe of servers that sent endless bodies held
+    4 GB and took minutes, and 5 s of header lines took 600 MB. The client reads a body up
+    to what it keeps, and a head up to MAX_FIELDS fields, then stops as at its deadline."""
+    server = Flooding(head, unit)
+    try:
+        with RawConnection(LOOPBACK, server.port, timeout=30.0) as conn:
+            conn.send(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            response = conn.read_response("GET")
+    finally:
+        server.finish()
+    if unit.startswith(b"X-Flood"):
+        assert response is None  # no head ends: no response
+        return
+    assert response is not None
+    assert (response.complete, response.stalled) == (False, True)
+    assert MAX_BODY - len(unit) <= len(response.body) <= MAX_BODY + MAX_HEAD + 65536

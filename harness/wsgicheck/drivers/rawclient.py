@@ -28,6 +28,8 @@ __all__ = ["RawConnection", "WireResponse"]
 MAX_HEAD = 256 * 1024
 #: Bytes of body kept at most (the rest is counted).
 MAX_BODY = 8 << 20
+#: Header fields of one response head read at most: past them it is no response.
+MAX_FIELDS = 1000
 
 
 @dataclass(slots=True)
@@ -99,6 +101,12 @@ class _Late(Exception):
     """The deadline passed."""
 
 
+class _TooMuch(_Late):
+    """The server sent more than a connection reads (an endless body, a flood of header
+    lines): the client stops reading, as it would at its deadline. An adversarial trial
+    of 2026-12-07 had a probe of servers that sent endless bodies hold 4 GB."""
+
+
 class RawConnection:
     """One client connection to the server under test."""
 
@@ -110,6 +118,8 @@ class RawConnection:
         self.sock = socket.create_connection((host, port), timeout=timeout)
         self.buffer = b""
         self.closed = False
+        #: Bytes received on the connection in all: none is a server that kept silent.
+        self.received = 0
 
     # -- sending ---------------------------------------------------------------------------
 
@@ -158,6 +168,8 @@ class RawConnection:
     def _more(self, deadline: float) -> None:
         if self.closed:
             raise _Gone
+        if len(self.buffer) > self.max_body + MAX_HEAD:
+            raise _TooMuch
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise _Late
@@ -172,6 +184,7 @@ class RawConnection:
         if not data:
             self.closed = True
             raise _Gone
+        self.received += len(data)
         self.buffer += data
 
     def _line(self, deadline: float) -> bytes:
@@ -207,11 +220,13 @@ class RawConnection:
                 line = self._line(deadline)
             version, _, rest = line.partition(b" ")
             code, _, reason = rest.partition(b" ")
-            headers = []
+            headers: list[tuple[str, str]] = []
             while True:
                 field_line = self._line(deadline)
                 if not field_line:
                     break
+                if len(headers) >= MAX_FIELDS:
+                    raise _TooMuch
                 name, _, value = field_line.decode("latin-1").partition(":")
                 headers.append((name.strip(), value.strip(" \t")))
         except (_Gone, _Late):
@@ -303,6 +318,8 @@ class RawConnection:
                     pass  # trailers
                 body, self._partial = self._partial, b""
                 return body
+            if len(self._partial) + size > self.max_body:
+                raise _TooMuch
             self._partial += self._exactly(size, deadline)
             if (ending := self._exactly(2, deadline)) != b"\r\n":
                 raise _Unchunked(ending, "the CRLF after a chunk")

@@ -154,6 +154,10 @@ class Extra:
     #: client had left that one mid-way on purpose: the server may have died of it instead,
     #: on its way out when this request came, and nothing seen tells the two apart.
     died_after_left: int | None = None
+    #: The probe gave up on the server after this many plans in a row that got no HTTP
+    #: response at all (nothing, a close, or bytes that are no response): set on the
+    #: requests of those plans (HARNESS-SERVER-ANSWERS).
+    silent_plans: int | None = None
     #: The server's log, when the app raised.
     server_log: str | None = None
     #: Whether that log holds the message of any of the run's raises: one that holds none

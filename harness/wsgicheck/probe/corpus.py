@@ -257,6 +257,8 @@ def _says_close(response: WireResponse | None) -> bool:
 def _reuse_story(first: WireResponse | None, second: WireResponse | None) -> str:
     if second is not None:
         return "yes"
+    if first is None:  # (an adversarial trial of 2026-12-07 read "closes after each" here)
+        return "unknown (the first request got no response)"
     if not _stays_open(first):
         return "no (the server closes the connection after each response)"
     return "no (the second request got no answer)"

@@ -21,6 +21,7 @@ from ..model.extra import Extra, Together
 from ..model.request import Request
 from ..model.response import Response
 from ..rules import REGISTRY, Binding, Exchange, Finding, Rule, RuleResult
+from ..rules.harness_rules import PROBE_RULES
 from ..rules.server_body import UNDELIMITED
 from ..rules.server_evidence import UNCHUNKED
 from ..rules.server_head import NO_ANSWER, telling_message
@@ -44,12 +45,13 @@ __all__ = [
 
 def probe_rules() -> list[Rule]:
     """The rules a probe judges: every SERVER and ENVIRON rule, and of the harness's own
-    only the server's death (the others judge wsgicheck's own run)."""
+    only the probe's (the server's death, its silence: the others judge wsgicheck's own
+    run)."""
     return [
         each
         for each in REGISTRY
         if each.binding in (Binding.SERVER, Binding.ENVIRON)
-        and (not each.id.startswith("HARNESS-") or each.id == "HARNESS-SERVER-DIED")
+        and (not each.id.startswith("HARNESS-") or each.id in PROBE_RULES)
     ]
 
 

@@ -380,6 +380,7 @@ def _send_all(
     died is started again (at most :data:`RESTARTS` times) and the probe goes on with what
     comes next, so one crash hides nothing the later plans would show."""
     silent = 0
+    unanswered: list[Sent] = []  # the requests of the plans in a row that got no answer
     revive = _Reviver(process, session, notes, restart, deaths)
     names = [plan.__name__ for plan in PLANS] + [GENERATED]
     for index, plan in enumerate(PLANS):
@@ -398,11 +399,17 @@ def _send_all(
             if not revive(plan.__name__, sent, session.sent[before - 1] if before else None):
                 return names[index + 1 :]
             continue
-        silent = 0 if any(each.response is not None for each in sent) else silent + 1
+        answered = any(each.response is not None for each in sent)
+        silent = 0 if answered else silent + 1
+        unanswered = [] if answered else [*unanswered, *sent]
         if silent >= SILENT_PLANS:
             # Every wait is bounded, but a server that answers nothing would make the
-            # probe wait out each one: stop here.
+            # probe wait out each one: stop here. That is a finding, not a note alone: a
+            # server that stopped answering passed every rule left without evidence (an
+            # adversarial trial of 2026-12-07: exit 0).
             notes.append(f"the server answered nothing in {silent} plans in a row; stopped")
+            for each in unanswered:
+                each.extra = replace(each.extra, silent_plans=silent)
             return names[index + 1 :]
     if on_step is not None:
         on_step(f"{len(generated)} generated requests")

@@ -156,7 +156,8 @@ class Session:
                     sent.request.method, drain=drain, timeout=timeout
                 )
                 waited = self.timeout if timeout is None else timeout
-                if sent.response is None and not conn.closed and not conn.buffer:
+                # Hung: nothing at all came back (bytes that are no response are no hang).
+                if sent.response is None and not conn.closed and not conn.received:
                     sent.hung = waited
                 elif sent.response is not None and sent.response.stalled:
                     sent.unended = waited

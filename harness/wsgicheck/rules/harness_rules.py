@@ -226,6 +226,59 @@ def server_died(self: Rule, ex: Exchange) -> Iterator[Finding]:
         )
 
 
+def _probed(ex: Exchange) -> bool:
+    """A probe's request but the one of the raising plan whose aftermath the probe checked
+    (SRV-TRAP-LOG's), and one the client left mid-way on purpose."""
+    return ex.source == "probe" and ex.extra.server_alive is None and not ex.client_gone
+
+
+@rule(
+    "HARNESS-SERVER-ANSWERS",
+    level=Level.MUST,
+    binding=Binding.SERVER,
+    section="wsgicheck: a server answers the requests it serves",
+    summary="the server answers the probe's valid requests: the probe never gives up on it "
+    "for plans in a row with no HTTP response at all",
+    pep="""(Not a PEP 3333 requirement: a server that stops answering valid requests (it
+    keeps them waiting, closes, or sends bytes that are no HTTP response) leaves every rule
+    the rest of the probe would have fed without evidence, so the probe cannot pass it. The
+    probe gives up after 3 plans in a row with no answer, and names their requests.)""",
+    source="wsgicheck",
+    covers=(),
+    applies=_probed,
+    needs=(),
+    memo="exchange",
+    finds=("extra:silent_plans",),
+    example="""
+seen: the server answers nothing after its third connection (a worker pool that never
+      frees its workers), or answers every request with the bytes of another protocol
+fix:  make it answer each request, or close the connection after an error response""",
+)
+def server_answers(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    # (Imported here: importing server_head first would register its rules before this
+    # module's, and change the catalogue's order.)
+    from .server_head import NO_ANSWER
+
+    plans = ex.extra.silent_plans
+    if plans is None:
+        return
+    hung = ex.observations(NO_ANSWER)
+    how = (
+        f"nothing came back, and the connection stayed open for the {hung[0].detail}s the "
+        "client waited"
+        if hung
+        else "the connection closed, or what came back was no HTTP response"
+    )
+    yield self.finding(
+        ex,
+        f"the server sent no HTTP response to this valid request ({how}), nor to any of the "
+        f"{plans} plans in a row it ended, and the probe gave up on it there: the rules the "
+        "plans after them feed were left without evidence",
+    )
+
+
+#: The harness's rules of a probe's server (the others judge wsgicheck's own run).
+PROBE_RULES = frozenset({"HARNESS-SERVER-DIED", "HARNESS-SERVER-ANSWERS"})
 #: The rules judged once over a whole run, on its table of answers (not per exchange).
 RUN_RULES = frozenset({"HARNESS-ALL-REFUSED", "HARNESS-ALL-ERRORS"})
 #: Answers, all one refusal (a 4xx, 501 or 505), after which a run counts as stuck at the
