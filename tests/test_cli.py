@@ -14,6 +14,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import textwrap
@@ -938,3 +939,42 @@ def test_body_limit_reads_larger_downloads(workdir: Path) -> None:
     refused = cli(workdir, "check", target, "--body-limit", "0")
     assert refused.returncode == 2
     one_line_error(refused.stderr)
+
+
+def test_serve_does_not_lay_a_client_broken_off_body_at_the_apps_door(tmp_path: Path) -> None:
+    """An adversarial trial of 2026-12-07: a client that sent half its body and closed made
+    serve print "app raised ConnectionClosed ... (app.py:2)", pointing at the app's line for
+    what the client did. It says the server raised it into the app (h11 reads the close
+    as a body cut short: a RequestBodyError)."""
+    target = write_app(
+        tmp_path,
+        "reads.py",
+        """
+        def app(environ, start_response):
+            body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+            start_response("200 OK", [("Content-Type", "text/plain")])
+            return [body]
+        """,
+    )
+    with served(target, tmp_path) as (process, url):
+        assert process.stdout is not None
+        port = urlsplit(url).port
+        assert port is not None
+        with socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT) as sock:
+            sock.sendall(b"POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: 50\r\n\r\nhalf")
+            sock.shutdown(socket.SHUT_WR)
+            sock.recv(4096)
+        lines = []
+        for line in process.stdout:
+            lines.append(line.rstrip("\n"))
+            if line.startswith("! POST /up: ") or len(lines) > 200:
+                break
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=TIMEOUT)
+    flagged = [line for line in lines if line.startswith("! POST /up: ")]
+    assert flagged
+    assert flagged[0].startswith(
+        "! POST /up: RequestBodyError, raised into the app by the server (its wsgi.input, "
+        "start_response or write()), went out of it: "
+    )
+    assert not any("app raised" in line for line in flagged)

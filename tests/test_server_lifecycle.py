@@ -29,8 +29,9 @@ from serverutil import (
     wait_for,
 )
 from wsgicheck.drivers.connection import Limits
-from wsgicheck.drivers.server import Server, live_server
+from wsgicheck.drivers.server import SLOW_BODY, Server, live_server
 from wsgicheck.model.events import AppRaised, ClientGone, CloseCalled, Refused, TimedOut
+from wsgicheck.rules import Exchange, check_exchange
 
 SHORT = 0.5
 LIMITS = Limits(
@@ -603,3 +604,34 @@ def test_server_as_context_manager_and_misuse(app: Broken) -> None:
     assert refused_connection(port)
     assert wait_for(lambda: not server_threads(port))
     server.shutdown()  # a second shutdown is harmless
+
+
+def test_a_client_slow_to_send_its_body_gets_408_and_the_app_is_not_blamed(
+    recorder: Recorder,
+) -> None:
+    """An adversarial trial of 2026-12-07: a client that sent its body a byte every 5 s got
+    a 500, and serve's trace blamed the app (HARNESS-EXCHANGE-TIMEOUT, a rule of the
+    app's): it had only waited in wsgi.input.read() for the client. It is a 408 now, and
+    the record says the client did not send in time."""
+
+    def reading(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"ok\n" + body]
+
+    with live_server(reading, threads=1, limits=LIMITS, **recorder.options) as srv:
+        with connect(srv) as sock:
+            sock.sendall(b"POST /read HTTP/1.1\r\nHost: x\r\nContent-Length: 20\r\n\r\nab")
+            data, closed = read_until_closed(sock)
+        assert closed
+        assert [r.status for r in parse_responses(data)] == [408]
+        assert recorder.wait(records=1)
+        record = recorder.records[0]
+        assert record.status_code == 408
+        assert record.trace.of(TimedOut) == []
+        # (Then the app's read fails on the closed connection, and its answer finds the
+        # exchange answered: the client is gone.)
+        assert record.trace.of(ClientGone)[0].message == SLOW_BODY
+        assert [finding.rule for finding in check_exchange(Exchange(record))] == []
+        data, closed = exchange(srv, OK)
+        assert [r.status for r in parse_responses(data)] == [200]

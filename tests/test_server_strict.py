@@ -594,10 +594,20 @@ def test_chunk_lines_skip_data_that_looks_like_a_line() -> None:
     data = b"5\r\n;\x00\r\n0\r\n"
     assert lines.feed(data) == data
     assert not lines.done  # ";\x00\r\n0" was chunk data; the next line is still to come
-    rest = b"0\r\nX: y\x00 is h11's to refuse\r\n"
-    assert lines.feed(rest) == rest
-    assert lines.done
-    assert lines.error is None
+    rest = b"0\r\nX: y\r\n\r\nGET / HTTP/1.1\r\n"
+    assert lines.feed(rest) == rest  # the trailer section, then what is not this body's
+    assert (lines.done, lines.ended, lines.error) == (True, True, None)
+
+
+def test_chunk_lines_check_each_line_of_the_trailer_section() -> None:
+    """A NUL, a bare LF, an obs-fold: each stops the body at its line (h11 took the last
+    two; an adversarial trial of 2026-12-07)."""
+    for line in (b"X: y\x00z\r\n", b"X: y\n", b"X: y\r\n z\r\n"):
+        lines = ChunkLines()
+        assert lines.feed(b"3\r\nabc\r\n0\r\n" + line + b"\r\n") == b"3\r\nabc\r\n0\r\n" + (
+            b"X: y\r\n" if line.startswith(b"X: y\r\n ") else b""
+        )
+        assert lines.error is not None, line
 
 
 def test_chunk_lines_pass_the_good_chunks_before_a_bad_line() -> None:

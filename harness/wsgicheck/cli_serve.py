@@ -24,12 +24,17 @@ from .model.response import Response
 from .report.transcript import format_exchange
 
 if TYPE_CHECKING:
-    from .rules import Finding
+    from .rules import Exchange, Finding
 
 
-def _problems(response: Response) -> list[str]:
+def _problems(response: Response, ex: Exchange) -> list[str]:
+    """The trace's refusals and raises, each told as whose it is: an exception the server
+    raised into the app (a body the client broke off, read through wsgi.input) that went
+    out of it is not said to be the app's (an adversarial trial of 2026-12-07 pointed a
+    client's reset at the app's line)."""
     problems = []
     refused = False
+    own: set[int] | None = None
     for event in response.trace:
         if isinstance(event, Refused):
             refused = True
@@ -37,7 +42,17 @@ def _problems(response: Response) -> list[str]:
         elif isinstance(event, AppRaised):
             if refused and event.exc_type == "RefusedCall":
                 continue  # the refusal escaping the app: already reported
-            problems.append(f"app raised {event.exc_type}: {event.message} ({event.where})")
+            if own is None:
+                from .rules.app_trap import own_errors
+
+                own = {id(each) for each in own_errors(ex)}
+            if id(event) in own:
+                problems.append(f"app raised {event.exc_type}: {event.message} ({event.where})")
+            else:
+                problems.append(
+                    f"{event.exc_type}, raised into the app by the server (its wsgi.input, "
+                    f"start_response or write()), went out of it: {event.message}"
+                )
     return problems
 
 
@@ -93,12 +108,13 @@ def _serve(
     app = load_target(args.target)
 
     def show(response: Response) -> None:
-        findings = check_exchange(Exchange(response, source="socket"))
+        exchange = Exchange(response, source="socket")
+        findings = check_exchange(exchange)
         lines = [] if args.quiet else [*format_exchange(response), ""]
         request = response.request
         where = f"{request.method} {request.target}"
         problems = [
-            *_problems(response),
+            *_problems(response, exchange),
             *(
                 f"{finding.rule} ({finding.level.value}): {finding.message}{_place(finding)}"
                 for finding in findings

@@ -102,12 +102,22 @@ class SocketBody:
                     status = lines.error.status
                     self.error = RequestBodyError(f"malformed request body: {lines.error}", status)
                     raise self.error
-                data, self._unchecked = self._unchecked or recv_some(self._conn), b""
+                data, self._unchecked = self._unchecked or self._receive(), b""
                 passed = data if lines is None else lines.feed(data)
                 if passed or not data:  # b"" from the socket is the client's end of stream
                     parser.receive_data(passed)
                 continue
             raise ConnectionClosed(f"unexpected {event!r} while reading the body")
+
+    def _receive(self) -> bytes:
+        """One read of the body from the socket, the connection marked as waiting on the
+        client meanwhile (see ``Server._take_over``)."""
+        conn = self._conn
+        conn.awaiting_body = True
+        try:
+            return recv_some(conn)
+        finally:
+            conn.awaiting_body = False
 
 
 class SocketSink:

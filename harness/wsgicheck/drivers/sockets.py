@@ -86,6 +86,7 @@ class Connection:
     """A client socket and what has been received on it but not yet parsed."""
 
     __slots__ = (
+        "awaiting_body",
         "buffer",
         "chunk_lines",
         "closed",
@@ -119,6 +120,9 @@ class Connection:
         #: after its head, which h11 gets only once they have passed it (in SocketBody).
         self.chunk_lines: ChunkLines | None = None
         self.unchecked = b""
+        #: A read of the app's wsgi.input waits on the client for more of its body: an
+        #: exchange past its limit then is the client's slowness, not the app's.
+        self.awaiting_body = False
 
     def close(self) -> None:
         if self.closed:
@@ -174,7 +178,7 @@ def write_parts(conn: Connection, parts: list[bytes], *, head: bool = False) -> 
     """Write ``parts``, unless the watchdog took the exchange over; small ones in one call."""
     with conn.lock:
         if conn.taken_over:
-            raise ConnectionClosed("the server already answered: the exchange timed out")
+            raise ConnectionClosed("the server already answered: the exchange ran past its limit")
         if head:
             conn.head_sent = True
         if len(parts) == 1:
