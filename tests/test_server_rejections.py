@@ -379,7 +379,7 @@ def test_content_length_smuggle_is_treated_as_body(server: Server, app: SeenApp)
 # -- pipelined and partial heads ---------------------------------------------------------------
 
 
-def test_pipelined_good_then_bad(server: Server, app: SeenApp) -> None:
+def test_pipelined_good_then_bad(server: Server, app: SeenApp, recorder: Recorder) -> None:
     data, closed = exchange(
         server,
         b"GET /first HTTP/1.1\r\nHost: x\r\n\r\n"
@@ -390,6 +390,9 @@ def test_pipelined_good_then_bad(server: Server, app: SeenApp) -> None:
     assert [r.status for r in responses] == [200, 400]
     assert responses[1].header("Connection") == "close"
     assert app.paths == ["/first"]
+    # Reported as a request refused alone is (serve's trace said nothing of it).
+    assert recorder.wait(rejects=1)
+    assert [status for _, status, _ in recorder.rejects] == [400]
 
 
 @pytest.mark.parametrize(

@@ -452,10 +452,13 @@ class Server:
             try:
                 parsed = parse_head(conn, self.limits) if conn.buffer else None
             except WireError as exc:
+                # Told as any refused request is (a pipelined one went unsaid in serve's
+                # trace: an adversarial trial of 2026-12-07).
                 with contextlib.suppress(OSError):
                     conn.sock.sendall(
                         error_response(exc.status, str(exc), self.config.server_software)
                     )
+                self._report_rejection(conn, exc.status, str(exc))
                 self._drop(conn)
                 return False
             if parsed is None:
