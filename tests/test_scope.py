@@ -222,6 +222,23 @@ def test_a_success_the_server_replaced_for_breaking_pep_3333_shows_the_app_worki
     assert result.answers.failed[RAISED] > 0
 
 
+def test_all_errors_is_shown_on_a_request_the_app_failed_on() -> None:
+    """Tryton answers 405 to GET and raises on a POST (a trial of 2026-12-07): the finding
+    was shown on "GET / -> 405", the run's first answer, which fails on nothing."""
+
+    def rpc_only(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        if environ["REQUEST_METHOD"] in ("GET", "HEAD"):
+            start_response(
+                "405 Method Not Allowed", [("Allow", "POST"), ("Content-Type", "text/plain")]
+            )
+            return [b"POST only"]
+        raise ValueError("no JSON-RPC body")
+
+    result = run(rpc_only, RunOptions(database=None, seed=3, max_examples=30))
+    failure = result.failures["HARNESS-ALL-ERRORS"]
+    assert failure.request.method not in ("GET", "HEAD")
+
+
 def test_an_app_that_raises_after_its_first_block_fails_though_its_status_said_200() -> None:
     """The status went out before the app raised, so the client got a 200 cut short: no
     success. The message names what it raised though APP-TRAP-OWN-ERRORS, whose finding

@@ -324,6 +324,10 @@ class Exploration:
                 self.answers.raised = told(own_errors(exchange)[0])
             elif kind == ANSWERED and self.answers.answered_error is None:
                 self.answers.answered_error = _answered_error(exchange, config)
+            if kind in (RAISED, ANSWERED) and self.answers.first_failed is None:
+                self.answers.first_failed = FirstAnswer(
+                    reply.request, config, transport, reply.status_code, reply.reason, reply.headers
+                )
         if self.first_answer is None:
             self.first_answer = FirstAnswer(
                 reply.request, config, transport, reply.status_code, reply.reason, reply.headers

@@ -18,7 +18,7 @@ from ..results.reproduce import reproducers
 from ..results.run import Failure, RunResult
 from ..results.scope import TIMED_OUT, Answers, FirstAnswer, statuses_text
 from ..rules import REGISTRY, Exchange, Rule, RuleResult, judge
-from ..rules.harness_rules import REFUSAL_MINIMUM, RUN_RULES
+from ..rules.harness_rules import ALL_ERRORS, REFUSAL_MINIMUM, RUN_RULES
 from .collector import (
     DEATH_RULE,
     FIRST_KEPT,
@@ -332,18 +332,27 @@ def judge_run_rules(
     pytest suite's shares under xdist are judged so again, on all their answers.)"""
     if first is None:
         return {}
-    reply = Response(first.request, first.status, first.reason, first.headers, b"", True, None, [])
     extra = Extra(
         answers=answers.paths,
         failed=answers.failed,
         succeeded=answers.succeeded,
         raised=answers.raised,
     )
-    exchange = Exchange(reply, source=first.transport, extra=extra)
-    size = example_size(first.request, first.config)
-    return {
-        each.id: Kept(size, found[0], first.request, first.config, first.transport)
-        if found
-        else None
-        for each, found in judge(exchange, [each for each in rules if each.id in RUN_RULES])
-    }
+    kept: dict[str, Kept | None] = {}
+    for each in rules:
+        if each.id not in RUN_RULES:
+            continue
+        # HARNESS-ALL-ERRORS is shown on a request the app failed on, where there is one.
+        shown = (answers.first_failed if each.id == ALL_ERRORS else None) or first
+        reply = Response(
+            shown.request, shown.status, shown.reason, shown.headers, b"", True, None, []
+        )
+        exchange = Exchange(reply, source=shown.transport, extra=extra)
+        for _, found in judge(exchange, [each]):  # none where it does not apply
+            size = example_size(shown.request, shown.config)
+            kept[each.id] = (
+                Kept(size, found[0], shown.request, shown.config, shown.transport)
+                if found
+                else None
+            )
+    return kept

@@ -194,6 +194,10 @@ class Answers:
     #: raised, and the first one's text (see ``explore.merge``'s note).
     inner_violations: int = 0
     inner_violation: str | None = None
+    #: The first example the app failed on (it raised, or answered a server error itself):
+    #: what HARNESS-ALL-ERRORS shows (the run's first answer may be a refusal, a trial of
+    #: 2026-12-07: Tryton's "GET / got 405").
+    first_failed: FirstAnswer | None = None
 
     def merge(self, other: Answers) -> None:
         for path, row in other.paths.items():
@@ -209,6 +213,7 @@ class Answers:
         self.removed = self.removed or other.removed
         self.inner_violations += other.inner_violations
         self.inner_violation = self.inner_violation or other.inner_violation
+        self.first_failed = self.first_failed or other.first_failed
 
     def add_failed(self, cause: str, status: int) -> None:
         """Count a failed answer, and as the server's when it sent a 5xx in its place."""

@@ -280,7 +280,8 @@ def server_answers(self: Rule, ex: Exchange) -> Iterator[Finding]:
 #: The harness's rules of a probe's server (the others judge wsgicheck's own run).
 PROBE_RULES = frozenset({"HARNESS-SERVER-DIED", "HARNESS-SERVER-ANSWERS"})
 #: The rules judged once over a whole run, on its table of answers (not per exchange).
-RUN_RULES = frozenset({"HARNESS-ALL-REFUSED", "HARNESS-ALL-ERRORS"})
+ALL_ERRORS = "HARNESS-ALL-ERRORS"
+RUN_RULES = frozenset({"HARNESS-ALL-REFUSED", ALL_ERRORS})
 #: Answers, all one refusal (a 4xx, 501 or 505), after which a run counts as stuck at the
 #: app's door.
 REFUSAL_MINIMUM = 5
