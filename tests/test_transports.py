@@ -227,3 +227,26 @@ def test_same_under_a_mount_prefix(
     assert memory.status_code == status
     if memory.environ is not None:
         assert memory.environ["SCRIPT_NAME"] == "/mount"
+
+
+def test_the_socket_transport_tells_a_refusal_of_its_own_request_and_skips_a_late_one() -> None:
+    """A refusal is the request's own where it came on that request's connection; one of an
+    earlier connection (bytes an app wrote into the client's socket after its request,
+    refused once the server had answered that one) is late, and skipped: taken for the
+    next request, it failed HARNESS-TRANSPORTS-AGREE (a review of 2026-12-07)."""
+    from wsgicheck.explore.replay import SocketTransport, TransportError
+
+    def hello(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"hello"]
+
+    wire = SocketTransport(hello, timeout=10.0, body_limit=1 << 16)
+    try:
+        wire._records.put((("127.0.0.1", 1), 400, "a late refusal of another connection"))
+        answered = wire.exchange(Request(headers=(("Host", "localhost"),)), ServerConfig())
+        assert (answered.status_code, answered.body) == (200, b"hello")
+        refused = Request(target="/caf\xe9", headers=(("Host", "localhost"),))
+        with pytest.raises(TransportError, match="the server refused the request: 400 "):
+            wire.exchange(refused, ServerConfig())
+    finally:
+        wire.close()

@@ -134,9 +134,9 @@ class SocketTransport:
     def __init__(
         self, app: WSGIApp, timeout: float, body_limit: int, *, raw_latin1_targets: bool = False
     ) -> None:
-        self._records: queue.SimpleQueue[Response | tuple[int, str] | BaseException] = (
-            queue.SimpleQueue()
-        )
+        self._records: queue.SimpleQueue[
+            Response | tuple[tuple[str, int], int, str] | BaseException
+        ] = queue.SimpleQueue()
         self.timeout = timeout
         #: The client reads a body that ends at the close up to the server's limit, and a
         #: margin (a review of 2026-12-06: cut at 8 MiB, a longer one read as the client
@@ -156,7 +156,7 @@ class SocketTransport:
                 raw_latin1_targets=raw_latin1_targets,
             ),
             on_exchange=self._records.put,
-            on_reject=lambda remote, status, message: self._records.put((status, message)),
+            on_reject=lambda remote, status, message: self._records.put((remote, status, message)),
             on_error=self._records.put,
         )
         self.server.start()
@@ -194,6 +194,9 @@ class SocketTransport:
         if conn.peer_closed():
             self._drop()
             conn = self._connect()
+        # A refusal is told by the client's address: one of another connection's is late
+        # (what followed an earlier request on it, refused once that one was answered).
+        local = tuple(conn.sock.getsockname()[:2])
         # Sent once, never retried: a retry could run the app twice for one example. No
         # response, or one cut short, and the connection is not used again.
         answer = conn.read_response(request.method) if conn.send(request.to_bytes()) else None
@@ -210,7 +213,10 @@ class SocketTransport:
                     f"wsgicheck's server failed: {type(record).__name__}: {record}"
                 ) from record
             if isinstance(record, tuple):
-                raise TransportError(f"the server refused the request: {record[0]} {record[1]}")
+                remote, status, message = record
+                if tuple(remote[:2]) != local:
+                    continue
+                raise TransportError(f"the server refused the request: {status} {message}")
             if _same_request(record.request, request):
                 # The record's request is the server's view of the head (its body cut at the
                 # capture limit); the runner knows exactly what it sent.
