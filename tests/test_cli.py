@@ -978,3 +978,27 @@ def test_serve_does_not_lay_a_client_broken_off_body_at_the_apps_door(tmp_path: 
         "start_response or write()), went out of it: "
     )
     assert not any("app raised" in line for line in flagged)
+
+
+def test_serve_lays_the_apps_own_exceptions_at_its_door() -> None:
+    """A review of 2026-12-07: the AttributeError of a stream method PEP 3333 does not give
+    and the TypeError of a factory given as the app were told as raised by the server."""
+    from wsgicheck import Client
+    from wsgicheck.cli_serve import _problems
+    from wsgicheck.rules import Exchange
+
+    def misusing(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        environ["wsgi.input"].fileno()
+        return []
+
+    def factory() -> None:
+        return None
+
+    told = []
+    for app in (misusing, factory):
+        response = Client(app).get("/")  # type: ignore[arg-type]
+        told += _problems(response, Exchange(response))
+    assert [line.split(":")[0] for line in told] == [
+        "app raised AttributeError",
+        "the app could not be called with (environ, start_response)",
+    ]

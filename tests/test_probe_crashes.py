@@ -503,9 +503,9 @@ def test_a_server_the_probe_gives_up_on_fails(tmp_path: Path, how: str) -> None:
     found = messages(result, "HARNESS-SERVER-ANSWERS")
     assert found
     why = (
-        "nothing came back, and the connection stayed open for the 1s the client waited"
+        "no whole response came back, and the connection stayed open for the 1s the client waited"
         if how == "silent"
-        else "the connection closed, or what came back was no HTTP response"
+        else "the connection was refused or closed, or what came back was no HTTP response"
     )
     assert found[0] == (
         f"the server sent no HTTP response to this valid request ({why}), nor to any of the "

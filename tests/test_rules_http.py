@@ -4210,6 +4210,14 @@ def test_a_405_without_allow_names_the_method_as_one() -> None:
         ),
         ([TEXT, ("WWW-Authenticate", 'Bearer realm="api"')], []),
         ([TEXT, ("WWW-Authenticate", "Negotiate")], []),
+        ([TEXT, ("WWW-Authenticate", "Negotiate, NTLM")], []),
+        (
+            [TEXT, ("WWW-Authenticate", 'realm="api"')],
+            [
+                "the 401's WWW-Authenticate 'realm=\"api\"' holds no challenge: one starts "
+                "with its auth-scheme, a token (Basic, Bearer)"
+            ],
+        ),
     ],
 )
 def test_a_401_says_how_to_authenticate(fields: list[tuple[str, str]], messages: list[str]) -> None:

@@ -846,6 +846,16 @@ def test_a_path_removed_and_then_asked_for_by_head_is_told() -> None:
         reply = client.request(method, "/item")
         run_.answered("/item", config, "memory", Exchange(reply))
     assert run_.answers.removed == "HEAD /item got 200 at first and 404 after DELETE /item got 204"
+    # A GET's 2xx, then a HEAD's 404: each told with its own method (a review of 2026-12-07).
+    run_.lived.clear()
+    run_.answers.removed = None
+    client = Client(deletable())
+    for method in ("GET", "DELETE", "HEAD"):
+        reply = client.request(method, "/item")
+        run_.answered("/item", config, "memory", Exchange(reply))
+    assert run_.answers.removed == (
+        "GET /item got 200 at first and 404 to HEAD after DELETE /item got 204"
+    )
 
 
 def cherrypy_like(environ: dict[str, Any], start_response: Any) -> list[bytes]:

@@ -342,6 +342,35 @@ def test_a_factory_named_without_its_parentheses_is_named_with_them(tmp_path: Pa
         "; if it makes the app (a factory), name it with () in TARGET: module:create_app()"
     )
 
+    # A method is named by its class too; one defined inside a function cannot be named.
+    write(
+        tmp_path,
+        "wc_made.py",
+        """
+        class Factory:
+            @staticmethod
+            def make():
+                return None
+
+        def outer():
+            def inner():
+                return None
+            return inner
+
+        inner = outer()
+        """,
+    )
+    told = []
+    for name in ("Factory.make", "inner"):
+        made = load_target(f"{tmp_path / 'wc_made.py'}:{name}")
+        told += [
+            each.message
+            for each in check_exchange(Exchange(Client(made).get("/")))
+            if each.rule == "APP-CALLABLE-TWO-POSITIONAL"
+        ]
+    assert told[0].endswith("name it with () in TARGET: module:Factory.make()")
+    assert "a factory" not in told[1]
+
 
 def test_target_error_is_a_wsgicheck_error() -> None:
     assert issubclass(TargetError, WsgicheckError)

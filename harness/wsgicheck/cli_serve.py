@@ -34,7 +34,7 @@ def _problems(response: Response, ex: Exchange) -> list[str]:
     client's reset at the app's line)."""
     problems = []
     refused = False
-    own: set[int] | None = None
+    servers: set[str] | None = None
     for event in response.trace:
         if isinstance(event, Refused):
             refused = True
@@ -42,17 +42,22 @@ def _problems(response: Response, ex: Exchange) -> list[str]:
         elif isinstance(event, AppRaised):
             if refused and event.exc_type == "RefusedCall":
                 continue  # the refusal escaping the app: already reported
-            if own is None:
-                from .rules.app_trap import own_errors
+            from .rules.app_trap import raised_by_the_server, refused_signature
 
-                own = {id(each) for each in own_errors(ex)}
-            if id(event) in own:
-                problems.append(f"app raised {event.exc_type}: {event.message} ({event.where})")
-            else:
+            if servers is None:
+                servers = raised_by_the_server(ex)
+            if refused_signature(event):
+                problems.append(
+                    f"the app could not be called with (environ, start_response): "
+                    f"{event.exc_type}: {event.message}"
+                )
+            elif event.exc_type in servers:
                 problems.append(
                     f"{event.exc_type}, raised into the app by the server (its wsgi.input, "
                     f"start_response or write()), went out of it: {event.message}"
                 )
+            else:
+                problems.append(f"app raised {event.exc_type}: {event.message} ({event.where})")
     return problems
 
 

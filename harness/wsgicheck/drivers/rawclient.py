@@ -120,6 +120,9 @@ class RawConnection:
         self.closed = False
         #: Bytes received on the connection in all: none is a server that kept silent.
         self.received = 0
+        #: A response head stopped coming before it ended, the connection open, until the
+        #: deadline: the server stalled in it (as good as silent to the client).
+        self.head_stalled = False
 
     # -- sending ---------------------------------------------------------------------------
 
@@ -229,7 +232,12 @@ class RawConnection:
                     raise _TooMuch
                 name, _, value = field_line.decode("latin-1").partition(":")
                 headers.append((name.strip(), value.strip(" \t")))
-        except (_Gone, _Late):
+        except _TooMuch:
+            return None
+        except _Late:
+            self.head_stalled = True
+            return None
+        except _Gone:
             return None
         if (
             grammar.http_version_bytes_re.fullmatch(version) is None

@@ -284,7 +284,7 @@ class Exploration:
         self.first_answer: FirstAnswer | None = None
         #: Per path, the status of the first GET answered 2xx; and the latest request of an
         #: unsafe method answered 2xx, with its status (see :meth:`_watch_removal`).
-        self.lived: dict[tuple[str, str], int] = {}
+        self.lived: dict[tuple[str, str], tuple[str, int]] = {}
         self.changed: tuple[Request, int, str] | None = None
         #: Sequences stop drawing once the examples reach this (see :func:`generate`).
         self.sequence_end = examples
@@ -346,7 +346,7 @@ class Exploration:
         # HEAD tells as GET does (a trial of 2026-12-07: DRF's user was asked for by HEAD
         # after its DELETE).
         if method in ("GET", "HEAD") and 200 <= code < 300:
-            self.lived.setdefault(seen, code)
+            self.lived.setdefault(seen, (method, code))
         elif method not in SAFE_METHODS and 200 <= code < 300:
             self.changed = request, code, config.script_name
         elif (
@@ -359,9 +359,11 @@ class Exploration:
             and self.answers.removed is None
         ):
             unsafe, changed, _ = self.changed
+            first_method, first_code = self.lived[seen]
+            later = "" if method == first_method else f" to {method}"
             self.answers.removed = (
-                f"{method} {shown_target(request.target)} got {self.lived[seen]} at first "
-                f"and {code} after {show(unsafe.method, limit=40)} "
+                f"{first_method} {shown_target(request.target)} got {first_code} at first "
+                f"and {code}{later} after {show(unsafe.method, limit=40)} "
                 f"{shown_target(unsafe.target)} got {changed}"
             )
 

@@ -395,13 +395,21 @@ def _send_all(
             failed = True
         sent = session.sent[before:]
         if _exited(process, failed or _unanswered(sent)):
-            silent = 0
+            silent, unanswered = 0, []  # the plans before went to the process that died
             if not revive(plan.__name__, sent, session.sent[before - 1] if before else None):
                 return names[index + 1 :]
             continue
         answered = any(each.response is not None for each in sent)
         silent = 0 if answered else silent + 1
-        unanswered = [] if answered else [*unanswered, *sent]
+        # What a server owed an answer: not a request behind another on a connection it may
+        # close, nor one it was let refuse (a review of 2026-12-07: those were told "no
+        # response to this valid request").
+        owed = [
+            each
+            for each in sent
+            if not (each.follow_up or each.refusable or each.unjudged or each.client_gone)
+        ]
+        unanswered = [] if answered else [*unanswered, *owed]
         if silent >= SILENT_PLANS:
             # Every wait is bounded, but a server that answers nothing would make the
             # probe wait out each one: stop here. That is a finding, not a note alone: a

@@ -156,8 +156,10 @@ class Session:
                     sent.request.method, drain=drain, timeout=timeout
                 )
                 waited = self.timeout if timeout is None else timeout
-                # Hung: nothing at all came back (bytes that are no response are no hang).
-                if sent.response is None and not conn.closed and not conn.received:
+                # Hung: nothing came back, or a head that stopped coming, the connection
+                # open (bytes that are no response are no hang).
+                stalled = not conn.received or conn.head_stalled
+                if sent.response is None and not conn.closed and stalled:
                     sent.hung = waited
                 elif sent.response is not None and sent.response.stalled:
                     sent.unended = waited

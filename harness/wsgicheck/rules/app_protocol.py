@@ -48,11 +48,13 @@ def callable_two_positional(self: Rule, ex: Exchange) -> Iterator[Finding]:
         if raised.phase == "call" and raised.exc_type == "TypeError" and raised.where is None:
             failed = show(raised.message, limit=200)
             # A callable of no arguments is most often the factory that makes the app.
+            # Its qualified name (Factory.make), which TARGET names it by; none for a
+            # function defined inside another, which TARGET cannot name.
             name, called, _ = raised.message.partition("() takes 0 positional arguments")
-            name = name.rpartition(".")[2]
+            nameable = all(part.isidentifier() for part in name.split("."))
             factory = (
                 f"; if it makes the app (a factory), name it with () in TARGET: module:{name}()"
-                if called and name.isidentifier()
+                if called and nameable
                 else ""
             )
             yield self.finding(ex, f"calling the app with two arguments failed: {failed}{factory}")

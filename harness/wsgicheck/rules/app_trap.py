@@ -31,19 +31,33 @@ PHASES = {
 _REFUSALS = frozenset({"RefusedCall", "TypeError"})
 
 
-def _not_the_apps(ex: Exchange, raised: AppRaised) -> bool:
-    """Whether ``raised`` is what start_response or write() raised into the app, or the
-    call itself failing on the app's signature (APP-CALLABLE-TWO-POSITIONAL's finding)."""
-    if raised.phase == "call" and raised.exc_type == "TypeError" and raised.where is None:
-        return True
-    if raised.exc_type in VALIDATOR_VERDICTS:  # wsgicheck.validator's verdict, not an error
-        return True
+def raised_by_the_server(ex: Exchange) -> set[str]:
+    """The types of exception the server's own objects raised into the app in ``ex``:
+    start_response, write(), wsgi.input (a body the client broke off) and wsgi.errors, and
+    the refusals of a call wsgicheck's core refused."""
     kinds = {event.detail for event in ex.observations("start_response-raised")}
     kinds |= {event.detail for event in ex.observations("write-raised")}
     for what in ("input-raised", "errors-raised"):  # "read(None): TypeError"
         kinds |= {event.detail.rpartition(": ")[2] for event in ex.observations(what)}
     if any(event.callable in ("start_response", "write") for event in ex.refused):
         kinds |= _REFUSALS
+    return kinds
+
+
+def refused_signature(raised: AppRaised) -> bool:
+    """Whether ``raised`` is the call itself failing on the app's signature (no frame of
+    the app on its traceback: APP-CALLABLE-TWO-POSITIONAL's finding)."""
+    return raised.phase == "call" and raised.exc_type == "TypeError" and raised.where is None
+
+
+def _not_the_apps(ex: Exchange, raised: AppRaised) -> bool:
+    """Whether ``raised`` is what the server raised into the app, the call itself failing
+    on the app's signature, or a misused stream's AttributeError (each another rule's)."""
+    if refused_signature(raised):
+        return True
+    if raised.exc_type in VALIDATOR_VERDICTS:  # wsgicheck.validator's verdict, not an error
+        return True
+    kinds = raised_by_the_server(ex)
     if ex.misuse:  # a stream method PEP 3333 does not give (APP-STREAMS-ONLY-SPEC-METHODS)
         kinds.add("AttributeError")
     return raised.exc_type in kinds

@@ -264,10 +264,10 @@ def server_answers(self: Rule, ex: Exchange) -> Iterator[Finding]:
         return
     hung = ex.observations(NO_ANSWER)
     how = (
-        f"nothing came back, and the connection stayed open for the {hung[0].detail}s the "
-        "client waited"
+        f"no whole response came back, and the connection stayed open for the "
+        f"{hung[0].detail}s the client waited"
         if hung
-        else "the connection closed, or what came back was no HTTP response"
+        else "the connection was refused or closed, or what came back was no HTTP response"
     )
     yield self.finding(
         ex,
