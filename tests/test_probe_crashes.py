@@ -6,6 +6,7 @@ hanging server is killed when its probe ends.
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +14,11 @@ import pytest
 
 import probeutil
 from probeutil import messages
+from wsgicheck.drivers.rawclient import WireResponse
+from wsgicheck.model.request import Request
 from wsgicheck.probe import ProbeOptions, ProbeResult, prober
 from wsgicheck.probe.prober import RESTARTS
+from wsgicheck.probe.session import Sent
 
 CRASHING_SERVER = r'''
 """wsgiref's server, whose process dies (as socketify's aborts) when the app raises
@@ -512,3 +516,68 @@ def test_a_server_the_probe_gives_up_on_fails(tmp_path: Path, how: str) -> None:
         "3 plans in a row it ended, and the probe gave up on it there: the rules the plans "
         "after them feed were left without evidence"
     )
+
+
+def test_the_plans_before_a_restart_are_not_counted_as_the_silent_servers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A review of 2026-12-07: a request of a plan the old process left unanswered, before
+    it died and was started again, was blamed with the 3 silent plans of the new one. The
+    plan loop alone, on plans and a process that stand in for a server's (the real ones are
+    the test above's)."""
+    ids = itertools.count(1)
+    state = {"dead": False}
+
+    class Process:
+        def alive(self) -> bool:
+            return not state["dead"]
+
+        def exited_within(self, seconds: float) -> bool:
+            return state["dead"]
+
+        def how_it_ended(self) -> str:
+            return "exited with status 1"
+
+        def own_log(self) -> str:
+            return ""
+
+    class Session:
+        def __init__(self) -> None:
+            self.sent: list[Sent] = []
+            self.refused: set[int] = set()
+
+    def plan(name: str, *, answered: bool = False, dies: bool = False) -> Any:
+        def run(session: Any) -> None:
+            sent = Sent(next(ids), name, Request(target=f"/{name}"))
+            if answered:
+                sent.response = WireResponse("HTTP/1.1", 200, "OK", [], b"")
+            session.sent.append(sent)
+            state["dead"] = state["dead"] or dies
+
+        run.__name__ = name
+        return run
+
+    plans = (
+        plan("unanswered_before"),
+        plan("dies", dies=True),
+        plan("s1"),
+        plan("s2"),
+        plan("s3"),
+        plan("never_sent", answered=True),
+    )
+    monkeypatch.setattr(prober, "PLANS", plans)
+    notes: list[str] = []
+
+    def restart() -> None:
+        state["dead"] = False
+
+    session = Session()
+    left = prober._send_all(session, Process(), [], notes, None, restart, [])  # type: ignore[arg-type]
+    assert left == ["never_sent", prober.GENERATED]
+    assert {each.scenario: each.extra.silent_plans for each in session.sent} == {
+        "unanswered_before": None,
+        "dies": None,
+        "s1": 3,
+        "s2": 3,
+        "s3": 3,
+    }
