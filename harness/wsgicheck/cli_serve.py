@@ -32,6 +32,8 @@ def _problems(response: Response, ex: Exchange) -> list[str]:
     raised into the app (a body the client broke off, read through wsgi.input) that went
     out of it is not said to be the app's (an adversarial trial of 2026-12-07 pointed a
     client's reset at the app's line)."""
+    from .rules.app_trap import raised_by_the_server, refused_signature
+
     problems = []
     refused = False
     servers: set[str] | None = None
@@ -42,8 +44,6 @@ def _problems(response: Response, ex: Exchange) -> list[str]:
         elif isinstance(event, AppRaised):
             if refused and event.exc_type == "RefusedCall":
                 continue  # the refusal escaping the app: already reported
-            from .rules.app_trap import raised_by_the_server, refused_signature
-
             if servers is None:
                 servers = raised_by_the_server(ex)
             if refused_signature(event):

@@ -353,19 +353,16 @@ class Server:
                 # gone, so an endless run of empty blocks stops too.
                 flight.exchange.abandon()
             headers_sent = conn.head_sent
-            slow_client = conn.awaiting_body
-            if slow_client:
+            if conn.awaiting_body:
+                status, reason, told = 408, "Request Timeout", SLOW_BODY
                 flight.log.append(raw_client_gone(SLOW_BODY))
             else:
+                status, reason = 500, "Internal Server Error"
+                told = "the application did not answer in time"
                 flight.log.append(raw_timed_out(self.limits.exchange_timeout, headers_sent))
             if not headers_sent:
-                answer = (
-                    error_response(408, SLOW_BODY, "wsgicheck")
-                    if slow_client
-                    else error_response(500, "the application did not answer in time", "wsgicheck")
-                )
                 with contextlib.suppress(OSError):
-                    conn.sock.sendall(answer)
+                    conn.sock.sendall(error_response(status, told, "wsgicheck"))
         self._drop(conn)
         with self._in_flight_lock:
             self._in_flight.pop(id(conn), None)
@@ -373,9 +370,6 @@ class Server:
         assert self._pool is not None
         self._pool.replace_stuck()
         if self.on_exchange is not None:
-            status, reason = (
-                (408, "Request Timeout") if slow_client else (500, "Internal Server Error")
-            )
             record = Response(
                 flight.request,
                 0 if headers_sent else status,

@@ -325,13 +325,9 @@ class Exploration:
             elif kind == ANSWERED and self.answers.answered_error is None:
                 self.answers.answered_error = _answered_error(exchange, config)
             if kind in (RAISED, ANSWERED) and self.answers.first_failed is None:
-                self.answers.first_failed = FirstAnswer(
-                    reply.request, config, transport, reply.status_code, reply.reason, reply.headers
-                )
+                self.answers.first_failed = _as_first(reply, config, transport)
         if self.first_answer is None:
-            self.first_answer = FirstAnswer(
-                reply.request, config, transport, reply.status_code, reply.reason, reply.headers
-            )
+            self.first_answer = _as_first(reply, config, transport)
 
     def _watch_removal(self, config: ServerConfig, reply: Response) -> None:
         """Keep the first time a request target the app answered with 2xx to GET or HEAD
@@ -493,6 +489,13 @@ class Exploration:
             self.memory.close()
         if self.wire is not None:
             self.wire.close()
+
+
+def _as_first(reply: Response, config: ServerConfig, transport: str) -> FirstAnswer:
+    """An answer as the run keeps its first one (and the first the app failed on)."""
+    return FirstAnswer(
+        reply.request, config, transport, reply.status_code, reply.reason, reply.headers
+    )
 
 
 class Examples:
