@@ -30,7 +30,15 @@ from serverutil import (
 )
 from wsgicheck.drivers.connection import Limits
 from wsgicheck.drivers.server import SLOW_BODY, Server, live_server
-from wsgicheck.model.events import AppRaised, ClientGone, CloseCalled, Refused, TimedOut
+from wsgicheck.model.events import (
+    BODY_UNFINISHED,
+    AppRaised,
+    ClientGone,
+    CloseCalled,
+    Refused,
+    ServerObserved,
+    TimedOut,
+)
 from wsgicheck.rules import Exchange, check_exchange
 
 SHORT = 0.5
@@ -281,10 +289,17 @@ def test_hung_app_gets_500_and_the_server_keeps_serving(app: Broken, recorder: R
         try:
             data, closed = exchange(srv, b"GET /hang HTTP/1.1\r\nHost: x\r\n\r\n")
             assert closed
-            assert [r.status for r in parse_responses(data)] == [500]
+            (answer,) = parse_responses(data)
+            assert answer.status == 500
             assert recorder.wait(records=1)
             record = recorder.records[0]
-            assert record.status_code == 500
+            # The record is the 500 as it went out (it had no fields and no body before).
+            assert (record.status_code, record.headers, record.body) == (
+                500,
+                answer.headers,
+                answer.body,
+            )
+            assert record.complete
             (timed_out,) = record.trace.of(TimedOut)
             assert timed_out.limit == SHORT
             assert timed_out.headers_sent is False
@@ -632,6 +647,8 @@ def test_a_client_slow_to_send_its_body_gets_408_and_the_app_is_not_blamed(
         # (Then the app's read fails on the closed connection, and its answer finds the
         # exchange answered: the client is gone.)
         assert record.trace.of(ClientGone)[0].message == SLOW_BODY
+        unfinished = [e for e in record.trace.of(ServerObserved) if e.what == BODY_UNFINISHED]
+        assert [event.detail for event in unfinished] == ["2"]
         assert [finding.rule for finding in check_exchange(Exchange(record))] == []
         data, closed = exchange(srv, OK)
         assert [r.status for r in parse_responses(data)] == [200]

@@ -34,6 +34,9 @@ from wsgicheck.drivers.wire import (
     parse_request,
 )
 from wsgicheck.model import grammar
+from wsgicheck.model.events import BODY_UNFINISHED
+from wsgicheck.model.response import body_hasher
+from wsgicheck.report.transcript import format_exchange
 from wsgicheck.rules import Exchange, check_exchange
 
 LIMITS = Limits(header_timeout=2.0, keepalive_timeout=5.0, exchange_timeout=10.0)
@@ -653,3 +656,51 @@ def test_a_control_character_in_chunk_extensions_is_refused(
     line = b"3" + ext[:where] + control + ext[where:] + b"\r\n"
     with pytest.raises(WireError):
         parse_request(PARSE_HEAD + line + b"abc\r\n0\r\n\r\n")
+
+
+def test_a_body_cut_short_is_shown_as_it_arrived() -> None:
+    """An adversarial trial of 2026-12-07: a client that declared 50 bytes, sent 5 and
+    closed, was traced as "[50 bytes of body]", and the 400 that replaced the app's answer
+    as "[0 bytes of body]" under "headers sent: 500". The record says what arrived and
+    what went out."""
+    recorder = Recorder()
+    with live_server(App(), threads=1, limits=LIMITS, **recorder.options) as srv:
+        data, closed = exchange(
+            srv,
+            b"POST /read HTTP/1.1\r\nHost: x\r\nContent-Length: 50\r\n\r\nhello",
+            half_close=True,
+        )
+        assert closed
+        assert recorder.wait(records=1)
+    (answer,) = parse_responses(data)
+    record = recorder.records[0]
+    hasher = body_hasher()
+    hasher.update(answer.body)
+    assert (record.status_code, record.body_size) == (400, len(answer.body))
+    assert record.body_digest == hasher.hexdigest()
+    lines = format_exchange(record)
+    assert "> [5 of 50 bytes of body, content-length, then no more]" in lines
+    assert f"< [{len(answer.body)} bytes of body]" in lines
+    assert "* headers not sent: 500 Internal Server Error (the server answered 400)" in lines
+    assert "* server: the request body broke off after 5 bytes" in lines
+    assert not any(line.startswith("* headers sent") for line in lines)
+
+
+def test_a_body_cut_short_that_the_app_never_read_is_recorded() -> None:
+    """The app answered without reading; the server found the body cut short as it
+    discarded the rest: the record says so, and the connection closed."""
+    recorder = Recorder()
+
+    def answering(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")])
+        return [b"ok"]
+
+    with live_server(answering, threads=1, limits=LIMITS, **recorder.options) as srv:
+        data, closed = exchange(srv, CHUNKED_HEAD + b"5\r\nhello\r\nzz\r\n", half_close=True)
+        assert closed
+        assert recorder.wait(records=1)
+    assert [response.status for response in parse_responses(data)] == [200]
+    exchange_ = Exchange(recorder.records[0], source="socket")
+    assert [event.detail for event in exchange_.observations(BODY_UNFINISHED)] == ["5"]
+    assert "> [5 bytes of body, chunked, then no more]" in format_exchange(exchange_.response)
+    assert [finding.rule for finding in check_exchange(exchange_)] == []

@@ -159,6 +159,10 @@ CASES: list[tuple[Event, str]] = [
         ServerObserved("start_response-returned", "None"),
         "server: start_response-returned: None",
     ),
+    (
+        ServerObserved(events.BODY_UNFINISHED, "5"),
+        "server: the request body broke off after 5 bytes",
+    ),
     (CloseCalled("OSError: gone"), "close() called, raised OSError: gone"),
     (InputRead("read", None, 5, 5), "wsgi.input.read() -> 5 bytes"),
     (InputRead("read", -1, 0, 0), "wsgi.input.read() -> 0 bytes"),

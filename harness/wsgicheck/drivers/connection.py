@@ -26,7 +26,7 @@ import h11
 from ..core.environ import Refusal, ServerConfig, build_environ, request_problem
 from ..core.invoke import AppCall, WSGIApp
 from ..core.sink import http_date, send_refusal
-from ..model.events import Location, RawEvent, raw_server_observed
+from ..model.events import BODY_UNFINISHED, Location, RawEvent, raw_server_observed
 from ..model.request import Framing, Request
 from ..model.response import Response
 from .framing import SendError
@@ -54,6 +54,7 @@ __all__ = [
     "SendError",
     "SocketBody",
     "SocketSink",
+    "body_unfinished",
     "parse_head",
     "serve_exchange",
 ]
@@ -265,6 +266,8 @@ def serve_exchange(
         after = After.CLOSE
     if not record:
         return after, None
+    if body.error is not None:
+        log.append(body_unfinished(body))
     if body.captured:
         request = request.replace(body=bytes(body.captured))
     return after, Response(
@@ -281,6 +284,14 @@ def serve_exchange(
         body_size=sink.size,
         body_digest=sink.digest.hexdigest() if sink.digest is not None else None,
     )
+
+
+def body_unfinished(body: SocketBody) -> RawEvent:
+    """The record that the request body did not arrive whole (the client closed or stalled
+    early, a chunk was malformed, or the size limit was passed), with how much of it did:
+    a trace that said "[50 bytes of body]" of a client that sent 5 and closed misled (an
+    adversarial trial of 2026-12-07)."""
+    return raw_server_observed(BODY_UNFINISHED, str(body.size))
 
 
 def _finish_body(parser: RequestReader, body: SocketBody, limits: Limits) -> bool:

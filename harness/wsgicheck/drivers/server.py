@@ -42,6 +42,7 @@ from .connection import (
     InFlight,
     Limits,
     RequestReader,
+    body_unfinished,
     error_response,
     parse_head,
     serve_exchange,
@@ -356,13 +357,18 @@ class Server:
             if conn.awaiting_body:
                 status, reason, told = 408, "Request Timeout", SLOW_BODY
                 flight.log.append(raw_client_gone(SLOW_BODY))
+                if flight.body is not None:
+                    flight.log.append(body_unfinished(flight.body))
             else:
                 status, reason = 500, "Internal Server Error"
                 told = "the application did not answer in time"
                 flight.log.append(raw_timed_out(self.limits.exchange_timeout, headers_sent))
-            if not headers_sent:
+            answer = b"" if headers_sent else error_response(status, told, "wsgicheck")
+            sent = False
+            if answer:
                 with contextlib.suppress(OSError):
-                    conn.sock.sendall(error_response(status, told, "wsgicheck"))
+                    conn.sock.sendall(answer)
+                    sent = True
         self._drop(conn)
         with self._in_flight_lock:
             self._in_flight.pop(id(conn), None)
@@ -370,13 +376,17 @@ class Server:
         assert self._pool is not None
         self._pool.replace_stuck()
         if self.on_exchange is not None:
+            # The record shows the answer as it went out (its fields and body size too).
+            head, _, body = answer.partition(b"\r\n\r\n")
+            lines = (line.partition(": ") for line in head.decode().split("\r\n")[1:])
+            fields = [(name, value) for name, _, value in lines]
             record = Response(
                 flight.request,
                 0 if headers_sent else status,
                 "" if headers_sent else reason,
-                [],
-                b"",
-                False,
+                fields,
+                body,
+                sent,
                 flight.environ,
                 list(flight.log),  # the stuck worker may still add to its own
                 "",

@@ -230,6 +230,11 @@ class SocketSink:
             self._serialise_head(error.status, REASONS[error.status], headers)
             # A HEAD's answer has no body (RFC 9110 §9.3.2): its framing refuses one.
             body = [] if self._framing.bodiless else self._framing.data(text)
+            if body:  # the record shows what went out: this body, not the app's
+                self.size = len(text)
+                if self.digest is not None:
+                    self.digest.update(text)
+                self.captured += text[: self._capture]
             parts = [self.wire_head, *body, *self._framing.end()]
             write_parts(self._conn, parts, head=True)
             return

@@ -24,6 +24,7 @@ from .untrusted import safe_repr
 
 __all__ = [
     "BLOCK_PREFIX",
+    "BODY_UNFINISHED",
     "DROPPED",
     "EVENT_KINDS",
     "HELD_AT_EXIT",
@@ -204,6 +205,8 @@ class Exhausted(NamedTuple):
 #: those as its server exits: Twisted's log can keep the iterable alive to the end).
 DROPPED = "dropped"
 HELD_AT_EXIT = "held at exit"
+#: The :class:`ServerObserved` of a request body that did not arrive whole.
+BODY_UNFINISHED = "body-unfinished"
 
 
 @_event
@@ -232,6 +235,9 @@ class ServerObserved(NamedTuple):
     * ``body-error-answered`` (the status): wsgicheck's socket server found the request body
       malformed or too large while the app read it, and sent that 400 or 413 instead of
       the app's answer.
+    * :data:`BODY_UNFINISHED` (how many bytes did arrive): wsgicheck's socket server did
+      not get the whole request body: the client closed or stalled, a chunk was malformed,
+      or the body passed the size limit.
     * Seen from outside by a probe's client, and added to the probe app's record:
       ``no-answer`` (a wait that ended with nothing read and the connection still open:
       the client was left hanging), ``input-lines-changed`` (the lines the app read

@@ -78,6 +78,8 @@ def describe_event(event: ev.Event) -> str:
             return f"stopped reading the body at the {event.limit}-byte limit"
         case ev.Exhausted():
             return "iterable exhausted"
+        case ev.ServerObserved(what=ev.BODY_UNFINISHED):
+            return f"server: the request body broke off after {event.detail} bytes"
         case ev.ServerObserved():
             return f"server: {event.what}: {event.detail}"
         case ev.TimedOut():
@@ -102,7 +104,13 @@ def format_exchange(response: Response, *, trace: bool = True) -> list[str]:
     elif request.framing is Framing.CHUNKED:
         lines.append("> Transfer-Encoding: chunked")
     lines.append(">")
-    if response.request_body_size:
+    arrived = _arrived(response)
+    if arrived is not None:
+        of = (
+            f" of {response.request_body_size}" if request.framing is Framing.CONTENT_LENGTH else ""
+        )
+        lines.append(f"> [{arrived}{of} bytes of body, {request.framing.value}, then no more]")
+    elif response.request_body_size:
         lines.append(f"> [{response.request_body_size} bytes of body, {request.framing.value}]")
     lines.append(f"< HTTP/1.1 {response.status_code} {show(as_sent(response.reason))}")
     lines.extend(
@@ -112,5 +120,30 @@ def format_exchange(response: Response, *, trace: bool = True) -> list[str]:
     state = "" if response.complete else ", response aborted"
     lines.append(f"< [{response.body_size} bytes of body{state}]")
     if trace:
-        lines.extend(f"* {show(describe_event(event))}" for event in response.trace)
+        lines.extend(f"* {show(line)}" for line in _trace_lines(response))
     return lines
+
+
+def _arrived(response: Response) -> str | None:
+    """How much of the request body the server got, when not all of it did."""
+    for event in response.trace:
+        if type(event) is ev.ServerObserved and event.what == ev.BODY_UNFINISHED:
+            return event.detail
+    return None
+
+
+def _trace_lines(response: Response) -> list[str]:
+    """What each event of the trace records. Where the server replaced the app's answer by
+    the 400 or 413 a bad request body is owed, the head the app's answer would have had
+    never went out: it is shown so (an adversarial trial of 2026-12-07 read "headers sent:
+    500" above a 400 on the wire)."""
+    events = list(response.trace)
+    replaced = any(
+        type(event) is ev.ServerObserved and event.what == "body-error-answered" for event in events
+    )
+    return [
+        f"headers not sent: {show(event.status)} (the server answered {response.status_code})"
+        if replaced and type(event) is ev.HeadersSent
+        else describe_event(event)
+        for event in events
+    ]
