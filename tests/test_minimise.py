@@ -9,6 +9,7 @@ from urllib.parse import unquote_to_bytes
 import pytest
 
 from wsgicheck import Framing, Request, ServerConfig
+from wsgicheck.explore.collector import SERVED, example_size
 from wsgicheck.explore.minimise import simplify
 from wsgicheck.explore.runner import RunOptions, run
 from wsgicheck.model.learned import untaught
@@ -141,6 +142,19 @@ def test_a_request_any_server_takes_is_shown_before_one_with_a_raw_byte() -> Non
     result = run(app, RunOptions(database=None, seed=4))
     request = result.failures["APP-TRAP-OWN-ERRORS"].request
     assert (request.method, request.target) == ("HEAD", "/")
+
+
+def test_serves_own_choices_are_no_choice_in_an_examples_size() -> None:
+    """Moto again, after that fix: its HEAD / had been drawn under serve's own threads
+    (``wsgi.multithread``), counted then as a server choice away from the default, one as
+    many as the raw byte of the GET's: the GET ranked first again (a session of
+    2026-12-07). Choices count from what serve makes, as a finding names them."""
+    head = example_size(Request(method="HEAD", target="/"), SERVED)
+    raw_get = example_size(Request(target="/?q=\x80"), ServerConfig())
+    assert head[:2] == (0, 0)
+    assert raw_get[:2] == (0, 2)  # the raw byte, and a server without serve's threads
+    assert head < raw_get
+    assert example_size(Request(target="/?q=\x80"), SERVED) < raw_get
 
 
 def test_a_target_a_server_may_refuse_is_reported_percent_encoded() -> None:

@@ -531,6 +531,39 @@ def test_a_finding_over_steady_answers_stands_when_sent_again_and_then_without_a
     exploration.close()
 
 
+def test_an_example_better_in_kind_is_shown_again_past_the_budget_and_kept() -> None:
+    """A rule over steady answers whose first example, shown again, has a raw byte in its
+    target (serve refuses it: its curl replay shows nothing): the plain one judged later
+    stood unchecked, and one kept as judged never replaces one shown again. Past
+    SHOWN_AGAIN_ENOUGH, an example better in kind is still shown again, and replaces the
+    one kept; one better only in length is not (no cost)."""
+    broken = load(ROOT / "fixtures" / "broken" / "app_head_like_get.py", fresh=True).app
+    calls = [0]
+
+    def counted(environ: dict[str, Any], start_response: Any) -> Any:
+        calls[0] += 1
+        return broken(environ, start_response)
+
+    exploration = _exploration(MemoryTransport(counted, timeout=10.0), None, SERVED)
+    client = Client(broken)
+
+    def bracket(target: str | bytes) -> Exchange:
+        history = (Exchange(client.get(target)), Exchange(client.head(target)))
+        return Exchange(client.get(target), history=history)
+
+    rule = REGISTRY["APP-HEAD-LIKE-GET"]
+    collector = Collector([rule], strict=False)
+    again = exploration.again(SERVED, "memory")
+    raw, plain, plainer = bracket(b"/a?\x80"), bracket("/a"), bracket("/")
+    for judged in (raw, raw, plain, plainer):
+        assert collector.judge(judged, judged.request, SERVED, "memory", again=again)
+    # Shown again: the first raw one (the budget), then the plain one (better in kind); the
+    # second raw one and "/" (better only in length) stand as judged.
+    assert calls[0] == 2 * 3 * SENT_AGAIN
+    assert collector.smallest[rule.id].request.target == "/a"
+    exploration.close()
+
+
 def test_a_finding_over_answers_that_met_by_chance_is_dropped() -> None:
     """The app's first HEAD alone was unlike its GETs: sent again, the HEAD is like them,
     and the finding is dropped (the rule still applied)."""

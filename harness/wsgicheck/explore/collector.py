@@ -102,7 +102,6 @@ class Kept(NamedTuple):
     seen_at: float = 0.0
 
 
-_DEFAULT_CONFIG = ServerConfig()
 #: What ``wsgicheck serve`` makes: a finding made under other choices names them.
 SERVED = ServerConfig(multithread=True)
 
@@ -111,18 +110,27 @@ def example_size(
     request: Request, config: ServerConfig, before: Sequence[Request] = ()
 ) -> tuple[int, ...]:
     """How big an example is, to keep the simplest one per rule: the fewest requests before
-    it in its sequence, then the fewest server choices away from the default (a raw byte
-    past ASCII in a target is one: ``serve`` and most servers refuse it with 400, so its
-    curl replay shows nothing), then a GET before another standard method before any
-    other, then HTTP/1.1, then the fewest header fields, then the shortest request. (A
-    trial of 2026-12-07: Moto's APP-TRAP-OWN-ERRORS was shown on a GET whose query held a
-    raw 0x80, over the plain HEAD / it raised on 42 times.)"""
-    unusual = sum(getattr(config, name) != getattr(_DEFAULT_CONFIG, name) for name in DRAWN_CHOICES)
+    it in its sequence, then the fewest server choices away from what ``serve`` makes (the
+    ones a finding names; a raw byte past ASCII in a target is one: ``serve`` and most
+    servers refuse it with 400, so its curl replay shows nothing), then a GET before
+    another standard method before any other, then HTTP/1.1, then the fewest header
+    fields, then the shortest request. (A trial of 2026-12-07: Moto's APP-TRAP-OWN-ERRORS
+    was shown on a GET whose query held a raw 0x80, over the plain HEAD / it raised on 42
+    times; that HEAD was made under ``serve``'s own threads, counted then as a choice.)"""
+    unusual = sum(getattr(config, name) != getattr(SERVED, name) for name in DRAWN_CHOICES)
     unusual += needs_raw_targets([request, *before])
     method = 0 if request.method == "GET" else 1 if request.method in STANDARD_METHODS else 2
     old = int(request.http_version != "1.1")
     size = len(request.to_bytes())
     return (len(before), unusual, method, old, len(request.headers), size)
+
+
+#: How many of :func:`example_size`'s first parts make an example better in kind (fewer
+#: requests before it, fewer server choices, a more usual method), worth showing again
+#: past :data:`SHOWN_AGAIN_ENOUGH` to stand in for the one kept (a trial of 2026-12-07:
+#: Moto's APP-TRAP-OWN-ERRORS stayed on a raw-byte GET, shown again first, over the plain
+#: HEAD judged later, unchecked).
+_KIND = 3
 
 
 class TimeOuts:
@@ -242,7 +250,12 @@ class Collector:
             self.applied[each.id] += 1
             if not findings:
                 continue
-            steady = self._steady(each, exchange, findings, again)
+            size = example_size(request, config, before)
+            kept = self.smallest.get(each.id)
+            better = (
+                kept is not None and each.id not in FIRST_KEPT and size[:_KIND] < kept.size[:_KIND]
+            )
+            steady = self._steady(each, exchange, findings, again, better)
             if steady is None:
                 add_left_out(self.not_shown_again, each.id, len(findings), findings[0].message)
                 continue
@@ -253,8 +266,6 @@ class Collector:
                 self.first_found.setdefault(each.id, self.examples)
                 found.append(finding)
                 self.findings[each.id].append(finding)
-                size = example_size(request, config, before)
-                kept = self.smallest.get(each.id)
                 # One kept as judged, unchecked, never stands in for one shown again.
                 if kept is None or (steady and size <= kept.size and each.id not in FIRST_KEPT):
                     rests_on = _positions(each, exchange, before)
@@ -269,6 +280,7 @@ class Collector:
                         beside=bool(exchange.history),
                         seen_at=time.monotonic(),
                     )
+                    kept = self.smallest[each.id]
         return found
 
     def _choices(self, config: ServerConfig) -> tuple[str, ...]:
@@ -278,16 +290,22 @@ class Collector:
         return unserved
 
     def _steady(
-        self, rule: Rule, exchange: Exchange, findings: list[Finding], again: Again | None
+        self,
+        rule: Rule,
+        exchange: Exchange,
+        findings: list[Finding],
+        again: Again | None,
+        better: bool = False,
     ) -> bool | None:
         """Whether ``rule``'s ``findings`` on ``exchange`` stand: True when they need no
         showing again (the rule takes no answers as steady) or showed again; False when
-        they stand as judged, unchecked (the rule has shown again before, in this process);
-        None when they did not show again."""
+        they stand as judged, unchecked (the rule has shown again before, in this process,
+        and this exchange is no ``better`` example in kind than the one kept); None when
+        they did not show again."""
         if again is None or rule.steady is None or not rule.steady(exchange):
             return True
         shown = self.shown_again.get(rule.id, 0)
-        if shown >= SHOWN_AGAIN_ENOUGH:
+        if shown >= SHOWN_AGAIN_ENOUGH and not better:
             return False
         if not again(rule, exchange, findings):
             return None
