@@ -103,28 +103,50 @@ def _confirm(
     timeout: float,
     deadline: float,
 ) -> None:
-    in_sequences: list[tuple[str, bool]] = []  # (and whether it was tried alone)
     unconfirmed = list(chosen)
+    # First, each failure is tried once, after the few of the requests before it it most
+    # likely needs (:func:`_likely_needed`; a lone one as it was met): one try confirms
+    # and shortens most. All of these go before any other try: an app that takes seconds
+    # to load (MLflow 5 s, calibre-web 3.5 s) affords few, and calibre-web's were spent on
+    # the first rules' whole sequences while a lone GET's 416, later by id, was left
+    # unconfirmed and others were shown after up to 42 requests (a trial of 2026-12-07).
+    likely: dict[str, tuple[Request, ...]] = {}  # what was tried first, where it passed
+    # To be shown after fewer requests, in the time left, each with whether it is still
+    # shown after every request it was met after.
+    in_sequences: list[tuple[str, bool]] = []
     for rule_id in chosen:
         failure = result.failures[rule_id]
-        alone_tried = _alone_first(failure)
-        if alone_tried:
-            # One try that confirms it and shows it alone, where most faults of one answer
-            # are: an app that takes seconds to load (MLflow, 5 s) affords few tries.
-            bound = min(LOAD_ALLOWANCE + timeout * STRETCH, deadline - time.monotonic())
-            if bound <= 0:
-                break
-            alone = _replay(processes, spec, replace(failure, before=()), bound)
-            if alone.failed:
-                shown = _shown_after(spec, failure, (), failure.request, alone.message)
-                result.failures[rule_id] = replace(shown, fresh=True)
-                unconfirmed.remove(rule_id)
-                continue
-        bound = LOAD_ALLOWANCE + timeout * STRETCH * (len(failure.before) + 1)
+        first = _likely_needed(failure) if failure.before else ()
+        if first is None:
+            continue
+        bound = LOAD_ALLOWANCE + timeout * STRETCH * (len(first) + 1)
         bound = min(bound, deadline - time.monotonic())
         if bound <= 0:
             break
-        fresh = _replay(processes, spec, failure, bound).failed
+        answer = _replay(processes, spec, replace(failure, before=first), bound)
+        if answer.failed:
+            if failure.before:
+                shown = _shown_after(spec, failure, first, failure.request, answer.message)
+                result.failures[rule_id] = replace(shown, fresh=True)
+            else:
+                result.failures[rule_id] = replace(failure, fresh=True)
+            unconfirmed.remove(rule_id)
+            if first:
+                in_sequences.append((rule_id, False))  # (those it compares: maybe not all)
+        elif answer.failed is False:
+            likely[rule_id] = first
+    # Then each other failure as it was met (a lone one that passed: known already), and
+    # again after its own request once more where it passed so.
+    for rule_id in list(unconfirmed):
+        failure = result.failures[rule_id]
+        if not failure.before and rule_id in likely:
+            fresh: bool | None = False
+        else:
+            bound = LOAD_ALLOWANCE + timeout * STRETCH * (len(failure.before) + 1)
+            bound = min(bound, deadline - time.monotonic())
+            if bound <= 0:
+                break
+            fresh = _replay(processes, spec, failure, bound).failed
         if fresh is not None:
             result.failures[rule_id] = replace(failure, fresh=fresh)
             unconfirmed.remove(rule_id)
@@ -134,19 +156,19 @@ def _confirm(
                 result.failures[rule_id] = again
                 continue
         if fresh and failure.before:
-            in_sequences.append((rule_id, alone_tried))
+            in_sequences.append((rule_id, True))
     # Then, in the time left, each failure met in a sequence is shown after as few of its
     # requests as a bounded search finds it still fails after on a fresh app: the requests
     # before it were the sequence it was met in, not what it needs. The finding's message
     # is the one judged after them (a 304 it names may have gone).
     unshortened = 0
-    for rule_id, alone_tried in in_sequences:
+    for rule_id, as_met in in_sequences:
         failure = result.failures[rule_id]
         if time.monotonic() >= deadline:
-            unshortened += 1
+            unshortened += as_met
             continue
         before, request, message = _fewer_before(
-            processes, spec, failure, timeout, deadline, alone_tried=alone_tried
+            processes, spec, failure, timeout, deadline, tried_first=likely.get(rule_id)
         )
         if before != failure.before:
             result.failures[rule_id] = _shown_after(spec, failure, before, request, message)
@@ -224,14 +246,33 @@ def _replays(spec: str, failure: Failure) -> Reproducers:
     return reproducers(failure.request, failure.config, spec, failure.before, compared=compared)
 
 
-def _alone_first(failure: Failure) -> bool:
-    """Whether a failure met after other requests is tried alone first: a rule that
-    judges one answer, on a request that sends back no validator one of them taught."""
-    return (
-        bool(failure.before)
-        and failure.rule.sequence is None
-        and not any(learned.teacher is not None for learned in failure.request.learned)
-    )
+def _likely_needed(failure: Failure) -> tuple[Request, ...] | None:
+    """The few of the requests before ``failure`` it most likely needs, tried first: none
+    for a rule that judges one answer; for a rule over a sequence, those the finding
+    compares the judged answer with (``rests_on``) where the run knew them, else those
+    whose answers taught what the judged request sends back (the GET whose ETag an
+    If-Match holds), else the last plain GET of its target (the whole representation a
+    Range is held to); never fewer than teach a validator the judged request sends back.
+    None where that is all of them, or there are none."""
+    before, request = failure.before, failure.request
+    if not before:
+        return None
+    likely: tuple[Request, ...] = ()
+    if failure.rule.sequence is not None:
+        likely = tuple(before[at] for at in failure.rests_on if at < len(before))
+        if not likely:
+            teachers = [each.teacher for each in request.learned if each.teacher is not None]
+            likely = tuple(each for each in before if each in teachers)
+            likely = likely[-1:] if len(set(teachers)) == 1 else likely
+        if not likely:
+            likely = _plain_repeats(request, before)[-1:]
+        if not likely or len(likely) >= len(before):
+            return None
+    lacking = {id(each) for each in untaught((*before, request))}
+    lost = untaught((*likely, request))
+    if any(each.teacher is not None and id(each) not in lacking for each in lost):
+        return None  # a validator sent back would lose the answer that teaches it
+    return likely
 
 
 def _shown_after(
@@ -281,7 +322,7 @@ def _fewer_before(
     timeout: float,
     deadline: float,
     *,
-    alone_tried: bool = False,
+    tried_first: tuple[Request, ...] | None = None,
 ) -> tuple[tuple[Request, ...], Request, str]:
     """Fewer of the requests before ``failure``, after which it still fails on a fresh
     app: none (a body the framework cannot decode fails on any call); else those the
@@ -319,15 +360,15 @@ def _fewer_before(
         return answer.failed is True
 
     kept = failure.before
-    if alone_tried:
-        tried.add(())  # (it did not fail alone)
-    elif kept and fails(()):
+    if tried_first is not None:
+        tried.add(tried_first)  # (it did not fail after those: :func:`_likely_needed`)
+    if kept and () not in tried and fails(()):
         return (), failure.request, message[0]
     # The requests the finding compares the judged answer with (the GETs around a 304 or a
     # 206, say), where the run knew them: most often all it needs, and the rest is
     # shortened from there.
     rested = tuple(kept[at] for at in failure.rests_on if at < len(kept))
-    if rested and len(rested) < len(kept) and fails(rested):
+    if rested and len(rested) < len(kept) and rested not in tried and fails(rested):
         kept = rested
     if len(kept) > 1 and fails(kept[-1:]):
         return kept[-1:], failure.request, message[0]
