@@ -958,6 +958,10 @@ def _unit_verdict(ex: Exchange) -> tuple[str, bool, str] | None:
         accepted = app_field(plain, "accept-ranges")
         if accepted is None:
             return None
+        # Said in the plain GET's 200, not in this answer (a trial of 2026-12-07 read "it
+        # said Accept-Ranges: bytes" of a 416 that carried none).
+        understood = unit in {each.strip(" \t").lower() for each in accepted.split(",")}
+        return fields[0], understood, f"Accept-Ranges: {show(accepted)} in its 200 to the GET"
     understood = unit in {each.strip(" \t").lower() for each in accepted.split(",")}
     return fields[0], understood, f"Accept-Ranges: {show(accepted)}"
 
