@@ -647,6 +647,8 @@ def test_every_rule_can_be_explained(capsys: pytest.CaptureFixture[str]) -> None
         ("STATUS", "did you mean APP-STATUS-"),
         ("APP-STATUS-FORMT", "did you mean APP-STATUS-FORMAT"),
         ("ZZZZ", "(see: wsgicheck rules)"),
+        ("APP-NOPE", "(see: wsgicheck rules)"),
+        ("APP-SR-ONC", "did you mean APP-SR-ONCE"),
     ],
 )
 def test_explain_an_unknown_rule(given: str, hint: str, capsys: pytest.CaptureFixture[str]) -> None:

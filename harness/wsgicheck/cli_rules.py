@@ -67,8 +67,12 @@ def run_explain(args: argparse.Namespace) -> int:
     if rule_id not in REGISTRY:
         ids = REGISTRY.ids()
         close = [each for each in ids if rule_id and rule_id in each]
+        # Above difflib's 0.6: ids share their prefixes, so APP-NOPE was 0.6 like
+        # APP-IF-RANGE, which is nothing like it (a trial of 2026-12-07).
         close += [
-            each for each in difflib.get_close_matches(rule_id, ids, n=3) if each not in close
+            each
+            for each in difflib.get_close_matches(rule_id, ids, n=3, cutoff=0.7)
+            if each not in close
         ]
         hint = f"; did you mean {', '.join(close[:3])}?" if close else " (see: wsgicheck rules)"
         raise UsageError(f"no rule {args.rule!r}{hint}")
