@@ -1,7 +1,9 @@
 """Per-request cost of judging one exchange with every rule, beside ``wsgiref.validate``.
 
 Run: ``python tests/benchmarks/bench_rules.py [--rounds N]``. Not part of the test suite:
-timings belong in a benchmark, never in an assertion.
+timings belong in a benchmark, never in an assertion. ``--instructions`` counts the
+instructions per request instead, with valgrind's callgrind (Debian package ``valgrind``):
+slow, but the same on a busy machine as on an idle one.
 
 Each round times every contender once in a shuffled order, so machine noise falls on all of
 them alike; the figures are medians over rounds, and each ratio is the median of the
@@ -31,7 +33,7 @@ from typing import Any
 from wsgiref.util import setup_testing_defaults
 from wsgiref.validate import validator
 
-from timing import rounds  # this folder's own module (run as a script)
+from timing import instructions, rounds  # this folder's own module (run as a script)
 
 BODY = bytes(range(256)) * 256  # 64 KiB
 
@@ -123,11 +125,34 @@ def contenders() -> dict[str, Callable[[], object]]:
     }
 
 
+#: The contenders --instructions counts, per request.
+PEERS = ("wsgiref", "wsgicheck")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=11)
     parser.add_argument("--budget", type=float, default=0.15, help="seconds per timing")
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="count instructions per request with valgrind (callgrind) instead of timing",
+    )
+    parser.add_argument("--run", nargs=2, metavar=("CONTENDER", "N"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.run:  # one contender N times, for --instructions
+        function = contenders()[args.run[0]]
+        for _ in range(int(args.run[1])):
+            function()
+        return 0
+    if args.instructions:
+        names = [f"{method} {who}" for method in ("GET", "POST") for who in PEERS]
+        counts = {name: instructions(__file__, name) for name in names}
+        print(f"{'contender':<20}{'instructions':>13}{'vs wsgiref':>12}")
+        for name, count in counts.items():
+            peer = counts[f"{name.split()[0]} wsgiref"]
+            print(f"{name:<20}{count:>13,.0f}{count / peer:>11.2f}x")
+        return 0
     functions = contenders()
     samples = rounds(functions, args.rounds, args.budget)
     print(f"{'contender':<20}{'median µs':>11}{'vs floor':>10}{'vs wsgiref':>12}")

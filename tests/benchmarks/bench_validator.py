@@ -23,19 +23,15 @@ from __future__ import annotations
 import argparse
 import io
 import itertools
-import os
-import re
 import statistics
-import subprocess
 import sys
-import tempfile
 import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
 from wsgiref.util import setup_testing_defaults
 from wsgiref.validate import validator as wsgiref_validator
 
-from timing import rounds  # this folder's own module (run as a script)
+from timing import instructions, rounds  # this folder's own module (run as a script)
 
 BODY = bytes(range(256)) * 256  # 64 KiB
 
@@ -100,27 +96,6 @@ def contenders() -> dict[str, Callable[[], object]]:
     return functions
 
 
-def instructions(name: str, warm: int = 200, counted: int = 1000) -> float:
-    """Instructions per request of the contender ``name``, counted by valgrind's callgrind:
-    a run of ``warm + counted`` requests less a run of ``warm`` (start-up and warm-up cancel
-    out). Machine load does not move it, as it moves the clock."""
-    totals = []
-    for requests in (warm, warm + counted):
-        with tempfile.TemporaryDirectory() as folder:
-            out = os.path.join(folder, "callgrind.out")
-            subprocess.run(
-                [
-                    *("valgrind", "--tool=callgrind", "-q", f"--callgrind-out-file={out}"),
-                    *(sys.executable, __file__, "--run", name, str(requests)),
-                ],
-                check=True,
-                capture_output=True,
-            )
-            with open(out, encoding="utf-8") as report:
-                totals.append(int(re.findall(r"^summary: (\d+)", report.read(), re.M)[-1]))
-    return (totals[1] - totals[0]) / counted
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=15)
@@ -144,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
             for request in ("GET", "POST 64K")
             for who in ("wsgiref", "wsgicheck")
         ]
-        counts = {name: instructions(name) for name in names}
+        counts = {name: instructions(__file__, name) for name in names}
         print(f"{'contender':<24}{'instructions':>13}{'vs wsgiref.validate':>22}")
         for name, count in counts.items():
             peer = counts[f"{name.rsplit(' ', 1)[0]} wsgiref"]

@@ -1,4 +1,5 @@
-"""The timing loop the in-process benchmarks share: shuffled rounds, seconds per call.
+"""The timing loop the in-process benchmarks share: shuffled rounds, seconds per call; and
+the count of instructions per call, which machine load does not move.
 
 Each round times every contender once in a new order, so machine noise falls on all of them
 alike; callers take medians over rounds and ratios per round.
@@ -6,7 +7,12 @@ alike; callers take medians over rounds and ratios per round.
 
 from __future__ import annotations
 
+import os
 import random
+import re
+import subprocess
+import sys
+import tempfile
 import time
 from collections.abc import Callable, Mapping
 
@@ -39,3 +45,25 @@ def rounds(
         for name in names:
             samples[name].append(per_call(functions[name], budget, batch))
     return samples
+
+
+def instructions(script: str, name: str, warm: int = 200, counted: int = 1000) -> float:
+    """Instructions per call of the contender ``name``, counted by valgrind's callgrind
+    (Debian package ``valgrind``) running ``script --run NAME N``: a run of ``warm +
+    counted`` calls less a run of ``warm`` (start-up and warm-up cancel out). Slow, but
+    the same on a busy machine as on an idle one, where the clock is not."""
+    totals = []
+    for calls in (warm, warm + counted):
+        with tempfile.TemporaryDirectory() as folder:
+            out = os.path.join(folder, "callgrind.out")
+            subprocess.run(
+                [
+                    *("valgrind", "--tool=callgrind", "-q", f"--callgrind-out-file={out}"),
+                    *(sys.executable, script, "--run", name, str(calls)),
+                ],
+                check=True,
+                capture_output=True,
+            )
+            with open(out, encoding="utf-8") as report:
+                totals.append(int(re.findall(r"^summary: (\d+)", report.read(), re.M)[-1]))
+    return (totals[1] - totals[0]) / counted
