@@ -33,7 +33,8 @@ from typing import Any
 from wsgiref.util import setup_testing_defaults
 from wsgiref.validate import validator
 
-from timing import instructions, rounds  # this folder's own module (run as a script)
+# This folder's own module (run as a script).
+from timing import instruction_table, rounds, run_calls
 
 BODY = bytes(range(256)) * 256  # 64 KiB
 
@@ -125,10 +126,6 @@ def contenders() -> dict[str, Callable[[], object]]:
     }
 
 
-#: The contenders --instructions counts, per request.
-PEERS = ("wsgiref", "wsgicheck")
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=11)
@@ -141,17 +138,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--run", nargs=2, metavar=("CONTENDER", "N"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.run:  # one contender N times, for --instructions
-        function = contenders()[args.run[0]]
-        for _ in range(int(args.run[1])):
-            function()
+        run_calls(contenders()[args.run[0]], int(args.run[1]))
         return 0
     if args.instructions:
-        names = [f"{method} {who}" for method in ("GET", "POST") for who in PEERS]
-        counts = {name: instructions(__file__, name) for name in names}
-        print(f"{'contender':<20}{'instructions':>13}{'vs wsgiref':>12}")
-        for name, count in counts.items():
-            peer = counts[f"{name.split()[0]} wsgiref"]
-            print(f"{name:<20}{count:>13,.0f}{count / peer:>11.2f}x")
+        instruction_table(__file__, ("GET", "POST"))
         return 0
     functions = contenders()
     samples = rounds(functions, args.rounds, args.budget)

@@ -31,7 +31,8 @@ from typing import Any
 from wsgiref.util import setup_testing_defaults
 from wsgiref.validate import validator as wsgiref_validator
 
-from timing import instructions, rounds  # this folder's own module (run as a script)
+# This folder's own module (run as a script).
+from timing import instruction_table, rounds, run_calls
 
 BODY = bytes(range(256)) * 256  # 64 KiB
 
@@ -109,21 +110,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.run:  # one contender N times, for --instructions
         warnings.simplefilter("ignore")
-        function = contenders()[args.run[0]]
-        for _ in range(int(args.run[1])):
-            function()
+        run_calls(contenders()[args.run[0]], int(args.run[1]))
         return 0
     if args.instructions:
-        names = [
-            f"{request} {who}"
-            for request in ("GET", "POST 64K")
-            for who in ("wsgiref", "wsgicheck")
-        ]
-        counts = {name: instructions(__file__, name) for name in names}
-        print(f"{'contender':<24}{'instructions':>13}{'vs wsgiref.validate':>22}")
-        for name, count in counts.items():
-            peer = counts[f"{name.rsplit(' ', 1)[0]} wsgiref"]
-            print(f"{name:<24}{count:>13,.0f}{count / peer:>21.2f}x")
+        instruction_table(__file__, ("GET", "POST 64K"))
         return 0
     functions = contenders()
     samples = rounds(functions, args.rounds, args.budget)

@@ -7,6 +7,7 @@ alike; callers take medians over rounds and ratios per round.
 
 from __future__ import annotations
 
+import gc
 import os
 import random
 import re
@@ -14,7 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 
 def per_call(function: Callable[[], object], budget: float, batch: int = 20) -> float:
@@ -67,3 +68,27 @@ def instructions(script: str, name: str, warm: int = 200, counted: int = 1000) -
             with open(out, encoding="utf-8") as report:
                 totals.append(int(re.findall(r"^summary: (\d+)", report.read(), re.M)[-1]))
     return (totals[1] - totals[0]) / counted
+
+
+def instruction_table(script: str, requests: Sequence[str], peer: str = "wsgiref") -> None:
+    """Count (:func:`instructions`) and print, for each of ``requests``, the instructions
+    per request of ``peer`` and of ``wsgicheck`` (the contenders "REQUEST peer" and
+    "REQUEST wsgicheck" of ``script``), and their ratio."""
+    names = [f"{request} {who}" for request in requests for who in (peer, "wsgicheck")]
+    counts = {name: instructions(script, name) for name in names}
+    width = max(map(len, names)) + 4
+    print(f"{'contender':<{width}}{'instructions':>13}{'vs ' + peer:>14}")
+    for name, count in counts.items():
+        base = counts[f"{name.rsplit(' ', 1)[0]} {peer}"]
+        print(f"{name:<{width}}{count:>13,.0f}{count / base:>13.2f}x")
+
+
+def run_calls(function: Callable[[], object], count: int) -> None:
+    """Call ``function`` ``count`` times, for :func:`instructions` to count (``--run``):
+    what the process made before is frozen first, so that a full garbage collection that
+    falls in one count and not the other (millions of instructions for the modules'
+    objects) does not move the difference."""
+    gc.collect()
+    gc.freeze()
+    for _ in range(count):
+        function()
