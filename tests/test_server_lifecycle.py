@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import socket
+import struct
 import threading
 import time
 from collections.abc import Iterator
@@ -307,6 +308,68 @@ def test_hung_app_gets_500_and_the_server_keeps_serving(app: Broken, recorder: R
             still_serves(srv)
         finally:
             app.release.set()
+
+
+def test_the_servers_own_answer_to_a_head_has_no_body(recorder: Recorder) -> None:
+    """A review of 2026-12-07: the watchdog's 500 to a hung HEAD, and its 408 to a HEAD
+    whose body came too slowly, went out with a body; once the record showed it, a server
+    rule (SRV-NO-BODY-HEAD-204-304) fired on wsgicheck's own answer."""
+    release = threading.Event()
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        if environ["PATH_INFO"] == "/read":
+            environ["wsgi.input"].read(int(environ["CONTENT_LENGTH"]))
+        else:
+            release.wait(TIMEOUT * 2)
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return []
+
+    with live_server(app, threads=1, limits=LIMITS, **recorder.options) as srv:
+        try:
+            for request in (
+                b"HEAD /hang HTTP/1.1\r\nHost: x\r\n\r\n",
+                b"HEAD /read HTTP/1.1\r\nHost: x\r\nContent-Length: 9\r\n\r\nab",
+            ):
+                with connect(srv) as sock:
+                    sock.sendall(request)
+                    data, closed = read_until_closed(sock)
+                assert closed
+                head, _, body = data.partition(b"\r\n\r\n")
+                assert head.startswith((b"HTTP/1.1 500 ", b"HTTP/1.1 408 ")), data
+                assert b"Content-Length: " in head
+                assert body == b""
+        finally:
+            release.set()
+        assert recorder.wait(records=2)
+    assert sorted(record.status_code for record in recorder.records) == [408, 500]
+    for record in recorder.records:
+        assert (record.body, record.complete) == (b"", True)
+        found = {finding.rule for finding in check_exchange(Exchange(record, source="socket"))}
+        assert found <= {"HARNESS-EXCHANGE-TIMEOUT"}
+
+
+def test_a_servers_answer_that_could_not_be_sent_is_not_recorded_as_sent(
+    app: Broken, recorder: Recorder
+) -> None:
+    """A review of 2026-12-07: the client reset its connection before the watchdog's 500;
+    the record still showed the 500's fields and body, as if they had gone out."""
+    with live_server(app, threads=1, limits=LIMITS, **recorder.options) as srv:
+        try:
+            sock = connect(srv)
+            sock.sendall(b"GET /hang HTTP/1.1\r\nHost: x\r\n\r\n")
+            time.sleep(SHORT / 5)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            sock.close()  # a reset: the 500 finds the connection gone
+            assert recorder.wait(records=1)
+        finally:
+            app.release.set()
+    record = recorder.records[0]
+    assert (record.status_code, record.headers, record.body, record.complete) == (
+        500,
+        [],
+        b"",
+        False,
+    )
 
 
 def test_app_hung_after_headers_is_aborted(server: Server, app: Broken, recorder: Recorder) -> None:

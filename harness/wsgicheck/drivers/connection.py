@@ -152,8 +152,12 @@ def parse_head(conn: Connection, limits: Limits) -> tuple[RequestReader, h11.Req
     return parser, event
 
 
-def error_response(status: int, message: str, server_software: str) -> bytes:
-    """A complete response for a request refused before any app ran; it closes the connection."""
+def error_response(
+    status: int, message: str, server_software: str, *, bodiless: bool = False
+) -> bytes:
+    """A complete response for a request refused before any app ran, or one the server
+    answers in the app's place; it closes the connection. ``bodiless``: to a HEAD, whose
+    answer has the length a GET's would have and no body (RFC 9110 §9.3.2)."""
     reason = REASONS.get(status, "Error")
     body = f"{status} {reason}\n\n{message}\n".encode("utf-8", "replace")
     head = (
@@ -164,7 +168,7 @@ def error_response(status: int, message: str, server_software: str) -> bytes:
         f"Server: {server_software}\r\n"
         "Connection: close\r\n\r\n"
     )
-    return head.encode("latin-1") + body
+    return head.encode("latin-1") + (b"" if bodiless else body)
 
 
 @dataclass(slots=True)

@@ -363,12 +363,14 @@ class Server:
                 status, reason = 500, "Internal Server Error"
                 told = "the application did not answer in time"
                 flight.log.append(raw_timed_out(self.limits.exchange_timeout, headers_sent))
-            answer = b"" if headers_sent else error_response(status, told, "wsgicheck")
-            sent = False
-            if answer:
-                with contextlib.suppress(OSError):
+            head_only = flight.request.method == "HEAD"
+            answer = b""
+            if not headers_sent:
+                answer = error_response(status, told, "wsgicheck", bodiless=head_only)
+                try:
                     conn.sock.sendall(answer)
-                    sent = True
+                except OSError:
+                    answer = b""  # nothing went out (the client reset, say): no record of it
         self._drop(conn)
         with self._in_flight_lock:
             self._in_flight.pop(id(conn), None)
@@ -376,17 +378,18 @@ class Server:
         assert self._pool is not None
         self._pool.replace_stuck()
         if self.on_exchange is not None:
-            # The record shows the answer as it went out (its fields and body size too).
+            # The record shows the answer as it went out, its fields and body too (where the
+            # send failed, nothing: a review of 2026-12-07).
             head, _, body = answer.partition(b"\r\n\r\n")
             lines = (line.partition(": ") for line in head.decode().split("\r\n")[1:])
-            fields = [(name, value) for name, _, value in lines]
+            fields = [(name, value) for name, _, value in lines] if answer else []
             record = Response(
                 flight.request,
                 0 if headers_sent else status,
                 "" if headers_sent else reason,
                 fields,
                 body,
-                sent,
+                bool(answer),
                 flight.environ,
                 list(flight.log),  # the stuck worker may still add to its own
                 "",
