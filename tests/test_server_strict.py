@@ -9,6 +9,8 @@ legal shape is served, so a check that refused everything would fail here too.
 from __future__ import annotations
 
 import contextlib
+import socket
+import struct
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -704,3 +706,19 @@ def test_a_body_cut_short_that_the_app_never_read_is_recorded() -> None:
     assert [event.detail for event in exchange_.observations(BODY_UNFINISHED)] == ["5"]
     assert "> [5 bytes of body, chunked, then no more]" in format_exchange(exchange_.response)
     assert [finding.rule for finding in check_exchange(exchange_)] == []
+
+
+def test_a_body_broken_off_by_a_reset_is_recorded() -> None:
+    """A review of 2026-12-07: a client that sent 5 of 50 bytes and reset the connection
+    (not a clean close) was still traced as "[50 bytes of body]"."""
+    recorder = Recorder()
+    with live_server(App(), threads=1, limits=LIMITS, **recorder.options) as srv:
+        sock = connect(srv)
+        sock.sendall(b"POST /read HTTP/1.1\r\nHost: x\r\nContent-Length: 50\r\n\r\nhello")
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        sock.close()
+        assert recorder.wait(records=1)
+    exchange_ = Exchange(recorder.records[0], source="socket")
+    assert [event.detail for event in exchange_.observations(BODY_UNFINISHED)] == ["5"]
+    lines = format_exchange(exchange_.response)
+    assert "> [5 of 50 bytes of body, content-length, then no more]" in lines

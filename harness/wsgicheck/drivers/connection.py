@@ -270,7 +270,7 @@ def serve_exchange(
         after = After.CLOSE
     if not record:
         return after, None
-    if body.error is not None:
+    if body.unfinished:
         log.append(body_unfinished(body))
     if body.captured:
         request = request.replace(body=bytes(body.captured))

@@ -44,6 +44,7 @@ class SocketBody:
         "_parser",
         "_pending",
         "_unchecked",
+        "broke_off",
         "captured",
         "error",
         "size",
@@ -61,6 +62,14 @@ class SocketBody:
         self.captured = bytearray()
         self.size = 0
         self.error: RequestBodyError | None = None
+        #: A read of the socket failed before the body's end (the client reset, or stalled
+        #: past the read's time limit).
+        self.broke_off = False
+
+    @property
+    def unfinished(self) -> bool:
+        """Whether the body did not arrive whole: malformed, too large, or broken off."""
+        return self.error is not None or self.broke_off
 
     def read_some(self, limit: int) -> bytes:
         pending = self._pending
@@ -116,6 +125,9 @@ class SocketBody:
         conn.awaiting_body = True
         try:
             return recv_some(conn)
+        except OSError:
+            self.broke_off = True
+            raise
         finally:
             conn.awaiting_body = False
 

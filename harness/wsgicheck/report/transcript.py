@@ -109,7 +109,9 @@ def format_exchange(response: Response, *, trace: bool = True) -> list[str]:
         of = (
             f" of {response.request_body_size}" if request.framing is Framing.CONTENT_LENGTH else ""
         )
-        lines.append(f"> [{arrived}{of} bytes of body, {request.framing.value}, then no more]")
+        lines.append(
+            f"> [{show(arrived)}{of} bytes of body, {request.framing.value}, then no more]"
+        )
     elif response.request_body_size:
         lines.append(f"> [{response.request_body_size} bytes of body, {request.framing.value}]")
     lines.append(f"< HTTP/1.1 {response.status_code} {show(as_sent(response.reason))}")
