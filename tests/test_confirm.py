@@ -21,8 +21,10 @@ from test_cli import write_app
 from wsgicheck.core.environ import ServerConfig
 from wsgicheck.explore.confirm import (
     BUDGET,
+    _Answer,
     _as_the_run_sent,
     _budget_note,
+    _confirm,
     confirm_failures,
     confirmable,
 )
@@ -31,8 +33,8 @@ from wsgicheck.model.options import RunOptions
 from wsgicheck.model.request import From, LearnedField, Request
 from wsgicheck.report import render
 from wsgicheck.results.reproduce import SERVE_AGAINST, SERVE_ALONE, reproducers
-from wsgicheck.results.run import NOT_FRESH
-from wsgicheck.rules import REGISTRY
+from wsgicheck.results.run import NOT_FRESH, Failure, RunResult
+from wsgicheck.rules import REGISTRY, Finding
 
 #: The server choices ``serve`` makes (threads), which its replay needs no word about.
 SERVED = ServerConfig(multithread=True)
@@ -201,7 +203,7 @@ def test_what_the_replays_left_undone_when_their_time_was_up_is_said(
     )
     chosen = sum(confirmable(each) for each in result.failures.values())
     assert result.notes == [
-        f"{chosen} failing rule(s) were not sent again on a fresh app: the 0 s "
+        f"{chosen} failing rule(s) were left unconfirmed on a fresh app: the 0 s "
         "the replays of a run may take were up (each loads the app afresh: an app slow to "
         "import affords few)"
     ]
@@ -655,3 +657,88 @@ def test_a_list_of_tags_made_anew_is_written_back_whole() -> None:
     assert _as_the_run_sent(f"If-None-Match {anew} matched", ran, sent) == (
         f"If-None-Match {value} matched"
     )
+
+
+class _Clock:
+    """The confirming's clock, moved on by each replay by what it costs (the budget's
+    arithmetic, told apart from a machine's speed)."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+
+def _scheduled(
+    monkeypatch: pytest.MonkeyPatch,
+    failures: list[Failure],
+    answers: dict[str, list[_Answer]],
+    cost: float,
+    budget: float,
+) -> tuple[list[tuple[str, int]], RunResult]:
+    """Run the confirming's schedule over ``failures`` with replays that answer as
+    ``answers`` says (per rule, in turn; the last repeats) and cost ``cost`` seconds each
+    (at most what is left): the tries made (rule, requests before), and the result."""
+    clock = _Clock()
+    tries: list[tuple[str, int]] = []
+
+    def replay(processes: Any, spec: str, failure: Failure, bound: float) -> _Answer:
+        tries.append((failure.rule.id, len(failure.before)))
+        clock.now += min(cost, bound)
+        told = answers[failure.rule.id]
+        return told[min(sum(rule == failure.rule.id for rule, _ in tries), len(told)) - 1]
+
+    monkeypatch.setattr(wsgicheck.explore.confirm, "time", clock)
+    monkeypatch.setattr(wsgicheck.explore.confirm, "_replay", replay)
+    result = RunResult.__new__(RunResult)
+    result.failures = {failure.rule.id: failure for failure in failures}
+    result.notes = []
+    _confirm(None, "app.py:app", result, list(result.failures), 1.0, clock.now + budget)  # type: ignore[arg-type]
+    return tries, result
+
+
+def _failure(rule_id: str, before: tuple[Request, ...] = ()) -> Failure:
+    rule = REGISTRY[rule_id]
+    request = Request(target="/" + rule_id.lower(), headers=(("Host", "localhost"),))
+    finding = Finding(rule=rule_id, level=rule.level, message="m", section=rule.section)
+    return Failure(
+        rule,
+        finding,
+        request,
+        SERVED,
+        "memory",
+        reproducers(request, SERVED, "app.py:app"),
+        before=before,
+    )
+
+
+def test_a_lone_failure_whose_one_try_told_nothing_is_not_sent_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A review of 2026-12-07: a lone failure whose first try was not told (an app that
+    hangs) was replayed again as it was met, the same request: 26 of the 30 s on one."""
+    lone = "APP-CONTENT-TYPE"
+    tries, result = _scheduled(monkeypatch, [_failure(lone)], {lone: [_Answer(None)]}, 12.0, 60)
+    assert tries == [(lone, 0)]
+    assert result.failures[lone].fresh is None
+
+
+def test_what_the_first_tries_told_stands_when_the_time_is_up(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A review of 2026-12-07: the first tries spent the budget; a lone failure whose one
+    try passed (so known not to fail on a fresh app) was left unmarked and counted among
+    those "not sent again", beside one that had been tried after fewer requests."""
+    met = _failure("APP-CONTENT-TYPE", before=(Request(target="/x"),))
+    lone = _failure("APP-CL-ACCURATE")
+    passed = [_Answer(False)]
+    answers = {"APP-CONTENT-TYPE": passed, "APP-CL-ACCURATE": passed}
+    tries, result = _scheduled(monkeypatch, [met, lone], answers, 15.0, 26.0)
+    assert tries == [("APP-CONTENT-TYPE", 0), ("APP-CL-ACCURATE", 0)]
+    assert result.failures["APP-CL-ACCURATE"].fresh is False
+    assert result.failures["APP-CONTENT-TYPE"].fresh is None
+    assert result.notes == [
+        "1 failing rule(s) were left unconfirmed on a fresh app: the 30 s the replays of a "
+        "run may take were up (each loads the app afresh: an app slow to import affords few)"
+    ]

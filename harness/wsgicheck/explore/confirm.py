@@ -111,6 +111,8 @@ def _confirm(
     # the first rules' whole sequences while a lone GET's 416, later by id, was left
     # unconfirmed and others were shown after up to 42 requests (a trial of 2026-12-07).
     likely: dict[str, tuple[Request, ...]] = {}  # what was tried first, where it passed
+    twice: list[str] = []  # lone ones that passed: to be sent twice, in the time left
+    untold: set[str] = set()  # lone ones whose one try told nothing: not sent again
     # To be shown after fewer requests, in the time left, each with whether it is still
     # shown after every request it was met after.
     in_sequences: list[tuple[str, bool]] = []
@@ -124,29 +126,38 @@ def _confirm(
         if bound <= 0:
             break
         answer = _replay(processes, spec, replace(failure, before=first), bound)
-        if answer.failed:
-            if failure.before:
-                shown = _shown_after(spec, failure, first, failure.request, answer.message)
-                result.failures[rule_id] = replace(shown, fresh=True)
-            else:
-                result.failures[rule_id] = replace(failure, fresh=True)
+        if answer.failed and failure.before:
+            shown = _shown_after(spec, failure, first, failure.request, answer.message)
+            result.failures[rule_id] = replace(shown, fresh=True)
             unconfirmed.remove(rule_id)
             if first:
                 in_sequences.append((rule_id, False))  # (those it compares: maybe not all)
-        elif answer.failed is False:
-            likely[rule_id] = first
-    # Then each other failure as it was met (a lone one that passed: known already), and
-    # again after its own request once more where it passed so.
-    for rule_id in list(unconfirmed):
-        failure = result.failures[rule_id]
-        if not failure.before and rule_id in likely:
-            fresh: bool | None = False
+        elif failure.before:
+            if answer.failed is False:
+                likely[rule_id] = first  # (a full replay next)
+        elif answer.failed is not None:  # a lone one: its try was its replay
+            result.failures[rule_id] = replace(failure, fresh=answer.failed)
+            unconfirmed.remove(rule_id)
+            if not answer.failed:
+                twice.append(rule_id)
         else:
-            bound = LOAD_ALLOWANCE + timeout * STRETCH * (len(failure.before) + 1)
-            bound = min(bound, deadline - time.monotonic())
-            if bound <= 0:
-                break
-            fresh = _replay(processes, spec, failure, bound).failed
+            untold.add(rule_id)  # (an app that hangs would cost the same again)
+    # Then each failure met after other requests and not shown so yet, as it was met; and
+    # each that passed on a fresh app, after its own request once more.
+    for rule_id in chosen:
+        failure = result.failures[rule_id]
+        if rule_id in twice:
+            again = _sent_twice(processes, spec, failure, timeout, deadline)
+            if again is not None:
+                result.failures[rule_id] = again
+            continue
+        if rule_id not in unconfirmed or rule_id in untold:
+            continue
+        bound = LOAD_ALLOWANCE + timeout * STRETCH * (len(failure.before) + 1)
+        bound = min(bound, deadline - time.monotonic())
+        if bound <= 0:
+            continue  # (the lone ones after it may still be marked: none needs time)
+        fresh = _replay(processes, spec, failure, bound).failed
         if fresh is not None:
             result.failures[rule_id] = replace(failure, fresh=fresh)
             unconfirmed.remove(rule_id)
@@ -294,7 +305,7 @@ def _budget_note(unconfirmed: int, unshortened: int) -> str:
     """What the replays on fresh apps left undone when their time was up."""
     left = []
     if unconfirmed:
-        left.append(f"{unconfirmed} failing rule(s) were not sent again on a fresh app")
+        left.append(f"{unconfirmed} failing rule(s) were left unconfirmed on a fresh app")
     if unshortened:
         which = "" if unconfirmed else " failing rule(s)"
         left.append(
