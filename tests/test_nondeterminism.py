@@ -564,6 +564,36 @@ def test_an_example_better_in_kind_is_shown_again_past_the_budget_and_kept() -> 
     exploration.close()
 
 
+def test_examples_better_in_kind_that_do_not_show_again_are_tried_once_per_kind() -> None:
+    """A review of 2026-12-07: past the rule's showings, every example better in kind than
+    the one kept was sent again, and one that did not show again was dropped: 200 of them
+    cost 200 showings and counted none. Each kind is tried once, and one that does not
+    show again counts as judged, as any other past the showings does."""
+    broken = load(ROOT / "fixtures" / "broken" / "app_head_like_get.py", fresh=True).app
+    client = Client(broken)
+
+    def bracket(target: str | bytes) -> Exchange:
+        history = (Exchange(client.get(target)), Exchange(client.head(target)))
+        return Exchange(client.get(target), history=history)
+
+    rule = REGISTRY["APP-HEAD-LIKE-GET"]
+    collector = Collector([rule], strict=False)
+    asked: list[str] = []
+
+    def again(each: Any, exchange: Exchange, findings: Any) -> bool:
+        asked.append(exchange.request.target)
+        return len(asked) == 1  # the first shows again; no later one does
+
+    raw = bracket(b"/a?\x80")
+    counted = len(collector.judge(raw, raw.request, SERVED, "memory", again=again))
+    for index in range(20):
+        plain = bracket(f"/p{index}")
+        counted += len(collector.judge(plain, plain.request, SERVED, "memory", again=again))
+    assert asked == ["/a?\x80", "/p0"]
+    assert counted == 21 * len(check_exchange(raw, [rule]))
+    assert collector.smallest[rule.id].request.target == "/a?\x80"
+
+
 def test_a_finding_over_answers_that_met_by_chance_is_dropped() -> None:
     """The app's first HEAD alone was unlike its GETs: sent again, the HEAD is like them,
     and the finding is dropped (the rule still applied)."""

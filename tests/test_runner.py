@@ -690,6 +690,17 @@ def test_memory_only_and_socket_only_runs() -> None:
         assert {f.transport for f in result.failures.values()} == {transports}
 
 
+def test_a_memory_only_runs_examples_are_made_simpler_towards_serves_choices() -> None:
+    """A review of 2026-12-07: in memory alone, examples were made simpler towards the
+    default server (one thread), which the example's size counts as a choice away from
+    serve's: a failure shown so named a server choice it did not need."""
+    app = load_target(str(ROOT / "fixtures" / "hidden" / "head_only.py") + ":app")
+    result = run(app, options(profile="quick", transports="memory"), target="head")
+    failure = result.failures["APP-YIELD-BYTES"]
+    assert failure.config.multithread is True
+    assert failure.finding.choices == ()
+
+
 def test_the_request_a_failure_names_is_the_one_sent() -> None:
     app = load_target(str(ROOT / "fixtures" / "hidden" / "query_only.py") + ":app")
     result = run(app, options(profile="quick", transports="socket"), target="q")

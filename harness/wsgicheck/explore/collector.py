@@ -227,6 +227,9 @@ class Collector:
         #: those not shown again (left out: the app's answers vary).
         self.shown_again: dict[str, int] = {}
         self.not_shown_again: dict[str, LeftOut] = {}
+        #: Per rule, the size of the last example better in kind shown again past its
+        #: showings (:meth:`_better`).
+        self._better_tried: dict[str, tuple[int, ...]] = {}
         #: The choices of each server configuration beyond plain ``serve``'s (see
         #: :attr:`Finding.choices <wsgicheck.rules.registry.Finding.choices>`).
         self._unserved: dict[ServerConfig, tuple[str, ...]] = {}
@@ -252,10 +255,15 @@ class Collector:
                 continue
             size = example_size(request, config, before)
             kept = self.smallest.get(each.id)
-            better = (
-                kept is not None and each.id not in FIRST_KEPT and size[:_KIND] < kept.size[:_KIND]
-            )
-            steady = self._steady(each, exchange, findings, again, better)
+            steady = self._steady(each, exchange, findings, again)
+            if steady is False and again is not None and self._better(each.id, size, kept):
+                # Past the rule's showings, an example better in kind than the one kept is
+                # shown again all the same, to stand in for it where it shows; where it does
+                # not, it counts as judged, as any other would (and none as big is tried).
+                self._better_tried[each.id] = size
+                if again(each, exchange, findings):
+                    self.shown_again[each.id] += 1
+                    steady = True
             if steady is None:
                 add_left_out(self.not_shown_again, each.id, len(findings), findings[0].message)
                 continue
@@ -290,27 +298,30 @@ class Collector:
         return unserved
 
     def _steady(
-        self,
-        rule: Rule,
-        exchange: Exchange,
-        findings: list[Finding],
-        again: Again | None,
-        better: bool = False,
+        self, rule: Rule, exchange: Exchange, findings: list[Finding], again: Again | None
     ) -> bool | None:
         """Whether ``rule``'s ``findings`` on ``exchange`` stand: True when they need no
         showing again (the rule takes no answers as steady) or showed again; False when
-        they stand as judged, unchecked (the rule has shown again before, in this process,
-        and this exchange is no ``better`` example in kind than the one kept); None when
-        they did not show again."""
+        they stand as judged, unchecked (the rule has shown again before, in this process);
+        None when they did not show again."""
         if again is None or rule.steady is None or not rule.steady(exchange):
             return True
         shown = self.shown_again.get(rule.id, 0)
-        if shown >= SHOWN_AGAIN_ENOUGH and not better:
+        if shown >= SHOWN_AGAIN_ENOUGH:
             return False
         if not again(rule, exchange, findings):
             return None
         self.shown_again[rule.id] = shown + 1
         return True
+
+    def _better(self, rule_id: str, size: tuple[int, ...], kept: Kept | None) -> bool:
+        """Whether an example of ``size`` is better in kind (:data:`_KIND`) than the one
+        kept for the rule and than any such tried before: each try is of a smaller kind,
+        so they are few."""
+        if kept is None or rule_id in FIRST_KEPT:
+            return False
+        bound = min(kept.size[:_KIND], self._better_tried.get(rule_id, kept.size)[:_KIND])
+        return size[:_KIND] < bound
 
     def pick(self, findings: list[Finding]) -> str | None:
         """The failing rule to report to Hypothesis: the one reported least so far.

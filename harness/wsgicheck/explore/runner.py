@@ -35,7 +35,7 @@ from ..results.run import Failure, RunResult
 from ..results.scope import excluded, with_headers
 from ..rules import REGISTRY, Exchange
 from . import hypothesis_hooks
-from .collector import PATH_TIMEOUTS, Collector, Partial, TimeOuts, simplify_all
+from .collector import PATH_TIMEOUTS, SERVED, Collector, Partial, TimeOuts, simplify_all
 from .exampledb import open_database, redis_url
 from .examples import (
     Examples,
@@ -251,7 +251,10 @@ def explore_share(
             ),
         )
         memory = MemoryTransport(app, options.timeout) if options.transports != "socket" else None
-        base = wire.config if wire is not None else ServerConfig()
+        # In memory alone, the server is as serve's (its threads too): what examples are
+        # made simpler towards and measured from (a review of 2026-12-07: the default's
+        # single thread, which example_size counts as a choice, made examples "bigger").
+        base = wire.config if wire is not None else SERVED
         base = replace(base, response_body_limit=options.body_limit)
         run = Exploration(
             options,
