@@ -325,6 +325,10 @@ def test_the_time_out_shown_is_the_first_not_one_that_waited_behind_it() -> None
     assert set(result.failures) == {"HARNESS-EXCHANGE-TIMEOUT"}
     failure = result.failures["HARNESS-EXCHANGE-TIMEOUT"]
     assert failure.request.target == "/holds-the-lock"
+    # Met while the paths were discovered, it is shown under serve's server, as any other
+    # (its curl replay asked for "serve --threads 1": a session of 2026-12-07).
+    assert (failure.config.multithread, failure.finding.choices) == (True, ())
+    assert "--threads" not in failure.reproducers.against
     [counted] = [each for each in result.results if each.rule.id == "HARNESS-EXCHANGE-TIMEOUT"]
     assert len(counted.findings) > 1
     assert (

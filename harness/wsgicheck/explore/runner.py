@@ -96,7 +96,9 @@ def discover(
     may hold up the run's first requests: it is a finding of its own).
     """
     transport = MemoryTransport(app, timeout)
-    config = ServerConfig(response_body_limit=body_limit)
+    # serve's server (its threads too): a time-out met here is shown under it, and its curl
+    # replay asked for "serve --threads 1" when this was the default's one thread.
+    config = replace(SERVED, response_body_limit=body_limit)
     client = Client(app, config=config)
     queue = ["/", *seeds]
     limit = max(limit, len({path for path in queue if not excluded(path, exclude)}))
