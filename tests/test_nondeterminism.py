@@ -506,9 +506,13 @@ def _head_bracket(
         return app(environ, start_response)
 
     exploration = _exploration(MemoryTransport(counted, timeout=timeout), None, SERVED)
-    client = Client(app)
-    history = (Exchange(client.get("/")), Exchange(client.head("/")))
-    return exploration, Exchange(client.get("/"), history=history)
+    return exploration, _bracketed(Client(app), "/")
+
+
+def _bracketed(client: Client, target: str | bytes) -> Exchange:
+    """A GET of ``target`` judged beside the GET and the HEAD of it sent before."""
+    history = (Exchange(client.get(target)), Exchange(client.head(target)))
+    return Exchange(client.get(target), history=history)
 
 
 def test_a_finding_over_steady_answers_stands_when_sent_again_and_then_without_asking() -> None:
@@ -546,15 +550,10 @@ def test_an_example_better_in_kind_is_shown_again_past_the_budget_and_kept() -> 
 
     exploration = _exploration(MemoryTransport(counted, timeout=10.0), None, SERVED)
     client = Client(broken)
-
-    def bracket(target: str | bytes) -> Exchange:
-        history = (Exchange(client.get(target)), Exchange(client.head(target)))
-        return Exchange(client.get(target), history=history)
-
     rule = REGISTRY["APP-HEAD-LIKE-GET"]
     collector = Collector([rule], strict=False)
     again = exploration.again(SERVED, "memory")
-    raw, plain, plainer = bracket(b"/a?\x80"), bracket("/a"), bracket("/")
+    raw, plain, plainer = (_bracketed(client, target) for target in (b"/a?\x80", "/a", "/"))
     for judged in (raw, raw, plain, plainer):
         assert collector.judge(judged, judged.request, SERVED, "memory", again=again)
     # Shown again: the first raw one (the budget), then the plain one (better in kind); the
@@ -571,11 +570,6 @@ def test_examples_better_in_kind_that_do_not_show_again_are_tried_once_per_kind(
     show again counts as judged, as any other past the showings does."""
     broken = load(ROOT / "fixtures" / "broken" / "app_head_like_get.py", fresh=True).app
     client = Client(broken)
-
-    def bracket(target: str | bytes) -> Exchange:
-        history = (Exchange(client.get(target)), Exchange(client.head(target)))
-        return Exchange(client.get(target), history=history)
-
     rule = REGISTRY["APP-HEAD-LIKE-GET"]
     collector = Collector([rule], strict=False)
     asked: list[str] = []
@@ -584,10 +578,10 @@ def test_examples_better_in_kind_that_do_not_show_again_are_tried_once_per_kind(
         asked.append(exchange.request.target)
         return len(asked) == 1  # the first shows again; no later one does
 
-    raw = bracket(b"/a?\x80")
+    raw = _bracketed(client, b"/a?\x80")
     counted = len(collector.judge(raw, raw.request, SERVED, "memory", again=again))
     for index in range(20):
-        plain = bracket(f"/p{index}")
+        plain = _bracketed(client, f"/p{index}")
         counted += len(collector.judge(plain, plain.request, SERVED, "memory", again=again))
     assert asked == ["/a?\x80", "/p0"]
     assert counted == 21 * len(check_exchange(raw, [rule]))

@@ -19,16 +19,14 @@ from wsgicheck.drivers.rawclient import MAX_BODY, MAX_HEAD, RawConnection, WireR
 Read = Callable[..., WireResponse | None]
 
 
-class Canned:
-    """Accepts one connection, reads the request head, sends ``answer``, maybe closes."""
+class OneConnection:
+    """A server on loopback that accepts one connection and answers it (``_answer``) in a
+    thread of its own."""
 
-    def __init__(self, answer: bytes, *, close: bool) -> None:
-        self.answer = answer
-        self.close = close
+    def __init__(self) -> None:
         self.listener = socket.create_server((LOOPBACK, 0))
         self.listener.settimeout(TIMEOUT)
         self.port = self.listener.getsockname()[1]
-        self.done = threading.Event()
         self.thread = threading.Thread(target=self._serve, daemon=True)
         self.thread.start()
 
@@ -36,19 +34,38 @@ class Canned:
         sock, _ = self.listener.accept()
         with sock:
             sock.settimeout(TIMEOUT)
-            data = b""
-            for _ in range(100):
-                if b"\r\n\r\n" in data:
-                    break
-                data += sock.recv(4096)
-            sock.sendall(self.answer)
-            if not self.close:
-                self.done.wait(TIMEOUT)
+            self._answer(sock)
+
+    def _answer(self, sock: socket.socket) -> None:
+        raise NotImplementedError
+
+    def finish(self) -> None:
+        self.thread.join(TIMEOUT)
+        self.listener.close()
+
+
+class Canned(OneConnection):
+    """Reads the request head, sends ``answer``, maybe closes."""
+
+    def __init__(self, answer: bytes, *, close: bool) -> None:
+        self.answer = answer
+        self.close = close
+        self.done = threading.Event()
+        super().__init__()
+
+    def _answer(self, sock: socket.socket) -> None:
+        data = b""
+        for _ in range(100):
+            if b"\r\n\r\n" in data:
+                break
+            data += sock.recv(4096)
+        sock.sendall(self.answer)
+        if not self.close:
+            self.done.wait(TIMEOUT)
 
     def finish(self) -> None:
         self.done.set()
-        self.thread.join(TIMEOUT)
-        self.listener.close()
+        super().finish()
 
 
 @pytest.fixture
@@ -182,34 +199,23 @@ def test_a_body_that_is_no_chunked_coding_says_where_it_broke(
     assert (got.complete, got.reusable) == (False, False)
 
 
-class Flooding:
-    """Accepts one connection, reads the request head, sends ``head`` and then ``unit``
-    over and over, until the client stops reading (64 MiB at most: every loop is bounded)."""
+class Flooding(OneConnection):
+    """Reads the request head, sends ``head`` and then ``unit`` over and over, until the
+    client stops reading (64 MiB at most: every loop is bounded)."""
 
     def __init__(self, head: bytes, unit: bytes) -> None:
         self.head, self.unit = head, unit
-        self.listener = socket.create_server((LOOPBACK, 0))
-        self.listener.settimeout(TIMEOUT)
-        self.port = self.listener.getsockname()[1]
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
+        super().__init__()
 
-    def _serve(self) -> None:
-        sock, _ = self.listener.accept()
-        with sock:
-            sock.settimeout(TIMEOUT)
-            sock.recv(4096)
-            block = self.unit * max(1, 65536 // len(self.unit))
-            try:
-                sock.sendall(self.head)
-                for _ in range((64 << 20) // len(block)):
-                    sock.sendall(block)
-            except OSError:
-                pass  # the client stopped reading and closed
-
-    def finish(self) -> None:
-        self.thread.join(TIMEOUT)
-        self.listener.close()
+    def _answer(self, sock: socket.socket) -> None:
+        sock.recv(4096)
+        block = self.unit * max(1, 65536 // len(self.unit))
+        try:
+            sock.sendall(self.head)
+            for _ in range((64 << 20) // len(block)):
+                sock.sendall(block)
+        except OSError:
+            pass  # the client stopped reading and closed
 
 
 @pytest.mark.parametrize(

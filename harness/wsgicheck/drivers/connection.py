@@ -54,7 +54,10 @@ __all__ = [
     "SendError",
     "SocketBody",
     "SocketSink",
+    "answer_head",
     "body_unfinished",
+    "error_answer",
+    "error_response",
     "parse_head",
     "serve_exchange",
 ]
@@ -152,23 +155,36 @@ def parse_head(conn: Connection, limits: Limits) -> tuple[RequestReader, h11.Req
     return parser, event
 
 
+def error_answer(
+    status: int, message: str, server_software: str
+) -> tuple[str, list[tuple[str, str]], bytes]:
+    """The reason, header fields and body of the server's own answer to a request refused
+    before any app ran, or answered in the app's place; the answer closes the connection."""
+    reason = REASONS.get(status, "Error")
+    body = f"{status} {reason}\n\n{message}\n".encode("utf-8", "replace")
+    fields = [
+        ("Content-Type", "text/plain; charset=utf-8"),
+        ("Content-Length", str(len(body))),
+        ("Date", http_date()),
+        ("Server", server_software),
+        ("Connection", "close"),
+    ]
+    return reason, fields, body
+
+
 def error_response(
     status: int, message: str, server_software: str, *, bodiless: bool = False
 ) -> bytes:
-    """A complete response for a request refused before any app ran, or one the server
-    answers in the app's place; it closes the connection. ``bodiless``: to a HEAD, whose
-    answer has the length a GET's would have and no body (RFC 9110 §9.3.2)."""
-    reason = REASONS.get(status, "Error")
-    body = f"{status} {reason}\n\n{message}\n".encode("utf-8", "replace")
-    head = (
-        f"HTTP/1.1 {status} {reason}\r\n"
-        "Content-Type: text/plain; charset=utf-8\r\n"
-        f"Content-Length: {len(body)}\r\n"
-        f"Date: {http_date()}\r\n"
-        f"Server: {server_software}\r\n"
-        "Connection: close\r\n\r\n"
-    )
-    return head.encode("latin-1") + (b"" if bodiless else body)
+    """:func:`error_answer` as the bytes sent. ``bodiless``: to a HEAD, whose answer has
+    the length a GET's would have and no body (RFC 9110 §9.3.2)."""
+    reason, fields, body = error_answer(status, message, server_software)
+    return answer_head(status, reason, fields) + (b"" if bodiless else body)
+
+
+def answer_head(status: int, reason: str, fields: list[tuple[str, str]]) -> bytes:
+    """The status line and header section of one of the server's own answers."""
+    lines = "".join(f"{name}: {value}\r\n" for name, value in fields)
+    return f"HTTP/1.1 {status} {reason}\r\n{lines}\r\n".encode("latin-1")
 
 
 @dataclass(slots=True)

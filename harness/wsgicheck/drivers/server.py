@@ -42,7 +42,9 @@ from .connection import (
     InFlight,
     Limits,
     RequestReader,
+    answer_head,
     body_unfinished,
+    error_answer,
     error_response,
     parse_head,
     serve_exchange,
@@ -355,22 +357,26 @@ class Server:
                 flight.exchange.abandon()
             headers_sent = conn.head_sent
             if conn.awaiting_body:
-                status, reason, told = 408, "Request Timeout", SLOW_BODY
+                status, told = 408, SLOW_BODY
                 flight.log.append(raw_client_gone(SLOW_BODY))
                 if flight.body is not None:
                     flight.log.append(body_unfinished(flight.body))
             else:
-                status, reason = 500, "Internal Server Error"
-                told = "the application did not answer in time"
+                status, told = 500, "the application did not answer in time"
                 flight.log.append(raw_timed_out(self.limits.exchange_timeout, headers_sent))
-            head_only = flight.request.method == "HEAD"
-            answer = b""
+            # The record shows the answer as it went out, its fields and body too (none where
+            # the send failed: a review of 2026-12-07); to a HEAD, the head alone.
+            fields: list[tuple[str, str]] = []
+            reason, body = "", b""
             if not headers_sent:
-                answer = error_response(status, told, "wsgicheck", bodiless=head_only)
+                reason, fields, body = error_answer(status, told, "wsgicheck")
+                if flight.request.method == "HEAD":
+                    body = b""
                 try:
-                    conn.sock.sendall(answer)
+                    conn.sock.sendall(answer_head(status, reason, fields) + body)
                 except OSError:
-                    answer = b""  # nothing went out (the client reset, say): no record of it
+                    fields, body = [], b""  # nothing went out (the client reset, say)
+            sent = bool(fields)
         self._drop(conn)
         with self._in_flight_lock:
             self._in_flight.pop(id(conn), None)
@@ -378,18 +384,13 @@ class Server:
         assert self._pool is not None
         self._pool.replace_stuck()
         if self.on_exchange is not None:
-            # The record shows the answer as it went out, its fields and body too (where the
-            # send failed, nothing: a review of 2026-12-07).
-            head, _, body = answer.partition(b"\r\n\r\n")
-            lines = (line.partition(": ") for line in head.decode().split("\r\n")[1:])
-            fields = [(name, value) for name, _, value in lines] if answer else []
             record = Response(
                 flight.request,
                 0 if headers_sent else status,
-                "" if headers_sent else reason,
+                reason,
                 fields,
                 body,
-                bool(answer),
+                sent,
                 flight.environ,
                 list(flight.log),  # the stuck worker may still add to its own
                 "",

@@ -279,11 +279,15 @@ def _likely_needed(failure: Failure) -> tuple[Request, ...] | None:
             likely = _plain_repeats(request, before)[-1:]
         if not likely or len(likely) >= len(before):
             return None
-    lacking = {id(each) for each in untaught((*before, request))}
-    lost = untaught((*likely, request))
-    if any(each.teacher is not None and id(each) not in lacking for each in lost):
-        return None  # a validator sent back would lose the answer that teaches it
-    return likely
+    return None if _loses_a_teacher(failure, likely, request) else likely
+
+
+def _loses_a_teacher(failure: Failure, before: tuple[Request, ...], request: Request) -> bool:
+    """Whether ``request`` sent after ``before`` sends back a validator whose teaching
+    answer is not among them, where the run's own sequence for ``failure`` had it."""
+    lacking = {id(each) for each in untaught((*failure.before, failure.request))}
+    lost = untaught((*before, request))
+    return any(each.teacher is not None and id(each) not in lacking for each in lost)
 
 
 def _shown_after(
@@ -351,13 +355,9 @@ def _fewer_before(
     and the message of the finding judged after them."""
     tried: set[tuple[Request, ...]] = set()
     message = [failure.finding.message]
-    # Learned fields whose teacher the run's own sequence lacks already (sent as the run
-    # sent them): no shortening loses what they need.
-    lacking = {id(each) for each in untaught((*failure.before, failure.request))}
 
     def fails(before: tuple[Request, ...], request: Request = failure.request) -> bool:
-        lost = untaught((*before, request))
-        if any(each.teacher is not None and id(each) not in lacking for each in lost):
+        if _loses_a_teacher(failure, before, request):
             return False  # a validator sent back would lose the answer that teaches it
         tried.add(before)
         bound = min(
