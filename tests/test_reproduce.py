@@ -12,6 +12,8 @@ serve`` on 127.0.0.1.
 
 from __future__ import annotations
 
+import ast
+import json
 import shutil
 import socket
 import subprocess
@@ -24,7 +26,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from test_cli import CLEAN, TIMEOUT, served, write_app
+from test_cli import CLEAN, FAST, TIMEOUT, cli, served, write_app
 from wsgicheck.core.environ import ServerConfig
 from wsgicheck.explore.supervisor import supervise
 from wsgicheck.model.options import RunOptions
@@ -380,3 +382,60 @@ def test_a_probe_replay_sends_a_write_whole_and_shuts_its_side_as_the_probe_did(
     assert b"GET /after-the-body HTTP/1.1" in got[0]
     assert "the client shuts its side" in shown.stdout
     assert f"Content-Length: {len(str(len(got[0])))}" in shown.stdout
+
+
+#: An app that starts a thread Python waits for at exit (as calibre-web's scheduler does),
+#: bounded here at 60 s, and sends no Content-Type (APP-CONTENT-TYPE, a SHOULD).
+LINGERING_APP = """
+    import threading
+
+    threading.Thread(
+        target=threading.Event().wait, args=(60,), name="scheduler\\x1b[31m"
+    ).start()
+
+
+    def app(environ, start_response):
+        start_response("200 OK", [("Content-Length", "2")])
+        return [b"hi"]
+"""
+
+
+def test_the_python_replay_of_an_app_that_leaves_threads_running_ends(tmp_path: Path) -> None:
+    """The app's thread would keep the replay's interpreter waiting at exit, 60 s here and
+    for ever in calibre-web: the replay ends its process itself once it has printed, and
+    says why, naming the thread as safe text."""
+    target = write_app(tmp_path, "lingering.py", LINGERING_APP)
+    done = cli(tmp_path, "check", target, *FAST, "--format", "json")
+    assert done.returncode == 0, done.stderr
+    (shown,) = [each for each in json.loads(done.stdout)["results"] if each["status"] == "fail"]
+    assert shown["rule"] == "APP-CONTENT-TYPE"
+    assert shown["python"].splitlines()[:3] == ["import os", "import sys", ""]
+    assert shown["python"].splitlines()[-5:] == [
+        "# The app leaves threads running, which Python waits for at exit: the replay",
+        "# ends its process itself (leave these lines out of a test). The threads:",
+        "# scheduler\\x1b[31m",
+        "sys.stdout.flush()",
+        "os._exit(0)",
+    ]
+    replay = _python_replay(tmp_path, shown["python"])
+    assert replay.returncode == 0, replay.stderr
+    assert replay.stdout == f"APP-CONTENT-TYPE {shown['message']}\n"
+
+
+def test_a_python_replay_names_two_lingering_threads_at_most() -> None:
+    """Past two, the rest are counted; a long name is cut, and each is safe text."""
+    names = ("b\n", "c" * 80, "d", "e")
+    snippet = reproducers(Request(), ServerConfig(), "app.py:app", lingering=names).python
+    said = snippet.splitlines()[-3]
+    assert said.startswith("# b\\n, ccc")
+    assert said.endswith(" [66 more characters cut] and 2 more")
+    assert len(said) < 80
+    ast.parse(snippet)
+
+
+def test_a_python_replay_of_an_app_that_leaves_no_thread_ends_as_python_does() -> None:
+    snippet = reproducers(Request(), ServerConfig(), "app.py:app").python
+    assert "os" not in {
+        line.split()[-1] for line in snippet.splitlines() if line.startswith("import")
+    }
+    assert "_exit" not in snippet

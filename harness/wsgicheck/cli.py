@@ -12,7 +12,6 @@ import contextlib
 import errno
 import os
 import sys
-import threading
 from collections.abc import Sequence
 from typing import NoReturn
 
@@ -20,6 +19,7 @@ from .cli_check import INTERRUPTED, run_check
 from .cli_parser import build_parser
 from .cli_rules import run_explain, run_rules
 from .cli_serve import run_serve
+from .drivers.target import lingering_threads
 from .model import untrusted
 from .model.errors import UsageError, WsgicheckError
 
@@ -115,11 +115,7 @@ def program() -> NoReturn:
     Hypothesis and the rest does not: a tenth of a second of every run, as in a worker."""
     argv = sys.argv[1:]
     status = main(argv)
-    if argv[:1] == ["check"] and not [
-        thread
-        for thread in threading.enumerate()
-        if thread is not threading.main_thread() and not thread.daemon
-    ]:
+    if argv[:1] == ["check"] and not lingering_threads():
         atexit._run_exitfuncs()
         for stream in (sys.stdout, sys.stderr):
             if stream is not None:  # None when started with it closed (>&-)

@@ -16,7 +16,7 @@ from urllib.parse import quote, unquote_to_bytes
 
 from .cli_parser import resolve_settings
 from .core.environ import ServerConfig
-from .drivers.target import load_target
+from .drivers.target import lingering_threads, load_target
 from .model import untrusted
 from .model.errors import UsageError
 from .model.events import AppRaised, Refused
@@ -75,10 +75,7 @@ def run_serve(args: argparse.Namespace) -> int:
     with app_output(printing) as real:
         _serve(args, printing, real)
     print("wsgicheck: stopped", flush=True)
-    if any(
-        thread is not threading.main_thread() and not thread.daemon and thread.is_alive()
-        for thread in threading.enumerate()
-    ):
+    if lingering_threads():
         # A thread the app started would keep the interpreter waiting at exit: the server
         # has stopped, so go now (Ctrl-C stops serve, whatever the app left running).
         for stream in (sys.stdout, sys.stderr):

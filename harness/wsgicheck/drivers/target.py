@@ -17,6 +17,7 @@ import importlib.util
 import inspect
 import os
 import sys
+import threading
 import traceback
 import warnings
 from collections.abc import Iterator
@@ -31,7 +32,7 @@ from ..model.events import Location, is_library
 from ..model.locations import is_own, module_names
 from ..model.untrusted import class_name, show
 
-__all__ = ["app_location", "load_target", "source_root", "target_definition"]
+__all__ = ["app_location", "lingering_threads", "load_target", "source_root", "target_definition"]
 
 #: Attribute names tried, in order, when TARGET names no callable (gunicorn's habit, then Flask's).
 DEFAULT_NAMES = ("application", "app")
@@ -292,6 +293,18 @@ def app_location(app: object, target: str | None = None) -> Location | None:
         return target_definition(target)
     except Exception:  # a place is a courtesy: none rather than a run lost to finding it
         return None
+
+
+def lingering_threads() -> tuple[str, ...]:
+    """The names of the threads other than this one and the main one that Python would wait
+    for at exit (not daemons): an app's scheduler or pool keeps a process that loaded it
+    from ending (calibre-web's, in a trial of 2026-12-07). wsgicheck's own are daemons."""
+    here = threading.current_thread()
+    return tuple(
+        thread.name
+        for thread in threading.enumerate()
+        if not thread.daemon and thread is not here and thread is not threading.main_thread()
+    )
 
 
 #: Wrappers followed at most (a ``__getattr__`` that answers every name has no end).

@@ -380,6 +380,10 @@ class Partial:
     #: Per rule over steady answers, the findings left out: not shown again when their
     #: requests were sent again.
     not_shown_again: dict[str, LeftOut] = field(default_factory=dict)
+    #: The threads the app left running that would keep a process from ending (see
+    #: :func:`~wsgicheck.drivers.target.lingering_threads`): its Python replays end the
+    #: process themselves. Told by a worker, a process of the app's own.
+    lingering: tuple[str, ...] = ()
 
 
 def simplify_all(

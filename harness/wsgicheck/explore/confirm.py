@@ -254,7 +254,14 @@ def _replays(spec: str, failure: Failure) -> Reproducers:
     """The replays of ``failure`` as it is now shown: its request, after the requests
     before it, under its server choices."""
     compared = failure.rule.sequence is not None
-    return reproducers(failure.request, failure.config, spec, failure.before, compared=compared)
+    return reproducers(
+        failure.request,
+        failure.config,
+        spec,
+        failure.before,
+        compared=compared,
+        lingering=failure.reproducers.lingering,
+    )
 
 
 def _likely_needed(failure: Failure) -> tuple[Request, ...] | None:

@@ -93,6 +93,7 @@ def merge_partials(
     notes += [inner] if inner else []
     unanswered = unanswered_paths_note(options.paths, answers)
     notes += [unanswered] if unanswered else []
+    lingering = tuple(dict.fromkeys(name for part in partials for name in part.lingering))
     failures = {
         rule_id: Failure(
             REGISTRY[rule_id],
@@ -108,6 +109,7 @@ def merge_partials(
                 compared=REGISTRY[rule_id].sequence is not None,
                 # A time-out's replay waits the run's limit for the answer, and no longer.
                 waits=options.timeout if rule_id == TIMEOUT_RULE else None,
+                lingering=lingering,
             ),
             before=kept.before,
             rests_on=kept.rests_on,

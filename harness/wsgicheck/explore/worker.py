@@ -232,7 +232,7 @@ def _run_share(
     exchange: OnExchange,
     keep_interruptible: Callable[[str], None],
 ) -> None:
-    from ..drivers.target import app_location, load_target
+    from ..drivers.target import app_location, lingering_threads, load_target
     from .runner import explore_share, load_own_modules
 
     if assignment.home is not None and "HYPOTHESIS_STORAGE_DIRECTORY" not in os.environ:
@@ -283,6 +283,7 @@ def _run_share(
     finally:
         measured = measurement.stop() if measurement is not None else None
     partial.app_coverage = measured
+    partial.lingering = lingering_threads()
     send("done", partial)
 
 

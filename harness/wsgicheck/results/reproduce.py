@@ -56,6 +56,9 @@ class Reproducers:
     curl: str
     python: str
     against: str = SERVE_AGAINST
+    #: The threads the app left running, which the Python replay's process ends past
+    #: (:func:`python_snippet`).
+    lingering: tuple[str, ...] = ()
 
 
 def reproducers(
@@ -66,13 +69,15 @@ def reproducers(
     *,
     compared: bool = False,
     waits: float | None = None,
+    lingering: tuple[str, ...] = (),
 ) -> Reproducers:
     """The three reproducers of ``request``; with ``before``, of the whole sequence: every
     request in order, on one connection (raw), one curl after the other, one client.
     ``compared``: the finding's rule compares the last answer with the earlier ones, which
     ``serve`` never does (it judges each exchange alone), and the curl replay says so.
     ``waits``: the seconds the Python replay waits for the answer (a time-out's replay,
-    which would otherwise wait as long as the app hangs)."""
+    which would otherwise wait as long as the app hangs). ``lingering``: the threads the app
+    left running, past which the Python replay ends its process."""
     every = [*before, request]
     against = serve_command("TARGET", config, every)
     if before and compared:
@@ -84,8 +89,9 @@ def reproducers(
     return Reproducers(
         b"".join(each.to_bytes() for each in every),
         _curl_sequence(every, config),
-        python_snippet(request, config, target, before, waits=waits),
+        python_snippet(request, config, target, before, waits=waits, lingering=lingering),
         against,
+        lingering,
     )
 
 
@@ -630,12 +636,14 @@ def python_snippet(
     before: Sequence[Request] = (),
     *,
     waits: float | None = None,
+    lingering: Sequence[str] = (),
 ) -> str:
     """Python that replays ``request`` in memory, exactly, under the same server choices;
     after the requests ``before`` it, on the same client, when it ends a sequence (the
     validators it sends back read from the answers it gets, where the run read its own).
     With ``waits``, it sends the last request from a thread and waits that many seconds
-    for the answer, saying so when none came."""
+    for the answer, saying so when none came. With ``lingering``, the threads the app
+    left running (which Python would wait for at exit), it ends its process when done."""
     defaults = ServerConfig()
     changed = [
         f"{each.name}={getattr(config, each.name)!r}"
@@ -705,9 +713,13 @@ def python_snippet(
             "for response in answers:",
             *(f"    {line}" for line in judged),
         ]
+    stdlib = [
+        *(["import os", "import sys"] if lingering else []),
+        *(["import threading"] if waits is not None else []),
+    ]
     return "\n".join(
         [
-            *(["import threading", ""] if waits is not None else []),
+            *([*stdlib, ""] if stdlib else []),
             f"from wsgicheck import {', '.join(names)}",
             *(
                 [f"from wsgicheck.model.learned import {', '.join(learned_names)}"]
@@ -722,8 +734,30 @@ def python_snippet(
             *([f"# {as_sent}."] if as_sent else []),
             *earlier,
             *sent,
+            *(_ended(lingering) if lingering else []),
         ]
     )
+
+
+#: Thread names a Python replay names at most (each cut at :data:`_THREAD_NAME_AT_MOST`
+#: characters), so that the line naming them fits a report's.
+_THREADS_NAMED = 2
+_THREAD_NAME_AT_MOST = 40
+
+
+def _ended(lingering: Sequence[str]) -> list[str]:
+    """The last lines of a Python replay of an app that left threads running: Python would
+    wait for them at exit, and the replay would never end (calibre-web's scheduler)."""
+    named = ", ".join(show(name, limit=_THREAD_NAME_AT_MOST) for name in lingering[:_THREADS_NAMED])
+    more = len(lingering) - _THREADS_NAMED
+    named += f" and {more} more" if more > 0 else ""
+    return [
+        "# The app leaves threads running, which Python waits for at exit: the replay",
+        "# ends its process itself (leave these lines out of a test). The threads:",
+        f"# {named}",
+        "sys.stdout.flush()",
+        "os._exit(0)",
+    ]
 
 
 #: How a replay that reads validators from its answers adds a run of requests to them.
