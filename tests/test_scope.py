@@ -108,6 +108,12 @@ def test_the_users_fields_replace_drawn_ones_of_their_name() -> None:
         ("/", ["[/]"], True),
         ("/?x=1", ["[/]"], True),
         ("/alice/cal/", ["[/]"], False),
+        # A glob matches the path with a slash after it too (a trial of 2026-12-07: the
+        # run was not kept off Django's /en/admin/logout/ by '/*/admin/logout').
+        ("/en/admin/logout/", ["/*/admin/logout"], True),
+        ("/en/admin/logout/?next=/", ["/*/admin/logout"], True),
+        ("/en/admin/logouts/", ["/*/admin/logout"], False),
+        ("/admin/", ["/admin/*"], True),
     ],
 )
 def test_excluded_paths_are_globs_or_prefixes_by_segment(

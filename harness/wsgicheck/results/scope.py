@@ -75,7 +75,8 @@ def excluded(target: str, patterns: Sequence[str]) -> bool:
     """Whether the run must not send a request for ``target``.
 
     A pattern with a glob character (``*``, ``?``, ``[``) is matched against the whole path
-    as :mod:`fnmatch` reads it (``*`` crosses ``/``): ``/admin/*``, ``*.php``. Any
+    as :mod:`fnmatch` reads it (``*`` crosses ``/``), and against it without the slashes
+    that end it: ``/admin/*``, ``*.php``, ``/*/logout`` (``/en/logout/`` too). Any
     other pattern is a path prefix, by whole segments: ``/logout`` excludes ``/logout`` and
     ``/logout/all``, not ``/logouts``. The path is tried as sent and percent-decoded, so
     ``/log%6Fut`` is excluded too, and ``/café`` excludes ``/caf%C3%A9`` (the run sends a
@@ -93,7 +94,10 @@ def excluded(target: str, patterns: Sequence[str]) -> bool:
             # As written, and with its letters in any case: lower-casing the pattern made
             # [A-z] (which holds "_") [a-z], and [!A] [!a] (a review of 2026-12-06).
             glob = _any_case(pattern)
-            if any(fnmatchcase(form, pattern) or glob.fullmatch(form) for form in forms):
+            # And without a slash after it: /en/admin/logout/ is Django's /en/admin/logout,
+            # and '/*/admin/logout' kept the run off neither (a trial of 2026-12-07).
+            ended = {form.rstrip("/") or "/" for form in forms}
+            if any(fnmatchcase(form, pattern) or glob.fullmatch(form) for form in forms | ended):
                 return True
             continue
         lower = pattern.lower()
