@@ -415,6 +415,35 @@ def test_a_segment_spelled_as_another_is_still_tried() -> None:
     assert request.target == "/api/v1"
 
 
+def test_a_path_the_run_knew_is_never_cut_in_half() -> None:
+    """A trial of 2026-12-07: Flask-AppBuilder answers 401 with no challenge to
+    ``/api/<version>/_openapi`` whatever the version, and the user's ``/api/v1/_openapi``
+    was shown as ``/api/v/_openapi``, a path nobody named. A segment the run added is
+    still left out, and one of a path it did not know still halved."""
+
+    def breaks(request: Request, config: ServerConfig, before: tuple[Request, ...]) -> bool:
+        segments = request.target.partition("?")[0].split("/")
+        return len(segments) >= 4 and segments[:2] == ["", "api"] and segments[3] == "_openapi"
+
+    drawn = Request(target="/api/v1/_openapi/zz?x=1")
+    known = ["/", "/login/", "/api/v1/_openapi"]
+    request, _, _ = simplify((drawn, BASE, ()), breaks, default=BASE, paths=known)
+    assert request.target == "/api/v1/_openapi"
+    request, _, _ = simplify((drawn, BASE, ()), breaks, default=BASE)
+    assert request.target == "/api/v/_openapi"
+    # Under a mount, the mount's segments and then the path's are kept whole.
+    mounted = ServerConfig(script_name="/app")
+    drawn = Request(target="/app/api/v1/_openapi")
+
+    def mounted_breaks(request: Request, config: ServerConfig, before: tuple[Request, ...]) -> bool:
+        inside = request.target.removeprefix("/app/")  # the mount's own paths: a 404 else
+        mounted = config.script_name == "/app" and inside != request.target
+        return mounted and breaks(Request(target="/" + inside), config, before)
+
+    request, config, _ = simplify((drawn, mounted, ()), mounted_breaks, default=BASE, paths=known)
+    assert (request.target, config.script_name) == ("/app/api/v1/_openapi", "/app")
+
+
 def test_a_value_sent_back_learns_from_the_request_made_simpler_in_its_teachers_place() -> None:
     """The review of 2026-12-06: made HTTP/1.1, or rid of a field, a request before the
     finding that taught the If-None-Match it sends back was no longer its teacher, and a

@@ -391,9 +391,11 @@ def simplify_all(
     replay_one: ReplayOne,
     base: ServerConfig,
     options: RunOptions,
+    paths: Sequence[str] = (),
 ) -> None:
     """Make each rule's smallest example the simplest that still shows it
-    (:mod:`wsgicheck.explore.minimise`), by replaying simpler versions of it, a bounded number."""
+    (:mod:`wsgicheck.explore.minimise`), by replaying simpler versions of it, a bounded
+    number; no segment of ``paths``, those the run knew the app to serve, is cut in half."""
     for rule_id in sorted(collector.smallest):
         if not simplified(REGISTRY[rule_id]):
             continue  # the runner's own rules: their evidence is more than one exchange
@@ -405,6 +407,7 @@ def simplify_all(
             _attempt(replay_one, REGISTRY[rule_id], kept.transport, found, kept.beside),
             default=base,
             keep=[name for name, _ in options.headers],
+            paths=paths,
         )
         if simpler != example and found:
             request, config, before = simpler

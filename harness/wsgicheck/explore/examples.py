@@ -819,7 +819,7 @@ def replay_database(
                 phases=[Phase.reuse],
                 seed=seed,
             )
-    simplify_all(replayed, run.replay_one, run.base, run.options)
+    simplify_all(replayed, run.replay_one, run.base, run.options, run.paths)
     return Partial(
         replayed.examples,
         replayed.applied,

@@ -78,6 +78,7 @@ def _variants(
     *,
     default: ServerConfig,
     keep: frozenset[str],
+    paths: Sequence[str] = (),
 ) -> Iterator[tuple[Hashable, Example]]:
     """Simpler versions of one example, the biggest simplification first, each with what
     kind of simplification it is (a simplification that did not keep the finding is not
@@ -190,7 +191,8 @@ def _variants(
     # Last, as a finding on a real path (a file's) spends a try on each: the path a segment
     # at a time, and a segment halved (Pyramid's URLDecodeError needs one "%E9" anywhere in
     # the path, not the segments around it).
-    for path_kind, shorter_target in _shorter_paths(target):
+    whole = _whole_segments(target, paths, config.script_name)
+    for path_kind, shorter_target in _shorter_paths(target, whole):
         yield path_kind, retargeted(shorter_target)
 
 
@@ -210,11 +212,28 @@ def _unmounted(
     return moved(request), tuple(moved(each) for each in before)
 
 
-def _shorter_paths(target: str) -> Iterator[tuple[Hashable, str]]:
+def _whole_segments(target: str, paths: Sequence[str], mount: str) -> int:
+    """How many segments at the start of ``target``'s path are never cut in half: the
+    mount's and those of the longest of the run's ``paths`` (the user's, the discovered)
+    that it is or lies under. Half of one spells a path nobody named, which reads as a typo
+    of the user's (a trial of 2026-12-07: ``/api/v1/_openapi`` shown as ``/api/v/_openapi``,
+    where any version answered the same 401); one left out whole is a shorter path."""
+    path = target.partition("?")[0]
+    whole = 0
+    if mount and (path == mount or path.startswith(mount + "/")):
+        whole = mount.count("/")
+        path = path[len(mount) :] or "/"
+    known = [each.partition("?")[0].rstrip("/") for each in paths]
+    under = [each for each in known if each and (path + "/").startswith(each + "/")]
+    return whole + max((each.count("/") for each in under), default=0)
+
+
+def _shorter_paths(target: str, whole: int = 0) -> Iterator[tuple[Hashable, str]]:
     """``target`` with one segment of its path left out, each in turn, then with one
-    segment cut to its first or its second half; the query kept. A cut falls between
-    characters: an escape (``%E9``) or a UTF-8 sequence, escaped (``%C3%A9``) or raw, is
-    one, since half of one is a byte no decoder takes, another bug than the one shown."""
+    segment (past the first ``whole``) cut to its first or its second half; the query
+    kept. A cut falls between characters: an escape (``%E9``) or a UTF-8 sequence, escaped
+    (``%C3%A9``) or raw, is one, since half of one is a byte no decoder takes, another bug
+    than the one shown."""
     path, mark, query = target.partition("?")
     if not path.startswith("/"):
         return
@@ -223,6 +242,8 @@ def _shorter_paths(target: str) -> Iterator[tuple[Hashable, str]]:
         fewer = segments[:index] + segments[index + 1 :]
         yield ("segment", index, segment), "/" + "/".join(fewer) + mark + query
     for index, segment in enumerate(segments):
+        if index < whole:
+            continue
         units = _PATH_UNIT.findall(segment)
         half = len(units) // 2
         for part, cut in (("head", units[:half]), ("tail", units[half:])):
@@ -315,18 +336,20 @@ def simplify(
     default: ServerConfig,
     keep: Sequence[str] = (),
     tries: int = MAX_TRIES,
+    paths: Sequence[str] = (),
 ) -> Example:
     """The simplest version of ``example`` under which ``attempt`` still sees the rule break,
     within ``tries`` replays. Each accepted change is kept, and the search starts again
     from the simpler example (so a dropped header lets the next one be dropped too); a
     kind of change that lost the finding once is not tried again, so the replays go to
-    the changes not yet tried."""
+    the changes not yet tried. No segment of a path of ``paths`` (those the run knew the
+    app to serve) that the target is or lies under is cut in half."""
     kept = frozenset(name.lower() for name in keep)
     current = example
     seen = {current}
     lost: set[Hashable] = set()
     while tries > 0:
-        for kind, changed in _variants(*current, default=default, keep=kept):
+        for kind, changed in _variants(*current, default=default, keep=kept, paths=paths):
             variant = _relinked(changed, current[2])
             if variant in seen or kind in lost:
                 continue

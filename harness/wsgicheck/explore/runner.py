@@ -273,7 +273,7 @@ def explore_share(
         if database is not None:
             replay = replay_database(run, rules, database, target=target, seed=seed)
         generate(run, drawing, database, target=target, seed=seed)
-        simplify_all(collector, run.replay_one, base, options)
+        simplify_all(collector, run.replay_one, base, options, run.paths)
     except KeyboardInterrupt:
         interrupted = True  # Ctrl-C: what ran so far is the result
     finally:
