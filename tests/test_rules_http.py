@@ -1670,6 +1670,20 @@ def test_a_star_matches_an_etag_that_does_not_parse() -> None:
     assert {rule for rule, _, _ in fired(listed)} == {"APP-ETAG-SYNTAX"}
 
 
+def test_a_head_answered_in_full_is_told_without_its_body() -> None:
+    """A trial of 2026-12-07 read "answered 200 with 1650 bytes" to a HEAD as a body sent:
+    a server drops a HEAD's body, so the message names the HEAD and no byte count."""
+    app = ignoring([("ETag", '"v1"')])
+    exchanges = run(app, {**HEAD, "headers": {"If-None-Match": '"v1"'}})
+    [finding] = [
+        f for each in exchanges for f in check_exchange(each) if f.rule == "APP-IF-NONE-MATCH"
+    ]
+    assert finding.message == (
+        """If-None-Match "v1" matches the target's ETag "v1"; the app answered 200 to the HEAD """
+        "instead of 304"
+    )
+
+
 @pytest.mark.parametrize("tag", ['"v1"', "v1"])
 def test_a_create_only_put_is_not_held_to_the_tag_it_made(tag: str) -> None:
     """From the review of 2026-12-03: PUT with If-None-Match: * on a target with nothing

@@ -21,7 +21,7 @@ from ..model.grammar import SAFE_METHODS, entity_tag_re, http_date, imf_fixdate
 from ..model.request import Request
 from ..model.untrusted import show
 from .exchange import Exchange
-from .registry import quoted
+from .registry import byte_count, quoted
 from .server_evidence import app_fields, final_call, status_code
 
 __all__ = [
@@ -29,6 +29,7 @@ __all__ = [
     "CONDITIONS_AND_RANGE",
     "PRECONDITIONS",
     "Fields",
+    "answered_with",
     "app_body",
     "app_field",
     "app_fields",
@@ -121,6 +122,15 @@ def app_status(ex: Exchange) -> int | None:
         facts["app_status"] = status_code(final_call(ex))
     code: int | None = facts["app_status"]
     return code
+
+
+def answered_with(ex: Exchange, code: int | None) -> str:
+    """``answered 200 with 1650 bytes``: the app's answer as a message gives it; to a HEAD,
+    without the bytes its body had, which a server drops (a trial of 2026-12-07 read "200
+    with 1650 bytes" to a HEAD as the body sent)."""
+    if ex.method == "HEAD":
+        return f"answered {code} to the HEAD"
+    return f"answered {code} with {byte_count(ex.produced)}"
 
 
 def request_field(ex: Exchange, name: str) -> str | None:

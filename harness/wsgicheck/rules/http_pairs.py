@@ -32,6 +32,7 @@ from .exchange import Exchange
 from .http_evidence import (
     CONDITIONAL_FIELDS,
     CONDITIONS_AND_RANGE,
+    answered_with,
     app_field,
     app_fields,
     app_list,
@@ -48,7 +49,7 @@ from .http_evidence import (
     tag_text,
     weak_match,
 )
-from .registry import ORIGIN, Binding, Finding, Level, Rule, byte_count, rule
+from .registry import ORIGIN, Binding, Finding, Level, Rule, rule
 from .server_evidence import declared_length, final_call
 
 T = TypeVar("T")
@@ -754,7 +755,7 @@ def if_none_match(self: Rule, ex: Exchange) -> Iterator[Finding]:
     yield self.finding(
         ex,
         f"If-None-Match {show(value)} matches the target's ETag {show(tag)}; the app "
-        f"answered {app_status(ex)} with {byte_count(ex.produced)} instead of {wanted}"
+        f"{answered_with(ex, app_status(ex))} instead of {wanted}"
         + range_first(ex)
         + _beside_if_match(ex),
     )
@@ -901,6 +902,6 @@ def if_modified_since(self: Rule, ex: Exchange) -> Iterator[Finding]:
     yield self.finding(
         ex,
         f"Last-Modified {imf_fixdate(modified)} is not after If-Modified-Since "
-        f"{date_as_sent(ex, 'if-modified-since')}; the app answered {app_status(ex)} with "
-        f"{byte_count(ex.produced)} instead of 304" + range_first(ex),
+        f"{date_as_sent(ex, 'if-modified-since')}; the app {answered_with(ex, app_status(ex))} "
+        "instead of 304" + range_first(ex),
     )

@@ -32,6 +32,7 @@ from .http_evidence import (
     CONDITIONAL_FIELDS,
     CONDITIONS_AND_RANGE,
     PRECONDITIONS,
+    answered_with,
     app_field,
     app_status,
     carries_conditions,
@@ -62,7 +63,7 @@ from .http_pairs import (
     plain_get,
     range_first,
 )
-from .registry import ORIGIN, Binding, Finding, Level, Rule, a_method, byte_count, quoted, rule
+from .registry import ORIGIN, Binding, Finding, Level, Rule, a_method, quoted, rule
 
 SAFE = ("GET", "HEAD")
 
@@ -136,7 +137,7 @@ def _if_match_verdict(ex: Exchange) -> str | None:
         return None
     return (
         f"If-Match {value} fails ({why}); the app, which answers 412 to a failing "
-        f"If-Match on this target, answered {code} with {byte_count(ex.produced)}" + range_first(ex)
+        f"If-Match on this target, {answered_with(ex, code)}" + range_first(ex)
     )
 
 
@@ -196,8 +197,7 @@ def _if_unmodified_since_verdict(ex: Exchange) -> str | None:
     return (
         f"{stamp} is after If-Unmodified-Since {date_as_sent(ex, 'if-unmodified-since')}, so "
         "it fails; the app, which answers 412 "
-        f"to a failing one on this target, answered {code} with {byte_count(ex.produced)}"
-        + range_first(ex)
+        f"to a failing one on this target, {answered_with(ex, code)}" + range_first(ex)
     )
 
 
@@ -489,7 +489,7 @@ def if_range_match(self: Rule, ex: Exchange) -> Iterator[Finding]:
         yield self.finding(
             ex,
             f"If-Range {show(tag_text(tag))} strongly matches the target's ETag; the same "
-            f"Range without it got 206, this got {app_status(ex)} with {byte_count(ex.produced)}",
+            f"Range without it got 206; the app {answered_with(ex, app_status(ex))}",
         )
 
 
