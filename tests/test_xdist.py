@@ -188,6 +188,30 @@ def test_the_whole_run_rules_judge_all_the_shares_answers(pytester: pytest.Pytes
     assert [int(each) for each in notes] == [gw0]
 
 
+REFUSING_APP = """
+import threading
+
+threading.Thread(target=threading.Event().wait, args=(60,), name="pool").start()
+
+
+def app(environ, start_response):
+    start_response("403 Forbidden", [("Content-Type", "text/plain")])
+    return [b"no"]
+"""
+
+
+def test_a_whole_run_rules_replay_ends_past_the_apps_threads(pytester: pytest.Pytester) -> None:
+    """A review of 2026-12-07: the whole-run rules are judged again on all the shares'
+    answers, and their replays were made anew without the threads the app left running,
+    so HARNESS-ALL-REFUSED's Python replay never ended under xdist (it did under -n 0)."""
+    pytester.makepyfile(wc_refusing=REFUSING_APP)
+    xml = pytester.path / "report.xml"
+    run(pytester, "--wsgi-app=wc_refusing:app", *FAST, "-n", "2", f"--junitxml={xml}")
+    verdict, text = suite_cases(xml)["HARNESS-ALL-REFUSED"]
+    assert verdict == "failure"
+    assert "    # 'pool'\n    sys.stdout.flush()\n    os._exit(0)\n" in text
+
+
 # -- the shares and their folder, in this process and another -----------------------------------
 
 

@@ -94,6 +94,9 @@ class Verdicts:
     #: path and the first answer, so that shares are judged on all their answers together.
     answers: Answers | None = None
     first_answer: FirstAnswer | None = None
+    #: The threads the app left running (``RunResult.lingering``): the Python replays of
+    #: the whole-run rules, made again from all the shares, end their process past them.
+    lingering: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, result: RunResult) -> Verdicts:
@@ -135,6 +138,7 @@ class Verdicts:
             app_output=result.app_output,
             answers=result.answers,
             first_answer=result.first_answer,
+            lingering=result.lingering,
         )
 
     @property
@@ -173,7 +177,8 @@ class Verdicts:
             if part.answers is not None:
                 answers.merge(part.answers)
             first = first or part.first_answer
-        rules.update(_judged_again(first, answers, rules, target))
+        lingering = tuple(dict.fromkeys(name for part in parts for name in part.lingering))
+        rules.update(_judged_again(first, answers, rules, target, lingering))
         return cls(
             seed,
             sum(part.examples for part in parts),
@@ -187,11 +192,16 @@ class Verdicts:
             _joined([part.app_output for part in parts]),
             answers,
             first,
+            lingering,
         )
 
 
 def _judged_again(
-    first: FirstAnswer | None, answers: Answers, rules: dict[str, RuleOutcome], target: str
+    first: FirstAnswer | None,
+    answers: Answers,
+    rules: dict[str, RuleOutcome],
+    target: str,
+    lingering: tuple[str, ...],
 ) -> dict[str, RuleOutcome]:
     """The whole-run rules over all the shares' answers: a share that got no success while
     another did is no run that got none (the union of their findings said it was)."""
@@ -207,7 +217,7 @@ def _judged_again(
             kept.request,
             kept.config,
             kept.transport,
-            reproducers(kept.request, kept.config, target, kept.before),
+            reproducers(kept.request, kept.config, target, kept.before, lingering=lingering),
             kept.before,
         )
         again[rule_id] = RuleOutcome(

@@ -20,7 +20,7 @@ import sys
 import threading
 import traceback
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FunctionType, MethodType, ModuleType
@@ -295,16 +295,39 @@ def app_location(app: object, target: str | None = None) -> Location | None:
         return None
 
 
-def lingering_threads() -> tuple[str, ...]:
-    """The names of the threads other than this one and the main one that Python would wait
-    for at exit (not daemons): an app's scheduler or pool keeps a process that loaded it
-    from ending (calibre-web's, in a trial of 2026-12-07). wsgicheck's own are daemons."""
+#: The names wsgicheck gives its own threads begin so.
+OWN_THREADS = "wsgicheck-"
+
+
+def lingering_threads(imported: Sequence[threading.Thread] | None = None) -> tuple[str, ...]:
+    """The names of the threads, but this one, the main one and wsgicheck's own, that keep a
+    process that loaded the app from ending: an app's scheduler or pool (calibre-web's, in a
+    trial of 2026-12-07). Those Python waits for at exit (not daemons); and, given the
+    threads alive once the app was ``imported`` (held, so no id is reused), any started
+    since, daemon or not: the app started them on wsgicheck's daemon threads, whose flag a
+    thread inherits, where a replay that calls the app on its main thread makes them
+    threads Python waits for (a review of 2026-12-07).
+
+    A name is read by ``threading.Thread``'s own accessors and made a plain ``str``: it may
+    be of the app's own ``str`` subclass, which must run no code here nor travel in a pickle
+    to a process that would import the app to read it."""
     here = threading.current_thread()
-    return tuple(
-        thread.name
-        for thread in threading.enumerate()
-        if not thread.daemon and thread is not here and thread is not threading.main_thread()
-    )
+    known = None if imported is None else {id(each) for each in imported}  # never hashed
+    names = []
+    for thread in threading.enumerate():
+        if thread is here or thread is threading.main_thread():
+            continue
+        try:
+            name = threading.Thread.name.fget(thread)  # type: ignore[attr-defined]
+            daemon = threading.Thread.daemon.fget(thread)  # type: ignore[attr-defined]
+        except Exception:  # a thread object of the app's that lacks what Thread sets
+            name, daemon = "", False
+        plain = str.__str__(name) if isinstance(name, str) else ""
+        if plain.startswith(OWN_THREADS):
+            continue
+        if not daemon or (known is not None and id(thread) not in known):
+            names.append(plain)
+    return tuple(names)
 
 
 #: Wrappers followed at most (a ``__getattr__`` that answers every name has no end).

@@ -147,6 +147,7 @@ def merge_partials(
             rule_id: min(p.first_found[rule_id] for p in partials if rule_id in p.first_found)
             for rule_id in {rule_id for p in partials for rule_id in p.first_found}
         },
+        lingering=lingering,
     )
 
 

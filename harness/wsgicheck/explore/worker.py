@@ -257,6 +257,7 @@ def _run_share(
         except TargetError as exc:
             send("target-error", str(exc))
             return
+        imported = tuple(threading.enumerate())  # its threads' flags are its own
         _keep_folders(path)
         _keep_depth(depth)
         reported: set[str] = set()
@@ -283,7 +284,7 @@ def _run_share(
     finally:
         measured = measurement.stop() if measurement is not None else None
     partial.app_coverage = measured
-    partial.lingering = lingering_threads()
+    partial.lingering = lingering_threads(imported)
     send("done", partial)
 
 

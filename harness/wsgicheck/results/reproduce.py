@@ -20,7 +20,7 @@ from dataclasses import dataclass, fields
 from ..core.environ import ServerConfig
 from ..model.learned import sources, untaught
 from ..model.request import Framing, From, Request
-from ..model.untrusted import show
+from ..model.untrusted import quoted, show
 
 __all__ = [
     "Reproducers",
@@ -739,16 +739,15 @@ def python_snippet(
     )
 
 
-#: Thread names a Python replay names at most (each cut at :data:`_THREAD_NAME_AT_MOST`
+#: Thread names a Python replay names at most, each quoted (:func:`quoted`: cut past 60
 #: characters), so that the line naming them fits a report's.
 _THREADS_NAMED = 2
-_THREAD_NAME_AT_MOST = 40
 
 
 def _ended(lingering: Sequence[str]) -> list[str]:
     """The last lines of a Python replay of an app that left threads running: Python would
     wait for them at exit, and the replay would never end (calibre-web's scheduler)."""
-    named = ", ".join(show(name, limit=_THREAD_NAME_AT_MOST) for name in lingering[:_THREADS_NAMED])
+    named = ", ".join(quoted(name) for name in lingering[:_THREADS_NAMED])
     more = len(lingering) - _THREADS_NAMED
     named += f" and {more} more" if more > 0 else ""
     return [

@@ -170,6 +170,9 @@ class RunResult:
     #: The command that runs this again with the same requests, when not ``wsgicheck check
     #: TARGET --seed SEED`` (a probe's is ``wsgicheck probe SERVER --seed SEED``).
     command: str | None = None
+    #: The threads the app left running that would keep a Python replay's process from
+    #: ending (told by the run's workers: see ``Partial.lingering``).
+    lingering: tuple[str, ...] = ()
 
     @property
     def replay(self) -> str:
