@@ -431,6 +431,16 @@ def test_a_path_the_run_knew_is_never_cut_in_half() -> None:
     assert request.target == "/api/v1/_openapi"
     request, _, _ = simplify((drawn, BASE, ()), breaks, default=BASE)
     assert request.target == "/api/v/_openapi"
+    # Where the version can go too, it goes, and the path's other segments stay whole
+    # (a review of 2026-12-07: once "v1" was left out, "_openapi" was halved).
+    anywhere = lambda request, config, before: request.target.startswith("/api/")  # noqa: E731
+    request, _, _ = simplify((drawn, BASE, ()), anywhere, default=BASE, paths=known)
+    assert request.target == "/api/z"  # the segment the run added, halved
+    drawn_known = Request(target="/api/v1/_openapi")
+    request, _, _ = simplify((drawn_known, BASE, ()), anywhere, default=BASE, paths=known)
+    assert request.target == "/api/_openapi"
+    request, _, _ = simplify((drawn_known, BASE, ()), anywhere, default=BASE)
+    assert request.target == "/api/_"
     # Under a mount, the mount's segments and then the path's are kept whole.
     mounted = ServerConfig(script_name="/app")
     drawn = Request(target="/app/api/v1/_openapi")

@@ -78,7 +78,7 @@ def _variants(
     *,
     default: ServerConfig,
     keep: frozenset[str],
-    paths: Sequence[str] = (),
+    whole: frozenset[str] = frozenset(),
 ) -> Iterator[tuple[Hashable, Example]]:
     """Simpler versions of one example, the biggest simplification first, each with what
     kind of simplification it is (a simplification that did not keep the finding is not
@@ -191,7 +191,6 @@ def _variants(
     # Last, as a finding on a real path (a file's) spends a try on each: the path a segment
     # at a time, and a segment halved (Pyramid's URLDecodeError needs one "%E9" anywhere in
     # the path, not the segments around it).
-    whole = _whole_segments(target, paths, config.script_name)
     for path_kind, shorter_target in _shorter_paths(target, whole):
         yield path_kind, retargeted(shorter_target)
 
@@ -212,25 +211,30 @@ def _unmounted(
     return moved(request), tuple(moved(each) for each in before)
 
 
-def _whole_segments(target: str, paths: Sequence[str], mount: str) -> int:
-    """How many segments at the start of ``target``'s path are never cut in half: the
-    mount's and those of the longest of the run's ``paths`` (the user's, the discovered)
-    that it is or lies under. Half of one spells a path nobody named, which reads as a typo
-    of the user's (a trial of 2026-12-07: ``/api/v1/_openapi`` shown as ``/api/v/_openapi``,
-    where any version answered the same 401); one left out whole is a shorter path."""
+def _whole_segments(target: str, paths: Sequence[str], mount: str) -> frozenset[str]:
+    """The segments of ``target``'s path never cut in half: the mount's and those of the
+    longest of the run's ``paths`` (the user's, the discovered) that it is or lies under.
+    Half of one spells a path nobody named, which reads as a typo of the user's (a trial of
+    2026-12-07: ``/api/v1/_openapi`` shown as ``/api/v/_openapi``, where any version
+    answered the same 401); one left out whole is a shorter path. Worked out once, on the
+    drawn target: once a segment is left out, the path lies under no known one."""
     path = target.partition("?")[0]
-    whole = 0
+    whole: list[str] = []
     if mount and (path == mount or path.startswith(mount + "/")):
-        whole = mount.count("/")
+        whole += mount[1:].split("/")
         path = path[len(mount) :] or "/"
     known = [each.partition("?")[0].rstrip("/") for each in paths]
     under = [each for each in known if each and (path + "/").startswith(each + "/")]
-    return whole + max((each.count("/") for each in under), default=0)
+    if under:
+        whole += max(under, key=len)[1:].split("/")
+    return frozenset(whole)
 
 
-def _shorter_paths(target: str, whole: int = 0) -> Iterator[tuple[Hashable, str]]:
+def _shorter_paths(
+    target: str, whole: frozenset[str] = frozenset()
+) -> Iterator[tuple[Hashable, str]]:
     """``target`` with one segment of its path left out, each in turn, then with one
-    segment (past the first ``whole``) cut to its first or its second half; the query
+    segment (but those in ``whole``) cut to its first or its second half; the query
     kept. A cut falls between characters: an escape (``%E9``) or a UTF-8 sequence, escaped
     (``%C3%A9``) or raw, is one, since half of one is a byte no decoder takes, another bug
     than the one shown."""
@@ -242,7 +246,7 @@ def _shorter_paths(target: str, whole: int = 0) -> Iterator[tuple[Hashable, str]
         fewer = segments[:index] + segments[index + 1 :]
         yield ("segment", index, segment), "/" + "/".join(fewer) + mark + query
     for index, segment in enumerate(segments):
-        if index < whole:
+        if segment in whole:
             continue
         units = _PATH_UNIT.findall(segment)
         half = len(units) // 2
@@ -345,11 +349,12 @@ def simplify(
     the changes not yet tried. No segment of a path of ``paths`` (those the run knew the
     app to serve) that the target is or lies under is cut in half."""
     kept = frozenset(name.lower() for name in keep)
+    whole = _whole_segments(example[0].target, paths, example[1].script_name)
     current = example
     seen = {current}
     lost: set[Hashable] = set()
     while tries > 0:
-        for kind, changed in _variants(*current, default=default, keep=kept, paths=paths):
+        for kind, changed in _variants(*current, default=default, keep=kept, whole=whole):
             variant = _relinked(changed, current[2])
             if variant in seen or kind in lost:
                 continue
