@@ -113,6 +113,8 @@ def test_the_users_fields_replace_drawn_ones_of_their_name() -> None:
         ("/en/admin/logout/", ["/*/admin/logout"], True),
         ("/en/admin/logout/?next=/", ["/*/admin/logout"], True),
         ("/en/admin/logouts/", ["/*/admin/logout"], False),
+        ("/en/admin/logout", ["/*/admin/logout/"], True),
+        ("/en/admin/logouts", ["/*/admin/logout/"], False),
         ("/admin/", ["/admin/*"], True),
     ],
 )

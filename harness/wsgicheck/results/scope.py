@@ -76,7 +76,8 @@ def excluded(target: str, patterns: Sequence[str]) -> bool:
 
     A pattern with a glob character (``*``, ``?``, ``[``) is matched against the whole path
     as :mod:`fnmatch` reads it (``*`` crosses ``/``), and against it without the slashes
-    that end it: ``/admin/*``, ``*.php``, ``/*/logout`` (``/en/logout/`` too). Any
+    that end it (with one, for a pattern that ends in one): ``/admin/*``, ``*.php``,
+    ``/*/logout`` (``/en/logout/`` too), ``/*/logout/`` (``/en/logout`` too). Any
     other pattern is a path prefix, by whole segments: ``/logout`` excludes ``/logout`` and
     ``/logout/all``, not ``/logouts``. The path is tried as sent and percent-decoded, so
     ``/log%6Fut`` is excluded too, and ``/café`` excludes ``/caf%C3%A9`` (the run sends a
@@ -94,9 +95,12 @@ def excluded(target: str, patterns: Sequence[str]) -> bool:
             # As written, and with its letters in any case: lower-casing the pattern made
             # [A-z] (which holds "_") [a-z], and [!A] [!a] (a review of 2026-12-06).
             glob = _any_case(pattern)
-            # And without a slash after it: /en/admin/logout/ is Django's /en/admin/logout,
-            # and '/*/admin/logout' kept the run off neither (a trial of 2026-12-07).
+            # And without a slash after it (with one, for a pattern that ends in one):
+            # /en/admin/logout/ is Django's /en/admin/logout, and '/*/admin/logout' kept the
+            # run off neither (a trial of 2026-12-07).
             ended = {form.rstrip("/") or "/" for form in forms}
+            if pattern.endswith("/"):
+                ended |= {form + "/" for form in ended}
             if any(fnmatchcase(form, pattern) or glob.fullmatch(form) for form in forms | ended):
                 return True
             continue
