@@ -950,6 +950,40 @@ def test_a_named_path_answered_by_the_servers_own_500s_says_so() -> None:
     )
 
 
+def test_a_named_path_answered_by_the_servers_own_500s_says_so_beside_the_apps_own() -> None:
+    """A trial of 2026-12-07 (Quixote): every answer on the named path was the server's 500
+    in place of one that broke PEP 3333, but the app answered other paths' 500s itself, and
+    the note, which counted whose each 5xx was over the whole run, asked about a Host."""
+    result = run(own_500_and_a_bad_header, options(paths=("/file", "/a")), target="x")
+    assert result.answers.failed.get("answered")
+    (note,) = [each for each in result.notes if each.startswith("no request to --path")]
+    # /a is the app's own 500s: the two paths together are told the plain way.
+    assert note.endswith(
+        "(does the app need a Host (-H), a login, or data that the run's own requests removed?)"
+    )
+    result = run(own_500_and_a_bad_header, options(paths=("/file",)), target="x")
+    assert result.answers.failed.get("answered")
+    (note,) = [each for each in result.notes if each.startswith("no request to --path")]
+    assert "(the server sent 5xx in the app's place where it raised or its response broke " in note
+
+
+def refuses_posts_and_breaks_gets(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    if environ["REQUEST_METHOD"] not in ("GET", "HEAD"):
+        start_response("405 Method Not Allowed", [("Allow", "GET, HEAD"), ("Content-Length", "0")])
+        return []
+    return control_byte_header(environ, start_response)
+
+
+def test_a_named_path_answered_by_the_servers_500s_and_the_apps_405s_says_so() -> None:
+    """Quixote's /stream (a trial of 2026-12-07): the server's 500s to every GET, and the
+    app's own 405s to other methods; every 5xx there is the server's."""
+    result = run(refuses_posts_and_breaks_gets, options(paths=("/file",)), target="x")
+    row = result.answers.paths["/file"]
+    assert set(row) == {"500", "405"}
+    (note,) = [each for each in result.notes if each.startswith("no request to --path")]
+    assert "(the server sent 5xx in the app's place where it raised or its response broke " in note
+
+
 def deleting() -> Any:
     """Items a DELETE removes: 200 with a message when it removed one, 200 with no content
     when there was none left (idempotent, and correct)."""

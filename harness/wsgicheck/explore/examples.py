@@ -319,7 +319,7 @@ class Exploration:
         if worked(exchange, kind):
             self.answers.succeeded += 1
         if kind not in (None, SUCCEEDED):
-            self.answers.add_failed(kind, reply.status_code)
+            self.answers.add_failed(kind, reply.status_code, path)
             if kind == RAISED and self.answers.raised is None:
                 self.answers.raised = told(own_errors(exchange)[0])
             elif kind == ANSWERED and self.answers.answered_error is None:

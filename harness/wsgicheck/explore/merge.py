@@ -297,13 +297,17 @@ def unanswered_paths_note(paths: Sequence[str], answers: Answers) -> str | None:
     """The note of the paths the user named (``--path``) that no request got a 2xx from:
     the run judged those answers alone, which a user who named the path did not mean."""
     missing = []
-    only_5xx = only_3xx_4xx = True
+    served = only_3xx_4xx = True
+    fives_seen = False
     for path in dict.fromkeys(each.partition("?")[0] for each in paths):
         row = answers.paths.get(path)
         if row is None or any(status.isdigit() and status.startswith("2") for status in row):
             continue
         missing.append(f"{shown_target(path)} ({statuses_text(row)})")
-        only_5xx = only_5xx and all(status.startswith("5") for status in row)
+        # Every 5xx on this path the server's own, none the app's (its 4xx may be its own).
+        fives = sum(count for status, count in row.items() if status.startswith("5"))
+        served = served and answers.served_paths.get(path, 0) == fives
+        fives_seen = fives_seen or fives > 0
         only_3xx_4xx = only_3xx_4xx and all(status[:1] in ("3", "4") for status in row)
     if not missing:
         return None
@@ -312,10 +316,11 @@ def unanswered_paths_note(paths: Sequence[str], answers: Answers) -> str | None:
         # A path named for its redirect or its 404 (a trial of 2026-12-07 read the question
         # as a fault of its own): the answers judged are the ones meant.
         why = f"if it redirects or refuses by design, those are the answers meant; else, {why}"
-    if only_5xx and answers.served and not answers.failed.get(ANSWERED):
+    if served and fives_seen:
         # The server's 500 in place of an answer that broke PEP 3333 (a control byte in a
         # header): no Host or login would have helped (a trial of 2026-12-06). Only where
-        # the app answered no 5xx of its own: the table does not tell whose each 5xx is.
+        # every 5xx on the paths was the server's: Quixote answers some of its own, and
+        # its 405s besides (a trial of 2026-12-07).
         why = (
             "the server sent 5xx in the app's place where it raised or its response broke "
             f"PEP 3333, as the findings say; else, {why}"

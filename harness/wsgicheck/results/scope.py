@@ -188,6 +188,10 @@ class Answers:
     #: Of those, the ones the table shows as a 5xx the server sent in the app's place (it
     #: raised before its status went out, or its response broke PEP 3333), by cause.
     served: dict[str, int] = field(default_factory=dict)
+    #: Those 5xx of the server's own per path, as ``paths`` keys it: whose each 5xx on a
+    #: path was (a trial of 2026-12-07: Quixote answered some 500s itself, and the note on
+    #: a path where every 5xx was the server's asked about a Host and a login).
+    served_paths: dict[str, int] = field(default_factory=dict)
     #: The answers in which the app did its work (``rules.harness_rules.outcome``).
     succeeded: int = 0
     #: The first exception that escaped the app of its own, as APP-TRAP-OWN-ERRORS tells it.
@@ -215,6 +219,9 @@ class Answers:
             self.failed[cause] = self.failed.get(cause, 0) + count
         for cause, count in other.served.items():
             self.served[cause] = self.served.get(cause, 0) + count
+        for path, count in other.served_paths.items():
+            key = self._key(path)
+            self.served_paths[key] = self.served_paths.get(key, 0) + count
         self.succeeded += other.succeeded
         self.raised = self.raised or other.raised
         self.answered_error = self.answered_error or other.answered_error
@@ -223,17 +230,24 @@ class Answers:
         self.inner_violation = self.inner_violation or other.inner_violation
         self.first_failed = self.first_failed or other.first_failed
 
-    def add_failed(self, cause: str, status: int) -> None:
-        """Count a failed answer, and as the server's when it sent a 5xx in its place."""
+    def add_failed(self, cause: str, status: int, path: str) -> None:
+        """Count a failed answer to ``path`` (counted by :meth:`add` first), and as the
+        server's when it sent a 5xx in its place."""
         self.failed[cause] = self.failed.get(cause, 0) + 1
         if cause in (RAISED, REPLACED) and status >= 500:
             self.served[cause] = self.served.get(cause, 0) + 1
+            key = self._key(path)
+            self.served_paths[key] = self.served_paths.get(key, 0) + 1
 
     def add(self, path: str, status: str, count: int = 1) -> None:
-        if path not in self.paths and len(self.paths) >= MAX_PATHS:
-            path = OTHER_PATHS
-        row = self.paths.setdefault(path, {})
+        row = self.paths.setdefault(self._key(path), {})
         row[status] = row.get(status, 0) + count
+
+    def _key(self, path: str) -> str:
+        """The row ``path`` is counted in: its own, or past the table's limit the others'."""
+        if path not in self.paths and len(self.paths) >= MAX_PATHS:
+            return OTHER_PATHS
+        return path
 
     @property
     def total(self) -> int:
