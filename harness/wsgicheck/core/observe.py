@@ -28,6 +28,7 @@ from ..model.events import (
     raw_start_response_called,
 )
 from ..model.locations import is_own, is_standard
+from ..model.threads import own_thread
 from ..model.untrusted import class_name, safe_repr, type_name
 from .head import RefusedCall
 
@@ -199,7 +200,7 @@ def exception_message(exc: BaseException) -> str:
         except BaseException as failed:
             answer.append(failed)
 
-    asking = threading.Thread(target=ask, name="wsgicheck-exception-str", daemon=True)
+    asking = own_thread("exception-str", ask)
     asking.start()
     asking.join(APP_STR_TIMEOUT)
     if not answer:

@@ -36,6 +36,7 @@ from ..core.environ import ServerConfig
 from ..core.invoke import WSGIApp
 from ..model.events import raw_client_gone, raw_timed_out
 from ..model.response import Response
+from ..model.threads import own_thread
 from .connection import (
     After,
     Connection,
@@ -142,10 +143,8 @@ class Server:
         if self._running:
             raise RuntimeError("server already started")
         self._running = True
-        self._pool = WorkerPool(self.threads, self._guarded_work, f"wsgicheck-{self.port}")
-        self._loop_thread = threading.Thread(
-            target=self._guarded_loop, name=f"wsgicheck-{self.port}-selector", daemon=True
-        )
+        self._pool = WorkerPool(self.threads, self._guarded_work, str(self.port))
+        self._loop_thread = own_thread(f"{self.port}-selector", self._guarded_loop)
         self._loop_thread.start()
         return self
 

@@ -30,6 +30,7 @@ from ..core.invoke import WSGIApp
 from ..model.errors import TargetError
 from ..model.events import Location, is_library
 from ..model.locations import is_own, module_names
+from ..model.threads import OWN_THREADS
 from ..model.untrusted import class_name, show
 
 __all__ = ["app_location", "lingering_threads", "load_target", "source_root", "target_definition"]
@@ -293,10 +294,6 @@ def app_location(app: object, target: str | None = None) -> Location | None:
         return target_definition(target)
     except Exception:  # a place is a courtesy: none rather than a run lost to finding it
         return None
-
-
-#: The names wsgicheck gives its own threads begin so.
-OWN_THREADS = "wsgicheck-"
 
 
 def lingering_threads(imported: Sequence[threading.Thread] | None = None) -> tuple[str, ...]:

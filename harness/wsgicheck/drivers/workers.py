@@ -14,6 +14,8 @@ import time
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
+from ..model.threads import own_thread
+
 __all__ = ["WorkerPool"]
 
 W = TypeVar("W")
@@ -33,9 +35,7 @@ class WorkerPool(Generic[W]):
             self._spawn()
 
     def _spawn(self) -> None:
-        thread = threading.Thread(
-            target=self._run, name=f"{self._name}-worker-{next(self._counter)}", daemon=True
-        )
+        thread = own_thread(f"{self._name}-worker-{next(self._counter)}", self._run)
         self.threads.append(thread)
         thread.start()
 

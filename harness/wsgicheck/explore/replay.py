@@ -29,6 +29,7 @@ from ..model.events import RawEvent, TimedOut, raw_timed_out
 from ..model.extra import Extra
 from ..model.request import Request
 from ..model.response import Response
+from ..model.threads import own_thread
 from . import agreement
 from .agreement import Between, may_differ
 
@@ -69,9 +70,7 @@ class MemoryTransport:
 
     def _start_worker(self) -> None:
         self._jobs = queue.SimpleQueue()
-        self._worker = threading.Thread(
-            target=self._work, args=(self._jobs,), name="wsgicheck-memory", daemon=True
-        )
+        self._worker = own_thread("memory", self._work, self._jobs)
         self._worker.start()
 
     @staticmethod

@@ -40,6 +40,7 @@ from ..model.extra import Extra
 from ..model.options import RunOptions
 from ..model.request import Request
 from ..model.response import Response
+from ..model.threads import own_thread
 from ..results.run import CapturedOutput, RunResult
 from ..rules import REGISTRY, Exchange
 from . import signals
@@ -228,9 +229,7 @@ class _Worker:
         writer.close()
         stop_reader.close()
         os.close(output_writer)
-        self.reader = threading.Thread(
-            target=capture.read, args=(output,), name="wsgicheck-output", daemon=True
-        )
+        self.reader = own_thread("output", capture.read, output)
         self.reader.start()
         self.output = output
         self.heard = time.monotonic()
