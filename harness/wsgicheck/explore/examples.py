@@ -32,7 +32,15 @@ from ..model.request import Request
 from ..model.response import Response
 from ..model.untrusted import show, shown_target
 from ..results.reproduce import choices_unlike, target_choices
-from ..results.scope import TIMED_OUT, Answers, FirstAnswer, excluded, sendable, with_headers
+from ..results.scope import (
+    TIMED_OUT,
+    Answers,
+    FirstAnswer,
+    at_or_above,
+    excluded,
+    sendable,
+    with_headers,
+)
 from ..rules import Exchange, Finding, Rule, judge
 from ..rules.app_trap import own_errors, told
 from ..rules.engine import HISTORY
@@ -194,15 +202,8 @@ def _known(path: str, paths: list[str]) -> bool:
     """Whether ``path`` is one of the run's ``paths`` or lies under one but the root
     (``/items/zz`` under ``/items``): where the app's own views answer."""
     return any(
-        _at_or_above(known, path) if known.strip("/") else path.rstrip("/") == "" for known in paths
+        at_or_above(known, path) if known.strip("/") else path.rstrip("/") == "" for known in paths
     )
-
-
-def _at_or_above(above: str, path: str) -> bool:
-    """Whether ``path`` is ``above`` or lies under it (``/items/1`` under ``/items``; any
-    path under ``/``)."""
-    base = above.rstrip("/")
-    return path.rstrip("/") == base or path.startswith(base + "/")
 
 
 def _segments_in_common(one: str, other: str) -> int:
@@ -351,7 +352,7 @@ class Exploration:
             and seen in self.lived
             and self.changed is not None
             and self.changed[2] == config.script_name
-            and _at_or_above(self.changed[0].path, request.path)  # both as sent, mount and all
+            and at_or_above(self.changed[0].path, request.path)  # both as sent, mount and all
             and self.answers.removed is None
         ):
             unsafe, changed, _ = self.changed

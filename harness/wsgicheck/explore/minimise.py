@@ -25,6 +25,7 @@ from typing import Any
 from ..core.environ import ServerConfig
 from ..model.grammar import PCHAR_MARKS
 from ..model.request import Framing, InvalidRequest, Request
+from ..results.scope import at_or_above
 
 __all__ = ["DRAWN_CHOICES", "MAX_TRIES", "simplify"]
 
@@ -204,7 +205,7 @@ def _unmounted(
 
     def moved(each: Request) -> Request:
         path, mark, query = each.target.partition("?")
-        if mount == default or not (path == mount or path.startswith(mount + "/")):
+        if mount == default or not at_or_above(mount, path):
             return each
         return _safe(each, target=(default + path[len(mount) :] or "/") + mark + query)
 
@@ -220,11 +221,11 @@ def _whole_segments(target: str, paths: Sequence[str], mount: str) -> frozenset[
     drawn target: once a segment is left out, the path lies under no known one."""
     path = target.partition("?")[0]
     whole: list[str] = []
-    if mount and (path == mount or path.startswith(mount + "/")):
+    if mount and at_or_above(mount, path):
         whole += mount[1:].split("/")
         path = path[len(mount) :] or "/"
     known = [each.partition("?")[0].rstrip("/") for each in paths]
-    under = [each for each in known if each and (path + "/").startswith(each + "/")]
+    under = [each for each in known if each and at_or_above(each, path)]
     if under:
         whole += max(under, key=len)[1:].split("/")
     return frozenset(whole)

@@ -28,6 +28,7 @@ from ..model.request import FRAMING_HEADERS, Request
 __all__ = [
     "OTHER_PATHS",
     "Answers",
+    "at_or_above",
     "excluded",
     "parse_header",
     "sendable",
@@ -69,6 +70,13 @@ def with_headers(request: Request, fields: Sequence[Field]) -> Request:
     names = {name.lower() for name, _ in fields}
     kept = tuple(pair for pair in request.headers if pair[0].lower() not in names)
     return request.replace(headers=(*kept, *fields))
+
+
+def at_or_above(above: str, path: str) -> bool:
+    """Whether ``path`` is ``above`` or lies under it, by whole segments (``/items/1``
+    under ``/items``, not ``/itemsx``; any path under ``/``)."""
+    base = above.rstrip("/")
+    return path.rstrip("/") == base or path.startswith(base + "/")
 
 
 def excluded(target: str, patterns: Sequence[str]) -> bool:
