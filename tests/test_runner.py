@@ -1081,3 +1081,26 @@ def test_a_body_labelled_json_that_is_not_reaches_each_path(seed: int) -> None:
     failure = result.failures["APP-TRAP-OWN-ERRORS"]
     assert set(result.failures) == {"APP-TRAP-OWN-ERRORS"}
     assert failure.finding.message.startswith("JSONDecodeError escaped the application")
+
+
+def closes_old_clients_on_a_stream(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    """Quixote 3.6's ``/stream``: to an HTTP/1.0 client, a streamed body is closed with a
+    ``Connection: close`` of the app's own (a hop-by-hop field, the server's to send)."""
+    fields = [("Content-Type", "text/plain")]
+    if environ["PATH_INFO"] == "/stream" and environ["SERVER_PROTOCOL"] == "HTTP/1.0":
+        fields.append(("Connection", "close"))
+    start_response("200 OK", fields)
+    return [b"ok"]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_each_named_path_is_sent_an_http_1_0_request(seed: int) -> None:
+    """A trial of 2026-12-07: Quixote's ``Connection: close`` on ``/stream`` showed only to
+    HTTP/1.0, which no run drew to that path. The corpus sends each named path one."""
+    result = run(
+        closes_old_clients_on_a_stream,
+        options(seed=seed, max_examples=30, sequences=False, paths=("/stream",)),
+        target="stream",
+    )
+    assert set(result.failures) == {"APP-NO-HOP-BY-HOP"}
+    assert result.failures["APP-NO-HOP-BY-HOP"].request.http_version == "1.0"

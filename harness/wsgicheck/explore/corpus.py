@@ -9,6 +9,7 @@ default server and under the other choices a server may make; they are ordinary 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 
 from ..core.environ import ServerConfig
@@ -20,9 +21,14 @@ _FORM = b"name=wsgicheck&city=K%C3%B6ln&empty=&list=1&list=2"
 
 
 def corpus(
-    paths: list[str], *, script_names: tuple[str, ...], base: ServerConfig
+    paths: list[str],
+    *,
+    script_names: tuple[str, ...],
+    base: ServerConfig,
+    named: Sequence[str] = (),
 ) -> list[tuple[Request, ServerConfig]]:
-    """The fixed (request, server choices) pairs for an app serving ``paths``."""
+    """The fixed (request, server choices) pairs for an app serving ``paths``, of which the
+    user ``named`` some."""
     host = (("Host", "localhost"),)
     form = (*host, ("Content-Type", "application/x-www-form-urlencoded"))
     binary = (*host, ("Content-Type", "application/octet-stream"))
@@ -75,6 +81,14 @@ def corpus(
             method="POST", target=path, headers=json, body=b"{x}", framing=Framing.CONTENT_LENGTH
         )
         for path in paths or ["/"]
+    ]
+    # An HTTP/1.0 GET to each path the user named: an app may answer an old client on its
+    # own (a streamed body closed with "Connection: close", Quixote 3.6 on /stream, a trial
+    # of 2026-12-07), and 1.0 drawn to one path among many may never come up.
+    examples += [
+        Request(target=path, http_version="1.0")
+        for path in dict.fromkeys(named)
+        if path != "/" and path in paths
     ]
     pairs = [(request, base) for request in examples]
     # The same shapes under the server choices PEP 3333 leaves open.

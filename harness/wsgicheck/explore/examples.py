@@ -854,7 +854,9 @@ def generate(
     # The fixed examples first: every common request shape, under each server choice.
     fixed = [
         (request, config)
-        for request, config in corpus(run.paths, script_names=options.script_names, base=run.base)
+        for request, config in corpus(
+            run.paths, script_names=options.script_names, base=run.base, named=options.paths
+        )
         if sendable(request.method, read_only=options.read_only)
     ]
     for request, config in fixed if options.corpus else []:
