@@ -23,6 +23,9 @@ from wsgiref.util import setup_testing_defaults
 from wsgiref.validate import check_content_type
 
 import pytest
+from flask import Flask
+from pyramid.config import Configurator
+from pyramid.response import Response as PyramidResponse
 
 from rulekit import GOOD, ROOT, load
 from test_rules_good_apps import APPS as GOOD_APPS
@@ -41,6 +44,8 @@ from wsgicheck.rules.registry import quoted
 #: The rules of rules/http_content.py, http_pairs.py, http_preconditions.py and http_vary.py.
 HTTP_RULES = [
     "APP-CONTENT-TYPE",
+    "APP-REDIRECT-LOCATION",
+    "APP-LOCATION-SYNTAX",
     "APP-CODING-ACCEPTED",
     "APP-SINGLE-FIELDS",
     "APP-HTTP-DATE",
@@ -154,7 +159,7 @@ TEXT = ("Content-Type", "text/plain")
         # 9110 §8.3 excuses the field there), not one to type (the app sweeps of
         # 2026-12-03 and -04: WhiteNoise's empty 405 and 416, Radicale's empty 201).
         ("201 Created", "MKCOL", b"", set()),
-        ("302 Found", "GET", b"", set()),
+        ("303 See Other", "GET", b"", set()),  # a redirect (302: APP-REDIRECT-LOCATION too)
         ("200 OK", "OPTIONS", b"", set()),
         ("404 Not Found", "OPTIONS", b"", set()),
     ],
@@ -4204,6 +4209,120 @@ def test_a_405_without_allow_names_the_method_as_one() -> None:
     app = answering("405 Method Not Allowed", [TEXT], b"no")
     messages = messages_of("APP-405-ALLOW", run(app, {"method": "0", "target": "/"}))
     assert messages == ["the 405 to method 0 has no Allow field"]
+
+
+@pytest.mark.parametrize(
+    ("status", "fields", "messages"),
+    [
+        (
+            "302 Found",
+            [TEXT],
+            [
+                "the 302 to GET / has no Location field: a client is sent elsewhere with "
+                "nowhere to go (RFC 9110 §15.4.3)"
+            ],
+        ),
+        (
+            "308 Permanent Redirect",
+            [TEXT],
+            [
+                "the 308 to GET / has no Location field: a client is sent elsewhere with "
+                "nowhere to go (RFC 9110 §15.4.9)"
+            ],
+        ),
+        ("301 Moved Permanently", [TEXT, ("Location", "/new")], []),
+        ("307 Temporary Redirect", [TEXT, ("Location", "")], []),  # an empty URI reference
+        ("303 See Other", [TEXT], []),  # RFC 9110 §15.4.4: no keyword
+        ("300 Multiple Choices", [TEXT], []),  # §15.4.1: only for a preferred choice
+        ("200 OK", [TEXT], []),
+    ],
+)
+def test_a_redirection_says_where_to_go(
+    status: str, fields: list[tuple[str, str]], messages: list[str]
+) -> None:
+    app = answering(status, fields, b"elsewhere")
+    assert messages_of("APP-REDIRECT-LOCATION", run(app, GET)) == messages
+
+
+#: What each Location the rule refuses is told of: the fault after "it ".
+LOCATION_FAULTS = {
+    "/a b/": "holds a space, which a URI carries as %20",
+    "/caf\xc3\xa9/": "holds 'Ã', which is not ASCII: a URI carries it percent-encoded "
+    "(urllib.parse.quote; text from PATH_INFO holds its bytes as latin-1: "
+    "quote(text.encode('latin-1')))",
+    "/a|b": "holds '|', which a URI carries only as %7C",
+    '/say"hi"': "holds '\"', which a URI carries only as %22",
+    "/50%": "holds a '%' that two hex digits do not follow (a '%' itself is sent as %25)",
+    "/%zz": "holds a '%' that two hex digits do not follow (a '%' itself is sent as %25)",
+    "/a#b#c": "holds a second '#', which a fragment carries only as %23",
+    "1st:page": "has a ':' in its first segment that ends no scheme (a letter, then letters, "
+    "digits, '+', '-' or '.'): a relative path that holds one starts with './'",
+}
+
+
+@pytest.mark.parametrize(("location", "fault"), LOCATION_FAULTS.items())
+def test_a_location_that_is_no_uri_reference_is_told_why(location: str, fault: str) -> None:
+    app = answering("302 Found", [TEXT, ("Location", location)], b"elsewhere")
+    assert messages_of("APP-LOCATION-SYNTAX", run(app, GET)) == [
+        f"Location {quoted(location)} is not a URI reference: it {fault}; clients repair such "
+        "a value each in its own way, or refuse it"
+    ]
+
+
+@pytest.mark.parametrize(
+    "location",
+    [
+        "http://localhost/caf%C3%A9/",
+        "/a%20b/",
+        "",
+        "../up?q=1&r=%2F#frag",
+        "mailto:a@example.com",
+        "/x?f[a]=1",  # Django's iri_to_uri leaves brackets in a query
+        "./a:b",
+        "http://[::1]:8000/",
+        "/a\x1bb",  # APP-HEADER-VALUE-NO-CONTROL's alone
+    ],
+)
+def test_a_uri_reference_passes_as_a_location(location: str) -> None:
+    app = answering("301 Moved Permanently", [TEXT, ("Location", location)], b"moved")
+    assert messages_of("APP-LOCATION-SYNTAX", run(app, GET)) == []
+
+
+def test_a_location_that_relays_a_target_the_client_spelled_wrong_is_not_judged() -> None:
+    """django-cms 5.1's LocaleMiddleware answers GET /?% with Location: /en/?% (a trial of
+    2026-12-07): the '%' is the client's. The same answer to a target that is a URI
+    reference is the app's."""
+
+    def locale_redirect(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        query = environ.get("QUERY_STRING", "")
+        location = "/en" + environ["PATH_INFO"] + ("?" + query if query else "")
+        start_response("302 Found", [TEXT, ("Location", location.replace("~", "%"))])
+        return [b"elsewhere"]
+
+    assert messages_of("APP-LOCATION-SYNTAX", run(locale_redirect, {**GET, "target": "/?%"})) == []
+    told = messages_of("APP-LOCATION-SYNTAX", run(locale_redirect, {**GET, "target": "/?~"}))
+    assert told == [
+        "Location '/en/?%' is not a URI reference: it holds a '%' that two hex digits do not "
+        "follow (a '%' itself is sent as %25); clients repair such a value each in its own way, "
+        "or refuse it"
+    ]
+
+
+def test_the_slash_appending_redirects_of_werkzeug_and_pyramid_are_uri_references() -> None:
+    """Werkzeug's and Pyramid's own redirects to the path with a slash added percent-encode
+    it: the rule is silent on both, for a path with a space and a character beyond ASCII."""
+    flask_app = Flask(__name__)
+    flask_app.add_url_rule("/caf\xe9 x/", "page", lambda: "ok")
+    with Configurator() as config:
+        config.add_route("page", "/caf\xe9 x/")
+        config.add_view(lambda request: PyramidResponse("ok"), route_name="page")
+        config.add_notfound_view(lambda request: PyramidResponse(status=404), append_slash=True)
+        pyramid_app = config.make_wsgi_app()
+    for app, status in ((flask_app, 308), (pyramid_app, 307)):
+        response = Client(app).get("/caf%C3%A9%20x")
+        assert response.status_code == status
+        assert (response.header("location") or "").endswith("/caf%C3%A9%20x/")
+        assert [f.rule for f in check_exchange(Exchange(response))] == []
 
 
 @pytest.mark.parametrize(

@@ -97,6 +97,17 @@ AUTHORITY_FORM = rf"(?P<host>\[(?:{REG_NAME_CHAR}|:)+\]|{REG_NAME_CHAR}+):(?P<po
 # is refused (whitespace, the path, query and fragment delimiters, userinfo's "@", "\").
 HOST = r"[^\s/?#@\\]*"
 
+# RFC 9110 §10.2.2: Location = URI-reference; RFC 3986 §4.1: URI-reference = URI /
+# relative-ref. Its characters (§2): unreserved = ALPHA / DIGIT / "-" / "." / "_" / "~",
+# gen-delims = ":" / "/" / "?" / "#" / "[" / "]" / "@", sub-delims, and "%" only in
+# pct-encoded = "%" HEXDIG HEXDIG; "#" once, before the fragment. A ":" before any "/", "?"
+# or "#" ends a scheme (§4.2: the first segment of a relative path holds none). Wider than
+# §3.2.2 on "[" and "]", which it keeps for an IP-literal: Django's iri_to_uri leaves them in
+# a query, and browsers and the WHATWG URL standard take them there.
+URI_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~:/?#[]@!$&'()*+,;="
+_URI_PART = rf"(?:[{re.escape(URI_CHARS.replace('#', ''))}]|%[0-9A-Fa-f]{{2}})*"
+URI_REFERENCE = rf"(?:{SCHEME}:|(?![^/?#]*:)){_URI_PART}(?:#{_URI_PART})?"
+
 # -- status line and status ------------------------------------------------------------------
 
 # RFC 9110 §15: status-code = 3DIGIT
@@ -244,6 +255,7 @@ authority_form_re = re.compile(AUTHORITY_FORM)
 absolute_form_re = re.compile(ABSOLUTE_FORM)
 absolute_uri_re = re.compile(ABSOLUTE_URI)
 scheme_re = re.compile(SCHEME)
+uri_reference_re = re.compile(URI_REFERENCE)
 host_re = re.compile(HOST)
 wsgi_status_re = re.compile(WSGI_STATUS)
 content_length_re = re.compile(CONTENT_LENGTH)

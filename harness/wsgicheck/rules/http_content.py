@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from ..model.grammar import (
     NOT_IN_304,
     TOKEN,
+    URI_CHARS,
     coding_weight_re,
     content_length,
     content_range_re,
@@ -25,6 +26,8 @@ from ..model.grammar import (
     is_token,
     media_type_re,
     obs_date_re,
+    uri_reference_re,
+    value_control_chars_re,
 )
 from ..model.untrusted import show, shown_target
 from .exchange import Exchange
@@ -194,6 +197,100 @@ def challenge_in_401(self: Rule, ex: Exchange) -> Iterator[Finding]:
             ex,
             f"the 401's WWW-Authenticate {quoted(value)} holds no challenge: one starts with "
             "its auth-scheme, a token (Basic, Bearer)",
+        )
+
+
+#: The redirections RFC 9110 asks a Location of ("The server SHOULD generate a Location header
+#: field"), each with its section. A 303's URI is "indicated by" one with no keyword, a 300
+#: asks one only for a preferred choice, and a 304 sends no one anywhere.
+REDIRECTS = {301: "§15.4.2", 302: "§15.4.3", 307: "§15.4.8", 308: "§15.4.9"}
+
+
+@rule(
+    "APP-REDIRECT-LOCATION",
+    level=Level.SHOULD,
+    binding=Binding.APP,
+    section=SECTION + "; RFC 9110 §15.4.2, §15.4.3, §15.4.8, §15.4.9",
+    summary="a 301, 302, 307 or 308 redirection carries a Location field: the URI to go to",
+    pep=ORIGIN,
+    source="RFC 9110 §15.4.2, §15.4.3, §15.4.8, §15.4.9",
+    covers=(),
+    needs=("start_response",),
+    memo="exchange",
+    applies=lambda ex: app_status(ex) in REDIRECTS and fields_readable(ex),
+    example="""
+bad:  start_response("302 Found", [("Content-Type", "text/html")])
+fix:  start_response("302 Found", [("Location", "/login?next=%2Fcart"), ...])""",
+)
+def location_of_redirect(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    if app_field(ex, "location") is None:
+        code = app_status(ex)
+        assert code is not None  # applies() saw it
+        yield self.finding(
+            ex,
+            f"the {code} to {show(ex.method)} {shown_target(ex.request.target)} has no "
+            f"Location field: a client is sent elsewhere with nowhere to go "
+            f"(RFC 9110 {REDIRECTS[code]})",
+        )
+
+
+def _uri_fault(value: str) -> str:
+    """What keeps ``value`` (ASCII and latin-1 text with no control character) from being a
+    URI-reference, as a message says it: the first character no URI holds, else the rest."""
+    for index, char in enumerate(value):
+        if char == "%" and not re.fullmatch(r"[0-9A-Fa-f]{2}", value[index + 1 : index + 3]):
+            return "holds a '%' that two hex digits do not follow (a '%' itself is sent as %25)"
+        if char == " ":
+            return "holds a space, which a URI carries as %20"
+        if char > "~":
+            return (
+                f"holds {quoted(char)}, which is not ASCII: a URI carries it percent-encoded "
+                "(urllib.parse.quote; text from PATH_INFO holds its bytes as latin-1: "
+                "quote(text.encode('latin-1')))"
+            )
+        if char not in URI_CHARS and char != "%":
+            return f"holds {quoted(char)}, which a URI carries only as %{ord(char):02X}"
+    if value.count("#") > 1:
+        return "holds a second '#', which a fragment carries only as %23"
+    return (
+        "has a ':' in its first segment that ends no scheme (a letter, then letters, digits, "
+        "'+', '-' or '.'): a relative path that holds one starts with './'"
+    )
+
+
+@rule(
+    "APP-LOCATION-SYNTAX",
+    level=Level.MUST,
+    binding=Binding.APP,
+    section=SECTION + "; RFC 9110 §10.2.2, §2.2",
+    summary="a Location is a URI reference (RFC 3986): no spaces, no characters beyond ASCII, "
+    "a '%' only before two hex digits",
+    pep=ORIGIN,
+    source="RFC 9110 §10.2.2, §2.2",
+    covers=(),
+    needs=("start_response",),
+    memo="exchange",
+    # Judged where the request's own target is a URI reference: an app that passes on what
+    # the client spelled wrong relays the client's fault (django-cms 5.1's LocaleMiddleware
+    # answers GET /?% with Location: /en/?%, a trial of 2026-12-07).
+    applies=lambda ex: (
+        app_field(ex, "location") is not None
+        and uri_reference_re.fullmatch(ex.request.target) is not None
+    ),
+    example="""
+bad:  ("Location", environ["PATH_INFO"] + "/")           # /a b/, /cafÃ©/: raw text
+fix:  ("Location", quote(environ["PATH_INFO"].encode("latin-1")) + "/")""",
+)
+def location_syntax(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    for name, value in app_fields(ex):  # values without the OWS round them
+        if name != "location" or uri_reference_re.fullmatch(value) is not None:
+            continue
+        if value_control_chars_re.search(value) or max(value) > "\xff":
+            continue  # APP-HEADER-VALUE-NO-CONTROL's, APP-STATUS-HEADERS-LATIN1's
+        yield self.finding(
+            ex,
+            f"Location {quoted(value)} is not a URI reference: it {_uri_fault(value)}; "
+            "clients repair such a value each in its own way, or refuse it",
         )
 
 
