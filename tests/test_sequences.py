@@ -113,6 +113,7 @@ def test_a_get_with_validators_and_ranges_is_followed_by_every_question() -> Non
         ("GET", (("Accept", "text/plain"), ("Range", "bytes=-7"))),  # a suffix past it: all
         ("GET", (("Accept", "text/plain"), ("Range", "bytes=0-1"))),  # an end inside it
         ("GET", (("Accept", "text/plain"), ("Range", "bytes=-1"))),  # the last byte alone
+        ("GET", (("Accept", "text/plain"), ("Range", "bytes=0-0,2-2"))),  # two, a gap between
         ("GET", (("Accept", "text/plain"), ("Range", "BYTES=0-0"))),  # units ignore case
         ("GET", (("Accept", "text/plain"), ("Range", "items=0-0"))),  # a unit to ignore
         # The whole as a range, with codings: a compression layer past its minimum size.
@@ -568,7 +569,7 @@ def test_follow_ups_are_linked_after_the_get() -> None:
     exchanges = ask_about(client, "/")
     # The byte ranges last: the answer has a validator, though no Accept-Ranges.
     methods = ["GET", "HEAD", *["GET"] * 3, "HEAD", "GET", "GET", "HEAD", *["GET"] * 12]
-    methods += ["GET"] * 17
+    methods += ["GET"] * 18
     assert [ex.method for ex in exchanges] == methods
     for index, ex in enumerate(exchanges[1:], start=1):
         assert ex.history == tuple(exchanges[:index])

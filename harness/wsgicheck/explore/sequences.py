@@ -281,8 +281,10 @@ def _inside(response: Response) -> list[str]:
     (WhiteNoise 5.3, which answers ``bytes=0-0`` 416) sends the rest of the file under
     ``Content-Length: 2``, and only a range with an end inside shows it. Then the last byte
     alone, a suffix-range: an app that reads the suffix-length as a last-pos (Paste 3.10's
-    ``FileApp``: ``bytes 0-1``) sends another part (APP-206-RANGE-ASKED)."""
-    return ["bytes=0-1", "bytes=-1"] if _length(response) > 2 else []
+    ``FileApp``: ``bytes 0-1``) sends another part (APP-206-RANGE-ASKED). Then two ranges
+    with a gap between them, which one part may join but not run past (Paste's ``FileApp``
+    sends the whole file: a trial of 2026-12-07)."""
+    return ["bytes=0-1", "bytes=-1", "bytes=0-0,2-2"] if _length(response) > 2 else []
 
 
 def _other_choices(response: Response) -> list[tuple[str, str]]:

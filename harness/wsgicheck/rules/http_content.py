@@ -654,6 +654,22 @@ def _byte_range(ranges: str) -> tuple[int | None, int] | None:
     unit, equals, spec = ranges.partition("=")
     if not equals or unit.lower() != "bytes" or spec != spec.strip(" \t,") or "," in spec:
         return None
+    return _range_spec(spec)
+
+
+def _byte_ranges(ranges: str) -> list[tuple[int | None, int]] | None:
+    """``ranges``, a Range field value of one or more byte ranges, each as
+    :func:`_byte_range` gives it; None for any other value (an empty list element
+    included: a recipient ought to ignore it, but a strict one may refuse it)."""
+    unit, equals, specs = ranges.partition("=")
+    if not equals or unit.lower() != "bytes":
+        return None
+    parsed = [_range_spec(each.strip(" \t")) for each in specs.split(",")]
+    return [each for each in parsed if each is not None] if None not in parsed else None
+
+
+def _range_spec(spec: str) -> tuple[int | None, int] | None:
+    """One range-spec with no whitespace round it, as :func:`_byte_range` gives it."""
     first, dash, last = spec.partition("-")
     if not dash:
         return None
@@ -676,18 +692,18 @@ def _satisfiable(spec: tuple[int | None, int], length: int) -> bool:
 
 def _part_sent(
     ex: Exchange,
-) -> tuple[str, tuple[int | None, int], str, int, int, int | None] | None:
-    """For a single-part 206 to a GET with one Range field of one byte range: the field,
-    its :func:`_byte_range`, the 206's Content-Range, the first and last byte it names, and
+) -> tuple[str, list[tuple[int | None, int]], str, int, int, int | None] | None:
+    """For a single-part 206 to a GET with one Range field of byte ranges: the field, its
+    :func:`_byte_ranges`, the 206's Content-Range, the first and last byte it names, and
     the complete length it states (None for ``*``); None where the 206 is multipart or its
     Content-Range is no valid byte range (APP-206-CONTENT-RANGE's), or the request asked
-    for anything else (a set of ranges may be coalesced, RFC 9110 §15.3.7.2)."""
+    for anything else."""
     if ex.method != "GET" or app_status(ex) != 206:
         return None
     fields = [value for name, value in ex.request.headers if name.lower() == "range"]
-    spec = _byte_range(fields[0]) if len(fields) == 1 else None
+    specs = _byte_ranges(fields[0]) if len(fields) == 1 else None
     stated = app_field(ex, "content-range")
-    if spec is None or stated is None:
+    if specs is None or stated is None:
         return None
     match = content_range_re.fullmatch(stated)
     if match is None or match.group("first") is None or match.group("unit").lower() != "bytes":
@@ -700,7 +716,7 @@ def _part_sent(
     length = None if complete == "*" else int(complete)
     if last < first or (length is not None and length <= last):
         return None
-    return fields[0], spec, stated, first, last, length
+    return fields[0], specs, stated, first, last, length
 
 
 def _asked_part(spec: tuple[int | None, int], length: int) -> tuple[int, int] | None:
@@ -721,9 +737,9 @@ def _asked_part(spec: tuple[int | None, int], length: int) -> tuple[int, int] | 
     level=Level.SHOULD,
     binding=Binding.APP,
     section=SECTION + "; RFC 9110 §14.2, §15.3.7, §14.1.2",
-    summary="a 206 to one byte range sends no byte outside that range, as RFC 9110 reads it "
-    "against the length its Content-Range states (a part of it may be sent), and answers "
-    "no range that length cannot satisfy",
+    summary="a 206 sends no byte outside the byte ranges asked for, as RFC 9110 reads them "
+    "against the length its Content-Range states (a part of them may be sent, and one part "
+    "may join several), and answers no ranges that length cannot satisfy",
     pep=ORIGIN,
     source="RFC 9110 §14.2, §15.3.7, §14.1.2",
     covers=(),
@@ -739,36 +755,55 @@ def part_as_asked(self: Rule, ex: Exchange) -> Iterator[Finding]:
     # RFC 9110 §14.2: the server "SHOULD send a 206 (Partial Content) response with content
     # containing one or more partial representations that correspond to the satisfiable
     # range-spec(s) requested", and a 416 where the ranges-specifier is unsatisfiable.
-    # §15.3.7 lets it send "only a subset of the data requested": less is no fault.
+    # §15.3.7 lets it send "only a subset of the data requested": less is no fault; and
+    # §15.3.7.2 lets it join ranges with a small gap between them into one part: a single
+    # part to several ranges is judged against the span from the first byte asked to the
+    # last (Paste 3.10 answers bytes=0-1,5-6 with the whole file: a trial of 2026-12-07).
     found = _part_sent(ex)
     assert found is not None
-    ranges, spec, stated, first, last, length = found
+    ranges, specs, stated, first, last, length = found
+    several = len(specs) > 1
     if length is None:
-        # No complete length: only an int-range can be judged, by its first-pos and its
+        # No complete length: only int-ranges can be judged, by their first-pos and their
         # last-pos (the representation may end before it).
-        start, end = spec
-        if start is not None and (first < start or (end >= 0 and last > end)):
-            yield self.finding(
-                ex,
-                f"the app answered Range {show(ranges)} with Content-Range {show(stated)}, "
-                "bytes outside the range asked for",
-            )
+        if all(start is not None for start, _ in specs):
+            low = min(start for start, _ in specs if start is not None)
+            ends = [end for _, end in specs]
+            if first < low or (min(ends) >= 0 and last > max(ends)):
+                yield self.finding(
+                    ex,
+                    f"the app answered Range {show(ranges)} with Content-Range {show(stated)}, "
+                    f"bytes outside the {'ranges' if several else 'range'} asked for",
+                )
         return
-    asked = _asked_part(spec, length)
-    if asked is None:
+    asked = [part for spec in specs if (part := _asked_part(spec, length)) is not None]
+    if not asked:
         yield self.finding(
             ex,
             f"the app answered Range {show(ranges)} with a 206 (Content-Range {show(stated)}), "
-            f"but no byte of a representation of {length} bytes satisfies that range "
-            "(RFC 9110 §14.1.2): a 416 or a 200 answers it",
+            f"but no byte of a representation of {length} bytes satisfies "
+            f"{'those ranges' if several else 'that range'} (RFC 9110 §14.1.2): a 416 or a "
+            "200 answers it",
         )
-    elif first < asked[0] or last > asked[1]:
-        yield self.finding(
-            ex,
-            f"the app answered Range {show(ranges)} with Content-Range {show(stated)}; of a "
-            f"representation of {length} bytes that range is bytes {asked[0]}-{asked[1]} "
-            "(RFC 9110 §14.1.2), and the 206 sends bytes outside it",
+        return
+    low, high = min(start for start, _ in asked), max(end for _, end in asked)
+    if first >= low and last <= high:
+        return
+    if several:
+        told = (
+            f"those ranges lie within bytes {low}-{high} (RFC 9110 §14.1.2; one part may "
+            "join them, §15.3.7.2), and the 206 sends bytes outside them"
         )
+    else:
+        told = (
+            f"that range is bytes {low}-{high} (RFC 9110 §14.1.2), and the 206 sends bytes "
+            "outside it"
+        )
+    yield self.finding(
+        ex,
+        f"the app answered Range {show(ranges)} with Content-Range {show(stated)}; of a "
+        f"representation of {length} bytes {told}",
+    )
 
 
 def _refusal(ex: Exchange) -> tuple[str, tuple[int | None, int], int, str] | None:
