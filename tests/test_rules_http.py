@@ -637,13 +637,25 @@ def test_206_content_range(headers: list[tuple[str, str]], body: bytes, flagged:
         ("bytes=5-6,0-1", "bytes 0-6/23", None),  # in any order
         ("bytes=30-,-2", "bytes 21-22/23", None),  # one of the set satisfiable
         ("bytes=1-2,4-", "bytes 1-9/*", None),  # no length, an open range: no upper bound
+        ("bytes=1-2,4-5", "bytes 1-5/*", None),  # no length, joined
+        ("bytes=0-0,-1", "bytes 0-22/23", None),  # joined: how large a gap may be, not judged
+        ("bytes= 0-0", "bytes 1-1/23", None),  # OWS after "=": no range-set, not judged
         ("bytes=0-0,", "bytes 0-0/23", None),  # an empty list element: not judged
         (
             "bytes=0-1,5-6",  # Paste 3.10's FileApp: the whole file
             "bytes 0-22/23",
             "the app answered Range bytes=0-1,5-6 with Content-Range bytes 0-22/23; of a "
-            "representation of 23 bytes those ranges lie within bytes 0-6 (RFC 9110 §14.1.2; "
-            "one part may join them, §15.3.7.2), and the 206 sends bytes outside them",
+            "representation of 23 bytes those ranges select bytes 0-1 and 5-6 (RFC 9110 "
+            "§14.1.2), and the 206's part starts or ends on a byte none of them selects (one "
+            "part may join them, §15.3.7.2)",
+        ),
+        (
+            "bytes=0-0,2-2",
+            "bytes 1-1/23",  # the gap alone
+            "the app answered Range bytes=0-0,2-2 with Content-Range bytes 1-1/23; of a "
+            "representation of 23 bytes those ranges select bytes 0-0 and 2-2 (RFC 9110 "
+            "§14.1.2), and the 206's part starts or ends on a byte none of them selects (one "
+            "part may join them, §15.3.7.2)",
         ),
         (
             "bytes=30-,40-",
@@ -709,7 +721,8 @@ def test_a_206_encloses_the_range_asked_for(ranges: str, stated: str, message: s
     exchanges = run(app, {"method": "GET", "target": "/", "headers": {"Range": ranges}})
     assert messages_of("APP-206-RANGE-ASKED", exchanges) == ([message] if message else [])
     judged = "APP-206-RANGE-ASKED" in applied(exchanges)
-    assert judged == (ranges.lower().startswith("bytes=") and ranges[-1] != "," and first <= last)
+    well_formed = ranges.lower().startswith("bytes=") and ranges[-1] != "," and ranges[6] != " "
+    assert judged == (well_formed and first <= last)
     head = run(app, {"method": "HEAD", "target": "/", "headers": {"Range": ranges}})
     assert "APP-206-RANGE-ASKED" not in applied(head)  # range handling is GET's alone
 
@@ -4274,9 +4287,11 @@ def test_a_redirection_says_where_to_go(
 #: What each Location the rule refuses is told of: the fault after "it ".
 LOCATION_FAULTS = {
     "/a b/": "holds a space, which a URI carries as %20",
-    "/caf\xc3\xa9/": "holds 'Ã', which is not ASCII: a URI carries it percent-encoded "
-    "(urllib.parse.quote; text from PATH_INFO holds its bytes as latin-1: "
+    "/caf\xc3\xa9/": "holds 'Ã', which is not ASCII: a URI carries it percent-encoded (its "
+    "bytes as latin-1 text spell UTF-8, as PATH_INFO holds them: "
     "quote(text.encode('latin-1')))",
+    "/caf\xe9/": "holds 'é', which is not ASCII: a URI carries it percent-encoded "
+    "(urllib.parse.quote)",
     "/a|b": "holds '|', which a URI carries only as %7C",
     '/say"hi"': "holds '\"', which a URI carries only as %22",
     "/50%": "holds a '%' that two hex digits do not follow (a '%' itself is sent as %25)",
@@ -4308,6 +4323,9 @@ def test_a_location_that_is_no_uri_reference_is_told_why(location: str, fault: s
         "./a:b",
         "http://[::1]:8000/",
         "/a\x1bb",  # APP-HEADER-VALUE-NO-CONTROL's alone
+        "/a\tb",  # that rule's too
+        "/\u2603",  # past latin-1: APP-STATUS-HEADERS-LATIN1's
+        "/\ud800",
     ],
 )
 def test_a_uri_reference_passes_as_a_location(location: str) -> None:
@@ -4333,6 +4351,43 @@ def test_a_location_that_relays_a_target_the_client_spelled_wrong_is_not_judged(
         "follow (a '%' itself is sent as %25); clients repair such a value each in its own way, "
         "or refuse it"
     ]
+
+
+def redirects_back(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+    """Bottle's ``redirect(request.get_header("Referer"))``: back where the client came from,
+    and a space after "back" of its own."""
+    referer = environ.get("HTTP_REFERER", "/")
+    location = referer + " back" if environ["PATH_INFO"] == "/own" else referer
+    start_response("302 Found", [TEXT, ("Location", location)])
+    return [b"elsewhere"]
+
+
+@pytest.mark.parametrize(
+    ("target", "referers", "messages"),
+    [
+        ("/", ["http://localhost/a b"], []),  # the client's space
+        ("/", ["", "-again"], []),  # two lines, joined ", -again" in the environ
+        ("/", ["http://localhost/ok"], []),
+        (
+            "/own",
+            ["http://localhost/ok"],
+            [
+                "Location 'http://localhost/ok back' is not a URI reference: it holds a space, "
+                "which a URI carries as %20; clients repair such a value each in its own way, or "
+                "refuse it"
+            ],
+        ),
+    ],
+)
+def test_a_location_that_relays_a_request_field_the_client_spelled_wrong_is_not_judged(
+    target: str, referers: list[str], messages: list[str]
+) -> None:
+    """A review of 2026-12-07: drawn Referer fields made Bottle, Flask and Pyramid apps that
+    redirect back to them fail; the fault is the client's."""
+    client = Client(redirects_back)
+    headers = (("Host", "localhost"), *(("Referer", each) for each in referers))
+    response = client.send(Request(target=target, headers=headers))
+    assert messages_of("APP-LOCATION-SYNTAX", [Exchange(response)]) == messages
 
 
 def test_the_slash_appending_redirects_of_werkzeug_and_pyramid_are_uri_references() -> None:

@@ -20,6 +20,7 @@ from ..model.grammar import (
     coding_weight_re,
     content_length,
     content_range_re,
+    control_chars_re,
     decimal,
     entity_tag_re,
     imf_fixdate_re,
@@ -27,7 +28,6 @@ from ..model.grammar import (
     media_type_re,
     obs_date_re,
     uri_reference_re,
-    value_control_chars_re,
 )
 from ..model.untrusted import show, shown_target
 from .exchange import Exchange
@@ -234,6 +234,32 @@ def location_of_redirect(self: Rule, ex: Exchange) -> Iterator[Finding]:
         )
 
 
+def _utf8_as_latin1(value: str) -> bool:
+    """Whether ``value``'s characters past ASCII are UTF-8 bytes read as latin-1, as
+    PATH_INFO holds a path (``/cafÃ©``): quoting them as text would encode them twice."""
+    try:
+        value.encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        return False
+    return True
+
+
+def _relays_the_client(ex: Exchange, value: str) -> bool:
+    """Whether ``value``, a Location that is no URI reference, holds a request field the
+    client sent that is none either: a line of it, or the environ's ``HTTP_`` value for it
+    (its lines joined). An app that redirects back to a Referer, or builds an absolute URI
+    from the Host, passes on the client's fault (a review of 2026-12-07: Bottle, Flask and
+    Pyramid on a drawn Referer)."""
+    sent = [each for _, each in ex.request.headers]
+    if isinstance(ex.environ, dict):
+        sent += [
+            each
+            for key, each in ex.environ.items()
+            if isinstance(key, str) and key.startswith("HTTP_") and isinstance(each, str)
+        ]
+    return any(each and each in value and uri_reference_re.fullmatch(each) is None for each in sent)
+
+
 def _uri_fault(value: str) -> str:
     """What keeps ``value`` (ASCII and latin-1 text with no control character) from being a
     URI-reference, as a message says it: the first character no URI holds, else the rest."""
@@ -243,10 +269,11 @@ def _uri_fault(value: str) -> str:
         if char == " ":
             return "holds a space, which a URI carries as %20"
         if char > "~":
-            return (
-                f"holds {quoted(char)}, which is not ASCII: a URI carries it percent-encoded "
-                "(urllib.parse.quote; text from PATH_INFO holds its bytes as latin-1: "
-                "quote(text.encode('latin-1')))"
+            return f"holds {quoted(char)}, which is not ASCII: a URI carries it " + (
+                "percent-encoded (its bytes as latin-1 text spell UTF-8, as PATH_INFO holds "
+                "them: quote(text.encode('latin-1')))"
+                if _utf8_as_latin1(value)
+                else "percent-encoded (urllib.parse.quote)"
             )
         if char not in URI_CHARS and char != "%":
             return f"holds {quoted(char)}, which a URI carries only as %{ord(char):02X}"
@@ -272,7 +299,8 @@ def _uri_fault(value: str) -> str:
     memo="exchange",
     # Judged where the request's own target is a URI reference: an app that passes on what
     # the client spelled wrong relays the client's fault (django-cms 5.1's LocaleMiddleware
-    # answers GET /?% with Location: /en/?%, a trial of 2026-12-07).
+    # answers GET /?% with Location: /en/?%, a trial of 2026-12-07); so is a Location that
+    # holds a request field that is none (:func:`_relays_the_client`).
     applies=lambda ex: (
         app_field(ex, "location") is not None
         and uri_reference_re.fullmatch(ex.request.target) is not None
@@ -285,8 +313,10 @@ def location_syntax(self: Rule, ex: Exchange) -> Iterator[Finding]:
     for name, value in app_fields(ex):  # values without the OWS round them
         if name != "location" or uri_reference_re.fullmatch(value) is not None:
             continue
-        if value_control_chars_re.search(value) or max(value) > "\xff":
+        if control_chars_re.search(value) or max(value) > "\xff":
             continue  # APP-HEADER-VALUE-NO-CONTROL's, APP-STATUS-HEADERS-LATIN1's
+        if _relays_the_client(ex, value):
+            continue
         yield self.finding(
             ex,
             f"Location {quoted(value)} is not a URI reference: it {_uri_fault(value)}; "
@@ -662,8 +692,8 @@ def _byte_ranges(ranges: str) -> list[tuple[int | None, int]] | None:
     :func:`_byte_range` gives it; None for any other value (an empty list element
     included: a recipient ought to ignore it, but a strict one may refuse it)."""
     unit, equals, specs = ranges.partition("=")
-    if not equals or unit.lower() != "bytes":
-        return None
+    if not equals or unit.lower() != "bytes" or specs != specs.strip(" \t"):
+        return None  # OWS only round a comma (RFC 9110 §5.6.1)
     parsed = [_range_spec(each.strip(" \t")) for each in specs.split(",")]
     return [each for each in parsed if each is not None] if None not in parsed else None
 
@@ -737,9 +767,9 @@ def _asked_part(spec: tuple[int | None, int], length: int) -> tuple[int, int] | 
     level=Level.SHOULD,
     binding=Binding.APP,
     section=SECTION + "; RFC 9110 §14.2, §15.3.7, §14.1.2",
-    summary="a 206 sends no byte outside the byte ranges asked for, as RFC 9110 reads them "
-    "against the length its Content-Range states (a part of them may be sent, and one part "
-    "may join several), and answers no ranges that length cannot satisfy",
+    summary="a 206's part starts and ends on bytes the ranges asked for select, as RFC 9110 "
+    "reads them against the length its Content-Range states (a part of them may be sent, and "
+    "one part may join several), and answers no ranges that length cannot satisfy",
     pep=ORIGIN,
     source="RFC 9110 §14.2, §15.3.7, §14.1.2",
     covers=(),
@@ -757,8 +787,9 @@ def part_as_asked(self: Rule, ex: Exchange) -> Iterator[Finding]:
     # range-spec(s) requested", and a 416 where the ranges-specifier is unsatisfiable.
     # §15.3.7 lets it send "only a subset of the data requested": less is no fault; and
     # §15.3.7.2 lets it join ranges with a small gap between them into one part: a single
-    # part to several ranges is judged against the span from the first byte asked to the
-    # last (Paste 3.10 answers bytes=0-1,5-6 with the whole file: a trial of 2026-12-07).
+    # part to several ranges is judged by its ends, each a byte one of them selects (Paste
+    # 3.10 answers bytes=0-1,5-6 with the whole file: a trial of 2026-12-07). How large a
+    # gap may be joined is not judged.
     found = _part_sent(ex)
     assert found is not None
     ranges, specs, stated, first, last, length = found
@@ -766,15 +797,16 @@ def part_as_asked(self: Rule, ex: Exchange) -> Iterator[Finding]:
     if length is None:
         # No complete length: only int-ranges can be judged, by their first-pos and their
         # last-pos (the representation may end before it).
-        if all(start is not None for start, _ in specs):
-            low = min(start for start, _ in specs if start is not None)
-            ends = [end for _, end in specs]
-            if first < low or (min(ends) >= 0 and last > max(ends)):
-                yield self.finding(
-                    ex,
-                    f"the app answered Range {show(ranges)} with Content-Range {show(stated)}, "
-                    f"bytes outside the {'ranges' if several else 'range'} asked for",
-                )
+        spans = [(start, end) for start, end in specs if start is not None]
+        if len(spans) == len(specs) and not all(
+            any(start <= each and (end < 0 or each <= end) for start, end in spans)
+            for each in (first, last)
+        ):
+            yield self.finding(
+                ex,
+                f"the app answered Range {show(ranges)} with Content-Range {show(stated)}, "
+                f"bytes outside the {'ranges' if several else 'range'} asked for",
+            )
         return
     asked = [part for spec in specs if (part := _asked_part(spec, length)) is not None]
     if not asked:
@@ -786,15 +818,17 @@ def part_as_asked(self: Rule, ex: Exchange) -> Iterator[Finding]:
             "200 answers it",
         )
         return
-    low, high = min(start for start, _ in asked), max(end for _, end in asked)
-    if first >= low and last <= high:
+    if all(any(low <= end <= high for low, high in asked) for end in (first, last)):
         return
     if several:
+        selected = " and ".join(f"{low}-{high}" for low, high in sorted(set(asked)))
         told = (
-            f"those ranges lie within bytes {low}-{high} (RFC 9110 §14.1.2; one part may "
-            "join them, §15.3.7.2), and the 206 sends bytes outside them"
+            f"those ranges select bytes {selected} (RFC 9110 §14.1.2), and the 206's part "
+            "starts or ends on a byte none of them selects (one part may join them, "
+            "§15.3.7.2)"
         )
     else:
+        low, high = asked[0]
         told = (
             f"that range is bytes {low}-{high} (RFC 9110 §14.1.2), and the 206 sends bytes "
             "outside it"
