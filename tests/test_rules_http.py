@@ -4362,6 +4362,24 @@ def redirects_back(environ: dict[str, Any], start_response: Callable[..., Any]) 
     return [b"elsewhere"]
 
 
+def redirects_to_own_host(
+    environ: dict[str, Any], start_response: Callable[..., Any]
+) -> list[bytes]:
+    """WebOb's ``host_url``: the Host in lower case, its default port dropped."""
+    host = environ["HTTP_HOST"].lower().removesuffix(":80")
+    start_response("301 Moved Permanently", [TEXT, ("Location", f"http://{host}/new")])
+    return [b"moved"]
+
+
+@pytest.mark.parametrize("host", ["x|y", "x|y:80", "X|Y:80"])
+def test_a_location_that_relays_the_host_the_client_sent_is_not_judged(host: str) -> None:
+    """A trial of 2026-12-07: Pyramid (WebOb) answers ``Host: x|y:80`` with
+    ``Location: http://x|y/new``; the '|' is the client's."""
+    response = Client(redirects_to_own_host).send(Request(headers=(("Host", host),)))
+    assert response.status_code == 301
+    assert messages_of("APP-LOCATION-SYNTAX", [Exchange(response)]) == []
+
+
 @pytest.mark.parametrize(
     ("target", "referers", "messages"),
     [
