@@ -1104,3 +1104,28 @@ def test_each_named_path_is_sent_an_http_1_0_request(seed: int) -> None:
     )
     assert set(result.failures) == {"APP-NO-HOP-BY-HOP"}
     assert result.failures["APP-NO-HOP-BY-HOP"].request.http_version == "1.0"
+
+
+def redirects_by_decoded_name(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    """Bottle's ``redirect("/new/" + name)``: ``/old/<name>`` moved, its Location built from
+    the decoded name (PATH_INFO holds its UTF-8 bytes as latin-1)."""
+    path = environ["PATH_INFO"]
+    if path.startswith("/old/"):
+        start_response("301 Moved Permanently", [("Location", "/new/" + path[5:])])
+        return [b"moved"]
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [b"ok"]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_each_named_path_is_sent_with_an_odd_last_segment(seed: int) -> None:
+    """A trial of 2026-12-07: Bottle's and CherryPy's redirects built from a decoded name
+    passed, as no request sent a name with a space to ``/old/<name>``. The corpus sends
+    each named path with a space and an é added to its last segment."""
+    result = run(
+        redirects_by_decoded_name,
+        options(seed=seed, max_examples=30, sequences=False, paths=("/old/a",)),
+        target="moved",
+    )
+    assert set(result.failures) == {"APP-LOCATION-SYNTAX", "APP-CONTENT-TYPE"}
+    assert result.failures["APP-LOCATION-SYNTAX"].request.target == "/old/%C3%A9"  # made simpler

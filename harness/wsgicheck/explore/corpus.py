@@ -85,10 +85,16 @@ def corpus(
     # An HTTP/1.0 GET to each path the user named: an app may answer an old client on its
     # own (a streamed body closed with "Connection: close", Quixote 3.6 on /stream, a trial
     # of 2026-12-07), and 1.0 drawn to one path among many may never come up.
+    mine = [path for path in dict.fromkeys(named) if path != "/" and path in paths]
+    examples += [Request(target=path, http_version="1.0") for path in mine]
+    # Each named path with its last segment spelled with a space and a character past ASCII:
+    # a route that takes any name and redirects by its decoded text (Bottle's
+    # redirect("/new/" + name), CherryPy 18.10's trailing-slash tool: "Location:
+    # http://localhost/a b/") shows it to such a name only (a trial of 2026-12-07).
     examples += [
-        Request(target=path, http_version="1.0")
-        for path in dict.fromkeys(named)
-        if path != "/" and path in paths
+        Request(target=_odd_name(path), headers=host)
+        for path in mine
+        if path.partition("?")[0].strip("/")
     ]
     pairs = [(request, base) for request in examples]
     # The same shapes under the server choices PEP 3333 leaves open.
@@ -106,3 +112,12 @@ def corpus(
     )
     pairs += [(examples[index], choices) for index in (0, 2, 3, 4)]
     return pairs
+
+
+def _odd_name(path: str) -> str:
+    """``path`` with ``%20%C3%A9`` (a space, then é in UTF-8) at the end of its last segment,
+    before a trailing slash and the query: ``/old/a`` as ``/old/a%20%C3%A9``, ``/docs/`` as
+    ``/docs%20%C3%A9/``."""
+    route, mark, query = path.partition("?")
+    stem = route.rstrip("/")
+    return stem + "%20%C3%A9" + route[len(stem) :] + mark + query
