@@ -4381,6 +4381,31 @@ def test_a_location_that_relays_the_host_the_client_sent_is_not_judged(host: str
 
 
 @pytest.mark.parametrize(
+    ("host", "location", "fault"),
+    [
+        ("127.0.0.1:8000", "http://127.0.0.1/a b", "holds a space"),  # an authority
+        ("10.0.0.5:80", "http://10.0.0.5/new/a b", "holds a space"),
+        ("[::1]:80", "http://[::1]/a b", "holds a space"),
+        ("my_host:80", "http://my_host/caf\xc3\xa9", "holds 'Ã'"),
+        ("x|y:80", "http://x|y/a b", "holds '|'"),  # the client's '|', the app's space
+        ("|:80", "/new/a|b", "holds '|'"),  # not in the authority's place
+        ("%:80", "/100%", "holds a '%'"),
+    ],
+)
+def test_the_host_excuses_no_fault_of_the_app_s_own(host: str, location: str, fault: str) -> None:
+    """A review of 2026-12-07: a Host that is an authority (with a port, an IP address) is
+    no fault, and one that is none excuses only itself, in the authority's place."""
+
+    def redirects(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        start_response("301 Moved Permanently", [TEXT, ("Location", location)])
+        return [b"moved"]
+
+    response = Client(redirects).send(Request(headers=(("Host", host),)))
+    [message] = messages_of("APP-LOCATION-SYNTAX", [Exchange(response)])
+    assert message.startswith(f"Location {quoted(location)} is not a URI reference: it {fault}")
+
+
+@pytest.mark.parametrize(
     ("target", "referers", "messages"),
     [
         ("/", ["http://localhost/a b"], []),  # the client's space

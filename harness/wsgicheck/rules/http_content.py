@@ -245,13 +245,14 @@ def _utf8_as_latin1(value: str) -> bool:
 
 
 def _relays_the_client(ex: Exchange, value: str) -> bool:
-    """Whether ``value``, a Location that is no URI reference, holds a request field the
-    client sent that is none either: a line of it, or the environ's ``HTTP_`` value for it
-    (its lines joined); a Host also as a URI compares it (RFC 3986 §6.2.3: in lower case,
-    and without its port, which an app drops where it is the default). An app that
-    redirects back to a Referer, or builds an absolute URI from the Host, passes on the
-    client's fault (a review of 2026-12-07: Bottle, Flask and Pyramid on a drawn Referer;
-    WebOb on ``Host: x|y:80``)."""
+    """Whether ``value``, a Location that is no URI reference, is one but for a request field
+    the client sent that is none either, which it holds: a line of it, or the environ's
+    ``HTTP_`` value for it (its lines joined), or a Host that is no authority, in the
+    authority's place, as URIs compare it (RFC 3986 §6.2.3: in lower case, and without the
+    port an app drops where it is the default). An app that redirects back to a Referer, or
+    builds an absolute URI from the Host, passes on the client's fault (a review of
+    2026-12-07: Bottle, Flask and Pyramid on a drawn Referer; WebOb on ``Host: x|y:80``).
+    A fault of the app's own beside it is still its own."""
     sent = [each for _, each in ex.request.headers]
     if isinstance(ex.environ, dict):
         sent += [
@@ -259,14 +260,24 @@ def _relays_the_client(ex: Exchange, value: str) -> bool:
             for key, each in ex.environ.items()
             if isinstance(key, str) and key.startswith("HTTP_") and isinstance(each, str)
         ]
-    if any(each and each in value and uri_reference_re.fullmatch(each) is None for each in sent):
+    if any(
+        each
+        and each in value
+        and uri_reference_re.fullmatch(each) is None
+        and uri_reference_re.fullmatch(value.replace(each, "x")) is not None
+        for each in sent
+    ):
         return True
     lowered = value.lower()
     for name, host in ex.request.headers:
-        if name.lower() == "host" and uri_reference_re.fullmatch(host) is None:
-            bare, colon, port = host.lower().rpartition(":")
-            if host.lower() in lowered or (colon and port.isdigit() and bare and bare in lowered):
-                return True
+        if name.lower() != "host" or uri_reference_re.fullmatch("//" + host) is not None:
+            continue
+        bare, colon, port = host.lower().rpartition(":")
+        for form in (host.lower(), bare) if colon and port.isdigit() and bare else (host.lower(),):
+            for found in re.finditer(f"//{re.escape(form)}(?=[/?#:]|$)", lowered):
+                rest = f"{lowered[: found.start()]}//x{lowered[found.end() :]}"
+                if uri_reference_re.fullmatch(rest) is not None:
+                    return True
     return False
 
 
