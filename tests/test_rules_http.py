@@ -613,6 +613,73 @@ def test_206_content_range(headers: list[tuple[str, str]], body: bytes, flagged:
     assert fired(exchanges) == ({("APP-206-CONTENT-RANGE", "GET", ())} if flagged else set())
 
 
+def byteranges(*parts: tuple[str | None, bytes], boundary: str = "B0UND") -> bytes:
+    """A multipart/byteranges body (RFC 2046 §5.1.1) of ``parts``, each its Content-Range
+    (None: none) and its content."""
+    body = b""
+    for content_range, content in parts:
+        head = "Content-Type: text/plain\r\n"
+        head += f"Content-Range: {content_range}\r\n" if content_range is not None else ""
+        body += f"--{boundary}\r\n{head}\r\n".encode() + content + b"\r\n"
+    return body + f"--{boundary}--\r\n".encode()
+
+
+@pytest.mark.parametrize(
+    ("body", "messages"),
+    [
+        (byteranges(("bytes 0-1/10", b"01"), ("bytes 5-6/10", b"56")), []),
+        (byteranges(("bytes 0-1/*", b"01"), ("bytes 5-9/10", b"56789")), []),
+        (byteranges(), []),  # no part: not judged here
+        (b"no multipart body at all", []),  # not read: nothing to judge
+        (
+            byteranges(("bytes 1000-999/1000", b""), ("bytes 0-1/1000", b"01")),  # CherryPy 18.10
+            [
+                "part 1 of the multipart/byteranges 206 has Content-Range bytes 1000-999/1000, "
+                "which is invalid (RFC 9110 §14.4)"
+            ],
+        ),
+        (
+            byteranges(("bytes 0-1/10", b"012"), (None, b"56")),
+            [
+                "part 1 of the multipart/byteranges 206 has Content-Range bytes 0-1/10, which "
+                "announces 2 bytes; the part holds 3 bytes",
+                "part 2 of the multipart/byteranges 206 has no Content-Range",
+            ],
+        ),
+        (
+            byteranges(("bytes */10", b""), ("bytes 0-0/10", b"0")),
+            [
+                "part 1 of the multipart/byteranges 206 has Content-Range bytes */10, not a "
+                "range-resp"
+            ],
+        ),
+    ],
+)
+def test_each_part_of_a_multipart_206_states_its_range(body: bytes, messages: list[str]) -> None:
+    """A trial of 2026-12-07: CherryPy 18.10 answers bytes=-0,0-1 with a part headed
+    ``bytes 1000-999/1000`` and no data, which no rule read."""
+    fields = [("Content-Type", "multipart/byteranges; boundary=B0UND")]
+    exchanges = run(answering("206 Partial Content", fields, body), GET)
+    assert messages_of("APP-206-CONTENT-RANGE", exchanges) == messages
+
+
+def test_a_multipart_206_s_parts_are_read_under_an_unquoted_boundary_of_equals_signs() -> None:
+    """CherryPy's boundary is "=" signs and digits, unquoted; a coded body is not read."""
+    boundary = "================6429324234838"
+    body = byteranges(("bytes 4-2/10", b""), boundary=boundary)
+    fields = [("Content-Type", f"multipart/byteranges; boundary={boundary}")]
+    told = messages_of(
+        "APP-206-CONTENT-RANGE", run(answering("206 Partial Content", fields, body), GET)
+    )
+    assert told == [
+        "part 1 of the multipart/byteranges 206 has Content-Range bytes 4-2/10, which is "
+        "invalid (RFC 9110 §14.4)"
+    ]
+    coded = [*fields, ("Content-Encoding", "gzip")]
+    exchanges = run(answering("206 Partial Content", coded, gzip.compress(body)), GET)
+    assert messages_of("APP-206-CONTENT-RANGE", exchanges) == []
+
+
 # -- APP-206-RANGE-ASKED ----------------------------------------------------------------------
 
 

@@ -33,6 +33,7 @@ from ..model.untrusted import show, shown_target
 from .exchange import Exchange
 from .http_evidence import (
     CONDITIONAL_FIELDS,
+    app_body,
     app_field,
     app_fields,
     app_status,
@@ -650,7 +651,7 @@ _COUNTED_BY_DJANGO = (
     binding=Binding.APP,
     section=SECTION + "; RFC 9110 §15.3.7, §14.4",
     summary="a single-part 206 has a valid Content-Range whose range is the body's length; "
-    "a multipart one has none in its header",
+    "a multipart one has none in its header, and each of its parts has one, for its own length",
     pep=ORIGIN,
     source="RFC 9110 §15.3.7, §14.4",
     covers=(),
@@ -667,6 +668,7 @@ def partial_content_range(self: Rule, ex: Exchange) -> Iterator[Finding]:
     if media == "multipart/byteranges":
         if value is not None:
             yield self.finding(ex, "a multipart/byteranges 206 has a Content-Range field")
+        yield from (self.finding(ex, told) for told in _parts_misranged(ex))
         return
     if value is None:
         yield self.finding(ex, "a single-part 206 response has no Content-Range")
@@ -685,6 +687,78 @@ def partial_content_range(self: Rule, ex: Exchange) -> Iterator[Finding]:
             f"Content-Range {show(value)} announces {last - first + 1} bytes; "
             f"the app produced {ex.produced}" + coded_note(ex, _CODED_RANGE),
         )
+
+
+def _byteranges_parts(body: bytes, boundary: bytes) -> list[tuple[bytes, bytes]] | None:
+    """The parts of a multipart body (RFC 2046 §5.1.1), each as its head and its content;
+    None where the body is not one: no delimiter, no close delimiter, a part with no blank
+    line after its head. Strict: lines end in CRLF, and the CRLF before a delimiter is the
+    delimiter's."""
+    chunks = (b"\r\n" + body).split(b"\r\n--" + boundary)
+    parts: list[tuple[bytes, bytes]] = []
+    for chunk in chunks[1:]:
+        if chunk.startswith(b"--"):
+            return parts
+        _padding, newline, rest = chunk.partition(b"\r\n")
+        if not newline or _padding.strip(b" \t"):
+            return None
+        if rest.startswith(b"\r\n"):
+            parts.append((b"", rest[2:]))
+            continue
+        head, blank, content = rest.partition(b"\r\n\r\n")
+        if not blank:
+            return None
+        parts.append((head, content))
+    return None
+
+
+def _parts_misranged(ex: Exchange) -> Iterator[str]:
+    """What is wrong with the Content-Range of each part of a multipart/byteranges 206 (RFC
+    9110 §14.6: each part carries its own; §14.4: a valid one), as messages say it; nothing
+    where the body is not known whole, is coded, or is no multipart body at all (CherryPy
+    18.10 answers bytes=-0,0-1 with a part "bytes 1000-999/1000" and no data: a trial of
+    2026-12-07)."""
+    media = app_field(ex, "content-type") or ""
+    boundary = next(
+        (
+            value.strip(" \t").strip('"')
+            for name, _, value in (each.partition("=") for each in media.split(";")[1:])
+            if name.strip(" \t").lower() == "boundary"
+        ),
+        "",
+    )
+    body = app_body(ex) if boundary and not content_codings(ex) else None
+    parts = _byteranges_parts(body, boundary.encode("latin-1")) if body else None
+    for number, (head, content) in enumerate(parts or [], start=1):
+        fields = [line.partition(b":") for line in head.split(b"\r\n")]
+        ranges = [
+            value.decode("latin-1").strip(" \t")
+            for name, _, value in fields
+            if name.strip().lower() == b"content-range"
+        ]
+        if not ranges:
+            yield f"part {number} of the multipart/byteranges 206 has no Content-Range"
+            continue
+        match = content_range_re.fullmatch(ranges[0])
+        if match is None or match.group("first") is None:
+            yield (
+                f"part {number} of the multipart/byteranges 206 has Content-Range "
+                f"{show(ranges[0])}, not a range-resp"
+            )
+            continue
+        first, last = int(match.group("first")), int(match.group("last"))
+        complete = match.group("complete")
+        if last < first or (complete != "*" and int(complete) <= last):
+            yield (
+                f"part {number} of the multipart/byteranges 206 has Content-Range "
+                f"{show(ranges[0])}, which is invalid (RFC 9110 §14.4)"
+            )
+        elif match.group("unit").lower() == "bytes" and len(content) != last - first + 1:
+            yield (
+                f"part {number} of the multipart/byteranges 206 has Content-Range "
+                f"{show(ranges[0])}, which announces {byte_count(last - first + 1)}; the part "
+                f"holds {byte_count(len(content))}"
+            )
 
 
 #: Why a coded 206's body is not the range it states, most often (Flask-Compress 1.25, and
