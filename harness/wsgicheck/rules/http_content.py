@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterator
+from typing import NamedTuple
 
 from ..model.grammar import (
     NOT_IN_304,
@@ -645,6 +646,34 @@ _COUNTED_BY_DJANGO = (
 )
 
 
+#: What keeps a Content-Range from stating a range it can be held to, as messages say it.
+_NOT_RANGE_RESP = "not a range-resp"
+_INVALID_RANGE = "invalid (RFC 9110 §14.4)"
+
+
+class _RangeResp(NamedTuple):
+    """A Content-Range's range-resp (RFC 9110 §14.4), read."""
+
+    unit: str  # lower-case
+    first: int
+    last: int
+    complete: int | None  # None for "*"
+
+
+def _range_resp(value: str) -> _RangeResp | str:
+    """``value``'s range-resp, or what is wrong with it: :data:`_NOT_RANGE_RESP` (another
+    form, ``*/N`` included), or :data:`_INVALID_RANGE` (§14.4 makes a last-pos before its
+    first-pos, or a complete length not past the last-pos, an invalid value)."""
+    match = content_range_re.fullmatch(value)
+    if match is None or match.group("first") is None:
+        return _NOT_RANGE_RESP
+    first, last = int(match.group("first")), int(match.group("last"))
+    complete = None if match.group("complete") == "*" else int(match.group("complete"))
+    if last < first or (complete is not None and complete <= last):
+        return _INVALID_RANGE
+    return _RangeResp(match.group("unit").lower(), first, last, complete)
+
+
 @rule(
     "APP-206-CONTENT-RANGE",
     level=Level.MUST,
@@ -673,18 +702,15 @@ def partial_content_range(self: Rule, ex: Exchange) -> Iterator[Finding]:
     if value is None:
         yield self.finding(ex, "a single-part 206 response has no Content-Range")
         return
-    match = content_range_re.fullmatch(value)
-    if match is None or match.group("first") is None:
-        yield self.finding(ex, f"a 206 has Content-Range {show(value)}, not a range-resp")
-        return
-    first, last = int(match.group("first")), int(match.group("last"))
-    complete = match.group("complete")
-    if last < first or (complete != "*" and int(complete) <= last):
-        yield self.finding(ex, f"Content-Range {show(value)} is invalid (RFC 9110 §14.4)")
-    elif match.group("unit").lower() == "bytes" and ex.produced != last - first + 1:
+    stated = _range_resp(value)
+    if stated == _NOT_RANGE_RESP:
+        yield self.finding(ex, f"a 206 has Content-Range {show(value)}, {_NOT_RANGE_RESP}")
+    elif isinstance(stated, str):
+        yield self.finding(ex, f"Content-Range {show(value)} is {stated}")
+    elif stated.unit == "bytes" and ex.produced != stated.last - stated.first + 1:
         yield self.finding(
             ex,
-            f"Content-Range {show(value)} announces {last - first + 1} bytes; "
+            f"Content-Range {show(value)} announces {stated.last - stated.first + 1} bytes; "
             f"the app produced {ex.produced}" + coded_note(ex, _CODED_RANGE),
         )
 
@@ -699,8 +725,8 @@ def _byteranges_parts(body: bytes, boundary: bytes) -> list[tuple[bytes, bytes]]
     for chunk in chunks[1:]:
         if chunk.startswith(b"--"):
             return parts
-        _padding, newline, rest = chunk.partition(b"\r\n")
-        if not newline or _padding.strip(b" \t"):
+        padding, newline, rest = chunk.partition(b"\r\n")
+        if not newline or padding.strip(b" \t"):
             return None
         if rest.startswith(b"\r\n"):
             parts.append((b"", rest[2:]))
@@ -739,25 +765,17 @@ def _parts_misranged(ex: Exchange) -> Iterator[str]:
         if not ranges:
             yield f"part {number} of the multipart/byteranges 206 has no Content-Range"
             continue
-        match = content_range_re.fullmatch(ranges[0])
-        if match is None or match.group("first") is None:
+        stated = _range_resp(ranges[0])
+        said = f"part {number} of the multipart/byteranges 206 has Content-Range {show(ranges[0])}"
+        if stated == _NOT_RANGE_RESP:
+            yield f"{said}, {_NOT_RANGE_RESP}"
+        elif isinstance(stated, str):
+            yield f"{said}, which is {stated}"
+        elif stated.unit == "bytes" and len(content) != stated.last - stated.first + 1:
+            size = stated.last - stated.first + 1
             yield (
-                f"part {number} of the multipart/byteranges 206 has Content-Range "
-                f"{show(ranges[0])}, not a range-resp"
-            )
-            continue
-        first, last = int(match.group("first")), int(match.group("last"))
-        complete = match.group("complete")
-        if last < first or (complete != "*" and int(complete) <= last):
-            yield (
-                f"part {number} of the multipart/byteranges 206 has Content-Range "
-                f"{show(ranges[0])}, which is invalid (RFC 9110 §14.4)"
-            )
-        elif match.group("unit").lower() == "bytes" and len(content) != last - first + 1:
-            yield (
-                f"part {number} of the multipart/byteranges 206 has Content-Range "
-                f"{show(ranges[0])}, which announces {byte_count(last - first + 1)}; the part "
-                f"holds {byte_count(len(content))}"
+                f"{said}, which announces {byte_count(size)}; the part holds "
+                f"{byte_count(len(content))}"
             )
 
 
@@ -830,18 +848,10 @@ def _part_sent(
     stated = app_field(ex, "content-range")
     if specs is None or stated is None:
         return None
-    match = content_range_re.fullmatch(stated)
-    if match is None or match.group("first") is None or match.group("unit").lower() != "bytes":
+    read = _range_resp(stated)
+    if isinstance(read, str) or read.unit != "bytes":
         return None
-    first, last, complete = (
-        int(match.group("first")),
-        int(match.group("last")),
-        match.group("complete"),
-    )
-    length = None if complete == "*" else int(complete)
-    if last < first or (length is not None and length <= last):
-        return None
-    return fields[0], specs, stated, first, last, length
+    return fields[0], specs, stated, read.first, read.last, read.complete
 
 
 def _asked_part(spec: tuple[int | None, int], length: int) -> tuple[int, int] | None:
