@@ -4401,9 +4401,9 @@ def test_a_uri_reference_passes_as_a_location(location: str) -> None:
 
 
 def test_a_location_that_relays_a_target_the_client_spelled_wrong_is_not_judged() -> None:
-    """django-cms 5.1's LocaleMiddleware answers GET /?% with Location: /en/?% (a trial of
-    2026-12-07): the '%' is the client's. The same answer to a target that is a URI
-    reference is the app's."""
+    """Django 5.2's LocaleMiddleware (under django-cms 5.1) answers GET /?% with Location:
+    /en/?% (a trial of 2026-12-07): the '%' is the client's. The same answer to a target
+    that is a URI reference is the app's."""
 
     def locale_redirect(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
         query = environ.get("QUERY_STRING", "")

@@ -1084,7 +1084,7 @@ def test_a_body_labelled_json_that_is_not_reaches_each_path(seed: int) -> None:
 
 
 def closes_old_clients_on_a_stream(environ: dict[str, Any], start_response: Any) -> list[bytes]:
-    """Quixote 3.6's ``/stream``: to an HTTP/1.0 client, a streamed body is closed with a
+    """Quixote 3.8's ``/stream``: to an HTTP/1.0 client, a streamed body is closed with a
     ``Connection: close`` of the app's own (a hop-by-hop field, the server's to send)."""
     fields = [("Content-Type", "text/plain")]
     if environ["PATH_INFO"] == "/stream" and environ["SERVER_PROTOCOL"] == "HTTP/1.0":

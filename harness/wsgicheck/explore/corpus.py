@@ -83,7 +83,7 @@ def corpus(
         for path in paths or ["/"]
     ]
     # An HTTP/1.0 GET to each path the user named: an app may answer an old client on its
-    # own (a streamed body closed with "Connection: close", Quixote 3.6 on /stream, a trial
+    # own (a streamed body closed with "Connection: close", Quixote 3.8 on /stream, a trial
     # of 2026-12-07), and 1.0 drawn to one path among many may never come up.
     mine = [path for path in dict.fromkeys(named) if path != "/" and path in paths]
     examples += [Request(target=path, http_version="1.0") for path in mine]

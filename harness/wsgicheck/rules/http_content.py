@@ -321,9 +321,9 @@ def _uri_fault(value: str) -> str:
     needs=("start_response",),
     memo="exchange",
     # Judged where the request's own target is a URI reference: an app that passes on what
-    # the client spelled wrong relays the client's fault (django-cms 5.1's LocaleMiddleware
-    # answers GET /?% with Location: /en/?%, a trial of 2026-12-07); so is a Location that
-    # holds a request field that is none (:func:`_relays_the_client`).
+    # the client spelled wrong relays the client's fault (Django 5.2's LocaleMiddleware,
+    # under django-cms 5.1, answers GET /?% with Location: /en/?%, a trial of 2026-12-07);
+    # so is a Location that holds a request field that is none (:func:`_relays_the_client`).
     applies=lambda ex: (
         app_field(ex, "location") is not None
         and uri_reference_re.fullmatch(ex.request.target) is not None
