@@ -363,3 +363,25 @@ def test_http_date_reads_all_three_forms_as_utc(value: str) -> None:
 )
 def test_http_date_refuses_a_date_with_no_zone_that_is_not_asctime(value: str) -> None:
     assert grammar.http_date(value) is None
+
+
+@pytest.mark.parametrize(
+    ("content_type", "name", "value"),
+    [
+        ("text/html; charset=utf-8", "charset", "utf-8"),
+        ('text/html;Charset="UTF-8"', "charset", "UTF-8"),  # names ignore case; quotes go
+        ("text/html", "charset", None),
+        ('text/html; charset=""', "charset", None),
+        (
+            "multipart/byteranges; boundary================642932",
+            "boundary",
+            "===============642932",
+        ),
+        ("multipart/byteranges; a=1; boundary = x ", "boundary", "x"),
+    ],
+)
+def test_a_media_type_parameter_is_read_by_its_name(
+    content_type: str, name: str, value: str | None
+) -> None:
+    """RFC 9110 §5.6.6, read as a recipient does (CherryPy's unquoted boundary of "=")."""
+    assert grammar.media_type_parameter(content_type, name) == value

@@ -341,6 +341,18 @@ def is_latin1(text: str) -> bool:
 
 
 #: The port a URI of each scheme means when it names none (RFC 9110 §4.2.1, §4.2.2).
+def media_type_parameter(content_type: str, name: str) -> str | None:
+    """The value of parameter ``name`` (lower-case) of a Content-Type, its quotes removed,
+    or None (RFC 9110 §5.6.6: parameter names are case-insensitive). Read leniently, as a
+    recipient does: CherryPy's multipart boundary of unquoted "=" signs is still read."""
+    for parameter in content_type.split(";")[1:]:
+        key, _, value = parameter.partition("=")
+        value = value.strip(" \t").strip('"')
+        if key.strip(" \t").lower() == name and value:
+            return value
+    return None
+
+
 DEFAULT_PORTS = {"http": "80", "https": "443"}
 
 

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from .events import Event, RawEvent, Trace, raw_event
+from .grammar import media_type_parameter
 from .request import Request
 
 __all__ = ["Response", "body_hasher"]
@@ -148,12 +149,7 @@ class Response:
     @property
     def charset(self) -> str:
         """The charset named in Content-Type, or utf-8."""
-        content_type = self.header("content-type") or ""
-        for param in content_type.split(";")[1:]:
-            key, _, value = param.strip().partition("=")
-            if key.lower() == "charset" and value:
-                return value.strip('"')
-        return "utf-8"
+        return media_type_parameter(self.header("content-type") or "", "charset") or "utf-8"
 
     @property
     def text(self) -> str:

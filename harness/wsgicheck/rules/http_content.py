@@ -26,6 +26,7 @@ from ..model.grammar import (
     entity_tag_re,
     imf_fixdate_re,
     is_token,
+    media_type_parameter,
     media_type_re,
     obs_date_re,
     uri_reference_re,
@@ -744,17 +745,9 @@ def _parts_misranged(ex: Exchange) -> Iterator[str]:
     where the body is not known whole, is coded, or is no multipart body at all (CherryPy
     18.10 answers bytes=-0,0-1 with a part "bytes 1000-999/1000" and no data: a trial of
     2026-12-07)."""
-    media = app_field(ex, "content-type") or ""
-    boundary = next(
-        (
-            value.strip(" \t").strip('"')
-            for name, _, value in (each.partition("=") for each in media.split(";")[1:])
-            if name.strip(" \t").lower() == "boundary"
-        ),
-        "",
-    )
+    boundary = media_type_parameter(app_field(ex, "content-type") or "", "boundary")
     body = app_body(ex) if boundary and not content_codings(ex) else None
-    parts = _byteranges_parts(body, boundary.encode("latin-1")) if body else None
+    parts = _byteranges_parts(body, boundary.encode("latin-1")) if body and boundary else None
     for number, (head, content) in enumerate(parts or [], start=1):
         fields = [line.partition(b":") for line in head.split(b"\r\n")]
         ranges = [
