@@ -28,6 +28,7 @@ from ..model.grammar import (
     is_token,
     media_type_parameter,
     media_type_re,
+    normal_authority,
     obs_date_re,
     uri_reference_re,
 )
@@ -251,10 +252,11 @@ def _relays_the_client(ex: Exchange, value: str) -> bool:
     """Whether ``value``, a Location that is no URI reference, is one but for a request field
     the client sent that is none either, which it holds: a line of it, or the environ's
     ``HTTP_`` value for it (its lines joined), or a Host that is no authority, in the
-    authority's place, as URIs compare it (RFC 3986 §6.2.3: in lower case, and without the
-    port an app drops where it is the default). An app that redirects back to a Referer, or
-    builds an absolute URI from the Host, passes on the client's fault (a review of
-    2026-12-07: Bottle, Flask and Pyramid on a drawn Referer; WebOb on ``Host: x|y:80``).
+    authority's place, as URIs compare it (RFC 3986 §6.2.3: in lower case, and without its
+    port where that is the default, which an app drops: :func:`normal_authority`). An app
+    that redirects back to a Referer, or builds an absolute URI from the Host, passes on
+    the client's fault (a review of 2026-12-07: Bottle, Flask and Pyramid on a drawn
+    Referer; WebOb on ``Host: x|y:80``).
     A fault of the app's own beside it is still its own."""
     sent = [each for _, each in ex.request.headers]
     if isinstance(ex.environ, dict):
@@ -275,8 +277,8 @@ def _relays_the_client(ex: Exchange, value: str) -> bool:
     for name, host in ex.request.headers:
         if name.lower() != "host" or uri_reference_re.fullmatch("//" + host) is not None:
             continue
-        bare, colon, port = host.lower().rpartition(":")
-        for form in (host.lower(), bare) if colon and port.isdigit() and bare else (host.lower(),):
+        forms = {host.lower(), normal_authority(host, "http"), normal_authority(host, "https")}
+        for form in forms - {""}:
             for found in re.finditer(f"//{re.escape(form)}(?=[/?#:]|$)", lowered):
                 rest = f"{lowered[: found.start()]}//x{lowered[found.end() :]}"
                 if uri_reference_re.fullmatch(rest) is not None:
