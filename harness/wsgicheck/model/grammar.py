@@ -11,6 +11,7 @@ single definition of what "a token" or "a chunk size" means in this project.
 from __future__ import annotations
 
 import re
+import string
 from datetime import datetime, timezone
 from email.utils import format_datetime, parsedate_to_datetime
 
@@ -104,7 +105,7 @@ HOST = r"[^\s/?#@\\]*"
 # or "#" ends a scheme (§4.2: the first segment of a relative path holds none). Wider than
 # §3.2.2 on "[" and "]", which it keeps for an IP-literal: Django's iri_to_uri leaves them in
 # a query, and browsers and the WHATWG URL standard take them there.
-URI_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~:/?#[]@!$&'()*+,;="
+URI_CHARS = string.ascii_letters + string.digits + PCHAR_MARKS + "/?#[]"
 _URI_PART = rf"(?:[{re.escape(URI_CHARS.replace('#', ''))}]|%[0-9A-Fa-f]{{2}})*"
 URI_REFERENCE = rf"(?:{SCHEME}:|(?![^/?#]*:)){_URI_PART}(?:#{_URI_PART})?"
 
