@@ -1760,6 +1760,22 @@ def test_if_none_match(etag: str | None, sent: str, flagged: bool) -> None:
     assert fired(exchanges) == expected
 
 
+@pytest.mark.parametrize(
+    ("method", "flagged"), [("OPTIONS", False), ("TRACE", False), ("POST", True), ("PUT", True)]
+)
+def test_if_none_match_is_ignored_by_options_and_trace(method: str, flagged: bool) -> None:
+    """RFC 9110 §13.2.1: a server MUST ignore the preconditions of a method that neither
+    selects nor changes a representation, "such as CONNECT, OPTIONS, or TRACE": their 200
+    to If-None-Match * on a tagged target is right, where a POST or PUT gets 412."""
+    exchanges = run(
+        ignoring([("ETag", '"v1"')]),
+        GET,
+        {"method": method, "target": "/", "headers": {"If-None-Match": "*"}},
+    )
+    expected = {("APP-IF-NONE-MATCH", method, ("If-None-Match",))} if flagged else set()
+    assert fired(exchanges) == expected
+
+
 def test_a_star_matches_an_etag_that_does_not_parse() -> None:
     """From the app sweep of 2026-12-03: Bottle's static_file sends its ETag unquoted and
     answers If-None-Match: * with 200. The tag's form is APP-ETAG-SYNTAX's; "*" matches any
@@ -3557,6 +3573,8 @@ NOT_MODIFIED_ALWAYS = answering("304 Not Modified", [STRONG])
         ("GET", {"If-Unmodified-Since": DAY_BEFORE}, True),
         ("HEAD", {"Range": "bytes=0-0", "If-Range": '"v1"'}, True),
         ("POST", {"If-None-Match": '"v1"'}, True),  # 412 for methods but GET and HEAD
+        ("TRACE", {"If-None-Match": "*"}, True),  # preconditions ignored (RFC 9110 §13.2.1)
+        ("OPTIONS", {"If-None-Match": '"v1"'}, True),
     ],
 )
 def test_a_304_answers_only_if_none_match_or_if_modified_since(
@@ -3627,11 +3645,13 @@ def test_werkzeug_shared_data_answers_if_match_with_304(tmp_path: Path) -> None:
     found = {
         (method, names) for rule, method, names in fired(exchanges) if rule == "APP-304-CONDITIONAL"
     }
-    # The stale If-Match beside a Range too, and the date to OPTIONS (any method gets 304).
+    # The stale If-Match beside a Range too, the date to OPTIONS and If-None-Match * to
+    # TRACE (any method gets 304).
     expected = {
         ("GET", ("If-Match",)),
         ("GET", ("Range", "If-Match")),
         ("OPTIONS", ("If-Modified-Since",)),
+        ("TRACE", ("If-None-Match",)),
     }
     assert found == (expected if werkzeug_says == 304 else set())
 

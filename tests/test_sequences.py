@@ -99,6 +99,7 @@ def test_a_get_with_validators_and_ranges_is_followed_by_every_question() -> Non
         # If-Match holds, If-None-Match fails: 304 (Werkzeug lets If-Match decide: 200).
         ("GET", (("Accept", "text/plain"), ("If-Match", TAG), ("If-None-Match", TAG))),
         ("OPTIONS", (("Accept", "text/plain"), ("If-Modified-Since", LAST))),  # to ignore
+        ("TRACE", (("Accept", "text/plain"), ("If-None-Match", "*"))),  # to ignore as well
         ("GET", (("Accept", "text/plain"), ("Range", "bytes=0-0"))),
         ("GET", (("Accept", "text/plain"), ("Range", "bytes=0-0"), ("If-Range", TAG))),
         ("GET", (("Accept", "text/plain"), ("Range", "bytes=0-0"), ("If-Range", STALE))),
@@ -482,6 +483,7 @@ def site_tagged(environ: dict[str, Any], start_response: Callable[..., Any]) -> 
     """One ETag for the whole site, compared before the path is looked up; the home page
     gives it, the 404 does not (the run learns it at /)."""
     home, condition = environ["PATH_INFO"] == "/", environ.get("HTTP_IF_NONE_MATCH")
+    condition = condition if environ["REQUEST_METHOD"] in ("GET", "HEAD") else None
     if (condition and SITE_TAG in condition) or (home and condition == "*"):
         start_response("304 Not Modified", [("ETag", SITE_TAG)])
         return []
@@ -561,6 +563,7 @@ def test_a_tag_no_client_could_send_back_is_left_out() -> None:
         *[("GET", json)] * 2,
         *[("GET", german)] * 2,
         ("GET", ()),
+        ("TRACE", (("If-None-Match", "*"),)),  # "*" again, to a method that ignores it
     ]
 
 
@@ -569,7 +572,7 @@ def test_follow_ups_are_linked_after_the_get() -> None:
     exchanges = ask_about(client, "/")
     # The byte ranges last: the answer has a validator, though no Accept-Ranges.
     methods = ["GET", "HEAD", *["GET"] * 3, "HEAD", "GET", "GET", "HEAD", *["GET"] * 12]
-    methods += ["GET"] * 18
+    methods += ["GET", "TRACE", *["GET"] * 17]
     assert [ex.method for ex in exchanges] == methods
     for index, ex in enumerate(exchanges[1:], start=1):
         assert ex.history == tuple(exchanges[:index])
@@ -655,7 +658,8 @@ def revalidating_only_in_memory(
 ) -> list[bytes]:
     """Answers If-None-Match with 304 unless it came over a socket (REMOTE_PORT is set
     only there): a bug only the follow-ups sent over the wire can show."""
-    condition = environ.get("HTTP_IF_NONE_MATCH", "")
+    safe = environ["REQUEST_METHOD"] in ("GET", "HEAD")
+    condition = environ.get("HTTP_IF_NONE_MATCH", "") if safe else ""
     if (condition == "*" or TAG in condition) and "REMOTE_PORT" not in environ:
         start_response("304 Not Modified", [("ETag", TAG)])
         return []
@@ -685,7 +689,8 @@ def ranges_before_preconditions(
     if environ.get("HTTP_RANGE") == "bytes=0-0" and environ.get("HTTP_IF_RANGE", TAG) == TAG:
         start_response("206 Partial Content", [*fields, ("Content-Range", "bytes 0-0/6")])
         return [body[:1]]
-    if TAG in environ.get("HTTP_IF_NONE_MATCH", "") or "*" in environ.get("HTTP_IF_NONE_MATCH", ""):
+    condition = environ.get("HTTP_IF_NONE_MATCH", "")
+    if environ["REQUEST_METHOD"] in ("GET", "HEAD") and (TAG in condition or "*" in condition):
         start_response("304 Not Modified", [("ETag", TAG)])
         return []
     if environ.get("HTTP_IF_MATCH", TAG) not in (TAG, "*"):
@@ -1008,7 +1013,39 @@ def test_options_with_if_modified_since_finds_a_304_to_every_method() -> None:
     failure = result.failures["APP-304-CONDITIONAL"]
     assert failure.finding.message == (
         f"the app answered 304 to an OPTIONS with If-Modified-Since: {MODIFIED_PAGE}: only a "
-        "GET or HEAD is answered 304; another method ignores If-Modified-Since (RFC 9110 §13.1.3)"
+        "GET or HEAD is answered 304; a server ignores the preconditions of an OPTIONS (RFC "
+        "9110 §13.2.1)"
+    )
+
+
+def star_not_modified_to_every_method(
+    environ: dict[str, Any], start_response: Callable[..., Any]
+) -> list[bytes]:
+    """Answers any method 304 to If-None-Match ``*`` or its tag, as Falcon 4.4's static
+    route does (a trial of 2026-12-07: a POST, a PUT, a TRACE), and evaluates nothing
+    else."""
+    listed = environ.get("HTTP_IF_NONE_MATCH", "")
+    if listed.strip() == "*" or TAG in listed:
+        start_response("304 Not Modified", [("ETag", TAG)])
+        return []
+    start_response("200 OK", [("Content-Type", "text/plain"), ("ETag", TAG)])
+    return [b"hello\n"]
+
+
+def test_trace_with_if_none_match_star_finds_a_304_to_every_method() -> None:
+    """Falcon's 304 to an unsafe method showed only to a drawn request, in a thorough run;
+    the TRACE question (a safe method, whose preconditions a server MUST ignore: RFC 9110
+    §13.2.1) asks it of every target with an ETag."""
+    result = run(
+        star_not_modified_to_every_method,
+        RunOptions(database=None, seed=3, max_examples=10, transports="memory"),
+    )
+    assert result.errors == []
+    assert set(result.failures) == {"APP-304-CONDITIONAL"}
+    failure = result.failures["APP-304-CONDITIONAL"]
+    assert failure.finding.message == (
+        "the app answered 304 to a TRACE with If-None-Match: *: only a GET or HEAD is "
+        "answered 304; a server ignores the preconditions of a TRACE (RFC 9110 §13.2.1)"
     )
 
 

@@ -150,6 +150,9 @@ CONTENT_LENGTH = r"[0-9]+"
 
 #: The methods RFC 9110 §9.2.1 defines as safe: a client asks nothing to change by them.
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+#: The methods whose preconditions a server MUST ignore (RFC 9110 §13.2.1): they neither
+#: select nor change a representation, "such as CONNECT, OPTIONS, or TRACE".
+PRECONDITIONS_IGNORED = frozenset({"CONNECT", "OPTIONS", "TRACE"})
 
 # PEP 3333 names the hop-by-hop headers by reference to RFC 2616 §13.5.1; RFC 9110 §7.6.1
 # adds that any header listed in Connection is hop-by-hop too. Lower-case.

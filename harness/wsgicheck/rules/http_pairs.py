@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from typing import NamedTuple, TypeVar
 
-from ..model.grammar import imf_fixdate, is_http_date
+from ..model.grammar import PRECONDITIONS_IGNORED, imf_fixdate, is_http_date
 from ..model.untrusted import show
 from .exchange import Exchange
 from .http_evidence import (
@@ -719,8 +719,9 @@ def _none_match_answer(ex: Exchange) -> bool:
     binding=Binding.APP,
     section=SECTION + "; RFC 9110 §13.1.2, §13.2.1",
     summary="on a target the app gives an ETag, a request whose If-None-Match lists it (or "
-    "is *) gets 304 (GET, HEAD) or 412 (other methods): not a 2xx, and for GET or HEAD not a "
-    "412 or a refusal where the request gets a 2xx without it",
+    "is *) gets 304 (GET, HEAD) or 412 (other methods but CONNECT, OPTIONS and TRACE, which "
+    "ignore it): not a 2xx, and for GET or HEAD not a 412 or a refusal where the request gets "
+    "a 2xx without it",
     pep=ORIGIN,
     source="RFC 9110 §13.1.2, §13.2.1",
     covers=(),
@@ -729,8 +730,11 @@ def _none_match_answer(ex: Exchange) -> bool:
     sequence=history_bears_on,
     # A 304 or 412 is judged (and passes) too: a run of an app that evaluates the field
     # right says so, where "skipped" would say it was never asked.
+    # Not to CONNECT, OPTIONS or TRACE, whose preconditions a server MUST ignore (§13.2.1):
+    # a 200 to an OPTIONS with If-None-Match * is what they call for.
     applies=lambda ex: (
-        request_field(ex, "if-none-match") is not None
+        ex.method not in PRECONDITIONS_IGNORED
+        and request_field(ex, "if-none-match") is not None
         and (_called_for(ex) or _none_match_answer(ex))
         and _none_match_tag(ex) is not None
     ),

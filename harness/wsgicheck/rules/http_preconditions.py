@@ -25,7 +25,13 @@ import re
 from collections.abc import Iterator
 from datetime import datetime
 
-from ..model.grammar import SAFE_METHODS, imf_fixdate, is_http_date, obs_date_re
+from ..model.grammar import (
+    PRECONDITIONS_IGNORED,
+    SAFE_METHODS,
+    imf_fixdate,
+    is_http_date,
+    obs_date_re,
+)
 from ..model.untrusted import show
 from .exchange import Exchange
 from .http_evidence import (
@@ -623,7 +629,9 @@ def _not_modified_without_cause(ex: Exchange) -> str | None:
     sent = _sent(ex, CONDITIONAL_FIELDS)
     method = a_method(ex.method)
     if ex.method not in SAFE:
-        if request_field(ex, "if-none-match") is not None:
+        if ex.method in PRECONDITIONS_IGNORED:
+            why = f"a server ignores the preconditions of {method} (RFC 9110 §13.2.1)"
+        elif request_field(ex, "if-none-match") is not None:
             why = "another method whose If-None-Match fails gets 412"
         elif request_field(ex, "if-modified-since") is not None:
             why = "another method ignores If-Modified-Since (RFC 9110 §13.1.3)"
@@ -645,10 +653,10 @@ def _not_modified_without_cause(ex: Exchange) -> str | None:
     "APP-304-CONDITIONAL",
     level=Level.MUST,
     binding=Binding.APP,
-    section=SECTION + "; RFC 9110 §13.2.2, §13.1.2, §13.1.3, §15.4.5",
+    section=SECTION + "; RFC 9110 §13.2.2, §13.2.1, §13.1.2, §13.1.3, §15.4.5",
     summary="a 304 answers only a GET or HEAD that carries If-None-Match or If-Modified-Since",
     pep=ORIGIN,
-    source="RFC 9110 §13.2.2, §13.1.2, §13.1.3, §15.4.5",
+    source="RFC 9110 §13.2.2, §13.2.1, §13.1.2, §13.1.3, §15.4.5",
     covers=(),
     needs=("start_response",),
     memo="exchange",
