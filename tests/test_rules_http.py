@@ -1828,6 +1828,55 @@ def test_a_create_only_put_is_not_held_to_the_tag_it_made(tag: str) -> None:
     assert "APP-IF-NONE-MATCH" not in {rule for rule, _, _ in fired(run(app, put))}
 
 
+class Record:
+    """A record that a PATCH changes and a DELETE removes, tagged by its version, that
+    evaluates If-None-Match on GET and HEAD only: a PATCH whose If-None-Match matches is
+    carried out (Kinto 26.5: a trial of 2026-12-07)."""
+
+    def __init__(self) -> None:
+        self.version: int | None = 1
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        method = environ["REQUEST_METHOD"]
+        environ["wsgi.input"].read()
+        if method == "DELETE":
+            self.version = None
+            start_response("204 No Content", [])
+            return []
+        if method in ("PATCH", "PUT"):
+            made = self.version is None
+            self.version = (self.version or 0) + 1
+            start_response("201 Created" if made else "200 OK", [TEXT, self.tag()])
+            return [b"done\n"]
+        if self.version is None:
+            start_response("404 Not Found", [TEXT])
+            return [b"gone\n"]
+        start_response("200 OK", [TEXT, self.tag()])
+        return [BODY]
+
+    def tag(self) -> tuple[str, str]:
+        return ("ETag", f'"v{self.version}"')
+
+
+def test_a_patch_is_held_to_the_tag_of_the_get_before_it_whatever_its_content() -> None:
+    """The target's tag was read only from a GET with the same fields, so a PATCH or PUT
+    that carries a Content-Type was never judged (the trial of 2026-12-07)."""
+    fields = {"Content-Type": "application/json", "If-None-Match": '"v1"'}
+    patch = {"method": "PATCH", "target": "/", "body": b"{}", "headers": fields}
+    assert fired(run(Record(), GET, patch)) == {
+        ("APP-IF-NONE-MATCH", "PATCH", ("Content-Type", "If-None-Match"))
+    }
+
+
+def test_a_create_only_put_after_a_delete_is_not_held_to_the_tag_before_it() -> None:
+    """With a DELETE between, the GET's tag is no longer the target's: a PUT with
+    If-None-Match * (create only if nothing is there) answered 201 is right (the trial of
+    2026-12-07; a false alarm until then)."""
+    put = {"method": "PUT", "target": "/", "body": b"x", "headers": {"If-None-Match": "*"}}
+    delete = {"method": "DELETE", "target": "/"}
+    assert fired(run(Record(), GET, delete, put)) == set()
+
+
 def test_if_none_match_learns_the_tag_from_the_earlier_get() -> None:
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
         conditional = "HTTP_IF_NONE_MATCH" in environ

@@ -166,13 +166,15 @@ def grouped_fields(request: Request) -> Fields:
 CONDITIONS_AND_RANGE = CONDITIONAL_FIELDS | {"range"}
 
 
-def plain_gets(ex: Exchange, *, since_change: bool = False) -> Iterator[Exchange]:
+def plain_gets(
+    ex: Exchange, *, since_change: bool = False, ignore: frozenset[str] = frozenset()
+) -> Iterator[Exchange]:
     """The earlier GETs of ``ex``'s request without its conditions and Range (the same
-    target and other fields, none of those), newest first: what a conditional or ranged
-    request is judged beside. With ``since_change``, only those sent after the last
-    request of a method that is not safe (RFC 9110 §9.2.1: a PUT may have changed the
-    representation)."""
-    key = request_key(ex, CONDITIONS_AND_RANGE)
+    target and other fields, none of those, nor of ``ignore``), newest first: what a
+    conditional or ranged request is judged beside. With ``since_change``, only those sent
+    after the last request of a method that is not safe (RFC 9110 §9.2.1: a PUT may have
+    changed the representation)."""
+    key = request_key(ex, CONDITIONS_AND_RANGE | ignore)
     for earlier in reversed(ex.history):
         if since_change and earlier.method not in SAFE_METHODS:
             return

@@ -588,11 +588,22 @@ def _tag_sources(ex: Exchange) -> tuple[Exchange | None, ...]:
     its If-None-Match to, as APP-HEAD-LIKE-GET leaves ETag out of what HEAD must repeat.
     Not this response's for another method: the ETag of a 201 to ``PUT`` with
     ``If-None-Match: *`` tags what the request made, not what the target held before it
-    (RFC 9110 §13.1.2's own use of ``*``: create only if nothing is there)."""
+    (RFC 9110 §13.1.2's own use of ``*``: create only if nothing is there). For it, the
+    latest plain GET with no unsafe request since (a DELETE between leaves nothing for
+    ``*`` to match), its fields those of the request less the ones that describe its
+    content (Kinto 26.5 answers a PATCH with its record's tag 200: a trial of 2026-12-07)."""
     if ex.method == "HEAD":
         return (ex,)
-    earlier = counterpart(ex, plain=True)
-    return (ex, earlier) if ex.method == "GET" else (earlier,)
+    if ex.method == "GET":
+        return (ex, counterpart(ex, plain=True))
+    return (next(plain_gets(ex, since_change=True, ignore=_CONTENT_FIELDS), None),)
+
+
+#: The request fields that describe its content, not the representation it is about: a
+#: PUT or PATCH carries them, the GET that tagged its target does not.
+_CONTENT_FIELDS = frozenset(
+    {"content-type", "content-length", "content-encoding", "content-language", "transfer-encoding"}
+)
 
 
 def _current_tag(ex: Exchange) -> tuple[bool, str] | None:
