@@ -910,7 +910,7 @@ def test_a_path_the_user_named_that_never_got_a_2xx_is_told() -> None:
         f"no request to --path /missing ({got}) got a 2xx: the verdicts there judge those "
         "answers alone (if it redirects or refuses by design, those are the answers meant; "
         "else, does the app need a Host (-H), a login, or data that the run's own requests "
-        "removed?)"
+        "removed (--read-only sends none that change it)?)"
     )
     assert set(row) == {"404"}
 
@@ -933,7 +933,8 @@ def test_a_named_path_the_app_answers_500_itself_is_not_put_on_the_server() -> N
     result = run(own_500_and_a_bad_header, options(paths=("/a",)), target="x")
     (note,) = [each for each in result.notes if each.startswith("no request to --path")]
     assert note.endswith(
-        "(does the app need a Host (-H), a login, or data that the run's own requests removed?)"
+        "(does the app need a Host (-H), a login, or data that the run's own requests removed "
+        "(--read-only sends none that change it)?)"
     )
 
 
@@ -946,7 +947,7 @@ def test_a_named_path_answered_by_the_servers_own_500s_says_so() -> None:
         "got a 2xx: the verdicts there judge those answers alone (the server sent 5xx in the "
         "app's place where it raised or its response broke PEP 3333, as the findings say; "
         "else, does the app need a Host (-H), a login, or data that the run's own requests "
-        "removed?)"
+        "removed (--read-only sends none that change it)?)"
     )
 
 
@@ -959,7 +960,8 @@ def test_a_named_path_answered_by_the_servers_own_500s_says_so_beside_the_apps_o
     (note,) = [each for each in result.notes if each.startswith("no request to --path")]
     # /a is the app's own 500s: the two paths together are told the plain way.
     assert note.endswith(
-        "(does the app need a Host (-H), a login, or data that the run's own requests removed?)"
+        "(does the app need a Host (-H), a login, or data that the run's own requests removed "
+        "(--read-only sends none that change it)?)"
     )
     result = run(own_500_and_a_bad_header, options(paths=("/file",)), target="x")
     assert result.answers.failed.get("answered")

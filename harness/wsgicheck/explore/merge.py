@@ -311,7 +311,12 @@ def unanswered_paths_note(paths: Sequence[str], answers: Answers) -> str | None:
         only_3xx_4xx = only_3xx_4xx and all(status[:1] in ("3", "4") for status in row)
     if not missing:
         return None
-    why = "does the app need a Host (-H), a login, or data that the run's own requests removed?"
+    # (--read-only named: a trial of 2026-12-07 saw Radicale's path deleted by a drawn
+    # DELETE before any GET of it, which no note can name as it names a path once served.)
+    why = (
+        "does the app need a Host (-H), a login, or data that the run's own requests removed "
+        "(--read-only sends none that change it)?"
+    )
     if only_3xx_4xx:
         # A path named for its redirect or its 404 (a trial of 2026-12-07 read the question
         # as a fault of its own): the answers judged are the ones meant.

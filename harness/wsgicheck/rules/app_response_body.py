@@ -159,7 +159,9 @@ def no_write_from_iter(self: Rule, ex: Exchange) -> Iterator[Finding]:
     for event in ex.writes:
         if event.during_iteration:
             yield self.finding(
-                ex, f"write() called after the app returned{at(event.where)}", event.where
+                ex,
+                f"write() called from inside the iterable the app returned{at(event.where)}",
+                event.where,
             )
             return
 

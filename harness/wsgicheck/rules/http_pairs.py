@@ -767,12 +767,17 @@ def if_none_match(self: Rule, ex: Exchange) -> Iterator[Finding]:
     ):
         return
     wanted = "304" if ex.method in ("GET", "HEAD") else "412"
+    # "*" matches whatever representation the target has (a trial of 2026-12-07 read
+    # "matches the target's ETag" as a comparison of tags).
+    matched = (
+        f"* matches any current representation, and the target has one (ETag {show(tag)})"
+        if star
+        else f"{show(value)} matches the target's ETag {show(tag)}"
+    )
     yield self.finding(
         ex,
-        f"If-None-Match {show(value)} matches the target's ETag {show(tag)}; the app "
-        f"{answered_with(ex, app_status(ex))} instead of {wanted}"
-        + range_first(ex)
-        + _beside_if_match(ex),
+        f"If-None-Match {matched}; the app {answered_with(ex, app_status(ex))} instead of "
+        f"{wanted}" + range_first(ex) + _beside_if_match(ex),
     )
 
 
