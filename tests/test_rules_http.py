@@ -1936,6 +1936,54 @@ def kinto_like(refused: int = 412) -> Callable[..., list[bytes]]:
 
 
 @pytest.mark.parametrize(
+    ("sent", "gets", "flagged"),
+    [
+        ('"v2"', 2, True),  # a stale tag refused with 400
+        ('"v0", "v2"', 2, True),  # a list
+        ('"v0"', 2, False),  # answered 200: right
+        ('"v2"', 1, False),  # one plain GET: the target's tag not yet settled
+        ("*", 2, False),  # matches: APP-IF-NONE-MATCH's
+        ('W/"v1"', 2, False),  # matches weakly: APP-IF-NONE-MATCH's
+    ],
+)
+def test_an_if_none_match_that_matches_nothing_is_not_refused(
+    sent: str, gets: int, flagged: bool
+) -> None:
+    """Trial of 2026-12-07: Kinto 26.5 answers a GET whose If-None-Match lists a stale tag,
+    or two, with 400, where the field is true (RFC 9110 §13.1.2) and the GET is answered as
+    without it. APP-IF-NONE-MATCH-MISS judged 304s alone."""
+    conditional = {**GET, "headers": {"If-None-Match": sent}}
+    exchanges = run(kinto_like(), *[GET] * gets, conditional)
+    expected = {("APP-IF-NONE-MATCH-MISS", "GET", ("If-None-Match",))} if flagged else set()
+    assert {each for each in fired(exchanges) if each[0] == "APP-IF-NONE-MATCH-MISS"} == expected
+    if flagged:
+        assert messages_of("APP-IF-NONE-MATCH-MISS", exchanges) == [
+            f'If-None-Match {sent} lists tags, and none matches the target\'s ETag "v1": the '
+            "condition is true (RFC 9110 §13.1.2), and the request is answered as without it, "
+            "which got a 2xx; the app answered 400 with 22 bytes"
+        ]
+
+
+def test_an_if_none_match_to_an_untagged_target_is_not_refused() -> None:
+    """Where the plain GETs carry no ETag, no listed tag can match: a 412 to the list is
+    as wrong as a 304 (which the rule judged before)."""
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        if "HTTP_IF_NONE_MATCH" in environ:
+            start_response("412 Precondition Failed", [TEXT])
+            return [b"refused\n"]
+        start_response("200 OK", [TEXT])
+        return [BODY]
+
+    exchanges = run(app, GET, GET, {**GET, "headers": {"If-None-Match": '"x"'}})
+    assert messages_of("APP-IF-NONE-MATCH-MISS", exchanges) == [
+        'If-None-Match "x" lists tags, and the target has no ETag for them to match (the plain '
+        "GETs before it carried none): the condition is true (RFC 9110 §13.1.2), and the "
+        "request is answered as without it, which got a 2xx; the app answered 412 with 8 bytes"
+    ]
+
+
+@pytest.mark.parametrize(
     ("sent", "extra", "status"),
     [
         ('"v1"', {}, 412),
@@ -3119,6 +3167,52 @@ def test_if_match(etag: str, refused: list[str], sent: str, expected: Fired) -> 
     app = deciding([("ETag", etag)], refusing("HTTP_IF_MATCH", *refused))
     exchanges = run(app, GET, conditional("If-Match", '"v0"'), conditional("If-Match", sent))
     assert fired(exchanges) == expected
+
+
+def kinto_if_match(environ: dict[str, Any]) -> str:
+    """Kinto 26.5's If-Match: one quoted tag, compared strongly; anything else 400."""
+    sent = environ.get("HTTP_IF_MATCH")
+    if sent is None or sent == '"v1"':
+        return "200 OK"
+    one_tag = sent.startswith('"') and sent.endswith('"') and sent.count('"') == 2
+    return "412 Precondition Failed" if one_tag or sent == "*" else "400 Bad Request"
+
+
+@pytest.mark.parametrize(
+    ("sent", "message"),
+    [
+        (
+            '"v0", "v1"',
+            'If-Match "v0", "v1" holds (it strongly matches the target\'s ETag "v1"); the app '
+            f"answered 400 with {len(BODY)} bytes",
+        ),
+        (
+            'W/"v1"',
+            'If-Match W/"v1" fails (no listed tag strongly matches the target\'s ETag "v1"); the '
+            "app, which answers 412 to a failing If-Match on this target, answered 400 with "
+            f"{len(BODY)} bytes instead of 412",
+        ),
+        ("*", "If-Match * holds (the target has a representation); the app answered 412"),
+        ('"v2"', None),  # fails, and answered 412: right
+    ],
+)
+def test_an_if_match_refused_with_400_is_judged(sent: str, message: str | None) -> None:
+    """Trial of 2026-12-07: Kinto answers an If-Match list that holds, and a weak tag that
+    must fail (412), with 400. APP-IF-MATCH judged 2xx and 412 answers alone, though its
+    summary says it does not let one that holds be refused."""
+    app = deciding([STRONG], kinto_if_match)
+    exchanges = run(app, GET, GET, conditional("If-Match", '"v0"'), conditional("If-Match", sent))
+    said = messages_of("APP-IF-MATCH", exchanges[-1:])
+    assert said == ([] if message is None else [message])
+
+
+def test_an_if_match_refused_beside_another_condition_is_not_judged() -> None:
+    """A 400 to a request that carries another condition beside If-Match may be that
+    field's: only a request that differs from a plain GET by If-Match alone is judged."""
+    app = deciding([STRONG], kinto_if_match)
+    both = {**GET, "headers": {"If-Match": 'W/"v1"', "If-Modified-Since": "yesterday"}}
+    exchanges = run(app, GET, GET, conditional("If-Match", '"v0"'), both)
+    assert messages_of("APP-IF-MATCH", exchanges) == []
 
 
 def test_the_follow_ups_send_a_strong_tag_back_weak_to_if_match() -> None:

@@ -707,12 +707,16 @@ _BEFORE_NONE_MATCH = ("if-match", "if-unmodified-since", "if")
 
 def _none_match_answer(ex: Exchange) -> bool:
     """Whether ``ex``'s answer is one a request whose If-None-Match evaluates false must not
-    get: a 2xx (the field ignored), or, to a GET or HEAD with no precondition that may fail
-    first (:data:`_BEFORE_NONE_MATCH`), a :data:`_NONE_MATCH_MISREAD` where the same request
-    without its conditions got a 2xx before it, since the last unsafe request (§13.2.1: a
-    request that fails without them has no precondition evaluated)."""
-    if _successful(ex):
-        return True
+    get: a 2xx (the field ignored), or a refusal (:func:`none_match_refused`)."""
+    return _successful(ex) or none_match_refused(ex)
+
+
+def none_match_refused(ex: Exchange) -> bool:
+    """Whether ``ex``, a GET or HEAD with an If-None-Match and no precondition that may fail
+    first (:data:`_BEFORE_NONE_MATCH`), got a :data:`_NONE_MATCH_MISREAD` where the same
+    request without its conditions got a 2xx before it, since the last unsafe request
+    (§13.2.1: a request that fails without them has no precondition evaluated): the field
+    read, and not evaluated as §13.1.2 has it, whether it matches or not."""
     if ex.method not in ("GET", "HEAD") or app_status(ex) not in _NONE_MATCH_MISREAD:
         return False
     if not answered(ex) or any(request_field(ex, name) for name in _BEFORE_NONE_MATCH):

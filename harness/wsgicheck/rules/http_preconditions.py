@@ -65,6 +65,7 @@ from .http_pairs import (
     counterpart,
     current_tag,
     if_match_holds,
+    none_match_refused,
     of_target,
     plain_get,
     range_first,
@@ -136,15 +137,35 @@ def _if_match_verdict(ex: Exchange) -> str | None:
             return None  # If-None-Match, evaluated next (§13.2.2), may be the 412's cause
         return f"If-Match {value} holds ({why}); the app answered 412"
     if holds:
-        return "" if _successful(code) else None
+        if _successful(code):
+            return ""
+        if code in _REFUSALS and _refused_alone(ex) and (star or steady(ex, "etag")):
+            return f"If-Match {value} holds ({why}); the app {answered_with(ex, code)}"
+        return None
     if code == 412:
         return ""
-    if not _successful(code) or not evaluates(ex, "if-match"):
+    if not evaluates(ex, "if-match"):
         return None
-    return (
-        f"If-Match {value} fails ({why}); the app, which answers 412 to a failing "
-        f"If-Match on this target, {answered_with(ex, code)}" + range_first(ex)
-    )
+    told = f"If-Match {value} fails ({why}); the app, which answers 412 to a failing If-Match "
+    if _successful(code):
+        return f"{told}on this target, {answered_with(ex, code)}" + range_first(ex)
+    if code in _REFUSALS and _refused_alone(ex):
+        return f"{told}on this target, {answered_with(ex, code)} instead of 412"
+    return None
+
+
+#: The answers that refuse a request for a field it carries (Kinto 26.5 answers If-Match
+#: with a list, or a weak tag, 400: a trial of 2026-12-07).
+_REFUSALS = frozenset({400, 422})
+
+
+def _refused_alone(ex: Exchange) -> bool:
+    """Whether ``ex`` carries If-Match and no other condition or Range, and the same request
+    without it got a 2xx since the last unsafe request: its refusal is the field's."""
+    if any(request_field(ex, name) is not None for name in CONDITIONS_AND_RANGE - {"if-match"}):
+        return False
+    plain = next(plain_gets(ex, since_change=True), None)
+    return plain is not None and _successful(app_status(plain))
 
 
 @rule(
@@ -285,6 +306,34 @@ def _none_match_miss(ex: Exchange) -> str | None:
     )
 
 
+def _none_match_refused(ex: Exchange) -> str | None:
+    """APP-IF-NONE-MATCH-MISS's verdict on a refusal (:func:`none_match_refused`): the
+    message where no listed tag matches the target's settled ETag, or the target has none,
+    so the field is true (RFC 9110 §13.1.2) and the request is answered as without it;
+    None otherwise ("*", a value that lists no entity-tag, a tag that matches, which is
+    APP-IF-NONE-MATCH's, an ETag the plain GETs did not settle on). Kinto 26.5 answers a
+    stale tag, or a list, with 400 (a trial of 2026-12-07)."""
+    value = request_field(ex, "if-none-match") or ""
+    listed = entity_tags(value)
+    if not listed:
+        return None
+    settled_tag = _settled_etag(ex)
+    if settled_tag is None:
+        if not _untagged(ex):
+            return None
+        why = "the target has no ETag for them to match (the plain GETs before it carried none)"
+    else:
+        tags = entity_tags(settled_tag)
+        if tags is None or len(tags) != 1 or any(weak_match(tag, tags[0]) for tag in listed):
+            return None
+        why = f"none matches the target's ETag {show(tag_text(tags[0]))}"
+    return (
+        f"If-None-Match {show(value)} lists tags, and {why}: the condition is true (RFC 9110 "
+        f"§13.1.2), and the request is answered as without it, which got a 2xx; the app "
+        f"{answered_with(ex, app_status(ex))}"
+    )
+
+
 def _untagged(ex: Exchange) -> bool:
     """Whether the GET ``ex`` (a 304 with no ETag) asks of a target that has no entity-tag:
     the last two plain GETs of its request got a 200 with none, and no answer on the target
@@ -325,7 +374,8 @@ def _ignored_since(ex: Exchange) -> str:
     binding=Binding.APP,
     section=SECTION + "; RFC 9110 §13.1.2, §13.1.3, §13.2.2",
     summary="a GET or HEAD whose If-None-Match lists no tag matching the target's ETag gets "
-    "no 304, whatever its If-Modified-Since says",
+    "no 304, whatever its If-Modified-Since says, and is not refused (400, 412, 422) where "
+    "the request gets a 2xx without it",
     pep=ORIGIN,
     source="RFC 9110 §13.1.2, §13.1.3, §13.2.2",
     covers=(),
@@ -334,18 +384,25 @@ def _ignored_since(ex: Exchange) -> str:
     sequence=history_bears_on,
     applies=lambda ex: (
         ex.method in SAFE
-        and app_status(ex) == 304
         and request_field(ex, "if-none-match") is not None
         and answered(ex)
-        and _none_match_miss(ex) is not None
+        and _none_match_verdict(ex) is not None
     ),
     example="""
 bad:  if since >= last_modified: return not_modified()   # before If-None-Match is read
 fix:  with If-None-Match present, compare entity-tags only: If-Modified-Since is ignored""",
 )
 def if_none_match_miss(self: Rule, ex: Exchange) -> Iterator[Finding]:
-    if message := _none_match_miss(ex):
+    if message := _none_match_verdict(ex):
         yield self.finding(ex, message)
+
+
+def _none_match_verdict(ex: Exchange) -> str | None:
+    """APP-IF-NONE-MATCH-MISS's verdict on a 304 (:func:`_none_match_miss`) or a refusal
+    (:func:`_none_match_refused`); None on any other answer."""
+    if app_status(ex) == 304:
+        return _none_match_miss(ex)
+    return _none_match_refused(ex) if none_match_refused(ex) else None
 
 
 def _ranged(ex: Exchange) -> bool:
