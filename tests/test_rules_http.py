@@ -1878,6 +1878,31 @@ def test_a_create_only_put_after_a_delete_is_not_held_to_the_tag_before_it() -> 
     assert fired(run(Record(), GET, delete, put)) == set()
 
 
+def test_a_create_only_put_after_a_tagged_404_is_not_held_to_the_404_s_tag() -> None:
+    """The review of 2026-12-07: Django's ConditionalGetMiddleware tags a 404 page too, and
+    a PUT with If-None-Match * after it (nothing there: RFC 9110 §13.1.2's own use of *)
+    answered 201 was failed against that tag. A 2xx alone shows a representation."""
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        environ["wsgi.input"].read()
+        if environ["REQUEST_METHOD"] == "PUT":
+            start_response("201 Created", [])
+            return []
+        start_response("404 Not Found", [TEXT, ("ETag", '"404-page"')])
+        return [b"not found\n"]
+
+    fields = {"Content-Type": "application/json", "If-None-Match": "*"}
+    put = {"method": "PUT", "target": "/", "body": b"{}", "headers": fields}
+    assert fired(run(app, GET, put)) == set()
+
+
+def test_if_none_match_is_judged_on_the_methods_that_change_the_target_alone() -> None:
+    """What an unregistered method selects or changes is not known (the review of
+    2026-12-07: M-SEARCH with If-None-Match * answered 200 was failed)."""
+    search = {"method": "M-SEARCH", "target": "/", "headers": {"If-None-Match": "*"}}
+    assert fired(run(ignoring([("ETag", '"v1"')]), GET, search)) == set()
+
+
 def test_if_none_match_learns_the_tag_from_the_earlier_get() -> None:
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
         conditional = "HTTP_IF_NONE_MATCH" in environ
@@ -1981,6 +2006,38 @@ def test_an_if_none_match_to_an_untagged_target_is_not_refused() -> None:
         "GETs before it carried none): the condition is true (RFC 9110 §13.1.2), and the "
         "request is answered as without it, which got a 2xx; the app answered 412 with 8 bytes"
     ]
+
+
+def test_a_refusal_for_the_range_beside_if_none_match_is_not_the_field_s() -> None:
+    """The review of 2026-12-07: an app may refuse an invalid ranges-specifier with 400
+    (RFC 9110 §14.2), and a true If-None-Match beside it was blamed."""
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        if "HTTP_RANGE" in environ:
+            start_response("400 Bad Request", [TEXT])
+            return [b"bad range\n"]
+        start_response("200 OK", [TEXT, ("ETag", '"v1"')])
+        return [BODY]
+
+    for sent in ('"v0"', '"v1"'):
+        both = {**GET, "headers": {"Range": "bytes=5-2", "If-None-Match": sent}}
+        assert fired(run(app, GET, GET, both)) == set()
+
+
+def test_a_head_refused_like_every_head_is_not_blamed_on_its_conditions() -> None:
+    """The review of 2026-12-07: a HEAD is judged beside GETs, and an app that refuses
+    every HEAD (RFC 9110 §9.1's fault) was taken for one that misreads If-None-Match."""
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        if environ["REQUEST_METHOD"] == "HEAD":
+            start_response("400 Bad Request", [TEXT])
+            return [b"no\n"]
+        start_response("200 OK", [TEXT, ("ETag", '"v1"')])
+        return [BODY]
+
+    for field, sent in (("If-None-Match", '"v0"'), ("If-None-Match", '"v1"'), ("If-Match", "*")):
+        head = {"method": "HEAD", "target": "/", "headers": {field: sent}}
+        assert fired(run(app, GET, GET, HEAD, head)) == set()
 
 
 @pytest.mark.parametrize(
@@ -3148,6 +3205,7 @@ def conditional(field: str, value: str) -> dict[str, Any]:
 
 
 IF_MATCH = ("APP-IF-MATCH", "GET", ("If-Match",))
+PUT_ONE = {"method": "PUT", "target": "/", "body": b"x"}
 
 
 @pytest.mark.parametrize(
@@ -3192,7 +3250,11 @@ def kinto_if_match(environ: dict[str, Any]) -> str:
             "app, which answers 412 to a failing If-Match on this target, answered 400 with "
             f"{len(BODY)} bytes instead of 412",
         ),
-        ("*", "If-Match * holds (the target has a representation); the app answered 412"),
+        (
+            "*",
+            "If-Match * holds (the target has a representation); the app answered 412 with "
+            f"{len(BODY)} bytes",
+        ),
         ('"v2"', None),  # fails, and answered 412: right
     ],
 )
@@ -3213,6 +3275,45 @@ def test_an_if_match_refused_beside_another_condition_is_not_judged() -> None:
     both = {**GET, "headers": {"If-Match": 'W/"v1"', "If-Modified-Since": "yesterday"}}
     exchanges = run(app, GET, GET, conditional("If-Match", '"v0"'), both)
     assert messages_of("APP-IF-MATCH", exchanges) == []
+
+
+class Changing:
+    """A target tagged by its version that a PUT changes and a DELETE removes, and whose
+    If-Match is right: 412 where it fails against the current state."""
+
+    def __init__(self) -> None:
+        self.version: int | None = 1
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        method = environ["REQUEST_METHOD"]
+        environ["wsgi.input"].read()
+        if method in ("DELETE", "PUT"):
+            self.version = None if method == "DELETE" else (self.version or 0) + 1
+            start_response("204 No Content", [])
+            return []
+        sent = environ.get("HTTP_IF_MATCH")
+        current = None if self.version is None else f'"v{self.version}"'
+        if sent is not None and (current is None or sent not in ("*", current)):
+            start_response("412 Precondition Failed", [TEXT])
+            return [b"failed\n"]
+        if current is None:
+            start_response("404 Not Found", [TEXT])
+            return [b"gone\n"]
+        start_response("200 OK", [TEXT, ("ETag", current)])
+        return [BODY]
+
+
+@pytest.mark.parametrize(
+    ("change", "sent"), [({"method": "DELETE", "target": "/"}, "*"), (PUT_ONE, '"v1"')]
+)
+def test_a_412_to_if_match_after_a_change_is_not_held_to_the_state_before_it(
+    change: dict[str, Any], sent: str
+) -> None:
+    """The review of 2026-12-07: a 412 to If-Match * after a DELETE (no current
+    representation), or to the tag a PUT since replaced, was failed as refusing one that
+    holds: the target's state was read from GETs before the change."""
+    exchanges = run(Changing(), GET, GET, change, conditional("If-Match", sent))
+    assert fired(exchanges) == set()
 
 
 def test_the_follow_ups_send_a_strong_tag_back_weak_to_if_match() -> None:
@@ -3773,7 +3874,7 @@ def test_a_304_without_its_conditions_names_what_it_carried() -> None:
         "If-Modified-Since: 304 says one of those two evaluated false; a failing If-Match or "
         "If-Unmodified-Since gets 412, and one that holds the 200",
         "the app answered 304 to a POST with If-None-Match: *: only a GET or HEAD is answered "
-        "304; another method whose If-None-Match fails gets 412",
+        "304; another method whose precondition fails gets 412 (RFC 9110 §13.2.2)",
         f"the app answered 304 to a PROPFIND with If-Modified-Since: {LAST}: only a GET or HEAD "
         "is answered 304; another method ignores If-Modified-Since (RFC 9110 §13.1.3)",
         "the app answered 304 to a POST with If-Match: *: only a GET or HEAD is answered 304; "

@@ -153,6 +153,9 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 #: The methods whose preconditions a server MUST ignore (RFC 9110 §13.2.1): they neither
 #: select nor change a representation, "such as CONNECT, OPTIONS, or TRACE".
 PRECONDITIONS_IGNORED = frozenset({"CONNECT", "OPTIONS", "TRACE"})
+#: The methods RFC 9110 §9.3 (and RFC 5789's PATCH) define to change the target's state:
+#: a false If-None-Match or If-Match is answered 412 there (§13.1.1, §13.1.2).
+CHANGING_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 # PEP 3333 names the hop-by-hop headers by reference to RFC 2616 §13.5.1; RFC 9110 §7.6.1
 # adds that any header listed in Connection is hop-by-hop too. Lower-case.

@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from typing import NamedTuple, TypeVar
 
-from ..model.grammar import PRECONDITIONS_IGNORED, imf_fixdate, is_http_date
+from ..model.grammar import CHANGING_METHODS, imf_fixdate, is_http_date
 from ..model.untrusted import show
 from .exchange import Exchange
 from .http_evidence import (
@@ -596,14 +596,17 @@ def _tag_sources(ex: Exchange) -> tuple[Exchange | None, ...]:
         return (ex,)
     if ex.method == "GET":
         return (ex, counterpart(ex, plain=True))
-    return (next(plain_gets(ex, since_change=True, ignore=_CONTENT_FIELDS), None),)
+    latest = next(plain_gets(ex, since_change=True, ignore=_CONTENT_FIELDS), None)
+    # A 2xx alone shows a current representation: Django's ConditionalGetMiddleware tags a
+    # 404 page too (the review of 2026-12-07).
+    return (latest if latest is not None and _successful(latest) else None,)
 
 
-#: The request fields that describe its content, not the representation it is about: a
-#: PUT or PATCH carries them, the GET that tagged its target does not.
-_CONTENT_FIELDS = frozenset(
-    {"content-type", "content-length", "content-encoding", "content-language", "transfer-encoding"}
-)
+#: The request fields that describe its content, not the representation it is about: the
+#: representation metadata of :data:`SAME_VALUE`, which a PUT or PATCH carries and the GET
+#: that tagged its target does not (framing, Content-Length and Transfer-Encoding, is no
+#: field of a Request).
+_CONTENT_FIELDS = frozenset(SAME_VALUE)
 
 
 def _current_tag(ex: Exchange) -> tuple[bool, str] | None:
@@ -696,13 +699,14 @@ def _successful(ex: Exchange) -> bool:
     return answered(ex) and code is not None and 200 <= code < 300
 
 
-#: Answers to a GET or HEAD that show its If-None-Match was read and not evaluated as
-#: §13.1.2 has it: a 412 (the answer for other methods), or the request refused for the
-#: field (400, 422). Not a 429 or a 503: those come whatever the request says.
-_NONE_MATCH_MISREAD = frozenset({400, 412, 422})
-#: The preconditions a 412 may come from before If-None-Match is evaluated (§13.2.2), and
-#: WebDAV's If (RFC 4918 §10.4), whose failure is a 412 too.
-_BEFORE_NONE_MATCH = ("if-match", "if-unmodified-since", "if")
+#: Answers that refuse a request for a precondition it carries: a 412, or the field read
+#: as malformed (400, 422). Not a 429 or a 503: those come whatever the request says.
+REFUSALS = frozenset({400, 412, 422})
+
+
+#: The methods APP-IF-NONE-MATCH judges: GET and HEAD (304) and those that change the
+#: target (412).
+PRECONDITIONS_JUDGED = frozenset({"GET", "HEAD"}) | CHANGING_METHODS
 
 
 def _none_match_answer(ex: Exchange) -> bool:
@@ -712,20 +716,35 @@ def _none_match_answer(ex: Exchange) -> bool:
 
 
 def none_match_refused(ex: Exchange) -> bool:
-    """Whether ``ex``, a GET or HEAD with an If-None-Match and no precondition that may fail
-    first (:data:`_BEFORE_NONE_MATCH`), got a :data:`_NONE_MATCH_MISREAD` where the same
-    request without its conditions got a 2xx before it, since the last unsafe request
-    (§13.2.1: a request that fails without them has no precondition evaluated): the field
+    """Whether ``ex`` was refused for its If-None-Match (:func:`refused_for`): the field
     read, and not evaluated as §13.1.2 has it, whether it matches or not."""
-    if ex.method not in ("GET", "HEAD") or app_status(ex) not in _NONE_MATCH_MISREAD:
+    return refused_for(ex, "if-none-match", "if-modified-since")
+
+
+def refused_for(ex: Exchange, field: str, ignored_date: str) -> bool:
+    """Whether ``ex``, a GET, was refused (:data:`REFUSALS`) for ``field``: it carries no
+    other condition, Range or WebDAV If but a valid HTTP-date in ``ignored_date``, the date
+    field RFC 9110 §13.2.2 has ignored beside ``field`` (If-Modified-Since beside
+    If-None-Match, If-Unmodified-Since beside If-Match: neither can be the cause), and the
+    same GET without them got a 2xx since the last unsafe request (§13.2.1: a request that
+    fails without its conditions has none evaluated; a DELETE between may have made the
+    refusal the target's answer). A GET alone: a HEAD is judged beside GETs, and an app that
+    refuses every HEAD (§9.1's fault, not a precondition's) would be taken for one that
+    misreads the field."""
+    if ex.method != "GET" or app_status(ex) not in REFUSALS or not answered(ex):
         return False
-    if not answered(ex) or any(request_field(ex, name) for name in _BEFORE_NONE_MATCH):
+    date = request_field(ex, ignored_date)
+    beside = {ignored_date} if date is not None and is_http_date(date) else set()
+    others = (CONDITIONS_AND_RANGE | _WEBDAV_IF) - {field} - beside
+    if any(request_field(ex, name) is not None for name in others):
         return False
-    # The latest plain GET since the last unsafe request: a DELETE or an UNLOCK between
-    # may have made the 412 the target's answer anyway.
     plain = next(plain_gets(ex, since_change=True), None)
     code = app_status(plain) if plain is not None else None
     return code is not None and 200 <= code < 300
+
+
+#: WebDAV's precondition field (RFC 4918 §10.4), whose failure is a 412 too.
+_WEBDAV_IF = frozenset({"if"})
 
 
 @rule(
@@ -734,9 +753,8 @@ def none_match_refused(ex: Exchange) -> bool:
     binding=Binding.APP,
     section=SECTION + "; RFC 9110 §13.1.2, §13.2.1",
     summary="on a target the app gives an ETag, a request whose If-None-Match lists it (or "
-    "is *) gets 304 (GET, HEAD) or 412 (other methods but CONNECT, OPTIONS and TRACE, which "
-    "ignore it): not a 2xx, and for GET or HEAD not a 412 or a refusal where the request gets "
-    "a 2xx without it",
+    "is *) gets 304 (GET, HEAD) or 412 (POST, PUT, PATCH, DELETE): not a 2xx, and for GET "
+    "not a 412 or a refusal where the request gets a 2xx without it",
     pep=ORIGIN,
     source="RFC 9110 §13.1.2, §13.2.1",
     covers=(),
@@ -745,10 +763,12 @@ def none_match_refused(ex: Exchange) -> bool:
     sequence=history_bears_on,
     # A 304 or 412 is judged (and passes) too: a run of an app that evaluates the field
     # right says so, where "skipped" would say it was never asked.
-    # Not to CONNECT, OPTIONS or TRACE, whose preconditions a server MUST ignore (§13.2.1):
-    # a 200 to an OPTIONS with If-None-Match * is what they call for.
+    # GET, HEAD and the methods that change the target alone: a server MUST ignore the
+    # preconditions of CONNECT, OPTIONS and TRACE (§13.2.1: a 200 to an OPTIONS with
+    # If-None-Match * is what they call for), and what an unregistered method (M-SEARCH)
+    # selects or changes is not known.
     applies=lambda ex: (
-        ex.method not in PRECONDITIONS_IGNORED
+        ex.method in PRECONDITIONS_JUDGED
         and request_field(ex, "if-none-match") is not None
         and (_called_for(ex) or _none_match_answer(ex))
         and _none_match_tag(ex) is not None
