@@ -739,8 +739,7 @@ def refused_for(ex: Exchange, field: str, ignored_date: str) -> bool:
     if any(request_field(ex, name) is not None for name in others):
         return False
     plain = next(plain_gets(ex, since_change=True), None)
-    code = app_status(plain) if plain is not None else None
-    return code is not None and 200 <= code < 300
+    return plain is not None and _successful(plain)
 
 
 #: WebDAV's precondition field (RFC 4918 §10.4), whose failure is a 412 too.
