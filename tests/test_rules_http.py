@@ -70,6 +70,7 @@ HTTP_RULES = [
     "APP-IF-RANGE",
     "APP-IF-RANGE-MATCH",
     "APP-ERRORS-BEFORE-CONDITIONS",
+    "APP-METHOD-IGNORES-CONDITIONS",
     "APP-304-CONDITIONAL",
     "APP-304-UNCONDITIONAL",
     "APP-INVALID-DATE-IGNORED",
@@ -3750,7 +3751,11 @@ def test_django_condition_decorator_answers_412_before_its_views_404() -> None:
     try:
         with override_settings(ROOT_URLCONF=urls.__name__):
             client = Client(application_with([]))
-            assert fired(ask_about(client, "/items/a")) == set()
+            # The view answers any method, and the decorator evaluates If-None-Match for
+            # every method but GET and HEAD: 412 to the TRACE the questions ask.
+            assert fired(ask_about(client, "/items/a")) == {
+                (METHOD_IGNORES, "TRACE", ("If-None-Match",))
+            }
             found = ignored(ask_about(client, "/items/zz"))
     finally:
         del sys.modules[urls.__name__]
@@ -3808,6 +3813,124 @@ def test_every_good_app_answers_the_questions_after_an_error_cleanly(path: Path)
     # for every path), and then the rule judges.
     asked = 300 <= exchanges[0].response.status_code < 500
     assert (ERRORS_FIRST in applied(exchanges)) == asked
+
+
+# -- APP-METHOD-IGNORES-CONDITIONS ---------------------------------------------------------------
+
+METHOD_IGNORES = "APP-METHOD-IGNORES-CONDITIONS"
+TRACE = {"method": "TRACE", "target": "/"}
+
+
+def evaluating_for_any_method(code: str = "412 Precondition Failed") -> Callable[..., Any]:
+    """200 with an ETag, but ``code`` to any request that carries a precondition and is no
+    GET or HEAD (Django's ``condition`` decorator over a view of any method)."""
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        names = ("HTTP_IF_MATCH", "HTTP_IF_NONE_MATCH", "HTTP_IF_UNMODIFIED_SINCE")
+        conditional = any(name in environ for name in names)
+        if conditional and environ["REQUEST_METHOD"] not in ("GET", "HEAD"):
+            start_response(code, [TEXT])
+            return [b"refused\n"]
+        start_response("200 OK", [STRONG, TEXT])
+        return [b"home\n"] if environ["REQUEST_METHOD"] != "HEAD" else []
+
+    return app
+
+
+def on(method: str, **headers: str) -> dict[str, Any]:
+    return {"method": method, "target": "/", "headers": headers}
+
+
+@pytest.mark.parametrize("method", ["TRACE", "OPTIONS"])
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("If-None-Match", "*"),
+        ("If-Match", '"stale"'),
+        ("If-Unmodified-Since", DAY_BEFORE),
+    ],
+)
+def test_a_412_to_a_method_whose_preconditions_are_ignored_fires(
+    method: str, field: str, value: str
+) -> None:
+    exchanges = run(evaluating_for_any_method(), on(method), on(method, **{field: value}))
+    assert fired(exchanges) == {(METHOD_IGNORES, method, (field,))}
+    (message,) = messages_of(METHOD_IGNORES, exchanges)
+    an = "an" if method == "OPTIONS" else "a"
+    assert message == (
+        f"the app answered 412 to {an} {method} with {field}: {value}, where the same request "
+        f"without it got 200: a server ignores the preconditions of {an} {method} (RFC 9110 "
+        "§13.2.1), and the app evaluated them"
+    )
+
+
+@pytest.mark.parametrize(
+    ("code", "value", "expected"),
+    [
+        ("400 Bad Request", '"v1", "v2"', {(METHOD_IGNORES, "TRACE", ("If-Match",))}),
+        ("422 Unprocessable Content", "*", {(METHOD_IGNORES, "TRACE", ("If-Match",))}),
+        # A field that breaks its grammar may be refused as a malformed request.
+        ("400 Bad Request", "v1", set()),
+        ("400 Bad Request", '"v1" "v2"', set()),
+        # Not a refusal for what the request says.
+        ("429 Too Many Requests", '"v1"', set()),
+        ("503 Service Unavailable", '"v1"', set()),
+    ],
+)
+def test_a_refusal_fires_only_where_every_precondition_is_well_formed(
+    code: str, value: str, expected: Fired
+) -> None:
+    exchanges = run(evaluating_for_any_method(code), TRACE, on("TRACE", **{"If-Match": value}))
+    assert fired(exchanges) == expected
+    assert METHOD_IGNORES in applied(exchanges)
+
+
+def test_the_request_without_its_preconditions_decides_whether_it_is_judged() -> None:
+    app = evaluating_for_any_method()
+    condition = on("TRACE", **{"If-None-Match": "*"})
+    # None before it; one of another method; one with other fields; an unsafe request since.
+    assert fired(run(app, condition)) == set()
+    assert fired(run(app, GET, condition)) == set()
+    other = {**TRACE, "headers": {"Accept": "text/html"}}
+    assert fired(run(app, other, condition)) == set()
+    assert fired(run(app, TRACE, on("POST"), condition)) == set()
+    # A safe request between does not hide it; nor does another condition before it.
+    assert fired(run(app, TRACE, GET, on("TRACE", **{"If-Match": "*"}), condition)) == {
+        (METHOD_IGNORES, "TRACE", ("If-Match",)),
+        (METHOD_IGNORES, "TRACE", ("If-None-Match",)),
+    }
+
+
+def test_a_method_the_rule_does_not_judge_and_an_answer_not_due_stay_silent() -> None:
+    app = evaluating_for_any_method()
+    # A 405 without the conditions: no 2xx to hold the 412 to.
+    refusing = answering("405 Method Not Allowed", [TEXT, ("Allow", "GET")], b"no\n")
+    assert fired(run(refusing, TRACE, on("TRACE", **{"If-Match": "*"}))) == set()
+    # Methods that select or change a representation evaluate them (APP-IF-MATCH's).
+    assert not {r for r, _, _ in fired(run(app, on("PUT"), on("PUT", **{"If-Match": '"x"'})))} & {
+        METHOD_IGNORES
+    }
+    # With a Range, or WebDAV's If (RFC 4918 §10.4), which may fail for any method.
+    for extra in ({"Range": "bytes=0-0"}, {"If": '(<urn:x> ["v1"])'}):
+        assert fired(run(app, TRACE, on("TRACE", **{"If-Match": "*"}, **extra))) == set()
+    # The answer the conditions do not change passes, judged.
+    exchanges = run(
+        answering("200 OK", [STRONG, TEXT], b"x"), TRACE, on("TRACE", **{"If-None-Match": "*"})
+    )
+    assert fired(exchanges) == set()
+    assert METHOD_IGNORES in applied(exchanges)
+
+
+def test_the_questions_after_a_tagged_get_ask_a_trace_with_and_without_a_condition() -> None:
+    exchanges = ask_about(Client(evaluating_for_any_method()), "/")
+    traces = [ex.request.headers for ex in exchanges if ex.method == "TRACE"]
+    assert [[name for name, _ in headers if name != "Host"] for headers in traces] == [
+        [],
+        ["If-None-Match"],
+    ]
+    assert {each for each in fired(exchanges) if each[0] == METHOD_IGNORES} == {
+        (METHOD_IGNORES, "TRACE", ("If-None-Match",))
+    }
 
 
 # -- APP-304-CONDITIONAL ---------------------------------------------------------------------

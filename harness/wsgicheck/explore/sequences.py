@@ -65,8 +65,8 @@ def follow_ups(
     ``Accept-Encoding: gzip``, the first of those conditions with it, the gzip GET
     again, and a GET with ``gzip;q=0``; twice each, a GET asking for another media type
     and for another language (:func:`_other_choices`), then the GET once more; If-Match
-    and If-Unmodified-Since (:func:`_preconditions`); an OPTIONS with the If-Modified-Since
-    and a TRACE with If-None-Match ``*``; and
+    and If-Unmodified-Since (:func:`_preconditions`); an OPTIONS with the If-Modified-Since,
+    a plain TRACE and one with If-None-Match ``*``; and
     ``Range: bytes=0-0`` when the answer said ``Accept-Ranges: bytes`` or carried a
     validator (:func:`_may_ask_ranges`), then with If-Range (:func:`_if_ranges`), then
     with the preconditions a range must not skip (:func:`_beside_range`),
@@ -138,9 +138,10 @@ def follow_ups(
     if response.header("last-modified") is not None:
         wanted.append(("OPTIONS", (("If-Modified-Since", _DATE),)))
     # If-None-Match * to TRACE, whose preconditions a server MUST ignore too (§13.2.1):
-    # Falcon 4.4's static route answers 304 to it, as to a POST (a trial of 2026-12-07).
+    # Falcon 4.4's static route answers 304 to it, as to a POST (a trial of 2026-12-07),
+    # and Django 5.2's condition decorator 412. After a plain TRACE: the answer due.
     if response.header("etag") is not None:
-        wanted.append(("TRACE", (("If-None-Match", "*"),)))
+        wanted += [("TRACE", ()), ("TRACE", (("If-None-Match", "*"),))]
     if _may_ask_ranges(response):
         wanted += [("GET", (("Range", "bytes=0-0"), *extra)) for extra in _if_ranges(response)]
         wanted += [("GET", (("Range", "bytes=0-0"), each)) for each in _beside_range(response)]

@@ -60,6 +60,7 @@ from .http_evidence import (
     weak_match,
 )
 from .http_pairs import (
+    REFUSALS,
     SECTION,
     answered,
     counterpart,
@@ -740,6 +741,109 @@ def not_modified_unconditional(self: Rule, ex: Exchange) -> Iterator[Finding]:
             "says an If-None-Match or If-Modified-Since evaluated false, and a client that "
             "sent neither has no stored copy to use in its place",
         )
+
+
+def _well_formed(name: str, value: str) -> bool:
+    """Whether precondition ``name`` (lower-case) holds what its grammar allows: ``*`` or
+    entity-tags for If-Match and If-None-Match, an HTTP-date for the date fields, either
+    for If-Range. A field that breaks its grammar may be refused as a malformed request
+    (a 400) whatever the method."""
+    text = value.strip(" \t")
+    tags = text == "*" or entity_tags(text) is not None
+    if name in ("if-match", "if-none-match"):
+        return tags
+    return is_http_date(text) or (name == "if-range" and tags)
+
+
+def _without_conditions(ex: Exchange) -> Exchange | None:
+    """The latest earlier request of ``ex``'s method, target and other fields with no
+    condition and no Range, where no unsafe request came between (a PUT may have changed
+    what the target answers): the answer ``ex`` is due once its conditions are ignored."""
+    key = request_key(ex, CONDITIONS_AND_RANGE)
+    for earlier in reversed(ex.history):
+        if earlier.method not in SAFE_METHODS:
+            return None
+        if earlier.method == ex.method and request_key(earlier, frozenset()) == key:
+            return earlier
+    return None
+
+
+def _ignored_case(ex: Exchange) -> int | None:
+    """For a CONNECT, OPTIONS or TRACE the app answered that carries preconditions (and no
+    Range or WebDAV If, which RFC 4918 §10.4 lets fail for any method), where the same
+    request without them got a 2xx: that 2xx, the answer due; None otherwise. Kept in
+    ``facts``: ``applies`` and the check both ask."""
+    facts = ex.facts
+    if "ignored_case" in facts:
+        known: int | None = facts["ignored_case"]
+        return known
+    facts["ignored_case"] = found = _find_ignored_case(ex)
+    return found
+
+
+def _find_ignored_case(ex: Exchange) -> int | None:
+    if ex.method not in PRECONDITIONS_IGNORED or not answered(ex):
+        return None
+    present = [name for name, _ in request_fields(ex) if name in CONDITIONS_AND_RANGE]
+    if not present or "range" in present or request_field(ex, "if") is not None:
+        return None
+    plain = _without_conditions(ex)
+    before = None if plain is None or not answered(plain) else app_status(plain)
+    return before if _successful(before) else None
+
+
+def _refused_for_conditions(ex: Exchange) -> bool:
+    """Whether ``ex`` got 412 (its conditions evaluated), or 400 or 422 with every one
+    well-formed (refused for them: a malformed field may be refused as a malformed
+    request, whatever the method)."""
+    code = app_status(ex)
+    if code == 412:
+        return True
+    present = [item for item in request_fields(ex) if item[0] in CONDITIONAL_FIELDS]
+    # (Field lines of one name are one list, RFC 9110 §5.3; two dates are no HTTP-date.)
+    return code in REFUSALS and all(
+        _well_formed(name, ", ".join(values)) for name, values in present
+    )
+
+
+@rule(
+    "APP-METHOD-IGNORES-CONDITIONS",
+    level=Level.MUST,
+    binding=Binding.APP,
+    section=SECTION + "; RFC 9110 §13.2.1",
+    summary="an OPTIONS, TRACE or CONNECT gets the answer it gets without its preconditions: "
+    "not a 412, nor a 400 or 422 for a well-formed one",
+    pep=ORIGIN,
+    source="RFC 9110 §13.2.1",
+    covers=(),
+    needs=("start_response",),
+    memo="exchange",
+    sequence=history_bears_on,
+    # (A 304 to one of them is APP-304-CONDITIONAL's.) An answer that ignored them is
+    # judged (and passes) too: "skipped" would say the run never asked.
+    applies=lambda ex: _ignored_case(ex) is not None,
+    example="""
+bad:  @condition(etag_func=tag) over a view of any method: TRACE, If-None-Match: * -> 412
+fix:  evaluate preconditions for GET, HEAD and the methods that change the target alone""",
+)
+def method_ignores_conditions(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    # RFC 9110 §13.2.1: "a server MUST ignore the conditional request header fields defined
+    # by this specification when received with a request method that does not involve the
+    # selection or modification of a selected representation, such as CONNECT, OPTIONS, or
+    # TRACE." Judged beside the same request without them: its 2xx is the answer due.
+    if not _refused_for_conditions(ex):
+        return
+    before = _ignored_case(ex)
+    fields = _sent(ex, CONDITIONAL_FIELDS)
+    code = app_status(ex)
+    read = "evaluated them" if code == 412 else "refused the request for them"
+    yield self.finding(
+        ex,
+        f"the app answered {code} to {a_method(ex.method)} with {'; '.join(fields)}, where the "
+        f"same request without {'it' if len(fields) == 1 else 'them'} got {before}: a server "
+        f"ignores the preconditions of {a_method(ex.method)} (RFC 9110 §13.2.1), and the app "
+        f"{read}",
+    )
 
 
 #: The date preconditions a recipient MUST ignore when they hold no HTTP-date.
