@@ -608,6 +608,17 @@ def test_json_known_verdict_and_coverage(broken: RunResult) -> None:
     assert file["percent"] == 33.3
 
 
+def test_json_and_sarif_say_which_levels_are_implied(broken: RunResult) -> None:
+    """A trial of 2026-12-07: the text said "MUST, implied" where JSON said "MUST" alone."""
+    implied = {result.rule.id for result in broken.results if result.rule.implied}
+    assert "APP-CL-ACCURATE" in implied
+    assert "APP-STATUS-FORMAT" not in implied
+    data = json.loads(report.render(broken, "json"))
+    assert {each["rule"] for each in data["results"] if each["implied"]} == implied
+    rules = _sarif(broken)["runs"][0]["tool"]["driver"]["rules"]
+    assert {rule["id"] for rule in rules if rule["properties"]["implied"]} == implied
+
+
 # -- JUnit --------------------------------------------------------------------------------------
 
 

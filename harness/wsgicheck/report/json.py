@@ -32,6 +32,7 @@ def data(run: RunResult) -> dict[str, Any]:
         entry: dict[str, Any] = {
             "rule": result.rule.id,
             "level": result.rule.level.value,
+            "implied": result.rule.implied,
             "binding": result.rule.binding.value,
             "section": result.rule.section,
             "summary": result.rule.summary,

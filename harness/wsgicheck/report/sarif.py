@@ -66,6 +66,7 @@ def _descriptor(rule: Rule) -> dict[str, Any]:
         "defaultConfiguration": {"level": _level(rule)},
         "properties": {
             "level": rule.level.value,
+            "implied": rule.implied,
             "binding": rule.binding.value,
             "section": rule.section,
             "tags": ["wsgi", "pep3333", rule.binding.value],
