@@ -42,9 +42,9 @@ SERVE_URL = f"http://{SERVE_AUTHORITY}"
 SERVE_AGAINST = "`wsgicheck serve TARGET --port 8000`"
 #: What the curl replay of a finding over several answers shows, and what it cannot.
 SERVE_ALONE = (
-    "serve judges each answer alone: it shows these answers, and the finding only where one "
-    "answer shows it alone (the finding compares the last with those before it: the Python "
-    "replay judges them together)"
+    "the finding compares the last answer with those before it, and serve judges each answer "
+    "on its own: it shows every answer, but may not report the finding, which the Python "
+    "replay does"
 )
 
 
