@@ -3751,10 +3751,13 @@ def test_django_condition_decorator_answers_412_before_its_views_404() -> None:
     try:
         with override_settings(ROOT_URLCONF=urls.__name__):
             client = Client(application_with([]))
-            # The view answers any method, and the decorator evaluates If-None-Match for
-            # every method but GET and HEAD: 412 to the TRACE the questions ask.
+            # The view answers any method, and the decorator evaluates If-Match and
+            # If-None-Match for every method but GET and HEAD: 412 to the OPTIONS and TRACE
+            # the questions ask.
             assert fired(ask_about(client, "/items/a")) == {
-                (METHOD_IGNORES, "TRACE", ("If-None-Match",))
+                (METHOD_IGNORES, "OPTIONS", ("If-None-Match",)),
+                (METHOD_IGNORES, "TRACE", ("If-None-Match",)),
+                (METHOD_IGNORES, "TRACE", ("If-Match",)),
             }
             found = ignored(ask_about(client, "/items/zz"))
     finally:
@@ -3821,17 +3824,27 @@ METHOD_IGNORES = "APP-METHOD-IGNORES-CONDITIONS"
 TRACE = {"method": "TRACE", "target": "/"}
 
 
-def evaluating_for_any_method(code: str = "412 Precondition Failed") -> Callable[..., Any]:
-    """200 with an ETag, but ``code`` to any request that carries a precondition and is no
-    GET or HEAD (Django's ``condition`` decorator over a view of any method)."""
+def evaluating_for_any_method(
+    code: str = "412 Precondition Failed",
+    validators: tuple[tuple[str, str], ...] = (STRONG,),
+    plain: dict[str, str] | None = None,
+) -> Callable[..., Any]:
+    """200 with ``validators``, but ``code`` to any request that carries If-Match,
+    If-None-Match or If-Unmodified-Since and is no GET or HEAD (Django's ``condition``
+    decorator over a view of any method, CherryPy's ``tools.etags``); ``plain`` names the
+    status of other methods without them (a 405)."""
 
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
         names = ("HTTP_IF_MATCH", "HTTP_IF_NONE_MATCH", "HTTP_IF_UNMODIFIED_SINCE")
         conditional = any(name in environ for name in names)
-        if conditional and environ["REQUEST_METHOD"] not in ("GET", "HEAD"):
-            start_response(code, [TEXT])
+        method = environ["REQUEST_METHOD"]
+        if conditional and method not in ("GET", "HEAD"):
+            start_response(code, [TEXT, ("Allow", "GET, HEAD")])
             return [b"refused\n"]
-        start_response("200 OK", [STRONG, TEXT])
+        if plain is not None and method in plain:
+            start_response(plain[method], [TEXT, ("Allow", "GET, HEAD")])
+            return [b"not here\n"]
+        start_response("200 OK", [*validators, TEXT])
         return [b"home\n"] if environ["REQUEST_METHOD"] != "HEAD" else []
 
     return app
@@ -3885,6 +3898,67 @@ def test_a_refusal_fires_only_where_every_precondition_is_well_formed(
     assert METHOD_IGNORES in applied(exchanges)
 
 
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ('"v1"', {(METHOD_IGNORES, "TRACE", ("If-Range",))}),
+        (DAY_BEFORE, {(METHOD_IGNORES, "TRACE", ("If-Range",))}),
+        # One entity-tag or one date (RFC 9110 §13.1.5): no "*", no list.
+        ("*", set()),
+        ('"v1", "v2"', set()),
+    ],
+)
+def test_a_refused_if_range_is_judged_only_where_it_is_well_formed(
+    value: str, expected: Fired
+) -> None:
+    """The review of 2026-12-07: ``*`` and a list passed for a well-formed If-Range."""
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        if "HTTP_IF_RANGE" in environ:
+            start_response("400 Bad Request", [TEXT])
+            return [b"bad\n"]
+        start_response("200 OK", [STRONG, TEXT])
+        return [b"home\n"]
+
+    assert fired(run(app, TRACE, on("TRACE", **{"If-Range": value}))) == expected
+
+
+def test_a_refusal_of_a_request_with_content_is_not_put_on_its_preconditions() -> None:
+    """The review of 2026-12-07: two OPTIONS of one length, the second's JSON broken and
+    refused 422; the key compares fields, not content (and ``validator`` sees no bytes)."""
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        content = environ["wsgi.input"].read(length)
+        if content and content != b'{"q":1}':
+            start_response("422 Unprocessable Content", [TEXT])
+            return [b"bad json\n"]
+        start_response("200 OK", [STRONG, TEXT])
+        return [b"home\n"]
+
+    def options(body: bytes, **headers: str) -> dict[str, Any]:
+        return {**on("OPTIONS", **headers), "body": body}
+
+    exchanges = run(app, options(b'{"q":1}'), options(b'{"q":x}', **{"If-Match": '"v1"'}))
+    assert fired(exchanges) == set()
+    # A 412 comes of the conditions alone: judged, content or not.
+    both = run(evaluating_for_any_method(), options(b"{}"), options(b"{}", **{"If-Match": "*"}))
+    assert fired(both) == {(METHOD_IGNORES, "OPTIONS", ("If-Match",))}
+
+
+def test_a_connect_is_judged_beside_the_same_connect_under_the_validator() -> None:
+    """The review of 2026-12-07: CONNECT is unsafe, and the search for the request without
+    the conditions stopped at that very request. (The ``Client`` answers CONNECT itself.)"""
+    checked = validator(evaluating_for_any_method(), collect=True)
+    for headers in ({}, {"HTTP_IF_MATCH": '"stale"'}):
+        environ: dict[str, Any] = {"REQUEST_METHOD": "CONNECT", **headers}
+        setup_testing_defaults(environ)
+        body = checked(environ, lambda status, fields, exc_info=None: lambda data: None)
+        b"".join(body)
+        getattr(body, "close", lambda: None)()
+    assert [finding.rule for finding in checked.findings] == [METHOD_IGNORES]
+
+
 def test_the_request_without_its_preconditions_decides_whether_it_is_judged() -> None:
     app = evaluating_for_any_method()
     condition = on("TRACE", **{"If-None-Match": "*"})
@@ -3913,6 +3987,13 @@ def test_a_method_the_rule_does_not_judge_and_an_answer_not_due_stay_silent() ->
     # With a Range, or WebDAV's If (RFC 4918 §10.4), which may fail for any method.
     for extra in ({"Range": "bytes=0-0"}, {"If": '(<urn:x> ["v1"])'}):
         assert fired(run(app, TRACE, on("TRACE", **{"If-Match": "*"}, **extra))) == set()
+    # A 304 is APP-304-CONDITIONAL's alone: judged there, not passed here.
+    not_modified = missing_unless(
+        lambda environ: "304 Not Modified" if "HTTP_IF_MATCH" in environ else "200 OK"
+    )
+    exchanges = run(not_modified, TRACE, on("TRACE", **{"If-Match": "*"}))
+    assert fired(exchanges) == {("APP-304-CONDITIONAL", "TRACE", ("If-Match",))}
+    assert METHOD_IGNORES not in applied(exchanges)
     # The answer the conditions do not change passes, judged.
     exchanges = run(
         answering("200 OK", [STRONG, TEXT], b"x"), TRACE, on("TRACE", **{"If-None-Match": "*"})
@@ -3921,16 +4002,66 @@ def test_a_method_the_rule_does_not_judge_and_an_answer_not_due_stay_silent() ->
     assert METHOD_IGNORES in applied(exchanges)
 
 
-def test_the_questions_after_a_tagged_get_ask_a_trace_with_and_without_a_condition() -> None:
-    exchanges = ask_about(Client(evaluating_for_any_method()), "/")
-    traces = [ex.request.headers for ex in exchanges if ex.method == "TRACE"]
-    assert [[name for name, _ in headers if name != "Host"] for headers in traces] == [
-        [],
-        ["If-None-Match"],
+@pytest.mark.parametrize(
+    ("validators", "expected"),
+    [
+        (
+            (STRONG,),
+            [
+                ("OPTIONS", ()),
+                ("OPTIONS", ("If-None-Match",)),
+                ("TRACE", ()),
+                ("TRACE", ("If-None-Match",)),
+                ("TRACE", ("If-Match",)),
+            ],
+        ),
+        (
+            (("Last-Modified", DAY_BEFORE),),
+            [
+                ("OPTIONS", ()),
+                ("OPTIONS", ("If-Modified-Since",)),
+                ("TRACE", ()),
+                ("TRACE", ("If-Unmodified-Since",)),
+            ],
+        ),
+        ((), []),
+    ],
+    ids=["etag", "last-modified", "none"],
+)
+def test_the_questions_after_a_get_ask_options_and_trace_plain_and_with_preconditions(
+    validators: tuple[tuple[str, str], ...], expected: list[tuple[str, tuple[str, ...]]]
+) -> None:
+    """Trial 5 (2026-12-07): CherryPy's ``tools.etags`` answers OPTIONS with If-None-Match
+    ``*`` 412 and TRACE with a stale If-Match 412, Django's ``condition`` on a page dated
+    alone TRACE with an old If-Unmodified-Since; only a TRACE with ``*`` was asked."""
+    exchanges = ask_about(Client(evaluating_for_any_method(validators=validators)), "/")
+    asked = [
+        (ex.method, tuple(name for name, _ in ex.request.headers if name != "Host"))
+        for ex in exchanges
+        if ex.method in ("OPTIONS", "TRACE")
     ]
+    assert asked == expected
+    evaluated = {"If-Match", "If-None-Match", "If-Unmodified-Since"}
     assert {each for each in fired(exchanges) if each[0] == METHOD_IGNORES} == {
-        (METHOD_IGNORES, "TRACE", ("If-None-Match",))
+        (METHOD_IGNORES, method, names) for method, names in expected if set(names) & evaluated
     }
+
+
+def test_a_412_where_the_request_without_its_preconditions_got_405_fires() -> None:
+    """Trial 5: Django's ``condition`` on a class-based view's ``dispatch`` answers TRACE
+    405, and 412 with If-None-Match ``*``: ignored, they would leave the 405."""
+    app = evaluating_for_any_method(plain={"TRACE": "405 Method Not Allowed"})
+    exchanges = run(app, TRACE, on("TRACE", **{"If-None-Match": "*"}))
+    assert fired(exchanges) == {(METHOD_IGNORES, "TRACE", ("If-None-Match",))}
+    (message,) = messages_of(METHOD_IGNORES, exchanges)
+    assert "where the same request without it got 405:" in message
+    # The same 405 with them: ignored. A 5xx or 429 without them is no answer due.
+    refusing = evaluating_for_any_method("405 Method Not Allowed", plain={"TRACE": "405 No"})
+    assert fired(run(refusing, TRACE, on("TRACE", **{"If-None-Match": "*"}))) == set()
+    for status in ("503 Service Unavailable", "429 Too Many Requests"):
+        busy = evaluating_for_any_method(plain={"TRACE": status})
+        exchanges = run(busy, TRACE, on("TRACE", **{"If-None-Match": "*"}))
+        assert METHOD_IGNORES not in applied(exchanges)
 
 
 # -- APP-304-CONDITIONAL ---------------------------------------------------------------------
@@ -4020,13 +4151,15 @@ def test_werkzeug_shared_data_answers_if_match_with_304(tmp_path: Path) -> None:
     found = {
         (method, names) for rule, method, names in fired(exchanges) if rule == "APP-304-CONDITIONAL"
     }
-    # The stale If-Match beside a Range too, the date to OPTIONS and If-None-Match * to
-    # TRACE (any method gets 304).
+    # The stale If-Match beside a Range too, and the questions to OPTIONS and TRACE (any
+    # method gets 304).
     expected = {
         ("GET", ("If-Match",)),
         ("GET", ("Range", "If-Match")),
         ("OPTIONS", ("If-Modified-Since",)),
+        ("OPTIONS", ("If-None-Match",)),
         ("TRACE", ("If-None-Match",)),
+        ("TRACE", ("If-Match",)),
     }
     assert found == (expected if werkzeug_says == 304 else set())
 

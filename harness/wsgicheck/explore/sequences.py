@@ -65,8 +65,8 @@ def follow_ups(
     ``Accept-Encoding: gzip``, the first of those conditions with it, the gzip GET
     again, and a GET with ``gzip;q=0``; twice each, a GET asking for another media type
     and for another language (:func:`_other_choices`), then the GET once more; If-Match
-    and If-Unmodified-Since (:func:`_preconditions`); an OPTIONS with the If-Modified-Since,
-    a plain TRACE and one with If-None-Match ``*``; and
+    and If-Unmodified-Since (:func:`_preconditions`); an OPTIONS and a TRACE plain and with
+    preconditions (:func:`_ignored_by_method`); and
     ``Range: bytes=0-0`` when the answer said ``Accept-Ranges: bytes`` or carried a
     validator (:func:`_may_ask_ranges`), then with If-Range (:func:`_if_ranges`), then
     with the preconditions a range must not skip (:func:`_beside_range`),
@@ -133,15 +133,7 @@ def follow_ups(
         wanted.append(("GET", ()))
     wanted += [("GET", (condition,)) for condition in _preconditions(response)]
     wanted += [("GET", pair) for pair in _both_tags(response)]
-    # If-Modified-Since to OPTIONS, a safe method that MUST ignore it (§13.1.3): Django's
-    # static.serve answers every method 304 to it (APP-304-CONDITIONAL).
-    if response.header("last-modified") is not None:
-        wanted.append(("OPTIONS", (("If-Modified-Since", _DATE),)))
-    # If-None-Match * to TRACE, whose preconditions a server MUST ignore too (§13.2.1):
-    # Falcon 4.4's static route answers 304 to it, as to a POST (a trial of 2026-12-07),
-    # and Django 5.2's condition decorator 412. After a plain TRACE: the answer due.
-    if response.header("etag") is not None:
-        wanted += [("TRACE", ()), ("TRACE", (("If-None-Match", "*"),))]
+    wanted += _ignored_by_method(response)
     if _may_ask_ranges(response):
         wanted += [("GET", (("Range", "bytes=0-0"), *extra)) for extra in _if_ranges(response)]
         wanted += [("GET", (("Range", "bytes=0-0"), each)) for each in _beside_range(response)]
@@ -163,6 +155,30 @@ def follow_ups(
         # (APP-206-KEEPS-FIELDS).
         wanted.append(("GET", ()))
     return _built(request, response, wanted, keep)
+
+
+def _ignored_by_method(response: Response) -> Wanted:
+    """OPTIONS and TRACE, each plain (the answer due) and then with the preconditions RFC
+    9110 §13.2.1 has them ignore, as the validators the GET got allow: If-Modified-Since
+    the Last-Modified to OPTIONS (Django's static.serve answers any method 304 to it),
+    If-None-Match ``*`` to both (Falcon 4.4's static route: 304; CherryPy 18's
+    ``tools.etags`` and Django 5.2's ``condition`` decorator: 412), and to TRACE a stale
+    If-Match and an If-Unmodified-Since long ago (those two evaluate them for any method:
+    412). Nothing where the GET got no validator."""
+    tag = response.header("etag") is not None
+    modified = response.header("last-modified") is not None
+    if not (tag or modified):
+        return []
+    star = ("If-None-Match", "*")
+    options: Wanted = [("OPTIONS", ())]
+    options += [("OPTIONS", (("If-Modified-Since", _DATE),))] if modified else []
+    options += [("OPTIONS", (star,))] if tag else []
+    trace: Wanted = [("TRACE", ())]
+    trace += [("TRACE", (star,))] if tag else []
+    # (A stale tag is made of one that parses: "*" alone for one that does not.)
+    trace += [("TRACE", (("If-Match", _STALE),))] if _learned(response)[0] else []
+    trace += [("TRACE", (("If-Unmodified-Since", _LONG_AGO),))] if modified else []
+    return options + trace
 
 
 def _another_success(status: int) -> bool:

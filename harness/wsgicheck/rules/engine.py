@@ -42,8 +42,8 @@ __all__ = [
 
 #: How many earlier exchanges each one of a sequence keeps as its ``history``: rules over
 #: pairs look back for the GET a HEAD or a conditional GET follows, never further. More
-#: than the questions asked after one GET (48 at most), so the last of them still sees it.
-HISTORY = 56
+#: than the questions asked after one GET (56 at most), so the last of them still sees it.
+HISTORY = 64
 
 #: What the engine does with a rule on one set of evidence: ask its condition (beyond the
 #: evidence; None: it applies), then run its check (None: it can find nothing there). A

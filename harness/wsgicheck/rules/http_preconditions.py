@@ -32,6 +32,7 @@ from ..model.grammar import (
     is_http_date,
     obs_date_re,
 )
+from ..model.request import Framing
 from ..model.untrusted import show
 from .exchange import Exchange
 from .http_evidence import (
@@ -673,6 +674,8 @@ def _not_modified_without_cause(ex: Exchange) -> str | None:
     if ex.method not in SAFE:
         if ex.method in PRECONDITIONS_IGNORED:
             why = f"a server ignores the preconditions of {method} (RFC 9110 §13.2.1)"
+            if request_field(ex, "if-modified-since") is not None:
+                why += ", and If-Modified-Since on any method but GET and HEAD (§13.1.3)"
         elif request_field(ex, "if-none-match") is not None:
             why = "another method whose precondition fails gets 412 (RFC 9110 §13.2.2)"
         elif request_field(ex, "if-modified-since") is not None:
@@ -745,34 +748,39 @@ def not_modified_unconditional(self: Rule, ex: Exchange) -> Iterator[Finding]:
 
 def _well_formed(name: str, value: str) -> bool:
     """Whether precondition ``name`` (lower-case) holds what its grammar allows: ``*`` or
-    entity-tags for If-Match and If-None-Match, an HTTP-date for the date fields, either
-    for If-Range. A field that breaks its grammar may be refused as a malformed request
-    (a 400) whatever the method."""
+    entity-tags for If-Match and If-None-Match, an HTTP-date for the date fields, one
+    entity-tag or one HTTP-date for If-Range (RFC 9110 §13.1.5: no ``*``, no list). A
+    field that breaks its grammar may be refused as a malformed request (a 400) whatever
+    the method."""
     text = value.strip(" \t")
-    tags = text == "*" or entity_tags(text) is not None
+    tags = entity_tags(text)
     if name in ("if-match", "if-none-match"):
-        return tags
-    return is_http_date(text) or (name == "if-range" and tags)
+        return text == "*" or tags is not None
+    return is_http_date(text) or (name == "if-range" and tags is not None and len(tags) == 1)
 
 
 def _without_conditions(ex: Exchange) -> Exchange | None:
-    """The latest earlier request of ``ex``'s method, target and other fields with no
-    condition and no Range, where no unsafe request came between (a PUT may have changed
-    what the target answers): the answer ``ex`` is due once its conditions are ignored."""
+    """The latest earlier request of ``ex``'s method, version, target and other fields with
+    no condition and no Range, where no other unsafe request came between (a PUT may have
+    changed what the target answers; a CONNECT is unsafe, and its own answer is due): the
+    answer ``ex`` is due once its conditions are ignored."""
     key = request_key(ex, CONDITIONS_AND_RANGE)
+    version = ex.request.http_version
     for earlier in reversed(ex.history):
+        same = earlier.method == ex.method and earlier.request.http_version == version
+        if same and request_key(earlier, frozenset()) == key:
+            return earlier
         if earlier.method not in SAFE_METHODS:
             return None
-        if earlier.method == ex.method and request_key(earlier, frozenset()) == key:
-            return earlier
     return None
 
 
 def _ignored_case(ex: Exchange) -> int | None:
     """For a CONNECT, OPTIONS or TRACE the app answered that carries preconditions (and no
     Range or WebDAV If, which RFC 4918 §10.4 lets fail for any method), where the same
-    request without them got a 2xx: that 2xx, the answer due; None otherwise. Kept in
-    ``facts``: ``applies`` and the check both ask."""
+    request without them got a 2xx or an error that comes before preconditions: that
+    status, the answer due; None otherwise. Kept in ``facts``: ``applies`` and the check
+    both ask."""
     facts = ex.facts
     if "ignored_case" in facts:
         known: int | None = facts["ignored_case"]
@@ -789,21 +797,33 @@ def _find_ignored_case(ex: Exchange) -> int | None:
         return None
     plain = _without_conditions(ex)
     before = None if plain is None or not answered(plain) else app_status(plain)
-    return before if _successful(before) else None
+    # A 2xx, or a redirect or client error that comes before any precondition (a 405 to a
+    # TRACE: Django's condition decorator on a class-based view answers it 412 with
+    # If-None-Match *); not a 5xx or a 429, which come and go.
+    return before if _successful(before) or comes_before_conditions(before) else None
 
 
 def _refused_for_conditions(ex: Exchange) -> bool:
-    """Whether ``ex`` got 412 (its conditions evaluated), or 400 or 422 with every one
-    well-formed (refused for them: a malformed field may be refused as a malformed
-    request, whatever the method)."""
+    """Whether ``ex`` got 412 (its conditions evaluated), or 400 or 422 with no content
+    and every one well-formed (refused for them: a malformed field may be refused as a
+    malformed request, whatever the method), where the request without them got another
+    answer."""
     code = app_status(ex)
+    if code == _ignored_case(ex):
+        return False  # the answer without them, whatever it is
     if code == 412:
         return True
+    if code not in REFUSALS or _with_content(ex) or _with_content(_without_conditions(ex)):
+        return False  # (content the key does not compare may be what was refused)
     present = [item for item in request_fields(ex) if item[0] in CONDITIONAL_FIELDS]
     # (Field lines of one name are one list, RFC 9110 §5.3; two dates are no HTTP-date.)
-    return code in REFUSALS and all(
-        _well_formed(name, ", ".join(values)) for name, values in present
-    )
+    return all(_well_formed(name, ", ".join(values)) for name, values in present)
+
+
+def _with_content(ex: Exchange | None) -> bool:
+    """Whether ``ex``'s request has content, or framing for some (``validator`` sees the
+    length, not the bytes)."""
+    return ex is not None and (bool(ex.request.body) or ex.request.framing is not Framing.NONE)
 
 
 @rule(
@@ -811,20 +831,20 @@ def _refused_for_conditions(ex: Exchange) -> bool:
     level=Level.MUST,
     binding=Binding.APP,
     section=SECTION + "; RFC 9110 §13.2.1",
-    summary="an OPTIONS, TRACE or CONNECT gets the answer it gets without its preconditions: "
-    "not a 412, nor a 400 or 422 for a well-formed one",
+    summary="an OPTIONS, TRACE or CONNECT gets the answer it gets without its preconditions "
+    "(a 2xx, a 405): not a 412, nor a 400 or 422 for a well-formed one",
     pep=ORIGIN,
     source="RFC 9110 §13.2.1",
     covers=(),
     needs=("start_response",),
     memo="exchange",
     sequence=history_bears_on,
-    # (A 304 to one of them is APP-304-CONDITIONAL's.) An answer that ignored them is
-    # judged (and passes) too: "skipped" would say the run never asked.
-    applies=lambda ex: _ignored_case(ex) is not None,
+    # An answer that ignored them is judged (and passes) too: "skipped" would say the run
+    # never asked. A 304 to one of them is APP-304-CONDITIONAL's, and no pass here.
+    applies=lambda ex: _ignored_case(ex) is not None and app_status(ex) != 304,
     example="""
 bad:  @condition(etag_func=tag) over a view of any method: TRACE, If-None-Match: * -> 412
-fix:  evaluate preconditions for GET, HEAD and the methods that change the target alone""",
+fix:  @require_http_methods(["GET", "HEAD"]) outside it: TRACE gets its 405 first""",
 )
 def method_ignores_conditions(self: Rule, ex: Exchange) -> Iterator[Finding]:
     # RFC 9110 §13.2.1: "a server MUST ignore the conditional request header fields defined
