@@ -608,6 +608,29 @@ def test_json_known_verdict_and_coverage(broken: RunResult) -> None:
     assert file["percent"] == 33.3
 
 
+def test_a_failure_names_the_paths_tried_where_its_rule_found_something(broken: RunResult) -> None:
+    """Trial 5 of 2026-12-07: a second Django view's fault showed only when its path was run
+    alone; the report named one example per rule and no path beside it."""
+    (result,) = [each for each in broken.results if each.rule.id == "APP-STATUS-FORMAT"]
+    on_root = sum(1 for f in result.findings if f.request is not None and f.request.target == "/")
+    assert on_root > 0
+    tried = _with(broken, paths=["/", "/never-asked"])
+    text = report.render(tried, "text")
+    assert f"  findings on the paths tried: / ×{on_root}\n" in text
+    (entry,) = [
+        each for each in json.loads(report.render(tried, "json"))["results"] if each["findings"]
+    ]
+    assert entry["findings_by_path"] == [{"path": "/", "findings": on_root}]
+    jsonschema.Draft202012Validator(_schema()).validate(json.loads(report.render(tried, "json")))
+    # One path tried: the example names it.
+    alone = _with(broken, paths=["/"])
+    assert "findings on the paths tried" not in report.render(alone, "text")
+    (entry,) = [
+        each for each in json.loads(report.render(alone, "json"))["results"] if each["findings"]
+    ]
+    assert entry["findings_by_path"] == []
+
+
 def test_json_and_sarif_say_which_levels_are_implied(broken: RunResult) -> None:
     """A trial of 2026-12-07: the text said "MUST, implied" where JSON said "MUST" alone."""
     implied = {result.rule.id for result in broken.results if result.rule.implied}

@@ -358,6 +358,25 @@ OTHER_PLACES_SHOWN = 10
 ASKED_SHOWN = 100
 
 
+def findings_by_path(run: RunResult, rule_id: str) -> list[tuple[str, int]]:
+    """The paths the run tried (``run.paths``) where rule ``rule_id`` made findings, each
+    with how many, in the order tried: a report shows one smallest example per rule, and
+    which of the user's pages share the fault would go unseen (trial 5 of 2026-12-07 found
+    a second Django view's only by running it alone). Requests to other targets (drawn
+    ones) are not counted; nothing where the run tried one path."""
+    if len(run.paths) < 2:
+        return []
+    counts = dict.fromkeys(run.paths, 0)
+    for result in run.results:
+        if result.rule.id != rule_id:
+            continue
+        for finding in result.findings:
+            request = finding.request
+            if request is not None and request.target in counts:
+                counts[request.target] += 1
+    return [(path, count) for path, count in counts.items() if count]
+
+
 def other_places(run: RunResult, failure: Failure) -> list[OtherPlace]:
     """The places other than the failure's own where its rule's findings were made (a
     second bug under the same rule, at another line), each once with its simplest

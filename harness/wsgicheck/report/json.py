@@ -12,6 +12,7 @@ from .common import (
     coverage_data,
     dumps,
     failure_data,
+    findings_by_path,
     location_data,
     location_of,
     made_at,
@@ -52,6 +53,10 @@ def data(run: RunResult) -> dict[str, Any]:
                     made_at(run, failure),
                 ),
                 replayed=failure.replayed,
+                findings_by_path=[
+                    {"path": show(path), "findings": count}
+                    for path, count in findings_by_path(run, result.rule.id)
+                ],
             )
         results.append(entry)
     return {

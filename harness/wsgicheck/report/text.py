@@ -211,6 +211,7 @@ def _failure(run: RunResult, failure: Failure, color: bool) -> list[str]:
             indent="    ",
             more="      ",
         )
+    lines += _by_path(run, failure)
     lines += _other_places(run, failure)
     lines += wrap(f"{rule.citation}: {rule.pep}", indent="  ", more="    ")
     if failure.before:
@@ -290,6 +291,15 @@ def _closing(run: RunResult, color: bool) -> str:
     """The summary line; after a run that judged nothing, what that means above it."""
     told = wrap(f"note: {common.nothing_judged_text(run)}") if run.judged_nothing() else []
     return "\n".join([*told, _paint(common.headline(run), common.run_verdict(run), color)])
+
+
+def _by_path(run: RunResult, failure: Failure) -> list[str]:
+    """Which of the paths tried the rule's findings were on, as the statuses table counts."""
+    counted = common.findings_by_path(run, failure.rule.id)
+    if not counted:
+        return []
+    spelled = " · ".join(f"{show(path, limit=60)} ×{count}" for path, count in counted)
+    return wrap(f"findings on the paths tried: {spelled}", indent="  ", more="    ")
 
 
 def _other_places(run: RunResult, failure: Failure) -> list[str]:
