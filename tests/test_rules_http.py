@@ -259,6 +259,19 @@ def test_content_is_coded_only_in_codings_the_request_accepts(
     ]
 
 
+def test_a_coding_no_registry_lists_is_said_to_be_none() -> None:
+    """Trial 6 of 2026-12-07: Wagtail 8.0 sends ``Content-Encoding: None`` (``str(None)``),
+    and "does not accept 'none'" read as the harness's own None."""
+    app = answering("200 OK", [TEXT, ("Content-Encoding", "None")], BODY)
+    exchanges = run(app, {**GET, "headers": {"Accept-Encoding": "gzip"}})
+    assert messages_of("APP-CODING-ACCEPTED", exchanges) == [
+        "Accept-Encoding 'gzip' does not accept 'none'; the app answered 200 with "
+        "Content-Encoding 'None', where the content uncoded was acceptable; 'none' is no "
+        "registered content coding (RFC 9110 §16.6.1), and content sent uncoded carries no "
+        "Content-Encoding"
+    ]
+
+
 def test_two_accept_encoding_fields_are_read_as_one() -> None:
     """RFC 9110 §5.3: the fields of one name are one list; gzip refused in one and named in
     the other disagree, and give no verdict; refused in both, it is refused."""

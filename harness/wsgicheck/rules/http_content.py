@@ -36,6 +36,7 @@ from ..model.untrusted import show, shown_target
 from .exchange import Exchange
 from .http_evidence import (
     CONDITIONAL_FIELDS,
+    REGISTERED_CODINGS,
     app_body,
     app_field,
     app_fields,
@@ -1177,12 +1178,20 @@ def coding_accepted(self: Rule, ex: Exchange) -> Iterator[Finding]:
     refused = [coding for coding in content_codings(ex) if not _accepts(weights, coding)]
     if refused:
         value = request_field(ex, "accept-encoding") or ""
+        # Quoted: a coding named "None" (Wagtail's str(None)) reads as no coding else, and
+        # said to be none the registry knows (a trial of 2026-12-07 took 'None' for the
+        # harness's own).
+        unknown = (
+            f"; {quoted(refused[0])} is no registered content coding (RFC 9110 §16.6.1), and "
+            "content sent uncoded carries no Content-Encoding"
+            if refused[0] not in REGISTERED_CODINGS
+            else ""
+        )
         yield self.finding(
             ex,
-            # Quoted: a coding named "None" (Wagtail's str(None)) reads as no coding else.
             f"Accept-Encoding {quoted(value)} does not accept {quoted(refused[0])}; the app "
             f"answered {app_status(ex)} with Content-Encoding {quoted(given)}, where the "
-            "content uncoded was acceptable",
+            f"content uncoded was acceptable{unknown}",
         )
 
 

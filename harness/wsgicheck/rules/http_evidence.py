@@ -302,6 +302,11 @@ def has_content(ex: Exchange, code: int) -> bool:
 
 #: RFC 9110 §8.4.1.3, §8.4.1.1: the old names a recipient takes as the codings' own.
 _SAME_CODING = {"x-gzip": "gzip", "x-compress": "compress"}
+#: The content codings IANA's registry lists (RFC 9110 §16.6.1), by :func:`coding_name`.
+REGISTERED_CODINGS = frozenset(
+    {"aes128gcm", "br", "compress", "dcb", "dcz", "deflate", "exi", "gzip", "identity"}
+    | {"pack200-gzip", "zstd"}
+)
 
 
 def coding_name(text: str) -> str:
