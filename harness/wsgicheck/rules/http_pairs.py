@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from typing import NamedTuple, TypeVar
 
-from ..model.grammar import CHANGING_METHODS, imf_fixdate, is_http_date
+from ..model.grammar import CHANGING_METHODS, SAFE_METHODS, imf_fixdate, is_http_date
 from ..model.untrusted import show
 from .exchange import Exchange
 from .http_evidence import (
@@ -86,10 +86,12 @@ def counterpart(
     ignore: frozenset[str] = CONDITIONAL_FIELDS,
     *,
     plain: bool = False,
+    since_change: bool = False,
 ) -> Exchange | None:
     """The latest earlier exchange that sent ``method`` to the same target with the same
     fields (less ``ignore``; with ``plain``, carrying none of them), and that the app
-    answered in full."""
+    answered in full; with ``since_change``, sent after the last request of another unsafe
+    method (RFC 9110 §9.2.1: a PUT may have changed the target) than the one found."""
     key = request_key(ex, ignore)
     for earlier in reversed(ex.history):
         if (
@@ -100,6 +102,8 @@ def counterpart(
             and (not plain or request_key(earlier, frozenset()) == key)
         ):
             return earlier
+        if since_change and earlier.method not in SAFE_METHODS:
+            return None
     return None
 
 

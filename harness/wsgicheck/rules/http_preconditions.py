@@ -759,71 +759,57 @@ def _well_formed(name: str, value: str) -> bool:
     return is_http_date(text) or (name == "if-range" and tags is not None and len(tags) == 1)
 
 
-def _without_conditions(ex: Exchange) -> Exchange | None:
-    """The latest earlier request of ``ex``'s method, version, target and other fields with
-    no condition and no Range, where no other unsafe request came between (a PUT may have
-    changed what the target answers; a CONNECT is unsafe, and its own answer is due): the
-    answer ``ex`` is due once its conditions are ignored."""
-    key = request_key(ex, CONDITIONS_AND_RANGE)
-    version = ex.request.http_version
-    for earlier in reversed(ex.history):
-        same = earlier.method == ex.method and earlier.request.http_version == version
-        if same and request_key(earlier, frozenset()) == key:
-            return earlier
-        if earlier.method not in SAFE_METHODS:
-            return None
-    return None
-
-
-def _ignored_case(ex: Exchange) -> int | None:
+def _due(ex: Exchange) -> Exchange | None:
     """For a CONNECT, OPTIONS or TRACE the app answered that carries preconditions (and no
-    Range or WebDAV If, which RFC 4918 §10.4 lets fail for any method), where the same
-    request without them got a 2xx or an error that comes before preconditions: that
-    status, the answer due; None otherwise. Kept in ``facts``: ``applies`` and the check
-    both ask."""
+    Range or WebDAV If, which RFC 4918 §10.4 lets fail for any method): the same request
+    without them (method, version, target and other fields; no unsafe request between but
+    itself, a CONNECT), answered with a 2xx or an error that comes before preconditions,
+    whose answer is the one due once they are ignored; None otherwise. Kept in ``facts``:
+    ``applies`` and the check both ask."""
     facts = ex.facts
-    if "ignored_case" in facts:
-        known: int | None = facts["ignored_case"]
-        return known
-    facts["ignored_case"] = found = _find_ignored_case(ex)
+    if "conditions_ignored_due" not in facts:
+        facts["conditions_ignored_due"] = _find_due(ex)
+    found: Exchange | None = facts["conditions_ignored_due"]
     return found
 
 
-def _find_ignored_case(ex: Exchange) -> int | None:
+def _find_due(ex: Exchange) -> Exchange | None:
     if ex.method not in PRECONDITIONS_IGNORED or not answered(ex):
         return None
     present = [name for name, _ in request_fields(ex) if name in CONDITIONS_AND_RANGE]
     if not present or "range" in present or request_field(ex, "if") is not None:
         return None
-    plain = _without_conditions(ex)
-    before = None if plain is None or not answered(plain) else app_status(plain)
+    plain = counterpart(ex, ex.method, CONDITIONS_AND_RANGE, plain=True, since_change=True)
+    if plain is None or plain.request.http_version != ex.request.http_version:
+        return None
+    before = app_status(plain) if answered(plain) else None
     # A 2xx, or a redirect or client error that comes before any precondition (a 405 to a
     # TRACE: Django's condition decorator on a class-based view answers it 412 with
     # If-None-Match *); not a 5xx or a 429, which come and go.
-    return before if _successful(before) or comes_before_conditions(before) else None
+    return plain if _successful(before) or comes_before_conditions(before) else None
 
 
-def _refused_for_conditions(ex: Exchange) -> bool:
+def _refused_for_conditions(ex: Exchange, due: Exchange) -> bool:
     """Whether ``ex`` got 412 (its conditions evaluated), or 400 or 422 with no content
     and every one well-formed (refused for them: a malformed field may be refused as a
-    malformed request, whatever the method), where the request without them got another
-    answer."""
+    malformed request, whatever the method), where ``due``, the request without them, got
+    another answer."""
     code = app_status(ex)
-    if code == _ignored_case(ex):
+    if code == app_status(due):
         return False  # the answer without them, whatever it is
     if code == 412:
         return True
-    if code not in REFUSALS or _with_content(ex) or _with_content(_without_conditions(ex)):
+    if code not in REFUSALS or _with_content(ex) or _with_content(due):
         return False  # (content the key does not compare may be what was refused)
     present = [item for item in request_fields(ex) if item[0] in CONDITIONAL_FIELDS]
     # (Field lines of one name are one list, RFC 9110 §5.3; two dates are no HTTP-date.)
     return all(_well_formed(name, ", ".join(values)) for name, values in present)
 
 
-def _with_content(ex: Exchange | None) -> bool:
+def _with_content(ex: Exchange) -> bool:
     """Whether ``ex``'s request has content, or framing for some (``validator`` sees the
     length, not the bytes)."""
-    return ex is not None and (bool(ex.request.body) or ex.request.framing is not Framing.NONE)
+    return bool(ex.request.body) or ex.request.framing is not Framing.NONE
 
 
 @rule(
@@ -841,7 +827,7 @@ def _with_content(ex: Exchange | None) -> bool:
     sequence=history_bears_on,
     # An answer that ignored them is judged (and passes) too: "skipped" would say the run
     # never asked. A 304 to one of them is APP-304-CONDITIONAL's, and no pass here.
-    applies=lambda ex: _ignored_case(ex) is not None and app_status(ex) != 304,
+    applies=lambda ex: _due(ex) is not None and app_status(ex) != 304,
     example="""
 bad:  @condition(etag_func=tag) over a view of any method: TRACE, If-None-Match: * -> 412
 fix:  @require_http_methods(["GET", "HEAD"]) outside it: TRACE gets its 405 first""",
@@ -851,9 +837,11 @@ def method_ignores_conditions(self: Rule, ex: Exchange) -> Iterator[Finding]:
     # by this specification when received with a request method that does not involve the
     # selection or modification of a selected representation, such as CONNECT, OPTIONS, or
     # TRACE." Judged beside the same request without them: its 2xx is the answer due.
-    if not _refused_for_conditions(ex):
+    due = _due(ex)
+    assert due is not None  # applies asks it
+    if not _refused_for_conditions(ex, due):
         return
-    before = _ignored_case(ex)
+    before = app_status(due)
     fields = _sent(ex, CONDITIONAL_FIELDS)
     code = app_status(ex)
     read = "evaluated them" if code == 412 else "refused the request for them"
