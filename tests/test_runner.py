@@ -13,6 +13,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from email.utils import parsedate
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote_to_bytes
@@ -224,6 +225,44 @@ def test_a_table_whose_5xx_are_all_the_servers_says_so() -> None:
     assert result.notes == [
         f"the table's 5xx are the server's own, sent where the app raised ({served} "
         "request(s)); the app answered no request with a server error of its own"
+    ]
+
+
+def test_the_note_counts_the_apps_own_errors_to_the_questions_after_a_get() -> None:
+    """Trial 6 (CherryMusic 0.41.4): /favicon.ico answered OPTIONS and TRACE with 500, only
+    the questions after its GET asked them, and the run passed without a word of it: the
+    table counts drawn requests, so the note counts those questions' 5xx apart, once
+    though both transports ask them. (No drawn request carries If-Modified-Since.)"""
+    modified = "Sat, 01 Jan 2000 00:00:00 GMT"
+    failed: list[str] = []
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        method, since = environ["REQUEST_METHOD"], environ.get("HTTP_IF_MODIFIED_SINCE")
+        if method == "OPTIONS" and since:
+            failed.append(environ["PATH_INFO"])
+            environ["wsgi.errors"].write("Traceback ...\nKeyError: 'mtime'\n")
+            start_response("500 Internal Server Error", [("Content-Type", "text/plain")])
+            return [b"error"]
+        if method in ("GET", "HEAD"):
+            tags = environ.get("HTTP_IF_NONE_MATCH")
+            told = parsedate(since) if since and tags is None else None
+            if (tags or "").strip() == "*" or (told and told[:6] >= (2000, 1, 1, 0, 0, 0)):
+                start_response("304 Not Modified", [("Last-Modified", modified)])
+                return []
+        start_response("200 OK", [("Content-Type", "text/plain"), ("Last-Modified", modified)])
+        return [b"" if method == "HEAD" else b"ok"]
+
+    result = run(app, options(profile="quick", read_only=True), target="x")
+    assert not result.failed()
+    assert not any(row.get("500") for _, row in result.answers.rows())
+    asked = len(failed) // 2
+    assert asked > 0
+    assert len(failed) == 2 * asked  # each asked in memory and over the socket
+    assert result.notes == [
+        f"the app answered no drawn request with a server error of its own; {asked} of the "
+        "questions asked after a GET (HEAD, conditional requests, other methods), which the "
+        "table does not count, got one: the first, OPTIONS / got 500 after it wrote to "
+        "wsgi.errors: KeyError: 'mtime'"
     ]
 
 

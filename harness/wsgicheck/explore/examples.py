@@ -173,6 +173,7 @@ def _follow_up(
     choices: bool = True,
     elsewhere: Callable[[], Elsewhere] | None = None,
     again: Again | None = None,
+    answers: Answers | None = None,
 ) -> None:
     """Ask the questions that follow ``first`` (HEAD, conditional GETs: :mod:`.sequences`)
     through ``transport`` and judge each beside it. Their findings are kept, never raised
@@ -180,7 +181,9 @@ def _follow_up(
     Each is kept with the requests sent before it (``before`` ``first``'s, then ``first``
     and the questions before it), so its reproducer replays what it was judged beside.
     ``elsewhere`` tells what other targets taught, for the questions after an error;
-    ``again`` sends a finding's requests again (:meth:`Exploration.again`)."""
+    ``again`` sends a finding's requests again (:meth:`Exploration.again`); ``answers``
+    counts the server errors the app answered them with itself, which no rule judges
+    (None: another transport counts them)."""
 
     def send(request: Request) -> Response:
         if on_exchange is not None:
@@ -196,6 +199,10 @@ def _follow_up(
     for later in asked:
         sent_before = (*before, *[earlier.request for earlier in later.history])
         collector.judge(later, later.request, config, source, sent_before, again)
+        if answers is not None and not later.timed_out and outcome(later) == ANSWERED:
+            answers.asked_errors += 1
+            if answers.asked_error is None:
+                answers.asked_error = _answered_error(later, config)
 
 
 def _known(path: str, paths: list[str]) -> bool:
@@ -610,6 +617,7 @@ class Examples:
                     keep=keep,
                     elsewhere=lambda: _elsewhere(run.learned, drawn.target),
                     again=in_memory,
+                    answers=run.answers,
                 )
         if run.wire is not None and not (first is not None and first.timed_out):
             # (The socket is not tried after a time-out in memory: it would cost another.)
@@ -639,6 +647,7 @@ class Examples:
                         choices=run.memory is None,
                         elsewhere=lambda: _elsewhere(run.learned, drawn.target),
                         again=on_the_wire,
+                        answers=run.answers if run.memory is None else None,
                     )
                 except TransportError as exc:
                     shown = shown_target(request.target)

@@ -241,8 +241,9 @@ def own_errors_note(answers: Answers) -> str | None:
     fails: the note that says so, with what the app logged. The table is what the app
     answered, and holds the server's 5xx too, sent in its place where it raised before
     its status or its response broke PEP 3333: the note counts those, and says the table's
-    5xx are all the server's where the app answered none itself. None where the table
-    holds no 5xx of either."""
+    5xx are all the server's where the app answered none itself. The questions that follow
+    a GET are not in the table, and the note counts their 5xx of the app's own apart. None
+    where there are no 5xx of either."""
     answered = answers.failed.get(ANSWERED, 0)
     raised, replaced = answers.served.get(RAISED, 0), answers.served.get(REPLACED, 0)
     causes = [
@@ -250,19 +251,34 @@ def own_errors_note(answers: Answers) -> str | None:
         f"the app's response broke PEP 3333 ({replaced} request(s))" if replaced else "",
     ]
     where = " or ".join(cause for cause in causes if cause)
+    asked = _asked_errors(answers, also=answered > 0)
     if not answered:
-        if not where:
+        if not where and not asked:
             return None
-        return (
-            f"the table's 5xx are the server's own, sent where {where}; the app answered no "
-            "request with a server error of its own"
-        )
+        server = f"the table's 5xx are the server's own, sent where {where}; " if where else ""
+        if not asked:
+            return f"{server}the app answered no request with a server error of its own"
+        return f"{server}the app answered no drawn request with a server error of its own{asked}"
     if answers.answered_error is None:
         return None
     server = f" (the table's 5xx count the server's own too, sent where {where})" if where else ""
     return (
         f"the app answered {answered} request(s) with a server error of its own{server}; "
-        f"the first, {answers.answered_error}"
+        f"the first, {answers.answered_error}{asked}"
+    )
+
+
+def _asked_errors(answers: Answers, *, also: bool) -> str:
+    """What the note adds of the server errors the app answered the questions that follow
+    a GET with itself ("" where there were none); ``also`` where it answered drawn ones so
+    too."""
+    if not answers.asked_errors or answers.asked_error is None:
+        return ""
+    return (
+        f"; {answers.asked_errors} of the questions asked after a GET (HEAD, conditional "
+        "requests, other methods), which the table does not count, got one"
+        f"{' too' if also else ''}: the first, "
+        f"{answers.asked_error}"
     )
 
 

@@ -207,6 +207,13 @@ class Answers:
     #: The first server error the app answered itself: the request, the status, and the
     #: last line it wrote to wsgi.errors then (the traceback a framework logs there).
     answered_error: str | None = None
+    #: The questions that follow a GET (HEAD, conditional requests, OPTIONS, TRACE:
+    #: ``explore.sequences``), which the table does not count, that the app answered with a
+    #: server error of its own, and the first as :attr:`answered_error` tells it (a trial of
+    #: 2026-12-07: CherryMusic's /favicon.ico answered OPTIONS and TRACE with 500, and the
+    #: run passed without a word of it).
+    asked_errors: int = 0
+    asked_error: str | None = None
     #: The first path the run's own requests removed: a GET answered 2xx, then 404 or 410
     #: after a request of an unsafe method to it succeeded (see ``explore.merge``'s note).
     removed: str | None = None
@@ -233,6 +240,8 @@ class Answers:
         self.succeeded += other.succeeded
         self.raised = self.raised or other.raised
         self.answered_error = self.answered_error or other.answered_error
+        self.asked_errors += other.asked_errors
+        self.asked_error = self.asked_error or other.asked_error
         self.removed = self.removed or other.removed
         self.inner_violations += other.inner_violations
         self.inner_violation = self.inner_violation or other.inner_violation
