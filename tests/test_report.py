@@ -622,9 +622,16 @@ def test_a_failure_names_the_paths_tried_where_its_rule_found_something(broken: 
     ]
     assert entry["findings_by_path"] == [{"path": "/", "findings": on_root}]
     jsonschema.Draft202012Validator(_schema()).validate(json.loads(report.render(tried, "json")))
+    # Every report says it (the paths escaped as each format escapes).
+    assert f"\nFindings on the paths tried\\: / ×{on_root}.\n" in report.render(tried, "markdown")
+    told = f'<p class="by-path">findings on the paths tried: / ×{on_root}</p>'
+    assert told in report.render(tried, "html")
+    (sarif_result,) = json.loads(report.render(tried, "sarif"))["runs"][0]["results"]
+    assert sarif_result["properties"]["findings_by_path"] == [{"path": "/", "findings": on_root}]
     # One path tried: the example names it.
     alone = _with(broken, paths=["/"])
-    assert "findings on the paths tried" not in report.render(alone, "text")
+    for name in ("text", "markdown", "html"):
+        assert "indings on the paths tried" not in report.render(alone, name), name
     (entry,) = [
         each for each in json.loads(report.render(alone, "json"))["results"] if each["findings"]
     ]

@@ -377,6 +377,16 @@ def findings_by_path(run: RunResult, rule_id: str) -> list[tuple[str, int]]:
     return [(path, count) for path, count in counts.items() if count]
 
 
+def by_path_text(run: RunResult, failure: Failure) -> str | None:
+    """:func:`findings_by_path` as every report says it ("findings on the paths tried: /a
+    ×8 · /b ×4"), escaped; None where it names none."""
+    counted = findings_by_path(run, failure.rule.id)
+    if not counted:
+        return None
+    spelled = " · ".join(f"{show(path, limit=60)} ×{count}" for path, count in counted)
+    return f"findings on the paths tried: {spelled}"
+
+
 def other_places(run: RunResult, failure: Failure) -> list[OtherPlace]:
     """The places other than the failure's own where its rule's findings were made (a
     second bug under the same rule, at another line), each once with its simplest

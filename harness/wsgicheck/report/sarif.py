@@ -28,6 +28,7 @@ from . import format
 from .common import (
     dumps,
     failure_kind,
+    findings_by_path,
     interrupted_text,
     location_of,
     made_in,
@@ -127,6 +128,10 @@ def _result(run: RunResult, failure: Failure, index: int, root: Path) -> dict[st
                     "server_choices": [show(choice) for choice in place.choices],
                 }
                 for place in other_places(run, failure)
+            ],
+            "findings_by_path": [
+                {"path": path, "findings": count}
+                for path, count in findings_by_path(run, failure.rule.id)
             ],
             "curl": failure.reproducers.curl,
             "python": failure.reproducers.python,

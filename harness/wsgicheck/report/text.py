@@ -295,11 +295,8 @@ def _closing(run: RunResult, color: bool) -> str:
 
 def _by_path(run: RunResult, failure: Failure) -> list[str]:
     """Which of the paths tried the rule's findings were on, as the statuses table counts."""
-    counted = common.findings_by_path(run, failure.rule.id)
-    if not counted:
-        return []
-    spelled = " · ".join(f"{show(path, limit=60)} ×{count}" for path, count in counted)
-    return wrap(f"findings on the paths tried: {spelled}", indent="  ", more="    ")
+    told = common.by_path_text(run, failure)
+    return [] if told is None else wrap(told, indent="  ", more="    ")
 
 
 def _other_places(run: RunResult, failure: Failure) -> list[str]:
