@@ -354,6 +354,18 @@ def test_select_narrows_the_rules(capsys: pytest.CaptureFixture[str]) -> None:
     assert status == 0
 
 
+def test_all_findings_reaches_the_report(capsys: pytest.CaptureFixture[str]) -> None:
+    """``--all-findings`` (and only it) lists every finding: the counts add up to the
+    rule's findings."""
+    status, out, _ = check(capsys, BROKEN, *FAST, "--all-findings", "--format", "json")
+    assert status == 1
+    (entry,) = [each for each in json.loads(out)["results"] if each["findings"]]
+    assert sum(each["count"] for each in entry["all_findings"]) == entry["findings"]
+    status, out, _ = check(capsys, BROKEN, *FAST, "--format", "json")
+    (entry,) = [each for each in json.loads(out)["results"] if each["findings"]]
+    assert "all_findings" not in entry
+
+
 # -- baselines ----------------------------------------------------------------------------------
 
 

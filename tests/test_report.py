@@ -26,6 +26,7 @@ from wsgicheck.model.events import Location
 from wsgicheck.report.common import (
     ANSWERS_TITLE,
     OtherPlace,
+    asked,
     grouped,
     in_repository,
     location_of,
@@ -636,6 +637,35 @@ def test_a_failure_names_the_paths_tried_where_its_rule_found_something(broken: 
         each for each in json.loads(report.render(alone, "json"))["results"] if each["findings"]
     ]
     assert entry["findings_by_path"] == []
+
+
+def test_all_findings_lists_each_distinct_finding_with_its_count(broken: RunResult) -> None:
+    """Trial 6 of 2026-12-07 asked for every finding, not only the smallest: with
+    ``--all-findings`` each report lists them, counted, and the counts add up to the rule's
+    findings; without it, none lists them."""
+    (result,) = [each for each in broken.results if each.rule.id == "APP-STATUS-FORMAT"]
+    listed = _with(broken, all_findings=True)
+    data = json.loads(report.render(listed, "json"))
+    jsonschema.Draft202012Validator(_schema()).validate(data)
+    (entry,) = [each for each in data["results"] if each["findings"]]
+    every = entry["all_findings"]
+    assert sum(each["count"] for each in every) == len(result.findings)
+    distinct = {(asked(f.request), f.message) for f in result.findings}
+    assert len(every) >= len(distinct) > 1  # (server choices part some)
+    assert {(each["request"], each["message"]) for each in every} == distinct
+    heading = f"every finding ({len(result.findings)}, {len(every)} distinct)"
+    text = report.render(listed, "text")
+    assert f"  {heading}:\n" in text
+    first = every[0]
+    count = f" ×{first['count']}" if first["count"] > 1 else ""
+    assert f"\n    {first['request']}{count}: status must be" in text
+    assert f"\nEvery finding ({len(result.findings)}, {len(every)} distinct):\n" in (
+        report.render(listed, "markdown")
+    )
+    assert f"<p>{heading}:</p>" in report.render(listed, "html")
+    for name in ("text", "markdown", "html", "json"):
+        assert "very finding" not in report.render(broken, name), name
+        assert "all_findings" not in report.render(broken, name), name
 
 
 def test_json_and_sarif_say_which_levels_are_implied(broken: RunResult) -> None:

@@ -101,6 +101,7 @@ def run_check(args: argparse.Namespace) -> int:
         if progress is not None:
             progress.done()
         result.source_root = args.source_root
+        result.all_findings = args.all_findings
         result.command = _replay(args, result.seed)
         if result.interrupted:
             # Ctrl-C: what ran so far, to the report asked for, and 130; the terminal gets

@@ -396,6 +396,9 @@ SETTINGS: tuple[Setting, ...] = (
             shown_default="the git top level of the working directory, else the working "
             "directory",
             help="report paths (SARIF, GitHub annotations) relative to DIR"),
+    Setting(name="all_findings", kind=Flag(), default=False, flags=("--all-findings",),
+            help="list every distinct finding under each failure, with how often it was "
+            "made (text, Markdown, HTML, JSON), beside the smallest example"),
     Setting(name="app_coverage", kind=Flag(), default=False, flags=("--app-coverage",),
             help="measure which lines of the app the requests ran (coverage.py)"),
     Setting(name="suite", kind=Flag(), default=True, plugin=True,

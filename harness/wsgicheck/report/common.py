@@ -298,6 +298,15 @@ def made_at(run: RunResult, failure: Failure) -> Location | None:
     return None if where is None or where == location_of(run, failure) else where
 
 
+def asked(request: Request | None) -> str | None:
+    """``GET /x``: the method and target of the request that showed a finding, as sent (a
+    byte past ASCII as its ``\\xNN``: a raw 0xE9 and a UTF-8 "é" differ, and only one
+    replays the finding; each writer escapes the rest), or None."""
+    if request is None:
+        return None
+    return f"{as_sent(request.method)} {as_sent(request.target)}"
+
+
 @dataclass(frozen=True, slots=True)
 class OtherPlace:
     """Another place where the same rule broke (in the user's code or a library's): the
@@ -317,12 +326,7 @@ class OtherPlace:
 
     @property
     def asked(self) -> str | None:
-        """``GET /x``: the method and target of the request that showed the finding,
-        as sent (a byte past ASCII as its ``\\xNN``: a raw 0xE9 and a UTF-8 "é" differ, and
-        only one replays the finding; each writer escapes the rest), or None."""
-        if self.request is None:
-            return None
-        return f"{as_sent(self.request.method)} {as_sent(self.request.target)}"
+        return asked(self.request)
 
     def aside(self, escape: Callable[[str], str]) -> str:
         """`` (N findings, the simplest on GET /x)`` after the message: how many there were,
@@ -421,6 +425,52 @@ def other_places(run: RunResult, failure: Failure) -> list[OtherPlace]:
     ]
     # The places with most findings first: what OTHER_PLACES_SHOWN leaves out is the rarest.
     return sorted(found, key=lambda place: (-place.count, place.where.file, place.where.line))
+
+
+@dataclass(frozen=True, slots=True)
+class DistinctFinding:
+    """A rule's findings that said the same of the same request (``--all-findings``): the
+    message, the method and target (:func:`asked`), the server choices beyond ``serve``'s,
+    and how many there were."""
+
+    message: str
+    asked: str | None
+    choices: tuple[str, ...]
+    count: int
+
+    def told(self, escape: Callable[[str], str]) -> str:
+        """``GET /x ×3: message``, each part escaped by ``escape`` (each writer's own)."""
+        head = "" if self.asked is None else escape(show(self.asked, limit=ASKED_SHOWN))
+        if self.choices:
+            head += f" under server choices {escape(', '.join(self.choices))}"
+        head += f" ×{self.count}" if self.count > 1 else ""
+        return f"{head.strip()}: {escape(self.message)}" if head else escape(self.message)
+
+
+def every_finding(run: RunResult, rule_id: str) -> list[DistinctFinding]:
+    """Every distinct finding of ``rule_id``, in the order met, when the run was asked to
+    list them (``--all-findings``; else none): a report shows one smallest example per rule,
+    and a user triaging a framework wants each page and question that broke it."""
+    if not run.all_findings:
+        return []
+    counted: dict[tuple[str | None, tuple[str, ...], str], int] = {}
+    for result in run.results:
+        if result.rule.id != rule_id:
+            continue
+        for finding in result.findings:
+            choices = (*finding.choices, *target_choices([finding.request]))
+            key = (asked(finding.request), choices, finding.message)
+            counted[key] = counted.get(key, 0) + 1
+    return [
+        DistinctFinding(message, method_and_target, choices, count)
+        for (method_and_target, choices, message), count in counted.items()
+    ]
+
+
+def every_finding_heading(every: list[DistinctFinding]) -> str:
+    """What the list of every finding is titled: ``every finding (104, 3 distinct)``."""
+    total = sum(each.count for each in every)
+    return f"every finding ({total}, {len(every)} distinct)"
 
 
 def _simpler(finding: Finding) -> tuple[int, int]:

@@ -245,6 +245,11 @@ def _failure(run: RunResult, rule_id: str, failure: Failure) -> list[str]:
         if more is not None:
             parts.append(f"<li>{_e(more)}</li>")
         parts.append("</ul>")
+    every = common.every_finding(run, failure.rule.id)
+    if every:
+        parts.append(f'<p>{_e(common.every_finding_heading(every))}:</p><ul class="every">')
+        parts += [f"<li>{each.told(_e)}</li>" for each in every]
+        parts.append("</ul>")
     parts.append(f"<blockquote><p><em>{_e(rule.citation)}</em>: {_e(rule.pep)}</p></blockquote>")
     if failure.before:
         parts.append(f"<h3>{_e(common.capital(failure.before_heading))}</h3>")

@@ -11,6 +11,7 @@ from .common import (
     answers_data,
     coverage_data,
     dumps,
+    every_finding,
     failure_data,
     findings_by_path,
     location_data,
@@ -58,6 +59,16 @@ def data(run: RunResult) -> dict[str, Any]:
                     for path, count in findings_by_path(run, result.rule.id)
                 ],
             )
+            if run.all_findings:
+                entry["all_findings"] = [
+                    {
+                        "request": each.asked,
+                        "server_choices": [show(choice) for choice in each.choices],
+                        "message": show(each.message),
+                        "count": each.count,
+                    }
+                    for each in every_finding(run, result.rule.id)
+                ]
         results.append(entry)
     return {
         "schema_version": SCHEMA_VERSION,

@@ -229,6 +229,11 @@ def _details(run: RunResult, failure: Failure, *, python: bool) -> str:
         if more is not None:
             lines.append(f"- {md(more)}")
         lines.append("")
+    every = common.every_finding(run, failure.rule.id)
+    if every:
+        lines += [f"{common.capital(common.every_finding_heading(every))}:", ""]
+        lines += [f"- {each.told(md)}" for each in every]
+        lines.append("")
     if failure.before:
         lines += [f"{common.capital(failure.before_heading)}:", ""]
         for each in failure.before:

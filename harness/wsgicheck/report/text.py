@@ -213,6 +213,7 @@ def _failure(run: RunResult, failure: Failure, color: bool) -> list[str]:
         )
     lines += _by_path(run, failure)
     lines += _other_places(run, failure)
+    lines += _every_finding(run, failure)
     lines += wrap(f"{rule.citation}: {rule.pep}", indent="  ", more="    ")
     if failure.before:
         lines.append(f"  {failure.before_heading}:")
@@ -313,4 +314,15 @@ def _other_places(run: RunResult, failure: Failure) -> list[str]:
     more = common.more_places(others)
     if more is not None:
         lines.append(f"    {more}")
+    return lines
+
+
+def _every_finding(run: RunResult, failure: Failure) -> list[str]:
+    """Every distinct finding of the rule, one line each (``--all-findings``)."""
+    every = common.every_finding(run, failure.rule.id)
+    if not every:
+        return []
+    lines = [f"  {common.every_finding_heading(every)}:"]
+    for each in every:
+        lines += wrap(each.told(show), indent="    ", more="      ")
     return lines

@@ -170,6 +170,9 @@ class RunResult:
     #: The command that runs this again with the same requests, when not ``wsgicheck check
     #: TARGET --seed SEED`` (a probe's is ``wsgicheck probe SERVER --seed SEED``).
     command: str | None = None
+    #: List every distinct finding under each failure (``--all-findings``): a report shows
+    #: one smallest example per rule (trial 6 of 2026-12-07 asked for the rest).
+    all_findings: bool = False
     #: The threads the app left running that would keep a Python replay's process from
     #: ending (told by the run's workers: see ``Partial.lingering``).
     lingering: tuple[str, ...] = ()
