@@ -8,6 +8,7 @@ from __future__ import annotations
 import gc
 import gzip
 import http.client
+import io
 import re
 import sys
 import threading
@@ -30,7 +31,7 @@ from pyramid.response import Response as PyramidResponse
 from rulekit import GOOD, ROOT, load
 from test_rules_good_apps import APPS as GOOD_APPS
 from test_rules_good_apps import EXPECTED, OK_PATH, load_app
-from wsgicheck import Client, Request
+from wsgicheck import Client, Framing, Request
 from wsgicheck.core.environ import ServerConfig
 from wsgicheck.drivers.server import live_server
 from wsgicheck.drivers.validation import validator
@@ -1317,7 +1318,6 @@ def test_a_head_given_another_content_length_is_not_the_gets_head() -> None:
     """Validator audit of 2026-12-05 (WebTest's own suite): WebTest's HEAD gives the app
     CONTENT_LENGTH "0" where its GET gives none, and an app that echoes its environ answers
     them with bodies one byte apart; APP-CL-OF-GET (a MUST) compared the two."""
-    from wsgicheck import Framing
 
     def echoing(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
         body = f"CONTENT_LENGTH={environ.get('CONTENT_LENGTH')!r}\n".encode()
@@ -3957,6 +3957,34 @@ def test_a_refusal_of_a_request_with_content_is_not_put_on_its_preconditions() -
     # A 412 comes of the conditions alone: judged, content or not.
     both = run(evaluating_for_any_method(), options(b"{}"), options(b"{}", **{"If-Match": "*"}))
     assert fired(both) == {(METHOD_IGNORES, "OPTIONS", ("If-Match",))}
+
+
+@pytest.mark.parametrize(("length", "expected"), [("0", [METHOD_IGNORES]), ("5", [])])
+def test_a_content_length_of_0_under_the_validator_is_no_content(
+    length: str, expected: list[str]
+) -> None:
+    """A CONTENT_LENGTH of 0 (which some servers set on every request) is no content, and
+    a 400 to a well-formed precondition is judged; a length ``validator`` cannot see past
+    stays content, which may be what was refused."""
+    checked = validator(evaluating_for_any_method("400 Bad Request"), collect=True)
+    for headers in ({}, {"HTTP_IF_MATCH": '"v1", "v2"'}):
+        environ: dict[str, Any] = {"REQUEST_METHOD": "TRACE", "CONTENT_LENGTH": length}
+        environ.update(headers)
+        setup_testing_defaults(environ)
+        environ["wsgi.input"] = io.BytesIO(b"x" * int(length))
+        body = checked(environ, lambda status, fields, exc_info=None: lambda data: None)
+        b"".join(body)
+        getattr(body, "close", lambda: None)()
+    assert [finding.rule for finding in checked.findings] == expected
+
+
+def test_a_request_framed_with_content_length_0_is_no_content() -> None:
+    refusing = evaluating_for_any_method("422 Unprocessable Content")
+    empty = on("OPTIONS", **{"Content-Length": "0"})
+    condition = on("OPTIONS", **{"Content-Length": "0", "If-Match": '"v1"'})
+    exchanges = run(refusing, empty, condition)
+    assert exchanges[-1].request.framing is Framing.CONTENT_LENGTH
+    assert fired(exchanges) == {(METHOD_IGNORES, "OPTIONS", ("If-Match",))}
 
 
 def test_a_connect_is_judged_beside_the_same_connect_under_the_validator() -> None:

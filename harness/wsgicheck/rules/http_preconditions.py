@@ -807,9 +807,14 @@ def _refused_for_conditions(ex: Exchange, due: Exchange) -> bool:
 
 
 def _with_content(ex: Exchange) -> bool:
-    """Whether ``ex``'s request has content, or framing for some (``validator`` sees the
-    length, not the bytes)."""
-    return bool(ex.request.body) or ex.request.framing is not Framing.NONE
+    """Whether ``ex``'s request has content: bytes, chunked framing, or under ``validator``
+    (which sees the length, not the bytes) a CONTENT_LENGTH, which it reads as none where
+    it is 0. ``Content-Length: 0`` is none: a 400 or 422 to a conditional OPTIONS sent so
+    was not judged."""
+    request = ex.request
+    if request.body or request.framing is Framing.CHUNKED:
+        return True
+    return request.framing is Framing.CONTENT_LENGTH and ex.source == "validator"
 
 
 @rule(
