@@ -2832,6 +2832,19 @@ def test_a_304_to_an_if_none_match_that_matches_nothing_says_why() -> None:
     )
 
 
+def test_a_304_beside_an_if_match_says_none_comes_of_it() -> None:
+    """Trial 7 (Tryton 8.2 under Werkzeug): ``If-Match: *`` with ``If-None-Match: ""`` got
+    304, and the message named the If-None-Match alone, where the If-Match was the cause."""
+    app = answering("304 Not Modified", [("ETag", '"v2"')])
+    (finding,) = check_exchange(run(app, revalidated({"If-Match": "*", "If-None-Match": '""'}))[0])
+    assert finding.message == (
+        'If-None-Match "" lists no tag matching the target\'s ETag "v2", yet the app answered '
+        "304; its If-Match *, evaluated first, gives no 304 either: a 304 comes of "
+        "If-None-Match or If-Modified-Since alone (§13.2.2): a client holding the stale copy "
+        "is told to keep it"
+    )
+
+
 def echoes_a_prefixed_tag(
     environ: dict[str, Any], start_response: Callable[..., Any]
 ) -> list[bytes]:

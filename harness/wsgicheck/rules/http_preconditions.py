@@ -287,8 +287,8 @@ def _none_match_miss(ex: Exchange) -> str | None:
         shown = raw
     return (
         f"If-None-Match {show(value)} lists no tag matching the target's ETag {show(shown)}"
-        f"{told}, yet the app answered 304{_ignored_since(ex)}: a client holding the stale "
-        "copy is told to keep it"
+        f"{told}, yet the app answered 304{_ignored_since(ex)}{_if_match_aside(ex)}: a client "
+        "holding the stale copy is told to keep it"
     )
 
 
@@ -351,6 +351,19 @@ def _ignored_since(ex: Exchange) -> str:
     return (
         f"; its If-Modified-Since {show(since)}, which alone would give 304, is ignored "
         "beside If-None-Match (§13.1.3)"
+    )
+
+
+def _if_match_aside(ex: Exchange) -> str:
+    """What a 304 to an If-None-Match that holds shows of an If-Match beside it: none comes
+    of it (a trial of 2026-12-08: Werkzeug answered ``If-Match: *`` with ``If-None-Match:
+    ""`` 304, and the message named the If-None-Match alone)."""
+    value = request_field(ex, "if-match")
+    if value is None:
+        return ""
+    return (
+        f"; its If-Match {show(value)}, evaluated first, gives no 304 either: a 304 comes of "
+        "If-None-Match or If-Modified-Since alone (§13.2.2)"
     )
 
 
