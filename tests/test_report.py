@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import html.parser
 import importlib.resources
+import itertools
 import json
 import re
 import wsgiref.validate
@@ -637,6 +638,21 @@ def test_a_failure_names_the_paths_tried_where_its_rule_found_something(broken: 
         each for each in json.loads(report.render(alone, "json"))["results"] if each["findings"]
     ]
     assert entry["findings_by_path"] == []
+
+
+def test_the_paths_tried_are_named_whole() -> None:
+    """Trial 7 (pypicloud): two static paths tried, cut at 60 characters, read the same."""
+    stem = "/static/1.3.12/js/lib/angularjs/1.8.2/"
+    paths = (stem + "angular-animate.min.js", stem + "angular-sanitize.min.js")
+    result = _run(*_fixture("broken/app_status_format.py"), paths=paths)
+    assert set(result.paths) >= set(paths)
+    lines = report.render(result, "text").splitlines()
+    (start,) = [at for at, each in enumerate(lines) if "findings on the paths tried: " in each]
+    told = [lines[start]]
+    told += itertools.takewhile(lambda line: line.startswith("    "), lines[start + 1 :])
+    spelled = " ".join(line.strip() for line in told)
+    for path in paths:
+        assert re.search(re.escape(path) + r" ×\d+", spelled), spelled
 
 
 def test_all_findings_lists_each_distinct_finding_with_its_count(broken: RunResult) -> None:

@@ -360,6 +360,10 @@ def spelled(where: Location) -> str:
 OTHER_PLACES_SHOWN = 10
 #: Characters of the method and target an other place's simplest finding was made on.
 ASKED_SHOWN = 100
+#: Characters of a path tried that a failure's findings were on: whole, as the user gave it
+#: or the run found it (a trial of 2026-12-08 met two of pypicloud's static paths cut at 60
+#: to the same text).
+PATH_SHOWN = 200
 
 
 def findings_by_path(run: RunResult, rule_id: str) -> list[tuple[str, int]]:
@@ -387,7 +391,7 @@ def by_path_text(run: RunResult, failure: Failure) -> str | None:
     counted = findings_by_path(run, failure.rule.id)
     if not counted:
         return None
-    spelled = " · ".join(f"{show(path, limit=60)} ×{count}" for path, count in counted)
+    spelled = " · ".join(f"{show(path, limit=PATH_SHOWN)} ×{count}" for path, count in counted)
     return f"findings on the paths tried: {spelled}"
 
 
