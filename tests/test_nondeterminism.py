@@ -8,6 +8,9 @@ behind Flask-Limiter, and a counter that sets a cookie on a URL's first visit.
 
 from __future__ import annotations
 
+import re
+import subprocess
+import sys
 import threading
 import time
 from datetime import timezone
@@ -35,6 +38,7 @@ from wsgicheck.explore.replay import (
 )
 from wsgicheck.explore.runner import RunOptions, run
 from wsgicheck.model.response import Response
+from wsgicheck.results.reproduce import SENT_TWICE
 from wsgicheck.rules import REGISTRY, Exchange, check_exchange
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -67,6 +71,37 @@ def test_an_app_that_varies_is_its_own_finding_not_the_servers(name: str) -> Non
     assert not result.failed()  # a SHOULD: it is the app's own behaviour, not a violation
     agree = next(r for r in result.results if r.rule.id == "HARNESS-TRANSPORTS-AGREE")
     assert agree.status == "pass"
+
+
+def test_the_replays_of_an_app_that_varies_send_its_request_twice() -> None:
+    """Trial 7 (pgAdmin 4): the replays sent the request once, and could never show two
+    answers that differ; each now sends it twice, and the Python one prints the difference
+    (here in an interpreter of its own, as a user runs it)."""
+    target = f"{VARYING / 'counter.py'}:app"
+    result = run(load(VARYING / "counter.py", fresh=True).app, options(), target=target)
+    failure = result.failures["HARNESS-APP-VARIES"]
+    assert failure.reproducers.against.endswith(f"; {SENT_TWICE}")
+    sent = [*failure.before, failure.request, failure.request]
+    assert failure.reproducers.raw == b"".join(each.to_bytes() for each in sent)
+    assert failure.reproducers.curl.count("curl -v ") == len(sent)
+    replay = subprocess.run(
+        [sys.executable, "-c", failure.reproducers.python],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert replay.returncode == 0, replay.stderr
+    names, body = replay.stdout.splitlines()
+    first, again = names.removeprefix("sent again, it differs in header names: ").split(" then ")
+    assert (first, again) == (
+        "['content-length', 'content-type', 'date', 'server', 'set-cookie']",
+        "['content-length', 'content-type', 'date', 'server']",
+    )
+    assert re.fullmatch(
+        r"sent again, it differs in body: b'visit \d+\\n' then b'visit \d+\\n'", body
+    )
 
 
 def test_the_rate_limited_app_varies_its_status() -> None:

@@ -33,6 +33,9 @@ if TYPE_CHECKING:
 TIMEOUT_RULE = "HARNESS-EXCHANGE-TIMEOUT"
 #: The rule a worker's death is reported under (see :mod:`.supervisor`).
 DEATH_RULE = "HARNESS-WORKER-DIED"
+#: The rule whose finding is that a request sent again got another answer: its replays
+#: send it twice.
+APP_VARIES_RULE = "HARNESS-APP-VARIES"
 NOT_SHRUNK = frozenset({TIMEOUT_RULE})
 #: Rules whose first example is the one kept, not the smallest: an app call abandoned at its
 #: time limit runs on (a thread cannot be stopped), so a later request may time out only

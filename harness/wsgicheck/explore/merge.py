@@ -20,6 +20,7 @@ from ..results.scope import TIMED_OUT, Answers, FirstAnswer, statuses_text
 from ..rules import REGISTRY, Exchange, Rule, RuleResult, judge
 from ..rules.harness_rules import ALL_ERRORS, REFUSAL_MINIMUM, RUN_RULES
 from .collector import (
+    APP_VARIES_RULE,
     DEATH_RULE,
     FIRST_KEPT,
     TIMEOUT_RULE,
@@ -107,6 +108,7 @@ def merge_partials(
                 target,
                 kept.before,
                 compared=REGISTRY[rule_id].sequence is not None,
+                twice=rule_id == APP_VARIES_RULE,
                 # A time-out's replay waits the run's limit for the answer, and no longer.
                 waits=options.timeout if rule_id == TIMEOUT_RULE else None,
                 lingering=lingering,

@@ -46,6 +46,12 @@ SERVE_ALONE = (
     "on its own: it shows every answer, but may not report the finding, which the Python "
     "replay does"
 )
+#: What a replay of a finding made by sending its request again says (HARNESS-APP-VARIES).
+SENT_TWICE = (
+    "the last request is sent twice: the finding is that its two answers differ, so compare "
+    "them; an app that varies only after many requests (a session store that forgets) may "
+    "answer these alike"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +74,7 @@ def reproducers(
     before: Sequence[Request] = (),
     *,
     compared: bool = False,
+    twice: bool = False,
     waits: float | None = None,
     lingering: tuple[str, ...] = (),
 ) -> Reproducers:
@@ -75,6 +82,8 @@ def reproducers(
     request in order, on one connection (raw), one curl after the other, one client.
     ``compared``: the finding's rule compares the last answer with the earlier ones, which
     ``serve`` never does (it judges each exchange alone), and the curl replay says so.
+    ``twice``: the finding is that ``request`` sent again got another answer, and each
+    replay sends it twice (the Python one prints what differs).
     ``waits``: the seconds the Python replay waits for the answer (a time-out's replay,
     which would otherwise wait as long as the app hangs). ``lingering``: the threads the app
     left running, past which the Python replay ends its process."""
@@ -86,10 +95,15 @@ def reproducers(
         against += f"; {_as_sent(every)}"
     if any(each.method == "HEAD" and _with_body(each) for each in every):
         against += f"; {_HEAD_WITH_BODY}"
+    if twice:
+        against += f"; {SENT_TWICE}"
+    sent = [*every, request] if twice else every
     return Reproducers(
-        b"".join(each.to_bytes() for each in every),
-        _curl_sequence(every, config),
-        python_snippet(request, config, target, before, waits=waits, lingering=lingering),
+        b"".join(each.to_bytes() for each in sent),
+        _curl_sequence(sent, config),
+        python_snippet(
+            request, config, target, before, twice=twice, waits=waits, lingering=lingering
+        ),
         against,
         lingering,
     )
@@ -635,6 +649,7 @@ def python_snippet(
     target: str,
     before: Sequence[Request] = (),
     *,
+    twice: bool = False,
     waits: float | None = None,
     lingering: Sequence[str] = (),
 ) -> str:
@@ -642,8 +657,10 @@ def python_snippet(
     after the requests ``before`` it, on the same client, when it ends a sequence (the
     validators it sends back read from the answers it gets, where the run read its own).
     With ``waits``, it sends the last request from a thread and waits that many seconds
-    for the answer, saying so when none came. With ``lingering``, the threads the app
-    left running (which Python would wait for at exit), it ends its process when done."""
+    for the answer, saying so when none came. With ``twice``, it sends the last request
+    twice and prints what differs between the two answers. With ``lingering``, the threads
+    the app left running (which Python would wait for at exit), it ends its process when
+    done."""
     defaults = ServerConfig()
     changed = [
         f"{each.name}={getattr(config, each.name)!r}"
@@ -696,6 +713,23 @@ def python_snippet(
         "    print(finding.rule, finding.message)",
     ]
     sent = ["response = client.send(Request(", *request_lines, "))", *judged]
+    if twice:
+        # The run's comparison is its own (status, fields, body, what the app did): these
+        # three tell most of it, in code a reader can follow.
+        sent = [
+            "request = Request(",
+            *request_lines,
+            ")",
+            "first, again = client.send(request), client.send(request)",
+            "for part, one, other in [",
+            '    ("status", first.status, again.status),',
+            '    ("header names", sorted({name.lower() for name, _ in first.headers}),',
+            "     sorted({name.lower() for name, _ in again.headers})),",
+            '    ("body", first.body, again.body),',
+            "]:",
+            "    if one != other:",
+            '        print(f"sent again, it differs in {part}: {one!r} then {other!r}")',
+        ]
     if waits is not None:
         # A hang shown as the run showed it: no answer in the time, and the replay ends.
         sent = [
@@ -713,6 +747,7 @@ def python_snippet(
             "for response in answers:",
             *(f"    {line}" for line in judged),
         ]
+    judging = "Exchange" if twice else "Exchange, check_exchange"
     stdlib = [
         *(["import os", "import sys"] if lingering else []),
         *(["import threading"] if waits is not None else []),
@@ -726,7 +761,7 @@ def python_snippet(
                 if learned_names
                 else []
             ),
-            "from wsgicheck.rules import Exchange, check_exchange",
+            *([] if twice and not before else [f"from wsgicheck.rules import {judging}"]),
             "from wsgicheck.target import load_target",
             "",
             f"app = load_target({target!r})",
