@@ -1199,11 +1199,11 @@ def _unit_verdict(ex: Exchange) -> tuple[str, bool, str] | None:
     """For a GET with one Range field in a unit other than bytes (and no If-Range: that is
     APP-IF-RANGE's), answered 206 or 416, or 400 where the same request without its Range
     got 200 (Starlette 1.10's StaticFiles refuses the unit): the field, and what the app
-    said of the unit; None where it said nothing. A Content-Range tells (in bytes, it read
-    the field as a byte range; in the field's unit, it understands it), else an
-    Accept-Ranges (the response's own, else the last plain GET's of the same request) that
-    lists the unit or leaves it out: the field, whether the app understands the unit, and
-    the field it said so in."""
+    said of the unit; None where it said nothing, but of a 400. A Content-Range tells (in
+    bytes, it read the field as a byte range; in the field's unit, it understands it), else
+    an Accept-Ranges (the response's own, else the last plain GET's of the same request)
+    that lists the unit or leaves it out: the field, whether the app understands the unit,
+    and the field it said so in."""
     code = app_status(ex)
     if ex.method != "GET" or code not in (206, 400, 416):
         return None
@@ -1232,7 +1232,10 @@ def _unit_verdict(ex: Exchange) -> tuple[str, bool, str] | None:
             return None
         accepted = app_field(plain, "accept-ranges")
         if accepted is None:
-            return None
+            # Nothing said of its units, but a 400 answers a Range in none it understands
+            # either (one it understands gets 206 or 416): a trial of 2026-12-08 met
+            # bepasty's REST download refusing items=0-1 so.
+            return (fields[0], False, "nothing of its units") if code == 400 else None
         # Said in the plain GET's 200, not in this answer (a trial of 2026-12-07 read "it
         # said Accept-Ranges: bytes" of a 416 that carried none).
         understood = unit in {each.strip(" \t").lower() for each in accepted.split(",")}
