@@ -2237,13 +2237,17 @@ def test_the_questions_send_the_date_in_its_obsolete_forms_and_none() -> None:
         start_response("200 OK", [TEXT, ("Last-Modified", LAST)])
         return [BODY]
 
-    raised = [
-        dict(f.request.headers).get("If-Modified-Since")
+    raised = {
+        (f.rule, dict(f.request.headers).get("If-Modified-Since"))
         for ex in ask_about(Client(raising))
         for f in check_exchange(ex)
-        if f.rule == "APP-TRAP-OWN-ERRORS" and f.request is not None
-    ]
-    assert raised == ["yesterday"]
+        if f.request is not None and f.rule != "APP-IF-MODIFIED-SINCE"
+    }
+    # Raising on it is reading it too (a trial of 2026-12-08: Kallithea's statics).
+    assert raised == {
+        ("APP-TRAP-OWN-ERRORS", "yesterday"),
+        ("APP-INVALID-DATE-IGNORED", "yesterday"),
+    }
 
 
 def refusing_no_date(status: str) -> Callable[..., list[bytes]]:
@@ -2281,6 +2285,8 @@ def refusing_no_date(status: str) -> Callable[..., list[bytes]]:
         ("429 Too Many Requests", {"If-Modified-Since": "yesterday"}, None),
         ("503 Service Unavailable", {"If-Modified-Since": "yesterday"}, None),
         ("400 Bad Request", {"If-Modified-Since": f"{LAST}, {LAST}"}, "400"),  # a list
+        # Its reading failed: an error page it answered.
+        ("500 Internal Server Error", {"If-Modified-Since": "yesterday"}, "500"),
     ],
 )
 def test_a_date_condition_that_is_no_date_is_ignored(
@@ -2303,6 +2309,29 @@ def test_a_date_condition_that_is_no_date_is_ignored(
             f"{said} where the same GET without it gets 200"
         ]
     assert "APP-INVALID-DATE-IGNORED" in applied(exchanges[-1:])
+
+
+def test_an_exception_raised_on_a_date_condition_that_is_no_date_is_told() -> None:
+    """A trial of 2026-12-08: Kallithea's TurboGears statics let WebOb's HTTPBadRequest
+    escape to ``If-Modified-Since: yesterday``, and only the SHOULD of APP-TRAP-OWN-ERRORS
+    was said; the MUST to ignore the field was broken too."""
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        if environ.get("HTTP_IF_MODIFIED_SINCE") == "yesterday":
+            raise ValueError("no date: 'yesterday'")
+        start_response("200 OK", [TEXT, ("Last-Modified", LAST)])
+        return [BODY]
+
+    since = {**GET, "headers": {"If-Modified-Since": "yesterday"}}
+    (message,) = messages_of("APP-INVALID-DATE-IGNORED", run(app, GET, GET, since))
+    assert re.fullmatch(
+        r"If-Modified-Since 'yesterday' is no HTTP-date, which a recipient MUST ignore \(RFC "
+        r"9110 §13\.1\.3\); the app raised \(ValueError escaped .*: no date: 'yesterday'\) "
+        r"where the same GET without it gets 200",
+        message,
+    ), message
+    # One plain GET before it is no steady answer; a time-out is no reading.
+    assert "APP-INVALID-DATE-IGNORED" not in applied(run(app, GET, since)[-1:])
 
 
 @pytest.mark.parametrize(

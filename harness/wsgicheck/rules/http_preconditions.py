@@ -34,6 +34,7 @@ from ..model.grammar import (
 )
 from ..model.request import Framing
 from ..model.untrusted import show
+from .app_trap import own_errors, told
 from .exchange import Exchange
 from .http_evidence import (
     CONDITIONAL_FIELDS,
@@ -875,10 +876,10 @@ def method_ignores_conditions(self: Rule, ex: Exchange) -> Iterator[Finding]:
 #: The date preconditions a recipient MUST ignore when they hold no HTTP-date.
 _DATE_CONDITIONS = {"if-modified-since": "§13.1.3", "if-unmodified-since": "§13.1.4"}
 #: The answers that show the field was read rather than ignored: the condition evaluated
-#: (304, 412) or the request refused for it (400, 422). Not a 429 or a 503: a rate limit
-#: or an outage answers the same GET without the field so too, and only the GETs before it
-#: were seen.
-_NOT_IGNORED = frozenset({304, 400, 412, 422})
+#: (304, 412), the request refused for it (400, 422), or the reading failed (500). Not a
+#: 429 or a 503: a rate limit or an outage answers the same GET without the field so too,
+#: and only the GETs before it were seen.
+_NOT_IGNORED = frozenset({304, 400, 412, 422, 500})
 
 
 def _lone_date_condition(ex: Exchange) -> tuple[str, str] | None:
@@ -904,14 +905,16 @@ def _no_date(ex: Exchange) -> tuple[str, str] | None:
     return None if is_http_date(found[1]) or read_date(found[1]) else found
 
 
-def _beside_steady_200s(ex: Exchange) -> bool:
-    """The app answered ``ex``, and the last two plain GETs of its request got 200: the
-    answer the same GET gets without its one date condition."""
-    return answered(ex) and settled(ex, app_status, lambda code: code == 200, body=False) == 200
+def _beside_steady_200s(ex: Exchange, *, raised: bool = False) -> bool:
+    """The app answered ``ex`` (with ``raised``, or raised in its place), and the last two
+    plain GETs of its request got 200: the answer the same GET gets without its one date
+    condition."""
+    done = answered(ex) or (raised and not ex.timed_out and bool(own_errors(ex)))
+    return done and settled(ex, app_status, lambda code: code == 200, body=False) == 200
 
 
 def _no_date_case(ex: Exchange) -> bool:
-    return _no_date(ex) is not None and _beside_steady_200s(ex)
+    return _no_date(ex) is not None and _beside_steady_200s(ex, raised=True)
 
 
 @rule(
@@ -920,11 +923,11 @@ def _no_date_case(ex: Exchange) -> bool:
     binding=Binding.APP,
     section=SECTION + "; RFC 9110 §13.1.3, §13.1.4",
     summary="an If-Modified-Since or If-Unmodified-Since that is no HTTP-date is ignored: "
-    "no 304, 412 or 400 where the GET without it gets 200",
+    "no 304, 412, 400 or 500, nor an exception, where the GET without it gets 200",
     pep=ORIGIN,
     source="RFC 9110 §13.1.3, §13.1.4",
     covers=(),
-    needs=("start_response",),
+    needs=("environ",),  # (not start_response: an exception raised before it counts)
     memo="exchange",
     sequence=history_bears_on,
     applies=_no_date_case,
@@ -942,12 +945,17 @@ def invalid_date_ignored(self: Rule, ex: Exchange) -> Iterator[Finding]:
     assert found is not None
     name, value = found
     code = app_status(ex)
-    if code in _NOT_IGNORED:
+    # An exception it raised, or a 500 it answered, comes of reading the field too (a trial
+    # of 2026-12-08: Kallithea's TurboGears statics let WebOb's HTTPBadRequest escape to
+    # If-Modified-Since: yesterday).
+    escaped = [] if answered(ex) else own_errors(ex)
+    did = f"raised ({told(escaped[0])})" if escaped else f"answered {code}"
+    if escaped or code in _NOT_IGNORED:
         yield self.finding(
             ex,
             f"{name.title()} {quoted(value)} is no HTTP-date, which a recipient MUST ignore "
-            f"(RFC 9110 {_DATE_CONDITIONS[name]}); the app answered {code} where the same GET "
-            "without it gets 200",
+            f"(RFC 9110 {_DATE_CONDITIONS[name]}); the app {did} where the same GET without it "
+            "gets 200",
         )
 
 
