@@ -159,7 +159,7 @@ def choices_unlike(config: ServerConfig, reference: ServerConfig) -> list[str]:
 
 #: The server choice (``Limits``) that lets a target's raw non-ASCII bytes through to the
 #: app: ``check`` makes it, to show them to the app; ``serve`` never does (it answers 400).
-RAW_TARGETS = "raw_latin1_targets=True"
+RAW_TARGETS = "raw_latin1_targets=True (Limits)"
 
 
 def needs_raw_targets(requests: Sequence[Request | None]) -> bool:
