@@ -45,6 +45,7 @@ from wsgicheck.rules.registry import quoted
 #: The rules of rules/http_content.py, http_pairs.py, http_preconditions.py and http_vary.py.
 HTTP_RULES = [
     "APP-CONTENT-TYPE",
+    "APP-405-ALLOW-LISTS-GET",
     "APP-REDIRECT-LOCATION",
     "APP-LOCATION-SYNTAX",
     "APP-CODING-ACCEPTED",
@@ -4107,7 +4108,7 @@ def test_a_method_the_rule_does_not_judge_and_an_answer_not_due_stay_silent() ->
                 ("TRACE", ("If-Unmodified-Since",)),
             ],
         ),
-        ((), []),
+        ((), [("TRACE", ())]),
     ],
     ids=["etag", "last-modified", "none"],
 )
@@ -4245,6 +4246,74 @@ def test_werkzeug_shared_data_answers_if_match_with_304(tmp_path: Path) -> None:
         ("TRACE", ("If-Match",)),
     }
     assert found == (expected if werkzeug_says == 304 else set())
+
+
+# -- APP-405-ALLOW-LISTS-GET -----------------------------------------------------------------
+
+LISTS_GET = "APP-405-ALLOW-LISTS-GET"
+
+
+def refusing_other_methods(allow: str, get: str = "200 OK") -> Callable[..., list[bytes]]:
+    """``get`` to GET and HEAD, 405 with Allow ``allow`` to any other method."""
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        if environ["REQUEST_METHOD"] in ("GET", "HEAD"):
+            start_response(get, [TEXT])
+            return [BODY]
+        start_response("405 Method Not Allowed", [TEXT, ("Allow", allow)])
+        return [b"no\n"]
+
+    return app
+
+
+@pytest.mark.parametrize(
+    ("allow", "expected"),
+    [
+        ("OPTIONS", {(LISTS_GET, "TRACE", ())}),
+        ("POST, OPTIONS", {(LISTS_GET, "TRACE", ())}),
+        ("get, head", {(LISTS_GET, "TRACE", ())}),  # methods are case-sensitive (§9.1)
+        ("GET, HEAD, OPTIONS", set()),
+        ("HEAD,GET", set()),
+    ],
+)
+def test_a_405_whose_allow_leaves_out_a_get_that_worked_fires(allow: str, expected: Fired) -> None:
+    """A trial of 2026-12-08: Tryton 8.2 answers TRACE / with 405 and ``Allow: OPTIONS``,
+    where GET / got 200 (its static layer answers GET, its router the rest)."""
+    exchanges = run(refusing_other_methods(allow), GET, {"method": "TRACE", "target": "/"})
+    assert fired(exchanges) == expected
+    assert LISTS_GET in applied(exchanges[1:])
+    if expected:
+        (message,) = messages_of(LISTS_GET, exchanges)
+        assert message == (
+            f"the app answered TRACE / with 405 and Allow: {allow}, where a GET of it with the "
+            "same fields got 200: GET is a method the target supports, and a 405's Allow "
+            "lists them all (RFC 9110 §15.5.6)"
+        )
+
+
+@pytest.mark.parametrize(
+    "requests",
+    [
+        # No GET before it; a GET with other fields; a GET of another target.
+        [{"method": "TRACE", "target": "/"}],
+        [{**GET, "headers": {"Accept": "text/html"}}, {"method": "TRACE", "target": "/"}],
+        [{"method": "GET", "target": "/other"}, {"method": "TRACE", "target": "/"}],
+        # An unsafe request since the GET may have changed what the target supports.
+        [GET, {"method": "DELETE", "target": "/"}, {"method": "TRACE", "target": "/"}],
+    ],
+    ids=["no-get", "other-fields", "other-target", "changed-since"],
+)
+def test_a_405_is_judged_beside_the_same_get_alone(requests: list[dict[str, Any]]) -> None:
+    exchanges = run(refusing_other_methods("OPTIONS"), *requests)
+    assert LISTS_GET not in applied(exchanges[-1:])
+
+
+def test_a_405_beside_a_get_that_failed_or_with_an_empty_allow_is_not_judged() -> None:
+    trace = {"method": "TRACE", "target": "/"}
+    failed = run(refusing_other_methods("OPTIONS", get="404 Not Found"), GET, trace)
+    assert LISTS_GET not in applied(failed[-1:])
+    # An empty Allow: the resource may have been disabled since (RFC 9110 §10.2.1).
+    assert LISTS_GET not in applied(run(refusing_other_methods(""), GET, trace)[-1:])
 
 
 # -- APP-RANGE-UNIT-IGNORED ------------------------------------------------------------------

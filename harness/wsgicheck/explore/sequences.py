@@ -66,7 +66,8 @@ def follow_ups(
     again, and a GET with ``gzip;q=0``; twice each, a GET asking for another media type
     and for another language (:func:`_other_choices`), then the GET once more; If-Match
     and If-Unmodified-Since (:func:`_preconditions`); an OPTIONS and a TRACE plain and with
-    preconditions (:func:`_ignored_by_method`); and
+    preconditions (:func:`_ignored_by_method`; the plain TRACE alone where the GET got no
+    validator); and
     ``Range: bytes=0-0`` when the answer said ``Accept-Ranges: bytes`` or carried a
     validator (:func:`_may_ask_ranges`), then with If-Range (:func:`_if_ranges`), then
     with the preconditions a range must not skip (:func:`_beside_range`),
@@ -164,11 +165,14 @@ def _ignored_by_method(response: Response) -> Wanted:
     If-None-Match ``*`` to both (Falcon 4.4's static route: 304; CherryPy 18's
     ``tools.etags`` and Django 5.2's ``condition`` decorator: 412), and to TRACE a stale
     If-Match and an If-Unmodified-Since long ago (those two evaluate them for any method:
-    412). Nothing where the GET got no validator."""
+    412). Where the GET got no validator, the plain TRACE alone: a 405 to it lists the
+    methods the target supports, GET among them (APP-405-ALLOW-LISTS-GET; a trial of
+    2026-12-08: Tryton's router answers TRACE / with ``Allow: OPTIONS`` under the static
+    layer that answers GET /)."""
     tag = response.header("etag") is not None
     modified = response.header("last-modified") is not None
     if not (tag or modified):
-        return []
+        return [("TRACE", ())]
     star = ("If-None-Match", "*")
     options: Wanted = [("OPTIONS", ())]
     options += [("OPTIONS", (("If-Modified-Since", _DATE),))] if modified else []

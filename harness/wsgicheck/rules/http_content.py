@@ -162,6 +162,60 @@ def allow_in_405(self: Rule, ex: Exchange) -> Iterator[Finding]:
         yield self.finding(ex, f"the 405 to method {show(ex.method)} has no Allow field")
 
 
+def _allow_without_get(ex: Exchange) -> tuple[str, Exchange] | None:
+    """For a 405 to a method other than GET and HEAD whose Allow lists some methods: the
+    Allow, and the latest GET of the same request (the same target and other fields, no
+    conditions or Range) since the last unsafe one, where the app answered that GET with a
+    2xx; None otherwise. An empty Allow is left alone: the resource may have been disabled
+    since (RFC 9110 §10.2.1)."""
+    if ex.method in ("GET", "HEAD") or app_status(ex) != 405 or not fields_readable(ex):
+        return None
+    allow = app_field(ex, "allow")
+    if allow is None or not allow.strip(" \t,"):
+        return None
+    get = next(plain_gets(ex, since_change=True), None)
+    status = app_status(get) if get is not None and not get.raised else None
+    if get is None or status is None or not 200 <= status < 300:
+        return None
+    return allow, get
+
+
+@rule(
+    "APP-405-ALLOW-LISTS-GET",
+    level=Level.MUST,
+    binding=Binding.APP,
+    section=SECTION + "; RFC 9110 §15.5.6, §10.2.1",
+    summary="a 405's Allow lists GET where a GET of the same target (the same fields) got a "
+    "2xx: it lists the methods the target supports",
+    pep=ORIGIN,
+    source="RFC 9110 §15.5.6, §10.2.1",
+    covers=(),
+    needs=("start_response",),
+    memo="exchange",
+    sequence=history_bears_on,
+    applies=lambda ex: _allow_without_get(ex) is not None,
+    example="""
+bad:  TRACE / -> 405, Allow: OPTIONS   # the API's router; a static layer above answers GET /
+fix:  the layer that answers the 405 lists every method the target answers: GET, HEAD, OPTIONS""",
+)
+def allow_lists_get(self: Rule, ex: Exchange) -> Iterator[Finding]:
+    # RFC 9110 §15.5.6: "The origin server MUST generate an Allow header field in a 405
+    # response containing a list of the target resource's currently supported methods."
+    # A GET of the same request that just got a 2xx is one of them (methods are
+    # case-sensitive, §9.1: "get" is another method).
+    found = _allow_without_get(ex)
+    assert found is not None
+    allow, get = found
+    if "GET" not in {each.strip(" \t") for each in allow.split(",")}:
+        yield self.finding(
+            ex,
+            f"the app answered {show(ex.method, limit=40)} {shown_target(ex.request.target)} "
+            f"with 405 and Allow: {show(allow)}, where a GET of it with the same fields got "
+            f"{app_status(get)}: GET is a method the target supports, and a 405's Allow lists "
+            "them all (RFC 9110 §15.5.6)",
+        )
+
+
 #: A challenge's start: its auth-scheme, a token, then a space, a comma or the end, never
 #: "=" (``realm="api"`` alone is a parameter with no scheme: a review of 2026-12-07).
 _CHALLENGE_START = re.compile(rf"[ \t,]*{TOKEN}(?:[ \t,]|$)")
