@@ -266,6 +266,28 @@ def test_the_note_counts_the_apps_own_errors_to_the_questions_after_a_get() -> N
     ]
 
 
+@pytest.mark.parametrize("steady", [True, False])
+def test_a_failure_on_a_date_that_is_none_is_kept_where_it_shows_again(steady: bool) -> None:
+    """A review of 2026-12-08: a backend that fails one request in seven answered an
+    If-Unmodified-Since of no date with 500 beside two 200s, and a run failed
+    APP-INVALID-DATE-IGNORED (MUST); an app that fails on the date every time (Kallithea's
+    statics raise) is kept."""
+    count = itertools.count(1)
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        since = environ.get("HTTP_IF_MODIFIED_SINCE")
+        failing = since is not None and parsedate(since) is None if steady else next(count) % 7 == 0
+        if failing:
+            raise ValueError("no date")
+        modified = "Sat, 01 Jan 2000 00:00:00 GMT"  # (never evaluated: a SHOULD, not selected)
+        start_response("200 OK", [("Content-Type", "text/plain"), ("Last-Modified", modified)])
+        return [b"" if environ["REQUEST_METHOD"] == "HEAD" else b"ok"]
+
+    selected = ("APP-INVALID-DATE-IGNORED",)
+    result = run(app, options(profile="quick", read_only=True, select=selected), target="x")
+    assert set(result.failures) == ({"APP-INVALID-DATE-IGNORED"} if steady else set())
+
+
 def test_an_app_that_raises_after_its_status_adds_no_5xx_to_the_table_nor_a_note() -> None:
     """Review of 2026-12-05: the note counted every answer the app raised in, and one that
     raised after its 200 went out is a 200 in the table: the note told of 5xx that were

@@ -21,6 +21,7 @@ the app processes ranges, and an origin that does MUST evaluate If-Range.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator
 from datetime import datetime
@@ -917,6 +918,22 @@ def _no_date_case(ex: Exchange) -> bool:
     return _no_date(ex) is not None and _beside_steady_200s(ex, raised=True)
 
 
+def _failed_on_it(ex: Exchange) -> bool:
+    """Whether the app raised, or answered 500, where its plain GETs got 200."""
+    return bool(own_errors(ex)) if not answered(ex) else app_status(ex) == 500
+
+
+def _failure_rests_on(ex: Exchange) -> tuple[Exchange, ...]:
+    """APP-INVALID-DATE-IGNORED's ``steady``: where the app failed on the request (a 500,
+    an exception), the two plain GETs it is judged beside, which a run sends again with it
+    before the finding is kept: a backend that fails at random fails there by chance too
+    (a review of 2026-12-08: a 500 on every seventh request was read as the date read).
+    None for a 304, 400, 412 or 422, which come of the field alone."""
+    if not _failed_on_it(ex):
+        return ()
+    return tuple(reversed(list(itertools.islice(plain_gets(ex, since_change=True), 2))))
+
+
 @rule(
     "APP-INVALID-DATE-IGNORED",
     level=Level.MUST,
@@ -930,6 +947,7 @@ def _no_date_case(ex: Exchange) -> bool:
     needs=("environ",),  # (not start_response: an exception raised before it counts)
     memo="exchange",
     sequence=history_bears_on,
+    steady=_failure_rests_on,
     applies=_no_date_case,
     example="""
 bad:  If-Modified-Since: yesterday -> 400 Bad Request (Paste's FileApp), or a 304
@@ -949,6 +967,7 @@ def invalid_date_ignored(self: Rule, ex: Exchange) -> Iterator[Finding]:
     # of 2026-12-08: Kallithea's TurboGears statics let WebOb's HTTPBadRequest escape to
     # If-Modified-Since: yesterday).
     escaped = [] if answered(ex) else own_errors(ex)
+    # (A run keeps a finding on a failure only where it shows again: _failure_rests_on.)
     did = f"raised ({told(escaped[0])})" if escaped else f"answered {code}"
     if escaped or code in _NOT_IGNORED:
         yield self.finding(
