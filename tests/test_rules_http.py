@@ -4308,6 +4308,24 @@ def test_a_405_is_judged_beside_the_same_get_alone(requests: list[dict[str, Any]
     assert LISTS_GET not in applied(exchanges[-1:])
 
 
+def test_a_405_verdict_made_beside_a_get_is_not_kept_for_the_405_alone() -> None:
+    """A review of 2026-12-08: the engine kept the verdict made beside the GET for the same
+    405 with no history (a drawn lone request was then shown as the example, and its
+    replays showed nothing); in either order, each is judged on its own history."""
+    app = refusing_other_methods("POST")
+    client = Client(app)
+    odd = {"method": "0", "target": "/"}
+    with_get = list(in_sequence([Exchange(client.request(**GET)), Exchange(client.request(**odd))]))
+    alone = Exchange(client.request(**odd))
+    for first, second in ((with_get[-1], alone), (alone, with_get[-1])):
+        found = [[f.rule for f in check_exchange(ex)] for ex in (first, second)]
+        by_history = {
+            ex is alone: LISTS_GET in rules
+            for ex, rules in zip((first, second), found, strict=True)
+        }
+        assert by_history == {True: False, False: True}
+
+
 def test_a_405_beside_a_get_that_failed_or_with_an_empty_allow_is_not_judged() -> None:
     trace = {"method": "TRACE", "target": "/"}
     failed = run(refusing_other_methods("OPTIONS", get="404 Not Found"), GET, trace)

@@ -192,7 +192,9 @@ def _allow_without_get(ex: Exchange) -> tuple[str, Exchange] | None:
     covers=(),
     needs=("start_response",),
     memo="exchange",
-    sequence=history_bears_on,
+    # Any history may hold the GET it is judged beside (a review of 2026-12-08: with
+    # history_bears_on, a verdict made beside a GET was kept for the same 405 alone).
+    sequence=lambda ex: bool(ex.history),
     applies=lambda ex: _allow_without_get(ex) is not None,
     example="""
 bad:  TRACE / -> 405, Allow: OPTIONS   # the API's router; a static layer above answers GET /
