@@ -385,13 +385,19 @@ def findings_by_path(run: RunResult, rule_id: str) -> list[tuple[str, int]]:
     return [(path, count) for path, count in counts.items() if count]
 
 
-def by_path_text(run: RunResult, failure: Failure) -> str | None:
+def by_path_text(
+    run: RunResult, failure: Failure, escape: Callable[[str], str] = plain
+) -> str | None:
     """:func:`findings_by_path` as every report says it ("findings on the paths tried: /a
-    ×8 · /b ×4"), escaped; None where it names none."""
+    ×8 · /b ×4"), each path shown (:data:`PATH_SHOWN`) and escaped by ``escape`` (a
+    writer's own, on each path: one on the whole line would cut it at its own limit);
+    None where it names none."""
     counted = findings_by_path(run, failure.rule.id)
     if not counted:
         return None
-    spelled = " · ".join(f"{show(path, limit=PATH_SHOWN)} ×{count}" for path, count in counted)
+    spelled = " · ".join(
+        f"{escape(show(path, limit=PATH_SHOWN))} ×{count}" for path, count in counted
+    )
     return f"findings on the paths tried: {spelled}"
 
 

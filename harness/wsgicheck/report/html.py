@@ -229,9 +229,9 @@ def _failure(run: RunResult, rule_id: str, failure: Failure) -> list[str]:
             f"<p>made in <code>{_e(made[0])}</code> in <code>{_e(made[1])}</code>, "
             "a library's code</p>"
         )
-    by_path = common.by_path_text(run, failure)
+    by_path = common.by_path_text(run, failure, _e)
     if by_path is not None:
-        parts.append(f'<p class="by-path">{_e(by_path)}</p>')
+        parts.append(f'<p class="by-path">{by_path}</p>')
     others = common.other_places(run, failure)
     if others:
         parts.append(f"<p>also at {common.plural(len(others), 'other place')}:</p><ul>")

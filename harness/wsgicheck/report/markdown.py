@@ -214,9 +214,9 @@ def _details(run: RunResult, failure: Failure, *, python: bool) -> str:
     if made is not None:
         spelled, called = (_inline_code(each) for each in made)
         lines += [f"Made in {spelled} in {called}, a library's code.", ""]
-    by_path = common.by_path_text(run, failure)
+    by_path = common.by_path_text(run, failure, _inline_code)
     if by_path is not None:
-        lines += [f"{common.capital(md(by_path))}.", ""]
+        lines += [f"{common.capital(by_path)}.", ""]
     others = common.other_places(run, failure)
     if others:
         lines += [f"Also at {common.plural(len(others), 'other place')}:", ""]

@@ -130,7 +130,7 @@ def _result(run: RunResult, failure: Failure, index: int, root: Path) -> dict[st
                 for place in other_places(run, failure)
             ],
             "findings_by_path": [
-                {"path": path, "findings": count}
+                {"path": show(path), "findings": count}
                 for path, count in findings_by_path(run, failure.rule.id)
             ],
             "curl": failure.reproducers.curl,
