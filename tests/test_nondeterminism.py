@@ -81,9 +81,11 @@ def test_the_replays_of_an_app_that_varies_send_its_request_twice() -> None:
     result = run(load(VARYING / "counter.py", fresh=True).app, options(), target=target)
     failure = result.failures["HARNESS-APP-VARIES"]
     assert failure.reproducers.against.endswith(f"; {SENT_TWICE}")
-    sent = [*failure.before, failure.request, failure.request]
+    sent = [*failure.before, failure.request]
+    # The raw bytes once (on one connection an HTTP/1.0 copy would go unanswered), curl
+    # twice.
     assert failure.reproducers.raw == b"".join(each.to_bytes() for each in sent)
-    assert failure.reproducers.curl.count("curl -v ") == len(sent)
+    assert failure.reproducers.curl.count("curl -v ") == len(sent) + 1
     replay = subprocess.run(
         [sys.executable, "-c", failure.reproducers.python],
         cwd=ROOT,

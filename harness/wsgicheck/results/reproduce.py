@@ -82,8 +82,8 @@ def reproducers(
     request in order, on one connection (raw), one curl after the other, one client.
     ``compared``: the finding's rule compares the last answer with the earlier ones, which
     ``serve`` never does (it judges each exchange alone), and the curl replay says so.
-    ``twice``: the finding is that ``request`` sent again got another answer, and each
-    replay sends it twice (the Python one prints what differs).
+    ``twice``: the finding is that ``request`` sent again got another answer, and the curl
+    and Python replays send it twice (the Python one prints what differs).
     ``waits``: the seconds the Python replay waits for the answer (a time-out's replay,
     which would otherwise wait as long as the app hangs). ``lingering``: the threads the app
     left running, past which the Python replay ends its process."""
@@ -97,10 +97,11 @@ def reproducers(
         against += f"; {_HEAD_WITH_BODY}"
     if twice:
         against += f"; {SENT_TWICE}"
-    sent = [*every, request] if twice else every
+    # (The raw bytes are the run's requests, once: sent twice on one connection, an
+    # HTTP/1.0 request's second copy would never be answered.)
     return Reproducers(
-        b"".join(each.to_bytes() for each in sent),
-        _curl_sequence(sent, config),
+        b"".join(each.to_bytes() for each in every),
+        _curl_sequence([*every, request] if twice else every, config),
         python_snippet(
             request, config, target, before, twice=twice, waits=waits, lingering=lingering
         ),
