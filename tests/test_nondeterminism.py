@@ -720,6 +720,23 @@ def test_a_request_sent_again_that_hangs_is_judged_a_time_out_of_its_own() -> No
 STEADY_RULES = [each for each in REGISTRY if each.steady is not None]
 
 
+def _raising_on_no_date(app: Any) -> Any:
+    """APP-INVALID-DATE-IGNORED's fixture, raising where it answers 400: only a failure (a
+    500, an exception) rests on the plain GETs, and is sent again before it is kept."""
+
+    def failing(environ: dict[str, Any], start_response: Any) -> Any:
+        if environ.get("HTTP_IF_MODIFIED_SINCE") == "yesterday":
+            raise ValueError("no date: 'yesterday'")
+        return app(environ, start_response)
+
+    return failing
+
+
+#: The rules whose broken fixture's finding comes of the request alone (it stands as
+#: judged), with the fixture made to fail where it rests on steady answers.
+FAILING_VARIANTS = {"APP-INVALID-DATE-IGNORED": _raising_on_no_date}
+
+
 @pytest.mark.parametrize("how", ["memory", "socket"])
 @pytest.mark.parametrize("rule", STEADY_RULES, ids=[each.id for each in STEADY_RULES])
 def test_each_rule_over_steady_answers_shows_its_broken_fixture_again(rule: Any, how: str) -> None:
@@ -727,18 +744,28 @@ def test_each_rule_over_steady_answers_shows_its_broken_fixture_again(rule: Any,
     requests it rests on are sent again, in memory or over a socket: the list names what
     the finding needs."""
     module = load(ROOT / "fixtures" / "broken" / f"app_{rule.id[4:].lower().replace('-', '_')}.py")
+    app = module.app
+    if rule.id in FAILING_VARIANTS:
+        alone = next(
+            ex
+            for ex in reversed(exchanges_of_app(app, requests_of(module)))
+            if check_exchange(ex, [rule])
+        )
+        assert rule.steady(alone) == ()  # it stands as judged
+        app = FAILING_VARIANTS[rule.id](app)
     calls = [0]
 
     def counted(environ: dict[str, Any], start_response: Any) -> Any:
         calls[0] += 1
-        return module.app(environ, start_response)
+        return app(environ, start_response)
 
     judged = next(
         ex
-        for ex in reversed(exchanges_of_app(module.app, requests_of(module)))
+        for ex in reversed(exchanges_of_app(app, requests_of(module)))
         if check_exchange(ex, [rule])
     )
     findings = check_exchange(judged, [rule])
+    assert rule.steady(judged)
     memory = MemoryTransport(counted, timeout=10.0) if how == "memory" else None
     wire = SocketTransport(counted, timeout=10.0, body_limit=1 << 16) if memory is None else None
     config = wire.config if wire is not None else SERVED
