@@ -116,6 +116,18 @@ def exchanges_of_app(
     return exchanges
 
 
+def python_replay(code: str, cwd: Path, timeout: float = 60.0) -> subprocess.CompletedProcess[str]:
+    """A report's Python replay run as printed, in an interpreter of its own, in ``cwd``."""
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
 def check_json(target: str, *options: str) -> dict[str, Any]:
     """The JSON report of ``wsgicheck check TARGET`` run as a user runs it (a process of its
     own, no example database), from the repository's root; it must exit 0 or 1."""

@@ -8,8 +8,6 @@ loads the app anew and replays the example in memory, as the report's Python rep
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -17,6 +15,7 @@ from typing import Any
 import pytest
 
 import wsgicheck.explore.confirm
+from rulekit import python_replay
 from test_cli import write_app
 from wsgicheck.core.environ import ServerConfig
 from wsgicheck.explore.confirm import (
@@ -98,14 +97,7 @@ def test_a_failure_left_by_the_call_before_it_is_shown_on_the_second_call(
     assert "sent twice on the same app, the finding on the second call; the first: GET " in text
     assert "then the second, judged (" in text
     # The Python replay sends it twice, and fails on the second.
-    done = subprocess.run(
-        [sys.executable, "-c", failure.reproducers.python],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    done = python_replay(failure.reproducers.python, tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == [f"APP-SINGLE-FIELDS {failure.finding.message}"]
 

@@ -9,8 +9,6 @@ behind Flask-Limiter, and a counter that sets a cookie on a URL's first visit.
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 import threading
 import time
 from datetime import timezone
@@ -21,7 +19,7 @@ from typing import Any
 import pytest
 
 import wsgicheck.drivers.connection
-from rulekit import exchanges_of_app, load, requests_of
+from rulekit import exchanges_of_app, load, python_replay, requests_of
 from wsgicheck import Client, Request
 from wsgicheck.core.environ import ServerConfig
 from wsgicheck.explore.collector import SHOWN_AGAIN_ENOUGH, Collector, TimeOuts
@@ -86,14 +84,7 @@ def test_the_replays_of_an_app_that_varies_send_its_request_twice() -> None:
     # twice.
     assert failure.reproducers.raw == b"".join(each.to_bytes() for each in sent)
     assert failure.reproducers.curl.count("curl -v ") == len(sent) + 1
-    replay = subprocess.run(
-        [sys.executable, "-c", failure.reproducers.python],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    replay = python_replay(failure.reproducers.python, ROOT)
     assert replay.returncode == 0, replay.stderr
     names, body = replay.stdout.splitlines()
     first, again = names.removeprefix("sent again, it differs in header names: ").split(" then ")

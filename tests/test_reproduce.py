@@ -26,6 +26,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from rulekit import python_replay
 from test_cli import CLEAN, FAST, TIMEOUT, cli, served, write_app
 from wsgicheck.core.environ import ServerConfig
 from wsgicheck.explore.supervisor import supervise
@@ -114,18 +115,6 @@ def test_the_run_keeps_the_get_whose_answer_the_finding_sends_back(tmp_path: Pat
     assert sent == [f'"g{generation}"']
 
 
-def _python_replay(cwd: Path, code: str) -> subprocess.CompletedProcess[str]:
-    """A Python replay run as printed, in an interpreter of its own, in ``cwd``."""
-    return subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT,
-        check=False,
-    )
-
-
 def test_the_python_replay_fails_on_an_app_reset_since_the_run(tmp_path: Path) -> None:
     """Run on a new generation, in an interpreter of its own, each Python replay still shows
     its finding: it sends back the validators this generation gives, changed as the run
@@ -133,7 +122,7 @@ def test_the_python_replay_fails_on_an_app_reset_since_the_run(tmp_path: Path) -
     _, result, generation = _run(tmp_path)
     _reset(tmp_path, generation)
     for rule_id in RULES:
-        replay = _python_replay(tmp_path, result.failures[rule_id].reproducers.python)
+        replay = python_replay(result.failures[rule_id].reproducers.python, tmp_path, TIMEOUT)
         assert replay.returncode == 0, replay.stderr
         assert [line.split(" ", 1)[0] for line in replay.stdout.splitlines()] == [rule_id]
 
@@ -247,7 +236,7 @@ def test_a_replay_whose_answer_gives_no_validator_stops_and_says_so(tmp_path: Pa
         headers=(("Host", "localhost"), ("If-None-Match", '"v1-stale"')), learned=(taught,)
     )
     replays = reproducers(request, ServerConfig(multithread=True), spec, (teacher,))
-    python = _python_replay(tmp_path, replays.python)
+    python = python_replay(replays.python, tmp_path, TIMEOUT)
     assert python.returncode == 1
     assert python.stderr.strip().splitlines()[-1] == "AssertionError: the answer gave no ETag"
     curl, trace = _serve(tmp_path, spec, replays.curl)
@@ -293,7 +282,7 @@ def test_a_date_sent_back_in_an_obsolete_form_is_restated_by_both_replays(
     request = Request(headers=(*host, ("If-Modified-Since", asctime)), learned=(taught,))
     replays = reproducers(request, ServerConfig(multithread=True), spec, (Request(headers=host),))
     assert "from wsgicheck.model.learned import restated" in replays.python.splitlines()
-    python = _python_replay(tmp_path, replays.python)
+    python = python_replay(replays.python, tmp_path, TIMEOUT)
     assert python.returncode == 0, python.stderr
     assert [line.split(" ", 1)[0] for line in python.stdout.splitlines()] == [
         "APP-IF-MODIFIED-SINCE"
@@ -433,7 +422,7 @@ def test_the_python_replay_of_an_app_that_leaves_threads_running_ends(tmp_path: 
         "sys.stdout.flush()",
         "os._exit(0)",
     ]
-    replay = _python_replay(tmp_path, shown["python"])
+    replay = python_replay(shown["python"], tmp_path, TIMEOUT)
     assert replay.returncode == 0, replay.stderr
     assert replay.stdout == f"APP-CONTENT-TYPE {shown['message']}\n"
 
