@@ -422,15 +422,8 @@ def other_places(run: RunResult, failure: Failure) -> list[OtherPlace]:
             if _simpler(finding) < _simpler(simplest):
                 simplest = finding
             places[where.file, where.line] = (where, simplest, count + 1)
-    # The choices beyond serve's include the one a raw byte in the target needs.
     found = [
-        OtherPlace(
-            where,
-            simplest.message,
-            count,
-            simplest.request,
-            (*simplest.choices, *target_choices([simplest.request])),
-        )
+        OtherPlace(where, simplest.message, count, simplest.request, _needed_choices(simplest))
         for where, simplest, count in places.values()
     ]
     # The places with most findings first: what OTHER_PLACES_SHOWN leaves out is the rarest.
@@ -468,8 +461,7 @@ def every_finding(run: RunResult, rule_id: str) -> list[DistinctFinding]:
         if result.rule.id != rule_id:
             continue
         for finding in result.findings:
-            choices = (*finding.choices, *target_choices([finding.request]))
-            key = (asked(finding.request), choices, finding.message)
+            key = (asked(finding.request), _needed_choices(finding), finding.message)
             counted[key] = counted.get(key, 0) + 1
     return [
         DistinctFinding(message, method_and_target, choices, count)
@@ -481,6 +473,12 @@ def every_finding_heading(every: list[DistinctFinding]) -> str:
     """What the list of every finding is titled: ``every finding (104, 3 distinct)``."""
     total = sum(each.count for each in every)
     return f"every finding ({total}, {len(every)} distinct)"
+
+
+def _needed_choices(finding: Finding) -> tuple[str, ...]:
+    """The server choices ``finding`` was made under beyond plain ``serve``'s, with the one
+    a raw byte in its target needs (``serve`` refuses it)."""
+    return (*finding.choices, *target_choices([finding.request]))
 
 
 def _simpler(finding: Finding) -> tuple[int, int]:

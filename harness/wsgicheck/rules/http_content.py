@@ -40,6 +40,7 @@ from .http_evidence import (
     app_body,
     app_field,
     app_fields,
+    app_list,
     app_status,
     by_django,
     coded_note,
@@ -171,7 +172,7 @@ def _allow_without_get(ex: Exchange) -> tuple[str, Exchange] | None:
     if ex.method in ("GET", "HEAD") or app_status(ex) != 405 or not fields_readable(ex):
         return None
     allow = app_field(ex, "allow")
-    if allow is None or not allow.strip(" \t,"):
+    if allow is None or not app_list(ex, "allow", fold=False):
         return None
     get = next(plain_gets(ex, since_change=True), None)
     status = app_status(get) if get is not None and not get.raised else None
@@ -208,7 +209,7 @@ def allow_lists_get(self: Rule, ex: Exchange) -> Iterator[Finding]:
     found = _allow_without_get(ex)
     assert found is not None
     allow, get = found
-    if "GET" not in {each.strip(" \t") for each in allow.split(",")}:
+    if "GET" not in app_list(ex, "allow", fold=False):
         yield self.finding(
             ex,
             f"the app answered {show(ex.method, limit=40)} {shown_target(ex.request.target)} "

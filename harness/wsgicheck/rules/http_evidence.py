@@ -51,6 +51,7 @@ __all__ = [
     "has_content",
     "history_bears_on",
     "http_date",
+    "last_plain_gets",
     "plain_gets",
     "read_date",
     "request_context",
@@ -108,11 +109,12 @@ def fields_readable(ex: Exchange) -> bool:
     return isinstance(headers, list | tuple) and len(app_fields(ex)) == len(headers)
 
 
-def app_list(ex: Exchange, name: str) -> set[str]:
+def app_list(ex: Exchange, name: str, *, fold: bool = True) -> set[str]:
     """The items of the app's list field ``name`` (RFC 9110 §5.6.1: Vary, Cache-Control),
-    lower-case, every field line's; empty without one."""
-    items = (item.strip().lower() for item in (app_field(ex, name) or "").split(","))
-    return {item for item in items if item}
+    every field line's, lower-case (``fold``; not for Allow: methods are case-sensitive,
+    §9.1); empty without one."""
+    items = (item.strip() for item in (app_field(ex, name) or "").split(","))
+    return {item.lower() if fold else item for item in items if item}
 
 
 def app_status(ex: Exchange) -> int | None:
@@ -185,6 +187,13 @@ def plain_gets(
 T = TypeVar("T")
 
 
+def last_plain_gets(ex: Exchange) -> list[Exchange]:
+    """The last two :func:`plain_gets` of ``ex``'s request since the last unsafe request,
+    newest first (fewer where there are fewer): what :func:`settled` reads the app's steady
+    answer from."""
+    return list(islice(plain_gets(ex, since_change=True), 2))
+
+
 def settled(
     ex: Exchange,
     read: Callable[[Exchange], T | None],
@@ -198,7 +207,7 @@ def settled(
     Without ``body`` (``read`` looks at the status and fields alone), an answer whose body
     the server sends from its own file wrapper counts as whole (:attr:`Exchange.app_finished`:
     a static file under ``validator``, an app trial of 2026-12-06)."""
-    plain = list(islice(plain_gets(ex, since_change=True), 2))
+    plain = last_plain_gets(ex)
     if len(plain) < 2 or not all(
         (each.iteration_finished if body else each.app_finished) and answered(app_status(each))
         for each in plain

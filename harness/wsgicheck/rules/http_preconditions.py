@@ -21,11 +21,11 @@ the app processes ranges, and an origin that does MUST evaluate If-Range.
 
 from __future__ import annotations
 
-import itertools
 import re
 from collections.abc import Iterator
 from datetime import datetime
 
+from ..model.events import AppRaised
 from ..model.grammar import (
     PRECONDITIONS_IGNORED,
     SAFE_METHODS,
@@ -52,6 +52,7 @@ from .http_evidence import (
     entity_tags,
     history_bears_on,
     http_date,
+    last_plain_gets,
     plain_gets,
     read_date,
     request_field,
@@ -910,17 +911,18 @@ def _beside_steady_200s(ex: Exchange, *, raised: bool = False) -> bool:
     """The app answered ``ex`` (with ``raised``, or raised in its place), and the last two
     plain GETs of its request got 200: the answer the same GET gets without its one date
     condition."""
-    done = answered(ex) or (raised and not ex.timed_out and bool(own_errors(ex)))
+    done = answered(ex) or (raised and bool(_escaped(ex)))
     return done and settled(ex, app_status, lambda code: code == 200, body=False) == 200
+
+
+def _escaped(ex: Exchange) -> list[AppRaised]:
+    """The exceptions of the app's own that ended ``ex`` in place of an answer (none where
+    it answered, or ran out of time)."""
+    return [] if answered(ex) or ex.timed_out else own_errors(ex)
 
 
 def _no_date_case(ex: Exchange) -> bool:
     return _no_date(ex) is not None and _beside_steady_200s(ex, raised=True)
-
-
-def _failed_on_it(ex: Exchange) -> bool:
-    """Whether the app raised, or answered 500, where its plain GETs got 200."""
-    return bool(own_errors(ex)) if not answered(ex) else app_status(ex) == 500
 
 
 def _failure_rests_on(ex: Exchange) -> tuple[Exchange, ...]:
@@ -929,9 +931,9 @@ def _failure_rests_on(ex: Exchange) -> tuple[Exchange, ...]:
     before the finding is kept: a backend that fails at random fails there by chance too
     (a review of 2026-12-08: a 500 on every seventh request was read as the date read).
     None for a 304, 400, 412 or 422, which come of the field alone."""
-    if not _failed_on_it(ex):
+    if not _escaped(ex) and app_status(ex) != 500:
         return ()
-    return tuple(reversed(list(itertools.islice(plain_gets(ex, since_change=True), 2))))
+    return tuple(reversed(last_plain_gets(ex)))
 
 
 @rule(
@@ -966,7 +968,7 @@ def invalid_date_ignored(self: Rule, ex: Exchange) -> Iterator[Finding]:
     # An exception it raised, or a 500 it answered, comes of reading the field too (a trial
     # of 2026-12-08: Kallithea's TurboGears statics let WebOb's HTTPBadRequest escape to
     # If-Modified-Since: yesterday).
-    escaped = [] if answered(ex) else own_errors(ex)
+    escaped = _escaped(ex)
     # (A run keeps a finding on a failure only where it shows again: _failure_rests_on.)
     did = f"raised ({told(escaped[0])})" if escaped else f"answered {code}"
     if escaped or code in _NOT_IGNORED:
